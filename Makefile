@@ -1,0 +1,35 @@
+# latentplay: the two commands a new user runs are `make quickstart` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+EXTRAS ?= dev,faces,app
+PYTEST_WORKERS ?= 2
+
+.PHONY: install quickstart test test-all bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+quickstart: $(STAMP)
+	$(VENV)/bin/latentplay quickstart
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" -n $(PYTEST_WORKERS)
+
+test-all: $(STAMP)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
+
+bench: $(STAMP)
+	$(PY) bench/run.py $(B)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache runs/quickstart

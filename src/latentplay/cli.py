@@ -1,0 +1,50 @@
+"""The ``latentplay`` command: one Typer app; each command group lives with its package.
+
+Mistakes a user can cause raise :class:`~latentplay.errors.UserError`; :func:`main` prints them
+as one line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from latentplay.errors import UserError
+
+# (group name, module holding a Typer ``app``, one-line help)
+GROUPS: list[tuple[str, str, str]] = [
+    ("data", "latentplay.store.cli", "Make, inspect, export and draw stores (datasets on disk)."),
+]
+
+app = typer.Typer(
+    name="latentplay",
+    help="Study what generative latent spaces learn about labelled image collections.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _name, _module, _help in GROUPS:
+    app.add_typer(importlib.import_module(_module).app, name=_name, help=_help)
+
+
+@app.command()
+def quickstart(
+    out: str = typer.Option("runs/quickstart", help="Directory for everything it makes."),
+    n: int = typer.Option(2000, help="Number of synthetic faces."),
+) -> None:
+    """Build the default dataset (synthfaces), summarise it and draw it."""
+    from latentplay.quickstart import run
+
+    run(out=out, n=n)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning user errors into exit status 2."""
+    try:
+        app(args=argv, standalone_mode=True)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

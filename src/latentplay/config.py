@@ -1,0 +1,51 @@
+"""Structured configs: dataclass defaults, YAML presets and ``key=value`` overrides (OmegaConf)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import is_dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from latentplay.errors import UserError
+
+T = TypeVar("T")
+
+
+def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path | None = None) -> T:
+    """Build a validated config object of dataclass type ``schema``.
+
+    Args:
+        schema: a dataclass type whose fields (and nested dataclasses) define the keys.
+        overrides: OmegaConf dot-list items such as ``"skin_tone.weights=[1,1,2]"``.
+        preset: optional YAML file merged before the overrides.
+
+    Raises:
+        UserError: on an unknown key, a value of the wrong type, or a malformed item.
+    """
+    if not is_dataclass(schema):
+        raise TypeError(f"{schema!r} is not a dataclass")
+    for item in overrides:
+        if "=" not in item:
+            raise UserError(f"override {item!r} is not of the form key=value")
+    try:
+        conf = OmegaConf.structured(schema)
+        if preset is not None:
+            conf = OmegaConf.merge(conf, OmegaConf.load(preset))
+        conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(list(overrides)))
+        obj = OmegaConf.to_object(conf)
+    except OmegaConfBaseException as exc:
+        msg = str(exc).splitlines()[0]
+        raise UserError(f"bad config override: {msg}") from None
+    validate = getattr(obj, "validate", None)
+    if callable(validate):
+        validate()
+    return obj  # type: ignore[return-value]
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A plain, YAML/JSON-serialisable dict of a config dataclass."""
+    return OmegaConf.to_container(OmegaConf.structured(config), resolve=True)  # type: ignore[return-value]

@@ -1,0 +1,116 @@
+"""``latentplay data ...``: make, inspect, export and draw stores."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from latentplay import store as st
+from latentplay.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+console = Console()
+
+
+@app.command()
+def make(
+    dataset: str = typer.Argument(..., help="Built-in dataset: shapes or synthfaces."),
+    out: Path = typer.Option(..., "--out", help="Directory of the new store."),
+    n: int = typer.Option(None, "--n", help="Number of images (default: the dataset's)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (default 0)."),
+    full: bool = typer.Option(False, "--full", help="shapes only: the whole 737,280-image grid."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
+    overrides: list[str] = typer.Argument(None, help="Config overrides key=value."),
+) -> None:
+    """Generate a built-in dataset (shapes, synthfaces) into a store."""
+    from latentplay.sources import make as make_store
+
+    items = list(overrides or [])
+    if full:
+        if dataset != "shapes":
+            raise UserError("--full applies to the shapes dataset only")
+        items.append("full=true")
+    store = make_store(dataset, out, n=n, seed=seed, overrides=items, overwrite=overwrite)
+    console.print(f"made {dataset}: {len(store)} images in {store.path}")
+
+
+@app.command()
+def info(
+    path: Path = typer.Argument(..., help="Store directory."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
+    crosstab: str = typer.Option(None, help="Two attributes to cross-tabulate, e.g. gender,smile."),
+) -> None:
+    """Row count, per-attribute counts or histograms, and one cross-tab."""
+    pair = None
+    if crosstab:
+        parts = [p.strip() for p in crosstab.split(",")]
+        if len(parts) != 2:
+            raise UserError("--crosstab takes two attribute names separated by a comma")
+        pair = (parts[0], parts[1])
+    summary = st.info(st.load(path), crosstab_of=pair)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print_summary(summary)
+
+
+def print_summary(summary: dict) -> None:
+    """Render :func:`latentplay.store.info` output as rich tables."""
+    console.print(
+        f"[bold]{summary['path']}[/bold]: {summary['rows']} rows "
+        f"({summary['converter']} from {summary['source']}, {summary['created']})"
+    )
+    if summary["vectors"]:
+        console.print("vector columns: " + ", ".join(f"{k} ({v}-d)" for k, v in summary["vectors"].items()))
+    for name, attr in summary["attributes"].items():
+        if attr["kind"] == "continuous":
+            hist = attr["histogram"]
+            lo, hi = attr["range"]
+            console.print(
+                f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): mean {attr['mean']:.3f}, "
+                f"std {attr['std']:.3f}, histogram {hist['counts']}"
+            )
+        else:
+            counts = ", ".join(f"{k}: {v}" for k, v in attr["counts"].items())
+            console.print(f"[bold]{name}[/bold] ({attr['kind']}): {counts}")
+    ct = summary.get("crosstab")
+    if ct:
+        table = Table(title=f"{ct['rows']} x {ct['columns']}")
+        table.add_column(ct["rows"])
+        for c in ct["column_names"]:
+            table.add_column(c, justify="right")
+        for rname, row in zip(ct["row_names"], ct["counts"], strict=True):
+            table.add_row(rname, *[str(v) for v in row])
+        console.print(table)
+
+
+@app.command()
+def export(
+    path: Path = typer.Argument(..., help="Store directory."),
+    to: Path = typer.Option(..., "--to", help="Directory for images/ and labels.csv."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into an existing directory."),
+) -> None:
+    """Write the images as files plus a labels CSV (for use outside latentplay)."""
+    from latentplay.store.export import export_store
+
+    n = export_store(st.load(path), to, overwrite=overwrite)
+    console.print(f"exported {n} images to {to / 'images'} and labels to {to / 'labels.csv'}")
+
+
+@app.command()
+def grid(
+    path: Path = typer.Argument(..., help="Store directory."),
+    out: Path = typer.Option(..., "--out", help="PNG file to write."),
+    by: str = typer.Option(None, "--by", help="Attribute: one row per value (bins if continuous)."),
+    per_row: int = typer.Option(10, "--per-row", help="Images per row."),
+    seed: int = typer.Option(0, "--seed", help="Seed for choosing the images."),
+) -> None:
+    """Draw a labelled grid of images, one row per value of an attribute."""
+    from latentplay.viz.grid import save_store_grid
+
+    save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed)
+    console.print(f"wrote {out}")

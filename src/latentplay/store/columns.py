@@ -1,0 +1,72 @@
+"""Fixed-length float32 vector columns: embeddings, latents, projection coordinates."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import datasets
+import numpy as np
+import pyarrow as pa
+
+from latentplay.errors import UserError
+from latentplay.store.io import Store
+from latentplay.store.schema import VectorColumn
+
+
+def add_column(store: Store, name: str, array: np.ndarray, description: str = "") -> Store:
+    """Return a copy of ``store`` with ``array`` as vector column ``name`` (not yet saved).
+
+    Args:
+        store: the store to extend (left unchanged).
+        name: new column name; an existing vector column of that name is replaced.
+        array: ``(N, D)`` values, converted to float32; ``N`` must equal ``len(store)``.
+        description: what the vectors are (embedder, run, ...), kept in the schema.
+
+    Returns:
+        A new :class:`Store` whose dataset has a ``List(float32, length=D)`` column. Save it
+        with :func:`latentplay.store.save` (saving to ``store.path`` replaces it atomically).
+    """
+    array = np.asarray(array)
+    if array.ndim != 2:
+        raise UserError(f"column {name!r}: expected an (N, D) array, got shape {array.shape}")
+    if array.shape[0] != len(store):
+        raise UserError(
+            f"column {name!r} has {array.shape[0]} rows but the store has {len(store)}"
+        )
+    if name in store.columns and not any(v.name == name for v in store.schema.vectors):
+        raise UserError(f"column {name!r} already exists and is not a vector column")
+    dim = int(array.shape[1])
+    values = pa.array(np.ascontiguousarray(array, dtype=np.float32).reshape(-1))
+    column = pa.FixedSizeListArray.from_arrays(values, dim)
+    feature = datasets.List(datasets.Value("float32"), length=dim)
+    dataset = store.dataset
+    if name in dataset.column_names:
+        dataset = dataset.remove_columns(name)
+    if dataset._indices is not None:  # a selection: materialise it so rows line up
+        dataset = dataset.flatten_indices()
+    extra = datasets.Dataset(
+        datasets.table.InMemoryTable(pa.table({name: column})),
+        info=datasets.DatasetInfo(features=datasets.Features({name: feature})),
+    )
+    dataset = datasets.concatenate_datasets([dataset, extra], axis=1)
+    vectors = [v for v in store.schema.vectors if v.name != name]
+    vectors.append(VectorColumn(name=name, dim=dim, description=description))
+    schema = dataclasses.replace(store.schema, vectors=vectors)
+    return Store(dataset=dataset, schema=schema, path=store.path)
+
+
+def vectors(store: Store, name: str) -> np.ndarray:
+    """Vector column ``name`` as one ``(N, D)`` float32 array, without a Python loop over rows."""
+    if name not in store.columns:
+        raise UserError(
+            f"no column {name!r} in store; vector columns: "
+            + (", ".join(v.name for v in store.schema.vectors) or "none")
+        )
+    feature = store.dataset.features[name]
+    length = getattr(feature, "length", -1)
+    if not isinstance(feature, datasets.List) or length is None or length < 1:
+        raise UserError(f"column {name!r} is not a fixed-length vector column ({feature})")
+    chunked = store.dataset.with_format("arrow", columns=[name])[:][name]
+    flat = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
+    values = flat.flatten().to_numpy(zero_copy_only=False)
+    return values.astype(np.float32, copy=False).reshape(len(flat), length)

@@ -1,0 +1,70 @@
+"""Encoding and decoding the image column."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from latentplay.errors import UserError
+from latentplay.store.io import Store
+
+
+def encode_png(image: np.ndarray) -> dict[str, bytes | None]:
+    """Encode one ``(H, W)`` or ``(H, W, C)`` uint8 image as an ``Image()`` cell (PNG bytes)."""
+    buf = io.BytesIO()
+    arr = image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
+    Image.fromarray(arr).save(buf, format="PNG", compress_level=1)
+    return {"bytes": buf.getvalue(), "path": None}
+
+
+def decode(cell: dict[str, bytes | str | None]) -> Image.Image:
+    """Open one ``Image()`` cell (bytes, or a path when no bytes are stored)."""
+    if cell.get("bytes"):
+        return Image.open(io.BytesIO(cell["bytes"]))  # type: ignore[arg-type]
+    return Image.open(cell["path"])  # type: ignore[arg-type]
+
+
+def load_images(
+    store: Store,
+    indices: Sequence[int] | np.ndarray | None = None,
+    size: int | None = None,
+    mode: str | None = None,
+) -> np.ndarray:
+    """Decode images of ``store`` into one uint8 array.
+
+    Args:
+        store: the store.
+        indices: rows to load (all rows when None).
+        size: resize to ``size x size`` (bilinear) when given; images must otherwise agree.
+        mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode.
+
+    Returns:
+        ``(n, H, W, C)`` uint8 array (C = 1 for gray images).
+    """
+    column = store.schema.image_column
+    if not column or column not in store.columns:
+        raise UserError("this store has no image column")
+    dataset = store.dataset.with_format("arrow", columns=[column])
+    rows = range(len(store)) if indices is None else np.asarray(indices, dtype=np.int64)
+    table = dataset[rows if isinstance(rows, np.ndarray) else slice(None)]
+    cells = table[column].to_pylist()
+    out: list[np.ndarray] = []
+    for cell in cells:
+        img = decode(cell)
+        if mode is not None and img.mode != mode:
+            img = img.convert(mode)
+        elif img.mode in ("1", "P"):
+            img = img.convert("L")
+        if size is not None and img.size != (size, size):
+            img = img.resize((size, size), Image.Resampling.BILINEAR)
+        arr = np.asarray(img, dtype=np.uint8)
+        out.append(arr[..., None] if arr.ndim == 2 else arr)
+    if not out:
+        return np.zeros((0, 0, 0, 0), dtype=np.uint8)
+    shapes = {a.shape for a in out}
+    if len(shapes) > 1:
+        raise UserError(f"images differ in shape {sorted(shapes)[:3]}; pass a size to resize")
+    return np.stack(out)

@@ -1,0 +1,84 @@
+"""Summaries of a store: row count, per-attribute counts or histograms, one cross-tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from latentplay.store.io import Store
+from latentplay.store.schema import Attribute
+
+
+def _level_names(attr: Attribute) -> list[str]:
+    if attr.kind == "categorical":
+        return list(attr.names or [])
+    return [f"{v:g}" for v in attr.values or []]
+
+
+def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
+    values = store.labels(attr.name)
+    if attr.kind == "continuous":
+        finite = values[np.isfinite(values)]
+        lo, hi = attr.range if attr.range else (float(finite.min()), float(finite.max()))
+        counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+        return {
+            "kind": "continuous",
+            "range": [lo, hi],
+            "mean": float(finite.mean()) if finite.size else float("nan"),
+            "std": float(finite.std()) if finite.size else float("nan"),
+            "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()},
+        }
+    names = _level_names(attr)
+    counts = np.bincount(values[values >= 0], minlength=len(names))
+    return {"kind": attr.kind, "counts": dict(zip(names, counts.tolist(), strict=True))}
+
+
+def _codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and level names of an attribute (continuous ones are binned)."""
+    values = store.labels(attr.name)
+    if attr.kind != "continuous":
+        return values.astype(np.int64), _level_names(attr)
+    lo, hi = attr.range if attr.range else (float(values.min()), float(values.max()))
+    edges = np.linspace(lo, hi, bins + 1)
+    codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
+    return codes, [f"[{a:.2g},{b:.2g})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def crosstab(store: Store, row: str, col: str, bins: int = 4) -> dict[str, Any]:
+    """Counts of each (row value, column value) pair; continuous attributes are binned."""
+    ra, ca = (store.schema.attribute_or_error(n) for n in (row, col))
+    rc, rn = _codes(store, ra, bins)
+    cc, cn = _codes(store, ca, bins)
+    table = np.zeros((len(rn), len(cn)), dtype=np.int64)
+    np.add.at(table, (rc, cc), 1)
+    return {"rows": row, "columns": col, "row_names": rn, "column_names": cn,
+            "counts": table.tolist()}
+
+
+def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 10) -> dict[str, Any]:
+    """A JSON-ready summary of ``store``.
+
+    Args:
+        store: the store.
+        crosstab_of: two attribute names to cross-tabulate; by default the first two
+            categorical attributes (none when the store has fewer).
+        bins: histogram bins for continuous attributes.
+    """
+    attrs = store.schema.attributes
+    if crosstab_of is None:
+        cats = [a.name for a in attrs if a.kind == "categorical"]
+        crosstab_of = (cats[0], cats[1]) if len(cats) >= 2 else None
+    prov = store.schema.provenance
+    return {
+        "path": str(store.path) if store.path else None,
+        "rows": len(store),
+        "source": prov.source,
+        "converter": prov.converter,
+        "created": prov.created,
+        "counts": prov.counts,
+        "image_column": store.schema.image_column,
+        "vectors": {v.name: v.dim for v in store.schema.vectors},
+        "attributes": {a.name: _summary(store, a, bins) for a in attrs},
+        "crosstab": crosstab(store, *crosstab_of) if crosstab_of else None,
+    }

@@ -1,0 +1,199 @@
+"""Create, load and save stores atomically.
+
+A store is a directory written by ``datasets.Dataset.save_to_disk`` plus ``latentplay.json``
+(the :class:`~latentplay.store.schema.Schema`) and, for converted data, ``rejected.csv``.
+Writes go to a hidden temporary sibling that is renamed into place only when complete, so an
+interrupted write never damages the previous store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+from datasets.arrow_writer import ArrowWriter
+
+from latentplay.errors import UserError
+from latentplay.store.schema import Schema
+
+SCHEMA_FILE = "latentplay.json"
+REJECTED_FILE = "rejected.csv"
+
+datasets.disable_progress_bars()
+
+
+@dataclass
+class Store:
+    """A loaded store: the ``datasets.Dataset`` plus what its columns mean.
+
+    Attributes:
+        dataset: the rows (images, labels, vector columns), memory-mapped from disk.
+        schema: attribute kinds, class names, ranges, vector columns and provenance.
+        path: directory it was loaded from (None for a store not yet saved).
+    """
+
+    dataset: datasets.Dataset
+    schema: Schema
+    path: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.dataset.column_names)
+
+    def labels(self, name: str) -> np.ndarray:
+        """Values of attribute ``name`` as a ``(N,)`` array (class codes, factor levels, floats)."""
+        attr = self.schema.attribute_or_error(name)
+        column = self.schema.column_of(attr)
+        data = self.dataset.with_format("arrow", columns=[column])[:][column]
+        return data.to_numpy(zero_copy_only=False)
+
+
+def features_for(schema: Schema, image: bool = True) -> datasets.Features:
+    """The ``datasets.Features`` that a store with ``schema`` has (image, labels, vectors)."""
+    feats: dict[str, Any] = {}
+    if image and schema.image_column:
+        feats[schema.image_column] = datasets.Image()
+    for attr in schema.attributes:
+        if attr.kind == "categorical":
+            feats[attr.name] = datasets.ClassLabel(names=list(attr.names or []))
+        elif attr.kind == "continuous":
+            feats[attr.name] = datasets.Value("float32")
+        else:
+            feats[Schema.column_of(attr)] = datasets.Value("int64")
+            feats[attr.name] = datasets.Value("float32")
+    for vec in schema.vectors:
+        feats[vec.name] = datasets.List(datasets.Value("float32"), length=vec.dim)
+    return datasets.Features(feats)
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists; pass --overwrite to replace it")
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{path} exists and is not a directory")
+    if not path.parent.exists():
+        raise UserError(f"parent directory {path.parent} does not exist")
+
+
+def _swap_into_place(tmp: Path, path: Path) -> None:
+    """Rename the finished ``tmp`` directory to ``path``, replacing any previous store."""
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
+    text = json.dumps(schema.to_dict(), indent=2)
+    (directory / SCHEMA_FILE).write_text(text)
+    info_file = directory / "dataset_info.json"
+    if info_file.exists():  # keep the schema inside the dataset's own info as well
+        info = json.loads(info_file.read_text())
+        info["description"] = text
+        info_file.write_text(json.dumps(info, indent=2))
+
+
+def save(
+    store: Store,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    extra_files: Mapping[str, str | bytes] | None = None,
+) -> Store:
+    """Save ``store`` to ``path`` atomically and return it re-loaded from there.
+
+    Args:
+        store: what to save.
+        path: target directory; replaced only when the new copy is completely written.
+        overwrite: allow replacing an existing directory.
+        extra_files: file name -> contents written inside the store (e.g. ``rejected.csv``).
+            When a store is saved over itself, its existing extra files are kept unless given.
+    """
+    path = Path(path).absolute()
+    same_place = store.path is not None and Path(store.path).absolute() == path
+    _check_target(path, overwrite or same_place)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        store.dataset.save_to_disk(str(tmp))
+        _write_schema(tmp, store.dataset, store.schema)
+        if same_place and (path / REJECTED_FILE).exists():
+            shutil.copy2(path / REJECTED_FILE, tmp / REJECTED_FILE)
+        for name, content in (extra_files or {}).items():
+            mode = "wb" if isinstance(content, bytes) else "w"
+            with open(tmp / name, mode) as fh:
+                fh.write(content)
+        _swap_into_place(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return load(path)
+
+
+def load(path: str | os.PathLike[str]) -> Store:
+    """Open the store at ``path`` (memory-mapped; nothing is read into RAM)."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"no store at {path}: path does not exist")
+    schema_file = path / SCHEMA_FILE
+    if not schema_file.exists():
+        raise UserError(f"{path} is not a latentplay store (no {SCHEMA_FILE})")
+    try:
+        dataset = datasets.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as exc:
+        raise UserError(f"{path} could not be opened as a dataset: {exc}") from None
+    if isinstance(dataset, datasets.DatasetDict):
+        raise UserError(f"{path} holds several splits; latentplay stores hold one table")
+    schema = Schema.from_dict(json.loads(schema_file.read_text()))
+    return Store(dataset=dataset, schema=schema, path=path)
+
+
+def build(
+    batches: Iterable[Mapping[str, Any]],
+    schema: Schema,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    extra_files: Mapping[str, str | bytes] | None = None,
+) -> Store:
+    """Stream ``batches`` of columns into a new store at ``path`` with bounded memory.
+
+    Each batch maps column name -> list or array of equal length; images are given as
+    ``{"bytes": ..., "path": None}`` dicts (see :func:`latentplay.store.images.encode_png`).
+    Rows are written to a scratch Arrow file next to ``path`` and then saved atomically.
+    """
+    path = Path(path).absolute()
+    _check_target(path, overwrite)
+    features = features_for(schema)
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.build-", dir=path.parent) as scratch:
+        arrow_file = os.path.join(scratch, "rows.arrow")
+        writer = ArrowWriter(features=features, path=arrow_file, writer_batch_size=1000)
+        try:
+            for batch in batches:
+                writer.write_batch({k: _as_list(v) for k, v in batch.items()})
+        finally:
+            writer.finalize()
+        dataset = datasets.Dataset.from_file(arrow_file)
+        dataset = dataset.cast(features) if dataset.features != features else dataset
+        store = Store(dataset=dataset, schema=schema)
+        return save(store, path, overwrite=overwrite, extra_files=extra_files)
+
+
+def _as_list(values: Any) -> list[Any]:
+    if isinstance(values, np.ndarray):
+        return list(values) if values.ndim > 1 else values.tolist()
+    return list(values)

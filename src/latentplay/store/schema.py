@@ -1,0 +1,145 @@
+"""What the columns of a store mean: attribute kinds, class names, ranges, and provenance.
+
+The schema is saved as ``latentplay.json`` inside the store directory (``datasets`` ignores it,
+so ``datasets.load_from_disk`` still opens the store) and as JSON in ``info.description``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import platform
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from latentplay import __version__
+from latentplay.errors import UserError
+
+AttributeKind = Literal["categorical", "continuous", "factor"]
+KINDS: tuple[str, ...] = ("categorical", "continuous", "factor")
+
+
+@dataclass
+class Attribute:
+    """One label column.
+
+    ``categorical`` columns are ``ClassLabel`` with ``names``; ``continuous`` columns are
+    ``float32`` inside ``range``; ``factor`` columns are ints ``0..len(values)-1`` named
+    ``factor_<name>`` holding the ground-truth factors of synthetic data (``values`` gives the
+    continuous value of each level).
+    """
+
+    name: str
+    kind: AttributeKind
+    names: list[str] | None = None
+    range: tuple[float, float] | None = None
+    values: list[float] | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"attribute {self.name!r}: kind must be one of {KINDS}")
+        if self.kind == "categorical" and not self.names:
+            raise ValueError(f"categorical attribute {self.name!r} needs class names")
+        if self.kind == "factor" and not self.values:
+            raise ValueError(f"factor attribute {self.name!r} needs its level values")
+        if self.range is not None:
+            self.range = (float(self.range[0]), float(self.range[1]))
+
+    @property
+    def num_values(self) -> int | None:
+        """Number of levels of a categorical or factor attribute; None for continuous."""
+        if self.kind == "categorical":
+            return len(self.names or [])
+        if self.kind == "factor":
+            return len(self.values or [])
+        return None
+
+
+@dataclass
+class VectorColumn:
+    """A fixed-length float32 vector column (embedding, latent, projection) of dimension ``dim``."""
+
+    name: str
+    dim: int
+    description: str = ""
+
+
+@dataclass
+class Provenance:
+    """Where a store came from: enough to rebuild it."""
+
+    source: str
+    converter: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    version: str = __version__
+    created: str = field(
+        default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    )
+    host: str = field(default_factory=lambda: f"{getpass.getuser()}@{platform.node()}")
+    rejected: str | None = None
+
+
+@dataclass
+class Schema:
+    """Attributes (label columns), vector columns and provenance of one store."""
+
+    attributes: list[Attribute]
+    provenance: Provenance
+    image_column: str | None = "image"
+    vectors: list[VectorColumn] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def attribute(self, name: str) -> Attribute:
+        """The attribute called ``name`` (``factor_`` prefix optional for factors)."""
+        for attr in self.attributes:
+            if attr.name == name or self.column_of(attr) == name:
+                return attr
+        raise KeyError(name)
+
+    def attribute_or_error(self, name: str) -> Attribute:
+        """Like :meth:`attribute` but a missing name is a :class:`UserError` listing the choices."""
+        try:
+            return self.attribute(name)
+        except KeyError:
+            choices = ", ".join(a.name for a in self.attributes) or "none"
+            raise UserError(f"no attribute {name!r}; attributes: {choices}") from None
+
+    def has_attribute(self, name: str) -> bool:
+        try:
+            self.attribute(name)
+        except KeyError:
+            return False
+        return True
+
+    def vector(self, name: str) -> VectorColumn:
+        for vec in self.vectors:
+            if vec.name == name:
+                return vec
+        raise KeyError(name)
+
+    @staticmethod
+    def column_of(attr: Attribute) -> str:
+        """Dataset column holding ``attr``: ``factor_<name>`` for factors, else the name."""
+        return f"factor_{attr.name}" if attr.kind == "factor" else attr.name
+
+    @property
+    def factors(self) -> list[Attribute]:
+        """Ground-truth factor attributes, in column order."""
+        return [a for a in self.attributes if a.kind == "factor"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"latentplay_schema": 1, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
+        attrs = [Attribute(**a) for a in data["attributes"]]
+        vectors = [VectorColumn(**v) for v in data.get("vectors", [])]
+        return cls(
+            attributes=attrs,
+            provenance=Provenance(**data["provenance"]),
+            image_column=data.get("image_column", "image"),
+            vectors=vectors,
+            history=list(data.get("history", [])),
+        )

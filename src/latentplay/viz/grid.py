@@ -1,0 +1,115 @@
+"""Labelled image grids: one row per value of an attribute."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def image_grid(
+    rows: Sequence[np.ndarray],
+    row_labels: Sequence[str],
+    captions: Sequence[Sequence[str]] | None = None,
+    title: str | None = None,
+    cell_inches: float = 0.9,
+) -> Figure:
+    """A figure with one row of images per entry of ``rows``.
+
+    Args:
+        rows: each a ``(k, H, W, C)`` uint8 array (``C`` = 1 or 3); rows may differ in ``k``.
+        row_labels: text left of each row.
+        captions: optional text under each image, ``captions[r][i]``.
+        title: figure title.
+        cell_inches: size of one image cell.
+    """
+    ncols = max((len(r) for r in rows), default=1) or 1
+    nrows = max(len(rows), 1)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(1.6 + ncols * cell_inches, 0.4 + nrows * cell_inches * 1.1),
+        squeeze=False,
+    )
+    for r, images in enumerate(rows):
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(images):
+                img = images[c]
+                if img.shape[-1] == 1:
+                    ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+                else:
+                    ax.imshow(img, interpolation="nearest")
+                if captions is not None and c < len(captions[r]):
+                    ax.set_xlabel(captions[r][c], fontsize=6, labelpad=1)
+        axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
+    """Write ``fig`` to ``path`` (PNG) and close it."""
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
+def save_store_grid(
+    store: object,
+    out: str | os.PathLike[str],
+    by: str | None = None,
+    per_row: int = 10,
+    seed: int = 0,
+    bins: int = 5,
+) -> None:
+    """Draw images of ``store`` grouped by attribute ``by`` (or random rows) into a PNG.
+
+    Continuous attributes are cut into ``bins`` equal-width bins and each image is captioned
+    with its value; categorical and factor attributes get one row per value with its count.
+    """
+    from latentplay.store.images import load_images
+    from latentplay.store.io import Store
+
+    assert isinstance(store, Store)
+    rng = np.random.default_rng(seed)
+    groups: list[tuple[str, np.ndarray]] = []
+    captions: list[list[str]] | None = None
+    if by is None:
+        n = min(len(store), per_row * 5)
+        idx = rng.choice(len(store), size=n, replace=False)
+        groups = [(f"{k * per_row}-", idx[k * per_row : (k + 1) * per_row]) for k in range(5)]
+        groups = [g for g in groups if len(g[1])]
+    else:
+        attr = store.schema.attribute_or_error(by)
+        values = store.labels(attr.name)
+        if attr.kind == "continuous":
+            lo, hi = attr.range or (float(values.min()), float(values.max()))
+            edges = np.linspace(lo, hi, bins + 1)
+            codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
+            names = [f"[{a:.2g}, {b:.2g}]" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+            captions = []
+        else:
+            codes = values
+            names = list(attr.names) if attr.kind == "categorical" else [
+                f"{v:g}" for v in attr.values or []
+            ]
+        for code, name in enumerate(names):
+            members = np.flatnonzero(codes == code)
+            chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)
+            if attr.kind == "continuous":
+                chosen = chosen[np.argsort(values[chosen])]
+                captions.append([f"{values[i]:.2f}" for i in chosen])  # type: ignore[union-attr]
+            groups.append((f"{name}\n(n={len(members)})", chosen))
+    rows = [load_images(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
+    title = f"{store.schema.provenance.converter} by {by}" if by else None
+    fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title)
+    save_figure(fig, out)
