@@ -1,0 +1,170 @@
+"""AI-Face (Lin et al., CVPR 2025): real and generated faces with demographic annotations.
+
+Layout read: SRC is the unpacked dataset -- one folder per source or generator (``AttGAN/``,
+``Latent_Diffusion/``, ``Palette/``, ``FFHQ/`` ...) -- holding the authors' annotation CSV
+(``train.csv`` / ``test.csv``; name one with SRC=the CSV, or SRC holding one CSV). Image paths
+in the CSV may be the authors' absolute paths: each is looked up under SRC by its tail.
+
+Columns read (the first header present wins; rename with ``--columns field=CSV column``):
+
+============  ===================================  =========================================
+field         CSV column                           values
+============  ===================================  =========================================
+path          Image Path                           image file (required)
+target        Target                               0 real, 1 fake (required)
+generator     Specific / Generator, else the       any text
+              SRC folder the image lies in
+gender        Gender / Ground Truth Gender         0 female, 1 male
+age           Age                                  0 child, 1 young, 2 adult, 3 middle-aged,
+                                                   4 senior
+              Ground Truth Age (first release)     0 young, 1 middle-aged, 2 senior, 3 others
+race          Ground Truth Race (first release)    0 Asian, 1 White, 2 Black, 3 Others
+skin_tone     Skin Tone                            Monk skin tone 1-10
+intersection  Intersection                         0-5: (female, male) x skin tone group 1-3;
+                                                   first release 0-7: (male, female) x race
+============  ===================================  =========================================
+
+Every CSV row is an input; codes outside these sets are rejected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.sources.convert import (
+    ConvertOptions,
+    Plan,
+    Record,
+    Rejected,
+    categorical,
+    check_split,
+    find_file,
+    read_csv,
+    require_columns,
+    run,
+)
+from latentplay.sources.morph import find_csv
+from latentplay.store.io import Store
+from latentplay.store.schema import Attribute
+
+CANDIDATES: dict[str, tuple[str, ...]] = {
+    "path": ("Image Path",),
+    "target": ("Target",),
+    "generator": ("Specific", "Generator"),
+    "gender": ("Gender", "Ground Truth Gender"),
+    "age": ("Age", "Ground Truth Age"),
+    "race": ("Ground Truth Race",),
+    "skin_tone": ("Skin Tone",),
+    "intersection": ("Intersection",),
+}
+REQUIRED = ("path", "target")
+FIRST_RELEASE = "Ground Truth Gender"  # the first release's annotation columns
+AGES = ("child", "young", "adult", "middle-aged", "senior")
+AGES_FIRST = ("young", "middle-aged", "senior", "others")
+RACES = ("Asian", "White", "Black", "Others")
+SKIN_TONES = tuple(str(t) for t in range(1, 11))
+INTERSECTIONS = tuple(f"{g},skintone{t}" for g in ("female", "male") for t in (1, 2, 3))
+INTERSECTIONS_FIRST = tuple(f"{g},{r}" for g in ("male", "female") for r in RACES)
+
+
+def _columns(header: list[str], given: dict[str, str]) -> dict[str, str]:
+    unknown = [k for k in given if k not in CANDIDATES]
+    if unknown:
+        raise UserError(f"aiface: --columns names unknown field(s) {', '.join(unknown)}; "
+                        f"fields: {', '.join(CANDIDATES)}")
+    out = {}
+    for field, names in CANDIDATES.items():
+        column = given.get(field) or next((n for n in names if n in header), None)
+        if column is not None:
+            out[field] = column
+    return out
+
+
+def _classes(field: str, column: str, first_release: bool) -> tuple[str, ...]:
+    if field == "gender":
+        return ("female", "male")
+    if field == "target":
+        return ("real", "fake")
+    if field == "age":
+        return AGES_FIRST if column == "Ground Truth Age" else AGES
+    if field == "race":
+        return RACES
+    if field == "skin_tone":
+        return SKIN_TONES
+    return INTERSECTIONS_FIRST if first_release else INTERSECTIONS
+
+
+def scan(root: Path, options: ConvertOptions) -> Plan:
+    check_split("aiface", options.split, ())
+    csv_path = find_csv(root, "train.csv", "aiface", "AI-Face's annotation CSV (train.csv)")
+    folder = csv_path.parent
+    header, rows = read_csv(csv_path)
+    cols = _columns(header, options.columns)
+    require_columns("aiface", csv_path, header,
+                    [cols.get(f, CANDIDATES[f][0]) for f in REQUIRED])
+    first_release = FIRST_RELEASE in header
+    coded = [f for f in ("target", "gender", "age", "race", "skin_tone", "intersection")
+             if f in cols]
+    classes = {f: _classes(f, cols[f], first_release) for f in coded}
+    if "generator" in cols:
+        _, first = read_csv(csv_path)
+        generators = sorted({(r.get(cols["generator"]) or "").strip() for _, r in first} - {""})
+    else:
+        generators = [*sorted(p.name for p in folder.iterdir() if p.is_dir()), "other"]
+    attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}")
+                              for f in coded if f != "target"]
+    attrs.insert(0, categorical("target", classes["target"], "AI-Face 'Target' (real/fake)"))
+    attrs.insert(1, categorical("generator", generators, "source dataset or generator"))
+    gen_code = {g: i for i, g in enumerate(generators)}
+
+    def code(field: str, raw: str | None) -> int | str:
+        text = (raw or "").strip()
+        try:
+            value = int(float(text))
+        except ValueError:
+            return f"{field} {text!r} is not a code"
+        offset = 1 if field == "skin_tone" else 0
+        if not 0 <= value - offset < len(classes[field]):
+            return f"{field} code {value} outside the published set"
+        return value - offset
+
+    def generator_of(row: dict[str, str], path: Path) -> str:
+        if "generator" in cols:
+            return (row.get(cols["generator"]) or "").strip()
+        parts = path.relative_to(folder).parts if path.is_relative_to(folder) else ()
+        return parts[0] if len(parts) > 1 and parts[0] in gen_code else "other"
+
+    def inputs() -> Iterator[Record | Rejected]:
+        for line, row in rows:
+            image = (row.get(cols["path"]) or "").strip()
+            source = image or f"{csv_path.name}:{line}"
+            labels: dict[str, Any] = {}
+            reason = "" if image else "row has no image path"
+            for field in coded:
+                value = code(field, row.get(cols[field]))
+                if isinstance(value, str):
+                    reason = reason or value
+                labels[field] = value
+            path = find_file(folder, image) if not reason else None
+            if not reason and path is None:
+                reason = "missing file"
+            if reason or path is None:
+                yield Rejected(source, reason)
+                continue
+            gen = generator_of(row, path)
+            if gen not in gen_code:
+                yield Rejected(source, "no generator")
+                continue
+            labels["generator"] = gen_code[gen]
+            yield Record(source, labels, file=str(path))
+
+    return Plan(attrs, inputs())
+
+
+def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
+    """Convert AI-Face (annotation CSV + generator folders) into a store (see ``ConvertOptions``)."""
+    return run("aiface", scan, src, out, ConvertOptions(**options))

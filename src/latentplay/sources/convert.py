@@ -1,0 +1,561 @@
+"""Shared machinery of the dataset converters (``latentplay data convert FORMAT SRC --out PATH``).
+
+A converter module (``latentplay.sources.utkface`` and its siblings) only knows its dataset's
+layout: its ``scan(root, options)`` reads the label files and returns a :class:`Plan` -- the
+store's attributes and the dataset's inputs, in published order, each either a :class:`Record`
+(labels checked, image still to read) or a :class:`Rejected` (with its reason). :func:`run` does
+the rest for every format:
+
+* streams the inputs in chunks through a pool of worker processes (one per core) that read,
+  fully decode (catching truncated files and non-images), optionally crop and resize each image;
+* keeps the original encoded bytes when no ``resize`` is asked (no silent re-encoding);
+* feeds the rows to :func:`latentplay.store.build` in small batches, so memory stays bounded
+  whatever the dataset's size;
+* lists every rejected input in ``rejected.csv`` (``path,reason``) beside the store, so that
+  ``converted + rejected == inputs`` always holds, and records provenance (source, format,
+  options, counts, latentplay version) in the store's schema.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import multiprocessing
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from latentplay.errors import UserError
+from latentplay.store.io import REJECTED_FILE, Store, build
+from latentplay.store.schema import Attribute, Provenance, Schema
+
+# format name -> module with ``scan(root, options) -> Plan`` (and a ``convert`` for Python users)
+FORMATS: dict[str, str] = {
+    name: f"latentplay.sources.{name}"
+    for name in (
+        "utkface", "fairface", "rfw", "morph", "aiface", "celeba", "dsprites", "mpi3d", "mnist",
+        "folder",
+    )
+}
+
+RESAMPLING: dict[str, Image.Resampling] = {
+    "lanczos": Image.Resampling.LANCZOS,
+    "bicubic": Image.Resampling.BICUBIC,
+    "bilinear": Image.Resampling.BILINEAR,
+    "box": Image.Resampling.BOX,
+    "nearest": Image.Resampling.NEAREST,
+}
+
+CHUNK = 64  # inputs per task sent to a worker
+BATCH_ROWS = 256  # rows per batch handed to the store writer
+BATCH_BYTES = 32 * 2**20  # ... or fewer rows once their images reach this many bytes
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """Options common to every converter.
+
+    Attributes:
+        resize: when given, centre-crop each image to a square and resize it to
+            ``resize x resize`` with ``resample``; the result is stored as PNG. When None the
+            original encoded bytes are stored unchanged.
+        resample: resampling filter for ``resize``: lanczos, bicubic, bilinear, box or nearest.
+        limit: convert only the first ``limit`` inputs (in the dataset's published order).
+        split: keep only the inputs of this published split (formats that have splits).
+        strict: stop with a :class:`UserError` (exit status 2) at the first rejected input;
+            nothing is written.
+        overwrite: replace an existing store at the target path.
+        columns: store attribute -> CSV column (``morph``, ``aiface``, ``folder``); for
+            ``folder`` a ``:kind`` suffix (categorical or continuous) may follow the column.
+        workers: worker processes decoding images (default: one per available core).
+    """
+
+    resize: int | None = None
+    resample: str = "lanczos"
+    limit: int | None = None
+    split: str | None = None
+    strict: bool = False
+    overwrite: bool = False
+    columns: dict[str, str] = field(default_factory=dict)
+    workers: int | None = None
+
+    def validate(self) -> None:
+        if self.resize is not None and self.resize < 1:
+            raise UserError(f"--resize must be a positive size, got {self.resize}")
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"--limit must be at least 1, got {self.limit}")
+        if self.resample not in RESAMPLING:
+            raise UserError(
+                f"unknown resampling {self.resample!r}; choose from: {', '.join(RESAMPLING)}"
+            )
+        if self.workers is not None and self.workers < 1:
+            raise UserError(f"workers must be at least 1, got {self.workers}")
+
+
+@dataclass
+class Record:
+    """One input whose labels passed the checks; its image is still to be read.
+
+    Attributes:
+        source: the input's path relative to SRC (what ``rejected.csv`` would name).
+        labels: store column -> value (class code, float, factor level).
+        file: absolute path of the encoded image file to read, or
+        pixels: the image itself, ``(H, W)`` or ``(H, W, C)`` uint8 (array datasets).
+    """
+
+    source: str
+    labels: dict[str, Any]
+    file: str | None = None
+    pixels: np.ndarray | None = None
+
+
+@dataclass
+class Rejected:
+    """One input that cannot be converted, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass
+class Plan:
+    """What a converter found in SRC.
+
+    Attributes:
+        attributes: the store's label attributes, in column order.
+        inputs: every input in published order (a generator is fine: it is read once).
+        total: number of inputs when known in advance (for the progress bar).
+        mode: PIL mode resized images are converted to (None keeps each image's mode).
+        finish: called at the end with ``{source: row}`` of the converted inputs; returns
+            extra files (name -> text) written inside the store (e.g. RFW's ``pairs.csv``).
+    """
+
+    attributes: list[Attribute]
+    inputs: Iterable[Record | Rejected]
+    total: int | None = None
+    mode: str | None = "RGB"
+    finish: Callable[[dict[str, int]], dict[str, str]] | None = None
+
+
+Scan = Callable[[Path, ConvertOptions], Plan]
+
+
+def convert(format: str, src: str | os.PathLike[str], out: str | os.PathLike[str],
+            **options: Any) -> Store:
+    """Convert the dataset at ``src``, laid out as its authors publish ``format``, into a store.
+
+    Args:
+        format: one of :data:`FORMATS` (utkface, fairface, rfw, morph, aiface, celeba,
+            dsprites, mpi3d, mnist, folder).
+        src: the dataset's folder (or, for npz/CSV formats, the file itself).
+        out: the new store's directory.
+        **options: fields of :class:`ConvertOptions` (resize, resample, limit, split, strict,
+            overwrite, columns, workers).
+
+    Returns:
+        The new store; ``store.schema.provenance.counts`` holds inputs/converted/rejected.
+    """
+    if format not in FORMATS:
+        raise UserError(f"unknown format {format!r}; choose from: {', '.join(FORMATS)}")
+    module = importlib.import_module(FORMATS[format])
+    return run(format, module.scan, src, out, ConvertOptions(**options))
+
+
+def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.PathLike[str],
+        options: ConvertOptions) -> Store:
+    """Scan ``src`` with ``scan`` and stream what it finds into a new store at ``out``."""
+    options.validate()
+    root = Path(src).expanduser()
+    if not root.exists():
+        raise UserError(f"{format}: {root} does not exist")
+    target = Path(out).expanduser()
+    if target.exists() and not options.overwrite:
+        raise UserError(f"{target} already exists; pass --overwrite to replace it")
+    root = root.resolve()
+    plan = scan(root, options)
+    arguments = {"format": format, **{k: v for k, v in asdict(options).items()
+                                      if k not in ("workers", "overwrite")}}
+    schema = Schema(
+        attributes=plan.attributes,
+        provenance=Provenance(source=str(root), converter=f"latentplay.sources.{format}",
+                              arguments=arguments, rejected=REJECTED_FILE),
+    )
+    workers = options.workers or len(os.sched_getaffinity(0))
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
+            _pool(workers) as pool:
+        writer = _Writer(plan, options, schema, rejected_fh)
+        extra = _Deferred(writer.extra_files)
+        return build(writer.batches(pool), schema, target, overwrite=options.overwrite,
+                     extra_files=extra)
+
+
+def summary(store: Store) -> str:
+    """The one-line result of a conversion: ``converted X, rejected Y (see .../rejected.csv)``."""
+    counts = store.schema.provenance.counts
+    where = Path(store.path or ".") / REJECTED_FILE
+    return f"converted {counts['converted']}, rejected {counts['rejected']} (see {where})"
+
+
+class _Writer:
+    """Turns a plan's inputs into store batches, tallying and listing rejections."""
+
+    def __init__(self, plan: Plan, options: ConvertOptions, schema: Schema,
+                 rejected_fh: io.TextIOBase) -> None:
+        self.plan = plan
+        self.options = options
+        self.schema = schema
+        self.rejected_fh = rejected_fh
+        self.rejected = csv.writer(rejected_fh)
+        self.rejected.writerow(["path", "reason"])
+        self.rows: dict[str, int] | None = {} if plan.finish else None
+        self.counts = {"inputs": 0, "converted": 0, "rejected": 0}
+
+    def reject(self, source: str, reason: str) -> None:
+        if self.options.strict:
+            raise UserError(f"--strict: rejected {source}: {reason}")
+        self.rejected.writerow([source, reason])
+        self.counts["rejected"] += 1
+
+    def batches(self, pool: ProcessPoolExecutor | None) -> Iterator[dict[str, list[Any]]]:
+        """Yield column batches for :func:`latentplay.store.build`; fills in the counts."""
+        columns = list(_label_columns(self.plan.attributes))
+        inputs: Iterable[Record | Rejected] = self.plan.inputs
+        if self.options.limit is not None:
+            inputs = islice(inputs, self.options.limit)
+        total = self.plan.total
+        if total is not None and self.options.limit is not None:
+            total = min(total, self.options.limit)
+        batch = _empty(columns)
+        size = 0
+        with _progress(total) as advance:
+            for item, cell, reason in _prepared(inputs, pool, self.options, self.plan.mode):
+                self.counts["inputs"] += 1
+                advance()
+                if isinstance(item, Rejected) or cell is None:
+                    self.reject(item.source, item.reason if isinstance(item, Rejected)
+                                else str(reason))
+                    continue
+                if self.rows is not None:
+                    self.rows[item.source] = self.counts["converted"]
+                self.counts["converted"] += 1
+                batch["image"].append(cell)
+                size += len(cell["bytes"])
+                for col in columns:
+                    batch[col].append(item.labels[col])
+                if len(batch["image"]) >= BATCH_ROWS or size >= BATCH_BYTES:
+                    yield batch
+                    batch, size = _empty(columns), 0
+        if batch["image"]:
+            yield batch
+        assert self.counts["converted"] + self.counts["rejected"] == self.counts["inputs"]
+        self.schema.provenance.counts = dict(self.counts)
+
+    def extra_files(self) -> dict[str, str]:
+        """``rejected.csv`` and the plan's own extra files (read once all rows are written)."""
+        self.rejected_fh.seek(0)
+        files = {REJECTED_FILE: self.rejected_fh.read()}
+        if self.plan.finish is not None:
+            files.update(self.plan.finish(self.rows or {}))
+        return files
+
+
+class _Deferred(Mapping[str, str]):
+    """A mapping computed on first access: the store writer reads it after the last batch."""
+
+    def __init__(self, make: Callable[[], dict[str, str]]) -> None:
+        self._make = make
+        self._data: dict[str, str] | None = None
+
+    def _get(self) -> dict[str, str]:
+        if self._data is None:
+            self._data = self._make()
+        return self._data
+
+    def __getitem__(self, key: str) -> str:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def _label_columns(attributes: list[Attribute]) -> Iterator[str]:
+    for attr in attributes:
+        if attr.kind == "factor":
+            yield Schema.column_of(attr)
+        yield attr.name
+
+
+def _empty(columns: list[str]) -> dict[str, list[Any]]:
+    return {"image": [], **{c: [] for c in columns}}
+
+
+class _pool:
+    """A process pool of ``workers`` processes, or None (work in this process) for one."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessPoolExecutor | None:
+        if self.workers > 1:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx)
+        return self.executor
+
+    def __exit__(self, *exc: object) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _progress:
+    """A transient rich progress bar on stderr (silent when stderr is not a terminal)."""
+
+    def __init__(self, total: int | None) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        console = Console(stderr=True)
+        self.bar = Progress(console=console, transient=True, disable=not console.is_terminal)
+        self.total = total
+
+    def __enter__(self) -> Callable[[], None]:
+        self.bar.start()
+        task = self.bar.add_task("converting", total=self.total)
+        return lambda: self.bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+
+Task = tuple[str, str | None, np.ndarray | None]
+Prepared = tuple[dict[str, Any] | None, str | None]
+
+
+def _prepared(inputs: Iterable[Record | Rejected], pool: ProcessPoolExecutor | None,
+              options: ConvertOptions, mode: str | None
+              ) -> Iterator[tuple[Record | Rejected, dict[str, Any] | None, str | None]]:
+    """Yield ``(input, image cell or None, reason or None)`` in input order.
+
+    Records travel to the workers in chunks of :data:`CHUNK`; at most two chunks per worker are
+    in flight, which bounds memory.
+    """
+    args = (options.resize, options.resample, mode)
+    pending: deque[tuple[list[Record | Rejected], Future[list[Prepared]] | list[Prepared]]]
+    pending = deque()
+    max_pending = 2 * (pool._max_workers if pool is not None else 1)  # noqa: SLF001
+    it = iter(inputs)
+    while chunk := list(islice(it, CHUNK)):
+        tasks = [(r.source, r.file, r.pixels) for r in chunk if isinstance(r, Record)]
+        work = pool.submit(prepare_many, tasks, *args) if pool is not None and tasks \
+            else prepare_many(tasks, *args)
+        pending.append((chunk, work))
+        while len(pending) >= max_pending:
+            yield from _merge(*pending.popleft())
+    while pending:
+        yield from _merge(*pending.popleft())
+
+
+def _merge(chunk: list[Record | Rejected], work: Future[list[Prepared]] | list[Prepared]
+           ) -> Iterator[tuple[Record | Rejected, dict[str, Any] | None, str | None]]:
+    results = iter(work.result() if isinstance(work, Future) else work)
+    for item in chunk:
+        if isinstance(item, Rejected):
+            yield item, None, None
+        else:
+            cell, reason = next(results)
+            yield item, cell, reason
+
+
+def prepare_many(tasks: list[Task], resize: int | None, resample: str,
+                 mode: str | None) -> list[Prepared]:
+    """Worker entry point: :func:`prepare_image` for each ``(source, file, pixels)`` task."""
+    return [prepare_image(*task, resize=resize, resample=resample, mode=mode) for task in tasks]
+
+
+def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
+                  resize: int | None = None, resample: str = "lanczos",
+                  mode: str | None = "RGB") -> Prepared:
+    """Read, check and (optionally) resize one image.
+
+    Args:
+        source: the input's path relative to SRC, kept as the image cell's ``path``.
+        file: encoded image file to read, or None when ``pixels`` is given.
+        pixels: ``(H, W)`` or ``(H, W, C)`` uint8 image (array datasets).
+        resize: centre-crop to square and resize to ``resize x resize`` (PNG) when given.
+        resample: name of the resampling filter (see :data:`RESAMPLING`).
+        mode: PIL mode resized images are converted to (None keeps the image's mode).
+
+    Returns:
+        ``(cell, None)`` with an ``Image()`` cell ``{"bytes", "path"}``, or ``(None, reason)``.
+    """
+    if pixels is not None:
+        return _encode(_resized(Image.fromarray(pixels), resize, resample, None), source), None
+    assert file is not None
+    try:
+        data = Path(file).read_bytes()
+    except FileNotFoundError:
+        return None, "missing file"
+    except OSError as exc:
+        return None, f"unreadable file ({exc.strerror or exc})"
+    if not data:
+        return None, "empty file"
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()  # decodes every pixel: truncated files fail here
+    except UnidentifiedImageError:
+        return None, "not an image"
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        return None, f"corrupt or truncated image ({exc})"
+    if resize is None:
+        return {"bytes": data, "path": source}, None
+    return _encode(_resized(image, resize, resample, mode), source), None
+
+
+def _resized(image: Image.Image, size: int | None, resample: str,
+             mode: str | None) -> Image.Image:
+    if mode is not None and image.mode != mode:
+        image = image.convert(mode)
+    elif image.mode in ("P", "1", "CMYK", "I;16"):
+        image = image.convert("RGB" if image.mode in ("P", "CMYK") else "L")
+    if size is None:
+        return image
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    return image.resize((size, size), RESAMPLING[resample], box=(left, top, left + side,
+                                                                  top + side))
+
+
+def _encode(image: Image.Image, source: str) -> dict[str, Any]:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", compress_level=1)
+    return {"bytes": buf.getvalue(), "path": source}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers the format modules share
+
+
+def categorical(name: str, names: Iterable[str], description: str = "") -> Attribute:
+    """A categorical attribute with class ``names`` (codes are their positions)."""
+    names = list(names)
+    if not names:
+        raise UserError(f"no values found for attribute {name!r} in the label file")
+    return Attribute(name, "categorical", names=names, description=description)
+
+
+def code_of(names: Iterable[str]) -> dict[str, int]:
+    """Class name -> code."""
+    return {n: i for i, n in enumerate(names)}
+
+
+def split_attribute(names: Iterable[str]) -> Attribute:
+    return categorical("split", names, "published split")
+
+
+def check_split(format: str, split: str | None, names: Iterable[str]) -> None:
+    """Fail when ``split`` is given but is not one of the format's published ``names``."""
+    names = list(names)
+    if split is None:
+        return
+    if not names:
+        raise UserError(f"{format} has no published splits; leave out --split")
+    if split not in names:
+        raise UserError(f"{format}: unknown split {split!r}; choose from: {', '.join(names)}")
+
+
+def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` as a POSIX string (the path itself when outside root)."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """Header and ``(line number, row)`` pairs of a CSV file, streamed.
+
+    Rows shorter than the header have None for the missing fields (see ``csv.DictReader``).
+    """
+    fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by the generator
+    reader = csv.DictReader(fh)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        with fh:
+            for row in reader:
+                yield reader.line_num, row
+
+    return header, rows()
+
+
+def require_columns(format: str, path: Path, header: list[str], needed: Iterable[str]) -> None:
+    """Fail with one line naming the columns ``path`` lacks."""
+    missing = [c for c in needed if c not in header]
+    if missing:
+        raise UserError(
+            f"{format}: {path} lacks column(s) {', '.join(map(repr, missing))}; its columns: "
+            f"{', '.join(header) or '(none)'} (map them with --columns attribute=column)"
+        )
+
+
+def mapped(defaults: Mapping[str, str], columns: Mapping[str, str], format: str
+           ) -> dict[str, str]:
+    """Attribute -> CSV column: ``defaults`` overridden by the user's ``--columns`` mapping."""
+    unknown = [k for k in columns if k not in defaults]
+    if unknown:
+        raise UserError(
+            f"{format}: --columns names unknown field(s) {', '.join(unknown)}; "
+            f"fields: {', '.join(defaults)}"
+        )
+    return {**defaults, **columns}
+
+
+def find_file(root: Path, rel: str, extra: Iterable[str] = ()) -> Path | None:
+    """Locate an image a CSV names by ``rel``.
+
+    Tries ``rel`` as given (absolute), under ``root``, then each shorter tail of it under
+    ``root`` (CSVs often carry their authors' absolute paths), then the ``extra`` candidates
+    (relative to ``root``). Returns None when none exists.
+    """
+    given = Path(rel)
+    if given.is_absolute() and given.is_file():
+        return given
+    parts = [p for p in given.parts if p not in ("/", "")]
+    for start in range(len(parts)):
+        candidate = root.joinpath(*parts[start:])
+        if candidate.is_file():
+            return candidate
+    for cand in extra:
+        candidate = root / cand
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def parse_columns(text: str | None) -> dict[str, str]:
+    """``"gender=sex,age=age:continuous"`` -> ``{"gender": "sex", "age": "age:continuous"}``."""
+    out: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"--columns item {item!r} is not attribute=column")
+        out[key.strip()] = value.strip()
+    return out

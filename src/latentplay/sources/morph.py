@@ -1,0 +1,125 @@
+"""MORPH II (Ricanek & Tesafaye 2006), academic release: a CSV plus an image folder.
+
+Layout read: SRC holds the CSV (``morph_2008_nonCommercial.csv``, or the only ``*.csv``) and the
+images, e.g. ``Album2/``. Columns read (rename with ``--columns field=CSV column``):
+
+=========  ==========  ===============================================================
+field      default     values
+=========  ==========  ===============================================================
+photo      ``photo``   image path; tried as given, under SRC, by its tail under SRC, as
+                       ``Album2/<name>`` and ``Album2/<first 3 characters>/<name>``
+identity   ``id_num``  subject number (any text)
+age        ``age``     years, 0-120
+gender     ``gender``  M / F
+race       ``race``    B (Black), W (White), H (Hispanic), A (Asian), I (Indian), O (Other)
+=========  ==========  ===============================================================
+
+Every CSV row is an input.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.sources.convert import (
+    ConvertOptions,
+    Plan,
+    Record,
+    Rejected,
+    categorical,
+    check_split,
+    find_file,
+    mapped,
+    read_csv,
+    require_columns,
+    run,
+)
+from latentplay.store.io import Store
+from latentplay.store.schema import Attribute
+
+CSV_NAME = "morph_2008_nonCommercial.csv"
+DEFAULTS = {"photo": "photo", "identity": "id_num", "age": "age", "gender": "gender",
+            "race": "race"}
+GENDERS = {"M": "male", "F": "female"}
+RACES = {"B": "Black", "W": "White", "H": "Hispanic", "A": "Asian", "I": "Indian", "O": "Other"}
+MAX_AGE = 120
+
+
+def find_csv(root: Path, preferred: str, format: str, expected: str) -> Path:
+    """The label CSV SRC names: the file itself, ``preferred`` in the folder, or its only CSV."""
+    if root.is_file():
+        return root
+    if (root / preferred).is_file():
+        return root / preferred
+    found = sorted(root.glob("*.csv"))
+    if len(found) == 1:
+        return found[0]
+    raise UserError(f"{format}: expected {expected} in {root}; found "
+                    f"{len(found) or 'no'} CSV files")
+
+
+def scan(root: Path, options: ConvertOptions) -> Plan:
+    check_split("morph", options.split, ())
+    csv_path = find_csv(root, CSV_NAME, "morph", f"{CSV_NAME} (MORPH II's label CSV)")
+    folder = csv_path.parent
+    cols = mapped(DEFAULTS, options.columns, "morph")
+    header, rows = read_csv(csv_path)
+    require_columns("morph", csv_path, header, cols.values())
+    # identities must be known before the first row is written: one light pass over the CSV
+    _, first = read_csv(csv_path)
+    ids = sorted({(r.get(cols["identity"]) or "").strip() for _, r in first} - {""},
+                 key=lambda v: (len(v), v))
+    id_code = {v: i for i, v in enumerate(ids)}
+    attrs: list[Attribute] = [
+        categorical("gender", GENDERS.values(), "M / F in the CSV"),
+        categorical("race", RACES.values(), "B W H A I O in the CSV"),
+        Attribute("age", "continuous", range=(0, MAX_AGE), description="age in years"),
+        categorical("identity", ids, "MORPH subject number (id_num)"),
+    ]
+
+    def parse(row: dict[str, str]) -> dict[str, Any] | str:
+        gender = (row.get(cols["gender"]) or "").strip().upper()
+        race = (row.get(cols["race"]) or "").strip().upper()
+        ident = (row.get(cols["identity"]) or "").strip()
+        try:
+            age = float(row.get(cols["age"]) or "")
+        except ValueError:
+            return f"age {row.get(cols['age'])!r} is not a number"
+        if gender not in GENDERS:
+            return f"gender {gender!r} not in the published M/F"
+        if race not in RACES:
+            return f"race {race!r} not in the published {'/'.join(RACES)}"
+        if not 0 <= age <= MAX_AGE:
+            return f"age {age:g} outside 0-{MAX_AGE}"
+        if not ident:
+            return "no identity"
+        return {"gender": list(GENDERS).index(gender), "race": list(RACES).index(race),
+                "age": age, "identity": id_code[ident]}
+
+    def inputs() -> Iterator[Record | Rejected]:
+        for line, row in rows:
+            photo = (row.get(cols["photo"]) or "").strip()
+            source = photo or f"{csv_path.name}:{line}"
+            labels = parse(row)
+            if not photo:
+                yield Rejected(source, "row has no photo")
+            elif isinstance(labels, str):
+                yield Rejected(source, labels)
+            else:
+                name = Path(photo).name
+                path = find_file(folder, photo, (f"Album2/{name}", f"Album2/{name[:3]}/{name}"))
+                if path is None:
+                    yield Rejected(source, "missing file")
+                else:
+                    yield Record(source, labels, file=str(path))
+
+    return Plan(attrs, inputs())
+
+
+def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
+    """Convert MORPH II (label CSV + images) into a store (see ``ConvertOptions``)."""
+    return run("morph", scan, src, out, ConvertOptions(**options))

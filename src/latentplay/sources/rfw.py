@@ -1,0 +1,119 @@
+"""RFW, Racial Faces in-the-Wild (Wang et al. 2019): four race folders of identities.
+
+Layout read (SRC is the folder holding ``test/``, or ``test/`` itself)::
+
+    test/data/<African|Asian|Caucasian|Indian>/<identity>/<identity>_0001.jpg
+    test/txts/<Race>/<Race>_pairs.txt
+
+Every file under ``test/data/<Race>/<identity>/`` is an input; files outside a race/identity
+folder are rejected. The store has ``race`` and ``identity``. The verification pairs become
+their own table, ``pairs.csv`` inside the store: ``race, identity_a, file_a, identity_b, file_b,
+same, row_a, row_b`` where ``row_*`` are the store rows of the two images (-1 when that image
+was not converted). A pairs line is ``identity n1 n2`` (same person) or
+``identity_a n1 identity_b n2`` (different people), ``n`` numbering ``<identity>_<n:04d>.jpg``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.sources.convert import (
+    ConvertOptions,
+    Plan,
+    Record,
+    Rejected,
+    categorical,
+    check_split,
+    run,
+)
+from latentplay.store.io import Store
+
+RACES = ("African", "Asian", "Caucasian", "Indian")
+PAIRS_FILE = "pairs.csv"
+
+
+def _base(root: Path) -> Path:
+    for base in (root / "test", root):
+        if (base / "data").is_dir() and any((base / "data" / r).is_dir() for r in RACES):
+            return base
+    raise UserError(
+        f"rfw: expected test/data/<{'|'.join(RACES)}>/<identity>/*.jpg and "
+        f"test/txts/<Race>/<Race>_pairs.txt under {root}; found no race folders"
+    )
+
+
+def image_name(identity: str, number: str) -> str:
+    """File name of image ``number`` of ``identity`` in RFW's pairs files."""
+    return f"{identity}_{int(number):04d}.jpg"
+
+
+def read_pairs(path: Path, race: str) -> list[list[str]]:
+    """``[race, identity_a, file_a, identity_b, file_b, same]`` rows of one pairs file."""
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            f = line.split()
+            try:
+                if len(f) == 3:
+                    rows.append([race, f[0], image_name(f[0], f[1]), f[0],
+                                 image_name(f[0], f[2]), "1"])
+                elif len(f) == 4:
+                    rows.append([race, f[0], image_name(f[0], f[1]), f[2],
+                                 image_name(f[2], f[3]), "0"])
+            except ValueError:
+                continue  # not a pairs line (e.g. a header)
+    return rows
+
+
+def scan(root: Path, options: ConvertOptions) -> Plan:
+    check_split("rfw", options.split, ())
+    base = _base(root)
+    data = base / "data"
+    files: list[Path] = []
+    for dirpath, _, names in os.walk(data):
+        files.extend(Path(dirpath) / n for n in names)
+    files.sort()
+    identities = sorted({p.parent.name for p in files
+                         if len(p.relative_to(data).parts) == 3})
+    code = {n: i for i, n in enumerate(identities)}
+    attrs = [categorical("race", RACES, "RFW race folder"),
+             categorical("identity", identities, "MS-Celeb-1M identity (RFW folder)")]
+
+    def inputs() -> Iterator[Record | Rejected]:
+        for path in files:
+            rel = path.relative_to(data).parts
+            source = path.relative_to(root).as_posix()
+            if len(rel) != 3 or rel[0] not in RACES:
+                yield Rejected(source, f"not in data/<{'|'.join(RACES)}>/<identity>/")
+            else:
+                yield Record(source, {"race": RACES.index(rel[0]), "identity": code[rel[1]]},
+                             file=str(path))
+
+    def finish(rows: dict[str, int]) -> dict[str, str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["race", "identity_a", "file_a", "identity_b", "file_b", "same",
+                         "row_a", "row_b"])
+        prefix = data.relative_to(root).as_posix()
+        for race in RACES:
+            path = base / "txts" / race / f"{race}_pairs.txt"
+            if not path.is_file():
+                continue
+            for pair in read_pairs(path, race):
+                row_a = rows.get(f"{prefix}/{race}/{pair[1]}/{pair[2]}", -1)
+                row_b = rows.get(f"{prefix}/{race}/{pair[3]}/{pair[4]}", -1)
+                writer.writerow([*pair, row_a, row_b])
+        return {PAIRS_FILE: out.getvalue()}
+
+    return Plan(attrs, inputs(), total=len(files), finish=finish)
+
+
+def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
+    """Convert RFW's test set (images + pairs) into a store (see ``ConvertOptions``)."""
+    return run("rfw", scan, src, out, ConvertOptions(**options))
