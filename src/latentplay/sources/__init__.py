@@ -1,7 +1,8 @@
 """Where stores come from: built-in generators (``shapes``, ``synthfaces``) and converters.
 
 >>> from latentplay import sources
->>> store = sources.make("synthfaces", "data/faces", n=5000, overrides=["confound.smile_gender=0.6"])
+>>> faces = sources.make("synthfaces", "data/faces", n=5000,
+...                      overrides=["confound.smile_gender=0.6"])
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def make(
     n: int | None = None,
     seed: int | None = None,
     overrides: Sequence[str] = (),
+    preset: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
 ) -> Store:
     """Generate built-in dataset ``name`` into a new store at ``out``.
@@ -37,6 +39,8 @@ def make(
         n: number of images (overrides the config's ``n``).
         seed: random seed (overrides the config's ``seed``).
         overrides: ``key=value`` items for the dataset's config (see its config dataclass).
+        preset: YAML file of config values applied before ``overrides``
+            (e.g. ``configs/datasets/synthfaces-smile-bias.yaml``).
         overwrite: replace an existing store at ``out``.
     """
     from latentplay.config import resolve
@@ -49,5 +53,7 @@ def make(
         items.append(f"n={n}")
     if seed is not None:
         items.append(f"seed={seed}")
-    config = resolve(module.CONFIG, items)
+    if preset is not None and not os.path.isfile(preset):
+        raise UserError(f"preset {preset} does not exist")
+    config = resolve(module.CONFIG, items, preset=preset)
     return module.make_store(config, out, overwrite=overwrite)

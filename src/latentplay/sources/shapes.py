@@ -64,8 +64,7 @@ def attributes() -> list[Attribute]:
         "pos_y": "vertical position, 0 = top",
     }
     return [
-        Attribute(n, "factor", values=FACTOR_VALUES[n].tolist(), description=desc[n])
-        for n in FACTOR_NAMES
+        Attribute(n, "factor", values=FACTOR_VALUES[n].tolist(), description=desc[n]) for n in FACTOR_NAMES
     ]
 
 
@@ -179,7 +178,9 @@ def make_store(config: ShapesConfig, path: str | os.PathLike[str], overwrite: bo
     schema = Schema(
         attributes=attributes(),
         provenance=Provenance(
-            source="generated", converter="shapes", arguments=to_dict(config),
+            source="generated",
+            converter="shapes",
+            arguments=to_dict(config),
             counts={"rows": NUM_IMAGES if config.full else config.n},
         ),
     )

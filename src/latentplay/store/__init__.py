@@ -8,6 +8,7 @@
 """
 
 from latentplay.store.columns import add_column, vectors
+from latentplay.store.export import export_store
 from latentplay.store.groundtruth import GroundTruthData, StoreGroundTruth, mixed_radix_index
 from latentplay.store.images import encode_png, load_images
 from latentplay.store.info import crosstab, info
@@ -15,8 +16,25 @@ from latentplay.store.io import REJECTED_FILE, SCHEMA_FILE, Store, build, featur
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
 
 __all__ = [
-    "REJECTED_FILE", "SCHEMA_FILE", "Attribute", "GroundTruthData", "Provenance", "Schema",
-    "Store", "StoreGroundTruth", "VectorColumn", "add_column", "build", "crosstab",
-    "encode_png", "features_for", "info", "load", "load_images", "mixed_radix_index", "save",
+    "REJECTED_FILE",
+    "SCHEMA_FILE",
+    "Attribute",
+    "GroundTruthData",
+    "Provenance",
+    "Schema",
+    "Store",
+    "StoreGroundTruth",
+    "VectorColumn",
+    "add_column",
+    "build",
+    "crosstab",
+    "encode_png",
+    "export_store",
+    "features_for",
+    "info",
+    "load",
+    "load_images",
+    "mixed_radix_index",
+    "save",
     "vectors",
 ]

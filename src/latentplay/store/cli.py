@@ -23,6 +23,7 @@ def make(
     n: int = typer.Option(None, "--n", help="Number of images (default: the dataset's)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default 0)."),
     full: bool = typer.Option(False, "--full", help="shapes only: the whole 737,280-image grid."),
+    preset: Path = typer.Option(None, "--preset", help="YAML of config values (see configs/datasets/)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
     overrides: list[str] = typer.Argument(None, help="Config overrides key=value."),
 ) -> None:
@@ -34,7 +35,7 @@ def make(
         if dataset != "shapes":
             raise UserError("--full applies to the shapes dataset only")
         items.append("full=true")
-    store = make_store(dataset, out, n=n, seed=seed, overrides=items, overwrite=overwrite)
+    store = make_store(dataset, out, n=n, seed=seed, overrides=items, preset=preset, overwrite=overwrite)
     console.print(f"made {dataset}: {len(store)} images in {store.path}")
 
 
@@ -65,7 +66,8 @@ def print_summary(summary: dict) -> None:
         f"({summary['converter']} from {summary['source']}, {summary['created']})"
     )
     if summary["vectors"]:
-        console.print("vector columns: " + ", ".join(f"{k} ({v}-d)" for k, v in summary["vectors"].items()))
+        vectors = ", ".join(f"{k} ({v}-d)" for k, v in summary["vectors"].items())
+        console.print(f"vector columns: {vectors}")
     for name, attr in summary["attributes"].items():
         if attr["kind"] == "continuous":
             hist = attr["histogram"]
@@ -114,3 +116,6 @@ def grid(
 
     save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed)
     console.print(f"wrote {out}")
+
+
+app.command(name="convert")(__import__("latentplay.sources.cli", fromlist=["convert"]).convert)

@@ -30,9 +30,7 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     if array.ndim != 2:
         raise UserError(f"column {name!r}: expected an (N, D) array, got shape {array.shape}")
     if array.shape[0] != len(store):
-        raise UserError(
-            f"column {name!r} has {array.shape[0]} rows but the store has {len(store)}"
-        )
+        raise UserError(f"column {name!r} has {array.shape[0]} rows but the store has {len(store)}")
     if name in store.columns and not any(v.name == name for v in store.schema.vectors):
         raise UserError(f"column {name!r} already exists and is not a vector column")
     dim = int(array.shape[1])

@@ -52,8 +52,7 @@ def crosstab(store: Store, row: str, col: str, bins: int = 4) -> dict[str, Any]:
     cc, cn = _codes(store, ca, bins)
     table = np.zeros((len(rn), len(cn)), dtype=np.int64)
     np.add.at(table, (rc, cc), 1)
-    return {"rows": row, "columns": col, "row_names": rn, "column_names": cn,
-            "counts": table.tolist()}
+    return {"rows": row, "columns": col, "row_names": rn, "column_names": cn, "counts": table.tolist()}
 
 
 def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 10) -> dict[str, Any]:

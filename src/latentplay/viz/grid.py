@@ -32,7 +32,9 @@ def image_grid(
     ncols = max((len(r) for r in rows), default=1) or 1
     nrows = max(len(rows), 1)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(1.6 + ncols * cell_inches, 0.4 + nrows * cell_inches * 1.1),
+        nrows,
+        ncols,
+        figsize=(1.6 + ncols * cell_inches, 0.4 + nrows * cell_inches * 1.1),
         squeeze=False,
     )
     for r, images in enumerate(rows):
@@ -99,9 +101,7 @@ def save_store_grid(
             captions = []
         else:
             codes = values
-            names = list(attr.names) if attr.kind == "categorical" else [
-                f"{v:g}" for v in attr.values or []
-            ]
+            names = list(attr.names) if attr.kind == "categorical" else [f"{v:g}" for v in attr.values or []]
         for code, name in enumerate(names):
             members = np.flatnonzero(codes == code)
             chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)

@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import numpy as np
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.sources import shapes
+from latentplay.sources.shapes import FACTOR_SIZES, ShapesConfig
+
+
+def test_grid_order_is_dsprites_mixed_radix() -> None:
+    # dSprites rows: shape slowest, then scale, orientation, pos_x, pos_y fastest
+    steps = {
+        1: [0, 0, 0, 0, 1],
+        32: [0, 0, 0, 1, 0],
+        32 * 32: [0, 0, 1, 0, 0],
+        40 * 32 * 32: [0, 1, 0, 0, 0],
+        6 * 40 * 32 * 32: [1, 0, 0, 0, 0],
+    }
+    for index, factors in steps.items():
+        assert shapes.factors_of_indices(np.array([index]))[0].tolist() == factors
+    assert shapes.NUM_IMAGES == 737_280
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, shapes.NUM_IMAGES, 1000)
+    f = shapes.factors_of_indices(idx)
+    assert np.array_equal(st.mixed_radix_index(f, list(FACTOR_SIZES)), idx)
+    assert (f.max(axis=0) < np.array(FACTOR_SIZES)).all()
+
+
+def test_full_grid_chunks_follow_the_order() -> None:
+    config = ShapesConfig(full=True)
+    factors, images = next(shapes.generate(config, chunk=64))
+    assert np.array_equal(factors, shapes.factors_of_indices(np.arange(64)))
+    assert images.shape == (64, 64, 64) and set(np.unique(images)) <= {0, 255}
+
+
+def test_factors_change_the_pixels_as_named() -> None:
+    base = np.array([[0, 5, 0, 16, 16]])
+
+    def centroid(f: np.ndarray) -> tuple[float, float]:
+        img = shapes.render(f)[0]
+        ys, xs = np.nonzero(img)
+        return xs.mean(), ys.mean()
+
+    x0, y0 = centroid(base)
+    x1, y1 = centroid(base + [[0, 0, 0, 10, 0]])
+    x2, y2 = centroid(base + [[0, 0, 0, 0, 10]])
+    assert x1 > x0 + 5 and abs(y1 - y0) < 1
+    assert y2 > y0 + 5 and abs(x2 - x0) < 1
+    areas = [shapes.render(np.array([[0, s, 0, 16, 16]]))[0].sum() for s in range(6)]
+    assert all(a < b for a, b in zip(areas, areas[1:], strict=False))
+    square, ellipse, heart = (shapes.render(np.array([[k, 5, 0, 16, 16]]))[0] for k in range(3))
+    assert not np.array_equal(square, ellipse) and not np.array_equal(ellipse, heart)
+    rotated = shapes.render(np.array([[0, 5, 5, 16, 16]]))[0]  # 45 degrees
+    assert not np.array_equal(square, rotated)
+
+
+def test_store_ground_truth_matches_renderer(tmp_path: Path) -> None:
+    store = sources.make("shapes", tmp_path / "s", n=300, seed=3)
+    again = [f for f, _ in shapes.generate(ShapesConfig(n=300, seed=3))]
+    assert np.array_equal(
+        np.concatenate(again), np.stack([store.labels(n) for n in shapes.FACTOR_NAMES], axis=1)
+    )
+    gt = st.StoreGroundTruth(store)
+    assert gt.num_factors == 5 and gt.factors_num_values == list(FACTOR_SIZES)
+    assert not gt.complete
+    rng = np.random.default_rng(0)
+    f = gt.sample_factors(16, rng)
+    obs = gt.sample_observations_from_factors(f, rng)
+    assert obs.shape == (16, 64, 64, 1) and obs.dtype == np.float32
+    rendered = shapes.ShapesGroundTruth().sample_observations_from_factors(f, rng)
+    assert np.array_equal(obs, rendered)
+    values = store.labels("scale")
+    assert np.allclose(store.dataset["scale"], shapes.FACTOR_VALUES["scale"][values])

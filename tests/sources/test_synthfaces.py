@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from latentplay import sources
+from latentplay.config import resolve
+from latentplay.errors import UserError
+from latentplay.sources import synthfaces
+from latentplay.sources.synthfaces import SynthfacesConfig
+
+
+def _all(config: SynthfacesConfig) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    parts = list(synthfaces.generate(config))
+    labels = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    return labels, np.concatenate([p[1] for p in parts])
+
+
+def test_deterministic_for_a_seed() -> None:
+    a_labels, a = _all(SynthfacesConfig(n=40, seed=5))
+    b_labels, b = _all(SynthfacesConfig(n=40, seed=5))
+    _, c = _all(SynthfacesConfig(n=40, seed=6))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert all(np.array_equal(a_labels[k], b_labels[k]) for k in a_labels)
+    assert a.shape == (40, 64, 64, 3) and a.dtype == np.uint8
+
+
+def test_marginals_and_confounds_follow_the_config() -> None:
+    weights = [7, 7, 7, 7, 2, 1, 1, 1, 1, 1]  # mostly light, like AI-Face
+    config = resolve(
+        SynthfacesConfig,
+        ["n=20000", f"skin_tone.weights={weights}", "confound.smile_gender=0.6", "eyeglasses.p=0.1"],
+    )
+    labels = synthfaces.sample_labels(config, np.random.default_rng(0), config.n)
+    light = np.isin(labels["skin_tone"], [0, 1, 2, 3]).mean()
+    assert abs(light - 28 / 35) < 0.02
+    male = labels["gender"] == 1
+    frown = labels["smile"] < 0
+    assert abs(frown[male].mean() - 0.8) < 0.02 and abs(frown[~male].mean() - 0.2) < 0.02
+    assert abs(male[frown].mean() - 0.8) < 0.02  # non-smiling faces are mostly male
+    assert abs(labels["eyeglasses"].mean() - 0.1) < 0.01
+    assert labels["smile"].min() >= -1 and labels["smile"].max() <= 1
+    independent = synthfaces.sample_labels(SynthfacesConfig(), np.random.default_rng(0), 20000)
+    assert abs((independent["smile"][independent["gender"] == 1] < 0).mean() - 0.5) < 0.02
+
+
+def test_bad_config_values_are_user_errors() -> None:
+    with pytest.raises(UserError, match="skin_tone.weights needs 10"):
+        resolve(SynthfacesConfig, ["skin_tone.weights=[1,2]"])
+    with pytest.raises(UserError, match="confound.smile_gender"):
+        resolve(SynthfacesConfig, ["confound.smile_gender=3"])
+    with pytest.raises(UserError, match="bad config override"):
+        resolve(SynthfacesConfig, ["confound.nonsense=1"])
+    with pytest.raises(UserError, match="bad config override"):
+        resolve(SynthfacesConfig, ["eyeglasses.p=abc"])
+
+
+def test_every_attribute_is_recoverable_from_pixels() -> None:
+    """A linear model on PCA of raw pixels beats chance by a wide margin for each attribute."""
+    labels, images = _all(SynthfacesConfig(n=1600, seed=1))
+    x = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    train, test = slice(0, 1200), slice(1200, None)
+    z = PCA(120, random_state=0).fit(x[train]).transform(x)
+    scores = {}
+    for name, y in labels.items():
+        if y.dtype.kind == "f":
+            model = make_pipeline(StandardScaler(), Ridge(10.0)).fit(z[train], y[train])
+            scores[name] = model.score(z[test], y[test])  # R^2; chance is 0
+            assert scores[name] > 0.35, (name, scores[name])
+        else:
+            model = make_pipeline(StandardScaler(), LogisticRegression(C=0.05, max_iter=1000))
+            model.fit(z[train], y[train])
+            chance = np.bincount(y[train]).max() / len(y[train])
+            scores[name] = model.score(z[test], y[test])
+            assert scores[name] > chance + 0.2, (name, scores[name], chance)
+
+
+def test_store_has_schema_and_labels(tmp_path: Path) -> None:
+    store = sources.make("synthfaces", tmp_path / "f", n=30, overrides=["confound.smile_gender=0.6"])
+    assert store.schema.attribute("skin_tone").names[0] == "monk_1"
+    assert store.schema.attribute("smile").range == (-1.0, 1.0)
+    assert store.schema.provenance.arguments["confound"]["smile_gender"] == 0.6
+    labels, _ = _all(resolve(SynthfacesConfig, ["n=30", "confound.smile_gender=0.6"]))
+    for name in ("skin_tone", "gender", "age_group", "eyeglasses", "hair_color", "background"):
+        assert np.array_equal(store.labels(name), labels[name])
+    assert np.allclose(store.labels("smile"), labels["smile"])

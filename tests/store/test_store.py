@@ -1,0 +1,165 @@
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store import Attribute, Provenance, Schema
+
+
+def _schema() -> Schema:
+    return Schema(
+        attributes=[
+            Attribute("gender", "categorical", names=["female", "male"], description="presentation"),
+            Attribute("smile", "continuous", range=(-1, 1)),
+            Attribute("scale", "factor", values=[0.5, 0.75, 1.0]),
+        ],
+        provenance=Provenance(
+            source="/data/x",
+            converter="unit",
+            arguments={"resize": 64},
+            counts={"inputs": 7, "converted": 6, "rejected": 1},
+        ),
+    )
+
+
+def _small_store(path: Path, n: int = 12) -> st.Store:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
+    batch = {
+        "image": [st.encode_png(im) for im in images],
+        "gender": rng.integers(0, 2, n),
+        "smile": rng.uniform(-1, 1, n).astype(np.float32),
+        "factor_scale": np.arange(n) % 3,
+        "scale": np.array([0.5, 0.75, 1.0], dtype=np.float32)[np.arange(n) % 3],
+    }
+    return st.build([batch], _schema(), path)
+
+
+def test_schema_round_trip(tmp_path: Path) -> None:
+    schema = _schema()
+    assert Schema.from_dict(schema.to_dict()) == schema
+    store = _small_store(tmp_path / "s")
+    assert st.load(tmp_path / "s").schema == schema
+    assert store.schema.attribute("factor_scale").name == "scale"
+    info = datasets.load_from_disk(str(tmp_path / "s")).info
+    assert '"latentplay_schema": 1' in info.description
+
+
+def test_images_and_labels_round_trip(tmp_path: Path) -> None:
+    store = _small_store(tmp_path / "s")
+    ds = datasets.load_from_disk(str(tmp_path / "s"))
+    assert ds.features["gender"].names == ["female", "male"]
+    assert isinstance(ds.features["image"], datasets.Image)
+    first = np.asarray(ds[0]["image"])
+    assert np.array_equal(st.load_images(store, [0])[0], first)
+    assert store.labels("scale").tolist() == (np.arange(12) % 3).tolist()
+    with pytest.raises(UserError, match="no attribute 'age'"):
+        store.labels("age")
+
+
+def test_builtin_stores_open_with_load_from_disk(tmp_path: Path) -> None:
+    for name in ("shapes", "synthfaces"):
+        sources.make(name, tmp_path / name, n=20)
+        ds = datasets.load_from_disk(str(tmp_path / name))
+        assert len(ds) == 20 and "image" in ds.column_names
+
+
+def test_vector_column_round_trips_exactly(tmp_path: Path) -> None:
+    store = _small_store(tmp_path / "s")
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(len(store), 5)).astype(np.float32)
+    z[0, 0], z[1, 1], z[2, 2] = np.nan, np.inf, -0.0
+    saved = st.save(st.add_column(store, "z", z, "test vectors"), store.path)
+    back = st.vectors(st.load(saved.path), "z")
+    assert back.dtype == np.float32 and back.shape == (len(store), 5)
+    assert np.array_equal(back, z, equal_nan=True)
+    assert np.signbit(back[2, 2])
+    feature = datasets.load_from_disk(str(saved.path)).features["z"]
+    assert isinstance(feature, datasets.List) and feature.length == 5
+    assert saved.schema.vector("z").dim == 5
+    # labels and images are untouched; a selection keeps row order
+    assert np.array_equal(saved.labels("smile"), store.labels("smile"))
+    sub = st.Store(saved.dataset.select([4, 2]), saved.schema)
+    assert np.array_equal(st.vectors(sub, "z"), z[[4, 2]], equal_nan=True)
+    # replacing a column, wrong shapes and non-vector columns are refused or handled
+    again = st.add_column(saved, "z", z[:, :3])
+    assert st.vectors(again, "z").shape == (len(store), 3)
+    with pytest.raises(UserError, match="rows"):
+        st.add_column(store, "w", z[:3])
+    with pytest.raises(UserError, match="not a fixed-length vector"):
+        st.vectors(store, "smile")
+    with pytest.raises(UserError, match="no column"):
+        st.vectors(store, "missing")
+
+
+def test_info_counts_and_crosstab(tmp_path: Path) -> None:
+    store = _small_store(tmp_path / "s", n=30)
+    summary = st.info(store, crosstab_of=("gender", "smile"))
+    assert summary["rows"] == 30
+    gender = summary["attributes"]["gender"]["counts"]
+    assert sum(gender.values()) == 30
+    assert gender["male"] == int(store.labels("gender").sum())
+    assert sum(summary["attributes"]["smile"]["histogram"]["counts"]) == 30
+    ct = np.array(summary["crosstab"]["counts"])
+    assert ct.shape == (2, 4) and ct.sum() == 30
+    assert ct.sum(axis=1).tolist() == [gender["female"], gender["male"]]
+
+
+def test_export_writes_images_and_labels(tmp_path: Path) -> None:
+    store = _small_store(tmp_path / "s")
+    st.export_store(store, tmp_path / "out")
+    rows = list(csv.DictReader(open(tmp_path / "out" / "labels.csv")))
+    assert len(rows) == len(store)
+    names = ["female", "male"]
+    assert [r["gender"] for r in rows] == [names[g] for g in store.labels("gender")]
+    assert [int(r["factor_scale"]) for r in rows] == store.labels("scale").tolist()
+    image = st.load_images(store, [3])[0]
+    from PIL import Image
+
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / rows[3]["file"])), image)
+
+
+_WRITER = """
+import sys, numpy as np
+from latentplay import store as st
+s = st.load(sys.argv[1])
+big = np.ones((len(s), 2_000_000), dtype=np.float32)  # ~100 MB per 12 rows: a slow write
+st.save(st.add_column(s, "big", big), s.path)
+"""
+
+
+def test_killed_writer_leaves_previous_store_intact(tmp_path: Path) -> None:
+    store = _small_store(tmp_path / "s")
+    before = st.load_images(store)
+    proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(store.path)])
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".s.tmp-*")):
+        time.sleep(0.01)
+    assert list(tmp_path.glob(".s.tmp-*")), "writer never started writing"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    again = st.load(tmp_path / "s")
+    assert "big" not in again.columns
+    assert np.array_equal(st.load_images(again), before)
+    assert len(datasets.load_from_disk(str(tmp_path / "s"))) == len(store)
+
+
+def test_build_refuses_existing_target(tmp_path: Path) -> None:
+    _small_store(tmp_path / "s")
+    with pytest.raises(UserError, match="already exists"):
+        _small_store(tmp_path / "s")
+    with pytest.raises(UserError, match="does not exist"):
+        st.load(tmp_path / "nope")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(UserError, match="not a latentplay store"):
+        st.load(tmp_path / "plain")

@@ -1,0 +1,83 @@
+from pathlib import Path
+
+import pytest
+
+
+def _one_line_error(result) -> None:  # noqa: ANN001
+    assert result.code == 2, (result.code, result.out, result.err)
+    lines = [line for line in result.err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.err
+    assert "Traceback" not in result.err
+
+
+def test_help_lists_every_command(cli) -> None:
+    result = cli("--help")
+    assert result.code == 0
+    for name in ("quickstart", "data"):
+        assert name in result.out
+    data = cli("data", "--help")
+    for name in ("make", "info", "export", "grid"):
+        assert name in data.out
+
+
+def test_make_info_export_grid(cli, tmp_path: Path) -> None:
+    out = tmp_path / "faces"
+    assert (
+        cli(
+            "data",
+            "make",
+            "synthfaces",
+            "--out",
+            out,
+            "--n",
+            "40",
+            "--seed",
+            "2",
+            "confound.smile_gender=0.5",
+        ).code
+        == 0
+    )
+    preset = Path(__file__).parents[1] / "configs" / "datasets" / "synthfaces-smile-bias.yaml"
+    biased = tmp_path / "biased"
+    assert cli("data", "make", "synthfaces", "--out", biased, "--n", "10", "--preset", preset).code == 0
+    assert '"smile_gender": 0.6' in (biased / "latentplay.json").read_text()
+    info = cli("data", "info", out, "--json")
+    assert info.code == 0 and '"rows": 40' in info.out
+    table = cli("data", "info", out, "--crosstab", "gender,smile")
+    assert table.code == 0 and "gender x smile" in table.out
+    assert cli("data", "export", out, "--to", tmp_path / "exp").code == 0
+    assert len(list((tmp_path / "exp" / "images").iterdir())) == 40
+    for by in ("skin_tone", "smile"):
+        png = tmp_path / f"grid_{by}.png"
+        assert cli("data", "grid", out, "--out", png, "--by", by).code == 0
+        assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("data", "info", "/no/such/store"),
+        ("data", "make", "nosuchdata", "--out", "{tmp}/x"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/x", "--n", "5", "nosuch.key=1"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/x", "--n", "5", "eyeglasses.p=lots"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/x", "--n", "5", "gender.weights=[1]"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/x", "--n", "5", "notanoverride"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/x", "--full"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/missing/dir/x", "--n", "5"),
+        ("data", "grid", "{tmp}/existing", "--out", "{tmp}/g.png", "--by", "nosuchattr"),
+        ("data", "info", "{tmp}/existing", "--crosstab", "gender"),
+        ("data", "export", "/no/such/store", "--to", "{tmp}/e"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/x", "--preset", "{tmp}/nosuch.yaml"),
+    ],
+)
+def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
+    assert cli("data", "make", "shapes", "--out", tmp_path / "existing", "--n", "5").code == 0
+    _one_line_error(cli(*[a.format(tmp=tmp_path) for a in args]))
+
+
+def test_existing_target_needs_overwrite(cli, tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    assert cli("data", "make", "shapes", "--out", out, "--n", "10").code == 0
+    _one_line_error(cli("data", "make", "shapes", "--out", out, "--n", "12"))
+    assert cli("data", "make", "shapes", "--out", out, "--n", "12", "--overwrite").code == 0
+    assert '"rows": 12' in cli("data", "info", out, "--json").out
