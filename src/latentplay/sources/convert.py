@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import math
 import multiprocessing
 import os
 import tempfile
@@ -415,7 +416,8 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
         return None, "empty file"
     try:
         image = Image.open(io.BytesIO(data))
-        image.load()  # decodes every pixel: truncated files fail here
+        _draft(image, resize)
+        image.load()  # decodes the whole stream: truncated files fail here
     except UnidentifiedImageError:
         return None, "not an image"
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
@@ -423,6 +425,21 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
     if resize is None:
         return {"bytes": data, "path": source}, None
     return _encode(_resized(image, resize, resample, mode), source), None
+
+
+def _draft(image: Image.Image, resize: int | None) -> None:
+    """Let the JPEG decoder scale down in the DCT domain when full resolution is not needed.
+
+    It still parses every coefficient (so truncation is still caught) but skips most of the
+    inverse transform: 1/8 scale when only checking, and no smaller than twice the target size
+    when resizing (the named filter does the final step).
+    """
+    if image.format != "JPEG":
+        return
+    w, h = image.size
+    scale = 1 / 8 if resize is None else 2 * resize / min(w, h)
+    if scale < 1:
+        image.draft(image.mode, (max(1, math.ceil(w * scale)), max(1, math.ceil(h * scale))))
 
 
 def _resized(image: Image.Image, size: int | None, resample: str,

@@ -1,0 +1,108 @@
+"""CelebA: attribute/partition/identity files (txt and Kaggle csv), and CelebA-HQ's file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from convert_helpers import check_rejected, expected, face, rows, write_image, write_truncated
+
+from latentplay.errors import UserError
+from latentplay.sources import celeba
+from latentplay.store import info
+
+ATTRS = celeba.ATTRIBUTES
+
+
+def make_celeba(root: Path, n: int = 12, hq: bool = False, kaggle: bool = False):
+    rng = np.random.default_rng(0)
+    images = root / ("CelebA-HQ-img" if hq else "img_align_celeba")
+    if kaggle:
+        images = images / "img_align_celeba"
+    good, order, dirty = {}, [], {}
+    attr_lines, part_lines, ident_lines = [], [], []
+    for i in range(n + 4):
+        name = f"{i}.jpg" if hq else f"{i + 1:06d}.jpg"
+        values = rng.choice([-1, 1], size=40)
+        split, ident = i % 3, 100 + i % 5
+        source = f"{images.relative_to(root).as_posix()}/{name}"
+        fields = [str(v) for v in values]
+        if i == n:  # value outside -1/1
+            fields[7] = "0"
+            dirty[source] = "Big_Nose"
+        if i == n + 1:  # a field missing
+            fields = fields[:-1]
+            dirty[source] = "expected 41 fields"
+        if i == n + 2:
+            write_truncated(images / name, face(i))
+            dirty[source] = "truncated"
+        elif i == n + 3:
+            dirty[source] = "missing file"
+        else:
+            write_image(images / name, face(i))
+        if kaggle:
+            attr_lines.append(",".join([name, *fields]))
+            part_lines.append(f"{name},{split}")
+        else:
+            attr_lines.append(f"{name} " + "  ".join(fields))
+            part_lines.append(f"{name} {split}")
+        ident_lines.append(f"{name} {ident}")
+        if source not in dirty:
+            labels = {a: "yes" if v == 1 else "no" for a, v in zip(ATTRS, values, strict=True)}
+            if not hq:
+                labels["split"] = celeba.SPLITS[split]
+                if not kaggle:
+                    labels["identity"] = str(ident)
+            good[source] = labels
+            order.append(source)
+    if hq:
+        (root / "CelebAMask-HQ-attribute-anno.txt").write_text(
+            f"{n + 4}\n" + " ".join(ATTRS) + "\n" + "\n".join(attr_lines) + "\n")
+    elif kaggle:
+        (root / "list_attr_celeba.csv").write_text(
+            ",".join(["image_id", *ATTRS]) + "\n" + "\n".join(attr_lines) + "\n")
+        (root / "list_eval_partition.csv").write_text(
+            "image_id,partition\n" + "\n".join(part_lines) + "\n")
+    else:
+        (root / "list_attr_celeba.txt").write_text(
+            f"{n + 4}\n" + " ".join(ATTRS) + " \n" + "\n".join(attr_lines) + "\n")
+        (root / "list_eval_partition.txt").write_text("\n".join(part_lines) + "\n")
+        (root / "identity_CelebA.txt").write_text("\n".join(ident_lines) + "\n")
+    return good, order, dirty
+
+
+def _compare(store, good, order) -> None:
+    got = rows(store)
+    want = expected(good, order)
+    assert [n for n, _ in got] == [n for n, _ in want]
+    for (_, g), (_, w) in zip(got, want, strict=True):
+        assert {k: g[k] for k in w} == w
+        assert set(g) == set(w)
+
+
+@pytest.mark.parametrize("variant", ["celeba", "kaggle", "hq"])
+def test_every_label_and_every_rejection(tmp_path: Path, variant: str) -> None:
+    good, order, dirty = make_celeba(tmp_path / "src", hq=variant == "hq",
+                                     kaggle=variant == "kaggle")
+    store = celeba.convert(tmp_path / "src", tmp_path / "out", workers=1)
+    _compare(store, good, order)
+    check_rejected(store, dirty)
+    names = [a.name for a in store.schema.attributes]
+    assert names[:2] == ["Male", "Smiling"] and set(ATTRS) <= set(names)
+    summary = info(store)
+    assert summary["crosstab"]["rows"] == "Male" and summary["crosstab"]["columns"] == "Smiling"
+    assert sum(map(sum, summary["crosstab"]["counts"])) == len(store)
+
+
+def test_split_and_wrong_header(tmp_path: Path) -> None:
+    good, order, _ = make_celeba(tmp_path / "src")
+    store = celeba.convert(tmp_path / "src", tmp_path / "out", split="test", workers=1)
+    test = [s for s in order if good[s]["split"] == "test"]
+    _compare(store, {s: good[s] for s in test}, test)
+    attr = tmp_path / "src" / "list_attr_celeba.txt"
+    attr.write_text(attr.read_text().replace("Smiling", "Smile"))
+    with pytest.raises(UserError, match="40 published attributes"):
+        celeba.convert(tmp_path / "src", tmp_path / "o2")
+    with pytest.raises(UserError, match="expected list_attr_celeba.txt"):
+        celeba.convert(tmp_path, tmp_path / "o3")

@@ -1,0 +1,89 @@
+"""FairFace: label CSVs + train/val folders; missing files, bad labels, splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from convert_helpers import (
+    check_rejected,
+    expected,
+    face,
+    rows,
+    write_csv,
+    write_image,
+    write_not_image,
+    write_truncated,
+)
+
+from latentplay.errors import UserError
+from latentplay.sources import fairface
+
+HEADER = ["file", "age", "gender", "race", "service_test"]
+
+
+def make_fairface(root: Path) -> tuple[dict[str, dict], list[str], dict[str, str]]:
+    good: dict[str, dict] = {}
+    order: list[str] = []
+    dirty: dict[str, str] = {}
+    for split, n in (("train", 14), ("val", 7)):
+        lines = []
+        for i in range(n):
+            file = f"{split}/{i + 1}.jpg"
+            age, gender = fairface.AGES[i % 9], fairface.GENDERS[i % 2]
+            race, service = fairface.RACES[i % 7], ["True", "False"][i % 2]
+            write_image(root / file, face(i))
+            lines.append([file, age, gender, race, service])
+            good[file] = {"gender": gender, "race": race, "age": age,
+                          "service_test": service, "split": split}
+            order.append(file)
+        bad = [
+            [f"{split}/90.jpg", "20-29", "Male", "White", "False"],  # no such file
+            [f"{split}/91.jpg", "70+", "Male", "White", "False"],  # age bin not published
+            [f"{split}/92.jpg", "20-29", "male", "White", "False"],  # gender spelled otherwise
+            [f"{split}/93.jpg", "20-29", "Female", "Hispanic", "False"],  # race not published
+            [f"{split}/94.jpg", "20-29", "Female", "Indian", "False"],  # truncated
+            [f"{split}/95.jpg", "20-29", "Female", "Indian", "False"],  # not an image
+        ]
+        for b in bad[1:4]:
+            write_image(root / b[0], face(5))
+        write_truncated(root / bad[4][0], face(6))
+        write_not_image(root / bad[5][0])
+        dirty.update({bad[0][0]: "missing file", bad[1][0]: "age", bad[2][0]: "gender",
+                      bad[3][0]: "race", bad[4][0]: "truncated", bad[5][0]: "not an image"})
+        write_csv(root / f"fairface_label_{split}.csv", HEADER, lines[:5] + bad + lines[5:])
+    return good, order, dirty
+
+
+@pytest.fixture
+def ff(tmp_path: Path):
+    return (tmp_path / "src", *make_fairface(tmp_path / "src"))
+
+
+def test_every_label_and_every_rejection(ff, tmp_path: Path) -> None:
+    src, good, order, dirty = ff
+    store = fairface.convert(src, tmp_path / "out", workers=2)
+    got = rows(store)
+    assert got == expected(good, order)
+    check_rejected(store, dirty)
+    assert store.schema.attribute("age").names == list(fairface.AGES)
+    assert len(store.schema.attribute("race").names) == 7
+
+
+def test_split(ff, tmp_path: Path) -> None:
+    src, good, order, dirty = ff
+    store = fairface.convert(src, tmp_path / "out", split="val", workers=1)
+    val = [f for f in order if f.startswith("val/")]
+    assert rows(store) == expected(good, val)
+    check_rejected(store, {k: v for k, v in dirty.items() if k.startswith("val/")})
+    with pytest.raises(UserError, match="unknown split 'test'"):
+        fairface.convert(src, tmp_path / "o2", split="test")
+
+
+def test_wrong_layout(tmp_path: Path) -> None:
+    write_image(tmp_path / "src" / "train" / "1.jpg", face(0))
+    with pytest.raises(UserError, match="expected fairface_label_train.csv"):
+        fairface.convert(tmp_path / "src", tmp_path / "out")
+    write_csv(tmp_path / "src" / "fairface_label_train.csv", ["name", "age"], [["a", "1"]])
+    with pytest.raises(UserError, match="lacks column"):
+        fairface.convert(tmp_path / "src", tmp_path / "out")

@@ -1,0 +1,75 @@
+"""folder: any image folder + CSV mapped with --columns (categorical and continuous)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from convert_helpers import check_rejected, expected, face, rows, write_csv, write_image
+
+from latentplay.errors import UserError
+from latentplay.sources import folder
+from latentplay.sources.convert import parse_columns
+from latentplay.store import info
+
+
+def make_folder(root: Path) -> tuple[dict, list[str], dict]:
+    good, order, lines = {}, [], []
+    for i in range(10):
+        rel = f"imgs/{'ab'[i % 2]}/{i}.png"
+        write_image(root / rel, face(i))
+        sex, smile = ["f", "m"][i % 2], round(-1 + i * 0.2, 3)
+        lines.append([rel, sex, smile, i % 3])
+        good[rel] = {"gender": sex, "smile": smile, "group": str(i % 3)}
+        order.append(rel)
+    bad = [["imgs/nope.png", "f", 0.5, 1], ["imgs/a/0.png", "", 0.1, 1],
+           ["imgs/a/2.png", "m", "big", 1], ["", "m", 0.1, 1]]
+    dirty = {"imgs/nope.png": "missing file", "imgs/a/0.png": "no gender",
+             "imgs/a/2.png": "not a number", "labels.csv:15": "no image path"}
+    write_csv(root / "labels.csv", ["path", "sex", "smiling", "grp"], lines + bad)
+    return good, order, dirty
+
+
+COLUMNS = "file=path,gender=sex,smile=smiling:continuous,group=grp"
+
+
+def test_every_label_and_every_rejection(tmp_path: Path) -> None:
+    good, order, dirty = make_folder(tmp_path / "src")
+    store = folder.convert(tmp_path / "src", tmp_path / "out",
+                           columns=parse_columns(COLUMNS), workers=2)
+    got = rows(store)
+    want = expected(good, order)
+    assert [n for n, _ in got] == [n for n, _ in want]
+    for (_, g), (_, w) in zip(got, want, strict=True):
+        assert g["gender"] == w["gender"] and g["group"] == w["group"]
+        assert g["smile"] == pytest.approx(w["smile"], abs=1e-6)
+    check_rejected(store, dirty)
+    smile = store.schema.attribute("smile")
+    assert smile.kind == "continuous" and smile.range == (-1.0, 0.8)
+    assert store.schema.attribute("gender").names == ["f", "m"]
+    assert info(store)["crosstab"]["rows"] == "gender"
+
+
+def test_mapping_errors(tmp_path: Path) -> None:
+    make_folder(tmp_path / "src")
+    with pytest.raises(UserError, match="must name the image column"):
+        folder.convert(tmp_path / "src", tmp_path / "o", columns={"gender": "sex"})
+    with pytest.raises(UserError, match="kind 'int'"):
+        folder.convert(tmp_path / "src", tmp_path / "o",
+                       columns=parse_columns("file=path,gender=sex:int"))
+    with pytest.raises(UserError, match="lacks column"):
+        folder.convert(tmp_path / "src", tmp_path / "o",
+                       columns=parse_columns("file=path,gender=gender"))
+    with pytest.raises(UserError, match="not attribute=column"):
+        parse_columns("file")
+    (tmp_path / "src" / "second.csv").write_text("a\n")
+    with pytest.raises(UserError, match="expected one label CSV"):
+        folder.convert(tmp_path / "src", tmp_path / "o", columns={"file": "path"})
+
+
+def test_cli_columns(tmp_path: Path, cli) -> None:
+    make_folder(tmp_path / "src")
+    res = cli("data", "convert", "folder", tmp_path / "src" / "labels.csv", "--out",
+              tmp_path / "out", "--columns", COLUMNS, "--resize", "32", "--workers", "1")
+    assert res.code == 0, res.err
+    assert "converted 10, rejected 4" in res.out

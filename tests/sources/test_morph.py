@@ -1,0 +1,74 @@
+"""MORPH II: CSV with mappable columns, image lookup, bad codes and missing photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from convert_helpers import check_rejected, expected, face, rows, write_csv, write_image
+
+from latentplay.errors import UserError
+from latentplay.sources import morph
+
+HEADER = ["id_num", "picture_num", "dob", "doa", "race", "gender", "age", "photo"]
+
+
+def make_morph(root: Path, header: list[str] = HEADER) -> tuple[dict, list[str], dict]:
+    good, order, lines = {}, [], []
+    races = list(morph.RACES)
+    for i in range(12):
+        ident = f"{(i // 3) + 1:06d}"
+        name = f"{ident}_{i:02d}M{20 + i}.JPG"
+        # three layouts seen in the wild: as listed, Album2/<name>, Album2/<prefix>/<name>
+        photo = [f"Album2/{name}", f"/data/morph/Album2/{name}", f"Album2/{name}"][i % 3]
+        where = [f"Album2/{name}", f"Album2/{name}", f"Album2/{name[:3]}/{name}"][i % 3]
+        write_image(root / where, face(i))
+        race, gender, age = races[i % 6], "MF"[i % 2], 20 + i
+        lines.append([ident, i, "1/1/1970", "1/1/2000", race, gender, age, photo])
+        good[photo + f"#{i}"] = {"gender": morph.GENDERS[gender], "race": morph.RACES[race],
+                                 "age": float(age), "identity": ident}
+        order.append(photo + f"#{i}")
+    bad = [
+        ["000099", 0, "", "", "W", "M", 30, "Album2/000099_00M30.JPG"],  # photo missing
+        ["000098", 0, "", "", "X", "M", 30, "Album2/000098_00M30.JPG"],  # race code X
+        ["000097", 0, "", "", "W", "U", 30, "Album2/000097_00M30.JPG"],  # gender code U
+        ["000096", 0, "", "", "W", "F", "n/a", "Album2/000096_00M30.JPG"],  # age not a number
+        ["000095", 0, "", "", "W", "F", 30, ""],  # no photo
+    ]
+    for row in bad[1:4]:
+        write_image(root / row[-1], face(0))
+    dirty = {"Album2/000099_00M30.JPG": "missing file", "Album2/000098_00M30.JPG": "race",
+             "Album2/000097_00M30.JPG": "gender", "Album2/000096_00M30.JPG": "age",
+             f"{morph.CSV_NAME}:18": "no photo"}
+    write_csv(root / morph.CSV_NAME, header, lines + bad)
+    return good, order, dirty
+
+
+def _by_name(good: dict, order: list[str]) -> list:
+    return expected({k.split("#")[0]: v for k, v in good.items()},
+                    [k.split("#")[0] for k in order])
+
+
+def test_every_label_and_every_rejection(tmp_path: Path) -> None:
+    good, order, dirty = make_morph(tmp_path / "src")
+    store = morph.convert(tmp_path / "src", tmp_path / "out", workers=2)
+    assert rows(store) == _by_name(good, order)
+    check_rejected(store, dirty)
+
+
+def test_columns_mapping(tmp_path: Path) -> None:
+    header = ["ID", "picture_num", "dob", "doa", "RACE", "SEX", "AGE", "PHOTO"]
+    good, order, _ = make_morph(tmp_path / "src", header)
+    cols = {"identity": "ID", "race": "RACE", "gender": "SEX", "age": "AGE", "photo": "PHOTO"}
+    store = morph.convert(tmp_path / "src", tmp_path / "out", columns=cols, workers=1)
+    assert rows(store) == _by_name(good, order)
+    with pytest.raises(UserError, match="lacks column"):
+        morph.convert(tmp_path / "src", tmp_path / "o2")
+    with pytest.raises(UserError, match="unknown field"):
+        morph.convert(tmp_path / "src", tmp_path / "o3", columns={"sex": "SEX"})
+
+
+def test_wrong_layout(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    with pytest.raises(UserError, match="expected morph_2008_nonCommercial.csv"):
+        morph.convert(tmp_path / "src", tmp_path / "out")

@@ -1,0 +1,63 @@
+"""RFW: race/identity folders, the verification pairs table, stray and broken files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from convert_helpers import check_rejected, expected, face, rows, write_image, write_truncated
+
+from latentplay.errors import UserError
+from latentplay.sources import rfw
+
+
+def make_rfw(root: Path) -> tuple[dict[str, dict], dict[str, str]]:
+    good: dict[str, dict] = {}
+    k = 0
+    for race in rfw.RACES:
+        for ident in (f"m.0{race[:2].lower()}1", f"m.0{race[:2].lower()}2"):
+            for n in (1, 2, 3):
+                rel = f"test/data/{race}/{ident}/{ident}_{n:04d}.jpg"
+                write_image(root / rel, face(k))
+                good[rel] = {"race": race, "identity": ident}
+                k += 1
+        txt = root / "test" / "txts" / race / f"{race}_pairs.txt"
+        txt.parent.mkdir(parents=True, exist_ok=True)
+        a, b = f"m.0{race[:2].lower()}1", f"m.0{race[:2].lower()}2"
+        txt.write_text(f"{a}\t1\t2\n{a}\t1\t{b}\t3\n{b}\t2\t9\n")
+    dirty = {
+        "test/data/African/m.0af1/m.0af1_0004.jpg": "truncated",
+        "test/data/African/notes.txt": "not in data/",
+    }
+    write_truncated(root / "test/data/African/m.0af1/m.0af1_0004.jpg", face(0))
+    (root / "test/data/African/notes.txt").write_text("x")
+    return good, dirty
+
+
+def test_every_label_rejection_and_pair(tmp_path: Path) -> None:
+    good, dirty = make_rfw(tmp_path / "RFW")
+    store = rfw.convert(tmp_path / "RFW", tmp_path / "out", workers=2)
+    assert rows(store) == expected(good)
+    check_rejected(store, dirty)
+    with open(store.path / rfw.PAIRS_FILE, newline="") as fh:
+        pairs = list(csv.DictReader(fh))
+    assert len(pairs) == 12
+    order = sorted(good)
+    for p in pairs:
+        for side in ("a", "b"):
+            rel = f"test/data/{p['race']}/{p['identity_' + side]}/{p['file_' + side]}"
+            row = int(p["row_" + side])
+            assert row == (order.index(rel) if rel in good else -1)
+    same = [p for p in pairs if p["same"] == "1"]
+    assert all(p["identity_a"] == p["identity_b"] for p in same) and len(same) == 8
+    missing = [p for p in pairs if p["file_b"].endswith("_0009.jpg")]
+    assert len(missing) == 4 and all(p["row_b"] == "-1" for p in missing)
+    # SRC may also be test/ itself
+    assert len(rfw.convert(tmp_path / "RFW" / "test", tmp_path / "o2", workers=1)) == len(good)
+
+
+def test_wrong_layout(tmp_path: Path) -> None:
+    write_image(tmp_path / "src" / "African" / "x" / "a.jpg", face(0))
+    with pytest.raises(UserError, match=r"expected test/data/<African\|Asian"):
+        rfw.convert(tmp_path / "src", tmp_path / "out")

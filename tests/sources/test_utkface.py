@@ -1,0 +1,153 @@
+"""UTKFace: labels from file names, dirty names and files, and the common converter options."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from convert_helpers import (
+    check_rejected,
+    expected,
+    face,
+    image_bytes,
+    rejected,
+    rows,
+    write_image,
+    write_not_image,
+    write_truncated,
+)
+from PIL import Image
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.sources import utkface
+from latentplay.sources.convert import convert
+
+RACES = ["White", "Black", "Asian", "Indian", "Others"]
+
+
+def make_utkface(root: Path, n: int = 20) -> tuple[dict[str, dict], dict[str, str]]:
+    """Aligned UTKFace layout: good images with their labels, and the dirty inputs."""
+    good: dict[str, dict] = {}
+    for i in range(n):
+        age, gender, race = (i * 7) % 117, i % 2, i % 5
+        name = f"UTKFace/{age}_{gender}_{race}_2017011617{i:07d}.jpg.chip.jpg"
+        write_image(root / name, face(i))
+        good[name] = {"age": float(age), "gender": ["male", "female"][gender],
+                      "race": RACES[race]}
+    write_image(root / "crop_part1/30_1_3_20170109150557335.jpg", face(1))  # in-the-wild name
+    good["crop_part1/30_1_3_20170109150557335.jpg"] = {"age": 30.0, "gender": "female",
+                                                         "race": "Indian"}
+    dirty = {
+        "UTKFace/39_1_20170116174525125.jpg.chip.jpg": "malformed",  # race field missing
+        "UTKFace/61_3_2_20170109142408075.jpg.chip.jpg": "gender",  # gender code 3
+        "UTKFace/25_0_7_20170109142408075.jpg.chip.jpg": "race",  # race code 7
+        "UTKFace/130_0_1_20170109142408075.jpg.chip.jpg": "age",  # age above 116
+        "UTKFace/22_0_1_20170109142408076.jpg.chip.jpg": "truncated",
+        "UTKFace/23_1_0_20170109142408077.jpg.chip.jpg": "not an image",
+        "UTKFace/Thumbs.db": "not a UTKFace image name",
+    }
+    for name in list(dirty)[:4]:
+        write_image(root / name, face(2))
+    write_truncated(root / list(dirty)[4], face(3))
+    write_not_image(root / list(dirty)[5])
+    write_not_image(root / list(dirty)[6])
+    return good, dirty
+
+
+@pytest.fixture
+def utk(tmp_path: Path) -> tuple[Path, dict[str, dict], dict[str, str]]:
+    good, dirty = make_utkface(tmp_path / "src")
+    return tmp_path / "src", good, dirty
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_label_and_every_rejection(utk, tmp_path: Path, workers: int) -> None:
+    src, good, dirty = utk
+    store = utkface.convert(src, tmp_path / "out", workers=workers)
+    assert rows(store) == expected(good)
+    check_rejected(store, dirty)
+    assert store.schema.attribute("race").names == RACES
+    assert store.schema.attribute("gender").names == ["male", "female"]
+
+
+def test_original_bytes_are_kept_without_resize(utk, tmp_path: Path) -> None:
+    src, good, _ = utk
+    store = utkface.convert(src, tmp_path / "out", workers=1)
+    assert image_bytes(store) == [(src / name).read_bytes() for name in sorted(good)]
+
+
+def test_resize_crops_to_a_square_png(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    wide = np.zeros((40, 80, 3), np.uint8)
+    wide[:, 20:60] = 255  # the centre square is white, the sides black
+    write_image(src / "20_0_0_20170109142408075.jpg", wide)
+    store = utkface.convert(src, tmp_path / "out", resize=16, resample="box", workers=1)
+    cell = store.dataset.with_format("arrow")[:]["image"].to_pylist()[0]
+    image = Image.open(io.BytesIO(cell["bytes"]))
+    assert image.format == "PNG" and image.size == (16, 16)
+    assert np.asarray(image).min() > 200  # only the white centre square was kept
+    assert store.schema.provenance.arguments["resize"] == 16
+    assert store.schema.provenance.arguments["resample"] == "box"
+
+
+def test_provenance_and_limit(utk, tmp_path: Path) -> None:
+    src, _, _ = utk
+    store = utkface.convert(src, tmp_path / "out", limit=5, workers=1)
+    prov = store.schema.provenance
+    assert prov.counts == {"inputs": 5, "converted": len(store), "rejected": 5 - len(store)}
+    assert prov.source == str(src.resolve())
+    assert prov.converter == "latentplay.sources.utkface"
+    assert prov.arguments["format"] == "utkface" and prov.arguments["limit"] == 5
+    assert prov.rejected == "rejected.csv"
+    assert st.load(store.path).schema.provenance.counts == prov.counts
+    # the schema also lives in the dataset's own description
+    assert "latentplay.sources.utkface" in store.dataset.info.description
+
+
+def test_strict_stops_without_writing(utk, tmp_path: Path) -> None:
+    src, _, _ = utk
+    with pytest.raises(UserError, match="--strict: rejected"):
+        utkface.convert(src, tmp_path / "out", strict=True, workers=1)
+    assert not (tmp_path / "out").exists()
+
+
+def test_wrong_layout_is_one_clear_line(tmp_path: Path) -> None:
+    src = tmp_path / "fairface"
+    write_image(src / "train" / "1.jpg", face(0))
+    with pytest.raises(UserError, match=r"expected images named \[age\]_\[gender\]"):
+        utkface.convert(src, tmp_path / "out")
+    with pytest.raises(UserError, match="does not exist"):
+        utkface.convert(tmp_path / "nowhere", tmp_path / "out")
+    with pytest.raises(UserError, match="no published splits"):
+        utkface.convert(src, tmp_path / "out", split="train")
+
+
+def test_registry_and_existing_target(utk, tmp_path: Path) -> None:
+    src, good, _ = utk
+    store = convert("utkface", src, tmp_path / "out", workers=1)
+    assert len(store) == len(good)
+    with pytest.raises(UserError, match="already exists"):
+        convert("utkface", src, tmp_path / "out")
+    assert len(convert("utkface", src, tmp_path / "out", overwrite=True, limit=3)) <= 3
+    with pytest.raises(UserError, match="unknown format"):
+        convert("utk", src, tmp_path / "x")
+
+
+def test_cli_summary_strict_and_info(utk, tmp_path: Path, cli) -> None:
+    src, good, dirty = utk
+    out = tmp_path / "out"
+    res = cli("data", "convert", "utkface", src, "--out", out, "--workers", "1")
+    assert res.code == 0, res.err
+    assert f"converted {len(good)}, rejected {len(dirty)} (see {out.resolve()}/rejected.csv)" \
+        in res.out
+    assert len(rejected(st.load(out))) == len(dirty)
+    res = cli("data", "convert", "utkface", src, "--out", tmp_path / "o2", "--strict")
+    assert res.code == 2 and res.err.startswith("error: --strict: rejected")
+    assert len(res.err.strip().splitlines()) == 1
+    res = cli("data", "convert", "mnist", src, "--out", tmp_path / "o3")
+    assert res.code == 2 and "expected the IDX files" in res.err
+    res = cli("data", "info", out)
+    assert res.code == 0 and "female" in res.out and "White" in res.out
