@@ -42,7 +42,9 @@ def _codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[s
     lo, hi = attr.range if attr.range else (float(values.min()), float(values.max()))
     edges = np.linspace(lo, hi, bins + 1)
     codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
-    return codes, [f"[{a:.2g},{b:.2g})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    names = [f"[{a:.2g},{b:.2g})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    names[-1] = names[-1][:-1] + "]"  # the last bin includes the top of the range
+    return codes, names
 
 
 def crosstab(store: Store, row: str, col: str, bins: int = 4) -> dict[str, Any]:

@@ -53,9 +53,9 @@ def image_grid(
                 if captions is not None and c < len(captions[r]):
                     ax.set_xlabel(captions[r][c], fontsize=6, labelpad=1)
         axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=8)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.95 if title else 1))
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.3)
     return fig
 
 
