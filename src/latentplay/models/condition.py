@@ -1,0 +1,113 @@
+"""Condition vectors of conditional models: continuous values as-is, categories one-hot.
+
+A :class:`ConditionSpec` is built from a store's schema and saved in ``model.json``, so a
+trained model can be conditioned later by attribute name without the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from latentplay.errors import UserError
+
+
+@dataclass
+class ConditionPart:
+    """One attribute of the condition: ``size`` = 1 (continuous) or its number of classes."""
+
+    name: str
+    kind: str  # "continuous" | "categorical"
+    size: int
+    names: list[str] | None = None
+    range: tuple[float, float] | None = None
+
+
+@dataclass
+class ConditionSpec:
+    """The layout of a condition vector of dimension :attr:`dim` (empty = unconditional)."""
+
+    parts: list[ConditionPart] = field(default_factory=list)
+
+    @property
+    def dim(self) -> int:
+        return sum(p.size for p in self.parts)
+
+    @classmethod
+    def from_store(cls, store: Any, names: Sequence[str]) -> ConditionSpec:
+        """Spec for attributes ``names`` of ``store`` (a :class:`latentplay.store.Store`)."""
+        parts = []
+        for name in names:
+            try:
+                attr = store.schema.attribute(name)
+            except KeyError:
+                raise UserError(
+                    f"condition {name!r} is not an attribute of the store; attributes: "
+                    + ", ".join(a.name for a in store.schema.attributes)
+                ) from None
+            if attr.kind == "continuous":
+                rng = tuple(attr.range) if attr.range else None
+                parts.append(ConditionPart(attr.name, "continuous", 1, range=rng))
+            else:
+                labels = list(attr.names) if attr.kind == "categorical" else [
+                    f"{v:g}" for v in attr.values or []
+                ]
+                parts.append(ConditionPart(attr.name, "categorical", len(labels), names=labels))
+        return cls(parts)
+
+    def encode_store(self, store: Any) -> np.ndarray:
+        """``(N, dim)`` float32 condition matrix of every row of ``store``."""
+        cols = []
+        for part in self.parts:
+            values = store.labels(part.name)
+            if part.kind == "continuous":
+                cols.append(np.asarray(values, dtype=np.float32)[:, None])
+            else:
+                cols.append(np.eye(part.size, dtype=np.float32)[np.asarray(values, dtype=np.int64)])
+        if not cols:
+            return np.zeros((len(store), 0), dtype=np.float32)
+        return np.concatenate(cols, axis=1)
+
+    def vector(self, values: Mapping[str, float | int | str]) -> np.ndarray:
+        """``(dim,)`` float32 condition for ``{attribute: value}`` (class name or code)."""
+        unknown = set(values) - {p.name for p in self.parts}
+        if unknown:
+            raise UserError(f"unknown condition {sorted(unknown)}; the model takes "
+                            f"{[p.name for p in self.parts]}")
+        out = []
+        for part in self.parts:
+            if part.name not in values:
+                raise UserError(f"condition {part.name!r} needs a value")
+            value = values[part.name]
+            if part.kind == "continuous":
+                out.append(np.array([float(value)], dtype=np.float32))
+                continue
+            code = _class_code(part, value)
+            out.append(np.eye(part.size, dtype=np.float32)[code])
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parts": [asdict(p) for p in self.parts]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConditionSpec:
+        parts = []
+        for p in data.get("parts", []):
+            rng = tuple(p["range"]) if p.get("range") is not None else None
+            parts.append(ConditionPart(p["name"], p["kind"], int(p["size"]), p.get("names"), rng))
+        return cls(parts)
+
+
+def _class_code(part: ConditionPart, value: float | int | str) -> int:
+    names = part.names or []
+    if isinstance(value, str):
+        if value not in names:
+            raise UserError(f"{part.name}: unknown class {value!r}; classes: {names}")
+        return names.index(value)
+    code = int(value)
+    if not 0 <= code < part.size:
+        raise UserError(f"{part.name}: class code {code} out of range 0..{part.size - 1}")
+    return code

@@ -1,0 +1,89 @@
+"""Convolutional encoders and decoders for square gray or RGB images of 28, 32, 64 or 128 px.
+
+The layout follows Burgess et al. (2018), "Understanding disentangling in beta-VAE": 4x4
+convolutions with stride 2 and ``width`` channels halve the image down to 4x4 (7x7 for 28 px),
+followed by two fully connected layers of ``hidden`` units. At 64 px with ``width=32`` and
+``hidden=256`` this is exactly their dSprites network; other sizes add or drop one conv layer.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from latentplay.errors import UserError
+
+SIZES = (28, 32, 64, 128)
+
+
+def downsampling_plan(size: int) -> tuple[int, int]:
+    """``(number of stride-2 layers, side of the smallest feature map)`` for a ``size`` px image."""
+    if size not in SIZES:
+        raise UserError(f"image size {size} is not supported; choose one of {SIZES}")
+    steps, side = 0, size
+    while side % 2 == 0 and side > 7:
+        side //= 2
+        steps += 1
+    return steps, side
+
+
+class ConvEncoder(nn.Module):
+    """Images ``(B, C, S, S)`` in [0, 1] (+ condition ``(B, K)``) -> features ``(B, out_dim)``.
+
+    The condition, when ``cond_dim > 0``, is concatenated to the flattened conv features.
+    """
+
+    def __init__(
+        self, channels: int, size: int, out_dim: int, width: int = 32, hidden: int = 256,
+        cond_dim: int = 0,
+    ) -> None:
+        super().__init__()
+        steps, side = downsampling_plan(size)
+        layers: list[nn.Module] = []
+        c_in = channels
+        for _ in range(steps):
+            layers += [nn.Conv2d(c_in, width, 4, stride=2, padding=1), nn.ReLU(inplace=True)]
+            c_in = width
+        self.conv = nn.Sequential(*layers, nn.Flatten())
+        self.cond_dim = cond_dim
+        self.fc = nn.Sequential(
+            nn.Linear(width * side * side + cond_dim, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, out_dim),
+        )
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        h = self.conv(x)
+        if self.cond_dim:
+            h = torch.cat([h, cond.to(h.dtype)], dim=1)  # type: ignore[union-attr]
+        return self.fc(h)
+
+
+class ConvDecoder(nn.Module):
+    """Latents ``(B, D)`` (+ condition ``(B, K)``) -> image logits ``(B, C, S, S)``."""
+
+    def __init__(
+        self, channels: int, size: int, latent_dim: int, width: int = 32, hidden: int = 256,
+        cond_dim: int = 0,
+    ) -> None:
+        super().__init__()
+        steps, side = downsampling_plan(size)
+        self.width, self.side, self.cond_dim = width, side, cond_dim
+        self.fc = nn.Sequential(
+            nn.Linear(latent_dim + cond_dim, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, width * side * side), nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        for k in range(steps):
+            last = k == steps - 1
+            layers.append(nn.ConvTranspose2d(width, channels if last else width, 4, 2, padding=1))
+            if not last:
+                layers.append(nn.ReLU(inplace=True))
+        self.deconv = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        if self.cond_dim:
+            z = torch.cat([z, cond.to(z.dtype)], dim=1)  # type: ignore[union-attr]
+        h = self.fc(z).view(-1, self.width, self.side, self.side)
+        return self.deconv(h)

@@ -1,0 +1,147 @@
+"""Autoencoders: AE, VAE (Bernoulli or Gaussian likelihood) and CVAE, with their configs.
+
+All three share the Burgess et al. (2018) conv encoder/decoder of :mod:`latentplay.models.nets`.
+Images enter as ``(B, C, S, S)`` floats in [0, 1]; :meth:`decode` returns images in [0, 1].
+The VAE objective's regularisers are not part of the model: they are the composable loss
+terms of :mod:`latentplay.models.losses`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from latentplay.errors import UserError
+from latentplay.models.nets import ConvDecoder, ConvEncoder
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+@dataclass
+class AEConfig:
+    """Deterministic autoencoder.
+
+    Attributes:
+        latent_dim: code size (Burgess et al. use 10 on dSprites).
+        width: channels of every conv layer (32 in Burgess et al.).
+        hidden: units of the two fully connected layers (256 in Burgess et al.).
+        likelihood: reconstruction loss; ``bernoulli`` = summed binary cross-entropy (binary
+            or [0,1] images), ``gaussian`` = summed squared error of sigmoid outputs.
+    """
+
+    latent_dim: int = 10
+    width: int = 32
+    hidden: int = 256
+    likelihood: str = "bernoulli"
+
+    def validate(self) -> None:
+        if self.latent_dim < 1:
+            raise UserError(f"model.latent_dim must be at least 1, got {self.latent_dim}")
+        if self.likelihood not in LIKELIHOODS:
+            raise UserError(f"model.likelihood must be one of {LIKELIHOODS}")
+
+
+@dataclass
+class VAEConfig(AEConfig):
+    """Variational autoencoder (Kingma & Welling 2014) with a diagonal Gaussian posterior."""
+
+
+@dataclass
+class CVAEConfig(VAEConfig):
+    """Conditional VAE (Sohn et al. 2015): the condition goes to encoder and decoder.
+
+    Attributes:
+        condition: store attributes forming the condition; continuous ones enter as their
+            value (SmileCVAE's smile degree in [-1, 1]), categorical ones one-hot.
+    """
+
+    condition: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        super().validate()
+        if not self.condition:
+            raise UserError("cvae needs model.condition=[attribute,...]")
+
+
+@dataclass
+class VAEOutput:
+    """One forward pass: target ``x`` and ``logits`` ``(B, C, S, S)``; ``mu``, ``logvar`` and
+    the sample ``z`` ``(B, D)`` (``logvar`` is None for the AE); ``recon`` ``(B,)`` the
+    per-image negative log-likelihood."""
+
+    x: torch.Tensor
+    logits: torch.Tensor
+    mu: torch.Tensor
+    logvar: torch.Tensor | None
+    z: torch.Tensor
+    recon: torch.Tensor
+
+
+def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor, likelihood: str) -> torch.Tensor:
+    """Per-image negative log-likelihood ``(B,)`` of targets ``x`` in [0, 1] under ``logits``."""
+    if likelihood == "bernoulli":
+        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    else:
+        nll = (torch.sigmoid(logits) - x).square()
+    return nll.flatten(1).sum(1)
+
+
+class AE(nn.Module):
+    """Deterministic autoencoder: ``z = mu = encoder(x)``."""
+
+    family: ClassVar[str] = "ae"
+    variational: ClassVar[bool] = False
+
+    def __init__(self, config: AEConfig, channels: int, size: int, cond_dim: int = 0) -> None:
+        super().__init__()
+        self.config, self.channels, self.size, self.cond_dim = config, channels, size, cond_dim
+        self.latent_dim = config.latent_dim
+        out = config.latent_dim * (2 if self.variational else 1)
+        self.encoder = ConvEncoder(channels, size, out, config.width, config.hidden, cond_dim)
+        self.decoder = ConvDecoder(
+            channels, size, config.latent_dim, config.width, config.hidden, cond_dim
+        )
+
+    def encode(
+        self, x: torch.Tensor, cond: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(mu, logvar)`` each ``(B, D)`` for images ``x``; logvar is None for the AE."""
+        return self.encoder(x, cond), None
+
+    def decode_logits(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Decoder output ``(B, C, S, S)`` before the sigmoid."""
+        return self.decoder(z, cond)
+
+    def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Images ``(B, C, S, S)`` in [0, 1] for latents ``z`` ``(B, D)``."""
+        return torch.sigmoid(self.decode_logits(z, cond))
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> VAEOutput:
+        mu, logvar = self.encode(x, cond)
+        z = mu if logvar is None else mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        logits = self.decode_logits(z, cond)
+        recon = reconstruction_nll(logits, x, self.config.likelihood)
+        return VAEOutput(x=x, logits=logits, mu=mu, logvar=logvar, z=z, recon=recon)
+
+
+class VAE(AE):
+    """VAE: the encoder gives the mean and log-variance of ``q(z|x)``; ``z`` is sampled."""
+
+    family: ClassVar[str] = "vae"
+    variational: ClassVar[bool] = True
+
+    def encode(
+        self, x: torch.Tensor, cond: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        mu, logvar = self.encoder(x, cond).chunk(2, dim=1)
+        return mu, logvar
+
+
+class CVAE(VAE):
+    """VAE whose encoder and decoder both also read a condition vector ``(B, K)``."""
+
+    family: ClassVar[str] = "cvae"

@@ -1,0 +1,194 @@
+"""Each loss term against a hand computation on a tiny batch."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay.errors import UserError
+from latentplay.models.losses import (
+    BetaTCVAE,
+    BetaTCVAEConfig,
+    BetaVAE,
+    BetaVAEConfig,
+    DIPVAEIConfig,
+    DIPVAEIIConfig,
+    FactorVAE,
+    FactorVAEConfig,
+    InfoVAEConfig,
+    LossConfig,
+    build_losses,
+    capacity,
+    dip_covariance,
+    dip_penalties,
+    kl_per_dim,
+    mmd,
+    permute_dims,
+    tc_decomposition,
+)
+from latentplay.models.losses.dipvae import DIPVAEI, DIPVAEII
+from latentplay.models.losses.infovae import InfoVAE
+from latentplay.models.vae import VAEOutput
+
+MU = torch.tensor([[0.5, -1.0], [1.5, 0.0], [-0.5, 2.0]])
+LOGVAR = torch.tensor([[0.0, -1.0], [0.5, 0.2], [-0.3, 0.0]])
+Z = torch.tensor([[0.3, -0.8], [1.2, 0.4], [-0.1, 1.5]])
+
+
+def _out(z: torch.Tensor = Z, mu: torch.Tensor = MU, logvar: torch.Tensor = LOGVAR) -> VAEOutput:
+    x = torch.zeros(len(z), 1, 4, 4)
+    return VAEOutput(x=x, logits=x, mu=mu, logvar=logvar, z=z, recon=torch.zeros(len(z)))
+
+
+def _kl_by_hand() -> np.ndarray:
+    out = np.zeros(2)
+    for m, lv in zip(MU.numpy(), LOGVAR.numpy(), strict=True):
+        out += 0.5 * (m**2 + np.exp(lv) - lv - 1)
+    return out / 3
+
+
+def test_kl_per_dim_matches_closed_form() -> None:
+    assert np.allclose(kl_per_dim(MU, LOGVAR).numpy(), _kl_by_hand(), atol=1e-6)
+
+
+def test_betavae_beta_and_burgess_capacity() -> None:
+    kl = _kl_by_hand().sum()
+    assert BetaVAE(BetaVAEConfig(beta=4))(_out(), 0)["kl"].item() == pytest.approx(4 * kl, 1e-5)
+    cfg = BetaVAEConfig(capacity_max=20.0, capacity_steps=100, gamma=1000.0)
+    assert capacity(50, 20.0, 100) == 10.0 and capacity(500, 20.0, 100) == 20.0
+    at_50 = BetaVAE(cfg)(_out(), 50)["kl"].item()
+    assert at_50 == pytest.approx(1000 * abs(kl - 10.0), rel=1e-5)
+
+
+def _log_normal(z: float, m: float, lv: float) -> float:
+    return -0.5 * (math.log(2 * math.pi) + lv + (z - m) ** 2 / math.exp(lv))
+
+
+def test_betatcvae_mws_by_hand_and_sums_to_mc_kl() -> None:
+    n_data, (m, d) = 100, Z.shape
+    zs, mus, lvs = Z.tolist(), MU.tolist(), LOGVAR.tolist()
+    mi = tc = dimkl = 0.0
+    for i in range(m):
+        log_qzx = sum(_log_normal(zs[i][k], mus[i][k], lvs[i][k]) for k in range(d))
+        log_pz = sum(_log_normal(zs[i][k], 0.0, 0.0) for k in range(d))
+        joint = [sum(_log_normal(zs[i][k], mus[j][k], lvs[j][k]) for k in range(d))
+                 for j in range(m)]
+        log_qz = math.log(sum(math.exp(v) for v in joint)) - math.log(n_data * m)
+        log_prod = sum(
+            math.log(sum(math.exp(_log_normal(zs[i][k], mus[j][k], lvs[j][k])) for j in range(m)))
+            - math.log(n_data * m) for k in range(d))
+        mi += (log_qzx - log_qz) / m
+        tc += (log_qz - log_prod) / m
+        dimkl += (log_prod - log_pz) / m
+    parts = tc_decomposition(Z, MU, LOGVAR, n_data)
+    assert parts["mi"].item() == pytest.approx(mi, abs=1e-4)
+    assert parts["tc"].item() == pytest.approx(tc, abs=1e-4)
+    assert parts["dimkl"].item() == pytest.approx(dimkl, abs=1e-4)
+    mc_kl = sum(sum(_log_normal(zs[i][k], mus[i][k], lvs[i][k]) - _log_normal(zs[i][k], 0, 0)
+                    for k in range(d)) for i in range(m)) / m
+    assert sum(p.item() for p in parts.values()) == pytest.approx(mc_kl, abs=1e-4)
+    weighted = BetaTCVAE(BetaTCVAEConfig(alpha=2, beta=6, gamma=3), n_data)(_out(), 0)
+    assert weighted["tc"].item() == pytest.approx(6 * tc, abs=1e-3)
+    assert weighted["mi"].item() == pytest.approx(2 * mi, abs=1e-3)
+
+
+def test_betatcvae_equals_analytic_kl_when_posterior_is_the_prior() -> None:
+    """q(z|x) = p(z) for every x: q(z) = p(z) is factorised, so MI + TC + dimKL = KL = 0 and
+    each part vanishes (with N = 1, MWS is exact)."""
+    z = torch.randn(64, 3)
+    zeros = torch.zeros(64, 3)
+    parts = tc_decomposition(z, zeros, zeros, dataset_size=1)
+    for name in ("mi", "tc", "dimkl"):
+        assert abs(parts[name].item()) < 1e-5
+    assert kl_per_dim(zeros, zeros).sum().item() == 0.0
+
+
+def test_dip_covariances_and_penalties_by_hand() -> None:
+    mu = MU.numpy().astype(np.float64)
+    cov1 = np.cov(mu.T, bias=True)
+    cov2 = cov1 + np.diag(np.exp(LOGVAR.numpy()).mean(0))
+    assert np.allclose(dip_covariance(MU, None).numpy(), cov1, atol=1e-5)
+    assert np.allclose(dip_covariance(MU, LOGVAR).numpy(), cov2, atol=1e-5)
+    off, diag = dip_penalties(torch.tensor(cov1))
+    assert off.item() == pytest.approx(2 * cov1[0, 1] ** 2)
+    assert diag.item() == pytest.approx((cov1[0, 0] - 1) ** 2 + (cov1[1, 1] - 1) ** 2)
+    one = DIPVAEI(DIPVAEIConfig(lambda_od=10, lambda_d=100))(_out(), 0)
+    assert one["offdiag"].item() == pytest.approx(10 * 2 * cov1[0, 1] ** 2, rel=1e-4)
+    two = DIPVAEII(DIPVAEIIConfig(lambda_od=1, lambda_d=5))(_out(), 0)
+    expected = 5 * ((cov2[0, 0] - 1) ** 2 + (cov2[1, 1] - 1) ** 2)
+    assert two["diag"].item() == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "imq"])
+def test_mmd_by_hand(kernel: str) -> None:
+    x = [[0.0, 1.0], [1.0, 0.0]]
+    y = [[0.5, 0.5], [2.0, -1.0], [0.0, 0.0]]
+    s = 4.0  # 2 * D
+
+    def k(a: list[float], b: list[float]) -> float:
+        d2 = sum((p - q) ** 2 for p, q in zip(a, b, strict=True))
+        return math.exp(-d2 / s) if kernel == "rbf" else s / (s + d2)
+
+    def mean_k(a: list[list[float]], b: list[list[float]]) -> float:
+        return sum(k(p, q) for p, q in itertools.product(a, b)) / (len(a) * len(b))
+
+    by_hand = mean_k(x, x) + mean_k(y, y) - 2 * mean_k(x, y)
+    assert mmd(torch.tensor(x), torch.tensor(y), kernel).item() == pytest.approx(by_hand, 1e-5)
+    assert mmd(torch.tensor(x), torch.tensor(x), kernel).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_infovae_weights() -> None:
+    torch.manual_seed(0)
+    cfg = InfoVAEConfig(alpha=0.5, lam=10.0)
+    out = InfoVAE(cfg)(_out(), 0)
+    assert out["kl"].item() == pytest.approx(0.5 * _kl_by_hand().sum(), rel=1e-5)
+    torch.manual_seed(0)
+    prior = torch.randn_like(Z)
+    assert out["mmd"].item() == pytest.approx(9.5 * mmd(Z, prior).item(), rel=1e-5)
+
+
+def test_factorvae_permutation_and_discriminator_step() -> None:
+    torch.manual_seed(0)
+    z = torch.arange(20.0).reshape(10, 2)
+    p = permute_dims(z)
+    for col in range(2):
+        assert sorted(p[:, col].tolist()) == z[:, col].tolist()
+    assert not torch.equal(p, z)
+    term = FactorVAE(FactorVAEConfig(gamma=2.0, hidden=8, layers=2), latent_dim=2)
+    out = _out()
+    logits = term.discriminator(Z)
+    assert term(out, 0)["tc"].item() == pytest.approx(
+        2.0 * (logits[:, 0] - logits[:, 1]).mean().item(), rel=1e-5)
+    opt = term.configure_optimizer()
+    assert {id(q) for g in opt.param_groups for q in g["params"]} == {
+        id(q) for q in term.discriminator.parameters()}
+    t = torch.randn(256, 1)
+    correlated = _out(z=torch.cat([t, t], 1), mu=torch.zeros(256, 2), logvar=torch.zeros(256, 2))
+    before = term.auxiliary_loss(correlated).item()
+    for group in opt.param_groups:
+        group["lr"] = 1e-2
+    for _ in range(100):
+        opt.zero_grad()
+        term.auxiliary_loss(correlated).backward()
+        opt.step()
+    assert term.auxiliary_loss(correlated).item() < before - 0.1  # learns to spot dependence
+
+
+def test_term_lists_compose_and_incompatible_ones_fail() -> None:
+    cfg = LossConfig(terms=["betatcvae", "dipvae_ii"])
+    cfg.check_terms(variational=True)
+    losses = build_losses(cfg, latent_dim=2, dataset_size=100)
+    keys = set(losses(_out(), 0))
+    assert keys == {"betatcvae/mi", "betatcvae/tc", "betatcvae/dimkl", "dipvae_ii/offdiag",
+                    "dipvae_ii/diag"}
+    for bad in (["betavae", "betatcvae"], ["dipvae_i"], ["nope"], ["betavae", "betavae"]):
+        with pytest.raises(UserError):
+            LossConfig(terms=bad).check_terms(variational=True)
+    with pytest.raises(UserError):
+        LossConfig(terms=["betavae"]).check_terms(variational=False)
+    fv = build_losses(LossConfig(terms=["betavae", "factorvae"]), 2, 100)
+    assert [t.name for t in fv.auxiliary] == ["factorvae"]
