@@ -29,6 +29,8 @@ app = typer.Typer(
 for _name, _module, _help in GROUPS:
     app.add_typer(importlib.import_module(_module).app, name=_name, help=_help)
 
+import latentplay.train.cli  # noqa: E402,F401  (registers the `latentplay train` command)
+
 
 @app.command()
 def quickstart(

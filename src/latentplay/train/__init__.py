@@ -1,0 +1,16 @@
+"""The training engine (Lightning Fabric) and the Python API to use trained runs.
+
+- :func:`train` / :func:`resume`: ``latentplay train MODEL --data STORE --out RUN`` and
+  ``latentplay train --resume RUN``.
+- :func:`load_model`, :func:`encode`, :func:`decode`, :func:`sample`: use a run directory.
+
+A run directory holds ``config.yaml``, ``metrics.csv``, ``test_metrics.csv``,
+``model.safetensors`` + ``model.json``, ``checkpoint.pt`` (resumable state),
+``recon/epoch_NNN.png`` + ``recon.gif`` (``samples/`` + ``samples.gif`` for a GAN),
+``latent_variance.csv`` + ``latent_variance.png``, ``active_units.json``, ``latents.npy``
+and ``samples.png``.
+"""
+
+from latentplay.train.api import condition_matrix, decode, encode, load_model, resume, sample, train
+
+__all__ = ["condition_matrix", "decode", "encode", "load_model", "resume", "sample", "train"]

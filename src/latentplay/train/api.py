@@ -1,0 +1,200 @@
+"""Python API of the training engine: train, resume, and use a trained run.
+
+>>> from latentplay import train
+>>> run = train.train("betavae", data="data/shapes", out="runs/bvae", epochs=5)
+>>> mu = train.encode(run, images)          # (N, H, W, C) uint8 -> (N, D) float32
+>>> imgs = train.decode(run, mu[:8])        # (8, S, S, C) uint8
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from latentplay.errors import UserError
+from latentplay.models.condition import ConditionSpec
+from latentplay.train.checkpoint import load_weights, read_meta
+from latentplay.train.config import build_config, load_run_config
+
+PathLike = str | os.PathLike[str]
+
+
+def _primary_process() -> bool:
+    """False in the worker processes that Fabric's DDP launcher starts (they re-run the
+    command; the first process already created the run directory)."""
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+
+
+def train(
+    model: str,
+    data: PathLike,
+    out: PathLike,
+    *,
+    epochs: int | None = None,
+    max_steps: int | None = None,
+    batch_size: int | None = None,
+    seed: int | None = None,
+    device: str | None = None,
+    overrides: Sequence[str] = (),
+    progress: bool = True,
+) -> Path:
+    """Train preset ``model`` (``configs/models/<model>.yaml`` or a YAML path) on store ``data``
+    into the new run directory ``out``; returns ``out``.
+
+    ``overrides`` are ``key=value`` items (e.g. ``"loss.terms=[betatcvae,dipvae_ii]"``);
+    the keyword arguments are shortcuts for ``trainer.*`` / ``seed`` overrides.
+    """
+    from latentplay.store import load
+    from latentplay.train.engine import Engine, write_config
+
+    items = [f"data.store={Path(data).absolute()}"]
+    for key, value in (("trainer.epochs", epochs), ("trainer.max_steps", max_steps),
+                       ("trainer.batch_size", batch_size), ("seed", seed),
+                       ("trainer.device", device)):
+        if value is not None:
+            items.append(f"{key}={value}")
+    config = build_config(model, [*items, *overrides])
+    load(config.data.store)  # a clear error now rather than after the setup
+    run_dir = Path(out).absolute()
+    if _primary_process():
+        if (run_dir / "config.yaml").exists():
+            raise UserError(f"{run_dir} already holds a run; resume it with "
+                            f"`latentplay train --resume {run_dir}` or pick another --out")
+        if not run_dir.parent.exists():
+            raise UserError(f"parent directory {run_dir.parent} does not exist")
+        run_dir.mkdir(exist_ok=True)
+        write_config(config, run_dir)
+    Engine(config, run_dir, progress=progress).run()
+    return run_dir
+
+
+def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = None,
+           progress: bool = True) -> Path:
+    """Continue the run in directory ``run`` from its last checkpoint (optionally with more
+    ``epochs`` / ``max_steps``) and return it. Same seed and machine: same final weights as a
+    run that was never interrupted."""
+    from latentplay.train import checkpoint as ckpt
+    from latentplay.train.engine import Engine, write_config
+
+    run_dir = Path(run).absolute()
+    config = load_run_config(run_dir / "config.yaml")
+    if epochs is not None:
+        config.trainer.epochs = epochs
+    if max_steps is not None:
+        config.trainer.max_steps = max_steps
+    config.validate()
+    state = ckpt.load_state(run_dir)
+    if epochs is not None or max_steps is not None:
+        state["finished"] = False
+        if _primary_process():
+            write_config(config, run_dir)
+    engine = Engine(config, run_dir, progress=progress)
+    engine.restore(state)
+    engine.run()
+    return run_dir
+
+
+def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
+    """The trained model of ``run_dir`` (from ``model.safetensors``), in eval mode on ``device``.
+
+    Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models."""
+    model, meta = load_weights(run_dir)
+    model.condition_spec = ConditionSpec.from_dict(meta["condition"])  # type: ignore[assignment]
+    return model.to(device).eval()
+
+
+def condition_matrix(spec: ConditionSpec, values: Mapping[str, Any], n: int) -> np.ndarray:
+    """``(n, K)`` conditions from ``{attribute: scalar or (n,) values}`` (class names, codes
+    or floats)."""
+    columns = {k: np.broadcast_to(np.asarray(v, dtype=object), (n,)) for k, v in values.items()}
+    return np.stack([spec.vector({k: col[i] for k, col in columns.items()}) for i in range(n)]
+                    ) if n else np.zeros((0, spec.dim), dtype=np.float32)
+
+
+def _conditions(model: torch.nn.Module, condition: Any, n: int) -> torch.Tensor | None:
+    spec: ConditionSpec = model.condition_spec  # type: ignore[assignment]
+    if not spec.dim:
+        if condition is not None:
+            raise UserError("this model is not conditional; pass no condition")
+        return None
+    if condition is None:
+        raise UserError(f"this model is conditional on {[p.name for p in spec.parts]}; pass "
+                        "condition={attribute: value(s)} or an (N, K) array")
+    if isinstance(condition, Mapping):
+        condition = condition_matrix(spec, condition, n)
+    arr = np.asarray(condition, dtype=np.float32)
+    if arr.shape != (n, spec.dim):
+        raise UserError(f"condition must have shape ({n}, {spec.dim}), got {arr.shape}")
+    return torch.from_numpy(arr)
+
+
+def _prepare(images: np.ndarray, channels: int, size: int) -> np.ndarray:
+    """``(N, H, W, C)`` uint8 -> ``(N, size, size, channels)`` uint8 as training saw them."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] not in (1, 3):
+        raise UserError(f"images must be (N, H, W, C) uint8 with C = 1 or 3, got "
+                        f"{images.shape} {images.dtype}")
+    if images.shape[1:] == (size, size, channels):
+        return images
+    mode = "L" if channels == 1 else "RGB"
+    out = []
+    for img in images:
+        pil = Image.fromarray(img[..., 0] if img.shape[2] == 1 else img).convert(mode)
+        if pil.size != (size, size):
+            pil = pil.resize((size, size), Image.Resampling.BILINEAR)
+        arr = np.asarray(pil, dtype=np.uint8)
+        out.append(arr[..., None] if arr.ndim == 2 else arr)
+    return np.stack(out) if out else np.zeros((0, size, size, channels), np.uint8)
+
+
+@torch.no_grad()
+def encode(run_dir: PathLike, images: np.ndarray, batch_size: int = 256,
+           condition: Any = None, device: str = "cpu") -> np.ndarray:
+    """Encoder means ``(N, D)`` float32 of ``(N, H, W, C)`` uint8 ``images``, resized and
+    converted to gray/RGB as the run's model needs. Conditional models need ``condition``
+    (``{attribute: value(s)}`` or an ``(N, K)`` array)."""
+    model = load_model(run_dir, device)
+    x_all = _prepare(images, model.channels, model.size)
+    cond = _conditions(model, condition, len(x_all))
+    out = []
+    for s in range(0, len(x_all), batch_size):
+        x = torch.from_numpy(x_all[s:s + batch_size]).to(device).permute(0, 3, 1, 2).float() / 255
+        c = None if cond is None else cond[s:s + batch_size].to(device)
+        out.append(model.encode(x, c)[0].float().cpu())
+    return (torch.cat(out).numpy() if out else np.zeros((0, model.latent_dim), np.float32))
+
+
+@torch.no_grad()
+def decode(run_dir: PathLike, z: np.ndarray, condition: Any = None, batch_size: int = 256,
+           device: str = "cpu") -> np.ndarray:
+    """Images ``(N, S, S, C)`` uint8 decoded from latents ``z`` ``(N, D)`` (+ condition)."""
+    model = load_model(run_dir, device)
+    z_all = torch.as_tensor(np.asarray(z, dtype=np.float32))
+    if z_all.ndim != 2 or z_all.shape[1] != model.latent_dim:
+        raise UserError(f"z must have shape (N, {model.latent_dim}), got {tuple(z_all.shape)}")
+    cond = _conditions(model, condition, len(z_all))
+    out = []
+    for s in range(0, len(z_all), batch_size):
+        c = None if cond is None else cond[s:s + batch_size].to(device)
+        img = model.decode(z_all[s:s + batch_size].to(device), c)
+        out.append(img.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu())
+    if not out:
+        return np.zeros((0, model.size, model.size, model.channels), np.uint8)
+    return torch.cat(out).numpy()
+
+
+def sample(run_dir: PathLike, n: int, seed: int = 0, condition: Any = None,
+           device: str = "cpu") -> np.ndarray:
+    """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)``."""
+    meta = read_meta(run_dir)
+    dim = int(meta["model"]["latent_dim"])
+    z = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return decode(run_dir, z, condition=condition, device=device)

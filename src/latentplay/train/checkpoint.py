@@ -1,0 +1,152 @@
+"""Checkpoints that never unpickle untrusted data.
+
+- ``model.safetensors`` + ``model.json``: the weights for sharing, and everything needed to
+  rebuild the model (family, model config, image geometry, condition layout) plus the
+  SHA-256 of the weights file. Loading checks the checksum and that every tensor name and
+  shape matches the config, and says what differs when they don't.
+- ``checkpoint.pt``: the full training state for resuming (weights, optimisers, RNG states,
+  counters), loaded with ``torch.load(weights_only=True)``: only tensors and plain
+  containers, never arbitrary objects.
+Both are written to a temporary file and renamed, so a killed process leaves the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from latentplay import __version__
+from latentplay.errors import UserError
+from latentplay.models import build_model, family_config
+from latentplay.models.condition import ConditionSpec
+
+MODEL_FILE = "model.safetensors"
+MODEL_META = "model.json"
+STATE_FILE = "checkpoint.pt"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
+    """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum and shapes)."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    tmp = run_dir / f".{MODEL_FILE}.tmp"
+    save_file(state, str(tmp))
+    _replace(tmp, run_dir / MODEL_FILE)
+    info = {"latentplay_model": 1, "version": __version__, **meta,
+            "sha256": _sha256(run_dir / MODEL_FILE),
+            "tensors": {k: list(v.shape) for k, v in state.items()}}
+    tmp_meta = run_dir / f".{MODEL_META}.tmp"
+    tmp_meta.write_text(json.dumps(info, indent=2))
+    _replace(tmp_meta, run_dir / MODEL_META)
+
+
+def model_meta(family: str, config: Any, channels: int, size: int, spec: ConditionSpec,
+               epoch: int, step: int) -> dict[str, Any]:
+    """The ``model.json`` fields that rebuild a model."""
+    from latentplay.config import to_dict
+
+    return {"family": family, "model": to_dict(config), "channels": channels, "size": size,
+            "condition": spec.to_dict(), "epoch": epoch, "step": step}
+
+
+def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parsed ``model.json`` of a run directory."""
+    path = Path(run_dir) / MODEL_META
+    if not path.exists():
+        raise UserError(f"{run_dir} holds no trained model ({MODEL_META} missing)")
+    try:
+        meta = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path} is not valid JSON: {exc}") from None
+    if meta.get("latentplay_model") != 1:
+        raise UserError(f"{path} is not a latentplay model description")
+    return meta
+
+
+def load_weights(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model described by ``model.json`` and load ``model.safetensors`` into it.
+
+    Raises:
+        UserError: missing files, a checksum that differs (the weights were modified), or
+            tensors whose names/shapes don't match the config.
+    """
+    from latentplay.config import resolve
+
+    run_dir = Path(run_dir)
+    meta = read_meta(run_dir)
+    weights = run_dir / MODEL_FILE
+    if not weights.exists():
+        raise UserError(f"{run_dir} has {MODEL_META} but no {MODEL_FILE}")
+    if _sha256(weights) != meta.get("sha256"):
+        raise UserError(f"{weights} does not match the checksum in {MODEL_META}: "
+                        "the file was modified or is corrupt")
+    family = meta["family"]
+    items = [f"{k}={json.dumps(v)}" for k, v in meta["model"].items()]
+    config = resolve(family_config(family), items)
+    spec = ConditionSpec.from_dict(meta["condition"])
+    model = build_model(family, config, int(meta["channels"]), int(meta["size"]), spec.dim)
+    try:
+        state = load_file(str(weights))
+    except SafetensorError as exc:
+        raise UserError(f"{weights} is not a readable safetensors file: {exc}") from None
+    check_state(model, state, str(weights))
+    model.load_state_dict(state)
+    return model, meta
+
+
+def check_state(model: nn.Module, state: dict[str, torch.Tensor], origin: str) -> None:
+    """Raise a UserError naming what differs between ``state`` and ``model``'s parameters."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    extra = sorted(set(state) - set(expected))
+    shapes = [f"{k} {tuple(state[k].shape)} vs {tuple(v.shape)}" for k, v in expected.items()
+              if k in state and state[k].shape != v.shape]
+    if missing or extra or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {missing[:3]}")
+        if extra:
+            parts.append(f"unexpected {extra[:3]}")
+        if shapes:
+            parts.append(f"shape mismatch {shapes[:3]} (checkpoint vs config)")
+        raise UserError(f"{origin} does not match its config: " + "; ".join(parts))
+
+
+def save_state(run_dir: Path, state: dict[str, Any]) -> None:
+    """Atomically write the resumable training state (tensors and plain containers only)."""
+    tmp = run_dir / f".{STATE_FILE}.tmp"
+    torch.save(state, tmp)
+    _replace(tmp, run_dir / STATE_FILE)
+
+
+def load_state(run_dir: Path) -> dict[str, Any]:
+    """Read ``checkpoint.pt`` with ``weights_only=True`` (no arbitrary objects)."""
+    path = run_dir / STATE_FILE
+    if not path.exists():
+        raise UserError(f"{run_dir} has no {STATE_FILE} to resume from")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # the restricted unpickler raises several types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({first})") from None

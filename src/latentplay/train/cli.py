@@ -1,0 +1,49 @@
+"""``latentplay train``: train a model preset on a store, or resume a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from latentplay.cli import app
+from latentplay.errors import UserError
+
+
+@app.command("train")
+def train_command(
+    model: str = typer.Argument(None, help="Model preset in configs/models (e.g. betavae, cvae, "
+                                "dcgan) or a YAML file."),
+    overrides: list[str] = typer.Argument(None, help="key=value config overrides, e.g. "
+                                          "loss.terms=\\[betatcvae,dipvae_ii] data.size=32"),
+    data: Path = typer.Option(None, "--data", help="Training store."),
+    out: Path = typer.Option(None, "--out", help="New run directory."),
+    resume: Path = typer.Option(None, "--resume", help="Run directory to continue."),
+    epochs: int = typer.Option(None, "--epochs", help="Number of epochs."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Images per step (per process)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda or auto."),
+    list_presets: bool = typer.Option(False, "--list", help="List the model presets."),
+) -> None:
+    """Train MODEL on --data into --out, or continue a run with --resume RUN."""
+    from latentplay.train import api
+    from latentplay.train.config import presets
+
+    if list_presets:
+        typer.echo("\n".join(presets()))
+        return
+    if resume is not None:
+        if model is not None or overrides or data is not None or out is not None:
+            raise UserError("--resume takes only a run directory (and --epochs/--max-steps)")
+        if batch_size is not None or seed is not None or device is not None:
+            raise UserError("--resume keeps the run's batch size, seed and device")
+        run = api.resume(resume, epochs=epochs, max_steps=max_steps)
+    else:
+        if model is None or data is None or out is None:
+            raise UserError("usage: latentplay train MODEL --data STORE --out RUN [key=value ...]"
+                            " or latentplay train --resume RUN")
+        run = api.train(model, data, out, epochs=epochs, max_steps=max_steps,
+                        batch_size=batch_size, seed=seed, device=device,
+                        overrides=list(overrides or []))
+    typer.echo(f"run written to {run}")

@@ -1,0 +1,200 @@
+"""The run config: model family + its config, loss terms, data, optimiser, trainer, logging.
+
+A preset is a YAML file in ``configs/models/<name>.yaml`` whose ``family`` key picks the model
+family (``ae``, ``vae``, ``cvae``, ``dcgan``); ``key=value`` overrides follow (OmegaConf
+dot-list). The resolved config is saved as ``config.yaml`` in the run directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from latentplay.config import resolve
+from latentplay.errors import UserError
+from latentplay.models import FAMILIES, family_config
+from latentplay.models.losses import LossConfig
+from latentplay.models.nets import SIZES
+
+PRESET_DIR = Path(__file__).resolve().parents[3] / "configs" / "models"
+DEVICES = ("auto", "cpu", "cuda")
+LOGGERS = ("tensorboard", "wandb")
+
+
+@dataclass
+class DataConfig:
+    """Attributes:
+        store: path of the training store.
+        size: image side the model sees (28, 32, 64, 128); other sizes are resized on load.
+        channels: 1 (gray) or 3 (RGB); 0 keeps the store's.
+        test_fraction: share of rows held out for ``test_metrics.csv`` and the recon grid.
+        limit: use only the first ``limit`` rows (0 = all).
+    """
+
+    store: str = ""
+    size: int = 64
+    channels: int = 0
+    test_fraction: float = 0.1
+    limit: int = 0
+
+
+@dataclass
+class OptimConfig:
+    """Adam. Burgess et al. use lr 5e-4; the DCGAN preset 2e-4 with betas (0.5, 0.999)."""
+
+    lr: float = 1e-4
+    betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
+    weight_decay: float = 0.0
+
+
+@dataclass
+class TrainerConfig:
+    """Attributes:
+        epochs / max_steps: stop after whichever comes first (``max_steps`` 0 = no limit).
+        batch_size: images per optimiser step per process.
+        device: ``cpu``, ``cuda`` or ``auto``; devices / num_nodes / strategy: Lightning
+            Fabric's (``strategy=ddp`` with ``devices=2`` runs two processes).
+        precision: Fabric precision (``32-true``, ``bf16-mixed``, ``16-mixed``).
+        compile: wrap the model in ``torch.compile``; channels_last: NHWC memory format.
+        checkpoint_every: also save the resumable state every this many steps (0 = per epoch).
+        log_every: write a ``metrics.csv`` step row every this many steps.
+        nan_check_every: look for a non-finite loss every this many steps (each check waits
+            for the device; the step and term of the first bad value are always reported).
+        threads: CPU threads for PyTorch (0 = PyTorch's default).
+    """
+
+    epochs: int = 10
+    max_steps: int = 0
+    batch_size: int = 64
+    device: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    compile: bool = False
+    channels_last: bool = False
+    checkpoint_every: int = 0
+    log_every: int = 1
+    nan_check_every: int = 1
+    threads: int = 0
+
+
+@dataclass
+class LogConfig:
+    """Attributes:
+        loggers: extra loggers besides ``metrics.csv``: ``tensorboard``, ``wandb`` (offline
+            unless ``WANDB_API_KEY`` is set).
+        recon_images: fixed test images in the per-epoch reconstruction grid.
+        samples: images in the final sample grid.
+        latents_max: rows encoded into ``latents.npy`` (0 = every row of the store).
+        project: W&B project name.
+    """
+
+    loggers: list[str] = field(default_factory=list)
+    recon_images: int = 16
+    samples: int = 64
+    latents_max: int = 0
+    project: str = "latentplay"
+
+
+@dataclass
+class RunConfigBase:
+    """Fields shared by every family; :func:`run_config_type` adds ``model``."""
+
+    family: str = "vae"
+    preset: str = ""
+    seed: int = 0
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+
+    def validate(self) -> None:
+        model = self.model  # type: ignore[attr-defined]
+        model.validate()
+        self.loss.check_terms(variational=getattr(FAMILIES[self.family][1], "variational", False))
+        d, t = self.data, self.trainer
+        if d.size not in SIZES:
+            raise UserError(f"data.size must be one of {SIZES}, got {d.size}")
+        if d.channels not in (0, 1, 3):
+            raise UserError("data.channels must be 0 (as stored), 1 or 3")
+        if not 0 <= d.test_fraction < 1:
+            raise UserError("data.test_fraction must be in [0, 1)")
+        if t.epochs < 1 or t.batch_size < 1 or t.max_steps < 0 or t.log_every < 1:
+            raise UserError("trainer: epochs, batch_size, log_every >= 1 and max_steps >= 0")
+        if t.device not in DEVICES:
+            raise UserError(f"trainer.device must be one of {DEVICES}")
+        if t.nan_check_every < 1 or t.checkpoint_every < 0:
+            raise UserError("trainer.nan_check_every >= 1 and checkpoint_every >= 0 required")
+        bad = [name for name in self.log.loggers if name not in LOGGERS]
+        if bad:
+            raise UserError(f"unknown logger(s) {bad}; choose from {LOGGERS}")
+        if self.family == "dcgan" and self.loss.terms:
+            raise UserError("dcgan takes no loss terms: set loss.terms=[]")
+
+    @property
+    def condition(self) -> list[str]:
+        """Store attributes the model is conditioned on."""
+        return list(getattr(self.model, "condition", []) or [])  # type: ignore[attr-defined]
+
+
+@functools.cache
+def run_config_type(family: str) -> type:
+    """The run-config dataclass whose ``model`` field is ``family``'s config."""
+    cfg = family_config(family)
+    return dataclasses.make_dataclass(
+        f"RunConfig_{family}", [("model", cfg, field(default_factory=cfg))], bases=(RunConfigBase,)
+    )
+
+
+def preset_path(name: str) -> Path:
+    """``configs/models/<name>.yaml``, or ``name`` itself when it is a YAML file."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.exists():
+        return path
+    candidate = PRESET_DIR / f"{name}.yaml"
+    if not candidate.exists():
+        raise UserError(f"unknown model preset {name!r}; choose from: {', '.join(presets())}")
+    return candidate
+
+
+def presets() -> list[str]:
+    """Names of the model presets in ``configs/models``."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def _family_of(preset: Path | None, overrides: list[str]) -> str:
+    family = "vae"
+    if preset is not None:
+        family = str(OmegaConf.load(preset).get("family", family))
+    for item in overrides:
+        if item.startswith("family="):
+            family = item.split("=", 1)[1]
+    family_config(family)
+    return family
+
+
+def build_config(
+    model: str | None, overrides: list[str] | tuple[str, ...] = (), preset_file: Path | None = None,
+) -> Any:
+    """Resolve preset ``model`` (a name in ``configs/models`` or a YAML path) plus overrides."""
+    preset = preset_file if preset_file is not None else (preset_path(model) if model else None)
+    items = list(overrides)
+    family = _family_of(preset, items)
+    if model and preset_file is None:
+        items.append(f"preset={model}")
+    return resolve(run_config_type(family), items, preset)
+
+
+def load_run_config(path: str | Path) -> Any:
+    """The config saved in a run's ``config.yaml``."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
+    return build_config(None, (), preset_file=path)

@@ -1,0 +1,54 @@
+"""Append-only CSV tables (``metrics.csv``, ``test_metrics.csv``) that survive a resume.
+
+The header is fixed when the first row is written. A checkpoint records how many rows each
+table had; resuming truncates rows written after that checkpoint, so no step appears twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+
+class CSVTable:
+    """One CSV file with columns ``fields``; missing values are left empty."""
+
+    def __init__(self, path: Path, fields: Sequence[str]) -> None:
+        self.path, self.fields = path, list(fields)
+        self.rows = 0
+        if path.exists():
+            with open(path, newline="") as fh:
+                self.rows = max(sum(1 for _ in fh) - 1, 0)
+
+    def truncate(self, rows: int) -> None:
+        """Keep the header and the first ``rows`` rows."""
+        if not self.path.exists():
+            self.rows = 0
+            return
+        with open(self.path, newline="") as fh:
+            lines = fh.readlines()[: rows + 1]
+        self.path.write_text("".join(lines))
+        self.rows = max(len(lines) - 1, 0)
+
+    def write(self, row: Mapping[str, object]) -> None:
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        with open(self.path, "a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=self.fields, extrasaction="ignore")
+            if new:
+                writer.writeheader()
+            writer.writerow({k: _fmt(v) for k, v in row.items()})
+        self.rows += 1
+
+
+def _fmt(value: object) -> object:
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    return value
+
+
+def read_table(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a CSV table as dicts of strings."""
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))

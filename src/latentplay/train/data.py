@@ -1,0 +1,102 @@
+"""Training data held in memory as one uint8 tensor, indexed per batch (no DataLoader workers).
+
+Images are decoded once from the store's PNG column (resized to ``data.size`` and converted to
+gray or RGB as configured) into ``(N, C, S, S)`` uint8 -- 4 KiB per 64x64 gray image, 3 GiB
+for all 737,280 dSprites-sized images -- and moved to the training device. A batch is
+``images[idx].float() / 255``. Every epoch's order is a permutation seeded by
+``(seed, epoch)``, so a resumed run replays exactly the batches it would have seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from latentplay.errors import UserError
+from latentplay.models.condition import ConditionSpec
+from latentplay.store import Store, load, load_images
+
+CHUNK = 4096
+
+
+@dataclass
+class TrainingData:
+    """Attributes:
+        images: ``(N, C, S, S)`` uint8 tensor (on the training device once :meth:`to` ran).
+        cond: ``(N, K)`` float32 condition matrix (``K`` = 0 when unconditional).
+        train_idx / test_idx: sorted row numbers of the two splits.
+        rows: ``(N,)`` store row of every image (``data.limit`` keeps the first rows).
+        labels: attribute name -> ``(N,)`` float32 label values (codes for categories).
+        spec: layout of the condition vector.
+    """
+
+    images: torch.Tensor
+    cond: torch.Tensor
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    rows: np.ndarray
+    labels: dict[str, np.ndarray]
+    spec: ConditionSpec
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[1])
+
+    def to(self, device: torch.device) -> TrainingData:
+        self.images = self.images.to(device)
+        self.cond = self.cond.to(device)
+        return self
+
+    def batch(
+        self, idx: torch.Tensor, channels_last: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Images ``(B, C, S, S)`` float32 in [0, 1] and conditions ``(B, K)`` (or None)."""
+        x = self.images[idx].float().div_(255.0)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, (self.cond[idx] if self.cond.shape[1] else None)
+
+    def epoch_order(self, seed: int, epoch: int, batch_size: int, rank: int = 0,
+                    world: int = 1) -> torch.Tensor:
+        """``(steps, batch_size)`` row numbers of this process's batches in ``epoch``
+        (the last incomplete batch is dropped)."""
+        perm = np.random.default_rng([seed, epoch]).permutation(self.train_idx)
+        steps = len(perm) // (batch_size * world)
+        if steps == 0:
+            raise UserError(f"{len(perm)} training images are fewer than one batch of "
+                            f"{batch_size} x {world} process(es); lower trainer.batch_size")
+        mine = perm[: steps * batch_size * world].reshape(steps, world, batch_size)[:, rank]
+        return torch.from_numpy(np.ascontiguousarray(mine)).to(self.images.device)
+
+
+def load_training_data(
+    store: Store | str, size: int, channels: int, condition: list[str],
+    test_fraction: float, limit: int, seed: int, progress: bool = True,
+) -> TrainingData:
+    """Decode the store's images and labels for training (see the module docstring)."""
+    store = load(store) if isinstance(store, str) else store
+    n = len(store) if limit <= 0 else min(limit, len(store))
+    if n == 0:
+        raise UserError(f"store {store.path} has no rows")
+    mode = {0: None, 1: "L", 3: "RGB"}[channels]
+    chunks = []
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("decoding images", total=n)
+        for start in range(0, n, CHUNK):
+            arr = load_images(store, np.arange(start, min(n, start + CHUNK)), size=size, mode=mode)
+            chunks.append(torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous())
+            bar.advance(task, len(arr))
+    images = torch.cat(chunks)
+    spec = ConditionSpec.from_store(store, condition)
+    cond = torch.from_numpy(spec.encode_store(store)[:n])
+    labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
+              for a in store.schema.attributes}
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(n * test_fraction))
+    return TrainingData(
+        images=images, cond=cond, train_idx=np.sort(perm[n_test:]), test_idx=np.sort(perm[:n_test]),
+        rows=np.arange(n), labels=labels, spec=spec,
+    )

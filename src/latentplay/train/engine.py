@@ -1,0 +1,515 @@
+"""The training engine: one loop for every family, on Lightning Fabric (CPU, GPU, DDP).
+
+Fabric supplies devices, precision (``bf16-mixed``...), DDP over processes and nodes, and the
+optional TensorBoard / W&B loggers; the loop itself is explicit so that a resumed run is
+bit-for-bit the run that was never interrupted: the data order is a function of
+``(seed, epoch)``, and the checkpoint holds weights, optimisers, RNG states, the position in
+the epoch and the running epoch statistics. See :func:`fit` for the run directory's layout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from lightning.fabric import Fabric
+from omegaconf import OmegaConf
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from latentplay.config import to_dict
+from latentplay.errors import UserError
+from latentplay.models import build_model
+from latentplay.models.losses import LossSet, build_losses
+from latentplay.train import checkpoint as ckpt
+from latentplay.train.csvlog import CSVTable
+from latentplay.train.data import TrainingData, load_training_data
+from latentplay.train.figures import save_gif, save_image_rows, save_latent_variance, save_recon_grid
+from latentplay.train.steps import GANStepper, Metrics, VAEStepper
+from latentplay.train.welford import Welford
+
+ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Var_x E[z|x] > 0.01
+EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
+
+
+class NonFiniteLoss(UserError):
+    """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def _to_uint8(images: torch.Tensor) -> np.ndarray:
+    """``(B, C, S, S)`` floats in [0, 1] -> ``(B, S, S, C)`` uint8."""
+    arr = images.detach().float().clamp(0, 1).mul(255).round().byte().cpu().numpy()
+    return arr.transpose(0, 2, 3, 1)
+
+
+def _accelerator(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("trainer.device=cuda but no CUDA device is available")
+    return device
+
+
+def _loggers(config: Any, run_dir: Path) -> list[Any]:
+    loggers = []
+    for name in config.log.loggers:
+        if name == "tensorboard":
+            from lightning.fabric.loggers import TensorBoardLogger
+            from lightning.fabric.loggers.tensorboard import _TENSORBOARD_AVAILABLE
+
+            if not _TENSORBOARD_AVAILABLE:
+                raise UserError("log.loggers=[tensorboard] needs the tensorboard package: "
+                                "pip install 'latentplay[track]'")
+            loggers.append(TensorBoardLogger(root_dir=str(run_dir), name="tensorboard", version=""))
+        else:
+            try:
+                import wandb  # noqa: F401
+            except ImportError:
+                raise UserError("log.loggers=[wandb] needs the wandb package: "
+                                "pip install 'latentplay[track]'") from None
+            from lightning.pytorch.loggers import WandbLogger
+
+            offline = not os.environ.get("WANDB_API_KEY")
+            loggers.append(WandbLogger(save_dir=str(run_dir), project=config.log.project,
+                                       name=run_dir.name, offline=offline))
+    return loggers
+
+
+class Engine:
+    """Set up from a resolved run config and a run directory; :meth:`run` trains."""
+
+    def __init__(self, config: Any, run_dir: Path, progress: bool = True) -> None:
+        self.config, self.run_dir, self.progress = config, run_dir, progress
+        t = config.trainer
+        if t.threads > 0:
+            torch.set_num_threads(t.threads)
+        self.fabric = Fabric(accelerator=_accelerator(t.device), devices=t.devices,
+                             num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
+                             loggers=_loggers(config, run_dir))
+        self.fabric.launch()
+        self.rank0 = self.fabric.global_rank == 0
+        torch.manual_seed(config.seed)
+        self.data: TrainingData = load_training_data(
+            config.data.store, config.data.size, config.data.channels, config.condition,
+            config.data.test_fraction, config.data.limit, config.seed,
+            progress=progress and self.rank0,
+        ).to(self.fabric.device)
+        self.model = build_model(config.family, config.model, self.data.channels,
+                                 config.data.size, self.data.spec.dim)
+        if t.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.losses: LossSet = build_losses(config.loss, self.model.latent_dim,
+                                            len(self.data.train_idx)).to(self.fabric.device)
+        self._setup_optimisation()
+        torch.manual_seed(config.seed + self.fabric.global_rank)
+        self.step = self.epoch = self.batch = 0
+        self.finished = False
+        self.names: list[str] = []
+        self.epoch_sum: torch.Tensor | None = None
+        self.epoch_count = 0
+        self.epoch_seconds = 0.0
+        dim = self.model.latent_dim
+        self.welford = Welford(dim, self.fabric.device)
+        self.variance_history = torch.zeros(0, dim, dtype=torch.float64)
+        self.pending: list[tuple[int, list[str], torch.Tensor]] = []
+        self.last_good = 0
+        self.metrics_table: CSVTable | None = None
+        self.test_table: CSVTable | None = None
+
+    # ------------------------------------------------------------------ setup
+    def _adam(self, params: Any, lr: float, betas: Any) -> torch.optim.Optimizer:
+        fused = self.fabric.device.type == "cuda"
+        return torch.optim.Adam(params, lr=lr, betas=tuple(betas),
+                                weight_decay=self.config.optim.weight_decay, fused=fused)
+
+    def _compiled(self, module: torch.nn.Module) -> torch.nn.Module:
+        return torch.compile(module) if self.config.trainer.compile else module  # type: ignore[return-value]
+
+    def _setup_optimisation(self) -> None:
+        o, f = self.config.optim, self.fabric
+        if self.config.family == "dcgan":
+            g, d = self.model.generator, self.model.discriminator
+            g_f, opt_g = f.setup(self._compiled(g), self._adam(g.parameters(), o.lr, o.betas))
+            d_f, opt_d = f.setup(self._compiled(d), self._adam(d.parameters(), o.lr, o.betas))
+            self.optimizers = [opt_g, opt_d]
+            lat = self.model.latent_dim
+            self.stepper: VAEStepper | GANStepper = GANStepper(f, g_f, d_f, opt_g, opt_d, lat)
+            self.evaluator: VAEStepper | GANStepper = GANStepper(f, g, d, None, None, lat)
+        else:
+            model_f, opt = f.setup(self._compiled(self.model),
+                                   self._adam(self.model.parameters(), o.lr, o.betas))
+            aux = [term.configure_optimizer() for term in self.losses.auxiliary]
+            self.optimizers = [opt, *aux]
+            self.stepper = VAEStepper(f, model_f, opt, self.losses, aux)  # type: ignore[arg-type]
+            self.evaluator = VAEStepper(f, self.model, None, self.losses, None)
+
+    # ------------------------------------------------------------ state I/O
+    def state(self) -> dict[str, Any]:
+        cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        return {
+            "format": 1, "step": self.step, "epoch": self.epoch, "batch": self.batch,
+            "finished": self.finished, "names": list(self.names),
+            "model": self.model.state_dict(), "losses": self.losses.state_dict(),
+            "optimizers": [opt.state_dict() for opt in self.optimizers],
+            "rng": {"torch": torch.get_rng_state(), "cuda": cuda},
+            "welford": self.welford.state(),
+            "epoch_sum": None if self.epoch_sum is None else self.epoch_sum.cpu(),
+            "epoch_count": self.epoch_count, "epoch_seconds": self.epoch_seconds,
+            "variance_history": self.variance_history,
+            "rows": {"metrics": self._rows(self.metrics_table), "test": self._rows(self.test_table)},
+        }
+
+    @staticmethod
+    def _rows(table: CSVTable | None) -> int:
+        return 0 if table is None else table.rows
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state` read back from ``checkpoint.pt``."""
+        ckpt.check_state(self.model, state["model"], str(self.run_dir / ckpt.STATE_FILE))
+        self.model.load_state_dict(state["model"])
+        self.losses.load_state_dict(state["losses"])
+        if len(state["optimizers"]) != len(self.optimizers):
+            raise UserError(f"{self.run_dir / ckpt.STATE_FILE} does not match its config: "
+                            f"{len(state['optimizers'])} optimiser states for "
+                            f"{len(self.optimizers)} optimisers")
+        for opt, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            opt.load_state_dict(saved)
+        self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
+        self.finished, self.names = state["finished"], list(state["names"])
+        self.welford.load(state["welford"])
+        self.epoch_sum = None if state["epoch_sum"] is None else state["epoch_sum"].to(
+            self.fabric.device)
+        self.epoch_count, self.epoch_seconds = state["epoch_count"], state["epoch_seconds"]
+        self.variance_history = state["variance_history"]
+        self.last_good = self.step
+        torch.set_rng_state(state["rng"]["torch"])
+        if state["rng"]["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        self._rows_to_keep = state["rows"]
+        if self.names:
+            self._open_tables()
+
+    def _save(self) -> None:
+        """Check for non-finite losses, then write the resumable state (rank 0)."""
+        self._check_finite()
+        if self.rank0:
+            ckpt.save_state(self.run_dir, self.state())
+        self.last_good = self.step
+
+    def _save_model(self) -> None:
+        if self.rank0:
+            meta = ckpt.model_meta(self.config.family, self.config.model, self.data.channels,
+                                   self.config.data.size, self.data.spec, self.epoch, self.step)
+            ckpt.save_model(self.run_dir, self.model, meta)
+
+    # --------------------------------------------------------- NaN guard
+    def _guard(self, metrics: Metrics) -> None:
+        values = torch.stack([v.detach().float().sum() for v in metrics.values()])
+        self.pending.append((self.step + 1, list(metrics), values))
+        if self.config.trainer.nan_check_every == 1:
+            self._check_finite()
+
+    def _check_finite(self) -> None:
+        """Raise :class:`NonFiniteLoss` for the first pending step with a NaN/inf entry."""
+        if not self.pending:
+            return
+        flags = torch.stack([~torch.isfinite(v).all() for _, _, v in self.pending]).cpu()
+        pending, self.pending = self.pending, []
+        if not bool(flags.any()):
+            return
+        step, names, values = pending[int(flags.nonzero()[0])]
+        vals = values.cpu().tolist()
+        bad = [(n, v) for n, v in zip(names, vals, strict=True) if not math.isfinite(v)]
+        # name the loss term itself rather than the totals it feeds
+        bad.sort(key=lambda item: (0 if "/" in item[0] else 1 if item[0] == "recon" else 2))
+        term, value = bad[0]
+        also = f" (also non-finite: {', '.join(n for n, _ in bad[1:])})" if len(bad) > 1 else ""
+        raise NonFiniteLoss(
+            f"loss term {term!r} became {value} at step {step} (epoch {self.epoch + 1}){also}; "
+            f"training stopped. The last good checkpoint (step {self.last_good}) is kept in "
+            f"{self.run_dir}; lower optim.lr or check the data, then resume with "
+            f"`latentplay train --resume {self.run_dir}`"
+        )
+
+    # ------------------------------------------------------------ logging
+    def _columns(self, metrics: Metrics) -> list[str]:
+        names = []
+        for key, value in metrics.items():
+            if key == "kl_dims":
+                names += [f"kl_{d}" for d in range(value.numel())]
+            else:
+                names.append(key)
+        return names
+
+    @staticmethod
+    def _vector(metrics: Metrics) -> torch.Tensor:
+        return torch.cat([v.detach().float().reshape(-1) for v in metrics.values()])
+
+    def _open_tables(self) -> None:
+        self.metrics_table = CSVTable(self.run_dir / "metrics.csv",
+                                      ["scope", "epoch", "step", *self.names, *EPOCH_FIELDS])
+        self.test_table = CSVTable(self.run_dir / "test_metrics.csv",
+                                   ["epoch", "step", *self.names])
+        keep = getattr(self, "_rows_to_keep", None)
+        if keep is not None and self.rank0:
+            self.metrics_table.truncate(keep["metrics"])
+            self.test_table.truncate(keep["test"])
+
+    def _log_row(self, scope: str, values: dict[str, float]) -> None:
+        row = {"scope": scope, "epoch": self.epoch + 1, "step": self.step, **values}
+        if self.rank0:
+            assert self.metrics_table is not None
+            self.metrics_table.write(row)
+        if self.config.log.loggers:
+            self.fabric.log_dict({f"{scope}/{k}": v for k, v in values.items()}, step=self.step)
+
+    # ------------------------------------------------------------- loop
+    def run(self) -> None:
+        t, f = self.config.trainer, self.fabric
+        max_steps = t.max_steps or math.inf
+        if self.finished:
+            raise UserError(f"{self.run_dir} has already finished ({self.step} steps, "
+                            f"{self.epoch} epochs); raise --epochs or --max-steps to go on")
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
+                      TimeRemainingColumn(), disable=not (self.progress and self.rank0),
+                      transient=True) as bar:
+            while self.epoch < t.epochs and self.step < max_steps:
+                order = self.data.epoch_order(self.config.seed, self.epoch, t.batch_size,
+                                              f.global_rank, f.world_size)
+                task = bar.add_task(f"epoch {self.epoch + 1}/{t.epochs}", total=len(order),
+                                    completed=self.batch, info="")
+                if self.batch == 0:
+                    self._reset_epoch()
+                started = time.perf_counter()
+                while self.batch < len(order) and self.step < max_steps:
+                    self._train_batch(order[self.batch], bar, task)
+                    if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+                        self.epoch_seconds += time.perf_counter() - started
+                        started = time.perf_counter()
+                        self._save()
+                self.epoch_seconds += time.perf_counter() - started
+                bar.remove_task(task)
+                complete = self.batch >= len(order)
+                self._end_epoch()
+                if complete:
+                    self.epoch += 1
+                    self.batch = 0
+                self._save()
+        self._finish()
+
+    def _reset_epoch(self) -> None:
+        self.welford = Welford(self.model.latent_dim, self.fabric.device)
+        self.epoch_sum, self.epoch_count, self.epoch_seconds = None, 0, 0.0
+
+    def _train_batch(self, idx: torch.Tensor, bar: Progress, task: Any) -> None:
+        t = self.config.trainer
+        x, cond = self.data.batch(idx, t.channels_last)
+        metrics, codes = self.stepper.train_step(x, cond, self.step, self._guard)
+        self.step += 1
+        self.batch += 1
+        if not self.names:
+            self.names = self._columns(metrics)
+            self._open_tables()
+        vec = self._vector(metrics)
+        self.epoch_sum = vec.double() if self.epoch_sum is None else self.epoch_sum + vec
+        self.epoch_count += 1
+        if codes is not None:
+            self.welford.update(codes)
+        if self.step % t.nan_check_every == 0:
+            self._check_finite()
+        if self.step % t.log_every == 0:
+            self._check_finite()
+            values = dict(zip(self.names, vec.tolist(), strict=True))
+            self._log_row("step", values)
+            bar.update(task, completed=self.batch, info=f"loss {values[self.names[0]]:.4g}")
+
+    def _end_epoch(self) -> None:
+        """Epoch row, test metrics, latent variance, figures and the shareable model."""
+        f = self.fabric
+        self._check_finite()
+        if self.metrics_table is None:
+            self._open_tables()
+        assert self.epoch_sum is not None
+        total = f.all_reduce(self.epoch_sum, reduce_op="sum") if f.world_size > 1 else self.epoch_sum
+        count = self.epoch_count * f.world_size
+        values = dict(zip(self.names, (total / count).tolist(), strict=True))
+        images = count * self.config.trainer.batch_size
+        values.update(images_per_s=images / max(self.epoch_seconds, 1e-9),
+                      epoch_seconds=self.epoch_seconds)
+        if self.model.latent_dim and getattr(self.model, "encoder", None) is not None:
+            variance = self._merged_variance()
+            self.variance_history = torch.cat([self.variance_history, variance[None].cpu()])
+            values["active_units"] = int((variance > ACTIVE_THRESHOLD).sum())
+        self._log_row("epoch", values)
+        if self.rank0:
+            self._evaluate()
+            self._epoch_figures()
+        self._save_model()
+        f.barrier()
+
+    def _merged_variance(self) -> torch.Tensor:
+        f, w = self.fabric, self.welford
+        if f.world_size == 1:
+            return w.variance
+        merged = Welford(w.mean.numel(), w.mean.device)
+        ns, means, m2s = f.all_gather(w.n), f.all_gather(w.mean), f.all_gather(w.m2)
+        for k in range(f.world_size):
+            merged.merge(ns[k], means[k], m2s[k])
+        return merged.variance
+
+    def _eval_batches(self, rows: np.ndarray) -> list[torch.Tensor]:
+        bs = self.config.trainer.batch_size
+        idx = torch.from_numpy(rows).to(self.fabric.device)
+        return [idx[s:s + bs] for s in range(0, len(idx), bs)]
+
+    def _evaluate(self) -> None:
+        """Mean metrics over the test split (own RNG stream, so training is unaffected)."""
+        rows = self.data.test_idx
+        if len(rows) == 0:
+            return
+        devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+        total, n = None, 0
+        with torch.random.fork_rng(devices=devices), self.fabric.autocast():
+            torch.manual_seed(self.config.seed)
+            self._eval_mode(True)
+            for idx in self._eval_batches(rows):
+                x, cond = self.data.batch(idx, self.config.trainer.channels_last)
+                vec = self._vector(self.evaluator.eval_step(x, cond, self.step)).double()
+                total = vec * len(idx) if total is None else total + vec * len(idx)
+                n += len(idx)
+            self._eval_mode(False)
+        assert total is not None and self.test_table is not None
+        values = dict(zip(self.names, (total / n).tolist(), strict=True))
+        self.test_table.write({"epoch": self.epoch + 1, "step": self.step, **values})
+
+    def _eval_mode(self, on: bool) -> None:
+        self.model.train(not on)
+        self.losses.train(not on)
+
+    def _fixed_rows(self) -> np.ndarray:
+        rows = self.data.test_idx if len(self.data.test_idx) else self.data.train_idx
+        return rows[: self.config.log.recon_images]
+
+    @torch.no_grad()
+    def _epoch_figures(self) -> None:
+        """Per-epoch reconstruction (or fixed-noise sample) grid + GIF, variance heatmap."""
+        e = self.epoch + 1
+        devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+        self._eval_mode(True)
+        with torch.random.fork_rng(devices=devices), self.fabric.autocast():
+            torch.manual_seed(self.config.seed)
+            if self.config.family == "dcgan":
+                folder, gif = self.run_dir / "samples", "samples.gif"
+                folder.mkdir(exist_ok=True)
+                images = self._sample_images(self.config.log.recon_images)
+                rows = [images[k:k + 8] for k in range(0, len(images), 8)]
+                save_image_rows(rows, [""] * len(rows), folder / f"epoch_{e:03d}.png",
+                                f"fixed noise, epoch {e}")
+            else:
+                folder, gif = self.run_dir / "recon", "recon.gif"
+                folder.mkdir(exist_ok=True)
+                idx = torch.from_numpy(self._fixed_rows()).to(self.fabric.device)
+                x, cond = self.data.batch(idx)
+                mu, _ = self.model.encode(x, cond)
+                save_recon_grid(_to_uint8(x), _to_uint8(self.model.decode(mu, cond)),
+                                folder / f"epoch_{e:03d}.png", f"reconstructions, epoch {e}")
+        self._eval_mode(False)
+        save_gif(sorted(folder.glob("epoch_*.png"))[:e], self.run_dir / gif)
+        if len(self.variance_history):
+            var = self.variance_history.numpy()
+            save_latent_variance(var, self.run_dir / "latent_variance.png", ACTIVE_THRESHOLD)
+            header = "epoch," + ",".join(f"var_{d}" for d in range(var.shape[1]))
+            table = np.column_stack([np.arange(1, len(var) + 1), var])
+            np.savetxt(self.run_dir / "latent_variance.csv", table, delimiter=",",
+                       header=header, comments="", fmt=["%d"] + ["%.6g"] * var.shape[1])
+
+    def _sample_images(self, n: int, cond: torch.Tensor | None = None) -> np.ndarray:
+        """``n`` decoded prior samples (conditions: the first fixed rows' when needed)."""
+        z = torch.randn(n, self.model.latent_dim, device=self.fabric.device)
+        if cond is None and self.data.spec.dim:
+            rows = np.resize(self._fixed_rows(), n)
+            cond = self.data.cond[torch.from_numpy(rows).to(self.fabric.device)]
+        return _to_uint8(self.model.decode(z, cond))
+
+    # ------------------------------------------------------------ finish
+    def _finish(self) -> None:
+        self.finished = True
+        self._save()
+        if self.rank0:
+            self._eval_mode(True)
+            devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+            with torch.no_grad(), torch.random.fork_rng(devices=devices), self.fabric.autocast():
+                torch.manual_seed(self.config.seed)
+                self._sample_grid()
+                if self.config.family != "dcgan":
+                    self._write_latents()
+            self._eval_mode(False)
+        self.fabric.barrier()
+
+    def _sample_grid(self) -> None:
+        """``samples.png``: prior samples; for conditional models one row per condition value
+        of the first condition attribute (same noise in every row)."""
+        n = self.config.log.samples
+        spec = self.data.spec
+        if not spec.dim:
+            images = self._sample_images(n)
+            rows = [images[k:k + 8] for k in range(0, len(images), 8)]
+            save_image_rows(rows, [""] * len(rows), self.run_dir / "samples.png", "prior samples")
+            return
+        part = spec.parts[0]
+        if part.kind == "continuous":
+            lo, hi = part.range or (-1.0, 1.0)
+            values: list[Any] = [float(v) for v in np.linspace(lo, hi, 5)]
+        else:
+            values = list(range(min(part.size, 10)))
+        base = {p.name: (0.0 if p.kind == "continuous" else 0) for p in spec.parts}
+        z = torch.randn(8, self.model.latent_dim, device=self.fabric.device)
+        rows, labels = [], []
+        for value in values:
+            c = torch.from_numpy(spec.vector({**base, part.name: value})).to(self.fabric.device)
+            rows.append(_to_uint8(self.model.decode(z, c.expand(8, -1))))
+            labels.append(f"{part.name}={value:.2g}" if part.kind == "continuous"
+                          else f"{part.name}={(part.names or [])[value]}")
+        save_image_rows(rows, labels, self.run_dir / "samples.png", "samples by condition")
+
+    def _write_latents(self) -> None:
+        """``latents.npy`` (structured: index, split, mu, logvar, one field per label) and
+        ``active_units.json``."""
+        n = len(self.data.rows)
+        if self.config.log.latents_max:
+            n = min(n, self.config.log.latents_max)
+        mus, logvars = [], []
+        for idx in self._eval_batches(np.arange(n)):
+            x, cond = self.data.batch(idx, self.config.trainer.channels_last)
+            mu, logvar = self.model.encode(x, cond)
+            mus.append(mu.float().cpu())
+            logvars.append((torch.full_like(mu, float("nan")) if logvar is None
+                            else logvar).float().cpu())
+        mu_all, lv_all = torch.cat(mus).numpy(), torch.cat(logvars).numpy()
+        d = mu_all.shape[1]
+        fields = [("index", np.int64), ("split", np.uint8), ("mu", np.float32, (d,)),
+                  ("logvar", np.float32, (d,))]
+        fields += [(name, np.float32) for name in self.data.labels]
+        table = np.zeros(n, dtype=fields)
+        table["index"] = self.data.rows[:n]
+        table["split"] = np.isin(np.arange(n), self.data.test_idx).astype(np.uint8)
+        table["mu"], table["logvar"] = mu_all, lv_all
+        for name, values in self.data.labels.items():
+            table[name] = values[:n]
+        np.save(self.run_dir / "latents.npy", table, allow_pickle=False)
+        variance = (self.variance_history[-1].numpy() if len(self.variance_history)
+                    else mu_all.var(0))
+        active = [int(k) for k in np.flatnonzero(variance > ACTIVE_THRESHOLD)]
+        (self.run_dir / "active_units.json").write_text(json.dumps(
+            {"threshold": ACTIVE_THRESHOLD, "count": len(active), "dims": active,
+             "variance": [float(v) for v in variance]}, indent=2))
+
+
+def write_config(config: Any, run_dir: Path) -> None:
+    """Save the resolved config as ``config.yaml``."""
+    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(OmegaConf.create(to_dict(config))))

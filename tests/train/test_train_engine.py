@@ -1,0 +1,150 @@
+"""Training runs end to end: run directory, loss going down, resume, NaN guard, checkpoints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from latentplay import train
+from latentplay.errors import UserError
+from latentplay.models.losses import BetaVAE
+from latentplay.store import load_images
+from latentplay.store.io import load
+from latentplay.train.csvlog import read_table
+from latentplay.train.engine import NonFiniteLoss
+
+
+@pytest.fixture(scope="module")
+def run(shapes_store: Path, tiny: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "bvae"
+    return train.train("betavae", shapes_store, out, epochs=3, batch_size=32,
+                       overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1"],
+                       progress=False)
+
+
+def test_run_directory_holds_everything(run: Path) -> None:
+    for name in ("config.yaml", "metrics.csv", "test_metrics.csv", "model.safetensors",
+                 "model.json", "checkpoint.pt", "recon.gif", "latent_variance.png",
+                 "latent_variance.csv", "active_units.json", "latents.npy", "samples.png"):
+        assert (run / name).is_file(), name
+    assert sorted(p.name for p in (run / "recon").iterdir()) == [
+        "epoch_001.png", "epoch_002.png", "epoch_003.png"]
+    rows = read_table(run / "metrics.csv")
+    steps = [r for r in rows if r["scope"] == "step"]
+    epochs = [r for r in rows if r["scope"] == "epoch"]
+    assert len(epochs) == 3 and len(steps) == 3 * (288 // 32)
+    assert {"loss", "recon", "kl", "betavae/kl", "kl_0", "kl_3", "active_units"} <= set(rows[0])
+    dims = sum(float(steps[-1][f"kl_{d}"]) for d in range(4))
+    assert dims == pytest.approx(float(steps[-1]["kl"]), rel=1e-4)
+    assert len(read_table(run / "test_metrics.csv")) == 3
+    var = np.loadtxt(run / "latent_variance.csv", delimiter=",", skiprows=1)
+    assert var.shape == (3, 5)
+
+
+def test_short_training_lowers_the_loss(run: Path) -> None:
+    rows = read_table(run / "metrics.csv")
+    first = float(rows[0]["loss"])
+    epochs = [float(r["loss"]) for r in rows if r["scope"] == "epoch"]
+    assert epochs[-1] < 0.8 * first
+    test = [float(r["loss"]) for r in read_table(run / "test_metrics.csv")]
+    assert test[-1] < test[0]
+
+
+def test_latents_and_encode_agree(run: Path, shapes_store: Path) -> None:
+    table = np.load(run / "latents.npy")  # no pickle needed: a structured array
+    assert table.shape == (320,) and table["mu"].shape == (320, 4)
+    assert set(table.dtype.names) >= {"index", "split", "mu", "logvar", "shape", "scale"}
+    assert table["split"].sum() == 32
+    store = load(shapes_store)
+    assert np.array_equal(table["scale"], store.labels("scale").astype(np.float32))
+    images = load_images(store, np.arange(5))  # 64 px: encode resizes to the run's 32
+    mu = train.encode(run, images, batch_size=2)
+    assert mu.dtype == np.float32 and mu.shape == (5, 4)
+    assert np.allclose(mu, table["mu"][:5], atol=1e-4)
+    decoded = train.decode(run, mu)
+    assert decoded.shape == (5, 32, 32, 1) and decoded.dtype == np.uint8
+    model = train.load_model(run)
+    assert not model.training
+    assert train.sample(run, 3).shape == (3, 32, 32, 1)
+
+
+def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
+                                                tmp_path: Path) -> None:
+    part = train.train("betavae", shapes_store, tmp_path / "part", epochs=3, batch_size=32,
+                       max_steps=13, overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1"],
+                       progress=False)
+    train.resume(part, max_steps=0, progress=False)
+    a, b = load_file(str(run / "model.safetensors")), load_file(str(part / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    rows = read_table(part / "metrics.csv")
+    steps = [int(r["step"]) for r in rows if r["scope"] == "step"]
+    assert steps == list(range(1, 28))  # no step logged twice
+
+
+def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny: list[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    original = BetaVAE.forward
+
+    def poisoned(self: BetaVAE, out: object, step: int) -> dict[str, torch.Tensor]:
+        result = original(self, out, step)  # type: ignore[arg-type]
+        return {"kl": result["kl"] * float("nan")} if step >= 5 else result
+
+    monkeypatch.setattr(BetaVAE, "forward", poisoned)
+    with pytest.raises(NonFiniteLoss, match=r"'betavae/kl'.*step 6") as info:
+        train.train("vae", shapes_store, tmp_path / "nan", epochs=1, batch_size=32,
+                    overrides=[*tiny, "trainer.checkpoint_every=2"], progress=False)
+    assert "step 4" in str(info.value)  # the last good checkpoint
+    state = torch.load(tmp_path / "nan" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 4
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_checkpoint_tamper_and_mismatch_are_rejected(run: Path, tmp_path: Path,
+                                                      capfd: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    data = bytearray((copy / "model.safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    (copy / "model.safetensors").write_bytes(bytes(data))
+    with pytest.raises(UserError, match="checksum"):
+        train.load_model(copy)
+    shutil.copy(run / "model.safetensors", copy / "model.safetensors")
+    meta = json.loads((copy / "model.json").read_text())
+    meta["model"]["latent_dim"] = 6
+    (copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(UserError, match="does not match its config"):
+        train.load_model(copy)
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (print, ("unpickled!",))
+
+    torch.save({"step": 1, "evil": Evil()}, copy / "checkpoint.pt")
+    capfd.readouterr()
+    with pytest.raises(UserError, match="refusing to load"):
+        train.resume(copy, progress=False)
+    assert "unpickled!" not in capfd.readouterr().out
+
+
+def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: Path,
+                                                      tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="already finished"):
+        train.resume(run, progress=False)
+    with pytest.raises(UserError, match="already holds a run"):
+        train.train("vae", shapes_store, run, progress=False)
+    with pytest.raises(UserError, match="unknown model preset"):
+        train.train("nope", shapes_store, tmp_path / "x", progress=False)
+    with pytest.raises(UserError, match="exactly one of"):
+        train.train("vae", shapes_store, tmp_path / "x", progress=False,
+                    overrides=["loss.terms=[betavae,infovae]"])
+    with pytest.raises(UserError, match="uint8 with C"):
+        train.encode(run, np.zeros((2, 8), np.uint8))

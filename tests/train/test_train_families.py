@@ -1,0 +1,90 @@
+"""Other families and options: CVAE conditions, DCGAN, FactorVAE, term combos, CLI, loggers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import train
+from latentplay.errors import UserError
+from latentplay.train.config import build_config, presets
+from latentplay.train.csvlog import read_table
+
+
+def test_every_preset_resolves() -> None:
+    names = presets()
+    assert {"ae", "vae", "betavae", "betatcvae", "dipvae1", "dipvae2", "infovae", "factorvae",
+            "cvae", "dcgan"} <= set(names)
+    for name in names:
+        cfg = build_config(name, ["data.store=x"])
+        assert cfg.preset == name
+    dcgan = build_config("dcgan")
+    assert (dcgan.model.latent_dim, dcgan.optim.lr, dcgan.optim.betas[0],
+            dcgan.trainer.batch_size) == (128, 2e-4, 0.5, 64)
+
+
+def test_cvae_decodes_differently_for_different_conditions(shapes_store: Path, tiny: list[str],
+                                                           tmp_path: Path) -> None:
+    """Conditioned on sprite scale, the decoder draws bigger sprites for the larger scale."""
+    run = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=8, batch_size=32,
+                      overrides=[*tiny, "model.condition=[scale]", "model.likelihood=bernoulli",
+                                 "data.channels=1", "optim.lr=3e-3", "loss.betavae.beta=1"],
+                      progress=False)
+    z = np.zeros((4, 4), np.float32)
+    small = train.decode(run, z, condition={"scale": 0})
+    large = train.decode(run, z, condition={"scale": 5})
+    assert large.astype(float).sum() > 1.3 * small.astype(float).sum()
+    assert (run / "samples.png").is_file()
+    with pytest.raises(UserError, match="conditional"):
+        train.decode(run, z)
+
+
+def test_dcgan_and_factorvae_and_term_combination_train(shapes_store: Path, tiny: list[str],
+                                                        tmp_path: Path) -> None:
+    gan = train.train("dcgan", shapes_store, tmp_path / "gan", epochs=1, max_steps=3,
+                      batch_size=16, overrides=["data.size=32", "model.ngf=8", "model.ndf=8",
+                                                "model.latent_dim=8", "trainer.threads=1",
+                                                "log.recon_images=8", "log.samples=8"],
+                      progress=False)
+    assert {"loss_d", "loss_g", "d_real", "d_fake"} <= set(read_table(gan / "metrics.csv")[0])
+    assert (gan / "samples.gif").is_file() and (gan / "samples.png").is_file()
+    assert train.sample(gan, 2).shape == (2, 32, 32, 1)
+    fv = train.train("factorvae", shapes_store, tmp_path / "fv", epochs=1, max_steps=3,
+                     batch_size=16, overrides=[*tiny, "loss.factorvae.hidden=32"], progress=False)
+    assert "factorvae/adversary" in read_table(fv / "metrics.csv")[0]
+    combo = train.train("betatcvae", shapes_store, tmp_path / "combo", epochs=1, max_steps=3,
+                        batch_size=16, overrides=[*tiny, "loss.terms=[betatcvae,dipvae_ii]"],
+                        progress=False)
+    header = set(read_table(combo / "metrics.csv")[0])
+    assert {"betatcvae/tc", "dipvae_ii/offdiag", "dipvae_ii/diag"} <= header
+
+
+def test_cli_train_and_resume(cli, shapes_store: Path, tiny: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = cli("train", "ae", "--data", shapes_store, "--out", out, "--max-steps", "2",
+              "--batch-size", "16", *tiny)
+    assert res.code == 0, res.err
+    assert (out / "model.safetensors").is_file()
+    res = cli("train", "--resume", out, "--max-steps", "4")
+    assert res.code == 0, res.err
+    steps = [int(r["step"]) for r in read_table(out / "metrics.csv") if r["scope"] == "step"]
+    assert steps == [1, 2, 3, 4]
+    bad = cli("train", "vae", "--data", shapes_store, "--out", tmp_path / "b", "loss.terms=[x]")
+    assert bad.code == 2 and bad.err.startswith("error: unknown loss term")
+    assert cli("train", "--resume", tmp_path / "missing").code == 2
+
+
+def test_tensorboard_logger_writes_events_or_explains(shapes_store: Path, tiny: list[str],
+                                                      tmp_path: Path) -> None:
+    from lightning.fabric.loggers.tensorboard import _TENSORBOARD_AVAILABLE
+
+    args = dict(epochs=1, max_steps=2, batch_size=16, progress=False,
+                overrides=[*tiny, "log.loggers=[tensorboard]"])
+    if not _TENSORBOARD_AVAILABLE:
+        with pytest.raises(UserError, match="latentplay\\[track\\]"):
+            train.train("vae", shapes_store, tmp_path / "tb", **args)
+        return
+    run = train.train("vae", shapes_store, tmp_path / "tb", **args)
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
