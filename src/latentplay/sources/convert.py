@@ -193,11 +193,11 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
     )
     workers = options.workers or len(os.sched_getaffinity(0))
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
-            _pool(workers) as pool:
+            _Pool(workers) as pool:
         writer = _Writer(plan, options, schema, rejected_fh)
         extra = _Deferred(writer.extra_files)
-        return build(writer.batches(pool), schema, target, overwrite=options.overwrite,
-                     extra_files=extra)
+        return build(writer.batches(pool, workers), schema, target,
+                     overwrite=options.overwrite, extra_files=extra)
 
 
 def summary(store: Store) -> str:
@@ -227,7 +227,8 @@ class _Writer:
         self.rejected.writerow([source, reason])
         self.counts["rejected"] += 1
 
-    def batches(self, pool: ProcessPoolExecutor | None) -> Iterator[dict[str, list[Any]]]:
+    def batches(self, pool: ProcessPoolExecutor | None,
+                workers: int) -> Iterator[dict[str, list[Any]]]:
         """Yield column batches for :func:`latentplay.store.build`; fills in the counts."""
         columns = list(_label_columns(self.plan.attributes))
         inputs: Iterable[Record | Rejected] = self.plan.inputs
@@ -238,8 +239,9 @@ class _Writer:
             total = min(total, self.options.limit)
         batch = _empty(columns)
         size = 0
-        with _progress(total) as advance:
-            for item, cell, reason in _prepared(inputs, pool, self.options, self.plan.mode):
+        with _Progress(total) as advance:
+            for item, cell, reason in _prepared(inputs, pool, workers, self.options,
+                                                self.plan.mode):
                 self.counts["inputs"] += 1
                 advance()
                 if isinstance(item, Rejected) or cell is None:
@@ -303,7 +305,7 @@ def _empty(columns: list[str]) -> dict[str, list[Any]]:
     return {"image": [], **{c: [] for c in columns}}
 
 
-class _pool:
+class _Pool:
     """A process pool of ``workers`` processes, or None (work in this process) for one."""
 
     def __init__(self, workers: int) -> None:
@@ -322,7 +324,7 @@ class _pool:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-class _progress:
+class _Progress:
     """A transient rich progress bar on stderr (silent when stderr is not a terminal)."""
 
     def __init__(self, total: int | None) -> None:
@@ -347,7 +349,7 @@ Prepared = tuple[dict[str, Any] | None, str | None]
 
 
 def _prepared(inputs: Iterable[Record | Rejected], pool: ProcessPoolExecutor | None,
-              options: ConvertOptions, mode: str | None
+              workers: int, options: ConvertOptions, mode: str | None
               ) -> Iterator[tuple[Record | Rejected, dict[str, Any] | None, str | None]]:
     """Yield ``(input, image cell or None, reason or None)`` in input order.
 
@@ -357,7 +359,7 @@ def _prepared(inputs: Iterable[Record | Rejected], pool: ProcessPoolExecutor | N
     args = (options.resize, options.resample, mode)
     pending: deque[tuple[list[Record | Rejected], Future[list[Prepared]] | list[Prepared]]]
     pending = deque()
-    max_pending = 2 * (pool._max_workers if pool is not None else 1)  # noqa: SLF001
+    max_pending = 2 * workers if pool is not None else 1
     it = iter(inputs)
     while chunk := list(islice(it, CHUNK)):
         tasks = [(r.source, r.file, r.pixels) for r in chunk if isinstance(r, Record)]
