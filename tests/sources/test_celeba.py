@@ -106,3 +106,9 @@ def test_split_and_wrong_header(tmp_path: Path) -> None:
         celeba.convert(tmp_path / "src", tmp_path / "o2")
     with pytest.raises(UserError, match="expected list_attr_celeba.txt"):
         celeba.convert(tmp_path, tmp_path / "o3")
+
+
+def test_hq_has_no_split(tmp_path: Path) -> None:
+    make_celeba(tmp_path / "src", hq=True)
+    with pytest.raises(UserError, match="--split needs the partition file"):
+        celeba.convert(tmp_path / "src", tmp_path / "out", split="train")

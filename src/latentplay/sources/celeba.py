@@ -99,7 +99,10 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     partition = _read_map(root / part_name) if part_name and (root / part_name).is_file() else None
     identity = _read_map(root / ident_name) if ident_name and (root / ident_name).is_file() \
         else None
-    check_split("celeba", options.split, SPLITS if partition is not None else ())
+    check_split("celeba", options.split, SPLITS)
+    if options.split is not None and partition is None:
+        needed = part_name or "list_eval_partition.txt"
+        raise UserError(f"celeba: --split needs the partition file {needed} in {root}")
     ordered = [*FIRST, *(a for a in ATTRIBUTES if a not in FIRST)]
     attrs: list[Attribute] = [categorical(a, ("no", "yes"), f"CelebA's {a} (-1 no, 1 yes)")
                               for a in ordered]
