@@ -148,3 +148,35 @@ def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: P
                     overrides=["loss.terms=[betavae,infovae]"])
     with pytest.raises(UserError, match="uint8 with C"):
         train.encode(run, np.zeros((2, 8), np.uint8))
+
+
+def test_sigkill_then_resume_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
+                                                  tmp_path: Path) -> None:
+    """Kill a training process with SIGKILL mid-epoch; resuming ends with the same weights."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "latentplay.train", "betavae", "--data", str(shapes_store),
+           "--out", str(out), "--epochs", "3", "--batch-size", "32", *tiny, "optim.lr=2e-3",
+           "loss.betavae.beta=1", "trainer.checkpoint_every=3"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    metrics = out / "metrics.csv"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and metrics.read_text().count("\nstep,") >= 11:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, proc.stderr.read().decode()[-2000:]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert not state["finished"] and 0 < state["step"] < 27
+    train.resume(out, progress=False)
+    a, b = load_file(str(run / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    steps = [int(r["step"]) for r in read_table(metrics) if r["scope"] == "step"]
+    assert steps == list(range(1, 28))

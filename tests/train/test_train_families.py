@@ -28,7 +28,7 @@ def test_every_preset_resolves() -> None:
 def test_cvae_decodes_differently_for_different_conditions(shapes_store: Path, tiny: list[str],
                                                            tmp_path: Path) -> None:
     """Conditioned on sprite scale, the decoder draws bigger sprites for the larger scale."""
-    run = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=8, batch_size=32,
+    run = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=4, batch_size=32,
                       overrides=[*tiny, "model.condition=[scale]", "model.likelihood=bernoulli",
                                  "data.channels=1", "optim.lr=3e-3", "loss.betavae.beta=1"],
                       progress=False)

@@ -1,0 +1,31 @@
+"""Two-process DDP on CPU (gloo) through Lightning Fabric."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import train
+from latentplay.train.csvlog import read_table
+
+
+@pytest.mark.slow
+def test_two_process_ddp_on_cpu(shapes_store: Path, tiny: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "latentplay.train", "vae", "--data", str(shapes_store),
+           "--out", str(out), "--epochs", "2", "--batch-size", "16", "--device", "cpu", *tiny,
+           "trainer.devices=2", "trainer.strategy=ddp"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = read_table(out / "metrics.csv")
+    steps = [r for r in rows if r["scope"] == "step"]
+    assert len(steps) == 2 * (288 // (16 * 2))  # each process sees half of every epoch
+    epochs = [float(r["loss"]) for r in rows if r["scope"] == "epoch"]
+    assert len(epochs) == 2 and epochs[1] < epochs[0]
+    table = np.load(out / "latents.npy")
+    assert table["mu"].shape == (320, 4)
+    assert train.encode(out, np.zeros((2, 64, 64, 1), np.uint8)).shape == (2, 4)
