@@ -1,0 +1,105 @@
+"""Training throughput: the latentplay engine vs a plain PyTorch loop of the same model and batch.
+
+Prints one JSON object per line: one per case (images/s over the timed steps) and a ratio line.
+CPU (default): Burgess beta-VAE, 64x64 shapes, batch 64; the engine as users run it
+(``metrics.csv`` row every step, NaN check every step) against a bare loop over the same
+uint8 tensor. With ``--device cuda`` it adds the optimised engine (bf16 autocast,
+channels_last, torch.compile, fused Adam, logging every 100 steps) at batch 256.
+
+    python bench/bench_train.py [--steps 40] [--batch 64] [--threads 0] [--device cpu|cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from latentplay import sources, train
+from latentplay.models import build_model, family_config
+from latentplay.models.losses import kl_per_dim
+from latentplay.store import load, load_images
+from latentplay.train.csvlog import read_table
+
+
+def plain_loop(images: torch.Tensor, steps: int, batch: int, device: str, seed: int = 0) -> float:
+    """images/s of a bare eager loop: index, scale, forward, recon + 4 KL, backward, Adam."""
+    torch.manual_seed(seed)
+    model = build_model("vae", family_config("vae")(), 1, 64).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=5e-4, fused=device == "cuda")
+    data = images.to(device)
+    rng = np.random.default_rng(seed)
+    order = torch.from_numpy(rng.permutation(len(data))[: steps * batch].reshape(steps, batch))
+    order = order.to(device)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for k in range(steps):
+        x = data[order[k]].float().div_(255.0)
+        out = model(x)
+        loss = out.recon.mean() + 4.0 * kl_per_dim(out.mu, out.logvar).sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return steps * batch / (time.perf_counter() - start)
+
+
+def engine(store: Path, out: Path, steps: int, batch: int, device: str,
+           extra: list[str]) -> float:
+    """images/s of ``latentplay train betavae`` over ``steps`` steps (training time only)."""
+    run = train.train("betavae", store, out, epochs=1, max_steps=steps, batch_size=batch,
+                      device=device, progress=False,
+                      overrides=["data.test_fraction=0", "log.latents_max=1", *extra])
+    epoch = [r for r in read_table(run / "metrics.csv") if r["scope"] == "epoch"][-1]
+    return float(epoch["images_per_s"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=0, help="0: 64 on CPU, 256 on CUDA")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    args = parser.parse_args()
+    batch = args.batch or (256 if args.device == "cuda" else 64)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    threads = torch.get_num_threads()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "shapes"
+        sources.make("shapes", store, n=max(args.steps * batch, 2048), seed=0)
+        images = torch.from_numpy(load_images(load(store))).permute(0, 3, 1, 2).contiguous()
+        cases: dict[str, list[str]] = {"engine": [f"trainer.threads={threads}"]}
+        if args.device == "cuda":
+            cases["engine_optimised"] = ["trainer.precision=bf16-mixed", "trainer.compile=true",
+                                         "trainer.channels_last=true", "trainer.log_every=100",
+                                         "trainer.nan_check_every=100"]
+        results: dict[str, list[float]] = {name: [] for name in [*cases, "plain"]}
+        for rep in range(args.repeats):  # interleaved, so machine load hits every case alike
+            for name, extra in cases.items():
+                out = Path(tmp) / f"{name}-{rep}"
+                results[name].append(engine(store, out, args.steps, batch, args.device, extra))
+            results["plain"].append(plain_loop(images, args.steps, batch, args.device))
+    common = {"bench": "train", "model": "betavae (Burgess 64x64)", "batch": batch,
+              "steps": args.steps, "device": args.device, "threads": threads,
+              "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None}
+    for name, values in results.items():
+        print(json.dumps({**common, "case": name, "images_per_s": round(statistics.median(values), 1),
+                          "runs": [round(v, 1) for v in values]}))
+    plain = statistics.median(results["plain"])
+    for name in cases:
+        ratio = statistics.median(results[name]) / plain
+        print(json.dumps({**common, "case": f"{name}/plain", "ratio": round(ratio, 3)}))
+
+
+if __name__ == "__main__":
+    main()
