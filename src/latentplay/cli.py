@@ -16,6 +16,7 @@ from latentplay.errors import UserError
 # (group name, module holding a Typer ``app``, one-line help)
 GROUPS: list[tuple[str, str, str]] = [
     ("data", "latentplay.store.cli", "Make, inspect, export and draw stores (datasets on disk)."),
+    ("metrics", "latentplay.metrics.cli", "Disentanglement metrics (disentanglement_lib defaults)."),
 ]
 
 app = typer.Typer(

@@ -1,0 +1,134 @@
+"""``latentplay metrics ...``: disentanglement metrics of arrays or of a trained run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from latentplay.errors import UserError
+from latentplay.metrics.evaluate import DIS_METRICS_FILE, evaluate
+from latentplay.metrics.registry import REGISTRY, names
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
+    if path is None:
+        return None
+    if not path.exists():
+        raise UserError(f"{what} file {path} does not exist")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise UserError(f"{path} is not a .npy array: {exc}") from None
+
+
+def _print_scores(scores: dict[str, float]) -> None:
+    table = Table("metric", "score", "value")
+    for key, value in scores.items():
+        metric, _, name = key.partition(".")
+        table.add_row(metric, name, f"{value:.4f}")
+    Console().print(table)
+
+
+@app.command()
+def disentanglement(
+    run: Path = typer.Option(None, "--run", help="Run directory of a trained model (its encoder)."),
+    data: Path = typer.Option(None, "--data", help="Store with factor_<name> columns (with --run)."),
+    factors: Path = typer.Option(None, "--factors", help=".npy of (N, K) integer factor levels."),
+    codes: Path = typer.Option(None, "--codes", help=".npy of (N, D) codes."),
+    factors_test: Path = typer.Option(None, "--factors-test", help=".npy test factors (optional)."),
+    codes_test: Path = typer.Option(None, "--codes-test", help=".npy test codes (optional)."),
+    metrics: str = typer.Option(
+        "all",
+        "--metrics",
+        help="Comma-separated: beta_vae,factor_vae,mig,sap,dci,irs,modularity "
+        "(add _fast for smaller samples).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed of sampling and classifiers."),
+    batch_size: int = typer.Option(256, "--batch-size", help="Images per encoder call (with --run)."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the scores to this JSON file."),
+) -> None:
+    """Disentanglement scores (disentanglement_lib's defaults and names) of a run or of arrays.
+
+    With --factors/--codes the metrics use exactly those rows (split 90/10 into train and test
+    when no test arrays are given); BetaVAE and FactorVAE need --run and --data, which sample
+    observations from the store as disentanglement_lib does.
+    """
+    from latentplay.metrics.runs import evaluate_run
+
+    arrays = factors is not None or codes is not None
+    if arrays == (run is not None or data is not None):
+        raise UserError("give either --run RUN --data STORE, or --factors F.npy --codes C.npy")
+
+    def done(name: str, scores: dict[str, float]) -> None:
+        console.print(f"{name}: " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
+
+    if arrays:
+        if factors is None or codes is None:
+            raise UserError("--factors and --codes go together")
+        scores = evaluate(
+            metrics,
+            factors=_load_npy(factors, "--factors"),
+            codes=_load_npy(codes, "--codes"),
+            factors_test=_load_npy(factors_test, "--factors-test"),
+            codes_test=_load_npy(codes_test, "--codes-test"),
+            random_state=seed,
+            on_done=done,
+        )
+    else:
+        if run is None or data is None:
+            raise UserError("--run and --data go together")
+        scores = evaluate_run(run, data, metrics, random_state=seed, batch_size=batch_size, on_done=done)
+    _print_scores(scores)
+    if json_out is not None:
+        json_out.write_text(json.dumps(scores, indent=2) + "\n")
+
+
+@app.command()
+def track(
+    model: str = typer.Argument(..., help="Model preset (configs/models/<name>.yaml) or YAML path."),
+    data: Path = typer.Option(..., "--data", help="Training store with factor_<name> columns."),
+    out: Path = typer.Option(..., "--out", help="New run directory."),
+    epochs: int = typer.Option(10, "--epochs", help="Epochs to train."),
+    every: int = typer.Option(1, "--every", help="Evaluate every this many epochs."),
+    metrics: str = typer.Option("all", "--metrics", help="Metrics to log (see `disentanglement`)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed of the metrics."),
+    overrides: list[str] = typer.Argument(None, help="Training config overrides key=value."),
+) -> None:
+    """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs."""
+    from latentplay.metrics.runs import train_with_metrics
+
+    def row(epoch: int, scores: dict[str, float]) -> None:
+        console.print(f"epoch {epoch}: " + ", ".join(f"{k}={v:.3f}" for k, v in scores.items()))
+
+    run = train_with_metrics(
+        model,
+        data,
+        out,
+        epochs=epochs,
+        every=every,
+        names=metrics,
+        overrides=list(overrides or []),
+        random_state=seed,
+        on_row=row,
+    )
+    console.print(f"wrote {run / DIS_METRICS_FILE}")
+
+
+@app.command("list")
+def list_metrics() -> None:
+    """Registered metrics, their aliases and disentanglement_lib defaults."""
+    table = Table("metric", "aliases", "defaults (sampling form)", "fast")
+    for name in names():
+        m = REGISTRY[name]
+        defaults = ", ".join(f"{k}={v}" for k, v in m.defaults().items())
+        fast = ", ".join(f"{k}={v}" for k, v in m.fast.items())
+        table.add_row(name, ", ".join(m.aliases), defaults, fast)
+    Console().print(table)

@@ -1,0 +1,97 @@
+"""Several metrics at once, and the ``dis_metrics.csv`` log that training writes.
+
+Scores are flattened to ``"<metric>.<score name>"`` columns (``mig.discrete_mig``,
+``dci.disentanglement``, ...); ``dis_metrics.csv`` (the GlanceNets file name) gets one row per
+evaluation with ``epoch`` and ``step`` first.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay.metrics.registry import get, score
+
+DIS_METRICS_FILE = "dis_metrics.csv"
+DEFAULT_METRICS = ("beta_vae", "factor_vae", "mig", "sap", "dci", "irs", "modularity")
+
+
+def parse_names(names: str | Sequence[str] | None) -> list[str]:
+    """``"mig,sap"`` or ``["mig", "sap"]`` -> checked list (every registered metric when empty)."""
+    if names is None or names == "" or names == "all":
+        return list(DEFAULT_METRICS)
+    items = names.split(",") if isinstance(names, str) else list(names)
+    items = [n.strip() for n in items if n.strip()]
+    for n in items:
+        get(n)  # raises UserError for unknown names
+    return items
+
+
+def evaluate(
+    names: str | Sequence[str] | None = None,
+    *,
+    factors: Any = None,
+    codes: Any = None,
+    factors_test: Any = None,
+    codes_test: Any = None,
+    ground_truth: Any = None,
+    represent: Callable[[np.ndarray], np.ndarray] | None = None,
+    random_state: int = 0,
+    on_done: Callable[[str, dict[str, float]], None] | None = None,
+) -> dict[str, float]:
+    """Compute several metrics; returns ``{"<metric>.<score>": value}``.
+
+    With arrays only, metrics that need sampling (BetaVAE, FactorVAE) are skipped when the
+    metric list was not given explicitly; asking for them by name is an error. ``on_done``
+    is called after each metric with its name and scores (for progress display).
+    """
+    explicit = names not in (None, "", "all")
+    chosen = parse_names(names)
+    out: dict[str, float] = {}
+    for name in chosen:
+        metric, _ = get(name)
+        if ground_truth is None and metric.arrays is None and not explicit:
+            continue
+        scores = score(
+            name,
+            factors=factors,
+            codes=codes,
+            factors_test=factors_test,
+            codes_test=codes_test,
+            ground_truth=ground_truth,
+            represent=represent,
+            random_state=random_state,
+        )
+        if on_done is not None:
+            on_done(name, scores)
+        out.update({f"{name}.{k}": v for k, v in scores.items()})
+    return out
+
+
+def append_dis_metrics(
+    run_dir: str | os.PathLike[str], scores: dict[str, float], epoch: int, step: int
+) -> Path:
+    """Append one row to ``run_dir/dis_metrics.csv`` (header written, or widened, as needed)."""
+    path = Path(run_dir) / DIS_METRICS_FILE
+    row: dict[str, Any] = {"epoch": epoch, "step": step, **scores}
+    rows: list[dict[str, Any]] = []
+    fields = list(row)
+    if path.exists():
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            old = list(reader.fieldnames or [])
+        fields = old + [f for f in row if f not in old]
+    rows.append(row)
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return path

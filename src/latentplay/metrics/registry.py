@@ -1,0 +1,188 @@
+"""Metrics registered by name, and :func:`score`, the one entry point.
+
+Each metric module registers its *sampling wrapper* (ground truth + representation -> scores,
+with disentanglement_lib's sample sizes as keyword defaults) together with its *array core*
+(given rows -> scores), and a ``fast`` set of smaller sample sizes; ``"<name>_fast"`` selects
+those.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.metrics.sampling import as_rng
+
+Scores = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A registered metric.
+
+    Attributes:
+        name: registry name (``mig``, ``dci``, ...).
+        sample: ``sample(ground_truth, represent, rng, **sizes_and_options) -> scores``.
+        arrays: ``arrays(factors, codes, factors_test, codes_test, *, random_state, **options)
+            -> scores``, or None when the metric must sample pairs itself (BetaVAE, FactorVAE).
+        fast: overrides of ``sample``'s defaults for the ``_fast`` variant.
+        aliases: other accepted names (disentanglement_lib's and GlanceNets').
+        description: one line for listings.
+    """
+
+    name: str
+    sample: Callable[..., Scores]
+    arrays: Callable[..., Scores] | None
+    fast: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+
+    def defaults(self) -> dict[str, Any]:
+        """Keyword defaults of the sampling wrapper (sample sizes and options)."""
+        params = inspect.signature(self.sample).parameters.values()
+        return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+    def array_options(self) -> dict[str, Any]:
+        """Keyword defaults the array core accepts (besides ``random_state``)."""
+        if self.arrays is None:
+            return {}
+        params = inspect.signature(self.arrays).parameters.values()
+        return {
+            p.name: p.default
+            for p in params
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "random_state"
+        }
+
+
+REGISTRY: dict[str, Metric] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(
+    name: str,
+    *,
+    arrays: Callable[..., Scores] | None,
+    fast: dict[str, Any] | None = None,
+    aliases: tuple[str, ...] = (),
+    description: str = "",
+) -> Callable[[Callable[..., Scores]], Callable[..., Scores]]:
+    """Decorator registering a sampling wrapper under ``name`` (and ``aliases``)."""
+
+    def wrap(sample: Callable[..., Scores]) -> Callable[..., Scores]:
+        metric = Metric(name, sample, arrays, dict(fast or {}), tuple(aliases), description)
+        unknown = set(metric.fast) - set(metric.defaults())
+        if unknown:
+            raise TypeError(f"fast overrides {sorted(unknown)} are not parameters of {name}")
+        REGISTRY[name] = metric
+        for alias in (name, *aliases):
+            _ALIASES[alias] = name
+        return sample
+
+    return wrap
+
+
+def names() -> list[str]:
+    """Registered metric names, in registration order."""
+    _load_all()
+    return list(REGISTRY)
+
+
+def get(name: str) -> tuple[Metric, bool]:
+    """The metric called ``name`` (or an alias; a ``_fast`` suffix selects the fast sizes).
+
+    Returns:
+        ``(metric, fast)``.
+    """
+    _load_all()
+    key = name.strip().lower()
+    fast = key.endswith("_fast")
+    base = key[: -len("_fast")] if fast else key
+    if base not in _ALIASES:
+        known = ", ".join(REGISTRY)
+        raise UserError(f"unknown metric {name!r}; known: {known} (add _fast for smaller samples)")
+    return REGISTRY[_ALIASES[base]], fast
+
+
+def score(
+    name: str,
+    *,
+    factors: Any = None,
+    codes: Any = None,
+    factors_test: Any = None,
+    codes_test: Any = None,
+    ground_truth: Any = None,
+    represent: Callable[[np.ndarray], np.ndarray] | None = None,
+    random_state: int | np.random.Generator | None = 0,
+    **params: Any,
+) -> Scores:
+    """Compute one disentanglement metric.
+
+    Two forms:
+
+    * arrays: ``factors`` ``(N, K)`` integer levels and ``codes`` ``(N, D)``, plus
+      ``factors_test``/``codes_test`` for metrics with a test split (without them the given
+      rows are split 90/10 as disentanglement_lib does on fixed data). Metrics without a test
+      split ignore the test arrays.
+    * sampling: ``ground_truth`` and ``represent`` (observations -> codes); points are drawn
+      as disentanglement_lib draws them, with its sample sizes unless ``params`` override them.
+      BetaVAE and FactorVAE scores exist only in this form.
+
+    Args:
+        name: a registered name or alias (``mig``, ``sap_score``, ``dci``, ...), optionally with
+            ``_fast``.
+        random_state: seed or Generator for sampling and for the classifiers.
+        params: sample sizes (sampling form) or options (e.g. ``num_bins``).
+
+    Returns:
+        ``{score name: value}`` with disentanglement_lib's keys.
+    """
+    metric, fast = get(name)
+    if ground_truth is not None:
+        if represent is None:
+            raise UserError(f"{metric.name}: a ground truth needs a represent function too")
+        allowed = metric.defaults()
+        _check_params(metric.name, params, allowed)
+        kwargs = {**(metric.fast if fast else {}), **params}
+        return _as_floats(metric.sample(ground_truth, represent, as_rng(random_state), **kwargs))
+    if factors is None or codes is None:
+        raise UserError(f"{metric.name}: give factors and codes, or ground_truth and represent")
+    if metric.arrays is None:
+        raise UserError(
+            f"{metric.name} samples pairs of batches with one factor held fixed, so it needs "
+            "ground_truth and represent, not arrays"
+        )
+    _check_params(metric.name, params, metric.array_options())
+    seed = (
+        random_state
+        if not isinstance(random_state, np.random.Generator)
+        else (int(random_state.integers(2**31 - 1)))
+    )
+    return _as_floats(metric.arrays(factors, codes, factors_test, codes_test, random_state=seed, **params))
+
+
+def _check_params(name: str, params: dict[str, Any], allowed: dict[str, Any]) -> None:
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise UserError(f"{name}: unknown parameter(s) {', '.join(unknown)}; accepted: {', '.join(allowed)}")
+
+
+def _as_floats(scores: dict[str, Any]) -> Scores:
+    return {k: float(v) for k, v in scores.items()}
+
+
+def _load_all() -> None:
+    """Import every metric module so that its registration runs."""
+    from latentplay.metrics import (  # noqa: F401
+        beta_vae,
+        dci,
+        factor_vae,
+        irs,
+        mig,
+        modularity,
+        sap,
+    )

@@ -1,0 +1,108 @@
+"""Metrics of a trained run: its encoder as the representation, a store as the ground truth.
+
+A run's encoder maps uint8 images to the means of ``q(z|x)`` (``latentplay.train.encode``);
+:func:`run_representation` wraps it as the ``represent`` function of the metrics.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.metrics.evaluate import append_dis_metrics, evaluate
+
+
+def run_representation(
+    run_dir: str | os.PathLike[str], batch_size: int = 256
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``represent(observations (n, H, W, C) float in [0, 1]) -> (n, D) float32`` codes of the
+    run's encoder."""
+    from latentplay.train import encode
+
+    run = Path(run_dir)
+    if not (run / "model.safetensors").exists():
+        raise UserError(f"{run} holds no trained model (model.safetensors)")
+
+    def represent(observations: np.ndarray) -> np.ndarray:
+        images = np.clip(np.rint(np.asarray(observations) * 255.0), 0, 255).astype(np.uint8)
+        return encode(run, images, batch_size=batch_size)
+
+    return represent
+
+
+def evaluate_run(
+    run_dir: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    names: str | Sequence[str] | None = None,
+    *,
+    random_state: int = 0,
+    batch_size: int = 256,
+    on_done: Callable[[str, dict[str, float]], None] | None = None,
+) -> dict[str, float]:
+    """Metrics of run ``run_dir``'s encoder, sampling from the factor columns of store ``data``
+    (:class:`latentplay.store.StoreGroundTruth`); ``{"<metric>.<score>": value}``."""
+    from latentplay import store
+
+    ground_truth = store.StoreGroundTruth(store.load(data))
+    return evaluate(
+        names,
+        ground_truth=ground_truth,
+        represent=run_representation(run_dir, batch_size),
+        random_state=random_state,
+        on_done=on_done,
+    )
+
+
+def log_run_metrics(
+    run_dir: str | os.PathLike[str],
+    data: str | os.PathLike[str],
+    names: str | Sequence[str] | None,
+    epoch: int,
+    step: int,
+    random_state: int = 0,
+) -> dict[str, float]:
+    """Evaluate the run's current model and append the row to ``run_dir/dis_metrics.csv``."""
+    scores = evaluate_run(run_dir, data, names, random_state=random_state)
+    append_dis_metrics(run_dir, scores, epoch=epoch, step=step)
+    return scores
+
+
+def train_with_metrics(
+    model: str,
+    data: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    epochs: int,
+    every: int = 1,
+    names: str | Sequence[str] | None = None,
+    overrides: Sequence[str] = (),
+    random_state: int = 0,
+    progress: bool = True,
+    on_row: Callable[[int, dict[str, float]], None] | None = None,
+) -> Path:
+    """Train preset ``model`` on store ``data`` into ``out`` and write the chosen metrics to
+    ``out/dis_metrics.csv`` every ``every`` epochs (and after the last one).
+
+    Uses the engine's public API: train ``every`` epochs, evaluate, ``resume`` for ``every``
+    more, and so on; a resumed run continues exactly where it stopped, so the weights are those
+    of one uninterrupted run of ``epochs`` epochs.
+    """
+    from latentplay.train import resume, train
+    from latentplay.train.checkpoint import load_state
+
+    if epochs < 1 or every < 1:
+        raise UserError("epochs and every must be at least 1")
+    stops = list(range(every, epochs, every)) + [epochs]
+    run = train(model, data, out, epochs=stops[0], overrides=overrides, progress=progress)
+    for i, stop in enumerate(stops):
+        if i > 0:
+            resume(run, epochs=stop, progress=progress)
+        step = int(load_state(Path(run))["step"])
+        scores = log_run_metrics(run, data, names, epoch=stop, step=step, random_state=random_state)
+        if on_row is not None:
+            on_row(stop, scores)
+    return Path(run)

@@ -1,0 +1,130 @@
+"""Sampling codes from ground-truth data, and checking and splitting given arrays.
+
+A *ground truth* is any object with ``num_factors``, ``factors_num_values``,
+``sample_factors(n, rng) -> (n, K)`` and ``sample_observations_from_factors(factors, rng)``
+(see :mod:`latentplay.store.groundtruth`); a *representation* is a function from a batch of
+observations to ``(n, D)`` codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from latentplay.errors import UserError
+
+Represent = Callable[[np.ndarray], np.ndarray]
+TRAIN_PERCENTAGE = 0.9  # disentanglement_lib's ``*_validation.train_percentage`` on fixed data
+
+
+def as_rng(random_state: int | np.random.Generator | None) -> np.random.Generator:
+    """A NumPy Generator from a seed, a Generator (used as is), or None (seed 0)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return np.random.default_rng(0 if random_state is None else random_state)
+
+
+def represent_factors(
+    ground_truth: Any,
+    represent: Represent,
+    factors: np.ndarray,
+    rng: np.random.Generator,
+    batch_size: int,
+) -> np.ndarray:
+    """Render ``(N, K)`` factors into observations and encode them ``batch_size`` at a time.
+
+    Returns:
+        ``(N, D)`` float codes (float32 stays float32).
+    """
+    batch_size = max(int(batch_size), 1)
+    out = []
+    for start in range(0, len(factors), batch_size):
+        obs = ground_truth.sample_observations_from_factors(factors[start : start + batch_size], rng)
+        out.append(_floats(np.asarray(represent(obs))).reshape(len(obs), -1))
+    return np.concatenate(out, axis=0)
+
+
+def _floats(a: np.ndarray) -> np.ndarray:
+    """Float arrays keep their precision (float32 codes are binned as float32, like
+    disentanglement_lib does); anything else becomes float64."""
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
+def sample_factors_codes(
+    ground_truth: Any,
+    represent: Represent,
+    num_points: int,
+    rng: np.random.Generator,
+    batch_size: int = 16,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw ``num_points`` factor combinations and their codes (disentanglement_lib's
+    ``generate_batch_factor_code``); ``batch_size`` only sets how many observations are
+    encoded at once.
+
+    Returns:
+        ``(factors (N, K) int64, codes (N, D) float)``.
+    """
+    factors = np.asarray(ground_truth.sample_factors(int(num_points), rng), dtype=np.int64)
+    return factors, represent_factors(ground_truth, represent, factors, rng, batch_size)
+
+
+def check_arrays(factors: Any, codes: Any, what: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``(N, K)`` integer factors and ``(N, D)`` codes; returns int64 factors and
+    float codes (float32 and float64 kept as they are, other types become float64)."""
+    f = np.asarray(factors)
+    c = np.asarray(codes)
+    if c.dtype.kind not in "fiub":
+        raise UserError(f"{what}codes must be numbers, got dtype {c.dtype}")
+    c = _floats(c)
+    if f.ndim == 1:
+        f = f[:, None]
+    if c.ndim == 1:
+        c = c[:, None]
+    if f.ndim != 2 or c.ndim != 2:
+        raise UserError(f"{what}factors must be (N, K) and codes (N, D); got {f.shape} and {c.shape}")
+    if len(f) != len(c):
+        raise UserError(f"{what}factors have {len(f)} rows but codes have {len(c)}")
+    if len(f) < 2:
+        raise UserError(f"{what}need at least 2 points, got {len(f)}")
+    if not np.all(np.isfinite(c)):
+        raise UserError(f"{what}codes contain NaN or infinite values")
+    if f.dtype.kind == "f":
+        if not np.all(np.isfinite(f)) or np.any(f != np.round(f)):
+            raise UserError(f"{what}factors must be integer levels (discrete factors)")
+    elif f.dtype.kind not in "iub":
+        raise UserError(f"{what}factors must be integer levels, got dtype {f.dtype}")
+    return f.astype(np.int64), c
+
+
+def train_test(
+    factors: Any,
+    codes: Any,
+    factors_test: Any = None,
+    codes_test: Any = None,
+    train_percentage: float = TRAIN_PERCENTAGE,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked train and test arrays; without test arrays, the first ``ceil(N * train_percentage)``
+    rows train and the rest test (disentanglement_lib's ``split_train_test``).
+
+    Returns:
+        ``(factors_train, codes_train, factors_test, codes_test)``.
+    """
+    f, c = check_arrays(factors, codes)
+    if (factors_test is None) != (codes_test is None):
+        raise UserError("give both factors_test and codes_test, or neither")
+    if factors_test is not None:
+        ft, ct = check_arrays(factors_test, codes_test, "test ")
+        if ft.shape[1] != f.shape[1] or ct.shape[1] != c.shape[1]:
+            raise UserError(
+                f"test arrays have {ft.shape[1]} factors / {ct.shape[1]} dims, "
+                f"train arrays {f.shape[1]} / {c.shape[1]}"
+            )
+        return f, c, ft, ct
+    if not 0.0 < train_percentage < 1.0:
+        raise UserError(f"train_percentage must be in (0, 1), got {train_percentage}")
+    n_train = int(np.ceil(len(f) * train_percentage))
+    if n_train >= len(f):
+        raise UserError(f"{len(f)} points are too few to split into train and test")
+    return f[:n_train], c[:n_train], f[n_train:], c[n_train:]

@@ -1,0 +1,125 @@
+"""Metrics on representations whose answer is known, and the invariances the papers state."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import ortho_group
+
+from latentplay import metrics
+
+SIZES = [3, 6, 10, 8, 8]
+
+
+@pytest.fixture(scope="module")
+def factors() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    train = np.stack([rng.integers(0, s, 3000) for s in SIZES], axis=1)
+    test = np.stack([rng.integers(0, s, 1000) for s in SIZES], axis=1)
+    return train, test
+
+
+def perfect(f: np.ndarray) -> np.ndarray:
+    """Codes = factors, permuted and rescaled per dimension (a perfect representation)."""
+    return (f[:, [2, 0, 4, 1, 3]] * np.array([0.3, -2.0, 1.5, 7.0, 0.01]) + 5.0).astype(np.float64)
+
+
+def rotate(c: np.ndarray) -> np.ndarray:
+    z = (c - c.mean(axis=0)) / c.std(axis=0)
+    return z @ ortho_group.rvs(c.shape[1], random_state=1)
+
+
+def noise(n: int, d: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(n, d))
+
+
+def test_mig_perfect_rotated_noise(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    good = metrics.score("mig", factors=f, codes=perfect(f))["discrete_mig"]
+    rotated = metrics.score("mig", factors=f, codes=rotate(perfect(f)))["discrete_mig"]
+    random = metrics.score("mig", factors=f, codes=noise(len(f), 5, 1))["discrete_mig"]
+    # Factors with <= 20 levels land in distinct bins: each factor's best code carries all of
+    # its entropy; the runner-up only the small plug-in bias of independent variables.
+    assert 0.98 < good <= 1.0
+    assert rotated < 0.5 * good
+    assert abs(random) < 0.02
+
+
+def test_mig_invariant_to_permutation_and_monotone_rescaling(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    codes = rotate(perfect(f))[:, :4] + 0.1 * noise(len(f), 4, 2)
+    base = metrics.score("mig", factors=f, codes=codes)
+    shuffled = metrics.score("mig", factors=f, codes=codes[:, [3, 1, 0, 2]] * 4.0 - 1.0)
+    assert shuffled["discrete_mig"] == pytest.approx(base["discrete_mig"], abs=1e-12)
+
+
+def test_sap_perfect_and_noise(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, ft = factors
+    good = metrics.score("sap", factors=f, codes=perfect(f), factors_test=ft, codes_test=perfect(ft))
+    bad = metrics.score(
+        "sap", factors=f, codes=noise(len(f), 5, 3), factors_test=ft, codes_test=noise(len(ft), 5, 4)
+    )
+    cont = metrics.score("sap", factors=f, codes=perfect(f), continuous_factors=True)
+    # One-dimensional linear SVMs separate few of a factor's many levels, so a perfect
+    # representation scores far from 1 with discrete factors, but far above noise.
+    assert good["SAP_score"] > 0.2
+    assert abs(bad["SAP_score"]) < 0.03
+    assert cont["SAP_score"] == pytest.approx(1.0, abs=1e-3)  # correlation 1 with its factor, ~0 others
+
+
+def test_dci_perfect_rotated_duplicated(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, ft = factors
+    c, ct = perfect(f)[:1000, [1, 3, 0]], perfect(ft)[:400, [1, 3, 0]]
+    f, ft = f[:1000, :3], ft[:400, :3]  # 3 small factors keep the boosted trees quick
+    good = metrics.score("dci", factors=f, codes=c, factors_test=ft, codes_test=ct)
+    assert good["disentanglement"] > 0.9 and good["completeness"] > 0.9
+    assert good["informativeness_test"] > 0.95
+
+    rot = ortho_group.rvs(3, random_state=2)
+    mean, std = c.mean(axis=0), c.std(axis=0)
+    rotated = metrics.score(
+        "dci",
+        factors=f,
+        codes=((c - mean) / std) @ rot,
+        factors_test=ft,
+        codes_test=((ct - mean) / std) @ rot,
+    )
+    assert rotated["disentanglement"] < good["disentanglement"] - 0.2
+
+    dup = metrics.score(
+        "dci", factors=f, codes=np.hstack([c, c]), factors_test=ft, codes_test=np.hstack([ct, ct])
+    )
+    assert dup["completeness"] < good["completeness"] - 0.1
+    assert dup["disentanglement"] == pytest.approx(good["disentanglement"], abs=0.05)
+
+
+def test_irs_perfect_and_noise(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    good = metrics.score("irs", factors=f, codes=perfect(f))
+    bad = metrics.score("irs", factors=f, codes=noise(len(f), 5, 5))
+    assert good["IRS"] > 0.95
+    assert bad["IRS"] < 0.3
+    constant = metrics.score("irs", factors=f, codes=np.hstack([perfect(f), np.ones((len(f), 2))]))
+    assert constant["num_active_dims"] == 5
+    assert constant["IRS"] == pytest.approx(good["IRS"])
+
+
+def test_modularity_explicitness(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, ft = factors
+    good = metrics.score("modularity", factors=f, codes=perfect(f), factors_test=ft, codes_test=perfect(ft))
+    bad = metrics.score(
+        "modularity", factors=f, codes=noise(len(f), 5, 6), factors_test=ft, codes_test=noise(len(ft), 5, 7)
+    )
+    assert good["modularity_score"] == pytest.approx(1.0, abs=1e-3)
+    assert good["explicitness_score_test"] > 0.9
+    assert bad["explicitness_score_test"] < 0.56
+    rotated = metrics.score("modularity", factors=f, codes=rotate(perfect(f)))
+    assert rotated["modularity_score"] < good["modularity_score"] - 0.1
+
+
+def test_fixed_seed_gives_identical_scores(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    codes = rotate(perfect(f)) + noise(len(f), 5, 8)
+    a = metrics.score("modularity", factors=f, codes=codes, random_state=3)
+    b = metrics.score("modularity", factors=f, codes=codes, random_state=3)
+    assert a == b

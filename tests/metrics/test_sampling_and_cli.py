@@ -1,0 +1,174 @@
+"""The sampling form (ground truth + represent), the registry, dis_metrics.csv and the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import metrics, store
+from latentplay.errors import UserError
+from latentplay.metrics.evaluate import append_dis_metrics
+from latentplay.sources.shapes import FACTOR_SIZES, ShapesConfig, ShapesGroundTruth, make_store
+
+
+class FactorsAsObservations:
+    """Ground truth whose observations are the factor levels themselves (cheap and exact)."""
+
+    num_factors = 4
+    factors_num_values = [4, 5, 6, 3]
+
+    def sample_factors(self, num: int, random_state: np.random.Generator) -> np.ndarray:
+        return np.stack([random_state.integers(0, s, num) for s in self.factors_num_values], axis=1)
+
+    def sample_observations_from_factors(
+        self, factors: np.ndarray, random_state: np.random.Generator
+    ) -> np.ndarray:
+        return factors.astype(np.float32)
+
+
+def identity(x: np.ndarray) -> np.ndarray:
+    return x[:, [2, 0, 3, 1]] * np.array([1.0, -3.0, 0.5, 2.0])
+
+
+def mixed(x: np.ndarray) -> np.ndarray:
+    return x @ np.random.default_rng(0).normal(size=(4, 4))
+
+
+def sprite_statistics(obs: np.ndarray) -> np.ndarray:
+    """Area and centroid of each binary sprite: a crude 3-d representation of shapes."""
+    x = obs[..., 0]
+    ys, xs = np.mgrid[0 : x.shape[1], 0 : x.shape[2]]
+    area = x.sum(axis=(1, 2)) + 1e-6
+    return np.stack([area, (x * xs).sum(axis=(1, 2)) / area, (x * ys).sum(axis=(1, 2)) / area], axis=1)
+
+
+def test_beta_vae_and_factor_vae_on_perfect_and_mixed_codes() -> None:
+    gt = FactorsAsObservations()
+    perfect_b = metrics.score("beta_vae_fast", ground_truth=gt, represent=identity)
+    perfect_f = metrics.score("factor_vae_fast", ground_truth=gt, represent=identity)
+    mixed_f = metrics.score("factor_vae_fast", ground_truth=gt, represent=mixed)
+    assert perfect_b["eval_accuracy"] == pytest.approx(1.0)
+    assert perfect_f["eval_accuracy"] == pytest.approx(1.0) and perfect_f["num_active_dims"] == 4
+    assert mixed_f["eval_accuracy"] < 0.9
+    assert set(perfect_b) == {"train_accuracy", "eval_accuracy"}
+
+
+def test_factor_vae_prunes_collapsed_dimensions() -> None:
+    gt = FactorsAsObservations()
+    scores = metrics.score(
+        "factor_vae",
+        ground_truth=gt,
+        represent=lambda x: np.hstack([identity(x), np.zeros((len(x), 2))]),
+        num_train=300,
+        num_eval=200,
+        num_variance_estimate=500,
+    )
+    assert scores["num_active_dims"] == 4 and scores["eval_accuracy"] == pytest.approx(1.0)
+
+
+def test_sampling_form_with_shapes_ground_truth() -> None:
+    gt = ShapesGroundTruth()
+    mig = metrics.score("mig", ground_truth=gt, represent=sprite_statistics, num_train=1500, batch_size=500)
+    fv = metrics.score(
+        "factor_vae",
+        ground_truth=gt,
+        represent=sprite_statistics,
+        num_train=200,
+        num_eval=100,
+        num_variance_estimate=500,
+        batch_size=32,
+    )
+    # area ~ scale, centroids ~ positions: 3 of 5 factors are captured, shape and orientation not.
+    assert 0.15 < mig["discrete_mig"] < 0.8
+    assert 0.45 < fv["eval_accuracy"] < 0.75
+    again = metrics.score("mig", ground_truth=gt, represent=sprite_statistics, num_train=1500, batch_size=100)
+    assert again == mig  # batch_size only chunks the encoding
+
+
+def test_sampling_form_with_store_ground_truth(tmp_path: Path) -> None:
+    s = make_store(ShapesConfig(n=400, seed=1), tmp_path / "shapes")
+    gt = store.StoreGroundTruth(s)
+    assert gt.factors_num_values == list(FACTOR_SIZES)
+    scores = metrics.score("irs", ground_truth=gt, represent=sprite_statistics, num_train=300)
+    assert 0.0 < scores["IRS"] <= 1.0 and scores["num_active_dims"] == 3
+
+
+def test_registry_names_aliases_and_errors() -> None:
+    assert set(metrics.names()) == {"beta_vae", "factor_vae", "mig", "sap", "dci", "irs", "modularity"}
+    assert metrics.get("factor_vae_metric")[0].name == "factor_vae"
+    assert metrics.get("dci_fast") == (metrics.REGISTRY["dci"], True)
+    f = np.zeros((20, 2), dtype=int)
+    with pytest.raises(UserError, match="unknown metric"):
+        metrics.score("nope", factors=f, codes=f)
+    with pytest.raises(UserError, match="needs ground_truth"):
+        metrics.score("beta_vae", factors=f, codes=f)
+    with pytest.raises(UserError, match="unknown parameter"):
+        metrics.score("mig", factors=f, codes=f, num_train=5)
+    with pytest.raises(UserError, match="rows"):
+        metrics.score("mig", factors=f, codes=np.zeros((19, 2)))
+    with pytest.raises(UserError, match="integer"):
+        metrics.score("mig", factors=f + 0.5, codes=f)
+
+
+def test_append_dis_metrics_widens_the_header(tmp_path: Path) -> None:
+    append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.1}, epoch=1, step=10)
+    append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.2, "irs.IRS": 0.5}, epoch=2, step=20)
+    rows = list(csv.DictReader((tmp_path / "dis_metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert rows[0]["irs.IRS"] == "" and rows[1]["irs.IRS"] == "0.5"
+
+
+def test_cli_arrays(cli, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    f = np.stack([rng.integers(0, 4, 400), rng.integers(0, 3, 400)], axis=1)
+    np.save(tmp_path / "f.npy", f)
+    np.save(tmp_path / "c.npy", f[:, ::-1] + 0.01 * rng.normal(size=(400, 2)))
+    out = tmp_path / "scores.json"
+    res = cli(
+        "metrics",
+        "disentanglement",
+        "--factors",
+        tmp_path / "f.npy",
+        "--codes",
+        tmp_path / "c.npy",
+        "--metrics",
+        "mig,irs,modularity",
+        "--json",
+        out,
+    )
+    assert res.code == 0, res.err
+    scores = json.loads(out.read_text())
+    assert scores["mig.discrete_mig"] > 0.9
+    assert set(scores) == {
+        "mig.discrete_mig",
+        "irs.IRS",
+        "irs.num_active_dims",
+        "modularity.modularity_score",
+        "modularity.explicitness_score_train",
+        "modularity.explicitness_score_test",
+    }
+
+
+def test_cli_errors(cli, tmp_path: Path) -> None:
+    res = cli(
+        "metrics", "disentanglement", "--factors", tmp_path / "missing.npy", "--codes", tmp_path / "c.npy"
+    )
+    assert res.code == 2 and "does not exist" in res.err
+    res = cli("metrics", "disentanglement")
+    assert res.code == 2 and "either --run" in res.err
+    np.save(tmp_path / "f.npy", np.zeros((30, 2), dtype=int))
+    res = cli(
+        "metrics",
+        "disentanglement",
+        "--factors",
+        tmp_path / "f.npy",
+        "--codes",
+        tmp_path / "f.npy",
+        "--metrics",
+        "beta_vae",
+    )
+    assert res.code == 2 and "needs ground_truth" in res.err
