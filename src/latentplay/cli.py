@@ -17,6 +17,8 @@ from latentplay.errors import UserError
 GROUPS: list[tuple[str, str, str]] = [
     ("data", "latentplay.store.cli", "Make, inspect, export and draw stores (datasets on disk)."),
     ("metrics", "latentplay.metrics.cli", "Disentanglement metrics (disentanglement_lib defaults)."),
+    ("embed", "latentplay.embed.cli", "Add an embedding column: pixels-pca, dlib, vae:RUN, clip:PATH."),
+    ("viz", "latentplay.viz.cli", "Figures: t-SNE / UMAP / PCA projections per attribute."),
 ]
 
 app = typer.Typer(

@@ -1,0 +1,130 @@
+"""Face detection and alignment of a store of photos into a new store of aligned crops.
+
+Each image's largest face is found with dlib's HOG detector, its 5 landmarks placed, and the
+face rotated upright and scaled to ``size x size`` (dlib's ``get_face_chip``). Labels are kept;
+images with no detectable face are listed in the new store's ``rejected.csv`` (``row``, ``path``,
+``reason``) and ``converted + rejected == inputs``.
+
+>>> chips, found = align_faces(images, size=112)
+>>> aligned = align_store("data/photos", "data/photos-aligned", size=112)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.embed.base import Images, as_list
+from latentplay.embed.column import load_rows
+from latentplay.embed.faces import FaceModels
+from latentplay.errors import UserError
+from latentplay.store.schema import Provenance, Schema
+
+
+def align_faces(images: Images, size: int = 112, padding: float = 0.25,
+                upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned crops of the largest face of each image.
+
+    Args:
+        images: ``(N, H, W, C)`` uint8 or a list of ``(H, W, C)`` uint8 (sizes may differ).
+        size: side of each crop.
+        padding: margin around the face, as a fraction of its size (dlib's convention).
+        upsample: detector upsampling; by default chosen from the image size.
+
+    Returns:
+        ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
+        bool mask saying which images those were.
+    """
+    models = FaceModels.load()
+    chips, found = [], np.zeros(len(images), dtype=bool)
+    for i, image in enumerate(as_list(images)):
+        box = models.detect(image, upsample)
+        if box is not None:
+            chips.append(models.align(image, box, size=size, padding=padding))
+            found[i] = True
+    if not chips:
+        return np.zeros((0, size, size, 3), dtype=np.uint8), found
+    return np.stack(chips), found
+
+
+def align_store(
+    store: st.Store | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    size: int = 112,
+    padding: float = 0.25,
+    upsample: int | None = None,
+    batch_size: int = 128,
+    overwrite: bool = False,
+) -> st.Store:
+    """Write the aligned faces of ``store`` with their labels into a new store at ``out``.
+
+    Vector columns are not carried over (they describe the unaligned images). Provenance counts
+    ``inputs``, ``converted`` and ``rejected``; rejected images are listed in ``rejected.csv``.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    if not store.schema.image_column or store.schema.image_column not in store.columns:
+        raise UserError("this store has no image column to align")
+    if size < 16:
+        raise UserError(f"size must be at least 16, got {size}")
+    FaceModels.load()  # a missing dlib fails here, before anything is written
+    schema = Schema(
+        attributes=list(store.schema.attributes),
+        provenance=Provenance(
+            source=str(store.path) if store.path else "<in-memory store>",
+            converter="latentplay.embed.align",
+            arguments={"size": size, "padding": padding, "upsample": upsample},
+            rejected=st.REJECTED_FILE,
+        ),
+        image_column="image",
+    )
+    label_columns = [c for c in st.features_for(schema, image=False) if c in store.columns]
+    rejected = io.StringIO()
+    writer = csv.writer(rejected)
+    writer.writerow(["row", "path", "reason"])
+    counts = {"inputs": len(store), "converted": 0, "rejected": 0}
+
+    def batches() -> Iterator[dict[str, Any]]:
+        image_col = store.schema.image_column
+        arrow = store.dataset.with_format("arrow", columns=[image_col, *label_columns])
+        for start in range(0, len(store), batch_size):
+            stop = min(start + batch_size, len(store))
+            chips, found = align_faces(load_rows(store, slice(start, stop)), size, padding,
+                                       upsample)
+            table = arrow[start:stop]
+            paths = [c.get("path") or "" for c in table[image_col].to_pylist()]
+            for i in np.flatnonzero(~found):
+                writer.writerow([start + int(i), paths[i], "no face detected"])
+            counts["converted"] += int(found.sum())
+            counts["rejected"] += int((~found).sum())
+            keep = np.flatnonzero(found)
+            batch: dict[str, Any] = {"image": [st.encode_png(c) for c in chips]}
+            for col in label_columns:
+                batch[col] = table[col].take(keep).to_pylist()
+            yield batch
+        schema.provenance.counts = dict(counts)  # written with the schema once rows are done
+
+    files = _Lazy(lambda: {st.REJECTED_FILE: rejected.getvalue()})
+    return st.build(batches(), schema, out, overwrite=overwrite, extra_files=files)
+
+
+class _Lazy(Mapping[str, str]):
+    """A mapping computed when read: the rejected list is complete only after the last batch."""
+
+    def __init__(self, make: Callable[[], dict[str, str]]) -> None:
+        self.make = make
+
+    def __getitem__(self, key: str) -> str:
+        return self.make()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.make())
+
+    def __len__(self) -> int:
+        return len(self.make())

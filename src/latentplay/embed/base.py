@@ -1,0 +1,182 @@
+"""The embedder interface and the registry that builds embedders from names like ``vae:runs/x``.
+
+An embedder maps a batch of images to fixed-length vectors::
+
+    >>> emb = make_embedder("pixels-pca", ["dim=32"])
+    >>> emb.fit(sample_images)              # only embedders with ``needs_fit``
+    >>> z = emb.embed(images)               # (N, 32) float32
+
+A name is ``KIND`` or ``KIND:ARG`` (``vae:runs/beta``, ``clip:weights.bin``); ``options`` are
+``key=value`` items validated into the embedder's config dataclass (see each module).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from latentplay.config import resolve, to_dict
+from latentplay.errors import UserError
+
+# kind -> module defining an Embedder subclass named in its ``EMBEDDER`` attribute
+REGISTRY: dict[str, str] = {
+    "pixels-pca": "latentplay.embed.pixels",
+    "dlib": "latentplay.embed.faces",
+    "vae": "latentplay.embed.vae",
+    "clip": "latentplay.embed.clip",
+}
+
+Images = np.ndarray | Sequence[np.ndarray]
+"""A batch of uint8 images: one ``(N, H, W, C)`` array, or a sequence of ``(H, W, C)`` arrays
+whose sizes may differ (photos)."""
+
+
+class Embedder(abc.ABC):
+    """Maps images to ``(N, dim)`` float32 vectors.
+
+    Class attributes:
+        kind: registry name (``pixels-pca``, ``dlib``, ...).
+        config_type: dataclass of the embedder's options.
+        needs_fit: whether :meth:`fit` must see sample images before :meth:`embed`.
+        image_size: side the store's images are resized to before :meth:`embed`, or None to
+            pass them at their stored size.
+        image_mode: PIL mode (``"RGB"``, ``"L"``) the images are converted to, or None.
+    """
+
+    kind: ClassVar[str]
+    config_type: ClassVar[type]
+    needs_fit: ClassVar[bool] = False
+    arg_field: ClassVar[str | None] = None  # config field filled from ``KIND:ARG``
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    @property
+    def name(self) -> str:
+        """``kind`` or ``kind:arg`` as the user wrote it."""
+        arg = getattr(self.config, self.arg_field) if self.arg_field else None
+        return f"{self.kind}:{arg}" if arg else self.kind
+
+    @property
+    @abc.abstractmethod
+    def dim(self) -> int:
+        """Length of one embedding vector."""
+
+    @property
+    def image_size(self) -> int | None:
+        return None
+
+    @property
+    def image_mode(self) -> str | None:
+        return "RGB"
+
+    def fit_rows(self, n: int) -> np.ndarray:
+        """Which of ``n`` rows :meth:`fit` should see (all, unless the embedder samples)."""
+        return np.arange(n)
+
+    def fit(self, images: Images) -> Embedder:
+        """Learn what the embedder needs from sample ``images`` (no-op unless ``needs_fit``)."""
+        return self
+
+    @abc.abstractmethod
+    def embed(self, images: Images) -> np.ndarray:
+        """Embed one batch: ``(N, H, W, C)`` uint8 (or a list of ``(H, W, C)``) -> ``(N, dim)``."""
+
+    def embed_rows(self, images: Images) -> tuple[np.ndarray, np.ndarray]:
+        """Embed one batch and say which rows were embedded as intended.
+
+        Returns:
+            ``(N, dim)`` float32 vectors and an ``(N,)`` bool mask; False marks a row that got
+            a fallback (e.g. no face detected). All True unless the embedder overrides this.
+        """
+        vectors = self.embed(images)
+        return vectors, np.ones(len(vectors), dtype=bool)
+
+    def state_digest(self) -> str:
+        """A short string that changes whenever the embedder would give different vectors.
+
+        Used to refuse resuming a partial embedding made with another fitted state.
+        """
+        return ""
+
+    def describe(self) -> dict[str, Any]:
+        """What made the vectors: kind, name and config (kept with the column)."""
+        return {"embedder": self.name, "config": to_dict(self.config)}
+
+    def embed_batches(
+        self,
+        images: Images,
+        batch_size: int = 256,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """Embed ``images`` in batches of ``batch_size``; ``progress(n_done)`` after each batch.
+
+        Returns:
+            ``(N, dim)`` float32.
+        """
+        n = len(images)
+        out = np.empty((n, self.dim), dtype=np.float32)
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            out[start:stop] = self.embed(images[start:stop])
+            if progress is not None:
+                progress(stop)
+        return out
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """A parsed embedder name: ``kind`` plus the optional ``arg`` after the colon."""
+
+    kind: str
+    arg: str | None
+
+    @classmethod
+    def parse(cls, name: str) -> EmbedderSpec:
+        kind, sep, arg = name.partition(":")
+        kind = kind.strip()
+        if kind not in REGISTRY:
+            raise UserError(f"unknown embedder {kind!r}; choose from: {', '.join(REGISTRY)}")
+        return cls(kind=kind, arg=arg if sep else None)
+
+
+def embedder_class(kind: str) -> type[Embedder]:
+    """The :class:`Embedder` subclass registered as ``kind``."""
+    if kind not in REGISTRY:
+        raise UserError(f"unknown embedder {kind!r}; choose from: {', '.join(REGISTRY)}")
+    return importlib.import_module(REGISTRY[kind]).EMBEDDER
+
+
+def make_embedder(name: str, options: Sequence[str] = ()) -> Embedder:
+    """Build the embedder called ``name`` (``KIND`` or ``KIND:ARG``) with ``key=value`` options.
+
+    Raises:
+        UserError: unknown kind, bad option, missing argument, or a missing optional package.
+    """
+    spec = EmbedderSpec.parse(name)
+    cls = embedder_class(spec.kind)
+    if spec.arg is not None and cls.arg_field is None:
+        raise UserError(f"embedder {spec.kind!r} takes no ':' argument (got {name!r})")
+    config = resolve(cls.config_type, list(options))
+    if spec.arg is not None:  # set directly: a path is not parsed as YAML
+        config = dataclasses.replace(config, **{cls.arg_field: spec.arg})
+        validate = getattr(config, "validate", None)
+        if callable(validate):
+            validate()
+    return cls(config)
+
+
+def available() -> list[str]:
+    """Names of the registered embedder kinds."""
+    return list(REGISTRY)
+
+
+def as_list(images: Images) -> list[np.ndarray]:
+    """``images`` as a list of ``(H, W, C)`` uint8 arrays."""
+    return list(images) if not isinstance(images, np.ndarray) else [im for im in images]

@@ -1,0 +1,99 @@
+"""``clip:PATH``: an open_clip image encoder loaded from a local weights file.
+
+Optional: needs ``open_clip`` (``pip install 'latentplay[clip]'``, which also needs
+torchvision) and a weights file given by path; nothing is downloaded. Without either, making the
+embedder raises a :class:`~latentplay.errors.UserError` that says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.errors import UserError
+
+
+@dataclass
+class ClipConfig:
+    """Options of the ``clip:PATH`` embedder.
+
+    Attributes:
+        path: local open_clip weights (``.bin``/``.pt``/``.safetensors``), usually ``clip:PATH``.
+        model: open_clip architecture name matching the weights (``ViT-B-32``, ``RN50``, ...).
+        normalize: scale each embedding to unit length (what CLIP similarity uses).
+        device: torch device.
+    """
+
+    path: str = ""
+    model: str = "ViT-B-32"
+    normalize: bool = True
+    device: str = "cpu"
+
+
+def _import_open_clip() -> Any:
+    try:
+        import open_clip
+    except ImportError:
+        raise UserError(
+            "the clip embedder needs open_clip, which is not installed "
+            "(pip install 'latentplay[clip]'; it also needs torchvision)"
+        ) from None
+    return open_clip
+
+
+class ClipEmbedder(Embedder):
+    """Image embeddings of an open_clip model: ``(N, embed_dim)`` float32."""
+
+    kind = "clip"
+    config_type = ClipConfig
+    arg_field = "path"
+
+    def __init__(self, config: ClipConfig) -> None:
+        super().__init__(config)
+        if not config.path:
+            raise UserError("the clip embedder needs a local weights file: --with clip:PATH")
+        if not Path(config.path).is_file():
+            raise UserError(f"clip weights file {config.path} does not exist")
+        open_clip = _import_open_clip()
+        import torch
+
+        self.torch = torch
+        try:
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                config.model, pretrained=config.path, device=config.device
+            )
+        except RuntimeError as exc:  # wrong architecture for the weights
+            raise UserError(f"could not load {config.path} as {config.model}: {exc}") from None
+        self.model = model.eval()
+        self.preprocess = preprocess
+        self._dim = int(model.visual.output_dim)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, images: Images) -> np.ndarray:
+        from PIL import Image
+
+        torch = self.torch
+        pils = [Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im).convert("RGB")
+                for im in as_list(images)]
+        batch = torch.stack([self.preprocess(p) for p in pils]).to(self.config.device)
+        with torch.no_grad():
+            feats = self.model.encode_image(batch).float()
+        if self.config.normalize:
+            feats = feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return feats.cpu().numpy().astype(np.float32)
+
+    def state_digest(self) -> str:
+        stat = Path(self.config.path).stat()
+        key = f"{Path(self.config.path).absolute()}:{stat.st_size}:{stat.st_mtime_ns}"
+        return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+EMBEDDER = ClipEmbedder

@@ -1,0 +1,241 @@
+"""Embed every image of a store into a new vector column: batched, resumable, atomic.
+
+Progress is kept in a scratch directory beside the store (``.<store>.embed-<column>/``): a
+memory-mapped ``partial.npy`` of the rows done so far and ``progress.json``. An interrupted
+run (Ctrl-C, a killed process) continues from there when started again with the same embedder;
+the store itself is only replaced, atomically, once every row is embedded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as _dt
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.lib.format import open_memmap
+from PIL import Image
+
+from latentplay import store as st
+from latentplay.embed.base import Embedder, make_embedder
+from latentplay.errors import UserError
+from latentplay.store.images import decode
+
+PROGRESS_FILE = "progress.json"
+PARTIAL_FILE = "partial.npy"
+FOUND_FILE = "found.npy"
+
+
+def scratch_dir(store_path: str | os.PathLike[str], column: str) -> Path:
+    """Where the partial embedding of ``column`` lives: a hidden sibling of the store."""
+    path = Path(store_path).absolute()
+    return path.with_name(f".{path.name}.embed-{column}")
+
+
+def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None,
+              mode: str | None = None) -> np.ndarray | list[np.ndarray]:
+    """Images of ``rows`` (a slice or an index array), in ``mode`` and resized to ``size``.
+
+    Returns:
+        ``(n, H, W, C)`` uint8 when all images agree in shape, else a list of ``(H, W, C)``.
+    """
+    column = store.schema.image_column
+    if not column or column not in store.columns:
+        raise UserError("this store has no image column to embed")
+    cells = store.dataset.with_format("arrow", columns=[column])[rows][column].to_pylist()
+    out = []
+    for cell in cells:
+        img = decode(cell)
+        if mode is not None and img.mode != mode:
+            img = img.convert(mode)
+        elif img.mode not in ("L", "RGB"):
+            img = img.convert("RGB")
+        if size is not None and img.size != (size, size):
+            img = img.resize((size, size), Image.Resampling.BILINEAR)
+        arr = np.asarray(img, dtype=np.uint8)
+        out.append(arr[..., None] if arr.ndim == 2 else arr)
+    if out and len({a.shape for a in out}) == 1:
+        return np.stack(out)
+    return out
+
+
+def _key(store: st.Store, embedder: Embedder) -> dict[str, Any]:
+    """What must match for a partial embedding to be continued."""
+    return {
+        "store_fingerprint": store.dataset._fingerprint,
+        "rows": len(store),
+        "dim": embedder.dim,
+        "embedder": embedder.describe(),
+        "state": embedder.state_digest(),
+    }
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+class _Partial:
+    """The scratch files of one embedding: rows done, vectors, face-found flags."""
+
+    def __init__(self, directory: Path, key: dict[str, Any], n: int, dim: int) -> None:
+        self.directory = directory
+        self.key = key
+        progress = directory / PROGRESS_FILE
+        self.done = 0
+        if progress.exists():
+            saved = json.loads(progress.read_text())
+            if saved.get("key") == key:
+                self.done = int(saved["done"])
+        if self.done == 0:
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir(parents=True)
+            self.vectors = open_memmap(directory / PARTIAL_FILE, "w+", np.float32, (n, dim))
+            self.found = open_memmap(directory / FOUND_FILE, "w+", np.bool_, (n,))
+            self.found[:] = False
+            self._write_progress()
+        else:
+            self.vectors = open_memmap(directory / PARTIAL_FILE, "r+")
+            self.found = open_memmap(directory / FOUND_FILE, "r+")
+
+    def _write_progress(self) -> None:
+        _write_json(self.directory / PROGRESS_FILE, {"key": self.key, "done": self.done})
+
+    def write(self, start: int, vectors: np.ndarray, found: np.ndarray) -> None:
+        """Store rows ``start:start+len(vectors)`` and move the resume point past them."""
+        stop = start + len(vectors)
+        self.vectors[start:stop] = vectors
+        self.found[start:stop] = found
+        self.vectors.flush()
+        self.found.flush()
+        self.done = stop
+        self._write_progress()
+
+
+def embed_store(
+    store: st.Store | str | os.PathLike[str],
+    embedder: Embedder | str,
+    column: str,
+    *,
+    options: Sequence[str] = (),
+    batch_size: int = 256,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> st.Store:
+    """Embed every image of ``store`` with ``embedder`` into vector column ``column``.
+
+    Args:
+        store: a saved store or its path; it is replaced atomically when the column is complete.
+        embedder: an :class:`Embedder` or a name such as ``pixels-pca``, ``dlib``, ``vae:RUN``.
+        column: name of the new ``(N, dim)`` float32 column.
+        options: ``key=value`` options of the embedder (when given by name).
+        batch_size: images decoded and embedded at a time (bounds memory).
+        overwrite: replace an existing vector column of that name.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        The store re-loaded with the new column. Rows the embedder could not embed as intended
+        (no face detected) are listed in the store's history entry for this column, see
+        :func:`flagged_rows`.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    if store.path is None:
+        raise UserError("save the store before embedding it (embedding writes it in place)")
+    if batch_size < 1:
+        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    _check_column(store, column, overwrite)
+    if isinstance(embedder, str):
+        embedder = make_embedder(embedder, options)
+    n = len(store)
+    if n == 0:
+        raise UserError(f"store {store.path} has no rows to embed")
+    size, mode = embedder.image_size, embedder.image_mode
+    if embedder.needs_fit:
+        embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode))
+    partial = _Partial(scratch_dir(store.path, column), _key(store, embedder), n, embedder.dim)
+    with _progress_bar(progress, f"embedding with {embedder.name}", n) as advance:
+        advance(partial.done)
+        try:
+            for start in range(partial.done, n, batch_size):
+                stop = min(start + batch_size, n)
+                vectors, found = embedder.embed_rows(load_rows(store, slice(start, stop), size, mode))
+                if vectors.shape != (stop - start, embedder.dim):
+                    raise RuntimeError(f"{embedder.name} returned shape {vectors.shape} for "
+                                       f"{stop - start} images (dim {embedder.dim})")
+                partial.write(start, vectors, found)
+                advance(stop - start)
+        except KeyboardInterrupt:
+            raise UserError(f"interrupted after {partial.done} of {n} rows; run the same "
+                            "command again to continue from there") from None
+    result = _save_column(store, embedder, column, np.array(partial.vectors),
+                          np.array(partial.found))
+    shutil.rmtree(partial.directory, ignore_errors=True)
+    return result
+
+
+def _check_column(store: st.Store, column: str, overwrite: bool) -> None:
+    if not column or not column.replace("_", "").replace("-", "").isalnum():
+        raise UserError(f"column name {column!r}: use letters, digits, '_' and '-'")
+    if column not in store.columns:
+        return
+    is_vector = any(v.name == column for v in store.schema.vectors)
+    if not is_vector:
+        raise UserError(f"column {column!r} already exists and is not a vector column")
+    if not overwrite:
+        raise UserError(f"column {column!r} already exists; pass --overwrite to replace it")
+
+
+def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.ndarray,
+                 found: np.ndarray) -> st.Store:
+    missing = np.flatnonzero(~found)
+    text = f"{embedder.name} ({embedder.dim}-d)"
+    if len(missing):
+        text += f"; {len(missing)} rows had no detected face (see history)"
+    new = st.add_column(store, column, vectors, description=text)
+    entry = {
+        "op": "embed",
+        "column": column,
+        **embedder.describe(),
+        "dim": embedder.dim,
+        "rows": len(store),
+        "not_found": missing.tolist(),
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    history = [h for h in new.schema.history if h.get("column") != column or h.get("op") != "embed"]
+    new = dataclasses.replace(new, schema=dataclasses.replace(new.schema,
+                                                              history=[*history, entry]))
+    return st.save(new, store.path)
+
+
+def flagged_rows(store: st.Store, column: str) -> np.ndarray:
+    """Rows of ``column`` the embedder could not embed as intended (e.g. no face detected).
+
+    Returns:
+        ``(k,)`` int64 row indices (empty when every row was embedded normally).
+    """
+    for entry in reversed(store.schema.history):
+        if entry.get("op") == "embed" and entry.get("column") == column:
+            return np.asarray(entry.get("not_found", []), dtype=np.int64)
+    raise UserError(f"column {column!r} was not made by `latentplay embed`")
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr (or nothing); yields a function advancing it by ``k``."""
+    if not enabled:
+        yield lambda k: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda k: bar.advance(task, k)

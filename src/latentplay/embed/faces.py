@@ -1,0 +1,190 @@
+"""dlib faces: HOG detection, 5-point landmarks, aligned crops and 128-d ResNet descriptors.
+
+The model files ship with the ``face-recognition-models`` package (installed by the ``faces``
+extra); nothing is downloaded. That package's ``__init__`` needs ``pkg_resources``, so it is
+never imported: its directory is found with ``importlib.util.find_spec``.
+
+    >>> faces = FaceModels.load()
+    >>> box = faces.detect(image)                  # dlib.rectangle or None
+    >>> chip = faces.align(image, box, size=112)   # (112, 112, 3) uint8, eyes level
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.errors import UserError
+
+SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"
+RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
+DESCRIPTOR_DIM = 128
+CHIP_SIZE = 150  # the recognition network's input: dlib.get_face_chip's default
+MIN_DETECT_SIDE = 200  # images smaller than this are upsampled before detection
+
+_INSTALL_HINT = "install the faces extra: pip install 'latentplay[faces]'"
+
+
+def _import_dlib() -> Any:
+    try:
+        import dlib
+    except ImportError:
+        raise UserError(f"dlib is not installed; {_INSTALL_HINT}") from None
+    return dlib
+
+
+def model_dir() -> Path:
+    """Directory holding dlib's model files (from the ``face-recognition-models`` package)."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError(f"face-recognition-models is not installed; {_INSTALL_HINT}")
+    directory = Path(list(spec.submodule_search_locations)[0]) / "models"
+    for name in (SHAPE_PREDICTOR, RECOGNITION_MODEL):
+        if not (directory / name).is_file():
+            raise UserError(f"dlib model file {name} is missing from {directory}")
+    return directory
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    """``(H, W, C)`` or ``(H, W)`` uint8 -> contiguous ``(H, W, 3)`` uint8 (what dlib takes)."""
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[-1] == 1:
+        image = np.repeat(image, 3, axis=-1)
+    elif image.shape[-1] == 4:
+        image = image[..., :3]
+    return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+class FaceModels:
+    """dlib's HOG face detector, 5-landmark shape predictor and face-recognition ResNet."""
+
+    def __init__(self, dlib: Any, directory: Path) -> None:
+        self.dlib = dlib
+        self.detector = dlib.get_frontal_face_detector()
+        self.predictor = dlib.shape_predictor(str(directory / SHAPE_PREDICTOR))
+        self.recognizer = dlib.face_recognition_model_v1(str(directory / RECOGNITION_MODEL))
+
+    @classmethod
+    @functools.cache
+    def load(cls) -> FaceModels:
+        """The models, loaded once per process."""
+        return cls(_import_dlib(), model_dir())
+
+    def detect(self, image: np.ndarray, upsample: int | None = None) -> Any | None:
+        """The largest face in ``image`` as a ``dlib.rectangle``, or None when none is found.
+
+        Args:
+            image: ``(H, W, C)`` uint8.
+            upsample: times the detector doubles the image first; by default enough for the
+                shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces under ~80 px).
+        """
+        img = _rgb(image)
+        if upsample is None:
+            upsample = 0
+            while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 3:
+                upsample += 1
+        boxes = self.detector(img, upsample)
+        if len(boxes) == 0:
+            return None
+        return max(boxes, key=lambda r: r.area())
+
+    def whole_image_box(self, image: np.ndarray) -> Any:
+        """A ``dlib.rectangle`` covering ``image``: the face box of an already-cropped face."""
+        h, w = image.shape[:2]
+        return self.dlib.rectangle(0, 0, w - 1, h - 1)
+
+    def landmarks(self, image: np.ndarray, box: Any) -> Any:
+        """dlib's 5 landmarks (eye corners, nose) of the face in ``box``."""
+        return self.predictor(_rgb(image), box)
+
+    def align(self, image: np.ndarray, box: Any, size: int = CHIP_SIZE, padding: float = 0.25
+              ) -> np.ndarray:
+        """The face in ``box`` rotated upright and scaled: ``(size, size, 3)`` uint8."""
+        img = _rgb(image)
+        return self.dlib.get_face_chip(img, self.predictor(img, box), size=size, padding=padding)
+
+    def describe(self, chips: list[np.ndarray], jitters: int = 0) -> np.ndarray:
+        """128-d descriptors of aligned ``(150, 150, 3)`` chips: ``(N, 128)`` float32."""
+        if not chips:
+            return np.zeros((0, DESCRIPTOR_DIM), dtype=np.float32)
+        vectors = self.recognizer.compute_face_descriptor(chips, jitters)
+        return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32)
+
+
+@dataclass
+class DlibConfig:
+    """Options of the ``dlib`` embedder.
+
+    Attributes:
+        detect: look for the face with the HOG detector; when False every image is taken to be
+            a face crop already.
+        fallback: what an image with no detected face gets: ``whole`` (the whole image is
+            taken as the face box, then aligned) or ``nan`` (a row of NaN). Either way the row
+            is listed in the column's record.
+        upsample: detector upsampling (-1: automatic, by image size).
+        jitters: dlib's ``num_jitters`` (averages randomly jittered copies; 0 is fastest).
+    """
+
+    detect: bool = True
+    fallback: str = "whole"
+    upsample: int = -1
+    jitters: int = 0
+
+    def validate(self) -> None:
+        if self.fallback not in ("whole", "nan"):
+            raise UserError(f"dlib: fallback must be 'whole' or 'nan', got {self.fallback!r}")
+        if not -1 <= self.upsample <= 4:
+            raise UserError(f"dlib: upsample must be in [-1, 4], got {self.upsample}")
+        if self.jitters < 0:
+            raise UserError(f"dlib: jitters must be >= 0, got {self.jitters}")
+
+
+class DlibEmbedder(Embedder):
+    """128-d dlib face descriptors: detect the largest face, align it on 5 landmarks, describe.
+
+    :meth:`embed_rows` also says which rows had a detected face.
+    """
+
+    kind = "dlib"
+    config_type = DlibConfig
+
+    def __init__(self, config: DlibConfig) -> None:
+        super().__init__(config)
+        self.models = FaceModels.load()
+
+    @property
+    def dim(self) -> int:
+        return DESCRIPTOR_DIM
+
+    def embed_rows(self, images: Images) -> tuple[np.ndarray, np.ndarray]:
+        """``(N, 128)`` float32 descriptors and an ``(N,)`` bool mask: face detected."""
+        cfg = self.config
+        upsample = None if cfg.upsample < 0 else cfg.upsample
+        chips: list[np.ndarray] = []
+        found = np.zeros(len(images), dtype=bool)
+        keep = np.zeros(len(images), dtype=bool)
+        for i, image in enumerate(as_list(images)):
+            box = self.models.detect(image, upsample) if cfg.detect else None
+            found[i] = box is not None
+            if box is None:
+                if cfg.detect and cfg.fallback == "nan":
+                    continue
+                box = self.models.whole_image_box(image)
+            chips.append(self.models.align(image, box))
+            keep[i] = True
+        out = np.full((len(images), DESCRIPTOR_DIM), np.nan, dtype=np.float32)
+        out[keep] = self.models.describe(chips, cfg.jitters)
+        return out, found if cfg.detect else np.ones(len(images), dtype=bool)
+
+    def embed(self, images: Images) -> np.ndarray:
+        return self.embed_rows(images)[0]
+
+
+EMBEDDER = DlibEmbedder

@@ -1,0 +1,109 @@
+"""``pixels-pca``: principal components of downscaled pixels, the always-available baseline."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+from sklearn.decomposition import PCA
+
+from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.errors import UserError
+
+
+@dataclass
+class PixelsPCAConfig:
+    """Options of the ``pixels-pca`` embedder.
+
+    Attributes:
+        size: images are resized to ``size x size`` before flattening.
+        dim: number of principal components kept.
+        gray: convert to gray levels first (otherwise RGB).
+        fit_samples: at most this many images (chosen with ``seed``) fit the PCA.
+        seed: seed for choosing the fit sample and for the randomized SVD.
+    """
+
+    size: int = 16
+    dim: int = 64
+    gray: bool = False
+    fit_samples: int = 5000
+    seed: int = 0
+
+    def validate(self) -> None:
+        if not 2 <= self.size <= 256:
+            raise UserError(f"pixels-pca: size must be in [2, 256], got {self.size}")
+        channels = 1 if self.gray else 3
+        if not 1 <= self.dim <= self.size * self.size * channels:
+            raise UserError(
+                f"pixels-pca: dim must be in [1, {self.size * self.size * channels}], got {self.dim}"
+            )
+        if self.fit_samples < 2:
+            raise UserError(f"pixels-pca: fit_samples must be at least 2, got {self.fit_samples}")
+
+
+class PixelsPCA(Embedder):
+    """PCA of ``size x size`` pixels scaled to [0, 1]; fit on a seeded sample of the store."""
+
+    kind = "pixels-pca"
+    config_type = PixelsPCAConfig
+    needs_fit = True
+
+    def __init__(self, config: PixelsPCAConfig) -> None:
+        super().__init__(config)
+        self.pca: PCA | None = None
+
+    @property
+    def dim(self) -> int:
+        return self.config.dim
+
+    @property
+    def image_size(self) -> int:
+        return self.config.size
+
+    @property
+    def image_mode(self) -> str:
+        return "L" if self.config.gray else "RGB"
+
+    def _flatten(self, images: Images) -> np.ndarray:
+        """``(N, size*size*C)`` float32 in [0, 1], resizing images that are not ``size`` yet."""
+        size = self.config.size
+        rows = []
+        for im in as_list(images):
+            if im.shape[0] != size or im.shape[1] != size:
+                pil = Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im)
+                im = np.asarray(pil.resize((size, size), Image.Resampling.BILINEAR))
+            rows.append(np.asarray(im, dtype=np.float32).reshape(-1) / 255.0)
+        return np.stack(rows)
+
+    def fit_rows(self, n: int) -> np.ndarray:
+        """Up to ``fit_samples`` row indices of ``n``, sorted, chosen with ``seed``."""
+        rng = np.random.default_rng(self.config.seed)
+        k = min(n, self.config.fit_samples)
+        return np.sort(rng.choice(n, size=k, replace=False))
+
+    def fit(self, images: Images) -> PixelsPCA:
+        """Fit the components on ``images`` (all of them: the caller picks the sample)."""
+        x = self._flatten(images)
+        if len(x) < self.config.dim:
+            raise UserError(
+                f"pixels-pca: {self.config.dim} components need at least {self.config.dim} "
+                f"images to fit, got {len(x)}; pass dim=<smaller>"
+            )
+        self.pca = PCA(n_components=self.config.dim, svd_solver="full").fit(x)
+        return self
+
+    def embed(self, images: Images) -> np.ndarray:
+        if self.pca is None:
+            raise RuntimeError("pixels-pca: call fit() before embed()")
+        return self.pca.transform(self._flatten(images)).astype(np.float32)
+
+    def state_digest(self) -> str:
+        if self.pca is None:
+            return ""
+        parts = np.concatenate([self.pca.mean_, self.pca.components_.ravel()])
+        return hashlib.sha1(parts.astype(np.float64).tobytes()).hexdigest()[:16]
+
+
+EMBEDDER = PixelsPCA

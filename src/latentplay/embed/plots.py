@@ -1,0 +1,154 @@
+"""Projection plots of a store, one PNG per (method, embedding, attribute) and one HTML each.
+
+>>> written = plot_projections("data/faces", ["dlib"], by=["gender", "skin_tone"],
+...                            methods=["tsne", "umap"], out="figs", sample=20000)
+
+Coordinates come from :func:`latentplay.embed.project.projections` (cached in the store), so
+plotting again by other attributes costs only the drawing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.embed.column import load_rows
+from latentplay.embed.project import Projection, projections, sample_rows
+from latentplay.errors import UserError
+from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
+
+TITLES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
+MAX_LEVELS = 12  # factors with more levels are coloured like continuous attributes
+
+
+def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = False) -> Labels:
+    """Values of attribute ``name`` at ``rows`` as :class:`~latentplay.viz.projection.Labels`.
+
+    Factor attributes are drawn as ordered classes named by their level values (as a colour
+    bar of the level values when they have more than ``MAX_LEVELS``); categorical ones as
+    ordered classes when ``ordered``.
+    """
+    attr = _attribute(store, name)
+    values = store.labels(name)[rows]
+    if attr.kind == "continuous":
+        return Labels(name, values.astype(np.float32), "continuous", range=attr.range)
+    if attr.kind == "factor":
+        levels = np.asarray(attr.values, dtype=np.float32)
+        if len(levels) > MAX_LEVELS:
+            return Labels(name, levels[values], "continuous",
+                          range=(float(levels.min()), float(levels.max())))
+        return Labels(name, values, "ordered", [f"{v:.3g}" for v in levels])
+    return Labels(name, values, "ordered" if ordered else "categorical", list(attr.names or []))
+
+
+def _attribute(store: st.Store, name: str) -> st.Attribute:
+    try:
+        return store.schema.attribute(name)
+    except KeyError:
+        raise UserError(f"no attribute {name!r} in store; attributes: "
+                        + ", ".join(a.name for a in store.schema.attributes)) from None
+
+
+def check_attributes(store: st.Store, names: Sequence[str], rows: np.ndarray) -> None:
+    """Raise :class:`UserError` for an unknown attribute or one with a single value in ``rows``."""
+    for name in names:
+        _attribute(store, name)
+        values = store.labels(name)[rows]
+        distinct = np.unique(values[np.isfinite(values.astype(float))])
+        if len(distinct) < 2:
+            shown = f"{distinct[0]:g}" if len(distinct) else "none"
+            raise UserError(f"attribute {name!r} has only one value ({shown}) in the "
+                            f"{len(rows)} plotted rows; colouring by it shows nothing")
+
+
+def plot_projections(
+    store: st.Store | str | os.PathLike[str],
+    embeddings: Sequence[str],
+    by: Sequence[str] | None = None,
+    methods: Sequence[str] = ("tsne",),
+    out: str | os.PathLike[str] = "figures",
+    *,
+    params: Sequence[str] = (),
+    sample: int | None = None,
+    seed: int = 0,
+    cache: bool = True,
+    ordered: Sequence[str] = (),
+    html_max: int = 20000,
+    thumbnails_max: int = 5000,
+    dpi: int = 150,
+) -> list[Path]:
+    """Draw every projection of every embedding coloured by every attribute in ``by``.
+
+    Args:
+        store: a store or its path.
+        embeddings: vector columns to project.
+        by: attributes to colour by (all of the store's when None).
+        methods: ``tsne``, ``umap``, ``pca``.
+        out: directory for ``<method>_<embedding>_<attribute>.png`` and
+            ``<method>_<embedding>.html`` (created if missing).
+        params: method parameters, ``tsne.perplexity=50`` etc.
+        sample: project a seeded random sample of this many rows.
+        seed: seed of sample, method and draw order.
+        cache: reuse/keep coordinates in the store.
+        ordered: categorical attributes whose classes have an order (drawn with a sequential
+            colour map), e.g. ``skin_tone``, ``age_group``.
+        html_max: at most this many points (seeded sample) in the interactive HTML.
+        thumbnails_max: show image thumbnails on hover when the HTML has at most this many
+            points.
+        dpi: PNG resolution.
+
+    Returns:
+        Paths of the files written.
+    """
+    import matplotlib.pyplot as plt
+
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    names = list(by) if by else [a.name for a in store.schema.attributes]
+    if not names:
+        raise UserError("the store has no attributes to colour by")
+    unknown = set(ordered) - set(names)
+    if unknown:
+        raise UserError(f"--ordered names attributes not plotted: {', '.join(sorted(unknown))}")
+    check_attributes(store, names, sample_rows(len(store), sample, seed))
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} exists and is not a directory")
+    if not out.parent.exists():
+        raise UserError(f"parent directory {out.parent} does not exist")
+    store, projs = projections(store, embeddings, methods, params=params, sample=sample,
+                               seed=seed, cache=cache)
+    out.mkdir(exist_ok=True)
+    written: list[Path] = []
+    for proj in projs:
+        stem = f"{proj.method}_{proj.embedding}"
+        title = f"{TITLES[proj.method]} of {proj.embedding}"
+        for name in names:
+            labels = store_labels(store, name, proj.rows, name in ordered)
+            fig = projection_png(proj.coords, labels, title=f"{title} by {name}", seed=seed)
+            path = out / f"{stem}_{name}.png"
+            fig.savefig(path, dpi=dpi)
+            plt.close(fig)
+            written.append(path)
+        path = out / f"{stem}.html"
+        path.write_text(_html(store, proj, names, ordered, title, seed, html_max, thumbnails_max),
+                        encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _html(store: st.Store, proj: Projection, names: Sequence[str], ordered: Sequence[str],
+          title: str, seed: int, html_max: int, thumbnails_max: int) -> str:
+    keep = np.arange(len(proj.rows))
+    if len(keep) > html_max:
+        keep = np.sort(np.random.default_rng(seed).choice(len(keep), html_max, replace=False))
+        title += f" ({html_max:,} of {len(proj.rows):,} points)"
+    rows = proj.rows[keep]
+    labels = [store_labels(store, name, rows, name in ordered) for name in names]
+    thumbs = None
+    if len(rows) <= thumbnails_max and store.schema.image_column in store.columns:
+        thumbs = thumbnail_uris(load_rows(store, rows))
+    return projection_html(proj.coords[keep], labels, title=title, rows=rows, thumbnails=thumbs)

@@ -1,0 +1,340 @@
+"""2-d projections of an embedding column (t-SNE, UMAP, PCA), cached in the store.
+
+>>> p = project(store, "dlib", method="tsne", sample=20000)
+>>> p.coords          # (n, 2) float32 for store rows p.rows
+>>> p.column          # "tsne__dlib__n20000": kept in the store, reused next time
+
+Coordinates are saved as a 2-d vector column named ``<method>__<embedding>`` (plus
+``__n<sample>`` for a sample and a short hash for non-default parameters); rows outside the
+sample hold NaN. The column's description records the method, parameters, sample, seed and a
+digest of the embedding, so a cached projection is reused only while all of them match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.config import resolve, to_dict
+from latentplay.errors import UserError
+
+
+@dataclass
+class TSNEParams:
+    """openTSNE (FFT-accelerated) options.
+
+    Attributes:
+        perplexity: effective number of neighbours; needs more than ``3 * perplexity`` rows.
+        n_iter: iterations after early exaggeration.
+        early_exaggeration_iter: iterations with exaggerated attraction.
+        exaggeration: attraction factor in the final phase (1 = plain t-SNE; >1 tightens
+            clusters of very large data sets).
+        pca_dims: reduce the embedding to this many principal components first (0: never).
+        neighbors: openTSNE's nearest-neighbour method (``auto``, ``annoy``, ``pynndescent``,
+            ``exact``).
+        n_jobs: threads (-1: all cores).
+    """
+
+    perplexity: float = 30.0
+    n_iter: int = 500
+    early_exaggeration_iter: int = 250
+    exaggeration: float = 1.0
+    pca_dims: int = 50
+    neighbors: str = "auto"
+    n_jobs: int = -1
+
+    def validate(self) -> None:
+        if self.perplexity <= 0:
+            raise UserError(f"tsne: perplexity must be positive, got {self.perplexity}")
+        if self.n_iter < 1 or self.early_exaggeration_iter < 0:
+            raise UserError("tsne: n_iter must be >= 1 and early_exaggeration_iter >= 0")
+        if self.neighbors not in ("auto", "annoy", "pynndescent", "exact"):
+            raise UserError(f"tsne: unknown neighbors method {self.neighbors!r}")
+
+    def min_rows(self) -> int:
+        return int(3 * self.perplexity) + 2
+
+
+@dataclass
+class UMAPParams:
+    """umap-learn options (``n_neighbors``, ``min_dist``, ``metric``; PCA first as for t-SNE)."""
+
+    n_neighbors: int = 15
+    min_dist: float = 0.1
+    metric: str = "euclidean"
+    n_epochs: int = 0
+    pca_dims: int = 50
+    n_jobs: int = -1
+
+    def validate(self) -> None:
+        if self.n_neighbors < 2:
+            raise UserError(f"umap: n_neighbors must be at least 2, got {self.n_neighbors}")
+        if not 0 <= self.min_dist <= 1:
+            raise UserError(f"umap: min_dist must be in [0, 1], got {self.min_dist}")
+
+    def min_rows(self) -> int:
+        return self.n_neighbors + 1
+
+
+@dataclass
+class PCAParams:
+    """The first two principal components (``whiten`` scales both to unit variance)."""
+
+    whiten: bool = False
+
+    def min_rows(self) -> int:
+        return 3
+
+
+PARAMS: dict[str, type] = {"tsne": TSNEParams, "umap": UMAPParams, "pca": PCAParams}
+METHODS: tuple[str, ...] = tuple(PARAMS)
+
+
+def _threads(n_jobs: int) -> int:
+    return (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
+
+
+def _reduce(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
+    """``x`` projected on its first ``dims`` principal components when it has more columns."""
+    if not dims or x.shape[1] <= dims or len(x) <= dims:
+        return x
+    from sklearn.decomposition import PCA
+
+    return PCA(dims, svd_solver="randomized", random_state=seed).fit_transform(x)
+
+
+def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int = 0
+            ) -> np.ndarray:
+    """Project ``x`` ``(n, D)`` to ``(n, 2)`` float32 with ``method`` (pure arrays, no caching).
+
+    Args:
+        x: the points; rows must be finite.
+        method: ``tsne`` (openTSNE, FFT gradients), ``umap`` (umap-learn) or ``pca``.
+        params: a :class:`TSNEParams` / :class:`UMAPParams` / :class:`PCAParams` (defaults if None).
+        seed: random seed (same seed, same machine: same coordinates).
+    """
+    if method not in PARAMS:
+        raise UserError(f"unknown projection method {method!r}; choose from: {', '.join(METHODS)}")
+    params = PARAMS[method]() if params is None else params
+    x = np.asarray(x, dtype=np.float32)
+    if len(x) < params.min_rows():
+        raise UserError(f"{method} with these parameters needs at least {params.min_rows()} "
+                        f"rows, got {len(x)}" + _fewer_rows_hint(method))
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        dims = min(2, x.shape[1])
+        out = PCA(dims, whiten=params.whiten, random_state=seed).fit_transform(x)
+        return np.pad(out, ((0, 0), (0, 2 - dims))).astype(np.float32)
+    x = _reduce(x, params.pca_dims, seed).astype(np.float32)
+    if method == "tsne":
+        return _tsne(x, params, seed)
+    return _umap(x, params, seed)
+
+
+def _fewer_rows_hint(method: str) -> str:
+    return {
+        "tsne": "; lower the perplexity (--param perplexity=5) or use more rows",
+        "umap": "; lower n_neighbors (--param n_neighbors=5) or use more rows",
+        "pca": "",
+    }[method]
+
+
+def _tsne(x: np.ndarray, p: TSNEParams, seed: int) -> np.ndarray:
+    from openTSNE import TSNE
+
+    model = TSNE(
+        perplexity=p.perplexity,
+        n_iter=p.n_iter,
+        early_exaggeration_iter=p.early_exaggeration_iter,
+        exaggeration=None if p.exaggeration == 1 else p.exaggeration,
+        neighbors=p.neighbors,
+        negative_gradient_method="fft",
+        initialization="pca",
+        n_jobs=_threads(p.n_jobs),
+        random_state=seed,
+        verbose=False,
+    )
+    return np.asarray(model.fit(x), dtype=np.float32)
+
+
+def _umap(x: np.ndarray, p: UMAPParams, seed: int) -> np.ndarray:
+    import warnings
+
+    import umap
+
+    model = umap.UMAP(
+        n_neighbors=p.n_neighbors,
+        min_dist=p.min_dist,
+        metric=p.metric,
+        n_epochs=p.n_epochs or None,
+        random_state=seed,
+        n_jobs=_threads(p.n_jobs) if seed is None else 1,
+    )
+    with warnings.catch_warnings():  # umap warns that a seed disables its parallelism
+        warnings.simplefilter("ignore", UserWarning)
+        return np.asarray(model.fit_transform(x), dtype=np.float32)
+
+
+@dataclass
+class Projection:
+    """2-d coordinates of some rows of a store.
+
+    Attributes:
+        coords: ``(n, 2)`` float32.
+        rows: ``(n,)`` int64 store rows the coordinates belong to.
+        method, embedding: what was projected and how.
+        params: the method's parameters (a dict).
+        column: the store column caching the coordinates.
+        cached: True when read from that column rather than computed now.
+    """
+
+    coords: np.ndarray
+    rows: np.ndarray
+    method: str
+    embedding: str
+    params: dict[str, Any] = field(default_factory=dict)
+    column: str = ""
+    cached: bool = False
+
+
+def sample_rows(n: int, sample: int | None, seed: int) -> np.ndarray:
+    """Sorted rows of a seeded random sample of ``sample`` of ``n`` rows (all when None/>= n)."""
+    if sample is None or sample >= n:
+        return np.arange(n)
+    if sample < 1:
+        raise UserError(f"--sample must be at least 1, got {sample}")
+    return np.sort(np.random.default_rng(seed).choice(n, size=sample, replace=False))
+
+
+def _digest(x: np.ndarray) -> str:
+    return hashlib.sha1(np.ascontiguousarray(x).tobytes()).hexdigest()[:16]
+
+
+def cache_column(method: str, embedding: str, params: Any, sample: int | None, seed: int
+                 ) -> str:
+    """Name of the column caching this projection (readable; hashed when not the defaults)."""
+    name = f"{method}__{embedding}"
+    if sample is not None:
+        name += f"__n{sample}"
+    custom = {"params": to_dict(params), "seed": seed}
+    if custom != {"params": to_dict(PARAMS[method]()), "seed": 0}:
+        name += "__" + hashlib.sha1(json.dumps(custom, sort_keys=True).encode()).hexdigest()[:6]
+    return name
+
+
+def projections(
+    store: st.Store | str | os.PathLike[str],
+    embeddings: Sequence[str],
+    methods: Sequence[str] = ("tsne",),
+    *,
+    params: Sequence[str] = (),
+    sample: int | None = None,
+    seed: int = 0,
+    cache: bool = True,
+) -> tuple[st.Store, list[Projection]]:
+    """Project each embedding column with each method, reusing and filling the store's cache.
+
+    Args:
+        store: a store or its path.
+        embeddings: vector columns to project.
+        methods: any of ``tsne``, ``umap``, ``pca``.
+        params: ``method.key=value`` (or ``key=value`` when one method is asked) overrides,
+            e.g. ``tsne.perplexity=50``.
+        sample: project a seeded random sample of this many rows (all rows when None).
+        seed: seed of the sample and of the method.
+        cache: read and write coordinate columns in the store (saved once, atomically).
+
+    Returns:
+        The (possibly re-saved) store and one :class:`Projection` per (embedding, method).
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    configs = _method_params(methods, params)
+    rows = sample_rows(len(store), sample, seed)
+    out: list[Projection] = []
+    new_columns: list[tuple[str, np.ndarray, str]] = []
+    for emb in embeddings:
+        if emb not in store.columns:
+            raise UserError(f"no column {emb!r} in store; vector columns: "
+                            + (", ".join(v.name for v in store.schema.vectors) or "none"))
+        x = st.vectors(store, emb)[rows]
+        finite = np.isfinite(x).all(axis=1)
+        emb_rows, x = rows[finite], x[finite]
+        digest = _digest(x)
+        for method, cfg in configs.items():
+            column = cache_column(method, emb, cfg, sample, seed)
+            record = {"projection": method, "embedding": emb, "params": to_dict(cfg),
+                      "sample": sample, "seed": seed, "source": digest}
+            coords = _cached(store, column, record, emb_rows) if cache else None
+            cached = coords is not None
+            if coords is None:
+                coords = compute(x, method, cfg, seed)
+                full = np.full((len(store), 2), np.nan, dtype=np.float32)
+                full[emb_rows] = coords
+                new_columns.append((column, full, json.dumps(record)))
+            out.append(Projection(coords=coords, rows=emb_rows, method=method, embedding=emb,
+                                  params=to_dict(cfg), column=column, cached=cached))
+    if cache and new_columns and store.path is not None:
+        for column, full, description in new_columns:
+            store = st.add_column(store, column, full, description)
+        store = st.save(store, store.path)
+    return store, out
+
+
+def project(
+    store: st.Store | str | os.PathLike[str],
+    embedding: str,
+    method: str = "tsne",
+    *,
+    params: Sequence[str] = (),
+    sample: int | None = None,
+    seed: int = 0,
+    cache: bool = True,
+) -> Projection:
+    """One projection of one embedding column; see :func:`projections`."""
+    return projections(store, [embedding], [method], params=params, sample=sample, seed=seed,
+                       cache=cache)[1][0]
+
+
+def _method_params(methods: Sequence[str], params: Sequence[str]) -> dict[str, Any]:
+    """Resolve ``method.key=value`` items into one params object per method."""
+    methods = list(dict.fromkeys(methods))
+    for m in methods:
+        if m not in PARAMS:
+            raise UserError(f"unknown projection method {m!r}; choose from: {', '.join(METHODS)}")
+    per: dict[str, list[str]] = {m: [] for m in methods}
+    for item in params:
+        key = item.split("=", 1)[0]
+        prefix, dot, rest = key.partition(".")
+        if dot and prefix in PARAMS:
+            if prefix in per:
+                per[prefix].append(item[len(prefix) + 1:])
+        elif len(methods) == 1:
+            per[methods[0]].append(item)
+        else:
+            raise UserError(f"parameter {item!r}: prefix it with the method, e.g. tsne.{item}")
+    return {m: resolve(PARAMS[m], per[m]) for m in methods}
+
+
+def _cached(store: st.Store, column: str, record: dict[str, Any], rows: np.ndarray
+            ) -> np.ndarray | None:
+    """Coordinates of ``rows`` from ``column`` when it was made with exactly ``record``."""
+    try:
+        vec = store.schema.vector(column)
+    except KeyError:
+        return None
+    try:
+        saved = json.loads(vec.description)
+    except json.JSONDecodeError:
+        return None
+    if saved != record:
+        return None
+    coords = st.vectors(store, column)[rows]
+    return coords if np.isfinite(coords).all() else None

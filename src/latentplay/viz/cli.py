@@ -1,0 +1,45 @@
+"""``latentplay viz ...``: figures of a store (projections of embeddings per attribute)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def _split(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+@app.command()
+def projection(
+    store: Path = typer.Argument(..., help="Store directory."),
+    embedding: str = typer.Option(..., "--embedding",
+                                  help="Vector column(s) to project, comma-separated."),
+    by: str = typer.Option(None, "--by", help="Attributes to colour by, comma-separated "
+                           "(default: all)."),
+    method: str = typer.Option("tsne", "--method", help="tsne, umap, pca; comma-separated for "
+                               "several."),
+    sample: int = typer.Option(None, "--sample", help="Project a random sample of N rows."),
+    out: Path = typer.Option(..., "--out", help="Directory for the PNG and HTML files."),
+    param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter, e.g. "
+                                    "tsne.perplexity=50 (repeatable)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the sample and the method."),
+    ordered: str = typer.Option(None, "--ordered", help="Categorical attributes with ordered "
+                                "classes (sequential colours), e.g. skin_tone,age_group."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither reuse nor keep "
+                                  "coordinates in the store."),
+    html_max: int = typer.Option(20000, "--html-max", help="Most points in the HTML."),
+) -> None:
+    """t-SNE / UMAP / PCA of embedding columns: one PNG per attribute and one HTML each."""
+    from latentplay.embed.plots import plot_projections
+
+    written = plot_projections(
+        store, _split(embedding), by=_split(by) or None, methods=_split(method) or ["tsne"],
+        out=out, params=param or [], sample=sample, seed=seed, cache=not no_cache,
+        ordered=_split(ordered), html_max=html_max,
+    )
+    for path in written:
+        typer.echo(str(path))

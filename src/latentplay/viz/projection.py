@@ -1,0 +1,255 @@
+"""Scatter plots of 2-d projections coloured by an attribute: PNG (matplotlib) and HTML (plotly).
+
+Arrays in, figures out; no store or file access here.
+
+>>> fig = projection_png(coords, Labels("gender", codes, "categorical", ["female", "male"]))
+>>> fig.savefig("tsne_gender.png")
+>>> html = projection_html(coords, [labels_gender, labels_smile], thumbnails=thumbs)
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+MISSING = "missing"
+
+
+@dataclass
+class Labels:
+    """One attribute's values for the plotted points.
+
+    Attributes:
+        name: attribute name (legend / colour-bar title).
+        values: ``(n,)`` class codes (categorical, ordered) or floats (continuous); a negative
+            code or NaN marks a missing value.
+        kind: ``categorical`` (unordered classes), ``ordered`` (classes with an order, e.g.
+            age groups or factor levels) or ``continuous``.
+        names: class names of codes ``0..K-1`` (categorical and ordered).
+        range: colour range of a continuous attribute (data min/max when None).
+    """
+
+    name: str
+    values: np.ndarray
+    kind: str = "categorical"
+    names: Sequence[str] | None = None
+    range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("categorical", "ordered", "continuous"):
+            raise ValueError(f"labels {self.name!r}: unknown kind {self.kind!r}")
+        self.values = np.asarray(self.values)
+        if self.kind != "continuous" and self.names is None:
+            codes = self.values[self.values >= 0].astype(int)
+            self.names = [str(i) for i in range(int(codes.max()) + 1 if codes.size else 0)]
+
+    @property
+    def discrete(self) -> bool:
+        return self.kind != "continuous"
+
+    def codes(self) -> np.ndarray:
+        """``(n,)`` int codes, -1 for missing (discrete kinds only)."""
+        v = self.values.astype(float)
+        return np.where(np.isfinite(v) & (v >= 0), v, -1).astype(int)
+
+    def text(self) -> list[str]:
+        """The value of each point as text (class name or number)."""
+        if self.discrete:
+            names = list(self.names or [])
+            return [names[c] if 0 <= c < len(names) else MISSING for c in self.codes()]
+        return [f"{v:.3g}" if np.isfinite(v) else MISSING for v in self.values.astype(float)]
+
+
+def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float]]:
+    """``n`` distinguishable colours: qualitative (tab10/tab20) or, for ordered classes, viridis."""
+    if ordered or n > 20:
+        cmap = plt.get_cmap("viridis" if ordered else "turbo")
+        return [cmap(x) for x in np.linspace(0.0, 1.0, max(n, 1))]
+    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+    return [cmap(i) for i in range(n)]
+
+
+def _point_size(n: int) -> float:
+    return float(np.clip(3000.0 / max(n, 1), 0.3, 25.0))
+
+
+def projection_png(
+    coords: np.ndarray,
+    labels: Labels,
+    title: str = "",
+    seed: int = 0,
+) -> Figure:
+    """A scatter of ``coords`` ``(n, 2)`` coloured by ``labels``.
+
+    Discrete attributes get a legend with each class's name and count (classes with no points
+    are listed with 0); continuous attributes get a colour bar. Points are drawn in a seeded
+    random order so no class hides another.
+    """
+    coords = np.asarray(coords, dtype=np.float32)
+    n = len(coords)
+    if labels.values.shape != (n,):
+        raise ValueError(f"labels {labels.name!r} have shape {labels.values.shape}, expected ({n},)")
+    order = np.random.default_rng(seed).permutation(n)
+    fig, ax = plt.subplots(figsize=(8.2, 6.4) if labels.discrete else (7.6, 6.4))
+    size = _point_size(n)
+    if labels.discrete:
+        codes = labels.codes()
+        names = list(labels.names or [])
+        colors = np.array(class_colors(len(names), labels.kind == "ordered") + [(0.6,) * 3 + (1,)])
+        ax.scatter(coords[order, 0], coords[order, 1], c=colors[codes[order]], s=size,
+                   linewidths=0, rasterized=True)
+        counts = np.bincount(codes[codes >= 0], minlength=len(names))
+        handles = [Line2D([], [], marker="o", linestyle="", color=colors[i],
+                          label=f"{name} ({counts[i]:,})") for i, name in enumerate(names)]
+        if (codes < 0).any():
+            handles.append(Line2D([], [], marker="o", linestyle="", color=colors[-1],
+                                  label=f"{MISSING} ({int((codes < 0).sum()):,})"))
+        ax.legend(handles=handles, title=labels.name, loc="upper left", bbox_to_anchor=(1.01, 1),
+                  frameon=False, markerscale=1.4, fontsize=9,
+                  ncol=1 if len(handles) <= 24 else 2)
+    else:
+        values = labels.values.astype(float)
+        lo, hi = labels.range if labels.range else (np.nanmin(values), np.nanmax(values))
+        bad = ~np.isfinite(values)
+        if bad.any():
+            ax.scatter(coords[bad, 0], coords[bad, 1], c="0.75", s=size, linewidths=0,
+                       rasterized=True, label=f"{MISSING} ({int(bad.sum()):,})")
+            ax.legend(loc="lower right", frameon=False, fontsize=9)
+        good = order[~bad[order]]
+        sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap="viridis",
+                        vmin=lo, vmax=hi, s=size, linewidths=0, rasterized=True)
+        fig.colorbar(sc, ax=ax, label=labels.name, fraction=0.05, pad=0.02)
+    ax.set_title(title or f"coloured by {labels.name}", fontsize=11)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.text(0.99, 0.01, f"n = {n:,}", transform=ax.transAxes, ha="right", va="bottom",
+            fontsize=8, color="0.4")
+    fig.tight_layout()
+    return fig
+
+
+def thumbnail_uris(images: np.ndarray | Sequence[np.ndarray], size: int = 48) -> list[str]:
+    """``(n, H, W, C)`` uint8 images (or a list) as small PNG ``data:`` URIs for hover previews."""
+    from PIL import Image
+
+    out = []
+    for img in images:
+        pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
+        pil.thumbnail((size, size))
+        buf = io.BytesIO()
+        pil.save(buf, format="PNG", optimize=True)
+        out.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+    return out
+
+
+def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = "",
+                      rows: np.ndarray | None = None):
+    """An interactive plotly figure: one trace group per attribute, a menu to switch colouring.
+
+    Hovering a point shows its store row and every attribute's value.
+
+    Args:
+        coords: ``(n, 2)``.
+        labels: attributes to colour by (the first is shown initially).
+        title: figure title.
+        rows: ``(n,)`` store row of each point (``0..n-1`` when None).
+    """
+    import plotly.graph_objects as go
+
+    coords = np.asarray(coords, dtype=np.float32)
+    n = len(coords)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    texts = [lab.text() for lab in labels]
+    hover = ["<br>".join([f"row {rows[i]}"] + [f"{lab.name}: {t[i]}"
+                                                for lab, t in zip(labels, texts, strict=True)])
+             for i in range(n)]
+    hover_arr = np.array(hover, dtype=object)
+    fig = go.Figure()
+    groups: list[list[int]] = []
+    for li, lab in enumerate(labels):
+        first = len(fig.data)
+        visible = li == 0
+        if lab.discrete:
+            codes = lab.codes()
+            names = list(lab.names or [])
+            colors = class_colors(len(names), lab.kind == "ordered")
+            for ci, name in [*enumerate(names), (-1, MISSING)]:
+                idx = np.flatnonzero(codes == ci)
+                if not len(idx):
+                    continue
+                rgba = colors[ci] if ci >= 0 else (0.6, 0.6, 0.6, 1.0)
+                fig.add_trace(go.Scattergl(
+                    x=coords[idx, 0], y=coords[idx, 1], mode="markers",
+                    name=f"{name} ({len(idx):,})", legendgroup=lab.name,
+                    legendgrouptitle_text=lab.name, visible=visible,
+                    marker={"size": 4, "color": matplotlib.colors.to_hex(rgba)},
+                    text=hover_arr[idx], customdata=idx, hovertemplate="%{text}<extra></extra>",
+                ))
+        else:
+            values = lab.values.astype(float)
+            lo, hi = lab.range if lab.range else (np.nanmin(values), np.nanmax(values))
+            fig.add_trace(go.Scattergl(
+                x=coords[:, 0], y=coords[:, 1], mode="markers", name=lab.name, visible=visible,
+                marker={"size": 4, "color": np.nan_to_num(values, nan=lo), "colorscale": "Viridis",
+                        "cmin": lo, "cmax": hi, "colorbar": {"title": {"text": lab.name}}},
+                text=hover_arr, customdata=np.arange(n), hovertemplate="%{text}<extra></extra>",
+                showlegend=False,
+            ))
+        groups.append(list(range(first, len(fig.data))))
+    total = len(fig.data)
+    buttons = []
+    for lab, group in zip(labels, groups, strict=True):
+        visible = [i in group for i in range(total)]
+        buttons.append({"label": lab.name, "method": "update",
+                        "args": [{"visible": visible}, {"title.text": f"{title} — {lab.name}"}]})
+    fig.update_layout(
+        title={"text": f"{title} — {labels[0].name}" if labels else title},
+        updatemenus=[{"buttons": buttons, "direction": "down", "x": 0.0, "y": 1.12,
+                      "xanchor": "left", "showactive": True}] if len(labels) > 1 else [],
+        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
+        template="plotly_white", height=720, hovermode="closest",
+        legend={"itemsizing": "constant"},
+    )
+    return fig
+
+
+_HOVER_IMAGE_JS = """
+var thumbs = %s;
+var gd = document.getElementById('{plot_id}');
+var box = document.createElement('img');
+box.style.cssText = 'position:fixed;right:24px;bottom:24px;width:128px;height:128px;'
+  + 'image-rendering:pixelated;border:1px solid #999;background:#fff;display:none;z-index:10';
+document.body.appendChild(box);
+gd.on('plotly_hover', function(ev) {
+  var p = ev.points[0];
+  var src = thumbs[p.customdata];
+  if (src) { box.src = src; box.style.display = 'block'; }
+});
+gd.on('plotly_unhover', function() { box.style.display = 'none'; });
+"""
+
+
+def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "",
+                    rows: np.ndarray | None = None, thumbnails: Sequence[str] | None = None
+                    ) -> str:
+    """A self-contained HTML page (plotly.js inlined, works offline) of :func:`projection_figure`.
+
+    Args:
+        thumbnails: optional ``data:`` URI per point (see :func:`thumbnail_uris`), shown in a
+            corner while the point is hovered.
+    """
+    fig = projection_figure(coords, labels, title, rows)
+    script = _HOVER_IMAGE_JS % json.dumps(list(thumbnails)) if thumbnails is not None else None
+    return fig.to_html(include_plotlyjs=True, full_html=True, post_script=script)

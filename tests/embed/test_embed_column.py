@@ -1,0 +1,170 @@
+"""Embedding a store into a vector column: shape, dtype, atomic write, resume, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import datasets
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.embed import column as col
+from latentplay.embed.pixels import PixelsPCA, PixelsPCAConfig
+from latentplay.errors import UserError
+
+
+def test_pixels_pca_column_shape_dtype_and_plain_datasets(blob_store):
+    s = blob_store(n=90)
+    out = col.embed_store(s, "pixels-pca", "pix", options=["dim=12"], batch_size=32,
+                          progress=False)
+    z = st.vectors(out, "pix")
+    assert z.shape == (90, 12) and z.dtype == np.float32
+    assert np.isfinite(z).all() and z.std(axis=0).min() > 0
+    plain = datasets.load_from_disk(str(s.path))  # no latentplay needed to read it
+    assert plain.features["pix"] == datasets.List(datasets.Value("float32"), length=12)
+    np.testing.assert_array_equal(np.asarray(plain["pix"], dtype=np.float32), z)
+    assert out.schema.vector("pix").dim == 12
+    assert len(col.flagged_rows(out, "pix")) == 0
+    assert not col.scratch_dir(s.path, "pix").exists()  # scratch removed when complete
+
+
+def test_pixels_pca_separates_the_colour_classes(blob_store):
+    s = col.embed_store(blob_store(n=150), "pixels-pca", "pix", options=["dim=4"],
+                        progress=False)
+    z, labels = st.vectors(s, "pix"), s.labels("color")
+    centroids = np.stack([z[labels == k].mean(0) for k in range(3)])
+    nearest = np.argmin(((z[:, None] - centroids[None]) ** 2).sum(-1), axis=1)
+    assert (nearest == labels).mean() > 0.9
+
+
+class _Interrupting(PixelsPCA):
+    """pixels-pca that is interrupted (Ctrl-C) at its ``stop_at``-th batch."""
+
+    stop_at = 3
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.calls = 0
+
+    def embed_rows(self, images):
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt
+        return super().embed_rows(images)
+
+
+class _Counting(PixelsPCA):
+    def __init__(self, config):
+        super().__init__(config)
+        self.rows_seen = 0
+
+    def embed_rows(self, images):
+        self.rows_seen += len(images)
+        return super().embed_rows(images)
+
+
+def test_interrupted_embed_resumes_to_the_same_column(blob_store, tmp_path):
+    cfg = PixelsPCAConfig(dim=8, fit_samples=50)
+    s = blob_store(n=100)
+    reference = blob_store(n=100, name="reference")
+    expected = st.vectors(col.embed_store(reference, PixelsPCA(cfg), "z", batch_size=16,
+                                          progress=False), "z")
+    with pytest.raises(UserError, match="interrupted after 32 of 100 rows"):
+        col.embed_store(s, _Interrupting(cfg), "z", batch_size=16, progress=False)
+    assert "z" not in st.load(s.path).columns  # the store is untouched
+    progress = json.loads((col.scratch_dir(s.path, "z") / col.PROGRESS_FILE).read_text())
+    assert progress["done"] == 32
+    resumed = _Counting(cfg)
+    out = col.embed_store(s, resumed, "z", batch_size=10, progress=False)  # other batch size
+    assert resumed.rows_seen == 100 - 32
+    np.testing.assert_array_equal(st.vectors(out, "z"), expected)
+
+
+def test_partial_made_with_other_options_is_not_resumed(blob_store):
+    s = blob_store(n=60)
+    with pytest.raises(UserError, match="interrupted"):
+        col.embed_store(s, _Interrupting(PixelsPCAConfig(dim=8)), "z", batch_size=16,
+                        progress=False)
+    other = _Counting(PixelsPCAConfig(dim=6))
+    out = col.embed_store(s, other, "z", batch_size=16, progress=False)
+    assert other.rows_seen == 60 and st.vectors(out, "z").shape == (60, 6)
+
+
+_SLOW_EMBED = textwrap.dedent("""
+    import sys, time
+    from latentplay.embed.column import embed_store
+    from latentplay.embed.pixels import PixelsPCA, PixelsPCAConfig
+
+    class Slow(PixelsPCA):
+        def embed_rows(self, images):
+            time.sleep(0.3)
+            return super().embed_rows(images)
+
+    embed_store(sys.argv[1], Slow(PixelsPCAConfig(dim=8)), "z", batch_size=8, progress=False)
+""")
+
+
+def test_killed_embed_process_resumes_to_the_same_column(blob_store, tmp_path):
+    s = blob_store(n=96)
+    shutil.copytree(s.path, tmp_path / "copy")
+    expected = st.vectors(col.embed_store(tmp_path / "copy", "pixels-pca", "z",
+                                          options=["dim=8"], progress=False), "z")
+    script = tmp_path / "slow.py"
+    script.write_text(_SLOW_EMBED)
+    proc = subprocess.Popen([sys.executable, str(script), str(s.path)])
+    progress = col.scratch_dir(s.path, "z") / col.PROGRESS_FILE
+    deadline = time.monotonic() + 120
+    done = 0
+    while done < 24 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+        if progress.exists():
+            done = json.loads(progress.read_text())["done"]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert 24 <= done < 96, f"the embedding process got to {done} rows before the kill"
+    assert "z" not in st.load(s.path).columns
+    resumed = _Counting(PixelsPCAConfig(dim=8))
+    out = col.embed_store(s.path, resumed, "z", batch_size=8, progress=False)
+    assert resumed.rows_seen <= 96 - 24
+    np.testing.assert_array_equal(st.vectors(out, "z"), expected)
+
+
+def test_existing_columns_and_bad_names(blob_store):
+    s = col.embed_store(blob_store(n=40), "pixels-pca", "z", options=["dim=4"], progress=False)
+    with pytest.raises(UserError, match="already exists; pass --overwrite"):
+        col.embed_store(s, "pixels-pca", "z", options=["dim=4"], progress=False)
+    with pytest.raises(UserError, match="not a vector column"):
+        col.embed_store(s, "pixels-pca", "color", progress=False)
+    with pytest.raises(UserError, match="column name"):
+        col.embed_store(s, "pixels-pca", "a b", progress=False)
+    out = col.embed_store(s, "pixels-pca", "z", options=["dim=3"], overwrite=True,
+                          progress=False)
+    assert st.vectors(out, "z").shape == (40, 3)
+
+
+def test_embed_cli(cli, blob_store, tmp_path):
+    s = blob_store(n=40)
+    r = cli("embed", s.path, "--with", "pixels-pca", "--column", "pix", "--batch-size", "16",
+            "-o", "dim=5")
+    assert r.code == 0, r.err
+    assert "(40 x 5)" in r.out
+    assert st.vectors(st.load(s.path), "pix").shape == (40, 5)
+    for args, message in [
+        ((tmp_path / "nowhere", "--with", "pixels-pca", "--column", "x"), "no store at"),
+        ((s.path, "--with", "resnet", "--column", "x"), "unknown embedder 'resnet'"),
+        ((s.path, "--with", "pixels-pca", "--column", "x", "-o", "dim=0"), "dim must be"),
+        ((s.path, "--with", "pixels-pca", "--column", "x", "-o", "nope=1"), "bad config"),
+        ((s.path, "--with", "pixels-pca", "--column", "x", "--batch-size", "0"), "batch size"),
+        ((s.path, "--with", "pixels-pca:3", "--column", "x"), "takes no ':' argument"),
+    ]:
+        r = cli("embed", *args)
+        assert r.code == 2, (args, r.out, r.err)
+        assert message in r.err and len(r.err.strip().splitlines()) == 1, r.err
