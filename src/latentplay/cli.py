@@ -17,6 +17,7 @@ from latentplay.errors import UserError
 GROUPS: list[tuple[str, str, str]] = [
     ("data", "latentplay.store.cli", "Make, inspect, export and draw stores (datasets on disk)."),
     ("metrics", "latentplay.metrics.cli", "Disentanglement metrics (disentanglement_lib defaults)."),
+    ("leakage", "latentplay.metrics.leakage_cli", "Concept-leakage tests of VAE, CBM and GlanceNet."),
     ("embed", "latentplay.embed.cli", "Add an embedding column: pixels-pca, dlib, vae:RUN, clip:PATH."),
     ("viz", "latentplay.viz.cli", "Figures: t-SNE / UMAP / PCA projections per attribute."),
 ]

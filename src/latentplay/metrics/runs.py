@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,23 @@ def run_representation(
     return represent
 
 
+def ground_truth_of(data: Any) -> Any:
+    """The ground truth to sample metrics from for a store.
+
+    A store made by the ``shapes`` generator is re-rendered on demand
+    (:class:`~latentplay.sources.shapes.ShapesGroundTruth`, the same pixels), so every factor
+    combination exists even when the store holds a sample of the grid. Any other store serves
+    its own rows (:class:`~latentplay.store.StoreGroundTruth`); BetaVAE and FactorVAE then need
+    the store to hold the full factor grid.
+    """
+    from latentplay.sources.shapes import ShapesGroundTruth
+    from latentplay.store import StoreGroundTruth
+
+    if data.schema.provenance is not None and data.schema.provenance.converter == "shapes":
+        return ShapesGroundTruth()
+    return StoreGroundTruth(data)
+
+
 def evaluate_run(
     run_dir: str | os.PathLike[str],
     data: str | os.PathLike[str],
@@ -43,11 +61,11 @@ def evaluate_run(
     batch_size: int = 256,
     on_done: Callable[[str, dict[str, float]], None] | None = None,
 ) -> dict[str, float]:
-    """Metrics of run ``run_dir``'s encoder, sampling from the factor columns of store ``data``
-    (:class:`latentplay.store.StoreGroundTruth`); ``{"<metric>.<score>": value}``."""
+    """Metrics of run ``run_dir``'s encoder, sampling from store ``data``'s factors
+    (:func:`ground_truth_of`); returns ``{"<metric>.<score>": value}``."""
     from latentplay import store
 
-    ground_truth = store.StoreGroundTruth(store.load(data))
+    ground_truth = ground_truth_of(store.load(data))
     return evaluate(
         names,
         ground_truth=ground_truth,

@@ -1,0 +1,226 @@
+"""Train and evaluate concept-based models (GlanceNet, its no-prior "VAE" variant, CBM) on
+arrays, and write GlanceNets' outputs.
+
+Kinds:
+
+* ``glancenet``: :class:`~latentplay.models.glancenet.GlanceNet` with the conditional prior
+  and open-set rejection.
+* ``vae``: the same concept-supervised VAE without the conditional prior (GlanceNets'
+  leakage-test "VAE"); it keeps the reconstruction-based rejection available.
+* ``cbm``: the joint concept bottleneck model :class:`~latentplay.models.cbm.CBM`.
+
+:func:`run_concept_model` writes ``downstream.npy`` (``(N, 2)``: prediction, ground truth),
+``latents.npy`` (``(N, D)`` test representations), ``concepts.npy`` (``(N, k)`` concept
+activations), ``accepted.npy`` and ``metrics.json`` with accuracy, concept alignment (DCI
+disentanglement of the concept activations against the concepts' factor levels) and
+explicitness (DCI informativeness on the test rows).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentplay.errors import UserError
+from latentplay.models.cbm import CBM, CBMConfig
+from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
+
+KINDS = ("glancenet", "vae", "cbm")
+
+
+@dataclass
+class ConceptData:
+    """Images with concept labels and a downstream label.
+
+    Attributes:
+        images: ``(N, S, S, C)`` uint8.
+        concepts: ``(N, k)`` concept labels in [0, 1].
+        labels: ``(N,)`` int downstream classes 0..n_classes-1.
+        levels: ``(N, k)`` int levels of the concepts (for alignment scores).
+        names: the k concept names.
+    """
+
+    images: np.ndarray
+    concepts: np.ndarray
+    labels: np.ndarray
+    levels: np.ndarray
+    names: list[str]
+
+    def subset(self, rows: np.ndarray) -> ConceptData:
+        return ConceptData(
+            self.images[rows], self.concepts[rows], self.labels[rows], self.levels[rows], self.names
+        )
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class TrainConfig:
+    """Attributes: epochs, batch_size, lr (Adam), seed, masking_fact (percent of training rows
+    whose concept labels are used), threads (torch CPU threads, 0 = default)."""
+
+    epochs: int = 10
+    batch_size: int = 64
+    lr: float = 5e-4
+    seed: int = 0
+    masking_fact: float = 100.0
+    threads: int = 0
+
+
+def _tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def build(
+    kind: str, data: ConceptData, n_classes: int, train: TrainConfig, **overrides: Any
+) -> torch.nn.Module:
+    """A fresh model of ``kind`` for ``data``'s image size and concepts; ``overrides`` set config
+    fields (e.g. ``latent_dim=10``, ``loss=LossConfig(...)``)."""
+    if kind not in KINDS:
+        raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
+    torch.manual_seed(train.seed)
+    _, size, _, channels = data.images.shape
+    k = data.concepts.shape[1]
+    if kind == "cbm":
+        return CBM(CBMConfig(masking_fact=train.masking_fact, **overrides), channels, size, k, n_classes)
+    cfg = GlanceNetConfig(conditional_prior=kind == "glancenet", masking_fact=train.masking_fact, **overrides)
+    return GlanceNet(cfg, channels, size, k, n_classes, dataset_size=len(data))
+
+
+def supervised_rows(n: int, masking_fact: float, seed: int) -> np.ndarray:
+    """``(n,)`` bool: the ``round(n * masking_fact / 100)`` rows whose concept labels are used."""
+    chosen = np.random.default_rng(seed).permutation(n)[: int(round(n * masking_fact / 100.0))]
+    mask = np.zeros(n, dtype=bool)
+    mask[chosen] = True
+    return mask
+
+
+def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.nn.Module:
+    """Train ``model`` on ``data`` (Adam, shuffled minibatches); GlanceNet's rejection
+    thresholds are then set from the training data. Returns the model in eval mode."""
+    if train.threads > 0:
+        torch.set_num_threads(train.threads)
+    torch.manual_seed(train.seed)
+    rng = np.random.default_rng(train.seed)
+    x_all = _tensor(data.images)
+    c_all = torch.from_numpy(data.concepts.astype(np.float32))
+    y_all = torch.from_numpy(data.labels.astype(np.int64))
+    sup_all = torch.from_numpy(supervised_rows(len(data), train.masking_fact, train.seed))
+    opt = torch.optim.Adam(model.parameters(), lr=train.lr)
+    model.train()
+    step = 0
+    for _ in range(train.epochs):
+        for idx in np.array_split(rng.permutation(len(data)), max(1, len(data) // train.batch_size)):
+            i = torch.from_numpy(idx)
+            losses = model.loss(x_all[i], c_all[i], y_all[i], sup_all[i], step)
+            total = sum(losses.values())
+            if not torch.isfinite(total):
+                raise UserError(f"a loss became non-finite at step {step}: {sorted(losses)}")
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            opt.step()
+            step += 1
+    model.eval()
+    if isinstance(model, GlanceNet):
+        out = _model_outputs(model, data.images)
+        model.fit_rejection(torch.from_numpy(out["recon"]), torch.from_numpy(out["concepts"]), y_all)
+    return model
+
+
+def _model_outputs(
+    model: torch.nn.Module, images: np.ndarray, batch_size: int = 512
+) -> dict[str, np.ndarray]:
+    """The model's own ``infer`` outputs over all images, in batches, as NumPy arrays."""
+    model.eval()
+    parts: dict[str, list[np.ndarray]] = {}
+    for s in range(0, len(images), batch_size):
+        for key, value in model.infer(_tensor(images[s : s + batch_size])).items():
+            parts.setdefault(key, []).append(value.cpu().numpy())
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def infer(model: torch.nn.Module, images: np.ndarray, batch_size: int = 512) -> dict[str, np.ndarray]:
+    """Deterministic outputs on ``(N, S, S, C)`` uint8 images: ``concepts`` ``(N, k)`` (in [0, 1]
+    for every kind), ``probs`` ``(N, n_classes)``, ``latents`` ``(N, D)``, ``accepted`` ``(N,)``
+    bool (all True for a CBM) and, for GlanceNet kinds, ``recon`` and ``distance``."""
+    res = _model_outputs(model, images, batch_size)
+    if isinstance(model, GlanceNet):
+        res["accepted"] = model.accept(
+            torch.from_numpy(res["recon"]), torch.from_numpy(res["distance"])
+        ).numpy()
+        res["latents"] = res.pop("mu")
+        res["concepts"] = (res["concepts"] + 1.0) / 2.0
+    else:
+        res["accepted"] = np.ones(len(images), dtype=bool)
+        res["latents"] = res["concepts"]
+    return res
+
+
+def evaluate_outputs(
+    out: dict[str, np.ndarray],
+    test: ConceptData,
+    train_out: dict[str, np.ndarray] | None,
+    train: ConceptData | None,
+) -> dict[str, float]:
+    """Accuracy (all rows and accepted rows), acceptance rate, concept alignment and explicitness.
+
+    Alignment and explicitness are DCI's disentanglement and test informativeness of the
+    concept activations against the concepts' levels (trained on ``train_out`` when given)."""
+    from latentplay.metrics.registry import score
+
+    pred = out["probs"].argmax(axis=1)
+    acc = out["accepted"]
+    res = {
+        "accuracy": float(np.mean(pred == test.labels)),
+        "accepted": float(np.mean(acc)),
+        "accuracy_accepted": float(np.mean(pred[acc] == test.labels[acc])) if acc.any() else float("nan"),
+    }
+    if train_out is not None and train is not None:
+        dci = score(
+            "dci",
+            factors=train.levels,
+            codes=train_out["concepts"],
+            factors_test=test.levels,
+            codes_test=out["concepts"],
+        )
+        res["alignment"] = dci["disentanglement"]
+        res["explicitness"] = dci["informativeness_test"]
+    return res
+
+
+def run_concept_model(
+    kind: str,
+    train_data: ConceptData,
+    test_data: ConceptData,
+    out: str | os.PathLike[str],
+    train: TrainConfig,
+    n_classes: int,
+    **overrides: Any,
+) -> dict[str, float]:
+    """Train ``kind`` on ``train_data``, evaluate on ``test_data`` and write GlanceNets' outputs
+    (see the module docstring) into directory ``out``; returns the metrics."""
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = fit(build(kind, train_data, n_classes, train, **overrides), train_data, train)
+    test_out = infer(model, test_data.images)
+    train_out = infer(model, train_data.images)
+    metrics = {
+        "kind": kind,
+        "masking_fact": train.masking_fact,
+        **evaluate_outputs(test_out, test_data, train_out, train_data),
+    }
+    pred = test_out["probs"].argmax(axis=1)
+    np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
+    np.save(out_dir / "latents.npy", test_out["latents"].astype(np.float32))
+    np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
+    np.save(out_dir / "accepted.npy", test_out["accepted"])
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    torch.save(model.state_dict(), out_dir / "model.pt")
+    return metrics

@@ -1,0 +1,232 @@
+"""Concept-leakage tests (GlanceNets, Sec. 6): do learned concepts carry information they were
+never meant to carry?
+
+Protocol, for each concept model (``vae``, ``cbm``, ``glancenet``): train it on a *training
+domain* with supervised concepts; freeze it; then on a *probe set* (inputs the concepts were
+not designed for) fit a logistic regression from the concept activations alone to a *held-out
+target*, and report its test accuracy. A leak-free model stays at chance. GlanceNet is also
+scored *with rejection*: its open-set recognition refuses unfamiliar inputs, a refused input
+gets no prediction (it counts as a chance-level guess), and the probe only ever sees accepted
+inputs. ``leakage = (accuracy - chance) / (1 - chance)``.
+
+Experiments:
+
+* ``dsprites``: ``dsprites_leakage`` from the ``shapes`` generator. Training domain: squares
+  and ellipses, concepts scale, pos_x, pos_y (levels scaled to [0, 1]), task label the
+  position quadrant. Probe: all three shapes (hearts never seen); held-out target: the shape.
+* ``parity``: GlanceNets' MNIST parity test on scikit-learn's bundled 8x8 digits (upsampled to
+  28x28). Training domain: digits 4 and 5, concepts "is 4" and "is 5", task the digit. Probe:
+  the other eight digits; held-out target: even or odd.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+
+from latentplay.errors import UserError
+from latentplay.metrics.concepts import ConceptData, TrainConfig, build, evaluate_outputs, fit, infer
+
+EXPERIMENTS = ("dsprites", "parity")
+ROWS = ("vae", "cbm", "glancenet", "glancenet+rejection")
+
+
+# ---------------------------------------------------------------------- data
+def shapes_data(n: int, seed: int, shapes: tuple[int, ...]) -> tuple[ConceptData, np.ndarray]:
+    """``n`` random sprites of the given shape ids, as :class:`ConceptData` (concepts scale,
+    pos_x, pos_y; label the quadrant) plus their ``(n,)`` shape ids."""
+    from latentplay.sources.shapes import FACTOR_SIZES, render
+
+    rng = np.random.default_rng(seed)
+    f = np.stack([rng.integers(0, s, n) for s in FACTOR_SIZES], axis=1)
+    f[:, 0] = np.asarray(shapes)[rng.integers(0, len(shapes), n)]
+    levels = f[:, [1, 3, 4]]
+    concepts = levels / (np.array(FACTOR_SIZES)[[1, 3, 4]] - 1.0)
+    labels = (f[:, 3] >= 16) * 2 + (f[:, 4] >= 16)
+    images = (render(f) * 255)[..., None].astype(np.uint8)
+    return ConceptData(images, concepts, labels, levels, ["scale", "pos_x", "pos_y"]), f[:, 0]
+
+
+def digits_images(size: int = 28) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1797 8x8 digits as ``(N, size, size, 1)`` uint8 (bilinear) and ``(N,)``
+    labels."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    small = np.clip(d.images * (255.0 / 16.0), 0, 255).astype(np.uint8)
+    big = [np.asarray(Image.fromarray(im).resize((size, size), Image.Resampling.BILINEAR)) for im in small]
+    return np.stack(big)[..., None], d.target.astype(np.int64)
+
+
+def parity_data(size: int = 28) -> tuple[ConceptData, np.ndarray, np.ndarray]:
+    """Training domain (digits 4 and 5, concepts is-4/is-5) and the probe's images and parity."""
+    images, digits = digits_images(size)
+    inside = (digits == 4) | (digits == 5)
+    onehot = np.stack([digits[inside] == 4, digits[inside] == 5], axis=1).astype(np.int64)
+    domain = ConceptData(
+        images[inside],
+        onehot.astype(np.float64),
+        (digits[inside] == 5).astype(np.int64),
+        onehot,
+        ["is_4", "is_5"],
+    )
+    return domain, images[~inside], digits[~inside] % 2
+
+
+# ---------------------------------------------------------------------- probe
+def probe(
+    concepts: np.ndarray, target: np.ndarray, accepted: np.ndarray | None, seed: int
+) -> dict[str, float]:
+    """Held-out-target accuracy of a logistic regression on ``(N, k)`` concept activations.
+
+    Half the probe rows (random) train it, half test it. With ``accepted`` (rejection on), only
+    accepted rows train it, and rejected test rows count as chance-level guesses.
+    """
+    classes = np.unique(target)
+    chance = 1.0 / len(classes)
+    order = np.random.default_rng(seed).permutation(len(target))
+    tr, te = order[: len(order) // 2], order[len(order) // 2 :]
+    ok = np.ones(len(target), dtype=bool) if accepted is None else accepted
+    tr_ok, te_ok = tr[ok[tr]], te[ok[te]]
+    rate = float(np.mean(ok[te]))
+    if len(te_ok) == 0 or len(np.unique(target[tr_ok])) < 2:
+        acc_ok = chance  # nothing (or one class) accepted: no probe can be trained
+    else:
+        clf = LogisticRegression(max_iter=1000).fit(concepts[tr_ok], target[tr_ok])
+        acc_ok = float(np.mean(clf.predict(concepts[te_ok]) == target[te_ok]))
+    accuracy = rate * acc_ok + (1.0 - rate) * chance
+    return {
+        "leak_accuracy": accuracy,
+        "accepted": rate,
+        "chance": chance,
+        "leakage": (accuracy - chance) / (1.0 - chance),
+    }
+
+
+# ---------------------------------------------------------------------- experiments
+def run_experiment(
+    experiment: str,
+    train: TrainConfig,
+    n_train: int = 6000,
+    n_probe: int = 3000,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, float | str]]:
+    """Train the three concept models on ``experiment``'s training domain and probe them.
+
+    Returns one row per model (``glancenet`` twice: without and with rejection) with the task
+    ``accuracy`` on held-out training-domain rows and the probe's
+    ``leak_accuracy``, ``accepted`` rate, ``chance`` and ``leakage``. ``n_train``/``n_probe``
+    size the dsprites experiment; the digits set its own sizes.
+    """
+    if experiment == "dsprites":
+        domain, _ = shapes_data(n_train + n_train // 5, train.seed, (0, 1))
+        probe_data, probe_target = shapes_data(n_probe, train.seed + 1, (0, 1, 2))
+        probe_images = probe_data.images
+        n_classes = 4
+    elif experiment == "parity":
+        domain, probe_images, probe_target = parity_data()
+        n_classes = 2
+    else:
+        raise UserError(f"unknown leakage experiment {experiment!r}; choose from {', '.join(EXPERIMENTS)}")
+    split = np.random.default_rng(train.seed).permutation(len(domain))
+    n_fit = int(len(domain) * (5 / 6 if experiment == "dsprites" else 0.8))
+    fit_data, test_data = domain.subset(split[:n_fit]), domain.subset(split[n_fit:])
+    rows: list[dict[str, float | str]] = []
+    for kind in ("vae", "cbm", "glancenet"):
+        if progress is not None:
+            progress(f"{experiment}: training {kind}")
+        model = fit(build(kind, fit_data, n_classes, train), fit_data, train)
+        scores = evaluate_outputs(infer(model, test_data.images), test_data, None, None)
+        out = infer(model, probe_images)
+        base = {"experiment": experiment, "accuracy": scores["accuracy"]}
+        rows.append({**base, "model": kind, **probe(out["concepts"], probe_target, None, train.seed)})
+        if kind == "glancenet":
+            with_rej = probe(out["concepts"], probe_target, out["accepted"], train.seed)
+            rows.append(
+                {
+                    **base,
+                    "model": "glancenet+rejection",
+                    **with_rej,
+                    "domain_accepted": float(np.mean(infer(model, test_data.images)["accepted"])),
+                }
+            )
+    return rows
+
+
+def leakage_table(
+    experiments: tuple[str, ...] = EXPERIMENTS,
+    train: TrainConfig | None = None,
+    out: str | os.PathLike[str] | None = None,
+    n_train: int = 6000,
+    n_probe: int = 3000,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict[str, float | str]]:
+    """Run the experiments; with ``out``, write ``leakage.csv`` and the bar chart ``leakage.png``
+    there. Returns the table's rows."""
+    train = train or TrainConfig()
+    rows: list[dict[str, float | str]] = []
+    for experiment in experiments:
+        t = train if experiment == "dsprites" else replace(train, epochs=max(train.epochs, 1) * 3)
+        rows += run_experiment(experiment, t, n_train, n_probe, progress)
+    if out is not None:
+        out_dir = Path(out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_csv(rows, out_dir / "leakage.csv")
+        bar_chart(rows, out_dir / "leakage.png")
+    return rows
+
+
+def write_csv(rows: list[dict[str, float | str]], path: Path) -> None:
+    """The table as CSV (one row per experiment and model)."""
+    fields = [
+        "experiment",
+        "model",
+        "accuracy",
+        "leak_accuracy",
+        "chance",
+        "leakage",
+        "accepted",
+        "domain_accepted",
+    ]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:.4f}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def bar_chart(rows: list[dict[str, float | str]], path: Path) -> None:
+    """Grouped bars of leakage per model, one group per experiment (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    experiments = list(dict.fromkeys(str(r["experiment"]) for r in rows))
+    models = [m for m in ROWS if any(r["model"] == m for r in rows)]
+    fig, ax = plt.subplots(figsize=(1.8 + 2.2 * len(experiments), 3.6))
+    width = 0.8 / len(models)
+    colours = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c"]
+    for j, model in enumerate(models):
+        vals = [
+            next((float(r["leakage"]) for r in rows if r["experiment"] == e and r["model"] == model), 0.0)
+            for e in experiments
+        ]
+        xs = np.arange(len(experiments)) + (j - (len(models) - 1) / 2) * width
+        bars = ax.bar(xs, vals, width, label=model, color=colours[j % len(colours)])
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    ax.set_xticks(np.arange(len(experiments)), experiments)
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_ylabel("leakage  (acc - chance) / (1 - chance)")
+    ax.set_title("Held-out information predicted from the concepts")
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
