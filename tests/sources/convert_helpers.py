@@ -88,12 +88,9 @@ def check_rejected(store: Store, expected: dict[str, str]) -> None:
 
 
 def rows(store: Store) -> list[tuple[str, dict[str, Any]]]:
-    """``(file name, {attribute: class name or value})`` of every row, in store order.
-
-    The image cell keeps the source file's name (``datasets`` stores its base name only).
-    """
+    """``(input path relative to SRC, {attribute: class name or value})`` of every row, in store order."""
     table = store.dataset.with_format("arrow")[:]
-    names = [c["path"] for c in table["image"].to_pylist()]
+    names = table["file"].to_pylist()
     out: list[tuple[str, dict[str, Any]]] = [(n, {}) for n in names]
     for attr in store.schema.attributes:
         values = table[store.schema.column_of(attr)].to_pylist()
@@ -106,7 +103,7 @@ def expected(good: dict[str, dict[str, Any]], order: list[str] | None = None
              ) -> list[tuple[str, dict[str, Any]]]:
     """What :func:`rows` should return for ``good`` (source path -> labels) in ``order``
     (default: sorted paths, the order of folder scans)."""
-    return [(Path(p).name, good[p]) for p in (order or sorted(good))]
+    return [(p, good[p]) for p in (order or sorted(good))]
 
 
 def image_bytes(store: Store) -> list[bytes]:

@@ -163,3 +163,17 @@ def test_build_refuses_existing_target(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(UserError, match="not a latentplay store"):
         st.load(tmp_path / "plain")
+
+
+def test_text_columns_are_kept_and_exported(tmp_path: Path) -> None:
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="x", converter="unit"), text_columns=["file"])
+    images = np.zeros((2, 4, 4, 3), dtype=np.uint8)
+    files = ["train/1.jpg", "val/1.jpg"]
+    batch = {"image": [st.encode_png(i) for i in images], "gender": [0, 1], "file": files}
+    store = st.build([batch], schema, tmp_path / "s")
+    assert datasets.load_from_disk(str(tmp_path / "s"))["file"] == files
+    assert st.load(tmp_path / "s").schema.text_columns == ["file"]
+    st.export_store(store, tmp_path / "e")
+    rows = list(csv.DictReader(open(tmp_path / "e" / "labels.csv")))
+    assert [r["source_file"] for r in rows] == files

@@ -190,6 +190,7 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
         attributes=plan.attributes,
         provenance=Provenance(source=str(root), converter=f"latentplay.sources.{format}",
                               arguments=arguments, rejected=REJECTED_FILE),
+        text_columns=["file"],
     )
     workers = options.workers or len(os.sched_getaffinity(0))
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
@@ -252,6 +253,7 @@ class _Writer:
                     self.rows[item.source] = self.counts["converted"]
                 self.counts["converted"] += 1
                 batch["image"].append(cell)
+                batch["file"].append(item.source)
                 size += len(cell["bytes"])
                 for col in columns:
                     batch[col].append(item.labels[col])
@@ -302,7 +304,7 @@ def _label_columns(attributes: list[Attribute]) -> Iterator[str]:
 
 
 def _empty(columns: list[str]) -> dict[str, list[Any]]:
-    return {"image": [], **{c: [] for c in columns}}
+    return {"image": [], "file": [], **{c: [] for c in columns}}
 
 
 class _Pool:

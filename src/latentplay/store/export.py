@@ -25,8 +25,9 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
     """Write every image with its original encoded bytes and one CSV row of labels per image.
 
     ``labels.csv`` has a ``file`` column (relative to ``to``) and one column per attribute:
-    class names for categorical attributes, numbers for continuous ones, and for factors both
-    the level (``factor_<name>``) and its value (``<name>``). Returns the number of images.
+    class names for categorical attributes, numbers for continuous ones, for factors both
+    the level (``factor_<name>``) and its value (``<name>``), and the store's text columns
+    (a converted input's path as ``source_file``). Returns the number of images.
     """
     to = Path(to)
     if to.exists() and any(to.iterdir()) and not overwrite:
@@ -46,6 +47,8 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
             columns[attr.name] = levels[values]
         else:
             columns[attr.name] = values
+    for name in schema.text_columns:  # e.g. the converted input's path, as ``source_file``
+        columns["source_file" if name == "file" else name] = store.dataset[name]
     width = max(6, len(str(len(store))))
     files: list[str] = []
     if schema.image_column:

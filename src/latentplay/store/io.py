@@ -73,6 +73,8 @@ def features_for(schema: Schema, image: bool = True) -> datasets.Features:
         else:
             feats[Schema.column_of(attr)] = datasets.Value("int64")
             feats[attr.name] = datasets.Value("float32")
+    for name in schema.text_columns:
+        feats[name] = datasets.Value("string")
     for vec in schema.vectors:
         feats[vec.name] = datasets.List(datasets.Value("float32"), length=vec.dim)
     return datasets.Features(feats)

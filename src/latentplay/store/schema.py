@@ -90,6 +90,8 @@ class Schema:
     image_column: str | None = "image"
     vectors: list[VectorColumn] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    text_columns: list[str] = field(default_factory=list)
+    """Plain string columns, e.g. ``file``: each row's input path relative to the source."""
 
     def attribute(self, name: str) -> Attribute:
         """The attribute called ``name`` (``factor_`` prefix optional for factors)."""
@@ -142,4 +144,5 @@ class Schema:
             image_column=data.get("image_column", "image"),
             vectors=vectors,
             history=list(data.get("history", [])),
+            text_columns=list(data.get("text_columns", [])),
         )
