@@ -20,6 +20,7 @@ GROUPS: list[tuple[str, str, str]] = [
     ("leakage", "latentplay.metrics.leakage_cli", "Concept-leakage tests of VAE, CBM and GlanceNet."),
     ("embed", "latentplay.embed.cli", "Add an embedding column: pixels-pca, dlib, vae:RUN, clip:PATH."),
     ("viz", "latentplay.viz.cli", "Figures: t-SNE / UMAP / PCA projections per attribute."),
+    ("match", "latentplay.match.cli", "Match units across an attribute; balance table, love plot."),
 ]
 
 app = typer.Typer(

@@ -1,0 +1,135 @@
+"""Balance diagnostics as MatchIt reports them: means, standardized mean differences (SMD) and
+variance ratios of every covariate, before and after matching.
+
+* SMD = (weighted mean treated - weighted mean control) / pooled SD, where the pooled SD
+  ``sqrt((var_t + var_c) / 2)`` is taken from the full (unmatched) groups, both before and
+  after, so the SMD changes only through the means.
+* Variance ratio = weighted var treated / weighted var control (left empty for 0/1 columns).
+* After matching, treated units weigh 1 and each control weighs the sum over its treated
+  partners of 1 / (number of controls that partner has), as in MatchIt with ``ratio > 1``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+COLUMNS = (
+    "covariate",
+    "type",
+    "mean_treated_before",
+    "mean_control_before",
+    "smd_before",
+    "var_ratio_before",
+    "mean_treated_after",
+    "mean_control_after",
+    "smd_after",
+    "var_ratio_after",
+)
+
+
+def matching_weights(n: int, treated_rows: np.ndarray, control_rows: np.ndarray) -> np.ndarray:
+    """``(n,)`` weights of the matched sample; 0 for unmatched units.
+
+    Args:
+        n: number of units.
+        treated_rows: ``(m,)`` unit of the treated side of each pair.
+        control_rows: ``(m,)`` unit of the control side of each pair.
+    """
+    w = np.zeros(n, dtype=np.float64)
+    if len(treated_rows) == 0:
+        return w
+    partners = np.bincount(treated_rows, minlength=n).astype(np.float64)
+    w[np.unique(treated_rows)] = 1.0
+    np.add.at(w, control_rows, 1.0 / partners[treated_rows])
+    return w
+
+
+def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted mean and (frequency-style, ddof-corrected) variance of each column."""
+    total = w.sum()
+    if total <= 0:
+        nan = np.full(x.shape[1], np.nan)
+        return nan, nan
+    mean = w @ x / total
+    dev2 = w @ (x - mean) ** 2
+    ddof = (w**2).sum() / total  # reliability weights: unbiased for equal weights
+    var = dev2 / (total - ddof) if total > ddof else np.full(x.shape[1], np.nan)
+    return mean, var
+
+
+def balance_table(
+    x: np.ndarray,
+    names: list[str],
+    treated: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> list[dict]:
+    """One row per column of ``(n, p)`` ``x`` with the :data:`COLUMNS` fields.
+
+    Args:
+        x: covariate values of all units (0/1 columns are detected as binary).
+        names: ``p`` column names.
+        treated: ``(n,)`` bool group.
+        weights: ``(n,)`` matching weights (see :func:`matching_weights`); None: no "after".
+    """
+    x = np.asarray(x, dtype=np.float64)
+    treated = np.asarray(treated, dtype=bool)
+    ones = np.ones(len(x))
+    mt, vt = _wmean_var(x[treated], ones[treated])
+    mc, vc = _wmean_var(x[~treated], ones[~treated])
+    pooled = np.sqrt((vt + vc) / 2.0)
+    binary = np.all((x == 0) | (x == 1), axis=0)
+    if weights is not None:
+        at, avt = _wmean_var(x[treated], weights[treated])
+        ac, avc = _wmean_var(x[~treated], weights[~treated])
+    rows = []
+    for j, name in enumerate(names):
+        row = {
+            "covariate": name,
+            "type": "binary" if binary[j] else "continuous",
+            "mean_treated_before": mt[j],
+            "mean_control_before": mc[j],
+            "smd_before": _smd(mt[j], mc[j], pooled[j]),
+            "var_ratio_before": np.nan if binary[j] else _ratio(vt[j], vc[j]),
+        }
+        if weights is not None:
+            row.update(
+                mean_treated_after=at[j],
+                mean_control_after=ac[j],
+                smd_after=_smd(at[j], ac[j], pooled[j]),
+                var_ratio_after=np.nan if binary[j] else _ratio(avt[j], avc[j]),
+            )
+        else:
+            row.update({c: np.nan for c in COLUMNS[6:]})
+        rows.append({k: (float(v) if not isinstance(v, str) else v) for k, v in row.items()})
+    return rows
+
+
+def _smd(a: float, b: float, sd: float) -> float:
+    if np.isnan(a) or np.isnan(b):
+        return np.nan
+    if not sd > 0:
+        return 0.0 if a == b else np.inf
+    return (a - b) / sd
+
+
+def _ratio(a: float, b: float) -> float:
+    if np.isnan(a) or np.isnan(b) or b <= 0:
+        return np.nan
+    return a / b
+
+
+def summarize(rows: list[dict], threshold: float = 0.1) -> dict:
+    """Largest |SMD| before/after and how many covariates exceed ``threshold``."""
+
+    def stats(key: str) -> dict:
+        values = np.abs([r[key] for r in rows], dtype=np.float64)
+        values = values[~np.isnan(values)]
+        if len(values) == 0:
+            return {"max_abs_smd": None, "mean_abs_smd": None, f"n_over_{threshold:g}": None}
+        return {
+            "max_abs_smd": float(values.max()),
+            "mean_abs_smd": float(values.mean()),
+            f"n_over_{threshold:g}": int((values > threshold).sum()),
+        }
+
+    return {"covariates": len(rows), "before": stats("smd_before"), "after": stats("smd_after")}

@@ -1,0 +1,240 @@
+"""Matching on arrays: choose the space, the caliper and the blocks, then match.
+
+>>> from latentplay.match import match
+>>> result = match(z, is_woman, method="propensity", caliper=0.2)
+>>> result.treated_rows, result.control_rows          # unit numbers of each pair
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.match.greedy import ORDERS, Pairs, greedy_match
+from latentplay.match.knn import INDEX_KINDS, choose_index
+from latentplay.match.optimal import optimal_match
+from latentplay.match.propensity import Propensity, propensity_scores
+from latentplay.match.space import matching_space
+
+METHODS = ("nearest", "mahalanobis", "propensity", "optimal")
+DISTANCES = ("euclidean", "mahalanobis", "propensity")
+CALIPER_UNITS = ("sd", "abs")
+SD_PAIRS = 20_000
+
+
+@dataclass
+class MatchResult:
+    """Pairs and what was decided on the way.
+
+    Attributes:
+        treated_rows: ``(m,)`` unit (row of ``x``) of the treated side of each pair.
+        control_rows: ``(m,)`` unit of the control side.
+        distance: ``(m,)`` pair distance in the matching space (|logit difference| for
+            propensity matching).
+        propensity: the fitted scores of all units, when a propensity model was used.
+        caliper: caliper in distance units (None: no caliper).
+        unmatched_treated: ``(u,)`` treated units left without a control.
+        caliper_drops: treated units unmatched because no control was within the caliper.
+        info: method, index, dimensions, search statistics, per-block counts.
+    """
+
+    treated_rows: np.ndarray
+    control_rows: np.ndarray
+    distance: np.ndarray
+    propensity: Propensity | None
+    caliper: float | None
+    unmatched_treated: np.ndarray
+    caliper_drops: int
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.treated_rows)
+
+
+def distance_sd(points_t: np.ndarray, points_c: np.ndarray, seed: int = 0) -> float:
+    """SD of the distance between random treated-control pairs (a sample of ``SD_PAIRS``)."""
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, len(points_t), SD_PAIRS)
+    j = rng.integers(0, len(points_c), SD_PAIRS)
+    diff = points_t[i].astype(np.float64) - points_c[j]
+    return float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).std())
+
+
+def match(
+    x: np.ndarray,
+    treated: np.ndarray,
+    *,
+    method: str = "nearest",
+    distance: str | None = None,
+    ratio: int = 1,
+    caliper: float | None = None,
+    caliper_units: str = "sd",
+    order: str = "closest",
+    index: str = "auto",
+    exact: np.ndarray | None = None,
+    scale: bool = True,
+    pca: int | None = None,
+    whiten: bool = False,
+    propensity_c: float = 1.0,
+    k: int = 16,
+    seed: int = 0,
+    partial: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> MatchResult:
+    """Match treated units to controls without replacement.
+
+    Args:
+        x: ``(n, p)`` covariates of all units (latents, embeddings, attributes).
+        treated: ``(n,)`` bool, True for the treated group.
+        method: ``nearest`` (greedy, Euclidean), ``mahalanobis`` (greedy, Mahalanobis),
+            ``propensity`` (greedy on the logit of a logistic propensity model) or
+            ``optimal`` (minimum total distance).
+        distance: the space ``optimal`` works in (``euclidean`` default, ``mahalanobis``,
+            ``propensity``); other methods imply theirs.
+        ratio: controls per treated unit.
+        caliper: largest pair distance, in SDs of the distance (``caliper_units="sd"``; for
+            propensity the SD of the logit, else of the distance between random pairs) or in
+            distance units (``"abs"``).
+        order: greedy order, ``closest`` or ``random``.
+        index: ``auto``, ``exact``, ``ivf`` or ``hnsw``.
+        exact: ``(n,)`` int block code; units match only within their block.
+        scale: standardize covariates before Euclidean distances.
+        pca: keep this many principal components (distance space, or propensity model input).
+        whiten: whiten the principal components.
+        propensity_c: inverse L2 strength of the propensity model.
+        k: first number of candidates per treated unit.
+        seed: seeds the random order, PCA, the SD sample and the IVF training.
+        partial: allow fewer controls than ``ratio x treated`` (match as many as possible).
+        progress: callback ``(done, total)`` of the first neighbour search.
+    """
+    x = np.asarray(x)
+    treated = np.asarray(treated, dtype=bool)
+    _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio)
+    n_t, n_c = int(treated.sum()), int((~treated).sum())
+    if n_t == 0 or n_c == 0:
+        raise UserError(f"the treatment needs two groups; found {n_t} treated and {n_c} controls")
+    if ratio * n_t > n_c and not partial:
+        raise UserError(
+            f"only {n_c} controls for {n_t} treated units x ratio {ratio}: without replacement "
+            "some treated units would stay unmatched. Swap the groups, lower --ratio, or pass "
+            "--partial to match as many as possible"
+        )
+    space = distance or {"propensity": "propensity", "mahalanobis": "mahalanobis"}.get(
+        method, "euclidean"
+    )
+    propensity = None
+    if space == "propensity":
+        propensity = propensity_scores(x, treated, c=propensity_c, pca=pca, seed=seed)
+        points = propensity.logit[:, None].astype(np.float32)
+    else:
+        points = matching_space(x, treated, metric=space, scale=scale, pca=pca, whiten=whiten,
+                                seed=seed)
+    cal = None
+    if caliper is not None:
+        if caliper_units == "abs":
+            cal = float(caliper)
+        elif space == "propensity":
+            cal = float(caliper * propensity.logit.std())
+        else:
+            cal = float(caliper * distance_sd(points[treated], points[~treated], seed))
+    cal2 = np.inf if cal is None else cal * cal
+    blocks = np.zeros(len(x), np.int64) if exact is None else np.asarray(exact)
+    rows_t, rows_c, dist, per_block, indexes, stats = [], [], [], [], set(), []
+    for code in np.unique(blocks):
+        in_block = blocks == code
+        bt = np.flatnonzero(in_block & treated)
+        bc = np.flatnonzero(in_block & ~treated)
+        kind = choose_index(index, len(bt), len(bc), points.shape[1])
+        if len(bt) and len(bc):
+            pairs = _match_block(points[bt], points[bc], method, ratio, cal2, order, kind, k,
+                                 seed, partial, progress)
+            indexes.add(kind)
+            stats.append(pairs.stats)
+        else:
+            pairs = Pairs.empty()
+        rows_t.append(bt[pairs.treated])
+        rows_c.append(bc[pairs.control])
+        dist.append(pairs.distance)
+        per_block.append({"block": int(code), "treated": len(bt), "controls": len(bc),
+                          "matched_treated": int(len(np.unique(pairs.treated)))})
+    t_rows = np.concatenate(rows_t).astype(np.int64)
+    c_rows = np.concatenate(rows_c).astype(np.int64)
+    order_out = np.lexsort((np.concatenate(dist), t_rows))
+    t_rows, c_rows, d = t_rows[order_out], c_rows[order_out], np.concatenate(dist)[order_out]
+    unmatched = np.setdiff1d(np.flatnonzero(treated), t_rows)
+    no_partner = sum(max(0, b["treated"] - b["controls"] // ratio) for b in per_block)
+    drops = 0 if cal is None else max(0, len(unmatched) - no_partner)
+    info = {
+        "method": method,
+        "distance": space,
+        "order": order if method != "optimal" else None,
+        "index": sorted(indexes),
+        "dim": int(points.shape[1]),
+        "blocks": per_block if exact is not None else None,
+        "search": stats,
+    }
+    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, drops, info)
+
+
+def _match_block(
+    pt: np.ndarray,
+    pc: np.ndarray,
+    method: str,
+    ratio: int,
+    cal2: float,
+    order: str,
+    index: str,
+    k: int,
+    seed: int,
+    partial: bool,
+    progress: Callable[[int, int], None] | None,
+) -> Pairs:
+    if method == "optimal":
+        if ratio * len(pt) > len(pc):
+            if not partial:
+                raise UserError(
+                    f"an exact-match block has {len(pt)} treated but only {len(pc)} controls; "
+                    "optimal matching needs enough controls in every block (or pass --partial "
+                    "to use greedy matching there)"
+                )
+            return greedy_match(pt, pc, ratio=ratio, caliper2=cal2, order="closest",
+                                index=index, k=k, seed=seed)
+        return optimal_match(pt, pc, ratio=ratio, caliper2=cal2, index=index, k=k, seed=seed)
+    return greedy_match(pt, pc, ratio=ratio, caliper2=cal2, order=order, index=index, k=k,
+                        seed=seed, progress=progress)
+
+
+def _check(
+    x: np.ndarray,
+    treated: np.ndarray,
+    method: str,
+    distance: str | None,
+    order: str,
+    index: str,
+    caliper: float | None,
+    caliper_units: str,
+    ratio: int,
+) -> None:
+    if method not in METHODS:
+        raise UserError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    if distance is not None and distance not in DISTANCES:
+        raise UserError(f"unknown distance {distance!r}; choose from {', '.join(DISTANCES)}")
+    if distance is not None and method != "optimal":
+        raise UserError("--distance applies to --method optimal only")
+    if order not in ORDERS:
+        raise UserError(f"unknown order {order!r}; choose from {', '.join(ORDERS)}")
+    if index not in INDEX_KINDS:
+        raise UserError(f"unknown index {index!r}; choose from {', '.join(INDEX_KINDS)}")
+    if caliper_units not in CALIPER_UNITS:
+        raise UserError(f"caliper units must be one of {', '.join(CALIPER_UNITS)}")
+    if caliper is not None and not caliper > 0:
+        raise UserError(f"the caliper must be positive, got {caliper}")
+    if ratio < 1:
+        raise UserError(f"--ratio must be at least 1, got {ratio}")
+    if x.ndim != 2 or len(x) != len(treated):
+        raise UserError(f"covariates must be (n, p) with n = {len(treated)}, got {x.shape}")
+    if not np.isfinite(x).all():
+        raise UserError("the covariates contain NaN or infinite values")

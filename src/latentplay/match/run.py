@@ -1,0 +1,428 @@
+"""Matching a store: read the treatment and covariates, match, and write the run directory.
+
+Outputs in ``out``: ``pairs.csv``, ``balance.csv``, ``summary.json``, ``love_plot.png``,
+``attribute_means.png``, ``pairs.png`` (when the store has images) and ``verification.csv``
+(with ``verify``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.config import to_dict
+from latentplay.errors import UserError
+from latentplay.match import balance as bal
+from latentplay.match import verify as ver
+from latentplay.match.core import MatchResult, match
+from latentplay.match.effect import matched_difference, naive_difference
+
+OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
+
+
+@dataclass
+class MatchConfig:
+    """Everything one matching run needs (saved in ``summary.json``).
+
+    Attributes:
+        treatment: binary attribute (``gender``), or an attribute and the two values to compare,
+            treated first (``race=Black,White``). Without values the second class is treated.
+        covariates: vector columns and/or attributes to match on (``vae_mu``, ``age_group``).
+        exact: categorical attributes units must share (blocks).
+        method: ``nearest``, ``mahalanobis``, ``propensity`` or ``optimal``.
+        distance: space of ``optimal`` (``euclidean``, ``mahalanobis``, ``propensity``).
+        order: greedy order, ``closest`` or ``random``.
+        ratio: controls per treated unit.
+        caliper: maximal pair distance (None: no caliper), in ``caliper_units``.
+        caliper_units: ``sd`` (SDs of the propensity logit, or of the distance between random
+            pairs) or ``abs`` (distance units).
+        index: ``auto``, ``exact``, ``ivf`` or ``hnsw``.
+        scale: standardize covariates (Euclidean distance).
+        pca: principal components kept (None: all).
+        whiten: whiten principal components.
+        propensity_c: inverse L2 strength of the propensity model.
+        outcome: attribute whose difference in means is estimated (None: no estimate).
+        bootstrap: bootstrap resamples of the estimate's interval.
+        verify: face-verification distances of matched pairs (dlib).
+        verify_pairs: at most this many pairs (and as many random pairs) are verified.
+        grid_pairs: pairs drawn in ``pairs.png``.
+        partial: allow fewer controls than treated x ratio.
+        seed: seeds every random choice.
+    """
+
+    treatment: str = ""
+    covariates: list[str] = field(default_factory=list)
+    exact: list[str] = field(default_factory=list)
+    method: str = "nearest"
+    distance: str | None = None
+    order: str = "closest"
+    ratio: int = 1
+    caliper: float | None = None
+    caliper_units: str = "sd"
+    index: str = "auto"
+    scale: bool = True
+    pca: int | None = None
+    whiten: bool = False
+    propensity_c: float = 1.0
+    outcome: str | None = None
+    bootstrap: int = 1000
+    verify: bool = False
+    verify_pairs: int = 200
+    grid_pairs: int = 16
+    partial: bool = False
+    seed: int = 0
+
+    def validate(self) -> None:
+        if not self.treatment:
+            raise UserError("--treatment is required (an attribute, or attribute=A,B)")
+        if not self.covariates:
+            raise UserError("--covariates is required (vector columns and/or attributes)")
+        if self.bootstrap < 1:
+            raise UserError("--bootstrap must be at least 1")
+
+
+@dataclass
+class Treatment:
+    """Which store rows are compared and which of them are treated."""
+
+    attribute: str
+    rows: np.ndarray  # (n,) store rows in either group
+    treated: np.ndarray  # (n,) bool
+    names: tuple[str, str]  # (treated, control) value names
+
+
+def parse_treatment(store: st.Store, spec: str) -> Treatment:
+    """Resolve ``attr`` or ``attr=A,B`` to the two groups of rows."""
+    name, _, values = spec.partition("=")
+    name = name.strip()
+    try:
+        attr = store.schema.attribute(name)
+    except KeyError:
+        raise UserError(
+            f"no attribute {name!r} for --treatment; attributes: "
+            + ", ".join(a.name for a in store.schema.attributes)
+        ) from None
+    if attr.kind == "continuous":
+        raise UserError(f"--treatment {name!r} is continuous; it must be a categorical attribute")
+    labels = np.asarray(store.labels(name))
+    level_names = list(attr.names) if attr.kind == "categorical" else [
+        f"{v:g}" for v in attr.values or []
+    ]
+    if values:
+        chosen = [v.strip() for v in values.split(",")]
+        if len(chosen) != 2 or chosen[0] == chosen[1]:
+            raise UserError(f"--treatment {spec!r}: give two different values, treated first")
+        codes = []
+        for v in chosen:
+            if v not in level_names:
+                raise UserError(
+                    f"--treatment: {name!r} has no value {v!r}; values: {', '.join(level_names)}"
+                )
+            codes.append(level_names.index(v))
+    else:
+        present = np.unique(labels)
+        if len(present) != 2:
+            found = ", ".join(level_names[int(c)] for c in present[:10])
+            raise UserError(
+                f"--treatment {name!r} has {len(present)} value(s) in the store ({found}); "
+                f"it needs exactly two, or pick two with {name}=A,B"
+            )
+        codes = [int(present[1]), int(present[0])]
+    rows = np.flatnonzero(np.isin(labels, codes))
+    treated = labels[rows] == codes[0]
+    for code, is_t in ((codes[0], True), (codes[1], False)):
+        if not (treated == is_t).any():
+            raise UserError(f"--treatment: no rows with {name} = {level_names[code]!r}")
+    return Treatment(name, rows, treated, (level_names[codes[0]], level_names[codes[1]]))
+
+
+def features(store: st.Store, names: list[str], rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Columns ``names`` of ``rows`` as one ``(n, p)`` float64 matrix and its column names.
+
+    Vector columns give one column per dimension (``z[3]``); continuous and factor attributes
+    one column; categorical attributes a 0/1 indicator per class (one for two classes).
+    """
+    blocks, out_names = [], []
+    vectors = {v.name for v in store.schema.vectors}
+    for name in names:
+        if name in vectors:
+            values = st.vectors(store, name)[rows].astype(np.float64)
+            blocks.append(values)
+            out_names += [f"{name}[{j}]" for j in range(values.shape[1])]
+        elif store.schema.has_attribute(name):
+            attr = store.schema.attribute(name)
+            labels = np.asarray(store.labels(name))[rows]
+            if attr.kind == "continuous":
+                blocks.append(labels.astype(np.float64)[:, None])
+                out_names.append(attr.name)
+            elif attr.kind == "factor":
+                blocks.append(np.asarray(attr.values, np.float64)[labels.astype(int)][:, None])
+                out_names.append(attr.name)
+            else:
+                levels = list(attr.names or [])
+                keep = levels[1:] if len(levels) == 2 else levels
+                for level in keep:
+                    blocks.append((labels == levels.index(level)).astype(np.float64)[:, None])
+                    out_names.append(f"{attr.name}={level}")
+        else:
+            raise UserError(
+                f"no column {name!r} in the store; vector columns: "
+                + (", ".join(sorted(vectors)) or "none")
+                + "; attributes: " + ", ".join(a.name for a in store.schema.attributes)
+            )
+        if not np.isfinite(blocks[-1]).all():
+            bad = int((~np.isfinite(blocks[-1])).any(axis=1).sum())
+            raise UserError(f"column {name!r} has NaN or infinite values in {bad} row(s)")
+    if not blocks:
+        return np.zeros((len(rows), 0)), []
+    return np.concatenate(blocks, axis=1), out_names
+
+
+def exact_codes(store: st.Store, names: list[str], rows: np.ndarray) -> np.ndarray | None:
+    """One int block code per row from the categorical/factor attributes ``names``."""
+    if not names:
+        return None
+    codes = np.zeros(len(rows), dtype=np.int64)
+    for name in names:
+        if not store.schema.has_attribute(name):
+            raise UserError(f"--exact: no attribute {name!r}")
+        attr = store.schema.attribute(name)
+        if attr.kind == "continuous":
+            raise UserError(f"--exact {name!r} is continuous; exact matching needs categories")
+        labels = np.asarray(store.labels(name))[rows].astype(np.int64)
+        codes = codes * (int(labels.max(initial=0)) + 1) + labels
+    return codes
+
+
+def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
+    """The outcome of ``rows`` as ``(n,)`` float64 (class codes for categorical attributes)."""
+    if store.schema.has_attribute(name):
+        y = np.asarray(store.labels(name))[rows].astype(np.float64)
+    elif name in {v.name for v in store.schema.vectors} and store.schema.vector(name).dim == 1:
+        y = st.vectors(store, name)[rows, 0].astype(np.float64)
+    else:
+        raise UserError(f"--outcome {name!r} is not an attribute or a 1-d vector column")
+    if not np.isfinite(y).all():
+        raise UserError(f"--outcome {name!r} has NaN values")
+    return y
+
+
+def run(
+    store: st.Store | str | os.PathLike[str],
+    config: MatchConfig,
+    out: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Match in ``store`` as ``config`` says and write every output to ``out``.
+
+    Returns:
+        The summary (also ``out/summary.json``).
+
+    Raises:
+        UserError: bad input, or a caliper that left no pair (the empty outputs are written
+            first).
+    """
+    config.validate()
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
+    t0 = time.perf_counter()
+    treat = parse_treatment(store, config.treatment)
+    for name in config.covariates:
+        if name.split("=")[0] == treat.attribute:
+            raise UserError(f"the treatment {treat.attribute!r} cannot also be a covariate")
+    x, x_names = features(store, config.covariates, treat.rows)
+    blocks = exact_codes(store, config.exact, treat.rows)
+    y = outcome_values(store, config.outcome, treat.rows) if config.outcome else None
+    t_read = time.perf_counter()
+    result = match(
+        x, treat.treated, method=config.method, distance=config.distance, ratio=config.ratio,
+        caliper=config.caliper, caliper_units=config.caliper_units, order=config.order,
+        index=config.index, exact=blocks, scale=config.scale, pca=config.pca,
+        whiten=config.whiten, propensity_c=config.propensity_c, seed=config.seed,
+        partial=config.partial, progress=progress,
+    )
+    t_match = time.perf_counter()
+    skip = {treat.attribute, config.outcome, *config.covariates}
+    attrs = [a.name for a in store.schema.attributes if a.name not in skip]
+    a, a_names = features(store, attrs, treat.rows)
+    table_x = np.concatenate([x, a], axis=1)
+    weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
+    table = bal.balance_table(table_x, x_names + a_names, treat.treated, weights)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = _summary(store, config, treat, result, table)
+    if y is not None:
+        summary["effect"] = {
+            "outcome": config.outcome,
+            "naive": naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed),
+            "matched": matched_difference(y, result.treated_rows, result.control_rows,
+                                          n_boot=config.bootstrap, seed=config.seed),
+        }
+    _write_pairs(out / "pairs.csv", treat.rows, result)
+    _write_balance(out / "balance.csv", table)
+    _figures(out, store, treat, result, table, len(x_names), config)
+    if config.verify and len(result):
+        summary["verification"] = _verify(out, store, treat, result, config)
+    summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
+                          "total": round(time.perf_counter() - t0, 3)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    if len(result) == 0:
+        raise UserError(
+            f"no pairs: the caliper ({config.caliper:g} {config.caliper_units}, "
+            f"{result.caliper:.4g} in distance units) dropped all {len(result.unmatched_treated)} "
+            f"treated units; empty outputs written to {out}. Widen --caliper"
+            if result.caliper is not None else f"no pairs could be formed; outputs in {out}"
+        )
+    return summary
+
+
+def _summary(
+    store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult, table: list[dict]
+) -> dict:
+    n_t = int(treat.treated.sum())
+    matched_t = int(len(np.unique(result.treated_rows)))
+    d = result.distance
+    return {
+        "store": str(store.path) if store.path else None,
+        "treatment": {"attribute": treat.attribute, "treated": treat.names[0],
+                      "control": treat.names[1]},
+        "config": to_dict(config),
+        "counts": {
+            "treated": n_t,
+            "controls": int(len(treat.rows) - n_t),
+            "pairs": int(len(result)),
+            "matched_treated": matched_t,
+            "unmatched_treated": int(len(result.unmatched_treated)),
+            "matched_controls": int(len(np.unique(result.control_rows))),
+            "caliper_drops": int(result.caliper_drops),
+        },
+        "caliper": None if result.caliper is None else {
+            "value": config.caliper, "units": config.caliper_units, "distance": result.caliper},
+        "distance": {
+            "mean": float(d.mean()) if len(d) else None,
+            "median": float(np.median(d)) if len(d) else None,
+            "max": float(d.max()) if len(d) else None,
+        },
+        "balance": bal.summarize(table),
+        "match": result.info,
+    }
+
+
+def _write_pairs(path: Path, rows: np.ndarray, result: MatchResult) -> None:
+    header = ["treated_index", "control_index", "distance"]
+    cols = [rows[result.treated_rows], rows[result.control_rows], result.distance]
+    if result.propensity is not None:
+        header += ["treated_propensity", "control_propensity"]
+        cols += [result.propensity.score[result.treated_rows],
+                 result.propensity.score[result.control_rows]]
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for values in zip(*cols, strict=True):
+            writer.writerow([int(values[0]), int(values[1])] + [f"{v:.6g}" for v in values[2:]])
+
+
+def _write_balance(path: Path, table: list[dict]) -> None:
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(bal.COLUMNS))
+        writer.writeheader()
+        for row in table:
+            writer.writerow({k: (v if isinstance(v, str) else ("" if np.isnan(v) else f"{v:.6g}"))
+                             for k, v in row.items()})
+
+
+def _figures(
+    out: Path, store: st.Store, treat: Treatment, result: MatchResult, table: list[dict],
+    n_covariate_columns: int, config: MatchConfig,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.balance import attribute_means, love_plot
+
+    names = [r["covariate"] for r in table]
+    before = np.array([r["smd_before"] for r in table])
+    after = np.array([r["smd_after"] for r in table])
+    title = f"Balance of {treat.names[0]} vs {treat.names[1]} ({config.method})"
+    fig = love_plot(names, before, after, title=title)
+    fig.savefig(out / "love_plot.png", dpi=120)
+    plt.close(fig)
+    attrs = table[n_covariate_columns:] or table[: min(len(table), 20)]
+    fig = attribute_means(
+        [r["covariate"] for r in attrs],
+        (np.array([r["mean_treated_before"] for r in attrs]),
+         np.array([r["mean_control_before"] for r in attrs])),
+        (np.array([r["mean_treated_after"] for r in attrs]),
+         np.array([r["mean_control_after"] for r in attrs])),
+        groups=treat.names,
+    )
+    fig.savefig(out / "attribute_means.png", dpi=120)
+    plt.close(fig)
+    if store.schema.image_column and len(result):
+        _pairs_figure(out, store, treat, result, config)
+
+
+def _sample_pairs(result: MatchResult, n: int, seed: int) -> np.ndarray:
+    """Up to ``n`` pair numbers drawn at random, ordered by distance."""
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(result), size=min(n, len(result)), replace=False)
+    return pick[np.argsort(result.distance[pick], kind="stable")]
+
+
+def _pairs_figure(
+    out: Path, store: st.Store, treat: Treatment, result: MatchResult, config: MatchConfig
+) -> None:
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.pairs import pairs_grid
+
+    pick = _sample_pairs(result, config.grid_pairs, config.seed)
+    img_t = st.load_images(store, treat.rows[result.treated_rows[pick]], size=64)
+    img_c = st.load_images(store, treat.rows[result.control_rows[pick]], size=64)
+    fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names,
+                     title=f"{len(pick)} random matched pairs of {len(result)}, by distance")
+    fig.savefig(out / "pairs.png", dpi=110)
+    plt.close(fig)
+
+
+def _verify(
+    out: Path, store: st.Store, treat: Treatment, result: MatchResult, config: MatchConfig
+) -> dict:
+    if not store.schema.image_column:
+        raise UserError("--verify needs a store with images")
+    pick = _sample_pairs(result, config.verify_pairs, config.seed)
+    rt, rc = treat.rows[result.treated_rows[pick]], treat.rows[result.control_rows[pick]]
+    rng = np.random.default_rng(config.seed + 1)
+    tr, ct = treat.rows[treat.treated], treat.rows[~treat.treated]
+    xt, xc = rng.choice(tr, len(pick)), rng.choice(ct, len(pick))
+    desc = ver.face_descriptors(st.load_images(store, np.concatenate([rt, rc, xt, xc]),
+                                               mode="RGB"))
+    m = len(pick)
+    matched = ver.pair_distances(desc[:m], desc[m:2 * m])
+    random = ver.pair_distances(desc[2 * m:3 * m], desc[3 * m:])
+    with open(out / "verification.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["treated_index", "control_index", "face_distance"])
+        for a, b, d in zip(rt, rc, matched, strict=True):
+            writer.writerow([int(a), int(b), f"{d:.6g}"])
+    return ver.summarize(matched, random)
+
+
+def _json(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value)}")

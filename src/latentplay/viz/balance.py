@@ -1,0 +1,98 @@
+"""Matching balance figures: the love plot and the before/after bar chart of attribute means."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def love_plot(
+    names: Sequence[str],
+    smd_before: np.ndarray,
+    smd_after: np.ndarray,
+    *,
+    threshold: float = 0.1,
+    max_rows: int = 40,
+    title: str = "Covariate balance",
+) -> Figure:
+    """|SMD| of each covariate before (hollow) and after (filled) matching, MatchIt-style.
+
+    Args:
+        names: ``p`` covariate names.
+        smd_before, smd_after: ``(p,)`` standardized mean differences (NaN after: not shown).
+        threshold: dashed reference line (0.1 is the usual balance threshold).
+        max_rows: show at most this many covariates, the most imbalanced before matching;
+            the title says how many were left out.
+        title: figure title.
+    """
+    before = np.abs(np.asarray(smd_before, dtype=float))
+    after = np.abs(np.asarray(smd_after, dtype=float))
+    order = np.argsort(-np.nan_to_num(before, nan=-1.0), kind="stable")
+    shown = order[:max_rows][::-1]
+    left_out = len(names) - len(shown)
+    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.24 * max(len(shown), 1)))
+    y = np.arange(len(shown))
+    ax.scatter(before[shown], y, facecolors="none", edgecolors="tab:red", label="before", zorder=3)
+    ax.scatter(after[shown], y, color="tab:blue", label="after", zorder=3)
+    for i, j in enumerate(shown):
+        if np.isfinite(before[j]) and np.isfinite(after[j]):
+            ax.plot([before[j], after[j]], [i, i], color="0.8", lw=1, zorder=1)
+    ax.axvline(threshold, color="0.4", ls="--", lw=1)
+    ax.set_yticks(y, [names[j] for j in shown], fontsize=8)
+    ax.set_xlabel("|standardized mean difference|")
+    ax.set_xlim(left=0)
+    if left_out > 0:
+        worst = np.nanmax(after[order[max_rows:]]) if np.isfinite(after[order[max_rows:]]).any() \
+            else float("nan")
+        title += f"\n({left_out} less imbalanced covariates not shown; their max |SMD| after: " \
+                 f"{worst:.3f})"
+    ax.set_title(title, fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def attribute_means(
+    names: Sequence[str],
+    before: tuple[np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray],
+    *,
+    groups: tuple[str, str] = ("treated", "control"),
+    title: str = "Attribute means before and after matching",
+) -> Figure:
+    """Grouped bars of each attribute's mean in both groups, before and after matching (the
+    Matching-in-GAN-space figure): after matching the two bars of an attribute should agree.
+
+    Args:
+        names: ``p`` attribute names (0/1 indicators show as proportions).
+        before: ``(p,)`` means of (treated, control) in the full groups.
+        after: ``(p,)`` means of (treated, control) in the matched sample.
+        groups: legend names of the two groups.
+        title: figure title.
+    """
+    p = len(names)
+    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.0 + 0.55 * p) * 1.6, 3.8), sharey=True)
+    x = np.arange(p)
+    width = 0.38
+    colors = ("tab:orange", "tab:blue")
+    for ax, (label, (mt, mc)) in zip(axes, (("before matching", before), ("after matching", after)),
+                                     strict=True):
+        ax.bar(x - width / 2, mt, width, label=groups[0], color=colors[0])
+        ax.bar(x + width / 2, mc, width, label=groups[1], color=colors[1])
+        ax.set_xticks(x, list(names), rotation=45, ha="right", fontsize=8)
+        ax.set_title(label, fontsize=10)
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("mean")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return fig

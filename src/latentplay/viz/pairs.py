@@ -1,0 +1,56 @@
+"""A grid of matched pairs: each treated image beside its matched control, with the distance."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def pairs_grid(
+    treated: np.ndarray,
+    control: np.ndarray,
+    distances: np.ndarray,
+    *,
+    groups: tuple[str, str] = ("treated", "control"),
+    per_row: int = 4,
+    title: str | None = None,
+    cell_inches: float = 1.1,
+) -> Figure:
+    """Matched pairs side by side, ``per_row`` pairs per row.
+
+    Args:
+        treated, control: ``(m, H, W, C)`` uint8 images of the two sides of each pair.
+        distances: ``(m,)`` pair distances, printed under each pair.
+        groups: names of the two sides (column captions).
+        per_row: pairs per grid row.
+        title: figure title.
+        cell_inches: size of one image.
+    """
+    m = len(treated)
+    rows = max(1, -(-m // per_row))
+    cols = 2 * per_row
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * cell_inches + 0.3 * per_row, rows * cell_inches * 1.3 + 0.6),
+        squeeze=False,
+    )
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i in range(m):
+        r, c = divmod(i, per_row)
+        for side, images in enumerate((treated, control)):
+            ax = axes[r, 2 * c + side]
+            img = images[i]
+            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img,
+                      cmap="gray" if img.shape[-1] == 1 else None)
+            if r == 0:
+                ax.set_title(groups[side], fontsize=8)
+        axes[r, 2 * c].text(1.0, -0.08, f"d = {distances[i]:.3g}", transform=axes[r, 2 * c].transAxes,
+                            ha="center", va="top", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
