@@ -1,18 +1,24 @@
 from pathlib import Path
 
 import datasets
+import pytest
+
+from latentplay import quickstart
 
 
 def test_quickstart_builds_store_and_grids(cli, tmp_path: Path) -> None:
     out = tmp_path / "qs"
-    result = cli("quickstart", "--out", out, "--n", "120")
+    result = cli("quickstart", "--out", out, "--n", "80")
     assert result.code == 0, result.err
     ds = datasets.load_from_disk(str(out / "synthfaces"))
-    assert len(ds) == 120
+    assert len(ds) == 80
     assert "gender" in result.out and "done" in result.out
-    for attr in ("gender", "age_group", "skin_tone", "smile"):
-        png = out / f"grid_{attr}.png"
-        assert png.read_bytes()[:4] == b"\x89PNG"
-    # running it again replaces its own store rather than failing
-    assert cli("quickstart", "--out", out, "--n", "60").code == 0
-    assert len(datasets.load_from_disk(str(out / "synthfaces"))) == 60
+    for attr in quickstart.GRID_ATTRIBUTES:
+        assert (out / f"grid_{attr}.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_quickstart_replaces_its_own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
+    quickstart.run(tmp_path, n=20)
+    quickstart.run(tmp_path, n=12)
+    assert len(datasets.load_from_disk(str(tmp_path / "synthfaces"))) == 12
