@@ -172,3 +172,23 @@ def test_cli_errors(cli, tmp_path: Path) -> None:
         "beta_vae",
     )
     assert res.code == 2 and "needs ground_truth" in res.err
+
+
+@pytest.mark.slow
+def test_train_with_metrics_writes_dis_metrics(tmp_path: Path, cli) -> None:
+    from latentplay.metrics.runs import train_with_metrics
+
+    data = make_store(ShapesConfig(n=96, seed=0), tmp_path / "shapes").path
+    run = train_with_metrics(
+        "betavae", data, tmp_path / "run", epochs=2, every=1, names="mig_fast,irs_fast",
+        overrides=["trainer.batch_size=32", "model.latent_dim=4"], progress=False,
+    )  # fmt: skip
+    rows = list(csv.DictReader((run / "dis_metrics.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"] and int(rows[1]["step"]) == 2 * int(rows[0]["step"])
+    assert {"mig.discrete_mig", "irs.IRS"} <= set(rows[0])
+    assert all(0.0 <= float(r["irs.IRS"]) <= 1.0 for r in rows)
+    res = cli("metrics", "disentanglement", "--run", run, "--data", data, "--metrics", "sap_fast",
+              "--json", tmp_path / "fv.json")  # fmt: skip
+    assert res.code == 0, res.err
+    fv = json.loads((tmp_path / "fv.json").read_text())
+    assert -1.0 <= fv["sap.SAP_score"] <= 1.0

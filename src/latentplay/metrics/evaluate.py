@@ -44,7 +44,8 @@ def evaluate(
     random_state: int = 0,
     on_done: Callable[[str, dict[str, float]], None] | None = None,
 ) -> dict[str, float]:
-    """Compute several metrics; returns ``{"<metric>.<score>": value}``.
+    """Compute several metrics; returns ``{"<metric>.<score>": value}`` with the registry name
+    (``mig_fast`` and ``discrete_mig`` both log as ``mig.discrete_mig``).
 
     With arrays only, metrics that need sampling (BetaVAE, FactorVAE) are skipped when the
     metric list was not given explicitly; asking for them by name is an error. ``on_done``
@@ -69,7 +70,7 @@ def evaluate(
         )
         if on_done is not None:
             on_done(name, scores)
-        out.update({f"{name}.{k}": v for k, v in scores.items()})
+        out.update({f"{metric.name}.{k}": v for k, v in scores.items()})
     return out
 
 

@@ -117,8 +117,9 @@ def run_experiment(
     n_train: int = 6000,
     n_probe: int = 3000,
     progress: Callable[[str], None] | None = None,
+    models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
 ) -> list[dict[str, float | str]]:
-    """Train the three concept models on ``experiment``'s training domain and probe them.
+    """Train the concept models ``models`` on ``experiment``'s training domain and probe them.
 
     Returns one row per model (``glancenet`` twice: without and with rejection) with the task
     ``accuracy`` on held-out training-domain rows and the probe's
@@ -139,7 +140,7 @@ def run_experiment(
     n_fit = int(len(domain) * (5 / 6 if experiment == "dsprites" else 0.8))
     fit_data, test_data = domain.subset(split[:n_fit]), domain.subset(split[n_fit:])
     rows: list[dict[str, float | str]] = []
-    for kind in ("vae", "cbm", "glancenet"):
+    for kind in models:
         if progress is not None:
             progress(f"{experiment}: training {kind}")
         model = fit(build(kind, fit_data, n_classes, train), fit_data, train)
@@ -167,14 +168,15 @@ def leakage_table(
     n_train: int = 6000,
     n_probe: int = 3000,
     progress: Callable[[str], None] | None = None,
+    models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
 ) -> list[dict[str, float | str]]:
-    """Run the experiments; with ``out``, write ``leakage.csv`` and the bar chart ``leakage.png``
-    there. Returns the table's rows."""
+    """Run the experiments for ``models``; with ``out``, write ``leakage.csv`` and the bar
+    chart ``leakage.png`` there. Returns the table's rows."""
     train = train or TrainConfig()
     rows: list[dict[str, float | str]] = []
     for experiment in experiments:
         t = train if experiment == "dsprites" else replace(train, epochs=max(train.epochs, 1) * 3)
-        rows += run_experiment(experiment, t, n_train, n_probe, progress)
+        rows += run_experiment(experiment, t, n_train, n_probe, progress, models)
     if out is not None:
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)

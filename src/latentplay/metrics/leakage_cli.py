@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from latentplay.errors import UserError
-from latentplay.metrics.concepts import TrainConfig
+from latentplay.metrics.concepts import KINDS, TrainConfig
 from latentplay.metrics.leakage import EXPERIMENTS, leakage_table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -24,12 +24,17 @@ def run(
     n_probe: int = typer.Option(3000, "--n-probe", help="dsprites: probe images (all three shapes)."),
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
+    models: str = typer.Option("vae,cbm,glancenet", "--models", help="Concept models to compare."),
 ) -> None:
     """Train VAE, CBM and GlanceNet on each experiment's domain; write the leakage table and chart."""
     chosen = tuple(e.strip() for e in experiments.split(",") if e.strip())
     unknown = [e for e in chosen if e not in EXPERIMENTS]
     if unknown or not chosen:
         raise UserError(f"unknown experiment(s) {unknown}; choose from {', '.join(EXPERIMENTS)}")
+    kinds = tuple(m.strip() for m in models.split(",") if m.strip())
+    bad = [m for m in kinds if m not in KINDS]
+    if bad or not kinds:
+        raise UserError(f"unknown model(s) {bad}; choose from {', '.join(KINDS)}")
     err = Console(stderr=True)
     rows = leakage_table(
         chosen,
@@ -38,6 +43,7 @@ def run(
         n_train=n_train,
         n_probe=n_probe,
         progress=lambda m: err.print(m),
+        models=kinds,
     )
     table = Table("experiment", "model", "task acc", "leak acc", "chance", "accepted", "leakage")
     for r in rows:
