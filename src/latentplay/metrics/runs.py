@@ -20,17 +20,29 @@ from latentplay.metrics.evaluate import append_dis_metrics, evaluate
 def run_representation(
     run_dir: str | os.PathLike[str], batch_size: int = 256
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """``represent(observations (n, H, W, C) float in [0, 1]) -> (n, D) float32`` codes of the
-    run's encoder."""
-    from latentplay.train import encode
+    """``represent(observations (n, H, W, C) float in [0, 1]) -> (n, D) float32`` encoder means
+    of the run's model. The model is loaded once; observations of another size or channel count
+    go through :func:`latentplay.train.encode`, which converts them as training did."""
+    import torch
+
+    from latentplay.train import encode, load_model
 
     run = Path(run_dir)
     if not (run / "model.safetensors").exists():
         raise UserError(f"{run} holds no trained model (model.safetensors)")
+    model = load_model(run)
 
+    @torch.no_grad()
     def represent(observations: np.ndarray) -> np.ndarray:
-        images = np.clip(np.rint(np.asarray(observations) * 255.0), 0, 255).astype(np.uint8)
-        return encode(run, images, batch_size=batch_size)
+        obs = np.asarray(observations, dtype=np.float32)
+        if obs.shape[1:] != (model.size, model.size, model.channels):
+            images = np.clip(np.rint(obs * 255.0), 0, 255).astype(np.uint8)
+            return encode(run, images, batch_size=batch_size)
+        out = []
+        for s in range(0, len(obs), batch_size):
+            x = torch.from_numpy(obs[s : s + batch_size]).permute(0, 3, 1, 2)
+            out.append(model.encode(x, None)[0].float().numpy())
+        return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
 
     return represent
 
