@@ -26,7 +26,7 @@ SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 DESCRIPTOR_DIM = 128
 CHIP_SIZE = 150  # the recognition network's input: dlib.get_face_chip's default
-MIN_DETECT_SIDE = 200  # images smaller than this are upsampled before detection
+MIN_DETECT_SIDE = 400  # images smaller than this are upsampled before detection
 
 _INSTALL_HINT = "install the faces extra: pip install 'latentplay[faces]'"
 
@@ -88,7 +88,7 @@ class FaceModels:
         img = _rgb(image)
         if upsample is None:
             upsample = 0
-            while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 3:
+            while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
                 upsample += 1
         boxes = self.detector(img, upsample)
         if len(boxes) == 0:

@@ -53,16 +53,30 @@ def _attribute(store: st.Store, name: str) -> st.Attribute:
                         + ", ".join(a.name for a in store.schema.attributes)) from None
 
 
+def _distinct(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
+    values = store.labels(name)[rows].astype(float)
+    return np.unique(values[np.isfinite(values)])
+
+
 def check_attributes(store: st.Store, names: Sequence[str], rows: np.ndarray) -> None:
     """Raise :class:`UserError` for an unknown attribute or one with a single value in ``rows``."""
     for name in names:
         _attribute(store, name)
-        values = store.labels(name)[rows]
-        distinct = np.unique(values[np.isfinite(values.astype(float))])
+        distinct = _distinct(store, name, rows)
         if len(distinct) < 2:
             shown = f"{distinct[0]:g}" if len(distinct) else "none"
             raise UserError(f"attribute {name!r} has only one value ({shown}) in the "
                             f"{len(rows)} plotted rows; colouring by it shows nothing")
+
+
+def plottable_attributes(store: st.Store, sample: int | None = None, seed: int = 0
+                         ) -> tuple[list[str], list[str]]:
+    """The store's attributes split into those with several values in the plotted rows and
+    those with one (nothing to colour by)."""
+    rows = sample_rows(len(store), sample, seed)
+    names = [a.name for a in store.schema.attributes]
+    varied = [n for n in names if len(_distinct(store, n, rows)) > 1]
+    return varied, [n for n in names if n not in varied]
 
 
 def plot_projections(
@@ -86,7 +100,8 @@ def plot_projections(
     Args:
         store: a store or its path.
         embeddings: vector columns to project.
-        by: attributes to colour by (all of the store's when None).
+        by: attributes to colour by (when None: all of the store's that take several values
+            in the plotted rows).
         methods: ``tsne``, ``umap``, ``pca``.
         out: directory for ``<method>_<embedding>_<attribute>.png`` and
             ``<method>_<embedding>.html`` (created if missing).
@@ -107,9 +122,9 @@ def plot_projections(
     import matplotlib.pyplot as plt
 
     store = st.load(store) if not isinstance(store, st.Store) else store
-    names = list(by) if by else [a.name for a in store.schema.attributes]
+    names = list(by) if by else plottable_attributes(store, sample, seed)[0]
     if not names:
-        raise UserError("the store has no attributes to colour by")
+        raise UserError("the store has no attribute with several values to colour by")
     unknown = set(ordered) - set(names)
     if unknown:
         raise UserError(f"--ordered names attributes not plotted: {', '.join(sorted(unknown))}")

@@ -28,49 +28,87 @@ from latentplay.errors import UserError
 
 @dataclass
 class TSNEParams:
-    """openTSNE (FFT-accelerated) options.
+    """openTSNE options (FFT-accelerated gradients from 10,000 rows, Barnes-Hut below).
 
     Attributes:
-        perplexity: effective number of neighbours; needs more than ``3 * perplexity`` rows.
+        perplexity: effective number of neighbours of the classic perplexity-based affinities.
+        affinity: ``perplexity`` (classic t-SNE: Gaussian affinities over ``3 * perplexity``
+            neighbours), ``uniform`` (equal affinities over the ``k_neighbors`` nearest
+            neighbours, which gives nearly the same embedding at a fraction of the cost, see
+            Böhm, Berens & Kobak 2022), or ``auto``: perplexity up to ``auto_rows`` rows,
+            uniform above.
+        k_neighbors: neighbours of the uniform affinities.
+        auto_rows: the ``auto`` switch-over point.
         n_iter: iterations after early exaggeration.
         early_exaggeration_iter: iterations with exaggerated attraction.
         exaggeration: attraction factor in the final phase (1 = plain t-SNE; >1 tightens
             clusters of very large data sets).
         pca_dims: reduce the embedding to this many principal components first (0: never).
-        neighbors: openTSNE's nearest-neighbour method (``auto``, ``annoy``, ``pynndescent``,
-            ``exact``).
+        n_trees: trees of the Annoy nearest-neighbour index (fewer: faster, less exact).
         n_jobs: threads (-1: all cores).
     """
 
     perplexity: float = 30.0
+    affinity: str = "auto"
+    k_neighbors: int = 15
+    auto_rows: int = 50000
     n_iter: int = 500
     early_exaggeration_iter: int = 250
     exaggeration: float = 1.0
     pca_dims: int = 50
-    neighbors: str = "auto"
+    n_trees: int = 10
     n_jobs: int = -1
 
     def validate(self) -> None:
         if self.perplexity <= 0:
             raise UserError(f"tsne: perplexity must be positive, got {self.perplexity}")
+        if self.affinity not in ("auto", "perplexity", "uniform"):
+            raise UserError(f"tsne: affinity must be auto, perplexity or uniform, got "
+                            f"{self.affinity!r}")
+        if self.k_neighbors < 1 or self.n_trees < 1:
+            raise UserError("tsne: k_neighbors and n_trees must be at least 1")
         if self.n_iter < 1 or self.early_exaggeration_iter < 0:
             raise UserError("tsne: n_iter must be >= 1 and early_exaggeration_iter >= 0")
-        if self.neighbors not in ("auto", "annoy", "pynndescent", "exact"):
-            raise UserError(f"tsne: unknown neighbors method {self.neighbors!r}")
 
-    def min_rows(self) -> int:
-        return int(3 * self.perplexity) + 2
+    def affinity_for(self, n: int) -> str:
+        """The affinity used for ``n`` rows (``auto`` resolved)."""
+        if self.affinity != "auto":
+            return self.affinity
+        return "perplexity" if n <= self.auto_rows else "uniform"
+
+    def neighbors_for(self, n: int) -> int:
+        """Nearest neighbours each point needs."""
+        if self.affinity_for(n) == "uniform":
+            return self.k_neighbors
+        return int(3 * self.perplexity)
+
+    def min_rows(self, n: int) -> int:
+        return self.neighbors_for(n) + 2
 
 
 @dataclass
 class UMAPParams:
-    """umap-learn options (``n_neighbors``, ``min_dist``, ``metric``; PCA first as for t-SNE)."""
+    """umap-learn options.
+
+    Attributes:
+        n_neighbors: size of the local neighbourhood (needs more rows than this).
+        min_dist: how tightly points may pack in 2-d.
+        metric: distance (``euclidean``, ``cosine``, ``manhattan`` use the Annoy index shared
+            with t-SNE; other umap-learn metrics use its own search).
+        n_epochs: optimisation epochs (0: umap-learn's choice, 200 above 10,000 rows).
+        init: ``pca`` (fast, keeps global structure) or ``spectral`` (umap-learn's default).
+        pca_dims: reduce the embedding to this many principal components first (0: never).
+        n_trees: trees of the Annoy nearest-neighbour index.
+        n_jobs: threads of the neighbour search (the seeded optimisation runs on one).
+    """
 
     n_neighbors: int = 15
     min_dist: float = 0.1
     metric: str = "euclidean"
     n_epochs: int = 0
+    init: str = "pca"
     pca_dims: int = 50
+    n_trees: int = 10
     n_jobs: int = -1
 
     def validate(self) -> None:
@@ -78,8 +116,12 @@ class UMAPParams:
             raise UserError(f"umap: n_neighbors must be at least 2, got {self.n_neighbors}")
         if not 0 <= self.min_dist <= 1:
             raise UserError(f"umap: min_dist must be in [0, 1], got {self.min_dist}")
+        if self.init not in ("pca", "spectral", "random"):
+            raise UserError(f"umap: init must be pca, spectral or random, got {self.init!r}")
+        if self.n_epochs < 0 or self.n_trees < 1:
+            raise UserError("umap: n_epochs must be >= 0 and n_trees >= 1")
 
-    def min_rows(self) -> int:
+    def min_rows(self, n: int) -> int:
         return self.n_neighbors + 1
 
 
@@ -89,7 +131,7 @@ class PCAParams:
 
     whiten: bool = False
 
-    def min_rows(self) -> int:
+    def min_rows(self, n: int) -> int:
         return 3
 
 
@@ -124,8 +166,8 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
         raise UserError(f"unknown projection method {method!r}; choose from: {', '.join(METHODS)}")
     params = PARAMS[method]() if params is None else params
     x = np.asarray(x, dtype=np.float32)
-    if len(x) < params.min_rows():
-        raise UserError(f"{method} with these parameters needs at least {params.min_rows()} "
+    if len(x) < params.min_rows(len(x)):
+        raise UserError(f"{method} with these parameters needs at least {params.min_rows(len(x))} "
                         f"rows, got {len(x)}" + _fewer_rows_hint(method))
     if method == "pca":
         from sklearn.decomposition import PCA
@@ -147,39 +189,63 @@ def _fewer_rows_hint(method: str) -> str:
     }[method]
 
 
+def tsne_affinities(x: np.ndarray, p: TSNEParams, seed: int) -> Any:
+    """openTSNE affinities of ``x`` ``(n, d)``: Annoy neighbours, perplexity or uniform."""
+    from openTSNE import affinity
+    from openTSNE.nearest_neighbors import Annoy
+
+    n_jobs = _threads(p.n_jobs)
+    k = min(p.neighbors_for(len(x)), len(x) - 1)
+    knn = Annoy(x, k, n_jobs=n_jobs, random_state=seed, knn_kwargs={"n_trees": p.n_trees})
+    if p.affinity_for(len(x)) == "uniform":
+        return affinity.Uniform(knn_index=knn, n_jobs=n_jobs, random_state=seed)
+    return affinity.PerplexityBasedNN(knn_index=knn, perplexity=p.perplexity, n_jobs=n_jobs,
+                                      random_state=seed)
+
+
 def _tsne(x: np.ndarray, p: TSNEParams, seed: int) -> np.ndarray:
     from openTSNE import TSNE
 
     model = TSNE(
-        perplexity=p.perplexity,
         n_iter=p.n_iter,
         early_exaggeration_iter=p.early_exaggeration_iter,
         exaggeration=None if p.exaggeration == 1 else p.exaggeration,
-        neighbors=p.neighbors,
-        negative_gradient_method="fft",
+        negative_gradient_method="auto",  # FFT interpolation from 10,000 rows, Barnes-Hut below
         initialization="pca",
         n_jobs=_threads(p.n_jobs),
         random_state=seed,
-        verbose=False,
     )
-    return np.asarray(model.fit(x), dtype=np.float32)
+    return np.asarray(model.fit(x, affinities=tsne_affinities(x, p, seed)), dtype=np.float32)
+
+
+ANNOY_METRICS = ("euclidean", "cosine", "manhattan")
 
 
 def _umap(x: np.ndarray, p: UMAPParams, seed: int) -> np.ndarray:
     import warnings
 
     import umap
+    from openTSNE.nearest_neighbors import Annoy
 
+    knn = None
+    if p.metric in ANNOY_METRICS:  # threaded and seeded; umap-learn's own search is not both
+        index = Annoy(x, p.n_neighbors - 1, metric=p.metric, n_jobs=_threads(p.n_jobs),
+                      random_state=seed, knn_kwargs={"n_trees": p.n_trees})
+        idx, dist = index.build()
+        rows = np.arange(len(x))[:, None]  # umap-learn counts each point as its own neighbour
+        knn = (np.hstack([rows, idx]), np.hstack([np.zeros_like(rows, np.float32),
+                                                  dist.astype(np.float32)]), None)
     model = umap.UMAP(
         n_neighbors=p.n_neighbors,
         min_dist=p.min_dist,
         metric=p.metric,
         n_epochs=p.n_epochs or None,
+        init=p.init,
         random_state=seed,
-        n_jobs=_threads(p.n_jobs) if seed is None else 1,
+        precomputed_knn=knn or (None, None, None),
     )
-    with warnings.catch_warnings():  # umap warns that a seed disables its parallelism
-        warnings.simplefilter("ignore", UserWarning)
+    with warnings.catch_warnings():  # seeding disables umap's threads; no index for transform
+        warnings.simplefilter("ignore")
         return np.asarray(model.fit_transform(x), dtype=np.float32)
 
 

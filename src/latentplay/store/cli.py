@@ -119,3 +119,4 @@ def grid(
 
 
 app.command(name="convert")(__import__("latentplay.sources.cli", fromlist=["convert"]).convert)
+app.command(name="align")(__import__("latentplay.embed.cli", fromlist=["align"]).align)

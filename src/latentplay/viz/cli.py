@@ -34,10 +34,17 @@ def projection(
     html_max: int = typer.Option(20000, "--html-max", help="Most points in the HTML."),
 ) -> None:
     """t-SNE / UMAP / PCA of embedding columns: one PNG per attribute and one HTML each."""
-    from latentplay.embed.plots import plot_projections
+    from latentplay import store as st
+    from latentplay.embed.plots import plot_projections, plottable_attributes
 
+    loaded = st.load(store)
+    attributes = _split(by)
+    if not attributes:
+        attributes, skipped = plottable_attributes(loaded, sample, seed)
+        if skipped:
+            typer.echo(f"not colouring by {', '.join(skipped)}: one value only", err=True)
     written = plot_projections(
-        store, _split(embedding), by=_split(by) or None, methods=_split(method) or ["tsne"],
+        loaded, _split(embedding), by=attributes or None, methods=_split(method) or ["tsne"],
         out=out, params=param or [], sample=sample, seed=seed, cache=not no_cache,
         ordered=_split(ordered), html_max=html_max,
     )

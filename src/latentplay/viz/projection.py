@@ -81,7 +81,7 @@ def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float
 
 
 def _point_size(n: int) -> float:
-    return float(np.clip(3000.0 / max(n, 1), 0.3, 25.0))
+    return float(np.clip(10000.0 / max(n, 1), 1.0, 30.0))
 
 
 def projection_png(

@@ -1,0 +1,65 @@
+"""dlib face embedding speed (images/s) for 64x64 and 256x256 face images.
+
+Faces are crops of scikit-image's ``astronaut()`` (shifted, so no two are identical) resized to
+each size. Two pipelines per size, one JSON line each:
+
+* ``detect``: the ``dlib`` embedder's default: HOG detection (upsampled as the embedder does
+  for small images), 5-point alignment, 128-d ResNet descriptor;
+* ``crop``: ``detect=false`` (images are face crops already): alignment and descriptor only.
+
+    python bench/bench_dlib.py [--images 48]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from latentplay.embed.base import make_embedder
+
+
+def faces(n: int, size: int) -> np.ndarray:
+    """``(n, size, size, 3)`` uint8 crops around the astronaut's face."""
+    img = data.astronaut()
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(n):
+        dy, dx = rng.integers(-12, 13, 2)
+        crop = img[40 + dy:320 + dy, 110 + dx:350 + dx]
+        out.append(np.asarray(Image.fromarray(crop).resize((size, size), Image.BILINEAR)))
+    return np.stack(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--images", type=int, default=48)
+    args = parser.parse_args()
+    for size in (64, 256):
+        images = faces(args.images, size)
+        for pipeline, options in (("detect", []), ("crop", ["detect=false"])):
+            emb = make_embedder("dlib", options)
+            emb.embed(images[:2])  # load the models outside the timing
+            start_wall, start_cpu = time.perf_counter(), time.process_time()
+            _, found = emb.embed_rows(images)
+            wall = time.perf_counter() - start_wall
+            cpu = time.process_time() - start_cpu
+            print(json.dumps({
+                "bench": "dlib_embed",
+                "size": size,
+                "pipeline": pipeline,
+                "images": len(images),
+                "faces_found": int(found.sum()),
+                "images_per_s": round(len(images) / wall, 1),
+                "cpu_s_per_image": round(cpu / len(images), 4),
+                "load_avg": round(os.getloadavg()[0], 1),
+            }), flush=True)
+
+
+if __name__ == "__main__":
+    main()

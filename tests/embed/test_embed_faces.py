@@ -1,0 +1,123 @@
+"""dlib faces: detection and 5-point alignment, descriptors, the dlib embedder, data align."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data, transform
+
+from latentplay import store as st
+from latentplay.embed import column as col
+from latentplay.embed.align import align_faces, align_store
+from latentplay.embed.base import make_embedder
+from latentplay.embed.faces import FaceModels
+
+
+@pytest.fixture(scope="module")
+def models() -> FaceModels:
+    return FaceModels.load()
+
+
+def _rotated(image: np.ndarray, degrees: float, scale: float) -> np.ndarray:
+    """``image`` rotated about the astronaut's face and rescaled: a different crop of it."""
+    out = transform.rotate(image, degrees, center=(220, 130), mode="edge")
+    out = transform.rescale(out, scale, channel_axis=-1)
+    return (out * 255).round().astype(np.uint8)
+
+
+def _eye_tilt(models: FaceModels, chip: np.ndarray) -> float:
+    """Vertical offset (pixels) between the two eyes' landmark pairs of an aligned chip."""
+    shape = models.landmarks(chip, models.whole_image_box(chip))
+    pts = np.array([[shape.part(i).x, shape.part(i).y] for i in range(4)], dtype=float)
+    return abs(pts[0:2, 1].mean() - pts[2:4, 1].mean())
+
+
+def _lfw_faces(k: int) -> list[np.ndarray]:
+    """``k`` other people's faces from scikit-image's LFW subset, as 100 px RGB."""
+    faces = (data.lfw_subset()[:k] * 255).round().astype(np.uint8)
+    return [np.asarray(Image.fromarray(f).resize((100, 100)).convert("RGB")) for f in faces]
+
+
+def test_astronaut_face_is_found_and_aligned_upright(models):
+    astronaut = data.astronaut()
+    box = models.detect(astronaut)
+    assert box is not None
+    cx, cy = box.center().x, box.center().y
+    assert 180 < cx < 270 and 80 < cy < 170  # the face, not the flag or the helmet
+    tilted = _rotated(astronaut, 20, 0.8)
+    shape = models.landmarks(tilted, models.detect(tilted))
+    eyes = np.array([[shape.part(i).x, shape.part(i).y] for i in range(4)], dtype=float)
+    assert abs(eyes[0:2, 1].mean() - eyes[2:4, 1].mean()) > 8  # tilted in the input
+    chips, found = align_faces([astronaut, tilted], size=112)
+    assert found.all() and chips.shape == (2, 112, 112, 3) and chips.dtype == np.uint8
+    for chip in chips:
+        assert _eye_tilt(models, chip) < 3  # level after alignment
+
+
+def test_same_face_closer_than_different_faces():
+    astronaut = data.astronaut()
+    crops = [astronaut[40:320, 120:340], _rotated(astronaut, 15, 0.7)]
+    others = _lfw_faces(8)
+    emb = make_embedder("dlib")
+    z, found = emb.embed_rows(crops + others)
+    assert z.shape == (10, 128) and z.dtype == np.float32
+    assert found[:2].all()
+    same = np.linalg.norm(z[0] - z[1])
+    different = np.linalg.norm(z[2:] - z[0], axis=1)
+    assert same < 0.6 < different.min(), (same, different)  # dlib's same-person threshold
+
+
+def test_images_without_a_face_are_flagged_not_dropped():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 255, (80, 80, 3), dtype=np.uint8)
+    images = [noise, data.astronaut()[40:320, 120:340]]
+    z, found = make_embedder("dlib").embed_rows(images)
+    assert found.tolist() == [False, True] and np.isfinite(z).all()
+    z_nan, found_nan = make_embedder("dlib", ["fallback=nan"]).embed_rows(images)
+    assert found_nan.tolist() == [False, True]
+    assert np.isnan(z_nan[0]).all() and np.isfinite(z_nan[1]).all()
+    z_crop, found_crop = make_embedder("dlib", ["detect=false"]).embed_rows(images)
+    assert found_crop.all() and np.isfinite(z_crop).all()
+
+
+def _photo_store(blob_store):
+    """A store of 4 photos of different sizes; rows 1 and 3 hold no face."""
+    astronaut = data.astronaut()
+    rng = np.random.default_rng(1)
+    images = [astronaut[40:320, 120:340], rng.integers(0, 255, (90, 120, 3), dtype=np.uint8),
+              _rotated(astronaut, -10, 0.6), np.full((64, 64, 3), 128, dtype=np.uint8)]
+    return blob_store(images=images, name="photos"), images
+
+
+def test_dlib_embed_column_lists_rows_without_face(blob_store):
+    s, _ = _photo_store(blob_store)
+    out = col.embed_store(s, "dlib", "face", progress=False)
+    assert st.vectors(out, "face").shape == (4, 128)
+    np.testing.assert_array_equal(col.flagged_rows(out, "face"), [1, 3])
+    assert "2 rows had no detected face" in out.schema.vector("face").description
+
+
+def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
+    s, _ = _photo_store(blob_store)
+    out = align_store(s, tmp_path / "aligned", size=64)
+    assert len(out) == 2
+    assert out.schema.provenance.counts == {"inputs": 4, "converted": 2, "rejected": 2}
+    np.testing.assert_array_equal(out.labels("color"), s.labels("color")[[0, 2]])
+    np.testing.assert_allclose(out.labels("brightness"), s.labels("brightness")[[0, 2]])
+    assert st.load_images(out).shape == (2, 64, 64, 3)
+    with open(out.path / st.REJECTED_FILE, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["row"] for r in rows] == ["1", "3"]
+    assert {r["reason"] for r in rows} == {"no face detected"}
+
+    r = cli("data", "align", s.path, "--out", tmp_path / "cli-aligned", "--size", "112")
+    assert r.code == 0, r.err
+    assert "aligned 2 of 4 faces" in r.out
+    assert st.load_images(st.load(tmp_path / "cli-aligned")).shape == (2, 112, 112, 3)
+    r = cli("data", "align", s.path, "--out", tmp_path / "x", "--size", "100")
+    assert r.code == 2 and "--size must be 64, 112 or 256" in r.err
+    r = cli("data", "align", tmp_path / "missing", "--out", tmp_path / "y")
+    assert r.code == 2 and "no store at" in r.err

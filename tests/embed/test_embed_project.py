@@ -1,0 +1,132 @@
+"""Projections of embedding columns: cached coordinates, plots per attribute, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.embed import column as col
+from latentplay.embed import project as pj
+from latentplay.embed.plots import plot_projections
+from latentplay.errors import UserError
+
+FAST = ["tsne.perplexity=10", "tsne.n_iter=100", "tsne.early_exaggeration_iter=50",
+        "umap.n_neighbors=10", "umap.n_epochs=50"]
+
+
+@pytest.fixture
+def embedded(blob_store):
+    """120 blobs with a 6-d pixels-pca column ``pix``."""
+    return col.embed_store(blob_store(n=120), "pixels-pca", "pix", options=["dim=6"],
+                           progress=False)
+
+
+def _knn_agreement(coords: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    d = ((coords[:, None] - coords[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    nn = np.argsort(d, axis=1)[:, :k]
+    return float((labels[nn] == labels[:, None]).mean())
+
+
+def test_projections_are_cached_and_reused(embedded, monkeypatch):
+    s, projs = pj.projections(embedded, ["pix"], ["pca", "tsne", "umap"], params=FAST)
+    assert [p.method for p in projs] == ["pca", "tsne", "umap"]
+    for p in projs:
+        assert p.coords.shape == (120, 2) and p.coords.dtype == np.float32
+        assert np.isfinite(p.coords).all() and not p.cached
+        assert _knn_agreement(p.coords, s.labels("color")) > 0.8  # colours stay together
+    reloaded = st.load(s.path)
+    names = [p.column for p in projs]
+    assert names[0] == "pca__pix" and all(n in reloaded.columns for n in names)
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError("cached coordinates were recomputed")
+
+    monkeypatch.setattr(pj, "compute", no_compute)
+    _, again = pj.projections(reloaded, ["pix"], ["pca", "tsne", "umap"], params=FAST)
+    for first, second in zip(projs, again, strict=True):
+        assert second.cached
+        np.testing.assert_array_equal(first.coords, second.coords)
+
+
+def test_cache_key_covers_params_sample_and_embedding(embedded):
+    s, (a,) = pj.projections(embedded, ["pix"], ["pca"], sample=80)
+    assert a.column == "pca__pix__n80" and len(a.rows) == 80
+    full = st.vectors(s, a.column)
+    assert np.isnan(full).all(axis=1).sum() == 40  # rows outside the sample
+    s, (b,) = pj.projections(s, ["pix"], ["pca"], params=["whiten=true"], sample=80)
+    assert b.column.startswith("pca__pix__n80__") and not b.cached
+    assert not np.allclose(a.coords, b.coords)
+    s, (c,) = pj.projections(s, ["pix"], ["pca"], sample=80, seed=3)
+    assert c.column not in (a.column, b.column) and not np.array_equal(c.rows, a.rows)
+    s, (d,) = pj.projections(s, ["pix"], ["pca"], sample=80)
+    assert d.cached and d.column == a.column
+    s = col.embed_store(s, "pixels-pca", "pix", options=["dim=5"], overwrite=True,
+                        progress=False)
+    s, (e,) = pj.projections(s, ["pix"], ["pca"], sample=80)
+    assert e.column == a.column and not e.cached  # the embedding changed: recomputed
+    s, (f,) = pj.projections(s, ["pix"], ["pca"], sample=80, cache=False)
+    assert not f.cached
+
+
+def test_tsne_affinity_auto_switches_to_uniform_above_auto_rows():
+    params = pj.TSNEParams(auto_rows=100)
+    assert params.affinity_for(100) == "perplexity" and params.neighbors_for(100) == 90
+    assert params.affinity_for(101) == "uniform" and params.neighbors_for(101) == 15
+    x = np.random.default_rng(0).normal(size=(150, 8)).astype(np.float32)
+    params = pj.TSNEParams(auto_rows=100, n_iter=50, early_exaggeration_iter=50)
+    a = pj.compute(x, "tsne", params, seed=1)
+    b = pj.compute(x, "tsne", params, seed=1)
+    assert a.shape == (150, 2)
+    np.testing.assert_array_equal(a, b)  # seeded: same numbers
+
+
+def test_bad_input_is_one_clear_error(embedded, blob_store):
+    with pytest.raises(UserError, match="no column 'nope' in store; vector columns: pix"):
+        pj.projections(embedded, ["nope"], ["pca"])
+    with pytest.raises(UserError, match="'color' is not a fixed-length vector column"):
+        pj.projections(embedded, ["color"], ["pca"])
+    with pytest.raises(UserError, match="needs at least 92 rows, got 40; lower the perplexity"):
+        pj.projections(embedded, ["pix"], ["tsne"], sample=40)
+    with pytest.raises(UserError, match="unknown projection method 'mds'"):
+        pj.projections(embedded, ["pix"], ["mds"])
+    with pytest.raises(UserError, match="prefix it with the method"):
+        pj.projections(embedded, ["pix"], ["tsne", "umap"], params=["perplexity=5"])
+    with pytest.raises(UserError, match="bad config override"):
+        pj.projections(embedded, ["pix"], ["tsne"], params=["tsne.perplexty=5"])
+    with pytest.raises(UserError, match="'constant' has only one value"):
+        plot_projections(embedded, ["pix"], by=["constant"], methods=["pca"], out="unused")
+    with pytest.raises(UserError, match="no attribute 'race'"):
+        plot_projections(embedded, ["pix"], by=["race"], methods=["pca"], out="unused")
+
+
+def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp_path):
+    out = tmp_path / "figs"
+    r = cli("viz", "projection", embedded.path, "--embedding", "pix", "--method", "pca,tsne",
+            "--param", "tsne.perplexity=10", "-p", "tsne.n_iter=50",
+            "-p", "tsne.early_exaggeration_iter=50", "--out", out)
+    assert r.code == 0, r.err
+    assert "not colouring by constant: one value only" in r.err  # --by defaults to the rest
+    expected = {f"{m}_pix_{a}.png" for m in ("pca", "tsne") for a in ("color", "brightness")}
+    expected |= {"pca_pix.html", "tsne_pix.html"}
+    assert {p.name for p in out.iterdir()} == expected
+    assert all((out / name).stat().st_size > 10_000 for name in expected)
+    html = (out / "tsne_pix.html").read_text()
+    assert "data:image/png;base64," in html and "brightness" in html
+    assert "tsne__pix__" in "".join(st.load(embedded.path).columns)
+
+    for args, message in [
+        (("--embedding", "nope", "--by", "color"), "no column 'nope'"),
+        (("--embedding", "color", "--by", "color"), "not a fixed-length vector column"),
+        (("--embedding", "pix", "--by", "constant"), "has only one value"),
+        (("--embedding", "pix", "--by", "color", "--method", "tsne", "--sample", "50"),
+         "needs at least 92 rows"),
+        (("--embedding", "pix", "--by", "color", "--method", "hexbin"),
+         "unknown projection method"),
+    ]:
+        r = cli("viz", "projection", embedded.path, "--out", tmp_path / "bad", *args)
+        assert r.code == 2, (args, r.err)
+        assert message in r.err and len(r.err.strip().splitlines()) == 1, r.err
+    r = cli("viz", "projection", tmp_path / "missing", "--embedding", "pix", "--out", out)
+    assert r.code == 2 and "no store at" in r.err

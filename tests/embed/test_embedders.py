@@ -1,0 +1,75 @@
+"""The embedder registry and the optional embedders: vae:RUN, clip:PATH."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay import sources, train
+from latentplay import store as st
+from latentplay.embed import column as col
+from latentplay.embed.base import available, make_embedder
+from latentplay.errors import UserError
+
+
+def test_registry_names_and_errors():
+    assert available() == ["pixels-pca", "dlib", "vae", "clip"]
+    emb = make_embedder("pixels-pca", ["dim=3", "size=8"])
+    assert emb.name == "pixels-pca" and emb.dim == 3 and emb.image_size == 8
+    with pytest.raises(UserError, match="unknown embedder 'resnet'; choose from"):
+        make_embedder("resnet")
+    with pytest.raises(UserError, match="dim must be in"):
+        make_embedder("pixels-pca", ["dim=1000", "size=8"])
+    with pytest.raises(UserError, match="fallback must be"):
+        make_embedder("dlib", ["fallback=skip"])
+
+
+def test_pixels_pca_embeds_arrays_and_lists_alike():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (40, 20, 20, 3), dtype=np.uint8)
+    emb = make_embedder("pixels-pca", ["dim=5", "size=10"]).fit(images)
+    z = emb.embed(images)
+    assert z.shape == (40, 5) and z.dtype == np.float32
+    np.testing.assert_allclose(emb.embed(list(images)), z, rtol=1e-6)
+    np.testing.assert_allclose(emb.embed_batches(images, batch_size=7), z, rtol=1e-6)
+    with pytest.raises(UserError, match="at least 5 images"):
+        make_embedder("pixels-pca", ["dim=5"]).fit(images[:3])
+
+
+def test_clip_needs_a_path_and_open_clip(tmp_path):
+    with pytest.raises(UserError, match="needs a local weights file: --with clip:PATH"):
+        make_embedder("clip")
+    with pytest.raises(UserError, match="does not exist"):
+        make_embedder(f"clip:{tmp_path / 'missing.bin'}")
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"\0")
+    try:
+        import open_clip  # noqa: F401
+    except ImportError:
+        with pytest.raises(UserError, match="needs open_clip, which is not installed"):
+            make_embedder(f"clip:{weights}")
+    else:  # installed: the bogus weights file is refused with a clear message
+        with pytest.raises((UserError, RuntimeError)):
+            make_embedder(f"clip:{weights}")
+
+
+@pytest.mark.slow  # trains a (tiny) model: ~10 s alone, more on a busy machine
+def test_vae_embedder_matches_train_encode(tmp_path):
+    torch.set_num_threads(1)
+    data = tmp_path / "shapes"
+    sources.make("shapes", data, n=64, seed=0)
+    run = train.train("betavae", data, tmp_path / "run", max_steps=2, batch_size=16,
+                      progress=False,
+                      overrides=["data.size=32", "model.width=8", "model.hidden=32",
+                                 "model.latent_dim=3", "trainer.threads=1"])
+    with pytest.raises(UserError, match="needs a run directory"):
+        make_embedder("vae")
+    with pytest.raises(UserError, match="holds no trained model"):
+        make_embedder(f"vae:{tmp_path}")
+    emb = make_embedder(f"vae:{run}")
+    assert emb.dim == 3 and emb.name == f"vae:{run}"
+    out = col.embed_store(data, emb, "mu", batch_size=20, progress=False)
+    z = st.vectors(out, "mu")
+    assert z.shape == (64, 3) and z.dtype == np.float32
+    np.testing.assert_allclose(z, train.encode(run, st.load_images(out)), rtol=1e-5, atol=1e-6)

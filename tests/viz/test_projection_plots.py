@@ -1,0 +1,88 @@
+"""Projection scatter figures from arrays: legends with counts, colour bars, interactive HTML."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from latentplay.viz.projection import (
+    Labels,
+    projection_figure,
+    projection_html,
+    projection_png,
+    thumbnail_uris,
+)
+
+
+def _points(n: int = 300, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    codes = rng.integers(0, 3, n)
+    coords = rng.normal(size=(n, 2)) + np.array([[0, 0], [6, 0], [0, 6]])[codes]
+    return coords.astype(np.float32), codes
+
+
+def _legend_texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_categorical_png_has_names_and_counts(tmp_path):
+    coords, codes = _points()
+    codes[:5] = -1  # missing labels are drawn grey and counted
+    fig = projection_png(coords, Labels("color", codes, "categorical", ["red", "green", "blue"]),
+                         title="t-SNE of pix by color")
+    counts = np.bincount(codes[codes >= 0], minlength=3)
+    assert _legend_texts(fig) == [f"red ({counts[0]})", f"green ({counts[1]})",
+                                  f"blue ({counts[2]})", "missing (5)"]
+    assert fig.axes[0].get_title() == "t-SNE of pix by color"
+    assert len(fig.axes) == 1  # no colour bar for classes
+    fig.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_ordered_classes_use_a_sequential_palette():
+    coords, codes = _points()
+    fig = projection_png(coords, Labels("tone", codes, "ordered", ["1", "2", "3"]))
+    handles = fig.axes[0].get_legend().legend_handles
+    colors = np.array([h.get_color() for h in handles])
+    # viridis: dark purple, teal, yellow -- brightness increases along the classes
+    assert (np.diff(colors[:, :3].sum(axis=1)) > 0).all()
+
+
+def test_continuous_png_has_a_colour_bar():
+    coords, _ = _points()
+    values = coords[:, 0] / 10
+    values[0] = np.nan
+    fig = projection_png(coords, Labels("smile", values, "continuous", range=(-1.0, 1.0)))
+    assert len(fig.axes) == 2
+    cbar = fig.axes[1]
+    assert cbar.get_ylabel() == "smile"
+    assert cbar.get_ylim() == pytest.approx((-1.0, 1.0))
+    assert _legend_texts(fig) == ["missing (1)"]
+
+
+def test_html_switches_attributes_and_shows_thumbnails():
+    coords, codes = _points(60)
+    labels = [Labels("color", codes, "categorical", ["red", "green", "blue"]),
+              Labels("size", np.linspace(0, 1, 60), "continuous")]
+    images = np.random.default_rng(0).integers(0, 255, (60, 20, 20, 3), dtype=np.uint8)
+    thumbs = thumbnail_uris(images, size=16)
+    assert len(thumbs) == 60 and thumbs[0].startswith("data:image/png;base64,")
+    fig = projection_figure(coords, labels, title="t", rows=np.arange(100, 160))
+    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["color", "size"]
+    assert sum(bool(t.visible) for t in fig.data) == 3  # the colour classes first
+    hover = fig.data[0].text[0]
+    assert re.fullmatch(r"row 1\d\d<br>color: \w+<br>size: [\d.e-]+", hover)
+    html = projection_html(coords, labels, title="t", thumbnails=thumbs)
+    assert thumbs[5] in html and "plotly_hover" in html
+    assert "<script src=" not in html  # plotly.js inlined: the page works offline
+    assert f"red ({(codes == 0).sum()})" in html
+
+
+def test_labels_must_match_the_points():
+    coords, codes = _points()
+    with pytest.raises(ValueError, match="expected"):
+        projection_png(coords, Labels("color", codes[:10]))
+    with pytest.raises(ValueError, match="unknown kind"):
+        Labels("color", codes, "nominal")
