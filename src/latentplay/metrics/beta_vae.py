@@ -67,7 +67,7 @@ def accuracies(
 @register(
     "beta_vae",
     arrays=None,
-    fast={"num_train": 1000, "num_eval": 500},
+    fast={"num_train": 500, "num_eval": 250},
     aliases=("beta_vae_sklearn", "betavae"),
     description="BetaVAE score (logistic regression on paired-batch differences)",
 )

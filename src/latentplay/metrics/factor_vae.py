@@ -76,7 +76,7 @@ def accuracy_from_votes(train_votes: np.ndarray, eval_votes: np.ndarray) -> dict
 @register(
     "factor_vae",
     arrays=None,
-    fast={"num_train": 1000, "num_eval": 500, "num_variance_estimate": 2000},
+    fast={"num_train": 500, "num_eval": 250, "num_variance_estimate": 1000},
     aliases=("factor_vae_metric", "factor_vae_score", "factorvae"),
     description="FactorVAE score (majority vote on the least-varying dimension)",
 )
