@@ -2,7 +2,7 @@
 
 For each method three lines (one JSON object each):
 
-* ``latentplay``: :func:`latentplay.embed.project.projections` on a store holding the vectors
+* ``latentplay``: :func:`latentplay.embed.coordinates.projections` on a store holding the vectors
   (reads the column, projects, caches the coordinates in the store, saves it atomically);
 * ``direct``: the same algorithm and settings called straight on the array (openTSNE or
   umap-learn, no latentplay), so ``overhead_s`` is what latentplay adds;
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from latentplay import store as st
-from latentplay.embed import project as pj
+from latentplay.embed import coordinates as pj
 
 TARGET_S = {"tsne": 90.0, "umap": 120.0}
 

@@ -7,7 +7,7 @@ import pytest
 
 from latentplay import store as st
 from latentplay.embed import column as col
-from latentplay.embed import project as pj
+from latentplay.embed import coordinates as pj
 from latentplay.embed.plots import plot_projections
 from latentplay.errors import UserError
 

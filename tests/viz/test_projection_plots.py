@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -62,20 +63,26 @@ def test_continuous_png_has_a_colour_bar():
     assert _legend_texts(fig) == ["missing (1)"]
 
 
-def test_html_switches_attributes_and_shows_thumbnails():
+def test_html_switches_attributes_and_shows_labels_and_thumbnails():
     coords, codes = _points(60)
     labels = [Labels("color", codes, "categorical", ["red", "green", "blue"]),
               Labels("size", np.linspace(0, 1, 60), "continuous")]
     images = np.random.default_rng(0).integers(0, 255, (60, 20, 20, 3), dtype=np.uint8)
     thumbs = thumbnail_uris(images, size=16)
-    assert len(thumbs) == 60 and thumbs[0].startswith("data:image/png;base64,")
-    fig = projection_figure(coords, labels, title="t", rows=np.arange(100, 160))
+    assert len(thumbs) == 60 and thumbs[0].startswith("data:image/jpeg;base64,")
+    fig = projection_figure(coords, labels, title="t")
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["color", "size"]
     assert sum(bool(t.visible) for t in fig.data) == 3  # the colour classes first
-    hover = fig.data[0].text[0]
-    assert re.fullmatch(r"row 1\d\d<br>color: \w+<br>size: [\d.e-]+", hover)
-    html = projection_html(coords, labels, title="t", thumbnails=thumbs)
-    assert thumbs[5] in html and "plotly_hover" in html
+    assert fig.data[0].hovertemplate == "color: red<extra></extra>"
+    np.testing.assert_array_equal(fig.data[0].customdata, np.flatnonzero(codes == 0))
+    html = projection_html(coords, labels, title="t", rows=np.arange(100, 160),
+                           thumbnails=[*thumbs[:30], *[None] * 30])
+    assert thumbs[5] in html and thumbs[40] not in html and "plotly_hover" in html
+    panel = json.loads(re.search(r"var info = (\{.*?\});\n", html).group(1))
+    assert panel["rows"][:2] == [100, 101]
+    color = panel["labels"][0]
+    assert [color["text"][v] for v in color["values"]] == [["red", "green", "blue"][c]
+                                                          for c in codes]
     assert "<script src=" not in html  # plotly.js inlined: the page works offline
     assert f"red ({(codes == 0).sum()})" in html
 

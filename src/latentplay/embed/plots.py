@@ -3,7 +3,7 @@
 >>> written = plot_projections("data/faces", ["dlib"], by=["gender", "skin_tone"],
 ...                            methods=["tsne", "umap"], out="figs", sample=20000)
 
-Coordinates come from :func:`latentplay.embed.project.projections` (cached in the store), so
+Coordinates come from :func:`latentplay.embed.coordinates.projections` (cached in the store), so
 plotting again by other attributes costs only the drawing.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.embed.column import load_rows
-from latentplay.embed.project import Projection, projections, sample_rows
+from latentplay.embed.coordinates import Projection, projections, sample_rows
 from latentplay.errors import UserError
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
@@ -92,7 +92,7 @@ def plot_projections(
     cache: bool = True,
     ordered: Sequence[str] = (),
     html_max: int = 20000,
-    thumbnails_max: int = 5000,
+    thumbnails_max: int = 3000,
     dpi: int = 150,
 ) -> list[Path]:
     """Draw every projection of every embedding coloured by every attribute in ``by``.
@@ -112,8 +112,8 @@ def plot_projections(
         ordered: categorical attributes whose classes have an order (drawn with a sequential
             colour map), e.g. ``skin_tone``, ``age_group``.
         html_max: at most this many points (seeded sample) in the interactive HTML.
-        thumbnails_max: show image thumbnails on hover when the HTML has at most this many
-            points.
+        thumbnails_max: at most this many points of the HTML (a seeded sample) show their
+            image on hover (each adds ~2 kB to the file).
         dpi: PNG resolution.
 
     Returns:
@@ -163,7 +163,13 @@ def _html(store: st.Store, proj: Projection, names: Sequence[str], ordered: Sequ
         title += f" ({html_max:,} of {len(proj.rows):,} points)"
     rows = proj.rows[keep]
     labels = [store_labels(store, name, rows, name in ordered) for name in names]
-    thumbs = None
-    if len(rows) <= thumbnails_max and store.schema.image_column in store.columns:
-        thumbs = thumbnail_uris(load_rows(store, rows))
+    thumbs: list[str | None] | None = None
+    if store.schema.image_column in store.columns and thumbnails_max > 0:
+        shown = np.arange(len(rows))
+        if len(shown) > thumbnails_max:
+            shown = np.sort(np.random.default_rng(seed + 1).choice(len(rows), thumbnails_max,
+                                                                   replace=False))
+        thumbs = [None] * len(rows)
+        for i, uri in zip(shown, thumbnail_uris(load_rows(store, rows[shown])), strict=True):
+            thumbs[i] = uri
     return projection_html(proj.coords[keep], labels, title=title, rows=rows, thumbnails=thumbs)

@@ -141,7 +141,7 @@ def projection_png(
 
 
 def thumbnail_uris(images: np.ndarray | Sequence[np.ndarray], size: int = 48) -> list[str]:
-    """``(n, H, W, C)`` uint8 images (or a list) as small PNG ``data:`` URIs for hover previews."""
+    """``(n, H, W, C)`` uint8 images (or a list) as small JPEG ``data:`` URIs for hover previews."""
     from PIL import Image
 
     out = []
@@ -149,33 +149,26 @@ def thumbnail_uris(images: np.ndarray | Sequence[np.ndarray], size: int = 48) ->
         pil = Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img)
         pil.thumbnail((size, size))
         buf = io.BytesIO()
-        pil.save(buf, format="PNG", optimize=True)
-        out.append("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode())
+        pil.convert("RGB").save(buf, format="JPEG", quality=85)
+        out.append("data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode())
     return out
 
 
-def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = "",
-                      rows: np.ndarray | None = None):
+def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str = ""):
     """An interactive plotly figure: one trace group per attribute, a menu to switch colouring.
 
-    Hovering a point shows its store row and every attribute's value.
+    Hovering a point shows the value it is coloured by; every point carries its index
+    ``0..n-1`` as ``customdata`` (:func:`projection_html` uses it to show all its labels).
 
     Args:
         coords: ``(n, 2)``.
         labels: attributes to colour by (the first is shown initially).
         title: figure title.
-        rows: ``(n,)`` store row of each point (``0..n-1`` when None).
     """
     import plotly.graph_objects as go
 
     coords = np.asarray(coords, dtype=np.float32)
     n = len(coords)
-    rows = np.arange(n) if rows is None else np.asarray(rows)
-    texts = [lab.text() for lab in labels]
-    hover = ["<br>".join([f"row {rows[i]}"] + [f"{lab.name}: {t[i]}"
-                                                for lab, t in zip(labels, texts, strict=True)])
-             for i in range(n)]
-    hover_arr = np.array(hover, dtype=object)
     fig = go.Figure()
     groups: list[list[int]] = []
     for li, lab in enumerate(labels):
@@ -195,16 +188,19 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     name=f"{name} ({len(idx):,})", legendgroup=lab.name,
                     legendgrouptitle_text=lab.name, visible=visible,
                     marker={"size": 4, "color": matplotlib.colors.to_hex(rgba)},
-                    text=hover_arr[idx], customdata=idx, hovertemplate="%{text}<extra></extra>",
+                    customdata=idx.astype(np.int32),
+                    hovertemplate=f"{lab.name}: {name}<extra></extra>",
                 ))
         else:
             values = lab.values.astype(float)
             lo, hi = lab.range if lab.range else (np.nanmin(values), np.nanmax(values))
             fig.add_trace(go.Scattergl(
                 x=coords[:, 0], y=coords[:, 1], mode="markers", name=lab.name, visible=visible,
-                marker={"size": 4, "color": np.nan_to_num(values, nan=lo), "colorscale": "Viridis",
-                        "cmin": lo, "cmax": hi, "colorbar": {"title": {"text": lab.name}}},
-                text=hover_arr, customdata=np.arange(n), hovertemplate="%{text}<extra></extra>",
+                marker={"size": 4, "color": np.nan_to_num(values, nan=lo).astype(np.float32),
+                        "colorscale": "Viridis", "cmin": lo, "cmax": hi,
+                        "colorbar": {"title": {"text": lab.name}}},
+                customdata=np.arange(n, dtype=np.int32),
+                hovertemplate=f"{lab.name}: %{{marker.color:.3g}}<extra></extra>",
                 showlegend=False,
             ))
         groups.append(list(range(first, len(fig.data))))
@@ -225,31 +221,60 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
     return fig
 
 
-_HOVER_IMAGE_JS = """
-var thumbs = %s;
+_PANEL_JS = """
+var info = %s;
 var gd = document.getElementById('{plot_id}');
-var box = document.createElement('img');
-box.style.cssText = 'position:fixed;right:24px;bottom:24px;width:128px;height:128px;'
-  + 'image-rendering:pixelated;border:1px solid #999;background:#fff;display:none;z-index:10';
-document.body.appendChild(box);
+var panel = document.createElement('div');
+panel.style.cssText = 'position:fixed;right:24px;bottom:24px;padding:8px;font:13px sans-serif;'
+  + 'background:#fff;border:1px solid #999;display:none;z-index:10;max-width:260px';
+var img = document.createElement('img');
+img.style.cssText = 'width:128px;height:128px;image-rendering:pixelated;display:block';
+var text = document.createElement('div');
+panel.appendChild(img); panel.appendChild(text);
+document.body.appendChild(panel);
 gd.on('plotly_hover', function(ev) {
-  var p = ev.points[0];
-  var src = thumbs[p.customdata];
-  if (src) { box.src = src; box.style.display = 'block'; }
+  var i = ev.points[0].customdata;
+  var lines = ['<b>row ' + info.rows[i] + '</b>'];
+  for (var k = 0; k < info.labels.length; k++) {
+    lines.push(info.labels[k].name + ': ' + info.labels[k].text[info.labels[k].values[i]]);
+  }
+  text.innerHTML = lines.join('<br>');
+  if (info.thumbs && info.thumbs[i]) { img.src = info.thumbs[i]; img.style.display = 'block'; }
+  else { img.style.display = 'none'; }
+  panel.style.display = 'block';
 });
-gd.on('plotly_unhover', function() { box.style.display = 'none'; });
+gd.on('plotly_unhover', function() { panel.style.display = 'none'; });
 """
 
 
+def _panel_data(labels: Sequence[Labels], rows: np.ndarray,
+                thumbnails: Sequence[str | None] | None) -> dict:
+    """What the hover panel shows, compactly: each attribute's distinct texts and indices."""
+    out = []
+    for lab in labels:
+        texts, inverse = np.unique(np.asarray(lab.text(), dtype=object), return_inverse=True)
+        out.append({"name": lab.name, "text": texts.tolist(), "values": inverse.tolist()})
+    return {"rows": [int(r) for r in rows], "labels": out,
+            "thumbs": list(thumbnails) if thumbnails is not None else None}
+
+
 def projection_html(coords: np.ndarray, labels: Sequence[Labels], title: str = "",
-                    rows: np.ndarray | None = None, thumbnails: Sequence[str] | None = None
-                    ) -> str:
+                    rows: np.ndarray | None = None,
+                    thumbnails: Sequence[str | None] | None = None) -> str:
     """A self-contained HTML page (plotly.js inlined, works offline) of :func:`projection_figure`.
 
+    Hovering a point opens a panel with its store row, every attribute's value and, when
+    ``thumbnails`` are given, its image.
+
     Args:
-        thumbnails: optional ``data:`` URI per point (see :func:`thumbnail_uris`), shown in a
-            corner while the point is hovered.
+        rows: ``(n,)`` store row of each point (``0..n-1`` when None).
+        thumbnails: optional ``data:`` URI per point (see :func:`thumbnail_uris`); None for
+            points shown without an image.
     """
-    fig = projection_figure(coords, labels, title, rows)
-    script = _HOVER_IMAGE_JS % json.dumps(list(thumbnails)) if thumbnails is not None else None
+    n = len(coords)
+    rows = np.arange(n) if rows is None else np.asarray(rows)
+    if thumbnails is not None and len(thumbnails) != n:
+        raise ValueError(f"{len(thumbnails)} thumbnails for {n} points")
+    fig = projection_figure(coords, labels, title)
+    script = _PANEL_JS % json.dumps(_panel_data(labels, rows, thumbnails))
     return fig.to_html(include_plotlyjs=True, full_html=True, post_script=script)
