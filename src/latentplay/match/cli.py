@@ -65,10 +65,18 @@ def run_cmd(
         if value is not None:
             overrides.append(f"{key}={value}")
     config = resolve(MatchConfig, overrides)
-    with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("nearest-neighbour search", total=None)
-        summary = run(store, config, out, overwrite=overwrite,
-                      progress=lambda done, total: bar.update(task, completed=done, total=total))
+    bar = Progress(console=console, transient=True, disable=not console.is_terminal)
+    task = bar.add_task("nearest-neighbour search", total=None, start=False)
+
+    def progress(done: int, total: int) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        summary = run(store, config, out, overwrite=overwrite, progress=progress)
+    finally:
+        bar.stop()
     c = summary["counts"]
     b = summary["balance"]
     print(f"matched {c['matched_treated']} of {c['treated']} {summary['treatment']['treated']} "

@@ -1,0 +1,51 @@
+"""Brute-force reference matchings (dense distance matrix) for small test cases."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def dense_d2(treated: np.ndarray, controls: np.ndarray) -> np.ndarray:
+    """``(n_t, n_c)`` float64 squared distances."""
+    diff = controls.astype(np.float64)[None, :, :] - treated.astype(np.float64)[:, None, :]
+    return np.einsum("ijk,ijk->ij", diff, diff)
+
+
+def greedy_reference(
+    treated: np.ndarray,
+    controls: np.ndarray,
+    *,
+    ratio: int = 1,
+    caliper2: float = np.inf,
+    order: str = "closest",
+    seed: int = 0,
+) -> set[tuple[int, int]]:
+    """The greedy matching by definition: all pairs sorted, or treated units in random order."""
+    d2 = dense_d2(treated, controls)
+    n_t, n_c = d2.shape
+    used = np.zeros(n_c, dtype=bool)
+    count = np.zeros(n_t, dtype=int)
+    pairs: set[tuple[int, int]] = set()
+    if order == "closest":
+        t_idx, c_idx = np.meshgrid(np.arange(n_t), np.arange(n_c), indexing="ij")
+        for e in np.lexsort((c_idx.ravel(), t_idx.ravel(), d2.ravel())):
+            t, c = divmod(int(e), n_c)
+            if d2[t, c] > caliper2:
+                break
+            if count[t] < ratio and not used[c]:
+                used[c] = True
+                count[t] += 1
+                pairs.add((t, c))
+        return pairs
+    perm = np.random.default_rng(seed).permutation(n_t)
+    for r in range(ratio):
+        for t in perm:
+            if count[t] != r or used.all():
+                continue
+            row = np.where(used, np.inf, d2[t])
+            c = int(np.argmin(row))
+            if row[c] <= caliper2:
+                used[c] = True
+                count[t] += 1
+                pairs.add((int(t), c))
+    return pairs

@@ -1,0 +1,161 @@
+"""`latentplay match run/simulate`: outputs, images, face verification and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.match.synthetic import confounded, make_store
+from latentplay.sources import make
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sim") / "store"
+    make_store(path, confounded(1500, relevant=3, irrelevant=17, seed=1))
+    return path
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("faces") / "store"
+    s = make("synthfaces", path, n=240, seed=0, overrides=["confound.smile_gender=0.6"])
+    pixels = st.load_images(s, size=16).reshape(len(s), -1).astype(np.float32) / 255
+    pixels -= pixels.mean(axis=0)
+    _, _, vt = np.linalg.svd(pixels, full_matrices=False)
+    s = st.add_column(s, "pix", pixels @ vt[:8].T, "pixel PCA for tests")
+    st.save(s, path)
+    return path
+
+
+def _read(path: Path) -> list[dict]:
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",
+            "--method", "propensity", "--caliper", "0.2", "--outcome", "y", "--out", out,
+            "--bootstrap", "200")
+    assert r.code == 0, r.err
+    assert "max |SMD|" in r.out and "matched difference in y" in r.out
+    for name in ("pairs.csv", "balance.csv", "summary.json", "love_plot.png",
+                 "attribute_means.png"):
+        assert (out / name).stat().st_size > 0
+    pairs = _read(out / "pairs.csv")
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(pairs) == summary["counts"]["pairs"] == summary["counts"]["matched_treated"]
+    assert set(pairs[0]) == {"treated_index", "control_index", "distance",
+                             "treated_propensity", "control_propensity"}
+    labels = st.load(sim).labels("group")
+    assert all(labels[int(p["treated_index"])] == 1 and labels[int(p["control_index"])] == 0
+               for p in pairs)
+    assert len({p["control_index"] for p in pairs}) == len(pairs)
+    balance = _read(out / "balance.csv")
+    assert [b["covariate"] for b in balance][:2] == ["z[0]", "z[1]"]
+    assert {"x0", "x1", "x2"} <= {b["covariate"] for b in balance}  # attributes too
+    assert summary["balance"]["after"]["max_abs_smd"] < summary["balance"]["before"]["max_abs_smd"]
+    assert summary["effect"]["matched"]["ci_low"] < 1.0 < summary["effect"]["matched"]["ci_high"]
+    assert summary["config"]["caliper"] == 0.2 and summary["caliper"]["distance"] > 0
+
+
+def test_faces_pairs_grid_exact_blocks_and_verification(cli, faces: Path, tmp_path: Path) -> None:
+    out = tmp_path / "f"
+    r = cli("match", "run", faces, "--treatment", "gender=male,female",
+            "--covariates", "pix,smile,yaw", "--exact", "eyeglasses", "--method", "mahalanobis",
+            "--verify", "--verify-pairs", "4", "--grid-pairs", "8", "--partial", "--out", out)
+    assert r.code == 0, r.err
+    assert (out / "pairs.png").stat().st_size > 10_000
+    s = st.load(faces)
+    glasses, gender = s.labels("eyeglasses"), s.labels("gender")
+    pairs = _read(out / "pairs.csv")
+    for p in pairs:
+        t, c = int(p["treated_index"]), int(p["control_index"])
+        assert glasses[t] == glasses[c] and gender[t] == 1 and gender[c] == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["treatment"] == {"attribute": "gender", "treated": "male", "control": "female"}
+    v = summary["verification"]
+    assert v["matched"]["pairs"] == 4 and v["random"]["pairs"] == 4
+    assert len(_read(out / "verification.csv")) == 4
+    assert len(summary["match"]["blocks"]) == 2
+
+
+def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path) -> None:
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
+            "--method", "optimal", "--ratio", "2", "--partial", "--out", tmp_path / "o")
+    assert r.code == 0, r.err
+    pairs = _read(tmp_path / "o" / "pairs.csv")
+    counts = np.bincount([int(p["treated_index"]) for p in pairs])
+    assert set(counts[counts > 0].tolist()) <= {1, 2}
+
+
+def test_simulate(cli, tmp_path: Path) -> None:
+    r = cli("match", "simulate", "--out", tmp_path / "s", "--n", "500", "--irrelevant", "3")
+    assert r.code == 0 and "true effect 1" in r.out
+    s = st.load(tmp_path / "s")
+    assert st.vectors(s, "z").shape == (500, 8)
+
+
+def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_path: Path) -> None:
+    out = tmp_path / "e"
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",
+            "--caliper", "1e-9", "--out", out)
+    assert r.code == 2
+    assert "dropped all" in r.err and "empty outputs" in r.err
+    assert _read(out / "pairs.csv") == []
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counts"]["pairs"] == 0
+    assert summary["counts"]["caliper_drops"] == summary["counts"]["treated"]
+    assert (out / "love_plot.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--treatment", "x0"], "continuous"),
+        (["--treatment", "nope"], "no attribute 'nope'"),
+        (["--treatment", "group=treated,treated"], "two different values"),
+        (["--treatment", "group=treated,other"], "no value 'other'"),
+        (["--covariates", "missing"], "no column 'missing'"),
+        (["--method", "magic"], "unknown method"),
+        (["--caliper", "-1"], "must be positive"),
+        (["--ratio", "5"], "--partial"),
+        (["--exact", "y"], "continuous"),
+    ],
+)
+def test_bad_input_exits_2(cli, sim: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    base = {"--treatment": "group", "--covariates": "z"}
+    for k, v in zip(args[::2], args[1::2], strict=True):
+        base[k] = v
+    flat = [x for kv in base.items() for x in kv]
+    r = cli("match", "run", sim, *flat, "--out", tmp_path / "bad")
+    assert r.code == 2
+    assert r.err.startswith("error: ") and message in r.err
+    assert "Traceback" not in r.err
+
+
+def test_one_group_many_groups_and_nan(cli, faces: Path, tmp_path: Path) -> None:
+    s = st.load(faces)
+    r = cli("match", "run", faces, "--treatment", "hair_color", "--covariates", "pix",
+            "--out", tmp_path / "a")
+    assert r.code == 2 and "needs exactly two" in r.err
+    one = st.Store(s.dataset.filter(lambda g: g == 0, input_columns="gender"), s.schema)
+    one = st.save(one, tmp_path / "one")
+    r = cli("match", "run", one.path, "--treatment", "gender", "--covariates", "pix",
+            "--out", tmp_path / "b")
+    assert r.code == 2 and "1 value(s)" in r.err
+    bad = st.vectors(s, "pix").copy()
+    bad[3, 2] = np.nan
+    nan_store = st.save(st.add_column(s, "pix_nan", bad), tmp_path / "nan")
+    r = cli("match", "run", nan_store.path, "--treatment", "gender", "--covariates", "pix_nan",
+            "--out", tmp_path / "c")
+    assert r.code == 2 and "NaN" in r.err
+    r = cli("match", "run", faces, "--treatment", "gender", "--covariates", "pix",
+            "--out", tmp_path / "d", "--ratio", "3")
+    assert r.code == 2 and "only" in r.err and "controls" in r.err

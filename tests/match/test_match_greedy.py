@@ -1,0 +1,122 @@
+"""Greedy matching equals the brute-force definition (same pairs), in every mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from match_reference import dense_d2, greedy_reference
+
+from latentplay.match import greedy_match, match
+from latentplay.match.knn import ControlSearch
+
+
+def _case(seed: int, d: int, shift: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n_t = int(rng.integers(5, 60))
+    n_c = int(rng.integers(n_t // 2 + 1, 2 * n_t + 10))
+    xt = rng.standard_normal((n_t, d)).astype(np.float32)
+    xc = (rng.standard_normal((n_c, d)) * 1.3 + shift).astype(np.float32)
+    return xt, xc
+
+
+def _pairs(p) -> set[tuple[int, int]]:
+    return set(zip(p.treated.tolist(), p.control.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("order", ["closest", "random"])
+@pytest.mark.parametrize("d", [1, 2, 6])
+@pytest.mark.parametrize("ratio", [1, 2])
+@pytest.mark.parametrize("seed", range(6))
+def test_greedy_equals_brute_force(order: str, d: int, ratio: int, seed: int) -> None:
+    xt, xc = _case(100 * seed + d, d)
+    # k=2 forces many units to run out of candidates and be searched again
+    for caliper2 in (np.inf, float(np.quantile(dense_d2(xt, xc).min(axis=1), 0.6))):
+        ref = greedy_reference(xt, xc, ratio=ratio, caliper2=caliper2, order=order, seed=seed)
+        got = greedy_match(xt, xc, ratio=ratio, caliper2=caliper2, order=order, k=2, seed=seed)
+        assert _pairs(got) == ref
+        assert len(set(got.control.tolist())) == len(got)  # without replacement
+        d2 = dense_d2(xt, xc)[got.treated, got.control]
+        np.testing.assert_allclose(got.distance**2, d2, rtol=1e-5, atol=1e-6)
+        assert (got.distance**2 <= caliper2 * (1 + 1e-9)).all()
+
+
+def test_caliper_changes_the_result_and_is_exact() -> None:
+    xt, xc = _case(7, 3)
+    caliper2 = float(np.quantile(dense_d2(xt, xc).min(axis=1), 0.5))
+    wide = greedy_match(xt, xc)
+    narrow = greedy_match(xt, xc, caliper2=caliper2, k=1)
+    assert 0 < len(narrow) < len(wide)
+    assert _pairs(narrow) == greedy_reference(xt, xc, caliper2=caliper2)
+
+
+def test_larger_case_with_many_searches_again() -> None:
+    rng = np.random.default_rng(3)
+    xt = rng.standard_normal((400, 8)).astype(np.float32) + 0.3
+    xc = rng.standard_normal((420, 8)).astype(np.float32)
+    got = greedy_match(xt, xc, k=3)
+    assert got.stats["units_searched_again"] > 50
+    assert _pairs(got) == greedy_reference(xt, xc)
+
+
+@pytest.mark.parametrize("method", ["nearest", "mahalanobis"])
+def test_exact_blocks_equal_brute_force_per_block(method: str) -> None:
+    rng = np.random.default_rng(11)
+    n = 300
+    x = rng.standard_normal((n, 4)).astype(np.float32)
+    treated = rng.random(n) < 0.35
+    blocks = rng.integers(0, 3, n)
+    caliper = 1.0
+    res = match(x, treated, method=method, exact=blocks, caliper=caliper, caliper_units="abs",
+                partial=True, scale=False)
+    assert (blocks[res.treated_rows] == blocks[res.control_rows]).all()
+    from latentplay.match.space import matching_space
+
+    pts = matching_space(x, treated, metric="mahalanobis" if method == "mahalanobis" else
+                         "euclidean", scale=False)
+    expected = set()
+    for b in range(3):
+        t = np.flatnonzero((blocks == b) & treated)
+        c = np.flatnonzero((blocks == b) & ~treated)
+        for i, j in greedy_reference(pts[t], pts[c], caliper2=caliper**2):
+            expected.add((int(t[i]), int(c[j])))
+    got = set(zip(res.treated_rows.tolist(), res.control_rows.tolist(), strict=True))
+    assert got == expected
+
+
+def test_search_returns_nearest_available_and_a_true_bound() -> None:
+    rng = np.random.default_rng(5)
+    xc = rng.standard_normal((500, 5)).astype(np.float32)
+    xq = rng.standard_normal((40, 5)).astype(np.float32)
+    search = ControlSearch(xc, "exact")
+    search.mark_used(np.arange(0, 500, 3))
+    found = search.search(xq, 7)
+    d2 = dense_d2(xq, xc)
+    d2[:, ~search.available] = np.inf
+    for i in range(len(xq)):
+        ids = found.ids[i][found.ids[i] >= 0]
+        assert search.available[ids].all()
+        np.testing.assert_array_equal(ids[:7], np.argsort(d2[i], kind="stable")[:7])
+        others = np.setdiff1d(np.flatnonzero(search.available), ids)
+        assert d2[i, others].min() >= found.bound[i]
+
+
+@pytest.mark.parametrize("index", ["ivf", "hnsw"])
+def test_approximate_indexes_give_valid_matchings_close_to_exact(index: str) -> None:
+    rng = np.random.default_rng(2)
+    centers = rng.standard_normal((20, 16)) * 3
+    xt = (centers[rng.integers(0, 20, 2000)] + rng.standard_normal((2000, 16))).astype(np.float32)
+    xc = (centers[rng.integers(0, 20, 3000)] + rng.standard_normal((3000, 16))).astype(np.float32)
+    import latentplay.match.knn as knn
+
+    old = knn.EXACT_BELOW
+    knn.EXACT_BELOW = 100  # keep the approximate index in use on this small case
+    try:
+        approx = greedy_match(xt, xc, index=index)
+    finally:
+        knn.EXACT_BELOW = old
+    exact = greedy_match(xt, xc, index="exact")
+    assert len(approx) == len(exact) == 2000
+    assert len(np.unique(approx.control)) == 2000
+    d = np.linalg.norm(xt[approx.treated] - xc[approx.control], axis=1)
+    np.testing.assert_allclose(d, approx.distance, rtol=1e-4)
+    assert approx.distance.mean() <= 1.05 * exact.distance.mean()

@@ -1,0 +1,64 @@
+"""Optimal matching: minimum total distance, dense and sparse solvers agree."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from match_reference import dense_d2
+
+from latentplay.errors import UserError
+from latentplay.match import greedy_match, optimal_match
+
+
+def _total(xt: np.ndarray, xc: np.ndarray, pairs) -> float:
+    return float(np.sqrt(dense_d2(xt, xc)[pairs.treated, pairs.control]).sum())
+
+
+def test_dense_optimal_is_the_best_assignment_by_enumeration() -> None:
+    rng = np.random.default_rng(0)
+    xt = rng.standard_normal((4, 2)).astype(np.float32)
+    xc = rng.standard_normal((6, 2)).astype(np.float32)
+    dist = np.sqrt(dense_d2(xt, xc))
+    best = min(sum(dist[i, c] for i, c in enumerate(p)) for p in itertools.permutations(range(6), 4))
+    got = optimal_match(xt, xc)
+    assert len(got) == 4
+    assert _total(xt, xc, got) == pytest.approx(best)
+    assert _total(xt, xc, got) <= _total(xt, xc, greedy_match(xt, xc)) + 1e-9
+
+
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_sparse_solver_matches_dense_solver(ratio: int) -> None:
+    rng = np.random.default_rng(1)
+    xt = rng.standard_normal((60, 3)).astype(np.float32) + 0.4
+    xc = rng.standard_normal((200, 3)).astype(np.float32)
+    dense = optimal_match(xt, xc, ratio=ratio)
+    sparse = optimal_match(xt, xc, ratio=ratio, dense_limit=0)
+    assert dense.stats["solver"] == "dense" and sparse.stats["solver"] == "sparse"
+    assert len(dense) == len(sparse) == 60 * ratio
+    assert np.bincount(sparse.treated, minlength=60).tolist() == [ratio] * 60
+    assert len(np.unique(sparse.control)) == len(sparse)
+    # the dense solver is exact; the sparse one is optimal over each unit's nearest controls
+    assert _total(xt, xc, dense) - 1e-9 <= _total(xt, xc, sparse) <= 1.002 * _total(xt, xc, dense)
+    assert _total(xt, xc, sparse) < _total(xt, xc, greedy_match(xt, xc, ratio=ratio))
+
+
+def test_caliper_forbids_far_pairs_and_maximises_matches() -> None:
+    rng = np.random.default_rng(2)
+    xt = rng.standard_normal((30, 2)).astype(np.float32) + 1.0
+    xc = rng.standard_normal((60, 2)).astype(np.float32)
+    caliper2 = 0.3
+    for limit in (10**9, 0):
+        got = optimal_match(xt, xc, caliper2=caliper2, dense_limit=limit)
+        assert (got.distance**2 <= caliper2 + 1e-9).all()
+        assert 0 < len(got) < 30
+    dense = optimal_match(xt, xc, caliper2=caliper2)
+    sparse = optimal_match(xt, xc, caliper2=caliper2, dense_limit=0)
+    assert len(dense) == len(sparse)
+
+
+def test_needs_enough_controls() -> None:
+    x = np.zeros((5, 2), np.float32)
+    with pytest.raises(UserError, match="ratio x treated"):
+        optimal_match(x, x[:3])
