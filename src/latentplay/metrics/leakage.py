@@ -213,22 +213,22 @@ def bar_chart(rows: list[dict[str, float | str]], path: Path) -> None:
 
     experiments = list(dict.fromkeys(str(r["experiment"]) for r in rows))
     models = [m for m in ROWS if any(r["model"] == m for r in rows)]
-    fig, ax = plt.subplots(figsize=(1.8 + 2.2 * len(experiments), 3.6))
+    fig, ax = plt.subplots(figsize=(3.8 + 2.0 * len(experiments), 3.6))
     width = 0.8 / len(models)
-    colours = ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c"]
+    colours = dict(zip(ROWS, ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c"], strict=True))
     for j, model in enumerate(models):
         vals = [
             next((float(r["leakage"]) for r in rows if r["experiment"] == e and r["model"] == model), 0.0)
             for e in experiments
         ]
         xs = np.arange(len(experiments)) + (j - (len(models) - 1) / 2) * width
-        bars = ax.bar(xs, vals, width, label=model, color=colours[j % len(colours)])
+        bars = ax.bar(xs, vals, width, label=model, color=colours[model])
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(np.arange(len(experiments)), experiments)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylabel("leakage  (acc - chance) / (1 - chance)")
-    ax.set_title("Held-out information predicted from the concepts")
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_title("Concept leakage: held-out target predicted from concepts", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
