@@ -10,7 +10,8 @@ For each method three lines (one JSON object each):
   30 on the raw 128-d data; umap-learn ``UMAP(random_state)``), for reference. Skipped with
   ``--quick``.
 
-``knn_acc`` is the 10-nearest-neighbour accuracy of the mixture component in 2-d (quality);
+``knn_acc`` is the 10-nearest-neighbour accuracy of the mixture component in 2-d and
+``knn_kept`` the share of each point's 10 nearest neighbours in 128-d kept in 2-d (quality);
 ``cpu_s`` is process CPU time, which a busy machine distorts less than ``wall_s``.
 
     python bench/bench_projection.py [--rows 100000] [--quick]
@@ -53,6 +54,19 @@ def knn_accuracy(coords: np.ndarray, labels: np.ndarray, k: int = 10, n: int = 5
     nn = NearestNeighbors(n_neighbors=k + 1).fit(coords)
     idx = nn.kneighbors(coords[probe], return_distance=False)[:, 1:]
     return float((labels[idx] == labels[probe, None]).mean())
+
+
+def knn_preservation(x: np.ndarray, coords: np.ndarray, k: int = 10, n: int = 2000) -> float:
+    """Share of each probe point's ``k`` nearest neighbours in ``x`` that stay among its ``k``
+    nearest in ``coords`` (1 = local structure kept exactly)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    probe = np.random.default_rng(2).choice(len(x), min(n, len(x)), replace=False)
+    high = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x[probe], return_distance=False)
+    low = NearestNeighbors(n_neighbors=k + 1).fit(coords).kneighbors(coords[probe],
+                                                                    return_distance=False)
+    kept = [len(set(h[1:]) & set(lo[1:])) / k for h, lo in zip(high, low, strict=True)]
+    return float(np.mean(kept))
 
 
 def timed(fn: Callable[[], np.ndarray]) -> tuple[np.ndarray, float, float]:
@@ -155,6 +169,7 @@ def main() -> None:
                     "cpu_s": round(cpu, 1),
                     "target_s": TARGET_S[method],
                     "knn_acc": round(knn_accuracy(coords, labels), 3),
+                    "knn_kept": round(knn_preservation(x, coords), 3),
                     "overhead_s": round(wall - times["direct"], 1) if impl == "latentplay"
                     and "direct" in times else None,
                     "load_avg": round(os.getloadavg()[0], 1),
