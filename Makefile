@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,faces,app
+EXTRAS ?= dev,faces,app,track
 PYTEST_WORKERS ?= 2
 
 .PHONY: install quickstart test test-all bench lint clean

@@ -62,6 +62,12 @@ def test_betavae_beta_and_burgess_capacity() -> None:
     assert capacity(50, 20.0, 100) == 10.0 and capacity(500, 20.0, 100) == 20.0
     at_50 = BetaVAE(cfg)(_out(), 50)["kl"].item()
     assert at_50 == pytest.approx(1000 * abs(kl - 10.0), rel=1e-5)
+    warm = BetaVAE(BetaVAEConfig(beta=4, warmup_steps=200))
+    assert warm(_out(), 0)["kl"].item() == 0.0
+    assert warm(_out(), 50)["kl"].item() == pytest.approx(kl, 1e-5)  # 4 * 50/200
+    assert warm(_out(), 900)["kl"].item() == pytest.approx(4 * kl, 1e-5)
+    with pytest.raises(UserError):
+        BetaVAEConfig(warmup_steps=-1).validate()
 
 
 def _log_normal(z: float, m: float, lv: float) -> float:

@@ -53,3 +53,48 @@ def test_condition_spec_vectors() -> None:
         spec.vector({"smile": 0.0, "gender": "other"})
     with pytest.raises(UserError):
         spec.vector({"smile": 0.0})
+
+
+@torch.no_grad()
+def test_output_bias_starts_decoding_at_the_data_mean() -> None:
+    """A decoder whose last layer is zeroed outputs exactly the per-channel mean it was given."""
+    model = build_model("vae", family_config("vae")(), 3, 32)
+    mean = torch.tensor([0.03, 0.5, 0.9])
+    model.init_output_bias(mean)
+    model.decoder.deconv[-1].weight.zero_()
+    images = model.decode(torch.randn(2, model.latent_dim))
+    assert torch.allclose(images.mean((0, 2, 3)), mean, atol=1e-6)
+
+
+def test_started_at_the_data_mean_a_vae_soon_beats_the_mean_image() -> None:
+    """The reason for :meth:`AE.init_output_bias`: on sparse sprites (3% of the pixels on) a
+    small VAE that starts at the data mean gets well below the loss of the best constant image
+    within 200 Adam steps (57 nats against the constant's 114; without the init the same run
+    is still at 115)."""
+    import torch.nn.functional as F
+
+    from latentplay.models.losses import kl_per_dim
+    from latentplay.sources.shapes import ShapesGroundTruth
+
+    torch.manual_seed(0)
+    truth, rng = ShapesGroundTruth(), np.random.default_rng(0)
+    images = truth.sample_observations_from_factors(truth.sample_factors(512, rng), rng)
+    x_all = F.avg_pool2d(torch.from_numpy(images).permute(0, 3, 1, 2), 2)  # (512, 1, 32, 32)
+    mean_image = x_all.mean(0, keepdim=True).clamp(1e-4, 1 - 1e-4)
+    constant_nll = float(F.binary_cross_entropy(mean_image.expand_as(x_all), x_all,
+                                                reduction="sum")) / len(x_all)
+    cfg = family_config("vae")(latent_dim=4, width=16, hidden=64)
+    model = build_model("vae", cfg, 1, 32)
+    model.init_output_bias(x_all.mean((0, 2, 3)))
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(200):
+        x = x_all[torch.from_numpy(rng.integers(0, len(x_all), 16))]
+        out = model(x)
+        loss = out.recon.mean() + kl_per_dim(out.mu, out.logvar).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        mu, _ = model.encode(x_all)
+        nll = float(F.binary_cross_entropy(model.decode(mu), x_all, reduction="sum")) / len(x_all)
+    assert nll < 0.7 * constant_nll, (nll, constant_nll)

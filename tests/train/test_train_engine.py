@@ -47,12 +47,13 @@ def test_run_directory_holds_everything(run: Path) -> None:
 
 
 def test_short_training_lowers_the_loss(run: Path) -> None:
+    """27 steps: the decoder starts at the data mean (see tests/models for a run long enough
+    to leave the mean image), so the loss falls slowly but every epoch."""
     rows = read_table(run / "metrics.csv")
-    first = float(rows[0]["loss"])
     epochs = [float(r["loss"]) for r in rows if r["scope"] == "epoch"]
-    assert epochs[-1] < 0.8 * first
+    assert epochs[2] < epochs[0]
     test = [float(r["loss"]) for r in read_table(run / "test_metrics.csv")]
-    assert test[-1] < test[0]
+    assert test[2] < test[1] < test[0]
 
 
 def test_latents_and_encode_agree(run: Path, shapes_store: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from latentplay import train
 from latentplay.errors import UserError
+from latentplay.store import load, load_images
 from latentplay.train.config import build_config, presets
 from latentplay.train.csvlog import read_table
 
@@ -71,6 +72,11 @@ def test_cli_train_and_resume(cli, shapes_store: Path, tiny: list[str], tmp_path
     assert res.code == 0, res.err
     steps = [int(r["step"]) for r in read_table(out / "metrics.csv") if r["scope"] == "step"]
     assert steps == [1, 2, 3, 4]
+    # the decoder started at the training images' mean (3% of the pixels are on): 4 Adam
+    # steps of lr 5e-4 move the bias by at most 2e-3 from logit(mean of the training rows)
+    mean = load_images(load(shapes_store), size=32).mean() / 255  # all rows: close enough
+    bias = train.load_model(out).decoder.deconv[-1].bias.item()
+    assert bias == pytest.approx(np.log(mean / (1 - mean)), abs=0.1)  # PyTorch init: |b| < 0.25
     bad = cli("train", "vae", "--data", shapes_store, "--out", tmp_path / "b", "loss.terms=[x]")
     assert bad.code == 2 and bad.err.startswith("error: unknown loss term")
     assert cli("train", "--resume", tmp_path / "missing").code == 2
@@ -88,3 +94,26 @@ def test_tensorboard_logger_writes_events_or_explains(shapes_store: Path, tiny: 
         return
     run = train.train("vae", shapes_store, tmp_path / "tb", **args)
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+
+
+def test_wandb_logger_runs_offline_without_a_key(shapes_store: Path, tiny: list[str],
+                                                 tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """No WANDB_API_KEY: W&B keeps an offline run (config + metrics) in RUN/wandb, with error
+    reporting off; the server address is unreachable, so any attempt to send would fail."""
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.setenv("WANDB_ERROR_REPORTING", "unset")  # restored (removed) after the test
+    monkeypatch.delenv("WANDB_ERROR_REPORTING")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "cache"))
+    run = train.train("vae", shapes_store, tmp_path / "wb", epochs=1, max_steps=2, batch_size=16,
+                      overrides=[*tiny, "log.loggers=[wandb]"], progress=False)
+    runs = list((run / "wandb").glob("*run-*"))
+    assert [p.name.startswith("offline-run-") for p in runs if p.is_dir()] == [True]
+    data = next(runs[0].glob("run-*.wandb")).read_bytes()
+    assert b"epoch/loss" in data and b"step/recon" in data and b"latent_dim" in data
+    core = (runs[0] / "logs" / "debug-core.log").read_text()
+    assert '"disable-analytics":true' in core

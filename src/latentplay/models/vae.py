@@ -31,12 +31,16 @@ class AEConfig:
         hidden: units of the two fully connected layers (256 in Burgess et al.).
         likelihood: reconstruction loss; ``bernoulli`` = summed binary cross-entropy (binary
             or [0,1] images), ``gaussian`` = summed squared error of sigmoid outputs.
+        output_bias: start the decoder's output bias at the logit of the training images'
+            mean value per channel (see :meth:`AE.init_output_bias`); ``false`` keeps
+            PyTorch's default initialisation.
     """
 
     latent_dim: int = 10
     width: int = 32
     hidden: int = 256
     likelihood: str = "bernoulli"
+    output_bias: bool = True
 
     def validate(self) -> None:
         if self.latent_dim < 1:
@@ -105,6 +109,20 @@ class AE(nn.Module):
         self.decoder = ConvDecoder(
             channels, size, config.latent_dim, config.width, config.hidden, cond_dim
         )
+
+    @torch.no_grad()
+    def init_output_bias(self, mean: torch.Tensor) -> None:
+        """Set the decoder's output bias to ``logit(mean)``, ``mean`` ``(C,)`` the training
+        images' mean value per channel in [0, 1].
+
+        Every decoded image then starts as the data's average colour instead of 0.5 grey.
+        On sparse images (dSprites: 3% of the pixels are on) the default start costs
+        ~2,800 nats per 64x64 image and the first few hundred steps are spent learning the
+        black background, long enough for a beta-VAE's KL term to push the posterior onto
+        the prior (the collapse to the mean image).
+        """
+        p = mean.to(torch.float32).clamp(1e-3, 1 - 1e-3)
+        self.decoder.deconv[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
 
     def encode(
         self, x: torch.Tensor, cond: torch.Tensor | None = None

@@ -59,6 +59,17 @@ class TrainingData:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, (self.cond[idx] if self.cond.shape[1] else None)
 
+    def mean_value(self, rows: np.ndarray, limit: int = 10_000) -> torch.Tensor:
+        """``(C,)`` mean value in [0, 1] per channel of the first ``limit`` of ``rows``
+        (no random numbers drawn, so resumed runs stay exact)."""
+        total = torch.zeros(self.channels, dtype=torch.float64, device=self.images.device)
+        picked = rows[:limit]
+        for start in range(0, len(picked), CHUNK):
+            idx = torch.from_numpy(picked[start:start + CHUNK]).to(self.images.device)
+            total += self.images[idx].sum((0, 2, 3), dtype=torch.float64)
+        pixels = max(len(picked), 1) * self.images.shape[2] * self.images.shape[3]
+        return (total / (255.0 * pixels)).float()
+
     def epoch_order(self, seed: int, epoch: int, batch_size: int, rank: int = 0,
                     world: int = 1) -> torch.Tensor:
         """``(steps, batch_size)`` row numbers of this process's batches in ``epoch``

@@ -74,10 +74,18 @@ def _loggers(config: Any, run_dir: Path) -> list[Any]:
                                 "pip install 'latentplay[track]'") from None
             from lightning.pytorch.loggers import WandbLogger
 
-            offline = not os.environ.get("WANDB_API_KEY")
+            offline = wandb_offline()
+            if offline:  # no error reports to W&B's Sentry either
+                os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
             loggers.append(WandbLogger(save_dir=str(run_dir), project=config.log.project,
                                        name=run_dir.name, offline=offline))
     return loggers
+
+
+def wandb_offline() -> bool:
+    """W&B runs offline (files under ``RUN/wandb``, nothing sent) unless ``WANDB_API_KEY`` is
+    set and ``WANDB_MODE`` is not ``offline``."""
+    return not os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_MODE") == "offline"
 
 
 class Engine:
@@ -101,6 +109,8 @@ class Engine:
         ).to(self.fabric.device)
         self.model = build_model(config.family, config.model, self.data.channels,
                                  config.data.size, self.data.spec.dim)
+        if getattr(config.model, "output_bias", False):
+            self.model.init_output_bias(self.data.mean_value(self.data.train_idx))
         if t.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.losses: LossSet = build_losses(config.loss, self.model.latent_dim,
@@ -270,6 +280,23 @@ class Engine:
 
     # ------------------------------------------------------------- loop
     def run(self) -> None:
+        """Train until ``trainer.epochs`` or ``trainer.max_steps``; the extra loggers are
+        closed (W&B's run finished) however training ends."""
+        status = "failed"
+        try:
+            for logger in self.fabric.loggers:
+                logger.log_hyperparams(to_dict(self.config))
+            self._loop()
+            status = "success"
+        finally:
+            for logger in self.fabric.loggers:
+                logger.finalize(status)
+            if "wandb" in self.config.log.loggers:
+                import wandb
+
+                wandb.finish(exit_code=0 if status == "success" else 1)
+
+    def _loop(self) -> None:
         t, f = self.config.trainer, self.fabric
         max_steps = t.max_steps or math.inf
         if self.finished:
