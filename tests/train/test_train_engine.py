@@ -74,6 +74,7 @@ def test_latents_and_encode_agree(run: Path, shapes_store: Path) -> None:
     assert train.sample(run, 3).shape == (3, 32, 32, 1)
 
 
+@pytest.mark.slow  # the default suite resumes after a real SIGKILL below
 def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
                                                 tmp_path: Path) -> None:
     part = train.train("betavae", shapes_store, tmp_path / "part", epochs=3, batch_size=32,

@@ -82,25 +82,12 @@ def test_cli_train_and_resume(cli, shapes_store: Path, tiny: list[str], tmp_path
     assert cli("train", "--resume", tmp_path / "missing").code == 2
 
 
-def test_tensorboard_logger_writes_events_or_explains(shapes_store: Path, tiny: list[str],
-                                                      tmp_path: Path) -> None:
-    from lightning.fabric.loggers.tensorboard import _TENSORBOARD_AVAILABLE
-
-    args = dict(epochs=1, max_steps=2, batch_size=16, progress=False,
-                overrides=[*tiny, "log.loggers=[tensorboard]"])
-    if not _TENSORBOARD_AVAILABLE:
-        with pytest.raises(UserError, match="latentplay\\[track\\]"):
-            train.train("vae", shapes_store, tmp_path / "tb", **args)
-        return
-    run = train.train("vae", shapes_store, tmp_path / "tb", **args)
-    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
-
-
-def test_wandb_logger_runs_offline_without_a_key(shapes_store: Path, tiny: list[str],
-                                                 tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """No WANDB_API_KEY: W&B keeps an offline run (config + metrics) in RUN/wandb, with error
-    reporting off; the server address is unreachable, so any attempt to send would fail."""
+def test_tensorboard_and_wandb_loggers_write_offline(shapes_store: Path, tiny: list[str],
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """TensorBoard event files, and, with no WANDB_API_KEY, a W&B offline run (config +
+    metrics) in RUN/wandb with error reporting off; the W&B server address is unreachable, so
+    any attempt to send would fail."""
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.delenv("WANDB_MODE", raising=False)
     monkeypatch.setenv("WANDB_ERROR_REPORTING", "unset")  # restored (removed) after the test
@@ -109,10 +96,11 @@ def test_wandb_logger_runs_offline_without_a_key(shapes_store: Path, tiny: list[
     monkeypatch.setenv("WANDB_BASE_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("WANDB_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WANDB_CACHE_DIR", str(tmp_path / "cache"))
-    run = train.train("vae", shapes_store, tmp_path / "wb", epochs=1, max_steps=2, batch_size=16,
-                      overrides=[*tiny, "log.loggers=[wandb]"], progress=False)
-    runs = list((run / "wandb").glob("*run-*"))
-    assert [p.name.startswith("offline-run-") for p in runs if p.is_dir()] == [True]
+    run = train.train("vae", shapes_store, tmp_path / "run", epochs=1, max_steps=2, batch_size=16,
+                      overrides=[*tiny, "log.loggers=[tensorboard,wandb]"], progress=False)
+    assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    runs = [p for p in (run / "wandb").glob("*run-*") if p.is_dir()]
+    assert [p.name.startswith("offline-run-") for p in runs] == [True]
     data = next(runs[0].glob("run-*.wandb")).read_bytes()
     assert b"epoch/loss" in data and b"step/recon" in data and b"latent_dim" in data
     core = (runs[0] / "logs" / "debug-core.log").read_text()
