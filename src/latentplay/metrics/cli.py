@@ -145,6 +145,7 @@ def concepts(
     epochs: int = typer.Option(10, "--epochs"),
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
+    size: int = typer.Option(64, "--size", help="Image side: 64, or 32 (2x2-averaged, 4x cheaper)."),
 ) -> None:
     """Train a concept model on shapes (concepts scale, pos_x, pos_y; label: position quadrant)
     and report accuracy, concept alignment (DCI) and explicitness."""
@@ -153,8 +154,8 @@ def concepts(
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
-    train_data, _ = shapes_data(n, seed, (0, 1, 2))
-    test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2))
+    train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
+    test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)
     scores = run_concept_model(kind, train_data, test_data, out, config, n_classes=4)
     Console().print_json(data=scores)

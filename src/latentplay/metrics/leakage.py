@@ -39,9 +39,10 @@ ROWS = ("vae", "cbm", "glancenet", "glancenet+rejection")
 
 
 # ---------------------------------------------------------------------- data
-def shapes_data(n: int, seed: int, shapes: tuple[int, ...]) -> tuple[ConceptData, np.ndarray]:
+def shapes_data(n: int, seed: int, shapes: tuple[int, ...], size: int = 64) -> tuple[ConceptData, np.ndarray]:
     """``n`` random sprites of the given shape ids, as :class:`ConceptData` (concepts scale,
-    pos_x, pos_y; label the quadrant) plus their ``(n,)`` shape ids."""
+    pos_x, pos_y; label the quadrant) plus their ``(n,)`` shape ids. ``size`` 32 averages
+    2x2 pixel blocks (a quarter of the compute on CPU)."""
     from latentplay.sources.shapes import FACTOR_SIZES, render
 
     rng = np.random.default_rng(seed)
@@ -50,7 +51,12 @@ def shapes_data(n: int, seed: int, shapes: tuple[int, ...]) -> tuple[ConceptData
     levels = f[:, [1, 3, 4]]
     concepts = levels / (np.array(FACTOR_SIZES)[[1, 3, 4]] - 1.0)
     labels = (f[:, 3] >= 16) * 2 + (f[:, 4] >= 16)
-    images = (render(f) * 255)[..., None].astype(np.uint8)
+    images = render(f).astype(np.float32) * 255
+    if size != 64:
+        if size != 32:
+            raise UserError(f"shapes images are 64 or 32 px, got {size}")
+        images = images.reshape(n, 32, 2, 32, 2).mean(axis=(2, 4))
+    images = np.rint(images)[..., None].astype(np.uint8)
     return ConceptData(images, concepts, labels, levels, ["scale", "pos_x", "pos_y"]), f[:, 0]
 
 
@@ -118,17 +124,18 @@ def run_experiment(
     n_probe: int = 3000,
     progress: Callable[[str], None] | None = None,
     models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
+    size: int = 64,
 ) -> list[dict[str, float | str]]:
     """Train the concept models ``models`` on ``experiment``'s training domain and probe them.
 
     Returns one row per model (``glancenet`` twice: without and with rejection) with the task
     ``accuracy`` on held-out training-domain rows and the probe's
     ``leak_accuracy``, ``accepted`` rate, ``chance`` and ``leakage``. ``n_train``/``n_probe``
-    size the dsprites experiment; the digits set its own sizes.
+    size the dsprites experiment (``size`` its image side); the digits set their own.
     """
     if experiment == "dsprites":
-        domain, _ = shapes_data(n_train + n_train // 5, train.seed, (0, 1))
-        probe_data, probe_target = shapes_data(n_probe, train.seed + 1, (0, 1, 2))
+        domain, _ = shapes_data(n_train + n_train // 5, train.seed, (0, 1), size)
+        probe_data, probe_target = shapes_data(n_probe, train.seed + 1, (0, 1, 2), size)
         probe_images = probe_data.images
         n_classes = 4
     elif experiment == "parity":
@@ -169,6 +176,7 @@ def leakage_table(
     n_probe: int = 3000,
     progress: Callable[[str], None] | None = None,
     models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
+    size: int = 64,
 ) -> list[dict[str, float | str]]:
     """Run the experiments for ``models``; with ``out``, write ``leakage.csv`` and the bar
     chart ``leakage.png`` there. Returns the table's rows."""
@@ -176,7 +184,7 @@ def leakage_table(
     rows: list[dict[str, float | str]] = []
     for experiment in experiments:
         t = train if experiment == "dsprites" else replace(train, epochs=max(train.epochs, 1) * 3)
-        rows += run_experiment(experiment, t, n_train, n_probe, progress, models)
+        rows += run_experiment(experiment, t, n_train, n_probe, progress, models, size)
     if out is not None:
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)

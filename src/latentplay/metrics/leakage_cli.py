@@ -24,6 +24,7 @@ def run(
     n_probe: int = typer.Option(3000, "--n-probe", help="dsprites: probe images (all three shapes)."),
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
+    size: int = typer.Option(64, "--size", help="dsprites image side: 64, or 32 (4x cheaper)."),
     models: str = typer.Option("vae,cbm,glancenet", "--models", help="Concept models to compare."),
 ) -> None:
     """Train VAE, CBM and GlanceNet on each experiment's domain; write the leakage table and chart."""
@@ -44,6 +45,7 @@ def run(
         n_probe=n_probe,
         progress=lambda m: err.print(m),
         models=kinds,
+        size=size,
     )
     table = Table("experiment", "model", "task acc", "leak acc", "chance", "accepted", "leakage")
     for r in rows:
