@@ -39,11 +39,19 @@ TARGET_S = {"tsne": 90.0, "umap": 120.0}
 
 
 def mixture(rows: int, dim: int = 128, k: int = 20, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``rows`` points of a ``k``-component Gaussian mixture in ``dim`` dims, and the labels."""
+    """``rows`` points of ``k`` clusters in ``dim`` dims, and the cluster labels.
+
+    Each cluster is a 4-d Gaussian blob embedded by a random linear map, plus a little
+    isotropic noise, so that points have meaningful nearest neighbours (pure isotropic noise
+    in 128-d would make every within-cluster neighbour equally near).
+    """
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(k, dim)) * 3
+    maps = rng.normal(size=(k, 4, dim))
     labels = rng.integers(0, k, rows)
-    return (centres[labels] + rng.normal(size=(rows, dim))).astype(np.float32), labels
+    latent = rng.normal(size=(rows, 4))
+    x = centres[labels] + np.einsum("ni,nid->nd", latent, maps[labels])
+    return (x + 0.1 * rng.normal(size=(rows, dim))).astype(np.float32), labels
 
 
 def knn_accuracy(coords: np.ndarray, labels: np.ndarray, k: int = 10, n: int = 5000) -> float:
