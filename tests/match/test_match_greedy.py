@@ -120,3 +120,27 @@ def test_approximate_indexes_give_valid_matchings_close_to_exact(index: str) -> 
     d = np.linalg.norm(xt[approx.treated] - xc[approx.control], axis=1)
     np.testing.assert_allclose(d, approx.distance, rtol=1e-4)
     assert approx.distance.mean() <= 1.05 * exact.distance.mean()
+
+
+def test_ivf_rows_that_run_dry_fall_back_to_exact_search() -> None:
+    rng = np.random.default_rng(4)
+    xc = (rng.standard_normal((3000, 8)) + 5 * rng.integers(0, 4, (3000, 1))).astype(np.float32)
+    xq = xc[:20] + 0.01
+    import latentplay.match.knn as knn
+
+    old = knn.EXACT_BELOW
+    knn.EXACT_BELOW = 10
+    try:
+        search = ControlSearch(xc, "ivf", nprobe=1)
+        search.mark_used(np.arange(0, 2900))  # the probed lists are (nearly) empty now
+        found = search.search(xq, 12)
+    finally:
+        knn.EXACT_BELOW = old
+    assert found.ids.shape == (20, 12)
+    d2 = dense_d2(xq, xc)
+    d2[:, ~search.available] = np.inf
+    for i in range(20):
+        ids = found.ids[i][found.ids[i] >= 0]
+        assert search.available[ids].all() and len(ids) == 12
+        others = np.setdiff1d(np.flatnonzero(search.available), ids)
+        assert d2[i, others].min() >= found.bound[i] - 1e-6

@@ -197,7 +197,7 @@ class ControlSearch:
             bound = dd[:, -1].copy()
             short = ~np.isfinite(bound)  # probed lists ran dry: ask the exact index instead
             if short.any():
-                exact = self._search_exact(block[short], k)
+                exact = _first(self._search_exact(block[short], k), k)
                 ids[short], dd[short], bound[short] = exact.ids, exact.d2, exact.bound
             out_ids.append(ids)
             out_d2.append(dd)
@@ -279,3 +279,15 @@ def _loosen(bound: np.ndarray, queries: np.ndarray) -> np.ndarray:
     q2 = np.einsum("ij,ij->i", queries, queries).astype(np.float64)
     finite = np.isfinite(bound)
     return np.where(finite, bound - 1e-5 * (3.0 * q2 + 2.0 * np.where(finite, bound, 0.0)), bound)
+
+
+def _first(found: Candidates, k: int) -> Candidates:
+    """The first ``k`` candidates of each row, the bound lowered to the first one left out."""
+    if found.ids.shape[1] <= k:
+        pad = k - found.ids.shape[1]
+        return Candidates(
+            np.pad(found.ids, ((0, 0), (0, pad)), constant_values=-1),
+            np.pad(found.d2, ((0, 0), (0, pad)), constant_values=np.inf),
+            found.bound,
+        )
+    return Candidates(found.ids[:, :k], found.d2[:, :k], np.minimum(found.bound, found.d2[:, k]))
