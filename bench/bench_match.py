@@ -91,19 +91,28 @@ def case_quality(n_t: int, n_c: int) -> dict:
     treated = np.arange(len(x)) < n_t
     names = [f"z[{j}]" for j in range(DIM)]
     out = base("quality_exact_vs_ivf", n_t, n_c)
-    for index in ("exact", "ivf"):
-        t, c = time.perf_counter(), cpu_s()
-        p = greedy_match(xt, xc, index=index)
-        seconds, cpu = time.perf_counter() - t, cpu_s() - c
-        w = matching_weights(len(x), p.treated, p.control + n_t)
-        bal = summarize(balance_table(x, names, treated, w))
-        out[index] = {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "matched": len(p),
-                      "mean_distance": round(float(p.distance.mean()), 4),
-                      "max_abs_smd_after": round(bal["after"]["max_abs_smd"], 4),
-                      "mean_abs_smd_after": round(bal["after"]["mean_abs_smd"], 4)}
-        out["max_abs_smd_before"] = round(bal["before"]["max_abs_smd"], 4)
-    out["ivf_distance_over_exact"] = round(out["ivf"]["mean_distance"]
-                                           / out["exact"]["mean_distance"], 4)
+    # Without a caliper, 1:1 matching of equal groups uses every control, so balance cannot
+    # change; with a caliper (the exact matching's median pair distance) it can.
+    caliper2 = np.inf
+    for label in ("no_caliper", "caliper"):
+        for index in ("exact", "ivf"):
+            t, c = time.perf_counter(), cpu_s()
+            p = greedy_match(xt, xc, index=index,
+                             caliper2=caliper2 if label == "caliper" else np.inf)
+            seconds, cpu = time.perf_counter() - t, cpu_s() - c
+            w = matching_weights(len(x), p.treated, p.control + n_t)
+            bal = summarize(balance_table(x, names, treated, w))
+            out[f"{index}_{label}"] = {
+                "seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "matched": len(p),
+                "mean_distance": round(float(p.distance.mean()), 4),
+                "max_abs_smd_after": round(bal["after"]["max_abs_smd"], 4),
+                "mean_abs_smd_after": round(bal["after"]["mean_abs_smd"], 4)}
+            out["max_abs_smd_before"] = round(bal["before"]["max_abs_smd"], 4)
+            if index == "exact" and label == "no_caliper":
+                caliper2 = float(np.median(p.distance)) ** 2
+        out[f"ivf_distance_over_exact_{label}"] = round(
+            out[f"ivf_{label}"]["mean_distance"] / out[f"exact_{label}"]["mean_distance"], 4)
+    out["caliper"] = round(float(np.sqrt(caliper2)), 4)
     out["peak_rss_gb"] = round(peak_rss_gb(), 3)
     return out
 
