@@ -114,11 +114,9 @@ def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.
     y_all = torch.from_numpy(data.labels.astype(np.int64))
     sup_all = torch.from_numpy(supervised_rows(len(data), train.masking_fact, train.seed))
     if isinstance(model, GlanceNet):
-        # Start the decoder at the data's mean intensity: on sparse images (sprites are ~3 %
-        # white) the default start spends the first hundreds of steps learning the background.
-        p = x_all.mean().clamp(1e-3, 1 - 1e-3)
-        with torch.no_grad():
-            model.vae.decoder.deconv[-1].bias.fill_(float(torch.log(p) - torch.log1p(-p)))
+        # Start the decoder at the data's mean intensity per channel (issue 6's fix against
+        # posterior collapse on sparse images such as sprites).
+        model.vae.init_output_bias(x_all.mean(dim=(0, 2, 3)))
     opt = torch.optim.Adam(model.parameters(), lr=train.lr)
     model.train()
     step = 0
