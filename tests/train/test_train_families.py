@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,12 @@ def test_tensorboard_and_wandb_loggers_write_offline(shapes_store: Path, tiny: l
     assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
     runs = [p for p in (run / "wandb").glob("*run-*") if p.is_dir()]
     assert [p.name.startswith("offline-run-") for p in runs] == [True]
-    data = next(runs[0].glob("run-*.wandb")).read_bytes()
-    assert b"epoch/loss" in data and b"step/recon" in data and b"latent_dim" in data
+    log = next(runs[0].glob("run-*.wandb"))
+    for _ in range(100):  # W&B's service writes the log from its own process
+        data = log.read_bytes()
+        if all(key in data for key in (b"epoch/loss", b"step/recon", b"latent_dim")):
+            break
+        time.sleep(0.2)
+    assert b"epoch/loss" in data and b"step/recon" in data and b"latent_dim" in data, data[:80]
     core = (runs[0] / "logs" / "debug-core.log").read_text()
     assert '"disable-analytics":true' in core

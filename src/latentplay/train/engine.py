@@ -281,7 +281,8 @@ class Engine:
     # ------------------------------------------------------------- loop
     def run(self) -> None:
         """Train until ``trainer.epochs`` or ``trainer.max_steps``; the extra loggers are
-        closed (W&B's run finished) however training ends."""
+        closed however training ends: W&B's run is finished and its service torn down, so the
+        run's files under ``RUN/wandb`` are complete when this returns."""
         status = "failed"
         try:
             for logger in self.fabric.loggers:
@@ -295,6 +296,7 @@ class Engine:
                 import wandb
 
                 wandb.finish(exit_code=0 if status == "success" else 1)
+                wandb.teardown()
 
     def _loop(self) -> None:
         t, f = self.config.trainer, self.fabric
