@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -102,11 +103,9 @@ def track(
     seed: int = typer.Option(0, "--seed", help="Random seed of the metrics."),
     overrides: list[str] = typer.Argument(None, help="Training config overrides key=value."),
 ) -> None:
-    """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs."""
+    """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs
+    (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`)."""
     from latentplay.metrics.runs import train_with_metrics
-
-    def row(epoch: int, scores: dict[str, float]) -> None:
-        console.print(f"epoch {epoch}: " + ", ".join(f"{k}={v:.3f}" for k, v in scores.items()))
 
     run = train_with_metrics(
         model,
@@ -117,8 +116,11 @@ def track(
         names=metrics,
         overrides=list(overrides or []),
         random_state=seed,
-        on_row=row,
     )
+    with (run / DIS_METRICS_FILE).open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            scores = ", ".join(f"{k}={float(v):.3f}" for k, v in row.items() if k not in ("epoch", "step") and v)
+            console.print(f"epoch {row['epoch']} (step {row['step']}): {scores}")
     console.print(f"wrote {run / DIS_METRICS_FILE}")
 
 

@@ -77,7 +77,8 @@ def evaluate(
 def append_dis_metrics(
     run_dir: str | os.PathLike[str], scores: dict[str, float], epoch: int, step: int
 ) -> Path:
-    """Append one row to ``run_dir/dis_metrics.csv`` (header written, or widened, as needed)."""
+    """Append one row to ``run_dir/dis_metrics.csv`` (header written, or widened, as needed);
+    an earlier row of the same ``step`` (an evaluation repeated after a resume) is replaced."""
     path = Path(run_dir) / DIS_METRICS_FILE
     row: dict[str, Any] = {"epoch": epoch, "step": step, **scores}
     rows: list[dict[str, Any]] = []
@@ -85,7 +86,7 @@ def append_dis_metrics(
     if path.exists():
         with path.open(newline="") as fh:
             reader = csv.DictReader(fh)
-            rows = list(reader)
+            rows = [r for r in reader if r.get("step") != str(step)]
             old = list(reader.fieldnames or [])
         fields = old + [f for f in row if f not in old]
     rows.append(row)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.metrics.evaluate import append_dis_metrics, evaluate
+from latentplay.metrics.evaluate import append_dis_metrics, evaluate, parse_names
 
 
 def run_representation(
@@ -112,27 +112,15 @@ def train_with_metrics(
     overrides: Sequence[str] = (),
     random_state: int = 0,
     progress: bool = True,
-    on_row: Callable[[int, dict[str, float]], None] | None = None,
 ) -> Path:
-    """Train preset ``model`` on store ``data`` into ``out`` and write the chosen metrics to
-    ``out/dis_metrics.csv`` every ``every`` epochs (and after the last one).
-
-    Uses the engine's public API: train ``every`` epochs, evaluate, ``resume`` for ``every``
-    more, and so on; a resumed run continues exactly where it stopped, so the weights are those
-    of one uninterrupted run of ``epochs`` epochs.
-    """
-    from latentplay.train import resume, train
-    from latentplay.train.checkpoint import load_state
+    """Train preset ``model`` on store ``data`` into ``out``; the engine writes the chosen
+    metrics to ``out/dis_metrics.csv`` every ``every`` epochs and after the last one
+    (``log.dis_metrics`` of the run config)."""
+    from latentplay.train import train
 
     if epochs < 1 or every < 1:
         raise UserError("epochs and every must be at least 1")
-    stops = list(range(every, epochs, every)) + [epochs]
-    run = train(model, data, out, epochs=stops[0], overrides=overrides, progress=progress)
-    for i, stop in enumerate(stops):
-        if i > 0:
-            resume(run, epochs=stop, progress=progress)
-        step = int(load_state(Path(run))["step"])
-        scores = log_run_metrics(run, data, names, epoch=stop, step=step, random_state=random_state)
-        if on_row is not None:
-            on_row(stop, scores)
-    return Path(run)
+    chosen = ",".join(parse_names(names))
+    items = [*overrides, f"log.dis_metrics=[{chosen}]", f"log.dis_metrics_every={every}",
+             f"log.dis_metrics_seed={random_state}"]
+    return Path(train(model, data, out, epochs=epochs, overrides=items, progress=progress))

@@ -93,6 +93,11 @@ class LogConfig:
         samples: images in the final sample grid.
         latents_max: rows encoded into ``latents.npy`` (0 = every row of the store).
         project: W&B project name.
+        dis_metrics: disentanglement metrics (``latentplay metrics list``; e.g.
+            ``[mig_fast,dci_fast]``, ``[all]``) computed on the store's factors every
+            ``dis_metrics_every`` epochs and after the last one, into ``dis_metrics.csv``.
+        dis_metrics_every: epochs between two evaluations.
+        dis_metrics_seed: random state of the metrics' sampling.
     """
 
     loggers: list[str] = field(default_factory=list)
@@ -100,6 +105,9 @@ class LogConfig:
     samples: int = 64
     latents_max: int = 0
     project: str = "latentplay"
+    dis_metrics: list[str] = field(default_factory=list)
+    dis_metrics_every: int = 1
+    dis_metrics_seed: int = 0
 
 
 @dataclass
@@ -137,6 +145,14 @@ class RunConfigBase:
             raise UserError(f"unknown logger(s) {bad}; choose from {LOGGERS}")
         if self.family == "dcgan" and self.loss.terms:
             raise UserError("dcgan takes no loss terms: set loss.terms=[]")
+        if self.log.dis_metrics:
+            from latentplay.metrics.evaluate import parse_names
+
+            if self.family == "dcgan":
+                raise UserError("log.dis_metrics needs a model with an encoder; dcgan has none")
+            if self.log.dis_metrics_every < 1:
+                raise UserError("log.dis_metrics_every must be at least 1")
+            parse_names(",".join(self.log.dis_metrics))  # unknown names fail here, not at epoch 1
 
     @property
     def condition(self) -> list[str]:

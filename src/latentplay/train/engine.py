@@ -324,7 +324,7 @@ class Engine:
                 self.epoch_seconds += time.perf_counter() - started
                 bar.remove_task(task)
                 complete = self.batch >= len(order)
-                self._end_epoch()
+                self._end_epoch(complete)
                 if complete:
                     self.epoch += 1
                     self.batch = 0
@@ -357,8 +357,9 @@ class Engine:
             self._log_row("step", values)
             bar.update(task, completed=self.batch, info=f"loss {values[self.names[0]]:.4g}")
 
-    def _end_epoch(self) -> None:
-        """Epoch row, test metrics, latent variance, figures and the shareable model."""
+    def _end_epoch(self, complete: bool) -> None:
+        """Epoch row, test metrics, latent variance, figures, the shareable model and, when
+        due, the disentanglement metrics."""
         f = self.fabric
         self._check_finite()
         if self.metrics_table is None:
@@ -379,7 +380,28 @@ class Engine:
             self._evaluate()
             self._epoch_figures()
         self._save_model()
+        if self.rank0 and self._dis_metrics_due(complete):
+            self._dis_metrics()
         f.barrier()
+
+    def _dis_metrics_due(self, complete: bool) -> bool:
+        log, t = self.config.log, self.config.trainer
+        if not log.dis_metrics:
+            return False
+        last = (complete and self.epoch + 1 >= t.epochs) or 0 < t.max_steps <= self.step
+        return last or (complete and (self.epoch + 1) % log.dis_metrics_every == 0)
+
+    def _dis_metrics(self) -> None:
+        """Metrics of the model just saved (``model.safetensors``) on the store's factors, one
+        row of ``dis_metrics.csv`` (a row for the same step, left by an interrupted run, is
+        replaced). Sampling uses NumPy generators of its own; the torch RNG is untouched."""
+        from latentplay.metrics.runs import log_run_metrics
+
+        log = self.config.log
+        devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            log_run_metrics(self.run_dir, self.config.data.store, ",".join(log.dis_metrics),
+                            epoch=self.epoch + 1, step=self.step, random_state=log.dis_metrics_seed)
 
     def _merged_variance(self) -> torch.Tensor:
         f, w = self.fabric, self.welford
