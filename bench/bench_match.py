@@ -3,7 +3,8 @@
 Prints one JSON object per case; each case runs in its own process so its peak RSS is its own.
 
     python bench/bench_match.py                  # 10k, 100k (exact and IVF), 1M (IVF)
-    python bench/bench_match.py exact 100000 300000       # one case: kind n_treated n_controls
+    python bench/bench_match.py exact 100000 300000       # one case: index n_treated n_controls
+    python bench/bench_match.py auto 1000000 1000000      # the index `--index auto` picks
     python bench/bench_match.py quality 100000 100000     # exact vs IVF: distance and balance
     python bench/bench_match.py propensity 50000 50000    # 1-d propensity matching
 
@@ -57,9 +58,12 @@ def case_greedy(index: str, n_t: int, n_c: int, with_1nn: bool) -> dict:
     import faiss
 
     from latentplay.match import greedy_match
+    from latentplay.match.knn import choose_index
 
     xt, xc = latents(n_t, n_c)
     out = base(f"greedy_{index}", n_t, n_c)
+    index = choose_index(index, n_t, n_c, DIM)  # what `--index auto` picks
+    out["index"] = index
     out["data_gb"] = round((xt.nbytes + xc.nbytes) / 1024**3, 3)
     if with_1nn:
         t, c = time.perf_counter(), cpu_s()
@@ -147,7 +151,9 @@ DEFAULT = [
     ["exact", "100000", "300000"],
     ["ivf", "10000", "10000"],
     ["ivf", "100000", "100000"],
-    ["ivf", "1000000", "1000000"],
+    ["auto", "10000", "10000"],
+    ["auto", "100000", "100000"],
+    ["auto", "1000000", "1000000"],
     ["quality", "100000", "100000"],
     ["propensity", "50000", "50000"],
 ]

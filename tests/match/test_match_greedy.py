@@ -122,25 +122,27 @@ def test_approximate_indexes_give_valid_matchings_close_to_exact(index: str) -> 
     assert approx.distance.mean() <= 1.05 * exact.distance.mean()
 
 
-def test_ivf_rows_that_run_dry_fall_back_to_exact_search() -> None:
+def test_ivf_rows_that_run_dry_probe_more_lists() -> None:
     rng = np.random.default_rng(4)
     xc = (rng.standard_normal((3000, 8)) + 5 * rng.integers(0, 4, (3000, 1))).astype(np.float32)
     xq = xc[:20] + 0.01
     import latentplay.match.knn as knn
 
     old = knn.EXACT_BELOW
-    knn.EXACT_BELOW = 10
+    knn.EXACT_BELOW = 3
     try:
         search = ControlSearch(xc, "ivf", nprobe=1)
         search.mark_used(np.arange(0, 2900))  # the probed lists are (nearly) empty now
         found = search.search(xq, 12)
+        search.mark_used(np.arange(2900, 2995))  # 5 left: every list must be probed
+        last = search.search(xq, 12)
     finally:
         knn.EXACT_BELOW = old
     assert found.ids.shape == (20, 12)
     d2 = dense_d2(xq, xc)
-    d2[:, ~search.available] = np.inf
     for i in range(20):
-        ids = found.ids[i][found.ids[i] >= 0]
-        assert search.available[ids].all() and len(ids) == 12
-        others = np.setdiff1d(np.flatnonzero(search.available), ids)
-        assert d2[i, others].min() >= found.bound[i] - 1e-6
+        ids = found.ids[i]
+        assert (ids >= 2900).all() and len(np.unique(ids)) == 12
+        np.testing.assert_allclose(found.d2[i], d2[i, ids], rtol=1e-5)
+        assert (np.diff(found.d2[i]) >= 0).all() and found.bound[i] == found.d2[i, -1]
+        assert sorted(last.ids[i]) == list(range(2995, 3000))

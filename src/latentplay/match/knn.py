@@ -31,6 +31,25 @@ this (about a minute or two of exact search on 2 cores), IVF above it."""
 EXACT_BELOW = 50_000
 """Approximate indexes switch to exact search once this few controls remain available."""
 QUERY_BLOCK = 8192
+IVF_LISTS_PER_SQRT_N = 4
+"""IVF lists: ``4 sqrt(n_controls)`` (faiss' guideline is 4 to 16 sqrt(n))."""
+PCA_VARIANCE = 0.99
+PCA_MIN_DIMS = 32
+"""The IVF index searches the principal components that hold ``PCA_VARIANCE`` of the variance
+(at least ``PCA_MIN_DIMS``; none when that is more than half the dimensions) and ranks its
+candidates again by full distances: scanning costs in proportion to the dimension."""
+
+
+def index_dims(sample: np.ndarray) -> int:
+    """Dimensions the IVF index works in for ``(n, d)`` points: ``d``, or fewer principal
+    components when those hold :data:`PCA_VARIANCE` of the variance."""
+    d = sample.shape[1]
+    if d <= 2 * PCA_MIN_DIMS:
+        return d
+    centred = sample[: 20_000].astype(np.float64) - sample[: 20_000].mean(axis=0)
+    var = np.linalg.eigvalsh(centred.T @ centred)[::-1]
+    dims = max(PCA_MIN_DIMS, int(np.searchsorted(np.cumsum(var) / var.sum(), PCA_VARIANCE)) + 1)
+    return d if dims > d // 2 else dims
 
 
 def choose_index(kind: str, n_treated: int, n_controls: int, dim: int) -> str:
@@ -98,6 +117,7 @@ class ControlSearch:
         self._base: np.ndarray | None = None  # control rows held by the exact index
         self._flat: faiss.Index | None = None
         self._approx: faiss.Index | None = None
+        self._ivf: faiss.IndexIVFFlat | None = None
         self._sorted: tuple[np.ndarray, np.ndarray] | None = None  # 1-d: (values, rows)
         if self.kind in ("ivf", "hnsw") and self.dim > 1:
             self._approx = self._build_approx()
@@ -157,19 +177,23 @@ class ControlSearch:
     # -- approximate ------------------------------------------------------------------------
     def _build_approx(self) -> faiss.Index:
         if self.kind == "ivf":
-            nlist = int(np.clip(2 * math.sqrt(self.n), 16, 65536))
+            nlist = int(np.clip(round(IVF_LISTS_PER_SQRT_N * math.sqrt(self.n)), 16, 65536))
             nlist = min(nlist, max(1, self.n // 32))
-            quantizer = faiss.IndexFlatL2(self.dim)
-            index = faiss.IndexIVFFlat(quantizer, self.dim, nlist)
             rng = np.random.default_rng(self.seed)
             n_train = min(self.n, 32 * nlist)
             sample = self.controls[np.sort(rng.choice(self.n, n_train, replace=False))]
-            index.cp.seed = self.seed
-            index.cp.niter = 10
-            index.cp.min_points_per_centroid = 1  # no warning for the small training sample
+            dims = index_dims(sample)
+            ivf = faiss.IndexIVFFlat(faiss.IndexFlatL2(dims), dims, nlist)
+            ivf.cp.seed = self.seed
+            ivf.cp.niter = 10
+            ivf.cp.min_points_per_centroid = 1  # no warning for the small training sample
+            ivf.nprobe = min(self.nprobe, nlist)
+            index: faiss.Index = ivf
+            if dims < self.dim:
+                index = faiss.IndexPreTransform(faiss.PCAMatrix(self.dim, dims), ivf)
             index.train(sample)
             index.add(self.controls)
-            index.nprobe = min(self.nprobe, nlist)
+            self._ivf = ivf
             return index
         index = faiss.IndexHNSWFlat(self.dim, 32)
         index.hnsw.efConstruction = 40
@@ -188,15 +212,27 @@ class ControlSearch:
             keep_bits = np.packbits(self.available, bitorder="little")
             selector = faiss.IDSelectorBitmap(self.n, faiss.swig_ptr(keep_bits))
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(self.ef_search, 2 * k))
+        # Candidates found in a PCA-reduced space are ranked again by their full distances.
+        k_ask = k if self._ivf is None or self._ivf.d == self.dim else 2 * k
         out_ids, out_d2, out_bound = [], [], []
         for start in range(0, len(queries), QUERY_BLOCK):
             block = queries[start : start + QUERY_BLOCK]
-            d2, rows = index.search(block, k, params=params) if params else index.search(block, k)
-            keep = (rows >= 0) & self.available[np.maximum(rows, 0)]
-            ids, dd = self._refine(block, rows, keep, k)
+            ids, dd = self._approx_block(block, k, k_ask, params)
             bound = dd[:, -1].copy()
-            short = ~np.isfinite(bound)  # probed lists ran dry: ask the exact index instead
-            if short.any():
+            short = ~np.isfinite(bound)  # probed lists ran dry
+            if short.any() and self.kind == "ivf":  # probe more lists (all of them at the end)
+                ivf, nprobe = self._ivf, self._ivf.nprobe
+                try:
+                    while short.any() and ivf.nprobe < ivf.nlist:
+                        ivf.nprobe = min(ivf.nlist, 4 * ivf.nprobe)
+                        rows = np.flatnonzero(short)
+                        ids[rows], dd[rows] = self._approx_block(block[rows], k, k_ask, None)
+                        bound[rows] = dd[rows, -1]
+                        short = ~np.isfinite(bound)
+                finally:
+                    ivf.nprobe = nprobe
+                # every list probed: a short row holds every available control
+            elif short.any():  # HNSW: ask the exact index instead
                 exact = _first(self._search_exact(block[short], k), k)
                 ids[short], dd[short], bound[short] = exact.ids, exact.d2, exact.bound
             out_ids.append(ids)
@@ -204,6 +240,17 @@ class ControlSearch:
             out_bound.append(bound)
             self._tick(start + len(block), len(queries))
         return Candidates(np.concatenate(out_ids), np.concatenate(out_d2), np.concatenate(out_bound))
+
+    def _approx_block(
+        self, block: np.ndarray, k: int, k_ask: int, params: object
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(m, k)`` ids and full-space d2 of the approximate index's ``k_ask`` candidates."""
+        if params is not None:
+            _, rows = self._approx.search(block, k_ask, params=params)
+        else:
+            _, rows = self._approx.search(block, k_ask)
+        keep = (rows >= 0) & self.available[np.maximum(rows, 0)]
+        return self._refine(block, rows, keep, k)
 
     # -- one dimension ----------------------------------------------------------------------
     def _search_sorted(self, queries: np.ndarray, k: int) -> Candidates:
