@@ -100,3 +100,27 @@ def test_started_at_the_data_mean_a_vae_soon_beats_the_mean_image() -> None:
         mu, _ = model.encode(x_all)
         nll = float(F.binary_cross_entropy(model.decode(mu), x_all, reduction="sum")) / len(x_all)
     assert nll < 0.7 * constant_nll, (nll, constant_nll)
+
+
+@pytest.mark.parametrize("size", [32, 64])
+@torch.no_grad()
+def test_condition_reaches_every_decoder_layer_with_condition_layers_all(size: int) -> None:
+    """With ``condition_layers=all`` every transposed convolution reads the condition as extra
+    constant maps: even with the first layer's condition weights at zero, the decoded image
+    still depends on the condition; with ``input`` it then does not."""
+    torch.manual_seed(0)
+    z = torch.randn(3, 6)
+    low, high = torch.tensor([[-1.0, 0.0]]).expand(3, -1), torch.tensor([[1.0, 1.0]]).expand(3, -1)
+    for layers, depends in (("all", True), ("input", False)):
+        cfg = family_config("cvae")(latent_dim=6, width=8, hidden=32, condition=["c"],
+                                    condition_layers=layers)
+        model = build_model("cvae", cfg, 3, size, cond_dim=2)
+        deconvs = [m for m in model.decoder.deconv if isinstance(m, torch.nn.ConvTranspose2d)]
+        assert [m.in_channels for m in deconvs] == [8 + (2 if depends else 0)] * len(deconvs)
+        model.decoder.fc[0].weight[:, 6:] = 0  # cut the input path of the condition
+        diff = (model.decode(z, high) - model.decode(z, low)).abs().max().item()
+        assert (diff > 1e-4) == depends
+        mu, _ = model.encode(model.decode(z, low), low)
+        assert mu.shape == (3, 6)
+    with pytest.raises(UserError, match="condition_layers"):
+        family_config("cvae")(condition=["c"], condition_layers="middle").validate()

@@ -60,15 +60,22 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """Latents ``(B, D)`` (+ condition ``(B, K)``) -> image logits ``(B, C, S, S)``."""
+    """Latents ``(B, D)`` (+ condition ``(B, K)``) -> image logits ``(B, C, S, S)``.
+
+    The condition is concatenated to the latents at the first fully connected layer; with
+    ``cond_every_layer`` it also enters every transposed convolution as ``K`` constant
+    feature maps (one per condition entry), so that the upsampling layers that draw fine
+    detail can depend on the condition directly.
+    """
 
     def __init__(
         self, channels: int, size: int, latent_dim: int, width: int = 32, hidden: int = 256,
-        cond_dim: int = 0,
+        cond_dim: int = 0, cond_every_layer: bool = False,
     ) -> None:
         super().__init__()
         steps, side = downsampling_plan(size)
         self.width, self.side, self.cond_dim = width, side, cond_dim
+        self.cond_maps = cond_dim if cond_every_layer else 0
         self.fc = nn.Sequential(
             nn.Linear(latent_dim + cond_dim, hidden), nn.ReLU(inplace=True),
             nn.Linear(hidden, hidden), nn.ReLU(inplace=True),
@@ -77,7 +84,8 @@ class ConvDecoder(nn.Module):
         layers: list[nn.Module] = []
         for k in range(steps):
             last = k == steps - 1
-            layers.append(nn.ConvTranspose2d(width, channels if last else width, 4, 2, padding=1))
+            layers.append(nn.ConvTranspose2d(width + self.cond_maps, channels if last else width,
+                                             4, 2, padding=1))
             if not last:
                 layers.append(nn.ReLU(inplace=True))
         self.deconv = nn.Sequential(*layers)
@@ -86,4 +94,11 @@ class ConvDecoder(nn.Module):
         if self.cond_dim:
             z = torch.cat([z, cond.to(z.dtype)], dim=1)  # type: ignore[union-attr]
         h = self.fc(z).view(-1, self.width, self.side, self.side)
-        return self.deconv(h)
+        if not self.cond_maps:
+            return self.deconv(h)
+        c = cond.to(h.dtype)[:, :, None, None]  # type: ignore[union-attr]
+        for layer in self.deconv:
+            if isinstance(layer, nn.ConvTranspose2d):
+                h = torch.cat([h, c.expand(-1, -1, h.shape[2], h.shape[3])], dim=1)
+            h = layer(h)
+        return h

@@ -19,6 +19,7 @@ from latentplay.errors import UserError
 from latentplay.models.nets import ConvDecoder, ConvEncoder
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+CONDITION_LAYERS = ("input", "all")
 
 
 @dataclass
@@ -61,14 +62,24 @@ class CVAEConfig(VAEConfig):
     Attributes:
         condition: store attributes forming the condition; continuous ones enter as their
             value (SmileCVAE's smile degree in [-1, 1]), categorical ones one-hot.
+        condition_layers: where the decoder reads the condition. ``input`` (default; Sohn
+            et al., SmileCVAE): concatenated to ``z`` at the first fully connected layer.
+            ``all``: also as constant feature maps into every transposed convolution, which
+            lets a condition that changes small details (a mouth's curve) act on the
+            layers that draw them; it trains the condition's effect faster (see
+            ``configs/models/cvae.yaml``). The encoder always reads it after its convolutions.
     """
 
     condition: list[str] = field(default_factory=list)
+    condition_layers: str = "input"
 
     def validate(self) -> None:
         super().validate()
         if not self.condition:
             raise UserError("cvae needs model.condition=[attribute,...]")
+        if self.condition_layers not in CONDITION_LAYERS:
+            raise UserError(f"model.condition_layers must be one of {CONDITION_LAYERS}, "
+                            f"got {self.condition_layers!r}")
 
 
 @dataclass
@@ -106,8 +117,9 @@ class AE(nn.Module):
         self.latent_dim = config.latent_dim
         out = config.latent_dim * (2 if self.variational else 1)
         self.encoder = ConvEncoder(channels, size, out, config.width, config.hidden, cond_dim)
+        every = getattr(config, "condition_layers", "input") == "all"
         self.decoder = ConvDecoder(
-            channels, size, config.latent_dim, config.width, config.hidden, cond_dim
+            channels, size, config.latent_dim, config.width, config.hidden, cond_dim, every
         )
 
     @torch.no_grad()

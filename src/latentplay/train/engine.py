@@ -30,6 +30,13 @@ from latentplay.train import checkpoint as ckpt
 from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, load_training_data
 from latentplay.train.figures import save_gif, save_image_rows, save_latent_variance, save_recon_grid
+from latentplay.train.forcing import (
+    continuous_values,
+    first_continuous,
+    force_condition,
+    save_force_condition,
+    to_uint8,
+)
 from latentplay.train.steps import GANStepper, Metrics, VAEStepper
 from latentplay.train.welford import Welford
 
@@ -39,12 +46,6 @@ EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
 
 class NonFiniteLoss(UserError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-def _to_uint8(images: torch.Tensor) -> np.ndarray:
-    """``(B, C, S, S)`` floats in [0, 1] -> ``(B, S, S, C)`` uint8."""
-    arr = images.detach().float().clamp(0, 1).mul(255).round().byte().cpu().numpy()
-    return arr.transpose(0, 2, 3, 1)
 
 
 def _accelerator(device: str) -> str:
@@ -467,7 +468,7 @@ class Engine:
                 idx = torch.from_numpy(self._fixed_rows()).to(self.fabric.device)
                 x, cond = self.data.batch(idx)
                 mu, _ = self.model.encode(x, cond)
-                save_recon_grid(_to_uint8(x), _to_uint8(self.model.decode(mu, cond)),
+                save_recon_grid(to_uint8(x), to_uint8(self.model.decode(mu, cond)),
                                 folder / f"epoch_{e:03d}.png", f"reconstructions, epoch {e}")
         self._eval_mode(False)
         save_gif(sorted(folder.glob("epoch_*.png"))[:e], self.run_dir / gif)
@@ -485,7 +486,7 @@ class Engine:
         if cond is None and self.data.spec.dim:
             rows = np.resize(self._fixed_rows(), n)
             cond = self.data.cond[torch.from_numpy(rows).to(self.fabric.device)]
-        return _to_uint8(self.model.decode(z, cond))
+        return to_uint8(self.model.decode(z, cond))
 
     # ------------------------------------------------------------ finish
     def _finish(self) -> None:
@@ -498,6 +499,7 @@ class Engine:
                 torch.manual_seed(self.config.seed)
                 self._sample_grid()
                 if self.config.family != "dcgan":
+                    self._force_condition_grid()
                     self._write_latents()
             self._eval_mode(False)
         self.fabric.barrier()
@@ -514,8 +516,7 @@ class Engine:
             return
         part = spec.parts[0]
         if part.kind == "continuous":
-            lo, hi = part.range or (-1.0, 1.0)
-            values: list[Any] = [float(v) for v in np.linspace(lo, hi, 5)]
+            values: list[Any] = continuous_values(part)
         else:
             values = list(range(min(part.size, 10)))
         base = {p.name: (0.0 if p.kind == "continuous" else 0) for p in spec.parts}
@@ -523,10 +524,26 @@ class Engine:
         rows, labels = [], []
         for value in values:
             c = torch.from_numpy(spec.vector({**base, part.name: value})).to(self.fabric.device)
-            rows.append(_to_uint8(self.model.decode(z, c.expand(8, -1))))
+            rows.append(to_uint8(self.model.decode(z, c.expand(8, -1))))
             labels.append(f"{part.name}={value:.2g}" if part.kind == "continuous"
                           else f"{part.name}={(part.names or [])[value]}")
         save_image_rows(rows, labels, self.run_dir / "samples.png", "samples by condition")
+
+    def _force_condition_grid(self) -> None:
+        """``force_condition.png`` for models with a continuous condition: the fixed test images
+        (at most 8) encoded with their true condition and decoded with the first continuous
+        condition forced to each of 5 values over its range (SmileCVAE's forced smiles)."""
+        found = first_continuous(self.data.spec)
+        if found is None:
+            return
+        part, column = found
+        rows = self._fixed_rows()[:8]
+        x, cond = self.data.batch(torch.from_numpy(rows).to(self.fabric.device))
+        assert cond is not None
+        values = continuous_values(part)
+        grid = force_condition(self.model, x, cond, column, values)
+        save_force_condition(grid, cond[:, column].float().cpu().numpy(), part.name, values,
+                             self.run_dir / "force_condition.png")
 
     def _write_latents(self) -> None:
         """``latents.npy`` (structured: index, split, mu, logvar, one field per label) and

@@ -27,9 +27,10 @@ def save_recon_grid(originals: np.ndarray, recons: np.ndarray, path: Path, title
 
 
 def save_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: Path,
-                    title: str) -> None:
-    """A grid with one labelled row per ``(k, H, W, C)`` uint8 array."""
-    save_figure(image_grid(rows, labels, title=title), path)
+                    title: str, captions: Sequence[Sequence[str]] | None = None) -> None:
+    """A grid with one labelled row per ``(k, H, W, C)`` uint8 array (optional captions
+    under the images, ``captions[row][column]``)."""
+    save_figure(image_grid(rows, labels, captions=captions, title=title), path)
 
 
 def save_gif(frames: Sequence[Path], path: Path, seconds_per_frame: float = 0.5) -> None:
