@@ -119,7 +119,11 @@ def track(
     )
     with (run / DIS_METRICS_FILE).open(newline="") as fh:
         for row in csv.DictReader(fh):
-            scores = ", ".join(f"{k}={float(v):.3f}" for k, v in row.items() if k not in ("epoch", "step") and v)
+            scores = ", ".join(
+                f"{key}={float(value):.3f}"
+                for key, value in row.items()
+                if key not in ("epoch", "step") and value
+            )
             console.print(f"epoch {row['epoch']} (step {row['step']}): {scores}")
     console.print(f"wrote {run / DIS_METRICS_FILE}")
 
