@@ -1,8 +1,9 @@
 """DCI: disentanglement, completeness, informativeness (Eastwood & Williams 2018).
 
 One gradient-boosted tree classifier per factor (scikit-learn's ``GradientBoostingClassifier``
-with default settings, as in disentanglement_lib) predicts the factor from all codes; its
-feature importances form the ``(D, K)`` importance matrix. *Disentanglement* weights each
+with default settings, as in disentanglement_lib, grown by :mod:`latentplay.metrics.boosting`
+about ten times faster) predicts the factor from all codes; its feature importances form the
+``(D, K)`` importance matrix. *Disentanglement* weights each
 code's ``1 - entropy`` over factors by the code's share of importance; *completeness* does
 the same per factor over codes; *informativeness* is the classifiers' mean accuracy on the
 training and test rows.
@@ -14,8 +15,8 @@ from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.ensemble import GradientBoostingClassifier
 
+from latentplay.metrics.boosting import fit_boosted_trees
 from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import (
     TRAIN_PERCENTAGE,
@@ -26,12 +27,16 @@ from latentplay.metrics.sampling import (
 
 
 def _fit_one(
-    codes: np.ndarray, y: np.ndarray, codes_test: np.ndarray, y_test: np.ndarray, seed: int | None
+    codes: np.ndarray,
+    y: np.ndarray,
+    codes_test: np.ndarray,
+    y_test: np.ndarray,
+    seed: np.random.SeedSequence,
 ) -> tuple[np.ndarray, float, float]:
-    model = GradientBoostingClassifier(random_state=seed).fit(codes, y)
+    model = fit_boosted_trees(codes, y, random_state=np.random.default_rng(seed))
     train_acc = float(np.mean(model.predict(codes) == y))
     test_acc = float(np.mean(model.predict(codes_test) == y_test))
-    return np.abs(model.feature_importances_), train_acc, test_acc
+    return np.abs(model.feature_importances), train_acc, test_acc
 
 
 def importance_gbt(
@@ -44,10 +49,12 @@ def importance_gbt(
 ) -> tuple[np.ndarray, float, float]:
     """Importance matrix ``(D, K)`` and mean train/test accuracy of one GBT per factor.
 
-    Factors are fitted in parallel (joblib threads; ``n_jobs=-1`` uses all cores).
+    Factors are fitted in parallel (joblib threads; ``n_jobs=-1`` uses all cores);
+    ``random_state`` breaks ties between equally good tree splits.
     """
+    seeds = np.random.SeedSequence(random_state).spawn(factors.shape[1])
     fits = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fit_one)(codes, factors[:, k], codes_test, factors_test[:, k], random_state)
+        delayed(_fit_one)(codes, factors[:, k], codes_test, factors_test[:, k], seeds[k])
         for k in range(factors.shape[1])
     )
     importance = np.stack([imp for imp, _, _ in fits], axis=1).astype(np.float64)

@@ -100,11 +100,13 @@ class Confound:
 
     smile_gender: in [-1, 1]; P(smile < 0 | male) = (1 + c) / 2 and P(smile < 0 | female) = (1 - c) / 2.
     eyeglasses_age: in [-1, 1]; log-odds of eyeglasses change by ``1.5 c`` per age group from adult.
+    eyeglasses_gender: in [-1, 1]; log-odds of eyeglasses are ``1.5 c`` higher for men and lower for women.
     gray_hair_age: in [0, 1]; P(hair forced gray) = c * age_index / 4 (seniors: c).
     """
 
     smile_gender: float = 0.0
     eyeglasses_age: float = 0.0
+    eyeglasses_gender: float = 0.0
     gray_hair_age: float = 0.0
 
 
@@ -146,7 +148,7 @@ class SynthfacesConfig:
             raise UserError(f"eyeglasses.p must be in [0, 1], got {self.eyeglasses.p}")
         if self.smile.distribution not in ("bimodal", "uniform"):
             raise UserError(f"smile.distribution must be bimodal or uniform, got {self.smile.distribution!r}")
-        for key in ("smile_gender", "eyeglasses_age"):
+        for key in ("smile_gender", "eyeglasses_age", "eyeglasses_gender"):
             if not -1.0 <= getattr(self.confound, key) <= 1.0:
                 raise UserError(f"confound.{key} must be in [-1, 1]")
         if not 0.0 <= self.confound.gray_hair_age <= 1.0:
@@ -205,14 +207,19 @@ def sample_labels(config: SynthfacesConfig, rng: np.random.Generator, n: int) ->
     gray = rng.random(n) < config.confound.gray_hair_age * age / 4.0
     hair = np.where(gray, HAIR_COLORS.index("gray"), hair)
     p = np.clip(config.eyeglasses.p, 1e-6, 1 - 1e-6)
-    logit = np.log(p / (1 - p)) + 1.5 * config.confound.eyeglasses_age * (age - 2)
+    male = np.where(gender == GENDERS.index("male"), 1.0, -1.0)
+    logit = (
+        np.log(p / (1 - p))
+        + 1.5 * config.confound.eyeglasses_age * (age - 2)
+        + 1.5 * config.confound.eyeglasses_gender * male
+    )
     glasses = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
     if config.smile.distribution == "uniform":
         magnitude = rng.random(n)
     else:
         magnitude = np.abs(rng.normal(config.smile.mode, config.smile.spread, n))
     c = config.confound.smile_gender
-    p_frown = np.where(gender == GENDERS.index("male"), (1 + c) / 2, (1 - c) / 2)
+    p_frown = (1 + c * male) / 2
     sign = np.where(rng.random(n) < p_frown, -1.0, 1.0)
     smile = np.clip(sign * magnitude, -1.0, 1.0).astype(np.float32)
     yaw = np.clip(rng.normal(0.0, config.yaw.std, n), -1.0, 1.0).astype(np.float32)
