@@ -2,6 +2,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
@@ -46,6 +47,13 @@ def test_marginals_and_confounds_follow_the_config() -> None:
     assert labels["smile"].min() >= -1 and labels["smile"].max() <= 1
     independent = synthfaces.sample_labels(SynthfacesConfig(), np.random.default_rng(0), 20000)
     assert abs((independent["smile"][independent["gender"] == 1] < 0).mean() - 0.5) < 0.02
+    glasses = resolve(SynthfacesConfig, ["confound.eyeglasses_gender=0.5"])
+    labels = synthfaces.sample_labels(glasses, np.random.default_rng(0), 20000)
+    male, worn = labels["gender"] == 1, labels["eyeglasses"] == 1
+    base = np.log(0.3 / 0.7)
+    assert abs(worn[male].mean() - expit(base + 0.75)) < 0.02
+    assert abs(worn[~male].mean() - expit(base - 0.75)) < 0.02
+    assert np.array_equal(labels["gender"], independent["gender"])  # same draws, only glasses differ
 
 
 def test_bad_config_values_are_user_errors() -> None:
@@ -53,6 +61,8 @@ def test_bad_config_values_are_user_errors() -> None:
         resolve(SynthfacesConfig, ["skin_tone.weights=[1,2]"])
     with pytest.raises(UserError, match="confound.smile_gender"):
         resolve(SynthfacesConfig, ["confound.smile_gender=3"])
+    with pytest.raises(UserError, match="confound.eyeglasses_gender"):
+        resolve(SynthfacesConfig, ["confound.eyeglasses_gender=-2"])
     with pytest.raises(UserError, match="bad config override"):
         resolve(SynthfacesConfig, ["confound.nonsense=1"])
     with pytest.raises(UserError, match="bad config override"):
