@@ -85,7 +85,10 @@ def test_interrupted_embed_resumes_to_the_same_column(blob_store, tmp_path):
     resumed = _Counting(cfg)
     out = col.embed_store(s, resumed, "z", batch_size=10, progress=False)  # other batch size
     assert resumed.rows_seen == 100 - 32
-    np.testing.assert_array_equal(st.vectors(out, "z"), expected)
+    z = st.vectors(out, "z")
+    np.testing.assert_array_equal(z[:32], expected[:32])  # kept from the interrupted run
+    # the rest was computed in batches of another size: equal up to BLAS summation order
+    np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_partial_made_with_other_options_is_not_resumed(blob_store):
@@ -115,7 +118,7 @@ _SLOW_EMBED = textwrap.dedent("""
 def test_killed_embed_process_resumes_to_the_same_column(blob_store, tmp_path):
     s = blob_store(n=96)
     shutil.copytree(s.path, tmp_path / "copy")
-    expected = st.vectors(col.embed_store(tmp_path / "copy", "pixels-pca", "z",
+    expected = st.vectors(col.embed_store(tmp_path / "copy", "pixels-pca", "z", batch_size=8,
                                           options=["dim=8"], progress=False), "z")
     script = tmp_path / "slow.py"
     script.write_text(_SLOW_EMBED)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -73,3 +75,36 @@ def test_vae_embedder_matches_train_encode(tmp_path):
     z = st.vectors(out, "mu")
     assert z.shape == (64, 3) and z.dtype == np.float32
     np.testing.assert_allclose(z, train.encode(run, st.load_images(out)), rtol=1e-5, atol=1e-6)
+
+
+def test_fit_image_crops_the_centre_then_resizes():
+    from PIL import Image
+
+    from latentplay.store.images import fit_image
+
+    arr = np.zeros((40, 60, 3), dtype=np.uint8)
+    arr[10:30, 20:40] = 255  # the centred 20 x 20 square of a 60 x 40 image
+    img = fit_image(Image.fromarray(arr), None, crop=0.5)
+    assert img.size == (20, 20) and np.asarray(img).min() == 255
+    assert fit_image(Image.fromarray(arr), 8, crop=1.0).size == (8, 8)
+
+
+def test_vae_run_trained_on_crops_embeds_its_crops(tmp_path):
+    torch.set_num_threads(1)
+    data = tmp_path / "shapes"
+    sources.make("shapes", data, n=48, seed=0)
+    tiny = ["data.size=32", "model.width=8", "model.hidden=32", "model.latent_dim=3",
+            "trainer.threads=1"]
+    with pytest.raises(UserError, match=r"data.crop must be in \(0, 1\]"):
+        train.train("vae", data, tmp_path / "bad", max_steps=1, progress=False,
+                    overrides=[*tiny, "data.crop=0"])
+    run = train.train("vae", data, tmp_path / "run", max_steps=1, batch_size=16, progress=False,
+                      overrides=[*tiny, "data.crop=0.5"])
+    assert json.loads((run / "model.json").read_text())["crop"] == 0.5
+    full = st.load_images(st.load(data))  # (48, 64, 64, 1)
+    z = train.encode(run, full)
+    np.testing.assert_allclose(z, train.encode(run, full[:, 16:48, 16:48], cropped=True),
+                               rtol=1e-5, atol=1e-6)
+    assert not np.allclose(z, train.encode(run, full, cropped=True), atol=1e-3)
+    out = col.embed_store(data, make_embedder(f"vae:{run}"), "mu", batch_size=20, progress=False)
+    np.testing.assert_allclose(st.vectors(out, "mu"), z, rtol=1e-5, atol=1e-6)

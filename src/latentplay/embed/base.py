@@ -47,6 +47,8 @@ class Embedder(abc.ABC):
         image_size: side the store's images are resized to before :meth:`embed`, or None to
             pass them at their stored size.
         image_mode: PIL mode (``"RGB"``, ``"L"``) the images are converted to, or None.
+        image_crop: fraction of the shorter side kept by a centred square crop before
+            resizing (1 = the whole image).
     """
 
     kind: ClassVar[str]
@@ -75,6 +77,10 @@ class Embedder(abc.ABC):
     @property
     def image_mode(self) -> str | None:
         return "RGB"
+
+    @property
+    def image_crop(self) -> float:
+        return 1.0
 
     def fit_rows(self, n: int) -> np.ndarray:
         """Which of ``n`` rows :meth:`fit` should see (all, unless the embedder samples)."""

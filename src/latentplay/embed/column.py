@@ -20,12 +20,11 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.format import open_memmap
-from PIL import Image
 
 from latentplay import store as st
 from latentplay.embed.base import Embedder, make_embedder
 from latentplay.errors import UserError
-from latentplay.store.images import decode
+from latentplay.store.images import decode, fit_image
 
 PROGRESS_FILE = "progress.json"
 PARTIAL_FILE = "partial.npy"
@@ -39,8 +38,9 @@ def scratch_dir(store_path: str | os.PathLike[str], column: str) -> Path:
 
 
 def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None,
-              mode: str | None = None) -> np.ndarray | list[np.ndarray]:
-    """Images of ``rows`` (a slice or an index array), in ``mode`` and resized to ``size``.
+              mode: str | None = None, crop: float = 1.0) -> np.ndarray | list[np.ndarray]:
+    """Images of ``rows`` (a slice or an index array), in ``mode``, centre-cropped to ``crop``
+    of their shorter side and resized to ``size`` (see :func:`latentplay.store.images.fit_image`).
 
     Returns:
         ``(n, H, W, C)`` uint8 when all images agree in shape, else a list of ``(H, W, C)``.
@@ -56,9 +56,7 @@ def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None
             img = img.convert(mode)
         elif img.mode not in ("L", "RGB"):
             img = img.convert("RGB")
-        if size is not None and img.size != (size, size):
-            img = img.resize((size, size), Image.Resampling.BILINEAR)
-        arr = np.asarray(img, dtype=np.uint8)
+        arr = np.asarray(fit_image(img, size, crop), dtype=np.uint8)
         out.append(arr[..., None] if arr.ndim == 2 else arr)
     if out and len({a.shape for a in out}) == 1:
         return np.stack(out)
@@ -156,16 +154,16 @@ def embed_store(
     n = len(store)
     if n == 0:
         raise UserError(f"store {store.path} has no rows to embed")
-    size, mode = embedder.image_size, embedder.image_mode
+    size, mode, crop = embedder.image_size, embedder.image_mode, embedder.image_crop
     if embedder.needs_fit:
-        embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode))
+        embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode, crop))
     partial = _Partial(scratch_dir(store.path, column), _key(store, embedder), n, embedder.dim)
     with _progress_bar(progress, f"embedding with {embedder.name}", n) as advance:
         advance(partial.done)
         try:
             for start in range(partial.done, n, batch_size):
                 stop = min(start + batch_size, n)
-                vectors, found = embedder.embed_rows(load_rows(store, slice(start, stop), size, mode))
+                vectors, found = embedder.embed_rows(load_rows(store, slice(start, stop), size, mode, crop))
                 if vectors.shape != (stop - start, embedder.dim):
                     raise RuntimeError(f"{embedder.name} returned shape {vectors.shape} for "
                                        f"{stop - start} images (dim {embedder.dim})")

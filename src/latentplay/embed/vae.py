@@ -54,14 +54,19 @@ class VaeEmbedder(Embedder):
         return int(self.meta["size"])
 
     @property
+    def image_crop(self) -> float:
+        return float(self.meta.get("crop", 1.0))
+
+    @property
     def image_mode(self) -> str:
         return "L" if int(self.meta["channels"]) == 1 else "RGB"
 
     def embed(self, images: Images) -> np.ndarray:
         from latentplay.train import encode
 
-        batch = np.asarray(images) if not isinstance(images, np.ndarray) else images
-        return np.asarray(encode(self.config.run, batch, self.config.batch_size), np.float32)
+        # the store's rows arrive cropped (image_crop) and resized (image_size) already
+        return np.asarray(encode(self.config.run, images, self.config.batch_size, cropped=True),
+                          np.float32)
 
     def state_digest(self) -> str:
         weights = Path(self.config.run) / "model.safetensors"

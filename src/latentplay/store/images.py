@@ -27,11 +27,26 @@ def decode(cell: dict[str, bytes | str | None]) -> Image.Image:
     return Image.open(cell["path"])  # type: ignore[arg-type]
 
 
+def fit_image(img: Image.Image, size: int | None, crop: float = 1.0) -> Image.Image:
+    """Centre-crop ``img`` to a square of side ``crop`` x its shorter side, then resize it to
+    ``size x size`` (bilinear) when ``size`` is given. ``crop=1`` keeps the whole image (a
+    non-square image is then only resized)."""
+    if crop < 1.0:
+        w, h = img.size
+        side = max(1, int(round(min(w, h) * crop)))
+        left, top = (w - side) // 2, (h - side) // 2
+        img = img.crop((left, top, left + side, top + side))
+    if size is not None and img.size != (size, size):
+        img = img.resize((size, size), Image.Resampling.BILINEAR)
+    return img
+
+
 def load_images(
     store: Store,
     indices: Sequence[int] | np.ndarray | None = None,
     size: int | None = None,
     mode: str | None = None,
+    crop: float = 1.0,
 ) -> np.ndarray:
     """Decode images of ``store`` into one uint8 array.
 
@@ -40,6 +55,8 @@ def load_images(
         indices: rows to load (all rows when None).
         size: resize to ``size x size`` (bilinear) when given; images must otherwise agree.
         mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode.
+        crop: keep a centred square of this fraction of the shorter side before resizing
+            (see :func:`fit_image`).
 
     Returns:
         ``(n, H, W, C)`` uint8 array (C = 1 for gray images).
@@ -58,9 +75,7 @@ def load_images(
             img = img.convert(mode)
         elif img.mode in ("1", "P"):
             img = img.convert("L")
-        if size is not None and img.size != (size, size):
-            img = img.resize((size, size), Image.Resampling.BILINEAR)
-        arr = np.asarray(img, dtype=np.uint8)
+        arr = np.asarray(fit_image(img, size, crop), dtype=np.uint8)
         out.append(arr[..., None] if arr.ndim == 2 else arr)
     if not out:
         return np.zeros((0, 0, 0, 0), dtype=np.uint8)

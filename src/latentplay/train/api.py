@@ -19,6 +19,7 @@ from PIL import Image
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
+from latentplay.store.images import fit_image
 from latentplay.train.checkpoint import load_weights, read_meta
 from latentplay.train.config import build_config, load_run_config
 
@@ -103,9 +104,11 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
 def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
     """The trained model of ``run_dir`` (from ``model.safetensors``), in eval mode on ``device``.
 
-    Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models."""
+    Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models, and
+    ``crop`` the centred-crop fraction its training images were cut to (``data.crop``)."""
     model, meta = load_weights(run_dir)
     model.condition_spec = ConditionSpec.from_dict(meta["condition"])  # type: ignore[assignment]
+    model.crop = float(meta.get("crop", 1.0))  # type: ignore[assignment]
     return model.to(device).eval()
 
 
@@ -134,35 +137,41 @@ def _conditions(model: torch.nn.Module, condition: Any, n: int) -> torch.Tensor 
     return torch.from_numpy(arr)
 
 
-def _prepare(images: np.ndarray, channels: int, size: int) -> np.ndarray:
-    """``(N, H, W, C)`` uint8 -> ``(N, size, size, channels)`` uint8 as training saw them."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] not in (1, 3):
-        raise UserError(f"images must be (N, H, W, C) uint8 with C = 1 or 3, got "
-                        f"{images.shape} {images.dtype}")
-    if images.shape[1:] == (size, size, channels):
-        return images
+def _prepare(images: np.ndarray | Sequence[np.ndarray], channels: int, size: int,
+             crop: float = 1.0) -> np.ndarray:
+    """``(N, H, W, C)`` uint8 (or a list of ``(H, W, C)`` of any sizes) -> ``(N, size, size,
+    channels)`` uint8 as training saw them (converted, centre-cropped, resized)."""
+    if isinstance(images, np.ndarray):
+        if images.ndim == 3:
+            images = images[..., None]
+        if images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] not in (1, 3):
+            raise UserError(f"images must be (N, H, W, C) uint8 with C = 1 or 3, got "
+                            f"{images.shape} {images.dtype}")
+        if images.shape[1:] == (size, size, channels) and crop == 1.0:
+            return images
     mode = "L" if channels == 1 else "RGB"
     out = []
     for img in images:
-        pil = Image.fromarray(img[..., 0] if img.shape[2] == 1 else img).convert(mode)
-        if pil.size != (size, size):
-            pil = pil.resize((size, size), Image.Resampling.BILINEAR)
+        img = np.asarray(img)
+        if img.dtype != np.uint8 or img.ndim not in (2, 3):
+            raise UserError(f"each image must be (H, W[, C]) uint8, got {img.shape} {img.dtype}")
+        plain = img[..., 0] if img.ndim == 3 and img.shape[2] == 1 else img
+        pil = fit_image(Image.fromarray(plain).convert(mode), size, crop)
         arr = np.asarray(pil, dtype=np.uint8)
         out.append(arr[..., None] if arr.ndim == 2 else arr)
     return np.stack(out) if out else np.zeros((0, size, size, channels), np.uint8)
 
 
 @torch.no_grad()
-def encode(run_dir: PathLike, images: np.ndarray, batch_size: int = 256,
-           condition: Any = None, device: str = "cpu") -> np.ndarray:
-    """Encoder means ``(N, D)`` float32 of ``(N, H, W, C)`` uint8 ``images``, resized and
-    converted to gray/RGB as the run's model needs. Conditional models need ``condition``
-    (``{attribute: value(s)}`` or an ``(N, K)`` array)."""
+def encode(run_dir: PathLike, images: np.ndarray | Sequence[np.ndarray], batch_size: int = 256,
+           condition: Any = None, device: str = "cpu", cropped: bool = False) -> np.ndarray:
+    """Encoder means ``(N, D)`` float32 of ``(N, H, W, C)`` uint8 ``images`` (or a list of
+    differently sized ones), centre-cropped as in training (``data.crop``; pass ``cropped=True``
+    for images already cut that way), resized and converted to gray/RGB as the run's model
+    needs. Conditional models need ``condition`` (``{attribute: value(s)}`` or an ``(N, K)``
+    array)."""
     model = load_model(run_dir, device)
-    x_all = _prepare(images, model.channels, model.size)
+    x_all = _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
     cond = _conditions(model, condition, len(x_all))
     out = []
     for s in range(0, len(x_all), batch_size):

@@ -62,12 +62,12 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
 
 
 def model_meta(family: str, config: Any, channels: int, size: int, spec: ConditionSpec,
-               epoch: int, step: int) -> dict[str, Any]:
-    """The ``model.json`` fields that rebuild a model."""
+               epoch: int, step: int, crop: float = 1.0) -> dict[str, Any]:
+    """The ``model.json`` fields that rebuild a model and prepare its images (``crop``)."""
     from latentplay.config import to_dict
 
     return {"family": family, "model": to_dict(config), "channels": channels, "size": size,
-            "condition": spec.to_dict(), "epoch": epoch, "step": step}
+            "crop": crop, "condition": spec.to_dict(), "epoch": epoch, "step": step}
 
 
 def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:

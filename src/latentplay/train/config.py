@@ -31,6 +31,8 @@ class DataConfig:
     """Attributes:
         store: path of the training store.
         size: image side the model sees (28, 32, 64, 128); other sizes are resized on load.
+        crop: keep a centred square of this fraction of each image's shorter side before
+            resizing (e.g. 0.5 for the face of a head-and-shoulders picture; 1 = whole image).
         channels: 1 (gray) or 3 (RGB); 0 keeps the store's.
         test_fraction: share of rows held out for ``test_metrics.csv`` and the recon grid.
         limit: use only the first ``limit`` rows (0 = all).
@@ -38,6 +40,7 @@ class DataConfig:
 
     store: str = ""
     size: int = 64
+    crop: float = 1.0
     channels: int = 0
     test_fraction: float = 0.1
     limit: int = 0
@@ -130,6 +133,8 @@ class RunConfigBase:
         d, t = self.data, self.trainer
         if d.size not in SIZES:
             raise UserError(f"data.size must be one of {SIZES}, got {d.size}")
+        if not 0 < d.crop <= 1:
+            raise UserError(f"data.crop must be in (0, 1], got {d.crop}")
         if d.channels not in (0, 1, 3):
             raise UserError("data.channels must be 0 (as stored), 1 or 3")
         if not 0 <= d.test_fraction < 1:

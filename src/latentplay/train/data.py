@@ -85,7 +85,7 @@ class TrainingData:
 
 def load_training_data(
     store: Store | str, size: int, channels: int, condition: list[str],
-    test_fraction: float, limit: int, seed: int, progress: bool = True,
+    test_fraction: float, limit: int, seed: int, progress: bool = True, crop: float = 1.0,
 ) -> TrainingData:
     """Decode the store's images and labels for training (see the module docstring)."""
     store = load(store) if isinstance(store, str) else store
@@ -97,7 +97,8 @@ def load_training_data(
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("decoding images", total=n)
         for start in range(0, n, CHUNK):
-            arr = load_images(store, np.arange(start, min(n, start + CHUNK)), size=size, mode=mode)
+            arr = load_images(store, np.arange(start, min(n, start + CHUNK)), size=size, mode=mode,
+                              crop=crop)
             chunks.append(torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous())
             bar.advance(task, len(arr))
     images = torch.cat(chunks)

@@ -106,7 +106,7 @@ class Engine:
         self.data: TrainingData = load_training_data(
             config.data.store, config.data.size, config.data.channels, config.condition,
             config.data.test_fraction, config.data.limit, config.seed,
-            progress=progress and self.rank0,
+            progress=progress and self.rank0, crop=config.data.crop,
         ).to(self.fabric.device)
         self.model = build_model(config.family, config.model, self.data.channels,
                                  config.data.size, self.data.spec.dim)
@@ -215,7 +215,8 @@ class Engine:
     def _save_model(self) -> None:
         if self.rank0:
             meta = ckpt.model_meta(self.config.family, self.config.model, self.data.channels,
-                                   self.config.data.size, self.data.spec, self.epoch, self.step)
+                                   self.config.data.size, self.data.spec, self.epoch, self.step,
+                                   self.config.data.crop)
             ckpt.save_model(self.run_dir, self.model, meta)
 
     # --------------------------------------------------------- NaN guard
