@@ -24,7 +24,7 @@ from numpy.lib.format import open_memmap
 from latentplay import store as st
 from latentplay.embed.base import Embedder, make_embedder
 from latentplay.errors import UserError
-from latentplay.store.images import decode, fit_image
+from latentplay.store.images import decode, fitted_array
 
 PROGRESS_FILE = "progress.json"
 PARTIAL_FILE = "partial.npy"
@@ -56,8 +56,7 @@ def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None
             img = img.convert(mode)
         elif img.mode not in ("L", "RGB"):
             img = img.convert("RGB")
-        arr = np.asarray(fit_image(img, size, crop), dtype=np.uint8)
-        out.append(arr[..., None] if arr.ndim == 2 else arr)
+        out.append(fitted_array(img, size, crop))
     if out and len({a.shape for a in out}) == 1:
         return np.stack(out)
     return out

@@ -41,6 +41,12 @@ def fit_image(img: Image.Image, size: int | None, crop: float = 1.0) -> Image.Im
     return img
 
 
+def fitted_array(img: Image.Image, size: int | None = None, crop: float = 1.0) -> np.ndarray:
+    """``(H, W, C)`` uint8 array of ``img`` after :func:`fit_image` (C = 1 for gray)."""
+    arr = np.asarray(fit_image(img, size, crop), dtype=np.uint8)
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
 def load_images(
     store: Store,
     indices: Sequence[int] | np.ndarray | None = None,
@@ -75,8 +81,7 @@ def load_images(
             img = img.convert(mode)
         elif img.mode in ("1", "P"):
             img = img.convert("L")
-        arr = np.asarray(fit_image(img, size, crop), dtype=np.uint8)
-        out.append(arr[..., None] if arr.ndim == 2 else arr)
+        out.append(fitted_array(img, size, crop))
     if not out:
         return np.zeros((0, 0, 0, 0), dtype=np.uint8)
     shapes = {a.shape for a in out}

@@ -19,7 +19,7 @@ from PIL import Image
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
-from latentplay.store.images import fit_image
+from latentplay.store.images import fitted_array
 from latentplay.train.checkpoint import load_weights, read_meta
 from latentplay.train.config import build_config, load_run_config
 
@@ -156,9 +156,7 @@ def _prepare(images: np.ndarray | Sequence[np.ndarray], channels: int, size: int
         if img.dtype != np.uint8 or img.ndim not in (2, 3):
             raise UserError(f"each image must be (H, W[, C]) uint8, got {img.shape} {img.dtype}")
         plain = img[..., 0] if img.ndim == 3 and img.shape[2] == 1 else img
-        pil = fit_image(Image.fromarray(plain).convert(mode), size, crop)
-        arr = np.asarray(pil, dtype=np.uint8)
-        out.append(arr[..., None] if arr.ndim == 2 else arr)
+        out.append(fitted_array(Image.fromarray(plain).convert(mode), size, crop))
     return np.stack(out) if out else np.zeros((0, size, size, channels), np.uint8)
 
 
