@@ -49,3 +49,17 @@ def greedy_reference(
                 count[t] += 1
                 pairs.add((int(t), c))
     return pairs
+
+
+def replacement_reference(
+    treated: np.ndarray, controls: np.ndarray, *, ratio: int = 1, caliper2: float = np.inf
+) -> set[tuple[int, int]]:
+    """With replacement by definition: each treated unit's ``ratio`` nearest controls in the
+    caliper (ties by control row)."""
+    d2 = dense_d2(treated, controls)
+    pairs: set[tuple[int, int]] = set()
+    for t, row in enumerate(d2):
+        for c in np.argsort(row, kind="stable")[:ratio]:
+            if row[c] <= caliper2:
+                pairs.add((t, int(c)))
+    return pairs

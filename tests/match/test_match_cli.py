@@ -95,6 +95,23 @@ def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path) -> None:
     assert set(counts[counts > 0].tolist()) <= {1, 2}
 
 
+def test_replace(cli, sim: Path, tmp_path: Path) -> None:
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
+            "--replace", "--ratio", "2", "--out", tmp_path / "r")
+    assert r.code == 0, r.err
+    assert "effective sample size" in r.out
+    pairs = _read(tmp_path / "r" / "pairs.csv")
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    c = summary["counts"]
+    assert len(pairs) == c["pairs"] == 2 * c["treated"]
+    assert c["matched_controls"] < c["pairs"]  # controls reused
+    assert 0 < c["controls_ess"] < c["matched_controls"]
+    assert summary["match"]["replace"] is True and summary["config"]["replace"] is True
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", "--replace",
+            "--method", "optimal", "--out", tmp_path / "o")
+    assert r.code == 2 and "without replacement" in r.err
+
+
 def test_simulate(cli, tmp_path: Path) -> None:
     r = cli("match", "simulate", "--out", tmp_path / "s", "--n", "500", "--irrelevant", "3")
     assert r.code == 0 and "true effect 1" in r.out

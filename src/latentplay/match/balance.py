@@ -44,6 +44,16 @@ def matching_weights(n: int, treated_rows: np.ndarray, control_rows: np.ndarray)
     return w
 
 
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of ``(n,)`` weights (0 if all zero).
+
+    With matching without replacement it is the number of matched controls (for ``ratio`` 1);
+    controls reused with replacement count less than their number of pairs.
+    """
+    total2 = float((weights**2).sum())
+    return float(weights.sum() ** 2 / total2) if total2 > 0 else 0.0
+
+
 def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted mean and (frequency-style, ddof-corrected) variance of each column."""
     total = w.sum()

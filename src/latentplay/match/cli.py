@@ -28,6 +28,7 @@ def run_cmd(
     distance: str = typer.Option(None, help="optimal only: euclidean | mahalanobis | propensity."),
     order: str = typer.Option("closest", help="Greedy order: closest (pair first) | random."),
     ratio: int = typer.Option(1, help="Controls per treated unit."),
+    replace: bool = typer.Option(False, help="Let a control serve several treated units."),
     caliper: float = typer.Option(None, help="Largest pair distance, in --caliper-units."),
     caliper_units: str = typer.Option("sd", help="sd (SDs of the distance/logit) | abs."),
     index: str = typer.Option("auto", help="auto | exact | ivf | hnsw."),
@@ -53,6 +54,7 @@ def run_cmd(
 
     items = {
         "treatment": treatment, "method": method, "order": order, "ratio": ratio,
+        "replace": replace,
         "caliper_units": caliper_units, "index": index, "scale": scale, "whiten": whiten,
         "propensity_c": propensity_c, "bootstrap": bootstrap, "verify": verify,
         "verify_pairs": verify_pairs, "grid_pairs": grid_pairs, "partial": partial, "seed": seed,
@@ -81,7 +83,8 @@ def run_cmd(
     b = summary["balance"]
     print(f"matched {c['matched_treated']} of {c['treated']} {summary['treatment']['treated']} "
           f"units to {c['matched_controls']} {summary['treatment']['control']} units "
-          f"({c['unmatched_treated']} unmatched, {c['caliper_drops']} by the caliper)")
+          f"(effective sample size {c['controls_ess']:.0f}; {c['unmatched_treated']} unmatched, "
+          f"{c['caliper_drops']} by the caliper)")
     print(f"max |SMD| {b['before']['max_abs_smd']:.3f} before, "
           f"{b['after']['max_abs_smd']:.3f} after ({b['covariates']} covariates)")
     if "effect" in summary:

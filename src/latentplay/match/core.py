@@ -17,6 +17,7 @@ from latentplay.match.greedy import ORDERS, Pairs, greedy_match
 from latentplay.match.knn import INDEX_KINDS, choose_index
 from latentplay.match.optimal import optimal_match
 from latentplay.match.propensity import Propensity, propensity_scores
+from latentplay.match.replacement import match_with_replacement
 from latentplay.match.space import matching_space
 
 METHODS = ("nearest", "mahalanobis", "propensity", "optimal")
@@ -70,6 +71,7 @@ def match(
     method: str = "nearest",
     distance: str | None = None,
     ratio: int = 1,
+    replace: bool = False,
     caliper: float | None = None,
     caliper_units: str = "sd",
     order: str = "closest",
@@ -84,7 +86,7 @@ def match(
     partial: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> MatchResult:
-    """Match treated units to controls without replacement.
+    """Match treated units to controls, without replacement unless ``replace``.
 
     Args:
         x: ``(n, p)`` covariates of all units (latents, embeddings, attributes).
@@ -95,6 +97,8 @@ def match(
         distance: the space ``optimal`` works in (``euclidean`` default, ``mahalanobis``,
             ``propensity``); other methods imply theirs.
         ratio: controls per treated unit.
+        replace: let a control serve several treated units (each treated unit takes its
+            ``ratio`` nearest controls; ``order`` and ``partial`` then do not apply).
         caliper: largest pair distance, in SDs of the distance (``caliper_units="sd"``; for
             propensity the SD of the logit, else of the distance between random pairs) or in
             distance units (``"abs"``).
@@ -112,11 +116,11 @@ def match(
     """
     x = np.asarray(x)
     treated = np.asarray(treated, dtype=bool)
-    _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio)
+    _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio, replace)
     n_t, n_c = int(treated.sum()), int((~treated).sum())
     if n_t == 0 or n_c == 0:
         raise UserError(f"the treatment needs two groups; found {n_t} treated and {n_c} controls")
-    if ratio * n_t > n_c and not partial:
+    if ratio * n_t > n_c and not (partial or replace):
         raise UserError(
             f"only {n_c} controls for {n_t} treated units x ratio {ratio}: without replacement "
             "some treated units would stay unmatched. Swap the groups, lower --ratio, or pass "
@@ -149,8 +153,13 @@ def match(
         bc = np.flatnonzero(in_block & ~treated)
         kind = choose_index(index, len(bt), len(bc), points.shape[1])
         if len(bt) and len(bc):
-            pairs = _match_block(points[bt], points[bc], method, ratio, cal2, order, kind, k,
-                                 seed, partial, progress)
+            if replace:
+                pairs = match_with_replacement(points[bt], points[bc], ratio=ratio,
+                                               caliper2=cal2, index=kind, seed=seed,
+                                               progress=progress)
+            else:
+                pairs = _match_block(points[bt], points[bc], method, ratio, cal2, order, kind,
+                                     k, seed, partial, progress)
             indexes.add(kind)
             stats.append(pairs.stats)
         else:
@@ -165,12 +174,16 @@ def match(
     order_out = np.lexsort((np.concatenate(dist), t_rows))
     t_rows, c_rows, d = t_rows[order_out], c_rows[order_out], np.concatenate(dist)[order_out]
     unmatched = np.setdiff1d(np.flatnonzero(treated), t_rows)
-    no_partner = sum(max(0, b["treated"] - b["controls"] // ratio) for b in per_block)
+    if replace:  # only blocks without controls leave treated units without a partner
+        no_partner = sum(b["treated"] for b in per_block if b["controls"] == 0)
+    else:
+        no_partner = sum(max(0, b["treated"] - b["controls"] // ratio) for b in per_block)
     drops = 0 if cal is None else max(0, len(unmatched) - no_partner)
     info = {
         "method": method,
         "distance": space,
-        "order": order if method != "optimal" else None,
+        "order": order if method != "optimal" and not replace else None,
+        "replace": replace,
         "index": sorted(indexes),
         "dim": int(points.shape[1]),
         "blocks": per_block if exact is not None else None,
@@ -217,6 +230,7 @@ def _check(
     caliper: float | None,
     caliper_units: str,
     ratio: int,
+    replace: bool,
 ) -> None:
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
@@ -224,6 +238,9 @@ def _check(
         raise UserError(f"unknown distance {distance!r}; choose from {', '.join(DISTANCES)}")
     if distance is not None and method != "optimal":
         raise UserError("--distance applies to --method optimal only")
+    if replace and method == "optimal":
+        raise UserError("optimal matching is without replacement; with --replace use --method "
+                        "nearest, mahalanobis or propensity")
     if order not in ORDERS:
         raise UserError(f"unknown order {order!r}; choose from {', '.join(ORDERS)}")
     if index not in INDEX_KINDS:

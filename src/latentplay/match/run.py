@@ -41,6 +41,7 @@ class MatchConfig:
         distance: space of ``optimal`` (``euclidean``, ``mahalanobis``, ``propensity``).
         order: greedy order, ``closest`` or ``random``.
         ratio: controls per treated unit.
+        replace: a control may serve several treated units.
         caliper: maximal pair distance (None: no caliper), in ``caliper_units``.
         caliper_units: ``sd`` (SDs of the propensity logit, or of the distance between random
             pairs) or ``abs`` (distance units).
@@ -65,6 +66,7 @@ class MatchConfig:
     distance: str | None = None
     order: str = "closest"
     ratio: int = 1
+    replace: bool = False
     caliper: float | None = None
     caliper_units: str = "sd"
     index: str = "auto"
@@ -248,8 +250,8 @@ def run(
     t_read = time.perf_counter()
     result = match(
         x, treat.treated, method=config.method, distance=config.distance, ratio=config.ratio,
-        caliper=config.caliper, caliper_units=config.caliper_units, order=config.order,
-        index=config.index, exact=blocks, scale=config.scale, pca=config.pca,
+        replace=config.replace, caliper=config.caliper, caliper_units=config.caliper_units,
+        order=config.order, index=config.index, exact=blocks, scale=config.scale, pca=config.pca,
         whiten=config.whiten, propensity_c=config.propensity_c, seed=config.seed,
         partial=config.partial, progress=progress,
     )
@@ -261,7 +263,7 @@ def run(
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
     table = bal.balance_table(table_x, x_names + a_names, treat.treated, weights)
     out.mkdir(parents=True, exist_ok=True)
-    summary = _summary(store, config, treat, result, table)
+    summary = _summary(store, config, treat, result, table, weights)
     if y is not None:
         summary["effect"] = {
             "outcome": config.outcome,
@@ -288,7 +290,8 @@ def run(
 
 
 def _summary(
-    store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult, table: list[dict]
+    store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult, table: list[dict],
+    weights: np.ndarray,
 ) -> dict:
     n_t = int(treat.treated.sum())
     matched_t = int(len(np.unique(result.treated_rows)))
@@ -305,6 +308,7 @@ def _summary(
             "matched_treated": matched_t,
             "unmatched_treated": int(len(result.unmatched_treated)),
             "matched_controls": int(len(np.unique(result.control_rows))),
+            "controls_ess": bal.effective_sample_size(weights[~treat.treated]),
             "caliper_drops": int(result.caliper_drops),
         },
         "caliper": None if result.caliper is None else {

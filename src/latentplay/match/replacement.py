@@ -1,0 +1,55 @@
+"""Nearest-neighbour matching with replacement: every treated unit takes its ``ratio`` nearest
+controls, and a control may serve several treated units (MatchIt's ``replace = TRUE``).
+
+Without the need to share controls out, the result does not depend on an order: it is one
+k-nearest-neighbour search of the treated units among all controls, minus the pairs beyond the
+caliper. Where controls are scarce in some region (few smiling men for many smiling women), this
+matches each treated unit as closely as the data allow, at the price of reusing those controls
+(see the effective sample size in the run's summary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from latentplay.match.greedy import Pairs
+from latentplay.match.knn import ControlSearch
+
+
+def match_with_replacement(
+    treated: np.ndarray,
+    controls: np.ndarray,
+    *,
+    ratio: int = 1,
+    caliper2: float = np.inf,
+    index: str = "exact",
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Pairs:
+    """The ``ratio`` nearest ``(n_c, d)`` controls of each ``(n_t, d)`` treated point.
+
+    Args:
+        treated: treated units in the matching space.
+        controls: control units in the same space.
+        ratio: controls per treated unit (fewer when the block has fewer controls).
+        caliper2: largest allowed squared distance of a pair (``inf``: no caliper).
+        index: ``exact``, ``ivf`` or ``hnsw`` (see :class:`ControlSearch`).
+        seed: seeds the IVF training sample.
+        progress: callback ``(done, total)`` during the search.
+
+    Returns:
+        :class:`Pairs` ordered by treated row, nearest control first.
+    """
+    if ratio < 1:
+        raise ValueError("ratio must be >= 1")
+    if len(treated) == 0 or len(controls) == 0:
+        return Pairs.empty()
+    search = ControlSearch(controls, index, seed=seed, progress=progress)
+    found = search.search(np.ascontiguousarray(treated, dtype=np.float32), ratio)
+    keep = (found.ids >= 0) & (found.d2 <= caliper2)
+    rows = np.broadcast_to(np.arange(len(treated))[:, None], keep.shape)
+    stats = {"searches": search.searches, "exact_distance_evaluations": search.distances}
+    return Pairs(rows[keep].astype(np.int64), found.ids[keep].astype(np.int64),
+                 np.sqrt(found.d2[keep]), stats)

@@ -1,0 +1,80 @@
+"""Matching with replacement equals its brute-force definition, and helps where controls are
+scarce."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from match_reference import dense_d2, replacement_reference
+
+from latentplay.errors import UserError
+from latentplay.match import match, matching_weights
+from latentplay.match.balance import effective_sample_size
+from latentplay.match.replacement import match_with_replacement
+from latentplay.match.space import matching_space
+
+
+@pytest.mark.parametrize("d", [1, 3])
+@pytest.mark.parametrize("ratio", [1, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_with_replacement_equals_brute_force(d: int, ratio: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    xt = rng.standard_normal((int(rng.integers(20, 80)), d)).astype(np.float32)
+    xc = (rng.standard_normal((int(rng.integers(5, 40)), d)) + 0.7).astype(np.float32)
+    for caliper2 in (np.inf, float(np.quantile(dense_d2(xt, xc).min(axis=1), 0.5))):
+        got = match_with_replacement(xt, xc, ratio=ratio, caliper2=caliper2)
+        pairs = set(zip(got.treated.tolist(), got.control.tolist(), strict=True))
+        assert pairs == replacement_reference(xt, xc, ratio=ratio, caliper2=caliper2)
+        np.testing.assert_allclose(got.distance**2, dense_d2(xt, xc)[got.treated, got.control],
+                                   rtol=1e-5, atol=1e-6)
+
+
+def test_exact_blocks_caliper_and_counts() -> None:
+    rng = np.random.default_rng(2)
+    n = 400
+    x = rng.standard_normal((n, 4))
+    treated = rng.random(n) < 0.6  # more treated than controls: impossible without replacement
+    blocks = rng.integers(0, 3, n)
+    blocks[(blocks == 2) & ~treated] = 1  # block 2 has no controls
+    with pytest.raises(UserError, match="only"):
+        match(x, treated)
+    res = match(x, treated, replace=True, exact=blocks, caliper=1.2, caliper_units="abs",
+                scale=False)
+    assert (blocks[res.treated_rows] == blocks[res.control_rows]).all()
+    pts = matching_space(x, treated, metric="euclidean", scale=False)
+    expected = set()
+    for b in (0, 1):
+        t = np.flatnonzero((blocks == b) & treated)
+        c = np.flatnonzero((blocks == b) & ~treated)
+        expected |= {(int(t[i]), int(c[j])) for i, j in
+                     replacement_reference(pts[t], pts[c], caliper2=1.2**2)}
+    assert set(zip(res.treated_rows.tolist(), res.control_rows.tolist(), strict=True)) == expected
+    in_block_2 = int(((blocks == 2) & treated).sum())
+    assert len(res.unmatched_treated) == int(treated.sum()) - len(expected)
+    assert res.caliper_drops == len(res.unmatched_treated) - in_block_2 > 0
+    assert len(np.unique(res.control_rows)) < len(res)  # controls were reused
+    with pytest.raises(UserError, match="optimal"):
+        match(x, treated, replace=True, method="optimal")
+
+
+def test_replacement_balances_where_controls_are_scarce() -> None:
+    """Treated units crowd where controls are rare: 1:1 without replacement must use far-off
+    controls, with replacement it reuses the near ones and balances the covariate."""
+    rng = np.random.default_rng(0)
+    n_t, n_c = 2000, 6000
+    x = np.concatenate([rng.normal(1.0, 1.0, n_t), rng.normal(-0.5, 1.0, n_c)])[:, None]
+    treated = np.arange(n_t + n_c) < n_t
+
+    def smd(res) -> float:
+        w = matching_weights(len(x), res.treated_rows, res.control_rows)
+        mt = np.average(x[treated, 0], weights=w[treated])
+        mc = np.average(x[~treated, 0], weights=w[~treated])
+        return abs(mt - mc) / np.sqrt((x[treated].var() + x[~treated].var()) / 2)
+
+    without, with_ = match(x, treated), match(x, treated, replace=True)
+    assert smd(without) > 0.3 and smd(with_) < 0.05
+    w = matching_weights(len(x), with_.treated_rows, with_.control_rows)
+    ess = effective_sample_size(w[~treated])
+    assert ess < len(np.unique(with_.control_rows)) <= n_t  # reuse costs effective size
+    assert effective_sample_size(matching_weights(len(x), without.treated_rows,
+                                                  without.control_rows)[~treated]) == pytest.approx(n_t)
