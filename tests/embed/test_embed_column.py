@@ -54,11 +54,11 @@ class _Interrupting(PixelsPCA):
         super().__init__(config)
         self.calls = 0
 
-    def embed_rows(self, images):
+    def embed_rows(self, images, rows=None):
         self.calls += 1
         if self.calls == self.stop_at:
             raise KeyboardInterrupt
-        return super().embed_rows(images)
+        return super().embed_rows(images, rows)
 
 
 class _Counting(PixelsPCA):
@@ -66,9 +66,9 @@ class _Counting(PixelsPCA):
         super().__init__(config)
         self.rows_seen = 0
 
-    def embed_rows(self, images):
+    def embed_rows(self, images, rows=None):
         self.rows_seen += len(images)
-        return super().embed_rows(images)
+        return super().embed_rows(images, rows)
 
 
 def test_interrupted_embed_resumes_to_the_same_column(blob_store, tmp_path):
@@ -107,9 +107,9 @@ _SLOW_EMBED = textwrap.dedent("""
     from latentplay.embed.pixels import PixelsPCA, PixelsPCAConfig
 
     class Slow(PixelsPCA):
-        def embed_rows(self, images):
+        def embed_rows(self, images, rows=None):
             time.sleep(0.3)
-            return super().embed_rows(images)
+            return super().embed_rows(images, rows)
 
     embed_store(sys.argv[1], Slow(PixelsPCAConfig(dim=8)), "z", batch_size=8, progress=False)
 """)

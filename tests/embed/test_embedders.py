@@ -108,3 +108,45 @@ def test_vae_run_trained_on_crops_embeds_its_crops(tmp_path):
     assert not np.allclose(z, train.encode(run, full, cropped=True), atol=1e-3)
     out = col.embed_store(data, make_embedder(f"vae:{run}"), "mu", batch_size=20, progress=False)
     np.testing.assert_allclose(st.vectors(out, "mu"), z, rtol=1e-5, atol=1e-6)
+
+
+def test_conditional_run_takes_each_rows_condition_from_the_store(tmp_path):
+    torch.set_num_threads(1)
+    data = tmp_path / "faces"
+    sources.make("synthfaces", data, n=40, seed=0)
+    run = train.train("cvae", data, tmp_path / "run", max_steps=2, batch_size=16,
+                      progress=False,
+                      overrides=["data.size=32", "model.width=8", "model.hidden=32",
+                                 "model.latent_dim=3", "trainer.threads=1",
+                                 "model.condition=[gender]"])
+    emb = make_embedder(f"vae:{run}")
+    with pytest.raises(UserError, match="conditional model"):
+        emb.embed(np.zeros((2, 32, 32, 3), np.uint8))
+    out = col.embed_store(data, emb, "mu", batch_size=16, progress=False)
+    gender = out.labels("gender")
+    images = st.load_images(out)
+    z = st.vectors(out, "mu")
+    np.testing.assert_allclose(z, train.encode(run, images, condition={"gender": gender}),
+                               rtol=1e-5, atol=1e-6)
+    flipped = train.encode(run, images, condition={"gender": 1 - gender})
+    assert np.abs(z - flipped).max() > 1e-4  # the condition reaches the encoder
+    entry = [h for h in out.schema.history if h.get("column") == "mu"][-1]
+    assert entry["condition"] == ["gender"]
+
+
+def test_condition_classes_are_matched_by_name():
+    from types import SimpleNamespace
+
+    from latentplay.models.condition import ConditionPart, ConditionSpec
+
+    spec = ConditionSpec([ConditionPart("race", "categorical", 3, names=["a", "b", "c"])])
+
+    def store(names: list[str], codes: list[int]) -> SimpleNamespace:
+        attr = SimpleNamespace(kind="categorical", names=names)
+        return SimpleNamespace(labels=lambda _: np.array(codes),
+                               schema=SimpleNamespace(attribute=lambda _: attr))
+
+    got = spec.encode_store(store(["c", "a"], [0, 1, 1]))
+    np.testing.assert_array_equal(got, np.eye(3, dtype=np.float32)[[2, 0, 0]])
+    with pytest.raises(UserError, match=r"does not know class\(es\) \['d'\]"):
+        spec.encode_store(store(["a", "d"], [0, 1]))

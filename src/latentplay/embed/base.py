@@ -94,8 +94,20 @@ class Embedder(abc.ABC):
     def embed(self, images: Images) -> np.ndarray:
         """Embed one batch: ``(N, H, W, C)`` uint8 (or a list of ``(H, W, C)``) -> ``(N, dim)``."""
 
-    def embed_rows(self, images: Images) -> tuple[np.ndarray, np.ndarray]:
+    def bind(self, store: Any) -> None:
+        """Called by :func:`~latentplay.embed.column.embed_store` before embedding ``store``
+        (a :class:`latentplay.store.Store`): lets an embedder read per-row inputs other than
+        the image, such as a conditional model's condition. No-op by default."""
+        return None
+
+    def embed_rows(
+        self, images: Images, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Embed one batch and say which rows were embedded as intended.
+
+        Args:
+            images: the batch.
+            rows: ``(N,)`` store row numbers of the batch when embedding a bound store.
 
         Returns:
             ``(N, dim)`` float32 vectors and an ``(N,)`` bool mask; False marks a row that got

@@ -153,6 +153,7 @@ def embed_store(
     n = len(store)
     if n == 0:
         raise UserError(f"store {store.path} has no rows to embed")
+    embedder.bind(store)
     size, mode, crop = embedder.image_size, embedder.image_mode, embedder.image_crop
     if embedder.needs_fit:
         embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode, crop))
@@ -162,7 +163,8 @@ def embed_store(
         try:
             for start in range(partial.done, n, batch_size):
                 stop = min(start + batch_size, n)
-                vectors, found = embedder.embed_rows(load_rows(store, slice(start, stop), size, mode, crop))
+                images = load_rows(store, slice(start, stop), size, mode, crop)
+                vectors, found = embedder.embed_rows(images, np.arange(start, stop))
                 if vectors.shape != (stop - start, embedder.dim):
                     raise RuntimeError(f"{embedder.name} returned shape {vectors.shape} for "
                                        f"{stop - start} images (dim {embedder.dim})")

@@ -163,7 +163,9 @@ class DlibEmbedder(Embedder):
     def dim(self) -> int:
         return DESCRIPTOR_DIM
 
-    def embed_rows(self, images: Images) -> tuple[np.ndarray, np.ndarray]:
+    def embed_rows(
+        self, images: Images, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(N, 128)`` float32 descriptors and an ``(N,)`` bool mask: face detected."""
         cfg = self.config
         upsample = None if cfg.upsample < 0 else cfg.upsample

@@ -1,15 +1,21 @@
-"""``vae:RUN``: the encoder mean of a model trained with ``latentplay train`` (run directory)."""
+"""``vae:RUN``: the encoder mean of a model trained with ``latentplay train`` (run directory).
+
+A conditional run (a CVAE, ``model.condition=[gender]``) is given each row's condition from the
+store's own attribute columns of the same names.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images
 from latentplay.errors import UserError
+from latentplay.models.condition import ConditionSpec
 
 
 @dataclass
@@ -31,7 +37,7 @@ class VaeConfig:
 
 
 class VaeEmbedder(Embedder):
-    """``(N, latent_dim)`` encoder means of a trained (unconditional) latentplay model."""
+    """``(N, latent_dim)`` encoder means of a trained latentplay model."""
 
     kind = "vae"
     config_type = VaeConfig
@@ -44,6 +50,8 @@ class VaeEmbedder(Embedder):
         from latentplay.train.checkpoint import read_meta
 
         self.meta = read_meta(config.run)  # UserError when RUN holds no trained model
+        self.condition_spec = ConditionSpec.from_dict(self.meta.get("condition") or {})
+        self.conditions: np.ndarray | None = None  # (N, K) of the bound store
 
     @property
     def dim(self) -> int:
@@ -61,12 +69,49 @@ class VaeEmbedder(Embedder):
     def image_mode(self) -> str:
         return "L" if int(self.meta["channels"]) == 1 else "RGB"
 
+    def bind(self, store: Any) -> None:
+        """Read each row's condition from ``store`` (conditional runs only)."""
+        if not self.condition_spec.dim:
+            return
+        missing = [p.name for p in self.condition_spec.parts
+                   if not store.schema.has_attribute(p.name)]
+        if missing:
+            raise UserError(f"{self.config.run} is conditional on {missing}, which the store "
+                            "does not have as attributes")
+        self.conditions = self.condition_spec.encode_store(store)
+
     def embed(self, images: Images) -> np.ndarray:
+        return self._encode(images, None)
+
+    def embed_rows(
+        self, images: Images, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        cond = None
+        if self.condition_spec.dim:
+            if self.conditions is None or rows is None:
+                raise UserError(
+                    f"{self.config.run} is a conditional model: embed a store (each row's "
+                    "condition comes from its attributes) or call latentplay.train.encode "
+                    "with condition="
+                )
+            cond = self.conditions[rows]
+        vectors = self._encode(images, cond)
+        return vectors, np.ones(len(vectors), dtype=bool)
+
+    def _encode(self, images: Images, condition: np.ndarray | None) -> np.ndarray:
         from latentplay.train import encode
 
+        if self.condition_spec.dim and condition is None:
+            raise UserError(f"{self.config.run} is a conditional model; embed a store with it")
         # the store's rows arrive cropped (image_crop) and resized (image_size) already
-        return np.asarray(encode(self.config.run, images, self.config.batch_size, cropped=True),
-                          np.float32)
+        return np.asarray(encode(self.config.run, images, self.config.batch_size,
+                                 condition=condition, cropped=True), np.float32)
+
+    def describe(self) -> dict[str, Any]:
+        out = super().describe()
+        if self.condition_spec.dim:
+            out["condition"] = [p.name for p in self.condition_spec.parts]
+        return out
 
     def state_digest(self) -> str:
         weights = Path(self.config.run) / "model.safetensors"

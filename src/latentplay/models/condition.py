@@ -59,14 +59,31 @@ class ConditionSpec:
         return cls(parts)
 
     def encode_store(self, store: Any) -> np.ndarray:
-        """``(N, dim)`` float32 condition matrix of every row of ``store``."""
+        """``(N, dim)`` float32 condition matrix of every row of ``store``.
+
+        Classes are matched by name, so a store whose class list differs from the one the spec
+        was made from (another order, fewer classes) is encoded correctly; a class the spec
+        does not know is an error.
+        """
         cols = []
         for part in self.parts:
             values = store.labels(part.name)
             if part.kind == "continuous":
                 cols.append(np.asarray(values, dtype=np.float32)[:, None])
-            else:
-                cols.append(np.eye(part.size, dtype=np.float32)[np.asarray(values, dtype=np.int64)])
+                continue
+            codes = np.asarray(values, dtype=np.int64)
+            attr = store.schema.attribute(part.name)
+            names = list(attr.names) if attr.kind == "categorical" else [
+                f"{v:g}" for v in attr.values or []
+            ]
+            known = part.names or []
+            to_spec = np.array([known.index(n) if n in known else -1 for n in names], np.int64)
+            codes = to_spec[codes] if len(codes) else codes
+            if (codes < 0).any():
+                unknown = sorted({names[c] for c in np.asarray(values)[codes < 0]})
+                raise UserError(f"condition {part.name!r}: the model does not know class(es) "
+                                f"{unknown}; it knows {known}")
+            cols.append(np.eye(part.size, dtype=np.float32)[codes])
         if not cols:
             return np.zeros((len(store), 0), dtype=np.float32)
         return np.concatenate(cols, axis=1)
