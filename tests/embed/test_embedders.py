@@ -138,11 +138,12 @@ def test_condition_classes_are_matched_by_name():
     from types import SimpleNamespace
 
     from latentplay.models.condition import ConditionPart, ConditionSpec
+    from latentplay.store.schema import Attribute
 
     spec = ConditionSpec([ConditionPart("race", "categorical", 3, names=["a", "b", "c"])])
 
     def store(names: list[str], codes: list[int]) -> SimpleNamespace:
-        attr = SimpleNamespace(kind="categorical", names=names)
+        attr = Attribute("race", "categorical", names=names)
         return SimpleNamespace(labels=lambda _: np.array(codes),
                                schema=SimpleNamespace(attribute=lambda _: attr))
 

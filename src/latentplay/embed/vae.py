@@ -52,6 +52,7 @@ class VaeEmbedder(Embedder):
         self.meta = read_meta(config.run)  # UserError when RUN holds no trained model
         self.condition_spec = ConditionSpec.from_dict(self.meta.get("condition") or {})
         self.conditions: np.ndarray | None = None  # (N, K) of the bound store
+        self._model: Any = None  # loaded on first use, then kept
 
     @property
     def dim(self) -> int:
@@ -86,25 +87,22 @@ class VaeEmbedder(Embedder):
     def embed_rows(
         self, images: Images, rows: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        cond = None
-        if self.condition_spec.dim:
-            if self.conditions is None or rows is None:
-                raise UserError(
-                    f"{self.config.run} is a conditional model: embed a store (each row's "
-                    "condition comes from its attributes) or call latentplay.train.encode "
-                    "with condition="
-                )
-            cond = self.conditions[rows]
-        vectors = self._encode(images, cond)
+        bound = self.conditions is not None and rows is not None
+        vectors = self._encode(images, self.conditions[rows] if bound else None)
         return vectors, np.ones(len(vectors), dtype=bool)
 
     def _encode(self, images: Images, condition: np.ndarray | None) -> np.ndarray:
-        from latentplay.train import encode
+        from latentplay.train import encode, load_model
 
         if self.condition_spec.dim and condition is None:
-            raise UserError(f"{self.config.run} is a conditional model; embed a store with it")
+            raise UserError(
+                f"{self.config.run} is a conditional model: embed a store (each row's condition "
+                "comes from its attributes) or call latentplay.train.encode with condition="
+            )
+        if self._model is None:
+            self._model = load_model(self.config.run)
         # the store's rows arrive cropped (image_crop) and resized (image_size) already
-        return np.asarray(encode(self.config.run, images, self.config.batch_size,
+        return np.asarray(encode(self._model, images, self.config.batch_size,
                                  condition=condition, cropped=True), np.float32)
 
     def describe(self) -> dict[str, Any]:

@@ -153,13 +153,8 @@ def match(
         bc = np.flatnonzero(in_block & ~treated)
         kind = choose_index(index, len(bt), len(bc), points.shape[1])
         if len(bt) and len(bc):
-            if replace:
-                pairs = match_with_replacement(points[bt], points[bc], ratio=ratio,
-                                               caliper2=cal2, index=kind, seed=seed,
-                                               progress=progress)
-            else:
-                pairs = _match_block(points[bt], points[bc], method, ratio, cal2, order, kind,
-                                     k, seed, partial, progress)
+            pairs = _match_block(points[bt], points[bc], method, ratio, replace, cal2, order,
+                                 kind, k, seed, partial, progress)
             indexes.add(kind)
             stats.append(pairs.stats)
         else:
@@ -197,6 +192,7 @@ def _match_block(
     pc: np.ndarray,
     method: str,
     ratio: int,
+    replace: bool,
     cal2: float,
     order: str,
     index: str,
@@ -205,6 +201,9 @@ def _match_block(
     partial: bool,
     progress: Callable[[int, int], None] | None,
 ) -> Pairs:
+    if replace:
+        return match_with_replacement(pt, pc, ratio=ratio, caliper2=cal2, index=index, seed=seed,
+                                      progress=progress)
     if method == "optimal":
         if ratio * len(pt) > len(pc):
             if not partial:

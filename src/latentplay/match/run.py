@@ -115,9 +115,7 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
     if attr.kind == "continuous":
         raise UserError(f"--treatment {name!r} is continuous; it must be a categorical attribute")
     labels = np.asarray(store.labels(name))
-    level_names = list(attr.names) if attr.kind == "categorical" else [
-        f"{v:g}" for v in attr.values or []
-    ]
+    level_names = attr.level_names
     if values:
         chosen = [v.strip() for v in values.split(",")]
         if len(chosen) != 2 or chosen[0] == chosen[1]:

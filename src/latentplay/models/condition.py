@@ -52,9 +52,7 @@ class ConditionSpec:
                 rng = tuple(attr.range) if attr.range else None
                 parts.append(ConditionPart(attr.name, "continuous", 1, range=rng))
             else:
-                labels = list(attr.names) if attr.kind == "categorical" else [
-                    f"{v:g}" for v in attr.values or []
-                ]
+                labels = attr.level_names
                 parts.append(ConditionPart(attr.name, "categorical", len(labels), names=labels))
         return cls(parts)
 
@@ -71,16 +69,13 @@ class ConditionSpec:
             if part.kind == "continuous":
                 cols.append(np.asarray(values, dtype=np.float32)[:, None])
                 continue
-            codes = np.asarray(values, dtype=np.int64)
-            attr = store.schema.attribute(part.name)
-            names = list(attr.names) if attr.kind == "categorical" else [
-                f"{v:g}" for v in attr.values or []
-            ]
+            store_codes = np.asarray(values, dtype=np.int64)
+            names = store.schema.attribute(part.name).level_names
             known = part.names or []
             to_spec = np.array([known.index(n) if n in known else -1 for n in names], np.int64)
-            codes = to_spec[codes] if len(codes) else codes
+            codes = to_spec[store_codes]
             if (codes < 0).any():
-                unknown = sorted({names[c] for c in np.asarray(values)[codes < 0]})
+                unknown = sorted({names[c] for c in store_codes[codes < 0]})
                 raise UserError(f"condition {part.name!r}: the model does not know class(es) "
                                 f"{unknown}; it knows {known}")
             cols.append(np.eye(part.size, dtype=np.float32)[codes])

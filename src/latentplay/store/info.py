@@ -10,12 +10,6 @@ from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
 
-def _level_names(attr: Attribute) -> list[str]:
-    if attr.kind == "categorical":
-        return list(attr.names or [])
-    return [f"{v:g}" for v in attr.values or []]
-
-
 def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     values = store.labels(attr.name)
     if attr.kind == "continuous":
@@ -29,7 +23,7 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
             "std": float(finite.std()) if finite.size else float("nan"),
             "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()},
         }
-    names = _level_names(attr)
+    names = attr.level_names
     counts = np.bincount(values[values >= 0], minlength=len(names))
     return {"kind": attr.kind, "counts": dict(zip(names, counts.tolist(), strict=True))}
 
@@ -38,7 +32,7 @@ def _codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[s
     """Integer codes and level names of an attribute (continuous ones are binned)."""
     values = store.labels(attr.name)
     if attr.kind != "continuous":
-        return values.astype(np.int64), _level_names(attr)
+        return values.astype(np.int64), attr.level_names
     lo, hi = attr.range if attr.range else (float(values.min()), float(values.max()))
     edges = np.linspace(lo, hi, bins + 1)
     codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)

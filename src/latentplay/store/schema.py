@@ -55,6 +55,14 @@ class Attribute:
             return len(self.values or [])
         return None
 
+    @property
+    def level_names(self) -> list[str]:
+        """Name of each level of a categorical (class names) or factor (``f"{value:g}"``)
+        attribute, indexed by its code; empty for continuous."""
+        if self.kind == "categorical":
+            return list(self.names or [])
+        return [f"{v:g}" for v in self.values or []]
+
 
 @dataclass
 class VectorColumn:

@@ -161,14 +161,16 @@ def _prepare(images: np.ndarray | Sequence[np.ndarray], channels: int, size: int
 
 
 @torch.no_grad()
-def encode(run_dir: PathLike, images: np.ndarray | Sequence[np.ndarray], batch_size: int = 256,
-           condition: Any = None, device: str = "cpu", cropped: bool = False) -> np.ndarray:
+def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np.ndarray],
+           batch_size: int = 256, condition: Any = None, device: str = "cpu",
+           cropped: bool = False) -> np.ndarray:
     """Encoder means ``(N, D)`` float32 of ``(N, H, W, C)`` uint8 ``images`` (or a list of
     differently sized ones), centre-cropped as in training (``data.crop``; pass ``cropped=True``
     for images already cut that way), resized and converted to gray/RGB as the run's model
     needs. Conditional models need ``condition`` (``{attribute: value(s)}`` or an ``(N, K)``
-    array)."""
-    model = load_model(run_dir, device)
+    array). ``run_dir`` may also be a model from :func:`load_model` (already on ``device``), so
+    that encoding batch after batch reads the checkpoint once."""
+    model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     x_all = _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
     cond = _conditions(model, condition, len(x_all))
     out = []

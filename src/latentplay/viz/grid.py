@@ -101,7 +101,7 @@ def save_store_grid(
             captions = []
         else:
             codes = values
-            names = list(attr.names) if attr.kind == "categorical" else [f"{v:g}" for v in attr.values or []]
+            names = attr.level_names
         for code, name in enumerate(names):
             members = np.flatnonzero(codes == code)
             chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)
