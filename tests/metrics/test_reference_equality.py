@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from latentplay import metrics
-from latentplay.metrics import beta_vae, factor_vae, information
+from latentplay.metrics import beta_vae, dci, factor_vae, information
 
 from . import dlib_reference as ref
 
@@ -93,10 +93,10 @@ def test_dci_within_the_spread_of_scikit_learn_seeds() -> None:
 def test_dci_entropy_formulas() -> None:
     rng = np.random.default_rng(0)
     for importance in (rng.random((7, 4)), np.eye(4)[:, :3], np.zeros((3, 2))):
-        assert metrics.dci.disentanglement(importance) == pytest.approx(
+        assert dci.disentanglement(importance) == pytest.approx(
             ref.dci_disentanglement(importance), abs=1e-9
         )
-        assert metrics.dci.completeness(importance) == pytest.approx(
+        assert dci.completeness(importance) == pytest.approx(
             ref.dci_completeness(importance), abs=1e-9
         )
 
