@@ -7,6 +7,7 @@ Prints one JSON object per case; each case runs in its own process so its peak R
     python bench/bench_match.py auto 1000000 1000000      # the index `--index auto` picks
     python bench/bench_match.py quality 100000 100000     # exact vs IVF: distance and balance
     python bench/bench_match.py propensity 50000 50000    # 1-d propensity matching
+    python bench/bench_match.py replace 100000 100000     # with replacement: exact vs IVF
 
 Data: 128-d "latents" with a 16-d structure (z = f W + 0.1 noise, f ~ N(0, I)), treated
 units shifted by 0.3 along every f direction, so there is something to balance. The load
@@ -137,12 +138,32 @@ def case_propensity(n_t: int, n_c: int) -> dict:
     return out
 
 
+def case_replace(n_t: int, n_c: int) -> dict:
+    """1:1 with replacement (one k-NN search), exact and IVF on the same data."""
+    from latentplay.match.replacement import match_with_replacement
+
+    xt, xc = latents(n_t, n_c)
+    out = base("replace", n_t, n_c)
+    for index in ("exact", "ivf"):
+        t, c = time.perf_counter(), cpu_s()
+        p = match_with_replacement(xt, xc, index=index)
+        out[index] = {"seconds": round(time.perf_counter() - t, 2), "cpu_s": round(cpu_s() - c, 2),
+                      "mean_distance": round(float(p.distance.mean()), 4),
+                      "distinct_controls": int(len(np.unique(p.control)))}
+    out["ivf_mean_distance_ratio"] = round(out["ivf"]["mean_distance"]
+                                           / out["exact"]["mean_distance"], 4)
+    out["peak_rss_gb"] = round(peak_rss_gb(), 3)
+    return out
+
+
 def run_one(args: list[str]) -> dict:
     kind, n_t, n_c = args[0], int(args[1]), int(args[2])
     if kind == "quality":
         return case_quality(n_t, n_c)
     if kind == "propensity":
         return case_propensity(n_t, n_c)
+    if kind == "replace":
+        return case_replace(n_t, n_c)
     return case_greedy(kind, n_t, n_c, with_1nn=(kind == "exact" and n_t * n_c <= 4e10))
 
 
@@ -156,6 +177,7 @@ DEFAULT = [
     ["auto", "1000000", "1000000"],
     ["quality", "100000", "100000"],
     ["propensity", "50000", "50000"],
+    ["replace", "100000", "100000"],
 ]
 
 
