@@ -97,7 +97,7 @@ def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path) -> None:
 
 def test_replace(cli, sim: Path, tmp_path: Path) -> None:
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
-            "--replace", "--ratio", "2", "--out", tmp_path / "r")
+            "--replace", "--ratio", "2", "--outcome", "y", "--out", tmp_path / "r")
     assert r.code == 0, r.err
     assert "effective sample size" in r.out
     pairs = _read(tmp_path / "r" / "pairs.csv")
@@ -107,6 +107,8 @@ def test_replace(cli, sim: Path, tmp_path: Path) -> None:
     assert c["matched_controls"] < c["pairs"]  # controls reused
     assert 0 < c["controls_ess"] < c["matched_controls"]
     assert summary["match"]["replace"] is True and summary["config"]["replace"] is True
+    e = summary["effect"]["matched"]
+    assert e["variance"] == "abadie-imbens" and e["ci_low"] < e["estimate"] < e["ci_high"]
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", "--replace",
             "--method", "optimal", "--out", tmp_path / "o")
     assert r.code == 2 and "without replacement" in r.err

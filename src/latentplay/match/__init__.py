@@ -18,7 +18,11 @@ Nearest-neighbour search never forms an n x n matrix: see :mod:`latentplay.match
 
 from latentplay.match.balance import balance_table, matching_weights
 from latentplay.match.core import MatchResult, match
-from latentplay.match.effect import matched_difference, naive_difference
+from latentplay.match.effect import (
+    matched_difference,
+    matched_difference_with_replacement,
+    naive_difference,
+)
 from latentplay.match.greedy import Pairs, greedy_match
 from latentplay.match.optimal import optimal_match
 from latentplay.match.propensity import propensity_scores
@@ -26,6 +30,6 @@ from latentplay.match.run import MatchConfig, run
 
 __all__ = [
     "MatchConfig", "MatchResult", "Pairs", "balance_table", "greedy_match", "match",
-    "matched_difference", "matching_weights", "naive_difference", "optimal_match",
-    "propensity_scores", "run",
+    "matched_difference", "matched_difference_with_replacement", "matching_weights",
+    "naive_difference", "optimal_match", "propensity_scores", "run",
 ]

@@ -40,6 +40,8 @@ class MatchResult:
         unmatched_treated: ``(u,)`` treated units left without a control.
         caliper_drops: treated units unmatched because no control was within the caliper.
         info: method, index, dimensions, search statistics, per-block counts.
+        points: ``(n, d')`` float32 units in the matching space (standardized, PCA'd or
+            whitened covariates, or the propensity logit), as the distances were taken.
     """
 
     treated_rows: np.ndarray
@@ -50,6 +52,7 @@ class MatchResult:
     unmatched_treated: np.ndarray
     caliper_drops: int
     info: dict = field(default_factory=dict)
+    points: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.treated_rows)
@@ -184,7 +187,7 @@ def match(
         "blocks": per_block if exact is not None else None,
         "search": stats,
     }
-    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, drops, info)
+    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, drops, info, points)
 
 
 def _match_block(

@@ -23,7 +23,11 @@ from latentplay.errors import UserError
 from latentplay.match import balance as bal
 from latentplay.match import verify as ver
 from latentplay.match.core import MatchResult, match
-from latentplay.match.effect import matched_difference, naive_difference
+from latentplay.match.effect import (
+    matched_difference,
+    matched_difference_with_replacement,
+    naive_difference,
+)
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
 
@@ -263,11 +267,17 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     if y is not None:
+        if config.replace:
+            matched = matched_difference_with_replacement(
+                y, result.points, treat.treated, result.treated_rows, result.control_rows,
+                blocks=blocks)
+        else:
+            matched = matched_difference(y, result.treated_rows, result.control_rows,
+                                         n_boot=config.bootstrap, seed=config.seed)
         summary["effect"] = {
             "outcome": config.outcome,
             "naive": naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed),
-            "matched": matched_difference(y, result.treated_rows, result.control_rows,
-                                          n_boot=config.bootstrap, seed=config.seed),
+            "matched": matched,
         }
     _write_pairs(out / "pairs.csv", treat.rows, result)
     _write_balance(out / "balance.csv", table)
