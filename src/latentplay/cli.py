@@ -21,6 +21,8 @@ GROUPS: list[tuple[str, str, str]] = [
     ("embed", "latentplay.embed.cli", "Add an embedding column: pixels-pca, dlib, vae:RUN, clip:PATH."),
     ("viz", "latentplay.viz.cli", "Figures: t-SNE / UMAP / PCA projections per attribute."),
     ("match", "latentplay.match.cli", "Match units across an attribute; balance table, love plot."),
+    ("latent", "latentplay.latent.cli",
+     "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
 ]
 
 app = typer.Typer(

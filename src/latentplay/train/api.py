@@ -182,10 +182,12 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
 
 
 @torch.no_grad()
-def decode(run_dir: PathLike, z: np.ndarray, condition: Any = None, batch_size: int = 256,
-           device: str = "cpu") -> np.ndarray:
-    """Images ``(N, S, S, C)`` uint8 decoded from latents ``z`` ``(N, D)`` (+ condition)."""
-    model = load_model(run_dir, device)
+def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = None,
+           batch_size: int = 256, device: str = "cpu") -> np.ndarray:
+    """Images ``(N, S, S, C)`` uint8 decoded from latents ``z`` ``(N, D)`` (+ condition:
+    ``{attribute: value(s)}`` or an ``(N, K)`` array). ``run_dir`` may also be a model from
+    :func:`load_model` (already on ``device``)."""
+    model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     z_all = torch.as_tensor(np.asarray(z, dtype=np.float32))
     if z_all.ndim != 2 or z_all.shape[1] != model.latent_dim:
         raise UserError(f"z must have shape (N, {model.latent_dim}), got {tuple(z_all.shape)}")

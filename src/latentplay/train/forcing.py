@@ -42,13 +42,14 @@ def first_continuous(spec: ConditionSpec) -> tuple[ConditionPart, int] | None:
 
 @torch.no_grad()
 def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, column: int,
-                    values: list[float]) -> np.ndarray:
+                    values: list[float], shift: bool = False) -> np.ndarray:
     """Re-decode images at forced values of one condition column.
 
     Args:
         model: a conditional autoencoder (``encode(x, cond)``, ``decode(z, cond)``).
         x: ``(n, C, S, S)`` images in [0, 1]; cond: their true conditions ``(n, K)``.
-        column: the condition entry to force; values: the ``V`` values it is set to.
+        column: the condition entry to force; values: the ``V`` values it is set to, or,
+            with ``shift``, added to each image's own value (SmileCVAE's +0.5, -0.7 ...).
 
     Returns:
         ``(n, 1 + V, S, S, C)`` uint8: per image the original, then one decoding per value.
@@ -57,7 +58,7 @@ def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, colum
     columns = [to_uint8(x)]
     for value in values:
         forced = cond.clone()
-        forced[:, column] = value
+        forced[:, column] = value + (cond[:, column] if shift else 0)
         columns.append(to_uint8(model.decode(mu, forced)))
     return np.stack(columns, axis=1)
 

@@ -1,0 +1,1 @@
+"""Operations on a trained model's latent space."""

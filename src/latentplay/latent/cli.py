@@ -1,0 +1,396 @@
+"""``latentplay latent ...``: sample, sweep, traverse, force, interpolate, blend, edit, invert.
+
+Each command reads a trained run (and, where it starts from real faces, a store), writes one
+PNG and a JSON of the numbers behind it next to it (same name, ``.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from latentplay.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+PER_ROW = 8
+RUN_HELP = "Run directory of a trained model."
+OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
+
+
+def parse_values(text: str) -> list[float]:
+    """Comma-separated numbers and inclusive ranges ``START:STOP:STEP`` -> floats, e.g.
+    ``"-3,-1:1:0.5,3"`` -> ``[-3, -1, -0.5, 0, 0.5, 1, 3]``."""
+    out: list[float] = []
+    for item in (p.strip() for p in text.split(",")):
+        try:
+            if ":" not in item:
+                out.append(float(item))
+                continue
+            start, stop, step = (float(p) for p in item.split(":"))
+            if step <= 0 or stop < start:
+                raise ValueError
+            count = int(round((stop - start) / step)) + 1
+            out += [round(start + k * step, 10) for k in range(count)]
+        except ValueError:
+            raise UserError(f"values {text!r}: give numbers and START:STOP:STEP ranges "
+                            "(STEP > 0), comma-separated") from None
+    return out
+
+
+def parse_rows(text: str) -> list[int]:
+    """``"a:b"`` (a..b-1) or ``"a,b,c"`` -> row indices."""
+    try:
+        if ":" in text:
+            start, stop = (int(p) for p in text.split(":"))
+            return list(range(start, stop))
+        return [int(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise UserError(f"rows {text!r}: give START:STOP or a comma list of row numbers") from None
+
+
+def parse_condition(text: str | None) -> dict[str, Any]:
+    """``"smile=0.5,gender=female"`` -> ``{"smile": 0.5, "gender": "female"}``."""
+    out: dict[str, Any] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"condition {item!r} is not of the form attribute=value")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _model(run: Path) -> Any:
+    from latentplay.train import load_model
+
+    if not (run / "model.json").exists():
+        raise UserError(f"{run} is not a run directory (no model.json)")
+    return load_model(run)
+
+
+def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
+           numbers: dict[str, Any], captions: list[list[str]] | None = None) -> None:
+    from latentplay.viz.grid import image_grid, save_figure
+
+    if not out.parent.exists():
+        raise UserError(f"directory {out.parent} does not exist")
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out must name a .png file, got {out.name}")
+    save_figure(image_grid(rows, labels, captions=captions, title=title), out)
+    out.with_suffix(".json").write_text(json.dumps(numbers, indent=2))
+    typer.echo(f"wrote {out}")
+
+
+def _chunks(images: np.ndarray) -> list[np.ndarray]:
+    return [images[s:s + PER_ROW] for s in range(0, len(images), PER_ROW)]
+
+
+@app.command()
+def sample(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    n: int = typer.Option(64, help="Number of samples."),
+    condition: str = typer.Option(None, help="Condition of a conditional model, e.g. "
+                                  "smile=0.5,gender=female (values outside training allowed)."),
+    seed: int = typer.Option(0, help="Seed of the prior draws."),
+) -> None:
+    """Decode N prior draws z ~ N(0, I), at one condition for a conditional model."""
+    from latentplay.latent.codes import condition_vector
+    from latentplay.latent.sampling import pairwise_diversity
+    from latentplay.train import decode
+
+    model = _model(run)
+    values = parse_condition(condition)
+    cond = condition_vector(model, values)
+    if n < 1:
+        raise UserError("--n must be at least 1")
+    z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
+    images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
+    rows = _chunks(images)
+    title = "prior samples" + (f" at {condition}" if values else "")
+    _write(out, rows, [""] * len(rows), title,
+           {"n": n, "seed": seed, "condition": values,
+            "diversity": pairwise_diversity(images)})
+
+
+@app.command()
+def sweep(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    attribute: str = typer.Option(..., help="Condition attribute to sweep."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    values: str = typer.Option(None, help="START:STOP:STEP or a comma list (class names for a "
+                               "categorical attribute); default: its range or classes."),
+    per: int = typer.Option(8, help="Samples per value."),
+    condition: str = typer.Option(None, help="Values of the model's other conditions."),
+    new_codes: bool = typer.Option(False, help="Draw new codes for every value (default: the "
+                                   "same codes in every row)."),
+    seed: int = typer.Option(0, help="Seed of the prior draws."),
+) -> None:
+    """Decode the same prior draws at each value of one condition (SmileCVAE's grid of smile
+    degrees); reports how alike each row's faces are (diversity)."""
+    from latentplay.latent.sampling import _part, condition_sweep
+
+    model = _model(run)
+    parsed: list[Any] | None = None
+    if values is not None:
+        part = _part(model.condition_spec, attribute)
+        parsed = (parse_values(values) if part.kind == "continuous"
+                  else [v.strip() for v in values.split(",") if v.strip()])
+    result = condition_sweep(model, attribute, parsed, per_value=per,
+                             fixed=parse_condition(condition), seed=seed,
+                             same_codes=not new_codes)
+    labels = [f"{c}\ndiv {d:.3f}" for c, d in zip(result.captions(), result.diversity,
+                                                   strict=True)]
+    title = f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
+                                               else "")
+    _write(out, list(result.images), labels, title,
+           {"attribute": attribute, "values": result.values,
+            "diversity": result.diversity.tolist(), "in_training_range": result.in_range,
+            "per_value": per, "seed": seed, "same_codes": not new_codes})
+
+
+@app.command()
+def traverse(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    axes: str = typer.Option(None, help="Latent dimensions, e.g. 0,3,5 (default: the --top "
+                             "dimensions by variance of the encoder means)."),
+    top: int = typer.Option(8, help="How many axes when --axes is not given."),
+    pca: bool = typer.Option(False, help="Move along principal axes of the encoded training "
+                             "set instead of latent dimensions."),
+    span: float = typer.Option(3.0, "--range", help="Move from -RANGE to +RANGE (prior units; "
+                               "SDs of the axis for an AE or with --pca)."),
+    steps: int = typer.Option(9, help="Images per axis."),
+    condition: str = typer.Option(None, help="Condition of a conditional model."),
+    data: Path = typer.Option(None, help="Store: start from the code of --row instead of the "
+                              "centre."),
+    row: int = typer.Option(0, help="Row of --data to start from."),
+) -> None:
+    """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes)."""
+    from latentplay.latent import traverse as tr
+
+    model = _model(run)
+    if steps < 2 or span <= 0:
+        raise UserError("need --steps >= 2 and --range > 0")
+    values = np.linspace(-span, span, steps)
+    has_encoder = model.family != "dcgan"
+    mu = tr.run_latents(run) if has_encoder else None
+    cond = _condition(model, condition)
+    base, start = None, "centre"
+    if data is not None:
+        from latentplay.latent.codes import store_codes
+        from latentplay.store import load
+
+        codes = store_codes(model, load(data), [row])
+        base, start = codes.z[0], f"row {row} of {data.name}"
+        if cond is None and codes.condition is not None:
+            cond = codes.condition[0]
+    _need_condition(model, cond)
+    captions = [[f"{v:+.2g}" for v in values]]
+    numbers: dict[str, Any] = {"values": values.tolist(), "start": start}
+    if pca:
+        if mu is None:
+            raise UserError("--pca needs the encoded training set (latents.npy); a generator "
+                            "has none")
+        frame = tr.pca_axes(mu)
+        comps = (parse_rows(axes) if axes else list(range(min(top, len(frame.components)))))
+        if base is not None:
+            frame.mean = base
+        rows = tr.pca_traversal(model, frame, comps, values, condition=cond)
+        labels = [f"PC{c}\n{frame.explained[c]:.0%} var" for c in comps]
+        numbers.update(components=comps, explained=frame.explained[comps].tolist())
+        what = "principal axes (SDs)"
+    else:
+        chosen = parse_rows(axes) if axes else (
+            tr.ranked_axes(mu)[:top].tolist() if mu is not None
+            else list(range(min(top, model.latent_dim))))
+        centre, scale = tr.axis_frame(model, mu)
+        rows = tr.axis_traversal(model, chosen, values, base=centre if base is None else base,
+                                 scale=scale, condition=cond)
+        variance = mu.var(0) if mu is not None else None
+        labels = [f"z{a}" + ("" if variance is None else f"\nvar {variance[a]:.2g}")
+                  for a in chosen]
+        numbers.update(axes=chosen, variance=None if variance is None
+                       else variance[chosen].tolist())
+        what = "latent axes" + (" (SDs)" if model.family == "ae" else "")
+    numbers["response"] = tr.traversal_summary(rows)
+    _write(out, list(rows), labels, f"traversals of {what} from the {start}", numbers,
+           captions=captions * len(rows))
+
+
+def _condition(model: Any, text: str | None) -> np.ndarray | None:
+    """The condition vector from ``--condition``; None when none was given."""
+    from latentplay.latent.codes import condition_vector
+
+    values = parse_condition(text)
+    if not values and model.condition_spec.dim:
+        return None
+    return condition_vector(model, values)
+
+
+def _need_condition(model: Any, cond: np.ndarray | None) -> None:
+    if cond is None and model.condition_spec.dim:
+        names = [p.name for p in model.condition_spec.parts]
+        raise UserError(f"this model is conditional on {names}; give --condition "
+                        + ",".join(f"{n}=..." for n in names))
+
+
+@app.command()
+def histograms(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+) -> None:
+    """Histogram of each latent dimension's encoder means over the training images."""
+    from latentplay.latent.traverse import run_latents
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.latent import latent_histograms
+
+    mu = run_latents(run)
+    if not out.parent.exists():
+        raise UserError(f"directory {out.parent} does not exist")
+    save_figure(latent_histograms(mu), out)
+    out.with_suffix(".json").write_text(json.dumps(
+        {"n": len(mu), "mean": mu.mean(0).tolist(), "variance": mu.var(0).tolist()}, indent=2))
+    typer.echo(f"wrote {out}")
+
+
+def _store_codes(model: Any, data: Path, rows: list[int], seed: int = 0) -> Any:
+    from latentplay.latent.codes import store_codes
+    from latentplay.store import load
+
+    return store_codes(model, load(data), rows, seed=seed)
+
+
+def _fitted(model: Any, images: np.ndarray) -> np.ndarray:
+    """Store images ``(n, H, W, C)`` as the model sees them (crop, size, channels)."""
+    from latentplay.train.api import _prepare
+
+    return _prepare(images, model.channels, model.size, model.crop)
+
+
+@app.command()
+def force(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    data: Path = typer.Option(..., help="Store of the faces to change."),
+    attribute: str = typer.Option(..., help="Continuous condition to force."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    rows: str = typer.Option("0:8", help="Rows of --data: START:STOP or a comma list."),
+    values: str = typer.Option(None, help="Values to set (START:STOP:STEP or a list)."),
+    shifts: str = typer.Option(None, help="Amounts added to each face's own value instead, "
+                               "e.g. 0.5,0.7,-0.5,-0.7."),
+) -> None:
+    """Encode real faces with their own condition and decode them with one condition forced
+    to other values or shifted (SmileCVAE's "forcing smiles")."""
+    import torch
+
+    from latentplay.train.forcing import force_condition
+
+    model = _model(run)
+    if (values is None) == (shifts is None):
+        raise UserError("give exactly one of --values and --shifts")
+    spec = model.condition_spec
+    column, part = 0, None
+    for p in spec.parts:
+        if p.name == attribute:
+            part = p
+            break
+        column += p.size
+    if part is None or part.kind != "continuous":
+        conts = [p.name for p in spec.parts if p.kind == "continuous"]
+        raise UserError(f"{attribute!r} is not a continuous condition of this model; its "
+                        f"continuous conditions: {conts or 'none'}")
+    amounts = parse_values(shifts if shifts is not None else values)
+    codes = _store_codes(model, data, parse_rows(rows))
+    x = torch.from_numpy(_fitted(model, codes.images)).permute(0, 3, 1, 2).float() / 255
+    cond = torch.from_numpy(codes.condition)
+    with torch.no_grad():
+        grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None)
+        recon = model.decode(torch.from_numpy(codes.z), cond)
+    recon_u8 = recon.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    true = codes.condition[:, column]
+    heads = ["original", "own value"]
+    heads += [f"{v:+.2g}" if shifts is not None else f"={v:.2g}" for v in amounts]
+    columns = [grid[:, 0], recon_u8] + [grid[:, k + 1] for k in range(len(amounts))]
+    labels = [f"{attribute}\n{h}" if k >= 2 else h for k, h in enumerate(heads)]
+    # one row per setting, one column per face (the seed's layout)
+    _write(out, columns, labels,
+           f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of {data.name}",
+           {"rows": codes.rows.tolist(), "own_values": true.tolist(), "amounts": amounts,
+            "mode": "shift" if shifts is not None else "set"})
+
+
+@app.command()
+def interpolate(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    data: Path = typer.Option(..., help="Store holding the faces."),
+    rows: str = typer.Option(..., help="Pairs of rows, e.g. 3,17 or 3,17,5,9 (one line per "
+                             "pair)."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    steps: int = typer.Option(8, help="Images per line, ends included."),
+    method: str = typer.Option("slerp", help="slerp (keeps the norm) | lerp."),
+    seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+) -> None:
+    """Decode codes on the way from one face to another (real faces: encoded, or inverted
+    for a generator)."""
+    from latentplay.latent.interpolate import lerp, slerp
+    from latentplay.train import decode
+
+    model = _model(run)
+    chosen = parse_rows(rows)
+    if len(chosen) < 2 or len(chosen) % 2 or steps < 2 or method not in ("slerp", "lerp"):
+        raise UserError("give --rows as pairs (an even number of rows), --steps >= 2 and "
+                        "--method slerp or lerp")
+    codes = _store_codes(model, data, chosen, seed)
+    fitted = _fitted(model, codes.images)
+    path = slerp if method == "slerp" else lerp
+    lines, labels = [], []
+    for k in range(0, len(chosen), 2):
+        z = path(codes.z[k], codes.z[k + 1], steps)
+        cond = None
+        if codes.condition is not None:
+            t = np.linspace(0, 1, steps)[:, None]
+            cond = ((1 - t) * codes.condition[k] + t * codes.condition[k + 1]).astype(np.float32)
+        decoded = decode(model, z, condition=cond)
+        lines.append(np.concatenate([fitted[k:k + 1], decoded, fitted[k + 1:k + 2]]))
+        labels.append(f"{chosen[k]} -> {chosen[k + 1]}")
+    captions = [["original"] + [f"t={t:.2g}" for t in np.linspace(0, 1, steps)] + ["original"]]
+    _write(out, lines, labels, f"{method} between faces of {data.name}",
+           {"rows": chosen, "steps": steps, "method": method,
+            "inversion_loss": None if codes.loss is None else codes.loss.tolist()},
+           captions=captions * len(lines))
+
+
+@app.command()
+def blend(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    data: Path = typer.Option(..., help="Store holding the faces."),
+    rows: str = typer.Option(..., help="Rows to blend, e.g. 1,2,3."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    weights: str = typer.Option(None, help="Weights, one per row (default equal)."),
+    seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+) -> None:
+    """Decode the weighted mean of several faces' codes."""
+    from latentplay.latent.interpolate import blend as blend_codes
+    from latentplay.train import decode
+
+    model = _model(run)
+    chosen = parse_rows(rows)
+    w = None if weights is None else np.asarray(parse_values(weights))
+    codes = _store_codes(model, data, chosen, seed)
+    z = blend_codes(codes.z, w)[None]
+    cond = None if codes.condition is None else blend_codes(codes.condition, w)[None]
+    mixed = decode(model, z, condition=cond)
+    fitted = _fitted(model, codes.images)
+    recon = decode(model, codes.z, condition=codes.condition)
+    _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
+           f"blend of {len(chosen)} faces of {data.name}",
+           {"rows": chosen, "weights": None if w is None else (w / w.sum()).tolist()})

@@ -1,0 +1,70 @@
+"""Latent codes and conditions of a store's images, and condition vectors by attribute name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentplay.errors import UserError
+from latentplay.store import load_images
+from latentplay.store.io import Store
+from latentplay.train.api import encode
+
+
+def condition_vector(model: torch.nn.Module, values: Mapping[str, Any] | None) -> np.ndarray | None:
+    """``(K,)`` condition of a conditional model from ``{attribute: value}``; None for an
+    unconditional model (which must get no values)."""
+    spec = model.condition_spec  # type: ignore[attr-defined]
+    if not spec.dim:
+        if values:
+            raise UserError("this model is not conditional; pass no condition")
+        return None
+    return spec.vector(dict(values or {}))
+
+
+@dataclass
+class StoreCodes:
+    """Codes of some rows of a store.
+
+    Attributes:
+        rows: ``(n,)`` row indices.
+        images: ``(n, H, W, C)`` uint8, the store's images of those rows.
+        z: ``(n, D)`` float32 codes (encoder means, or inverted codes for a generator).
+        condition: ``(n, K)`` float32 conditions read from the store's attributes, or None
+            for an unconditional model.
+        loss: ``(n,)`` pixel MSE of the inversion, or None when the codes were encoded.
+    """
+
+    rows: np.ndarray
+    images: np.ndarray
+    z: np.ndarray
+    condition: np.ndarray | None
+    loss: np.ndarray | None = None
+
+
+def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
+                invert_steps: int = 300, seed: int = 0, device: str = "cpu") -> StoreCodes:
+    """Codes of ``rows`` of ``store``: encoder means for models with an encoder, optimised
+    codes (:func:`latentplay.latent.invert.invert`, ``invert_steps`` steps) for a generator.
+    A conditional model gets each row's own condition from the store's attributes."""
+    rows_arr = np.asarray(list(rows), dtype=np.int64)
+    if len(rows_arr) == 0:
+        raise UserError("select at least one row")
+    bad = rows_arr[(rows_arr < 0) | (rows_arr >= len(store))]
+    if len(bad):
+        raise UserError(f"rows {bad[:5].tolist()} out of range; the store has {len(store)} rows")
+    images = load_images(store, rows_arr)
+    spec = model.condition_spec  # type: ignore[attr-defined]
+    cond = spec.encode_store(store)[rows_arr] if spec.dim else None
+    if getattr(model, "family", "") == "dcgan":
+        from latentplay.latent.invert import invert
+
+        result = invert(model, images, condition=cond, steps=invert_steps, seed=seed,
+                        device=device)
+        return StoreCodes(rows_arr, images, result.z, cond, result.loss)
+    z = encode(model, images, condition=cond, device=device)
+    return StoreCodes(rows_arr, images, z, cond)

@@ -1,0 +1,59 @@
+"""Paths between latent codes: linear and spherical interpolation, and blends of several.
+
+For a Gaussian prior, points on the straight line between two codes have a smaller norm than
+either end (a typical draw in D dimensions has norm about sqrt(D)), so their decodings drift
+towards the average face; spherical interpolation keeps the norm (White, 2016, "Sampling
+generative networks").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentplay.errors import UserError
+
+
+def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 1 or a.shape != b.shape:
+        raise UserError(f"interpolation needs two codes of the same shape (D,), got "
+                        f"{a.shape} and {b.shape}")
+    return a, b
+
+
+def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """``(steps, D)`` float32 codes evenly spaced on the segment from ``a`` to ``b``
+    (both ``(D,)``), ends included."""
+    a, b = _pair(a, b)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return ((1 - t) * a + t * b).astype(np.float32)
+
+
+def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """``(steps, D)`` float32 codes on the great-circle arc from ``a`` to ``b`` (both
+    ``(D,)``), the norm interpolated linearly along it; ends included. Falls back to
+    :func:`lerp` for (nearly) parallel codes."""
+    a, b = _pair(a, b)
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0 or nb == 0:
+        return lerp(a, b, steps)
+    cos = float(np.clip(a @ b / (na * nb), -1.0, 1.0))
+    omega = np.arccos(cos)
+    if np.sin(omega) < 1e-6:
+        return lerp(a, b, steps)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    ua, ub = a / na, b / nb
+    direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    return (direction * ((1 - t) * na + t * nb)).astype(np.float32)
+
+
+def blend(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """``(D,)`` float32 weighted mean of ``(M, D)`` codes (equal weights by default; weights
+    are normalised to sum to 1)."""
+    codes = np.asarray(codes, np.float64)
+    if codes.ndim != 2 or len(codes) == 0:
+        raise UserError(f"blend needs codes of shape (M, D) with M >= 1, got {codes.shape}")
+    w = np.ones(len(codes)) if weights is None else np.asarray(weights, np.float64)
+    if w.shape != (len(codes),) or np.any(w < 0) or w.sum() <= 0:
+        raise UserError(f"blend weights must be {len(codes)} non-negative numbers, not all 0")
+    return ((w / w.sum()) @ codes).astype(np.float32)

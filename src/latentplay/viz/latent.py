@@ -1,0 +1,40 @@
+"""Figures of a latent space: per-dimension histograms of encoder means, response curves."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
+                      per_row: int = 5) -> Figure:
+    """One histogram per dimension of ``(N, D)`` encoder means (SmileCVAE's "latent
+    forward" figure), the standard normal density drawn over each when ``prior``; each title
+    gives the dimension and the variance of its means (near 0: an inactive unit)."""
+    n, d = mu.shape
+    cols = min(per_row, d)
+    rows = math.ceil(d / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows + 0.5), squeeze=False)
+    lo, hi = float(np.percentile(mu, 0.5)), float(np.percentile(mu, 99.5))
+    lo, hi = min(lo, -3.0) if prior else lo, max(hi, 3.0) if prior else hi
+    grid = np.linspace(lo, hi, 200)
+    for k, ax in enumerate(axes.flat):
+        if k >= d:
+            ax.set_visible(False)
+            continue
+        ax.hist(mu[:, k], bins=bins, range=(lo, hi), density=True, color="tab:blue", alpha=0.7)
+        if prior:
+            ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), color="k", lw=0.8)
+        ax.set_title(f"z{k}  var {mu[:, k].var():.2g}", fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.set_yticks([])
+    title = f"encoder means of {n} training images"
+    fig.suptitle(title + (" (line: N(0, 1) prior)" if prior else ""), fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    return fig

@@ -1,0 +1,118 @@
+"""``latentplay latent ...`` end to end on tiny trained runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.latent.cli import parse_condition, parse_rows, parse_values
+from latentplay.latent.traverse import ranked_axes, run_latents
+
+
+def _ok(r, out: Path) -> dict:
+    assert r.code == 0, r.err
+    image = iio.imread(out)
+    assert image.ndim == 3 and image.shape[0] > 50 and image.std() > 5  # a drawn figure
+    return json.loads(out.with_suffix(".json").read_text())
+
+
+def test_parsers() -> None:
+    assert parse_values("-3,-1:1:0.5,3") == [-3, -1, -0.5, 0, 0.5, 1, 3]
+    assert parse_values("0:1:0.1")[-1] == 1.0 and len(parse_values("0:1:0.1")) == 11
+    assert parse_rows("2:5") == [2, 3, 4] and parse_rows("7,1") == [7, 1]
+    assert parse_condition("smile=0.5,gender=female") == {"smile": 0.5, "gender": "female"}
+
+
+def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sample.png"
+    numbers = _ok(cli("latent", "sample", cvae_run, "--out", out, "--n", "12",
+                      "--condition", "smile=2,gender=male"), out)
+    assert numbers["n"] == 12 and numbers["condition"] == {"smile": 2.0, "gender": "male"}
+    out = tmp_path / "sweep.png"
+    numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-3,-1:1:1,3",
+                      "--per", "4", "--condition", "gender=female", "--out", out), out)
+    assert numbers["values"] == [-3, -1, 0, 1, 3]
+    assert numbers["in_training_range"] == [False, True, True, True, False]
+    assert len(numbers["diversity"]) == 5
+    out = tmp_path / "genders.png"
+    numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "gender",
+                      "--condition", "smile=0", "--out", out), out)
+    assert numbers["values"] == ["female", "male"]
+    out = tmp_path / "hist.png"
+    numbers = _ok(cli("latent", "histograms", vae_run, "--out", out), out)
+    assert len(numbers["variance"]) == 8
+
+
+def test_traverse_axes_and_pca(cli, vae_run: Path, faces_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "axes.png"
+    numbers = _ok(cli("latent", "traverse", vae_run, "--top", "3", "--steps", "5",
+                      "--out", out), out)
+    assert numbers["axes"] == ranked_axes(run_latents(vae_run))[:3].tolist()
+    assert len(numbers["values"]) == 5 and numbers["start"] == "centre"
+    assert len(numbers["response"]) == 3
+    out = tmp_path / "pca.png"
+    numbers = _ok(cli("latent", "traverse", vae_run, "--pca", "--axes", "0,1",
+                      "--data", faces_store, "--row", "5", "--out", out), out)
+    assert numbers["components"] == [0, 1] and numbers["start"].startswith("row 5")
+    assert numbers["explained"][0] >= numbers["explained"][1]
+
+
+def test_force_interpolate_blend(cli, cvae_run: Path, vae_run: Path, faces_store: Path,
+                                 tmp_path: Path) -> None:
+    out = tmp_path / "force.png"
+    numbers = _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
+                      "--rows", "0:4", "--shifts=0.5,-0.7", "--out", out), out)
+    own = st.load(faces_store).labels("smile")[:4]
+    np.testing.assert_allclose(numbers["own_values"], own, rtol=1e-6)
+    assert numbers["mode"] == "shift" and numbers["amounts"] == [0.5, -0.7]
+    out = tmp_path / "interp.png"
+    numbers = _ok(cli("latent", "interpolate", vae_run, "--data", faces_store,
+                      "--rows", "1,2,3,4", "--steps", "5", "--out", out), out)
+    assert numbers["rows"] == [1, 2, 3, 4] and numbers["method"] == "slerp"
+    out = tmp_path / "blend.png"
+    numbers = _ok(cli("latent", "blend", cvae_run, "--data", faces_store, "--rows", "1,2",
+                      "--weights", "3,1", "--out", out), out)
+    assert numbers["weights"] == [0.75, 0.25]
+
+
+def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
+    from latentplay.latent.codes import store_codes
+
+    model = train.load_model(cvae_run)
+    codes = store_codes(model, st.load(faces_store), [3, 9])
+    again = train.encode(model, st.load_images(st.load(faces_store), [3, 9]),
+                         condition=codes.condition)
+    np.testing.assert_allclose(codes.z, again, atol=1e-6)
+    assert codes.condition.shape == (2, 3)  # smile + gender one-hot
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", "{vae}", "--attribute", "smile"], "not conditional"),
+        (["sweep", "{cvae}", "--attribute", "smile", "--values", "a:b"], "START:STOP:STEP"),
+        (["sweep", "{cvae}", "--attribute", "smile"], "gender"),
+        (["traverse", "{cvae}"], "--condition"),
+        (["traverse", "{vae}", "--axes", "9"], "out of range"),
+        (["force", "{cvae}", "--data", "{faces}", "--attribute", "gender", "--values", "1"],
+         "not a continuous condition"),
+        (["force", "{cvae}", "--data", "{faces}", "--attribute", "smile"], "exactly one"),
+        (["interpolate", "{vae}", "--data", "{faces}", "--rows", "1,2,3"], "pairs"),
+        (["blend", "{vae}", "--data", "{faces}", "--rows", "1,99999"], "out of range"),
+        (["sample", "{faces}"], "not a run directory"),
+    ],
+)
+def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path,
+                           tmp_path: Path, args: list[str], message: str) -> None:
+    paths = {"{vae}": str(vae_run), "{cvae}": str(cvae_run), "{faces}": str(faces_store)}
+    argv = [paths.get(a, a) for a in args]
+    r = cli("latent", *argv, "--out", tmp_path / "x.png")
+    assert r.code == 2, r.err
+    assert r.err.startswith("error: ") and message in r.err
+    assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,149 @@
+"""Condition sweeps, traversals, interpolation and blends of latent codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay import train
+from latentplay.errors import UserError
+from latentplay.latent import interpolate as ip
+from latentplay.latent import traverse as tr
+from latentplay.latent.sampling import condition_sweep, pairwise_diversity
+from latentplay.models.condition import ConditionPart, ConditionSpec
+
+
+class _Pixels(torch.nn.Module):
+    """Decodes code ``z`` (B, 4) (plus condition) to a 2x2 gray image of ``(z + 4) / 8``, so
+    each pixel shows one latent entry."""
+
+    family, latent_dim, channels, size, crop = "vae", 4, 1, 2, 1.0
+
+    def __init__(self, spec: ConditionSpec | None = None) -> None:
+        super().__init__()
+        self.condition_spec = spec or ConditionSpec()
+
+    def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        shift = 0 if cond is None else cond.sum(1, keepdim=True)
+        return ((z + shift + 4) / 8).reshape(-1, 1, 2, 2)
+
+
+def _codes(images: np.ndarray) -> np.ndarray:
+    """Invert :class:`_Pixels`: ``(..., 2, 2, 1)`` uint8 -> ``(..., 4)`` codes."""
+    return images.reshape(*images.shape[:-3], 4).astype(np.float64) / 255 * 8 - 4
+
+
+def test_interpolation_ends_norms_and_blend() -> None:
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(64), rng.standard_normal(64)
+    for path in (ip.lerp, ip.slerp):
+        z = path(a, b, 7)
+        assert z.shape == (7, 64)
+        np.testing.assert_allclose(z[0], a, atol=1e-5)
+        np.testing.assert_allclose(z[-1], b, atol=1e-5)
+    norms = np.linalg.norm(ip.slerp(a, b, 7), axis=1)
+    np.testing.assert_allclose(norms, np.linspace(np.linalg.norm(a), np.linalg.norm(b), 7),
+                               rtol=1e-5)
+    # the straight line cuts through the low-norm middle of the Gaussian shell
+    assert np.linalg.norm(ip.lerp(a, b, 3)[1]) < 0.8 * min(np.linalg.norm(a), np.linalg.norm(b))
+    # slerp's points stay in the plane of a and b
+    z = ip.slerp(a, b, 5)[2]
+    basis = np.linalg.qr(np.stack([a, b], 1))[0]
+    np.testing.assert_allclose(basis @ (basis.T @ z), z, atol=1e-4)
+    np.testing.assert_allclose(ip.slerp(a, 2 * a, 3)[1], 1.5 * a, rtol=1e-5)  # parallel codes
+    codes = np.array([[0.0, 0.0], [4.0, 8.0]])
+    np.testing.assert_allclose(ip.blend(codes), [2.0, 4.0])
+    np.testing.assert_allclose(ip.blend(codes, np.array([3.0, 1.0])), [1.0, 2.0])
+    with pytest.raises(UserError):
+        ip.blend(codes, np.array([1.0, -1.0]))
+    with pytest.raises(UserError):
+        ip.lerp(a, b[:3], 4)
+
+
+def test_pairwise_diversity_by_hand() -> None:
+    images = np.zeros((3, 2, 2, 1), np.uint8)
+    images[1] = 255
+    images[2, 0, 0] = 255  # one of 4 pixels differs from image 0
+    # RMS distances: 0-1 = 1, 0-2 = 0.5, 1-2 = sqrt(3/4)
+    assert pairwise_diversity(images) == pytest.approx((1 + 0.5 + np.sqrt(0.75)) / 3)
+    assert pairwise_diversity(np.repeat(images[:1], 4, 0)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_axis_traversal_moves_only_the_chosen_axis() -> None:
+    model = _Pixels()
+    base = np.array([0.5, -0.5, 1.0, 0.0], np.float32)
+    scale = np.array([1.0, 2.0, 1.0, 0.5], np.float32)
+    values = np.array([-1.0, 0.0, 1.0])
+    rows = tr.axis_traversal(model, [1, 3], values, base=base, scale=scale)
+    assert rows.shape == (2, 3, 2, 2, 1)
+    codes = _codes(rows)
+    tol = 8 / 255
+    for r, axis in enumerate([1, 3]):
+        expected = np.repeat(base[None], 3, 0)
+        expected[:, axis] = base[axis] + values * scale[axis]
+        np.testing.assert_allclose(codes[r], expected, atol=tol)
+    assert tr.traversal_summary(rows)[0] > tr.traversal_summary(rows)[1] > 0
+    with pytest.raises(UserError):
+        tr.axis_traversal(model, [4], values)
+
+
+def test_pca_traversal_follows_the_principal_axis() -> None:
+    rng = np.random.default_rng(1)
+    mu = rng.standard_normal((500, 4)) * np.array([0.1, 1.0, 0.05, 0.3])
+    axes = tr.pca_axes(mu)
+    assert axes.explained.sum() == pytest.approx(1.0, abs=1e-5)
+    assert abs(axes.components[0, 1]) > 0.99  # the widest axis is dimension 1
+    assert axes.std[0] == pytest.approx(mu[:, 1].std(ddof=1), rel=0.05)
+    rows = tr.pca_traversal(_Pixels(), axes, [0], np.array([-1.0, 1.0]))
+    moved = _codes(rows)[0, 1] - _codes(rows)[0, 0]
+    assert abs(moved[1]) == pytest.approx(2 * axes.std[0], abs=0.1)
+    assert np.abs(moved[[0, 2, 3]]).max() < 0.1
+    assert list(tr.ranked_axes(mu.astype(np.float32))) == [1, 3, 0, 2]
+
+
+def test_axis_frame_prior_or_data() -> None:
+    mu = np.array([[1.0, 2.0], [3.0, 2.0]], np.float32)
+    centre, scale = tr.axis_frame(_Pixels(), None)
+    assert centre.tolist() == [0.0] * 4 and scale.tolist() == [1.0] * 4
+
+    class _AE(_Pixels):
+        family, latent_dim = "ae", 2
+
+    centre, scale = tr.axis_frame(_AE(), mu)
+    assert centre.tolist() == [2.0, 2.0] and scale.tolist() == [1.0, 0.0]
+    with pytest.raises(UserError):
+        tr.axis_frame(_AE(), None)
+
+
+def test_condition_sweep_same_codes_across_values() -> None:
+    spec = ConditionSpec([ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0)),
+                          ConditionPart("gender", "categorical", 2, names=["f", "m"])])
+    model = _Pixels(spec)
+    sweep = condition_sweep(model, "smile", [-1.0, 0.5, 2.0], per_value=3, fixed={"gender": "m"})
+    assert sweep.images.shape == (3, 3, 2, 2, 1)
+    assert sweep.in_range == [True, True, False]
+    codes = _codes(sweep.images)  # z + smile + 1 (gender one-hot sums to 1)
+    np.testing.assert_allclose(codes[1] - codes[0], 1.5, atol=0.07)  # same codes, smile +1.5
+    assert "outside training" in sweep.captions()[2]
+    fresh = condition_sweep(model, "smile", [0.0, 0.0], per_value=3, fixed={"gender": "m"},
+                            same_codes=False)
+    assert not np.array_equal(fresh.images[0], fresh.images[1])
+    classes = condition_sweep(model, "gender", None, per_value=2, fixed={"smile": 0.0})
+    assert classes.values == ["f", "m"]
+    with pytest.raises(UserError, match="gender"):
+        condition_sweep(model, "smile", [0.0])
+    with pytest.raises(UserError, match="not a condition"):
+        condition_sweep(model, "age", [0.0], fixed={"gender": "m"})
+    with pytest.raises(UserError, match="not conditional"):
+        condition_sweep(_Pixels(), "smile", [0.0])
+
+
+def test_condition_sweep_on_a_trained_cvae(cvae_run: Path) -> None:
+    model = train.load_model(cvae_run)
+    sweep = condition_sweep(model, "smile", [-1.0, 1.0], per_value=4, fixed={"gender": "female"})
+    assert sweep.images.shape == (2, 4, 32, 32, 3)
+    assert not np.array_equal(sweep.images[0], sweep.images[1])  # the condition is used
+    assert np.all(sweep.diversity > 0)
