@@ -116,3 +116,74 @@ def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path
     assert r.code == 2, r.err
     assert r.err.startswith("error: ") and message in r.err
     assert not (tmp_path / "x.png").exists()
+
+
+@pytest.fixture
+def coded_store(cli, faces_store: Path, vae_run: Path, tmp_path: Path) -> Path:
+    """A copy of ``faces_store`` with the vae run's encoder means in column ``mu``."""
+    copy = st.save(st.load(faces_store), tmp_path / "faces")
+    r = cli("embed", copy.path, "--with", f"vae:{vae_run}", "--column", "mu")
+    assert r.code == 0, r.err
+    return Path(copy.path)
+
+
+def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Path) -> None:
+    from latentplay.latent.directions import Direction
+
+    out = tmp_path / "gender.json"
+    r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+            "--positive", "male", "--out", out)
+    assert r.code == 0, r.err
+    assert "held-out balanced accuracy" in r.out
+    gender = Direction.from_json(out)
+    assert gender.label == "gender: male vs female" and gender.n == 400 and gender.dim == 8
+    assert out.with_suffix(".png").exists()
+    smile = tmp_path / "smile.json"
+    r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "smile",
+            "--orthogonal-to", out, "--out", smile)
+    assert r.code == 0 and "cosine with gender: male vs female" in r.out
+    held = Direction.from_json(smile)
+    assert held.conditioned_on == [gender.label]
+    assert abs(float(held.pattern @ gender.vector)) < 1e-5
+    png = tmp_path / "edit.png"
+    numbers = _ok(cli("latent", "edit", vae_run, "--data", coded_store, "--direction", smile,
+                      "--rows", "0:3", "--alphas=-2,0,2", "--out", png), png)
+    np.testing.assert_allclose(numbers["alphas_latent"],
+                               np.array([-2, 0, 2]) * held.pattern_sd, rtol=1e-5)
+    assert numbers["along"] == "pattern" and len(numbers["distance_before_sd"]) == 3
+    numbers = _ok(cli("latent", "edit", vae_run, "--data", coded_store, "--direction", smile,
+                      "--rows", "0:3", "--alphas=-1,1", "--to-distance", "--along", "normal",
+                      "--out", png), png)
+    assert numbers["to_distance"] and numbers["along"] == "normal"
+
+
+def test_edit_refuses_a_direction_of_another_latent(cli, coded_store: Path, cvae_run: Path,
+                                                    dcgan_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "g.json"
+    assert cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+               "--out", out).code == 0
+    r = cli("latent", "edit", dcgan_run, "--data", coded_store, "--direction", out,
+            "--out", tmp_path / "e.png")
+    assert r.code == 2 and "fit it on codes of this run" in r.err
+    r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+            "--out", tmp_path / "g.txt")
+    assert r.code == 2 and ".json" in r.err
+
+
+def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> None:
+    from latentplay import sources
+
+    small = sources.make("synthfaces", tmp_path / "small", n=6, seed=3)
+    png = tmp_path / "inv.png"
+    numbers = _ok(cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:3",
+                      "--steps", "30", "--restarts", "2", "--prior", "0", "--out", png), png)
+    assert len(numbers["loss"]) == 3
+    assert all(a <= b for a, b in zip(numbers["loss"], numbers["init_loss"], strict=True))
+    r = cli("embed", small.path, "--with", f"invert:{dcgan_run}", "--column", "gz",
+            "-o", "steps=5", "-o", "restarts=1")
+    assert r.code == 0, r.err
+    z = st.vectors(st.load(small.path), "gz")
+    assert z.shape == (6, 16) and np.isfinite(z).all()
+    r = cli("embed", small.path, "--with", f"invert:{dcgan_run}", "--column", "gz2",
+            "-o", "init=encoder")
+    assert r.code == 2 and "encoder" in r.err

@@ -8,7 +8,7 @@
 ...                        out="figures")                              # PNG per attribute + HTML
 >>> aligned = embed.align_store("data/photos", "data/photos-aligned", size=112)
 
-Embedders (``make_embedder(name, options)``): ``pixels-pca``, ``dlib``, ``vae:RUN``,
+Embedders (``make_embedder(name, options)``): ``pixels-pca``, ``dlib``, ``vae:RUN``, ``invert:RUN``,
 ``clip:PATH``. Names are resolved lazily, so importing this package loads no model library.
 """
 

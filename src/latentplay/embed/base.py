@@ -29,6 +29,7 @@ REGISTRY: dict[str, str] = {
     "pixels-pca": "latentplay.embed.pixels",
     "dlib": "latentplay.embed.faces",
     "vae": "latentplay.embed.vae",
+    "invert": "latentplay.embed.invert",
     "clip": "latentplay.embed.clip",
 }
 

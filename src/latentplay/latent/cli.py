@@ -394,3 +394,159 @@ def blend(
     _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
            f"blend of {len(chosen)} faces of {data.name}",
            {"rows": chosen, "weights": None if w is None else (w / w.sum()).tolist()})
+
+
+@app.command()
+def direction(
+    data: Path = typer.Argument(..., help="Store with the latent codes as a vector column."),
+    column: str = typer.Option(..., help="Vector column of codes (e.g. from `latentplay embed "
+                               "STORE --with vae:RUN --column vae_mu`)."),
+    attribute: str = typer.Option(..., help="Attribute whose direction to find."),
+    out: Path = typer.Option(..., "--out", help="JSON file of the direction (a PNG of the "
+                             "codes' signed distances is written beside it)."),
+    positive: str = typer.Option(None, help="Class the direction points to (name, or code)."),
+    negative: str = typer.Option(None, help="Class it points from (default: the other class, "
+                                 "or all other classes)."),
+    method: str = typer.Option(None, help="svm (default) | logistic for classes; ridge for a "
+                               "continuous attribute."),
+    orthogonal_to: str = typer.Option(None, help="Direction JSON files to hold fixed "
+                                      "(InterFaceGAN's conditional manipulation)."),
+    cv: int = typer.Option(5, help="Folds of the held-out score."),
+    seed: int = typer.Option(0, help="Seed of the folds."),
+) -> None:
+    """Fit an attribute's direction in a latent (the unit normal of a linear boundary) and
+    report how well a held-out boundary separates it."""
+    from latentplay.latent import directions as dr
+    from latentplay.store import load, vectors
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.latent import distance_histogram
+
+    if out.suffix.lower() != ".json" or not out.parent.exists():
+        raise UserError(f"--out must name a .json file in an existing directory, got {out}")
+    others = [dr.Direction.from_json(p) for p in _split(orthogonal_to)]
+    store = load(data)
+    found = dr.fit_store_direction(store, column, attribute, positive=positive,
+                                   negative=negative, method=method, cv=cv, seed=seed)
+    cosines = {o.label: dr.cosine(found, o) for o in others}
+    if others:
+        found = dr.orthogonalize(found, *others)
+    found.to_json(out)
+    z = vectors(store, column)
+    attr = store.schema.attribute(attribute)
+    labels = store.labels(attribute)
+    names = attr.level_names if attr.kind != "continuous" else None
+    save_figure(distance_histogram(found.project(z), labels, names, found.label),
+                out.with_suffix(".png"))
+    what = "balanced accuracy" if found.kind == "categorical" else "R^2"
+    typer.echo(f"{found.label}: held-out {what} {found.score:.3f} on {found.n} codes "
+               f"({cv}-fold, {found.method})")
+    for label, cos in cosines.items():
+        typer.echo(f"cosine with {label}: {cos:+.3f} (removed)")
+    typer.echo(f"wrote {out}")
+
+
+def _split(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+@app.command()
+def edit(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    data: Path = typer.Option(..., help="Store holding the faces."),
+    direction_file: Path = typer.Option(..., "--direction", help="Direction JSON from "
+                                        "`latentplay latent direction`, fitted on this run's "
+                                        "codes."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    rows: str = typer.Option("0:6", help="Rows of --data: START:STOP or a comma list."),
+    alphas: str = typer.Option("-3:3:1", help="Steps along the direction, in standard "
+                               "deviations of the training codes along it."),
+    to_distance: bool = typer.Option(False, help="Treat --alphas as signed distances to the "
+                                     "boundary (in SDs of the codes' distances) to move every "
+                                     "face to, not as steps."),
+    along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
+                              "normal (the classifier's normal, InterFaceGAN)."),
+    seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+) -> None:
+    """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
+    from latentplay.latent import directions as dr
+    from latentplay.train import decode
+
+    model = _model(run)
+    found = dr.Direction.from_json(direction_file)
+    if found.dim != model.latent_dim:
+        raise UserError(f"the direction has {found.dim} dimensions, the run's latent "
+                        f"{model.latent_dim}: fit it on codes of this run")
+    steps = np.asarray(parse_values(alphas), np.float32)
+    axis_sd = found.pattern_sd if along == "pattern" else found.sd
+    latent_steps = steps * (found.sd if to_distance else axis_sd)
+    codes = _store_codes(model, data, parse_rows(rows), seed)
+    move = dr.edit_to if to_distance else dr.edit
+    moved = move(codes.z, found, latent_steps, along=along)  # (n, A, D)
+    n, a, d = moved.shape
+    cond = None if codes.condition is None else np.repeat(codes.condition, a, axis=0)
+    images = decode(model, moved.reshape(n * a, d), condition=cond)
+    images = images.reshape(n, a, *images.shape[1:])
+    fitted = _fitted(model, codes.images)
+    lines = [np.concatenate([fitted[k:k + 1], images[k]]) for k in range(n)]
+    before = found.project(codes.z) / found.sd
+    head = "d=" if to_distance else "a="
+    captions = [["original"] + [f"{head}{s:+.2g}" for s in steps] for _ in range(n)]
+    title = (f"{found.label}: moved along its {along} to distance d (SDs)" if to_distance
+             else f"{found.label}: z + a {along} (a in SDs)")
+    _write(out, lines, [f"row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)],
+           title, {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
+                   "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
+                   "along": along, "direction": found.label, "score": found.score,
+                   "distance_before_sd": before.tolist()}, captions=captions)
+
+
+@app.command("invert")
+def invert_cmd(
+    run: Path = typer.Argument(..., help=RUN_HELP),
+    data: Path = typer.Option(..., help="Store holding the faces."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    rows: str = typer.Option("0:8", help="Rows of --data: START:STOP or a comma list."),
+    steps: int = typer.Option(300, help="Adam steps."),
+    restarts: int = typer.Option(4, help="Random starts per face (generators)."),
+    init: str = typer.Option("auto", help="auto | encoder | random."),
+    prior: float = typer.Option(1e-3, help="Weight of mean(z^2) in the objective."),
+    lr: float = typer.Option(0.05, help="Adam's learning rate."),
+    seed: int = typer.Option(0, help="Seed of the random starts."),
+) -> None:
+    """Find codes whose decodings redraw real faces (projection into the latent space): the
+    faces, their starting decodings and the optimised ones, with pixel errors. To invert a
+    whole store into a column use `latentplay embed STORE --with invert:RUN`."""
+    from rich.progress import Progress
+
+    from latentplay.latent.invert import invert
+    from latentplay.store import load, load_images
+
+    model = _model(run)
+    chosen = parse_rows(rows)
+    store = load(data)
+    bad = [r for r in chosen if not 0 <= r < len(store)]
+    if not chosen or bad:
+        raise UserError(f"rows {bad[:5]} out of range; the store has {len(store)} rows"
+                        if bad else "select at least one row")
+    spec = model.condition_spec
+    cond = spec.encode_store(store)[chosen] if spec.dim else None
+    images = load_images(store, chosen)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("inverting", total=None)
+        result = invert(model, images, condition=cond, init=init, steps=steps,
+                        restarts=restarts, prior=prior, lr=lr, seed=seed,
+                        progress=lambda done, total: bar.update(task, completed=done,
+                                                                 total=total))
+    from latentplay.train import decode
+
+    start = decode(model, result.init_z, condition=cond)
+    fitted = _fitted(model, images)
+    captions = [[f"row {r}" for r in chosen],
+                [f"mse {v:.4f}" for v in result.init_loss],
+                [f"mse {v:.4f}" for v in result.loss]]
+    _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
+           f"projection into the latent of {run.name} ({steps} steps)",
+           {"rows": chosen, "init_loss": result.init_loss.tolist(),
+            "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
+            "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
+            "init": init, "prior": prior}, captions=captions)

@@ -38,3 +38,29 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
     fig.suptitle(title + (" (line: N(0, 1) prior)" if prior else ""), fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
+
+
+def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[str] | None,
+                       title: str) -> Figure:
+    """Signed distances ``(N,)`` of codes to an attribute's boundary: overlaid histograms
+    per class (``labels`` ``(N,)`` class codes, ``names`` their names), or a scatter against
+    the attribute's value for a continuous one (``names`` None)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    if names is None:
+        keep = np.isfinite(labels)
+        ax.scatter(labels[keep], distances[keep], s=4, alpha=0.4)
+        ax.set_xlabel("attribute value")
+        ax.set_ylabel("signed distance")
+    else:
+        bins = np.histogram_bin_edges(distances, bins=40)
+        for code, name in enumerate(names):
+            part = distances[labels == code]
+            if len(part):
+                ax.hist(part, bins=bins, alpha=0.5, label=f"{name} ({len(part)})")
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_xlabel("signed distance to the boundary")
+        ax.set_ylabel("codes")
+        ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,73 @@
+"""``invert:RUN``: codes found by optimisation, so that the run's decoder redraws each image.
+
+The way to put a store into a generator's latent space (a DCGAN has no encoder): each image's
+code starts at random draws (the best of ``restarts`` kept) or, for autoencoders, at the
+encoder mean, and Adam lowers the pixel error of its decoding
+(:func:`latentplay.latent.invert.invert`). A conditional run gets each row's condition from the
+store's attributes of the same names, as with ``vae:RUN``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from latentplay.embed.vae import VaeEmbedder
+from latentplay.errors import UserError
+
+
+@dataclass
+class InvertConfig:
+    """Options of the ``invert:RUN`` embedder (see :func:`latentplay.latent.invert.invert`).
+
+    Attributes:
+        run: the run directory, usually given as ``invert:RUN``.
+        steps: Adam steps per batch of images.
+        lr: Adam's learning rate.
+        restarts: random starts per image (generators).
+        prior: weight of ``mean(z ** 2)`` in the objective.
+        init: ``auto`` (encoder mean when the model has an encoder, else random), ``encoder``
+            or ``random``.
+        batch_size: images optimised together.
+        seed: seed of the random starts.
+    """
+
+    run: str = ""
+    steps: int = 300
+    lr: float = 0.05
+    restarts: int = 4
+    prior: float = 1e-3
+    init: str = "auto"
+    batch_size: int = 64
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.steps < 0 or self.restarts < 1 or self.batch_size < 1 or self.lr <= 0:
+            raise UserError("invert: need steps >= 0, restarts >= 1, batch_size >= 1, lr > 0")
+
+
+class InvertEmbedder(VaeEmbedder):
+    """``(N, latent_dim)`` optimised codes of a trained latentplay model (any family)."""
+
+    kind = "invert"
+    config_type = InvertConfig  # type: ignore[assignment]
+    arg_field = "run"
+
+    def _encode(self, images: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
+        from latentplay.latent.invert import invert
+        from latentplay.train import load_model
+
+        if self.condition_spec.dim and condition is None:
+            raise UserError(f"{self.config.run} is a conditional model: embed a store (each "
+                            "row's condition comes from its attributes)")
+        if self._model is None:
+            self._model = load_model(self.config.run)
+        c = self.config
+        result = invert(self._model, images, condition=condition, init=c.init, steps=c.steps,
+                        lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
+                        seed=c.seed, cropped=True)
+        return result.z
+
+
+EMBEDDER = InvertEmbedder

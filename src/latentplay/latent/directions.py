@@ -1,0 +1,541 @@
+"""Attribute directions in a latent space, as in InterFaceGAN (Shen et al., 2020).
+
+The direction of an attribute is the unit normal ``n`` of a linear model fitted on latent codes:
+a linear SVM (or logistic regression) separating two classes of a categorical attribute, or a
+ridge regression of a continuous one. The model is fitted in the latent's raw coordinates (no
+standardisation), so ``n`` is a direction of the latent space itself and ``z + a * n`` moves a
+code ``a`` latent units towards the positive class or larger values (:func:`edit`). The
+model's boundary ``n @ z + offset = 0`` gives every code a signed distance
+(:meth:`Direction.project`), and :func:`edit_to` moves codes to chosen distances.
+:func:`orthogonalize` is InterFaceGAN's conditional manipulation (change one attribute while
+holding others fixed); :func:`cosine` measures how entangled two directions are.
+
+The normal is the direction a classifier *reads*; it is the direction codes *move* along when
+the attribute changes only if the codes are isotropic (a GAN's Gaussian prior). In a VAE's
+encoded latent some dimensions vary far more than others, and the normal leans on
+low-variance dimensions that the decoder hardly uses. So each direction also keeps its
+activation pattern (Haufe et al., 2014, NeuroImage 87): ``Cov(z) n``, the covariance of the
+codes with the boundary's score — the mean displacement of a code per unit of the score.
+:func:`edit` and :func:`edit_to` move codes along the pattern by default (``along="normal"``
+is InterFaceGAN's choice); the two coincide for isotropic codes.
+
+>>> d = fit_store_direction(s, "vae_mu", "gender", positive="male")
+>>> d.score                                    # held-out balanced accuracy of the boundary
+>>> rows = edit(z, d, np.linspace(-3, 3, 7))   # (N, 7, D) codes
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.svm import LinearSVC
+
+from latentplay.errors import UserError
+from latentplay.store.columns import vectors
+from latentplay.store.io import Store
+from latentplay.store.schema import Attribute
+
+METHODS: dict[str, tuple[str, ...]] = {"categorical": ("svm", "logistic"), "continuous": ("ridge",)}
+"""Fitting methods allowed for each kind of attribute; the first is the default."""
+
+SPAN_TOL = 1e-3
+"""A unit vector whose part outside a span is shorter than this counts as inside it."""
+
+_FORMAT_KEY = "latentplay_direction"
+
+
+@dataclass(eq=False)
+class Direction:
+    """A unit direction of a latent space and the boundary it is the normal of.
+
+    Attributes:
+        vector: ``(D,)`` float32 unit normal; points from ``negative`` to ``positive`` for a
+            categorical attribute, towards larger values for a continuous one.
+        attribute: name of the attribute.
+        kind: ``categorical`` or ``continuous``.
+        positive: class the vector points to (None for continuous).
+        negative: class it points away from; None for continuous and for one-vs-rest, where
+            the negative side is every other class.
+        method: ``svm``, ``logistic`` or ``ridge``.
+        offset: the boundary is ``vector @ z + offset = 0`` in the latent's own units, so
+            ``vector @ z + offset`` is the signed distance of ``z`` to it. For a continuous
+            attribute the boundary is where the regression predicts the mean label.
+        score: mean held-out balanced accuracy (categorical) or R² (continuous) of the model
+            over the cross-validation folds.
+        n: number of labelled rows the model was fitted on.
+        conditioned_on: labels of the directions removed by :func:`orthogonalize`.
+        pattern: ``(D,)`` float32 unit activation pattern ``Cov(z) @ vector`` (normalised),
+            the editing direction; orthogonalized directions have it projected off the
+            others' normals.
+        sd: standard deviation of the fitted codes along ``vector``.
+        pattern_sd: standard deviation of the fitted codes along ``pattern``.
+    """
+
+    vector: np.ndarray
+    attribute: str
+    kind: str
+    positive: str | None
+    negative: str | None
+    method: str
+    offset: float
+    score: float
+    n: int
+    conditioned_on: list[str] = field(default_factory=list)
+    pattern: np.ndarray | None = None
+    sd: float = 1.0
+    pattern_sd: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.vector = np.asarray(self.vector, dtype=np.float32)
+        if self.vector.ndim != 1:
+            raise ValueError(f"direction vector must be 1-D, got shape {self.vector.shape}")
+        if not abs(float(np.linalg.norm(self.vector)) - 1.0) < 1e-3:
+            raise ValueError("direction vector must have unit length")
+        self.pattern = (self.vector.copy() if self.pattern is None
+                        else np.asarray(self.pattern, dtype=np.float32))
+        if self.pattern.shape != self.vector.shape:
+            raise ValueError("pattern must have the shape of the vector")
+        if not abs(float(np.linalg.norm(self.pattern)) - 1.0) < 1e-3:
+            raise ValueError("pattern must have unit length")
+        self.sd, self.pattern_sd = float(self.sd), float(self.pattern_sd)
+        if self.method not in METHODS.get(self.kind, ()):
+            raise ValueError(f"method {self.method!r} does not fit a {self.kind!r} attribute")
+        self.offset, self.score, self.n = float(self.offset), float(self.score), int(self.n)
+        self.conditioned_on = list(self.conditioned_on)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Direction):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    @property
+    def dim(self) -> int:
+        """Dimension ``D`` of the latent space."""
+        return int(self.vector.shape[0])
+
+    @property
+    def label(self) -> str:
+        """Short description: ``smile``, ``gender: male vs female``, ``age_group: adult vs rest``."""
+        if self.kind == "continuous":
+            return self.attribute
+        return f"{self.attribute}: {self.positive} vs {self.negative or 'rest'}"
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        """Signed distances ``(N,)`` float64 of codes ``z`` ``(N, D)`` to the boundary."""
+        return _codes(z, self.dim) @ self.vector.astype(np.float64) + self.offset
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready fields (the vector as a list of floats)."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {_FORMAT_KEY: 1, **data, "vector": self.vector.tolist(),
+                "pattern": np.asarray(self.pattern).tolist()}
+
+    def axis(self, along: str) -> np.ndarray:
+        """``(D,)`` float64 unit editing axis: the ``pattern`` or the ``normal``."""
+        if along not in ("pattern", "normal"):
+            raise UserError(f"along must be 'pattern' or 'normal', got {along!r}")
+        return np.asarray(self.pattern if along == "pattern" else self.vector, np.float64)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Direction:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or data.get(_FORMAT_KEY) != 1:
+            raise UserError("not a latentplay direction (no 'latentplay_direction': 1 key)")
+        fields = {k: v for k, v in data.items() if k != _FORMAT_KEY}
+        try:
+            return cls(**fields)
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"malformed latentplay direction: {exc}") from None
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write the direction to ``path`` as plain JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> Direction:
+        """Read a direction written by :meth:`to_json`."""
+        path = Path(path)
+        if not path.is_file():
+            raise UserError(f"no direction file at {path}")
+        try:
+            data = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path} is not valid JSON: {exc}") from None
+        try:
+            return cls.from_dict(data)
+        except UserError as exc:
+            raise UserError(f"{path}: {exc}") from None
+
+
+def fit_direction(
+    z: np.ndarray,
+    y: np.ndarray,
+    *,
+    kind: str,
+    positive: str | int | None = None,
+    negative: str | int | None = None,
+    classes: list[str] | None = None,
+    method: str | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    c: float = 1.0,
+    attribute: str = "attribute",
+) -> Direction:
+    """Fit the direction of an attribute on latent codes.
+
+    Args:
+        z: ``(N, D)`` latent codes.
+        y: ``(N,)`` labels: class codes (categorical) or values (continuous); NaN (and, for
+            class codes, negative values) mark unlabelled rows, which are left out.
+        kind: ``categorical`` or ``continuous``.
+        positive: class the direction points to, by name or code (a string is a name first,
+            a code only if no class has that name). Default with two classes:
+            class 1 (or the one that is not ``negative``); required with more.
+        negative: class it points away from; None: every class but ``positive`` (one-vs-rest).
+        classes: class names indexed by code (default: the codes as strings, at least 0 and 1).
+        method: ``svm`` (default) or ``logistic`` for categorical, ``ridge`` for continuous.
+        cv: folds of the cross-validated :attr:`Direction.score` (stratified for categorical).
+        seed: shuffles the folds and seeds the SVM solver.
+        c: inverse regularisation strength (``C`` of the SVM and the logistic regression;
+            ridge uses ``alpha = 1 / c``).
+        attribute: attribute name recorded in the direction.
+    """
+    method = _method(kind, method)
+    if c <= 0:
+        raise UserError(f"regularisation c must be positive, got {c}")
+    if cv < 2:
+        raise UserError(f"cross-validation needs at least 2 folds, got {cv}")
+    z = _codes(z)
+    y = np.asarray(y)
+    if y.shape != (len(z),):
+        raise UserError(f"labels must have shape ({len(z)},) to match the codes, got {y.shape}")
+    if not np.isfinite(z).all():
+        raise UserError(f"the latent codes hold non-finite values in "
+                        f"{int((~np.isfinite(z)).any(axis=1).sum())} rows")
+    if kind == "categorical":
+        keep, target, pos, neg = _binary_target(y, positive, negative, classes, attribute)
+        _check_classes(target, (neg or "rest", pos), cv)
+    else:
+        if positive is not None or negative is not None:
+            raise UserError(f"{attribute!r} is continuous; positive/negative classes only apply "
+                            "to categorical attributes")
+        keep, target, pos, neg = *_continuous_target(y), None, None
+        _check_values(target, cv, attribute)
+    z = z[keep]
+    score = _cv_score(_estimator(method, c, seed), z, target, kind, cv, seed)
+    vector, offset = _boundary(_estimator(method, c, seed).fit(z, target), target, kind, attribute)
+    pattern, sd, pattern_sd = _pattern(z, vector)
+    return Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
+                     method=method, offset=offset, score=score, n=len(target), pattern=pattern,
+                     sd=sd, pattern_sd=pattern_sd)
+
+
+def _pattern(z: np.ndarray, normal: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Unit activation pattern ``Cov(z) @ normal`` of ``(N, D)`` codes, and the codes'
+    standard deviations along ``normal`` and along the pattern."""
+    centred = z - z.mean(0)
+    score = centred @ normal
+    pattern = centred.T @ score / max(len(z) - 1, 1)
+    norm = float(np.linalg.norm(pattern))
+    if norm == 0:
+        return normal, 0.0, 0.0
+    pattern = pattern / norm
+    return pattern, float(score.std(ddof=1)), float((centred @ pattern).std(ddof=1))
+
+
+def fit_store_direction(
+    store: Store,
+    column: str,
+    attribute: str,
+    *,
+    positive: str | int | None = None,
+    negative: str | int | None = None,
+    method: str | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    c: float = 1.0,
+) -> Direction:
+    """Fit the direction of ``attribute`` on vector column ``column`` of ``store``.
+
+    The kind and class names come from the store's schema; classes may be given by name or
+    code (a string is a class name first, a code only if no class has that name). A ``factor``
+    attribute (ground truth of synthetic data) is continuous over its level values, or
+    categorical over its levels when ``positive`` or ``negative`` is given. See
+    :func:`fit_direction` for the other arguments.
+    """
+    attr = store.schema.attribute_or_error(attribute)
+    z = vectors(store, column)
+    labels = store.labels(attribute)
+    categorical = attr.kind == "categorical" or (
+        attr.kind == "factor" and (positive is not None or negative is not None)
+    )
+    kind = "categorical" if categorical else "continuous"
+    y = labels if categorical or attr.kind == "continuous" else _factor_values(attr, labels)
+    return fit_direction(z, y, kind=kind, positive=positive, negative=negative,
+                         classes=attr.level_names if categorical else None, method=method,
+                         cv=cv, seed=seed, c=c, attribute=attr.name)
+
+
+def orthogonalize(primary: Direction, *others: Direction) -> Direction:
+    """InterFaceGAN's conditional direction: ``primary`` without its components along
+    ``others``, renormalised, so editing along it leaves their projections unchanged.
+
+    The others are orthonormalised first (Gram–Schmidt), so pass every direction to hold fixed
+    in one call. The new boundary passes through the point of the primary boundary nearest
+    the origin; ``score`` and ``n`` stay those of the primary fit.
+
+    Raises:
+        UserError: no others, a dimension mismatch, or ``primary`` (nearly) inside their span.
+    """
+    if not others:
+        raise UserError("orthogonalize needs at least one direction to condition on")
+    for other in others:
+        _check_dims(primary, other)
+    basis = _orthonormal_basis([o.vector for o in others])
+    v = primary.vector.astype(np.float64)
+    residual = v - basis.T @ (basis @ v)
+    norm = float(np.linalg.norm(residual))
+    labels = [o.label for o in others]
+    if norm < SPAN_TOL:
+        raise UserError(f"direction {primary.label!r} lies (nearly) inside the span of "
+                        f"{', '.join(map(repr, labels))}; nothing is left after removing them")
+    unit = residual / norm
+    pattern = np.asarray(primary.pattern, np.float64)
+    pattern = pattern - basis.T @ (basis @ pattern)
+    pattern_norm = float(np.linalg.norm(pattern))
+    pattern = unit if pattern_norm < SPAN_TOL else pattern / pattern_norm
+    return dataclasses.replace(primary, vector=unit.astype(np.float32),
+                               offset=primary.offset * float(unit @ v), conditioned_on=labels,
+                               pattern=pattern.astype(np.float32))
+
+
+def edit(z: np.ndarray, direction: Direction, alphas: np.ndarray | list[float],
+         along: str = "pattern") -> np.ndarray:
+    """Codes moved along the direction: ``(N, A, D)`` float32 ``z[:, None] + alphas[None, :,
+    None] * axis``, ``axis`` the unit pattern (default) or normal (:meth:`Direction.axis`).
+
+    Args:
+        z: ``(N, D)`` start codes.
+        direction: the direction.
+        alphas: ``(A,)`` steps in latent units (negative: towards the negative side).
+        along: ``pattern`` or ``normal``.
+    """
+    z = _codes(z, direction.dim)
+    row = _row_of("alphas", alphas)
+    return _shift(z, direction.axis(along), np.broadcast_to(row, (len(z), len(row))))
+
+
+def edit_to(z: np.ndarray, direction: Direction, distances: np.ndarray | list[float],
+            along: str = "pattern") -> np.ndarray:
+    """Codes moved along the pattern (or normal) until their signed distances equal
+    ``distances``.
+
+    Args:
+        z: ``(N, D)`` start codes.
+        direction: the direction and its boundary.
+        distances: ``(A,)`` target signed distances (see :meth:`Direction.project`).
+        along: ``pattern`` or ``normal``.
+
+    Returns:
+        ``(N, A, D)`` float32; ``direction.project(out[:, j])`` is ``distances[j]`` for every row.
+    """
+    z = _codes(z, direction.dim)
+    axis = direction.axis(along)
+    rate = float(axis @ direction.vector.astype(np.float64))  # distance gained per unit step
+    if abs(rate) < SPAN_TOL:
+        raise UserError(f"the {along} of {direction.label!r} is (nearly) parallel to its "
+                        "boundary; moving along it does not change the distance")
+    steps = (_row_of("distances", distances)[None, :] - direction.project(z)[:, None]) / rate
+    return _shift(z, axis, steps)
+
+
+def cosine(a: Direction, b: Direction) -> float:
+    """Cosine of the angle between two directions (1: the same, 0: unrelated edits)."""
+    _check_dims(a, b)
+    u, v = a.vector.astype(np.float64), b.vector.astype(np.float64)
+    return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
+
+
+def _method(kind: str, method: str | None) -> str:
+    """The fitting method, checked against ``kind`` (None: the kind's default)."""
+    if kind not in METHODS:
+        raise UserError(f"kind must be one of {', '.join(METHODS)}, got {kind!r}")
+    allowed = METHODS[kind]
+    if method is None:
+        return allowed[0]
+    if method not in allowed:
+        raise UserError(f"method {method!r} does not fit a {kind} attribute; use one of "
+                        f"{', '.join(allowed)}")
+    return method
+
+
+def _codes(z: np.ndarray, dim: int | None = None) -> np.ndarray:
+    """Latent codes as ``(N, D)`` float64, checked against ``dim``."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2:
+        raise UserError(f"latent codes must be an (N, D) array, got shape {z.shape}")
+    if dim is not None and z.shape[1] != dim:
+        raise UserError(f"latent codes have {z.shape[1]} dimensions but the direction has {dim}")
+    return z
+
+
+def _row_of(name: str, values: np.ndarray | list[float]) -> np.ndarray:
+    """``(A,)`` float64 of a scalar or 1-D ``values``."""
+    row = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    if row.ndim != 1:
+        raise UserError(f"{name} must be a 1-D list of numbers, got shape {row.shape}")
+    return row
+
+
+def _shift(z: np.ndarray, axis: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """``(N, A, D)`` float32 codes ``z[:, None] + steps[..., None] * axis`` of ``(N, A)``
+    steps along the unit ``(D,)`` axis."""
+    return (z[:, None, :] + steps[:, :, None] * axis).astype(np.float32)
+
+
+def _class_codes(y: np.ndarray, classes: list[str] | None, attribute: str) -> tuple[np.ndarray, list[str]]:
+    """``(N,)`` float64 class codes (NaN: unlabelled) and the class names they index."""
+    try:
+        codes = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError(f"labels of {attribute!r} must be integer class codes") from None
+    codes = np.where(codes < 0, np.nan, codes)
+    labelled = codes[np.isfinite(codes)]
+    if (labelled != np.round(labelled)).any():
+        raise UserError(f"labels of {attribute!r} must be integer class codes, not fractions")
+    top = int(labelled.max()) if len(labelled) else -1
+    names = list(classes) if classes is not None else [str(k) for k in range(max(top + 1, 2))]
+    if top >= len(names):
+        raise UserError(f"label code {top} of {attribute!r} has no name; classes: {', '.join(names)}")
+    return codes, names
+
+
+def _class_code(value: str | int, names: list[str], attribute: str) -> int:
+    """Code of class ``value`` given by name or code (an int or a string of digits)."""
+    if isinstance(value, str) and value in names:
+        return names.index(value)
+    code = -1
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        code = int(value)
+    elif isinstance(value, str) and value.isdigit():
+        code = int(value)
+    if not 0 <= code < len(names):
+        raise UserError(f"{attribute!r} has no class {value!r}; classes: {', '.join(names)}")
+    return code
+
+
+def _binary_target(
+    y: np.ndarray,
+    positive: str | int | None,
+    negative: str | int | None,
+    classes: list[str] | None,
+    attribute: str,
+) -> tuple[np.ndarray, np.ndarray, str, str | None]:
+    """Rows used ``(N,)`` bool, their 0/1 targets ``(M,)``, the positive and negative names."""
+    codes, names = _class_codes(y, classes, attribute)
+    pos = None if positive is None else _class_code(positive, names, attribute)
+    neg = None if negative is None else _class_code(negative, names, attribute)
+    if len(names) == 2 and pos is None:
+        pos = 1 if neg is None else 1 - neg
+    if pos is None:
+        raise UserError(f"{attribute!r} has {len(names)} classes ({', '.join(names)}); say which "
+                        "one is positive")
+    if len(names) == 2 and neg is None:
+        neg = 1 - pos
+    if pos == neg:
+        raise UserError(f"positive and negative are the same class {names[pos]!r}")
+    keep = np.isfinite(codes) if neg is None else (codes == pos) | (codes == neg)
+    target = (codes[keep] == pos).astype(np.int64)
+    return keep, target, names[pos], None if neg is None else names[neg]
+
+
+def _check_classes(target: np.ndarray, names: tuple[str, str], cv: int) -> None:
+    """Both sides of 0/1 ``target`` have at least ``cv`` rows."""
+    for code, name in enumerate(names):
+        count = int((target == code).sum())
+        if count < cv:
+            raise UserError(f"class {name!r} has {count} labelled rows; {cv}-fold "
+                            f"cross-validation needs at least {cv}")
+
+
+def _continuous_target(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows with a finite value ``(N,)`` bool and their values ``(M,)`` float64."""
+    try:
+        values = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise UserError("continuous labels must be numbers") from None
+    keep = np.isfinite(values)
+    return keep, values[keep]
+
+
+def _check_values(target: np.ndarray, cv: int, attribute: str) -> None:
+    """Enough rows for ``cv`` folds and a target that varies."""
+    if len(target) < 2 * cv:
+        raise UserError(f"{attribute!r} has {len(target)} labelled rows; {cv}-fold "
+                        f"cross-validation needs at least {2 * cv}")
+    if np.ptp(target) == 0:
+        raise UserError(f"{attribute!r} has the same value on every labelled row")
+
+
+def _factor_values(attr: Attribute, codes: np.ndarray) -> np.ndarray:
+    """``(N,)`` float64 value of each row's level of factor ``attr``."""
+    return np.asarray(attr.values, dtype=np.float64)[np.asarray(codes, dtype=np.int64)]
+
+
+def _estimator(method: str, c: float, seed: int) -> LinearSVC | LogisticRegression | Ridge:
+    """Unfitted linear model (balanced class weights for the classifiers)."""
+    if method == "svm":
+        return LinearSVC(C=c, class_weight="balanced", max_iter=20_000, random_state=seed)
+    if method == "logistic":
+        return LogisticRegression(C=c, class_weight="balanced", max_iter=5_000)
+    return Ridge(alpha=1.0 / c)
+
+
+def _cv_score(model: Any, z: np.ndarray, target: np.ndarray, kind: str, cv: int, seed: int) -> float:
+    """Mean held-out balanced accuracy (categorical) or R² (continuous) over ``cv`` folds."""
+    if kind == "categorical":
+        folds: Any = StratifiedKFold(cv, shuffle=True, random_state=seed)
+        scoring = "balanced_accuracy"
+    else:
+        folds, scoring = KFold(cv, shuffle=True, random_state=seed), "r2"
+    return float(np.mean(cross_val_score(model, z, target, cv=folds, scoring=scoring)))
+
+
+def _boundary(model: Any, target: np.ndarray, kind: str, attribute: str) -> tuple[np.ndarray, float]:
+    """Unit normal ``(D,)`` and offset of a fitted model's boundary (continuous: its mean level)."""
+    w = np.ravel(model.coef_).astype(np.float64)
+    b = float(np.ravel(model.intercept_)[0])
+    if kind == "continuous":
+        b -= float(target.mean())
+    norm = float(np.linalg.norm(w))
+    if norm == 0:
+        raise UserError(f"the model of {attribute!r} has all-zero weights; the codes do not "
+                        "predict it linearly")
+    return w / norm, b / norm
+
+
+def _orthonormal_basis(vecs: list[np.ndarray]) -> np.ndarray:
+    """``(K, D)`` float64 orthonormal basis of the span of ``vecs`` (Gram–Schmidt; vectors
+    already (nearly) in the span of earlier ones are skipped)."""
+    basis: list[np.ndarray] = []
+    for vec in vecs:
+        v = vec.astype(np.float64) / np.linalg.norm(vec)
+        for b in basis:
+            v = v - (b @ v) * b
+        if np.linalg.norm(v) >= SPAN_TOL:
+            basis.append(v / np.linalg.norm(v))
+    return np.array(basis)
+
+
+def _check_dims(a: Direction, b: Direction) -> None:
+    if a.dim != b.dim:
+        raise UserError(f"directions {a.label!r} ({a.dim}-D) and {b.label!r} ({b.dim}-D) live "
+                        "in different latent spaces")

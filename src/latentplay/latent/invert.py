@@ -1,0 +1,226 @@
+"""Projecting images into a trained model's latent space (GAN inversion).
+
+"Matching in GAN-space" projects photos into StyleGAN2's latent space by starting from an
+encoder's code and optimising it until the generator redraws the photo. :func:`invert` does
+the same for latentplay's own models. Each image's code ``z`` starts at the encoder mean
+(autoencoders) or at the best of ``restarts`` draws from ``N(0, I)`` (a DCGAN, which has no
+encoder) and is optimised with Adam, the model's weights held fixed, to minimise
+
+    mean((decode(z, condition) - x) ** 2) + prior * mean(z ** 2)
+
+with pixels ``x`` in [0, 1]. The second term keeps codes where the prior puts its mass. All
+images of a batch and all their restarts are optimised together as one tensor of codes; the
+objective is a sum over codes, so an image's result does not depend on its batch.
+
+>>> from latentplay.latent.invert import invert
+>>> inv = invert("runs/vae", images)            # (N, H, W, C) uint8
+>>> inv.z.shape, inv.loss.mean(), inv.init_loss.mean()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from latentplay.errors import UserError
+from latentplay.train.api import PathLike, _conditions, _prepare, load_model
+from latentplay.train.forcing import to_uint8
+
+INITS = ("auto", "encoder", "random")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Inversion:
+    """Codes found by :func:`invert` for ``N`` images (``D`` latents, ``S`` x ``S`` pixels,
+    ``C`` channels). Losses are mean squared errors over pixels in [0, 1] between the float
+    decoding of a code and the image as the model sees it (cropped, resized); they leave out
+    the prior term.
+
+    Attributes:
+        z: ``(N, D)`` float32 codes: per image, the iterate of lowest objective (normally the
+            last one; Adam may overshoot).
+        init_z: ``(N, D)`` float32 starting codes: encoder means, or for a random start the
+            draw of the restart that was kept.
+        loss: ``(N,)`` float32 pixel MSE of ``z``.
+        init_loss: ``(N,)`` float32 pixel MSE of ``init_z``.
+        reconstructions: ``(N, S, S, C)`` uint8 decodings of ``z``.
+    """
+
+    z: np.ndarray
+    init_z: np.ndarray
+    loss: np.ndarray
+    init_loss: np.ndarray
+    reconstructions: np.ndarray
+
+
+def invert(
+    run_or_model: PathLike | nn.Module,
+    images: np.ndarray | Sequence[np.ndarray],
+    *,
+    condition: Any = None,
+    init: str = "auto",
+    steps: int = 300,
+    lr: float = 0.05,
+    restarts: int = 4,
+    prior: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    device: str = "cpu",
+    cropped: bool = False,
+    progress: Progress | None = None,
+) -> Inversion:
+    """Latent codes whose decodings reproduce ``images``.
+
+    Args:
+        run_or_model: a run directory, or a model from :func:`latentplay.train.load_model`
+            (already on ``device``); its weights are not changed.
+        images: ``(N, H, W, C)`` uint8, or a list of ``(H, W, C)`` uint8 of any sizes; they are
+            centre-cropped to the run's ``data.crop`` (unless ``cropped=True``: already cut
+            that way), resized and converted to gray/RGB as in training.
+        condition: for a conditional model, ``{attribute: value(s)}`` or an ``(N, K)`` array;
+            held fixed while the codes are optimised.
+        init: ``"encoder"`` (start from the encoder means; autoencoders only), ``"random"``
+            (``restarts`` draws from ``N(0, I)`` per image, the best one kept) or ``"auto"``
+            (the encoder when the model has one, else random).
+        steps: Adam steps per batch; 0 returns the starting codes.
+        lr: Adam's learning rate.
+        restarts: random starts per image (``init="random"`` only); restart ``r`` of image
+            ``i`` starts at row ``i`` of the ``r``-th ``(N, D)`` standard normal draw of a
+            ``torch.Generator`` seeded with ``seed``.
+        prior: weight of ``mean(z ** 2)`` in the objective; 0 disables it.
+        batch_size: images optimised together (times ``restarts`` codes).
+        seed: seed of the random starts; the result is deterministic given it (on a CPU).
+        device: where the codes are optimised (and a run directory's model is loaded).
+        progress: called after every Adam step with ``(steps done, steps in all)``, counted
+            over all batches.
+
+    Returns:
+        An :class:`Inversion` of the ``N`` images.
+    """
+    _check_settings(init, steps, lr, restarts, prior, batch_size)
+    model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
+    random_start = _random_start(model, init)
+    x_all = _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
+    cond_all = _conditions(model, condition, len(x_all))
+    draws = _random_draws(restarts, len(x_all), model.latent_dim, seed) if random_start else None
+    total = steps * -(-len(x_all) // batch_size)
+    parts = []
+    with _frozen(model):
+        for s in range(0, len(x_all), batch_size):
+            x = torch.from_numpy(x_all[s:s + batch_size]).to(device).permute(0, 3, 1, 2).float() / 255
+            cond = None if cond_all is None else cond_all[s:s + batch_size].to(device)
+            with torch.no_grad():
+                z0 = draws[:, s:s + batch_size] if draws is not None else model.encode(x, cond)[0][None]
+            done = s // batch_size * steps
+            tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
+            parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick))
+    return _collect(parts, model)
+
+
+def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: float,
+                    batch_size: int) -> None:
+    """UserError for a setting out of its range."""
+    if init not in INITS:
+        raise UserError(f"init must be one of {INITS}, got {init!r}")
+    if steps < 0:
+        raise UserError(f"steps must be at least 0, got {steps}")
+    if lr <= 0:
+        raise UserError(f"lr must be positive, got {lr}")
+    if restarts < 1:
+        raise UserError(f"restarts must be at least 1, got {restarts}")
+    if prior < 0:
+        raise UserError(f"prior must be at least 0, got {prior}")
+    if batch_size < 1:
+        raise UserError(f"batch_size must be at least 1, got {batch_size}")
+
+
+def _random_start(model: nn.Module, init: str) -> bool:
+    """Whether ``init`` means random starts for ``model`` (a DCGAN has no encoder)."""
+    has_encoder = getattr(model, "family", "") != "dcgan"
+    if init == "encoder" and not has_encoder:
+        raise UserError(f"init='encoder' needs a model with an encoder; a {model.family} has "
+                        "none, use init='random'")
+    return init == "random" or not has_encoder
+
+
+def _random_draws(restarts: int, n: int, dim: int, seed: int) -> torch.Tensor:
+    """``(restarts, n, dim)`` starts: one ``(n, dim)`` standard normal draw per restart."""
+    generator = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randn(n, dim, generator=generator) for _ in range(restarts)])
+
+
+@contextmanager
+def _frozen(model: nn.Module) -> Iterator[None]:
+    """``model`` in eval mode (batch-norm statistics fixed) without gradients on its
+    parameters; both restored afterwards."""
+    flags = [p.requires_grad for p in model.parameters()]
+    training = model.training
+    model.eval().requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(model.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+        model.train(training)
+
+
+def _objective(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Tensor | None,
+               prior: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pixel MSE ``(M,)`` of codes ``z`` ``(M, D)`` against images ``x`` ``(M, C, S, S)``, and
+    the objective ``(M,)``: that MSE plus ``prior * mean(z ** 2)``."""
+    mse = (model.decode(z, cond) - x).square().flatten(1).mean(1)
+    return mse, mse + prior * z.square().mean(1)
+
+
+def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, z0: torch.Tensor,
+                  steps: int, lr: float, prior: float,
+                  tick: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+    """Optimise the ``R`` starts ``z0`` ``(R, B, D)`` of the ``B`` images ``x`` ``(B, C, S, S)``
+    and keep each image's best restart: the fields of :class:`Inversion` for the batch."""
+    r, b, d = z0.shape
+    xs = x.repeat(r, 1, 1, 1)
+    cs = None if cond is None else cond.repeat(r, 1)
+    z = z0.reshape(r * b, d).clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([z], lr=lr)
+    best_z = z.detach().clone()
+    best_obj = torch.full((r * b,), torch.inf, device=z.device)
+    best_mse = torch.zeros_like(best_obj)
+    for step in range(steps + 1):
+        mse, obj = _objective(model, z, xs, cs, prior)
+        if step == 0:
+            init_mse = mse.detach()
+        better = obj.detach() < best_obj
+        best_z = torch.where(better[:, None], z.detach(), best_z)
+        best_obj = torch.where(better, obj.detach(), best_obj)
+        best_mse = torch.where(better, mse.detach(), best_mse)
+        if step == steps:
+            break
+        optimizer.zero_grad()
+        obj.sum().backward()
+        optimizer.step()
+        if tick is not None:
+            tick(step + 1)
+    pick = best_obj.view(r, b).argmin(0), torch.arange(b, device=z.device)
+    found = best_z.view(r, b, d)[pick]
+    with torch.no_grad():
+        reconstructions = to_uint8(model.decode(found, cond))
+    fields = {"z": found, "init_z": z0[pick], "loss": best_mse.view(r, b)[pick],
+              "init_loss": init_mse.view(r, b)[pick]}
+    return {"reconstructions": reconstructions, **{k: v.float().cpu().numpy() for k, v in fields.items()}}
+
+
+def _collect(parts: list[dict[str, np.ndarray]], model: nn.Module) -> Inversion:
+    """The :class:`Inversion` of all batches (empty arrays of the right shapes for none)."""
+    if not parts:
+        codes = np.zeros((0, model.latent_dim), np.float32)
+        return Inversion(codes, codes.copy(), np.zeros(0, np.float32), np.zeros(0, np.float32),
+                         np.zeros((0, model.size, model.size, model.channels), np.uint8))
+    return Inversion(**{k: np.concatenate([p[k] for p in parts]) for k in parts[0]})

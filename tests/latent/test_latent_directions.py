@@ -1,0 +1,323 @@
+"""Attribute directions: recovery of known directions, boundaries, conditioning, edits, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources, store
+from latentplay.errors import UserError
+from latentplay.latent.directions import (
+    Direction,
+    cosine,
+    edit,
+    edit_to,
+    fit_direction,
+    fit_store_direction,
+    orthogonalize,
+)
+
+D, N = 16, 2000
+
+
+@pytest.fixture(scope="module")
+def planted() -> tuple[np.ndarray, np.ndarray]:
+    """``(N, D)`` standard normal codes and a known unit direction ``w``."""
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=D)
+    return rng.normal(size=(N, D)).astype(np.float32), w / np.linalg.norm(w)
+
+
+def _binary(z: np.ndarray, w: np.ndarray, shift: float = 0.0, noise: float = 0.1) -> np.ndarray:
+    """Class 1 where ``w @ z + shift`` plus noise is positive."""
+    rng = np.random.default_rng(1)
+    return (z @ w + shift + noise * rng.normal(size=len(z)) > 0).astype(np.int64)
+
+
+def _unit(*values: float) -> np.ndarray:
+    v = np.zeros(D)
+    v[: len(values)] = values
+    return v / np.linalg.norm(v)
+
+
+def _direction(vector: np.ndarray, name: str, offset: float = 0.0) -> Direction:
+    return Direction(vector=vector, attribute=name, kind="continuous", positive=None, negative=None,
+                     method="ridge", offset=offset, score=0.9, n=100)
+
+
+@pytest.mark.parametrize("method", ["svm", "logistic"])
+def test_categorical_recovers_planted_direction(planted, method):
+    z, w = planted
+    y = _binary(z, w)
+    d = fit_direction(z, y, kind="categorical", method=method, attribute="a")
+    assert d.vector.dtype == np.float32 and d.vector.shape == (D,)
+    assert abs(np.linalg.norm(d.vector) - 1) < 1e-6
+    assert d.vector @ w > 0.95  # also the sign: it points to class 1
+    true_accuracy = np.mean((z @ w > 0) == y)
+    assert abs(d.score - true_accuracy) < 0.03
+    assert (d.method, d.positive, d.negative, d.n) == (method, "1", "0", N)
+
+
+def test_positive_class_sets_the_sign(planted):
+    z, w = planted
+    d = fit_direction(z, _binary(z, w), kind="categorical", classes=["off", "on"], positive="off")
+    assert d.vector @ w < -0.95
+    assert (d.positive, d.negative, d.label) == ("off", "on", "attribute: off vs on")
+
+
+@pytest.mark.parametrize("method", ["svm", "logistic"])
+def test_offset_places_the_boundary(planted, method):
+    z, w = planted
+    y = _binary(z, w, shift=-1.0)  # boundary w @ z - 1 = 0
+    d = fit_direction(z, y, kind="categorical", method=method)
+    assert abs(d.offset + 1.0) < 0.15
+    distance = d.project(z)
+    assert distance.shape == (N,)
+    assert np.mean(distance[y == 1] > 0) > 0.9
+    assert np.mean(distance[y == 0] < 0) > 0.9
+
+
+def test_continuous_ridge_recovers_direction_and_r2(planted):
+    z, w = planted
+    noise = np.random.default_rng(2).normal(size=N)
+    y = 2.0 * (z @ w) + 0.5 + 0.3 * noise
+    d = fit_direction(z, y, kind="continuous")
+    assert d.method == "ridge" and d.positive is None and d.negative is None
+    assert d.vector @ w > 0.99
+    assert abs(d.score - 4.0 / (4.0 + 0.09)) < 0.02
+    assert abs(d.project(z).mean()) < 1e-6  # the boundary is the mean level of the fit
+
+
+def test_unlabelled_rows_are_dropped(planted):
+    z, w = planted
+    y = _binary(z, w).astype(np.float64)
+    y[:50] = np.nan
+    y[50:70] = -1  # ClassLabel's "no label"
+    assert fit_direction(z, y, kind="categorical").n == N - 70
+    values = z @ w
+    values[:30] = np.nan
+    assert fit_direction(z, values, kind="continuous").n == N - 30
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"y": np.zeros(N, int)}, "class '1' has 0 labelled rows"),
+        ({"y": np.r_[np.ones(3, int), np.zeros(N - 3, int)]}, "class '1' has 3 labelled rows"),
+        ({"y": np.arange(N) % 3}, "has 3 classes"),
+        ({"positive": "up"}, "no class 'up'; classes: 0, 1"),
+        ({"positive": 1, "negative": "1"}, "the same class"),
+        ({"method": "ridge"}, "does not fit a categorical"),
+        ({"kind": "ordinal"}, "kind must be one of"),
+        ({"cv": 1}, "at least 2 folds"),
+        ({"y": np.zeros(N - 1, int)}, "labels must have shape"),
+        ({"y": np.full(N, 0.5)}, "not fractions"),
+    ],
+)
+def test_fit_direction_user_errors(planted, kwargs, message):
+    z, w = planted
+    args = {"y": _binary(z, w), "kind": "categorical", **kwargs}
+    with pytest.raises(UserError, match=message):
+        fit_direction(z, **args)
+
+
+def test_fit_direction_rejects_bad_codes(planted):
+    z, w = planted
+    with pytest.raises(UserError, match=r"\(N, D\) array"):
+        fit_direction(z[0], _binary(z, w)[:1], kind="categorical")
+    bad = z.copy()
+    bad[3, 0] = np.nan
+    with pytest.raises(UserError, match="non-finite values in 1 rows"):
+        fit_direction(bad, _binary(z, w), kind="categorical")
+
+
+def test_orthogonalize_removes_the_others():
+    primary = _direction(_unit(1, 1, 1), "p", offset=0.6)
+    others = [_direction(_unit(0, 1), "a"), _direction(_unit(0, 0, 1), "b")]
+    result = orthogonalize(primary, *others)
+    np.testing.assert_allclose(result.vector, _unit(1), atol=1e-7)
+    assert result.conditioned_on == ["a", "b"]
+    foot = -primary.offset * primary.vector[None].astype(np.float64)
+    assert abs(result.project(foot)[0]) < 1e-6  # the boundary keeps the primary's foot point
+
+
+def test_orthogonalize_general_position():
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(4, D))
+    others = [_direction(v / np.linalg.norm(v), f"o{k}") for k, v in enumerate(vecs[1:])]
+    others.append(others[0])  # a repeated direction adds nothing to the span
+    result = orthogonalize(_direction(vecs[0] / np.linalg.norm(vecs[0]), "p"), *others)
+    assert abs(np.linalg.norm(result.vector) - 1) < 1e-6
+    for other in others:
+        assert abs(cosine(result, other)) < 1e-6
+    basis = vecs[1:].T
+    residual = vecs[0] - basis @ np.linalg.lstsq(basis, vecs[0], rcond=None)[0]
+    np.testing.assert_allclose(result.vector, residual / np.linalg.norm(residual), atol=1e-6)
+
+
+def test_orthogonalize_rejects_a_direction_in_the_span():
+    a, b = _direction(_unit(1), "a"), _direction(_unit(0, 1), "b")
+    with pytest.raises(UserError, match="inside the span"):
+        orthogonalize(_direction(_unit(3, -2), "p"), a, b)
+    with pytest.raises(UserError, match="at least one direction"):
+        orthogonalize(a)
+    with pytest.raises(UserError, match="different latent spaces"):
+        orthogonalize(a, _direction(np.ones(4) / 2, "c"))
+
+
+def test_cosine():
+    a, b = _direction(_unit(1), "a"), _direction(_unit(1, 1), "b")
+    assert cosine(a, b) == pytest.approx(np.sqrt(0.5))
+    assert cosine(a, a) == pytest.approx(1.0)
+
+
+def test_edit_and_edit_to(planted):
+    z, _ = planted
+    d = _direction(_unit(1, 2, 3), "p", offset=0.4)
+    start = z[:10]
+    alphas = np.array([-2.0, 0.0, 1.5])
+    moved = edit(start, d, alphas)
+    assert moved.shape == (10, 3, D) and moved.dtype == np.float32
+    np.testing.assert_array_equal(moved[:, 1], start)
+    shifts = np.stack([d.project(moved[:, j]) for j in range(3)], axis=1) - d.project(start)[:, None]
+    np.testing.assert_allclose(shifts, np.broadcast_to(alphas, (10, 3)), atol=1e-5)
+    targets = [-3.0, 0.0, 2.5, 5.0]
+    to = edit_to(start, d, targets)
+    assert to.shape == (10, 4, D) and to.dtype == np.float32
+    for j, target in enumerate(targets):
+        np.testing.assert_allclose(d.project(to[:, j]), target, atol=1e-5)
+    with pytest.raises(UserError, match="dimensions but the direction has"):
+        edit(z[:, :4], d, alphas)
+
+
+def test_json_round_trip(planted, tmp_path: Path):
+    z, w = planted
+    fitted = fit_direction(z, _binary(z, w), kind="categorical", classes=["no", "yes"],
+                           attribute="glasses")
+    conditioned = orthogonalize(fitted, _direction(_unit(1), "a"))
+    for k, d in enumerate([fitted, conditioned]):
+        path = tmp_path / f"d{k}.json"
+        d.to_json(path)
+        assert json.loads(path.read_text())["vector"][0] == float(d.vector[0])
+        back = Direction.from_json(path)
+        assert back == d
+        np.testing.assert_array_equal(back.vector, d.vector)
+    assert back.conditioned_on == ["a"] and back != fitted
+    (tmp_path / "bad.json").write_text('{"vector": [1.0]}')
+    with pytest.raises(UserError, match="not a latentplay direction"):
+        Direction.from_json(tmp_path / "bad.json")
+    with pytest.raises(UserError, match="no direction file"):
+        Direction.from_json(tmp_path / "missing.json")
+
+
+@pytest.fixture(scope="module")
+def emb_store(faces_store: Path) -> store.Store:
+    """``faces_store`` plus an 8-D column ``emb``: dim 0 encodes gender (male), dim 1 smile,
+    dim 2 whether age_group is adult, all with noise."""
+    st = store.load(faces_store)
+    rng = np.random.default_rng(4)
+    z = 0.5 * rng.normal(size=(len(st), 8))
+    z[:, 0] += 2.0 * st.labels("gender")
+    z[:, 1] += 2.0 * st.labels("smile")
+    z[:, 2] += 2.0 * (st.labels("age_group") == 2)
+    return store.add_column(st, "emb", z.astype(np.float32))
+
+
+def test_store_categorical_by_name_or_code(emb_store):
+    d = fit_store_direction(emb_store, "emb", "gender")
+    assert (d.attribute, d.kind, d.positive, d.negative, d.n) == ("gender", "categorical", "male",
+                                                                  "female", 400)
+    assert d.vector[0] > 0.9 and d.score > 0.9
+    for kwargs in ({"positive": "male"}, {"positive": 1}, {"positive": "1"}, {"negative": "female"}):
+        assert fit_store_direction(emb_store, "emb", "gender", **kwargs) == d
+    flipped = fit_store_direction(emb_store, "emb", "gender", positive="female")
+    assert cosine(flipped, d) < -0.99 and flipped.positive == "female"
+
+
+def test_store_continuous(emb_store):
+    d = fit_store_direction(emb_store, "emb", "smile")
+    assert (d.kind, d.method, d.positive) == ("continuous", "ridge", None)
+    assert d.vector[1] > 0.9 and d.score > 0.6
+
+
+def test_store_one_vs_rest(emb_store):
+    d = fit_store_direction(emb_store, "emb", "age_group", positive="adult")
+    assert (d.positive, d.negative, d.n, d.label) == ("adult", None, 400, "age_group: adult vs rest")
+    assert d.vector[2] > 0.9 and d.score > 0.8
+    pair = fit_store_direction(emb_store, "emb", "age_group", positive=2, negative="child")
+    assert pair.negative == "child"
+    assert pair.n == int(np.isin(emb_store.labels("age_group"), [0, 2]).sum())
+
+
+def test_store_factor_continuous_or_by_level(tmp_path_factory: pytest.TempPathFactory):
+    path = tmp_path_factory.mktemp("data") / "shapes"
+    sources.make("shapes", path, n=320, seed=0)
+    st = store.load(path)
+    rng = np.random.default_rng(5)
+    z = 0.1 * rng.normal(size=(len(st), 4))
+    z[:, 0] += st.labels("pos_x") / 31  # factor level codes 0..31 -> values 0..1
+    z[:, 1] += st.labels("shape") == 2  # the shape named "3"
+    st = store.add_column(st, "emb", z.astype(np.float32))
+    d = fit_store_direction(st, "emb", "pos_x")
+    assert (d.kind, d.n) == ("continuous", 320) and d.vector[0] > 0.9 and d.score > 0.5
+    by_level = fit_store_direction(st, "emb", "shape", positive="3")  # a name, not code 3
+    assert (by_level.kind, by_level.positive, by_level.negative) == ("categorical", "3", None)
+    assert by_level.vector[1] > 0.9
+
+
+@pytest.mark.parametrize(
+    ("column", "attribute", "kwargs", "message"),
+    [
+        ("emb", "mood", {}, "no attribute 'mood'"),
+        ("emb", "gender", {"positive": "other"}, "no class 'other'; classes: female, male"),
+        ("emb", "gender", {"positive": 2}, "no class 2"),
+        ("emb", "age_group", {}, "has 5 classes"),
+        ("emb", "smile", {"positive": "1"}, "is continuous"),
+        ("emb", "gender", {"method": "ridge"}, "does not fit a categorical"),
+        ("vae_mu", "gender", {}, "no column 'vae_mu'"),
+    ],
+)
+def test_store_user_errors(emb_store, column, attribute, kwargs, message):
+    with pytest.raises(UserError, match=message):
+        fit_store_direction(emb_store, column, attribute, **kwargs)
+
+
+def test_pattern_is_the_generative_direction_of_anisotropic_codes() -> None:
+    # codes generated as z = y * g + noise: a wide noisy dimension carries most of the
+    # attribute's displacement, a narrow precise one lets a classifier read it best
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 4000)
+    g = np.array([2.0, 0.1, 0.0])
+    z = y[:, None] * g + rng.standard_normal((4000, 3)) * np.array([1.5, 0.02, 1.0])
+    d = fit_direction(z, y, kind="categorical", method="logistic", c=100.0)
+    assert abs(d.vector[1]) > 0.9  # the boundary reads the precise dimension
+    assert float(d.pattern @ (g / np.linalg.norm(g))) > 0.99  # codes move along g
+    assert d.pattern_sd > 5 * d.sd
+    start = z[:5]
+    moved = edit_to(start, d, [-1.0, 2.0])
+    np.testing.assert_allclose(d.project(moved[:, 0]), -1.0, atol=1e-4)
+    np.testing.assert_allclose(d.project(moved[:, 1]), 2.0, atol=1e-4)
+    step = moved[:, 1] - moved[:, 0]
+    cos = step @ d.pattern / np.linalg.norm(step, axis=1)
+    np.testing.assert_allclose(cos, 1.0, atol=1e-5)  # along the pattern by default
+    normal = edit(start, d, [1.0], along="normal")[:, 0] - start
+    np.testing.assert_allclose(normal, np.repeat(d.vector[None], 5, 0), atol=1e-6)
+    with pytest.raises(UserError, match="pattern"):
+        d.axis("sideways")
+    again = Direction.from_dict(json.loads(json.dumps(d.to_dict())))
+    assert again == d and again.pattern_sd == d.pattern_sd
+
+
+def test_orthogonalized_pattern_keeps_the_other_score() -> None:
+    rng = np.random.default_rng(4)
+    z = rng.standard_normal((3000, 4)) * np.array([2.0, 1.0, 0.5, 0.3])
+    a = fit_direction(z, (z[:, 0] + z[:, 1] > 0).astype(int), kind="categorical", attribute="a")
+    b = fit_direction(z, (z[:, 1] > 0).astype(int), kind="categorical", attribute="b")
+    cond = orthogonalize(a, b)
+    assert abs(float(cond.pattern @ b.vector)) < 1e-6
+    moved = edit(z[:10], cond, [2.0])[:, 0]
+    np.testing.assert_allclose(b.project(moved), b.project(z[:10]), atol=1e-5)
+    assert np.all(a.project(moved) > a.project(z[:10]))

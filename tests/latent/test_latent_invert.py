@@ -1,0 +1,155 @@
+"""Inversion: optimised latent codes that redraw given images (latentplay.latent.invert).
+
+The shared ``vae_run`` / ``dcgan_run`` decode nearly the same image for every ``z`` (pixel std
+across codes ~2e-4 after ~20 training steps), which leaves nothing to invert; the recovery
+tests use the two runs below, trained with batch 16 so that their decoders follow ``z``
+(pixel std ~0.02-0.03).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay import store, train
+from latentplay.errors import UserError
+from latentplay.latent.invert import invert
+from latentplay.train.forcing import to_uint8
+
+torch.set_num_threads(1)
+
+_SHARP = ["data.size=32", "trainer.threads=1", "trainer.batch_size=16", "log.samples=16"]
+
+
+@pytest.fixture(scope="module")
+def sharp_vae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """A VAE (8 latents) trained for 4 epochs of batch 16 at lr 2e-3."""
+    out = tmp_path_factory.mktemp("runs") / "sharp_vae"
+    return train.train("vae", data=faces_store, out=out, epochs=4, seed=0, progress=False,
+                       overrides=[*_SHARP, "model.width=16", "model.hidden=64",
+                                  "model.latent_dim=8", "optim.lr=2e-3", "log.recon_images=8"])
+
+
+@pytest.fixture(scope="module")
+def sharp_dcgan_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """A DCGAN (latent 16) trained for 3 epochs of batch 16 (batch-norm statistics settled)."""
+    out = tmp_path_factory.mktemp("runs") / "sharp_dcgan"
+    return train.train("dcgan", data=faces_store, out=out, epochs=3, seed=0, progress=False,
+                       overrides=[*_SHARP, "model.latent_dim=16", "model.ngf=16", "model.ndf=16"])
+
+
+def _decoded(model: torch.nn.Module, n: int, seed: int) -> tuple[np.ndarray, torch.Tensor]:
+    """``n`` uint8 images ``(n, S, S, C)`` the decoder draws from known codes, and the codes."""
+    z = torch.randn(n, model.latent_dim, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        return to_uint8(model.decode(z)), z
+
+
+def _faces(faces_store: Path, n: int) -> np.ndarray:
+    return store.load_images(store.load(faces_store), np.arange(n))
+
+
+def test_dcgan_random_init_recovers_decoded_images(sharp_dcgan_run: Path) -> None:
+    model = train.load_model(sharp_dcgan_run)
+    images, _ = _decoded(model, 6, seed=1)
+    inv = invert(model, images, steps=150)
+    assert inv.z.shape == inv.init_z.shape == (6, 16) and inv.z.dtype == np.float32
+    assert inv.loss.shape == inv.init_loss.shape == (6,)
+    assert inv.reconstructions.shape == (6, 32, 32, 3) and inv.reconstructions.dtype == np.uint8
+    assert np.all(inv.loss < 0.3 * inv.init_loss)
+    error = np.abs(inv.reconstructions.astype(float) - images).mean()
+    assert error < 0.5 * np.abs(to_uint8(model.decode(torch.from_numpy(inv.init_z)).detach())
+                                .astype(float) - images).mean()
+
+
+def test_vae_encoder_init_on_decoded_images(sharp_vae_run: Path) -> None:
+    model = train.load_model(sharp_vae_run)
+    images, _ = _decoded(model, 6, seed=2)
+    inv = invert(model, images, steps=100, prior=0.0)
+    assert np.allclose(inv.init_z, train.encode(model, images), atol=1e-6)
+    assert np.all(inv.loss <= inv.init_loss)
+    assert inv.loss.mean() < 0.6 * inv.init_loss.mean()
+    overshot = invert(model, images, steps=5, lr=10.0, prior=0.0)  # the best iterate is kept
+    assert np.all(overshot.loss <= overshot.init_loss)
+
+
+def test_vae_improves_on_the_encoder_for_real_images(sharp_vae_run: Path, faces_store: Path) -> None:
+    images = _faces(faces_store, 8)  # 64 px; the run's model sees 32 px
+    inv = invert(sharp_vae_run, images, steps=100)
+    assert inv.reconstructions.shape == (8, 32, 32, 3)
+    assert np.allclose(inv.init_z, train.encode(sharp_vae_run, images), atol=1e-6)
+    assert np.all(inv.loss < inv.init_loss)
+
+
+def test_best_of_restarts_is_no_worse_than_the_first_start(sharp_dcgan_run: Path) -> None:
+    model = train.load_model(sharp_dcgan_run)
+    images, _ = _decoded(model, 6, seed=3)
+    one = invert(model, images, steps=50, restarts=1, prior=0.0, seed=5)
+    best = invert(model, images, steps=50, restarts=4, prior=0.0, seed=5)
+    first = torch.randn(6, 16, generator=torch.Generator().manual_seed(5)).numpy()
+    assert np.array_equal(one.init_z, first)
+    assert np.all(best.loss <= one.loss * (1 + 1e-4))
+    assert np.any(best.loss < 0.5 * one.loss)
+
+
+def test_weights_unchanged_and_results_deterministic(sharp_dcgan_run: Path) -> None:
+    model = train.load_model(sharp_dcgan_run).train()  # batch norm must not update its statistics
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    images, _ = _decoded(model.eval(), 4, seed=4)
+    model.train()
+    first = invert(model, images, steps=20, seed=7)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert model.training and all(p.requires_grad and p.grad is None for p in model.parameters())
+    assert np.array_equal(invert(model, images, steps=20, seed=7).z, first.z)
+    assert not np.allclose(invert(model, images, steps=20, seed=8).init_z, first.init_z)
+
+
+def test_prior_pulls_codes_towards_the_origin(sharp_vae_run: Path, faces_store: Path) -> None:
+    images = _faces(faces_store, 8)
+    free = invert(sharp_vae_run, images, steps=100, prior=0.0)
+    held = invert(sharp_vae_run, images, steps=100, prior=1e-3)
+    assert np.linalg.norm(held.z, axis=1).mean() < 0.8 * np.linalg.norm(free.z, axis=1).mean()
+
+
+def test_batches_are_independent_and_progress_counts_all_steps(sharp_vae_run: Path) -> None:
+    model = train.load_model(sharp_vae_run)
+    images, _ = _decoded(model, 5, seed=6)
+    calls: list[tuple[int, int]] = []
+    small = invert(model, images, steps=3, batch_size=2, progress=lambda *a: calls.append(a))
+    assert calls == [(k, 9) for k in range(1, 10)]  # 3 batches x 3 steps
+    assert np.allclose(small.z, invert(model, images, steps=3).z, atol=1e-5)
+    start = invert(model, images, steps=0)
+    assert np.array_equal(start.z, start.init_z) and np.array_equal(start.loss, start.init_loss)
+
+
+def test_conditional_model_needs_its_condition(cvae_run: Path, faces_store: Path) -> None:
+    images = _faces(faces_store, 4)
+    condition = {"smile": 0.5, "gender": "female"}
+    inv = invert(cvae_run, images, condition=condition, steps=20, prior=0.0)
+    assert np.allclose(inv.init_z, train.encode(cvae_run, images, condition=condition), atol=1e-6)
+    assert np.all(inv.loss <= inv.init_loss)
+    other = invert(cvae_run, images, condition={"smile": -1.0, "gender": "male"}, steps=0)
+    assert not np.allclose(other.init_z, inv.init_z)
+    with pytest.raises(UserError, match="conditional"):
+        invert(cvae_run, images, steps=5)
+
+
+def test_user_errors(sharp_dcgan_run: Path, faces_store: Path) -> None:
+    model = train.load_model(sharp_dcgan_run)
+    images = _faces(faces_store, 2)
+    with pytest.raises(UserError, match="encoder"):
+        invert(model, images, init="encoder")
+    with pytest.raises(UserError, match="uint8"):
+        invert(model, images.astype(np.float32))
+    with pytest.raises(UserError, match="uint8"):
+        invert(model, images[0, :, :, 0])
+    for bad in ({"steps": -1}, {"restarts": 0}, {"init": "pca"}, {"lr": 0.0}, {"prior": -1.0},
+                {"batch_size": 0}):
+        with pytest.raises(UserError):
+            invert(model, images, **bad)  # type: ignore[arg-type]
+    empty = invert(model, images[:0])
+    assert empty.z.shape == (0, 16) and empty.reconstructions.shape == (0, 32, 32, 3)
