@@ -141,10 +141,10 @@ def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Pat
     smile = tmp_path / "smile.json"
     r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "smile",
             "--orthogonal-to", out, "--out", smile)
-    assert r.code == 0 and "cosine with gender: male vs female" in r.out
+    assert r.code == 0 and "cosine with gender: male vs female: normals" in r.out
     held = Direction.from_json(smile)
     assert held.conditioned_on == [gender.label]
-    assert abs(float(held.pattern @ gender.vector)) < 1e-5
+    assert abs(float(held.pattern @ gender.pattern)) < 1e-5
     png = tmp_path / "edit.png"
     numbers = _ok(cli("latent", "edit", vae_run, "--data", coded_store, "--direction", smile,
                       "--rows", "0:3", "--alphas=-2,0,2", "--out", png), png)

@@ -317,7 +317,20 @@ def test_orthogonalized_pattern_keeps_the_other_score() -> None:
     a = fit_direction(z, (z[:, 0] + z[:, 1] > 0).astype(int), kind="categorical", attribute="a")
     b = fit_direction(z, (z[:, 1] > 0).astype(int), kind="categorical", attribute="b")
     cond = orthogonalize(a, b)
-    assert abs(float(cond.pattern @ b.vector)) < 1e-6
+    assert abs(float(cond.pattern @ b.pattern)) < 1e-6
+    assert abs(float(cond.vector @ b.vector)) < 1e-6
     moved = edit(z[:10], cond, [2.0])[:, 0]
-    np.testing.assert_allclose(b.project(moved), b.project(z[:10]), atol=1e-5)
+    np.testing.assert_allclose((moved - z[:10]) @ b.pattern, 0.0, atol=1e-5)
     assert np.all(a.project(moved) > a.project(z[:10]))
+    normal = edit(z[:10], cond, [2.0], along="normal")[:, 0]
+    np.testing.assert_allclose(b.project(normal), b.project(z[:10]), atol=1e-5)
+
+
+def test_spread_on_measures_the_codes_along_both_axes() -> None:
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((2000, 3)) * np.array([3.0, 1.0, 0.2])
+    d = fit_direction(z, z[:, 0] + z[:, 2], kind="continuous")
+    again = d.spread_on(z)
+    assert again.sd == pytest.approx(d.sd, rel=1e-6)
+    assert again.pattern_sd == pytest.approx(d.pattern_sd, rel=1e-6)
+    assert d.spread_on(z * 2).pattern_sd == pytest.approx(2 * d.pattern_sd, rel=1e-6)

@@ -427,11 +427,12 @@ def direction(
     store = load(data)
     found = dr.fit_store_direction(store, column, attribute, positive=positive,
                                    negative=negative, method=method, cv=cv, seed=seed)
-    cosines = {o.label: dr.cosine(found, o) for o in others}
-    if others:
-        found = dr.orthogonalize(found, *others)
-    found.to_json(out)
+    cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))
+               for o in others}
     z = vectors(store, column)
+    if others:
+        found = dr.orthogonalize(found, *others).spread_on(z)
+    found.to_json(out)
     attr = store.schema.attribute(attribute)
     labels = store.labels(attribute)
     names = attr.level_names if attr.kind != "continuous" else None
@@ -440,8 +441,9 @@ def direction(
     what = "balanced accuracy" if found.kind == "categorical" else "R^2"
     typer.echo(f"{found.label}: held-out {what} {found.score:.3f} on {found.n} codes "
                f"({cv}-fold, {found.method})")
-    for label, cos in cosines.items():
-        typer.echo(f"cosine with {label}: {cos:+.3f} (removed)")
+    for label, (normals, patterns) in cosines.items():
+        typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
+                   "(removed)")
     typer.echo(f"wrote {out}")
 
 

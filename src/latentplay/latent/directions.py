@@ -73,8 +73,8 @@ class Direction:
         n: number of labelled rows the model was fitted on.
         conditioned_on: labels of the directions removed by :func:`orthogonalize`.
         pattern: ``(D,)`` float32 unit activation pattern ``Cov(z) @ vector`` (normalised),
-            the editing direction; orthogonalized directions have it projected off the
-            others' normals.
+            the editing direction; :func:`orthogonalize` projects it off the others'
+            patterns.
         sd: standard deviation of the fitted codes along ``vector``.
         pattern_sd: standard deviation of the fitted codes along ``pattern``.
     """
@@ -137,6 +137,14 @@ class Direction:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         return {_FORMAT_KEY: 1, **data, "vector": self.vector.tolist(),
                 "pattern": np.asarray(self.pattern).tolist()}
+
+    def spread_on(self, z: np.ndarray) -> Direction:
+        """A copy whose ``sd`` / ``pattern_sd`` are measured on codes ``z`` ``(N, D)`` (e.g.
+        after :func:`orthogonalize`, which cannot measure them)."""
+        centred = _codes(z, self.dim) - _codes(z, self.dim).mean(0)
+        return dataclasses.replace(
+            self, sd=float((centred @ self.vector.astype(np.float64)).std(ddof=1)),
+            pattern_sd=float((centred @ np.asarray(self.pattern, np.float64)).std(ddof=1)))
 
     def axis(self, along: str) -> np.ndarray:
         """``(D,)`` float64 unit editing axis: the ``pattern`` or the ``normal``."""
@@ -285,12 +293,17 @@ def fit_store_direction(
 
 
 def orthogonalize(primary: Direction, *others: Direction) -> Direction:
-    """InterFaceGAN's conditional direction: ``primary`` without its components along
-    ``others``, renormalised, so editing along it leaves their projections unchanged.
+    """Conditional direction: ``primary`` without its components along ``others``.
 
-    The others are orthonormalised first (Gram–Schmidt), so pass every direction to hold fixed
+    The normal loses its components along the others' normals (InterFaceGAN: editing along
+    it leaves their boundary distances unchanged); the pattern loses its components along the
+    others' patterns (editing along it does not move codes the way the others' attributes
+    move them — in an anisotropic latent the boundary distances are read off dimensions the
+    decoder hardly uses, so holding them fixed does not hold the attribute in the image).
+    Each set is orthonormalised first (Gram–Schmidt), so pass every direction to hold fixed
     in one call. The new boundary passes through the point of the primary boundary nearest
-    the origin; ``score`` and ``n`` stay those of the primary fit.
+    the origin; ``score``, ``n``, ``sd`` and ``pattern_sd`` stay those of the primary fit
+    (measure the last two again with :meth:`Direction.spread_on`).
 
     Raises:
         UserError: no others, a dimension mismatch, or ``primary`` (nearly) inside their span.
@@ -308,8 +321,9 @@ def orthogonalize(primary: Direction, *others: Direction) -> Direction:
         raise UserError(f"direction {primary.label!r} lies (nearly) inside the span of "
                         f"{', '.join(map(repr, labels))}; nothing is left after removing them")
     unit = residual / norm
+    pattern_basis = _orthonormal_basis([np.asarray(o.pattern) for o in others])
     pattern = np.asarray(primary.pattern, np.float64)
-    pattern = pattern - basis.T @ (basis @ pattern)
+    pattern = pattern - pattern_basis.T @ (pattern_basis @ pattern)
     pattern_norm = float(np.linalg.norm(pattern))
     pattern = unit if pattern_norm < SPAN_TOL else pattern / pattern_norm
     return dataclasses.replace(primary, vector=unit.astype(np.float32),
