@@ -495,6 +495,8 @@ def edit(
     captions = [["original"] + [f"{head}{s:+.2g}" for s in steps] for _ in range(n)]
     title = (f"{found.label}: moved along its {along} to distance d (SDs)" if to_distance
              else f"{found.label}: z + a {along} (a in SDs)")
+    if found.conditioned_on:
+        title += "; held: " + ", ".join(found.conditioned_on)
     _write(out, lines, [f"row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)],
            title, {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
                    "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
