@@ -18,9 +18,11 @@ GROUPS: list[tuple[str, str, str]] = [
     ("data", "latentplay.store.cli", "Make, inspect, export and draw stores (datasets on disk)."),
     ("metrics", "latentplay.metrics.cli", "Disentanglement metrics (disentanglement_lib defaults)."),
     ("leakage", "latentplay.metrics.leakage_cli", "Concept-leakage tests of VAE, CBM and GlanceNet."),
-    ("embed", "latentplay.embed.cli", "Add an embedding column: pixels-pca, dlib, vae:RUN, clip:PATH."),
+    ("embed", "latentplay.embed.cli",
+     "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH."),
     ("viz", "latentplay.viz.cli", "Figures: t-SNE / UMAP / PCA projections per attribute."),
     ("match", "latentplay.match.cli", "Match units across an attribute; balance table, love plot."),
+    ("audit", "latentplay.audit.cli", "Annotate generated faces, compare with training, sample groups."),
     ("latent", "latentplay.latent.cli",
      "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
 ]

@@ -71,6 +71,7 @@ class ClipEmbedder(Embedder):
             raise UserError(f"could not load {config.path} as {config.model}: {exc}") from None
         self.model = model.eval()
         self.preprocess = preprocess
+        self.tokenizer = open_clip.get_tokenizer(config.model)
         self._dim = int(model.visual.output_dim)
 
     @property
@@ -86,6 +87,16 @@ class ClipEmbedder(Embedder):
         batch = torch.stack([self.preprocess(p) for p in pils]).to(self.config.device)
         with torch.no_grad():
             feats = self.model.encode_image(batch).float()
+        if self.config.normalize:
+            feats = feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return feats.cpu().numpy().astype(np.float32)
+
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        """``(len(texts), dim)`` float32 text embeddings in the image embeddings' space
+        (unit length when ``normalize``), e.g. the class prompts of a zero-shot annotator."""
+        torch = self.torch
+        with torch.no_grad():
+            feats = self.model.encode_text(self.tokenizer(texts).to(self.config.device)).float()
         if self.config.normalize:
             feats = feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         return feats.cpu().numpy().astype(np.float32)

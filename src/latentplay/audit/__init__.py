@@ -1,0 +1,60 @@
+"""Audit generative models for demographic balance.
+
+- :mod:`~latentplay.audit.annotate`: annotators that label images with an attribute's classes
+  (:func:`fit_classifier`, :func:`load_annotator`, :class:`ClipAnnotator`), with their own
+  held-out accuracy and confusion matrix.
+- :mod:`~latentplay.audit.compare`: training vs generated class distribution (Wilson intervals,
+  chi-square, total variation, Jensen-Shannon) and the confusion-corrected proportions.
+- :mod:`~latentplay.audit.groups`: faces of one group drawn from a Gaussian mixture fitted to
+  that group's latent codes (:func:`fit_group_mixtures`, :func:`balanced_sample`).
+- :mod:`~latentplay.audit.run`: what ``latentplay audit compare`` / ``sample-groups`` write.
+
+>>> from latentplay import audit
+>>> ann = audit.fit_classifier("data/faces", "gender")
+>>> imgs = train.sample("runs/dcgan", 2000)
+>>> audit.audit_images(imgs, "data/faces", [ann], "audits/dcgan")
+"""
+
+from latentplay.audit.annotate import (
+    Annotator,
+    ClassifierAnnotator,
+    ClipAnnotator,
+    Evaluation,
+    class_prompts,
+    fit_classifier,
+    load_annotator,
+)
+from latentplay.audit.compare import (
+    Comparison,
+    chi_square,
+    compare,
+    correct_confusion,
+    js_divergence,
+    total_variation,
+    wilson_interval,
+)
+from latentplay.audit.groups import GroupMixtures, balanced_sample, fit_group_mixtures
+from latentplay.audit.run import audit_images, generate, sample_groups
+
+__all__ = [
+    "Annotator",
+    "ClassifierAnnotator",
+    "ClipAnnotator",
+    "Comparison",
+    "Evaluation",
+    "GroupMixtures",
+    "audit_images",
+    "balanced_sample",
+    "chi_square",
+    "class_prompts",
+    "compare",
+    "correct_confusion",
+    "fit_classifier",
+    "fit_group_mixtures",
+    "generate",
+    "js_divergence",
+    "load_annotator",
+    "sample_groups",
+    "total_variation",
+    "wilson_interval",
+]

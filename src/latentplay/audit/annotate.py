@@ -1,0 +1,398 @@
+"""Annotators: label images with the classes of one attribute, and say how often they err.
+
+Two kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, ``evaluation``):
+
+- :class:`ClassifierAnnotator`: an image embedding (default ``pixels-pca`` fitted on the store;
+  any embedder name of :mod:`latentplay.embed`) plus a scikit-learn logistic regression, trained
+  on a labelled store. Fitting holds out a stratified split and measures the annotator's own
+  accuracy and confusion matrix there. Saved as one ``.npz`` of plain arrays plus a JSON string
+  (read with ``allow_pickle=False``: loading a file never runs code from it).
+- :class:`ClipAnnotator`: CLIP zero-shot, one text prompt per class, weights from a local file
+  (needs the optional ``open_clip``). Its confusion matrix is measured with :meth:`evaluate`
+  on a labelled store.
+
+>>> ann = fit_classifier("data/faces", "skin_tone")
+>>> ann.evaluation.accuracy, ann.evaluation.confusion       # held-out, (K, K)
+>>> ann.save("skin_tone.npz"); ann = load_annotator("skin_tone.npz")
+>>> codes = ann.predict(images)                              # (N,) indices into ann.classes
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from latentplay import store as st
+from latentplay.embed.base import Embedder, Images, make_embedder
+from latentplay.embed.column import load_rows
+from latentplay.errors import UserError
+from latentplay.store.images import fitted_array
+
+FORMAT = "latentplay-annotator"
+FORMAT_VERSION = 1
+BATCH = 256
+
+
+@dataclass
+class Evaluation:
+    """How an annotator does on labelled images.
+
+    Attributes:
+        accuracy: share of images given their true class.
+        confusion: ``(K, K)`` P(predicted = column | true = row); a row of a class absent from
+            the evaluation images is NaN.
+        counts: ``(K, K)`` int, the same as counts.
+        n: number of images evaluated.
+    """
+
+    accuracy: float
+    confusion: np.ndarray
+    counts: np.ndarray
+    n: int
+
+    @classmethod
+    def from_labels(cls, true: np.ndarray, predicted: np.ndarray, k: int) -> Evaluation:
+        """From ``(n,)`` true and predicted class indices in ``0..k-1``."""
+        counts = confusion_matrix(true, predicted, labels=np.arange(k))
+        totals = counts.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            confusion = np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
+        return cls(float(np.mean(true == predicted)), confusion, counts, int(len(true)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"accuracy": self.accuracy, "n": self.n,
+                "confusion": [[None if np.isnan(v) else float(v) for v in row]
+                              for row in self.confusion],
+                "counts": self.counts.tolist()}
+
+
+def prepare(images: Images, size: int | None, mode: str | None, crop: float = 1.0) -> Images:
+    """Images as an embedder expects them: converted to ``mode``, centre-cropped to ``crop``
+    and resized to ``size`` (as :func:`latentplay.embed.load_rows` does for a store's rows).
+
+    Args:
+        images: ``(N, H, W, C)`` uint8 or a list of ``(H, W, C)`` uint8 (C = 1 or 3).
+
+    Returns:
+        ``(N, size, size, C')`` uint8 (a list when ``size`` is None and shapes differ).
+    """
+    out = []
+    for im in images:
+        im = np.asarray(im)
+        pil = Image.fromarray(im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im)
+        if mode is not None and pil.mode != mode:
+            pil = pil.convert(mode)
+        out.append(fitted_array(pil, size, crop))
+    if out and len({a.shape for a in out}) == 1:
+        return np.stack(out)
+    return out
+
+
+def store_classes(store: st.Store, attribute: str) -> tuple[list[str], np.ndarray]:
+    """Level names of a categorical or factor ``attribute`` and the ``(N,)`` int codes."""
+    attr = store.schema.attribute_or_error(attribute)
+    if attr.kind == "continuous":
+        raise UserError(f"attribute {attr.name!r} is continuous; annotators need classes")
+    return attr.level_names, np.asarray(store.labels(attr.name), dtype=np.int64)
+
+
+class Annotator(abc.ABC):
+    """Labels images with ``classes`` of ``attribute``.
+
+    Attributes:
+        attribute: the attribute's name.
+        classes: ``K`` class names; predictions are indices into this list.
+        evaluation: accuracy and confusion on labelled images, or None when not measured.
+    """
+
+    attribute: str
+    classes: list[str]
+    evaluation: Evaluation | None
+
+    @property
+    @abc.abstractmethod
+    def description(self) -> dict[str, Any]:
+        """What the annotator is (kind, embedder or weights), for summaries."""
+
+    @abc.abstractmethod
+    def predict_proba(self, images: Images) -> np.ndarray:
+        """``(N, K)`` class probabilities of ``(N, H, W, C)`` uint8 images (any size)."""
+
+    def predict(self, images: Images) -> np.ndarray:
+        """``(N,)`` int class indices (into :attr:`classes`) of ``images``."""
+        proba = self.predict_proba(images)
+        return proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
+
+    def predict_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:
+        """``(n,)`` class indices of the images of store ``rows``, read a batch at a time."""
+        out = [self.predict(load_rows(store, rows[s:s + BATCH]))
+               for s in range(0, len(rows), BATCH)]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
+                 seed: int = 0) -> Evaluation:
+        """Measure accuracy and confusion on up to ``max_rows`` random labelled rows of
+        ``store`` (classes matched by name); kept as :attr:`evaluation` and returned."""
+        store = st.load(store) if not isinstance(store, st.Store) else store
+        names, codes = store_classes(store, self.attribute)
+        to_mine = np.array([self.classes.index(n) if n in self.classes else -1 for n in names])
+        mine = to_mine[codes]
+        rows = np.flatnonzero(mine >= 0)
+        if not len(rows):
+            raise UserError(f"no rows of {store.path} have a class the annotator knows")
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(rows, size=min(max_rows, len(rows)), replace=False))
+        self.evaluation = Evaluation.from_labels(mine[rows], self.predict_store(store, rows),
+                                                 len(self.classes))
+        return self.evaluation
+
+
+class ClassifierAnnotator(Annotator):
+    """Embedder + standardisation + logistic regression, trained on a labelled store.
+
+    Build it with :func:`fit_classifier`; save with :meth:`save`, load with
+    :func:`load_annotator`.
+    """
+
+    def __init__(self, attribute: str, classes: list[str], embedder: Embedder,
+                 scaler: StandardScaler, model: LogisticRegression,
+                 evaluation: Evaluation | None, info: dict[str, Any]) -> None:
+        self.attribute = attribute
+        self.classes = classes
+        self.embedder = embedder
+        self.scaler = scaler
+        self.model = model
+        self.evaluation = evaluation
+        self.info = info
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return {"kind": "classifier", **self.info}
+
+    def embed(self, images: Images) -> np.ndarray:
+        """``(N, dim)`` float32 embeddings of ``images`` (prepared for the embedder first)."""
+        emb = self.embedder
+        out = [emb.embed(prepare(images[s:s + BATCH], emb.image_size, emb.image_mode,
+                                 emb.image_crop)) for s in range(0, len(images), BATCH)]
+        return np.concatenate(out) if out else np.zeros((0, emb.dim), np.float32)
+
+    def embed_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:
+        """``(n, dim)`` float32 embeddings of store ``rows``, read a batch at a time."""
+        emb = self.embedder
+        out = [emb.embed(load_rows(store, rows[s:s + BATCH], emb.image_size, emb.image_mode,
+                                   emb.image_crop)) for s in range(0, len(rows), BATCH)]
+        return np.concatenate(out) if out else np.zeros((0, emb.dim), np.float32)
+
+    def predict_proba(self, images: Images) -> np.ndarray:
+        return self.proba_of_embeddings(self.embed(images))
+
+    def proba_of_embeddings(self, x: np.ndarray) -> np.ndarray:
+        """``(N, K)`` class probabilities of ``(N, dim)`` embeddings."""
+        if not len(x):
+            return np.zeros((0, len(self.classes)))
+        return self.model.predict_proba(self.scaler.transform(x))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the annotator to ``path`` (one ``.npz``, no pickled objects); returns it."""
+        path = Path(path)
+        if not path.parent.exists():
+            raise UserError(f"parent directory {path.parent} does not exist")
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "attribute": self.attribute,
+                "classes": self.classes, "info": self.info,
+                "evaluation": None if self.evaluation is None else self.evaluation.to_dict()}
+        arrays = {"meta": np.array(json.dumps(meta)),
+                  "scaler_mean": self.scaler.mean_, "scaler_scale": self.scaler.scale_,
+                  "coef": self.model.coef_, "intercept": self.model.intercept_,
+                  **{f"embedder.{k}": v for k, v in _embedder_state(self.embedder).items()}}
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+        return path
+
+
+def fit_classifier(
+    store: st.Store | str | os.PathLike[str],
+    attribute: str,
+    *,
+    embedder: str = "pixels-pca",
+    options: Sequence[str] = (),
+    test_size: float = 0.25,
+    max_rows: int | None = 20000,
+    c: float = 1.0,
+    seed: int = 0,
+) -> ClassifierAnnotator:
+    """Train a classifier annotator of ``attribute`` on the labelled images of ``store``.
+
+    Args:
+        store: a store (or its path) with images and the categorical/factor ``attribute``.
+        attribute: the attribute whose classes are predicted.
+        embedder: embedder name (``pixels-pca``, ``clip:PATH``, ``vae:RUN``, ``dlib``).
+        options: ``key=value`` options of the embedder.
+        test_size: share of rows held out (stratified by class) to measure the annotator.
+        max_rows: use at most this many random rows (None: all).
+        c: inverse L2 strength of the logistic regression.
+        seed: seeds the row sample, the split and the embedder.
+
+    Returns:
+        The fitted annotator; ``evaluation`` holds its held-out accuracy and confusion.
+        Its classes are the attribute's classes that occur in the store.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    names, codes = store_classes(store, attribute)
+    if not 0 < test_size < 1:
+        raise UserError(f"test size must be in (0, 1), got {test_size}")
+    rng = np.random.default_rng(seed)
+    rows = np.arange(len(store))
+    if max_rows is not None and len(rows) > max_rows:
+        rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+    present, y = np.unique(codes[rows], return_inverse=True)
+    counts = np.bincount(y, minlength=len(present))
+    if len(present) < 2:
+        raise UserError(f"attribute {attribute!r} has fewer than two classes in the store")
+    if counts.min() < 2:
+        rare = names[int(present[counts.argmin()])]
+        raise UserError(f"class {rare!r} of {attribute!r} has only {counts.min()} row; an "
+                        "annotator needs at least 2 rows per class")
+    try:
+        train_rows, test_rows = train_test_split(np.arange(len(rows)), test_size=test_size,
+                                                 stratify=y, random_state=seed)
+    except ValueError as exc:
+        raise UserError(f"cannot hold out a stratified test split: {exc}") from None
+    emb = make_embedder(embedder, options)
+    if emb.needs_fit:
+        fit_rows = rows[train_rows[emb.fit_rows(len(train_rows))]]
+        emb.fit(load_rows(store, fit_rows, emb.image_size, emb.image_mode, emb.image_crop))
+    info = {"store": str(store.path) if store.path else None, "embedder": emb.name,
+            "options": list(options), "test_size": test_size, "c": c, "seed": seed,
+            "train_rows": int(len(train_rows)),
+            "class_counts": {names[int(p)]: int(k) for p, k in zip(present, counts, strict=True)}}
+    annotator = ClassifierAnnotator(attribute, [names[int(p)] for p in present], emb,
+                                    StandardScaler(), LogisticRegression(C=c, max_iter=2000),
+                                    None, info)
+    x = annotator.embed_store(store, rows)
+    annotator.scaler.fit(x[train_rows])
+    annotator.model.fit(annotator.scaler.transform(x[train_rows]), y[train_rows])
+    predicted = annotator.proba_of_embeddings(x[test_rows]).argmax(axis=1)
+    annotator.evaluation = Evaluation.from_labels(y[test_rows], predicted, len(present))
+    return annotator
+
+
+def _embedder_state(embedder: Embedder) -> dict[str, np.ndarray]:
+    """The fitted arrays of ``embedder`` (only ``pixels-pca`` is fitted; others have none)."""
+    if not embedder.needs_fit:
+        return {}
+    pca = getattr(embedder, "pca", None)
+    if embedder.kind != "pixels-pca" or pca is None:
+        raise UserError(f"cannot save the fitted state of embedder {embedder.kind!r}")
+    return {"pca_mean": pca.mean_, "pca_components": pca.components_}
+
+
+def _restore_embedder(name: str, options: Sequence[str], arrays: Mapping[str, np.ndarray]
+                      ) -> Embedder:
+    emb = make_embedder(name, options)
+    if emb.needs_fit:
+        components = arrays["embedder.pca_components"]
+        pca = PCA(n_components=components.shape[0])
+        pca.mean_, pca.components_ = arrays["embedder.pca_mean"], components
+        pca.n_components_, pca.n_features_in_ = components.shape
+        emb.pca = pca  # type: ignore[attr-defined]
+    return emb
+
+
+def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
+    """Read an annotator written by :meth:`ClassifierAnnotator.save`."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no annotator file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        meta = json.loads(str(arrays["meta"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise UserError(f"{path} is not a latentplay annotator file ({exc})") from None
+    if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
+        raise UserError(f"{path} is not a latentplay annotator file (version "
+                        f"{FORMAT_VERSION} expected)")
+    info = meta["info"]
+    emb = _restore_embedder(info["embedder"], info["options"], arrays)
+    scaler = StandardScaler()
+    scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
+    scaler.var_ = scaler.scale_ ** 2
+    scaler.n_features_in_ = len(scaler.mean_)
+    model = LogisticRegression(C=info["c"])
+    model.coef_, model.intercept_ = arrays["coef"], arrays["intercept"]
+    model.classes_ = np.arange(len(meta["classes"]))
+    model.n_features_in_ = model.coef_.shape[1]
+    ev = meta["evaluation"]
+    evaluation = None if ev is None else Evaluation(
+        ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]), ev["n"])
+    return ClassifierAnnotator(meta["attribute"], list(meta["classes"]), emb, scaler, model,
+                               evaluation, info)
+
+
+def class_prompts(classes: Sequence[str], template: str = "a photo of a {} person",
+                  prompts: Mapping[str, str] | None = None) -> list[str]:
+    """One CLIP text prompt per class: ``prompts[class]`` when given, else ``template`` filled
+    with the class name, underscores as spaces (``middle_aged`` -> ``a photo of a middle aged
+    person``)."""
+    if "{}" not in template:
+        raise UserError(f"prompt template {template!r} needs a {{}} where the class goes")
+    prompts = dict(prompts or {})
+    unknown = sorted(set(prompts) - set(classes))
+    if unknown:
+        raise UserError(f"prompts given for unknown classes {unknown}; classes: {list(classes)}")
+    return [prompts.get(c, template.format(c.replace("_", " "))) for c in classes]
+
+
+class ClipAnnotator(Annotator):
+    """CLIP zero-shot: softmax over ``logit_scale x`` cosine similarity of image and prompts.
+
+    Args:
+        weights: local open_clip weights file.
+        attribute: the attribute annotated.
+        classes: its ``K`` class names.
+        template, prompts: see :func:`class_prompts`.
+        model: open_clip architecture of the weights.
+        device: torch device.
+        logit_scale: CLIP's temperature (100 for the released models).
+    """
+
+    def __init__(self, weights: str | os.PathLike[str], attribute: str, classes: Sequence[str],
+                 template: str = "a photo of a {} person", prompts: Mapping[str, str] | None = None,
+                 model: str = "ViT-B-32", device: str = "cpu", logit_scale: float = 100.0) -> None:
+        self.attribute = attribute
+        self.classes = list(classes)
+        self.prompts = class_prompts(self.classes, template, prompts)
+        self.evaluation = None
+        self.logit_scale = logit_scale
+        self.embedder = make_embedder(f"clip:{weights}", [f"model={model}", f"device={device}",
+                                                          "normalize=true"])
+        self.text = self.embedder.embed_text(self.prompts)  # type: ignore[attr-defined]
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return {"kind": "clip", "embedder": self.embedder.name, "prompts": self.prompts}
+
+    def predict_proba(self, images: Images) -> np.ndarray:
+        if not len(images):
+            return np.zeros((0, len(self.classes)))
+        x = np.concatenate([self.embedder.embed(images[s:s + BATCH])
+                            for s in range(0, len(images), BATCH)])
+        logits = self.logit_scale * x.astype(np.float64) @ self.text.T.astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)

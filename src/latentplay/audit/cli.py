@@ -1,0 +1,141 @@
+"""``latentplay audit ...``: annotate generated faces, compare with training, sample groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from latentplay.errors import UserError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+def _names(text: str | None) -> list[str]:
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+@app.command("annotator")
+def annotator_cmd(
+    store: Path = typer.Argument(..., help="Labelled store to train on."),
+    attribute: str = typer.Option(..., help="Categorical attribute to annotate."),
+    out: Path = typer.Option(..., "--out", help="Annotator file to write (.npz)."),
+    embedder: str = typer.Option("pixels-pca", help="pixels-pca | clip:PATH | vae:RUN | dlib."),
+    option: list[str] = typer.Option([], "--option", help="Embedder option key=value (repeat)."),
+    test_size: float = typer.Option(0.25, help="Held-out share (stratified) for its accuracy."),
+    max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
+    c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
+    seed: int = typer.Option(0, help="Seed of the row sample and the split."),
+) -> None:
+    """Train a classifier annotator (embedding + logistic regression) and save it; prints its
+    held-out accuracy and confusion matrix."""
+    from latentplay.audit.annotate import fit_classifier
+
+    ann = fit_classifier(store, attribute, embedder=embedder, options=option,
+                         test_size=test_size, max_rows=max_rows, c=c, seed=seed)
+    ann.save(out)
+    ev = ann.evaluation
+    assert ev is not None
+    print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images "
+          f"(chance {1 / len(ann.classes):.3f}, {len(ann.classes)} classes)")
+    width = max(len(c) for c in ann.classes)
+    print("confusion (rows true, columns predicted):")
+    for name, row in zip(ann.classes, ev.confusion, strict=True):
+        print(f"  {name:>{width}} " + " ".join(f"{v:5.2f}" for v in row))
+    print(f"wrote {out}")
+
+
+@app.command("compare")
+def compare_cmd(
+    run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
+    data: Path = typer.Option(..., help="Training store (labelled)."),
+    annotator: str = typer.Option(..., help="Comma-separated annotator files, or clip:WEIGHTS."),
+    out: Path = typer.Option(..., "--out", help="Directory for summary, CSVs and figures."),
+    attribute: str = typer.Option(None, help="Comma-separated attributes (default: the "
+                                  "annotators')."),
+    images: Path = typer.Option(None, help="Audit these images (a store or a folder) instead "
+                                "of sampling RUN."),
+    n: int = typer.Option(2000, help="Images to sample from RUN."),
+    condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
+    prompt: str = typer.Option("a photo of a {} person", help="CLIP prompt template."),
+    clip_model: str = typer.Option("ViT-B-32", help="open_clip architecture of the weights."),
+    calibrate: int = typer.Option(2000, help="CLIP: rows of --data to measure its confusion."),
+    seed: int = typer.Option(0, help="Seed of the samples and the bootstrap."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Sample n images from RUN (or read --images), annotate them, and compare their class
+    distribution with the training store's: counts, Wilson intervals, chi-square, TV, JS, and
+    proportions corrected for the annotator's confusion."""
+    from latentplay import store as st
+    from latentplay.audit.run import (
+        audit_images,
+        generate,
+        parse_condition,
+        read_images,
+        resolve_annotators,
+    )
+
+    if (run is None) == (images is None):
+        raise UserError("give either a RUN to sample from or --images, not both or neither")
+    if n < 1:
+        raise UserError(f"--n must be at least 1, got {n}")
+    store = st.load(data)
+    annotators = resolve_annotators(_names(annotator), store, _names(attribute),
+                                    clip_template=prompt, clip_model=clip_model,
+                                    calibrate=calibrate, seed=seed)
+    if run is not None:
+        cond = parse_condition(condition)
+        imgs = generate(run, n, seed=seed, condition=cond)
+        source = {"run": str(run), "n": n, "condition": cond}
+    else:
+        imgs = read_images(images)
+        source = {"images": str(images)}
+    summary = audit_images(imgs, store, annotators, out, seed=seed, overwrite=overwrite,
+                           source=source)
+    for name, s in summary["attributes"].items():
+        acc = s["annotator"]["evaluation"]
+        acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"
+        cond = s["confusion_condition"]
+        if s["corrected_tv"] is not None:
+            note = f"; corrected TV {s['corrected_tv']:.3f} (confusion condition number {cond:.3g})"
+        elif cond is not None:
+            note = f"; no correction: the confusion matrix is singular (condition number {cond:.3g})"
+        else:
+            note = ""
+        print(f"{name}{acc_text}: TV {s['tv']:.3f}, JS {s['js']:.3f} bits, chi-square p "
+              f"{s['chi2']['p_value']:.3g}{note}")
+        for row in s["per_class"]:
+            corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
+            print(f"  {row['class']}: training {row['training']:.3f}, generated "
+                  f"{row['generated']:.3f}{corr}")
+    print(f"wrote {out}")
+
+
+@app.command("sample-groups")
+def sample_groups_cmd(
+    run: Path = typer.Argument(..., help="Autoencoder-family run directory."),
+    data: Path = typer.Option(..., help="Labelled store to encode (usually the training data)."),
+    attribute: str = typer.Option(..., help="Categorical attribute defining the groups."),
+    out: Path = typer.Option(..., "--out", help="Directory for groups.png and groups.json."),
+    n: int = typer.Option(8, help="Faces drawn per group in the grid."),
+    annotator: Path = typer.Option(None, help="Annotator file: measure each group's share."),
+    components: int = typer.Option(None, help="Mixture components per group (default: BIC)."),
+    measure: int = typer.Option(200, help="Samples per group annotated to measure it."),
+    seed: int = typer.Option(0, help="Seed of the mixtures and the draws."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Fit a Gaussian mixture to the latent codes of each group of ATTRIBUTE and draw faces of
+    every group from it (one grid row per group)."""
+    from latentplay.audit.annotate import load_annotator
+    from latentplay.audit.run import sample_groups
+
+    ann = load_annotator(annotator) if annotator is not None else None
+    summary = sample_groups(run, data, attribute, n, out, annotator=ann, components=components,
+                            measure=measure, seed=seed, overwrite=overwrite)
+    for g in summary["groups"]:
+        share = "" if "share_annotated" not in g else (
+            f"; annotated as {g['class']}: {g['share_annotated']:.3f} of its samples, "
+            f"{g['prior_share']:.3f} of prior samples")
+        print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s), base rate "
+              f"{g['base_rate']:.3f}{share}")
+    print(f"wrote {out}")

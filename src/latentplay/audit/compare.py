@@ -1,0 +1,242 @@
+"""Compare the class distribution of generated images with the training set's.
+
+For one attribute with ``K`` classes: counts and proportions with 95% Wilson intervals, a
+chi-square goodness-of-fit test of the generated counts against the training proportions, total
+variation distance and Jensen-Shannon divergence. The generated proportions are measured through
+an annotator that errs; when its confusion matrix ``C`` (rows true, columns predicted) is known,
+the observed proportions are ``q = C^T p`` and :func:`correct_confusion` recovers ``p``
+(black-box shift estimation, Lipton, Wang & Smola 2018), constrained to the simplex.
+
+>>> cmp = compare(train_counts, generated_counts, classes, confusion=ann.evaluation.confusion)
+>>> cmp.tv, cmp.js, cmp.chi2_p, cmp.corrected
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import nnls
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import binomtest, chisquare
+
+MAX_CONDITION = 1e3
+"""No correction is reported when the confusion matrix's condition number is above this: the
+annotator cannot tell some classes apart, and ``C^T p = q`` has no unique answer."""
+
+
+def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.ndarray:
+    """``(K, 2)`` Wilson score intervals of the proportions ``counts / n`` (``counts`` ``(K,)``);
+    NaN when ``n`` is 0."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if n == 0:
+        return np.full((len(counts), 2), np.nan)
+    out = []
+    for k in counts:
+        ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+        out.append((ci.low, ci.high))
+    return np.array(out, dtype=float)
+
+
+def total_variation(p: np.ndarray, q: np.ndarray) -> float:
+    """Total variation distance ``0.5 * sum |p - q|`` of two ``(K,)`` distributions, in [0, 1]."""
+    return float(0.5 * np.abs(np.asarray(p, float) - np.asarray(q, float)).sum())
+
+
+def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen-Shannon divergence of two ``(K,)`` distributions in bits, in [0, 1]."""
+    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2) ** 2)
+
+
+def chi_square(counts: np.ndarray, expected_props: np.ndarray) -> tuple[float, float, int]:
+    """Chi-square goodness of fit of ``(K,)`` ``counts`` to ``(K,)`` proportions.
+
+    Classes expected with probability 0 are left out (their count must then be 0, else the
+    statistic is infinite and the p-value 0).
+
+    Returns:
+        statistic, p-value and degrees of freedom.
+    """
+    counts = np.asarray(counts, float)
+    props = np.asarray(expected_props, float)
+    keep = props > 0
+    if (counts[~keep] > 0).any():
+        return float("inf"), 0.0, int(keep.sum()) - 1
+    if keep.sum() < 2 or counts.sum() == 0:
+        return float("nan"), float("nan"), int(keep.sum()) - 1
+    expected = props[keep] / props[keep].sum() * counts[keep].sum()
+    result = chisquare(counts[keep], expected)
+    return float(result.statistic), float(result.pvalue), int(keep.sum()) - 1
+
+
+def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray:
+    """True class proportions ``p`` ``(K,)`` from observed (annotated) proportions ``q`` ``(K,)``
+    and the annotator's confusion ``C`` ``(K, K)`` (``C[i, j]`` = P(annotated j | true i)).
+
+    Solves ``C^T p = q`` by non-negative least squares, then normalises ``p`` to sum to 1.
+    Rows of ``C`` that are NaN (classes never seen when the annotator was measured) are
+    treated as an annotator that is always right for that class.
+    """
+    p, _ = nnls(_filled(confusion).T, np.asarray(observed, dtype=float))
+    total = p.sum()
+    return p / total if total > 0 else np.full(len(p), 1.0 / len(p))
+
+
+def _filled(confusion: np.ndarray) -> np.ndarray:
+    """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
+    c = np.array(confusion, dtype=float)
+    bad = np.isnan(c).any(axis=1)
+    c[bad] = np.eye(len(c))[bad]
+    return c
+
+
+@dataclass
+class Comparison:
+    """Training vs generated class distribution of one attribute (``K`` classes).
+
+    Attributes:
+        attribute: attribute name.
+        classes: ``K`` class names.
+        training_counts, generated_counts: ``(K,)`` int.
+        training, generated: ``(K,)`` proportions.
+        training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals.
+        chi2, chi2_p, chi2_dof: chi-square test of generated counts vs training proportions.
+        tv, js: total variation distance and Jensen-Shannon divergence (bits), raw.
+        corrected: ``(K,)`` generated proportions corrected for the annotator's confusion, or
+            None when no confusion matrix was given or it is (nearly) singular
+            (``confusion_condition`` above :data:`MAX_CONDITION`).
+        corrected_ci: ``(K, 2)`` percentile intervals of ``corrected`` over multinomial
+            resamples of the generated counts and, when its counts were given, of each row of
+            the confusion matrix.
+        corrected_tv, corrected_js: distances of ``corrected`` from the training proportions.
+        confusion_condition: condition number of the confusion matrix; the correction
+            amplifies errors in the confusion estimate by up to this factor, so it is only
+            trustworthy when it is small (an annotator that tells the classes apart).
+    """
+
+    attribute: str
+    classes: list[str]
+    training_counts: np.ndarray
+    generated_counts: np.ndarray
+    training: np.ndarray
+    generated: np.ndarray
+    training_ci: np.ndarray
+    generated_ci: np.ndarray
+    chi2: float
+    chi2_p: float
+    chi2_dof: int
+    tv: float
+    js: float
+    corrected: np.ndarray | None = None
+    corrected_ci: np.ndarray | None = None
+    corrected_tv: float | None = None
+    corrected_js: float | None = None
+    confusion_condition: float | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per class (the CSV rows)."""
+        out = []
+        for k, name in enumerate(self.classes):
+            row = {"class": name,
+                   "training_count": int(self.training_counts[k]),
+                   "training": self.training[k], "training_low": self.training_ci[k, 0],
+                   "training_high": self.training_ci[k, 1],
+                   "generated_count": int(self.generated_counts[k]),
+                   "generated": self.generated[k], "generated_low": self.generated_ci[k, 0],
+                   "generated_high": self.generated_ci[k, 1]}
+            if self.corrected is not None and self.corrected_ci is not None:
+                row.update(corrected=self.corrected[k], corrected_low=self.corrected_ci[k, 0],
+                           corrected_high=self.corrected_ci[k, 1])
+            out.append(row)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready summary."""
+        return {
+            "attribute": self.attribute, "classes": self.classes,
+            "n_training": int(self.training_counts.sum()),
+            "n_generated": int(self.generated_counts.sum()),
+            "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof},
+            "tv": self.tv, "js": self.js,
+            "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
+            "confusion_condition": self.confusion_condition,
+            "per_class": [{k: (float(v) if isinstance(v, np.floating) else v)
+                           for k, v in row.items()} for row in self.rows()],
+        }
+
+
+def compare(
+    training_counts: np.ndarray,
+    generated_counts: np.ndarray,
+    classes: Sequence[str],
+    *,
+    attribute: str = "",
+    confusion: np.ndarray | None = None,
+    confusion_counts: np.ndarray | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Comparison:
+    """Compare ``(K,)`` generated (annotated) class counts with ``(K,)`` training counts.
+
+    Args:
+        training_counts: labels of the training set, counted per class.
+        generated_counts: annotated classes of the generated images, counted per class.
+        classes: the ``K`` class names.
+        attribute: attribute name (for the record).
+        confusion: ``(K, K)`` confusion of the annotator (rows true, columns predicted, rows
+            summing to 1); when given, the corrected proportions are estimated too.
+        confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from; when given,
+            the intervals of the corrected proportions include its sampling error.
+        n_boot: multinomial resamples for the corrected proportions' intervals.
+        seed: seeds the resamples.
+    """
+    t = np.asarray(training_counts, dtype=np.int64)
+    g = np.asarray(generated_counts, dtype=np.int64)
+    if t.shape != g.shape or t.shape != (len(classes),):
+        raise ValueError(f"counts {t.shape} / {g.shape} do not match {len(classes)} classes")
+    nt, ng = int(t.sum()), int(g.sum())
+    pt = t / max(nt, 1)
+    pg = g / max(ng, 1)
+    chi2, chi2_p, dof = chi_square(g, pt)
+    result = Comparison(attribute, list(classes), t, g, pt, pg, wilson_interval(t, nt),
+                        wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
+                        js_divergence(pt, pg))
+    if confusion is not None:
+        confusion = np.asarray(confusion, dtype=float)
+        if confusion.shape != (len(classes), len(classes)):
+            raise ValueError(f"confusion must be ({len(classes)}, {len(classes)}), "
+                             f"got {confusion.shape}")
+        result.confusion_condition = float(np.linalg.cond(_filled(confusion)))
+        if result.confusion_condition <= MAX_CONDITION:
+            _correct(result, confusion, confusion_counts, n_boot, seed)
+    return result
+
+
+def _correct(result: Comparison, confusion: np.ndarray, counts: np.ndarray | None,
+             n_boot: int, seed: int) -> None:
+    """Fill the ``corrected*`` fields of ``result`` (see :func:`compare`)."""
+    ng = int(result.generated_counts.sum())
+    pg = result.generated
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(n_boot if ng else 0):
+        c_b = confusion if counts is None else _resample_rows(counts, rng)
+        boots.append(correct_confusion(rng.multinomial(ng, pg) / ng, c_b))
+    result.corrected = correct_confusion(pg, confusion)
+    result.corrected_ci = (np.percentile(boots, [2.5, 97.5], axis=0).T if boots
+                           else np.full((len(pg), 2), np.nan))
+    result.corrected_tv = total_variation(result.training, result.corrected)
+    result.corrected_js = js_divergence(result.training, result.corrected)
+
+
+def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A confusion matrix from a multinomial resample of each row of ``(K, K)`` ``counts``
+    (NaN rows where a class has no count, as measured)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    totals = counts.sum(axis=1)
+    out = np.full(counts.shape, np.nan)
+    for i in np.flatnonzero(totals):
+        out[i] = rng.multinomial(totals[i], counts[i] / totals[i]) / totals[i]
+    return out

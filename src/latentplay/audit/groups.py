@@ -1,0 +1,164 @@
+"""Sample faces of one demographic group from a latent mixture (LatentPlay's idea).
+
+Encode the store's images with a trained autoencoder-family run, fit a Gaussian mixture to the
+encoder means of each class of an attribute (number of components chosen by BIC, or given),
+draw codes from a class's mixture and decode them.
+
+>>> gm = fit_group_mixtures("runs/vae", "data/faces", "gender")
+>>> z = gm.sample("female", 16, seed=0)                      # (16, D)
+>>> images, labels = balanced_sample("runs/vae", "data/faces", "skin_tone", 8)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.mixture import GaussianMixture
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.audit.annotate import store_classes
+from latentplay.embed.column import load_rows
+from latentplay.errors import UserError
+
+PathLike = str | os.PathLike[str]
+BATCH = 512
+
+
+def encode_store(run: PathLike, store: st.Store, rows: np.ndarray) -> np.ndarray:
+    """``(n, D)`` float32 encoder means of store ``rows`` (read a batch at a time).
+
+    Raises:
+        UserError: the run is conditional, or its model has no encoder (a GAN).
+    """
+    model = train.load_model(run)
+    if model.condition_spec.dim:  # type: ignore[union-attr]
+        names = [p.name for p in model.condition_spec.parts]  # type: ignore[union-attr]
+        raise UserError(f"{run} is conditional on {names}; sample its groups through the "
+                        "condition (latentplay audit compare --condition) instead")
+    out = [train.encode(model, load_rows(store, rows[s:s + BATCH]))
+           for s in range(0, len(rows), BATCH)]
+    return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
+
+
+def fit_mixture(z: np.ndarray, components: int | None = None, max_components: int = 4,
+                covariance: str = "full", seed: int = 0) -> GaussianMixture:
+    """A Gaussian mixture of ``(n, D)`` codes: ``components`` of them, or the number in
+    ``1..max_components`` with the lowest BIC (never more than ``n // (D + 2)``)."""
+    if components is not None:
+        candidates = [components]
+    else:
+        most = max(1, min(max_components, len(z) // (z.shape[1] + 2)))
+        candidates = list(range(1, most + 1))
+    if len(z) < max(candidates) + 1:
+        raise UserError(f"{len(z)} codes are too few for a mixture of {max(candidates)}")
+    fits = [GaussianMixture(k, covariance_type=covariance, reg_covar=1e-4, random_state=seed)
+            .fit(z) for k in candidates]
+    return min(fits, key=lambda g: g.bic(z))
+
+
+@dataclass
+class GroupMixtures:
+    """One Gaussian mixture per class of an attribute, fitted in a run's latent space.
+
+    Attributes:
+        run: the run directory.
+        attribute: attribute name.
+        classes: class names with at least one row (one mixture each).
+        mixtures: the fitted ``GaussianMixture`` of each class.
+        counts: ``(K,)`` rows encoded per class.
+    """
+
+    run: PathLike
+    attribute: str
+    classes: list[str]
+    mixtures: list[GaussianMixture]
+    counts: np.ndarray
+
+    def index(self, group: str | int) -> int:
+        """Position of ``group`` (class name or position) in :attr:`classes`."""
+        if isinstance(group, str):
+            if group not in self.classes:
+                raise UserError(f"{self.attribute}: no group {group!r}; groups: {self.classes}")
+            return self.classes.index(group)
+        return int(group)
+
+    def sample(self, group: str | int, n: int, seed: int = 0) -> np.ndarray:
+        """``(n, D)`` float32 codes drawn from ``group``'s mixture, in random order."""
+        gm = self.mixtures[self.index(group)]
+        gm.random_state = seed
+        z, _ = gm.sample(n) if n else (np.zeros((0, gm.means_.shape[1])), None)
+        return np.random.default_rng(seed).permutation(z).astype(np.float32)
+
+    def images(self, group: str | int, n: int, seed: int = 0) -> np.ndarray:
+        """``(n, S, S, C)`` uint8 faces of ``group``: decoded :meth:`sample` codes."""
+        return train.decode(self.run, self.sample(group, n, seed))
+
+
+def fit_group_mixtures(
+    run: PathLike,
+    store: st.Store | PathLike,
+    attribute: str,
+    *,
+    components: int | None = None,
+    max_components: int = 4,
+    covariance: str = "full",
+    max_rows: int | None = 20000,
+    seed: int = 0,
+) -> GroupMixtures:
+    """Encode ``store``'s images with ``run`` and fit a mixture per class of ``attribute``.
+
+    Args:
+        run: an autoencoder-family run directory (unconditional).
+        store: labelled store (or its path), usually the run's training data.
+        attribute: categorical or factor attribute defining the groups.
+        components: mixture components per group (None: chosen by BIC).
+        max_components: largest number tried by BIC.
+        covariance: ``full``, ``diag``, ``tied`` or ``spherical``.
+        max_rows: encode at most this many random rows (None: all).
+        seed: seeds the row sample and the mixtures.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    names, codes = store_classes(store, attribute)
+    if components is not None and components < 1:
+        raise UserError(f"components must be at least 1, got {components}")
+    rows = np.arange(len(store))
+    if max_rows is not None and len(rows) > max_rows:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_rows, replace=False))
+    z = encode_store(run, store, rows)
+    present = np.unique(codes[rows])
+    mixtures = [fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
+                for c in present]
+    counts = np.array([(codes[rows] == c).sum() for c in present])
+    return GroupMixtures(run, attribute, [names[int(c)] for c in present], mixtures, counts)
+
+
+def balanced_sample(
+    run: PathLike,
+    store: st.Store | PathLike,
+    attribute: str,
+    n_per_group: int,
+    *,
+    seed: int = 0,
+    components: int | None = None,
+    mixtures: GroupMixtures | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Equal numbers of faces of every class of ``attribute``.
+
+    Args:
+        run, store, attribute: as in :func:`fit_group_mixtures`.
+        n_per_group: faces per class.
+        seed: seeds the draws (and the fit).
+        components: mixture components per group (None: chosen by BIC).
+        mixtures: already fitted mixtures of ``run`` (then ``store`` is not read).
+
+    Returns:
+        ``(K * n_per_group, S, S, C)`` uint8 images and ``(K * n_per_group,)`` int indices of
+        their intended group in ``mixtures.classes`` (grouped, class 0 first).
+    """
+    gm = mixtures or fit_group_mixtures(run, store, attribute, components=components, seed=seed)
+    z = np.concatenate([gm.sample(k, n_per_group, seed + k) for k in range(len(gm.classes))])
+    labels = np.repeat(np.arange(len(gm.classes)), n_per_group)
+    return train.decode(run, z), labels

@@ -1,0 +1,287 @@
+"""Audit runs: write what ``latentplay audit compare`` and ``sample-groups`` produce.
+
+``compare`` outputs in ``out``: ``summary.json``, and per attribute ``distribution_<attr>.csv``,
+``distribution_<attr>.png`` (training vs generated, raw and corrected) and
+``samples_<attr>.png`` (generated images, one row per annotated class).
+``sample-groups`` outputs: ``groups.png`` (one row per class) and ``groups.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.audit.annotate import Annotator, ClipAnnotator, load_annotator, store_classes
+from latentplay.audit.compare import Comparison, compare
+from latentplay.audit.groups import fit_group_mixtures
+from latentplay.errors import UserError
+from latentplay.viz.grid import image_grid, save_figure
+
+PathLike = str | os.PathLike[str]
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+GRID_PER_ROW = 8
+
+
+def parse_condition(text: str | None) -> dict[str, str] | None:
+    """``"gender=female,smile=0.5"`` -> ``{"gender": "female", "smile": "0.5"}`` (None: none)."""
+    if not text:
+        return None
+    out = {}
+    for item in text.split(","):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"--condition item {item!r} is not of the form attribute=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def generate(run: PathLike, n: int, seed: int = 0,
+             condition: Mapping[str, str] | None = None) -> np.ndarray:
+    """``(n, S, S, C)`` uint8 images drawn from ``run``'s prior (a GAN's or a VAE's), under
+    ``condition`` (``{attribute: value}``, required exactly for conditional runs)."""
+    spec = train.load_model(run).condition_spec  # type: ignore[union-attr]
+    names = [p.name for p in spec.parts]
+    if names and not condition:
+        example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in spec.parts)
+        raise UserError(f"{run} is conditional on {names}; pass --condition {example}")
+    if condition and not names:
+        raise UserError(f"{run} is not conditional; drop --condition")
+    return train.sample(run, n, seed=seed, condition=condition)
+
+
+def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
+    """Every image of a store, or of the image files in a directory (sorted by name).
+
+    Returns:
+        ``(N, H, W, C)`` uint8, or a list of ``(H, W, C)`` when sizes differ.
+    """
+    from latentplay.embed.column import load_rows
+
+    path = Path(path)
+    if (path / st.SCHEMA_FILE).exists():
+        store = st.load(path)
+        return load_rows(store, np.arange(len(store)))
+    if not path.is_dir():
+        raise UserError(f"--images {path}: no such store or directory")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UserError(f"--images {path}: no store and no image files ({', '.join(IMAGE_SUFFIXES)})")
+    images = [np.asarray(Image.open(f).convert("RGB")) for f in files]
+    return np.stack(images) if len({im.shape for im in images}) == 1 else images
+
+
+def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
+                       clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
+                       calibrate: int = 2000, seed: int = 0) -> list[Annotator]:
+    """One annotator per attribute from ``specs`` (annotator files, or ``clip:WEIGHTS`` for
+    zero-shot CLIP on every attribute). Without ``attributes``, those of the files are used.
+    A CLIP annotator's confusion is measured on up to ``calibrate`` rows of ``data``."""
+    if not specs:
+        raise UserError("--annotator is required (a file from `latentplay audit annotator`, "
+                        "or clip:WEIGHTS)")
+    clip = [s for s in specs if s.startswith("clip:")]
+    files = {}
+    for spec in specs:
+        if not spec.startswith("clip:"):
+            ann = load_annotator(spec)
+            files[ann.attribute] = ann
+    attributes = list(attributes) or list(files)
+    if not attributes:
+        raise UserError("--attribute is required with a clip: annotator")
+    out: list[Annotator] = []
+    for name in attributes:
+        data.schema.attribute_or_error(name)
+        if name in files:
+            out.append(files[name])
+        elif clip:
+            classes, _ = store_classes(data, name)
+            ann = ClipAnnotator(clip[0][len("clip:"):], name, classes, template=clip_template,
+                                model=clip_model)
+            ann.evaluate(data, max_rows=calibrate, seed=seed)
+            out.append(ann)
+        else:
+            have = ", ".join(f"{a} ({len(files[a].classes)} classes)" for a in files) or "none"
+            raise UserError(f"no annotator for attribute {name!r}; the annotators given are "
+                            f"for: {have}")
+    return out
+
+
+def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
+    """``(K,)`` counts of ``data``'s labels over the annotator's classes (matched by name)."""
+    names, codes = store_classes(data, annotator.attribute)
+    counts = np.bincount(codes, minlength=len(names))
+    unknown = [n for n, c in zip(names, counts, strict=True) if c and n not in annotator.classes]
+    if unknown:
+        raise UserError(f"the {annotator.attribute!r} annotator does not know class(es) "
+                        f"{unknown} present in {data.path}; train it on this store")
+    return np.array([counts[names.index(c)] if c in names else 0 for c in annotator.classes])
+
+
+def audit_images(
+    images: np.ndarray | list[np.ndarray],
+    data: st.Store | PathLike,
+    annotators: Sequence[Annotator],
+    out: PathLike,
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    source: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Annotate generated ``images`` with each annotator, compare with ``data``'s labels and
+    write every output to ``out``.
+
+    Returns:
+        The summary (also ``out/summary.json``): per attribute the annotator (with its
+        held-out accuracy and confusion) and the :class:`Comparison`.
+    """
+    data = st.load(data) if not isinstance(data, st.Store) else data
+    out = _out_dir(out, overwrite)
+    summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
+                               "n_generated": len(images), "seed": seed, "attributes": {}}
+    for ann in annotators:
+        predicted = ann.predict(images)
+        ev = ann.evaluation
+        result = compare(training_counts(data, ann),
+                         np.bincount(predicted, minlength=len(ann.classes)), ann.classes,
+                         attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
+                         confusion_counts=None if ev is None else ev.counts, seed=seed)
+        _write_csv(out / f"distribution_{ann.attribute}.csv", result)
+        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, ann)
+        _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
+        summary["attributes"][ann.attribute] = {
+            "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
+                          else ann.evaluation.to_dict()},
+            **result.to_dict()}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    return summary
+
+
+def sample_groups(
+    run: PathLike,
+    data: st.Store | PathLike,
+    attribute: str,
+    n: int,
+    out: PathLike,
+    *,
+    annotator: Annotator | None = None,
+    components: int | None = None,
+    measure: int = 200,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Fit a latent mixture per class of ``attribute``, draw ``n`` faces of each into
+    ``out/groups.png`` and write ``out/groups.json``.
+
+    With an ``annotator`` (of the same attribute), ``measure`` faces per group and as many prior
+    samples are annotated: each group's ``share_annotated`` (of its own samples annotated as
+    it) is reported beside its base rate in ``data`` and its share among prior samples
+    (``prior_share``), and ``annotated`` gives the shares of every class among its samples.
+    """
+    data = st.load(data) if not isinstance(data, st.Store) else data
+    if n < 1 or measure < 1:
+        raise UserError("--n and --measure must be at least 1")
+    if annotator is not None and annotator.attribute != attribute:
+        raise UserError(f"the annotator is for {annotator.attribute!r}, not {attribute!r}")
+    out = _out_dir(out, overwrite)
+    gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed)
+    rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
+    labels = [f"{c}\n(n={m}, k={g.n_components})"
+              for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
+    save_figure(image_grid(rows, labels, title=f"{attribute}: faces drawn from each group's "
+                           "latent mixture"), out / "groups.png")
+    base = gm.counts / gm.counts.sum()
+    groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components)}
+              for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
+    summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
+                               "n": n, "seed": seed, "groups": groups}
+    if annotator is not None:
+        prior = annotator.predict(train.sample(run, measure, seed=seed + 10_000))
+        for k, group in enumerate(groups):
+            target = annotator.classes.index(group["class"]) if group["class"] in \
+                annotator.classes else -1
+            predicted = annotator.predict(gm.images(k, measure, seed + 1000 + k))
+            group["share_annotated"] = float(np.mean(predicted == target))
+            group["prior_share"] = float(np.mean(prior == target))
+            shares = np.bincount(predicted, minlength=len(annotator.classes)) / measure
+            group["annotated"] = dict(zip(annotator.classes, shares.tolist(), strict=True))
+        summary["annotator"] = {**annotator.description, "evaluation": None
+                                if annotator.evaluation is None else annotator.evaluation.to_dict()}
+        summary["measure"] = measure
+    (out / "groups.json").write_text(json.dumps(summary, indent=2, default=_json))
+    return summary
+
+
+def _out_dir(out: PathLike, overwrite: bool) -> Path:
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
+    if not out.parent.exists():
+        raise UserError(f"parent directory {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    return out
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def _write_csv(path: Path, result: Comparison) -> None:
+    rows = result.rows()
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
+                             for k, v in row.items()})
+
+
+def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -> None:
+    from latentplay.viz.distribution import distribution_bars
+
+    series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        f"training (n={int(result.training_counts.sum())})": (result.training, result.training_ci),
+        f"generated, annotated (n={int(result.generated_counts.sum())})":
+            (result.generated, result.generated_ci)}
+    if result.corrected is not None:
+        series["generated, corrected for annotator error"] = (result.corrected,
+                                                              result.corrected_ci)
+    acc = "no held-out accuracy" if annotator.evaluation is None else \
+        f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
+    title = (f"{result.attribute}, {acc}\nannotated: TV {result.tv:.3f}, JS {result.js:.3f} "
+             f"bits, chi-square p {result.chi2_p:.2g}")
+    if result.corrected_tv is not None:
+        title += (f"\ncorrected: TV {result.corrected_tv:.3f}, JS {result.corrected_js:.3f} bits "
+                  f"(confusion condition number {result.confusion_condition:.3g})")
+    elif result.confusion_condition is not None:
+        title += (f"\nno correction: the annotator's confusion matrix is singular "
+                  f"(condition number {result.confusion_condition:.3g})")
+    save_figure(distribution_bars(result.classes, series, title=title), path)
+
+
+def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted: np.ndarray,
+                    annotator: Annotator) -> None:
+    from latentplay.audit.annotate import prepare
+
+    rows, labels = [], []
+    for k, name in enumerate(annotator.classes):
+        idx = np.flatnonzero(predicted == k)
+        if len(idx):
+            rows.append(np.asarray(prepare([images[i] for i in idx[:GRID_PER_ROW]], 64, "RGB")))
+            labels.append(f"{name}\n(n={len(idx)})")
+    save_figure(image_grid(rows, labels, title=f"generated images by annotated "
+                           f"{annotator.attribute}"), path)

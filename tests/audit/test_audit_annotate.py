@@ -1,0 +1,88 @@
+"""Classifier and CLIP annotators: accuracy, confusion, save/load, and their errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.audit import ClassifierAnnotator, ClipAnnotator, class_prompts, fit_classifier, load_annotator
+from latentplay.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 synthfaces with all 10 skin tones (uniform)."""
+    path = tmp_path_factory.mktemp("tones") / "faces"
+    sources.make("synthfaces", path, n=400, seed=1)
+    return path
+
+
+def test_ten_skin_tones_well_above_chance_and_round_trip(tones: Path, tmp_path: Path) -> None:
+    ann = fit_classifier(tones, "skin_tone", options=["dim=32"], seed=0)
+    ev = ann.evaluation
+    assert ann.classes == [f"monk_{k}" for k in range(1, 11)]
+    assert ev.n == 100 and ev.counts.sum() == 100
+    assert ev.accuracy > 0.35  # chance is 0.1
+    assert np.allclose(ev.confusion.sum(axis=1), 1.0)
+    assert ev.accuracy == pytest.approx(np.trace(ev.counts) / ev.n)
+    # neighbouring tones are confused more than distant ones
+    c = ev.confusion
+    near = np.mean([c[i, j] for i in range(10) for j in range(10) if abs(i - j) == 1])
+    far = np.mean([c[i, j] for i in range(10) for j in range(10) if abs(i - j) >= 4])
+    assert near > far
+    path = ann.save(tmp_path / "ann.npz")
+    loaded = load_annotator(path)
+    s = st.load(tones)
+    images = st.load_images(s, np.arange(60))
+    assert np.array_equal(loaded.predict_proba(images), ann.predict_proba(images))
+    assert loaded.classes == ann.classes and loaded.attribute == "skin_tone"
+    assert np.array_equal(loaded.evaluation.confusion, ev.confusion)
+    # images of another size are resized like the store's
+    small = np.stack([np.asarray(st.images.fit_image(
+        st.images.decode({"bytes": st.encode_png(im)["bytes"]}), 32)) for im in images])
+    assert np.mean(ann.predict(small) == ann.predict(images)) > 0.7
+
+
+def test_evaluate_on_a_store(skin_annotator: ClassifierAnnotator, faces: Path) -> None:
+    assert skin_annotator.classes == ["monk_2", "monk_8"]
+    assert skin_annotator.evaluation.accuracy > 0.95
+    ev = skin_annotator.evaluate(faces, max_rows=200)
+    assert ev.n == 200 and ev.accuracy > 0.95
+
+
+def test_classifier_errors(faces: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="continuous"):
+        fit_classifier(faces, "smile")
+    with pytest.raises(UserError, match="no attribute 'race'"):
+        fit_classifier(faces, "race")
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, x=np.zeros(3))
+    with pytest.raises(UserError, match="not a latentplay annotator"):
+        load_annotator(bad)
+    with pytest.raises(UserError, match="no annotator file"):
+        load_annotator(tmp_path / "missing.npz")
+
+
+def test_clip_prompts_and_missing_open_clip(tmp_path: Path) -> None:
+    assert class_prompts(["female", "middle_aged"]) == ["a photo of a female person",
+                                                         "a photo of a middle aged person"]
+    assert class_prompts(["monk_1", "monk_2"], "a face with skin tone {}",
+                         {"monk_1": "a face with very light skin"}) == [
+        "a face with very light skin", "a face with skin tone monk 2"]
+    with pytest.raises(UserError, match="needs a \\{\\}"):
+        class_prompts(["a"], "no placeholder")
+    with pytest.raises(UserError, match="unknown classes"):
+        class_prompts(["a"], prompts={"b": "x"})
+    weights = tmp_path / "clip.bin"
+    weights.write_bytes(b"\0" * 16)
+    try:
+        import open_clip  # noqa: F401
+    except ImportError:
+        with pytest.raises(UserError, match="needs open_clip, which is not installed"):
+            ClipAnnotator(weights, "gender", ["female", "male"])
+    with pytest.raises(UserError, match="does not exist"):
+        ClipAnnotator(tmp_path / "missing.bin", "gender", ["female", "male"])

@@ -1,0 +1,121 @@
+"""`latentplay audit annotator/compare/sample-groups` end to end, and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.audit import load_annotator
+
+
+def _read(path: Path) -> list[dict]:
+    with open(path) as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+    ann = tmp_path / "gender.npz"
+    r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", ann)
+    assert r.code == 0, r.err
+    assert "held-out accuracy" in r.out and load_annotator(ann).attribute == "gender"
+    skin = tmp_path / "skin.npz"
+    assert cli("audit", "annotator", faces, "--attribute", "skin_tone", "--out", skin).code == 0
+    out = tmp_path / "cmp"
+    r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", f"{ann},{skin}",
+            "--attribute", "gender,skin_tone", "--n", "300", "--out", out)
+    assert r.code == 0, r.err
+    for attr in ("gender", "skin_tone"):
+        for name in (f"distribution_{attr}.csv", f"distribution_{attr}.png",
+                     f"samples_{attr}.png"):
+            assert (out / name).stat().st_size > 0
+    summary = json.loads((out / "summary.json").read_text())
+    s = summary["attributes"]["skin_tone"]
+    assert s["n_training"] == 600 and s["n_generated"] == 300
+    assert s["annotator"]["evaluation"]["accuracy"] > 0.95
+    rows = _read(out / "distribution_skin_tone.csv")
+    assert [r["class"] for r in rows] == ["monk_2", "monk_8"]
+    assert sum(int(r["generated_count"]) for r in rows) == 300
+    labels = st.load(faces).labels("skin_tone")
+    assert int(rows[1]["training_count"]) == int((labels == 7).sum())
+    assert float(rows[0]["generated_low"]) <= float(rows[0]["generated"]) \
+        <= float(rows[0]["generated_high"])
+    assert "corrected" in rows[0]
+    assert summary["source"] == {"run": str(vae_run), "n": 300, "condition": None}
+
+
+def test_compare_images_store_matches_training(cli, faces: Path, skin_annotator_file: Path,
+                                               tmp_path: Path) -> None:
+    """Auditing the training images themselves: distances near 0, chi-square not rejected."""
+    out = tmp_path / "self"
+    r = cli("audit", "compare", "--images", faces, "--data", faces,
+            "--annotator", skin_annotator_file, "--out", out)
+    assert r.code == 0, r.err
+    s = json.loads((out / "summary.json").read_text())["attributes"]["skin_tone"]
+    assert s["tv"] < 0.02 and s["chi2"]["p_value"] > 0.05
+    # a folder of PNG files works too
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    for i, im in enumerate(st.load_images(st.load(faces), np.arange(20))):
+        (folder / f"{i:03d}.png").write_bytes(st.encode_png(im)["bytes"])
+    r = cli("audit", "compare", "--images", folder, "--data", faces,
+            "--annotator", skin_annotator_file, "--out", tmp_path / "folder")
+    assert r.code == 0, r.err
+    assert json.loads((tmp_path / "folder" / "summary.json").read_text())["n_generated"] == 20
+
+
+def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
+                       tmp_path: Path) -> None:
+    out = tmp_path / "groups"
+    r = cli("audit", "sample-groups", vae_run, "--data", faces, "--attribute", "skin_tone",
+            "--n", "6", "--annotator", skin_annotator_file, "--measure", "100", "--out", out)
+    assert r.code == 0, r.err
+    assert (out / "groups.png").stat().st_size > 5000
+    g = json.loads((out / "groups.json").read_text())
+    assert [x["class"] for x in g["groups"]] == ["monk_2", "monk_8"]
+    minority = g["groups"][1]
+    assert minority["share_annotated"] > minority["base_rate"] + 0.5
+    assert minority["share_annotated"] > minority["prior_share"]
+    assert all(x["components"] >= 1 for x in g["groups"])
+    assert minority["annotated"]["monk_8"] == minority["share_annotated"]
+    assert sum(minority["annotated"].values()) == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def cvae_run(tmp_path_factory: pytest.TempPathFactory, faces: Path) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "cvae"
+    return train.train("cvae", data=faces, out=out, epochs=1, seed=0, progress=False,
+                       overrides=["data.size=32", "model.width=16", "model.hidden=64",
+                                  "model.latent_dim=8", "trainer.threads=1",
+                                  "model.condition=[gender]"])
+
+
+def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cvae_run: Path,
+                                            skin_annotator_file: Path, tmp_path: Path) -> None:
+    cases = [
+        (("audit", "annotator", faces, "--attribute", "race", "--out", tmp_path / "a.npz"),
+         "no attribute 'race'"),
+        (("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
+          "--attribute", "gender", "--out", tmp_path / "c"), "no annotator for attribute 'gender'"),
+        (("audit", "compare", vae_run, "--images", faces, "--data", faces, "--annotator",
+          skin_annotator_file, "--out", tmp_path / "c"), "either a RUN"),
+        (("audit", "compare", cvae_run, "--data", faces, "--annotator", skin_annotator_file,
+          "--n", "10", "--out", tmp_path / "c"), "pass --condition gender=female"),
+        (("audit", "sample-groups", cvae_run, "--data", faces, "--attribute", "skin_tone",
+          "--out", tmp_path / "g"), "is conditional on ['gender']"),
+        (("audit", "compare", vae_run, "--data", faces, "--annotator",
+          tmp_path / "missing.npz", "--out", tmp_path / "c"), "no annotator file"),
+    ]
+    for args, message in cases:
+        r = cli(*args)
+        assert r.code == 2, (args, r.err)
+        lines = r.err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.err
+    r = cli("audit", "compare", cvae_run, "--data", faces, "--annotator", skin_annotator_file,
+            "--n", "10", "--condition", "gender=male", "--out", tmp_path / "cond")
+    assert r.code == 0, r.err

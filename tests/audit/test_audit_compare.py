@@ -1,0 +1,116 @@
+"""Distribution statistics against hand computations, and the confusion correction."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import chisquare
+
+from latentplay.audit import (
+    chi_square,
+    compare,
+    correct_confusion,
+    js_divergence,
+    total_variation,
+    wilson_interval,
+)
+
+
+def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_wilson_matches_the_formula() -> None:
+    counts = np.array([0, 3, 47, 50])
+    ci = wilson_interval(counts, 100)
+    for k, (lo, hi) in zip(counts, ci, strict=True):
+        assert (lo, hi) == pytest.approx(_wilson(int(k), 100), abs=1e-9)
+    assert ci[0, 0] == pytest.approx(0.0, abs=1e-12) and ci[0, 1] > 0.03  # never a zero width
+    assert np.isnan(wilson_interval(np.array([0, 0]), 0)).all()
+
+
+def test_tv_js_and_chi_square_by_hand() -> None:
+    p = np.array([0.5, 0.3, 0.2])
+    q = np.array([0.2, 0.3, 0.5])
+    assert total_variation(p, q) == pytest.approx(0.3)
+    m = (p + q) / 2
+    js = 0.5 * np.sum(p * np.log2(p / m)) + 0.5 * np.sum(q * np.log2(q / m))
+    assert js_divergence(p, q) == pytest.approx(js)
+    assert js_divergence(p, p) == pytest.approx(0.0, abs=1e-12)
+    assert js_divergence(np.array([1.0, 0]), np.array([0, 1.0])) == pytest.approx(1.0)
+    counts = np.array([30, 30, 40])
+    stat, pval, dof = chi_square(counts, p)
+    ref = chisquare(counts, p * 100)
+    assert (stat, pval, dof) == (pytest.approx(ref.statistic), pytest.approx(ref.pvalue), 2)
+    assert stat == pytest.approx((20**2 / 50) + 0 + (20**2 / 20))
+    # a class the training set never has: left out unless it was generated
+    assert chi_square(np.array([50, 50, 0]), np.array([0.5, 0.5, 0.0]))[:2] == (0.0, 1.0)
+    assert chi_square(np.array([50, 45, 5]), np.array([0.5, 0.5, 0.0]))[:2] == (np.inf, 0.0)
+
+
+def test_compare_fields() -> None:
+    result = compare(np.array([250, 750]), np.array([100, 900]), ["female", "male"],
+                     attribute="gender")
+    assert result.training.tolist() == [0.25, 0.75] and result.generated.tolist() == [0.1, 0.9]
+    assert result.tv == pytest.approx(0.15)
+    assert result.chi2 == pytest.approx(chisquare([100, 900], [250, 750]).statistic)
+    assert result.corrected is None
+    d = result.to_dict()
+    assert d["n_generated"] == 1000 and d["per_class"][0]["generated_count"] == 100
+    assert "corrected" not in d["per_class"][0]
+
+
+def test_correction_recovers_true_proportions_of_a_simulated_annotator() -> None:
+    rng = np.random.default_rng(0)
+    truth = np.array([0.7, 0.2, 0.1])
+    confusion = np.array([[0.70, 0.20, 0.10],
+                          [0.20, 0.70, 0.10],
+                          [0.10, 0.30, 0.60]])
+    n = 20000
+    true = rng.choice(3, size=n, p=truth)
+    annotated = np.array([rng.choice(3, p=confusion[t]) for t in true])
+    observed = np.bincount(annotated, minlength=3) / n
+    assert total_variation(observed, truth) > 0.1  # the raw estimate is biased
+    corrected = correct_confusion(observed, confusion)
+    assert corrected.sum() == pytest.approx(1.0) and (corrected >= 0).all()
+    assert np.abs(corrected - truth).max() < 0.02
+    result = compare(np.round(truth * 1000).astype(int), np.bincount(annotated, minlength=3),
+                     ["a", "b", "c"], confusion=confusion)
+    assert result.corrected_tv < 0.02 < result.tv
+    lo, hi = result.corrected_ci.T
+    assert ((lo <= truth + 0.005) & (truth - 0.005 <= hi)).all()
+    assert (hi - lo > result.generated_ci[:, 1] - result.generated_ci[:, 0]).all()
+
+
+def test_correction_stays_on_the_simplex() -> None:
+    confusion = np.array([[0.9, 0.1], [0.3, 0.7]])
+    # observed share of class 1 below what even a population of only class 0 would give
+    corrected = correct_confusion(np.array([0.95, 0.05]), confusion)
+    assert corrected.tolist() == pytest.approx([1.0, 0.0])
+    assert correct_confusion(np.array([0.5, 0.5]), np.eye(2)).tolist() == [0.5, 0.5]
+
+
+def test_confusion_counts_widen_the_corrected_intervals() -> None:
+    counts = np.array([[40, 10], [15, 35]])
+    confusion = counts / counts.sum(axis=1, keepdims=True)
+    generated = np.array([600, 400])
+    exact = compare(np.array([500, 500]), generated, ["a", "b"], confusion=confusion)
+    noisy = compare(np.array([500, 500]), generated, ["a", "b"], confusion=confusion,
+                    confusion_counts=counts)
+    assert np.array_equal(exact.corrected, noisy.corrected)
+    width = lambda r: r.corrected_ci[:, 1] - r.corrected_ci[:, 0]  # noqa: E731
+    assert (width(noisy) > 1.5 * width(exact)).all()
+    assert exact.confusion_condition == pytest.approx(np.linalg.cond(confusion))
+    assert compare(np.array([5, 5]), np.array([5, 5]), ["a", "b"],
+                   confusion=np.eye(2)).confusion_condition == pytest.approx(1.0)
+
+
+def test_no_correction_through_a_singular_confusion() -> None:
+    always_male = np.array([[0.0, 1.0], [0.0, 1.0]])
+    result = compare(np.array([300, 700]), np.array([0, 100]), ["female", "male"],
+                     confusion=always_male)
+    assert result.corrected is None and result.corrected_tv is None
+    assert not result.confusion_condition < 1e3
