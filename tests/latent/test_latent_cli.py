@@ -11,7 +11,8 @@ import pytest
 
 from latentplay import store as st
 from latentplay import train
-from latentplay.latent.cli import parse_condition, parse_rows, parse_values
+from latentplay.cliargs import parse_condition
+from latentplay.latent.cli import parse_rows, parse_values
 from latentplay.latent.traverse import ranked_axes, run_latents
 
 

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import typer
 
+from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
-
-def _names(text: str | None) -> list[str]:
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
 
 
 @app.command("annotator")
@@ -67,26 +65,20 @@ def compare_cmd(
     distribution with the training store's: counts, Wilson intervals, chi-square, TV, JS, and
     proportions corrected for the annotator's confusion."""
     from latentplay import store as st
-    from latentplay.audit.run import (
-        audit_images,
-        generate,
-        parse_condition,
-        read_images,
-        resolve_annotators,
-    )
+    from latentplay.audit.run import audit_images, generate, read_images, resolve_annotators
 
     if (run is None) == (images is None):
         raise UserError("give either a RUN to sample from or --images, not both or neither")
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     store = st.load(data)
-    annotators = resolve_annotators(_names(annotator), store, _names(attribute),
+    annotators = resolve_annotators(split_names(annotator), store, split_names(attribute),
                                     clip_template=prompt, clip_model=clip_model,
                                     calibrate=calibrate, seed=seed)
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond)
-        source = {"run": str(run), "n": n, "condition": cond}
+        source = {"run": str(run), "n": n, "condition": cond or None}
     else:
         imgs = read_images(images)
         source = {"images": str(images)}

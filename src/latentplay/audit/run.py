@@ -31,21 +31,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 GRID_PER_ROW = 8
 
 
-def parse_condition(text: str | None) -> dict[str, str] | None:
-    """``"gender=female,smile=0.5"`` -> ``{"gender": "female", "smile": "0.5"}`` (None: none)."""
-    if not text:
-        return None
-    out = {}
-    for item in text.split(","):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise UserError(f"--condition item {item!r} is not of the form attribute=value")
-        out[key.strip()] = value.strip()
-    return out
-
-
 def generate(run: PathLike, n: int, seed: int = 0,
-             condition: Mapping[str, str] | None = None) -> np.ndarray:
+             condition: Mapping[str, Any] | None = None) -> np.ndarray:
     """``(n, S, S, C)`` uint8 images drawn from ``run``'s prior (a GAN's or a VAE's), under
     ``condition`` (``{attribute: value}``, required exactly for conditional runs)."""
     spec = train.load_model(run).condition_spec  # type: ignore[union-attr]
@@ -55,7 +42,7 @@ def generate(run: PathLike, n: int, seed: int = 0,
         raise UserError(f"{run} is conditional on {names}; pass --condition {example}")
     if condition and not names:
         raise UserError(f"{run} is not conditional; drop --condition")
-    return train.sample(run, n, seed=seed, condition=condition)
+    return train.sample(run, n, seed=seed, condition=condition or None)
 
 
 def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:

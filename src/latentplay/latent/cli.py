@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import typer
 
+from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -51,22 +52,6 @@ def parse_rows(text: str) -> list[int]:
         return [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
         raise UserError(f"rows {text!r}: give START:STOP or a comma list of row numbers") from None
-
-
-def parse_condition(text: str | None) -> dict[str, Any]:
-    """``"smile=0.5,gender=female"`` -> ``{"smile": 0.5, "gender": "female"}``."""
-    out: dict[str, Any] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"condition {item!r} is not of the form attribute=value")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            out[key.strip()] = value.strip()
-    return out
 
 
 def _model(run: Path) -> Any:
@@ -423,7 +408,7 @@ def direction(
 
     if out.suffix.lower() != ".json" or not out.parent.exists():
         raise UserError(f"--out must name a .json file in an existing directory, got {out}")
-    others = [dr.Direction.from_json(p) for p in _split(orthogonal_to)]
+    others = [dr.Direction.from_json(p) for p in split_names(orthogonal_to)]
     store = load(data)
     found = dr.fit_store_direction(store, column, attribute, positive=positive,
                                    negative=negative, method=method, cv=cv, seed=seed)
@@ -445,10 +430,6 @@ def direction(
         typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
                    "(removed)")
     typer.echo(f"wrote {out}")
-
-
-def _split(text: str | None) -> list[str]:
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
 
 
 @app.command()

@@ -7,14 +7,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from latentplay.cliargs import split_names
 from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
 
-
-def _names(text: str | None) -> list[str]:
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
 
 
 @app.command("run")
@@ -60,8 +58,8 @@ def run_cmd(
         "verify_pairs": verify_pairs, "grid_pairs": grid_pairs, "partial": partial, "seed": seed,
     }
     overrides = [f"{k}={v}" for k, v in items.items()]
-    overrides += [f"covariates=[{','.join(_names(covariates))}]",
-                  f"exact=[{','.join(_names(exact))}]"]
+    overrides += [f"covariates=[{','.join(split_names(covariates))}]",
+                  f"exact=[{','.join(split_names(exact))}]"]
     for key, value in (("distance", distance), ("caliper", caliper), ("pca", pca),
                        ("outcome", outcome)):
         if value is not None:

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import typer
 
+from latentplay.cliargs import split_names
+
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
-
-def _split(text: str | None) -> list[str]:
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
 
 
 @app.command()
@@ -38,15 +37,15 @@ def projection(
     from latentplay.embed.plots import plot_projections, plottable_attributes
 
     loaded = st.load(store)
-    attributes = _split(by)
+    attributes = split_names(by)
     if not attributes:
         attributes, skipped = plottable_attributes(loaded, sample, seed)
         if skipped:
             typer.echo(f"not colouring by {', '.join(skipped)}: one value only", err=True)
     written = plot_projections(
-        loaded, _split(embedding), by=attributes or None, methods=_split(method) or ["tsne"],
+        loaded, split_names(embedding), by=attributes or None, methods=split_names(method) or ["tsne"],
         out=out, params=param or [], sample=sample, seed=seed, cache=not no_cache,
-        ordered=_split(ordered), html_max=html_max,
+        ordered=split_names(ordered), html_max=html_max,
     )
     for path in written:
         typer.echo(str(path))

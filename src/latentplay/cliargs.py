@@ -1,0 +1,27 @@
+"""Parsing of the small list arguments that several commands share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from latentplay.errors import UserError
+
+
+def split_names(text: str | None) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]`` (None or empty: ``[]``)."""
+    return [p.strip() for p in (text or "").split(",") if p.strip()]
+
+
+def parse_condition(text: str | None) -> dict[str, Any]:
+    """``"smile=0.5,gender=female"`` -> ``{"smile": 0.5, "gender": "female"}``: numbers become
+    floats, anything else stays a (class name) string; None or empty gives ``{}``."""
+    out: dict[str, Any] = {}
+    for item in split_names(text):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise UserError(f"condition {item!r} is not of the form attribute=value")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            out[key.strip()] = value.strip()
+    return out
