@@ -39,6 +39,11 @@ for _name, _module, _help in GROUPS:
     app.add_typer(importlib.import_module(_module).app, name=_name, help=_help)
 
 import latentplay.train.cli  # noqa: E402,F401  (registers the `latentplay train` command)
+from latentplay.app.cli import app_command  # noqa: E402
+from latentplay.report.cli import report_command  # noqa: E402
+
+app.command("app")(app_command)
+app.command("report")(report_command)
 
 
 @app.command()

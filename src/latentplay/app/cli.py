@@ -1,0 +1,39 @@
+"""``latentplay app``: serve the Gradio playground for a run and/or a store.
+
+:func:`app_command` is a Typer command function; ``latentplay.cli`` registers it as
+``latentplay app [--run RUN] [--data STORE] [--host HOST] [--port N]``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from latentplay.errors import UserError
+
+
+def app_command(
+    run: Path | None = typer.Option(None, "--run", help="Run directory of a trained model "
+                                    "(Sample, Traverse; Faces with --data)."),
+    data: Path | None = typer.Option(None, "--data", help="Store (Projection; Faces with "
+                                     "--run)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to serve on (0.0.0.0: "
+                             "every interface of this machine)."),
+    port: int = typer.Option(7860, "--port", help="Port to serve on."),
+) -> None:
+    """Serve the playground in a browser: sample, traverse, interpolate, edit, project.
+
+    Open the printed address; Ctrl+C stops it."""
+    if run is None and data is None:
+        raise UserError("give --run RUN and/or --data STORE")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        from latentplay.app.ui import build_app, launch
+    except ImportError as exc:
+        raise UserError(f"the app needs gradio ({exc}); install the extra: "
+                        "pip install 'latentplay[app]'") from None
+    demo = build_app(run, data)
+    typer.echo(f"latentplay playground on http://{host}:{port} (Ctrl+C stops it)")
+    launch(demo, host, port)

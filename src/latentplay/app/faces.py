@@ -1,0 +1,122 @@
+"""The Faces tab: real faces of the store interpolated and edited along attribute directions.
+
+Codes of store rows are encoder means (each row with its own condition) or, for a generator,
+codes found by inversion (:meth:`Playground.codes`). Directions are fitted on a vector column
+of the store, or on the run's own codes of the whole store (:data:`RUN_CODES`), with
+:func:`latentplay.latent.directions.fit_store_direction`, or read from a direction JSON.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+from latentplay.latent.directions import Direction
+
+RUN_CODES = "(this run's codes)"
+"""Pseudo column: the run's encoder means of every store row, computed when first asked."""
+
+_RUN_COLUMN = "__latentplay_app_codes"
+
+
+def reconstruct(pg: Playground, row: float | int) -> np.ndarray:
+    """``(S, S, C)`` decoding of the code of store ``row`` (its reconstruction)."""
+    z, cond = pg.codes([row])
+    return pg.decode(z, cond)[0]
+
+
+def interpolate(pg: Playground, row_a: float | int, row_b: float | int, steps: int,
+                method: str) -> np.ndarray:
+    """``(steps, S, S, C)`` decodings of codes on the way from row ``row_a`` to ``row_b``
+    (``slerp`` or ``lerp``; ends included, so the first and last images are the two faces'
+    reconstructions). A conditional model's condition moves linearly with the code."""
+    from latentplay.latent.interpolate import lerp, slerp
+
+    if method not in ("slerp", "lerp"):
+        raise UserError(f"method must be slerp or lerp, got {method!r}")
+    if int(steps) < 2:
+        raise UserError(f"an interpolation needs at least 2 steps, got {steps}")
+    z, cond = pg.codes([row_a, row_b])
+    path = (slerp if method == "slerp" else lerp)(z[0], z[1], int(steps))
+    if cond is not None:
+        t = np.linspace(0.0, 1.0, int(steps))[:, None]
+        cond = ((1 - t) * cond[0] + t * cond[1]).astype(np.float32)
+    return pg.decode(path, cond)
+
+
+def direction_columns(pg: Playground) -> list[str]:
+    """Vector columns of the store with the run's latent dimension (codes a direction can be
+    fitted on), after :data:`RUN_CODES` for an encoder model."""
+    store, dim = pg.need_store(), pg.latent_dim
+    columns = [v.name for v in store.schema.vectors if v.dim == dim]
+    return ([RUN_CODES] if pg.has_encoder else []) + columns
+
+
+def direction_attributes(pg: Playground) -> list[str]:
+    """Attributes of the store a direction can be fitted for (categorical, continuous,
+    factor)."""
+    return [a.name for a in pg.need_store().schema.attributes]
+
+
+def class_names(pg: Playground, attribute: str) -> list[str]:
+    """Class names of a categorical ``attribute`` (empty for a continuous one)."""
+    attr = pg.need_store().schema.attribute_or_error(attribute)
+    return attr.level_names if attr.kind == "categorical" else []
+
+
+def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
+        ) -> Direction:
+    """The direction of ``attribute`` fitted on vector ``column`` (or :data:`RUN_CODES`),
+    pointing to class ``positive`` (default: the second of two classes; one-vs-rest with
+    more). Cached per (column, attribute, positive)."""
+    from latentplay.latent.directions import fit_store_direction
+    from latentplay.store import add_column
+
+    key = (column, attribute, positive or None)
+    if key not in pg.directions:
+        store = pg.need_store()
+        if column == RUN_CODES:
+            store = add_column(store, _RUN_COLUMN, pg.store_codes, "the app's run codes")
+            column_name = _RUN_COLUMN
+        else:
+            column_name = column
+        pg.directions[key] = fit_store_direction(store, column_name, attribute,
+                                                 positive=positive or None)
+    return pg.directions[key]
+
+
+def load_direction(pg: Playground, path: str | os.PathLike[str]) -> Direction:
+    """A direction JSON (from ``latentplay latent direction``) checked against the run's
+    latent dimension."""
+    found = Direction.from_json(path)
+    if found.dim != pg.latent_dim:
+        raise UserError(f"the direction has {found.dim} dimensions, the run's latent "
+                        f"{pg.latent_dim}: fit it on codes of this run")
+    return found
+
+
+def describe(direction: Direction) -> str:
+    """One line: what the direction separates and its held-out score."""
+    metric = "balanced accuracy" if direction.kind == "categorical" else "R²"
+    held = f"; held: {', '.join(direction.conditioned_on)}" if direction.conditioned_on else ""
+    return (f"{direction.label} ({direction.method}, n={direction.n}): held-out {metric} "
+            f"{direction.score:.3f}{held}")
+
+
+def edit(pg: Playground, row: float | int, direction: Direction, alpha: float,
+         along: str) -> np.ndarray:
+    """``(S, S, C)`` decoding of the code of store ``row`` moved ``alpha`` standard
+    deviations (of the fitted codes along the axis) along the direction's ``pattern`` or
+    ``normal``; ``alpha = 0`` gives the reconstruction."""
+    from latentplay.latent.directions import edit as move
+
+    if direction.dim != pg.latent_dim:
+        raise UserError(f"the direction has {direction.dim} dimensions, the run's latent "
+                        f"{pg.latent_dim}")
+    z, cond = pg.codes([row])
+    unit = direction.pattern_sd if along == "pattern" else direction.sd
+    moved = move(z, direction, [float(alpha) * unit], along=along)[:, 0]
+    return pg.decode(moved, cond)[0]

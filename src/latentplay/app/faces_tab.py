@@ -1,0 +1,138 @@
+"""The Faces tab of the playground: two store faces, their interpolation, and edits of face A
+along an attribute direction (fitted on the fly or read from a JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from latentplay.app import faces
+from latentplay.app.state import Playground
+from latentplay.app.widgets import display, guard
+from latentplay.errors import UserError
+from latentplay.latent.directions import Direction
+
+
+def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
+    """The Faces tab: rows A and B with their images, interpolation, and the edit section."""
+    store = pg.need_store()
+    with gr.Tab("Faces"):
+        how = ("encoder means" if pg.has_encoder else
+               f"codes found by inversion ({pg.invert_steps} steps; a few seconds per new face)")
+        gr.Markdown(f"Real faces of the store, as {how}. Interpolation moves from face A to "
+                    "face B; edits move face A along an attribute direction.")
+        last = len(store) - 1
+        with gr.Row():
+            row_a = gr.Number(0, precision=0, label=f"face A (row 0..{last})")
+            image_a = gr.Image(label="face A", type="numpy", height=160, interactive=False)
+            row_b = gr.Number(min(1, last), precision=0,
+                              label=f"face B (row 0..{last})")
+            image_b = gr.Image(label="face B", type="numpy", height=160, interactive=False)
+
+        @guard
+        def show(row: float) -> np.ndarray:
+            return display(pg.image(row))
+
+        row_a.change(show, row_a, image_a, api_name="face")
+        row_b.change(show, row_b, image_b, api_name=False)
+        demo.load(show, row_a, image_a, api_name=False)
+        demo.load(show, row_b, image_b, api_name=False)
+
+        gr.Markdown("### Interpolation")
+        with gr.Row():
+            method = gr.Radio(["slerp", "lerp"], value="slerp", label="path")
+            steps = gr.Slider(2, 16, value=8, step=1, label="steps (ends included)")
+            go = gr.Button("Interpolate", variant="primary")
+        path = gr.Gallery(label="A -> B", columns=8, height=240, object_fit="contain")
+
+        @guard
+        def interpolate(a: float, b: float, method_value: str, steps_value: float
+                        ) -> list[np.ndarray]:
+            return list(display(faces.interpolate(pg, a, b, int(steps_value), method_value)))
+
+        go.click(interpolate, [row_a, row_b, method, steps], path, api_name="interpolate")
+        _edit_section(pg, row_a, demo)
+
+
+def _default_attribute(pg: Playground) -> str | None:
+    """The first two-class attribute of the store (else the first attribute)."""
+    names = faces.direction_attributes(pg)
+    binary = [n for n in names if len(faces.class_names(pg, n)) == 2]
+    return (binary or names or [None])[0]
+
+
+def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
+    """Direction (fitted or loaded), step and axis -> face ``row``, its reconstruction and
+    its edit."""
+    gr.Markdown("### Edit face A along a direction")
+    columns = faces.direction_columns(pg)
+    attributes = faces.direction_attributes(pg)
+    direction = gr.State(None)
+    fitting = bool(columns)
+    first = _default_attribute(pg)
+    with gr.Row():
+        source = gr.Radio(["fit", "load JSON"], value="fit" if fitting else "load JSON",
+                          label="direction")
+        column = gr.Dropdown(columns, value=columns[0] if columns else None, label="codes",
+                             info=f"vector columns with {pg.latent_dim} dimensions",
+                             visible=fitting)
+        attribute = gr.Dropdown(attributes, value=first, label="attribute", visible=fitting)
+        positive = gr.Dropdown(visible=fitting, label="towards class",
+                               **_classes(pg, first))
+        fit = gr.Button("Fit direction", visible=fitting)
+    upload = gr.File(label="direction JSON (latentplay latent direction)",
+                     file_types=[".json"], type="filepath", visible=not fitting)
+    summary = gr.Markdown("No direction yet.")
+    with gr.Row():
+        along = gr.Radio(["pattern", "normal"], value="pattern", label="move along",
+                         info="pattern: how codes move with the attribute; normal: InterFaceGAN")
+        alpha = gr.Slider(-4, 4, value=0, step=0.1, label="step (SDs of the codes along it)")
+    with gr.Row():
+        original = gr.Image(label="face A", type="numpy", height=200, interactive=False)
+        recon = gr.Image(label="reconstruction", type="numpy", height=200, interactive=False)
+        edited = gr.Image(label="edited", type="numpy", height=200, interactive=False)
+
+    @guard
+    def fitted(column_value: str, attribute_value: str, positive_value: str | None
+               ) -> tuple[Direction, str]:
+        found = faces.fit(pg, column_value, attribute_value, positive_value)
+        return found, faces.describe(found)
+
+    @guard
+    def loaded(path: str | None) -> tuple[Direction, str]:
+        if not path:
+            raise UserError("choose a direction JSON file")
+        found = faces.load_direction(pg, path)
+        return found, faces.describe(found)
+
+    @guard
+    def move(row_value: float, found: Direction | None, along_value: str, alpha_value: float
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base = pg.fitted(pg.image(row_value)[None])[0]
+        recon_img = faces.reconstruct(pg, row_value)
+        if found is None:
+            return display(base), display(recon_img), display(recon_img)
+        return (display(base), display(recon_img),
+                display(faces.edit(pg, row_value, found, float(alpha_value), along_value)))
+
+    attribute.change(lambda name: gr.update(**_classes(pg, name)), attribute, positive,
+                     api_name=False)
+    fit.click(fitted, [column, attribute, positive], [direction, summary], api_name="fit")
+    upload.upload(loaded, upload, [direction, summary], api_name=False)
+    source.change(lambda s: (gr.update(visible=s == "fit"),) * 4
+                  + (gr.update(visible=s != "fit"),),
+                  source, [column, attribute, positive, fit, upload], api_name=False)
+    edit_inputs = [row, direction, along, alpha]
+    gr.on([alpha.change, along.change, direction.change, row.change], move, edit_inputs,
+          [original, recon, edited], api_name="edit", trigger_mode="always_last",
+          show_progress="hidden")
+    demo.load(move, edit_inputs, [original, recon, edited], api_name=False)
+
+
+def _classes(pg: Playground, attribute: str | None) -> dict[str, Any]:
+    """Choices and default of the "towards class" dropdown for ``attribute``: its classes
+    and the second one (empty for a continuous attribute)."""
+    names = faces.class_names(pg, attribute) if attribute else []
+    return {"choices": names, "value": names[1] if len(names) > 1 else None}

@@ -1,0 +1,98 @@
+"""The Sample and Traverse tabs: prior samples, traversals and latent sliders, as images.
+
+Every function takes a :class:`~latentplay.app.state.Playground` with a run and returns
+uint8 images ``(..., S, S, C)``; ``condition`` is ``{attribute: value}`` for a conditional
+model and ignored (may be empty) otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+from latentplay.models.condition import ConditionPart
+
+MAX_SLIDERS = 10
+"""Most latent sliders (the dimensions of largest encoder-mean variance)."""
+
+ACTIVE_VARIANCE = 0.01
+"""A dimension is active when the variance of its encoder means exceeds this (Burda et al.)."""
+
+
+def slider_span(part: ConditionPart) -> tuple[float, float]:
+    """Slider limits of a continuous condition: its training range widened by its width on
+    each side (``[-1, 1]`` -> ``[-3, 3]``), so values outside training can be tried."""
+    lo, hi = part.range or (-1.0, 1.0)
+    width = hi - lo
+    return lo - width, hi + width
+
+
+def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any]) -> np.ndarray:
+    """``(count, S, S, C)`` decodings of ``count`` prior draws seeded by ``seed`` (the same
+    draws at every condition)."""
+    count = int(count)
+    if not 1 <= count <= 256:
+        raise UserError(f"count must be 1..256, got {count}")
+    centre, scale = pg.frame
+    z = np.random.default_rng(int(seed)).standard_normal((count, pg.latent_dim))
+    return pg.decode((centre + z * scale).astype(np.float32), pg.condition(condition))
+
+
+def axis_choices(pg: Playground, pca: bool) -> list[tuple[str, int]]:
+    """``(label, index)`` of the axes a traversal can move along: latent dimensions by
+    decreasing variance of the encoder means (``z3  var 1.42``), or principal axes of the
+    encoded training set (``PC0  34% of variance``)."""
+    if pca:
+        explained = pg.pca.explained
+        return [(f"PC{k}  {explained[k]:.0%} of variance", k) for k in range(len(explained))]
+    order, variance = pg.ranked
+    if variance is None:
+        return [(f"z{d}", int(d)) for d in order]
+    return [(f"z{d}  var {v:.3g}", int(d)) for d, v in zip(order, variance, strict=True)]
+
+
+def traverse(pg: Playground, axis: int, span: float, steps: int, pca: bool,
+             condition: Mapping[str, Any]) -> np.ndarray:
+    """``(steps, S, S, C)`` decodings of the centre code moved from ``-span`` to ``+span``
+    along latent dimension ``axis`` (prior units; SDs for a plain autoencoder) or principal
+    axis ``axis`` (SDs of the codes along it)."""
+    from latentplay.latent.traverse import axis_traversal, pca_traversal
+
+    if int(steps) < 2 or not float(span) > 0:
+        raise UserError("a traversal needs at least 2 steps and a range above 0")
+    values = np.linspace(-float(span), float(span), int(steps))
+    model, cond = pg.need_model(), pg.condition(condition)
+    if pca:
+        return pca_traversal(model, pg.pca, [int(axis)], values, condition=cond)[0]
+    centre, scale = pg.frame
+    return axis_traversal(model, [int(axis)], values, base=centre, scale=scale,
+                          condition=cond)[0]
+
+
+def slider_axes(pg: Playground) -> list[tuple[int, float | None]]:
+    """``(dimension, variance or None)`` of the latent sliders: the active dimensions with
+    the largest encoder-mean variance (at most :data:`MAX_SLIDERS`; the top ones when none is
+    active), or the first dimensions of a generator."""
+    order, variance = pg.ranked
+    if variance is None:
+        return [(int(d), None) for d in order[:MAX_SLIDERS]]
+    active = int((variance > ACTIVE_VARIANCE).sum())
+    count = min(MAX_SLIDERS, active) if active else min(MAX_SLIDERS, len(order))
+    return [(int(d), float(v)) for d, v in zip(order[:count], variance[:count], strict=True)]
+
+
+def decode_sliders(pg: Playground, dims: Sequence[int], values: Sequence[float],
+                   condition: Mapping[str, Any]) -> np.ndarray:
+    """``(S, S, C)`` decoding of the centre code with dimensions ``dims`` set to ``values``
+    (prior units; SDs for a plain autoencoder)."""
+    if len(dims) != len(values):
+        raise UserError(f"{len(values)} slider values for {len(dims)} dimensions")
+    centre, scale = pg.frame
+    z = centre.copy()
+    for d, v in zip(dims, values, strict=True):
+        z[int(d)] = centre[int(d)] + float(v) * scale[int(d)]
+    return pg.decode(z[None], pg.condition(condition))[0]

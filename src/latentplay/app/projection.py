@@ -1,0 +1,77 @@
+"""The Projection tab: a 2-d map of a vector column coloured by an attribute (plotly).
+
+PCA uses every row; t-SNE (openTSNE) and UMAP a seeded random sample (:data:`SAMPLE`), so a
+map takes seconds on a CPU. Coordinates are kept in the playground per (column, method,
+sample, seed), so colouring by another attribute costs only the drawing; the store on disk is
+never written. Hovering a point shows its row and every attribute's value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+
+METHODS = ("pca", "tsne", "umap")
+SAMPLE = 2000
+"""Rows projected by t-SNE and UMAP (a seeded sample)."""
+
+
+def vector_columns(pg: Playground) -> list[str]:
+    """Vector columns of the store (embeddings, latents; not cached 2-d projections, which
+    are named ``<method>__<column>...``)."""
+    cached = tuple(f"{m}__" for m in METHODS)
+    return [v.name for v in pg.need_store().schema.vectors if not v.name.startswith(cached)]
+
+
+def coordinates(pg: Playground, column: str, method: str, sample: int | None = SAMPLE,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(coords (n, 2) float32, rows (n,))`` of ``column`` projected by ``method``; PCA
+    ignores ``sample`` and maps every row with finite values."""
+    from latentplay.embed.coordinates import projections
+
+    if method not in METHODS:
+        raise UserError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    rows = None if method == "pca" else (int(sample) if sample else None)
+    key = (column, method, rows, int(seed))
+    if key not in pg.projections:
+        params = [] if method == "pca" else [f"n_jobs={torch.get_num_threads()}"]
+        _, (found,) = projections(pg.need_store(), [column], [method], params=params,
+                                  sample=rows, seed=int(seed), cache=False)
+        pg.projections[key] = (found.coords, found.rows)
+    return pg.projections[key]
+
+
+def hover_lines(pg: Playground, rows: np.ndarray) -> list[str]:
+    """Per row: ``row R<br>attribute: value<br>...`` over every attribute of the store."""
+    from latentplay.embed.plots import store_labels
+
+    store = pg.need_store()
+    texts = [store_labels(store, a.name, rows).text() for a in store.schema.attributes]
+    names = [a.name for a in store.schema.attributes]
+    return ["<br>".join([f"<b>row {r}</b>"] + [f"{n}: {t[i]}" for n, t in
+                                               zip(names, texts, strict=True)])
+            for i, r in enumerate(rows)]
+
+
+def figure(pg: Playground, column: str, method: str, colour: str, sample: int | None = SAMPLE,
+           seed: int = 0) -> Any:
+    """A plotly scatter of ``column`` projected by ``method``, coloured by attribute
+    ``colour``; each point's hover text lists its row and all its attribute values."""
+    from latentplay.embed.plots import store_labels
+    from latentplay.viz.projection import projection_figure
+
+    coords, rows = coordinates(pg, column, method, sample, seed)
+    labels = store_labels(pg.need_store(), colour, rows)
+    titles = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+    fig = projection_figure(coords, [labels], f"{titles[method]} of {column} ({len(rows):,} rows)")
+    lines = np.asarray(hover_lines(pg, rows), dtype=object)
+    for trace in fig.data:
+        trace.text = lines[np.asarray(trace.customdata, dtype=np.int64)].tolist()
+        trace.hovertemplate = "%{text}<extra></extra>"
+    fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig

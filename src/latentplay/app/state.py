@@ -1,0 +1,232 @@
+"""What the playground has loaded: a run's model, a store, and caches shared by the tabs.
+
+:class:`Playground` opens a run directory and/or a store once and keeps what the handlers
+reuse: the model, the encoded training set (``latents.npy``), its principal axes, the codes of
+store rows (encoded, or inverted for a generator), the whole store's codes, fitted
+directions and 2-d projections. Every tab's work is a plain function of a :class:`Playground` in
+:mod:`latentplay.app.generate`, :mod:`latentplay.app.faces` and
+:mod:`latentplay.app.projection`, returning NumPy images or a figure.
+
+>>> pg = Playground.open(run="runs/cvae", data="data/faces")
+>>> pg.condition({"smile": 0.5, "gender": "female"})      # (K,) float32
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentplay.errors import UserError
+from latentplay.latent.directions import Direction
+from latentplay.latent.traverse import PCAAxes
+from latentplay.models.condition import ConditionPart
+from latentplay.store.io import Store
+
+PathLike = str | os.PathLike[str]
+
+INVERT_STEPS = 150
+"""Optimisation steps per face when a generator's codes are found by inversion."""
+
+
+def open_run(run: PathLike) -> torch.nn.Module:
+    """The model of run directory ``run``; a missing path or a directory without a trained
+    model is a :class:`UserError`."""
+    from latentplay.train import load_model
+
+    path = Path(run)
+    if not path.is_dir():
+        raise UserError(f"no run at {path}: not a directory")
+    if not (path / "model.json").exists() or not (path / "model.safetensors").exists():
+        raise UserError(f"{path} is not a run directory (no model.json / model.safetensors); "
+                        "train one with `latentplay train`")
+    return load_model(path)
+
+
+@dataclass(eq=False)
+class Playground:
+    """A loaded run and/or store, and the caches of the tabs.
+
+    Attributes:
+        run: run directory (None when only a store was given).
+        store: the store (None when only a run was given).
+        model: the run's model in eval mode on the CPU (None without a run).
+        invert_steps: inversion steps per face for a generator (no encoder).
+        row_codes: ``(code (D,), condition (K,) or None)`` of each store row used so far.
+        directions: fitted directions by (column, attribute, positive class).
+        projections: ``(coords (n, 2), rows (n,))`` by (column, method, sample, seed).
+    """
+
+    run: Path | None
+    store: Store | None
+    model: torch.nn.Module | None
+    invert_steps: int = INVERT_STEPS
+    row_codes: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict,
+                                                                       repr=False)
+    directions: dict[tuple[str, str, str | None], Direction] = field(default_factory=dict,
+                                                                      repr=False)
+    projections: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, run: PathLike | None = None, data: PathLike | None = None) -> Playground:
+        """Load the run directory ``run`` and/or the store ``data`` (either may be None)."""
+        from latentplay.store import load
+
+        model = open_run(run) if run is not None else None
+        store = load(data) if data is not None else None
+        return cls(run=None if run is None else Path(run), store=store, model=model)
+
+    # ---- the model ------------------------------------------------------------------------
+    def need_model(self) -> torch.nn.Module:
+        """The model; a :class:`UserError` when no run was loaded."""
+        if self.model is None:
+            raise UserError("no run loaded; start the app with --run RUN")
+        return self.model
+
+    def need_store(self) -> Store:
+        """The store; a :class:`UserError` when none was loaded."""
+        if self.store is None:
+            raise UserError("no store loaded; start the app with --data STORE")
+        return self.store
+
+    @property
+    def family(self) -> str:
+        """Model family (``ae``, ``vae``, ``cvae``, ``dcgan``); empty without a run."""
+        return "" if self.model is None else str(self.model.family)
+
+    @property
+    def has_encoder(self) -> bool:
+        """Whether the model encodes images (autoencoders) rather than only generating."""
+        return self.model is not None and self.family != "dcgan"
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.need_model().latent_dim)
+
+    @property
+    def condition_parts(self) -> list[ConditionPart]:
+        """The parts of a conditional model's condition (empty otherwise)."""
+        if self.model is None:
+            return []
+        return list(self.model.condition_spec.parts)
+
+    def condition(self, values: Mapping[str, Any] | None) -> np.ndarray | None:
+        """``(K,)`` float32 condition from ``{attribute: value}``; None for an unconditional
+        model."""
+        from latentplay.latent.codes import condition_vector
+
+        return condition_vector(self.need_model(), values if self.condition_parts else None)
+
+    def decode(self, z: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
+        """``(N, S, S, C)`` uint8 images of codes ``z`` ``(N, D)``, all at the ``(K,)``
+        ``condition`` (or per row when it is ``(N, K)``)."""
+        from latentplay.train import decode
+
+        cond = None
+        if condition is not None:
+            cond = np.asarray(condition, np.float32)
+            cond = np.repeat(cond[None], len(z), 0) if cond.ndim == 1 else cond
+        return decode(self.need_model(), np.asarray(z, np.float32), condition=cond)
+
+    # ---- the encoded training set ---------------------------------------------------------
+    @cached_property
+    def latents(self) -> np.ndarray | None:
+        """``(N, D)`` encoder means of the run's training images, or None (a generator, or a
+        run without ``latents.npy``)."""
+        from latentplay.latent.traverse import run_latents
+
+        if not self.has_encoder or self.run is None or not (self.run / "latents.npy").exists():
+            return None
+        return run_latents(self.run)
+
+    @cached_property
+    def frame(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(centre (D,), scale (D,))`` of prior draws and traversals (the prior's ``(0, 1)``;
+        the training codes' mean and SD for a plain autoencoder)."""
+        from latentplay.latent.traverse import axis_frame
+
+        return axis_frame(self.need_model(), self.latents)
+
+    @cached_property
+    def ranked(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Latent dimensions ``(D,)`` ordered by decreasing variance of the encoder means, and
+        those variances ``(D,)`` in that order (dimension order and None without them)."""
+        from latentplay.latent.traverse import ranked_axes
+
+        if self.latents is None:
+            return np.arange(self.latent_dim), None
+        order = ranked_axes(self.latents)
+        return order, self.latents.var(0)[order]
+
+    @cached_property
+    def pca(self) -> PCAAxes:
+        """Principal axes of the encoded training set; a :class:`UserError` without it."""
+        from latentplay.latent.traverse import pca_axes
+
+        if self.latents is None:
+            raise UserError("principal axes need the encoded training set (latents.npy), "
+                            "which only encoder models write")
+        return pca_axes(self.latents)
+
+    # ---- codes of store rows --------------------------------------------------------------
+    def check_row(self, row: float | int | None) -> int:
+        """``row`` as an int index of the store; a :class:`UserError` when out of range."""
+        store = self.need_store()
+        if row is None or not float(row).is_integer():
+            raise UserError(f"row must be a whole number, got {row!r}")
+        if not 0 <= int(row) < len(store):
+            raise UserError(f"row {int(row)} out of range; the store has {len(store)} rows "
+                            f"(0..{len(store) - 1})")
+        return int(row)
+
+    def image(self, row: float | int) -> np.ndarray:
+        """``(H, W, C)`` uint8 store image of ``row``."""
+        from latentplay.store import load_images
+
+        return load_images(self.need_store(), [self.check_row(row)])[0]
+
+    def codes(self, rows: Sequence[float | int]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Codes ``(n, D)`` float32 of store ``rows`` and their conditions ``(n, K)`` (None
+        for an unconditional model): encoder means, or codes found by inversion
+        (:attr:`invert_steps`) for a generator. Cached per row."""
+        from latentplay.latent.codes import store_codes
+
+        model, store = self.need_model(), self.need_store()
+        wanted = [self.check_row(r) for r in rows]
+        missing = sorted({r for r in wanted if r not in self.row_codes})
+        if missing:
+            found = store_codes(model, store, missing, invert_steps=self.invert_steps)
+            for k, r in enumerate(missing):
+                self.row_codes[r] = (found.z[k], None if found.condition is None
+                                  else found.condition[k])
+        z = np.stack([self.row_codes[r][0] for r in wanted])
+        conds = [self.row_codes[r][1] for r in wanted]
+        return z, None if conds[0] is None else np.stack(conds)  # type: ignore[arg-type]
+
+    @cached_property
+    def store_codes(self) -> np.ndarray:
+        """``(N, D)`` encoder means of every store row (each with its own condition); a
+        :class:`UserError` for a generator, whose codes would need a whole-store inversion."""
+        from latentplay.latent.codes import store_codes
+
+        if not self.has_encoder:
+            raise UserError("a generator has no encoder; invert the store first "
+                            "(`latentplay embed STORE --with invert:RUN --column z`) and pick "
+                            "that column")
+        store = self.need_store()
+        return store_codes(self.need_model(), store, range(len(store))).z
+
+    def fitted(self, images: np.ndarray) -> np.ndarray:
+        """Store images ``(n, H, W, C)`` as the model sees them ``(n, S, S, C)`` (crop, size,
+        channels)."""
+        from latentplay.train.api import _prepare
+
+        model = self.need_model()
+        return _prepare(images, model.channels, model.size, model.crop)

@@ -1,0 +1,129 @@
+"""The Sample, Traverse and Projection tabs of the playground (Gradio components and events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from latentplay.app import faces, generate, projection
+from latentplay.app.state import Playground
+from latentplay.app.widgets import condition_controls, condition_values, display, guard
+from latentplay.errors import UserError
+
+
+def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
+    """The Sample tab: seed, count and condition controls -> a gallery of prior samples
+    (drawn when the page opens)."""
+    with gr.Tab("Sample"):
+        gr.Markdown("Decodings of prior draws z ~ N(0, I); the same seed gives the same "
+                    "draws at every condition.")
+        with gr.Row():
+            seed = gr.Number(0, precision=0, label="seed")
+            count = gr.Slider(1, 64, value=16, step=1, label="count")
+        conditions = condition_controls(pg)
+        button = gr.Button("Sample", variant="primary")
+        gallery = gr.Gallery(label="samples", columns=8, object_fit="contain")
+
+        @guard
+        def run(seed_value: float, count_value: float, *cond: Any) -> list[np.ndarray]:
+            images = generate.sample(pg, int(count_value), int(seed_value), condition_values(pg, cond))
+            return list(display(images))
+
+        inputs = [seed, count, *conditions]
+        triggers = [button.click, seed.submit, count.release,
+                    *[c.change for c in conditions]]
+        gr.on(triggers, run, inputs, gallery, api_name="sample")
+        demo.load(run, inputs, gallery, api_name=False)
+
+
+def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
+    """The Traverse tab: a row of images along one axis, and latent sliders decoding one
+    code live."""
+    with gr.Tab("Traverse"):
+        modes = ["latent dimension"] + (["principal axis"] if pg.latents is not None else [])
+        gr.Markdown("Decodings of the centre code moved along one axis. Latent dimensions are "
+                    "ordered by the variance of the encoder means over the training set"
+                    + ("." if pg.latents is not None else
+                       " (not available for this run: dimensions in order)."))
+        with gr.Row():
+            mode = gr.Radio(modes, value=modes[0], label="move along")
+            axis = gr.Dropdown(generate.axis_choices(pg, pca=False), value=int(pg.ranked[0][0]),
+                               label="axis")
+            span = gr.Slider(0.5, 6, value=3, step=0.5, label="range (±)",
+                             info="prior units" if pg.family != "ae" else "SDs of the codes")
+            steps = gr.Slider(2, 16, value=9, step=1, label="steps")
+        conditions = condition_controls(pg)
+        button = gr.Button("Traverse", variant="primary")
+        row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
+
+        def choices(mode_value: str) -> Any:
+            pca = mode_value == "principal axis"
+            found = generate.axis_choices(pg, pca)
+            return gr.update(choices=found, value=found[0][1])
+
+        @guard
+        def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
+                *cond: Any) -> list[np.ndarray]:
+            images = generate.traverse(pg, int(axis_value), float(span_value), int(steps_value),
+                                       mode_value == "principal axis", condition_values(pg, cond))
+            return list(display(images))
+
+        mode.change(choices, mode, axis, api_name=False)
+        traverse_inputs = [mode, axis, span, steps, *conditions]
+        gr.on([button.click, axis.change], run, traverse_inputs, row, api_name="traverse")
+        demo.load(run, traverse_inputs, row, api_name=False)
+
+        dims = generate.slider_axes(pg)
+        gr.Markdown("### Latent sliders\nOne code, the centre with these dimensions set "
+                    "(the active ones, largest variance first); the image follows the sliders.")
+        with gr.Row():
+            with gr.Column(scale=2):
+                sliders = [gr.Slider(-3, 3, value=0, step=0.05,
+                                     label=f"z{d}" + ("" if v is None else f"  (var {v:.3g})"))
+                           for d, v in dims]
+            image = gr.Image(label="decoded", type="numpy", height=256, scale=1)
+
+        @guard
+        def live(*values: Any) -> np.ndarray:
+            n = len(dims)
+            return display(generate.decode_sliders(pg, [d for d, _ in dims], values[:n],
+                                                   condition_values(pg, values[n:])))
+
+        gr.on([s.change for s in sliders] + [c.change for c in conditions], live,
+              [*sliders, *conditions], image, api_name="sliders", trigger_mode="always_last",
+              show_progress="hidden")
+        demo.load(live, [*sliders, *conditions], image, api_name=False)
+
+
+def projection_tab(pg: Playground, demo: gr.Blocks) -> None:
+    """The Projection tab: column, method, colour-by -> a plotly scatter (PCA on load)."""
+    columns = projection.vector_columns(pg)
+    attributes = faces.direction_attributes(pg)
+    with gr.Tab("Projection"):
+        gr.Markdown("2-d maps of a vector column. PCA uses every row; t-SNE and UMAP a seeded "
+                    "sample (a few seconds each; the first UMAP also compiles). Hover a point "
+                    "for its row and attributes.")
+        with gr.Row():
+            column = gr.Dropdown(columns, value=columns[0], label="vector column")
+            method = gr.Radio(list(projection.METHODS), value="pca", label="method")
+            colour = gr.Dropdown(attributes, value=attributes[0] if attributes else None,
+                                 label="colour by")
+            sample = gr.Number(projection.SAMPLE, precision=0, minimum=10,
+                               label="sample (t-SNE, UMAP)")
+            seed = gr.Number(0, precision=0, label="seed")
+        button = gr.Button("Draw", variant="primary")
+        plot = gr.Plot(label="projection")
+
+        @guard
+        def draw(column_value: str, method_value: str, colour_value: str, sample_value: float,
+                 seed_value: float) -> Any:
+            if not colour_value:
+                raise UserError("the store has no attribute to colour by")
+            return projection.figure(pg, column_value, method_value, colour_value,
+                                     int(sample_value), int(seed_value))
+
+        inputs = [column, method, colour, sample, seed]
+        gr.on([button.click, colour.change], draw, inputs, plot, api_name="projection")
+        demo.load(draw, inputs, plot, api_name=False)

@@ -1,0 +1,94 @@
+"""The Gradio playground: one tab per way of looking at a run's latent space and a store.
+
+:func:`build_app` opens a run and/or a store (:class:`~latentplay.app.state.Playground`) and
+builds the ``gr.Blocks`` with the tabs that make sense for them:
+
+- **Sample** (a run): prior draws at chosen condition values.
+- **Traverse** (a run): one latent dimension or principal axis moved at a time, and latent
+  sliders that decode one code live.
+- **Faces** (a run and a store): interpolation between two faces, and edits along an
+  attribute direction fitted on the fly or read from a JSON.
+- **Projection** (a store with a vector column): PCA / t-SNE / UMAP maps coloured by an
+  attribute.
+
+The tabs are built in :mod:`latentplay.app.tabs` and :mod:`latentplay.app.faces_tab`; their
+handlers call the functions of :mod:`latentplay.app.generate`, :mod:`latentplay.app.faces`
+and :mod:`latentplay.app.projection`, and a :class:`UserError` they raise is shown in the
+page as an error message (``gr.Error``, :func:`latentplay.app.widgets.guard`), never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from latentplay.app import projection
+from latentplay.app.faces_tab import faces_tab
+from latentplay.app.state import Playground
+from latentplay.app.tabs import projection_tab, sample_tab, traverse_tab
+from latentplay.errors import UserError
+
+
+def _header(pg: Playground) -> str:
+    """Markdown: what is loaded, and which tabs are missing and why."""
+    lines = ["# latentplay playground"]
+    if pg.model is not None:
+        m = pg.model
+        cond = ", ".join(p.name for p in pg.condition_parts)
+        lines.append(f"**Run** `{pg.run}`: {pg.family}, {m.latent_dim} latents, "
+                     f"{m.size}x{m.size} {'gray' if m.channels == 1 else 'RGB'}"
+                     + (f", conditional on {cond}" if cond else ""))
+    if pg.store is not None:
+        vecs = ", ".join(f"{v.name} ({v.dim})" for v in pg.store.schema.vectors) or "none"
+        lines.append(f"**Store** `{pg.store.path}`: {len(pg.store):,} rows; attributes "
+                     f"{', '.join(a.name for a in pg.store.schema.attributes) or 'none'}; "
+                     f"vector columns {vecs}")
+    missing = []
+    if pg.model is None:
+        missing.append("**Sample** and **Traverse** need a run: start with `--run RUN`.")
+    if pg.model is None or pg.store is None:
+        missing.append("**Faces** needs a run and a store: start with `--run RUN --data STORE`.")
+    if pg.store is None:
+        missing.append("**Projection** needs a store: start with `--data STORE`.")
+    elif not projection.vector_columns(pg):
+        missing.append("**Projection** needs a vector column in the store: add one with "
+                       "`latentplay embed STORE --with pixels-pca --column pca64`.")
+    if missing:
+        lines.append("Not shown: " + " ".join(missing))
+    return "\n\n".join(lines)
+
+
+def build_app(run: str | os.PathLike[str] | None = None,
+              data: str | os.PathLike[str] | None = None) -> gr.Blocks:
+    """The playground for run directory ``run`` and/or store ``data`` (unstarted; call
+    ``.launch()``). A path that is not a run or a store is a :class:`UserError`."""
+    return build_blocks(Playground.open(run, data))
+
+
+def build_blocks(pg: Playground) -> gr.Blocks:
+    """The ``gr.Blocks`` of an opened :class:`Playground`."""
+    with gr.Blocks(title="latentplay", analytics_enabled=False) as demo:
+        gr.Markdown(_header(pg))
+        with gr.Tabs():
+            if pg.model is not None:
+                sample_tab(pg, demo)
+                traverse_tab(pg, demo)
+                if pg.store is not None:
+                    faces_tab(pg, demo)
+            if pg.store is not None and projection.vector_columns(pg):
+                projection_tab(pg, demo)
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bool = True
+           ) -> None:
+    """Serve ``demo`` on ``host:port`` without any outside connection (no share link, no
+    analytics, no server-side rendering); ``block=False`` returns once it is serving. A port
+    in use is a :class:`UserError`."""
+    try:
+        demo.launch(server_name=host, server_port=port, share=False, inbrowser=False,
+                    prevent_thread_lock=not block, ssr_mode=False, quiet=True)
+    except OSError as exc:
+        raise UserError(f"cannot serve on {host}:{port}: {exc}") from None

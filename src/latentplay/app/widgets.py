@@ -1,0 +1,61 @@
+"""Pieces shared by the playground's tabs: error messages, image display, condition controls."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from latentplay.app import generate
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+
+DISPLAY = 128
+"""Images are enlarged (nearest neighbour) to at least this many pixels a side for display."""
+
+
+def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with a :class:`UserError` turned into a ``gr.Error`` message in the page."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except UserError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return run
+
+
+def display(images: np.ndarray) -> np.ndarray:
+    """``(..., S, S, C)`` uint8 enlarged to at least :data:`DISPLAY` pixels a side by an
+    integer factor (crisp pixels), a gray channel dropped: ``(..., kS, kS[, 3])``."""
+    k = max(1, math.ceil(DISPLAY / images.shape[-2]))
+    big = np.repeat(np.repeat(images, k, axis=-3), k, axis=-2)
+    return big[..., 0] if big.shape[-1] == 1 else big
+
+
+def condition_controls(pg: Playground) -> list[gr.components.Component]:
+    """One control per condition part: a slider (continuous, beyond the training range) or
+    a dropdown of class names (categorical)."""
+    controls: list[gr.components.Component] = []
+    for part in pg.condition_parts:
+        if part.kind == "continuous":
+            lo, hi = generate.slider_span(part)
+            trained = part.range or (-1.0, 1.0)
+            controls.append(gr.Slider(lo, hi, value=(trained[0] + trained[1]) / 2, step=0.05,
+                                      label=part.name,
+                                      info=f"trained on {trained[0]:g}..{trained[1]:g}"))
+        else:
+            names = list(part.names or [str(k) for k in range(part.size)])
+            controls.append(gr.Dropdown(names, value=names[0], label=part.name))
+    return controls
+
+
+def condition_values(pg: Playground, values: Sequence[Any]) -> dict[str, Any]:
+    """``{attribute: value}`` of the condition controls' values."""
+    return {p.name: v for p, v in zip(pg.condition_parts, values, strict=True)}

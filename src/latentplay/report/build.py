@@ -1,0 +1,49 @@
+"""Building a report: detect the directory's kind, build its page, render, write atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from latentplay.errors import UserError
+from latentplay.report import auditing, matching, render, stores, training
+from latentplay.report.detect import Kind, detect
+from latentplay.report.page import Page
+
+BUILDERS: dict[Kind, Callable[[Path], Page]] = {
+    "train": training.page,
+    "match": matching.page,
+    "audit": auditing.page,
+    "store": stores.page,
+}
+
+
+def default_out(path: Path, kind: Kind) -> Path:
+    """Where a report goes by default: ``PATH/report.html`` for runs; for a store, beside it
+    (``PATH.report.html``), since a store directory is replaced whole on every save."""
+    return path.with_name(f"{path.name}.report.html") if kind == "store" else path / "report.html"
+
+
+def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> Path:
+    """Write the self-contained HTML report of directory ``path`` and return its path.
+
+    ``path`` is a training run (``latentplay train``), a match run (``latentplay match run``),
+    an audit run (``latentplay audit compare`` / ``sample-groups``) or a store. The report is
+    one HTML file with inline CSS and every image embedded as a ``data:`` URI (no scripts, no
+    network); it is written to ``out`` (default: :func:`default_out`) through a temporary file,
+    so a failure leaves an earlier report untouched.
+
+    Raises:
+        UserError: ``path`` is none of these kinds, a file the report needs is unreadable, or
+            ``out``'s directory does not exist.
+    """
+    path = Path(path).absolute()
+    kind = detect(path)
+    target = Path(out).absolute() if out is not None else default_out(path, kind)
+    if target.is_dir():
+        raise UserError(f"--out {target} is a directory; give the HTML file to write")
+    if not target.parent.is_dir():
+        raise UserError(f"--out: directory {target.parent} does not exist")
+    page = BUILDERS[kind](path)
+    return render.write_atomic(render.render(page), target)

@@ -1,0 +1,46 @@
+"""Which kind of directory a report is asked for: a training run, a match run, an audit run
+or a store, told apart by the files each one always writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from latentplay.errors import UserError
+from latentplay.store import SCHEMA_FILE
+
+Kind = Literal["train", "match", "audit", "store"]
+
+# the files that identify each kind, checked in this order
+SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
+    ("store", (SCHEMA_FILE,)),
+    ("train", ("config.yaml",)),
+    ("match", ("summary.json", "balance.csv")),
+    ("audit", ("summary.json", "groups.json")),
+)
+
+
+def detect(path: Path) -> Kind:
+    """The kind of directory ``path`` is.
+
+    - ``store``: holds ``latentplay.json`` (a dataset saved by latentplay);
+    - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
+    - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
+    - ``audit``: holds ``summary.json`` or ``groups.json`` (``latentplay audit compare`` /
+      ``sample-groups``).
+
+    Raises:
+        UserError: ``path`` is missing, not a directory, or none of these.
+    """
+    if not path.exists():
+        raise UserError(f"{path} does not exist")
+    if not path.is_dir():
+        raise UserError(f"{path} is not a directory; give a run directory, a match or audit "
+                        "output directory, or a store")
+    for kind, names in SIGNATURES:
+        present = [(path / name).is_file() for name in names]
+        if (kind == "audit" and any(present)) or all(present):
+            return kind
+    raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
+                    f"balance.csv), an audit run (summary.json or groups.json) or a store "
+                    f"({SCHEMA_FILE}); nothing to report")

@@ -1,0 +1,94 @@
+"""Figures drawn when a report is built (matplotlib, returned as PNG data URIs): loss curves,
+KL and variance per latent dimension, metric curves, and the bars of a store's attributes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from latentplay.report.images import figure_uri  # noqa: E402
+
+Series = tuple[Sequence[float], Sequence[float]]  # (x values, y values)
+
+
+def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
+           columns: int = 3) -> str:
+    """One small panel per entry of ``panels`` (``{panel title: {line label: (x, y)}}``), lines
+    with markers; panels whose values span several decades use a log y axis."""
+    n = max(len(panels), 1)
+    cols = min(columns, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows + 0.5), squeeze=False)
+    for ax, (name, lines) in zip(axes.flat, panels.items(), strict=False):
+        values = []
+        for label, (x, y) in lines.items():
+            ax.plot(x, y, marker="o", markersize=3, linewidth=1.2, label=label)
+            values += [v for v in y if math.isfinite(v)]
+        positive = [v for v in values if v > 0]
+        if positive and len(positive) == len(values) and max(positive) / min(positive) > 100:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        if len(lines) > 1:
+            ax.legend(fontsize=7, frameon=False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return figure_uri(fig)
+
+
+def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
+                      active: np.ndarray | None, threshold: float | None) -> str:
+    """Bars per latent dimension: ``(D,)`` KL to the prior and/or ``(D,)`` variance of the
+    encoder means (log scale, ``threshold`` line); ``(D,)`` bool ``active`` units in colour."""
+    panels = [p for p in (("KL(q(z|x) || p(z)) per dimension, nats", kl),
+                          ("variance of E[z|x] per dimension", variance)) if p[1] is not None]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 2.4 * len(panels) + 0.3), squeeze=False)
+    for ax, (title, values) in zip(axes[:, 0], panels, strict=True):
+        values = np.asarray(values, dtype=float)
+        colors = ["tab:blue" if active is None or active[d] else "tab:gray"
+                  for d in range(len(values))]
+        ax.bar(np.arange(len(values)), values, color=colors)
+        if title.startswith("variance"):
+            ax.set_yscale("log")
+            if threshold is not None:
+                ax.axhline(threshold, color="tab:red", linewidth=1, linestyle="--",
+                           label=f"active threshold {threshold:g}")
+                ax.legend(fontsize=7, frameon=False)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks(np.arange(len(values)))
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    axes[-1, 0].set_xlabel("latent dimension (grey: inactive)" if active is not None
+                           else "latent dimension", fontsize=8)
+    fig.tight_layout()
+    return figure_uri(fig)
+
+
+def bars(labels: Sequence[str], counts: Sequence[float], title: str, xlabel: str = "") -> str:
+    """Vertical bars of ``counts`` per label (a categorical attribute, or histogram bins)."""
+    k = len(labels)
+    fig, ax = plt.subplots(figsize=(min(max(4.0, 0.45 * k + 1.5), 9.0), 2.8))
+    ax.bar(np.arange(k), counts, color="tab:blue")
+    rotate = k > 6 or max((len(s) for s in labels), default=0) > 8
+    ax.set_xticks(np.arange(k), list(labels), rotation=40 if rotate else 0,
+                  ha="right" if rotate else "center", fontsize=7)
+    ax.set_ylabel("count", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title, fontsize=9)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=8)
+    fig.tight_layout()
+    return figure_uri(fig)

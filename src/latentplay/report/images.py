@@ -1,0 +1,56 @@
+"""Images as ``data:`` URIs, so that a report is one self-contained file.
+
+:func:`file_uri` embeds a PNG or GIF file as it is (:func:`file_figure`: with its caption);
+:func:`figure_uri` renders a matplotlib figure to PNG in memory (and closes it).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.figure  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from latentplay.errors import UserError  # noqa: E402
+from latentplay.report.page import Figure  # noqa: E402
+
+WIDE_PX = 1800  # images wider than this are shown at natural size, scrolling sideways
+MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
+
+
+def bytes_uri(data: bytes, mime: str) -> str:
+    """``data:<mime>;base64,...`` of ``data``."""
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def file_uri(path: Path) -> str:
+    """The PNG or GIF file ``path`` as a data URI (its type read from its first bytes)."""
+    data = path.read_bytes()
+    for magic, mime in MAGIC.items():
+        if data.startswith(magic):
+            return bytes_uri(data, mime)
+    raise UserError(f"{path} is not a PNG or GIF image")
+
+
+def file_figure(path: Path, caption: str) -> Figure:
+    """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is over
+    :data:`WIDE_PX` pixels across."""
+    with Image.open(path) as img:
+        wide = img.width > WIDE_PX
+    return Figure(file_uri(path), caption, wide=wide)
+
+
+def figure_uri(fig: matplotlib.figure.Figure, dpi: int = 100) -> str:
+    """Render ``fig`` as a PNG data URI and close it."""
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return bytes_uri(buffer.getvalue(), "image/png")

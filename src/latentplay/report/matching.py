@@ -1,0 +1,135 @@
+"""The report of a match run directory (``latentplay match run``): treatment, method, counts
+and effective sample size, the balance table before/after (|SMD| above 0.1 highlighted), the
+effect estimate with its interval, face verification, and the figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from latentplay.report.files import read_csv, read_json
+from latentplay.report.images import file_figure
+from latentplay.report.page import (
+    SMD_THRESHOLD,
+    Cell,
+    Code,
+    Facts,
+    Page,
+    Section,
+    Table,
+    Text,
+    cell,
+    interval,
+    number,
+    to_float,
+)
+
+FIGURES = (
+    ("love_plot.png", "Love plot: |standardized mean difference| of every covariate before and "
+                      "after matching."),
+    ("attribute_means.png", "Means of the attributes in each group, before and after matching."),
+    ("pairs.png", "Matched pairs drawn at random, ordered by distance."),
+)
+
+
+def page(run: Path) -> Page:
+    """The report page of match output directory ``run``."""
+    summary = read_json(run / "summary.json")
+    balance = read_csv(run / "balance.csv")
+    treat = summary.get("treatment") or {}
+    title = (f"Matching {treat.get('treated', '?')} with {treat.get('control', '?')} "
+             f"on {treat.get('attribute', '?')}")
+    sections = [_overview(summary), _balance(summary, balance)]
+    if summary.get("effect"):
+        sections.append(_effect(summary["effect"]))
+    if summary.get("verification"):
+        sections.append(_verification(summary["verification"]))
+    shown = [file_figure(run / name, caption) for name, caption in FIGURES
+             if (run / name).exists()]
+    if shown:
+        sections.append(Section("Figures", "figures", shown))
+    sections.append(Section("Config", "config", [Code(json.dumps(summary.get("config", {}),
+                                                                 indent=2), "matching config")]))
+    return Page("match run", title, str(run), sections)
+
+
+def _overview(summary: dict[str, Any]) -> Section:
+    treat, config = summary.get("treatment") or {}, summary.get("config") or {}
+    counts, distance = summary.get("counts") or {}, summary.get("distance") or {}
+    info = summary.get("match") or {}
+    method = f"{config.get('method', '?')} ({info.get('distance', config.get('distance'))} distance"
+    method += f", {config.get('ratio', 1)}:1" + (", with replacement" if config.get("replace") else "")
+    method += ")"
+    caliper = summary.get("caliper")
+    facts = [
+        ("store", str(summary.get("store"))),
+        ("treatment", f"{treat.get('attribute')}: {treat.get('treated')} (treated) vs "
+                      f"{treat.get('control')} (control)"),
+        ("covariates", ", ".join(config.get("covariates", [])) or "—"),
+        ("exact", ", ".join(config.get("exact", [])) or "—"),
+        ("method", method),
+        ("caliper", "none" if not caliper else
+         f"{number(caliper.get('value'))} {caliper.get('units')} = "
+         f"{number(caliper.get('distance'))} in distance units"),
+    ]
+    rows = [
+        ["treated units", counts.get("treated")], ["control units", counts.get("controls")],
+        ["pairs", counts.get("pairs")], ["matched treated", counts.get("matched_treated")],
+        ["unmatched treated", counts.get("unmatched_treated")],
+        ["dropped by the caliper", counts.get("caliper_drops")],
+        ["distinct matched controls", counts.get("matched_controls")],
+        ["effective sample size of the controls", counts.get("controls_ess")],
+        ["pair distance: mean", distance.get("mean")], ["pair distance: median", distance.get("median")],
+        ["pair distance: max", distance.get("max")],
+    ]
+    return Section("Matching", "matching", [Facts(facts), Table.of(["count", "value"], rows)])
+
+
+def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
+    stats = summary.get("balance") or {}
+    over = f"n_over_{SMD_THRESHOLD:g}"
+    overview = Table.of(
+        ["", "max |SMD|", "mean |SMD|", f"covariates with |SMD| > {SMD_THRESHOLD:g}"],
+        [[when, (stats.get(when) or {}).get("max_abs_smd"), (stats.get(when) or {}).get("mean_abs_smd"),
+          (stats.get(when) or {}).get(over)] for when in ("before", "after")],
+        f"{stats.get('covariates', len(rows))} covariates.")
+    columns = ["covariate", "type"] + [f"{c} {when}" for when in ("before", "after")
+                                       for c in ("treated", "control", "SMD", "VR")]
+    table_rows = []
+    for r in rows:
+        line: list[Cell] = [cell(r["covariate"]), cell(r["type"])]
+        for when in ("before", "after"):
+            smd = to_float(r.get(f"smd_{when}"))
+            line += [cell(to_float(r.get(f"mean_treated_{when}"))),
+                     cell(to_float(r.get(f"mean_control_{when}"))),
+                     cell(smd, flag=smd is not None and abs(smd) > SMD_THRESHOLD),
+                     cell(to_float(r.get(f"var_ratio_{when}")))]
+        table_rows.append(line)
+    table = Table(columns, table_rows, "balance.csv: group means, standardized mean difference "
+                  "(SMD) and variance ratio (VR, continuous covariates) before and after matching. "
+                  f"Highlighted: |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
+    return Section("Balance", "balance", [overview, table])
+
+
+def _effect(effect: dict[str, Any]) -> Section:
+    rows = []
+    for name, label in (("naive", "difference in means before matching"),
+                        ("matched", "matched difference (effect on the treated)")):
+        e = effect.get(name) or {}
+        level = e.get("level")
+        rows.append([label, e.get("estimate"), interval(e.get("ci_low"), e.get("ci_high")),
+                     f"{level:.0%}" if isinstance(level, float) else "—", e.get("n_treated")])
+    table = Table.of(["estimate of", "value", "interval", "level", "treated units"], rows,
+                     f"Outcome: {effect.get('outcome')}.")
+    return Section(f"Effect on {effect.get('outcome')}", "effect", [table])
+
+
+def _verification(ver: dict[str, Any]) -> Section:
+    keys = [k for k in (ver.get("matched") or {}) if k != "pairs"]
+    rows = [[name, (ver.get(name) or {}).get("pairs"), *((ver.get(name) or {}).get(k) for k in keys)]
+            for name in ("matched", "random")]
+    return Section("Face verification", "verification", [
+        Text(f"Face-descriptor distances ({ver.get('descriptor')}) of matched pairs and of random "
+             "pairs across the groups; below 0.6 dlib calls two faces the same person."),
+        Table.of(["pairs", "count", *keys], rows)])

@@ -1,0 +1,163 @@
+"""What a report page is made of: sections holding facts, tables, figures, code and text.
+
+The section builders (:mod:`~latentplay.report.training`, :mod:`~latentplay.report.matching`,
+:mod:`~latentplay.report.auditing`, :mod:`~latentplay.report.stores`) return a :class:`Page`;
+the template ``templates/report.html.j2`` draws each block by its ``kind``. Nothing here knows
+HTML: every string stays plain text and is escaped when rendered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+SMD_THRESHOLD = 0.1  # the usual bound on |standardized mean difference| after matching
+
+
+def number(value: object) -> str:
+    """A number as readers want it: ints exact with thousands separators, floats with five
+    significant digits and no trailing zeros (scientific below 0.001), ``—`` for a missing value
+    or NaN, ``yes``/``no`` for booleans; text is returned unchanged."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    x = float(value)  # type: ignore[arg-type]
+    if math.isnan(x):
+        return "—"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if x == 0:
+        return "0"
+    if abs(x) < 1e-3:
+        return f"{x:.2e}"
+    decimals = max(0, 4 - math.floor(math.log10(abs(x))))
+    text = f"{x:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def to_float(text: str | None) -> float | None:
+    """A CSV field as a float (None when empty or not a number)."""
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def interval(low: object, high: object) -> str:
+    """``[low, high]`` with :func:`number` formatting (``—`` when either bound is missing)."""
+    if low is None or high is None:
+        return "—"
+    return f"[{number(low)}, {number(high)}]"
+
+
+@dataclass
+class Cell:
+    """One table cell: its text, whether it is a number (right-aligned), and whether it is
+    flagged (highlighted, e.g. an |SMD| above :data:`SMD_THRESHOLD`)."""
+
+    text: str
+    numeric: bool = False
+    flag: bool = False
+
+
+def cell(value: object, flag: bool = False) -> Cell:
+    """A :class:`Cell` of ``value``: ints and floats formatted with :func:`number` and
+    right-aligned, text as it is."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return Cell(number(value), numeric=numeric, flag=flag)
+
+
+@dataclass
+class Facts:
+    """Label/value pairs drawn as a two-column list."""
+
+    items: list[tuple[str, str]]
+    kind: ClassVar[str] = "facts"
+
+
+@dataclass
+class Table:
+    """A table: ``columns`` headers and ``rows`` of :class:`Cell` (one per column)."""
+
+    columns: list[str]
+    rows: list[list[Cell]]
+    caption: str = ""
+    kind: ClassVar[str] = "table"
+
+    @classmethod
+    def of(cls, columns: Sequence[str], rows: Sequence[Sequence[object]], caption: str = "") -> Table:
+        """A table from raw values (see :func:`cell`)."""
+        return cls(list(columns), [[cell(v) for v in row] for row in rows], caption)
+
+
+@dataclass
+class Figure:
+    """An image embedded as a ``data:`` URI (PNG or GIF), with its caption; ``wide`` images
+    keep their natural size in a horizontally scrolling frame instead of shrinking to the page."""
+
+    uri: str
+    caption: str
+    wide: bool = False
+    kind: ClassVar[str] = "figure"
+
+
+@dataclass
+class Code:
+    """Preformatted text (a config file) in a collapsible block titled ``summary``."""
+
+    text: str
+    summary: str
+    kind: ClassVar[str] = "code"
+
+
+@dataclass
+class Text:
+    """A paragraph of plain text."""
+
+    text: str
+    kind: ClassVar[str] = "text"
+
+
+@dataclass
+class Heading:
+    """A sub-heading inside a section."""
+
+    text: str
+    kind: ClassVar[str] = "heading"
+
+
+@dataclass
+class Columns:
+    """Blocks drawn side by side (wrapping on narrow screens), e.g. a table and its chart."""
+
+    blocks: list[Facts | Table | Figure | Code | Text | Heading]
+    kind: ClassVar[str] = "columns"
+
+
+Block = Facts | Table | Figure | Code | Text | Heading | Columns
+
+
+@dataclass
+class Section:
+    """A titled part of the page; ``anchor`` is its id for the table of contents."""
+
+    title: str
+    anchor: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """A whole report: what kind of directory it describes, its title and path, its sections."""
+
+    kind: str
+    title: str
+    source: str
+    sections: list[Section]

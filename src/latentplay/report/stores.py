@@ -1,0 +1,134 @@
+"""The report of a store: provenance, row count, each attribute's distribution (table and bar
+chart), vector columns with their dimension, rejected inputs, an image grid by one categorical
+attribute, and cross-tabulations of attribute pairs."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from latentplay import store as st
+from latentplay.report import figures
+from latentplay.report.files import read_csv
+from latentplay.report.images import file_figure
+from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
+from latentplay.store.schema import Attribute
+from latentplay.viz.grid import save_store_grid
+
+MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
+
+
+def page(path: Path) -> Page:
+    """The report page of the store at ``path``."""
+    data = st.load(path)
+    summary = st.info(data, crosstab_of=None)
+    sections = [_overview(data), _attributes(data, summary)]
+    if data.schema.vectors or data.schema.history:
+        sections.append(_columns(data))
+    grid = _grid(data)
+    if grid:
+        sections.append(grid)
+    tabs = _crosstabs(data)
+    if tabs:
+        sections.append(tabs)
+    prov = data.schema.provenance
+    return Page("store", f"Store {path.name}: {prov.converter}, {len(data):,} rows", str(path),
+                sections)
+
+
+def _overview(data: st.Store) -> Section:
+    prov = data.schema.provenance
+    facts = [("rows", number(len(data))), ("source", prov.source),
+             ("converter", f"{prov.converter} (latentplay {prov.version})"),
+             ("created", f"{prov.created} by {prov.host}"),
+             ("counts", ", ".join(f"{k}: {number(v)}" for k, v in prov.counts.items()) or "—"),
+             ("image column", data.schema.image_column or "none"),
+             ("attributes", ", ".join(f"{a.name} ({a.kind})" for a in data.schema.attributes) or "—")]
+    if data.schema.text_columns:
+        facts.append(("text columns", ", ".join(data.schema.text_columns)))
+    assert data.path is not None
+    rejected = data.path / st.REJECTED_FILE
+    if rejected.exists():
+        facts.append(("rejected inputs", f"{len(read_csv(rejected)):,} (listed in {rejected})"))
+    blocks: list[Any] = [Facts(facts)]
+    if prov.arguments:
+        blocks.append(Code(json.dumps(prov.arguments, indent=2), "arguments it was made with"))
+    return Section("Store", "store", blocks)
+
+
+def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
+    blocks: list[Any] = []
+    for attr in data.schema.attributes:
+        s = summary["attributes"][attr.name]
+        blocks.append(Heading(f"{attr.name} ({attr.kind})"))
+        if attr.description:
+            blocks.append(Text(attr.description))
+        if attr.kind == "continuous":
+            edges, counts = s["histogram"]["edges"], s["histogram"]["counts"]
+            labels = [f"{number(a)} to {number(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+            blocks.append(Facts([("range", f"{number(s['range'][0])} to {number(s['range'][1])}"),
+                                 ("mean ± sd", f"{number(s['mean'])} ± {number(s['std'])}")]))
+            title = f"{attr.name}: histogram"
+        else:
+            labels, counts = list(s["counts"]), list(s["counts"].values())
+            title = f"{attr.name}: count per value"
+        total = max(sum(counts), 1)
+        table = Table.of(["value" if attr.kind != "continuous" else "bin", "count", "share"],
+                         [[lab, c, f"{c / total:.1%}"] for lab, c in zip(labels, counts, strict=True)])
+        chart = Figure(figures.bars(labels, counts, title), f"Distribution of {attr.name}.")
+        blocks.append(Columns([table, chart]))
+    return Section("Attributes", "attributes", blocks)
+
+
+def _columns(data: st.Store) -> Section:
+    blocks: list[Any] = []
+    if data.schema.vectors:
+        blocks.append(Table.of(["vector column", "dimension", "description"],
+                               [[v.name, v.dim, v.description] for v in data.schema.vectors]))
+    if data.schema.history:
+        blocks.append(Table.of(["operation", "column", "with", "rows", "time"],
+                               [[h.get("op", ""), h.get("column", ""), h.get("embedder", ""),
+                                 h.get("rows"), h.get("time", "")] for h in data.schema.history],
+                               "What was added to the store since it was made."))
+    return Section("Vector columns", "vectors", blocks)
+
+
+def _small(attr: Attribute) -> bool:
+    return attr.kind != "continuous" and (attr.num_values or 0) <= MAX_LEVELS
+
+
+def _grid(data: st.Store) -> Section | None:
+    by = next((a for a in data.schema.attributes if a.kind == "categorical" and _small(a)),
+              next((a for a in data.schema.attributes if _small(a)), None))
+    if not data.schema.image_column or by is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="latentplay-report-") as tmp:
+        png = Path(tmp) / "grid.png"
+        save_store_grid(data, png, by=by.name, per_row=10)
+        grid = file_figure(png, f"Random images of each value of {by.name} (n: rows with it).")
+    return Section(f"Images by {by.name}", "grid", [grid])
+
+
+def _crosstabs(data: st.Store) -> Section | None:
+    """The first two small categorical attributes against each other, and the one with the
+    fewest values against the first continuous attribute (binned): where confounds show."""
+    attrs = data.schema.attributes
+    small = [a for a in attrs if a.kind == "categorical" and _small(a)] or \
+        [a for a in attrs if _small(a)]
+    continuous = [a for a in attrs if a.kind == "continuous"]
+    pairs = []
+    if len(small) >= 2:
+        pairs.append((small[0], small[1]))
+    if small and continuous:
+        pairs.append((min(small, key=lambda a: a.num_values or 0), continuous[0]))
+    blocks: list[Any] = []
+    for row, col in pairs:
+        tab = st.crosstab(data, row.name, col.name)
+        blocks.append(Table.of([f"{row.name} \\ {col.name}", *tab["column_names"], "total"],
+                               [[name, *counts, sum(counts)] for name, counts
+                                in zip(tab["row_names"], tab["counts"], strict=True)],
+                               f"Rows with each pair of values of {row.name} and {col.name}"
+                               + (" (binned)." if col.kind == "continuous" else ".")))
+    return Section("Cross-tabulations", "crosstabs", blocks) if blocks else None

@@ -1,0 +1,252 @@
+"""The report of a training run directory (``latentplay train``).
+
+Sections, each present only when its files are: the run (family, data, progress, seed,
+device), the resolved config, loss curves per epoch (train and test, every term), final
+metrics, latent dimensions (KL, active units, the Welford variance heatmap), reconstructions,
+samples, forced conditions and disentanglement metrics.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from latentplay.errors import UserError
+from latentplay.report import figures
+from latentplay.report.files import last_file, read_csv, read_json
+from latentplay.report.images import file_figure
+from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
+
+KL_DIM = re.compile(r"kl_(\d+)$")
+NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
+
+Row = dict[str, str]
+
+
+def read_config(path: Path) -> tuple[dict[str, Any], str]:
+    """The resolved config of a run (``config.yaml``) as a dict, and its text.
+
+    Raises:
+        UserError: the file is not YAML holding a mapping.
+    """
+    text = path.read_text()
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(f"{path} is not valid YAML ({first}); cannot report on this run") from None
+    if not isinstance(config, dict):
+        raise UserError(f"{path} does not hold a run config (a YAML mapping)")
+    return config, text
+
+
+def terms(header: Sequence[str]) -> list[str]:
+    """Loss and metric columns of a metrics table: all but bookkeeping and ``kl_<d>``."""
+    return [h for h in header if h not in NOT_TERMS and not KL_DIM.match(h)]
+
+
+def read_metrics(path: Path) -> list[Row]:
+    """Rows of ``metrics.csv`` / ``test_metrics.csv`` ([] when the file does not exist yet).
+
+    Raises:
+        UserError: a row without an integer ``epoch`` and ``step`` (a damaged table).
+    """
+    if not path.exists():
+        return []
+    rows = read_csv(path)
+    for line, row in enumerate(rows, start=2):
+        if not (str(row.get("epoch")).isdigit() and str(row.get("step")).isdigit()):
+            raise UserError(f"{path}, line {line}: no integer epoch and step; the table is damaged")
+    return rows
+
+
+def by_epoch(rows: Sequence[Row]) -> list[Row]:
+    """One row per epoch (the last written wins, after a resume), in epoch order."""
+    last: dict[int, Row] = {}
+    for row in rows:
+        last[int(row["epoch"])] = row
+    return [last[e] for e in sorted(last)]
+
+
+def kl_per_dim(row: Row) -> np.ndarray | None:
+    """``(D,)`` KL per latent dimension of a metrics row (None without ``kl_<d>`` columns)."""
+    dims = sorted((int(m.group(1)), k) for k in row if (m := KL_DIM.match(k)))
+    values = [to_float(row[k]) for _, k in dims]
+    if not values or any(v is None for v in values):
+        return None
+    return np.array(values, dtype=float)
+
+
+def page(run: Path) -> Page:
+    """The report page of training run directory ``run``."""
+    config, text = read_config(run / "config.yaml")
+    metrics = read_metrics(run / "metrics.csv")
+    test = by_epoch(read_metrics(run / "test_metrics.csv"))
+    epochs = by_epoch([r for r in metrics if r.get("scope") == "epoch"])
+    sections = [_overview(run, config, metrics, epochs),
+                Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
+    sections += [s for s in (_losses(epochs, test), _final(epochs, test),
+                             _latents(run, epochs, test), _images(run), _dis_metrics(run)) if s]
+    family = str(config.get("family", "model"))
+    return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
+
+
+def _section(sec: Section) -> Section | None:
+    return sec if sec.blocks else None
+
+
+def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
+              epochs: Sequence[Row]) -> Section:
+    trainer, data, model = (config.get(k) or {} for k in ("trainer", "data", "model"))
+    planned, max_steps = int(trainer.get("epochs", 0) or 0), int(trainer.get("max_steps", 0) or 0)
+    done = int(epochs[-1]["epoch"]) if epochs else 0
+    step = int(metrics[-1]["step"]) if metrics else 0
+    finished = bool(epochs) and int(epochs[-1]["step"]) == step and (
+        done >= planned or 0 < max_steps <= step)
+    if finished:
+        status = "finished"
+    elif metrics:
+        status = (f"stopped at step {step:,} (in epoch {metrics[-1]['epoch']}): still running, "
+                  f"or interrupted; `latentplay train --resume {run}` continues it")
+    else:
+        status = "not started (no metrics.csv yet)"
+    channels = f"{data['channels']} channel(s)" if data.get("channels") else "channels as stored"
+    items = [
+        ("model family", f"{config.get('family', '?')} (preset {config.get('preset', '?')})"),
+        ("data store", str(data.get("store", "?"))),
+        ("images", f"{data.get('size', '?')} px, {channels}, crop {data.get('crop', 1.0)}, "
+                   f"test fraction {data.get('test_fraction', '?')}"),
+        ("latent dimensions", number(model.get("latent_dim"))),
+        ("epochs", f"{done} of {planned}" + (f" (max_steps {max_steps:,})" if max_steps else "")),
+        ("steps", number(step)),
+        ("status", status),
+        ("seed", number(config.get("seed"))),
+        ("device", f"{trainer.get('device', '?')} × {trainer.get('devices', 1)}, "
+                   f"precision {trainer.get('precision', '?')}, strategy "
+                   f"{trainer.get('strategy', '?')}"),
+    ]
+    if model.get("condition"):
+        items.append(("condition", ", ".join(str(c) for c in model["condition"])))
+    loss = config.get("loss") or {}
+    if loss.get("terms"):
+        items.append(("loss terms", ", ".join(str(t) for t in loss["terms"])))
+    seconds = [v for r in epochs if (v := to_float(r.get("epoch_seconds"))) is not None]
+    if seconds:
+        speed = to_float(epochs[-1].get("images_per_s"))
+        items.append(("training time", f"{number(sum(seconds))} s"
+                      + (f"; {number(speed)} images/s in the last epoch" if speed else "")))
+    if (run / "latents.npy").exists():
+        latents = np.load(run / "latents.npy", mmap_mode="r")
+        items.append(("latents.npy", f"{len(latents):,} rows: {', '.join(latents.dtype.names or ())}"))
+    return Section("Run", "run", [Facts(items)])
+
+
+def _losses(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
+    if not epochs and not test:
+        return None
+    names = terms(list((epochs or test)[0]))
+    panels = {}
+    for name in names:
+        lines = {}
+        for label, rows in (("train", epochs), ("test", test)):
+            points = [(int(r["epoch"]), v) for r in rows if (v := to_float(r.get(name))) is not None]
+            if points:
+                lines[label] = ([p[0] for p in points], [p[1] for p in points])
+        if lines:
+            panels[name] = lines
+    if not panels:
+        return None
+    uri = figures.curves(panels, "epoch", "mean per epoch: training batches and the test split")
+    return Section("Loss curves", "losses", [Figure(uri, "Every logged term, averaged over each "
+                   "epoch's training batches and evaluated on the test split after the epoch.")])
+
+
+def _final(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
+    if not epochs and not test:
+        return None
+    last_train = epochs[-1] if epochs else {}
+    last_test = test[-1] if test else {}
+    names = terms(list(last_test or last_train))
+    rows = [[name, to_float(last_train.get(name)), to_float(last_test.get(name))] for name in names]
+    epoch = (last_test or last_train)["epoch"]
+    caption = (f"Epoch {epoch}: mean over the last epoch's training batches and over the test "
+               "split (test_metrics.csv).")
+    return Section("Final metrics", "final", [Table.of(["term", "train", "test"], rows, caption)])
+
+
+def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
+    blocks: list[Any] = []
+    source = test[-1] if test else (epochs[-1] if epochs else None)
+    kl = kl_per_dim(source) if source else None
+    variance = active = threshold = None
+    if (run / "active_units.json").exists():
+        units = read_json(run / "active_units.json")
+        threshold = float(units.get("threshold", 0.01))
+        variance = np.asarray(units.get("variance", []), dtype=float)
+        active = variance > threshold
+        dims = ", ".join(str(d) for d in units.get("dims", []))
+        blocks.append(Facts([("active units", f"{units.get('count')} of {len(variance)} "
+                                               f"(variance of E[z|x] > {threshold:g})"),
+                             ("active dimensions", dims or "none")]))
+    elif epochs and to_float(epochs[-1].get("active_units")) is not None:
+        blocks.append(Facts([("active units (last epoch)", epochs[-1]["active_units"])]))
+    if kl is not None or (variance is not None and len(variance)):
+        uri = figures.latent_dimensions(kl, variance if variance is not None and len(variance)
+                                        else None, active, threshold)
+        which = "test split" if test else "training batches"
+        blocks.append(Figure(uri, f"KL per latent dimension at the last epoch ({which}) and the "
+                                  "variance of the encoder means (Burda et al.'s active units)."))
+    if (run / "latent_variance.png").exists():
+        blocks.append(file_figure(run / "latent_variance.png", "Variance of the encoder means "
+                             "per dimension and epoch (Welford, over each epoch's batches)."))
+    return _section(Section("Latent dimensions", "latents", blocks))
+
+
+def _images(run: Path) -> Section | None:
+    blocks: list[Any] = []
+    recon = last_file(run / "recon", "epoch_*.png")
+    if recon is not None:
+        blocks.append(file_figure(recon, f"Reconstructions of fixed test images, {recon.stem}."))
+    if (run / "recon.gif").exists():
+        blocks.append(file_figure(run / "recon.gif", "Reconstructions, one frame per epoch."))
+    if (run / "samples.png").exists():
+        blocks.append(file_figure(run / "samples.png", "Samples from the prior, drawn when "
+                             "training finished (one row per condition value for conditional "
+                             "models)."))
+    fixed = last_file(run / "samples", "epoch_*.png")
+    if fixed is not None:
+        blocks.append(file_figure(fixed, f"Samples of fixed noise, {fixed.stem}."))
+    if (run / "samples.gif").exists():
+        blocks.append(file_figure(run / "samples.gif", "Samples of fixed noise, one frame "
+                             "per epoch."))
+    if (run / "force_condition.png").exists():
+        blocks.append(file_figure(run / "force_condition.png", "Test images encoded with "
+                             "their own condition and decoded with the first continuous "
+                             "condition forced to values over its range."))
+    return _section(Section("Images", "images", blocks))
+
+
+def _dis_metrics(run: Path) -> Section | None:
+    path = run / "dis_metrics.csv"
+    if not path.exists():
+        return None
+    rows = read_csv(path)
+    if not rows:
+        return Section("Disentanglement metrics", "dis", [Text("dis_metrics.csv has no rows yet.")])
+    names = [h for h in rows[0] if h not in ("epoch", "step")]
+    blocks: list[Any] = [Table.of(["epoch", "step", *names],
+                                  [[int(r["epoch"]), int(r["step"]),
+                                    *(to_float(r.get(n)) for n in names)] for r in rows],
+                                  "dis_metrics.csv: the run's encoder on the store's factors.")]
+    if len(rows) > 1:
+        panels = {n: {n: ([int(r["epoch"]) for r in rows if to_float(r.get(n)) is not None],
+                          [v for r in rows if (v := to_float(r.get(n))) is not None])}
+                  for n in names}
+        blocks.append(Figure(figures.curves(panels, "epoch", "disentanglement metrics"),
+                             "Each score over the epochs it was computed at."))
+    return Section("Disentanglement metrics", "dis", blocks)

@@ -1,0 +1,90 @@
+"""Faces tab: interpolation between store faces, directions and edits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay.app import faces
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def cvae(cvae_run: Path, coded_faces: Path) -> Playground:
+    return Playground.open(cvae_run, coded_faces)
+
+
+@pytest.fixture(scope="module")
+def vae(vae_run: Path, coded_faces: Path) -> Playground:
+    return Playground.open(vae_run, coded_faces)
+
+
+@pytest.mark.parametrize("method", ["slerp", "lerp"])
+def test_interpolation_ends_are_the_two_reconstructions(cvae: Playground, method: str) -> None:
+    path = faces.interpolate(cvae, 3, 17, 6, method)
+    assert path.shape == (6, 32, 32, 3) and path.dtype == np.uint8
+    assert np.array_equal(path[0], faces.reconstruct(cvae, 3))
+    assert np.array_equal(path[-1], faces.reconstruct(cvae, 17))
+    assert not np.array_equal(path[0], path[-1])
+
+
+def test_bad_rows_and_arguments_are_user_errors(cvae: Playground) -> None:
+    with pytest.raises(UserError, match="out of range"):
+        faces.interpolate(cvae, 3, 300, 6, "slerp")
+    with pytest.raises(UserError, match="out of range"):
+        cvae.image(-1)
+    with pytest.raises(UserError, match="whole number"):
+        faces.reconstruct(cvae, 2.5)
+    with pytest.raises(UserError, match="slerp or lerp"):
+        faces.interpolate(cvae, 3, 4, 6, "spline")
+    with pytest.raises(UserError, match="no store"):
+        faces.reconstruct(Playground(run=None, store=None, model=cvae.model), 0)
+
+
+def test_codes_are_cached_per_row(cvae: Playground) -> None:
+    z, cond = cvae.codes([5, 6])
+    assert z.shape == (2, 8) and cond is not None and cond.shape == (2, 3)
+    assert 5 in cvae.row_codes and np.array_equal(cvae.codes([6])[0][0], z[1])
+
+
+def test_edit_by_zero_is_the_reconstruction(cvae: Playground, tmp_path: Path) -> None:
+    assert faces.direction_columns(cvae) == [faces.RUN_CODES, "vae_mu"]
+    direction = faces.fit(cvae, faces.RUN_CODES, "gender", "male")
+    assert direction.dim == 8 and direction.positive == "male"
+    assert faces.fit(cvae, faces.RUN_CODES, "gender", "male") is direction  # cached
+    assert "held-out balanced accuracy" in faces.describe(direction)
+    for along in ("pattern", "normal"):
+        assert np.array_equal(faces.edit(cvae, 4, direction, 0.0, along),
+                              faces.reconstruct(cvae, 4))
+    assert not np.array_equal(faces.edit(cvae, 4, direction, 3.0, "pattern"),
+                              faces.reconstruct(cvae, 4))
+    path = tmp_path / "gender.json"
+    direction.to_json(path)
+    assert faces.load_direction(cvae, path) == direction
+
+
+def test_directions_from_a_store_column(vae: Playground) -> None:
+    smile = faces.fit(vae, "vae_mu", "smile")
+    assert smile.kind == "continuous" and "R²" in faces.describe(smile)
+    assert faces.class_names(vae, "age_group")[:2] == ["child", "youth"]
+    assert faces.class_names(vae, "smile") == []
+    with pytest.raises(UserError, match="say which"):
+        faces.fit(vae, "vae_mu", "age_group")
+
+
+def test_generator_faces_are_inverted(dcgan_run: Path, coded_faces: Path, tmp_path: Path,
+                                      cvae: Playground) -> None:
+    pg = Playground.open(dcgan_run, coded_faces)
+    pg.invert_steps = 20
+    assert faces.direction_columns(pg) == []  # vae_mu has 8 dims, the generator 16
+    path = faces.interpolate(pg, 0, 1, 3, "lerp")
+    assert np.array_equal(path[0], faces.reconstruct(pg, 0))
+    with pytest.raises(UserError, match="no encoder"):
+        faces.fit(pg, faces.RUN_CODES, "smile")
+    other = tmp_path / "eight.json"
+    faces.fit(cvae, "vae_mu", "smile").to_json(other)
+    with pytest.raises(UserError, match="8 dimensions"):
+        faces.load_direction(pg, other)

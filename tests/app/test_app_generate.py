@@ -1,0 +1,100 @@
+"""Sample and Traverse tabs: prior samples, traversals, latent sliders; opening runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay.app import generate
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+from latentplay.latent.traverse import run_latents
+
+COND = {"smile": 0.0, "gender": "female"}
+
+
+@pytest.fixture(scope="module")
+def cvae(cvae_run: Path) -> Playground:
+    return Playground.open(cvae_run)
+
+
+@pytest.fixture(scope="module")
+def dcgan(dcgan_run: Path) -> Playground:
+    return Playground.open(dcgan_run)
+
+
+def test_open_rejects_what_is_not_a_run(tmp_path: Path, faces: Path) -> None:
+    with pytest.raises(UserError, match="not a directory"):
+        Playground.open(tmp_path / "missing")
+    with pytest.raises(UserError, match="not a run directory"):
+        Playground.open(faces)  # a store, not a run
+    with pytest.raises(UserError, match="not a latentplay store"):
+        Playground.open(data=tmp_path)
+
+
+def test_sample_is_seeded_and_follows_the_condition(cvae: Playground) -> None:
+    a = generate.sample(cvae, 6, 3, COND)
+    assert a.shape == (6, 32, 32, 3) and a.dtype == np.uint8
+    assert np.array_equal(a, generate.sample(cvae, 6, 3, COND))
+    assert not np.array_equal(a, generate.sample(cvae, 6, 4, COND))
+    smiling = generate.sample(cvae, 6, 3, {**COND, "smile": 2.5})
+    male = generate.sample(cvae, 6, 3, {**COND, "gender": "male"})
+    assert not np.array_equal(a, smiling) and not np.array_equal(a, male)
+    with pytest.raises(UserError, match="needs a value"):
+        generate.sample(cvae, 6, 3, {"smile": 0.0})
+    with pytest.raises(UserError, match="count"):
+        generate.sample(cvae, 0, 3, COND)
+
+
+def test_continuous_condition_slider_reaches_beyond_training(cvae: Playground) -> None:
+    smile = next(p for p in cvae.condition_parts if p.name == "smile")
+    lo, hi = generate.slider_span(smile)
+    assert lo < smile.range[0] and hi > smile.range[1]
+
+
+def test_axes_are_ranked_by_encoder_variance(cvae: Playground, cvae_run: Path) -> None:
+    variance = run_latents(cvae_run).var(0)
+    dims = [d for _, d in generate.axis_choices(cvae, pca=False)]
+    assert sorted(dims) == list(range(8))
+    assert np.all(np.diff(variance[dims]) <= 0)
+    labels = [label for label, _ in generate.axis_choices(cvae, pca=True)]
+    assert len(labels) == 8 and labels[0].startswith("PC0") and "of variance" in labels[0]
+
+
+def test_traversal_and_sliders_agree_at_the_centre(cvae: Playground) -> None:
+    dim = generate.axis_choices(cvae, pca=False)[0][1]
+    row = generate.traverse(cvae, dim, 3.0, 5, False, COND)
+    assert row.shape == (5, 32, 32, 3)
+    centre = generate.decode_sliders(cvae, [dim], [0.0], COND)
+    assert np.array_equal(row[2], centre)  # value 0 of -3..3 in 5 steps
+    moved = generate.decode_sliders(cvae, [dim], [3.0], COND)
+    assert np.array_equal(row[4], moved) and not np.array_equal(moved, centre)
+    assert generate.traverse(cvae, 0, 2.0, 4, True, COND).shape == (4, 32, 32, 3)
+    with pytest.raises(UserError, match="out of range"):
+        generate.traverse(cvae, 8, 3.0, 5, False, COND)
+    with pytest.raises(UserError, match="at least 2 steps"):
+        generate.traverse(cvae, dim, 3.0, 1, False, COND)
+
+
+def test_sliders_are_the_active_dimensions(cvae: Playground, cvae_run: Path) -> None:
+    variance = run_latents(cvae_run).var(0)
+    dims = generate.slider_axes(cvae)
+    assert 1 <= len(dims) <= generate.MAX_SLIDERS
+    chosen = [d for d, _ in dims]
+    assert chosen == [int(d) for d in np.argsort(-variance, kind="stable")[:len(dims)]]
+    active = variance > generate.ACTIVE_VARIANCE
+    if active.any():
+        assert set(chosen) == set(np.flatnonzero(active)[:generate.MAX_SLIDERS].tolist())
+
+
+def test_generator_has_no_variance_ranking_nor_principal_axes(dcgan: Playground) -> None:
+    assert generate.axis_choices(dcgan, pca=False)[:2] == [("z0", 0), ("z1", 1)]
+    assert [d for d, _ in generate.slider_axes(dcgan)] == list(range(generate.MAX_SLIDERS))
+    with pytest.raises(UserError, match="latents.npy"):
+        generate.axis_choices(dcgan, pca=True)
+    images = generate.sample(dcgan, 4, 0, {})
+    assert images.shape == (4, 32, 32, 3)
+    one = generate.decode_sliders(dcgan, [0, 1], [2.0, -2.0], {})
+    assert not np.array_equal(one, generate.decode_sliders(dcgan, [0, 1], [0.0, 0.0], {}))

@@ -1,0 +1,56 @@
+"""Projection tab: 2-d maps of a vector column with every attribute in the hover text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store
+from latentplay.app import projection
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def pg(coded_faces: Path) -> Playground:
+    return Playground.open(data=coded_faces)
+
+
+def test_pca_map_hovers_every_attribute(pg: Playground, coded_faces: Path) -> None:
+    assert projection.vector_columns(pg) == ["vae_mu"]
+    fig = projection.figure(pg, "vae_mu", "pca", "gender")
+    points = sum(len(t.x) for t in fig.data)
+    assert points == 300
+    gender = store.load(coded_faces).labels("gender")
+    names = pg.store.schema.attribute("gender").names
+    for trace in fig.data:
+        rows = np.asarray(trace.customdata)
+        assert len(trace.text) == len(rows)
+        for row, text in zip(rows[:5], trace.text[:5], strict=True):
+            assert text.startswith(f"<b>row {row}</b>")
+            assert f"gender: {names[gender[row]]}" in text
+            assert all(f"{a.name}: " in text for a in pg.store.schema.attributes)
+
+
+def test_coordinates_are_cached_and_recolouring_reuses_them(pg: Playground) -> None:
+    coords, rows = projection.coordinates(pg, "vae_mu", "pca")
+    again, _ = projection.coordinates(pg, "vae_mu", "pca")
+    assert again is coords and coords.shape == (300, 2) and len(rows) == 300
+    smile = projection.figure(pg, "vae_mu", "pca", "smile")
+    assert len(smile.data) == 1 and "colorbar" in smile.data[0].marker
+
+
+def test_tsne_maps_a_sample(pg: Playground) -> None:
+    fig = projection.figure(pg, "vae_mu", "tsne", "gender", sample=120, seed=1)
+    assert sum(len(t.x) for t in fig.data) == 120
+
+
+def test_bad_choices_are_user_errors(pg: Playground) -> None:
+    with pytest.raises(UserError, match="method"):
+        projection.figure(pg, "vae_mu", "mds", "gender")
+    with pytest.raises(UserError, match="no column"):
+        projection.figure(pg, "nothing", "pca", "gender")
+    with pytest.raises(UserError, match="no attribute"):
+        projection.figure(pg, "vae_mu", "pca", "height")

@@ -1,0 +1,95 @@
+"""End to end: serve the playground on 127.0.0.1, fetch the page, call handlers by API.
+
+A guard records every connection or name lookup outside this machine: the app must make none.
+(The test's own ``gradio_client`` would ask huggingface.co for an agent registry and send
+telemetry through ``huggingface_hub``; the test switches that library offline.)
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from huggingface_hub import constants as hf_constants
+
+from latentplay.app import build_app, launch
+from latentplay.errors import UserError
+
+LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Refuse and record connections and lookups of hosts that are not this machine."""
+    outside: list[str] = []
+    connect, lookup = socket.socket.connect, socket.getaddrinfo
+
+    def guarded_connect(sock: socket.socket, address: Any) -> Any:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in LOCAL:
+            outside.append(str(address[0]))
+            raise OSError(f"test: no network ({address[0]})")
+        return connect(sock, address)
+
+    def guarded_lookup(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and str(host) not in LOCAL:
+            outside.append(str(host))
+            raise socket.gaierror(f"test: no network ({host})")
+        return lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_TELEMETRY", True)
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_lookup)
+    yield outside
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_page_and_call_handlers(cvae_run: Path, coded_faces: Path,
+                                      offline: list[str]) -> None:
+    from gradio_client import Client
+
+    demo = build_app(run=cvae_run, data=coded_faces)
+    port = _free_port()
+    launch(demo, "127.0.0.1", port, block=False)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        with urllib.request.urlopen(url, timeout=30) as page:
+            html = page.read().decode()
+        assert page.status == 200 and "gradio" in html.lower()
+        with urllib.request.urlopen(url + "config", timeout=30) as response:
+            config = json.loads(response.read())
+        assert config["title"] == "latentplay"
+        tabs = [c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"]
+        assert tabs == ["Sample", "Traverse", "Faces", "Projection"]
+        client = Client(url, verbose=False, download_files=False)
+        gallery = client.predict(7, 5, 0.5, "male", api_name="/sample")
+        assert len(gallery) == 5
+        again = client.predict(7, 5, 0.5, "male", api_name="/sample")
+        assert len(again) == 5
+        with pytest.raises(Exception, match="out of range"):
+            client.predict(3, 999, "slerp", 4, api_name="/interpolate")
+        path = client.predict(3, 17, "slerp", 4, api_name="/interpolate")
+        assert len(path) == 4
+    finally:
+        demo.close()
+    assert offline == []
+
+
+def test_busy_port_is_a_user_error(vae_run: Path) -> None:
+    demo = build_app(run=vae_run)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = int(busy.getsockname()[1])
+        with pytest.raises(UserError, match=f"cannot serve on 127.0.0.1:{port}"):
+            launch(demo, "127.0.0.1", port, block=False)

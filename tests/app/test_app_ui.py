@@ -1,0 +1,103 @@
+"""The Blocks for each combination of run and store, error messages, and the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from latentplay.app import build_app, widgets
+from latentplay.app.cli import app_command
+from latentplay.errors import UserError
+
+
+def _tabs(demo: gr.Blocks) -> list[str]:
+    return [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
+
+
+def _apis(demo: gr.Blocks) -> set[str]:
+    return {f.api_name for f in demo.fns.values() if f.api_name}
+
+
+def _header(demo: gr.Blocks) -> str:
+    return next(b.value for b in demo.blocks.values() if isinstance(b, gr.Markdown))
+
+
+def test_run_only(vae_run: Path) -> None:
+    demo = build_app(run=vae_run)
+    assert _tabs(demo) == ["Sample", "Traverse"]
+    assert {"sample", "traverse", "sliders"} <= _apis(demo)
+    assert "**Faces** needs a run and a store" in _header(demo)
+
+
+def test_run_and_store(vae_run: Path, coded_faces: Path) -> None:
+    demo = build_app(run=vae_run, data=coded_faces)
+    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection"]
+    assert {"interpolate", "fit", "edit", "projection"} <= _apis(demo)
+    assert "Not shown" not in _header(demo)
+
+
+def test_conditional_run_has_one_control_per_condition(cvae_run: Path, faces: Path) -> None:
+    demo = build_app(run=cvae_run, data=faces)
+    assert _tabs(demo) == ["Sample", "Traverse", "Faces"]  # the store has no vector column
+    assert "needs a vector column" in _header(demo)
+    smile = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label == "smile"]
+    gender = [b for b in demo.blocks.values()
+              if isinstance(b, gr.Dropdown) and b.label == "gender"]
+    assert len(smile) == 2 and len(gender) == 2  # Sample and Traverse tabs
+    assert smile[0].minimum < -1 and smile[0].maximum > 1
+    assert [c[0] for c in gender[0].choices] == ["female", "male"]
+
+
+def test_dcgan_and_store(dcgan_run: Path, coded_faces: Path) -> None:
+    demo = build_app(run=dcgan_run, data=coded_faces)
+    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection"]
+    radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio)
+              and b.label == "move along" and b.choices[0][0] == "latent dimension"]
+    assert [c[0] for c in radios[0].choices] == ["latent dimension"]  # no principal axes
+    assert "inversion" in "".join(str(b.value) for b in demo.blocks.values()
+                                  if isinstance(b, gr.Markdown))
+
+
+def test_store_only_and_nothing(coded_faces: Path) -> None:
+    assert _tabs(build_app(data=coded_faces)) == ["Projection"]
+    empty = build_app()
+    assert _tabs(empty) == [] and "need a run" in _header(empty)
+
+
+def test_user_errors_become_messages() -> None:
+    def bad() -> None:
+        raise UserError("row 999 out of range")
+
+    with pytest.raises(gr.Error, match="row 999 out of range"):
+        widgets.guard(bad)()
+
+
+def test_display_enlarges_crisply() -> None:
+    gray = np.arange(32 * 32, dtype=np.uint8).reshape(1, 32, 32, 1)
+    big = widgets.display(gray)
+    assert big.shape == (1, 128, 128) and np.array_equal(big[0, ::4, ::4], gray[0, ..., 0])
+
+
+def test_command_rejects_bad_paths(tmp_path: Path, faces: Path) -> None:
+    with pytest.raises(UserError, match="--run RUN and/or --data STORE"):
+        app_command(run=None, data=None, host="127.0.0.1", port=7860)
+    with pytest.raises(UserError, match="not a run directory"):
+        app_command(run=faces, data=None, host="127.0.0.1", port=7860)
+    with pytest.raises(UserError, match="no store"):
+        app_command(run=None, data=tmp_path / "nope", host="127.0.0.1", port=7860)
+
+
+def test_command_registers_with_typer(faces: Path) -> None:
+    app = typer.Typer()
+    app.command("app")(app_command)
+    runner = CliRunner()
+    shown = runner.invoke(app, ["--help"], env={"COLUMNS": "120", "NO_COLOR": "1"})
+    assert shown.exit_code == 0
+    assert all(option in shown.output for option in ("--run", "--data", "--host", "--port"))
+    failed = runner.invoke(app, ["--run", str(faces), "--port", "7999"])
+    assert isinstance(failed.exception, UserError) and "not a run" in str(failed.exception)

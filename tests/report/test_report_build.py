@@ -1,0 +1,93 @@
+"""Detecting directory kinds, atomic writes, bad input and the command."""
+
+from __future__ import annotations
+
+import shutil
+import webbrowser
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from latentplay.errors import UserError
+from latentplay.report import build_report, detect, render
+from latentplay.report.cli import report_command
+
+
+def test_detect_each_kind(faces: Path, vae_run: Path, match_run: Path, audit_run: Path) -> None:
+    assert [detect(p) for p in (faces, vae_run, match_run, audit_run)] == [
+        "store", "train", "match", "audit"]
+
+
+def test_unknown_and_missing_paths(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(UserError, match="is not a training run .* nothing to report"):
+        build_report(tmp_path)
+    with pytest.raises(UserError, match="does not exist"):
+        build_report(tmp_path / "nope")
+    with pytest.raises(UserError, match="is not a directory"):
+        build_report(tmp_path / "notes.txt")
+
+
+def test_bad_out(vae_run: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="does not exist"):
+        build_report(vae_run, tmp_path / "missing" / "r.html")
+    with pytest.raises(UserError, match="is a directory"):
+        build_report(vae_run, tmp_path)
+
+
+def test_corrupt_summary_is_a_user_error(match_run: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(match_run, tmp_path / "m"))
+    (copy / "summary.json").write_text('{"treatment": ')
+    with pytest.raises(UserError, match="summary.json is not valid JSON"):
+        build_report(copy)
+    assert not (copy / "report.html").exists()
+
+
+def test_failed_render_leaves_previous_report(match_run: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    out = build_report(match_run, tmp_path / "r.html")
+    before = out.read_bytes()
+
+    def broken(page: object) -> str:
+        raise RuntimeError("renderer failed")
+
+    monkeypatch.setattr(render, "render", broken)
+    with pytest.raises(RuntimeError, match="renderer failed"):
+        build_report(match_run, out)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temporary file left
+
+
+def test_failed_write_leaves_previous_report(match_run: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    out = build_report(match_run, tmp_path / "r.html")
+    before = out.read_bytes()
+
+    def replace_fails(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(render.os, "replace", replace_fails)
+    with pytest.raises(OSError, match="disk full"):
+        build_report(match_run, out)
+    assert out.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_command(match_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    app = typer.Typer()
+    app.command("report")(report_command)
+    app.command("other")(lambda: None)  # two commands, so `report` is a sub-command as in latentplay
+    runner = CliRunner()
+    out = tmp_path / "cli.html"
+    result = runner.invoke(app, ["report", str(match_run), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output and out.read_text(encoding="utf-8").startswith(
+        "<!DOCTYPE html>")
+    assert opened == []
+    assert runner.invoke(app, ["report", str(match_run), "-o", str(out), "--open"]).exit_code == 0
+    assert opened == [out.as_uri()]
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert isinstance(result.exception, UserError)

@@ -1,0 +1,51 @@
+"""Reports of stores: where they go, the attribute counts, vectors, rejected rows, the grid,
+cross-tabs, and escaping of strings that come from the store."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from report_html import assert_self_contained, decode_image, row_of, value
+
+from latentplay import store as st
+from latentplay.report import build_report
+
+
+def test_store_report(faces: Path, tmp_path: Path) -> None:
+    data = shutil.copytree(faces, tmp_path / "faces")
+    (data / st.REJECTED_FILE).write_text("file,reason\na.png,unreadable\nb.png,no face\n")
+    out = build_report(data)
+    assert out == tmp_path / "faces.report.html"  # beside the store, not inside it
+    text = out.read_text(encoding="utf-8")
+    html = assert_self_contained(out)
+    assert html.sections == ["store", "attributes", "vectors", "grid", "crosstabs"]
+    assert all(decode_image(s).format == "PNG" for s in html.images)
+    store = st.load(data)
+    attributes = store.schema.attributes
+    assert len(html.images) == len(attributes) + 1  # a chart per attribute and the grid
+    info = st.info(store)
+    tables = html.tables["attributes"]
+    gender = tables[[a.name for a in attributes].index("gender")]
+    for name, count in info["attributes"]["gender"]["counts"].items():
+        assert value(row_of(gender, name)[1]) == count
+    assert row_of(html.tables["vectors"][0], "emb")[1] == "4"
+    assert "<dd>160</dd>" in text and "2 (listed in" in text
+    cross = html.tables["crosstabs"][0]
+    assert cross[0][0] == "skin_tone \\ gender"
+    total = sum(value(r[-1]) for r in cross[1:])
+    assert total == len(store)
+
+
+def test_store_strings_are_escaped(faces: Path, tmp_path: Path) -> None:
+    data = shutil.copytree(faces, tmp_path / "evil")
+    schema = json.loads((data / st.SCHEMA_FILE).read_text())
+    gender = next(a for a in schema["attributes"] if a["name"] == "gender")
+    gender["names"][0] = "<script>alert('x')</script>"
+    gender["description"] = "a & b <b>bold</b>"
+    (data / st.SCHEMA_FILE).write_text(json.dumps(schema))
+    text = build_report(data, tmp_path / "evil.html").read_text(encoding="utf-8")
+    assert "<script>" not in text and "<b>bold" not in text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
+    assert "a &amp; b &lt;b&gt;bold&lt;/b&gt;" in text

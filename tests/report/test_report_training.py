@@ -1,0 +1,114 @@
+"""Reports of training runs: sections, embedded images, numbers from the run's files,
+optional files left out, disentanglement metrics, bad config, escaping."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from report_html import assert_self_contained, decode_image, parse, row_of, value
+
+from latentplay.errors import UserError
+from latentplay.metrics.evaluate import append_dis_metrics
+from latentplay.report import build_report
+
+
+def _last_row(path: Path) -> dict[str, str]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))[-1]
+
+
+def _copy(run: Path, tmp_path: Path) -> Path:
+    """A copy of ``run`` without its large checkpoint (the report does not read it)."""
+    return Path(shutil.copytree(run, tmp_path / run.name,
+                                ignore=shutil.ignore_patterns("checkpoint.pt", "report.html")))
+
+
+def test_cvae_report_sections_images_and_numbers(cvae_run: Path, tmp_path: Path) -> None:
+    out = build_report(cvae_run, tmp_path / "r.html")
+    text = out.read_text(encoding="utf-8")
+    html = assert_self_contained(out)
+    assert html.sections == ["run", "config", "losses", "final", "latents", "images"]
+    kinds = [decode_image(src).format for src in html.images]
+    # loss curves, KL/variance bars, variance heatmap, recon PNG + GIF, samples, force_condition
+    assert kinds.count("GIF") == 1 and len(kinds) == 7
+    final = html.tables["final"][0]
+    assert final[0] == ["term", "train", "test"]
+    test_row, train_row = _last_row(cvae_run / "test_metrics.csv"), None
+    for term in ("loss", "recon", "kl"):
+        assert value(row_of(final, term)[2]) == pytest.approx(float(test_row[term]), rel=1e-3)
+    with open(cvae_run / "metrics.csv", newline="") as fh:
+        train_row = [r for r in csv.DictReader(fh) if r["scope"] == "epoch"][-1]
+    assert value(row_of(final, "loss")[1]) == pytest.approx(float(train_row["loss"]), rel=1e-3)
+    assert "<details>" in text and "condition_layers" in text  # the YAML, collapsible
+    assert "<dd>finished</dd>" in text and "<dd>2 of 2</dd>" in text and "smile" in text
+
+
+def test_dcgan_report_has_fixed_noise_samples_and_no_latents(dcgan_run: Path,
+                                                             tmp_path: Path) -> None:
+    html = assert_self_contained(build_report(dcgan_run, tmp_path / "gan.html"))
+    assert "latents" not in html.sections and "images" in html.sections
+    assert {decode_image(s).format for s in html.images} == {"PNG", "GIF"}
+    final = html.tables["final"][0]
+    test_row = _last_row(dcgan_run / "test_metrics.csv")
+    assert value(row_of(final, "loss_g")[2]) == pytest.approx(float(test_row["loss_g"]), rel=1e-3)
+
+
+def test_default_out_and_missing_optional_files(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    for name in ("samples.png", "recon.gif", "latent_variance.png", "active_units.json",
+                 "latents.npy"):
+        (run / name).unlink()
+    shutil.rmtree(run / "recon")
+    out = build_report(run)
+    assert out == run / "report.html"
+    html = parse(out)
+    assert "images" not in html.sections
+    assert len(html.images) == 2  # loss curves and the KL bars, made at report time
+
+
+def test_dis_metrics_table_and_curves(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    append_dis_metrics(run, {"mig.discrete_mig": 0.125, "sap.sap_score": 0.0312}, 1, 5)
+    append_dis_metrics(run, {"mig.discrete_mig": 0.25, "sap.sap_score": 0.0625}, 2, 10)
+    html = parse(build_report(run))
+    assert html.sections[-1] == "dis"
+    table = html.tables["dis"][0]
+    assert table[0] == ["epoch", "step", "mig.discrete_mig", "sap.sap_score"]
+    assert [value(c) for c in table[2]] == [2, 10, 0.25, 0.0625]
+
+
+def test_stopped_run_says_how_to_resume(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    config = (run / "config.yaml").read_text()
+    (run / "config.yaml").write_text(config.replace("epochs: 2\n", "epochs: 5\n"))
+    text = build_report(run).read_text(encoding="utf-8")
+    assert "2 of 5" in text and f"latentplay train --resume {run}" in text
+    assert "<dd>finished</dd>" not in text
+
+
+def test_corrupt_config_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    (run / "config.yaml").write_text("family: vae\ntrainer: [unclosed\n")
+    with pytest.raises(UserError, match="config.yaml is not valid YAML"):
+        build_report(run)
+    assert not (run / "report.html").exists()
+
+
+def test_damaged_metrics_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    with open(run / "test_metrics.csv", "a") as fh:
+        fh.write("garbage,,\n")
+    with pytest.raises(UserError, match="test_metrics.csv, line 4: no integer epoch"):
+        build_report(run)
+
+
+def test_config_strings_are_escaped(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    config = (run / "config.yaml").read_text()
+    (run / "config.yaml").write_text(config.replace("preset: vae", "preset: <script>alert(1)</script>"))
+    text = build_report(run).read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
