@@ -1,12 +1,18 @@
-"""Shared test helpers. Every fixture is generated here; nothing is downloaded."""
+"""Shared test helpers. Every fixture is generated here; nothing is downloaded.
+
+The tiny trained runs (session scope, 32 px, one thread, a few seconds each) serve the tests of
+every stage that starts from a trained model (latent, app).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
+from latentplay import sources, train
 from latentplay.cli import main
 
 
@@ -32,3 +38,41 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
         return CliResult(code=code, out=captured.out, err=captured.err)
 
     return run
+
+
+_TINY = ["data.size=32", "model.width=16", "model.hidden=64", "trainer.threads=1",
+         "log.recon_images=8", "log.samples=16"]
+
+
+@pytest.fixture(scope="session")
+def faces_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 synthfaces (64 px RGB; attributes gender, smile, eyeglasses, ...)."""
+    path = tmp_path_factory.mktemp("data") / "faces"
+    sources.make("synthfaces", path, n=400, seed=0)
+    return path
+
+
+@pytest.fixture(scope="session")
+def vae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """An unconditional VAE (8 latents) trained for 3 epochs on ``faces_store``."""
+    out = tmp_path_factory.mktemp("runs") / "vae"
+    return train.train("vae", data=faces_store, out=out, epochs=3, seed=0, progress=False,
+                       overrides=[*_TINY, "model.latent_dim=8"])
+
+
+@pytest.fixture(scope="session")
+def cvae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """A CVAE conditioned on ``smile`` (continuous) and ``gender`` (categorical), 3 epochs."""
+    out = tmp_path_factory.mktemp("runs") / "cvae"
+    return train.train("cvae", data=faces_store, out=out, epochs=3, seed=0, progress=False,
+                       overrides=[*_TINY, "model.latent_dim=8",
+                                  "model.condition=[smile,gender]"])
+
+
+@pytest.fixture(scope="session")
+def dcgan_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """An unconditional DCGAN (latent 16) trained for 1 epoch on ``faces_store``."""
+    out = tmp_path_factory.mktemp("runs") / "dcgan"
+    return train.train("dcgan", data=faces_store, out=out, epochs=1, seed=0, progress=False,
+                       overrides=["data.size=32", "model.latent_dim=16", "model.ngf=16",
+                                  "model.ndf=16", "trainer.threads=1", "log.samples=16"])

@@ -33,7 +33,7 @@ def test_interpolation_ends_are_the_two_reconstructions(cvae: Playground, method
 
 def test_bad_rows_and_arguments_are_user_errors(cvae: Playground) -> None:
     with pytest.raises(UserError, match="out of range"):
-        faces.interpolate(cvae, 3, 300, 6, "slerp")
+        faces.interpolate(cvae, 3, 400, 6, "slerp")
     with pytest.raises(UserError, match="out of range"):
         cvae.image(-1)
     with pytest.raises(UserError, match="whole number"):

@@ -25,11 +25,11 @@ def dcgan(dcgan_run: Path) -> Playground:
     return Playground.open(dcgan_run)
 
 
-def test_open_rejects_what_is_not_a_run(tmp_path: Path, faces: Path) -> None:
+def test_open_rejects_what_is_not_a_run(tmp_path: Path, faces_store: Path) -> None:
     with pytest.raises(UserError, match="not a directory"):
         Playground.open(tmp_path / "missing")
     with pytest.raises(UserError, match="not a run directory"):
-        Playground.open(faces)  # a store, not a run
+        Playground.open(faces_store)  # a store, not a run
     with pytest.raises(UserError, match="not a latentplay store"):
         Playground.open(data=tmp_path)
 

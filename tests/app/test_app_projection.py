@@ -22,7 +22,7 @@ def test_pca_map_hovers_every_attribute(pg: Playground, coded_faces: Path) -> No
     assert projection.vector_columns(pg) == ["vae_mu"]
     fig = projection.figure(pg, "vae_mu", "pca", "gender")
     points = sum(len(t.x) for t in fig.data)
-    assert points == 300
+    assert points == 400
     gender = store.load(coded_faces).labels("gender")
     names = pg.store.schema.attribute("gender").names
     for trace in fig.data:
@@ -37,7 +37,7 @@ def test_pca_map_hovers_every_attribute(pg: Playground, coded_faces: Path) -> No
 def test_coordinates_are_cached_and_recolouring_reuses_them(pg: Playground) -> None:
     coords, rows = projection.coordinates(pg, "vae_mu", "pca")
     again, _ = projection.coordinates(pg, "vae_mu", "pca")
-    assert again is coords and coords.shape == (300, 2) and len(rows) == 300
+    assert again is coords and coords.shape == (400, 2) and len(rows) == 400
     smile = projection.figure(pg, "vae_mu", "pca", "smile")
     assert len(smile.data) == 1 and "colorbar" in smile.data[0].marker
 

@@ -41,8 +41,8 @@ def test_run_and_store(vae_run: Path, coded_faces: Path) -> None:
     assert "Not shown" not in _header(demo)
 
 
-def test_conditional_run_has_one_control_per_condition(cvae_run: Path, faces: Path) -> None:
-    demo = build_app(run=cvae_run, data=faces)
+def test_conditional_run_has_one_control_per_condition(cvae_run: Path, faces_store: Path) -> None:
+    demo = build_app(run=cvae_run, data=faces_store)
     assert _tabs(demo) == ["Sample", "Traverse", "Faces"]  # the store has no vector column
     assert "needs a vector column" in _header(demo)
     smile = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label == "smile"]
@@ -83,21 +83,21 @@ def test_display_enlarges_crisply() -> None:
     assert big.shape == (1, 128, 128) and np.array_equal(big[0, ::4, ::4], gray[0, ..., 0])
 
 
-def test_command_rejects_bad_paths(tmp_path: Path, faces: Path) -> None:
+def test_command_rejects_bad_paths(tmp_path: Path, faces_store: Path) -> None:
     with pytest.raises(UserError, match="--run RUN and/or --data STORE"):
         app_command(run=None, data=None, host="127.0.0.1", port=7860)
     with pytest.raises(UserError, match="not a run directory"):
-        app_command(run=faces, data=None, host="127.0.0.1", port=7860)
+        app_command(run=faces_store, data=None, host="127.0.0.1", port=7860)
     with pytest.raises(UserError, match="no store"):
         app_command(run=None, data=tmp_path / "nope", host="127.0.0.1", port=7860)
 
 
-def test_command_registers_with_typer(faces: Path) -> None:
+def test_command_registers_with_typer(faces_store: Path) -> None:
     app = typer.Typer()
     app.command("app")(app_command)
     runner = CliRunner()
     shown = runner.invoke(app, ["--help"], env={"COLUMNS": "120", "NO_COLOR": "1"})
     assert shown.exit_code == 0
     assert all(option in shown.output for option in ("--run", "--data", "--host", "--port"))
-    failed = runner.invoke(app, ["--run", str(faces), "--port", "7999"])
+    failed = runner.invoke(app, ["--run", str(faces_store), "--port", "7999"])
     assert isinstance(failed.exception, UserError) and "not a run" in str(failed.exception)
