@@ -120,3 +120,29 @@ def grid(
 
 app.command(name="convert")(__import__("latentplay.sources.cli", fromlist=["convert"]).convert)
 app.command(name="align")(__import__("latentplay.embed.cli", fromlist=["align"]).align)
+
+
+@app.command()
+def bias(
+    path: Path = typer.Argument(..., help="Store directory."),
+    by: str = typer.Option(..., "--by", help="Grouping attribute, e.g. gender."),
+    of: str = typer.Option(..., "--of", help="Attribute whose distribution to compare, e.g. smile."),
+    out: Path = typer.Option(..., "--out", help="PNG to write (a JSON of the table beside it)."),
+    bins: int = typer.Option(2, "--bins", help="Equal-width bins of a continuous attribute."),
+) -> None:
+    """Dataset-bias chart: the share of each value of --of within each group of --by, with a
+    chi-square test of independence and Cramer's V."""
+    from latentplay.store.bias import association
+    from latentplay.viz.bias import bias_bars
+    from latentplay.viz.grid import save_figure
+
+    if out.suffix.lower() != ".png" or not out.parent.is_dir():
+        raise UserError(f"--out must name a .png file in an existing directory, got {out}")
+    found = association(st.load(path), by, of, bins=bins)
+    p = f"{found.p_value:.2g}" if found.p_value > 0 else "< 1e-300"
+    subtitle = (f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p}, "
+                f"Cramer's V {found.cramers_v:.3f}")
+    save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle), out)
+    out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
+    typer.echo(f"{of} by {by}: {subtitle}")
+    typer.echo(f"wrote {out}")

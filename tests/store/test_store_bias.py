@@ -1,0 +1,70 @@
+"""The dataset-bias table and chart: one attribute's distribution within another's groups."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from scipy.stats import chi2_contingency
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store.bias import association
+
+
+@pytest.fixture(scope="module")
+def confounded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 faces where P(frown | male) = 0.8 and P(frown | female) = 0.2."""
+    path = tmp_path_factory.mktemp("bias") / "faces"
+    sources.make("synthfaces", path, n=2000, seed=4, overrides=["confound.smile_gender=0.6"])
+    return path
+
+
+def test_association_recovers_the_confound(confounded: Path) -> None:
+    s = st.load(confounded)
+    found = association(s, "gender", "smile")
+    assert found.groups == ["female", "male"] and found.levels == ["[-1,0)", "[0,1]"]
+    frown = found.shares[:, 0]
+    assert frown[0] == pytest.approx(0.2, abs=0.04) and frown[1] == pytest.approx(0.8, abs=0.04)
+    gender, smile = s.labels("gender"), s.labels("smile")
+    expected = [[np.sum((gender == g) & (smile < 0)), np.sum((gender == g) & (smile >= 0))]
+                for g in (0, 1)]
+    assert found.counts.tolist() == expected
+    chi2, p, dof, _ = chi2_contingency(np.array(expected), correction=False)
+    assert found.chi2 == pytest.approx(chi2) and found.p_value == pytest.approx(p)
+    assert found.dof == dof == 1
+    # for a 2 x 2 table Cramer's V is |phi|
+    (a, b), (c, d) = expected
+    phi = (a * d - b * c) / np.sqrt((a + b) * (c + d) * (a + c) * (b + d))
+    assert found.cramers_v == pytest.approx(abs(phi))
+    np.testing.assert_allclose(found.shares.sum(1), 1.0)
+
+
+def test_independent_attributes_and_errors(confounded: Path) -> None:
+    s = st.load(confounded)
+    independent = association(s, "age_group", "eyeglasses")
+    assert independent.cramers_v < 0.1 and independent.counts.sum() == len(s)
+    with pytest.raises(UserError, match="two different"):
+        association(s, "gender", "gender")
+    with pytest.raises(UserError, match="bins"):
+        association(s, "gender", "smile", bins=1)
+    with pytest.raises(UserError):
+        association(s, "gender", "no_such_attribute")
+
+
+def test_bias_command(cli, confounded: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bias.png"
+    r = cli("data", "bias", confounded, "--by", "gender", "--of", "smile", "--bins", "4",
+            "--out", out)
+    assert r.code == 0, r.err
+    assert "Cramer's V" in r.out
+    assert iio.imread(out).std() > 5
+    numbers = json.loads(out.with_suffix(".json").read_text())
+    assert len(numbers["levels"]) == 4 and numbers["by"] == "gender"
+    r = cli("data", "bias", confounded, "--by", "gender", "--of", "smile", "--out",
+            tmp_path / "bias.jpg")
+    assert r.code == 2 and r.err.startswith("error: ")
