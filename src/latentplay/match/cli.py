@@ -29,6 +29,13 @@ def run_cmd(
     replace: bool = typer.Option(False, help="Let a control serve several treated units."),
     caliper: float = typer.Option(None, help="Largest pair distance, in --caliper-units."),
     caliper_units: str = typer.Option("sd", help="sd (SDs of the distance/logit) | abs."),
+    second_caliper: float = typer.Option(
+        None, help="Also forbid pairs farther apart than this on --second-caliper-on "
+        "(SDs of the logit for propensity, else absolute distance)."),
+    second_caliper_on: str = typer.Option(
+        None, help="propensity, or comma-separated vector columns/attributes (e.g. dlib)."),
+    propensity_covariates: str = typer.Option(
+        None, help="Columns of the --second-caliper-on propensity model (default: --covariates)."),
     index: str = typer.Option("auto", help="auto | exact | ivf | hnsw."),
     scale: bool = typer.Option(True, help="Standardize covariates (Euclidean distance)."),
     pca: int = typer.Option(None, help="Keep this many principal components."),
@@ -59,9 +66,11 @@ def run_cmd(
     }
     overrides = [f"{k}={v}" for k, v in items.items()]
     overrides += [f"covariates=[{','.join(split_names(covariates))}]",
-                  f"exact=[{','.join(split_names(exact))}]"]
+                  f"exact=[{','.join(split_names(exact))}]",
+                  f"second_caliper_on=[{','.join(split_names(second_caliper_on))}]",
+                  f"propensity_covariates=[{','.join(split_names(propensity_covariates))}]"]
     for key, value in (("distance", distance), ("caliper", caliper), ("pca", pca),
-                       ("outcome", outcome)):
+                       ("outcome", outcome), ("second_caliper", second_caliper)):
         if value is not None:
             overrides.append(f"{key}={value}")
     config = resolve(MatchConfig, overrides)
@@ -82,7 +91,9 @@ def run_cmd(
     print(f"matched {c['matched_treated']} of {c['treated']} {summary['treatment']['treated']} "
           f"units to {c['matched_controls']} {summary['treatment']['control']} units "
           f"(effective sample size {c['controls_ess']:.0f}; {c['unmatched_treated']} unmatched, "
-          f"{c['caliper_drops']} by the caliper)")
+          f"{c['caliper_drops']} by the caliper"
+          + (f", {c['second_caliper_drops']} with no control within the second caliper)"
+             if summary["second_caliper"] else ")"))
     print(f"max |SMD| {b['before']['max_abs_smd']:.3f} before, "
           f"{b['after']['max_abs_smd']:.3f} after ({b['covariates']} covariates)")
     if "effect" in summary:

@@ -14,7 +14,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.match.greedy import ORDERS, Pairs, greedy_match
-from latentplay.match.knn import INDEX_KINDS, choose_index
+from latentplay.match.knn import INDEX_KINDS, ControlSearch, SecondCaliper, choose_index
 from latentplay.match.optimal import optimal_match
 from latentplay.match.propensity import Propensity, propensity_scores
 from latentplay.match.replacement import match_with_replacement
@@ -42,6 +42,10 @@ class MatchResult:
         info: method, index, dimensions, search statistics, per-block counts.
         points: ``(n, d')`` float32 units in the matching space (standardized, PCA'd or
             whitened covariates, or the propensity logit), as the distances were taken.
+        second_caliper: the second caliper in its space's units (None: none).
+        second_caliper_drops: unmatched treated units without any control in their block within
+            the second caliper (the others it left unmatched lost their allowed controls to
+            other units; ``caliper_drops`` counts both).
     """
 
     treated_rows: np.ndarray
@@ -53,6 +57,8 @@ class MatchResult:
     caliper_drops: int
     info: dict = field(default_factory=dict)
     points: np.ndarray | None = None
+    second_caliper: float | None = None
+    second_caliper_drops: int = 0
 
     def __len__(self) -> int:
         return len(self.treated_rows)
@@ -87,6 +93,9 @@ def match(
     k: int = 16,
     seed: int = 0,
     partial: bool = False,
+    second_on: np.ndarray | str | None = None,
+    second_caliper: float | None = None,
+    propensity_x: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> MatchResult:
     """Match treated units to controls, without replacement unless ``replace``.
@@ -115,11 +124,19 @@ def match(
         k: first number of candidates per treated unit.
         seed: seeds the random order, PCA, the SD sample and the IVF training.
         partial: allow fewer controls than ``ratio x treated`` (match as many as possible).
+        second_on: the space of a second caliper: ``"propensity"`` (the logit of a propensity
+            model on ``x``; with ``method="mahalanobis"`` this is MatchIt's ``mahvars``) or an
+            ``(n, g)`` array (e.g. face descriptors). Greedy methods only.
+        second_caliper: a pair is allowed only when its distance in ``second_on`` is at most
+            this: SDs of the logit for ``"propensity"``, else absolute Euclidean distance.
+        propensity_x: ``(n, q)`` covariates of that propensity model (default ``x``; MatchIt's
+            main formula, ``x`` then being its ``mahvars``).
         progress: callback ``(done, total)`` of the first neighbour search.
     """
     x = np.asarray(x)
     treated = np.asarray(treated, dtype=bool)
     _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio, replace)
+    _check_second(x, method, second_on, second_caliper, propensity_x)
     n_t, n_c = int(treated.sum()), int((~treated).sum())
     if n_t == 0 or n_c == 0:
         raise UserError(f"the treatment needs two groups; found {n_t} treated and {n_c} controls")
@@ -148,6 +165,15 @@ def match(
         else:
             cal = float(caliper * distance_sd(points[treated], points[~treated], seed))
     cal2 = np.inf if cal is None else cal * cal
+    second_x, width = None, None
+    if isinstance(second_on, str):  # the propensity logit, in SDs
+        px = x if propensity_x is None else np.asarray(propensity_x)
+        propensity = propensity_scores(px, treated, c=propensity_c, pca=pca, seed=seed)
+        second_x = propensity.logit[:, None].astype(np.float64)
+        width = float(second_caliper * propensity.logit.std())
+    elif second_on is not None:
+        second_x = np.asarray(second_on, dtype=np.float64).reshape(len(x), -1)
+        width = float(second_caliper)
     blocks = np.zeros(len(x), np.int64) if exact is None else np.asarray(exact)
     rows_t, rows_c, dist, per_block, indexes, stats = [], [], [], [], set(), []
     for code in np.unique(blocks):
@@ -156,8 +182,9 @@ def match(
         bc = np.flatnonzero(in_block & ~treated)
         kind = choose_index(index, len(bt), len(bc), points.shape[1])
         if len(bt) and len(bc):
+            second = None if second_x is None else SecondCaliper(second_x[bt], second_x[bc], width)
             pairs = _match_block(points[bt], points[bc], method, ratio, replace, cal2, order,
-                                 kind, k, seed, partial, progress)
+                                 kind, k, seed, partial, second, progress)
             indexes.add(kind)
             stats.append(pairs.stats)
         else:
@@ -176,7 +203,7 @@ def match(
         no_partner = sum(b["treated"] for b in per_block if b["controls"] == 0)
     else:
         no_partner = sum(max(0, b["treated"] - b["controls"] // ratio) for b in per_block)
-    drops = 0 if cal is None else max(0, len(unmatched) - no_partner)
+    drops = 0 if cal is None and width is None else max(0, len(unmatched) - no_partner)
     info = {
         "method": method,
         "distance": space,
@@ -187,7 +214,26 @@ def match(
         "blocks": per_block if exact is not None else None,
         "search": stats,
     }
-    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, drops, info, points)
+    second_drops = 0 if second_x is None else _no_allowed(second_x, width, unmatched, blocks,
+                                                          treated)
+    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, drops, info, points,
+                       second_caliper=width, second_caliper_drops=second_drops)
+
+
+def _no_allowed(
+    second_x: np.ndarray, width: float, units: np.ndarray, blocks: np.ndarray, treated: np.ndarray
+) -> int:
+    """How many treated ``units`` have a control in their block but none within ``width`` of
+    them in the ``(n, g)`` second space ``second_x``."""
+    n = 0
+    for code in np.unique(blocks[units]):
+        u = units[blocks[units] == code]
+        bc = np.flatnonzero((blocks == code) & ~treated)
+        if len(bc):
+            cal = SecondCaliper(second_x[u], second_x[bc], width)
+            found = ControlSearch(second_x[bc]).search(second_x[u], 1)
+            n += int((cal.restrict(np.arange(len(u)), found).ids[:, 0] < 0).sum())
+    return n
 
 
 def _match_block(
@@ -202,11 +248,12 @@ def _match_block(
     k: int,
     seed: int,
     partial: bool,
+    second: SecondCaliper | None,
     progress: Callable[[int, int], None] | None,
 ) -> Pairs:
     if replace:
         return match_with_replacement(pt, pc, ratio=ratio, caliper2=cal2, index=index, seed=seed,
-                                      progress=progress)
+                                      second=second, progress=progress)
     if method == "optimal":
         if ratio * len(pt) > len(pc):
             if not partial:
@@ -219,7 +266,47 @@ def _match_block(
                                 index=index, k=k, seed=seed)
         return optimal_match(pt, pc, ratio=ratio, caliper2=cal2, index=index, k=k, seed=seed)
     return greedy_match(pt, pc, ratio=ratio, caliper2=cal2, order=order, index=index, k=k,
-                        seed=seed, progress=progress)
+                        seed=seed, second=second, progress=progress)
+
+
+def _check_second(
+    x: np.ndarray,
+    method: str,
+    second_on: np.ndarray | str | None,
+    second_caliper: float | None,
+    propensity_x: np.ndarray | None,
+) -> None:
+    if (second_on is None) != (second_caliper is None):
+        raise UserError("--second-caliper and --second-caliper-on go together; give both")
+    if propensity_x is not None:
+        if not isinstance(second_on, str):
+            raise UserError("--propensity-covariates applies to --second-caliper-on propensity")
+        propensity_x = np.asarray(propensity_x)
+        if propensity_x.ndim != 2 or len(propensity_x) != len(x):
+            raise UserError(f"the propensity covariates must be (n, q) with n = {len(x)}, got "
+                            f"{propensity_x.shape}")
+        if not np.isfinite(propensity_x).all():
+            raise UserError("the propensity covariates contain NaN or infinite values")
+    if second_on is None:
+        return
+    if not second_caliper > 0:
+        raise UserError(f"the second caliper must be positive, got {second_caliper}")
+    if method == "optimal":
+        raise UserError("--second-caliper needs greedy matching (--method nearest, mahalanobis "
+                        "or propensity), not --method optimal")
+    if isinstance(second_on, str):
+        if second_on != "propensity":
+            raise UserError(f"--second-caliper-on {second_on!r}: give propensity or columns")
+        if method == "propensity":
+            raise UserError("with --method propensity, a caliper on the propensity score is "
+                            "--caliper; --second-caliper-on propensity is for the other methods")
+        return
+    second_on = np.asarray(second_on)
+    if second_on.ndim not in (1, 2) or len(second_on) != len(x):
+        raise UserError(f"the second caliper's space must be (n, g) with n = {len(x)}, got "
+                        f"{second_on.shape}")
+    if not np.isfinite(second_on).all():
+        raise UserError("the second caliper's space contains NaN or infinite values")
 
 
 def _check(

@@ -11,13 +11,24 @@ Two orders, as in MatchIt:
   with ``ratio = k`` this is repeated for ``k`` rounds (MatchIt's order of rounds).
 
 A caliper (squared distance ``caliper2``) forbids pairs farther apart; a treated unit with no
-available control within it stays unmatched.
+available control within it stays unmatched. A second caliper
+(:class:`~latentplay.match.knn.SecondCaliper`, a distance in another space) forbids more pairs:
+the greedy then walks only the allowed pairs, as if the others did not exist.
 
 Instead of all ``n_t x n_c`` distances, each treated unit holds its ``k`` nearest controls from
 :class:`~latentplay.match.knn.ControlSearch`. When all of them have been taken, the unit waits
 with the search's bound (no unseen control is nearer than that) and is searched again, with a
 doubled ``k``, among the controls still available, before any pair at that distance or farther is
 decided. With the exact index the result is therefore exactly the brute-force greedy matching.
+
+With a second caliper every searched row keeps only the unit's allowed controls (the bound still
+holds for the controls not returned), so the same argument applies to the allowed pairs: a unit
+whose candidates are all taken *or disallowed* waits and is searched again with a doubled ``k``.
+A search whose row held every available control (bound ``inf``) finishes the unit, so the loop
+ends. The cost grows with how far a unit must look past disallowed controls: about
+``log2(j / k)`` searches when its nearest allowed available control is its ``j``-th nearest
+available one, and up to ``k`` = all available controls (``O(n_c d)`` each) for a unit that has
+none left: when most units' nearest controls are disallowed, the cost approaches brute force.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from latentplay.match.knn import Candidates, ControlSearch
+from latentplay.match.knn import Candidates, ControlSearch, SecondCaliper
 
 ORDERS = ("closest", "random")
 LOOKAHEAD = 4096
@@ -105,6 +116,7 @@ def greedy_match(
     index: str = "exact",
     k: int = 16,
     seed: int = 0,
+    second: SecondCaliper | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Pairs:
     """Greedy 1:``ratio`` matching of ``(n_t, d)`` treated to ``(n_c, d)`` control points.
@@ -118,6 +130,7 @@ def greedy_match(
         index: ``exact``, ``ivf`` or ``hnsw`` (see :class:`ControlSearch`).
         k: candidates fetched per unit at first (doubled for units that run out).
         seed: seeds the random order and the IVF training sample.
+        second: a second caliper pairs must also pass (its rows: ``treated``, ``controls``).
         progress: callback ``(done, total)`` during the first search.
 
     Returns:
@@ -134,9 +147,12 @@ def greedy_match(
     k = max(1, min(k, len(controls)))
     if order == "random":
         k = max(k, ratio)
-    rows = _Rows(search.search(treated, k))
+    first = search.search(treated, k)
+    if second is not None:
+        first = second.restrict(np.arange(len(treated)), first)
+    rows = _Rows(first)
     search.progress = None
-    state = _Greedy(search, treated, rows, ratio, float(caliper2))
+    state = _Greedy(search, treated, rows, ratio, float(caliper2), second)
     if order == "closest":
         state.closest_first()
     else:
@@ -156,9 +172,16 @@ class _Greedy:
     """Mutable state of one greedy run (kept in plain Python objects for a fast inner loop)."""
 
     def __init__(
-        self, search: ControlSearch, treated: np.ndarray, rows: _Rows, ratio: int, cal2: float
+        self,
+        search: ControlSearch,
+        treated: np.ndarray,
+        rows: _Rows,
+        ratio: int,
+        cal2: float,
+        second: SecondCaliper | None,
     ) -> None:
         self.search = search
+        self.second = second
         self.treated = treated
         self.rows = rows
         self.ratio = ratio
@@ -181,12 +204,15 @@ class _Greedy:
             by_k.setdefault((2 if grow else 1) * self.rows.kused.get(t, self.rows.k), []).append(t)
         for k, group in sorted(by_k.items()):
             found = self.search.search(self.treated[np.asarray(group)], k)
+            if self.second is not None:
+                found = self.second.restrict(np.asarray(group), found)
             self.rows.replace(group, found, k)
             for t in group:
                 self.ptr[t] = 0
 
     def _next_usable(self, t: int, p: int) -> tuple[int, float | None]:
-        """First position >= ``p`` in ``t``'s row holding an available control, and its d2."""
+        """First position >= ``p`` in ``t``'s row holding an available (allowed) control, and its
+        d2."""
         ids, d2, off, length = self.rows.get(t)
         avail = self.avail
         while p < length:
@@ -221,7 +247,7 @@ class _Greedy:
                 if bound > self.cal2:
                     done[t] = True  # nearest available control is beyond the caliper
                     return
-            elif bound > self.cal2:
+            elif bound > self.cal2 or bound == np.inf:
                 done[t] = True  # nothing usable seen, and nothing unseen within the caliper
                 return
             pending.append(t)  # unseen controls may come first: search again before deciding
@@ -294,8 +320,8 @@ class _Greedy:
                         self.count[t] += 1
                         self.ptr[t] = p + 1
                     i += 1
-                elif bound > self.cal2 or not self.avail.any():
-                    i += 1  # no available control within the caliper
+                elif bound > self.cal2 or bound == np.inf or not self.avail.any():
+                    i += 1  # no available (allowed) control within the caliper
                 else:
                     self._research(self._starved(active[i : i + LOOKAHEAD]))
 
@@ -305,6 +331,6 @@ class _Greedy:
         for t in units[1:]:
             p, d = self._next_usable(t, self.ptr[t])
             self.ptr[t] = p
-            if d is None and self.rows.bound[t] <= self.cal2:
+            if d is None and self.rows.bound[t] <= self.cal2 and self.rows.bound[t] < np.inf:
                 out.append(t)
         return out

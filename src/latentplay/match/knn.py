@@ -80,6 +80,41 @@ class Candidates:
     bound: np.ndarray
 
 
+@dataclass
+class SecondCaliper:
+    """A second condition on pairs: their Euclidean distance in another space (the propensity
+    logit, face descriptors, ...) must be at most ``width``.
+
+    Attributes:
+        treated: ``(n_t, g)`` float64 treated units in the second space.
+        controls: ``(n_c, g)`` float64 controls in the second space.
+        width: largest allowed distance there.
+    """
+
+    treated: np.ndarray
+    controls: np.ndarray
+    width: float
+
+    def restrict(self, units: np.ndarray, found: Candidates) -> Candidates:
+        """``found`` for treated rows ``units`` (``(m,)``) without the controls each unit may not
+        be paired with: allowed candidates move left in their order, ``-1`` pads. The bound is
+        unchanged: it bounds the controls the search did not return, allowed or not."""
+        ids = found.ids
+        allowed = np.empty(ids.shape, dtype=bool)
+        step = max(1, 262_144 // max(1, ids.shape[1] * self.controls.shape[1]))
+        for s in range(0, len(units), step):
+            diff = self.controls[np.maximum(ids[s : s + step], 0)]
+            diff -= self.treated[units[s : s + step], None, :]
+            allowed[s : s + step] = np.einsum("ijk,ijk->ij", diff, diff) <= self.width**2
+        allowed &= ids >= 0
+        order = np.argsort(~allowed, axis=1, kind="stable")
+        return Candidates(
+            np.take_along_axis(np.where(allowed, ids, -1), order, axis=1),
+            np.take_along_axis(np.where(allowed, found.d2, np.inf), order, axis=1),
+            found.bound,
+        )
+
+
 class ControlSearch:
     """k-nearest available controls of query points.
 
@@ -141,7 +176,10 @@ class ControlSearch:
         if self.dim == 1:
             return self._search_sorted(queries, k)
         if self._approx is not None and n_avail > EXACT_BELOW:
-            return self._search_approx(queries, k)
+            found = self._search_approx(queries, k)
+            if k == n_avail:  # each row holds every available control
+                found.bound[:] = np.inf
+            return found
         return self._search_exact(queries, k)
 
     # -- exact ------------------------------------------------------------------------------

@@ -49,6 +49,14 @@ class MatchConfig:
         caliper: maximal pair distance (None: no caliper), in ``caliper_units``.
         caliper_units: ``sd`` (SDs of the propensity logit, or of the distance between random
             pairs) or ``abs`` (distance units).
+        second_caliper: a second caliper a pair must also pass (None: none), on the distance
+            in ``second_caliper_on``: SDs of the logit for ``propensity``, else absolute
+            Euclidean distance.
+        second_caliper_on: ``[propensity]`` (a propensity model on the covariates; with
+            ``mahalanobis`` this is MatchIt's ``mahvars``) or vector columns / attributes
+            (e.g. ``[dlib]``: face-descriptor distance).
+        propensity_covariates: columns of the propensity model of ``second_caliper_on:
+            [propensity]`` (empty: ``covariates``).
         index: ``auto``, ``exact``, ``ivf`` or ``hnsw``.
         scale: standardize covariates (Euclidean distance).
         pca: principal components kept (None: all).
@@ -73,6 +81,9 @@ class MatchConfig:
     replace: bool = False
     caliper: float | None = None
     caliper_units: str = "sd"
+    second_caliper: float | None = None
+    second_caliper_on: list[str] = field(default_factory=list)
+    propensity_covariates: list[str] = field(default_factory=list)
     index: str = "auto"
     scale: bool = True
     pca: int | None = None
@@ -93,6 +104,10 @@ class MatchConfig:
             raise UserError("--covariates is required (vector columns and/or attributes)")
         if self.bootstrap < 1:
             raise UserError("--bootstrap must be at least 1")
+        if bool(self.second_caliper_on) != (self.second_caliper is not None):
+            raise UserError("--second-caliper and --second-caliper-on go together; give both")
+        if "propensity" in self.second_caliper_on and len(self.second_caliper_on) > 1:
+            raise UserError("--second-caliper-on takes propensity or columns, not both")
 
 
 @dataclass
@@ -243,10 +258,17 @@ def run(
         raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
     t0 = time.perf_counter()
     treat = parse_treatment(store, config.treatment)
-    for name in config.covariates:
+    for name in config.covariates + config.second_caliper_on + config.propensity_covariates:
         if name.split("=")[0] == treat.attribute:
             raise UserError(f"the treatment {treat.attribute!r} cannot also be a covariate")
     x, x_names = features(store, config.covariates, treat.rows)
+    second_on: np.ndarray | str | None = None
+    if config.second_caliper_on == ["propensity"]:
+        second_on = "propensity"
+    elif config.second_caliper_on:
+        second_on = features(store, config.second_caliper_on, treat.rows)[0]
+    px = (features(store, config.propensity_covariates, treat.rows)[0]
+          if config.propensity_covariates else None)
     blocks = exact_codes(store, config.exact, treat.rows)
     y = outcome_values(store, config.outcome, treat.rows) if config.outcome else None
     t_read = time.perf_counter()
@@ -255,7 +277,8 @@ def run(
         replace=config.replace, caliper=config.caliper, caliper_units=config.caliper_units,
         order=config.order, index=config.index, exact=blocks, scale=config.scale, pca=config.pca,
         whiten=config.whiten, propensity_c=config.propensity_c, seed=config.seed,
-        partial=config.partial, progress=progress,
+        partial=config.partial, second_on=second_on, second_caliper=config.second_caliper,
+        propensity_x=px, progress=progress,
     )
     t_match = time.perf_counter()
     skip = {treat.attribute, config.outcome, *config.covariates}
@@ -287,6 +310,13 @@ def run(
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
                           "total": round(time.perf_counter() - t0, 3)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
+        raise UserError(
+            f"no pairs: the second caliper ({config.second_caliper:g} on "
+            f"{','.join(config.second_caliper_on)}) dropped all "
+            f"{len(result.unmatched_treated)} treated units; empty outputs written to {out}. "
+            "Widen --second-caliper"
+        )
     if len(result) == 0:
         raise UserError(
             f"no pairs: the caliper ({config.caliper:g} {config.caliper_units}, "
@@ -318,9 +348,14 @@ def _summary(
             "matched_controls": int(len(np.unique(result.control_rows))),
             "controls_ess": bal.effective_sample_size(weights[~treat.treated]),
             "caliper_drops": int(result.caliper_drops),
+            "second_caliper_drops": int(result.second_caliper_drops),
         },
         "caliper": None if result.caliper is None else {
             "value": config.caliper, "units": config.caliper_units, "distance": result.caliper},
+        "second_caliper": None if result.second_caliper is None else {
+            "on": config.second_caliper_on, "value": config.second_caliper,
+            "units": "sd" if config.second_caliper_on == ["propensity"] else "abs",
+            "distance": result.second_caliper},
         "distance": {
             "mean": float(d.mean()) if len(d) else None,
             "median": float(np.median(d)) if len(d) else None,
