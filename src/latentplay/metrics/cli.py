@@ -12,8 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from latentplay.errors import UserError
-from latentplay.metrics.evaluate import DIS_METRICS_FILE, evaluate
-from latentplay.metrics.registry import REGISTRY, names
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -62,6 +60,7 @@ def disentanglement(
     when no test arrays are given); BetaVAE and FactorVAE need --run and --data, which sample
     observations from the store as disentanglement_lib does.
     """
+    from latentplay.metrics.evaluate import evaluate
     from latentplay.metrics.runs import evaluate_run
 
     arrays = factors is not None or codes is not None
@@ -105,6 +104,7 @@ def track(
 ) -> None:
     """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs
     (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`)."""
+    from latentplay.metrics.evaluate import DIS_METRICS_FILE
     from latentplay.metrics.runs import train_with_metrics
 
     run = train_with_metrics(
@@ -131,6 +131,7 @@ def track(
 @app.command("list")
 def list_metrics() -> None:
     """Registered metrics, their aliases and disentanglement_lib defaults."""
+    from latentplay.metrics.registry import REGISTRY, names
     table = Table("metric", "aliases", "defaults (sampling form)", "fast")
     for name in names():
         m = REGISTRY[name]

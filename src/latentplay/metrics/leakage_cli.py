@@ -9,8 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from latentplay.errors import UserError
-from latentplay.metrics.concepts import KINDS, TrainConfig
-from latentplay.metrics.leakage import EXPERIMENTS, leakage_table
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -28,6 +26,9 @@ def run(
     models: str = typer.Option("vae,cbm,glancenet", "--models", help="Concept models to compare."),
 ) -> None:
     """Train VAE, CBM and GlanceNet on each experiment's domain; write the leakage table and chart."""
+    from latentplay.metrics.concepts import KINDS, TrainConfig
+    from latentplay.metrics.leakage import EXPERIMENTS, leakage_table
+
     chosen = tuple(e.strip() for e in experiments.split(",") if e.strip())
     unknown = [e for e in chosen if e not in EXPERIMENTS]
     if unknown or not chosen:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import typer
 
-from latentplay.report.build import build_report
-
 
 def report_command(
     path: Path = typer.Argument(..., help="A training run, match run, audit run or store."),
@@ -18,6 +16,8 @@ def report_command(
     open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),
 ) -> None:
     """Write one self-contained HTML report (figures embedded) of a run directory or store."""
+    from latentplay.report.build import build_report
+
     written = build_report(path, out)
     size = written.stat().st_size / 1e6
     typer.echo(f"wrote {written} ({size:.1f} MB)")

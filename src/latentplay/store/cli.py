@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from latentplay import store as st
 from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -46,6 +45,7 @@ def info(
     crosstab: str = typer.Option(None, help="Two attributes to cross-tabulate, e.g. gender,smile."),
 ) -> None:
     """Row count, per-attribute counts or histograms, and one cross-tab."""
+    from latentplay import store as st
     pair = None
     if crosstab:
         parts = [p.strip() for p in crosstab.split(",")]
@@ -97,6 +97,7 @@ def export(
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into an existing directory."),
 ) -> None:
     """Write the images as files plus a labels CSV (for use outside latentplay)."""
+    from latentplay import store as st
     from latentplay.store.export import export_store
 
     n = export_store(st.load(path), to, overwrite=overwrite)
@@ -112,6 +113,7 @@ def grid(
     seed: int = typer.Option(0, "--seed", help="Seed for choosing the images."),
 ) -> None:
     """Draw a labelled grid of images, one row per value of an attribute."""
+    from latentplay import store as st
     from latentplay.viz.grid import save_store_grid
 
     save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed)
@@ -132,6 +134,7 @@ def bias(
 ) -> None:
     """Dataset-bias chart: the share of each value of --of within each group of --by, with a
     chi-square test of independence and Cramer's V."""
+    from latentplay import store as st
     from latentplay.store.bias import association
     from latentplay.viz.bias import bias_bars
     from latentplay.viz.grid import save_figure
