@@ -15,6 +15,10 @@ def test_quickstart_builds_store_and_grids(cli, tmp_path: Path) -> None:
     assert "gender" in result.out and "done" in result.out
     for attr in quickstart.GRID_ATTRIBUTES:
         assert (out / f"grid_{attr}.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "bias_gender_smile.png").read_bytes()[:4] == b"\x89PNG"
+    report = (out / "synthfaces.report.html").read_text()
+    assert "80" in report and "gender" in report
+    assert "latentplay train cvae" in result.out  # what to run next
 
 
 def test_quickstart_replaces_its_own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

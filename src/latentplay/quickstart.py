@@ -1,6 +1,7 @@
 """``latentplay quickstart``: the main job a new user runs first.
 
-Builds the default dataset (synthfaces), prints its summary and draws labelled grids of it.
+Builds the default dataset (synthfaces), prints its summary, draws labelled grids of it and
+its gender x smile bias chart, writes its HTML report, and prints the commands to go further.
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from rich.console import Console
 
 from latentplay import sources
 from latentplay import store as st
-from latentplay.viz.grid import save_store_grid
+from latentplay.report import build_report
+from latentplay.store.bias import association
+from latentplay.viz.bias import bias_bars
+from latentplay.viz.grid import save_figure, save_store_grid
 
 GRID_ATTRIBUTES = ("gender", "age_group", "skin_tone", "smile", "eyeglasses", "yaw")
 
 
 def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Path:
-    """Make ``out/synthfaces`` (replacing an earlier quickstart store) and grids ``out/grid_*.png``.
+    """Make ``out/synthfaces`` (replacing an earlier quickstart store), grids
+    ``out/grid_*.png``, the bias chart ``out/bias_gender_smile.png`` and the report
+    ``out/synthfaces.report.html``.
 
     Returns the store's path.
     """
@@ -25,20 +31,31 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "synthfaces"
-    console.print(f"[bold]1/2[/bold] generating {n} synthetic faces into {path} ...")
+    console.print(f"[bold]1/3[/bold] generating {n} synthetic faces into {path} ...")
     store = sources.make("synthfaces", path, n=n, seed=seed, overwrite=True)
     from latentplay.store.cli import print_summary
 
     print_summary(st.info(store, crosstab_of=("gender", "smile")))
-    console.print("[bold]2/2[/bold] drawing labelled grids ...")
+    console.print("[bold]2/3[/bold] drawing labelled grids ...")
     grids = []
     for attr in GRID_ATTRIBUTES:
         grid = out / f"grid_{attr}.png"
         save_store_grid(store, grid, by=attr, per_row=10, seed=seed)
         grids.append(grid)
+    console.print("[bold]3/3[/bold] bias chart and report ...")
+    found = association(store, "gender", "smile")
+    bias = out / "bias_gender_smile.png"
+    save_figure(bias_bars(found.groups, found.levels, found.counts, "gender", "smile",
+                          f"Cramer's V {found.cramers_v:.3f}"), bias)
+    report = build_report(path)
     console.print(
         f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "
         f"datasets.load_from_disk('{path}') or latentplay.store.load)\n"
-        f"grids: {', '.join(str(g) for g in grids)}"
+        f"grids: {', '.join(str(g) for g in grids)}\nbias chart: {bias}\nreport: {report}\n\n"
+        f"next: latentplay train cvae --data {path} --out {out / 'cvae'} --epochs 20 "
+        f"data.size=32 data.crop=0.5\n"
+        f"      latentplay latent sweep {out / 'cvae'} --attribute smile --out {out / 'sweep.png'}\n"
+        f"      latentplay app --run {out / 'cvae'} --data {path}",
+        soft_wrap=True,  # commands stay on one line each, to copy
     )
     return path
