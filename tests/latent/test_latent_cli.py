@@ -188,3 +188,13 @@ def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> No
     r = cli("embed", small.path, "--with", f"invert:{dcgan_run}", "--column", "gz2",
             "-o", "init=encoder")
     assert r.code == 2 and "encoder" in r.err
+
+
+def test_generator_traversal_without_an_encoded_training_set(cli, dcgan_run: Path,
+                                                             tmp_path: Path) -> None:
+    out = tmp_path / "axes.png"
+    numbers = _ok(cli("latent", "traverse", dcgan_run, "--top", "3", "--steps", "4",
+                      "--out", out), out)
+    assert numbers["axes"] == [0, 1, 2] and numbers["variance"] is None  # prior order, no data
+    r = cli("latent", "traverse", dcgan_run, "--pca", "--out", tmp_path / "pca.png")
+    assert r.code == 2 and "latents.npy" in r.err
