@@ -151,3 +151,54 @@ def test_condition_classes_are_matched_by_name():
     np.testing.assert_array_equal(got, np.eye(3, dtype=np.float32)[[2, 0, 0]])
     with pytest.raises(UserError, match=r"does not know class\(es\) \['d'\]"):
         spec.encode_store(store(["a", "d"], [0, 1]))
+
+
+class _FakeClip:
+    """A stand-in for the open_clip module: one architecture whose tokenizer ships with the
+    package (``local``) and one whose tokenizer would come from the Hugging Face hub."""
+
+    def __init__(self) -> None:
+        self.torch = torch
+        self.tokenizers: list[str] = []
+
+    def create_model_and_transforms(self, name, pretrained, device):  # noqa: ANN001
+        torch = self.torch
+
+        class Model(torch.nn.Module):
+            visual = type("Visual", (), {"output_dim": 4})()
+
+            def encode_image(self, batch):  # noqa: ANN001
+                return batch.flatten(1)[:, :4]
+
+            def encode_text(self, tokens):  # noqa: ANN001
+                return tokens.float()
+
+        return Model(), None, lambda img: torch.ones(3, 2, 2)
+
+    def get_model_config(self, name):  # noqa: ANN001
+        return {"text_cfg": {"hf_tokenizer_name": "some/repo"} if name == "hub" else {}}
+
+    def get_tokenizer(self, name):  # noqa: ANN001
+        self.tokenizers.append(name)
+        return lambda texts: self.torch.tensor([[len(t), 1.0, 0.0, 2.0] for t in texts])
+
+
+def test_clip_never_fetches_from_the_hub(tmp_path, monkeypatch):
+    import sys
+
+    fake = _FakeClip()
+    monkeypatch.setitem(sys.modules, "open_clip", fake)
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"\0")
+    with pytest.raises(UserError, match="Hugging Face hub repository"):
+        make_embedder(f"clip:{weights}", ["model=hf-hub:org/model"])
+    local = make_embedder(f"clip:{weights}", ["model=local"])
+    assert fake.tokenizers == []  # image embeddings need no tokenizer
+    text = local.embed_text(["a", "bbb"])
+    assert text.shape == (2, 4) and np.allclose(np.linalg.norm(text, axis=1), 1.0)
+    local.embed_text(["c"])
+    assert fake.tokenizers == ["local"]  # made once
+    hub = make_embedder(f"clip:{weights}", ["model=hub"])
+    with pytest.raises(UserError, match="fetched from the Hugging Face hub"):
+        hub.embed_text(["a"])
+    assert fake.tokenizers == ["local"]

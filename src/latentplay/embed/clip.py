@@ -17,6 +17,8 @@ import numpy as np
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.errors import UserError
 
+HUB_PREFIX = "hf-hub:"
+
 
 @dataclass
 class ClipConfig:
@@ -59,10 +61,15 @@ class ClipEmbedder(Embedder):
             raise UserError("the clip embedder needs a local weights file: --with clip:PATH")
         if not Path(config.path).is_file():
             raise UserError(f"clip weights file {config.path} does not exist")
+        if config.model.startswith(HUB_PREFIX):
+            raise UserError(f"clip model {config.model!r} names a Hugging Face hub repository; "
+                            "give an open_clip architecture (ViT-B-32, RN50, ...) and a local "
+                            "weights file: nothing is downloaded")
         open_clip = _import_open_clip()
         import torch
 
-        self.torch = torch
+        self.torch, self.open_clip = torch, open_clip
+        self._tokenizer: Any = None  # made on the first embed_text
         try:
             model, _, preprocess = open_clip.create_model_and_transforms(
                 config.model, pretrained=config.path, device=config.device
@@ -71,7 +78,6 @@ class ClipEmbedder(Embedder):
             raise UserError(f"could not load {config.path} as {config.model}: {exc}") from None
         self.model = model.eval()
         self.preprocess = preprocess
-        self.tokenizer = open_clip.get_tokenizer(config.model)
         self._dim = int(model.visual.output_dim)
 
     @property
@@ -86,17 +92,27 @@ class ClipEmbedder(Embedder):
                 for im in as_list(images)]
         batch = torch.stack([self.preprocess(p) for p in pils]).to(self.config.device)
         with torch.no_grad():
-            feats = self.model.encode_image(batch).float()
-        if self.config.normalize:
-            feats = feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
-        return feats.cpu().numpy().astype(np.float32)
+            return self._finish(self.model.encode_image(batch).float())
 
     def embed_text(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` float32 text embeddings in the image embeddings' space
-        (unit length when ``normalize``), e.g. the class prompts of a zero-shot annotator."""
-        torch = self.torch
-        with torch.no_grad():
-            feats = self.model.encode_text(self.tokenizer(texts).to(self.config.device)).float()
+        (unit length when ``normalize``), e.g. the class prompts of a zero-shot annotator.
+
+        The tokenizer must ship with open_clip: a model whose tokenizer is fetched from the
+        Hugging Face hub is refused (nothing is downloaded)."""
+        if self._tokenizer is None:
+            text_cfg = (self.open_clip.get_model_config(self.config.model) or {}).get("text_cfg")
+            if (text_cfg or {}).get("hf_tokenizer_name"):
+                raise UserError(f"the text tokenizer of clip model {self.config.model!r} is "
+                                "fetched from the Hugging Face hub; zero-shot prompts need a "
+                                "model whose tokenizer ships with open_clip (ViT-B-32, RN50, ...)")
+            self._tokenizer = self.open_clip.get_tokenizer(self.config.model)
+        tokens = self._tokenizer(texts).to(self.config.device)
+        with self.torch.no_grad():
+            return self._finish(self.model.encode_text(tokens).float())
+
+    def _finish(self, feats: Any) -> np.ndarray:
+        """``(N, dim)`` features -> float32 array, unit length when ``normalize``."""
         if self.config.normalize:
             feats = feats / feats.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         return feats.cpu().numpy().astype(np.float32)
