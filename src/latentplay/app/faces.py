@@ -13,7 +13,6 @@ import os
 import numpy as np
 
 from latentplay.app.state import Playground
-from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
 
 RUN_CODES = "(this run's codes)"
@@ -33,18 +32,12 @@ def interpolate(pg: Playground, row_a: float | int, row_b: float | int, steps: i
     """``(steps, S, S, C)`` decodings of codes on the way from row ``row_a`` to ``row_b``
     (``slerp`` or ``lerp``; ends included, so the first and last images are the two faces'
     reconstructions). A conditional model's condition moves linearly with the code."""
-    from latentplay.latent.interpolate import lerp, slerp
+    from latentplay.latent.interpolate import between
 
-    if method not in ("slerp", "lerp"):
-        raise UserError(f"method must be slerp or lerp, got {method!r}")
-    if int(steps) < 2:
-        raise UserError(f"an interpolation needs at least 2 steps, got {steps}")
     z, cond = pg.codes([row_a, row_b])
-    path = (slerp if method == "slerp" else lerp)(z[0], z[1], int(steps))
-    if cond is not None:
-        t = np.linspace(0.0, 1.0, int(steps))[:, None]
-        cond = ((1 - t) * cond[0] + t * cond[1]).astype(np.float32)
-    return pg.decode(path, cond)
+    ends = (None, None) if cond is None else (cond[0], cond[1])
+    path, conds = between(z[0], z[1], int(steps), method, *ends)
+    return pg.decode(path, conds)
 
 
 def direction_columns(pg: Playground) -> list[str]:
@@ -73,17 +66,11 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
     pointing to class ``positive`` (default: the second of two classes; one-vs-rest with
     more). Cached per (column, attribute, positive)."""
     from latentplay.latent.directions import fit_store_direction
-    from latentplay.store import add_column
 
     key = (column, attribute, positive or None)
     if key not in pg.directions:
-        store = pg.need_store()
-        if column == RUN_CODES:
-            store = add_column(store, _RUN_COLUMN, pg.store_codes, "the app's run codes")
-            column_name = _RUN_COLUMN
-        else:
-            column_name = column
-        pg.directions[key] = fit_store_direction(store, column_name, attribute,
+        codes = pg.store_codes if column == RUN_CODES else column
+        pg.directions[key] = fit_store_direction(pg.need_store(), codes, attribute,
                                                  positive=positive or None)
     return pg.directions[key]
 
@@ -92,17 +79,14 @@ def load_direction(pg: Playground, path: str | os.PathLike[str]) -> Direction:
     """A direction JSON (from ``latentplay latent direction``) checked against the run's
     latent dimension."""
     found = Direction.from_json(path)
-    if found.dim != pg.latent_dim:
-        raise UserError(f"the direction has {found.dim} dimensions, the run's latent "
-                        f"{pg.latent_dim}: fit it on codes of this run")
+    found.check_dim(pg.latent_dim)
     return found
 
 
 def describe(direction: Direction) -> str:
     """One line: what the direction separates and its held-out score."""
-    metric = "balanced accuracy" if direction.kind == "categorical" else "R²"
     held = f"; held: {', '.join(direction.conditioned_on)}" if direction.conditioned_on else ""
-    return (f"{direction.label} ({direction.method}, n={direction.n}): held-out {metric} "
+    return (f"{direction.label} ({direction.method}, n={direction.n}): held-out {direction.score_name} "
             f"{direction.score:.3f}{held}")
 
 
@@ -113,10 +97,7 @@ def edit(pg: Playground, row: float | int, direction: Direction, alpha: float,
     ``normal``; ``alpha = 0`` gives the reconstruction."""
     from latentplay.latent.directions import edit as move
 
-    if direction.dim != pg.latent_dim:
-        raise UserError(f"the direction has {direction.dim} dimensions, the run's latent "
-                        f"{pg.latent_dim}")
+    direction.check_dim(pg.latent_dim)
     z, cond = pg.codes([row])
-    unit = direction.pattern_sd if along == "pattern" else direction.sd
-    moved = move(z, direction, [float(alpha) * unit], along=along)[:, 0]
+    moved = move(z, direction, [float(alpha) * direction.sd_along(along)], along=along)[:, 0]
     return pg.decode(moved, cond)[0]

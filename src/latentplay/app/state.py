@@ -43,9 +43,6 @@ def open_run(run: PathLike) -> torch.nn.Module:
     path = Path(run)
     if not path.is_dir():
         raise UserError(f"no run at {path}: not a directory")
-    if not (path / "model.json").exists() or not (path / "model.safetensors").exists():
-        raise UserError(f"{path} is not a run directory (no model.json / model.safetensors); "
-                        "train one with `latentplay train`")
     return load_model(path)
 
 
@@ -104,7 +101,7 @@ class Playground:
     @property
     def has_encoder(self) -> bool:
         """Whether the model encodes images (autoencoders) rather than only generating."""
-        return self.model is not None and self.family != "dcgan"
+        return self.model is not None and bool(self.model.has_encoder)
 
     @property
     def latent_dim(self) -> int:
@@ -214,19 +211,18 @@ class Playground:
     def store_codes(self) -> np.ndarray:
         """``(N, D)`` encoder means of every store row (each with its own condition); a
         :class:`UserError` for a generator, whose codes would need a whole-store inversion."""
-        from latentplay.latent.codes import store_codes
+        from latentplay.latent.codes import encode_rows
 
         if not self.has_encoder:
             raise UserError("a generator has no encoder; invert the store first "
                             "(`latentplay embed STORE --with invert:RUN --column z`) and pick "
                             "that column")
         store = self.need_store()
-        return store_codes(self.need_model(), store, range(len(store))).z
+        return encode_rows(self.need_model(), store, np.arange(len(store)))
 
     def fitted(self, images: np.ndarray) -> np.ndarray:
         """Store images ``(n, H, W, C)`` as the model sees them ``(n, S, S, C)`` (crop, size,
         channels)."""
-        from latentplay.train.api import _prepare
+        from latentplay.train.api import model_input
 
-        model = self.need_model()
-        return _prepare(images, model.channels, model.size, model.crop)
+        return model_input(self.need_model(), images)

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
@@ -39,7 +38,7 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
-from latentplay.store.images import fitted_array
+from latentplay.store.images import fitted_arrays
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -77,28 +76,6 @@ class Evaluation:
                 "confusion": [[None if np.isnan(v) else float(v) for v in row]
                               for row in self.confusion],
                 "counts": self.counts.tolist()}
-
-
-def prepare(images: Images, size: int | None, mode: str | None, crop: float = 1.0) -> Images:
-    """Images as an embedder expects them: converted to ``mode``, centre-cropped to ``crop``
-    and resized to ``size`` (as :func:`latentplay.embed.load_rows` does for a store's rows).
-
-    Args:
-        images: ``(N, H, W, C)`` uint8 or a list of ``(H, W, C)`` uint8 (C = 1 or 3).
-
-    Returns:
-        ``(N, size, size, C')`` uint8 (a list when ``size`` is None and shapes differ).
-    """
-    out = []
-    for im in images:
-        im = np.asarray(im)
-        pil = Image.fromarray(im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im)
-        if mode is not None and pil.mode != mode:
-            pil = pil.convert(mode)
-        out.append(fitted_array(pil, size, crop))
-    if out and len({a.shape for a in out}) == 1:
-        return np.stack(out)
-    return out
 
 
 def store_classes(store: st.Store, attribute: str) -> tuple[list[str], np.ndarray]:
@@ -185,8 +162,8 @@ class ClassifierAnnotator(Annotator):
     def embed(self, images: Images) -> np.ndarray:
         """``(N, dim)`` float32 embeddings of ``images`` (prepared for the embedder first)."""
         emb = self.embedder
-        out = [emb.embed(prepare(images[s:s + BATCH], emb.image_size, emb.image_mode,
-                                 emb.image_crop)) for s in range(0, len(images), BATCH)]
+        out = [emb.embed(fitted_arrays(images[s:s + BATCH], emb.image_size, emb.image_mode,
+                                       emb.image_crop)) for s in range(0, len(images), BATCH)]
         return np.concatenate(out) if out else np.zeros((0, emb.dim), np.float32)
 
     def embed_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:

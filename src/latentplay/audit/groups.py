@@ -15,32 +15,27 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from sklearn.mixture import GaussianMixture
 
 from latentplay import store as st
 from latentplay import train
 from latentplay.audit.annotate import store_classes
-from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
+from latentplay.latent.codes import encode_rows
 
 PathLike = str | os.PathLike[str]
-BATCH = 512
 
 
-def encode_store(run: PathLike, store: st.Store, rows: np.ndarray) -> np.ndarray:
-    """``(n, D)`` float32 encoder means of store ``rows`` (read a batch at a time).
-
-    Raises:
-        UserError: the run is conditional, or its model has no encoder (a GAN).
-    """
+def group_model(run: PathLike) -> torch.nn.Module:
+    """The model of ``run``, which must be unconditional (its groups are sampled from its
+    latent codes, not through a condition)."""
     model = train.load_model(run)
     if model.condition_spec.dim:  # type: ignore[union-attr]
         names = [p.name for p in model.condition_spec.parts]  # type: ignore[union-attr]
         raise UserError(f"{run} is conditional on {names}; sample its groups through the "
                         "condition (latentplay audit compare --condition) instead")
-    out = [train.encode(model, load_rows(store, rows[s:s + BATCH]))
-           for s in range(0, len(rows), BATCH)]
-    return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
+    return model
 
 
 def fit_mixture(z: np.ndarray, components: int | None = None, max_components: int = 4,
@@ -65,6 +60,7 @@ class GroupMixtures:
 
     Attributes:
         run: the run directory.
+        model: its model (loaded once; decodes every draw).
         attribute: attribute name.
         classes: class names with at least one row (one mixture each).
         mixtures: the fitted ``GaussianMixture`` of each class.
@@ -72,6 +68,7 @@ class GroupMixtures:
     """
 
     run: PathLike
+    model: torch.nn.Module
     attribute: str
     classes: list[str]
     mixtures: list[GaussianMixture]
@@ -94,7 +91,7 @@ class GroupMixtures:
 
     def images(self, group: str | int, n: int, seed: int = 0) -> np.ndarray:
         """``(n, S, S, C)`` uint8 faces of ``group``: decoded :meth:`sample` codes."""
-        return train.decode(self.run, self.sample(group, n, seed))
+        return train.decode(self.model, self.sample(group, n, seed))
 
 
 def fit_group_mixtures(
@@ -127,12 +124,14 @@ def fit_group_mixtures(
     rows = np.arange(len(store))
     if max_rows is not None and len(rows) > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_rows, replace=False))
-    z = encode_store(run, store, rows)
+    model = group_model(run)
+    z = encode_rows(model, store, rows)
     present = np.unique(codes[rows])
     mixtures = [fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
                 for c in present]
     counts = np.array([(codes[rows] == c).sum() for c in present])
-    return GroupMixtures(run, attribute, [names[int(c)] for c in present], mixtures, counts)
+    return GroupMixtures(run, model, attribute, [names[int(c)] for c in present], mixtures,
+                         counts)
 
 
 def balanced_sample(
@@ -161,4 +160,4 @@ def balanced_sample(
     gm = mixtures or fit_group_mixtures(run, store, attribute, components=components, seed=seed)
     z = np.concatenate([gm.sample(k, n_per_group, seed + k) for k in range(len(gm.classes))])
     labels = np.repeat(np.arange(len(gm.classes)), n_per_group)
-    return train.decode(run, z), labels
+    return train.decode(gm.model, z), labels

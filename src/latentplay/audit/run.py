@@ -24,6 +24,7 @@ from latentplay.audit.annotate import Annotator, ClipAnnotator, load_annotator, 
 from latentplay.audit.compare import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.errors import UserError
+from latentplay.outputs import json_default, refuse_nonempty
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -35,14 +36,15 @@ def generate(run: PathLike, n: int, seed: int = 0,
              condition: Mapping[str, Any] | None = None) -> np.ndarray:
     """``(n, S, S, C)`` uint8 images drawn from ``run``'s prior (a GAN's or a VAE's), under
     ``condition`` (``{attribute: value}``, required exactly for conditional runs)."""
-    spec = train.load_model(run).condition_spec  # type: ignore[union-attr]
+    model = train.load_model(run)
+    spec = model.condition_spec  # type: ignore[union-attr]
     names = [p.name for p in spec.parts]
     if names and not condition:
         example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in spec.parts)
         raise UserError(f"{run} is conditional on {names}; pass --condition {example}")
     if condition and not names:
         raise UserError(f"{run} is not conditional; drop --condition")
-    return train.sample(run, n, seed=seed, condition=condition or None)
+    return train.sample(model, n, seed=seed, condition=condition or None)
 
 
 def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
@@ -148,7 +150,7 @@ def audit_images(
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict()},
             **result.to_dict()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
 
@@ -191,7 +193,7 @@ def sample_groups(
     summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
                                "n": n, "seed": seed, "groups": groups}
     if annotator is not None:
-        prior = annotator.predict(train.sample(run, measure, seed=seed + 10_000))
+        prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
         for k, group in enumerate(groups):
             target = annotator.classes.index(group["class"]) if group["class"] in \
                 annotator.classes else -1
@@ -203,28 +205,17 @@ def sample_groups(
         summary["annotator"] = {**annotator.description, "evaluation": None
                                 if annotator.evaluation is None else annotator.evaluation.to_dict()}
         summary["measure"] = measure
-    (out / "groups.json").write_text(json.dumps(summary, indent=2, default=_json))
+    (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
 
 def _out_dir(out: PathLike, overwrite: bool) -> Path:
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
+    refuse_nonempty(out, overwrite)
     if not out.parent.exists():
         raise UserError(f"parent directory {out.parent} does not exist")
     out.mkdir(exist_ok=True)
     return out
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
 def _write_csv(path: Path, result: Comparison) -> None:
@@ -262,13 +253,14 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
 
 def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted: np.ndarray,
                     annotator: Annotator) -> None:
-    from latentplay.audit.annotate import prepare
+    from latentplay.store.images import fitted_arrays
 
     rows, labels = [], []
     for k, name in enumerate(annotator.classes):
         idx = np.flatnonzero(predicted == k)
         if len(idx):
-            rows.append(np.asarray(prepare([images[i] for i in idx[:GRID_PER_ROW]], 64, "RGB")))
+            rows.append(np.asarray(fitted_arrays([images[i] for i in idx[:GRID_PER_ROW]], 64,
+                                                  "RGB")))
             labels.append(f"{name}\n(n={len(idx)})")
     save_figure(image_grid(rows, labels, title=f"generated images by annotated "
                            f"{annotator.attribute}"), path)

@@ -55,10 +55,9 @@ def parse_rows(text: str) -> list[int]:
 
 
 def _model(run: Path) -> Any:
+    """The run's model (torch is imported only when a command runs)."""
     from latentplay.train import load_model
 
-    if not (run / "model.json").exists():
-        raise UserError(f"{run} is not a run directory (no model.json)")
     return load_model(run)
 
 
@@ -122,12 +121,12 @@ def sweep(
 ) -> None:
     """Decode the same prior draws at each value of one condition (SmileCVAE's grid of smile
     degrees); reports how alike each row's faces are (diversity)."""
-    from latentplay.latent.sampling import _part, condition_sweep
+    from latentplay.latent.sampling import condition_sweep
 
     model = _model(run)
     parsed: list[Any] | None = None
     if values is not None:
-        part = _part(model.condition_spec, attribute)
+        part = model.condition_spec.part(attribute)
         parsed = (parse_values(values) if part.kind == "continuous"
                   else [v.strip() for v in values.split(",") if v.strip()])
     result = condition_sweep(model, attribute, parsed, per_value=per,
@@ -167,8 +166,7 @@ def traverse(
     if steps < 2 or span <= 0:
         raise UserError("need --steps >= 2 and --range > 0")
     values = np.linspace(-span, span, steps)
-    has_encoder = model.family != "dcgan"
-    mu = tr.run_latents(run) if has_encoder else None
+    mu = tr.run_latents(run) if model.has_encoder else None
     cond = _condition(model, condition)
     base, start = None, "centre"
     if data is not None:
@@ -255,13 +253,6 @@ def _store_codes(model: Any, data: Path, rows: list[int], seed: int = 0) -> Any:
     return store_codes(model, load(data), rows, seed=seed)
 
 
-def _fitted(model: Any, images: np.ndarray) -> np.ndarray:
-    """Store images ``(n, H, W, C)`` as the model sees them (crop, size, channels)."""
-    from latentplay.train.api import _prepare
-
-    return _prepare(images, model.channels, model.size, model.crop)
-
-
 @app.command()
 def force(
     run: Path = typer.Argument(..., help=RUN_HELP),
@@ -277,30 +268,24 @@ def force(
     to other values or shifted (SmileCVAE's "forcing smiles")."""
     import torch
 
+    from latentplay.train import decode, model_input
     from latentplay.train.forcing import force_condition
 
     model = _model(run)
     if (values is None) == (shifts is None):
         raise UserError("give exactly one of --values and --shifts")
     spec = model.condition_spec
-    column, part = 0, None
-    for p in spec.parts:
-        if p.name == attribute:
-            part = p
-            break
-        column += p.size
-    if part is None or part.kind != "continuous":
+    if spec.part(attribute).kind != "continuous":
         conts = [p.name for p in spec.parts if p.kind == "continuous"]
         raise UserError(f"{attribute!r} is not a continuous condition of this model; its "
                         f"continuous conditions: {conts or 'none'}")
     amounts = parse_values(shifts if shifts is not None else values)
     codes = _store_codes(model, data, parse_rows(rows))
-    x = torch.from_numpy(_fitted(model, codes.images)).permute(0, 3, 1, 2).float() / 255
+    x = torch.from_numpy(model_input(model, codes.images)).permute(0, 3, 1, 2).float() / 255
     cond = torch.from_numpy(codes.condition)
-    with torch.no_grad():
-        grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None)
-        recon = model.decode(torch.from_numpy(codes.z), cond)
-    recon_u8 = recon.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    column = spec.column(attribute)
+    grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None)
+    recon_u8 = decode(model, codes.z, condition=codes.condition)
     true = codes.condition[:, column]
     heads = ["original", "own value"]
     heads += [f"{v:+.2g}" if shifts is not None else f"={v:.2g}" for v in amounts]
@@ -326,8 +311,8 @@ def interpolate(
 ) -> None:
     """Decode codes on the way from one face to another (real faces: encoded, or inverted
     for a generator)."""
-    from latentplay.latent.interpolate import lerp, slerp
-    from latentplay.train import decode
+    from latentplay.latent.interpolate import between
+    from latentplay.train import decode, model_input
 
     model = _model(run)
     chosen = parse_rows(rows)
@@ -335,15 +320,11 @@ def interpolate(
         raise UserError("give --rows as pairs (an even number of rows), --steps >= 2 and "
                         "--method slerp or lerp")
     codes = _store_codes(model, data, chosen, seed)
-    fitted = _fitted(model, codes.images)
-    path = slerp if method == "slerp" else lerp
+    fitted = model_input(model, codes.images)
+    conds = codes.condition if codes.condition is not None else [None] * len(chosen)
     lines, labels = [], []
     for k in range(0, len(chosen), 2):
-        z = path(codes.z[k], codes.z[k + 1], steps)
-        cond = None
-        if codes.condition is not None:
-            t = np.linspace(0, 1, steps)[:, None]
-            cond = ((1 - t) * codes.condition[k] + t * codes.condition[k + 1]).astype(np.float32)
+        z, cond = between(codes.z[k], codes.z[k + 1], steps, method, conds[k], conds[k + 1])
         decoded = decode(model, z, condition=cond)
         lines.append(np.concatenate([fitted[k:k + 1], decoded, fitted[k + 1:k + 2]]))
         labels.append(f"{chosen[k]} -> {chosen[k + 1]}")
@@ -365,7 +346,7 @@ def blend(
 ) -> None:
     """Decode the weighted mean of several faces' codes."""
     from latentplay.latent.interpolate import blend as blend_codes
-    from latentplay.train import decode
+    from latentplay.train import decode, model_input
 
     model = _model(run)
     chosen = parse_rows(rows)
@@ -374,7 +355,7 @@ def blend(
     z = blend_codes(codes.z, w)[None]
     cond = None if codes.condition is None else blend_codes(codes.condition, w)[None]
     mixed = decode(model, z, condition=cond)
-    fitted = _fitted(model, codes.images)
+    fitted = model_input(model, codes.images)
     recon = decode(model, codes.z, condition=codes.condition)
     _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
            f"blend of {len(chosen)} faces of {data.name}",
@@ -423,8 +404,7 @@ def direction(
     names = attr.level_names if attr.kind != "continuous" else None
     save_figure(distance_histogram(found.project(z), labels, names, found.label),
                 out.with_suffix(".png"))
-    what = "balanced accuracy" if found.kind == "categorical" else "R^2"
-    typer.echo(f"{found.label}: held-out {what} {found.score:.3f} on {found.n} codes "
+    typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "
                f"({cv}-fold, {found.method})")
     for label, (normals, patterns) in cosines.items():
         typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
@@ -452,16 +432,13 @@ def edit(
 ) -> None:
     """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
     from latentplay.latent import directions as dr
-    from latentplay.train import decode
+    from latentplay.train import decode, model_input
 
     model = _model(run)
     found = dr.Direction.from_json(direction_file)
-    if found.dim != model.latent_dim:
-        raise UserError(f"the direction has {found.dim} dimensions, the run's latent "
-                        f"{model.latent_dim}: fit it on codes of this run")
+    found.check_dim(model.latent_dim)
     steps = np.asarray(parse_values(alphas), np.float32)
-    axis_sd = found.pattern_sd if along == "pattern" else found.sd
-    latent_steps = steps * (found.sd if to_distance else axis_sd)
+    latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
     codes = _store_codes(model, data, parse_rows(rows), seed)
     move = dr.edit_to if to_distance else dr.edit
     moved = move(codes.z, found, latent_steps, along=along)  # (n, A, D)
@@ -469,7 +446,7 @@ def edit(
     cond = None if codes.condition is None else np.repeat(codes.condition, a, axis=0)
     images = decode(model, moved.reshape(n * a, d), condition=cond)
     images = images.reshape(n, a, *images.shape[1:])
-    fitted = _fitted(model, codes.images)
+    fitted = model_input(model, codes.images)
     lines = [np.concatenate([fitted[k:k + 1], images[k]]) for k in range(n)]
     before = found.project(codes.z) / found.sd
     head = "d=" if to_distance else "a="
@@ -503,18 +480,14 @@ def invert_cmd(
     whole store into a column use `latentplay embed STORE --with invert:RUN`."""
     from rich.progress import Progress
 
+    from latentplay.latent.codes import checked_rows, row_conditions
     from latentplay.latent.invert import invert
     from latentplay.store import load, load_images
 
     model = _model(run)
-    chosen = parse_rows(rows)
     store = load(data)
-    bad = [r for r in chosen if not 0 <= r < len(store)]
-    if not chosen or bad:
-        raise UserError(f"rows {bad[:5]} out of range; the store has {len(store)} rows"
-                        if bad else "select at least one row")
-    spec = model.condition_spec
-    cond = spec.encode_store(store)[chosen] if spec.dim else None
+    chosen = checked_rows(store, parse_rows(rows))
+    cond = row_conditions(model, store, chosen)
     images = load_images(store, chosen)
     with Progress(transient=True) as bar:
         task = bar.add_task("inverting", total=None)
@@ -522,16 +495,16 @@ def invert_cmd(
                         restarts=restarts, prior=prior, lr=lr, seed=seed,
                         progress=lambda done, total: bar.update(task, completed=done,
                                                                  total=total))
-    from latentplay.train import decode
+    from latentplay.train import decode, model_input
 
     start = decode(model, result.init_z, condition=cond)
-    fitted = _fitted(model, images)
+    fitted = model_input(model, images)
     captions = [[f"row {r}" for r in chosen],
                 [f"mse {v:.4f}" for v in result.init_loss],
                 [f"mse {v:.4f}" for v in result.loss]]
     _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
            f"projection into the latent of {run.name} ({steps} steps)",
-           {"rows": chosen, "init_loss": result.init_loss.tolist(),
+           {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
             "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
             "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
             "init": init, "prior": prior}, captions=captions)

@@ -46,21 +46,47 @@ class StoreCodes:
     loss: np.ndarray | None = None
 
 
-def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
-                invert_steps: int = 300, seed: int = 0, device: str = "cpu") -> StoreCodes:
-    """Codes of ``rows`` of ``store``: encoder means for models with an encoder, optimised
-    codes (:func:`latentplay.latent.invert.invert`, ``invert_steps`` steps) for a generator.
-    A conditional model gets each row's own condition from the store's attributes."""
+def checked_rows(store: Store, rows: Sequence[int]) -> np.ndarray:
+    """``(n,)`` int64 row indices; a :class:`UserError` when none is given or one is out of
+    range."""
     rows_arr = np.asarray(list(rows), dtype=np.int64)
     if len(rows_arr) == 0:
         raise UserError("select at least one row")
     bad = rows_arr[(rows_arr < 0) | (rows_arr >= len(store))]
     if len(bad):
         raise UserError(f"rows {bad[:5].tolist()} out of range; the store has {len(store)} rows")
-    images = load_images(store, rows_arr)
+    return rows_arr
+
+
+def row_conditions(model: torch.nn.Module, store: Store, rows: np.ndarray) -> np.ndarray | None:
+    """``(n, K)`` conditions of store ``rows`` read from its attributes (classes matched by
+    name); None for an unconditional model."""
     spec = model.condition_spec  # type: ignore[attr-defined]
-    cond = spec.encode_store(store)[rows_arr] if spec.dim else None
-    if getattr(model, "family", "") == "dcgan":
+    return spec.encode_store(store)[rows] if spec.dim else None
+
+
+def encode_rows(model: torch.nn.Module, store: Store, rows: np.ndarray, batch_size: int = 512,
+                device: str = "cpu") -> np.ndarray:
+    """``(n, D)`` float32 encoder means of store ``rows`` (each with its own condition), read
+    ``batch_size`` images at a time, so memory does not grow with the store."""
+    from latentplay.embed.column import load_rows
+
+    cond = row_conditions(model, store, rows)
+    out = [encode(model, load_rows(store, rows[s:s + batch_size]), device=device,
+                  condition=None if cond is None else cond[s:s + batch_size])
+           for s in range(0, len(rows), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
+
+
+def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
+                invert_steps: int = 300, seed: int = 0, device: str = "cpu") -> StoreCodes:
+    """Codes of ``rows`` of ``store``: encoder means for models with an encoder, optimised
+    codes (:func:`latentplay.latent.invert.invert`, ``invert_steps`` steps) for a generator.
+    A conditional model gets each row's own condition from the store's attributes."""
+    rows_arr = checked_rows(store, rows)
+    images = load_images(store, rows_arr)
+    cond = row_conditions(model, store, rows_arr)
+    if not model.has_encoder:
         from latentplay.latent.invert import invert
 
         result = invert(model, images, condition=cond, steps=invert_steps, seed=seed,

@@ -141,10 +141,28 @@ class Direction:
     def spread_on(self, z: np.ndarray) -> Direction:
         """A copy whose ``sd`` / ``pattern_sd`` are measured on codes ``z`` ``(N, D)`` (e.g.
         after :func:`orthogonalize`, which cannot measure them)."""
-        centred = _codes(z, self.dim) - _codes(z, self.dim).mean(0)
+        z = _codes(z, self.dim)
+        centred = z - z.mean(0)
         return dataclasses.replace(
             self, sd=float((centred @ self.vector.astype(np.float64)).std(ddof=1)),
             pattern_sd=float((centred @ np.asarray(self.pattern, np.float64)).std(ddof=1)))
+
+    @property
+    def score_name(self) -> str:
+        """What :attr:`score` is: ``balanced accuracy`` or ``R²``."""
+        return "balanced accuracy" if self.kind == "categorical" else "R²"
+
+    def sd_along(self, along: str) -> float:
+        """Standard deviation of the fitted codes along the ``pattern`` or the ``normal``: the
+        unit of edits measured in SDs."""
+        self.axis(along)  # checks ``along``
+        return self.pattern_sd if along == "pattern" else self.sd
+
+    def check_dim(self, dim: int) -> None:
+        """A :class:`UserError` unless the direction lives in a ``dim``-dimensional latent."""
+        if self.dim != dim:
+            raise UserError(f"the direction has {self.dim} dimensions, the run's latent {dim}: "
+                            "fit it on codes of this run")
 
     def axis(self, along: str) -> np.ndarray:
         """``(D,)`` float64 unit editing axis: the ``pattern`` or the ``normal``."""
@@ -240,28 +258,23 @@ def fit_direction(
     z = z[keep]
     score = _cv_score(_estimator(method, c, seed), z, target, kind, cv, seed)
     vector, offset = _boundary(_estimator(method, c, seed).fit(z, target), target, kind, attribute)
-    pattern, sd, pattern_sd = _pattern(z, vector)
     return Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
-                     method=method, offset=offset, score=score, n=len(target), pattern=pattern,
-                     sd=sd, pattern_sd=pattern_sd)
+                     method=method, offset=offset, score=score, n=len(target),
+                     pattern=_pattern(z, vector)).spread_on(z)
 
 
-def _pattern(z: np.ndarray, normal: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Unit activation pattern ``Cov(z) @ normal`` of ``(N, D)`` codes, and the codes'
-    standard deviations along ``normal`` and along the pattern."""
+def _pattern(z: np.ndarray, normal: np.ndarray) -> np.ndarray:
+    """Unit activation pattern ``Cov(z) @ normal`` ``(D,)`` of ``(N, D)`` codes (the normal
+    itself when the codes do not vary along it)."""
     centred = z - z.mean(0)
-    score = centred @ normal
-    pattern = centred.T @ score / max(len(z) - 1, 1)
+    pattern = centred.T @ (centred @ normal)
     norm = float(np.linalg.norm(pattern))
-    if norm == 0:
-        return normal, 0.0, 0.0
-    pattern = pattern / norm
-    return pattern, float(score.std(ddof=1)), float((centred @ pattern).std(ddof=1))
+    return normal if norm == 0 else pattern / norm
 
 
 def fit_store_direction(
     store: Store,
-    column: str,
+    column: str | np.ndarray,
     attribute: str,
     *,
     positive: str | int | None = None,
@@ -271,7 +284,8 @@ def fit_store_direction(
     seed: int = 0,
     c: float = 1.0,
 ) -> Direction:
-    """Fit the direction of ``attribute`` on vector column ``column`` of ``store``.
+    """Fit the direction of ``attribute`` on vector column ``column`` of ``store`` (or on an
+    ``(N, D)`` array of codes of its rows, e.g. a run's encoder means).
 
     The kind and class names come from the store's schema; classes may be given by name or
     code (a string is a class name first, a code only if no class has that name). A ``factor``
@@ -280,7 +294,7 @@ def fit_store_direction(
     :func:`fit_direction` for the other arguments.
     """
     attr = store.schema.attribute_or_error(attribute)
-    z = vectors(store, column)
+    z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)
     categorical = attr.kind == "categorical" or (
         attr.kind == "factor" and (positive is not None or negative is not None)

@@ -47,6 +47,26 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     return (direction * ((1 - t) * na + t * nb)).astype(np.float32)
 
 
+METHODS = ("slerp", "lerp")
+
+
+def between(a: np.ndarray, b: np.ndarray, steps: int, method: str = "slerp",
+            cond_a: np.ndarray | None = None, cond_b: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Codes ``(steps, D)`` from ``a`` to ``b`` by ``method`` (:data:`METHODS`), ends
+    included, and — for a conditional model — conditions ``(steps, K)`` moving linearly from
+    ``cond_a`` to ``cond_b`` (None without them)."""
+    if method not in METHODS:
+        raise UserError(f"method must be slerp or lerp, got {method!r}")
+    if steps < 2:
+        raise UserError(f"an interpolation needs at least 2 steps, got {steps}")
+    z = (slerp if method == "slerp" else lerp)(a, b, steps)
+    if cond_a is None or cond_b is None:
+        return z, None
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    return z, ((1 - t) * cond_a + t * cond_b).astype(np.float32)
+
+
 def blend(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """``(D,)`` float32 weighted mean of ``(M, D)`` codes (equal weights by default; weights
     are normalised to sum to 1)."""

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from latentplay.errors import UserError
-from latentplay.train.api import PathLike, _conditions, _prepare, load_model
+from latentplay.train.api import PathLike, _conditions, load_model, model_input
 from latentplay.train.forcing import to_uint8
 
 INITS = ("auto", "encoder", "random")
@@ -108,7 +108,7 @@ def invert(
     _check_settings(init, steps, lr, restarts, prior, batch_size)
     model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
     random_start = _random_start(model, init)
-    x_all = _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
+    x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
     draws = _random_draws(restarts, len(x_all), model.latent_dim, seed) if random_start else None
     total = steps * -(-len(x_all) // batch_size)
@@ -144,7 +144,7 @@ def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: floa
 
 def _random_start(model: nn.Module, init: str) -> bool:
     """Whether ``init`` means random starts for ``model`` (a DCGAN has no encoder)."""
-    has_encoder = getattr(model, "family", "") != "dcgan"
+    has_encoder = bool(model.has_encoder)
     if init == "encoder" and not has_encoder:
         raise UserError(f"init='encoder' needs a model with an encoder; a {model.family} has "
                         "none, use init='random'")

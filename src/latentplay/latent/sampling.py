@@ -63,16 +63,6 @@ def pairwise_diversity(images: np.ndarray) -> float:
     return float(np.sqrt(d2[upper]).mean())
 
 
-def _part(spec: ConditionSpec, attribute: str) -> ConditionPart:
-    for part in spec.parts:
-        if part.name == attribute:
-            return part
-    names = [p.name for p in spec.parts]
-    if not names:
-        raise UserError("this model is not conditional; there is no condition to sweep")
-    raise UserError(f"{attribute!r} is not a condition of this model; it takes {names}")
-
-
 def _in_range(part: ConditionPart, value: Any) -> bool:
     if part.kind != "continuous" or part.range is None:
         return True
@@ -105,7 +95,7 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
         same_codes: decode the same ``K`` codes at every value (True), or new ones per value.
     """
     spec: ConditionSpec = model.condition_spec  # type: ignore[assignment]
-    part = _part(spec, attribute)
+    part = spec.part(attribute)
     fixed = dict(fixed or {})
     if attribute in fixed:
         raise UserError(f"{attribute!r} is the swept attribute; do not also fix it")

@@ -28,6 +28,7 @@ from latentplay.match.effect import (
     matched_difference_with_replacement,
     naive_difference,
 )
+from latentplay.outputs import json_default, refuse_nonempty
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
 
@@ -254,8 +255,7 @@ def run(
     config.validate()
     store = st.load(store) if not isinstance(store, st.Store) else store
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
+    refuse_nonempty(out, overwrite)
     t0 = time.perf_counter()
     treat = parse_treatment(store, config.treatment)
     for name in config.covariates + config.second_caliper_on + config.propensity_covariates:
@@ -309,7 +309,7 @@ def run(
         summary["verification"] = _verify(out, store, treat, result, config)
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
                           "total": round(time.perf_counter() - t0, 3)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json))
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(
             f"no pairs: the second caliper ({config.second_caliper:g} on "
@@ -463,13 +463,3 @@ def _verify(
         for a, b, d in zip(rt, rc, matched, strict=True):
             writer.writerow([int(a), int(b), f"{d:.6g}"])
     return ver.summarize(matched, random)
-
-
-def _json(value: object) -> object:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value)}")

@@ -36,6 +36,21 @@ class ConditionSpec:
     def dim(self) -> int:
         return sum(p.size for p in self.parts)
 
+    def part(self, name: str) -> ConditionPart:
+        """The part of attribute ``name``; a :class:`UserError` when the model has none."""
+        for part in self.parts:
+            if part.name == name:
+                return part
+        if not self.parts:
+            raise UserError(f"this model is not conditional; it has no condition {name!r}")
+        raise UserError(f"{name!r} is not a condition of this model; it takes "
+                        f"{[p.name for p in self.parts]}")
+
+    def column(self, name: str) -> int:
+        """First column of attribute ``name``'s part in the condition vector."""
+        part = self.part(name)
+        return sum(p.size for p in self.parts[:self.parts.index(part)])
+
     @classmethod
     def from_store(cls, store: Any, names: Sequence[str]) -> ConditionSpec:
         """Spec for attributes ``names`` of ``store`` (a :class:`latentplay.store.Store`)."""

@@ -101,6 +101,7 @@ class DCGAN(nn.Module):
 
     family: ClassVar[str] = "dcgan"
     variational: ClassVar[bool] = False
+    has_encoder: ClassVar[bool] = False
 
     def __init__(self, config: DCGANConfig, channels: int, size: int, cond_dim: int = 0) -> None:
         super().__init__()

@@ -110,6 +110,7 @@ class AE(nn.Module):
 
     family: ClassVar[str] = "ae"
     variational: ClassVar[bool] = False
+    has_encoder: ClassVar[bool] = True
 
     def __init__(self, config: AEConfig, channels: int, size: int, cond_dim: int = 0) -> None:
         super().__init__()

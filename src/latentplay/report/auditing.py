@@ -57,15 +57,15 @@ def _compare_overview(summary: dict[str, Any]) -> Section:
 def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
     ann = r.get("annotator") or {}
     ev = ann.get("evaluation") or {}
+    chi2 = r.get("chi2") or {}
     facts = [("annotator", f"{ann.get('kind', '?')}"
               + (f" on {ann.get('embedder')}" if ann.get("embedder") else "")),
              ("held-out accuracy", f"{number(ev.get('accuracy'))} on {number(ev.get('n'))} images"
               if ev else "not measured"),
              ("training / generated", f"{number(r.get('n_training'))} / {number(r.get('n_generated'))}"),
              ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits"),
-             ("chi-square", f"{number((r.get('chi2') or {}).get('statistic'))} on "
-                            f"{number((r.get('chi2') or {}).get('dof'))} dof, "
-                            f"p = {number((r.get('chi2') or {}).get('p_value'))}")]
+             ("chi-square", f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
+                            f"dof, p = {number(chi2.get('p_value'))}")]
     if r.get("corrected_tv") is not None:
         facts.append(("corrected TV, JS", f"{number(r['corrected_tv'])}, "
                                           f"{number(r.get('corrected_js'))} bits"))

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.train.csvlog import read_table
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
     """Rows of the CSV table ``path`` as dicts of strings (header -> field)."""
     try:
-        with open(path, newline="") as fh:
-            return list(csv.DictReader(fh))
+        return read_table(path)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UserError(f"{path} is not a readable CSV table: {exc}") from None
 

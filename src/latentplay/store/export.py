@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentplay.errors import UserError
+from latentplay.outputs import refuse_nonempty
 from latentplay.store.io import Store
 
 _FORMATS = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"BM": ".bmp"}
@@ -30,8 +30,7 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
     (a converted input's path as ``source_file``). Returns the number of images.
     """
     to = Path(to)
-    if to.exists() and any(to.iterdir()) and not overwrite:
-        raise UserError(f"{to} exists and is not empty; pass --overwrite to write into it")
+    refuse_nonempty(to, overwrite)
     image_dir = to / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
     schema = store.schema

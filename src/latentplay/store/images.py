@@ -47,6 +47,24 @@ def fitted_array(img: Image.Image, size: int | None = None, crop: float = 1.0) -
     return arr[..., None] if arr.ndim == 2 else arr
 
 
+def fitted_arrays(images: Sequence[np.ndarray] | np.ndarray, size: int | None = None,
+                  mode: str | None = None, crop: float = 1.0) -> np.ndarray | list[np.ndarray]:
+    """Each ``(H, W[, C])`` uint8 image converted to PIL ``mode`` (default: kept), centre-cropped
+    to ``crop`` and resized to ``size`` (see :func:`fit_image`).
+
+    Returns:
+        ``(N, size, size, C)`` uint8 when all results agree in shape, else a list.
+    """
+    out = []
+    for im in images:
+        im = np.asarray(im)
+        img = Image.fromarray(im[..., 0] if im.ndim == 3 and im.shape[2] == 1 else im)
+        if mode is not None and img.mode != mode:
+            img = img.convert(mode)
+        out.append(fitted_array(img, size, crop))
+    return np.stack(out) if out and len({a.shape for a in out}) == 1 else out
+
+
 def load_images(
     store: Store,
     indices: Sequence[int] | np.ndarray | None = None,

@@ -2,7 +2,8 @@
 
 - :func:`train` / :func:`resume`: ``latentplay train MODEL --data STORE --out RUN`` and
   ``latentplay train --resume RUN``.
-- :func:`load_model`, :func:`encode`, :func:`decode`, :func:`sample`: use a run directory.
+- :func:`load_model`, :func:`encode`, :func:`decode`, :func:`sample`: use a run directory;
+  :func:`model_input`: images as a run's model sees them.
 
 A run directory holds ``config.yaml``, ``metrics.csv``, ``test_metrics.csv``,
 ``model.safetensors`` + ``model.json``, ``checkpoint.pt`` (resumable state),
@@ -11,6 +12,16 @@ A run directory holds ``config.yaml``, ``metrics.csv``, ``test_metrics.csv``,
 and ``samples.png``.
 """
 
-from latentplay.train.api import condition_matrix, decode, encode, load_model, resume, sample, train
+from latentplay.train.api import (
+    condition_matrix,
+    decode,
+    encode,
+    load_model,
+    model_input,
+    resume,
+    sample,
+    train,
+)
 
-__all__ = ["condition_matrix", "decode", "encode", "load_model", "resume", "sample", "train"]
+__all__ = ["condition_matrix", "decode", "encode", "load_model", "model_input", "resume",
+           "sample", "train"]

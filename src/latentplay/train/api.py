@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
-from latentplay.store.images import fitted_array
+from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import load_weights, read_meta
 from latentplay.train.config import build_config, load_run_config
 
@@ -149,15 +148,20 @@ def _prepare(images: np.ndarray | Sequence[np.ndarray], channels: int, size: int
                             f"{images.shape} {images.dtype}")
         if images.shape[1:] == (size, size, channels) and crop == 1.0:
             return images
-    mode = "L" if channels == 1 else "RGB"
-    out = []
     for img in images:
         img = np.asarray(img)
         if img.dtype != np.uint8 or img.ndim not in (2, 3):
             raise UserError(f"each image must be (H, W[, C]) uint8, got {img.shape} {img.dtype}")
-        plain = img[..., 0] if img.ndim == 3 and img.shape[2] == 1 else img
-        out.append(fitted_array(Image.fromarray(plain).convert(mode), size, crop))
-    return np.stack(out) if out else np.zeros((0, size, size, channels), np.uint8)
+    out = fitted_arrays(images, size, "L" if channels == 1 else "RGB", crop)
+    return out if len(out) else np.zeros((0, size, size, channels), np.uint8)
+
+
+def model_input(model: torch.nn.Module, images: np.ndarray | Sequence[np.ndarray],
+                cropped: bool = False) -> np.ndarray:
+    """``(N, S, S, C)`` uint8: ``images`` as ``model`` (from :func:`load_model`) saw its
+    training images — centre-cropped to its ``data.crop`` (unless ``cropped``: already cut
+    that way), resized and converted to gray/RGB."""
+    return _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
 
 
 @torch.no_grad()
@@ -171,7 +175,7 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
     array). ``run_dir`` may also be a model from :func:`load_model` (already on ``device``), so
     that encoding batch after batch reads the checkpoint once."""
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
-    x_all = _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
+    x_all = model_input(model, images, cropped)
     cond = _conditions(model, condition, len(x_all))
     out = []
     for s in range(0, len(x_all), batch_size):
@@ -202,10 +206,13 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     return torch.cat(out).numpy()
 
 
-def sample(run_dir: PathLike, n: int, seed: int = 0, condition: Any = None,
+def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition: Any = None,
            device: str = "cpu") -> np.ndarray:
-    """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)``."""
-    meta = read_meta(run_dir)
-    dim = int(meta["model"]["latent_dim"])
+    """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)``.
+    ``run_dir`` may also be a model from :func:`load_model` (already on ``device``)."""
+    if isinstance(run_dir, torch.nn.Module):
+        dim = int(run_dir.latent_dim)
+    else:
+        dim = int(read_meta(run_dir)["model"]["latent_dim"])
     z = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
     return decode(run_dir, z, condition=condition, device=device)

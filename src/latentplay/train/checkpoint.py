@@ -74,7 +74,8 @@ def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Parsed ``model.json`` of a run directory."""
     path = Path(run_dir) / MODEL_META
     if not path.exists():
-        raise UserError(f"{run_dir} holds no trained model ({MODEL_META} missing)")
+        raise UserError(f"{run_dir} is not a run directory: it holds no trained model "
+                        f"({MODEL_META} missing)")
     try:
         meta = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
