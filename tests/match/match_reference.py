@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import numpy as np
 
 
@@ -79,3 +82,9 @@ def replacement_reference(
             if row[c] <= caliper2 and row[c] < np.inf:
                 pairs.add((t, int(c)))
     return pairs
+
+
+def read_rows(path: Path) -> list[dict]:
+    """Rows of a CSV file written by a match run, as dicts of strings."""
+    with open(path) as fh:
+        return list(csv.DictReader(fh))

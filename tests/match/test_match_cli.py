@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from match_reference import read_rows
 
 from latentplay import store as st
-from latentplay.match.synthetic import confounded, make_store
 from latentplay.sources import make
-
-
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sim") / "store"
-    make_store(path, confounded(1500, relevant=3, irrelevant=17, seed=1))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +25,6 @@ def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _read(path: Path) -> list[dict]:
-    with open(path) as fh:
-        return list(csv.DictReader(fh))
-
 
 def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
     out = tmp_path / "m"
@@ -48,7 +36,7 @@ def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
     for name in ("pairs.csv", "balance.csv", "summary.json", "love_plot.png",
                  "attribute_means.png"):
         assert (out / name).stat().st_size > 0
-    pairs = _read(out / "pairs.csv")
+    pairs = read_rows(out / "pairs.csv")
     summary = json.loads((out / "summary.json").read_text())
     assert len(pairs) == summary["counts"]["pairs"] == summary["counts"]["matched_treated"]
     assert set(pairs[0]) == {"treated_index", "control_index", "distance",
@@ -57,7 +45,7 @@ def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
     assert all(labels[int(p["treated_index"])] == 1 and labels[int(p["control_index"])] == 0
                for p in pairs)
     assert len({p["control_index"] for p in pairs}) == len(pairs)
-    balance = _read(out / "balance.csv")
+    balance = read_rows(out / "balance.csv")
     assert [b["covariate"] for b in balance][:2] == ["z[0]", "z[1]"]
     assert {"x0", "x1", "x2"} <= {b["covariate"] for b in balance}  # attributes too
     assert summary["balance"]["after"]["max_abs_smd"] < summary["balance"]["before"]["max_abs_smd"]
@@ -74,7 +62,7 @@ def test_faces_pairs_grid_exact_blocks_and_verification(cli, faces: Path, tmp_pa
     assert (out / "pairs.png").stat().st_size > 10_000
     s = st.load(faces)
     glasses, gender = s.labels("eyeglasses"), s.labels("gender")
-    pairs = _read(out / "pairs.csv")
+    pairs = read_rows(out / "pairs.csv")
     for p in pairs:
         t, c = int(p["treated_index"]), int(p["control_index"])
         assert glasses[t] == glasses[c] and gender[t] == 1 and gender[c] == 0
@@ -82,7 +70,7 @@ def test_faces_pairs_grid_exact_blocks_and_verification(cli, faces: Path, tmp_pa
     assert summary["treatment"] == {"attribute": "gender", "treated": "male", "control": "female"}
     v = summary["verification"]
     assert v["matched"]["pairs"] == 4 and v["random"]["pairs"] == 4
-    assert len(_read(out / "verification.csv")) == 4
+    assert len(read_rows(out / "verification.csv")) == 4
     assert len(summary["match"]["blocks"]) == 2
 
 
@@ -90,7 +78,7 @@ def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path) -> None:
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
             "--method", "optimal", "--ratio", "2", "--partial", "--out", tmp_path / "o")
     assert r.code == 0, r.err
-    pairs = _read(tmp_path / "o" / "pairs.csv")
+    pairs = read_rows(tmp_path / "o" / "pairs.csv")
     counts = np.bincount([int(p["treated_index"]) for p in pairs])
     assert set(counts[counts > 0].tolist()) <= {1, 2}
 
@@ -100,7 +88,7 @@ def test_replace(cli, sim: Path, tmp_path: Path) -> None:
             "--replace", "--ratio", "2", "--outcome", "y", "--out", tmp_path / "r")
     assert r.code == 0, r.err
     assert "effective sample size" in r.out
-    pairs = _read(tmp_path / "r" / "pairs.csv")
+    pairs = read_rows(tmp_path / "r" / "pairs.csv")
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     c = summary["counts"]
     assert len(pairs) == c["pairs"] == 2 * c["treated"]
@@ -127,7 +115,7 @@ def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_
             "--caliper", "1e-9", "--out", out)
     assert r.code == 2
     assert "dropped all" in r.err and "empty outputs" in r.err
-    assert _read(out / "pairs.csv") == []
+    assert read_rows(out / "pairs.csv") == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["pairs"] == 0
     assert summary["counts"]["caliper_drops"] == summary["counts"]["treated"]

@@ -3,13 +3,18 @@ definition; with the propensity score it is MatchIt's ``mahvars``."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from match_reference import dense_d2, greedy_reference, replacement_reference, second_allowed
+from match_reference import (
+    dense_d2,
+    greedy_reference,
+    read_rows,
+    replacement_reference,
+    second_allowed,
+)
 
 from latentplay import store as st
 from latentplay.errors import UserError
@@ -18,7 +23,7 @@ from latentplay.match.knn import SecondCaliper
 from latentplay.match.propensity import propensity_scores
 from latentplay.match.replacement import match_with_replacement
 from latentplay.match.space import matching_space
-from latentplay.match.synthetic import confounded, make_store
+from latentplay.match.synthetic import confounded
 
 
 def _case(seed: int, d: int, g: int) -> tuple[np.ndarray, ...]:
@@ -208,16 +213,6 @@ def test_bad_arguments(kwargs: dict, message: str) -> None:
         match(x, treated, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("sim2") / "store"
-    make_store(path, confounded(1500, relevant=3, irrelevant=17, seed=1))
-    return path
-
-
-def _read(path: Path) -> list[dict]:
-    with open(path) as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
@@ -232,7 +227,7 @@ def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
     assert second["on"] == ["propensity"] and second["value"] == 0.2 and second["units"] == "sd"
     assert summary["config"]["second_caliper"] == 0.2
     assert summary["counts"]["second_caliper_drops"] >= 0
-    pairs = _read(out / "pairs.csv")
+    pairs = read_rows(out / "pairs.csv")
     assert len(pairs) == summary["counts"]["pairs"] > 0
     p = np.array([[float(q["treated_propensity"]), float(q["control_propensity"])]
                   for q in pairs])
@@ -256,7 +251,7 @@ def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
     assert summary["second_caliper"]["units"] == "abs"
     x0 = np.asarray(st.load(sim).labels("x0"))
     assert summary["counts"]["second_caliper_drops"] > 0  # tails of x0 without a partner
-    pairs = _read(out / "pairs.csv")
+    pairs = read_rows(out / "pairs.csv")
     t = np.array([int(q["treated_index"]) for q in pairs])
     c = np.array([int(q["control_index"]) for q in pairs])
     assert (np.abs(x0[t] - x0[c]) <= 0.3 + 1e-6).all()
