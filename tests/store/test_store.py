@@ -32,7 +32,7 @@ def _schema() -> Schema:
     )
 
 
-def _small_store(path: Path, n: int = 12) -> st.Store:
+def _small_store(path: Path, n: int = 12, schema: Schema | None = None) -> st.Store:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
     batch = {
@@ -42,13 +42,14 @@ def _small_store(path: Path, n: int = 12) -> st.Store:
         "factor_scale": np.arange(n) % 3,
         "scale": np.array([0.5, 0.75, 1.0], dtype=np.float32)[np.arange(n) % 3],
     }
-    return st.build([batch], _schema(), path)
+    return st.build([batch], schema or _schema(), path)
 
 
 def test_schema_round_trip(tmp_path: Path) -> None:
     schema = _schema()
     assert Schema.from_dict(schema.to_dict()) == schema
-    store = _small_store(tmp_path / "s")
+    # the same schema object: two calls to _schema() may fall in different seconds
+    store = _small_store(tmp_path / "s", schema=schema)
     assert st.load(tmp_path / "s").schema == schema
     assert store.schema.attribute("factor_scale").name == "scale"
     info = datasets.load_from_disk(str(tmp_path / "s")).info
