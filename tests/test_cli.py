@@ -1,6 +1,11 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from typer.core import TyperGroup
+
+from latentplay.cli import COMMANDS, load_command
 
 
 def _one_line_error(result) -> None:  # noqa: ANN001
@@ -13,11 +18,44 @@ def _one_line_error(result) -> None:  # noqa: ANN001
 def test_help_lists_every_command(cli) -> None:
     result = cli("--help")
     assert result.code == 0
-    for name in ("quickstart", "data"):
-        assert name in result.out
+    for name in (*COMMANDS, "quickstart"):
+        assert f"\u2502 {name} " in result.out, name
     data = cli("data", "--help")
     for name in ("make", "info", "export", "grid"):
         assert name in data.out
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_loads_with_its_name(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    assert command.help and command.help.strip()
+    target = COMMANDS[name][0]
+    assert isinstance(command, TyperGroup) == target.endswith(":app"), target
+
+
+def test_root_help_imports_no_library() -> None:
+    """``latentplay --help`` (and a mistyped command) load no model or data library."""
+    code = (
+        "import sys\n"
+        "from latentplay.cli import main\n"
+        "for argv in (['--help'], ['no-such-command']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ['torch', 'datasets', 'sklearn', 'scipy', 'numpy', 'matplotlib', 'PIL']\n"
+        "print('loaded:' + ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Commands" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "loaded:"
+
+
+def test_train_command_resolves(cli) -> None:
+    result = cli("train", "--list")
+    assert result.code == 0
+    assert "betavae" in result.out.split()
 
 
 def test_make_info_export_grid(cli, tmp_path: Path) -> None:

@@ -1,49 +1,104 @@
 """The ``latentplay`` command: one Typer app; each command group lives with its package.
 
-Mistakes a user can cause raise :class:`~latentplay.errors.UserError`; :func:`main` prints them
-as one line on stderr and exits with status 2.
+Commands are imported on first use: ``latentplay --help`` lists them from :data:`COMMANDS`
+without importing any package, and ``latentplay match run ...`` imports only the match
+package. Mistakes a user can cause raise :class:`~latentplay.errors.UserError`; :func:`main`
+prints them as one line on stderr and exits with status 2.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from latentplay.errors import UserError
 
-# (group name, module holding a Typer ``app``, one-line help)
-GROUPS: list[tuple[str, str, str]] = [
-    ("data", "latentplay.store.cli", "Make, inspect, export and draw stores (datasets on disk)."),
-    ("metrics", "latentplay.metrics.cli", "Disentanglement metrics (disentanglement_lib defaults)."),
-    ("leakage", "latentplay.metrics.leakage_cli", "Concept-leakage tests of VAE, CBM and GlanceNet."),
-    ("embed", "latentplay.embed.cli",
-     "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH."),
-    ("viz", "latentplay.viz.cli", "Figures: t-SNE / UMAP / PCA projections per attribute."),
-    ("match", "latentplay.match.cli", "Match units across an attribute; balance table, love plot."),
-    ("audit", "latentplay.audit.cli", "Annotate generated faces, compare with training, sample groups."),
-    ("latent", "latentplay.latent.cli",
-     "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
-]
+# command name -> ("module:attribute", one-line help); the attribute is a Typer app (a group
+# of sub-commands) or a Typer command function.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "data": ("latentplay.store.cli:app",
+             "Make, inspect, export and draw stores (datasets on disk)."),
+    "embed": ("latentplay.embed.cli:app",
+              "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH."),
+    "viz": ("latentplay.viz.cli:app", "Figures: t-SNE / UMAP / PCA projections per attribute."),
+    "train": ("latentplay.train.cli:train_command",
+              "Train MODEL on --data into --out, or continue a run with --resume RUN."),
+    "latent": ("latentplay.latent.cli:app",
+               "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
+    "metrics": ("latentplay.metrics.cli:app",
+                "Disentanglement metrics (disentanglement_lib defaults)."),
+    "leakage": ("latentplay.metrics.leakage_cli:app",
+                "Concept-leakage tests of VAE, CBM and GlanceNet."),
+    "audit": ("latentplay.audit.cli:app",
+              "Annotate generated faces, compare with training, sample groups."),
+    "match": ("latentplay.match.cli:app",
+              "Match units across an attribute; balance table, love plot."),
+    "report": ("latentplay.report.cli:report_command",
+               "Write one self-contained HTML report of a run directory or store."),
+    "app": ("latentplay.app.cli:app_command",
+            "Serve the Gradio playground for a trained run and/or a store."),
+}
+
+
+def load_command(name: str) -> TyperCommand | TyperGroup:
+    """The Click command of ``latentplay NAME``, importing its module."""
+    target, help_text = COMMANDS[name]
+    module, attribute = target.split(":")
+    obj: Any = getattr(importlib.import_module(module), attribute)
+    command: TyperCommand | TyperGroup
+    if isinstance(obj, typer.Typer):
+        command = typer.main.get_group(obj)
+        command.help = command.help or help_text
+    else:
+        single = typer.Typer(add_completion=False)
+        single.command(name)(obj)
+        command = typer.main.get_command(single)  # one command and no callback: the command
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: the commands of :data:`COMMANDS` are imported when one is run or its own
+    help is asked for; the root help lists them by their one-line help alone."""
+
+    listing = False  # True while the root help is drawn
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [*COMMANDS, *super().list_commands(ctx)]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | TyperGroup | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self.listing:
+            return TyperCommand(cmd_name, help=COMMANDS[cmd_name][1])
+        if cmd_name not in self.commands:
+            self.commands[cmd_name] = load_command(cmd_name)
+        return self.commands[cmd_name]
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
+        self.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.listing = False
+
 
 app = typer.Typer(
     name="latentplay",
-    help="Study what generative latent spaces learn about labelled image collections.",
+    cls=LazyGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
 
-for _name, _module, _help in GROUPS:
-    app.add_typer(importlib.import_module(_module).app, name=_name, help=_help)
 
-import latentplay.train.cli  # noqa: E402,F401  (registers the `latentplay train` command)
-from latentplay.app.cli import app_command  # noqa: E402
-from latentplay.report.cli import report_command  # noqa: E402
-
-app.command("app")(app_command)
-app.command("report")(report_command)
+@app.callback()
+def root() -> None:
+    """Study what generative latent spaces learn about labelled image collections."""
 
 
 @app.command()

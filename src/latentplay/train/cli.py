@@ -1,4 +1,5 @@
-"""``latentplay train``: train a model preset on a store, or resume a run."""
+"""``latentplay train``: train a model preset on a store, or resume a run (the command function,
+registered by the root app in :mod:`latentplay.cli`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,9 @@ from pathlib import Path
 
 import typer
 
-from latentplay.cli import app
 from latentplay.errors import UserError
 
 
-@app.command("train")
 def train_command(
     model: str = typer.Argument(None, help="Model preset in configs/models (e.g. betavae, cvae, "
                                 "dcgan) or a YAML file."),
