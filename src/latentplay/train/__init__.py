@@ -12,16 +12,18 @@ A run directory holds ``config.yaml``, ``metrics.csv``, ``test_metrics.csv``,
 and ``samples.png``.
 """
 
-from latentplay.train.api import (
-    condition_matrix,
-    decode,
-    encode,
-    load_model,
-    model_input,
-    resume,
-    sample,
-    train,
-)
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __all__ = ["condition_matrix", "decode", "encode", "load_model", "model_input", "resume",
            "sample", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    """The API lives in :mod:`latentplay.train.api`, imported (with torch) on first use, so that
+    ``latentplay train --help`` starts without it."""
+    if name in __all__:
+        return getattr(importlib.import_module("latentplay.train.api"), name)
+    raise AttributeError(f"module 'latentplay.train' has no attribute {name!r}")
