@@ -7,6 +7,10 @@
   chi-square, total variation, Jensen-Shannon) and the confusion-corrected proportions.
 - :mod:`~latentplay.audit.groups`: faces of one group drawn from a Gaussian mixture fitted to
   that group's latent codes (:func:`fit_group_mixtures`, :func:`balanced_sample`).
+- :mod:`~latentplay.audit.fidelity`: precision, recall, density, coverage (k-NN balls in a
+  feature space), Frechet and kernel distances between generated and training features;
+  :mod:`~latentplay.audit.fidelity_audit`: :func:`audit_fidelity`, the same per demographic group
+  with the least covered training images (``latentplay audit fidelity``).
 - :mod:`~latentplay.audit.run`: what ``latentplay audit compare`` / ``sample-groups`` write.
 
 >>> from latentplay import audit
@@ -33,6 +37,8 @@ from latentplay.audit.compare import (
     total_variation,
     wilson_interval,
 )
+from latentplay.audit.fidelity import PRDC, frechet_distance, kernel_distance, prdc
+from latentplay.audit.fidelity_audit import audit_fidelity
 from latentplay.audit.groups import GroupMixtures, balanced_sample, fit_group_mixtures
 from latentplay.audit.run import audit_images, generate, sample_groups
 
@@ -41,8 +47,10 @@ __all__ = [
     "ClassifierAnnotator",
     "ClipAnnotator",
     "Comparison",
+    "PRDC",
     "Evaluation",
     "GroupMixtures",
+    "audit_fidelity",
     "audit_images",
     "balanced_sample",
     "chi_square",
@@ -51,9 +59,12 @@ __all__ = [
     "correct_confusion",
     "fit_classifier",
     "fit_group_mixtures",
+    "frechet_distance",
     "generate",
     "js_divergence",
+    "kernel_distance",
     "load_annotator",
+    "prdc",
     "sample_groups",
     "total_variation",
     "wilson_interval",

@@ -131,3 +131,74 @@ def sample_groups_cmd(
         print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s), base rate "
               f"{g['base_rate']:.3f}{share}")
     print(f"wrote {out}")
+
+
+@app.command("fidelity")
+def fidelity_cmd(
+    run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
+    data: Path = typer.Option(..., help="Training store."),
+    out: Path = typer.Option(..., "--out", help="Directory for fidelity.json, CSVs and figures."),
+    features: str = typer.Option("pixels-pca", help="Embedder of both image sets: pixels-pca, "
+                                 "dlib, vae:RUN, clip:PATH."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="Embedder option key=value "
+                                     "(repeatable), e.g. -o dim=64."),
+    images: Path = typer.Option(None, help="Audit these images (a store or a folder of equal-"
+                                "size images) instead of sampling RUN."),
+    n: int = typer.Option(2000, help="Images to sample from RUN."),
+    real: int = typer.Option(None, help="Training images compared (default: as many as "
+                             "generated)."),
+    k: int = typer.Option(5, help="Neighbourhood size of precision, recall, density, coverage."),
+    by: str = typer.Option(None, help="Comma-separated categorical attributes: coverage and "
+                           "recall per class."),
+    annotator: str = typer.Option(None, help="Comma-separated annotator files of --by "
+                                  "attributes: precision and density per annotated class."),
+    condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
+    crop: float = typer.Option(None, help="Centre crop of the training images (default: the "
+                               "run's data.crop, else 1)."),
+    seed: int = typer.Option(0, help="Seed of the samples and the subsets."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Compare generated images with the training images in a feature space: precision, recall,
+    density, coverage, Frechet and kernel distances, coverage per group, and the least covered
+    training images."""
+    from latentplay.audit.annotate import load_annotator
+    from latentplay.audit.fidelity_audit import audit_fidelity
+    from latentplay.audit.run import generate, read_images
+    from latentplay.train.checkpoint import read_meta
+
+    if (run is None) == (images is None):
+        raise UserError("give either a RUN to sample from or --images, not both or neither")
+    if n < 2:
+        raise UserError(f"--n must be at least 2, got {n}")
+    if run is not None:
+        cond = parse_condition(condition)
+        imgs = generate(run, n, seed=seed, condition=cond)
+        source = {"run": str(run), "n": n, "condition": cond or None}
+        crop = read_meta(run).get("crop", 1.0) if crop is None else crop
+    else:
+        imgs = read_images(images)
+        if isinstance(imgs, list):
+            raise UserError(f"--images {images}: the images differ in size; resize them first")
+        source = {"images": str(images)}
+    annotators = [load_annotator(a) for a in split_names(annotator)]
+    summary = audit_fidelity(imgs, data, out, features=features, options=option or [],
+                             n_real=real, crop=1.0 if crop is None else crop, k=k,
+                             by=split_names(by), annotators=annotators, seed=seed,
+                             overwrite=overwrite, source=source)
+    kid = summary["kernel_distance"]
+    skipped = summary["not_embedded"]
+    if skipped["real"] or skipped["generated"]:
+        print(f"{summary['features']['embedder']} could not embed {skipped['generated']} "
+              f"generated and {skipped['real']} training images (e.g. no face found); they are "
+              "left out, so a group the embedder misses is missing from the comparison too")
+    print(f"{summary['n_generated']} generated vs {summary['n_real']} training images in "
+          f"{summary['features']['embedder']} features ({summary['features']['dim']}-d):")
+    print(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f}, density "
+          f"{summary['density']:.3f}, coverage {summary['coverage']:.3f} (k={summary['k']})")
+    print(f"  Frechet distance {summary['frechet_distance']:.4g}, kernel distance "
+          f"{kid['mean']:.4g} +- {kid['std']:.2g}")
+    for name, groups in summary["groups"].items():
+        print(f"  coverage by {name}: " + ", ".join(
+            f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"
+            for g in groups))
+    print(f"wrote {out}")

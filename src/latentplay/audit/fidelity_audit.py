@@ -1,0 +1,236 @@
+"""What ``latentplay audit fidelity`` writes: how close generated images come to the training
+images, and which groups of the training set they leave uncovered.
+
+Training and generated images are brought to the same size, crop and mode, embedded by one
+embedder (``pixels-pca`` fitted on the training sample, ``dlib``, ``vae:RUN``, ``clip:PATH``),
+and compared in that feature space with :mod:`latentplay.audit.fidelity`. Per class of each
+``by`` attribute, coverage and recall are read from the training rows' own labels; precision
+and density per class need an annotator for the generated images.
+
+Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
+``fidelity_<attr>.png`` (coverage and recall per class with Wilson intervals); ``uncovered.png``
+(the training images farthest from every generated one, each beside its nearest generated
+image).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.audit.annotate import Annotator, store_classes
+from latentplay.audit.compare import wilson_interval
+from latentplay.audit.fidelity import PRDC, frechet_distance, kernel_distance, prdc
+from latentplay.embed.base import Embedder, make_embedder
+from latentplay.embed.column import load_rows
+from latentplay.errors import UserError
+from latentplay.outputs import json_default, refuse_nonempty
+from latentplay.store.images import fitted_arrays
+
+PathLike = str | os.PathLike[str]
+BATCH = 256
+UNCOVERED_SHOWN = 12
+
+
+def embed_images(embedder: Embedder, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, dim)`` float32 features of ``(N, H, W, C)`` uint8 ``images`` and the ``(N,)`` bool
+    mask of rows the embedder handled as intended (False: e.g. no face found)."""
+    vectors, ok = [], []
+    for start in range(0, len(images), BATCH):
+        batch = fitted_arrays(images[start:start + BATCH], embedder.image_size,
+                              embedder.image_mode, embedder.image_crop)
+        v, m = embedder.embed_rows(batch)
+        vectors.append(v)
+        ok.append(m)
+    if not vectors:
+        return np.zeros((0, embedder.dim), np.float32), np.zeros(0, bool)
+    return np.concatenate(vectors).astype(np.float32), np.concatenate(ok)
+
+
+def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``n`` random rows of ``data`` (sorted) and their images prepared as the generated
+    images ``like`` ``(M, S, S, C)`` are: centre-cropped to ``crop``, resized to ``S``, gray
+    when ``C`` is 1.
+
+    Returns:
+        ``(n,)`` row numbers and ``(n, S, S, C)`` uint8 images.
+    """
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False))
+    size, channels = like.shape[1], like.shape[3]
+    mode = "L" if channels == 1 else "RGB"
+    images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
+              for s in range(0, len(rows), BATCH)]
+    return rows, np.concatenate(images)
+
+
+def audit_fidelity(
+    images: np.ndarray,
+    data: st.Store | PathLike,
+    out: PathLike,
+    *,
+    features: str = "pixels-pca",
+    options: Sequence[str] = (),
+    n_real: int | None = None,
+    crop: float = 1.0,
+    k: int = 5,
+    by: Sequence[str] = (),
+    annotators: Sequence[Annotator] = (),
+    seed: int = 0,
+    overwrite: bool = False,
+    source: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compare generated ``images`` with a sample of ``data``'s images in a feature space and
+    write every output to ``out``.
+
+    Args:
+        images: ``(M, S, S, C)`` uint8 generated images.
+        data: the training store.
+        out: output directory (new or empty unless ``overwrite``).
+        features: embedder name; ``options`` its ``key=value`` options.
+        n_real: training images compared (default: as many as generated, at most all).
+        crop: centre crop the model was trained on (``model.json``'s ``crop``), applied to the
+            training images so both sides show the same part of the picture.
+        k: neighbourhood size of precision, recall, density and coverage.
+        by: attributes of ``data`` to break coverage and recall down by.
+        annotators: annotators of ``by`` attributes for per-class precision and density.
+        seed: sampling seed.
+
+    Returns:
+        The summary written to ``out/fidelity.json``.
+    """
+    data = st.load(data) if not isinstance(data, st.Store) else data
+    images = np.asarray(images)
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise UserError("generated images must be one (M, S, S, C) uint8 array of equal sizes")
+    for name in by:
+        if data.schema.attribute_or_error(name).kind == "continuous":
+            raise UserError(f"--by {name}: the attribute is continuous; give categorical ones")
+    out = Path(out)
+    refuse_nonempty(out, overwrite)
+    if not out.parent.exists():
+        raise UserError(f"parent directory {out.parent} does not exist")
+    rows, real_images = training_sample(data, n_real or len(images), images, crop, seed)
+
+    embedder = make_embedder(features, list(options))
+    if embedder.needs_fit:
+        fit = embedder.fit_rows(len(real_images))
+        embedder.fit(fitted_arrays(real_images[fit], embedder.image_size, embedder.image_mode,
+                                   embedder.image_crop))
+    real, real_ok = embed_images(embedder, real_images)
+    fake, fake_ok = embed_images(embedder, images)
+    dropped_rows = rows[~real_ok]
+    rows, real_images, real = rows[real_ok], real_images[real_ok], real[real_ok]
+    fake_images, fake = images[fake_ok], fake[fake_ok]
+    if min(len(real), len(fake)) <= k:
+        embedded = "" if real_ok.all() and fake_ok.all() else f" embedded by {features}"
+        raise UserError(f"k={k} needs more than {k} images of each side; got {len(real)} "
+                        f"training and {len(fake)} generated images{embedded}")
+
+    result = prdc(real, fake, k=k)
+    kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
+    summary: dict[str, Any] = {
+        "source": dict(source or {}), "data": str(data.path), "seed": seed,
+        "features": {**embedder.describe(), "dim": embedder.dim},
+        "n_real": len(real), "n_generated": len(fake),
+        "not_embedded": {"real": int((~real_ok).sum()), "generated": int((~fake_ok).sum())},
+        **result.to_dict(),
+        "frechet_distance": frechet_distance(real, fake),
+        "kernel_distance": {"mean": kid_mean, "std": kid_std},
+        "groups": {},
+    }
+    out.mkdir(exist_ok=True)
+    annotated = {a.attribute: a for a in annotators}
+    for name in by:
+        predicted = annotated[name].predict(fake_images) if name in annotated else None
+        groups = group_rows(data, name, rows, result, predicted,
+                            annotated[name].classes if name in annotated else None,
+                            dropped_rows=dropped_rows)
+        summary["groups"][name] = groups
+        _write_groups_csv(out / f"fidelity_{name}.csv", groups)
+        _groups_figure(out / f"fidelity_{name}.png", name, groups, result)
+    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result)
+    (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    return summary
+
+
+def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
+               predicted: np.ndarray | None = None,
+               predicted_classes: Sequence[str] | None = None,
+               dropped_rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Per class of ``attribute``: coverage and recall of the training ``rows`` of that class
+    (with 95% Wilson intervals), how many of its sampled rows the embedder could not embed
+    (``dropped_rows``), and, given the generated images' ``predicted`` class indices into
+    ``predicted_classes``, precision and density of the generated images of that class."""
+    names, all_codes = store_classes(data, attribute)
+    codes = all_codes[rows]
+    dropped = all_codes[dropped_rows] if dropped_rows is not None else np.zeros(0, np.int64)
+    out = []
+    for index, name in enumerate(names):
+        members = codes == index
+        n = int(members.sum())
+        row: dict[str, Any] = {"class": name, "n_real": n,
+                               "n_not_embedded": int((dropped == index).sum())}
+        for measure, hits in (("coverage", result.real_covered), ("recall", result.real_recalled)):
+            count = int(hits[members].sum())
+            row[measure] = count / n if n else float("nan")
+            row[f"{measure}_ci"] = wilson_interval(np.array([count]), n)[0].tolist()
+        if predicted is not None and predicted_classes is not None:
+            mine = predicted == (list(predicted_classes).index(name)
+                                 if name in predicted_classes else -1)
+            m = int(mine.sum())
+            row["n_generated"] = m
+            row["precision"] = float(result.fake_inside[mine].mean()) if m else float("nan")
+            row["density"] = float(result.fake_density[mine].mean()) if m else float("nan")
+        out.append(row)
+    return out
+
+
+def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
+    fields = [f for f in groups[0] if not f.endswith("_ci")]
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*fields, "coverage_low", "coverage_high", "recall_low", "recall_high"])
+        for g in groups:
+            writer.writerow([f"{g[f]:.6g}" if isinstance(g[f], float) else g[f] for f in fields]
+                            + [f"{v:.6g}" for v in (*g["coverage_ci"], *g["recall_ci"])])
+
+
+def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
+                   result: PRDC) -> None:
+    from latentplay.viz.distribution import distribution_bars
+    from latentplay.viz.grid import save_figure
+
+    classes = [f"{g['class']}\n(n={g['n_real']})" for g in groups]
+    series = {f"{m} (all: {getattr(result, m):.2f})":
+              (np.array([g[m] for g in groups]), np.array([g[f"{m}_ci"] for g in groups]))
+              for m in ("coverage", "recall")}
+    fig = distribution_bars(classes, series, ylabel="share of training images",
+                            title=f"Training images near a generated one, by {attribute} "
+                                  f"(k={result.k})")
+    save_figure(fig, path)
+
+
+def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_images: np.ndarray,
+                      fake_images: np.ndarray, result: PRDC) -> None:
+    """The training images whose nearest generated image is farthest, relative to their own
+    k-NN radius, each beside that nearest generated image."""
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.pairs import pairs_grid
+
+    ratio = result.real_nearest / np.maximum(result.real_radius, 1e-12)
+    shown = np.argsort(-ratio)[:UNCOVERED_SHOWN]
+    d2 = ((real[shown, None, :].astype(np.float64) - fake[None].astype(np.float64)) ** 2).sum(-1)
+    nearest = d2.argmin(axis=1)
+    fig = pairs_grid(real_images[shown], fake_images[nearest], ratio[shown],
+                     groups=("training", "nearest generated"),
+                     title="Least covered training images (distance / own k-NN radius)")
+    save_figure(fig, path)

@@ -1,0 +1,132 @@
+"""`latentplay audit fidelity`: a generator that never draws a group leaves that group's
+training images uncovered; outputs, report and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.audit.annotate import ClassifierAnnotator
+from latentplay.audit.fidelity import prdc
+from latentplay.audit.fidelity_audit import audit_fidelity, group_rows
+from latentplay.embed.column import load_rows
+
+# the training store's (conftest `faces`) gender and background; its skin tones are monk_2 : monk_8
+LIKE_FACES = ["gender.weights=[1,3]", "background.weights=[1,0,0,0,0,0]"]
+
+
+def _images(path: Path) -> np.ndarray:
+    store = st.load(path)
+    return load_rows(store, np.arange(len(store)))
+
+
+@pytest.fixture(scope="module")
+def only_monk_2(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """300 faces like the training store's but all of skin tone monk_2: a generator that
+    never draws the store's monk_8 minority."""
+    path = tmp_path_factory.mktemp("fid") / "only2"
+    overrides = [*LIKE_FACES, "skin_tone.weights=[0,1,0,0,0,0,0,0,0,0]"]
+    sources.make("synthfaces", path, n=300, seed=5, overrides=overrides)
+    return _images(path)
+
+
+@pytest.fixture(scope="module")
+def like_training(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+    """300 new faces drawn from the training store's own distribution."""
+    path = tmp_path_factory.mktemp("fid") / "same"
+    sources.make("synthfaces", path, n=300, seed=6,
+                 overrides=[*LIKE_FACES, "skin_tone.weights=[0,3,0,0,0,0,0,1,0,0]"])
+    return _images(path)
+
+
+def _by_class(summary: dict, attribute: str) -> dict[str, dict]:
+    return {g["class"]: g for g in summary["groups"][attribute]}
+
+
+def test_dropped_group_is_uncovered(faces: Path, only_monk_2: np.ndarray,
+                                    like_training: np.ndarray,
+                                    skin_annotator: ClassifierAnnotator, tmp_path: Path) -> None:
+    dropped = audit_fidelity(only_monk_2, faces, tmp_path / "dropped", by=["skin_tone", "gender"],
+                             annotators=[skin_annotator], seed=0)
+    same = audit_fidelity(like_training, faces, tmp_path / "same", by=["skin_tone"], seed=0)
+    d, s = _by_class(dropped, "skin_tone"), _by_class(same, "skin_tone")
+    assert d["monk_8"]["coverage"] < 0.2 < 0.7 < d["monk_2"]["coverage"]
+    assert s["monk_8"]["coverage"] > 0.6
+    assert dropped["coverage"] < same["coverage"] and dropped["recall"] < same["recall"]
+    assert dropped["frechet_distance"] > 3 * same["frechet_distance"]
+    assert dropped["precision"] > 0.8
+    # the annotator sees (almost) no monk_8 among the generated images
+    assert d["monk_8"]["n_generated"] < 0.05 * len(only_monk_2)
+    assert d["monk_2"]["precision"] > 0.8
+    assert min(g["coverage"] for g in dropped["groups"]["gender"]) > 0.4  # gender not dropped
+    for g in dropped["groups"]["skin_tone"]:
+        if g["n_real"]:
+            low, high = g["coverage_ci"]
+            assert low <= g["coverage"] <= high
+    out = tmp_path / "dropped"
+    assert json.loads((out / "fidelity.json").read_text())["coverage"] == dropped["coverage"]
+    with open(out / "fidelity_skin_tone.csv") as fh:
+        rows = {r["class"]: r for r in csv.DictReader(fh)}
+    assert float(rows["monk_8"]["coverage"]) == pytest.approx(d["monk_8"]["coverage"], rel=1e-5)
+    for name in ("fidelity_skin_tone.png", "fidelity_gender.png", "uncovered.png"):
+        assert (out / name).stat().st_size > 10_000
+
+
+def test_group_rows_counts_each_class(faces: Path) -> None:
+    data = st.load(faces)
+    rng = np.random.default_rng(0)
+    rows, dropped_rows = np.arange(40), np.arange(40, 52)
+    result = prdc(rng.normal(size=(40, 3)), rng.normal(size=(30, 3)), k=3)
+    codes = np.asarray(data.labels("skin_tone"))
+    names = data.schema.attribute("skin_tone").level_names
+    for g in group_rows(data, "skin_tone", rows, result, dropped_rows=dropped_rows):
+        members = codes[rows] == names.index(g["class"])
+        assert g["n_real"] == members.sum()
+        assert g["n_not_embedded"] == (codes[dropped_rows] == names.index(g["class"])).sum()
+        if members.any():
+            assert g["coverage"] == pytest.approx(result.real_covered[members].mean())
+            assert g["recall"] == pytest.approx(result.real_recalled[members].mean())
+        else:
+            assert np.isnan(g["coverage"])
+
+
+def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "fid"
+    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "150", "--by", "skin_tone",
+            "--out", out)
+    assert r.code == 0, r.err
+    assert "precision" in r.out and "coverage by skin_tone: monk_1 -" in r.out
+    summary = json.loads((out / "fidelity.json").read_text())
+    assert summary["n_generated"] == 150 and summary["n_real"] == 150
+    assert summary["source"]["run"] == str(vae_run)
+    assert 0 <= summary["coverage"] <= 1 and summary["frechet_distance"] > 0
+    r = cli("report", out)
+    assert r.code == 0, r.err
+    html = (out / "report.html").read_text()
+    assert "Fidelity and coverage" in html and "Coverage by skin_tone" in html
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--by", "smile"), "--by smile: the attribute is continuous"),
+    (("--by", "race"), "no attribute 'race'"),
+    (("-o", "dim=8", "--k", "400"), "k=400"),
+    (("--features", "nosuch"), "nosuch"),
+])
+def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, tmp_path: Path,
+                                            extra: tuple[str, ...], message: str) -> None:
+    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "60", "--out",
+            tmp_path / "bad", *extra)
+    assert r.code == 2, r.err
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.err
+
+
+def test_run_and_images_are_exclusive(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+    r = cli("audit", "fidelity", vae_run, "--images", faces, "--data", faces, "--out", tmp_path / "x")
+    assert r.code == 2 and "either a RUN" in r.err
