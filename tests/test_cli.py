@@ -32,6 +32,8 @@ def test_every_command_loads_with_its_name(name: str) -> None:
     assert command.help and command.help.strip()
     target = COMMANDS[name][0]
     assert isinstance(command, TyperGroup) == target.endswith(":app"), target
+    for sub in getattr(command, "commands", {}).values():  # one-line listings
+        assert sub.short_help and "\n" not in sub.short_help, sub.name
 
 
 def test_root_help_imports_no_library() -> None:

@@ -53,6 +53,9 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
     if isinstance(obj, typer.Typer):
         command = typer.main.get_group(obj)
         command.help = command.help or help_text
+        for sub in command.commands.values():  # listings show a docstring's first paragraph
+            if sub.short_help is None and sub.help:  # as one line, as wrapped in the source
+                sub.short_help = " ".join(sub.help.split("\n\n")[0].split())
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(obj)
