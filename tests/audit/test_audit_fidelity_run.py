@@ -13,9 +13,9 @@ import pytest
 from latentplay import sources
 from latentplay import store as st
 from latentplay.audit.annotate import ClassifierAnnotator
-from latentplay.audit.fidelity import prdc
-from latentplay.audit.fidelity_audit import audit_fidelity, group_rows
+from latentplay.audit.fidelity import audit_fidelity, group_rows
 from latentplay.embed.column import load_rows
+from latentplay.metrics.fidelity import prdc
 
 # the training store's (conftest `faces`) gender and background; its skin tones are monk_2 : monk_8
 LIKE_FACES = ["gender.weights=[1,3]", "background.weights=[1,0,0,0,0,0]"]

@@ -7,9 +7,9 @@
   chi-square, total variation, Jensen-Shannon) and the confusion-corrected proportions.
 - :mod:`~latentplay.audit.groups`: faces of one group drawn from a Gaussian mixture fitted to
   that group's latent codes (:func:`fit_group_mixtures`, :func:`balanced_sample`).
-- :mod:`~latentplay.audit.fidelity`: precision, recall, density, coverage (k-NN balls in a
+- :mod:`~latentplay.metrics.fidelity`: precision, recall, density, coverage (k-NN balls in a
   feature space), Frechet and kernel distances between generated and training features;
-  :mod:`~latentplay.audit.fidelity_audit`: :func:`audit_fidelity`, the same per demographic group
+  :mod:`~latentplay.audit.fidelity`: :func:`audit_fidelity`, the same per demographic group
   with the least covered training images (``latentplay audit fidelity``).
 - :mod:`~latentplay.audit.run`: what ``latentplay audit compare`` / ``sample-groups`` write.
 
@@ -37,10 +37,10 @@ from latentplay.audit.compare import (
     total_variation,
     wilson_interval,
 )
-from latentplay.audit.fidelity import PRDC, frechet_distance, kernel_distance, prdc
-from latentplay.audit.fidelity_audit import audit_fidelity
+from latentplay.audit.fidelity import audit_fidelity
 from latentplay.audit.groups import GroupMixtures, balanced_sample, fit_group_mixtures
 from latentplay.audit.run import audit_images, generate, sample_groups
+from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 
 __all__ = [
     "Annotator",

@@ -162,7 +162,7 @@ def fidelity_cmd(
     density, coverage, Frechet and kernel distances, coverage per group, and the least covered
     training images."""
     from latentplay.audit.annotate import load_annotator
-    from latentplay.audit.fidelity_audit import audit_fidelity
+    from latentplay.audit.fidelity import audit_fidelity
     from latentplay.audit.run import generate, read_images
     from latentplay.train.checkpoint import read_meta
 

@@ -1,219 +1,216 @@
-"""Sample quality and coverage of generated images, measured in a feature space.
+"""What ``latentplay audit fidelity`` writes: how close generated images come to the training
+images, and which groups of the training set they leave uncovered.
 
-Arrays in, numbers out: ``real`` is ``(N, D)`` features of training images, ``fake`` is
-``(M, D)`` features of generated ones (any embedding: Inception, CLIP, a face descriptor).
+Training and generated images are brought to the same size, crop and mode, embedded by one
+embedder (``pixels-pca`` fitted on the training sample, ``dlib``, ``vae:RUN``, ``clip:PATH``),
+and compared in that feature space with :mod:`latentplay.metrics.fidelity`. Per class of each
+``by`` attribute, coverage and recall are read from the training rows' own labels; precision
+and density per class need an annotator for the generated images.
 
-* :func:`prdc` -- precision, recall, density and coverage from k-nearest-neighbour balls.
-  Each point's ball has the radius of its distance to its ``k``-th nearest neighbour within its
-  own set. *Precision* is the share of generated points inside some real ball (are samples
-  realistic?); *recall* the share of real points inside some generated ball (is the real
-  distribution's support reached?) -- Kynkäänniemi et al., "Improved Precision and Recall Metric
-  for Assessing Generative Models", NeurIPS 2019. *Density* counts how many real balls hold each
-  generated point, divided by ``k`` (about 1 when the two distributions match, robust to real
-  outliers); *coverage* is the share of real points whose own ball holds a generated point
-  (robust to generated outliers; it exposes dropped modes) -- Naeem et al., "Reliable Fidelity
-  and Diversity Metrics for Generative Models", ICML 2020. Definitions, including the strict
-  ``<``, follow the reference implementation ``clovaai/generative-evaluation-prdc``.
-* :func:`frechet_distance` -- the Fréchet (2-Wasserstein) distance between Gaussians fitted to
-  the two sets: ``|mu_r - mu_f|^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2))``; FID when the features
-  are Inception's (Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a
-  Local Nash Equilibrium", NeurIPS 2017).
-* :func:`kernel_distance` -- the unbiased squared MMD with the cubic polynomial kernel
-  ``(x.y / D + 1)^3``, averaged over random subsets; KID when the features are Inception's
-  (Bińkowski et al., "Demystifying MMD GANs", ICLR 2018). Unlike the Fréchet distance it has an
-  unbiased estimator, so small sample sizes do not inflate it.
-
-Distances are Euclidean, computed in float64 in blocks of at most ``chunk_elements`` entries:
-memory is linear in ``N + M``, never ``N x M``.
-
->>> r = prdc(real_features, fake_features, k=5)
->>> r.precision, r.recall, r.density, r.coverage
->>> frechet_distance(real_features, fake_features)
->>> kid_mean, kid_std = kernel_distance(real_features, fake_features)
+Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
+``fidelity_<attr>.png`` (coverage and recall per class with Wilson intervals); ``uncovered.png``
+(the training images farthest from every generated one, each beside its nearest generated
+image).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import csv
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from latentplay import store as st
+from latentplay.audit.annotate import Annotator, store_classes
+from latentplay.audit.compare import wilson_interval
+from latentplay.embed.base import embed_images, fit_embedder, make_embedder
+from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
+from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
+from latentplay.outputs import json_default, refuse_nonempty
+
+PathLike = str | os.PathLike[str]
+BATCH = 256  # images read from the store at a time
+UNCOVERED_SHOWN = 12
 
 
-@dataclass(frozen=True)
-class PRDC:
-    """Precision, recall, density and coverage (Kynkäänniemi et al. 2019; Naeem et al. 2020).
+def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``n`` random rows of ``data`` (sorted) and their images prepared as the generated
+    images ``like`` ``(M, S, S, C)`` are: centre-cropped to ``crop``, resized to ``S``, gray
+    when ``C`` is 1.
 
-    ``N`` real points, ``M`` generated points; each per-point array is indexed like its input.
+    Returns:
+        ``(n,)`` row numbers and ``(n, S, S, C)`` uint8 images.
     """
-
-    precision: float
-    """Share of generated points inside at least one real point's k-NN ball."""
-    recall: float
-    """Share of real points inside at least one generated point's k-NN ball."""
-    density: float
-    """Mean over generated points of (number of real balls containing it) / k."""
-    coverage: float
-    """Share of real points whose k-NN ball contains at least one generated point."""
-    k: int
-    real_covered: np.ndarray
-    """``(N,)`` bool: the real point's ball holds a generated point (coverage)."""
-    real_recalled: np.ndarray
-    """``(N,)`` bool: the real point lies inside some generated point's ball (recall)."""
-    fake_inside: np.ndarray
-    """``(M,)`` bool: the generated point lies inside some real ball (precision)."""
-    fake_density: np.ndarray
-    """``(M,)`` float: number of real balls containing the generated point, divided by k."""
-    real_nearest: np.ndarray
-    """``(N,)`` float: distance from each real point to its nearest generated point."""
-    real_radius: np.ndarray
-    """``(N,)`` float: each real point's k-NN radius (distance to its k-th nearest other real point)."""
-
-    def to_dict(self) -> dict[str, float | int]:
-        """The five scalars: precision, recall, density, coverage and k."""
-        return {"precision": self.precision, "recall": self.recall, "density": self.density,
-                "coverage": self.coverage, "k": self.k}
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False))
+    size, channels = like.shape[1], like.shape[3]
+    mode = "L" if channels == 1 else "RGB"
+    images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
+              for s in range(0, len(rows), BATCH)]
+    return rows, np.concatenate(images)
 
 
-def _check_pair(real: np.ndarray, fake: np.ndarray, min_rows: int, why: str) -> tuple[np.ndarray, np.ndarray]:
-    """Both sets as float64 ``(N, D)`` and ``(M, D)``; :class:`UserError` unless each has >= min_rows rows."""
-    real, fake = np.asarray(real), np.asarray(fake)
-    for name, x in (("real", real), ("generated", fake)):
-        if x.ndim != 2:
-            raise UserError(f"{name} features must be a 2-d array (points x dimensions), got shape {x.shape}")
-        if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
-            raise UserError(f"{name} features must be real numbers, got dtype {x.dtype}")
-    if real.shape[1] != fake.shape[1]:
-        raise UserError("real and generated features differ in dimension: "
-                        f"{real.shape[1]} vs {fake.shape[1]}")
-    for name, x in (("real", real), ("generated", fake)):
-        if x.shape[0] < min_rows:
-            raise UserError(f"{why}: {name} features have {x.shape[0]} points, need at least {min_rows}")
-        if not np.isfinite(x).all():
-            raise UserError(f"{name} features contain NaN or infinite values")
-    return real.astype(np.float64), fake.astype(np.float64)
-
-
-def _distances(a: np.ndarray, b: np.ndarray, b_sq: np.ndarray) -> np.ndarray:
-    """Euclidean distances ``(len(a), len(b))`` in float64; ``b_sq`` is ``(b ** 2).sum(1)``."""
-    sq = (a * a).sum(1)[:, None] + b_sq[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(sq, 0.0))
-
-
-def _chunks(n_rows: int, n_other: int, chunk_elements: int) -> Iterator[slice]:
-    """Slices of ``range(n_rows)`` whose block against ``n_other`` points has <= chunk_elements entries
-    (at least one row per block)."""
-    step = max(1, chunk_elements // max(1, n_other))
-    for start in range(0, n_rows, step):
-        yield slice(start, min(start + step, n_rows))
-
-
-def knn_radii(x: np.ndarray, k: int, chunk_elements: int = 2**24) -> np.ndarray:
-    """``(N,)`` distance from each row of ``x`` ``(N, D)`` to its k-th nearest other row.
-
-    The point itself is excluded by index, so an exact duplicate counts as a neighbour at
-    distance 0. Requires ``N > k``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    n = len(x)
-    x_sq = (x * x).sum(1)
-    radii = np.empty(n)
-    for rows in _chunks(n, n, chunk_elements):
-        d = _distances(x[rows], x, x_sq)
-        d[np.arange(d.shape[0]), np.arange(rows.start, rows.stop)] = np.inf  # drop the self-match
-        radii[rows] = np.partition(d, k - 1, axis=1)[:, k - 1]
-    return radii
-
-
-def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk_elements: int = 2**24) -> PRDC:
-    """Precision, recall, density and coverage of ``fake`` ``(M, D)`` against ``real`` ``(N, D)``.
+def audit_fidelity(
+    images: np.ndarray,
+    data: st.Store | PathLike,
+    out: PathLike,
+    *,
+    features: str = "pixels-pca",
+    options: Sequence[str] = (),
+    n_real: int | None = None,
+    crop: float = 1.0,
+    k: int = 5,
+    by: Sequence[str] = (),
+    annotators: Sequence[Annotator] = (),
+    seed: int = 0,
+    overwrite: bool = False,
+    source: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Compare generated ``images`` with a sample of ``data``'s images in a feature space and
+    write every output to ``out``.
 
     Args:
-        real: features of real images, ``(N, D)``, ``N > k``.
-        fake: features of generated images, ``(M, D)``, ``M > k``.
-        k: neighbourhood size of the k-NN balls (5 in Naeem et al.).
-        chunk_elements: the most entries of one distance block held in memory (at least one
-            row or column of a block is always processed).
+        images: ``(M, S, S, C)`` uint8 generated images.
+        data: the training store.
+        out: output directory (new or empty unless ``overwrite``).
+        features: embedder name; ``options`` its ``key=value`` options.
+        n_real: training images compared (default: as many as generated, at most all).
+        crop: centre crop the model was trained on (``model.json``'s ``crop``), applied to the
+            training images so both sides show the same part of the picture.
+        k: neighbourhood size of precision, recall, density and coverage.
+        by: attributes of ``data`` to break coverage and recall down by.
+        annotators: annotators of ``by`` attributes for per-class precision and density.
+        seed: sampling seed.
+
+    Returns:
+        The summary written to ``out/fidelity.json``.
     """
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise UserError(f"k must be a positive integer, got {k!r}")
-    k = int(k)
-    real, fake = _check_pair(real, fake, k + 1, f"k = {k} needs more than k points in each set")
-    n, m = len(real), len(fake)
-    real_radius = knn_radii(real, k, chunk_elements)
-    fake_radius = knn_radii(fake, k, chunk_elements)
+    data = st.load(data) if not isinstance(data, st.Store) else data
+    images = np.asarray(images)
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise UserError("generated images must be one (M, S, S, C) uint8 array of equal sizes")
+    for name in by:
+        if data.schema.attribute_or_error(name).kind == "continuous":
+            raise UserError(f"--by {name}: the attribute is continuous; give categorical ones")
+    out = Path(out)
+    refuse_nonempty(out, overwrite)
+    if not out.parent.exists():
+        raise UserError(f"parent directory {out.parent} does not exist")
+    rows, real_images = training_sample(data, n_real or len(images), images, crop, seed)
 
-    real_sq = (real * real).sum(1)
-    fake_inside = np.empty(m, dtype=bool)
-    fake_count = np.empty(m, dtype=np.int64)
-    real_nearest = np.full(n, np.inf)
-    real_recalled = np.zeros(n, dtype=bool)
-    for cols in _chunks(m, n, chunk_elements):
-        d = _distances(fake[cols], real, real_sq).T  # (N, chunk)
-        inside = d < real_radius[:, None]
-        fake_inside[cols] = inside.any(0)
-        fake_count[cols] = inside.sum(0)
-        np.minimum(real_nearest, d.min(1), out=real_nearest)
-        real_recalled |= (d < fake_radius[None, cols]).any(1)
-    real_covered = real_nearest < real_radius
-    fake_density = fake_count / k
-    return PRDC(precision=float(fake_inside.mean()), recall=float(real_recalled.mean()),
-                density=float(fake_density.mean()), coverage=float(real_covered.mean()), k=k,
-                real_covered=real_covered, real_recalled=real_recalled, fake_inside=fake_inside,
-                fake_density=fake_density, real_nearest=real_nearest, real_radius=real_radius)
+    embedder = fit_embedder(make_embedder(features, list(options)), real_images)
+    real, real_ok = embed_images(embedder, real_images)
+    fake, fake_ok = embed_images(embedder, images)
+    dropped_rows = rows[~real_ok]
+    rows, real_images, real = rows[real_ok], real_images[real_ok], real[real_ok]
+    fake_images, fake = images[fake_ok], fake[fake_ok]
+    if min(len(real), len(fake)) <= k:
+        embedded = "" if real_ok.all() and fake_ok.all() else f" embedded by {features}"
+        raise UserError(f"k={k} needs more than {k} images of each side; got {len(real)} "
+                        f"training and {len(fake)} generated images{embedded}")
 
-
-def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to ``real`` ``(N, D)`` and ``fake`` ``(M, D)``.
-
-    ``|mu_r - mu_f|^2 + Tr(S_r) + Tr(S_f) - 2 Tr((S_r S_f)^(1/2))`` with sample covariances
-    (``ddof=1``). The last trace is the sum of the square roots of the eigenvalues of the
-    symmetric PSD matrix ``S_r^(1/2) S_f S_r^(1/2)``, which has the same spectrum as ``S_r S_f``;
-    this avoids a non-symmetric matrix square root. Needs ``N, M >= 2``.
-    """
-    real, fake = _check_pair(real, fake, 2, "a covariance needs 2 points")
-    diff = real.mean(0) - fake.mean(0)
-    s_r = np.atleast_2d(np.cov(real, rowvar=False, ddof=1))
-    s_f = np.atleast_2d(np.cov(fake, rowvar=False, ddof=1))
-    w, v = np.linalg.eigh(s_r)
-    root_r = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
-    inner = root_r @ s_f @ root_r
-    eig = np.linalg.eigvalsh((inner + inner.T) / 2)
-    tr_cross = np.sqrt(np.clip(eig, 0.0, None)).sum()
-    value = diff @ diff + np.trace(s_r) + np.trace(s_f) - 2.0 * tr_cross
-    return float(max(value, 0.0))
-
-
-def _poly_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Cubic polynomial kernel ``(a.b / D + 1)^3``, ``(len(a), len(b))``."""
-    return (a @ b.T / a.shape[1] + 1.0) ** 3
+    result = prdc(real, fake, k=k)
+    kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
+    summary: dict[str, Any] = {
+        "source": dict(source or {}), "data": str(data.path), "seed": seed,
+        "features": {**embedder.describe(), "dim": embedder.dim},
+        "n_real": len(real), "n_generated": len(fake),
+        "not_embedded": {"real": int((~real_ok).sum()), "generated": int((~fake_ok).sum())},
+        **result.to_dict(),
+        "frechet_distance": frechet_distance(real, fake),
+        "kernel_distance": {"mean": kid_mean, "std": kid_std},
+        "groups": {},
+    }
+    out.mkdir(exist_ok=True)
+    annotated = {a.attribute: a for a in annotators}
+    for name in by:
+        predicted = annotated[name].predict(fake_images) if name in annotated else None
+        groups = group_rows(data, name, rows, result, predicted,
+                            annotated[name].classes if name in annotated else None,
+                            dropped_rows=dropped_rows)
+        summary["groups"][name] = groups
+        _write_groups_csv(out / f"fidelity_{name}.csv", groups)
+        _groups_figure(out / f"fidelity_{name}.png", name, groups, result)
+    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result)
+    (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    return summary
 
 
-def kernel_distance(real: np.ndarray, fake: np.ndarray, subset_size: int = 1000, subsets: int = 100,
-                    seed: int = 0) -> tuple[float, float]:
-    """Kernel (KID) distance of ``fake`` ``(M, D)`` from ``real`` ``(N, D)``: ``(mean, std)`` over subsets.
+def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
+               predicted: np.ndarray | None = None,
+               predicted_classes: Sequence[str] | None = None,
+               dropped_rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Per class of ``attribute``: coverage and recall of the training ``rows`` of that class
+    (with 95% Wilson intervals), how many of its sampled rows the embedder could not embed
+    (``dropped_rows``), and, given the generated images' ``predicted`` class indices into
+    ``predicted_classes``, precision and density of the generated images of that class."""
+    names, all_codes = store_classes(data, attribute)
+    codes = all_codes[rows]
+    dropped = all_codes[dropped_rows] if dropped_rows is not None else np.zeros(0, np.int64)
+    out = []
+    for index, name in enumerate(names):
+        members = codes == index
+        n = int(members.sum())
+        row: dict[str, Any] = {"class": name, "n_real": n,
+                               "n_not_embedded": int((dropped == index).sum())}
+        for measure, hits in (("coverage", result.real_covered), ("recall", result.real_recalled)):
+            count = int(hits[members].sum())
+            row[measure] = count / n if n else float("nan")
+            row[f"{measure}_ci"] = wilson_interval(np.array([count]), n)[0].tolist()
+        if predicted is not None and predicted_classes is not None:
+            mine = predicted == (list(predicted_classes).index(name)
+                                 if name in predicted_classes else -1)
+            m = int(mine.sum())
+            row["n_generated"] = m
+            row["precision"] = float(result.fake_inside[mine].mean()) if m else float("nan")
+            row["density"] = float(result.fake_density[mine].mean()) if m else float("nan")
+        out.append(row)
+    return out
 
-    Each of ``subsets`` rounds draws ``m = min(subset_size, N, M)`` points without replacement
-    from each set (real first, then generated, from ``numpy.random.default_rng(seed)``) and takes
-    the unbiased MMD^2 estimate with the kernel ``(x.y / D + 1)^3``: the mean off-diagonal
-    real-real kernel plus the mean off-diagonal generated-generated kernel minus twice the mean
-    real-generated kernel. ``std`` is the standard deviation (``ddof=0``) over subsets.
-    """
-    if subsets < 1:
-        raise UserError(f"subsets must be at least 1, got {subsets}")
-    if subset_size < 2:
-        raise UserError(f"subset_size must be at least 2, got {subset_size}")
-    real, fake = _check_pair(real, fake, 2, "the unbiased kernel distance needs 2 points")
-    m = min(subset_size, len(real), len(fake))
-    rng = np.random.default_rng(seed)
-    off_diag = m * (m - 1)
-    values = np.empty(subsets)
-    for s in range(subsets):
-        x = real[rng.choice(len(real), m, replace=False)]
-        y = fake[rng.choice(len(fake), m, replace=False)]
-        k_xx, k_yy = _poly_kernel(x, x), _poly_kernel(y, y)
-        values[s] = ((k_xx.sum() - np.trace(k_xx)) / off_diag + (k_yy.sum() - np.trace(k_yy)) / off_diag
-                     - 2.0 * _poly_kernel(x, y).mean())
-    return float(values.mean()), float(values.std())
+
+def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
+    fields = [f for f in groups[0] if not f.endswith("_ci")]
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*fields, "coverage_low", "coverage_high", "recall_low", "recall_high"])
+        for g in groups:
+            writer.writerow([f"{g[f]:.6g}" if isinstance(g[f], float) else g[f] for f in fields]
+                            + [f"{v:.6g}" for v in (*g["coverage_ci"], *g["recall_ci"])])
+
+
+def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
+                   result: PRDC) -> None:
+    from latentplay.viz.distribution import distribution_bars
+    from latentplay.viz.grid import save_figure
+
+    classes = [f"{g['class']}\n(n={g['n_real']})" for g in groups]
+    series = {f"{m} (all: {getattr(result, m):.2f})":
+              (np.array([g[m] for g in groups]), np.array([g[f"{m}_ci"] for g in groups]))
+              for m in ("coverage", "recall")}
+    fig = distribution_bars(classes, series, ylabel="share of training images",
+                            title=f"Training images near a generated one, by {attribute} "
+                                  f"(k={result.k})")
+    save_figure(fig, path)
+
+
+def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_images: np.ndarray,
+                      fake_images: np.ndarray, result: PRDC) -> None:
+    """The training images whose nearest generated image is farthest, relative to their own
+    k-NN radius, each beside that nearest generated image."""
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.pairs import pairs_grid
+
+    ratio = result.real_nearest / np.maximum(result.real_radius, 1e-12)
+    shown = np.argsort(-ratio)[:UNCOVERED_SHOWN]
+    d2 = ((real[shown, None, :].astype(np.float64) - fake[None].astype(np.float64)) ** 2).sum(-1)
+    nearest = d2.argmin(axis=1)
+    fig = pairs_grid(real_images[shown], fake_images[nearest], ratio[shown],
+                     groups=("training", "nearest generated"),
+                     title="Least covered training images (distance / own k-NN radius)")
+    save_figure(fig, path)

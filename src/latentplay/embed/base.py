@@ -149,6 +149,45 @@ class Embedder(abc.ABC):
         return out
 
 
+def fit_embedder(embedder: Embedder, images: np.ndarray) -> Embedder:
+    """Fit ``embedder`` (when it ``needs_fit``) on its :meth:`~Embedder.fit_rows` of
+    ``(N, H, W, C)`` uint8 ``images``, each prepared as :func:`embed_images` prepares them."""
+    from latentplay.store.images import fitted_arrays
+
+    if embedder.needs_fit:
+        rows = embedder.fit_rows(len(images))
+        embedder.fit(fitted_arrays(images[rows], embedder.image_size, embedder.image_mode,
+                                   embedder.image_crop))
+    return embedder
+
+
+def embed_images(embedder: Embedder, images: np.ndarray,
+                 batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Embed in-memory images (not a store's), each first cropped, resized and converted as
+    the embedder asks (:attr:`~Embedder.image_size`, ``image_mode``, ``image_crop``).
+
+    Args:
+        embedder: a fitted embedder.
+        images: ``(N, H, W, C)`` uint8.
+
+    Returns:
+        ``(N, dim)`` float32 vectors and the ``(N,)`` bool mask of rows embedded as intended
+        (False: e.g. no face found, see :meth:`~Embedder.embed_rows`).
+    """
+    from latentplay.store.images import fitted_arrays
+
+    vectors, ok = [], []
+    for start in range(0, len(images), batch_size):
+        batch = fitted_arrays(images[start:start + batch_size], embedder.image_size,
+                              embedder.image_mode, embedder.image_crop)
+        v, m = embedder.embed_rows(batch)
+        vectors.append(v)
+        ok.append(m)
+    if not vectors:
+        return np.zeros((0, embedder.dim), np.float32), np.zeros(0, bool)
+    return np.concatenate(vectors).astype(np.float32), np.concatenate(ok)
+
+
 @dataclass(frozen=True)
 class EmbedderSpec:
     """A parsed embedder name: ``kind`` plus the optional ``arg`` after the colon."""

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.linalg import sqrtm
 
-from latentplay.audit.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.errors import UserError
+from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 
 
 def brute_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, object]:
