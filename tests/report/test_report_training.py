@@ -13,6 +13,7 @@ from report_html import assert_self_contained, decode_image, parse, row_of, valu
 from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics
 from latentplay.report import build_report
+from latentplay.train.fidelity import record
 
 
 def _last_row(path: Path) -> dict[str, str]:
@@ -78,6 +79,21 @@ def test_dis_metrics_table_and_curves(vae_run: Path, tmp_path: Path) -> None:
     table = html.tables["dis"][0]
     assert table[0] == ["epoch", "step", "mig.discrete_mig", "sap.sap_score"]
     assert [value(c) for c in table[2]] == [2, 10, 0.25, 0.0625]
+
+
+def test_fidelity_table_and_figure(vae_run: Path, tmp_path: Path) -> None:
+    run = _copy(vae_run, tmp_path)
+    values = {"precision": 0.5, "recall": 0.25, "density": 0.75, "coverage": 0.125,
+              "frechet_distance": 3.5, "kernel_distance": 0.0625, "kernel_distance_std": 0.01}
+    record(run, values, epoch=1, step=5)
+    record(run, {**values, "coverage": 0.375}, epoch=2, step=10)
+    record(run, {**values, "coverage": 0.5}, epoch=2, step=10)  # repeated after a resume
+    html = parse(build_report(run))
+    assert html.sections[-1] == "fidelity"
+    table = html.tables["fidelity"][0]
+    assert table[0][:6] == ["epoch", "step", "precision", "recall", "density", "coverage"]
+    assert len(table) == 3 and [value(c) for c in table[2][:6]] == [2, 10, 0.5, 0.25, 0.75, 0.5]
+    assert (run / "fidelity.png").exists()
 
 
 def test_stopped_run_says_how_to_resume(vae_run: Path, tmp_path: Path) -> None:

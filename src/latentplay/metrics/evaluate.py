@@ -7,7 +7,6 @@ evaluation with ``epoch`` and ``step`` first.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -79,21 +78,6 @@ def append_dis_metrics(
 ) -> Path:
     """Append one row to ``run_dir/dis_metrics.csv`` (header written, or widened, as needed);
     an earlier row of the same ``step`` (an evaluation repeated after a resume) is replaced."""
-    path = Path(run_dir) / DIS_METRICS_FILE
-    row: dict[str, Any] = {"epoch": epoch, "step": step, **scores}
-    rows: list[dict[str, Any]] = []
-    fields = list(row)
-    if path.exists():
-        with path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            rows = [r for r in reader if r.get("step") != str(step)]
-            old = list(reader.fieldnames or [])
-        fields = old + [f for f in row if f not in old]
-    rows.append(row)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
-    return path
+    from latentplay.train.csvlog import upsert_row
+
+    return upsert_row(Path(run_dir) / DIS_METRICS_FILE, {"epoch": epoch, "step": step, **scores})

@@ -191,21 +191,25 @@ def _poly_kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a @ b.T / a.shape[1] + 1.0) ** 3
 
 
-def kernel_distance(real: np.ndarray, fake: np.ndarray, subset_size: int = 1000, subsets: int = 100,
-                    seed: int = 0) -> tuple[float, float]:
-    """Kernel (KID) distance of ``fake`` ``(M, D)`` from ``real`` ``(N, D)``: ``(mean, std)`` over subsets.
+def kernel_distance(real: np.ndarray, fake: np.ndarray, subset_size: int | None = None,
+                    subsets: int = 100, seed: int = 0) -> tuple[float, float]:
+    """Kernel (KID) distance of ``fake`` ``(M, D)`` from ``real`` ``(N, D)``: ``(mean, std)``.
 
     Each of ``subsets`` rounds draws ``m = min(subset_size, N, M)`` points without replacement
-    from each set (real first, then generated, from ``numpy.random.default_rng(seed)``) and takes
-    the unbiased MMD^2 estimate with the kernel ``(x.y / D + 1)^3``: the mean off-diagonal
+    from each set, real first, then generated, from ``numpy.random.default_rng(seed)``, and
+    takes the unbiased MMD^2 estimate with the kernel ``(x.y / D + 1)^3``: the mean off-diagonal
     real-real kernel plus the mean off-diagonal generated-generated kernel minus twice the mean
     real-generated kernel. ``std`` is the standard deviation (``ddof=0``) over subsets.
+    ``subset_size`` None means KID's usual 1000, or half the smaller set when that has fewer
+    than 2000 points: subsets as large as a whole set would all be that set, and ``std`` 0.
     """
     if subsets < 1:
         raise UserError(f"subsets must be at least 1, got {subsets}")
-    if subset_size < 2:
+    if subset_size is not None and subset_size < 2:
         raise UserError(f"subset_size must be at least 2, got {subset_size}")
     real, fake = _check_pair(real, fake, 2, "the unbiased kernel distance needs 2 points")
+    if subset_size is None:
+        subset_size = max(2, min(1000, min(len(real), len(fake)) // 2))
     m = min(subset_size, len(real), len(fake))
     rng = np.random.default_rng(seed)
     off_diag = m * (m - 1)

@@ -91,7 +91,8 @@ def page(run: Path) -> Page:
     sections = [_overview(run, config, metrics, epochs),
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
     sections += [s for s in (_losses(epochs, test), _final(epochs, test),
-                             _latents(run, epochs, test), _images(run), _dis_metrics(run)) if s]
+                             _latents(run, epochs, test), _images(run), _dis_metrics(run),
+                             _fidelity(run)) if s]
     family = str(config.get("family", "model"))
     return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
 
@@ -250,3 +251,21 @@ def _dis_metrics(run: Path) -> Section | None:
         blocks.append(Figure(figures.curves(panels, "epoch", "disentanglement metrics"),
                              "Each score over the epochs it was computed at."))
     return Section("Disentanglement metrics", "dis", blocks)
+
+
+def _fidelity(run: Path) -> Section | None:
+    path = run / "fidelity.csv"
+    if not path.exists():
+        return None
+    rows = read_csv(path)
+    names = ["precision", "recall", "density", "coverage", "frechet_distance",
+             "kernel_distance", "kernel_distance_std"]
+    blocks: list[Any] = [Table.of(
+        ["epoch", "step", *names],
+        [[int(r["epoch"]), int(r["step"]), *(to_float(r.get(n)) for n in names)] for r in rows],
+        "fidelity.csv: prior samples against as many training images in pixel-PCA features "
+        "(log.fidelity_n, log.fidelity_k); falling coverage and recall with steady precision "
+        "is mode collapse.")]
+    if (run / "fidelity.png").exists():
+        blocks.append(file_figure(run / "fidelity.png", "The same over the epochs."))
+    return Section("Sample fidelity and coverage", "fidelity", blocks)

@@ -101,6 +101,12 @@ class LogConfig:
             ``dis_metrics_every`` epochs and after the last one, into ``dis_metrics.csv``.
         dis_metrics_every: epochs between two evaluations.
         dis_metrics_seed: random state of the metrics' sampling.
+        fidelity_every: every this many epochs (and after the last; 0 = never) compare
+            ``fidelity_n`` prior samples with as many training images: precision, recall,
+            density, coverage, Frechet and kernel distances in pixel-PCA features, into
+            ``fidelity.csv`` and ``fidelity.png`` (see :mod:`latentplay.train.fidelity`).
+        fidelity_n: samples (and training images) per evaluation.
+        fidelity_k: neighbourhood size of precision, recall, density and coverage.
     """
 
     loggers: list[str] = field(default_factory=list)
@@ -111,6 +117,9 @@ class LogConfig:
     dis_metrics: list[str] = field(default_factory=list)
     dis_metrics_every: int = 1
     dis_metrics_seed: int = 0
+    fidelity_every: int = 0
+    fidelity_n: int = 1000
+    fidelity_k: int = 5
 
 
 @dataclass
@@ -158,6 +167,11 @@ class RunConfigBase:
             if self.log.dis_metrics_every < 1:
                 raise UserError("log.dis_metrics_every must be at least 1")
             parse_names(",".join(self.log.dis_metrics))  # unknown names fail here, not at epoch 1
+        if self.log.fidelity_every < 0:
+            raise UserError("log.fidelity_every must be 0 (off) or a number of epochs")
+        if self.log.fidelity_k < 1 or self.log.fidelity_n <= self.log.fidelity_k:
+            raise UserError(f"log.fidelity_n ({self.log.fidelity_n}) must exceed log.fidelity_k "
+                            f"({self.log.fidelity_k}), which must be at least 1")
 
     @property
     def condition(self) -> list[str]:

@@ -1,13 +1,16 @@
-"""Append-only CSV tables (``metrics.csv``, ``test_metrics.csv``) that survive a resume.
+"""CSV tables of a run that survive a resume.
 
-The header is fixed when the first row is written. A checkpoint records how many rows each
-table had; resuming truncates rows written after that checkpoint, so no step appears twice.
+:class:`CSVTable` (``metrics.csv``, ``test_metrics.csv``) is append-only: the header is fixed
+when the first row is written; a checkpoint records how many rows each table had, and resuming
+truncates rows written after that checkpoint, so no step appears twice. :func:`upsert_row`
+(``dis_metrics.csv``, ``fidelity.csv``: occasional evaluations) replaces a row of the same step.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -40,6 +43,28 @@ class CSVTable:
                 writer.writeheader()
             writer.writerow({k: _fmt(v) for k, v in row.items()})
         self.rows += 1
+
+
+def upsert_row(path: Path, row: Mapping[str, object], key: str = "step") -> Path:
+    """Add ``row`` to the CSV at ``path`` (header written, or widened, as needed); an earlier row
+    with the same ``key`` value (an evaluation repeated after a resume) is replaced. The file is
+    rewritten through a temporary sibling, so an interruption leaves the previous table."""
+    rows: list[dict[str, object]] = []
+    fields = list(row)
+    if path.exists():
+        with path.open(newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = [r for r in reader if r.get(key) != str(row[key])]
+            old = list(reader.fieldnames or [])
+        fields = old + [f for f in row if f not in old]
+    rows.append({k: _fmt(v) for k, v in row.items()})
+    tmp = path.with_suffix(".csv.tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+    return path
 
 
 def _fmt(value: object) -> object:

@@ -29,6 +29,7 @@ from latentplay.models.losses import LossSet, build_losses
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, load_training_data
+from latentplay.train.fidelity import FidelityTracker, record
 from latentplay.train.figures import save_gif, save_image_rows, save_latent_variance, save_recon_grid
 from latentplay.train.forcing import (
     continuous_values,
@@ -131,6 +132,8 @@ class Engine:
         self.last_good = 0
         self.metrics_table: CSVTable | None = None
         self.test_table: CSVTable | None = None
+        self.fidelity_rows: np.ndarray | None = None  # set up at the first evaluation
+        self.fidelity: FidelityTracker | None = None
 
     # ------------------------------------------------------------------ setup
     def _adam(self, params: Any, lr: float, betas: Any) -> torch.optim.Optimizer:
@@ -361,8 +364,8 @@ class Engine:
 
     def _end_epoch(self, complete: bool) -> None:
         """Epoch row, test metrics, latent variance, figures, the shareable model and, when
-        due, the disentanglement metrics."""
-        f = self.fabric
+        due, the disentanglement metrics and the samples' fidelity."""
+        f, log = self.fabric, self.config.log
         self._check_finite()
         if self.metrics_table is None:
             self._open_tables()
@@ -382,16 +385,18 @@ class Engine:
             self._evaluate()
             self._epoch_figures()
         self._save_model()
-        if self.rank0 and self._dis_metrics_due(complete):
+        if self.rank0 and log.dis_metrics and self._due(complete, log.dis_metrics_every):
             self._dis_metrics()
+        if self.rank0 and log.fidelity_every and self._due(complete, log.fidelity_every):
+            self._fidelity()
         f.barrier()
 
-    def _dis_metrics_due(self, complete: bool) -> bool:
-        log, t = self.config.log, self.config.trainer
-        if not log.dis_metrics:
-            return False
+    def _due(self, complete: bool, every: int) -> bool:
+        """Whether an evaluation done every ``every`` epochs is due at the end of this one
+        (always after the last epoch or step)."""
+        t = self.config.trainer
         last = (complete and self.epoch + 1 >= t.epochs) or 0 < t.max_steps <= self.step
-        return last or (complete and (self.epoch + 1) % log.dis_metrics_every == 0)
+        return last or (complete and (self.epoch + 1) % every == 0)
 
     def _dis_metrics(self) -> None:
         """Metrics of the model just saved (``model.safetensors``) on the store's factors, one
@@ -404,6 +409,36 @@ class Engine:
         with torch.random.fork_rng(devices=devices):
             log_run_metrics(self.run_dir, self.config.data.store, ",".join(log.dis_metrics),
                             epoch=self.epoch + 1, step=self.step, random_state=log.dis_metrics_seed)
+
+    @torch.no_grad()
+    def _fidelity(self) -> None:
+        """Compare ``log.fidelity_n`` prior samples with as many training images (the same
+        rows every time; conditional models sample under those rows' conditions) and record
+        one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
+        log, seed = self.config.log, self.config.seed
+        if self.fidelity_rows is None:
+            rng = np.random.default_rng(seed)
+            train_idx = self.data.train_idx
+            self.fidelity_rows = np.sort(rng.choice(train_idx, min(log.fidelity_n,
+                                                                    len(train_idx)), replace=False))
+            real = self.data.images[torch.from_numpy(self.fidelity_rows).to(self.fabric.device)]
+            self.fidelity = FidelityTracker(real.permute(0, 2, 3, 1).cpu().numpy(),
+                                            k=log.fidelity_k, seed=seed)
+        devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+        samples = []
+        self._eval_mode(True)
+        with torch.random.fork_rng(devices=devices), self.fabric.autocast():
+            torch.manual_seed(seed)
+            for start in range(0, len(self.fidelity_rows), self.config.trainer.batch_size):
+                rows = self.fidelity_rows[start:start + self.config.trainer.batch_size]
+                z = torch.randn(len(rows), self.model.latent_dim, device=self.fabric.device)
+                idx = torch.from_numpy(rows).to(self.fabric.device)
+                cond = self.data.cond[idx] if self.data.spec.dim else None
+                samples.append(to_uint8(self.model.decode(z, cond)))
+        self._eval_mode(False)
+        assert self.fidelity is not None
+        record(self.run_dir, self.fidelity.measure(np.concatenate(samples)),
+               epoch=self.epoch + 1, step=self.step)
 
     def _merged_variance(self) -> torch.Tensor:
         f, w = self.fabric, self.welford

@@ -1,0 +1,78 @@
+"""Fidelity of samples tracked by the engine during training (``log.fidelity_every``)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.embed.column import load_rows
+from latentplay.errors import UserError
+from latentplay.train.fidelity import FidelityTracker
+
+FIDELITY = ["log.fidelity_every=1", "log.fidelity_n=100"]
+
+
+def _rows(run: Path) -> list[dict[str, str]]:
+    with (run / "fidelity.csv").open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_tracker_scores_real_images_above_noise(shapes_store: Path) -> None:
+    images = load_rows(st.load(shapes_store), np.arange(200))
+    tracker = FidelityTracker(images[:100], k=5, seed=0)
+    same = tracker.measure(images[:100])
+    held_out = tracker.measure(images[100:])
+    noise = tracker.measure(np.random.default_rng(0).integers(0, 256, images[:100].shape,
+                                                               dtype=np.uint8))
+    assert same["precision"] == same["recall"] == same["coverage"] == 1.0
+    assert same["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
+    assert held_out["coverage"] > 0.5 > noise["coverage"]
+    assert held_out["frechet_distance"] < noise["frechet_distance"]
+    assert noise["kernel_distance"] > held_out["kernel_distance"] + 3 * noise["kernel_distance_std"]
+
+
+def test_engine_tracks_fidelity_without_changing_training(shapes_store: Path, tiny: list[str],
+                                                          tmp_path: Path) -> None:
+    """One row per epoch and the figure; the weights equal those of a run without tracking
+    (the evaluation leaves the training RNG alone); a resumed run writes the same rows."""
+    plain = train.train("vae", shapes_store, tmp_path / "plain", epochs=2, batch_size=32,
+                        overrides=tiny, progress=False)
+    tracked = train.train("vae", shapes_store, tmp_path / "tracked", epochs=2, batch_size=32,
+                          overrides=[*tiny, *FIDELITY], progress=False)
+    rows = _rows(tracked)
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    for r in rows:
+        assert all(0.0 <= float(r[m]) <= 1.0 for m in ("precision", "recall", "coverage"))
+        assert float(r["frechet_distance"]) > 0 and float(r["density"]) >= 0
+    assert (tracked / "fidelity.png").stat().st_size > 10_000
+    a, b = load_file(plain / "model.safetensors"), load_file(tracked / "model.safetensors")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    part = train.train("vae", shapes_store, tmp_path / "part", epochs=2,
+                       max_steps=int(rows[0]["step"]), batch_size=32,
+                       overrides=[*tiny, *FIDELITY], progress=False)
+    assert [r["epoch"] for r in _rows(part)] == ["1"]
+    train.resume(part, max_steps=0)
+    assert _rows(part) == rows
+
+
+def test_gan_and_conditional_runs_track_fidelity(shapes_store: Path, tiny: list[str],
+                                                 tmp_path: Path) -> None:
+    gan = train.train("dcgan", shapes_store, tmp_path / "gan", epochs=1, batch_size=32,
+                      overrides=["data.size=32", "trainer.threads=1", *FIDELITY], progress=False)
+    cvae = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=1, batch_size=32,
+                       overrides=[*tiny, *FIDELITY, "model.condition=[shape]"], progress=False)
+    assert len(_rows(gan)) == len(_rows(cvae)) == 1
+
+
+def test_fidelity_config_errors(shapes_store: Path, tiny: list[str], tmp_path: Path) -> None:
+    for bad, message in ((["log.fidelity_every=-1"], "fidelity_every"),
+                         (["log.fidelity_every=1", "log.fidelity_n=5"], "must exceed")):
+        with pytest.raises(UserError, match=message):
+            train.train("vae", shapes_store, tmp_path / "x", epochs=1,
+                        overrides=[*tiny, *bad], progress=False)
