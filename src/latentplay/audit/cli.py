@@ -1,4 +1,5 @@
-"""``latentplay audit ...``: annotate generated faces, compare with training, sample groups."""
+"""``latentplay audit ...``: annotate generated faces, compare with training, measure fidelity
+and coverage, sample groups."""
 
 from __future__ import annotations
 
