@@ -462,6 +462,42 @@ def edit(
                    "distance_before_sd": before.tolist()}, captions=captions)
 
 
+@app.command()
+def probe(
+    data: Path = typer.Argument(..., help="Store with one or more vector columns."),
+    columns: str = typer.Option(..., help="Comma-separated vector columns to compare (latents, "
+                                "embeddings)."),
+    out: Path = typer.Option(..., "--out", help="Directory for probe.json/csv and figures."),
+    attributes: str = typer.Option(None, help="Comma-separated attributes (default: all)."),
+    cv: int = typer.Option(5, help="Cross-validation folds."),
+    max_rows: int = typer.Option(10_000, help="Probe at most this many random rows."),
+    seed: int = typer.Option(0, help="Seed of the rows and the folds."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """How much of each attribute each column holds: held-out score of a linear and a k-NN
+    probe against chance, and which dimensions carry it (normalised mutual information)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from latentplay.latent.probe import probe_store, write_probes
+    from latentplay.store import load
+
+    if cv < 2:
+        raise UserError(f"--cv must be at least 2, got {cv}")
+    found = probe_store(load(data), split_names(columns), split_names(attributes), cv=cv,
+                        max_rows=max_rows, seed=seed)
+    write_probes(found, out, overwrite=overwrite)
+    short = {"balanced accuracy": "bal. acc.", "R²": "R²"}
+    table = Table("attribute (score)", "column", "linear", "k-NN", "chance", "top dim (NMI)")
+    for p in found:
+        top = int(np.argmax(p.informativeness))
+        table.add_row(f"{p.attribute} ({short[p.measure]})", p.column,
+                      f"{p.linear:.3f}±{p.linear_std:.3f}", f"{p.knn:.3f}±{p.knn_std:.3f}",
+                      f"{p.chance:.3f}", f"{top} ({p.informativeness[top]:.2f})")
+    Console().print(table)
+    typer.echo(f"wrote {out}")
+
+
 @app.command("invert")
 def invert_cmd(
     run: Path = typer.Argument(..., help=RUN_HELP),

@@ -1,0 +1,70 @@
+"""Probe figures: what each column holds of each attribute, and which dimensions carry it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequence[str],
+               linear: np.ndarray, knn: np.ndarray, chance: np.ndarray) -> Figure:
+    """Horizontal bars, one group per attribute and one bar per column: the linear probe's
+    score, a ring at the k-NN probe's, a grey tick at chance.
+
+    Args:
+        attributes: ``A`` attribute names; ``measures``: what each score is (``balanced
+            accuracy`` or ``R²``).
+        columns: ``C`` column names.
+        linear, knn: ``(A, C)`` scores; ``chance``: ``(A,)``.
+    """
+    n_attr, n_col = len(attributes), len(columns)
+    height = 0.8 / n_col
+    fig, ax = plt.subplots(figsize=(8, 1.4 + n_attr * (0.25 + 0.3 * n_col)))
+    colors = plt.get_cmap("tab10")(np.arange(n_col) % 10)
+    y = np.arange(n_attr)
+    for c in range(n_col):
+        pos = y - 0.4 + height * (c + 0.5)
+        ax.barh(pos, np.clip(linear[:, c], 0, None), height, color=colors[c], label=columns[c])
+        ax.plot(np.clip(knn[:, c], 0, None), pos, "o", mfc="none", mec="black", ms=5)
+    for a in range(n_attr):
+        ax.plot([chance[a]] * 2, [a - 0.45, a + 0.45], color="0.4", lw=1.5)
+    ax.plot([], [], "o", mfc="none", mec="black", label="k-NN probe")
+    ax.plot([], [], color="0.4", lw=1.5, label="chance")
+    short = {"balanced accuracy": "bal. acc.", "R²": "R²"}
+    ax.set_yticks(y, [f"{a}\n({short.get(m, m)})" for a, m in zip(attributes, measures,
+                                                                   strict=True)], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("held-out score (bars: linear probe)")
+    ax.set_title("What each column holds of each attribute", fontsize=10)
+    ax.grid(axis="x", color="0.9")
+    ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], column: str) -> Figure:
+    """``(A, D)`` normalised mutual information of each code dimension with each attribute."""
+    n_attr, dims = values.shape
+    fig, ax = plt.subplots(figsize=(min(2.5 + 0.32 * dims, 16), 1.3 + 0.42 * n_attr))
+    im = ax.imshow(values, aspect="auto", cmap="magma", vmin=0,
+                   vmax=max(float(values.max()), 1e-9))
+    if dims <= 32:
+        for (a, d), v in np.ndenumerate(values):
+            if v >= 0.05:
+                ax.text(d, a, f"{v:.2f}"[1:] if v < 1 else "1", ha="center", va="center",
+                        fontsize=6, color="black" if v > 0.6 * values.max() else "white")
+    ax.set_yticks(range(n_attr), attributes, fontsize=8)
+    ax.set_xticks(range(dims), [str(d) for d in range(dims)], fontsize=6)
+    ax.set_xlabel(f"dimension of {column}")
+    ax.set_title(f"{column}: mutual information of each dimension with each attribute "
+                 "/ attribute entropy", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    return fig

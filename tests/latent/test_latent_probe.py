@@ -1,0 +1,109 @@
+"""Probes: linear and k-NN scores against chance, per-dimension informativeness, the command."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import mutual_info_score
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.latent.probe import informativeness, probe
+from latentplay.metrics.information import histogram_discretize
+
+
+def test_linear_knn_and_chance_on_known_codes() -> None:
+    rng = np.random.default_rng(0)
+    n = 1200
+    y = rng.integers(0, 3, n)
+    z = rng.normal(size=(n, 4))
+    z[:, 2] += 6.0 * y  # dimension 2 carries the class, the others are noise
+    p = probe(z, y.astype(float), "categorical")
+    assert p.linear > 0.95 and p.knn > 0.9 and p.chance == pytest.approx(1 / 3)
+    assert int(np.argmax(p.informativeness)) == 2 and p.informativeness[2] > 0.5
+    assert np.delete(p.informativeness, 2).max() < 0.05
+    noise = probe(rng.normal(size=(n, 4)), y.astype(float), "categorical")
+    assert abs(noise.linear - 1 / 3) < 0.06 and abs(noise.knn - 1 / 3) < 0.06
+    # a continuous attribute held along a curve: linear R² ~ 0, k-NN R² high
+    x = rng.uniform(-2, 2, size=(n, 2))
+    curved = probe(x, x[:, 0] ** 2, "continuous")
+    assert curved.linear < 0.05 and curved.knn > 0.9 and curved.chance == 0.0
+    assert curved.measure == "R²" and p.measure == "balanced accuracy"
+
+
+def test_missing_labels_are_left_out() -> None:
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(300, 3))
+    y = rng.integers(0, 2, 300).astype(float)
+    y[:40] = -1  # unlabelled class code
+    y[40:50] = np.nan
+    assert probe(z, y, "categorical").n == 250
+    values = rng.normal(size=300)
+    values[:7] = np.nan
+    assert probe(z, values, "continuous").n == 293
+
+
+def test_informativeness_is_mutual_information_over_entropy() -> None:
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(500, 3))
+    y = (z[:, 1] > 0).astype(int) + (rng.random(500) < 0.2)
+    codes = histogram_discretize(z)
+    entropy = mutual_info_score(y, y)
+    expected = [mutual_info_score(y, codes[:, d]) / entropy for d in range(3)]
+    assert informativeness(z, y.astype(float), "categorical") == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    (np.zeros(100), "fewer than two classes"),
+    (np.r_[np.zeros(97), np.ones(3)], "fewer than the 5 folds"),
+])
+def test_bad_labels(labels: np.ndarray, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        probe(np.random.default_rng(0).normal(size=(100, 2)), labels, "categorical")
+
+
+@pytest.fixture
+def two_columns(faces_store: Path, tmp_path: Path) -> Path:
+    """A copy of ``faces_store`` with a column that holds gender and one that does not."""
+    data = st.load(faces_store)
+    rng = np.random.default_rng(0)
+    gender = np.asarray(data.labels("gender"), dtype=np.float32)
+    informed = rng.normal(size=(len(data), 6)).astype(np.float32)
+    informed[:, 3] += 4 * gender
+    data = st.add_column(data, "informed", informed)
+    data = st.add_column(data, "blind", rng.normal(size=(len(data), 6)).astype(np.float32))
+    return Path(st.save(data, tmp_path / "faces").path)
+
+
+def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
+    out = tmp_path / "probe"
+    r = cli("latent", "probe", two_columns, "--columns", "informed,blind", "--attributes",
+            "gender,smile", "--out", out)
+    assert r.code == 0, r.err
+    assert "chance" in r.out and f"wrote {out}" in r.out
+    rows = {(p["column"], p["attribute"]): p for p in json.loads((out / "probe.json").read_text())}
+    assert rows["informed", "gender"]["linear"] > 0.95 > 0.65 > rows["blind", "gender"]["linear"]
+    assert np.argmax(rows["informed", "gender"]["informativeness"]) == 3
+    assert rows["blind", "smile"]["measure"] == "R²" and rows["blind", "smile"]["linear"] < 0.1
+    with open(out / "probe.csv") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 4 and table[0]["top_dimension"] == "3"
+    for name in ("probe.png", "informativeness_informed.png", "informativeness_blind.png"):
+        assert (out / name).stat().st_size > 5_000
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--columns", "nope"), "no column 'nope'"),
+    (("--columns", "informed", "--attributes", "race"), "no attribute 'race'"),
+    (("--columns", "informed", "--cv", "1"), "--cv must be at least 2"),
+])
+def test_probe_command_bad_input(cli, two_columns: Path, tmp_path: Path,
+                                 extra: tuple[str, ...], message: str) -> None:
+    r = cli("latent", "probe", two_columns, "--out", tmp_path / "bad", *extra)
+    assert r.code == 2, r.err
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.err
