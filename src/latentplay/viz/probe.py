@@ -40,7 +40,7 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     ax.set_yticks(y, [f"{a}\n({short.get(m, m)})" for a, m in zip(attributes, measures,
                                                                    strict=True)], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1)
+    ax.set_xlim(0, 1.03)  # rings at 1 stay whole
     ax.set_xlabel("held-out score (bars: linear probe)")
     ax.set_title("What each column holds of each attribute", fontsize=10)
     ax.grid(axis="x", color="0.9")
