@@ -85,7 +85,9 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
             "gender,smile", "--out", out)
     assert r.code == 0, r.err
     assert "chance" in r.out and f"wrote {out}" in r.out
-    rows = {(p["column"], p["attribute"]): p for p in json.loads((out / "probe.json").read_text())}
+    summary = json.loads((out / "probe.json").read_text())
+    assert summary["data"] == str(two_columns) and summary["cv"] == 5
+    rows = {(p["column"], p["attribute"]): p for p in summary["probes"]}
     assert rows["informed", "gender"]["linear"] > 0.95 > 0.65 > rows["blind", "gender"]["linear"]
     assert np.argmax(rows["informed", "gender"]["informativeness"]) == 3
     assert rows["blind", "smile"]["measure"] == "R²" and rows["blind", "smile"]["linear"] < 0.1
@@ -94,6 +96,10 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
     assert len(table) == 4 and table[0]["top_dimension"] == "3"
     for name in ("probe.png", "informativeness_informed.png", "informativeness_blind.png"):
         assert (out / name).stat().st_size > 5_000
+    r = cli("report", out)
+    assert r.code == 0, r.err
+    html = (out / "report.html").read_text()
+    assert "Probes of informed, blind" in html and "Dimensions of blind" in html
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -484,9 +484,11 @@ def probe(
 
     if cv < 2:
         raise UserError(f"--cv must be at least 2, got {cv}")
-    found = probe_store(load(data), split_names(columns), split_names(attributes), cv=cv,
+    store = load(data)
+    found = probe_store(store, split_names(columns), split_names(attributes), cv=cv,
                         max_rows=max_rows, seed=seed)
-    write_probes(found, out, overwrite=overwrite)
+    write_probes(found, out, overwrite=overwrite,
+                 info={"data": str(store.path), "cv": cv, "max_rows": max_rows, "seed": seed})
     short = {"balanced accuracy": "bal. acc.", "R²": "R²"}
     table = Table("attribute (score)", "column", "linear", "k-NN", "chance", "top dim (NMI)")
     for p in found:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,10 +165,11 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     return out
 
 
-def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False) -> Path:
-    """Write ``probe.json``, ``probe.csv``, ``probe.png`` (scores per attribute, one bar per
-    column, chance marked) and ``informativeness_<column>.png`` (dimensions x attributes)
-    into the new directory ``out``."""
+def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False,
+                 info: Mapping[str, Any] | None = None) -> Path:
+    """Write ``probe.json`` (``info`` — e.g. the store and the options — plus ``probes``),
+    ``probe.csv``, ``probe.png`` (scores per attribute, one bar per column, chance marked) and
+    ``informativeness_<column>.png`` (dimensions x attributes) into the new directory ``out``."""
     from latentplay.viz.grid import save_figure
     from latentplay.viz.probe import informativeness_heatmap, probe_bars
 
@@ -177,7 +178,8 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     if not out.parent.exists():
         raise UserError(f"parent directory {out.parent} does not exist")
     out.mkdir(exist_ok=True)
-    (out / "probe.json").write_text(json.dumps([p.to_dict() for p in probes], indent=2))
+    (out / "probe.json").write_text(json.dumps(
+        {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
     fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
               "knn_std", "chance", "top_dimension", "top_informativeness"]
     with open(out / "probe.csv", "w", newline="") as fh:

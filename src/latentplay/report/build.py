@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from latentplay.errors import UserError
-from latentplay.report import auditing, matching, render, stores, training
+from latentplay.report import auditing, matching, probing, render, stores, training
 from latentplay.report.detect import Kind, detect
 from latentplay.report.page import Page
 
@@ -15,6 +15,7 @@ BUILDERS: dict[Kind, Callable[[Path], Page]] = {
     "train": training.page,
     "match": matching.page,
     "audit": auditing.page,
+    "probe": probing.page,
     "store": stores.page,
 }
 
@@ -29,7 +30,8 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
     """Write the self-contained HTML report of directory ``path`` and return its path.
 
     ``path`` is a training run (``latentplay train``), a match run (``latentplay match run``),
-    an audit run (``latentplay audit compare`` / ``sample-groups``) or a store. The report is
+    an audit run (``latentplay audit compare`` / ``sample-groups`` / ``fidelity``), a probe run
+    (``latentplay latent probe``) or a store. The report is
     one HTML file with inline CSS and every image embedded as a ``data:`` URI (no scripts, no
     network); it is written to ``out`` (default: :func:`default_out`) through a temporary file,
     so a failure leaves an earlier report untouched.

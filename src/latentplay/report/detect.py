@@ -9,7 +9,7 @@ from typing import Literal
 from latentplay.errors import UserError
 from latentplay.store import SCHEMA_FILE
 
-Kind = Literal["train", "match", "audit", "store"]
+Kind = Literal["train", "match", "audit", "probe", "store"]
 
 # the files that identify each kind, checked in this order
 SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
@@ -17,6 +17,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("train", ("config.yaml",)),
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json")),
+    ("probe", ("probe.json",)),
 )
 
 
@@ -42,6 +43,6 @@ def detect(path: Path) -> Kind:
         if (kind == "audit" and any(present)) or all(present):
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
-                    f"balance.csv), an audit run (summary.json, groups.json or fidelity.json) or a "
-                    f"store "
+                    f"balance.csv), an audit run (summary.json, groups.json or fidelity.json), a "
+                    f"probe run (probe.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")
