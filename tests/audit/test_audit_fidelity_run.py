@@ -127,6 +127,18 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, tmp
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.err
 
 
+def test_conditional_run_samples_under_training_conditions(cli, faces: Path, cvae_run: Path,
+                                                          tmp_path: Path) -> None:
+    r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "80", "-o", "dim=16",
+            "--out", tmp_path / "free")
+    assert r.code == 0, r.err
+    r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "80", "-o", "dim=16",
+            "--condition", "smile=0,gender=female", "--by", "gender", "--out", tmp_path / "female")
+    assert r.code == 0, r.err
+    source = json.loads((tmp_path / "female" / "fidelity.json").read_text())["source"]
+    assert source["condition"] == {"smile": 0.0, "gender": "female"}
+
+
 def test_run_and_images_are_exclusive(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
     r = cli("audit", "fidelity", vae_run, "--images", faces, "--data", faces, "--out", tmp_path / "x")
     assert r.code == 2 and "either a RUN" in r.err

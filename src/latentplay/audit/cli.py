@@ -153,7 +153,8 @@ def fidelity_cmd(
                            "recall per class."),
     annotator: str = typer.Option(None, help="Comma-separated annotator files of --by "
                                   "attributes: precision and density per annotated class."),
-    condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
+    condition: str = typer.Option(None, help="Conditional runs: sample at attribute=value,... "
+                                  "(default: under the conditions of random training rows)."),
     crop: float = typer.Option(None, help="Centre crop of the training images (default: the "
                                "run's data.crop, else 1)."),
     seed: int = typer.Option(0, help="Seed of the samples and the subsets."),
@@ -162,18 +163,20 @@ def fidelity_cmd(
     """Compare generated images with the training images in a feature space: precision, recall,
     density, coverage, Frechet and kernel distances, coverage per group, and the least covered
     training images."""
+    from latentplay import store as st
     from latentplay.audit.annotate import load_annotator
-    from latentplay.audit.fidelity import audit_fidelity
-    from latentplay.audit.run import generate, read_images
+    from latentplay.audit.fidelity import audit_fidelity, sample_run
+    from latentplay.audit.run import read_images
     from latentplay.train.checkpoint import read_meta
 
     if (run is None) == (images is None):
         raise UserError("give either a RUN to sample from or --images, not both or neither")
     if n < 2:
         raise UserError(f"--n must be at least 2, got {n}")
+    store = st.load(data)
     if run is not None:
         cond = parse_condition(condition)
-        imgs = generate(run, n, seed=seed, condition=cond)
+        imgs = sample_run(run, store, n, seed=seed, condition=cond)
         source = {"run": str(run), "n": n, "condition": cond or None}
         crop = read_meta(run).get("crop", 1.0) if crop is None else crop
     else:
@@ -182,7 +185,7 @@ def fidelity_cmd(
             raise UserError(f"--images {images}: the images differ in size; resize them first")
         source = {"images": str(images)}
     annotators = [load_annotator(a) for a in split_names(annotator)]
-    summary = audit_fidelity(imgs, data, out, features=features, options=option or [],
+    summary = audit_fidelity(imgs, store, out, features=features, options=option or [],
                              n_real=real, crop=1.0 if crop is None else crop, k=k,
                              by=split_names(by), annotators=annotators, seed=seed,
                              overwrite=overwrite, source=source)

@@ -38,6 +38,23 @@ BATCH = 256  # images read from the store at a time
 UNCOVERED_SHOWN = 12
 
 
+def sample_run(run: PathLike, data: st.Store, n: int, seed: int = 0,
+               condition: Mapping[str, Any] | None = None) -> np.ndarray:
+    """``(n, S, S, C)`` uint8 prior samples of ``run``. A conditional run without
+    ``condition`` is sampled under the conditions of ``n`` random rows of ``data`` (the
+    training set's own mix), so that its samples are comparable with the training images;
+    with ``condition`` every sample takes it (see :func:`latentplay.audit.run.generate`)."""
+    from latentplay import train
+    from latentplay.audit.run import generate
+
+    model = train.load_model(run)
+    spec = model.condition_spec  # type: ignore[union-attr]
+    if not spec.dim or condition:
+        return generate(run, n, seed=seed, condition=condition)
+    rows = np.random.default_rng(seed).choice(len(data), size=n, replace=True)
+    return train.sample(model, n, seed=seed, condition=spec.encode_store(data)[rows])
+
+
 def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
                     seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``n`` random rows of ``data`` (sorted) and their images prepared as the generated
