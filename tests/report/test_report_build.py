@@ -91,3 +91,28 @@ def test_command(match_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert opened == [out.as_uri()]
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert isinstance(result.exception, UserError)
+
+
+def test_long_gifs_are_thinned_short_ones_kept(tmp_path: Path) -> None:
+    import base64
+
+    import imageio.v3 as iio
+    import numpy as np
+
+    from latentplay.report.images import MAX_GIF_FRAMES, file_figure
+
+    frames = np.zeros((60, 16, 16, 3), np.uint8)
+    frames[np.arange(60), :, :, 0] = np.arange(60)[:, None, None] * 4  # each frame its own red
+    long, short = tmp_path / "long.gif", tmp_path / "short.gif"
+    iio.imwrite(long, frames, extension=".gif", duration=300, loop=0)
+    iio.imwrite(short, frames[:10], extension=".gif", duration=300, loop=0)
+    fig = file_figure(long, "Reconstructions.")
+    data = base64.b64decode(fig.uri.split(",", 1)[1])
+    kept = iio.imread(data, index=None, extension=".gif")
+    assert len(kept) == MAX_GIF_FRAMES and f"{MAX_GIF_FRAMES} of its 60 frames" in fig.caption
+    reds = kept[:, 0, 0, 0].astype(int)
+    assert reds[0] == 0 and reds[-1] == 59 * 4 and np.all(np.diff(reds) > 0)
+    assert iio.immeta(data, extension=".gif")["duration"] == 300
+    fig = file_figure(short, "Samples.")
+    assert base64.b64decode(fig.uri.split(",", 1)[1]) == short.read_bytes()
+    assert fig.caption == "Samples."

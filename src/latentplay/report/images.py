@@ -21,6 +21,7 @@ from latentplay.errors import UserError  # noqa: E402
 from latentplay.report.page import Figure  # noqa: E402
 
 WIDE_PX = 1800  # images wider than this are shown at natural size, scrolling sideways
+MAX_GIF_FRAMES = 25  # frames of a GIF embedded in a report
 MAGIC = {b"\x89PNG\r\n\x1a\n": "image/png", b"GIF87a": "image/gif", b"GIF89a": "image/gif"}
 
 
@@ -40,10 +41,31 @@ def file_uri(path: Path) -> str:
 
 def file_figure(path: Path, caption: str) -> Figure:
     """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is over
-    :data:`WIDE_PX` pixels across."""
+    :data:`WIDE_PX` pixels across. A GIF of more than :data:`MAX_GIF_FRAMES` frames (one per
+    epoch of a long run) is embedded with that many, evenly spaced from first to last."""
     with Image.open(path) as img:
         wide = img.width > WIDE_PX
+        frames = getattr(img, "n_frames", 1)
+    if path.suffix.lower() == ".gif" and frames > MAX_GIF_FRAMES:
+        uri, kept = thinned_gif_uri(path, MAX_GIF_FRAMES)
+        return Figure(uri, f"{caption} ({kept} of its {frames} frames, evenly spaced.)",
+                      wide=wide)
     return Figure(file_uri(path), caption, wide=wide)
+
+
+def thinned_gif_uri(path: Path, max_frames: int) -> tuple[str, int]:
+    """The GIF ``path`` with at most ``max_frames`` of its frames (first and last kept, the rest
+    evenly spaced), each shown as long as a frame of the original; returns the data URI and
+    the number of frames kept."""
+    import imageio.v3 as iio
+    import numpy as np
+
+    frames = iio.imread(path, index=None)
+    keep = np.unique(np.linspace(0, len(frames) - 1, max_frames).round().astype(int))
+    duration = iio.immeta(path).get("duration", 500)
+    data = iio.imwrite("<bytes>", frames[keep][..., :3], extension=".gif",
+                       duration=duration, loop=0)
+    return bytes_uri(data, "image/gif"), len(keep)
 
 
 def figure_uri(fig: matplotlib.figure.Figure, dpi: int = 100) -> str:
