@@ -149,3 +149,43 @@ def bias(
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
     typer.echo(f"{of} by {by}: {subtitle}")
     typer.echo(f"wrote {out}")
+
+
+@app.command()
+def subset(
+    path: Path = typer.Argument(..., help="Source store."),
+    out: Path = typer.Option(..., "--out", help="Directory of the new store."),
+    where: list[str] = typer.Option(None, "--where", help="attribute=value[,value...] (a "
+                                    "continuous one: attribute=low:high); repeat to AND."),
+    balance_by: str = typer.Option(None, "--balance-by", help="Categorical attribute to "
+                                   "balance: as many rows of each class."),
+    per_class: int = typer.Option(None, "--per-class", help="Rows per class of --balance-by "
+                                  "(default: as many as the smallest class has)."),
+    n: int = typer.Option(None, "--n", help="Rows in all (random; with --balance-by split "
+                          "equally over the classes)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random choice."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
+) -> None:
+    """Write a subset of a store: rows filtered by attribute values, balanced over a class
+    attribute, or a random sample; every column is kept."""
+    import numpy as np
+
+    from latentplay import store as st
+    from latentplay.store.subset import parse_where, select_rows
+    from latentplay.store.subset import subset as save_subset
+
+    source = st.load(path)
+    conditions = parse_where(where or [])
+    rows = select_rows(source, where=conditions, balance_by=balance_by, per_class=per_class,
+                       n=n, seed=seed)
+    selection = {"where": conditions, "balance_by": balance_by, "per_class": per_class, "n": n,
+                 "seed": seed}
+    new = save_subset(source, out, rows, overwrite=overwrite, selection=selection)
+    text = f"kept {len(new)} of {len(source)} rows"
+    if balance_by:
+        attr = new.schema.attribute(balance_by)
+        counts = np.bincount(new.labels(balance_by), minlength=len(attr.level_names))
+        text += f"; {balance_by}: " + ", ".join(f"{c} {k}" for c, k in
+                                                zip(attr.level_names, counts, strict=True) if k)
+    console.print(text)
+    console.print(f"wrote {out}")

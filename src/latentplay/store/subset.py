@@ -1,0 +1,143 @@
+"""Subsets of a store: filtered by attribute values, balanced over a categorical attribute,
+or a random sample — e.g. a training set with equal numbers of every skin tone, or one group
+left out on purpose.
+
+>>> rows = select_rows(store, where={"gender": ["female"]}, balance_by="skin_tone", seed=0)
+>>> small = subset(store, "data/faces-female-balanced", rows=rows)
+
+The new store keeps every column (images, labels, vector columns) of the chosen rows in their
+original order. Its provenance names the source store and the selection; the source's own
+provenance moves into the history, and embed history entries are renumbered to the new rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.store.io import Store, save
+from latentplay.store.schema import Provenance
+
+PathLike = str | os.PathLike[str]
+
+
+def parse_where(items: Sequence[str]) -> dict[str, list[str]]:
+    """``["gender=female", "skin_tone=monk_8,monk_9"]`` -> ``{attribute: [values]}``; a
+    continuous attribute takes one ``low:high`` range (inclusive)."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        name, sep, values = item.partition("=")
+        if not sep or not name.strip() or not values.strip():
+            raise UserError(f"--where {item!r}: write attribute=value[,value...] (or "
+                            "attribute=low:high for a continuous one)")
+        out.setdefault(name.strip(), []).extend(v.strip() for v in values.split(","))
+    return out
+
+
+def _matches(store: Store, name: str, values: Sequence[str]) -> np.ndarray:
+    """``(N,)`` bool: rows whose ``name`` is one of ``values`` (class names or codes), or inside
+    the ``low:high`` range of a continuous attribute."""
+    attr = store.schema.attribute_or_error(name)
+    labels = np.asarray(store.labels(name))
+    if attr.kind == "continuous":
+        try:
+            (low, high), = (tuple(float(x) for x in v.split(":")) for v in values)
+        except ValueError:
+            raise UserError(f"--where {name}: {name!r} is continuous; give one range "
+                            "low:high, e.g. smile=0.5:1") from None
+        return (labels >= low) & (labels <= high)
+    names = attr.level_names
+    codes = []
+    for v in values:
+        if v in names:
+            codes.append(names.index(v))
+        elif v.lstrip("-").isdigit() and 0 <= int(v) < len(names):
+            codes.append(int(v))
+        else:
+            raise UserError(f"--where {name}: no value {v!r}; values: {', '.join(names)}")
+    return np.isin(labels, codes)
+
+
+def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = None,
+                balance_by: str | None = None, per_class: int | None = None,
+                n: int | None = None, seed: int = 0) -> np.ndarray:
+    """Sorted row numbers of ``store``: the rows matching every ``where`` condition; then, with
+    ``balance_by``, ``per_class`` random rows of each of that attribute's classes present (default:
+    as many as the smallest has; ``n`` total gives ``n // classes`` each); without it, ``n``
+    random rows (default: all).
+
+    Returns:
+        ``(k,)`` int64 row numbers in the store's order.
+    """
+    keep = np.ones(len(store), dtype=bool)
+    for name, values in (where or {}).items():
+        keep &= _matches(store, name, values)
+    rows = np.flatnonzero(keep)
+    if not len(rows):
+        raise UserError("no row matches every --where condition")
+    rng = np.random.default_rng(seed)
+    if balance_by is None:
+        if per_class is not None:
+            raise UserError("--per-class needs --balance-by")
+        if n is not None:
+            if not 1 <= n <= len(rows):
+                raise UserError(f"--n {n}: {len(rows)} rows match; give 1..{len(rows)}")
+            rows = rng.choice(rows, size=n, replace=False)
+        return np.sort(rows)
+    attr = store.schema.attribute_or_error(balance_by)
+    if attr.kind == "continuous":
+        raise UserError(f"--balance-by {balance_by}: the attribute is continuous; give a "
+                        "categorical one")
+    labels = np.asarray(store.labels(balance_by))[rows]
+    classes = [c for c in range(len(attr.level_names)) if (labels == c).any()]
+    counts = {c: int((labels == c).sum()) for c in classes}
+    if per_class is not None and n is not None:
+        raise UserError("give --per-class or --n, not both")
+    if n is not None:
+        per_class = n // len(classes)
+    if per_class is None:
+        per_class = min(counts.values())
+    short = [f"{attr.level_names[c]} ({counts[c]})" for c in classes if counts[c] < per_class]
+    if per_class < 1 or short:
+        raise UserError(f"--balance-by {balance_by}: {per_class} rows per class wanted; "
+                        + (f"too few in {', '.join(short)}" if short else "give at least 1"))
+    chosen = [rng.choice(rows[labels == c], size=per_class, replace=False) for c in classes]
+    return np.sort(np.concatenate(chosen))
+
+
+def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = False,
+           selection: Mapping[str, Any] | None = None) -> Store:
+    """Save ``rows`` of ``store`` (all columns) as a new store at ``out``, atomically.
+
+    Args:
+        store: the source (a saved store).
+        out: the new store's directory.
+        rows: ``(k,)`` sorted row numbers (see :func:`select_rows`).
+        overwrite: replace an existing store at ``out``.
+        selection: how the rows were chosen (recorded in the provenance).
+    """
+    if store.path is not None and os.path.abspath(out) == os.path.abspath(store.path):
+        raise UserError("--out is the source store; write the subset somewhere else")
+    rows = np.asarray(rows, dtype=np.int64)
+    new_index = np.full(len(store), -1, dtype=np.int64)
+    new_index[rows] = np.arange(len(rows))
+    history = []
+    for entry in store.schema.history:
+        if entry.get("op") == "embed":
+            found = new_index[np.asarray(entry.get("not_found", []), dtype=np.int64)]
+            entry = {**entry, "rows": len(rows), "not_found": found[found >= 0].tolist()}
+        history.append(entry)
+    history.append({"op": "subset", "source": str(store.path),
+                    "source_provenance": asdict(store.schema.provenance)})
+    provenance = Provenance(source=str(store.path), converter="subset",
+                            arguments=dict(selection or {}),
+                            counts={"rows": len(rows), "source_rows": len(store)})
+    schema = dataclasses.replace(store.schema, provenance=provenance, history=history)
+    new = Store(store.dataset.select(rows), schema, None)
+    return save(new, out, overwrite=overwrite)

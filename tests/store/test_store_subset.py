@@ -1,0 +1,92 @@
+"""`latentplay data subset`: filtered, balanced and random subsets that keep every column."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store.subset import parse_where, select_rows, subset
+
+
+@pytest.fixture
+def coded(faces_store: Path, tmp_path: Path) -> st.Store:
+    """``faces_store`` with a vector column and an embed history entry flagging rows 3 and 7."""
+    data = st.load(faces_store)
+    data = st.add_column(data, "row", np.arange(len(data), dtype=np.float32)[:, None])
+    entry = {"op": "embed", "column": "row", "rows": len(data), "not_found": [3, 7]}
+    data = dataclasses.replace(data, schema=dataclasses.replace(
+        data.schema, history=[*data.schema.history, entry]))
+    return st.save(data, tmp_path / "coded")
+
+
+def test_where_is_and_of_conditions(coded: st.Store) -> None:
+    gender, glasses = coded.labels("gender"), coded.labels("eyeglasses")
+    rows = select_rows(coded, where=parse_where(["gender=female", "eyeglasses=yes"]))
+    expected = np.flatnonzero((gender == 0) & (glasses == 1))
+    assert np.array_equal(rows, expected) and len(rows) > 0
+    smile = coded.labels("smile")
+    rows = select_rows(coded, where=parse_where(["smile=0.5:1"]))
+    assert np.array_equal(rows, np.flatnonzero((smile >= 0.5) & (smile <= 1)))
+    both = select_rows(coded, where=parse_where(["gender=female,male"]))
+    assert len(both) == len(coded)
+
+
+def test_balanced_and_random(coded: st.Store) -> None:
+    tones = coded.labels("skin_tone")
+    smallest = min(np.bincount(tones)[np.bincount(tones) > 0])
+    rows = select_rows(coded, balance_by="skin_tone", seed=1)
+    counts = np.bincount(tones[rows], minlength=10)
+    assert set(counts[counts > 0]) == {smallest} and np.all(np.diff(rows) > 0)
+    assert not np.array_equal(rows, select_rows(coded, balance_by="skin_tone", seed=2))
+    rows = select_rows(coded, balance_by="gender", n=101, seed=0)
+    assert np.array_equal(np.bincount(coded.labels("gender")[rows]), [50, 50])
+    rows = select_rows(coded, n=37, seed=0)
+    assert len(rows) == 37 and len(set(rows)) == 37
+
+
+def test_subset_keeps_columns_and_renumbers_history(coded: st.Store, tmp_path: Path) -> None:
+    rows = np.array([0, 3, 5, 8, 9])
+    new = subset(coded, tmp_path / "small", rows, selection={"n": 5})
+    assert len(new) == 5
+    assert np.array_equal(st.vectors(new, "row")[:, 0], rows)
+    assert np.array_equal(new.labels("smile"), coded.labels("smile")[rows])
+    assert st.load_images(new, [1])[0].tobytes() == st.load_images(coded, [3])[0].tobytes()
+    embed = [h for h in new.schema.history if h.get("op") == "embed"][-1]
+    assert embed["not_found"] == [1] and embed["rows"] == 5  # source row 3; row 7 left out
+    assert new.schema.history[-1]["op"] == "subset"
+    assert new.schema.provenance.converter == "subset"
+    assert new.schema.provenance.counts == {"rows": 5, "source_rows": len(coded)}
+    with pytest.raises(UserError, match="somewhere else"):
+        subset(coded, coded.path, rows)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"where": {"gender": ["other"]}}, "no value 'other'"),
+    ({"where": {"smile": ["high"]}}, "continuous"),
+    ({"balance_by": "smile"}, "continuous"),
+    ({"balance_by": "gender", "per_class": 10_000}, "too few"),
+    ({"n": 0}, "--n 0"),
+    ({"per_class": 3}, "needs --balance-by"),
+])
+def test_bad_selections(coded: st.Store, kwargs: dict, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        select_rows(coded, **kwargs)
+
+
+def test_command(cli, coded: st.Store, tmp_path: Path) -> None:
+    out = tmp_path / "balanced"
+    r = cli("data", "subset", coded.path, "--out", out, "--where", "eyeglasses=no",
+            "--balance-by", "gender", "--seed", "3")
+    assert r.code == 0, r.err
+    new = st.load(out)
+    counts = np.bincount(new.labels("gender"))
+    assert counts[0] == counts[1] > 0 and set(new.labels("eyeglasses")) == {0}
+    assert "kept" in r.out
+    assert cli("data", "subset", coded.path, "--out", out, "--n", "5").code == 2  # exists
+    r = cli("data", "subset", coded.path, "--out", tmp_path / "x", "--where", "gender")
+    assert r.code == 2 and r.err.startswith("error: --where 'gender'")
