@@ -17,6 +17,17 @@ def refuse_nonempty(out: Path, overwrite: bool) -> None:
         raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
 
 
+def output_dir(out: str | Path, overwrite: bool) -> Path:
+    """Make the output directory ``out`` (new, empty, or anything with ``overwrite``) inside an
+    existing parent and return it; a :class:`UserError` otherwise."""
+    out = Path(out)
+    refuse_nonempty(out, overwrite)
+    if not out.parent.exists():
+        raise UserError(f"parent directory {out.parent} does not exist")
+    out.mkdir(exist_ok=True)
+    return out
+
+
 def json_default(value: Any) -> Any:
     """``json.dumps(..., default=json_default)``: NumPy scalars and arrays, and paths."""
     if isinstance(value, np.generic):

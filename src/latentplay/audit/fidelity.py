@@ -31,7 +31,7 @@ from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
-from latentplay.outputs import json_default, refuse_nonempty
+from latentplay.outputs import json_default, output_dir
 
 PathLike = str | os.PathLike[str]
 BATCH = 256  # images read from the store at a time
@@ -115,10 +115,7 @@ def audit_fidelity(
     for name in by:
         if data.schema.attribute_or_error(name).kind == "continuous":
             raise UserError(f"--by {name}: the attribute is continuous; give categorical ones")
-    out = Path(out)
-    refuse_nonempty(out, overwrite)
-    if not out.parent.exists():
-        raise UserError(f"parent directory {out.parent} does not exist")
+    out = output_dir(out, overwrite)
     rows, real_images = training_sample(data, n_real or len(images), images, crop, seed)
 
     embedder = fit_embedder(make_embedder(features, list(options)), real_images)
@@ -144,7 +141,6 @@ def audit_fidelity(
         "kernel_distance": {"mean": kid_mean, "std": kid_std},
         "groups": {},
     }
-    out.mkdir(exist_ok=True)
     annotated = {a.attribute: a for a in annotators}
     for name in by:
         predicted = annotated[name].predict(fake_images) if name in annotated else None

@@ -24,7 +24,7 @@ from latentplay.audit.annotate import Annotator, ClipAnnotator, load_annotator, 
 from latentplay.audit.compare import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, refuse_nonempty
+from latentplay.outputs import json_default, output_dir
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -133,7 +133,7 @@ def audit_images(
         held-out accuracy and confusion) and the :class:`Comparison`.
     """
     data = st.load(data) if not isinstance(data, st.Store) else data
-    out = _out_dir(out, overwrite)
+    out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                "n_generated": len(images), "seed": seed, "attributes": {}}
     for ann in annotators:
@@ -180,7 +180,7 @@ def sample_groups(
         raise UserError("--n and --measure must be at least 1")
     if annotator is not None and annotator.attribute != attribute:
         raise UserError(f"the annotator is for {annotator.attribute!r}, not {attribute!r}")
-    out = _out_dir(out, overwrite)
+    out = output_dir(out, overwrite)
     gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed)
     rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
     labels = [f"{c}\n(n={m}, k={g.n_components})"
@@ -207,15 +207,6 @@ def sample_groups(
         summary["measure"] = measure
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
-
-
-def _out_dir(out: PathLike, overwrite: bool) -> Path:
-    out = Path(out)
-    refuse_nonempty(out, overwrite)
-    if not out.parent.exists():
-        raise UserError(f"parent directory {out.parent} does not exist")
-    out.mkdir(exist_ok=True)
-    return out
 
 
 def _write_csv(path: Path, result: Comparison) -> None:

@@ -44,7 +44,7 @@ from latentplay.metrics.information import (
     discrete_mutual_info,
     histogram_discretize,
 )
-from latentplay.outputs import refuse_nonempty
+from latentplay.outputs import output_dir
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
 
@@ -173,11 +173,7 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     from latentplay.viz.grid import save_figure
     from latentplay.viz.probe import informativeness_heatmap, probe_bars
 
-    out = Path(out)
-    refuse_nonempty(out, overwrite)
-    if not out.parent.exists():
-        raise UserError(f"parent directory {out.parent} does not exist")
-    out.mkdir(exist_ok=True)
+    out = output_dir(out, overwrite)
     (out / "probe.json").write_text(json.dumps(
         {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
     fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
