@@ -65,6 +65,7 @@ def test_dropped_group_is_uncovered(faces: Path, only_monk_2: np.ndarray,
     assert d["monk_8"]["n_generated"] < 0.05 * len(only_monk_2)
     assert d["monk_2"]["precision"] > 0.8
     assert min(g["coverage"] for g in dropped["groups"]["gender"]) > 0.4  # gender not dropped
+    assert "NaN" not in (tmp_path / "dropped" / "fidelity.json").read_text()
     for g in dropped["groups"]["skin_tone"]:
         if g["n_real"]:
             low, high = g["coverage_ci"]
@@ -93,7 +94,7 @@ def test_group_rows_counts_each_class(faces: Path) -> None:
             assert g["coverage"] == pytest.approx(result.real_covered[members].mean())
             assert g["recall"] == pytest.approx(result.real_recalled[members].mean())
         else:
-            assert np.isnan(g["coverage"])
+            assert g["coverage"] is None and g["coverage_ci"] == [None, None]
 
 
 def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:

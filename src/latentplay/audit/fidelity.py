@@ -173,28 +173,33 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
         row: dict[str, Any] = {"class": name, "n_real": n,
                                "n_not_embedded": int((dropped == index).sum())}
         for measure, hits in (("coverage", result.real_covered), ("recall", result.real_recalled)):
-            count = int(hits[members].sum())
-            row[measure] = count / n if n else float("nan")
-            row[f"{measure}_ci"] = wilson_interval(np.array([count]), n)[0].tolist()
+            count = int(hits[members].sum())  # None (JSON null) for a class with no rows
+            row[measure] = count / n if n else None
+            row[f"{measure}_ci"] = wilson_interval(np.array([count]), n)[0].tolist() if n else [
+                None, None]
         if predicted is not None and predicted_classes is not None:
             mine = predicted == (list(predicted_classes).index(name)
                                  if name in predicted_classes else -1)
             m = int(mine.sum())
             row["n_generated"] = m
-            row["precision"] = float(result.fake_inside[mine].mean()) if m else float("nan")
-            row["density"] = float(result.fake_density[mine].mean()) if m else float("nan")
+            row["precision"] = float(result.fake_inside[mine].mean()) if m else None
+            row["density"] = float(result.fake_density[mine].mean()) if m else None
         out.append(row)
     return out
 
 
 def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
     fields = [f for f in groups[0] if not f.endswith("_ci")]
+
+    def text(v: Any) -> Any:
+        return f"{v:.6g}" if isinstance(v, float) else "" if v is None else v
+
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([*fields, "coverage_low", "coverage_high", "recall_low", "recall_high"])
         for g in groups:
-            writer.writerow([f"{g[f]:.6g}" if isinstance(g[f], float) else g[f] for f in fields]
-                            + [f"{v:.6g}" for v in (*g["coverage_ci"], *g["recall_ci"])])
+            writer.writerow([text(g[f]) for f in fields]
+                            + [text(v) for v in (*g["coverage_ci"], *g["recall_ci"])])
 
 
 def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
@@ -204,7 +209,8 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
 
     classes = [f"{g['class']}\n(n={g['n_real']})" for g in groups]
     series = {f"{m} (all: {getattr(result, m):.2f})":
-              (np.array([g[m] for g in groups]), np.array([g[f"{m}_ci"] for g in groups]))
+              (np.array([g[m] for g in groups], dtype=float),
+               np.array([g[f"{m}_ci"] for g in groups], dtype=float))  # None -> NaN: no bar
               for m in ("coverage", "recall")}
     fig = distribution_bars(classes, series, ylabel="share of training images",
                             title=f"Training images near a generated one, by {attribute} "
