@@ -108,6 +108,10 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         ("data", "info", "{tmp}/existing", "--crosstab", "gender"),
         ("data", "export", "/no/such/store", "--to", "{tmp}/e"),
         ("data", "make", "synthfaces", "--out", "{tmp}/x", "--preset", "{tmp}/nosuch.yaml"),
+        # the function commands registered from the COMMANDS table
+        ("app", "--data", "{tmp}/nosuch"),
+        ("report", "{tmp}/nosuch"),
+        ("train", "vae", "--data", "{tmp}/nosuch", "--out", "{tmp}/run"),
     ],
 )
 def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
