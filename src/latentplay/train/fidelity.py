@@ -71,7 +71,7 @@ def save_fidelity_curves(table: np.ndarray, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
 
     from latentplay.viz.grid import save_figure
 
@@ -85,8 +85,9 @@ def save_fidelity_curves(table: np.ndarray, path: Path) -> None:
     left.legend(fontsize=8)
     right.plot(table["epoch"], table["frechet_distance"], marker="o", ms=3, color="C4")
     right.set_yscale("log")
+    right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 2, 5, 10, 20, 50 ...
     right.yaxis.set_major_formatter(ScalarFormatter())
-    right.yaxis.set_minor_formatter(ScalarFormatter())
+    right.yaxis.set_minor_formatter(NullFormatter())
     right.set_xlabel("epoch")
     for ax in (left, right):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
