@@ -13,7 +13,7 @@ import pytest
 from latentplay import sources
 from latentplay import store as st
 from latentplay.audit.annotate import ClassifierAnnotator
-from latentplay.audit.fidelity import audit_fidelity, group_rows
+from latentplay.audit.fidelity import audit_fidelity, conditional_rows, group_rows
 from latentplay.embed.column import load_rows
 from latentplay.metrics.fidelity import prdc
 
@@ -128,11 +128,38 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, tmp
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.err
 
 
+def test_conditional_rows_see_a_generator_that_swaps_its_classes() -> None:
+    """Samples drawn for class 0 land on class 1 and the other way round: together they cover
+    both classes, but neither class is covered by the samples drawn for it."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [8.0, 0.0]])
+    real_codes = np.repeat([0, 1], 150)
+    real = centres[real_codes] + rng.normal(size=(300, 2))
+    fake_codes = np.repeat([0, 1], 120)
+    fake = centres[1 - fake_codes] + rng.normal(size=(240, 2))
+    together = prdc(real, fake, k=5)
+    assert together.coverage > 0.8
+    rows = conditional_rows(real, fake, real_codes, fake_codes, 2, k=5)
+    assert [r["n_generated_for"] for r in rows] == [120, 120]
+    assert all(r["conditional_coverage"] < 0.05 and r["conditional_precision"] < 0.05
+               for r in rows)
+    honest = conditional_rows(real, fake, real_codes, 1 - fake_codes, 2, k=5)
+    assert all(r["conditional_coverage"] > 0.8 for r in honest)
+    few = conditional_rows(real, fake[:3], real_codes, fake_codes[:3], 2, k=5)
+    assert few[0]["conditional_coverage"] is None and few[1]["n_generated_for"] == 0
+
+
 def test_conditional_run_samples_under_training_conditions(cli, faces: Path, cvae_run: Path,
                                                           tmp_path: Path) -> None:
-    r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "80", "-o", "dim=16",
-            "--out", tmp_path / "free")
+    r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "120", "-o", "dim=16",
+            "--by", "gender", "--out", tmp_path / "free")
     assert r.code == 0, r.err
+    assert "coverage of each gender by the samples drawn for it" in r.out
+    groups = json.loads((tmp_path / "free" / "fidelity.json").read_text())["groups"]["gender"]
+    assert sum(g["n_generated_for"] for g in groups) == 120
+    assert all("conditional_coverage" in g for g in groups)
+    assert cli("report", tmp_path / "free").code == 0
+    assert "its coverage" in (tmp_path / "free" / "report.html").read_text()
     r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "80", "-o", "dim=16",
             "--condition", "smile=0,gender=female", "--by", "gender", "--out", tmp_path / "female")
     assert r.code == 0, r.err

@@ -165,7 +165,7 @@ def fidelity_cmd(
     training images."""
     from latentplay import store as st
     from latentplay.audit.annotate import load_annotator
-    from latentplay.audit.fidelity import audit_fidelity, sample_run
+    from latentplay.audit.fidelity import Samples, audit_fidelity, sample_run
     from latentplay.audit.run import read_images
     from latentplay.train.checkpoint import read_meta
 
@@ -176,18 +176,21 @@ def fidelity_cmd(
     store = st.load(data)
     if run is not None:
         cond = parse_condition(condition)
-        imgs = sample_run(run, store, n, seed=seed, condition=cond)
+        samples = sample_run(run, store, n, seed=seed, condition=cond)
         source = {"run": str(run), "n": n, "condition": cond or None}
         crop = read_meta(run).get("crop", 1.0) if crop is None else crop
     else:
         imgs = read_images(images)
         if isinstance(imgs, list):
             raise UserError(f"--images {images}: the images differ in size; resize them first")
+        samples = Samples(imgs)
         source = {"images": str(images)}
     annotators = [load_annotator(a) for a in split_names(annotator)]
-    summary = audit_fidelity(imgs, store, out, features=features, options=option or [],
-                             n_real=real, crop=1.0 if crop is None else crop, k=k,
-                             by=split_names(by), annotators=annotators, seed=seed,
+    summary = audit_fidelity(samples.images, store, out, features=features,
+                             options=option or [], n_real=real,
+                             crop=1.0 if crop is None else crop, k=k, by=split_names(by),
+                             annotators=annotators, sample_rows=samples.rows,
+                             conditioned_on=samples.conditioned_on, seed=seed,
                              overwrite=overwrite, source=source)
     kid = summary["kernel_distance"]
     skipped = summary["not_embedded"]
@@ -205,4 +208,9 @@ def fidelity_cmd(
         print(f"  coverage by {name}: " + ", ".join(
             f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"
             for g in groups))
+        if "conditional_coverage" in groups[0]:
+            print(f"  coverage of each {name} by the samples drawn for it: " + ", ".join(
+                f"{g['class']} {g['conditional_coverage']:.3f}"
+                if g["conditional_coverage"] is not None else f"{g['class']} -"
+                for g in groups))
     print(f"wrote {out}")

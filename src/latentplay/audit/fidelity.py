@@ -19,6 +19,7 @@ import csv
 import json
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +39,32 @@ BATCH = 256  # images read from the store at a time
 UNCOVERED_SHOWN = 12
 
 
+@dataclass(frozen=True)
+class Samples:
+    """Generated images and, for a conditional run sampled under the conditions of store rows,
+    those rows and the attributes the run is conditioned on."""
+
+    images: np.ndarray  # (M, S, S, C) uint8
+    rows: np.ndarray | None = None  # (M,) store row whose condition drew each image
+    conditioned_on: tuple[str, ...] = ()
+
+
 def sample_run(run: PathLike, data: st.Store, n: int, seed: int = 0,
-               condition: Mapping[str, Any] | None = None) -> np.ndarray:
-    """``(n, S, S, C)`` uint8 prior samples of ``run``. A conditional run without
-    ``condition`` is sampled under the conditions of ``n`` random rows of ``data`` (the
-    training set's own mix), so that its samples are comparable with the training images;
-    with ``condition`` every sample takes it (see :func:`latentplay.audit.run.generate`)."""
+               condition: Mapping[str, Any] | None = None) -> Samples:
+    """``n`` prior samples of ``run``. A conditional run without ``condition`` is sampled
+    under the conditions of ``n`` random rows of ``data`` (the training set's own mix), so that
+    its samples are comparable with the training images, and each sample's intended class is
+    known; with ``condition`` every sample takes it (see :func:`latentplay.audit.run.generate`)."""
     from latentplay import train
     from latentplay.audit.run import generate
 
     model = train.load_model(run)
     spec = model.condition_spec  # type: ignore[union-attr]
     if not spec.dim or condition:
-        return generate(run, n, seed=seed, condition=condition)
+        return Samples(generate(run, n, seed=seed, condition=condition))
     rows = np.random.default_rng(seed).choice(len(data), size=n, replace=True)
-    return train.sample(model, n, seed=seed, condition=spec.encode_store(data)[rows])
+    images = train.sample(model, n, seed=seed, condition=spec.encode_store(data)[rows])
+    return Samples(images, rows, tuple(p.name for p in spec.parts))
 
 
 def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
@@ -85,6 +97,8 @@ def audit_fidelity(
     k: int = 5,
     by: Sequence[str] = (),
     annotators: Sequence[Annotator] = (),
+    sample_rows: np.ndarray | None = None,
+    conditioned_on: Sequence[str] = (),
     seed: int = 0,
     overwrite: bool = False,
     source: Mapping[str, Any] | None = None,
@@ -103,6 +117,10 @@ def audit_fidelity(
         k: neighbourhood size of precision, recall, density and coverage.
         by: attributes of ``data`` to break coverage and recall down by.
         annotators: annotators of ``by`` attributes for per-class precision and density.
+        sample_rows: ``(M,)`` rows of ``data`` whose conditions drew the images (a conditional
+            run, see :func:`sample_run`); with ``conditioned_on``, every ``by`` attribute the
+            run is conditioned on also gets each class compared with the samples drawn for it
+            alone (:func:`conditional_rows`).
         seed: sampling seed.
 
     Returns:
@@ -124,6 +142,8 @@ def audit_fidelity(
     dropped_rows = rows[~real_ok]
     rows, real_images, real = rows[real_ok], real_images[real_ok], real[real_ok]
     fake_images, fake = images[fake_ok], fake[fake_ok]
+    if sample_rows is not None:
+        sample_rows = np.asarray(sample_rows)[fake_ok]
     if min(len(real), len(fake)) <= k:
         embedded = "" if real_ok.all() and fake_ok.all() else f" embedded by {features}"
         raise UserError(f"k={k} needs more than {k} images of each side; got {len(real)} "
@@ -147,6 +167,12 @@ def audit_fidelity(
         groups = group_rows(data, name, rows, result, predicted,
                             annotated[name].classes if name in annotated else None,
                             dropped_rows=dropped_rows)
+        if sample_rows is not None and name in conditioned_on:
+            names, codes = store_classes(data, name)
+            for row, extra in zip(groups, conditional_rows(real, fake, codes[rows],
+                                                           codes[sample_rows], len(names), k),
+                                  strict=True):
+                row.update(extra)
         summary["groups"][name] = groups
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
         _groups_figure(out / f"fidelity_{name}.png", name, groups, result)
@@ -188,6 +214,30 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
     return out
 
 
+def conditional_rows(real: np.ndarray, fake: np.ndarray, real_codes: np.ndarray,
+                     fake_codes: np.ndarray, classes: int, k: int) -> list[dict[str, Any]]:
+    """Per class ``c``: precision, recall, density and coverage of the samples drawn for ``c``
+    against the real points of ``c`` alone — does a class-conditional generator, asked for a
+    class, cover that class? None where either side has ``k`` points or fewer.
+
+    Args:
+        real, fake: ``(N, D)`` and ``(M, D)`` features.
+        real_codes, fake_codes: ``(N,)`` class of each real point, ``(M,)`` class each sample
+            was drawn for.
+        classes: number of classes.
+    """
+    out = []
+    for c in range(classes):
+        mine_real, mine_fake = real[real_codes == c], fake[fake_codes == c]
+        row: dict[str, Any] = {"n_generated_for": len(mine_fake)}
+        enough = min(len(mine_real), len(mine_fake)) > k
+        shares = prdc(mine_real, mine_fake, k=k) if enough else None
+        for name in ("precision", "recall", "density", "coverage"):
+            row[f"conditional_{name}"] = None if shares is None else getattr(shares, name)
+        out.append(row)
+    return out
+
+
 def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
     fields = [f for f in groups[0] if not f.endswith("_ci")]
 
@@ -208,10 +258,14 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
     from latentplay.viz.grid import save_figure
 
     classes = [f"{g['class']}\n(n={g['n_real']})" for g in groups]
-    series = {f"{m} (all: {getattr(result, m):.2f})":
-              (np.array([g[m] for g in groups], dtype=float),
-               np.array([g[f"{m}_ci"] for g in groups], dtype=float))  # None -> NaN: no bar
-              for m in ("coverage", "recall")}
+    series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        f"{m} (all: {getattr(result, m):.2f})":
+        (np.array([g[m] for g in groups], dtype=float),
+         np.array([g[f"{m}_ci"] for g in groups], dtype=float))  # None -> NaN: no bar
+        for m in ("coverage", "recall")}
+    if "conditional_coverage" in groups[0]:
+        series["coverage by the samples drawn for that class"] = (
+            np.array([g["conditional_coverage"] for g in groups], dtype=float), None)
     fig = distribution_bars(classes, series, ylabel="share of training images",
                             title=f"Training images near a generated one, by {attribute} "
                                   f"(k={result.k})")

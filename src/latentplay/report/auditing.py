@@ -152,19 +152,25 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     sections = [Section("Fidelity and coverage", "fidelity", blocks)]
     for name, groups in (f.get("groups") or {}).items():
         annotated = any("precision" in g for g in groups)
+        conditional = any("conditional_coverage" in g for g in groups)
         rows = [[g.get("class"), g.get("n_real"), g.get("n_not_embedded"), g.get("coverage"),
                  interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
                  interval(*(g.get("recall_ci") or [None, None]))]
                 + ([g.get("n_generated"), g.get("precision"), g.get("density")] if annotated else [])
+                + ([g.get("n_generated_for"), g.get("conditional_precision"),
+                    g.get("conditional_coverage")] if conditional else [])
                 for g in groups]
         header = ["class", "training n", "not embedded", "coverage", "interval", "recall",
                   "interval"] + (["generated n (annotated)", "precision", "density"]
-                                 if annotated else [])
+                                 if annotated else []) + (
+            ["drawn for it", "its precision", "its coverage"] if conditional else [])
         group_blocks: list[Any] = [Table.of(
             header, rows,
             "Per class of the training labels: the share of its training images near a "
             "generated image" + ("; precision and density of the generated images annotated "
-                                 "as it." if annotated else "."))]
+                                 "as it" if annotated else "")
+            + ("; for a class-conditional run, the samples drawn for the class against its "
+               "training images alone" if conditional else "") + ".")]
         if (run / f"fidelity_{name}.png").exists():
             group_blocks.append(file_figure(run / f"fidelity_{name}.png",
                                             "Coverage and recall per class, 95% Wilson intervals."))
