@@ -160,9 +160,11 @@ class _FakeClip:
     def __init__(self) -> None:
         self.torch = torch
         self.tokenizers: list[str] = []
+        self.created: list[tuple[str, str]] = []
 
     def create_model_and_transforms(self, name, pretrained, device):  # noqa: ANN001
         torch = self.torch
+        self.created.append((name, pretrained))
 
         class Model(torch.nn.Module):
             visual = type("Visual", (), {"output_dim": 4})()
@@ -176,7 +178,9 @@ class _FakeClip:
         return Model(), None, lambda img: torch.ones(3, 2, 2)
 
     def get_model_config(self, name):  # noqa: ANN001
-        return {"text_cfg": {"hf_tokenizer_name": "some/repo"} if name == "hub" else {}}
+        text = {"hub": {"hf_tokenizer_name": "some/repo"},
+                "hubtext": {"hf_model_name": "some/text-model"}}.get(name, {})
+        return {"text_cfg": text}
 
     def get_tokenizer(self, name):  # noqa: ANN001
         self.tokenizers.append(name)
@@ -202,3 +206,19 @@ def test_clip_never_fetches_from_the_hub(tmp_path, monkeypatch):
     with pytest.raises(UserError, match="fetched from the Hugging Face hub"):
         hub.embed_text(["a"])
     assert fake.tokenizers == ["local"]
+
+
+def test_clip_refuses_hub_text_towers_and_reads_the_local_file(tmp_path, monkeypatch):
+    """An architecture whose text tower is a hub model is refused before the model is built;
+    a weights file named like an open_clip pretrained tag is passed as an absolute path."""
+    import sys
+
+    fake = _FakeClip()
+    monkeypatch.setitem(sys.modules, "open_clip", fake)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "openai").write_bytes(b"\0")
+    with pytest.raises(UserError, match="text tower from a Hugging Face hub model"):
+        make_embedder("clip:openai", ["model=hubtext"])
+    assert fake.created == []
+    make_embedder("clip:openai", ["model=local"])
+    assert fake.created == [("local", str(tmp_path / "openai"))]

@@ -70,10 +70,16 @@ class ClipEmbedder(Embedder):
 
         self.torch, self.open_clip = torch, open_clip
         self._tokenizer: Any = None  # made on the first embed_text
+        if self._text_cfg().get("hf_model_name"):
+            raise UserError(f"clip model {config.model!r} builds its text tower from a Hugging "
+                            "Face hub model, which would be downloaded; give an architecture "
+                            "whose towers ship with open_clip (ViT-B-32, RN50, ...)")
         try:
+            # an absolute path: a bare name such as "openai" is a pretrained tag that
+            # open_clip would download instead of reading the local file
             model, _, preprocess = open_clip.create_model_and_transforms(
-                config.model, pretrained=config.path, device=config.device
-            )
+                config.model, pretrained=str(Path(config.path).absolute()),
+                device=config.device)
         except RuntimeError as exc:  # wrong architecture for the weights
             raise UserError(f"could not load {config.path} as {config.model}: {exc}") from None
         self.model = model.eval()
@@ -101,8 +107,7 @@ class ClipEmbedder(Embedder):
         The tokenizer must ship with open_clip: a model whose tokenizer is fetched from the
         Hugging Face hub is refused (nothing is downloaded)."""
         if self._tokenizer is None:
-            text_cfg = (self.open_clip.get_model_config(self.config.model) or {}).get("text_cfg")
-            if (text_cfg or {}).get("hf_tokenizer_name"):
+            if self._text_cfg().get("hf_tokenizer_name"):
                 raise UserError(f"the text tokenizer of clip model {self.config.model!r} is "
                                 "fetched from the Hugging Face hub; zero-shot prompts need a "
                                 "model whose tokenizer ships with open_clip (ViT-B-32, RN50, ...)")
@@ -110,6 +115,10 @@ class ClipEmbedder(Embedder):
         tokens = self._tokenizer(texts).to(self.config.device)
         with self.torch.no_grad():
             return self._finish(self.model.encode_text(tokens).float())
+
+    def _text_cfg(self) -> dict[str, Any]:
+        """The ``text_cfg`` of the architecture's open_clip config (empty when unknown)."""
+        return (self.open_clip.get_model_config(self.config.model) or {}).get("text_cfg") or {}
 
     def _finish(self, feats: Any) -> np.ndarray:
         """``(N, dim)`` features -> float32 array, unit length when ``normalize``."""
