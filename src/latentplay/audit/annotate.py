@@ -35,10 +35,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
-from latentplay.embed.base import Embedder, Images, make_embedder
+from latentplay.embed.base import Embedder, Images, embed_images, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
-from latentplay.store.images import fitted_arrays
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -161,10 +160,7 @@ class ClassifierAnnotator(Annotator):
 
     def embed(self, images: Images) -> np.ndarray:
         """``(N, dim)`` float32 embeddings of ``images`` (prepared for the embedder first)."""
-        emb = self.embedder
-        out = [emb.embed(fitted_arrays(images[s:s + BATCH], emb.image_size, emb.image_mode,
-                                       emb.image_crop)) for s in range(0, len(images), BATCH)]
-        return np.concatenate(out) if out else np.zeros((0, emb.dim), np.float32)
+        return embed_images(self.embedder, images, BATCH)[0]
 
     def embed_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:
         """``(n, dim)`` float32 embeddings of store ``rows``, read a batch at a time."""

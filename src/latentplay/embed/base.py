@@ -161,14 +161,14 @@ def fit_embedder(embedder: Embedder, images: np.ndarray) -> Embedder:
     return embedder
 
 
-def embed_images(embedder: Embedder, images: np.ndarray,
+def embed_images(embedder: Embedder, images: Images,
                  batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
     """Embed in-memory images (not a store's), each first cropped, resized and converted as
     the embedder asks (:attr:`~Embedder.image_size`, ``image_mode``, ``image_crop``).
 
     Args:
         embedder: a fitted embedder.
-        images: ``(N, H, W, C)`` uint8.
+        images: ``(N, H, W, C)`` uint8, or a sequence of ``(H, W, C)`` of any sizes.
 
     Returns:
         ``(N, dim)`` float32 vectors and the ``(N,)`` bool mask of rows embedded as intended
