@@ -57,13 +57,14 @@ def sample_run(run: PathLike, data: st.Store, n: int, seed: int = 0,
     known; with ``condition`` every sample takes it (see :func:`latentplay.audit.run.generate`)."""
     from latentplay import train
     from latentplay.audit.run import generate
+    from latentplay.models.condition import ConditionSpec
+    from latentplay.train.checkpoint import read_meta
 
-    model = train.load_model(run)
-    spec = model.condition_spec  # type: ignore[union-attr]
+    spec = ConditionSpec.from_dict(read_meta(run)["condition"])  # model.json: no weights read
     if not spec.dim or condition:
         return Samples(generate(run, n, seed=seed, condition=condition))
     rows = np.random.default_rng(seed).choice(len(data), size=n, replace=True)
-    images = train.sample(model, n, seed=seed, condition=spec.encode_store(data)[rows])
+    images = train.sample(run, n, seed=seed, condition=spec.encode_store(data)[rows])
     return Samples(images, rows, tuple(p.name for p in spec.parts))
 
 
