@@ -14,7 +14,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,7 +29,6 @@ from latentplay.models.losses import LossSet, build_losses
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, load_training_data
-from latentplay.train.fidelity import FidelityTracker, record
 from latentplay.train.figures import save_gif, save_image_rows, save_latent_variance, save_recon_grid
 from latentplay.train.forcing import (
     continuous_values,
@@ -40,6 +39,9 @@ from latentplay.train.forcing import (
 )
 from latentplay.train.steps import GANStepper, Metrics, VAEStepper
 from latentplay.train.welford import Welford
+
+if TYPE_CHECKING:
+    from latentplay.train.fidelity import FidelityTracker
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Var_x E[z|x] > 0.01
 EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
@@ -415,6 +417,8 @@ class Engine:
         """Compare ``log.fidelity_n`` prior samples with as many training images (the same
         rows every time; conditional models sample under those rows' conditions) and record
         one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
+        from latentplay.train.fidelity import FidelityTracker, record  # only runs that track
+
         log, seed = self.config.log, self.config.seed
         if self.fidelity_rows is None:
             rng = np.random.default_rng(seed)
