@@ -35,10 +35,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
+from latentplay.latent.probe import cv_scores
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
@@ -256,7 +256,7 @@ def fit_direction(
         keep, target, pos, neg = *_continuous_target(y), None, None
         _check_values(target, cv, attribute)
     z = z[keep]
-    score = _cv_score(_estimator(method, c, seed), z, target, kind, cv, seed)
+    score = float(cv_scores(_estimator(method, c, seed), z, target, kind, cv, seed).mean())
     vector, offset = _boundary(_estimator(method, c, seed).fit(z, target), target, kind, attribute)
     return Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
                      method=method, offset=offset, score=score, n=len(target),
@@ -525,16 +525,6 @@ def _estimator(method: str, c: float, seed: int) -> LinearSVC | LogisticRegressi
     if method == "logistic":
         return LogisticRegression(C=c, class_weight="balanced", max_iter=5_000)
     return Ridge(alpha=1.0 / c)
-
-
-def _cv_score(model: Any, z: np.ndarray, target: np.ndarray, kind: str, cv: int, seed: int) -> float:
-    """Mean held-out balanced accuracy (categorical) or R² (continuous) over ``cv`` folds."""
-    if kind == "categorical":
-        folds: Any = StratifiedKFold(cv, shuffle=True, random_state=seed)
-        scoring = "balanced_accuracy"
-    else:
-        folds, scoring = KFold(cv, shuffle=True, random_state=seed), "r2"
-    return float(np.mean(cross_val_score(model, z, target, cv=folds, scoring=scoring)))
 
 
 def _boundary(model: Any, target: np.ndarray, kind: str, attribute: str) -> tuple[np.ndarray, float]:
