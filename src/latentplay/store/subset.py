@@ -46,9 +46,10 @@ def _matches(store: Store, name: str, values: Sequence[str]) -> np.ndarray:
     attr = store.schema.attribute_or_error(name)
     labels = np.asarray(store.labels(name))
     if attr.kind == "continuous":
+        bounds = values[0].split(":") if len(values) == 1 else []
         try:
-            (low, high), = (tuple(float(x) for x in v.split(":")) for v in values)
-        except ValueError:
+            low, high = (float(b) for b in bounds)
+        except ValueError:  # not one range, not two bounds, or not numbers
             raise UserError(f"--where {name}: {name!r} is continuous; give one range "
                             "low:high, e.g. smile=0.5:1") from None
         return (labels >= low) & (labels <= high)
