@@ -103,6 +103,22 @@ def test_vector_column_round_trips_exactly(tmp_path: Path) -> None:
         st.vectors(store, "missing")
 
 
+def test_saving_over_itself_keeps_the_converters_tables(tmp_path: Path) -> None:
+    """rejected.csv and tables like RFW's pairs.csv outlive a new column; arrow files are the
+    dataset's own and are not carried over."""
+    store = st.save(_small_store(tmp_path / "s"), tmp_path / "s",
+                    extra_files={"rejected.csv": "file,reason\n", "pairs.csv": "row_a,row_b\n"})
+    (tmp_path / "s" / "cache-123.arrow").write_bytes(b"x")
+    z = np.zeros((len(store), 2), np.float32)
+    saved = st.save(st.add_column(store, "z", z), store.path)
+    assert (saved.path / "pairs.csv").read_text() == "row_a,row_b\n"
+    assert (saved.path / "rejected.csv").read_text() == "file,reason\n"
+    assert not (saved.path / "cache-123.arrow").exists()
+    # saved elsewhere, the tables stay behind (their row numbers belong to this store)
+    other = st.save(saved, tmp_path / "t")
+    assert not (other.path / "pairs.csv").exists()
+
+
 def test_info_counts_and_crosstab(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s", n=30)
     summary = st.info(store, crosstab_of=("gender", "smile"))

@@ -110,6 +110,14 @@ def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) ->
         info_file.write_text(json.dumps(info, indent=2))
 
 
+def _extra_files(path: Path) -> list[str]:
+    """Files of the store at ``path`` that neither ``save_to_disk`` nor the schema writes: the
+    converter's ``rejected.csv`` and tables such as RFW's ``pairs.csv``."""
+    own = {SCHEMA_FILE, "dataset_info.json", "state.json"}
+    return sorted(p.name for p in path.iterdir() if p.is_file() and p.name not in own
+                  and not p.name.endswith(".arrow"))  # shards and datasets' caches
+
+
 def save(
     store: Store,
     path: str | os.PathLike[str],
@@ -133,8 +141,9 @@ def save(
     try:
         store.dataset.save_to_disk(str(tmp))
         _write_schema(tmp, store.dataset, store.schema)
-        if same_place and (path / REJECTED_FILE).exists():
-            shutil.copy2(path / REJECTED_FILE, tmp / REJECTED_FILE)
+        if same_place:
+            for name in _extra_files(path):
+                shutil.copy2(path / name, tmp / name)
         for name, content in (extra_files or {}).items():
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode) as fh:
