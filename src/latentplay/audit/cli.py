@@ -214,3 +214,59 @@ def fidelity_cmd(
                 if g["conditional_coverage"] is not None else f"{g['class']} -"
                 for g in groups))
     print(f"wrote {out}")
+
+
+@app.command("verify")
+def verify_cmd(
+    data: Path = typer.Argument(..., help="Store with the embedding column (and pairs.csv or "
+                                "an identity attribute)."),
+    column: str = typer.Option(..., help="Embedding column to verify with, e.g. dlib."),
+    out: Path = typer.Option(..., "--out", help="Directory for verification.json, CSVs and "
+                             "figures."),
+    by: str = typer.Option(None, help="Categorical attribute: measures per class (e.g. race)."),
+    pairs: Path = typer.Option(None, help="Pairs CSV (row_a, row_b, same); default the "
+                               "store's pairs.csv."),
+    identity: str = typer.Option(None, help="Draw pairs from this attribute instead "
+                                 "(default: identity, when the store has no pairs.csv)."),
+    n_pairs: int = typer.Option(3000, help="Genuine and impostor pairs drawn per group."),
+    metric: str = typer.Option("euclidean", help="euclidean | cosine."),
+    threshold: float = typer.Option(None, help="Common threshold: d < T is a match (dlib: 0.6)"
+                                    "; default: the threshold of --fmr over all impostors."),
+    fmr: float = typer.Option(1e-3, help="False match rate that sets the common threshold."),
+    folds: int = typer.Option(10, help="Folds of the accuracy protocol (LFW/RFW: 10)."),
+    keep_flagged: bool = typer.Option(False, help="Keep pairs with a face the embedder did not "
+                                      "find."),
+    seed: int = typer.Option(0, help="Seed of the drawn pairs and the folds."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Face verification per group: accuracy (10-fold protocol), ROC AUC, EER and TAR at FMR
+    per class of --by, and each group's false match and non-match rates at one common
+    threshold, with the differentials between groups."""
+    from latentplay import store as st
+    from latentplay.audit.verification import verify_store
+
+    summary = verify_store(st.load(data), column, out, by=by, pairs=pairs, identity=identity,
+                           n_pairs=n_pairs, metric=metric, threshold=threshold, fmr=fmr,
+                           folds=folds, keep_flagged=keep_flagged, seed=seed,
+                           overwrite=overwrite)
+    p = summary["pairs"]
+    print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {column} "
+          f"({summary['metric']} distance); common threshold d < {summary['threshold']:.4g}")
+    if p["unconverted"] or p["flagged_dropped"]:
+        print(f"left out: {p['unconverted']} pairs with an unconverted image, "
+              f"{p['flagged_dropped']} with a face the embedder did not find")
+    for r in [*summary["groups"], summary["overall"]] if by else [summary["overall"]]:
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
+        auc = "-" if r["auc"] is None else f"{r['auc']:.4f}"
+        fmr_text = "-" if r["fmr"] is None else f"{r['fmr']:.4f}"
+        fnmr_text = "-" if r["fnmr"] is None else f"{r['fnmr']:.4f}"
+        print(f"  {r['group']}: accuracy {acc}, AUC {auc}, FMR {fmr_text}, FNMR {fnmr_text} "
+              f"({r['genuine']} + {r['impostor']} pairs)")
+    diff = summary["differentials"]
+    if diff:
+        def ratio(v: float | None) -> str:
+            return "-" if v is None else f"{v:.2f}"
+        print(f"  across groups: accuracy std {diff['accuracy_std']:.4f}, skewed error ratio "
+              f"{ratio(diff['skewed_error_ratio'])}, FMR ratio {ratio(diff['fmr_ratio'])}, "
+              f"FNMR ratio {ratio(diff['fnmr_ratio'])}")
+    print(f"wrote {out}")

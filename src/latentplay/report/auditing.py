@@ -1,7 +1,8 @@
 """The report of an audit directory: ``latentplay audit compare`` (per attribute the training
 vs generated vs corrected distribution with intervals, TV / JS / chi-square, the annotator's
 held-out accuracy and confusion, figures), ``sample-groups`` (``groups.json/png``) and/or
-``fidelity`` (precision, recall, density, coverage, distances, coverage per group)."""
+``fidelity`` (precision, recall, density, coverage, distances, coverage per group) and/or
+``verify`` (face verification per group, :mod:`~latentplay.report.verifying`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.report import verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Page, Section, Table, interval, number
@@ -38,6 +40,11 @@ def page(run: Path) -> Page:
             source = (fidelity.get("source") or {}).get("run") or "images"
             title = f"Fidelity and coverage of {source}"
         sections += _fidelity(run, fidelity)
+    if (run / "verification.json").exists():
+        verification = read_json(run / "verification.json")
+        if not sections:
+            title = f"Verification with {verification.get('column')} on {verification.get('data')}"
+        sections += verifying.sections(run, verification)
     return Page("audit run", title, str(run), sections)
 
 

@@ -16,7 +16,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("store", (SCHEMA_FILE,)),
     ("train", ("config.yaml",)),
     ("match", ("summary.json", "balance.csv")),
-    ("audit", ("summary.json", "groups.json", "fidelity.json")),
+    ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json")),
     ("probe", ("probe.json",)),
 )
 
@@ -27,8 +27,9 @@ def detect(path: Path) -> Kind:
     - ``store``: holds ``latentplay.json`` (a dataset saved by latentplay);
     - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
-    - ``audit``: holds ``summary.json``, ``groups.json`` or ``fidelity.json`` (``latentplay
-      audit compare`` / ``sample-groups`` / ``fidelity``).
+    - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json`` or
+      ``verification.json`` (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` /
+      ``verify``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
@@ -43,6 +44,7 @@ def detect(path: Path) -> Kind:
         if (kind == "audit" and any(present)) or all(present):
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
-                    f"balance.csv), an audit run (summary.json, groups.json or fidelity.json), a "
+                    f"balance.csv), an audit run (summary.json, groups.json, fidelity.json or "
+                    f"verification.json), a "
                     f"probe run (probe.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")

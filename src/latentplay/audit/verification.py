@@ -1,0 +1,360 @@
+"""What ``latentplay audit verify`` writes: how well an embedding column verifies identities,
+group by group, and how far its errors differ between groups at one threshold.
+
+Pairs come from the store's ``pairs.csv`` (RFW's protocol pairs, written by ``latentplay data
+convert rfw``), from another file of ``row_a, row_b, same`` rows, or are drawn from an
+``identity`` attribute: per group, ``n`` genuine pairs (two photos of one person) and ``n``
+impostor pairs (two people of the same group, as RFW pairs them). A pair belongs to a group
+when both its faces do.
+
+Rows the embedder flagged (e.g. no face found by dlib, which then embedded the whole image)
+are left out by default and counted per group: a detector that fails more often on one group
+is a differential of its own.
+
+Outputs in ``out``: ``verification.json`` (the options, the threshold, per group the measures
+of :mod:`latentplay.metrics.verification`, the differentials), ``verification.csv`` (one row
+per group), ``scores.csv`` (every pair with its distance), ``det.png``, ``scores.png``,
+``rates.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.audit.compare import wilson_interval
+from latentplay.errors import UserError
+from latentplay.metrics.verification import (
+    differentials,
+    pair_distances,
+    rates,
+    threshold_at_fmr,
+    verification,
+)
+from latentplay.outputs import json_default, output_dir
+
+PathLike = str | os.PathLike[str]
+PAIRS_FILE = "pairs.csv"  # what the RFW converter writes inside the store
+ALL = "all pairs"
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Face pairs of a store: rows ``a`` and ``b`` ``(P,)`` int64 and ``same`` ``(P,)`` bool
+    (genuine: one person)."""
+
+    a: np.ndarray
+    b: np.ndarray
+    same: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+    def take(self, keep: np.ndarray) -> Pairs:
+        """The pairs where ``(P,)`` bool ``keep`` holds."""
+        return Pairs(self.a[keep], self.b[keep], self.same[keep])
+
+
+def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
+    """Pairs of a CSV with columns ``row_a``, ``row_b`` (store rows) and ``same`` (1/0).
+
+    Returns:
+        the pairs, and how many lines named row -1 (an image the converter rejected).
+
+    Raises:
+        UserError: the file is missing, lacks a column, or holds a row outside the store.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"no pairs file {path}")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"row_a", "row_b", "same"} - set(reader.fieldnames or [])
+        if missing:
+            raise UserError(f"{path}: needs columns row_a, row_b, same; missing "
+                            f"{', '.join(sorted(missing))}")
+        try:
+            rows = [(int(r["row_a"]), int(r["row_b"]), int(r["same"])) for r in reader]
+        except (TypeError, ValueError) as e:
+            raise UserError(f"{path}: row_a, row_b and same must be integers ({e})") from None
+    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    converted = (table[:, 0] >= 0) & (table[:, 1] >= 0)
+    table = table[converted]
+    if len(table) and (table[:, :2].max() >= n_rows or not np.isin(table[:, 2], (0, 1)).all()):
+        raise UserError(f"{path}: rows must be below the store's {n_rows} and same 0 or 1; is "
+                        "it the pairs file of another store?")
+    pairs = Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool))
+    return pairs, int((~converted).sum())
+
+
+def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int = 0) -> Pairs:
+    """Per value of ``groups`` ``(N,)``, up to ``n`` distinct genuine pairs (two rows of one
+    ``identity`` ``(N,)``) and as many distinct impostor pairs (two identities, both in the
+    group), drawn at random; negative identities or groups are skipped.
+
+    Genuine pairs are drawn by picking a random photo of a person with two or more photos,
+    then another photo of that person, so people with many photos are not over-weighted
+    quadratically."""
+    rng = np.random.default_rng(seed)
+    a: list[np.ndarray] = []
+    b: list[np.ndarray] = []
+    same: list[np.ndarray] = []
+    for g in np.unique(groups[groups >= 0]):
+        rows = np.flatnonzero((groups == g) & (identity >= 0))
+        ids = identity[rows]
+        order = np.argsort(ids, kind="stable")
+        rows, ids = rows[order], ids[order]
+        _, start, count = np.unique(ids, return_index=True, return_counts=True)
+        for genuine in (True, False):
+            found = _draw(rng, rows, ids, start, count, n, genuine)
+            a.append(found[:, 0])
+            b.append(found[:, 1])
+            same.append(np.full(len(found), genuine))
+    if not a:
+        return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
+    return Pairs(np.concatenate(a), np.concatenate(b), np.concatenate(same))
+
+
+def _draw(rng: np.random.Generator, rows: np.ndarray, ids: np.ndarray, start: np.ndarray,
+          count: np.ndarray, n: int, genuine: bool) -> np.ndarray:
+    """Up to ``n`` distinct ``(row, row)`` pairs (smaller row first) of one group's ``rows``
+    sorted by ``ids``, whose people start at ``start`` with ``count`` photos each."""
+    owner = np.repeat(np.arange(len(start)), count)  # person index of each row
+    if genuine:
+        pool = np.flatnonzero(count[owner] >= 2)
+        possible = int((count * (count - 1) // 2).sum())
+    else:
+        pool = np.arange(len(rows))
+        possible = (len(rows) ** 2 - int((count ** 2).sum())) // 2
+    want = min(n, possible)
+    seen: set[tuple[int, int]] = set()
+    for _ in range(50):  # rounds of batched draws; duplicates are dropped
+        if len(seen) >= want:
+            break
+        k = 2 * (want - len(seen)) + 16
+        i = rng.choice(pool, size=k)
+        if genuine:
+            person = owner[i]
+            j = start[person] + rng.integers(0, count[person] - 1, size=k)
+            j = np.where(j >= i, j + 1, j)  # another photo of the same person
+        else:
+            j = rng.integers(0, len(rows), size=k)
+            keep = owner[j] != owner[i]
+            i, j = i[keep], j[keep]
+        x_rows, y_rows = rows[i], rows[j]
+        for x, y in zip(np.minimum(x_rows, y_rows), np.maximum(x_rows, y_rows), strict=True):
+            if len(seen) >= want:
+                break
+            seen.add((int(x), int(y)))
+    return np.asarray(sorted(seen), dtype=np.int64).reshape(-1, 2)
+
+
+def pair_groups(pairs: Pairs, labels: np.ndarray) -> np.ndarray:
+    """``(P,)`` group code of each pair: the label both rows share, -1 when they differ."""
+    la, lb = labels[pairs.a], labels[pairs.b]
+    return np.where(la == lb, la, -1)
+
+
+def verify_store(
+    store: st.Store,
+    column: str,
+    out: PathLike,
+    *,
+    by: str | None = None,
+    pairs: PathLike | None = None,
+    identity: str | None = None,
+    n_pairs: int = 3000,
+    metric: str = "euclidean",
+    threshold: float | None = None,
+    fmr: float = 1e-3,
+    folds: int = 10,
+    keep_flagged: bool = False,
+    seed: int = 0,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Verify the pairs of ``store`` in embedding ``column``, per class of attribute ``by``, and
+    write the outputs (module docstring) into ``out``.
+
+    Args:
+        pairs: a pairs CSV; default the store's own ``pairs.csv``, else pairs drawn from
+            ``identity`` (default attribute ``identity``).
+        n_pairs: genuine and impostor pairs per group when drawn from ``identity``.
+        metric: ``euclidean`` or ``cosine`` distance.
+        threshold: the common threshold (``d < threshold`` is a match); default: the one
+            whose FMR over all impostor pairs is ``fmr``.
+        keep_flagged: keep pairs with a row the embedder flagged (no face found).
+
+    Returns:
+        the summary written to ``verification.json``.
+    """
+    if metric not in ("euclidean", "cosine"):
+        raise UserError(f"--metric must be euclidean or cosine, got {metric!r}")
+    if not 0 < fmr < 1:
+        raise UserError(f"--fmr must be in (0, 1), got {fmr}")
+    if folds < 2:
+        raise UserError(f"--folds must be at least 2, got {folds}")
+    z = st.vectors(store, column)
+    names, labels = _groups(store, by)
+    chosen, source, unconverted = _pairs(store, pairs, identity, labels, n_pairs, seed)
+    flagged = _flagged(store, column)
+    bad = np.isin(chosen.a, flagged) | np.isin(chosen.b, flagged)
+    if not keep_flagged:
+        group_of = pair_groups(chosen, labels)
+        dropped = {name: int((bad & (group_of == g)).sum()) for g, name in enumerate(names)}
+        chosen = chosen.take(~bad)
+    else:
+        dropped = dict.fromkeys(names, 0)
+    finite = np.isfinite(z).all(axis=1)
+    if not finite[chosen.a].all() or not finite[chosen.b].all():
+        raise UserError(f"column {column!r} holds NaN or inf for rows of the pairs")
+    d = pair_distances(z, chosen.a, chosen.b, metric)
+    group_of = pair_groups(chosen, labels)
+    imp = d[~chosen.same]
+    if threshold is None:
+        if len(imp) * fmr < 1:
+            raise UserError(f"an FMR of {fmr:g} needs at least {int(np.ceil(1 / fmr))} impostor "
+                            f"pairs, there are {len(imp)}; give a larger --fmr, more pairs, or "
+                            "--threshold")
+        t, chosen_by = threshold_at_fmr(imp, fmr), {"fmr": fmr}
+    else:
+        t, chosen_by = float(threshold), {"given": float(threshold)}
+    groups = []
+    for g, name in enumerate(names):
+        mine = group_of == g
+        groups.append(_group(name, d[mine], chosen.same[mine], t, folds, seed,
+                             dropped.get(name, 0)))
+    overall = _group(ALL, d, chosen.same, t, folds, seed, int(bad.sum()) if not keep_flagged
+                     else 0)
+    scored = [r for r in groups if r["accuracy"] is not None]
+    summary = {
+        "data": str(store.path), "column": column, "metric": metric, "by": by,
+        "pairs": {**source, "used": len(chosen), "unconverted": unconverted,
+                  "flagged_dropped": 0 if keep_flagged else int(bad.sum()),
+                  "cross_group": int((group_of < 0).sum()) if by else 0},
+        "threshold": t, "threshold_from": chosen_by, "folds": folds, "seed": seed,
+        "overall": overall, "groups": groups,
+        "differentials": differentials([r["accuracy"] for r in scored],
+                                        [r["fmr"] for r in scored],
+                                        [r["fnmr"] for r in scored]) if len(scored) > 1 else None,
+    }
+    _write(Path(out), summary, chosen, group_of, names, d, overwrite)
+    return summary
+
+
+def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
+    """Class names of ``by`` and the ``(N,)`` codes of the rows (one group when ``by`` is None)."""
+    if by is None:
+        return [ALL], np.zeros(len(store), dtype=np.int64)
+    attr = store.schema.attribute_or_error(by)
+    if attr.kind == "continuous":
+        raise UserError(f"--by {by} is continuous; group by a categorical attribute")
+    return attr.level_names, np.asarray(store.labels(by), dtype=np.int64)
+
+
+def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels: np.ndarray,
+           n: int, seed: int) -> tuple[Pairs, dict[str, Any], int]:
+    """The pairs to verify, where they came from, and the count of unconverted ones."""
+    own = store.path / PAIRS_FILE if store.path is not None else None
+    if pairs is None and identity is None and own is not None and own.is_file():
+        pairs = own
+    if pairs is not None:
+        found, unconverted = read_pairs(pairs, len(store))
+        return found, {"file": str(pairs)}, unconverted
+    identity = identity or "identity"
+    if not store.schema.has_attribute(identity):
+        raise UserError(f"no pairs: this store has no {PAIRS_FILE} and no {identity!r} "
+                        "attribute; give --pairs FILE or --identity ATTRIBUTE")
+    if n < 1:
+        raise UserError(f"--n-pairs must be at least 1, got {n}")
+    ids = np.asarray(store.labels(identity), dtype=np.int64)
+    drawn = identity_pairs(ids, labels, n, seed)
+    return drawn, {"identity": identity, "per_group": n}, 0
+
+
+def _flagged(store: st.Store, column: str) -> np.ndarray:
+    """Rows ``latentplay embed`` could not embed as intended (none for other columns)."""
+    from latentplay.embed.column import flagged_rows
+
+    try:
+        return flagged_rows(store, column)
+    except UserError:  # a column not made by `latentplay embed`
+        return np.zeros(0, dtype=np.int64)
+
+
+def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, seed: int,
+           dropped: int) -> dict[str, Any]:
+    """One group's row of ``verification.json``: counts, rates at ``t`` with Wilson
+    intervals, and the threshold-free measures (None where the pairs are too few)."""
+    r = rates(d, same, t)
+    fmr_ci = wilson_interval(np.array([r["false_matches"]]), int(r["impostor"]))[0]
+    fnmr_ci = wilson_interval(np.array([r["false_non_matches"]]), int(r["genuine"]))[0]
+    row: dict[str, Any] = {
+        "group": name, "genuine": r["genuine"], "impostor": r["impostor"],
+        "flagged_dropped": dropped,
+        "fmr": r["fmr"], "fmr_low": fmr_ci[0], "fmr_high": fmr_ci[1],
+        "fnmr": r["fnmr"], "fnmr_low": fnmr_ci[0], "fnmr_high": fnmr_ci[1],
+        "false_matches": r["false_matches"], "false_non_matches": r["false_non_matches"]}
+    if min(r["genuine"], r["impostor"]) >= folds:
+        v = verification(d, same, folds, seed).to_dict()
+        row.update({k: v[k] for k in ("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
+                                      "tar_at_fmr")})
+    else:
+        row.update(dict.fromkeys(("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
+                                  "tar_at_fmr")))
+    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in row.items()}
+
+
+CSV_FIELDS = ("group", "genuine", "impostor", "flagged_dropped", "accuracy", "accuracy_std",
+              "auc", "eer", "fmr", "fmr_low", "fmr_high", "fnmr", "fnmr_low", "fnmr_high")
+
+
+def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarray,
+           names: Sequence[str], d: np.ndarray, overwrite: bool) -> None:
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.verification import det_curves, rate_bars, score_histograms
+
+    out = output_dir(out, overwrite)
+    (out / "verification.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    with open(out / "verification.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*CSV_FIELDS, *(f"tar_at_fmr_{k}" for k in _tar_keys(summary))])
+        for r in [*summary["groups"], summary["overall"]]:
+            tars = r["tar_at_fmr"] or {}
+            writer.writerow([_text(r[f]) for f in CSV_FIELDS]
+                            + [_text(tars.get(k)) for k in _tar_keys(summary)])
+    with open(out / "scores.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["row_a", "row_b", "same", "group", "distance"])
+        for a, b, s, g, dist in zip(pairs.a, pairs.b, pairs.same, group_of, d, strict=True):
+            writer.writerow([a, b, int(s), names[g] if g >= 0 else "", f"{dist:.6g}"])
+    shown = [g for g in range(len(names))
+             if (group_of == g).any() and pairs.same[group_of == g].any()
+             and (~pairs.same[group_of == g]).any()]
+    parts = [(names[g], d[group_of == g], pairs.same[group_of == g]) for g in shown]
+    if not parts:
+        return
+    t = summary["threshold"]
+    label = f"{summary['column']} ({summary['metric']} distance)"
+    save_figure(det_curves(parts, t), out / "det.png")
+    save_figure(score_histograms(parts, t, label), out / "scores.png")
+    rows = [r for r in summary["groups"] if r["group"] in {names[g] for g in shown}]
+    save_figure(rate_bars(rows, t), out / "rates.png")
+
+
+def _tar_keys(summary: dict[str, Any]) -> list[str]:
+    return list((summary["overall"].get("tar_at_fmr") or {}).keys())
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else value

@@ -1,0 +1,187 @@
+"""Face-verification measures of pair distances: is a pair one person or two?
+
+A verification system embeds two faces and calls them the same person when their distance is
+below a threshold ``t`` (``d < t``). On labelled pairs (genuine: one person; impostor: two
+people):
+
+* **FMR** (false match rate) ``= #{impostor d < t} / #impostor``; **FNMR** (false non-match
+  rate) ``= #{genuine d >= t} / #genuine``; TAR = 1 - FNMR (ISO/IEC 19795-1 terms);
+* **threshold_at_fmr**: the threshold of a target FMR, read off the impostor distances;
+* **ROC AUC** (probability that a genuine pair is closer than an impostor pair, ties half) and
+  **EER** (the rate where FMR and FNMR cross);
+* **TAR at FMR** ``f``: 1 - FNMR at the group's own threshold of FMR ``f`` — reported only when
+  there are at least ``1 / f`` impostor pairs;
+* **k-fold accuracy** (the LFW / RFW protocol): on each fold, the accuracy of the threshold that
+  maximises accuracy on the other folds; mean and standard deviation over folds.
+
+Demographic differentials across groups (RFW; NIST FRVT part 3): at one threshold for all
+groups, the ratio of the highest to the lowest FMR and FNMR; across group accuracies, their
+standard deviation and the skewed error ratio ``SER = max error / min error``.
+
+>>> t = threshold_at_fmr(d[~same], 1e-3)
+>>> rates(d, same, t)            # {'fmr': ..., 'fnmr': ...}
+>>> kfold_accuracy(d, same, folds=10, seed=0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+
+TAR_FMRS = (1e-1, 1e-2, 1e-3)
+
+
+def pair_distances(z: np.ndarray, a: np.ndarray, b: np.ndarray,
+                   metric: str = "euclidean") -> np.ndarray:
+    """``(P,)`` float64 distances between rows ``a`` and ``b`` ``(P,)`` of embeddings ``z``
+    ``(N, D)``: ``euclidean``, or ``cosine`` (1 - cosine similarity, in [0, 2])."""
+    x = np.asarray(z[a], dtype=np.float64)
+    y = np.asarray(z[b], dtype=np.float64)
+    if metric == "euclidean":
+        return np.linalg.norm(x - y, axis=1)
+    if metric == "cosine":
+        norms = np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1)
+        return 1.0 - np.einsum("pd,pd->p", x, y) / np.maximum(norms, 1e-12)
+    raise ValueError(f"unknown metric {metric!r}; use euclidean or cosine")
+
+
+def threshold_at_fmr(impostor: np.ndarray, fmr: float) -> float:
+    """The largest threshold ``t`` whose FMR ``#{d < t} / n`` is at most ``fmr``, from ``(n,)``
+    impostor distances: the ``(floor(fmr n) + 1)``-th smallest distance (``inf`` when that
+    exceeds ``n``: every impostor may match)."""
+    d = np.sort(np.asarray(impostor, dtype=np.float64))
+    k = int(np.floor(fmr * len(d) + 1e-9))
+    return float(d[k]) if k < len(d) else float("inf")
+
+
+def rates(d: np.ndarray, same: np.ndarray, threshold: float) -> dict[str, float | int]:
+    """FMR and FNMR of ``(P,)`` distances ``d`` with ``(P,)`` bool ``same`` at ``threshold``,
+    with the counts behind them (``false_matches`` of ``impostor``, ``false_non_matches`` of
+    ``genuine``); a rate is NaN when its pairs are missing."""
+    same = np.asarray(same, dtype=bool)
+    matched = np.asarray(d) < threshold
+    gen, imp = int(same.sum()), int((~same).sum())
+    fm, fnm = int((matched & ~same).sum()), int((~matched & same).sum())
+    return {"fmr": fm / imp if imp else float("nan"), "fnmr": fnm / gen if gen else float("nan"),
+            "false_matches": fm, "impostor": imp, "false_non_matches": fnm, "genuine": gen}
+
+
+def _cuts(d: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every distinct decision ``d < t`` of ``(P,)`` pairs: thresholds ``t`` (one below all
+    distances, the midpoints between consecutive distinct ones, one above all) and, for each,
+    how many genuine and impostor pairs fall below it."""
+    order = np.argsort(d, kind="stable")
+    ds, ss = np.asarray(d, dtype=np.float64)[order], np.asarray(same, dtype=bool)[order]
+    last = np.r_[ds[1:] != ds[:-1], True]  # last index of each distinct distance
+    values = ds[last]
+    cuts = np.r_[values[0] - 1.0, (values[:-1] + values[1:]) / 2, values[-1] + 1.0]
+    gen_below = np.r_[0, np.cumsum(ss)[last]]
+    imp_below = np.r_[0, np.cumsum(~ss)[last]]
+    return cuts, gen_below, imp_below
+
+
+def best_threshold(d: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """The threshold maximising the accuracy of ``d < t`` on ``(P,)`` pairs, and that accuracy
+    (among the cuts between distinct distances; ties go to the smallest threshold)."""
+    cuts, gen_below, imp_below = _cuts(d, same)
+    impostor = int((~np.asarray(same, dtype=bool)).sum())
+    correct = gen_below + impostor - imp_below
+    best = int(np.argmax(correct))
+    return float(cuts[best]), float(correct[best] / len(np.asarray(d)))
+
+
+def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10,
+                   seed: int = 0) -> tuple[float, float, np.ndarray]:
+    """The LFW / RFW protocol: ``folds`` stratified folds; each fold is scored at the threshold
+    that is best on the other folds.
+
+    Returns:
+        mean accuracy, standard deviation over folds, and the ``(folds,)`` accuracies.
+    """
+    same = np.asarray(same, dtype=bool)
+    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    acc = []
+    for train, test in split.split(d, same):
+        t, _ = best_threshold(d[train], same[train])
+        acc.append(float(((d[test] < t) == same[test]).mean()))
+    out = np.asarray(acc)
+    return float(out.mean()), float(out.std()), out
+
+
+def equal_error_rate(d: np.ndarray, same: np.ndarray) -> tuple[float, float]:
+    """EER and its threshold: among the cuts between distinct distances, the one where
+    ``|FMR - FNMR|`` is smallest; the EER is the mean of the two rates there."""
+    cuts, gen_below, imp_below = _cuts(d, same)
+    same = np.asarray(same, dtype=bool)
+    fmr = imp_below / max(int((~same).sum()), 1)
+    fnmr = 1 - gen_below / max(int(same.sum()), 1)
+    i = int(np.argmin(np.abs(fnmr - fmr)))
+    return float((fmr[i] + fnmr[i]) / 2), float(cuts[i])
+
+
+def tar_at_fmr(d: np.ndarray, same: np.ndarray, fmr: float) -> float | None:
+    """1 - FNMR at the threshold of FMR ``fmr`` (:func:`threshold_at_fmr` on these impostor
+    pairs); None with fewer than ``1 / fmr`` impostor pairs."""
+    same = np.asarray(same, dtype=bool)
+    impostor = np.asarray(d)[~same]
+    if len(impostor) < 1 / fmr - 1e-9 or not same.any():
+        return None
+    t = threshold_at_fmr(impostor, fmr)
+    return float((np.asarray(d)[same] < t).mean())
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Verification measures of one set of pairs (see the module docstring)."""
+
+    genuine: int
+    impostor: int
+    auc: float
+    eer: float
+    eer_threshold: float
+    accuracy: float  # k-fold mean
+    accuracy_std: float
+    tar_at_fmr: dict[str, float | None]  # "0.001" -> TAR or None
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def verification(d: np.ndarray, same: np.ndarray, folds: int = 10, seed: int = 0) -> Verification:
+    """Every threshold-free measure of ``(P,)`` distances ``d`` and ``(P,)`` bool ``same``
+    (both kinds of pair needed, at least ``folds`` of each)."""
+    same = np.asarray(same, dtype=bool)
+    d = np.asarray(d, dtype=np.float64)
+    genuine, impostor = int(same.sum()), int((~same).sum())
+    if min(genuine, impostor) < folds:
+        raise ValueError(f"need at least {folds} genuine and {folds} impostor pairs, got "
+                         f"{genuine} and {impostor}")
+    eer, eer_t = equal_error_rate(d, same)
+    acc, acc_std, _ = kfold_accuracy(d, same, folds, seed)
+    return Verification(
+        genuine=genuine, impostor=impostor, auc=float(roc_auc_score(same, -d)), eer=eer,
+        eer_threshold=eer_t, accuracy=acc, accuracy_std=acc_std,
+        tar_at_fmr={f"{f:g}": tar_at_fmr(d, same, f) for f in TAR_FMRS})
+
+
+def ratio(values: list[float]) -> float | None:
+    """Highest over lowest of non-negative ``values`` (NaN ignored); None when the lowest is 0
+    or fewer than two values are left."""
+    v = [x for x in values if np.isfinite(x)]
+    if len(v) < 2 or min(v) <= 0:
+        return None
+    return float(max(v) / min(v))
+
+
+def differentials(accuracies: list[float], fmrs: list[float],
+                  fnmrs: list[float]) -> dict[str, float | None]:
+    """Across groups: mean and standard deviation of the k-fold accuracies, the skewed error
+    ratio (highest error over lowest), and the highest-over-lowest ratios of FMR and FNMR at a
+    common threshold."""
+    acc = np.asarray(accuracies, dtype=np.float64)
+    return {"accuracy_mean": float(acc.mean()), "accuracy_std": float(acc.std()),
+            "skewed_error_ratio": ratio(list(1 - acc)), "fmr_ratio": ratio(fmrs),
+            "fnmr_ratio": ratio(fnmrs)}

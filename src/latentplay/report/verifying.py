@@ -1,0 +1,66 @@
+"""The report section of ``latentplay audit verify``: per group the verification measures,
+the error rates at the common threshold with their intervals, the differentials between groups,
+and the DET, distance and rate figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.report.images import file_figure
+from latentplay.report.page import Facts, Section, Table, interval, number
+
+
+def sections(run: Path, v: dict[str, Any]) -> list[Section]:
+    """The sections of ``verification.json`` (already read as ``v``) of directory ``run``."""
+    if "groups" not in v or "overall" not in v:
+        raise UserError(f"{run / 'verification.json'} is not the output of `latentplay audit "
+                        "verify`")
+    pairs = v.get("pairs") or {}
+    source = pairs.get("file") or (f"drawn from {pairs.get('identity')} "
+                                   f"({number(pairs.get('per_group'))} of each kind per group)")
+    chosen = v.get("threshold_from") or {}
+    how = (f"FMR {number(chosen['fmr'])} over all impostor pairs" if "fmr" in chosen
+           else "given")
+    facts = Facts([("store", str(v.get("data"))), ("column", str(v.get("column"))),
+                   ("distance", str(v.get("metric"))), ("pairs", source),
+                   ("pairs used", number(pairs.get("used"))),
+                   ("left out: unconverted / no face found",
+                    f"{number(pairs.get('unconverted'))} / {number(pairs.get('flagged_dropped'))}"),
+                   ("common threshold", f"d < {number(v.get('threshold'))} ({how})"),
+                   ("accuracy protocol", f"{number(v.get('folds'))}-fold, threshold chosen on "
+                                         "the other folds")])
+    shown = [*v["groups"], v["overall"]] if v.get("by") else [v["overall"]]
+    tar_keys = list((v["overall"].get("tar_at_fmr") or {}).keys())
+    table = Table.of(
+        ["group", "genuine", "impostor", "no face", "accuracy", "sd", "AUC", "EER", "FMR",
+         "interval", "FNMR", "interval", *(f"TAR at FMR {k}" for k in tar_keys)],
+        [_row(r) + [(r.get("tar_at_fmr") or {}).get(k) for k in tar_keys] for r in shown],
+        "Accuracy, AUC, EER and TAR are each group's own (its best thresholds); FMR and FNMR are "
+        "at the common threshold, with 95% Wilson intervals. TAR at an FMR needs at least 1/FMR "
+        "impostor pairs.")
+    blocks: list[Any] = [facts, table]
+    diff = v.get("differentials")
+    if diff:
+        blocks.append(Table.of(
+            ["mean accuracy", "accuracy sd", "skewed error ratio", "FMR ratio", "FNMR ratio"],
+            [[diff.get("accuracy_mean"), diff.get("accuracy_std"),
+              diff.get("skewed_error_ratio"), diff.get("fmr_ratio"), diff.get("fnmr_ratio")]],
+            "Across groups: skewed error ratio = highest over lowest error (1 - accuracy); FMR "
+            "and FNMR ratios = highest over lowest rate at the common threshold (— when the "
+            "lowest is 0)."))
+    figures = (("det.png", "DET curve of each group; dots: the common threshold."),
+               ("rates.png", "False match and non-match rates at the common threshold, 95% "
+                             "Wilson intervals."),
+               ("scores.png", "Distances of genuine and impostor pairs per group."))
+    blocks += [file_figure(run / name, caption) for name, caption in figures
+               if (run / name).exists()]
+    return [Section(f"Verification with {v.get('column')}", "verification", blocks)]
+
+
+def _row(r: dict[str, Any]) -> list[Any]:
+    return [r.get("group"), r.get("genuine"), r.get("impostor"), r.get("flagged_dropped"),
+            r.get("accuracy"), r.get("accuracy_std"), r.get("auc"), r.get("eer"), r.get("fmr"),
+            interval(r.get("fmr_low"), r.get("fmr_high")), r.get("fnmr"),
+            interval(r.get("fnmr_low"), r.get("fnmr_high"))]

@@ -1,0 +1,100 @@
+"""Verification figures per group: DET curves, distance histograms, error rates at a common
+threshold."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from sklearn.metrics import roc_curve  # noqa: E402
+
+Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
+
+
+def _colors(n: int) -> np.ndarray:
+    return plt.get_cmap("tab10" if n <= 10 else "tab20")(np.arange(n) % 20)
+
+
+def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
+    """One DET curve per group — FNMR against FMR, both on log axes — with each group's
+    operating point at the common ``threshold`` marked."""
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    floor = 1.0
+    for (name, d, same), color in zip(parts, _colors(len(parts)), strict=True):
+        fmr, tar, _ = roc_curve(same, -d)
+        fnmr = 1 - tar
+        lo = 0.5 / max(int((~same).sum()), 1)  # half a pair: zero rates stay on the plot
+        floor = min(floor, lo, 0.5 / max(int(same.sum()), 1))
+        ax.step(np.maximum(fmr, lo), np.maximum(fnmr, lo), where="post", color=color, lw=1.6,
+                label=name)
+        at_fmr = max(float((d[~same] < threshold).mean()), lo)
+        at_fnmr = max(float((d[same] >= threshold).mean()), lo)
+        ax.plot(at_fmr, at_fnmr, "o", color=color, mec="black", ms=7, zorder=3)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(floor, 1)
+    ax.set_ylim(floor, 1)
+    ax.plot([floor, 1], [floor, 1], color="0.8", lw=1, ls="--", zorder=0)
+    ax.plot([], [], "o", color="white", mec="black", label="common threshold")
+    ax.set_xlabel("false match rate (impostor pairs called one person)")
+    ax.set_ylabel("false non-match rate (genuine pairs missed)")
+    ax.set_title("Verification errors per group (lower left is better)", fontsize=10)
+    ax.grid(which="both", color="0.93")
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig
+
+
+def score_histograms(parts: Sequence[Part], threshold: float, label: str) -> Figure:
+    """Per group (one panel each, shared axis) the distances of genuine and impostor pairs,
+    with the common ``threshold`` as a line; ``label`` names the distance."""
+    n = len(parts)
+    fig, axes = plt.subplots(n, 1, figsize=(6.4, 0.9 + 1.15 * n), sharex=True, squeeze=False)
+    every = np.concatenate([d for _, d, _ in parts])
+    finite = every[np.isfinite(every)]
+    bins = np.linspace(finite.min(), finite.max(), 60) if len(finite) else 10
+    for ax, (name, d, same) in zip(axes[:, 0], parts, strict=True):
+        ax.hist(d[same], bins=bins, density=True, alpha=0.6, color="tab:green", label="genuine")
+        ax.hist(d[~same], bins=bins, density=True, alpha=0.6, color="tab:red", label="impostor")
+        if np.isfinite(threshold):
+            ax.axvline(threshold, color="black", lw=1.2)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_yticks([])
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    axes[0, 0].set_title("Distances of genuine and impostor pairs (line: common threshold)",
+                         fontsize=10)
+    axes[-1, 0].set_xlabel(label)
+    fig.tight_layout()
+    return fig
+
+
+def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
+    """Two panels: FMR and FNMR of each group at the common ``threshold``, with their Wilson
+    intervals (``rows``: dicts with ``group``, ``fmr``, ``fmr_low``, ``fmr_high`` and the same
+    for ``fnmr``)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.36 * len(rows)), sharey=True)
+    y = np.arange(len(rows))
+    for ax, key, title in ((axes[0], "fmr", "false match rate"),
+                           (axes[1], "fnmr", "false non-match rate")):
+        values = np.array([r[key] if r[key] is not None else np.nan for r in rows], float)
+        low = np.array([r[f"{key}_low"] if r[f"{key}_low"] is not None else np.nan
+                        for r in rows], float)
+        high = np.array([r[f"{key}_high"] if r[f"{key}_high"] is not None else np.nan
+                         for r in rows], float)
+        ax.barh(y, values, color="tab:red" if key == "fmr" else "tab:green", alpha=0.75)
+        ax.errorbar(values, y, xerr=[values - low, high - values], fmt="none", ecolor="black",
+                    capsize=3, lw=1)
+        ax.set_xlim(0, max(float(np.nanmax(high)) * 1.1 if np.isfinite(high).any() else 1e-3,
+                           1e-3))
+        ax.set_title(f"{title} at d < {threshold:.4g}", fontsize=10)
+        ax.grid(axis="x", color="0.9")
+    axes[0].set_yticks(y, [str(r["group"]) for r in rows], fontsize=8)
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    return fig

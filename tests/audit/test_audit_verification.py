@@ -1,0 +1,152 @@
+"""`latentplay audit verify`: pairs from a store's table or its identities, per-group measures
+with a known answer, flagged rows, outputs, report and CLI errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.audit.verification import identity_pairs, read_pairs, verify_store
+from latentplay.errors import UserError
+from latentplay.report import build_report
+from latentplay.store import Attribute, Provenance, Schema
+
+PEOPLE, PHOTOS = 60, 6  # per group
+
+
+def _store(path: Path, noise: tuple[float, float] = (0.6, 1.2), flagged: list[int] = (),
+           extra: dict[str, str] | None = None) -> st.Store:
+    """Two groups of 60 people with 6 photos each; a photo's embedding is its person's unit
+    vector plus noise whose size depends on the group (B's is three times A's)."""
+    rng = np.random.default_rng(0)
+    n = 2 * PEOPLE * PHOTOS
+    person = np.repeat(np.arange(2 * PEOPLE), PHOTOS)
+    group = (person >= PEOPLE).astype(np.int64)
+    centre = rng.normal(size=(2 * PEOPLE, 16))
+    centre /= np.linalg.norm(centre, axis=1, keepdims=True)
+    z = centre[person] + rng.normal(size=(n, 16)) * np.array(noise)[group, None] / 4
+    schema = Schema(
+        attributes=[Attribute("race", "categorical", names=["A", "B"]),
+                    Attribute("identity", "categorical",
+                              names=[f"p{i}" for i in range(2 * PEOPLE)]),
+                    Attribute("score", "continuous", range=(0, 1))],
+        provenance=Provenance(source="test", converter="unit", arguments={}, counts={}),
+        history=[{"op": "embed", "column": "z", "not_found": list(flagged)}])
+    image = st.encode_png(np.zeros((4, 4, 3), np.uint8))
+    batch = {"image": [image] * n, "race": group, "identity": person,
+             "score": np.zeros(n, np.float32)}
+    store = st.build([batch], schema, path)
+    store = st.add_column(store, "z", z.astype(np.float32))
+    return st.save(store, path, extra_files=extra)
+
+
+def test_identity_pairs_are_what_they_claim() -> None:
+    rng = np.random.default_rng(1)
+    identity = rng.integers(0, 40, 500)
+    groups = identity % 3  # a person stays in one group
+    identity[:5] = -1  # unlabelled rows are skipped
+    pairs = identity_pairs(identity, groups, 200, seed=3)
+    ga, gb = groups[pairs.a], groups[pairs.b]
+    assert (ga == gb).all() and (pairs.a < pairs.b).all()
+    assert (identity[pairs.a][pairs.same] == identity[pairs.b][pairs.same]).all()
+    assert (identity[pairs.a][~pairs.same] != identity[pairs.b][~pairs.same]).all()
+    assert (identity[pairs.a] >= 0).all() and (identity[pairs.b] >= 0).all()
+    keys = set(zip(pairs.a.tolist(), pairs.b.tolist(), strict=True))
+    assert len(keys) == len(pairs)  # no pair twice
+    for g in range(3):
+        mine = ga == g
+        assert pairs.same[mine].sum() == 200 and (~pairs.same[mine]).sum() == 200
+    again = identity_pairs(identity, groups, 200, seed=3)
+    assert np.array_equal(again.a, pairs.a) and np.array_equal(again.b, pairs.b)
+    # fewer possible pairs than asked: all of them; 3 people x 2 photos -> 3 genuine, 12 impostor
+    few = identity_pairs(np.repeat(np.arange(3), 2), np.zeros(6, np.int64), 100)
+    assert few.same.sum() == 3 and (~few.same).sum() == 12
+
+
+def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    s = verify_store(store, "z", tmp_path / "v", by="race", n_pairs=400, fmr=0.01)
+    a, b = s["groups"]
+    assert (a["group"], b["group"]) == ("A", "B")
+    assert a["genuine"] == b["genuine"] == 400 and a["impostor"] == b["impostor"] == 400
+    assert s["pairs"] == {"identity": "identity", "per_group": 400, "used": 1600,
+                          "unconverted": 0, "flagged_dropped": 0, "cross_group": 0}
+    assert a["accuracy"] > 0.97 and b["accuracy"] < a["accuracy"] - 0.05
+    assert a["auc"] > b["auc"] and a["eer"] < b["eer"]
+    # one threshold for both: the noisy group misses far more genuine pairs
+    assert b["fnmr"] > a["fnmr"] + 0.1
+    assert b["fnmr_low"] <= b["fnmr"] <= b["fnmr_high"]
+    # the threshold holds the pooled FMR at the target
+    assert s["overall"]["fmr"] <= 0.01
+    diff = s["differentials"]
+    assert diff["skewed_error_ratio"] == pytest.approx((1 - b["accuracy"]) / (1 - a["accuracy"]))
+    out = tmp_path / "v"
+    for name in ("verification.json", "verification.csv", "scores.csv", "det.png",
+                 "scores.png", "rates.png"):
+        assert (out / name).is_file(), name
+    with open(out / "scores.csv", newline="") as fh:
+        scored = list(csv.DictReader(fh))
+    assert len(scored) == 1600 and {r["group"] for r in scored} == {"A", "B"}
+    with open(out / "verification.csv", newline="") as fh:
+        table = list(csv.DictReader(fh))
+    assert [r["group"] for r in table] == ["A", "B", "all pairs"]
+    assert float(table[1]["fnmr"]) == pytest.approx(b["fnmr"], rel=1e-5)
+    # same noise in both groups: no differential worth the name
+    even = verify_store(_store(tmp_path / "e", noise=(0.9, 0.9)), "z", tmp_path / "ve",
+                        by="race", n_pairs=400, fmr=0.01)
+    ea, eb = even["groups"]
+    assert abs(ea["accuracy"] - eb["accuracy"]) < 0.04
+
+
+def test_pairs_table_of_the_store_and_flagged_rows(tmp_path: Path) -> None:
+    # row 0 and row 6 are persons 0 and 1; row 1 another photo of person 0
+    lines = ["race,row_a,row_b,same", "A,0,1,1", "A,0,6,0", "A,2,-1,1", "B,360,361,1",
+             "B,360,366,0", "A,0,400,0"]
+    store = _store(tmp_path / "s", flagged=[1], extra={"pairs.csv": "\n".join(lines) + "\n"})
+    pairs, unconverted = read_pairs(store.path / "pairs.csv", len(store))
+    assert unconverted == 1 and len(pairs) == 5
+    s = verify_store(store, "z", tmp_path / "v", by="race", threshold=0.5, folds=2)
+    assert s["pairs"]["file"].endswith("pairs.csv") and s["pairs"]["unconverted"] == 1
+    assert s["pairs"]["flagged_dropped"] == 1 and s["pairs"]["cross_group"] == 1
+    a, b = s["groups"]
+    assert (a["genuine"], a["impostor"], a["flagged_dropped"]) == (0, 1, 1)
+    assert (b["genuine"], b["impostor"]) == (1, 1)
+    assert a["accuracy"] is None  # too few pairs for two folds: not invented
+    assert s["threshold"] == 0.5 and s["threshold_from"] == {"given": 0.5}
+    kept = verify_store(store, "z", tmp_path / "k", by="race", threshold=0.5, folds=2,
+                        keep_flagged=True)
+    assert kept["groups"][0]["genuine"] == 1
+    # the same table given by path, and a table of another store
+    other = tmp_path / "other.csv"
+    other.write_text("row_a,row_b,same\n0,9999,1\n")
+    with pytest.raises(UserError, match="another store"):
+        verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)
+    other.write_text("a,b\n0,1\n")
+    with pytest.raises(UserError, match="missing row_a, row_b, same"):
+        verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)
+
+
+def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    store = _store(tmp_path / "s")
+    out = tmp_path / "v"
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "race", "--n-pairs", "300",
+            "--fmr", "0.01", "--metric", "cosine", "--out", out)
+    assert r.code == 0, r.err
+    assert "A: accuracy" in r.out and "skewed error ratio" in r.out
+    assert json.loads((out / "verification.json").read_text())["metric"] == "cosine"
+    html = build_report(out).read_text()
+    assert "Verification with z" in html and "skewed error ratio" in html
+    assert html.count("data:image/png") == 3
+    # an FMR the pairs cannot measure, a continuous --by, no identity: one line, exit 2
+    for args, message in ((["--fmr", "0.0001"], "needs at least 10000 impostor"),
+                          (["--by", "score"], "continuous"),
+                          (["--identity", "race", "--by", "race"], "there are 0"),
+                          (["--identity", "nobody"], "no pairs")):
+        r = cli("audit", "verify", store.path, "--column", "z", "--out", tmp_path / "e",
+                "--overwrite", *args)
+        assert r.code == 2 and message in r.err, (args, r.err)

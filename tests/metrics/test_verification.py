@@ -1,0 +1,107 @@
+"""Verification measures against their definitions, computed by brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from latentplay.metrics.verification import (
+    best_threshold,
+    differentials,
+    equal_error_rate,
+    kfold_accuracy,
+    pair_distances,
+    rates,
+    tar_at_fmr,
+    threshold_at_fmr,
+    verification,
+)
+
+
+def _case(seed: int, n: int = 40, ties: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    same = rng.random(n) < 0.5
+    d = rng.normal(np.where(same, 0.5, 1.0), 0.3)
+    return (np.round(d, 1) if ties else d), same
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_best_threshold_is_the_best_of_every_cut(seed: int) -> None:
+    d, same = _case(seed, ties=seed % 2 == 0)
+    t, acc = best_threshold(d, same)
+    assert acc == pytest.approx(((d < t) == same).mean())
+    cuts = np.r_[d - 1e-9, d + 1e-9, d.min() - 1, d.max() + 1]
+    brute = max(((d < c) == same).mean() for c in cuts)
+    assert acc == pytest.approx(brute)
+
+
+@pytest.mark.parametrize("fmr", [0.0, 0.05, 0.1, 0.25, 0.99])
+def test_threshold_at_fmr_is_the_largest_within_the_target(fmr: float) -> None:
+    imp = np.random.default_rng(1).normal(size=200)
+    t = threshold_at_fmr(imp, fmr)
+    assert (imp < t).mean() <= fmr
+    larger = np.sort(imp[imp >= t])
+    if len(larger):  # any larger threshold passes one more impostor and exceeds the target
+        assert (imp <= larger[0]).mean() > fmr
+
+
+def test_rates_count_matches_and_non_matches() -> None:
+    d = np.array([0.1, 0.5, 0.7, 0.2, 0.9, 0.6])
+    same = np.array([1, 1, 1, 0, 0, 0], bool)
+    r = rates(d, same, 0.6)  # matched: 0.1, 0.5, 0.2
+    assert (r["false_matches"], r["false_non_matches"]) == (1, 1)
+    assert r["fmr"] == pytest.approx(1 / 3) and r["fnmr"] == pytest.approx(1 / 3)
+    # d == t is not a match (d < t), as dlib's "closer than 0.6"
+    assert rates(np.array([0.6]), np.array([True]), 0.6)["fnmr"] == 1.0
+
+
+def test_auc_eer_and_tar_against_brute_force() -> None:
+    d, same = _case(3, n=400)
+    v = verification(d, same, folds=10)
+    gen, imp = d[same], d[~same]
+    brute_auc = np.mean([(g < i) + 0.5 * (g == i) for g, i in itertools.product(gen, imp)])
+    assert v.auc == pytest.approx(brute_auc)
+    eer, t = equal_error_rate(d, same)
+    fmr, fnmr = (imp < t).mean(), (gen >= t).mean()
+    # at the EER threshold the two rates are as close as on any cut through the data
+    best_gap = min(abs((imp < c).mean() - (gen >= c).mean()) for c in np.r_[d, d + 1e-9])
+    assert abs(fmr - fnmr) <= best_gap + 1 / len(gen) + 1e-12
+    assert min(fmr, fnmr) - 1e-12 <= eer <= max(fmr, fnmr) + 1e-12
+    assert v.tar_at_fmr["0.001"] is None  # ~200 impostors cannot measure 1e-3
+    t10 = threshold_at_fmr(imp, 0.1)
+    assert v.tar_at_fmr["0.1"] == pytest.approx((gen < t10).mean())
+    assert tar_at_fmr(d, same, 0.1) == v.tar_at_fmr["0.1"]
+
+
+def test_kfold_accuracy_separable_overlapping_and_seeded() -> None:
+    same = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+    d = np.r_[np.linspace(0, 1, 50), np.linspace(2, 3, 50)]
+    mean, std, per_fold = kfold_accuracy(d, same, folds=10)
+    assert (mean, std) == (1.0, 0.0) and len(per_fold) == 10
+    d2, s2 = _case(5, n=600)
+    a = kfold_accuracy(d2, s2, 10, seed=0)
+    assert a[0] == kfold_accuracy(d2, s2, 10, seed=0)[0]
+    # held-out accuracy cannot beat the best threshold chosen on all pairs
+    assert a[0] <= best_threshold(d2, s2)[1] + 1e-12
+    assert 0.7 < a[0] < 0.9  # two normals 0.5 / 0.3 apart by 1.67 sd: about 0.80
+
+
+def test_pair_distances_euclidean_and_cosine() -> None:
+    z = np.array([[3.0, 4.0], [0.0, 1.0], [0.0, -2.0]], np.float32)
+    a, b = np.array([0, 1]), np.array([1, 2])
+    assert pair_distances(z, a, b).tolist() == pytest.approx([np.sqrt(9 + 9), 3.0])
+    assert pair_distances(z, a, b, "cosine").tolist() == pytest.approx([1 - 0.8, 2.0])
+    with pytest.raises(ValueError, match="metric"):
+        pair_distances(z, a, b, "manhattan")
+
+
+def test_differentials_and_too_few_pairs() -> None:
+    diff = differentials([0.9, 0.95, 0.99], [0.002, 0.001, 0.004], [0.1, 0.0, 0.05])
+    assert diff["skewed_error_ratio"] == pytest.approx(0.1 / 0.01)
+    assert diff["fmr_ratio"] == pytest.approx(4.0)
+    assert diff["fnmr_ratio"] is None  # the lowest is 0
+    assert diff["accuracy_std"] == pytest.approx(np.std([0.9, 0.95, 0.99]))
+    with pytest.raises(ValueError, match="at least 10"):
+        verification(np.arange(12.0), np.arange(12) < 3)
