@@ -61,3 +61,18 @@ def test_wrong_layout(tmp_path: Path) -> None:
     write_image(tmp_path / "src" / "African" / "x" / "a.jpg", face(0))
     with pytest.raises(UserError, match=r"expected test/data/<African\|Asian"):
         rfw.convert(tmp_path / "src", tmp_path / "out")
+
+
+def test_pairs_survive_embedding_and_drive_verification(tmp_path: Path) -> None:
+    """convert -> embed (the store is saved over itself) -> audit verify reads pairs.csv."""
+    from latentplay import embed
+    from latentplay.audit.verification import verify_store
+
+    make_rfw(tmp_path / "RFW")
+    store = rfw.convert(tmp_path / "RFW", tmp_path / "out", workers=1)
+    store = embed.embed_store(store.path, "pixels-pca", "pix", options=["dim=4"])
+    assert (store.path / rfw.PAIRS_FILE).is_file()
+    s = verify_store(store, "pix", tmp_path / "v", by="race", threshold=1.0, folds=2)
+    assert s["pairs"]["unconverted"] == 4 and s["pairs"]["used"] == 8
+    assert [g["group"] for g in s["groups"]] == list(rfw.RACES)
+    assert all(g["genuine"] == 1 and g["impostor"] == 1 for g in s["groups"])
