@@ -98,3 +98,82 @@ def test_store_has_schema_and_labels(tmp_path: Path) -> None:
     for name in ("skin_tone", "gender", "age_group", "eyeglasses", "hair_color", "background"):
         assert np.array_equal(store.labels(name), labels[name])
     assert np.allclose(store.labels("smile"), labels["smile"])
+
+
+def _persons(identity: np.ndarray) -> list[np.ndarray]:
+    return [np.flatnonzero(identity == p) for p in np.unique(identity)]
+
+
+def _shirt_index(images: np.ndarray) -> np.ndarray:
+    """Nearest shirt colour of the bottom row's centre (below the neck whatever the yaw, gender
+    or face shape; up to lighting)."""
+    region = images[:, 63:64, 20:44].reshape(len(images), -1, 3).astype(np.float64).mean(axis=1)
+    palette = synthfaces._SHIRT_RGB.astype(np.float64)
+    # compare chromaticity and brightness separately of lighting (+-7 %): scale-fit each colour
+    scale = (region @ palette.T) / (palette**2).sum(axis=1)
+    residual = ((region[:, None, :] - scale[:, :, None] * palette[None]) ** 2).sum(axis=2)
+    residual += 50.0 * (np.log(scale) ** 2 > np.log(1.12) ** 2)  # reject far-off brightness
+    return residual.argmin(axis=1)
+
+
+def test_identities_give_balanced_persons_with_fixed_traits() -> None:
+    config = SynthfacesConfig(n=103, seed=2, identities=10, noise=0.0)
+    labels, images = _all(config)
+    identity = labels["identity"]
+    counts = np.bincount(identity, minlength=10)
+    assert sorted(set(counts.tolist())) == [10, 11] and counts.sum() == 103
+    assert not np.array_equal(identity, np.sort(identity))  # shuffled, not in blocks
+    traits = synthfaces.person_traits(config)
+    assert traits is not None and set(traits) == set(synthfaces.PERSON_TRAITS)
+    shirts = _shirt_index(images)
+    assert np.array_equal(shirts, traits["shirt"][identity])  # the pixels show the person's shirt
+    assert len(np.unique(traits["shirt"])) > 1
+    for rows in _persons(identity):
+        for name in ("skin_tone", "gender", "age_group", "hair_color"):
+            assert len(np.unique(labels[name][rows])) == 1, name
+        assert len(np.unique(shirts[rows])) == 1
+        for name in ("smile", "yaw", "background"):
+            assert len(np.unique(labels[name][rows])) > 1, name
+    for name in ("skin_tone", "gender", "age_group", "hair_color"):  # persons still differ
+        assert len(np.unique(labels[name])) > 1, name
+
+
+def test_identities_are_deterministic_and_independent_of_chunk_size() -> None:
+    config = SynthfacesConfig(n=60, seed=4, identities=7)
+    a_labels, a = _all(config)
+    b_labels, b = _all(SynthfacesConfig(n=60, seed=4, identities=7))
+    assert np.array_equal(a, b) and all(np.array_equal(a_labels[k], b_labels[k]) for k in a_labels)
+    parts = list(synthfaces.generate(config, chunk=16))
+    c_labels = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
+    assert list(c_labels) == list(a_labels) and list(a_labels)[-1] == "identity"
+    assert all(np.array_equal(a_labels[k], c_labels[k]) for k in a_labels)
+    c = np.concatenate([p[1] for p in parts])
+    assert np.array_equal(_shirt_index(a), _shirt_index(c))  # person traits do not follow chunks
+    other, _ = _all(SynthfacesConfig(n=60, seed=5, identities=7))
+    assert not np.array_equal(other["identity"], a_labels["identity"])
+
+
+def test_identities_change_nothing_when_zero(tmp_path: Path) -> None:
+    """identities=0 draws exactly what the config drew before the option existed."""
+    labels, images = _all(SynthfacesConfig(n=20, seed=9))
+    assert np.array_equal(synthfaces.render(labels, np.random.default_rng([9, 1, 0])), images)
+    rng = np.random.default_rng([9, 1, 0])  # traits drawn first from the same stream: same faces
+    traits = synthfaces._draw_traits(rng, 20)
+    assert np.array_equal(synthfaces.render(labels, rng, traits=traits), images)
+    traits["shirt"] = (traits["shirt"] + 1) % len(synthfaces._SHIRT_RGB)
+    changed = synthfaces.render(labels, np.random.default_rng([9, 1, 0]), traits=traits)
+    assert not np.array_equal(changed[:, 60:], images[:, 60:])  # render uses the given traits
+    store = sources.make("synthfaces", tmp_path / "f", n=12)
+    assert "identity" not in [a.name for a in store.schema.attributes]
+    assert [a.name for a in synthfaces.attributes()] == [a.name for a in synthfaces.attributes(0)]
+    store = sources.make("synthfaces", tmp_path / "g", n=12, overrides=["identities=4"])
+    names = [a.name for a in store.schema.attributes]
+    assert names[-1] == "identity" and store.schema.attribute("identity").names[3] == "person_00003"
+    assert np.array_equal(np.bincount(store.labels("identity")), [3, 3, 3, 3])
+
+
+def test_bad_identities_are_user_errors() -> None:
+    for value in ("-1", "31"):
+        with pytest.raises(UserError, match="identities must be 0"):
+            resolve(SynthfacesConfig, ["n=30", f"identities={value}"])
+    assert resolve(SynthfacesConfig, ["n=30", "identities=30"]).identities == 30

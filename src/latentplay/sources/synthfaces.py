@@ -9,7 +9,10 @@ embedded default dataset. Every label is drawn into the pixels:
   eye size for children; forehead lines, nasolabial folds and eye bags growing with age);
 - ``smile``: continuous in [-1, 1], the curvature of the mouth (open smile above 0.4);
 - ``eyeglasses``: no or yes; ``yaw``: continuous head turn in [-1, 1] (about +-40 degrees,
-  positive = turned to the image's right); ``hair_color`` and ``background``: categorical.
+  positive = turned to the image's right); ``hair_color`` and ``background``: categorical;
+- ``identity`` (only with ``identities=K`` > 0): which of K persons a photo shows. A person keeps
+  skin tone, gender, age group, hair colour, face shape, skin shade, shirt and beard in all photos;
+  smile, yaw, eyeglasses, background, head position, lighting and noise change from photo to photo.
 
 Marginals and correlations are set in :class:`SynthfacesConfig`, e.g. ``skin_tone.weights``,
 ``confound.smile_gender=0.6`` (non-smiling faces are then more often male, as in UTKFace).
@@ -126,10 +129,18 @@ class SynthfacesConfig:
     yaw: YawSpec = field(default_factory=YawSpec)
     confound: Confound = field(default_factory=Confound)
     noise: float = 3.0
+    identities: int = 0
+    """0 = every face a different person; K > 0 = the n faces are photos of K persons, each person
+    getting n // K or n // K + 1 of them (adds the categorical attribute ``identity``)."""
 
     def validate(self) -> None:
         if self.n < 1:
             raise UserError(f"n must be at least 1, got {self.n}")
+        if not 0 <= self.identities <= self.n:
+            raise UserError(
+                f"identities must be 0 (every face a different person) or between 1 and n={self.n}, "
+                f"got {self.identities}"
+            )
         for name, classes in (
             ("skin_tone", SKIN_TONES),
             ("gender", GENDERS),
@@ -160,9 +171,9 @@ class SynthfacesConfig:
 CONFIG = SynthfacesConfig
 
 
-def attributes() -> list[Attribute]:
-    """The schema attributes of a synthfaces store."""
-    return [
+def attributes(identities: int = 0) -> list[Attribute]:
+    """The schema attributes of a synthfaces store; ``identities`` > 0 appends ``identity``."""
+    attrs = [
         Attribute(
             "skin_tone",
             "categorical",
@@ -187,6 +198,16 @@ def attributes() -> list[Attribute]:
         Attribute("hair_color", "categorical", names=list(HAIR_COLORS)),
         Attribute("background", "categorical", names=list(BACKGROUNDS)),
     ]
+    if identities > 0:
+        attrs.append(
+            Attribute(
+                "identity",
+                "categorical",
+                names=[f"person_{i:05d}" for i in range(identities)],
+                description=f"which of {identities} persons the photo shows (face verification)",
+            )
+        )
+    return attrs
 
 
 def _choice(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarray:
@@ -194,18 +215,21 @@ def _choice(rng: np.random.Generator, weights: list[float], n: int) -> np.ndarra
     return rng.choice(len(p), size=n, p=p / p.sum())
 
 
-def sample_labels(config: SynthfacesConfig, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Draw ``n`` label sets following the config's marginals and confounds.
+def _hair(config: SynthfacesConfig, rng: np.random.Generator, age: np.ndarray) -> np.ndarray:
+    hair = _choice(rng, config.hair_color.weights, len(age))
+    gray = rng.random(len(age)) < config.confound.gray_hair_age * age / 4.0
+    return np.where(gray, HAIR_COLORS.index("gray"), hair)
 
-    Returns a dict of ``(n,)`` arrays: int class codes, and float32 ``smile`` and ``yaw``.
-    """
-    gender = _choice(rng, config.gender.weights, n)
-    age = _choice(rng, config.age_group.weights, n)
-    skin = _choice(rng, config.skin_tone.weights, n)
-    background = _choice(rng, config.background.weights, n)
-    hair = _choice(rng, config.hair_color.weights, n)
-    gray = rng.random(n) < config.confound.gray_hair_age * age / 4.0
-    hair = np.where(gray, HAIR_COLORS.index("gray"), hair)
+
+def _photo_labels(
+    config: SynthfacesConfig,
+    rng: np.random.Generator,
+    gender: np.ndarray,
+    age: np.ndarray,
+    background: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Eyeglasses, smile and yaw of each photo, confounded with its person's gender and age."""
+    n = len(gender)
     p = np.clip(config.eyeglasses.p, 1e-6, 1 - 1e-6)
     male = np.where(gender == GENDERS.index("male"), 1.0, -1.0)
     logit = (
@@ -223,16 +247,81 @@ def sample_labels(config: SynthfacesConfig, rng: np.random.Generator, n: int) ->
     sign = np.where(rng.random(n) < p_frown, -1.0, 1.0)
     smile = np.clip(sign * magnitude, -1.0, 1.0).astype(np.float32)
     yaw = np.clip(rng.normal(0.0, config.yaw.std, n), -1.0, 1.0).astype(np.float32)
-    return {
+    return {"smile": smile, "eyeglasses": glasses, "yaw": yaw, "background": background}
+
+
+def sample_labels(config: SynthfacesConfig, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Draw ``n`` label sets following the config's marginals and confounds.
+
+    Returns a dict of ``(n,)`` arrays: int class codes, and float32 ``smile`` and ``yaw``. With
+    ``config.identities = K > 0`` it also holds ``identity`` (person codes ``0..K-1``, each used
+    ``n // K`` or ``n // K + 1`` times in random order); skin tone, gender, age group and hair
+    colour are then drawn once per person, the other labels once per photo.
+    """
+    k = config.identities
+    if k == 0:
+        gender = _choice(rng, config.gender.weights, n)
+        age = _choice(rng, config.age_group.weights, n)
+        skin = _choice(rng, config.skin_tone.weights, n)
+        background = _choice(rng, config.background.weights, n)
+        hair = _hair(config, rng, age)
+        photo = _photo_labels(config, rng, gender, age, background)
+        identity = None
+    else:
+        if not 1 <= k <= n:
+            raise UserError(f"identities must be between 1 and the number of faces ({n}), got {k}")
+        person_gender = _choice(rng, config.gender.weights, k)
+        person_age = _choice(rng, config.age_group.weights, k)
+        person_skin = _choice(rng, config.skin_tone.weights, k)
+        person_hair = _hair(config, rng, person_age)
+        # round robin over a shuffled list of persons (so who gets n // K + 1 photos is random),
+        # then the photos themselves shuffled
+        identity = rng.permutation(rng.permutation(k)[np.arange(n) % k])
+        gender, age = person_gender[identity], person_age[identity]
+        skin, hair = person_skin[identity], person_hair[identity]
+        background = _choice(rng, config.background.weights, n)
+        photo = _photo_labels(config, rng, gender, age, background)
+    labels = {
         "skin_tone": skin,
         "gender": gender,
         "age_group": age,
-        "smile": smile,
-        "eyeglasses": glasses,
-        "yaw": yaw,
+        "smile": photo["smile"],
+        "eyeglasses": photo["eyeglasses"],
+        "yaw": photo["yaw"],
         "hair_color": hair,
         "background": background,
     }
+    if identity is not None:
+        labels["identity"] = identity
+    return labels
+
+
+# per-face render traits; with identities, all but ``hx`` (head offset) belong to the person
+PERSON_TRAITS = ("skin_jitter", "rx", "ry", "shirt", "beard")
+
+
+def _draw_traits(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """The nuisance traits of ``n`` faces, drawn in the order :func:`render` always used.
+
+    ``skin_jitter`` ``(n, 1)`` skin brightness factor; ``hx`` head offset; ``rx``, ``ry`` face
+    shape offsets; ``shirt`` colour index; ``beard`` whether an adult man wears a beard.
+    """
+    skin_jitter = rng.uniform(0.94, 1.04, (n, 1)).astype(np.float32)
+    hx = rng.normal(0, 0.02, n)
+    rx = rng.normal(0, 0.012, n)
+    ry = rng.normal(0, 0.012, n)
+    shirt = rng.integers(0, len(_SHIRT_RGB), n)
+    beard = rng.random(n) < 0.35
+    return {"skin_jitter": skin_jitter, "hx": hx, "rx": rx, "ry": ry, "shirt": shirt, "beard": beard}
+
+
+def person_traits(config: SynthfacesConfig) -> dict[str, np.ndarray] | None:
+    """The render traits fixed per person (:data:`PERSON_TRAITS`, ``(K,)`` arrays indexed by
+    identity code), or None when ``config.identities`` is 0. Deterministic for ``config.seed``."""
+    if config.identities == 0:
+        return None
+    traits = _draw_traits(np.random.default_rng([config.seed, 2]), config.identities)
+    return {key: traits[key] for key in PERSON_TRAITS}
 
 
 class _Canvas:
@@ -280,7 +369,11 @@ class _Canvas:
 
 
 def render(
-    labels: dict[str, np.ndarray], rng: np.random.Generator, size: int = SIZE, noise: float = 3.0
+    labels: dict[str, np.ndarray],
+    rng: np.random.Generator,
+    size: int = SIZE,
+    noise: float = 3.0,
+    traits: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Draw one face per label set.
 
@@ -289,11 +382,15 @@ def render(
         rng: generator for nuisance variation (face shape, shirt, lighting, noise).
         size: output side in pixels.
         noise: standard deviation of added pixel noise (0-255 scale).
+        traits: per-face nuisance traits as :func:`_draw_traits` returns them; drawn from
+            ``rng`` when None. Lighting and pixel noise always come from ``rng``.
 
     Returns:
         ``(N, size, size, 3)`` uint8 images.
     """
     n = len(labels["gender"])
+    if traits is None:
+        traits = _draw_traits(rng, n)
 
     def col(v: np.ndarray) -> np.ndarray:
         return np.asarray(v, dtype=np.float32).reshape(n, 1, 1)
@@ -305,7 +402,7 @@ def render(
     smile = col(labels["smile"])
     yaw = col(labels["yaw"])
     glasses = col(labels["eyeglasses"])
-    skin = _SKIN_RGB[labels["skin_tone"]] * rng.uniform(0.94, 1.04, (n, 1)).astype(np.float32)
+    skin = _SKIN_RGB[labels["skin_tone"]] * traits["skin_jitter"]
     hair_rgb = _HAIR_RGB[labels["hair_color"]]
     c = _Canvas(n, size)
 
@@ -315,14 +412,14 @@ def render(
     c.scale(1.04 - 0.08 * (c.y + 1) / 2)
 
     # geometry
-    hx = 0.06 * yaw + col(rng.normal(0, 0.02, n))
+    hx = 0.06 * yaw + col(traits["hx"])
     hy = col(np.full(n, -0.02)) + 0.06 * child
-    rx = 0.45 + 0.06 * male - 0.03 * child + col(rng.normal(0, 0.012, n))
-    ry = 0.58 + 0.03 * male - 0.11 * child + col(rng.normal(0, 0.012, n))
+    rx = 0.45 + 0.06 * male - 0.03 * child + col(traits["rx"])
+    ry = 0.58 + 0.03 * male - 0.11 * child + col(traits["ry"])
     feat_dx = 0.22 * yaw  # features slide across the face with the turn
 
     # shoulders, neck
-    shirt = _SHIRT_RGB[rng.integers(0, len(_SHIRT_RGB), n)]
+    shirt = _SHIRT_RGB[traits["shirt"]]
     c.paint(c.ellipse(hx * 0.5, 1.15, 0.85 + 0.1 * male, 0.45), shirt)
     # long hair falling behind the head to the shoulders (female presentation)
     long_hair = c.ellipse(hx, hy + 0.16, rx * 1.24, ry * 1.08) * (c.y > hy - 0.1)
@@ -342,7 +439,7 @@ def render(
     c.scale(1.0 - 0.18 * head * np.clip(r2 - 0.45, 0, 1))
 
     # beard shadow for some adult men
-    beard = male * col(rng.random(n) < 0.35) * col(age >= 2)
+    beard = male * col(traits["beard"]) * col(age >= 2)
     beard_mask = c.ellipse(hx + 0.3 * feat_dx, hy + ry * 0.62, rx * 0.8, ry * 0.42) * (c.y > hy + 0.18)
     c.paint(beard_mask * beard, hair_rgb * 0.8, 0.75)
 
@@ -452,13 +549,20 @@ def generate(
     """Yield ``(labels, images)`` chunks; ``images`` is ``(B, 64, 64, 3)`` uint8.
 
     Deterministic for ``config.seed``: labels come from one stream and each chunk's nuisance
-    variation from its own stream, so the chunk size does not change the labels.
+    variation from its own stream, so the chunk size does not change the labels. With
+    ``config.identities`` > 0 the person-level render traits (:func:`person_traits`) come from a
+    third stream, so they do not depend on the chunk size either.
     """
     labels = sample_labels(config, np.random.default_rng([config.seed, 0]), config.n)
+    persons = person_traits(config)
     for k, start in enumerate(range(0, config.n, chunk)):
         part = {name: v[start : start + chunk] for name, v in labels.items()}
         rng = np.random.default_rng([config.seed, 1, k])
-        yield part, render(part, rng, noise=config.noise)
+        traits = None
+        if persons is not None:
+            traits = _draw_traits(rng, len(part["gender"]))  # per photo: hx
+            traits.update({key: v[part["identity"]] for key, v in persons.items()})
+        yield part, render(part, rng, noise=config.noise, traits=traits)
 
 
 def make_store(config: SynthfacesConfig, path: str | os.PathLike[str], overwrite: bool = False) -> Store:
@@ -466,7 +570,7 @@ def make_store(config: SynthfacesConfig, path: str | os.PathLike[str], overwrite
     from latentplay.config import to_dict
 
     schema = Schema(
-        attributes=attributes(),
+        attributes=attributes(config.identities),
         provenance=Provenance(
             source="generated", converter="synthfaces", arguments=to_dict(config), counts={"rows": config.n}
         ),
