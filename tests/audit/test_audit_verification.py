@@ -115,12 +115,18 @@ def test_pairs_table_of_the_store_and_flagged_rows(tmp_path: Path) -> None:
     assert s["pairs"]["flagged_dropped"] == 1 and s["pairs"]["cross_group"] == 1
     a, b = s["groups"]
     assert (a["genuine"], a["impostor"], a["flagged_dropped"]) == (0, 1, 1)
+    assert (a["faces"], b["faces"]) == (360, 360)
+    assert a["no_face_share"] == pytest.approx(1 / 360) and b["no_face_share"] == 0.0
     assert (b["genuine"], b["impostor"]) == (1, 1)
     assert a["accuracy"] is None  # too few pairs for two folds: not invented
     assert s["threshold"] == 0.5 and s["threshold_from"] == {"given": 0.5}
     kept = verify_store(store, "z", tmp_path / "k", by="race", threshold=0.5, folds=2,
                         keep_flagged=True)
     assert kept["groups"][0]["genuine"] == 1
+    # a column latentplay embed did not make: nothing is known of faces not found
+    plain = st.save(st.add_column(store, "w", st.vectors(store, "z")), store.path)
+    w = verify_store(plain, "w", tmp_path / "w", by="race", threshold=0.5, folds=2)
+    assert w["groups"][0]["no_face_share"] is None and w["pairs"]["flagged_dropped"] == 0
     # the same table given by path, and a table of another store
     other = tmp_path / "other.csv"
     other.write_text("row_a,row_b,same\n0,9999,1\n")

@@ -260,8 +260,10 @@ def verify_cmd(
         auc = "-" if r["auc"] is None else f"{r['auc']:.4f}"
         fmr_text = "-" if r["fmr"] is None else f"{r['fmr']:.4f}"
         fnmr_text = "-" if r["fnmr"] is None else f"{r['fnmr']:.4f}"
+        no_face = "" if r["no_face_share"] is None else \
+            f", no face found in {100 * r['no_face_share']:.1f} %"
         print(f"  {r['group']}: accuracy {acc}, AUC {auc}, FMR {fmr_text}, FNMR {fnmr_text} "
-              f"({r['genuine']} + {r['impostor']} pairs)")
+              f"({r['genuine']} + {r['impostor']} pairs{no_face})")
     diff = summary["differentials"]
     if diff:
         def ratio(v: float | None) -> str:

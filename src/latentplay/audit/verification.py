@@ -205,13 +205,14 @@ def verify_store(
     names, labels = _groups(store, by)
     chosen, source, unconverted = _pairs(store, pairs, identity, labels, n_pairs, seed)
     flagged = _flagged(store, column)
-    bad = np.isin(chosen.a, flagged) | np.isin(chosen.b, flagged)
+    known = flagged if flagged is not None else np.zeros(0, np.int64)
+    bad = np.isin(chosen.a, known) | np.isin(chosen.b, known)
+    before = pair_groups(chosen, labels)
+    faces = {g: _faces(labels == g, flagged, bad & (before == g), keep_flagged)
+             for g in range(len(names))}
+    faces[-1] = _faces(np.ones(len(store), bool), flagged, bad, keep_flagged)
     if not keep_flagged:
-        group_of = pair_groups(chosen, labels)
-        dropped = {name: int((bad & (group_of == g)).sum()) for g, name in enumerate(names)}
         chosen = chosen.take(~bad)
-    else:
-        dropped = dict.fromkeys(names, 0)
     finite = np.isfinite(z).all(axis=1)
     if not finite[chosen.a].all() or not finite[chosen.b].all():
         raise UserError(f"column {column!r} holds NaN or inf for rows of the pairs")
@@ -226,13 +227,9 @@ def verify_store(
         t, chosen_by = threshold_at_fmr(imp, fmr), {"fmr": fmr}
     else:
         t, chosen_by = float(threshold), {"given": float(threshold)}
-    groups = []
-    for g, name in enumerate(names):
-        mine = group_of == g
-        groups.append(_group(name, d[mine], chosen.same[mine], t, folds, seed,
-                             dropped.get(name, 0)))
-    overall = _group(ALL, d, chosen.same, t, folds, seed, int(bad.sum()) if not keep_flagged
-                     else 0)
+    groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds, seed),
+               **faces[g]} for g, name in enumerate(names)]
+    overall = {**_group(ALL, d, chosen.same, t, folds, seed), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
@@ -279,18 +276,29 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels
     return drawn, {"identity": identity, "per_group": n}, 0
 
 
-def _flagged(store: st.Store, column: str) -> np.ndarray:
-    """Rows ``latentplay embed`` could not embed as intended (none for other columns)."""
+def _flagged(store: st.Store, column: str) -> np.ndarray | None:
+    """Rows ``latentplay embed`` could not embed as intended; None for a column it did not
+    make (nothing known)."""
     from latentplay.embed.column import flagged_rows
 
     try:
         return flagged_rows(store, column)
-    except UserError:  # a column not made by `latentplay embed`
-        return np.zeros(0, dtype=np.int64)
+    except UserError:
+        return None
 
 
-def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, seed: int,
-           dropped: int) -> dict[str, Any]:
+def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray,
+           keep_flagged: bool) -> dict[str, Any]:
+    """Of the ``(N,)`` bool ``rows`` of a group: how many faces, the share the embedder did not
+    find (None when the column has no record of it) and the pairs left out for it."""
+    share = None if flagged is None or not rows.any() else float(
+        np.isin(np.flatnonzero(rows), flagged).mean())
+    return {"faces": int(rows.sum()), "no_face_share": share,
+            "flagged_dropped": 0 if keep_flagged else int(dropped.sum())}
+
+
+def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
+           seed: int) -> dict[str, Any]:
     """One group's row of ``verification.json``: counts, rates at ``t`` with Wilson
     intervals, and the threshold-free measures (None where the pairs are too few)."""
     r = rates(d, same, t)
@@ -298,7 +306,6 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, see
     fnmr_ci = wilson_interval(np.array([r["false_non_matches"]]), int(r["genuine"]))[0]
     row: dict[str, Any] = {
         "group": name, "genuine": r["genuine"], "impostor": r["impostor"],
-        "flagged_dropped": dropped,
         "fmr": r["fmr"], "fmr_low": fmr_ci[0], "fmr_high": fmr_ci[1],
         "fnmr": r["fnmr"], "fnmr_low": fnmr_ci[0], "fnmr_high": fnmr_ci[1],
         "false_matches": r["false_matches"], "false_non_matches": r["false_non_matches"]}
@@ -313,7 +320,8 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, see
             for k, v in row.items()}
 
 
-CSV_FIELDS = ("group", "genuine", "impostor", "flagged_dropped", "accuracy", "accuracy_std",
+CSV_FIELDS = ("group", "faces", "no_face_share", "genuine", "impostor", "flagged_dropped",
+              "accuracy", "accuracy_std",
               "auc", "eer", "fmr", "fmr_low", "fmr_high", "fnmr", "fnmr_low", "fnmr_high")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from latentplay.errors import UserError
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Section, Table, interval, number
+from latentplay.report.page import Facts, Section, Table, number
 
 
 def sections(run: Path, v: dict[str, Any]) -> list[Section]:
@@ -34,8 +34,9 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
     shown = [*v["groups"], v["overall"]] if v.get("by") else [v["overall"]]
     tar_keys = list((v["overall"].get("tar_at_fmr") or {}).keys())
     table = Table.of(
-        ["group", "genuine", "impostor", "no face", "accuracy", "sd", "AUC", "EER", "FMR",
-         "interval", "FNMR", "interval", *(f"TAR at FMR {k}" for k in tar_keys)],
+        ["group", "faces", "no face found", "genuine pairs", "impostor pairs", "pairs left out",
+         "accuracy", "sd", "AUC", "EER", "FMR [95% interval]", "FNMR [95% interval]",
+         *(f"TAR at FMR {k}" for k in tar_keys)],
         [_row(r) + [(r.get("tar_at_fmr") or {}).get(k) for k in tar_keys] for r in shown],
         "Accuracy, AUC, EER and TAR are each group's own (its best thresholds); FMR and FNMR are "
         "at the common threshold, with 95% Wilson intervals. TAR at an FMR needs at least 1/FMR "
@@ -60,7 +61,22 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
 
 
 def _row(r: dict[str, Any]) -> list[Any]:
-    return [r.get("group"), r.get("genuine"), r.get("impostor"), r.get("flagged_dropped"),
-            r.get("accuracy"), r.get("accuracy_std"), r.get("auc"), r.get("eer"), r.get("fmr"),
-            interval(r.get("fmr_low"), r.get("fmr_high")), r.get("fnmr"),
-            interval(r.get("fnmr_low"), r.get("fnmr_high"))]
+    return [r.get("group"), r.get("faces"), _share(r.get("no_face_share")), r.get("genuine"),
+            r.get("impostor"), r.get("flagged_dropped"), _short(r.get("accuracy")),
+            _short(r.get("accuracy_std")), _short(r.get("auc")), _short(r.get("eer")),
+            _rate(r, "fmr"), _rate(r, "fnmr")]
+
+
+def _short(value: float | None) -> float | None:
+    return None if value is None else float(f"{value:.3g}")
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
+def _rate(r: dict[str, Any], key: str) -> str:
+    """``rate [low, high]`` with three significant digits."""
+    if r.get(key) is None:
+        return "—"
+    return f"{r[key]:.3g} [{r[f'{key}_low']:.3g}, {r[f'{key}_high']:.3g}]"
