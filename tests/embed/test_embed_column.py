@@ -33,6 +33,8 @@ def test_pixels_pca_column_shape_dtype_and_plain_datasets(blob_store):
     np.testing.assert_array_equal(np.asarray(plain["pix"], dtype=np.float32), z)
     assert out.schema.vector("pix").dim == 12
     assert len(col.flagged_rows(out, "pix")) == 0
+    assert col.embed_entry(out, "pix")["detects_faces"] is False  # it never looks for faces
+    assert col.embed_entry(out, "no_such_column") is None
     assert not col.scratch_dir(s.path, "pix").exists()  # scratch removed when complete
 
 

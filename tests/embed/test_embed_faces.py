@@ -97,6 +97,7 @@ def test_dlib_embed_column_lists_rows_without_face(blob_store):
     out = col.embed_store(s, "dlib", "face", progress=False)
     assert st.vectors(out, "face").shape == (4, 128)
     np.testing.assert_array_equal(col.flagged_rows(out, "face"), [1, 3])
+    assert col.embed_entry(out, "face")["detects_faces"] is True
     assert "2 rows had no detected face" in out.schema.vector("face").description
 
 

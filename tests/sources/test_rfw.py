@@ -76,3 +76,5 @@ def test_pairs_survive_embedding_and_drive_verification(tmp_path: Path) -> None:
     assert s["pairs"]["unconverted"] == 4 and s["pairs"]["used"] == 8
     assert [g["group"] for g in s["groups"]] == list(rfw.RACES)
     assert all(g["genuine"] == 1 and g["impostor"] == 1 for g in s["groups"])
+    # pixels-pca looks for no face, so nothing is said of faces not found
+    assert all(g["no_face_share"] is None for g in s["groups"])

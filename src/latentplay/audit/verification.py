@@ -277,14 +277,13 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels
 
 
 def _flagged(store: st.Store, column: str) -> np.ndarray | None:
-    """Rows ``latentplay embed`` could not embed as intended; None for a column it did not
-    make (nothing known)."""
-    from latentplay.embed.column import flagged_rows
+    """Rows where the embedder of ``column`` found no face; None when it does not look for
+    faces or ``column`` was not made by ``latentplay embed`` (nothing to know)."""
+    from latentplay.embed.column import embed_entry
 
-    try:
-        return flagged_rows(store, column)
-    except UserError:
-        return None
+    entry = embed_entry(store, column) or {}
+    rows = np.asarray(entry.get("not_found", []), dtype=np.int64)
+    return rows if entry.get("detects_faces") or len(rows) else None
 
 
 def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray,

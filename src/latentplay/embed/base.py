@@ -50,11 +50,14 @@ class Embedder(abc.ABC):
         image_mode: PIL mode (``"RGB"``, ``"L"``) the images are converted to, or None.
         image_crop: fraction of the shorter side kept by a centred square crop before
             resizing (1 = the whole image).
+        detects_faces: whether the embedder looks for a face and can fail to find one
+            (:meth:`embed_rows` then flags the row).
     """
 
     kind: ClassVar[str]
     config_type: ClassVar[type]
     needs_fit: ClassVar[bool] = False
+    detects_faces: ClassVar[bool] = False
     arg_field: ClassVar[str | None] = None  # config field filled from ``KIND:ARG``
 
     def __init__(self, config: Any) -> None:

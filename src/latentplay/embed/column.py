@@ -205,6 +205,7 @@ def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.n
         "dim": embedder.dim,
         "rows": len(store),
         "not_found": missing.tolist(),
+        "detects_faces": embedder.detects_faces,
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     history = [h for h in new.schema.history if h.get("column") != column or h.get("op") != "embed"]
@@ -213,16 +214,25 @@ def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.n
     return st.save(new, store.path)
 
 
+def embed_entry(store: st.Store, column: str) -> dict[str, Any] | None:
+    """The history entry of the ``latentplay embed`` run that made ``column`` (embedder,
+    config, ``not_found`` rows, ``detects_faces``), or None for a column it did not make."""
+    for entry in reversed(store.schema.history):
+        if entry.get("op") == "embed" and entry.get("column") == column:
+            return entry
+    return None
+
+
 def flagged_rows(store: st.Store, column: str) -> np.ndarray:
     """Rows of ``column`` the embedder could not embed as intended (e.g. no face detected).
 
     Returns:
         ``(k,)`` int64 row indices (empty when every row was embedded normally).
     """
-    for entry in reversed(store.schema.history):
-        if entry.get("op") == "embed" and entry.get("column") == column:
-            return np.asarray(entry.get("not_found", []), dtype=np.int64)
-    raise UserError(f"column {column!r} was not made by `latentplay embed`")
+    entry = embed_entry(store, column)
+    if entry is None:
+        raise UserError(f"column {column!r} was not made by `latentplay embed`")
+    return np.asarray(entry.get("not_found", []), dtype=np.int64)
 
 
 @contextlib.contextmanager

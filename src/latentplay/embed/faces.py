@@ -154,6 +154,7 @@ class DlibEmbedder(Embedder):
 
     kind = "dlib"
     config_type = DlibConfig
+    detects_faces = True
 
     def __init__(self, config: DlibConfig) -> None:
         super().__init__(config)
