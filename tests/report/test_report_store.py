@@ -49,3 +49,20 @@ def test_store_strings_are_escaped(faces: Path, tmp_path: Path) -> None:
     assert "<script>" not in text and "<b>bold" not in text
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in text
     assert "a &amp; b &lt;b&gt;bold&lt;/b&gt;" in text
+
+
+def test_identity_attribute_is_summarised_not_listed(tmp_path: Path) -> None:
+    """An attribute of many classes (identities) gets rows per class, not a row per class,
+    and stays out of the default cross-tab."""
+    from latentplay import sources
+
+    store = sources.make("synthfaces", tmp_path / "persons", n=90, overrides=["identities=40"])
+    info = st.info(store)
+    per_class = info["attributes"]["identity"]["per_class"]
+    assert per_class["classes"] == 40 and (per_class["min"], per_class["max"]) == (2, 3)
+    assert sum(info["attributes"]["identity"]["counts"].values()) == 90  # still in the JSON
+    assert "identity" not in (info["crosstab"]["rows"], info["crosstab"]["columns"])
+    assert "per_class" not in info["attributes"]["skin_tone"]
+    text = build_report(store.path).read_text(encoding="utf-8")
+    assert "person_00039" not in text.split("largest", 1)[0]  # no row per person before it
+    assert "rows per class" in text and "2 to 3, median 2" in text

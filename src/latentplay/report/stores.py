@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from latentplay import store as st
 from latentplay.report import figures
 from latentplay.report.files import read_csv
@@ -71,6 +73,9 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
             blocks.append(Facts([("range", f"{number(s['range'][0])} to {number(s['range'][1])}"),
                                  ("mean ± sd", f"{number(s['mean'])} ± {number(s['std'])}")]))
             title = f"{attr.name}: histogram"
+        elif "per_class" in s:
+            blocks.append(_per_class(attr.name, s))
+            continue
         else:
             labels, counts = list(s["counts"]), list(s["counts"].values())
             title = f"{attr.name}: count per value"
@@ -80,6 +85,26 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
         chart = Figure(figures.bars(labels, counts, title), f"Distribution of {attr.name}.")
         blocks.append(Columns([table, chart]))
     return Section("Attributes", "attributes", blocks)
+
+
+def _per_class(name: str, s: dict[str, Any]) -> Columns:
+    """An attribute of many classes (identities): rows per class, and how many classes have
+    each number of rows."""
+    p = s["per_class"]
+    facts = Facts([("classes", number(p["classes"])),
+                   ("rows per class", f"{number(p['min'])} to {number(p['max'])}, median "
+                                      f"{number(p['median'])}"),
+                   ("classes without rows / with one row", f"{number(p['empty'])} / "
+                                                           f"{number(p['single'])}"),
+                   ("largest", ", ".join(f"{k} ({number(v)})" for k, v in p["largest"].items()))])
+    sizes = np.asarray(list(s["counts"].values()))
+    edges = np.unique(np.linspace(sizes.min(), sizes.max() + 1, 13).astype(int))
+    hist, _ = np.histogram(sizes, bins=edges)
+    labels = [str(a) if b - a == 1 else f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:],
+                                                                        strict=True)]
+    chart = Figure(figures.bars(labels, hist.tolist(), f"{name}: classes by rows per class",
+                                xlabel="rows per class"), f"How many rows each {name} has.")
+    return Columns([facts, chart])
 
 
 def _columns(data: st.Store) -> Section:

@@ -76,6 +76,14 @@ def print_summary(summary: dict) -> None:
                 f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): mean {attr['mean']:.3f}, "
                 f"std {attr['std']:.3f}, histogram {hist['counts']}"
             )
+        elif "per_class" in attr:
+            p = attr["per_class"]
+            largest = ", ".join(f"{k}: {v}" for k, v in p["largest"].items())
+            console.print(
+                f"[bold]{name}[/bold] ({attr['kind']}, {p['classes']} classes): rows per class "
+                f"{p['min']} to {p['max']} (median {p['median']:g}), {p['empty']} empty, "
+                f"{p['single']} with one row; largest {largest}"
+            )
         else:
             counts = ", ".join(f"{k}: {v}" for k, v in attr["counts"].items())
             console.print(f"[bold]{name}[/bold] ({attr['kind']}): {counts}")

@@ -9,6 +9,15 @@ import numpy as np
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
+MAX_LISTED = 30
+"""Attributes with more classes (identities: CelebA, MORPH, RFW) are summarised by their rows
+per class rather than listed class by class, and left out of the default cross-tab."""
+
+
+def many_classes(attr: Attribute) -> bool:
+    """Whether ``attr`` has more than :data:`MAX_LISTED` classes or levels."""
+    return attr.kind != "continuous" and (attr.num_values or 0) > MAX_LISTED
+
 
 def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     values = store.labels(attr.name)
@@ -25,7 +34,16 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
         }
     names = attr.level_names
     counts = np.bincount(values[values >= 0], minlength=len(names))
-    return {"kind": attr.kind, "counts": dict(zip(names, counts.tolist(), strict=True))}
+    out: dict[str, Any] = {"kind": attr.kind,
+                           "counts": dict(zip(names, counts.tolist(), strict=True))}
+    if many_classes(attr):
+        largest = np.argsort(-counts, kind="stable")[:5]
+        out["per_class"] = {
+            "classes": len(names), "min": int(counts.min()), "median": float(np.median(counts)),
+            "max": int(counts.max()), "empty": int((counts == 0).sum()),
+            "single": int((counts == 1).sum()),
+            "largest": {names[i]: int(counts[i]) for i in largest}}
+    return out
 
 
 def _codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[str]]:
@@ -57,12 +75,13 @@ def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 1
     Args:
         store: the store.
         crosstab_of: two attribute names to cross-tabulate; by default the first two
-            categorical attributes (none when the store has fewer).
+            categorical attributes of at most :data:`MAX_LISTED` classes (none when the store
+            has fewer).
         bins: histogram bins for continuous attributes.
     """
     attrs = store.schema.attributes
     if crosstab_of is None:
-        cats = [a.name for a in attrs if a.kind == "categorical"]
+        cats = [a.name for a in attrs if a.kind == "categorical" and not many_classes(a)]
         crosstab_of = (cats[0], cats[1]) if len(cats) >= 2 else None
     prov = store.schema.provenance
     return {
