@@ -113,3 +113,17 @@ def test_probe_command_bad_input(cli, two_columns: Path, tmp_path: Path,
     assert r.code == 2, r.err
     lines = r.err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], r.err
+
+
+def test_default_attributes_leave_out_identities(tmp_path: Path) -> None:
+    """An identity attribute (here 40 classes) is probed only when asked for by name."""
+    from latentplay import sources
+    from latentplay import store as st
+    from latentplay.latent.probe import probe_store
+
+    store = sources.make("synthfaces", tmp_path / "p", n=300, overrides=["identities=40"])
+    rng = np.random.default_rng(0)
+    store = st.add_column(store, "z", rng.normal(size=(300, 3)).astype(np.float32))
+    probed = {p.attribute for p in probe_store(store, ["z"], cv=2)}
+    assert "identity" not in probed and "skin_tone" in probed and "smile" in probed
+    assert [p.attribute for p in probe_store(store, ["z"], ["identity"], cv=2)] == ["identity"]

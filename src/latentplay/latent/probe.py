@@ -46,6 +46,7 @@ from latentplay.metrics.information import (
 )
 from latentplay.outputs import output_dir
 from latentplay.store.columns import vectors
+from latentplay.store.info import many_classes
 from latentplay.store.io import Store
 
 PathLike = str | os.PathLike[str]
@@ -148,11 +149,13 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
 def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] = (), *,
                 cv: int = 5, max_rows: int = 10_000, seed: int = 0) -> list[Probe]:
     """One :class:`Probe` per vector column and attribute of ``store`` (default: every
-    categorical, factor and continuous attribute), on up to ``max_rows`` random rows."""
+    categorical, factor and continuous attribute but those of more than
+    :data:`~latentplay.store.info.MAX_LISTED` classes, such as identities), on up to
+    ``max_rows`` random rows."""
     if not columns:
         raise UserError("name at least one vector column to probe")
-    chosen = [store.schema.attribute_or_error(a) for a in attributes] or list(
-        store.schema.attributes)
+    chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
+        a for a in store.schema.attributes if not many_classes(a)]
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(store), size=min(max_rows, len(store)), replace=False))
     codes = {c: vectors(store, c)[rows] for c in columns}
