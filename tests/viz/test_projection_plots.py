@@ -93,3 +93,22 @@ def test_labels_must_match_the_points():
         projection_png(coords, Labels("color", codes[:10]))
     with pytest.raises(ValueError, match="unknown kind"):
         Labels("color", codes, "nominal")
+
+
+def test_identities_get_no_legend_one_trace_and_distinct_neighbour_colours():
+    from latentplay.viz.projection import MAX_LEGEND, class_colors
+
+    rng = np.random.default_rng(0)
+    n_ids = 150
+    ids = np.repeat(np.arange(n_ids), 4)
+    coords = (rng.normal(size=(n_ids, 2)) * 10)[ids] + rng.normal(size=(len(ids), 2))
+    labels = Labels("identity", ids, "categorical", [f"person_{i}" for i in range(n_ids)])
+    fig = projection_png(coords, labels)
+    assert fig.axes[0].get_legend() is None
+    assert any("150 classes" in t.get_text() for t in fig.axes[0].texts)
+    interactive = projection_figure(coords, [labels])
+    assert len(interactive.data) == 1 and interactive.data[0].text[5] == "person_1"
+    # consecutive codes are far apart in colour, unlike a plain sweep of the colour map
+    colors = np.array(class_colors(n_ids, ordered=False))[:, :3]
+    assert np.linalg.norm(np.diff(colors, axis=0), axis=1).mean() > 0.2
+    assert n_ids > MAX_LEGEND

@@ -71,11 +71,21 @@ class Labels:
         return [f"{v:.3g}" if np.isfinite(v) else MISSING for v in self.values.astype(float)]
 
 
+MAX_LEGEND = 40
+"""Attributes with more classes (identities) are drawn without a legend or a trace per class."""
+
+
 def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float]]:
-    """``n`` distinguishable colours: qualitative (tab10/tab20) or, for ordered classes, viridis."""
-    if ordered or n > 20:
-        cmap = plt.get_cmap("viridis" if ordered else "turbo")
+    """``n`` distinguishable colours: qualitative (tab10/tab20), for ordered classes viridis,
+    and for more than 20 unordered classes turbo in a fixed shuffled order, so that classes
+    with neighbouring codes (person 17, person 18) do not get near-identical colours."""
+    if ordered:
+        cmap = plt.get_cmap("viridis")
         return [cmap(x) for x in np.linspace(0.0, 1.0, max(n, 1))]
+    if n > 20:
+        cmap = plt.get_cmap("turbo")
+        shuffled = np.random.default_rng(0).permutation(n)
+        return [cmap(x) for x in np.linspace(0.0, 1.0, n)[shuffled]]
     cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
     return [cmap(i) for i in range(n)]
 
@@ -110,14 +120,18 @@ def projection_png(
         ax.scatter(coords[order, 0], coords[order, 1], c=colors[codes[order]], s=size,
                    linewidths=0, rasterized=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(names))
-        handles = [Line2D([], [], marker="o", linestyle="", color=colors[i],
-                          label=f"{name} ({counts[i]:,})") for i, name in enumerate(names)]
-        if (codes < 0).any():
-            handles.append(Line2D([], [], marker="o", linestyle="", color=colors[-1],
-                                  label=f"{MISSING} ({int((codes < 0).sum()):,})"))
-        ax.legend(handles=handles, title=labels.name, loc="upper left", bbox_to_anchor=(1.01, 1),
-                  frameon=False, markerscale=1.4, fontsize=9,
-                  ncol=1 if len(handles) <= 24 else 2)
+        if len(names) > MAX_LEGEND:  # identities: no legend
+            ax.text(1.01, 1, f"{labels.name}:\n{int((counts > 0).sum()):,} classes,\none "
+                    "colour each", transform=ax.transAxes, va="top", fontsize=9)
+        else:
+            handles = [Line2D([], [], marker="o", linestyle="", color=colors[i],
+                              label=f"{name} ({counts[i]:,})") for i, name in enumerate(names)]
+            if (codes < 0).any():
+                handles.append(Line2D([], [], marker="o", linestyle="", color=colors[-1],
+                                      label=f"{MISSING} ({int((codes < 0).sum()):,})"))
+            ax.legend(handles=handles, title=labels.name, loc="upper left",
+                      bbox_to_anchor=(1.01, 1), frameon=False, markerscale=1.4, fontsize=9,
+                      ncol=1 if len(handles) <= 24 else 2)
     else:
         values = labels.values.astype(float)
         lo, hi = labels.range if labels.range else (np.nanmin(values), np.nanmax(values))
@@ -178,6 +192,15 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
             codes = lab.codes()
             names = list(lab.names or [])
             colors = class_colors(len(names), lab.kind == "ordered")
+            if len(names) > MAX_LEGEND:  # one trace, the class in the hover text
+                hexes = np.array([matplotlib.colors.to_hex(c) for c in colors] + ["#999999"])
+                fig.add_trace(go.Scattergl(
+                    x=coords[:, 0], y=coords[:, 1], mode="markers", name=lab.name,
+                    visible=visible, marker={"size": 4, "color": hexes[codes].tolist()},
+                    customdata=np.arange(n, dtype=np.int32), text=lab.text(),
+                    hovertemplate=f"{lab.name}: %{{text}}<extra></extra>", showlegend=False))
+                groups.append(list(range(first, len(fig.data))))
+                continue
             for ci, name in [*enumerate(names), (-1, MISSING)]:
                 idx = np.flatnonzero(codes == ci)
                 if not len(idx):
