@@ -34,12 +34,13 @@ def _store(path: Path, noise: tuple[float, float] = (0.6, 1.2), flagged: list[in
         attributes=[Attribute("race", "categorical", names=["A", "B"]),
                     Attribute("identity", "categorical",
                               names=[f"p{i}" for i in range(2 * PEOPLE)]),
-                    Attribute("score", "continuous", range=(0, 1))],
+                    Attribute("score", "continuous", range=(0, 1)),
+                    Attribute("gender", "categorical", names=["f", "m"])],
         provenance=Provenance(source="test", converter="unit", arguments={}, counts={}),
         history=[{"op": "embed", "column": "z", "not_found": list(flagged)}])
     image = st.encode_png(np.zeros((4, 4, 3), np.uint8))
     batch = {"image": [image] * n, "race": group, "identity": person,
-             "score": np.zeros(n, np.float32)}
+             "score": np.zeros(n, np.float32), "gender": person % 2}
     store = st.build([batch], schema, path)
     store = st.add_column(store, "z", z.astype(np.float32))
     return st.save(store, path, extra_files=extra)
@@ -101,6 +102,15 @@ def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
                         by="race", n_pairs=400, fmr=0.01)
     ea, eb = even["groups"]
     assert abs(ea["accuracy"] - eb["accuracy"]) < 0.04
+
+
+def test_intersections_of_two_attributes(tmp_path: Path) -> None:
+    s = verify_store(_store(tmp_path / "s"), "z", tmp_path / "v", by="race, gender",
+                     n_pairs=200, fmr=0.01)
+    assert [g["group"] for g in s["groups"]] == ["A / f", "A / m", "B / f", "B / m"]
+    assert all(g["genuine"] == 200 and g["faces"] == 180 for g in s["groups"])
+    a_f, _, b_f, _ = s["groups"]
+    assert a_f["accuracy"] > b_f["accuracy"] + 0.05  # the noisier race stays worse
 
 
 def test_pairs_table_of_the_store_and_flagged_rows(tmp_path: Path) -> None:

@@ -223,7 +223,8 @@ def verify_cmd(
     column: str = typer.Option(..., help="Embedding column to verify with, e.g. dlib."),
     out: Path = typer.Option(..., "--out", help="Directory for verification.json, CSVs and "
                              "figures."),
-    by: str = typer.Option(None, help="Categorical attribute: measures per class (e.g. race)."),
+    by: str = typer.Option(None, help="Categorical attribute: measures per class (e.g. race); "
+                           "several, comma-separated: per intersection (race,gender)."),
     pairs: Path = typer.Option(None, help="Pairs CSV (row_a, row_b, same); default the "
                                "store's pairs.csv."),
     identity: str = typer.Option(None, help="Draw pairs from this attribute instead "

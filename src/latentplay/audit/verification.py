@@ -180,8 +180,9 @@ def verify_store(
     seed: int = 0,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Verify the pairs of ``store`` in embedding ``column``, per class of attribute ``by``, and
-    write the outputs (module docstring) into ``out``.
+    """Verify the pairs of ``store`` in embedding ``column``, per class of attribute ``by``
+    (or per intersection of several, ``"race,gender"``), and write the outputs (module
+    docstring) into ``out``.
 
     Args:
         pairs: a pairs CSV; default the store's own ``pairs.csv``, else pairs drawn from
@@ -247,13 +248,21 @@ def verify_store(
 
 
 def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
-    """Class names of ``by`` and the ``(N,)`` codes of the rows (one group when ``by`` is None)."""
+    """Group names and the ``(N,)`` group code of each row: the classes of ``by``, or of
+    several comma-separated attributes their intersections (``African / female``; -1 where a
+    label is missing); one group when ``by`` is None."""
     if by is None:
         return [ALL], np.zeros(len(store), dtype=np.int64)
-    attr = store.schema.attribute_or_error(by)
-    if attr.kind == "continuous":
-        raise UserError(f"--by {by} is continuous; group by a categorical attribute")
-    return attr.level_names, np.asarray(store.labels(by), dtype=np.int64)
+    names, codes = [""], np.zeros(len(store), dtype=np.int64)
+    for name in (n.strip() for n in by.split(",")):
+        attr = store.schema.attribute_or_error(name)
+        if attr.kind == "continuous":
+            raise UserError(f"--by {name} is continuous; group by categorical attributes")
+        levels = attr.level_names
+        values = np.asarray(store.labels(name), dtype=np.int64)
+        codes = np.where((codes >= 0) & (values >= 0), codes * len(levels) + values, -1)
+        names = [f"{a} / {b}" if a else b for a in names for b in levels]
+    return names, codes
 
 
 def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels: np.ndarray,

@@ -24,7 +24,8 @@ def _colors(n: int) -> np.ndarray:
 def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
     """One DET curve per group — FNMR against FMR, both on log axes — with each group's
     operating point at the common ``threshold`` marked."""
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    outside = len(parts) > 8  # a long legend goes beside the axes, off the curves
+    fig, ax = plt.subplots(figsize=(8.6 if outside else 6.4, 5.2))
     floor = 1.0
     for (name, d, same), color in zip(parts, _colors(len(parts)), strict=True):
         fmr, tar, _ = roc_curve(same, -d)
@@ -46,7 +47,10 @@ def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
     ax.set_ylabel("false non-match rate (genuine pairs missed)")
     ax.set_title("Verification errors per group (lower left is better)", fontsize=10)
     ax.grid(which="both", color="0.93")
-    ax.legend(fontsize=8, loc="lower left")
+    if outside:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    else:
+        ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     return fig
 
