@@ -114,7 +114,7 @@ def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int =
         rows, ids = rows[order], ids[order]
         _, start, count = np.unique(ids, return_index=True, return_counts=True)
         for genuine in (True, False):
-            found = _draw(rng, rows, ids, start, count, n, genuine)
+            found = _draw(rng, rows, start, count, n, genuine)
             a.append(found[:, 0])
             b.append(found[:, 1])
             same.append(np.full(len(found), genuine))
@@ -123,8 +123,8 @@ def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int =
     return Pairs(np.concatenate(a), np.concatenate(b), np.concatenate(same))
 
 
-def _draw(rng: np.random.Generator, rows: np.ndarray, ids: np.ndarray, start: np.ndarray,
-          count: np.ndarray, n: int, genuine: bool) -> np.ndarray:
+def _draw(rng: np.random.Generator, rows: np.ndarray, start: np.ndarray, count: np.ndarray,
+          n: int, genuine: bool) -> np.ndarray:
     """Up to ``n`` distinct ``(row, row)`` pairs (smaller row first) of one group's ``rows``
     sorted by ``ids``, whose people start at ``start`` with ``count`` photos each."""
     owner = np.repeat(np.arange(len(start)), count)  # person index of each row
