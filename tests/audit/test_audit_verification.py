@@ -82,6 +82,7 @@ def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
     # one threshold for both: the noisy group misses far more genuine pairs
     assert b["fnmr"] > a["fnmr"] + 0.1
     assert b["fnmr_low"] <= b["fnmr"] <= b["fnmr_high"]
+    assert s["intervals"].startswith("bootstrap over persons")
     # the threshold holds the pooled FMR at the target
     assert s["overall"]["fmr"] <= 0.01
     diff = s["differentials"]

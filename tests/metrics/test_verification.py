@@ -105,3 +105,30 @@ def test_differentials_and_too_few_pairs() -> None:
     assert diff["accuracy_std"] == pytest.approx(np.std([0.9, 0.95, 0.99]))
     with pytest.raises(ValueError, match="at least 10"):
         verification(np.arange(12.0), np.arange(12) < 3)
+
+
+def test_person_bootstrap_widens_only_when_persons_recur() -> None:
+    from latentplay.audit.compare import wilson_interval
+    from latentplay.metrics.verification import person_bootstrap
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    same = np.zeros(n, bool)
+    same[: n // 2] = True
+    d = rng.random(n)
+    # every pair its own person: about the binomial interval
+    alone = person_bootstrap(d, same, 0.1, np.arange(n), seed=1)
+    fm = int((d[~same] < 0.1).sum())
+    low, high = wilson_interval(np.array([fm]), n // 2)[0]
+    assert alone["fmr"][0] == pytest.approx(low, abs=0.006)
+    assert alone["fmr"][1] == pytest.approx(high, abs=0.006)
+    # 20 persons, and the false matches all belong to two of them: far wider
+    persons = np.arange(n) % 20
+    d2 = np.ones(n)
+    d2[(~same) & np.isin(persons, [0, 1])] = 0.0  # 200 false matches of 2,000 impostors
+    clustered = person_bootstrap(d2, same, 0.5, persons, seed=1)
+    w_low, w_high = wilson_interval(np.array([200]), n // 2)[0]
+    assert clustered["fmr"][1] - clustered["fmr"][0] > 5 * (w_high - w_low)
+    assert clustered["fmr"][0] <= 0.1 <= clustered["fmr"][1]
+    assert clustered == person_bootstrap(d2, same, 0.5, persons, seed=1)
+    assert np.isnan(person_bootstrap(d, np.ones(n, bool), 0.1, persons)["fmr"][0])

@@ -35,6 +35,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.verification import (
     differentials,
     pair_distances,
+    person_bootstrap,
     rates,
     threshold_at_fmr,
     verification,
@@ -228,9 +229,14 @@ def verify_store(
         t, chosen_by = threshold_at_fmr(imp, fmr), {"fmr": fmr}
     else:
         t, chosen_by = float(threshold), {"given": float(threshold)}
-    groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds, seed),
-               **faces[g]} for g, name in enumerate(names)]
-    overall = {**_group(ALL, d, chosen.same, t, folds, seed), **faces[-1]}
+    persons = _persons(store, identity, chosen)
+
+    def of(mask: np.ndarray) -> np.ndarray | None:
+        return None if persons is None else persons[mask]
+
+    groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds, seed,
+                        of(group_of == g)), **faces[g]} for g, name in enumerate(names)]
+    overall = {**_group(ALL, d, chosen.same, t, folds, seed, persons), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
@@ -238,6 +244,8 @@ def verify_store(
                   "flagged_dropped": 0 if keep_flagged else int(bad.sum()),
                   "cross_group": int((group_of < 0).sum()) if by else 0},
         "threshold": t, "threshold_from": chosen_by, "folds": folds, "seed": seed,
+        "intervals": "Wilson (pairs taken as independent)" if persons is None else
+                     f"bootstrap over persons ({identity or 'identity'} of each pair's first face)",
         "overall": overall, "groups": groups,
         "differentials": differentials([r["accuracy"] for r in scored],
                                         [r["fmr"] for r in scored],
@@ -285,6 +293,14 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels
     return drawn, {"identity": identity, "per_group": n}, 0
 
 
+def _persons(store: st.Store, identity: str | None, pairs: Pairs) -> np.ndarray | None:
+    """``(P,)`` the person of each pair's first face, when the store knows identities."""
+    name = identity or "identity"
+    if not store.schema.has_attribute(name):
+        return None
+    return np.asarray(store.labels(name), dtype=np.int64)[pairs.a]
+
+
 def _flagged(store: st.Store, column: str) -> np.ndarray | None:
     """Rows where the embedder of ``column`` found no face; None when it does not look for
     faces or ``column`` was not made by ``latentplay embed`` (nothing to know)."""
@@ -305,13 +321,18 @@ def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray,
             "flagged_dropped": 0 if keep_flagged else int(dropped.sum())}
 
 
-def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
-           seed: int) -> dict[str, Any]:
-    """One group's row of ``verification.json``: counts, rates at ``t`` with Wilson
-    intervals, and the threshold-free measures (None where the pairs are too few)."""
+def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, seed: int,
+           persons: np.ndarray | None) -> dict[str, Any]:
+    """One group's row of ``verification.json``: counts, rates at ``t`` with 95% intervals
+    (bootstrap over ``persons`` ``(P,)``, else Wilson), and the threshold-free measures (None
+    where the pairs are too few)."""
     r = rates(d, same, t)
-    fmr_ci = wilson_interval(np.array([r["false_matches"]]), int(r["impostor"]))[0]
-    fnmr_ci = wilson_interval(np.array([r["false_non_matches"]]), int(r["genuine"]))[0]
+    if persons is not None:
+        boot = person_bootstrap(d, same, t, persons, seed=seed)
+        fmr_ci, fnmr_ci = boot["fmr"], boot["fnmr"]
+    else:
+        fmr_ci = wilson_interval(np.array([r["false_matches"]]), int(r["impostor"]))[0]
+        fnmr_ci = wilson_interval(np.array([r["false_non_matches"]]), int(r["genuine"]))[0]
     row: dict[str, Any] = {
         "group": name, "genuine": r["genuine"], "impostor": r["impostor"],
         "fmr": r["fmr"], "fmr_low": fmr_ci[0], "fmr_high": fmr_ci[1],

@@ -185,3 +185,34 @@ def differentials(accuracies: list[float], fmrs: list[float],
     return {"accuracy_mean": float(acc.mean()), "accuracy_std": float(acc.std()),
             "skewed_error_ratio": ratio(list(1 - acc)), "fmr_ratio": ratio(fmrs),
             "fnmr_ratio": ratio(fnmrs)}
+
+
+def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons: np.ndarray,
+                     n_boot: int = 1000, seed: int = 0,
+                     confidence: float = 0.95) -> dict[str, tuple[float, float]]:
+    """Intervals of FMR and FNMR at ``threshold`` that respect the people behind the pairs.
+
+    Pairs that share a person are not independent, so a binomial interval over pairs is too
+    narrow when persons recur. This is the subsets bootstrap of Bolle, Ratha & Pankanti
+    (2004): persons are drawn with replacement and each draw brings all pairs of that person
+    (``persons`` ``(P,)``: one person per pair, e.g. its first face's); percentile interval
+    over ``n_boot`` draws. An interval is NaN when its pairs are missing.
+    """
+    same = np.asarray(same, dtype=bool)
+    matched = np.asarray(d) < threshold
+    _, cluster = np.unique(persons, return_inverse=True)
+    k = int(cluster.max()) + 1 if len(cluster) else 0
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(k, np.full(k, 1 / k), size=n_boot) if k else None
+    out = {}
+    for key, pairs, errors in (("fmr", ~same, matched & ~same), ("fnmr", same, ~matched & same)):
+        total = np.bincount(cluster, weights=pairs, minlength=k)
+        wrong = np.bincount(cluster, weights=errors, minlength=k)
+        if weights is None or total.sum() == 0:
+            out[key] = (float("nan"), float("nan"))
+            continue
+        t, w = weights @ total, weights @ wrong
+        rates = w[t > 0] / t[t > 0]
+        tail = (1 - confidence) / 2 * 100
+        out[key] = (float(np.percentile(rates, tail)), float(np.percentile(rates, 100 - tail)))
+    return out

@@ -39,8 +39,8 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
          *(f"TAR at FMR {k}" for k in tar_keys)],
         [_row(r) + [(r.get("tar_at_fmr") or {}).get(k) for k in tar_keys] for r in shown],
         "Accuracy, AUC, EER and TAR are each group's own (its best thresholds); FMR and FNMR are "
-        "at the common threshold, with 95% Wilson intervals. TAR at an FMR needs at least 1/FMR "
-        "impostor pairs.")
+        f"at the common threshold, with 95% intervals: {v.get('intervals', 'Wilson')}. TAR at an "
+        "FMR needs at least 1/FMR impostor pairs.")
     blocks: list[Any] = [facts, table]
     diff = v.get("differentials")
     if diff:
@@ -53,7 +53,7 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
             "lowest is 0)."))
     figures = (("det.png", "DET curve of each group; dots: the common threshold."),
                ("rates.png", "False match and non-match rates at the common threshold, 95% "
-                             "Wilson intervals."),
+                             "intervals."),
                ("scores.png", "Distances of genuine and impostor pairs per group."))
     blocks += [file_figure(run / name, caption) for name, caption in figures
                if (run / name).exists()]

@@ -79,7 +79,7 @@ def score_histograms(parts: Sequence[Part], threshold: float, label: str) -> Fig
 
 
 def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
-    """Two panels: FMR and FNMR of each group at the common ``threshold``, with their Wilson
+    """Two panels: FMR and FNMR of each group at the common ``threshold``, with their 95%
     intervals (``rows``: dicts with ``group``, ``fmr``, ``fmr_low``, ``fmr_high`` and the same
     for ``fnmr``)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.36 * len(rows)), sharey=True)
