@@ -89,7 +89,7 @@ def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
     assert diff["skewed_error_ratio"] == pytest.approx((1 - b["accuracy"]) / (1 - a["accuracy"]))
     out = tmp_path / "v"
     for name in ("verification.json", "verification.csv", "scores.csv", "det.png",
-                 "scores.png", "rates.png"):
+                 "scores.png", "rates.png", "hardest.png"):
         assert (out / name).is_file(), name
     with open(out / "scores.csv", newline="") as fh:
         scored = list(csv.DictReader(fh))
@@ -158,7 +158,7 @@ def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     assert json.loads((out / "verification.json").read_text())["metric"] == "cosine"
     html = build_report(out).read_text()
     assert "Verification with z" in html and "skewed error ratio" in html
-    assert html.count("data:image/png") == 3
+    assert html.count("data:image/png") == 4
     # an FMR the pairs cannot measure, a continuous --by, no identity: one line, exit 2
     for args, message in ((["--fmr", "0.0001"], "needs at least 10000 impostor"),
                           (["--by", "score"], "continuous"),

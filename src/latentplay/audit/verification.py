@@ -14,7 +14,8 @@ is a differential of its own.
 Outputs in ``out``: ``verification.json`` (the options, the threshold, per group the measures
 of :mod:`latentplay.metrics.verification`, the differentials), ``verification.csv`` (one row
 per group), ``scores.csv`` (every pair with its distance), ``det.png``, ``scores.png``,
-``rates.png``.
+``rates.png`` and, for a store with images, ``hardest.png`` (each group's closest impostor and
+farthest genuine pairs).
 """
 
 from __future__ import annotations
@@ -252,6 +253,8 @@ def verify_store(
                                         [r["fnmr"] for r in scored]) if len(scored) > 1 else None,
     }
     _write(Path(out), summary, chosen, group_of, names, d, overwrite)
+    if store.schema.image_column:
+        _hardest(store, Path(out), chosen, group_of, names, d, t)
     return summary
 
 
@@ -385,6 +388,41 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
     save_figure(score_histograms(parts, t, label), out / "scores.png")
     rows = [r for r in summary["groups"] if r["group"] in {names[g] for g in shown}]
     save_figure(rate_bars(rows, t), out / "rates.png")
+
+
+HARDEST = 3  # pairs of each kind shown per group
+HARDEST_GROUPS = 12
+
+
+def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
+             names: Sequence[str], d: np.ndarray, threshold: float) -> None:
+    """``hardest.png``: per group (the first :data:`HARDEST_GROUPS` with pairs) its closest
+    impostor and farthest genuine pairs, the errors a threshold meets first."""
+    from latentplay.embed.column import load_rows
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.verification import hardest_pairs
+
+    chosen = []
+    for g in range(len(names)):
+        idx = np.flatnonzero(group_of == g)
+        imp = idx[~pairs.same[idx]][np.argsort(d[idx[~pairs.same[idx]]], kind="stable")]
+        gen = idx[pairs.same[idx]][np.argsort(-d[idx[pairs.same[idx]]], kind="stable")]
+        if len(imp) or len(gen):
+            chosen.append((names[g], imp[:HARDEST], gen[:HARDEST]))
+    chosen = chosen[:HARDEST_GROUPS]
+    if not chosen:
+        return
+    every = np.concatenate([np.r_[i, j] for _, i, j in chosen])
+    rows = np.unique(np.r_[pairs.a[every], pairs.b[every]])
+    images = load_rows(store, rows, size=64, mode="RGB")
+    image_of = dict(zip(rows.tolist(), images, strict=True))
+
+    def shown(idx: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        return [(image_of[int(pairs.a[i])], image_of[int(pairs.b[i])], float(d[i]))
+                for i in idx]
+
+    save_figure(hardest_pairs([(name, shown(i), shown(j)) for name, i, j in chosen],
+                              threshold), out / "hardest.png")
 
 
 def _tar_keys(summary: dict[str, Any]) -> list[str]:

@@ -54,7 +54,9 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
     figures = (("det.png", "DET curve of each group; dots: the common threshold."),
                ("rates.png", "False match and non-match rates at the common threshold, 95% "
                              "intervals."),
-               ("scores.png", "Distances of genuine and impostor pairs per group."))
+               ("scores.png", "Distances of genuine and impostor pairs per group."),
+               ("hardest.png", "Each group's closest impostor pairs and farthest genuine "
+                               "pairs; red distances are errors at the common threshold."))
     blocks += [file_figure(run / name, caption) for name, caption in figures
                if (run / name).exists()]
     return [Section(f"Verification with {v.get('column')}", "verification", blocks)]

@@ -102,3 +102,42 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
     axes[0].invert_yaxis()
     fig.tight_layout()
     return fig
+
+
+Shown = tuple[str, list[tuple[np.ndarray, np.ndarray, float]],
+              list[tuple[np.ndarray, np.ndarray, float]]]
+"""A group's name, its closest impostor pairs and its farthest genuine pairs: (image a,
+image b, distance), images ``(S, S, C)`` uint8."""
+
+
+def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) -> Figure:
+    """One row per group: its closest impostor pairs (left; a red distance is a false match at
+    the common ``threshold``) and its farthest genuine pairs (right; red: a false non-match)."""
+    k = max(max(len(imp), len(gen)) for _, imp, gen in groups)
+    cols = 4 * k + 1  # two faces per pair, both kinds, and a gap
+    fig, axes = plt.subplots(len(groups), cols, squeeze=False,
+                             figsize=(cols * cell + 1.2, len(groups) * cell * 1.2 + 0.5),
+                             gridspec_kw={"width_ratios": [1] * (2 * k) + [0.3] + [1] * (2 * k)})
+    for ax in axes.ravel():
+        ax.axis("off")
+    for r, (name, impostor, genuine) in enumerate(groups):
+        axes[r, 0].text(-0.15, 0.5, name, transform=axes[r, 0].transAxes, ha="right",
+                        va="center", fontsize=8)
+        for offset, found, wrong in ((0, impostor, lambda v: v < threshold),
+                                     (2 * k + 1, genuine, lambda v: v >= threshold)):
+            for i, (a, b, dist) in enumerate(found):
+                for side, img in enumerate((a, b)):
+                    ax = axes[r, offset + 2 * i + side]
+                    ax.imshow(img[..., 0] if img.shape[-1] == 1 else img,
+                              cmap="gray" if img.shape[-1] == 1 else None)
+                axes[r, offset + 2 * i].text(1.0, -0.06, f"d = {dist:.3g}", ha="center",
+                                             va="top", fontsize=7,
+                                             transform=axes[r, offset + 2 * i].transAxes,
+                                             color="tab:red" if wrong(dist) else "black")
+    fig.text(0.3, 0.995, "closest impostor pairs (two people)", ha="center", va="top",
+             fontsize=9)
+    fig.text(0.78, 0.995, "farthest genuine pairs (one person)", ha="center", va="top",
+             fontsize=9)
+    fig.subplots_adjust(left=0.1, right=0.99, bottom=0.02, top=1 - 0.45 / fig.get_figheight(),
+                        wspace=0.06, hspace=0.32)
+    return fig
