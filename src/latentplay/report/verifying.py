@@ -33,11 +33,21 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
                                          "the other folds")])
     shown = [*v["groups"], v["overall"]] if v.get("by") else [v["overall"]]
     tar_keys = list((v["overall"].get("tar_at_fmr") or {}).keys())
+    detects = any(r.get("no_face_share") is not None for r in shown)
+    header = ["group", "faces", *(["no face found", "pairs left out"] if detects else []),
+              "genuine pairs", "impostor pairs", "accuracy", "sd", "AUC", "EER",
+              "FMR [95%]", "FNMR [95%]", *(f"TAR at FMR {k}" for k in tar_keys)]
+    rows = []
+    for r in shown:
+        tars = r.get("tar_at_fmr") or {}
+        rows.append([r.get("group"), r.get("faces"),
+                     *([_share(r.get("no_face_share")), r.get("flagged_dropped")]
+                       if detects else []),
+                     r.get("genuine"), r.get("impostor"),
+                     *(_short(r.get(k)) for k in ("accuracy", "accuracy_std", "auc", "eer")),
+                     _rate(r, "fmr"), _rate(r, "fnmr"), *(_short(tars.get(k)) for k in tar_keys)])
     table = Table.of(
-        ["group", "faces", "no face found", "genuine pairs", "impostor pairs", "pairs left out",
-         "accuracy", "sd", "AUC", "EER", "FMR [95% interval]", "FNMR [95% interval]",
-         *(f"TAR at FMR {k}" for k in tar_keys)],
-        [_row(r) + [(r.get("tar_at_fmr") or {}).get(k) for k in tar_keys] for r in shown],
+        header, rows,
         "Accuracy, AUC, EER and TAR are each group's own (its best thresholds); FMR and FNMR are "
         f"at the common threshold, with 95% intervals: {v.get('intervals', 'Wilson')}. TAR at an "
         "FMR needs at least 1/FMR impostor pairs.")
@@ -62,13 +72,6 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
     return [Section(f"Verification with {v.get('column')}", "verification", blocks)]
 
 
-def _row(r: dict[str, Any]) -> list[Any]:
-    return [r.get("group"), r.get("faces"), _share(r.get("no_face_share")), r.get("genuine"),
-            r.get("impostor"), r.get("flagged_dropped"), _short(r.get("accuracy")),
-            _short(r.get("accuracy_std")), _short(r.get("auc")), _short(r.get("eer")),
-            _rate(r, "fmr"), _rate(r, "fnmr")]
-
-
 def _short(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.3g}")
 
@@ -78,7 +81,7 @@ def _share(value: float | None) -> str:
 
 
 def _rate(r: dict[str, Any], key: str) -> str:
-    """``rate [low, high]`` with three significant digits."""
+    """``rate [low, high]``: three significant digits, two for the bounds."""
     if r.get(key) is None:
         return "—"
-    return f"{r[key]:.3g} [{r[f'{key}_low']:.3g}, {r[f'{key}_high']:.3g}]"
+    return f"{r[key]:.3g} [{r[f'{key}_low']:.2g}, {r[f'{key}_high']:.2g}]"
