@@ -138,6 +138,12 @@ def test_pairs_table_of_the_store_and_flagged_rows(tmp_path: Path) -> None:
     plain = st.save(st.add_column(store, "w", st.vectors(store, "z")), store.path)
     w = verify_store(plain, "w", tmp_path / "w", by="race", threshold=0.5, folds=2)
     assert w["groups"][0]["no_face_share"] is None and w["pairs"]["flagged_dropped"] == 0
+    in_order = verify_store(store, "z", tmp_path / "f", by="race", threshold=0.5, folds=2,
+                            file_folds=True)
+    assert in_order["fold_order"] == "file" and s["fold_order"] == "random"
+    with pytest.raises(UserError, match="file-folds needs pairs from a file"):
+        verify_store(store, "z", tmp_path / "x", identity="identity", threshold=0.5,
+                     file_folds=True)
     # the same table given by path, and a table of another store
     other = tmp_path / "other.csv"
     other.write_text("row_a,row_b,same\n0,9999,1\n")

@@ -132,3 +132,13 @@ def test_person_bootstrap_widens_only_when_persons_recur() -> None:
     assert clustered["fmr"][0] <= 0.1 <= clustered["fmr"][1]
     assert clustered == person_bootstrap(d2, same, 0.5, persons, seed=1)
     assert np.isnan(person_bootstrap(d, np.ones(n, bool), 0.1, persons)["fmr"][0])
+
+
+def test_folds_in_file_order_are_consecutive_runs() -> None:
+    # each kind of pair: first half in one regime, second half in another; consecutive folds
+    # train on one regime and test on the other, random folds see both
+    same = np.r_[np.ones(20, bool), np.zeros(20, bool)]
+    d = np.r_[np.zeros(10), np.full(10, 4.0), np.full(10, 2.0), np.full(10, 6.0)]
+    in_order, _, per_fold = kfold_accuracy(d, same, folds=2, seed=None)
+    assert in_order == 0.5 and per_fold.tolist() == [0.5, 0.5]
+    assert kfold_accuracy(d, same, folds=2, seed=0)[0] > 0.6  # one threshold: at best 0.75

@@ -235,6 +235,8 @@ def verify_cmd(
                                     "; default: the threshold of --fmr over all impostors."),
     fmr: float = typer.Option(1e-3, help="False match rate that sets the common threshold."),
     folds: int = typer.Option(10, help="Folds of the accuracy protocol (LFW/RFW: 10)."),
+    file_folds: bool = typer.Option(False, help="Folds are consecutive runs of the pairs file "
+                                    "(RFW's own ten splits) instead of random ones."),
     keep_flagged: bool = typer.Option(False, help="Keep pairs with a face the embedder did not "
                                       "find."),
     seed: int = typer.Option(0, help="Seed of the drawn pairs and the folds."),
@@ -248,7 +250,8 @@ def verify_cmd(
 
     summary = verify_store(st.load(data), column, out, by=by, pairs=pairs, identity=identity,
                            n_pairs=n_pairs, metric=metric, threshold=threshold, fmr=fmr,
-                           folds=folds, keep_flagged=keep_flagged, seed=seed,
+                           folds=folds, file_folds=file_folds, keep_flagged=keep_flagged,
+                           seed=seed,
                            overwrite=overwrite)
     p = summary["pairs"]
     print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {column} "

@@ -178,6 +178,7 @@ def verify_store(
     threshold: float | None = None,
     fmr: float = 1e-3,
     folds: int = 10,
+    file_folds: bool = False,
     keep_flagged: bool = False,
     seed: int = 0,
     overwrite: bool = False,
@@ -193,6 +194,8 @@ def verify_store(
         metric: ``euclidean`` or ``cosine`` distance.
         threshold: the common threshold (``d < threshold`` is a match); default: the one
             whose FMR over all impostor pairs is ``fmr``.
+        file_folds: the accuracy folds are consecutive runs of the pairs file (its own splits,
+            as LFW and RFW list them) instead of random ones; pairs from a file only.
         keep_flagged: keep pairs with a row the embedder flagged (no face found).
 
     Returns:
@@ -207,6 +210,9 @@ def verify_store(
     z = st.vectors(store, column)
     names, labels = _groups(store, by)
     chosen, source, unconverted = _pairs(store, pairs, identity, labels, n_pairs, seed)
+    if file_folds and "file" not in source:
+        raise UserError("--file-folds needs pairs from a file (the store's pairs.csv or --pairs)")
+    fold_seed = None if file_folds else seed
     flagged = _flagged(store, column)
     known = flagged if flagged is not None else np.zeros(0, np.int64)
     bad = np.isin(chosen.a, known) | np.isin(chosen.b, known)
@@ -235,16 +241,18 @@ def verify_store(
     def of(mask: np.ndarray) -> np.ndarray | None:
         return None if persons is None else persons[mask]
 
-    groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds, seed,
-                        of(group_of == g)), **faces[g]} for g, name in enumerate(names)]
-    overall = {**_group(ALL, d, chosen.same, t, folds, seed, persons), **faces[-1]}
+    groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds,
+                        fold_seed, of(group_of == g), seed), **faces[g]}
+              for g, name in enumerate(names)]
+    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons, seed), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
         "pairs": {**source, "used": len(chosen), "unconverted": unconverted,
                   "flagged_dropped": 0 if keep_flagged else int(bad.sum()),
                   "cross_group": int((group_of < 0).sum()) if by else 0},
-        "threshold": t, "threshold_from": chosen_by, "folds": folds, "seed": seed,
+        "threshold": t, "threshold_from": chosen_by, "folds": folds,
+        "fold_order": "file" if file_folds else "random", "seed": seed,
         "intervals": "Wilson (pairs taken as independent)" if persons is None else
                      f"bootstrap over persons ({identity or 'identity'} of each pair's first face)",
         "overall": overall, "groups": groups,
@@ -324,11 +332,12 @@ def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray,
             "flagged_dropped": 0 if keep_flagged else int(dropped.sum())}
 
 
-def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, seed: int,
-           persons: np.ndarray | None) -> dict[str, Any]:
+def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
+           fold_seed: int | None, persons: np.ndarray | None, seed: int) -> dict[str, Any]:
     """One group's row of ``verification.json``: counts, rates at ``t`` with 95% intervals
     (bootstrap over ``persons`` ``(P,)``, else Wilson), and the threshold-free measures (None
-    where the pairs are too few)."""
+    where the pairs are too few; folds as :func:`~latentplay.metrics.verification.
+    kfold_accuracy` with ``fold_seed``)."""
     r = rates(d, same, t)
     if persons is not None:
         boot = person_bootstrap(d, same, t, persons, seed=seed)
@@ -342,7 +351,7 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int, see
         "fnmr": r["fnmr"], "fnmr_low": fnmr_ci[0], "fnmr_high": fnmr_ci[1],
         "false_matches": r["false_matches"], "false_non_matches": r["false_non_matches"]}
     if min(r["genuine"], r["impostor"]) >= folds:
-        v = verification(d, same, folds, seed).to_dict()
+        v = verification(d, same, folds, fold_seed).to_dict()
         row.update({k: v[k] for k in ("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
                                       "tar_at_fmr")})
     else:

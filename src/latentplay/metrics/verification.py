@@ -94,15 +94,17 @@ def best_threshold(d: np.ndarray, same: np.ndarray) -> tuple[float, float]:
 
 
 def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10,
-                   seed: int = 0) -> tuple[float, float, np.ndarray]:
+                   seed: int | None = 0) -> tuple[float, float, np.ndarray]:
     """The LFW / RFW protocol: ``folds`` stratified folds; each fold is scored at the threshold
-    that is best on the other folds.
+    that is best on the other folds. Folds are random for a ``seed``; with ``seed=None`` they
+    are consecutive runs of each kind of pair in the given order (LFW's and RFW's pairs files
+    list their ten splits one after the other).
 
     Returns:
         mean accuracy, standard deviation over folds, and the ``(folds,)`` accuracies.
     """
     same = np.asarray(same, dtype=bool)
-    split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    split = StratifiedKFold(n_splits=folds, shuffle=seed is not None, random_state=seed)
     acc = []
     for train, test in split.split(d, same):
         t, _ = best_threshold(d[train], same[train])
@@ -150,9 +152,11 @@ class Verification:
         return dict(self.__dict__)
 
 
-def verification(d: np.ndarray, same: np.ndarray, folds: int = 10, seed: int = 0) -> Verification:
+def verification(d: np.ndarray, same: np.ndarray, folds: int = 10,
+                 seed: int | None = 0) -> Verification:
     """Every threshold-free measure of ``(P,)`` distances ``d`` and ``(P,)`` bool ``same``
-    (both kinds of pair needed, at least ``folds`` of each)."""
+    (both kinds of pair needed, at least ``folds`` of each; ``seed`` as in
+    :func:`kfold_accuracy`)."""
     same = np.asarray(same, dtype=bool)
     d = np.asarray(d, dtype=np.float64)
     genuine, impostor = int(same.sum()), int((~same).sum())
