@@ -236,7 +236,7 @@ def verify_cmd(
     fmr: float = typer.Option(1e-3, help="False match rate that sets the common threshold."),
     folds: int = typer.Option(10, help="Folds of the accuracy protocol (LFW/RFW: 10)."),
     file_folds: bool = typer.Option(False, help="Folds are consecutive runs of the pairs file "
-                                    "(RFW's own ten splits) instead of random ones."),
+                                    "(a protocol's fixed splits) instead of random ones."),
     keep_flagged: bool = typer.Option(False, help="Keep pairs with a face the embedder did not "
                                       "find."),
     seed: int = typer.Option(0, help="Seed of the drawn pairs and the folds."),

@@ -194,8 +194,8 @@ def verify_store(
         metric: ``euclidean`` or ``cosine`` distance.
         threshold: the common threshold (``d < threshold`` is a match); default: the one
             whose FMR over all impostor pairs is ``fmr``.
-        file_folds: the accuracy folds are consecutive runs of the pairs file (its own splits,
-            as LFW and RFW list them) instead of random ones; pairs from a file only.
+        file_folds: the accuracy folds are consecutive runs of the pairs file (a protocol's
+            fixed splits, as LFW lists them) instead of random ones; pairs from a file only.
         keep_flagged: keep pairs with a row the embedder flagged (no face found).
 
     Returns:

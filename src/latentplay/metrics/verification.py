@@ -97,8 +97,8 @@ def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10,
                    seed: int | None = 0) -> tuple[float, float, np.ndarray]:
     """The LFW / RFW protocol: ``folds`` stratified folds; each fold is scored at the threshold
     that is best on the other folds. Folds are random for a ``seed``; with ``seed=None`` they
-    are consecutive runs of each kind of pair in the given order (LFW's and RFW's pairs files
-    list their ten splits one after the other).
+    are consecutive runs of each kind of pair in the given order (LFW's pairs file lists its
+    ten splits one after the other).
 
     Returns:
         mean accuracy, standard deviation over folds, and the ``(folds,)`` accuracies.
