@@ -4,6 +4,7 @@ with a known answer, flagged rows, outputs, report and CLI errors."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,12 @@ import numpy as np
 import pytest
 
 from latentplay import store as st
-from latentplay.audit.verification import identity_pairs, read_pairs, verify_store
+from latentplay.audit.verification import (
+    identity_pairs,
+    read_pairs,
+    verify_columns,
+    verify_store,
+)
 from latentplay.errors import UserError
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
@@ -173,3 +179,30 @@ def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
         r = cli("audit", "verify", store.path, "--column", "z", "--out", tmp_path / "e",
                 "--overwrite", *args)
         assert r.code == 2 and message in r.err, (args, r.err)
+
+
+def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    store = _store(tmp_path / "s", flagged=[0, 1, 2])  # z's embedder missed three faces
+    noisy = st.vectors(store, "z") + np.random.default_rng(5).normal(size=(720, 16)) * 0.3
+    store = st.save(st.add_column(store, "w", noisy.astype(np.float32)), store.path)
+    entry = {"op": "embed", "column": "w", "not_found": [400]}  # w's missed another
+    store = st.save(st.Store(store.dataset, dataclasses.replace(
+        store.schema, history=[*store.schema.history, entry]), store.path), store.path)
+    c = verify_columns(store, ["z", "w"], tmp_path / "c", by="race", n_pairs=300, fmr=0.01)
+    z_run = json.loads((tmp_path / "c" / "z" / "verification.json").read_text())
+    w_run = json.loads((tmp_path / "c" / "w" / "verification.json").read_text())
+    assert z_run["pairs"]["used"] == w_run["pairs"]["used"] == c["pairs_used"]
+    assert z_run["pairs"]["flagged_dropped"] == w_run["pairs"]["flagged_dropped"] > 0
+    used = np.loadtxt(tmp_path / "c" / "z" / "scores.csv", delimiter=",", skiprows=1,
+                      usecols=(0, 1), dtype=int)
+    assert not np.isin(used, [0, 1, 2, 400]).any()  # no face either embedder missed
+    z_acc, w_acc = (c["per_column"][k]["overall"]["accuracy"] for k in ("z", "w"))
+    assert z_acc > w_acc  # the extra noise costs accuracy
+    assert (tmp_path / "c" / "comparison.png").is_file()
+    with pytest.raises(UserError, match="common --fmr"):
+        verify_columns(store, ["z", "w"], tmp_path / "d", threshold=0.5)
+    html = build_report(tmp_path / "c").read_text()
+    assert "Columns compared" in html and 'id="verification-w"' in html
+    r = cli("audit", "verify", store.path, "--column", "z,w", "--by", "race", "--fmr", "0.01",
+            "--n-pairs", "300", "--out", tmp_path / "e")
+    assert r.code == 0 and "the same for every column" in r.out and "  w: accuracy" in r.out

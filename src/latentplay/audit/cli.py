@@ -220,9 +220,10 @@ def fidelity_cmd(
 def verify_cmd(
     data: Path = typer.Argument(..., help="Store with the embedding column (and pairs.csv or "
                                 "an identity attribute)."),
-    column: str = typer.Option(..., help="Embedding column to verify with, e.g. dlib."),
+    column: str = typer.Option(..., help="Embedding column to verify with, e.g. dlib; several, "
+                               "comma-separated, to compare them on the same pairs."),
     out: Path = typer.Option(..., "--out", help="Directory for verification.json, CSVs and "
-                             "figures."),
+                             "figures (several columns: a folder each and the comparison)."),
     by: str = typer.Option(None, help="Categorical attribute: measures per class (e.g. race); "
                            "several, comma-separated: per intersection (race,gender)."),
     pairs: Path = typer.Option(None, help="Pairs CSV (row_a, row_b, same); default the "
@@ -246,33 +247,51 @@ def verify_cmd(
     per class of --by, and each group's false match and non-match rates at one common
     threshold, with the differentials between groups."""
     from latentplay import store as st
-    from latentplay.audit.verification import verify_store
+    from latentplay.audit.verification import verify_columns, verify_store
 
-    summary = verify_store(st.load(data), column, out, by=by, pairs=pairs, identity=identity,
-                           n_pairs=n_pairs, metric=metric, threshold=threshold, fmr=fmr,
-                           folds=folds, file_folds=file_folds, keep_flagged=keep_flagged,
-                           seed=seed,
-                           overwrite=overwrite)
+    columns = split_names(column)
+    options = {"by": by, "pairs": pairs, "identity": identity, "n_pairs": n_pairs,
+               "metric": metric, "threshold": threshold, "fmr": fmr, "folds": folds,
+               "file_folds": file_folds, "keep_flagged": keep_flagged, "seed": seed,
+               "overwrite": overwrite}
+    if len(columns) > 1:
+        _print_comparison(verify_columns(st.load(data), columns, out, **options))
+    else:
+        _print_verification(verify_store(st.load(data), column, out, **options))
+    print(f"wrote {out}")
+
+
+def _figure(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _print_verification(summary: dict) -> None:
     p = summary["pairs"]
-    print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {column} "
+    print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {summary['column']} "
           f"({summary['metric']} distance); common threshold d < {summary['threshold']:.4g}")
     if p["unconverted"] or p["flagged_dropped"]:
         print(f"left out: {p['unconverted']} pairs with an unconverted image, "
               f"{p['flagged_dropped']} with a face the embedder did not find")
-    for r in [*summary["groups"], summary["overall"]] if by else [summary["overall"]]:
-        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        auc = "-" if r["auc"] is None else f"{r['auc']:.4f}"
-        fmr_text = "-" if r["fmr"] is None else f"{r['fmr']:.4f}"
-        fnmr_text = "-" if r["fnmr"] is None else f"{r['fnmr']:.4f}"
+    for r in [*summary["groups"], summary["overall"]] if summary["by"] else [summary["overall"]]:
         no_face = "" if r["no_face_share"] is None else \
             f", no face found in {100 * r['no_face_share']:.1f} %"
-        print(f"  {r['group']}: accuracy {acc}, AUC {auc}, FMR {fmr_text}, FNMR {fnmr_text} "
+        print(f"  {r['group']}: accuracy {_figure(r['accuracy'])}, AUC {_figure(r['auc'])}, "
+              f"FMR {_figure(r['fmr'])}, FNMR {_figure(r['fnmr'])} "
               f"({r['genuine']} + {r['impostor']} pairs{no_face})")
     diff = summary["differentials"]
     if diff:
-        def ratio(v: float | None) -> str:
-            return "-" if v is None else f"{v:.2f}"
         print(f"  across groups: accuracy std {diff['accuracy_std']:.4f}, skewed error ratio "
-              f"{ratio(diff['skewed_error_ratio'])}, FMR ratio {ratio(diff['fmr_ratio'])}, "
-              f"FNMR ratio {ratio(diff['fnmr_ratio'])}")
-    print(f"wrote {out}")
+              f"{_figure(diff['skewed_error_ratio'], 2)}, FMR ratio "
+              f"{_figure(diff['fmr_ratio'], 2)}, FNMR ratio {_figure(diff['fnmr_ratio'], 2)}")
+
+
+def _print_comparison(comparison: dict) -> None:
+    print(f"{comparison['pairs_used']} pairs, the same for every column; each column at its own "
+          f"threshold of FMR {comparison['fmr']:g} over all impostor pairs")
+    for column, r in comparison["per_column"].items():
+        diff = r["differentials"] or {}
+        print(f"  {column}: accuracy {_figure(r['overall']['accuracy'])}, AUC "
+              f"{_figure(r['overall']['auc'])}, skewed error ratio "
+              f"{_figure(diff.get('skewed_error_ratio'), 2)}, FMR ratio "
+              f"{_figure(diff.get('fmr_ratio'), 2)}, FNMR ratio "
+              f"{_figure(diff.get('fnmr_ratio'), 2)}")

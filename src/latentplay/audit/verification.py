@@ -180,6 +180,7 @@ def verify_store(
     folds: int = 10,
     file_folds: bool = False,
     keep_flagged: bool = False,
+    also_drop: np.ndarray | None = None,
     seed: int = 0,
     overwrite: bool = False,
 ) -> dict[str, Any]:
@@ -197,6 +198,8 @@ def verify_store(
         file_folds: the accuracy folds are consecutive runs of the pairs file (a protocol's
             fixed splits, as LFW lists them) instead of random ones; pairs from a file only.
         keep_flagged: keep pairs with a row the embedder flagged (no face found).
+        also_drop: ``(k,)`` rows whose pairs are left out as if flagged (another embedder's
+            faces not found, so that columns are compared on the same pairs).
 
     Returns:
         the summary written to ``verification.json``.
@@ -214,7 +217,8 @@ def verify_store(
         raise UserError("--file-folds needs pairs from a file (the store's pairs.csv or --pairs)")
     fold_seed = None if file_folds else seed
     flagged = _flagged(store, column)
-    known = flagged if flagged is not None else np.zeros(0, np.int64)
+    known = np.union1d(flagged if flagged is not None else np.zeros(0, np.int64),
+                       also_drop if also_drop is not None else np.zeros(0, np.int64))
     bad = np.isin(chosen.a, known) | np.isin(chosen.b, known)
     before = pair_groups(chosen, labels)
     faces = {g: _faces(labels == g, flagged, bad & (before == g), keep_flagged)
@@ -264,6 +268,66 @@ def verify_store(
     if store.schema.image_column:
         _hardest(store, Path(out), chosen, group_of, names, d, t)
     return summary
+
+
+COMPARISON = "verification_comparison.json"
+
+
+def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
+                   keep_flagged: bool = False, overwrite: bool = False,
+                   **options: Any) -> dict[str, Any]:
+    """:func:`verify_store` for each of several ``columns`` (into ``out/<column>/``) on the
+    same pairs — a pair any of their embedders flagged is left out for all, unless
+    ``keep_flagged`` — each at its own threshold of the same overall ``fmr``; then
+    ``verification_comparison.json`` / ``.csv`` and ``comparison.png`` (accuracy and FMR of
+    every group in every column).
+
+    Raises:
+        UserError: fewer than two columns, or a ``threshold`` (a distance of one column's).
+    """
+    if len(columns) < 2:
+        raise UserError("compare at least two columns")
+    if options.get("threshold") is not None:
+        raise UserError("--threshold is a distance of one column; compare columns at a common "
+                        "--fmr")
+    out = output_dir(out, overwrite)
+    drop = np.zeros(0, np.int64)
+    if not keep_flagged:
+        for column in columns:
+            found = _flagged(store, column)
+            drop = np.union1d(drop, found if found is not None else drop)
+    runs = {c: verify_store(store, c, out / c, keep_flagged=keep_flagged, also_drop=drop,
+                            overwrite=overwrite, **options) for c in columns}
+    first = runs[columns[0]]
+    keys = ("accuracy", "accuracy_std", "auc", "eer", "fmr", "fnmr")
+    comparison = {
+        "data": first["data"], "by": first["by"], "columns": list(columns),
+        "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
+        "groups": [g["group"] for g in first["groups"]],
+        "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
+                           "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
+                           "differentials": r["differentials"]} for c, r in runs.items()}}
+    (out / COMPARISON).write_text(json.dumps(comparison, indent=2, default=json_default))
+    with open(out / "verification_comparison.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["column", "group", *keys])
+        for c, r in runs.items():
+            for g in [*r["groups"], r["overall"]]:
+                writer.writerow([c, g["group"], *(_text(g[k]) for k in keys)])
+    _comparison_figure(out, comparison)
+    return comparison
+
+
+def _comparison_figure(out: Path, comparison: dict[str, Any]) -> None:
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.verification import column_bars
+
+    columns = comparison["columns"]
+    per = comparison["per_column"]
+    values = {k: np.array([[g[k] if g[k] is not None else np.nan for g in per[c]["groups"]]
+                           for c in columns], dtype=float) for k in ("accuracy", "fmr")}
+    save_figure(column_bars(comparison["groups"], columns, values["accuracy"], values["fmr"],
+                            comparison["fmr"]), out / "comparison.png")
 
 
 def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
@@ -431,7 +495,7 @@ def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
                 for i in idx]
 
     save_figure(hardest_pairs([(name, shown(i), shown(j)) for name, i, j in chosen],
-                              threshold), out / "hardest.png")
+                              threshold), out / "hardest.png", dpi=90)
 
 
 def _tar_keys(summary: dict[str, Any]) -> list[str]:

@@ -40,6 +40,11 @@ def page(run: Path) -> Page:
             source = (fidelity.get("source") or {}).get("run") or "images"
             title = f"Fidelity and coverage of {source}"
         sections += _fidelity(run, fidelity)
+    if (run / verifying.COMPARISON_FILE).exists():
+        comparison = read_json(run / verifying.COMPARISON_FILE)
+        if not sections:
+            title = f"Verification with {', '.join(comparison.get('columns') or [])}"
+        sections += verifying.comparison_sections(run, comparison)
     if (run / "verification.json").exists():
         verification = read_json(run / "verification.json")
         if not sections:

@@ -16,7 +16,8 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("store", (SCHEMA_FILE,)),
     ("train", ("config.yaml",)),
     ("match", ("summary.json", "balance.csv")),
-    ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json")),
+    ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
+               "verification_comparison.json")),
     ("probe", ("probe.json",)),
 )
 
@@ -27,9 +28,9 @@ def detect(path: Path) -> Kind:
     - ``store``: holds ``latentplay.json`` (a dataset saved by latentplay);
     - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
-    - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json`` or
-      ``verification.json`` (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` /
-      ``verify``).
+    - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
+      ``verification.json`` or ``verification_comparison.json`` (``latentplay audit compare`` /
+      ``sample-groups`` / ``fidelity`` / ``verify``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.

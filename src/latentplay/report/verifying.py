@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Section, Table, number
+
+COMPARISON_FILE = "verification_comparison.json"  # written by audit.verification.verify_columns
 
 
 def sections(run: Path, v: dict[str, Any]) -> list[Section]:
@@ -69,7 +72,48 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
                                "pairs; red distances are errors at the common threshold."))
     blocks += [file_figure(run / name, caption) for name, caption in figures
                if (run / name).exists()]
-    return [Section(f"Verification with {v.get('column')}", "verification", blocks)]
+    return [Section(f"Verification with {v.get('column')}", f"verification-{v.get('column')}",
+                    blocks)]
+
+
+def comparison_sections(run: Path, c: dict[str, Any]) -> list[Section]:
+    """The comparison of several columns (``verification_comparison.json``, read as ``c``)
+    and then each column's own sections (from ``run/<column>/``)."""
+    columns = c.get("columns")
+    if not isinstance(columns, list) or not isinstance(c.get("per_column"), dict):
+        raise UserError(f"{run / COMPARISON_FILE} is not the output of "
+                        "`latentplay audit verify --column A,B`")
+    rows = []
+    for column in columns:
+        r = c["per_column"][column]
+        diff = r.get("differentials") or {}
+        rows.append([column, _short(r["overall"].get("accuracy")),
+                     _short(r["overall"].get("auc")), _short(r["overall"].get("eer")),
+                     _short(diff.get("accuracy_std")), _short(diff.get("skewed_error_ratio")),
+                     _short(diff.get("fmr_ratio")), _short(diff.get("fnmr_ratio")),
+                     r.get("threshold")])
+    blocks: list[Any] = [
+        Facts([("store", str(c.get("data"))), ("groups", str(c.get("by"))),
+               ("pairs, the same for every column", number(c.get("pairs_used"))),
+               ("thresholds", f"each column's own, at FMR {number(c.get('fmr'))} over all "
+                              "impostor pairs")]),
+        Table.of(["column", "accuracy", "AUC", "EER", "accuracy sd across groups",
+                  "skewed error ratio", "FMR ratio", "FNMR ratio", "threshold"], rows,
+                 "All pairs together, and the differentials between groups.")]
+    if (run / "comparison.png").exists():
+        blocks.append(file_figure(run / "comparison.png", "Accuracy and false match rate of "
+                                  "every group in every column."))
+    sections = [Section("Columns compared", "comparison", blocks)]
+    for column in columns:
+        path = run / column / "verification.json"
+        if path.exists():
+            sections += sections_of(run / column)
+    return sections
+
+
+def sections_of(run: Path) -> list[Section]:
+    """The sections of the verification directory ``run``."""
+    return sections(run, read_json(run / "verification.json"))
 
 
 def _short(value: float | None) -> float | None:

@@ -141,3 +141,35 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) 
     fig.subplots_adjust(left=0.1, right=0.99, bottom=0.02, top=1 - 0.45 / fig.get_figheight(),
                         wspace=0.06, hspace=0.32)
     return fig
+
+
+def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndarray,
+                fmr: np.ndarray, target: float | None) -> Figure:
+    """Two panels, one bar per column in each group: the k-fold accuracy and the FMR at each
+    column's threshold of the same overall ``target`` FMR (``accuracy``, ``fmr``: ``(C, G)``,
+    NaN where a group has too few pairs)."""
+    n_col, n_grp = accuracy.shape
+    height = 0.8 / n_col
+    fig, axes = plt.subplots(1, 2, figsize=(10, 1.2 + n_grp * (0.2 + 0.22 * n_col)), sharey=True)
+    y = np.arange(n_grp)
+    colors = _colors(n_col)
+    for ax, values, title in ((axes[0], accuracy, "10-fold accuracy"),
+                              (axes[1], fmr, "false match rate at the column's threshold of "
+                               f"FMR {target:g} overall" if target else "false match rate")):
+        for c in range(n_col):
+            ax.barh(y - 0.4 + height * (c + 0.5), np.nan_to_num(values[c]), height,
+                    color=colors[c], label=columns[c])
+        ax.set_title(title, fontsize=9)
+        ax.grid(axis="x", color="0.9")
+    for g in np.flatnonzero(~np.isfinite(accuracy).any(axis=0)):
+        axes[0].text(0.01, g, "too few pairs", transform=axes[0].get_yaxis_transform(),
+                     va="center", fontsize=8, color="0.4")
+    low = np.nanmin(accuracy) if np.isfinite(accuracy).any() else 0.5
+    axes[0].set_xlim(max(0.0, min(0.5, low - 0.05)), 1.0)
+    if target:
+        axes[1].axvline(target, color="0.4", lw=1, ls="--")
+    axes[0].set_yticks(y, list(groups), fontsize=8)
+    axes[0].invert_yaxis()
+    axes[1].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
