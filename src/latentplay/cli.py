@@ -34,7 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "leakage": ("latentplay.metrics.leakage_cli:app",
                 "Concept-leakage tests of VAE, CBM and GlanceNet."),
     "audit": ("latentplay.audit.cli:app",
-              "Annotate generated faces, compare with training, fidelity, sample groups."),
+              "Annotate generated faces, compare with training, fidelity, sample groups, "
+              "face verification per group."),
     "match": ("latentplay.match.cli:app",
               "Match units across an attribute; balance table, love plot."),
     "report": ("latentplay.report.cli:report_command",

@@ -12,6 +12,9 @@
   :mod:`~latentplay.audit.fidelity`: :func:`audit_fidelity`, the same per demographic group
   with the least covered training images (``latentplay audit fidelity``).
 - :mod:`~latentplay.audit.run`: what ``latentplay audit compare`` / ``sample-groups`` write.
+- :mod:`~latentplay.audit.verification`: face verification with an embedding column, group by
+  group (:func:`verify_store`, :func:`verify_columns`; measures in
+  :mod:`latentplay.metrics.verification`).
 
 >>> from latentplay import audit
 >>> ann = audit.fit_classifier("data/faces", "gender")
@@ -40,6 +43,7 @@ from latentplay.audit.compare import (
 from latentplay.audit.fidelity import audit_fidelity
 from latentplay.audit.groups import GroupMixtures, balanced_sample, fit_group_mixtures
 from latentplay.audit.run import audit_images, generate, sample_groups
+from latentplay.audit.verification import verify_columns, verify_store
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 
 __all__ = [
@@ -67,5 +71,7 @@ __all__ = [
     "prdc",
     "sample_groups",
     "total_variation",
+    "verify_columns",
+    "verify_store",
     "wilson_interval",
 ]

@@ -1,5 +1,5 @@
 """``latentplay audit ...``: annotate generated faces, compare with training, measure fidelity
-and coverage, sample groups."""
+and coverage, sample groups, verify faces per group."""
 
 from __future__ import annotations
 
