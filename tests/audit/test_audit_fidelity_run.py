@@ -79,6 +79,25 @@ def test_dropped_group_is_uncovered(faces: Path, only_monk_2: np.ndarray,
         assert (out / name).stat().st_size > 10_000
 
 
+def test_copies_of_training_images_are_not_authentic(faces: Path, like_training: np.ndarray,
+                                                      tmp_path: Path) -> None:
+    """A generator that returns (slightly noisy) training images: authenticity near 0, far
+    below what held-out training images score; new faces score like the held-out ones."""
+    from latentplay.audit.fidelity import training_sample
+
+    _, real_images = training_sample(st.load(faces), 300, like_training, seed=0)
+    noise = np.random.default_rng(0).integers(-2, 3, real_images.shape)
+    copies = np.clip(real_images.astype(int) + noise, 0, 255).astype(np.uint8)
+    copied = audit_fidelity(copies, faces, tmp_path / "copies", seed=0)
+    new = audit_fidelity(like_training, faces, tmp_path / "new", seed=0)
+    assert copied["authenticity"] < 0.05 and copied["copies"] > 285
+    ref = new["reference"]
+    assert ref["n"] == 300 and ref["authenticity"] > 0.3
+    assert abs(new["authenticity"] - ref["authenticity"]) < 0.15
+    assert copied["reference"] == ref  # the reference does not depend on the generated images
+    assert (tmp_path / "copies" / "copies.png").stat().st_size > 10_000
+
+
 def test_group_rows_counts_each_class(faces: Path) -> None:
     data = st.load(faces)
     rng = np.random.default_rng(0)

@@ -29,8 +29,14 @@ def brute_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict[str, object]:
     real_recalled = [any(d[i][j] < f_rad[j] for j in range(m)) for i in range(n)]
     real_nearest = [min(d[i]) for i in range(n)]
     real_covered = [real_nearest[i] < r_rad[i] for i in range(n)]
+    # a copy: closer to its nearest real point than that point's own nearest real neighbour
+    nn1 = [sorted(dist(real[i], real[j]) for j in range(n) if j != i)[0] for i in range(n)]
+    nearest_real = [min(range(n), key=lambda i, j=j: d[i][j]) for j in range(m)]
+    fake_copy = [d[nearest_real[j]][j] <= nn1[nearest_real[j]] for j in range(m)]
     return {"precision": sum(fake_inside) / m, "recall": sum(real_recalled) / n,
             "density": sum(fake_density) / m, "coverage": sum(real_covered) / n,
+            "authenticity": 1 - sum(fake_copy) / m, "fake_copy": fake_copy,
+            "fake_nearest_real": nearest_real, "real_nn": nn1,
             "fake_inside": fake_inside, "fake_density": fake_density, "real_recalled": real_recalled,
             "real_nearest": real_nearest, "real_covered": real_covered, "real_radius": r_rad}
 
@@ -43,17 +49,18 @@ def test_prdc_matches_brute_force(chunk_elements: int, k: int) -> None:
     fake = (rng.normal(size=(9, 3)) * 1.3 + 0.4).astype(np.float32)
     got = prdc(real, fake, k=k, chunk_elements=chunk_elements)
     want = brute_prdc(real, fake, k)
-    for name in ("precision", "recall", "density", "coverage"):
+    for name in ("precision", "recall", "density", "coverage", "authenticity"):
         assert getattr(got, name) == pytest.approx(want[name], abs=1e-12), name
-    for name in ("fake_inside", "real_recalled", "real_covered"):
+    for name in ("fake_inside", "real_recalled", "real_covered", "fake_copy",
+                 "fake_nearest_real"):
         np.testing.assert_array_equal(getattr(got, name), np.array(want[name]), err_msg=name)
-    for name in ("fake_density", "real_nearest", "real_radius"):
+    for name in ("fake_density", "real_nearest", "real_radius", "real_nn"):
         np.testing.assert_allclose(getattr(got, name), np.array(want[name]), rtol=1e-9, err_msg=name)
     assert got.k == k
     # the scalars are neither all 0 nor all 1, so a wrong comparison would show
     assert 0 < got.precision < 1 or 0 < got.recall < 1 or 0 < got.coverage < 1
     assert got.to_dict() == {"precision": got.precision, "recall": got.recall, "density": got.density,
-                             "coverage": got.coverage, "k": k}
+                             "coverage": got.coverage, "authenticity": got.authenticity, "k": k}
     assert isinstance(got, PRDC)
 
 
@@ -72,8 +79,11 @@ def test_prdc_duplicates_and_ties_by_hand() -> None:
     # fake radii 0.5, 1.5, 3, 0.5: 1.0 is on 0.5's boundary but inside 2.0's ball
     np.testing.assert_array_equal(got.real_recalled, [True, True, True, True, True])
     assert (got.precision, got.recall, got.density, got.coverage) == (0.75, 1.0, 0.75, 0.6)
+    # copies: no farther from the nearest real point than its own nearest neighbour (ties
+    # count, as in Alaa et al.'s reference): 2 (1 from 1.0, whose neighbour is 1 away), 5, 0
+    np.testing.assert_array_equal(got.fake_copy, [False, True, True, True])
     want = brute_prdc(real, fake, 1)
-    scalars = ("precision", "recall", "density", "coverage")
+    scalars = ("precision", "recall", "density", "coverage", "authenticity")
     assert got.to_dict() == {key: want[key] for key in scalars} | {"k": 1}
 
 
@@ -212,3 +222,18 @@ def test_bad_input_raises_user_error(call, message: str) -> None:
     real, fake = rng.normal(size=(10, 3)), rng.normal(size=(30, 3))
     with pytest.raises(UserError, match=message):
         call(real, fake)
+
+
+def test_authenticity_of_copies_fresh_draws_and_held_out_points() -> None:
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(2000, 8))
+    copies = real[:500] + rng.normal(size=(500, 8)) * 1e-3
+    fresh = rng.normal(size=(500, 8))
+    assert prdc(real, copies, k=5).authenticity == 0.0
+    # independent draws are copies only by chance (mutual nearest neighbours): well above 0
+    # and equal, within noise, to what held-out real points score
+    held_out = rng.normal(size=(500, 8))
+    a, b = prdc(real, fresh, k=5).authenticity, prdc(real, held_out, k=5).authenticity
+    assert 0.3 < a < 0.9 and abs(a - b) < 0.08
+    half = np.r_[copies[:250], fresh[:250]]
+    assert prdc(real, half, k=5).authenticity == pytest.approx(a / 2, abs=0.06)

@@ -201,9 +201,16 @@ def fidelity_cmd(
     print(f"{summary['n_generated']} generated vs {summary['n_real']} training images in "
           f"{summary['features']['embedder']} features ({summary['features']['dim']}-d):")
     print(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f}, density "
-          f"{summary['density']:.3f}, coverage {summary['coverage']:.3f} (k={summary['k']})")
+          f"{summary['density']:.3f}, coverage {summary['coverage']:.3f}, authenticity "
+          f"{summary['authenticity']:.3f} (k={summary['k']})")
     print(f"  Frechet distance {summary['frechet_distance']:.4g}, kernel distance "
           f"{kid['mean']:.4g} +- {kid['std']:.2g}")
+    ref = summary["reference"]
+    if ref:
+        print(f"  {ref['n']} held-out training images score: precision {ref['precision']:.3f}, "
+              f"recall {ref['recall']:.3f}, density {ref['density']:.3f}, coverage "
+              f"{ref['coverage']:.3f}, authenticity {ref['authenticity']:.3f}, Frechet "
+              f"{ref['frechet_distance']:.4g}")
     for name, groups in summary["groups"].items():
         print(f"  coverage by {name}: " + ", ".join(
             f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"

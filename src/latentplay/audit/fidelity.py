@@ -10,7 +10,9 @@ and density per class need an annotator for the generated images.
 Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
 ``fidelity_<attr>.png`` (coverage and recall per class with Wilson intervals); ``uncovered.png``
 (the training images farthest from every generated one, each beside its nearest generated
-image).
+image); ``copies.png`` (the generated images nearest to a training image, each beside it).
+``fidelity.json``'s ``reference`` holds what held-out training images score against the same
+training sample: what a generator that drew new faces from the data itself would reach.
 """
 
 from __future__ import annotations
@@ -69,16 +71,18 @@ def sample_run(run: PathLike, data: st.Store, n: int, seed: int = 0,
 
 
 def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Up to ``n`` random rows of ``data`` (sorted) and their images prepared as the generated
-    images ``like`` ``(M, S, S, C)`` are: centre-cropped to ``crop``, resized to ``S``, gray
-    when ``C`` is 1.
+                    seed: int = 0, exclude: np.ndarray | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``n`` random rows of ``data`` (sorted; none of ``exclude``) and their images
+    prepared as the generated images ``like`` ``(M, S, S, C)`` are: centre-cropped to ``crop``,
+    resized to ``S``, gray when ``C`` is 1.
 
     Returns:
         ``(n,)`` row numbers and ``(n, S, S, C)`` uint8 images.
     """
     rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(len(data), size=min(n, len(data)), replace=False))
+    pool = np.setdiff1d(np.arange(len(data)), exclude if exclude is not None else [])
+    rows = np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False))
     size, channels = like.shape[1], like.shape[3]
     mode = "L" if channels == 1 else "RGB"
     images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
@@ -152,6 +156,7 @@ def audit_fidelity(
 
     result = prdc(real, fake, k=k)
     kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
+    reference = _reference(data, embedder, rows, real, len(fake), images, crop, k, seed)
     summary: dict[str, Any] = {
         "source": dict(source or {}), "data": str(data.path), "seed": seed,
         "features": {**embedder.describe(), "dim": embedder.dim},
@@ -160,6 +165,8 @@ def audit_fidelity(
         **result.to_dict(),
         "frechet_distance": frechet_distance(real, fake),
         "kernel_distance": {"mean": kid_mean, "std": kid_std},
+        "copies": int(result.fake_copy.sum()),
+        "reference": reference,
         "groups": {},
     }
     annotated = {a.attribute: a for a in annotators}
@@ -178,8 +185,25 @@ def audit_fidelity(
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
         _groups_figure(out / f"fidelity_{name}.png", name, groups, result)
     _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result)
+    _copies_figure(out / "copies.png", real_images, fake_images, result)
     (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray, n: int,
+               like: np.ndarray, crop: float, k: int, seed: int) -> dict[str, Any] | None:
+    """What a generator that drew new faces from the training distribution itself would score:
+    up to ``n`` held-out training images (none of ``rows``) against the same ``real``
+    features. None when fewer than ``k + 1`` are left."""
+    held_rows, held_images = training_sample(data, n, like, crop, seed + 1, exclude=rows)
+    if len(held_rows) <= k:
+        return None
+    held, ok = embed_images(embedder, held_images)
+    held = held[ok]
+    if len(held) <= k:
+        return None
+    ref = prdc(real, held, k=k)
+    return {"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held)}
 
 
 def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
@@ -273,6 +297,26 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
     save_figure(fig, path)
 
 
+def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
+                   result: PRDC) -> None:
+    """The generated images nearest to a training image relative to that image's own nearest
+    neighbour (below 1: a copy), each beside it."""
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.pairs import pairs_grid
+
+    assert result.fake_nearest is not None and result.fake_nearest_real is not None
+    assert result.real_nn is not None
+    nearest = result.fake_nearest_real
+    ratio = result.fake_nearest / np.maximum(result.real_nn[nearest], 1e-12)
+    shown = np.argsort(ratio, kind="stable")[:UNCOVERED_SHOWN]
+    fig = pairs_grid(fake_images[shown], real_images[nearest[shown]], ratio[shown],
+                     groups=("generated", "nearest training"),
+                     title="Generated images closest to a training image (distance / that "
+                           "image's nearest-neighbour distance; <= 1: a copy)",
+                     value_label="ratio")
+    save_figure(fig, path)
+
+
 def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_images: np.ndarray,
                       fake_images: np.ndarray, result: PRDC) -> None:
     """The training images whose nearest generated image is farthest, relative to their own
@@ -286,5 +330,6 @@ def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_image
     nearest = d2.argmin(axis=1)
     fig = pairs_grid(real_images[shown], fake_images[nearest], ratio[shown],
                      groups=("training", "nearest generated"),
-                     title="Least covered training images (distance / own k-NN radius)")
+                     title="Least covered training images (distance / own k-NN radius)",
+                     value_label="ratio")
     save_figure(fig, path)

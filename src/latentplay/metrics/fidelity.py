@@ -14,6 +14,12 @@ Arrays in, numbers out: ``real`` is ``(N, D)`` features of training images, ``fa
   (robust to generated outliers; it exposes dropped modes) -- Naeem et al., "Reliable Fidelity
   and Diversity Metrics for Generative Models", ICML 2020. Definitions, including the strict
   ``<``, follow the reference implementation ``clovaai/generative-evaluation-prdc``.
+* *Authenticity* (also from :func:`prdc`): the share of generated points that are not copies
+  of a training point. A generated point is a copy when it is closer to its nearest real point
+  than any other real point is (Alaa et al., "How Faithful is your Synthetic Data?", ICML
+  2022). Points drawn independently from the real distribution are such "copies" by chance
+  too (mutual nearest neighbours): compare with the authenticity of held-out real points, not
+  with 1.
 * :func:`frechet_distance` -- the Fréchet (2-Wasserstein) distance between Gaussians fitted to
   the two sets: ``|mu_r - mu_f|^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2))``; FID when the features
   are Inception's (Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a
@@ -70,11 +76,22 @@ class PRDC:
     """``(N,)`` float: distance from each real point to its nearest generated point."""
     real_radius: np.ndarray
     """``(N,)`` float: each real point's k-NN radius (distance to its k-th nearest other real point)."""
+    authenticity: float = float("nan")
+    """Share of generated points that are not copies (see ``fake_copy``)."""
+    fake_nearest: np.ndarray | None = None
+    """``(M,)`` float: distance from each generated point to its nearest real point."""
+    fake_nearest_real: np.ndarray | None = None
+    """``(M,)`` int: index of that nearest real point."""
+    fake_copy: np.ndarray | None = None
+    """``(M,)`` bool: the generated point is closer to its nearest real point than any other
+    real point is (Alaa et al. 2022's unauthentic sample: a copy of a training example)."""
+    real_nn: np.ndarray | None = None
+    """``(N,)`` float: distance from each real point to its nearest other real point."""
 
     def to_dict(self) -> dict[str, float | int]:
-        """The five scalars: precision, recall, density, coverage and k."""
+        """The six scalars: precision, recall, density, coverage, authenticity and k."""
         return {"precision": self.precision, "recall": self.recall, "density": self.density,
-                "coverage": self.coverage, "k": self.k}
+                "coverage": self.coverage, "authenticity": self.authenticity, "k": self.k}
 
 
 def _check_pair(real: np.ndarray, fake: np.ndarray, min_rows: int, why: str) -> tuple[np.ndarray, np.ndarray]:
@@ -110,21 +127,26 @@ def _chunks(n_rows: int, n_other: int, chunk_elements: int) -> Iterator[slice]:
         yield slice(start, min(start + step, n_rows))
 
 
-def knn_radii(x: np.ndarray, k: int, chunk_elements: int = 2**24) -> np.ndarray:
-    """``(N,)`` distance from each row of ``x`` ``(N, D)`` to its k-th nearest other row.
+def knn_radii(x: np.ndarray, k: int | tuple[int, ...],
+              chunk_elements: int = 2**24) -> np.ndarray:
+    """``(N,)`` distance from each row of ``x`` ``(N, D)`` to its k-th nearest other row; for a
+    tuple of ``k`` values, ``(len(k), N)``, in one pass over the distances.
 
     The point itself is excluded by index, so an exact duplicate counts as a neighbour at
-    distance 0. Requires ``N > k``.
+    distance 0. Requires ``N > max(k)``.
     """
+    ks = (k,) if isinstance(k, int | np.integer) else tuple(k)
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
     x_sq = (x * x).sum(1)
-    radii = np.empty(n)
+    radii = np.empty((len(ks), n))
     for rows in _chunks(n, n, chunk_elements):
         d = _distances(x[rows], x, x_sq)
         d[np.arange(d.shape[0]), np.arange(rows.start, rows.stop)] = np.inf  # drop the self-match
-        radii[rows] = np.partition(d, k - 1, axis=1)[:, k - 1]
-    return radii
+        part = np.partition(d, [j - 1 for j in sorted(set(ks))], axis=1)
+        for i, j in enumerate(ks):
+            radii[i, rows] = part[:, j - 1]
+    return radii[0] if isinstance(k, int | np.integer) else radii
 
 
 def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk_elements: int = 2**24) -> PRDC:
@@ -142,7 +164,7 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk_elements: int = 2
     k = int(k)
     real, fake = _check_pair(real, fake, k + 1, f"k = {k} needs more than k points in each set")
     n, m = len(real), len(fake)
-    real_radius = knn_radii(real, k, chunk_elements)
+    real_radius, real_nn = knn_radii(real, (k, 1), chunk_elements)
     fake_radius = knn_radii(fake, k, chunk_elements)
 
     real_sq = (real * real).sum(1)
@@ -150,19 +172,25 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5, chunk_elements: int = 2
     fake_count = np.empty(m, dtype=np.int64)
     real_nearest = np.full(n, np.inf)
     real_recalled = np.zeros(n, dtype=bool)
+    fake_nearest_real = np.empty(m, dtype=np.int64)
     for cols in _chunks(m, n, chunk_elements):
         d = _distances(fake[cols], real, real_sq).T  # (N, chunk)
         inside = d < real_radius[:, None]
         fake_inside[cols] = inside.any(0)
         fake_count[cols] = inside.sum(0)
+        fake_nearest_real[cols] = d.argmin(0)
         np.minimum(real_nearest, d.min(1), out=real_nearest)
         real_recalled |= (d < fake_radius[None, cols]).any(1)
     real_covered = real_nearest < real_radius
     fake_density = fake_count / k
+    fake_nearest = np.sqrt(np.maximum(((fake - real[fake_nearest_real]) ** 2).sum(1), 0.0))
+    fake_copy = fake_nearest <= real_nn[fake_nearest_real]
     return PRDC(precision=float(fake_inside.mean()), recall=float(real_recalled.mean()),
                 density=float(fake_density.mean()), coverage=float(real_covered.mean()), k=k,
                 real_covered=real_covered, real_recalled=real_recalled, fake_inside=fake_inside,
-                fake_density=fake_density, real_nearest=real_nearest, real_radius=real_radius)
+                fake_density=fake_density, real_nearest=real_nearest, real_radius=real_radius,
+                authenticity=float(1 - fake_copy.mean()), fake_nearest=fake_nearest,
+                fake_nearest_real=fake_nearest_real, fake_copy=fake_copy, real_nn=real_nn)
 
 
 def frechet_distance(real: np.ndarray, fake: np.ndarray) -> float:

@@ -148,19 +148,31 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
              ("not embedded (generated / training)", f"{number(skipped.get('generated'))} / "
                                                      f"{number(skipped.get('real'))}"),
              ("seed", number(f.get("seed")))]
+    ref = f.get("reference") or {}
+    rows = [["generated", f.get("precision"), f.get("recall"), f.get("density"),
+             f.get("coverage"), f.get("authenticity"), f.get("frechet_distance"),
+             kid.get("mean"), kid.get("std")]]
+    if ref:
+        rows.append([f"held-out training images ({number(ref.get('n'))})", ref.get("precision"),
+                     ref.get("recall"), ref.get("density"), ref.get("coverage"),
+                     ref.get("authenticity"), ref.get("frechet_distance"), None, None])
     table = Table.of(
-        ["precision", "recall", "density", "coverage", "k", "Frechet distance",
-         "kernel distance", "kernel distance sd"],
-        [[f.get("precision"), f.get("recall"), f.get("density"), f.get("coverage"), f.get("k"),
-          f.get("frechet_distance"), kid.get("mean"), kid.get("std")]],
-        "Precision: generated images inside the training images' k-NN balls; recall: training "
-        "images inside the generated ones' balls; density: balls per generated image / k; "
-        "coverage: training balls holding a generated image. Distances are in these features, "
-        "not comparable with FID/KID computed on Inception features.")
+        ["images", "precision", "recall", "density", "coverage", "authenticity",
+         "Frechet distance", "kernel distance", "kernel distance sd"], rows,
+        f"k = {number(f.get('k'))}. Precision: generated images inside the training images' "
+        "k-NN balls; recall: training images inside the generated ones' balls; density: balls "
+        "per generated image / k; coverage: training balls holding a generated image; "
+        "authenticity: generated images that are not copies (no closer to their nearest "
+        "training image than its own nearest neighbour). The held-out row is what new faces "
+        "from the training distribution itself score. Distances are in these features, not "
+        "comparable with FID/KID computed on Inception features.")
     blocks: list[Any] = [Facts(facts), table]
     if (run / "uncovered.png").exists():
         blocks.append(file_figure(run / "uncovered.png", "The training images farthest from "
                                   "every generated image, beside the nearest one."))
+    if (run / "copies.png").exists():
+        blocks.append(file_figure(run / "copies.png", "The generated images nearest to a "
+                                  "training image (ratio <= 1: a copy), beside it."))
     sections = [Section("Fidelity and coverage", "fidelity", blocks)]
     for name, groups in (f.get("groups") or {}).items():
         annotated = any("precision" in g for g in groups)

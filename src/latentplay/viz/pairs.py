@@ -19,6 +19,7 @@ def pairs_grid(
     per_row: int = 4,
     title: str | None = None,
     cell_inches: float = 1.1,
+    value_label: str = "d",
 ) -> Figure:
     """Matched pairs side by side, ``per_row`` pairs per row.
 
@@ -29,6 +30,7 @@ def pairs_grid(
         per_row: pairs per grid row.
         title: figure title.
         cell_inches: size of one image.
+        value_label: what ``distances`` are, printed before each value (``d``, ``ratio``).
     """
     m = len(treated)
     rows = max(1, -(-m // per_row))
@@ -48,8 +50,8 @@ def pairs_grid(
                       cmap="gray" if img.shape[-1] == 1 else None)
             if r == 0:
                 ax.set_title(groups[side], fontsize=8)
-        axes[r, 2 * c].text(1.0, -0.08, f"d = {distances[i]:.3g}", transform=axes[r, 2 * c].transAxes,
-                            ha="center", va="top", fontsize=8)
+        axes[r, 2 * c].text(1.0, -0.08, f"{value_label} = {distances[i]:.3g}",
+                            transform=axes[r, 2 * c].transAxes, ha="center", va="top", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
