@@ -199,6 +199,9 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     z_acc, w_acc = (c["per_column"][k]["overall"]["accuracy"] for k in ("z", "w"))
     assert z_acc > w_acc  # the extra noise costs accuracy
     assert (tmp_path / "c" / "comparison.png").is_file()
+    with pytest.raises(UserError, match="no column 'v'"):
+        verify_columns(store, ["z", "v"], tmp_path / "d")
+    assert not (tmp_path / "d").exists()  # refused before anything is written
     with pytest.raises(UserError, match="common --fmr"):
         verify_columns(store, ["z", "w"], tmp_path / "d", threshold=0.5)
     html = build_report(tmp_path / "c").read_text()

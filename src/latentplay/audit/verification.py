@@ -285,8 +285,12 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     Raises:
         UserError: fewer than two columns, or a ``threshold`` (a distance of one column's).
     """
-    if len(columns) < 2:
-        raise UserError("compare at least two columns")
+    if len(set(columns)) < 2:
+        raise UserError("compare at least two different columns")
+    missing = [c for c in columns if c not in store.columns]
+    if missing:
+        raise UserError(f"no column {', '.join(map(repr, missing))} in the store; vector "
+                        f"columns: {', '.join(v.name for v in store.schema.vectors) or 'none'}")
     if options.get("threshold") is not None:
         raise UserError("--threshold is a distance of one column; compare columns at a common "
                         "--fmr")
