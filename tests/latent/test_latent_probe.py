@@ -127,3 +127,15 @@ def test_default_attributes_leave_out_identities(tmp_path: Path) -> None:
     probed = {p.attribute for p in probe_store(store, ["z"], cv=2)}
     assert "identity" not in probed and "skin_tone" in probed and "smile" in probed
     assert [p.attribute for p in probe_store(store, ["z"], ["identity"], cv=2)] == ["identity"]
+
+
+def test_factors_with_many_levels_are_not_identities() -> None:
+    """dSprites' 40 orientations are levels of a quantity: listed and probed like any factor."""
+    from latentplay.sources import shapes
+    from latentplay.store import Attribute
+    from latentplay.store.info import many_classes
+
+    orientation = next(a for a in shapes.attributes() if a.name == "orientation")
+    assert orientation.num_values == 40 and not many_classes(orientation)
+    people = Attribute("identity", "categorical", names=[f"p{i}" for i in range(40)])
+    assert many_classes(people)

@@ -149,7 +149,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
 def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] = (), *,
                 cv: int = 5, max_rows: int = 10_000, seed: int = 0) -> list[Probe]:
     """One :class:`Probe` per vector column and attribute of ``store`` (default: every
-    categorical, factor and continuous attribute but those of more than
+    categorical, factor and continuous attribute but categorical ones of more than
     :data:`~latentplay.store.info.MAX_LISTED` classes, such as identities), on up to
     ``max_rows`` random rows."""
     if not columns:

@@ -10,13 +10,14 @@ from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
 MAX_LISTED = 30
-"""Attributes with more classes (identities: CelebA, MORPH, RFW) are summarised by their rows
-per class rather than listed class by class, and left out of the default cross-tab."""
+"""Categorical attributes with more classes (identities: CelebA, MORPH, RFW) are summarised by
+their rows per class rather than listed class by class, and left out of the default cross-tab.
+Factors (dSprites' 40 orientations) are levels of a quantity and stay listed."""
 
 
 def many_classes(attr: Attribute) -> bool:
-    """Whether ``attr`` has more than :data:`MAX_LISTED` classes or levels."""
-    return attr.kind != "continuous" and (attr.num_values or 0) > MAX_LISTED
+    """Whether ``attr`` is categorical with more than :data:`MAX_LISTED` classes."""
+    return attr.kind == "categorical" and (attr.num_values or 0) > MAX_LISTED
 
 
 def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
