@@ -16,6 +16,7 @@ from latentplay.report import build_report
 def test_store_report(faces: Path, tmp_path: Path) -> None:
     data = shutil.copytree(faces, tmp_path / "faces")
     (data / st.REJECTED_FILE).write_text("file,reason\na.png,unreadable\nb.png,no face\n")
+    (data / "pairs.csv").write_text("row_a,row_b,same\n0,1,1\n0,2,0\n3,-1,1\n")
     out = build_report(data)
     assert out == tmp_path / "faces.report.html"  # beside the store, not inside it
     text = out.read_text(encoding="utf-8")
@@ -32,6 +33,7 @@ def test_store_report(faces: Path, tmp_path: Path) -> None:
         assert value(row_of(gender, name)[1]) == count
     assert row_of(html.tables["vectors"][0], "emb")[1] == "4"
     assert "<dd>160</dd>" in text and "2 (listed in" in text
+    assert "3 (2 genuine, 1 impostor; 1 with an unconverted image)" in text
     cross = html.tables["crosstabs"][0]
     assert cross[0][0] == "skin_tone \\ gender"
     total = sum(value(r[-1]) for r in cross[1:])

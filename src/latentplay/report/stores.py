@@ -20,6 +20,7 @@ from latentplay.store.schema import Attribute
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
+PAIRS_FILE = "pairs.csv"  # a converter's verification pairs (RFW), see audit.verification
 
 
 def page(path: Path) -> Page:
@@ -54,6 +55,9 @@ def _overview(data: st.Store) -> Section:
     rejected = data.path / st.REJECTED_FILE
     if rejected.exists():
         facts.append(("rejected inputs", f"{len(read_csv(rejected)):,} (listed in {rejected})"))
+    pairs = data.path / PAIRS_FILE
+    if pairs.exists():
+        facts.append(("verification pairs", _pairs_fact(read_csv(pairs), pairs)))
     blocks: list[Any] = [Facts(facts)]
     if prov.arguments:
         blocks.append(Code(json.dumps(prov.arguments, indent=2), "arguments it was made with"))
@@ -85,6 +89,15 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
         chart = Figure(figures.bars(labels, counts, title), f"Distribution of {attr.name}.")
         blocks.append(Columns([table, chart]))
     return Section("Attributes", "attributes", blocks)
+
+
+def _pairs_fact(rows: list[dict[str, str]], path: Path) -> str:
+    """How many genuine and impostor pairs a pairs table holds, and how many name an image the
+    converter rejected (row -1)."""
+    same = sum(r.get("same") == "1" for r in rows)
+    missing = sum("-1" in (r.get("row_a"), r.get("row_b")) for r in rows)
+    return (f"{len(rows):,} ({same:,} genuine, {len(rows) - same:,} impostor; {missing:,} "
+            f"with an unconverted image) in {path}; `latentplay audit verify` reads them")
 
 
 def _per_class(name: str, s: dict[str, Any]) -> Columns:
