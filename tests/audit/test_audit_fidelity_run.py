@@ -88,8 +88,13 @@ def test_copies_of_training_images_are_not_authentic(faces: Path, like_training:
     _, real_images = training_sample(st.load(faces), 300, like_training, seed=0)
     noise = np.random.default_rng(0).integers(-2, 3, real_images.shape)
     copies = np.clip(real_images.astype(int) + noise, 0, 255).astype(np.uint8)
-    copied = audit_fidelity(copies, faces, tmp_path / "copies", seed=0)
-    new = audit_fidelity(like_training, faces, tmp_path / "new", seed=0)
+    copied = audit_fidelity(copies, faces, tmp_path / "copies", seed=0, by=["skin_tone"])
+    new = audit_fidelity(like_training, faces, tmp_path / "new", seed=0, by=["skin_tone"])
+    for g in _by_class(copied, "skin_tone").values():  # every group's samples are copies
+        assert g["authenticity"] is None or g["authenticity"] < 0.1
+    groups = _by_class(new, "skin_tone")
+    assert groups["monk_2"]["n_nearest"] + groups["monk_8"]["n_nearest"] == 300
+    assert groups["monk_8"]["reference_authenticity"] is not None
     assert copied["authenticity"] < 0.05 and copied["copies"] > 285
     ref = new["reference"]
     assert ref["n"] == 300 and ref["authenticity"] > 0.3

@@ -215,6 +215,11 @@ def fidelity_cmd(
         print(f"  coverage by {name}: " + ", ".join(
             f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"
             for g in groups))
+        print(f"  authenticity of the samples nearest to each {name} (held-out): " + ", ".join(
+            f"{g['class']} {g['authenticity']:.2f}"
+            + (f" ({g['reference_authenticity']:.2f})"
+               if g.get("reference_authenticity") is not None else "")
+            if g.get("authenticity") is not None else f"{g['class']} -" for g in groups))
         if "conditional_coverage" in groups[0]:
             print(f"  coverage of each {name} by the samples drawn for it: " + ", ".join(
                 f"{g['class']} {g['conditional_coverage']:.3f}"

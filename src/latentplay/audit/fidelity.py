@@ -156,7 +156,8 @@ def audit_fidelity(
 
     result = prdc(real, fake, k=k)
     kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
-    reference = _reference(data, embedder, rows, real, len(fake), images, crop, k, seed)
+    reference, reference_shares = _reference(data, embedder, rows, real, len(fake), images,
+                                             crop, k, seed)
     summary: dict[str, Any] = {
         "source": dict(source or {}), "data": str(data.path), "seed": seed,
         "features": {**embedder.describe(), "dim": embedder.dim},
@@ -174,7 +175,7 @@ def audit_fidelity(
         predicted = annotated[name].predict(fake_images) if name in annotated else None
         groups = group_rows(data, name, rows, result, predicted,
                             annotated[name].classes if name in annotated else None,
-                            dropped_rows=dropped_rows)
+                            dropped_rows=dropped_rows, reference=reference_shares)
         if sample_rows is not None and name in conditioned_on:
             names, codes = store_classes(data, name)
             for row, extra in zip(groups, conditional_rows(real, fake, codes[rows],
@@ -191,29 +192,35 @@ def audit_fidelity(
 
 
 def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray, n: int,
-               like: np.ndarray, crop: float, k: int, seed: int) -> dict[str, Any] | None:
+               like: np.ndarray, crop: float, k: int, seed: int,
+               ) -> tuple[dict[str, Any] | None, PRDC | None]:
     """What a generator that drew new faces from the training distribution itself would score:
     up to ``n`` held-out training images (none of ``rows``) against the same ``real``
-    features. None when fewer than ``k + 1`` are left."""
+    features — the summary and the measures. None when fewer than ``k + 1`` are left."""
     held_rows, held_images = training_sample(data, n, like, crop, seed + 1, exclude=rows)
     if len(held_rows) <= k:
-        return None
+        return None, None
     held, ok = embed_images(embedder, held_images)
     held = held[ok]
     if len(held) <= k:
-        return None
+        return None, None
     ref = prdc(real, held, k=k)
-    return {"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held)}
+    return ({"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held)},
+            ref)
 
 
 def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
                predicted: np.ndarray | None = None,
                predicted_classes: Sequence[str] | None = None,
-               dropped_rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+               dropped_rows: np.ndarray | None = None,
+               reference: PRDC | None = None) -> list[dict[str, Any]]:
     """Per class of ``attribute``: coverage and recall of the training ``rows`` of that class
     (with 95% Wilson intervals), how many of its sampled rows the embedder could not embed
-    (``dropped_rows``), and, given the generated images' ``predicted`` class indices into
-    ``predicted_classes``, precision and density of the generated images of that class."""
+    (``dropped_rows``); the authenticity of the generated images whose nearest training image
+    is of the class (``n_nearest`` of them), beside that of the held-out ``reference`` images
+    of the same kind — a generator that copies one group's faces more shows it here; and, given
+    the generated images' ``predicted`` class indices into ``predicted_classes``, precision
+    and density of the generated images of that class."""
     names, all_codes = store_classes(data, attribute)
     codes = all_codes[rows]
     dropped = all_codes[dropped_rows] if dropped_rows is not None else np.zeros(0, np.int64)
@@ -228,6 +235,13 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
             row[measure] = count / n if n else None
             row[f"{measure}_ci"] = wilson_interval(np.array([count]), n)[0].tolist() if n else [
                 None, None]
+        for prefix, shares in (("", result), ("reference_", reference)):
+            if shares is None or shares.fake_nearest_real is None or shares.fake_copy is None:
+                continue
+            near = codes[shares.fake_nearest_real] == index
+            row[f"{prefix}n_nearest"] = int(near.sum())
+            row[f"{prefix}authenticity"] = (float(1 - shares.fake_copy[near].mean())
+                                            if near.any() else None)
         if predicted is not None and predicted_classes is not None:
             mine = predicted == (list(predicted_classes).index(name)
                                  if name in predicted_classes else -1)

@@ -177,22 +177,32 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     for name, groups in (f.get("groups") or {}).items():
         annotated = any("precision" in g for g in groups)
         conditional = any("conditional_coverage" in g for g in groups)
+        authentic = any("authenticity" in g for g in groups)
         rows = [[g.get("class"), g.get("n_real"), g.get("n_not_embedded"), g.get("coverage"),
                  interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
                  interval(*(g.get("recall_ci") or [None, None]))]
+                + ([g.get("n_nearest"), g.get("authenticity"), g.get("reference_authenticity")]
+                   if authentic else [])
                 + ([g.get("n_generated"), g.get("precision"), g.get("density")] if annotated else [])
                 + ([g.get("n_generated_for"), g.get("conditional_precision"),
                     g.get("conditional_coverage")] if conditional else [])
                 for g in groups]
         header = ["class", "training n", "not embedded", "coverage", "interval", "recall",
-                  "interval"] + (["generated n (annotated)", "precision", "density"]
-                                 if annotated else []) + (
-            ["drawn for it", "its precision", "its coverage"] if conditional else [])
+                  "interval"]
+        if authentic:
+            header += ["samples nearest to it", "their authenticity", "held-out authenticity"]
+        if annotated:
+            header += ["generated n (annotated)", "precision", "density"]
+        if conditional:
+            header += ["drawn for it", "its precision", "its coverage"]
         group_blocks: list[Any] = [Table.of(
             header, rows,
             "Per class of the training labels: the share of its training images near a "
-            "generated image" + ("; precision and density of the generated images annotated "
-                                 "as it" if annotated else "")
+            "generated image" + ("; the authenticity of the generated images whose nearest "
+                                 "training image is of the class, beside that of held-out "
+                                 "training images" if authentic else "")
+            + ("; precision and density of the generated images annotated "
+               "as it" if annotated else "")
             + ("; for a class-conditional run, the samples drawn for the class against its "
                "training images alone" if conditional else "") + ".")]
         if (run / f"fidelity_{name}.png").exists():
