@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,7 @@ def test_tracker_scores_real_images_above_noise(shapes_store: Path) -> None:
     noise = tracker.measure(np.random.default_rng(0).integers(0, 256, images[:100].shape,
                                                                dtype=np.uint8))
     assert same["precision"] == same["recall"] == same["coverage"] == 1.0
+    assert same["authenticity"] == 0.0 < held_out["authenticity"]  # the images themselves: copies
     assert same["frechet_distance"] == pytest.approx(0.0, abs=1e-6)
     assert held_out["coverage"] > 0.5 > noise["coverage"]
     assert held_out["frechet_distance"] < noise["frechet_distance"]
@@ -51,6 +53,9 @@ def test_engine_tracks_fidelity_without_changing_training(shapes_store: Path, ti
         assert all(0.0 <= float(r[m]) <= 1.0 for m in ("precision", "recall", "coverage"))
         assert float(r["frechet_distance"]) > 0 and float(r["density"]) >= 0
     assert (tracked / "fidelity.png").stat().st_size > 10_000
+    assert all(0.0 <= float(r["authenticity"]) <= 1.0 for r in rows)
+    reference = json.loads((tracked / "fidelity_reference.json").read_text())
+    assert reference["n"] > 5 and 0.0 < reference["authenticity"] <= 1.0
     a, b = load_file(plain / "model.safetensors"), load_file(tracked / "model.safetensors")
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     part = train.train("vae", shapes_store, tmp_path / "part", epochs=2,

@@ -258,14 +258,18 @@ def _fidelity(run: Path) -> Section | None:
     if not path.exists():
         return None
     rows = read_csv(path)
-    names = ["precision", "recall", "density", "coverage", "frechet_distance",
+    names = ["precision", "recall", "density", "coverage", "authenticity", "frechet_distance",
              "kernel_distance", "kernel_distance_std"]
+    table = [[int(r["epoch"]), int(r["step"]), *(to_float(r.get(n)) for n in names)]
+             for r in rows]
+    if (run / "fidelity_reference.json").exists():
+        ref = read_json(run / "fidelity_reference.json")
+        table.append([f"held-out ({ref.get('n')})", "", *(ref.get(n) for n in names)])
     blocks: list[Any] = [Table.of(
-        ["epoch", "step", *names],
-        [[int(r["epoch"]), int(r["step"]), *(to_float(r.get(n)) for n in names)] for r in rows],
+        ["epoch", "step", *names], table,
         "fidelity.csv: prior samples against as many training images in pixel-PCA features "
         "(log.fidelity_n, log.fidelity_k); falling coverage and recall with steady precision "
-        "is mode collapse.")]
+        "is mode collapse, authenticity falling below the held-out images' is memorisation.")]
     if (run / "fidelity.png").exists():
         blocks.append(file_figure(run / "fidelity.png", "The same over the epochs."))
     return Section("Sample fidelity and coverage", "fidelity", blocks)

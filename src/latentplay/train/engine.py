@@ -417,17 +417,25 @@ class Engine:
         """Compare ``log.fidelity_n`` prior samples with as many training images (the same
         rows every time; conditional models sample under those rows' conditions) and record
         one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
-        from latentplay.train.fidelity import FidelityTracker, record  # only runs that track
+        from latentplay.train.fidelity import (  # only runs that track
+            FidelityTracker,
+            record,
+            write_reference,
+        )
 
         log, seed = self.config.log, self.config.seed
         if self.fidelity_rows is None:
             rng = np.random.default_rng(seed)
-            train_idx = self.data.train_idx
+            train_idx, test_idx = self.data.train_idx, self.data.test_idx
             self.fidelity_rows = np.sort(rng.choice(train_idx, min(log.fidelity_n,
                                                                     len(train_idx)), replace=False))
-            real = self.data.images[torch.from_numpy(self.fidelity_rows).to(self.fabric.device)]
-            self.fidelity = FidelityTracker(real.permute(0, 2, 3, 1).cpu().numpy(),
+            self.fidelity = FidelityTracker(self._images_of(self.fidelity_rows),
                                             k=log.fidelity_k, seed=seed)
+            if len(test_idx) > log.fidelity_k:  # what held-out images score, once
+                held = np.sort(rng.choice(test_idx, min(log.fidelity_n, len(test_idx)),
+                                          replace=False))
+                write_reference(self.run_dir, self.fidelity.measure(self._images_of(held)),
+                                len(held))
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         samples = []
         self._eval_mode(True)
@@ -443,6 +451,11 @@ class Engine:
         assert self.fidelity is not None
         record(self.run_dir, self.fidelity.measure(np.concatenate(samples)),
                epoch=self.epoch + 1, step=self.step)
+
+    def _images_of(self, rows: np.ndarray) -> np.ndarray:
+        """``(n, S, S, C)`` uint8 training-data images of ``rows``."""
+        images = self.data.images[torch.from_numpy(rows).to(self.fabric.device)]
+        return images.permute(0, 2, 3, 1).cpu().numpy()
 
     def _merged_variance(self) -> torch.Tensor:
         f, w = self.fabric, self.welford

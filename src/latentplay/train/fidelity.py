@@ -4,13 +4,17 @@ Every ``log.fidelity_every`` epochs, and after the last, the engine decodes ``lo
 prior samples (a conditional model: under the conditions of the training rows compared) and
 compares them with that many training images in pixel-PCA features fitted once on those images,
 so that the numbers of different epochs are comparable: precision, recall, density, coverage
-(``k = log.fidelity_k``), Fréchet and kernel distances (:mod:`latentplay.metrics.fidelity`).
-Each evaluation is one row of ``fidelity.csv``; ``fidelity.png`` draws them over the epochs.
-Mode collapse shows as coverage and recall falling while precision holds.
+(``k = log.fidelity_k``), authenticity (samples that copy a training image), Fréchet and
+kernel distances (:mod:`latentplay.metrics.fidelity`). Each evaluation is one row of
+``fidelity.csv``; ``fidelity.png`` draws them over the epochs. When the run holds out test
+rows, as many of them are measured once the same way (``fidelity_reference.json``, dashed lines
+in the figure): what new faces from the data itself score. Mode collapse shows as coverage and
+recall falling while precision holds; memorisation as authenticity falling below the reference.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +25,8 @@ from latentplay.train.csvlog import upsert_row
 
 FIDELITY_FILE = "fidelity.csv"
 FIDELITY_FIGURE = "fidelity.png"
-SHARES = ("precision", "recall", "density", "coverage")
+REFERENCE_FILE = "fidelity_reference.json"
+SHARES = ("precision", "recall", "density", "coverage", "authenticity")
 
 
 class FidelityTracker:
@@ -42,9 +47,11 @@ class FidelityTracker:
         self.k, self.seed = k, seed
 
     def measure(self, samples: np.ndarray) -> dict[str, float]:
-        """Precision, recall, density, coverage, ``frechet_distance``, ``kernel_distance`` and
-        ``kernel_distance_std`` of ``(M, S, S, C)`` uint8 ``samples``."""
+        """Precision, recall, density, coverage, authenticity, ``frechet_distance``,
+        ``kernel_distance`` and ``kernel_distance_std`` of ``(M, S, S, C)`` uint8 ``samples``."""
         fake, _ = embed_images(self.embedder, samples)
+        if len(fake) <= self.k:
+            raise ValueError(f"k={self.k} needs more than {self.k} samples, got {len(fake)}")
         shares = prdc(self.real, fake, k=self.k)
         kid, kid_std = kernel_distance(self.real, fake, seed=self.seed)
         return {**{name: getattr(shares, name) for name in SHARES},
@@ -52,20 +59,30 @@ class FidelityTracker:
                 "kernel_distance": kid, "kernel_distance_std": kid_std}
 
 
+def write_reference(run_dir: Path, values: dict[str, float], n: int) -> None:
+    """``run_dir/fidelity_reference.json``: the measures of ``n`` held-out images."""
+    (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, **values}, indent=2))
+
+
 def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> None:
     """Write one evaluation into ``run_dir/fidelity.csv`` (replacing a row of the same step, left
-    by an interrupted run) and redraw ``fidelity.png``."""
+    by an interrupted run) and redraw ``fidelity.png`` (with the reference, when written)."""
     path = upsert_row(run_dir / FIDELITY_FILE, {"epoch": epoch, "step": step, **values})
     table = np.genfromtxt(path, delimiter=",", names=True, dtype=float, ndmin=1)
-    save_fidelity_curves(table, run_dir / FIDELITY_FIGURE)
+    ref_path = run_dir / REFERENCE_FILE
+    reference = json.loads(ref_path.read_text()) if ref_path.exists() else None
+    save_fidelity_curves(table, run_dir / FIDELITY_FIGURE, reference)
 
 
-def save_fidelity_curves(table: np.ndarray, path: Path) -> None:
-    """Two panels over epochs: the four shares, and the Fréchet distance (log scale).
+def save_fidelity_curves(table: np.ndarray, path: Path,
+                         reference: dict[str, float] | None = None) -> None:
+    """Two panels over epochs: the shares, and the Fréchet distance (log scale); the held-out
+    ``reference``'s values as dashed lines of the same colours.
 
     Args:
-        table: structured array with fields ``epoch``, the four shares and
-            ``frechet_distance`` (the rows of ``fidelity.csv``).
+        table: structured array with fields ``epoch``, the shares and ``frechet_distance``
+            (the rows of ``fidelity.csv``; a table written before authenticity was measured
+            lacks it and is drawn without it).
     """
     import matplotlib
 
@@ -77,13 +94,17 @@ def save_fidelity_curves(table: np.ndarray, path: Path) -> None:
 
     table = np.sort(table, order="epoch")
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
-    for name in SHARES:
-        left.plot(table["epoch"], table[name], marker="o", ms=3, label=name)
-    left.axhline(1.0, color="0.7", lw=0.8, ls="--")
+    for i, name in enumerate(n for n in SHARES if n in (table.dtype.names or ())):
+        left.plot(table["epoch"], table[name], marker="o", ms=3, label=name, color=f"C{i}")
+        if reference and reference.get(name) is not None:
+            left.axhline(reference[name], color=f"C{i}", lw=0.9, ls="--")
     left.set_xlabel("epoch")
-    left.set_title("samples vs training images (pixel-PCA features)", fontsize=9)
+    left.set_title("samples vs training images (pixel-PCA features)"
+                   + ("; dashed: held-out images" if reference else ""), fontsize=9)
     left.legend(fontsize=8)
-    right.plot(table["epoch"], table["frechet_distance"], marker="o", ms=3, color="C4")
+    right.plot(table["epoch"], table["frechet_distance"], marker="o", ms=3, color="C6")
+    if reference and reference.get("frechet_distance"):
+        right.axhline(reference["frechet_distance"], color="C6", lw=0.9, ls="--")
     right.set_yscale("log")
     right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 2, 5, 10, 20, 50 ...
     right.yaxis.set_major_formatter(ScalarFormatter())
