@@ -23,7 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("latentplay.store.cli:app",
              "Make, inspect, export and draw stores (datasets on disk)."),
     "embed": ("latentplay.embed.cli:app",
-              "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH."),
+              "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
+              "fisher:STORE."),
     "viz": ("latentplay.viz.cli:app", "Figures: t-SNE / UMAP / PCA projections per attribute."),
     "train": ("latentplay.train.cli:train_command",
               "Train MODEL on --data into --out, or continue a run with --resume RUN."),

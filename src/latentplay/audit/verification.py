@@ -279,8 +279,8 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     """:func:`verify_store` for each of several ``columns`` (into ``out/<column>/``) on the
     same pairs — a pair any of their embedders flagged is left out for all, unless
     ``keep_flagged`` — each at its own threshold of the same overall ``fmr``; then
-    ``verification_comparison.json`` / ``.csv`` and ``comparison.png`` (accuracy and FMR of
-    every group in every column).
+    ``verification_comparison.json`` / ``.csv`` and ``comparison.png`` (accuracy, FMR and FNMR
+    of every group in every column).
 
     Raises:
         UserError: fewer than two columns, or a ``threshold`` (a distance of one column's).
@@ -329,9 +329,9 @@ def _comparison_figure(out: Path, comparison: dict[str, Any]) -> None:
     columns = comparison["columns"]
     per = comparison["per_column"]
     values = {k: np.array([[g[k] if g[k] is not None else np.nan for g in per[c]["groups"]]
-                           for c in columns], dtype=float) for k in ("accuracy", "fmr")}
+                           for c in columns], dtype=float) for k in ("accuracy", "fmr", "fnmr")}
     save_figure(column_bars(comparison["groups"], columns, values["accuracy"], values["fmr"],
-                            comparison["fmr"]), out / "comparison.png")
+                            values["fnmr"], comparison["fmr"]), out / "comparison.png")
 
 
 def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:

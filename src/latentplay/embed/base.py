@@ -31,6 +31,7 @@ REGISTRY: dict[str, str] = {
     "vae": "latentplay.embed.vae",
     "invert": "latentplay.embed.invert",
     "clip": "latentplay.embed.clip",
+    "fisher": "latentplay.embed.fisher",
 }
 
 Images = np.ndarray | Sequence[np.ndarray]

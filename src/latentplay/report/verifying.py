@@ -101,8 +101,8 @@ def comparison_sections(run: Path, c: dict[str, Any]) -> list[Section]:
                   "skewed error ratio", "FMR ratio", "FNMR ratio", "threshold"], rows,
                  "All pairs together, and the differentials between groups.")]
     if (run / "comparison.png").exists():
-        blocks.append(file_figure(run / "comparison.png", "Accuracy and false match rate of "
-                                  "every group in every column."))
+        blocks.append(file_figure(run / "comparison.png", "Accuracy, false match and false "
+                                  "non-match rate of every group in every column."))
     sections = [Section("Columns compared", "comparison", blocks)]
     for column in columns:
         path = run / column / "verification.json"

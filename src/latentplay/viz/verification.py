@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
@@ -144,18 +145,19 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) 
 
 
 def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndarray,
-                fmr: np.ndarray, target: float | None) -> Figure:
-    """Two panels, one bar per column in each group: the k-fold accuracy and the FMR at each
-    column's threshold of the same overall ``target`` FMR (``accuracy``, ``fmr``: ``(C, G)``,
-    NaN where a group has too few pairs)."""
+                fmr: np.ndarray, fnmr: np.ndarray, target: float | None) -> Figure:
+    """Three panels, one bar per column in each group: the k-fold accuracy, and the FMR and FNMR
+    at each column's threshold of the same overall ``target`` FMR (``accuracy``, ``fmr``,
+    ``fnmr``: ``(C, G)``, NaN where a group has too few pairs)."""
     n_col, n_grp = accuracy.shape
     height = 0.8 / n_col
-    fig, axes = plt.subplots(1, 2, figsize=(10, 1.2 + n_grp * (0.2 + 0.22 * n_col)), sharey=True)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + n_grp * (0.2 + 0.22 * n_col)), sharey=True)
     y = np.arange(n_grp)
     colors = _colors(n_col)
-    for ax, values, title in ((axes[0], accuracy, "10-fold accuracy"),
-                              (axes[1], fmr, "false match rate at the column's threshold of "
-                               f"FMR {target:g} overall" if target else "false match rate")):
+    at = f" at FMR {target:g} overall" if target else ""
+    for ax, values, title in ((axes[0], accuracy, "10-fold accuracy (own thresholds)"),
+                              (axes[1], fmr, "false match rate" + at),
+                              (axes[2], fnmr, "false non-match rate" + at)):
         for c in range(n_col):
             ax.barh(y - 0.4 + height * (c + 0.5), np.nan_to_num(values[c]), height,
                     color=colors[c], label=columns[c])
@@ -164,12 +166,16 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
     for g in np.flatnonzero(~np.isfinite(accuracy).any(axis=0)):
         axes[0].text(0.01, g, "too few pairs", transform=axes[0].get_yaxis_transform(),
                      va="center", fontsize=8, color="0.4")
-    low = np.nanmin(accuracy) if np.isfinite(accuracy).any() else 0.5
-    axes[0].set_xlim(max(0.0, min(0.5, low - 0.05)), 1.0)
+    low = float(np.nanmin(accuracy)) if np.isfinite(accuracy).any() else 0.5
+    axes[0].set_xlim(max(0.0, low - (1 - low)), 1.0)  # zoomed on where the groups differ
     if target:
         axes[1].axvline(target, color="0.4", lw=1, ls="--")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(4))
     axes[0].set_yticks(y, list(groups), fontsize=8)
     axes[0].invert_yaxis()
-    axes[1].legend(fontsize=8, loc="lower right")
-    fig.tight_layout()
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=min(n_col, 6), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
     return fig
