@@ -231,15 +231,7 @@ def verify_store(
         raise UserError(f"column {column!r} holds NaN or inf for rows of the pairs")
     d = pair_distances(z, chosen.a, chosen.b, metric)
     group_of = pair_groups(chosen, labels)
-    imp = d[~chosen.same]
-    if threshold is None:
-        if len(imp) * fmr < 1:
-            raise UserError(f"an FMR of {fmr:g} needs at least {int(np.ceil(1 / fmr))} impostor "
-                            f"pairs, there are {len(imp)}; give a larger --fmr, more pairs, or "
-                            "--threshold")
-        t, chosen_by = threshold_at_fmr(imp, fmr), {"fmr": fmr}
-    else:
-        t, chosen_by = float(threshold), {"given": float(threshold)}
+    t, chosen_by = _common_threshold(d[~chosen.same], threshold, fmr)
     persons = _persons(store, identity, chosen)
 
     def of(mask: np.ndarray) -> np.ndarray | None:
@@ -332,6 +324,19 @@ def _comparison_figure(out: Path, comparison: dict[str, Any]) -> None:
                            for c in columns], dtype=float) for k in ("accuracy", "fmr", "fnmr")}
     save_figure(column_bars(comparison["groups"], columns, values["accuracy"], values["fmr"],
                             values["fnmr"], comparison["fmr"]), out / "comparison.png")
+
+
+def _common_threshold(impostor: np.ndarray, threshold: float | None,
+                      fmr: float) -> tuple[float, dict[str, float]]:
+    """The given ``threshold``, or the one whose FMR over all ``(I,)`` impostor distances is
+    ``fmr``; and how it was chosen."""
+    if threshold is not None:
+        return float(threshold), {"given": float(threshold)}
+    if len(impostor) * fmr < 1:
+        raise UserError(f"an FMR of {fmr:g} needs at least {int(np.ceil(1 / fmr))} impostor "
+                        f"pairs, there are {len(impostor)}; give a larger --fmr, more pairs, or "
+                        "--threshold")
+    return threshold_at_fmr(impostor, fmr), {"fmr": fmr}
 
 
 def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
