@@ -56,6 +56,10 @@ def test_engine_tracks_fidelity_without_changing_training(shapes_store: Path, ti
     assert all(0.0 <= float(r["authenticity"]) <= 1.0 for r in rows)
     reference = json.loads((tracked / "fidelity_reference.json").read_text())
     assert reference["n"] > 5 and 0.0 < reference["authenticity"] <= 1.0
+    from latentplay.report import build_report
+
+    page = build_report(tracked).read_text()
+    assert f"held-out ({reference['n']})" in page and "authenticity" in page
     a, b = load_file(plain / "model.safetensors"), load_file(tracked / "model.safetensors")
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     part = train.train("vae", shapes_store, tmp_path / "part", epochs=2,
