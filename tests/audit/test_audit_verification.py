@@ -155,6 +155,10 @@ def test_pairs_table_of_the_store_and_flagged_rows(tmp_path: Path) -> None:
     other.write_text("row_a,row_b,same\n0,9999,1\n")
     with pytest.raises(UserError, match="another store"):
         verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)
+    other.write_text("row_a,row_b,same\n1,2,1\n-1,3,0\n")  # 1 has no face, 3 no image
+    with pytest.raises(UserError, match=r"no pairs left to verify \(1 name an unconverted "
+                                        r"image, 1 a face"):
+        verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)
     other.write_text("a,b\n0,1\n")
     with pytest.raises(UserError, match="missing row_a, row_b, same"):
         verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)

@@ -226,6 +226,10 @@ def verify_store(
     faces[-1] = _faces(np.ones(len(store), bool), flagged, bad, keep_flagged)
     if not keep_flagged:
         chosen = chosen.take(~bad)
+    if not len(chosen):
+        raise UserError(f"no pairs left to verify ({unconverted} name an unconverted image, "
+                        f"{int(bad.sum()) if not keep_flagged else 0} a face the embedder did "
+                        "not find)")
     finite = np.isfinite(z).all(axis=1)
     if not finite[chosen.a].all() or not finite[chosen.b].all():
         raise UserError(f"column {column!r} holds NaN or inf for rows of the pairs")
