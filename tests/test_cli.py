@@ -36,12 +36,13 @@ def test_every_command_loads_with_its_name(name: str) -> None:
         assert sub.short_help and "\n" not in sub.short_help, sub.name
 
 
-def test_root_help_imports_no_library() -> None:
-    """``latentplay --help`` (and a mistyped command) load no model or data library."""
+def _loaded_after(argvs: list[list[str]]) -> tuple[str, str]:
+    """Stdout of running ``latentplay ARGV`` for each of ``argvs`` in a fresh interpreter, and
+    the comma-separated heavy libraries it imported."""
     code = (
         "import sys\n"
         "from latentplay.cli import main\n"
-        "for argv in (['--help'], ['no-such-command']):\n"
+        f"for argv in {argvs!r}:\n"
         "    try:\n"
         "        main(argv)\n"
         "    except SystemExit:\n"
@@ -50,8 +51,24 @@ def test_root_help_imports_no_library() -> None:
         "print('loaded:' + ','.join(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "Commands" in done.stdout
-    assert done.stdout.strip().splitlines()[-1] == "loaded:"
+    lines = done.stdout.strip().splitlines()
+    return done.stdout, lines[-1].removeprefix("loaded:")
+
+
+def test_root_help_imports_no_library() -> None:
+    """``latentplay --help`` (and a mistyped command) load no model or data library."""
+    out, loaded = _loaded_after([["--help"], ["no-such-command"]])
+    assert "Commands" in out
+    assert loaded == ""
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_group_help_imports_no_heavy_library(name: str) -> None:
+    """``latentplay GROUP --help`` loads at most numpy: no torch, datasets, sklearn, scipy,
+    matplotlib or PIL (a package's ``__init__`` imports its names on first use)."""
+    out, loaded = _loaded_after([[name, "--help"]])
+    assert "Usage" in out
+    assert set(filter(None, loaded.split(","))) <= {"numpy"}, loaded
 
 
 def test_train_command_resolves(cli) -> None:

@@ -133,7 +133,7 @@ def test_factors_with_many_levels_are_not_identities() -> None:
     """dSprites' 40 orientations are levels of a quantity: listed and probed like any factor."""
     from latentplay.sources import shapes
     from latentplay.store import Attribute
-    from latentplay.store.info import many_classes
+    from latentplay.store.summary import many_classes
 
     orientation = next(a for a in shapes.attributes() if a.name == "orientation")
     assert orientation.num_values == 40 and not many_classes(orientation)

@@ -108,7 +108,7 @@ def test_differentials_and_too_few_pairs() -> None:
 
 
 def test_person_bootstrap_widens_only_when_persons_recur() -> None:
-    from latentplay.audit.compare import wilson_interval
+    from latentplay.audit.distribution import wilson_interval
     from latentplay.metrics.verification import person_bootstrap
 
     rng = np.random.default_rng(0)

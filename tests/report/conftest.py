@@ -16,7 +16,7 @@ from latentplay import sources, train
 from latentplay import store as st
 from latentplay.audit import fit_classifier
 from latentplay.audit.run import audit_images, sample_groups
-from latentplay.match.run import MatchConfig, run
+from latentplay.match.pipeline import MatchConfig, run
 
 torch.set_num_threads(1)
 

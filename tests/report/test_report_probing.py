@@ -13,7 +13,7 @@ from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.latent.probe import probe_store, write_probes
 from latentplay.report import build_report
-from latentplay.report.detect import detect
+from latentplay.report.kinds import detect
 from latentplay.report.probing import page
 
 

@@ -3,8 +3,9 @@
 - :mod:`~latentplay.audit.annotate`: annotators that label images with an attribute's classes
   (:func:`fit_classifier`, :func:`load_annotator`, :class:`ClipAnnotator`), with their own
   held-out accuracy and confusion matrix.
-- :mod:`~latentplay.audit.compare`: training vs generated class distribution (Wilson intervals,
-  chi-square, total variation, Jensen-Shannon) and the confusion-corrected proportions.
+- :mod:`~latentplay.audit.distribution`: training vs generated class distribution (Wilson
+  intervals, chi-square, total variation, Jensen-Shannon) and the confusion-corrected
+  proportions (:func:`compare`).
 - :mod:`~latentplay.audit.groups`: faces of one group drawn from a Gaussian mixture fitted to
   that group's latent codes (:func:`fit_group_mixtures`, :func:`balanced_sample`).
 - :mod:`~latentplay.metrics.fidelity`: precision, recall, density, coverage (k-NN balls in a
@@ -22,56 +23,32 @@
 >>> audit.audit_images(imgs, "data/faces", [ann], "audits/dcgan")
 """
 
-from latentplay.audit.annotate import (
-    Annotator,
-    ClassifierAnnotator,
-    ClipAnnotator,
-    Evaluation,
-    class_prompts,
-    fit_classifier,
-    load_annotator,
-)
-from latentplay.audit.compare import (
-    Comparison,
-    chi_square,
-    compare,
-    correct_confusion,
-    js_divergence,
-    total_variation,
-    wilson_interval,
-)
-from latentplay.audit.fidelity import audit_fidelity
-from latentplay.audit.groups import GroupMixtures, balanced_sample, fit_group_mixtures
-from latentplay.audit.run import audit_images, generate, sample_groups
-from latentplay.audit.verification import verify_columns, verify_store
-from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
+import importlib
+from typing import Any
 
-__all__ = [
-    "Annotator",
-    "ClassifierAnnotator",
-    "ClipAnnotator",
-    "Comparison",
-    "PRDC",
-    "Evaluation",
-    "GroupMixtures",
-    "audit_fidelity",
-    "audit_images",
-    "balanced_sample",
-    "chi_square",
-    "class_prompts",
-    "compare",
-    "correct_confusion",
-    "fit_classifier",
-    "fit_group_mixtures",
-    "frechet_distance",
-    "generate",
-    "js_divergence",
-    "kernel_distance",
-    "load_annotator",
-    "prdc",
-    "sample_groups",
-    "total_variation",
-    "verify_columns",
-    "verify_store",
-    "wilson_interval",
-]
+_EXPORTS = {
+    **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
+                     "class_prompts", "fit_classifier", "load_annotator"], "audit.annotate"),
+    **dict.fromkeys(["Comparison", "chi_square", "compare", "correct_confusion",
+                     "js_divergence", "total_variation", "wilson_interval"],
+                    "audit.distribution"),
+    "audit_fidelity": "audit.fidelity",
+    **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "audit.groups"),
+    **dict.fromkeys(["audit_images", "generate", "sample_groups"], "audit.run"),
+    **dict.fromkeys(["verify_columns", "verify_store"], "audit.verification"),
+    **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"], "metrics.fidelity"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported on first use, so that ``latentplay audit --help`` loads no library."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'latentplay.audit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"latentplay.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

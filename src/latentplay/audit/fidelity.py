@@ -29,7 +29,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator, store_classes
-from latentplay.audit.compare import wilson_interval
+from latentplay.audit.distribution import wilson_interval
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError

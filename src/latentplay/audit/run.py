@@ -21,7 +21,7 @@ from PIL import Image
 from latentplay import store as st
 from latentplay import train
 from latentplay.audit.annotate import Annotator, ClipAnnotator, load_annotator, store_classes
-from latentplay.audit.compare import Comparison, compare
+from latentplay.audit.distribution import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.audit.compare import wilson_interval
+from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
 from latentplay.metrics.verification import (
     differentials,

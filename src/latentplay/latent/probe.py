@@ -46,8 +46,8 @@ from latentplay.metrics.information import (
 )
 from latentplay.outputs import output_dir
 from latentplay.store.columns import vectors
-from latentplay.store.info import many_classes
 from latentplay.store.io import Store
+from latentplay.store.summary import many_classes
 
 PathLike = str | os.PathLike[str]
 
@@ -150,7 +150,7 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
                 cv: int = 5, max_rows: int = 10_000, seed: int = 0) -> list[Probe]:
     """One :class:`Probe` per vector column and attribute of ``store`` (default: every
     categorical, factor and continuous attribute but categorical ones of more than
-    :data:`~latentplay.store.info.MAX_LISTED` classes, such as identities), on up to
+    :data:`~latentplay.store.summary.MAX_LISTED` classes, such as identities), on up to
     ``max_rows`` random rows."""
     if not columns:
         raise UserError("name at least one vector column to probe")

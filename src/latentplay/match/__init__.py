@@ -16,20 +16,30 @@ Nearest-neighbour search never forms an n x n matrix: see :mod:`latentplay.match
 :mod:`latentplay.match.greedy`.
 """
 
-from latentplay.match.balance import balance_table, matching_weights
-from latentplay.match.core import MatchResult, match
-from latentplay.match.effect import (
-    matched_difference,
-    matched_difference_with_replacement,
-    naive_difference,
-)
-from latentplay.match.greedy import Pairs, greedy_match
-from latentplay.match.optimal import optimal_match
-from latentplay.match.propensity import propensity_scores
-from latentplay.match.run import MatchConfig, run
+import importlib
+from typing import Any
 
-__all__ = [
-    "MatchConfig", "MatchResult", "Pairs", "balance_table", "greedy_match", "match",
-    "matched_difference", "matched_difference_with_replacement", "matching_weights",
-    "naive_difference", "optimal_match", "propensity_scores", "run",
-]
+_EXPORTS = {
+    "balance_table": "balance", "matching_weights": "balance",
+    "MatchResult": "core", "match": "core",
+    "matched_difference": "effect", "matched_difference_with_replacement": "effect",
+    "naive_difference": "effect",
+    "Pairs": "greedy", "greedy_match": "greedy",
+    "optimal_match": "optimal",
+    "propensity_scores": "propensity",
+    "MatchConfig": "pipeline", "run": "pipeline",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported on first use, so that ``latentplay match --help`` loads no library."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'latentplay.match' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"latentplay.match.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

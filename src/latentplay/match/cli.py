@@ -55,7 +55,7 @@ def run_cmd(
     from rich.progress import Progress
 
     from latentplay.config import resolve
-    from latentplay.match.run import MatchConfig, run
+    from latentplay.match.pipeline import MatchConfig, run
 
     items = {
         "treatment": treatment, "method": method, "order": order, "ratio": ratio,

@@ -8,7 +8,21 @@ One self-contained file per directory: inline CSS, images embedded as ``data:`` 
 offline. :func:`detect` tells the kinds apart: training run, match run, audit run, store.
 """
 
-from latentplay.report.build import build_report, default_out
-from latentplay.report.detect import detect
+import importlib
+from typing import Any
 
-__all__ = ["build_report", "default_out", "detect"]
+_EXPORTS = {"build_report": "build", "default_out": "build", "detect": "kinds"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported on first use, so that ``latentplay report --help`` loads no library."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'latentplay.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"latentplay.report.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

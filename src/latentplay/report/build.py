@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentplay.errors import UserError
 from latentplay.report import auditing, matching, probing, render, stores, training
-from latentplay.report.detect import Kind, detect
+from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
 
 BUILDERS: dict[Kind, Callable[[Path], Page]] = {

@@ -10,9 +10,12 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from latentplay.errors import UserError
-from latentplay.store.io import Store
+
+if TYPE_CHECKING:
+    from latentplay.store.io import Store
 
 # name -> module providing ``CONFIG`` (a dataclass type) and ``make_store(config, path, overwrite)``
 BUILTINS: dict[str, str] = {

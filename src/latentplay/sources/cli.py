@@ -6,12 +6,11 @@ from pathlib import Path
 
 import typer
 
-from latentplay.sources.convert import FORMATS, RESAMPLING, parse_columns, summary
-from latentplay.sources.convert import convert as convert_dataset
+from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
 
 
 def convert(
-    format: str = typer.Argument(..., help=f"Dataset format: {', '.join(FORMATS)}."),
+    format: str = typer.Argument(..., help=f"Dataset format: {', '.join(CONVERTERS)}."),
     src: Path = typer.Argument(..., help="The dataset as its authors publish it (folder or file)."),
     out: Path = typer.Option(..., "--out", help="Directory of the new store."),
     resize: int = typer.Option(
@@ -20,7 +19,7 @@ def convert(
              "Without it the original encoded bytes are kept.",
     ),
     resample: str = typer.Option(
-        "lanczos", "--resample", help=f"Resampling for --resize: {', '.join(RESAMPLING)}."
+        "lanczos", "--resample", help=f"Resampling for --resize: {', '.join(RESAMPLING_NAMES)}."
     ),
     limit: int = typer.Option(None, "--limit", help="Convert only the first N inputs."),
     split: str = typer.Option(None, "--split", help="Keep one published split (e.g. train)."),
@@ -37,6 +36,9 @@ def convert(
 ) -> None:
     """Convert a published dataset (UTKFace, FairFace, RFW, MORPH, AI-Face, CelebA, dSprites,
     MPI3D, MNIST, or any image folder + CSV) into a store; rejected inputs go to rejected.csv."""
+    from latentplay.sources.convert import convert as convert_dataset
+    from latentplay.sources.convert import parse_columns, summary
+
     store = convert_dataset(
         format, src, out, resize=resize, resample=resample, limit=limit, split=split,
         strict=strict, overwrite=overwrite, columns=parse_columns(columns), workers=workers,

@@ -37,25 +37,15 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from latentplay.errors import UserError
+from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
 from latentplay.store.io import REJECTED_FILE, Store, build
 from latentplay.store.schema import Attribute, Provenance, Schema
 
 # format name -> module with ``scan(root, options) -> Plan`` (and a ``convert`` for Python users)
-FORMATS: dict[str, str] = {
-    name: f"latentplay.sources.{name}"
-    for name in (
-        "utkface", "fairface", "rfw", "morph", "aiface", "celeba", "dsprites", "mpi3d", "mnist",
-        "folder",
-    )
-}
+FORMATS: dict[str, str] = {name: f"latentplay.sources.{name}" for name in CONVERTERS}
 
 RESAMPLING: dict[str, Image.Resampling] = {
-    "lanczos": Image.Resampling.LANCZOS,
-    "bicubic": Image.Resampling.BICUBIC,
-    "bilinear": Image.Resampling.BILINEAR,
-    "box": Image.Resampling.BOX,
-    "nearest": Image.Resampling.NEAREST,
-}
+    name: getattr(Image.Resampling, name.upper()) for name in RESAMPLING_NAMES}
 
 CHUNK = 64  # inputs per task sent to a worker
 BATCH_ROWS = 256  # rows per batch handed to the store writer

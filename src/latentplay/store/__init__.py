@@ -7,34 +7,31 @@
 >>> store.save(s2, s.path)                        # atomic replace
 """
 
-from latentplay.store.columns import add_column, vectors
-from latentplay.store.export import export_store
-from latentplay.store.groundtruth import GroundTruthData, StoreGroundTruth, mixed_radix_index
-from latentplay.store.images import encode_png, load_images
-from latentplay.store.info import crosstab, info
-from latentplay.store.io import REJECTED_FILE, SCHEMA_FILE, Store, build, features_for, load, save
-from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
+import importlib
+from typing import Any
 
-__all__ = [
-    "REJECTED_FILE",
-    "SCHEMA_FILE",
-    "Attribute",
-    "GroundTruthData",
-    "Provenance",
-    "Schema",
-    "Store",
-    "StoreGroundTruth",
-    "VectorColumn",
-    "add_column",
-    "build",
-    "crosstab",
-    "encode_png",
-    "export_store",
-    "features_for",
-    "info",
-    "load",
-    "load_images",
-    "mixed_radix_index",
-    "save",
-    "vectors",
-]
+_EXPORTS = {
+    "add_column": "columns", "vectors": "columns",
+    "export_store": "export",
+    "GroundTruthData": "groundtruth", "StoreGroundTruth": "groundtruth",
+    "mixed_radix_index": "groundtruth",
+    "encode_png": "images", "load_images": "images",
+    "crosstab": "summary", "info": "summary",
+    **dict.fromkeys(["REJECTED_FILE", "SCHEMA_FILE", "Store", "build", "features_for", "load",
+                     "save"], "io"),
+    **dict.fromkeys(["Attribute", "Provenance", "Schema", "VectorColumn"], "schema"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Names are imported on first use, so that ``latentplay data --help`` loads no library."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'latentplay.store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"latentplay.store.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

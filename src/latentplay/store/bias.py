@@ -17,8 +17,8 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay.errors import UserError
-from latentplay.store.info import crosstab
 from latentplay.store.io import Store
+from latentplay.store.summary import crosstab
 
 
 @dataclass
