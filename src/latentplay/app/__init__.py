@@ -11,14 +11,9 @@ latentplay works without it.
 
 from __future__ import annotations
 
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 __all__ = ["build_app", "launch"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from latentplay.app import ui
-
-        return getattr(ui, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "ui"))

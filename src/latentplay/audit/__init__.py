@@ -23,32 +23,20 @@
 >>> audit.audit_images(imgs, "data/faces", [ann], "audits/dcgan")
 """
 
-import importlib
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
-                     "class_prompts", "fit_classifier", "load_annotator"], "audit.annotate"),
+                     "class_prompts", "fit_classifier", "load_annotator"], "annotate"),
     **dict.fromkeys(["Comparison", "chi_square", "compare", "correct_confusion",
                      "js_divergence", "total_variation", "wilson_interval"],
-                    "audit.distribution"),
-    "audit_fidelity": "audit.fidelity",
-    **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "audit.groups"),
-    **dict.fromkeys(["audit_images", "generate", "sample_groups"], "audit.run"),
-    **dict.fromkeys(["verify_columns", "verify_store"], "audit.verification"),
-    **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"], "metrics.fidelity"),
+                    "distribution"),
+    "audit_fidelity": "fidelity",
+    **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
+    **dict.fromkeys(["audit_images", "generate", "sample_groups"], "run"),
+    **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
+    **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],
+                    "latentplay.metrics.fidelity"),
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    """Names are imported on first use, so that ``latentplay audit --help`` loads no library."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'latentplay.audit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"latentplay.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

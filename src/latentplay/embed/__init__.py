@@ -14,8 +14,7 @@ Embedders (``make_embedder(name, options)``): ``pixels-pca``, ``dlib``, ``vae:RU
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     "Embedder": "latentplay.embed.base",
@@ -33,11 +32,5 @@ _EXPORTS = {
     "projections": "latentplay.embed.coordinates",
     "plot_projections": "latentplay.embed.plots",
 }
-
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'latentplay.embed' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -16,8 +16,7 @@ Nearest-neighbour search never forms an n x n matrix: see :mod:`latentplay.match
 :mod:`latentplay.match.greedy`.
 """
 
-import importlib
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     "balance_table": "balance", "matching_weights": "balance",
@@ -30,16 +29,4 @@ _EXPORTS = {
     "MatchConfig": "pipeline", "run": "pipeline",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    """Names are imported on first use, so that ``latentplay match --help`` loads no library."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'latentplay.match' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"latentplay.match.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

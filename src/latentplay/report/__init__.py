@@ -8,21 +8,8 @@ One self-contained file per directory: inline CSS, images embedded as ``data:`` 
 offline. :func:`detect` tells the kinds apart: training run, match run, audit run, store.
 """
 
-import importlib
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 _EXPORTS = {"build_report": "build", "default_out": "build", "detect": "kinds"}
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    """Names are imported on first use, so that ``latentplay report --help`` loads no library."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'latentplay.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"latentplay.report.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

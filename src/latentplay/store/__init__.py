@@ -7,8 +7,7 @@
 >>> store.save(s2, s.path)                        # atomic replace
 """
 
-import importlib
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     "add_column": "columns", "vectors": "columns",
@@ -22,16 +21,4 @@ _EXPORTS = {
     **dict.fromkeys(["Attribute", "Provenance", "Schema", "VectorColumn"], "schema"),
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    """Names are imported on first use, so that ``latentplay data --help`` loads no library."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'latentplay.store' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"latentplay.store.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -14,16 +14,10 @@ and ``samples.png``.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from latentplay.lazy import lazy_exports
 
 __all__ = ["condition_matrix", "decode", "encode", "load_model", "model_input", "resume",
            "sample", "train"]
 
 
-def __getattr__(name: str) -> Any:
-    """The API lives in :mod:`latentplay.train.api`, imported (with torch) on first use, so that
-    ``latentplay train --help`` starts without it."""
-    if name in __all__:
-        return getattr(importlib.import_module("latentplay.train.api"), name)
-    raise AttributeError(f"module 'latentplay.train' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "api"))
