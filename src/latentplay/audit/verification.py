@@ -44,7 +44,6 @@ from latentplay.metrics.verification import (
 from latentplay.outputs import json_default, output_dir
 
 PathLike = str | os.PathLike[str]
-PAIRS_FILE = "pairs.csv"  # what the RFW converter writes inside the store
 ALL = "all pairs"
 
 
@@ -364,7 +363,7 @@ def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
 def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels: np.ndarray,
            n: int, seed: int) -> tuple[Pairs, dict[str, Any], int]:
     """The pairs to verify, where they came from, and the count of unconverted ones."""
-    own = store.path / PAIRS_FILE if store.path is not None else None
+    own = store.path / st.PAIRS_FILE if store.path is not None else None
     if pairs is None and identity is None and own is not None and own.is_file():
         pairs = own
     if pairs is not None:
@@ -372,7 +371,7 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels
         return found, {"file": str(pairs)}, unconverted
     identity = identity or "identity"
     if not store.schema.has_attribute(identity):
-        raise UserError(f"no pairs: this store has no {PAIRS_FILE} and no {identity!r} "
+        raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no {identity!r} "
                         "attribute; give --pairs FILE or --identity ATTRIBUTE")
     if n < 1:
         raise UserError(f"--n-pairs must be at least 1, got {n}")

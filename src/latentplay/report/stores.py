@@ -20,7 +20,6 @@ from latentplay.store.schema import Attribute
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
-PAIRS_FILE = "pairs.csv"  # a converter's verification pairs (RFW), see audit.verification
 
 
 def page(path: Path) -> Page:
@@ -55,7 +54,7 @@ def _overview(data: st.Store) -> Section:
     rejected = data.path / st.REJECTED_FILE
     if rejected.exists():
         facts.append(("rejected inputs", f"{len(read_csv(rejected)):,} (listed in {rejected})"))
-    pairs = data.path / PAIRS_FILE
+    pairs = data.path / st.PAIRS_FILE
     if pairs.exists():
         facts.append(("verification pairs", _pairs_fact(read_csv(pairs), pairs)))
     blocks: list[Any] = [Facts(facts)]

@@ -32,10 +32,9 @@ from latentplay.sources.convert import (
     check_split,
     run,
 )
-from latentplay.store.io import Store
+from latentplay.store.io import PAIRS_FILE, Store
 
 RACES = ("African", "Asian", "Caucasian", "Indian")
-PAIRS_FILE = "pairs.csv"
 
 
 def _base(root: Path) -> Path:

@@ -16,8 +16,8 @@ _EXPORTS = {
     "mixed_radix_index": "groundtruth",
     "encode_png": "images", "load_images": "images",
     "crosstab": "summary", "info": "summary",
-    **dict.fromkeys(["REJECTED_FILE", "SCHEMA_FILE", "Store", "build", "features_for", "load",
-                     "save"], "io"),
+    **dict.fromkeys(["PAIRS_FILE", "REJECTED_FILE", "SCHEMA_FILE", "Store", "build",
+                     "features_for", "load", "save"], "io"),
     **dict.fromkeys(["Attribute", "Provenance", "Schema", "VectorColumn"], "schema"),
 }
 __all__ = sorted(_EXPORTS)

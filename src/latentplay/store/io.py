@@ -27,6 +27,7 @@ from latentplay.store.schema import Schema
 
 SCHEMA_FILE = "latentplay.json"
 REJECTED_FILE = "rejected.csv"
+PAIRS_FILE = "pairs.csv"  # verification pairs a converter writes (RFW): row_a, row_b, same
 
 datasets.disable_progress_bars()
 
