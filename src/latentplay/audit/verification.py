@@ -211,31 +211,29 @@ def verify_store(
         raise UserError(f"--folds must be at least 2, got {folds}")
     z = st.vectors(store, column)
     names, labels = _groups(store, by)
-    chosen, source, unconverted = _pairs(store, pairs, identity, labels, n_pairs, seed)
+    ids = _identities(store, identity)
+    chosen, source, unconverted = _pairs(store, pairs, identity, ids, labels, n_pairs, seed)
     if file_folds and "file" not in source:
         raise UserError("--file-folds needs pairs from a file (the store's pairs.csv or --pairs)")
     fold_seed = None if file_folds else seed
     flagged = _flagged(store, column)
     known = np.union1d(flagged if flagged is not None else np.zeros(0, np.int64),
                        also_drop if also_drop is not None else np.zeros(0, np.int64))
-    bad = np.isin(chosen.a, known) | np.isin(chosen.b, known)
+    dropped = (np.isin(chosen.a, known) | np.isin(chosen.b, known)) & (not keep_flagged)
     before = pair_groups(chosen, labels)
-    faces = {g: _faces(labels == g, flagged, bad & (before == g), keep_flagged)
-             for g in range(len(names))}
-    faces[-1] = _faces(np.ones(len(store), bool), flagged, bad, keep_flagged)
-    if not keep_flagged:
-        chosen = chosen.take(~bad)
+    faces = {g: _faces(labels == g, flagged, dropped & (before == g)) for g in range(len(names))}
+    faces[-1] = _faces(np.ones(len(store), bool), flagged, dropped)
+    chosen = chosen.take(~dropped)
     if not len(chosen):
         raise UserError(f"no pairs left to verify ({unconverted} name an unconverted image, "
-                        f"{int(bad.sum()) if not keep_flagged else 0} a face the embedder did "
-                        "not find)")
+                        f"{int(dropped.sum())} a face the embedder did not find)")
     finite = np.isfinite(z).all(axis=1)
     if not finite[chosen.a].all() or not finite[chosen.b].all():
         raise UserError(f"column {column!r} holds NaN or inf for rows of the pairs")
     d = pair_distances(z, chosen.a, chosen.b, metric)
     group_of = pair_groups(chosen, labels)
     t, chosen_by = _common_threshold(d[~chosen.same], threshold, fmr)
-    persons = _persons(store, identity, chosen)
+    persons = None if ids is None else ids[chosen.a]  # each pair's first face's person
 
     def of(mask: np.ndarray) -> np.ndarray | None:
         return None if persons is None else persons[mask]
@@ -248,7 +246,7 @@ def verify_store(
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
         "pairs": {**source, "used": len(chosen), "unconverted": unconverted,
-                  "flagged_dropped": 0 if keep_flagged else int(bad.sum()),
+                  "flagged_dropped": int(dropped.sum()),
                   "cross_group": int((group_of < 0).sum()) if by else 0},
         "threshold": t, "threshold_from": chosen_by, "folds": folds,
         "fold_order": "file" if file_folds else "random", "seed": seed,
@@ -360,32 +358,34 @@ def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
     return names, codes
 
 
-def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None, labels: np.ndarray,
-           n: int, seed: int) -> tuple[Pairs, dict[str, Any], int]:
-    """The pairs to verify, where they came from, and the count of unconverted ones."""
+def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
+    """``(N,)`` person codes of the rows (attribute ``identity``, default ``identity``), or
+    None when the store has no such attribute."""
+    name = identity or "identity"
+    if not store.schema.has_attribute(name):
+        return None
+    return np.asarray(store.labels(name), dtype=np.int64)
+
+
+def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
+           ids: np.ndarray | None, labels: np.ndarray, n: int,
+           seed: int) -> tuple[Pairs, dict[str, Any], int]:
+    """The pairs to verify (from a file, else drawn from the person codes ``ids``), where they
+    came from, and the count of unconverted ones."""
     own = store.path / st.PAIRS_FILE if store.path is not None else None
     if pairs is None and identity is None and own is not None and own.is_file():
         pairs = own
     if pairs is not None:
         found, unconverted = read_pairs(pairs, len(store))
         return found, {"file": str(pairs)}, unconverted
-    identity = identity or "identity"
-    if not store.schema.has_attribute(identity):
-        raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no {identity!r} "
-                        "attribute; give --pairs FILE or --identity ATTRIBUTE")
+    if ids is None:
+        raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no "
+                        f"{identity or 'identity'!r} attribute; give --pairs FILE or --identity "
+                        "ATTRIBUTE")
     if n < 1:
         raise UserError(f"--n-pairs must be at least 1, got {n}")
-    ids = np.asarray(store.labels(identity), dtype=np.int64)
     drawn = identity_pairs(ids, labels, n, seed)
-    return drawn, {"identity": identity, "per_group": n}, 0
-
-
-def _persons(store: st.Store, identity: str | None, pairs: Pairs) -> np.ndarray | None:
-    """``(P,)`` the person of each pair's first face, when the store knows identities."""
-    name = identity or "identity"
-    if not store.schema.has_attribute(name):
-        return None
-    return np.asarray(store.labels(name), dtype=np.int64)[pairs.a]
+    return drawn, {"identity": identity or "identity", "per_group": n}, 0
 
 
 def _flagged(store: st.Store, column: str) -> np.ndarray | None:
@@ -398,14 +398,13 @@ def _flagged(store: st.Store, column: str) -> np.ndarray | None:
     return rows if entry.get("detects_faces") or len(rows) else None
 
 
-def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray,
-           keep_flagged: bool) -> dict[str, Any]:
+def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray) -> dict[str, Any]:
     """Of the ``(N,)`` bool ``rows`` of a group: how many faces, the share the embedder did not
-    find (None when the column has no record of it) and the pairs left out for it."""
+    find (None when the column has no record of it) and the ``dropped`` pairs left out for it."""
     share = None if flagged is None or not rows.any() else float(
         np.isin(np.flatnonzero(rows), flagged).mean())
     return {"faces": int(rows.sum()), "no_face_share": share,
-            "flagged_dropped": 0 if keep_flagged else int(dropped.sum())}
+            "flagged_dropped": int(dropped.sum())}
 
 
 def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
