@@ -1,0 +1,73 @@
+"""The verification sections of an audit report (:mod:`latentplay.report.verifying`), from
+hand-written ``verification.json`` contents: which columns appear, how rates are written, the
+comparison of several columns, and files that are not verification outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from latentplay.audit.verification import COMPARISON
+from latentplay.errors import UserError
+from latentplay.report import verifying
+from latentplay.report.page import Table
+
+
+def _group(name: str, share: float | None) -> dict:
+    return {"group": name, "faces": 100, "no_face_share": share, "flagged_dropped": 3,
+            "genuine": 40, "impostor": 50, "accuracy": 0.91234, "accuracy_std": 0.0123,
+            "auc": 0.95, "eer": 0.08, "fmr": 0.0123456, "fmr_low": 0.00812, "fmr_high": 0.0191,
+            "fnmr": 0.2, "fnmr_low": 0.15, "fnmr_high": 0.26, "tar_at_fmr": {"0.1": 0.7}}
+
+
+def _summary(share: float | None, column: str = "dlib") -> dict:
+    return {"data": "data/rfw", "column": column, "metric": "euclidean", "by": "race",
+            "pairs": {"file": "data/rfw/pairs.csv", "used": 90, "unconverted": 2,
+                      "flagged_dropped": 6},
+            "threshold": 0.6, "threshold_from": {"given": 0.6}, "folds": 10,
+            "intervals": "Wilson (pairs taken as independent)",
+            "groups": [_group("African", share), _group("Asian", share)],
+            "overall": _group("all pairs", share)}
+
+
+def _table(sections: list) -> Table:
+    return next(b for b in sections[0].blocks if isinstance(b, Table))
+
+
+def test_table_rows_rates_and_face_columns() -> None:
+    found = verifying.sections(Path("run"), _summary(0.25))
+    assert found[0].anchor == "verification-dlib"
+    table = _table(found)
+    assert [r[0].text for r in table.rows] == ["African", "Asian", "all pairs"]
+    assert "no face found" in table.columns and "TAR at FMR 0.1" in table.columns
+    fmr = table.rows[0][table.columns.index("FMR [95%]")].text
+    assert fmr == "0.0123 [0.0081, 0.019]"  # three significant digits, two for the bounds
+    assert table.rows[0][table.columns.index("no face found")].text == "25.0 %"
+    assert "Wilson" in table.caption
+    # an embedder that looks for no face: the face columns are left out
+    assert "no face found" not in _table(verifying.sections(Path("run"), _summary(None))).columns
+
+
+def test_comparison_then_each_column(tmp_path: Path) -> None:
+    for column in ("dlib", "clip"):
+        (tmp_path / column).mkdir()
+        (tmp_path / column / "verification.json").write_text(json.dumps(_summary(None, column)))
+    comparison = {"data": "data/rfw", "by": "race", "columns": ["dlib", "clip"], "fmr": 0.001,
+                  "pairs_used": 90,
+                  "per_column": {c: {"threshold": 0.5, "overall": _group("all pairs", None),
+                                     "differentials": {"skewed_error_ratio": 1.5}}
+                                 for c in ("dlib", "clip")}}
+    found = verifying.comparison_sections(tmp_path, comparison)
+    assert [s.anchor for s in found] == ["comparison", "verification-dlib", "verification-clip"]
+    assert [r[0].text for r in _table(found).rows] == ["dlib", "clip"]
+    # the report and the audit name the comparison file alike
+    assert verifying.COMPARISON_FILE == COMPARISON
+
+
+def test_foreign_files_are_refused() -> None:
+    with pytest.raises(UserError, match="not the output of `latentplay audit verify`"):
+        verifying.sections(Path("run"), {"groups": []})
+    with pytest.raises(UserError, match="--column A,B"):
+        verifying.comparison_sections(Path("run"), {"columns": "dlib"})
