@@ -7,7 +7,7 @@ import pkgutil
 
 import pytest
 
-LAZY = ("app", "audit", "embed", "match", "report", "store", "train")
+LAZY = ("app", "audit", "embed", "match", "measure", "report", "store", "train")
 
 
 @pytest.mark.parametrize("package", LAZY)

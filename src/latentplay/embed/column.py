@@ -150,15 +150,36 @@ def embed_store(
     _check_column(store, column, overwrite)
     if isinstance(embedder, str):
         embedder = make_embedder(embedder, options)
-    n = len(store)
-    if n == 0:
+    if len(store) == 0:
         raise UserError(f"store {store.path} has no rows to embed")
+    vectors, found = run_embedder(store, embedder, scratch_dir(store.path, column), batch_size,
+                                  progress)
+    result = _save_column(store, embedder, column, vectors, found)
+    shutil.rmtree(scratch_dir(store.path, column), ignore_errors=True)
+    return result
+
+
+def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size: int = 256,
+                 progress: bool = True, label: str = "embedding") -> tuple[np.ndarray, np.ndarray]:
+    """Run ``embedder`` over every image of a saved ``store``, resumably.
+
+    Batches are written to memory-mapped files in ``scratch``; an interrupted run continues
+    from the last written batch when called again with the same store and embedder. The
+    caller removes ``scratch`` once it has saved the result.
+
+    Args:
+        label: what the progress bar says is being done.
+
+    Returns:
+        ``(N, dim)`` float32 vectors and an ``(N,)`` bool mask (False: no face detected).
+    """
+    n = len(store)
     embedder.bind(store)
     size, mode, crop = embedder.image_size, embedder.image_mode, embedder.image_crop
     if embedder.needs_fit:
         embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode, crop))
-    partial = _Partial(scratch_dir(store.path, column), _key(store, embedder), n, embedder.dim)
-    with _progress_bar(progress, f"embedding with {embedder.name}", n) as advance:
+    partial = _Partial(scratch, _key(store, embedder), n, embedder.dim)
+    with _progress_bar(progress, f"{label} with {embedder.name}", n) as advance:
         advance(partial.done)
         try:
             for start in range(partial.done, n, batch_size):
@@ -173,10 +194,7 @@ def embed_store(
         except KeyboardInterrupt:
             raise UserError(f"interrupted after {partial.done} of {n} rows; run the same "
                             "command again to continue from there") from None
-    result = _save_column(store, embedder, column, np.array(partial.vectors),
-                          np.array(partial.found))
-    shutil.rmtree(partial.directory, ignore_errors=True)
-    return result
+    return np.array(partial.vectors), np.array(partial.found)
 
 
 def _check_column(store: st.Store, column: str, overwrite: bool) -> None:

@@ -24,6 +24,7 @@ from latentplay.errors import UserError
 
 SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
+LANDMARKS_68_MODEL = "shape_predictor_68_face_landmarks.dat"  # iBUG 300-W points, 0-based
 DESCRIPTOR_DIM = 128
 CHIP_SIZE = 150  # the recognition network's input: dlib.get_face_chip's default
 MIN_DETECT_SIDE = 400  # images smaller than this are upsampled before detection
@@ -67,6 +68,7 @@ class FaceModels:
 
     def __init__(self, dlib: Any, directory: Path) -> None:
         self.dlib = dlib
+        self.directory = directory
         self.detector = dlib.get_frontal_face_detector()
         self.predictor = dlib.shape_predictor(str(directory / SHAPE_PREDICTOR))
         self.recognizer = dlib.face_recognition_model_v1(str(directory / RECOGNITION_MODEL))
@@ -103,6 +105,20 @@ class FaceModels:
     def landmarks(self, image: np.ndarray, box: Any) -> Any:
         """dlib's 5 landmarks (eye corners, nose) of the face in ``box``."""
         return self.predictor(_rgb(image), box)
+
+    @functools.cached_property
+    def predictor68(self) -> Any:
+        """dlib's 68-landmark shape predictor (loaded on first use: 95 MB)."""
+        path = self.directory / LANDMARKS_68_MODEL
+        if not path.is_file():
+            raise UserError(f"dlib model file {LANDMARKS_68_MODEL} is missing from {self.directory}")
+        return self.dlib.shape_predictor(str(path))
+
+    def landmarks68(self, image: np.ndarray, box: Any) -> np.ndarray:
+        """The 68 iBUG 300-W landmarks of the face in ``box``: ``(68, 2)`` float64 (x, y) pixels
+        (0-16 jaw, 17-26 brows, 27-35 nose, 36-47 eyes, 48-67 mouth)."""
+        shape = self.predictor68(_rgb(image), box)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
     def align(self, image: np.ndarray, box: Any, size: int = CHIP_SIZE, padding: float = 0.25
               ) -> np.ndarray:

@@ -200,7 +200,8 @@ def features(store: st.Store, names: list[str], rows: np.ndarray) -> tuple[np.nd
             )
         if not np.isfinite(blocks[-1]).all():
             bad = int((~np.isfinite(blocks[-1])).any(axis=1).sum())
-            raise UserError(f"column {name!r} has NaN or infinite values in {bad} row(s)")
+            raise UserError(f"column {name!r} has NaN or infinite values in {bad} row(s); "
+                            "match a subset without them (latentplay data subset --where)")
     if not blocks:
         return np.zeros((len(rows), 0)), []
     return np.concatenate(blocks, axis=1), out_names

@@ -10,7 +10,7 @@
 from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
-    "add_column": "columns", "vectors": "columns",
+    "add_attributes": "columns", "add_column": "columns", "vectors": "columns",
     "export_store": "export",
     "GroundTruthData": "groundtruth", "StoreGroundTruth": "groundtruth",
     "mixed_radix_index": "groundtruth",

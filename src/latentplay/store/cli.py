@@ -133,6 +133,47 @@ app.command(name="align")(__import__("latentplay.embed.cli", fromlist=["align"])
 
 
 @app.command()
+def measure(
+    path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
+    what: str = typer.Option("quality,pose,skin", "--what", help="Comma-separated: quality "
+                             "(brightness, contrast, sharpness), pose (yaw, pitch, roll), "
+                             "skin (ITA and skin group)."),
+    detect: bool = typer.Option(True, "--detect/--no-detect", help="Find the face with dlib's "
+                                "detector (--no-detect: every image is a face crop)."),
+    fallback: str = typer.Option("whole", "--fallback", help="No face found: whole (the whole "
+                                 "image is the face box) or nan (no pose or skin value)."),
+    upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
+    prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace attributes of the same names."),
+) -> None:
+    """Measure head pose, skin tone (ITA) and image quality of every image into new attributes
+    (resumable: run again to continue)."""
+    import numpy as np
+
+    from latentplay.measure import measure_store
+
+    items = [w.strip() for w in what.split(",") if w.strip()]
+    new = measure_store(path, items, detect=detect, fallback=fallback, upsample=upsample,
+                        prefix=prefix, batch_size=batch_size, overwrite=overwrite)
+    entry = new.schema.history[-1]
+    for name in entry["attributes"]:
+        attr = new.schema.attribute(name)
+        values = new.labels(name)
+        if attr.kind == "continuous":
+            finite = values[np.isfinite(values)]
+            text = (f"median {np.median(finite):.3g}, 5-95% {np.percentile(finite, 5):.3g} to "
+                    f"{np.percentile(finite, 95):.3g}" if finite.size else "no value")
+            missing = len(values) - finite.size
+            console.print(f"{name}: {text}" + (f"; {missing} rows without a value" if missing else ""))
+        else:
+            counts = np.bincount(values, minlength=len(attr.level_names))
+            console.print(f"{name}: " + ", ".join(f"{c} {k}" for c, k in
+                                                   zip(attr.level_names, counts, strict=True)))
+    console.print(f"measured {len(new)} rows of {path}")
+
+
+@app.command()
 def bias(
     path: Path = typer.Argument(..., help="Store directory."),
     by: str = typer.Option(..., "--by", help="Grouping attribute, e.g. gender."),

@@ -1,4 +1,5 @@
-"""Fixed-length float32 vector columns: embeddings, latents, projection coordinates."""
+"""Columns added to a saved store: fixed-length float32 vectors (embeddings, latents,
+projection coordinates) and label attributes measured or predicted from the images."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 
 from latentplay.errors import UserError
-from latentplay.store.io import Store
-from latentplay.store.schema import VectorColumn
+from latentplay.store.io import Store, attribute_features
+from latentplay.store.schema import Attribute, VectorColumn
 
 
 def add_column(store: Store, name: str, array: np.ndarray, description: str = "") -> Store:
@@ -50,6 +51,54 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     vectors = [v for v in store.schema.vectors if v.name != name]
     vectors.append(VectorColumn(name=name, dim=dim, description=description))
     schema = dataclasses.replace(store.schema, vectors=vectors)
+    return Store(dataset=dataset, schema=schema, path=store.path)
+
+
+def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]],
+                   replace: bool = False) -> Store:
+    """Return a copy of ``store`` with new label attributes (not yet saved).
+
+    Args:
+        store: the store to extend (left unchanged).
+        columns: ``name -> (attribute, values)``; ``values`` is ``(N,)``: class codes of a
+            categorical attribute (``0..len(names)-1``) or floats of a continuous one (NaN
+            where a row has no value).
+        replace: replace attributes of the same names; otherwise an existing column is an error.
+
+    Returns:
+        A new :class:`Store` with the columns appended (``ClassLabel`` or ``float32``).
+    """
+    dataset = store.dataset
+    table: dict[str, pa.Array] = {}
+    for name, (attr, values) in columns.items():
+        values = np.asarray(values)
+        if attr.name != name or attr.kind == "factor":
+            raise ValueError(f"attribute {name!r}: give a categorical or continuous Attribute "
+                             "of that name")
+        if values.shape != (len(store),):
+            raise UserError(f"attribute {name!r} has shape {values.shape}; the store has "
+                            f"{len(store)} rows")
+        if name in dataset.column_names:
+            if not replace or not store.schema.has_attribute(name):
+                hint = "; pass --overwrite to replace it" if store.schema.has_attribute(name) else ""
+                raise UserError(f"column {name!r} already exists in the store{hint}")
+            dataset = dataset.remove_columns(name)
+        if attr.kind == "categorical":
+            if values.size and not 0 <= values.min() <= values.max() < len(attr.names or []):
+                raise ValueError(f"attribute {name!r}: codes outside 0..{len(attr.names or []) - 1}")
+            table[name] = pa.array(values.astype(np.int64))
+        else:
+            table[name] = pa.array(values.astype(np.float32))
+    if dataset._indices is not None:  # a selection: materialise it so rows line up
+        dataset = dataset.flatten_indices()
+    kept = [a for a in store.schema.attributes if a.name not in columns]
+    added = [attr for attr, _ in columns.values()]
+    schema = dataclasses.replace(store.schema, attributes=[*kept, *added])
+    extra = datasets.Dataset(
+        datasets.table.InMemoryTable(pa.table(table)),
+        info=datasets.DatasetInfo(features=datasets.Features(attribute_features(added))),
+    )
+    dataset = datasets.concatenate_datasets([dataset, extra], axis=1)
     return Store(dataset=dataset, schema=schema, path=store.path)
 
 

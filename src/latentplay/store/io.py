@@ -23,7 +23,7 @@ import numpy as np
 from datasets.arrow_writer import ArrowWriter
 
 from latentplay.errors import UserError
-from latentplay.store.schema import Schema
+from latentplay.store.schema import Attribute, Schema
 
 SCHEMA_FILE = "latentplay.json"
 REJECTED_FILE = "rejected.csv"
@@ -66,7 +66,19 @@ def features_for(schema: Schema, image: bool = True) -> datasets.Features:
     feats: dict[str, Any] = {}
     if image and schema.image_column:
         feats[schema.image_column] = datasets.Image()
-    for attr in schema.attributes:
+    feats.update(attribute_features(schema.attributes))
+    for name in schema.text_columns:
+        feats[name] = datasets.Value("string")
+    for vec in schema.vectors:
+        feats[vec.name] = datasets.List(datasets.Value("float32"), length=vec.dim)
+    return datasets.Features(feats)
+
+
+def attribute_features(attributes: Iterable[Attribute]) -> dict[str, Any]:
+    """Column name -> ``datasets`` feature of each attribute: ``ClassLabel`` (categorical),
+    ``float32`` (continuous), or the ``int64`` level column plus ``float32`` value of a factor."""
+    feats: dict[str, Any] = {}
+    for attr in attributes:
         if attr.kind == "categorical":
             feats[attr.name] = datasets.ClassLabel(names=list(attr.names or []))
         elif attr.kind == "continuous":
@@ -74,11 +86,7 @@ def features_for(schema: Schema, image: bool = True) -> datasets.Features:
         else:
             feats[Schema.column_of(attr)] = datasets.Value("int64")
             feats[attr.name] = datasets.Value("float32")
-    for name in schema.text_columns:
-        feats[name] = datasets.Value("string")
-    for vec in schema.vectors:
-        feats[vec.name] = datasets.List(datasets.Value("float32"), length=vec.dim)
-    return datasets.Features(feats)
+    return feats
 
 
 def _check_target(path: Path, overwrite: bool) -> None:

@@ -47,26 +47,39 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     return out
 
 
+def bin_codes(values: np.ndarray, value_range: tuple[float, float] | None, bins: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Equal-width bins of ``(N,)`` continuous values over ``value_range`` (the finite values'
+    span when None): ``(N,)`` int codes in ``0..bins-1`` (-1 for NaN) and the ``(bins + 1,)``
+    edges. Values outside the range go to the first or last bin."""
+    finite = values[np.isfinite(values)]
+    if value_range is None:
+        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    edges = np.linspace(value_range[0], value_range[1], bins + 1)
+    codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
+    return np.where(np.isfinite(values), codes, -1), edges
+
+
 def _codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[str]]:
-    """Integer codes and level names of an attribute (continuous ones are binned)."""
+    """Integer codes (-1: no value) and level names of an attribute (continuous ones binned)."""
     values = store.labels(attr.name)
     if attr.kind != "continuous":
         return values.astype(np.int64), attr.level_names
-    lo, hi = attr.range if attr.range else (float(values.min()), float(values.max()))
-    edges = np.linspace(lo, hi, bins + 1)
-    codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
+    codes, edges = bin_codes(values, attr.range, bins)
     names = [f"[{a:.2g},{b:.2g})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
     names[-1] = names[-1][:-1] + "]"  # the last bin includes the top of the range
     return codes, names
 
 
 def crosstab(store: Store, row: str, col: str, bins: int = 4) -> dict[str, Any]:
-    """Counts of each (row value, column value) pair; continuous attributes are binned."""
+    """Counts of each (row value, column value) pair; continuous attributes are binned and rows
+    without a value of either attribute (NaN, or a missing class) are left out."""
     ra, ca = (store.schema.attribute_or_error(n) for n in (row, col))
     rc, rn = _codes(store, ra, bins)
     cc, cn = _codes(store, ca, bins)
+    keep = (rc >= 0) & (cc >= 0)
     table = np.zeros((len(rn), len(cn)), dtype=np.int64)
-    np.add.at(table, (rc, cc), 1)
+    np.add.at(table, (rc[keep], cc[keep]), 1)
     return {"rows": row, "columns": col, "row_names": rn, "column_names": cn, "counts": table.tolist()}
 
 

@@ -80,6 +80,7 @@ def save_store_grid(
     """
     from latentplay.store.images import load_images
     from latentplay.store.io import Store
+    from latentplay.store.summary import bin_codes
 
     assert isinstance(store, Store)
     rng = np.random.default_rng(seed)
@@ -94,9 +95,7 @@ def save_store_grid(
         attr = store.schema.attribute_or_error(by)
         values = store.labels(attr.name)
         if attr.kind == "continuous":
-            lo, hi = attr.range or (float(values.min()), float(values.max()))
-            edges = np.linspace(lo, hi, bins + 1)
-            codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
+            codes, edges = bin_codes(values, attr.range, bins)
             names = [f"[{a:.2g}, {b:.2g}]" for a, b in zip(edges[:-1], edges[1:], strict=True)]
             captions = []
         else:

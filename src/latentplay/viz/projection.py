@@ -139,7 +139,7 @@ def projection_png(
         if bad.any():
             ax.scatter(coords[bad, 0], coords[bad, 1], c="0.75", s=size, linewidths=0,
                        rasterized=True, label=f"{MISSING} ({int(bad.sum()):,})")
-            ax.legend(loc="lower right", frameon=False, fontsize=9)
+            ax.legend(loc="lower left", frameon=False, fontsize=9)
         good = order[~bad[order]]
         sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap="viridis",
                         vmin=lo, vmax=hi, s=size, linewidths=0, rasterized=True)

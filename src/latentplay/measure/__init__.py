@@ -1,0 +1,15 @@
+"""Measured attributes: head pose, skin tone (ITA) and image quality of every image of a store.
+
+>>> from latentplay import measure
+>>> store = measure.measure_store("data/faces", ["pose", "skin", "quality"])
+"""
+
+from latentplay.lazy import lazy_exports
+
+_EXPORTS = {
+    "MEASURES": "run", "MeasureConfig": "run", "Measurer": "run", "measure_store": "run",
+    "head_pose": "pose", "ITA_GROUPS": "skin", "ita": "skin", "ita_group": "skin",
+    "QUALITY_NAMES": "quality", "image_quality": "quality",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

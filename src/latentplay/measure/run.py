@@ -1,0 +1,259 @@
+"""Measure every image of a store into new label attributes: head pose, skin tone, quality.
+
+``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose``
+(``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees) and ``skin`` (``skin_ita`` in degrees
+and its six-way ``skin_group``) read dlib's 68 landmarks of the largest face the HOG detector
+finds; ``face_found`` (no/yes) says for which rows it found one. An image without a detected
+face is taken whole as the face box (``fallback="whole"``, right for aligned crops) or gets NaN
+(``fallback="nan"``). The run is batched and resumable like ``latentplay embed``; the store is
+replaced atomically once every row is measured.
+
+    >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
+    >>> store.labels("pose_yaw")                   # (N,) float32 degrees
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.embed.column import run_embedder
+from latentplay.errors import UserError
+from latentplay.measure.pose import head_pose
+from latentplay.measure.quality import QUALITY_NAMES, image_quality
+from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
+from latentplay.store.schema import Attribute
+
+MEASURES: dict[str, tuple[str, ...]] = {
+    "quality": QUALITY_NAMES,
+    "pose": ("pose_yaw", "pose_pitch", "pose_roll"),
+    "skin": ("skin_ita",),
+}
+"""What each measure adds (continuous attributes; ``skin`` also adds ``skin_group``)."""
+
+_RANGES: dict[str, tuple[float, float] | None] = {
+    "brightness": (0.0, 100.0), "contrast": (0.0, 50.0), "sharpness": None,
+    "pose_yaw": (-90.0, 90.0), "pose_pitch": (-90.0, 90.0), "pose_roll": (-180.0, 180.0),
+    "skin_ita": (-90.0, 90.0),
+}
+_DESCRIPTIONS: dict[str, str] = {
+    "brightness": "mean CIELAB L* of the image (0 black, 100 white)",
+    "contrast": "standard deviation of the image's L* (RMS contrast)",
+    "sharpness": "log10 variance of the Laplacian of L* at 128x128 (blur lowers it)",
+    "pose_yaw": "head yaw in degrees from 68 landmarks (> 0: turned to the image's right)",
+    "pose_pitch": "head pitch in degrees from 68 landmarks (> 0: looking up; generic-model offset)",
+    "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
+    "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
+    "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
+                  "> -30 brown, else dark",
+    "face_found": "whether dlib's HOG detector found a face (else the whole image was the box)",
+}
+FALLBACKS = ("whole", "nan")
+
+
+@dataclass
+class MeasureConfig:
+    """Options of a measurement run.
+
+    Attributes:
+        what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``).
+        detect: look for the face with dlib's HOG detector; False takes every image as a face
+            crop (the whole image is the face box).
+        fallback: an image with no detected face: ``whole`` (the whole image is the face box)
+            or ``nan`` (no pose or skin value).
+        upsample: detector upsampling (-1: automatic, by image size).
+    """
+
+    what: list[str] = field(default_factory=lambda: ["quality", "pose", "skin"])
+    detect: bool = True
+    fallback: str = "whole"
+    upsample: int = -1
+
+    def validate(self) -> None:
+        unknown = [w for w in self.what if w not in MEASURES]
+        if unknown or not self.what:
+            raise UserError(f"unknown measure(s) {', '.join(unknown) or '(none)'}; choose from "
+                            + ", ".join(MEASURES))
+        if len(set(self.what)) != len(self.what):
+            raise UserError(f"a measure is named twice in {', '.join(self.what)}")
+        if self.fallback not in FALLBACKS:
+            raise UserError(f"fallback must be one of {', '.join(FALLBACKS)}, got {self.fallback!r}")
+        if not -1 <= self.upsample <= 4:
+            raise UserError(f"upsample must be in [-1, 4], got {self.upsample}")
+
+    @property
+    def names(self) -> list[str]:
+        """The continuous values measured, in column order."""
+        return [name for w in self.what for name in MEASURES[w]]
+
+    @property
+    def needs_face(self) -> bool:
+        return "pose" in self.what or "skin" in self.what
+
+
+class Measurer(Embedder):
+    """Measures one batch into ``(N, len(config.names))`` values, NaN where there is none."""
+
+    kind = "measure"
+    config_type = MeasureConfig
+    detects_faces = True
+
+    def __init__(self, config: MeasureConfig) -> None:
+        config.validate()
+        super().__init__(config)
+        self.models: Any = None
+        if config.needs_face:
+            from latentplay.embed.faces import FaceModels
+
+            self.models = FaceModels.load()
+
+    @property
+    def name(self) -> str:
+        return "measure:" + ",".join(self.config.what)
+
+    @property
+    def dim(self) -> int:
+        return len(self.config.names)
+
+    def embed_rows(self, images: Images, rows: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """``(N, dim)`` float32 measures and an ``(N,)`` bool mask: face detected (all True
+        when no face is needed or detection is off)."""
+        cfg = self.config
+        images = as_list(images)
+        out = np.full((len(images), self.dim), np.nan, dtype=np.float32)
+        found = np.ones(len(images), dtype=bool)
+        for i, image in enumerate(images):
+            values: list[float] = []
+            face = self._face(image) if cfg.needs_face else None
+            if cfg.needs_face and cfg.detect:
+                found[i] = face is not None and face[1]
+            for what in cfg.what:
+                if what == "quality":
+                    values.extend(image_quality(image))
+                elif face is None:
+                    values.extend([np.nan] * len(MEASURES[what]))
+                elif what == "pose":
+                    values.extend(head_pose(face[0]))
+                else:
+                    values.append(ita(image, cheek_mask(face[0], image.shape[:2])))
+            out[i] = values
+        return out, found
+
+    def _face(self, image: np.ndarray) -> tuple[np.ndarray, bool] | None:
+        """The 68 landmarks ``(68, 2)`` of the face and whether it was detected; None when
+        none was detected and the fallback is NaN."""
+        cfg = self.config
+        box = None
+        if cfg.detect:
+            box = self.models.detect(image, None if cfg.upsample < 0 else cfg.upsample)
+            if box is None and cfg.fallback == "nan":
+                return None
+        detected = box is not None
+        if box is None:
+            box = self.models.whole_image_box(image)
+        return self.models.landmarks68(image, box), detected
+
+    def embed(self, images: Images) -> np.ndarray:
+        return self.embed_rows(images)[0]
+
+
+def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
+    """Where a partial measurement lives: a hidden sibling of the store."""
+    path = Path(store_path).absolute()
+    return path.with_name(f".{path.name}.measure")
+
+
+def measure_store(store: st.Store | str | os.PathLike[str], what: Sequence[str] = ("quality", "pose", "skin"),
+                  *, detect: bool = True, fallback: str = "whole", upsample: int = -1,
+                  prefix: str = "", batch_size: int = 64, overwrite: bool = False,
+                  progress: bool = True) -> st.Store:
+    """Measure every image of ``store`` into new attributes (see the module).
+
+    Args:
+        store: a saved store or its path; replaced atomically when every row is measured.
+        what: measures from :data:`MEASURES`.
+        detect, fallback, upsample: see :class:`MeasureConfig`.
+        prefix: put before every new attribute's name (e.g. ``gen_`` to keep two sets apart).
+        batch_size: images measured between two resume points.
+        overwrite: replace attributes of the same names.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        The store re-loaded with the new attributes.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    if store.path is None:
+        raise UserError("save the store before measuring it (measuring writes it in place)")
+    if batch_size < 1:
+        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    if len(store) == 0:
+        raise UserError(f"store {store.path} has no rows to measure")
+    config = MeasureConfig(what=list(what), detect=detect, fallback=fallback, upsample=upsample)
+    config.validate()
+    if prefix and not prefix.replace("_", "").isalnum():
+        raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
+    names = _attribute_names(config)
+    taken = [prefix + n for n in names if prefix + n in store.columns]
+    if taken and not overwrite:
+        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
+                        "them or --prefix to keep both")
+    measurer = Measurer(config)
+    values, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
+                                 label="measuring")
+    columns = _columns(config, values, found, prefix)
+    new = st.add_attributes(store, columns, replace=overwrite)
+    entry = {
+        "op": "measure",
+        "what": config.what,
+        "config": dataclasses.asdict(config),
+        "attributes": list(columns),
+        "rows": len(store),
+        "faces_found": int(found.sum()) if config.needs_face and detect else None,
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    new = dataclasses.replace(new, schema=dataclasses.replace(
+        new.schema, history=[*new.schema.history, entry]))
+    result = st.save(new, store.path)
+    shutil.rmtree(scratch_dir(store.path), ignore_errors=True)
+    return result
+
+
+def _attribute_names(config: MeasureConfig) -> list[str]:
+    names = list(config.names)
+    if "skin" in config.what:
+        names.append("skin_group")
+    if config.needs_face and config.detect:
+        names.append("face_found")
+    return names
+
+
+def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefix: str
+             ) -> dict[str, tuple[Attribute, np.ndarray]]:
+    """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
+    columns: dict[str, tuple[Attribute, np.ndarray]] = {}
+    for k, name in enumerate(config.names):
+        columns[prefix + name] = (Attribute(prefix + name, "continuous", range=_RANGES[name],
+                                            description=_DESCRIPTIONS[name]), values[:, k])
+    if "skin" in config.what:
+        codes = ita_group(values[:, config.names.index("skin_ita")])
+        groups = list(ITA_GROUPS) + (["unknown"] if (codes == len(ITA_GROUPS)).any() else [])
+        columns[prefix + "skin_group"] = (Attribute(prefix + "skin_group", "categorical",
+                                                    names=groups,
+                                                    description=_DESCRIPTIONS["skin_group"]), codes)
+    if config.needs_face and config.detect:
+        columns[prefix + "face_found"] = (Attribute(prefix + "face_found", "categorical",
+                                                    names=["no", "yes"],
+                                                    description=_DESCRIPTIONS["face_found"]),
+                                          found.astype(np.int64))
+    return columns

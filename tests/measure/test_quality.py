@@ -1,0 +1,40 @@
+"""Brightness, contrast and sharpness on images whose answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageFilter
+from skimage.color import rgb2lab
+
+from latentplay.measure.quality import image_quality
+
+
+def test_flat_grey_image() -> None:
+    image = np.full((40, 60, 3), 128, np.uint8)
+    brightness, contrast, sharpness = image_quality(image)
+    assert brightness == pytest.approx(rgb2lab(image[:1, :1])[0, 0, 0], abs=1e-6)
+    assert contrast == pytest.approx(0, abs=1e-6)
+    assert sharpness == pytest.approx(-6, abs=1e-3)  # log10 of the 1e-6 floor
+
+
+def test_black_and_white_halves() -> None:
+    image = np.zeros((50, 50), np.uint8)
+    image[:, 25:] = 255
+    brightness, contrast, _ = image_quality(image[..., None])
+    assert brightness == pytest.approx(50, abs=0.01)
+    assert contrast == pytest.approx(50, abs=0.01)
+
+
+def test_blur_lowers_sharpness_and_light_raises_brightness(astronaut) -> None:
+    base = image_quality(astronaut)
+    blurred = [image_quality(np.asarray(Image.fromarray(astronaut).filter(
+        ImageFilter.GaussianBlur(r)))) for r in (1, 2, 4)]
+    assert base[2] > blurred[0][2] > blurred[1][2] > blurred[2][2]
+    lighter = image_quality(np.clip(astronaut.astype(int) + 40, 0, 255).astype(np.uint8))
+    assert lighter[0] > base[0] + 5
+
+
+def test_sharpness_does_not_depend_on_the_photo_size(astronaut) -> None:
+    half = np.asarray(Image.fromarray(astronaut).resize((256, 256), Image.Resampling.LANCZOS))
+    assert image_quality(half)[2] == pytest.approx(image_quality(astronaut)[2], abs=0.1)

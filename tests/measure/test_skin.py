@@ -1,0 +1,69 @@
+"""Skin tone (ITA): the formula on known colours, the groups, the cheeks, and drawn skin tones."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from skimage.color import lab2rgb, rgb2lab
+
+from latentplay import store as st
+from latentplay.embed.column import load_rows
+from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
+from latentplay.sources.synthfaces import _SKIN_RGB
+
+
+def _patch(lightness: float, a: float, b: float) -> np.ndarray:
+    rgb = lab2rgb(np.array([[[lightness, a, b]]], dtype=np.float64))
+    return np.repeat(np.repeat((rgb * 255).round().astype(np.uint8), 8, 0), 8, 1)
+
+
+@pytest.mark.parametrize(("lab", "expected"), [((70, 10, 20), 45.0), ((50, 12, 18), 0.0),
+                                               ((30, 15, 20), -45.0), ((80, 5, 10), 71.57)])
+def test_ita_of_uniform_colours(lab: tuple[float, float, float], expected: float) -> None:
+    image = _patch(*lab)
+    assert ita(image, np.ones(image.shape[:2], bool)) == pytest.approx(expected, abs=1.0)
+
+
+def test_no_skin_colour_or_no_pixels_gives_nan() -> None:
+    blue = _patch(60, 0, -20)
+    assert np.isnan(ita(blue, np.ones(blue.shape[:2], bool)))
+    assert np.isnan(ita(_patch(60, 10, 20), np.zeros((8, 8), bool)))
+    assert np.isnan(ita(np.zeros((8, 8, 1), np.uint8), np.ones((8, 8), bool)))
+
+
+def test_groups_follow_the_published_edges() -> None:
+    values = np.array([60, 55, 50, 41, 30, 28, 20, 10, 0, -30, -40, np.nan])
+    expected = [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, len(ITA_GROUPS)]
+    np.testing.assert_array_equal(ita_group(values), expected)
+
+
+def test_cheeks_lie_in_the_face_on_both_sides_of_the_nose(models, astronaut) -> None:
+    box = models.detect(astronaut)
+    points = models.landmarks68(astronaut, box)
+    mask = cheek_mask(points, astronaut.shape[:2])
+    rows, cols = np.nonzero(mask)
+    lo, hi = points.min(axis=0), points.max(axis=0)  # the face's landmarks span
+    assert lo[0] <= cols.min() and cols.max() <= hi[0] + 1
+    assert points[36:48, 1].min() <= rows.min() and rows.max() <= hi[1] + 1  # below the eyes' top
+    nose_x = points[30, 0]
+    assert (cols < nose_x - 5).sum() > 100 and (cols > nose_x + 5).sum() > 100
+    assert 45 < ita(astronaut, mask) < 75  # light skin
+
+
+def test_ita_orders_the_drawn_skin_tones(models, turned_faces) -> None:
+    store = st.load(turned_faces)
+    images = load_rows(store, slice(0, len(store)))
+    measured, tone = [], []
+    for image, k in zip(images, store.labels("skin_tone"), strict=True):
+        box = models.detect(image)
+        if box is not None:
+            measured.append(ita(image, cheek_mask(models.landmarks68(image, box), image.shape[:2])))
+            tone.append(k)
+    measured, tone = np.array(measured), np.array(tone)
+    assert spearmanr(tone, measured)[0] < -0.9
+    drawn = rgb2lab(_SKIN_RGB[None] / 255.0)[0]
+    truth = np.degrees(np.arctan((drawn[:, 0] - 50) / drawn[:, 2]))
+    for k in np.unique(tone):
+        if (tone == k).sum() >= 5:  # lighting and noise move a face's colour, not the median far
+            assert np.median(measured[tone == k]) == pytest.approx(truth[k], abs=12)
