@@ -4,8 +4,9 @@
 (``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees) and ``skin`` (``skin_ita`` in degrees
 and its six-way ``skin_group``) read dlib's 68 landmarks of the largest face the HOG detector
 finds; ``face_found`` (no/yes) says for which rows it found one. An image without a detected
-face is taken whole as the face box (``fallback="whole"``, right for aligned crops) or gets NaN
-(``fallback="nan"``). The run is batched and resumable like ``latentplay embed``; the store is
+face gets the median face box of a sample of the store's images (``fallback="median"``: right
+for aligned crops, where every face sits in about the same place), the whole image as its box
+(``fallback="whole"``) or NaN (``fallback="nan"``). The run is batched and resumable like ``latentplay embed``; the store is
 replaced atomically once every row is measured.
 
     >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
@@ -58,7 +59,9 @@ _DESCRIPTIONS: dict[str, str] = {
                   "> -30 brown, else dark",
     "face_found": "whether dlib's HOG detector found a face (else the whole image was the box)",
 }
-FALLBACKS = ("whole", "nan")
+FALLBACKS = ("median", "whole", "nan")
+FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
+MIN_FIT_FACES = 10
 
 
 @dataclass
@@ -69,14 +72,15 @@ class MeasureConfig:
         what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``).
         detect: look for the face with dlib's HOG detector; False takes every image as a face
             crop (the whole image is the face box).
-        fallback: an image with no detected face: ``whole`` (the whole image is the face box)
-            or ``nan`` (no pose or skin value).
+        fallback: an image with no detected face: ``median`` (the median box, relative to the
+            image size, of the faces found in up to :data:`FIT_SAMPLE` evenly spaced images),
+            ``whole`` (the whole image is the face box) or ``nan`` (no pose or skin value).
         upsample: detector upsampling (-1: automatic, by image size).
     """
 
     what: list[str] = field(default_factory=lambda: ["quality", "pose", "skin"])
     detect: bool = True
-    fallback: str = "whole"
+    fallback: str = "median"
     upsample: int = -1
 
     def validate(self) -> None:
@@ -112,6 +116,7 @@ class Measurer(Embedder):
         config.validate()
         super().__init__(config)
         self.models: Any = None
+        self.box: tuple[float, float, float, float] | None = None  # median fallback, relative
         if config.needs_face:
             from latentplay.embed.faces import FaceModels
 
@@ -124,6 +129,34 @@ class Measurer(Embedder):
     @property
     def dim(self) -> int:
         return len(self.config.names)
+
+    @property
+    def needs_fit(self) -> bool:  # type: ignore[override]
+        """Whether the median fallback box must first be found on sample images."""
+        cfg = self.config
+        return cfg.needs_face and cfg.detect and cfg.fallback == "median"
+
+    def fit_rows(self, n: int) -> np.ndarray:
+        return np.unique(np.linspace(0, n - 1, min(n, FIT_SAMPLE)).astype(np.int64))
+
+    def fit(self, images: Images) -> Measurer:
+        """Place the fallback box: the median of the detected face boxes of ``images``, each
+        as (left, top, right, bottom) fractions of its image's width and height."""
+        boxes = []
+        for image in as_list(images):
+            box = self._detect(image)
+            if box is not None:
+                h, w = image.shape[:2]
+                boxes.append((box.left() / w, box.top() / h, box.right() / w, box.bottom() / h))
+        if len(boxes) < MIN_FIT_FACES:
+            raise UserError(f"the face detector found {len(boxes)} faces in {len(as_list(images))} "
+                            "sample images, too few to place a fallback box; use --fallback "
+                            "whole (face crops) or nan")
+        self.box = tuple(float(v) for v in np.median(np.array(boxes), axis=0))  # type: ignore[assignment]
+        return self
+
+    def state_digest(self) -> str:
+        return "" if self.box is None else ",".join(f"{v:.6f}" for v in self.box)
 
     def embed_rows(self, images: Images, rows: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -154,15 +187,22 @@ class Measurer(Embedder):
         """The 68 landmarks ``(68, 2)`` of the face and whether it was detected; None when
         none was detected and the fallback is NaN."""
         cfg = self.config
-        box = None
-        if cfg.detect:
-            box = self.models.detect(image, None if cfg.upsample < 0 else cfg.upsample)
-            if box is None and cfg.fallback == "nan":
-                return None
+        box = self._detect(image) if cfg.detect else None
         detected = box is not None
-        if box is None:
+        if box is None and cfg.detect and cfg.fallback == "nan":
+            return None
+        if box is None and self.box is not None:
+            h, w = image.shape[:2]
+            left, top, right, bottom = self.box
+            box = self.models.dlib.rectangle(round(left * w), round(top * h), round(right * w),
+                                             round(bottom * h))
+        elif box is None:
             box = self.models.whole_image_box(image)
         return self.models.landmarks68(image, box), detected
+
+    def _detect(self, image: np.ndarray) -> Any:
+        upsample = self.config.upsample
+        return self.models.detect(image, None if upsample < 0 else upsample)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
@@ -174,8 +214,9 @@ def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
     return path.with_name(f".{path.name}.measure")
 
 
-def measure_store(store: st.Store | str | os.PathLike[str], what: Sequence[str] = ("quality", "pose", "skin"),
-                  *, detect: bool = True, fallback: str = "whole", upsample: int = -1,
+def measure_store(store: st.Store | str | os.PathLike[str],
+                  what: Sequence[str] = ("quality", "pose", "skin"), *, detect: bool = True,
+                  fallback: str = "median", upsample: int = -1,
                   prefix: str = "", batch_size: int = 64, overwrite: bool = False,
                   progress: bool = True) -> st.Store:
     """Measure every image of ``store`` into new attributes (see the module).
@@ -220,6 +261,7 @@ def measure_store(store: st.Store | str | os.PathLike[str], what: Sequence[str] 
         "attributes": list(columns),
         "rows": len(store),
         "faces_found": int(found.sum()) if config.needs_face and detect else None,
+        "fallback_box": measurer.box,
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     new = dataclasses.replace(new, schema=dataclasses.replace(

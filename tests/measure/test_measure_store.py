@@ -1,0 +1,155 @@
+"""measure_store and ``latentplay data measure``: the attributes it adds, resume, refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.measure import run as measure_run
+from latentplay.measure.run import measure_store, scratch_dir
+from latentplay.measure.skin import ITA_GROUPS, ita_group
+from latentplay.store.subset import subset
+
+
+@pytest.fixture
+def faces(turned_faces: Path, tmp_path: Path):
+    """A fresh copy of the first ``n`` synthfaces (they are measured in place)."""
+    def copy(name: str = "faces", n: int = 300) -> Path:
+        path = tmp_path / name
+        subset(st.load(turned_faces), path, np.arange(n))
+        return path
+    return copy
+
+
+def test_every_measure_becomes_an_attribute(faces) -> None:
+    path = faces(n=60)
+    out = measure_store(path, ["quality", "pose", "skin"], progress=False)
+    kinds = {a.name: a.kind for a in out.schema.attributes}
+    for name in ("brightness", "contrast", "sharpness", "pose_yaw", "pose_pitch", "pose_roll",
+                 "skin_ita"):
+        assert kinds[name] == "continuous"
+        assert out.labels(name).dtype == np.float32
+    assert kinds["skin_group"] == kinds["face_found"] == "categorical"
+    found = out.labels("face_found")
+    entry = out.schema.history[-1]
+    assert entry["op"] == "measure" and entry["faces_found"] == int(found.sum())
+    assert 0 < found.sum() < len(out)  # synthfaces: the HOG detector misses the darker faces
+    ita = out.labels("skin_ita")
+    names = out.schema.attribute("skin_group").names
+    expected = ita_group(ita)
+    np.testing.assert_array_equal(out.labels("skin_group"), expected)
+    assert names[: len(ITA_GROUPS)] == list(ITA_GROUPS)
+    assert (names[-1] == "unknown") == bool(np.isnan(ita).any())
+    assert np.isfinite(out.labels("pose_yaw")).all()  # median-box fallback: every row measured
+    assert len(entry["fallback_box"]) == 4
+    assert not scratch_dir(path).exists()
+    # the other columns are kept, and a plain datasets reader sees the new ones
+    assert {"image", "gender", "yaw"} <= set(out.columns)
+    assert out.dataset.features["skin_group"].names == names
+
+
+def test_median_box_places_the_landmarks_of_undetected_faces(faces) -> None:
+    """The faces the detector misses (mostly dark ones) still get their skin tone read."""
+    out = {fb: measure_store(faces(fb), ["skin"], fallback=fb, progress=False)
+           for fb in ("median", "whole")}
+    missed = out["median"].labels("face_found") == 0
+    tone = out["median"].labels("skin_tone")[missed]
+    left, top, right, bottom = out["median"].schema.history[-1]["fallback_box"]
+    assert 0.1 < left < right < 0.9 and 0.1 < top < bottom < 0.95  # the face, not the frame
+    rho = {fb: spearmanr(tone, s.labels("skin_ita")[missed], nan_policy="omit")[0]
+           for fb, s in out.items()}
+    assert rho["median"] < -0.95 and rho["median"] < rho["whole"] - 0.1
+
+
+def test_median_box_needs_faces_to_start_from(tmp_path) -> None:
+    schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
+    blank = [st.encode_png(np.full((64, 64, 3), 200, np.uint8))] * 12
+    path = st.build([{"image": blank}], schema, tmp_path / "blank").path
+    with pytest.raises(UserError, match="found 0 faces in 12 sample images"):
+        measure_store(path, ["pose"], progress=False)
+    out = measure_store(path, ["pose"], fallback="nan", progress=False)
+    assert np.isnan(out.labels("pose_yaw")).all()
+
+
+def test_nan_fallback_leaves_undetected_faces_without_pose(faces) -> None:
+    path = faces(n=60)
+    out = measure_store(path, ["pose"], fallback="nan", progress=False)
+    missing = np.isnan(out.labels("pose_yaw"))
+    np.testing.assert_array_equal(missing, out.labels("face_found") == 0)
+    assert "skin_ita" not in out.columns and "brightness" not in out.columns
+
+
+def test_no_detection_means_no_face_found_column(faces) -> None:
+    path = faces(n=12)
+    out = measure_store(path, ["skin"], detect=False, progress=False)
+    assert "face_found" not in out.columns and "skin_ita" in out.columns
+
+
+def test_quality_alone_needs_no_face_models(faces, monkeypatch) -> None:
+    monkeypatch.setattr("latentplay.embed.faces.FaceModels.load",
+                        lambda: (_ for _ in ()).throw(AssertionError("dlib loaded")))
+    out = measure_store(faces(n=20), ["quality"], progress=False)
+    assert "face_found" not in out.columns and np.isfinite(out.labels("sharpness")).all()
+
+
+def test_interrupted_measure_resumes_to_the_same_values(faces, monkeypatch) -> None:
+    reference = measure_store(faces("reference", n=50), ["quality"], batch_size=8, progress=False)
+    path = faces("interrupted", n=50)
+    calls = {"n": 0}
+    original = measure_run.image_quality
+
+    def interrupting(image):
+        calls["n"] += 1
+        if calls["n"] == 21:
+            raise KeyboardInterrupt
+        return original(image)
+
+    monkeypatch.setattr(measure_run, "image_quality", interrupting)
+    with pytest.raises(UserError, match="interrupted after 16 of 50 rows"):
+        measure_store(path, ["quality"], batch_size=8, progress=False)
+    assert "brightness" not in st.load(path).columns  # the store is untouched
+    monkeypatch.setattr(measure_run, "image_quality", original)
+    out = measure_store(path, ["quality"], batch_size=8, progress=False)
+    for name in ("brightness", "contrast", "sharpness"):
+        np.testing.assert_array_equal(out.labels(name), reference.labels(name))
+
+
+def test_names_taken_prefix_and_overwrite(faces) -> None:
+    path = faces(n=10)
+    measure_store(path, ["quality"], progress=False)
+    with pytest.raises(UserError, match="already has brightness, contrast, sharpness"):
+        measure_store(path, ["quality"], progress=False)
+    out = measure_store(path, ["quality"], prefix="again_", progress=False)
+    np.testing.assert_array_equal(out.labels("again_brightness"), out.labels("brightness"))
+    out = measure_store(path, ["quality"], overwrite=True, progress=False)
+    assert [a.name for a in out.schema.attributes].count("brightness") == 1
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"what": ["age"]}, "unknown measure"),
+    ({"what": ["pose", "pose"]}, "named twice"),
+    ({"what": ["pose"], "fallback": "zero"}, "fallback must be"),
+    ({"what": ["quality"], "prefix": "a b"}, "prefix"),
+])
+def test_bad_options_are_refused_before_any_work(faces, kwargs, message) -> None:
+    path = faces(n=5)
+    with pytest.raises(UserError, match=message):
+        measure_store(path, **kwargs, progress=False)
+
+
+def test_measure_cli(cli, faces) -> None:
+    path = faces(n=40)
+    result = cli("data", "measure", path, "--what", "quality,skin")
+    assert result.code == 0, result.err
+    assert "skin_group: " in result.out and "face_found: " in result.out
+    assert "measured 40 rows" in result.out
+    bad = cli("data", "measure", path, "--what", "quality,colour")
+    assert bad.code == 2
+    assert bad.err.count("\n") == 1 and "unknown measure(s) colour" in bad.err
+    taken = cli("data", "measure", path, "--what", "quality")
+    assert taken.code == 2 and "--overwrite" in taken.err

@@ -1,0 +1,81 @@
+"""store.add_attributes, and how summaries treat rows without a value (NaN)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.summary import bin_codes
+
+
+def _store(path: Path, n: int = 20) -> st.Store:
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    rng = np.random.default_rng(0)
+    batch = {"image": [st.encode_png(im) for im in rng.integers(0, 256, (n, 6, 6, 3), np.uint8)],
+             "gender": np.arange(n) % 2}
+    return st.build([batch], schema, path)
+
+
+def test_added_attributes_are_saved_typed_and_readable_without_latentplay(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    lightness = np.linspace(0, 100, 20).astype(np.float32)
+    lightness[3] = np.nan
+    new = st.add_attributes(store, {
+        "light": (Attribute("light", "continuous", range=(0, 100)), lightness),
+        "tone": (Attribute("tone", "categorical", names=["pale", "deep"]), np.arange(20) // 10),
+    })
+    assert "light" not in store.columns  # the original is untouched
+    saved = st.save(new, store.path)
+    again = st.load(saved.path)
+    assert [a.name for a in again.schema.attributes] == ["gender", "light", "tone"]
+    np.testing.assert_array_equal(again.labels("light"), lightness)
+    plain = datasets.load_from_disk(str(saved.path))
+    assert plain.features["tone"].names == ["pale", "deep"]
+    assert plain.features["light"].dtype == "float32"
+    assert plain[12]["tone"] == 1 and plain[0]["gender"] == 0
+
+
+def test_replacing_and_refusing(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    light = Attribute("light", "continuous")
+    once = st.add_attributes(store, {"light": (light, np.zeros(20))})
+    with pytest.raises(UserError, match="already exists in the store; pass --overwrite"):
+        st.add_attributes(once, {"light": (light, np.ones(20))})
+    twice = st.add_attributes(once, {"light": (light, np.ones(20))}, replace=True)
+    assert twice.labels("light").tolist() == [1.0] * 20
+    assert [a.name for a in twice.schema.attributes] == ["gender", "light"]
+    with pytest.raises(UserError, match="already exists"):  # an image column is no attribute
+        st.add_attributes(store, {"image": (Attribute("image", "continuous"), np.zeros(20))},
+                          replace=True)
+    with pytest.raises(UserError, match="has shape"):
+        st.add_attributes(store, {"x": (Attribute("x", "continuous"), np.zeros(19))})
+    with pytest.raises(ValueError, match="codes outside"):
+        st.add_attributes(store, {"c": (Attribute("c", "categorical", names=["a"]), np.ones(20))})
+
+
+def test_bin_codes_mark_nan_and_clip_outside_values() -> None:
+    codes, edges = bin_codes(np.array([0.0, 0.49, 0.5, 1.0, np.nan, -3.0, 7.0]), (0.0, 1.0), 2)
+    assert codes.tolist() == [0, 0, 1, 1, -1, 0, 1]
+    assert edges.tolist() == [0.0, 0.5, 1.0]
+    codes, edges = bin_codes(np.array([2.0, np.nan, 4.0]), None, 2)  # span of the finite values
+    assert codes.tolist() == [0, -1, 1] and edges.tolist() == [2.0, 3.0, 4.0]
+
+
+def test_rows_without_a_value_are_left_out_of_summaries(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    light = np.linspace(0, 100, 20).astype(np.float32)
+    light[[0, 1, 2]] = np.nan  # three women (rows 0, 2) and one man (row 1) without a value
+    store = st.save(st.add_attributes(store, {
+        "light": (Attribute("light", "continuous", range=(0, 100)), light)}), store.path)
+    summary = st.info(store, crosstab_of=("gender", "light"), bins=4)
+    assert sum(summary["attributes"]["light"]["histogram"]["counts"]) == 17
+    table = np.array(summary["crosstab"]["counts"])
+    assert table.sum() == 17 and table.sum(axis=1).tolist() == [8, 9]
+    assert table[:, -1].sum() == 5  # NaN no longer lands in the top bin
