@@ -6,8 +6,8 @@ and its six-way ``skin_group``) read dlib's 68 landmarks of the largest face the
 finds; ``face_found`` (no/yes) says for which rows it found one. An image without a detected
 face gets the median face box of a sample of the store's images (``fallback="median"``: right
 for aligned crops, where every face sits in about the same place), the whole image as its box
-(``fallback="whole"``) or NaN (``fallback="nan"``). The run is batched and resumable like ``latentplay embed``; the store is
-replaced atomically once every row is measured.
+(``fallback="whole"``) or NaN (``fallback="nan"``). The run is batched and resumable like
+``latentplay embed``; the store is replaced atomically once every row is measured.
 
     >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
     >>> store.labels("pose_yaw")                   # (N,) float32 degrees
