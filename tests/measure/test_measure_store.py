@@ -45,7 +45,8 @@ def test_every_measure_becomes_an_attribute(faces) -> None:
     np.testing.assert_array_equal(out.labels("skin_group"), expected)
     assert names[: len(ITA_GROUPS)] == list(ITA_GROUPS)
     assert (names[-1] == "unknown") == bool(np.isnan(ita).any())
-    assert np.isfinite(out.labels("pose_yaw")).all()  # median-box fallback: every row measured
+    # pose only where a face was found; skin everywhere (from the median box when missed)
+    np.testing.assert_array_equal(np.isfinite(out.labels("pose_yaw")), found == 1)
     assert len(entry["fallback_box"]) == 4
     assert not scratch_dir(path).exists()
     # the other columns are kept, and a plain datasets reader sees the new ones
@@ -71,23 +72,25 @@ def test_median_box_needs_faces_to_start_from(tmp_path) -> None:
     blank = [st.encode_png(np.full((64, 64, 3), 200, np.uint8))] * 12
     path = st.build([{"image": blank}], schema, tmp_path / "blank").path
     with pytest.raises(UserError, match="found 0 faces in 12 sample images"):
-        measure_store(path, ["pose"], progress=False)
-    out = measure_store(path, ["pose"], fallback="nan", progress=False)
-    assert np.isnan(out.labels("pose_yaw")).all()
+        measure_store(path, ["skin"], progress=False)
+    out = measure_store(path, ["pose", "skin"], fallback="nan", progress=False)
+    assert np.isnan(out.labels("pose_yaw")).all() and np.isnan(out.labels("skin_ita")).all()
+    assert out.labels("skin_group").tolist() == [len(ITA_GROUPS)] * 12  # all "unknown"
 
 
-def test_nan_fallback_leaves_undetected_faces_without_pose(faces) -> None:
+def test_nan_fallback_leaves_undetected_faces_without_skin(faces) -> None:
     path = faces(n=60)
-    out = measure_store(path, ["pose"], fallback="nan", progress=False)
-    missing = np.isnan(out.labels("pose_yaw"))
-    np.testing.assert_array_equal(missing, out.labels("face_found") == 0)
-    assert "skin_ita" not in out.columns and "brightness" not in out.columns
+    out = measure_store(path, ["skin"], fallback="nan", progress=False)
+    missed = out.labels("face_found") == 0
+    assert np.isnan(out.labels("skin_ita")[missed]).all()
+    assert out.schema.attribute("skin_group").names[-1] == "unknown"
+    assert "pose_yaw" not in out.columns and "brightness" not in out.columns
 
 
-def test_no_detection_means_no_face_found_column(faces) -> None:
-    path = faces(n=12)
-    out = measure_store(path, ["skin"], detect=False, progress=False)
-    assert "face_found" not in out.columns and "skin_ita" in out.columns
+def test_without_detection_every_image_is_a_face_crop(faces) -> None:
+    out = measure_store(faces(n=12), ["pose", "skin"], detect=False, progress=False)
+    assert "face_found" not in out.columns
+    assert np.isfinite(out.labels("pose_yaw")).all()
 
 
 def test_quality_alone_needs_no_face_models(faces, monkeypatch) -> None:

@@ -3,10 +3,13 @@
 ``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose``
 (``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees) and ``skin`` (``skin_ita`` in degrees
 and its six-way ``skin_group``) read dlib's 68 landmarks of the largest face the HOG detector
-finds; ``face_found`` (no/yes) says for which rows it found one. An image without a detected
-face gets the median face box of a sample of the store's images (``fallback="median"``: right
-for aligned crops, where every face sits in about the same place), the whole image as its box
-(``fallback="whole"``) or NaN (``fallback="nan"``). The run is batched and resumable like
+finds; ``face_found`` (no/yes) says for which rows it found one. Pose is read only from a
+detected face (a box placed without seeing the face decides where the landmarks go, so the
+angles would be the box's). Skin is also read where the detector missed the face, from the
+median face box of a sample of the store's images (``fallback="median"``: right for aligned
+crops, where every face sits in about the same place) or the whole image as the box
+(``fallback="whole"``); ``fallback="nan"`` leaves those rows without a value. With
+``detect=False`` every image is taken as a face crop and measured whole. The run is batched and resumable like
 ``latentplay embed``; the store is replaced atomically once every row is measured.
 
     >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
@@ -57,7 +60,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
-    "face_found": "whether dlib's HOG detector found a face (else the whole image was the box)",
+    "face_found": "whether dlib's HOG detector found a face (else no pose, and the skin was "
+                  "read in the fallback box)",
 }
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
@@ -72,9 +76,10 @@ class MeasureConfig:
         what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``).
         detect: look for the face with dlib's HOG detector; False takes every image as a face
             crop (the whole image is the face box).
-        fallback: an image with no detected face: ``median`` (the median box, relative to the
-            image size, of the faces found in up to :data:`FIT_SAMPLE` evenly spaced images),
-            ``whole`` (the whole image is the face box) or ``nan`` (no pose or skin value).
+        fallback: where the skin of a face the detector missed is read: ``median`` (the median
+            box, relative to the image size, of the faces found in up to :data:`FIT_SAMPLE`
+            evenly spaced images), ``whole`` (the whole image is the face box) or ``nan``
+            (nowhere: no value). Pose is never read from a fallback box.
         upsample: detector upsampling (-1: automatic, by image size).
     """
 
@@ -134,7 +139,7 @@ class Measurer(Embedder):
     def needs_fit(self) -> bool:  # type: ignore[override]
         """Whether the median fallback box must first be found on sample images."""
         cfg = self.config
-        return cfg.needs_face and cfg.detect and cfg.fallback == "median"
+        return "skin" in cfg.what and cfg.detect and cfg.fallback == "median"
 
     def fit_rows(self, n: int) -> np.ndarray:
         return np.unique(np.linspace(0, n - 1, min(n, FIT_SAMPLE)).astype(np.int64))
@@ -174,7 +179,7 @@ class Measurer(Embedder):
             for what in cfg.what:
                 if what == "quality":
                     values.extend(image_quality(image))
-                elif face is None:
+                elif face is None or (what == "pose" and cfg.detect and not face[1]):
                     values.extend([np.nan] * len(MEASURES[what]))
                 elif what == "pose":
                     values.extend(head_pose(face[0]))
@@ -185,7 +190,7 @@ class Measurer(Embedder):
 
     def _face(self, image: np.ndarray) -> tuple[np.ndarray, bool] | None:
         """The 68 landmarks ``(68, 2)`` of the face and whether it was detected; None when
-        none was detected and the fallback is NaN."""
+        none was detected and the fallback is ``nan``."""
         cfg = self.config
         box = self._detect(image) if cfg.detect else None
         detected = box is not None

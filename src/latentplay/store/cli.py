@@ -140,9 +140,10 @@ def measure(
                              "skin (ITA and skin group)."),
     detect: bool = typer.Option(True, "--detect/--no-detect", help="Find the face with dlib's "
                                 "detector (--no-detect: every image is a face crop)."),
-    fallback: str = typer.Option("median", "--fallback", help="No face found: median (the "
-                                 "median box of the faces found in 200 sample images), whole "
-                                 "(the whole image is the box) or nan (no pose or skin value)."),
+    fallback: str = typer.Option("median", "--fallback", help="Where skin is read when no face "
+                                 "is found: median (the median box of the faces found in 200 "
+                                 "sample images), whole (the whole image) or nan (no value). "
+                                 "Pose needs a detected face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
     prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
     batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
