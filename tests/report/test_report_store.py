@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 from report_html import assert_self_contained, decode_image, row_of, value
 
 from latentplay import store as st
@@ -68,3 +69,20 @@ def test_identity_attribute_is_summarised_not_listed(tmp_path: Path) -> None:
     text = build_report(store.path).read_text(encoding="utf-8")
     assert "person_00039" not in text.split("largest", 1)[0]  # no row per person before it
     assert "rows per class" in text and "2 to 3, median 2" in text
+
+
+def test_store_report_of_measured_attributes(faces: Path, tmp_path: Path) -> None:
+    from latentplay.measure import measure_store
+
+    data = shutil.copytree(faces, tmp_path / "measured")
+    store = measure_store(data, ["pose"], progress=False)
+    missing = int(np.isnan(store.labels("pose_yaw")).sum())
+    assert missing  # pose is read only where the detector finds a face
+    out = build_report(data)
+    html = assert_self_contained(out)
+    history = html.tables["vectors"][-1]
+    row = row_of(history, "measure")
+    assert row[1] == "pose_yaw, pose_pitch, pose_roll, face_found"
+    found = int((store.labels("face_found") == 1).sum())
+    assert row[2] == f"measure pose (faces found in {found:,})"
+    assert f"rows without a value</dt><dd>{missing:,}</dd>" in out.read_text(encoding="utf-8")

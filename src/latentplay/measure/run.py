@@ -45,11 +45,8 @@ MEASURES: dict[str, tuple[str, ...]] = {
 }
 """What each measure adds (continuous attributes; ``skin`` also adds ``skin_group``)."""
 
-_RANGES: dict[str, tuple[float, float] | None] = {
-    "brightness": (0.0, 100.0), "contrast": (0.0, 50.0), "sharpness": None,
-    "pose_yaw": (-90.0, 90.0), "pose_pitch": (-90.0, 90.0), "pose_roll": (-180.0, 180.0),
-    "skin_ita": (-90.0, 90.0),
-}
+_RANGES: dict[str, tuple[float, float]] = {"brightness": (0.0, 100.0), "skin_ita": (-90.0, 90.0)}
+"""Scales worth showing whole; the others' histograms span the values measured."""
 _DESCRIPTIONS: dict[str, str] = {
     "brightness": "mean CIELAB L* of the image (0 black, 100 white)",
     "contrast": "standard deviation of the image's L* (RMS contrast)",
@@ -290,7 +287,7 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
     """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
     for k, name in enumerate(config.names):
-        columns[prefix + name] = (Attribute(prefix + name, "continuous", range=_RANGES[name],
+        columns[prefix + name] = (Attribute(prefix + name, "continuous", range=_RANGES.get(name),
                                             description=_DESCRIPTIONS[name]), values[:, k])
     if "skin" in config.what:
         codes = ita_group(values[:, config.names.index("skin_ita")])

@@ -73,8 +73,11 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
         if attr.kind == "continuous":
             edges, counts = s["histogram"]["edges"], s["histogram"]["counts"]
             labels = [f"{number(a)} to {number(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-            blocks.append(Facts([("range", f"{number(s['range'][0])} to {number(s['range'][1])}"),
-                                 ("mean ± sd", f"{number(s['mean'])} ± {number(s['std'])}")]))
+            facts = [("range", f"{number(s['range'][0])} to {number(s['range'][1])}"),
+                     ("mean ± sd", f"{number(s['mean'])} ± {number(s['std'])}")]
+            if s.get("missing"):
+                facts.append(("rows without a value", number(s["missing"])))
+            blocks.append(Facts(facts))
             title = f"{attr.name}: histogram"
         elif "per_class" in s:
             blocks.append(_per_class(attr.name, s))
@@ -126,10 +129,22 @@ def _columns(data: st.Store) -> Section:
                                [[v.name, v.dim, v.description] for v in data.schema.vectors]))
     if data.schema.history:
         blocks.append(Table.of(["operation", "column", "with", "rows", "time"],
-                               [[h.get("op", ""), h.get("column", ""), h.get("embedder", ""),
-                                 h.get("rows"), h.get("time", "")] for h in data.schema.history],
+                               [_history_row(h) for h in data.schema.history],
                                "What was added to the store since it was made."))
-    return Section("Vector columns", "vectors", blocks)
+    return Section("Added columns", "vectors", blocks)
+
+
+def _history_row(entry: dict[str, Any]) -> list[Any]:
+    """One history entry as operation, column(s), with what, rows, time."""
+    if entry.get("op") == "measure":
+        found = entry.get("faces_found")
+        how = "measure " + ",".join(entry.get("what", []))
+        if found is not None:
+            how += f" (faces found in {number(found)})"
+        return [entry["op"], ", ".join(entry.get("attributes", [])), how, entry.get("rows"),
+                entry.get("time", "")]
+    return [entry.get("op", ""), entry.get("column", ""), entry.get("embedder", ""),
+            entry.get("rows"), entry.get("time", "")]
 
 
 def _small(attr: Attribute) -> bool:

@@ -75,6 +75,7 @@ def print_summary(summary: dict) -> None:
             console.print(
                 f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): mean {attr['mean']:.3f}, "
                 f"std {attr['std']:.3f}, histogram {hist['counts']}"
+                + (f", {attr['missing']} rows without a value" if attr.get("missing") else "")
             )
         elif "per_class" in attr:
             p = attr["per_class"]

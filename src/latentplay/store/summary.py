@@ -31,6 +31,7 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
             "range": [lo, hi],
             "mean": float(finite.mean()) if finite.size else float("nan"),
             "std": float(finite.std()) if finite.size else float("nan"),
+            "missing": int(len(values) - finite.size),
             "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()},
         }
     names = attr.level_names
