@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -78,14 +79,34 @@ def encode_rows(model: torch.nn.Module, store: Store, rows: np.ndarray, batch_si
     return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
 
 
+def generated_codes(model: torch.nn.Module, store: Store) -> np.ndarray | None:
+    """``(N, D)`` codes the images of ``store`` were decoded from, when it was written by
+    ``latentplay data generate`` from the run ``model`` was loaded from; else None."""
+    prov = store.schema.provenance
+    column = prov.arguments.get("column")
+    run_dir = getattr(model, "run_dir", None)
+    if prov.converter != "generate" or run_dir is None or column not in store.columns:
+        return None
+    if Path(prov.source).resolve() != Path(run_dir).resolve():
+        return None
+    from latentplay.store.columns import vectors
+
+    return vectors(store, column)
+
+
 def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
                 invert_steps: int = 300, seed: int = 0, device: str = "cpu") -> StoreCodes:
-    """Codes of ``rows`` of ``store``: encoder means for models with an encoder, optimised
-    codes (:func:`latentplay.latent.invert.invert`, ``invert_steps`` steps) for a generator.
-    A conditional model gets each row's own condition from the store's attributes."""
+    """Codes of ``rows`` of ``store``: the codes the images were decoded from when ``store``
+    holds this model's own samples (:func:`generated_codes`), else encoder means for models
+    with an encoder and optimised codes (:func:`latentplay.latent.invert.invert`,
+    ``invert_steps`` steps) for a generator. A conditional model gets each row's own
+    condition from the store's attributes."""
     rows_arr = checked_rows(store, rows)
     images = load_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)
+    drawn = generated_codes(model, store)
+    if drawn is not None:
+        return StoreCodes(rows_arr, images, drawn[rows_arr], cond)
     if not model.has_encoder:
         from latentplay.latent.invert import invert
 

@@ -134,6 +134,29 @@ app.command(name="align")(__import__("latentplay.embed.cli", fromlist=["align"])
 
 
 @app.command()
+def generate(
+    run: Path = typer.Argument(..., help="Trained run directory to sample from."),
+    out: Path = typer.Option(..., "--out", help="Directory of the new store."),
+    n: int = typer.Option(1000, "--n", help="Number of images."),
+    condition: str = typer.Option(None, "--condition", help="Conditional runs: the condition of "
+                                  "every image, e.g. smile=0.5,gender=female."),
+    like: Path = typer.Option(None, "--like", help="Conditional runs: give each image the "
+                              "condition of a random row of this store (e.g. the training set)."),
+    column: str = typer.Option("z", "--column", help="Vector column of the latent codes."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the draws."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
+) -> None:
+    """Write N images sampled from a trained run into a store, with the codes they were decoded
+    from (and their conditions): measure, embed, project and edit them like any dataset."""
+    from latentplay.cliargs import parse_condition
+    from latentplay.sources.generated import generate_store
+
+    store = generate_store(run, out, n, seed=seed, condition=parse_condition(condition),
+                           like=like, column=column, overwrite=overwrite)
+    console.print(f"generated {len(store)} images from {run} into {store.path}")
+
+
+@app.command()
 def measure(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
     what: str = typer.Option("quality,pose,skin", "--what", help="Comma-separated: quality "

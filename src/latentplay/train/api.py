@@ -103,11 +103,13 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
 def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
     """The trained model of ``run_dir`` (from ``model.safetensors``), in eval mode on ``device``.
 
-    Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models, and
-    ``crop`` the centred-crop fraction its training images were cut to (``data.crop``)."""
+    Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models,
+    ``crop`` the centred-crop fraction its training images were cut to (``data.crop``) and
+    ``run_dir`` the run's absolute path."""
     model, meta = load_weights(run_dir)
     model.condition_spec = ConditionSpec.from_dict(meta["condition"])  # type: ignore[assignment]
     model.crop = float(meta.get("crop", 1.0))  # type: ignore[assignment]
+    model.run_dir = Path(run_dir).absolute()  # type: ignore[assignment]
     return model.to(device).eval()
 
 
@@ -192,7 +194,7 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     ``{attribute: value(s)}`` or an ``(N, K)`` array). ``run_dir`` may also be a model from
     :func:`load_model` (already on ``device``)."""
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
-    z_all = torch.as_tensor(np.asarray(z, dtype=np.float32))
+    z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
     if z_all.ndim != 2 or z_all.shape[1] != model.latent_dim:
         raise UserError(f"z must have shape (N, {model.latent_dim}), got {tuple(z_all.shape)}")
     cond = _conditions(model, condition, len(z_all))

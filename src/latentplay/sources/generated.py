@@ -1,0 +1,154 @@
+"""A trained run's samples as a store: images decoded from prior draws, with their codes.
+
+Every row holds one generated image, the latent code ``z ~ N(0, I)`` it was decoded from (a
+vector column, ``z`` by default) and, for a conditional model, the condition it was decoded
+under as attributes of the condition's names. Generated faces then go through every command a
+dataset does: ``data measure`` (pose and skin tone without a classifier), ``embed`` and
+``viz projection`` beside the training set, ``latent direction`` on ``z`` (InterFaceGAN's
+recipe: sample, label, fit a boundary), and ``latent edit`` reads the stored codes instead of
+inverting the images.
+
+    >>> store = generate_store("runs/dcgan", "data/generated", n=2000)
+    >>> store.labels  # no labels for an unconditional run; store.vectors(store, "z") (2000, 128)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.errors import UserError
+from latentplay.models.condition import ConditionPart
+from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
+
+CONVERTER = "generate"
+
+PathLike = str | os.PathLike[str]
+
+
+def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
+                   condition: Mapping[str, Any] | None = None, like: PathLike | None = None,
+                   column: str = "z", batch_size: int = 256, overwrite: bool = False) -> st.Store:
+    """Decode ``n`` prior draws of ``run`` into a new store at ``out``.
+
+    Args:
+        run: a trained run directory (any model with a decoder or generator).
+        out: the new store's directory.
+        n: number of images.
+        seed: seed of the draws (and of the rows ``like`` lends its conditions from).
+        condition: a conditional run's condition for every row (``{attribute: value}``).
+        like: instead, a store whose random rows lend each image their condition values
+            (its attributes of the condition's names; classes matched by name).
+        column: name of the vector column of codes.
+        batch_size: images decoded and written at a time.
+        overwrite: replace an existing store at ``out``.
+
+    Returns:
+        The store: ``image``, the condition attributes and ``column`` ``(n, latent_dim)``.
+    """
+    if n < 1:
+        raise UserError(f"--n must be at least 1, got {n}")
+    if not column or not column.replace("_", "").isalnum():
+        raise UserError(f"column name {column!r}: use letters, digits and '_'")
+    model = train.load_model(run)
+    parts: list[ConditionPart] = list(model.condition_spec.parts)
+    rng = np.random.default_rng(seed)
+    values = _conditions(parts, n, condition, like, rng)
+    z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
+    attributes = [Attribute(p.name, "categorical", names=list(p.names or []))
+                  if p.kind == "categorical" else Attribute(p.name, "continuous", range=p.range)
+                  for p in parts]
+    for attr in attributes:
+        attr.description = "the condition the image was generated under"
+    if column in {a.name for a in attributes} | {"image"}:
+        raise UserError(f"--column {column!r} is the name of another column")
+    schema = Schema(
+        attributes=attributes,
+        provenance=Provenance(source=str(Path(run).absolute()), converter=CONVERTER,
+                              arguments={"n": n, "seed": seed, "condition": dict(condition or {}),
+                                         "like": str(like) if like else None, "column": column},
+                              counts={"rows": n}),
+        vectors=[VectorColumn(column, int(model.latent_dim),
+                              f"prior draw z ~ N(0, I) the image was decoded from ({Path(run).name})")],
+    )
+
+    def batches() -> Iterator[dict[str, Any]]:
+        for start in range(0, n, batch_size):
+            stop = min(start + batch_size, n)
+            cond = {k: v[start:stop] for k, v in values.items()} or None
+            images = train.decode(model, z[start:stop], condition=cond)
+            batch: dict[str, Any] = {"image": [st.encode_png(im) for im in images],
+                                     column: list(z[start:stop])}
+            for part in parts:
+                batch[part.name] = values[part.name][start:stop] if part.kind == "continuous" else [
+                    (part.names or []).index(v) for v in values[part.name][start:stop]]
+            yield batch
+
+    return st.build(batches(), schema, out, overwrite=overwrite)
+
+
+def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any] | None,
+                like: PathLike | None, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each row's condition: ``{attribute: (n,) class names or floats}`` (empty when the run
+    is unconditional)."""
+    names = [p.name for p in parts]
+    if not parts:
+        if condition or like:
+            raise UserError("this run is not conditional; drop --condition and --like")
+        return {}
+    if bool(condition) == bool(like):
+        example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in parts)
+        raise UserError(f"the run is conditional on {', '.join(names)}: pass --condition "
+                        f"{example} or --like STORE (conditions of its random rows)")
+    if condition:
+        missing = [p for p in names if p not in condition]
+        unknown = [k for k in condition if k not in names]
+        if missing or unknown:
+            raise UserError(f"--condition needs exactly {', '.join(names)}"
+                            + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+        out = {}
+        for part in parts:
+            value = condition[part.name]
+            if part.kind == "categorical":
+                value = _class_name(part, value)
+                out[part.name] = np.full(n, value, dtype=object)
+            else:
+                out[part.name] = np.full(n, float(value), dtype=np.float32)
+        return out
+    source = st.load(like)  # type: ignore[arg-type]
+    if len(source) == 0:
+        raise UserError(f"--like {like} has no rows")
+    rows = rng.integers(0, len(source), n)
+    out = {}
+    for part in parts:
+        attr = source.schema.attribute_or_error(part.name)
+        labels = source.labels(part.name)[rows]
+        if part.kind == "continuous":
+            out[part.name] = labels.astype(np.float32)
+            continue
+        named = np.array(attr.level_names, dtype=object)[labels]
+        strange = sorted(set(named) - set(part.names or []))
+        if strange:
+            raise UserError(f"--like {like}: {part.name} has classes the run was not trained "
+                            f"on: {', '.join(map(str, strange))}")
+        out[part.name] = named
+    return out
+
+
+def _class_name(part: ConditionPart, value: Any) -> str:
+    names = list(part.names or [])
+    if isinstance(value, str) and value in names:
+        return value
+    try:
+        code = int(value)
+    except (TypeError, ValueError):
+        code = -1
+    if 0 <= code < len(names):
+        return names[code]
+    raise UserError(f"{part.name}: {value!r} is not one of {', '.join(names)}")

@@ -1,0 +1,91 @@
+"""data generate: a run's samples as a store, with their codes and conditions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay import train
+from latentplay.errors import UserError
+from latentplay.latent.codes import store_codes
+from latentplay.sources.generated import generate_store
+
+
+def test_images_are_the_decoded_codes(dcgan_run: Path, tmp_path: Path) -> None:
+    out = generate_store(dcgan_run, tmp_path / "gen", 10, seed=3, batch_size=4)
+    z = st.vectors(out, "z")
+    assert z.shape == (10, 16)
+    np.testing.assert_array_equal(z, np.random.default_rng(3).standard_normal((10, 16)).astype(np.float32))
+    expected = train.decode(dcgan_run, z)
+    np.testing.assert_array_equal(st.load_images(out, range(10)), expected)  # PNG is lossless
+    assert out.schema.attributes == []
+    assert out.schema.provenance.converter == "generate"
+    assert datasets.load_from_disk(str(out.path)).num_rows == 10
+    again = generate_store(dcgan_run, tmp_path / "again", 10, seed=3)
+    np.testing.assert_array_equal(st.vectors(again, "z"), z)  # seeded
+
+
+def test_edits_read_the_stored_codes_instead_of_inverting(dcgan_run: Path, tmp_path: Path) -> None:
+    out = generate_store(dcgan_run, tmp_path / "gen", 6, seed=1)
+    model = train.load_model(dcgan_run)
+    codes = store_codes(model, out, [4, 1])
+    np.testing.assert_array_equal(codes.z, st.vectors(out, "z")[[4, 1]])
+    assert codes.loss is None  # nothing was inverted
+    other = shutil.copytree(dcgan_run, tmp_path / "copy")  # the same model, another run
+    inverted = store_codes(train.load_model(other), out, [0], invert_steps=2)
+    assert inverted.loss is not None  # another run's samples are inverted as usual
+
+
+def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
+                                             tmp_path: Path) -> None:
+    fixed = generate_store(cvae_run, tmp_path / "fixed", 8,
+                           condition={"smile": 0.7, "gender": "male"})
+    assert {a.name: a.kind for a in fixed.schema.attributes} == {"smile": "continuous",
+                                                                 "gender": "categorical"}
+    assert fixed.labels("smile").tolist() == pytest.approx([0.7] * 8)
+    male = fixed.schema.attribute("gender").names.index("male")
+    assert fixed.labels("gender").tolist() == [male] * 8
+    z = st.vectors(fixed, "z")
+    expected = train.decode(cvae_run, z, condition={"smile": 0.7, "gender": "male"})
+    np.testing.assert_array_equal(st.load_images(fixed, range(8)), expected)
+
+    lent = generate_store(cvae_run, tmp_path / "lent", 200, like=faces_store, seed=0)
+    source = st.load(faces_store)
+    assert set(np.round(lent.labels("smile"), 5)) <= set(np.round(source.labels("smile"), 5))
+    shares = np.bincount(lent.labels("gender"), minlength=2) / 200
+    assert shares == pytest.approx(np.bincount(source.labels("gender"), minlength=2) / len(source),
+                                   abs=0.1)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({}, "conditional on smile, gender: pass --condition"),
+    ({"condition": {"smile": 0.1}}, "--condition needs exactly smile, gender"),
+    ({"condition": {"smile": 0.1, "gender": "other"}}, "'other' is not one of"),
+    ({"condition": {"smile": 0.1, "gender": "male"}, "column": "smile"}, "name of another column"),
+    ({"n": 0}, "at least 1"),
+])
+def test_conditional_refusals(cvae_run: Path, tmp_path: Path, kwargs, message) -> None:
+    args = {"n": 4, **kwargs}
+    with pytest.raises(UserError, match=message):
+        generate_store(cvae_run, tmp_path / "x", **args)
+    assert not (tmp_path / "x").exists()
+
+
+def test_unconditional_run_takes_no_condition(dcgan_run: Path, tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not conditional"):
+        generate_store(dcgan_run, tmp_path / "x", 4, condition={"smile": 1.0})
+
+
+def test_generate_cli(cli, cvae_run: Path, faces_store: Path, tmp_path: Path) -> None:
+    result = cli("data", "generate", cvae_run, "--out", tmp_path / "g", "--n", "5",
+                 "--condition", "smile=-0.5,gender=female", "--column", "code")
+    assert result.code == 0, result.err
+    assert "generated 5 images" in result.out
+    assert st.vectors(st.load(tmp_path / "g"), "code").shape == (5, 8)
+    bad = cli("data", "generate", cvae_run, "--out", tmp_path / "h", "--n", "5")
+    assert bad.code == 2 and bad.err.count("\n") == 1
