@@ -69,6 +69,43 @@ def test_compare_images_store_matches_training(cli, faces: Path, skin_annotator_
     assert json.loads((tmp_path / "folder" / "summary.json").read_text())["n_generated"] == 20
 
 
+def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_path: Path) -> None:
+    """--annotator labels: the images' store's own labels (here measured skin groups of a
+    store of all-male faces), counted over the training store's classes plus its own."""
+    from latentplay.measure import measure_store
+    from latentplay.store.subset import subset
+
+    training = measure_store(subset(st.load(faces), tmp_path / "training", np.arange(200)).path,
+                             ["skin", "quality"], progress=False)
+    other = st.load(faces)
+    males = np.flatnonzero(other.labels("gender") == 1)[-100:]
+    generated = measure_store(subset(other, tmp_path / "gen", males).path, ["skin"],
+                              fallback="nan", progress=False)
+    out = tmp_path / "labels"
+    r = cli("audit", "compare", "--images", generated.path, "--data", training.path,
+            "--annotator", "labels", "--attribute", "skin_group,gender", "--out", out)
+    assert r.code == 0, r.err
+    summary = json.loads((out / "summary.json").read_text())["attributes"]
+    gender = summary["gender"]
+    assert gender["annotator"]["kind"] == "labels" and gender["annotator"]["evaluation"] is None
+    rows = {r["class"]: r for r in _read(out / "distribution_gender.csv")}
+    assert float(rows["male"]["generated"]) == 1.0
+    female = float(rows["female"]["training"])
+    assert gender["tv"] == pytest.approx(female, abs=1e-9)
+    classes = [r["class"] for r in _read(out / "distribution_skin_group.csv")]
+    training_classes = training.schema.attribute("skin_group").names
+    assert classes[: len(training_classes)] == training_classes
+    assert set(classes) == set(training_classes) | set(generated.schema.attribute("skin_group").names)
+    assert (out / "distribution_skin_group.png").stat().st_size > 0
+    for args, message in [(["--annotator", "labels", "--attribute", "gender",
+                            "--images", tmp_path], "must be a store"),
+                          (["--annotator", "labels", "--images", generated.path], "--attribute is"),
+                          (["--annotator", "labels", "--attribute", "brightness", "--images",
+                            generated.path], "has no attribute 'brightness'")]:
+        bad = cli("audit", "compare", "--data", training.path, "--out", tmp_path / "bad", *args)
+        assert bad.code == 2 and message in bad.err, bad.err
+
+
 def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
                        tmp_path: Path) -> None:
     out = tmp_path / "groups"

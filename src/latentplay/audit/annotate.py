@@ -1,6 +1,6 @@
 """Annotators: label images with the classes of one attribute, and say how often they err.
 
-Two kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, ``evaluation``):
+Three kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, ``evaluation``):
 
 - :class:`ClassifierAnnotator`: an image embedding (default ``pixels-pca`` fitted on the store;
   any embedder name of :mod:`latentplay.embed`) plus a scikit-learn logistic regression, trained
@@ -10,6 +10,9 @@ Two kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, ``
 - :class:`ClipAnnotator`: CLIP zero-shot, one text prompt per class, weights from a local file
   (needs the optional ``open_clip``). Its confusion matrix is measured with :meth:`evaluate`
   on a labelled store.
+- :class:`StoreLabels`: the labels a store of generated images already carries (measured with
+  ``latentplay data measure``, or the conditions ``latentplay data generate`` wrote): no
+  classifier, so no classifier error to correct.
 
 >>> ann = fit_classifier("data/faces", "skin_tone")
 >>> ann.evaluation.accuracy, ann.evaluation.confusion       # held-out, (K, K)
@@ -369,3 +372,30 @@ class ClipAnnotator(Annotator):
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
+
+
+class StoreLabels(Annotator):
+    """The labels of ``attribute`` that a store of images already has, as an annotator.
+
+    ``classes`` are ``reference``'s class names followed by any other class the store has
+    (e.g. ``unknown`` where a measure found no face), so both count over the same classes.
+    :meth:`predict_proba` takes the store's own images, in row order.
+    """
+
+    def __init__(self, store: st.Store, attribute: str, reference: st.Store) -> None:
+        names, codes = store_classes(store, attribute)
+        ref_names, _ = store_classes(reference, attribute)
+        self.attribute = attribute
+        self.classes = list(ref_names) + [n for n in names if n not in ref_names]
+        self.codes = np.array([self.classes.index(n) for n in names], dtype=np.int64)[codes]
+        self.store_path = store.path
+        self.evaluation = None
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return {"kind": "labels", "store": str(self.store_path), "attribute": self.attribute}
+
+    def predict_proba(self, images: Images) -> np.ndarray:
+        if len(images) != len(self.codes):
+            raise ValueError(f"{len(images)} images for a store of {len(self.codes)} rows")
+        return np.eye(len(self.classes), dtype=np.float32)[self.codes]

@@ -48,7 +48,8 @@ def annotator_cmd(
 def compare_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
     data: Path = typer.Option(..., help="Training store (labelled)."),
-    annotator: str = typer.Option(..., help="Comma-separated annotator files, or clip:WEIGHTS."),
+    annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS, or "
+                                  "labels (the labels the --images store has, e.g. measured)."),
     out: Path = typer.Option(..., "--out", help="Directory for summary, CSVs and figures."),
     attribute: str = typer.Option(None, help="Comma-separated attributes (default: the "
                                   "annotators')."),
@@ -73,9 +74,10 @@ def compare_cmd(
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     store = st.load(data)
+    labelled = st.load(images) if images is not None and (images / st.SCHEMA_FILE).exists() else None
     annotators = resolve_annotators(split_names(annotator), store, split_names(attribute),
                                     clip_template=prompt, clip_model=clip_model,
-                                    calibrate=calibrate, seed=seed)
+                                    calibrate=calibrate, seed=seed, images=labelled)
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond)

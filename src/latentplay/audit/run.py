@@ -20,7 +20,13 @@ from PIL import Image
 
 from latentplay import store as st
 from latentplay import train
-from latentplay.audit.annotate import Annotator, ClipAnnotator, load_annotator, store_classes
+from latentplay.audit.annotate import (
+    Annotator,
+    ClipAnnotator,
+    StoreLabels,
+    load_annotator,
+    store_classes,
+)
 from latentplay.audit.distribution import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.errors import UserError
@@ -70,13 +76,28 @@ def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
 
 def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
                        clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
-                       calibrate: int = 2000, seed: int = 0) -> list[Annotator]:
-    """One annotator per attribute from ``specs`` (annotator files, or ``clip:WEIGHTS`` for
-    zero-shot CLIP on every attribute). Without ``attributes``, those of the files are used.
-    A CLIP annotator's confusion is measured on up to ``calibrate`` rows of ``data``."""
+                       calibrate: int = 2000, seed: int = 0,
+                       images: st.Store | None = None) -> list[Annotator]:
+    """One annotator per attribute from ``specs`` (annotator files, ``clip:WEIGHTS`` for
+    zero-shot CLIP on every attribute, or ``labels``: the labels the ``images`` store already
+    has). Without ``attributes``, those of the files are used. A CLIP annotator's confusion is
+    measured on up to ``calibrate`` rows of ``data``."""
     if not specs:
         raise UserError("--annotator is required (a file from `latentplay audit annotator`, "
-                        "or clip:WEIGHTS)")
+                        "clip:WEIGHTS, or labels)")
+    if "labels" in specs:
+        if len(specs) > 1:
+            raise UserError("--annotator labels takes no other annotator")
+        if images is None:
+            raise UserError("--annotator labels reads the labels of --images, which must be a store")
+        if not attributes:
+            raise UserError("--attribute is required with --annotator labels")
+        for name in attributes:
+            data.schema.attribute_or_error(name)
+            if not images.schema.has_attribute(name):
+                raise UserError(f"--images {images.path} has no attribute {name!r} (measure it "
+                                "with latentplay data measure)")
+        return [StoreLabels(images, name, data) for name in attributes]
     clip = [s for s in specs if s.startswith("clip:")]
     files = {}
     for spec in specs:
@@ -222,16 +243,21 @@ def _write_csv(path: Path, result: Comparison) -> None:
 def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -> None:
     from latentplay.viz.distribution import distribution_bars
 
+    how = "labelled" if isinstance(annotator, StoreLabels) else "annotated"
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         f"training (n={int(result.training_counts.sum())})": (result.training, result.training_ci),
-        f"generated, annotated (n={int(result.generated_counts.sum())})":
+        f"generated, {how} (n={int(result.generated_counts.sum())})":
             (result.generated, result.generated_ci)}
     if result.corrected is not None:
         series["generated, corrected for annotator error"] = (result.corrected,
                                                               result.corrected_ci)
-    acc = "no held-out accuracy" if annotator.evaluation is None else \
-        f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
-    title = (f"{result.attribute}, {acc}\nannotated: TV {result.tv:.3f}, JS {result.js:.3f} "
+    if isinstance(annotator, StoreLabels):
+        acc = "labels of the images' store"
+    elif annotator.evaluation is None:
+        acc = "no held-out accuracy"
+    else:
+        acc = f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
+    title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}, JS {result.js:.3f} "
              f"bits, chi-square p {result.chi2_p:.2g}")
     if result.corrected_tv is not None:
         title += (f"\ncorrected: TV {result.corrected_tv:.3f}, JS {result.corrected_js:.3f} bits "
@@ -253,5 +279,6 @@ def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted
             rows.append(np.asarray(fitted_arrays([images[i] for i in idx[:GRID_PER_ROW]], 64,
                                                   "RGB")))
             labels.append(f"{name}\n(n={len(idx)})")
-    save_figure(image_grid(rows, labels, title=f"generated images by annotated "
+    how = "labelled" if isinstance(annotator, StoreLabels) else "annotated"
+    save_figure(image_grid(rows, labels, title=f"generated images by {how} "
                            f"{annotator.attribute}"), path)
