@@ -27,7 +27,8 @@ from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
-                     "class_prompts", "fit_classifier", "load_annotator"], "annotate"),
+                     "StoreLabels", "class_prompts", "fit_classifier", "load_annotator"],
+                    "annotate"),
     **dict.fromkeys(["Comparison", "chi_square", "compare", "correct_confusion",
                      "js_divergence", "total_variation", "wilson_interval"],
                     "distribution"),

@@ -187,12 +187,12 @@ class Measurer(Embedder):
 
     def _face(self, image: np.ndarray) -> tuple[np.ndarray, bool] | None:
         """The 68 landmarks ``(68, 2)`` of the face and whether it was detected; None when
-        none was detected and the fallback is ``nan``."""
+        none was detected and no skin is read from a fallback box."""
         cfg = self.config
         box = self._detect(image) if cfg.detect else None
         detected = box is not None
-        if box is None and cfg.detect and cfg.fallback == "nan":
-            return None
+        if box is None and cfg.detect and (cfg.fallback == "nan" or "skin" not in cfg.what):
+            return None  # nothing is read from a face the detector missed
         if box is None and self.box is not None:
             h, w = image.shape[:2]
             left, top, right, bottom = self.box
