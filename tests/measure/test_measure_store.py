@@ -67,13 +67,19 @@ def test_median_box_places_the_landmarks_of_undetected_faces(faces) -> None:
     assert rho["median"] < -0.95 and rho["median"] < rho["whole"] - 0.1
 
 
-def test_median_box_needs_faces_to_start_from(tmp_path) -> None:
+def test_median_box_needs_faces_to_start_from(tmp_path, turned_faces) -> None:
     schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
     blank = [st.encode_png(np.full((64, 64, 3), 200, np.uint8))] * 12
     path = st.build([{"image": blank}], schema, tmp_path / "blank").path
     with pytest.raises(UserError, match="found 0 faces in 12 sample images"):
         measure_store(path, ["skin"], progress=False)
-    out = measure_store(path, ["pose", "skin"], fallback="nan", progress=False)
+    lent = measure_store(path, ["skin"], box_from=turned_faces, progress=False)
+    entry = lent.schema.history[-1]
+    assert entry["box_from"] == str(turned_faces) and len(entry["fallback_box"]) == 4
+    assert np.isnan(lent.labels("skin_ita")).all()  # grey has no skin hue
+    with pytest.raises(UserError, match="--box-from places the median fallback box"):
+        measure_store(path, ["pose"], box_from=turned_faces, overwrite=True, progress=False)
+    out = measure_store(path, ["pose", "skin"], fallback="nan", overwrite=True, progress=False)
     assert np.isnan(out.labels("pose_yaw")).all() and np.isnan(out.labels("skin_ita")).all()
     assert out.labels("skin_group").tolist() == [len(ITA_GROUPS)] * 12  # all "unknown"
 

@@ -26,8 +26,9 @@ def test_ita_of_uniform_colours(lab: tuple[float, float, float], expected: float
 
 
 def test_no_skin_colour_or_no_pixels_gives_nan() -> None:
-    blue = _patch(60, 0, -20)
-    assert np.isnan(ita(blue, np.ones(blue.shape[:2], bool)))
+    for lab in ((60, 0, -20), (80, 0, 0), (70, 2, 0.5)):  # bluish, grey, nearly grey
+        patch = _patch(*lab)
+        assert np.isnan(ita(patch, np.ones(patch.shape[:2], bool)))
     assert np.isnan(ita(_patch(60, 10, 20), np.zeros((8, 8), bool)))
     assert np.isnan(ita(np.zeros((8, 8, 1), np.uint8), np.ones((8, 8), bool)))
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list
-from latentplay.embed.column import run_embedder
+from latentplay.embed.column import load_rows, run_embedder
 from latentplay.errors import UserError
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
@@ -136,7 +136,7 @@ class Measurer(Embedder):
     def needs_fit(self) -> bool:  # type: ignore[override]
         """Whether the median fallback box must first be found on sample images."""
         cfg = self.config
-        return "skin" in cfg.what and cfg.detect and cfg.fallback == "median"
+        return "skin" in cfg.what and cfg.detect and cfg.fallback == "median" and self.box is None
 
     def fit_rows(self, n: int) -> np.ndarray:
         return np.unique(np.linspace(0, n - 1, min(n, FIT_SAMPLE)).astype(np.int64))
@@ -219,6 +219,7 @@ def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
 def measure_store(store: st.Store | str | os.PathLike[str],
                   what: Sequence[str] = ("quality", "pose", "skin"), *, detect: bool = True,
                   fallback: str = "median", upsample: int = -1,
+                  box_from: st.Store | str | os.PathLike[str] | None = None,
                   prefix: str = "", batch_size: int = 64, overwrite: bool = False,
                   progress: bool = True) -> st.Store:
     """Measure every image of ``store`` into new attributes (see the module).
@@ -227,6 +228,8 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         store: a saved store or its path; replaced atomically when every row is measured.
         what: measures from :data:`MEASURES`.
         detect, fallback, upsample: see :class:`MeasureConfig`.
+        box_from: place the median fallback box with the faces of this store's images instead
+            (e.g. the training set of a store of generated faces the detector rarely finds).
         prefix: put before every new attribute's name (e.g. ``gen_`` to keep two sets apart).
         batch_size: images measured between two resume points.
         overwrite: replace attributes of the same names.
@@ -252,6 +255,12 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
                         "them or --prefix to keep both")
     measurer = Measurer(config)
+    if box_from is not None:
+        if not measurer.needs_fit:
+            raise UserError("--box-from places the median fallback box, used only to read skin "
+                            "with --fallback median")
+        source = st.load(box_from) if not isinstance(box_from, st.Store) else box_from
+        measurer.fit(load_rows(source, measurer.fit_rows(len(source))))
     values, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
                                  label="measuring")
     columns = _columns(config, values, found, prefix)
@@ -264,6 +273,8 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         "rows": len(store),
         "faces_found": int(found.sum()) if config.needs_face and detect else None,
         "fallback_box": measurer.box,
+        "box_from": None if box_from is None else str(box_from if not isinstance(box_from, st.Store)
+                                                      else box_from.path),
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     new = dataclasses.replace(new, schema=dataclasses.replace(

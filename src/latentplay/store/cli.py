@@ -169,6 +169,8 @@ def measure(
                                  "sample images), whole (the whole image) or nan (no value). "
                                  "Pose needs a detected face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
+    box_from: Path = typer.Option(None, "--box-from", help="Place the median box with this "
+                                  "store's faces (e.g. the training set of generated images)."),
     prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
     batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace attributes of the same names."),
@@ -181,7 +183,7 @@ def measure(
 
     items = [w.strip() for w in what.split(",") if w.strip()]
     new = measure_store(path, items, detect=detect, fallback=fallback, upsample=upsample,
-                        prefix=prefix, batch_size=batch_size, overwrite=overwrite)
+                        box_from=box_from, prefix=prefix, batch_size=batch_size, overwrite=overwrite)
     entry = new.schema.history[-1]
     for name in entry["attributes"]:
         attr = new.schema.attribute(name)
