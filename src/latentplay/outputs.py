@@ -37,3 +37,9 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def p_text(p: float, digits: int = 2) -> str:
+    """A p-value for text: ``"< 1e-300"`` where it underflowed to 0, else ``digits``
+    significant figures."""
+    return f"{p:.{digits}g}" if p > 0 else "< 1e-300"

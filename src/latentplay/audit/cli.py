@@ -68,6 +68,7 @@ def compare_cmd(
     proportions corrected for the annotator's confusion."""
     from latentplay import store as st
     from latentplay.audit.run import audit_images, generate, read_images, resolve_annotators
+    from latentplay.outputs import p_text
 
     if (run is None) == (images is None):
         raise UserError("give either a RUN to sample from or --images, not both or neither")
@@ -98,7 +99,7 @@ def compare_cmd(
         else:
             note = ""
         print(f"{name}{acc_text}: TV {s['tv']:.3f}, JS {s['js']:.3f} bits, chi-square p "
-              f"{s['chi2']['p_value']:.3g}{note}")
+              f"{p_text(s['chi2']['p_value'], 3)}{note}")
         for row in s["per_class"]:
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             print(f"  {row['class']}: training {row['training']:.3f}, generated "

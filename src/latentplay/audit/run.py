@@ -30,7 +30,7 @@ from latentplay.audit.annotate import (
 from latentplay.audit.distribution import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import json_default, output_dir, p_text
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -258,7 +258,7 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
     else:
         acc = f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
     title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}, JS {result.js:.3f} "
-             f"bits, chi-square p {result.chi2_p:.2g}")
+             f"bits, chi-square p {p_text(result.chi2_p)}")
     if result.corrected_tv is not None:
         title += (f"\ncorrected: TV {result.corrected_tv:.3f}, JS {result.corrected_js:.3f} bits "
                   f"(confusion condition number {result.confusion_condition:.3g})")

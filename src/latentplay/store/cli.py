@@ -212,6 +212,7 @@ def bias(
     """Dataset-bias chart: the share of each value of --of within each group of --by, with a
     chi-square test of independence and Cramer's V."""
     from latentplay import store as st
+    from latentplay.outputs import p_text
     from latentplay.store.bias import association
     from latentplay.viz.bias import bias_bars
     from latentplay.viz.grid import save_figure
@@ -219,7 +220,7 @@ def bias(
     if out.suffix.lower() != ".png" or not out.parent.is_dir():
         raise UserError(f"--out must name a .png file in an existing directory, got {out}")
     found = association(st.load(path), by, of, bins=bins)
-    p = f"{found.p_value:.2g}" if found.p_value > 0 else "< 1e-300"
+    p = p_text(found.p_value)
     subtitle = (f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p}, "
                 f"Cramer's V {found.cramers_v:.3f}")
     save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle), out)
