@@ -9,6 +9,8 @@ import pytest
 from skimage import data
 
 from latentplay import sources
+from latentplay import store as st
+from latentplay.embed.column import load_rows
 from latentplay.embed.faces import FaceModels
 
 
@@ -21,6 +23,22 @@ def astronaut() -> np.ndarray:
 @pytest.fixture(scope="session")
 def models() -> FaceModels:
     return FaceModels.load()
+
+
+@pytest.fixture(scope="session")
+def detected(models: FaceModels, turned_faces: Path) -> tuple[list[int], list[np.ndarray],
+                                                              list[np.ndarray]]:
+    """The ``turned_faces`` the HOG detector finds: their rows, images ``(64, 64, 3)`` and 68
+    landmarks ``(68, 2)``."""
+    store = st.load(turned_faces)
+    rows, images, points = [], [], []
+    for row, image in enumerate(load_rows(store, slice(0, len(store)))):
+        box = models.detect(image)
+        if box is not None:
+            rows.append(row)
+            images.append(image)
+            points.append(models.landmarks68(image, box))
+    return rows, images, points
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from scipy.stats import pearsonr
 from skimage import transform
 
 from latentplay import store as st
-from latentplay.embed.column import load_rows
 from latentplay.measure.pose import POSE_LANDMARKS, angles, head_pose, project, rotation
 
 # dlib's 68 points of a mirrored face: index k of the mirror image is point MIRROR[k] of the face
@@ -69,15 +68,10 @@ def test_rotating_the_photo_changes_roll_by_as_much(models, astronaut: np.ndarra
     assert pose[0] == pytest.approx(base[0], abs=4.0)
 
 
-def test_yaw_follows_the_drawn_head_turn(models, turned_faces) -> None:
-    store = st.load(turned_faces)
-    images = load_rows(store, slice(0, len(store)))
-    estimated, truth = [], []
-    for image, yaw in zip(images, store.labels("yaw"), strict=True):
-        box = models.detect(image)
-        if box is not None:
-            estimated.append(head_pose(models.landmarks68(image, box))[0])
-            truth.append(yaw)
+def test_yaw_follows_the_drawn_head_turn(detected, turned_faces) -> None:
+    rows, _, points = detected
+    truth = st.load(turned_faces).labels("yaw")[rows]
+    estimated = [head_pose(p)[0] for p in points]
     assert len(truth) > 40
     r, _ = pearsonr(truth, estimated)
     assert r > 0.5

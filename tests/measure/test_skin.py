@@ -8,7 +8,6 @@ from scipy.stats import spearmanr
 from skimage.color import lab2rgb, rgb2lab
 
 from latentplay import store as st
-from latentplay.embed.column import load_rows
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
 from latentplay.sources.synthfaces import _SKIN_RGB
 
@@ -52,16 +51,12 @@ def test_cheeks_lie_in_the_face_on_both_sides_of_the_nose(models, astronaut) -> 
     assert 45 < ita(astronaut, mask) < 75  # light skin
 
 
-def test_ita_orders_the_drawn_skin_tones(models, turned_faces) -> None:
-    store = st.load(turned_faces)
-    images = load_rows(store, slice(0, len(store)))
-    measured, tone = [], []
-    for image, k in zip(images, store.labels("skin_tone"), strict=True):
-        box = models.detect(image)
-        if box is not None:
-            measured.append(ita(image, cheek_mask(models.landmarks68(image, box), image.shape[:2])))
-            tone.append(k)
-    measured, tone = np.array(measured), np.array(tone)
+def test_ita_orders_the_drawn_skin_tones(detected, turned_faces) -> None:
+    rows, images, points = detected
+    tone = st.load(turned_faces).labels("skin_tone")[rows]
+    measured = [ita(image, cheek_mask(p, image.shape[:2])) for image, p in zip(images, points,
+                                                                                strict=True)]
+    measured = np.array(measured)
     assert spearmanr(tone, measured)[0] < -0.9
     drawn = rgb2lab(_SKIN_RGB[None] / 255.0)[0]
     truth = np.degrees(np.arctan((drawn[:, 0] - 50) / drawn[:, 2]))
