@@ -27,6 +27,21 @@ def test_smd_and_variance_ratio_by_hand() -> None:
     assert s["before"]["max_abs_smd"] == pytest.approx(abs(a["smd_before"]))
 
 
+def test_a_unit_without_a_value_is_left_out_of_its_column() -> None:
+    x = np.array([[1.0, 0], [2.0, np.nan], [3.0, 1], [5.0, 0], [np.nan, 1], [9.0, np.nan]])
+    treated = np.array([True, True, True, False, False, False])
+    w = matching_weights(6, np.array([0, 1, 2]), np.array([3, 4, 5]))
+    rows = balance_table(x, ["a", "b"], treated, w)
+    full = balance_table(x[[0, 1, 2, 3, 5]], ["a"], treated[[0, 1, 2, 3, 5]],
+                         w[[0, 1, 2, 3, 5]])[0]
+    for key in ("mean_treated_before", "mean_control_before", "smd_before", "var_ratio_before",
+                "mean_control_after", "smd_after"):
+        assert rows[0][key] == pytest.approx(full[key])
+    assert rows[0]["mean_control_before"] == pytest.approx(7.0)
+    assert rows[1]["type"] == "binary" and rows[1]["mean_treated_before"] == pytest.approx(0.5)
+    assert rows[1]["mean_control_before"] == pytest.approx(0.5)
+
+
 def test_weights_for_one_to_k() -> None:
     w = matching_weights(6, np.array([0, 0, 1]), np.array([3, 4, 5]))
     np.testing.assert_allclose(w, [1, 1, 0, 0.5, 0.5, 1])

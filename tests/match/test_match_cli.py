@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -163,6 +164,17 @@ def test_one_group_many_groups_and_nan(cli, faces: Path, tmp_path: Path) -> None
     r = cli("match", "run", nan_store.path, "--treatment", "gender", "--covariates", "pix_nan",
             "--out", tmp_path / "c")
     assert r.code == 2 and "NaN" in r.err
+    # an attribute only reported in the balance table may lack values (a measure without a face)
+    light = np.linspace(0, 100, len(s)).astype(np.float32)
+    light[:5] = np.nan
+    measured = st.save(st.add_attributes(s, {"light": (st.Attribute("light", "continuous"),
+                                                       light)}), tmp_path / "measured")
+    r = cli("match", "run", measured.path, "--treatment", "gender", "--covariates", "pix",
+            "--partial", "--out", tmp_path / "m")
+    assert r.code == 0, r.err
+    row = next(r for r in csv.DictReader(open(tmp_path / "m" / "balance.csv"))
+               if r["covariate"] == "light")
+    assert np.isfinite(float(row["smd_before"])) and np.isfinite(float(row["smd_after"]))
     r = cli("match", "run", faces, "--treatment", "gender", "--covariates", "pix",
             "--out", tmp_path / "d", "--ratio", "3")
     assert r.code == 2 and "only" in r.err and "controls" in r.err

@@ -55,16 +55,19 @@ def effective_sample_size(weights: np.ndarray) -> float:
 
 
 def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted mean and (frequency-style, ddof-corrected) variance of each column."""
-    total = w.sum()
-    if total <= 0:
-        nan = np.full(x.shape[1], np.nan)
-        return nan, nan
-    mean = w @ x / total
-    dev2 = w @ (x - mean) ** 2
-    ddof = (w**2).sum() / total  # reliability weights: unbiased for equal weights
-    var = dev2 / (total - ddof) if total > ddof else np.full(x.shape[1], np.nan)
-    return mean, var
+    """Weighted mean and (frequency-style, ddof-corrected) variance of each column of ``(n, p)``
+    ``x``; a NaN value (a unit without one, e.g. no face found) weighs nothing in its column."""
+    known = np.isfinite(x)
+    wk = w[:, None] * known  # (n, p)
+    values = np.where(known, x, 0.0)
+    total = wk.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (wk * values).sum(axis=0) / total
+        dev2 = (wk * (values - mean) ** 2).sum(axis=0)
+        ddof = (wk**2).sum(axis=0) / total  # reliability weights: unbiased for equal weights
+        var = np.where(total > ddof, dev2 / (total - ddof), np.nan)
+    mean = np.where(total > 0, mean, np.nan)
+    return mean, np.where(total > 0, var, np.nan)
 
 
 def balance_table(
@@ -76,7 +79,8 @@ def balance_table(
     """One row per column of ``(n, p)`` ``x`` with the :data:`COLUMNS` fields.
 
     Args:
-        x: covariate values of all units (0/1 columns are detected as binary).
+        x: covariate values of all units (0/1 columns are detected as binary; NaN marks a
+            unit without a value, left out of that column's means and variances).
         names: ``p`` column names.
         treated: ``(n,)`` bool group.
         weights: ``(n,)`` matching weights (see :func:`matching_weights`); None: no "after".
@@ -87,7 +91,7 @@ def balance_table(
     mt, vt = _wmean_var(x[treated], ones[treated])
     mc, vc = _wmean_var(x[~treated], ones[~treated])
     pooled = np.sqrt((vt + vc) / 2.0)
-    binary = np.all((x == 0) | (x == 1), axis=0)
+    binary = np.all((x == 0) | (x == 1) | np.isnan(x), axis=0)
     if weights is not None:
         at, avt = _wmean_var(x[treated], weights[treated])
         ac, avc = _wmean_var(x[~treated], weights[~treated])

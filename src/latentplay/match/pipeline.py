@@ -164,11 +164,13 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
     return Treatment(name, rows, treated, (level_names[codes[0]], level_names[codes[1]]))
 
 
-def features(store: st.Store, names: list[str], rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bool = False
+             ) -> tuple[np.ndarray, list[str]]:
     """Columns ``names`` of ``rows`` as one ``(n, p)`` float64 matrix and its column names.
 
     Vector columns give one column per dimension (``z[3]``); continuous and factor attributes
-    one column; categorical attributes a 0/1 indicator per class (one for two classes).
+    one column; categorical attributes a 0/1 indicator per class (one for two classes). A NaN
+    (a measure without a value) is refused unless ``missing_ok`` (columns only reported).
     """
     blocks, out_names = [], []
     vectors = {v.name for v in store.schema.vectors}
@@ -198,7 +200,7 @@ def features(store: st.Store, names: list[str], rows: np.ndarray) -> tuple[np.nd
                 + (", ".join(sorted(vectors)) or "none")
                 + "; attributes: " + ", ".join(a.name for a in store.schema.attributes)
             )
-        if not np.isfinite(blocks[-1]).all():
+        if not missing_ok and not np.isfinite(blocks[-1]).all():
             bad = int((~np.isfinite(blocks[-1])).any(axis=1).sum())
             raise UserError(f"column {name!r} has NaN or infinite values in {bad} row(s); "
                             "match a subset without them (latentplay data subset --where)")
@@ -284,7 +286,7 @@ def run(
     t_match = time.perf_counter()
     skip = {treat.attribute, config.outcome, *config.covariates}
     attrs = [a.name for a in store.schema.attributes if a.name not in skip]
-    a, a_names = features(store, attrs, treat.rows)
+    a, a_names = features(store, attrs, treat.rows, missing_ok=True)  # reported, not matched on
     table_x = np.concatenate([x, a], axis=1)
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
     table = bal.balance_table(table_x, x_names + a_names, treat.treated, weights)
