@@ -8,8 +8,10 @@ dataset does: ``data measure`` (pose and skin tone without a classifier), ``embe
 recipe: sample, label, fit a boundary), and ``latent edit`` reads the stored codes instead of
 inverting the images.
 
-    >>> store = generate_store("runs/dcgan", "data/generated", n=2000)
-    >>> store.labels  # no labels for an unconditional run; store.vectors(store, "z") (2000, 128)
+    >>> gen = generate_store("runs/dcgan", "data/generated", n=2000)
+    >>> store.vectors(gen, "z")                     # (2000, 128) float32: the codes
+    >>> cgen = generate_store("runs/cvae", "data/cgen", n=2000, like="data/faces")
+    >>> cgen.labels("smile")                        # (2000,) conditions lent by data/faces
 """
 
 from __future__ import annotations
