@@ -24,7 +24,7 @@ def test_images_are_the_decoded_codes(dcgan_run: Path, tmp_path: Path) -> None:
     expected = train.decode(dcgan_run, z)
     np.testing.assert_array_equal(st.load_images(out, range(10)), expected)  # PNG is lossless
     assert out.schema.attributes == []
-    assert out.schema.provenance.converter == "generate"
+    assert out.schema.provenance.converter == "generated"
     assert datasets.load_from_disk(str(out.path)).num_rows == 10
     again = generate_store(dcgan_run, tmp_path / "again", 10, seed=3)
     np.testing.assert_array_equal(st.vectors(again, "z"), z)  # seeded

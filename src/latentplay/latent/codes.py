@@ -82,15 +82,16 @@ def encode_rows(model: torch.nn.Module, store: Store, rows: np.ndarray, batch_si
 def generated_codes(model: torch.nn.Module, store: Store) -> np.ndarray | None:
     """``(N, D)`` codes the images of ``store`` were decoded from, when it was written by
     ``latentplay data generate`` from the run ``model`` was loaded from; else None."""
+    from latentplay.sources.generated import CONVERTER
+    from latentplay.store.columns import vectors
+
     prov = store.schema.provenance
     column = prov.arguments.get("column")
     run_dir = getattr(model, "run_dir", None)
-    if prov.converter != "generate" or run_dir is None or column not in store.columns:
+    if prov.converter != CONVERTER or run_dir is None or column not in store.columns:
         return None
     if Path(prov.source).resolve() != Path(run_dir).resolve():
         return None
-    from latentplay.store.columns import vectors
-
     return vectors(store, column)
 
 

@@ -29,7 +29,7 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
 
-CONVERTER = "generate"
+CONVERTER = "generated"  # provenance converter of a run's samples
 
 PathLike = str | os.PathLike[str]
 
