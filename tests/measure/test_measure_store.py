@@ -31,7 +31,7 @@ def test_every_measure_becomes_an_attribute(faces) -> None:
     out = measure_store(path, ["quality", "pose", "skin"], progress=False)
     kinds = {a.name: a.kind for a in out.schema.attributes}
     for name in ("brightness", "contrast", "sharpness", "pose_yaw", "pose_pitch", "pose_roll",
-                 "skin_ita"):
+                 "skin_ita", "face_score"):
         assert kinds[name] == "continuous"
         assert out.labels(name).dtype == np.float32
     assert kinds["skin_group"] == kinds["face_found"] == "categorical"
@@ -47,6 +47,9 @@ def test_every_measure_becomes_an_attribute(faces) -> None:
     assert (names[-1] == "unknown") == bool(np.isnan(ita).any())
     # pose only where a face was found; skin everywhere (from the median box when missed)
     np.testing.assert_array_equal(np.isfinite(out.labels("pose_yaw")), found == 1)
+    score = out.labels("face_score")
+    np.testing.assert_array_equal(np.isfinite(score), found == 1)
+    assert (score[found == 1] >= 0).all()
     assert len(entry["fallback_box"]) == 4
     assert not scratch_dir(path).exists()
     # the other columns are kept, and a plain datasets reader sees the new ones
@@ -95,7 +98,7 @@ def test_nan_fallback_leaves_undetected_faces_without_skin(faces) -> None:
 
 def test_without_detection_every_image_is_a_face_crop(faces) -> None:
     out = measure_store(faces(n=12), ["pose", "skin"], detect=False, progress=False)
-    assert "face_found" not in out.columns
+    assert "face_found" not in out.columns and "face_score" not in out.columns
     assert np.isfinite(out.labels("pose_yaw")).all()
 
 

@@ -40,6 +40,14 @@ def test_signs_follow_the_image() -> None:
     assert tilted[right_eye, 1] < tilted[left_eye, 1]  # image y grows downward
 
 
+def test_detection_score(models, astronaut: np.ndarray) -> None:
+    box, score = models.detect_scored(astronaut)
+    assert box == models.detect(astronaut) and score > 0.5
+    blurred = transform.rescale(astronaut, 0.25, channel_axis=-1)  # smaller, less clear
+    small = models.detect_scored((blurred * 255).round().astype(np.uint8))
+    assert small is not None and small[1] < score
+
+
 def _pose(models, image: np.ndarray) -> np.ndarray:
     box = models.detect(image)
     assert box is not None

@@ -87,15 +87,23 @@ class FaceModels:
             upsample: times the detector doubles the image first; by default enough for the
                 shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces under ~80 px).
         """
+        found = self.detect_scored(image, upsample)
+        return None if found is None else found[0]
+
+    def detect_scored(self, image: np.ndarray, upsample: int | None = None
+                      ) -> tuple[Any, float] | None:
+        """Like :meth:`detect`, with the detector's score of that face (its SVM margin: higher
+        for a clearer, more frontal face; faces are reported from 0 up)."""
         img = _rgb(image)
         if upsample is None:
             upsample = 0
             while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
                 upsample += 1
-        boxes = self.detector(img, upsample)
+        boxes, scores, _ = self.detector.run(img, upsample, 0.0)
         if len(boxes) == 0:
             return None
-        return max(boxes, key=lambda r: r.area())
+        k = max(range(len(boxes)), key=lambda i: boxes[i].area())
+        return boxes[k], float(scores[k])
 
     def whole_image_box(self, image: np.ndarray) -> Any:
         """A ``dlib.rectangle`` covering ``image``: the face box of an already-cropped face."""

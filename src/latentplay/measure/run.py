@@ -3,7 +3,8 @@
 ``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose``
 (``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees) and ``skin`` (``skin_ita`` in degrees
 and its six-way ``skin_group``) read dlib's 68 landmarks of the largest face the HOG detector
-finds; ``face_found`` (no/yes) says for which rows it found one. Pose is read only from a
+finds; ``face_found`` (no/yes) says for which rows it found one and ``face_score`` how sure it
+was (NaN where it found none). Pose is read only from a
 detected face (a box placed without seeing the face decides where the landmarks go, so the
 angles would be the box's). Skin is also read where the detector missed the face, from the
 median face box of a sample of the store's images (``fallback="median"``: right for aligned
@@ -55,6 +56,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "pose_pitch": "head pitch in degrees from 68 landmarks (> 0: looking up; generic-model offset)",
     "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
+    "face_score": "HOG face detector's score of the face (higher: clearer, more frontal)",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
     "face_found": "whether dlib's HOG detector found a face (else no pose, and the skin was "
@@ -99,8 +101,10 @@ class MeasureConfig:
 
     @property
     def names(self) -> list[str]:
-        """The continuous values measured, in column order."""
-        return [name for w in self.what for name in MEASURES[w]]
+        """The continuous values measured, in column order (``face_score`` last, where the
+        detector runs)."""
+        names = [name for w in self.what for name in MEASURES[w]]
+        return names + ["face_score"] if self.needs_face and self.detect else names
 
     @property
     def needs_face(self) -> bool:
@@ -146,9 +150,9 @@ class Measurer(Embedder):
         as (left, top, right, bottom) fractions of its image's width and height."""
         boxes = []
         for image in as_list(images):
-            box = self._detect(image)
-            if box is not None:
-                h, w = image.shape[:2]
+            found = self._detect(image)
+            if found is not None:
+                box, (h, w) = found[0], image.shape[:2]
                 boxes.append((box.left() / w, box.top() / h, box.right() / w, box.bottom() / h))
         if len(boxes) < MIN_FIT_FACES:
             raise UserError(f"the face detector found {len(boxes)} faces in {len(as_list(images))} "
@@ -170,29 +174,34 @@ class Measurer(Embedder):
         found = np.ones(len(images), dtype=bool)
         for i, image in enumerate(images):
             values: list[float] = []
-            face = self._face(image) if cfg.needs_face else None
-            if cfg.needs_face and cfg.detect:
-                found[i] = face is not None and face[1]
+            score = float("nan")
+            face = None
+            if cfg.needs_face:
+                detected = self._detect(image) if cfg.detect else None
+                found[i] = detected is not None or not cfg.detect
+                if detected is not None:
+                    score = detected[1]
+                face = self._face(image, None if detected is None else detected[0])
             for what in cfg.what:
                 if what == "quality":
                     values.extend(image_quality(image))
-                elif face is None or (what == "pose" and cfg.detect and not face[1]):
+                elif face is None or (what == "pose" and not found[i]):
                     values.extend([np.nan] * len(MEASURES[what]))
                 elif what == "pose":
-                    values.extend(head_pose(face[0]))
+                    values.extend(head_pose(face))
                 else:
-                    values.append(ita(image, cheek_mask(face[0], image.shape[:2])))
+                    values.append(ita(image, cheek_mask(face, image.shape[:2])))
+            if cfg.needs_face and cfg.detect:
+                values.append(score)
             out[i] = values
         return out, found
 
-    def _face(self, image: np.ndarray) -> tuple[np.ndarray, bool] | None:
-        """The 68 landmarks ``(68, 2)`` of the face and whether it was detected; None when
-        none was detected and no skin is read from a fallback box."""
+    def _face(self, image: np.ndarray, box: Any) -> np.ndarray | None:
+        """The 68 landmarks ``(68, 2)`` of the face in the detected ``box``, or of the fallback
+        box when ``box`` is None; None when nothing is read from a missed face."""
         cfg = self.config
-        box = self._detect(image) if cfg.detect else None
-        detected = box is not None
         if box is None and cfg.detect and (cfg.fallback == "nan" or "skin" not in cfg.what):
-            return None  # nothing is read from a face the detector missed
+            return None
         if box is None and self.box is not None:
             h, w = image.shape[:2]
             left, top, right, bottom = self.box
@@ -200,11 +209,11 @@ class Measurer(Embedder):
                                              round(bottom * h))
         elif box is None:
             box = self.models.whole_image_box(image)
-        return self.models.landmarks68(image, box), detected
+        return self.models.landmarks68(image, box)
 
-    def _detect(self, image: np.ndarray) -> Any:
+    def _detect(self, image: np.ndarray) -> tuple[Any, float] | None:
         upsample = self.config.upsample
-        return self.models.detect(image, None if upsample < 0 else upsample)
+        return self.models.detect_scored(image, None if upsample < 0 else upsample)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
