@@ -82,7 +82,7 @@ def test_store_report_of_measured_attributes(faces: Path, tmp_path: Path) -> Non
     html = assert_self_contained(out)
     history = html.tables["vectors"][-1]
     row = row_of(history, "measure")
-    assert row[1] == "pose_yaw, pose_pitch, pose_roll, face_found"
+    assert row[1] == "pose_yaw, pose_pitch, pose_roll, face_score, face_found"
     found = int((store.labels("face_found") == 1).sum())
     assert row[2] == f"measure pose (faces found in {found:,})"
     assert f"rows without a value</dt><dd>{missing:,}</dd>" in out.read_text(encoding="utf-8")
