@@ -165,3 +165,24 @@ def test_measure_cli(cli, faces) -> None:
     assert bad.err.count("\n") == 1 and "unknown measure(s) colour" in bad.err
     taken = cli("data", "measure", path, "--what", "quality")
     assert taken.code == 2 and "--overwrite" in taken.err
+
+
+def test_photos_of_any_size_measure_alike(astronaut, tmp_path) -> None:
+    """A store of one photo at three sizes (and a blank image): the measures agree across
+    sizes, and the blank image has no face."""
+    from PIL import Image
+
+    sizes = (512, 360, 256)
+    photos = [np.asarray(Image.fromarray(astronaut).resize((s, s), Image.Resampling.LANCZOS))
+              for s in sizes]
+    blank = np.full((300, 200, 3), 128, np.uint8)
+    schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
+    path = st.build([{"image": [st.encode_png(im) for im in [*photos, blank]]}], schema,
+                    tmp_path / "photos").path
+    out = measure_store(path, ["quality", "pose", "skin"], fallback="nan", progress=False)
+    assert out.labels("face_found").tolist() == [1, 1, 1, 0]
+    for name, tolerance in (("pose_yaw", 3.0), ("pose_roll", 2.0), ("skin_ita", 3.0),
+                            ("brightness", 0.5), ("sharpness", 0.2)):
+        values = out.labels(name)
+        assert np.ptp(values[:3]) < tolerance, (name, values)
+    assert np.isnan(out.labels("pose_yaw")[3]) and np.isnan(out.labels("skin_ita")[3])
