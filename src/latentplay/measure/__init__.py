@@ -8,6 +8,7 @@ from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     "MEASURES": "run", "MeasureConfig": "run", "Measurer": "run", "measure_store": "run",
+    "summary_lines": "run",
     "head_pose": "pose", "ITA_GROUPS": "skin", "ita": "skin", "ita_group": "skin",
     "QUALITY_NAMES": "quality", "image_quality": "quality",
 }

@@ -321,3 +321,23 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
                                                     description=_DESCRIPTIONS["face_found"]),
                                           found.astype(np.int64))
     return columns
+
+
+def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
+    """One line per attribute: median and 5-95 % range of a continuous one (and how many rows
+    have no value), the count of each class of a categorical one."""
+    lines = []
+    for name in names:
+        attr = store.schema.attribute(name)
+        values = store.labels(name)
+        if attr.kind == "continuous":
+            finite = values[np.isfinite(values)]
+            text = (f"median {np.median(finite):.3g}, 5-95% {np.percentile(finite, 5):.3g} to "
+                    f"{np.percentile(finite, 95):.3g}" if finite.size else "no value")
+            missing = len(values) - finite.size
+            lines.append(f"{name}: {text}" + (f"; {missing} rows without a value" if missing else ""))
+        else:
+            counts = np.bincount(values, minlength=len(attr.level_names))
+            lines.append(f"{name}: " + ", ".join(f"{c} {k}" for c, k in
+                                                 zip(attr.level_names, counts, strict=True)))
+    return lines

@@ -177,27 +177,13 @@ def measure(
 ) -> None:
     """Measure head pose, skin tone (ITA) and image quality of every image into new attributes
     (resumable: run again to continue)."""
-    import numpy as np
-
-    from latentplay.measure import measure_store
+    from latentplay.measure import measure_store, summary_lines
 
     items = [w.strip() for w in what.split(",") if w.strip()]
     new = measure_store(path, items, detect=detect, fallback=fallback, upsample=upsample,
                         box_from=box_from, prefix=prefix, batch_size=batch_size, overwrite=overwrite)
-    entry = new.schema.history[-1]
-    for name in entry["attributes"]:
-        attr = new.schema.attribute(name)
-        values = new.labels(name)
-        if attr.kind == "continuous":
-            finite = values[np.isfinite(values)]
-            text = (f"median {np.median(finite):.3g}, 5-95% {np.percentile(finite, 5):.3g} to "
-                    f"{np.percentile(finite, 95):.3g}" if finite.size else "no value")
-            missing = len(values) - finite.size
-            console.print(f"{name}: {text}" + (f"; {missing} rows without a value" if missing else ""))
-        else:
-            counts = np.bincount(values, minlength=len(attr.level_names))
-            console.print(f"{name}: " + ", ".join(f"{c} {k}" for c, k in
-                                                   zip(attr.level_names, counts, strict=True)))
+    for line in summary_lines(new, new.schema.history[-1]["attributes"]):
+        console.print(line)
     console.print(f"measured {len(new)} rows of {path}")
 
 
