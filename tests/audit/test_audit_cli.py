@@ -106,6 +106,38 @@ def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_pat
         assert bad.code == 2 and message in bad.err, bad.err
 
 
+def test_measured_values_of_blurred_copies(cli, faces: Path, tmp_path: Path) -> None:
+    """--annotator labels with continuous attributes: blurred copies of the training faces are
+    far less sharp and about as bright; the report shows both."""
+    from PIL import Image, ImageFilter
+
+    from latentplay.measure import measure_store
+    from latentplay.report import build_report
+    from latentplay.store.subset import subset
+
+    training = subset(st.load(faces), tmp_path / "training", np.arange(150))
+    blurred = [np.asarray(Image.fromarray(im).filter(ImageFilter.GaussianBlur(1.5)))
+               for im in st.load_images(training, np.arange(150))]
+    schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
+    copies = st.build([{"image": [st.encode_png(im) for im in blurred]}], schema, tmp_path / "blur")
+    for store in (training, copies):
+        measure_store(store.path, ["quality"], progress=False)
+    out = tmp_path / "values"
+    r = cli("audit", "compare", "--images", copies.path, "--data", training.path,
+            "--annotator", "labels", "--attribute", "sharpness,brightness", "--out", out)
+    assert r.code == 0, r.err
+    assert "sharpness: training mean" in r.out and "SMD" in r.out
+    summary = json.loads((out / "summary.json").read_text())["attributes"]
+    assert summary["sharpness"]["kind"] == "continuous"
+    assert summary["sharpness"]["smd"] < -2 and summary["sharpness"]["ks"] > 0.8
+    assert abs(summary["brightness"]["smd"]) < 0.1  # blurring keeps the mean lightness
+    rows = _read(out / "distribution_sharpness.csv")
+    assert [float(r["quantile"]) for r in rows] == [0.05, 0.25, 0.5, 0.75, 0.95]
+    assert (out / "distribution_sharpness.png").stat().st_size > 0
+    text = build_report(out).read_text(encoding="utf-8")
+    assert "Kolmogorov-Smirnov" in text and "Wasserstein" in text
+
+
 def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
                        tmp_path: Path) -> None:
     out = tmp_path / "groups"

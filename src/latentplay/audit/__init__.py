@@ -36,6 +36,7 @@ _EXPORTS = {
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "sample_groups"], "run"),
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
+    **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
     **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],
                     "latentplay.metrics.fidelity"),
 }

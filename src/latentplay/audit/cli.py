@@ -67,7 +67,13 @@ def compare_cmd(
     distribution with the training store's: counts, Wilson intervals, chi-square, TV, JS, and
     proportions corrected for the annotator's confusion."""
     from latentplay import store as st
-    from latentplay.audit.run import audit_images, generate, read_images, resolve_annotators
+    from latentplay.audit.run import (
+        audit_images,
+        check_labels,
+        generate,
+        read_images,
+        resolve_annotators,
+    )
     from latentplay.outputs import p_text
 
     if (run is None) == (images is None):
@@ -76,9 +82,15 @@ def compare_cmd(
         raise UserError(f"--n must be at least 1, got {n}")
     store = st.load(data)
     labelled = st.load(images) if images is not None and (images / st.SCHEMA_FILE).exists() else None
-    annotators = resolve_annotators(split_names(annotator), store, split_names(attribute),
-                                    clip_template=prompt, clip_model=clip_model,
-                                    calibrate=calibrate, seed=seed, images=labelled)
+    specs, names = split_names(annotator), split_names(attribute)
+    continuous: list[str] = []
+    if specs == ["labels"]:  # measured values are compared as they are, classes as classes
+        check_labels(specs, store, names, labelled)
+        continuous = [n for n in names if store.schema.attribute(n).kind == "continuous"]
+        names = [n for n in names if n not in continuous]
+    annotators = resolve_annotators(specs, store, names, clip_template=prompt,
+                                    clip_model=clip_model, calibrate=calibrate, seed=seed,
+                                    images=labelled) if names or not continuous else []
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond)
@@ -87,8 +99,14 @@ def compare_cmd(
         imgs = read_images(images)
         source = {"images": str(images)}
     summary = audit_images(imgs, store, annotators, out, seed=seed, overwrite=overwrite,
-                           source=source)
+                           source=source, measured=labelled, continuous=continuous)
     for name, s in summary["attributes"].items():
+        if s.get("kind") == "continuous":
+            print(f"{name}: training mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
+                  f"generated {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
+                  f"{s['smd']:+.2f}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
+                  f"{s['wasserstein']:.3g}")
+            continue
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"
         cond = s["confusion_condition"]

@@ -29,6 +29,7 @@ from latentplay.audit.annotate import (
 )
 from latentplay.audit.distribution import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
+from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text
 from latentplay.viz.grid import image_grid, save_figure
@@ -86,18 +87,8 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
         raise UserError("--annotator is required (a file from `latentplay audit annotator`, "
                         "clip:WEIGHTS, or labels)")
     if "labels" in specs:
-        if len(specs) > 1:
-            raise UserError("--annotator labels takes no other annotator")
-        if images is None:
-            raise UserError("--annotator labels reads the labels of --images, which must be a store")
-        if not attributes:
-            raise UserError("--attribute is required with --annotator labels")
-        for name in attributes:
-            data.schema.attribute_or_error(name)
-            if not images.schema.has_attribute(name):
-                raise UserError(f"--images {images.path} has no attribute {name!r} (measure it "
-                                "with latentplay data measure)")
-        return [StoreLabels(images, name, data) for name in attributes]
+        check_labels(specs, data, attributes, images)
+        return [StoreLabels(images, name, data) for name in attributes]  # type: ignore[arg-type]
     clip = [s for s in specs if s.startswith("clip:")]
     files = {}
     for spec in specs:
@@ -125,6 +116,23 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
     return out
 
 
+def check_labels(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
+                 images: st.Store | None) -> None:
+    """Refuse ``--annotator labels`` unless the ``images`` store and ``data`` both have every
+    attribute."""
+    if len(specs) > 1:
+        raise UserError("--annotator labels takes no other annotator")
+    if images is None:
+        raise UserError("--annotator labels reads the labels of --images, which must be a store")
+    if not attributes:
+        raise UserError("--attribute is required with --annotator labels")
+    for name in attributes:
+        data.schema.attribute_or_error(name)
+        if not images.schema.has_attribute(name):
+            raise UserError(f"--images {images.path} has no attribute {name!r} (measure it "
+                            "with latentplay data measure)")
+
+
 def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
     """``(K,)`` counts of ``data``'s labels over the annotator's classes (matched by name)."""
     names, codes = store_classes(data, annotator.attribute)
@@ -145,13 +153,21 @@ def audit_images(
     seed: int = 0,
     overwrite: bool = False,
     source: Mapping[str, Any] | None = None,
+    measured: st.Store | None = None,
+    continuous: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Annotate generated ``images`` with each annotator, compare with ``data``'s labels and
     write every output to ``out``.
 
+    Args:
+        measured, continuous: continuous attributes that the store ``measured`` of the images
+            already holds (``data measure``), each compared with ``data``'s values
+            (:func:`~latentplay.audit.values.compare_values`).
+
     Returns:
         The summary (also ``out/summary.json``): per attribute the annotator (with its
-        held-out accuracy and confusion) and the :class:`Comparison`.
+        held-out accuracy and confusion) and the :class:`Comparison` (or the
+        :class:`~latentplay.audit.values.ValueComparison`).
     """
     data = st.load(data) if not isinstance(data, st.Store) else data
     out = output_dir(out, overwrite)
@@ -164,12 +180,22 @@ def audit_images(
                          np.bincount(predicted, minlength=len(ann.classes)), ann.classes,
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
                          confusion_counts=None if ev is None else ev.counts, seed=seed)
-        _write_csv(out / f"distribution_{ann.attribute}.csv", result)
+        _write_rows(out / f"distribution_{ann.attribute}.csv", result.rows())
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, ann)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
         summary["attributes"][ann.attribute] = {
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict()},
+            **result.to_dict()}
+    for name in continuous:
+        assert measured is not None
+        train_values, values = data.labels(name), measured.labels(name)
+        result = compare_values(train_values, values, attribute=name)
+        _write_rows(out / f"distribution_{name}.csv", result.rows())
+        _values_figure(out / f"distribution_{name}.png", result, train_values, values)
+        summary["attributes"][name] = {
+            "annotator": {"kind": "labels", "store": str(measured.path), "attribute": name,
+                          "evaluation": None},
             **result.to_dict()}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
@@ -230,8 +256,7 @@ def sample_groups(
     return summary
 
 
-def _write_csv(path: Path, result: Comparison) -> None:
-    rows = result.rows()
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -266,6 +291,17 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
         title += (f"\nno correction: the annotator's confusion matrix is singular "
                   f"(condition number {result.confusion_condition:.3g})")
     save_figure(distribution_bars(result.classes, series, title=title), path)
+
+
+def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
+                   generated: np.ndarray) -> None:
+    from latentplay.viz.distribution import value_histograms
+
+    title = (f"{result.attribute}: generated - training = {result.smd:+.2f} SD, KS "
+             f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
+    samples = {"training": training[np.isfinite(training)],
+               "generated, labelled": generated[np.isfinite(generated)]}
+    save_figure(value_histograms(samples, title=title, xlabel=result.attribute), path)
 
 
 def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted: np.ndarray,

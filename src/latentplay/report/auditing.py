@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.outputs import p_text
 from latentplay.report import verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
@@ -60,31 +61,79 @@ def _compare_overview(summary: dict[str, Any]) -> Section:
              ("condition", str(source.get("condition") or "—")),
              ("training store", str(summary.get("data"))),
              ("seed", number(summary.get("seed")))]
-    rows = []
+    rows, values = [], []
     for name, r in summary["attributes"].items():
+        if r.get("kind") == "continuous":
+            values.append([name, r.get("mean_training"), r.get("mean_generated"), r.get("smd"),
+                           r.get("ks"), _p(r.get("ks_p")), r.get("wasserstein")])
+            continue
         chi2 = r.get("chi2") or {}
         acc = ((r.get("annotator") or {}).get("evaluation") or {}).get("accuracy")
         rows.append([name, acc, r.get("tv"), r.get("js"), chi2.get("statistic"), chi2.get("dof"),
-                     chi2.get("p_value"), r.get("corrected_tv"), r.get("corrected_js")])
-    table = Table.of(["attribute", "annotator accuracy", "TV", "JS (bits)", "chi-square", "dof",
-                      "p", "corrected TV", "corrected JS"], rows,
-                     "Distances between the training distribution and the annotated generated "
-                     "one; 'corrected' undoes the annotator's confusion.")
-    return Section("Audit", "audit", [Facts(facts), table])
+                     _p(chi2.get("p_value")), r.get("corrected_tv"), r.get("corrected_js")])
+    blocks: list[Any] = [Facts(facts)]
+    if rows:
+        blocks.append(Table.of(["attribute", "annotator accuracy", "TV", "JS (bits)",
+                                "chi-square", "dof", "p", "corrected TV", "corrected JS"], rows,
+                               "Distances between the training distribution and the annotated "
+                               "generated one; 'corrected' undoes the annotator's confusion."))
+    if values:
+        blocks.append(Table.of(["attribute", "training mean", "generated mean", "SMD", "KS",
+                                "p", "Wasserstein"], values,
+                               "Measured values of the generated images against the training "
+                               "set's: standardized mean difference, Kolmogorov-Smirnov "
+                               "statistic and p-value, Wasserstein distance (in the attribute's "
+                               "units)."))
+    return Section("Audit", "audit", blocks)
+
+
+def _p(p: float | None) -> str:
+    """A p-value as text; one that underflowed to 0 reads ``< 1e-300``."""
+    return "—" if p is None else p_text(p, 3)
+
+
+def _values(run: Path, name: str, r: dict[str, Any]) -> Section:
+    """A continuous attribute measured on both sides (``--annotator labels``)."""
+    facts = [("labels of", str((r.get("annotator") or {}).get("store"))),
+             ("training / generated", f"{number(r.get('n_training'))} / "
+                                      f"{number(r.get('n_generated'))} rows with a value "
+                                      f"({number(r.get('missing_training'))} / "
+                                      f"{number(r.get('missing_generated'))} without)"),
+             ("mean ± sd, training", f"{number(r.get('mean_training'))} ± "
+                                     f"{number(r.get('sd_training'))}"),
+             ("mean ± sd, generated", f"{number(r.get('mean_generated'))} ± "
+                                      f"{number(r.get('sd_generated'))}"),
+             ("SMD", number(r.get("smd"))),
+             ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, p = {_p(r.get('ks_p'))}"),
+             ("Wasserstein", number(r.get("wasserstein")))]
+    rows = [[q.get("quantile"), q.get("training"), q.get("generated")]
+            for q in r.get("quantiles", [])]
+    blocks: list[Any] = [Facts(facts), Table.of(["quantile", "training", "generated"], rows,
+                                                "Quantiles of the values with one.")]
+    if (run / f"distribution_{name}.png").exists():
+        blocks.append(file_figure(run / f"distribution_{name}.png",
+                                  "Histograms of the two samples (dashed: medians)."))
+    return Section(name, f"attr-{name}", blocks)
 
 
 def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
+    if r.get("kind") == "continuous":
+        return _values(run, name, r)
     ann = r.get("annotator") or {}
     ev = ann.get("evaluation") or {}
     chi2 = r.get("chi2") or {}
-    facts = [("annotator", f"{ann.get('kind', '?')}"
-              + (f" on {ann.get('embedder')}" if ann.get("embedder") else "")),
-             ("held-out accuracy", f"{number(ev.get('accuracy'))} on {number(ev.get('n'))} images"
-              if ev else "not measured"),
-             ("training / generated", f"{number(r.get('n_training'))} / {number(r.get('n_generated'))}"),
-             ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits"),
-             ("chi-square", f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
-                            f"dof, p = {number(chi2.get('p_value'))}")]
+    if ann.get("kind") == "labels":
+        facts = [("labels of", str(ann.get("store")))]
+    else:
+        facts = [("annotator", f"{ann.get('kind', '?')}"
+                  + (f" on {ann.get('embedder')}" if ann.get("embedder") else "")),
+                 ("held-out accuracy", f"{number(ev.get('accuracy'))} on {number(ev.get('n'))} "
+                  "images" if ev else "not measured")]
+    facts += [("training / generated", f"{number(r.get('n_training'))} / "
+                                       f"{number(r.get('n_generated'))}"),
+              ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits"),
+              ("chi-square", f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
+                             f"dof, p = {_p(chi2.get('p_value'))}")]
     if r.get("corrected_tv") is not None:
         facts.append(("corrected TV, JS", f"{number(r['corrected_tv'])}, "
                                           f"{number(r.get('corrected_js'))} bits"))

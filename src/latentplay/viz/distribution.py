@@ -1,4 +1,5 @@
-"""Class distributions side by side: grouped bars with interval whiskers (training vs generated)."""
+"""Distributions side by side (training vs generated): grouped bars with interval whiskers for
+classes, overlaid histograms for continuous values."""
 
 from __future__ import annotations
 
@@ -53,5 +54,42 @@ def distribution_bars(
         ax.set_title(title, fontsize=9)
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
                frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+def value_histograms(
+    samples: Mapping[str, np.ndarray],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    bins: int = 40,
+) -> Figure:
+    """Overlaid density histograms of one continuous quantity, on shared bins.
+
+    Args:
+        samples: label -> ``(n,)`` finite values (e.g. training, generated), drawn in order.
+        title: figure title.
+        xlabel: the quantity and its unit.
+        bins: number of bins over the span of all values.
+    """
+    values = [np.asarray(v, float) for v in samples.values()]
+    lo = min(float(v.min()) for v in values if len(v))
+    hi = max(float(v.max()) for v in values if len(v))
+    edges = np.linspace(lo, hi if hi > lo else lo + 1.0, bins + 1)
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for i, (label, v) in enumerate(samples.items()):
+        color = COLORS[i % len(COLORS)]
+        ax.hist(v, bins=edges, density=True, alpha=0.45, color=color,
+                label=f"{label} (n={len(v):,})")
+        ax.axvline(float(np.median(v)), color=color, lw=1.2, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    ax.grid(axis="y", alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=9)
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, [*labels[:-1], labels[-1] + "; dashed lines: medians"] if labels else [],
+               loc="lower center", ncol=len(labels) or 1, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
