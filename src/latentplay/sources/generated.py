@@ -17,11 +17,13 @@ inverting the images.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
 
 from latentplay import store as st
 from latentplay import train
@@ -36,7 +38,8 @@ PathLike = str | os.PathLike[str]
 
 def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                    condition: Mapping[str, Any] | None = None, like: PathLike | None = None,
-                   column: str = "z", batch_size: int = 256, overwrite: bool = False) -> st.Store:
+                   column: str = "z", batch_size: int = 256, overwrite: bool = False,
+                   progress: bool = False) -> st.Store:
     """Decode ``n`` prior draws of ``run`` into a new store at ``out``.
 
     Args:
@@ -50,6 +53,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
         column: name of the vector column of codes.
         batch_size: images decoded and written at a time.
         overwrite: replace an existing store at ``out``.
+        progress: show a progress bar on stderr.
 
     Returns:
         The store: ``image``, the condition attributes and ``column`` ``(n, latent_dim)``.
@@ -80,7 +84,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                               f"prior draw z ~ N(0, I) the image was decoded from ({Path(run).name})")],
     )
 
-    def batches() -> Iterator[dict[str, Any]]:
+    def batches(advance: Callable[[int], None]) -> Iterator[dict[str, Any]]:
         for start in range(0, n, batch_size):
             stop = min(start + batch_size, n)
             cond = {k: v[start:stop] for k, v in values.items()} or None
@@ -91,8 +95,11 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                 batch[part.name] = values[part.name][start:stop] if part.kind == "continuous" else [
                     (part.names or []).index(v) for v in values[part.name][start:stop]]
             yield batch
+            advance(stop - start)
 
-    return st.build(batches(), schema, out, overwrite=overwrite)
+    with Progress(console=Console(stderr=True), disable=not progress, transient=True) as bar:
+        task = bar.add_task("generating", total=n)
+        return st.build(batches(lambda k: bar.advance(task, k)), schema, out, overwrite=overwrite)
 
 
 def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any] | None,

@@ -152,7 +152,7 @@ def generate(
     from latentplay.sources.generated import generate_store
 
     store = generate_store(run, out, n, seed=seed, condition=parse_condition(condition),
-                           like=like, column=column, overwrite=overwrite)
+                           like=like, column=column, overwrite=overwrite, progress=True)
     console.print(f"generated {len(store)} images from {run} into {store.path}")
 
 
