@@ -213,3 +213,56 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     r = cli("audit", "verify", store.path, "--column", "z,w", "--by", "race", "--fmr", "0.01",
             "--n-pairs", "300", "--out", tmp_path / "e")
     assert r.code == 0 and "the same for every column" in r.out and "  w: accuracy" in r.out
+
+
+def _turned_store(path: Path) -> st.Store:
+    """Two groups of 80 people, 6 photos each; a photo's noise grows with its head turn
+    (``turn`` in [0, 1]) and with nothing else, but B's photos are more often turned (75 %
+    of A's turns are below 0.5, 75 % of B's above). Any FNMR gap is the photos'."""
+    rng = np.random.default_rng(4)
+    people = 80
+    person = np.repeat(np.arange(2 * people), PHOTOS)
+    group = (person >= people).astype(np.int64)
+    high = rng.random(len(person)) < np.where(group == 1, 0.75, 0.25)
+    turn = np.where(high, rng.uniform(0.5, 1.0, len(person)), rng.uniform(0, 0.5, len(person)))
+    centre = rng.normal(size=(2 * people, 16))
+    centre /= np.linalg.norm(centre, axis=1, keepdims=True)
+    z = centre[person] + rng.normal(size=(len(person), 16)) * (0.05 + 0.4 * turn[:, None])
+    schema = Schema(
+        attributes=[Attribute("race", "categorical", names=["A", "B"]),
+                    Attribute("identity", "categorical", names=[f"p{i}" for i in range(2 * people)]),
+                    Attribute("turn", "continuous", range=(0, 1))],
+        provenance=Provenance(source="test", converter="unit", arguments={}, counts={}))
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(person),
+             "race": group, "identity": person, "turn": turn.astype(np.float32)}
+    store = st.build([batch], schema, path)
+    return st.save(st.add_column(store, "z", z.astype(np.float32)), path)
+
+
+def test_standardizing_over_the_turn_removes_the_gap_it_caused(tmp_path: Path, cli) -> None:
+    store = _turned_store(tmp_path / "s")
+    s = verify_store(store, "z", tmp_path / "v", by="race", n_pairs=600, fmr=0.01,
+                     adjust=["turn:max"], strata=4)
+    adjusted = s["adjusted"]
+    assert adjusted["covariates"] == ["turn:max"] and adjusted["cells"] == 4
+    assert adjusted["pairs"] == s["overall"]["genuine"] and adjusted["left_out"] == 0
+    a, b = adjusted["groups"]
+    assert [a["fnmr"], b["fnmr"]] == [g["fnmr"] for g in s["groups"]]  # the same pairs, threshold
+    assert adjusted["fnmr_ratio"] > 2  # B's photos are more turned
+    assert adjusted["standardized_ratio"] < 1.4  # among comparable pairs the gap is gone
+    for g in (a, b):
+        assert g["interval"][0] <= g["standardized"] <= g["interval"][1]
+    rows = list(csv.DictReader(open(tmp_path / "v" / "adjusted.csv")))
+    assert [r["group"] for r in rows] == ["A", "B"]
+    text = build_report(tmp_path / "v").read_text(encoding="utf-8")
+    assert "standardized FNMR" in text
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "race", "--n-pairs", "600",
+            "--fmr", "0.01", "--adjust", "turn:max", "--out", tmp_path / "c")
+    assert r.code == 0, r.err
+    assert "FNMR standardized over 4 strata of turn:max" in r.out and "FNMR ratio" in r.out
+    for bad, message in ((["--adjust", "race"], "categorical"),
+                         (["--adjust", "turn:worst"], "one of min, max, mean, diff"),
+                         (["--adjust", "turn", "--strata", "1"], "--strata must be")):
+        r = cli("audit", "verify", store.path, "--column", "z", "--by", "race",
+                "--out", tmp_path / "bad", *bad)
+        assert r.code == 2 and message in r.err, r.err

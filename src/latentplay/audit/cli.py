@@ -273,12 +273,17 @@ def verify_cmd(
                                     "(a protocol's fixed splits) instead of random ones."),
     keep_flagged: bool = typer.Option(False, help="Keep pairs with a face the embedder did not "
                                       "find."),
+    adjust: str = typer.Option(None, help="Standardize each group's FNMR over quantile strata "
+                               "of measured attributes, ATTR[:min|max|mean|diff] (the pair's "
+                               "value), e.g. pose_yaw:diff,face_score."),
+    strata: int = typer.Option(4, help="Quantile strata per --adjust covariate."),
     seed: int = typer.Option(0, help="Seed of the drawn pairs and the folds."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Face verification per group: accuracy (10-fold protocol), ROC AUC, EER and TAR at FMR
     per class of --by, and each group's false match and non-match rates at one common
-    threshold, with the differentials between groups."""
+    threshold, with the differentials between groups (and the FNMR gap left among comparable
+    photos, --adjust)."""
     from latentplay import store as st
     from latentplay.audit.verification import verify_columns, verify_store
 
@@ -286,7 +291,7 @@ def verify_cmd(
     options = {"by": by, "pairs": pairs, "identity": identity, "n_pairs": n_pairs,
                "metric": metric, "threshold": threshold, "fmr": fmr, "folds": folds,
                "file_folds": file_folds, "keep_flagged": keep_flagged, "seed": seed,
-               "overwrite": overwrite}
+               "adjust": split_names(adjust), "strata": strata, "overwrite": overwrite}
     if len(columns) > 1:
         _print_comparison(verify_columns(st.load(data), columns, out, **options))
     else:
@@ -316,6 +321,19 @@ def _print_verification(summary: dict) -> None:
         print(f"  across groups: accuracy std {diff['accuracy_std']:.4f}, skewed error ratio "
               f"{_figure(diff['skewed_error_ratio'], 2)}, FMR ratio "
               f"{_figure(diff['fmr_ratio'], 2)}, FNMR ratio {_figure(diff['fnmr_ratio'], 2)}")
+    adjusted = summary.get("adjusted")
+    if adjusted:
+        print(f"FNMR standardized over {adjusted['cells']} strata of "
+              f"{', '.join(adjusted['covariates'])} ({adjusted['pairs']} genuine pairs, "
+              f"{adjusted['left_out']} without a value left out):")
+        for g in adjusted["groups"]:
+            low, high = g["interval"]
+            print(f"  {g['group']}: FNMR {_figure(g['fnmr'])} -> {_figure(g['standardized'])} "
+                  f"[{_figure(low)}, {_figure(high)}]"
+                  + (f"; no pairs in {g['strata_without_pairs']} strata"
+                     if g["strata_without_pairs"] else ""))
+        print(f"  FNMR ratio {_figure(adjusted['fnmr_ratio'], 2)} -> "
+              f"{_figure(adjusted['standardized_ratio'], 2)}")
 
 
 def _print_comparison(comparison: dict) -> None:

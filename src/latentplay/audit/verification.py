@@ -37,7 +37,10 @@ from latentplay.metrics.verification import (
     differentials,
     pair_distances,
     person_bootstrap,
+    quantile_strata,
     rates,
+    ratio,
+    standardized_fnmr,
     threshold_at_fmr,
     verification,
 )
@@ -180,6 +183,8 @@ def verify_store(
     file_folds: bool = False,
     keep_flagged: bool = False,
     also_drop: np.ndarray | None = None,
+    adjust: Sequence[str] = (),
+    strata: int = 4,
     seed: int = 0,
     overwrite: bool = False,
 ) -> dict[str, Any]:
@@ -199,12 +204,19 @@ def verify_store(
         keep_flagged: keep pairs with a row the embedder flagged (no face found).
         also_drop: ``(k,)`` rows whose pairs are left out as if flagged (another embedder's
             faces not found, so that columns are compared on the same pairs).
+        adjust: covariates of the FNMR standardization, ``ATTR[:min|max|mean|diff]`` (the
+            pair's value from its two faces' values; default ``min``, the worse photo of a
+            quality measure; ``diff`` for pose: how far apart the two photos' angles are).
+        strata: quantile strata of each covariate (combined strata multiply).
 
     Returns:
         the summary written to ``verification.json``.
     """
     if metric not in ("euclidean", "cosine"):
         raise UserError(f"--metric must be euclidean or cosine, got {metric!r}")
+    covariates = [_covariate(store, spec) for spec in adjust]
+    if covariates and not 2 <= strata <= 20:
+        raise UserError(f"--strata must be in 2..20, got {strata}")
     if not 0 < fmr < 1:
         raise UserError(f"--fmr must be in (0, 1), got {fmr}")
     if folds < 2:
@@ -257,10 +269,71 @@ def verify_store(
                                         [r["fmr"] for r in scored],
                                         [r["fnmr"] for r in scored]) if len(scored) > 1 else None,
     }
+    if covariates:
+        summary["adjusted"] = _adjusted(covariates, strata, chosen, group_of, names, d >= t,
+                                        persons, seed)
     _write(Path(out), summary, chosen, group_of, names, d, overwrite)
     if store.schema.image_column:
         _hardest(store, Path(out), chosen, group_of, names, d, t)
     return summary
+
+
+PAIR_VALUES = ("min", "max", "mean", "diff")
+
+
+def _covariate(store: st.Store, spec: str) -> tuple[str, str, np.ndarray]:
+    """``(attribute, how, (N,) values)`` of an ``--adjust`` item ``ATTR[:how]``."""
+    name, _, how = spec.partition(":")
+    how = how or "min"
+    if how not in PAIR_VALUES:
+        raise UserError(f"--adjust {spec}: the pair's value is one of {', '.join(PAIR_VALUES)}")
+    attr = store.schema.attribute_or_error(name)
+    if attr.kind == "categorical":
+        raise UserError(f"--adjust {name} is categorical; give measured (continuous) attributes,"
+                        " e.g. pose_yaw:diff or face_score")
+    return attr.name, how, np.asarray(store.labels(attr.name), dtype=float)
+
+
+def _pair_values(values: np.ndarray, pairs: Pairs, how: str) -> np.ndarray:
+    a, b = values[pairs.a], values[pairs.b]
+    return {"min": np.minimum(a, b), "max": np.maximum(a, b), "mean": (a + b) / 2,
+            "diff": np.abs(a - b)}[how]
+
+
+def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pairs: Pairs,
+              group_of: np.ndarray, names: Sequence[str], nonmatch: np.ndarray,
+              persons: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """Each group's FNMR standardized over quantile strata of the covariates' pair values
+    (:func:`~latentplay.metrics.verification.standardized_fnmr`), genuine pairs only."""
+    genuine = pairs.same & (group_of >= 0)
+    values = np.stack([_pair_values(v, pairs, how) for _, how, v in covariates], axis=1)
+    keep = genuine & np.isfinite(values).all(axis=1)
+    if keep.sum() < 2 * n_strata:
+        raise UserError(f"--adjust: {int(keep.sum())} genuine pairs have a value of every "
+                        "covariate; too few to stratify")
+    codes = np.zeros(int(keep.sum()), np.int64)
+    for j in range(values.shape[1]):
+        codes = codes * n_strata + quantile_strata(values[keep, j], n_strata)
+    cells = n_strata ** values.shape[1]
+    found = standardized_fnmr(nonmatch[keep], group_of[keep], codes, len(names), cells,
+                              None if persons is None else persons[keep], seed=seed)
+    groups = [{"group": name, "genuine": int(found["pairs"][g].sum()),
+               "fnmr": _number(found["fnmr"][g]), "standardized": _number(found["standardized"][g]),
+               "interval": [_number(v) for v in found["interval"][g]],
+               "strata_without_pairs": int((found["pairs"][g] == 0).sum())}
+              for g, name in enumerate(names)]
+    raw = [g["fnmr"] for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
+    std = [g["standardized"] for g in groups if g["fnmr"] is not None
+           and g["standardized"] is not None]
+    return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],
+            "strata": n_strata, "cells": cells, "pairs": int(keep.sum()),
+            "left_out": int((genuine & ~keep).sum()), "groups": groups,
+            "fnmr_ratio": ratio(raw) if len(raw) > 1 else None,
+            "standardized_ratio": ratio(std) if len(std) > 1 else None}
+
+
+def _number(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 COMPARISON = "verification_comparison.json"
@@ -455,6 +528,15 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
             tars = r["tar_at_fmr"] or {}
             writer.writerow([_text(r[f]) for f in CSV_FIELDS]
                             + [_text(tars.get(k)) for k in _tar_keys(summary)])
+    if summary.get("adjusted"):
+        with open(out / "adjusted.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["group", "genuine", "fnmr", "standardized", "low", "high",
+                             "strata_without_pairs"])
+            for g in summary["adjusted"]["groups"]:
+                writer.writerow([g["group"], g["genuine"], _text(g["fnmr"]),
+                                 _text(g["standardized"]), *(_text(v) for v in g["interval"]),
+                                 g["strata_without_pairs"]])
     with open(out / "scores.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["row_a", "row_b", "same", "group", "distance"])

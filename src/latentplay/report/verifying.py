@@ -64,6 +64,21 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
             "Across groups: skewed error ratio = highest over lowest error (1 - accuracy); FMR "
             "and FNMR ratios = highest over lowest rate at the common threshold (— when the "
             "lowest is 0)."))
+    adjusted = v.get("adjusted")
+    if adjusted:
+        blocks.append(Table.of(
+            ["group", "genuine pairs", "FNMR", "standardized FNMR", "95% interval",
+             "strata without pairs"],
+            [[g.get("group"), g.get("genuine"), _short(g.get("fnmr")), _short(g.get("standardized")),
+              _interval(g.get("interval")), g.get("strata_without_pairs")]
+             for g in adjusted.get("groups", [])]
+            + [["FNMR ratio", None, _short(adjusted.get("fnmr_ratio")),
+                _short(adjusted.get("standardized_ratio")), None, None]],
+            f"Each group's FNMR as if its genuine pairs were spread over the {adjusted.get('cells')} "
+            f"quantile strata of {', '.join(adjusted.get('covariates', []))} as all pairs are "
+            f"({number(adjusted.get('pairs'))} pairs; {number(adjusted.get('left_out'))} without a "
+            "value left out). A gap that shrinks was the photos'; what is left is the gap among "
+            "comparable pairs."))
     figures = (("det.png", "DET curve of each group; dots: the common threshold."),
                ("rates.png", "False match and non-match rates at the common threshold, 95% "
                              "intervals."),
@@ -118,6 +133,12 @@ def sections_of(run: Path) -> list[Section]:
 
 def _short(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.3g}")
+
+
+def _interval(bounds: list[float | None] | None) -> str:
+    if not bounds or bounds[0] is None or bounds[1] is None:
+        return "—"
+    return f"[{bounds[0]:.2g}, {bounds[1]:.2g}]"
 
 
 def _share(value: float | None) -> str:
