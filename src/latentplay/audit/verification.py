@@ -15,7 +15,8 @@ Outputs in ``out``: ``verification.json`` (the options, the threshold, per group
 of :mod:`latentplay.metrics.verification`, the differentials), ``verification.csv`` (one row
 per group), ``scores.csv`` (every pair with its distance), ``det.png``, ``scores.png``,
 ``rates.png`` and, for a store with images, ``hardest.png`` (each group's closest impostor and
-farthest genuine pairs).
+farthest genuine pairs); with ``adjust``, ``adjusted.csv`` (each group's FNMR standardized over
+strata of measured covariates, also under ``adjusted`` in the JSON).
 """
 
 from __future__ import annotations
