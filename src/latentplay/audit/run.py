@@ -187,6 +187,8 @@ def audit_images(
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict()},
             **result.to_dict()}
+    if continuous and measured is None:
+        raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
         assert measured is not None
         train_values, values = data.labels(name), measured.labels(name)
