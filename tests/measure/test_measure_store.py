@@ -131,6 +131,17 @@ def test_interrupted_measure_resumes_to_the_same_values(faces, monkeypatch) -> N
         np.testing.assert_array_equal(out.labels(name), reference.labels(name))
 
 
+def test_measures_taken_one_after_another(faces) -> None:
+    """Pose, then skin: the detector's columns are rewritten, the first measure's kept."""
+    path = faces(n=80)
+    first = measure_store(path, ["pose"], progress=False)
+    second = measure_store(path, ["skin"], progress=False)
+    np.testing.assert_array_equal(second.labels("pose_yaw"), first.labels("pose_yaw"))
+    np.testing.assert_array_equal(second.labels("face_found"), first.labels("face_found"))
+    assert [a.name for a in second.schema.attributes].count("face_found") == 1
+    assert "skin_ita" in second.columns
+
+
 def test_names_taken_prefix_and_overwrite(faces) -> None:
     path = faces(n=10)
     measure_store(path, ["quality"], progress=False)

@@ -258,8 +258,9 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     config.validate()
     if prefix and not prefix.replace("_", "").isalnum():
         raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
-    names = _attribute_names(config)
-    taken = [prefix + n for n in names if prefix + n in store.columns]
+    names = [prefix + n for n in _attribute_names(config)]
+    remeasured = _detection_columns(store) & set(names)  # a later measure finds the same faces
+    taken = [n for n in names if n in store.columns and n not in remeasured]
     if taken and not overwrite:
         raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
                         "them or --prefix to keep both")
@@ -273,7 +274,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     values, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
                                  label="measuring")
     columns = _columns(config, values, found, prefix)
-    new = st.add_attributes(store, columns, replace=overwrite)
+    new = st.add_attributes(store, columns, replace=overwrite or bool(remeasured))
     entry = {
         "op": "measure",
         "what": config.what,
@@ -291,6 +292,14 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     result = st.save(new, store.path)
     shutil.rmtree(scratch_dir(store.path), ignore_errors=True)
     return result
+
+
+def _detection_columns(store: st.Store) -> set[str]:
+    """``face_found`` / ``face_score`` columns an earlier ``data measure`` wrote (they are
+    rewritten by the next one, which runs the same detector)."""
+    return {name for entry in store.schema.history if entry.get("op") == "measure"
+            for name in entry.get("attributes", [])
+            if name.endswith(("face_found", "face_score"))}
 
 
 def _attribute_names(config: MeasureConfig) -> list[str]:
