@@ -61,3 +61,14 @@ def test_effect_estimates_cover_a_known_difference() -> None:
     assert m["n_treated"] == n // 2
     one_to_two = matched_difference(y, np.array([0, 0]), np.array([n - 1, n - 2]), n_boot=10)
     assert one_to_two["estimate"] == pytest.approx(y[0] - y[[n - 1, n - 2]].mean())
+
+
+def test_the_means_chart_shows_the_binary_attributes() -> None:
+    from latentplay.match.pipeline import means_rows
+
+    table = [{"covariate": c, "type": t} for c, t in
+             [("z[0]", "continuous"), ("z[1]", "continuous"), ("glasses=yes", "binary"),
+              ("yaw", "continuous"), ("gender=m", "binary")]]
+    assert [r["covariate"] for r in means_rows(table, 2)] == ["glasses=yes", "gender=m"]
+    only_vectors = table[:2]
+    assert [r["covariate"] for r in means_rows(only_vectors, 2)] == ["z[0]", "z[1]"]

@@ -392,6 +392,16 @@ def _write_balance(path: Path, table: list[dict]) -> None:
                              for k, v in row.items()})
 
 
+def means_rows(table: list[dict], n_covariate_columns: int) -> list[dict]:
+    """Rows of the balance ``table`` that the attribute-means chart shows: the binary
+    attributes that were not matched on, as the seed's figure does (a mean in degrees or L*
+    units would flatten their shares; continuous ones are in the love plot and balance.csv);
+    without any, up to 20 binary covariate columns, else the first 20 rows."""
+    binary = [r for r in table if r["type"] == "binary"]
+    return ([r for r in table[n_covariate_columns:] if r["type"] == "binary"] or binary[:20]
+            or table[:20])
+
+
 def _figures(
     out: Path, store: st.Store, treat: Treatment, result: MatchResult, table: list[dict],
     n_covariate_columns: int, config: MatchConfig,
@@ -407,7 +417,7 @@ def _figures(
     fig = love_plot(names, before, after, title=title)
     fig.savefig(out / "love_plot.png", dpi=120)
     plt.close(fig)
-    attrs = table[n_covariate_columns:] or table[: min(len(table), 20)]
+    attrs = means_rows(table, n_covariate_columns)
     fig = attribute_means(
         [r["covariate"] for r in attrs],
         (np.array([r["mean_treated_before"] for r in attrs]),

@@ -78,7 +78,11 @@ def attribute_means(
         title: figure title.
     """
     p = len(names)
-    fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.0 + 0.55 * p) * 1.6, 3.8), sharey=True)
+    if p <= 12:  # side by side, as the seed draws it
+        fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.0 + 0.55 * p) * 1.6, 3.8),
+                                 sharey=True)
+    else:  # many attributes: before above after, so the figure stays readable
+        fig, axes = plt.subplots(2, 1, figsize=(max(6.5, 1.5 + 0.3 * p), 6.8), sharey=True)
     x = np.arange(p)
     width = 0.38
     colors = ("tab:orange", "tab:blue")
@@ -87,10 +91,11 @@ def attribute_means(
         ax.bar(x - width / 2, mt, width, label=groups[0], color=colors[0])
         ax.bar(x + width / 2, mc, width, label=groups[1], color=colors[1])
         ax.set_xticks(x, list(names), rotation=45, ha="right", fontsize=8)
+        ax.set_xlim(-0.6, p - 0.4)
         ax.set_title(label, fontsize=10)
         ax.axhline(0, color="0.3", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("mean")
+        ax.set_ylabel("mean")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
