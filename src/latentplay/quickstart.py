@@ -55,7 +55,9 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
         f"next: latentplay train cvae --data {path} --out {out / 'cvae'} --epochs 20 "
         f"data.size=32 data.crop=0.5\n"
         f"      latentplay latent sweep {out / 'cvae'} --attribute smile --out {out / 'sweep.png'}\n"
-        f"      latentplay app --run {out / 'cvae'} --data {path}",
+        f"      latentplay app --run {out / 'cvae'} --data {path}\n"
+        f"      latentplay data measure {path} --what skin,pose\n"
+        f"      latentplay data bias {path} --by skin_tone --of face_found --out {out / 'found.png'}",
         soft_wrap=True,  # commands stay on one line each, to copy
     )
     return path
