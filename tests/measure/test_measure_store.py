@@ -28,10 +28,10 @@ def faces(turned_faces: Path, tmp_path: Path):
 
 def test_every_measure_becomes_an_attribute(faces) -> None:
     path = faces(n=60)
-    out = measure_store(path, ["quality", "pose", "skin"], progress=False)
+    out = measure_store(path, progress=False)  # every measure
     kinds = {a.name: a.kind for a in out.schema.attributes}
     for name in ("brightness", "contrast", "sharpness", "pose_yaw", "pose_pitch", "pose_roll",
-                 "skin_ita", "face_score"):
+                 "skin_ita", "face_score", "mouth_lift", "mouth_open"):
         assert kinds[name] == "continuous"
         assert out.labels(name).dtype == np.float32
     assert kinds["skin_group"] == kinds["face_found"] == "categorical"
@@ -47,6 +47,7 @@ def test_every_measure_becomes_an_attribute(faces) -> None:
     assert (names[-1] == "unknown") == bool(np.isnan(ita).any())
     # pose only where a face was found; skin everywhere (from the median box when missed)
     np.testing.assert_array_equal(np.isfinite(out.labels("pose_yaw")), found == 1)
+    np.testing.assert_array_equal(np.isfinite(out.labels("mouth_lift")), found == 1)
     score = out.labels("face_score")
     np.testing.assert_array_equal(np.isfinite(score), found == 1)
     assert (score[found == 1] >= 0).all()
@@ -197,3 +198,16 @@ def test_photos_of_any_size_measure_alike(astronaut, tmp_path) -> None:
         values = out.labels(name)
         assert np.ptp(values[:3]) < tolerance, (name, values)
     assert np.isnan(out.labels("pose_yaw")[3]) and np.isnan(out.labels("skin_ita")[3])
+
+
+def test_a_measure_without_values_is_no_condition_to_train_on(faces) -> None:
+    from latentplay.models.condition import ConditionSpec
+
+    out = measure_store(faces(n=60), ["expression"], progress=False)
+    missing = int(np.isnan(out.labels("mouth_lift")).sum())
+    assert missing
+    spec = ConditionSpec.from_store(out, ["mouth_lift"])
+    with pytest.raises(UserError, match=f"no value in {missing} rows"):
+        spec.encode_store(out)
+    found = subset(out, out.path.with_name("found"), np.flatnonzero(out.labels("face_found")))
+    assert np.isfinite(spec.encode_store(found)).all()

@@ -1,4 +1,5 @@
-"""Measured attributes: head pose, skin tone (ITA) and image quality of every image of a store.
+"""Measured attributes: head pose, skin tone (ITA), expression and image quality of every image
+of a store.
 
 >>> from latentplay import measure
 >>> store = measure.measure_store("data/faces", ["pose", "skin", "quality"])
@@ -10,7 +11,7 @@ _EXPORTS = {
     "MEASURES": "run", "MeasureConfig": "run", "Measurer": "run", "measure_store": "run",
     "summary_lines": "run",
     "head_pose": "pose", "ITA_GROUPS": "skin", "ita": "skin", "ita_group": "skin",
-    "QUALITY_NAMES": "quality", "image_quality": "quality",
+    "QUALITY_NAMES": "quality", "image_quality": "quality", "mouth": "expression",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,17 +1,19 @@
-"""Measure every image of a store into new label attributes: head pose, skin tone, quality.
+"""Measure every image of a store into new label attributes: pose, skin tone, expression,
+quality.
 
 ``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose``
-(``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees) and ``skin`` (``skin_ita`` in degrees
-and its six-way ``skin_group``) read dlib's 68 landmarks of the largest face the HOG detector
-finds; ``face_found`` (no/yes) says for which rows it found one and ``face_score`` how sure it
-was (NaN where it found none). Pose is read only from a
-detected face (a box placed without seeing the face decides where the landmarks go, so the
-angles would be the box's). Skin is also read where the detector missed the face, from the
-median face box of a sample of the store's images (``fallback="median"``: right for aligned
-crops, where every face sits in about the same place) or the whole image as the box
-(``fallback="whole"``); ``fallback="nan"`` leaves those rows without a value. With
-``detect=False`` every image is taken as a face crop and measured whole. The run is batched and resumable like
-``latentplay embed``; the store is replaced atomically once every row is measured.
+(``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees), ``skin`` (``skin_ita`` in degrees and
+its six-way ``skin_group``) and ``expression`` (``mouth_lift``, ``mouth_open``) read dlib's 68
+landmarks of the largest face the HOG detector finds; ``face_found`` (no/yes) says for which
+rows it found one and ``face_score`` how sure it was (NaN where it found none). Pose and
+expression are read only from a detected face (a box placed without seeing the face decides
+where the landmarks go, so the angles would be the box's). Skin is also read where the detector
+missed the face, from the median face box of a sample of the store's images
+(``fallback="median"``: right for aligned crops, where every face sits in about the same place)
+or the whole image as the box (``fallback="whole"``); ``fallback="nan"`` leaves those rows
+without a value. With ``detect=False`` every image is taken as a face crop and measured whole.
+The run is batched and resumable like ``latentplay embed``; the store is replaced atomically
+once every row is measured.
 
     >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
     >>> store.labels("pose_yaw")                   # (N,) float32 degrees
@@ -34,6 +36,7 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.embed.column import load_rows, run_embedder
 from latentplay.errors import UserError
+from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
@@ -43,6 +46,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "quality": QUALITY_NAMES,
     "pose": ("pose_yaw", "pose_pitch", "pose_roll"),
     "skin": ("skin_ita",),
+    "expression": ("mouth_lift", "mouth_open"),
 }
 """What each measure adds (continuous attributes; ``skin`` also adds ``skin_group``)."""
 
@@ -57,6 +61,9 @@ _DESCRIPTIONS: dict[str, str] = {
     "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
     "face_score": "HOG face detector's score of the face (higher: clearer, more frontal)",
+    "mouth_lift": "mouth corners' rise above the inner lip centre, in inter-ocular distances "
+                  "(> 0: smiling)",
+    "mouth_open": "gap between the inner lips, in inter-ocular distances",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
     "face_found": "whether dlib's HOG detector found a face (else no pose, and the skin was "
@@ -72,7 +79,8 @@ class MeasureConfig:
     """Options of a measurement run.
 
     Attributes:
-        what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``).
+        what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``,
+            ``expression``).
         detect: look for the face with dlib's HOG detector; False takes every image as a face
             crop (the whole image is the face box).
         fallback: where the skin of a face the detector missed is read: ``median`` (the median
@@ -82,7 +90,7 @@ class MeasureConfig:
         upsample: detector upsampling (-1: automatic, by image size).
     """
 
-    what: list[str] = field(default_factory=lambda: ["quality", "pose", "skin"])
+    what: list[str] = field(default_factory=lambda: ["quality", "pose", "skin", "expression"])
     detect: bool = True
     fallback: str = "median"
     upsample: int = -1
@@ -108,7 +116,7 @@ class MeasureConfig:
 
     @property
     def needs_face(self) -> bool:
-        return "pose" in self.what or "skin" in self.what
+        return bool({"pose", "skin", "expression"} & set(self.what))
 
 
 class Measurer(Embedder):
@@ -185,10 +193,12 @@ class Measurer(Embedder):
             for what in cfg.what:
                 if what == "quality":
                     values.extend(image_quality(image))
-                elif face is None or (what == "pose" and not found[i]):
+                elif face is None or (what in ("pose", "expression") and not found[i]):
                     values.extend([np.nan] * len(MEASURES[what]))
                 elif what == "pose":
                     values.extend(head_pose(face))
+                elif what == "expression":
+                    values.extend(mouth(face))
                 else:
                     values.append(ita(image, cheek_mask(face, image.shape[:2])))
             if cfg.needs_face and cfg.detect:
@@ -226,7 +236,8 @@ def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
 
 
 def measure_store(store: st.Store | str | os.PathLike[str],
-                  what: Sequence[str] = ("quality", "pose", "skin"), *, detect: bool = True,
+                  what: Sequence[str] = ("quality", "pose", "skin", "expression"), *,
+                  detect: bool = True,
                   fallback: str = "median", upsample: int = -1,
                   box_from: st.Store | str | os.PathLike[str] | None = None,
                   prefix: str = "", batch_size: int = 64, overwrite: bool = False,

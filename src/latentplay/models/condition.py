@@ -82,6 +82,11 @@ class ConditionSpec:
         for part in self.parts:
             values = store.labels(part.name)
             if part.kind == "continuous":
+                missing = int((~np.isfinite(values)).sum())
+                if missing:
+                    raise UserError(f"condition {part.name!r} has no value in {missing} rows "
+                                    "(a measure without a face); use a subset with values, e.g. "
+                                    "latentplay data subset --where face_found=yes")
                 cols.append(np.asarray(values, dtype=np.float32)[:, None])
                 continue
             store_codes = np.asarray(values, dtype=np.int64)

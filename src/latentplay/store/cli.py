@@ -159,9 +159,10 @@ def generate(
 @app.command()
 def measure(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
-    what: str = typer.Option("quality,pose,skin", "--what", help="Comma-separated: quality "
-                             "(brightness, contrast, sharpness), pose (yaw, pitch, roll), "
-                             "skin (ITA and skin group)."),
+    what: str = typer.Option("quality,pose,skin,expression", "--what", help="Comma-separated: "
+                             "quality (brightness, contrast, sharpness), pose (yaw, pitch, "
+                             "roll), skin (ITA and skin group), expression (mouth lift and "
+                             "opening)."),
     detect: bool = typer.Option(True, "--detect/--no-detect", help="Find the face with dlib's "
                                 "detector (--no-detect: every image is a face crop)."),
     fallback: str = typer.Option("median", "--fallback", help="Where skin is read when no face "
@@ -175,8 +176,8 @@ def measure(
     batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace attributes of the same names."),
 ) -> None:
-    """Measure head pose, skin tone (ITA) and image quality of every image into new attributes
-    (resumable: run again to continue)."""
+    """Measure head pose, skin tone (ITA), expression and image quality of every image into new
+    attributes (resumable: run again to continue)."""
     from latentplay.measure import measure_store, summary_lines
 
     items = [w.strip() for w in what.split(",") if w.strip()]

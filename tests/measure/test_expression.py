@@ -1,0 +1,46 @@
+"""Expression from landmarks: the mouth's lift and opening follow the drawn smile; a real smile."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from latentplay import store as st
+from latentplay.measure.expression import mouth
+
+
+def test_a_drawn_mouth() -> None:
+    """Corners 2 px above the lip centre, lips 3 px apart, eye centres 20 px apart."""
+    p = np.zeros((68, 2))
+    p[36:42] = (40, 50)
+    p[42:48] = (60, 50)
+    p[48], p[54] = (38, 78), (62, 78)
+    p[62], p[66] = (50, 78.5), (50, 81.5)
+    np.testing.assert_allclose(mouth(p), [(80.0 - 78.0) / 20, 3.0 / 20])
+    frown = p.copy()
+    frown[[48, 54], 1] = 84
+    assert mouth(frown)[0] == pytest.approx(-4.0 / 20)
+    closed = p.copy()
+    closed[66] = (50, 78)  # lower inner lip above the upper one: read as closed
+    assert mouth(closed)[1] == 0
+    assert np.isnan(mouth(np.zeros((68, 2)))).all()  # no eye distance: no value
+
+
+def test_a_smiling_photo_and_its_mirror(models, astronaut) -> None:
+    points = models.landmarks68(astronaut, models.detect(astronaut))
+    lift, opening = mouth(points)
+    assert lift > 0.05 and opening > 0.05  # she smiles, teeth showing
+    mirrored = np.ascontiguousarray(astronaut[:, ::-1])
+    again = mouth(models.landmarks68(mirrored, models.detect(mirrored)))
+    np.testing.assert_allclose(again, [lift, opening], atol=0.03)
+
+
+def test_lift_and_opening_follow_the_drawn_smile(detected, turned_faces) -> None:
+    rows, _, points = detected
+    smile = st.load(turned_faces).labels("smile")[rows]
+    values = np.array([mouth(p) for p in points])
+    assert spearmanr(smile, values[:, 0])[0] > 0.5
+    open_smile, frown = smile > 0.4, smile < -0.5  # synthfaces open the mouth above 0.4
+    assert values[open_smile, 1].mean() > values[frown, 1].mean() + 0.03
+    assert values[open_smile, 0].mean() > 0 > values[frown, 0].mean()
