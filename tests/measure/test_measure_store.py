@@ -207,6 +207,8 @@ def test_a_measure_without_values_is_no_condition_to_train_on(faces) -> None:
     missing = int(np.isnan(out.labels("mouth_lift")).sum())
     assert missing
     spec = ConditionSpec.from_store(out, ["mouth_lift"])
+    values = out.labels("mouth_lift")  # no documented range: the condition spans the values
+    assert spec.parts[0].range == (np.nanmin(values), np.nanmax(values))
     with pytest.raises(UserError, match=f"no value in {missing} rows"):
         spec.encode_store(out)
     found = subset(out, out.path.with_name("found"), np.flatnonzero(out.labels("face_found")))
