@@ -35,7 +35,7 @@ def main() -> None:
     for size in args.sizes:
         images = [np.asarray(Image.fromarray(f).resize((size, size), Image.Resampling.BICUBIC))
                   for f in faces]
-        for what in (["quality"], ["pose"], ["skin"], ["quality", "pose", "skin"]):
+        for what in (["quality"], ["pose"], ["skin"], ["quality", "pose", "skin", "expression"]):
             measurer = Measurer(MeasureConfig(what=what, fallback="whole"))
             measurer.embed_rows(images[:2])  # load the models before timing
             start = time.perf_counter()
