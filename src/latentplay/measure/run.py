@@ -49,6 +49,8 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "expression": ("mouth_lift", "mouth_open"),
 }
 """What each measure adds (continuous attributes; ``skin`` also adds ``skin_group``)."""
+FACE_MEASURES = ("pose", "skin", "expression")  # read from 68 landmarks
+FALLBACK_MEASURES = ("skin",)  # also read in a fallback box where the detector missed the face
 
 _RANGES: dict[str, tuple[float, float]] = {"brightness": (0.0, 100.0), "skin_ita": (-90.0, 90.0)}
 """Scales worth showing whole; the others' histograms span the values measured."""
@@ -112,11 +114,28 @@ class MeasureConfig:
         """The continuous values measured, in column order (``face_score`` last, where the
         detector runs)."""
         names = [name for w in self.what for name in MEASURES[w]]
-        return names + ["face_score"] if self.needs_face and self.detect else names
+        return names + ["face_score"] if self.detects else names
+
+    @property
+    def attribute_names(self) -> list[str]:
+        """Every attribute a run adds: :attr:`names`, ``skin_group`` and ``face_found``."""
+        return (self.names + (["skin_group"] if "skin" in self.what else [])
+                + (["face_found"] if self.detects else []))
 
     @property
     def needs_face(self) -> bool:
-        return bool({"pose", "skin", "expression"} & set(self.what))
+        return any(w in FACE_MEASURES for w in self.what)
+
+    @property
+    def detects(self) -> bool:
+        """Whether the run looks for faces (and so reports ``face_found`` / ``face_score``)."""
+        return self.needs_face and self.detect
+
+    @property
+    def reads_fallback(self) -> bool:
+        """Whether a face the detector missed is still read, in a fallback box."""
+        return (not self.detect or self.fallback != "nan") and any(
+            w in FALLBACK_MEASURES for w in self.what)
 
 
 class Measurer(Embedder):
@@ -148,7 +167,7 @@ class Measurer(Embedder):
     def needs_fit(self) -> bool:  # type: ignore[override]
         """Whether the median fallback box must first be found on sample images."""
         cfg = self.config
-        return "skin" in cfg.what and cfg.detect and cfg.fallback == "median" and self.box is None
+        return cfg.detects and cfg.reads_fallback and cfg.fallback == "median" and self.box is None
 
     def fit_rows(self, n: int) -> np.ndarray:
         return np.unique(np.linspace(0, n - 1, min(n, FIT_SAMPLE)).astype(np.int64))
@@ -193,7 +212,7 @@ class Measurer(Embedder):
             for what in cfg.what:
                 if what == "quality":
                     values.extend(image_quality(image))
-                elif face is None or (what in ("pose", "expression") and not found[i]):
+                elif face is None or (what not in FALLBACK_MEASURES and not found[i]):
                     values.extend([np.nan] * len(MEASURES[what]))
                 elif what == "pose":
                     values.extend(head_pose(face))
@@ -201,7 +220,7 @@ class Measurer(Embedder):
                     values.extend(mouth(face))
                 else:
                     values.append(ita(image, cheek_mask(face, image.shape[:2])))
-            if cfg.needs_face and cfg.detect:
+            if cfg.detects:
                 values.append(score)
             out[i] = values
         return out, found
@@ -210,7 +229,7 @@ class Measurer(Embedder):
         """The 68 landmarks ``(68, 2)`` of the face in the detected ``box``, or of the fallback
         box when ``box`` is None; None when nothing is read from a missed face."""
         cfg = self.config
-        if box is None and cfg.detect and (cfg.fallback == "nan" or "skin" not in cfg.what):
+        if box is None and cfg.detect and not cfg.reads_fallback:
             return None
         if box is None and self.box is not None:
             h, w = image.shape[:2]
@@ -269,19 +288,21 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     config.validate()
     if prefix and not prefix.replace("_", "").isalnum():
         raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
-    names = [prefix + n for n in _attribute_names(config)]
+    names = [prefix + n for n in config.attribute_names]
     remeasured = _detection_columns(store) & set(names)  # a later measure finds the same faces
     taken = [n for n in names if n in store.columns and n not in remeasured]
     if taken and not overwrite:
         raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
                         "them or --prefix to keep both")
     measurer = Measurer(config)
+    box_source = None
     if box_from is not None:
         if not measurer.needs_fit:
             raise UserError("--box-from places the median fallback box, used only to read skin "
                             "with --fallback median")
         source = st.load(box_from) if not isinstance(box_from, st.Store) else box_from
         measurer.fit(load_rows(source, measurer.fit_rows(len(source))))
+        box_source = str(source.path)
     values, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
                                  label="measuring")
     columns = _columns(config, values, found, prefix)
@@ -292,10 +313,9 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         "config": dataclasses.asdict(config),
         "attributes": list(columns),
         "rows": len(store),
-        "faces_found": int(found.sum()) if config.needs_face and detect else None,
+        "faces_found": int(found.sum()) if config.detects else None,
         "fallback_box": measurer.box,
-        "box_from": None if box_from is None else str(box_from if not isinstance(box_from, st.Store)
-                                                      else box_from.path),
+        "box_from": box_source,
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     new = dataclasses.replace(new, schema=dataclasses.replace(
@@ -313,15 +333,6 @@ def _detection_columns(store: st.Store) -> set[str]:
             if name.endswith(("face_found", "face_score"))}
 
 
-def _attribute_names(config: MeasureConfig) -> list[str]:
-    names = list(config.names)
-    if "skin" in config.what:
-        names.append("skin_group")
-    if config.needs_face and config.detect:
-        names.append("face_found")
-    return names
-
-
 def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefix: str
              ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
@@ -335,7 +346,7 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
         columns[prefix + "skin_group"] = (Attribute(prefix + "skin_group", "categorical",
                                                     names=groups,
                                                     description=_DESCRIPTIONS["skin_group"]), codes)
-    if config.needs_face and config.detect:
+    if config.detects:
         columns[prefix + "face_found"] = (Attribute(prefix + "face_found", "categorical",
                                                     names=["no", "yes"],
                                                     description=_DESCRIPTIONS["face_found"]),
