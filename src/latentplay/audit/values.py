@@ -54,8 +54,7 @@ class ValueComparison:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kind"] = "continuous"
-        out["quantiles"] = [{"quantile": q, "training": t, "generated": g}
-                            for q, (t, g) in self.quantiles.items()]
+        out["quantiles"] = self.rows()
         return out
 
     def rows(self) -> list[dict[str, float]]:

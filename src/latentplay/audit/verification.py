@@ -279,7 +279,9 @@ def verify_store(
     return summary
 
 
-PAIR_VALUES = ("min", "max", "mean", "diff")
+PAIR_VALUES = {"min": np.minimum, "max": np.maximum, "mean": lambda a, b: (a + b) / 2,
+               "diff": lambda a, b: np.abs(a - b)}
+"""How a pair's two photos give its value of an ``--adjust`` covariate."""
 
 
 def _covariate(store: st.Store, spec: str) -> tuple[str, str, np.ndarray]:
@@ -296,9 +298,7 @@ def _covariate(store: st.Store, spec: str) -> tuple[str, str, np.ndarray]:
 
 
 def _pair_values(values: np.ndarray, pairs: Pairs, how: str) -> np.ndarray:
-    a, b = values[pairs.a], values[pairs.b]
-    return {"min": np.minimum(a, b), "max": np.maximum(a, b), "mean": (a + b) / 2,
-            "diff": np.abs(a - b)}[how]
+    return PAIR_VALUES[how](values[pairs.a], values[pairs.b])
 
 
 def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pairs: Pairs,
@@ -323,14 +323,12 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
                "interval": [_number(v) for v in found["interval"][g]],
                "strata_without_pairs": int((found["pairs"][g] == 0).sum())}
               for g, name in enumerate(names)]
-    raw = [g["fnmr"] for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
-    std = [g["standardized"] for g in groups if g["fnmr"] is not None
-           and g["standardized"] is not None]
+    both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],
             "strata": n_strata, "cells": cells, "pairs": int(keep.sum()),
             "left_out": int((genuine & ~keep).sum()), "groups": groups,
-            "fnmr_ratio": ratio(raw) if len(raw) > 1 else None,
-            "standardized_ratio": ratio(std) if len(std) > 1 else None}
+            "fnmr_ratio": ratio([g["fnmr"] for g in both]),
+            "standardized_ratio": ratio([g["standardized"] for g in both])}
 
 
 def _number(x: float) -> float | None:
@@ -506,8 +504,7 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
     else:
         row.update(dict.fromkeys(("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
                                   "tar_at_fmr")))
-    return {k: (None if isinstance(v, float) and not np.isfinite(v) else v)
-            for k, v in row.items()}
+    return {k: _number(v) if isinstance(v, float) else v for k, v in row.items()}
 
 
 CSV_FIELDS = ("group", "faces", "no_face_share", "genuine", "impostor", "flagged_dropped",

@@ -65,9 +65,8 @@ def _wmean_var(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         mean = (wk * values).sum(axis=0) / total
         dev2 = (wk * (values - mean) ** 2).sum(axis=0)
         ddof = (wk**2).sum(axis=0) / total  # reliability weights: unbiased for equal weights
-        var = np.where(total > ddof, dev2 / (total - ddof), np.nan)
-    mean = np.where(total > 0, mean, np.nan)
-    return mean, np.where(total > 0, var, np.nan)
+        var = np.where(total > ddof, dev2 / (total - ddof), np.nan)  # NaN for an empty column
+    return mean, var
 
 
 def balance_table(
