@@ -34,7 +34,7 @@ _EXPORTS = {
                     "distribution"),
     "audit_fidelity": "fidelity",
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
-    **dict.fromkeys(["audit_images", "generate", "sample_groups"], "run"),
+    **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
     **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
     **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],

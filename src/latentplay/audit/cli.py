@@ -69,8 +69,8 @@ def compare_cmd(
     from latentplay import store as st
     from latentplay.audit.run import (
         audit_images,
-        check_labels,
         generate,
+        label_annotators,
         read_images,
         resolve_annotators,
     )
@@ -84,13 +84,13 @@ def compare_cmd(
     labelled = st.load(images) if images is not None and (images / st.SCHEMA_FILE).exists() else None
     specs, names = split_names(annotator), split_names(attribute)
     continuous: list[str] = []
-    if specs == ["labels"]:  # measured values are compared as they are, classes as classes
-        check_labels(specs, store, names, labelled)
-        continuous = [n for n in names if store.schema.attribute(n).kind == "continuous"]
-        names = [n for n in names if n not in continuous]
-    annotators = resolve_annotators(specs, store, names, clip_template=prompt,
-                                    clip_model=clip_model, calibrate=calibrate, seed=seed,
-                                    images=labelled) if names or not continuous else []
+    if "labels" in specs:
+        if len(specs) > 1:
+            raise UserError("--annotator labels takes no other annotator")
+        annotators, continuous = label_annotators(store, names, labelled)
+    else:
+        annotators = resolve_annotators(specs, store, names, clip_template=prompt,
+                                        clip_model=clip_model, calibrate=calibrate, seed=seed)
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond)

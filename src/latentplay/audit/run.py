@@ -77,18 +77,14 @@ def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
 
 def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
                        clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
-                       calibrate: int = 2000, seed: int = 0,
-                       images: st.Store | None = None) -> list[Annotator]:
-    """One annotator per attribute from ``specs`` (annotator files, ``clip:WEIGHTS`` for
-    zero-shot CLIP on every attribute, or ``labels``: the labels the ``images`` store already
-    has). Without ``attributes``, those of the files are used. A CLIP annotator's confusion is
-    measured on up to ``calibrate`` rows of ``data``."""
+                       calibrate: int = 2000, seed: int = 0) -> list[Annotator]:
+    """One annotator per attribute from ``specs`` (annotator files, or ``clip:WEIGHTS`` for
+    zero-shot CLIP on every attribute). Without ``attributes``, those of the files are used.
+    A CLIP annotator's confusion is measured on up to ``calibrate`` rows of ``data``; the labels
+    an images store already has are :func:`label_annotators`."""
     if not specs:
         raise UserError("--annotator is required (a file from `latentplay audit annotator`, "
                         "clip:WEIGHTS, or labels)")
-    if "labels" in specs:
-        check_labels(specs, data, attributes, images)
-        return [StoreLabels(images, name, data) for name in attributes]  # type: ignore[arg-type]
     clip = [s for s in specs if s.startswith("clip:")]
     files = {}
     for spec in specs:
@@ -116,12 +112,12 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
     return out
 
 
-def check_labels(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
-                 images: st.Store | None) -> None:
-    """Refuse ``--annotator labels`` unless the ``images`` store and ``data`` both have every
+def label_annotators(data: st.Store, attributes: Sequence[str], images: st.Store | None
+                     ) -> tuple[list[Annotator], list[str]]:
+    """``--annotator labels``: the labels the ``images`` store already has, compared with
+    ``data``'s — a :class:`StoreLabels` per categorical attribute, and the names of the
+    continuous ones (compared as values by :func:`audit_images`). Both stores must have every
     attribute."""
-    if len(specs) > 1:
-        raise UserError("--annotator labels takes no other annotator")
     if images is None:
         raise UserError("--annotator labels reads the labels of --images, which must be a store")
     if not attributes:
@@ -131,6 +127,8 @@ def check_labels(specs: Sequence[str], data: st.Store, attributes: Sequence[str]
         if not images.schema.has_attribute(name):
             raise UserError(f"--images {images.path} has no attribute {name!r} (measure it "
                             "with latentplay data measure)")
+    continuous = [n for n in attributes if data.schema.attribute(n).kind == "continuous"]
+    return [StoreLabels(images, n, data) for n in attributes if n not in continuous], continuous
 
 
 def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
