@@ -191,6 +191,18 @@ def differentials(accuracies: list[float], fmrs: list[float],
             "fnmr_ratio": ratio(fnmrs)}
 
 
+def cluster_draws(units: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The subsets bootstrap's draws: ``(P,)`` cluster index ``0..k-1`` of each pair (its
+    ``units`` value, e.g. person) and ``(n_boot, k)`` counts of how often each cluster is drawn
+    (``k`` draws with replacement each time). A statistic summed per cluster is resampled by
+    one matrix product with the counts."""
+    _, cluster = np.unique(units, return_inverse=True)
+    k = int(cluster.max()) + 1 if len(cluster) else 0
+    counts = (np.random.default_rng(seed).multinomial(k, np.full(k, 1 / k), size=n_boot)
+              if k else np.zeros((n_boot, 0), np.int64))
+    return cluster, counts
+
+
 def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons: np.ndarray,
                      n_boot: int = 1000, seed: int = 0,
                      confidence: float = 0.95) -> dict[str, tuple[float, float]]:
@@ -204,15 +216,13 @@ def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons:
     """
     same = np.asarray(same, dtype=bool)
     matched = np.asarray(d) < threshold
-    _, cluster = np.unique(persons, return_inverse=True)
-    k = int(cluster.max()) + 1 if len(cluster) else 0
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(k, np.full(k, 1 / k), size=n_boot) if k else None
+    cluster, weights = cluster_draws(persons, n_boot, seed)
+    k = weights.shape[1]
     out = {}
     for key, pairs, errors in (("fmr", ~same, matched & ~same), ("fnmr", same, ~matched & same)):
         total = np.bincount(cluster, weights=pairs, minlength=k)
         wrong = np.bincount(cluster, weights=errors, minlength=k)
-        if weights is None or total.sum() == 0:
+        if not k or total.sum() == 0:
             out[key] = (float("nan"), float("nan"))
             continue
         t, w = weights @ total, weights @ wrong
@@ -266,9 +276,9 @@ def standardized_fnmr(nonmatch: np.ndarray, groups: np.ndarray, strata: np.ndarr
     keep = np.asarray(groups) >= 0
     cells = (np.asarray(groups) * n_strata + np.asarray(strata))[keep]
     wrong_pairs = np.asarray(nonmatch, dtype=float)[keep]
-    units = (np.arange(keep.sum()) if persons is None
-             else np.unique(np.asarray(persons)[keep], return_inverse=True)[1])
-    k = int(units.max()) + 1 if len(units) else 0
+    units, draws = cluster_draws(np.arange(keep.sum()) if persons is None
+                                 else np.asarray(persons)[keep], n_boot, seed)
+    k = draws.shape[1]
     total = np.zeros((k, n_groups * n_strata))
     wrong = np.zeros((k, n_groups * n_strata))
     np.add.at(total, (units, cells), 1.0)
@@ -279,7 +289,6 @@ def standardized_fnmr(nonmatch: np.ndarray, groups: np.ndarray, strata: np.ndarr
         raw = w0.sum(axis=1) / t0.sum(axis=1)
     interval = np.full((n_groups, 2), np.nan)
     if k:
-        draws = np.random.default_rng(seed).multinomial(k, np.full(k, 1 / k), size=n_boot)
         boot = _standardize((draws @ total).reshape(n_boot, *shape),
                             (draws @ wrong).reshape(n_boot, *shape))
         tail = (1 - confidence) / 2 * 100
