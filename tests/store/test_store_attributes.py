@@ -79,3 +79,13 @@ def test_rows_without_a_value_are_left_out_of_summaries(tmp_path: Path) -> None:
     table = np.array(summary["crosstab"]["counts"])
     assert table.sum() == 17 and table.sum(axis=1).tolist() == [8, 9]
     assert table[:, -1].sum() == 5  # NaN no longer lands in the top bin
+
+
+def test_an_attribute_without_any_value_is_summarised(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    store = st.save(st.add_attributes(store, {
+        "light": (Attribute("light", "continuous"), np.full(20, np.nan))}), store.path)
+    summary = st.info(store, crosstab_of=("gender", "light"))["attributes"]["light"]
+    assert summary["missing"] == 20 and sum(summary["histogram"]["counts"]) == 0
+    codes, _ = bin_codes(store.labels("light"), None, 3)
+    assert (codes == -1).all()

@@ -55,6 +55,8 @@ class ConditionSpec:
     def from_store(cls, store: Any, names: Sequence[str]) -> ConditionSpec:
         """Spec for attributes ``names`` of ``store`` (a :class:`latentplay.store.Store`); a
         continuous attribute without a documented range (a measured one) spans its values."""
+        from latentplay.store.summary import finite_span
+
         parts = []
         for name in names:
             try:
@@ -65,7 +67,7 @@ class ConditionSpec:
                     + ", ".join(a.name for a in store.schema.attributes)
                 ) from None
             if attr.kind == "continuous":
-                rng = tuple(attr.range) if attr.range else _span(store.labels(attr.name))
+                rng = tuple(attr.range) if attr.range else finite_span(store.labels(attr.name))
                 parts.append(ConditionPart(attr.name, "continuous", 1, range=rng))
             else:
                 labels = attr.level_names
@@ -144,10 +146,3 @@ def _class_code(part: ConditionPart, value: float | int | str) -> int:
     if not 0 <= code < part.size:
         raise UserError(f"{part.name}: class code {code} out of range 0..{part.size - 1}")
     return code
-
-
-def _span(values: np.ndarray) -> tuple[float, float] | None:
-    """Smallest and largest finite value, or None when there is none."""
-    finite = np.asarray(values, dtype=np.float64)
-    finite = finite[np.isfinite(finite)]
-    return (float(finite.min()), float(finite.max())) if finite.size else None

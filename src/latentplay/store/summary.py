@@ -20,11 +20,18 @@ def many_classes(attr: Attribute) -> bool:
     return attr.kind == "categorical" and (attr.num_values or 0) > MAX_LISTED
 
 
+def finite_span(values: np.ndarray) -> tuple[float, float] | None:
+    """Smallest and largest finite value of ``(N,)`` values, or None when none is finite."""
+    finite = np.asarray(values, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    return (float(finite.min()), float(finite.max())) if finite.size else None
+
+
 def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     values = store.labels(attr.name)
     if attr.kind == "continuous":
         finite = values[np.isfinite(values)]
-        lo, hi = attr.range if attr.range else (float(finite.min()), float(finite.max()))
+        lo, hi = attr.range or finite_span(finite) or (0.0, 1.0)
         counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
         return {
             "kind": "continuous",
@@ -53,9 +60,7 @@ def bin_codes(values: np.ndarray, value_range: tuple[float, float] | None, bins:
     """Equal-width bins of ``(N,)`` continuous values over ``value_range`` (the finite values'
     span when None): ``(N,)`` int codes in ``0..bins-1`` (-1 for NaN) and the ``(bins + 1,)``
     edges. Values outside the range go to the first or last bin."""
-    finite = values[np.isfinite(values)]
-    if value_range is None:
-        value_range = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    value_range = value_range or finite_span(values) or (0.0, 1.0)
     edges = np.linspace(value_range[0], value_range[1], bins + 1)
     codes = np.clip(np.digitize(values, edges[1:-1]), 0, bins - 1)
     return np.where(np.isfinite(values), codes, -1), edges
