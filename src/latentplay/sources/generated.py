@@ -67,11 +67,11 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     rng = np.random.default_rng(seed)
     values = _conditions(parts, n, condition, like, rng)
     z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
-    attributes = [Attribute(p.name, "categorical", names=list(p.names or []))
-                  if p.kind == "categorical" else Attribute(p.name, "continuous", range=p.range)
+    made_under = "the condition the image was generated under"
+    attributes = [Attribute(p.name, "categorical", names=list(p.names or []), description=made_under)
+                  if p.kind == "categorical" else
+                  Attribute(p.name, "continuous", range=p.range, description=made_under)
                   for p in parts]
-    for attr in attributes:
-        attr.description = "the condition the image was generated under"
     if column in {a.name for a in attributes} | {"image"}:
         raise UserError(f"--column {column!r} is the name of another column")
     schema = Schema(
@@ -89,12 +89,8 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
             stop = min(start + batch_size, n)
             cond = {k: v[start:stop] for k, v in values.items()} or None
             images = train.decode(model, z[start:stop], condition=cond)
-            batch: dict[str, Any] = {"image": [st.encode_png(im) for im in images],
-                                     column: list(z[start:stop])}
-            for part in parts:
-                batch[part.name] = values[part.name][start:stop] if part.kind == "continuous" else [
-                    (part.names or []).index(v) for v in values[part.name][start:stop]]
-            yield batch
+            yield {"image": [st.encode_png(im) for im in images], column: list(z[start:stop]),
+                   **{name: v[start:stop] for name, v in values.items()}}
             advance(stop - start)
 
     with Progress(console=Console(stderr=True), disable=not progress, transient=True) as bar:
@@ -104,8 +100,8 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
 
 def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any] | None,
                 like: PathLike | None, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Each row's condition: ``{attribute: (n,) class names or floats}`` (empty when the run
-    is unconditional)."""
+    """Each row's condition: ``{attribute: (n,) class codes of the run or floats}`` (empty when
+    the run is unconditional)."""
     names = [p.name for p in parts]
     if not parts:
         if condition or like:
@@ -125,8 +121,7 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
         for part in parts:
             value = condition[part.name]
             if part.kind == "categorical":
-                value = _class_name(part, value)
-                out[part.name] = np.full(n, value, dtype=object)
+                out[part.name] = np.full(n, (part.names or []).index(_class_name(part, value)))
             else:
                 out[part.name] = np.full(n, float(value), dtype=np.float32)
         return out
@@ -141,12 +136,14 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
         if part.kind == "continuous":
             out[part.name] = labels.astype(np.float32)
             continue
-        named = np.array(attr.level_names, dtype=object)[labels]
-        strange = sorted(set(named) - set(part.names or []))
-        if strange:
+        known = part.names or []
+        to_run = np.array([known.index(c) if c in known else -1 for c in attr.level_names])
+        codes = to_run[labels]
+        if (codes < 0).any():
+            strange = sorted({attr.level_names[c] for c in labels[codes < 0]})
             raise UserError(f"--like {like}: {part.name} has classes the run was not trained "
                             f"on: {', '.join(map(str, strange))}")
-        out[part.name] = named
+        out[part.name] = codes
     return out
 
 
