@@ -79,9 +79,9 @@ def encode_rows(model: torch.nn.Module, store: Store, rows: np.ndarray, batch_si
     return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
 
 
-def generated_codes(model: torch.nn.Module, store: Store) -> np.ndarray | None:
-    """``(N, D)`` codes the images of ``store`` were decoded from, when it was written by
-    ``latentplay data generate`` from the run ``model`` was loaded from; else None."""
+def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> np.ndarray | None:
+    """``(n, D)`` codes the images of ``rows`` of ``store`` were decoded from, when it was
+    written by ``latentplay data generate`` from the run ``model`` was loaded from; else None."""
     from latentplay.sources.generated import CONVERTER
     from latentplay.store.columns import vectors
 
@@ -92,7 +92,7 @@ def generated_codes(model: torch.nn.Module, store: Store) -> np.ndarray | None:
         return None
     if Path(prov.source).resolve() != Path(run_dir).resolve():
         return None
-    return vectors(store, column)
+    return vectors(store, column, rows)
 
 
 def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
@@ -105,9 +105,9 @@ def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
     rows_arr = checked_rows(store, rows)
     images = load_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)
-    drawn = generated_codes(model, store)
+    drawn = generated_codes(model, store, rows_arr)
     if drawn is not None:
-        return StoreCodes(rows_arr, images, drawn[rows_arr], cond)
+        return StoreCodes(rows_arr, images, drawn, cond)
     if not model.has_encoder:
         from latentplay.latent.invert import invert
 

@@ -102,8 +102,9 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
     return Store(dataset=dataset, schema=schema, path=store.path)
 
 
-def vectors(store: Store, name: str) -> np.ndarray:
-    """Vector column ``name`` as one ``(N, D)`` float32 array, without a Python loop over rows."""
+def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """Vector column ``name`` as one ``(N, D)`` float32 array, without a Python loop over rows
+    (only ``rows``, ``(n,)`` row numbers, when given: ``(n, D)``)."""
     if name not in store.columns:
         raise UserError(
             f"no column {name!r} in store; vector columns: "
@@ -113,7 +114,8 @@ def vectors(store: Store, name: str) -> np.ndarray:
     length = getattr(feature, "length", -1)
     if not isinstance(feature, datasets.List) or length is None or length < 1:
         raise UserError(f"column {name!r} is not a fixed-length vector column ({feature})")
-    chunked = store.dataset.with_format("arrow", columns=[name])[:][name]
+    table = store.dataset.with_format("arrow", columns=[name])
+    chunked = (table[:] if rows is None else table[np.asarray(rows, dtype=np.int64)])[name]
     flat = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
     values = flat.flatten().to_numpy(zero_copy_only=False)
     return values.astype(np.float32, copy=False).reshape(len(flat), length)
