@@ -89,3 +89,11 @@ def test_an_attribute_without_any_value_is_summarised(tmp_path: Path) -> None:
     assert summary["missing"] == 20 and sum(summary["histogram"]["counts"]) == 0
     codes, _ = bin_codes(store.labels("light"), None, 3)
     assert (codes == -1).all()
+
+
+def test_vectors_of_some_rows(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    z = np.arange(60, dtype=np.float32).reshape(20, 3)
+    store = st.save(st.add_column(store, "z", z), store.path)
+    np.testing.assert_array_equal(st.vectors(store, "z", np.array([7, 2, 7])), z[[7, 2, 7]])
+    assert st.vectors(store, "z", np.array([], dtype=np.int64)).shape == (0, 3)
