@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= dev,faces,app,track
+EXTRAS ?= dev,faces,app,track,onnx
 PYTEST_WORKERS ?= 2
 
 .PHONY: install quickstart test test-all bench lint clean

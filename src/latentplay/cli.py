@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "Make, convert, generate, measure, inspect, export and draw stores (datasets on disk)."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
-              "fisher:STORE."),
+              "fisher:STORE, onnx:PATH."),
     "viz": ("latentplay.viz.cli:app", "Figures: t-SNE / UMAP / PCA projections per attribute."),
     "train": ("latentplay.train.cli:train_command",
               "Train MODEL on --data into --out, or continue a run with --resume RUN."),

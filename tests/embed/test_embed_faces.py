@@ -102,7 +102,7 @@ def test_dlib_embed_column_lists_rows_without_face(blob_store):
 
 
 def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
-    s, _ = _photo_store(blob_store)
+    s, images = _photo_store(blob_store)
     out = align_store(s, tmp_path / "aligned", size=64)
     assert len(out) == 2
     assert out.schema.provenance.counts == {"inputs": 4, "converted": 2, "rejected": 2}
@@ -118,7 +118,16 @@ def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
     assert r.code == 0, r.err
     assert "aligned 2 of 4 faces" in r.out
     assert st.load_images(st.load(tmp_path / "cli-aligned")).shape == (2, 112, 112, 3)
+    r = cli("data", "align", s.path, "--out", tmp_path / "arc", "--template", "arcface")
+    assert r.code == 0, r.err
+    arc = st.load(tmp_path / "arc")
+    assert arc.schema.provenance.arguments["template"] == "arcface"
+    faces = FaceModels.load()
+    want = [faces.arcface_chip(p, faces.detect(p), 112) for p in (images[0], images[2])]
+    np.testing.assert_array_equal(st.load_images(arc), np.stack(want))
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--size", "100")
-    assert r.code == 2 and "--size must be 64, 112 or 256" in r.err
+    assert r.code == 2 and "--size must be 64, 112, 128, 224 or 256" in r.err
+    r = cli("data", "align", s.path, "--out", tmp_path / "x", "--template", "mtcnn")
+    assert r.code == 2 and "template must be one of dlib, arcface" in r.err
     r = cli("data", "align", tmp_path / "missing", "--out", tmp_path / "y")
     assert r.code == 2 and "no store at" in r.err

@@ -9,7 +9,8 @@
 >>> aligned = embed.align_store("data/photos", "data/photos-aligned", size=112)
 
 Embedders (``make_embedder(name, options)``): ``pixels-pca``, ``dlib``, ``vae:RUN``, ``invert:RUN``,
-``clip:PATH``, ``fisher:STORE``. Names are resolved lazily, so importing this package loads no model library.
+``clip:PATH``, ``fisher:STORE``, ``onnx:PATH``. Names are resolved lazily, so importing this
+package loads no model library.
 """
 
 from __future__ import annotations

@@ -26,16 +26,22 @@ from latentplay.embed.faces import FaceModels
 from latentplay.errors import UserError
 from latentplay.store.schema import Provenance, Schema
 
+TEMPLATES = ("dlib", "arcface")
+
 
 def align_faces(images: Images, size: int = 112, padding: float = 0.25,
-                upsample: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                upsample: int | None = None, template: str = "dlib"
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Aligned crops of the largest face of each image.
 
     Args:
         images: ``(N, H, W, C)`` uint8 or a list of ``(H, W, C)`` uint8 (sizes may differ).
         size: side of each crop.
-        padding: margin around the face, as a fraction of its size (dlib's convention).
+        padding: ``dlib`` template: margin around the face, as a fraction of its size.
         upsample: detector upsampling; by default chosen from the image size.
+        template: ``dlib`` (``get_face_chip`` on 5 landmarks: eyes level, the whole head) or
+            ``arcface`` (eye centres, nose tip and mouth corners on ArcFace's template: the
+            crop face-recognition networks of that family read).
 
     Returns:
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
@@ -46,7 +52,8 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
     for i, image in enumerate(as_list(images)):
         box = models.detect(image, upsample)
         if box is not None:
-            chips.append(models.align(image, box, size=size, padding=padding))
+            chips.append(models.arcface_chip(image, box, size) if template == "arcface"
+                         else models.align(image, box, size=size, padding=padding))
             found[i] = True
     if not chips:
         return np.zeros((0, size, size, 3), dtype=np.uint8), found
@@ -60,6 +67,7 @@ def align_store(
     size: int = 112,
     padding: float = 0.25,
     upsample: int | None = None,
+    template: str = "dlib",
     batch_size: int = 128,
     overwrite: bool = False,
 ) -> st.Store:
@@ -73,13 +81,16 @@ def align_store(
         raise UserError("this store has no image column to align")
     if size < 16:
         raise UserError(f"size must be at least 16, got {size}")
+    if template not in TEMPLATES:
+        raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
     FaceModels.load()  # a missing dlib fails here, before anything is written
     schema = Schema(
         attributes=list(store.schema.attributes),
         provenance=Provenance(
             source=str(store.path) if store.path else "<in-memory store>",
             converter="latentplay.embed.align",
-            arguments={"size": size, "padding": padding, "upsample": upsample},
+            arguments={"size": size, "padding": padding, "upsample": upsample,
+                       "template": template},
             rejected=st.REJECTED_FILE,
         ),
         image_column="image",
@@ -96,7 +107,7 @@ def align_store(
         for start in range(0, len(store), batch_size):
             stop = min(start + batch_size, len(store))
             chips, found = align_faces(load_rows(store, slice(start, stop)), size, padding,
-                                       upsample)
+                                       upsample, template)
             table = arrow[start:stop]
             paths = [c.get("path") or "" for c in table[image_col].to_pylist()]
             for i in np.flatnonzero(~found):

@@ -32,6 +32,7 @@ REGISTRY: dict[str, str] = {
     "invert": "latentplay.embed.invert",
     "clip": "latentplay.embed.clip",
     "fisher": "latentplay.embed.fisher",
+    "onnx": "latentplay.embed.onnxnet",
 }
 
 Images = np.ndarray | Sequence[np.ndarray]

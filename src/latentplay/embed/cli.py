@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, invoke_without_command=True, no_args_is_
 def embed(
     store: Path = typer.Argument(..., help="Store directory."),
     with_: str = typer.Option(..., "--with", help="Embedder: pixels-pca, dlib, vae:RUN, "
-                              "invert:RUN, clip:PATH, fisher:STORE."),
+                              "invert:RUN, clip:PATH, fisher:STORE, onnx:PATH."),
     column: str = typer.Option(..., "--column", help="Name of the new vector column."),
     batch_size: int = typer.Option(256, "--batch-size", help="Images per batch."),
     option: list[str] = typer.Option(
@@ -42,19 +42,24 @@ def embed(
 def align(
     store: Path = typer.Argument(..., help="Store of face photos."),
     out: Path = typer.Option(..., "--out", help="Directory of the new, aligned store."),
-    size: int = typer.Option(112, "--size", help="Side of the aligned crops: 64, 112 or 256."),
+    size: int = typer.Option(112, "--size", help="Side of the aligned crops: 64, 112, 128, 224 "
+                             "or 256."),
+    template: str = typer.Option("dlib", "--template", help="dlib (eyes level, whole head, "
+                                 "--padding) or arcface (five points on ArcFace's template)."),
     padding: float = typer.Option(0.25, "--padding", help="Margin around the face (dlib's)."),
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
-    """Detect, crop and align each face (dlib, 5 landmarks); list images with no face."""
+    """Detect, crop and align each face (dlib's or ArcFace's template); list images with no
+    face."""
     from latentplay.embed.align import align_store
 
-    if size not in (64, 112, 256):
-        raise UserError(f"--size must be 64, 112 or 256, got {size}")
+    if size not in (64, 112, 128, 224, 256):
+        raise UserError(f"--size must be 64, 112, 128, 224 or 256, got {size}")
     result = align_store(store, out, size=size, padding=padding,
-                         upsample=None if upsample < 0 else upsample, overwrite=overwrite)
+                         upsample=None if upsample < 0 else upsample, template=template,
+                         overwrite=overwrite)
     counts = result.schema.provenance.counts
     typer.echo(f"aligned {counts['converted']} of {counts['inputs']} faces into {result.path}; "
                f"{counts['rejected']} without a detectable face listed in "

@@ -134,6 +134,15 @@ class FaceModels:
         img = _rgb(image)
         return self.dlib.get_face_chip(img, self.predictor(img, box), size=size, padding=padding)
 
+    def arcface_chip(self, image: np.ndarray, box: Any, size: int = 112) -> np.ndarray:
+        """The face in ``box`` warped onto ArcFace's five-point template (eye centres, nose tip,
+        mouth corners from the 68 landmarks; :mod:`latentplay.embed.arcface`):
+        ``(size, size, 3)`` uint8."""
+        from latentplay.embed.arcface import align_to_template, five_points
+
+        img = _rgb(image)
+        return align_to_template(img, five_points(self.landmarks68(img, box)), size)
+
     def describe(self, chips: list[np.ndarray], jitters: int = 0) -> np.ndarray:
         """128-d descriptors of aligned ``(150, 150, 3)`` chips: ``(N, 128)`` float32."""
         if not chips:

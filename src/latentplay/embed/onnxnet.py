@@ -1,0 +1,279 @@
+"""``onnx:PATH``: any image network exported to ONNX, run with onnxruntime on the CPU.
+
+Face-recognition networks are distributed this way (InsightFace's ArcFace models such as
+``w600k_r50.onnx``, and most models trained with its tools); an ImageNet classifier exported
+without its last layer gives the generic features LatentPlay's t-SNE plots used. The file is
+given by path; nothing is downloaded. Needs ``onnxruntime`` (``pip install 'latentplay[onnx]'``).
+
+    >>> emb = make_embedder("onnx:w600k_r50.onnx")             # ArcFace-aligned 112 x 112 faces
+    >>> emb = make_embedder("onnx:resnet18.onnx", ["align=none", "pixels=imagenet"])
+    >>> z, found = emb.embed_rows(photos)                      # (N, 512), (N,) face found
+
+With ``align=arcface`` (the default) each image's largest face is found with dlib's HOG
+detector, its five points (eye centres, nose tip, mouth corners) read from the 68 landmarks and
+the face warped onto ArcFace's template at the network's input size
+(:mod:`latentplay.embed.arcface`). With ``align=none`` images are centre-cropped and resized to
+the input size (already aligned faces, or non-face networks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.errors import UserError
+
+# pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
+PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
+    "arcface": (1.0, (127.5,), (127.5,)),           # InsightFace: (v - 127.5) / 127.5
+    "imagenet": (255.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "unit": (255.0, (0.0,), (1.0,)),                # v / 255
+    "raw": (1.0, (0.0,), (1.0,)),                   # v: the network normalises itself
+}
+ALIGNS = ("arcface", "none")
+INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
+               "tensor(double)": np.float64}
+
+
+@dataclass
+class OnnxConfig:
+    """Options of the ``onnx:PATH`` embedder.
+
+    Attributes:
+        path: the ``.onnx`` file, usually given as ``onnx:PATH``.
+        align: ``arcface`` (detect the face and warp it onto ArcFace's five-point template) or
+            ``none`` (centre crop and resize).
+        pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
+            ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``unit``
+            (v / 255) or ``raw`` (v).
+        bgr: feed the channels in BGR order (networks trained on OpenCV-decoded images).
+        output: name of the network output to keep (default: its first output).
+        flip: add the embedding of the mirrored face (the usual test-time practice in face
+            verification).
+        normalize: scale each embedding to unit length.
+        size: input side for a network whose input size is not fixed in the file (0: read it).
+        detect: with ``align=arcface``, look for the face; False takes every image as a face
+            crop and places the landmarks in the whole image.
+        fallback: with ``align=arcface``, what an image with no detected face gets: ``whole``
+            (landmarks placed in the whole image) or ``nan`` (a row of NaN); either way the row
+            is listed in the column's record.
+        upsample: detector upsampling (-1: automatic, by image size).
+        threads: onnxruntime's intra-op threads (0: its default, all cores).
+    """
+
+    path: str = ""
+    align: str = "arcface"
+    pixels: str = "arcface"
+    bgr: bool = False
+    output: str = ""
+    flip: bool = False
+    normalize: bool = True
+    size: int = 0
+    detect: bool = True
+    fallback: str = "whole"
+    upsample: int = -1
+    threads: int = 0
+
+    def validate(self) -> None:
+        if self.align not in ALIGNS:
+            raise UserError(f"onnx: align must be one of {', '.join(ALIGNS)}, got {self.align!r}")
+        if self.pixels not in PIXELS:
+            raise UserError(f"onnx: pixels must be one of {', '.join(PIXELS)}, got {self.pixels!r}")
+        if self.fallback not in ("whole", "nan"):
+            raise UserError(f"onnx: fallback must be 'whole' or 'nan', got {self.fallback!r}")
+        if self.size < 0 or self.threads < 0:
+            raise UserError("onnx: size and threads must be >= 0")
+        if not -1 <= self.upsample <= 4:
+            raise UserError(f"onnx: upsample must be in [-1, 4], got {self.upsample}")
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError("the onnx embedder needs onnxruntime, which is not installed "
+                        "(pip install 'latentplay[onnx]')") from None
+    return onnxruntime
+
+
+@dataclass(frozen=True)
+class InputLayout:
+    """How a network's image input is laid out: ``channels_first`` (NCHW, else NHWC), the
+    number of ``channels`` (1 or 3), the square ``side``, a fixed ``batch`` size (0: any) and
+    the NumPy ``dtype`` it takes."""
+
+    channels_first: bool
+    channels: int
+    side: int
+    batch: int
+    dtype: type
+
+    @classmethod
+    def read(cls, node: Any, size: int, path: str) -> InputLayout:
+        """The layout of onnxruntime input ``node``; ``size`` overrides a side the file leaves
+        open."""
+        shape = list(node.shape)
+        if node.type not in INPUT_TYPES:
+            raise UserError(f"{path}: the network's input {node.name!r} is {node.type}; "
+                            "the onnx embedder feeds float images")
+        if len(shape) != 4 or not ({shape[1], shape[3]} & {1, 3}):
+            raise UserError(f"{path}: the network's input {node.name!r} has shape {shape}; "
+                            "expected (N, C, H, W) or (N, H, W, C) with 1 or 3 channels")
+        channels_first = shape[1] in (1, 3)
+        h, w = (shape[2], shape[3]) if channels_first else (shape[1], shape[2])
+        sides = {s for s in (h, w) if isinstance(s, int) and s > 0}
+        if size:
+            if sides and sides != {size}:
+                raise UserError(f"{path}: the network takes {h}x{w} images, not size={size}")
+            sides = {size}
+        if len(sides) != 1:
+            raise UserError(f"{path}: the network's input is {h}x{w}; give a square size with "
+                            "-o size=N" if not sides else
+                            f"{path}: the network takes {h}x{w} images; only square inputs "
+                            "are supported")
+        batch = shape[0] if isinstance(shape[0], int) and shape[0] > 0 else 0
+        return cls(channels_first, shape[1] if channels_first else shape[3], sides.pop(), batch,
+                   INPUT_TYPES[node.type])
+
+
+class OnnxEmbedder(Embedder):
+    """Embeddings of an ONNX image network: ``(N, dim)`` float32, one output flattened."""
+
+    kind = "onnx"
+    config_type = OnnxConfig
+    arg_field = "path"
+
+    def __init__(self, config: OnnxConfig) -> None:
+        super().__init__(config)
+        config.validate()
+        if not config.path:
+            raise UserError("the onnx embedder needs a network file: --with onnx:PATH")
+        if not Path(config.path).is_file():
+            raise UserError(f"onnx network file {config.path} does not exist")
+        ort = _import_onnxruntime()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = config.threads
+        options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+        try:
+            self.session = ort.InferenceSession(str(config.path), options,
+                                                providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own classes for every bad file
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"could not load {config.path} as an ONNX network: {first}") from None
+        inputs = self.session.get_inputs()
+        if len(inputs) != 1:
+            raise UserError(f"{config.path}: the network has {len(inputs)} inputs "
+                            f"({', '.join(i.name for i in inputs)}); the onnx embedder feeds one")
+        self.input_name = inputs[0].name
+        self.layout = InputLayout.read(inputs[0], config.size, config.path)
+        outputs = [o.name for o in self.session.get_outputs()]
+        if config.output and config.output not in outputs:
+            raise UserError(f"{config.path}: no output {config.output!r}; "
+                            f"the network's outputs: {', '.join(outputs)}")
+        self.output_name = config.output or outputs[0]
+        self.faces: Any = None
+        if config.align == "arcface":
+            from latentplay.embed.faces import FaceModels
+
+            self.faces = FaceModels.load()
+        side, c = self.layout.side, self.layout.channels
+        self._dim = self._run(np.zeros((1, side, side, c), np.uint8)).shape[1]
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def detects_faces(self) -> bool:  # type: ignore[override]
+        return self.config.align == "arcface" and self.config.detect
+
+    @property
+    def image_size(self) -> int | None:
+        return None if self.config.align == "arcface" else self.layout.side
+
+    @property
+    def image_mode(self) -> str | None:
+        return "L" if self.layout.channels == 1 and self.config.align == "none" else "RGB"
+
+    def embed_rows(self, images: Images, rows: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """``(N, dim)`` float32 embeddings and an ``(N,)`` bool mask: face detected (all True
+        unless faces are detected)."""
+        ims = as_list(images)
+        if self.config.align == "none":
+            return self.embed_crops(np.stack(ims)) if ims else self._empty(), np.ones(len(ims), bool)
+        chips, keep, found = self._align(ims)
+        out = np.full((len(ims), self.dim), np.nan, dtype=np.float32)
+        if chips:
+            out[keep] = self.embed_crops(np.stack(chips))
+        return out, found
+
+    def embed(self, images: Images) -> np.ndarray:
+        return self.embed_rows(images)[0]
+
+    def embed_crops(self, crops: np.ndarray) -> np.ndarray:
+        """Embed images already at the network's input size: ``(N, side, side, C)`` uint8 ->
+        ``(N, dim)`` float32 (mirrored copies added when ``flip``; unit length when
+        ``normalize``)."""
+        feats = self._run(crops)
+        if self.config.flip:
+            feats = feats + self._run(crops[:, :, ::-1])
+        if self.config.normalize:
+            feats = feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
+        return feats.astype(np.float32)
+
+    def _align(self, images: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """ArcFace crops of ``images``: the crops, which images have one, which had a face."""
+        cfg, faces = self.config, self.faces
+        upsample = None if cfg.upsample < 0 else cfg.upsample
+        chips: list[np.ndarray] = []
+        keep = np.zeros(len(images), dtype=bool)
+        found = np.ones(len(images), dtype=bool)
+        for i, image in enumerate(images):
+            box = faces.detect(image, upsample) if cfg.detect else None
+            found[i] = box is not None or not cfg.detect
+            if box is None:
+                if cfg.detect and cfg.fallback == "nan":
+                    continue
+                box = faces.whole_image_box(image)
+            chip = faces.arcface_chip(image, box, self.layout.side)
+            chips.append(chip if self.layout.channels == 3 else chip.mean(-1, keepdims=True))
+            keep[i] = True
+        return chips, keep, found
+
+    def _run(self, crops: np.ndarray) -> np.ndarray:
+        """The network on ``(N, side, side, C)`` uint8 (or float) crops: ``(N, D)`` float32."""
+        scale, mean, std = PIXELS[self.config.pixels]
+        x = crops.astype(np.float32)
+        x = (x / scale - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
+        if self.config.bgr and x.shape[-1] == 3:
+            x = x[..., ::-1]  # the statistics are listed in RGB order
+        if self.layout.channels_first:
+            x = x.transpose(0, 3, 1, 2)
+        x = np.ascontiguousarray(x, dtype=self.layout.dtype)
+        step = self.layout.batch or max(len(x), 1)
+        parts = []
+        for start in range(0, len(x), step):
+            part = x[start:start + step]
+            short = step - len(part) if self.layout.batch else 0
+            if short:  # a network exported for a fixed batch: pad the last one
+                part = np.concatenate([part, np.zeros((short, *part.shape[1:]), part.dtype)])
+            y = self.session.run([self.output_name], {self.input_name: part})[0]
+            parts.append(np.asarray(y, np.float32).reshape(len(part), -1)[:len(part) - short])
+        return np.concatenate(parts)
+
+    def _empty(self) -> np.ndarray:
+        return np.zeros((0, self.dim), np.float32)
+
+    def state_digest(self) -> str:
+        stat = Path(self.config.path).stat()
+        key = f"{Path(self.config.path).absolute()}:{stat.st_size}:{stat.st_mtime_ns}"
+        return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+EMBEDDER = OnnxEmbedder

@@ -1,0 +1,279 @@
+"""The ``onnx:PATH`` embedder and ArcFace's five-point alignment.
+
+Networks are small PyTorch modules exported to ONNX here; their PyTorch outputs on inputs
+prepared by hand are the known answers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from scipy import ndimage
+from skimage import data
+
+from latentplay import store as st
+from latentplay.embed import column as col
+from latentplay.embed.arcface import TEMPLATE_112, align_to_template, five_points, similarity, template
+from latentplay.embed.base import make_embedder
+from latentplay.embed.faces import FaceModels
+from latentplay.errors import UserError
+
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+class TwoHeads(torch.nn.Module):
+    """A small CNN with a ``feat`` and a ``logits`` output; NHWC input when ``nhwc``."""
+
+    def __init__(self, channels: int = 3, nhwc: bool = False) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.nhwc = nhwc
+        self.body = torch.nn.Sequential(
+            torch.nn.Conv2d(channels, 24, 4, stride=2, padding=1), torch.nn.ReLU(),
+            torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        self.feat = torch.nn.Linear(24, 16)
+        self.logits = torch.nn.Linear(16, 3)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.nhwc:
+            x = x.permute(0, 3, 1, 2)
+        f = self.feat(self.body(x))
+        return f, self.logits(f)
+
+
+def export(module: torch.nn.Module, path: Path, shape: tuple[int, ...], dynamic: dict | None
+           = None) -> Path:
+    """Write ``module`` (eval mode) as ONNX with input ``data`` and outputs ``feat``, ``logits``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (torch.zeros(shape),), str(path), dynamo=False,
+                          input_names=["data"], output_names=["feat", "logits"],
+                          dynamic_axes=dynamic)
+    return path
+
+
+@pytest.fixture(scope="module")
+def nets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """ONNX files: ``nchw`` (any batch, 112), ``batch1`` (fixed batch 1), ``nhwc``, ``gray``
+    (one channel, 32) and ``anysize`` (batch and side left open)."""
+    d = tmp_path_factory.mktemp("onnx")
+    any_batch = {"data": {0: "n"}, "feat": {0: "n"}, "logits": {0: "n"}}
+    return {
+        "nchw": export(TwoHeads(), d / "nchw.onnx", (2, 3, 112, 112), any_batch),
+        "batch1": export(TwoHeads(), d / "batch1.onnx", (1, 3, 112, 112)),
+        "nhwc": export(TwoHeads(nhwc=True), d / "nhwc.onnx", (2, 112, 112, 3), any_batch),
+        "gray": export(TwoHeads(channels=1), d / "gray.onnx", (2, 1, 32, 32), any_batch),
+        "anysize": export(TwoHeads(), d / "anysize.onnx", (2, 3, 64, 64),
+                          {"data": {0: "n", 2: "h", 3: "w"}, "feat": {0: "n"}}),
+    }
+
+
+def torch_feat(crops: np.ndarray, prepare) -> np.ndarray:
+    """The PyTorch module's ``feat`` of ``(N, H, W, 3)`` uint8 crops prepared by ``prepare``."""
+    x = torch.from_numpy(np.ascontiguousarray(prepare(crops.astype(np.float32)))).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        return TwoHeads()(x)[0].numpy()
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def crops() -> np.ndarray:
+    return np.random.default_rng(1).integers(0, 256, (5, 112, 112, 3), dtype=np.uint8)
+
+
+# --- alignment -------------------------------------------------------------------------
+
+def test_similarity_recovers_a_known_transform():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        angle, scale, shift = rng.uniform(-1, 1), rng.uniform(0.3, 4), rng.uniform(-50, 50, 2)
+        rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+        src = rng.uniform(0, 200, (5, 2))
+        dst = scale * src @ rot.T + shift
+        m = similarity(src, dst)
+        np.testing.assert_allclose(m[:, :2], scale * rot, atol=1e-9)
+        np.testing.assert_allclose(m[:, 2], shift, atol=1e-7)
+    # mirrored points are fitted by a rotation, never a reflection
+    src = TEMPLATE_112.copy()
+    mirrored = src * [-1, 1]
+    assert np.linalg.det(similarity(src, mirrored)[:, :2]) > 0
+
+
+def test_template_sizes():
+    np.testing.assert_allclose(template(112), TEMPLATE_112)
+    np.testing.assert_allclose(template(224), 2 * TEMPLATE_112)
+    np.testing.assert_allclose(template(128), TEMPLATE_112 + [8, 0])  # InsightFace's margin
+    np.testing.assert_allclose(template(256), 2 * (TEMPLATE_112 + [8, 0]))
+
+
+@pytest.mark.parametrize("size", [112, 128, 64])
+def test_alignment_puts_the_points_on_the_template(size):
+    """Five dots placed by a rotated, scaled, shifted template land on the template (within a
+    fifth of a pixel: the dots' rasterisation)."""
+    angle, scale = 0.35, 2.3
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    points = TEMPLATE_112 @ rot.T * scale + [60, 40]
+    yy, xx = np.mgrid[:400, :400]
+    image = np.zeros((400, 400, 3), np.uint8)
+    for x, y in points:
+        image[(xx - x) ** 2 + (yy - y) ** 2 < 20] = 255
+    chip = align_to_template(image, points, size)
+    assert chip.shape == (size, size, 3) and chip.dtype == np.uint8
+    labels, n = ndimage.label(chip[..., 0] > 40)
+    assert n == 5
+    found = np.array(ndimage.center_of_mass(chip[..., 0].astype(float), labels,
+                                            range(1, 6)))[:, ::-1]
+    order = [int(np.argmin(np.linalg.norm(found - t, axis=1))) for t in template(size)]
+    assert sorted(order) == list(range(5))
+    np.testing.assert_allclose(found[order], template(size), atol=0.25 * max(1, size / 112))
+
+
+def test_astronaut_crop_has_her_landmarks_where_the_fit_put_them():
+    """Landmarks found again on the 112-px crop (upsampled for the detector) are where the
+    fitted transform sends the photo's landmarks: within 1.5 pixels."""
+    faces = FaceModels.load()
+    image = data.astronaut()
+    points = five_points(faces.landmarks68(image, faces.detect(image)))
+    chip = align_to_template(image, points, 112)
+    mapped = points @ similarity(points, template(112))[:, :2].T + similarity(points, template(112))[:, 2]
+    big = np.asarray(Image.fromarray(chip).resize((448, 448), Image.BICUBIC))
+    again = (five_points(faces.landmarks68(big, faces.detect(big))) + 0.5) / 4 - 0.5
+    np.testing.assert_allclose(again, mapped, atol=1.5)
+    # and the eyes are level and where the template has them (the fit favours no point)
+    assert abs(again[0, 1] - again[1, 1]) < 1.5
+    np.testing.assert_allclose(again[:2], TEMPLATE_112[:2], atol=4)
+
+
+# --- the network -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("options, prepare", [
+    (["pixels=arcface"], lambda x: (x - 127.5) / 127.5),
+    (["pixels=imagenet"], lambda x: (x / 255 - IMAGENET_MEAN) / IMAGENET_STD),
+    (["pixels=unit"], lambda x: x / 255),
+    (["pixels=raw"], lambda x: x),
+    (["pixels=imagenet", "bgr=true"], lambda x: ((x / 255 - IMAGENET_MEAN) / IMAGENET_STD)[..., ::-1]),
+])
+def test_embeddings_equal_the_network_on_inputs_prepared_by_hand(nets, crops, options, prepare):
+    emb = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "normalize=false", *options])
+    assert emb.dim == 16 and emb.image_size == 112 and not emb.detects_faces
+    np.testing.assert_allclose(emb.embed(crops), torch_feat(crops, prepare), atol=2e-5)
+
+
+def test_normalize_flip_and_output(nets, crops):
+    prep = lambda x: (x - 127.5) / 127.5  # noqa: E731
+    plain = torch_feat(crops, prep)
+    emb = make_embedder(f"onnx:{nets['nchw']}", ["align=none"])
+    np.testing.assert_allclose(emb.embed(crops), unit(plain), atol=1e-5)
+    flipped = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "flip=true"]).embed(crops)
+    mirror = torch_feat(crops[:, :, ::-1], prep)
+    np.testing.assert_allclose(flipped, unit(plain + mirror), atol=1e-5)
+    logits = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "output=logits"])
+    assert logits.dim == 3 and logits.embed(crops).shape == (5, 3)
+    with pytest.raises(UserError, match="no output 'pool'; the network's outputs: feat, logits"):
+        make_embedder(f"onnx:{nets['nchw']}", ["output=pool"])
+
+
+def test_fixed_batch_nhwc_and_open_sizes_give_the_same_vectors(nets, crops):
+    want = make_embedder(f"onnx:{nets['nchw']}", ["align=none"]).embed(crops)
+    for name, options in [("batch1", []), ("nhwc", []), ("anysize", ["size=112"])]:
+        emb = make_embedder(f"onnx:{nets[name]}", ["align=none", *options])
+        np.testing.assert_allclose(emb.embed(crops), want, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(emb.embed(list(crops[:3])), want[:3], atol=1e-5)
+    assert make_embedder(f"onnx:{nets['batch1']}", ["align=none"]).layout.batch == 1
+    with pytest.raises(UserError, match="give a square size with -o size=N"):
+        make_embedder(f"onnx:{nets['anysize']}", ["align=none"])
+    with pytest.raises(UserError, match="takes 112x112 images, not size=64"):
+        make_embedder(f"onnx:{nets['nchw']}", ["size=64"])
+
+
+def test_gray_network_reads_gray_images(nets):
+    emb = make_embedder(f"onnx:{nets['gray']}", ["align=none", "pixels=unit", "normalize=false"])
+    assert emb.image_mode == "L" and emb.image_size == 32 and emb.layout.channels == 1
+    images = np.random.default_rng(2).integers(0, 256, (4, 32, 32, 1), dtype=np.uint8)
+    x = torch.from_numpy(images.astype(np.float32) / 255).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        want = TwoHeads(channels=1)(x)[0].numpy()
+    np.testing.assert_allclose(emb.embed(images), want, atol=2e-5)
+
+
+def test_arcface_alignment_finds_faces_and_flags_the_rest(nets):
+    photo = data.astronaut()
+    blank = np.full((200, 200, 3), 128, np.uint8)
+    emb = make_embedder(f"onnx:{nets['nchw']}")
+    assert emb.detects_faces and emb.image_size is None
+    vectors, found = emb.embed_rows([photo, blank])
+    assert found.tolist() == [True, False] and np.isfinite(vectors).all()
+    faces = FaceModels.load()
+    chip = align_to_template(photo, five_points(faces.landmarks68(photo, faces.detect(photo))))
+    np.testing.assert_allclose(vectors[0], emb.embed_crops(chip[None])[0], atol=1e-6)
+    vectors, found = make_embedder(f"onnx:{nets['nchw']}", ["fallback=nan"]).embed_rows([photo, blank])
+    assert found.tolist() == [True, False]
+    assert np.isfinite(vectors[0]).all() and np.isnan(vectors[1]).all()
+    undetected = make_embedder(f"onnx:{nets['nchw']}", ["detect=false"])
+    assert not undetected.detects_faces
+    assert undetected.embed_rows([photo, blank])[1].tolist() == [True, True]
+
+
+def test_refusals(nets, tmp_path):
+    garbage = tmp_path / "garbage.onnx"
+    garbage.write_bytes(b"not a network" * 10)
+    cases = [
+        ("onnx", [], "needs a network file: --with onnx:PATH"),
+        (f"onnx:{tmp_path / 'missing.onnx'}", [], "does not exist"),
+        (f"onnx:{garbage}", [], "could not load"),
+        (f"onnx:{nets['nchw']}", ["align=mtcnn"], "align must be one of arcface, none"),
+        (f"onnx:{nets['nchw']}", ["pixels=vgg"], "pixels must be one of"),
+        (f"onnx:{nets['nchw']}", ["fallback=skip"], "fallback must be"),
+    ]
+    for name, options, message in cases:
+        with pytest.raises(UserError, match=message):
+            make_embedder(name, options)
+    flat = tmp_path / "flat.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(torch.nn.Linear(10, 4), (torch.zeros(2, 10),), str(flat), dynamo=False,
+                          input_names=["x"])
+    with pytest.raises(UserError, match=r"has shape \[2, 10\]; expected \(N, C, H, W\)"):
+        make_embedder(f"onnx:{flat}")
+
+
+def test_embed_a_store_from_the_cli(cli, nets, tmp_path):
+    images = np.random.default_rng(3).integers(0, 256, (12, 40, 40, 3), dtype=np.uint8)
+    schema = st.Schema(attributes=[], provenance=st.Provenance(source="tests", converter="tests"))
+    s = st.build([{"image": [st.encode_png(im) for im in images]}], schema, tmp_path / "s")
+    r = cli("embed", s.path, "--with", f"onnx:{nets['nchw']}", "--column", "net",
+            "-o", "align=none", "-o", "pixels=imagenet", "--batch-size", "5")
+    assert r.code == 0, r.err
+    out = st.load(s.path)
+    vectors = st.vectors(out, "net")
+    assert vectors.shape == (12, 16)
+    resized = np.stack([np.asarray(Image.fromarray(im).resize((112, 112), Image.BILINEAR))
+                        for im in images])
+    direct = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "pixels=imagenet"]).embed(resized)
+    np.testing.assert_allclose(vectors, direct, atol=1e-5)
+    record = col.embed_entry(out, "net")
+    assert record["embedder"] == f"onnx:{nets['nchw']}" and record["config"]["pixels"] == "imagenet"
+    assert not record["detects_faces"]
+    r = cli("embed", s.path, "--with", f"onnx:{nets['nchw']}", "--column", "x", "-o", "pixels=bad")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+
+
+def test_an_arcface_aligned_store_embeds_like_the_photos(cli, nets, blob_store, tmp_path):
+    """``data align --template arcface`` then ``align=none`` gives the vectors ``align=arcface``
+    gives on the photos (the same crops)."""
+    photo = data.astronaut()
+    s = blob_store(images=[photo[30:330, 100:360], photo], name="photos")
+    assert cli("data", "align", s.path, "--out", tmp_path / "arc", "--template", "arcface").code == 0
+    aligned = col.embed_store(tmp_path / "arc", f"onnx:{nets['nchw']}", "net", options=["align=none"],
+                              progress=False)
+    direct = col.embed_store(s, f"onnx:{nets['nchw']}", "net", progress=False)
+    np.testing.assert_allclose(st.vectors(aligned, "net"), st.vectors(direct, "net"), atol=1e-5)
