@@ -230,7 +230,7 @@ def test_refusals(nets, tmp_path):
         ("onnx", [], "needs a network file: --with onnx:PATH"),
         (f"onnx:{tmp_path / 'missing.onnx'}", [], "does not exist"),
         (f"onnx:{garbage}", [], "could not load"),
-        (f"onnx:{nets['nchw']}", ["align=mtcnn"], "align must be one of arcface, none"),
+        (f"onnx:{nets['nchw']}", ["align=mtcnn"], "align must be one of arcface, dlib, none"),
         (f"onnx:{nets['nchw']}", ["pixels=vgg"], "pixels must be one of"),
         (f"onnx:{nets['nchw']}", ["fallback=skip"], "fallback must be"),
     ]
@@ -277,3 +277,14 @@ def test_an_arcface_aligned_store_embeds_like_the_photos(cli, nets, blob_store, 
                               progress=False)
     direct = col.embed_store(s, f"onnx:{nets['nchw']}", "net", progress=False)
     np.testing.assert_allclose(st.vectors(aligned, "net"), st.vectors(direct, "net"), atol=1e-5)
+
+
+def test_dlib_alignment_feeds_dlibs_chip(nets):
+    """``align=dlib`` (FairFace's classifiers) embeds dlib's upright chip with the padding."""
+    photo = data.astronaut()
+    faces = FaceModels.load()
+    for padding in (0.25, 0.5):
+        emb = make_embedder(f"onnx:{nets['nchw']}", ["align=dlib", f"padding={padding}"])
+        assert emb.detects_faces and emb.image_size is None
+        chip = faces.align(photo, faces.detect(photo), 112, padding)
+        np.testing.assert_allclose(emb.embed([photo])[0], emb.embed_crops(chip[None])[0], atol=1e-6)

@@ -13,7 +13,8 @@ With ``align=arcface`` (the default) each image's largest face is found with dli
 detector, its five points (eye centres, nose tip, mouth corners) read from the 68 landmarks and
 the face warped onto ArcFace's template at the network's input size
 (:mod:`latentplay.embed.arcface`). With ``align=none`` images are centre-cropped and resized to
-the input size (already aligned faces, or non-face networks).
+the input size (already aligned faces, or non-face networks); ``align=dlib`` takes dlib's upright
+face chip instead (what FairFace's race, gender and age classifiers were trained on).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "unit": (255.0, (0.0,), (1.0,)),                # v / 255
     "raw": (1.0, (0.0,), (1.0,)),                   # v: the network normalises itself
 }
-ALIGNS = ("arcface", "none")
+ALIGNS = ("arcface", "dlib", "none")
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
                "tensor(double)": np.float64}
 
@@ -46,8 +47,9 @@ class OnnxConfig:
 
     Attributes:
         path: the ``.onnx`` file, usually given as ``onnx:PATH``.
-        align: ``arcface`` (detect the face and warp it onto ArcFace's five-point template) or
-            ``none`` (centre crop and resize).
+        align: ``arcface`` (detect the face and warp it onto ArcFace's five-point template),
+            ``dlib`` (detect it and take dlib's upright chip with ``padding``: FairFace's
+            classifiers) or ``none`` (centre crop and resize).
         pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
             ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``unit``
             (v / 255) or ``raw`` (v).
@@ -57,9 +59,10 @@ class OnnxConfig:
             verification).
         normalize: scale each embedding to unit length.
         size: input side for a network whose input size is not fixed in the file (0: read it).
-        detect: with ``align=arcface``, look for the face; False takes every image as a face
-            crop and places the landmarks in the whole image.
-        fallback: with ``align=arcface``, what an image with no detected face gets: ``whole``
+        padding: with ``align=dlib``, the margin around the face (dlib's convention).
+        detect: when aligning, look for the face; False takes every image as a face crop and
+            places the landmarks in the whole image.
+        fallback: when aligning, what an image with no detected face gets: ``whole``
             (landmarks placed in the whole image) or ``nan`` (a row of NaN); either way the row
             is listed in the column's record.
         upsample: detector upsampling (-1: automatic, by image size).
@@ -74,6 +77,7 @@ class OnnxConfig:
     flip: bool = False
     normalize: bool = True
     size: int = 0
+    padding: float = 0.25
     detect: bool = True
     fallback: str = "whole"
     upsample: int = -1
@@ -86,8 +90,8 @@ class OnnxConfig:
             raise UserError(f"onnx: pixels must be one of {', '.join(PIXELS)}, got {self.pixels!r}")
         if self.fallback not in ("whole", "nan"):
             raise UserError(f"onnx: fallback must be 'whole' or 'nan', got {self.fallback!r}")
-        if self.size < 0 or self.threads < 0:
-            raise UserError("onnx: size and threads must be >= 0")
+        if self.size < 0 or self.threads < 0 or self.padding < 0:
+            raise UserError("onnx: size, padding and threads must be >= 0")
         if not -1 <= self.upsample <= 4:
             raise UserError(f"onnx: upsample must be in [-1, 4], got {self.upsample}")
 
@@ -177,7 +181,7 @@ class OnnxEmbedder(Embedder):
                             f"the network's outputs: {', '.join(outputs)}")
         self.output_name = config.output or outputs[0]
         self.faces: Any = None
-        if config.align == "arcface":
+        if config.align != "none":
             from latentplay.embed.faces import FaceModels
 
             self.faces = FaceModels.load()
@@ -190,11 +194,11 @@ class OnnxEmbedder(Embedder):
 
     @property
     def detects_faces(self) -> bool:  # type: ignore[override]
-        return self.config.align == "arcface" and self.config.detect
+        return self.config.align != "none" and self.config.detect
 
     @property
     def image_size(self) -> int | None:
-        return None if self.config.align == "arcface" else self.layout.side
+        return None if self.config.align != "none" else self.layout.side
 
     @property
     def image_mode(self) -> str | None:
@@ -228,7 +232,7 @@ class OnnxEmbedder(Embedder):
         return feats.astype(np.float32)
 
     def _align(self, images: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-        """ArcFace crops of ``images``: the crops, which images have one, which had a face."""
+        """Aligned crops of ``images``: the crops, which images have one, which had a face."""
         cfg, faces = self.config, self.faces
         upsample = None if cfg.upsample < 0 else cfg.upsample
         chips: list[np.ndarray] = []
@@ -241,7 +245,8 @@ class OnnxEmbedder(Embedder):
                 if cfg.detect and cfg.fallback == "nan":
                     continue
                 box = faces.whole_image_box(image)
-            chip = faces.arcface_chip(image, box, self.layout.side)
+            chip = (faces.arcface_chip(image, box, self.layout.side) if cfg.align == "arcface"
+                    else faces.align(image, box, self.layout.side, cfg.padding))
             chips.append(chip if self.layout.channels == 3 else chip.mean(-1, keepdims=True))
             keep[i] = True
         return chips, keep, found

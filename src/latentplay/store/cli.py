@@ -189,6 +189,35 @@ def measure(
 
 
 @app.command()
+def predict(
+    path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
+    with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits)."),
+    heads: str = typer.Option(..., "--heads", help="NAME[@FIRST]=CLASS,CLASS,...;... (outputs "
+                              "in order), or a preset: fairface7, fairface4."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="Network option key=value "
+                                     "(repeatable), e.g. align=none."),
+    prefix: str = typer.Option("predicted_", "--prefix", help="Put before each new attribute's "
+                               "name."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Images between resume points."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace attributes of the same names."),
+) -> None:
+    """Classify every image with a network (e.g. FairFace's race, gender and age classifier)
+    into new attributes: each head's class and its probability (resumable)."""
+    from latentplay.measure import agreement_lines, parse_heads, predict_store, summary_lines
+
+    new = predict_store(path, with_, heads, options=option or [], prefix=prefix,
+                        batch_size=batch_size, overwrite=overwrite)
+    entry = new.schema.history[-1]
+    for line in summary_lines(new, entry["attributes"][::2]):
+        console.print(line)
+    for line in agreement_lines(new, parse_heads(heads), prefix):
+        console.print(line)
+    if entry["not_found"]:
+        console.print(f"{len(entry['not_found'])} rows had no detected face")
+    console.print(f"classified {len(new)} rows of {path}")
+
+
+@app.command()
 def bias(
     path: Path = typer.Argument(..., help="Store directory."),
     by: str = typer.Option(..., "--by", help="Grouping attribute, e.g. gender."),

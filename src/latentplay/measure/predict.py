@@ -1,0 +1,226 @@
+"""Predicted labels: a classification network's classes for every image of a store.
+
+The matching seed's tables carry *predicted* race and gender (FairFace's classifier) beside the
+annotations; generated faces have no annotations at all. ``predict_store`` runs an ONNX
+classifier (:mod:`latentplay.embed.onnxnet`) over a store and writes, for each of its heads, a
+categorical attribute (the arg-max class) and a continuous one (that class's softmax
+probability). A head is a run of the network's outputs (logits) with one class per output:
+
+    race=White,Black,Asian          outputs 0-2 (heads follow one another)
+    gender@7=Male,Female            outputs 7-8 (``@`` gives the first output)
+
+Heads are separated by ``;``. ``fairface7`` and ``fairface4`` name the layouts of FairFace's
+published ResNet-34 classifiers (18 outputs: race, gender at 7, age at 9; with the class names
+of the FairFace converter, so predictions and labels compare class by class), and bring the
+preprocessing those classifiers were trained with (dlib's face chip, ImageNet statistics).
+
+>>> s = predict_store("data/faces", "onnx:res34_fair_align_multi_7.onnx", "fairface7")
+>>> s.labels("predicted_race"), s.labels("predicted_race_p")      # (N,) codes, (N,) floats
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.embed.base import make_embedder
+from latentplay.embed.column import run_embedder
+from latentplay.errors import UserError
+from latentplay.store.schema import Attribute
+
+_FAIRFACE_GENDER = "gender@7=Male,Female"
+_FAIRFACE_AGE = "age@9=0-2,3-9,10-19,20-29,30-39,40-49,50-59,60-69,more than 70"
+PRESETS: dict[str, str] = {
+    "fairface7": "race=White,Black,Latino_Hispanic,East Asian,Southeast Asian,Indian,"
+                 f"Middle Eastern;{_FAIRFACE_GENDER};{_FAIRFACE_AGE}",
+    "fairface4": f"race=White,Black,Asian,Indian;{_FAIRFACE_GENDER};{_FAIRFACE_AGE}",
+}
+# embedder options a preset's network was trained with (the user's -o options come after)
+PRESET_OPTIONS: dict[str, list[str]] = {
+    name: ["align=dlib", "pixels=imagenet", "normalize=false"] for name in PRESETS}
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Head:
+    """One classification head: ``classes`` read from outputs ``start .. start + K - 1``."""
+
+    name: str
+    start: int
+    classes: tuple[str, ...]
+
+    @property
+    def stop(self) -> int:
+        return self.start + len(self.classes)
+
+
+def parse_heads(spec: str) -> list[Head]:
+    """Heads from ``NAME[@START]=CLASS,CLASS,...;...`` or a preset name (see the module).
+
+    Raises:
+        UserError: a malformed head, fewer than two classes, a repeated name or class, or
+            overlapping heads.
+    """
+    text = PRESETS.get(spec.strip(), spec)
+    heads: list[Head] = []
+    start = 0
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        left, sep, right = part.partition("=")
+        name, at, first = left.strip().partition("@")
+        name = name.strip()
+        if not sep or not name.replace("_", "").isalnum():
+            raise UserError(f"head {part!r}: write NAME[@START]=CLASS,CLASS,... "
+                            f"(or a preset: {', '.join(PRESETS)})")
+        if at:
+            if not first.strip().isdigit():
+                raise UserError(f"head {name!r}: the first output after '@' must be a number")
+            start = int(first)
+        classes = tuple(c.strip() for c in right.split(","))
+        if len(classes) < 2 or any(not c for c in classes) or len(set(classes)) < len(classes):
+            raise UserError(f"head {name!r}: give two or more distinct, non-empty classes")
+        heads.append(Head(name, start, classes))
+        start += len(classes)
+    if not heads:
+        raise UserError("give at least one head: NAME=CLASS,CLASS,...")
+    names = [h.name for h in heads]
+    if len(set(names)) < len(names):
+        raise UserError(f"heads {', '.join(names)}: names must differ")
+    spans = sorted((h.start, h.stop, h.name) for h in heads)
+    for (_, stop, a), (begin, _, b) in zip(spans, spans[1:], strict=False):
+        if begin < stop:
+            raise UserError(f"heads {a!r} and {b!r} read the same outputs")
+    return heads
+
+
+def softmax_heads(logits: np.ndarray, heads: Sequence[Head]) -> list[np.ndarray]:
+    """Each head's class probabilities: ``(N, D)`` logits -> ``(N, K_h)`` per head (NaN rows
+    stay NaN)."""
+    out = []
+    for head in heads:
+        z = logits[:, head.start:head.stop].astype(np.float64)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        out.append(z / z.sum(axis=1, keepdims=True))
+    return out
+
+
+def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
+    """Where a partial prediction lives: a hidden sibling of the store."""
+    path = Path(store_path).absolute()
+    return path.with_name(f".{path.name}.predict")
+
+
+def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads: str, *,
+                  options: Sequence[str] = (), prefix: str = "predicted_",
+                  batch_size: int = 64, overwrite: bool = False,
+                  progress: bool = True) -> st.Store:
+    """Classify every image of ``store`` into new attributes ``{prefix}{head}`` (class) and
+    ``{prefix}{head}_p`` (its probability), resumably; the store is replaced atomically.
+
+    Args:
+        store: a saved store or its path.
+        network: an ``onnx:PATH`` embedder name whose (first, or ``-o output=``) output holds
+            the logits.
+        heads: a head spec or preset (:func:`parse_heads`).
+        options: embedder options (``key=value``) after a preset's own (``normalize`` is
+            false: logits are kept as they are).
+        prefix: put before every new attribute's name.
+        batch_size: images between two resume points.
+        overwrite: replace attributes of the same names.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        The store re-loaded with the new attributes. A row whose face was not found, with
+        ``fallback=nan``, gets the class ``unknown`` and no probability.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    if store.path is None:
+        raise UserError("save the store before predicting its labels (they are written in place)")
+    if batch_size < 1:
+        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    if len(store) == 0:
+        raise UserError(f"store {store.path} has no rows to classify")
+    if not network.startswith("onnx:"):
+        raise UserError(f"--with {network!r}: give a classification network as onnx:PATH")
+    if prefix and not prefix.replace("_", "").isalnum():
+        raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
+    parsed = parse_heads(heads)
+    names = [n for h in parsed for n in (prefix + h.name, f"{prefix}{h.name}_p")]
+    taken = [n for n in names if n in store.columns]
+    if taken and not overwrite:
+        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
+                        "them or --prefix to keep both")
+    embedder = make_embedder(network, [*PRESET_OPTIONS.get(heads.strip(), []),
+                                       "normalize=false", *options])
+    if embedder.config.normalize:
+        raise UserError("a classifier's logits are not scaled to unit length: drop "
+                        "-o normalize=true")
+    needed = max(h.stop for h in parsed)
+    if embedder.dim < needed:
+        raise UserError(f"{network} gives {embedder.dim} outputs; the heads read {needed}")
+    logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size, progress,
+                                 label="classifying")
+    columns = head_columns(parsed, logits, prefix, network)
+    new = st.add_attributes(store, columns, replace=overwrite)
+    entry = {
+        "op": "predict",
+        **embedder.describe(),
+        "heads": [dataclasses.asdict(h) for h in parsed],
+        "attributes": list(columns),
+        "rows": len(store),
+        "not_found": np.flatnonzero(~found).tolist() if embedder.detects_faces else [],
+        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    new = dataclasses.replace(new, schema=dataclasses.replace(
+        new.schema, history=[*new.schema.history, entry]))
+    result = st.save(new, store.path)
+    shutil.rmtree(scratch_dir(store.path), ignore_errors=True)
+    return result
+
+
+def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str
+                 ) -> dict[str, tuple[Attribute, np.ndarray]]:
+    """The attributes of ``heads`` from ``(N, D)`` logits: class codes (``unknown`` for a row
+    without logits) and the chosen class's probability."""
+    columns: dict[str, tuple[Attribute, np.ndarray]] = {}
+    for head, probs in zip(heads, softmax_heads(logits, heads), strict=True):
+        missing = np.isnan(probs).any(axis=1)
+        codes = np.where(missing, len(head.classes), np.nan_to_num(probs).argmax(axis=1))
+        classes = list(head.classes) + ([UNKNOWN] if missing.any() else [])
+        p = np.where(missing, np.nan, np.nan_to_num(probs).max(axis=1))
+        name = prefix + head.name
+        columns[name] = (Attribute(name, "categorical", names=classes,
+                                   description=f"{head.name} predicted by {network}"), codes)
+        columns[f"{name}_p"] = (Attribute(f"{name}_p", "continuous", range=(0.0, 1.0),
+                                          description=f"probability of {name}"), p)
+    return columns
+
+
+def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list[str]:
+    """For each head whose name is also a labelled attribute of ``store``: how often the
+    prediction equals the label, over the rows whose label is one of the head's classes."""
+    lines = []
+    for head in heads:
+        if not store.schema.has_attribute(head.name) or head.name == prefix + head.name:
+            continue
+        attr = store.schema.attribute(head.name)
+        if attr.kind != "categorical":
+            continue
+        truth = np.asarray(attr.level_names, dtype=object)[store.labels(head.name)]
+        pred_attr = store.schema.attribute(prefix + head.name)
+        pred = np.asarray(pred_attr.level_names, dtype=object)[store.labels(prefix + head.name)]
+        comparable = np.isin(truth, head.classes)
+        if comparable.any():
+            acc = float((truth[comparable] == pred[comparable]).mean())
+            lines.append(f"{prefix}{head.name} equals {head.name} in {acc:.3f} of "
+                         f"{int(comparable.sum())} rows whose label is one of the head's classes")
+    return lines

@@ -1,0 +1,160 @@
+"""``data predict``: a classification network's heads as predicted attributes.
+
+The network here is exported to ONNX from PyTorch: its logits are scaled channel means, so the
+class it predicts for a coloured image is known (the colour), and its probabilities are
+computed again by hand from the PyTorch module.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.measure.predict import PRESETS, Head, parse_heads, predict_store, softmax_heads
+
+COLORS = np.array([[200, 30, 30], [30, 190, 40], [40, 50, 210]])
+
+
+class ColourNet(torch.nn.Module):
+    """Six logits of a 24 x 24 RGB image: 0-2 = 20 x the channel means (red, green, blue),
+    3 = a constant, 4-5 = (dark, light) from the mean brightness."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pool = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+        w = torch.zeros(6, 3)
+        w[:3] = 20 * torch.eye(3)
+        w[4] = -10 / 3
+        w[5] = 10 / 3
+        b = torch.tensor([0.0, 0.0, 0.0, 1.0, 0.0, -2.0])
+        self.head = torch.nn.Linear(3, 6)
+        with torch.no_grad():
+            self.head.weight.copy_(w)
+            self.head.bias.copy_(b)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pool(x))
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("net") / "colour.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(ColourNet().eval(), (torch.zeros(2, 3, 24, 24),), str(path),
+                          dynamo=False, input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    return path
+
+
+def colour_store(path: Path, n: int = 30) -> tuple[st.Store, np.ndarray]:
+    """``n`` 24 x 24 images, each a patch of one of three colours with noise, labelled
+    ``color``; returns the store and the images."""
+    rng = np.random.default_rng(0)
+    classes = np.arange(n) % 3
+    images = rng.integers(0, 40, (n, 24, 24, 3)).astype(np.uint8)
+    for i, c in enumerate(classes):
+        images[i, 4:20, 4:20] = np.clip(COLORS[c] * rng.uniform(0.5, 1.2), 0, 255)
+    schema = st.Schema(attributes=[st.Attribute("color", "categorical",
+                                                names=["red", "green", "blue"])],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    batch = {"image": [st.encode_png(im) for im in images], "color": classes.tolist()}
+    return st.build([batch], schema, path), images
+
+
+def test_heads_parse_and_refuse():
+    heads = parse_heads("color=red,green,blue; bright@4=dark,light")
+    assert heads == [Head("color", 0, ("red", "green", "blue")), Head("bright", 4, ("dark", "light"))]
+    assert parse_heads("a=x,y;b=u,v")[1] == Head("b", 2, ("u", "v"))  # heads follow one another
+    seven = parse_heads("fairface7")
+    assert [(h.name, h.start, h.stop) for h in seven] == [("race", 0, 7), ("gender", 7, 9),
+                                                          ("age", 9, 18)]
+    assert seven[0].classes[2] == "Latino_Hispanic" and seven[2].classes[-1] == "more than 70"
+    assert [(h.start, h.stop) for h in parse_heads("fairface4")] == [(0, 4), (7, 9), (9, 18)]
+    assert set(PRESETS) == {"fairface7", "fairface4"}
+    for spec, message in [
+        ("color", "write NAME"),
+        ("color=red", "two or more distinct"),
+        ("color=red,red", "two or more distinct"),
+        ("a b=x,y", "write NAME"),
+        ("a@x=u,v", "must be a number"),
+        ("a=x,y;a=u,v", "names must differ"),
+        ("a=x,y,z;b@1=u,v", "read the same outputs"),
+        (" ; ", "at least one head"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            parse_heads(spec)
+
+
+def test_softmax_heads_by_hand():
+    logits = np.array([[1.0, 2.0, 3.0, 9.0, 0.0, 0.0], [np.nan] * 6])
+    color, bright = softmax_heads(logits, parse_heads("c=r,g,b;l@4=d,l"))
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(color[0], e / e.sum())
+    np.testing.assert_allclose(bright[0], [0.5, 0.5])
+    assert np.isnan(color[1]).all()
+
+
+def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli):
+    store, images = colour_store(tmp_path / "colours")
+    r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads",
+            "color=red,green,blue;bright@4=dark,light", "-o", "align=none", "-o", "pixels=unit")
+    assert r.code == 0, r.err
+    assert "predicted_color equals color in 1.000 of 30 rows" in r.out
+    out = st.load(store.path)
+    np.testing.assert_array_equal(out.labels("predicted_color"), out.labels("color"))
+    x = torch.from_numpy(images.astype(np.float32) / 255).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        logits = ColourNet()(x).numpy()
+    e = np.exp(logits[:, :3] - logits[:, :3].max(1, keepdims=True))
+    np.testing.assert_allclose(out.labels("predicted_color_p"), (e / e.sum(1, keepdims=True)).max(1),
+                               atol=1e-5)
+    bright = logits[:, 5] > logits[:, 4]
+    np.testing.assert_array_equal(out.labels("predicted_bright"), bright.astype(int))
+    assert out.schema.attribute("predicted_bright").names == ["dark", "light"]
+    entry = out.schema.history[-1]
+    assert entry["op"] == "predict" and entry["attributes"] == [
+        "predicted_color", "predicted_color_p", "predicted_bright", "predicted_bright_p"]
+    assert entry["heads"][1] == {"name": "bright", "start": 4, "classes": ["dark", "light"]}
+    # again: refused without --overwrite, replaced with it, kept apart with --prefix
+    again = ("data", "predict", store.path, "--with", f"onnx:{net}", "--heads", "color=red,green,blue",
+             "-o", "align=none")
+    r = cli(*again)
+    assert r.code == 2 and "pass --overwrite" in r.err and len(r.err.strip().splitlines()) == 1
+    assert cli(*again, "--overwrite").code == 0
+    assert cli(*again, "--prefix", "net2_").code == 0
+    assert {"net2_color", "net2_color_p"} <= set(st.load(store.path).columns)
+
+
+def test_refusals(net, tmp_path):
+    store, _ = colour_store(tmp_path / "colours", n=6)
+    for network, heads, options, message in [
+        (f"onnx:{net}", "a=x,y;b=u,v;c@5=p,q", ["align=none"], "gives 6 outputs; the heads read 7"),
+        (f"onnx:{net}", "a=x,y", ["align=none", "normalize=true"], "not scaled to unit length"),
+        ("dlib", "a=x,y", [], "give a classification network as onnx:PATH"),
+        (f"onnx:{net}", "a=x,y", ["pixels=bad"], "pixels must be one of"),
+    ]:
+        with pytest.raises(UserError, match=message):
+            predict_store(store, network, heads, options=options, progress=False)
+    assert "predicted_a" not in st.load(store.path).columns  # nothing written
+
+
+def test_faces_not_found_are_unknown(net, tmp_path):
+    """Aligning (dlib's chip) finds no face in a colour patch: with ``fallback=nan`` every row
+    is ``unknown`` with no probability; with the default they are classified and listed."""
+    store, _ = colour_store(tmp_path / "colours", n=6)
+    out = predict_store(store, f"onnx:{net}", "color=red,green,blue",
+                        options=["align=dlib", "fallback=nan"], progress=False)
+    assert out.schema.attribute("predicted_color").names == ["red", "green", "blue", "unknown"]
+    assert (out.labels("predicted_color") == 3).all()
+    assert np.isnan(out.labels("predicted_color_p")).all()
+    assert out.schema.history[-1]["not_found"] == list(range(6))
+    out = predict_store(out, f"onnx:{net}", "color=red,green,blue", options=["align=dlib"],
+                        overwrite=True, progress=False)
+    assert out.schema.attribute("predicted_color").names == ["red", "green", "blue"]
+    assert np.isfinite(out.labels("predicted_color_p")).all()
