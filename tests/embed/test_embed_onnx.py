@@ -158,6 +158,7 @@ def test_astronaut_crop_has_her_landmarks_where_the_fit_put_them():
 @pytest.mark.parametrize("options, prepare", [
     (["pixels=arcface"], lambda x: (x - 127.5) / 127.5),
     (["pixels=imagenet"], lambda x: (x / 255 - IMAGENET_MEAN) / IMAGENET_STD),
+    (["pixels=facenet"], lambda x: (x - 127.5) / 128),
     (["pixels=unit"], lambda x: x / 255),
     (["pixels=raw"], lambda x: x),
     (["pixels=imagenet", "bgr=true"], lambda x: ((x / 255 - IMAGENET_MEAN) / IMAGENET_STD)[..., ::-1]),

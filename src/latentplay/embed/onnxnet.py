@@ -32,6 +32,7 @@ from latentplay.errors import UserError
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
 PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "arcface": (1.0, (127.5,), (127.5,)),           # InsightFace: (v - 127.5) / 127.5
+    "facenet": (1.0, (127.5,), (128.0,)),           # FaceNet ports: (v - 127.5) / 128
     "imagenet": (255.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
     "unit": (255.0, (0.0,), (1.0,)),                # v / 255
     "raw": (1.0, (0.0,), (1.0,)),                   # v: the network normalises itself
@@ -51,6 +52,7 @@ class OnnxConfig:
             ``dlib`` (detect it and take dlib's upright chip with ``padding``: FairFace's
             classifiers) or ``none`` (centre crop and resize).
         pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
+            ``facenet`` ((v - 127.5) / 128),
             ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``unit``
             (v / 255) or ``raw`` (v).
         bgr: feed the channels in BGR order (networks trained on OpenCV-decoded images).
