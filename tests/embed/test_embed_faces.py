@@ -14,6 +14,7 @@ from latentplay.embed import column as col
 from latentplay.embed.align import align_faces, align_store
 from latentplay.embed.base import make_embedder
 from latentplay.embed.faces import FaceModels
+from latentplay.errors import UserError
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,22 @@ def test_astronaut_face_is_found_and_aligned_upright(models):
     assert found.all() and chips.shape == (2, 112, 112, 3) and chips.dtype == np.uint8
     for chip in chips:
         assert _eye_tilt(models, chip) < 3  # level after alignment
+
+
+def test_cnn_detector_finds_the_same_face(models):
+    astronaut = data.astronaut()
+    hog, cnn = models.detect(astronaut), models.detect_scored(astronaut, detector="cnn")
+    assert cnn is not None and cnn[1] > 0
+    overlap = hog.intersect(cnn[0]).area() / (hog.area() + cnn[0].area() - hog.intersect(cnn[0]).area())
+    assert overlap > 0.5, overlap
+    assert models.detect(np.full((200, 200, 3), 128, np.uint8), detector="cnn") is None
+    with pytest.raises(UserError, match="detector must be one of hog, cnn"):
+        models.detect(astronaut, detector="mtcnn")
+    with pytest.raises(UserError, match="detector must be one of hog, cnn"):
+        make_embedder("dlib", ["detector=viola"])
+    z, found = make_embedder("dlib", ["detector=cnn"]).embed_rows(
+        [astronaut[40:320, 120:340], np.full((80, 80, 3), 128, np.uint8)])
+    assert found.tolist() == [True, False] and np.isfinite(z).all()
 
 
 def test_same_face_closer_than_different_faces():
@@ -129,5 +146,8 @@ def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
     assert r.code == 2 and "--size must be 64, 112, 128, 224 or 256" in r.err
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--template", "mtcnn")
     assert r.code == 2 and "template must be one of dlib, arcface" in r.err
+    r = cli("data", "align", s.path, "--out", tmp_path / "cnn", "--detector", "cnn")
+    assert r.code == 0 and "aligned 2 of 4 faces" in r.out, r.err
+    assert st.load(tmp_path / "cnn").schema.provenance.arguments["detector"] == "cnn"
     r = cli("data", "align", tmp_path / "missing", "--out", tmp_path / "y")
     assert r.code == 2 and "no store at" in r.err

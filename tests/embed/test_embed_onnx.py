@@ -289,3 +289,12 @@ def test_dlib_alignment_feeds_dlibs_chip(nets):
         assert emb.detects_faces and emb.image_size is None
         chip = faces.align(photo, faces.detect(photo), 112, padding)
         np.testing.assert_allclose(emb.embed([photo])[0], emb.embed_crops(chip[None])[0], atol=1e-6)
+
+
+def test_cnn_detector_option(nets):
+    photo = data.astronaut()
+    emb = make_embedder(f"onnx:{nets['nchw']}", ["detector=cnn", "fallback=nan"])
+    vectors, found = emb.embed_rows([photo, np.full((120, 120, 3), 128, np.uint8)])
+    assert found.tolist() == [True, False] and np.isnan(vectors[1]).all()
+    with pytest.raises(UserError, match="detector must be one of hog, cnn"):
+        make_embedder(f"onnx:{nets['nchw']}", ["detector=retina"])

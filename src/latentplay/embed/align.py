@@ -22,7 +22,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.embed.base import Images, as_list
 from latentplay.embed.column import load_rows
-from latentplay.embed.faces import FaceModels
+from latentplay.embed.faces import FaceModels, check_detector
 from latentplay.errors import UserError
 from latentplay.store.schema import Provenance, Schema
 
@@ -30,7 +30,7 @@ TEMPLATES = ("dlib", "arcface")
 
 
 def align_faces(images: Images, size: int = 112, padding: float = 0.25,
-                upsample: int | None = None, template: str = "dlib"
+                upsample: int | None = None, template: str = "dlib", detector: str = "hog"
                 ) -> tuple[np.ndarray, np.ndarray]:
     """Aligned crops of the largest face of each image.
 
@@ -42,6 +42,7 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         template: ``dlib`` (``get_face_chip`` on 5 landmarks: eyes level, the whole head) or
             ``arcface`` (eye centres, nose tip and mouth corners on ArcFace's template: the
             crop face-recognition networks of that family read).
+        detector: ``hog`` or ``cnn`` (dlib's CNN: slower, finds more faces).
 
     Returns:
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
@@ -50,7 +51,7 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
     models = FaceModels.load()
     chips, found = [], np.zeros(len(images), dtype=bool)
     for i, image in enumerate(as_list(images)):
-        box = models.detect(image, upsample)
+        box = models.detect(image, upsample, detector)
         if box is not None:
             chips.append(models.arcface_chip(image, box, size) if template == "arcface"
                          else models.align(image, box, size=size, padding=padding))
@@ -68,6 +69,7 @@ def align_store(
     padding: float = 0.25,
     upsample: int | None = None,
     template: str = "dlib",
+    detector: str = "hog",
     batch_size: int = 128,
     overwrite: bool = False,
 ) -> st.Store:
@@ -83,6 +85,7 @@ def align_store(
         raise UserError(f"size must be at least 16, got {size}")
     if template not in TEMPLATES:
         raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
+    check_detector(detector)
     FaceModels.load()  # a missing dlib fails here, before anything is written
     schema = Schema(
         attributes=list(store.schema.attributes),
@@ -90,7 +93,7 @@ def align_store(
             source=str(store.path) if store.path else "<in-memory store>",
             converter="latentplay.embed.align",
             arguments={"size": size, "padding": padding, "upsample": upsample,
-                       "template": template},
+                       "template": template, "detector": detector},
             rejected=st.REJECTED_FILE,
         ),
         image_column="image",
@@ -107,7 +110,7 @@ def align_store(
         for start in range(0, len(store), batch_size):
             stop = min(start + batch_size, len(store))
             chips, found = align_faces(load_rows(store, slice(start, stop)), size, padding,
-                                       upsample, template)
+                                       upsample, template, detector)
             table = arrow[start:stop]
             paths = [c.get("path") or "" for c in table[image_col].to_pylist()]
             for i in np.flatnonzero(~found):

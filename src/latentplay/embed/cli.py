@@ -49,6 +49,8 @@ def align(
     padding: float = typer.Option(0.25, "--padding", help="Margin around the face (dlib's)."),
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
+    detector: str = typer.Option("hog", "--detector", help="hog (fast) or cnn (dlib's CNN: "
+                                 "slower, finds more faces)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
     """Detect, crop and align each face (dlib's or ArcFace's template); list images with no
@@ -59,7 +61,7 @@ def align(
         raise UserError(f"--size must be 64, 112, 128, 224 or 256, got {size}")
     result = align_store(store, out, size=size, padding=padding,
                          upsample=None if upsample < 0 else upsample, template=template,
-                         overwrite=overwrite)
+                         detector=detector, overwrite=overwrite)
     counts = result.schema.provenance.counts
     typer.echo(f"aligned {counts['converted']} of {counts['inputs']} faces into {result.path}; "
                f"{counts['rejected']} without a detectable face listed in "

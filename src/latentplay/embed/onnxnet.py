@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.embed.faces import check_detector
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -64,6 +65,7 @@ class OnnxConfig:
         padding: with ``align=dlib``, the margin around the face (dlib's convention).
         detect: when aligning, look for the face; False takes every image as a face crop and
             places the landmarks in the whole image.
+        detector: ``hog`` or ``cnn`` (dlib's CNN: slower, finds more faces).
         fallback: when aligning, what an image with no detected face gets: ``whole``
             (landmarks placed in the whole image) or ``nan`` (a row of NaN); either way the row
             is listed in the column's record.
@@ -81,6 +83,7 @@ class OnnxConfig:
     size: int = 0
     padding: float = 0.25
     detect: bool = True
+    detector: str = "hog"
     fallback: str = "whole"
     upsample: int = -1
     threads: int = 0
@@ -90,6 +93,7 @@ class OnnxConfig:
             raise UserError(f"onnx: align must be one of {', '.join(ALIGNS)}, got {self.align!r}")
         if self.pixels not in PIXELS:
             raise UserError(f"onnx: pixels must be one of {', '.join(PIXELS)}, got {self.pixels!r}")
+        check_detector(self.detector)
         if self.fallback not in ("whole", "nan"):
             raise UserError(f"onnx: fallback must be 'whole' or 'nan', got {self.fallback!r}")
         if self.size < 0 or self.threads < 0 or self.padding < 0:
@@ -241,7 +245,7 @@ class OnnxEmbedder(Embedder):
         keep = np.zeros(len(images), dtype=bool)
         found = np.ones(len(images), dtype=bool)
         for i, image in enumerate(images):
-            box = faces.detect(image, upsample) if cfg.detect else None
+            box = faces.detect(image, upsample, cfg.detector) if cfg.detect else None
             found[i] = box is not None or not cfg.detect
             if box is None:
                 if cfg.detect and cfg.fallback == "nan":

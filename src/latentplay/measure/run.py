@@ -4,7 +4,7 @@ quality.
 ``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose``
 (``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees), ``skin`` (``skin_ita`` in degrees and
 its six-way ``skin_group``) and ``expression`` (``mouth_lift``, ``mouth_open``) read dlib's 68
-landmarks of the largest face the HOG detector finds; ``face_found`` (no/yes) says for which
+landmarks of the largest face the detector (HOG, or dlib's CNN) finds; ``face_found`` (no/yes) says for which
 rows it found one and ``face_score`` how sure it was (NaN where it found none). Pose and
 expression are read only from a detected face (a box placed without seeing the face decides
 where the landmarks go, so the angles would be the box's). Skin is also read where the detector
@@ -35,6 +35,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.embed.column import load_rows, run_embedder
+from latentplay.embed.faces import check_detector
 from latentplay.errors import UserError
 from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
@@ -62,13 +63,14 @@ _DESCRIPTIONS: dict[str, str] = {
     "pose_pitch": "head pitch in degrees from 68 landmarks (> 0: looking up; generic-model offset)",
     "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
-    "face_score": "HOG face detector's score of the face (higher: clearer, more frontal)",
+    "face_score": "dlib {detector} face detector's score of the face (higher: clearer, more "
+                  "frontal)",
     "mouth_lift": "mouth corners' rise above the inner lip centre, in inter-ocular distances "
                   "(> 0: smiling)",
     "mouth_open": "gap between the inner lips, in inter-ocular distances",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
-    "face_found": "whether dlib's HOG detector found a face (else no pose, and the skin was "
+    "face_found": "whether dlib's {detector} face detector found a face (else no pose, and the skin was "
                   "read in the fallback box)",
 }
 FALLBACKS = ("median", "whole", "nan")
@@ -83,8 +85,9 @@ class MeasureConfig:
     Attributes:
         what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``,
             ``expression``).
-        detect: look for the face with dlib's HOG detector; False takes every image as a face
+        detect: look for the face with dlib's detector; False takes every image as a face
             crop (the whole image is the face box).
+        detector: ``hog`` (fast) or ``cnn`` (dlib's CNN: slower, finds more faces).
         fallback: where the skin of a face the detector missed is read: ``median`` (the median
             box, relative to the image size, of the faces found in up to :data:`FIT_SAMPLE`
             evenly spaced images), ``whole`` (the whole image is the face box) or ``nan``
@@ -94,10 +97,12 @@ class MeasureConfig:
 
     what: list[str] = field(default_factory=lambda: ["quality", "pose", "skin", "expression"])
     detect: bool = True
+    detector: str = "hog"
     fallback: str = "median"
     upsample: int = -1
 
     def validate(self) -> None:
+        check_detector(self.detector)
         unknown = [w for w in self.what if w not in MEASURES]
         if unknown or not self.what:
             raise UserError(f"unknown measure(s) {', '.join(unknown) or '(none)'}; choose from "
@@ -242,7 +247,8 @@ class Measurer(Embedder):
 
     def _detect(self, image: np.ndarray) -> tuple[Any, float] | None:
         upsample = self.config.upsample
-        return self.models.detect_scored(image, None if upsample < 0 else upsample)
+        return self.models.detect_scored(image, None if upsample < 0 else upsample,
+                                         self.config.detector)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
@@ -256,7 +262,7 @@ def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
 
 def measure_store(store: st.Store | str | os.PathLike[str],
                   what: Sequence[str] = ("quality", "pose", "skin", "expression"), *,
-                  detect: bool = True,
+                  detect: bool = True, detector: str = "hog",
                   fallback: str = "median", upsample: int = -1,
                   box_from: st.Store | str | os.PathLike[str] | None = None,
                   prefix: str = "", batch_size: int = 64, overwrite: bool = False,
@@ -266,7 +272,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     Args:
         store: a saved store or its path; replaced atomically when every row is measured.
         what: measures from :data:`MEASURES`.
-        detect, fallback, upsample: see :class:`MeasureConfig`.
+        detect, detector, fallback, upsample: see :class:`MeasureConfig`.
         box_from: place the median fallback box with the faces of this store's images instead
             (e.g. the training set of a store of generated faces the detector rarely finds).
         prefix: put before every new attribute's name (e.g. ``gen_`` to keep two sets apart).
@@ -284,7 +290,8 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     if len(store) == 0:
         raise UserError(f"store {store.path} has no rows to measure")
-    config = MeasureConfig(what=list(what), detect=detect, fallback=fallback, upsample=upsample)
+    config = MeasureConfig(what=list(what), detect=detect, detector=detector, fallback=fallback,
+                           upsample=upsample)
     config.validate()
     if prefix and not prefix.replace("_", "").isalnum():
         raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
@@ -337,19 +344,21 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
              ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
+    describe = {name: text.format(detector=config.detector.upper())
+                for name, text in _DESCRIPTIONS.items()}
     for k, name in enumerate(config.names):
         columns[prefix + name] = (Attribute(prefix + name, "continuous", range=_RANGES.get(name),
-                                            description=_DESCRIPTIONS[name]), values[:, k])
+                                            description=describe[name]), values[:, k])
     if "skin" in config.what:
         codes = ita_group(values[:, config.names.index("skin_ita")])
         groups = list(ITA_GROUPS) + (["unknown"] if (codes == len(ITA_GROUPS)).any() else [])
         columns[prefix + "skin_group"] = (Attribute(prefix + "skin_group", "categorical",
                                                     names=groups,
-                                                    description=_DESCRIPTIONS["skin_group"]), codes)
+                                                    description=describe["skin_group"]), codes)
     if config.detects:
         columns[prefix + "face_found"] = (Attribute(prefix + "face_found", "categorical",
                                                     names=["no", "yes"],
-                                                    description=_DESCRIPTIONS["face_found"]),
+                                                    description=describe["face_found"]),
                                           found.astype(np.int64))
     return columns
 

@@ -170,6 +170,8 @@ def measure(
                                  "sample images), whole (the whole image) or nan (no value). "
                                  "Pose needs a detected face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
+    detector: str = typer.Option("hog", "--detector", help="hog (fast) or cnn (dlib's CNN: "
+                                 "slower, finds more faces)."),
     box_from: Path = typer.Option(None, "--box-from", help="Place the median box with this "
                                   "store's faces (e.g. the training set of generated images)."),
     prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
@@ -181,7 +183,8 @@ def measure(
     from latentplay.measure import measure_store, summary_lines
 
     items = [w.strip() for w in what.split(",") if w.strip()]
-    new = measure_store(path, items, detect=detect, fallback=fallback, upsample=upsample,
+    new = measure_store(path, items, detect=detect, detector=detector, fallback=fallback,
+                        upsample=upsample,
                         box_from=box_from, prefix=prefix, batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
         console.print(line)
