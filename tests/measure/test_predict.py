@@ -7,6 +7,7 @@ computed again by hand from the PyTorch module.
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -15,8 +16,16 @@ import pytest
 import torch
 
 from latentplay import store as st
+from latentplay.audit.annotate import NetworkAnnotator
 from latentplay.errors import UserError
-from latentplay.measure.predict import PRESETS, Head, parse_heads, predict_store, softmax_heads
+from latentplay.measure.predict import (
+    PRESETS,
+    Head,
+    HeadNetwork,
+    parse_heads,
+    predict_store,
+    softmax_heads,
+)
 
 COLORS = np.array([[200, 30, 30], [30, 190, 40], [40, 50, 210]])
 
@@ -52,11 +61,13 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def colour_store(path: Path, n: int = 30) -> tuple[st.Store, np.ndarray]:
-    """``n`` 24 x 24 images, each a patch of one of three colours with noise, labelled
-    ``color``; returns the store and the images."""
+def colour_store(path: Path, n: int = 30, classes: np.ndarray | None = None
+                 ) -> tuple[st.Store, np.ndarray]:
+    """24 x 24 images, each a patch of one of three colours with noise, labelled ``color``
+    (``classes``, by default ``n`` in turn); returns the store and the images."""
     rng = np.random.default_rng(0)
-    classes = np.arange(n) % 3
+    classes = np.arange(n) % 3 if classes is None else np.asarray(classes)
+    n = len(classes)
     images = rng.integers(0, 40, (n, 24, 24, 3)).astype(np.uint8)
     for i, c in enumerate(classes):
         images[i, 4:20, 4:20] = np.clip(COLORS[c] * rng.uniform(0.5, 1.2), 0, 255)
@@ -158,3 +169,50 @@ def test_faces_not_found_are_unknown(net, tmp_path):
                         overwrite=True, progress=False)
     assert out.schema.attribute("predicted_color").names == ["red", "green", "blue"]
     assert np.isfinite(out.labels("predicted_color_p")).all()
+
+
+def test_network_annotator_in_audit_compare(net, tmp_path, cli):
+    """A classifier network as the audit's annotator: its confusion is measured on the
+    training store (perfect here), and the images' shares are the colours they have."""
+    train, _ = colour_store(tmp_path / "train", n=30)
+    skewed, _ = colour_store(tmp_path / "skewed", classes=[0] * 16 + [1] * 4 + [2] * 4)
+    heads = "color=red,green,blue;bright@4=dark,light"
+    r = cli("audit", "compare", "--images", skewed.path, "--data", train.path, "--annotator",
+            f"onnx:{net}", "--heads", heads, "-o", "align=none", "-o", "pixels=unit",
+            "--out", tmp_path / "audit")
+    assert r.code == 0, r.err
+    assert "color (annotator accuracy 1.000)" in r.out
+    assert "red: training 0.333, generated 0.667" in r.out
+    summary = json.loads((tmp_path / "audit" / "summary.json").read_text())
+    assert list(summary["attributes"]) == ["color"]  # bright is no attribute of the training set
+    annotator = summary["attributes"]["color"]["annotator"]
+    assert annotator["kind"] == "network" and annotator["head"]["classes"] == ["red", "green", "blue"]
+    for args, message in [
+        (("--annotator", f"onnx:{net}"), "needs --heads"),
+        (("--annotator", "labels", "--heads", heads), "describe an onnx: network annotator"),
+        (("--annotator", "clip:w.bin", "--heads", heads), "describes an onnx: network annotator"),
+        (("--annotator", f"onnx:{net}", "--heads", heads, "--attribute", "brightness"),
+         "no attribute"),
+    ]:
+        r = cli("audit", "compare", "--images", skewed.path, "--data", train.path, *args,
+                "-o", "align=none", "--out", tmp_path / "bad", "--overwrite")
+        assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_heads_share_one_pass_of_the_network(net, tmp_path):
+    _, images = colour_store(tmp_path / "c", n=9)
+    network = HeadNetwork(f"onnx:{net}", "color=red,green,blue;bright@4=dark,light",
+                          ["align=none", "pixels=unit"])
+    calls = []
+    run = network.embedder.embed_rows
+    network.embedder.embed_rows = lambda *a, **k: calls.append(1) or run(*a, **k)
+    color = NetworkAnnotator(network, "color").predict_proba(images)
+    bright = NetworkAnnotator(network, "bright").predict_proba(images)
+    assert len(calls) == 1 and color.shape == (9, 3) and bright.shape == (9, 2)
+    np.testing.assert_allclose(color.sum(1), 1, rtol=1e-6)
+    NetworkAnnotator(network, "color").predict_proba(images[:4])  # other images: another pass
+    assert len(calls) == 2
+    with pytest.raises(UserError, match="no head 'age'; its heads: color, bright"):
+        NetworkAnnotator(network, "age")
+    with pytest.raises(UserError, match="drop -o fallback=nan"):
+        HeadNetwork(f"onnx:{net}", "color=red,green,blue", ["fallback=nan"])

@@ -1,7 +1,8 @@
 """Audit generative models for demographic balance.
 
 - :mod:`~latentplay.audit.annotate`: annotators that label images with an attribute's classes
-  (:func:`fit_classifier`, :func:`load_annotator`, :class:`ClipAnnotator`), with their own
+  (:func:`fit_classifier`, :func:`load_annotator`, :class:`ClipAnnotator`,
+  :class:`NetworkAnnotator`), with their own
   held-out accuracy and confusion matrix.
 - :mod:`~latentplay.audit.distribution`: training vs generated class distribution (Wilson
   intervals, chi-square, total variation, Jensen-Shannon) and the confusion-corrected
@@ -27,7 +28,7 @@ from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
-                     "StoreLabels", "class_prompts", "fit_classifier", "load_annotator"],
+                     "NetworkAnnotator", "StoreLabels", "class_prompts", "fit_classifier", "load_annotator"],
                     "annotate"),
     **dict.fromkeys(["Comparison", "chi_square", "compare", "correct_confusion",
                      "js_divergence", "total_variation", "wilson_interval"],

@@ -10,6 +10,9 @@ Three kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, 
 - :class:`ClipAnnotator`: CLIP zero-shot, one text prompt per class, weights from a local file
   (needs the optional ``open_clip``). Its confusion matrix is measured with :meth:`evaluate`
   on a labelled store.
+- :class:`NetworkAnnotator`: one head of a classification network exported to ONNX (e.g.
+  FairFace's race, gender and age classifier; :class:`latentplay.measure.predict.HeadNetwork`),
+  its confusion measured with :meth:`evaluate` on a labelled store whose classes it shares.
 - :class:`StoreLabels`: the labels a store of generated images already carries (measured with
   ``latentplay data measure``, or the conditions ``latentplay data generate`` wrote): no
   classifier, so no classifier error to correct.
@@ -372,6 +375,33 @@ class ClipAnnotator(Annotator):
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
+
+
+class NetworkAnnotator(Annotator):
+    """One head of a classification network: its softmax over the head's classes.
+
+    Args:
+        network: a :class:`~latentplay.measure.predict.HeadNetwork` (shared by the annotators
+            of its heads, so the network runs once per batch of images).
+        name: the head, which is also the attribute annotated.
+    """
+
+    def __init__(self, network: Any, name: str) -> None:
+        self.network = network
+        self.head = network.head(name)
+        self.attribute = name
+        self.classes = list(self.head.classes)
+        self.evaluation = None
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return {"kind": "network", "embedder": self.network.embedder.name,
+                "head": {"first_output": self.head.start, "classes": self.classes}}
+
+    def predict_proba(self, images: Images) -> np.ndarray:
+        if not len(images):
+            return np.zeros((0, len(self.classes)))
+        return self.network.probabilities(images, self.head)
 
 
 class StoreLabels(Annotator):

@@ -48,8 +48,9 @@ def annotator_cmd(
 def compare_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
     data: Path = typer.Option(..., help="Training store (labelled)."),
-    annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS, or "
-                                  "labels (the labels the --images store has, e.g. measured)."),
+    annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS, "
+                                  "onnx:PATH (a classifier; give --heads), or labels (the "
+                                  "labels the --images store has, e.g. measured)."),
     out: Path = typer.Option(..., "--out", help="Directory for summary, CSVs and figures."),
     attribute: str = typer.Option(None, help="Comma-separated attributes (default: the "
                                   "annotators')."),
@@ -59,7 +60,13 @@ def compare_cmd(
     condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
     prompt: str = typer.Option("a photo of a {} person", help="CLIP prompt template."),
     clip_model: str = typer.Option("ViT-B-32", help="open_clip architecture of the weights."),
-    calibrate: int = typer.Option(2000, help="CLIP: rows of --data to measure its confusion."),
+    calibrate: int = typer.Option(2000, help="CLIP or onnx: rows of --data to measure its "
+                                  "confusion."),
+    heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs, "
+                              "NAME[@FIRST]=CLASS,...;... or a preset (fairface7, fairface4); "
+                              "heads are named like the attributes."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
+                                     "key=value (repeatable)."),
     seed: int = typer.Option(0, help="Seed of the samples and the bootstrap."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
@@ -87,10 +94,13 @@ def compare_cmd(
     if "labels" in specs:
         if len(specs) > 1:
             raise UserError("--annotator labels takes no other annotator")
+        if heads or option:
+            raise UserError("--heads and -o describe an onnx: network annotator, not labels")
         annotators, continuous = label_annotators(store, names, labelled)
     else:
         annotators = resolve_annotators(specs, store, names, clip_template=prompt,
-                                        clip_model=clip_model, calibrate=calibrate, seed=seed)
+                                        clip_model=clip_model, calibrate=calibrate, seed=seed,
+                                        heads=heads, network_options=option or [])
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond)

@@ -23,6 +23,7 @@ from latentplay import train
 from latentplay.audit.annotate import (
     Annotator,
     ClipAnnotator,
+    NetworkAnnotator,
     StoreLabels,
     load_annotator,
     store_classes,
@@ -77,28 +78,50 @@ def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
 
 def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
                        clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
-                       calibrate: int = 2000, seed: int = 0) -> list[Annotator]:
-    """One annotator per attribute from ``specs`` (annotator files, or ``clip:WEIGHTS`` for
-    zero-shot CLIP on every attribute). Without ``attributes``, those of the files are used.
-    A CLIP annotator's confusion is measured on up to ``calibrate`` rows of ``data``; the labels
-    an images store already has are :func:`label_annotators`."""
+                       calibrate: int = 2000, seed: int = 0, heads: str | None = None,
+                       network_options: Sequence[str] = ()) -> list[Annotator]:
+    """One annotator per attribute from ``specs``: annotator files, ``clip:WEIGHTS`` (zero-shot
+    CLIP on every attribute) or ``onnx:PATH`` (a classification network whose ``heads`` are
+    named like the attributes; :func:`latentplay.measure.predict.parse_heads`). Without
+    ``attributes``, those of the files and the network's heads that ``data`` has are used.
+    A CLIP or network annotator's confusion is measured on up to ``calibrate`` rows of
+    ``data``; the labels an images store already has are :func:`label_annotators`."""
     if not specs:
         raise UserError("--annotator is required (a file from `latentplay audit annotator`, "
-                        "clip:WEIGHTS, or labels)")
+                        "clip:WEIGHTS, onnx:PATH with --heads, or labels)")
     clip = [s for s in specs if s.startswith("clip:")]
+    networks = [s for s in specs if s.startswith("onnx:")]
+    if len(networks) > 1:
+        raise UserError("give one onnx: network (its heads name the attributes)")
+    if networks and not heads:
+        raise UserError(f"{networks[0]} needs --heads: the classes its outputs hold")
+    if heads and not networks:
+        raise UserError("--heads describes an onnx: network annotator; none was given")
+    network = None
+    if networks:
+        from latentplay.measure.predict import HeadNetwork
+
+        network = HeadNetwork(networks[0], heads or "", network_options)
     files = {}
     for spec in specs:
-        if not spec.startswith("clip:"):
+        if not spec.startswith(("clip:", "onnx:")):
             ann = load_annotator(spec)
             files[ann.attribute] = ann
-    attributes = list(attributes) or list(files)
+    attributes = list(attributes) or list(files) + (
+        [h.name for h in network.heads if data.schema.has_attribute(h.name)] if network else [])
     if not attributes:
-        raise UserError("--attribute is required with a clip: annotator")
+        raise UserError("--attribute is required with a clip: annotator"
+                        if not network else "none of the network's heads is an attribute of "
+                        f"{data.path}; name them with --attribute")
     out: list[Annotator] = []
     for name in attributes:
         data.schema.attribute_or_error(name)
         if name in files:
             out.append(files[name])
+        elif network is not None and name in {h.name for h in network.heads}:
+            ann = NetworkAnnotator(network, name)
+            ann.evaluate(data, max_rows=calibrate, seed=seed)
+            out.append(ann)
         elif clip:
             classes, _ = store_classes(data, name)
             ann = ClipAnnotator(clip[0][len("clip:"):], name, classes, template=clip_template,

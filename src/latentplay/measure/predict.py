@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import hashlib
 import os
 import shutil
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from latentplay import store as st
-from latentplay.embed.base import make_embedder
+from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_embedder
 from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
 from latentplay.store.schema import Attribute
@@ -113,6 +115,74 @@ def softmax_heads(logits: np.ndarray, heads: Sequence[Head]) -> list[np.ndarray]
     return out
 
 
+def classifier(network: str, heads: str, options: Sequence[str] = ()
+               ) -> tuple[Embedder, list[Head]]:
+    """The ``onnx:PATH`` embedder of a classification network whose outputs are the logits
+    of ``heads`` (a spec or preset, whose preprocessing options come first; logits are never
+    scaled to unit length), and the parsed heads.
+
+    Raises:
+        UserError: not an ``onnx:`` network, ``normalize=true``, or fewer outputs than the
+            heads read.
+    """
+    if not network.startswith("onnx:"):
+        raise UserError(f"{network!r}: give a classification network as onnx:PATH")
+    parsed = parse_heads(heads)
+    embedder = make_embedder(network, [*PRESET_OPTIONS.get(heads.strip(), []),
+                                       "normalize=false", *options])
+    if embedder.config.normalize:
+        raise UserError("a classifier's logits are not scaled to unit length: drop "
+                        "-o normalize=true")
+    needed = max(h.stop for h in parsed)
+    if embedder.dim < needed:
+        raise UserError(f"{network} gives {embedder.dim} outputs; the heads read {needed}")
+    return embedder, parsed
+
+
+class HeadNetwork:
+    """A classification network's heads on in-memory images (each fitted to the network's
+    input as :func:`~latentplay.embed.base.embed_images` fits it). The logits of the last
+    ``cache`` batches are kept, so several heads read one pass of the network.
+
+    >>> net = HeadNetwork("onnx:fairface.onnx", "fairface7")
+    >>> net.probabilities(images, net.heads[0])     # (N, 7) race probabilities
+    """
+
+    def __init__(self, network: str, heads: str, options: Sequence[str] = (),
+                 cache: int = 64) -> None:
+        self.embedder, self.heads = classifier(network, heads, [*options])
+        if getattr(self.embedder.config, "fallback", "whole") == "nan":
+            raise UserError("an annotator labels every image: drop -o fallback=nan")
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._size = cache
+
+    def logits(self, images: Images) -> np.ndarray:
+        """``(N, D)`` float32 logits of ``(N, H, W, C)`` uint8 images (or a list)."""
+        key = hashlib.blake2b(digest_size=16)
+        for image in as_list(images):
+            key.update(str(image.shape).encode())
+            key.update(np.ascontiguousarray(image).data)
+        digest = key.hexdigest()
+        if digest not in self._cache:
+            self._cache[digest] = embed_images(self.embedder, images)[0]
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(digest)
+        return self._cache[digest]
+
+    def probabilities(self, images: Images, head: Head) -> np.ndarray:
+        """``(N, K)`` softmax probabilities of ``head``'s classes."""
+        return softmax_heads(self.logits(images), [head])[0]
+
+    def head(self, name: str) -> Head:
+        """The head called ``name``."""
+        for head in self.heads:
+            if head.name == name:
+                return head
+        raise UserError(f"the network has no head {name!r}; its heads: "
+                        + ", ".join(h.name for h in self.heads))
+
+
 def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
     """Where a partial prediction lives: a hidden sibling of the store."""
     path = Path(store_path).absolute()
@@ -149,8 +219,6 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     if len(store) == 0:
         raise UserError(f"store {store.path} has no rows to classify")
-    if not network.startswith("onnx:"):
-        raise UserError(f"--with {network!r}: give a classification network as onnx:PATH")
     if prefix and not prefix.replace("_", "").isalnum():
         raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
     parsed = parse_heads(heads)
@@ -159,14 +227,7 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     if taken and not overwrite:
         raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
                         "them or --prefix to keep both")
-    embedder = make_embedder(network, [*PRESET_OPTIONS.get(heads.strip(), []),
-                                       "normalize=false", *options])
-    if embedder.config.normalize:
-        raise UserError("a classifier's logits are not scaled to unit length: drop "
-                        "-o normalize=true")
-    needed = max(h.stop for h in parsed)
-    if embedder.dim < needed:
-        raise UserError(f"{network} gives {embedder.dim} outputs; the heads read {needed}")
+    embedder, _ = classifier(network, heads, options)
     logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size, progress,
                                  label="classifying")
     columns = head_columns(parsed, logits, prefix, network)
