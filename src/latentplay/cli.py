@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "viz": ("latentplay.viz.cli:app", "Figures: t-SNE / UMAP / PCA projections per attribute."),
     "train": ("latentplay.train.cli:train_command",
               "Train MODEL on --data into --out, or continue a run with --resume RUN."),
+    "export": ("latentplay.train.cli:export_command",
+               "Export a trained run's encoder and decoder (or generator) to ONNX."),
     "latent": ("latentplay.latent.cli:app",
                "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
     "metrics": ("latentplay.metrics.cli:app",

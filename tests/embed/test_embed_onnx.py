@@ -298,3 +298,16 @@ def test_cnn_detector_option(nets):
     assert found.tolist() == [True, False] and np.isnan(vectors[1]).all()
     with pytest.raises(UserError, match="detector must be one of hog, cnn"):
         make_embedder(f"onnx:{nets['nchw']}", ["detector=retina"])
+
+
+def test_crop_keeps_the_centre(nets):
+    from latentplay.embed.base import embed_images
+
+    images = np.random.default_rng(4).integers(0, 256, (3, 40, 40, 3), dtype=np.uint8)
+    cropped = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "crop=0.5"])
+    assert cropped.image_crop == 0.5
+    whole = make_embedder(f"onnx:{nets['nchw']}", ["align=none"])
+    np.testing.assert_allclose(embed_images(cropped, images)[0],
+                               embed_images(whole, images[:, 10:30, 10:30])[0], atol=1e-6)
+    with pytest.raises(UserError, match=r"crop must be in \(0, 1\]"):
+        make_embedder(f"onnx:{nets['nchw']}", ["crop=0"])

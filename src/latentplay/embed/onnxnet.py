@@ -62,6 +62,8 @@ class OnnxConfig:
             verification).
         normalize: scale each embedding to unit length.
         size: input side for a network whose input size is not fixed in the file (0: read it).
+        crop: with ``align=none``, the centred square kept before resizing, as a fraction of
+            the shorter side (1: the whole image; a run exported with ``data.crop`` says its).
         padding: with ``align=dlib``, the margin around the face (dlib's convention).
         detect: when aligning, look for the face; False takes every image as a face crop and
             places the landmarks in the whole image.
@@ -81,6 +83,7 @@ class OnnxConfig:
     flip: bool = False
     normalize: bool = True
     size: int = 0
+    crop: float = 1.0
     padding: float = 0.25
     detect: bool = True
     detector: str = "hog"
@@ -96,6 +99,8 @@ class OnnxConfig:
         check_detector(self.detector)
         if self.fallback not in ("whole", "nan"):
             raise UserError(f"onnx: fallback must be 'whole' or 'nan', got {self.fallback!r}")
+        if not 0 < self.crop <= 1:
+            raise UserError(f"onnx: crop must be in (0, 1], got {self.crop}")
         if self.size < 0 or self.threads < 0 or self.padding < 0:
             raise UserError("onnx: size, padding and threads must be >= 0")
         if not -1 <= self.upsample <= 4:
@@ -209,6 +214,10 @@ class OnnxEmbedder(Embedder):
     @property
     def image_mode(self) -> str | None:
         return "L" if self.layout.channels == 1 and self.config.align == "none" else "RGB"
+
+    @property
+    def image_crop(self) -> float:
+        return self.config.crop if self.config.align == "none" else 1.0
 
     def embed_rows(self, images: Images, rows: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:

@@ -46,3 +46,25 @@ def train_command(
                         batch_size=batch_size, seed=seed, device=device,
                         overrides=list(overrides or []))
     typer.echo(f"run written to {run}")
+
+
+def export_command(
+    run: Path = typer.Argument(..., help="Run directory."),
+    out: Path = typer.Option(None, "--out", help="Directory for the ONNX files (default: "
+                             "RUN/onnx)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
+) -> None:
+    """Export a trained run's networks to ONNX: encoder and decoder (or a GAN's generator),
+    checked against PyTorch."""
+    from latentplay.train.export import export_run
+
+    target = out if out is not None else run / "onnx"
+    info = export_run(run, target, overwrite=overwrite)
+    for name, entry in info["files"].items():
+        typer.echo(f"{target / name}: {', '.join(entry['inputs'])} -> {', '.join(entry['outputs'])}"
+                   f" (largest difference from PyTorch {entry['max_abs_diff']:.1e})")
+    if "encoder.onnx" in info["files"] and not info["condition"].get("parts"):
+        crop = info["image"]["crop"]
+        typer.echo(f"embed with it: latentplay embed STORE --with onnx:{target / 'encoder.onnx'} "
+                   "--column COL -o align=none -o pixels=unit -o normalize=false"
+                   + (f" -o crop={crop:g}" if crop != 1 else ""))

@@ -1,0 +1,127 @@
+"""A trained run's networks as ONNX files, for use outside latentplay (onnxruntime, browsers,
+C++), and by latentplay's own ``onnx:PATH`` embedder.
+
+Autoencoder families give ``encoder.onnx`` (``image`` ``(N, C, S, S)`` float32 in [0, 1] ->
+``mu`` ``(N, D)``, and ``logvar`` for VAEs) and ``decoder.onnx`` (``z`` ``(N, D)`` -> ``image``
+in [0, 1]); a DCGAN gives ``generator.onnx`` (``z`` -> ``image``). Conditional models take a
+second input ``condition`` ``(N, K)``, laid out as ``export.json`` says. Every file is checked
+after writing: onnxruntime and PyTorch agree on random inputs, and ``export.json`` keeps the
+largest difference.
+
+>>> export_run("runs/vae", "runs/vae/onnx")
+>>> # latentplay embed data/faces --with onnx:runs/vae/onnx/encoder.onnx -o align=none \\
+>>> #     -o pixels=unit -o normalize=false        # the encoder means, as vae:runs/vae gives
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from latentplay.errors import UserError
+from latentplay.models import DCGAN
+from latentplay.train.api import load_model
+
+OPSET = 17
+
+
+class _Encoder(nn.Module):
+    """``image (, condition) -> mu (, logvar)``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor, condition: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, ...]:
+        mu, logvar = self.model.encode(image, condition)
+        return (mu,) if logvar is None else (mu, logvar)
+
+
+class _Decoder(nn.Module):
+    """``z (, condition) -> image`` in [0, 1]."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.decode(z, condition).clamp(0, 1)
+
+
+def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
+           outputs: list[str], path: Path) -> float:
+    """Export ``graph`` with a dynamic batch and return the largest |onnxruntime - torch| on
+    ``inputs``."""
+    try:
+        import onnxruntime
+    except ImportError:
+        raise UserError("exporting needs onnx and onnxruntime (pip install 'latentplay[onnx]')"
+                        ) from None
+    axes = {n: {0: "n"} for n in [*names, *outputs]}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(graph.eval(), inputs, str(path), dynamo=False, opset_version=OPSET,
+                              input_names=names, output_names=outputs, dynamic_axes=axes)
+    except torch.onnx.OnnxExporterError as exc:  # the onnx package is missing
+        raise UserError(f"could not export to ONNX: {exc} (pip install 'latentplay[onnx]')"
+                        ) from None
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(outputs, {n: t.numpy() for n, t in zip(names, inputs, strict=True)})
+    with torch.no_grad():
+        want = graph(*inputs)
+    want = want if isinstance(want, tuple) else (want,)
+    return max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want, strict=True))
+
+
+def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
+               overwrite: bool = False) -> dict[str, Any]:
+    """Write the ONNX files of ``run`` into directory ``out`` with ``export.json``.
+
+    Returns:
+        The contents of ``export.json``: files, inputs and outputs, image size and channels,
+        crop, latent size, condition layout, and ``max_abs_diff`` per file.
+    """
+    model = load_model(run)
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UserError(f"{out} is not empty; pass --overwrite to write into it")
+    out.mkdir(parents=True, exist_ok=True)
+    spec = model.condition_spec  # type: ignore[attr-defined]
+    n, gen = 4, torch.Generator().manual_seed(0)
+    cond = (torch.rand(n, spec.dim, generator=gen),) if spec.dim else ()
+    cond_name = ["condition"] if spec.dim else []
+    z = torch.randn(n, int(model.latent_dim), generator=gen)
+    files: dict[str, Any] = {}
+    gan = isinstance(model, DCGAN)
+    decoder = "generator" if gan else "decoder"
+    if not gan:
+        image = torch.rand(n, int(model.channels), int(model.size), int(model.size), generator=gen)
+        graph = _Encoder(model)
+        outputs = ["mu"] if len(graph(image, *cond)) == 1 else ["mu", "logvar"]
+        diff = _write(graph, (image, *cond), ["image", *cond_name], outputs, out / "encoder.onnx")
+        files["encoder.onnx"] = {"inputs": ["image", *cond_name], "outputs": outputs,
+                                 "max_abs_diff": diff}
+    diff = _write(_Decoder(model), (z, *cond), ["z", *cond_name], ["image"], out / f"{decoder}.onnx")
+    files[f"{decoder}.onnx"] = {"inputs": ["z", *cond_name], "outputs": ["image"],
+                                "max_abs_diff": diff}
+    info = {
+        "run": str(Path(run).absolute()),
+        "files": files,
+        "image": {"channels": int(model.channels), "size": int(model.size),
+                  "range": [0.0, 1.0], "layout": "NCHW",
+                  "crop": float(model.crop)},  # type: ignore[attr-defined]
+        "latent_dim": int(model.latent_dim),
+        "condition": spec.to_dict(),
+        "opset": OPSET,
+    }
+    (out / "export.json").write_text(json.dumps(info, indent=2))
+    return info
