@@ -9,7 +9,14 @@ import pytest
 
 from latentplay import sources
 from latentplay import store as st
-from latentplay.audit import ClassifierAnnotator, ClipAnnotator, class_prompts, fit_classifier, load_annotator
+from latentplay.audit import (
+    ClassifierAnnotator,
+    ClipAnnotator,
+    Evaluation,
+    class_prompts,
+    fit_classifier,
+    load_annotator,
+)
 from latentplay.errors import UserError
 
 
@@ -41,10 +48,19 @@ def test_ten_skin_tones_well_above_chance_and_round_trip(tones: Path, tmp_path: 
     assert np.array_equal(loaded.predict_proba(images), ann.predict_proba(images))
     assert loaded.classes == ann.classes and loaded.attribute == "skin_tone"
     assert np.array_equal(loaded.evaluation.confusion, ev.confusion)
+    assert loaded.evaluation.confidence == ev.confidence
     # images of another size are resized like the store's
     small = np.stack([np.asarray(st.images.fit_image(
         st.images.decode({"bytes": st.encode_png(im)["bytes"]}), 32)) for im in images])
     assert np.mean(ann.predict(small) == ann.predict(images)) > 0.7
+
+
+def test_evaluation_from_probabilities() -> None:
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.7, 0.3], [0.2, 0.8]])
+    ev = Evaluation.from_proba(np.array([0, 0, 1, 1]), proba)
+    assert ev.accuracy == 0.5 and ev.counts.tolist() == [[1, 1], [1, 1]]
+    assert ev.confidence == pytest.approx((0.9 + 0.6 + 0.7 + 0.8) / 4)
+    assert ev.to_dict()["confidence"] == ev.confidence
 
 
 def test_evaluate_on_a_store(skin_annotator: ClassifierAnnotator, faces: Path) -> None:

@@ -183,6 +183,20 @@ def test_network_annotator_in_audit_compare(net, tmp_path, cli):
     assert r.code == 0, r.err
     assert "color (annotator accuracy 1.000)" in r.out
     assert "red: training 0.333, generated 0.667" in r.out
+    assert "on these" in r.out and "unlike the images" not in r.out  # as sure as on the labelled
+    # grey patches: the network cannot tell their colour, and the audit says so
+    grey = st.build([{"image": [st.encode_png(np.full((24, 24, 3), 90 + i, np.uint8))
+                                for i in range(12)]}],
+                    st.Schema(attributes=[], provenance=st.Provenance(source="t", converter="t")),
+                    tmp_path / "grey")
+    r = cli("audit", "compare", "--images", grey.path, "--data", train.path, "--annotator",
+            f"onnx:{net}", "--heads", heads, "-o", "align=none", "-o", "pixels=unit",
+            "--out", tmp_path / "audit_grey")
+    assert r.code == 0, r.err
+    assert "unlike the images its confusion was measured on" in r.out
+    grey_summary = json.loads((tmp_path / "audit_grey" / "summary.json").read_text())
+    annotator_grey = grey_summary["attributes"]["color"]["annotator"]
+    assert annotator_grey["confidence_generated"] < 0.4 < 0.9 < annotator_grey["evaluation"]["confidence"]
     summary = json.loads((tmp_path / "audit" / "summary.json").read_text())
     assert list(summary["attributes"]) == ["color"]  # bright is no attribute of the training set
     annotator = summary["attributes"]["color"]["annotator"]

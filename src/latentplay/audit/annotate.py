@@ -60,27 +60,51 @@ class Evaluation:
             the evaluation images is NaN.
         counts: ``(K, K)`` int, the same as counts.
         n: number of images evaluated.
+        confidence: mean probability of the class chosen, over those images (None when not
+            known): an annotator much less sure of other images errs differently on them.
     """
 
     accuracy: float
     confusion: np.ndarray
     counts: np.ndarray
     n: int
+    confidence: float | None = None
 
     @classmethod
-    def from_labels(cls, true: np.ndarray, predicted: np.ndarray, k: int) -> Evaluation:
-        """From ``(n,)`` true and predicted class indices in ``0..k-1``."""
+    def from_proba(cls, true: np.ndarray, proba: np.ndarray) -> Evaluation:
+        """From ``(n,)`` true class indices and ``(n, K)`` predicted probabilities."""
+        k = proba.shape[1]
+        predicted = proba.argmax(axis=1)
         counts = confusion_matrix(true, predicted, labels=np.arange(k))
         totals = counts.sum(axis=1, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
             confusion = np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
-        return cls(float(np.mean(true == predicted)), confusion, counts, int(len(true)))
+        return cls(float(np.mean(true == predicted)), confusion, counts, int(len(true)),
+                   float(proba.max(axis=1).mean()) if len(proba) else None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"accuracy": self.accuracy, "n": self.n,
+        return {"accuracy": self.accuracy, "n": self.n, "confidence": self.confidence,
                 "confusion": [[None if np.isnan(v) else float(v) for v in row]
                               for row in self.confusion],
                 "counts": self.counts.tolist()}
+
+
+CONFIDENCE_DROP = 0.1  # a fall in mean confidence worth a caution
+
+
+def confidence_shift(annotator: Mapping[str, Any]) -> str | None:
+    """How sure an annotator was on the labelled images its confusion was measured on and on
+    the audited ones (an ``annotator`` entry of ``audit compare``'s summary), with a caution
+    when it is clearly less sure of the latter; None when either is unknown."""
+    labelled = (annotator.get("evaluation") or {}).get("confidence")
+    audited = annotator.get("confidence_generated")
+    if labelled is None or audited is None:
+        return None
+    text = f"annotator confidence {labelled:.3f} on labelled images, {audited:.3f} on these"
+    if labelled - audited >= CONFIDENCE_DROP:
+        text += ("; they are unlike the images its confusion was measured on, so its errors "
+                 "on them, and the corrected shares, are uncertain")
+    return text
 
 
 def store_classes(store: st.Store, attribute: str) -> tuple[list[str], np.ndarray]:
@@ -118,11 +142,12 @@ class Annotator(abc.ABC):
         proba = self.predict_proba(images)
         return proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
 
-    def predict_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:
-        """``(n,)`` class indices of the images of store ``rows``, read a batch at a time."""
-        out = [self.predict(load_rows(store, rows[s:s + BATCH]))
+    def proba_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:
+        """``(n, K)`` class probabilities of the images of store ``rows``, read a batch at a
+        time."""
+        out = [self.predict_proba(load_rows(store, rows[s:s + BATCH]))
                for s in range(0, len(rows), BATCH)]
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+        return np.concatenate(out) if out else np.zeros((0, len(self.classes)))
 
     def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
                  seed: int = 0) -> Evaluation:
@@ -137,8 +162,7 @@ class Annotator(abc.ABC):
             raise UserError(f"no rows of {store.path} have a class the annotator knows")
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.choice(rows, size=min(max_rows, len(rows)), replace=False))
-        self.evaluation = Evaluation.from_labels(mine[rows], self.predict_store(store, rows),
-                                                 len(self.classes))
+        self.evaluation = Evaluation.from_proba(mine[rows], self.proba_store(store, rows))
         return self.evaluation
 
 
@@ -265,8 +289,8 @@ def fit_classifier(
     x = annotator.embed_store(store, rows)
     annotator.scaler.fit(x[train_rows])
     annotator.model.fit(annotator.scaler.transform(x[train_rows]), y[train_rows])
-    predicted = annotator.proba_of_embeddings(x[test_rows]).argmax(axis=1)
-    annotator.evaluation = Evaluation.from_labels(y[test_rows], predicted, len(present))
+    annotator.evaluation = Evaluation.from_proba(y[test_rows],
+                                                 annotator.proba_of_embeddings(x[test_rows]))
     return annotator
 
 
@@ -318,7 +342,8 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
     model.n_features_in_ = model.coef_.shape[1]
     ev = meta["evaluation"]
     evaluation = None if ev is None else Evaluation(
-        ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]), ev["n"])
+        ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]), ev["n"],
+        ev.get("confidence"))
     return ClassifierAnnotator(meta["attribute"], list(meta["classes"]), emb, scaler, model,
                                evaluation, info)
 

@@ -74,6 +74,7 @@ def compare_cmd(
     distribution with the training store's: counts, Wilson intervals, chi-square, TV, JS, and
     proportions corrected for the annotator's confusion."""
     from latentplay import store as st
+    from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.run import (
         audit_images,
         generate,
@@ -132,6 +133,9 @@ def compare_cmd(
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             print(f"  {row['class']}: training {row['training']:.3f}, generated "
                   f"{row['generated']:.3f}{corr}")
+        shift = confidence_shift(s["annotator"])
+        if shift is not None:
+            print(f"  {shift}")
     print(f"wrote {out}")
 
 

@@ -195,7 +195,8 @@ def audit_images(
     summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                "n_generated": len(images), "seed": seed, "attributes": {}}
     for ann in annotators:
-        predicted = ann.predict(images)
+        proba = ann.predict_proba(images)
+        predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
         ev = ann.evaluation
         result = compare(training_counts(data, ann),
                          np.bincount(predicted, minlength=len(ann.classes)), ann.classes,
@@ -206,7 +207,9 @@ def audit_images(
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
         summary["attributes"][ann.attribute] = {
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
-                          else ann.evaluation.to_dict()},
+                          else ann.evaluation.to_dict(),
+                          "confidence_generated": None if ev is None or not len(proba)
+                          else float(proba.max(axis=1).mean())},
             **result.to_dict()}
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")

@@ -129,6 +129,11 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
                   + (f" on {ann.get('embedder')}" if ann.get("embedder") else "")),
                  ("held-out accuracy", f"{number(ev.get('accuracy'))} on {number(ev.get('n'))} "
                   "images" if ev else "not measured")]
+        if ev.get("confidence") is not None and ann.get("confidence_generated") is not None:
+            from latentplay.audit.annotate import confidence_shift
+
+            facts.append(("annotator confidence", confidence_shift(ann)
+                          .removeprefix("annotator confidence ")))
     facts += [("training / generated", f"{number(r.get('n_training'))} / "
                                        f"{number(r.get('n_generated'))}"),
               ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits"),
