@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import hashlib
 import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -152,6 +154,18 @@ class Embedder(abc.ABC):
             if progress is not None:
                 progress(stop)
         return out
+
+
+def file_digest(path: str | Path) -> str:
+    """A short digest of ``path``'s absolute name, size and modification time ("" when it
+    does not exist): the :meth:`Embedder.state_digest` of an embedder whose weights a file
+    holds."""
+    path = Path(path)
+    if not path.exists():
+        return ""
+    stat = path.stat()
+    key = f"{path.absolute()}:{stat.st_size}:{stat.st_mtime_ns}"
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
 def fit_embedder(embedder: Embedder, images: np.ndarray) -> Embedder:

@@ -7,14 +7,13 @@ embedder raises a :class:`~latentplay.errors.UserError` that says so.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.embed.base import Embedder, Images, as_list, file_digest
 from latentplay.errors import UserError
 
 HUB_PREFIX = "hf-hub:"
@@ -127,9 +126,7 @@ class ClipEmbedder(Embedder):
         return feats.cpu().numpy().astype(np.float32)
 
     def state_digest(self) -> str:
-        stat = Path(self.config.path).stat()
-        key = f"{Path(self.config.path).absolute()}:{stat.st_size}:{stat.st_mtime_ns}"
-        return hashlib.sha1(key.encode()).hexdigest()[:16]
+        return file_digest(self.config.path)
 
 
 EMBEDDER = ClipEmbedder

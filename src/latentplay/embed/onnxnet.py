@@ -19,14 +19,13 @@ face chip instead (what FairFace's race, gender and age classifiers were trained
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.embed.base import Embedder, Images, as_list, file_digest
 from latentplay.embed.faces import check_detector
 from latentplay.errors import UserError
 
@@ -165,7 +164,6 @@ class OnnxEmbedder(Embedder):
 
     def __init__(self, config: OnnxConfig) -> None:
         super().__init__(config)
-        config.validate()
         if not config.path:
             raise UserError("the onnx embedder needs a network file: --with onnx:PATH")
         if not Path(config.path).is_file():
@@ -225,7 +223,8 @@ class OnnxEmbedder(Embedder):
         unless faces are detected)."""
         ims = as_list(images)
         if self.config.align == "none":
-            return self.embed_crops(np.stack(ims)) if ims else self._empty(), np.ones(len(ims), bool)
+            vectors = self.embed_crops(np.stack(ims)) if ims else np.zeros((0, self.dim), np.float32)
+            return vectors, np.ones(len(ims), bool)
         chips, keep, found = self._align(ims)
         out = np.full((len(ims), self.dim), np.nan, dtype=np.float32)
         if chips:
@@ -287,13 +286,8 @@ class OnnxEmbedder(Embedder):
             parts.append(np.asarray(y, np.float32).reshape(len(part), -1)[:len(part) - short])
         return np.concatenate(parts)
 
-    def _empty(self) -> np.ndarray:
-        return np.zeros((0, self.dim), np.float32)
-
     def state_digest(self) -> str:
-        stat = Path(self.config.path).stat()
-        key = f"{Path(self.config.path).absolute()}:{stat.st_size}:{stat.st_mtime_ns}"
-        return hashlib.sha1(key.encode()).hexdigest()[:16]
+        return file_digest(self.config.path)
 
 
 EMBEDDER = OnnxEmbedder

@@ -6,14 +6,13 @@ store's own attribute columns of the same names.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from latentplay.embed.base import Embedder, Images
+from latentplay.embed.base import Embedder, Images, file_digest
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 
@@ -112,10 +111,7 @@ class VaeEmbedder(Embedder):
         return out
 
     def state_digest(self) -> str:
-        weights = Path(self.config.run) / "model.safetensors"
-        stat = weights.stat() if weights.exists() else None
-        key = f"{weights.absolute()}:{stat.st_size}:{stat.st_mtime_ns}" if stat else ""
-        return hashlib.sha1(key.encode()).hexdigest()[:16]
+        return file_digest(Path(self.config.run) / "model.safetensors")
 
 
 EMBEDDER = VaeEmbedder

@@ -151,7 +151,7 @@ class HeadNetwork:
     def __init__(self, network: str, heads: str, options: Sequence[str] = (),
                  cache: int = 64) -> None:
         self.embedder, self.heads = classifier(network, heads, [*options])
-        if getattr(self.embedder.config, "fallback", "whole") == "nan":
+        if self.embedder.config.fallback == "nan":
             raise UserError("an annotator labels every image: drop -o fallback=nan")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._size = cache
