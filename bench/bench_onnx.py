@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
-from skimage import data
+from bench_dlib import faces as photos  # crops around the astronaut's face, shifted
 
 from latentplay.embed.base import make_embedder
 
@@ -60,18 +59,6 @@ def resnet18(dim: int = 512) -> torch.nn.Module:
         cin = cout
     layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(512, dim)]
     return torch.nn.Sequential(*layers).eval()
-
-
-def photos(n: int, size: int) -> np.ndarray:
-    """``(n, size, size, 3)`` uint8 crops around the astronaut's face, shifted."""
-    img = data.astronaut()
-    rng = np.random.default_rng(0)
-    out = []
-    for _ in range(n):
-        dy, dx = rng.integers(-12, 13, 2)
-        crop = img[20 + dy:340 + dy, 70 + dx:390 + dx]
-        out.append(np.asarray(Image.fromarray(crop).resize((size, size), Image.BILINEAR)))
-    return np.stack(out)
 
 
 def timed(fn, n: int) -> dict[str, float]:

@@ -36,6 +36,7 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_embedder
 from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
+from latentplay.measure.run import store_to_extend
 from latentplay.store.schema import Attribute
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
@@ -212,15 +213,7 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
         The store re-loaded with the new attributes. A row whose face was not found, with
         ``fallback=nan``, gets the class ``unknown`` and no probability.
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
-    if store.path is None:
-        raise UserError("save the store before predicting its labels (they are written in place)")
-    if batch_size < 1:
-        raise UserError(f"batch size must be at least 1, got {batch_size}")
-    if len(store) == 0:
-        raise UserError(f"store {store.path} has no rows to classify")
-    if prefix and not prefix.replace("_", "").isalnum():
-        raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
+    store = store_to_extend(store, batch_size, prefix, "classify")
     parsed = parse_heads(heads)
     names = [n for h in parsed for n in (prefix + h.name, f"{prefix}{h.name}_p")]
     taken = [n for n in names if n in store.columns]

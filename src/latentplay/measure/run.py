@@ -260,6 +260,24 @@ def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
     return path.with_name(f".{path.name}.measure")
 
 
+def store_to_extend(store: st.Store | str | os.PathLike[str], batch_size: int, prefix: str,
+                    verb: str) -> st.Store:
+    """``store`` loaded and checked before new attributes are written into it in place: it is
+    saved and has rows, ``batch_size`` is positive and ``prefix`` makes names (``verb`` says
+    what the caller does, for the messages)."""
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    if store.path is None:
+        raise UserError(f"save the store before you {verb} it (the attributes are written in "
+                        "place)")
+    if batch_size < 1:
+        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    if len(store) == 0:
+        raise UserError(f"store {store.path} has no rows to {verb}")
+    if prefix and not prefix.replace("_", "").isalnum():
+        raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
+    return store
+
+
 def measure_store(store: st.Store | str | os.PathLike[str],
                   what: Sequence[str] = ("quality", "pose", "skin", "expression"), *,
                   detect: bool = True, detector: str = "hog",
@@ -283,18 +301,10 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     Returns:
         The store re-loaded with the new attributes.
     """
-    store = st.load(store) if not isinstance(store, st.Store) else store
-    if store.path is None:
-        raise UserError("save the store before measuring it (measuring writes it in place)")
-    if batch_size < 1:
-        raise UserError(f"batch size must be at least 1, got {batch_size}")
-    if len(store) == 0:
-        raise UserError(f"store {store.path} has no rows to measure")
+    store = store_to_extend(store, batch_size, prefix, "measure")
     config = MeasureConfig(what=list(what), detect=detect, detector=detector, fallback=fallback,
                            upsample=upsample)
     config.validate()
-    if prefix and not prefix.replace("_", "").isalnum():
-        raise UserError(f"prefix {prefix!r}: use letters, digits and '_'")
     names = [prefix + n for n in config.attribute_names]
     remeasured = _detection_columns(store) & set(names)  # a later measure finds the same faces
     taken = [n for n in names if n in store.columns and n not in remeasured]
