@@ -22,9 +22,9 @@ from latentplay.measure.predict import (
     PRESETS,
     Head,
     HeadNetwork,
+    head_probabilities,
     parse_heads,
     predict_store,
-    softmax_heads,
 )
 
 COLORS = np.array([[200, 30, 30], [30, 190, 40], [40, 50, 210]])
@@ -87,7 +87,7 @@ def test_heads_parse_and_refuse():
                                                           ("age", 9, 18)]
     assert seven[0].classes[2] == "Latino_Hispanic" and seven[2].classes[-1] == "more than 70"
     assert [(h.start, h.stop) for h in parse_heads("fairface4")] == [(0, 4), (7, 9), (9, 18)]
-    assert set(PRESETS) == {"fairface7", "fairface4"}
+    assert set(PRESETS) == {"fairface7", "fairface4", "celeba40"}
     for spec, message in [
         ("color", "write NAME"),
         ("color=red", "two or more distinct"),
@@ -102,13 +102,31 @@ def test_heads_parse_and_refuse():
             parse_heads(spec)
 
 
-def test_softmax_heads_by_hand():
+def test_head_probabilities_by_hand():
     logits = np.array([[1.0, 2.0, 3.0, 9.0, 0.0, 0.0], [np.nan] * 6])
-    color, bright = softmax_heads(logits, parse_heads("c=r,g,b;l@4=d,l"))
+    color, bright, odd = head_probabilities(logits, parse_heads("c=r,g,b;l@4=d,l;o@3:sigmoid"))
     e = np.exp([1.0, 2.0, 3.0])
     np.testing.assert_allclose(color[0], e / e.sum())
     np.testing.assert_allclose(bright[0], [0.5, 0.5])
-    assert np.isnan(color[1]).all()
+    p = 1 / (1 + np.exp(-9.0))
+    np.testing.assert_allclose(odd[0], [1 - p, p])
+    assert np.isnan(color[1]).all() and np.isnan(odd[1]).all()
+
+
+def test_sigmoid_heads_and_the_celeba_layout():
+    heads = parse_heads("Smiling@31:sigmoid; glasses:sigmoid=without,with; hair=dark,light")
+    assert heads == [Head("Smiling", 31, ("no", "yes"), True),
+                     Head("glasses", 32, ("without", "with"), True),
+                     Head("hair", 33, ("dark", "light"))]
+    assert [h.stop for h in heads] == [32, 33, 35]
+    celeba = parse_heads("celeba40")
+    assert len(celeba) == 40 and all(h.sigmoid for h in celeba)
+    assert (celeba[0].name, celeba[0].start) == ("5_o_Clock_Shadow", 0)
+    assert (celeba[31].name, celeba[31].start, celeba[-1].name) == ("Smiling", 31, "Young")
+    for spec, message in [("a:softmax", "write NAME"), ("a:sigmoid=x,y,z", "two classes"),
+                          ("a:sigmoid=x,x", "distinct")]:
+        with pytest.raises(UserError, match=message):
+            parse_heads(spec)
 
 
 def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli):
@@ -131,7 +149,16 @@ def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli
     entry = out.schema.history[-1]
     assert entry["op"] == "predict" and entry["attributes"] == [
         "predicted_color", "predicted_color_p", "predicted_bright", "predicted_bright_p"]
-    assert entry["heads"][1] == {"name": "bright", "start": 4, "classes": ["dark", "light"]}
+    assert entry["heads"][1] == {"name": "bright", "start": 4, "classes": ["dark", "light"],
+                                 "sigmoid": False}
+    # one output read with a sigmoid: present when its logit is above 0
+    r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads", "lit@5:sigmoid",
+            "-o", "align=none", "-o", "pixels=unit")
+    assert r.code == 0, r.err
+    out = st.load(store.path)
+    np.testing.assert_array_equal(out.labels("predicted_lit"), (logits[:, 5] > 0).astype(int))
+    p = 1 / (1 + np.exp(-logits[:, 5]))
+    np.testing.assert_allclose(out.labels("predicted_lit_p"), np.maximum(p, 1 - p), atol=1e-5)
     # again: refused without --overwrite, replaced with it, kept apart with --prefix
     again = ("data", "predict", store.path, "--with", f"onnx:{net}", "--heads", "color=red,green,blue",
              "-o", "align=none")

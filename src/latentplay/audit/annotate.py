@@ -421,7 +421,8 @@ class NetworkAnnotator(Annotator):
     @property
     def description(self) -> dict[str, Any]:
         return {"kind": "network", "embedder": self.network.embedder.name,
-                "head": {"first_output": self.head.start, "classes": self.classes}}
+                "head": {"first_output": self.head.start, "classes": self.classes,
+                         "sigmoid": self.head.sigmoid}}
 
     def predict_proba(self, images: Images) -> np.ndarray:
         if not len(images):

@@ -63,8 +63,9 @@ def compare_cmd(
     calibrate: int = typer.Option(2000, help="CLIP or onnx: rows of --data to measure its "
                                   "confusion."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs, "
-                              "NAME[@FIRST]=CLASS,...;... or a preset (fairface7, fairface4); "
-                              "heads are named like the attributes."),
+                              "NAME[@FIRST]=CLASS,... or NAME[@FIRST]:sigmoid, separated by "
+                              "';', or a preset (fairface7, fairface4, celeba40); heads are "
+                              "named like the attributes."),
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
                                      "key=value (repeatable)."),
     seed: int = typer.Option(0, help="Seed of the samples and the bootstrap."),

@@ -3,16 +3,21 @@
 The matching seed's tables carry *predicted* race and gender (FairFace's classifier) beside the
 annotations; generated faces have no annotations at all. ``predict_store`` runs an ONNX
 classifier (:mod:`latentplay.embed.onnxnet`) over a store and writes, for each of its heads, a
-categorical attribute (the arg-max class) and a continuous one (that class's softmax
-probability). A head is a run of the network's outputs (logits) with one class per output:
+categorical attribute (the most probable class) and a continuous one (its probability). A
+head is a run of the network's outputs (logits) with one class per output, read with a
+softmax, or one output read with a sigmoid (a yes/no attribute):
 
     race=White,Black,Asian          outputs 0-2 (heads follow one another)
     gender@7=Male,Female            outputs 7-8 (``@`` gives the first output)
+    Smiling@31:sigmoid              output 31: no / yes
+    glasses:sigmoid=without,with    the next output, with its two classes named
 
 Heads are separated by ``;``. ``fairface7`` and ``fairface4`` name the layouts of FairFace's
 published ResNet-34 classifiers (18 outputs: race, gender at 7, age at 9; with the class names
 of the FairFace converter, so predictions and labels compare class by class), and bring the
 preprocessing those classifiers were trained with (dlib's face chip, ImageNet statistics).
+``celeba40`` is the usual layout of CelebA attribute classifiers: 40 sigmoid outputs in the
+order of ``list_attr_celeba.txt``, named like the CelebA converter's attributes.
 
 >>> s = predict_store("data/faces", "onnx:res34_fair_align_multi_7.onnx", "fairface7")
 >>> s.labels("predicted_race"), s.labels("predicted_race_p")      # (N,) codes, (N,) floats
@@ -37,6 +42,7 @@ from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_
 from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
 from latentplay.measure.run import store_to_extend
+from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
 from latentplay.store.schema import Attribute
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
@@ -45,32 +51,39 @@ PRESETS: dict[str, str] = {
     "fairface7": "race=White,Black,Latino_Hispanic,East Asian,Southeast Asian,Indian,"
                  f"Middle Eastern;{_FAIRFACE_GENDER};{_FAIRFACE_AGE}",
     "fairface4": f"race=White,Black,Asian,Indian;{_FAIRFACE_GENDER};{_FAIRFACE_AGE}",
+    "celeba40": ";".join(f"{name}:sigmoid" for name in _CELEBA),
 }
 # embedder options a preset's network was trained with (the user's -o options come after)
 PRESET_OPTIONS: dict[str, list[str]] = {
-    name: ["align=dlib", "pixels=imagenet", "normalize=false"] for name in PRESETS}
+    name: ["align=dlib", "pixels=imagenet", "normalize=false"] for name in ("fairface7",
+                                                                          "fairface4")}
+SIGMOID = ("no", "yes")  # the classes of a sigmoid head unless named
 UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Head:
-    """One classification head: ``classes`` read from outputs ``start .. start + K - 1``."""
+    """One classification head: ``classes`` read from outputs ``start .. start + K - 1``
+    with a softmax, or, when ``sigmoid``, two classes (absent, present) from output
+    ``start``."""
 
     name: str
     start: int
     classes: tuple[str, ...]
+    sigmoid: bool = False
 
     @property
     def stop(self) -> int:
-        return self.start + len(self.classes)
+        return self.start + (1 if self.sigmoid else len(self.classes))
 
 
 def parse_heads(spec: str) -> list[Head]:
-    """Heads from ``NAME[@START]=CLASS,CLASS,...;...`` or a preset name (see the module).
+    """Heads from ``NAME[@START]=CLASS,CLASS,...`` and ``NAME[@START]:sigmoid[=NO,YES]``
+    items separated by ``;``, or a preset name (see the module).
 
     Raises:
-        UserError: a malformed head, fewer than two classes, a repeated name or class, or
-            overlapping heads.
+        UserError: a malformed head, fewer than two classes (or a sigmoid head with other
+            than two), a repeated name or class, or overlapping heads.
     """
     text = PRESETS.get(spec.strip(), spec)
     heads: list[Head] = []
@@ -79,20 +92,24 @@ def parse_heads(spec: str) -> list[Head]:
         if not part:
             continue
         left, sep, right = part.partition("=")
+        left, colon, kind = left.partition(":")
         name, at, first = left.strip().partition("@")
-        name = name.strip()
-        if not sep or not name.replace("_", "").isalnum():
-            raise UserError(f"head {part!r}: write NAME[@START]=CLASS,CLASS,... "
-                            f"(or a preset: {', '.join(PRESETS)})")
+        name, sigmoid = name.strip(), kind.strip() == "sigmoid"
+        if (not sep and not sigmoid) or (colon and not sigmoid) \
+                or not name.replace("_", "").isalnum():
+            raise UserError(f"head {part!r}: write NAME[@FIRST]=CLASS,CLASS,... or "
+                            f"NAME[@FIRST]:sigmoid (or a preset: {', '.join(PRESETS)})")
         if at:
             if not first.strip().isdigit():
                 raise UserError(f"head {name!r}: the first output after '@' must be a number")
             start = int(first)
-        classes = tuple(c.strip() for c in right.split(","))
+        classes = tuple(c.strip() for c in right.split(",")) if sep else SIGMOID
         if len(classes) < 2 or any(not c for c in classes) or len(set(classes)) < len(classes):
             raise UserError(f"head {name!r}: give two or more distinct, non-empty classes")
-        heads.append(Head(name, start, classes))
-        start += len(classes)
+        if sigmoid and len(classes) != 2:
+            raise UserError(f"head {name!r}: a sigmoid head has two classes (absent, present)")
+        heads.append(Head(name, start, classes, sigmoid))
+        start = heads[-1].stop
     if not heads:
         raise UserError("give at least one head: NAME=CLASS,CLASS,...")
     names = [h.name for h in heads]
@@ -105,12 +122,16 @@ def parse_heads(spec: str) -> list[Head]:
     return heads
 
 
-def softmax_heads(logits: np.ndarray, heads: Sequence[Head]) -> list[np.ndarray]:
-    """Each head's class probabilities: ``(N, D)`` logits -> ``(N, K_h)`` per head (NaN rows
-    stay NaN)."""
+def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.ndarray]:
+    """Each head's class probabilities: ``(N, D)`` logits -> ``(N, K_h)`` per head, by softmax,
+    or ``(1 - p, p)`` with ``p`` the sigmoid of a sigmoid head's output (NaN rows stay NaN)."""
     out = []
     for head in heads:
         z = logits[:, head.start:head.stop].astype(np.float64)
+        if head.sigmoid:
+            p = 1 / (1 + np.exp(-z))
+            out.append(np.hstack([1 - p, p]))
+            continue
         z = np.exp(z - z.max(axis=1, keepdims=True))
         out.append(z / z.sum(axis=1, keepdims=True))
     return out
@@ -173,7 +194,7 @@ class HeadNetwork:
 
     def probabilities(self, images: Images, head: Head) -> np.ndarray:
         """``(N, K)`` softmax probabilities of ``head``'s classes."""
-        return softmax_heads(self.logits(images), [head])[0]
+        return head_probabilities(self.logits(images), [head])[0]
 
     def head(self, name: str) -> Head:
         """The head called ``name``."""
@@ -246,7 +267,7 @@ def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network
     """The attributes of ``heads`` from ``(N, D)`` logits: class codes (``unknown`` for a row
     without logits) and the chosen class's probability."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
-    for head, probs in zip(heads, softmax_heads(logits, heads), strict=True):
+    for head, probs in zip(heads, head_probabilities(logits, heads), strict=True):
         missing = np.isnan(probs).any(axis=1)
         codes = np.where(missing, len(head.classes), np.nan_to_num(probs).argmax(axis=1))
         classes = list(head.classes) + ([UNKNOWN] if missing.any() else [])

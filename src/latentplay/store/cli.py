@@ -195,8 +195,9 @@ def measure(
 def predict(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
     with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits)."),
-    heads: str = typer.Option(..., "--heads", help="NAME[@FIRST]=CLASS,CLASS,...;... (outputs "
-                              "in order), or a preset: fairface7, fairface4."),
+    heads: str = typer.Option(..., "--heads", help="NAME[@FIRST]=CLASS,CLASS,... (softmax) or "
+                              "NAME[@FIRST]:sigmoid (no/yes), separated by ';' (outputs in "
+                              "order), or a preset: fairface7, fairface4, celeba40."),
     option: list[str] = typer.Option(None, "--option", "-o", help="Network option key=value "
                                      "(repeatable), e.g. align=none."),
     prefix: str = typer.Option("predicted_", "--prefix", help="Put before each new attribute's "
