@@ -92,6 +92,12 @@ def _p(p: float | None) -> str:
     return "—" if p is None else p_text(p, 3)
 
 
+def _p_is(p: float | None) -> str:
+    """``p = 0.03``, or ``p < 1e-300`` for one that underflowed."""
+    text = _p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def _values(run: Path, name: str, r: dict[str, Any]) -> Section:
     """A continuous attribute measured on both sides (``--annotator labels``)."""
     facts = [("labels of", str((r.get("annotator") or {}).get("store"))),
@@ -104,7 +110,7 @@ def _values(run: Path, name: str, r: dict[str, Any]) -> Section:
              ("mean ± sd, generated", f"{number(r.get('mean_generated'))} ± "
                                       f"{number(r.get('sd_generated'))}"),
              ("SMD", number(r.get("smd"))),
-             ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, p = {_p(r.get('ks_p'))}"),
+             ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, {_p_is(r.get('ks_p'))}"),
              ("Wasserstein", number(r.get("wasserstein")))]
     rows = [[q.get("quantile"), q.get("training"), q.get("generated")]
             for q in r.get("quantiles", [])]
@@ -138,7 +144,7 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
                                        f"{number(r.get('n_generated'))}"),
               ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits"),
               ("chi-square", f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
-                             f"dof, p = {_p(chi2.get('p_value'))}")]
+                             f"dof, {_p_is(chi2.get('p_value'))}")]
     if r.get("corrected_tv") is not None:
         facts.append(("corrected TV, JS", f"{number(r['corrected_tv'])}, "
                                           f"{number(r.get('corrected_js'))} bits"))
