@@ -26,10 +26,8 @@ order of ``list_attr_celeba.txt``, named like the CelebA converter's attributes.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import hashlib
 import os
-import shutil
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,7 +39,7 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_embedder
 from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
-from latentplay.measure.run import store_to_extend
+from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
 from latentplay.store.schema import Attribute
 
@@ -253,13 +251,8 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
         "attributes": list(columns),
         "rows": len(store),
         "not_found": np.flatnonzero(~found).tolist() if embedder.detects_faces else [],
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    new = dataclasses.replace(new, schema=dataclasses.replace(
-        new.schema, history=[*new.schema.history, entry]))
-    result = st.save(new, store.path)
-    shutil.rmtree(scratch_dir(store.path), ignore_errors=True)
-    return result
+    return save_extended(new, store.path, entry, scratch_dir(store.path))
 
 
 def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str

@@ -333,12 +333,19 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         "faces_found": int(found.sum()) if config.detects else None,
         "fallback_box": measurer.box,
         "box_from": box_source,
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    return save_extended(new, store.path, entry, scratch_dir(store.path))
+
+
+def save_extended(new: st.Store, path: str | os.PathLike[str], entry: dict[str, Any],
+                  scratch: Path) -> st.Store:
+    """Save the extended store ``new`` at ``path`` with ``entry`` (stamped with the time)
+    added to its history, then remove the partial results in ``scratch``."""
+    entry = {**entry, "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     new = dataclasses.replace(new, schema=dataclasses.replace(
         new.schema, history=[*new.schema.history, entry]))
-    result = st.save(new, store.path)
-    shutil.rmtree(scratch_dir(store.path), ignore_errors=True)
+    result = st.save(new, path)
+    shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 
