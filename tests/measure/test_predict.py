@@ -257,3 +257,18 @@ def test_heads_share_one_pass_of_the_network(net, tmp_path):
         NetworkAnnotator(network, "age")
     with pytest.raises(UserError, match="drop -o fallback=nan"):
         HeadNetwork(f"onnx:{net}", "color=red,green,blue", ["fallback=nan"])
+
+
+def test_network_annotator_measures_sampled_groups(net, tmp_path, cli, vae_run, faces_store):
+    """``sample-groups --annotator onnx:`` takes a network head named like the attribute (here
+    a network that cannot tell gender: the command runs, and the shares are reported)."""
+    r = cli("audit", "sample-groups", vae_run, "--data", faces_store, "--attribute", "gender",
+            "--annotator", f"onnx:{net}", "--heads", "gender=female,male", "-o", "align=none",
+            "-o", "pixels=unit", "--n", "4", "--measure", "20", "--out", tmp_path / "groups")
+    assert r.code == 0, r.err
+    groups = json.loads((tmp_path / "groups" / "groups.json").read_text())["groups"]
+    assert [g["class"] for g in groups] == ["female", "male"]
+    assert all(0 <= g["share_annotated"] <= 1 for g in groups)
+    r = cli("audit", "sample-groups", vae_run, "--data", faces_store, "--attribute", "gender",
+            "--heads", "gender=female,male", "--out", tmp_path / "bad")
+    assert r.code == 2 and "none was given" in r.err

@@ -147,7 +147,12 @@ def sample_groups_cmd(
     attribute: str = typer.Option(..., help="Categorical attribute defining the groups."),
     out: Path = typer.Option(..., "--out", help="Directory for groups.png and groups.json."),
     n: int = typer.Option(8, help="Faces drawn per group in the grid."),
-    annotator: Path = typer.Option(None, help="Annotator file: measure each group's share."),
+    annotator: str = typer.Option(None, help="Annotator of ATTRIBUTE (a file, clip:WEIGHTS or "
+                                  "onnx:PATH with --heads): measure each group's share."),
+    heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs (see "
+                              "`audit compare`), one head named like ATTRIBUTE."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
+                                     "key=value (repeatable)."),
     components: int = typer.Option(None, help="Mixture components per group (default: BIC)."),
     measure: int = typer.Option(200, help="Samples per group annotated to measure it."),
     seed: int = typer.Option(0, help="Seed of the mixtures and the draws."),
@@ -155,10 +160,14 @@ def sample_groups_cmd(
 ) -> None:
     """Fit a Gaussian mixture to the latent codes of each group of ATTRIBUTE and draw faces of
     every group from it (one grid row per group)."""
-    from latentplay.audit.annotate import load_annotator
-    from latentplay.audit.run import sample_groups
+    from latentplay import store as st
+    from latentplay.audit.run import resolve_annotators, sample_groups
 
-    ann = load_annotator(annotator) if annotator is not None else None
+    if annotator is None and (heads or option):
+        raise UserError("--heads and -o describe an onnx: network --annotator; none was given")
+    ann = None if annotator is None else resolve_annotators(
+        [annotator], st.load(data), [attribute], heads=heads, network_options=option or [],
+        seed=seed)[0]
     summary = sample_groups(run, data, attribute, n, out, annotator=ann, components=components,
                             measure=measure, seed=seed, overwrite=overwrite)
     for g in summary["groups"]:
