@@ -7,6 +7,8 @@ each size. Two pipelines per size, one JSON line each:
   for small images), 5-point alignment, 128-d ResNet descriptor;
 * ``crop``: ``detect=false`` (images are face crops already): alignment and descriptor only.
 
+each on one thread and on the default ``LATENTPLAY_FACE_THREADS`` (the cores), side by side.
+
     python bench/bench_dlib.py [--images 48]
 """
 
@@ -22,6 +24,7 @@ from PIL import Image
 from skimage import data
 
 from latentplay.embed.base import make_embedder
+from latentplay.embed.faces import face_threads
 
 
 def faces(n: int, size: int) -> np.ndarray:
@@ -40,11 +43,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=48)
     args = parser.parse_args()
-    for size in (64, 256):
+    os.environ.pop("LATENTPLAY_FACE_THREADS", None)
+    for size, threads in ((s, t) for s in (64, 256) for t in sorted({1, face_threads()})):
+        os.environ["LATENTPLAY_FACE_THREADS"] = str(threads)
         images = faces(args.images, size)
         for pipeline, options in (("detect", []), ("crop", ["detect=false"])):
             emb = make_embedder("dlib", options)
-            emb.embed(images[:2])  # load the models outside the timing
+            emb.embed(images[:8])  # every thread loads its models outside the timing
             start_wall, start_cpu = time.perf_counter(), time.process_time()
             _, found = emb.embed_rows(images)
             wall = time.perf_counter() - start_wall
@@ -53,6 +58,7 @@ def main() -> None:
                 "bench": "dlib_embed",
                 "size": size,
                 "pipeline": pipeline,
+                "threads": threads,
                 "images": len(images),
                 "faces_found": int(found.sum()),
                 "images_per_s": round(len(images) / wall, 1),

@@ -151,3 +151,34 @@ def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
     assert st.load(tmp_path / "cnn").schema.provenance.arguments["detector"] == "cnn"
     r = cli("data", "align", tmp_path / "missing", "--out", tmp_path / "y")
     assert r.code == 2 and "no store at" in r.err
+
+
+def test_threads_give_the_sequential_results(monkeypatch):
+    """Faces found, crops and descriptors on two threads equal those on one; each thread has
+    its own models; errors and bad settings surface in the caller."""
+    from latentplay.embed.faces import face_threads, map_faces
+
+    astronaut = data.astronaut()
+    images = [_rotated(astronaut, d, 0.5) for d in (-20, -10, 0, 10, 20)] + _lfw_faces(5) + [
+        np.full((90, 90, 3), 128, np.uint8)]
+    results = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("LATENTPLAY_FACE_THREADS", threads)
+        assert face_threads() == int(threads)
+        results[threads] = make_embedder("dlib", ["fallback=nan"]).embed_rows(images)
+    np.testing.assert_array_equal(results["1"][1], results["2"][1])
+    np.testing.assert_array_equal(results["1"][0], results["2"][0])
+    assert not results["2"][1][-1] and results["2"][1][:5].all()
+    ids = set(map_faces(lambda _: id(FaceModels.load()), list(range(16))))
+    assert id(FaceModels.load()) not in ids
+
+    def fails(k: int) -> int:
+        if k == 3:
+            raise ValueError("bad image")
+        return k
+
+    with pytest.raises(ValueError, match="bad image"):
+        map_faces(fails, list(range(8)))
+    monkeypatch.setenv("LATENTPLAY_FACE_THREADS", "zero")
+    with pytest.raises(UserError, match="LATENTPLAY_FACE_THREADS must be a positive number"):
+        face_threads()

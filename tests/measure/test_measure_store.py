@@ -230,3 +230,16 @@ def test_cnn_detector_measures_the_same_face(astronaut, tmp_path) -> None:
     assert "CNN" in out.schema.attribute("cnn_face_found").description
     assert "HOG" in out.schema.attribute("face_found").description
     assert out.schema.history[-1]["config"]["detector"] == "cnn"
+
+
+def test_measures_on_two_threads_equal_one(faces, monkeypatch) -> None:
+    values = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("LATENTPLAY_FACE_THREADS", threads)
+        out = measure_store(faces(f"t{threads}", n=40), ["pose", "skin", "quality"],
+                            progress=False)
+        values[threads] = {n: out.labels(n) for n in ("pose_yaw", "skin_ita", "face_found",
+                                                      "sharpness")}
+    for name, v in values["1"].items():
+        np.testing.assert_array_equal(v, values["2"][name], err_msg=name)
+    assert values["1"]["face_found"].sum() > 5

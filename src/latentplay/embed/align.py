@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.embed.base import Images, as_list
+from latentplay.embed.base import Images
 from latentplay.embed.column import load_rows
-from latentplay.embed.faces import FaceModels, check_detector
+from latentplay.embed.faces import FaceModels, check_detector, face_chips
 from latentplay.errors import UserError
 from latentplay.store.schema import Provenance, Schema
 
@@ -48,14 +48,12 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
         bool mask saying which images those were.
     """
-    models = FaceModels.load()
-    chips, found = [], np.zeros(len(images), dtype=bool)
-    for i, image in enumerate(as_list(images)):
-        box = models.detect(image, upsample, detector)
-        if box is not None:
-            chips.append(models.arcface_chip(image, box, size) if template == "arcface"
-                         else models.align(image, box, size=size, padding=padding))
-            found[i] = True
+    crops, found = face_chips(
+        images, lambda models, image, box: (models.arcface_chip(image, box, size)
+                                            if template == "arcface"
+                                            else models.align(image, box, size, padding)),
+        detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan")
+    chips = [c for c in crops if c is not None]
     if not chips:
         return np.zeros((0, size, size, 3), dtype=np.uint8), found
     return np.stack(chips), found

@@ -7,15 +7,23 @@ never imported: its directory is found with ``importlib.util.find_spec``.
     >>> faces = FaceModels.load()
     >>> box = faces.detect(image)                  # dlib.rectangle or None
     >>> chip = faces.align(image, box, size=112)   # (112, 112, 3) uint8, eyes level
+
+dlib's models are not thread-safe, but they release the GIL: :func:`map_faces` runs a function
+over many images on a pool of threads (``LATENTPLAY_FACE_THREADS``, default: the cores, at most
+8), each with its own models from :meth:`FaceModels.load`; results are the sequential ones.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +36,7 @@ LANDMARKS_68_MODEL = "shape_predictor_68_face_landmarks.dat"  # iBUG 300-W point
 CNN_DETECTOR_MODEL = "mmod_human_face_detector.dat"  # dlib's max-margin object detection CNN
 DETECTORS = ("hog", "cnn")
 DESCRIPTOR_DIM = 128
+MAX_THREADS = 8  # each thread holds its own models (~120 MB with the 68-point predictor)
 CHIP_SIZE = 150  # the recognition network's input: dlib.get_face_chip's default
 MIN_DETECT_SIDE = 400  # images smaller than this are upsampled before detection
 
@@ -52,6 +61,72 @@ def model_dir() -> Path:
         if not (directory / name).is_file():
             raise UserError(f"dlib model file {name} is missing from {directory}")
     return directory
+
+
+_LOCAL = threading.local()
+_POOLS: dict[int, ThreadPoolExecutor] = {}  # by size; kept, so threads keep their models
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def face_threads() -> int:
+    """Threads :func:`map_faces` uses: ``LATENTPLAY_FACE_THREADS``, else the cores this
+    process may run on (at most :data:`MAX_THREADS`)."""
+    text = os.environ.get("LATENTPLAY_FACE_THREADS", "")
+    if text:
+        if not text.isdigit() or int(text) < 1:
+            raise UserError(f"LATENTPLAY_FACE_THREADS must be a positive number, got {text!r}")
+        return int(text)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_THREADS))
+
+
+def map_faces(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``[fn(item) for item in items]``, on :func:`face_threads` threads when there are more
+    than one. ``fn`` must take its models from :meth:`FaceModels.load` (its thread's). An
+    exception (or an interrupt) stops the work not yet started and is raised here."""
+    threads = face_threads()
+    if threads < 2 or len(items) < 2:
+        return [fn(item) for item in items]
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="latentplay-faces")
+    futures = [_POOLS[threads].submit(fn, item) for item in items]
+    try:
+        return [f.result() for f in futures]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+
+
+def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Any], np.ndarray], *,
+               detect: bool = True, detector: str = "hog", upsample: int = -1,
+               fallback: str = "whole") -> tuple[list[np.ndarray | None], np.ndarray]:
+    """The face crop of each image, made on :func:`map_faces`'s threads.
+
+    Args:
+        images: ``(N, H, W, C)`` uint8 or a list of ``(H, W, C)`` uint8.
+        chip: ``chip(models, image, box) -> crop`` for the largest face's ``dlib.rectangle``.
+        detect: look for the face; False takes each whole image as the face box.
+        detector, upsample: see :meth:`FaceModels.detect` (``upsample`` -1: automatic).
+        fallback: a missed face's crop: ``whole`` (of the whole image) or ``nan`` (None).
+
+    Returns:
+        ``N`` crops (None where a missed face gets none) and the ``(N,)`` bool mask of images
+        whose face was found (all True when ``detect`` is False).
+    """
+    up = None if upsample < 0 else upsample
+
+    def one(image: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        models = FaceModels.load()
+        box = models.detect(image, up, detector) if detect else None
+        if box is None and detect and fallback == "nan":
+            return None, False
+        found = box is not None or not detect
+        return chip(models, image, models.whole_image_box(image) if box is None else box), found
+
+    results = map_faces(one, as_list(images))
+    return [r[0] for r in results], np.array([r[1] for r in results], dtype=bool)
 
 
 def check_detector(detector: str) -> str:
@@ -84,10 +159,13 @@ class FaceModels:
         self.recognizer = dlib.face_recognition_model_v1(str(directory / RECOGNITION_MODEL))
 
     @classmethod
-    @functools.cache
     def load(cls) -> FaceModels:
-        """The models, loaded once per process."""
-        return cls(_import_dlib(), model_dir())
+        """The models of the calling thread, loaded once per thread (dlib's objects must not
+        be shared between threads)."""
+        models = getattr(_LOCAL, "models", None)
+        if models is None:
+            models = _LOCAL.models = cls(_import_dlib(), model_dir())
+        return models
 
     @functools.cached_property
     def cnn_detector(self) -> Any:
@@ -220,7 +298,7 @@ class DlibEmbedder(Embedder):
 
     def __init__(self, config: DlibConfig) -> None:
         super().__init__(config)
-        self.models = FaceModels.load()
+        FaceModels.load()  # a missing dlib fails here
 
     @property
     def dim(self) -> int:
@@ -231,22 +309,15 @@ class DlibEmbedder(Embedder):
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(N, 128)`` float32 descriptors and an ``(N,)`` bool mask: face detected."""
         cfg = self.config
-        upsample = None if cfg.upsample < 0 else cfg.upsample
-        chips: list[np.ndarray] = []
-        found = np.zeros(len(images), dtype=bool)
-        keep = np.zeros(len(images), dtype=bool)
-        for i, image in enumerate(as_list(images)):
-            box = self.models.detect(image, upsample, cfg.detector) if cfg.detect else None
-            found[i] = box is not None
-            if box is None:
-                if cfg.detect and cfg.fallback == "nan":
-                    continue
-                box = self.models.whole_image_box(image)
-            chips.append(self.models.align(image, box))
-            keep[i] = True
-        out = np.full((len(images), DESCRIPTOR_DIM), np.nan, dtype=np.float32)
-        out[keep] = self.models.describe(chips, cfg.jitters)
-        return out, found if cfg.detect else np.ones(len(images), dtype=bool)
+        chips, found = face_chips(images, lambda models, image, box: models.align(image, box),
+                                  detect=cfg.detect, detector=cfg.detector,
+                                  upsample=cfg.upsample, fallback=cfg.fallback)
+        keep = np.array([c is not None for c in chips], dtype=bool)
+        out = np.full((len(chips), DESCRIPTOR_DIM), np.nan, dtype=np.float32)
+        if keep.any():  # dlib's network holds the GIL: threads would not share its work
+            out[keep] = FaceModels.load().describe([c for c in chips if c is not None],
+                                                   cfg.jitters)
+        return out, found
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.embed.faces import check_detector
+from latentplay.embed.faces import check_detector, face_chips
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -189,11 +189,10 @@ class OnnxEmbedder(Embedder):
             raise UserError(f"{config.path}: no output {config.output!r}; "
                             f"the network's outputs: {', '.join(outputs)}")
         self.output_name = config.output or outputs[0]
-        self.faces: Any = None
         if config.align != "none":
             from latentplay.embed.faces import FaceModels
 
-            self.faces = FaceModels.load()
+            FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels
         self._dim = self._run(np.zeros((1, side, side, c), np.uint8)).shape[1]
 
@@ -225,10 +224,19 @@ class OnnxEmbedder(Embedder):
         if self.config.align == "none":
             vectors = self.embed_crops(np.stack(ims)) if ims else np.zeros((0, self.dim), np.float32)
             return vectors, np.ones(len(ims), bool)
-        chips, keep, found = self._align(ims)
+        cfg, side = self.config, self.layout.side
+        chips, found = face_chips(
+            ims, lambda models, image, box: (models.arcface_chip(image, box, side)
+                                             if cfg.align == "arcface"
+                                             else models.align(image, box, side, cfg.padding)),
+            detect=cfg.detect, detector=cfg.detector, upsample=cfg.upsample,
+            fallback=cfg.fallback)
+        keep = np.array([c is not None for c in chips], dtype=bool)
         out = np.full((len(ims), self.dim), np.nan, dtype=np.float32)
-        if chips:
-            out[keep] = self.embed_crops(np.stack(chips))
+        if keep.any():
+            kept = np.stack([c for c in chips if c is not None])
+            out[keep] = self.embed_crops(kept if self.layout.channels == 3
+                                         else kept.mean(-1, keepdims=True))
         return out, found
 
     def embed(self, images: Images) -> np.ndarray:
@@ -244,26 +252,6 @@ class OnnxEmbedder(Embedder):
         if self.config.normalize:
             feats = feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
         return feats.astype(np.float32)
-
-    def _align(self, images: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-        """Aligned crops of ``images``: the crops, which images have one, which had a face."""
-        cfg, faces = self.config, self.faces
-        upsample = None if cfg.upsample < 0 else cfg.upsample
-        chips: list[np.ndarray] = []
-        keep = np.zeros(len(images), dtype=bool)
-        found = np.ones(len(images), dtype=bool)
-        for i, image in enumerate(images):
-            box = faces.detect(image, upsample, cfg.detector) if cfg.detect else None
-            found[i] = box is not None or not cfg.detect
-            if box is None:
-                if cfg.detect and cfg.fallback == "nan":
-                    continue
-                box = faces.whole_image_box(image)
-            chip = (faces.arcface_chip(image, box, self.layout.side) if cfg.align == "arcface"
-                    else faces.align(image, box, self.layout.side, cfg.padding))
-            chips.append(chip if self.layout.channels == 3 else chip.mean(-1, keepdims=True))
-            keep[i] = True
-        return chips, keep, found
 
     def _run(self, crops: np.ndarray) -> np.ndarray:
         """The network on ``(N, side, side, C)`` uint8 (or float) crops: ``(N, D)`` float32."""

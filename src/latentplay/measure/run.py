@@ -35,7 +35,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.embed.column import load_rows, run_embedder
-from latentplay.embed.faces import check_detector
+from latentplay.embed.faces import FaceModels, check_detector, map_faces
 from latentplay.errors import UserError
 from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
@@ -153,12 +153,9 @@ class Measurer(Embedder):
     def __init__(self, config: MeasureConfig) -> None:
         config.validate()
         super().__init__(config)
-        self.models: Any = None
         self.box: tuple[float, float, float, float] | None = None  # median fallback, relative
         if config.needs_face:
-            from latentplay.embed.faces import FaceModels
-
-            self.models = FaceModels.load()
+            FaceModels.load()  # a missing dlib fails here
 
     @property
     def name(self) -> str:
@@ -180,12 +177,14 @@ class Measurer(Embedder):
     def fit(self, images: Images) -> Measurer:
         """Place the fallback box: the median of the detected face boxes of ``images``, each
         as (left, top, right, bottom) fractions of its image's width and height."""
-        boxes = []
-        for image in as_list(images):
-            found = self._detect(image)
-            if found is not None:
-                box, (h, w) = found[0], image.shape[:2]
-                boxes.append((box.left() / w, box.top() / h, box.right() / w, box.bottom() / h))
+        def relative_box(image: np.ndarray) -> tuple[float, float, float, float] | None:
+            found = self._detect(FaceModels.load(), image)
+            if found is None:
+                return None
+            box, (h, w) = found[0], image.shape[:2]
+            return box.left() / w, box.top() / h, box.right() / w, box.bottom() / h
+
+        boxes = [b for b in map_faces(relative_box, as_list(images)) if b is not None]
         if len(boxes) < MIN_FIT_FACES:
             raise UserError(f"the face detector found {len(boxes)} faces in {len(as_list(images))} "
                             "sample images, too few to place a fallback box; use --fallback "
@@ -200,37 +199,40 @@ class Measurer(Embedder):
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``(N, dim)`` float32 measures and an ``(N,)`` bool mask: face detected (all True
         when no face is needed or detection is off)."""
-        cfg = self.config
-        images = as_list(images)
-        out = np.full((len(images), self.dim), np.nan, dtype=np.float32)
-        found = np.ones(len(images), dtype=bool)
-        for i, image in enumerate(images):
-            values: list[float] = []
-            score = float("nan")
-            face = None
-            if cfg.needs_face:
-                detected = self._detect(image) if cfg.detect else None
-                found[i] = detected is not None or not cfg.detect
-                if detected is not None:
-                    score = detected[1]
-                face = self._face(image, None if detected is None else detected[0])
-            for what in cfg.what:
-                if what == "quality":
-                    values.extend(image_quality(image))
-                elif face is None or (what not in FALLBACK_MEASURES and not found[i]):
-                    values.extend([np.nan] * len(MEASURES[what]))
-                elif what == "pose":
-                    values.extend(head_pose(face))
-                elif what == "expression":
-                    values.extend(mouth(face))
-                else:
-                    values.append(ita(image, cheek_mask(face, image.shape[:2])))
-            if cfg.detects:
-                values.append(score)
-            out[i] = values
-        return out, found
+        results = map_faces(self._measure, as_list(images))
+        out = np.array([values for values, _ in results], dtype=np.float32).reshape(
+            len(results), self.dim)
+        return out, np.array([found for _, found in results], dtype=bool)
 
-    def _face(self, image: np.ndarray, box: Any) -> np.ndarray | None:
+    def _measure(self, image: np.ndarray) -> tuple[list[float], bool]:
+        """One image's measures (:attr:`MeasureConfig.names` order) and whether its face was
+        found; runs on :func:`~latentplay.embed.faces.map_faces`'s threads."""
+        cfg = self.config
+        values: list[float] = []
+        score, face, found = float("nan"), None, True
+        if cfg.needs_face:
+            models = FaceModels.load()
+            detected = self._detect(models, image) if cfg.detect else None
+            found = detected is not None or not cfg.detect
+            if detected is not None:
+                score = detected[1]
+            face = self._face(models, image, None if detected is None else detected[0])
+        for what in cfg.what:
+            if what == "quality":
+                values.extend(image_quality(image))
+            elif face is None or (what not in FALLBACK_MEASURES and not found):
+                values.extend([np.nan] * len(MEASURES[what]))
+            elif what == "pose":
+                values.extend(head_pose(face))
+            elif what == "expression":
+                values.extend(mouth(face))
+            else:
+                values.append(ita(image, cheek_mask(face, image.shape[:2])))
+        if cfg.detects:
+            values.append(score)
+        return values, found
+
+    def _face(self, models: FaceModels, image: np.ndarray, box: Any) -> np.ndarray | None:
         """The 68 landmarks ``(68, 2)`` of the face in the detected ``box``, or of the fallback
         box when ``box`` is None; None when nothing is read from a missed face."""
         cfg = self.config
@@ -239,16 +241,16 @@ class Measurer(Embedder):
         if box is None and self.box is not None:
             h, w = image.shape[:2]
             left, top, right, bottom = self.box
-            box = self.models.dlib.rectangle(round(left * w), round(top * h), round(right * w),
-                                             round(bottom * h))
+            box = models.dlib.rectangle(round(left * w), round(top * h), round(right * w),
+                                        round(bottom * h))
         elif box is None:
-            box = self.models.whole_image_box(image)
-        return self.models.landmarks68(image, box)
+            box = models.whole_image_box(image)
+        return models.landmarks68(image, box)
 
-    def _detect(self, image: np.ndarray) -> tuple[Any, float] | None:
+    def _detect(self, models: FaceModels, image: np.ndarray) -> tuple[Any, float] | None:
         upsample = self.config.upsample
-        return self.models.detect_scored(image, None if upsample < 0 else upsample,
-                                         self.config.detector)
+        return models.detect_scored(image, None if upsample < 0 else upsample,
+                                    self.config.detector)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
