@@ -65,6 +65,8 @@ def model_dir() -> Path:
 
 _LOCAL = threading.local()
 _POOLS: dict[int, ThreadPoolExecutor] = {}  # by size; kept, so threads keep their models
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
+    os.register_at_fork(after_in_child=_POOLS.clear)
 T = TypeVar("T")
 R = TypeVar("R")
 
