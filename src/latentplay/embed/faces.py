@@ -67,6 +67,7 @@ _LOCAL = threading.local()
 _POOLS: dict[int, ThreadPoolExecutor] = {}  # by size; kept, so threads keep their models
 if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
     os.register_at_fork(after_in_child=_POOLS.clear)
+_POOL_NAME = "latentplay-faces"
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -88,10 +89,11 @@ def map_faces(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     than one. ``fn`` must take its models from :meth:`FaceModels.load` (its thread's). An
     exception (or an interrupt) stops the work not yet started and is raised here."""
     threads = face_threads()
-    if threads < 2 or len(items) < 2:
+    inside = threading.current_thread().name.startswith(_POOL_NAME)  # no waiting on itself
+    if threads < 2 or len(items) < 2 or inside:
         return [fn(item) for item in items]
     if threads not in _POOLS:
-        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="latentplay-faces")
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix=_POOL_NAME)
     futures = [_POOLS[threads].submit(fn, item) for item in items]
     try:
         return [f.result() for f in futures]
