@@ -179,6 +179,8 @@ def test_threads_give_the_sequential_results(monkeypatch):
 
     with pytest.raises(ValueError, match="bad image"):
         map_faces(fails, list(range(8)))
+    # a call from inside the pool runs in its thread instead of waiting for the pool
+    assert map_faces(lambda k: sum(map_faces(lambda j: j, list(range(k)))), [3, 4, 5]) == [3, 6, 10]
     monkeypatch.setenv("LATENTPLAY_FACE_THREADS", "zero")
     with pytest.raises(UserError, match="LATENTPLAY_FACE_THREADS must be a positive number"):
         face_threads()
