@@ -272,3 +272,24 @@ def test_network_annotator_measures_sampled_groups(net, tmp_path, cli, vae_run, 
     r = cli("audit", "sample-groups", vae_run, "--data", faces_store, "--attribute", "gender",
             "--heads", "gender=female,male", "--out", tmp_path / "bad")
     assert r.code == 2 and "none was given" in r.err
+
+
+def test_fairface_preset_brings_its_preprocessing(tmp_path):
+    """A network of FairFace's shape (224 px in, 18 out) under ``fairface7``: dlib's CNN
+    detector and chip, ImageNet statistics, logits kept; the user's options come after."""
+    from latentplay.measure.predict import classifier
+
+    module = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                                 torch.nn.Linear(3, 18))
+    path = tmp_path / "fairface.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (torch.zeros(1, 3, 224, 224),), str(path), dynamo=False,
+                          input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    embedder, heads = classifier(f"onnx:{path}", "fairface7")
+    cfg = embedder.config
+    assert (cfg.align, cfg.detector, cfg.pixels, cfg.normalize) == ("dlib", "cnn", "imagenet", False)
+    assert [h.name for h in heads] == ["race", "gender", "age"] and embedder.dim == 18
+    assert classifier(f"onnx:{path}", "fairface7", ["detector=hog"])[0].config.detector == "hog"
+    with pytest.raises(UserError, match="gives 18 outputs; the heads read 40"):
+        classifier(f"onnx:{path}", "celeba40")

@@ -15,7 +15,8 @@ softmax, or one output read with a sigmoid (a yes/no attribute):
 Heads are separated by ``;``. ``fairface7`` and ``fairface4`` name the layouts of FairFace's
 published ResNet-34 classifiers (18 outputs: race, gender at 7, age at 9; with the class names
 of the FairFace converter, so predictions and labels compare class by class), and bring the
-preprocessing those classifiers were trained with (dlib's face chip, ImageNet statistics).
+preprocessing those classifiers were trained with (dlib's CNN detector and face chip, ImageNet
+statistics).
 ``celeba40`` is the usual layout of CelebA attribute classifiers: 40 sigmoid outputs in the
 order of ``list_attr_celeba.txt``, named like the CelebA converter's attributes.
 
@@ -52,9 +53,9 @@ PRESETS: dict[str, str] = {
     "celeba40": ";".join(f"{name}:sigmoid" for name in _CELEBA),
 }
 # embedder options a preset's network was trained with (the user's -o options come after)
-PRESET_OPTIONS: dict[str, list[str]] = {
-    name: ["align=dlib", "pixels=imagenet", "normalize=false"] for name in ("fairface7",
-                                                                          "fairface4")}
+PRESET_OPTIONS: dict[str, list[str]] = {  # FairFace's predict.py: dlib's CNN detector too
+    name: ["align=dlib", "detector=cnn", "pixels=imagenet", "normalize=false"]
+    for name in ("fairface7", "fairface4")}
 SIGMOID = ("no", "yes")  # the classes of a sigmoid head unless named
 UNKNOWN = "unknown"
 
