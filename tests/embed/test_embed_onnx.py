@@ -21,6 +21,7 @@ from latentplay.embed import column as col
 from latentplay.embed.arcface import TEMPLATE_112, align_to_template, five_points, similarity, template
 from latentplay.embed.base import make_embedder
 from latentplay.embed.faces import FaceModels
+from latentplay.embed.onnxnet import OnnxEmbedder
 from latentplay.errors import UserError
 
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
@@ -165,6 +166,7 @@ def test_astronaut_crop_has_her_landmarks_where_the_fit_put_them():
 ])
 def test_embeddings_equal_the_network_on_inputs_prepared_by_hand(nets, crops, options, prepare):
     emb = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "normalize=false", *options])
+    assert isinstance(emb, OnnxEmbedder)
     assert emb.dim == 16 and emb.image_size == 112 and not emb.detects_faces
     np.testing.assert_allclose(emb.embed(crops), torch_feat(crops, prepare), atol=2e-5)
 

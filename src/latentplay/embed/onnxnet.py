@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.embed.faces import check_detector, face_chips
+from latentplay.embed.faces import FaceModels, check_detector, face_chips
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -190,8 +190,6 @@ class OnnxEmbedder(Embedder):
                             f"the network's outputs: {', '.join(outputs)}")
         self.output_name = config.output or outputs[0]
         if config.align != "none":
-            from latentplay.embed.faces import FaceModels
-
             FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels
         self._dim = self._run(np.zeros((1, side, side, c), np.uint8)).shape[1]

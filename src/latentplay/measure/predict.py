@@ -171,7 +171,7 @@ class HeadNetwork:
 
     def __init__(self, network: str, heads: str, options: Sequence[str] = (),
                  cache: int = 64) -> None:
-        self.embedder, self.heads = classifier(network, heads, [*options])
+        self.embedder, self.heads = classifier(network, heads, options)
         if self.embedder.config.fallback == "nan":
             raise UserError("an annotator labels every image: drop -o fallback=nan")
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -192,7 +192,7 @@ class HeadNetwork:
         return self._cache[digest]
 
     def probabilities(self, images: Images, head: Head) -> np.ndarray:
-        """``(N, K)`` softmax probabilities of ``head``'s classes."""
+        """``(N, K)`` probabilities of ``head``'s classes (:func:`head_probabilities`)."""
         return head_probabilities(self.logits(images), [head])[0]
 
     def head(self, name: str) -> Head:
@@ -234,13 +234,12 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
         ``fallback=nan``, gets the class ``unknown`` and no probability.
     """
     store = store_to_extend(store, batch_size, prefix, "classify")
-    parsed = parse_heads(heads)
+    embedder, parsed = classifier(network, heads, options)
     names = [n for h in parsed for n in (prefix + h.name, f"{prefix}{h.name}_p")]
     taken = [n for n in names if n in store.columns]
     if taken and not overwrite:
         raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
                         "them or --prefix to keep both")
-    embedder, _ = classifier(network, heads, options)
     logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size, progress,
                                  label="classifying")
     columns = head_columns(parsed, logits, prefix, network)

@@ -180,12 +180,12 @@ def measure(
 ) -> None:
     """Measure head pose, skin tone (ITA), expression and image quality of every image into new
     attributes (resumable: run again to continue)."""
+    from latentplay.cliargs import split_names
     from latentplay.measure import measure_store, summary_lines
 
-    items = [w.strip() for w in what.split(",") if w.strip()]
-    new = measure_store(path, items, detect=detect, detector=detector, fallback=fallback,
-                        upsample=upsample,
-                        box_from=box_from, prefix=prefix, batch_size=batch_size, overwrite=overwrite)
+    new = measure_store(path, split_names(what), detect=detect, detector=detector,
+                        fallback=fallback, upsample=upsample, box_from=box_from, prefix=prefix,
+                        batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
         console.print(line)
     console.print(f"measured {len(new)} rows of {path}")

@@ -57,9 +57,9 @@ class _Decoder(nn.Module):
 
 
 def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
-           outputs: list[str], path: Path) -> float:
-    """Export ``graph`` with a dynamic batch and return the largest |onnxruntime - torch| on
-    ``inputs``."""
+           outputs: list[str], path: Path) -> dict[str, Any]:
+    """Export ``graph`` with a dynamic batch; its ``export.json`` entry: input and output
+    names and the largest |onnxruntime - torch| on ``inputs`` (``max_abs_diff``)."""
     try:
         import onnxruntime
     except ImportError:
@@ -79,7 +79,8 @@ def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
     with torch.no_grad():
         want = graph(*inputs)
     want = want if isinstance(want, tuple) else (want,)
-    return max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want, strict=True))
+    diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want, strict=True))
+    return {"inputs": names, "outputs": outputs, "max_abs_diff": diff}
 
 
 def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
@@ -107,12 +108,10 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
         image = torch.rand(n, int(model.channels), int(model.size), int(model.size), generator=gen)
         graph = _Encoder(model)
         outputs = ["mu"] if len(graph(image, *cond)) == 1 else ["mu", "logvar"]
-        diff = _write(graph, (image, *cond), ["image", *cond_name], outputs, out / "encoder.onnx")
-        files["encoder.onnx"] = {"inputs": ["image", *cond_name], "outputs": outputs,
-                                 "max_abs_diff": diff}
-    diff = _write(_Decoder(model), (z, *cond), ["z", *cond_name], ["image"], out / f"{decoder}.onnx")
-    files[f"{decoder}.onnx"] = {"inputs": ["z", *cond_name], "outputs": ["image"],
-                                "max_abs_diff": diff}
+        files["encoder.onnx"] = _write(graph, (image, *cond), ["image", *cond_name], outputs,
+                                       out / "encoder.onnx")
+    files[f"{decoder}.onnx"] = _write(_Decoder(model), (z, *cond), ["z", *cond_name], ["image"],
+                                      out / f"{decoder}.onnx")
     info = {
         "run": str(Path(run).absolute()),
         "files": files,
