@@ -140,6 +140,16 @@ def check_detector(detector: str) -> str:
     return detector
 
 
+def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -> None:
+    """The face-finding options an embedder (``kind``, for the messages) shares with
+    :func:`face_chips`: a known detector, ``whole``/``nan`` fallback, upsampling -1..4."""
+    check_detector(detector)
+    if fallback not in ("whole", "nan"):
+        raise UserError(f"{kind}: fallback must be 'whole' or 'nan', got {fallback!r}")
+    if not -1 <= upsample <= 4:
+        raise UserError(f"{kind}: upsample must be in [-1, 4], got {upsample}")
+
+
 def _rgb(image: np.ndarray) -> np.ndarray:
     """``(H, W, C)`` or ``(H, W)`` uint8 -> contiguous ``(H, W, 3)`` uint8 (what dlib takes)."""
     if image.ndim == 2:
@@ -281,11 +291,7 @@ class DlibConfig:
     jitters: int = 0
 
     def validate(self) -> None:
-        check_detector(self.detector)
-        if self.fallback not in ("whole", "nan"):
-            raise UserError(f"dlib: fallback must be 'whole' or 'nan', got {self.fallback!r}")
-        if not -1 <= self.upsample <= 4:
-            raise UserError(f"dlib: upsample must be in [-1, 4], got {self.upsample}")
+        check_face_options("dlib", self.detector, self.fallback, self.upsample)
         if self.jitters < 0:
             raise UserError(f"dlib: jitters must be >= 0, got {self.jitters}")
 

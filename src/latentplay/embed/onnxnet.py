@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.embed.faces import FaceModels, check_detector, face_chips
+from latentplay.embed.faces import FaceModels, check_face_options, face_chips
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -95,15 +95,11 @@ class OnnxConfig:
             raise UserError(f"onnx: align must be one of {', '.join(ALIGNS)}, got {self.align!r}")
         if self.pixels not in PIXELS:
             raise UserError(f"onnx: pixels must be one of {', '.join(PIXELS)}, got {self.pixels!r}")
-        check_detector(self.detector)
-        if self.fallback not in ("whole", "nan"):
-            raise UserError(f"onnx: fallback must be 'whole' or 'nan', got {self.fallback!r}")
+        check_face_options("onnx", self.detector, self.fallback, self.upsample)
         if not 0 < self.crop <= 1:
             raise UserError(f"onnx: crop must be in (0, 1], got {self.crop}")
         if self.size < 0 or self.threads < 0 or self.padding < 0:
             raise UserError("onnx: size, padding and threads must be >= 0")
-        if not -1 <= self.upsample <= 4:
-            raise UserError(f"onnx: upsample must be in [-1, 4], got {self.upsample}")
 
 
 def _import_onnxruntime() -> Any:
