@@ -60,9 +60,10 @@ def test_astronaut_face_is_found_and_aligned_upright(models):
 
 def test_cnn_detector_finds_the_same_face(models):
     astronaut = data.astronaut()
-    hog, cnn = models.detect(astronaut), models.detect_scored(astronaut, detector="cnn")
-    assert cnn is not None and cnn[1] > 0
-    overlap = hog.intersect(cnn[0]).area() / (hog.area() + cnn[0].area() - hog.intersect(cnn[0]).area())
+    hog, found = models.detect(astronaut), models.find(astronaut, detector="cnn")
+    assert found is not None and found.score > 0
+    cnn = found.box
+    overlap = hog.intersect(cnn).area() / (hog.area() + cnn.area() - hog.intersect(cnn).area())
     assert overlap > 0.5, overlap
     assert models.detect(np.full((200, 200, 3), 128, np.uint8), detector="cnn") is None
     with pytest.raises(UserError, match="detector must be one of hog, cnn"):

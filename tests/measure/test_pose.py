@@ -41,11 +41,11 @@ def test_signs_follow_the_image() -> None:
 
 
 def test_detection_score(models, astronaut: np.ndarray) -> None:
-    box, score = models.detect_scored(astronaut)
-    assert box == models.detect(astronaut) and score > 0.5
+    face = models.find(astronaut)
+    assert face.box == models.detect(astronaut) and face.score > 0.5 and face.points is None
     blurred = transform.rescale(astronaut, 0.25, channel_axis=-1)  # smaller, less clear
-    small = models.detect_scored((blurred * 255).round().astype(np.uint8))
-    assert small is not None and small[1] < score
+    small = models.find((blurred * 255).round().astype(np.uint8))
+    assert small is not None and small.score < face.score
 
 
 def _pose(models, image: np.ndarray) -> np.ndarray:

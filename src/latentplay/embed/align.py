@@ -1,7 +1,8 @@
 """Face detection and alignment of a store of photos into a new store of aligned crops.
 
-Each image's largest face is found with dlib's HOG detector, its 5 landmarks placed, and the
-face rotated upright and scaled to ``size x size`` (dlib's ``get_face_chip``). Labels are kept;
+Each image's largest face is found (dlib's HOG or CNN detector, or an SCRFD network), its
+landmarks placed, and the face rotated upright and scaled to ``size x size``: dlib's
+``get_face_chip``, or ArcFace's five-point template. Labels are kept;
 images with no detectable face are listed in the new store's ``rejected.csv`` (``row``, ``path``,
 ``reason``) and ``converted + rejected == inputs``.
 
@@ -42,16 +43,17 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         template: ``dlib`` (``get_face_chip`` on 5 landmarks: eyes level, the whole head) or
             ``arcface`` (eye centres, nose tip and mouth corners on ArcFace's template: the
             crop face-recognition networks of that family read).
-        detector: ``hog`` or ``cnn`` (dlib's CNN: slower, finds more faces).
+        detector: ``hog``, ``cnn`` (dlib's CNN: slower, finds more faces) or ``scrfd:PATH``
+            (an SCRFD network; with the ``arcface`` template its five points place the crop).
 
     Returns:
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
         bool mask saying which images those were.
     """
     crops, found = face_chips(
-        images, lambda models, image, box: (models.arcface_chip(image, box, size)
-                                            if template == "arcface"
-                                            else models.align(image, box, size, padding)),
+        images, lambda models, image, face: (models.arcface_chip(image, face.box, size, face.points)
+                                             if template == "arcface"
+                                             else models.align(image, face.box, size, padding)),
         detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan")
     chips = [c for c in crops if c is not None]
     if not chips:

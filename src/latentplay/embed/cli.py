@@ -49,8 +49,9 @@ def align(
     padding: float = typer.Option(0.25, "--padding", help="Margin around the face (dlib's)."),
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
-    detector: str = typer.Option("hog", "--detector", help="hog (fast) or cnn (dlib's CNN: "
-                                 "slower, finds more faces)."),
+    detector: str = typer.Option("hog", "--detector", help="hog (fast), cnn (dlib's CNN: "
+                                 "slower, finds more faces) or scrfd:PATH (an SCRFD .onnx "
+                                 "network, e.g. InsightFace's det_10g.onnx)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
     """Detect, crop and align each face (dlib's or ArcFace's template); list images with no

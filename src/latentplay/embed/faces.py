@@ -1,4 +1,5 @@
-"""dlib faces: HOG or CNN detection, 5-point landmarks, aligned crops and 128-d ResNet descriptors.
+"""Faces: detection (dlib's HOG or CNN, or an SCRFD network), landmarks, aligned crops and dlib's
+128-d ResNet descriptors.
 
 The model files ship with the ``face-recognition-models`` package (installed by the ``faces``
 extra); nothing is downloaded. That package's ``__init__`` needs ``pkg_resources``, so it is
@@ -6,6 +7,7 @@ never imported: its directory is found with ``importlib.util.find_spec``.
 
     >>> faces = FaceModels.load()
     >>> box = faces.detect(image)                  # dlib.rectangle or None
+    >>> face = faces.find(image, detector="scrfd:det_10g.onnx")  # Face: box, score, 5 points
     >>> chip = faces.align(image, box, size=112)   # (112, 112, 3) uint8, eyes level
 
 dlib's models are not thread-safe, but they release the GIL: :func:`map_faces` runs a function
@@ -27,14 +29,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from latentplay.embed.base import Embedder, Images, as_list
+from latentplay.embed.base import Embedder, Images, as_list, file_digest
 from latentplay.errors import UserError
 
 SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 LANDMARKS_68_MODEL = "shape_predictor_68_face_landmarks.dat"  # iBUG 300-W points, 0-based
 CNN_DETECTOR_MODEL = "mmod_human_face_detector.dat"  # dlib's max-margin object detection CNN
-DETECTORS = ("hog", "cnn")
+DETECTORS = ("hog", "cnn", "scrfd:PATH")
+SCRFD_PREFIX = "scrfd:"
 DESCRIPTOR_DIM = 128
 MAX_THREADS = 8  # each thread holds its own models (~120 MB with the 68-point predictor)
 CHIP_SIZE = 150  # the recognition network's input: dlib.get_face_chip's default
@@ -103,16 +106,27 @@ def map_faces(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         raise
 
 
-def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Any], np.ndarray], *,
+@dataclass(frozen=True)
+class Face:
+    """A face found in an image: its ``box`` (``dlib.rectangle``), the detector's ``score`` (NaN
+    for a fallback box) and, from detectors that place them (SCRFD), its five ArcFace
+    ``points``: ``(5, 2)`` (x, y) eye centres as seen, nose tip, mouth corners."""
+
+    box: Any
+    score: float
+    points: np.ndarray | None = None
+
+
+def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np.ndarray], *,
                detect: bool = True, detector: str = "hog", upsample: int = -1,
                fallback: str = "whole") -> tuple[list[np.ndarray | None], np.ndarray]:
     """The face crop of each image, made on :func:`map_faces`'s threads.
 
     Args:
         images: ``(N, H, W, C)`` uint8 or a list of ``(H, W, C)`` uint8.
-        chip: ``chip(models, image, box) -> crop`` for the largest face's ``dlib.rectangle``.
+        chip: ``chip(models, image, face) -> crop`` for the largest :class:`Face`.
         detect: look for the face; False takes each whole image as the face box.
-        detector, upsample: see :meth:`FaceModels.detect` (``upsample`` -1: automatic).
+        detector, upsample: see :meth:`FaceModels.find` (``upsample`` -1: automatic).
         fallback: a missed face's crop: ``whole`` (of the whole image) or ``nan`` (None).
 
     Returns:
@@ -123,21 +137,41 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Any], np.
 
     def one(image: np.ndarray) -> tuple[np.ndarray | None, bool]:
         models = FaceModels.load()
-        box = models.detect(image, up, detector) if detect else None
-        if box is None and detect and fallback == "nan":
+        face = models.find(image, up, detector) if detect else None
+        if face is None and detect and fallback == "nan":
             return None, False
-        found = box is not None or not detect
-        return chip(models, image, models.whole_image_box(image) if box is None else box), found
+        whole = Face(models.whole_image_box(image), float("nan"))
+        return chip(models, image, whole if face is None else face), face is not None or not detect
 
     results = map_faces(one, as_list(images))
     return [r[0] for r in results], np.array([r[1] for r in results], dtype=bool)
 
 
 def check_detector(detector: str) -> str:
-    """``detector`` if it names one of :data:`DETECTORS`, else a :class:`UserError`."""
-    if detector not in DETECTORS:
+    """``detector`` if it names one of :data:`DETECTORS` (an SCRFD file that exists), else a
+    :class:`UserError`."""
+    if detector.startswith(SCRFD_PREFIX):
+        path = detector[len(SCRFD_PREFIX):]
+        if not path or not Path(path).is_file():
+            raise UserError(f"SCRFD detector file {path or '(none)'} does not exist "
+                            "(--detector scrfd:PATH names an SCRFD .onnx file)")
+    elif detector not in DETECTORS:
         raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
     return detector
+
+
+def detector_label(detector: str) -> str:
+    """How descriptions name ``detector``: "dlib's HOG face detector", "SCRFD (det_10g.onnx)"."""
+    if detector.startswith(SCRFD_PREFIX):
+        return f"SCRFD ({Path(detector[len(SCRFD_PREFIX):]).name})"
+    return f"dlib's {detector.upper()} face detector"
+
+
+def detector_digest(detector: str) -> str:
+    """A digest of the detector's file ("" for dlib's): part of the state of what it found."""
+    if detector.startswith(SCRFD_PREFIX):
+        return file_digest(detector[len(SCRFD_PREFIX):])
+    return ""
 
 
 def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -> None:
@@ -193,28 +227,32 @@ class FaceModels:
 
     def detect(self, image: np.ndarray, upsample: int | None = None, detector: str = "hog"
                ) -> Any | None:
-        """The largest face in ``image`` as a ``dlib.rectangle``, or None when none is found.
+        """The largest face in ``image`` as a ``dlib.rectangle``, or None when none is found
+        (arguments: :meth:`find`)."""
+        face = self.find(image, upsample, detector)
+        return None if face is None else face.box
+
+    def find(self, image: np.ndarray, upsample: int | None = None, detector: str = "hog"
+             ) -> Face | None:
+        """The largest face in ``image``, or None when none is found.
 
         Args:
             image: ``(H, W, C)`` uint8.
-            upsample: times the detector doubles the image first; by default enough for the
-                shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces under ~80 px).
-            detector: ``hog`` or ``cnn`` (:data:`DETECTORS`).
+            upsample: dlib's detectors: times the image is doubled first; by default enough
+                for the shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces
+                under ~80 px). SCRFD scales every image to its input size instead.
+            detector: ``hog``, ``cnn`` or ``scrfd:PATH`` (:data:`DETECTORS`). The face's score
+                is HOG's SVM margin, the CNN's confidence (faces are reported from 0 up) or
+                SCRFD's probability (from 0.5 up); higher for a clearer, more frontal face.
         """
-        found = self.detect_scored(image, upsample, detector)
-        return None if found is None else found[0]
-
-    def detect_scored(self, image: np.ndarray, upsample: int | None = None,
-                      detector: str = "hog") -> tuple[Any, float] | None:
-        """Like :meth:`detect`, with the detector's score of that face (HOG: its SVM margin;
-        CNN: its confidence; higher for a clearer, more frontal face; faces are reported from
-        0 up)."""
         img = _rgb(image)
+        if check_detector(detector).startswith(SCRFD_PREFIX):
+            return self._find_scrfd(img, detector[len(SCRFD_PREFIX):])
         if upsample is None:
             upsample = 0
             while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
                 upsample += 1
-        if check_detector(detector) == "cnn":
+        if detector == "cnn":
             found = self.cnn_detector(img, upsample)
             boxes, scores = [f.rect for f in found], [f.confidence for f in found]
         else:
@@ -222,7 +260,20 @@ class FaceModels:
         if len(boxes) == 0:
             return None
         k = max(range(len(boxes)), key=lambda i: boxes[i].area())
-        return boxes[k], float(scores[k])
+        return Face(boxes[k], float(scores[k]))
+
+    def _find_scrfd(self, image: np.ndarray, path: str) -> Face | None:
+        """The largest face SCRFD finds in ``(H, W, 3)`` uint8 ``image``, with its five points
+        where the file gives them."""
+        from latentplay.embed.scrfd import load_detector
+
+        found = load_detector(path).detect(image)
+        k = found.largest()
+        if k is None:
+            return None
+        left, top, right, bottom = (int(round(v)) for v in found.boxes[k])
+        return Face(self.dlib.rectangle(left, top, right, bottom), float(found.scores[k]),
+                    None if found.points is None else found.points[k].astype(np.float64))
 
     def whole_image_box(self, image: np.ndarray) -> Any:
         """A ``dlib.rectangle`` covering ``image``: the face box of an already-cropped face."""
@@ -253,14 +304,18 @@ class FaceModels:
         img = _rgb(image)
         return self.dlib.get_face_chip(img, self.predictor(img, box), size=size, padding=padding)
 
-    def arcface_chip(self, image: np.ndarray, box: Any, size: int = 112) -> np.ndarray:
-        """The face in ``box`` warped onto ArcFace's five-point template (eye centres, nose tip,
-        mouth corners from the 68 landmarks; :mod:`latentplay.embed.arcface`):
-        ``(size, size, 3)`` uint8."""
+    def arcface_chip(self, image: np.ndarray, box: Any, size: int = 112,
+                     points: np.ndarray | None = None) -> np.ndarray:
+        """The face in ``box`` warped onto ArcFace's five-point template
+        (:mod:`latentplay.embed.arcface`): ``(size, size, 3)`` uint8. The eye centres, nose tip
+        and mouth corners are ``points`` (``(5, 2)``, e.g. SCRFD's) when given, else they come
+        from the 68 landmarks."""
         from latentplay.embed.arcface import align_to_template, five_points
 
         img = _rgb(image)
-        return align_to_template(img, five_points(self.landmarks68(img, box)), size)
+        if points is None:
+            points = five_points(self.landmarks68(img, box))
+        return align_to_template(img, points, size)
 
     def describe(self, chips: list[np.ndarray], jitters: int = 0) -> np.ndarray:
         """128-d descriptors of aligned ``(150, 150, 3)`` chips: ``(N, 128)`` float32."""
@@ -276,7 +331,8 @@ class DlibConfig:
 
     Attributes:
         detect: look for the face; when False every image is taken to be a face crop already.
-        detector: ``hog`` (fast) or ``cnn`` (dlib's CNN: slower, finds more faces).
+        detector: ``hog`` (fast), ``cnn`` (dlib's CNN: slower, finds more faces) or
+            ``scrfd:PATH`` (an SCRFD network: :mod:`latentplay.embed.scrfd`).
         fallback: what an image with no detected face gets: ``whole`` (the whole image is
             taken as the face box, then aligned) or ``nan`` (a row of NaN). Either way the row
             is listed in the column's record.
@@ -319,7 +375,7 @@ class DlibEmbedder(Embedder):
     ) -> tuple[np.ndarray, np.ndarray]:
         """``(N, 128)`` float32 descriptors and an ``(N,)`` bool mask: face detected."""
         cfg = self.config
-        chips, found = face_chips(images, lambda models, image, box: models.align(image, box),
+        chips, found = face_chips(images, lambda models, image, face: models.align(image, face.box),
                                   detect=cfg.detect, detector=cfg.detector,
                                   upsample=cfg.upsample, fallback=cfg.fallback)
         keep = np.array([c is not None for c in chips], dtype=bool)
@@ -331,6 +387,9 @@ class DlibEmbedder(Embedder):
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
+
+    def state_digest(self) -> str:
+        return detector_digest(self.config.detector)
 
 
 EMBEDDER = DlibEmbedder

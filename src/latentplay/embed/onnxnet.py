@@ -11,7 +11,9 @@ given by path; nothing is downloaded. Needs ``onnxruntime`` (``pip install 'late
 
 With ``align=arcface`` (the default) each image's largest face is found with dlib's HOG
 detector, its five points (eye centres, nose tip, mouth corners) read from the 68 landmarks and
-the face warped onto ArcFace's template at the network's input size
+the face warped onto ArcFace's template at the network's input size; with
+``detector=scrfd:PATH`` an SCRFD network finds the face and places the five points itself
+(InsightFace's pipeline, e.g. ``det_10g.onnx`` with ``w600k_r50.onnx``)
 (:mod:`latentplay.embed.arcface`). With ``align=none`` images are centre-cropped and resized to
 the input size (already aligned faces, or non-face networks); ``align=dlib`` takes dlib's upright
 face chip instead (what FairFace's race, gender and age classifiers were trained on).
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.embed.faces import FaceModels, check_face_options, face_chips
+from latentplay.embed.faces import FaceModels, check_face_options, detector_digest, face_chips
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -66,7 +68,9 @@ class OnnxConfig:
         padding: with ``align=dlib``, the margin around the face (dlib's convention).
         detect: when aligning, look for the face; False takes every image as a face crop and
             places the landmarks in the whole image.
-        detector: ``hog`` or ``cnn`` (dlib's CNN: slower, finds more faces).
+        detector: ``hog``, ``cnn`` (dlib's CNN: slower, finds more faces) or ``scrfd:PATH``
+            (an SCRFD network, whose five points then place the ArcFace crop: InsightFace's
+            own pipeline).
         fallback: when aligning, what an image with no detected face gets: ``whole``
             (landmarks placed in the whole image) or ``nan`` (a row of NaN); either way the row
             is listed in the column's record.
@@ -102,13 +106,22 @@ class OnnxConfig:
             raise UserError("onnx: size, padding and threads must be >= 0")
 
 
-def _import_onnxruntime() -> Any:
+def open_session(path: str, threads: int = 0) -> Any:
+    """An onnxruntime CPU session of the network in ``path`` (``threads``: intra-op threads,
+    0: all cores); one clear error for a missing onnxruntime or a file it cannot read."""
     try:
-        import onnxruntime
+        import onnxruntime as ort
     except ImportError:
-        raise UserError("the onnx embedder needs onnxruntime, which is not installed "
+        raise UserError("ONNX networks need onnxruntime, which is not installed "
                         "(pip install 'latentplay[onnx]')") from None
-    return onnxruntime
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3  # errors only: no warnings about unused initialisers
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own classes for every bad file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"could not load {path} as an ONNX network: {first}") from None
 
 
 @dataclass(frozen=True)
@@ -164,16 +177,7 @@ class OnnxEmbedder(Embedder):
             raise UserError("the onnx embedder needs a network file: --with onnx:PATH")
         if not Path(config.path).is_file():
             raise UserError(f"onnx network file {config.path} does not exist")
-        ort = _import_onnxruntime()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = config.threads
-        options.log_severity_level = 3  # errors only: no warnings about unused initialisers
-        try:
-            self.session = ort.InferenceSession(str(config.path), options,
-                                                providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own classes for every bad file
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"could not load {config.path} as an ONNX network: {first}") from None
+        self.session = open_session(config.path, config.threads)
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise UserError(f"{config.path}: the network has {len(inputs)} inputs "
@@ -220,9 +224,9 @@ class OnnxEmbedder(Embedder):
             return vectors, np.ones(len(ims), bool)
         cfg, side = self.config, self.layout.side
         chips, found = face_chips(
-            ims, lambda models, image, box: (models.arcface_chip(image, box, side)
-                                             if cfg.align == "arcface"
-                                             else models.align(image, box, side, cfg.padding)),
+            ims, lambda models, image, face: (models.arcface_chip(image, face.box, side, face.points)
+                                              if cfg.align == "arcface"
+                                              else models.align(image, face.box, side, cfg.padding)),
             detect=cfg.detect, detector=cfg.detector, upsample=cfg.upsample,
             fallback=cfg.fallback)
         keep = np.array([c is not None for c in chips], dtype=bool)
@@ -269,7 +273,7 @@ class OnnxEmbedder(Embedder):
         return np.concatenate(parts)
 
     def state_digest(self) -> str:
-        return file_digest(self.config.path)
+        return file_digest(self.config.path) + detector_digest(self.config.detector)
 
 
 EMBEDDER = OnnxEmbedder

@@ -1,19 +1,19 @@
 """Measure every image of a store into new label attributes: pose, skin tone, expression,
 quality.
 
-``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose``
-(``pose_yaw``, ``pose_pitch``, ``pose_roll``, degrees), ``skin`` (``skin_ita`` in degrees and
-its six-way ``skin_group``) and ``expression`` (``mouth_lift``, ``mouth_open``) read dlib's 68
-landmarks of the largest face the detector (HOG, or dlib's CNN) finds; ``face_found`` (no/yes) says for which
-rows it found one and ``face_score`` how sure it was (NaN where it found none). Pose and
-expression are read only from a detected face (a box placed without seeing the face decides
-where the landmarks go, so the angles would be the box's). Skin is also read where the detector
-missed the face, from the median face box of a sample of the store's images
-(``fallback="median"``: right for aligned crops, where every face sits in about the same place)
-or the whole image as the box (``fallback="whole"``); ``fallback="nan"`` leaves those rows
-without a value. With ``detect=False`` every image is taken as a face crop and measured whole.
-The run is batched and resumable like ``latentplay embed``; the store is replaced atomically
-once every row is measured.
+``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose`` (``pose_yaw``,
+``pose_pitch``, ``pose_roll``, degrees), ``skin`` (``skin_ita`` in degrees and its six-way
+``skin_group``) and ``expression`` (``mouth_lift``, ``mouth_open``) read dlib's 68 landmarks of
+the largest face the detector (dlib's HOG or CNN, or an SCRFD network) finds; ``face_found``
+(no/yes) says for which rows it found one and ``face_score`` how sure it was (NaN where it
+found none). Pose and expression are read only from a detected face (a box placed without
+seeing the face decides where the landmarks go, so the angles would be the box's). Skin is also
+read where the detector missed the face, from the median face box of a sample of the store's
+images (``fallback="median"``: right for aligned crops, where every face sits in about the same
+place) or the whole image as the box (``fallback="whole"``); ``fallback="nan"`` leaves those
+rows without a value. With ``detect=False`` every image is taken as a face crop and measured
+whole. The run is batched and resumable like ``latentplay embed``; the store is replaced
+atomically once every row is measured.
 
     >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
     >>> store.labels("pose_yaw")                   # (N,) float32 degrees
@@ -35,7 +35,14 @@ import numpy as np
 from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.embed.column import load_rows, run_embedder
-from latentplay.embed.faces import FaceModels, check_detector, map_faces
+from latentplay.embed.faces import (
+    Face,
+    FaceModels,
+    check_detector,
+    detector_digest,
+    detector_label,
+    map_faces,
+)
 from latentplay.errors import UserError
 from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
@@ -63,15 +70,14 @@ _DESCRIPTIONS: dict[str, str] = {
     "pose_pitch": "head pitch in degrees from 68 landmarks (> 0: looking up; generic-model offset)",
     "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
-    "face_score": "dlib {detector} face detector's score of the face (higher: clearer, more "
-                  "frontal)",
+    "face_score": "{detector}'s score of the face (higher: clearer, more frontal)",
     "mouth_lift": "mouth corners' rise above the inner lip centre, in inter-ocular distances "
                   "(> 0: smiling)",
     "mouth_open": "gap between the inner lips, in inter-ocular distances",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
-    "face_found": "whether dlib's {detector} face detector found a face (else no pose, and the skin was "
-                  "read in the fallback box)",
+    "face_found": "whether {detector} found a face (else no pose, and the skin was read in the "
+                  "fallback box)",
 }
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
@@ -87,7 +93,8 @@ class MeasureConfig:
             ``expression``).
         detect: look for the face with dlib's detector; False takes every image as a face
             crop (the whole image is the face box).
-        detector: ``hog`` (fast) or ``cnn`` (dlib's CNN: slower, finds more faces).
+        detector: ``hog`` (fast), ``cnn`` (dlib's CNN: slower, finds more faces) or
+            ``scrfd:PATH`` (an SCRFD network; the 68 landmarks are placed in its box).
         fallback: where the skin of a face the detector missed is read: ``median`` (the median
             box, relative to the image size, of the faces found in up to :data:`FIT_SAMPLE`
             evenly spaced images), ``whole`` (the whole image is the face box) or ``nan``
@@ -181,7 +188,7 @@ class Measurer(Embedder):
             found = self._detect(FaceModels.load(), image)
             if found is None:
                 return None
-            box, (h, w) = found[0], image.shape[:2]
+            box, (h, w) = found.box, image.shape[:2]
             return box.left() / w, box.top() / h, box.right() / w, box.bottom() / h
 
         boxes = [b for b in map_faces(relative_box, as_list(images)) if b is not None]
@@ -193,7 +200,8 @@ class Measurer(Embedder):
         return self
 
     def state_digest(self) -> str:
-        return "" if self.box is None else ",".join(f"{v:.6f}" for v in self.box)
+        box = "" if self.box is None else ",".join(f"{v:.6f}" for v in self.box)
+        return box + detector_digest(self.config.detector)
 
     def embed_rows(self, images: Images, rows: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -215,8 +223,8 @@ class Measurer(Embedder):
             detected = self._detect(models, image) if cfg.detect else None
             found = detected is not None or not cfg.detect
             if detected is not None:
-                score = detected[1]
-            face = self._face(models, image, None if detected is None else detected[0])
+                score = detected.score
+            face = self._face(models, image, None if detected is None else detected.box)
         for what in cfg.what:
             if what == "quality":
                 values.extend(image_quality(image))
@@ -247,10 +255,9 @@ class Measurer(Embedder):
             box = models.whole_image_box(image)
         return models.landmarks68(image, box)
 
-    def _detect(self, models: FaceModels, image: np.ndarray) -> tuple[Any, float] | None:
+    def _detect(self, models: FaceModels, image: np.ndarray) -> Face | None:
         upsample = self.config.upsample
-        return models.detect_scored(image, None if upsample < 0 else upsample,
-                                    self.config.detector)
+        return models.find(image, None if upsample < 0 else upsample, self.config.detector)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
@@ -363,7 +370,7 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
              ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
-    describe = {name: text.format(detector=config.detector.upper())
+    describe = {name: text.format(detector=detector_label(config.detector))
                 for name, text in _DESCRIPTIONS.items()}
     for k, name in enumerate(config.names):
         columns[prefix + name] = (Attribute(prefix + name, "continuous", range=_RANGES.get(name),

@@ -1,0 +1,263 @@
+"""SCRFD face detection (``--detector scrfd:PATH``) and its five points in ArcFace's alignment.
+
+The networks are small PyTorch modules with SCRFD's outputs, exported to ONNX here: at stride 16
+every place scores how bright its cell is in the red channel, so a bright red square is a
+"face" at a known place, with a known box and five known points.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+from latentplay import store as st
+from latentplay.embed.align import align_faces
+from latentplay.embed.arcface import TEMPLATE_112, align_to_template, similarity, template
+from latentplay.embed.base import make_embedder
+from latentplay.embed.faces import FaceModels, detector_label
+from latentplay.embed.scrfd import (
+    ScrfdDetector,
+    anchor_centres,
+    decode,
+    load_detector,
+    non_maximum_suppression,
+)
+from latentplay.errors import UserError
+from latentplay.measure.run import MeasureConfig, Measurer
+
+BOX = (2.0, 2.0, 3.0, 3.0)  # first anchor: left, top, right, bottom distances in strides
+SMALL_BOX = (1.0, 1.0, 1.5, 1.5)  # second anchor: inside the first, overlapping it by 0.25
+POINTS = (TEMPLATE_112 - TEMPLATE_112.mean(0)) / 40  # five points about the centre, in strides
+
+
+class FakeScrfd(torch.nn.Module):
+    """SCRFD's outputs (scores, then boxes, then points, by stride) for a red-square "face"."""
+
+    def __init__(self, levels: int = 3, points: bool = True, batched: bool = False) -> None:
+        super().__init__()
+        self.strides = (8, 16, 32) if levels == 3 else (8, 16, 32, 64, 128)
+        self.anchors = 2 if levels == 3 else 1
+        self.points, self.batched = points, batched
+
+    def _per_place(self, m: torch.Tensor, values: list[tuple[float, ...]]) -> torch.Tensor:
+        """``values`` of each anchor at every place of feature map ``m``: ``(places * A, k)``."""
+        maps = [m * 0 + v for anchor in values[:self.anchors] for v in anchor]
+        return torch.cat(maps, 1).permute(0, 2, 3, 1).reshape(-1, len(values[0]))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        scores, boxes, points = [], [], []
+        for stride in self.strides:
+            m = F.avg_pool2d(x[:, :1], stride)
+            logit = 40 * (m - 0.5) if stride == 16 else m * 0 - 30
+            logits = torch.cat([logit, logit - 2][:self.anchors], 1)
+            scores.append(torch.sigmoid(logits).permute(0, 2, 3, 1).reshape(-1, 1))
+            boxes.append(self._per_place(m, [BOX, SMALL_BOX]))
+            points.append(self._per_place(m, [tuple(POINTS.ravel())] * 2))
+        outs = scores + boxes + (points if self.points else [])
+        return tuple(o[None] for o in outs) if self.batched else tuple(outs)
+
+
+def export(module: torch.nn.Module, path: Path, side: int, fixed: bool) -> Path:
+    outputs = len(module.strides) * (3 if module.points else 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (torch.zeros(1, 3, side, side),), str(path), dynamo=False,
+                          input_names=["input.1"], output_names=[f"out{k}" for k in range(outputs)],
+                          dynamic_axes=None if fixed else {"input.1": {2: "h", 3: "w"}})
+    return path
+
+
+class Feat(torch.nn.Module):
+    """A tiny embedding network of 112 x 112 crops."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 8, stride=8), torch.nn.ReLU(),
+                                       torch.nn.Flatten(), torch.nn.Linear(8 * 14 * 14, 16))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+@pytest.fixture(scope="module")
+def nets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``det`` (9 outputs, open input: 640), ``det320`` (fixed 320 input), ``batched`` (a
+    leading batch axis), ``fivelevel`` (15 outputs, one anchor), ``nopoints`` (6 outputs),
+    ``feat`` (an embedding network)."""
+    d = tmp_path_factory.mktemp("scrfd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Feat().eval(), (torch.zeros(2, 3, 112, 112),), str(d / "feat.onnx"),
+                          dynamo=False, input_names=["data"], output_names=["feat"],
+                          dynamic_axes={"data": {0: "n"}, "feat": {0: "n"}})
+    return {
+        "det": export(FakeScrfd(), d / "det.onnx", 640, fixed=False),
+        "det320": export(FakeScrfd(), d / "det320.onnx", 320, fixed=True),
+        "batched": export(FakeScrfd(batched=True), d / "batched.onnx", 640, fixed=False),
+        "fivelevel": export(FakeScrfd(levels=5), d / "fivelevel.onnx", 640, fixed=False),
+        "nopoints": export(FakeScrfd(points=False), d / "nopoints.onnx", 640, fixed=False),
+        "feat": d / "feat.onnx",
+    }
+
+
+def scene(side: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A ``(0.75 side, 0.5625 side)`` photo with a red square where the detector's input has
+    one stride-16 cell (the input is 4/3 of the photo), five green dots where the detector
+    will place the points; and the expected box ``(4,)`` and points ``(5, 2)`` in the photo."""
+    h, w = side * 3 // 4, side * 9 // 16
+    row, col = (15, 12) if side == 640 else (8, 6)
+    centre = np.array([col, row]) * 16 * 0.75  # the anchor's place, in photo pixels
+    image = np.zeros((h, w, 3), np.uint8)
+    image[int(centre[1]):int(centre[1]) + 12, int(centre[0]):int(centre[0]) + 12, 0] = 255
+    box = np.concatenate([centre - np.array(BOX[:2]) * 12, centre + np.array(BOX[2:]) * 12])
+    points = centre + POINTS * 12
+    yy, xx = np.mgrid[:h, :w]
+    for x, y in points:
+        image[(xx - x) ** 2 + (yy - y) ** 2 < 3, 1] = 255
+    return image, box, points
+
+
+@pytest.mark.parametrize("name,side", [("det", 640), ("det320", 320), ("batched", 640)])
+def test_detector_finds_the_square_with_its_box_and_points(nets, name, side):
+    image, box, points = scene(side)
+    detector = ScrfdDetector(nets[name])
+    assert detector.side == side and detector.has_points
+    found = detector.detect(image)
+    # both anchors of the square's place fire; their boxes overlap by 0.25 (< 0.4): both kept
+    assert len(found.scores) == 2 and found.scores[0] > found.scores[1] > 0.5
+    assert found.largest() == 0
+    np.testing.assert_allclose(found.boxes[0], box, atol=1e-3)
+    small = np.concatenate([box[:2] + (np.array(BOX[:2]) - SMALL_BOX[:2]) * 12,
+                            box[2:] - (np.array(BOX[2:]) - SMALL_BOX[2:]) * 12])
+    np.testing.assert_allclose(found.boxes[1], small, atol=1e-3)
+    np.testing.assert_allclose(found.points[0], points, atol=1e-3)
+    empty = detector.detect(np.zeros_like(image))
+    assert empty.boxes.shape == (0, 4) and empty.points.shape == (0, 5, 2)
+    assert empty.largest() is None
+
+
+def test_five_level_and_pointless_layouts(nets):
+    image, box, points = scene(640)
+    found = ScrfdDetector(nets["fivelevel"]).detect(image)  # one anchor per place
+    assert len(found.scores) == 1
+    np.testing.assert_allclose(found.boxes[0], box, atol=1e-3)
+    np.testing.assert_allclose(found.points[0], points, atol=1e-3)
+    bare = ScrfdDetector(nets["nopoints"])
+    assert not bare.has_points and bare.detect(image).points is None
+
+
+def test_anchor_order_and_decoding_by_hand():
+    """Place (row 1, column 2) of a 4 x 4 grid at stride 8, second anchor: index (1*4+2)*2+1."""
+    centres = anchor_centres(32, 8, 2)
+    assert centres.shape == (32, 2)
+    np.testing.assert_array_equal(centres[(1 * 4 + 2) * 2 + 1], [16, 8])
+    np.testing.assert_array_equal(centres[(1 * 4 + 2) * 2], [16, 8])
+    sizes = {8: 32, 16: 8, 32: 2}  # anchors per stride for a 32-px input
+    scores = [np.zeros(n, np.float32) for n in sizes.values()]
+    scores[0][13] = 0.9
+    boxes = [np.ones((n, 4), np.float32) for n in sizes.values()]
+    points = [np.tile(np.arange(10, dtype=np.float32) / 10, (n, 1)) for n in sizes.values()]
+    b, s, p = decode(scores + boxes + points, 32)
+    np.testing.assert_allclose(b, [[8, 0, 24, 16]])  # centre (16, 8), one stride each side
+    np.testing.assert_allclose(s, [0.9])
+    np.testing.assert_allclose(p[0], [16, 8] + np.arange(10).reshape(5, 2) / 10 * 8)
+    with pytest.raises(UserError, match="6, 9, 10 or 15 outputs"):
+        decode(scores + boxes[:2], 32)
+    with pytest.raises(UserError, match="has 31 scores"):
+        decode([scores[0][:31]] + scores[1:] + boxes + points, 32)
+
+
+def test_non_maximum_suppression():
+    boxes = np.array([[0, 0, 9, 9], [1, 1, 10, 10], [20, 20, 29, 29], [0, 0, 4, 4]], float)
+    scores = np.array([0.6, 0.9, 0.7, 0.8])
+    # box 1 (0.9) removes box 0 (IoU 81/119 = 0.68); box 3 overlaps box 1 by 16/116: kept
+    assert non_maximum_suppression(boxes, scores).tolist() == [1, 3, 2]
+    assert non_maximum_suppression(boxes, scores, iou=0.7).tolist() == [1, 3, 2, 0]
+
+
+def _dots(channel: np.ndarray) -> np.ndarray:
+    """Centres of the five bright dots of ``channel``: ``(5, 2)`` (x, y), in no set order."""
+    labels, n = ndimage.label(channel > 40)
+    assert n == 5
+    return np.array(ndimage.center_of_mass(channel.astype(float), labels, range(1, 6)))[:, ::-1]
+
+
+def test_arcface_crops_put_scrfds_points_on_the_template(nets):
+    """The green dots the detector's points sit on land on ArcFace's template (where the fit
+    sends the dots' drawn centres: within a tenth of a pixel)."""
+    image, _, points = scene(640)
+    chips, found = align_faces([image, np.zeros_like(image)], size=112, template="arcface",
+                               detector=f"scrfd:{nets['det']}")
+    assert found.tolist() == [True, False] and len(chips) == 1
+    dots = _dots(chips[0][..., 1])
+    order = [int(np.argmin(np.linalg.norm(dots - t, axis=1))) for t in template(112)]
+    assert sorted(order) == list(range(5))
+    drawn = _dots(image[..., 1])
+    drawn = drawn[[int(np.argmin(np.linalg.norm(drawn - p, axis=1))) for p in points]]
+    fit = similarity(points, template(112))
+    np.testing.assert_allclose(dots[order], drawn @ fit[:, :2].T + fit[:, 2], atol=0.1)
+    np.testing.assert_allclose(dots[order], template(112), atol=1.0)
+
+
+def test_onnx_embedder_with_scrfd(nets):
+    image, _, points = scene(640)
+    emb = make_embedder(f"onnx:{nets['feat']}", [f"detector=scrfd:{nets['det']}", "fallback=nan"])
+    vectors, found = emb.embed_rows([image, np.zeros_like(image)])
+    assert found.tolist() == [True, False] and np.isnan(vectors[1]).all()
+    want = emb.embed_crops(align_to_template(image, points, 112)[None])[0]
+    np.testing.assert_allclose(vectors[0], want, atol=1e-5)
+    # the detector's file is part of the column's state: a different file, a different state
+    other = make_embedder(f"onnx:{nets['feat']}", [f"detector=scrfd:{nets['det320']}"])
+    assert other.state_digest() != emb.state_digest()
+    # a file without points: the five points come from dlib's landmarks in SCRFD's box
+    bare = make_embedder(f"onnx:{nets['feat']}", [f"detector=scrfd:{nets['nopoints']}"])
+    assert bare.embed_rows([image])[1].tolist() == [True]
+
+
+def test_dlib_embedder_and_measures_use_scrfds_box(nets):
+    image, box, _ = scene(640)
+    detector = f"scrfd:{nets['det']}"
+    face = FaceModels.load().find(image, detector=detector)
+    assert [face.box.left(), face.box.top(), face.box.right(), face.box.bottom()] == \
+        [int(round(v)) for v in box]
+    assert face.score > 0.99 and face.points.shape == (5, 2)
+    _, found = make_embedder("dlib", [f"detector={detector}", "fallback=nan"]).embed_rows(
+        [image, np.zeros_like(image)])
+    assert found.tolist() == [True, False]
+    measurer = Measurer(MeasureConfig(what=["pose"], detector=detector, fallback="nan"))
+    values, found = measurer.embed_rows([image, np.zeros_like(image)])
+    assert found.tolist() == [True, False] and values[0, -1] > 0.99 and np.isnan(values[1, -1])
+    assert detector_label(detector) == "SCRFD (det.onnx)"
+
+
+def test_refusals(nets, tmp_path):
+    with pytest.raises(UserError, match="is not an SCRFD face detector"):
+        ScrfdDetector(nets["feat"])
+    with pytest.raises(UserError, match="SCRFD detector file .* does not exist"):
+        make_embedder("dlib", [f"detector=scrfd:{tmp_path / 'missing.onnx'}"])
+    with pytest.raises(UserError, match="does not exist"):
+        load_detector(str(tmp_path / "missing.onnx"))
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a network")
+    with pytest.raises(UserError, match="could not load .* as an ONNX network"):
+        ScrfdDetector(bad)
+
+
+def test_data_align_with_scrfd_from_the_cli(cli, nets, blob_store, tmp_path):
+    image, _, _ = scene(640)
+    s = blob_store(images=[image, np.zeros_like(image)], name="photos")
+    r = cli("data", "align", s.path, "--out", tmp_path / "arc", "--template", "arcface",
+            "--detector", f"scrfd:{nets['det']}")
+    assert r.code == 0, r.err
+    aligned = st.load(tmp_path / "arc")
+    assert len(aligned) == 1
+    assert aligned.schema.provenance.arguments["detector"] == f"scrfd:{nets['det']}"
+    r = cli("data", "align", s.path, "--out", tmp_path / "no", "--detector", "scrfd:nowhere.onnx")
+    assert r.code == 2 and "SCRFD detector file nowhere.onnx does not exist" in r.err
