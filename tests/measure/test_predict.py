@@ -240,6 +240,28 @@ def test_network_annotator_in_audit_compare(net, tmp_path, cli):
         assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, r.err
 
 
+def test_network_annotator_in_audit_fidelity(net, tmp_path, cli):
+    """Per-class precision needs the generated images' classes: a network annotates them."""
+    train, _ = colour_store(tmp_path / "train", n=60)
+    skewed, _ = colour_store(tmp_path / "skewed", classes=[0] * 30 + [1] * 10)
+    args = ["audit", "fidelity", "--images", skewed.path, "--data", train.path, "--by", "color",
+            "-o", "dim=4", "--k", "3", "--annotator", f"onnx:{net}",
+            "--heads", "color=red,green,blue;bright@4=dark,light"]
+    r = cli(*args, "--annotator-option", "align=none", "--annotator-option", "pixels=unit",
+            "--out", tmp_path / "fid")
+    assert r.code == 0, r.err
+    groups = {g["class"]: g for g in
+              json.loads((tmp_path / "fid" / "fidelity.json").read_text())["groups"]["color"]}
+    # the annotated shares are the colours drawn: 30 red, 10 green, no blue
+    assert [groups[c]["n_generated"] for c in ("red", "green", "blue")] == [30, 10, 0]
+    assert groups["red"]["precision"] is not None and groups["blue"]["precision"] is None
+    r = cli(*args, "--by", "constant", "--out", tmp_path / "bad")
+    assert r.code == 2 and "no attribute 'constant'" in r.err
+    r = cli("audit", "fidelity", "--images", skewed.path, "--data", train.path, "--by", "color",
+            "--heads", "color=red,green,blue", "--out", tmp_path / "bad")
+    assert r.code == 2 and "describe an onnx: network --annotator" in r.err
+
+
 def test_heads_share_one_pass_of_the_network(net, tmp_path):
     _, images = colour_store(tmp_path / "c", n=9)
     network = HeadNetwork(f"onnx:{net}", "color=red,green,blue;bright@4=dark,light",

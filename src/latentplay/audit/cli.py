@@ -196,8 +196,14 @@ def fidelity_cmd(
     k: int = typer.Option(5, help="Neighbourhood size of precision, recall, density, coverage."),
     by: str = typer.Option(None, help="Comma-separated categorical attributes: coverage and "
                            "recall per class."),
-    annotator: str = typer.Option(None, help="Comma-separated annotator files of --by "
-                                  "attributes: precision and density per annotated class."),
+    annotator: str = typer.Option(None, help="Annotators of --by attributes (comma-separated "
+                                  "files, clip:WEIGHTS or onnx:PATH with --heads): precision "
+                                  "and density per annotated class."),
+    heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs (see "
+                              "`audit compare`); heads named like --by attributes annotate them."),
+    annotator_option: list[str] = typer.Option(None, "--annotator-option", help="onnx: network "
+                                               "option key=value (repeatable; -o is the "
+                                               "features')."),
     condition: str = typer.Option(None, help="Conditional runs: sample at attribute=value,... "
                                   "(default: under the conditions of random training rows)."),
     crop: float = typer.Option(None, help="Centre crop of the training images (default: the "
@@ -209,9 +215,8 @@ def fidelity_cmd(
     density, coverage, Frechet and kernel distances, coverage per group, and the least covered
     training images."""
     from latentplay import store as st
-    from latentplay.audit.annotate import load_annotator
     from latentplay.audit.fidelity import Samples, audit_fidelity, sample_run
-    from latentplay.audit.run import read_images
+    from latentplay.audit.run import read_images, resolve_annotators
     from latentplay.train.checkpoint import read_meta
 
     if (run is None) == (images is None):
@@ -230,7 +235,18 @@ def fidelity_cmd(
             raise UserError(f"--images {images}: the images differ in size; resize them first")
         samples = Samples(imgs)
         source = {"images": str(images)}
-    annotators = [load_annotator(a) for a in split_names(annotator)]
+    if annotator is None and (heads or annotator_option):
+        raise UserError("--heads and --annotator-option describe an onnx: network --annotator; "
+                        "none was given")
+    for name in split_names(by):
+        store.schema.attribute_or_error(name)
+    annotators = [] if annotator is None else resolve_annotators(
+        split_names(annotator), store, split_names(by) if "clip:" in annotator else [],
+        heads=heads, network_options=annotator_option or [], seed=seed)
+    if annotators and not {a.attribute for a in annotators} & set(split_names(by)):
+        raise UserError(f"the annotators are for {', '.join(a.attribute for a in annotators)}; "
+                        "name those attributes in --by")
+    annotators = [a for a in annotators if a.attribute in split_names(by)]
     summary = audit_fidelity(samples.images, store, out, features=features,
                              options=option or [], n_real=real,
                              crop=1.0 if crop is None else crop, k=k, by=split_names(by),
