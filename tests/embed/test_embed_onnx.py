@@ -206,6 +206,13 @@ def test_gray_network_reads_gray_images(nets):
     with torch.no_grad():
         want = TwoHeads(channels=1)(x)[0].numpy()
     np.testing.assert_allclose(emb.embed(images), want, atol=2e-5)
+    # aligned faces are made grey as the store's images are read for it: PIL's luma
+    aligned = make_embedder(f"onnx:{nets['gray']}", ["detect=false", "pixels=unit"])
+    photo = data.astronaut()[::8, ::8]
+    chip = align_to_template(photo, five_points(FaceModels.load().landmarks68(
+        photo, FaceModels.load().whole_image_box(photo))), 32)
+    grey = np.asarray(Image.fromarray(chip).convert("L"))[None, ..., None]
+    np.testing.assert_allclose(aligned.embed([photo]), aligned.embed_crops(grey), atol=1e-6)
 
 
 def test_arcface_alignment_finds_faces_and_flags_the_rest(nets):

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
 from latentplay.embed.faces import FaceModels, check_face_options, detector_digest, face_chips
@@ -122,6 +123,12 @@ def open_session(path: str, threads: int = 0) -> Any:
     except Exception as exc:  # onnxruntime raises its own classes for every bad file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"could not load {path} as an ONNX network: {first}") from None
+
+
+def luma(image: np.ndarray) -> np.ndarray:
+    """``(H, W, 3)`` uint8 RGB as ``(H, W, 1)`` uint8 grey, as PIL converts it (ITU-R 601
+    luma): the grey a store's images are read in for a one-channel network."""
+    return np.asarray(Image.fromarray(image).convert("L"))[..., None]
 
 
 @dataclass(frozen=True)
@@ -232,9 +239,9 @@ class OnnxEmbedder(Embedder):
         keep = np.array([c is not None for c in chips], dtype=bool)
         out = np.full((len(ims), self.dim), np.nan, dtype=np.float32)
         if keep.any():
-            kept = np.stack([c for c in chips if c is not None])
-            out[keep] = self.embed_crops(kept if self.layout.channels == 3
-                                         else kept.mean(-1, keepdims=True))
+            kept = np.stack([c if self.layout.channels == 3 else luma(c)
+                             for c in chips if c is not None])
+            out[keep] = self.embed_crops(kept)
         return out, found
 
     def embed(self, images: Images) -> np.ndarray:
