@@ -86,3 +86,8 @@ def test_store_report_of_measured_attributes(faces: Path, tmp_path: Path) -> Non
     found = int((store.labels("face_found") == 1).sum())
     assert row[2] == f"measure pose (faces found in {found:,})"
     assert f"rows without a value</dt><dd>{missing:,}</dd>" in out.read_text(encoding="utf-8")
+    # groups cut from a measured value are listed with their source and edges
+    st.bin_store(data, "pose_yaw", edges=[-10, 10], names=["left", "front", "right"])
+    html = assert_self_contained(build_report(data))
+    row = row_of(html.tables["vectors"][-1], "bin")
+    assert row[1:3] == ["pose_yaw_group", "pose_yaw cut at -10, 10"]

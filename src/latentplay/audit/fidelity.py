@@ -137,7 +137,8 @@ def audit_fidelity(
         raise UserError("generated images must be one (M, S, S, C) uint8 array of equal sizes")
     for name in by:
         if data.schema.attribute_or_error(name).kind == "continuous":
-            raise UserError(f"--by {name}: the attribute is continuous; give categorical ones")
+            raise UserError(f"--by {name}: the attribute is continuous; give categorical ones "
+                            f"(cut it into groups with `latentplay data bin STORE {name}`)")
     out = output_dir(out, overwrite)
     rows, real_images = training_sample(data, n_real or len(images), images, crop, seed)
 

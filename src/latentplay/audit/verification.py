@@ -422,7 +422,8 @@ def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
     for name in (n.strip() for n in by.split(",")):
         attr = store.schema.attribute_or_error(name)
         if attr.kind == "continuous":
-            raise UserError(f"--by {name} is continuous; group by categorical attributes")
+            raise UserError(f"--by {name} is continuous; group by categorical attributes "
+                            f"(cut it into groups with `latentplay data bin STORE {name}`)")
         levels = attr.level_names
         values = np.asarray(store.labels(name), dtype=np.int64)
         codes = np.where((codes >= 0) & (values >= 0), codes * len(levels) + values, -1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as _dt
 import json
 import os
 import shutil
@@ -224,12 +223,10 @@ def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.n
         "rows": len(store),
         "not_found": missing.tolist(),
         "detects_faces": embedder.detects_faces,
-        "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
     history = [h for h in new.schema.history if h.get("column") != column or h.get("op") != "embed"]
-    new = dataclasses.replace(new, schema=dataclasses.replace(new.schema,
-                                                              history=[*history, entry]))
-    return st.save(new, store.path)
+    new = dataclasses.replace(new, schema=dataclasses.replace(new.schema, history=history))
+    return st.save(st.with_history(new, entry), store.path)
 
 
 def embed_entry(store: st.Store, column: str) -> dict[str, Any] | None:

@@ -133,7 +133,8 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
             + ", ".join(a.name for a in store.schema.attributes)
         ) from None
     if attr.kind == "continuous":
-        raise UserError(f"--treatment {name!r} is continuous; it must be a categorical attribute")
+        raise UserError(f"--treatment {name!r} is continuous; it must be a categorical attribute "
+                        f"(cut it into groups with `latentplay data bin STORE {name}`)")
     labels = np.asarray(store.labels(name))
     level_names = attr.level_names
     if values:

@@ -22,7 +22,6 @@ atomically once every row is measured.
 from __future__ import annotations
 
 import dataclasses
-import datetime as _dt
 import os
 import shutil
 from collections.abc import Sequence
@@ -350,10 +349,7 @@ def save_extended(new: st.Store, path: str | os.PathLike[str], entry: dict[str, 
                   scratch: Path) -> st.Store:
     """Save the extended store ``new`` at ``path`` with ``entry`` (stamped with the time)
     added to its history, then remove the partial results in ``scratch``."""
-    entry = {**entry, "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    new = dataclasses.replace(new, schema=dataclasses.replace(
-        new.schema, history=[*new.schema.history, entry]))
-    result = st.save(new, path)
+    result = st.save(st.with_history(new, entry), path)
     shutil.rmtree(scratch, ignore_errors=True)
     return result
 

@@ -143,8 +143,11 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
             how += f" (faces found in {number(found)})"
         return [entry["op"], ", ".join(entry.get("attributes", [])), how, entry.get("rows"),
                 entry.get("time", "")]
-    return [entry.get("op", ""), entry.get("column", ""), entry.get("embedder", ""),
-            entry.get("rows"), entry.get("time", "")]
+    if entry.get("op") == "bin":
+        how = f"{entry.get('source')} cut at " + ", ".join(f"{e:g}" for e in entry.get("edges", []))
+        return ["bin", entry.get("column", ""), how, entry.get("rows"), entry.get("time", "")]
+    return [entry.get("op", ""), entry.get("column") or ", ".join(entry.get("attributes", [])),
+            entry.get("embedder", ""), entry.get("rows"), entry.get("time", "")]
 
 
 def _small(attr: Attribute) -> bool:

@@ -11,6 +11,7 @@ from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     "add_attributes": "columns", "add_column": "columns", "vectors": "columns",
+    "with_history": "columns", "bin_store": "binning",
     "export_store": "export",
     "GroundTruthData": "groundtruth", "StoreGroundTruth": "groundtruth",
     "mixed_radix_index": "groundtruth",

@@ -288,3 +288,40 @@ def subset(
                                                 zip(attr.level_names, counts, strict=True) if k)
     console.print(text)
     console.print(f"wrote {out}")
+
+
+@app.command("bin")
+def bin_cmd(
+    path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),
+    attribute: str = typer.Argument(..., help="Continuous attribute to cut, e.g. age."),
+    edges: str = typer.Option(None, "--edges", help="Comma-separated increasing inner edges, "
+                              "e.g. 20,40,60 (four groups; each from its lower edge)."),
+    quantiles: int = typer.Option(None, "--quantiles", help="Instead: this many groups of "
+                                  "about equal counts."),
+    names: str = typer.Option(None, "--names", help="Comma-separated group names (default: "
+                              "'<20', '[20, 40)', '[40, 60)', '>=60')."),
+    name: str = typer.Option(None, "--name", help="New attribute's name (default: "
+                             "ATTRIBUTE_group)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
+) -> None:
+    """Cut a continuous attribute (age, skin angle, head yaw, a score) into groups: a new
+    categorical attribute every --by can use; rows without a value are 'unknown'."""
+    import numpy as np
+
+    from latentplay.cliargs import split_names
+    from latentplay.store.binning import bin_store
+
+    cuts = None
+    if edges is not None:
+        try:
+            cuts = [float(e) for e in split_names(edges)]
+        except ValueError:
+            raise UserError(f"--edges takes numbers separated by commas, got {edges!r}") from None
+    new = bin_store(path, attribute, edges=cuts, quantiles=quantiles,
+                    names=split_names(names) if names else None, name=name, overwrite=overwrite)
+    added = new.schema.history[-1]["column"]
+    attr = new.schema.attribute(added)
+    counts = np.bincount(new.labels(added), minlength=len(attr.level_names))
+    typer.echo(f"{added}: " + ", ".join(f"{c} {k}" for c, k in
+                                       zip(attr.level_names, counts, strict=True)))
+    typer.echo(f"wrote {path}")

@@ -4,6 +4,8 @@ projection coordinates) and label attributes measured or predicted from the imag
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
+from typing import Any
 
 import datasets
 import numpy as np
@@ -119,3 +121,11 @@ def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarr
     flat = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
     values = flat.flatten().to_numpy(zero_copy_only=False)
     return values.astype(np.float32, copy=False).reshape(len(flat), length)
+
+
+def with_history(store: Store, entry: dict[str, Any]) -> Store:
+    """A copy of ``store`` (not yet saved) whose schema's history ends with ``entry``,
+    stamped with the time (UTC)."""
+    entry = {**entry, "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    return dataclasses.replace(store, schema=dataclasses.replace(
+        store.schema, history=[*store.schema.history, entry]))

@@ -94,7 +94,7 @@ def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = Non
     attr = store.schema.attribute_or_error(balance_by)
     if attr.kind == "continuous":
         raise UserError(f"--balance-by {balance_by}: the attribute is continuous; give a "
-                        "categorical one")
+                        f"categorical one (`latentplay data bin STORE {balance_by}` makes one)")
     labels = np.asarray(store.labels(balance_by))[rows]
     classes = [c for c in range(len(attr.level_names)) if (labels == c).any()]
     counts = {c: int((labels == c).sum()) for c in classes}

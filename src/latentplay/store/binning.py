@@ -1,0 +1,116 @@
+"""Groups of a continuous attribute: a new categorical attribute cut at edges or quantiles.
+
+Every ``--by`` of the toolkit (``audit verify``, ``audit fidelity``, ``data bias``, ``match
+--treatment``, training conditions) takes classes; ages in years (UTKFace, MORPH), measured
+skin angles, head yaw or a detector's score become classes here:
+
+    >>> bin_store("data/utkface", "age", edges=[20, 40, 60])   # age_group: <20, [20, 40), ...
+    >>> bin_store("data/faces", "pose_yaw", quantiles=4, name="yaw_q")  # four equal-count groups
+
+Each group holds the values from its lower edge up to, not including, the next edge; rows with
+no value (NaN) get the class ``unknown``. The store is replaced atomically, with a history
+entry naming the source attribute and the edges.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.store.columns import add_attributes, with_history
+from latentplay.store.io import Store, load, save
+from latentplay.store.schema import Attribute
+
+UNKNOWN = "unknown"
+
+
+def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
+    """Inner edges cutting ``(N,)`` ``values`` (NaN ignored) into ``quantiles`` groups of about
+    equal counts: ``(quantiles - 1,)`` values of the data, fewer where ties would leave a group
+    empty (tied values always share a group)."""
+    if quantiles < 2:
+        raise UserError(f"--quantiles must be at least 2, got {quantiles}")
+    ordered = np.sort(values[np.isfinite(values)])
+    if not len(ordered):
+        raise UserError("the attribute has no values to cut into quantiles")
+    # the k-th group starts at the ceil(k n / q)-th smallest value (0-based index)
+    starts = np.ceil(np.arange(1, quantiles) * len(ordered) / quantiles).astype(np.int64)
+    edges = np.unique(ordered[np.minimum(starts, len(ordered) - 1)])
+    return edges[edges > ordered[0]]
+
+
+def group_names(edges: Sequence[float]) -> list[str]:
+    """Names of the ``len(edges) + 1`` groups: ``<20``, ``[20, 40)``, ..., ``>=60``; edges
+    shown to three significant digits, or as many more as keep them apart."""
+    for digits in range(3, 18):
+        text = [np.format_float_positional(e, precision=digits, fractional=False, trim="-")
+                for e in edges]
+        if len(set(text)) == len(text):
+            break
+    inner = [f"[{a}, {b})" for a, b in zip(text[:-1], text[1:], strict=True)]
+    return [f"<{text[0]}", *inner, f">={text[-1]}"]
+
+
+def cut(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Group codes of ``(N,)`` float ``values``: ``(N,)`` int64 in ``0..len(edges)``, each group
+    from its lower edge up to the next; ``len(edges) + 1`` for NaN."""
+    codes = np.searchsorted(np.asarray(edges, np.float64), values, side="right")
+    return np.where(np.isnan(values), len(edges) + 1, codes).astype(np.int64)
+
+
+def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
+              edges: Sequence[float] | None = None, quantiles: int | None = None,
+              names: Sequence[str] | None = None, name: str | None = None,
+              overwrite: bool = False) -> Store:
+    """Add the groups of continuous ``attribute`` as a categorical attribute, in place.
+
+    Args:
+        store: a saved store or its path.
+        attribute: a continuous attribute of the store.
+        edges: increasing inner edges (``k`` edges make ``k + 1`` groups); or
+        quantiles: the number of equal-count groups (edges at the values' quantiles).
+        names: the groups' names (default: :func:`group_names`).
+        name: the new attribute's name (default: ``ATTRIBUTE_group``).
+        overwrite: replace an attribute of that name.
+
+    Returns:
+        The store re-loaded with the new attribute.
+    """
+    store = load(store) if not isinstance(store, Store) else store
+    if store.path is None:
+        raise UserError("save the store before you bin one of its attributes")
+    attr = store.schema.attribute_or_error(attribute)
+    if attr.kind != "continuous":
+        raise UserError(f"{attribute!r} is {attr.kind}; only a continuous attribute is cut into "
+                        "groups")
+    if (edges is None) == (quantiles is None):
+        raise UserError("give either --edges or --quantiles")
+    values = np.asarray(store.labels(attribute), np.float64)
+    if edges is not None:
+        cuts = np.asarray(list(edges), np.float64)
+        if not len(cuts) or not np.isfinite(cuts).all() or (np.diff(cuts) <= 0).any():
+            raise UserError(f"--edges must be increasing numbers, got {list(edges)}")
+    else:
+        cuts = quantile_edges(values, quantiles or 0)
+        if not len(cuts):
+            raise UserError(f"{attribute!r} takes one value; quantiles cannot cut it")
+    classes = list(names) if names else group_names(cuts)
+    if len(classes) != len(cuts) + 1 or len(set(classes)) != len(classes) or UNKNOWN in classes:
+        raise UserError(f"{len(cuts)} edges make {len(cuts) + 1} groups; give as many distinct "
+                        f"--names (not {UNKNOWN!r}), got {len(classes)}")
+    codes = cut(values, cuts)
+    if np.isnan(values).any():
+        classes.append(UNKNOWN)
+    new_name = name or f"{attribute}_group"
+    edge_text = ", ".join(f"{e:g}" for e in cuts)
+    described = Attribute(new_name, "categorical", names=classes,
+                          description=f"{attribute} in groups cut at {edge_text} (each from its "
+                                      "lower edge)")
+    new = add_attributes(store, {new_name: (described, codes)}, replace=overwrite)
+    entry = {"op": "bin", "column": new_name, "source": attribute,
+             "edges": [float(e) for e in cuts], "quantiles": quantiles, "names": classes,
+             "rows": len(store)}
+    return save(with_history(new, entry), store.path)

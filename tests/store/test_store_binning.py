@@ -1,0 +1,93 @@
+"""``latentplay data bin``: a continuous attribute cut into groups at edges or quantiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.binning import bin_store, cut, group_names, quantile_edges
+
+AGES = np.array([3, 19.5, 20, 25, 39.99, 40, 59, 60, 87, np.nan], np.float32)
+
+
+def _store(path: Path) -> st.Store:
+    schema = Schema(attributes=[Attribute("age", "continuous", range=(0, 116)),
+                                Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    rng = np.random.default_rng(0)
+    batch = {"image": [st.encode_png(im) for im in rng.integers(0, 256, (10, 6, 6, 3), np.uint8)],
+             "age": AGES, "gender": np.arange(10) % 2}
+    return st.build([batch], schema, path)
+
+
+def test_cut_includes_each_lower_edge():
+    assert cut(AGES.astype(np.float64), [20, 40, 60]).tolist() == [0, 0, 1, 1, 1, 2, 2, 3, 3, 4]
+    assert group_names([20, 40, 60]) == ["<20", "[20, 40)", "[40, 60)", ">=60"]
+    assert group_names([-52.2008, 47.2712]) == ["<-52.2", "[-52.2, 47.3)", ">=47.3"]
+    # a fourth digit keeps 1.2341 and 1.2349 apart
+    assert group_names([1.2341, 1.2349, 1234.5]) == ["<1.234", "[1.234, 1.235)",
+                                                    "[1.235, 1234)", ">=1234"]
+
+
+def test_quantile_groups_have_equal_counts():
+    values = np.random.default_rng(1).normal(size=1000)
+    codes = cut(values, quantile_edges(values, 4))
+    assert np.bincount(codes).tolist() == [250, 250, 250, 250]
+    # ties merge edges: a variable with two values makes two groups, not four
+    assert quantile_edges(np.array([0.0] * 50 + [1.0] * 50), 4).tolist() == [1.0]
+
+
+def test_bin_store_adds_a_categorical_attribute(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    new = bin_store(store, "age", edges=[20, 40, 60])
+    again = st.load(tmp_path / "s")
+    attr = again.schema.attribute("age_group")
+    assert attr.kind == "categorical"
+    assert attr.names == ["<20", "[20, 40)", "[40, 60)", ">=60", "unknown"]
+    assert again.labels("age_group").tolist() == [0, 0, 1, 1, 1, 2, 2, 3, 3, 4]
+    assert "cut at 20, 40, 60" in attr.description
+    entry = again.schema.history[-1]
+    assert entry["op"] == "bin" and entry["source"] == "age" and entry["edges"] == [20, 40, 60]
+    assert len(new) == 10 and again.labels("gender").tolist() == (np.arange(10) % 2).tolist()
+    named = bin_store(tmp_path / "s", "age", quantiles=2, names=["younger", "older"],
+                      name="age_half")
+    assert named.schema.attribute("age_half").names == ["younger", "older", "unknown"]
+    assert np.bincount(named.labels("age_half")).tolist() == [5, 4, 1]  # 9 ages, median 39.99
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"attribute": "gender", "edges": [1]}, "'gender' is categorical"),
+    ({"attribute": "age"}, "either --edges or --quantiles"),
+    ({"attribute": "age", "edges": [1], "quantiles": 2}, "either --edges or --quantiles"),
+    ({"attribute": "age", "edges": [40, 20]}, "increasing"),
+    ({"attribute": "age", "edges": [20], "names": ["a", "b", "c"]}, "2 groups"),
+    ({"attribute": "age", "edges": [20], "names": ["a", "a"]}, "distinct"),
+    ({"attribute": "age", "quantiles": 1}, "at least 2"),
+    ({"attribute": "height", "edges": [1]}, "no attribute 'height'"),
+])
+def test_refusals(tmp_path: Path, kwargs: dict, message: str) -> None:
+    store = _store(tmp_path / "s")
+    with pytest.raises(UserError, match=message):
+        bin_store(store, **kwargs)
+    assert "age_group" not in st.load(tmp_path / "s").columns
+
+
+def test_cli_and_overwrite(cli, tmp_path: Path) -> None:
+    _store(tmp_path / "s")
+    r = cli("data", "bin", tmp_path / "s", "age", "--edges", "20,40,60")
+    assert r.code == 0, r.err
+    assert "age_group: <20 2, [20, 40) 3, [40, 60) 2, >=60 2, unknown 1" in r.out
+    r = cli("data", "bin", tmp_path / "s", "age", "--edges", "50")
+    assert r.code == 2 and "pass --overwrite" in r.err
+    r = cli("data", "bin", tmp_path / "s", "age", "--edges", "50", "--overwrite")
+    assert r.code == 0 and "age_group: <50 6, >=50 3, unknown 1" in r.out
+    r = cli("data", "bin", tmp_path / "s", "age", "--edges", "young")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1 and "numbers" in r.err
+    # the groups work wherever classes do
+    r = cli("data", "info", tmp_path / "s", "--crosstab", "age_group,gender")
+    assert r.code == 0, r.err
