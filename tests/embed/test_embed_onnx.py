@@ -18,7 +18,14 @@ from skimage import data
 
 from latentplay import store as st
 from latentplay.embed import column as col
-from latentplay.embed.arcface import TEMPLATE_112, align_to_template, five_points, similarity, template
+from latentplay.embed.arcface import (
+    TEMPLATE_112,
+    align_to_template,
+    box_crop,
+    five_points,
+    similarity,
+    template,
+)
 from latentplay.embed.base import make_embedder
 from latentplay.embed.faces import FaceModels
 from latentplay.embed.onnxnet import OnnxEmbedder
@@ -240,7 +247,7 @@ def test_refusals(nets, tmp_path):
         ("onnx", [], "needs a network file: --with onnx:PATH"),
         (f"onnx:{tmp_path / 'missing.onnx'}", [], "does not exist"),
         (f"onnx:{garbage}", [], "could not load"),
-        (f"onnx:{nets['nchw']}", ["align=mtcnn"], "align must be one of arcface, dlib, none"),
+        (f"onnx:{nets['nchw']}", ["align=mtcnn"], "align must be one of arcface, dlib, box, none"),
         (f"onnx:{nets['nchw']}", ["pixels=vgg"], "pixels must be one of"),
         (f"onnx:{nets['nchw']}", ["fallback=skip"], "fallback must be"),
     ]
@@ -298,6 +305,48 @@ def test_dlib_alignment_feeds_dlibs_chip(nets):
         assert emb.detects_faces and emb.image_size is None
         chip = faces.align(photo, faces.detect(photo), 112, padding)
         np.testing.assert_allclose(emb.embed([photo])[0], emb.embed_crops(chip[None])[0], atol=1e-6)
+
+
+def test_box_crop_centres_the_box_with_its_margin():
+    """A 40 x 20 box drawn in a photo fills the middle 1 / 1.5 of the crop's width (InsightFace's
+    attribute crop), centred, upright."""
+    image = np.zeros((200, 300, 3), np.uint8)
+    image[70:91, 100:141] = 255  # columns 100..140, rows 70..90: a 40 x 20 box
+    crop = box_crop(image, (100, 70, 140, 90), 96)
+    cols = np.flatnonzero(crop[..., 0].max(0) > 127)
+    rows = np.flatnonzero(crop[..., 0].max(1) > 127)
+    # the box's 40 px (from pixel centre to centre) are 64 crop pixels, the crop's middle
+    assert abs(cols[0] - 16) <= 1 and abs(cols[-1] - 80) <= 1, cols
+    assert abs(rows[0] - 32) <= 1 and abs(rows[-1] - 64) <= 1, rows
+    assert crop[5, 5].max() == 0 and box_crop(image, (0, 0, 40, 20), 96)[0, 0].max() == 0
+
+
+def test_box_alignment_and_pixels_auto(nets, tmp_path):
+    """``align=box`` embeds the box crop of the detected face; ``pixels=auto`` feeds raw pixels
+    to a file whose first nodes normalise (InsightFace's rule) and ArcFace's scaling otherwise."""
+    photo = data.astronaut()
+    faces = FaceModels.load()
+    emb = make_embedder(f"onnx:{nets['nchw']}", ["align=box", "padding=0.3"])
+    chip = faces.box_chip(photo, faces.detect(photo), 112, 0.3)
+    np.testing.assert_allclose(emb.embed([photo])[0], emb.embed_crops(chip[None])[0], atol=1e-6)
+
+    class Normalising(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = TwoHeads()
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.net((x - 127.5) * (1 / 127.5))
+
+    path = export(Normalising(), tmp_path / "normalising.onnx", (2, 3, 112, 112),
+                  {"data": {0: "n"}, "feat": {0: "n"}, "logits": {0: "n"}})
+    inside = make_embedder(f"onnx:{path}", ["align=none", "pixels=auto"])
+    outside = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "pixels=auto"])
+    assert (inside.pixels, outside.pixels) == ("raw", "arcface")
+    crops = np.random.default_rng(4).integers(0, 256, (3, 112, 112, 3), dtype=np.uint8)
+    np.testing.assert_allclose(inside.embed(crops), outside.embed(crops), atol=1e-5)
+    with pytest.raises(UserError, match="pixels must be one of .* or auto"):
+        make_embedder(f"onnx:{path}", ["pixels=automatic"])
 
 
 def test_cnn_detector_option(nets):

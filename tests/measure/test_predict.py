@@ -22,7 +22,9 @@ from latentplay.measure.predict import (
     PRESETS,
     Head,
     HeadNetwork,
+    head_columns,
     head_probabilities,
+    head_values,
     parse_heads,
     predict_store,
 )
@@ -87,7 +89,7 @@ def test_heads_parse_and_refuse():
                                                           ("age", 9, 18)]
     assert seven[0].classes[2] == "Latino_Hispanic" and seven[2].classes[-1] == "more than 70"
     assert [(h.start, h.stop) for h in parse_heads("fairface4")] == [(0, 4), (7, 9), (9, 18)]
-    assert set(PRESETS) == {"fairface7", "fairface4", "celeba40"}
+    assert set(PRESETS) == {"fairface7", "fairface4", "celeba40", "insightface_genderage"}
     for spec, message in [
         ("color", "write NAME"),
         ("color=red", "two or more distinct"),
@@ -129,6 +131,49 @@ def test_sigmoid_heads_and_the_celeba_layout():
             parse_heads(spec)
 
 
+def test_value_heads():
+    heads = parse_heads("gender=female,male;age:value*100;score@4:value")
+    assert heads[1] == Head("age", 2, (), scale=100.0) and heads[1].stop == 3
+    assert heads[2] == Head("score", 4, (), scale=1.0) and heads[2].is_value
+    logits = np.array([[0.0, 1.0, 0.25, 7.0, -2.0], [np.nan] * 5])
+    np.testing.assert_allclose(head_values(logits, heads[1]), [25.0, np.nan])
+    with pytest.raises(UserError, match="gives values, not classes"):
+        head_probabilities(logits, heads)
+    columns = head_columns(heads, logits, "predicted_", "onnx:n.onnx")
+    assert list(columns) == ["predicted_gender", "predicted_gender_p", "predicted_age",
+                             "predicted_score"]
+    attr, values = columns["predicted_age"]
+    assert attr.kind == "continuous" and "output 2 times 100" in attr.description
+    np.testing.assert_allclose(values, [25.0, np.nan])
+    for spec in ("age:value=a,b", "age:value*x", "age:values", "age:value/2"):
+        with pytest.raises(UserError, match="write"):
+            parse_heads(spec)
+
+
+def test_value_heads_predicted_and_compared_with_a_label(net, tmp_path, cli):
+    """``red:value*0.05`` reads output 0 (20 x the red channel's mean) back as that mean; a
+    store labelled with it agrees exactly."""
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (12, 24, 24, 3)).astype(np.uint8)
+    red = images[..., 0].mean(axis=(1, 2)) / 255
+    schema = st.Schema(attributes=[st.Attribute("red", "continuous", range=(0.0, 1.0))],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    store = st.build([{"image": [st.encode_png(im) for im in images], "red": red.tolist()}],
+                     schema, tmp_path / "reds")
+    r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads",
+            "red:value*0.05;bright@4=dark,light", "-o", "align=none", "-o", "pixels=unit")
+    assert r.code == 0, r.err
+    out = " ".join(r.out.split())
+    assert "predicted_red differs from red by" in out and "(correlation 1.000) over 12 rows" in out
+    again = st.load(store.path)
+    np.testing.assert_allclose(again.labels("predicted_red"), red, atol=1e-5)
+    assert "predicted_red_p" not in again.columns and "predicted_bright_p" in again.columns
+    network = HeadNetwork(f"onnx:{net}", "red:value;bright@4=dark,light",
+                          ["align=none", "pixels=unit"])
+    with pytest.raises(UserError, match="an annotator needs classes"):
+        NetworkAnnotator(network, "red")
+
+
 def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli):
     store, images = colour_store(tmp_path / "colours")
     r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads",
@@ -150,7 +195,7 @@ def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli
     assert entry["op"] == "predict" and entry["attributes"] == [
         "predicted_color", "predicted_color_p", "predicted_bright", "predicted_bright_p"]
     assert entry["heads"][1] == {"name": "bright", "start": 4, "classes": ["dark", "light"],
-                                 "sigmoid": False}
+                                 "sigmoid": False, "scale": None}
     # one output read with a sigmoid: present when its logit is above 0
     r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads", "lit@5:sigmoid",
             "-o", "align=none", "-o", "pixels=unit")
@@ -315,3 +360,15 @@ def test_fairface_preset_brings_its_preprocessing(tmp_path):
     assert classifier(f"onnx:{path}", "fairface7", ["detector=hog"])[0].config.detector == "hog"
     with pytest.raises(UserError, match="gives 18 outputs; the heads read 40"):
         classifier(f"onnx:{path}", "celeba40")
+    # InsightFace's genderage: 96 px, three outputs, the box crop, pixels by the file's graph
+    module = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                                 torch.nn.Linear(3, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module.eval(), (torch.zeros(1, 3, 96, 96),), str(path), dynamo=False,
+                          input_names=["data"])
+    embedder, heads = classifier(f"onnx:{path}", "insightface_genderage")
+    cfg = embedder.config
+    assert (cfg.align, cfg.padding, cfg.pixels, embedder.pixels) == ("box", 0.25, "auto", "arcface")
+    assert [(h.name, h.classes, h.scale) for h in heads] == [
+        ("gender", ("female", "male"), None), ("age", (), 100.0)]

@@ -414,6 +414,8 @@ class NetworkAnnotator(Annotator):
     def __init__(self, network: Any, name: str) -> None:
         self.network = network
         self.head = network.head(name)
+        if self.head.is_value:
+            raise UserError(f"head {name!r} gives values, not classes; an annotator needs classes")
         self.attribute = name
         self.classes = list(self.head.classes)
         self.evaluation = None

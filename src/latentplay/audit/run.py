@@ -108,7 +108,8 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
             ann = load_annotator(spec)
             files[ann.attribute] = ann
     attributes = list(attributes) or list(files) + (
-        [h.name for h in network.heads if data.schema.has_attribute(h.name)] if network else [])
+        [h.name for h in network.heads if data.schema.has_attribute(h.name) and not h.is_value]
+        if network else [])
     if not attributes:
         raise UserError("--attribute is required with a clip: annotator"
                         if not network else "none of the network's heads is an attribute of "

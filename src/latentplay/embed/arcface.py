@@ -8,6 +8,9 @@ points come from dlib's 68 landmarks:
 
     >>> points = five_points(models.landmarks68(image, box))   # (5, 2) x, y
     >>> chip = align_to_template(image, points, size=112)       # (112, 112, 3) uint8
+
+InsightFace's attribute models (``genderage.onnx``) read an upright square around the face box
+instead, :func:`box_crop`.
 """
 
 from __future__ import annotations
@@ -69,8 +72,25 @@ def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def align_to_template(image: np.ndarray, points: np.ndarray, size: int = 112) -> np.ndarray:
     """Warp ``image`` so its five ``points`` land on the template: ``(H, W, C)`` uint8 and
     ``(5, 2)`` (x, y) -> ``(size, size, C)`` uint8 (bilinear; outside the image is black)."""
-    forward = np.vstack([similarity(points, template(size)), [0, 0, 1]])
-    inverse = np.linalg.inv(forward)[:2]  # output pixel -> input pixel, as PIL asks
+    return warp(image, similarity(points, template(size)), size)
+
+
+def box_crop(image: np.ndarray, box: tuple[float, float, float, float], size: int,
+             padding: float = 0.25) -> np.ndarray:
+    """The upright square centred on face ``box`` (left, top, right, bottom), its side the
+    box's longer side times ``1 + 2 padding`` (0.25: InsightFace's 1.5), scaled to ``size``:
+    ``(H, W, C)`` uint8 -> ``(size, size, C)`` uint8 (outside the image is black)."""
+    left, top, right, bottom = box
+    scale = size / (max(right - left, bottom - top) * (1 + 2 * padding))
+    centre = np.array([(left + right) / 2, (top + bottom) / 2])
+    return warp(image, np.hstack([scale * np.eye(2), (size / 2 - scale * centre)[:, None]]), size)
+
+
+def warp(image: np.ndarray, forward: np.ndarray, size: int) -> np.ndarray:
+    """``image`` under the ``(2, 3)`` affine map ``forward`` (input pixel -> output pixel,
+    pixel centres at integers), cut to ``size x size``: ``(H, W, C)`` uint8 -> ``(size, size,
+    C)`` uint8 (bilinear; outside the image is black)."""
+    inverse = np.linalg.inv(np.vstack([forward, [0, 0, 1]]))[:2]  # output -> input, as PIL asks
     # PIL puts pixel i's centre at i + 0.5; the points put it at i
     inverse[:, 2] += 0.5 - inverse[:, :2].sum(1) * 0.5
     squeeze = image.ndim == 3 and image.shape[-1] == 1

@@ -317,6 +317,15 @@ class FaceModels:
             points = five_points(self.landmarks68(img, box))
         return align_to_template(img, points, size)
 
+    def box_chip(self, image: np.ndarray, box: Any, size: int, padding: float = 0.25
+                 ) -> np.ndarray:
+        """The upright square around ``box`` (:func:`latentplay.embed.arcface.box_crop`; 0.25:
+        InsightFace's attribute crop): ``(size, size, 3)`` uint8."""
+        from latentplay.embed.arcface import box_crop
+
+        return box_crop(_rgb(image), (box.left(), box.top(), box.right(), box.bottom()), size,
+                        padding)
+
     def describe(self, chips: list[np.ndarray], jitters: int = 0) -> np.ndarray:
         """128-d descriptors of aligned ``(150, 150, 3)`` chips: ``(N, 128)`` float32."""
         if not chips:

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.embed.faces import FaceModels, check_face_options, detector_digest, face_chips
+from latentplay.embed.faces import Face, FaceModels, check_face_options, detector_digest, face_chips
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -40,7 +40,8 @@ PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "unit": (255.0, (0.0,), (1.0,)),                # v / 255
     "raw": (1.0, (0.0,), (1.0,)),                   # v: the network normalises itself
 }
-ALIGNS = ("arcface", "dlib", "none")
+AUTO_PIXELS = "auto"  # raw when the graph normalises itself (InsightFace's rule), else arcface
+ALIGNS = ("arcface", "dlib", "box", "none")
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
                "tensor(double)": np.float64}
 
@@ -53,11 +54,14 @@ class OnnxConfig:
         path: the ``.onnx`` file, usually given as ``onnx:PATH``.
         align: ``arcface`` (detect the face and warp it onto ArcFace's five-point template),
             ``dlib`` (detect it and take dlib's upright chip with ``padding``: FairFace's
-            classifiers) or ``none`` (centre crop and resize).
+            classifiers), ``box`` (the upright square around the detector's box, its side
+            the box's longer side times ``1 + 2 padding``: InsightFace's attribute models) or
+            ``none`` (centre crop and resize).
         pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
             ``facenet`` ((v - 127.5) / 128),
             ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``unit``
-            (v / 255) or ``raw`` (v).
+            (v / 255), ``raw`` (v) or ``auto`` (InsightFace's rule: ``raw`` when the file's
+            first nodes subtract and multiply, i.e. it normalises itself, else ``arcface``).
         bgr: feed the channels in BGR order (networks trained on OpenCV-decoded images).
         output: name of the network output to keep (default: its first output).
         flip: add the embedding of the mirrored face (the usual test-time practice in face
@@ -66,7 +70,8 @@ class OnnxConfig:
         size: input side for a network whose input size is not fixed in the file (0: read it).
         crop: with ``align=none``, the centred square kept before resizing, as a fraction of
             the shorter side (1: the whole image; a run exported with ``data.crop`` says its).
-        padding: with ``align=dlib``, the margin around the face (dlib's convention).
+        padding: with ``align=dlib``, the margin around the face (dlib's convention); with
+            ``align=box``, the margin on each side as a fraction of the box's longer side.
         detect: when aligning, look for the face; False takes every image as a face crop and
             places the landmarks in the whole image.
         detector: ``hog``, ``cnn`` (dlib's CNN: slower, finds more faces) or ``scrfd:PATH``
@@ -98,13 +103,26 @@ class OnnxConfig:
     def validate(self) -> None:
         if self.align not in ALIGNS:
             raise UserError(f"onnx: align must be one of {', '.join(ALIGNS)}, got {self.align!r}")
-        if self.pixels not in PIXELS:
-            raise UserError(f"onnx: pixels must be one of {', '.join(PIXELS)}, got {self.pixels!r}")
+        if self.pixels not in PIXELS and self.pixels != AUTO_PIXELS:
+            raise UserError(f"onnx: pixels must be one of {', '.join(PIXELS)} or auto, got "
+                            f"{self.pixels!r}")
         check_face_options("onnx", self.detector, self.fallback, self.upsample)
         if not 0 < self.crop <= 1:
             raise UserError(f"onnx: crop must be in (0, 1], got {self.crop}")
         if self.size < 0 or self.threads < 0 or self.padding < 0:
             raise UserError("onnx: size, padding and threads must be >= 0")
+
+
+def normalises_itself(path: str) -> bool:
+    """Whether the network in ``path`` subtracts and multiplies among its first eight nodes
+    (or starts with ``bn_data``): InsightFace's test for files fed raw 0-255 pixels."""
+    import onnx
+
+    nodes = onnx.load(str(path), load_external_data=False).graph.node[:8]
+    names = [node.name.lstrip("/") for node in nodes]
+    subtracts = any(n.startswith(("Sub", "_minus")) for n in names)
+    multiplies = any(n.startswith(("Mul", "_mul")) for n in names)
+    return (subtracts and multiplies) or "bn_data" in names[:3]
 
 
 def open_session(path: str, threads: int = 0) -> Any:
@@ -196,6 +214,8 @@ class OnnxEmbedder(Embedder):
             raise UserError(f"{config.path}: no output {config.output!r}; "
                             f"the network's outputs: {', '.join(outputs)}")
         self.output_name = config.output or outputs[0]
+        self.pixels = (config.pixels if config.pixels != AUTO_PIXELS
+                       else "raw" if normalises_itself(config.path) else "arcface")
         if config.align != "none":
             FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels
@@ -229,11 +249,9 @@ class OnnxEmbedder(Embedder):
         if self.config.align == "none":
             vectors = self.embed_crops(np.stack(ims)) if ims else np.zeros((0, self.dim), np.float32)
             return vectors, np.ones(len(ims), bool)
-        cfg, side = self.config, self.layout.side
+        cfg = self.config
         chips, found = face_chips(
-            ims, lambda models, image, face: (models.arcface_chip(image, face.box, side, face.points)
-                                              if cfg.align == "arcface"
-                                              else models.align(image, face.box, side, cfg.padding)),
+            ims, lambda models, image, face: self._chip(models, image, face),
             detect=cfg.detect, detector=cfg.detector, upsample=cfg.upsample,
             fallback=cfg.fallback)
         keep = np.array([c is not None for c in chips], dtype=bool)
@@ -243,6 +261,15 @@ class OnnxEmbedder(Embedder):
                              for c in chips if c is not None])
             out[keep] = self.embed_crops(kept)
         return out, found
+
+    def _chip(self, models: FaceModels, image: np.ndarray, face: Face) -> np.ndarray:
+        """The network's ``(side, side, 3)`` uint8 crop of ``face`` in ``image`` (``align``)."""
+        cfg, side = self.config, self.layout.side
+        if cfg.align == "arcface":
+            return models.arcface_chip(image, face.box, side, face.points)
+        if cfg.align == "box":
+            return models.box_chip(image, face.box, side, cfg.padding)
+        return models.align(image, face.box, side, cfg.padding)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
@@ -260,7 +287,7 @@ class OnnxEmbedder(Embedder):
 
     def _run(self, crops: np.ndarray) -> np.ndarray:
         """The network on ``(N, side, side, C)`` uint8 (or float) crops: ``(N, D)`` float32."""
-        scale, mean, std = PIXELS[self.config.pixels]
+        scale, mean, std = PIXELS[self.pixels]
         x = crops.astype(np.float32)
         x = (x / scale - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
         if self.config.bgr and x.shape[-1] == 3:

@@ -5,12 +5,14 @@ annotations; generated faces have no annotations at all. ``predict_store`` runs 
 classifier (:mod:`latentplay.embed.onnxnet`) over a store and writes, for each of its heads, a
 categorical attribute (the most probable class) and a continuous one (its probability). A
 head is a run of the network's outputs (logits) with one class per output, read with a
-softmax, or one output read with a sigmoid (a yes/no attribute):
+softmax, or one output read with a sigmoid (a yes/no attribute); a value head is one output
+taken as a number (an age regressor's years), written as a continuous attribute:
 
     race=White,Black,Asian          outputs 0-2 (heads follow one another)
     gender@7=Male,Female            outputs 7-8 (``@`` gives the first output)
     Smiling@31:sigmoid              output 31: no / yes
     glasses:sigmoid=without,with    the next output, with its two classes named
+    age@2:value*100                 output 2 times 100
 
 Heads are separated by ``;``. ``fairface7`` and ``fairface4`` name the layouts of FairFace's
 published ResNet-34 classifiers (18 outputs: race, gender at 7, age at 9; with the class names
@@ -19,6 +21,8 @@ preprocessing those classifiers were trained with (dlib's CNN detector and face 
 statistics).
 ``celeba40`` is the usual layout of CelebA attribute classifiers: 40 sigmoid outputs in the
 order of ``list_attr_celeba.txt``, named like the CelebA converter's attributes.
+``insightface_genderage`` reads InsightFace's ``genderage.onnx`` (gender female / male, age in
+years as output 2 times 100) from the square crop 1.5 times the face box InsightFace takes.
 
 >>> s = predict_store("data/faces", "onnx:res34_fair_align_multi_7.onnx", "fairface7")
 >>> s.labels("predicted_race"), s.labels("predicted_race_p")      # (N,) codes, (N,) floats
@@ -51,34 +55,44 @@ PRESETS: dict[str, str] = {
                  f"Middle Eastern;{_FAIRFACE_GENDER};{_FAIRFACE_AGE}",
     "fairface4": f"race=White,Black,Asian,Indian;{_FAIRFACE_GENDER};{_FAIRFACE_AGE}",
     "celeba40": ";".join(f"{name}:sigmoid" for name in _CELEBA),
+    "insightface_genderage": "gender=female,male;age:value*100",
 }
 # embedder options a preset's network was trained with (the user's -o options come after)
 PRESET_OPTIONS: dict[str, list[str]] = {  # FairFace's predict.py: dlib's CNN detector too
-    name: ["align=dlib", "detector=cnn", "pixels=imagenet", "normalize=false"]
-    for name in ("fairface7", "fairface4")}
+    **{name: ["align=dlib", "detector=cnn", "pixels=imagenet", "normalize=false"]
+       for name in ("fairface7", "fairface4")},
+    # InsightFace's attribute models: the face box's centre, 1.5 x its longer side, no rotation
+    "insightface_genderage": ["align=box", "padding=0.25", "pixels=auto", "normalize=false"]}
 SIGMOID = ("no", "yes")  # the classes of a sigmoid head unless named
 UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
 class Head:
-    """One classification head: ``classes`` read from outputs ``start .. start + K - 1``
-    with a softmax, or, when ``sigmoid``, two classes (absent, present) from output
-    ``start``."""
+    """One head: ``classes`` read from outputs ``start .. start + K - 1`` with a softmax;
+    when ``sigmoid``, two classes (absent, present) from output ``start``; when ``scale`` is
+    set, no classes but a value, output ``start`` times ``scale``."""
 
     name: str
     start: int
     classes: tuple[str, ...]
     sigmoid: bool = False
+    scale: float | None = None
 
     @property
     def stop(self) -> int:
-        return self.start + (1 if self.sigmoid else len(self.classes))
+        return self.start + (1 if self.sigmoid or self.is_value else len(self.classes))
+
+    @property
+    def is_value(self) -> bool:
+        """Whether the head gives a number rather than classes."""
+        return self.scale is not None
 
 
 def parse_heads(spec: str) -> list[Head]:
-    """Heads from ``NAME[@START]=CLASS,CLASS,...`` and ``NAME[@START]:sigmoid[=NO,YES]``
-    items separated by ``;``, or a preset name (see the module).
+    """Heads from ``NAME[@START]=CLASS,CLASS,...``, ``NAME[@START]:sigmoid[=NO,YES]`` and
+    ``NAME[@START]:value[*SCALE]`` items separated by ``;``, or a preset name (see the
+    module).
 
     Raises:
         UserError: a malformed head, fewer than two classes (or a sigmoid head with other
@@ -93,15 +107,21 @@ def parse_heads(spec: str) -> list[Head]:
         left, sep, right = part.partition("=")
         left, colon, kind = left.partition(":")
         name, at, first = left.strip().partition("@")
-        name, sigmoid = name.strip(), kind.strip() == "sigmoid"
-        if (not sep and not sigmoid) or (colon and not sigmoid) \
-                or not name.replace("_", "").isalnum():
-            raise UserError(f"head {part!r}: write NAME[@FIRST]=CLASS,CLASS,... or "
-                            f"NAME[@FIRST]:sigmoid (or a preset: {', '.join(PRESETS)})")
+        name, kind = name.strip(), kind.strip()
+        sigmoid, value = kind == "sigmoid", kind.startswith("value")
+        if (not sep and not sigmoid and not value) or (colon and not (sigmoid or value)) \
+                or (value and sep) or not name.replace("_", "").isalnum():
+            raise UserError(f"head {part!r}: write NAME[@FIRST]=CLASS,CLASS,..., "
+                            "NAME[@FIRST]:sigmoid or NAME[@FIRST]:value[*SCALE] (or a preset: "
+                            f"{', '.join(PRESETS)})")
         if at:
             if not first.strip().isdigit():
                 raise UserError(f"head {name!r}: the first output after '@' must be a number")
             start = int(first)
+        if value:
+            heads.append(Head(name, start, (), scale=_scale(name, kind[len("value"):])))
+            start = heads[-1].stop
+            continue
         classes = tuple(c.strip() for c in right.split(",")) if sep else SIGMOID
         if len(classes) < 2 or any(not c for c in classes) or len(set(classes)) < len(classes):
             raise UserError(f"head {name!r}: give two or more distinct, non-empty classes")
@@ -121,11 +141,26 @@ def parse_heads(spec: str) -> list[Head]:
     return heads
 
 
+def _scale(name: str, text: str) -> float:
+    """The factor of a value head from the text after ``value`` (``*100``, or nothing: 1)."""
+    if not text:
+        return 1.0
+    try:
+        if text.startswith("*"):
+            return float(text[1:])
+    except ValueError:
+        pass
+    raise UserError(f"head {name!r}: write :value or :value*SCALE (e.g. age:value*100)")
+
+
 def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.ndarray]:
     """Each head's class probabilities: ``(N, D)`` logits -> ``(N, K_h)`` per head, by softmax,
-    or ``(1 - p, p)`` with ``p`` the sigmoid of a sigmoid head's output (NaN rows stay NaN)."""
+    or ``(1 - p, p)`` with ``p`` the sigmoid of a sigmoid head's output (NaN rows stay NaN).
+    A value head has none: :func:`head_values`."""
     out = []
     for head in heads:
+        if head.is_value:
+            raise UserError(f"head {head.name!r} gives values, not classes")
         z = logits[:, head.start:head.stop].astype(np.float64)
         if head.sigmoid:
             p = 1 / (1 + np.exp(-z))
@@ -134,6 +169,11 @@ def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.nda
         z = np.exp(z - z.max(axis=1, keepdims=True))
         out.append(z / z.sum(axis=1, keepdims=True))
     return out
+
+
+def head_values(logits: np.ndarray, head: Head) -> np.ndarray:
+    """A value head's numbers: ``(N, D)`` outputs -> ``(N,)`` float64 (NaN rows stay NaN)."""
+    return logits[:, head.start].astype(np.float64) * (head.scale or 1.0)
 
 
 def classifier(network: str, heads: str, options: Sequence[str] = ()
@@ -215,7 +255,8 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
                   batch_size: int = 64, overwrite: bool = False,
                   progress: bool = True) -> st.Store:
     """Classify every image of ``store`` into new attributes ``{prefix}{head}`` (class) and
-    ``{prefix}{head}_p`` (its probability), resumably; the store is replaced atomically.
+    ``{prefix}{head}_p`` (its probability), or ``{prefix}{head}`` (a value head's number),
+    resumably; the store is replaced atomically.
 
     Args:
         store: a saved store or its path.
@@ -235,7 +276,8 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     """
     store = store_to_extend(store, batch_size, prefix, "classify")
     embedder, parsed = classifier(network, heads, options)
-    names = [n for h in parsed for n in (prefix + h.name, f"{prefix}{h.name}_p")]
+    names = [n for h in parsed
+             for n in (prefix + h.name, *([] if h.is_value else [f"{prefix}{h.name}_p"]))]
     taken = [n for n in names if n in store.columns]
     if taken and not overwrite:
         raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
@@ -258,14 +300,21 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
 def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str
                  ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The attributes of ``heads`` from ``(N, D)`` logits: class codes (``unknown`` for a row
-    without logits) and the chosen class's probability."""
+    without logits) and the chosen class's probability; a value head's numbers."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
-    for head, probs in zip(heads, head_probabilities(logits, heads), strict=True):
+    for head in heads:
+        name = prefix + head.name
+        if head.is_value:
+            times = "" if head.scale == 1 else f" times {head.scale:g}"
+            columns[name] = (Attribute(name, "continuous", description=(
+                f"{head.name} predicted by {network} (output {head.start}{times})")),
+                head_values(logits, head))
+            continue
+        probs = head_probabilities(logits, [head])[0]
         missing = np.isnan(probs).any(axis=1)
         codes = np.where(missing, len(head.classes), np.nan_to_num(probs).argmax(axis=1))
         classes = list(head.classes) + ([UNKNOWN] if missing.any() else [])
         p = np.where(missing, np.nan, np.nan_to_num(probs).max(axis=1))
-        name = prefix + head.name
         columns[name] = (Attribute(name, "categorical", names=classes,
                                    description=f"{head.name} predicted by {network}"), codes)
         columns[f"{name}_p"] = (Attribute(f"{name}_p", "continuous", range=(0.0, 1.0),
@@ -275,13 +324,23 @@ def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network
 
 def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list[str]:
     """For each head whose name is also a labelled attribute of ``store``: how often the
-    prediction equals the label, over the rows whose label is one of the head's classes."""
+    prediction equals the label, over the rows whose label is one of the head's classes; for
+    a value head and a continuous label, the mean absolute difference and the correlation."""
     lines = []
     for head in heads:
         if not store.schema.has_attribute(head.name) or head.name == prefix + head.name:
             continue
         attr = store.schema.attribute(head.name)
-        if attr.kind != "categorical":
+        if head.is_value and attr.kind == "continuous":
+            truth, pred = store.labels(head.name), store.labels(prefix + head.name)
+            both = np.isfinite(truth) & np.isfinite(pred)
+            if both.sum() > 2:
+                r = float(np.corrcoef(truth[both], pred[both])[0, 1])
+                lines.append(f"{prefix}{head.name} differs from {head.name} by "
+                             f"{np.abs(truth[both] - pred[both]).mean():.3g} on average "
+                             f"(correlation {r:.3f}) over {int(both.sum())} rows")
+            continue
+        if attr.kind != "categorical" or head.is_value:
             continue
         truth = np.asarray(attr.level_names, dtype=object)[store.labels(head.name)]
         pred_attr = store.schema.attribute(prefix + head.name)

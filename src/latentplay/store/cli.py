@@ -196,9 +196,10 @@ def measure(
 def predict(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
     with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits)."),
-    heads: str = typer.Option(..., "--heads", help="NAME[@FIRST]=CLASS,CLASS,... (softmax) or "
-                              "NAME[@FIRST]:sigmoid (no/yes), separated by ';' (outputs in "
-                              "order), or a preset: fairface7, fairface4, celeba40."),
+    heads: str = typer.Option(..., "--heads", help="NAME[@FIRST]=CLASS,CLASS,... (softmax), "
+                              "NAME[@FIRST]:sigmoid (no/yes) or NAME[@FIRST]:value[*SCALE] (a "
+                              "number), separated by ';' (outputs in order), or a preset: "
+                              "fairface7, fairface4, celeba40, insightface_genderage."),
     option: list[str] = typer.Option(None, "--option", "-o", help="Network option key=value "
                                      "(repeatable), e.g. align=none."),
     prefix: str = typer.Option("predicted_", "--prefix", help="Put before each new attribute's "
@@ -207,15 +208,17 @@ def predict(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace attributes of the same names."),
 ) -> None:
     """Classify every image with a network (e.g. FairFace's race, gender and age classifier)
-    into new attributes: each head's class and its probability (resumable)."""
+    into new attributes: each head's class and its probability, or a value head's number
+    (resumable)."""
     from latentplay.measure import agreement_lines, parse_heads, predict_store, summary_lines
 
     new = predict_store(path, with_, heads, options=option or [], prefix=prefix,
                         batch_size=batch_size, overwrite=overwrite)
     entry = new.schema.history[-1]
-    for line in summary_lines(new, entry["attributes"][::2]):
+    parsed = parse_heads(heads)
+    for line in summary_lines(new, [prefix + h.name for h in parsed]):
         console.print(line)
-    for line in agreement_lines(new, parse_heads(heads), prefix):
+    for line in agreement_lines(new, parsed, prefix):
         console.print(line)
     if entry["not_found"]:
         console.print(f"{len(entry['not_found'])} rows had no detected face")
