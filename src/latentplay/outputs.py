@@ -1,5 +1,5 @@
-"""What every command that writes an output directory shares: refusing to mix new outputs
-into a non-empty directory, and JSON that accepts NumPy values."""
+"""What every command that writes outputs shares: missing parent directories made, no new
+outputs mixed into a non-empty directory, and JSON that accepts NumPy values."""
 
 from __future__ import annotations
 
@@ -17,14 +17,23 @@ def refuse_nonempty(out: Path, overwrite: bool) -> None:
         raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
 
 
+def make_parents(path: str | Path) -> Path:
+    """``path``, its missing parent directories made (as ``mkdir -p``); a :class:`UserError`
+    when one of them is a file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise UserError(f"cannot make directory {path.parent}: a file is in the way") from None
+    return path
+
+
 def output_dir(out: str | Path, overwrite: bool) -> Path:
-    """Make the output directory ``out`` (new, empty, or anything with ``overwrite``) inside an
-    existing parent and return it; a :class:`UserError` otherwise."""
+    """Make the output directory ``out`` (new, empty, or anything with ``overwrite``; missing
+    parents are made) and return it; a :class:`UserError` otherwise."""
     out = Path(out)
     refuse_nonempty(out, overwrite)
-    if not out.parent.exists():
-        raise UserError(f"parent directory {out.parent} does not exist")
-    out.mkdir(exist_ok=True)
+    make_parents(out).mkdir(exist_ok=True)
     return out
 
 

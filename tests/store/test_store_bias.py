@@ -68,3 +68,18 @@ def test_bias_command(cli, confounded: Path, tmp_path: Path) -> None:
     r = cli("data", "bias", confounded, "--by", "gender", "--of", "smile", "--out",
             tmp_path / "bias.jpg")
     assert r.code == 2 and r.err.startswith("error: ")
+
+
+def test_unknown_level_is_hatched_grey_off_the_ramp():
+    from latentplay.viz.bias import bias_bars
+
+    counts = np.array([[5, 3, 2], [1, 4, 6]])
+    fig = bias_bars(["a", "b"], ["low", "unknown", "high"], counts, "group", "level")
+    bars = fig.axes[0].patches  # three rows (all, a, b) per level, level by level
+    low, unknown, high = bars[0:3], bars[3:6], bars[6:9]
+    assert all(b.get_hatch() == "///" for b in unknown)
+    assert not any(b.get_hatch() for b in [*low, *high])
+    grey = np.array(unknown[0].get_facecolor()[:3])
+    assert np.ptp(grey) < 1e-6  # no hue
+    # the two known levels take the ramp's two ends, as if unknown were not there
+    assert low[0].get_facecolor() != high[0].get_facecolor()

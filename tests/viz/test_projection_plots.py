@@ -112,3 +112,26 @@ def test_identities_get_no_legend_one_trace_and_distinct_neighbour_colours():
     colors = np.array(class_colors(n_ids, ordered=False))[:, :3]
     assert np.linalg.norm(np.diff(colors, axis=0), axis=1).mean() > 0.2
     assert n_ids > MAX_LEGEND
+
+
+def test_unknown_and_missing_points_are_grey_and_underneath():
+    """Rows ``measure``, ``predict`` or ``bin`` could not label (class ``unknown``) and missing
+    values are drawn first, in grey; the known classes keep the palette and their order."""
+    from latentplay.viz.projection import GREY, class_colors, draw_order, label_colors
+
+    codes = np.array([0, 2, 1, 2, -1, 0, 2, 1])
+    labels = Labels("smile", codes, "ordered", ["frown", "neutral", "unknown"])
+    colors = label_colors(labels)
+    np.testing.assert_allclose(colors[2], GREY)
+    np.testing.assert_allclose(colors[-1], GREY)
+    np.testing.assert_allclose(colors[:2], class_colors(2, ordered=True))  # ramp over the known
+    order = draw_order(labels, seed=0)
+    assert sorted(order.tolist()) == list(range(8))
+    assert set(order[:4].tolist()) == {1, 3, 4, 6}  # unknown and missing first
+    fig = projection_png(np.random.default_rng(0).normal(size=(8, 2)), labels)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["frown (2)", "neutral (2)", "unknown (3)", "missing (1)"]
+    interactive = projection_figure(np.zeros((8, 2)), [labels])
+    ranked = sorted(interactive.data, key=lambda t: t.legendrank)
+    assert [t.name for t in ranked] == ["frown (2)", "neutral (2)", "unknown (3)", "missing (1)"]
+    assert interactive.data[0].name.startswith(("unknown", "missing"))  # drawn first

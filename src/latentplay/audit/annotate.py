@@ -44,6 +44,7 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, embed_images, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -210,9 +211,7 @@ class ClassifierAnnotator(Annotator):
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the annotator to ``path`` (one ``.npz``, no pickled objects); returns it."""
-        path = Path(path)
-        if not path.parent.exists():
-            raise UserError(f"parent directory {path.parent} does not exist")
+        path = make_parents(path)
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "attribute": self.attribute,
                 "classes": self.classes, "info": self.info,
                 "evaluation": None if self.evaluation is None else self.evaluation.to_dict()}

@@ -19,6 +19,7 @@ from latentplay import store as st
 from latentplay.embed.column import load_rows
 from latentplay.embed.coordinates import Projection, projections, sample_rows
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
 TITLES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
@@ -132,8 +133,7 @@ def plot_projections(
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a directory")
-    if not out.parent.exists():
-        raise UserError(f"parent directory {out.parent} does not exist")
+    make_parents(out)
     store, projs = projections(store, embeddings, methods, params=params, sample=sample,
                                seed=seed, cache=cache)
     out.mkdir(exist_ok=True)

@@ -15,6 +15,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -65,8 +66,6 @@ def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
            numbers: dict[str, Any], captions: list[list[str]] | None = None) -> None:
     from latentplay.viz.grid import image_grid, save_figure
 
-    if not out.parent.exists():
-        raise UserError(f"directory {out.parent} does not exist")
     if out.suffix.lower() != ".png":
         raise UserError(f"--out must name a .png file, got {out.name}")
     save_figure(image_grid(rows, labels, captions=captions, title=title), out)
@@ -238,8 +237,6 @@ def histograms(
     from latentplay.viz.latent import latent_histograms
 
     mu = run_latents(run)
-    if not out.parent.exists():
-        raise UserError(f"directory {out.parent} does not exist")
     save_figure(latent_histograms(mu), out)
     out.with_suffix(".json").write_text(json.dumps(
         {"n": len(mu), "mean": mu.mean(0).tolist(), "variance": mu.var(0).tolist()}, indent=2))
@@ -387,8 +384,8 @@ def direction(
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import distance_histogram
 
-    if out.suffix.lower() != ".json" or not out.parent.exists():
-        raise UserError(f"--out must name a .json file in an existing directory, got {out}")
+    if out.suffix.lower() != ".json":
+        raise UserError(f"--out must name a .json file, got {out}")
     others = [dr.Direction.from_json(p) for p in split_names(orthogonal_to)]
     store = load(data)
     found = dr.fit_store_direction(store, column, attribute, positive=positive,
@@ -398,7 +395,7 @@ def direction(
     z = vectors(store, column)
     if others:
         found = dr.orthogonalize(found, *others).spread_on(z)
-    found.to_json(out)
+    found.to_json(make_parents(out))
     attr = store.schema.attribute(attribute)
     labels = store.labels(attribute)
     names = attr.level_names if attr.kind != "continuous" else None

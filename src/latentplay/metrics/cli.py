@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -88,7 +89,7 @@ def disentanglement(
         scores = evaluate_run(run, data, metrics, random_state=seed, batch_size=batch_size, on_done=done)
     _print_scores(scores)
     if json_out is not None:
-        json_out.write_text(json.dumps(scores, indent=2) + "\n")
+        make_parents(json_out).write_text(json.dumps(scores, indent=2) + "\n")
 
 
 @app.command()

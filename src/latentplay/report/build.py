@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 from latentplay.report import auditing, matching, probing, render, stores, training
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
@@ -45,7 +46,6 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
     target = Path(out).absolute() if out is not None else default_out(path, kind)
     if target.is_dir():
         raise UserError(f"--out {target} is a directory; give the HTML file to write")
-    if not target.parent.is_dir():
-        raise UserError(f"--out: directory {target.parent} does not exist")
+    make_parents(target)
     page = BUILDERS[kind](path)
     return render.write_atomic(render.render(page), target)

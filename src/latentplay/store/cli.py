@@ -241,8 +241,8 @@ def bias(
     from latentplay.viz.bias import bias_bars
     from latentplay.viz.grid import save_figure
 
-    if out.suffix.lower() != ".png" or not out.parent.is_dir():
-        raise UserError(f"--out must name a .png file in an existing directory, got {out}")
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out must name a .png file, got {out}")
     found = association(st.load(path), by, of, bins=bins)
     p = p_text(found.p_value)
     subtitle = (f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p}, "

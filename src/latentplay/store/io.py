@@ -23,6 +23,7 @@ import numpy as np
 from datasets.arrow_writer import ArrowWriter
 
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 from latentplay.store.schema import Attribute, Schema
 
 SCHEMA_FILE = "latentplay.json"
@@ -94,8 +95,7 @@ def _check_target(path: Path, overwrite: bool) -> None:
         raise UserError(f"{path} already exists; pass --overwrite to replace it")
     if path.exists() and not path.is_dir():
         raise UserError(f"{path} exists and is not a directory")
-    if not path.parent.exists():
-        raise UserError(f"parent directory {path.parent} does not exist")
+    make_parents(path)
 
 
 def _swap_into_place(tmp: Path, path: Path) -> None:

@@ -18,6 +18,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
+from latentplay.outputs import make_parents
 from latentplay.store.images import fitted_arrays
 from latentplay.train.checkpoint import load_weights, read_meta
 from latentplay.train.config import build_config, load_run_config
@@ -66,9 +67,7 @@ def train(
         if (run_dir / "config.yaml").exists():
             raise UserError(f"{run_dir} already holds a run; resume it with "
                             f"`latentplay train --resume {run_dir}` or pick another --out")
-        if not run_dir.parent.exists():
-            raise UserError(f"parent directory {run_dir.parent} does not exist")
-        run_dir.mkdir(exist_ok=True)
+        make_parents(run_dir).mkdir(exist_ok=True)
         write_config(config, run_dir)
     Engine(config, run_dir, progress=progress).run()
     return run_dir

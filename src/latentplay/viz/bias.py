@@ -9,23 +9,30 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+UNKNOWN = "unknown"
+
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
               subtitle: str = "") -> Figure:
     """One horizontal bar per group of ``by`` (and one for all rows), split into the shares of
-    the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels."""
+    the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels. A
+    level named ``unknown`` (a row without a value) is hatched grey, off the colour ramp."""
     shares = counts / counts.sum(1, keepdims=True)
     overall = counts.sum(0) / counts.sum()
     labels = [f"all (n={counts.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
                                                                           strict=True)]
     table = np.vstack([overall, shares])
-    colors = plt.get_cmap("coolwarm" if len(levels) <= 11 else "viridis")(
-        np.linspace(0.05, 0.95, len(levels)))
+    known = [k for k, level in enumerate(levels) if level != UNKNOWN]
+    colors = np.tile([0.92, 0.92, 0.92, 1.0], (len(levels), 1))
+    colors[known] = plt.get_cmap("coolwarm" if len(known) <= 11 else "viridis")(
+        np.linspace(0.05, 0.95, len(known)))
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(labels)))
     left = np.zeros(len(labels))
     for k, level in enumerate(levels):
+        unknown = level == UNKNOWN
         bars = ax.barh(labels, table[:, k], left=left, color=colors[k], label=level,
-                       edgecolor="white")
+                       edgecolor="0.55" if unknown else "white", hatch="///" if unknown else None,
+                       linewidth=0.5 if unknown else 1.0)
         for bar, share in zip(bars, table[:, k], strict=True):
             if share >= 0.06:
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,

@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.outputs import make_parents  # noqa: E402
+
 
 def image_grid(
     rows: Sequence[np.ndarray],
@@ -60,8 +62,8 @@ def image_grid(
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
-    """Write ``fig`` to ``path`` (PNG) and close it."""
-    fig.savefig(path, dpi=dpi)
+    """Write ``fig`` to ``path`` (PNG; missing directories are made) and close it."""
+    fig.savefig(make_parents(path), dpi=dpi)
     plt.close(fig)
 
 

@@ -24,6 +24,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 MISSING = "missing"
+UNKNOWN = "unknown"  # the class measure, predict and bin give rows without a value: drawn grey
+GREY = (0.6, 0.6, 0.6, 1.0)
 
 
 @dataclass
@@ -90,6 +92,30 @@ def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float
     return [cmap(i) for i in range(n)]
 
 
+def label_colors(labels: Labels) -> np.ndarray:
+    """``(K + 1, 4)`` RGBA: one per class of discrete ``labels`` (:func:`class_colors` over the
+    known classes; a class named ``unknown`` grey), then grey for missing values."""
+    names = list(labels.names or [])
+    known = [i for i, name in enumerate(names) if name != UNKNOWN]
+    colors = np.tile(np.array(GREY), (len(names) + 1, 1))
+    if known:
+        colors[known] = class_colors(len(known), labels.kind == "ordered")
+    return colors
+
+
+def draw_order(labels: Labels, seed: int) -> np.ndarray:
+    """Point indices in drawing order: missing and ``unknown`` points first (underneath), then
+    the rest in a seeded random order so no class hides another."""
+    n = len(labels.values)
+    order = np.random.default_rng(seed).permutation(n)
+    if not labels.discrete:
+        return order
+    codes = labels.codes()
+    names = list(labels.names or [])
+    background = (codes < 0) | np.isin(codes, [i for i, c in enumerate(names) if c == UNKNOWN])
+    return np.concatenate([order[background[order]], order[~background[order]]])
+
+
 def _point_size(n: int) -> float:
     return float(np.clip(10000.0 / max(n, 1), 1.0, 30.0))
 
@@ -104,19 +130,19 @@ def projection_png(
 
     Discrete attributes get a legend with each class's name and count (classes with no points
     are listed with 0); continuous attributes get a colour bar. Points are drawn in a seeded
-    random order so no class hides another.
+    random order so no class hides another, missing and ``unknown`` ones first, in grey.
     """
     coords = np.asarray(coords, dtype=np.float32)
     n = len(coords)
     if labels.values.shape != (n,):
         raise ValueError(f"labels {labels.name!r} have shape {labels.values.shape}, expected ({n},)")
-    order = np.random.default_rng(seed).permutation(n)
+    order = draw_order(labels, seed)
     fig, ax = plt.subplots(figsize=(8.2, 6.4) if labels.discrete else (7.6, 6.4))
     size = _point_size(n)
     if labels.discrete:
         codes = labels.codes()
         names = list(labels.names or [])
-        colors = np.array(class_colors(len(names), labels.kind == "ordered") + [(0.6,) * 3 + (1,)])
+        colors = label_colors(labels)
         ax.scatter(coords[order, 0], coords[order, 1], c=colors[codes[order]], s=size,
                    linewidths=0, rasterized=True)
         counts = np.bincount(codes[codes >= 0], minlength=len(names))
@@ -191,9 +217,9 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
         if lab.discrete:
             codes = lab.codes()
             names = list(lab.names or [])
-            colors = class_colors(len(names), lab.kind == "ordered")
+            colors = label_colors(lab)
             if len(names) > MAX_LEGEND:  # one trace, the class in the hover text
-                hexes = np.array([matplotlib.colors.to_hex(c) for c in colors] + ["#999999"])
+                hexes = np.array([matplotlib.colors.to_hex(c) for c in colors])
                 fig.add_trace(go.Scattergl(
                     x=coords[:, 0], y=coords[:, 1], mode="markers", name=lab.name,
                     visible=visible, marker={"size": 4, "color": hexes[codes].tolist()},
@@ -201,14 +227,17 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     hovertemplate=f"{lab.name}: %{{text}}<extra></extra>", showlegend=False))
                 groups.append(list(range(first, len(fig.data))))
                 continue
-            for ci, name in [*enumerate(names), (-1, MISSING)]:
+            classes = [*enumerate(names), (-1, MISSING)]  # grey ones first: drawn underneath
+            grey = [(ci, name) for ci, name in classes if ci < 0 or name == UNKNOWN]
+            for ci, name in grey + [c for c in classes if c not in grey]:
                 idx = np.flatnonzero(codes == ci)
                 if not len(idx):
                     continue
-                rgba = colors[ci] if ci >= 0 else (0.6, 0.6, 0.6, 1.0)
+                rgba = colors[ci]
                 fig.add_trace(go.Scattergl(
                     x=coords[idx, 0], y=coords[idx, 1], mode="markers",
                     name=f"{name} ({len(idx):,})", legendgroup=lab.name,
+                    legendrank=1000 + (ci if ci >= 0 else len(names)),  # in class order
                     legendgrouptitle_text=lab.name, visible=visible,
                     marker={"size": 4, "color": matplotlib.colors.to_hex(rgba)},
                     customdata=idx.astype(np.int32),
