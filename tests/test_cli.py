@@ -120,7 +120,7 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         ("data", "make", "synthfaces", "--out", "{tmp}/x", "--n", "5", "gender.weights=[1]"),
         ("data", "make", "synthfaces", "--out", "{tmp}/x", "--n", "5", "notanoverride"),
         ("data", "make", "synthfaces", "--out", "{tmp}/x", "--full"),
-        ("data", "make", "synthfaces", "--out", "{tmp}/missing/dir/x", "--n", "5"),
+        ("data", "make", "synthfaces", "--out", "{tmp}/a_file/x", "--n", "5"),
         ("data", "grid", "{tmp}/existing", "--out", "{tmp}/g.png", "--by", "nosuchattr"),
         ("data", "info", "{tmp}/existing", "--crosstab", "gender"),
         ("data", "export", "/no/such/store", "--to", "{tmp}/e"),
@@ -133,7 +133,15 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
 )
 def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
     assert cli("data", "make", "shapes", "--out", tmp_path / "existing", "--n", "5").code == 0
+    (tmp_path / "a_file").write_text("")
     _one_line_error(cli(*[a.format(tmp=tmp_path) for a in args]))
+
+
+def test_missing_parent_directories_are_made(cli, tmp_path: Path) -> None:
+    out = tmp_path / "data" / "new" / "faces"
+    assert cli("data", "make", "synthfaces", "--out", out, "--n", "5").code == 0
+    assert cli("data", "grid", out, "--out", tmp_path / "figs" / "g.png").code == 0
+    assert (tmp_path / "figs" / "g.png").is_file()
 
 
 def test_existing_target_needs_overwrite(cli, tmp_path: Path) -> None:

@@ -31,8 +31,10 @@ def test_unknown_and_missing_paths(tmp_path: Path) -> None:
 
 
 def test_bad_out(vae_run: Path, tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="does not exist"):
-        build_report(vae_run, tmp_path / "missing" / "r.html")
+    assert build_report(vae_run, tmp_path / "new" / "dir" / "r.html").is_file()  # made
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(UserError, match="a file is in the way"):
+        build_report(vae_run, tmp_path / "a_file" / "r.html")
     with pytest.raises(UserError, match="is a directory"):
         build_report(vae_run, tmp_path)
 
