@@ -49,6 +49,6 @@ def json_default(value: Any) -> Any:
 
 
 def p_text(p: float, digits: int = 2) -> str:
-    """A p-value for text: ``"< 1e-300"`` where it underflowed to 0, else ``digits``
-    significant figures."""
-    return f"{p:.{digits}g}" if p > 0 else "< 1e-300"
+    """A p-value for text: ``"< 1e-300"`` below that (where doubles underflow towards 0 and
+    the digits mean nothing), else ``digits`` significant figures."""
+    return f"{p:.{digits}g}" if p >= 1e-300 else "< 1e-300"
