@@ -91,3 +91,12 @@ def test_cli_and_overwrite(cli, tmp_path: Path) -> None:
     # the groups work wherever classes do
     r = cli("data", "info", tmp_path / "s", "--crosstab", "age_group,gender")
     assert r.code == 0, r.err
+
+
+def test_class_names_with_brackets_print_as_written(cli, tmp_path: Path) -> None:
+    _store(tmp_path / "s")
+    assert cli("data", "bin", tmp_path / "s", "age", "--edges", "30", "--names",
+               "[young],old").code == 0
+    r = cli("data", "info", tmp_path / "s", "--crosstab", "age_group,gender")
+    assert r.code == 0 and "age_group (categorical): [young]: 5, old: 4, unknown: 1" in r.out
+    assert "[young]" in r.out.split("age_group x gender")[1]  # the cross-tab's row too

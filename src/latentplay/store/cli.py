@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from latentplay.errors import UserError
@@ -79,23 +80,24 @@ def print_summary(summary: dict) -> None:
             )
         elif "per_class" in attr:
             p = attr["per_class"]
-            largest = ", ".join(f"{k}: {v}" for k, v in p["largest"].items())
+            largest = ", ".join(f"{escape(k)}: {v}" for k, v in p["largest"].items())
             console.print(
                 f"[bold]{name}[/bold] ({attr['kind']}, {p['classes']} classes): rows per class "
                 f"{p['min']} to {p['max']} (median {p['median']:g}), {p['empty']} empty, "
                 f"{p['single']} with one row; largest {largest}"
             )
         else:
-            counts = ", ".join(f"{k}: {v}" for k, v in attr["counts"].items())
+            counts = ", ".join(f"{escape(k)}: {v}" for k, v in attr["counts"].items())
             console.print(f"[bold]{name}[/bold] ({attr['kind']}): {counts}")
     ct = summary.get("crosstab")
     if ct:
-        table = Table(title=f"{ct['rows']} x {ct['columns']}")
-        table.add_column(ct["rows"])
+        table = Table(title=escape(f"{ct['rows']} x {ct['columns']}"))
+        width = max(len(str(n)) for n in [ct["rows"], *ct["row_names"]])
+        table.add_column(escape(ct["rows"]), no_wrap=True, min_width=width)
         for c in ct["column_names"]:
-            table.add_column(c, justify="right")
+            table.add_column(escape(c), justify="right", overflow="fold")  # wrapped, never cut
         for rname, row in zip(ct["row_names"], ct["counts"], strict=True):
-            table.add_row(rname, *[str(v) for v in row])
+            table.add_row(escape(rname), *[str(v) for v in row])
         console.print(table)
 
 
@@ -188,7 +190,7 @@ def measure(
                         fallback=fallback, upsample=upsample, box_from=box_from, prefix=prefix,
                         batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
-        console.print(line)
+        console.print(line, markup=False)
     console.print(f"measured {len(new)} rows of {path}")
 
 
@@ -217,9 +219,9 @@ def predict(
     entry = new.schema.history[-1]
     parsed = parse_heads(heads)
     for line in summary_lines(new, [prefix + h.name for h in parsed]):
-        console.print(line)
+        console.print(line, markup=False)
     for line in agreement_lines(new, parsed, prefix):
-        console.print(line)
+        console.print(line, markup=False)
     if entry["not_found"]:
         console.print(f"{len(entry['not_found'])} rows had no detected face")
     console.print(f"classified {len(new)} rows of {path}")
@@ -289,7 +291,7 @@ def subset(
         counts = np.bincount(new.labels(balance_by), minlength=len(attr.level_names))
         text += f"; {balance_by}: " + ", ".join(f"{c} {k}" for c, k in
                                                 zip(attr.level_names, counts, strict=True) if k)
-    console.print(text)
+    console.print(text, markup=False)
     console.print(f"wrote {out}")
 
 
