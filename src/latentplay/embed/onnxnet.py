@@ -11,10 +11,11 @@ given by path; nothing is downloaded. Needs ``onnxruntime`` (``pip install 'late
 
 With ``align=arcface`` (the default) each image's largest face is found with dlib's HOG
 detector, its five points (eye centres, nose tip, mouth corners) read from the 68 landmarks and
-the face warped onto ArcFace's template at the network's input size; with
-``detector=scrfd:PATH`` an SCRFD network finds the face and places the five points itself
-(InsightFace's pipeline, e.g. ``det_10g.onnx`` with ``w600k_r50.onnx``)
-(:mod:`latentplay.embed.arcface`). With ``align=none`` images are centre-cropped and resized to
+the face warped onto ArcFace's template at the network's input size
+(:mod:`latentplay.embed.arcface`); with ``detector=scrfd:PATH`` an SCRFD network finds the face
+and places the five points itself (InsightFace's pipeline, e.g. ``det_10g.onnx`` with
+``w600k_r50.onnx``). ``align=box`` crops the upright square around the face box
+(InsightFace's attribute models). With ``align=none`` images are centre-cropped and resized to
 the input size (already aligned faces, or non-face networks); ``align=dlib`` takes dlib's upright
 face chip instead (what FairFace's race, gender and age classifiers were trained on).
 """
