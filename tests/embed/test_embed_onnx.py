@@ -327,7 +327,7 @@ def test_box_alignment_and_pixels_auto(nets, tmp_path):
     photo = data.astronaut()
     faces = FaceModels.load()
     emb = make_embedder(f"onnx:{nets['nchw']}", ["align=box", "padding=0.3"])
-    chip = faces.box_chip(photo, faces.detect(photo), 112, 0.3)
+    chip = faces.box_chip(photo, faces.find(photo), 112, 0.3)
     np.testing.assert_allclose(emb.embed([photo])[0], emb.embed_crops(chip[None])[0], atol=1e-6)
 
     class Normalising(torch.nn.Module):

@@ -31,7 +31,7 @@ from latentplay.embed.scrfd import (
 from latentplay.errors import UserError
 from latentplay.measure.run import MeasureConfig, Measurer
 
-BOX = (2.0, 2.0, 3.0, 3.0)  # first anchor: left, top, right, bottom distances in strides
+BOX = (2.05, 2.0, 3.0, 2.95)  # first anchor: left, top, right, bottom distances in strides
 SMALL_BOX = (1.0, 1.0, 1.5, 1.5)  # second anchor: inside the first, overlapping it by 0.25
 POINTS = (TEMPLATE_112 - TEMPLATE_112.mean(0)) / 40  # five points about the centre, in strides
 
@@ -228,6 +228,7 @@ def test_dlib_embedder_and_measures_use_scrfds_box(nets):
     assert [face.box.left(), face.box.top(), face.box.right(), face.box.bottom()] == \
         [int(round(v)) for v in box]
     assert face.score > 0.99 and face.points.shape == (5, 2)
+    np.testing.assert_allclose(face.bounds, box, atol=1e-3)  # the box as found, unrounded
     _, found = make_embedder("dlib", [f"detector={detector}", "fallback=nan"]).embed_rows(
         [image, np.zeros_like(image)])
     assert found.tolist() == [True, False]

@@ -110,11 +110,21 @@ def map_faces(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 class Face:
     """A face found in an image: its ``box`` (``dlib.rectangle``), the detector's ``score`` (NaN
     for a fallback box) and, from detectors that place them (SCRFD), its five ArcFace
-    ``points``: ``(5, 2)`` (x, y) eye centres as seen, nose tip, mouth corners."""
+    ``points``: ``(5, 2)`` (x, y) eye centres as seen, nose tip, mouth corners, and the box as
+    found, before rounding to whole pixels (``corners``: left, top, right, bottom)."""
 
     box: Any
     score: float
     points: np.ndarray | None = None
+    corners: tuple[float, float, float, float] | None = None
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """Left, top, right, bottom: the detector's own box where it gave one in fractions of a
+        pixel, else ``box``'s."""
+        if self.corners is not None:
+            return self.corners
+        return self.box.left(), self.box.top(), self.box.right(), self.box.bottom()
 
 
 def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np.ndarray], *,
@@ -271,9 +281,11 @@ class FaceModels:
         k = found.largest()
         if k is None:
             return None
-        left, top, right, bottom = (int(round(v)) for v in found.boxes[k])
+        corners = tuple(float(v) for v in found.boxes[k])
+        left, top, right, bottom = (int(round(v)) for v in corners)
         return Face(self.dlib.rectangle(left, top, right, bottom), float(found.scores[k]),
-                    None if found.points is None else found.points[k].astype(np.float64))
+                    None if found.points is None else found.points[k].astype(np.float64),
+                    corners)  # type: ignore[arg-type]
 
     def whole_image_box(self, image: np.ndarray) -> Any:
         """A ``dlib.rectangle`` covering ``image``: the face box of an already-cropped face."""
@@ -317,14 +329,13 @@ class FaceModels:
             points = five_points(self.landmarks68(img, box))
         return align_to_template(img, points, size)
 
-    def box_chip(self, image: np.ndarray, box: Any, size: int, padding: float = 0.25
+    def box_chip(self, image: np.ndarray, face: Face, size: int, padding: float = 0.25
                  ) -> np.ndarray:
-        """The upright square around ``box`` (:func:`latentplay.embed.arcface.box_crop`; 0.25:
-        InsightFace's attribute crop): ``(size, size, 3)`` uint8."""
+        """The upright square around ``face``'s box (:func:`latentplay.embed.arcface.box_crop`;
+        0.25: InsightFace's attribute crop): ``(size, size, 3)`` uint8."""
         from latentplay.embed.arcface import box_crop
 
-        return box_crop(_rgb(image), (box.left(), box.top(), box.right(), box.bottom()), size,
-                        padding)
+        return box_crop(_rgb(image), face.bounds, size, padding)
 
     def describe(self, chips: list[np.ndarray], jitters: int = 0) -> np.ndarray:
         """128-d descriptors of aligned ``(150, 150, 3)`` chips: ``(N, 128)`` float32."""

@@ -269,7 +269,7 @@ class OnnxEmbedder(Embedder):
         if cfg.align == "arcface":
             return models.arcface_chip(image, face.box, side, face.points)
         if cfg.align == "box":
-            return models.box_chip(image, face.box, side, cfg.padding)
+            return models.box_chip(image, face, side, cfg.padding)
         return models.align(image, face.box, side, cfg.padding)
 
     def embed(self, images: Images) -> np.ndarray:
