@@ -54,6 +54,12 @@ def test_bin_store_adds_a_categorical_attribute(tmp_path: Path) -> None:
     entry = again.schema.history[-1]
     assert entry["op"] == "bin" and entry["source"] == "age" and entry["edges"] == [20, 40, 60]
     assert len(new) == 10 and again.labels("gender").tolist() == (np.arange(10) % 2).tolist()
+    # groups of a value are ordered: plots colour them along a ramp
+    from latentplay.embed.plots import store_labels
+
+    rows = np.arange(10)
+    assert store_labels(again, "age_group", rows).kind == "ordered"
+    assert store_labels(again, "gender", rows).kind == "categorical"
     named = bin_store(tmp_path / "s", "age", quantiles=2, names=["younger", "older"],
                       name="age_half")
     assert named.schema.attribute("age_half").names == ["younger", "older", "unknown"]

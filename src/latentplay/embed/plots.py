@@ -20,6 +20,7 @@ from latentplay.embed.column import load_rows
 from latentplay.embed.coordinates import Projection, projections, sample_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
+from latentplay.store.binning import binned_attributes
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
 TITLES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
@@ -31,7 +32,7 @@ def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = F
 
     Factor attributes are drawn as ordered classes named by their level values (as a colour
     bar of the level values when they have more than ``MAX_LEVELS``); categorical ones as
-    ordered classes when ``ordered``.
+    ordered classes when ``ordered`` or made by ``data bin`` (groups of a value).
     """
     attr = _attribute(store, name)
     values = store.labels(name)[rows]
@@ -43,6 +44,7 @@ def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = F
             return Labels(name, levels[values], "continuous",
                           range=(float(levels.min()), float(levels.max())))
         return Labels(name, values, "ordered", [f"{v:.3g}" for v in levels])
+    ordered = ordered or name in binned_attributes(store)
     return Labels(name, values, "ordered" if ordered else "categorical", list(attr.names or []))
 
 
@@ -111,7 +113,8 @@ def plot_projections(
         seed: seed of sample, method and draw order.
         cache: reuse/keep coordinates in the store.
         ordered: categorical attributes whose classes have an order (drawn with a sequential
-            colour map), e.g. ``skin_tone``, ``age_group``.
+            colour map), e.g. ``skin_tone``, ``age_group``; groups ``data bin`` made are
+            ordered without being named.
         html_max: at most this many points (seeded sample) in the interactive HTML.
         thumbnails_max: at most this many points of the HTML (a seeded sample) show their
             image on hover (each adds ~2 kB to the file).

@@ -27,6 +27,12 @@ from latentplay.store.schema import Attribute
 UNKNOWN = "unknown"
 
 
+def binned_attributes(store: Store) -> set[str]:
+    """Names of the attributes :func:`bin_store` made (ordered groups) that ``store`` still has."""
+    return {entry["column"] for entry in store.schema.history
+            if entry.get("op") == "bin" and store.schema.has_attribute(entry.get("column", ""))}
+
+
 def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
     """Inner edges cutting ``(N,)`` ``values`` (NaN ignored) into ``quantiles`` groups of about
     equal counts: ``(quantiles - 1,)`` values of the data, fewer where ties would leave a group
