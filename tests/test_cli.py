@@ -129,12 +129,27 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         ("app", "--data", "{tmp}/nosuch"),
         ("report", "{tmp}/nosuch"),
         ("train", "vae", "--data", "{tmp}/nosuch", "--out", "{tmp}/run"),
+        # the parser's own usage errors: a missing option or argument, an unknown command or
+        # option, a value of the wrong type
+        ("audit", "verify", "{tmp}/existing", "--out", "{tmp}/v"),
+        ("data", "bin"),
+        ("nosuch",),
+        ("data", "make", "shapes", "--out", "{tmp}/x", "--n", "many"),
+        ("data", "info", "{tmp}/existing", "--no-such-option"),
     ],
 )
 def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
     assert cli("data", "make", "shapes", "--out", tmp_path / "existing", "--n", "5").code == 0
     (tmp_path / "a_file").write_text("")
     _one_line_error(cli(*[a.format(tmp=tmp_path) for a in args]))
+
+
+def test_usage_errors_name_the_help_and_a_bare_group_prints_its_help(cli) -> None:
+    r = cli("data", "bin")
+    assert r.err.strip() == ("error: Missing argument 'path'. (see `latentplay data bin --help`)")
+    r = cli("data")
+    assert r.code == 2 and "Usage: latentplay data" in r.out and "error" not in r.err
+    assert cli("data", "bin", "--help").code == 0
 
 
 def test_missing_parent_directories_are_made(cli, tmp_path: Path) -> None:

@@ -121,9 +121,21 @@ def quickstart(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning user errors into exit status 2."""
+    """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, or a
+    missing, unknown or malformed option) ends with one ``error: ...`` line and exit status 2."""
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=argv, prog_name="latentplay", standalone_mode=False)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:  # the parser's usage errors
+        if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    if isinstance(code, int) and code:
+        raise SystemExit(code)
