@@ -97,3 +97,17 @@ def test_vectors_of_some_rows(tmp_path: Path) -> None:
     store = st.save(st.add_column(store, "z", z), store.path)
     np.testing.assert_array_equal(st.vectors(store, "z", np.array([7, 2, 7])), z[[7, 2, 7]])
     assert st.vectors(store, "z", np.array([], dtype=np.int64)).shape == (0, 3)
+
+
+def test_measured_values_are_binned_at_round_numbers(tmp_path: Path) -> None:
+    from latentplay.store.summary import round_edges
+
+    np.testing.assert_allclose(round_edges(-51.948, 46.496, 10), np.arange(-60, 51, 10))
+    np.testing.assert_allclose(round_edges(-10.6, 21.9, 10), np.arange(-15, 26, 5))
+    np.testing.assert_allclose(round_edges(0.123, 0.987, 10), np.arange(1, 11) / 10)
+    store = _store(tmp_path / "s")
+    yaw = np.linspace(-51.948, 46.496, 20).astype(np.float32)
+    saved = st.save(st.add_attributes(store, {"yaw": (Attribute("yaw", "continuous"), yaw)}),
+                    store.path)
+    hist = st.info(saved)["attributes"]["yaw"]["histogram"]
+    assert hist["edges"][0] == -60 and hist["edges"][-1] == 50 and sum(hist["counts"]) == 20

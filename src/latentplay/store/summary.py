@@ -27,12 +27,24 @@ def finite_span(values: np.ndarray) -> tuple[float, float] | None:
     return (float(finite.min()), float(finite.max())) if finite.size else None
 
 
+def round_edges(lo: float, hi: float, bins: int) -> np.ndarray:
+    """About ``bins`` equal bins covering ``[lo, hi]`` whose edges are round numbers: a width
+    of 1, 2, 2.5 or 5 times a power of ten, edges at its multiples (``hi > lo``)."""
+    raw = (hi - lo) / bins
+    power = 10.0 ** np.floor(np.log10(raw))
+    width = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
+    start, stop = np.floor(lo / width) * width, np.ceil(hi / width) * width
+    return start + width * np.arange(round((stop - start) / width) + 1)
+
+
 def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     values = store.labels(attr.name)
     if attr.kind == "continuous":
         finite = values[np.isfinite(values)]
         lo, hi = attr.range or finite_span(finite) or (0.0, 1.0)
-        counts, edges = np.histogram(finite, bins=bins, range=(lo, hi))
+        # a declared range is cut evenly; a measured one at round numbers around its values
+        cuts = bins if attr.range or hi <= lo else round_edges(lo, hi, bins)
+        counts, edges = np.histogram(finite, bins=cuts, range=(lo, hi) if attr.range else None)
         return {
             "kind": "continuous",
             "range": [lo, hi],
