@@ -262,3 +262,27 @@ def test_data_align_with_scrfd_from_the_cli(cli, nets, blob_store, tmp_path):
     assert aligned.schema.provenance.arguments["detector"] == f"scrfd:{nets['det']}"
     r = cli("data", "align", s.path, "--out", tmp_path / "no", "--detector", "scrfd:nowhere.onnx")
     assert r.code == 2 and "SCRFD detector file nowhere.onnx does not exist" in r.err
+
+
+def test_input_side_can_be_asked_for(nets, tmp_path):
+    """``scrfd:PATH@SIDE`` sets an open-input file's side (InsightFace's det_size); the face
+    comes back at the same place in the photo."""
+    image, box, points = scene(320)  # a photo whose square fills a cell of a 320-px input
+    assert ScrfdDetector(nets["det"], side=320).side == 320
+    face = FaceModels.load().find(image, detector=f"scrfd:{nets['det']}@320")
+    np.testing.assert_allclose(face.bounds, box, atol=1e-3)
+    np.testing.assert_allclose(face.points, points, atol=1e-3)
+    at640 = FaceModels.load().find(image, detector=f"scrfd:{nets['det']}")  # other cells fire
+    assert not np.allclose(at640.bounds, box, atol=1)
+    assert detector_label(f"scrfd:{nets['det']}@320") == "SCRFD (det.onnx at 320 px)"
+    with pytest.raises(UserError, match="takes 320-px images, not @640"):
+        ScrfdDetector(nets["det320"], side=640)
+    with pytest.raises(UserError, match="multiple of 32"):
+        ScrfdDetector(nets["det"], side=300)
+    with pytest.raises(UserError, match="multiple of 128"):
+        ScrfdDetector(nets["fivelevel"], side=320)
+    # a file whose name has an @ is still found
+    odd = tmp_path / "det@2.onnx"
+    odd.write_bytes(nets["det"].read_bytes())
+    assert ScrfdDetector(odd).side == 640
+    assert FaceModels.load().find(scene(640)[0], detector=f"scrfd:{odd}") is not None

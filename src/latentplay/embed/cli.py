@@ -50,8 +50,9 @@ def align(
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
     detector: str = typer.Option("hog", "--detector", help="hog (fast), cnn (dlib's CNN: "
-                                 "slower, finds more faces) or scrfd:PATH (an SCRFD .onnx "
-                                 "network, e.g. InsightFace's det_10g.onnx)."),
+                                 "slower, finds more faces) or scrfd:PATH[@SIDE] (an SCRFD "
+                                 ".onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its "
+                                 "input, 640)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
     """Detect, crop and align each face (dlib's or ArcFace's template); list images with no

@@ -161,10 +161,10 @@ def check_detector(detector: str) -> str:
     """``detector`` if it names one of :data:`DETECTORS` (an SCRFD file that exists), else a
     :class:`UserError`."""
     if detector.startswith(SCRFD_PREFIX):
-        path = detector[len(SCRFD_PREFIX):]
+        path, _ = _scrfd(detector)
         if not path or not Path(path).is_file():
             raise UserError(f"SCRFD detector file {path or '(none)'} does not exist "
-                            "(--detector scrfd:PATH names an SCRFD .onnx file)")
+                            "(--detector scrfd:PATH[@SIDE] names an SCRFD .onnx file)")
     elif detector not in DETECTORS:
         raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
     return detector
@@ -173,15 +173,23 @@ def check_detector(detector: str) -> str:
 def detector_label(detector: str) -> str:
     """How descriptions name ``detector``: "dlib's HOG face detector", "SCRFD (det_10g.onnx)"."""
     if detector.startswith(SCRFD_PREFIX):
-        return f"SCRFD ({Path(detector[len(SCRFD_PREFIX):]).name})"
+        path, side = _scrfd(detector)
+        return f"SCRFD ({Path(path).name}{f' at {side} px' if side else ''})"
     return f"dlib's {detector.upper()} face detector"
 
 
 def detector_digest(detector: str) -> str:
     """A digest of the detector's file ("" for dlib's): part of the state of what it found."""
     if detector.startswith(SCRFD_PREFIX):
-        return file_digest(detector[len(SCRFD_PREFIX):])
+        return file_digest(_scrfd(detector)[0])
     return ""
+
+
+def _scrfd(detector: str) -> tuple[str, int]:
+    """``scrfd:PATH[@SIDE]`` -> the file and the input side asked for (0: the default)."""
+    from latentplay.embed.scrfd import parse_spec
+
+    return parse_spec(detector[len(SCRFD_PREFIX):])
 
 
 def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -> None:
@@ -251,13 +259,14 @@ class FaceModels:
             upsample: dlib's detectors: times the image is doubled first; by default enough
                 for the shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces
                 under ~80 px). SCRFD scales every image to its input size instead.
-            detector: ``hog``, ``cnn`` or ``scrfd:PATH`` (:data:`DETECTORS`). The face's score
+            detector: ``hog``, ``cnn`` or ``scrfd:PATH[@SIDE]`` (:data:`DETECTORS`; ``SIDE``:
+                SCRFD's input, 640 by default). The face's score
                 is HOG's SVM margin, the CNN's confidence (faces are reported from 0 up) or
                 SCRFD's probability (from 0.5 up); higher for a clearer, more frontal face.
         """
         img = _rgb(image)
         if check_detector(detector).startswith(SCRFD_PREFIX):
-            return self._find_scrfd(img, detector[len(SCRFD_PREFIX):])
+            return self._find_scrfd(img, *_scrfd(detector))
         if upsample is None:
             upsample = 0
             while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
@@ -272,12 +281,12 @@ class FaceModels:
         k = max(range(len(boxes)), key=lambda i: boxes[i].area())
         return Face(boxes[k], float(scores[k]))
 
-    def _find_scrfd(self, image: np.ndarray, path: str) -> Face | None:
-        """The largest face SCRFD finds in ``(H, W, 3)`` uint8 ``image``, with its five points
-        where the file gives them."""
+    def _find_scrfd(self, image: np.ndarray, path: str, side: int) -> Face | None:
+        """The largest face SCRFD (at input ``side``, 0: its default) finds in ``(H, W, 3)``
+        uint8 ``image``, with its five points where the file gives them."""
         from latentplay.embed.scrfd import load_detector
 
-        found = load_detector(path).detect(image)
+        found = load_detector(path, side).detect(image)
         k = found.largest()
         if k is None:
             return None

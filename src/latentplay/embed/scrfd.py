@@ -9,13 +9,14 @@ in InsightFace's own pipeline, instead of from dlib's 68 landmarks. The file is 
     >>> found = load_detector("det_10g.onnx").detect(image)    # image: (H, W, 3) uint8 RGB
     >>> found.boxes, found.scores, found.points                # (K, 4), (K,), (K, 5, 2)
 
-The image is scaled to fit the network's input (640 x 640 when the file leaves it open) and
-placed in its top-left corner; pixels become (v - 127.5) / 128 in RGB order. The network's
-outputs are, per feature stride, the face probability of every anchor, its box as distances
-(left, top, right, bottom) from the anchor's centre and its five points as offsets from that
-centre, both in units of the stride; anchors sit on the corners of each stride's grid, several
-per place. Detections over :data:`THRESHOLD` are kept, overlaps over :data:`NMS_IOU` removed
-(greedy, highest score first).
+The image is scaled to fit the network's input (640 x 640 when the file leaves it open, or the
+side given as ``scrfd:PATH@SIDE``, InsightFace's ``det_size``: 320 is four times faster and
+enough for photos that are mostly face) and placed in its top-left corner; pixels become
+(v - 127.5) / 128 in RGB order. The network's outputs are, per feature stride, the face probability
+of every anchor, its box as distances (left, top, right, bottom) from the anchor's centre and
+its five points as offsets from that centre, both in units of the stride; anchors sit on the
+corners of each stride's grid, several per place. Detections over :data:`THRESHOLD` are kept,
+overlaps over :data:`NMS_IOU` removed (greedy, highest score first).
 """
 
 from __future__ import annotations
@@ -122,10 +123,20 @@ def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, iou: float = 
     return np.array(kept, dtype=np.int64)
 
 
-class ScrfdDetector:
-    """An SCRFD network (one ``.onnx`` file) run with onnxruntime on the CPU; thread-safe."""
+def parse_spec(spec: str) -> tuple[str, int]:
+    """``PATH`` or ``PATH@SIDE`` (the text after ``scrfd:``) -> the file and the input side
+    asked for (0: the file's, else :data:`DEFAULT_SIDE`)."""
+    path, at, side = spec.rpartition("@")
+    if at and side.isdigit() and not Path(spec).exists():
+        return path, int(side)
+    return spec, 0
 
-    def __init__(self, path: str | os.PathLike[str], threads: int = 0) -> None:
+
+class ScrfdDetector:
+    """An SCRFD network (one ``.onnx`` file) run with onnxruntime on the CPU; thread-safe.
+    ``side``: the input side for a file that leaves it open (0: :data:`DEFAULT_SIDE`)."""
+
+    def __init__(self, path: str | os.PathLike[str], threads: int = 0, side: int = 0) -> None:
         from latentplay.embed.onnxnet import open_session
 
         self.path = str(path)
@@ -139,8 +150,13 @@ class ScrfdDetector:
         if len(shape) != 4 or len(sides) > 1 or (len(sides) == 1 and None in shape[2:4]):
             raise UserError(f"{self.path}: SCRFD's input is (1, 3, side, side); this one is {shape}")
         self.input_name = inputs[0].name
-        self.side = sides.pop() if sides else DEFAULT_SIDE
-        self.has_points = LAYOUTS[len(outputs)][2]
+        if sides and side and sides != {side}:
+            raise UserError(f"{self.path} takes {sides.pop()}-px images, not @{side}")
+        self.side = sides.pop() if sides else side or DEFAULT_SIDE
+        strides, _, self.has_points = LAYOUTS[len(outputs)]
+        if self.side % max(strides):
+            raise UserError(f"{self.path}: the input side must be a multiple of {max(strides)} "
+                            f"(its largest stride), got {self.side}")
 
     def letterbox(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """The network's input for ``(H, W, 3)`` uint8 RGB ``image``: ``(1, 3, side, side)``
@@ -167,12 +183,13 @@ class ScrfdDetector:
 
 
 @functools.lru_cache(maxsize=4)
-def load_detector(path: str) -> ScrfdDetector:
-    """The detector in ``path``, loaded once per process (onnxruntime sessions may be shared by
-    threads); its intra-op threads share the cores with the face threads."""
+def load_detector(path: str, side: int = 0) -> ScrfdDetector:
+    """The detector in ``path`` (at input ``side``), loaded once per process (onnxruntime
+    sessions may be shared by threads); its intra-op threads share the cores with the face
+    threads."""
     from latentplay.embed.faces import face_threads
 
     if not Path(path).is_file():
         raise UserError(f"SCRFD detector file {path} does not exist")
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return ScrfdDetector(path, threads=max(1, (cores or 1) // face_threads()))
+    return ScrfdDetector(path, threads=max(1, (cores or 1) // face_threads()), side=side)

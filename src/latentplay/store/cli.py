@@ -173,8 +173,9 @@ def measure(
                                  "Pose needs a detected face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
     detector: str = typer.Option("hog", "--detector", help="hog (fast), cnn (dlib's CNN: "
-                                 "slower, finds more faces) or scrfd:PATH (an SCRFD .onnx "
-                                 "network, e.g. InsightFace's det_10g.onnx)."),
+                                 "slower, finds more faces) or scrfd:PATH[@SIDE] (an SCRFD "
+                                 ".onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its "
+                                 "input, 640)."),
     box_from: Path = typer.Option(None, "--box-from", help="Place the median box with this "
                                   "store's faces (e.g. the training set of generated images)."),
     prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
