@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from latentplay import store as st
-from latentplay.audit.annotate import NetworkAnnotator
+from latentplay.audit.annotate import NetworkAnnotator, NetworkValues
 from latentplay.errors import UserError
 from latentplay.measure.predict import (
     PRESETS,
@@ -172,6 +172,44 @@ def test_value_heads_predicted_and_compared_with_a_label(net, tmp_path, cli):
                           ["align=none", "pixels=unit"])
     with pytest.raises(UserError, match="an annotator needs classes"):
         NetworkAnnotator(network, "red")
+
+
+def _reds(path: Path, seed: int, lift: int = 0) -> st.Store:
+    """12 noise images labelled with their red channel's mean (0-1); ``lift`` adds red."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 200, (12, 24, 24, 3)).astype(np.uint8)
+    images[..., 0] += np.uint8(lift)
+    schema = st.Schema(attributes=[st.Attribute("red", "continuous", range=(0.0, 1.0))],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    red = (images[..., 0].mean(axis=(1, 2)) / 255).tolist()
+    return st.build([{"image": [st.encode_png(im) for im in images], "red": red}], schema, path)
+
+
+def test_value_heads_in_audit_compare(net, tmp_path, cli):
+    """A value head reads training and generated images alike; the comparison is of values,
+    with the reader's error against the training labels beside it."""
+    train, redder = _reds(tmp_path / "train", 1), _reds(tmp_path / "gen", 2, lift=50)
+    r = cli("audit", "compare", "--images", redder.path, "--data", train.path, "--annotator",
+            f"onnx:{net}", "--heads", "red:value*0.05;bright@4=dark,light", "-o", "align=none",
+            "-o", "pixels=unit", "--out", tmp_path / "audit")
+    assert r.code == 0, r.err
+    out = " ".join(r.out.split())
+    assert "against red's labels on 12 training images: mean absolute difference" in out
+    assert "correlation 1.000" in out
+    summary = json.loads((tmp_path / "audit" / "summary.json").read_text())
+    red = summary["attributes"]["red"]
+    assert list(summary["attributes"]) == ["red"]  # bright is no attribute of the training set
+    assert red["kind"] == "continuous" and red["annotator"]["kind"] == "network values"
+    np.testing.assert_allclose(red["mean_training"], np.mean(train.labels("red")), atol=1e-5)
+    np.testing.assert_allclose(red["mean_generated"], np.mean(redder.labels("red")), atol=1e-5)
+    assert red["smd"] > 2 and red["annotator"]["error"]["mae"] < 1e-5
+    assert cli("report", tmp_path / "audit").code == 0
+    html = (tmp_path / "audit" / "report.html").read_text()
+    assert "read by" in html and "against the training labels" in html
+    network = HeadNetwork(f"onnx:{net}", "red:value;bright@4=dark,light",
+                          ["align=none", "pixels=unit"])
+    with pytest.raises(UserError, match="gives classes; it is an annotator"):
+        NetworkValues(network, "bright")
 
 
 def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli):

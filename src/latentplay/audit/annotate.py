@@ -17,6 +17,10 @@ Three kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, 
   ``latentplay data measure``, or the conditions ``latentplay data generate`` wrote): no
   classifier, so no classifier error to correct.
 
+A network's value head (an age regressor's years) gives numbers, not classes:
+:class:`NetworkValues` reads it on training and generated images alike, so the two samples are
+compared as values with the same reader's error on both sides.
+
 >>> ann = fit_classifier("data/faces", "skin_tone")
 >>> ann.evaluation.accuracy, ann.evaluation.confusion       # held-out, (K, K)
 >>> ann.save("skin_tone.npz"); ann = load_annotator("skin_tone.npz")
@@ -429,6 +433,63 @@ class NetworkAnnotator(Annotator):
         if not len(images):
             return np.zeros((0, len(self.classes)))
         return self.network.probabilities(images, self.head)
+
+
+class NetworkValues:
+    """One value head of a network (e.g. InsightFace's age) read on images: ``values`` of the
+    generated ones, ``training`` of a sample of the training store (:meth:`evaluate`), and,
+    where the store labels the attribute with numbers, how far the readings are from them.
+
+    Args:
+        network: a :class:`~latentplay.measure.predict.HeadNetwork`.
+        name: the value head, which is also the attribute read.
+    """
+
+    def __init__(self, network: Any, name: str) -> None:
+        self.network = network
+        self.head = network.head(name)
+        if not self.head.is_value:
+            raise UserError(f"head {name!r} gives classes; it is an annotator, not a value")
+        self.attribute = name
+        self.training: np.ndarray | None = None
+        self.error: dict[str, float] | None = None
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return {"kind": "network values", "embedder": self.network.embedder.name,
+                "head": {"output": self.head.start, "scale": self.head.scale},
+                "training_rows": None if self.training is None else len(self.training),
+                "error": self.error}
+
+    def values(self, images: Images) -> np.ndarray:
+        """``(N,)`` float64 readings of ``(N, H, W, C)`` uint8 images (or a list)."""
+        from latentplay.measure.predict import head_values
+
+        if not len(images):
+            return np.zeros(0)
+        return head_values(self.network.logits(images), self.head)
+
+    def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
+                 seed: int = 0) -> NetworkValues:
+        """Read up to ``max_rows`` random images of ``store`` into :attr:`training`; with a
+        continuous label of the same name, :attr:`error` holds the mean absolute difference,
+        the mean difference (reading minus label) and the correlation on them."""
+        store = st.load(store) if not isinstance(store, st.Store) else store
+        rng = np.random.default_rng(seed)
+        rows = np.sort(rng.choice(len(store), size=min(max_rows, len(store)), replace=False))
+        self.training = np.concatenate([self.values(load_rows(store, rows[s:s + BATCH]))
+                                        for s in range(0, len(rows), BATCH)])
+        attr = store.schema.attribute(self.attribute) if store.schema.has_attribute(
+            self.attribute) else None
+        if attr is not None and attr.kind == "continuous":
+            label = store.labels(self.attribute)[rows].astype(np.float64)
+            both = np.isfinite(label) & np.isfinite(self.training)
+            if both.sum() > 2:
+                diff = self.training[both] - label[both]
+                self.error = {"n": int(both.sum()), "mae": float(np.abs(diff).mean()),
+                              "bias": float(diff.mean()),
+                              "r": float(np.corrcoef(self.training[both], label[both])[0, 1])}
+        return self
 
 
 class StoreLabels(Annotator):

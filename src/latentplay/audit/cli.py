@@ -118,6 +118,12 @@ def compare_cmd(
                   f"generated {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
                   f"{s['smd']:+.2f}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
                   f"{s['wasserstein']:.3g}")
+            error = s["annotator"].get("error")
+            if error:
+                print(f"  read by the network on both sides; against {name}'s labels on "
+                      f"{error['n']} training images: mean absolute difference "
+                      f"{error['mae']:.3g}, bias {error['bias']:+.3g}, correlation "
+                      f"{error['r']:.3f}")
             continue
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"
@@ -161,6 +167,7 @@ def sample_groups_cmd(
     """Fit a Gaussian mixture to the latent codes of each group of ATTRIBUTE and draw faces of
     every group from it (one grid row per group)."""
     from latentplay import store as st
+    from latentplay.audit.annotate import Annotator
     from latentplay.audit.run import resolve_annotators, sample_groups
 
     if annotator is None and (heads or option):
@@ -168,6 +175,9 @@ def sample_groups_cmd(
     ann = None if annotator is None else resolve_annotators(
         [annotator], st.load(data), [attribute], heads=heads, network_options=option or [],
         seed=seed)[0]
+    if ann is not None and not isinstance(ann, Annotator):
+        raise UserError(f"the network's head {attribute!r} gives values; sample-groups needs "
+                        "an annotator of classes")
     summary = sample_groups(run, data, attribute, n, out, annotator=ann, components=components,
                             measure=measure, seed=seed, overwrite=overwrite)
     for g in summary["groups"]:
@@ -215,6 +225,7 @@ def fidelity_cmd(
     density, coverage, Frechet and kernel distances, coverage per group, and the least covered
     training images."""
     from latentplay import store as st
+    from latentplay.audit.annotate import Annotator
     from latentplay.audit.fidelity import Samples, audit_fidelity, sample_run
     from latentplay.audit.run import read_images, resolve_annotators
     from latentplay.train.checkpoint import read_meta
@@ -246,7 +257,8 @@ def fidelity_cmd(
     if annotators and not {a.attribute for a in annotators} & set(split_names(by)):
         raise UserError(f"the annotators are for {', '.join(a.attribute for a in annotators)}; "
                         "name those attributes in --by")
-    annotators = [a for a in annotators if a.attribute in split_names(by)]
+    annotators = [a for a in annotators if a.attribute in split_names(by)
+                  and isinstance(a, Annotator)]  # a network's value heads give no classes
     summary = audit_fidelity(samples.images, store, out, features=features,
                              options=option or [], n_real=real,
                              crop=1.0 if crop is None else crop, k=k, by=split_names(by),

@@ -24,6 +24,7 @@ from latentplay.audit.annotate import (
     Annotator,
     ClipAnnotator,
     NetworkAnnotator,
+    NetworkValues,
     StoreLabels,
     load_annotator,
     store_classes,
@@ -79,13 +80,15 @@ def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:
 def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequence[str],
                        clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
                        calibrate: int = 2000, seed: int = 0, heads: str | None = None,
-                       network_options: Sequence[str] = ()) -> list[Annotator]:
+                       network_options: Sequence[str] = ()) -> list[Annotator | NetworkValues]:
     """One annotator per attribute from ``specs``: annotator files, ``clip:WEIGHTS`` (zero-shot
     CLIP on every attribute) or ``onnx:PATH`` (a classification network whose ``heads`` are
     named like the attributes; :func:`latentplay.measure.predict.parse_heads`). Without
     ``attributes``, those of the files and the network's heads that ``data`` has are used.
     A CLIP or network annotator's confusion is measured on up to ``calibrate`` rows of
-    ``data``; the labels an images store already has are :func:`label_annotators`."""
+    ``data``; a network's value head is a :class:`NetworkValues` read on as many (its name need
+    not be an attribute of ``data``). The labels an images store already has are
+    :func:`label_annotators`."""
     if not specs:
         raise UserError("--annotator is required (a file from `latentplay audit annotator`, "
                         "clip:WEIGHTS, onnx:PATH with --heads, or labels)")
@@ -108,14 +111,17 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
             ann = load_annotator(spec)
             files[ann.attribute] = ann
     attributes = list(attributes) or list(files) + (
-        [h.name for h in network.heads if data.schema.has_attribute(h.name) and not h.is_value]
-        if network else [])
+        [h.name for h in network.heads if data.schema.has_attribute(h.name)] if network else [])
+    values = {h.name for h in network.heads if h.is_value} if network else set()
     if not attributes:
         raise UserError("--attribute is required with a clip: annotator"
                         if not network else "none of the network's heads is an attribute of "
                         f"{data.path}; name them with --attribute")
-    out: list[Annotator] = []
+    out: list[Annotator | NetworkValues] = []
     for name in attributes:
+        if name in values:
+            out.append(NetworkValues(network, name).evaluate(data, max_rows=calibrate, seed=seed))
+            continue
         data.schema.attribute_or_error(name)
         if name in files:
             out.append(files[name])
@@ -169,7 +175,7 @@ def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
 def audit_images(
     images: np.ndarray | list[np.ndarray],
     data: st.Store | PathLike,
-    annotators: Sequence[Annotator],
+    annotators: Sequence[Annotator | NetworkValues],
     out: PathLike,
     *,
     seed: int = 0,
@@ -182,6 +188,8 @@ def audit_images(
     write every output to ``out``.
 
     Args:
+        annotators: annotators of classes, and :class:`NetworkValues` whose readings of the
+            images are compared with their readings of the training images.
         measured, continuous: continuous attributes that the store ``measured`` of the images
             already holds (``data measure``), each compared with ``data``'s values
             (:func:`~latentplay.audit.values.compare_values`).
@@ -196,6 +204,12 @@ def audit_images(
     summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                "n_generated": len(images), "seed": seed, "attributes": {}}
     for ann in annotators:
+        if isinstance(ann, NetworkValues):
+            assert ann.training is not None, "evaluate() reads the training images first"
+            values = ann.values(images)
+            _write_values(out, summary, compare_values(ann.training, values, ann.attribute),
+                          ann.training, values, ann.description)
+            continue
         proba = ann.predict_proba(images)
         predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
         ev = ann.evaluation
@@ -217,13 +231,9 @@ def audit_images(
     for name in continuous:
         assert measured is not None
         train_values, values = data.labels(name), measured.labels(name)
-        result = compare_values(train_values, values, attribute=name)
-        _write_rows(out / f"distribution_{name}.csv", result.rows())
-        _values_figure(out / f"distribution_{name}.png", result, train_values, values)
-        summary["attributes"][name] = {
-            "annotator": {"kind": "labels", "store": str(measured.path), "attribute": name,
-                          "evaluation": None},
-            **result.to_dict()}
+        _write_values(out, summary, compare_values(train_values, values, attribute=name),
+                      train_values, values, {"kind": "labels", "store": str(measured.path),
+                                             "attribute": name, "evaluation": None})
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -281,6 +291,15 @@ def sample_groups(
         summary["measure"] = measure
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
+                  train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any]) -> None:
+    """A value comparison's CSV, figure and summary entry (``annotator``: what read them)."""
+    name = result.attribute
+    _write_rows(out / f"distribution_{name}.csv", result.rows())
+    _values_figure(out / f"distribution_{name}.png", result, train_values, values)
+    summary["attributes"][name] = {"annotator": annotator, **result.to_dict()}
 
 
 def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:

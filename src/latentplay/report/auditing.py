@@ -99,9 +99,22 @@ def _p_is(p: float | None) -> str:
 
 
 def _values(run: Path, name: str, r: dict[str, Any]) -> Section:
-    """A continuous attribute measured on both sides (``--annotator labels``)."""
-    facts = [("labels of", str((r.get("annotator") or {}).get("store"))),
-             ("training / generated", f"{number(r.get('n_training'))} / "
+    """A continuous attribute measured on both sides (``--annotator labels``) or read by a
+    network's value head on both sides."""
+    ann = r.get("annotator") or {}
+    if ann.get("kind") == "network values":
+        head = ann.get("head") or {}
+        facts = [("read by", f"{ann.get('embedder')}, output {head.get('output')} "
+                             f"x {number(head.get('scale'))}, on generated and training images")]
+        error = ann.get("error")
+        if error:
+            facts.append(("against the training labels",
+                          f"mean absolute difference {number(error.get('mae'))}, bias "
+                          f"{number(error.get('bias'))}, correlation {number(error.get('r'))} "
+                          f"({number(error.get('n'))} images)"))
+    else:
+        facts = [("labels of", str(ann.get("store")))]
+    facts += [("training / generated", f"{number(r.get('n_training'))} / "
                                       f"{number(r.get('n_generated'))} rows with a value "
                                       f"({number(r.get('missing_training'))} / "
                                       f"{number(r.get('missing_generated'))} without)"),
