@@ -298,7 +298,8 @@ def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
     """A value comparison's CSV, figure and summary entry (``annotator``: what read them)."""
     name = result.attribute
     _write_rows(out / f"distribution_{name}.csv", result.rows())
-    _values_figure(out / f"distribution_{name}.png", result, train_values, values)
+    _values_figure(out / f"distribution_{name}.png", result, train_values, values,
+                   read=annotator.get("kind") == "network values")
     summary["attributes"][name] = {"annotator": annotator, **result.to_dict()}
 
 
@@ -340,13 +341,16 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
 
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
-                   generated: np.ndarray) -> None:
+                   generated: np.ndarray, read: bool = False) -> None:
+    """Histograms of the two samples; ``read``: both were read by a network (else labels)."""
     from latentplay.viz.distribution import value_histograms
 
     title = (f"{result.attribute}: generated - training = {result.smd:+.2f} SD, KS "
              f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
-    samples = {"training": training[np.isfinite(training)],
-               "generated, labelled": generated[np.isfinite(generated)]}
+    samples = {"training, read by the network" if read else "training":
+               training[np.isfinite(training)],
+               "generated, read by the network" if read else "generated, labelled":
+               generated[np.isfinite(generated)]}
     save_figure(value_histograms(samples, title=title, xlabel=result.attribute), path)
 
 
