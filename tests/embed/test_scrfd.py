@@ -143,6 +143,19 @@ def test_detector_finds_the_square_with_its_box_and_points(nets, name, side):
     assert empty.largest() is None
 
 
+def test_a_landscape_photo_scales_by_its_width(nets):
+    """The same square in the photo turned on its side (wider than high): the width fills the
+    input, and the box and points come back where the anchor puts them."""
+    image, _, _ = scene(640)
+    wide = np.ascontiguousarray(image.transpose(1, 0, 2)[..., :1].repeat(3, axis=-1) * [1, 0, 0])
+    wide = wide.astype(np.uint8)
+    centre = np.array([180.0, 144.0])  # the square's corner: (x, y) of the tall photo swapped
+    found = ScrfdDetector(nets["det"]).detect(wide)
+    box = np.concatenate([centre - np.array(BOX[:2]) * 12, centre + np.array(BOX[2:]) * 12])
+    np.testing.assert_allclose(found.boxes[0], box, atol=1e-3)
+    np.testing.assert_allclose(found.points[0], centre + POINTS * 12, atol=1e-3)
+
+
 def test_five_level_and_pointless_layouts(nets):
     image, box, points = scene(640)
     found = ScrfdDetector(nets["fivelevel"]).detect(image)  # one anchor per place
