@@ -144,7 +144,7 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
         return [entry["op"], ", ".join(entry.get("attributes", [])), how, entry.get("rows"),
                 entry.get("time", "")]
     if entry.get("op") == "bin":
-        how = f"{entry.get('source')} cut at " + ", ".join(f"{e:g}" for e in entry.get("edges", []))
+        how = f"{entry.get('source')} cut at " + ", ".join(number(e) for e in entry.get("edges", []))
         return ["bin", entry.get("column", ""), how, entry.get("rows"), entry.get("time", "")]
     return [entry.get("op", ""), entry.get("column") or ", ".join(entry.get("attributes", [])),
             entry.get("embedder", ""), entry.get("rows"), entry.get("time", "")]
