@@ -143,6 +143,9 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
             how += f" (faces found in {number(found)})"
         return [entry["op"], ", ".join(entry.get("attributes", [])), how, entry.get("rows"),
                 entry.get("time", "")]
+    if entry.get("op") == "combine":
+        return ["combine", entry.get("column", ""), " x ".join(entry.get("source", [])),
+                entry.get("rows"), entry.get("time", "")]
     if entry.get("op") == "bin":
         how = f"{entry.get('source')} cut at " + ", ".join(number(e) for e in entry.get("edges", []))
         return ["bin", entry.get("column", ""), how, entry.get("rows"), entry.get("time", "")]

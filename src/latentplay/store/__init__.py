@@ -11,7 +11,7 @@ from latentplay.lazy import lazy_exports
 
 _EXPORTS = {
     "add_attributes": "columns", "add_column": "columns", "vectors": "columns",
-    "with_history": "columns", "bin_store": "binning",
+    "with_history": "columns", "bin_store": "binning", "combine_store": "combine",
     "export_store": "export",
     "GroundTruthData": "groundtruth", "StoreGroundTruth": "groundtruth",
     "mixed_radix_index": "groundtruth",

@@ -331,3 +331,28 @@ def bin_cmd(
     typer.echo(f"{added}: " + ", ".join(f"{c} {k}" for c, k in
                                        zip(attr.level_names, counts, strict=True)))
     typer.echo(f"wrote {path}")
+
+
+@app.command("combine")
+def combine_cmd(
+    path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),
+    attributes: str = typer.Argument(..., help="Comma-separated categorical attributes, e.g. "
+                                     "race,gender."),
+    name: str = typer.Option(None, "--name", help="New attribute's name (default: the names "
+                             "joined by '_')."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
+) -> None:
+    """Combine categorical attributes into one whose classes are their intersections (e.g.
+    'Black / Female'), for any --by; rows missing a part are 'unknown'."""
+    import numpy as np
+
+    from latentplay.cliargs import split_names
+    from latentplay.store.combine import combine_store
+
+    new = combine_store(path, split_names(attributes), name=name, overwrite=overwrite)
+    added = new.schema.history[-1]["column"]
+    attr = new.schema.attribute(added)
+    counts = np.bincount(new.labels(added), minlength=len(attr.level_names))
+    typer.echo(f"{added}: {len(attr.level_names)} classes; " + ", ".join(
+        f"{c} {k}" for c, k in zip(attr.level_names, counts, strict=True)))
+    typer.echo(f"wrote {path}")

@@ -1,0 +1,62 @@
+"""``latentplay data combine``: intersections of categorical attributes as one attribute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.combine import combination_codes, combine_store
+
+RACE = np.array([0, 1, 2, 1, 0, 2, 1, 0])
+GENDER = np.array([0, 1, 1, 0, 1, 1, 0, 0])
+
+
+def _store(path: Path) -> st.Store:
+    schema = Schema(attributes=[Attribute("race", "categorical", names=["A", "B", "unknown"]),
+                                Attribute("gender", "categorical", names=["f", "m"]),
+                                Attribute("age", "continuous", range=(0, 100))],
+                    provenance=Provenance(source="test", converter="unit"))
+    rng = np.random.default_rng(0)
+    batch = {"image": [st.encode_png(im) for im in rng.integers(0, 256, (8, 6, 6, 3), np.uint8)],
+             "race": RACE, "gender": GENDER, "age": np.linspace(10, 80, 8)}
+    return st.build([batch], schema, path)
+
+
+def test_combination_codes_by_hand():
+    codes, classes = combination_codes([RACE, GENDER], [["A", "B", "unknown"], ["f", "m"]])
+    # present combinations in class order; race 'unknown' rows (2 and 5) are unknown
+    assert classes == ["A / f", "A / m", "B / f", "B / m", "unknown"]
+    assert codes.tolist() == [0, 3, 4, 2, 1, 4, 2, 0]
+    codes, classes = combination_codes([np.array([0, -1, 1]), np.array([1, 0, 0])],
+                                       [["x", "y"], ["p", "q"]])
+    assert classes == ["x / q", "y / p", "unknown"] and codes.tolist() == [0, 2, 1]
+
+
+def test_combine_store_in_place_and_refusals(tmp_path: Path, cli) -> None:
+    _store(tmp_path / "s")
+    r = cli("data", "combine", tmp_path / "s", "race,gender")
+    assert r.code == 0, r.err
+    assert "race_gender: 5 classes; A / f 2, A / m 1, B / f 2, B / m 1, unknown 2" in r.out
+    again = st.load(tmp_path / "s")
+    attr = again.schema.attribute("race_gender")
+    assert attr.kind == "categorical" and attr.description == "combinations of race, gender"
+    entry = again.schema.history[-1]
+    assert entry["op"] == "combine" and entry["source"] == ["race", "gender"]
+    # the combined attribute works wherever classes do
+    r = cli("data", "bias", tmp_path / "s", "--by", "race_gender", "--of", "gender",
+            "--out", tmp_path / "b.png")
+    assert r.code == 0, r.err
+    for attributes, message in [(["race"], "two or more"), (["race", "race"], "two or more"),
+                                (["race", "age"], "continuous; cut it into groups first"),
+                                (["race", "height"], "no attribute 'height'")]:
+        with pytest.raises(UserError, match=message):
+            combine_store(tmp_path / "s", attributes, name="x")
+    with pytest.raises(UserError, match="already exists"):
+        combine_store(tmp_path / "s", ["race", "gender"])
+    assert len(combine_store(tmp_path / "s", ["gender", "race"], name="gr").schema
+               .attribute("gr").names) == 5
