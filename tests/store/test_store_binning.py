@@ -75,6 +75,7 @@ def test_bin_store_adds_a_categorical_attribute(tmp_path: Path) -> None:
     ({"attribute": "age", "edges": [20], "names": ["a", "a"]}, "distinct"),
     ({"attribute": "age", "quantiles": 1}, "at least 2"),
     ({"attribute": "height", "edges": [1]}, "no attribute 'height'"),
+    ({"attribute": "age", "edges": [1], "name": "age group"}, "use letters, digits"),
 ])
 def test_refusals(tmp_path: Path, kwargs: dict, message: str) -> None:
     store = _store(tmp_path / "s")

@@ -111,6 +111,8 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     if np.isnan(values).any():
         classes.append(UNKNOWN)
     new_name = name or f"{attribute}_group"
+    if not new_name.replace("_", "").isalnum():
+        raise UserError(f"attribute name {new_name!r}: use letters, digits and '_'")
     edge_text = ", ".join(f"{e:g}" for e in cuts)
     described = Attribute(new_name, "categorical", names=classes,
                           description=f"{attribute} in groups cut at {edge_text} (each from its "
