@@ -1,10 +1,15 @@
-"""Parsing of the small list arguments that several commands share."""
+"""Parsing of the small list arguments that several commands share, and their help."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from latentplay.errors import UserError
+
+DETECTOR_HELP = ("hog (fast), cnn (dlib's CNN: slower, finds more faces) or scrfd:PATH[@SIDE] "
+                 "(an SCRFD .onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its input, "
+                 "640).")
+"""``--detector``'s help, wherever faces are found."""
 
 
 def split_names(text: str | None) -> list[str]:

@@ -474,6 +474,8 @@ class NetworkValues:
         """Read up to ``max_rows`` random images of ``store`` into :attr:`training`; with a
         continuous label of the same name, :attr:`error` holds the mean absolute difference,
         the mean difference (reading minus label) and the correlation on them."""
+        from latentplay.measure.predict import reading_error
+
         store = st.load(store) if not isinstance(store, st.Store) else store
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.choice(len(store), size=min(max_rows, len(store)), replace=False))
@@ -482,13 +484,7 @@ class NetworkValues:
         attr = store.schema.attribute(self.attribute) if store.schema.has_attribute(
             self.attribute) else None
         if attr is not None and attr.kind == "continuous":
-            label = store.labels(self.attribute)[rows].astype(np.float64)
-            both = np.isfinite(label) & np.isfinite(self.training)
-            if both.sum() > 2:
-                diff = self.training[both] - label[both]
-                self.error = {"n": int(both.sum()), "mae": float(np.abs(diff).mean()),
-                              "bias": float(diff.mean()),
-                              "r": float(np.corrcoef(self.training[both], label[both])[0, 1])}
+            self.error = reading_error(self.training, store.labels(self.attribute)[rows])
         return self
 
 

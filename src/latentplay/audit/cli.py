@@ -249,19 +249,21 @@ def fidelity_cmd(
     if annotator is None and (heads or annotator_option):
         raise UserError("--heads and --annotator-option describe an onnx: network --annotator; "
                         "none was given")
-    for name in split_names(by):
+    by_names, specs = split_names(by), split_names(annotator)
+    for name in by_names:
         store.schema.attribute_or_error(name)
+    clip = any(s.startswith("clip:") for s in specs)  # CLIP annotates whatever it is asked
     annotators = [] if annotator is None else resolve_annotators(
-        split_names(annotator), store, split_names(by) if "clip:" in annotator else [],
-        heads=heads, network_options=annotator_option or [], seed=seed)
-    if annotators and not {a.attribute for a in annotators} & set(split_names(by)):
+        specs, store, by_names if clip else [], heads=heads,
+        network_options=annotator_option or [], seed=seed)
+    if annotators and not {a.attribute for a in annotators} & set(by_names):
         raise UserError(f"the annotators are for {', '.join(a.attribute for a in annotators)}; "
                         "name those attributes in --by")
-    annotators = [a for a in annotators if a.attribute in split_names(by)
+    annotators = [a for a in annotators if a.attribute in by_names
                   and isinstance(a, Annotator)]  # a network's value heads give no classes
     summary = audit_fidelity(samples.images, store, out, features=features,
                              options=option or [], n_real=real,
-                             crop=1.0 if crop is None else crop, k=k, by=split_names(by),
+                             crop=1.0 if crop is None else crop, k=k, by=by_names,
                              annotators=annotators, sample_rows=samples.rows,
                              conditioned_on=samples.conditioned_on, seed=seed,
                              overwrite=overwrite, source=source)

@@ -51,9 +51,7 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         bool mask saying which images those were.
     """
     crops, found = face_chips(
-        images, lambda models, image, face: (models.arcface_chip(image, face.box, size, face.points)
-                                             if template == "arcface"
-                                             else models.align(image, face.box, size, padding)),
+        images, lambda models, image, face: models.chip(image, face, template, size, padding),
         detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan")
     chips = [c for c in crops if c is not None]
     if not chips:

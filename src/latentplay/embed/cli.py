@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from latentplay.cliargs import DETECTOR_HELP
 from latentplay.errors import UserError
 
 # One command, not a group: a callback that runs without a sub-command, with options allowed
@@ -49,10 +50,7 @@ def align(
     padding: float = typer.Option(0.25, "--padding", help="Margin around the face (dlib's)."),
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
-    detector: str = typer.Option("hog", "--detector", help="hog (fast), cnn (dlib's CNN: "
-                                 "slower, finds more faces) or scrfd:PATH[@SIDE] (an SCRFD "
-                                 ".onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its "
-                                 "input, 640)."),
+    detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
     """Detect, crop and align each face (dlib's or ArcFace's template); list images with no

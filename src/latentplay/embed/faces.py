@@ -75,6 +75,12 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
 def face_threads() -> int:
     """Threads :func:`map_faces` uses: ``LATENTPLAY_FACE_THREADS``, else the cores this
     process may run on (at most :data:`MAX_THREADS`)."""
@@ -83,8 +89,7 @@ def face_threads() -> int:
         if not text.isdigit() or int(text) < 1:
             raise UserError(f"LATENTPLAY_FACE_THREADS must be a positive number, got {text!r}")
         return int(text)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, MAX_THREADS))
+    return min(usable_cores(), MAX_THREADS)
 
 
 def map_faces(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
@@ -148,10 +153,12 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np
     def one(image: np.ndarray) -> tuple[np.ndarray | None, bool]:
         models = FaceModels.load()
         face = models.find(image, up, detector) if detect else None
-        if face is None and detect and fallback == "nan":
-            return None, False
-        whole = Face(models.whole_image_box(image), float("nan"))
-        return chip(models, image, whole if face is None else face), face is not None or not detect
+        found = face is not None or not detect
+        if face is None:
+            if detect and fallback == "nan":
+                return None, False
+            face = Face(models.whole_image_box(image), float("nan"))
+        return chip(models, image, face), found
 
     results = map_faces(one, as_list(images))
     return [r[0] for r in results], np.array([r[1] for r in results], dtype=bool)
@@ -185,6 +192,7 @@ def detector_digest(detector: str) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=16)
 def _scrfd(detector: str) -> tuple[str, int]:
     """``scrfd:PATH[@SIDE]`` -> the file and the input side asked for (0: the default)."""
     from latentplay.embed.scrfd import parse_spec
@@ -265,8 +273,9 @@ class FaceModels:
                 SCRFD's probability (from 0.5 up); higher for a clearer, more frontal face.
         """
         img = _rgb(image)
-        if check_detector(detector).startswith(SCRFD_PREFIX):
+        if detector.startswith(SCRFD_PREFIX):  # the file is checked once, when it is loaded
             return self._find_scrfd(img, *_scrfd(detector))
+        check_detector(detector)
         if upsample is None:
             upsample = 0
             while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
@@ -324,6 +333,17 @@ class FaceModels:
         """The face in ``box`` rotated upright and scaled: ``(size, size, 3)`` uint8."""
         img = _rgb(image)
         return self.dlib.get_face_chip(img, self.predictor(img, box), size=size, padding=padding)
+
+    def chip(self, image: np.ndarray, face: Face, how: str, size: int, padding: float = 0.25
+             ) -> np.ndarray:
+        """The crop of ``face`` a network reads: ``how`` is ``arcface`` (:meth:`arcface_chip`,
+        with the detector's five points where it gave them), ``box`` (:meth:`box_chip`) or
+        ``dlib`` (:meth:`align`, with ``padding``): ``(size, size, 3)`` uint8."""
+        if how == "arcface":
+            return self.arcface_chip(image, face.box, size, face.points)
+        if how == "box":
+            return self.box_chip(image, face, size, padding)
+        return self.align(image, face.box, size, padding)
 
     def arcface_chip(self, image: np.ndarray, box: Any, size: int = 112,
                      points: np.ndarray | None = None) -> np.ndarray:

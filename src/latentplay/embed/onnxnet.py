@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.embed.faces import Face, FaceModels, check_face_options, detector_digest, face_chips
+from latentplay.embed.faces import FaceModels, check_face_options, detector_digest, face_chips
 from latentplay.errors import UserError
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
@@ -252,7 +252,8 @@ class OnnxEmbedder(Embedder):
             return vectors, np.ones(len(ims), bool)
         cfg = self.config
         chips, found = face_chips(
-            ims, lambda models, image, face: self._chip(models, image, face),
+            ims, lambda models, image, face: models.chip(image, face, cfg.align,
+                                                         self.layout.side, cfg.padding),
             detect=cfg.detect, detector=cfg.detector, upsample=cfg.upsample,
             fallback=cfg.fallback)
         keep = np.array([c is not None for c in chips], dtype=bool)
@@ -262,15 +263,6 @@ class OnnxEmbedder(Embedder):
                              for c in chips if c is not None])
             out[keep] = self.embed_crops(kept)
         return out, found
-
-    def _chip(self, models: FaceModels, image: np.ndarray, face: Face) -> np.ndarray:
-        """The network's ``(side, side, 3)`` uint8 crop of ``face`` in ``image`` (``align``)."""
-        cfg, side = self.config, self.layout.side
-        if cfg.align == "arcface":
-            return models.arcface_chip(image, face.box, side, face.points)
-        if cfg.align == "box":
-            return models.box_chip(image, face, side, cfg.padding)
-        return models.align(image, face.box, side, cfg.padding)
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]

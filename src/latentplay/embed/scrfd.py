@@ -187,9 +187,8 @@ def load_detector(path: str, side: int = 0) -> ScrfdDetector:
     """The detector in ``path`` (at input ``side``), loaded once per process (onnxruntime
     sessions may be shared by threads); its intra-op threads share the cores with the face
     threads."""
-    from latentplay.embed.faces import face_threads
+    from latentplay.embed.faces import face_threads, usable_cores
 
     if not Path(path).is_file():
         raise UserError(f"SCRFD detector file {path} does not exist")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return ScrfdDetector(path, threads=max(1, (cores or 1) // face_threads()), side=side)
+    return ScrfdDetector(path, threads=max(1, usable_cores() // face_threads()), side=side)

@@ -46,7 +46,7 @@ from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
 from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import UNKNOWN, Attribute
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
 _FAIRFACE_AGE = "age@9=0-2,3-9,10-19,20-29,30-39,40-49,50-59,60-69,more than 70"
@@ -64,7 +64,6 @@ PRESET_OPTIONS: dict[str, list[str]] = {  # FairFace's predict.py: dlib's CNN de
     # InsightFace's attribute models: the face box's centre, 1.5 x its longer side, no rotation
     "insightface_genderage": ["align=box", "padding=0.25", "pixels=auto", "normalize=false"]}
 SIGMOID = ("no", "yes")  # the classes of a sigmoid head unless named
-UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -322,6 +321,19 @@ def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network
     return columns
 
 
+def reading_error(readings: np.ndarray, labels: np.ndarray) -> dict[str, float] | None:
+    """How far a value head's ``(N,)`` readings are from ``(N,)`` numeric labels, over the rows
+    with both: ``n``, mean absolute difference ``mae``, mean difference ``bias`` (reading minus
+    label) and correlation ``r``; None with fewer than three such rows."""
+    readings, labels = np.asarray(readings, np.float64), np.asarray(labels, np.float64)
+    both = np.isfinite(readings) & np.isfinite(labels)
+    if both.sum() < 3:
+        return None
+    diff = readings[both] - labels[both]
+    return {"n": int(both.sum()), "mae": float(np.abs(diff).mean()), "bias": float(diff.mean()),
+            "r": float(np.corrcoef(readings[both], labels[both])[0, 1])}
+
+
 def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list[str]:
     """For each head whose name is also a labelled attribute of ``store``: how often the
     prediction equals the label, over the rows whose label is one of the head's classes; for
@@ -332,13 +344,11 @@ def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list
             continue
         attr = store.schema.attribute(head.name)
         if head.is_value and attr.kind == "continuous":
-            truth, pred = store.labels(head.name), store.labels(prefix + head.name)
-            both = np.isfinite(truth) & np.isfinite(pred)
-            if both.sum() > 2:
-                r = float(np.corrcoef(truth[both], pred[both])[0, 1])
+            error = reading_error(store.labels(prefix + head.name), store.labels(head.name))
+            if error is not None:
                 lines.append(f"{prefix}{head.name} differs from {head.name} by "
-                             f"{np.abs(truth[both] - pred[both]).mean():.3g} on average "
-                             f"(correlation {r:.3f}) over {int(both.sum())} rows")
+                             f"{error['mae']:.3g} on average (correlation {error['r']:.3f}) "
+                             f"over {error['n']} rows")
             continue
         if attr.kind != "categorical" or head.is_value:
             continue

@@ -47,7 +47,7 @@ from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import UNKNOWN, Attribute
 
 MEASURES: dict[str, tuple[str, ...]] = {
     "quality": QUALITY_NAMES,
@@ -373,7 +373,7 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
                                             description=describe[name]), values[:, k])
     if "skin" in config.what:
         codes = ita_group(values[:, config.names.index("skin_ita")])
-        groups = list(ITA_GROUPS) + (["unknown"] if (codes == len(ITA_GROUPS)).any() else [])
+        groups = list(ITA_GROUPS) + ([UNKNOWN] if (codes == len(ITA_GROUPS)).any() else [])
         columns[prefix + "skin_group"] = (Attribute(prefix + "skin_group", "categorical",
                                                     names=groups,
                                                     description=describe["skin_group"]), codes)

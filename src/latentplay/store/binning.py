@@ -22,9 +22,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, load, save
-from latentplay.store.schema import Attribute
-
-UNKNOWN = "unknown"
+from latentplay.store.schema import UNKNOWN, Attribute
 
 
 def binned_attributes(store: Store) -> set[str]:

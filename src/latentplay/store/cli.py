@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from latentplay.cliargs import DETECTOR_HELP
 from latentplay.errors import UserError
+
+if TYPE_CHECKING:
+    from latentplay.store.io import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console()
@@ -58,6 +63,17 @@ def info(
         print(json.dumps(summary, indent=2))
     else:
         print_summary(summary)
+
+
+def class_counts(store: Store, name: str, empty: bool = True) -> str:
+    """``"female 752, male 748"``: the rows of each class of categorical attribute ``name``
+    (classes without rows left out unless ``empty``)."""
+    import numpy as np
+
+    attr = store.schema.attribute(name)
+    counts = np.bincount(store.labels(name), minlength=len(attr.level_names))
+    return ", ".join(f"{c} {k}" for c, k in zip(attr.level_names, counts, strict=True)
+                     if k or empty)
 
 
 def print_summary(summary: dict) -> None:
@@ -172,10 +188,7 @@ def measure(
                                  "sample images), whole (the whole image) or nan (no value). "
                                  "Pose needs a detected face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
-    detector: str = typer.Option("hog", "--detector", help="hog (fast), cnn (dlib's CNN: "
-                                 "slower, finds more faces) or scrfd:PATH[@SIDE] (an SCRFD "
-                                 ".onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its "
-                                 "input, 640)."),
+    detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
     box_from: Path = typer.Option(None, "--box-from", help="Place the median box with this "
                                   "store's faces (e.g. the training set of generated images)."),
     prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
@@ -273,7 +286,6 @@ def subset(
 ) -> None:
     """Write a subset of a store: rows filtered by attribute values, balanced over a class
     attribute, or a random sample; every column is kept."""
-    import numpy as np
 
     from latentplay import store as st
     from latentplay.store.subset import parse_where, select_rows
@@ -288,10 +300,7 @@ def subset(
     new = save_subset(source, out, rows, overwrite=overwrite, selection=selection)
     text = f"kept {len(new)} of {len(source)} rows"
     if balance_by:
-        attr = new.schema.attribute(balance_by)
-        counts = np.bincount(new.labels(balance_by), minlength=len(attr.level_names))
-        text += f"; {balance_by}: " + ", ".join(f"{c} {k}" for c, k in
-                                                zip(attr.level_names, counts, strict=True) if k)
+        text += f"; {balance_by}: {class_counts(new, balance_by, empty=False)}"
     console.print(text, markup=False)
     console.print(f"wrote {out}")
 
@@ -312,7 +321,6 @@ def bin_cmd(
 ) -> None:
     """Cut a continuous attribute (age, skin angle, head yaw, a score) into groups: a new
     categorical attribute every --by can use; rows without a value are 'unknown'."""
-    import numpy as np
 
     from latentplay.cliargs import split_names
     from latentplay.store.binning import bin_store
@@ -326,10 +334,7 @@ def bin_cmd(
     new = bin_store(path, attribute, edges=cuts, quantiles=quantiles,
                     names=split_names(names) if names else None, name=name, overwrite=overwrite)
     added = new.schema.history[-1]["column"]
-    attr = new.schema.attribute(added)
-    counts = np.bincount(new.labels(added), minlength=len(attr.level_names))
-    typer.echo(f"{added}: " + ", ".join(f"{c} {k}" for c, k in
-                                       zip(attr.level_names, counts, strict=True)))
+    typer.echo(f"{added}: {class_counts(new, added)}")
     typer.echo(f"wrote {path}")
 
 
@@ -344,15 +349,12 @@ def combine_cmd(
 ) -> None:
     """Combine categorical attributes into one whose classes are their intersections (e.g.
     'Black / Female'), for any --by; rows missing a part are 'unknown'."""
-    import numpy as np
 
     from latentplay.cliargs import split_names
     from latentplay.store.combine import combine_store
 
     new = combine_store(path, split_names(attributes), name=name, overwrite=overwrite)
     added = new.schema.history[-1]["column"]
-    attr = new.schema.attribute(added)
-    counts = np.bincount(new.labels(added), minlength=len(attr.level_names))
-    typer.echo(f"{added}: {len(attr.level_names)} classes; " + ", ".join(
-        f"{c} {k}" for c, k in zip(attr.level_names, counts, strict=True)))
+    classes = len(new.schema.attribute(added).level_names)
+    typer.echo(f"{added}: {classes} classes; {class_counts(new, added)}")
     typer.echo(f"wrote {path}")

@@ -22,9 +22,8 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, load, save
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import UNKNOWN, Attribute
 
-UNKNOWN = "unknown"
 SEPARATOR = " / "
 
 

@@ -17,6 +17,9 @@ from latentplay.errors import UserError
 
 AttributeKind = Literal["categorical", "continuous", "factor"]
 KINDS: tuple[str, ...] = ("categorical", "continuous", "factor")
+UNKNOWN = "unknown"
+"""The class of a row without a value (a face not found, an attribute not measured): plots
+draw it grey, and groups built from attributes carry it over."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ largest difference.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import warnings
@@ -60,11 +61,10 @@ def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
            outputs: list[str], path: Path) -> dict[str, Any]:
     """Export ``graph`` with a dynamic batch; its ``export.json`` entry: input and output
     names and the largest |onnxruntime - torch| on ``inputs`` (``max_abs_diff``)."""
-    try:
-        import onnxruntime
-    except ImportError:
-        raise UserError("exporting needs onnx and onnxruntime (pip install 'latentplay[onnx]')"
-                        ) from None
+    from latentplay.embed.onnxnet import open_session
+
+    if importlib.util.find_spec("onnxruntime") is None:  # before anything is written
+        raise UserError("exporting needs onnx and onnxruntime (pip install 'latentplay[onnx]')")
     axes = {n: {0: "n"} for n in [*names, *outputs]}
     try:
         with warnings.catch_warnings():
@@ -74,7 +74,7 @@ def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
     except torch.onnx.OnnxExporterError as exc:  # the onnx package is missing
         raise UserError(f"could not export to ONNX: {exc} (pip install 'latentplay[onnx]')"
                         ) from None
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = open_session(str(path))
     got = session.run(outputs, {n: t.numpy() for n, t in zip(names, inputs, strict=True)})
     with torch.no_grad():
         want = graph(*inputs)

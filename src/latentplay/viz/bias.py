@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-UNKNOWN = "unknown"
+from latentplay.store.schema import UNKNOWN  # noqa: E402
 
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,

@@ -23,8 +23,9 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from latentplay.store.schema import UNKNOWN  # noqa: E402
+
 MISSING = "missing"
-UNKNOWN = "unknown"  # the class measure, predict and bin give rows without a value: drawn grey
 GREY = (0.6, 0.6, 0.6, 1.0)
 
 
