@@ -106,5 +106,5 @@ def test_class_names_with_brackets_print_as_written(cli, tmp_path: Path) -> None
                "[young],old").code == 0
     r = cli("data", "info", tmp_path / "s", "--crosstab", "age_group,gender")
     out = " ".join(r.out.split())
-    assert r.code == 0 and "age_group (categorical): [young]: 4, old: 5, unknown: 1" in out
+    assert r.code == 0 and "age_group (categorical, ordered): [young]: 4, old: 5, unknown: 1" in out
     assert "[young]" in r.out.split("age_group x gender")[1]  # the cross-tab's row too

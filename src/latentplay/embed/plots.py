@@ -20,7 +20,6 @@ from latentplay.embed.column import load_rows
 from latentplay.embed.coordinates import Projection, projections, sample_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
-from latentplay.store.binning import binned_attributes
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
 TITLES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
@@ -32,7 +31,8 @@ def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = F
 
     Factor attributes are drawn as ordered classes named by their level values (as a colour
     bar of the level values when they have more than ``MAX_LEVELS``); categorical ones as
-    ordered classes when ``ordered`` or made by ``data bin`` (groups of a value).
+    ordered classes when ``ordered`` or marked so in the schema (Monk tones, age groups,
+    groups made by ``data bin``).
     """
     attr = _attribute(store, name)
     values = store.labels(name)[rows]
@@ -44,7 +44,7 @@ def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = F
             return Labels(name, levels[values], "continuous",
                           range=(float(levels.min()), float(levels.max())))
         return Labels(name, values, "ordered", [f"{v:.3g}" for v in levels])
-    ordered = ordered or name in binned_attributes(store)
+    ordered = ordered or attr.ordered
     return Labels(name, values, "ordered" if ordered else "categorical", list(attr.names or []))
 
 

@@ -375,7 +375,7 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
         codes = ita_group(values[:, config.names.index("skin_ita")])
         groups = list(ITA_GROUPS) + ([UNKNOWN] if (codes == len(ITA_GROUPS)).any() else [])
         columns[prefix + "skin_group"] = (Attribute(prefix + "skin_group", "categorical",
-                                                    names=groups,
+                                                    names=groups, ordered=True,
                                                     description=describe["skin_group"]), codes)
     if config.detects:
         columns[prefix + "face_found"] = (Attribute(prefix + "face_found", "categorical",

@@ -115,7 +115,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         generators = sorted({(r.get(cols["generator"]) or "").strip() for _, r in first} - {""})
     else:
         generators = [*sorted(p.name for p in folder.iterdir() if p.is_dir()), "other"]
-    attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}")
+    attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}",
+                                          ordered=classes[f] in (AGES, SKIN_TONES))
                               for f in coded if f != "target"]
     attrs.insert(0, categorical("target", classes["target"], "AI-Face 'Target' (real/fake)"))
     attrs.insert(1, categorical("generator", generators, "source dataset or generator"))

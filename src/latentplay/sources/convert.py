@@ -461,12 +461,14 @@ def _encode(image: Image.Image, source: str) -> dict[str, Any]:
 # helpers the format modules share
 
 
-def categorical(name: str, names: Iterable[str], description: str = "") -> Attribute:
-    """A categorical attribute with class ``names`` (codes are their positions)."""
+def categorical(name: str, names: Iterable[str], description: str = "",
+                ordered: bool = False) -> Attribute:
+    """A categorical attribute with class ``names`` (codes are their positions; ``ordered``
+    when the names follow an order, as age groups do)."""
     names = list(names)
     if not names:
         raise UserError(f"no values found for attribute {name!r} in the label file")
-    return Attribute(name, "categorical", names=names, description=description)
+    return Attribute(name, "categorical", names=names, description=description, ordered=ordered)
 
 
 def code_of(names: Iterable[str]) -> dict[str, int]:

@@ -49,7 +49,7 @@ def attributes() -> list[Attribute]:
     return [
         categorical("gender", GENDERS),
         categorical("race", RACES, "7 race groups as published"),
-        categorical("age", AGES, "age bin as published"),
+        categorical("age", AGES, "age bin as published", ordered=True),
         categorical("service_test", ("False", "True"),
                     "in the balanced subset the authors used to test commercial services"),
         split_attribute(SPLITS),

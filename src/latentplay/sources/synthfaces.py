@@ -179,9 +179,11 @@ def attributes(identities: int = 0) -> list[Attribute]:
             "categorical",
             names=list(SKIN_TONES),
             description="Monk Skin Tone scale, 1 = lightest",
+            ordered=True,
         ),
         Attribute("gender", "categorical", names=list(GENDERS), description="gender presentation"),
-        Attribute("age_group", "categorical", names=list(AGE_GROUPS), description="AI-Face age groups"),
+        Attribute("age_group", "categorical", names=list(AGE_GROUPS), description="AI-Face age groups",
+                  ordered=True),
         Attribute(
             "smile",
             "continuous",

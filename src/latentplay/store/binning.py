@@ -25,12 +25,6 @@ from latentplay.store.io import Store, load, save
 from latentplay.store.schema import UNKNOWN, Attribute
 
 
-def binned_attributes(store: Store) -> set[str]:
-    """Names of the attributes :func:`bin_store` made (ordered groups) that ``store`` still has."""
-    return {entry["column"] for entry in store.schema.history
-            if entry.get("op") == "bin" and store.schema.has_attribute(entry.get("column", ""))}
-
-
 def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
     """Inner edges cutting ``(N,)`` ``values`` (NaN ignored) into ``quantiles`` groups of about
     equal counts: ``(quantiles - 1,)`` values of the data, fewer where ties would leave a group
@@ -112,7 +106,7 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     if not new_name.replace("_", "").isalnum():
         raise UserError(f"attribute name {new_name!r}: use letters, digits and '_'")
     edge_text = ", ".join(f"{e:g}" for e in cuts)
-    described = Attribute(new_name, "categorical", names=classes,
+    described = Attribute(new_name, "categorical", names=classes, ordered=True,
                           description=f"{attribute} in groups cut at {edge_text} (each from its "
                                       "lower edge)")
     new = add_attributes(store, {new_name: (described, codes)}, replace=overwrite)

@@ -86,6 +86,7 @@ def print_summary(summary: dict) -> None:
         vectors = ", ".join(f"{k} ({v}-d)" for k, v in summary["vectors"].items())
         console.print(f"vector columns: {vectors}")
     for name, attr in summary["attributes"].items():
+        kind = attr["kind"] + (", ordered" if attr.get("ordered") else "")
         if attr["kind"] == "continuous":
             hist = attr["histogram"]
             lo, hi = attr["range"]
@@ -98,13 +99,13 @@ def print_summary(summary: dict) -> None:
             p = attr["per_class"]
             largest = ", ".join(f"{escape(k)}: {v}" for k, v in p["largest"].items())
             console.print(
-                f"[bold]{name}[/bold] ({attr['kind']}, {p['classes']} classes): rows per class "
+                f"[bold]{name}[/bold] ({kind}, {p['classes']} classes): rows per class "
                 f"{p['min']} to {p['max']} (median {p['median']:g}), {p['empty']} empty, "
                 f"{p['single']} with one row; largest {largest}"
             )
         else:
             counts = ", ".join(f"{escape(k)}: {v}" for k, v in attr["counts"].items())
-            console.print(f"[bold]{name}[/bold] ({attr['kind']}): {counts}")
+            console.print(f"[bold]{name}[/bold] ({kind}): {counts}")
     ct = summary.get("crosstab")
     if ct:
         table = Table(title=escape(f"{ct['rows']} x {ct['columns']}"))
@@ -250,7 +251,7 @@ def bias(
     bins: int = typer.Option(2, "--bins", help="Equal-width bins of a continuous attribute."),
 ) -> None:
     """Dataset-bias chart: the share of each value of --of within each group of --by, with a
-    chi-square test of independence and Cramer's V."""
+    chi-square test of independence and Cramer's V (and a trend test when both are ordered)."""
     from latentplay import store as st
     from latentplay.outputs import p_text
     from latentplay.store.bias import association
@@ -263,9 +264,13 @@ def bias(
     p = p_text(found.p_value)
     subtitle = (f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p}, "
                 f"Cramer's V {found.cramers_v:.3f}")
+    if found.trend:
+        subtitle += (f"\ntrend along {by}: r {found.trend.r:+.3f}, M2 {found.trend.statistic:.1f}"
+                     f" (dof 1), p {p_text(found.trend.p_value)}")
     save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle), out)
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
-    typer.echo(f"{of} by {by}: {subtitle}")
+    for line in subtitle.splitlines():
+        typer.echo(f"{of} by {by}: {line}")
     typer.echo(f"wrote {out}")
 
 
@@ -357,4 +362,25 @@ def combine_cmd(
     added = new.schema.history[-1]["column"]
     classes = len(new.schema.attribute(added).level_names)
     typer.echo(f"{added}: {classes} classes; {class_counts(new, added)}")
+    typer.echo(f"wrote {path}")
+
+
+@app.command("order")
+def order_cmd(
+    path: Path = typer.Argument(..., help="Store directory (changed in place)."),
+    attribute: str = typer.Argument(..., help="Categorical attribute, e.g. age."),
+    classes: str = typer.Option(None, "--classes", help="Every class, comma-separated, in "
+                                "order (default: the present order)."),
+    unordered: bool = typer.Option(False, "--unordered", help="Mark the classes unordered."),
+) -> None:
+    """Put a categorical attribute's classes in order and mark it ordered (projections colour
+    it along a ramp, data bias tests for a trend along it)."""
+
+    from latentplay.cliargs import split_names
+    from latentplay.store.order import order_classes
+
+    new = order_classes(path, attribute, split_names(classes) if classes else None,
+                        ordered=not unordered)
+    kind = "unordered" if unordered else "ordered"
+    typer.echo(f"{attribute}: {kind}; {class_counts(new, attribute)}")
     typer.echo(f"wrote {path}")

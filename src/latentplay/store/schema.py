@@ -29,7 +29,10 @@ class Attribute:
     ``categorical`` columns are ``ClassLabel`` with ``names``; ``continuous`` columns are
     ``float32`` inside ``range``; ``factor`` columns are ints ``0..len(values)-1`` named
     ``factor_<name>`` holding the ground-truth factors of synthetic data (``values`` gives the
-    continuous value of each level).
+    continuous value of each level). A categorical attribute is ``ordered`` when its classes
+    follow an order (Monk skin tones, age groups, groups of a binned value): plots colour it
+    along a ramp and ``data bias`` tests for a trend along it. The class ``unknown`` is never
+    part of the order.
     """
 
     name: str
@@ -38,6 +41,7 @@ class Attribute:
     range: tuple[float, float] | None = None
     values: list[float] | None = None
     description: str = ""
+    ordered: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -46,6 +50,8 @@ class Attribute:
             raise ValueError(f"categorical attribute {self.name!r} needs class names")
         if self.kind == "factor" and not self.values:
             raise ValueError(f"factor attribute {self.name!r} needs its level values")
+        if self.ordered and self.kind != "categorical":
+            raise ValueError(f"only a categorical attribute is marked ordered, not {self.name!r}")
         if self.range is not None:
             self.range = (float(self.range[0]), float(self.range[1]))
 

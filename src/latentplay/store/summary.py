@@ -55,7 +55,7 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
         }
     names = attr.level_names
     counts = np.bincount(values[values >= 0], minlength=len(names))
-    out: dict[str, Any] = {"kind": attr.kind,
+    out: dict[str, Any] = {"kind": attr.kind, "ordered": attr.ordered,
                            "counts": dict(zip(names, counts.tolist(), strict=True))}
     if many_classes(attr):
         largest = np.argsort(-counts, kind="stable")[:5]
