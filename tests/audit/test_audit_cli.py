@@ -46,6 +46,9 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path:
     assert float(rows[0]["generated_low"]) <= float(rows[0]["generated"]) \
         <= float(rows[0]["generated_high"])
     assert "corrected" in rows[0]
+    # skin tones are ordered: where the samples sit along the order, in the output too
+    assert s["shift"]["low"] <= s["shift"]["mean"] <= s["shift"]["high"]
+    assert "classes along the order" in r.out and summary["attributes"]["gender"]["shift"] is None
     assert summary["source"] == {"run": str(vae_run), "n": 300, "condition": None}
 
 

@@ -114,3 +114,44 @@ def test_no_correction_through_a_singular_confusion() -> None:
                      confusion=always_male)
     assert result.corrected is None and result.corrected_tv is None
     assert not result.confusion_condition < 1e3
+
+
+def test_ordinal_shift_by_hand() -> None:
+    from latentplay.audit.distribution import ordinal_shift
+
+    # training at positions 0 and 1, generated at 1 and 2: one class later on average;
+    # of the four pairs, three have the generated image later and one a tie
+    assert ordinal_shift(np.array([5, 5, 0]), np.array([0, 5, 5])) == pytest.approx((1.0, 0.75))
+    assert ordinal_shift(np.array([1, 0, 0]), np.array([0, 0, 1])) == pytest.approx((2.0, 1.0))
+    assert ordinal_shift(np.array([1, 2, 1]), np.array([1, 2, 1])) == pytest.approx((0.0, 0.0))
+
+
+def test_compare_measures_a_shift_along_ordered_classes() -> None:
+    from latentplay.audit.distribution import shift_text
+
+    training = np.array([100, 200, 300, 200, 100, 40])        # the last class: unknown
+    generated = np.array([250, 300, 250, 150, 50, 0])
+    classes = ["monk_1", "monk_2", "monk_3", "monk_4", "monk_5", "unknown"]
+    result = compare(training, generated, classes, ordered=True)
+    expected = (generated[:5] / 1000) @ np.arange(5) - (training[:5] / 900) @ np.arange(5)
+    assert result.shift.mean == pytest.approx(expected) and expected < -0.5
+    assert result.shift.low < result.shift.mean < result.shift.high < 0
+    assert -1 < result.shift.delta < -0.2
+    assert compare(training, generated, classes).shift is None   # unordered classes
+    text = shift_text(result.to_dict())
+    assert text.startswith(f"generated {expected:+.2f} classes along the order") \
+        and "towards monk_1" in text
+
+
+def test_corrected_shift_undoes_an_annotator_that_pulls_to_the_middle() -> None:
+    """An annotator that calls a tenth of each class its neighbour makes the generated
+    distribution look nearer the middle; the correction recovers the true shift."""
+    confusion = np.array([[0.8, 0.2, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]])
+    truth = np.array([0.6, 0.3, 0.1])                 # the generator leans to class 0
+    observed = np.round(confusion.T @ truth * 20000).astype(int)
+    training = np.array([3000, 4000, 3000])
+    result = compare(training, observed, ["a", "b", "c"], confusion=confusion, ordered=True)
+    true_shift = truth @ np.arange(3) - 1.0
+    assert result.corrected_shift.mean == pytest.approx(true_shift, abs=0.01)
+    assert abs(result.shift.mean) < abs(true_shift) - 0.05    # raw: pulled to the middle
+    assert result.corrected_shift.low < true_shift < result.corrected_shift.high

@@ -7,6 +7,12 @@ an annotator that errs; when its confusion matrix ``C`` (rows true, columns pred
 the observed proportions are ``q = C^T p`` and :func:`correct_confusion` recovers ``p``
 (black-box shift estimation, Lipton, Wang & Smola 2018), constrained to the simplex.
 
+For classes with an order (Monk skin tones, age groups) the chi-square test says that the
+generated distribution differs, not which way; :class:`Shift` says which way and how far: the
+difference of the mean class positions (in classes; +: the generated images sit later in the
+order) and Cliff's delta, ``P(generated later) - P(generated earlier)`` for a generated and a
+training image drawn at random.
+
 >>> cmp = compare(train_counts, generated_counts, classes, confusion=ann.evaluation.confusion)
 >>> cmp.tv, cmp.js, cmp.chi2_p, cmp.corrected
 """
@@ -21,6 +27,8 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import binomtest, chisquare
+
+from latentplay.store.schema import UNKNOWN
 
 MAX_CONDITION = 1e3
 """No correction is reported when the confusion matrix's condition number is above this: the
@@ -84,6 +92,46 @@ def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray
     return p / total if total > 0 else np.full(len(p), 1.0 / len(p))
 
 
+@dataclass
+class Shift:
+    """Where generated classes sit along an order relative to the training classes.
+
+    Attributes:
+        mean: generated mean class position minus the training one, in classes.
+        low, high: its 95 % percentile interval over multinomial resamples.
+        delta: Cliff's delta, ``P(g > t) - P(g < t)`` for class positions ``g`` of a
+            generated and ``t`` of a training image (-1..1; 0: neither later nor earlier).
+    """
+
+    mean: float
+    low: float
+    high: float
+    delta: float
+
+    def to_dict(self) -> dict[str, float]:
+        return {"mean": self.mean, "low": self.low, "high": self.high, "delta": self.delta}
+
+
+def ordinal_shift(training: np.ndarray, generated: np.ndarray) -> tuple[float, float]:
+    """The mean-position difference and Cliff's delta of two ``(K,)`` distributions over
+    ordered classes (each renormalised; positions ``0..K-1``)."""
+    t = np.asarray(training, float) / np.sum(training)
+    g = np.asarray(generated, float) / np.sum(generated)
+    positions = np.arange(len(t))
+    later = np.sign(positions[:, None] - positions[None, :])   # (K, K): sign(i - j)
+    return float(g @ positions - t @ positions), float(g @ later @ t)
+
+
+def _shift(training: np.ndarray, generated: np.ndarray, resampled: Sequence[np.ndarray]
+           ) -> Shift:
+    """A :class:`Shift` of ``(K,)`` distributions, its interval from ``resampled`` pairs of
+    rows ``(B, 2, K)`` (training, generated)."""
+    mean, delta = ordinal_shift(training, generated)
+    means = [ordinal_shift(t, g)[0] for t, g in resampled]
+    low, high = np.percentile(means, [2.5, 97.5]) if means else (np.nan, np.nan)
+    return Shift(mean, float(low), float(high), delta)
+
+
 def _filled(confusion: np.ndarray) -> np.ndarray:
     """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
     c = np.array(confusion, dtype=float)
@@ -114,6 +162,9 @@ class Comparison:
         confusion_condition: condition number of the confusion matrix; the correction
             amplifies errors in the confusion estimate by up to this factor, so it is only
             trustworthy when it is small (an annotator that tells the classes apart).
+        shift, corrected_shift: for ordered classes, where the generated (corrected) classes
+            sit along the order relative to the training ones (``unknown`` left out); None
+            otherwise.
     """
 
     attribute: str
@@ -134,6 +185,8 @@ class Comparison:
     corrected_tv: float | None = None
     corrected_js: float | None = None
     confusion_condition: float | None = None
+    shift: Shift | None = None
+    corrected_shift: Shift | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per class (the CSV rows)."""
@@ -162,6 +215,8 @@ class Comparison:
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
             "confusion_condition": self.confusion_condition,
+            "shift": self.shift.to_dict() if self.shift else None,
+            "corrected_shift": self.corrected_shift.to_dict() if self.corrected_shift else None,
             "per_class": [{k: (float(v) if isinstance(v, np.floating) else v)
                            for k, v in row.items()} for row in self.rows()],
         }
@@ -177,6 +232,7 @@ def compare(
     confusion_counts: np.ndarray | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    ordered: bool = False,
 ) -> Comparison:
     """Compare ``(K,)`` generated (annotated) class counts with ``(K,)`` training counts.
 
@@ -189,8 +245,11 @@ def compare(
             summing to 1); when given, the corrected proportions are estimated too.
         confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from; when given,
             the intervals of the corrected proportions include its sampling error.
-        n_boot: multinomial resamples for the corrected proportions' intervals.
+        n_boot: multinomial resamples for the intervals of the corrected proportions and
+            the shifts.
         seed: seeds the resamples.
+        ordered: the classes follow an order (a class named ``unknown`` aside): measure the
+            :class:`Shift` too.
     """
     t = np.asarray(training_counts, dtype=np.int64)
     g = np.asarray(generated_counts, dtype=np.int64)
@@ -203,6 +262,14 @@ def compare(
     result = Comparison(attribute, list(classes), t, g, pt, pg, wilson_interval(t, nt),
                         wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
                         js_divergence(pt, pg))
+    known = np.array([c != UNKNOWN for c in classes])
+    tk, gk = t[known], g[known]
+    trainings: list[np.ndarray] = []   # resampled training counts, for the shifts' intervals
+    if ordered and tk.sum() and gk.sum() and known.sum() > 1:
+        rng = np.random.default_rng([seed, 1])
+        trainings = [rng.multinomial(tk.sum(), tk / tk.sum()) for _ in range(n_boot)]
+        result.shift = _shift(tk, gk, [(tb, rng.multinomial(gk.sum(), gk / gk.sum()))
+                                       for tb in trainings])
     if confusion is not None:
         confusion = np.asarray(confusion, dtype=float)
         if confusion.shape != (len(classes), len(classes)):
@@ -210,13 +277,20 @@ def compare(
                              f"got {confusion.shape}")
         result.confusion_condition = float(np.linalg.cond(_filled(confusion)))
         if result.confusion_condition <= MAX_CONDITION:
-            _correct(result, confusion, confusion_counts, n_boot, seed)
+            boots = _correct(result, confusion, confusion_counts, n_boot, seed)
+            if (result.shift is not None and result.corrected is not None
+                    and result.corrected[known].sum() > 0):
+                result.corrected_shift = _shift(
+                    tk, result.corrected[known],
+                    [(tb, b[known]) for tb, b in zip(trainings, boots, strict=False)
+                     if b[known].sum() > 0])
     return result
 
 
 def _correct(result: Comparison, confusion: np.ndarray, counts: np.ndarray | None,
-             n_boot: int, seed: int) -> None:
-    """Fill the ``corrected*`` fields of ``result`` (see :func:`compare`)."""
+             n_boot: int, seed: int) -> list[np.ndarray]:
+    """Fill the ``corrected*`` fields of ``result`` (see :func:`compare`); returns the
+    resampled ``(K,)`` corrected proportions."""
     ng = int(result.generated_counts.sum())
     pg = result.generated
     rng = np.random.default_rng(seed)
@@ -229,6 +303,7 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: np.ndarray | Non
                            else np.full((len(pg), 2), np.nan))
     result.corrected_tv = total_variation(result.training, result.corrected)
     result.corrected_js = js_divergence(result.training, result.corrected)
+    return boots
 
 
 def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -240,3 +315,20 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for i in np.flatnonzero(totals):
         out[i] = rng.multinomial(totals[i], counts[i] / totals[i]) / totals[i]
     return out
+
+
+def shift_text(summary: dict[str, Any]) -> str | None:
+    """One line on the shifts of a :meth:`Comparison.to_dict` summary (None without them):
+    ``"generated -0.84 classes along the order (95 % -0.95 to -0.72), towards monk_1; ..."``."""
+    shift = summary.get("shift")
+    if not shift:
+        return None
+    order = [c for c in summary["classes"] if c != UNKNOWN]
+    text = (f"generated {shift['mean']:+.2f} classes along the order (95 % {shift['low']:+.2f} "
+            f"to {shift['high']:+.2f}), towards {order[-1] if shift['mean'] > 0 else order[0]}; "
+            f"Cliff's delta {shift['delta']:+.3f}")
+    corrected = summary.get("corrected_shift")
+    if corrected:
+        text += (f"; corrected {corrected['mean']:+.2f} ({corrected['low']:+.2f} to "
+                 f"{corrected['high']:+.2f}), Cliff's delta {corrected['delta']:+.3f}")
+    return text

@@ -213,10 +213,12 @@ def audit_images(
         proba = ann.predict_proba(images)
         predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
         ev = ann.evaluation
+        attr = data.schema.attribute(ann.attribute)
         result = compare(training_counts(data, ann),
                          np.bincount(predicted, minlength=len(ann.classes)), ann.classes,
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
-                         confusion_counts=None if ev is None else ev.counts, seed=seed)
+                         confusion_counts=None if ev is None else ev.counts, seed=seed,
+                         ordered=attr.ordered or attr.kind == "factor")
         _write_rows(out / f"distribution_{ann.attribute}.csv", result.rows())
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, ann)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from latentplay.audit.distribution import shift_text
 from latentplay.errors import UserError
 from latentplay.outputs import p_text
 from latentplay.report import verifying
@@ -163,6 +164,9 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
                                           f"{number(r.get('corrected_js'))} bits"))
     if r.get("confusion_condition") is not None:
         facts.append(("confusion condition number", number(r["confusion_condition"])))
+    along = shift_text(r)
+    if along:
+        facts.append(("along the classes' order", along))
     rows = [[c.get("class"), c.get("training_count"), c.get("training"),
              interval(c.get("training_low"), c.get("training_high")), c.get("generated_count"),
              c.get("generated"), interval(c.get("generated_low"), c.get("generated_high")),
