@@ -266,3 +266,54 @@ def test_standardizing_over_the_turn_removes_the_gap_it_caused(tmp_path: Path, c
         r = cli("audit", "verify", store.path, "--column", "z", "--by", "race",
                 "--out", tmp_path / "bad", *bad)
         assert r.code == 2 and message in r.err, r.err
+
+
+def test_rate_trend_is_the_least_squares_slope() -> None:
+    from latentplay.metrics.verification import rate_trend
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, 4000)
+    errors = rng.random(4000) < 0.05 + 0.03 * x
+    found = rate_trend(errors, x, units=rng.integers(0, 400, 4000))
+    assert found["slope"] == pytest.approx(np.polyfit(x, errors.astype(float), 1)[0])
+    assert found["low"] < 0.03 < found["high"] and found["high"] - found["low"] < 0.02
+    flat = rate_trend(rng.random(4000) < 0.1, x)
+    assert flat["low"] < 0 < flat["high"]
+    assert np.isnan(rate_trend(errors, np.zeros(4000))["slope"])  # one position: no slope
+
+
+def test_errors_along_ordered_groups(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    """Four ordered tones whose photos get noisier tone by tone: FNMR rises along the order,
+    with an interval over persons that leaves out 0; unordered groups get no trend."""
+    rng = np.random.default_rng(2)
+    people, photos, tones = 40, 5, 4
+    person = np.repeat(np.arange(tones * people), photos)
+    tone = person // people
+    centre = rng.normal(size=(tones * people, 16))
+    centre /= np.linalg.norm(centre, axis=1, keepdims=True)
+    z = centre[person] + rng.normal(size=(len(person), 16)) * (0.15 + 0.08 * tone)[:, None]
+    schema = Schema(
+        attributes=[Attribute("tone", "categorical", names=[f"t{k}" for k in range(tones)],
+                              ordered=True),
+                    Attribute("site", "categorical", names=[f"s{k}" for k in range(tones)]),
+                    Attribute("identity", "categorical",
+                              names=[f"p{i}" for i in range(tones * people)])],
+        provenance=Provenance(source="test", converter="unit"))
+    image = st.encode_png(np.zeros((4, 4, 3), np.uint8))
+    path = tmp_path / "s"
+    store = st.build([{"image": [image] * len(person), "tone": tone, "site": tone,
+                       "identity": person}], schema, path)
+    st.save(st.add_column(store, "z", z.astype(np.float32)), path)
+    out = tmp_path / "v"
+    r = cli("audit", "verify", path, "--column", "z", "--by", "tone", "--n-pairs", "300",
+            "--fmr", "0.01", "--out", out)
+    assert r.code == 0, r.err
+    summary = json.loads((out / "verification.json").read_text())
+    fnmr = summary["trend"]["fnmr"]
+    rates = [g["fnmr"] for g in summary["groups"]]
+    assert rates == sorted(rates) and fnmr["slope"] > 0.02 and fnmr["low"] > 0
+    assert summary["trend"]["intervals"] == "bootstrap over persons"
+    assert "along t0 .. t3: FMR" in r.out and "FNMR +0." in r.out
+    assert "change per group" in build_report(out).read_text()
+    unordered = verify_store(st.load(path), "z", tmp_path / "u", by="site", n_pairs=300, fmr=0.01)
+    assert "trend" not in unordered

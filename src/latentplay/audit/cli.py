@@ -361,6 +361,12 @@ def _figure(value: float | None, digits: int = 4) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _step(trend: dict) -> str:
+    """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step."""
+    return (f"{trend['slope']:+.4f} per group [{trend['low']:+.4f}, {trend['high']:+.4f}]"
+            if trend["slope"] == trend["slope"] else "-")
+
+
 def _print_verification(summary: dict) -> None:
     p = summary["pairs"]
     print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {summary['column']} "
@@ -379,6 +385,10 @@ def _print_verification(summary: dict) -> None:
         print(f"  across groups: accuracy std {diff['accuracy_std']:.4f}, skewed error ratio "
               f"{_figure(diff['skewed_error_ratio'], 2)}, FMR ratio "
               f"{_figure(diff['fmr_ratio'], 2)}, FNMR ratio {_figure(diff['fnmr_ratio'], 2)}")
+    trend = summary.get("trend")
+    if trend:
+        print(f"  along {trend['groups'][0]} .. {trend['groups'][-1]}: "
+              + "; ".join(f"{key.upper()} {_step(trend[key])}" for key in ("fmr", "fnmr")))
     adjusted = summary.get("adjusted")
     if adjusted:
         print(f"FNMR standardized over {adjusted['cells']} strata of "

@@ -16,7 +16,9 @@ of :mod:`latentplay.metrics.verification`, the differentials), ``verification.cs
 per group), ``scores.csv`` (every pair with its distance), ``det.png``, ``scores.png``,
 ``rates.png`` and, for a store with images, ``hardest.png`` (each group's closest impostor and
 farthest genuine pairs); with ``adjust``, ``adjusted.csv`` (each group's FNMR standardized over
-strata of measured covariates, also under ``adjusted`` in the JSON).
+strata of measured covariates, also under ``adjusted`` in the JSON). When ``by`` is one
+ordered attribute (Monk skin tones, ITA skin groups, binned ages), ``trend`` in the JSON holds
+how FMR and FNMR change per group step along its order, with intervals over persons.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from latentplay.metrics.verification import (
     pair_distances,
     person_bootstrap,
     quantile_strata,
+    rate_trend,
     rates,
     ratio,
     standardized_fnmr,
@@ -46,6 +49,7 @@ from latentplay.metrics.verification import (
     verification,
 )
 from latentplay.outputs import json_default, output_dir
+from latentplay.store.schema import UNKNOWN
 
 PathLike = str | os.PathLike[str]
 ALL = "all pairs"
@@ -270,6 +274,9 @@ def verify_store(
                                         [r["fmr"] for r in scored],
                                         [r["fnmr"] for r in scored]) if len(scored) > 1 else None,
     }
+    ordered = by is not None and "," not in by and _is_ordered(store.schema.attribute(by))
+    if ordered:
+        summary["trend"] = _trend(names, group_of, chosen.same, d >= t, persons, seed)
     if covariates:
         summary["adjusted"] = _adjusted(covariates, strata, chosen, group_of, names, d >= t,
                                         persons, seed)
@@ -429,6 +436,30 @@ def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
         codes = np.where((codes >= 0) & (values >= 0), codes * len(levels) + values, -1)
         names = [f"{a} / {b}" if a else b for a in names for b in levels]
     return names, codes
+
+
+def _is_ordered(attr: st.Attribute) -> bool:
+    return attr.ordered or attr.kind == "factor"
+
+
+def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: np.ndarray,
+           persons: np.ndarray | None, seed: int) -> dict[str, Any] | None:
+    """FMR and FNMR per step along ordered groups (:func:`rate_trend` over the pairs within a
+    group, ``unknown`` left out); None when fewer than two groups have pairs."""
+    order = [g for g, name in enumerate(names) if name != UNKNOWN]
+    position = np.full(len(names) + 1, -1)
+    position[order] = np.arange(len(order))
+    pos = position[group_of]              # group_of -1 (pairs across groups) reads the last: -1
+    out: dict[str, Any] = {"groups": [names[g] for g in order],
+                           "intervals": "bootstrap over pairs (taken as independent)"
+                           if persons is None else "bootstrap over persons"}
+    for key, kind, errors in (("fmr", ~same, ~nonmatch), ("fnmr", same, nonmatch)):
+        keep = kind & (pos >= 0)
+        if len(np.unique(pos[keep])) < 2:
+            return None
+        out[key] = rate_trend(errors[keep], pos[keep],
+                              None if persons is None else persons[keep], seed=seed)
+    return out
 
 
 def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:

@@ -232,6 +232,41 @@ def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons:
     return out
 
 
+def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | None = None,
+               n_boot: int = 1000, seed: int = 0, confidence: float = 0.95) -> dict[str, float]:
+    """How an error rate changes along ordered groups: the least-squares slope of ``(P,)``
+    error indicators on ``(P,)`` group positions (``0..G-1``) over the pairs, i.e. the change
+    of the rate per group step, with a percentile interval over ``n_boot`` draws of the
+    ``(P,)`` ``units`` (persons: the subsets bootstrap of :func:`person_bootstrap`; None:
+    pairs drawn as independent). NaN when fewer than two positions occur.
+
+    Returns:
+        ``{"slope", "low", "high", "pairs"}``.
+    """
+    e = np.asarray(errors, dtype=np.float64)
+    x = np.asarray(positions, dtype=np.float64)
+    cluster, weights = cluster_draws(np.arange(len(e)) if units is None else units, n_boot, seed)
+    k = weights.shape[1]
+    # per-cluster sums of 1, x, x^2, e and x e: any resample's slope is one product away
+    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
+                     for w in (np.ones_like(x), x, x * x, e, x * e)])
+
+    def slopes(s: np.ndarray) -> np.ndarray:
+        n, sx, sxx, se, sxe = s
+        spread = n * sxx - sx * sx
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(spread > 1e-9 * np.maximum(n * n, 1), (n * sxe - sx * se) / spread,
+                            np.nan)
+
+    slope = float(slopes(sums.sum(axis=1)))
+    drawn = slopes(sums @ weights.T)
+    drawn = drawn[np.isfinite(drawn)]
+    tail = (1 - confidence) / 2 * 100
+    low, high = (np.percentile(drawn, [tail, 100 - tail]) if len(drawn) and np.isfinite(slope)
+                 else (np.nan, np.nan))
+    return {"slope": slope, "low": float(low), "high": float(high), "pairs": int(len(e))}
+
+
 def quantile_strata(values: np.ndarray, n_strata: int) -> np.ndarray:
     """``(P,)`` codes ``0..n_strata-1`` of ``(P,)`` finite values cut at their quantiles (ties
     may leave a stratum empty)."""

@@ -64,6 +64,16 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
             "Across groups: skewed error ratio = highest over lowest error (1 - accuracy); FMR "
             "and FNMR ratios = highest over lowest rate at the common threshold (— when the "
             "lowest is 0)."))
+    trend = v.get("trend")
+    if trend:
+        steps = [trend.get(k) or {} for k in ("fmr", "fnmr")]
+        blocks.append(Table.of(
+            ["rate", "change per group", "95% interval", "pairs"],
+            [[name, _short(s.get("slope")), _interval([s.get("low"), s.get("high")]),
+              s.get("pairs")] for name, s in zip(("FMR", "FNMR"), steps, strict=True)],
+            f"Along the order of the groups ({' < '.join(trend.get('groups', []))}): the "
+            "least-squares slope of the errors at the common threshold on the group's place, "
+            f"per group step; 95% intervals: {trend.get('intervals')}."))
     adjusted = v.get("adjusted")
     if adjusted:
         blocks.append(Table.of(
