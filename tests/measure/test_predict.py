@@ -410,3 +410,57 @@ def test_fairface_preset_brings_its_preprocessing(tmp_path):
     assert (cfg.align, cfg.padding, cfg.pixels, embedder.pixels) == ("box", 0.25, "auto", "arcface")
     assert [(h.name, h.classes, h.scale) for h in heads] == [
         ("gender", ("female", "male"), None), ("age", (), 100.0)]
+
+
+def test_group_bounds_read_published_and_binned_names():
+    from latentplay.store.binning import group_bounds, group_names
+
+    fairface = ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69",
+                "more than 70"]
+    bounds = group_bounds(fairface)
+    assert bounds[:2].tolist() == [[0, 3], [3, 10]] and bounds[-1].tolist() == [70, np.inf]
+    assert group_bounds(group_names([20, 40.5])).tolist() == [[-np.inf, 20], [20, 40.5],
+                                                              [40.5, np.inf]]
+    assert group_bounds(["under 18", "18 to 64", "65+"]).tolist() == [[-np.inf, 18], [18, 65],
+                                                                     [65, np.inf]]
+    for names in (["child", "adult"], ["0-10", "5-20"], ["10-19", "0-9"]):
+        assert group_bounds(names) is None, names
+
+
+def test_group_agreement_by_hand():
+    from latentplay.measure.predict import error_text, group_agreement
+
+    names = ["0-2", "3-9", "10-19", "unknown"]
+    readings = np.array([1.0, 2.9, 3.0, 12.0, 25.0, 5.0, np.nan])
+    codes = np.array([0, 0, 0, 1, 2, 3, 1])   # the unknown and the unread rows do not count
+    found = group_agreement(readings, codes, names)
+    # 1.0 and 2.9 in 0-2; 3.0 one group late; 12 read for a 3-9 is one late; 25 is outside
+    # 10-19 but beyond the last group, so no group off
+    assert found == {"n": 5, "in_group": 0.4, "within_one": 1.0, "offset": pytest.approx(0.4)}
+    assert "inside the labelled group for 0.400" in error_text(found)
+    assert group_agreement(readings, codes, ["a", "b", "c", "unknown"]) is None
+
+
+def test_value_head_against_interval_groups(net, tmp_path, cli):
+    """A value head named like groups of intervals (FairFace's ages and an age regressor) is
+    scored by whether its reading falls in the labelled group."""
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (20, 24, 24, 3)).astype(np.uint8)
+    red = images[..., 0].mean(axis=(1, 2)) / 255 * 100          # what red:value*5 reads
+    names = ["<40", "40-59", "60+"]
+    codes = np.searchsorted([40, 60], red, side="right")
+    codes[:4] = (codes[:4] + 1) % 3                               # four labels are wrong
+    schema = st.Schema(attributes=[st.Attribute("red", "categorical", names=names, ordered=True)],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    store = st.build([{"image": [st.encode_png(im) for im in images], "red": codes}], schema,
+                     tmp_path / "groups")
+    r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads", "red:value*5",
+            "-o", "align=none", "-o", "pixels=unit", "--prefix", "read_")
+    assert r.code == 0, r.err
+    out = " ".join(r.out.split())
+    assert "read_red against the groups of red over 20 rows: inside the labelled group for " \
+           "0.800" in out
+    # audit compare's reader: its error against the training store's groups
+    network = HeadNetwork(f"onnx:{net}", "red:value*5", ["align=none", "pixels=unit"])
+    reader = NetworkValues(network, "red").evaluate(st.load(store.path))
+    assert reader.error["n"] == 20 and reader.error["in_group"] == pytest.approx(0.8)

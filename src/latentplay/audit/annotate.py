@@ -473,8 +473,10 @@ class NetworkValues:
                  seed: int = 0) -> NetworkValues:
         """Read up to ``max_rows`` random images of ``store`` into :attr:`training`; with a
         continuous label of the same name, :attr:`error` holds the mean absolute difference,
-        the mean difference (reading minus label) and the correlation on them."""
-        from latentplay.measure.predict import reading_error
+        the mean difference (reading minus label) and the correlation on them; with groups
+        named as intervals (FairFace's ages), how often the readings fall in the labelled
+        group (:func:`~latentplay.measure.predict.group_agreement`)."""
+        from latentplay.measure.predict import group_agreement, reading_error
 
         store = st.load(store) if not isinstance(store, st.Store) else store
         rng = np.random.default_rng(seed)
@@ -485,6 +487,9 @@ class NetworkValues:
             self.attribute) else None
         if attr is not None and attr.kind == "continuous":
             self.error = reading_error(self.training, store.labels(self.attribute)[rows])
+        elif attr is not None and attr.kind == "categorical":
+            self.error = group_agreement(self.training, store.labels(self.attribute)[rows],
+                                         attr.level_names)
         return self
 
 

@@ -84,6 +84,7 @@ def compare_cmd(
         read_images,
         resolve_annotators,
     )
+    from latentplay.measure.predict import error_text
     from latentplay.outputs import p_text
 
     if (run is None) == (images is None):
@@ -122,9 +123,7 @@ def compare_cmd(
             error = s["annotator"].get("error")
             if error:
                 print(f"  read by the network on both sides; against {name}'s labels on "
-                      f"{error['n']} training images: mean absolute difference "
-                      f"{error['mae']:.3g}, bias {error['bias']:+.3g}, correlation "
-                      f"{error['r']:.3f}")
+                      f"{error['n']} training images: {error_text(error)}")
             continue
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"

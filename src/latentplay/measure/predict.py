@@ -334,10 +334,51 @@ def reading_error(readings: np.ndarray, labels: np.ndarray) -> dict[str, float] 
             "r": float(np.corrcoef(readings[both], labels[both])[0, 1])}
 
 
+def group_agreement(readings: np.ndarray, codes: np.ndarray, names: Sequence[str]
+                    ) -> dict[str, float] | None:
+    """How well a value head's ``(N,)`` readings fall in the groups of ``(N,)`` class codes whose
+    ``names`` are intervals (FairFace's ``0-2 .. more than 70``, ``data bin``'s ``<20 ..
+    >=60``; :func:`~latentplay.store.binning.group_bounds`), over the rows with a reading and
+    a group: ``n``, the share inside the labelled group ``in_group``, the share at most one
+    group off ``within_one``, and the mean group offset ``offset`` (reading's group minus
+    the label's; a reading beyond the outermost groups counts in them). None when the names are not intervals or fewer than three rows count."""
+    from latentplay.store.binning import group_bounds
+
+    known = [k for k, name in enumerate(names) if name != UNKNOWN]
+    bounds = group_bounds([names[k] for k in known])
+    if bounds is None:
+        return None
+    position = np.full(len(names) + 1, -1)
+    position[known] = np.arange(len(known))
+    readings = np.asarray(readings, np.float64)
+    codes = np.asarray(codes, np.int64)
+    label = position[np.where((codes >= 0) & (codes < len(names)), codes, len(names))]
+    rows = np.isfinite(readings) & (label >= 0)
+    if rows.sum() < 3:
+        return None
+    value, label = readings[rows], label[rows]
+    group = np.clip(np.searchsorted(bounds[:, 0], value, side="right") - 1, 0, len(known) - 1)
+    inside = (bounds[label, 0] <= value) & (value < bounds[label, 1])
+    return {"n": int(rows.sum()), "in_group": float(inside.mean()),
+            "within_one": float((np.abs(group - label) <= 1).mean()),
+            "offset": float((group - label).mean())}
+
+
+def error_text(error: dict[str, float]) -> str:
+    """One phrase for :func:`reading_error`'s or :func:`group_agreement`'s result."""
+    if "in_group" in error:
+        return (f"inside the labelled group for {error['in_group']:.3f}, at most one group off "
+                f"for {error['within_one']:.3f}, {error['offset']:+.2f} groups on average")
+    return (f"mean absolute difference {error['mae']:.3g}, bias {error['bias']:+.3g}, "
+            f"correlation {error['r']:.3f}")
+
+
 def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list[str]:
     """For each head whose name is also a labelled attribute of ``store``: how often the
     prediction equals the label, over the rows whose label is one of the head's classes; for
-    a value head and a continuous label, the mean absolute difference and the correlation."""
+    a value head and a continuous label, the mean absolute difference and the correlation;
+    for a value head and groups named as intervals (FairFace's ages), how often the reading
+    falls in the labelled group."""
     lines = []
     for head in heads:
         if not store.schema.has_attribute(head.name) or head.name == prefix + head.name:
@@ -349,6 +390,13 @@ def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list
                 lines.append(f"{prefix}{head.name} differs from {head.name} by "
                              f"{error['mae']:.3g} on average (correlation {error['r']:.3f}) "
                              f"over {error['n']} rows")
+            continue
+        if head.is_value and attr.kind == "categorical":
+            found = group_agreement(store.labels(prefix + head.name), store.labels(head.name),
+                                    attr.level_names)
+            if found is not None:
+                lines.append(f"{prefix}{head.name} against the groups of {head.name} over "
+                             f"{found['n']} rows: {error_text(found)}")
             continue
         if attr.kind != "categorical" or head.is_value:
             continue

@@ -109,10 +109,10 @@ def _values(run: Path, name: str, r: dict[str, Any]) -> Section:
                              f"x {number(head.get('scale'))}, on generated and training images")]
         error = ann.get("error")
         if error:
+            from latentplay.measure.predict import error_text
+
             facts.append(("against the training labels",
-                          f"mean absolute difference {number(error.get('mae'))}, bias "
-                          f"{number(error.get('bias'))}, correlation {number(error.get('r'))} "
-                          f"({number(error.get('n'))} images)"))
+                          f"{error_text(error)} ({number(error.get('n'))} images)"))
     else:
         facts = [("labels of", str(ann.get("store")))]
     facts += [("training / generated", f"{number(r.get('n_training'))} / "

@@ -15,6 +15,7 @@ entry naming the source attribute and the edges.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,6 +51,40 @@ def group_names(edges: Sequence[float]) -> list[str]:
             break
     inner = [f"[{a}, {b})" for a, b in zip(text[:-1], text[1:], strict=True)]
     return [f"<{text[0]}", *inner, f">={text[-1]}"]
+
+
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_BOUNDS = [  # (pattern, bounds of its numbers): the names data bin writes, and published ones
+    (rf"<\s*{_NUMBER}|(?:under|less than|below)\s+{_NUMBER}", lambda a: (-np.inf, a)),
+    (rf">=\s*{_NUMBER}|(?:more than|over|above)\s+{_NUMBER}|{_NUMBER}\s*\+",
+     lambda a: (a, np.inf)),
+    (rf"\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\)", lambda a, b: (a, b)),
+    (rf"{_NUMBER}\s*(?:-|to)\s*{_NUMBER}", lambda a, b: (a, b + 1 if a.is_integer()
+                                                      and b.is_integer() else b)),
+]
+
+
+def group_bounds(names: Sequence[str]) -> np.ndarray | None:
+    """The value range of each group named like an interval: ``(K, 2)`` lower (included) and
+    upper (excluded) bounds of ``names`` such as ``<20``, ``[20, 40)``, ``>=60`` (what
+    :func:`group_names` writes) or ``0-2``, ``3-9``, ``more than 70`` (FairFace's ages: a
+    range of whole numbers includes its last year, ``0-2`` is ``[0, 3)``; ``more than 70``
+    follows ``60-69`` and so starts at 70). None unless every name reads as an interval and
+    the intervals follow each other without overlapping."""
+    bounds = []
+    for name in names:
+        text = name.strip().lower()
+        for pattern, make in _BOUNDS:
+            found = re.fullmatch(pattern, text)
+            if found:
+                bounds.append(make(*(float(g) for g in found.groups() if g is not None)))
+                break
+        else:
+            return None
+    out = np.array(bounds, dtype=np.float64).reshape(-1, 2)
+    if (out[:, 0] >= out[:, 1]).any() or (out[1:, 0] < out[:-1, 1]).any():
+        return None
+    return out
 
 
 def cut(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
