@@ -341,7 +341,8 @@ def group_agreement(readings: np.ndarray, codes: np.ndarray, names: Sequence[str
     >=60``; :func:`~latentplay.store.binning.group_bounds`), over the rows with a reading and
     a group: ``n``, the share inside the labelled group ``in_group``, the share at most one
     group off ``within_one``, and the mean group offset ``offset`` (reading's group minus
-    the label's; a reading beyond the outermost groups counts in them). None when the names are not intervals or fewer than three rows count."""
+    the label's; a reading beyond the outermost groups counts in them). None when the names
+    are not intervals or fewer than three rows count."""
     from latentplay.store.binning import group_bounds
 
     known = [k for k, name in enumerate(names) if name != UNKNOWN]

@@ -47,7 +47,7 @@ def _overview(data: st.Store) -> Section:
              ("created", f"{prov.created} by {prov.host}"),
              ("counts", ", ".join(f"{k}: {number(v)}" for k, v in prov.counts.items()) or "—"),
              ("image column", data.schema.image_column or "none"),
-             ("attributes", ", ".join(f"{a.name} ({a.kind})" for a in data.schema.attributes) or "—")]
+             ("attributes", ", ".join(f"{a.name} ({_kind(a)})" for a in data.schema.attributes) or "—")]
     if data.schema.text_columns:
         facts.append(("text columns", ", ".join(data.schema.text_columns)))
     assert data.path is not None
@@ -67,7 +67,7 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
     blocks: list[Any] = []
     for attr in data.schema.attributes:
         s = summary["attributes"][attr.name]
-        blocks.append(Heading(f"{attr.name} ({attr.kind})"))
+        blocks.append(Heading(f"{attr.name} ({_kind(attr)})"))
         if attr.description:
             blocks.append(Text(attr.description))
         if attr.kind == "continuous":
@@ -156,6 +156,10 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
 def _small(attr: Attribute) -> bool:
     return attr.kind != "continuous" and (attr.num_values or 0) <= MAX_LEVELS
 
+
+def _kind(attr: Attribute) -> str:
+    """``categorical``, ``categorical, ordered``, ``continuous`` or ``factor``."""
+    return attr.kind + (", ordered" if attr.ordered else "")
 
 def _grid(data: st.Store) -> Section | None:
     by = next((a for a in data.schema.attributes if a.kind == "categorical" and _small(a)),
