@@ -252,6 +252,20 @@ def test_store_one_vs_rest(emb_store):
     assert pair.n == int(np.isin(emb_store.labels("age_group"), [0, 2]).sum())
 
 
+def test_store_ordered_classes_along_their_order(emb_store):
+    """An ordered attribute of more than two classes is fitted over the classes' places (a
+    regression towards the last class); naming a class still fits that class."""
+    tones = emb_store.labels("skin_tone")
+    z = np.random.default_rng(6).normal(size=(len(emb_store), 4))
+    z[:, 3] += tones  # monk_1 .. monk_10 at places 0..9
+    d = fit_store_direction(emb_store, z, "skin_tone")
+    assert (d.kind, d.method, d.negative, d.positive) == ("continuous", "ridge", "monk_1",
+                                                          "monk_10")
+    assert d.label == "skin_tone: monk_1 to monk_10" and d.vector[3] > 0.95 and d.score > 0.8
+    one = fit_store_direction(emb_store, z, "skin_tone", positive="monk_10")
+    assert (one.kind, one.label) == ("categorical", "skin_tone: monk_10 vs rest")
+
+
 def test_store_factor_continuous_or_by_level(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("data") / "shapes"
     sources.make("shapes", path, n=320, seed=0)
@@ -274,7 +288,7 @@ def test_store_factor_continuous_or_by_level(tmp_path_factory: pytest.TempPathFa
         ("emb", "mood", {}, "no attribute 'mood'"),
         ("emb", "gender", {"positive": "other"}, "no class 'other'; classes: female, male"),
         ("emb", "gender", {"positive": 2}, "no class 2"),
-        ("emb", "age_group", {}, "has 5 classes"),
+        ("emb", "hair_color", {}, "has 5 classes"),
         ("emb", "smile", {"positive": "1"}, "is continuous"),
         ("emb", "gender", {"method": "ridge"}, "does not fit a categorical"),
         ("vae_mu", "gender", {}, "no column 'vae_mu'"),

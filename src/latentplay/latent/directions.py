@@ -41,7 +41,7 @@ from latentplay.errors import UserError
 from latentplay.latent.probe import cv_scores
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import UNKNOWN, Attribute
 
 METHODS: dict[str, tuple[str, ...]] = {"categorical": ("svm", "logistic"), "continuous": ("ridge",)}
 """Fitting methods allowed for each kind of attribute; the first is the default."""
@@ -61,9 +61,11 @@ class Direction:
             categorical attribute, towards larger values for a continuous one.
         attribute: name of the attribute.
         kind: ``categorical`` or ``continuous``.
-        positive: class the vector points to (None for continuous).
+        positive: class the vector points to (None for continuous; the last class of an
+            ordered attribute fitted over its order).
         negative: class it points away from; None for continuous and for one-vs-rest, where
-            the negative side is every other class.
+            the negative side is every other class (the first class of an ordered attribute
+            fitted over its order).
         method: ``svm``, ``logistic`` or ``ridge``.
         offset: the boundary is ``vector @ z + offset = 0`` in the latent's own units, so
             ``vector @ z + offset`` is the signed distance of ``z`` to it. For a continuous
@@ -123,9 +125,11 @@ class Direction:
 
     @property
     def label(self) -> str:
-        """Short description: ``smile``, ``gender: male vs female``, ``age_group: adult vs rest``."""
+        """Short description: ``smile``, ``gender: male vs female``, ``age_group: adult vs rest``,
+        ``skin_tone: monk_1 to monk_10`` (an ordered attribute over its order)."""
         if self.kind == "continuous":
-            return self.attribute
+            return self.attribute + (f": {self.negative} to {self.positive}" if self.positive
+                                     else "")
         return f"{self.attribute}: {self.positive} vs {self.negative or 'rest'}"
 
     def project(self, z: np.ndarray) -> np.ndarray:
@@ -289,17 +293,25 @@ def fit_store_direction(
 
     The kind and class names come from the store's schema; classes may be given by name or
     code (a string is a class name first, a code only if no class has that name). A ``factor``
-    attribute (ground truth of synthetic data) is continuous over its level values, or
-    categorical over its levels when ``positive`` or ``negative`` is given. See
+    attribute (ground truth of synthetic data) is continuous over its level values, and an
+    ordered categorical one of more than two classes (Monk skin tones, age groups) over its
+    classes' places in the order (0, 1, ...; ``unknown`` left out), unless ``positive`` or
+    ``negative`` is given: then both are categorical over their classes. See
     :func:`fit_direction` for the other arguments.
     """
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)
-    categorical = attr.kind == "categorical" or (
-        attr.kind == "factor" and (positive is not None or negative is not None)
-    )
+    chosen = positive is not None or negative is not None
+    along_order = attr.ordered and not chosen and len(_order(attr)) > 2
+    categorical = (attr.kind == "categorical" and not along_order) or (
+        attr.kind == "factor" and chosen)
     kind = "categorical" if categorical else "continuous"
+    if along_order:
+        found = fit_direction(z, _order_positions(attr, labels), kind="continuous",
+                              method=method, cv=cv, seed=seed, c=c, attribute=attr.name)
+        ends = [attr.level_names[k] for k in _order(attr)]
+        return dataclasses.replace(found, negative=ends[0], positive=ends[-1])
     y = labels if categorical or attr.kind == "continuous" else _factor_values(attr, labels)
     return fit_direction(z, y, kind=kind, positive=positive, negative=negative,
                          classes=attr.level_names if categorical else None, method=method,
@@ -511,6 +523,20 @@ def _check_values(target: np.ndarray, cv: int, attribute: str) -> None:
                         f"cross-validation needs at least {2 * cv}")
     if np.ptp(target) == 0:
         raise UserError(f"{attribute!r} has the same value on every labelled row")
+
+
+def _order(attr: Attribute) -> list[int]:
+    """Codes of the classes of ordered ``attr`` that take part in the order."""
+    return [k for k, name in enumerate(attr.level_names) if name != UNKNOWN]
+
+
+def _order_positions(attr: Attribute, codes: np.ndarray) -> np.ndarray:
+    """``(N,)`` float64 place of each row's class in the order of ``attr`` (NaN: unknown or
+    missing)."""
+    places = np.full(len(attr.level_names) + 1, np.nan)
+    places[_order(attr)] = np.arange(len(_order(attr)))
+    codes = np.asarray(codes, dtype=np.int64)
+    return places[np.where((codes >= 0) & (codes < len(attr.level_names)), codes, -1)]
 
 
 def _factor_values(attr: Attribute, codes: np.ndarray) -> np.ndarray:
