@@ -63,8 +63,9 @@ def class_names(pg: Playground, attribute: str) -> list[str]:
 def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
         ) -> Direction:
     """The direction of ``attribute`` fitted on vector ``column`` (or :data:`RUN_CODES`),
-    pointing to class ``positive`` (default: the second of two classes; one-vs-rest with
-    more). Cached per (column, attribute, positive)."""
+    pointing to class ``positive`` (default: the second of two classes; from the first class
+    to the last of ordered ones; else a class must be named). Cached per (column, attribute,
+    positive)."""
     from latentplay.latent.directions import fit_store_direction
 
     key = (column, attribute, positive or None)
