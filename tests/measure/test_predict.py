@@ -464,3 +464,9 @@ def test_value_head_against_interval_groups(net, tmp_path, cli):
     network = HeadNetwork(f"onnx:{net}", "red:value*5", ["align=none", "pixels=unit"])
     reader = NetworkValues(network, "red").evaluate(st.load(store.path))
     assert reader.error["n"] == 20 and reader.error["in_group"] == pytest.approx(0.8)
+
+
+def test_age_group_heads_are_ordered():
+    logits = np.random.default_rng(0).normal(size=(4, 18)).astype(np.float32)
+    columns = head_columns(parse_heads("fairface7"), logits, "p_", "net")
+    assert [name for name, (attr, _) in columns.items() if attr.ordered] == ["p_age"]

@@ -73,3 +73,22 @@ def test_cli_columns(tmp_path: Path, cli) -> None:
               tmp_path / "out", "--columns", COLUMNS, "--resize", "32", "--workers", "1")
     assert res.code == 0, res.err
     assert "converted 10, rejected 4" in res.out
+
+
+def test_class_order_of_interval_groups_and_numbers(tmp_path: Path) -> None:
+    """Age bins from a CSV come in the order of their bounds and are marked ordered; numeric
+    classes sort by value; other names as text."""
+    ages = ["10-19", "3-9", "more than 70", "20-29", "0-2"]
+    lines = []
+    for i in range(10):
+        rel = f"{i}.png"
+        write_image(tmp_path / "src" / rel, face(i))
+        lines.append([rel, ages[i % 5], [2, 10, 1][i % 3], "xyz"[i % 3]])
+    write_csv(tmp_path / "src" / "labels.csv", ["path", "age", "level", "site"], lines)
+    store = folder.convert(tmp_path / "src", tmp_path / "out",
+                           columns=parse_columns("file=path,age=age,level=level,site=site"))
+    age, level, site = (store.schema.attribute(n) for n in ("age", "level", "site"))
+    assert age.names == ["0-2", "3-9", "10-19", "20-29", "more than 70"] and age.ordered
+    assert level.names == ["1", "2", "10"] and not level.ordered
+    assert site.names == ["x", "y", "z"] and not site.ordered
+    assert [age.names[c] for c in store.labels("age")] == [ages[i % 5] for i in range(10)]

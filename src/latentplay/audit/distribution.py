@@ -124,8 +124,8 @@ def ordinal_shift(training: np.ndarray, generated: np.ndarray) -> tuple[float, f
 
 def _shift(training: np.ndarray, generated: np.ndarray, resampled: Sequence[np.ndarray]
            ) -> Shift:
-    """A :class:`Shift` of ``(K,)`` distributions, its interval from ``resampled`` pairs of
-    rows ``(B, 2, K)`` (training, generated)."""
+    """A :class:`Shift` of ``(K,)`` training and generated counts (or proportions), its
+    interval from ``resampled`` pairs of them."""
     mean, delta = ordinal_shift(training, generated)
     means = [ordinal_shift(t, g)[0] for t, g in resampled]
     low, high = np.percentile(means, [2.5, 97.5]) if means else (np.nan, np.nan)

@@ -46,6 +46,7 @@ from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
 from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
+from latentplay.store.binning import group_bounds
 from latentplay.store.schema import UNKNOWN, Attribute
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
@@ -299,7 +300,8 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
 def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str
                  ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The attributes of ``heads`` from ``(N, D)`` logits: class codes (``unknown`` for a row
-    without logits) and the chosen class's probability; a value head's numbers."""
+    without logits; ordered when the classes name increasing intervals, as age groups do)
+    and the chosen class's probability; a value head's numbers."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
     for head in heads:
         name = prefix + head.name
@@ -314,7 +316,8 @@ def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network
         codes = np.where(missing, len(head.classes), np.nan_to_num(probs).argmax(axis=1))
         classes = list(head.classes) + ([UNKNOWN] if missing.any() else [])
         p = np.where(missing, np.nan, np.nan_to_num(probs).max(axis=1))
-        columns[name] = (Attribute(name, "categorical", names=classes,
+        ordered = group_bounds(head.classes) is not None   # age groups: 0-2, 3-9, ...
+        columns[name] = (Attribute(name, "categorical", names=classes, ordered=ordered,
                                    description=f"{head.name} predicted by {network}"), codes)
         columns[f"{name}_p"] = (Attribute(f"{name}_p", "continuous", range=(0.0, 1.0),
                                           description=f"probability of {name}"), p)
@@ -343,8 +346,6 @@ def group_agreement(readings: np.ndarray, codes: np.ndarray, names: Sequence[str
     group off ``within_one``, and the mean group offset ``offset`` (reading's group minus
     the label's; a reading beyond the outermost groups counts in them). None when the names
     are not intervals or fewer than three rows count."""
-    from latentplay.store.binning import group_bounds
-
     known = [k for k, name in enumerate(names) if name != UNKNOWN]
     bounds = group_bounds([names[k] for k in known])
     if bounds is None:

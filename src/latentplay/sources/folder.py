@@ -7,9 +7,11 @@ CSV columns, with an optional kind::
     --columns file=path,gender=sex,age=age_years:continuous,smile=smiling:categorical
 
 ``file`` (required) names the column holding the image path. Other attributes are
-``categorical`` (the default; classes are the distinct values found, sorted) or ``continuous``
-(numbers; the range is the observed min..max). Every CSV row is an input; rows with an empty
-label, a non-numeric continuous value, or a missing image are rejected.
+``categorical`` (the default; classes are the distinct values found, sorted — numbers by
+value; groups named as intervals, such as ``3-9``, ``10-19``, ``more than 70``, by their
+bounds and marked ordered) or ``continuous`` (numbers; the range is the observed min..max).
+Every CSV row is an input; rows with an empty label, a non-numeric continuous value, or a
+missing image are rejected.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from latentplay.sources.convert import (
     require_columns,
     run,
 )
+from latentplay.store.binning import interval_order
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
@@ -69,6 +72,15 @@ def _number(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _class_order(values: set[str]) -> list[str]:
+    """Class names sorted: by value when every one is a number (``2`` before ``10``), else as
+    text."""
+    numbers = {v: _number(v) for v in values}
+    if all(n is not None for n in numbers.values()):
+        return sorted(values, key=lambda v: (numbers[v], v))
+    return sorted(values)
+
+
 def scan(root: Path, options: ConvertOptions) -> Plan:
     check_split("folder", options.split, ())
     if root.is_file():
@@ -99,7 +111,9 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     attrs: list[Attribute] = []
     for name, (column, kind) in spec.items():
         if kind == "categorical":
-            attrs.append(categorical(name, sorted(values[name]), f"CSV column {column!r}"))
+            intervals = interval_order(sorted(values[name]))
+            attrs.append(categorical(name, intervals or _class_order(values[name]),
+                                     f"CSV column {column!r}", ordered=intervals is not None))
         else:
             lo, hi = ranges[name] or [0.0, 0.0]
             attrs.append(Attribute(name, "continuous", range=(lo, hi),

@@ -71,20 +71,33 @@ def group_bounds(names: Sequence[str]) -> np.ndarray | None:
     range of whole numbers includes its last year, ``0-2`` is ``[0, 3)``; ``more than 70``
     follows ``60-69`` and so starts at 70). None unless every name reads as an interval and
     the intervals follow each other without overlapping."""
-    bounds = []
-    for name in names:
-        text = name.strip().lower()
-        for pattern, make in _BOUNDS:
-            found = re.fullmatch(pattern, text)
-            if found:
-                bounds.append(make(*(float(g) for g in found.groups() if g is not None)))
-                break
-        else:
-            return None
+    bounds = [_interval(name) for name in names]
+    if not bounds or any(b is None for b in bounds):
+        return None
     out = np.array(bounds, dtype=np.float64).reshape(-1, 2)
     if (out[:, 0] >= out[:, 1]).any() or (out[1:, 0] < out[:-1, 1]).any():
         return None
     return out
+
+
+def interval_order(names: Sequence[str]) -> list[str] | None:
+    """``names`` sorted by the intervals they name (``3-9`` before ``10-19``), when every one
+    names an interval and none overlap (:func:`group_bounds`); else None."""
+    bounds = [_interval(name) for name in names]
+    if not bounds or any(b is None for b in bounds):
+        return None
+    ordered = [name for _, name in sorted(zip(bounds, names, strict=True))]
+    return ordered if group_bounds(ordered) is not None else None
+
+
+def _interval(name: str) -> tuple[float, float] | None:
+    """The ``[lower, upper)`` bounds a group name states, or None."""
+    text = name.strip().lower()
+    for pattern, make in _BOUNDS:
+        found = re.fullmatch(pattern, text)
+        if found:
+            return make(*(float(g) for g in found.groups() if g is not None))
+    return None
 
 
 def cut(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
