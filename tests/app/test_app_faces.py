@@ -72,7 +72,9 @@ def test_directions_from_a_store_column(vae: Playground) -> None:
     assert faces.class_names(vae, "age_group")[:2] == ["child", "youth"]
     assert faces.class_names(vae, "smile") == []
     with pytest.raises(UserError, match="say which"):
-        faces.fit(vae, "vae_mu", "age_group")
+        faces.fit(vae, "vae_mu", "hair_color")
+    # ordered classes: one direction from the first to the last
+    assert faces.fit(vae, "vae_mu", "age_group").label == "age_group: child to senior"
 
 
 def test_generator_faces_are_inverted(dcgan_run: Path, coded_faces: Path, tmp_path: Path,
