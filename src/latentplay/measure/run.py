@@ -47,6 +47,7 @@ from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
+from latentplay.store.io import saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
 MEASURES: dict[str, tuple[str, ...]] = {
@@ -273,10 +274,7 @@ def store_to_extend(store: st.Store | str | os.PathLike[str], batch_size: int, p
     """``store`` loaded and checked before new attributes are written into it in place: it is
     saved and has rows, ``batch_size`` is positive and ``prefix`` makes names (``verb`` says
     what the caller does, for the messages)."""
-    store = st.load(store) if not isinstance(store, st.Store) else store
-    if store.path is None:
-        raise UserError(f"save the store before you {verb} it (the attributes are written in "
-                        "place)")
+    store = saved(store, f"{verb} it (the attributes are written in place)")
     if batch_size < 1:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     if len(store) == 0:

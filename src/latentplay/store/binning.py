@@ -22,7 +22,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
-from latentplay.store.io import Store, load, save
+from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
 
@@ -125,9 +125,7 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     Returns:
         The store re-loaded with the new attribute.
     """
-    store = load(store) if not isinstance(store, Store) else store
-    if store.path is None:
-        raise UserError("save the store before you bin one of its attributes")
+    store = saved(store, "bin one of its attributes")
     attr = store.schema.attribute_or_error(attribute)
     if attr.kind != "continuous":
         raise UserError(f"{attribute!r} is {attr.kind}; only a continuous attribute is cut into "

@@ -21,7 +21,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
-from latentplay.store.io import Store, load, save
+from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
 SEPARATOR = " / "
@@ -70,9 +70,7 @@ def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[st
     Returns:
         The store re-loaded with the new attribute.
     """
-    store = load(store) if not isinstance(store, Store) else store
-    if store.path is None:
-        raise UserError("save the store before you combine its attributes")
+    store = saved(store, "combine its attributes")
     if len(attributes) < 2 or len(set(attributes)) < len(attributes):
         raise UserError("give two or more different attributes to combine, e.g. race,gender")
     names, codes = [], []

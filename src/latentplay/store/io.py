@@ -182,6 +182,15 @@ def load(path: str | os.PathLike[str]) -> Store:
     return Store(dataset=dataset, schema=schema, path=path)
 
 
+
+def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:
+    """``store`` (loaded when a path), checked to be on disk as a command that writes it in
+    place needs; ``doing`` completes the refusal ``save the store before you ...``."""
+    store = load(store) if not isinstance(store, Store) else store
+    if store.path is None:
+        raise UserError(f"save the store before you {doing}")
+    return store
+
 def build(
     batches: Iterable[Mapping[str, Any]],
     schema: Schema,

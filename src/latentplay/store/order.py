@@ -22,7 +22,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
-from latentplay.store.io import Store, load, save
+from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
 
@@ -40,9 +40,7 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     Returns:
         The store re-loaded, the attribute's codes renumbered to ``classes``.
     """
-    store = load(store) if not isinstance(store, Store) else store
-    if store.path is None:
-        raise UserError("save the store before you order an attribute's classes")
+    store = saved(store, "order an attribute's classes")
     attr = store.schema.attribute_or_error(attribute)
     if attr.kind != "categorical":
         raise UserError(f"{attribute!r} is {attr.kind}; only a categorical attribute's classes "
