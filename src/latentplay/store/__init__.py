@@ -12,6 +12,7 @@ from latentplay.lazy import lazy_exports
 _EXPORTS = {
     "add_attributes": "columns", "add_column": "columns", "vectors": "columns",
     "with_history": "columns", "bin_store": "binning", "combine_store": "combine",
+    "concat_stores": "concat",
     "order_classes": "order",
     "export_store": "export",
     "GroundTruthData": "groundtruth", "StoreGroundTruth": "groundtruth",

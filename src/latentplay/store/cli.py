@@ -384,3 +384,29 @@ def order_cmd(
     kind = "unordered" if unordered else "ordered"
     typer.echo(f"{attribute}: {kind}; {class_counts(new, attribute)}")
     typer.echo(f"wrote {path}")
+
+
+@app.command("concat")
+def concat_cmd(
+    paths: list[Path] = typer.Argument(..., help="Two or more store directories."),
+    out: Path = typer.Option(..., "--out", help="Directory of the new store."),
+    names: str = typer.Option(None, "--names", help="Each store's class in --source, "
+                              "comma-separated (default: the directory names)."),
+    source: str = typer.Option("source", "--source", help="Name of the attribute saying which "
+                               "store a row came from."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
+) -> None:
+    """Put stores together: their rows one after the other, an attribute naming each row's
+    store, the attributes and comparable vector columns they share."""
+
+    from latentplay.cliargs import split_names
+    from latentplay.store.concat import concat_stores
+
+    made = concat_stores(paths, out, names=split_names(names) or None, source=source,
+                         overwrite=overwrite)
+    typer.echo(f"{len(made.store)} rows; {source}: {class_counts(made.store, source)}")
+    for reason in made.left_out:
+        typer.echo(f"left out {reason}")
+    for note in made.notes:
+        typer.echo(f"note: {note}")
+    typer.echo(f"wrote {out}")

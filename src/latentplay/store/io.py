@@ -191,6 +191,7 @@ def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:
         raise UserError(f"save the store before you {doing}")
     return store
 
+
 def build(
     batches: Iterable[Mapping[str, Any]],
     schema: Schema,

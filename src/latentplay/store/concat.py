@@ -1,0 +1,239 @@
+"""Several stores as one: their rows one after the other, with the store each row came from.
+
+Training faces beside generated ones in one t-SNE, UTKFace beside FairFace in one bias chart,
+real and synthetic faces matched across their ``source``: every command reads one store, and
+this puts several into one.
+
+>>> both = concat_stores(["data/faces", "data/generated"], "data/both", names=["real", "dcgan"])
+>>> both.store.labels("source")       # (N,) 0 for the first store's rows, 1 for the next
+
+What is kept, and what is left out (each with its reason, in ``left_out`` and the history):
+
+- attributes of the same name and kind. A categorical one's classes are the union (in order
+  of first appearance, matched by name), ordered when every store that has it has it ordered
+  with the same classes; a store without it gives its rows ``unknown`` (NaN for a continuous one). A
+  factor is kept when every store has it with the same levels. An attribute that is
+  categorical in one store and continuous in another is left out (cut the continuous one
+  with ``data bin`` first);
+- a vector column that every store has, made by the same embedder with the same options,
+  when that embedder does not fit itself to each store's images (``pixels-pca`` does: its
+  axes differ from store to store, so the vectors would not compare); rows whose face was not
+  found stay flagged;
+- text columns (``file``), empty for a store without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import datasets
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.store.columns import add_attributes
+from latentplay.store.io import Store, load, save
+from latentplay.store.schema import UNKNOWN, Attribute, Provenance, Schema, VectorColumn
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class Concatenated:
+    """What :func:`concat_stores` made: the new store, each column it left out with why, and
+    notes (images of different sizes)."""
+
+    store: Store
+    left_out: list[str]
+    notes: list[str]
+
+
+def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
+                  names: Sequence[str] | None = None, source: str = "source",
+                  overwrite: bool = False) -> Concatenated:
+    """Write the rows of ``stores`` one after the other into a new store at ``out``.
+
+    Args:
+        stores: two or more stores (or their paths).
+        out: the new store's directory.
+        names: the class of each store's rows in the ``source`` attribute (default: the
+            stores' directory names).
+        source: the name of the attribute that says which store a row came from.
+        overwrite: replace an existing store at ``out``.
+    """
+    loaded = [load(s) if not isinstance(s, Store) else s for s in stores]
+    if len(loaded) < 2:
+        raise UserError("give two or more stores to put together")
+    labels = list(names) if names else [Path(s.path).name if s.path else f"store_{k}"
+                                        for k, s in enumerate(loaded)]
+    if len(labels) != len(loaded) or len(set(labels)) != len(labels):
+        raise UserError(f"give {len(loaded)} different names, one per store; got {labels}")
+    if any(s.path is not None and Path(s.path).absolute() == Path(out).absolute()
+           for s in loaded):
+        raise UserError("--out is one of the stores; write the new store somewhere else")
+    images = {s.schema.image_column for s in loaded}
+    if len(images) > 1:
+        raise UserError(f"the stores' image columns differ ({sorted(map(str, images))}); "
+                        "put together stores that all have images, or none")
+    left_out: list[str] = []
+    notes = _size_notes(loaded, labels)
+    attributes = _attributes(loaded, source, left_out)
+    vectors = _vectors(loaded, left_out)
+    text = sorted({c for s in loaded for c in s.schema.text_columns})
+    image = loaded[0].schema.image_column
+    order = [*([image] if image else []), *text, *(Schema.column_of(a) for a in attributes),
+             *(v.name for v in vectors)]
+    parts = [_aligned(s, k, attributes, text, order) for k, s in enumerate(loaded)]
+    dataset = datasets.concatenate_datasets(parts)
+    offsets = np.cumsum([0, *(len(s) for s in loaded)])
+    history: list[dict[str, Any]] = [
+        {"op": "concat", "sources": [str(s.path) for s in loaded], "names": labels,
+         "rows": [len(s) for s in loaded], "left_out": left_out,
+         "source_provenance": [asdict(s.schema.provenance) for s in loaded]},
+        *(_embed_entry(loaded, v.name, offsets) for v in vectors)]
+    provenance = Provenance(source=", ".join(str(s.path) for s in loaded), converter="concat",
+                            arguments={"names": labels, "source": source},
+                            counts={"rows": int(offsets[-1]),
+                                    **{f"rows_{n}": len(s) for n, s in zip(labels, loaded,
+                                                                            strict=True)}})
+    schema = Schema(attributes=[_source(source, labels), *attributes], provenance=provenance,
+                    image_column=image, vectors=vectors, history=history, text_columns=text)
+    codes = np.repeat(np.arange(len(loaded)), [len(s) for s in loaded])
+    store = add_attributes(Store(dataset, dataclasses.replace(schema, attributes=attributes)),
+                           {source: (_source(source, labels), codes)})
+    store = dataclasses.replace(store, schema=schema)
+    return Concatenated(save(store, out, overwrite=overwrite), left_out, notes)
+
+
+def _size_notes(stores: list[Store], labels: list[str]) -> list[str]:
+    """A note when the stores' first images differ in size: a generator's 32-px face crops
+    beside 64-px photos differ in every embedding for that reason alone."""
+    if not stores[0].schema.image_column or not all(len(s) for s in stores):
+        return []
+    from latentplay.store.images import load_images
+
+    shapes = [load_images(s, [0])[0].shape for s in stores]
+    if len({shape[:2] for shape in shapes}) == 1:
+        return []
+    sizes = ", ".join(f"{n} {h}x{w}" for n, (h, w, *_) in zip(labels, shapes, strict=True))
+    return [f"the images differ in size ({sizes}); embedders resize them, but a crop and a "
+            "whole face differ in every feature: compare images prepared alike"]
+
+
+def _source(name: str, labels: list[str]) -> Attribute:
+    return Attribute(name, "categorical", names=labels, description="the store a row came from")
+
+
+def _attributes(stores: list[Store], source: str, left_out: list[str]) -> list[Attribute]:
+    """The attributes of the new store (module docstring), in order of first appearance."""
+    by_name: dict[str, list[Attribute]] = {}
+    unlabelled: set[str] = set()      # categorical attributes with rows without a class
+    for s in stores:
+        for attr in s.schema.attributes:
+            by_name.setdefault(attr.name, []).append(attr)
+            if attr.kind == "categorical" and (s.labels(attr.name) < 0).any():
+                unlabelled.add(attr.name)
+    if source in by_name:
+        raise UserError(f"the stores already have an attribute {source!r}; name the new one "
+                        "with --source")
+    kept = []
+    for name, attrs in by_name.items():
+        kinds = {a.kind for a in attrs}
+        if len(kinds) > 1:
+            left_out.append(f"{name}: {' in one store, '.join(sorted(kinds))} in another")
+            continue
+        kind = attrs[0].kind
+        if kind == "factor":
+            if len(attrs) < len(stores) or any(a.values != attrs[0].values for a in attrs):
+                left_out.append(f"{name}: a factor that not every store has with the same levels")
+                continue
+            kept.append(attrs[0])
+        elif kind == "continuous":
+            ranges = [a.range for a in attrs]
+            span = None if None in ranges else (min(r[0] for r in ranges),  # type: ignore[index]
+                                                max(r[1] for r in ranges))  # type: ignore[index]
+            kept.append(Attribute(name, "continuous", range=span,
+                                  description=attrs[0].description))
+        else:
+            classes = list(dict.fromkeys(c for a in attrs for c in a.level_names if c != UNKNOWN))
+            complete = len(attrs) == len(stores)
+            if not complete or name in unlabelled or any(UNKNOWN in a.level_names
+                                                           for a in attrs):
+                classes.append(UNKNOWN)
+            known = [[c for c in a.level_names if c != UNKNOWN] for a in attrs]
+            ordered = all(a.ordered and k == known[0] for a, k in zip(attrs, known, strict=True))
+            kept.append(Attribute(name, "categorical", names=classes, ordered=ordered,
+                                  description=attrs[0].description))
+    return kept
+
+
+def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
+    """The vector columns every store has from one embedder that does not fit itself."""
+    from latentplay.embed.base import REGISTRY, embedder_class
+    from latentplay.embed.column import embed_entry
+
+    names = list(dict.fromkeys(v.name for s in stores for v in s.schema.vectors))
+    kept = []
+    for name in names:
+        columns = [next((v for v in s.schema.vectors if v.name == name), None) for s in stores]
+        entries = [embed_entry(s, name) for s in stores]
+        made = {(e or {}).get("embedder") for e in entries}
+        if any(c is None for c in columns):
+            left_out.append(f"{name}: not in every store")
+        elif len({c.dim for c in columns if c}) > 1:
+            left_out.append(f"{name}: of different lengths")
+        elif any(e is None for e in entries) or len(made) > 1 or any(
+                e["config"] != entries[0]["config"] for e in entries if e):
+            left_out.append(f"{name}: not made by one embedder with the same options")
+        elif (kind := str(entries[0]["embedder"]).partition(":")[0]) in REGISTRY and \
+                embedder_class(kind).needs_fit:
+            left_out.append(f"{name}: {kind} fits itself to each store's images, so the "
+                            "stores' vectors do not compare; embed the new store instead")
+        else:
+            kept.append(columns[0])  # type: ignore[arg-type]
+    return kept
+
+
+def _aligned(store: Store, k: int, attributes: list[Attribute], text: list[str],
+             order: list[str]) -> datasets.Dataset:
+    """``store``'s rows with the new store's columns: class codes renumbered by name,
+    attributes it lacks as ``unknown`` or NaN, text columns it lacks empty."""
+    own = {a.name: a for a in store.schema.attributes}
+    columns: dict[str, tuple[Attribute, np.ndarray]] = {}
+    for attr in attributes:
+        if attr.kind == "factor":
+            continue
+        if attr.name not in own:
+            filler = len(attr.level_names) - 1 if attr.kind == "categorical" else np.nan
+            columns[attr.name] = (attr, np.full(len(store), filler))
+        elif attr.kind == "categorical":
+            names = own[attr.name].level_names
+            unknown = attr.level_names.index(UNKNOWN) if UNKNOWN in attr.level_names else -1
+            renumber = np.array([attr.level_names.index(c) for c in names] + [unknown])
+            codes = np.asarray(store.labels(attr.name), np.int64)
+            columns[attr.name] = (attr, renumber[np.where(codes < 0, len(names), codes)])
+        else:
+            columns[attr.name] = (attr, store.labels(attr.name))
+    dataset = store.dataset
+    for name in text:
+        if name not in dataset.column_names:
+            dataset = dataset.add_column(name, [""] * len(store))
+    base = Store(dataset.select_columns([c for c in order if c in dataset.column_names]),
+                 dataclasses.replace(store.schema, attributes=[
+                     a for a in store.schema.attributes if a.name in columns]), None)
+    return add_attributes(base, columns, replace=True).dataset.select_columns(order)
+
+
+def _embed_entry(stores: list[Store], column: str, offsets: np.ndarray) -> dict[str, Any]:
+    """The embed history entry of a kept vector column: the first store's, with every store's
+    rows without a face, at their new row numbers."""
+    from latentplay.embed.column import embed_entry
+
+    entries = [embed_entry(s, column) or {} for s in stores]
+    missing = [int(r) + int(offsets[k]) for k, e in enumerate(entries)
+               for r in e.get("not_found", [])]
+    return {**entries[0], "rows": int(offsets[-1]), "not_found": missing}

@@ -1,0 +1,119 @@
+"""``latentplay data concat``: several stores as one, with the store of each row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.concat import concat_stores
+
+
+def _store(path: Path, n: int, attributes: list[Attribute], labels: dict[str, np.ndarray],
+           vectors: dict[str, tuple[str, list[int]]] | None = None, seed: int = 0,
+           side: int = 4) -> st.Store:
+    """A store of ``n`` 4 x 4 images; ``vectors``: column -> (embedder, rows without a face)
+    written as a ``latentplay embed`` history entry would be."""
+    rng = np.random.default_rng(seed)
+    schema = Schema(attributes=attributes, provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(im) for im in rng.integers(0, 256, (n, side, side, 3), np.uint8)]
+    store = st.build([{"image": images, **labels}], schema, path)
+    for name, (embedder, missing) in (vectors or {}).items():
+        store = st.add_column(store, name, rng.normal(size=(n, 3)).astype(np.float32))
+        store = st.with_history(store, {"op": "embed", "column": name, "embedder": embedder,
+                                        "config": {"k": 1}, "dim": 3, "rows": n,
+                                        "not_found": missing})
+    return st.save(store, path)
+
+
+@pytest.fixture()
+def pair(tmp_path: Path) -> tuple[st.Store, st.Store]:
+    tone = ["monk_1", "monk_2", "monk_3"]
+    a = _store(tmp_path / "a", 4, [
+        Attribute("tone", "categorical", names=tone, ordered=True),
+        Attribute("gender", "categorical", names=["female", "male"]),
+        Attribute("age", "continuous", range=(0, 100)),
+        Attribute("only_a", "continuous")],
+        {"tone": np.array([0, 1, 2, 2]), "gender": np.array([0, 1, 0, 1]),
+         "age": np.array([10, 20, 30, 40], np.float32), "only_a": np.ones(4, np.float32)},
+        {"dlib": ("dlib", [1]), "pca": ("pixels-pca", []), "clip": ("clip", [])})
+    b = _store(tmp_path / "b", 3, [
+        Attribute("gender", "categorical", names=["male", "female", "other"]),
+        Attribute("tone", "categorical", names=tone, ordered=True),
+        Attribute("age", "categorical", names=["young", "old"])],
+        {"gender": np.array([0, 1, 2]), "tone": np.array([2, 2, 0]), "age": np.array([0, 1, 1])},
+        {"dlib": ("dlib", [0, 2]), "pca": ("pixels-pca", []), "clip": ("onnx:x.onnx", [])},
+        seed=1)
+    return a, b
+
+
+def test_rows_follow_each_other_with_their_source(pair, tmp_path: Path) -> None:
+    a, b = pair
+    made = concat_stores([a.path, b.path], tmp_path / "both", names=["real", "made"])
+    s = made.store
+    assert made.notes == []
+    assert len(s) == 7 and s.schema.attribute("source").names == ["real", "made"]
+    assert s.labels("source").tolist() == [0, 0, 0, 0, 1, 1, 1]
+    # classes matched by name; the union in order of first appearance
+    gender = s.schema.attribute("gender")
+    assert gender.names == ["female", "male", "other"]
+    assert [gender.names[c] for c in s.labels("gender")] == \
+        ["female", "male", "female", "male", "male", "female", "other"]
+    assert s.schema.attribute("tone").ordered and s.labels("tone").tolist() == [0, 1, 2, 2, 2, 2, 0]
+    # a store without the attribute: NaN (continuous) or unknown (categorical)
+    only_a = s.labels("only_a")
+    assert only_a[:4].tolist() == [1, 1, 1, 1] and np.isnan(only_a[4:]).all()
+    # images of each store, in order
+    np.testing.assert_array_equal(st.load_images(s, [0, 4]),
+                                  np.stack([st.load_images(a, [0])[0], st.load_images(b, [0])[0]]))
+    # the kept vector column carries every store's rows without a face, at their new rows
+    np.testing.assert_array_equal(st.vectors(s, "dlib"),
+                                  np.vstack([st.vectors(a, "dlib"), st.vectors(b, "dlib")]))
+    entry = [h for h in s.schema.history if h.get("column") == "dlib"][-1]
+    assert entry["not_found"] == [1, 4, 6] and entry["rows"] == 7
+    assert [v.name for v in s.schema.vectors] == ["dlib"]
+    left = " | ".join(made.left_out)
+    assert "age: categorical in one store, continuous in another" in left
+    assert "pca: pixels-pca fits itself" in left and "clip: not made by one embedder" in left
+    assert s.schema.provenance.counts == {"rows": 7, "rows_real": 4, "rows_made": 3}
+
+
+def test_unknown_fills_a_missing_categorical(tmp_path: Path) -> None:
+    a = _store(tmp_path / "a", 2, [Attribute("site", "categorical", names=["x", "y"])],
+               {"site": np.array([0, 1])})
+    b = _store(tmp_path / "b", 2, [Attribute("other", "continuous")],
+               {"other": np.zeros(2, np.float32)}, side=6)
+    made = concat_stores([a, b], tmp_path / "ab")
+    s = made.store
+    assert s.schema.attribute("site").names == ["x", "y", "unknown"]
+    assert s.labels("site").tolist() == [0, 1, 2, 2]
+    assert s.schema.attribute("source").names == ["a", "b"]
+    assert made.notes and "differ in size (a 4x4, b 6x6)" in made.notes[0]
+    assert st.load_images(s, [2])[0].shape == (6, 6, 3)
+
+
+def test_refusals(pair, tmp_path: Path) -> None:
+    a, b = pair
+    with pytest.raises(UserError, match="two or more"):
+        concat_stores([a], tmp_path / "x")
+    with pytest.raises(UserError, match="give 2 different names"):
+        concat_stores([a, b], tmp_path / "x", names=["same", "same"])
+    with pytest.raises(UserError, match="already have an attribute 'gender'"):
+        concat_stores([a, b], tmp_path / "x", source="gender")
+    with pytest.raises(UserError, match="one of the stores"):
+        concat_stores([a, b], a.path, overwrite=True)
+
+
+def test_concat_command(pair, cli, tmp_path: Path) -> None:
+    a, b = pair
+    r = cli("data", "concat", a.path, b.path, "--out", tmp_path / "c", "--names", "real,made",
+            "--source", "origin")
+    assert r.code == 0, r.err
+    out = " ".join(r.out.split())
+    assert "7 rows; origin: real 4, made 3" in out and "left out pca:" in out
+    r = cli("data", "concat", a.path, "--out", tmp_path / "d")
+    assert r.code == 2 and r.err.startswith("error: give two or more stores")
