@@ -120,8 +120,9 @@ def _size_notes(stores: list[Store], labels: list[str]) -> list[str]:
     if len({shape[:2] for shape in shapes}) == 1:
         return []
     sizes = ", ".join(f"{n} {h}x{w}" for n, (h, w, *_) in zip(labels, shapes, strict=True))
-    return [f"the images differ in size ({sizes}); embedders resize them, but a crop and a "
-            "whole face differ in every feature: compare images prepared alike"]
+    return [f"the images differ in size ({sizes}); embedders resize them to one size, which "
+            "compares them only if they are framed alike (a run trained with data.crop draws "
+            "crops)"]
 
 
 def _source(name: str, labels: list[str]) -> Attribute:
