@@ -55,6 +55,13 @@ def test_condition_spec_vectors() -> None:
         spec.vector({"smile": 0.0, "gender": "other"})
     with pytest.raises(UserError):
         spec.vector({"smile": 0.0})
+    # an ordered condition stays ordered through model.json; one written before the flag loads
+    tones = ConditionSpec([ConditionPart("tone", "categorical", 3, names=["a", "b", "c"],
+                                         ordered=True)])
+    assert ConditionSpec.from_dict(tones.to_dict()).parts[0].ordered
+    old = tones.to_dict()
+    del old["parts"][0]["ordered"]
+    assert not ConditionSpec.from_dict(old).parts[0].ordered
 
 
 @torch.no_grad()

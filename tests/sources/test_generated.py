@@ -47,6 +47,7 @@ def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
                            condition={"smile": 0.7, "gender": "male"})
     assert {a.name: a.kind for a in fixed.schema.attributes} == {"smile": "continuous",
                                                                  "gender": "categorical"}
+    assert not fixed.schema.attribute("gender").ordered
     assert fixed.labels("smile").tolist() == pytest.approx([0.7] * 8)
     male = fixed.schema.attribute("gender").names.index("male")
     assert fixed.labels("gender").tolist() == [male] * 8
@@ -89,3 +90,10 @@ def test_generate_cli(cli, cvae_run: Path, faces_store: Path, tmp_path: Path) ->
     assert st.vectors(st.load(tmp_path / "g"), "code").shape == (5, 8)
     bad = cli("data", "generate", cvae_run, "--out", tmp_path / "h", "--n", "5")
     assert bad.code == 2 and bad.err.count("\n") == 1
+
+
+def test_ordered_conditions_stay_ordered(faces_store: Path) -> None:
+    from latentplay.models import ConditionSpec
+
+    spec = ConditionSpec.from_store(st.load(faces_store), ["skin_tone", "gender"])
+    assert [p.ordered for p in spec.parts] == [True, False]

@@ -17,13 +17,15 @@ from latentplay.errors import UserError
 
 @dataclass
 class ConditionPart:
-    """One attribute of the condition: ``size`` = 1 (continuous) or its number of classes."""
+    """One attribute of the condition: ``size`` = 1 (continuous) or its number of classes
+    (``ordered`` as the training store's attribute was, so generated stores keep it)."""
 
     name: str
     kind: str  # "continuous" | "categorical"
     size: int
     names: list[str] | None = None
     range: tuple[float, float] | None = None
+    ordered: bool = False
 
 
 @dataclass
@@ -71,7 +73,8 @@ class ConditionSpec:
                 parts.append(ConditionPart(attr.name, "continuous", 1, range=rng))
             else:
                 labels = attr.level_names
-                parts.append(ConditionPart(attr.name, "categorical", len(labels), names=labels))
+                parts.append(ConditionPart(attr.name, "categorical", len(labels), names=labels,
+                                           ordered=attr.ordered))
         return cls(parts)
 
     def encode_store(self, store: Any) -> np.ndarray:
@@ -132,7 +135,8 @@ class ConditionSpec:
         parts = []
         for p in data.get("parts", []):
             rng = tuple(p["range"]) if p.get("range") is not None else None
-            parts.append(ConditionPart(p["name"], p["kind"], int(p["size"]), p.get("names"), rng))
+            parts.append(ConditionPart(p["name"], p["kind"], int(p["size"]), p.get("names"), rng,
+                                       bool(p.get("ordered", False))))
         return cls(parts)
 
 

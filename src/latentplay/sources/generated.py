@@ -68,7 +68,8 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     values = _conditions(parts, n, condition, like, rng)
     z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
     made_under = "the condition the image was generated under"
-    attributes = [Attribute(p.name, "categorical", names=list(p.names or []), description=made_under)
+    attributes = [Attribute(p.name, "categorical", names=list(p.names or []), ordered=p.ordered,
+                            description=made_under)
                   if p.kind == "categorical" else
                   Attribute(p.name, "continuous", range=p.range, description=made_under)
                   for p in parts]
