@@ -413,3 +413,60 @@ def _print_comparison(comparison: dict) -> None:
               f"{_figure(diff.get('skewed_error_ratio'), 2)}, FMR ratio "
               f"{_figure(diff.get('fmr_ratio'), 2)}, FNMR ratio "
               f"{_figure(diff.get('fnmr_ratio'), 2)}")
+
+
+@app.command("accuracy")
+def accuracy_cmd(
+    data: Path = typer.Argument(..., help="Store holding predictions beside labels (e.g. after "
+                                "latentplay data predict)."),
+    predicted: str = typer.Option(..., "--predicted", help="Attribute of predictions, e.g. "
+                                  "predicted_gender."),
+    truth: str = typer.Option(..., "--truth", help="Attribute of labels, e.g. gender."),
+    by: str = typer.Option(..., "--by", help="Groups to compare, e.g. skin_tone; several, "
+                           "comma-separated: their intersections."),
+    out: Path = typer.Option(..., "--out", help="Directory for accuracy.json, CSVs and "
+                             "accuracy.png."),
+    seed: int = typer.Option(0, help="Seed of the bootstrap of a trend in values."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Accuracy of predictions per group (Gender Shades): each group's accuracy with its
+    interval (or a regressor's error and bias), the gaps between groups, and a trend along an
+    ordered --by."""
+    from latentplay.audit.accuracy import group_accuracy
+    from latentplay.outputs import p_text
+
+    s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed)
+    values = s["kind"] == "values"
+    print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
+          "a label or a group left out")
+    for r in [*s["groups"], s["overall"]]:
+        if not r["n"]:
+            print(f"  {r['group']}: no rows")
+        elif values and r["mae"] is not None:
+            print(f"  {r['group']}: mean absolute error {r['mae']:.3g} [{r['mae_low']:.3g}, "
+                  f"{r['mae_high']:.3g}], bias {r['bias']:+.3g} [{r['bias_low']:+.3g}, "
+                  f"{r['bias_high']:+.3g}] ({r['n']} rows)")
+        elif not values:
+            print(f"  {r['group']}: accuracy {r['accuracy']:.3f} [{r['low']:.3f}, "
+                  f"{r['high']:.3f}] ({r['correct']} of {r['n']}"
+                  + (f"; {r['no_prediction']} without a prediction, "
+                     + ("none" if r["accuracy_predicted"] is None
+                        else f"{r['accuracy_predicted']:.3f}") + " of the rest right)"
+                     if r["no_prediction"] else ")"))
+    across = s["across"] or {}
+    if "error_ratio" in across:
+        ratio = "-" if across["error_ratio"] is None else f"{across['error_ratio']:.2f}"
+        chi2 = across.get("chi2")
+        print(f"  across groups: error ratio {ratio}, accuracy gap {across['accuracy_gap']:.3f}"
+              + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else ""))
+    elif "mae_ratio" in across:
+        ratio = "-" if across["mae_ratio"] is None else f"{across['mae_ratio']:.2f}"
+        print(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")
+    trend = across.get("trend")
+    if trend and "slope" in trend:
+        print(f"  along {by}: absolute error {trend['slope']:+.3g} per group "
+              f"[{trend['low']:+.3g}, {trend['high']:+.3g}]")
+    elif trend:
+        print(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in the "
+              f"order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
+    print(f"wrote {out}")

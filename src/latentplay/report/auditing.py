@@ -52,6 +52,12 @@ def page(run: Path) -> Page:
         if not sections:
             title = f"Verification with {verification.get('column')} on {verification.get('data')}"
         sections += verifying.sections(run, verification)
+    if (run / "accuracy.json").exists():
+        accuracy = read_json(run / "accuracy.json")
+        if not sections:
+            title = (f"Accuracy of {accuracy.get('predicted')} against {accuracy.get('truth')} "
+                     f"by {accuracy.get('by')}")
+        sections.append(_accuracy(run, accuracy))
     return Page("audit run", title, str(run), sections)
 
 
@@ -287,3 +293,54 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
                                             "Coverage and recall per class, 95% Wilson intervals."))
         sections.append(Section(f"Coverage by {name}", f"fidelity-{name}", group_blocks))
     return sections
+
+
+def _accuracy(run: Path, a: dict[str, Any]) -> Section:
+    """The section of ``accuracy.json`` (``latentplay audit accuracy``)."""
+    if "groups" not in a or "overall" not in a:
+        raise UserError(f"{run / 'accuracy.json'} is not the output of `latentplay audit "
+                        "accuracy`")
+    rows = [*a["groups"], a["overall"]]
+    facts = [("store", str(a.get("data"))), ("predictions, labels",
+                                             f"{a.get('predicted')}, {a.get('truth')} "
+                                             f"({a.get('kind')})"),
+             ("groups", str(a.get("by"))), ("left out", f"{number(a.get('left_out'))} rows "
+                                                        "without a label or a group")]
+    across = a.get("across") or {}
+    if a.get("kind") == "values":
+        table = Table.of(["group", "rows", "mean absolute error", "interval", "bias",
+                          "interval", "correlation"],
+                         [[r["group"], r["n"], r.get("mae"),
+                           interval(r.get("mae_low"), r.get("mae_high")), r.get("bias"),
+                           interval(r.get("bias_low"), r.get("bias_high")), r.get("r")]
+                          for r in rows],
+                         "Reading minus label, per group; normal 95% intervals.")
+        if "mae_ratio" in across:
+            facts.append(("MAE ratio, gap", f"{number(across.get('mae_ratio'))}, "
+                                            f"{number(across.get('mae_gap'))}"))
+    else:
+        table = Table.of(["group", "rows", "correct", "accuracy", "95% interval",
+                          "no prediction", "accuracy where predicted"],
+                         [[r["group"], r["n"], r["correct"], r.get("accuracy"),
+                           interval(r.get("low"), r.get("high")), r["no_prediction"],
+                           r.get("accuracy_predicted")] for r in rows],
+                         "A row without a prediction counts as an error; Wilson intervals.")
+        if "error_ratio" in across:
+            chi2 = across.get("chi2") or {}
+            facts.append(("error ratio, accuracy gap", f"{number(across.get('error_ratio'))}, "
+                                                       f"{number(across.get('accuracy_gap'))}"))
+            if chi2:
+                facts.append(("chi-square of equal accuracy",
+                              f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
+                              f"dof, {_p_is(chi2.get('p_value'))}"))
+    trend = across.get("trend")
+    if trend and "slope" in trend:
+        facts.append(("along the groups' order", f"absolute error {number(trend['slope'])} per "
+                      f"group, 95% {interval(trend.get('low'), trend.get('high'))}"))
+    elif trend:
+        facts.append(("along the groups' order", f"errors r {number(trend['r'])} (+: more "
+                      f"later in the order), M2 {number(trend['statistic'])}, "
+                      f"{_p_is(trend['p_value'])}"))
+    return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy",
+                   [Facts(facts), table, file_figure(run / "accuracy.png",
+                                                      "Accuracy per group.")])

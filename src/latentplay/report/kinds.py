@@ -17,7 +17,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("train", ("config.yaml",)),
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
-               "verification_comparison.json")),
+               "verification_comparison.json", "accuracy.json")),
     ("probe", ("probe.json",)),
 )
 
@@ -29,8 +29,9 @@ def detect(path: Path) -> Kind:
     - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
-      ``verification.json`` or ``verification_comparison.json`` (``latentplay audit compare`` /
-      ``sample-groups`` / ``fidelity`` / ``verify``).
+      ``verification.json``, ``verification_comparison.json`` or ``accuracy.json``
+      (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` / ``verify`` /
+      ``accuracy``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
@@ -45,7 +46,7 @@ def detect(path: Path) -> Kind:
         if (kind == "audit" and any(present)) or all(present):
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
-                    f"balance.csv), an audit run (summary.json, groups.json, fidelity.json or "
-                    f"verification.json), a "
+                    f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
+                    f"verification.json or accuracy.json), a "
                     f"probe run (probe.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")

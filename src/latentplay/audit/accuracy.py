@@ -1,0 +1,259 @@
+"""How well predictions match the labels, group by group: Gender Shades' question of any
+classifier or regressor whose output a store holds.
+
+``latentplay data predict`` writes a network's classes (``predicted_gender``) or readings
+(``predicted_age``) beside a dataset's labels; ``group_accuracy`` asks whether the network is
+as right for every group of another attribute (skin tone, race, their intersections):
+
+    >>> group_accuracy(store, "predicted_gender", "gender", by="skin_tone", out="acc")
+
+Three kinds of comparison, chosen by the attributes' kinds:
+
+- classes against classes (matched by name): per group the accuracy with its 95 % Wilson
+  interval (a row without a prediction, ``unknown``, counts as an error), how many rows have
+  no prediction and the accuracy over the rest, and each true class's recall;
+  across groups the error ratio (highest error over lowest), a chi-square test of equal
+  accuracy, and, along an ordered ``by``, the linear trend test of the errors;
+- values against values (an age regressor and ages in years): per group the mean absolute
+  error, the bias (mean reading minus label) with normal 95 % intervals, and the
+  correlation; across groups the ratio of the highest MAE to the lowest and, along an
+  ordered ``by``, the change of the absolute error per group step (bootstrap over rows);
+- values against groups named as intervals (readings of age against FairFace's ``0-2`` ..
+  ``more than 70``): each reading is cut into the truth's groups and compared as classes.
+
+Rows whose label is missing or ``unknown``, or whose group is, are left out and counted.
+Outputs in ``out``: ``accuracy.json``, ``accuracy.csv`` (a row per group and one for all),
+``confusion.csv`` (classes: group, true class, predicted class, rows) and ``accuracy.png``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import chi2_contingency
+
+from latentplay import store as st
+from latentplay.audit.distribution import wilson_interval
+from latentplay.errors import UserError
+from latentplay.metrics.verification import rate_trend
+from latentplay.outputs import json_default, output_dir
+from latentplay.store.bias import linear_trend
+from latentplay.store.binning import group_bounds
+from latentplay.store.combine import combination_codes
+from latentplay.store.schema import UNKNOWN
+
+ALL = "all rows"
+
+
+def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
+                   by: str, out: str | os.PathLike[str], *, overwrite: bool = False,
+                   seed: int = 0) -> dict[str, Any]:
+    """Compare attribute ``predicted`` with ``truth`` in every group of ``by`` (one attribute,
+    or several comma-separated for their intersections) and write the outputs (module
+    docstring) into ``out``.
+
+    Returns:
+        The summary written to ``accuracy.json``.
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    if predicted == truth:
+        raise UserError("--predicted and --truth must be two different attributes")
+    pa, ta = (store.schema.attribute_or_error(n) for n in (predicted, truth))
+    names, groups, ordered = _groups(store, by)
+    if pa.kind == "continuous" and ta.kind == "continuous":
+        kind = "values"
+    elif pa.kind == "continuous" and ta.kind == "categorical" and \
+            group_bounds(_known(ta.level_names)) is not None:
+        kind = "interval groups"
+    elif pa.kind != "continuous" and ta.kind != "continuous":
+        kind = "classes"
+    else:
+        raise UserError(f"{predicted!r} is {pa.kind} and {truth!r} {ta.kind}: compare classes "
+                        "with classes, values with values, or values with groups named as "
+                        "intervals (0-2, 3-9, ...)")
+    out = output_dir(out, overwrite)
+    summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
+                               "by": by, "kind": kind, "seed": seed}
+    if kind == "values":
+        summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
+                               ordered, seed))
+    else:
+        true_names, pred_names, truth_codes, pred_codes = _classes(store, predicted, truth, kind)
+        summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes, names,
+                                        groups, ordered))
+        _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
+                         names, groups)
+    (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    _write_table(out / "accuracy.csv", summary)
+    from latentplay.viz.accuracy import accuracy_bars
+    from latentplay.viz.grid import save_figure
+
+    save_figure(accuracy_bars(summary), out / "accuracy.png")
+    return summary
+
+
+def _known(names: list[str]) -> list[str]:
+    return [n for n in names if n != UNKNOWN]
+
+
+def _groups(store: st.Store, by: str) -> tuple[list[str], np.ndarray, bool]:
+    """The groups present (in the attributes' class order; intersections for several), each
+    row's group (-1: missing or unknown) and whether they follow an order."""
+    parts = [n.strip() for n in by.split(",") if n.strip()]
+    if not parts:
+        raise UserError("--by names no attribute")
+    attrs = [store.schema.attribute_or_error(n) for n in parts]
+    for attr in attrs:
+        if attr.kind == "continuous":
+            raise UserError(f"--by {attr.name} is continuous; cut it into groups first with "
+                            f"`latentplay data bin STORE {attr.name}`")
+    codes, names = combination_codes([store.labels(a.name) for a in attrs],
+                                     [a.level_names for a in attrs])
+    if UNKNOWN in names:
+        codes = np.where(codes == names.index(UNKNOWN), -1, codes)
+        names = names[:names.index(UNKNOWN)]
+    ordered = len(attrs) == 1 and (attrs[0].ordered or attrs[0].kind == "factor")
+    return names, codes, ordered
+
+
+def _classes(store: st.Store, predicted: str, truth: str, kind: str
+             ) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """True and predicted class names and ``(N,)`` codes into them (-1: no label); readings
+    are cut into the truth's interval groups."""
+    ta = store.schema.attribute(truth)
+    true_names = _known(ta.level_names)
+    position = {name: k for k, name in enumerate(true_names)}
+    lookup = np.array([position.get(name, -1) for name in ta.level_names] + [-1])
+    raw = np.asarray(store.labels(truth), np.int64)
+    truth_codes = lookup[np.where(raw >= 0, raw, len(ta.level_names))]
+    if kind == "interval groups":
+        bounds = group_bounds(true_names)
+        assert bounds is not None
+        values = np.asarray(store.labels(predicted), np.float64)
+        cut = np.clip(np.searchsorted(bounds[:, 0], values, side="right") - 1, 0,
+                      len(true_names) - 1)
+        return true_names, [*true_names, UNKNOWN], truth_codes, \
+            np.where(np.isfinite(values), cut, len(true_names))
+    pa = store.schema.attribute(predicted)
+    pred_codes = np.asarray(store.labels(predicted), np.int64)
+    pred_names = list(pa.level_names)
+    if UNKNOWN not in pred_names:
+        pred_names.append(UNKNOWN)
+    pred_codes = np.where(pred_codes < 0, pred_names.index(UNKNOWN), pred_codes)
+    # a label the predictor has no class for cannot be predicted: such rows are left out
+    comparable = np.array([name in pred_names for name in true_names] + [False])
+    truth_codes = np.where(comparable[truth_codes], truth_codes, -1)
+    return true_names, pred_names, truth_codes, pred_codes
+
+
+def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.ndarray,
+                     pred: np.ndarray, names: list[str], groups: np.ndarray, ordered: bool
+                     ) -> dict[str, Any]:
+    keep = (truth >= 0) & (groups >= 0)
+    same = np.array([pred_names.index(n) if n in pred_names else -2 for n in true_names] + [-2])
+    correct = (truth >= 0) & (pred == same[truth])
+    none = pred == pred_names.index(UNKNOWN)
+
+    def row(name: str, rows: np.ndarray) -> dict[str, Any]:
+        n, right = int(rows.sum()), int(correct[rows].sum())
+        low, high = wilson_interval(np.array([right]), n)[0] if n else (np.nan, np.nan)
+        recall = {c: (float(correct[rows & (truth == k)].mean())
+                      if (rows & (truth == k)).any() else None)
+                  for k, c in enumerate(true_names)}
+        predicted = n - int(none[rows].sum())
+        return {"group": name, "n": n, "correct": right,
+                "accuracy": right / n if n else None, "low": float(low), "high": float(high),
+                "no_prediction": n - predicted,
+                "accuracy_predicted": right / predicted if predicted else None,
+                "recall": recall}
+
+    table = [row(name, keep & (groups == g)) for g, name in enumerate(names)]
+    overall = row(ALL, keep)
+    scored = [r for r in table if r["n"]]
+    counts = np.array([[r["n"] - r["correct"], r["correct"]] for r in scored])
+    return {"groups": table, "overall": overall, "left_out": int((~keep).sum()),
+            "across": _across(scored, counts, ordered)}
+
+
+def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
+            ) -> dict[str, Any] | None:
+    """Differences between the groups' accuracies, from their ``(G, 2)`` (wrong, right)
+    counts; the trend's ``r`` is positive when errors grow along the order."""
+    if len(scored) < 2:
+        return None
+    accuracies = [r["accuracy"] for r in scored]
+    errors = [1 - a for a in accuracies]
+    out: dict[str, Any] = {"error_ratio": max(errors) / min(errors) if min(errors) > 0 else None,
+                           "accuracy_gap": max(accuracies) - min(accuracies)}
+    if (counts.sum(0) > 0).all():
+        statistic, p, dof, _ = chi2_contingency(counts, correction=False)
+        out["chi2"] = {"statistic": float(statistic), "dof": int(dof), "p_value": float(p)}
+        if ordered and len(scored) > 2:
+            trend = linear_trend(counts)
+            out["trend"] = {"r": -trend.r, "statistic": trend.statistic,
+                            "p_value": trend.p_value}
+    return out
+
+
+def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: np.ndarray,
+            ordered: bool, seed: int) -> dict[str, Any]:
+    p, t = np.asarray(predicted, np.float64), np.asarray(truth, np.float64)
+    keep = np.isfinite(p) & np.isfinite(t) & (groups >= 0)
+    error = p - t
+
+    def row(name: str, rows: np.ndarray) -> dict[str, Any]:
+        n = int(rows.sum())
+        if n < 2:
+            return {"group": name, "n": n, "mae": None, "bias": None, "r": None}
+        e, a = error[rows], np.abs(error[rows])
+        half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))
+        r = float(np.corrcoef(p[rows], t[rows])[0, 1]) if p[rows].std() and t[rows].std() \
+            else None
+        return {"group": name, "n": n, "mae": float(a.mean()),
+                "mae_low": float(a.mean() - half_mae), "mae_high": float(a.mean() + half_mae),
+                "bias": float(e.mean()), "bias_low": float(e.mean() - half_bias),
+                "bias_high": float(e.mean() + half_bias), "r": r}
+
+    table = [row(name, keep & (groups == g)) for g, name in enumerate(names)]
+    scored = [r for r in table if r["mae"] is not None]
+    across = None
+    if len(scored) >= 2:
+        maes = [r["mae"] for r in scored]
+        across = {"mae_ratio": max(maes) / min(maes) if min(maes) > 0 else None,
+                  "mae_gap": max(maes) - min(maes)}
+        if ordered and len(scored) > 2:
+            place = {r["group"]: k for k, r in enumerate(scored)}
+            position = np.array([place.get(names[g], -1) if g >= 0 else -1 for g in groups])
+            rows = keep & (position >= 0)
+            across["trend"] = rate_trend(np.abs(error[rows]), position[rows], seed=seed)
+    return {"groups": table, "overall": row(ALL, keep), "left_out": int((~keep).sum()),
+            "across": across}
+
+
+def _write_table(path: Path, summary: dict[str, Any]) -> None:
+    rows = [*summary["groups"], summary["overall"]]
+    fields = [k for k in rows[0] if k != "recall"]
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_confusion(path: Path, true_names: list[str], pred_names: list[str],
+                     truth: np.ndarray, pred: np.ndarray, names: list[str],
+                     groups: np.ndarray) -> None:
+    keep = (truth >= 0) & (groups >= 0)
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["group", "true", "predicted", "rows"])
+        for g, name in enumerate(names):
+            rows = keep & (groups == g)
+            table = np.zeros((len(true_names), len(pred_names)), np.int64)
+            np.add.at(table, (truth[rows], pred[rows]), 1)
+            for i, j in zip(*np.nonzero(table), strict=True):
+                writer.writerow([name, true_names[i], pred_names[j], int(table[i, j])])

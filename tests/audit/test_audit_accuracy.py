@@ -1,0 +1,123 @@
+"""``latentplay audit accuracy``: predictions against labels, group by group."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import chi2_contingency
+
+from latentplay import store as st
+from latentplay.audit.accuracy import group_accuracy
+from latentplay.audit.distribution import wilson_interval
+from latentplay.errors import UserError
+from latentplay.report import build_report
+from latentplay.store import Attribute, Provenance, Schema
+
+# 3 ordered tones x 10 rows; predictions wrong in 1, 3 and 6 rows of each tone, and the last
+# row of tone t2 without a prediction
+TONE = np.repeat([0, 1, 2], 10)
+GENDER = np.tile([0, 1], 15)
+WRONG = np.zeros(30, bool)
+WRONG[[0, 10, 11, 12, 20, 21, 22, 23, 24, 25]] = True
+
+
+def _store(path: Path) -> st.Store:
+    predicted = np.where(WRONG, 1 - GENDER, GENDER)
+    predicted[29] = 2                                       # unknown
+    age = np.linspace(5, 80, 30).astype(np.float32)
+    read = age + np.where(TONE == 2, 8.0, 2.0) * np.tile([1, -1], 15)   # t2 read worse
+    schema = Schema(attributes=[
+        Attribute("tone", "categorical", names=["t0", "t1", "t2"], ordered=True),
+        Attribute("gender", "categorical", names=["female", "male"]),
+        Attribute("predicted_gender", "categorical", names=["female", "male", "unknown"]),
+        Attribute("age", "continuous", range=(0, 100)),
+        Attribute("predicted_age", "continuous"),
+        Attribute("age_group", "categorical", names=["0-19", "20-39", "40-59", "60+"])],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 30
+    groups = np.searchsorted([20, 40, 60], age, side="right")
+    return st.build([{"image": images, "tone": TONE, "gender": GENDER,
+                      "predicted_gender": predicted, "age": age, "predicted_age": read,
+                      "age_group": groups}], schema, path)
+
+
+def test_classes_per_group_by_hand(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    s = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "a")
+    t0, t1, t2 = s["groups"]
+    # t2: 6 wrong and the row without a prediction: 3 of 10 right
+    assert [t0["correct"], t1["correct"], t2["correct"]] == [9, 7, 3]
+    assert [t0["no_prediction"], t2["no_prediction"]] == [0, 1]
+    assert t2["accuracy_predicted"] == pytest.approx(3 / 9)
+    low, high = wilson_interval(np.array([7]), 10)[0]
+    assert (t1["low"], t1["high"]) == (pytest.approx(low), pytest.approx(high))
+    assert s["overall"]["correct"] == 19 and s["overall"]["n"] == 30
+    # recall of 'female' in t0: rows 0, 2, 4, 6, 8; row 0 wrong
+    assert t0["recall"]["female"] == pytest.approx(0.8)
+    across = s["across"]
+    assert across["error_ratio"] == pytest.approx(0.7 / 0.1)
+    assert across["accuracy_gap"] == pytest.approx(0.6)
+    chi2 = chi2_contingency(np.array([[1, 9], [3, 7], [7, 3]]), correction=False)
+    assert across["chi2"]["statistic"] == pytest.approx(chi2[0])
+    assert across["trend"]["r"] > 0.4 and across["trend"]["p_value"] < 0.01
+    with open(tmp_path / "a" / "confusion.csv", newline="") as fh:
+        confusion = list(csv.DictReader(fh))
+    assert {"group": "t2", "true": "male", "predicted": "unknown", "rows": "1"} in confusion
+    assert sum(int(r["rows"]) for r in confusion) == 30
+    assert (tmp_path / "a" / "accuracy.png").stat().st_size > 0
+
+
+def test_values_per_group(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    s = group_accuracy(store, "predicted_age", "age", "tone", tmp_path / "v")
+    assert s["kind"] == "values"
+    t0, _, t2 = s["groups"]
+    assert t0["mae"] == pytest.approx(2.0) and t2["mae"] == pytest.approx(8.0)
+    assert t0["bias"] == pytest.approx(0.0, abs=1e-5)
+    assert s["across"]["mae_ratio"] == pytest.approx(4.0)
+    trend = s["across"]["trend"]
+    assert trend["slope"] == pytest.approx(3.0) and trend["low"] > 0
+
+
+def test_readings_against_interval_groups(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    s = group_accuracy(store, "predicted_age", "age_group", "tone", tmp_path / "g")
+    assert s["kind"] == "interval groups"
+    age = np.linspace(5, 80, 30)
+    read = store.labels("predicted_age")
+    same = np.searchsorted([20, 40, 60], age, side="right") == \
+        np.searchsorted([20, 40, 60], read, side="right")
+    assert s["overall"]["correct"] == int(same.sum())
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("gender", "gender", "tone"), "two different attributes"),
+    (("predicted_age", "gender", "tone"), "compare classes with classes"),
+    (("predicted_gender", "gender", "age"), "is continuous; cut it into groups"),
+    (("predicted_gender", "gender", "mood"), "no attribute 'mood'"),
+])
+def test_refusals(tmp_path: Path, args, message) -> None:
+    store = _store(tmp_path / "s")
+    with pytest.raises(UserError, match=message):
+        group_accuracy(store, *args, tmp_path / "x")
+
+
+def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    store = _store(tmp_path / "s")
+    out = tmp_path / "a"
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "tone", "--out", out)
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "t2: accuracy 0.300" in text and "1 without a prediction, 0.333 of the rest" in text
+    assert "along tone: errors trend r +0." in text
+    assert json.loads((out / "accuracy.json").read_text())["by"] == "tone"
+    html = build_report(out).read_text()
+    assert "Accuracy of predicted_gender by tone" in html and "accuracy where predicted" in html
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth", "age",
+            "--by", "tone", "--out", tmp_path / "b")
+    assert r.code == 2 and r.err.startswith("error: ")
