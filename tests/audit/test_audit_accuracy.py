@@ -52,6 +52,7 @@ def test_classes_per_group_by_hand(tmp_path: Path) -> None:
     # t2: 6 wrong and the row without a prediction: 3 of 10 right
     assert [t0["correct"], t1["correct"], t2["correct"]] == [9, 7, 3]
     assert [t0["no_prediction"], t2["no_prediction"]] == [0, 1]
+    assert "within_one" not in t0          # gender's classes have no order
     assert t2["accuracy_predicted"] == pytest.approx(3 / 9)
     low, high = wilson_interval(np.array([7]), 10)[0]
     assert (t1["low"], t1["high"]) == (pytest.approx(low), pytest.approx(high))
@@ -89,9 +90,12 @@ def test_readings_against_interval_groups(tmp_path: Path) -> None:
     assert s["kind"] == "interval groups"
     age = np.linspace(5, 80, 30)
     read = store.labels("predicted_age")
-    same = np.searchsorted([20, 40, 60], age, side="right") == \
-        np.searchsorted([20, 40, 60], read, side="right")
-    assert s["overall"]["correct"] == int(same.sum())
+    true = np.searchsorted([20, 40, 60], age, side="right")
+    got = np.searchsorted([20, 40, 60], read, side="right")
+    assert s["overall"]["correct"] == int((true == got).sum())
+    # ordered classes: how far off, and which way
+    assert s["overall"]["within_one"] == 1.0
+    assert s["overall"]["offset"] == pytest.approx((got - true).mean())
 
 
 @pytest.mark.parametrize(("args", "message"), [

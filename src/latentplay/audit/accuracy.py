@@ -11,7 +11,8 @@ Three kinds of comparison, chosen by the attributes' kinds:
 
 - classes against classes (matched by name): per group the accuracy with its 95 % Wilson
   interval (a row without a prediction, ``unknown``, counts as an error), how many rows have
-  no prediction and the accuracy over the rest, and each true class's recall;
+  no prediction and the accuracy over the rest, and each true class's recall (for ordered
+  classes also the share at most one class off and the mean offset in classes);
   across groups the error ratio (highest error over lowest), a chi-square test of equal
   accuracy, and, along an ordered ``by``, the linear trend test of the errors;
 - values against values (an age regressor and ages in years): per group the mean absolute
@@ -84,8 +85,9 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                                ordered, seed))
     else:
         true_names, pred_names, truth_codes, pred_codes = _classes(store, predicted, truth, kind)
+        steps = kind == "interval groups" or ta.ordered
         summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes, names,
-                                        groups, ordered))
+                                        groups, ordered, steps))
         _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
                          names, groups)
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
@@ -152,12 +154,19 @@ def _classes(store: st.Store, predicted: str, truth: str, kind: str
 
 
 def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.ndarray,
-                     pred: np.ndarray, names: list[str], groups: np.ndarray, ordered: bool
-                     ) -> dict[str, Any]:
+                     pred: np.ndarray, names: list[str], groups: np.ndarray, ordered: bool,
+                     steps: bool) -> dict[str, Any]:
+    """Per group and over all rows: accuracy and the rest (module docstring); with ``steps``
+    (the true classes are ordered) also ``within_one`` (the share predicted at most one class
+    off) and ``offset`` (the mean predicted place minus the true one, over rows predicted as
+    one of the true classes)."""
     keep = (truth >= 0) & (groups >= 0)
     same = np.array([pred_names.index(n) if n in pred_names else -2 for n in true_names] + [-2])
     correct = (truth >= 0) & (pred == same[truth])
     none = pred == pred_names.index(UNKNOWN)
+    place = np.array([true_names.index(n) if n in true_names else -1 for n in pred_names])
+    off = np.where((place[pred] >= 0) & (truth >= 0), place[pred] - truth, np.iinfo(np.int64).max)
+    placed = off != np.iinfo(np.int64).max
 
     def row(name: str, rows: np.ndarray) -> dict[str, Any]:
         n, right = int(rows.sum()), int(correct[rows].sum())
@@ -166,11 +175,15 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
                       if (rows & (truth == k)).any() else None)
                   for k, c in enumerate(true_names)}
         predicted = n - int(none[rows].sum())
-        return {"group": name, "n": n, "correct": right,
-                "accuracy": right / n if n else None, "low": float(low), "high": float(high),
-                "no_prediction": n - predicted,
-                "accuracy_predicted": right / predicted if predicted else None,
-                "recall": recall}
+        out = {"group": name, "n": n, "correct": right,
+               "accuracy": right / n if n else None, "low": float(low), "high": float(high),
+               "no_prediction": n - predicted,
+               "accuracy_predicted": right / predicted if predicted else None}
+        if steps:
+            out["within_one"] = float((placed[rows] & (np.abs(off[rows]) <= 1)).mean()) \
+                if n else None
+            out["offset"] = float(off[rows & placed].mean()) if (rows & placed).any() else None
+        return {**out, "recall": recall}
 
     table = [row(name, keep & (groups == g)) for g, name in enumerate(names)]
     overall = row(ALL, keep)

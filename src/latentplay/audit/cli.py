@@ -447,8 +447,11 @@ def accuracy_cmd(
                   f"{r['mae_high']:.3g}], bias {r['bias']:+.3g} [{r['bias_low']:+.3g}, "
                   f"{r['bias_high']:+.3g}] ({r['n']} rows)")
         elif not values:
+            steps = "" if r.get("within_one") is None else \
+                f", within one class {r['within_one']:.3f}" + (
+                    "" if r["offset"] is None else f", {r['offset']:+.2f} classes on average")
             print(f"  {r['group']}: accuracy {r['accuracy']:.3f} [{r['low']:.3f}, "
-                  f"{r['high']:.3f}] ({r['correct']} of {r['n']}"
+                  f"{r['high']:.3f}]{steps} ({r['correct']} of {r['n']}"
                   + (f"; {r['no_prediction']} without a prediction, "
                      + ("none" if r["accuracy_predicted"] is None
                         else f"{r['accuracy_predicted']:.3f}") + " of the rest right)"

@@ -319,12 +319,19 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
             facts.append(("MAE ratio, gap", f"{number(across.get('mae_ratio'))}, "
                                             f"{number(across.get('mae_gap'))}"))
     else:
+        steps = "within_one" in a["overall"]
         table = Table.of(["group", "rows", "correct", "accuracy", "95% interval",
-                          "no prediction", "accuracy where predicted"],
+                          "no prediction", "accuracy where predicted",
+                          *(["within one class", "mean offset (classes)"] if steps else [])],
                          [[r["group"], r["n"], r["correct"], r.get("accuracy"),
                            interval(r.get("low"), r.get("high")), r["no_prediction"],
-                           r.get("accuracy_predicted")] for r in rows],
-                         "A row without a prediction counts as an error; Wilson intervals.")
+                           r.get("accuracy_predicted"),
+                           *([r.get("within_one"), r.get("offset")] if steps else [])]
+                          for r in rows],
+                         "A row without a prediction counts as an error; Wilson intervals."
+                         + (" Ordered classes: the share predicted at most one class off, and "
+                            "the mean predicted place minus the true one (+: later classes)."
+                            if steps else ""))
         if "error_ratio" in across:
             chi2 = across.get("chi2") or {}
             facts.append(("error ratio, accuracy gap", f"{number(across.get('error_ratio'))}, "
