@@ -17,6 +17,8 @@
 - :mod:`~latentplay.audit.verification`: face verification with an embedding column, group by
   group (:func:`verify_store`, :func:`verify_columns`; measures in
   :mod:`latentplay.metrics.verification`).
+- :mod:`~latentplay.audit.accuracy`: predictions against labels group by group
+  (:func:`group_accuracy`, ``latentplay audit accuracy``).
 
 >>> from latentplay import audit
 >>> ann = audit.fit_classifier("data/faces", "gender")
@@ -30,10 +32,11 @@ _EXPORTS = {
     **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
                      "NetworkAnnotator", "StoreLabels", "class_prompts", "fit_classifier", "load_annotator"],
                     "annotate"),
-    **dict.fromkeys(["Comparison", "chi_square", "compare", "correct_confusion",
-                     "js_divergence", "total_variation", "wilson_interval"],
+    **dict.fromkeys(["Comparison", "Shift", "chi_square", "compare", "correct_confusion",
+                     "js_divergence", "ordinal_shift", "total_variation", "wilson_interval"],
                     "distribution"),
     "audit_fidelity": "fidelity",
+    "group_accuracy": "accuracy",
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
