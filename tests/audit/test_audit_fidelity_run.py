@@ -194,3 +194,28 @@ def test_conditional_run_samples_under_training_conditions(cli, faces: Path, cva
 def test_run_and_images_are_exclusive(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
     r = cli("audit", "fidelity", vae_run, "--images", faces, "--data", faces, "--out", tmp_path / "x")
     assert r.code == 2 and "either a RUN" in r.err
+
+
+def test_order_trend_reads_coverage_along_ordered_classes(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from latentplay.audit.fidelity import order_trend
+    from latentplay.store import Attribute, Provenance, Schema
+
+    tone = np.repeat([0, 1, 2, 3], 20)          # class 3 is 'unknown': outside the order
+    schema = Schema(attributes=[
+        Attribute("tone", "categorical", names=["t0", "t1", "t2", "unknown"], ordered=True),
+        Attribute("site", "categorical", names=["a", "b", "c", "d"])],
+        provenance=Provenance(source="test", converter="unit"))
+    image = st.encode_png(np.zeros((4, 4, 3), np.uint8))
+    store = st.build([{"image": [image] * 80, "tone": tone, "site": tone}], schema,
+                     tmp_path / "s")
+    rows = np.arange(80)
+    covered = np.concatenate([np.ones(20), np.tile([1, 0], 10), np.zeros(20), np.ones(20)])
+    result = SimpleNamespace(real_covered=covered.astype(bool),
+                             real_recalled=np.ones(80, bool))
+    trend = order_trend(store, "tone", rows, result)
+    assert trend["classes"] == ["t0", "t1", "t2"]
+    assert trend["coverage"]["slope"] == pytest.approx(-0.5)
+    assert trend["coverage"]["high"] < 0 and trend["recall"]["slope"] == pytest.approx(0.0)
+    assert order_trend(store, "site", rows, result) is None

@@ -298,6 +298,10 @@ def fidelity_cmd(
             + (f" ({g['reference_authenticity']:.2f})"
                if g.get("reference_authenticity") is not None else "")
             if g.get("authenticity") is not None else f"{g['class']} -" for g in groups))
+        trend = (summary.get("trends") or {}).get(name)
+        if trend:
+            print(f"  along {name}'s order: coverage {_step(trend['coverage'])}, recall "
+                  f"{_step(trend['recall'])}")
         if "conditional_coverage" in groups[0]:
             print(f"  coverage of each {name} by the samples drawn for it: " + ", ".join(
                 f"{g['class']} {g['conditional_coverage']:.3f}"

@@ -5,7 +5,8 @@ Training and generated images are brought to the same size, crop and mode, embed
 embedder (``pixels-pca`` fitted on the training sample, ``dlib``, ``vae:RUN``, ``clip:PATH``),
 and compared in that feature space with :mod:`latentplay.metrics.fidelity`. Per class of each
 ``by`` attribute, coverage and recall are read from the training rows' own labels; precision
-and density per class need an annotator for the generated images.
+and density per class need an annotator for the generated images. Along an ordered ``by``
+(Monk tones, age groups), ``trends`` says how coverage and recall change per class step.
 
 Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
 ``fidelity_<attr>.png`` (coverage and recall per class with Wilson intervals); ``uncovered.png``
@@ -34,7 +35,9 @@ from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
+from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
+from latentplay.store.schema import UNKNOWN
 
 PathLike = str | os.PathLike[str]
 BATCH = 256  # images read from the store at a time
@@ -184,6 +187,9 @@ def audit_fidelity(
                                   strict=True):
                 row.update(extra)
         summary["groups"][name] = groups
+        trend = order_trend(data, name, rows, result, seed)
+        if trend is not None:
+            summary.setdefault("trends", {})[name] = trend
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
         _groups_figure(out / f"fidelity_{name}.png", name, groups, result)
     _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result)
@@ -252,6 +258,30 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
             row["density"] = float(result.fake_density[mine].mean()) if m else None
         out.append(row)
     return out
+
+
+def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, seed: int = 0
+                ) -> dict[str, Any] | None:
+    """Along an ordered ``attribute`` (Monk tones, age groups): how coverage and recall of the
+    training ``rows`` change per class step (least-squares slope with a bootstrap over the
+    rows, :func:`~latentplay.metrics.verification.rate_trend`); None for unordered classes
+    or fewer than three classes with rows."""
+    attr = data.schema.attribute(attribute)
+    if not (attr.ordered or attr.kind == "factor"):
+        return None
+    names, all_codes = store_classes(data, attribute)
+    order = [k for k, name in enumerate(names) if name != UNKNOWN]
+    place = np.full(len(names) + 1, -1)
+    place[order] = np.arange(len(order))
+    codes = all_codes[rows]
+    position = place[np.where(codes >= 0, codes, len(names))]
+    known = position >= 0
+    if len(np.unique(position[known])) < 3:
+        return None
+    return {"classes": [names[k] for k in order],
+            **{measure: rate_trend(hits[known].astype(float), position[known], seed=seed)
+               for measure, hits in (("coverage", result.real_covered),
+                                     ("recall", result.real_recalled))}}
 
 
 def conditional_rows(real: np.ndarray, fake: np.ndarray, real_codes: np.ndarray,

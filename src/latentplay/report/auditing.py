@@ -278,7 +278,13 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
             header += ["generated n (annotated)", "precision", "density"]
         if conditional:
             header += ["drawn for it", "its precision", "its coverage"]
-        group_blocks: list[Any] = [Table.of(
+        trend = (f.get("trends") or {}).get(name)
+        group_blocks: list[Any] = [Facts([(
+            f"along the order of {name}",
+            "; ".join(f"{m} {number(trend[m]['slope'])} per class, 95% "
+                      f"{interval(trend[m].get('low'), trend[m].get('high'))}"
+                      for m in ("coverage", "recall")))])] if trend else []
+        group_blocks.append(Table.of(
             header, rows,
             "Per class of the training labels: the share of its training images near a "
             "generated image" + ("; the authenticity of the generated images whose nearest "
@@ -287,7 +293,7 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
             + ("; precision and density of the generated images annotated "
                "as it" if annotated else "")
             + ("; for a class-conditional run, the samples drawn for the class against its "
-               "training images alone" if conditional else "") + ".")]
+               "training images alone" if conditional else "") + "."))
         if (run / f"fidelity_{name}.png").exists():
             group_blocks.append(file_figure(run / f"fidelity_{name}.png",
                                             "Coverage and recall per class, 95% Wilson intervals."))
