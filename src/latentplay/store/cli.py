@@ -410,3 +410,29 @@ def concat_cmd(
     for note in made.notes:
         typer.echo(f"note: {note}")
     typer.echo(f"wrote {out}")
+
+
+@app.command("split")
+def split_cmd(
+    path: Path = typer.Argument(..., help="Store directory (the split is added in place)."),
+    test: float = typer.Option(0.2, "--test", help="Share of the rows for testing."),
+    val: float = typer.Option(0.0, "--val", help="Share of the rows for validation (0: none)."),
+    group: str = typer.Option(None, "--group", help="Keep every row of one value together, "
+                              "e.g. identity: no person in two splits."),
+    stratify: str = typer.Option(None, "--stratify", help="Attributes whose classes are split "
+                                 "in the same proportions, comma-separated."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random assignment."),
+    name: str = typer.Option("split", "--name", help="Name of the new attribute."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
+) -> None:
+    """Add a train / (val /) test split as an attribute: by rows, by whole persons (--group),
+    stratified; write the parts with data subset --where split=train."""
+
+    from latentplay.cliargs import split_names
+    from latentplay.store.split import split_store
+
+    new = split_store(path, test, val, group=group, stratify=split_names(stratify), seed=seed,
+                      name=name, overwrite=overwrite)
+    typer.echo(f"{name}: {class_counts(new, name)}"
+               + (f"; no {group} in two splits" if group else ""))
+    typer.echo(f"wrote {path}")

@@ -1,0 +1,95 @@
+"""Train / validation / test splits as an attribute: by rows, by persons, stratified.
+
+A recogniser or an annotator is judged on faces it was not fitted on; a verification study
+wants persons it never saw. ``split_store`` adds a categorical attribute ``split`` (``train``,
+``val``, ``test``) in place, so ``data subset --where split=train`` writes each part:
+
+    >>> split_store("data/persons", test=0.3, group="identity", stratify=["skin_tone"])
+
+- ``group``: every row of one value (a person) goes to one split; rows without a value are
+  groups of their own.
+- ``stratify``: each class (or intersection of classes) of these attributes is split in the
+  same proportions; with ``group``, a group counts in the class of its first row.
+- Sizes are shares of the rows; a group that crosses a boundary goes to the side that holds
+  most of it, so each stratum's share is off by at most half a group.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.store.columns import add_attributes, with_history
+from latentplay.store.combine import combination_codes
+from latentplay.store.io import Store, save, saved
+from latentplay.store.schema import UNKNOWN, Attribute
+
+SPLITS = ("train", "val", "test")
+
+
+def split_codes(n: int, test: float, val: float = 0.0, groups: np.ndarray | None = None,
+                strata: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+    """``(n,)`` codes into :data:`SPLITS` for ``n`` rows: shares ``test`` and ``val`` of the
+    rows in each stratum (``(n,)`` codes; one stratum when None), whole groups (``(n,)``
+    codes, negative: a row of its own) kept together."""
+    if not 0 < test < 1 or not 0 <= val < 1 or test + val >= 1:
+        raise UserError(f"--test ({test:g}) and --val ({val:g}) must be shares of the rows "
+                        "that leave some for training")
+    groups = np.arange(n) if groups is None else np.where(
+        np.asarray(groups) >= 0, np.asarray(groups), -1 - np.arange(n))
+    units, unit_of, sizes = np.unique(groups, return_inverse=True, return_counts=True)
+    first = np.full(len(units), n)
+    np.minimum.at(first, unit_of, np.arange(n))
+    stratum = (np.zeros(len(units), np.int64) if strata is None
+               else np.asarray(strata, np.int64)[first])
+    rng = np.random.default_rng(seed)
+    assigned = np.zeros(len(units), np.int64)
+    for s in np.unique(stratum):
+        mine = rng.permutation(np.flatnonzero(stratum == s))
+        middle = np.cumsum(sizes[mine]) - sizes[mine] / 2     # each unit's middle row
+        total = sizes[mine].sum()
+        cut_test, cut_val = test * total, (test + val) * total
+        assigned[mine] = np.where(middle < cut_test, 2, np.where(middle < cut_val, 1, 0))
+    return assigned[unit_of]
+
+
+def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: float = 0.0, *,
+                group: str | None = None, stratify: Sequence[str] = (), seed: int = 0,
+                name: str = "split", overwrite: bool = False) -> Store:
+    """Add the split of each row as categorical attribute ``name``, in place (module
+    docstring); ``val`` 0 makes two splits, train and test."""
+    store = saved(store, "split it")
+    if not name.replace("_", "").isalnum():
+        raise UserError(f"attribute name {name!r}: use letters, digits and '_'")
+    groups = None
+    if group is not None:
+        attr = store.schema.attribute_or_error(group)
+        if attr.kind == "continuous":
+            raise UserError(f"--group {group} is continuous; give the attribute that names "
+                            "each person (identity)")
+        groups = np.asarray(store.labels(group), np.int64)
+        if UNKNOWN in attr.level_names:      # rows without a person: each a group of its own
+            groups = np.where(groups == attr.level_names.index(UNKNOWN), -1, groups)
+    strata = None
+    if stratify:
+        attrs = [store.schema.attribute_or_error(s) for s in stratify]
+        for attr in attrs:
+            if attr.kind == "continuous":
+                raise UserError(f"--stratify {attr.name} is continuous; cut it into groups "
+                                f"first with `latentplay data bin STORE {attr.name}`")
+        strata, _ = combination_codes([store.labels(a.name) for a in attrs],
+                                      [a.level_names for a in attrs])
+    codes = split_codes(len(store), test, val, groups, strata, seed)
+    classes = list(SPLITS) if val else [SPLITS[0], SPLITS[2]]
+    codes = codes if val else np.where(codes == 2, 1, codes)
+    described = Attribute(name, "categorical", names=classes, description=(
+        f"split (test {test:g}" + (f", val {val:g}" if val else "") + ")"
+        + (f", whole {group}s" if group else "")
+        + (f", stratified by {', '.join(stratify)}" if stratify else "") + f", seed {seed}"))
+    new = add_attributes(store, {name: (described, codes)}, replace=overwrite)
+    entry = {"op": "split", "column": name, "test": test, "val": val, "group": group,
+             "stratify": list(stratify), "seed": seed, "rows": len(store)}
+    return save(with_history(new, entry), store.path)

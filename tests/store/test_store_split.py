@@ -1,0 +1,60 @@
+"""``latentplay data split``: train / val / test as an attribute, by rows or whole persons,
+stratified."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store.split import split_codes, split_store
+
+
+def test_shares_per_stratum_and_seed():
+    strata = np.repeat([0, 1, 2], [500, 300, 200])
+    codes = split_codes(1000, test=0.2, val=0.1, strata=strata, seed=1)
+    for s, n in ((0, 500), (1, 300), (2, 200)):
+        mine = codes[strata == s]
+        assert np.bincount(mine, minlength=3).tolist() == [round(0.7 * n), round(0.1 * n),
+                                                           round(0.2 * n)]
+    assert np.array_equal(codes, split_codes(1000, 0.2, 0.1, strata=strata, seed=1))
+    assert not np.array_equal(codes, split_codes(1000, 0.2, 0.1, strata=strata, seed=2))
+
+
+def test_groups_stay_whole():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 150, 1000)
+    groups[:10] = -1                                  # rows without a person
+    codes = split_codes(1000, test=0.3, groups=groups, seed=0)
+    for g in np.unique(groups[groups >= 0]):
+        assert len(np.unique(codes[groups == g])) == 1
+    assert abs((codes == 2).mean() - 0.3) < 0.02
+
+
+@pytest.mark.parametrize(("test", "val"), [(0.0, 0.0), (1.0, 0.0), (0.6, 0.4), (0.2, -0.1)])
+def test_bad_shares(test, val):
+    with pytest.raises(UserError, match="must be shares"):
+        split_codes(10, test, val)
+
+
+def test_split_store_and_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=300, seed=0, overrides=["identities=50"])
+    store = split_store(path, test=0.3, group="identity", stratify=["skin_tone"], seed=0)
+    split, person = store.labels("split"), store.labels("identity")
+    assert store.schema.attribute("split").names == ["train", "test"]
+    assert all(len(np.unique(split[person == p])) == 1 for p in np.unique(person))
+    assert abs((split == 1).mean() - 0.3) < 0.08
+    assert store.schema.history[-1]["op"] == "split"
+    with pytest.raises(UserError, match="already exists"):
+        split_store(path, test=0.3)
+    with pytest.raises(UserError, match="continuous"):
+        split_store(path, test=0.3, group="smile", name="s2")
+    r = cli("data", "split", path, "--test", "0.2", "--val", "0.1", "--name", "parts")
+    assert r.code == 0, r.err
+    assert "parts: train 210, val 30, test 60" in r.out
+    assert st.load(path).schema.attribute("parts").names == ["train", "val", "test"]
