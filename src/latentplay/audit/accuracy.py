@@ -44,7 +44,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
 from latentplay.store.bias import linear_trend
-from latentplay.store.binning import group_bounds
+from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import combination_codes
 from latentplay.store.schema import UNKNOWN
 
@@ -137,8 +137,7 @@ def _classes(store: st.Store, predicted: str, truth: str, kind: str
         bounds = group_bounds(true_names)
         assert bounds is not None
         values = np.asarray(store.labels(predicted), np.float64)
-        cut = np.clip(np.searchsorted(bounds[:, 0], values, side="right") - 1, 0,
-                      len(true_names) - 1)
+        cut = interval_codes(values, bounds)
         return true_names, [*true_names, UNKNOWN], truth_codes, \
             np.where(np.isfinite(values), cut, len(true_names))
     pa = store.schema.attribute(predicted)

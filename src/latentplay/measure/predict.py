@@ -46,7 +46,7 @@ from latentplay.embed.column import run_embedder
 from latentplay.errors import UserError
 from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
-from latentplay.store.binning import group_bounds
+from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.schema import UNKNOWN, Attribute
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
@@ -359,7 +359,7 @@ def group_agreement(readings: np.ndarray, codes: np.ndarray, names: Sequence[str
     if rows.sum() < 3:
         return None
     value, label = readings[rows], label[rows]
-    group = np.clip(np.searchsorted(bounds[:, 0], value, side="right") - 1, 0, len(known) - 1)
+    group = interval_codes(value, bounds)
     inside = (bounds[label, 0] <= value) & (value < bounds[label, 1])
     return {"n": int(rows.sum()), "in_group": float(inside.mean()),
             "within_one": float((np.abs(group - label) <= 1).mean()),

@@ -80,6 +80,13 @@ def group_bounds(names: Sequence[str]) -> np.ndarray | None:
     return out
 
 
+def interval_codes(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """``(N,)`` index of the group of :func:`group_bounds`' ``(K, 2)`` ``bounds`` each ``(N,)``
+    value falls in (by lower bounds; a value beyond the outermost groups counts in them)."""
+    found = np.searchsorted(bounds[:, 0], np.asarray(values, np.float64), side="right") - 1
+    return np.clip(found, 0, len(bounds) - 1)
+
+
 def interval_order(names: Sequence[str]) -> list[str] | None:
     """``names`` sorted by the intervals they name (``3-9`` before ``10-19``), when every one
     names an interval and none overlap (:func:`group_bounds`); else None."""
