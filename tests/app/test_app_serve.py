@@ -70,7 +70,7 @@ def test_serve_page_and_call_handlers(cvae_run: Path, coded_faces: Path,
             config = json.loads(response.read())
         assert config["title"] == "latentplay"
         tabs = [c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"]
-        assert tabs == ["Sample", "Traverse", "Faces", "Projection"]
+        assert tabs == ["Sample", "Traverse", "Faces", "Projection", "Bias"]
         client = Client(url, verbose=False, download_files=False)
         gallery = client.predict(7, 5, 0.5, "male", api_name="/sample")
         assert len(gallery) == 5
@@ -80,6 +80,8 @@ def test_serve_page_and_call_handlers(cvae_run: Path, coded_faces: Path,
             client.predict(3, 999, "slerp", 4, api_name="/interpolate")
         path = client.predict(3, 17, "slerp", 4, api_name="/interpolate")
         assert len(path) == 4
+        _, tests = client.predict("gender", "smile", 2, api_name="/bias")
+        assert tests.startswith("chi-square ")
     finally:
         demo.close()
     assert offline == []

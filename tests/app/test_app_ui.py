@@ -36,14 +36,14 @@ def test_run_only(vae_run: Path) -> None:
 
 def test_run_and_store(vae_run: Path, coded_faces: Path) -> None:
     demo = build_app(run=vae_run, data=coded_faces)
-    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection"]
+    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection", "Bias"]
     assert {"interpolate", "fit", "edit", "projection"} <= _apis(demo)
     assert "Not shown" not in _header(demo)
 
 
 def test_conditional_run_has_one_control_per_condition(cvae_run: Path, faces_store: Path) -> None:
     demo = build_app(run=cvae_run, data=faces_store)
-    assert _tabs(demo) == ["Sample", "Traverse", "Faces"]  # the store has no vector column
+    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Bias"]  # the store has no vector column
     assert "needs a vector column" in _header(demo)
     smile = [b for b in demo.blocks.values() if isinstance(b, gr.Slider) and b.label == "smile"]
     gender = [b for b in demo.blocks.values()
@@ -55,7 +55,7 @@ def test_conditional_run_has_one_control_per_condition(cvae_run: Path, faces_sto
 
 def test_dcgan_and_store(dcgan_run: Path, coded_faces: Path) -> None:
     demo = build_app(run=dcgan_run, data=coded_faces)
-    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection"]
+    assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection", "Bias"]
     radios = [b for b in demo.blocks.values() if isinstance(b, gr.Radio)
               and b.label == "move along" and b.choices[0][0] == "latent dimension"]
     assert [c[0] for c in radios[0].choices] == ["latent dimension"]  # no principal axes
@@ -64,7 +64,7 @@ def test_dcgan_and_store(dcgan_run: Path, coded_faces: Path) -> None:
 
 
 def test_store_only_and_nothing(coded_faces: Path) -> None:
-    assert _tabs(build_app(data=coded_faces)) == ["Projection"]
+    assert _tabs(build_app(data=coded_faces)) == ["Projection", "Bias"]
     empty = build_app()
     assert _tabs(empty) == [] and "need a run" in _header(empty)
 

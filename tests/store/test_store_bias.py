@@ -83,3 +83,20 @@ def test_unknown_level_is_hatched_grey_off_the_ramp():
     assert np.ptp(grey) < 1e-6  # no hue
     # the two known levels take the ramp's two ends, as if unknown were not there
     assert low[0].get_facecolor() != high[0].get_facecolor()
+
+
+def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
+    """Six photos of each of 40 persons: the tests would count every photo as a new person;
+    the association says how many persons there are, and the command says what it means."""
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
+    found = association(st.load(path), "gender", "eyeglasses")
+    assert found.persons == 40 and found.to_dict()["persons"] == 40
+    r = cli("data", "bias", path, "--by", "gender", "--of", "eyeglasses", "--out",
+            tmp_path / "b.png")
+    assert r.code == 0, r.err
+    assert "note: the 240 rows show 40 persons" in " ".join(r.out.split())
+    one = tmp_path / "one"
+    assert cli("data", "subset", path, "--out", one, "--balance-by", "identity",
+               "--per-class", "1").code == 0
+    assert association(st.load(one), "gender", "eyeglasses").persons is None

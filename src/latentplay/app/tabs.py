@@ -1,4 +1,5 @@
-"""The Sample, Traverse and Projection tabs of the playground (Gradio components and events)."""
+"""The Sample, Traverse, Projection and Bias tabs of the playground (Gradio components and
+events)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from latentplay.app import faces, generate, projection
+from latentplay.app import bias, faces, generate, projection
 from latentplay.app.state import Playground
 from latentplay.app.widgets import condition_controls, condition_values, display, guard
 from latentplay.errors import UserError
@@ -127,3 +128,28 @@ def projection_tab(pg: Playground, demo: gr.Blocks) -> None:
         inputs = [column, method, colour, sample, seed]
         gr.on([button.click, colour.change], draw, inputs, plot, api_name="projection")
         demo.load(draw, inputs, plot, api_name=False)
+
+
+def bias_tab(pg: Playground, demo: gr.Blocks) -> None:
+    """The Bias tab: group by one attribute, show another's shares (chi-square and, for two
+    ordered attributes, the trend test); drawn when the page opens."""
+    names = bias.attributes(pg)
+    with gr.Tab("Bias"):
+        gr.Markdown("The share of each value of one attribute within each group of another "
+                    "(continuous attributes are cut into equal-width bins), as `latentplay "
+                    "data bias` draws it.")
+        with gr.Row():
+            by = gr.Dropdown(names, value=names[0], label="groups (by)")
+            of = gr.Dropdown(names, value=names[1] if len(names) > 1 else names[0],
+                             label="shares of (of)")
+            bins = gr.Slider(2, 10, value=2, step=1, label="bins of a continuous attribute")
+        image = gr.Image(label="bias", type="numpy")
+        tests = gr.Markdown()
+
+        @guard
+        def draw(by_value: str, of_value: str, bins_value: float) -> tuple[np.ndarray, str]:
+            return bias.chart(pg, by_value, of_value, int(bins_value))
+
+        inputs = [by, of, bins]
+        gr.on([by.change, of.change, bins.release], draw, inputs, [image, tests], api_name="bias")
+        demo.load(draw, inputs, [image, tests], api_name=False)

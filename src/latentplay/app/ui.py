@@ -27,7 +27,7 @@ import gradio as gr
 from latentplay.app import projection
 from latentplay.app.faces_tab import faces_tab
 from latentplay.app.state import Playground
-from latentplay.app.tabs import projection_tab, sample_tab, traverse_tab
+from latentplay.app.tabs import bias_tab, projection_tab, sample_tab, traverse_tab
 from latentplay.errors import UserError
 
 
@@ -79,6 +79,8 @@ def build_blocks(pg: Playground) -> gr.Blocks:
                     faces_tab(pg, demo)
             if pg.store is not None and projection.vector_columns(pg):
                 projection_tab(pg, demo)
+            if pg.store is not None and len(pg.store.schema.attributes) > 1:
+                bias_tab(pg, demo)
     return demo
 
 

@@ -87,6 +87,9 @@ class Association:
         cramers_v: ``sqrt(chi2 / (n * (min(R, C) - 1)))``.
         trend: the linear trend test over the groups and levels in order (``unknown`` left
             out) when both have an order and the table is larger than 2 x 2; else None.
+        persons: how many persons the rows show, when the store has an ``identity``
+            attribute and some person has several rows (the tests take rows as independent,
+            so their p-values are then too small); else None.
     """
 
     by: str
@@ -99,6 +102,7 @@ class Association:
     p_value: float
     cramers_v: float
     trend: Trend | None = None
+    persons: int | None = None
 
     @property
     def shares(self) -> np.ndarray:
@@ -116,7 +120,8 @@ class Association:
                 "counts": self.counts.tolist(), "shares": self.shares.round(6).tolist(),
                 "overall": self.overall.round(6).tolist(), "chi2": self.chi2, "dof": self.dof,
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
-                "trend": self.trend.to_dict() if self.trend else None}
+                "trend": self.trend.to_dict() if self.trend else None,
+                "persons": self.persons}
 
 
 def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
@@ -138,7 +143,18 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     statistic, p_value, dof, _ = chi2_contingency(counts, correction=False)
     v = float(np.sqrt(statistic / (counts.sum() * (min(counts.shape) - 1))))
     return Association(by, of, groups, levels, counts, float(statistic), int(dof),
-                       float(p_value), v, _trend(store, by, of, groups, levels, counts))
+                       float(p_value), v, _trend(store, by, of, groups, levels, counts),
+                       _persons(store))
+
+
+def _persons(store: Store) -> int | None:
+    """The number of persons the rows show when some person has several (an ``identity``
+    attribute); None otherwise."""
+    if not store.schema.has_attribute("identity"):
+        return None
+    ids = np.asarray(store.labels("identity"))
+    known = np.unique(ids[ids >= 0]) if ids.dtype.kind in "iu" else np.unique(ids)
+    return int(len(known)) if len(known) < len(ids) else None
 
 
 def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],

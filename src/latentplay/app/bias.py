@@ -1,0 +1,40 @@
+"""The Bias tab: how one attribute is distributed within the groups of another (the
+dataset-bias chart of ``latentplay data bias``), with its chi-square and trend tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+
+
+def attributes(pg: Playground) -> list[str]:
+    """Every attribute of the store (continuous ones are cut into bins)."""
+    return [a.name for a in pg.need_store().schema.attributes]
+
+
+def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, str]:
+    """The chart as an ``(H, W, 3)`` uint8 image, and one line per test."""
+    from latentplay.outputs import p_text
+    from latentplay.store.bias import association
+    from latentplay.viz.bias import bias_bars
+
+    if not by or not of:
+        raise UserError("choose two attributes")
+    found = association(pg.need_store(), by, of, bins=int(bins))
+    lines = [f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p_text(found.p_value)}, "
+             f"Cramér's V {found.cramers_v:.3f}"]
+    if found.trend:
+        lines.append(f"trend along {by}: r {found.trend.r:+.3f}, M² {found.trend.statistic:.1f} "
+                     f"(dof 1), p {p_text(found.trend.p_value)}")
+    fig = bias_bars(found.groups, found.levels, found.counts, by, of, "\n".join(lines))
+    if found.persons:
+        lines.append(f"The {found.counts.sum()} rows show {found.persons} persons: the tests take "
+                     "rows as independent, so their p-values are too small.")
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return image, "\n\n".join(lines)

@@ -1,0 +1,30 @@
+"""Bias tab: the dataset-bias chart of any two attributes, with its tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store
+from latentplay.app import bias
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+from latentplay.store.bias import association
+
+
+def test_chart_and_tests(coded_faces: Path) -> None:
+    pg = Playground.open(data=coded_faces)
+    assert "gender" in bias.attributes(pg) and "smile" in bias.attributes(pg)
+    image, text = bias.chart(pg, "gender", "smile", 2)
+    assert image.ndim == 3 and image.shape[2] == 3 and image.std() > 5
+    found = association(store.load(coded_faces), "gender", "smile")
+    assert f"chi-square {found.chi2:.1f}" in text and "trend" not in text   # a 2 x 2 table
+    _, ordered = bias.chart(pg, "skin_tone", "age_group")
+    assert "trend along skin_tone: r " in ordered
+    with pytest.raises(UserError, match="two different"):
+        bias.chart(pg, "gender", "gender")
+    with pytest.raises(UserError, match="choose two"):
+        bias.chart(pg, "", "gender")
+    assert np.asarray(image).dtype == np.uint8
