@@ -125,3 +125,26 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth", "age",
             "--by", "tone", "--out", tmp_path / "b")
     assert r.code == 2 and r.err.startswith("error: ")
+
+
+def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
+    """Ten photos of each of 12 persons, a person's photos all right or all wrong: the
+    bootstrap over persons sees 12 draws, not 120, and its interval is wider than Wilson's."""
+    person = np.repeat(np.arange(12), 10)
+    truth = np.zeros(120, np.int64)
+    predicted = np.where(person % 3 == 0, 1, 0)          # 4 persons always wrong
+    schema = Schema(attributes=[
+        Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
+        Attribute("site", "categorical", names=["a", "b"]),
+        Attribute("label", "categorical", names=["x", "y"]),
+        Attribute("guess", "categorical", names=["x", "y"])],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120
+    store = st.build([{"image": images, "identity": person, "site": (person >= 6).astype(int),
+                       "label": truth, "guess": predicted}], schema, tmp_path / "p")
+    s = group_accuracy(store, "guess", "label", "site", tmp_path / "a")
+    assert s["persons"] == 12 and s["intervals"] == "bootstrap over persons"
+    overall = s["overall"]
+    wilson = wilson_interval(np.array([80]), 120)[0]
+    assert overall["accuracy"] == pytest.approx(80 / 120)
+    assert overall["high"] - overall["low"] > 1.5 * (wilson[1] - wilson[0])

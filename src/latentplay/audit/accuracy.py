@@ -22,7 +22,11 @@ Three kinds of comparison, chosen by the attributes' kinds:
 - values against groups named as intervals (readings of age against FairFace's ``0-2`` ..
   ``more than 70``): each reading is cut into the truth's groups and compared as classes.
 
-Rows whose label is missing or ``unknown``, or whose group is, are left out and counted.
+Rows whose label is missing or ``unknown``, or whose group is, are left out and counted. When
+the store's ``identity`` attribute shows several photos of one person, the accuracy intervals
+are a bootstrap over persons (each drawn with all of their photos); the chi-square and trend
+tests, and the intervals of values, still take rows as independent, which ``persons`` in the
+summary flags.
 Outputs in ``out``: ``accuracy.json``, ``accuracy.csv`` (a row per group and one for all),
 ``confusion.csv`` (classes: group, true class, predicted class, rows) and ``accuracy.png``.
 """
@@ -41,7 +45,7 @@ from scipy.stats import chi2_contingency
 from latentplay import store as st
 from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
-from latentplay.metrics.verification import rate_trend
+from latentplay.metrics.verification import cluster_draws, rate_trend
 from latentplay.outputs import json_default, output_dir
 from latentplay.store.bias import linear_trend
 from latentplay.store.binning import group_bounds, interval_codes
@@ -80,14 +84,18 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "kind": kind, "seed": seed}
+    persons = _persons(store)
+    summary["persons"] = None if persons is None else int(len(np.unique(persons)))
     if kind == "values":
+        summary["intervals"] = "normal"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
                                ordered, seed))
     else:
         true_names, pred_names, truth_codes, pred_codes = _classes(store, predicted, truth, kind)
         steps = kind == "interval groups" or ta.ordered
+        summary["intervals"] = "Wilson" if persons is None else "bootstrap over persons"
         summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes, names,
-                                        groups, ordered, steps))
+                                        groups, ordered, steps, persons, seed))
         _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
                          names, groups)
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
@@ -97,6 +105,16 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
 
     save_figure(accuracy_bars(summary), out / "accuracy.png")
     return summary
+
+
+def _persons(store: st.Store) -> np.ndarray | None:
+    """``(N,)`` person codes when the store's ``identity`` attribute has several rows of one
+    person (rows without a person are each their own); None otherwise."""
+    if not store.schema.has_attribute("identity"):
+        return None
+    ids = np.asarray(store.labels("identity"), np.int64)
+    ids = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
+    return ids if len(np.unique(ids)) < len(ids) else None
 
 
 def _known(names: list[str]) -> list[str]:
@@ -154,11 +172,13 @@ def _classes(store: st.Store, predicted: str, truth: str, kind: str
 
 def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.ndarray,
                      pred: np.ndarray, names: list[str], groups: np.ndarray, ordered: bool,
-                     steps: bool) -> dict[str, Any]:
+                     steps: bool, persons: np.ndarray | None = None, seed: int = 0
+                     ) -> dict[str, Any]:
     """Per group and over all rows: accuracy and the rest (module docstring); with ``steps``
     (the true classes are ordered) also ``within_one`` (the share predicted at most one class
     off) and ``offset`` (the mean predicted place minus the true one, over rows predicted as
-    one of the true classes)."""
+    one of the true classes). With ``(N,)`` ``persons`` (several photos of one person) the
+    accuracy intervals are a bootstrap over persons instead of Wilson's."""
     keep = (truth >= 0) & (groups >= 0)
     same = np.array([pred_names.index(n) if n in pred_names else -2 for n in true_names] + [-2])
     correct = (truth >= 0) & (pred == same[truth])
@@ -169,7 +189,10 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
 
     def row(name: str, rows: np.ndarray) -> dict[str, Any]:
         n, right = int(rows.sum()), int(correct[rows].sum())
-        low, high = wilson_interval(np.array([right]), n)[0] if n else (np.nan, np.nan)
+        if persons is not None and n:
+            low, high = _person_interval(correct[rows], persons[rows], seed)
+        else:
+            low, high = wilson_interval(np.array([right]), n)[0] if n else (np.nan, np.nan)
         recall = {c: (float(correct[rows & (truth == k)].mean())
                       if (rows & (truth == k)).any() else None)
                   for k, c in enumerate(true_names)}
@@ -190,6 +213,19 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
     counts = np.array([[r["n"] - r["correct"], r["correct"]] for r in scored])
     return {"groups": table, "overall": overall, "left_out": int((~keep).sum()),
             "across": _across(scored, counts, ordered)}
+
+
+def _person_interval(correct: np.ndarray, persons: np.ndarray, seed: int,
+                     n_boot: int = 1000) -> tuple[float, float]:
+    """95 % percentile interval of the accuracy of ``(n,)`` bool ``correct`` rows when persons
+    (``(n,)`` codes) are drawn with replacement, each with all of their rows."""
+    cluster, draws = cluster_draws(persons, n_boot, seed)
+    k = draws.shape[1]
+    rows, right = (np.bincount(cluster, weights=w, minlength=k)
+                   for w in (np.ones(len(correct)), correct.astype(float)))
+    totals, hits = draws @ rows, draws @ right
+    accuracy = hits[totals > 0] / totals[totals > 0]
+    return float(np.percentile(accuracy, 2.5)), float(np.percentile(accuracy, 97.5))
 
 
 def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool

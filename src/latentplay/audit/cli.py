@@ -443,6 +443,9 @@ def accuracy_cmd(
     values = s["kind"] == "values"
     print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
           "a label or a group left out")
+    if s["persons"]:
+        print(f"the rows show {s['persons']} persons: intervals {s['intervals']}; the tests "
+              "between groups take rows as independent (their p-values are too small)")
     for r in [*s["groups"], s["overall"]]:
         if not r["n"]:
             print(f"  {r['group']}: no rows")

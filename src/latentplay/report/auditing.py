@@ -312,6 +312,9 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
                                              f"({a.get('kind')})"),
              ("groups", str(a.get("by"))), ("left out", f"{number(a.get('left_out'))} rows "
                                                         "without a label or a group")]
+    if a.get("persons"):
+        facts.append(("persons", f"{number(a['persons'])}: the tests between groups take rows "
+                                 "as independent"))
     across = a.get("across") or {}
     if a.get("kind") == "values":
         table = Table.of(["group", "rows", "mean absolute error", "interval", "bias",
@@ -334,7 +337,8 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
                            r.get("accuracy_predicted"),
                            *([r.get("within_one"), r.get("offset")] if steps else [])]
                           for r in rows],
-                         "A row without a prediction counts as an error; Wilson intervals."
+                         "A row without a prediction counts as an error; 95% intervals: "
+                         f"{a.get('intervals', 'Wilson')}."
                          + (" Ordered classes: the share predicted at most one class off, and "
                             "the mean predicted place minus the true one (+: later classes)."
                             if steps else ""))
