@@ -146,7 +146,7 @@ def convert(format: str, src: str | os.PathLike[str], out: str | os.PathLike[str
     """Convert the dataset at ``src``, laid out as its authors publish ``format``, into a store.
 
     Args:
-        format: one of :data:`FORMATS` (utkface, fairface, rfw, morph, aiface, celeba,
+        format: one of :data:`FORMATS` (utkface, fairface, rfw, lfw, morph, aiface, celeba,
             dsprites, mpi3d, mnist, folder).
         src: the dataset's folder (or, for npz/CSV formats, the file itself).
         out: the new store's directory.

@@ -1,0 +1,174 @@
+"""LFW, Labeled Faces in the Wild (Huang et al. 2007): persons' folders, the 10-fold
+verification pairs, and Kumar et al.'s attribute scores when present.
+
+Layout read (SRC holds the images folder, or is it)::
+
+    lfw/<Name>/<Name>_0001.jpg        (or lfw-deepfunneled/, lfw_funneled/, lfw-funneled/)
+    pairs.txt                          (optional: View 2, "10 300" then the ten folds)
+    lfw_attributes.txt                 (optional: Kumar et al. 2009, 73 attribute scores)
+
+(``pairs.txt`` and ``lfw_attributes.txt`` in SRC or beside the images folder.)
+
+Every file under the images folder is an input; one not named ``<Name>/<Name>_<nnnn>.<ext>``
+is rejected. The store has ``identity`` (the folder name) and, with ``lfw_attributes.txt``,
+each attribute's classifier score as a continuous attribute in snake case (``male``,
+``asian``, ``white``, ``black``, ``indian``, ``youth``, ``senior``, ``smiling``,
+``eyeglasses``, ...; above 0 means present; NaN for an image the file does not score). Cut a
+score into classes with ``latentplay data bin STORE male --edges 0 --names female,male``.
+
+The verification pairs become ``pairs.csv`` inside the store, as RFW's do: ``fold,
+identity_a, file_a, identity_b, file_b, same, row_a, row_b``, in the file's order (each fold's
+matched pairs, then its mismatched ones), so ``latentplay audit verify --file-folds`` scores
+LFW's own ten folds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.sources.convert import (
+    ConvertOptions,
+    Plan,
+    Record,
+    Rejected,
+    categorical,
+    check_split,
+    run,
+)
+from latentplay.store.io import PAIRS_FILE, Store
+from latentplay.store.schema import Attribute
+
+IMAGE_FOLDERS = ("lfw", "lfw-deepfunneled", "lfw_funneled", "lfw-funneled")
+PAIRS = "pairs.txt"
+ATTRIBUTES = "lfw_attributes.txt"
+NAME = re.compile(r"^(.+)_(\d{4})\.(jpe?g|png)$", re.IGNORECASE)
+
+
+def _images(root: Path) -> Path:
+    """The folder of person folders: one of :data:`IMAGE_FOLDERS` under SRC (also nested
+    once, as some copies are), or SRC itself."""
+    for name in IMAGE_FOLDERS:
+        for base in (root / name / name, root / name):
+            if base.is_dir():
+                return base
+    if root.is_dir() and any(NAME.match(f.name) for d in root.iterdir() if d.is_dir()
+                             for f in d.iterdir()):
+        return root
+    raise UserError(f"lfw: expected {'/ or '.join(IMAGE_FOLDERS)}/ with <Name>/<Name>_0001.jpg "
+                    f"(and pairs.txt) under {root}; found none")
+
+
+def image_name(identity: str, number: str) -> str:
+    """File name of image ``number`` of ``identity`` in LFW's pairs file."""
+    return f"{identity}_{int(number):04d}.jpg"
+
+
+def read_pairs(path: Path) -> list[list[str]]:
+    """``[fold, identity_a, file_a, identity_b, file_b, same]`` rows of View 2's pairs file
+    (its first line gives the folds and the pairs of each kind per fold)."""
+    with open(path, encoding="utf-8") as fh:
+        lines = [line.split() for line in fh if line.strip()]
+    try:
+        per_fold = 2 * int(lines[0][1]) if len(lines[0]) == 2 else len(lines)
+    except (IndexError, ValueError):
+        raise UserError(f"{path}: the first line should give the folds and the pairs per "
+                        "fold, e.g. '10\t300'") from None
+    rows = []
+    for k, f in enumerate(lines[1:] if len(lines[0]) == 2 else lines):
+        fold = str(k // per_fold)
+        try:
+            if len(f) == 3:
+                rows.append([fold, f[0], image_name(f[0], f[1]), f[0], image_name(f[0], f[2]), "1"])
+            elif len(f) == 4:
+                rows.append([fold, f[0], image_name(f[0], f[1]), f[2], image_name(f[2], f[3]), "0"])
+        except ValueError:
+            continue
+    return rows
+
+
+def snake(name: str) -> str:
+    """``"Black Hair"`` -> ``"black_hair"``; ``"Mouth Slightly Open"`` ->
+    ``"mouth_slightly_open"``."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def read_attributes(path: Path) -> tuple[list[str], dict[tuple[str, int], list[float]]]:
+    """The attribute names of ``lfw_attributes.txt`` and each ``(identity, image number)``'s
+    scores (names with spaces become folder names with underscores)."""
+    names: list[str] = []
+    scores: dict[tuple[str, int], list[float]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            fields = line.rstrip("\n").split("\t")
+            if line.startswith("#"):
+                if len(fields) > 3 and fields[1].strip().lower() == "person":
+                    names = [snake(f) for f in fields[3:]]
+                continue
+            if not names or len(fields) != len(names) + 2:
+                continue
+            try:
+                scores[(fields[0].strip().replace(" ", "_"), int(fields[1]))] = \
+                    [float(v) for v in fields[2:]]
+            except ValueError:
+                continue
+    if not names:
+        raise UserError(f"{path}: no header line '#\tperson\timagenum\t...' naming the attributes")
+    return names, scores
+
+
+def scan(root: Path, options: ConvertOptions) -> Plan:
+    check_split("lfw", options.split, ())
+    images = _images(root)
+    beside = {name: next((p for p in (root / name, images.parent / name) if p.is_file()), None)
+              for name in (PAIRS, ATTRIBUTES)}
+    files = sorted(Path(d) / f for d, _, names in os.walk(images) for f in names)
+    identities = sorted({p.parent.name for p in files if p.parent != images})
+    code = {n: i for i, n in enumerate(identities)}
+    names, scores = read_attributes(beside[ATTRIBUTES]) if beside[ATTRIBUTES] else ([], {})
+    attrs: list[Attribute] = [categorical("identity", identities, "LFW person (folder name)")]
+    attrs += [Attribute(n, "continuous", description=f"Kumar et al.'s '{n}' classifier score "
+                        "(above 0: present)") for n in names]
+
+    def inputs() -> Iterator[Record | Rejected]:
+        for path in files:
+            source = path.relative_to(root).as_posix()
+            match = NAME.match(path.name)
+            if path.parent == images or match is None or match.group(1) != path.parent.name:
+                yield Rejected(source, "not <Name>/<Name>_<nnnn>.jpg")
+                continue
+            labels: dict[str, Any] = {"identity": code[path.parent.name]}
+            found = scores.get((path.parent.name, int(match.group(2))))
+            for k, n in enumerate(names):
+                labels[n] = found[k] if found else math.nan
+            yield Record(source, labels, file=str(path))
+
+    def finish(rows: dict[str, int]) -> dict[str, str]:
+        if beside[PAIRS] is None:
+            return {}
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["fold", "identity_a", "file_a", "identity_b", "file_b", "same",
+                         "row_a", "row_b"])
+        prefix = images.relative_to(root).as_posix()
+        prefix = "" if prefix == "." else prefix + "/"
+        for pair in read_pairs(beside[PAIRS]):
+            row_a = rows.get(f"{prefix}{pair[1]}/{pair[2]}", -1)
+            row_b = rows.get(f"{prefix}{pair[3]}/{pair[4]}", -1)
+            writer.writerow([*pair, row_a, row_b])
+        return {PAIRS_FILE: out.getvalue()}
+
+    return Plan(attrs, inputs(), total=len(files), finish=finish)
+
+
+def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
+    """Convert LFW (images, View 2 pairs, attribute scores) into a store (see
+    ``ConvertOptions``)."""
+    return run("lfw", scan, src, out, ConvertOptions(**options))

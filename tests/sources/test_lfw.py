@@ -1,0 +1,89 @@
+"""LFW: persons' folders, View 2's pairs in their folds, Kumar et al.'s attribute scores,
+stray and broken files."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+from convert_helpers import check_rejected, face, rows, write_image, write_truncated
+
+from latentplay.errors import UserError
+from latentplay.sources import lfw
+
+PERSONS = ("Aaron_Eckhart", "Abba_Eban", "Zico")
+
+
+def make_lfw(root: Path, folder: str = "lfw") -> tuple[dict[str, dict], dict[str, str]]:
+    good: dict[str, dict] = {}
+    k = 0
+    for person in PERSONS:
+        for n in (1, 2, 3):
+            rel = f"{folder}/{person}/{person}_{n:04d}.jpg"
+            write_image(root / rel, face(k))
+            good[rel] = {"identity": person}
+            k += 1
+    # two folds of one matched and one mismatched pair; one pair names a missing image
+    (root / "pairs.txt").write_text(
+        "2\t1\n"
+        "Aaron_Eckhart\t1\t2\nAaron_Eckhart\t3\tZico\t1\n"
+        "Zico\t2\t9\nAbba_Eban\t1\tZico\t3\n")
+    (root / "lfw_attributes.txt").write_text(
+        "LFW attributes file version 0.9\n"
+        "#\tperson\timagenum\tMale\tAsian\tBlack Hair\n"
+        "Aaron Eckhart\t1\t1.5\t-0.5\t0.25\n"
+        "Aaron Eckhart\t2\t1.25\t-1.0\t0.5\n"
+        "Zico\t3\t-0.75\t0.5\t1.0\n")
+    dirty = {f"{folder}/Zico/Zico_0004.jpg": "truncated",
+             f"{folder}/Zico/notes.txt": "not <Name>/<Name>_<nnnn>.jpg",
+             f"{folder}/stray.jpg": "not <Name>/<Name>_<nnnn>.jpg"}
+    write_truncated(root / folder / "Zico" / "Zico_0004.jpg", face(0))
+    (root / folder / "Zico" / "notes.txt").write_text("x")
+    write_image(root / folder / "stray.jpg", face(1))
+    return good, dirty
+
+
+def test_identities_attributes_pairs_and_rejections(tmp_path: Path) -> None:
+    good, dirty = make_lfw(tmp_path / "LFW")
+    store = lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=2)
+    check_rejected(store, dirty)
+    got = dict(rows(store))
+    assert set(got) == set(good)
+    assert all(got[p]["identity"] == good[p]["identity"] for p in good)
+    assert [a.name for a in store.schema.attributes] == ["identity", "male", "asian",
+                                                         "black_hair"]
+    aaron = got["lfw/Aaron_Eckhart/Aaron_Eckhart_0002.jpg"]
+    assert (aaron["male"], aaron["asian"], aaron["black_hair"]) == (1.25, -1.0, 0.5)
+    assert math.isnan(got["lfw/Abba_Eban/Abba_Eban_0001.jpg"]["male"])   # not scored
+    with open(store.path / lfw.PAIRS_FILE, newline="") as fh:
+        pairs = list(csv.DictReader(fh))
+    assert [(p["fold"], p["same"]) for p in pairs] == [("0", "1"), ("0", "0"), ("1", "1"),
+                                                       ("1", "0")]
+    order = sorted(good)
+    for p in pairs:
+        for side in ("a", "b"):
+            rel = f"lfw/{p['identity_' + side]}/{p['file_' + side]}"
+            assert int(p["row_" + side]) == (order.index(rel) if rel in good else -1)
+    assert pairs[2]["row_b"] == "-1"                # Zico_0009 is not in the folder
+
+
+def test_nested_deep_funneled_copy_and_verification(tmp_path: Path) -> None:
+    """Kaggle's copy nests lfw-deepfunneled/lfw-deepfunneled/; the pairs drive audit verify."""
+    from latentplay import embed
+    from latentplay.audit.verification import verify_store
+
+    root = tmp_path / "LFW"
+    make_lfw(root, "lfw-deepfunneled/lfw-deepfunneled")
+    store = lfw.convert(root, tmp_path / "out", workers=1)
+    assert len(store) == 9
+    store = embed.embed_store(store.path, "pixels-pca", "pix", options=["dim=4"])
+    s = verify_store(store, "pix", tmp_path / "v", threshold=1.0, folds=2, file_folds=True)
+    assert s["pairs"]["unconverted"] == 1 and s["pairs"]["used"] == 3
+
+
+def test_wrong_layout(tmp_path: Path) -> None:
+    write_image(tmp_path / "src" / "a.jpg", face(0))
+    with pytest.raises(UserError, match="lfw: expected lfw/"):
+        lfw.convert(tmp_path / "src", tmp_path / "out")
