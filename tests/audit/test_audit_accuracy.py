@@ -148,3 +148,28 @@ def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
     wilson = wilson_interval(np.array([80]), 120)[0]
     assert overall["accuracy"] == pytest.approx(80 / 120)
     assert overall["high"] - overall["low"] > 1.5 * (wilson[1] - wilson[0])
+
+
+def test_an_annotator_file_labels_a_store(cli, faces: Path, skin_annotator,  # noqa: ANN001
+                                          skin_annotator_file: Path, tmp_path: Path) -> None:
+    """data predict --with ANNOTATOR.npz writes the annotator's classes and probabilities,
+    which audit accuracy then scores per group."""
+    import shutil
+
+    copy = tmp_path / "faces"
+    shutil.copytree(faces, copy)
+    r = cli("data", "predict", copy, "--with", skin_annotator_file)
+    assert r.code == 0, r.err
+    assert "predicted_skin_tone equals skin_tone in" in " ".join(r.out.split())
+    labelled = st.load(copy)
+    proba = skin_annotator.proba_store(labelled, np.arange(len(labelled)))
+    names = labelled.schema.attribute("predicted_skin_tone").names
+    assert names == skin_annotator.classes
+    np.testing.assert_array_equal(labelled.labels("predicted_skin_tone"), proba.argmax(1))
+    np.testing.assert_allclose(labelled.labels("predicted_skin_tone_p"), proba.max(1), atol=1e-5)
+    s = group_accuracy(labelled, "predicted_skin_tone", "skin_tone", "gender", tmp_path / "a")
+    assert s["overall"]["accuracy"] > 0.9
+    bad = cli("data", "predict", copy, "--with", skin_annotator_file, "--heads", "x=a,b")
+    assert bad.code == 2 and "takes no --heads" in bad.err
+    bad = cli("data", "predict", copy, "--with", "onnx:net.onnx")
+    assert bad.code == 2 and "--heads is needed" in bad.err

@@ -297,6 +297,32 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     return save_extended(new, store.path, entry, scratch_dir(store.path))
 
 
+def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os.PathLike[str],
+                   *, prefix: str = "predicted_", overwrite: bool = False) -> st.Store:
+    """Label every image of ``store`` with an annotator file (``latentplay audit annotator``):
+    attribute ``{prefix}{attribute}`` (its classes) and ``{prefix}{attribute}_p`` (the
+    probability of the chosen class), in place. Annotate rows the annotator was not fitted on
+    (``data split``) to judge it, e.g. per group with ``latentplay audit accuracy``."""
+    from latentplay.audit.annotate import load_annotator
+
+    store = store_to_extend(store, 1, prefix, "annotate")
+    ann = load_annotator(annotator)
+    head = Head(ann.attribute, 0, tuple(ann.classes))
+    names = [prefix + head.name, f"{prefix}{head.name}_p"]
+    taken = [n for n in names if n in store.columns]
+    if taken and not overwrite:
+        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
+                        "them or --prefix to keep both")
+    proba = ann.proba_store(store, np.arange(len(store)))
+    logits = np.log(np.clip(proba, 1e-12, 1.0)).astype(np.float32)  # softmax gives proba back
+    columns = head_columns([head], logits, prefix, f"annotator {annotator}")
+    new = st.add_attributes(store, columns, replace=overwrite)
+    entry = {"op": "predict", "annotator": str(annotator), "description": ann.description,
+             "heads": [dataclasses.asdict(head)], "attributes": list(columns),
+             "rows": len(store), "not_found": []}
+    return st.save(st.with_history(new, entry), store.path)
+
+
 def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str
                  ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The attributes of ``heads`` from ``(N, D)`` logits: class codes (``unknown`` for a row

@@ -212,8 +212,9 @@ def measure(
 @app.command()
 def predict(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
-    with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits)."),
-    heads: str = typer.Option(..., "--heads", help="NAME[@FIRST]=CLASS,CLASS,... (softmax), "
+    with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits), or "
+                              "an annotator file from latentplay audit annotator (.npz)."),
+    heads: str = typer.Option(None, "--heads", help="For onnx: NAME[@FIRST]=CLASS,CLASS,... (softmax), "
                               "NAME[@FIRST]:sigmoid (no/yes) or NAME[@FIRST]:value[*SCALE] (a "
                               "number), separated by ';' (outputs in order), or a preset: "
                               "fairface7, fairface4, celeba40, insightface_genderage."),
@@ -228,11 +229,22 @@ def predict(
     into new attributes: each head's class and its probability, or a value head's number
     (resumable)."""
     from latentplay.measure import agreement_lines, parse_heads, predict_store, summary_lines
+    from latentplay.measure.predict import Head, annotate_store
 
-    new = predict_store(path, with_, heads, options=option or [], prefix=prefix,
-                        batch_size=batch_size, overwrite=overwrite)
+    if with_.endswith(".npz"):
+        if heads or option:
+            raise UserError("an annotator file takes no --heads or -o: it knows its classes")
+        new = annotate_store(path, with_, prefix=prefix, overwrite=overwrite)
+        parsed = [Head(**{**h, "classes": tuple(h["classes"])})
+                  for h in new.schema.history[-1]["heads"]]
+    elif not heads:
+        raise UserError("--heads is needed with a network: name its outputs, or give a preset "
+                        "(fairface7, fairface4, celeba40, insightface_genderage)")
+    else:
+        new = predict_store(path, with_, heads, options=option or [], prefix=prefix,
+                            batch_size=batch_size, overwrite=overwrite)
+        parsed = parse_heads(heads)
     entry = new.schema.history[-1]
-    parsed = parse_heads(heads)
     for line in summary_lines(new, [prefix + h.name for h in parsed]):
         console.print(line, markup=False)
     for line in agreement_lines(new, parsed, prefix):
