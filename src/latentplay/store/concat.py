@@ -70,6 +70,8 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
         raise UserError("give two or more stores to put together")
     labels = list(names) if names else [Path(s.path).name if s.path else f"store_{k}"
                                         for k, s in enumerate(loaded)]
+    if not source.replace("_", "").isalnum():
+        raise UserError(f"attribute name {source!r}: use letters, digits and '_'")
     if len(labels) != len(loaded) or len(set(labels)) != len(labels):
         raise UserError(f"give {len(loaded)} different names, one per store; got {labels}")
     if any(s.path is not None and Path(s.path).absolute() == Path(out).absolute()
@@ -87,7 +89,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     image = loaded[0].schema.image_column
     order = [*([image] if image else []), *text, *(Schema.column_of(a) for a in attributes),
              *(v.name for v in vectors)]
-    parts = [_aligned(s, k, attributes, text, order) for k, s in enumerate(loaded)]
+    parts = [_aligned(s, attributes, text, order) for s in loaded]
     dataset = datasets.concatenate_datasets(parts)
     offsets = np.cumsum([0, *(len(s) for s in loaded)])
     history: list[dict[str, Any]] = [
@@ -199,8 +201,8 @@ def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
     return kept
 
 
-def _aligned(store: Store, k: int, attributes: list[Attribute], text: list[str],
-             order: list[str]) -> datasets.Dataset:
+def _aligned(store: Store, attributes: list[Attribute], text: list[str], order: list[str]
+             ) -> datasets.Dataset:
     """``store``'s rows with the new store's columns: class codes renumbered by name,
     attributes it lacks as ``unknown`` or NaN, text columns it lacks empty."""
     own = {a.name: a for a in store.schema.attributes}
