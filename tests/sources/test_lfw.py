@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from convert_helpers import check_rejected, face, rows, write_image, write_truncated
 
+from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.sources import lfw
 
@@ -57,7 +58,7 @@ def test_identities_attributes_pairs_and_rejections(tmp_path: Path) -> None:
     aaron = got["lfw/Aaron_Eckhart/Aaron_Eckhart_0002.jpg"]
     assert (aaron["male"], aaron["asian"], aaron["black_hair"]) == (1.25, -1.0, 0.5)
     assert math.isnan(got["lfw/Abba_Eban/Abba_Eban_0001.jpg"]["male"])   # not scored
-    with open(store.path / lfw.PAIRS_FILE, newline="") as fh:
+    with open(store.path / st.PAIRS_FILE, newline="") as fh:
         pairs = list(csv.DictReader(fh))
     assert [(p["fold"], p["same"]) for p in pairs] == [("0", "1"), ("0", "0"), ("1", "1"),
                                                        ("1", "0")]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from convert_helpers import check_rejected, expected, face, rows, write_image, write_truncated
 
+from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.sources import rfw
 
@@ -40,7 +41,7 @@ def test_every_label_rejection_and_pair(tmp_path: Path) -> None:
     store = rfw.convert(tmp_path / "RFW", tmp_path / "out", workers=2)
     assert rows(store) == expected(good)
     check_rejected(store, dirty)
-    with open(store.path / rfw.PAIRS_FILE, newline="") as fh:
+    with open(store.path / st.PAIRS_FILE, newline="") as fh:
         pairs = list(csv.DictReader(fh))
     assert len(pairs) == 12
     order = sorted(good)
@@ -71,7 +72,7 @@ def test_pairs_survive_embedding_and_drive_verification(tmp_path: Path) -> None:
     make_rfw(tmp_path / "RFW")
     store = rfw.convert(tmp_path / "RFW", tmp_path / "out", workers=1)
     store = embed.embed_store(store.path, "pixels-pca", "pix", options=["dim=4"])
-    assert (store.path / rfw.PAIRS_FILE).is_file()
+    assert (store.path / st.PAIRS_FILE).is_file()
     s = verify_store(store, "pix", tmp_path / "v", by="race", threshold=1.0, folds=2)
     assert s["pairs"]["unconverted"] == 4 and s["pairs"]["used"] == 8
     assert [g["group"] for g in s["groups"]] == list(rfw.RACES)

@@ -49,7 +49,7 @@ from latentplay.metrics.verification import cluster_draws, rate_trend
 from latentplay.outputs import json_default, output_dir
 from latentplay.store.bias import linear_trend
 from latentplay.store.binning import group_bounds, interval_codes
-from latentplay.store.combine import combination_codes
+from latentplay.store.combine import intersections
 from latentplay.store.schema import UNKNOWN
 
 ALL = "all rows"
@@ -127,13 +127,8 @@ def _groups(store: st.Store, by: str) -> tuple[list[str], np.ndarray, bool]:
     parts = [n.strip() for n in by.split(",") if n.strip()]
     if not parts:
         raise UserError("--by names no attribute")
-    attrs = [store.schema.attribute_or_error(n) for n in parts]
-    for attr in attrs:
-        if attr.kind == "continuous":
-            raise UserError(f"--by {attr.name} is continuous; cut it into groups first with "
-                            f"`latentplay data bin STORE {attr.name}`")
-    codes, names = combination_codes([store.labels(a.name) for a in attrs],
-                                     [a.level_names for a in attrs])
+    codes, names = intersections(store, parts, "--by")
+    attrs = [store.schema.attribute(n) for n in parts]
     if UNKNOWN in names:
         codes = np.where(codes == names.index(UNKNOWN), -1, codes)
         names = names[:names.index(UNKNOWN)]

@@ -24,8 +24,6 @@ LFW's own ten folds.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import os
 import re
@@ -41,9 +39,10 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    pairs_table,
     run,
 )
-from latentplay.store.io import PAIRS_FILE, Store
+from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
 IMAGE_FOLDERS = ("lfw", "lfw-deepfunneled", "lfw_funneled", "lfw-funneled")
@@ -153,17 +152,10 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     def finish(rows: dict[str, int]) -> dict[str, str]:
         if beside[PAIRS] is None:
             return {}
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["fold", "identity_a", "file_a", "identity_b", "file_b", "same",
-                         "row_a", "row_b"])
         prefix = images.relative_to(root).as_posix()
         prefix = "" if prefix == "." else prefix + "/"
-        for pair in read_pairs(beside[PAIRS]):
-            row_a = rows.get(f"{prefix}{pair[1]}/{pair[2]}", -1)
-            row_b = rows.get(f"{prefix}{pair[3]}/{pair[4]}", -1)
-            writer.writerow([*pair, row_a, row_b])
-        return {PAIRS_FILE: out.getvalue()}
+        return pairs_table("fold", read_pairs(beside[PAIRS]), rows,
+                           lambda pair, side: f"{prefix}{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
 
     return Plan(attrs, inputs(), total=len(files), finish=finish)
 

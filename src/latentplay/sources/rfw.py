@@ -15,8 +15,6 @@ was not converted). A pairs line is ``identity n1 n2`` (same person) or
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +28,10 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    pairs_table,
     run,
 )
-from latentplay.store.io import PAIRS_FILE, Store
+from latentplay.store.io import Store
 
 RACES = ("African", "Asian", "Caucasian", "Indian")
 
@@ -95,20 +94,12 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                              file=str(path))
 
     def finish(rows: dict[str, int]) -> dict[str, str]:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["race", "identity_a", "file_a", "identity_b", "file_b", "same",
-                         "row_a", "row_b"])
         prefix = data.relative_to(root).as_posix()
-        for race in RACES:
-            path = base / "txts" / race / f"{race}_pairs.txt"
-            if not path.is_file():
-                continue
-            for pair in read_pairs(path, race):
-                row_a = rows.get(f"{prefix}/{race}/{pair[1]}/{pair[2]}", -1)
-                row_b = rows.get(f"{prefix}/{race}/{pair[3]}/{pair[4]}", -1)
-                writer.writerow([*pair, row_a, row_b])
-        return {PAIRS_FILE: out.getvalue()}
+        files = [base / "txts" / race / f"{race}_pairs.txt" for race in RACES]
+        pairs = [pair for race, path in zip(RACES, files, strict=True) if path.is_file()
+                 for pair in read_pairs(path, race)]
+        return pairs_table("race", pairs, rows, lambda pair, side:
+                           f"{prefix}/{pair[0]}/{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
 
     return Plan(attrs, inputs(), total=len(files), finish=finish)
 

@@ -57,6 +57,19 @@ def combination_codes(codes: Sequence[np.ndarray], names: Sequence[Sequence[str]
     return out.astype(np.int64), classes
 
 
+def intersections(store: Store, attributes: Sequence[str], option: str
+                  ) -> tuple[np.ndarray, list[str]]:
+    """:func:`combination_codes` of categorical ``attributes`` of ``store`` (factors too);
+    a continuous one is refused, naming the command's ``option``."""
+    attrs = [store.schema.attribute_or_error(name) for name in attributes]
+    for attr in attrs:
+        if attr.kind == "continuous":
+            raise UserError(f"{option} {attr.name} is continuous; cut it into groups first "
+                            f"with `latentplay data bin STORE {attr.name}`")
+    return combination_codes([store.labels(a.name) for a in attrs],
+                             [a.level_names for a in attrs])
+
+
 def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[str], *,
                   name: str | None = None, overwrite: bool = False) -> Store:
     """Add the combinations of categorical ``attributes`` as one attribute, in place.
@@ -73,15 +86,7 @@ def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[st
     store = saved(store, "combine its attributes")
     if len(attributes) < 2 or len(set(attributes)) < len(attributes):
         raise UserError("give two or more different attributes to combine, e.g. race,gender")
-    names, codes = [], []
-    for attribute in attributes:
-        attr = store.schema.attribute_or_error(attribute)
-        if attr.kind == "continuous":
-            raise UserError(f"{attribute!r} is continuous; cut it into groups first with "
-                            f"`latentplay data bin STORE {attribute}`")
-        names.append(list(attr.level_names))
-        codes.append(np.asarray(store.labels(attribute)))
-    combined, classes = combination_codes(codes, names)
+    combined, classes = intersections(store, attributes, "combine:")
     new_name = name or "_".join(attributes)
     if not new_name.replace("_", "").isalnum():
         raise UserError(f"attribute name {new_name!r}: use letters, digits and '_'")

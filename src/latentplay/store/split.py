@@ -23,7 +23,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
-from latentplay.store.combine import combination_codes
+from latentplay.store.combine import intersections
 from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
@@ -73,15 +73,7 @@ def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: f
         groups = np.asarray(store.labels(group), np.int64)
         if UNKNOWN in attr.level_names:      # rows without a person: each a group of its own
             groups = np.where(groups == attr.level_names.index(UNKNOWN), -1, groups)
-    strata = None
-    if stratify:
-        attrs = [store.schema.attribute_or_error(s) for s in stratify]
-        for attr in attrs:
-            if attr.kind == "continuous":
-                raise UserError(f"--stratify {attr.name} is continuous; cut it into groups "
-                                f"first with `latentplay data bin STORE {attr.name}`")
-        strata, _ = combination_codes([store.labels(a.name) for a in attrs],
-                                      [a.level_names for a in attrs])
+    strata = intersections(store, stratify, "--stratify")[0] if stratify else None
     codes = split_codes(len(store), test, val, groups, strata, seed)
     classes = list(SPLITS) if val else [SPLITS[0], SPLITS[2]]
     codes = codes if val else np.where(codes == 2, 1, codes)
