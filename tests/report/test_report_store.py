@@ -39,6 +39,12 @@ def test_store_report(faces: Path, tmp_path: Path) -> None:
     assert cross[0][0] == "skin_tone \\ gender"
     total = sum(value(r[-1]) for r in cross[1:])
     assert total == len(store)
+    # the cross-tab's caption carries data bias's tests (skin tone is ordered: a trend too)
+    from latentplay.store.bias import association
+
+    found = association(store, "skin_tone", "gender")
+    assert f"Chi-square {found.chi2:.1f} on {found.dof} dof" in text
+    assert ("trend along skin_tone" in text) == (found.trend is not None)
 
 
 def test_store_strings_are_escaped(faces: Path, tmp_path: Path) -> None:

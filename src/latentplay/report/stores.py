@@ -161,6 +161,7 @@ def _kind(attr: Attribute) -> str:
     """``categorical``, ``categorical, ordered``, ``continuous`` or ``factor``."""
     return attr.kind + (", ordered" if attr.ordered else "")
 
+
 def _grid(data: st.Store) -> Section | None:
     by = next((a for a in data.schema.attributes if a.kind == "categorical" and _small(a)),
               next((a for a in data.schema.attributes if _small(a)), None))
@@ -171,6 +172,26 @@ def _grid(data: st.Store) -> Section | None:
         save_store_grid(data, png, by=by.name, per_row=10)
         grid = file_figure(png, f"Random images of each value of {by.name} (n: rows with it).")
     return Section(f"Images by {by.name}", "grid", [grid])
+
+
+def _tests(data: st.Store, by: str, of: str) -> str:
+    """`` Chi-square ...; trend ...``: the tests of ``data bias`` on the cross-tabulation
+    (nothing when a side has one value)."""
+    from latentplay.errors import UserError
+    from latentplay.outputs import p_text
+    from latentplay.store.bias import association
+
+    try:
+        found = association(data, by, of)
+    except UserError:
+        return ""
+    text = (f" Chi-square {found.chi2:.1f} on {found.dof} dof, p {p_text(found.p_value)}, "
+            f"Cramér's V {found.cramers_v:.3f}")
+    if found.trend:
+        text += (f"; trend along {by}: r {found.trend.r:+.3f}, p {p_text(found.trend.p_value)}")
+    if found.persons:
+        text += f" (the rows show {found.persons} persons: the tests take rows as independent)"
+    return text + "."
 
 
 def _crosstabs(data: st.Store) -> Section | None:
@@ -192,5 +213,6 @@ def _crosstabs(data: st.Store) -> Section | None:
                                [[name, *counts, sum(counts)] for name, counts
                                 in zip(tab["row_names"], tab["counts"], strict=True)],
                                f"Rows with each pair of values of {row.name} and {col.name}"
-                               + (" (binned)." if col.kind == "continuous" else ".")))
+                               + (" (binned)." if col.kind == "continuous" else ".")
+                               + _tests(data, row.name, col.name)))
     return Section("Cross-tabulations", "crosstabs", blocks) if blocks else None
