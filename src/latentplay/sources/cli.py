@@ -34,8 +34,9 @@ def convert(
     ),
     workers: int = typer.Option(None, "--workers", help="Decoding processes (default: all cores)."),
 ) -> None:
-    """Convert a published dataset (UTKFace, FairFace, RFW, MORPH, AI-Face, CelebA, dSprites,
-    MPI3D, MNIST, or any image folder + CSV) into a store; rejected inputs go to rejected.csv."""
+    """Convert a published dataset (UTKFace, FairFace, RFW, LFW, MORPH, AI-Face, CelebA,
+    dSprites, MPI3D, MNIST, or any image folder + CSV) into a store; rejected inputs go to
+    rejected.csv."""
     from latentplay.sources.convert import convert as convert_dataset
     from latentplay.sources.convert import parse_columns, summary
 

@@ -227,7 +227,7 @@ def predict(
 ) -> None:
     """Classify every image with a network (e.g. FairFace's race, gender and age classifier)
     into new attributes: each head's class and its probability, or a value head's number
-    (resumable)."""
+    (resumable); or with an annotator file from latentplay audit annotator."""
     from latentplay.measure import agreement_lines, parse_heads, predict_store, summary_lines
     from latentplay.measure.predict import Head, annotate_store
 
