@@ -95,8 +95,18 @@ def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
     r = cli("data", "bias", path, "--by", "gender", "--of", "eyeglasses", "--out",
             tmp_path / "b.png")
     assert r.code == 0, r.err
-    assert "note: the 240 rows show 40 persons" in " ".join(r.out.split())
+    assert "note: The 240 rows show 40 persons" in " ".join(r.out.split())
     one = tmp_path / "one"
     assert cli("data", "subset", path, "--out", one, "--balance-by", "identity",
                "--per-class", "1").code == 0
     assert association(st.load(one), "gender", "eyeglasses").persons is None
+
+
+def test_sparse_tables_are_flagged(tmp_path: Path) -> None:
+    """30 rows over 10 x 2 cells: every cell expects fewer than 5 rows."""
+    path = tmp_path / "few"
+    sources.make("synthfaces", path, n=30, seed=0)
+    found = association(st.load(path), "skin_tone", "gender")
+    assert found.sparse > 0.2
+    assert any("expect fewer than 5 rows" in note for note in found.notes)
+    assert found.persons is None and len(found.notes) == 1

@@ -189,9 +189,7 @@ def _tests(data: st.Store, by: str, of: str) -> str:
             f"Cramér's V {found.cramers_v:.3f}")
     if found.trend:
         text += (f"; trend along {by}: r {found.trend.r:+.3f}, p {p_text(found.trend.p_value)}")
-    if found.persons:
-        text += f" (the rows show {found.persons} persons: the tests take rows as independent)"
-    return text + "."
+    return " ".join([text + ".", *found.notes])
 
 
 def _crosstabs(data: st.Store) -> Section | None:

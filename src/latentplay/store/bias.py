@@ -90,6 +90,8 @@ class Association:
         persons: how many persons the rows show, when the store has an ``identity``
             attribute and some person has several rows (the tests take rows as independent,
             so their p-values are then too small); else None.
+        sparse: the share of cells expected to hold fewer than 5 rows; above 0.2 (Cochran's
+            rule) the chi-square p-value is only a rough guide.
     """
 
     by: str
@@ -103,6 +105,20 @@ class Association:
     cramers_v: float
     trend: Trend | None = None
     persons: int | None = None
+    sparse: float = 0.0
+
+    @property
+    def notes(self) -> list[str]:
+        """What limits the tests, one sentence each (repeated persons, sparse cells)."""
+        out = []
+        if self.persons:
+            out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the tests take "
+                       "rows as independent, so their p-values are too small (one photo each: "
+                       "data subset --balance-by identity --per-class 1).")
+        if self.sparse > 0.2:
+            out.append(f"{self.sparse:.0%} of the cells expect fewer than 5 rows: the chi-square "
+                       "p-value is only a rough guide (merge small groups, or bin coarser).")
+        return out
 
     @property
     def shares(self) -> np.ndarray:
@@ -121,7 +137,7 @@ class Association:
                 "overall": self.overall.round(6).tolist(), "chi2": self.chi2, "dof": self.dof,
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
                 "trend": self.trend.to_dict() if self.trend else None,
-                "persons": self.persons}
+                "persons": self.persons, "sparse": self.sparse}
 
 
 def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
@@ -140,11 +156,11 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     if len(groups) < 2 or len(levels) < 2:
         raise UserError(f"need at least two values of each attribute; {by} has {len(groups)}, "
                         f"{of} has {len(levels)}")
-    statistic, p_value, dof, _ = chi2_contingency(counts, correction=False)
+    statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     v = float(np.sqrt(statistic / (counts.sum() * (min(counts.shape) - 1))))
     return Association(by, of, groups, levels, counts, float(statistic), int(dof),
                        float(p_value), v, _trend(store, by, of, groups, levels, counts),
-                       _persons(store))
+                       _persons(store), float((expected < 5).mean()))
 
 
 def _persons(store: Store) -> int | None:

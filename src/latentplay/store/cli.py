@@ -283,11 +283,8 @@ def bias(
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
     for line in subtitle.splitlines():
         typer.echo(f"{of} by {by}: {line}")
-    if found.persons:
-        typer.echo(f"note: the {found.counts.sum()} rows show {found.persons} persons; the tests "
-                   "take rows as independent, so with several photos of one person their "
-                   "p-values are too small (one photo each: data subset --balance-by identity "
-                   "--per-class 1)")
+    for note in found.notes:
+        typer.echo(f"note: {note}")
     typer.echo(f"wrote {out}")
 
 
