@@ -27,6 +27,15 @@ def test_a_drawn_mouth() -> None:
     assert np.isnan(mouth(np.zeros((68, 2)))).all()  # no eye distance: no value
 
 
+def test_face_size_by_hand() -> None:
+    from latentplay.measure.size import face_size
+
+    p = np.zeros((68, 2))
+    p[36:42] = (40, 50)
+    p[42:48] = (64, 57)                              # eye centres 25 px apart
+    np.testing.assert_allclose(face_size(p, (100, 200, 3)), [25.0, 0.25])
+
+
 def test_a_smiling_photo_and_its_mirror(models, astronaut) -> None:
     points = models.landmarks68(astronaut, models.detect(astronaut))
     lift, opening = mouth(points)

@@ -192,13 +192,18 @@ def test_photos_of_any_size_measure_alike(astronaut, tmp_path) -> None:
     schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
     path = st.build([{"image": [st.encode_png(im) for im in [*photos, blank]]}], schema,
                     tmp_path / "photos").path
-    out = measure_store(path, ["quality", "pose", "skin"], fallback="nan", progress=False)
+    out = measure_store(path, ["quality", "pose", "skin", "size"], fallback="nan",
+                        progress=False)
     assert out.labels("face_found").tolist() == [1, 1, 1, 0]
     for name, tolerance in (("pose_yaw", 3.0), ("pose_roll", 2.0), ("skin_ita", 3.0),
                             ("brightness", 0.5), ("sharpness", 0.2)):
         values = out.labels(name)
         assert np.ptp(values[:3]) < tolerance, (name, values)
     assert np.isnan(out.labels("pose_yaw")[3]) and np.isnan(out.labels("skin_ita")[3])
+    # the face's pixels follow the photo's size; its share of the photo does not
+    iod, fill = out.labels("face_iod"), out.labels("face_fill")
+    np.testing.assert_allclose(iod[:3] / np.array(sizes), iod[0] / sizes[0], rtol=0.05)
+    assert np.ptp(fill[:3]) < 0.01 and np.isnan(iod[3]) and np.isnan(fill[3])
 
 
 def test_a_measure_without_values_is_no_condition_to_train_on(faces) -> None:

@@ -13,6 +13,7 @@ _EXPORTS = {
     "summary_lines": "run",
     "head_pose": "pose", "ITA_GROUPS": "skin", "ita": "skin", "ita_group": "skin",
     "QUALITY_NAMES": "quality", "image_quality": "quality", "mouth": "expression",
+    "SIZE_NAMES": "size", "face_size": "size",
     "PRESETS": "predict", "Head": "predict", "parse_heads": "predict", "predict_store": "predict",
     "agreement_lines": "predict",
 }

@@ -3,10 +3,11 @@ quality.
 
 ``quality`` needs no face: ``brightness``, ``contrast``, ``sharpness``. ``pose`` (``pose_yaw``,
 ``pose_pitch``, ``pose_roll``, degrees), ``skin`` (``skin_ita`` in degrees and its six-way
-``skin_group``) and ``expression`` (``mouth_lift``, ``mouth_open``) read dlib's 68 landmarks of
+``skin_group``), ``expression`` (``mouth_lift``, ``mouth_open``) and ``size`` (``face_iod``
+pixels between the eyes, ``face_fill`` that over the image's side) read dlib's 68 landmarks of
 the largest face the detector (dlib's HOG or CNN, or an SCRFD network) finds; ``face_found``
 (no/yes) says for which rows it found one and ``face_score`` how sure it was (NaN where it
-found none). Pose and expression are read only from a detected face (a box placed without
+found none). Pose, expression and size are read only from a detected face (a box placed without
 seeing the face decides where the landmarks go, so the angles would be the box's). Skin is also
 read where the detector missed the face, from the median face box of a sample of the store's
 images (``fallback="median"``: right for aligned crops, where every face sits in about the same
@@ -46,6 +47,7 @@ from latentplay.errors import UserError
 from latentplay.measure.expression import mouth
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
+from latentplay.measure.size import SIZE_NAMES, face_size
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
 from latentplay.store.io import saved
 from latentplay.store.schema import UNKNOWN, Attribute
@@ -55,9 +57,10 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "pose": ("pose_yaw", "pose_pitch", "pose_roll"),
     "skin": ("skin_ita",),
     "expression": ("mouth_lift", "mouth_open"),
+    "size": SIZE_NAMES,
 }
 """What each measure adds (continuous attributes; ``skin`` also adds ``skin_group``)."""
-FACE_MEASURES = ("pose", "skin", "expression")  # read from 68 landmarks
+FACE_MEASURES = ("pose", "skin", "expression", "size")  # read from 68 landmarks
 FALLBACK_MEASURES = ("skin",)  # also read in a fallback box where the detector missed the face
 
 _RANGES: dict[str, tuple[float, float]] = {"brightness": (0.0, 100.0), "skin_ita": (-90.0, 90.0)}
@@ -74,6 +77,10 @@ _DESCRIPTIONS: dict[str, str] = {
     "mouth_lift": "mouth corners' rise above the inner lip centre, in inter-ocular distances "
                   "(> 0: smiling)",
     "mouth_open": "gap between the inner lips, in inter-ocular distances",
+    "face_iod": "inter-ocular distance in pixels (eye centre to eye centre): the face's "
+                "resolution",
+    "face_fill": "inter-ocular distance over the image's shorter side: how tightly the face "
+                 "is framed",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
     "face_found": "whether {detector} found a face (else no pose, and the skin was read in the "
@@ -90,7 +97,7 @@ class MeasureConfig:
 
     Attributes:
         what: measures to take, from :data:`MEASURES` (``quality``, ``pose``, ``skin``,
-            ``expression``).
+            ``expression``, ``size``).
         detect: look for the face with dlib's detector; False takes every image as a face
             crop (the whole image is the face box).
         detector: ``hog`` (fast), ``cnn`` (dlib's CNN: slower, finds more faces) or
@@ -234,6 +241,8 @@ class Measurer(Embedder):
                 values.extend(head_pose(face))
             elif what == "expression":
                 values.extend(mouth(face))
+            elif what == "size":
+                values.extend(face_size(face, image.shape))
             else:
                 values.append(ita(image, cheek_mask(face, image.shape[:2])))
         if cfg.detects:

@@ -181,7 +181,8 @@ def measure(
     what: str = typer.Option("quality,pose,skin,expression", "--what", help="Comma-separated: "
                              "quality (brightness, contrast, sharpness), pose (yaw, pitch, "
                              "roll), skin (ITA and skin group), expression (mouth lift and "
-                             "opening)."),
+                             "opening), size (pixels between the eyes, and their share of the "
+                             "image's side)."),
     detect: bool = typer.Option(True, "--detect/--no-detect", help="Find the face with dlib's "
                                 "detector (--no-detect: every image is a face crop)."),
     fallback: str = typer.Option("median", "--fallback", help="Where skin is read when no face "
