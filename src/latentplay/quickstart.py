@@ -46,7 +46,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
     found = association(store, "gender", "smile")
     bias = out / "bias_gender_smile.png"
     save_figure(bias_bars(found.groups, found.levels, found.counts, "gender", "smile",
-                          f"Cramer's V {found.cramers_v:.3f}"), bias)
+                          f"Cramer's V {found.cramers_v:.3f}", found.intervals), bias)
     report = build_report(path)
     console.print(
         f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "

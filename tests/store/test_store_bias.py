@@ -110,3 +110,19 @@ def test_sparse_tables_are_flagged(tmp_path: Path) -> None:
     assert found.sparse > 0.2
     assert any("expect fewer than 5 rows" in note for note in found.notes)
     assert found.persons is None and len(found.notes) == 1
+
+
+def test_two_level_shares_carry_wilson_intervals(confounded: Path) -> None:
+    from matplotlib.container import ErrorbarContainer
+
+    from latentplay.audit.distribution import wilson_interval
+    from latentplay.viz.bias import bias_bars
+
+    found = association(st.load(confounded), "gender", "smile")
+    bounds = found.intervals
+    assert bounds.shape == (3, 2)                    # all rows, female, male
+    female = found.counts[0]
+    np.testing.assert_allclose(bounds[1], wilson_interval(np.array([female[0]]), female.sum())[0])
+    assert association(st.load(confounded), "gender", "age_group").intervals is None
+    fig = bias_bars(found.groups, found.levels, found.counts, "gender", "smile", "", bounds)
+    assert any(isinstance(c, ErrorbarContainer) for c in fig.axes[0].containers)

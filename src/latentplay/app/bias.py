@@ -28,7 +28,8 @@ def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, 
     if found.trend:
         lines.append(f"trend along {by}: r {found.trend.r:+.3f}, M² {found.trend.statistic:.1f} "
                      f"(dof 1), p {p_text(found.trend.p_value)}")
-    fig = bias_bars(found.groups, found.levels, found.counts, by, of, "\n".join(lines))
+    fig = bias_bars(found.groups, found.levels, found.counts, by, of, "\n".join(lines),
+                    found.intervals)
     lines += found.notes
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()

@@ -108,6 +108,20 @@ class Association:
     sparse: float = 0.0
 
     @property
+    def intervals(self) -> np.ndarray | None:
+        """``(R + 1, 2)`` 95 % Wilson intervals of the first level's share over all rows and
+        in each group, when ``of`` has two levels besides ``unknown``; else None."""
+        known = [k for k, level in enumerate(self.levels) if level != UNKNOWN]
+        if len(known) != 2:
+            return None
+        from latentplay.audit.distribution import wilson_interval
+
+        hits = [self.counts[:, known[0]].sum(), *self.counts[:, known[0]]]
+        totals = [self.counts.sum(), *self.counts.sum(1)]
+        return np.array([wilson_interval(np.array([h]), int(n))[0]
+                         for h, n in zip(hits, totals, strict=True)])
+
+    @property
     def notes(self) -> list[str]:
         """What limits the tests, one sentence each (repeated persons, sparse cells)."""
         out = []

@@ -280,7 +280,8 @@ def bias(
     if found.trend:
         subtitle += (f"\ntrend along {by}: r {found.trend.r:+.3f}, M2 {found.trend.statistic:.1f}"
                      f" (dof 1), p {p_text(found.trend.p_value)}")
-    save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle), out)
+    save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle,
+                          found.intervals), out)
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
     for line in subtitle.splitlines():
         typer.echo(f"{of} by {by}: {line}")

@@ -13,10 +13,13 @@ from latentplay.store.schema import UNKNOWN  # noqa: E402
 
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
-              subtitle: str = "") -> Figure:
+              subtitle: str = "", intervals: np.ndarray | None = None) -> Figure:
     """One horizontal bar per group of ``by`` (and one for all rows), split into the shares of
     the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels. A
-    level named ``unknown`` (a row without a value) is hatched grey, off the colour ramp."""
+    level named ``unknown`` (a row without a value) is hatched grey, off the colour ramp.
+    ``intervals`` ``(R + 1, 2)`` (all rows, then each group), given when ``of`` has two levels
+    besides ``unknown``, bound the first of them's share and are drawn at the boundary between
+    the two, so small groups show how little their share says."""
     shares = counts / counts.sum(1, keepdims=True)
     overall = counts.sum(0) / counts.sum()
     labels = [f"all (n={counts.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
@@ -38,6 +41,12 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
                         f"{share:.0%}", ha="center", va="center", fontsize=8)
         left += table[:, k]
+    if intervals is not None:
+        first = known[0]
+        before = table[:, :first].sum(1)     # the shares drawn left of the first known level
+        mid = before + table[:, first]
+        ax.errorbar(mid, np.arange(len(labels)), xerr=np.abs(intervals.T + before - mid),
+                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of {of}")
