@@ -45,7 +45,7 @@ from scipy.stats import chi2_contingency
 from latentplay import store as st
 from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
-from latentplay.metrics.verification import cluster_draws, rate_trend
+from latentplay.metrics.verification import clusters, rate_trend, resampled
 from latentplay.outputs import json_default, output_dir
 from latentplay.store.bias import linear_trend
 from latentplay.store.binning import group_bounds, interval_codes
@@ -214,11 +214,10 @@ def _person_interval(correct: np.ndarray, persons: np.ndarray, seed: int,
                      n_boot: int = 1000) -> tuple[float, float]:
     """95 % percentile interval of the accuracy of ``(n,)`` bool ``correct`` rows when persons
     (``(n,)`` codes) are drawn with replacement, each with all of their rows."""
-    cluster, draws = cluster_draws(persons, n_boot, seed)
-    k = draws.shape[1]
-    rows, right = (np.bincount(cluster, weights=w, minlength=k)
-                   for w in (np.ones(len(correct)), correct.astype(float)))
-    totals, hits = draws @ rows, draws @ right
+    cluster, k = clusters(persons)
+    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
+                     for w in (np.ones(len(correct)), correct.astype(float))], axis=1)
+    totals, hits = resampled(sums, n_boot, seed).T
     accuracy = hits[totals > 0] / totals[totals > 0]
     return float(np.percentile(accuracy, 2.5)), float(np.percentile(accuracy, 97.5))
 

@@ -191,16 +191,30 @@ def differentials(accuracies: list[float], fmrs: list[float],
             "fnmr_ratio": ratio(fnmrs)}
 
 
-def cluster_draws(units: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The subsets bootstrap's draws: ``(P,)`` cluster index ``0..k-1`` of each pair (its
-    ``units`` value, e.g. person) and ``(n_boot, k)`` counts of how often each cluster is drawn
-    (``k`` draws with replacement each time). A statistic summed per cluster is resampled by
-    one matrix product with the counts."""
+DRAW_CELLS = 1 << 22
+"""Cluster counts held at once while resampling (32 MiB of int64): draws come in chunks."""
+
+
+def clusters(units: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(P,)`` cluster index ``0..k-1`` of each pair or row (its ``units`` value, e.g. the
+    person) and the number of clusters ``k``."""
     _, cluster = np.unique(units, return_inverse=True)
-    k = int(cluster.max()) + 1 if len(cluster) else 0
-    counts = (np.random.default_rng(seed).multinomial(k, np.full(k, 1 / k), size=n_boot)
-              if k else np.zeros((n_boot, 0), np.int64))
-    return cluster, counts
+    return cluster, int(cluster.max()) + 1 if len(cluster) else 0
+
+
+def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """The subsets bootstrap of per-cluster totals: ``(n_boot, m)`` sums of ``(k, m)``
+    ``sums`` over ``k`` clusters drawn with replacement, ``n_boot`` times. The counts of each
+    draw are made in chunks of at most :data:`DRAW_CELLS`, so memory does not grow with
+    ``n_boot x k``."""
+    k = sums.shape[0]
+    if not k:
+        return np.zeros((n_boot, sums.shape[1]))
+    rng = np.random.default_rng(seed)
+    step = max(1, DRAW_CELLS // k)
+    return np.concatenate([
+        rng.multinomial(k, np.full(k, 1 / k), size=min(step, n_boot - start)) @ sums
+        for start in range(0, n_boot, step)])
 
 
 def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons: np.ndarray,
@@ -216,16 +230,18 @@ def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons:
     """
     same = np.asarray(same, dtype=bool)
     matched = np.asarray(d) < threshold
-    cluster, weights = cluster_draws(persons, n_boot, seed)
-    k = weights.shape[1]
+    cluster, k = clusters(persons)
+    kinds = (("fmr", ~same, matched & ~same), ("fnmr", same, ~matched & same))
+    # per person: impostor pairs, false matches, genuine pairs, false non-matches
+    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
+                     for _, pairs, errors in kinds for w in (pairs, errors)], axis=1)
+    drawn = resampled(sums, n_boot, seed)
     out = {}
-    for key, pairs, errors in (("fmr", ~same, matched & ~same), ("fnmr", same, ~matched & same)):
-        total = np.bincount(cluster, weights=pairs, minlength=k)
-        wrong = np.bincount(cluster, weights=errors, minlength=k)
-        if not k or total.sum() == 0:
+    for j, (key, _, _) in enumerate(kinds):
+        if not k or sums[:, 2 * j].sum() == 0:
             out[key] = (float("nan"), float("nan"))
             continue
-        t, w = weights @ total, weights @ wrong
+        t, w = drawn[:, 2 * j], drawn[:, 2 * j + 1]
         rates = w[t > 0] / t[t > 0]
         tail = (1 - confidence) / 2 * 100
         out[key] = (float(np.percentile(rates, tail)), float(np.percentile(rates, 100 - tail)))
@@ -245,8 +261,7 @@ def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | No
     """
     e = np.asarray(errors, dtype=np.float64)
     x = np.asarray(positions, dtype=np.float64)
-    cluster, weights = cluster_draws(np.arange(len(e)) if units is None else units, n_boot, seed)
-    k = weights.shape[1]
+    cluster, k = clusters(np.arange(len(e)) if units is None else units)
     # per-cluster sums of 1, x, x^2, e and x e: any resample's slope is one product away
     sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
                      for w in (np.ones_like(x), x, x * x, e, x * e)])
@@ -259,7 +274,7 @@ def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | No
                             np.nan)
 
     slope = float(slopes(sums.sum(axis=1)))
-    drawn = slopes(sums @ weights.T)
+    drawn = slopes(resampled(sums.T, n_boot, seed).T)
     drawn = drawn[np.isfinite(drawn)]
     tail = (1 - confidence) / 2 * 100
     low, high = (np.percentile(drawn, [tail, 100 - tail]) if len(drawn) and np.isfinite(slope)
@@ -311,9 +326,7 @@ def standardized_fnmr(nonmatch: np.ndarray, groups: np.ndarray, strata: np.ndarr
     keep = np.asarray(groups) >= 0
     cells = (np.asarray(groups) * n_strata + np.asarray(strata))[keep]
     wrong_pairs = np.asarray(nonmatch, dtype=float)[keep]
-    units, draws = cluster_draws(np.arange(keep.sum()) if persons is None
-                                 else np.asarray(persons)[keep], n_boot, seed)
-    k = draws.shape[1]
+    units, k = clusters(np.arange(keep.sum()) if persons is None else np.asarray(persons)[keep])
     total = np.zeros((k, n_groups * n_strata))
     wrong = np.zeros((k, n_groups * n_strata))
     np.add.at(total, (units, cells), 1.0)
@@ -324,8 +337,9 @@ def standardized_fnmr(nonmatch: np.ndarray, groups: np.ndarray, strata: np.ndarr
         raw = w0.sum(axis=1) / t0.sum(axis=1)
     interval = np.full((n_groups, 2), np.nan)
     if k:
-        boot = _standardize((draws @ total).reshape(n_boot, *shape),
-                            (draws @ wrong).reshape(n_boot, *shape))
+        drawn = resampled(np.hstack([total, wrong]), n_boot, seed)
+        boot = _standardize(drawn[:, :total.shape[1]].reshape(n_boot, *shape),
+                            drawn[:, total.shape[1]:].reshape(n_boot, *shape))
         tail = (1 - confidence) / 2 * 100
         for g in range(n_groups):
             ok = np.isfinite(boot[:, g])
