@@ -21,8 +21,8 @@ from latentplay.errors import UserError
 # of sub-commands) or a Typer command function.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("latentplay.store.cli:app",
-             "Make, convert, generate, measure, predict, bin, combine, order, split, concat, "
-             "inspect, export and draw stores (datasets on disk)."),
+             "Make, convert, generate, measure, predict, bin, combine, regroup, order, split, "
+             "concat, inspect, export and draw stores (datasets on disk)."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
               "fisher:STORE, onnx:PATH."),

@@ -13,7 +13,7 @@ _EXPORTS = {
     "add_attributes": "columns", "add_column": "columns", "vectors": "columns",
     "with_history": "columns", "bin_store": "binning", "combine_store": "combine",
     "concat_stores": "concat",
-    "order_classes": "order", "split_store": "split",
+    "order_classes": "order", "split_store": "split", "regroup_store": "regroup",
     "export_store": "export",
     "GroundTruthData": "groundtruth", "StoreGroundTruth": "groundtruth",
     "mixed_radix_index": "groundtruth",

@@ -452,3 +452,28 @@ def split_cmd(
     typer.echo(f"{name}: {class_counts(new, name)}"
                + (f"; no {group} in two splits" if group else ""))
     typer.echo(f"wrote {path}")
+
+
+@app.command("regroup")
+def regroup_cmd(
+    path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),
+    attribute: str = typer.Argument(..., help="Categorical attribute, e.g. skin_tone."),
+    into: list[str] = typer.Option(..., "--into", help="group=class[,class...]; repeat for each "
+                                   "group, e.g. --into light=monk_1,monk_2,monk_3."),
+    name: str = typer.Option(None, "--name", help="New attribute's name (default "
+                             "ATTRIBUTE_groups)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
+) -> None:
+    """Group a categorical attribute's classes into coarser ones (ten Monk tones into light,
+    medium, dark) as a new attribute; classes in no group become 'unknown'."""
+
+    from latentplay.store.regroup import parse_groups, regroup_store
+
+    new = regroup_store(path, attribute, parse_groups(into), name=name, overwrite=overwrite)
+    entry = new.schema.history[-1]
+    added = entry["column"]
+    ordered = " (ordered)" if new.schema.attribute(added).ordered else ""
+    typer.echo(f"{added}{ordered}: {class_counts(new, added)}")
+    if entry["left_out"]:
+        typer.echo(f"in no group (unknown): {', '.join(entry['left_out'])}")
+    typer.echo(f"wrote {path}")

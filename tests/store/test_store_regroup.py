@@ -1,0 +1,68 @@
+"""``latentplay data regroup``: coarser classes as a new attribute."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store.regroup import parse_groups, regroup_store
+
+THREE = {"light": ["monk_1", "monk_2", "monk_3"],
+         "medium": ["monk_4", "monk_5", "monk_6", "monk_7"],
+         "dark": ["monk_8", "monk_9", "monk_10"]}
+
+
+@pytest.fixture()
+def faces(tmp_path: Path) -> Path:
+    path = tmp_path / "faces"
+    sources.make("synthfaces", path, n=200, seed=0)
+    return path
+
+
+def test_groups_of_classes(faces: Path) -> None:
+    new = regroup_store(faces, "skin_tone", THREE, name="tone3")
+    tone, grouped = new.labels("skin_tone"), new.labels("tone3")
+    attr = new.schema.attribute("tone3")
+    assert attr.names == ["light", "medium", "dark"] and attr.ordered
+    expected = np.searchsorted([3, 7], tone, side="right")    # monk_1..3 -> 0, ...
+    np.testing.assert_array_equal(grouped, expected)
+    assert new.schema.history[-1]["op"] == "regroup"
+    # classes in no group are unknown; groups out of order or with holes are not ordered
+    ends = regroup_store(faces, "skin_tone", {"dark": ["monk_9", "monk_10"],
+                                              "light": ["monk_1", "monk_2"]}, name="ends")
+    names = ends.schema.attribute("ends").names
+    assert names == ["dark", "light", "unknown"] and not ends.schema.attribute("ends").ordered
+    assert (ends.labels("ends") == 2).sum() == int(np.isin(tone, range(2, 8)).sum())
+    holes = regroup_store(faces, "skin_tone", {"a": ["monk_1", "monk_3"], "b": ["monk_2"]},
+                          name="holes")
+    assert not holes.schema.attribute("holes").ordered
+    unordered = regroup_store(faces, "hair_color", {"dark": ["black", "brown"],
+                                                    "light": ["blond", "gray"]})
+    assert not unordered.schema.attribute("hair_color_groups").ordered
+
+
+@pytest.mark.parametrize(("groups", "message"), [
+    ({"a": ["monk_1"]}, "two or more groups"),
+    ({"a": ["monk_1"], "b": ["monk_1"]}, "in two groups"),
+    ({"a": ["monk_1"], "b": ["nobody"]}, "not a class"),
+    ({"a": ["monk_1"], "unknown": ["monk_2"]}, "kept for rows without a group"),
+])
+def test_refusals(faces: Path, groups, message) -> None:
+    with pytest.raises(UserError, match=message):
+        regroup_store(faces, "skin_tone", groups)
+
+
+def test_parse_and_command(faces: Path, cli) -> None:  # noqa: ANN001 - fixture
+    assert parse_groups(["a=x, y", "b=z"]) == {"a": ["x", "y"], "b": ["z"]}
+    with pytest.raises(UserError, match="group=class"):
+        parse_groups(["a"])
+    r = cli("data", "regroup", faces, "skin_tone", "--into", "light=monk_1,monk_2",
+            "--into", "dark=monk_9,monk_10", "--name", "ends")
+    assert r.code == 0, r.err
+    assert "ends (ordered): light" in r.out and "in no group (unknown): monk_3" in r.out
+    assert st.load(faces).schema.attribute("ends").names[-1] == "unknown"
