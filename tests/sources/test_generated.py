@@ -97,3 +97,44 @@ def test_ordered_conditions_stay_ordered(faces_store: Path) -> None:
 
     spec = ConditionSpec.from_store(st.load(faces_store), ["skin_tone", "gender"])
     assert [p.ordered for p in spec.parts] == [True, False]
+
+
+def test_interrupted_generation_resumes_to_the_same_store(dcgan_run: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentplay.sources import generated
+
+    whole = generate_store(dcgan_run, tmp_path / "whole", 40, seed=3, batch_size=8)
+    real_decode, calls = generated.train.decode, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_decode(*args, **kwargs)
+
+    monkeypatch.setattr(generated.train, "decode", failing)
+    with pytest.raises(KeyboardInterrupt):
+        generate_store(dcgan_run, tmp_path / "resumed", 40, seed=3, batch_size=8)
+    scratch = tmp_path / ".resumed.generating"
+    assert sorted(p.name for p in scratch.glob("batch_*.npz")) == ["batch_000000.npz",
+                                                                   "batch_000001.npz"]
+    assert not (tmp_path / "resumed").exists()          # nothing half-written in its place
+    calls.clear()
+    monkeypatch.setattr(generated.train, "decode", lambda *a, **k: (calls.append(1),
+                                                                    real_decode(*a, **k))[1])
+    resumed = generate_store(dcgan_run, tmp_path / "resumed", 40, seed=3, batch_size=8)
+    assert len(calls) == 3                               # two batches were read back
+    np.testing.assert_array_equal(st.load_images(resumed, range(40)),
+                                  st.load_images(whole, range(40)))
+    np.testing.assert_array_equal(st.vectors(resumed, "z"), st.vectors(whole, "z"))
+    assert not scratch.exists()
+    # a partial run of another seed is discarded, not mixed in
+    monkeypatch.setattr(generated.train, "decode", failing)
+    calls.clear()
+    with pytest.raises(KeyboardInterrupt):
+        generate_store(dcgan_run, tmp_path / "other", 40, seed=3, batch_size=8)
+    monkeypatch.setattr(generated.train, "decode", real_decode)
+    other = generate_store(dcgan_run, tmp_path / "other", 40, seed=4, batch_size=8)
+    fresh = generate_store(dcgan_run, tmp_path / "fresh", 40, seed=4, batch_size=8)
+    np.testing.assert_array_equal(st.load_images(other, range(40)),
+                                  st.load_images(fresh, range(40)))

@@ -12,11 +12,17 @@ inverting the images.
     >>> store.vectors(gen, "z")                     # (2000, 128) float32: the codes
     >>> cgen = generate_store("runs/cvae", "data/cgen", n=2000, like="data/faces")
     >>> cgen.labels("smile")                        # (2000,) conditions lent by data/faces
+
+Decoded batches wait in a hidden sibling of ``out`` until the store is written, so the same
+call after an interruption decodes only what is missing; the store is the one an
+uninterrupted run writes.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +36,7 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
+from latentplay.train.checkpoint import read_meta
 
 CONVERTER = "generated"  # provenance converter of a run's samples
 
@@ -85,18 +92,64 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                               f"prior draw z ~ N(0, I) the image was decoded from ({Path(run).name})")],
     )
 
+    key = {"run": str(Path(run).absolute()), "weights": read_meta(run).get("sha256"),
+           **schema.provenance.arguments, "batch_size": batch_size}
+    scratch = _scratch_path(out)
+
     def batches(advance: Callable[[int], None]) -> Iterator[dict[str, Any]]:
-        for start in range(0, n, batch_size):
+        _prepare(scratch, key)         # here, once build has accepted the target
+        for b, start in enumerate(range(0, n, batch_size)):
             stop = min(start + batch_size, n)
-            cond = {k: v[start:stop] for k, v in values.items()} or None
-            images = train.decode(model, z[start:stop], condition=cond)
-            yield {"image": [st.encode_png(im) for im in images], column: list(z[start:stop]),
+            done = scratch / f"batch_{b:06d}.npz"
+            if done.exists():
+                pngs = _read_pngs(done)
+            else:
+                cond = {k: v[start:stop] for k, v in values.items()} or None
+                images = train.decode(model, z[start:stop], condition=cond)
+                pngs = [st.encode_png(im)["bytes"] for im in images]
+                _write_pngs(done, pngs)
+            yield {"image": [{"bytes": p, "path": None} for p in pngs],
+                   column: list(z[start:stop]),
                    **{name: v[start:stop] for name, v in values.items()}}
             advance(stop - start)
 
     with Progress(console=Console(stderr=True), disable=not progress, transient=True) as bar:
         task = bar.add_task("generating", total=n)
-        return st.build(batches(lambda k: bar.advance(task, k)), schema, out, overwrite=overwrite)
+        made = st.build(batches(lambda k: bar.advance(task, k)), schema, out, overwrite=overwrite)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return made
+
+
+def _scratch_path(out: PathLike) -> Path:
+    """The hidden sibling of ``out`` where decoded batches wait for the store to be written,
+    so an interrupted run continues where it stopped."""
+    path = Path(out).absolute()
+    return path.with_name(f".{path.name}.generating")
+
+
+def _prepare(scratch: Path, key: Mapping[str, Any]) -> None:
+    """Keep the batches in ``scratch`` when they were made with the same ``key`` (run, its
+    weights, size, seed, conditions, batch size); else start it afresh."""
+    manifest = scratch / "manifest.json"
+    text = json.dumps(dict(key), sort_keys=True, default=str)
+    if scratch.exists() and (not manifest.exists() or manifest.read_text() != text):
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(text)
+
+
+def _write_pngs(path: Path, pngs: list[bytes]) -> None:
+    """One batch's encoded images, written whole or not at all (temp file + rename)."""
+    offsets = np.cumsum([0, *(len(p) for p in pngs)])
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, data=np.frombuffer(b"".join(pngs), np.uint8), offsets=offsets)
+    os.replace(tmp, path)
+
+
+def _read_pngs(path: Path) -> list[bytes]:
+    with np.load(path, allow_pickle=False) as saved:
+        data, offsets = saved["data"].tobytes(), saved["offsets"]
+    return [data[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
 
 
 def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any] | None,

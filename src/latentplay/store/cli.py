@@ -166,7 +166,8 @@ def generate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
     """Write N images sampled from a trained run into a store, with the codes they were decoded
-    from (and their conditions): measure, embed, project and edit them like any dataset."""
+    from (and their conditions): measure, embed, project and edit them like any dataset
+    (resumable: run the same command again to continue)."""
     from latentplay.cliargs import parse_condition
     from latentplay.sources.generated import generate_store
 
