@@ -100,6 +100,10 @@ def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
     assert cli("data", "subset", path, "--out", one, "--balance-by", "identity",
                "--per-class", "1").code == 0
     assert association(st.load(one), "gender", "eyeglasses").persons is None
+    # an ordered table: the trend's r gets an interval from a bootstrap over the persons
+    trend = association(st.load(path), "skin_tone", "age_group").trend
+    assert trend.low < trend.r < trend.high and trend.high - trend.low > 0.1
+    assert association(st.load(one), "skin_tone", "age_group").trend.low is None
 
 
 def test_sparse_tables_are_flagged(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ def attributes(pg: Playground) -> list[str]:
 def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, str]:
     """The chart as an ``(H, W, 3)`` uint8 image, and one line per test."""
     from latentplay.outputs import p_text
-    from latentplay.store.bias import association
+    from latentplay.store.bias import association, trend_text
     from latentplay.viz.bias import bias_bars
 
     if not by or not of:
@@ -26,8 +26,7 @@ def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, 
     lines = [f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p_text(found.p_value)}, "
              f"Cramér's V {found.cramers_v:.3f}"]
     if found.trend:
-        lines.append(f"trend along {by}: r {found.trend.r:+.3f}, M² {found.trend.statistic:.1f} "
-                     f"(dof 1), p {p_text(found.trend.p_value)}")
+        lines.append(f"trend along {by}: {trend_text(found.trend)}")
     fig = bias_bars(found.groups, found.levels, found.counts, by, of, "\n".join(lines),
                     found.intervals)
     lines += found.notes

@@ -45,8 +45,9 @@ from scipy.stats import chi2_contingency
 from latentplay import store as st
 from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
-from latentplay.metrics.verification import clusters, rate_trend, resampled
+from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
+from latentplay.resample import clusters, resampled
 from latentplay.store.bias import linear_trend
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import intersections

@@ -31,6 +31,8 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from latentplay.resample import clusters, resampled
+
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
 
 
@@ -189,32 +191,6 @@ def differentials(accuracies: list[float], fmrs: list[float],
     return {"accuracy_mean": float(acc.mean()), "accuracy_std": float(acc.std()),
             "skewed_error_ratio": ratio(list(1 - acc)), "fmr_ratio": ratio(fmrs),
             "fnmr_ratio": ratio(fnmrs)}
-
-
-DRAW_CELLS = 1 << 22
-"""Cluster counts held at once while resampling (32 MiB of int64): draws come in chunks."""
-
-
-def clusters(units: np.ndarray) -> tuple[np.ndarray, int]:
-    """``(P,)`` cluster index ``0..k-1`` of each pair or row (its ``units`` value, e.g. the
-    person) and the number of clusters ``k``."""
-    _, cluster = np.unique(units, return_inverse=True)
-    return cluster, int(cluster.max()) + 1 if len(cluster) else 0
-
-
-def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """The subsets bootstrap of per-cluster totals: ``(n_boot, m)`` sums of ``(k, m)``
-    ``sums`` over ``k`` clusters drawn with replacement, ``n_boot`` times. The counts of each
-    draw are made in chunks of at most :data:`DRAW_CELLS`, so memory does not grow with
-    ``n_boot x k``."""
-    k = sums.shape[0]
-    if not k:
-        return np.zeros((n_boot, sums.shape[1]))
-    rng = np.random.default_rng(seed)
-    step = max(1, DRAW_CELLS // k)
-    return np.concatenate([
-        rng.multinomial(k, np.full(k, 1 / k), size=min(step, n_boot - start)) @ sums
-        for start in range(0, n_boot, step)])
 
 
 def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons: np.ndarray,

@@ -179,7 +179,7 @@ def _tests(data: st.Store, by: str, of: str) -> str:
     (nothing when a side has one value)."""
     from latentplay.errors import UserError
     from latentplay.outputs import p_text
-    from latentplay.store.bias import association
+    from latentplay.store.bias import association, trend_text
 
     try:
         found = association(data, by, of)
@@ -188,7 +188,7 @@ def _tests(data: st.Store, by: str, of: str) -> str:
     text = (f" Chi-square {found.chi2:.1f} on {found.dof} dof, p {p_text(found.p_value)}, "
             f"Cramér's V {found.cramers_v:.3f}")
     if found.trend:
-        text += (f"; trend along {by}: r {found.trend.r:+.3f}, p {p_text(found.trend.p_value)}")
+        text += f"; trend along {by}: {trend_text(found.trend)}"
     return " ".join([text + ".", *found.notes])
 
 

@@ -24,9 +24,10 @@ import numpy as np
 from scipy.stats import chi2, chi2_contingency
 
 from latentplay.errors import UserError
+from latentplay.resample import clusters, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute
-from latentplay.store.summary import crosstab
+from latentplay.store.summary import crosstab, level_codes
 
 
 @dataclass
@@ -40,14 +41,30 @@ class Trend:
         statistic: ``M2 = (n - 1) r^2``, chi-square with one degree of freedom.
         p_value: its upper tail. For a table of two columns ``n M2 / (n - 1)`` is the
             Cochran-Armitage trend statistic.
+        low, high: a 95 % interval of ``r`` from a bootstrap over persons, when the rows are
+            several photos of each (the p-value takes rows as independent); else None.
     """
 
     r: float
     statistic: float
     p_value: float
+    low: float | None = None
+    high: float | None = None
 
-    def to_dict(self) -> dict[str, float]:
-        return {"r": self.r, "statistic": self.statistic, "p_value": self.p_value}
+    def to_dict(self) -> dict[str, float | None]:
+        return {"r": self.r, "statistic": self.statistic, "p_value": self.p_value,
+                "low": self.low, "high": self.high}
+
+
+def trend_text(trend: Trend) -> str:
+    """``"r -0.487, M2 474.6 (dof 1), p 3.1e-105"``, with ``r``'s interval over persons when
+    there is one."""
+    from latentplay.outputs import p_text
+
+    over = ("" if trend.low is None else
+            f" (95 % over persons {trend.low:+.3f} to {trend.high:+.3f})")
+    return (f"r {trend.r:+.3f}{over}, M2 {trend.statistic:.1f} (dof 1), "
+            f"p {p_text(trend.p_value)}")
 
 
 def linear_trend(counts: np.ndarray, row_scores: np.ndarray | None = None,
@@ -173,7 +190,7 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     v = float(np.sqrt(statistic / (counts.sum() * (min(counts.shape) - 1))))
     return Association(by, of, groups, levels, counts, float(statistic), int(dof),
-                       float(p_value), v, _trend(store, by, of, groups, levels, counts),
+                       float(p_value), v, _trend(store, by, of, groups, levels, counts, bins),
                        _persons(store), float((expected < 5).mean()))
 
 
@@ -188,16 +205,46 @@ def _persons(store: Store) -> int | None:
 
 
 def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
-           counts: np.ndarray) -> Trend | None:
+           counts: np.ndarray, bins: int) -> Trend | None:
     """The linear trend of ``counts`` without its ``unknown`` row and column, when ``by`` and
-    ``of`` both have an order and more than two groups or levels are left."""
+    ``of`` both have an order and more than two groups or levels are left; with repeated
+    persons, ``r``'s interval from a bootstrap over them."""
     if not all(_ordinal(store.schema.attribute(name), names)
                for name, names in ((by, groups), (of, levels))):
         return None
-    rows = np.array([g != UNKNOWN for g in groups])
-    cols = np.array([level != UNKNOWN for level in levels])
-    table = counts[rows][:, cols]
-    table = table[table.sum(1) > 0][:, table.sum(0) > 0]
-    if min(table.shape) < 2 or max(table.shape) < 3:
+    rows = [k for k, g in enumerate(groups) if g != UNKNOWN and counts[k].sum() > 0]
+    cols = [k for k, level in enumerate(levels) if level != UNKNOWN and counts[:, k].sum() > 0]
+    if min(len(rows), len(cols)) < 2 or max(len(rows), len(cols)) < 3:
         return None
-    return linear_trend(table)
+    trend = linear_trend(counts[rows][:, cols])
+    if _persons(store) is None:
+        return trend
+    places = [_places(store, name, [names[k] for k in kept], bins)
+              for name, names, kept in ((by, groups, rows), (of, levels, cols))]
+    trend.low, trend.high = _person_interval(*places, np.asarray(store.labels("identity")))
+    return trend
+
+
+def _places(store: Store, name: str, kept: list[str], bins: int) -> np.ndarray:
+    """``(N,)`` each row's place among the ``kept`` level names of attribute ``name``
+    (binned as the table was; -1 for any other)."""
+    codes, names = level_codes(store, store.schema.attribute(name), bins)
+    lookup = np.array([kept.index(n) if n in kept else -1 for n in names] + [-1])
+    return lookup[np.where(codes >= 0, codes, len(names))]
+
+
+def _person_interval(u: np.ndarray, v: np.ndarray, persons: np.ndarray, n_boot: int = 1000,
+                     seed: int = 0) -> tuple[float, float]:
+    """95 % percentile interval of the correlation of ``(N,)`` places ``u`` and ``v`` (rows
+    with both) when persons are drawn with replacement, each with all of their rows."""
+    keep = (u >= 0) & (v >= 0)
+    u, v = u[keep].astype(np.float64), v[keep].astype(np.float64)
+    cluster, k = clusters(persons[keep])
+    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
+                     for w in (np.ones_like(u), u, v, u * u, v * v, u * v)], axis=1)
+    n, su, sv, suu, svv, suv = resampled(sums, n_boot, seed).T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (n * suv - su * sv) / np.sqrt((n * suu - su * su) * (n * svv - sv * sv))
+    r = r[np.isfinite(r)]
+    low, high = np.percentile(r, [2.5, 97.5]) if len(r) else (np.nan, np.nan)
+    return float(low), float(high)

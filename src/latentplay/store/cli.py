@@ -268,7 +268,7 @@ def bias(
     chi-square test of independence and Cramer's V (and a trend test when both are ordered)."""
     from latentplay import store as st
     from latentplay.outputs import p_text
-    from latentplay.store.bias import association
+    from latentplay.store.bias import association, trend_text
     from latentplay.viz.bias import bias_bars
     from latentplay.viz.grid import save_figure
 
@@ -279,8 +279,7 @@ def bias(
     subtitle = (f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p}, "
                 f"Cramer's V {found.cramers_v:.3f}")
     if found.trend:
-        subtitle += (f"\ntrend along {by}: r {found.trend.r:+.3f}, M2 {found.trend.statistic:.1f}"
-                     f" (dof 1), p {p_text(found.trend.p_value)}")
+        subtitle += f"\ntrend along {by}: {trend_text(found.trend)}"
     save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle,
                           found.intervals), out)
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))

@@ -78,7 +78,7 @@ def bin_codes(values: np.ndarray, value_range: tuple[float, float] | None, bins:
     return np.where(np.isfinite(values), codes, -1), edges
 
 
-def _codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[str]]:
+def level_codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, list[str]]:
     """Integer codes (-1: no value) and level names of an attribute (continuous ones binned)."""
     values = store.labels(attr.name)
     if attr.kind != "continuous":
@@ -93,8 +93,8 @@ def crosstab(store: Store, row: str, col: str, bins: int = 4) -> dict[str, Any]:
     """Counts of each (row value, column value) pair; continuous attributes are binned and rows
     without a value of either attribute (NaN, or a missing class) are left out."""
     ra, ca = (store.schema.attribute_or_error(n) for n in (row, col))
-    rc, rn = _codes(store, ra, bins)
-    cc, cn = _codes(store, ca, bins)
+    rc, rn = level_codes(store, ra, bins)
+    cc, cn = level_codes(store, ca, bins)
     keep = (rc >= 0) & (cc >= 0)
     table = np.zeros((len(rn), len(cn)), dtype=np.int64)
     np.add.at(table, (rc[keep], cc[keep]), 1)
