@@ -139,3 +139,24 @@ def test_factors_with_many_levels_are_not_identities() -> None:
     assert orientation.num_values == 40 and not many_classes(orientation)
     people = Attribute("identity", "categorical", names=[f"p{i}" for i in range(40)])
     assert many_classes(people)
+
+
+def test_ordered_classes_get_an_order_r2(tmp_path: Path) -> None:
+    """A column that holds the Monk tone's place along one axis: its order R² is high, while
+    balanced accuracy over ten classes stays modest; unordered attributes get none."""
+    from latentplay import sources
+    from latentplay import store as st
+    from latentplay.latent.probe import probe_store
+
+    store = sources.make("synthfaces", tmp_path / "p", n=400, seed=1)
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(400, 3))
+    z[:, 0] += st.load(store.path).labels("skin_tone") / 2      # places 0..9, noise sd 1 (x2)
+    store = st.add_column(store, "z", z.astype(np.float32))
+    probes = {p.attribute: p for p in probe_store(store, ["z"], ["skin_tone", "hair_color",
+                                                                  "gender"], cv=3)}
+    tone = probes["skin_tone"]
+    # the place's variance is 8.25 / 4 against a noise variance of 1: R² about 0.67
+    assert tone.order_r2 == pytest.approx(0.67, abs=0.08) and tone.linear < 0.4
+    assert probes["hair_color"].order_r2 is None and probes["gender"].order_r2 is None
+    assert tone.to_dict()["order_r2"] == tone.order_r2

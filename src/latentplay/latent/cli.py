@@ -487,12 +487,14 @@ def probe(
     write_probes(found, out, overwrite=overwrite,
                  info={"data": str(store.path), "cv": cv, "max_rows": max_rows, "seed": seed})
     short = {"balanced accuracy": "bal. acc.", "R²": "R²"}
-    table = Table("attribute (score)", "column", "linear", "k-NN", "chance", "top dim (NMI)")
+    table = Table("attribute (score)", "column", "linear", "k-NN", "chance", "order R²",
+                  "top dim (NMI)")
     for p in found:
         top = int(np.argmax(p.informativeness))
         table.add_row(f"{p.attribute} ({short[p.measure]})", p.column,
                       f"{p.linear:.3f}±{p.linear_std:.3f}", f"{p.knn:.3f}±{p.knn_std:.3f}",
-                      f"{p.chance:.3f}", f"{top} ({p.informativeness[top]:.2f})")
+                      f"{p.chance:.3f}", "-" if p.order_r2 is None else f"{p.order_r2:.3f}",
+                      f"{top} ({p.informativeness[top]:.2f})")
     Console().print(table)
     typer.echo(f"wrote {out}")
 

@@ -9,6 +9,10 @@ For one column ``z`` ``(N, D)`` and one attribute:
   (the space's own Euclidean distances; standardising would blow up a VAE's inactive, nearly
   constant dimensions into noise): what the codes hold in any form, not only along a
   direction. Much higher than linear: the attribute is there but curved;
+* **order R²** (ordered classes of more than two, such as Monk skin tones): the cross-validated
+  R² of a ridge regression of each row's place in the order on the standardised codes — how
+  much of the order is a direction, where balanced accuracy counts monk_4 for monk_5 as wrong
+  as monk_10;
 * **informativeness** ``(D,)``: the mutual information of each code dimension (20 equal-width
   bins, as MIG discretises codes) with the attribute (continuous values in 10 quantile bins),
   divided by the attribute's entropy — which axes carry it (1: the axis determines it).
@@ -47,6 +51,7 @@ from latentplay.metrics.information import (
 from latentplay.outputs import output_dir
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
+from latentplay.store.schema import UNKNOWN, Attribute
 from latentplay.store.summary import many_classes
 
 PathLike = str | os.PathLike[str]
@@ -69,6 +74,7 @@ class Probe:
     knn_std: float
     chance: float
     informativeness: np.ndarray = field(repr=False)  # (D,)
+    order_r2: float | None = None  # ordered classes: R² over their places
 
     @property
     def measure(self) -> str:
@@ -79,7 +85,8 @@ class Probe:
         return {"column": self.column, "attribute": self.attribute, "kind": self.kind,
                 "measure": self.measure, "n": self.n, "linear": self.linear,
                 "linear_std": self.linear_std, "knn": self.knn, "knn_std": self.knn_std,
-                "chance": self.chance, "informativeness": self.informativeness.tolist()}
+                "chance": self.chance, "order_r2": self.order_r2,
+                "informativeness": self.informativeness.tolist()}
 
 
 def cv_scores(model: Any, z: np.ndarray, target: np.ndarray, kind: str, cv: int,
@@ -109,13 +116,19 @@ def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
 
 
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
-          column: str = "z", attribute: str = "y") -> Probe:
+          column: str = "z", attribute: str = "y", places: np.ndarray | None = None) -> Probe:
     """Probe codes ``z`` ``(N, D)`` for labels ``y`` ``(N,)`` (class codes, negative or NaN
-    for missing; or continuous values, NaN for missing)."""
+    for missing; or continuous values, NaN for missing); ``places`` ``(N,)`` (NaN: outside
+    the order) adds the order R² of ordered classes."""
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if z.ndim != 2 or y.shape != (len(z),):
         raise UserError(f"codes must be (N, D) and labels (N,); got {z.shape} and {y.shape}")
+    order_r2 = None
+    if places is not None:
+        placed = np.isfinite(places)
+        order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z[placed],
+                                   np.asarray(places)[placed], "continuous", cv, seed).mean())
     keep = np.isfinite(y) & (y >= 0 if kind == "categorical" else True)
     if not np.isfinite(z[keep]).all():
         raise UserError(f"column {column!r} holds non-finite values")
@@ -143,7 +156,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     return Probe(column=column, attribute=attribute, kind=kind, n=len(target),
                  linear=float(lin.mean()), linear_std=float(lin.std()), knn=float(near.mean()),
                  knn_std=float(near.std()), chance=chance,
-                 informativeness=informativeness(z, target, kind))
+                 informativeness=informativeness(z, target, kind), order_r2=order_r2)
 
 
 def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] = (), *,
@@ -163,9 +176,22 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     for attr in chosen:
         kind = "continuous" if attr.kind == "continuous" else "categorical"
         y = np.asarray(store.labels(attr.name), dtype=np.float64)[rows]
-        out += [probe(codes[c], y, kind, cv=cv, seed=seed, column=c, attribute=attr.name)
-                for c in columns]
+        places = _places(attr, y) if attr.ordered else None
+        out += [probe(codes[c], y, kind, cv=cv, seed=seed, column=c, attribute=attr.name,
+                      places=places) for c in columns]
     return out
+
+
+def _places(attr: Attribute, codes: np.ndarray) -> np.ndarray | None:
+    """``(N,)`` float place of each row's class in the order of ordered ``attr`` (NaN for
+    ``unknown`` and missing), or None with two classes or fewer (balanced accuracy says it)."""
+    order = [k for k, name in enumerate(attr.level_names) if name != UNKNOWN]
+    if len(order) <= 2:
+        return None
+    lookup = np.full(len(attr.level_names) + 1, np.nan)
+    lookup[order] = np.arange(len(order))
+    safe = np.where(np.isfinite(codes) & (codes >= 0), codes, len(attr.level_names))
+    return lookup[safe.astype(np.int64)]
 
 
 def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False,
@@ -180,7 +206,7 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     (out / "probe.json").write_text(json.dumps(
         {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
     fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
-              "knn_std", "chance", "top_dimension", "top_informativeness"]
+              "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness"]
     with open(out / "probe.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(fields)
@@ -189,6 +215,7 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
             writer.writerow([p.column, p.attribute, p.kind, p.measure, p.n]
                             + [f"{v:.6g}" for v in (p.linear, p.linear_std, p.knn, p.knn_std,
                                                      p.chance)]
+                            + ["" if p.order_r2 is None else f"{p.order_r2:.6g}"]
                             + [top, f"{p.informativeness[top]:.6g}"])
     attributes = list(dict.fromkeys(p.attribute for p in probes))
     columns = list(dict.fromkeys(p.column for p in probes))

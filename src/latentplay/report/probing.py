@@ -22,12 +22,13 @@ def page(run: Path) -> Page:
         raise UserError(f"{run / 'probe.json'} is not the output of `latentplay latent probe`")
     columns = list(dict.fromkeys(p["column"] for p in probes))
     rows = [[p["attribute"], p["measure"], p["column"], p["n"], p["linear"], p["linear_std"],
-             p["knn"], p["knn_std"], p["chance"], _top(p)] for p in probes]
+             p["knn"], p["knn_std"], p["chance"], _top(p), p.get("order_r2")] for p in probes]
     blocks: list[Any] = [Table.of(
         ["attribute", "score", "column", "rows", "linear", "sd", "k-NN", "sd", "chance",
-         "top dimension (informativeness)"], rows,
+         "top dimension (informativeness)", "order R²"], rows,
         "Held-out scores over the folds: a linear model on the standardised codes, a 15-NN "
-        "model on the codes as they are; informativeness is the mutual information of one "
+        "model on the codes as they are; for classes with an order, the R² of a ridge "
+        "regression of the class's place; informativeness is the mutual information of one "
         "dimension with the attribute over the attribute's entropy.")]
     if (run / "probe.png").exists():
         blocks.append(file_figure(run / "probe.png", "Bars: linear probe; rings: k-NN probe; "
