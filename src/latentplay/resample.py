@@ -2,12 +2,13 @@
 is its own — with replacement, for intervals that respect the people behind repeated photos
 or pairs (Bolle, Ratha & Pankanti 2004).
 
->>> cluster, k = clusters(persons)                  # (N,) cluster of each row, k clusters
->>> sums = np.stack([np.bincount(cluster, weights=w, minlength=k) for w in (ones, hits)], 1)
->>> totals, correct = resampled(sums, 1000, seed=0).T     # (1000,) each
+>>> sums = cluster_sums(persons, [np.ones(n), correct])   # (k, 2) per person
+>>> totals, right = resampled(sums, 1000, seed=0).T       # (1000,) each
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -20,6 +21,14 @@ def clusters(units: np.ndarray) -> tuple[np.ndarray, int]:
     person) and the number of clusters ``k``."""
     _, cluster = np.unique(units, return_inverse=True)
     return cluster, int(cluster.max()) + 1 if len(cluster) else 0
+
+
+def cluster_sums(units: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray:
+    """``(k, m)`` totals per cluster of ``units`` (:func:`clusters`) of ``m`` ``(N,)`` per-row
+    ``weights``: what :func:`resampled` draws from."""
+    cluster, k = clusters(units)
+    return np.stack([np.bincount(cluster, weights=np.asarray(w, np.float64), minlength=k)
+                     for w in weights], axis=1)
 
 
 def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:

@@ -16,20 +16,15 @@ def attributes(pg: Playground) -> list[str]:
 
 def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, str]:
     """The chart as an ``(H, W, 3)`` uint8 image, and one line per test."""
-    from latentplay.outputs import p_text
-    from latentplay.store.bias import association, trend_text
+    from latentplay.store.bias import association
     from latentplay.viz.bias import bias_bars
 
     if not by or not of:
         raise UserError("choose two attributes")
     found = association(pg.need_store(), by, of, bins=int(bins))
-    lines = [f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p_text(found.p_value)}, "
-             f"Cramér's V {found.cramers_v:.3f}"]
-    if found.trend:
-        lines.append(f"trend along {by}: {trend_text(found.trend)}")
-    fig = bias_bars(found.groups, found.levels, found.counts, by, of, "\n".join(lines),
-                    found.intervals)
-    lines += found.notes
+    fig = bias_bars(found.groups, found.levels, found.counts, by, of,
+                    "\n".join(found.test_lines), found.intervals)
+    lines = [*found.test_lines, *found.notes]
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     import matplotlib.pyplot as plt

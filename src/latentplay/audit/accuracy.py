@@ -47,8 +47,8 @@ from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
-from latentplay.resample import clusters, resampled
-from latentplay.store.bias import linear_trend
+from latentplay.resample import cluster_sums, resampled
+from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import intersections
 from latentplay.store.schema import UNKNOWN
@@ -85,8 +85,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "kind": kind, "seed": seed}
-    persons = _persons(store)
-    summary["persons"] = None if persons is None else int(len(np.unique(persons)))
+    persons = repeated_persons(store)
+    summary["persons"] = None if persons is None else int(len(np.unique(persons[persons >= 0])))
     if kind == "values":
         summary["intervals"] = "normal"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
@@ -106,16 +106,6 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
 
     save_figure(accuracy_bars(summary), out / "accuracy.png")
     return summary
-
-
-def _persons(store: st.Store) -> np.ndarray | None:
-    """``(N,)`` person codes when the store's ``identity`` attribute has several rows of one
-    person (rows without a person are each their own); None otherwise."""
-    if not store.schema.has_attribute("identity"):
-        return None
-    ids = np.asarray(store.labels("identity"), np.int64)
-    ids = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
-    return ids if len(np.unique(ids)) < len(ids) else None
 
 
 def _known(names: list[str]) -> list[str]:
@@ -215,9 +205,7 @@ def _person_interval(correct: np.ndarray, persons: np.ndarray, seed: int,
                      n_boot: int = 1000) -> tuple[float, float]:
     """95 % percentile interval of the accuracy of ``(n,)`` bool ``correct`` rows when persons
     (``(n,)`` codes) are drawn with replacement, each with all of their rows."""
-    cluster, k = clusters(persons)
-    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
-                     for w in (np.ones(len(correct)), correct.astype(float))], axis=1)
+    sums = cluster_sums(persons, [np.ones(len(correct)), correct])
     totals, hits = resampled(sums, n_boot, seed).T
     accuracy = hits[totals > 0] / totals[totals > 0]
     return float(np.percentile(accuracy, 2.5)), float(np.percentile(accuracy, 97.5))
@@ -271,7 +259,8 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
                   "mae_gap": max(maes) - min(maes)}
         if ordered and len(scored) > 2:
             place = {r["group"]: k for k, r in enumerate(scored)}
-            position = np.array([place.get(names[g], -1) if g >= 0 else -1 for g in groups])
+            lookup = np.array([place.get(name, -1) for name in names] + [-1])
+            position = lookup[np.where(groups >= 0, groups, len(names))]
             rows = keep & (position >= 0)
             across["trend"] = rate_trend(np.abs(error[rows]), position[rows], seed=seed)
     return {"groups": table, "overall": row(ALL, keep), "left_out": int((~keep).sum()),

@@ -37,7 +37,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
-from latentplay.store.schema import UNKNOWN
+from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
 BATCH = 256  # images read from the store at a time
@@ -270,15 +270,11 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
     if not (attr.ordered or attr.kind == "factor"):
         return None
     names, all_codes = store_classes(data, attribute)
-    order = [k for k, name in enumerate(names) if name != UNKNOWN]
-    place = np.full(len(names) + 1, -1)
-    place[order] = np.arange(len(order))
-    codes = all_codes[rows]
-    position = place[np.where(codes >= 0, codes, len(names))]
+    position = class_places(all_codes[rows], names)
     known = position >= 0
     if len(np.unique(position[known])) < 3:
         return None
-    return {"classes": [names[k] for k in order],
+    return {"classes": [name for name in names if name != UNKNOWN],
             **{measure: rate_trend(hits[known].astype(float), position[known], seed=seed)
                for measure, hits in (("coverage", result.real_covered),
                                      ("recall", result.real_recalled))}}

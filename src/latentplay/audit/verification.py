@@ -49,7 +49,7 @@ from latentplay.metrics.verification import (
     verification,
 )
 from latentplay.outputs import json_default, output_dir
-from latentplay.store.schema import UNKNOWN
+from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
 ALL = "all pairs"
@@ -446,11 +446,8 @@ def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: n
            persons: np.ndarray | None, seed: int) -> dict[str, Any] | None:
     """FMR and FNMR per step along ordered groups (:func:`rate_trend` over the pairs within a
     group, ``unknown`` left out); None when fewer than two groups have pairs."""
-    order = [g for g, name in enumerate(names) if name != UNKNOWN]
-    position = np.full(len(names) + 1, -1)
-    position[order] = np.arange(len(order))
-    pos = position[group_of]              # group_of -1 (pairs across groups) reads the last: -1
-    out: dict[str, Any] = {"groups": [names[g] for g in order],
+    pos = class_places(group_of, names)   # -1 too for pairs across groups (group_of -1)
+    out: dict[str, Any] = {"groups": [name for name in names if name != UNKNOWN],
                            "intervals": "bootstrap over pairs (taken as independent)"
                            if persons is None else "bootstrap over persons"}
     for key, kind, errors in (("fmr", ~same, ~nonmatch), ("fnmr", same, nonmatch)):

@@ -41,7 +41,7 @@ from latentplay.errors import UserError
 from latentplay.latent.probe import cv_scores
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, class_places
 
 METHODS: dict[str, tuple[str, ...]] = {"categorical": ("svm", "logistic"), "continuous": ("ridge",)}
 """Fitting methods allowed for each kind of attribute; the first is the default."""
@@ -533,10 +533,8 @@ def _order(attr: Attribute) -> list[int]:
 def _order_positions(attr: Attribute, codes: np.ndarray) -> np.ndarray:
     """``(N,)`` float64 place of each row's class in the order of ``attr`` (NaN: unknown or
     missing)."""
-    places = np.full(len(attr.level_names) + 1, np.nan)
-    places[_order(attr)] = np.arange(len(_order(attr)))
-    codes = np.asarray(codes, dtype=np.int64)
-    return places[np.where((codes >= 0) & (codes < len(attr.level_names)), codes, -1)]
+    places = class_places(codes, attr.level_names).astype(np.float64)
+    return np.where(places >= 0, places, np.nan)
 
 
 def _factor_values(attr: Attribute, codes: np.ndarray) -> np.ndarray:

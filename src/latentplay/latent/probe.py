@@ -51,7 +51,7 @@ from latentplay.metrics.information import (
 from latentplay.outputs import output_dir
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, class_places
 from latentplay.store.summary import many_classes
 
 PathLike = str | os.PathLike[str]
@@ -185,13 +185,10 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
 def _places(attr: Attribute, codes: np.ndarray) -> np.ndarray | None:
     """``(N,)`` float place of each row's class in the order of ordered ``attr`` (NaN for
     ``unknown`` and missing), or None with two classes or fewer (balanced accuracy says it)."""
-    order = [k for k, name in enumerate(attr.level_names) if name != UNKNOWN]
-    if len(order) <= 2:
+    if sum(name != UNKNOWN for name in attr.level_names) <= 2:
         return None
-    lookup = np.full(len(attr.level_names) + 1, np.nan)
-    lookup[order] = np.arange(len(order))
-    safe = np.where(np.isfinite(codes) & (codes >= 0), codes, len(attr.level_names))
-    return lookup[safe.astype(np.int64)]
+    places = class_places(np.nan_to_num(codes, nan=-1), attr.level_names).astype(np.float64)
+    return np.where(places >= 0, places, np.nan)
 
 
 def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False,

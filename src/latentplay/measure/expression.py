@@ -23,10 +23,16 @@ MOUTH_CORNERS = (48, 54)
 INNER_UPPER_LIP, INNER_LOWER_LIP = 62, 66
 
 
+def inter_ocular(landmarks: np.ndarray) -> float:
+    """The distance between the eye centres of 68 landmarks ``(68, 2)`` (x, y), in pixels."""
+    p = np.asarray(landmarks, dtype=np.float64)
+    return float(np.linalg.norm(p[LEFT_EYE].mean(axis=0) - p[RIGHT_EYE].mean(axis=0)))
+
+
 def mouth(landmarks: np.ndarray) -> np.ndarray:
     """``(2,)`` mouth_lift and mouth_open of one face's 68 landmarks ``(68, 2)`` (x, y)."""
     p = np.asarray(landmarks, dtype=np.float64)
-    iod = float(np.linalg.norm(p[LEFT_EYE].mean(axis=0) - p[RIGHT_EYE].mean(axis=0)))
+    iod = inter_ocular(p)
     if iod <= 0:
         return np.full(2, np.nan)
     centre = (p[INNER_UPPER_LIP, 1] + p[INNER_LOWER_LIP, 1]) / 2

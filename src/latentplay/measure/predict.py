@@ -47,7 +47,7 @@ from latentplay.errors import UserError
 from latentplay.measure.run import save_extended, store_to_extend
 from latentplay.sources.celeba import ATTRIBUTES as _CELEBA
 from latentplay.store.binning import group_bounds, interval_codes
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, class_places
 
 _FAIRFACE_GENDER = "gender@7=Male,Female"
 _FAIRFACE_AGE = "age@9=0-2,3-9,10-19,20-29,30-39,40-49,50-59,60-69,more than 70"
@@ -276,12 +276,7 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     """
     store = store_to_extend(store, batch_size, prefix, "classify")
     embedder, parsed = classifier(network, heads, options)
-    names = [n for h in parsed
-             for n in (prefix + h.name, *([] if h.is_value else [f"{prefix}{h.name}_p"]))]
-    taken = [n for n in names if n in store.columns]
-    if taken and not overwrite:
-        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
-                        "them or --prefix to keep both")
+    _check_free(store, parsed, prefix, overwrite)
     logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size, progress,
                                  label="classifying")
     columns = head_columns(parsed, logits, prefix, network)
@@ -308,11 +303,7 @@ def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os
     store = store_to_extend(store, 1, prefix, "annotate")
     ann = load_annotator(annotator)
     head = Head(ann.attribute, 0, tuple(ann.classes))
-    names = [prefix + head.name, f"{prefix}{head.name}_p"]
-    taken = [n for n in names if n in store.columns]
-    if taken and not overwrite:
-        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
-                        "them or --prefix to keep both")
+    _check_free(store, [head], prefix, overwrite)
     proba = ann.proba_store(store, np.arange(len(store)))
     logits = np.log(np.clip(proba, 1e-12, 1.0)).astype(np.float32)  # softmax gives proba back
     columns = head_columns([head], logits, prefix, f"annotator {annotator}")
@@ -321,6 +312,16 @@ def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os
              "heads": [dataclasses.asdict(head)], "attributes": list(columns),
              "rows": len(store), "not_found": []}
     return st.save(st.with_history(new, entry), store.path)
+
+
+def _check_free(store: st.Store, heads: Sequence[Head], prefix: str, overwrite: bool) -> None:
+    """Refuse to write ``heads``' attributes over the store's own unless ``overwrite``."""
+    names = [n for h in heads
+             for n in (prefix + h.name, *([] if h.is_value else [f"{prefix}{h.name}_p"]))]
+    taken = [n for n in names if n in store.columns]
+    if taken and not overwrite:
+        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
+                        "them or --prefix to keep both")
 
 
 def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str
@@ -376,11 +377,8 @@ def group_agreement(readings: np.ndarray, codes: np.ndarray, names: Sequence[str
     bounds = group_bounds([names[k] for k in known])
     if bounds is None:
         return None
-    position = np.full(len(names) + 1, -1)
-    position[known] = np.arange(len(known))
     readings = np.asarray(readings, np.float64)
-    codes = np.asarray(codes, np.int64)
-    label = position[np.where((codes >= 0) & (codes < len(names)), codes, len(names))]
+    label = class_places(codes, names)
     rows = np.isfinite(readings) & (label >= 0)
     if rows.sum() < 3:
         return None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentplay.measure.expression import LEFT_EYE, RIGHT_EYE
+from latentplay.measure.expression import inter_ocular
 
 SIZE_NAMES = ("face_iod", "face_fill")
 
@@ -26,6 +26,5 @@ SIZE_NAMES = ("face_iod", "face_fill")
 def face_size(landmarks: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """``(2,)`` face_iod (pixels) and face_fill of one face's 68 landmarks ``(68, 2)`` (x, y)
     in an image of ``shape`` ``(H, W[, C])``."""
-    p = np.asarray(landmarks, dtype=np.float64)
-    iod = float(np.linalg.norm(p[LEFT_EYE].mean(axis=0) - p[RIGHT_EYE].mean(axis=0)))
+    iod = inter_ocular(landmarks)
     return np.array([iod, iod / min(shape[:2])])

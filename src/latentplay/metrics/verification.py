@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from latentplay.resample import clusters, resampled
+from latentplay.resample import cluster_sums, clusters, resampled
 
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
 
@@ -206,15 +206,13 @@ def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons:
     """
     same = np.asarray(same, dtype=bool)
     matched = np.asarray(d) < threshold
-    cluster, k = clusters(persons)
     kinds = (("fmr", ~same, matched & ~same), ("fnmr", same, ~matched & same))
     # per person: impostor pairs, false matches, genuine pairs, false non-matches
-    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
-                     for _, pairs, errors in kinds for w in (pairs, errors)], axis=1)
+    sums = cluster_sums(persons, [w for _, pairs, errors in kinds for w in (pairs, errors)])
     drawn = resampled(sums, n_boot, seed)
     out = {}
     for j, (key, _, _) in enumerate(kinds):
-        if not k or sums[:, 2 * j].sum() == 0:
+        if not len(sums) or sums[:, 2 * j].sum() == 0:
             out[key] = (float("nan"), float("nan"))
             continue
         t, w = drawn[:, 2 * j], drawn[:, 2 * j + 1]
@@ -237,10 +235,9 @@ def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | No
     """
     e = np.asarray(errors, dtype=np.float64)
     x = np.asarray(positions, dtype=np.float64)
-    cluster, k = clusters(np.arange(len(e)) if units is None else units)
     # per-cluster sums of 1, x, x^2, e and x e: any resample's slope is one product away
-    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
-                     for w in (np.ones_like(x), x, x * x, e, x * e)])
+    sums = cluster_sums(np.arange(len(e)) if units is None else units,
+                        [np.ones_like(x), x, x * x, e, x * e]).T
 
     def slopes(s: np.ndarray) -> np.ndarray:
         n, sx, sxx, se, sxe = s

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import chi2, chi2_contingency
 
 from latentplay.errors import UserError
-from latentplay.resample import clusters, resampled
+from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute
 from latentplay.store.summary import crosstab, level_codes
@@ -139,6 +139,17 @@ class Association:
                          for h, n in zip(hits, totals, strict=True)])
 
     @property
+    def test_lines(self) -> list[str]:
+        """The tests as text: the chi-square line, and the trend's when there is one."""
+        from latentplay.outputs import p_text
+
+        lines = [f"chi-square {self.chi2:.1f} (dof {self.dof}), p {p_text(self.p_value)}, "
+                 f"Cramer's V {self.cramers_v:.3f}"]
+        if self.trend:
+            lines.append(f"trend along {self.by}: {trend_text(self.trend)}")
+        return lines
+
+    @property
     def notes(self) -> list[str]:
         """What limits the tests, one sentence each (repeated persons, sparse cells)."""
         out = []
@@ -189,26 +200,30 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                         f"{of} has {len(levels)}")
     statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     v = float(np.sqrt(statistic / (counts.sum() * (min(counts.shape) - 1))))
+    persons = repeated_persons(store)
     return Association(by, of, groups, levels, counts, float(statistic), int(dof),
-                       float(p_value), v, _trend(store, by, of, groups, levels, counts, bins),
-                       _persons(store), float((expected < 5).mean()))
+                       float(p_value), v,
+                       _trend(store, by, of, groups, levels, counts, bins, persons),
+                       None if persons is None else int(len(np.unique(persons[persons >= 0]))),
+                       float((expected < 5).mean()))
 
 
-def _persons(store: Store) -> int | None:
-    """The number of persons the rows show when some person has several (an ``identity``
-    attribute); None otherwise."""
+def repeated_persons(store: Store) -> np.ndarray | None:
+    """``(N,)`` person codes of the rows when the store's ``identity`` attribute shows some
+    person in several rows (a row without a person gets a negative code of its own); None
+    otherwise: then the rows can be taken as independent."""
     if not store.schema.has_attribute("identity"):
         return None
-    ids = np.asarray(store.labels("identity"))
-    known = np.unique(ids[ids >= 0]) if ids.dtype.kind in "iu" else np.unique(ids)
-    return int(len(known)) if len(known) < len(ids) else None
+    ids = np.asarray(store.labels("identity"), np.int64)
+    ids = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
+    return ids if len(np.unique(ids)) < len(ids) else None
 
 
 def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
-           counts: np.ndarray, bins: int) -> Trend | None:
+           counts: np.ndarray, bins: int, persons: np.ndarray | None) -> Trend | None:
     """The linear trend of ``counts`` without its ``unknown`` row and column, when ``by`` and
     ``of`` both have an order and more than two groups or levels are left; with repeated
-    persons, ``r``'s interval from a bootstrap over them."""
+    ``persons`` (:func:`repeated_persons`), ``r``'s interval from a bootstrap over them."""
     if not all(_ordinal(store.schema.attribute(name), names)
                for name, names in ((by, groups), (of, levels))):
         return None
@@ -217,11 +232,11 @@ def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
     if min(len(rows), len(cols)) < 2 or max(len(rows), len(cols)) < 3:
         return None
     trend = linear_trend(counts[rows][:, cols])
-    if _persons(store) is None:
+    if persons is None:
         return trend
     places = [_places(store, name, [names[k] for k in kept], bins)
               for name, names, kept in ((by, groups, rows), (of, levels, cols))]
-    trend.low, trend.high = _person_interval(*places, np.asarray(store.labels("identity")))
+    trend.low, trend.high = _person_interval(*places, persons)
     return trend
 
 
@@ -239,9 +254,7 @@ def _person_interval(u: np.ndarray, v: np.ndarray, persons: np.ndarray, n_boot: 
     with both) when persons are drawn with replacement, each with all of their rows."""
     keep = (u >= 0) & (v >= 0)
     u, v = u[keep].astype(np.float64), v[keep].astype(np.float64)
-    cluster, k = clusters(persons[keep])
-    sums = np.stack([np.bincount(cluster, weights=w, minlength=k)
-                     for w in (np.ones_like(u), u, v, u * u, v * v, u * v)], axis=1)
+    sums = cluster_sums(persons[keep], [np.ones_like(u), u, v, u * u, v * v, u * v])
     n, su, sv, suu, svv, suv = resampled(sums, n_boot, seed).T
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (n * suv - su * sv) / np.sqrt((n * suu - su * su) * (n * svv - sv * sv))

@@ -23,7 +23,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
 
 def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
@@ -155,9 +155,7 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     codes = cut(values, cuts)
     if np.isnan(values).any():
         classes.append(UNKNOWN)
-    new_name = name or f"{attribute}_group"
-    if not new_name.replace("_", "").isalnum():
-        raise UserError(f"attribute name {new_name!r}: use letters, digits and '_'")
+    new_name = check_attribute_name(name or f"{attribute}_group")
     edge_text = ", ".join(f"{e:g}" for e in cuts)
     described = Attribute(new_name, "categorical", names=classes, ordered=True,
                           description=f"{attribute} in groups cut at {edge_text} (each from its "

@@ -267,23 +267,17 @@ def bias(
     """Dataset-bias chart: the share of each value of --of within each group of --by, with a
     chi-square test of independence and Cramer's V (and a trend test when both are ordered)."""
     from latentplay import store as st
-    from latentplay.outputs import p_text
-    from latentplay.store.bias import association, trend_text
+    from latentplay.store.bias import association
     from latentplay.viz.bias import bias_bars
     from latentplay.viz.grid import save_figure
 
     if out.suffix.lower() != ".png":
         raise UserError(f"--out must name a .png file, got {out}")
     found = association(st.load(path), by, of, bins=bins)
-    p = p_text(found.p_value)
-    subtitle = (f"chi-square {found.chi2:.1f} (dof {found.dof}), p {p}, "
-                f"Cramer's V {found.cramers_v:.3f}")
-    if found.trend:
-        subtitle += f"\ntrend along {by}: {trend_text(found.trend)}"
-    save_figure(bias_bars(found.groups, found.levels, found.counts, by, of, subtitle,
-                          found.intervals), out)
+    save_figure(bias_bars(found.groups, found.levels, found.counts, by, of,
+                          "\n".join(found.test_lines), found.intervals), out)
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
-    for line in subtitle.splitlines():
+    for line in found.test_lines:
         typer.echo(f"{of} by {by}: {line}")
     for note in found.notes:
         typer.echo(f"note: {note}")

@@ -22,7 +22,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
 SEPARATOR = " / "
 
@@ -87,9 +87,7 @@ def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[st
     if len(attributes) < 2 or len(set(attributes)) < len(attributes):
         raise UserError("give two or more different attributes to combine, e.g. race,gender")
     combined, classes = intersections(store, attributes, "combine:")
-    new_name = name or "_".join(attributes)
-    if not new_name.replace("_", "").isalnum():
-        raise UserError(f"attribute name {new_name!r}: use letters, digits and '_'")
+    new_name = check_attribute_name(name or "_".join(attributes))
     described = Attribute(new_name, "categorical", names=classes,
                           description="combinations of " + ", ".join(attributes))
     new = add_attributes(store, {new_name: (described, combined)}, replace=overwrite)

@@ -37,7 +37,14 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes
 from latentplay.store.io import Store, load, save
-from latentplay.store.schema import UNKNOWN, Attribute, Provenance, Schema, VectorColumn
+from latentplay.store.schema import (
+    UNKNOWN,
+    Attribute,
+    Provenance,
+    Schema,
+    VectorColumn,
+    check_attribute_name,
+)
 
 PathLike = str | os.PathLike[str]
 
@@ -70,8 +77,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
         raise UserError("give two or more stores to put together")
     labels = list(names) if names else [Path(s.path).name if s.path else f"store_{k}"
                                         for k, s in enumerate(loaded)]
-    if not source.replace("_", "").isalnum():
-        raise UserError(f"attribute name {source!r}: use letters, digits and '_'")
+    check_attribute_name(source)
     if len(labels) != len(loaded) or len(set(labels)) != len(labels):
         raise UserError(f"give {len(loaded)} different names, one per store; got {labels}")
     if any(s.path is not None and Path(s.path).absolute() == Path(out).absolute()

@@ -182,7 +182,6 @@ def load(path: str | os.PathLike[str]) -> Store:
     return Store(dataset=dataset, schema=schema, path=path)
 
 
-
 def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:
     """``store`` (loaded when a path), checked to be on disk as a command that writes it in
     place needs; ``doing`` completes the refusal ``save the store before you ...``."""

@@ -22,7 +22,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
 
 def parse_groups(items: Sequence[str]) -> dict[str, list[str]]:
@@ -70,9 +70,7 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
     if (new_codes < 0).any():
         new_codes = np.where(new_codes < 0, len(names), new_codes)
         names.append(UNKNOWN)
-    new_name = name or f"{attribute}_groups"
-    if not new_name.replace("_", "").isalnum():
-        raise UserError(f"attribute name {new_name!r}: use letters, digits and '_'")
+    new_name = check_attribute_name(name or f"{attribute}_groups")
     described = Attribute(new_name, "categorical", names=names,
                           ordered=attr.ordered and _runs_in_order(classes, groups),
                           description=f"groups of {attribute}: " + "; ".join(

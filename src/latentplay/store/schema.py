@@ -9,8 +9,11 @@ from __future__ import annotations
 import datetime as _dt
 import getpass
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+import numpy as np
 
 from latentplay import __version__
 from latentplay.errors import UserError
@@ -20,6 +23,24 @@ KINDS: tuple[str, ...] = ("categorical", "continuous", "factor")
 UNKNOWN = "unknown"
 """The class of a row without a value (a face not found, an attribute not measured): plots
 draw it grey, and groups built from attributes carry it over."""
+
+
+def class_places(codes: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """``(N,)`` int64 place of each row's class among ``names`` in their order, ``unknown``
+    left out (0, 1, ...); -1 for ``unknown`` and for a code outside ``names`` (missing)."""
+    order = [k for k, name in enumerate(names) if name != UNKNOWN]
+    lookup = np.full(len(names) + 1, -1, dtype=np.int64)
+    lookup[order] = np.arange(len(order))
+    codes = np.asarray(codes, dtype=np.int64)
+    return lookup[np.where((codes >= 0) & (codes < len(names)), codes, len(names))]
+
+
+def check_attribute_name(name: str) -> str:
+    """``name`` when it is one an attribute made by a command may have (letters, digits, '_'),
+    else a :class:`UserError`."""
+    if not name or not name.replace("_", "").isalnum():
+        raise UserError(f"attribute name {name!r}: use letters, digits and '_'")
+    return name
 
 
 @dataclass

@@ -25,7 +25,7 @@ from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.combine import intersections
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
 SPLITS = ("train", "val", "test")
 
@@ -62,8 +62,7 @@ def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: f
     """Add the split of each row as categorical attribute ``name``, in place (module
     docstring); ``val`` 0 makes two splits, train and test."""
     store = saved(store, "split it")
-    if not name.replace("_", "").isalnum():
-        raise UserError(f"attribute name {name!r}: use letters, digits and '_'")
+    check_attribute_name(name)
     groups = None
     if group is not None:
         attr = store.schema.attribute_or_error(group)
