@@ -480,3 +480,85 @@ def accuracy_cmd(
         print(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in the "
               f"order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
     print(f"wrote {out}")
+
+
+@app.command("counterfactual")
+def counterfactual_cmd(
+    run: Path = typer.Argument(..., help="Run directory whose codes the direction was fitted "
+                               "on (a VAE's encoder means, a generator's codes)."),
+    data: Path = typer.Option(..., help="Store of the faces to move (real faces, or the run's "
+                              "own samples from `latentplay data generate`)."),
+    direction: Path = typer.Option(..., help="Direction JSON from `latentplay latent "
+                                   "direction`: the attribute to change."),
+    classifier: str = typer.Option(..., help="Classifier under audit: an annotator file from "
+                                   "`latentplay audit annotator`, clip:WEIGHTS or onnx:PATH "
+                                   "(with --heads and --attribute)."),
+    out: Path = typer.Option(..., "--out", help="Directory for counterfactual.json, CSVs and "
+                             "figures."),
+    attribute: str = typer.Option(None, help="The attribute the classifier reads (required "
+                                  "for clip: and onnx:; a file knows its own)."),
+    check: str = typer.Option(None, help="Annotator of the direction's attribute: does the edit "
+                              "move it?"),
+    rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default "
+                             "--n random rows."),
+    n: int = typer.Option(200, help="Random rows of --data to move."),
+    steps: str = typer.Option("-2:2:0.5", help="Steps along the direction in SDs of the codes "
+                              "along it (0 is added)."),
+    along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
+                              "normal (the boundary's normal, InterFaceGAN)."),
+    random: int = typer.Option(3, help="Random directions (orthogonal to the attribute's) "
+                               "taking the same steps: the baseline."),
+    by: str = typer.Option(None, help="Categorical attribute of --data to group faces by "
+                           "(default: the class read at step 0)."),
+    heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs (see "
+                              "`audit compare`)."),
+    option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
+                                     "key=value (repeatable)."),
+    show: int = typer.Option(8, help="Faces drawn in faces.png (those whose class changes "
+                             "most)."),
+    seed: int = typer.Option(0, help="Seed of the rows, random directions and bootstrap."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Counterfactual sensitivity of a classifier: move faces along one attribute's latent
+    direction, decode them, and count how often the classifier's answer changes, against the
+    same steps along random directions."""
+    from latentplay.audit.counterfactual import audit_counterfactual
+    from latentplay.latent.cli import parse_rows, parse_values
+
+    if (heads or option) and not any(s and s.startswith("onnx:") for s in (classifier, check)):
+        raise UserError("--heads and -o describe an onnx: network; none was given")
+    if random < 0:
+        raise UserError(f"--random must be 0 or more, got {random}")
+    s = audit_counterfactual(run, data, direction, classifier, out, attribute=attribute,
+                             rows=None if rows is None else parse_rows(rows), n=n,
+                             steps=parse_values(steps), along=along, random=random, check=check,
+                             by=by, heads=heads, network_options=option or [], show=show,
+                             seed=seed, overwrite=overwrite)
+    d, c = s["direction"], s["classifier"]
+    print(f"{c['attribute']} read on {len(s['rows'])} faces moved along {d['label']} "
+          f"(its {d['score_name']} {d['score']:.3f}); steps in SDs of the codes")
+    agreement = s["reconstruction_agreement"]
+    print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get the "
+          f"same class in {agreement:.1%} of faces")
+    everyone = [r for r in s["flips"] if r["group"] == "all faces"]
+    shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]}
+    for r in everyone:
+        line = (f"  step {r['step']:+g}: class changed in {r['rate']:.1%} [{r['low']:.1%}, "
+                f"{r['high']:.1%}]")
+        if "random_rate" in r:
+            line += (f", random directions {r['random_rate']:.1%}, excess {r['excess']:+.1%} "
+                     f"[{r['excess_low']:+.1%}, {r['excess_high']:+.1%}]")
+        if d["positive"] is not None and (r["step"], d["positive"]) in shares:
+            line += f"; check reads {d['positive']} in {shares[(r['step'], d['positive'])]:.0%}"
+        print(line)
+    ends = (everyone[0]["step"], everyone[-1]["step"])
+    print(f"  by {s['groups_by']} (changed at steps {ends[0]:+g} / {ends[1]:+g}): " + ", ".join(
+        f"{g} {lo:.0%} / {hi:.0%}" for g, lo, hi in _group_ends(s["flips"], ends)))
+    print(f"wrote {out}")
+
+
+def _group_ends(rows: list[dict], ends: tuple[float, float]) -> list[tuple[str, float, float]]:
+    """Each group's flip rate at the first and last step."""
+    rate = {(r["group"], r["step"]): r["rate"] for r in rows}
+    groups = dict.fromkeys(r["group"] for r in rows if r["group"] != "all faces")
+    return [(g, rate[(g, ends[0])], rate[(g, ends[1])]) for g in groups]
