@@ -12,6 +12,7 @@ import pytest
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator
 from latentplay.audit.counterfactual import (
+    check_table,
     checked_steps,
     counterfactuals,
     flip_table,
@@ -102,9 +103,15 @@ def test_check_and_reconstruction() -> None:
     images = show_code(Z, None)
     images[1] = 255  # the second face as the model sees it reads high; decoded, low
     r = counterfactuals(show_code, Z, None, AXIS, 1.0, [2], ChannelReader(1),
-                        check=ChannelReader(0, "edited"), images=images, random=0)
-    assert r.check_classes == ["low", "high"]
-    assert r.check[:, 0].tolist() == [0, 0, 1, 1] and r.check[:, 1].tolist() == [1, 1, 1, 1]
+                        checks=[ChannelReader(0, "edited"), ChannelReader(2, "kept")],
+                        images=images, random=0)
+    edited, kept = r.checks
+    assert (edited.attribute, edited.classes) == ("edited", ["low", "high"])
+    assert edited.codes.tolist() == [[0, 1], [0, 1], [1, 1], [1, 1]]
+    assert kept.codes[:, 0].tolist() == kept.codes[:, 1].tolist() == [0, 1, 1, 0]
+    shares = {(x["attribute"], x["step"], x["class"]): x["share"] for x in check_table(r)}
+    assert shares[("edited", 2.0, "high")] == 1 and shares[("edited", 0.0, "high")] == 0.5
+    assert shares[("kept", 2.0, "high")] == shares[("kept", 0.0, "high")] == 0.5
     assert r.reconstruction_agreement() == 0.75
     probs = probability_table(r)
     assert len(probs) == 2 * 2
@@ -173,6 +180,12 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
         assert (out / name).stat().st_size > 0
     lines = (out / "faces.csv").read_text().splitlines()
     assert len(lines) == 1 + 120 * 3 and lines[0].startswith("row,step,predicted,p_")
+    assert lines[0].endswith(",check_skin_tone")
+    r = cli("report", out, "--out", tmp_path / "report.html")
+    assert r.code == 0, r.err
+    html = (tmp_path / "report.html").read_text()
+    assert "Counterfactual: skin_tone along skin_tone: monk_8 vs rest" in html
+    assert "random directions" in html and html.count("<img") >= 2
 
 
 def test_command_refusals(cli, coded: Path, vae_run: Path, skin_annotator_file: Path,
@@ -187,6 +200,9 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, skin_annotator_file: 
     assert r.code == 2 and "reads 'skin_tone'" in r.err
     r = cli(*base, "--classifier", skin_annotator_file, "--steps", "0")
     assert r.code == 2 and "other than 0" in r.err
+    r = cli(*base, "--classifier", skin_annotator_file, "--check",
+            f"{skin_annotator_file},{skin_annotator_file}")
+    assert r.code == 2 and "same attribute" in r.err
     r = cli(*base, "--classifier", skin_annotator_file, "--check", skin_annotator_file,
             "--random", "-1")
     assert r.code == 2 and "--random" in r.err

@@ -19,6 +19,9 @@
   :mod:`latentplay.metrics.verification`).
 - :mod:`~latentplay.audit.accuracy`: predictions against labels group by group
   (:func:`group_accuracy`, ``latentplay audit accuracy``).
+- :mod:`~latentplay.audit.counterfactual`: a classifier's answers on faces moved along an
+  attribute's latent direction, against random directions (:func:`counterfactuals`,
+  :func:`audit_counterfactual`, ``latentplay audit counterfactual``).
 
 >>> from latentplay import audit
 >>> ann = audit.fit_classifier("data/faces", "gender")
@@ -37,6 +40,8 @@ _EXPORTS = {
                     "distribution"),
     "audit_fidelity": "fidelity",
     "group_accuracy": "accuracy",
+    **dict.fromkeys(["Counterfactuals", "audit_counterfactual", "counterfactuals"],
+                    "counterfactual"),
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),

@@ -497,8 +497,10 @@ def counterfactual_cmd(
                              "figures."),
     attribute: str = typer.Option(None, help="The attribute the classifier reads (required "
                                   "for clip: and onnx:; a file knows its own)."),
-    check: str = typer.Option(None, help="Annotator of the direction's attribute: does the edit "
-                              "move it?"),
+    check: str = typer.Option(None, help="Comma-separated annotators read at every step too: "
+                              "of the direction's attribute (does the edit move it?) or an "
+                              "independent reader of the classifier's (does the edit change "
+                              "that attribute itself?)."),
     rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default "
                              "--n random rows."),
     n: int = typer.Option(200, help="Random rows of --data to move."),
@@ -525,13 +527,14 @@ def counterfactual_cmd(
     from latentplay.audit.counterfactual import audit_counterfactual
     from latentplay.latent.cli import parse_rows, parse_values
 
-    if (heads or option) and not any(s and s.startswith("onnx:") for s in (classifier, check)):
+    checks = split_names(check)
+    if (heads or option) and not any(s.startswith("onnx:") for s in [classifier, *checks]):
         raise UserError("--heads and -o describe an onnx: network; none was given")
     if random < 0:
         raise UserError(f"--random must be 0 or more, got {random}")
     s = audit_counterfactual(run, data, direction, classifier, out, attribute=attribute,
                              rows=None if rows is None else parse_rows(rows), n=n,
-                             steps=parse_values(steps), along=along, random=random, check=check,
+                             steps=parse_values(steps), along=along, random=random, checks=checks,
                              by=by, heads=heads, network_options=option or [], show=show,
                              seed=seed, overwrite=overwrite)
     d, c = s["direction"], s["classifier"]
@@ -541,7 +544,8 @@ def counterfactual_cmd(
     print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get the "
           f"same class in {agreement:.1%} of faces")
     everyone = [r for r in s["flips"] if r["group"] == "all faces"]
-    shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]}
+    shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]
+              if r["attribute"] == d["attribute"]}
     for r in everyone:
         line = (f"  step {r['step']:+g}: class changed in {r['rate']:.1%} [{r['low']:.1%}, "
                 f"{r['high']:.1%}]")
@@ -552,9 +556,24 @@ def counterfactual_cmd(
             line += f"; check reads {d['positive']} in {shares[(r['step'], d['positive'])]:.0%}"
         print(line)
     ends = (everyone[0]["step"], everyone[-1]["step"])
+    for name, classes in _check_ends(s["check_shares"], ends).items():
+        print(f"  check {name} at steps {ends[0]:+g} / 0 / {ends[1]:+g}: " + ", ".join(
+            f"{c} {' / '.join(f'{v:.0%}' for v in values)}" for c, values in classes.items()))
     print(f"  by {s['groups_by']} (changed at steps {ends[0]:+g} / {ends[1]:+g}): " + ", ".join(
         f"{g} {lo:.0%} / {hi:.0%}" for g, lo, hi in _group_ends(s["flips"], ends)))
     print(f"wrote {out}")
+
+
+def _check_ends(rows: list[dict], ends: tuple[float, float]
+                ) -> dict[str, dict[str, list[float]]]:
+    """Each check's share of each class it reads anywhere, at the first step, 0 and the last."""
+    share = {(r["attribute"], r["class"], r["step"]): r["share"] for r in rows}
+    out: dict[str, dict[str, list[float]]] = {}
+    for name, cls in dict.fromkeys((r["attribute"], r["class"]) for r in rows):
+        values = [share[(name, cls, step)] for step in (ends[0], 0.0, ends[1])]
+        if any(values):
+            out.setdefault(name, {})[cls] = values
+    return out
 
 
 def _group_ends(rows: list[dict], ends: tuple[float, float]) -> list[tuple[str, float, float]]:

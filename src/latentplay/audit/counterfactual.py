@@ -19,9 +19,11 @@ the direction; step 0 is the face's own code, decoded):
   decoder changes an image whichever way its code moves, and a classifier may change its mind
   on any changed image; the direction's **excess** flip rate over the random directions', with
   a bootstrap 95 % interval over faces, is what the attribute itself does;
-- with a **check** annotator of the edited attribute, its reading of that attribute at each
-  step: an edit that does not move the attribute says nothing about the classifier's
-  sensitivity to it;
+- with **check** annotators, their readings at each step: one of the edited attribute says
+  whether the edit moves it (an edit that does not says nothing about the classifier's
+  sensitivity to it); an independent one of the classifier's own attribute (CLIP, another
+  network) whether the edit changed that attribute itself rather than the classifier's
+  reading of it;
 - how often the classifier gives the face as the model sees it (cropped and resized like the
   decodings) and its decoding at step 0 the same class: how much reconstruction alone moves it.
 
@@ -36,7 +38,7 @@ import csv
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,21 @@ BATCH = 64
 
 
 @dataclass
+class Reading:
+    """A check annotator's classes along the steps.
+
+    Attributes:
+        attribute: the attribute it reads.
+        classes: its ``K`` class names.
+        codes: ``(n, A)`` int class read on each face at each step.
+    """
+
+    attribute: str
+    classes: list[str]
+    codes: np.ndarray
+
+
+@dataclass
 class Counterfactuals:
     """A classifier's answers on faces moved along one direction, and along random ones.
 
@@ -66,8 +83,7 @@ class Counterfactuals:
         classes: the classifier's ``K`` class names.
         proba: ``(n, A, K)`` class probabilities of each face at each step.
         random: ``(R, n, A)`` int classes predicted along ``R`` random directions.
-        check_classes: the check annotator's class names, or None without one.
-        check: ``(n, A)`` int classes the check annotator reads at each step, or None.
+        checks: the check annotators' readings along the direction.
         original: ``(n,)`` int classes predicted on the faces themselves (as the model sees
             them), or None when not known.
     """
@@ -76,8 +92,7 @@ class Counterfactuals:
     classes: list[str]
     proba: np.ndarray
     random: np.ndarray
-    check_classes: list[str] | None = None
-    check: np.ndarray | None = None
+    checks: list[Reading] = field(default_factory=list)
     original: np.ndarray | None = None
 
     @property
@@ -132,7 +147,7 @@ def random_axes(axis: np.ndarray, count: int, seed: int) -> np.ndarray:
 
 def counterfactuals(decoder: Decoder, z: np.ndarray, condition: np.ndarray | None,
                     axis: np.ndarray, unit: float, steps: Sequence[float],
-                    classifier: Annotator, *, random: int = 3, check: Annotator | None = None,
+                    classifier: Annotator, *, random: int = 3, checks: Sequence[Annotator] = (),
                     images: np.ndarray | None = None, seed: int = 0) -> Counterfactuals:
     """Classify faces decoded from codes moved along ``axis``, and along ``random`` random
     directions orthogonal to it.
@@ -147,7 +162,8 @@ def counterfactuals(decoder: Decoder, z: np.ndarray, condition: np.ndarray | Non
         classifier: the classifier under audit.
         random: number of random directions; a step along one is as many standard deviations
             of ``z`` along it.
-        check: an annotator of the edited attribute, read along ``axis``, or None.
+        checks: annotators read along ``axis`` (of the edited attribute, or independent
+            readers of the classifier's).
         images: ``(n, H, W, C)`` uint8 images of the faces as the model sees them, classified
             for :meth:`Counterfactuals.reconstruction_agreement`, or None.
         seed: seed of the random directions.
@@ -156,7 +172,7 @@ def counterfactuals(decoder: Decoder, z: np.ndarray, condition: np.ndarray | Non
     if z.ndim != 2 or len(z) < 2:
         raise UserError(f"need the codes of at least 2 faces, got shape {z.shape}")
     grid = checked_steps(steps)
-    readers = [classifier] + ([check] if check is not None else [])
+    readers = [classifier, *checks]
     along = _read_along(decoder, z, condition, np.outer(grid, axis) * unit, readers)
     others = []
     for other in random_axes(axis, random, seed):
@@ -167,8 +183,8 @@ def counterfactuals(decoder: Decoder, z: np.ndarray, condition: np.ndarray | Non
     return Counterfactuals(
         grid, list(classifier.classes), along[0],
         np.array(others, np.int64).reshape(len(others), len(z), len(grid)),
-        None if check is None else list(check.classes),
-        None if check is None else along[1].argmax(axis=2), original)
+        [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
+         for c, p in zip(checks, along[1:], strict=True)], original)
 
 
 def _read_along(decoder: Decoder, z: np.ndarray, condition: np.ndarray | None,
@@ -232,14 +248,11 @@ def probability_table(result: Counterfactuals) -> list[dict[str, object]]:
 
 
 def check_table(result: Counterfactuals) -> list[dict[str, object]]:
-    """Per step and class of the check annotator: the share of faces it reads as that class
-    (empty without a check)."""
-    if result.check is None or result.check_classes is None:
-        return []
-    n = len(result.check)
-    return [{"step": float(s), "class": c, "share": float(np.mean(result.check[:, j] == k)),
-             "faces": n}
-            for j, s in enumerate(result.steps) for k, c in enumerate(result.check_classes)]
+    """Per check annotator, step and class: the share of faces it reads as that class."""
+    return [{"attribute": r.attribute, "step": float(s), "class": c,
+             "share": float(np.mean(r.codes[:, j] == k))}
+            for r in result.checks for j, s in enumerate(result.steps)
+            for k, c in enumerate(r.classes)]
 
 
 def most_changed(result: Counterfactuals, count: int) -> np.ndarray:
@@ -255,7 +268,7 @@ def audit_counterfactual(
     run: str | os.PathLike[str], data: str | os.PathLike[str], direction: str | os.PathLike[str],
     classifier: str, out: str | os.PathLike[str], *, attribute: str | None = None,
     rows: Sequence[int] | None = None, n: int = 200, steps: Sequence[float] = (-2, -1, 1, 2),
-    along: str = "pattern", random: int = 3, check: str | None = None, by: str | None = None,
+    along: str = "pattern", random: int = 3, checks: Sequence[str] = (), by: str | None = None,
     heads: str | None = None, network_options: Sequence[str] = (), show: int = 8,
     seed: int = 0, overwrite: bool = False) -> dict[str, Any]:
     """Run the counterfactual audit of ``classifier`` (an annotator file, ``clip:WEIGHTS`` or
@@ -265,8 +278,9 @@ def audit_counterfactual(
     ``flips.csv`` (:func:`flip_table`), ``faces.csv`` (each face's class and probabilities at
     each step), ``counterfactual.png`` and ``faces.png`` (the ``show`` faces that change most).
 
-    ``check`` names an annotator of the direction's attribute; ``by`` a categorical attribute
-    of ``data`` to group faces by (default: the class predicted at step 0)."""
+    ``checks`` name annotators read along the steps too (files read their own attribute,
+    ``clip:`` and ``onnx:`` the direction's); ``by`` a categorical attribute of ``data`` to
+    group faces by (default: the class predicted at step 0)."""
     from latentplay.latent.codes import store_codes
     from latentplay.latent.directions import Direction
     from latentplay.train import decode, load_model, model_input
@@ -276,9 +290,12 @@ def audit_counterfactual(
     model = load_model(run)
     found.check_dim(model.latent_dim)
     ann = _annotator(classifier, attribute, store, heads, network_options, seed)
-    checker = None
-    if check is not None:
-        checker = _annotator(check, found.attribute, store, heads, network_options, seed)
+    checkers = [_annotator(c, None if _is_file(c) else found.attribute, store, heads,
+                           network_options, seed) for c in checks]
+    read = [c.attribute for c in checkers]
+    if len(set(read)) < len(read):
+        raise UserError(f"two check annotators read the same attribute ({', '.join(read)}); "
+                        "give one of each")
     group_names, group_codes = _by(store, by)
     picked = _rows(store, rows, n, seed)
     out_dir = output_dir(out, overwrite)
@@ -289,7 +306,7 @@ def audit_counterfactual(
         return decode(model, z, condition=cond)
 
     result = counterfactuals(decoder, codes.z, codes.condition, found.axis(along),
-                             found.sd_along(along), steps, ann, random=random, check=checker,
+                             found.sd_along(along), steps, ann, random=random, checks=checkers,
                              images=seen, seed=seed)
     if group_codes is None:
         names, groups, grouped = ann.classes, result.reference, f"{ann.attribute} at step 0"
@@ -302,9 +319,8 @@ def audit_counterfactual(
                       "score": found.score, "score_name": found.score_name, "along": along,
                       "sd": found.sd_along(along)},
         "classifier": {"attribute": ann.attribute, "classes": ann.classes, **ann.description},
-        "check": None if checker is None else {"attribute": checker.attribute,
-                                               "classes": checker.classes,
-                                               **checker.description},
+        "checks": [{"attribute": c.attribute, "classes": c.classes, **c.description}
+                   for c in checkers],
         "image": {"size": int(model.size), "crop": float(model.crop)},
         "steps": result.steps.tolist(), "random_directions": random, "groups_by": grouped,
         "reconstruction_agreement": result.reconstruction_agreement(),
@@ -340,7 +356,7 @@ def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | N
     from latentplay.audit.annotate import load_annotator
     from latentplay.audit.run import resolve_annotators
 
-    if not spec.startswith(("clip:", "onnx:")):
+    if _is_file(spec):
         ann = load_annotator(spec)
         if attribute is not None and ann.attribute != attribute:
             raise UserError(f"{spec} reads {ann.attribute!r}, not {attribute!r}")
@@ -353,6 +369,11 @@ def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | N
         raise UserError(f"head {attribute!r} gives values, not classes; the counterfactual "
                         "audit reads classes")
     return found
+
+
+def _is_file(spec: str) -> bool:
+    """Whether an annotator spec names a file (not ``clip:`` or ``onnx:``)."""
+    return not spec.startswith(("clip:", "onnx:"))
 
 
 def _by(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray | None]:
@@ -391,7 +412,7 @@ def _captions(result: Counterfactuals, k: int) -> list[str]:
 
 
 def _face_rows(result: Counterfactuals, rows: np.ndarray) -> list[dict[str, object]]:
-    """One CSV row per face and step: the class read, its probabilities, the check's class."""
+    """One CSV row per face and step: the class read, its probabilities, the checks'."""
     out = []
     for i, row in enumerate(rows):
         for j, step in enumerate(result.steps):
@@ -399,8 +420,8 @@ def _face_rows(result: Counterfactuals, rows: np.ndarray) -> list[dict[str, obje
                                         "predicted": result.classes[result.predicted[i, j]]}
             entry.update({f"p_{c}": round(float(result.proba[i, j, k]), 6)
                           for k, c in enumerate(result.classes)})
-            if result.check is not None and result.check_classes is not None:
-                entry["check"] = result.check_classes[result.check[i, j]]
+            entry.update({f"check_{r.attribute}": r.classes[r.codes[i, j]]
+                          for r in result.checks})
             out.append(entry)
     return out
 

@@ -2,7 +2,8 @@
 vs generated vs corrected distribution with intervals, TV / JS / chi-square, the annotator's
 held-out accuracy and confusion, figures), ``sample-groups`` (``groups.json/png``) and/or
 ``fidelity`` (precision, recall, density, coverage, distances, coverage per group) and/or
-``verify`` (face verification per group, :mod:`~latentplay.report.verifying`)."""
+``verify`` (face verification per group, :mod:`~latentplay.report.verifying`) and/or
+``accuracy`` and/or ``counterfactual`` (a classifier's class changes along a latent edit)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def page(run: Path) -> Page:
             title = (f"Accuracy of {accuracy.get('predicted')} against {accuracy.get('truth')} "
                      f"by {accuracy.get('by')}")
         sections.append(_accuracy(run, accuracy))
+    if (run / "counterfactual.json").exists():
+        counterfactual = read_json(run / "counterfactual.json")
+        if not sections:
+            title = (f"{counterfactual.get('classifier', {}).get('attribute')} under edits of "
+                     f"{counterfactual.get('direction', {}).get('label')}")
+        sections.append(_counterfactual(run, counterfactual))
     return Page("audit run", title, str(run), sections)
 
 
@@ -361,3 +368,44 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
     return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy",
                    [Facts(facts), table, file_figure(run / "accuracy.png",
                                                       "Accuracy per group.")])
+
+
+def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
+    """The section of ``counterfactual.json`` (``latentplay audit counterfactual``)."""
+    if "flips" not in c or "direction" not in c:
+        raise UserError(f"{run / 'counterfactual.json'} is not the output of `latentplay audit "
+                        "counterfactual`")
+    d, k = c["direction"], c["classifier"]
+    facts = [("run, faces", f"{c.get('run')}; {number(len(c['rows']))} rows of {c.get('data')}"),
+             ("direction", f"{d['label']} ({d['score_name']} {number(d['score'])}), moved "
+                           f"along its {d['along']}; a step is {number(d['sd'])} latent units"),
+             ("classifier", f"{k['attribute']} ({k.get('kind')}): {', '.join(k['classes'])}"),
+             ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
+              or "none"),
+             ("random directions", f"{c['random_directions']}, orthogonal to the attribute's, "
+                                   "taking the same steps in SDs of the codes along them"),
+             ("face and decoding agree", number(c.get("reconstruction_agreement")))]
+    everyone = [r for r in c["flips"] if r["group"] == "all faces"]
+    random = "random_rate" in everyone[0]
+    table = Table.of(["step (SDs)", "faces", "class changed", "95% interval",
+                      *(["random directions", "excess", "95% interval"] if random else []),
+                      "P(class at step 0)"],
+                     [[r["step"], r["n"], r["rate"], interval(r["low"], r["high"]),
+                       *([r["random_rate"], r["excess"],
+                          interval(r["excess_low"], r["excess_high"])] if random else []),
+                       r["p_reference"]] for r in everyone],
+                     "Share of faces whose class differs from the one read at step 0 (Wilson "
+                     "intervals); excess: over the random directions' share (bootstrap over "
+                     "faces).")
+    ends = {everyone[0]["step"], everyone[-1]["step"]}
+    groups = Table.of(["group", "faces", "step", "class changed", "95% interval"],
+                      [[r["group"], r["n"], r["step"], r["rate"], interval(r["low"], r["high"])]
+                       for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
+                      f"At the first and last step, by {c['groups_by']}.")
+    return Section(f"Counterfactual: {k['attribute']} along {d['label']}", "counterfactual",
+                   [Facts(facts), table, groups,
+                    file_figure(run / "counterfactual.png", "Class changes per step and "
+                                "group, the classifier's probabilities, and the checks' "
+                                "readings."),
+                    file_figure(run / "faces.png", "The faces whose class changes at the "
+                                "most steps.")])

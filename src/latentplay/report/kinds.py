@@ -17,7 +17,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("train", ("config.yaml",)),
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
-               "verification_comparison.json", "accuracy.json")),
+               "verification_comparison.json", "accuracy.json", "counterfactual.json")),
     ("probe", ("probe.json",)),
 )
 
@@ -29,9 +29,9 @@ def detect(path: Path) -> Kind:
     - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
-      ``verification.json``, ``verification_comparison.json`` or ``accuracy.json``
-      (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` / ``verify`` /
-      ``accuracy``).
+      ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
+      ``counterfactual.json`` (``latentplay audit compare`` / ``sample-groups`` /
+      ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
@@ -47,6 +47,6 @@ def detect(path: Path) -> Kind:
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
-                    f"verification.json or accuracy.json), a "
+                    f"verification.json, accuracy.json or counterfactual.json), a "
                     f"probe run (probe.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")

@@ -20,14 +20,24 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     """Panels of :func:`~latentplay.audit.counterfactual.audit_counterfactual`'s summary
     against the step along the direction: the flip rate per group (all faces in black, Wilson
     95 % bands; the random directions' rate dashed grey), the mean probability of each class
-    and, with a check annotator, the share of faces it reads as each class of the edited
-    attribute."""
-    checks = summary.get("check_shares") or []
-    fig, axes = plt.subplots(1, 3 if checks else 2, figsize=(15 if checks else 10.5, 4.2))
+    and, for each check annotator, the share of faces it reads as each of its classes."""
+    shares = summary.get("check_shares") or []
+    checked = list(dict.fromkeys(r["attribute"] for r in shares))
+    panels = 2 + len(checked)
+    cols = panels if panels <= 3 else 3 if panels > 4 else 2
+    rows = -(-panels // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(5.2 * cols, 0.3 + 4.1 * rows), squeeze=False)
+    axes = grid.ravel()
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    classified = summary["classifier"]["attribute"]
     _flips(axes[0], summary["flips"], summary["groups_by"])
-    _probabilities(axes[1], summary["probabilities"], summary["classifier"]["attribute"])
-    if checks:
-        _checks(axes[2], checks, summary["check"]["attribute"])
+    _probabilities(axes[1], summary["probabilities"], classified)
+    roles = {summary["direction"]["attribute"]: "the edit itself",
+             classified: "held? another reader"}
+    for ax, name in zip(axes[2:], checked, strict=False):
+        _checks(ax, [r for r in shares if r["attribute"] == name], name,
+                roles.get(name, "held?"))
     direction = summary["direction"]
     n = len(summary["rows"])
     agreement = summary.get("reconstruction_agreement")
@@ -69,7 +79,7 @@ def _probabilities(ax: Axes, rows: list[dict[str, Any]], attribute: str) -> None
     ax.legend(fontsize=7)
 
 
-def _checks(ax: Axes, rows: list[dict[str, Any]], attribute: str) -> None:
+def _checks(ax: Axes, rows: list[dict[str, Any]], attribute: str, role: str) -> None:
     names = list(dict.fromkeys(r["class"] for r in rows))
     colours = plt.get_cmap("viridis" if len(names) > 10 else "tab10")
     for k, name in enumerate(names):
@@ -82,7 +92,7 @@ def _checks(ax: Axes, rows: list[dict[str, Any]], attribute: str) -> None:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("step along the direction (SDs)")
     ax.set_ylabel(f"share read as each class of {attribute}")
-    ax.set_title(f"the edit itself: {attribute} as the check reads it", fontsize=9)
+    ax.set_title(f"{role}: {attribute} as a check reads it", fontsize=9)
     ax.legend(fontsize=7)
 
 
