@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 
 from latentplay import store as st
-from latentplay.audit.annotate import Annotator
+from latentplay.audit.annotate import Annotator, fit_classifier
 from latentplay.audit.counterfactual import (
+    Edits,
     check_table,
     checked_steps,
+    condition_edits,
     counterfactuals,
+    direction_edits,
     flip_table,
     most_changed,
     probability_table,
@@ -53,10 +56,16 @@ Z = np.array([[-1.5, 0.3, -0.2], [-0.5, -0.4, 0.6], [0.5, 0.8, 0.1], [1.5, -0.9,
 AXIS = np.array([1.0, 0.0, 0.0])
 
 
+def along(steps: list[float], unit: float = 1.0, random: int = 0, z: np.ndarray = Z,
+          condition: np.ndarray | None = None) -> Edits:
+    return direction_edits(z, condition, AXIS, unit, steps, random=random, seed=1)
+
+
 def test_flips_counted_by_hand() -> None:
-    r = counterfactuals(show_code, Z, None, AXIS, 1.0, [1, -1], ChannelReader(0), random=4,
-                        seed=1)
-    assert r.steps.tolist() == [-1, 0, 1]
+    edits = along([1, -1], random=4)
+    assert edits.labels == ["-1", "0", "+1"] and edits.zero == 1
+    assert edits.codes.shape == (4, 3, 3) and edits.random.shape == (4, 4, 3, 3)
+    r = counterfactuals(show_code, edits, ChannelReader(0))
     assert r.reference.tolist() == [0, 0, 1, 1]
     # step -1: codes -2.5, -1.5, -0.5, 0.5 -> only the third face changes (high -> low);
     # step +1: -0.5, 0.5, 1.5, 2.5 -> only the second (low -> high)
@@ -67,34 +76,44 @@ def test_flips_counted_by_hand() -> None:
     assert not r.random_flips().any()
     rows = flip_table(r, r.reference, r.classes, n_boot=200)
     every = {x["step"]: x for x in rows if x["group"] == "all faces"}
-    assert every[1.0]["flips"] == 1 and every[1.0]["rate"] == 0.25
-    assert every[1.0]["excess"] == 0.25 and every[1.0]["random_rate"] == 0
-    assert (every[1.0]["low"], every[1.0]["high"]) == tuple(wilson_interval([1], 4)[0])
-    assert every[1.0]["excess_low"] <= 0.25 <= every[1.0]["excess_high"]
+    assert every["+1"]["flips"] == 1 and every["+1"]["rate"] == 0.25
+    assert every["+1"]["excess"] == 0.25 and every["+1"]["random_rate"] == 0
+    assert (every["+1"]["low"], every["+1"]["high"]) == tuple(wilson_interval([1], 4)[0])
+    assert every["+1"]["excess_low"] <= 0.25 <= every["+1"]["excess_high"]
     low = {x["step"]: x for x in rows if x["group"] == "low"}
     high = {x["step"]: x for x in rows if x["group"] == "high"}
-    assert (low[1.0]["rate"], low[-1.0]["rate"]) == (0.5, 0.0)
-    assert (high[1.0]["rate"], high[-1.0]["rate"]) == (0.0, 0.5)
-    assert low[1.0]["n"] == high[1.0]["n"] == 2
-    # p_reference: the mean probability of each face's step-0 class, 1/2 at the boundary
-    assert 0.5 < every[0.0]["p_reference"] <= 1
+    assert (low["+1"]["rate"], low["-1"]["rate"]) == (0.5, 0.0)
+    assert (high["+1"]["rate"], high["-1"]["rate"]) == (0.0, 0.5)
+    assert low["+1"]["n"] == high["+1"]["n"] == 2
+    # p_reference: the mean probability of each face's unedited class, 1/2 at the boundary
+    assert 0.5 < every["0"]["p_reference"] <= 1
 
 
 def test_steps_scale_by_the_unit() -> None:
     """A unit of 2 latent units moves twice as far: step +1 now crosses for both low faces."""
-    r = counterfactuals(show_code, Z, None, AXIS, 2.0, [1], ChannelReader(0), random=0)
+    r = counterfactuals(show_code, along([1], unit=2.0), ChannelReader(0))
     assert r.flips()[:, -1].tolist() == [True, True, False, False]
     assert r.random_flips() is None
     assert "random_rate" not in flip_table(r, r.reference, r.classes)[0]
 
 
+def test_random_steps_are_sds_of_the_codes_along_them() -> None:
+    z = np.random.default_rng(0).standard_normal((500, 3)) * [1.0, 3.0, 0.1]
+    edits = along([2], z=z, random=6)
+    moved = edits.random[:, :, -1] - z[None]          # (R, n, D): each a constant move
+    lengths = np.linalg.norm(moved[:, 0], axis=1)
+    axes = moved[:, 0] / lengths[:, None]
+    assert np.allclose(axes @ AXIS, 0, atol=1e-5)  # float32 codes
+    np.testing.assert_allclose(lengths, 2 * (z @ axes.T).std(axis=0, ddof=1), rtol=1e-4)
+
+
 def test_random_baseline_catches_an_unrelated_reader() -> None:
     """A reader of channel 1 never changes along channel 0, but does along random directions."""
     z = np.random.default_rng(0).standard_normal((300, 3))
-    r = counterfactuals(show_code, z, None, AXIS, 1.0, [-2, 2], ChannelReader(1), random=5)
+    r = counterfactuals(show_code, along([-2, 2], z=z, random=5), ChannelReader(1))
     assert not r.flips().any()
     rows = [x for x in flip_table(r, r.reference, r.classes, n_boot=200)
-            if x["group"] == "all faces" and x["step"] == 2.0]
+            if x["group"] == "all faces" and x["step"] == "+2"]
     assert rows[0]["random_rate"] > 0.1
     assert rows[0]["excess_high"] < 0
 
@@ -102,20 +121,45 @@ def test_random_baseline_catches_an_unrelated_reader() -> None:
 def test_check_and_reconstruction() -> None:
     images = show_code(Z, None)
     images[1] = 255  # the second face as the model sees it reads high; decoded, low
-    r = counterfactuals(show_code, Z, None, AXIS, 1.0, [2], ChannelReader(1),
+    r = counterfactuals(show_code, along([2]), ChannelReader(1),
                         checks=[ChannelReader(0, "edited"), ChannelReader(2, "kept")],
-                        images=images, random=0)
+                        images=images)
     edited, kept = r.checks
     assert (edited.attribute, edited.classes) == ("edited", ["low", "high"])
     assert edited.codes.tolist() == [[0, 1], [0, 1], [1, 1], [1, 1]]
     assert kept.codes[:, 0].tolist() == kept.codes[:, 1].tolist() == [0, 1, 1, 0]
     shares = {(x["attribute"], x["step"], x["class"]): x["share"] for x in check_table(r)}
-    assert shares[("edited", 2.0, "high")] == 1 and shares[("edited", 0.0, "high")] == 0.5
-    assert shares[("kept", 2.0, "high")] == shares[("kept", 0.0, "high")] == 0.5
+    assert shares[("edited", "+2", "high")] == 1 and shares[("edited", "0", "high")] == 0.5
+    assert shares[("kept", "+2", "high")] == shares[("kept", "0", "high")] == 0.5
     assert r.reconstruction_agreement() == 0.75
     probs = probability_table(r)
     assert len(probs) == 2 * 2
     assert all(p["low"] <= p["mean"] <= p["high"] for p in probs)
+
+
+def conditioned(z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+    """Channel 0 shows the condition's first entry, channels 1-2 the one-hot's second class."""
+    return show_code(np.stack([cond[:, 0], cond[:, 2], cond[:, 2]], axis=1), None)
+
+
+def test_condition_edits_shift_or_set_the_condition() -> None:
+    cond = np.array([[-1.5, 1, 0], [-0.5, 1, 0], [0.5, 0, 1], [1.5, 0, 1]], np.float32)
+    shifted = condition_edits(Z, cond, 0, shifts=[1])
+    assert shifted.labels == ["0", "+1"] and shifted.zero == 0 and len(shifted.random) == 0
+    assert np.array_equal(shifted.codes[:, 1], Z.astype(np.float32))  # codes kept
+    np.testing.assert_allclose(shifted.conditions[:, 1, 0], cond[:, 0] + 1)
+    assert np.array_equal(shifted.conditions[:, :, 1:], np.repeat(cond[:, None, 1:], 2, 1))
+    r = counterfactuals(conditioned, shifted, ChannelReader(0))
+    assert r.flips()[:, 1].tolist() == [False, True, False, False]   # -0.5 + 1 crosses
+    set_to = condition_edits(Z, cond, 1, classes=["a", "b"])
+    assert set_to.labels == ["own", "a", "b"] and set_to.positions is None
+    assert set_to.conditions[:, 1, 1:].tolist() == [[1, 0]] * 4
+    assert set_to.conditions[:, 2, 1:].tolist() == [[0, 1]] * 4
+    r = counterfactuals(conditioned, set_to, ChannelReader(1))
+    # faces of class b read high unedited; set to a they read low, and the reverse
+    assert r.reference.tolist() == [0, 0, 1, 1]
+    assert r.flips().tolist() == [[False, False, True], [False, False, True],
+                                  [False, True, False], [False, True, False]]
 
 
 def test_conditions_reach_the_decoder() -> None:
@@ -126,9 +170,9 @@ def test_conditions_reach_the_decoder() -> None:
         return show_code(z, None)
 
     cond = np.arange(8, dtype=np.float32).reshape(4, 2)
-    counterfactuals(decoder, Z, cond, AXIS, 1.0, [1], ChannelReader(0), random=1)
-    # faces x steps rows, each face's condition repeated for its 2 steps
-    assert all(c.shape == (8, 2) for c in seen)
+    counterfactuals(decoder, along([1], random=1, condition=cond), ChannelReader(0))
+    # faces x steps rows, each face's condition repeated for its 2 steps; random ones too
+    assert len(seen) == 2 and all(c.shape == (8, 2) for c in seen)
     assert np.array_equal(seen[0][::2], cond) and np.array_equal(seen[0][1::2], cond)
 
 
@@ -140,8 +184,8 @@ def test_helpers_and_refusals() -> None:
     assert np.allclose(np.linalg.norm(axes, axis=1), 1)
     assert np.allclose(axes @ np.array([0.6, 0.8, 0.0]), 0)
     with pytest.raises(UserError, match="at least 2 faces"):
-        counterfactuals(show_code, Z[:1], None, AXIS, 1.0, [1], ChannelReader(0))
-    r = counterfactuals(show_code, Z, None, AXIS, 1.0, [-1, 1], ChannelReader(0), random=0)
+        along([1], z=Z[:1])
+    r = counterfactuals(show_code, along([-1, 1]), ChannelReader(0))
     assert set(most_changed(r, 2).tolist()) == {1, 2}
 
 
@@ -167,14 +211,15 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     assert r.code == 0, r.err
     assert "random directions" in r.out and "by gender" in r.out
     s = json.loads((out / "counterfactual.json").read_text())
-    assert len(s["rows"]) == 120 and s["steps"] == [-2, 0, 2]
+    assert len(s["rows"]) == 120 and s["steps"] == ["-2", "0", "+2"]
+    assert s["positions"] == [-2, 0, 2] and s["reference"] == "0"
     assert s["groups_by"] == "gender" and s["classifier"]["attribute"] == "skin_tone"
     every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}
-    assert every[0.0]["rate"] == 0
+    assert every["0"]["rate"] == 0
     # faces read monk_2 turn monk_8 going +, and the other way going -: both ends flip a lot
-    assert every[2.0]["excess_low"] > 0.1 and every[-2.0]["rate"] + every[2.0]["rate"] > 0.5
+    assert every["+2"]["excess_low"] > 0.1 and every["-2"]["rate"] + every["+2"]["rate"] > 0.5
     shares = {(x["step"], x["class"]): x["share"] for x in s["check_shares"]}
-    assert shares[(2.0, "monk_8")] > shares[(0.0, "monk_8")] > shares[(-2.0, "monk_8")]
+    assert shares[("+2", "monk_8")] > shares[("0", "monk_8")] > shares[("-2", "monk_8")]
     assert {x["group"] for x in s["flips"]} == {"female", "male", "all faces"}
     for name in ("flips.csv", "faces.csv", "counterfactual.png", "faces.png"):
         assert (out / name).stat().st_size > 0
@@ -184,7 +229,7 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     r = cli("report", out, "--out", tmp_path / "report.html")
     assert r.code == 0, r.err
     html = (tmp_path / "report.html").read_text()
-    assert "Counterfactual: skin_tone along skin_tone: monk_8 vs rest" in html
+    assert "Counterfactual: skin_tone under skin_tone: monk_8 vs rest" in html
     assert "random directions" in html and html.count("<img") >= 2
 
 
@@ -206,3 +251,39 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, skin_annotator_file: 
     r = cli(*base, "--classifier", skin_annotator_file, "--check", skin_annotator_file,
             "--random", "-1")
     assert r.code == 2 and "--random" in r.err
+    r = cli(*base, "--classifier", skin_annotator_file, "--condition", "smile")
+    assert r.code == 2 and "either --direction or --condition" in r.err
+    r = cli("audit", "counterfactual", vae_run, "--data", coded, "--condition", "smile",
+            "--classifier", skin_annotator_file, "--out", tmp_path / "y")
+    assert r.code == 2 and "not conditional" in r.err
+
+
+def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
+                                     tmp_path: Path) -> None:
+    """A CVAE's gender condition set to each class (``own`` first), its smile shifted; a
+    gender classifier under both."""
+    gender = fit_classifier(faces_store, "gender").save(tmp_path / "gender.npz")
+    out = tmp_path / "cf"
+    r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition", "gender",
+            "--classifier", gender, "--check", gender, "--n", "40", "--out", out)
+    assert r.code == 0, r.err
+    assert "with condition gender set to each class" in " ".join(r.out.split())
+    s = json.loads((out / "counterfactual.json").read_text())
+    assert s["steps"] == ["own", "female", "male"] and s["positions"] is None
+    assert s["reference"] == "own" and s["edit"]["kind"] == "condition"
+    assert "random_rate" not in s["flips"][0]
+    every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}
+    assert every["own"]["rate"] == 0 and every["female"]["n"] == 40
+    # the check is the classifier itself: its share of 'male' where the classifier flips
+    shares = {(x["step"], x["class"]): x["share"] for x in s["check_shares"]}
+    assert shares[("own", "male")] + shares[("own", "female")] == pytest.approx(1)
+    assert (out / "counterfactual.png").stat().st_size > 0
+    r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition", "smile",
+            "--steps=-1,1", "--classifier", gender, "--n", "40", "--out", tmp_path / "smile")
+    assert r.code == 0, r.err
+    s = json.loads((tmp_path / "smile" / "counterfactual.json").read_text())
+    assert s["steps"] == ["-1", "0", "+1"] and s["positions"] == [-1, 0, 1]
+    assert s["edit"]["unit"] == "shift of the face's own value"
+    r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition",
+            "eyeglasses", "--classifier", gender, "--out", tmp_path / "z")
+    assert r.code == 2 and "not a condition of this model" in r.err

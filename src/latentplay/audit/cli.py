@@ -486,32 +486,36 @@ def accuracy_cmd(
 def counterfactual_cmd(
     run: Path = typer.Argument(..., help="Run directory whose codes the direction was fitted "
                                "on (a VAE's encoder means, a generator's codes)."),
-    data: Path = typer.Option(..., help="Store of the faces to move (real faces, or the run's "
+    data: Path = typer.Option(..., help="Store of the faces to edit (real faces, or the run's "
                               "own samples from `latentplay data generate`)."),
-    direction: Path = typer.Option(..., help="Direction JSON from `latentplay latent "
-                                   "direction`: the attribute to change."),
     classifier: str = typer.Option(..., help="Classifier under audit: an annotator file from "
                                    "`latentplay audit annotator`, clip:WEIGHTS or onnx:PATH "
                                    "(with --heads and --attribute)."),
     out: Path = typer.Option(..., "--out", help="Directory for counterfactual.json, CSVs and "
                              "figures."),
+    direction: Path = typer.Option(None, help="Direction JSON from `latentplay latent "
+                                   "direction`: the attribute to change."),
+    condition: str = typer.Option(None, help="Or a condition of the run to change: a "
+                                  "continuous one is shifted by --steps, a categorical one set "
+                                  "to each class."),
     attribute: str = typer.Option(None, help="The attribute the classifier reads (required "
                                   "for clip: and onnx:; a file knows its own)."),
     check: str = typer.Option(None, help="Comma-separated annotators read at every step too: "
-                              "of the direction's attribute (does the edit move it?) or an "
+                              "of the edited attribute (does the edit move it?) or an "
                               "independent reader of the classifier's (does the edit change "
                               "that attribute itself?)."),
     rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default "
                              "--n random rows."),
-    n: int = typer.Option(200, help="Random rows of --data to move."),
-    steps: str = typer.Option("-2:2:0.5", help="Steps along the direction in SDs of the codes "
-                              "along it (0 is added)."),
+    n: int = typer.Option(200, help="Random rows of --data to edit."),
+    steps: str = typer.Option(None, help="Steps (0 is added): along a direction in SDs of the "
+                              "codes along it (default -2:2:0.5); of a continuous condition, "
+                              "shifts of each face's own value (default -1:1:0.5)."),
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the boundary's normal, InterFaceGAN)."),
     random: int = typer.Option(3, help="Random directions (orthogonal to the attribute's) "
-                               "taking the same steps: the baseline."),
+                               "taking the same steps: the baseline of a direction."),
     by: str = typer.Option(None, help="Categorical attribute of --data to group faces by "
-                           "(default: the class read at step 0)."),
+                           "(default: the class read unedited)."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs (see "
                               "`audit compare`)."),
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
@@ -521,10 +525,10 @@ def counterfactual_cmd(
     seed: int = typer.Option(0, help="Seed of the rows, random directions and bootstrap."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
-    """Counterfactual sensitivity of a classifier: move faces along one attribute's latent
-    direction, decode them, and count how often the classifier's answer changes, against the
-    same steps along random directions."""
-    from latentplay.audit.counterfactual import audit_counterfactual
+    """Counterfactual sensitivity of a classifier: change one attribute of faces (along its
+    latent direction, or through the run's condition), decode them, and count how often the
+    classifier's answer changes, against the same steps along random directions."""
+    from latentplay.audit.counterfactual import ALL, audit_counterfactual
     from latentplay.latent.cli import parse_rows, parse_values
 
     checks = split_names(check)
@@ -532,52 +536,57 @@ def counterfactual_cmd(
         raise UserError("--heads and -o describe an onnx: network; none was given")
     if random < 0:
         raise UserError(f"--random must be 0 or more, got {random}")
-    s = audit_counterfactual(run, data, direction, classifier, out, attribute=attribute,
+    s = audit_counterfactual(run, data, classifier, out, direction=direction,
+                             condition=condition, attribute=attribute,
                              rows=None if rows is None else parse_rows(rows), n=n,
-                             steps=parse_values(steps), along=along, random=random, checks=checks,
-                             by=by, heads=heads, network_options=option or [], show=show,
-                             seed=seed, overwrite=overwrite)
-    d, c = s["direction"], s["classifier"]
-    print(f"{c['attribute']} read on {len(s['rows'])} faces moved along {d['label']} "
-          f"(its {d['score_name']} {d['score']:.3f}); steps in SDs of the codes")
-    agreement = s["reconstruction_agreement"]
+                             steps=None if steps is None else parse_values(steps), along=along,
+                             random=random, checks=checks, by=by, heads=heads,
+                             network_options=option or [], show=show, seed=seed,
+                             overwrite=overwrite)
+    e, c = s["edit"], s["classifier"]
+    score = f" (its {e['score_name']} {e['score']:.3f})" if e["kind"] == "direction" else ""
+    print(f"{c['attribute']} read on {len(s['rows'])} faces {e['text']}{score}; steps: "
+          f"{e['unit']}")
     print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get the "
-          f"same class in {agreement:.1%} of faces")
-    everyone = [r for r in s["flips"] if r["group"] == "all faces"]
+          f"same class in {s['reconstruction_agreement']:.1%} of faces")
+    everyone = [r for r in s["flips"] if r["group"] == ALL]
     shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]
-              if r["attribute"] == d["attribute"]}
+              if r["attribute"] == e["attribute"]}
     for r in everyone:
-        line = (f"  step {r['step']:+g}: class changed in {r['rate']:.1%} [{r['low']:.1%}, "
+        line = (f"  step {r['step']}: class changed in {r['rate']:.1%} [{r['low']:.1%}, "
                 f"{r['high']:.1%}]")
         if "random_rate" in r:
             line += (f", random directions {r['random_rate']:.1%}, excess {r['excess']:+.1%} "
                      f"[{r['excess_low']:+.1%}, {r['excess_high']:+.1%}]")
-        if d["positive"] is not None and (r["step"], d["positive"]) in shares:
-            line += f"; check reads {d['positive']} in {shares[(r['step'], d['positive'])]:.0%}"
+        if e["positive"] is not None and (r["step"], e["positive"]) in shares:
+            line += f"; check reads {e['positive']} in {shares[(r['step'], e['positive'])]:.0%}"
         print(line)
-    ends = (everyone[0]["step"], everyone[-1]["step"])
-    for name, classes in _check_ends(s["check_shares"], ends).items():
-        print(f"  check {name} at steps {ends[0]:+g} / 0 / {ends[1]:+g}: " + ", ".join(
-            f"{c} {' / '.join(f'{v:.0%}' for v in values)}" for c, values in classes.items()))
-    print(f"  by {s['groups_by']} (changed at steps {ends[0]:+g} / {ends[1]:+g}): " + ", ".join(
-        f"{g} {lo:.0%} / {hi:.0%}" for g, lo, hi in _group_ends(s["flips"], ends)))
+    ends = [everyone[0]["step"], s["reference"], everyone[-1]["step"]]
+    if s["positions"] is None:  # classes: every one
+        ends = s["steps"]
+    for name, classes in _check_shares(s["check_shares"], ends).items():
+        print(f"  check {name} at steps {' / '.join(ends)}: " + ", ".join(
+            f"{k} {' / '.join(f'{v:.0%}' for v in values)}" for k, values in classes.items()))
+    edges = [x for x in ends if x != s["reference"]]
+    print(f"  class changed by {s['groups_by']} at steps {' / '.join(edges)}: " + ", ".join(
+        f"{g} {' / '.join(f'{v:.0%}' for v in values)}"
+        for g, values in _group_rates(s["flips"], edges).items()))
     print(f"wrote {out}")
 
 
-def _check_ends(rows: list[dict], ends: tuple[float, float]
-                ) -> dict[str, dict[str, list[float]]]:
-    """Each check's share of each class it reads anywhere, at the first step, 0 and the last."""
+def _check_shares(rows: list[dict], steps: list[str]) -> dict[str, dict[str, list[float]]]:
+    """Each check's share of each class it reads anywhere, at ``steps``."""
     share = {(r["attribute"], r["class"], r["step"]): r["share"] for r in rows}
     out: dict[str, dict[str, list[float]]] = {}
     for name, cls in dict.fromkeys((r["attribute"], r["class"]) for r in rows):
-        values = [share[(name, cls, step)] for step in (ends[0], 0.0, ends[1])]
+        values = [share[(name, cls, step)] for step in steps]
         if any(values):
             out.setdefault(name, {})[cls] = values
     return out
 
 
-def _group_ends(rows: list[dict], ends: tuple[float, float]) -> list[tuple[str, float, float]]:
-    """Each group's flip rate at the first and last step."""
+def _group_rates(rows: list[dict], steps: list[str]) -> dict[str, list[float]]:
+    """Each group's flip rate at ``steps``."""
     rate = {(r["group"], r["step"]): r["rate"] for r in rows}
     groups = dict.fromkeys(r["group"] for r in rows if r["group"] != "all faces")
-    return [(g, rate[(g, ends[0])], rate[(g, ends[1])]) for g in groups]
+    return {g: [rate[(g, step)] for step in steps] for g in groups}

@@ -1,34 +1,42 @@
 """Counterfactual sensitivity of a classifier: does its answer change when only one attribute
 of a face changes?
 
-Faces' latent codes are moved along an attribute's direction
-(:mod:`latentplay.latent.directions`: skin tone, age, smile), decoded, and every decoded image
-is classified by the classifier under audit (an annotator: a file from ``latentplay audit
+Faces are changed in one attribute by a generator, decoded, and every decoded image is
+classified by the classifier under audit (an annotator: a file from ``latentplay audit
 annotator``, CLIP zero-shot, or one head of a network) — the image counterfactual sensitivity
 analysis of Denton et al. (2019) and the causal benchmarking of Balakrishnan et al. (2021), on
-any generator of the toolkit. At each step ``a`` (in standard deviations of the codes along
-the direction; step 0 is the face's own code, decoded):
+any generator of the toolkit. Two edits (:class:`Edits`):
+
+- :func:`direction_edits`: codes moved along an attribute's latent direction
+  (:mod:`latentplay.latent.directions`: skin tone, age), steps in standard deviations of the
+  codes along it, step 0 being the face's own code;
+- :func:`condition_edits`: a conditional model's condition changed with the code kept — a
+  continuous one shifted from each face's own value (SmileCVAE's forcing), a categorical one
+  set to each class (``own`` being the face's own).
+
+At each step, :func:`counterfactuals` and the tables report:
 
 - the **flip rate**: the share of faces whose predicted class differs from the one predicted
-  at step 0, with a Wilson 95 % interval, over all faces and per group (by default the class
-  predicted at step 0: a gender classifier may turn women into men more readily than men
-  into women);
+  at the reference step (the face unedited, decoded), with a Wilson 95 % interval, over all
+  faces and per group (by default the class read unedited: a gender classifier may turn women
+  into men more readily than men into women);
 - the mean probability of each class;
-- the **random baseline**: the same steps along random directions orthogonal to the
-  attribute's (a step is as many standard deviations of the edited codes along each). A
-  decoder changes an image whichever way its code moves, and a classifier may change its mind
-  on any changed image; the direction's **excess** flip rate over the random directions', with
-  a bootstrap 95 % interval over faces, is what the attribute itself does;
+- for directions, the **random baseline**: the same steps along random directions orthogonal
+  to the attribute's (a step is as many standard deviations of the edited codes along each).
+  A decoder changes an image whichever way its code moves, and a classifier may change its
+  mind on any changed image; the direction's **excess** flip rate over the random
+  directions', with a bootstrap 95 % interval over faces, is what the attribute itself does;
 - with **check** annotators, their readings at each step: one of the edited attribute says
   whether the edit moves it (an edit that does not says nothing about the classifier's
   sensitivity to it); an independent one of the classifier's own attribute (CLIP, another
   network) whether the edit changed that attribute itself rather than the classifier's
   reading of it;
 - how often the classifier gives the face as the model sees it (cropped and resized like the
-  decodings) and its decoding at step 0 the same class: how much reconstruction alone moves it.
+  decodings) and its unedited decoding the same class: how much reconstruction alone moves it.
 
->>> result = counterfactuals(decoder, z, None, direction.axis("pattern"),
-...                          direction.sd_along("pattern"), [-2, -1, 0, 1, 2], gender_ann)
+>>> edits = direction_edits(z, None, direction.axis("pattern"), direction.sd_along("pattern"),
+...                         [-2, -1, 1, 2], random=3)
+>>> result = counterfactuals(decoder, edits, gender_annotator)
 >>> result.flips().mean(0)          # (A,) flip rate per step
 """
 
@@ -51,6 +59,9 @@ from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir
 from latentplay.resample import resampled
 from latentplay.store.schema import UNKNOWN
+
+ALL = "all faces"
+"""The group of every face in :func:`flip_table`."""
 
 Decoder = Callable[[np.ndarray, np.ndarray | None], np.ndarray]
 """``(m, D)`` codes and ``(m, K)`` conditions (or None) -> ``(m, H, W, C)`` uint8 images."""
@@ -75,55 +86,30 @@ class Reading:
 
 
 @dataclass
-class Counterfactuals:
-    """A classifier's answers on faces moved along one direction, and along random ones.
+class Edits:
+    """Every face's code and condition at every step of an edit.
 
     Attributes:
-        steps: ``(A,)`` ascending steps in standard deviations of the codes; one is 0.
-        classes: the classifier's ``K`` class names.
-        proba: ``(n, A, K)`` class probabilities of each face at each step.
-        random: ``(R, n, A)`` int classes predicted along ``R`` random directions.
-        checks: the check annotators' readings along the direction.
-        original: ``(n,)`` int classes predicted on the faces themselves (as the model sees
-            them), or None when not known.
+        labels: ``A`` step names (``-1``, ``0``, ``+0.5``; ``own``, ``female``).
+        positions: ``(A,)`` numeric steps for plotting, or None when the steps are classes.
+        zero: index of the reference step (the face as it is).
+        codes: ``(n, A, D)`` float32 codes.
+        conditions: ``(n, A, K)`` float32 conditions, or None for an unconditional model.
+        random: ``(R, n, A, D)`` float32 codes moved along random directions by the same steps
+            (``R`` may be 0), decoded under :attr:`conditions`.
     """
 
-    steps: np.ndarray
-    classes: list[str]
-    proba: np.ndarray
+    labels: list[str]
+    positions: np.ndarray | None
+    zero: int
+    codes: np.ndarray
+    conditions: np.ndarray | None
     random: np.ndarray
-    checks: list[Reading] = field(default_factory=list)
-    original: np.ndarray | None = None
 
-    @property
-    def zero(self) -> int:
-        """Index of step 0 in :attr:`steps`."""
-        return int(np.flatnonzero(self.steps == 0)[0])
 
-    @property
-    def predicted(self) -> np.ndarray:
-        """``(n, A)`` int predicted classes along the direction."""
-        return self.proba.argmax(axis=2)
-
-    @property
-    def reference(self) -> np.ndarray:
-        """``(n,)`` int class predicted at step 0 (the face's own code, decoded)."""
-        return self.predicted[:, self.zero]
-
-    def flips(self) -> np.ndarray:
-        """``(n, A)`` bool: the predicted class differs from the one at step 0."""
-        return self.predicted != self.reference[:, None]
-
-    def random_flips(self) -> np.ndarray | None:
-        """``(n, A)`` float: the share of the random directions along which each face's class
-        differs from the one at step 0; None without random directions."""
-        if not len(self.random):
-            return None
-        return (self.random != self.reference[None, :, None]).mean(axis=0)
-
-    def reconstruction_agreement(self) -> float | None:
-        """Share of faces given the same class as themselves and as decoded at step 0."""
-        return None if self.original is None else float(np.mean(self.original == self.reference))
+def step_label(step: float) -> str:
+    """``0``, ``+0.5``, ``-2``."""
+    return "0" if step == 0 else f"{step:+g}"
 
 
 def checked_steps(steps: Sequence[float]) -> np.ndarray:
@@ -145,58 +131,153 @@ def random_axes(axis: np.ndarray, count: int, seed: int) -> np.ndarray:
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
-def counterfactuals(decoder: Decoder, z: np.ndarray, condition: np.ndarray | None,
-                    axis: np.ndarray, unit: float, steps: Sequence[float],
-                    classifier: Annotator, *, random: int = 3, checks: Sequence[Annotator] = (),
-                    images: np.ndarray | None = None, seed: int = 0) -> Counterfactuals:
-    """Classify faces decoded from codes moved along ``axis``, and along ``random`` random
-    directions orthogonal to it.
+def direction_edits(z: np.ndarray, condition: np.ndarray | None, axis: np.ndarray,
+                    unit: float, steps: Sequence[float], random: int = 3,
+                    seed: int = 0) -> Edits:
+    """Codes ``z`` ``(n, D)`` moved by ``steps`` (0 added) times ``unit`` along unit ``axis``
+    ``(D,)``, and along ``random`` random unit directions orthogonal to it, a step along each
+    being as many standard deviations of ``z`` along it; conditions ``(n, K)`` kept."""
+    z = _faces(z)
+    grid = checked_steps(steps)
+    axis = np.asarray(axis, np.float64)
+    others = random_axes(axis, random, seed)
+    spreads = (z @ others.T).std(axis=0, ddof=1) if random else np.zeros(0)
+    moves = [np.outer(grid, axis) * unit] + [np.outer(grid, o) * sd
+                                             for o, sd in zip(others, spreads, strict=True)]
+    moved = [(z[:, None, :] + m[None]).astype(np.float32) for m in moves]
+    return Edits([step_label(v) for v in grid], grid, int(np.flatnonzero(grid == 0)[0]),
+                 moved[0], _repeat(condition, len(grid)),
+                 np.array(moved[1:], np.float32).reshape(random, *moved[0].shape))
 
-    Args:
-        decoder: codes (and conditions) to images (:data:`Decoder`).
-        z: ``(n, D)`` start codes.
-        condition: ``(n, K)`` conditions of the faces (kept while moving), or None.
-        axis: ``(D,)`` unit direction to move along.
-        unit: latent length of one step unit along ``axis`` (its codes' standard deviation).
-        steps: steps in those units; 0 is added.
-        classifier: the classifier under audit.
-        random: number of random directions; a step along one is as many standard deviations
-            of ``z`` along it.
-        checks: annotators read along ``axis`` (of the edited attribute, or independent
-            readers of the classifier's).
-        images: ``(n, H, W, C)`` uint8 images of the faces as the model sees them, classified
-            for :meth:`Counterfactuals.reconstruction_agreement`, or None.
-        seed: seed of the random directions.
-    """
+
+def condition_edits(z: np.ndarray, condition: np.ndarray, column: int, *,
+                    shifts: Sequence[float] | None = None,
+                    classes: Sequence[str] | None = None) -> Edits:
+    """Codes ``z`` ``(n, D)`` decoded under their own conditions ``(n, K)`` changed in one
+    part: a continuous entry at ``column`` shifted by ``shifts`` (0 added), or a one-hot part
+    starting at ``column`` set to each of its ``classes`` (the first step, ``own``, keeps each
+    face's class). The codes stay; there are no random directions."""
+    z = _faces(z)
+    condition = np.asarray(condition, np.float32)
+    if (shifts is None) == (classes is None):
+        raise ValueError("give shifts or classes")
+    if classes is None:
+        grid = checked_steps(shifts or [])
+        changed = _repeat(condition, len(grid))
+        changed[:, :, column] += grid[None, :].astype(np.float32)
+        labels, positions, zero = [step_label(v) for v in grid], grid, int(
+            np.flatnonzero(grid == 0)[0])
+    else:
+        k = len(classes)
+        changed = _repeat(condition, k + 1)
+        changed[:, 1:, column:column + k] = np.eye(k, dtype=np.float32)[None]
+        labels, positions, zero = ["own", *classes], None, 0
+    codes = np.repeat(z[:, None, :], len(labels), axis=1).astype(np.float32)
+    return Edits(labels, positions, zero, codes, changed,
+                 np.zeros((0, *codes.shape), np.float32))
+
+
+def _faces(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, np.float64)
     if z.ndim != 2 or len(z) < 2:
         raise UserError(f"need the codes of at least 2 faces, got shape {z.shape}")
-    grid = checked_steps(steps)
-    readers = [classifier, *checks]
-    along = _read_along(decoder, z, condition, np.outer(grid, axis) * unit, readers)
-    others = []
-    for other in random_axes(axis, random, seed):
-        spread = float((z @ other).std(ddof=1))
-        others.append(_read_along(decoder, z, condition, np.outer(grid, other) * spread,
-                                  [classifier])[0].argmax(axis=2))
-    original = None if images is None else classifier.predict(images)
+    return z
+
+
+def _repeat(condition: np.ndarray | None, a: int) -> np.ndarray | None:
+    """``(n, K)`` conditions as ``(n, a, K)`` (a copy), or None."""
+    if condition is None:
+        return None
+    return np.repeat(np.asarray(condition, np.float32)[:, None, :], a, axis=1)
+
+
+@dataclass
+class Counterfactuals:
+    """A classifier's answers on faces at every step of an edit, and along random directions.
+
+    Attributes:
+        labels: ``A`` step names; positions: ``(A,)`` numeric steps or None (classes);
+        zero: index of the reference step (the face as it is, decoded).
+        classes: the classifier's ``K`` class names.
+        proba: ``(n, A, K)`` class probabilities of each face at each step.
+        random: ``(R, n, A)`` int classes predicted along ``R`` random directions.
+        checks: the check annotators' readings at each step.
+        original: ``(n,)`` int classes predicted on the faces themselves (as the model sees
+            them), or None when not known.
+    """
+
+    labels: list[str]
+    positions: np.ndarray | None
+    zero: int
+    classes: list[str]
+    proba: np.ndarray
+    random: np.ndarray
+    checks: list[Reading] = field(default_factory=list)
+    original: np.ndarray | None = None
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """``(n, A)`` int predicted classes at each step."""
+        return self.proba.argmax(axis=2)
+
+    @property
+    def reference(self) -> np.ndarray:
+        """``(n,)`` int class predicted at the reference step."""
+        return self.predicted[:, self.zero]
+
+    def flips(self) -> np.ndarray:
+        """``(n, A)`` bool: the predicted class differs from the reference step's."""
+        return self.predicted != self.reference[:, None]
+
+    def random_flips(self) -> np.ndarray | None:
+        """``(n, A)`` float: the share of the random directions along which each face's class
+        differs from the reference step's; None without random directions."""
+        if not len(self.random):
+            return None
+        return (self.random != self.reference[None, :, None]).mean(axis=0)
+
+    def reconstruction_agreement(self) -> float | None:
+        """Share of faces given the same class as themselves and as decoded unchanged."""
+        return None if self.original is None else float(np.mean(self.original == self.reference))
+
+
+def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
+                    checks: Sequence[Annotator] = (),
+                    images: np.ndarray | None = None) -> Counterfactuals:
+    """Classify the decodings of every face at every step of ``edits`` (and along its random
+    directions).
+
+    Args:
+        decoder: codes (and conditions) to images (:data:`Decoder`).
+        edits: the codes and conditions (:func:`direction_edits`, :func:`condition_edits`).
+        classifier: the classifier under audit.
+        checks: annotators read at every step too (of the edited attribute, or independent
+            readers of the classifier's).
+        images: ``(n, H, W, C)`` uint8 images of the faces as the model sees them, classified
+            for :meth:`Counterfactuals.reconstruction_agreement`, or None.
+    """
+    along = _read(decoder, edits.codes, edits.conditions, [classifier, *checks])
+    others = [_read(decoder, codes, edits.conditions, [classifier])[0].argmax(axis=2)
+              for codes in edits.random]
+    n, a = edits.codes.shape[:2]
     return Counterfactuals(
-        grid, list(classifier.classes), along[0],
-        np.array(others, np.int64).reshape(len(others), len(z), len(grid)),
+        list(edits.labels), edits.positions, edits.zero, list(classifier.classes), along[0],
+        np.array(others, np.int64).reshape(len(others), n, a),
         [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
-         for c, p in zip(checks, along[1:], strict=True)], original)
+         for c, p in zip(checks, along[1:], strict=True)],
+        None if images is None else classifier.predict(images))
 
 
-def _read_along(decoder: Decoder, z: np.ndarray, condition: np.ndarray | None,
-                moves: np.ndarray, readers: Sequence[Annotator]) -> list[np.ndarray]:
-    """Each reader's ``(n, A, K)`` probabilities of the decodings of ``z[i] + moves[a]``
-    (``moves`` ``(A, D)``)."""
-    n, a = len(z), len(moves)
+def _read(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
+          readers: Sequence[Annotator]) -> list[np.ndarray]:
+    """Each reader's ``(n, A, K)`` probabilities of the decodings of ``codes`` ``(n, A, D)``
+    (under ``conditions`` ``(n, A, K)``)."""
+    n, a, d = codes.shape
     out: list[list[np.ndarray]] = [[] for _ in readers]
     for s in range(0, n, BATCH):
-        codes = (z[s:s + BATCH, None, :] + moves[None]).reshape(-1, z.shape[1])
-        cond = None if condition is None else np.repeat(condition[s:s + BATCH], a, axis=0)
-        images = decoder(codes.astype(np.float32), cond)
+        cond = None if conditions is None else conditions[s:s + BATCH].reshape(
+            -1, conditions.shape[2])
+        images = decoder(codes[s:s + BATCH].reshape(-1, d), cond)
         for k, reader in enumerate(readers):
             out[k].append(reader.predict_proba(images).reshape(-1, a, len(reader.classes)))
     return [np.concatenate(parts) for parts in out]
@@ -205,16 +286,16 @@ def _read_along(decoder: Decoder, z: np.ndarray, condition: np.ndarray | None,
 def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str],
                n_boot: int = 1000, seed: int = 0) -> list[dict[str, object]]:
     """Per group (``groups`` ``(n,)`` codes into ``names``; negative: in none) and over all
-    faces, per step: faces ``n``, ``flips``, ``rate`` with its Wilson ``low`` / ``high``, the
-    random directions' ``random_rate``, the ``excess`` over it with a bootstrap 95 % interval
-    over faces (``excess_low`` / ``excess_high``), and ``p_reference``, the mean probability of
-    each face's step-0 class."""
+    faces, per step (``step``: its label): faces ``n``, ``flips``, ``rate`` with its Wilson
+    ``low`` / ``high``, and ``p_reference``, the mean probability of each face's class at the
+    reference step; with random directions also their ``random_rate`` and the ``excess`` over
+    it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``)."""
     flips = result.flips()
     rand = result.random_flips()
     p_ref = np.take_along_axis(result.proba, result.reference[:, None, None], axis=2)[..., 0]
     members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
     rows: list[dict[str, object]] = []
-    for name, mask in [*members, ("all faces", np.ones(len(flips), bool))]:
+    for name, mask in [*members, (ALL, np.ones(len(flips), bool))]:
         n = int(mask.sum())
         if not n:
             continue
@@ -222,11 +303,10 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
         wilson = wilson_interval(counts, n)
         if rand is not None:
             excess = flips[mask] - rand[mask]  # (n, A)
-            boot = resampled(excess, n_boot, seed) / n
-            low, high = np.percentile(boot, [2.5, 97.5], axis=0)
-        for j, step in enumerate(result.steps):
+            low, high = np.percentile(resampled(excess, n_boot, seed) / n, [2.5, 97.5], axis=0)
+        for j, label in enumerate(result.labels):
             row: dict[str, object] = {
-                "group": name, "step": float(step), "n": n, "flips": int(counts[j]),
+                "group": name, "step": label, "n": n, "flips": int(counts[j]),
                 "rate": float(counts[j] / n), "low": float(wilson[j, 0]),
                 "high": float(wilson[j, 1]), "p_reference": float(p_ref[mask, j].mean())}
             if rand is not None:
@@ -242,22 +322,22 @@ def probability_table(result: Counterfactuals) -> list[dict[str, object]]:
     n = result.proba.shape[0]
     mean = result.proba.mean(axis=0)                       # (A, K)
     half = 1.96 * result.proba.std(axis=0, ddof=1) / np.sqrt(n)
-    return [{"step": float(s), "class": c, "mean": float(mean[j, k]),
+    return [{"step": label, "class": c, "mean": float(mean[j, k]),
              "low": float(mean[j, k] - half[j, k]), "high": float(mean[j, k] + half[j, k])}
-            for j, s in enumerate(result.steps) for k, c in enumerate(result.classes)]
+            for j, label in enumerate(result.labels) for k, c in enumerate(result.classes)]
 
 
 def check_table(result: Counterfactuals) -> list[dict[str, object]]:
     """Per check annotator, step and class: the share of faces it reads as that class."""
-    return [{"attribute": r.attribute, "step": float(s), "class": c,
+    return [{"attribute": r.attribute, "step": label, "class": c,
              "share": float(np.mean(r.codes[:, j] == k))}
-            for r in result.checks for j, s in enumerate(result.steps)
+            for r in result.checks for j, label in enumerate(result.labels)
             for k, c in enumerate(r.classes)]
 
 
 def most_changed(result: Counterfactuals, count: int) -> np.ndarray:
     """``(<= count,)`` indices of the faces whose class changes at the most steps (ties: the
-    largest total change of the step-0 class's probability)."""
+    largest total change of the reference class's probability)."""
     p_ref = np.take_along_axis(result.proba, result.reference[:, None, None], axis=2)[..., 0]
     change = np.abs(p_ref - p_ref[:, [result.zero]]).sum(axis=1)
     order = np.lexsort((-change, -result.flips().sum(axis=1)))
@@ -265,33 +345,40 @@ def most_changed(result: Counterfactuals, count: int) -> np.ndarray:
 
 
 def audit_counterfactual(
-    run: str | os.PathLike[str], data: str | os.PathLike[str], direction: str | os.PathLike[str],
-    classifier: str, out: str | os.PathLike[str], *, attribute: str | None = None,
-    rows: Sequence[int] | None = None, n: int = 200, steps: Sequence[float] = (-2, -1, 1, 2),
+    run: str | os.PathLike[str], data: str | os.PathLike[str], classifier: str,
+    out: str | os.PathLike[str], *, direction: str | os.PathLike[str] | None = None,
+    condition: str | None = None, attribute: str | None = None,
+    rows: Sequence[int] | None = None, n: int = 200, steps: Sequence[float] | None = None,
     along: str = "pattern", random: int = 3, checks: Sequence[str] = (), by: str | None = None,
     heads: str | None = None, network_options: Sequence[str] = (), show: int = 8,
     seed: int = 0, overwrite: bool = False) -> dict[str, Any]:
     """Run the counterfactual audit of ``classifier`` (an annotator file, ``clip:WEIGHTS`` or
     ``onnx:PATH`` with ``heads``, reading ``attribute``) on ``rows`` (default: ``n`` random
-    rows) of store ``data``, moved along the direction file ``direction`` fitted on the codes
-    of ``run``, and write into ``out``: ``counterfactual.json`` (the summary, returned),
-    ``flips.csv`` (:func:`flip_table`), ``faces.csv`` (each face's class and probabilities at
-    each step), ``counterfactual.png`` and ``faces.png`` (the ``show`` faces that change most).
+    rows) of store ``data``, and write into ``out``: ``counterfactual.json`` (the summary,
+    returned), ``flips.csv`` (:func:`flip_table`), ``faces.csv`` (each face's class and
+    probabilities at each step), ``counterfactual.png`` and ``faces.png`` (the ``show`` faces
+    that change most).
 
-    ``checks`` name annotators read along the steps too (files read their own attribute,
-    ``clip:`` and ``onnx:`` the direction's); ``by`` a categorical attribute of ``data`` to
-    group faces by (default: the class predicted at step 0)."""
+    The edit is one of: the direction file ``direction`` fitted on the codes of ``run``
+    (``steps`` in standard deviations of the codes along it, default -2 to 2 by 0.5, with
+    ``random`` random directions as the baseline), or the run's condition ``condition``
+    (continuous: each face's own value shifted by ``steps``, default -1 to 1 by 0.5;
+    categorical: set to each class). ``checks`` name annotators read at every step too (files
+    read their own attribute, ``clip:`` and ``onnx:`` the edited one); ``by`` a categorical
+    attribute of ``data`` to group faces by (default: the class read at the reference step)."""
     from latentplay.latent.codes import store_codes
-    from latentplay.latent.directions import Direction
     from latentplay.train import decode, load_model, model_input
 
+    if (direction is None) == (condition is None):
+        raise UserError("give either --direction or --condition, not both or neither")
     store = st.load(data)
-    found = Direction.from_json(direction)
     model = load_model(run)
-    found.check_dim(model.latent_dim)
+    found = _direction(direction, model) if direction is not None else None
+    part = None if condition is None else model.condition_spec.part(condition)
+    edited = found.attribute if found is not None else str(condition)
     ann = _annotator(classifier, attribute, store, heads, network_options, seed)
-    checkers = [_annotator(c, None if _is_file(c) else found.attribute, store, heads,
-                           network_options, seed) for c in checks]
+    checkers = [_annotator(c, None if _is_file(c) else edited, store, heads, network_options,
+                           seed) for c in checks]
     read = [c.attribute for c in checkers]
     if len(set(read)) < len(read):
         raise UserError(f"two check annotators read the same attribute ({', '.join(read)}); "
@@ -301,29 +388,47 @@ def audit_counterfactual(
     out_dir = output_dir(out, overwrite)
     codes = store_codes(model, store, picked, seed=seed)
     seen = model_input(model, codes.images)
+    if found is not None:
+        edits = direction_edits(codes.z, codes.condition, found.axis(along),
+                                found.sd_along(along), DIRECTION_STEPS if steps is None
+                                else steps, random=random, seed=seed)
+        edit = {"kind": "direction", "file": str(direction), "label": found.label,
+                "attribute": found.attribute, "positive": found.positive,
+                "negative": found.negative, "score": found.score,
+                "score_name": found.score_name, "along": along, "sd": found.sd_along(along),
+                "random_directions": random,
+                "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
+    else:
+        assert part is not None and codes.condition is not None
+        column = model.condition_spec.column(part.name)
+        continuous = part.kind == "continuous"
+        edits = condition_edits(
+            codes.z, codes.condition, column,
+            shifts=(CONDITION_STEPS if steps is None else steps) if continuous else None,
+            classes=None if continuous else part.names)
+        edit = {"kind": "condition", "attribute": part.name, "label": f"condition {part.name}",
+                "positive": None, "random_directions": 0,
+                "text": (f"with condition {part.name} shifted" if continuous
+                         else f"with condition {part.name} set to each class"),
+                "unit": "shift of the face's own value" if continuous else "class"}
 
     def decoder(z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         return decode(model, z, condition=cond)
 
-    result = counterfactuals(decoder, codes.z, codes.condition, found.axis(along),
-                             found.sd_along(along), steps, ann, random=random, checks=checkers,
-                             images=seen, seed=seed)
+    result = counterfactuals(decoder, edits, ann, checks=checkers, images=seen)
     if group_codes is None:
-        names, groups, grouped = ann.classes, result.reference, f"{ann.attribute} at step 0"
+        names, groups, grouped = ann.classes, result.reference, f"{ann.attribute} read unedited"
     else:
         names, groups, grouped = group_names, group_codes[codes.rows], by
     summary = {
-        "run": str(run), "data": str(store.path), "rows": codes.rows.tolist(),
-        "direction": {"file": str(direction), "label": found.label, "attribute": found.attribute,
-                      "positive": found.positive, "negative": found.negative,
-                      "score": found.score, "score_name": found.score_name, "along": along,
-                      "sd": found.sd_along(along)},
+        "run": str(run), "data": str(store.path), "rows": codes.rows.tolist(), "edit": edit,
         "classifier": {"attribute": ann.attribute, "classes": ann.classes, **ann.description},
         "checks": [{"attribute": c.attribute, "classes": c.classes, **c.description}
                    for c in checkers],
         "image": {"size": int(model.size), "crop": float(model.crop)},
-        "steps": result.steps.tolist(), "random_directions": random, "groups_by": grouped,
-        "reconstruction_agreement": result.reconstruction_agreement(),
+        "steps": result.labels, "positions": None if result.positions is None
+        else result.positions.tolist(), "reference": result.labels[result.zero],
+        "groups_by": grouped, "reconstruction_agreement": result.reconstruction_agreement(),
         "flips": flip_table(result, groups, names, seed=seed),
         "probabilities": probability_table(result), "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
@@ -335,18 +440,30 @@ def audit_counterfactual(
 
     save_figure(sensitivity_figure(summary), out_dir / "counterfactual.png")
     faces = most_changed(result, show)
-    moves = np.outer(result.steps, found.axis(along)) * found.sd_along(along)
-    shown = [decoder((codes.z[k][None] + moves).astype(np.float32),
-                     None if codes.condition is None
-                     else np.repeat(codes.condition[k][None], len(moves), axis=0))
-             for k in faces]
-    lines = [np.concatenate([seen[k][None], img]) for k, img in zip(faces, shown, strict=True)]
-    captions = [["original"] + _captions(result, k) for k in faces]
-    save_figure(image_grid(lines, [f"row {codes.rows[k]}" for k in faces], captions=captions,
-                           title=f"{ann.attribute} read along {found.label} "
-                                 f"(steps in SDs; -> a changed class)"),
+    lines = [np.concatenate([seen[k][None], decoder(
+        edits.codes[k], None if edits.conditions is None else edits.conditions[k])])
+        for k in faces]
+    save_figure(image_grid(lines, [f"row {codes.rows[k]}" for k in faces],
+                           captions=[["original"] + _captions(result, k) for k in faces],
+                           title=f"{ann.attribute} read on faces {edit['text']} "
+                                 f"(-> a changed class)"),
                 out_dir / "faces.png")
     return summary
+
+
+DIRECTION_STEPS = (-2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2)
+"""Default steps along a direction, in standard deviations of the codes along it."""
+CONDITION_STEPS = (-1, -0.5, 0.5, 1)
+"""Default shifts of a continuous condition (SmileCVAE's smile degree spans -1 to 1)."""
+
+
+def _direction(path: str | os.PathLike[str], model: Any) -> Any:
+    """The direction file ``path``, checked against ``model``'s latent."""
+    from latentplay.latent.directions import Direction
+
+    found = Direction.from_json(path)
+    found.check_dim(model.latent_dim)
+    return found
 
 
 def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | None,
@@ -404,10 +521,10 @@ def _captions(result: Counterfactuals, k: int) -> list[str]:
     """Per step of face ``k``: the step, the class read there and its probability."""
     ref = result.reference[k]
     out = []
-    for j, step in enumerate(result.steps):
+    for j, label in enumerate(result.labels):
         c = result.predicted[k, j]
         mark = "-> " if c != ref else ""
-        out.append(f"{step:+g}\n{mark}{result.classes[c]} {result.proba[k, j, c]:.2f}")
+        out.append(f"{label}\n{mark}{result.classes[c]} {result.proba[k, j, c]:.2f}")
     return out
 
 
@@ -415,8 +532,8 @@ def _face_rows(result: Counterfactuals, rows: np.ndarray) -> list[dict[str, obje
     """One CSV row per face and step: the class read, its probabilities, the checks'."""
     out = []
     for i, row in enumerate(rows):
-        for j, step in enumerate(result.steps):
-            entry: dict[str, object] = {"row": int(row), "step": float(step),
+        for j, label in enumerate(result.labels):
+            entry: dict[str, object] = {"row": int(row), "step": label,
                                         "predicted": result.classes[result.predicted[i, j]]}
             entry.update({f"p_{c}": round(float(result.proba[i, j, k]), 6)
                           for k, c in enumerate(result.classes)})

@@ -63,7 +63,7 @@ def page(run: Path) -> Page:
         counterfactual = read_json(run / "counterfactual.json")
         if not sections:
             title = (f"{counterfactual.get('classifier', {}).get('attribute')} under edits of "
-                     f"{counterfactual.get('direction', {}).get('label')}")
+                     f"{counterfactual.get('edit', {}).get('label')}")
         sections.append(_counterfactual(run, counterfactual))
     return Page("audit run", title, str(run), sections)
 
@@ -372,37 +372,43 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
 
 def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
     """The section of ``counterfactual.json`` (``latentplay audit counterfactual``)."""
-    if "flips" not in c or "direction" not in c:
+    if "flips" not in c or "edit" not in c:
         raise UserError(f"{run / 'counterfactual.json'} is not the output of `latentplay audit "
                         "counterfactual`")
-    d, k = c["direction"], c["classifier"]
-    facts = [("run, faces", f"{c.get('run')}; {number(len(c['rows']))} rows of {c.get('data')}"),
-             ("direction", f"{d['label']} ({d['score_name']} {number(d['score'])}), moved "
-                           f"along its {d['along']}; a step is {number(d['sd'])} latent units"),
-             ("classifier", f"{k['attribute']} ({k.get('kind')}): {', '.join(k['classes'])}"),
-             ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
-              or "none"),
-             ("random directions", f"{c['random_directions']}, orthogonal to the attribute's, "
-                                   "taking the same steps in SDs of the codes along them"),
-             ("face and decoding agree", number(c.get("reconstruction_agreement")))]
+    e, k = c["edit"], c["classifier"]
+    facts = [("run, faces", f"{c.get('run')}; {number(len(c['rows']))} rows of {c.get('data')}")]
+    if e["kind"] == "direction":
+        facts += [("direction", f"{e['label']} ({e['score_name']} {number(e['score'])}), moved "
+                                f"along its {e['along']}; a step is {number(e['sd'])} latent "
+                                "units"),
+                  ("random directions", f"{e['random_directions']}, orthogonal to the "
+                                        "attribute's, taking the same steps in SDs of the codes "
+                                        "along them")]
+    else:
+        facts.append(("edit", f"faces {e['text']}; steps: {e['unit']}"))
+    facts += [("classifier", f"{k['attribute']} ({k.get('kind')}): {', '.join(k['classes'])}"),
+              ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
+               or "none"),
+              ("face and decoding agree", number(c.get("reconstruction_agreement")))]
     everyone = [r for r in c["flips"] if r["group"] == "all faces"]
     random = "random_rate" in everyone[0]
-    table = Table.of(["step (SDs)", "faces", "class changed", "95% interval",
+    table = Table.of(["step", "faces", "class changed", "95% interval",
                       *(["random directions", "excess", "95% interval"] if random else []),
-                      "P(class at step 0)"],
+                      "P(class unedited)"],
                      [[r["step"], r["n"], r["rate"], interval(r["low"], r["high"]),
                        *([r["random_rate"], r["excess"],
                           interval(r["excess_low"], r["excess_high"])] if random else []),
                        r["p_reference"]] for r in everyone],
-                     "Share of faces whose class differs from the one read at step 0 (Wilson "
-                     "intervals); excess: over the random directions' share (bootstrap over "
-                     "faces).")
-    ends = {everyone[0]["step"], everyone[-1]["step"]}
+                     f"Share of faces whose class differs from the one read at step "
+                     f"{c.get('reference')} (Wilson intervals)"
+                     + ("; excess: over the random directions' share (bootstrap over faces)."
+                        if random else "."))
+    ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
     groups = Table.of(["group", "faces", "step", "class changed", "95% interval"],
                       [[r["group"], r["n"], r["step"], r["rate"], interval(r["low"], r["high"])]
                        for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
                       f"At the first and last step, by {c['groups_by']}.")
-    return Section(f"Counterfactual: {k['attribute']} along {d['label']}", "counterfactual",
+    return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
                    [Facts(facts), table, groups,
                     file_figure(run / "counterfactual.png", "Class changes per step and "
                                 "group, the classifier's probabilities, and the checks' "
