@@ -155,3 +155,38 @@ def test_corrected_shift_undoes_an_annotator_that_pulls_to_the_middle() -> None:
     assert result.corrected_shift.mean == pytest.approx(true_shift, abs=0.01)
     assert abs(result.shift.mean) < abs(true_shift) - 0.05    # raw: pulled to the middle
     assert result.corrected_shift.low < true_shift < result.corrected_shift.high
+
+
+def test_fairness_discrepancy_by_hand() -> None:
+    from latentplay.audit.distribution import fairness_discrepancy
+
+    assert fairness_discrepancy(np.array([5, 5, 5, 5])) == 0
+    # all in one of K classes: sqrt((1 - 1/K)^2 + (K - 1) / K^2) = sqrt(1 - 1/K)
+    assert fairness_discrepancy(np.array([0, 9, 0])) == pytest.approx(np.sqrt(2 / 3))
+    assert fairness_discrepancy(np.array([3, 1])) == pytest.approx(np.sqrt(2 * 0.25 ** 2))
+
+
+def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> None:
+    """Training 70 : 30; a generator at 85 : 15 amplifies the imbalance (by the distances from
+    balance, 0.49 - 0.28); an annotator that calls a fifth of each class the other hides it
+    (observed 71 : 29), and the correction brings it back. ``unknown`` is left out."""
+    from latentplay.audit.distribution import imbalance_text
+
+    training = np.array([7000, 3000, 50])
+    truth = np.array([0.85, 0.15])
+    confusion = np.array([[0.8, 0.2, 0.0], [0.2, 0.8, 0.0], [0.0, 0.0, 1.0]])
+    observed = np.round(confusion.T @ np.append(truth, 0) * 20000).astype(int)
+    result = compare(training, observed, ["a", "b", "unknown"], confusion=confusion)
+    fd = lambda p: np.sqrt(2) * abs(p - 0.5)  # noqa: E731  (two classes)
+    raw, corrected = result.imbalance, result.corrected_imbalance
+    assert raw.training == pytest.approx(fd(0.7))
+    assert raw.generated == pytest.approx(fd(observed[0] / observed[:2].sum()))
+    assert raw.low < raw.amplification < raw.high and abs(raw.amplification) < 0.03
+    assert corrected.generated == pytest.approx(fd(0.85), abs=0.01)
+    assert corrected.amplification == pytest.approx(fd(0.85) - fd(0.7), abs=0.01)
+    assert 0 < corrected.low < corrected.amplification < corrected.high
+    assert corrected.generated_low < fd(0.85) < corrected.generated_high
+    text = imbalance_text(result.to_dict())
+    assert text.startswith("distance from balance (L2): training 0.283, generated")
+    assert "; corrected: generated 0.49" in text and "amplified by +0.2" in text
+    assert compare(np.array([5, 0]), np.array([3, 3]), ["a", "unknown"]).imbalance is None

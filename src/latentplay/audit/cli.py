@@ -76,7 +76,7 @@ def compare_cmd(
     proportions corrected for the annotator's confusion."""
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
-    from latentplay.audit.distribution import shift_text
+    from latentplay.audit.distribution import imbalance_text, shift_text
     from latentplay.audit.run import (
         audit_images,
         generate,
@@ -140,9 +140,9 @@ def compare_cmd(
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             print(f"  {row['class']}: training {row['training']:.3f}, generated "
                   f"{row['generated']:.3f}{corr}")
-        along = shift_text(s)
-        if along:
-            print(f"  {along}")
+        for line in (imbalance_text(s), shift_text(s)):
+            if line:
+                print(f"  {line}")
         shift = confidence_shift(s["annotator"])
         if shift is not None:
             print(f"  {shift}")

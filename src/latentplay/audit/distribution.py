@@ -13,12 +13,20 @@ difference of the mean class positions (in classes; +: the generated images sit 
 order) and Cliff's delta, ``P(generated later) - P(generated earlier)`` for a generated and a
 training image drawn at random.
 
+A generator may also reproduce the training set's imbalance more strongly than the set has it
+(mode collapse onto the majority): :class:`Imbalance` measures each distribution's distance
+from balance (:func:`fairness_discrepancy`, the L2 distance from uniform over the known
+classes) and the difference, generated minus training, with intervals over resamples of both,
+raw and corrected for the annotator's confusion (the bias an annotator's errors put into that
+distance is what Teo et al., 2023, correct for).
+
 >>> cmp = compare(train_counts, generated_counts, classes, confusion=ann.evaluation.confusion)
 >>> cmp.tv, cmp.js, cmp.chi2_p, cmp.corrected
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +140,53 @@ def _shift(training: np.ndarray, generated: np.ndarray, resampled: Sequence[np.n
     return Shift(mean, float(low), float(high), delta)
 
 
+def fairness_discrepancy(distribution: np.ndarray) -> float:
+    """L2 distance of a ``(K,)`` distribution (renormalised) from the uniform one over its
+    ``K`` classes: the fairness discrepancy of Choi et al. (2020); 0 when balanced, at most
+    ``sqrt(1 - 1/K)`` (every image in one class)."""
+    p = np.asarray(distribution, float) / np.sum(distribution)
+    return float(np.linalg.norm(p - 1 / len(p)))
+
+
+@dataclass
+class Imbalance:
+    """How far the training and generated class distributions are from balance (uniform over
+    the known classes), and whether the generator amplifies the training set's imbalance.
+
+    Attributes:
+        training, generated: :func:`fairness_discrepancy` of each.
+        generated_low, generated_high: 95 % percentile interval of ``generated`` over
+            multinomial resamples.
+        amplification: ``generated - training`` (> 0: the generated images are less balanced
+            than the training ones).
+        low, high: its 95 % interval over resamples of both sides.
+    """
+
+    training: float
+    generated: float
+    generated_low: float
+    generated_high: float
+    amplification: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+def _imbalance(training: np.ndarray, generated: np.ndarray,
+               resampled: Sequence[tuple[np.ndarray, np.ndarray]]) -> Imbalance:
+    """An :class:`Imbalance` of ``(K,)`` training and generated counts (or proportions), its
+    intervals from ``resampled`` pairs of them."""
+    t, g = fairness_discrepancy(training), fairness_discrepancy(generated)
+    pairs = np.array([(fairness_discrepancy(tb), fairness_discrepancy(gb))
+                      for tb, gb in resampled]).reshape(-1, 2)
+    g_low, g_high = np.percentile(pairs[:, 1], [2.5, 97.5]) if len(pairs) else (np.nan,) * 2
+    low, high = (np.percentile(pairs[:, 1] - pairs[:, 0], [2.5, 97.5]) if len(pairs)
+                 else (np.nan, np.nan))
+    return Imbalance(t, g, float(g_low), float(g_high), g - t, float(low), float(high))
+
+
 def _filled(confusion: np.ndarray) -> np.ndarray:
     """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
     c = np.array(confusion, dtype=float)
@@ -165,6 +220,9 @@ class Comparison:
         shift, corrected_shift: for ordered classes, where the generated (corrected) classes
             sit along the order relative to the training ones (``unknown`` left out); None
             otherwise.
+        imbalance, corrected_imbalance: distances of the training and generated (corrected)
+            distributions from balance over the known classes, and the amplification
+            (:class:`Imbalance`); None with fewer than two known classes.
     """
 
     attribute: str
@@ -187,6 +245,8 @@ class Comparison:
     confusion_condition: float | None = None
     shift: Shift | None = None
     corrected_shift: Shift | None = None
+    imbalance: Imbalance | None = None
+    corrected_imbalance: Imbalance | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per class (the CSV rows)."""
@@ -217,6 +277,9 @@ class Comparison:
             "confusion_condition": self.confusion_condition,
             "shift": self.shift.to_dict() if self.shift else None,
             "corrected_shift": self.corrected_shift.to_dict() if self.corrected_shift else None,
+            "imbalance": self.imbalance.to_dict() if self.imbalance else None,
+            "corrected_imbalance": (self.corrected_imbalance.to_dict()
+                                    if self.corrected_imbalance else None),
             "per_class": [{k: (float(v) if isinstance(v, np.floating) else v)
                            for k, v in row.items()} for row in self.rows()],
         }
@@ -245,8 +308,8 @@ def compare(
             summing to 1); when given, the corrected proportions are estimated too.
         confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from; when given,
             the intervals of the corrected proportions include its sampling error.
-        n_boot: multinomial resamples for the intervals of the corrected proportions and
-            the shifts.
+        n_boot: multinomial resamples for the intervals of the corrected proportions, the
+            shifts and the imbalances.
         seed: seeds the resamples.
         ordered: the classes follow an order (a class named ``unknown`` aside): measure the
             :class:`Shift` too.
@@ -264,12 +327,17 @@ def compare(
                         js_divergence(pt, pg))
     known = np.array([c != UNKNOWN for c in classes])
     tk, gk = t[known], g[known]
-    trainings: list[np.ndarray] = []   # resampled training counts, for the shifts' intervals
-    if ordered and tk.sum() and gk.sum() and known.sum() > 1:
+    trainings: list[np.ndarray] = []   # resampled training counts, for the intervals
+    comparable = bool(tk.sum() and gk.sum() and known.sum() > 1)
+    if comparable:
         rng = np.random.default_rng([seed, 1])
         trainings = [rng.multinomial(tk.sum(), tk / tk.sum()) for _ in range(n_boot)]
-        result.shift = _shift(tk, gk, [(tb, rng.multinomial(gk.sum(), gk / gk.sum()))
-                                       for tb in trainings])
+        if ordered:
+            result.shift = _shift(tk, gk, [(tb, rng.multinomial(gk.sum(), gk / gk.sum()))
+                                           for tb in trainings])
+        again = np.random.default_rng([seed, 2])
+        result.imbalance = _imbalance(tk, gk, [(tb, again.multinomial(gk.sum(), gk / gk.sum()))
+                                               for tb in trainings])
     if confusion is not None:
         confusion = np.asarray(confusion, dtype=float)
         if confusion.shape != (len(classes), len(classes)):
@@ -278,6 +346,11 @@ def compare(
         result.confusion_condition = float(np.linalg.cond(_filled(confusion)))
         if result.confusion_condition <= MAX_CONDITION:
             boots = _correct(result, confusion, confusion_counts, n_boot, seed)
+            if comparable and result.corrected is not None and result.corrected[known].sum():
+                result.corrected_imbalance = _imbalance(
+                    tk, result.corrected[known],
+                    [(tb, b[known]) for tb, b in zip(trainings, boots, strict=False)
+                     if b[known].sum() > 0])
             if (result.shift is not None and result.corrected is not None
                     and result.corrected[known].sum() > 0):
                 result.corrected_shift = _shift(
@@ -315,6 +388,27 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for i in np.flatnonzero(totals):
         out[i] = rng.multinomial(totals[i], counts[i] / totals[i]) / totals[i]
     return out
+
+
+def imbalance_text(summary: dict[str, Any]) -> str | None:
+    """One line on the imbalances of a :meth:`Comparison.to_dict` summary (None without
+    them): ``"distance from balance (L2): training 0.21, generated 0.30 [0.28, 0.33];
+    amplified by +0.09 [+0.06, +0.12]; ..."``."""
+    raw = summary.get("imbalance")
+    if not raw:
+        return None
+
+    def part(d: dict[str, float]) -> str:
+        verb = "amplified" if d["amplification"] > 0 else "reduced"
+        return (f"generated {d['generated']:.3f} [{d['generated_low']:.3f}, "
+                f"{d['generated_high']:.3f}], {verb} by {d['amplification']:+.3f} "
+                f"[{d['low']:+.3f}, {d['high']:+.3f}]")
+
+    text = f"distance from balance (L2): training {raw['training']:.3f}, {part(raw)}"
+    corrected = summary.get("corrected_imbalance")
+    if corrected:
+        text += f"; corrected: {part(corrected)}"
+    return text
 
 
 def shift_text(summary: dict[str, Any]) -> str | None:

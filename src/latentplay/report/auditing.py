@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from latentplay.audit.distribution import shift_text
+from latentplay.audit.distribution import imbalance_text, shift_text
 from latentplay.errors import UserError
 from latentplay.outputs import p_text
 from latentplay.report import verifying
@@ -177,6 +177,10 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
                                           f"{number(r.get('corrected_js'))} bits"))
     if r.get("confusion_condition") is not None:
         facts.append(("confusion condition number", number(r["confusion_condition"])))
+    balance = imbalance_text(r)
+    if balance:
+        facts.append(("distance from balance", balance.removeprefix(
+            "distance from balance (L2): ")))
     along = shift_text(r)
     if along:
         facts.append(("along the classes' order", along))
