@@ -89,6 +89,41 @@ def test_flips_counted_by_hand() -> None:
     assert 0.5 < every["0"]["p_reference"] <= 1
 
 
+class ThreeReader(ChannelReader):
+    """Channel 0 below 88: ``low``, above 168: ``high``, else ``mid`` (softmax of a sharp
+    piecewise score)."""
+
+    def __init__(self) -> None:
+        super().__init__(0)
+        self.classes = ["low", "mid", "high"]
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        x = np.asarray(images, np.float64)[:, 0, 0, 0]
+        logits = np.stack([88 - x, np.minimum(x - 88, 168 - x), x - 168], axis=1)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def test_shift_along_ordered_classes_by_hand() -> None:
+    """Channel 0 is 128 + 40 z0: codes -1.5, -0.5, 0.5, 1.5 read low, mid, mid, high; at +1
+    they read mid, mid, high, high (shifts 1, 0, 1, 0); at -1 low, low, mid, mid (0, -1, 0,
+    -1). With ``high`` outside the order, faces reading it at either step are left out."""
+    r = counterfactuals(show_code, along([-1, 1]), ThreeReader())
+    assert r.reference.tolist() == [0, 1, 1, 2]
+    rows = flip_table(r, r.reference, r.classes, places=np.array([0, 1, 2]))
+    every = {x["step"]: x for x in rows if x["group"] == "all faces"}
+    assert every["+1"]["shift"] == 0.5 and every["-1"]["shift"] == -0.5
+    half = 1.96 * np.std([1, 0, 1, 0], ddof=1) / 2
+    assert every["+1"]["shift_low"] == pytest.approx(0.5 - half)
+    assert every["0"]["shift"] == 0
+    mid = {x["step"]: x for x in rows if x["group"] == "mid"}
+    assert mid["+1"]["shift"] == 0.5 and mid["-1"]["shift"] == -0.5
+    partial = flip_table(r, r.reference, r.classes, places=np.array([0, 1, -1]))
+    every = {x["step"]: x for x in partial if x["group"] == "all faces"}
+    assert every["+1"]["shift"] == 0.5 and every["-1"]["shift"] == pytest.approx(-1 / 3)
+    assert "shift" not in flip_table(r, r.reference, r.classes)[0]
+
+
 def test_steps_scale_by_the_unit() -> None:
     """A unit of 2 latent units moves twice as far: step +1 now crosses for both low faces."""
     r = counterfactuals(show_code, along([1], unit=2.0), ChannelReader(0))
@@ -207,20 +242,25 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--classifier", skin_annotator_file, "--check",
-            skin_annotator_file, "--n", "120", "--steps=-2,2", "--by", "gender", "--out", out)
+            skin_annotator_file, "--n", "120", "--steps=-2,2", "--by", "gender,eyeglasses",
+            "--out", out)
     assert r.code == 0, r.err
-    assert "random directions" in r.out and "by gender" in r.out
+    assert "random directions" in r.out and "by gender,eyeglasses" in r.out
     s = json.loads((out / "counterfactual.json").read_text())
     assert len(s["rows"]) == 120 and s["steps"] == ["-2", "0", "+2"]
     assert s["positions"] == [-2, 0, 2] and s["reference"] == "0"
-    assert s["groups_by"] == "gender" and s["classifier"]["attribute"] == "skin_tone"
+    assert s["groups_by"] == "gender,eyeglasses" and s["classifier"]["attribute"] == "skin_tone"
     every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}
     assert every["0"]["rate"] == 0
     # faces read monk_2 turn monk_8 going +, and the other way going -: both ends flip a lot
     assert every["+2"]["excess_low"] > 0.1 and every["-2"]["rate"] + every["+2"]["rate"] > 0.5
     shares = {(x["step"], x["class"]): x["share"] for x in s["check_shares"]}
     assert shares[("+2", "monk_8")] > shares[("0", "monk_8")] > shares[("-2", "monk_8")]
-    assert {x["group"] for x in s["flips"]} == {"female", "male", "all faces"}
+    groups = {x["group"] for x in s["flips"]} - {"all faces"}
+    assert len(groups) >= 3 and all(" / " in g for g in groups)
+    assert sum({x["group"]: x["n"] for x in s["flips"] if x["group"] in groups}.values()) == 120
+    # the skin tones are ordered: darker going +, lighter going -
+    assert s["ordered"] and every["+2"]["shift"] > 0.3 and every["-2"]["shift"] < 0
     for name in ("flips.csv", "faces.csv", "counterfactual.png", "faces.png"):
         assert (out / name).stat().st_size > 0
     lines = (out / "faces.csv").read_text().splitlines()

@@ -50,7 +50,7 @@ from latentplay.outputs import json_default, output_dir
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
-from latentplay.store.combine import intersections
+from latentplay.store.combine import group_codes
 from latentplay.store.schema import UNKNOWN
 
 ALL = "all rows"
@@ -70,7 +70,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     if predicted == truth:
         raise UserError("--predicted and --truth must be two different attributes")
     pa, ta = (store.schema.attribute_or_error(n) for n in (predicted, truth))
-    names, groups, ordered = _groups(store, by)
+    names, groups, ordered = group_codes(store, by)
     if pa.kind == "continuous" and ta.kind == "continuous":
         kind = "values"
     elif pa.kind == "continuous" and ta.kind == "categorical" and \
@@ -110,21 +110,6 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
 
 def _known(names: list[str]) -> list[str]:
     return [n for n in names if n != UNKNOWN]
-
-
-def _groups(store: st.Store, by: str) -> tuple[list[str], np.ndarray, bool]:
-    """The groups present (in the attributes' class order; intersections for several), each
-    row's group (-1: missing or unknown) and whether they follow an order."""
-    parts = [n.strip() for n in by.split(",") if n.strip()]
-    if not parts:
-        raise UserError("--by names no attribute")
-    codes, names = intersections(store, parts, "--by")
-    attrs = [store.schema.attribute(n) for n in parts]
-    if UNKNOWN in names:
-        codes = np.where(codes == names.index(UNKNOWN), -1, codes)
-        names = names[:names.index(UNKNOWN)]
-    ordered = len(attrs) == 1 and (attrs[0].ordered or attrs[0].kind == "factor")
-    return names, codes, ordered
 
 
 def _classes(store: st.Store, predicted: str, truth: str, kind: str

@@ -515,7 +515,8 @@ def counterfactual_cmd(
     random: int = typer.Option(3, help="Random directions (orthogonal to the attribute's) "
                                "taking the same steps: the baseline of a direction."),
     by: str = typer.Option(None, help="Categorical attribute of --data to group faces by "
-                           "(default: the class read unedited)."),
+                           "(several, comma-separated: their intersections; default: the "
+                           "class read unedited)."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs (see "
                               "`audit compare`)."),
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
@@ -558,6 +559,10 @@ def counterfactual_cmd(
         if "random_rate" in r:
             line += (f", random directions {r['random_rate']:.1%}, excess {r['excess']:+.1%} "
                      f"[{r['excess_low']:+.1%}, {r['excess_high']:+.1%}]")
+        if r.get("shift") is not None and r["step"] != s["reference"]:
+            line += (f"; mean shift {r['shift']:+.2f} classes"
+                     + ("" if r["shift_low"] is None else
+                        f" [{r['shift_low']:+.2f}, {r['shift_high']:+.2f}]"))
         if e["positive"] is not None and (r["step"], e["positive"]) in shares:
             line += f"; check reads {e['positive']} in {shares[(r['step'], e['positive'])]:.0%}"
         print(line)

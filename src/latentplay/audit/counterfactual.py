@@ -58,6 +58,7 @@ from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir
 from latentplay.resample import resampled
+from latentplay.store import combine
 from latentplay.store.schema import UNKNOWN
 
 ALL = "all faces"
@@ -284,13 +285,24 @@ def _read(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
 
 
 def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str],
-               n_boot: int = 1000, seed: int = 0) -> list[dict[str, object]]:
+               n_boot: int = 1000, seed: int = 0, places: np.ndarray | None = None
+               ) -> list[dict[str, object]]:
     """Per group (``groups`` ``(n,)`` codes into ``names``; negative: in none) and over all
     faces, per step (``step``: its label): faces ``n``, ``flips``, ``rate`` with its Wilson
     ``low`` / ``high``, and ``p_reference``, the mean probability of each face's class at the
     reference step; with random directions also their ``random_rate`` and the ``excess`` over
-    it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``)."""
+    it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``).
+
+    ``places`` ``(K,)`` gives the classifier's classes places in an order (-1: outside it,
+    e.g. ``unknown``); then ``shift`` is the mean place of the class read minus the place read
+    at the reference step (+: later classes — older, darker), with a normal 95 % interval
+    (``shift_low`` / ``shift_high``), over the faces read inside the order at both."""
     flips = result.flips()
+    moved = None
+    if places is not None:
+        read = np.asarray(places)[result.predicted].astype(float)     # (n, A)
+        read[read < 0] = np.nan
+        moved = read - read[:, [result.zero]]
     rand = result.random_flips()
     p_ref = np.take_along_axis(result.proba, result.reference[:, None, None], axis=2)[..., 0]
     members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
@@ -313,8 +325,22 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
                 row.update(random_rate=float(rand[mask, j].mean()),
                            excess=float(excess[:, j].mean()), excess_low=float(low[j]),
                            excess_high=float(high[j]))
+            if moved is not None:
+                row.update(_mean_interval(moved[mask, j], "shift"))
             rows.append(row)
     return rows
+
+
+def _mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
+    """``{key: mean, key_low, key_high}`` of the finite ``values`` (normal 95 % interval;
+    None where fewer than two)."""
+    x = values[np.isfinite(values)]
+    if len(x) < 2:
+        return {key: float(x.mean()) if len(x) else None, f"{key}_low": None,
+                f"{key}_high": None}
+    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x))
+    return {key: float(x.mean()), f"{key}_low": float(x.mean() - half),
+            f"{key}_high": float(x.mean() + half)}
 
 
 def probability_table(result: Counterfactuals) -> list[dict[str, object]]:
@@ -383,7 +409,11 @@ def audit_counterfactual(
     if len(set(read)) < len(read):
         raise UserError(f"two check annotators read the same attribute ({', '.join(read)}); "
                         "give one of each")
-    group_names, group_codes = _by(store, by)
+    if by is None:
+        group_names, group_codes = [], None
+    else:
+        group_names, group_codes, _ = combine.group_codes(store, by)
+    places = _places(store, ann)
     picked = _rows(store, rows, n, seed)
     out_dir = output_dir(out, overwrite)
     codes = store_codes(model, store, picked, seed=seed)
@@ -429,7 +459,8 @@ def audit_counterfactual(
         "steps": result.labels, "positions": None if result.positions is None
         else result.positions.tolist(), "reference": result.labels[result.zero],
         "groups_by": grouped, "reconstruction_agreement": result.reconstruction_agreement(),
-        "flips": flip_table(result, groups, names, seed=seed),
+        "ordered": places is not None,
+        "flips": flip_table(result, groups, names, seed=seed, places=places),
         "probabilities": probability_table(result), "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
@@ -493,18 +524,18 @@ def _is_file(spec: str) -> bool:
     return not spec.startswith(("clip:", "onnx:"))
 
 
-def _by(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray | None]:
-    """Class names and ``(N,)`` codes of ``by`` (``unknown``: -1), or ``([], None)``."""
-    if by is None:
-        return [], None
-    attr = store.schema.attribute_or_error(by)
-    if attr.kind == "continuous":
-        raise UserError(f"--by {by!r} is continuous; cut it into groups with `latentplay data "
-                        "bin` first")
-    names = attr.level_names
-    codes = np.asarray(store.labels(by), np.int64)
-    unknown = [k for k, name in enumerate(names) if name == UNKNOWN]
-    return names, np.where(np.isin(codes, unknown), -1, codes)
+def _places(store: st.Store, classifier: Annotator) -> np.ndarray | None:
+    """``(K,)`` places of the classifier's classes in the order of the store's attribute of
+    the same name (-1: ``unknown``), when that attribute is ordered, has three classes or
+    more, and has every one of them; else None."""
+    if not store.schema.has_attribute(classifier.attribute):
+        return None
+    attr = store.schema.attribute(classifier.attribute)
+    order = [n for n in attr.level_names if n != UNKNOWN]
+    known = [c for c in classifier.classes if c != UNKNOWN]
+    if not attr.ordered or len(order) < 3 or not set(known) <= set(order):
+        return None
+    return np.array([order.index(c) if c in order else -1 for c in classifier.classes])
 
 
 def _rows(store: st.Store, rows: Sequence[int] | None, n: int, seed: int) -> list[int]:

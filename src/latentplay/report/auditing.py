@@ -396,12 +396,16 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
               ("face and decoding agree", number(c.get("reconstruction_agreement")))]
     everyone = [r for r in c["flips"] if r["group"] == "all faces"]
     random = "random_rate" in everyone[0]
+    ordered = "shift" in everyone[0]
     table = Table.of(["step", "faces", "class changed", "95% interval",
                       *(["random directions", "excess", "95% interval"] if random else []),
+                      *(["mean shift (classes)", "95% interval"] if ordered else []),
                       "P(class unedited)"],
                      [[r["step"], r["n"], r["rate"], interval(r["low"], r["high"]),
                        *([r["random_rate"], r["excess"],
                           interval(r["excess_low"], r["excess_high"])] if random else []),
+                       *([r["shift"], interval(r["shift_low"], r["shift_high"])]
+                         if ordered else []),
                        r["p_reference"]] for r in everyone],
                      f"Share of faces whose class differs from the one read at step "
                      f"{c.get('reference')} (Wilson intervals)"

@@ -70,6 +70,24 @@ def intersections(store: Store, attributes: Sequence[str], option: str
                              [a.level_names for a in attrs])
 
 
+def group_codes(store: Store, by: str, option: str = "--by"
+                ) -> tuple[list[str], np.ndarray, bool]:
+    """The groups of ``by`` (one attribute, or several comma-separated for their
+    intersections; :func:`intersections`) that rows have, in the attributes' class order,
+    ``(N,)`` each row's group (-1: missing or ``unknown``) and whether the groups follow an
+    order (one ordered attribute, or a factor)."""
+    parts = [n.strip() for n in by.split(",") if n.strip()]
+    if not parts:
+        raise UserError(f"{option} names no attribute")
+    codes, names = intersections(store, parts, option)
+    attrs = [store.schema.attribute(n) for n in parts]
+    if UNKNOWN in names:
+        codes = np.where(codes == names.index(UNKNOWN), -1, codes)
+        names = names[:names.index(UNKNOWN)]
+    ordered = len(attrs) == 1 and (attrs[0].ordered or attrs[0].kind == "factor")
+    return names, codes, ordered
+
+
 def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[str], *,
                   name: str | None = None, overwrite: bool = False) -> Store:
     """Add the combinations of categorical ``attributes`` as one attribute, in place.

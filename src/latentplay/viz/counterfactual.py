@@ -24,7 +24,8 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     faces it reads as each of its classes."""
     shares = summary.get("check_shares") or []
     checked = list(dict.fromkeys(r["attribute"] for r in shares))
-    panels = 2 + len(checked)
+    ordered = bool(summary.get("ordered"))
+    panels = 2 + ordered + len(checked)
     cols = panels if panels <= 3 else 3 if panels > 4 else 2
     rows = -(-panels // cols)
     fig, grid = plt.subplots(rows, cols, figsize=(5.2 * cols, 0.3 + 4.1 * rows), squeeze=False)
@@ -36,8 +37,10 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     x = Steps(summary["steps"], summary.get("positions"), edit["unit"])
     _flips(axes[0], x, summary["flips"], summary["groups_by"])
     _probabilities(axes[1], x, summary["probabilities"], classified)
-    roles = {edit["attribute"]: "the edit itself", classified: "held? another reader"}
-    for ax, name in zip(axes[2:], checked, strict=False):
+    if ordered:
+        _shifts(axes[2], x, summary["flips"], summary["groups_by"], classified)
+    roles = {classified: "held? another reader", edit["attribute"]: "the edit itself"}
+    for ax, name in zip(axes[2 + ordered:], checked, strict=False):
         _checks(ax, x, [r for r in shares if r["attribute"] == name], name, roles.get(name))
     n = len(summary["rows"])
     agreement = summary.get("reconstruction_agreement")
@@ -86,6 +89,23 @@ def _flips(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str) -> None
     x.axis(ax)
     ax.set_ylabel("share of faces whose class changed")
     ax.set_title(f"class changes, by {grouped}", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def _shifts(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str,
+            attribute: str) -> None:
+    colours = plt.get_cmap("tab10")
+    groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
+    for k, group in enumerate([*groups, ALL]):
+        mine = [dict(r, low=r["shift_low"], high=r["shift_high"]) for r in rows
+                if r["group"] == group and r.get("shift_low") is not None]
+        if mine:
+            _line(ax, x, mine, "shift", group, "black" if group == ALL else colours(k % 10),
+                  2.2 if group == ALL else 1.4)
+    ax.axhline(0, color="0.5", lw=0.8)
+    x.axis(ax)
+    ax.set_ylabel(f"mean change of the {attribute} class read (classes)")
+    ax.set_title(f"along the classes' order (+: later), by {grouped}", fontsize=9)
     ax.legend(fontsize=7)
 
 
