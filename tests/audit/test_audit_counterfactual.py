@@ -327,3 +327,97 @@ def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
     r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition",
             "eyeglasses", "--classifier", gender, "--out", tmp_path / "z")
     assert r.code == 2 and "not a condition of this model" in r.err
+
+
+class ValueReader:
+    """Reads channel 0 back as the code's first entry, (value - 128) / 40; NaN where channel
+    1 is below 100 (no reading, as a detector that finds no face)."""
+
+    attribute = "z0"
+
+    def values(self, images: np.ndarray) -> np.ndarray:
+        x = np.asarray(images, np.float64)[:, 0, 0]
+        return np.where(x[:, 1] < 100, np.nan, (x[:, 0] - 128) / 40)
+
+
+def test_value_changes_by_hand() -> None:
+    from latentplay.audit.counterfactual_values import change_table, counterfactual_values
+
+    r = counterfactual_values(show_code, along([-1, 2], random=3), ValueReader(),
+                              images=show_code(Z, None))
+    assert r.kind == "values" and r.readings.shape == (4, 3)
+    np.testing.assert_allclose(r.changes()[:3], np.array([[-1, 0, 2]] * 3), atol=1 / 40)
+    # face 4 (z1 = -0.9: channel 1 is 92) has no reading anywhere
+    assert np.isnan(r.readings[3]).all() and not np.isnan(r.readings[:3]).any()
+    rows = change_table(r, np.array([0, 0, 1, 1]), ["a", "b"], n_boot=200)
+    every = {x["step"]: x for x in rows if x["group"] == "all faces"}
+    assert every["+2"]["n"] == 3 and every["+2"]["change"] == pytest.approx(2, abs=1 / 40)
+    assert every["+2"]["abs_change"] == pytest.approx(2, abs=1 / 40)
+    # random directions are orthogonal to z0: the reading stays, so the excess is the change
+    assert every["+2"]["random_abs_change"] == pytest.approx(0, abs=1 / 40)
+    assert every["+2"]["excess"] == pytest.approx(2, abs=0.05)
+    assert every["-1"]["change_low"] <= every["-1"]["change"] <= every["-1"]["change_high"]
+    b = {x["step"]: x for x in rows if x["group"] == "b"}
+    assert b["+2"]["n"] == 1 and b["+2"]["change_low"] is None
+    tables = r.tables(np.array([0, 0, 1, 1]), ["a", "b"], None, 0)
+    assert tables["reconstruction_difference"]["mean_absolute"] < 1 / 40
+    assert r.most_changed(2).tolist() == [0, 1]   # ties keep the faces' order
+    assert r.captions(0)[2].startswith("+2\nz0 ")
+    assert r.face_rows(np.arange(4))[0] == {"row": 0, "step": "-1",
+                                            "reading": pytest.approx(-2.5, abs=1 / 40)}
+
+
+@pytest.fixture(scope="module")
+def red_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ONNX network with one output: 20 x the mean red channel of a 24 x 24 image in
+    [0, 1] (read back by the head ``red:value*0.05``)."""
+    import warnings
+
+    import torch
+
+    net = torch.nn.Sequential(torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                              torch.nn.Linear(3, 1))
+    with torch.no_grad():
+        net[2].weight.copy_(torch.tensor([[20.0, 0.0, 0.0]]))
+        net[2].bias.zero_()
+    path = tmp_path_factory.mktemp("net") / "red.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net.eval(), (torch.zeros(2, 3, 24, 24),), str(path), dynamo=False,
+                          input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    return path
+
+
+def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_net: Path,
+                                         skin_annotator_file: Path, tmp_path: Path) -> None:
+    """A network's value head (the mean red channel) read on faces moved along the skin-tone
+    direction: darker skin, less red; each step's mean change is the mean of the faces'
+    readings there minus their unedited ones (faces.csv); the report renders the changes."""
+    import csv
+
+    out = tmp_path / "cf"
+    r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+            coded.parent / "skin.json", "--classifier", f"onnx:{red_net}", "--heads",
+            "red:value*0.05", "--attribute", "red", "-o", "align=none", "-o", "pixels=unit",
+            "--check", skin_annotator_file, "--n", "60", "--steps=-2,2", "--by", "gender",
+            "--out", out)
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "reading changed by" in text and "random directions" in text
+    s = json.loads((out / "counterfactual.json").read_text())
+    assert s["kind"] == "values" and s["classifier"]["kind"] == "network values"
+    with open(out / "faces.csv") as fh:
+        readings = {(int(row["row"]), row["step"]): float(row["reading"])
+                    for row in csv.DictReader(fh)}
+    every = {x["step"]: x for x in s["changes"] if x["group"] == "all faces"}
+    for step in ("-2", "+2"):
+        expected = np.mean([readings[(k, step)] - readings[(k, "0")] for k in s["rows"]])
+        assert every[step]["change"] == pytest.approx(expected, abs=1e-5)
+        assert every[step]["abs_change"] >= abs(every[step]["change"]) - 1e-9
+    assert every["+2"]["change_high"] < 0 < every["-2"]["change_low"]
+    assert every["+2"]["excess_low"] > 0
+    assert every["0"]["change"] == 0 and (out / "changes.csv").exists()
+    assert {x["group"] for x in s["changes"]} == {"female", "male", "all faces"}
+    assert cli("report", out).code == 0
+    html = (out / "report.html").read_text()
+    assert "mean absolute change" in html and "decoding minus face" in html

@@ -19,9 +19,11 @@
   :mod:`latentplay.metrics.verification`).
 - :mod:`~latentplay.audit.accuracy`: predictions against labels group by group
   (:func:`group_accuracy`, ``latentplay audit accuracy``).
-- :mod:`~latentplay.audit.counterfactual`: a classifier's answers on faces moved along an
-  attribute's latent direction, against random directions (:func:`counterfactuals`,
-  :func:`audit_counterfactual`, ``latentplay audit counterfactual``).
+- :mod:`~latentplay.audit.counterfactual`: a classifier's answers on faces changed in one
+  attribute (along its latent direction, against random directions, or through a condition;
+  :func:`direction_edits`, :func:`condition_edits`, :func:`counterfactuals`,
+  :func:`audit_counterfactual`, ``latentplay audit counterfactual``);
+  :mod:`~latentplay.audit.counterfactual_values`: the same for a reader of values.
 
 >>> from latentplay import audit
 >>> ann = audit.fit_classifier("data/faces", "gender")
@@ -40,8 +42,10 @@ _EXPORTS = {
                     "distribution"),
     "audit_fidelity": "fidelity",
     "group_accuracy": "accuracy",
-    **dict.fromkeys(["Counterfactuals", "audit_counterfactual", "counterfactuals"],
-                    "counterfactual"),
+    **dict.fromkeys(["Counterfactuals", "Edits", "audit_counterfactual", "condition_edits",
+                     "counterfactuals", "direction_edits"], "counterfactual"),
+    **dict.fromkeys(["ValueCounterfactuals", "counterfactual_values"],
+                    "counterfactual_values"),
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),

@@ -548,35 +548,68 @@ def counterfactual_cmd(
     score = f" (its {e['score_name']} {e['score']:.3f})" if e["kind"] == "direction" else ""
     print(f"{c['attribute']} read on {len(s['rows'])} faces {e['text']}{score}; steps: "
           f"{e['unit']}")
-    print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get the "
-          f"same class in {s['reconstruction_agreement']:.1%} of faces")
-    everyone = [r for r in s["flips"] if r["group"] == ALL]
+    values = s["kind"] == "values"
+    table = s["changes"] if values else s["flips"]
+    if values and s["reconstruction_difference"]:
+        gap = s["reconstruction_difference"]
+        print(f"  the decoding minus the face as the model sees it ({s['image']['size']} px): "
+              f"{gap['mean']:+.3g} on average, {gap['mean_absolute']:.3g} absolute")
+    elif not values:
+        print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get "
+              f"the same class in {s['reconstruction_agreement']:.1%} of faces")
     shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]
               if r["attribute"] == e["attribute"]}
-    for r in everyone:
-        line = (f"  step {r['step']}: class changed in {r['rate']:.1%} [{r['low']:.1%}, "
-                f"{r['high']:.1%}]")
-        if "random_rate" in r:
-            line += (f", random directions {r['random_rate']:.1%}, excess {r['excess']:+.1%} "
-                     f"[{r['excess_low']:+.1%}, {r['excess_high']:+.1%}]")
-        if r.get("shift") is not None and r["step"] != s["reference"]:
-            line += (f"; mean shift {r['shift']:+.2f} classes"
-                     + ("" if r["shift_low"] is None else
-                        f" [{r['shift_low']:+.2f}, {r['shift_high']:+.2f}]"))
+    for r in (r for r in table if r["group"] == ALL):
+        line = f"  step {r['step']}: " + (_change_text(r) if values else _flip_text(r))
         if e["positive"] is not None and (r["step"], e["positive"]) in shares:
             line += f"; check reads {e['positive']} in {shares[(r['step'], e['positive'])]:.0%}"
         print(line)
-    ends = [everyone[0]["step"], s["reference"], everyone[-1]["step"]]
+    ends = [s["steps"][0], s["reference"], s["steps"][-1]]
     if s["positions"] is None:  # classes: every one
         ends = s["steps"]
     for name, classes in _check_shares(s["check_shares"], ends).items():
         print(f"  check {name} at steps {' / '.join(ends)}: " + ", ".join(
-            f"{k} {' / '.join(f'{v:.0%}' for v in values)}" for k, values in classes.items()))
+            f"{k} {' / '.join(f'{v:.0%}' for v in vals)}" for k, vals in classes.items()))
     edges = [x for x in ends if x != s["reference"]]
-    print(f"  class changed by {s['groups_by']} at steps {' / '.join(edges)}: " + ", ".join(
-        f"{g} {' / '.join(f'{v:.0%}' for v in values)}"
-        for g, values in _group_rates(s["flips"], edges).items()))
+    per_group = _group_values(table, edges, "change" if values else "rate")
+    if per_group:
+        print(f"  {'mean change' if values else 'class changed'} by {s['groups_by']} at steps "
+              f"{' / '.join(edges)}: " + ", ".join(
+                  f"{g} {' / '.join(_number(v, values) for v in vs)}"
+                  for g, vs in per_group.items()))
     print(f"wrote {out}")
+
+
+def _flip_text(r: dict) -> str:
+    """A step's class changes, random baseline and shift along the order."""
+    line = f"class changed in {r['rate']:.1%} [{r['low']:.1%}, {r['high']:.1%}]"
+    if "random_rate" in r:
+        line += (f", random directions {r['random_rate']:.1%}, excess {r['excess']:+.1%} "
+                 f"[{r['excess_low']:+.1%}, {r['excess_high']:+.1%}]")
+    if r.get("shift") is not None and r.get("shift_low") is not None and r["flips"]:
+        line += f"; mean shift {r['shift']:+.2f} classes [{r['shift_low']:+.2f}, " \
+                f"{r['shift_high']:+.2f}]"
+    return line
+
+
+def _change_text(r: dict) -> str:
+    """A step's mean and absolute change of a reading, and the random baseline."""
+    if r["change"] is None:
+        return "no readings"
+    line = (f"reading changed by {r['change']:+.3g} on average"
+            + ("" if r["change_low"] is None else
+               f" [{r['change_low']:+.3g}, {r['change_high']:+.3g}]")
+            + f", {r['abs_change']:.3g} absolute ({r['n']} faces)")
+    if "random_abs_change" in r and r["random_abs_change"] is not None:
+        line += (f"; random directions {r['random_abs_change']:.3g}, excess "
+                 f"{r['excess']:+.3g} [{r['excess_low']:+.3g}, {r['excess_high']:+.3g}]")
+    return line
+
+
+def _number(value: float | None, values: bool) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.3g}" if values else f"{value:.0%}"
 
 
 def _check_shares(rows: list[dict], steps: list[str]) -> dict[str, dict[str, list[float]]]:
@@ -590,8 +623,8 @@ def _check_shares(rows: list[dict], steps: list[str]) -> dict[str, dict[str, lis
     return out
 
 
-def _group_rates(rows: list[dict], steps: list[str]) -> dict[str, list[float]]:
-    """Each group's flip rate at ``steps``."""
-    rate = {(r["group"], r["step"]): r["rate"] for r in rows}
+def _group_values(rows: list[dict], steps: list[str], key: str) -> dict[str, list]:
+    """Each group's ``key`` (flip rate, mean change) at ``steps``."""
+    value = {(r["group"], r["step"]): r[key] for r in rows}
     groups = dict.fromkeys(r["group"] for r in rows if r["group"] != "all faces")
-    return {g: [rate[(g, step)] for step in steps] for g in groups}
+    return {g: [value.get((g, step)) for step in steps] for g in groups}

@@ -241,6 +241,53 @@ class Counterfactuals:
         """Share of faces given the same class as themselves and as decoded unchanged."""
         return None if self.original is None else float(np.mean(self.original == self.reference))
 
+    # what the runner asks of a result (ValueCounterfactuals answers the same)
+    kind = "classes"
+
+    def unedited_groups(self) -> tuple[list[str], np.ndarray]:
+        """Default groups: the classes, and each face's class read unedited."""
+        return self.classes, self.reference
+
+    def tables(self, groups: np.ndarray, names: Sequence[str], places: np.ndarray | None,
+               seed: int) -> dict[str, Any]:
+        """The summary's tables (:func:`flip_table`, :func:`probability_table`) and the
+        reconstruction agreement."""
+        return {"reconstruction_agreement": self.reconstruction_agreement(),
+                "flips": flip_table(self, groups, names, seed=seed, places=places),
+                "probabilities": probability_table(self)}
+
+    def most_changed(self, count: int) -> np.ndarray:
+        """:func:`most_changed`."""
+        return most_changed(self, count)
+
+    def captions(self, k: int) -> list[str]:
+        """Per step of face ``k``: the step, the class read there and its probability."""
+        ref = self.reference[k]
+        out = []
+        for j, label in enumerate(self.labels):
+            c = self.predicted[k, j]
+            mark = "-> " if c != ref else ""
+            out.append(f"{label}\n{mark}{self.classes[c]} {self.proba[k, j, c]:.2f}")
+        return out
+
+    def face_rows(self, rows: np.ndarray) -> list[dict[str, object]]:
+        """One CSV row per face and step: the class read, its probabilities, the checks'."""
+        out = []
+        for i, row in enumerate(rows):
+            for j, label in enumerate(self.labels):
+                entry: dict[str, object] = {"row": int(row), "step": label,
+                                            "predicted": self.classes[self.predicted[i, j]]}
+                entry.update({f"p_{c}": round(float(self.proba[i, j, k]), 6)
+                              for k, c in enumerate(self.classes)})
+                entry.update(check_columns(self.checks, i, j))
+                out.append(entry)
+        return out
+
+
+def check_columns(checks: Sequence[Reading], i: int, j: int) -> dict[str, str]:
+    """``{check_<attribute>: class}`` read by each check on face ``i`` at step ``j``."""
+    return {f"check_{r.attribute}": r.classes[r.codes[i, j]] for r in checks}
+
 
 def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
                     checks: Sequence[Annotator] = (),
@@ -257,8 +304,8 @@ def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
         images: ``(n, H, W, C)`` uint8 images of the faces as the model sees them, classified
             for :meth:`Counterfactuals.reconstruction_agreement`, or None.
     """
-    along = _read(decoder, edits.codes, edits.conditions, [classifier, *checks])
-    others = [_read(decoder, codes, edits.conditions, [classifier])[0].argmax(axis=2)
+    along = read_along(decoder, edits.codes, edits.conditions, [classifier, *checks])
+    others = [read_along(decoder, codes, edits.conditions, [classifier])[0].argmax(axis=2)
               for codes in edits.random]
     n, a = edits.codes.shape[:2]
     return Counterfactuals(
@@ -269,10 +316,11 @@ def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
         None if images is None else classifier.predict(images))
 
 
-def _read(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
-          readers: Sequence[Annotator]) -> list[np.ndarray]:
-    """Each reader's ``(n, A, K)`` probabilities of the decodings of ``codes`` ``(n, A, D)``
-    (under ``conditions`` ``(n, A, K)``)."""
+def read_along(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
+               readers: Sequence[Any]) -> list[np.ndarray]:
+    """Each reader's ``(n, A, K)`` probabilities (``(n, A, 1)`` readings of a value reader:
+    one with ``values(images)``) of the decodings of ``codes`` ``(n, A, D)`` (under
+    ``conditions`` ``(n, A, K)``)."""
     n, a, d = codes.shape
     out: list[list[np.ndarray]] = [[] for _ in readers]
     for s in range(0, n, BATCH):
@@ -280,7 +328,9 @@ def _read(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
             -1, conditions.shape[2])
         images = decoder(codes[s:s + BATCH].reshape(-1, d), cond)
         for k, reader in enumerate(readers):
-            out[k].append(reader.predict_proba(images).reshape(-1, a, len(reader.classes)))
+            read = (reader.predict_proba(images) if isinstance(reader, Annotator)
+                    else reader.values(images)[:, None])
+            out[k].append(read.reshape(-1, a, read.shape[1]))
     return [np.concatenate(parts) for parts in out]
 
 
@@ -326,12 +376,12 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
                            excess=float(excess[:, j].mean()), excess_low=float(low[j]),
                            excess_high=float(high[j]))
             if moved is not None:
-                row.update(_mean_interval(moved[mask, j], "shift"))
+                row.update(mean_interval(moved[mask, j], "shift"))
             rows.append(row)
     return rows
 
 
-def _mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
+def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
     """``{key: mean, key_low, key_high}`` of the finite ``values`` (normal 95 % interval;
     None where fewer than two)."""
     x = values[np.isfinite(values)]
@@ -379,19 +429,21 @@ def audit_counterfactual(
     heads: str | None = None, network_options: Sequence[str] = (), show: int = 8,
     seed: int = 0, overwrite: bool = False) -> dict[str, Any]:
     """Run the counterfactual audit of ``classifier`` (an annotator file, ``clip:WEIGHTS`` or
-    ``onnx:PATH`` with ``heads``, reading ``attribute``) on ``rows`` (default: ``n`` random
-    rows) of store ``data``, and write into ``out``: ``counterfactual.json`` (the summary,
-    returned), ``flips.csv`` (:func:`flip_table`), ``faces.csv`` (each face's class and
-    probabilities at each step), ``counterfactual.png`` and ``faces.png`` (the ``show`` faces
-    that change most).
+    ``onnx:PATH`` with ``heads``, reading ``attribute``; a network's value head gives
+    readings, :mod:`~latentplay.audit.counterfactual_values`) on ``rows`` (default: ``n``
+    random rows) of store ``data``, and write into ``out``: ``counterfactual.json`` (the
+    summary, returned), ``flips.csv`` (:func:`flip_table`; ``changes.csv`` for readings),
+    ``faces.csv`` (each face's class and probabilities, or reading, at each step),
+    ``counterfactual.png`` and ``faces.png`` (the ``show`` faces that change most).
 
     The edit is one of: the direction file ``direction`` fitted on the codes of ``run``
     (``steps`` in standard deviations of the codes along it, default -2 to 2 by 0.5, with
     ``random`` random directions as the baseline), or the run's condition ``condition``
     (continuous: each face's own value shifted by ``steps``, default -1 to 1 by 0.5;
     categorical: set to each class). ``checks`` name annotators read at every step too (files
-    read their own attribute, ``clip:`` and ``onnx:`` the edited one); ``by`` a categorical
-    attribute of ``data`` to group faces by (default: the class read at the reference step)."""
+    read their own attribute, ``clip:`` and ``onnx:`` the edited one); ``by`` categorical
+    attributes of ``data`` to group faces by (default: the class read at the reference
+    step)."""
     from latentplay.latent.codes import store_codes
     from latentplay.train import decode, load_model, model_input
 
@@ -402,84 +454,104 @@ def audit_counterfactual(
     found = _direction(direction, model) if direction is not None else None
     part = None if condition is None else model.condition_spec.part(condition)
     edited = found.attribute if found is not None else str(condition)
-    ann = _annotator(classifier, attribute, store, heads, network_options, seed)
+    reader = _annotator(classifier, attribute, store, heads, network_options, seed,
+                        values=True)
     checkers = [_annotator(c, None if _is_file(c) else edited, store, heads, network_options,
                            seed) for c in checks]
     read = [c.attribute for c in checkers]
     if len(set(read)) < len(read):
         raise UserError(f"two check annotators read the same attribute ({', '.join(read)}); "
                         "give one of each")
-    if by is None:
-        group_names, group_codes = [], None
-    else:
-        group_names, group_codes, _ = combine.group_codes(store, by)
-    places = _places(store, ann)
-    picked = _rows(store, rows, n, seed)
+    group_names, group_codes = ([], None) if by is None else combine.group_codes(store, by)[:2]
+    places = _places(store, reader) if isinstance(reader, Annotator) else None
     out_dir = output_dir(out, overwrite)
-    codes = store_codes(model, store, picked, seed=seed)
+    codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
     seen = model_input(model, codes.images)
     if found is not None:
-        edits = direction_edits(codes.z, codes.condition, found.axis(along),
-                                found.sd_along(along), DIRECTION_STEPS if steps is None
-                                else steps, random=random, seed=seed)
-        edit = {"kind": "direction", "file": str(direction), "label": found.label,
-                "attribute": found.attribute, "positive": found.positive,
-                "negative": found.negative, "score": found.score,
-                "score_name": found.score_name, "along": along, "sd": found.sd_along(along),
-                "random_directions": random,
-                "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
+        edits, edit = _direction_edit(found, codes.z, codes.condition, along, steps, random,
+                                      seed, str(direction))
     else:
         assert part is not None and codes.condition is not None
-        column = model.condition_spec.column(part.name)
-        continuous = part.kind == "continuous"
-        edits = condition_edits(
-            codes.z, codes.condition, column,
-            shifts=(CONDITION_STEPS if steps is None else steps) if continuous else None,
-            classes=None if continuous else part.names)
-        edit = {"kind": "condition", "attribute": part.name, "label": f"condition {part.name}",
-                "positive": None, "random_directions": 0,
-                "text": (f"with condition {part.name} shifted" if continuous
-                         else f"with condition {part.name} set to each class"),
-                "unit": "shift of the face's own value" if continuous else "class"}
+        edits, edit = _condition_edit(part, model.condition_spec.column(part.name), codes.z,
+                                      codes.condition, steps)
 
     def decoder(z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         return decode(model, z, condition=cond)
 
-    result = counterfactuals(decoder, edits, ann, checks=checkers, images=seen)
+    if isinstance(reader, Annotator):
+        result: Any = counterfactuals(decoder, edits, reader, checks=checkers, images=seen)
+    else:
+        from latentplay.audit.counterfactual_values import counterfactual_values
+
+        result = counterfactual_values(decoder, edits, reader, checks=checkers, images=seen)
     if group_codes is None:
-        names, groups, grouped = ann.classes, result.reference, f"{ann.attribute} read unedited"
+        names, groups = result.unedited_groups()
+        grouped = f"{reader.attribute} read unedited"
     else:
         names, groups, grouped = group_names, group_codes[codes.rows], by
     summary = {
         "run": str(run), "data": str(store.path), "rows": codes.rows.tolist(), "edit": edit,
-        "classifier": {"attribute": ann.attribute, "classes": ann.classes, **ann.description},
+        "kind": result.kind,
+        "classifier": {"attribute": reader.attribute,
+                       "classes": getattr(reader, "classes", None), **reader.description},
         "checks": [{"attribute": c.attribute, "classes": c.classes, **c.description}
                    for c in checkers],
         "image": {"size": int(model.size), "crop": float(model.crop)},
         "steps": result.labels, "positions": None if result.positions is None
         else result.positions.tolist(), "reference": result.labels[result.zero],
-        "groups_by": grouped, "reconstruction_agreement": result.reconstruction_agreement(),
-        "ordered": places is not None,
-        "flips": flip_table(result, groups, names, seed=seed, places=places),
-        "probabilities": probability_table(result), "check_shares": check_table(result)}
+        "groups_by": grouped, "ordered": places is not None,
+        **result.tables(groups, names, places, seed), "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
-    _write_csv(out_dir / "flips.csv", summary["flips"])
-    _write_csv(out_dir / "faces.csv", _face_rows(result, codes.rows))
+    table = "flips" if result.kind == "classes" else "changes"
+    _write_csv(out_dir / f"{table}.csv", summary[table])
+    _write_csv(out_dir / "faces.csv", result.face_rows(codes.rows))
     from latentplay.viz.counterfactual import sensitivity_figure
     from latentplay.viz.grid import image_grid, save_figure
 
     save_figure(sensitivity_figure(summary), out_dir / "counterfactual.png")
-    faces = most_changed(result, show)
+    faces = result.most_changed(show)
     lines = [np.concatenate([seen[k][None], decoder(
         edits.codes[k], None if edits.conditions is None else edits.conditions[k])])
         for k in faces]
     save_figure(image_grid(lines, [f"row {codes.rows[k]}" for k in faces],
-                           captions=[["original"] + _captions(result, k) for k in faces],
-                           title=f"{ann.attribute} read on faces {edit['text']} "
-                                 f"(-> a changed class)"),
+                           captions=[["original"] + result.captions(k) for k in faces],
+                           title=f"{reader.attribute} read on faces {edit['text']}"
+                                 + (" (-> a changed class)" if result.kind == "classes"
+                                    else "")),
                 out_dir / "faces.png")
     return summary
+
+
+def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, along: str,
+                    steps: Sequence[float] | None, random: int, seed: int, file: str
+                    ) -> tuple[Edits, dict[str, Any]]:
+    """The edits along direction ``found`` and their description for the summary."""
+    edits = direction_edits(z, condition, found.axis(along), found.sd_along(along),
+                            DIRECTION_STEPS if steps is None else steps, random=random,
+                            seed=seed)
+    return edits, {"kind": "direction", "file": file, "label": found.label,
+                   "attribute": found.attribute, "positive": found.positive,
+                   "negative": found.negative, "score": found.score,
+                   "score_name": found.score_name, "along": along,
+                   "sd": found.sd_along(along), "random_directions": random,
+                   "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
+
+
+def _condition_edit(part: Any, column: int, z: np.ndarray, condition: np.ndarray,
+                    steps: Sequence[float] | None) -> tuple[Edits, dict[str, Any]]:
+    """The edits of condition ``part`` (at ``column``) and their description."""
+    continuous = part.kind == "continuous"
+    edits = condition_edits(
+        z, condition, column,
+        shifts=(CONDITION_STEPS if steps is None else steps) if continuous else None,
+        classes=None if continuous else part.names)
+    return edits, {
+        "kind": "condition", "attribute": part.name, "label": f"condition {part.name}",
+        "positive": None, "random_directions": 0,
+        "text": (f"with condition {part.name} shifted" if continuous
+                 else f"with condition {part.name} set to each class"),
+        "unit": "shift of the face's own value" if continuous else "class"}
 
 
 DIRECTION_STEPS = (-2, -1.5, -1, -0.5, 0.5, 1, 1.5, 2)
@@ -498,9 +570,10 @@ def _direction(path: str | os.PathLike[str], model: Any) -> Any:
 
 
 def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | None,
-               options: Sequence[str], seed: int) -> Annotator:
+               options: Sequence[str], seed: int, values: bool = False) -> Any:
     """The annotator ``spec`` names (a file, ``clip:WEIGHTS``, ``onnx:PATH``) of
-    ``attribute`` (a file's own when None)."""
+    ``attribute`` (a file's own when None); with ``values``, a network's value head may be
+    named too (a :class:`~latentplay.audit.annotate.NetworkValues`)."""
     from latentplay.audit.annotate import load_annotator
     from latentplay.audit.run import resolve_annotators
 
@@ -513,9 +586,9 @@ def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | N
         raise UserError(f"{spec} needs --attribute: the attribute whose classes it reads")
     found = resolve_annotators([spec], store, [attribute], heads=heads,
                                network_options=options, seed=seed)[0]
-    if not isinstance(found, Annotator):
-        raise UserError(f"head {attribute!r} gives values, not classes; the counterfactual "
-                        "audit reads classes")
+    if not isinstance(found, Annotator) and not values:
+        raise UserError(f"head {attribute!r} gives values, not classes; a check reads "
+                        "classes")
     return found
 
 
@@ -546,32 +619,6 @@ def _rows(store: st.Store, rows: Sequence[int] | None, n: int, seed: int) -> lis
         raise UserError("--n must be at least 2")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(len(store), size=min(n, len(store)), replace=False)).tolist()
-
-
-def _captions(result: Counterfactuals, k: int) -> list[str]:
-    """Per step of face ``k``: the step, the class read there and its probability."""
-    ref = result.reference[k]
-    out = []
-    for j, label in enumerate(result.labels):
-        c = result.predicted[k, j]
-        mark = "-> " if c != ref else ""
-        out.append(f"{label}\n{mark}{result.classes[c]} {result.proba[k, j, c]:.2f}")
-    return out
-
-
-def _face_rows(result: Counterfactuals, rows: np.ndarray) -> list[dict[str, object]]:
-    """One CSV row per face and step: the class read, its probabilities, the checks'."""
-    out = []
-    for i, row in enumerate(rows):
-        for j, label in enumerate(result.labels):
-            entry: dict[str, object] = {"row": int(row), "step": label,
-                                        "predicted": result.classes[result.predicted[i, j]]}
-            entry.update({f"p_{c}": round(float(result.proba[i, j, k]), 6)
-                          for k, c in enumerate(result.classes)})
-            entry.update({f"check_{r.attribute}": r.classes[r.codes[i, j]]
-                          for r in result.checks})
-            out.append(entry)
-    return out
 
 
 def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:

@@ -376,7 +376,7 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
 
 def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
     """The section of ``counterfactual.json`` (``latentplay audit counterfactual``)."""
-    if "flips" not in c or "edit" not in c:
+    if ("flips" not in c and "changes" not in c) or "edit" not in c:
         raise UserError(f"{run / 'counterfactual.json'} is not the output of `latentplay audit "
                         "counterfactual`")
     e, k = c["edit"], c["classifier"]
@@ -390,10 +390,17 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
                                         "along them")]
     else:
         facts.append(("edit", f"faces {e['text']}; steps: {e['unit']}"))
-    facts += [("classifier", f"{k['attribute']} ({k.get('kind')}): {', '.join(k['classes'])}"),
+    facts += [("classifier", f"{k['attribute']} ({k.get('kind')})"
+                             + (f": {', '.join(k['classes'])}" if k.get("classes") else "")),
               ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
-               or "none"),
-              ("face and decoding agree", number(c.get("reconstruction_agreement")))]
+               or "none")]
+    if c.get("kind") == "values":
+        gap = c.get("reconstruction_difference") or {}
+        facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
+                                             f"{number(gap.get('mean_absolute'))} absolute"))
+        return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
+                       [Facts(facts), *_change_tables(c), *_counterfactual_figures(run)])
+    facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
     everyone = [r for r in c["flips"] if r["group"] == "all faces"]
     random = "random_rate" in everyone[0]
     ordered = "shift" in everyone[0]
@@ -417,9 +424,35 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
                        for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
                       f"At the first and last step, by {c['groups_by']}.")
     return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                   [Facts(facts), table, groups,
-                    file_figure(run / "counterfactual.png", "Class changes per step and "
-                                "group, the classifier's probabilities, and the checks' "
-                                "readings."),
-                    file_figure(run / "faces.png", "The faces whose class changes at the "
-                                "most steps.")])
+                   [Facts(facts), table, groups, *_counterfactual_figures(run)])
+
+
+def _change_tables(c: dict[str, Any]) -> list[Table]:
+    """The tables of a value reader's changes: per step over all faces, per group at the
+    first and last step."""
+    everyone = [r for r in c["changes"] if r["group"] == "all faces"]
+    random = "random_abs_change" in everyone[0]
+    steps = Table.of(["step", "faces", "mean change", "95% interval", "mean absolute change",
+                      *(["random directions", "excess", "95% interval"] if random else [])],
+                     [[r["step"], r["n"], r["change"],
+                       interval(r["change_low"], r["change_high"]), r["abs_change"],
+                       *([r["random_abs_change"], r["excess"],
+                          interval(r["excess_low"], r["excess_high"])] if random else [])]
+                      for r in everyone],
+                     f"The reading minus each face's reading at step {c.get('reference')} "
+                     "(normal intervals)" + ("; excess: of the absolute change over the "
+                                             "random directions' (bootstrap over faces)."
+                                             if random else "."))
+    ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
+    groups = [[r["group"], r["n"], r["step"], r["change"],
+               interval(r["change_low"], r["change_high"])]
+              for r in c["changes"] if r["group"] != "all faces" and r["step"] in ends]
+    return [steps] + ([Table.of(["group", "faces", "step", "mean change", "95% interval"],
+                                groups, f"At the first and last step, by {c['groups_by']}.")]
+                      if groups else [])
+
+
+def _counterfactual_figures(run: Path) -> list[Any]:
+    return [file_figure(run / "counterfactual.png", "Changes per step and group, and the "
+                        "checks' readings."),
+            file_figure(run / "faces.png", "The faces that change most.")]

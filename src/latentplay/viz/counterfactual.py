@@ -20,8 +20,9 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     """Panels of :func:`~latentplay.audit.counterfactual.audit_counterfactual`'s summary
     against the step of the edit (numbers, or the classes a condition is set to): the flip
     rate per group (all faces in black, Wilson 95 % bands; the random directions' rate dashed
-    grey), the mean probability of each class and, for each check annotator, the share of
-    faces it reads as each of its classes."""
+    grey), the mean probability of each class (for a reader of values instead: the mean change
+    of the reading per group, and its mean absolute change beside the random directions') and,
+    for each check annotator, the share of faces it reads as each of its classes."""
     shares = summary.get("check_shares") or []
     checked = list(dict.fromkeys(r["attribute"] for r in shares))
     ordered = bool(summary.get("ordered"))
@@ -35,8 +36,12 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     classified = summary["classifier"]["attribute"]
     edit = summary["edit"]
     x = Steps(summary["steps"], summary.get("positions"), edit["unit"])
-    _flips(axes[0], x, summary["flips"], summary["groups_by"])
-    _probabilities(axes[1], x, summary["probabilities"], classified)
+    if summary.get("kind") == "values":
+        _changes(axes[0], x, summary["changes"], summary["groups_by"], classified)
+        _absolute(axes[1], x, summary["changes"], classified)
+    else:
+        _flips(axes[0], x, summary["flips"], summary["groups_by"])
+        _probabilities(axes[1], x, summary["probabilities"], classified)
     if ordered:
         _shifts(axes[2], x, summary["flips"], summary["groups_by"], classified)
     roles = {classified: "held? another reader", edit["attribute"]: "the edit itself"}
@@ -49,6 +54,10 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
         sub = f"{n} faces, steps in SDs of the codes along the {edit['along']}"
     if agreement is not None:
         sub += f"; same class on the face and its decoding: {agreement:.0%}"
+    gap = summary.get("reconstruction_difference")
+    if gap:
+        sub += (f"; decoding minus face {gap['mean']:+.3g} on average "
+                f"({gap['mean_absolute']:.3g} absolute)")
     fig.suptitle(f"{classified} read on faces {edit['text']}\n{sub}", fontsize=10)
     fig.tight_layout()
     return fig
@@ -106,6 +115,36 @@ def _shifts(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str,
     x.axis(ax)
     ax.set_ylabel(f"mean change of the {attribute} class read (classes)")
     ax.set_title(f"along the classes' order (+: later), by {grouped}", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def _changes(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str,
+             attribute: str) -> None:
+    colours = plt.get_cmap("tab10")
+    groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
+    for k, group in enumerate([*groups, ALL]):
+        mine = [dict(r, low=r["change_low"], high=r["change_high"]) for r in rows
+                if r["group"] == group and r.get("change") is not None]
+        if mine:
+            _line(ax, x, mine, "change", f"{group} (n={mine[-1]['n']})",
+                  "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4)
+    ax.axhline(0, color="0.5", lw=0.8)
+    x.axis(ax)
+    ax.set_ylabel(f"mean change of the {attribute} reading")
+    ax.set_title(f"which way the reading moves (95% intervals), by {grouped}", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) -> None:
+    everyone = [r for r in rows if r["group"] == ALL and r.get("abs_change") is not None]
+    ax.plot(x.of(everyone), [r["abs_change"] for r in everyone], "o-" if not x.named else "o",
+            color="black", lw=2.2, label="along the edit")
+    if everyone and "random_abs_change" in everyone[0]:
+        ax.plot(x.of(everyone), [r["random_abs_change"] for r in everyone], "--", color="0.45",
+                lw=1.6, label="random directions")
+    x.axis(ax)
+    ax.set_ylabel(f"mean absolute change of the {attribute} reading")
+    ax.set_title("how far the reading moves, all faces", fontsize=9)
     ax.legend(fontsize=7)
 
 

@@ -1,0 +1,170 @@
+"""Counterfactual sensitivity of a reader of values (an age regressor's years, a network's
+score): how far its reading moves when only one attribute of a face changes.
+
+The edits are :mod:`~latentplay.audit.counterfactual`'s (:class:`Edits`); at each step, per
+group and over all faces:
+
+- the mean **change** of the reading from the face's unedited one (+: the reading grows),
+  with a normal 95 % interval — which way the reader moves (faces read older as skin darkens);
+- the mean **absolute change**, and along random directions the same; the **excess** of the
+  direction's over theirs (bootstrap 95 % interval over faces) is what the attribute does;
+- how far the reading of the face as the model sees it is from its unedited decoding's.
+
+Readings the reader could not make (NaN: no face found) are left out, face by face and step by
+step.
+
+>>> result = counterfactual_values(decoder, edits, age_reader)
+>>> result.changes().mean(0)        # (A,) mean change per step
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from latentplay.audit.annotate import Annotator
+from latentplay.audit.counterfactual import (
+    ALL,
+    Decoder,
+    Edits,
+    Reading,
+    check_columns,
+    mean_interval,
+    read_along,
+)
+from latentplay.resample import resampled
+
+
+@dataclass
+class ValueCounterfactuals:
+    """A value reader's readings at every step of an edit, and along random directions.
+
+    Attributes:
+        labels: ``A`` step names; positions: ``(A,)`` numeric steps or None (classes);
+        zero: index of the reference step (the face as it is, decoded).
+        attribute: what the reader reads.
+        readings: ``(n, A)`` float readings (NaN: none made).
+        random: ``(R, n, A)`` readings along ``R`` random directions.
+        checks: the check annotators' readings at each step.
+        original: ``(n,)`` readings of the faces themselves (as the model sees them), or None.
+    """
+
+    labels: list[str]
+    positions: np.ndarray | None
+    zero: int
+    attribute: str
+    readings: np.ndarray
+    random: np.ndarray
+    checks: list[Reading] = field(default_factory=list)
+    original: np.ndarray | None = None
+    kind = "values"
+
+    def changes(self) -> np.ndarray:
+        """``(n, A)`` readings minus each face's unedited reading."""
+        return self.readings - self.readings[:, [self.zero]]
+
+    def random_changes(self) -> np.ndarray | None:
+        """``(n, A)`` mean absolute change along the random directions (None without)."""
+        if not len(self.random):
+            return None
+        moved = np.abs(self.random - self.readings[None, :, [self.zero]])   # (R, n, A)
+        read = np.isfinite(moved)
+        count = read.sum(axis=0)
+        total = np.where(read, moved, 0).sum(axis=0)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    def unedited_groups(self) -> tuple[list[str], np.ndarray]:
+        """No default groups: every face is only in ``all faces``."""
+        return [], np.full(len(self.readings), -1)
+
+    def tables(self, groups: np.ndarray, names: Sequence[str], places: Any,
+               seed: int) -> dict[str, Any]:
+        """The summary's ``changes`` (:func:`change_table`) and how far reconstruction moves
+        the reading (``reconstruction_difference``: mean, and mean absolute)."""
+        out: dict[str, Any] = {"changes": change_table(self, groups, names, seed=seed),
+                               "reconstruction_difference": None}
+        if self.original is not None:
+            gap = self.readings[:, self.zero] - self.original
+            out["reconstruction_difference"] = {"mean": _nanmean(gap),
+                                                "mean_absolute": _nanmean(np.abs(gap))}
+        return out
+
+    def most_changed(self, count: int) -> np.ndarray:
+        """``(<= count,)`` faces with the largest total absolute change."""
+        total = np.nansum(np.abs(self.changes()), axis=1)
+        return np.argsort(-total, kind="stable")[:count]
+
+    def captions(self, k: int) -> list[str]:
+        """Per step of face ``k``: the step and the reading."""
+        return [f"{label}\n{self.attribute} {value:.3g}"
+                for label, value in zip(self.labels, self.readings[k], strict=True)]
+
+    def face_rows(self, rows: np.ndarray) -> list[dict[str, object]]:
+        """One CSV row per face and step: the reading and the checks' classes."""
+        return [{"row": int(row), "step": label,
+                 "reading": round(float(self.readings[i, j]), 6),
+                 **check_columns(self.checks, i, j)}
+                for i, row in enumerate(rows) for j, label in enumerate(self.labels)]
+
+
+def counterfactual_values(decoder: Decoder, edits: Edits, reader: Any, *,
+                          checks: Sequence[Annotator] = (),
+                          images: np.ndarray | None = None) -> ValueCounterfactuals:
+    """Read the decodings of every face at every step of ``edits`` (and along its random
+    directions) with ``reader`` (anything with ``attribute`` and ``values(images)`` ->
+    ``(N,)``, e.g. :class:`~latentplay.audit.annotate.NetworkValues`); ``checks`` and
+    ``images`` as in :func:`~latentplay.audit.counterfactual.counterfactuals`."""
+    along = read_along(decoder, edits.codes, edits.conditions, [reader, *checks])
+    others = [read_along(decoder, codes, edits.conditions, [reader])[0][..., 0]
+              for codes in edits.random]
+    n, a = edits.codes.shape[:2]
+    return ValueCounterfactuals(
+        list(edits.labels), edits.positions, edits.zero, reader.attribute, along[0][..., 0],
+        np.array(others, float).reshape(len(others), n, a),
+        [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
+         for c, p in zip(checks, along[1:], strict=True)],
+        None if images is None else np.asarray(reader.values(images), float))
+
+
+def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequence[str],
+                 n_boot: int = 1000, seed: int = 0) -> list[dict[str, object]]:
+    """Per group (``groups`` ``(n,)`` codes into ``names``; negative: in none) and over all
+    faces, per step: faces read at the step and unedited ``n``, the mean ``change`` with a
+    normal 95 % interval (``change_low`` / ``change_high``), the mean ``abs_change``; with random directions
+    their ``random_abs_change`` and the ``excess`` of the absolute change over it with a
+    bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``)."""
+    changes = result.changes()
+    rand = result.random_changes()
+    members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
+    rows: list[dict[str, object]] = []
+    for name, mask in [*members, (ALL, np.ones(len(changes), bool))]:
+        if not mask.any():
+            continue
+        for j, label in enumerate(result.labels):
+            x = changes[mask, j]
+            read = np.isfinite(x)
+            if rand is not None:
+                read &= np.isfinite(rand[mask, j])
+            x = x[read]
+            row: dict[str, object] = {"group": name, "step": label, "n": int(len(x)),
+                                      **mean_interval(x, "change"),
+                                      "abs_change": _nanmean(np.abs(x))}
+            if rand is not None:
+                excess = np.abs(x) - rand[mask, j][read]
+                boot = resampled(excess[:, None], n_boot, seed)[:, 0] / max(len(x), 1)
+                low, high = np.percentile(boot, [2.5, 97.5]) if len(x) else (np.nan,) * 2
+                row.update(random_abs_change=_nanmean(rand[mask, j][read]),
+                           excess=_nanmean(excess), excess_low=float(low),
+                           excess_high=float(high))
+            rows.append(row)
+    return rows
+
+
+def _nanmean(x: np.ndarray) -> float | None:
+    """Mean of the finite entries, None when there are none."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else None
