@@ -341,9 +341,9 @@ class ValueReader:
 
 
 def test_value_changes_by_hand() -> None:
-    from latentplay.audit.counterfactual_values import change_table, counterfactual_values
+    from latentplay.audit.counterfactual_values import change_table, value_counterfactuals
 
-    r = counterfactual_values(show_code, along([-1, 2], random=3), ValueReader(),
+    r = value_counterfactuals(show_code, along([-1, 2], random=3), ValueReader(),
                               images=show_code(Z, None))
     assert r.kind == "values" and r.readings.shape == (4, 3)
     np.testing.assert_allclose(r.changes()[:3], np.array([[-1, 0, 2]] * 3), atol=1 / 40)

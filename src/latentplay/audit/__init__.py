@@ -44,7 +44,7 @@ _EXPORTS = {
     "group_accuracy": "accuracy",
     **dict.fromkeys(["Counterfactuals", "Edits", "audit_counterfactual", "condition_edits",
                      "counterfactuals", "direction_edits"], "counterfactual"),
-    **dict.fromkeys(["ValueCounterfactuals", "counterfactual_values"],
+    **dict.fromkeys(["ValueCounterfactuals", "value_counterfactuals"],
                     "counterfactual_values"),
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),

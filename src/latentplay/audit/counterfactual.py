@@ -481,9 +481,9 @@ def audit_counterfactual(
     if isinstance(reader, Annotator):
         result: Any = counterfactuals(decoder, edits, reader, checks=checkers, images=seen)
     else:
-        from latentplay.audit.counterfactual_values import counterfactual_values
+        from latentplay.audit.counterfactual_values import value_counterfactuals
 
-        result = counterfactual_values(decoder, edits, reader, checks=checkers, images=seen)
+        result = value_counterfactuals(decoder, edits, reader, checks=checkers, images=seen)
     if group_codes is None:
         names, groups = result.unedited_groups()
         grouped = f"{reader.attribute} read unedited"

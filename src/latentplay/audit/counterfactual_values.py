@@ -13,7 +13,7 @@ group and over all faces:
 Readings the reader could not make (NaN: no face found) are left out, face by face and step by
 step.
 
->>> result = counterfactual_values(decoder, edits, age_reader)
+>>> result = value_counterfactuals(decoder, edits, age_reader)
 >>> result.changes().mean(0)        # (A,) mean change per step
 """
 
@@ -110,7 +110,7 @@ class ValueCounterfactuals:
                 for i, row in enumerate(rows) for j, label in enumerate(self.labels)]
 
 
-def counterfactual_values(decoder: Decoder, edits: Edits, reader: Any, *,
+def value_counterfactuals(decoder: Decoder, edits: Edits, reader: Any, *,
                           checks: Sequence[Annotator] = (),
                           images: np.ndarray | None = None) -> ValueCounterfactuals:
     """Read the decodings of every face at every step of ``edits`` (and along its random
