@@ -90,3 +90,27 @@ def test_generator_faces_are_inverted(dcgan_run: Path, coded_faces: Path, tmp_pa
     faces.fit(cvae, "vae_mu", "smile").to_json(other)
     with pytest.raises(UserError, match="8 dimensions"):
         faces.load_direction(pg, other)
+
+
+def test_a_classifier_reads_the_edit(coded_faces: Path, tmp_path: Path) -> None:
+    """An annotator file reads the reconstruction and the edit: the same image gives the same
+    class; a face of each gender (both read right) gives a changed class."""
+    from latentplay import store as st
+    from latentplay.audit.annotate import fit_classifier
+
+    store = st.load(coded_faces)
+    ann = fit_classifier(store, "gender")
+    path = ann.save(tmp_path / "gender.npz")
+    images = st.load_images(store, range(40))
+    read = ann.predict(images)
+    truth = store.labels("gender")[:40]
+    right = np.flatnonzero(read == truth)
+    woman = next(k for k in right if truth[k] == 0)
+    man = next(k for k in right if truth[k] == 1)
+    same = faces.read_edit(path, images[woman], images[woman])
+    assert same.startswith("**gender** read on the reconstruction: female")
+    assert same.endswith("the same class.")
+    changed = faces.read_edit(path, images[woman], images[man])
+    assert "on the edit: male" in changed and changed.endswith("the class changed.")
+    with pytest.raises(UserError):
+        faces.read_edit(tmp_path / "missing.npz", images[0], images[0])

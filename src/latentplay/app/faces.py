@@ -102,3 +102,19 @@ def edit(pg: Playground, row: float | int, direction: Direction, alpha: float,
     z, cond = pg.codes([row])
     moved = move(z, direction, [float(alpha) * direction.sd_along(along)], along=along)[:, 0]
     return pg.decode(moved, cond)[0]
+
+
+def read_edit(classifier_path: str | os.PathLike[str], reconstruction: np.ndarray,
+              edited: np.ndarray) -> str:
+    """What an annotator file (``latentplay audit annotator``) reads on a face's
+    reconstruction and on its edit: its class and probability on each, and whether the edit
+    changed the class — one face's counterfactual (``latentplay audit counterfactual`` asks
+    it of many, against random directions)."""
+    from latentplay.audit.annotate import load_annotator
+
+    ann = load_annotator(classifier_path)
+    proba = ann.predict_proba(np.stack([reconstruction, edited]))
+    before, after = proba.argmax(axis=1)
+    text = (f"**{ann.attribute}** read on the reconstruction: {ann.classes[before]} "
+            f"{proba[0, before]:.2f}; on the edit: {ann.classes[after]} {proba[1, after]:.2f}")
+    return text + (" — the class changed." if before != after else " — the same class.")

@@ -65,7 +65,7 @@ def _default_attribute(pg: Playground) -> str | None:
 
 def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
     """Direction (fitted or loaded), step and axis -> face ``row``, its reconstruction and
-    its edit."""
+    its edit, and, with a classifier, what it reads on the last two."""
     gr.Markdown("### Edit face A along a direction")
     columns = faces.direction_columns(pg)
     attributes = faces.direction_attributes(pg)
@@ -93,6 +93,9 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
         original = gr.Image(label="face A", type="numpy", height=200, interactive=False)
         recon = gr.Image(label="reconstruction", type="numpy", height=200, interactive=False)
         edited = gr.Image(label="edited", type="numpy", height=200, interactive=False)
+    classifier = gr.File(label="classifier reading the edit (optional: an annotator .npz from "
+                         "latentplay audit annotator)", file_types=[".npz"], type="filepath")
+    reading = gr.Markdown("")
 
     @guard
     def fitted(column_value: str, attribute_value: str, positive_value: str | None
@@ -108,14 +111,15 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
         return found, faces.describe(found)
 
     @guard
-    def move(row_value: float, found: Direction | None, along_value: str, alpha_value: float
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def move(row_value: float, found: Direction | None, along_value: str, alpha_value: float,
+             classifier_path: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
         base = pg.fitted(pg.image(row_value)[None])[0]
         recon_img = faces.reconstruct(pg, row_value)
-        if found is None:
-            return display(base), display(recon_img), display(recon_img)
-        return (display(base), display(recon_img),
-                display(faces.edit(pg, row_value, found, float(alpha_value), along_value)))
+        edit_img = recon_img if found is None else faces.edit(
+            pg, row_value, found, float(alpha_value), along_value)
+        text = "" if not classifier_path else faces.read_edit(classifier_path, recon_img,
+                                                              edit_img)
+        return display(base), display(recon_img), display(edit_img), text
 
     attribute.change(lambda name: gr.update(**_classes(pg, name)), attribute, positive,
                      api_name=False)
@@ -124,11 +128,12 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
     source.change(lambda s: (gr.update(visible=s == "fit"),) * 4
                   + (gr.update(visible=s != "fit"),),
                   source, [column, attribute, positive, fit, upload], api_name=False)
-    edit_inputs = [row, direction, along, alpha]
-    gr.on([alpha.change, along.change, direction.change, row.change], move, edit_inputs,
-          [original, recon, edited], api_name="edit", trigger_mode="always_last",
+    edit_inputs = [row, direction, along, alpha, classifier]
+    edit_outputs = [original, recon, edited, reading]
+    gr.on([alpha.change, along.change, direction.change, row.change, classifier.change], move,
+          edit_inputs, edit_outputs, api_name="edit", trigger_mode="always_last",
           show_progress="hidden")
-    demo.load(move, edit_inputs, [original, recon, edited], api_name=False)
+    demo.load(move, edit_inputs, edit_outputs, api_name=False)
 
 
 def _classes(pg: Playground, attribute: str | None) -> dict[str, Any]:
