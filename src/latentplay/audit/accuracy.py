@@ -43,8 +43,8 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay import store as st
-from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
 from latentplay.resample import cluster_sums, resampled

@@ -54,8 +54,8 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator
-from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.outputs import json_default, output_dir
 from latentplay.resample import resampled
 from latentplay.store import combine

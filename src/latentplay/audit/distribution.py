@@ -34,26 +34,14 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import binomtest, chisquare
+from scipy.stats import chisquare
 
+from latentplay.intervals import wilson_interval
 from latentplay.store.schema import UNKNOWN
 
 MAX_CONDITION = 1e3
 """No correction is reported when the confusion matrix's condition number is above this: the
 annotator cannot tell some classes apart, and ``C^T p = q`` has no unique answer."""
-
-
-def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.ndarray:
-    """``(K, 2)`` Wilson score intervals of the proportions ``counts / n`` (``counts`` ``(K,)``);
-    NaN when ``n`` is 0."""
-    counts = np.asarray(counts, dtype=np.int64)
-    if n == 0:
-        return np.full((len(counts), 2), np.nan)
-    out = []
-    for k in counts:
-        ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-        out.append((ci.low, ci.high))
-    return np.array(out, dtype=float)
 
 
 def total_variation(p: np.ndarray, q: np.ndarray) -> float:

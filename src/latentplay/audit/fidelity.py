@@ -30,10 +30,10 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator, store_classes
-from latentplay.audit.distribution import wilson_interval
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import (
     differentials,
     pair_distances,

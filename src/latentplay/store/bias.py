@@ -24,6 +24,7 @@ import numpy as np
 from scipy.stats import chi2, chi2_contingency
 
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute
@@ -131,8 +132,6 @@ class Association:
         known = [k for k, level in enumerate(self.levels) if level != UNKNOWN]
         if len(known) != 2:
             return None
-        from latentplay.audit.distribution import wilson_interval
-
         hits = [self.counts[:, known[0]].sum(), *self.counts[:, known[0]]]
         totals = [self.counts.sum(), *self.counts.sum(1)]
         return np.array([wilson_interval(np.array([h]), int(n))[0]

@@ -1,0 +1,24 @@
+"""Confidence intervals of proportions: Wilson's score interval, which, unlike the normal
+approximation, never has zero width at 0 % or 100 % and stays inside [0, 1] (Wilson 1927;
+Brown, Cai & DasGupta 2001 recommend it for small counts).
+
+>>> wilson_interval(np.array([3, 0]), 20)     # (2, 2): [[0.052, 0.360], [0.0, 0.161]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import binomtest
+
+
+def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.ndarray:
+    """``(K, 2)`` Wilson score intervals of the proportions ``counts / n`` (``counts`` ``(K,)``);
+    NaN when ``n`` is 0."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if n == 0:
+        return np.full((len(counts), 2), np.nan)
+    out = []
+    for k in counts:
+        ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+        out.append((ci.low, ci.high))
+    return np.array(out, dtype=float)
