@@ -21,9 +21,10 @@
   (:func:`group_accuracy`, ``latentplay audit accuracy``).
 - :mod:`~latentplay.audit.counterfactual`: a classifier's answers on faces changed in one
   attribute (along its latent direction, against random directions, or through a condition;
-  :func:`direction_edits`, :func:`condition_edits`, :func:`counterfactuals`,
-  :func:`audit_counterfactual`, ``latentplay audit counterfactual``);
-  :mod:`~latentplay.audit.counterfactual_values`: the same for a reader of values.
+  :func:`direction_edits`, :func:`condition_edits`, :func:`counterfactuals`);
+  :mod:`~latentplay.audit.counterfactual_values`: the same for a reader of values;
+  :mod:`~latentplay.audit.counterfactual_run`: :func:`audit_counterfactual`, what
+  ``latentplay audit counterfactual`` writes.
 
 >>> from latentplay import audit
 >>> ann = audit.fit_classifier("data/faces", "gender")
@@ -42,8 +43,9 @@ _EXPORTS = {
                     "distribution"),
     "audit_fidelity": "fidelity",
     "group_accuracy": "accuracy",
-    **dict.fromkeys(["Counterfactuals", "Edits", "audit_counterfactual", "condition_edits",
-                     "counterfactuals", "direction_edits"], "counterfactual"),
+    **dict.fromkeys(["Counterfactuals", "Edits", "condition_edits", "counterfactuals",
+                     "direction_edits"], "counterfactual"),
+    "audit_counterfactual": "counterfactual_run",
     **dict.fromkeys(["ValueCounterfactuals", "value_counterfactuals"],
                     "counterfactual_values"),
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),

@@ -529,7 +529,8 @@ def counterfactual_cmd(
     """Counterfactual sensitivity of a classifier: change one attribute of faces (along its
     latent direction, or through the run's condition), decode them, and count how often the
     classifier's answer changes, against the same steps along random directions."""
-    from latentplay.audit.counterfactual import ALL, audit_counterfactual
+    from latentplay.audit.counterfactual import ALL
+    from latentplay.audit.counterfactual_run import audit_counterfactual
     from latentplay.latent.cli import parse_rows, parse_values
 
     checks = split_names(check)
