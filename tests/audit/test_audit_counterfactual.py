@@ -226,12 +226,14 @@ def test_helpers_and_refusals() -> None:
 
 @pytest.fixture(scope="module")
 def coded(faces: Path, vae_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of ``faces``' images and labels; ``skin.json`` beside it is the skin-tone
-    direction fitted on the VAE's encoder means."""
+    """A store of ``faces``' images and labels; ``skin.json`` and ``gender.json`` beside it
+    are the skin-tone and gender directions fitted on the VAE's encoder means."""
     copy = st.save(st.load(faces), tmp_path_factory.mktemp("cf") / "faces")
     z = encode(vae_run, st.load_images(copy, range(len(copy))))
     fit_store_direction(copy, z, "skin_tone", positive="monk_8").to_json(
         Path(copy.path).parent / "skin.json")
+    fit_store_direction(copy, z, "gender", positive="male").to_json(
+        Path(copy.path).parent / "gender.json")
     return Path(copy.path)
 
 
@@ -421,3 +423,29 @@ def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_n
     assert cli("report", out).code == 0
     html = (out / "report.html").read_text()
     assert "mean absolute change" in html and "decoding minus face" in html
+
+
+def test_a_profile_across_directions(cli, coded: Path, vae_run: Path,
+                                     skin_annotator_file: Path, tmp_path: Path) -> None:
+    """Several directions: each audited in its own folder on the same faces, and a profile; a
+    skin-tone classifier changes its answer for more faces at +2 SDs of skin tone than at +2
+    SDs of gender."""
+    out = tmp_path / "profile"
+    r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+            f"{coded.parent / 'skin.json'},{coded.parent / 'gender.json'}", "--classifier",
+            skin_annotator_file, "--n", "60", "--steps=-2,2", "--random", "1", "--out", out)
+    assert r.code == 0, r.err
+    assert "edited along 2 directions" in " ".join(r.out.split())
+    p = json.loads((out / "profile.json").read_text())
+    assert p["edits"] == ["skin", "gender"] and len(p["profile"]) == 4
+    for name in ("skin", "gender"):
+        s = json.loads((out / name / "counterfactual.json").read_text())
+        assert s["rows"] == p["rows"]  # the same faces
+    rate = {(x["edit"], x["step"]): x["rate"] for x in p["profile"]}
+    assert rate[("skin", "+2")] > rate[("gender", "+2")]
+    assert (out / "profile.csv").exists() and (out / "profile.png").stat().st_size > 0
+    assert cli("report", out).code == 0
+    html = (out / "report.html").read_text()
+    assert "Profile: skin_tone across 2 edits" in html
+    assert "Counterfactual: skin_tone under skin_tone: monk_8 vs rest" in html
+    assert "Counterfactual: skin_tone under gender: male vs female" in html

@@ -493,8 +493,9 @@ def counterfactual_cmd(
                                    "(with --heads and --attribute)."),
     out: Path = typer.Option(..., "--out", help="Directory for counterfactual.json, CSVs and "
                              "figures."),
-    direction: Path = typer.Option(None, help="Direction JSON from `latentplay latent "
-                                   "direction`: the attribute to change."),
+    direction: str = typer.Option(None, help="Direction JSON from `latentplay latent "
+                                  "direction`: the attribute to change (several, comma-"
+                                  "separated: each in its own folder, and a profile)."),
     condition: str = typer.Option(None, help="Or a condition of the run to change: a "
                                   "continuous one is shifted by --steps, a categorical one set "
                                   "to each class."),
@@ -538,13 +539,18 @@ def counterfactual_cmd(
         raise UserError("--heads and -o describe an onnx: network; none was given")
     if random < 0:
         raise UserError(f"--random must be 0 or more, got {random}")
-    s = audit_counterfactual(run, data, classifier, out, direction=direction,
+    s = audit_counterfactual(run, data, classifier, out,
+                             direction=split_names(direction) or None,
                              condition=condition, attribute=attribute,
                              rows=None if rows is None else parse_rows(rows), n=n,
                              steps=None if steps is None else parse_values(steps), along=along,
                              random=random, checks=checks, by=by, heads=heads,
                              network_options=option or [], show=show, seed=seed,
                              overwrite=overwrite)
+    if "profile" in s:
+        _print_profile(s)
+        print(f"wrote {out}")
+        return
     e, c = s["edit"], s["classifier"]
     score = f" (its {e['score_name']} {e['score']:.3f})" if e["kind"] == "direction" else ""
     print(f"{c['attribute']} read on {len(s['rows'])} faces {e['text']}{score}; steps: "
@@ -579,6 +585,16 @@ def counterfactual_cmd(
                   f"{g} {' / '.join(_number(v, values) for v in vs)}"
                   for g, vs in per_group.items()))
     print(f"wrote {out}")
+
+
+def _print_profile(p: dict) -> None:
+    """The profile of several edits: per edit and end step, its changes."""
+    values = p["kind"] == "values"
+    print(f"{p['classifier']['attribute']} read on {len(p['rows'])} faces edited along "
+          f"{len(p['edits'])} directions (each in its own folder):")
+    for r in p["profile"]:
+        print(f"  {r['label']}, step {r['step']}: "
+              + (_change_text(r) if values else _flip_text(r)))
 
 
 def _flip_text(r: dict) -> str:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,32 @@ from latentplay.store import combine
 from latentplay.store.schema import UNKNOWN
 
 
+@dataclass
+class _Faces:
+    """What every edit of one audit shares: the store, the run, the reader under audit, the
+    faces' codes and images (as the model sees them), their groups and the checks by the
+    attribute they are asked to read (annotator files read their own)."""
+
+    store: st.Store
+    model: Any
+    reader: Any
+    codes: Any
+    seen: np.ndarray
+    names: list[str]
+    groups: np.ndarray | None
+    places: np.ndarray | None
+    checks: Callable[[str], list[Annotator]]
+
+    def decode(self, z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+        from latentplay.train import decode
+
+        return decode(self.model, z, condition=cond)
+
+
 def audit_counterfactual(
     run: str | os.PathLike[str], data: str | os.PathLike[str], classifier: str,
-    out: str | os.PathLike[str], *, direction: str | os.PathLike[str] | None = None,
+    out: str | os.PathLike[str], *,
+    direction: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     condition: str | None = None, attribute: str | None = None,
     rows: Sequence[int] | None = None, n: int = 200, steps: Sequence[float] | None = None,
     along: str = "pattern", random: int = 3, checks: Sequence[str] = (), by: str | None = None,
@@ -54,67 +78,97 @@ def audit_counterfactual(
     (``steps`` in standard deviations of the codes along it, default -2 to 2 by 0.5, with
     ``random`` random directions as the baseline), or the run's condition ``condition``
     (continuous: each face's own value shifted by ``steps``, default -1 to 1 by 0.5;
-    categorical: set to each class). ``checks`` name annotators read at every step too (files
-    read their own attribute, ``clip:`` and ``onnx:`` the edited one); ``by`` categorical
-    attributes of ``data`` to group faces by (default: the class read at the reference
-    step)."""
+    categorical: set to each class). Several direction files audit the same faces along each
+    (into ``out/<file name>/``) and write the classifier's profile across them
+    (:func:`write_profile`: ``profile.json``, returned, ``profile.csv``, ``profile.png``).
+    ``checks`` name annotators read at every step too (files read their own attribute,
+    ``clip:`` and ``onnx:`` the edited one); ``by`` categorical attributes of ``data`` to
+    group faces by (default: the class read at the reference step)."""
     from latentplay.latent.codes import store_codes
-    from latentplay.train import decode, load_model, model_input
+    from latentplay.train import load_model, model_input
 
-    if (direction is None) == (condition is None):
+    files = ([] if direction is None else [direction] if isinstance(direction, str | Path)
+             else list(direction))
+    if bool(files) == (condition is not None):
         raise UserError("give either --direction or --condition, not both or neither")
     store = st.load(data)
     model = load_model(run)
-    found = _direction(direction, model) if direction is not None else None
+    found = [_direction(f, model) for f in files]
     part = None if condition is None else model.condition_spec.part(condition)
-    edited = found.attribute if found is not None else str(condition)
     reader = _annotator(classifier, attribute, store, heads, network_options, seed,
                         values=True)
-    checkers = [_annotator(c, None if _is_file(c) else edited, store, heads, network_options,
-                           seed) for c in checks]
-    read = [c.attribute for c in checkers]
-    if len(set(read)) < len(read):
-        raise UserError(f"two check annotators read the same attribute ({', '.join(read)}); "
-                        "give one of each")
-    group_names, group_codes = ([], None) if by is None else combine.group_codes(store, by)[:2]
-    places = _places(store, reader) if isinstance(reader, Annotator) else None
+    loaded: dict[tuple[str, str | None], Annotator] = {}
+
+    def checkers(edited: str) -> list[Annotator]:
+        out = []
+        for spec in checks:
+            key = (spec, None if _is_file(spec) else edited)
+            if key not in loaded:
+                loaded[key] = _annotator(spec, key[1], store, heads, network_options, seed)
+            out.append(loaded[key])
+        read = [c.attribute for c in out]
+        if len(set(read)) < len(read):
+            raise UserError(f"two check annotators read the same attribute "
+                            f"({', '.join(read)}); give one of each")
+        return out
+
+    for edited in [f.attribute for f in found] + ([str(condition)] if condition else []):
+        checkers(edited)  # every annotator loaded (and refused) before any work
+    names, groups = ([], None) if by is None else combine.group_codes(store, by)[:2]
     out_dir = output_dir(out, overwrite)
     codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
-    seen = model_input(model, codes.images)
-    if found is not None:
-        edits, edit = _direction_edit(found, codes.z, codes.condition, along, steps, random,
-                                      seed, str(direction))
-    else:
-        assert part is not None and codes.condition is not None
+    faces = _Faces(store, model, reader, codes, model_input(model, codes.images), names,
+                   groups, _places(store, reader) if isinstance(reader, Annotator) else None,
+                   checkers)
+    common = {"run": str(run), "by": by, "seed": seed, "show": show}
+    if part is not None:
+        assert codes.condition is not None
         edits, edit = _condition_edit(part, model.condition_spec.column(part.name), codes.z,
                                       codes.condition, steps)
+        return _audit(faces, edits, edit, out_dir, **common)
+    if len(found) == 1:
+        edits, edit = _direction_edit(found[0], codes.z, codes.condition, along, steps,
+                                      random, seed, str(files[0]))
+        return _audit(faces, edits, edit, out_dir, **common)
+    summaries = []
+    for name, one, file in zip(_unique_names(files), found, files, strict=True):
+        edits, edit = _direction_edit(one, codes.z, codes.condition, along, steps, random,
+                                      seed, str(file))
+        summaries.append(_audit(faces, edits, edit, output_dir(out_dir / name, overwrite),
+                                **common))
+    return write_profile(summaries, _unique_names(files), out_dir)
 
-    def decoder(z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
-        return decode(model, z, condition=cond)
 
+def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path, *, run: str,
+           by: str | None, seed: int, show: int) -> dict[str, Any]:
+    """Read one edit of the faces and write its outputs into ``out_dir``; the summary."""
+    reader, codes = faces.reader, faces.codes
+    checks = faces.checks(edit["attribute"])
     if isinstance(reader, Annotator):
-        result: Any = counterfactuals(decoder, edits, reader, checks=checkers, images=seen)
+        result: Any = counterfactuals(faces.decode, edits, reader, checks=checks,
+                                      images=faces.seen)
     else:
         from latentplay.audit.counterfactual_values import value_counterfactuals
 
-        result = value_counterfactuals(decoder, edits, reader, checks=checkers, images=seen)
-    if group_codes is None:
+        result = value_counterfactuals(faces.decode, edits, reader, checks=checks,
+                                       images=faces.seen)
+    if faces.groups is None:
         names, groups = result.unedited_groups()
         grouped = f"{reader.attribute} read unedited"
     else:
-        names, groups, grouped = group_names, group_codes[codes.rows], by
+        names, groups, grouped = faces.names, faces.groups[codes.rows], str(by)
     summary = {
-        "run": str(run), "data": str(store.path), "rows": codes.rows.tolist(), "edit": edit,
+        "run": run, "data": str(faces.store.path), "rows": codes.rows.tolist(), "edit": edit,
         "kind": result.kind,
         "classifier": {"attribute": reader.attribute,
                        "classes": getattr(reader, "classes", None), **reader.description},
         "checks": [{"attribute": c.attribute, "classes": c.classes, **c.description}
-                   for c in checkers],
-        "image": {"size": int(model.size), "crop": float(model.crop)},
+                   for c in checks],
+        "image": {"size": int(faces.model.size), "crop": float(faces.model.crop)},
         "steps": result.labels, "positions": None if result.positions is None
         else result.positions.tolist(), "reference": result.labels[result.zero],
-        "groups_by": grouped, "ordered": places is not None,
-        **result.tables(groups, names, places, seed), "check_shares": check_table(result)}
+        "groups_by": grouped, "ordered": faces.places is not None,
+        **result.tables(groups, names, faces.places, seed), "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
     table = "flips" if result.kind == "classes" else "changes"
@@ -124,17 +178,52 @@ def audit_counterfactual(
     from latentplay.viz.grid import image_grid, save_figure
 
     save_figure(sensitivity_figure(summary), out_dir / "counterfactual.png")
-    faces = result.most_changed(show)
-    lines = [np.concatenate([seen[k][None], decoder(
+    shown = result.most_changed(show)
+    lines = [np.concatenate([faces.seen[k][None], faces.decode(
         edits.codes[k], None if edits.conditions is None else edits.conditions[k])])
-        for k in faces]
-    save_figure(image_grid(lines, [f"row {codes.rows[k]}" for k in faces],
-                           captions=[["original"] + result.captions(k) for k in faces],
+        for k in shown]
+    save_figure(image_grid(lines, [f"row {codes.rows[k]}" for k in shown],
+                           captions=[["original"] + result.captions(k) for k in shown],
                            title=f"{reader.attribute} read on faces {edit['text']}"
                                  + (" (-> a changed class)" if result.kind == "classes"
                                     else "")),
                 out_dir / "faces.png")
     return summary
+
+
+def _unique_names(files: Sequence[str | os.PathLike[str]]) -> list[str]:
+    """Directory names for direction files: their stems, numbered where two are alike."""
+    stems = [Path(f).stem for f in files]
+    return [s if stems.count(s) == 1 else f"{s}_{k + 1}" for k, s in enumerate(stems)]
+
+
+def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
+                  out: Path) -> dict[str, Any]:
+    """The classifier's profile across several edits of the same faces: per edit (named
+    ``names``, its outputs in ``out/<name>``) at its first and last step, the class changes
+    (or the reading's mean change) over all faces with their intervals and the excess over
+    the random directions'; written as ``profile.json`` (returned), ``profile.csv`` and
+    ``profile.png``."""
+    from latentplay.audit.counterfactual import ALL
+    from latentplay.viz.counterfactual import profile_figure
+    from latentplay.viz.grid import save_figure
+
+    rows = []
+    for name, s in zip(names, summaries, strict=True):
+        table = s["flips"] if s["kind"] == "classes" else s["changes"]
+        for step in (s["steps"][0], s["steps"][-1]):
+            r = next(r for r in table if r["group"] == ALL and r["step"] == step)
+            rows.append({"edit": name, "label": s["edit"]["label"],
+                         "score": s["edit"].get("score"), "step": step,
+                         **{k: v for k, v in r.items() if k not in ("group", "step")}})
+    first = summaries[0]
+    profile = {"run": first["run"], "data": first["data"], "rows": first["rows"],
+               "kind": first["kind"], "classifier": first["classifier"],
+               "along": first["edit"].get("along"), "edits": list(names), "profile": rows}
+    (out / "profile.json").write_text(json.dumps(profile, indent=2, default=json_default))
+    _write_csv(out / "profile.csv", rows)
+    save_figure(profile_figure(profile), out / "profile.png")
+    return profile
 
 
 def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, along: str,

@@ -65,6 +65,16 @@ def page(run: Path) -> Page:
             title = (f"{counterfactual.get('classifier', {}).get('attribute')} under edits of "
                      f"{counterfactual.get('edit', {}).get('label')}")
         sections.append(_counterfactual(run, counterfactual))
+    if (run / "profile.json").exists():
+        profile = read_json(run / "profile.json")
+        if not sections:
+            title = (f"{profile.get('classifier', {}).get('attribute')} under edits of "
+                     f"{len(profile.get('edits') or [])} directions")
+        sections.append(_profile(run, profile))
+        for name in profile.get("edits") or []:
+            if (run / name / "counterfactual.json").exists():
+                sections.append(_counterfactual(run / name,
+                                                read_json(run / name / "counterfactual.json")))
     return Page("audit run", title, str(run), sections)
 
 
@@ -456,3 +466,38 @@ def _counterfactual_figures(run: Path) -> list[Any]:
     return [file_figure(run / "counterfactual.png", "Changes per step and group, and the "
                         "checks' readings."),
             file_figure(run / "faces.png", "The faces that change most.")]
+
+
+def _profile(run: Path, p: dict[str, Any]) -> Section:
+    """The section of ``profile.json`` (``latentplay audit counterfactual`` with several
+    directions)."""
+    if "profile" not in p or "edits" not in p:
+        raise UserError(f"{run / 'profile.json'} is not the profile of `latentplay audit "
+                        "counterfactual`")
+    values = p.get("kind") == "values"
+    facts = [("run, faces", f"{p.get('run')}; {number(len(p['rows']))} rows of {p.get('data')}"),
+             ("classifier", f"{p['classifier']['attribute']} ({p['classifier'].get('kind')})"),
+             ("edits", ", ".join(p["edits"]) + f"; moved along the {p.get('along')}")]
+    if values:
+        table = Table.of(["direction", "step", "faces", "mean change", "95% interval",
+                          "mean absolute change", "random directions", "excess",
+                          "95% interval"],
+                         [[r["label"], r["step"], r["n"], r["change"],
+                           interval(r.get("change_low"), r.get("change_high")),
+                           r["abs_change"], r.get("random_abs_change"), r.get("excess"),
+                           interval(r.get("excess_low"), r.get("excess_high"))]
+                          for r in p["profile"]],
+                         "The reading minus each face's unedited reading, at each direction's "
+                         "first and last step.")
+    else:
+        table = Table.of(["direction", "step", "faces", "class changed", "95% interval",
+                          "random directions", "excess", "95% interval"],
+                         [[r["label"], r["step"], r["n"], r["rate"],
+                           interval(r["low"], r["high"]), r.get("random_rate"),
+                           r.get("excess"), interval(r.get("excess_low"), r.get("excess_high"))]
+                          for r in p["profile"]],
+                         "Share of faces whose class changed, at each direction's first and "
+                         "last step; excess: over random directions of the same size.")
+    return Section(f"Profile: {p['classifier']['attribute']} across {len(p['edits'])} edits",
+                   "profile", [Facts(facts), table,
+                               file_figure(run / "profile.png", "Per direction and end step.")])

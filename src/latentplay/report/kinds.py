@@ -17,7 +17,8 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("train", ("config.yaml",)),
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
-               "verification_comparison.json", "accuracy.json", "counterfactual.json")),
+               "verification_comparison.json", "accuracy.json", "counterfactual.json",
+               "profile.json")),
     ("probe", ("probe.json",)),
 )
 
@@ -30,8 +31,8 @@ def detect(path: Path) -> Kind:
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
       ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
-      ``counterfactual.json`` (``latentplay audit compare`` / ``sample-groups`` /
-      ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``).
+      ``counterfactual.json`` or ``profile.json`` (``latentplay audit compare`` /
+      ``sample-groups`` / ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
@@ -47,6 +48,6 @@ def detect(path: Path) -> Kind:
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
-                    f"verification.json, accuracy.json or counterfactual.json), a "
+                    f"verification.json, accuracy.json, counterfactual.json or profile.json), a "
                     f"probe run (probe.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")

@@ -190,3 +190,38 @@ def _line(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, label: str, 
         return
     ax.plot(steps, mid, "o-", ms=3, color=colour, lw=width, label=label)
     ax.fill_between(steps, low, high, color=colour, alpha=0.15, lw=0)
+
+
+def profile_figure(profile: dict[str, Any]) -> Figure:
+    """Bars of :func:`~latentplay.audit.counterfactual_run.write_profile`'s rows, one per edit
+    and end step: the share of faces whose class changed (or the reading's mean change) with
+    its 95 % interval, the random directions' share (or mean absolute change) as a grey
+    tick."""
+    rows = profile["profile"]
+    values = profile["kind"] == "values"
+    key, low, high = ("change", "change_low", "change_high") if values else ("rate", "low",
+                                                                             "high")
+    fig, ax = plt.subplots(figsize=(8.5, 1.4 + 0.38 * len(rows)))
+    y = np.arange(len(rows))
+    colours = plt.get_cmap("tab10")
+    edits = list(dict.fromkeys(r["edit"] for r in rows))
+    mid = np.array([np.nan if r[key] is None else r[key] for r in rows], float)
+    lo = np.array([m if r[low] is None else r[low] for m, r in zip(mid, rows, strict=True)])
+    hi = np.array([m if r[high] is None else r[high] for m, r in zip(mid, rows, strict=True)])
+    ax.barh(y, mid, xerr=[mid - lo, hi - mid], capsize=3, alpha=0.85,
+            color=[colours(edits.index(r["edit"]) % 10) for r in rows])
+    base = "random_abs_change" if values else "random_rate"
+    if rows and base in rows[0]:
+        ax.plot([r[base] for r in rows], y, "|", color="0.3", ms=14, mew=2,
+                label="random directions" + (" (mean absolute change)" if values else ""))
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_yticks(y, [f"{r['label']}  (step {r['step']})" for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    if values:
+        ax.axvline(0, color="0.5", lw=0.8)
+    ax.set_xlabel(f"mean change of the {profile['classifier']['attribute']} reading" if values
+                  else "share of faces whose class changed")
+    ax.set_title(f"{profile['classifier']['attribute']} read on {len(profile['rows'])} faces "
+                 f"edited along each direction (first and last step)", fontsize=10)
+    fig.tight_layout()
+    return fig
