@@ -142,6 +142,23 @@ def test_random_steps_are_sds_of_the_codes_along_them() -> None:
     np.testing.assert_allclose(lengths, 2 * (z @ axes.T).std(axis=0, ddof=1), rtol=1e-4)
 
 
+def test_random_directions_drawn_as_the_codes_vary() -> None:
+    """Codes spread 10 along z1 and 0.01 along z2: random directions drawn as they vary lie
+    along z1; drawn on the sphere they do not."""
+    z = np.random.default_rng(0).standard_normal((2000, 3)) * [1.0, 10.0, 0.01]
+    codes = direction_edits(z, None, AXIS, 1.0, [1], random=20, seed=1)
+    sphere = direction_edits(z, None, AXIS, 1.0, [1], random=20, seed=1, baseline="sphere")
+
+    def axes(edits: Edits) -> np.ndarray:
+        moved = edits.random[:, 0, -1] - z[0]
+        return moved / np.linalg.norm(moved, axis=1, keepdims=True)
+
+    assert np.all(np.abs(axes(codes)[:, 1]) > 0.99)
+    assert np.mean(np.abs(axes(sphere)[:, 1]) < 0.9) > 0.3
+    with pytest.raises(UserError, match="baseline must be"):
+        direction_edits(z, None, AXIS, 1.0, [1], baseline="faces")
+
+
 def test_random_baseline_catches_an_unrelated_reader() -> None:
     """A reader of channel 1 never changes along channel 0, but does along random directions."""
     z = np.random.default_rng(0).standard_normal((300, 3))
@@ -293,6 +310,8 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, skin_annotator_file: 
     r = cli(*base, "--classifier", skin_annotator_file, "--check", skin_annotator_file,
             "--random", "-1")
     assert r.code == 2 and "--random" in r.err
+    r = cli(*base, "--classifier", skin_annotator_file, "--baseline", "faces")
+    assert r.code == 2 and "--baseline must be one of codes, sphere" in r.err
     r = cli(*base, "--classifier", skin_annotator_file, "--condition", "smile")
     assert r.code == 2 and "either --direction or --condition" in r.err
     r = cli("audit", "counterfactual", vae_run, "--data", coded, "--condition", "smile",

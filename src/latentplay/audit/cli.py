@@ -515,6 +515,8 @@ def counterfactual_cmd(
                               "normal (the boundary's normal, InterFaceGAN)."),
     random: int = typer.Option(3, help="Random directions (orthogonal to the attribute's) "
                                "taking the same steps: the baseline of a direction."),
+    baseline: str = typer.Option("codes", help="How they are drawn: codes (as the faces' codes "
+                                 "vary) | sphere (uniformly)."),
     by: str = typer.Option(None, help="Categorical attribute of --data to group faces by "
                            "(several, comma-separated: their intersections; default: the "
                            "class read unedited)."),
@@ -544,7 +546,7 @@ def counterfactual_cmd(
                              condition=condition, attribute=attribute,
                              rows=None if rows is None else parse_rows(rows), n=n,
                              steps=None if steps is None else parse_values(steps), along=along,
-                             random=random, checks=checks, by=by, heads=heads,
+                             random=random, baseline=baseline, checks=checks, by=by, heads=heads,
                              network_options=option or [], show=show, seed=seed,
                              overwrite=overwrite)
     if "profile" in s:

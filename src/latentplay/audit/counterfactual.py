@@ -114,26 +114,46 @@ def checked_steps(steps: Sequence[float]) -> np.ndarray:
     return out
 
 
-def random_axes(axis: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """``(count, D)`` float64 random unit vectors orthogonal to unit ``axis`` ``(D,)``."""
+def random_axes(axis: np.ndarray, count: int, seed: int, cov: np.ndarray | None = None
+                ) -> np.ndarray:
+    """``(count, D)`` float64 random unit vectors orthogonal to unit ``axis`` ``(D,)``: drawn
+    uniformly on the sphere, or, given the codes' covariance ``cov`` ``(D, D)``, from a
+    Gaussian with that covariance (``cov^(1/2) g``), so that they lean on the codes'
+    high-variance axes as the faces' own differences do."""
     axis = np.asarray(axis, np.float64)
     if count and len(axis) < 2:
         raise UserError("random directions need a latent of at least 2 dimensions")
     g = np.random.default_rng(seed).standard_normal((count, len(axis)))
+    if cov is not None:
+        values, vectors = np.linalg.eigh(np.asarray(cov, np.float64))
+        g = g @ (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
     g -= np.outer(g @ axis, axis)
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
 
+BASELINES = ("codes", "sphere")
+"""How random directions are drawn: as the codes vary, or uniformly on the sphere."""
+
+
 def direction_edits(z: np.ndarray, condition: np.ndarray | None, axis: np.ndarray,
                     unit: float, steps: Sequence[float], random: int = 3,
-                    seed: int = 0) -> Edits:
+                    seed: int = 0, baseline: str = "codes") -> Edits:
     """Codes ``z`` ``(n, D)`` moved by ``steps`` (0 added) times ``unit`` along unit ``axis``
     ``(D,)``, and along ``random`` random unit directions orthogonal to it, a step along each
-    being as many standard deviations of ``z`` along it; conditions ``(n, K)`` kept."""
+    being as many standard deviations of ``z`` along it; conditions ``(n, K)`` kept.
+
+    ``baseline`` ``codes`` draws the random directions as the codes vary (from a Gaussian
+    with their covariance: in expectation, the direction from one random face to another),
+    so they move through the dimensions the decoder uses as much as the faces do;
+    ``sphere`` draws them uniformly, which in a latent with little-used dimensions changes
+    faces less (:func:`random_axes`)."""
+    if baseline not in BASELINES:
+        raise UserError(f"baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     z = _faces(z)
     grid = checked_steps(steps)
     axis = np.asarray(axis, np.float64)
-    others = random_axes(axis, random, seed)
+    others = random_axes(axis, random, seed,
+                         np.cov(z, rowvar=False) if baseline == "codes" else None)
     spreads = (z @ others.T).std(axis=0, ddof=1) if random else np.zeros(0)
     moves = [np.outer(grid, axis) * unit] + [np.outer(grid, o) * sd
                                              for o, sd in zip(others, spreads, strict=True)]

@@ -23,6 +23,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator
 from latentplay.audit.counterfactual import (
+    BASELINES,
     Edits,
     check_table,
     condition_edits,
@@ -63,9 +64,10 @@ def audit_counterfactual(
     direction: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
     condition: str | None = None, attribute: str | None = None,
     rows: Sequence[int] | None = None, n: int = 200, steps: Sequence[float] | None = None,
-    along: str = "pattern", random: int = 3, checks: Sequence[str] = (), by: str | None = None,
-    heads: str | None = None, network_options: Sequence[str] = (), show: int = 8,
-    seed: int = 0, overwrite: bool = False) -> dict[str, Any]:
+    along: str = "pattern", random: int = 3, baseline: str = "codes",
+    checks: Sequence[str] = (), by: str | None = None, heads: str | None = None,
+    network_options: Sequence[str] = (), show: int = 8, seed: int = 0,
+    overwrite: bool = False) -> dict[str, Any]:
     """Run the counterfactual audit of ``classifier`` (an annotator file, ``clip:WEIGHTS`` or
     ``onnx:PATH`` with ``heads``, reading ``attribute``; a network's value head gives
     readings, :mod:`~latentplay.audit.counterfactual_values`) on ``rows`` (default: ``n``
@@ -76,7 +78,8 @@ def audit_counterfactual(
 
     The edit is one of: the direction file ``direction`` fitted on the codes of ``run``
     (``steps`` in standard deviations of the codes along it, default -2 to 2 by 0.5, with
-    ``random`` random directions as the baseline), or the run's condition ``condition``
+    ``random`` random directions as the baseline, drawn as the codes vary or on the sphere:
+    ``baseline``, :func:`direction_edits`), or the run's condition ``condition``
     (continuous: each face's own value shifted by ``steps``, default -1 to 1 by 0.5;
     categorical: set to each class). Several direction files audit the same faces along each
     (into ``out/<file name>/``) and write the classifier's profile across them
@@ -91,6 +94,8 @@ def audit_counterfactual(
              else list(direction))
     if bool(files) == (condition is not None):
         raise UserError("give either --direction or --condition, not both or neither")
+    if baseline not in BASELINES:
+        raise UserError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     store = st.load(data)
     model = load_model(run)
     found = [_direction(f, model) for f in files]
@@ -128,12 +133,12 @@ def audit_counterfactual(
         return _audit(faces, edits, edit, out_dir, **common)
     if len(found) == 1:
         edits, edit = _direction_edit(found[0], codes.z, codes.condition, along, steps,
-                                      random, seed, str(files[0]))
+                                      random, seed, str(files[0]), baseline)
         return _audit(faces, edits, edit, out_dir, **common)
     summaries = []
     for name, one, file in zip(_unique_names(files), found, files, strict=True):
         edits, edit = _direction_edit(one, codes.z, codes.condition, along, steps, random,
-                                      seed, str(file))
+                                      seed, str(file), baseline)
         summaries.append(_audit(faces, edits, edit, output_dir(out_dir / name, overwrite),
                                 **common))
     return write_profile(summaries, _unique_names(files), out_dir)
@@ -227,17 +232,18 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
 
 
 def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, along: str,
-                    steps: Sequence[float] | None, random: int, seed: int, file: str
-                    ) -> tuple[Edits, dict[str, Any]]:
+                    steps: Sequence[float] | None, random: int, seed: int, file: str,
+                    baseline: str) -> tuple[Edits, dict[str, Any]]:
     """The edits along direction ``found`` and their description for the summary."""
     edits = direction_edits(z, condition, found.axis(along), found.sd_along(along),
                             DIRECTION_STEPS if steps is None else steps, random=random,
-                            seed=seed)
+                            seed=seed, baseline=baseline)
     return edits, {"kind": "direction", "file": file, "label": found.label,
                    "attribute": found.attribute, "positive": found.positive,
                    "negative": found.negative, "score": found.score,
                    "score_name": found.score_name, "along": along,
                    "sd": found.sd_along(along), "random_directions": random,
+                   "baseline": baseline,
                    "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
 
 

@@ -396,8 +396,12 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
                                 f"along its {e['along']}; a step is {number(e['sd'])} latent "
                                 "units"),
                   ("random directions", f"{e['random_directions']}, orthogonal to the "
-                                        "attribute's, taking the same steps in SDs of the codes "
-                                        "along them")]
+                                        "attribute's, "
+                                        + ("drawn uniformly on the sphere"
+                                           if e.get("baseline") == "sphere"
+                                           else "drawn as the codes vary")
+                                        + ", taking the same steps in SDs of the codes along "
+                                        "them")]
     else:
         facts.append(("edit", f"faces {e['text']}; steps: {e['unit']}"))
     facts += [("classifier", f"{k['attribute']} ({k.get('kind')})"
