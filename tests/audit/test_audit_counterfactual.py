@@ -228,6 +228,17 @@ def test_conditions_reach_the_decoder() -> None:
     assert np.array_equal(seen[0][::2], cond) and np.array_equal(seen[0][1::2], cond)
 
 
+def test_weak_directions() -> None:
+    from types import SimpleNamespace
+
+    from latentplay.audit.counterfactual_run import weak_direction
+
+    assert weak_direction(SimpleNamespace(kind="categorical", score=0.55))
+    assert not weak_direction(SimpleNamespace(kind="categorical", score=0.9))
+    assert weak_direction(SimpleNamespace(kind="continuous", score=0.05))
+    assert not weak_direction(SimpleNamespace(kind="continuous", score=0.4))
+
+
 def test_helpers_and_refusals() -> None:
     assert checked_steps([2, -1, 2]).tolist() == [-1, 0, 2]
     with pytest.raises(UserError, match="other than 0"):
@@ -267,6 +278,7 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     assert "random directions" in r.out and "by gender,eyeglasses" in r.out
     s = json.loads((out / "counterfactual.json").read_text())
     assert len(s["rows"]) == 120 and s["steps"] == ["-2", "0", "+2"]
+    assert s["edit"]["weak"] is False and s["edit"]["baseline"] == "codes"
     assert s["positions"] == [-2, 0, 2] and s["reference"] == "0"
     assert s["groups_by"] == "gender,eyeglasses" and s["classifier"]["attribute"] == "skin_tone"
     every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}

@@ -557,6 +557,9 @@ def counterfactual_cmd(
     score = f" (its {e['score_name']} {e['score']:.3f})" if e["kind"] == "direction" else ""
     print(f"{c['attribute']} read on {len(s['rows'])} faces {e['text']}{score}; steps: "
           f"{e['unit']}")
+    if e.get("weak"):
+        print(f"  caution: the direction barely predicts {e['attribute']}, so moving along it "
+              "is no edit of that attribute; read the checks and faces.png")
     values = s["kind"] == "values"
     table = s["changes"] if values else s["flips"]
     if values and s["reconstruction_difference"]:
@@ -597,6 +600,10 @@ def _print_profile(p: dict) -> None:
     for r in p["profile"]:
         print(f"  {r['label']}, step {r['step']}: "
               + (_change_text(r) if values else _flip_text(r)))
+    weak = sorted({r["label"] for r in p["profile"] if r.get("weak")})
+    if weak:
+        print(f"  caution: {', '.join(weak)} barely predict(s) the attribute; moving along it "
+              "is no edit of that attribute")
 
 
 def _flip_text(r: dict) -> str:

@@ -219,7 +219,8 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
         for step in (s["steps"][0], s["steps"][-1]):
             r = next(r for r in table if r["group"] == ALL and r["step"] == step)
             rows.append({"edit": name, "label": s["edit"]["label"],
-                         "score": s["edit"].get("score"), "step": step,
+                         "score": s["edit"].get("score"), "weak": s["edit"].get("weak"),
+                         "step": step,
                          **{k: v for k, v in r.items() if k not in ("group", "step")}})
     first = summaries[0]
     profile = {"run": first["run"], "data": first["data"], "rows": first["rows"],
@@ -243,8 +244,19 @@ def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, alo
                    "negative": found.negative, "score": found.score,
                    "score_name": found.score_name, "along": along,
                    "sd": found.sd_along(along), "random_directions": random,
-                   "baseline": baseline,
+                   "baseline": baseline, "weak": weak_direction(found),
                    "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
+
+
+WEAK_SCORE = {"categorical": 0.6, "continuous": 0.1}
+"""Held-out scores (balanced accuracy, R²) below which a direction barely predicts its
+attribute."""
+
+
+def weak_direction(found: Any) -> bool:
+    """Whether direction ``found`` barely predicts its attribute (:data:`WEAK_SCORE`): an edit
+    along it is then no edit of that attribute, whatever else it changes."""
+    return bool(found.score < WEAK_SCORE[found.kind])
 
 
 def _condition_edit(part: Any, column: int, z: np.ndarray, condition: np.ndarray,

@@ -394,7 +394,9 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
     if e["kind"] == "direction":
         facts += [("direction", f"{e['label']} ({e['score_name']} {number(e['score'])}), moved "
                                 f"along its {e['along']}; a step is {number(e['sd'])} latent "
-                                "units"),
+                                "units" + ("; it barely predicts its attribute, so moving "
+                                           "along it is no edit of that attribute"
+                                           if e.get("weak") else "")),
                   ("random directions", f"{e['random_directions']}, orthogonal to the "
                                         "attribute's, "
                                         + ("drawn uniformly on the sphere"
