@@ -37,13 +37,17 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     edit = summary["edit"]
     x = Steps(summary["steps"], summary.get("positions"), edit["unit"])
     if summary.get("kind") == "values":
-        _changes(axes[0], x, summary["changes"], summary["groups_by"], classified)
+        _group_means(axes[0], x, summary["changes"], "change",
+                     f"mean change of the {classified} reading",
+                     f"which way the reading moves (95% intervals), by {summary['groups_by']}")
         _absolute(axes[1], x, summary["changes"], classified)
     else:
         _flips(axes[0], x, summary["flips"], summary["groups_by"])
         _probabilities(axes[1], x, summary["probabilities"], classified)
     if ordered:
-        _shifts(axes[2], x, summary["flips"], summary["groups_by"], classified)
+        _group_means(axes[2], x, summary["flips"], "shift",
+                     f"mean change of the {classified} class read (classes)",
+                     f"along the classes' order (+: later), by {summary['groups_by']}")
     roles = {classified: "held? another reader", edit["attribute"]: "the edit itself"}
     for ax, name in zip(axes[2 + ordered:], checked, strict=False):
         _checks(ax, x, [r for r in shares if r["attribute"] == name], name, roles.get(name))
@@ -101,37 +105,22 @@ def _flips(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str) -> None
     ax.legend(fontsize=7)
 
 
-def _shifts(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str,
-            attribute: str) -> None:
+def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabel: str,
+                 title: str) -> None:
+    """A signed mean per step (``key`` with ``key_low`` / ``key_high``) for every group and
+    all faces (black), around a zero line."""
     colours = plt.get_cmap("tab10")
     groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
     for k, group in enumerate([*groups, ALL]):
-        mine = [dict(r, low=r["shift_low"], high=r["shift_high"]) for r in rows
-                if r["group"] == group and r.get("shift_low") is not None]
+        mine = [dict(r, low=r[f"{key}_low"], high=r[f"{key}_high"]) for r in rows
+                if r["group"] == group and r.get(f"{key}_low") is not None]
         if mine:
-            _line(ax, x, mine, "shift", group, "black" if group == ALL else colours(k % 10),
-                  2.2 if group == ALL else 1.4)
-    ax.axhline(0, color="0.5", lw=0.8)
-    x.axis(ax)
-    ax.set_ylabel(f"mean change of the {attribute} class read (classes)")
-    ax.set_title(f"along the classes' order (+: later), by {grouped}", fontsize=9)
-    ax.legend(fontsize=7)
-
-
-def _changes(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str,
-             attribute: str) -> None:
-    colours = plt.get_cmap("tab10")
-    groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
-    for k, group in enumerate([*groups, ALL]):
-        mine = [dict(r, low=r["change_low"], high=r["change_high"]) for r in rows
-                if r["group"] == group and r.get("change") is not None]
-        if mine:
-            _line(ax, x, mine, "change", f"{group} (n={mine[-1]['n']})",
+            _line(ax, x, mine, key, f"{group} (n={mine[-1]['n']})",
                   "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4)
     ax.axhline(0, color="0.5", lw=0.8)
     x.axis(ax)
-    ax.set_ylabel(f"mean change of the {attribute} reading")
-    ax.set_title(f"which way the reading moves (95% intervals), by {grouped}", fontsize=9)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
 
 
