@@ -229,14 +229,14 @@ def test_conditions_reach_the_decoder() -> None:
 
 
 def test_weak_directions() -> None:
-    from types import SimpleNamespace
+    from latentplay.latent.directions import Direction
 
-    from latentplay.audit.counterfactual_run import weak_direction
+    def made(kind: str, score: float) -> Direction:
+        return Direction(np.array([1.0, 0.0]), "a", kind, None, None,
+                         "svm" if kind == "categorical" else "ridge", 0.0, score, 10)
 
-    assert weak_direction(SimpleNamespace(kind="categorical", score=0.55))
-    assert not weak_direction(SimpleNamespace(kind="categorical", score=0.9))
-    assert weak_direction(SimpleNamespace(kind="continuous", score=0.05))
-    assert not weak_direction(SimpleNamespace(kind="continuous", score=0.4))
+    assert made("categorical", 0.55).weak and not made("categorical", 0.9).weak
+    assert made("continuous", 0.05).weak and not made("continuous", 0.4).weak
 
 
 def test_helpers_and_refusals() -> None:

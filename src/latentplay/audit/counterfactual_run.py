@@ -244,19 +244,8 @@ def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, alo
                    "negative": found.negative, "score": found.score,
                    "score_name": found.score_name, "along": along,
                    "sd": found.sd_along(along), "random_directions": random,
-                   "baseline": baseline, "weak": weak_direction(found),
+                   "baseline": baseline, "weak": found.weak,
                    "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
-
-
-WEAK_SCORE = {"categorical": 0.6, "continuous": 0.1}
-"""Held-out scores (balanced accuracy, R²) below which a direction barely predicts its
-attribute."""
-
-
-def weak_direction(found: Any) -> bool:
-    """Whether direction ``found`` barely predicts its attribute (:data:`WEAK_SCORE`): an edit
-    along it is then no edit of that attribute, whatever else it changes."""
-    return bool(found.score < WEAK_SCORE[found.kind])
 
 
 def _condition_edit(part: Any, column: int, z: np.ndarray, condition: np.ndarray,

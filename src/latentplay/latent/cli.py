@@ -403,6 +403,9 @@ def direction(
                 out.with_suffix(".png"))
     typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "
                f"({cv}-fold, {found.method})")
+    if found.weak:
+        typer.echo(f"caution: near chance; the boundary barely predicts {attribute}, so moving "
+                   "codes along it changes what they vary most in, not that attribute")
     for label, (normals, patterns) in cosines.items():
         typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
                    "(removed)")

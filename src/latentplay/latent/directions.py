@@ -46,6 +46,10 @@ from latentplay.store.schema import UNKNOWN, Attribute, class_places
 METHODS: dict[str, tuple[str, ...]] = {"categorical": ("svm", "logistic"), "continuous": ("ridge",)}
 """Fitting methods allowed for each kind of attribute; the first is the default."""
 
+WEAK_SCORE = {"categorical": 0.6, "continuous": 0.1}
+"""Held-out scores (balanced accuracy, R²) below which a direction barely predicts its
+attribute: moving along it changes what the codes vary most in, not that attribute."""
+
 SPAN_TOL = 1e-3
 """A unit vector whose part outside a span is shorter than this counts as inside it."""
 
@@ -150,6 +154,12 @@ class Direction:
         return dataclasses.replace(
             self, sd=float((centred @ self.vector.astype(np.float64)).std(ddof=1)),
             pattern_sd=float((centred @ np.asarray(self.pattern, np.float64)).std(ddof=1)))
+
+    @property
+    def weak(self) -> bool:
+        """Whether the held-out score is below :data:`WEAK_SCORE`: the boundary barely
+        predicts the attribute, so an edit along it is no edit of that attribute."""
+        return bool(self.score < WEAK_SCORE[self.kind])
 
     @property
     def score_name(self) -> str:
