@@ -51,3 +51,29 @@ def test_group_errors(vae_run: Path, faces: Path) -> None:
         fit_group_mixtures(vae_run, faces, "smile")
     with pytest.raises(UserError, match="no group 'monk_5'"):
         fit_group_mixtures(vae_run, faces, "skin_tone", components=1).sample("monk_5", 2)
+
+
+@pytest.mark.parametrize("covariance", ["full", "diag", "tied", "spherical"])
+def test_mixture_draws_have_the_fitted_moments(covariance: str) -> None:
+    """Draws of a one-component mixture have its mean and covariance, without NumPy's
+    spurious warning for codes of large and small variance together."""
+    import warnings
+
+    from sklearn.mixture import GaussianMixture
+
+    from latentplay.audit.groups import _covariance, mixture_sample
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((3000, 3)) @ np.array([[300.0, 0, 0], [120.0, 40.0, 0],
+                                                   [0, 0, 0.02]])
+    gm = GaussianMixture(1, covariance_type=covariance, reg_covar=1e-4, random_state=0).fit(z)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draws = mixture_sample(gm, 20000, seed=1)
+    assert draws.shape == (20000, 3) and draws.dtype == np.float32
+    np.testing.assert_allclose(draws.mean(0), gm.means_[0], atol=0.05 * draws.std(0).max())
+    fitted, drawn = _covariance(gm, 0), np.cov(draws, rowvar=False)
+    np.testing.assert_allclose(np.diag(drawn), np.diag(fitted), rtol=0.05)
+    scale = np.sqrt(np.outer(np.diag(fitted), np.diag(fitted)))
+    np.testing.assert_allclose(drawn / scale, fitted / scale, atol=0.03)  # correlations
+    assert np.array_equal(mixture_sample(gm, 5, seed=2), mixture_sample(gm, 5, seed=2))

@@ -54,6 +54,32 @@ def fit_mixture(z: np.ndarray, components: int | None = None, max_components: in
     return min(fits, key=lambda g: g.bic(z))
 
 
+def mixture_sample(gm: GaussianMixture, n: int, seed: int = 0) -> np.ndarray:
+    """``(n, D)`` float32 draws from a fitted mixture, in random order: component counts from
+    its weights, then ``mean + L g`` with ``L`` the Cholesky factor of the component's
+    covariance (positive definite by the fit's ``reg_covar``; NumPy's own sampler checks that
+    with an absolute tolerance and warns, wrongly, for codes of large variance)."""
+    rng = np.random.default_rng(seed)
+    dim = gm.means_.shape[1]
+    counts = rng.multinomial(n, gm.weights_)
+    parts = [gm.means_[k] + rng.standard_normal((c, dim)) @ np.linalg.cholesky(
+        _covariance(gm, k)).T for k, c in enumerate(counts)]
+    z = np.concatenate(parts) if parts else np.zeros((0, dim))
+    return rng.permutation(z).astype(np.float32)
+
+
+def _covariance(gm: GaussianMixture, k: int) -> np.ndarray:
+    """``(D, D)`` covariance of component ``k`` whatever the mixture's covariance type."""
+    dim = gm.means_.shape[1]
+    if gm.covariance_type == "full":
+        return gm.covariances_[k]
+    if gm.covariance_type == "tied":
+        return gm.covariances_
+    if gm.covariance_type == "diag":
+        return np.diag(gm.covariances_[k])
+    return np.eye(dim) * gm.covariances_[k]
+
+
 @dataclass
 class GroupMixtures:
     """One Gaussian mixture per class of an attribute, fitted in a run's latent space.
@@ -84,10 +110,7 @@ class GroupMixtures:
 
     def sample(self, group: str | int, n: int, seed: int = 0) -> np.ndarray:
         """``(n, D)`` float32 codes drawn from ``group``'s mixture, in random order."""
-        gm = self.mixtures[self.index(group)]
-        gm.random_state = seed
-        z, _ = gm.sample(n) if n else (np.zeros((0, gm.means_.shape[1])), None)
-        return np.random.default_rng(seed).permutation(z).astype(np.float32)
+        return mixture_sample(self.mixtures[self.index(group)], n, seed)
 
     def images(self, group: str | int, n: int, seed: int = 0) -> np.ndarray:
         """``(n, S, S, C)`` uint8 faces of ``group``: decoded :meth:`sample` codes."""
