@@ -562,7 +562,7 @@ def counterfactual_cmd(
               "is no edit of that attribute; read the checks and faces.png")
     values = s["kind"] == "values"
     table = s["changes"] if values else s["flips"]
-    if values and s["reconstruction_difference"]:
+    if values and (s["reconstruction_difference"] or {}).get("mean") is not None:
         gap = s["reconstruction_difference"]
         print(f"  the decoding minus the face as the model sees it ({s['image']['size']} px): "
               f"{gap['mean']:+.3g} on average, {gap['mean_absolute']:.3g} absolute")
