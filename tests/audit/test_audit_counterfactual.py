@@ -279,6 +279,11 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     s = json.loads((out / "counterfactual.json").read_text())
     assert len(s["rows"]) == 120 and s["steps"] == ["-2", "0", "+2"]
     assert s["edit"]["weak"] is False and s["edit"]["baseline"] == "codes"
+    # the store labels skin tone: the classifier's accuracy on the faces and on decodings
+    acc = s["accuracy"]
+    assert acc["n"] == 120 and acc["faces"]["accuracy"] > 0.9
+    assert acc["decodings"]["low"] <= acc["decodings"]["accuracy"] <= acc["decodings"]["high"]
+    assert "right against the store's skin_tone labels on 120 faces" in " ".join(r.out.split())
     assert s["positions"] == [-2, 0, 2] and s["reference"] == "0"
     assert s["groups_by"] == "gender,eyeglasses" and s["classifier"]["attribute"] == "skin_tone"
     every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}
@@ -344,6 +349,7 @@ def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
     s = json.loads((out / "counterfactual.json").read_text())
     assert s["steps"] == ["own", "female", "male"] and s["positions"] is None
     assert s["reference"] == "own" and s["edit"]["kind"] == "condition"
+    assert s["accuracy"]["n"] == 40
     assert "random_rate" not in s["flips"][0]
     every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}
     assert every["own"]["rate"] == 0 and every["female"]["n"] == 40
@@ -439,6 +445,7 @@ def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_n
     assert "reading changed by" in text and "random directions" in text
     s = json.loads((out / "counterfactual.json").read_text())
     assert s["kind"] == "values" and s["classifier"]["kind"] == "network values"
+    assert s["accuracy"] is None  # readings, not classes
     with open(out / "faces.csv") as fh:
         readings = {(int(row["row"]), row["step"]): float(row["reading"])
                     for row in csv.DictReader(fh)}

@@ -569,6 +569,11 @@ def counterfactual_cmd(
     elif not values:
         print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get "
               f"the same class in {s['reconstruction_agreement']:.1%} of faces")
+    if s.get("accuracy"):
+        a, d = s["accuracy"]["faces"], s["accuracy"]["decodings"]
+        print(f"  right against the store's {c['attribute']} labels on {s['accuracy']['n']} "
+              f"faces: {a['accuracy']:.1%} [{a['low']:.1%}, {a['high']:.1%}] as the model sees "
+              f"them, {d['accuracy']:.1%} [{d['low']:.1%}, {d['high']:.1%}] decoded")
     shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]
               if r["attribute"] == e["attribute"]}
     for r in (r for r in table if r["group"] == ALL):

@@ -31,6 +31,7 @@ from latentplay.audit.counterfactual import (
     direction_edits,
 )
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.outputs import json_default, output_dir
 from latentplay.store import combine
 from latentplay.store.schema import UNKNOWN
@@ -173,6 +174,7 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path, *, 
         "steps": result.labels, "positions": None if result.positions is None
         else result.positions.tolist(), "reference": result.labels[result.zero],
         "groups_by": grouped, "ordered": faces.places is not None,
+        "accuracy": _label_accuracy(faces, result),
         **result.tables(groups, names, faces.places, seed), "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
@@ -305,6 +307,34 @@ def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | N
 def _is_file(spec: str) -> bool:
     """Whether an annotator spec names a file (not ``clip:`` or ``onnx:``)."""
     return not spec.startswith(("clip:", "onnx:"))
+
+
+def _label_accuracy(faces: _Faces, result: Any) -> dict[str, Any] | None:
+    """How often the classifier is right on the faces (as the model sees them) and on their
+    unedited decodings, with Wilson 95 % intervals, over the faces whose label of the
+    classifier's attribute in the store names one of its classes; None without such labels.
+    A classifier much less right on decodings answers about images unlike the photos it is
+    meant for."""
+    store, reader = faces.store, faces.reader
+    if result.kind != "classes" or result.original is None or \
+            not store.schema.has_attribute(reader.attribute):
+        return None
+    attr = store.schema.attribute(reader.attribute)
+    if attr.kind == "continuous":
+        return None
+    to_mine = np.array([reader.classes.index(c) if c in reader.classes else -1
+                        for c in attr.level_names] + [-1])
+    codes = np.asarray(store.labels(reader.attribute), np.int64)[faces.codes.rows]
+    truth = to_mine[np.where((codes >= 0) & (codes < len(attr.level_names)), codes, -1)]
+    known = truth >= 0
+    if not known.any():
+        return None
+    out: dict[str, Any] = {"n": int(known.sum())}
+    for key, read in (("faces", result.original), ("decodings", result.reference)):
+        right = int(np.sum(read[known] == truth[known]))
+        low, high = wilson_interval(np.array([right]), int(known.sum()))[0]
+        out[key] = {"accuracy": right / int(known.sum()), "low": float(low), "high": float(high)}
+    return out
 
 
 def _places(store: st.Store, classifier: Annotator) -> np.ndarray | None:

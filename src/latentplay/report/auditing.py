@@ -417,6 +417,14 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
         return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
                        [Facts(facts), *_change_tables(c), *_counterfactual_figures(run)])
     facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
+    accuracy = c.get("accuracy")
+    if accuracy:
+        facts.append(("right against the labels",
+                      f"{number(accuracy['faces']['accuracy'])} "
+                      f"{interval(accuracy['faces']['low'], accuracy['faces']['high'])} on the "
+                      f"faces, {number(accuracy['decodings']['accuracy'])} "
+                      f"{interval(accuracy['decodings']['low'], accuracy['decodings']['high'])} "
+                      f"on their decodings ({number(accuracy['n'])} faces)"))
     everyone = [r for r in c["flips"] if r["group"] == "all faces"]
     random = "random_rate" in everyone[0]
     ordered = "shift" in everyone[0]
