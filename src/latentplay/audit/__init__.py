@@ -24,7 +24,8 @@
   :func:`direction_edits`, :func:`condition_edits`, :func:`counterfactuals`);
   :mod:`~latentplay.audit.counterfactual_values`: the same for a reader of values;
   :mod:`~latentplay.audit.counterfactual_run`: :func:`audit_counterfactual`, what
-  ``latentplay audit counterfactual`` writes.
+  ``latentplay audit counterfactual`` writes (and :mod:`~latentplay.audit.counterfactual_text`
+  what it prints).
 
 >>> from latentplay import audit
 >>> ann = audit.fit_classifier("data/faces", "gender")

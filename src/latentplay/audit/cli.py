@@ -532,8 +532,8 @@ def counterfactual_cmd(
     """Counterfactual sensitivity of a classifier: change one attribute of faces (along its
     latent direction, or through the run's condition), decode them, and count how often the
     classifier's answer changes, against the same steps along random directions."""
-    from latentplay.audit.counterfactual import ALL
     from latentplay.audit.counterfactual_run import audit_counterfactual
+    from latentplay.audit.counterfactual_text import profile_lines, summary_lines
     from latentplay.latent.cli import parse_rows, parse_values
 
     checks = split_names(check)
@@ -549,113 +549,5 @@ def counterfactual_cmd(
                              random=random, baseline=baseline, checks=checks, by=by, heads=heads,
                              network_options=option or [], show=show, seed=seed,
                              overwrite=overwrite)
-    if "profile" in s:
-        _print_profile(s)
-        print(f"wrote {out}")
-        return
-    e, c = s["edit"], s["classifier"]
-    score = f" (its {e['score_name']} {e['score']:.3f})" if e["kind"] == "direction" else ""
-    print(f"{c['attribute']} read on {len(s['rows'])} faces {e['text']}{score}; steps: "
-          f"{e['unit']}")
-    if e.get("weak"):
-        print(f"  caution: the direction barely predicts {e['attribute']}, so moving along it "
-              "is no edit of that attribute; read the checks and faces.png")
-    values = s["kind"] == "values"
-    table = s["changes"] if values else s["flips"]
-    if values and (s["reconstruction_difference"] or {}).get("mean") is not None:
-        gap = s["reconstruction_difference"]
-        print(f"  the decoding minus the face as the model sees it ({s['image']['size']} px): "
-              f"{gap['mean']:+.3g} on average, {gap['mean_absolute']:.3g} absolute")
-    elif not values:
-        print(f"  the face as the model sees it ({s['image']['size']} px) and its decoding get "
-              f"the same class in {s['reconstruction_agreement']:.1%} of faces")
-    if s.get("accuracy"):
-        a, d = s["accuracy"]["faces"], s["accuracy"]["decodings"]
-        print(f"  right against the store's {c['attribute']} labels on {s['accuracy']['n']} "
-              f"faces: {a['accuracy']:.1%} [{a['low']:.1%}, {a['high']:.1%}] as the model sees "
-              f"them, {d['accuracy']:.1%} [{d['low']:.1%}, {d['high']:.1%}] decoded")
-    shares = {(r["step"], r["class"]): r["share"] for r in s["check_shares"]
-              if r["attribute"] == e["attribute"]}
-    for r in (r for r in table if r["group"] == ALL):
-        line = f"  step {r['step']}: " + (_change_text(r) if values else _flip_text(r))
-        if e["positive"] is not None and (r["step"], e["positive"]) in shares:
-            line += f"; check reads {e['positive']} in {shares[(r['step'], e['positive'])]:.0%}"
-        print(line)
-    ends = [s["steps"][0], s["reference"], s["steps"][-1]]
-    if s["positions"] is None:  # classes: every one
-        ends = s["steps"]
-    for name, classes in _check_shares(s["check_shares"], ends).items():
-        print(f"  check {name} at steps {' / '.join(ends)}: " + ", ".join(
-            f"{k} {' / '.join(f'{v:.0%}' for v in vals)}" for k, vals in classes.items()))
-    edges = [x for x in ends if x != s["reference"]]
-    per_group = _group_values(table, edges, "change" if values else "rate")
-    if per_group:
-        print(f"  {'mean change' if values else 'class changed'} by {s['groups_by']} at steps "
-              f"{' / '.join(edges)}: " + ", ".join(
-                  f"{g} {' / '.join(_number(v, values) for v in vs)}"
-                  for g, vs in per_group.items()))
-    print(f"wrote {out}")
-
-
-def _print_profile(p: dict) -> None:
-    """The profile of several edits: per edit and end step, its changes."""
-    values = p["kind"] == "values"
-    print(f"{p['classifier']['attribute']} read on {len(p['rows'])} faces edited along "
-          f"{len(p['edits'])} directions (each in its own folder):")
-    for r in p["profile"]:
-        print(f"  {r['label']}, step {r['step']}: "
-              + (_change_text(r) if values else _flip_text(r)))
-    weak = sorted({r["label"] for r in p["profile"] if r.get("weak")})
-    if weak:
-        print(f"  caution: {', '.join(weak)} barely predict(s) the attribute; moving along it "
-              "is no edit of that attribute")
-
-
-def _flip_text(r: dict) -> str:
-    """A step's class changes, random baseline and shift along the order."""
-    line = f"class changed in {r['rate']:.1%} [{r['low']:.1%}, {r['high']:.1%}]"
-    if "random_rate" in r:
-        line += (f", random directions {r['random_rate']:.1%}, excess {r['excess']:+.1%} "
-                 f"[{r['excess_low']:+.1%}, {r['excess_high']:+.1%}]")
-    if r.get("shift") is not None and r.get("shift_low") is not None and r["flips"]:
-        line += f"; mean shift {r['shift']:+.2f} classes [{r['shift_low']:+.2f}, " \
-                f"{r['shift_high']:+.2f}]"
-    return line
-
-
-def _change_text(r: dict) -> str:
-    """A step's mean and absolute change of a reading, and the random baseline."""
-    if r["change"] is None:
-        return "no readings"
-    line = (f"reading changed by {r['change']:+.3g} on average"
-            + ("" if r["change_low"] is None else
-               f" [{r['change_low']:+.3g}, {r['change_high']:+.3g}]")
-            + f", {r['abs_change']:.3g} absolute ({r['n']} faces)")
-    if "random_abs_change" in r and r["random_abs_change"] is not None:
-        line += (f"; random directions {r['random_abs_change']:.3g}, excess "
-                 f"{r['excess']:+.3g} [{r['excess_low']:+.3g}, {r['excess_high']:+.3g}]")
-    return line
-
-
-def _number(value: float | None, values: bool) -> str:
-    if value is None:
-        return "-"
-    return f"{value:+.3g}" if values else f"{value:.0%}"
-
-
-def _check_shares(rows: list[dict], steps: list[str]) -> dict[str, dict[str, list[float]]]:
-    """Each check's share of each class it reads anywhere, at ``steps``."""
-    share = {(r["attribute"], r["class"], r["step"]): r["share"] for r in rows}
-    out: dict[str, dict[str, list[float]]] = {}
-    for name, cls in dict.fromkeys((r["attribute"], r["class"]) for r in rows):
-        values = [share[(name, cls, step)] for step in steps]
-        if any(values):
-            out.setdefault(name, {})[cls] = values
-    return out
-
-
-def _group_values(rows: list[dict], steps: list[str], key: str) -> dict[str, list]:
-    """Each group's ``key`` (flip rate, mean change) at ``steps``."""
-    value = {(r["group"], r["step"]): r[key] for r in rows}
-    groups = dict.fromkeys(r["group"] for r in rows if r["group"] != "all faces")
-    return {g: [value.get((g, step)) for step in steps] for g in groups}
+    lines = profile_lines(s) if "profile" in s else summary_lines(s)
+    print("\n".join([*lines, f"wrote {out}"]))
