@@ -124,6 +124,34 @@ def test_shift_along_ordered_classes_by_hand() -> None:
     assert "shift" not in flip_table(r, r.reference, r.classes)[0]
 
 
+def test_intervals_over_persons() -> None:
+    """Each face shown twice: taken as 2n faces the intervals are Wilson's and too narrow;
+    over the n persons they are as wide as for the n faces themselves."""
+    from latentplay.audit.counterfactual import means_over
+
+    z = np.random.default_rng(3).standard_normal((40, 3))
+    twice = np.repeat(z, 2, axis=0)
+    once = counterfactuals(show_code, along([1], z=z, random=2), ChannelReader(0))
+    both = counterfactuals(show_code, along([1], z=twice, random=2), ChannelReader(0))
+    persons = np.repeat(np.arange(40), 2)
+
+    def width(rows: list, key: str = "") -> float:
+        r = next(x for x in rows if x["group"] == "all faces" and x["step"] == "+1")
+        return r[f"{key}high"] - r[f"{key}low"]
+
+    naive = flip_table(both, both.reference, both.classes, n_boot=2000)
+    clustered = flip_table(both, both.reference, both.classes, n_boot=2000, persons=persons)
+    alone = flip_table(once, once.reference, once.classes, n_boot=2000)
+    assert width(naive) < 0.8 * width(clustered)
+    assert width(clustered) == pytest.approx(width(alone), rel=0.3)
+    assert width(clustered, "excess_") == pytest.approx(width(alone, "excess_"), rel=0.3)
+    # faces as their own units: the plain bootstrap of the means
+    values = np.random.default_rng(0).standard_normal((50, 2))
+    ci = means_over(values, np.arange(50), 4000, 0)
+    half = 1.96 * values.std(0, ddof=1) / np.sqrt(50)
+    np.testing.assert_allclose(ci[:, 1] - ci[:, 0], 2 * half, rtol=0.15)
+
+
 def test_steps_scale_by_the_unit() -> None:
     """A unit of 2 latent units moves twice as far: step +1 now crosses for both low faces."""
     r = counterfactuals(show_code, along([1], unit=2.0), ChannelReader(0))
@@ -487,3 +515,22 @@ def test_a_profile_across_directions(cli, coded: Path, vae_run: Path,
     assert "Profile: skin_tone across 2 edits" in html
     assert "Counterfactual: skin_tone under skin_tone: monk_8 vs rest" in html
     assert "Counterfactual: skin_tone under gender: male vs female" in html
+
+
+def test_repeated_persons_are_resampled_whole(cli, coded: Path, vae_run: Path,
+                                             skin_annotator_file: Path, tmp_path: Path) -> None:
+    """Photos of few persons: the summary counts them and says the intervals are a bootstrap
+    over persons."""
+    from latentplay import sources
+
+    persons = sources.make("synthfaces", tmp_path / "persons", n=90, seed=4,
+                           overrides=["identities=15"])
+    out = tmp_path / "cf"
+    r = cli("audit", "counterfactual", vae_run, "--data", persons.path, "--direction",
+            coded.parent / "skin.json", "--classifier", skin_annotator_file, "--n", "60",
+            "--steps=-2,2", "--random", "1", "--out", out)
+    assert r.code == 0, r.err
+    s = json.loads((out / "counterfactual.json").read_text())
+    ids = np.asarray(persons.labels("identity"))[s["rows"]]
+    assert s["persons"] == len(np.unique(ids)) <= 15
+    assert "intervals are a bootstrap over persons" in " ".join(r.out.split())

@@ -51,7 +51,7 @@ import numpy as np
 from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.resample import resampled
+from latentplay.resample import cluster_sums, resampled
 
 ALL = "all faces"
 """The group of every face in :func:`flip_table`."""
@@ -261,11 +261,12 @@ class Counterfactuals:
         return self.classes, self.reference
 
     def tables(self, groups: np.ndarray, names: Sequence[str], places: np.ndarray | None,
-               seed: int) -> dict[str, Any]:
+               seed: int, persons: np.ndarray | None = None) -> dict[str, Any]:
         """The summary's tables (:func:`flip_table`, :func:`probability_table`) and the
         reconstruction agreement."""
         return {"reconstruction_agreement": self.reconstruction_agreement(),
-                "flips": flip_table(self, groups, names, seed=seed, places=places),
+                "flips": flip_table(self, groups, names, seed=seed, places=places,
+                                    persons=persons),
                 "probabilities": probability_table(self)}
 
     def most_changed(self, count: int) -> np.ndarray:
@@ -347,8 +348,8 @@ def read_along(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | Non
 
 
 def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str],
-               n_boot: int = 1000, seed: int = 0, places: np.ndarray | None = None
-               ) -> list[dict[str, object]]:
+               n_boot: int = 1000, seed: int = 0, places: np.ndarray | None = None,
+               persons: np.ndarray | None = None) -> list[dict[str, object]]:
     """Per group (``groups`` ``(n,)`` codes into ``names``; negative: in none) and over all
     faces, per step (``step``: its label): faces ``n``, ``flips``, ``rate`` with its Wilson
     ``low`` / ``high``, and ``p_reference``, the mean probability of each face's class at the
@@ -358,7 +359,10 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
     ``places`` ``(K,)`` gives the classifier's classes places in an order (-1: outside it,
     e.g. ``unknown``); then ``shift`` is the mean place of the class read minus the place read
     at the reference step (+: later classes — older, darker), with a normal 95 % interval
-    (``shift_low`` / ``shift_high``), over the faces read inside the order at both."""
+    (``shift_low`` / ``shift_high``), over the faces read inside the order at both.
+
+    ``persons`` ``(n,)`` names each face's person when some have several faces: every
+    interval is then a bootstrap over persons (each drawn with all of their faces)."""
     flips = result.flips()
     moved = None
     if places is not None:
@@ -374,23 +378,48 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
         if not n:
             continue
         counts = flips[mask].sum(axis=0)
-        wilson = wilson_interval(counts, n)
+        units = np.arange(n) if persons is None else np.asarray(persons)[mask]
+        rate_ci = (wilson_interval(counts, n) if persons is None
+                   else means_over(flips[mask].astype(float), units, n_boot, seed))
         if rand is not None:
             excess = flips[mask] - rand[mask]  # (n, A)
-            low, high = np.percentile(resampled(excess, n_boot, seed) / n, [2.5, 97.5], axis=0)
+            excess_ci = means_over(excess, units, n_boot, seed)
+        if moved is not None and persons is not None:
+            shift_ci = means_over(moved[mask], units, n_boot, seed)
         for j, label in enumerate(result.labels):
             row: dict[str, object] = {
                 "group": name, "step": label, "n": n, "flips": int(counts[j]),
-                "rate": float(counts[j] / n), "low": float(wilson[j, 0]),
-                "high": float(wilson[j, 1]), "p_reference": float(p_ref[mask, j].mean())}
+                "rate": float(counts[j] / n), "low": float(rate_ci[j, 0]),
+                "high": float(rate_ci[j, 1]), "p_reference": float(p_ref[mask, j].mean())}
             if rand is not None:
                 row.update(random_rate=float(rand[mask, j].mean()),
-                           excess=float(excess[:, j].mean()), excess_low=float(low[j]),
-                           excess_high=float(high[j]))
+                           excess=float(excess[:, j].mean()), excess_low=float(excess_ci[j, 0]),
+                           excess_high=float(excess_ci[j, 1]))
             if moved is not None:
                 row.update(mean_interval(moved[mask, j], "shift"))
+                if persons is not None and row["shift_low"] is not None:
+                    row.update(shift_low=float(shift_ci[j, 0]), shift_high=float(shift_ci[j, 1]))
             rows.append(row)
     return rows
+
+
+def means_over(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
+    left out) over ``n_boot`` resamples of the ``units`` ``(n,)`` (faces, or persons drawn with
+    all of their faces: :mod:`latentplay.resample`)."""
+    read = np.isfinite(values)
+    a = values.shape[1]
+    sums = cluster_sums(units, [np.where(read[:, j], values[:, j], 0.0) for j in range(a)]
+                        + [read[:, j].astype(float) for j in range(a)])
+    boot = resampled(sums, n_boot, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = boot[:, :a] / boot[:, a:]
+    out = np.full((a, 2), np.nan)
+    for j in range(a):
+        finite = means[np.isfinite(means[:, j]), j]
+        if len(finite):
+            out[j] = np.percentile(finite, [2.5, 97.5])
+    return out
 
 
 def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:

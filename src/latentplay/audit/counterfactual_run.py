@@ -34,6 +34,7 @@ from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.outputs import json_default, output_dir
 from latentplay.store import combine
+from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN
 
 
@@ -52,6 +53,7 @@ class _Faces:
     groups: np.ndarray | None
     places: np.ndarray | None
     checks: Callable[[str], list[Annotator]]
+    persons: np.ndarray | None = None
 
     def decode(self, z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         from latentplay.train import decode
@@ -125,7 +127,7 @@ def audit_counterfactual(
     codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
     faces = _Faces(store, model, reader, codes, model_input(model, codes.images), names,
                    groups, _places(store, reader) if isinstance(reader, Annotator) else None,
-                   checkers)
+                   checkers, _persons(store, codes.rows))
     common = {"run": str(run), "by": by, "seed": seed, "show": show}
     if part is not None:
         assert codes.condition is not None
@@ -175,7 +177,9 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path, *, 
         else result.positions.tolist(), "reference": result.labels[result.zero],
         "groups_by": grouped, "ordered": faces.places is not None,
         "accuracy": _label_accuracy(faces, result),
-        **result.tables(groups, names, faces.places, seed), "check_shares": check_table(result)}
+        "persons": None if faces.persons is None else int(len(np.unique(faces.persons))),
+        **result.tables(groups, names, faces.places, seed, faces.persons),
+        "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
     table = "flips" if result.kind == "classes" else "changes"
@@ -335,6 +339,16 @@ def _label_accuracy(faces: _Faces, result: Any) -> dict[str, Any] | None:
         low, high = wilson_interval(np.array([right]), int(known.sum()))[0]
         out[key] = {"accuracy": right / int(known.sum()), "low": float(low), "high": float(high)}
     return out
+
+
+def _persons(store: st.Store, rows: np.ndarray) -> np.ndarray | None:
+    """``(n,)`` the person of each of ``rows`` when some person has several of them (the
+    intervals then resample persons); else None."""
+    persons = repeated_persons(store)
+    if persons is None:
+        return None
+    mine = persons[rows]
+    return mine if len(np.unique(mine)) < len(mine) else None
 
 
 def _places(store: st.Store, classifier: Annotator) -> np.ndarray | None:

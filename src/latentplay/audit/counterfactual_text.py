@@ -19,6 +19,9 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     if e.get("weak"):
         out.append(f"  caution: the direction barely predicts {e['attribute']}, so moving "
                    "along it is no edit of that attribute; read the checks and faces.png")
+    if s.get("persons"):
+        out.append(f"  the faces show {s['persons']} persons, some several times: the "
+                   "intervals are a bootstrap over persons")
     values = s["kind"] == "values"
     table = s["changes"] if values else s["flips"]
     if values and (s["reconstruction_difference"] or {}).get("mean") is not None:

@@ -33,9 +33,9 @@ from latentplay.audit.counterfactual import (
     Reading,
     check_columns,
     mean_interval,
+    means_over,
     read_along,
 )
-from latentplay.resample import resampled
 
 
 @dataclass
@@ -81,10 +81,11 @@ class ValueCounterfactuals:
         return [], np.full(len(self.readings), -1)
 
     def tables(self, groups: np.ndarray, names: Sequence[str], places: Any,
-               seed: int) -> dict[str, Any]:
+               seed: int, persons: np.ndarray | None = None) -> dict[str, Any]:
         """The summary's ``changes`` (:func:`change_table`) and how far reconstruction moves
         the reading (``reconstruction_difference``: mean, and mean absolute)."""
-        out: dict[str, Any] = {"changes": change_table(self, groups, names, seed=seed),
+        out: dict[str, Any] = {"changes": change_table(self, groups, names, seed=seed,
+                                                       persons=persons),
                                "reconstruction_difference": None}
         if self.original is not None:
             gap = self.readings[:, self.zero] - self.original
@@ -130,37 +131,48 @@ def value_counterfactuals(decoder: Decoder, edits: Edits, reader: Any, *,
 
 
 def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequence[str],
-                 n_boot: int = 1000, seed: int = 0) -> list[dict[str, object]]:
+                 n_boot: int = 1000, seed: int = 0, persons: np.ndarray | None = None
+                 ) -> list[dict[str, object]]:
     """Per group (``groups`` ``(n,)`` codes into ``names``; negative: in none) and over all
     faces, per step: faces read at the step and unedited ``n``, the mean ``change`` with a
-    normal 95 % interval (``change_low`` / ``change_high``), the mean ``abs_change``; with random directions
-    their ``random_abs_change`` and the ``excess`` of the absolute change over it with a
-    bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``)."""
+    normal 95 % interval (``change_low`` / ``change_high``), the mean ``abs_change``; with
+    random directions their ``random_abs_change`` and the ``excess`` of the absolute change
+    over it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``).
+    With ``persons`` ``(n,)`` (some with several faces) both intervals are bootstraps over
+    persons."""
     changes = result.changes()
     rand = result.random_changes()
+    if rand is not None:
+        changes = np.where(np.isfinite(rand), changes, np.nan)  # faces read on both sides
     members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
     rows: list[dict[str, object]] = []
     for name, mask in [*members, (ALL, np.ones(len(changes), bool))]:
         if not mask.any():
             continue
+        units = np.arange(int(mask.sum())) if persons is None else np.asarray(persons)[mask]
+        change_ci = None if persons is None else means_over(changes[mask], units, n_boot, seed)
+        if rand is not None:
+            excess = np.abs(changes[mask]) - rand[mask]          # (m, A), NaN: unread
+            excess_ci = means_over(excess, units, n_boot, seed)
         for j, label in enumerate(result.labels):
             x = changes[mask, j]
-            read = np.isfinite(x)
-            if rand is not None:
-                read &= np.isfinite(rand[mask, j])
-            x = x[read]
+            x = x[np.isfinite(x)]
             row: dict[str, object] = {"group": name, "step": label, "n": int(len(x)),
                                       **mean_interval(x, "change"),
                                       "abs_change": _nanmean(np.abs(x))}
+            if change_ci is not None and row["change_low"] is not None:
+                row.update(change_low=float(change_ci[j, 0]), change_high=float(change_ci[j, 1]))
             if rand is not None:
-                excess = np.abs(x) - rand[mask, j][read]
-                boot = resampled(excess[:, None], n_boot, seed)[:, 0] / max(len(x), 1)
-                low, high = np.percentile(boot, [2.5, 97.5]) if len(x) else (np.nan,) * 2
-                row.update(random_abs_change=_nanmean(rand[mask, j][read]),
-                           excess=_nanmean(excess), excess_low=float(low),
-                           excess_high=float(high))
+                row.update(random_abs_change=_nanmean(np.where(np.isfinite(changes[mask, j]),
+                                                               rand[mask, j], np.nan)),
+                           excess=_nanmean(excess[:, j]), excess_low=_finite(excess_ci[j, 0]),
+                           excess_high=_finite(excess_ci[j, 1]))
             rows.append(row)
     return rows
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
 
 
 def _nanmean(x: np.ndarray) -> float | None:

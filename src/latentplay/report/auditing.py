@@ -416,6 +416,9 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
                                              f"{number(gap.get('mean_absolute'))} absolute"))
         return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
                        [Facts(facts), *_change_tables(c), *_counterfactual_figures(run)])
+    if c.get("persons"):
+        facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
+                                 "intervals are a bootstrap over persons"))
     facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
     accuracy = c.get("accuracy")
     if accuracy:
@@ -439,7 +442,9 @@ def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
                          if ordered else []),
                        r["p_reference"]] for r in everyone],
                      f"Share of faces whose class differs from the one read at step "
-                     f"{c.get('reference')} (Wilson intervals)"
+                     f"{c.get('reference')} ("
+                     + ("bootstrap over persons" if c.get("persons") else "Wilson intervals")
+                     + ")"
                      + ("; excess: over the random directions' share (bootstrap over faces)."
                         if random else "."))
     ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
