@@ -90,11 +90,14 @@ class Steps:
 def _flips(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str) -> None:
     groups = list(dict.fromkeys(r["group"] for r in rows))
     colours = plt.get_cmap("tab10")
-    for k, group in enumerate(g for g in groups if g != ALL):
+    named = [g for g in groups if g != ALL]
+    for k, group in enumerate(named):
         mine = [r for r in rows if r["group"] == group]
-        _line(ax, x, mine, "rate", f"{group} (n={mine[0]['n']})", colours(k % 10), 1.4)
+        _line(ax, x, mine, "rate", f"{group} (n={mine[0]['n']})", colours(k % 10), 1.4,
+              _dodge(k, len(named) + 1))
     everyone = [r for r in rows if r["group"] == ALL]
-    _line(ax, x, everyone, "rate", f"{ALL} (n={everyone[0]['n']})", "black", 2.2)
+    _line(ax, x, everyone, "rate", f"{ALL} (n={everyone[0]['n']})", "black", 2.2,
+          _dodge(len(named), len(named) + 1))
     if "random_rate" in everyone[0]:
         ax.plot(x.of(everyone), [r["random_rate"] for r in everyone], "--",
                 color="0.45", lw=1.6, label="random directions, all faces")
@@ -116,7 +119,8 @@ def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabe
                 if r["group"] == group and r.get(f"{key}_low") is not None]
         if mine:
             _line(ax, x, mine, key, f"{group} (n={mine[-1]['n']})",
-                  "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4)
+                  "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4,
+                  _dodge(k, len(groups) + 1))
     ax.axhline(0, color="0.5", lw=0.8)
     x.axis(ax)
     ax.set_ylabel(ylabel)
@@ -139,9 +143,10 @@ def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) ->
 
 def _probabilities(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) -> None:
     colours = plt.get_cmap("tab10")
-    for k, name in enumerate(dict.fromkeys(r["class"] for r in rows)):
+    names = list(dict.fromkeys(r["class"] for r in rows))
+    for k, name in enumerate(names):
         _line(ax, x, [r for r in rows if r["class"] == name], "mean", name, colours(k % 10),
-              1.4)
+              1.4, _dodge(k, len(names)))
     ax.set_ylim(-0.02, 1.02)
     x.axis(ax)
     ax.set_ylabel(f"mean probability ({attribute})")
@@ -167,14 +172,21 @@ def _checks(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str,
     ax.legend(fontsize=7)
 
 
+def _dodge(k: int, count: int) -> float:
+    """Horizontal offset of series ``k`` of ``count`` at a class step, so points side by
+    side do not hide each other."""
+    return 0.12 * (k - (count - 1) / 2) if count > 1 else 0.0
+
+
 def _line(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, label: str, colour: Any,
-          width: float) -> None:
+          width: float, dodge: float = 0.0) -> None:
     """A value per step with its interval: a line and band over numeric steps, points with
-    error bars over classes."""
+    error bars over classes (moved ``dodge`` sideways)."""
     steps, mid = x.of(rows), np.array([r[key] for r in rows])
     low, high = np.array([r["low"] for r in rows]), np.array([r["high"] for r in rows])
     if x.named:
-        ax.errorbar(steps, mid, yerr=[mid - low, high - mid], fmt="o", ms=5 if width > 2 else 4,
+        ax.errorbar(steps + dodge, mid, yerr=[mid - low, high - mid], fmt="o",
+                    ms=5 if width > 2 else 4,
                     color=colour, capsize=3, label=label)
         return
     ax.plot(steps, mid, "o-", ms=3, color=colour, lw=width, label=label)
