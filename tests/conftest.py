@@ -66,11 +66,13 @@ def vae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path
 
 @pytest.fixture(scope="session")
 def cvae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
-    """A CVAE conditioned on ``smile`` (continuous) and ``gender`` (categorical), 3 epochs."""
+    """A CVAE conditioned on ``smile`` (continuous) and ``gender`` (categorical), trained as
+    ``vae_run`` is (8 epochs, beta 0.1) so that its decoder uses the code and the condition."""
     out = tmp_path_factory.mktemp("runs") / "cvae"
-    return train.train("cvae", data=faces_store, out=out, epochs=3, seed=0, progress=False,
-                       overrides=[*_TINY, "model.latent_dim=8",
-                                  "model.condition=[smile,gender]"])
+    return train.train("cvae", data=faces_store, out=out, epochs=8, batch_size=32, seed=0,
+                       progress=False, overrides=[*_TINY, "model.latent_dim=8",
+                                                  "model.condition=[smile,gender]",
+                                                  "loss.betavae.beta=0.1", "optim.lr=2e-3"])
 
 
 @pytest.fixture(scope="session")
