@@ -3,79 +3,48 @@ vs generated vs corrected distribution with intervals, TV / JS / chi-square, the
 held-out accuracy and confusion, figures), ``sample-groups`` (``groups.json/png``) and/or
 ``fidelity`` (precision, recall, density, coverage, distances, coverage per group) and/or
 ``verify`` (face verification per group, :mod:`~latentplay.report.verifying`) and/or
-``accuracy`` and/or ``counterfactual`` (a classifier's class changes along a latent edit)."""
+``accuracy`` and/or ``counterfactual`` (a classifier's answers along latent edits,
+:mod:`~latentplay.report.counterfactuals`): one or more sections per output file, in the order
+of :data:`_OUTPUTS`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from latentplay.audit.distribution import imbalance_text, shift_text
 from latentplay.errors import UserError
 from latentplay.outputs import p_text
-from latentplay.report import verifying
+from latentplay.report import counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Page, Section, Table, interval, number
 
 
 def page(run: Path) -> Page:
-    """The report page of audit output directory ``run``."""
+    """The report page of audit output directory ``run``: a section (or several) per output
+    it holds, titled after the first."""
     sections: list[Section] = []
-    title = f"Audit {run.name}"
-    if (run / "summary.json").exists():
-        summary = read_json(run / "summary.json")
-        if "attributes" not in summary:
-            raise UserError(f"{run / 'summary.json'} is not the summary of `latentplay audit "
-                            "compare` (no 'attributes')")
-        sections.append(_compare_overview(summary))
-        sections += [_attribute(run, name, r) for name, r in summary["attributes"].items()]
-        source = (summary.get("source") or {}).get("run") or "images"
-        title = f"Audit of {source}: {', '.join(summary['attributes'])}"
-    if (run / "groups.json").exists():
-        groups = read_json(run / "groups.json")
-        sections.append(_groups(run, groups))
-        if len(sections) == 1:
-            title = f"Groups of {groups.get('attribute')} sampled from {groups.get('run')}"
-    if (run / "fidelity.json").exists():
-        fidelity = read_json(run / "fidelity.json")
-        if not sections:
-            source = (fidelity.get("source") or {}).get("run") or "images"
-            title = f"Fidelity and coverage of {source}"
-        sections += _fidelity(run, fidelity)
-    if (run / verifying.COMPARISON_FILE).exists():
-        comparison = read_json(run / verifying.COMPARISON_FILE)
-        if not sections:
-            title = f"Verification with {', '.join(comparison.get('columns') or [])}"
-        sections += verifying.comparison_sections(run, comparison)
-    if (run / "verification.json").exists():
-        verification = read_json(run / "verification.json")
-        if not sections:
-            title = f"Verification with {verification.get('column')} on {verification.get('data')}"
-        sections += verifying.sections(run, verification)
-    if (run / "accuracy.json").exists():
-        accuracy = read_json(run / "accuracy.json")
-        if not sections:
-            title = (f"Accuracy of {accuracy.get('predicted')} against {accuracy.get('truth')} "
-                     f"by {accuracy.get('by')}")
-        sections.append(_accuracy(run, accuracy))
-    if (run / "counterfactual.json").exists():
-        counterfactual = read_json(run / "counterfactual.json")
-        if not sections:
-            title = (f"{counterfactual.get('classifier', {}).get('attribute')} under edits of "
-                     f"{counterfactual.get('edit', {}).get('label')}")
-        sections.append(_counterfactual(run, counterfactual))
-    if (run / "profile.json").exists():
-        profile = read_json(run / "profile.json")
-        if not sections:
-            title = (f"{profile.get('classifier', {}).get('attribute')} under edits of "
-                     f"{len(profile.get('edits') or [])} directions")
-        sections.append(_profile(run, profile))
-        for name in profile.get("edits") or []:
-            if (run / name / "counterfactual.json").exists():
-                sections.append(_counterfactual(run / name,
-                                                read_json(run / name / "counterfactual.json")))
-    return Page("audit run", title, str(run), sections)
+    title = None
+    for name, titled, build in _OUTPUTS:
+        if (run / name).exists():
+            data = read_json(run / name)
+            sections += build(run, data)
+            title = title or titled(data)
+    return Page("audit run", title or f"Audit {run.name}", str(run), sections)
+
+
+def _compare(run: Path, summary: dict[str, Any]) -> list[Section]:
+    if "attributes" not in summary:
+        raise UserError(f"{run / 'summary.json'} is not the summary of `latentplay audit "
+                        "compare` (no 'attributes')")
+    return [_compare_overview(summary),
+            *[_attribute(run, name, r) for name, r in summary["attributes"].items()]]
+
+
+def _source(data: dict[str, Any]) -> str:
+    return (data.get("source") or {}).get("run") or "images"
 
 
 def _compare_overview(summary: dict[str, Any]) -> Section:
@@ -384,139 +353,21 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
                                                       "Accuracy per group.")])
 
 
-def _counterfactual(run: Path, c: dict[str, Any]) -> Section:
-    """The section of ``counterfactual.json`` (``latentplay audit counterfactual``)."""
-    if ("flips" not in c and "changes" not in c) or "edit" not in c:
-        raise UserError(f"{run / 'counterfactual.json'} is not the output of `latentplay audit "
-                        "counterfactual`")
-    e, k = c["edit"], c["classifier"]
-    facts = [("run, faces", f"{c.get('run')}; {number(len(c['rows']))} rows of {c.get('data')}")]
-    if e["kind"] == "direction":
-        facts += [("direction", f"{e['label']} ({e['score_name']} {number(e['score'])}), moved "
-                                f"along its {e['along']}; a step is {number(e['sd'])} latent "
-                                "units" + ("; it barely predicts its attribute, so moving "
-                                           "along it is no edit of that attribute"
-                                           if e.get("weak") else "")),
-                  ("random directions", f"{e['random_directions']}, orthogonal to the "
-                                        "attribute's, "
-                                        + ("drawn uniformly on the sphere"
-                                           if e.get("baseline") == "sphere"
-                                           else "drawn as the codes vary")
-                                        + ", taking the same steps in SDs of the codes along "
-                                        "them")]
-    else:
-        facts.append(("edit", f"faces {e['text']}; steps: {e['unit']}"))
-    facts += [("classifier", f"{k['attribute']} ({k.get('kind')})"
-                             + (f": {', '.join(k['classes'])}" if k.get("classes") else "")),
-              ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
-               or "none")]
-    if c.get("kind") == "values":
-        gap = c.get("reconstruction_difference") or {}
-        facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
-                                             f"{number(gap.get('mean_absolute'))} absolute"))
-        return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                       [Facts(facts), *_change_tables(c), *_counterfactual_figures(run)])
-    if c.get("persons"):
-        facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
-                                 "intervals are a bootstrap over persons"))
-    facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
-    accuracy = c.get("accuracy")
-    if accuracy:
-        facts.append(("right against the labels",
-                      f"{number(accuracy['faces']['accuracy'])} "
-                      f"{interval(accuracy['faces']['low'], accuracy['faces']['high'])} on the "
-                      f"faces, {number(accuracy['decodings']['accuracy'])} "
-                      f"{interval(accuracy['decodings']['low'], accuracy['decodings']['high'])} "
-                      f"on their decodings ({number(accuracy['n'])} faces)"))
-    everyone = [r for r in c["flips"] if r["group"] == "all faces"]
-    random = "random_rate" in everyone[0]
-    ordered = "shift" in everyone[0]
-    table = Table.of(["step", "faces", "class changed", "95% interval",
-                      *(["random directions", "excess", "95% interval"] if random else []),
-                      *(["mean shift (classes)", "95% interval"] if ordered else []),
-                      "P(class unedited)"],
-                     [[r["step"], r["n"], r["rate"], interval(r["low"], r["high"]),
-                       *([r["random_rate"], r["excess"],
-                          interval(r["excess_low"], r["excess_high"])] if random else []),
-                       *([r["shift"], interval(r["shift_low"], r["shift_high"])]
-                         if ordered else []),
-                       r["p_reference"]] for r in everyone],
-                     f"Share of faces whose class differs from the one read at step "
-                     f"{c.get('reference')} ("
-                     + ("bootstrap over persons" if c.get("persons") else "Wilson intervals")
-                     + ")"
-                     + ("; excess: over the random directions' share (bootstrap over faces)."
-                        if random else "."))
-    ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
-    groups = Table.of(["group", "faces", "step", "class changed", "95% interval"],
-                      [[r["group"], r["n"], r["step"], r["rate"], interval(r["low"], r["high"])]
-                       for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
-                      f"At the first and last step, by {c['groups_by']}.")
-    return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                   [Facts(facts), table, groups, *_counterfactual_figures(run)])
-
-
-def _change_tables(c: dict[str, Any]) -> list[Table]:
-    """The tables of a value reader's changes: per step over all faces, per group at the
-    first and last step."""
-    everyone = [r for r in c["changes"] if r["group"] == "all faces"]
-    random = "random_abs_change" in everyone[0]
-    steps = Table.of(["step", "faces", "mean change", "95% interval", "mean absolute change",
-                      *(["random directions", "excess", "95% interval"] if random else [])],
-                     [[r["step"], r["n"], r["change"],
-                       interval(r["change_low"], r["change_high"]), r["abs_change"],
-                       *([r["random_abs_change"], r["excess"],
-                          interval(r["excess_low"], r["excess_high"])] if random else [])]
-                      for r in everyone],
-                     f"The reading minus each face's reading at step {c.get('reference')} "
-                     "(normal intervals)" + ("; excess: of the absolute change over the "
-                                             "random directions' (bootstrap over faces)."
-                                             if random else "."))
-    ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
-    groups = [[r["group"], r["n"], r["step"], r["change"],
-               interval(r["change_low"], r["change_high"])]
-              for r in c["changes"] if r["group"] != "all faces" and r["step"] in ends]
-    return [steps] + ([Table.of(["group", "faces", "step", "mean change", "95% interval"],
-                                groups, f"At the first and last step, by {c['groups_by']}.")]
-                      if groups else [])
-
-
-def _counterfactual_figures(run: Path) -> list[Any]:
-    return [file_figure(run / "counterfactual.png", "Changes per step and group, and the "
-                        "checks' readings."),
-            file_figure(run / "faces.png", "The faces that change most.")]
-
-
-def _profile(run: Path, p: dict[str, Any]) -> Section:
-    """The section of ``profile.json`` (``latentplay audit counterfactual`` with several
-    directions)."""
-    if "profile" not in p or "edits" not in p:
-        raise UserError(f"{run / 'profile.json'} is not the profile of `latentplay audit "
-                        "counterfactual`")
-    values = p.get("kind") == "values"
-    facts = [("run, faces", f"{p.get('run')}; {number(len(p['rows']))} rows of {p.get('data')}"),
-             ("classifier", f"{p['classifier']['attribute']} ({p['classifier'].get('kind')})"),
-             ("edits", ", ".join(p["edits"]) + f"; moved along the {p.get('along')}")]
-    if values:
-        table = Table.of(["direction", "step", "faces", "mean change", "95% interval",
-                          "mean absolute change", "random directions", "excess",
-                          "95% interval"],
-                         [[r["label"], r["step"], r["n"], r["change"],
-                           interval(r.get("change_low"), r.get("change_high")),
-                           r["abs_change"], r.get("random_abs_change"), r.get("excess"),
-                           interval(r.get("excess_low"), r.get("excess_high"))]
-                          for r in p["profile"]],
-                         "The reading minus each face's unedited reading, at each direction's "
-                         "first and last step.")
-    else:
-        table = Table.of(["direction", "step", "faces", "class changed", "95% interval",
-                          "random directions", "excess", "95% interval"],
-                         [[r["label"], r["step"], r["n"], r["rate"],
-                           interval(r["low"], r["high"]), r.get("random_rate"),
-                           r.get("excess"), interval(r.get("excess_low"), r.get("excess_high"))]
-                          for r in p["profile"]],
-                         "Share of faces whose class changed, at each direction's first and "
-                         "last step; excess: over random directions of the same size.")
-    return Section(f"Profile: {p['classifier']['attribute']} across {len(p['edits'])} edits",
-                   "profile", [Facts(facts), table,
-                               file_figure(run / "profile.png", "Per direction and end step.")])
+_OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
+                      Callable[[Path, dict[str, Any]], list[Section]]], ...] = (
+    ("summary.json", lambda d: f"Audit of {_source(d)}: {', '.join(d['attributes'])}", _compare),
+    ("groups.json", lambda d: f"Groups of {d.get('attribute')} sampled from {d.get('run')}",
+     lambda run, d: [_groups(run, d)]),
+    ("fidelity.json", lambda d: f"Fidelity and coverage of {_source(d)}", _fidelity),
+    (verifying.COMPARISON_FILE,
+     lambda d: f"Verification with {', '.join(d.get('columns') or [])}",
+     verifying.comparison_sections),
+    ("verification.json", lambda d: f"Verification with {d.get('column')} on {d.get('data')}",
+     verifying.sections),
+    ("accuracy.json", lambda d: (f"Accuracy of {d.get('predicted')} against {d.get('truth')} "
+                                 f"by {d.get('by')}"), lambda run, d: [_accuracy(run, d)]),
+    ("counterfactual.json", counterfactuals.title, lambda run, d: [counterfactuals.section(run, d)]),
+    ("profile.json", counterfactuals.profile_title, counterfactuals.profile_sections),
+)
+"""Each output an audit directory may hold: its file, the page title it gives when it comes
+first, and its sections."""

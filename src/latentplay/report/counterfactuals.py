@@ -1,0 +1,173 @@
+"""The report sections of ``latentplay audit counterfactual``: one edit's
+(``counterfactual.json``: the edit, classifier, checks, the class changes or reading changes
+per step and group, the figures) and a profile across edits (``profile.json``, then each
+edit's own section)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.report.files import read_json
+from latentplay.report.images import file_figure
+from latentplay.report.page import Facts, Section, Table, interval, number
+
+
+def title(c: dict[str, Any]) -> str:
+    """The page title of one edit's summary."""
+    return (f"{c.get('classifier', {}).get('attribute')} under edits of "
+            f"{c.get('edit', {}).get('label')}")
+
+
+def profile_title(p: dict[str, Any]) -> str:
+    """The page title of a profile."""
+    return (f"{p.get('classifier', {}).get('attribute')} under edits of "
+            f"{len(p.get('edits') or [])} directions")
+
+
+def profile_sections(run: Path, p: dict[str, Any]) -> list[Section]:
+    """The profile's section, then each edit's (from its folder)."""
+    out = [_profile(run, p)]
+    for name in p.get("edits") or []:
+        if (run / name / "counterfactual.json").exists():
+            out.append(section(run / name, read_json(run / name / "counterfactual.json")))
+    return out
+
+
+def section(run: Path, c: dict[str, Any]) -> Section:
+    """The section of ``counterfactual.json`` (``latentplay audit counterfactual``)."""
+    if ("flips" not in c and "changes" not in c) or "edit" not in c:
+        raise UserError(f"{run / 'counterfactual.json'} is not the output of `latentplay audit "
+                        "counterfactual`")
+    e, k = c["edit"], c["classifier"]
+    facts = [("run, faces", f"{c.get('run')}; {number(len(c['rows']))} rows of {c.get('data')}")]
+    if e["kind"] == "direction":
+        facts += [("direction", f"{e['label']} ({e['score_name']} {number(e['score'])}), moved "
+                                f"along its {e['along']}; a step is {number(e['sd'])} latent "
+                                "units" + ("; it barely predicts its attribute, so moving "
+                                           "along it is no edit of that attribute"
+                                           if e.get("weak") else "")),
+                  ("random directions", f"{e['random_directions']}, orthogonal to the "
+                                        "attribute's, "
+                                        + ("drawn uniformly on the sphere"
+                                           if e.get("baseline") == "sphere"
+                                           else "drawn as the codes vary")
+                                        + ", taking the same steps in SDs of the codes along "
+                                        "them")]
+    else:
+        facts.append(("edit", f"faces {e['text']}; steps: {e['unit']}"))
+    facts += [("classifier", f"{k['attribute']} ({k.get('kind')})"
+                             + (f": {', '.join(k['classes'])}" if k.get("classes") else "")),
+              ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
+               or "none")]
+    if c.get("kind") == "values":
+        gap = c.get("reconstruction_difference") or {}
+        facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
+                                             f"{number(gap.get('mean_absolute'))} absolute"))
+        return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
+                       [Facts(facts), *_change_tables(c), *_counterfactual_figures(run)])
+    if c.get("persons"):
+        facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
+                                 "intervals are a bootstrap over persons"))
+    facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
+    accuracy = c.get("accuracy")
+    if accuracy:
+        facts.append(("right against the labels",
+                      f"{number(accuracy['faces']['accuracy'])} "
+                      f"{interval(accuracy['faces']['low'], accuracy['faces']['high'])} on the "
+                      f"faces, {number(accuracy['decodings']['accuracy'])} "
+                      f"{interval(accuracy['decodings']['low'], accuracy['decodings']['high'])} "
+                      f"on their decodings ({number(accuracy['n'])} faces)"))
+    everyone = [r for r in c["flips"] if r["group"] == "all faces"]
+    random = "random_rate" in everyone[0]
+    ordered = "shift" in everyone[0]
+    table = Table.of(["step", "faces", "class changed", "95% interval",
+                      *(["random directions", "excess", "95% interval"] if random else []),
+                      *(["mean shift (classes)", "95% interval"] if ordered else []),
+                      "P(class unedited)"],
+                     [[r["step"], r["n"], r["rate"], interval(r["low"], r["high"]),
+                       *([r["random_rate"], r["excess"],
+                          interval(r["excess_low"], r["excess_high"])] if random else []),
+                       *([r["shift"], interval(r["shift_low"], r["shift_high"])]
+                         if ordered else []),
+                       r["p_reference"]] for r in everyone],
+                     f"Share of faces whose class differs from the one read at step "
+                     f"{c.get('reference')} ("
+                     + ("bootstrap over persons" if c.get("persons") else "Wilson intervals")
+                     + ")"
+                     + ("; excess: over the random directions' share (bootstrap over faces)."
+                        if random else "."))
+    ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
+    groups = Table.of(["group", "faces", "step", "class changed", "95% interval"],
+                      [[r["group"], r["n"], r["step"], r["rate"], interval(r["low"], r["high"])]
+                       for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
+                      f"At the first and last step, by {c['groups_by']}.")
+    return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
+                   [Facts(facts), table, groups, *_counterfactual_figures(run)])
+
+
+def _change_tables(c: dict[str, Any]) -> list[Table]:
+    """The tables of a value reader's changes: per step over all faces, per group at the
+    first and last step."""
+    everyone = [r for r in c["changes"] if r["group"] == "all faces"]
+    random = "random_abs_change" in everyone[0]
+    steps = Table.of(["step", "faces", "mean change", "95% interval", "mean absolute change",
+                      *(["random directions", "excess", "95% interval"] if random else [])],
+                     [[r["step"], r["n"], r["change"],
+                       interval(r["change_low"], r["change_high"]), r["abs_change"],
+                       *([r["random_abs_change"], r["excess"],
+                          interval(r["excess_low"], r["excess_high"])] if random else [])]
+                      for r in everyone],
+                     f"The reading minus each face's reading at step {c.get('reference')} "
+                     "(normal intervals)" + ("; excess: of the absolute change over the "
+                                             "random directions' (bootstrap over faces)."
+                                             if random else "."))
+    ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
+    groups = [[r["group"], r["n"], r["step"], r["change"],
+               interval(r["change_low"], r["change_high"])]
+              for r in c["changes"] if r["group"] != "all faces" and r["step"] in ends]
+    return [steps] + ([Table.of(["group", "faces", "step", "mean change", "95% interval"],
+                                groups, f"At the first and last step, by {c['groups_by']}.")]
+                      if groups else [])
+
+
+def _counterfactual_figures(run: Path) -> list[Any]:
+    return [file_figure(run / "counterfactual.png", "Changes per step and group, and the "
+                        "checks' readings."),
+            file_figure(run / "faces.png", "The faces that change most.")]
+
+
+def _profile(run: Path, p: dict[str, Any]) -> Section:
+    """The section of ``profile.json`` (``latentplay audit counterfactual`` with several
+    directions)."""
+    if "profile" not in p or "edits" not in p:
+        raise UserError(f"{run / 'profile.json'} is not the profile of `latentplay audit "
+                        "counterfactual`")
+    values = p.get("kind") == "values"
+    facts = [("run, faces", f"{p.get('run')}; {number(len(p['rows']))} rows of {p.get('data')}"),
+             ("classifier", f"{p['classifier']['attribute']} ({p['classifier'].get('kind')})"),
+             ("edits", ", ".join(p["edits"]) + f"; moved along the {p.get('along')}")]
+    if values:
+        table = Table.of(["direction", "step", "faces", "mean change", "95% interval",
+                          "mean absolute change", "random directions", "excess",
+                          "95% interval"],
+                         [[r["label"], r["step"], r["n"], r["change"],
+                           interval(r.get("change_low"), r.get("change_high")),
+                           r["abs_change"], r.get("random_abs_change"), r.get("excess"),
+                           interval(r.get("excess_low"), r.get("excess_high"))]
+                          for r in p["profile"]],
+                         "The reading minus each face's unedited reading, at each direction's "
+                         "first and last step.")
+    else:
+        table = Table.of(["direction", "step", "faces", "class changed", "95% interval",
+                          "random directions", "excess", "95% interval"],
+                         [[r["label"], r["step"], r["n"], r["rate"],
+                           interval(r["low"], r["high"]), r.get("random_rate"),
+                           r.get("excess"), interval(r.get("excess_low"), r.get("excess_high"))]
+                          for r in p["profile"]],
+                         "Share of faces whose class changed, at each direction's first and "
+                         "last step; excess: over random directions of the same size.")
+    return Section(f"Profile: {p['classifier']['attribute']} across {len(p['edits'])} edits",
+                   "profile", [Facts(facts), table,
+                               file_figure(run / "profile.png", "Per direction and end step.")])
