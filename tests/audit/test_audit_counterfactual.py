@@ -337,8 +337,8 @@ def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotato
     assert "random directions" in html and html.count("<img") >= 2
 
 
-def test_command_refusals(cli, coded: Path, vae_run: Path, skin_annotator_file: Path,
-                          tmp_path: Path) -> None:
+def test_command_refusals(cli, coded: Path, vae_run: Path, dcgan_run: Path,
+                          skin_annotator_file: Path, tmp_path: Path) -> None:
     base = ["audit", "counterfactual", vae_run, "--data", coded, "--direction",
             coded.parent / "skin.json", "--out", tmp_path / "x"]
     r = cli(*base, "--classifier", "onnx:net.onnx")
@@ -355,6 +355,16 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, skin_annotator_file: 
     r = cli(*base, "--classifier", skin_annotator_file, "--check", skin_annotator_file,
             "--random", "-1")
     assert r.code == 2 and "--random" in r.err
+    r = cli("audit", "counterfactual", dcgan_run, "--data", coded, "--direction",
+            coded.parent / "skin.json", "--classifier", skin_annotator_file, "--out",
+            tmp_path / "gan")
+    assert r.code == 2 and "fit it on codes of this run" in r.err
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "kept.txt").write_text("mine")
+    r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+            coded.parent / "skin.json", "--classifier", skin_annotator_file, "--out",
+            tmp_path / "full")
+    assert r.code == 2 and (tmp_path / "full" / "kept.txt").read_text() == "mine"
     r = cli(*base, "--classifier", skin_annotator_file, "--baseline", "faces")
     assert r.code == 2 and "--baseline must be one of codes, sphere" in r.err
     r = cli(*base, "--classifier", skin_annotator_file, "--condition", "smile")
