@@ -1,8 +1,11 @@
 """What every command that writes outputs shares: missing parent directories made, no new
-outputs mixed into a non-empty directory, and JSON that accepts NumPy values."""
+outputs mixed into a non-empty directory, JSON that accepts NumPy values, and CSV tables of
+dict rows."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,20 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], floats: str | None = None
+              ) -> None:
+    """Write dict ``rows`` to ``path`` as CSV, the first row's keys as the header (no rows:
+    an empty header line); with ``floats`` (a format spec such as ``.6g``), float
+    values written in it."""
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else [])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row if floats is None else
+                            {k: (format(v, floats) if isinstance(v, float) else v)
+                             for k, v in row.items()})
 
 
 def p_text(p: float, digits: int = 2) -> str:

@@ -4,6 +4,7 @@ or pairs (Bolle, Ratha & Pankanti 2004).
 
 >>> sums = cluster_sums(persons, [np.ones(n), correct])   # (k, 2) per person
 >>> totals, right = resampled(sums, 1000, seed=0).T       # (1000,) each
+>>> mean_intervals(values, persons, 1000, seed=0)         # (A, 2) intervals of column means
 """
 
 from __future__ import annotations
@@ -43,3 +44,22 @@ def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     return np.concatenate([
         rng.multinomial(k, np.full(k, 1 / k), size=min(step, n_boot - start)) @ sums
         for start in range(0, n_boot, step)])
+
+
+def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
+    left out) over ``n_boot`` resamples of the clusters of ``units`` ``(n,)`` (rows, or
+    persons drawn with all of their rows); NaN where no draw has a value."""
+    read = np.isfinite(values)
+    a = values.shape[1]
+    sums = cluster_sums(units, [np.where(read[:, j], values[:, j], 0.0) for j in range(a)]
+                        + [read[:, j].astype(float) for j in range(a)])
+    boot = resampled(sums, n_boot, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = boot[:, :a] / boot[:, a:]
+    out = np.full((a, 2), np.nan)
+    for j in range(a):
+        finite = means[np.isfinite(means[:, j]), j]
+        if len(finite):
+            out[j] = np.percentile(finite, [2.5, 97.5])
+    return out

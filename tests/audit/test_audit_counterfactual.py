@@ -127,7 +127,7 @@ def test_shift_along_ordered_classes_by_hand() -> None:
 def test_intervals_over_persons() -> None:
     """Each face shown twice: taken as 2n faces the intervals are Wilson's and too narrow;
     over the n persons they are as wide as for the n faces themselves."""
-    from latentplay.audit.counterfactual import means_over
+    from latentplay.resample import mean_intervals
 
     z = np.random.default_rng(3).standard_normal((40, 3))
     twice = np.repeat(z, 2, axis=0)
@@ -147,7 +147,7 @@ def test_intervals_over_persons() -> None:
     assert width(clustered, "excess_") == pytest.approx(width(alone, "excess_"), rel=0.3)
     # faces as their own units: the plain bootstrap of the means
     values = np.random.default_rng(0).standard_normal((50, 2))
-    ci = means_over(values, np.arange(50), 4000, 0)
+    ci = mean_intervals(values, np.arange(50), 4000, 0)
     half = 1.96 * values.std(0, ddof=1) / np.sqrt(50)
     np.testing.assert_allclose(ci[:, 1] - ci[:, 0], 2 * half, rtol=0.15)
 
@@ -544,3 +544,27 @@ def test_repeated_persons_are_resampled_whole(cli, coded: Path, vae_run: Path,
     ids = np.asarray(persons.labels("identity"))[s["rows"]]
     assert s["persons"] == len(np.unique(ids)) <= 15
     assert "intervals are a bootstrap over persons" in " ".join(r.out.split())
+
+
+def test_python_api_and_the_printed_lines(coded: Path, vae_run: Path,
+                                          skin_annotator_file: Path, tmp_path: Path) -> None:
+    """``audit_counterfactual`` called from Python returns the summary the command prints
+    (``summary_lines``); the same direction file twice goes into two numbered folders."""
+    from latentplay.audit.counterfactual_run import audit_counterfactual
+    from latentplay.audit.counterfactual_text import profile_lines, summary_lines
+
+    skin = coded.parent / "skin.json"
+    s = audit_counterfactual(vae_run, coded, str(skin_annotator_file), tmp_path / "one",
+                             direction=skin, n=30, steps=[-2, 2], random=1)
+    lines = summary_lines(s)
+    assert lines[0].startswith("skin_tone read on 30 faces moved along skin_tone: monk_8 vs "
+                               "rest")
+    every = {x["step"]: x for x in s["flips"] if x["group"] == "all faces"}
+    assert f"  step +2: class changed in {every['+2']['rate']:.1%}" in "\n".join(lines)
+    p = audit_counterfactual(vae_run, coded, str(skin_annotator_file), tmp_path / "two",
+                             direction=[skin, skin], n=30, steps=[-2, 2], random=1)
+    assert p["edits"] == ["skin_1", "skin_2"]
+    assert (tmp_path / "two" / "skin_2" / "counterfactual.json").exists()
+    assert profile_lines(p)[0] == ("skin_tone read on 30 faces edited along 2 directions "
+                                   "(each in its own folder):")
+    assert len(profile_lines(p)) == 1 + 4

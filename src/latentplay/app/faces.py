@@ -9,6 +9,8 @@ of the store, or on the run's own codes of the whole store (:data:`RUN_CODES`), 
 from __future__ import annotations
 
 import os
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -110,11 +112,18 @@ def read_edit(classifier_path: str | os.PathLike[str], reconstruction: np.ndarra
     reconstruction and on its edit: its class and probability on each, and whether the edit
     changed the class — one face's counterfactual (``latentplay audit counterfactual`` asks
     it of many, against random directions)."""
-    from latentplay.audit.annotate import load_annotator
-
-    ann = load_annotator(classifier_path)
+    ann = _annotator(str(classifier_path))
     proba = ann.predict_proba(np.stack([reconstruction, edited]))
     before, after = proba.argmax(axis=1)
     text = (f"**{ann.attribute}** read on the reconstruction: {ann.classes[before]} "
             f"{proba[0, before]:.2f}; on the edit: {ann.classes[after]} {proba[1, after]:.2f}")
     return text + (" — the class changed." if before != after else " — the same class.")
+
+
+@lru_cache(maxsize=4)
+def _annotator(path: str) -> Any:
+    """The annotator file at ``path``, read once per page process (every slider move reads
+    the edit again)."""
+    from latentplay.audit.annotate import load_annotator
+
+    return load_annotator(path)

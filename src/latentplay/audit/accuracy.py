@@ -47,7 +47,7 @@ from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
-from latentplay.resample import cluster_sums, resampled
+from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import group_codes
@@ -190,10 +190,8 @@ def _person_interval(correct: np.ndarray, persons: np.ndarray, seed: int,
                      n_boot: int = 1000) -> tuple[float, float]:
     """95 % percentile interval of the accuracy of ``(n,)`` bool ``correct`` rows when persons
     (``(n,)`` codes) are drawn with replacement, each with all of their rows."""
-    sums = cluster_sums(persons, [np.ones(len(correct)), correct])
-    totals, hits = resampled(sums, n_boot, seed).T
-    accuracy = hits[totals > 0] / totals[totals > 0]
-    return float(np.percentile(accuracy, 2.5)), float(np.percentile(accuracy, 97.5))
+    low, high = mean_intervals(np.asarray(correct, float)[:, None], persons, n_boot, seed)[0]
+    return float(low), float(high)
 
 
 def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool

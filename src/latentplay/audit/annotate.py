@@ -154,14 +154,20 @@ class Annotator(abc.ABC):
                for s in range(0, len(rows), BATCH)]
         return np.concatenate(out) if out else np.zeros((0, len(self.classes)))
 
+    def store_truth(self, store: st.Store) -> np.ndarray:
+        """``(N,)`` int: each row's label of :attr:`attribute` in ``store`` as an index into
+        :attr:`classes` (matched by name), -1 where the label is none of them or missing."""
+        names, codes = store_classes(store, self.attribute)
+        to_mine = np.array([self.classes.index(n) if n in self.classes else -1 for n in names]
+                           + [-1])
+        return to_mine[np.where((codes >= 0) & (codes < len(names)), codes, -1)]
+
     def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
                  seed: int = 0) -> Evaluation:
         """Measure accuracy and confusion on up to ``max_rows`` random labelled rows of
         ``store`` (classes matched by name); kept as :attr:`evaluation` and returned."""
         store = st.load(store) if not isinstance(store, st.Store) else store
-        names, codes = store_classes(store, self.attribute)
-        to_mine = np.array([self.classes.index(n) if n in self.classes else -1 for n in names])
-        mine = to_mine[codes]
+        mine = self.store_truth(store)
         rows = np.flatnonzero(mine >= 0)
         if not len(rows):
             raise UserError(f"no rows of {store.path} have a class the annotator knows")
@@ -468,6 +474,14 @@ class NetworkValues:
         if not len(images):
             return np.zeros(0)
         return head_values(self.network.logits(images), self.head)
+
+    def store_truth(self, store: st.Store) -> np.ndarray:
+        """``(N,)`` int: each row's label of :attr:`attribute` in ``store`` as an index into
+        :attr:`classes` (matched by name), -1 where the label is none of them or missing."""
+        names, codes = store_classes(store, self.attribute)
+        to_mine = np.array([self.classes.index(n) if n in self.classes else -1 for n in names]
+                           + [-1])
+        return to_mine[np.where((codes >= 0) & (codes < len(names)), codes, -1)]
 
     def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
                  seed: int = 0) -> NetworkValues:

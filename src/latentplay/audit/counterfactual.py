@@ -51,7 +51,7 @@ import numpy as np
 from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.resample import cluster_sums, resampled
+from latentplay.resample import mean_intervals
 
 ALL = "all faces"
 """The group of every face in :func:`flip_table`."""
@@ -238,6 +238,10 @@ class Counterfactuals:
         """``(n,)`` int class predicted at the reference step."""
         return self.predicted[:, self.zero]
 
+    def reference_proba(self) -> np.ndarray:
+        """``(n, A)`` probability of each face's reference class at each step."""
+        return np.take_along_axis(self.proba, self.reference[:, None, None], axis=2)[..., 0]
+
     def flips(self) -> np.ndarray:
         """``(n, A)`` bool: the predicted class differs from the reference step's."""
         return self.predicted != self.reference[:, None]
@@ -317,16 +321,25 @@ def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
         images: ``(n, H, W, C)`` uint8 images of the faces as the model sees them, classified
             for :meth:`Counterfactuals.reconstruction_agreement`, or None.
     """
-    along = read_along(decoder, edits.codes, edits.conditions, [classifier, *checks])
-    others = [read_along(decoder, codes, edits.conditions, [classifier])[0].argmax(axis=2)
-              for codes in edits.random]
-    n, a = edits.codes.shape[:2]
+    read, others, readings = read_edits(decoder, edits, classifier, checks)
     return Counterfactuals(
-        list(edits.labels), edits.positions, edits.zero, list(classifier.classes), along[0],
-        np.array(others, np.int64).reshape(len(others), n, a),
-        [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
-         for c, p in zip(checks, along[1:], strict=True)],
+        list(edits.labels), edits.positions, edits.zero, list(classifier.classes), read,
+        others.argmax(axis=3), readings,
         None if images is None else classifier.predict(images))
+
+
+def read_edits(decoder: Decoder, edits: Edits, reader: Any, checks: Sequence[Annotator]
+               ) -> tuple[np.ndarray, np.ndarray, list[Reading]]:
+    """``reader``'s outputs ``(n, A, K)`` on the decodings of ``edits`` (probabilities; ``K``
+    = 1 readings of a value reader), its outputs ``(R, n, A, K)`` along the random directions,
+    and each check's classes along the edit."""
+    along = read_along(decoder, edits.codes, edits.conditions, [reader, *checks])
+    others = [read_along(decoder, codes, edits.conditions, [reader])[0]
+              for codes in edits.random]
+    shape = (len(others), *along[0].shape)
+    return (along[0], np.array(others, float).reshape(shape),
+            [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
+             for c, p in zip(checks, along[1:], strict=True)])
 
 
 def read_along(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
@@ -370,7 +383,7 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
         read[read < 0] = np.nan
         moved = read - read[:, [result.zero]]
     rand = result.random_flips()
-    p_ref = np.take_along_axis(result.proba, result.reference[:, None, None], axis=2)[..., 0]
+    p_ref = result.reference_proba()
     members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
     rows: list[dict[str, object]] = []
     for name, mask in [*members, (ALL, np.ones(len(flips), bool))]:
@@ -380,12 +393,12 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
         counts = flips[mask].sum(axis=0)
         units = np.arange(n) if persons is None else np.asarray(persons)[mask]
         rate_ci = (wilson_interval(counts, n) if persons is None
-                   else means_over(flips[mask].astype(float), units, n_boot, seed))
+                   else mean_intervals(flips[mask].astype(float), units, n_boot, seed))
         if rand is not None:
             excess = flips[mask] - rand[mask]  # (n, A)
-            excess_ci = means_over(excess, units, n_boot, seed)
+            excess_ci = mean_intervals(excess, units, n_boot, seed)
         if moved is not None and persons is not None:
-            shift_ci = means_over(moved[mask], units, n_boot, seed)
+            shift_ci = mean_intervals(moved[mask], units, n_boot, seed)
         for j, label in enumerate(result.labels):
             row: dict[str, object] = {
                 "group": name, "step": label, "n": n, "flips": int(counts[j]),
@@ -401,25 +414,6 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
                     row.update(shift_low=float(shift_ci[j, 0]), shift_high=float(shift_ci[j, 1]))
             rows.append(row)
     return rows
-
-
-def means_over(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
-    """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
-    left out) over ``n_boot`` resamples of the ``units`` ``(n,)`` (faces, or persons drawn with
-    all of their faces: :mod:`latentplay.resample`)."""
-    read = np.isfinite(values)
-    a = values.shape[1]
-    sums = cluster_sums(units, [np.where(read[:, j], values[:, j], 0.0) for j in range(a)]
-                        + [read[:, j].astype(float) for j in range(a)])
-    boot = resampled(sums, n_boot, seed)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = boot[:, :a] / boot[:, a:]
-    out = np.full((a, 2), np.nan)
-    for j in range(a):
-        finite = means[np.isfinite(means[:, j]), j]
-        if len(finite):
-            out[j] = np.percentile(finite, [2.5, 97.5])
-    return out
 
 
 def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
@@ -455,7 +449,7 @@ def check_table(result: Counterfactuals) -> list[dict[str, object]]:
 def most_changed(result: Counterfactuals, count: int) -> np.ndarray:
     """``(<= count,)`` indices of the faces whose class changes at the most steps (ties: the
     largest total change of the reference class's probability)."""
-    p_ref = np.take_along_axis(result.proba, result.reference[:, None, None], axis=2)[..., 0]
+    p_ref = result.reference_proba()
     change = np.abs(p_ref - p_ref[:, [result.zero]]).sum(axis=1)
     order = np.lexsort((-change, -result.flips().sum(axis=1)))
     return order[:count]

@@ -10,7 +10,6 @@ writes ``counterfactual.json``, the step table as CSV (``flips.csv`` or ``change
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -32,7 +31,7 @@ from latentplay.audit.counterfactual import (
 )
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import json_default, output_dir, write_csv
 from latentplay.store import combine
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN
@@ -40,10 +39,12 @@ from latentplay.store.schema import UNKNOWN
 
 @dataclass
 class _Faces:
-    """What every edit of one audit shares: the store, the run, the reader under audit, the
-    faces' codes and images (as the model sees them), their groups and the checks by the
-    attribute they are asked to read (annotator files read their own)."""
+    """What every edit of one audit shares: the run (its path and model), the store, the
+    reader under audit, the faces' codes and images (as the model sees them), their groups
+    (``by``), the checks by the attribute they are asked to read (annotator files read their
+    own), the persons behind repeated faces, the seed and how many faces ``faces.png`` shows."""
 
+    run: str
     store: st.Store
     model: Any
     reader: Any
@@ -53,7 +54,10 @@ class _Faces:
     groups: np.ndarray | None
     places: np.ndarray | None
     checks: Callable[[str], list[Annotator]]
-    persons: np.ndarray | None = None
+    persons: np.ndarray | None
+    by: str | None
+    seed: int
+    show: int
 
     def decode(self, z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         from latentplay.train import decode
@@ -125,30 +129,30 @@ def audit_counterfactual(
     names, groups = ([], None) if by is None else combine.group_codes(store, by)[:2]
     out_dir = output_dir(out, overwrite)
     codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
-    faces = _Faces(store, model, reader, codes, model_input(model, codes.images), names,
-                   groups, _places(store, reader) if isinstance(reader, Annotator) else None,
-                   checkers, _persons(store, codes.rows))
-    common = {"run": str(run), "by": by, "seed": seed, "show": show}
+    faces = _Faces(str(run), store, model, reader, codes, model_input(model, codes.images),
+                   names, groups,
+                   _places(store, reader) if isinstance(reader, Annotator) else None,
+                   checkers, _persons(store, codes.rows), by, seed, show)
     if part is not None:
         assert codes.condition is not None
         edits, edit = _condition_edit(part, model.condition_spec.column(part.name), codes.z,
                                       codes.condition, steps)
-        return _audit(faces, edits, edit, out_dir, **common)
+        return _audit(faces, edits, edit, out_dir)
     if len(found) == 1:
         edits, edit = _direction_edit(found[0], codes.z, codes.condition, along, steps,
                                       random, seed, str(files[0]), baseline)
-        return _audit(faces, edits, edit, out_dir, **common)
+        return _audit(faces, edits, edit, out_dir)
     summaries = []
-    for name, one, file in zip(_unique_names(files), found, files, strict=True):
+    folders = _unique_names(files)
+    for name, one, file in zip(folders, found, files, strict=True):
         edits, edit = _direction_edit(one, codes.z, codes.condition, along, steps, random,
                                       seed, str(file), baseline)
-        summaries.append(_audit(faces, edits, edit, output_dir(out_dir / name, overwrite),
-                                **common))
-    return write_profile(summaries, _unique_names(files), out_dir)
+        summaries.append(_audit(faces, edits, edit, output_dir(out_dir / name, overwrite)))
+    return write_profile(summaries, folders, out_dir)
 
 
-def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path, *, run: str,
-           by: str | None, seed: int, show: int) -> dict[str, Any]:
+def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
+           ) -> dict[str, Any]:
     """Read one edit of the faces and write its outputs into ``out_dir``; the summary."""
     reader, codes = faces.reader, faces.codes
     checks = faces.checks(edit["attribute"])
@@ -164,9 +168,9 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path, *, 
         names, groups = result.unedited_groups()
         grouped = f"{reader.attribute} read unedited"
     else:
-        names, groups, grouped = faces.names, faces.groups[codes.rows], str(by)
+        names, groups, grouped = faces.names, faces.groups[codes.rows], str(faces.by)
     summary = {
-        "run": run, "data": str(faces.store.path), "rows": codes.rows.tolist(), "edit": edit,
+        "run": faces.run, "data": str(faces.store.path), "rows": codes.rows.tolist(), "edit": edit,
         "kind": result.kind,
         "classifier": {"attribute": reader.attribute,
                        "classes": getattr(reader, "classes", None), **reader.description},
@@ -178,18 +182,18 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path, *, 
         "groups_by": grouped, "ordered": faces.places is not None,
         "accuracy": _label_accuracy(faces, result),
         "persons": None if faces.persons is None else int(len(np.unique(faces.persons))),
-        **result.tables(groups, names, faces.places, seed, faces.persons),
+        **result.tables(groups, names, faces.places, faces.seed, faces.persons),
         "check_shares": check_table(result)}
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
     table = "flips" if result.kind == "classes" else "changes"
-    _write_csv(out_dir / f"{table}.csv", summary[table])
-    _write_csv(out_dir / "faces.csv", result.face_rows(codes.rows))
+    write_csv(out_dir / f"{table}.csv", summary[table])
+    write_csv(out_dir / "faces.csv", result.face_rows(codes.rows))
     from latentplay.viz.counterfactual import sensitivity_figure
     from latentplay.viz.grid import image_grid, save_figure
 
     save_figure(sensitivity_figure(summary), out_dir / "counterfactual.png")
-    shown = result.most_changed(show)
+    shown = result.most_changed(faces.show)
     lines = [np.concatenate([faces.seen[k][None], faces.decode(
         edits.codes[k], None if edits.conditions is None else edits.conditions[k])])
         for k in shown]
@@ -233,7 +237,7 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
                "kind": first["kind"], "classifier": first["classifier"],
                "along": first["edit"].get("along"), "edits": list(names), "profile": rows}
     (out / "profile.json").write_text(json.dumps(profile, indent=2, default=json_default))
-    _write_csv(out / "profile.csv", rows)
+    write_csv(out / "profile.csv", rows)
     save_figure(profile_figure(profile), out / "profile.png")
     return profile
 
@@ -323,13 +327,9 @@ def _label_accuracy(faces: _Faces, result: Any) -> dict[str, Any] | None:
     if result.kind != "classes" or result.original is None or \
             not store.schema.has_attribute(reader.attribute):
         return None
-    attr = store.schema.attribute(reader.attribute)
-    if attr.kind == "continuous":
+    if store.schema.attribute(reader.attribute).kind == "continuous":
         return None
-    to_mine = np.array([reader.classes.index(c) if c in reader.classes else -1
-                        for c in attr.level_names] + [-1])
-    codes = np.asarray(store.labels(reader.attribute), np.int64)[faces.codes.rows]
-    truth = to_mine[np.where((codes >= 0) & (codes < len(attr.level_names)), codes, -1)]
+    truth = reader.store_truth(store)[faces.codes.rows]
     known = truth >= 0
     if not known.any():
         return None
@@ -373,10 +373,3 @@ def _rows(store: st.Store, rows: Sequence[int] | None, n: int, seed: int) -> lis
         raise UserError("--n must be at least 2")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(len(store), size=min(n, len(store)), replace=False)).tolist()
-
-
-def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else [])
-        writer.writeheader()
-        writer.writerows(rows)

@@ -33,9 +33,9 @@ from latentplay.audit.counterfactual import (
     Reading,
     check_columns,
     mean_interval,
-    means_over,
-    read_along,
+    read_edits,
 )
+from latentplay.resample import mean_intervals
 
 
 @dataclass
@@ -118,15 +118,10 @@ def value_counterfactuals(decoder: Decoder, edits: Edits, reader: Any, *,
     directions) with ``reader`` (anything with ``attribute`` and ``values(images)`` ->
     ``(N,)``, e.g. :class:`~latentplay.audit.annotate.NetworkValues`); ``checks`` and
     ``images`` as in :func:`~latentplay.audit.counterfactual.counterfactuals`."""
-    along = read_along(decoder, edits.codes, edits.conditions, [reader, *checks])
-    others = [read_along(decoder, codes, edits.conditions, [reader])[0][..., 0]
-              for codes in edits.random]
-    n, a = edits.codes.shape[:2]
+    read, others, readings = read_edits(decoder, edits, reader, checks)
     return ValueCounterfactuals(
-        list(edits.labels), edits.positions, edits.zero, reader.attribute, along[0][..., 0],
-        np.array(others, float).reshape(len(others), n, a),
-        [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
-         for c, p in zip(checks, along[1:], strict=True)],
+        list(edits.labels), edits.positions, edits.zero, reader.attribute, read[..., 0],
+        others[..., 0], readings,
         None if images is None else np.asarray(reader.values(images), float))
 
 
@@ -150,10 +145,10 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
         if not mask.any():
             continue
         units = np.arange(int(mask.sum())) if persons is None else np.asarray(persons)[mask]
-        change_ci = None if persons is None else means_over(changes[mask], units, n_boot, seed)
+        change_ci = None if persons is None else mean_intervals(changes[mask], units, n_boot, seed)
         if rand is not None:
             excess = np.abs(changes[mask]) - rand[mask]          # (m, A), NaN: unread
-            excess_ci = means_over(excess, units, n_boot, seed)
+            excess_ci = mean_intervals(excess, units, n_boot, seed)
         for j, label in enumerate(result.labels):
             x = changes[mask, j]
             x = x[np.isfinite(x)]

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -33,7 +32,7 @@ from latentplay.audit.distribution import Comparison, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir, p_text
+from latentplay.outputs import json_default, output_dir, p_text, write_csv
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -219,7 +218,7 @@ def audit_images(
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
                          confusion_counts=None if ev is None else ev.counts, seed=seed,
                          ordered=attr.ordered or attr.kind == "factor")
-        _write_rows(out / f"distribution_{ann.attribute}.csv", result.rows())
+        write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, ann)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
         summary["attributes"][ann.attribute] = {
@@ -299,19 +298,10 @@ def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
                   train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any]) -> None:
     """A value comparison's CSV, figure and summary entry (``annotator``: what read them)."""
     name = result.attribute
-    _write_rows(out / f"distribution_{name}.csv", result.rows())
+    write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
                    read=annotator.get("kind") == "network values")
     summary["attributes"][name] = {"annotator": annotator, **result.to_dict()}
-
-
-def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
 
 
 def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -> None:

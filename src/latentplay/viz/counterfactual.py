@@ -17,7 +17,7 @@ ALL = "all faces"
 
 
 def sensitivity_figure(summary: dict[str, Any]) -> Figure:
-    """Panels of :func:`~latentplay.audit.counterfactual.audit_counterfactual`'s summary
+    """Panels of :func:`~latentplay.audit.counterfactual_run.audit_counterfactual`'s summary
     against the step of the edit (numbers, or the classes a condition is set to): the flip
     rate per group (all faces in black, Wilson 95 % bands; the random directions' rate dashed
     grey), the mean probability of each class (for a reader of values instead: the mean change
@@ -88,16 +88,8 @@ class Steps:
 
 
 def _flips(ax: Axes, x: Steps, rows: list[dict[str, Any]], grouped: str) -> None:
-    groups = list(dict.fromkeys(r["group"] for r in rows))
-    colours = plt.get_cmap("tab10")
-    named = [g for g in groups if g != ALL]
-    for k, group in enumerate(named):
-        mine = [r for r in rows if r["group"] == group]
-        _line(ax, x, mine, "rate", f"{group} (n={mine[0]['n']})", colours(k % 10), 1.4,
-              _dodge(k, len(named) + 1))
+    _per_group(ax, x, rows, "rate", "low", "high")
     everyone = [r for r in rows if r["group"] == ALL]
-    _line(ax, x, everyone, "rate", f"{ALL} (n={everyone[0]['n']})", "black", 2.2,
-          _dodge(len(named), len(named) + 1))
     if "random_rate" in everyone[0]:
         ax.plot(x.of(everyone), [r["random_rate"] for r in everyone], "--",
                 color="0.45", lw=1.6, label="random directions, all faces")
@@ -112,20 +104,27 @@ def _group_means(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, ylabe
                  title: str) -> None:
     """A signed mean per step (``key`` with ``key_low`` / ``key_high``) for every group and
     all faces (black), around a zero line."""
-    colours = plt.get_cmap("tab10")
-    groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
-    for k, group in enumerate([*groups, ALL]):
-        mine = [dict(r, low=r[f"{key}_low"], high=r[f"{key}_high"]) for r in rows
-                if r["group"] == group and r.get(f"{key}_low") is not None]
-        if mine:
-            _line(ax, x, mine, key, f"{group} (n={mine[-1]['n']})",
-                  "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4,
-                  _dodge(k, len(groups) + 1))
+    _per_group(ax, x, rows, key, f"{key}_low", f"{key}_high")
     ax.axhline(0, color="0.5", lw=0.8)
     x.axis(ax)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7)
+
+
+def _per_group(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, low: str,
+               high: str) -> None:
+    """``key`` per step with its interval (``low`` / ``high``) for every group, then all faces
+    in black; rows without an interval are left out."""
+    colours = plt.get_cmap("tab10")
+    groups = [g for g in dict.fromkeys(r["group"] for r in rows) if g != ALL]
+    for k, group in enumerate([*groups, ALL]):
+        mine = [dict(r, low=r[low], high=r[high]) for r in rows
+                if r["group"] == group and r.get(low) is not None]
+        if mine:
+            _line(ax, x, mine, key, f"{group} (n={mine[-1]['n']})",
+                  "black" if group == ALL else colours(k % 10), 2.2 if group == ALL else 1.4,
+                  _dodge(k, len(groups) + 1))
 
 
 def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) -> None:
