@@ -475,14 +475,6 @@ class NetworkValues:
             return np.zeros(0)
         return head_values(self.network.logits(images), self.head)
 
-    def store_truth(self, store: st.Store) -> np.ndarray:
-        """``(N,)`` int: each row's label of :attr:`attribute` in ``store`` as an index into
-        :attr:`classes` (matched by name), -1 where the label is none of them or missing."""
-        names, codes = store_classes(store, self.attribute)
-        to_mine = np.array([self.classes.index(n) if n in self.classes else -1 for n in names]
-                           + [-1])
-        return to_mine[np.where((codes >= 0) & (codes < len(names)), codes, -1)]
-
     def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
                  seed: int = 0) -> NetworkValues:
         """Read up to ``max_rows`` random images of ``store`` into :attr:`training`; with a
