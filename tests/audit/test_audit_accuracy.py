@@ -169,6 +169,11 @@ def test_an_annotator_file_labels_a_store(cli, faces: Path, skin_annotator,  # n
     np.testing.assert_allclose(labelled.labels("predicted_skin_tone_p"), proba.max(1), atol=1e-5)
     s = group_accuracy(labelled, "predicted_skin_tone", "skin_tone", "gender", tmp_path / "a")
     assert s["overall"]["accuracy"] > 0.9
+    # its probabilities are the confidences whose calibration is measured
+    known = np.asarray(labelled.labels("skin_tone")) >= 0
+    assert s["confidence"] == "predicted_skin_tone_p"
+    assert s["calibration"]["overall"]["confidence"] == pytest.approx(
+        proba.max(1)[known].mean(), abs=1e-5)
     bad = cli("data", "predict", copy, "--with", skin_annotator_file, "--heads", "x=a,b")
     assert bad.code == 2 and "takes no --heads" in bad.err
     bad = cli("data", "predict", copy, "--with", "onnx:net.onnx")

@@ -27,8 +27,15 @@ the store's ``identity`` attribute shows several photos of one person, the accur
 are a bootstrap over persons (each drawn with all of their photos); the chi-square and trend
 tests, and the intervals of values, still take rows as independent, which ``persons`` in the
 summary flags.
+
+Where the store holds each prediction's confidence (``predicted_<attr>_p``, written by
+``data predict``), classes are also checked for calibration within each group
+(:mod:`latentplay.audit.calibration`): is the classifier as sure as it is right for everyone?
+
 Outputs in ``out``: ``accuracy.json``, ``accuracy.csv`` (a row per group and one for all),
-``confusion.csv`` (classes: group, true class, predicted class, rows) and ``accuracy.png``.
+``confusion.csv`` (classes: group, true class, predicted class, rows) and ``accuracy.png``;
+with confidences also ``calibration.csv`` (reliability bins per group) and
+``calibration.png`` (reliability diagrams and over-confidence per group).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay import store as st
+from latentplay.audit.calibration import group_calibration
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import rate_trend
@@ -54,14 +62,20 @@ from latentplay.store.combine import group_codes
 from latentplay.store.schema import UNKNOWN
 
 ALL = "all rows"
+AUTO = "auto"
+"""``confidence``: ``<predicted>_p`` when the store has it (``data predict`` writes it)."""
 
 
 def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
-                   by: str, out: str | os.PathLike[str], *, overwrite: bool = False,
-                   seed: int = 0) -> dict[str, Any]:
+                   by: str, out: str | os.PathLike[str], *, confidence: str | None = AUTO,
+                   overwrite: bool = False, seed: int = 0) -> dict[str, Any]:
     """Compare attribute ``predicted`` with ``truth`` in every group of ``by`` (one attribute,
     or several comma-separated for their intersections) and write the outputs (module
     docstring) into ``out``.
+
+    ``confidence`` names the attribute holding the probability of each predicted class (its
+    calibration per group is then measured, :mod:`latentplay.audit.calibration`); the default
+    :data:`AUTO` takes ``<predicted>_p`` when the store has it, None measures none.
 
     Returns:
         The summary written to ``accuracy.json``.
@@ -71,6 +85,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
         raise UserError("--predicted and --truth must be two different attributes")
     pa, ta = (store.schema.attribute_or_error(n) for n in (predicted, truth))
     names, groups, ordered = group_codes(store, by)
+    confidence = _confidence_attribute(store, predicted, confidence)
+    confidences = None if confidence is None else _confidences(store, confidence)
     if pa.kind == "continuous" and ta.kind == "continuous":
         kind = "values"
     elif pa.kind == "continuous" and ta.kind == "categorical" and \
@@ -84,7 +100,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                         "intervals (0-2, 3-9, ...)")
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
-                               "by": by, "kind": kind, "seed": seed}
+                               "by": by, "ordered": ordered, "kind": kind, "seed": seed}
     persons = repeated_persons(store)
     summary["persons"] = None if persons is None else int(len(np.unique(persons[persons >= 0])))
     if kind == "values":
@@ -97,6 +113,11 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
         summary["intervals"] = "Wilson" if persons is None else "bootstrap over persons"
         summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes, names,
                                         groups, ordered, steps, persons, seed))
+        if confidences is not None and kind == "classes":
+            summary["confidence"] = confidence
+            summary["calibration"] = _calibration(confidences, true_names, pred_names,
+                                                  truth_codes, pred_codes, names, groups,
+                                                  ordered, persons, seed)
         _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
                          names, groups)
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
@@ -105,7 +126,57 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     from latentplay.viz.grid import save_figure
 
     save_figure(accuracy_bars(summary), out / "accuracy.png")
+    if "calibration" in summary:
+        from latentplay.viz.accuracy import calibration_figure
+
+        _write_calibration(out / "calibration.csv", summary["calibration"])
+        save_figure(calibration_figure(summary), out / "calibration.png")
     return summary
+
+
+def _confidence_attribute(store: st.Store, predicted: str, confidence: str | None
+                          ) -> str | None:
+    """The attribute of the predictions' confidences: ``confidence`` checked, or with
+    :data:`AUTO` ``<predicted>_p`` when it is a continuous attribute of ``store``."""
+    if confidence == AUTO:
+        name = f"{predicted}_p"
+        known = {a.name: a.kind for a in store.schema.attributes}
+        return name if known.get(name) == "continuous" else None
+    if confidence is None:
+        return None
+    attribute = store.schema.attribute_or_error(confidence)
+    if attribute.kind != "continuous":
+        raise UserError(f"--confidence {confidence!r} is {attribute.kind}: it must hold the "
+                        "probability of each predicted class")
+    return confidence
+
+
+def _confidences(store: st.Store, confidence: str) -> np.ndarray:
+    """``(N,)`` the values of attribute ``confidence``, refused unless probabilities."""
+    c = np.asarray(store.labels(confidence), np.float64)
+    outside = np.isfinite(c) & ((c < 0) | (c > 1))
+    if outside.any():
+        raise UserError(f"--confidence {confidence!r} holds {int(outside.sum())} values outside "
+                        f"[0, 1] (e.g. {c[outside][0]:.3g}): it must hold probabilities")
+    return c
+
+
+def _calibration(confidences: np.ndarray, true_names: list[str], pred_names: list[str],
+                 truth: np.ndarray, pred: np.ndarray, names: list[str], groups: np.ndarray,
+                 ordered: bool, persons: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """Calibration per group of the ``(N,)`` ``confidences`` (rows without a prediction have
+    none)."""
+    c = np.where(pred == pred_names.index(UNKNOWN), np.nan, confidences)
+    keep = (truth >= 0) & (groups >= 0)
+    return group_calibration(c, _correct(true_names, pred_names, truth, pred), names, groups,
+                             keep, ordered, persons, seed)
+
+
+def _correct(true_names: list[str], pred_names: list[str], truth: np.ndarray,
+             pred: np.ndarray) -> np.ndarray:
+    """``(N,)`` whether each prediction names the row's true class (matched by name)."""
+    same = np.array([pred_names.index(n) if n in pred_names else -2 for n in true_names] + [-2])
+    return (truth >= 0) & (pred == same[truth])
 
 
 def _known(names: list[str]) -> list[str]:
@@ -151,8 +222,7 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
     one of the true classes). With ``(N,)`` ``persons`` (several photos of one person) the
     accuracy intervals are a bootstrap over persons instead of Wilson's."""
     keep = (truth >= 0) & (groups >= 0)
-    same = np.array([pred_names.index(n) if n in pred_names else -2 for n in true_names] + [-2])
-    correct = (truth >= 0) & (pred == same[truth])
+    correct = _correct(true_names, pred_names, truth, pred)
     none = pred == pred_names.index(UNKNOWN)
     place = np.array([true_names.index(n) if n in true_names else -1 for n in pred_names])
     off = np.where((place[pred] >= 0) & (truth >= 0), place[pred] - truth, np.iinfo(np.int64).max)
@@ -257,6 +327,17 @@ def _write_table(path: Path, summary: dict[str, Any]) -> None:
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _write_calibration(path: Path, calibration: dict[str, Any]) -> None:
+    """``calibration.csv``: a row per group (and one for all) and reliability bin."""
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
+        for r in [*calibration["groups"], calibration["overall"]]:
+            for b in r.get("bins", []):
+                writer.writerow([r["group"], b["low"], b["high"], b["n"], b["confidence"],
+                                 b["accuracy"]])
 
 
 def _write_confusion(path: Path, true_names: list[str], pred_names: list[str],

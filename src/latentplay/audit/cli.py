@@ -430,16 +430,20 @@ def accuracy_cmd(
                            "comma-separated: their intersections."),
     out: Path = typer.Option(..., "--out", help="Directory for accuracy.json, CSVs and "
                              "accuracy.png."),
-    seed: int = typer.Option(0, help="Seed of the bootstrap of a trend in values."),
+    confidence: str = typer.Option("auto", help="Attribute of each prediction's probability, "
+                                   "for calibration per group: auto (<predicted>_p when the "
+                                   "store has it, as data predict writes) | a name | none."),
+    seed: int = typer.Option(0, help="Seed of the bootstraps (trends, persons, calibration)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Accuracy of predictions per group (Gender Shades): each group's accuracy with its
-    interval (or a regressor's error and bias), the gaps between groups, and a trend along an
-    ordered --by."""
+    interval (or a regressor's error and bias), the gaps between groups, a trend along an
+    ordered --by, and with confidences the calibration within each group."""
     from latentplay.audit.accuracy import group_accuracy
     from latentplay.outputs import p_text
 
-    s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed)
+    s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed,
+                       confidence=None if confidence == "none" else confidence)
     values = s["kind"] == "values"
     print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
           "a label or a group left out")
@@ -479,7 +483,12 @@ def accuracy_cmd(
     elif trend:
         print(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in the "
               f"order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
+    if "calibration" in s:
+        from latentplay.audit.calibration import calibration_lines
+
+        print("\n".join(calibration_lines(s)))
     print(f"wrote {out}")
+
 
 
 @app.command("counterfactual")

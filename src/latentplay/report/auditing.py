@@ -19,7 +19,7 @@ from latentplay.outputs import p_text
 from latentplay.report import counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Page, Section, Table, interval, number
+from latentplay.report.page import Block, Facts, Page, Section, Table, interval, number
 
 
 def page(run: Path) -> Page:
@@ -348,9 +348,42 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
         facts.append(("along the groups' order", f"errors r {number(trend['r'])} (+: more "
                       f"later in the order), M2 {number(trend['statistic'])}, "
                       f"{_p_is(trend['p_value'])}"))
-    return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy",
-                   [Facts(facts), table, file_figure(run / "accuracy.png",
-                                                      "Accuracy per group.")])
+    blocks: list[Block] = [Facts(facts), table,
+                           file_figure(run / "accuracy.png", "Accuracy per group.")]
+    if "calibration" in a:
+        blocks += _calibration_blocks(run, a)
+    return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy", blocks)
+
+
+def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
+    """The calibration per group of ``accuracy.json`` (:mod:`latentplay.audit.calibration`)."""
+    from latentplay.audit.calibration import ece_p_text
+
+    cal = a["calibration"]
+    rows = [r for r in [*cal["groups"], cal["overall"]] if r.get("n")]
+    table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
+                      "95% interval", "ECE", "ECE by chance", "p"],
+                     [[r["group"], r["n"], r["confidence"], r["accuracy"], r["overconfidence"],
+                       interval(r["low"], r["high"]), r["ece"], r["ece_null"],
+                       ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
+                     f"Calibration of {a.get('confidence')}: over-confidence is the mean "
+                     "confidence minus the accuracy (+: surer than right); ECE over "
+                     f"{cal['bins']} equal-width bins beside the mean ECE of a calibrated "
+                     "classifier with the same confidences, and the share of such draws at "
+                     "least as large (p).")
+    facts = []
+    across = cal.get("across") or {}
+    if across:
+        facts.append(("over-confidence gap, ECE gap", f"{number(across['overconfidence_gap'])}, "
+                                                      f"{number(across['ece_gap'])}"))
+    if across.get("trend"):
+        t = across["trend"]
+        facts.append(("along the groups' order", f"over-confidence {number(t['slope'])} per "
+                                                 f"group, 95% {interval(t['low'], t['high'])}"))
+    if cal.get("without_confidence"):
+        facts.append(("without a confidence", f"{number(cal['without_confidence'])} rows"))
+    return [*([Facts(facts)] if facts else []), table,
+            file_figure(run / "calibration.png", "Reliability per group and over-confidence.")]
 
 
 _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],

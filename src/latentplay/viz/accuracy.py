@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.intervals import wilson_interval  # noqa: E402
+
 
 def accuracy_bars(summary: dict[str, Any]) -> Figure:
     """Horizontal bars, one per group, of :func:`~latentplay.audit.accuracy.group_accuracy`'s
@@ -60,3 +62,72 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
                  + (f"\n{note.lstrip('; ')}" if note else ""), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+
+def calibration_figure(summary: dict[str, Any]) -> Figure:
+    """:func:`~latentplay.audit.accuracy.group_accuracy`'s ``calibration`` in two parts: a
+    reliability diagram per group (accuracy against mean confidence per confidence bin, with
+    95 % Wilson intervals, marker area by rows, all rows' curve in orange; on the diagonal a
+    classifier is as sure as it is right), and each group's over-confidence (mean confidence
+    minus accuracy) with its 95 % interval, its ECE and the ECE a calibrated classifier would
+    reach by chance with its rows. Red: over-confident (the interval above 0), blue: under-
+    confident, grey: neither shown."""
+    cal = summary["calibration"]
+    rows = [r for r in cal["groups"] if r.get("n")]
+    cols = min(4, len(rows))
+    grid = -(-len(rows) // cols)
+    fig = plt.figure(figsize=(2.7 * cols + 5.2, max(2.6 * grid, 1.3 + 0.45 * len(rows)) + 0.7),
+                     layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[2.7 * cols, 5.2])
+    axes = left.subplots(grid, cols, sharex=True, sharey=True, squeeze=False)
+    bins = [b for r in rows for b in r["bins"]]
+    lowest = min(b["low"] for b in bins)
+    largest = max(b["n"] for b in bins)
+    overall = cal["overall"]["bins"]
+    for ax, r in zip(axes.flat, rows, strict=False):
+        ax.plot([0, 1], [0, 1], color="0.5", ls="--", lw=0.8)
+        ax.plot([b["confidence"] for b in overall], [b["accuracy"] for b in overall],
+                color="#dd8452", lw=1.5, alpha=0.6)
+        x = np.array([b["confidence"] for b in r["bins"]])
+        y = np.array([b["accuracy"] for b in r["bins"]])
+        ci = np.array([wilson_interval(np.array([round(b["accuracy"] * b["n"])]), b["n"])[0]
+                       for b in r["bins"]])
+        colour = _sure(r)
+        ax.errorbar(x, y, yerr=np.abs(ci.T - y), fmt="none", ecolor=colour, lw=0.8, capsize=2)
+        ax.plot(x, y, "-", color=colour, lw=1)
+        ax.scatter(x, y, s=[10 + 90 * b["n"] / largest for b in r["bins"]], color=colour,
+                   edgecolor="black", lw=0.4, zorder=3)
+        ax.set_title(f"{r['group']}: ECE {r['ece']:.3f}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(rows):]:
+        ax.set_visible(False)
+    axes[0, 0].set_xlim(lowest - 0.02, 1.02)
+    axes[0, 0].set_ylim(-0.03, 1.03)
+    left.supxlabel("confidence (mean per bin)", fontsize=9)
+    left.supylabel("accuracy", fontsize=9)
+    left.suptitle("reliability per group (orange: all rows)", fontsize=9)
+    ax = right.subplots()
+    y = np.arange(len(rows))
+    mid = np.array([r["overconfidence"] for r in rows])
+    err = np.abs(np.array([[r["low"] for r in rows], [r["high"] for r in rows]]) - mid)
+    ax.barh(y, mid, xerr=err, color=[_sure(r) for r in rows], alpha=0.85, capsize=3)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, [f"{r['group']} (n={r['n']})\nECE {r['ece']:.3f} (chance "
+                      f"{r['ece_null']:.3f})" for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("over-confidence: mean confidence - accuracy", fontsize=9)
+    note = ""
+    trend = (cal.get("across") or {}).get("trend")
+    if trend and np.isfinite(trend.get("slope", np.nan)):
+        note = (f"\n{trend['slope']:+.3f} per group [{trend['low']:+.3f}, "
+                f"{trend['high']:+.3f}]")
+    right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}{note}",
+                   fontsize=9)
+    return fig
+
+
+def _sure(row: dict[str, Any]) -> str:
+    """A group's colour: red when over-confident (interval above 0), blue when under-confident,
+    grey otherwise."""
+    return "#c44e52" if row["low"] > 0 else "#4c72b0" if row["high"] < 0 else "0.4"

@@ -1,0 +1,184 @@
+"""Is a classifier as sure as it is right, for every group? Calibration within groups.
+
+A classifier's confidence (the probability it gives the class it chose: ``data predict`` and
+``data annotate`` write it as ``predicted_<attr>_p``) is calibrated when, among the faces it
+reads with confidence 0.9, nine in ten are right. A classifier can be as accurate for two
+groups and still be sure of itself for one and not the other, and a threshold on its
+confidence (the faces it lets through without review) then treats them differently
+(Kleinberg, Mullainathan & Raghavan 2016: calibration within groups).
+
+Per group, over the rows with a prediction and a confidence:
+
+- ``overconfidence``: the mean confidence minus the accuracy (calibration in the large; +:
+  surer than right), with a 95 % bootstrap interval (over rows, or over persons when a person
+  has several photos);
+- ``ece``: the expected calibration error over ``bins`` equal-width confidence bins,
+  ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017). ECE is biased upwards in
+  small groups: a perfectly calibrated classifier scores above zero by chance alone, so beside
+  it stand ``ece_null`` (its mean when every answer is right with exactly the probability the
+  classifier gave, drawn ``n_draws`` times: consistency resampling, Bröcker & Smith 2007) and
+  ``ece_p``, the share of those draws at least as large as the observed ECE;
+- ``bins``: the reliability diagram's points (per bin: rows, mean confidence, accuracy).
+
+Across groups: the gap between the highest and lowest over-confidence and ECE and, along an
+ordered grouping, the change of the over-confidence per group step (least squares with a
+bootstrap interval).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from latentplay.metrics.verification import rate_trend
+from latentplay.resample import DRAW_CELLS, mean_intervals
+
+BINS = 10
+"""Equal-width confidence bins of the ECE and the reliability diagram."""
+
+
+def bin_index(confidence: np.ndarray, bins: int = BINS) -> np.ndarray:
+    """``(n,)`` bin ``0..bins-1`` of each confidence in [0, 1]; 1.0 falls in the last bin."""
+    return np.minimum((np.asarray(confidence, np.float64) * bins).astype(np.int64), bins - 1)
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
+                               bins: int = BINS) -> float:
+    """ECE of ``(n,)`` confidences and ``(n,)`` right/wrong answers: the rows-weighted mean
+    over equal-width bins of |accuracy - mean confidence|; NaN without rows."""
+    if not len(confidence):
+        return float("nan")
+    gap = np.bincount(bin_index(confidence, bins), weights=np.asarray(correct, np.float64)
+                      - confidence, minlength=bins)
+    return float(np.abs(gap).sum() / len(confidence))
+
+
+def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
+             bins: int = BINS) -> np.ndarray:
+    """``(n_draws,)`` ECEs of a perfectly calibrated classifier with these ``(n,)``
+    confidences: each answer drawn right with probability its confidence (consistency
+    resampling). Draws are made in chunks, so memory does not grow with ``n_draws x n``."""
+    c = np.asarray(confidence, np.float64)
+    if not len(c):
+        return np.full(n_draws, np.nan)
+    rng = np.random.default_rng(seed)
+    onehot = np.zeros((len(c), bins))
+    onehot[np.arange(len(c)), bin_index(c, bins)] = 1.0
+    step = max(1, DRAW_CELLS // len(c))
+    out = []
+    for start in range(0, n_draws, step):
+        right = rng.random((min(step, n_draws - start), len(c))) < c
+        out.append(np.abs((right - c) @ onehot).sum(axis=1) / len(c))
+    return np.concatenate(out)
+
+
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS
+                ) -> list[dict[str, float]]:
+    """The reliability diagram's points: per non-empty bin its bounds, rows, mean confidence
+    and accuracy."""
+    index = bin_index(confidence, bins)
+    points = []
+    for b in np.unique(index):
+        rows = index == b
+        points.append({"low": b / bins, "high": (b + 1) / bins, "n": int(rows.sum()),
+                       "confidence": float(confidence[rows].mean()),
+                       "accuracy": float(np.mean(correct[rows]))})
+    return points
+
+
+def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[str],
+                      groups: np.ndarray, keep: np.ndarray, ordered: bool,
+                      persons: np.ndarray | None = None, seed: int = 0, bins: int = BINS,
+                      n_draws: int = 1000) -> dict[str, Any]:
+    """Calibration per group (module docstring).
+
+    Args:
+        confidence: ``(N,)`` the probability of the predicted class; NaN where none was made.
+        correct: ``(N,)`` whether the prediction is right.
+        names, groups: the groups' names and each row's ``(N,)`` group code (-1: none).
+        keep: ``(N,)`` rows with a label and a group.
+        ordered: the groups have an order (adds the trend).
+        persons: ``(N,)`` person codes when photos repeat persons (intervals over persons).
+
+    Returns:
+        ``{"groups": [row per group], "overall": row, "without_confidence": rows,
+        "across": {...} | None, "bins": bins, "draws": n_draws}``.
+    """
+    c = np.asarray(confidence, np.float64)
+    right = np.asarray(correct, bool)
+    scored = keep & np.isfinite(c)
+    signed = c - right
+
+    def row(name: str, rows: np.ndarray) -> dict[str, Any]:
+        n = int(rows.sum())
+        out: dict[str, Any] = {"group": name, "n": n}
+        if not n:
+            return out
+        units = np.arange(n) if persons is None else persons[rows]
+        low, high = mean_intervals(signed[rows][:, None], units, 1000, seed)[0]
+        ece = expected_calibration_error(c[rows], right[rows], bins)
+        null = null_ece(c[rows], n_draws, seed, bins)
+        return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
+                "overconfidence": float(signed[rows].mean()), "low": float(low),
+                "high": float(high), "ece": ece, "ece_null": float(null.mean()),
+                "ece_p": float(np.mean(null >= ece - 1e-12)),
+                "bins": reliability(c[rows], right[rows], bins)}
+
+    table = [row(name, scored & (groups == g)) for g, name in enumerate(names)]
+    return {"groups": table, "overall": row("all rows", scored),
+            "without_confidence": int((keep & ~np.isfinite(c)).sum()), "bins": bins,
+            "draws": n_draws,
+            "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
+
+
+def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
+            groups: np.ndarray, names: list[str], ordered: bool,
+            persons: np.ndarray | None, seed: int) -> dict[str, Any] | None:
+    rows = [r for r in table if r["n"]]
+    if len(rows) < 2:
+        return None
+    over = [r["overconfidence"] for r in rows]
+    eces = [r["ece"] for r in rows]
+    out: dict[str, Any] = {"overconfidence_gap": max(over) - min(over),
+                           "ece_gap": max(eces) - min(eces)}
+    if ordered and len(rows) > 2:
+        place = {r["group"]: k for k, r in enumerate(rows)}
+        lookup = np.array([place.get(name, -1) for name in names] + [-1])
+        position = lookup[np.where(groups >= 0, groups, len(names))]
+        use = scored & (position >= 0)
+        out["trend"] = rate_trend(signed[use], position[use],
+                                  None if persons is None else persons[use], seed=seed)
+    return out
+
+
+def ece_p_text(p: float, draws: int) -> str:
+    """The share of calibrated draws at least as large as the ECE, as text: ``< 1/draws``
+    when none was."""
+    return f"< {1 / draws:.2g}" if p == 0 else f"{p:.2g}"
+
+
+def calibration_lines(summary: dict[str, Any]) -> list[str]:
+    """What ``audit accuracy`` prints of the calibration per group."""
+    cal = summary["calibration"]
+    lines = [f"calibration ({summary['confidence']}; over-confidence = mean confidence - "
+             f"accuracy, ECE over {cal['bins']} bins beside a calibrated classifier's by "
+             "chance)" + (f"; {cal['without_confidence']} rows without one left out"
+                          if cal["without_confidence"] else "")]
+    for r in [*cal["groups"], cal["overall"]]:
+        if not r["n"]:
+            lines.append(f"  {r['group']}: no rows")
+            continue
+        lines.append(f"  {r['group']}: confidence {r['confidence']:.3f}, accuracy "
+                     f"{r['accuracy']:.3f}, over-confidence {r['overconfidence']:+.3f} "
+                     f"[{r['low']:+.3f}, {r['high']:+.3f}], ECE {r['ece']:.3f} (chance "
+                     f"{r['ece_null']:.3f}, p {ece_p_text(r['ece_p'], cal['draws'])})")
+    across = cal.get("across") or {}
+    if across:
+        lines.append(f"  across groups: over-confidence gap {across['overconfidence_gap']:.3f}, "
+                     f"ECE gap {across['ece_gap']:.3f}")
+    trend = across.get("trend")
+    if trend:
+        lines.append(f"  along {summary['by']}: over-confidence {trend['slope']:+.3f} per group "
+                     f"[{trend['low']:+.3f}, {trend['high']:+.3f}]")
+    return lines

@@ -1,0 +1,160 @@
+"""Calibration within groups: ``audit accuracy`` with each prediction's confidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.audit import calibration
+from latentplay.audit.accuracy import group_accuracy
+from latentplay.audit.calibration import expected_calibration_error, group_calibration, null_ece, reliability
+from latentplay.errors import UserError
+from latentplay.report import build_report
+from latentplay.store import Attribute, Provenance, Schema
+
+
+def test_ece_and_reliability_by_hand() -> None:
+    confidence = np.array([0.55, 0.58, 0.92, 0.95, 1.0])
+    correct = np.array([1, 0, 1, 1, 0], bool)
+    # bin 5: (1 - 0.55) + (0 - 0.58) = -0.13; bin 9: 0.08 + 0.05 - 1.0 = -0.87
+    assert expected_calibration_error(confidence, correct) == pytest.approx((0.13 + 0.87) / 5)
+    points = reliability(confidence, correct)
+    assert [(p["low"], p["n"]) for p in points] == [(0.5, 2), (0.9, 3)]
+    assert points[1]["accuracy"] == pytest.approx(2 / 3)
+    assert points[1]["confidence"] == pytest.approx((0.92 + 0.95 + 1.0) / 3)
+    assert np.isnan(expected_calibration_error(np.array([]), np.array([], bool)))
+
+
+def test_a_calibrated_classifiers_ece_by_chance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """All 100 confidences 0.8 (one bin): the ECE is |accuracy - 0.8|, whose mean over draws
+    of a calibrated classifier is near sqrt(0.16 / 100) sqrt(2 / pi); the chunked draws are
+    the same draws."""
+    draws = null_ece(np.full(100, 0.8), 4000, seed=1)
+    assert draws.mean() == pytest.approx(0.04 * np.sqrt(2 / np.pi), rel=0.08)
+    assert (draws >= 0).all()
+    confidence = np.random.default_rng(5).uniform(0.3, 1.0, 50)
+    whole = null_ece(confidence, 30, seed=2)
+    monkeypatch.setattr(calibration, "DRAW_CELLS", 50 * 7)
+    np.testing.assert_allclose(null_ece(confidence, 30, seed=2), whole)
+
+
+def _two_groups(n: int = 1500) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three ordered groups: right as often as the confidence says (group 0), and 0.1 and
+    0.2 less often (groups 1, 2)."""
+    draw = np.random.default_rng(11)
+    groups = np.repeat([0, 1, 2], n // 3)
+    confidence = draw.uniform(0.6, 1.0, n)
+    correct = np.random.default_rng(12).random(n) < confidence - 0.1 * groups
+    return confidence, correct, groups
+
+
+def test_an_overconfident_group_is_found() -> None:
+    confidence, correct, groups = _two_groups()
+    confidence[7] = np.nan                                   # no prediction: left out
+    cal = group_calibration(confidence, correct, ["a", "b", "c"], groups,
+                            np.ones(len(groups), bool), ordered=True, seed=3)
+    a, b, c = cal["groups"]
+    assert cal["without_confidence"] == 1 and a["n"] == 499
+    rows = (groups == 1)
+    assert b["overconfidence"] == pytest.approx(confidence[rows].mean() - correct[rows].mean())
+    assert b["confidence"] == pytest.approx(confidence[rows].mean())
+    for row, truth in [(a, 0.0), (b, 0.1), (c, 0.2)]:
+        assert row["low"] < truth < row["high"]
+    assert a["ece_p"] > 0.05 and a["ece"] < 2 * a["ece_null"]
+    assert c["ece_p"] < 0.01 and c["ece"] > 0.15
+    assert cal["across"]["overconfidence_gap"] == pytest.approx(c["overconfidence"]
+                                                                - a["overconfidence"])
+    trend = cal["across"]["trend"]
+    assert 0.05 < trend["low"] < trend["slope"] < trend["high"] < 0.15
+
+
+def test_photos_of_one_person_widen_the_interval() -> None:
+    """20 persons of 10 photos, a person's photos all right or all wrong: the interval over
+    persons is wider than the one over rows."""
+    person = np.repeat(np.arange(20), 10)
+    correct = person % 4 != 0
+    confidence = np.full(200, 0.75)
+    args = (confidence, correct, ["g"], np.zeros(200, np.int64), np.ones(200, bool), False)
+    rows, persons = group_calibration(*args)["overall"], \
+        group_calibration(*args, persons=person)["overall"]
+    assert rows["overconfidence"] == persons["overconfidence"] == pytest.approx(0.0)
+    assert persons["high"] - persons["low"] > 2 * (rows["high"] - rows["low"])
+
+
+def _store(path: Path, confidence: np.ndarray | None = None) -> st.Store:
+    confidence_, correct, groups = _two_groups(600)
+    confidence = confidence_ if confidence is None else confidence
+    gender = np.tile([0, 1], 300)
+    predicted = np.where(correct, gender, 1 - gender)
+    predicted[0] = 2                                          # unknown
+    schema = Schema(attributes=[
+        Attribute("tone", "categorical", names=["t0", "t1", "t2"], ordered=True),
+        Attribute("gender", "categorical", names=["female", "male"]),
+        Attribute("predicted_gender", "categorical", names=["female", "male", "unknown"]),
+        Attribute("predicted_gender_p", "continuous")],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 600
+    return st.build([{"image": images, "tone": groups, "gender": gender,
+                      "predicted_gender": predicted,
+                      "predicted_gender_p": confidence.astype(np.float32)}], schema, path)
+
+
+def test_accuracy_measures_calibration_when_the_store_has_confidences(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    s = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "a")
+    assert s["confidence"] == "predicted_gender_p"
+    cal = s["calibration"]
+    assert cal["without_confidence"] == 1                    # the row without a prediction
+    confidence = np.asarray(store.labels("predicted_gender_p"), np.float64)
+    rows = np.arange(1, 200)
+    right = store.labels("predicted_gender")[rows] == store.labels("gender")[rows]
+    assert cal["groups"][0]["overconfidence"] == pytest.approx(
+        confidence[rows].mean() - right.mean(), abs=1e-6)
+    assert cal["groups"][0]["accuracy"] * 199 == pytest.approx(s["groups"][0]["correct"])
+    assert cal["across"]["trend"]["slope"] > 0
+    out = tmp_path / "a"
+    assert (out / "calibration.png").stat().st_size > 0
+    lines = (out / "calibration.csv").read_text().splitlines()
+    assert lines[0] == "group,bin_low,bin_high,rows,confidence,accuracy"
+    assert sum(int(line.split(",")[3]) for line in lines[1:] if line.startswith("t")) == 599
+    none = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "b",
+                          confidence=None)
+    assert "calibration" not in none and not (tmp_path / "b" / "calibration.png").exists()
+
+
+@pytest.mark.parametrize(("confidence", "message"), [
+    ("mood", "no attribute 'mood'"),
+    ("tone", "is categorical: it must hold the probability"),
+])
+def test_refusals(tmp_path: Path, confidence: str, message: str) -> None:
+    store = _store(tmp_path / "s")
+    with pytest.raises(UserError, match=message):
+        group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "x",
+                       confidence=confidence)
+
+
+def test_confidences_outside_zero_one_are_refused(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s", confidence=np.linspace(0.5, 1.5, 600))
+    with pytest.raises(UserError, match="values outside \\[0, 1\\]"):
+        group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    store = _store(tmp_path / "s")
+    out = tmp_path / "a"
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "tone", "--out", out)
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "calibration (predicted_gender_p;" in text and "along tone: over-confidence +0." in text
+    assert json.loads((out / "accuracy.json").read_text())["calibration"]["bins"] == 10
+    html = build_report(out).read_text()
+    assert "Calibration of predicted_gender_p" in html and "ECE by chance" in html
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "tone", "--out", tmp_path / "b", "--confidence", "none")
+    assert r.code == 0 and "calibration" not in r.out
