@@ -11,7 +11,14 @@ import pytest
 from latentplay import store as st
 from latentplay.audit import calibration
 from latentplay.audit.accuracy import group_accuracy
-from latentplay.audit.calibration import expected_calibration_error, group_calibration, null_ece, reliability
+from latentplay.audit.calibration import (
+    expected_calibration_error,
+    group_calibration,
+    null_ece,
+    reliability,
+    selective,
+    selective_curve,
+)
 from latentplay.errors import UserError
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
@@ -27,6 +34,21 @@ def test_ece_and_reliability_by_hand() -> None:
     assert points[1]["accuracy"] == pytest.approx(2 / 3)
     assert points[1]["confidence"] == pytest.approx((0.92 + 0.95 + 1.0) / 3)
     assert np.isnan(expected_calibration_error(np.array([]), np.array([], bool)))
+
+
+def test_selective_accuracy_by_hand() -> None:
+    """Answering only the most confident faces: accuracy over them, coverage, errors passed."""
+    confidence = np.array([0.9, 0.8, 0.7, 0.6])
+    correct = np.array([1, 0, 1, 1], bool)
+    curve = selective_curve(confidence, correct, np.array([0.25, 0.5, 1.0]))
+    assert [(p["coverage"], p["accuracy"]) for p in curve] == [(0.25, 1.0), (0.5, 0.5),
+                                                               (1.0, 0.75)]
+    chosen = selective(confidence, correct, 0.75)
+    assert (chosen["accepted"], chosen["coverage"], chosen["accuracy"]) == (2, 0.5, 0.5)
+    assert chosen["errors_passed"] == 1.0                   # the one error is answered
+    none = selective(confidence, correct, 0.95)
+    assert none["accuracy"] is None and none["errors_passed"] == 0.0
+    assert selective(confidence, np.ones(4, bool), 0.5)["errors_passed"] is None
 
 
 def test_a_calibrated_classifiers_ece_by_chance(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,15 +148,40 @@ def test_accuracy_measures_calibration_when_the_store_has_confidences(tmp_path: 
     assert "calibration" not in none and not (tmp_path / "b" / "calibration.png").exists()
 
 
-@pytest.mark.parametrize(("confidence", "message"), [
-    ("mood", "no attribute 'mood'"),
-    ("tone", "is categorical: it must hold the probability"),
+def test_a_threshold_answers_fewer_of_the_overconfident_group(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    s = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "a",
+                       threshold=0.9)
+    cal = s["calibration"]
+    confidence = np.asarray(store.labels("predicted_gender_p"), np.float64)
+    rows = np.arange(400, 600)                               # t2, every row predicted
+    right = store.labels("predicted_gender")[rows] == store.labels("gender")[rows]
+    above = confidence[rows] >= np.float32(0.9)
+    t2 = cal["groups"][2]["selective"]
+    assert t2["coverage"] == pytest.approx(above.mean())
+    assert t2["accuracy"] == pytest.approx(right[above].mean())
+    assert t2["errors_passed"] == pytest.approx((above & ~right).sum() / (~right).sum())
+    t0 = cal["groups"][0]["selective"]
+    assert t0["accuracy"] > t2["accuracy"]
+    assert cal["across"]["selective_accuracy_gap"] == pytest.approx(
+        max(r["selective"]["accuracy"] for r in cal["groups"])
+        - min(r["selective"]["accuracy"] for r in cal["groups"]))
+    curve = cal["groups"][2]["curve"]
+    assert curve[-1]["coverage"] == 1.0
+    assert curve[-1]["accuracy"] == pytest.approx(right.mean())
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"confidence": "mood"}, "no attribute 'mood'"),
+    ({"confidence": "tone"}, "is categorical: it must hold the probability"),
+    ({"threshold": 1.5}, "--threshold must be in \\(0, 1\\]"),
+    ({"threshold": 0.9, "confidence": None}, "--threshold needs each prediction's confidence"),
 ])
-def test_refusals(tmp_path: Path, confidence: str, message: str) -> None:
+def test_refusals(tmp_path: Path, kwargs: dict, message: str) -> None:
     store = _store(tmp_path / "s")
     with pytest.raises(UserError, match=message):
-        group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "x",
-                       confidence=confidence)
+        group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "x", **kwargs)
+    assert not (tmp_path / "x").exists()
 
 
 def test_confidences_outside_zero_one_are_refused(tmp_path: Path) -> None:
@@ -158,3 +205,11 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
             "gender", "--by", "tone", "--out", tmp_path / "b", "--confidence", "none")
     assert r.code == 0 and "calibration" not in r.out
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "tone", "--out", tmp_path / "c", "--threshold", "0.9")
+    assert r.code == 0, r.err
+    assert "at >= 0.9:" in r.out and "at 0.9: coverage gap" in " ".join(r.out.split())
+    assert "answered at &gt;= 0.9" in build_report(tmp_path / "c").read_text()
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "tone", "--out", tmp_path / "d", "--threshold", "2")
+    assert r.code == 2 and r.err.startswith("error: --threshold")

@@ -50,7 +50,7 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay import store as st
-from latentplay.audit.calibration import group_calibration
+from latentplay.audit.calibration import check_threshold, group_calibration
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import rate_trend
@@ -68,7 +68,8 @@ AUTO = "auto"
 
 def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
                    by: str, out: str | os.PathLike[str], *, confidence: str | None = AUTO,
-                   overwrite: bool = False, seed: int = 0) -> dict[str, Any]:
+                   threshold: float | None = None, overwrite: bool = False, seed: int = 0
+                   ) -> dict[str, Any]:
     """Compare attribute ``predicted`` with ``truth`` in every group of ``by`` (one attribute,
     or several comma-separated for their intersections) and write the outputs (module
     docstring) into ``out``.
@@ -76,6 +77,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     ``confidence`` names the attribute holding the probability of each predicted class (its
     calibration per group is then measured, :mod:`latentplay.audit.calibration`); the default
     :data:`AUTO` takes ``<predicted>_p`` when the store has it, None measures none.
+    ``threshold``: the confidence at or above which answers pass unreviewed (coverage,
+    accuracy and errors passed per group).
 
     Returns:
         The summary written to ``accuracy.json``.
@@ -87,6 +90,10 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     names, groups, ordered = group_codes(store, by)
     confidence = _confidence_attribute(store, predicted, confidence)
     confidences = None if confidence is None else _confidences(store, confidence)
+    check_threshold(threshold)
+    if threshold is not None and confidences is None:
+        raise UserError(f"--threshold needs each prediction's confidence: the store has no "
+                        f"{predicted}_p; name it with --confidence")
     if pa.kind == "continuous" and ta.kind == "continuous":
         kind = "values"
     elif pa.kind == "continuous" and ta.kind == "categorical" and \
@@ -98,6 +105,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
         raise UserError(f"{predicted!r} is {pa.kind} and {truth!r} {ta.kind}: compare classes "
                         "with classes, values with values, or values with groups named as "
                         "intervals (0-2, 3-9, ...)")
+    if threshold is not None and kind != "classes":
+        raise UserError("--threshold applies to a classifier's classes and their confidences")
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
@@ -117,7 +126,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
             summary["confidence"] = confidence
             summary["calibration"] = _calibration(confidences, true_names, pred_names,
                                                   truth_codes, pred_codes, names, groups,
-                                                  ordered, persons, seed)
+                                                  ordered, persons, seed, threshold)
         _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
                          names, groups)
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
@@ -163,13 +172,14 @@ def _confidences(store: st.Store, confidence: str) -> np.ndarray:
 
 def _calibration(confidences: np.ndarray, true_names: list[str], pred_names: list[str],
                  truth: np.ndarray, pred: np.ndarray, names: list[str], groups: np.ndarray,
-                 ordered: bool, persons: np.ndarray | None, seed: int) -> dict[str, Any]:
+                 ordered: bool, persons: np.ndarray | None, seed: int,
+                 threshold: float | None) -> dict[str, Any]:
     """Calibration per group of the ``(N,)`` ``confidences`` (rows without a prediction have
     none)."""
     c = np.where(pred == pred_names.index(UNKNOWN), np.nan, confidences)
     keep = (truth >= 0) & (groups >= 0)
     return group_calibration(c, _correct(true_names, pred_names, truth, pred), names, groups,
-                             keep, ordered, persons, seed)
+                             keep, ordered, persons, seed, threshold=threshold)
 
 
 def _correct(true_names: list[str], pred_names: list[str], truth: np.ndarray,

@@ -18,11 +18,17 @@ Per group, over the rows with a prediction and a confidence:
   it stand ``ece_null`` (its mean when every answer is right with exactly the probability the
   classifier gave, drawn ``n_draws`` times: consistency resampling, Bröcker & Smith 2007) and
   ``ece_p``, the share of those draws at least as large as the observed ECE;
-- ``bins``: the reliability diagram's points (per bin: rows, mean confidence, accuracy).
+- ``bins``: the reliability diagram's points (per bin: rows, mean confidence, accuracy);
+- ``curve``: selective accuracy against coverage — the accuracy over the most confident
+  ``coverage`` share of the group's faces. Answering only when sure can widen the gap between
+  groups rather than close it (Jones et al. 2021, selective classification);
+- with a ``threshold`` (the faces answered without review), ``selective``: the share of the
+  group's faces at or above it (coverage), the accuracy over them with its 95 % interval, and
+  the share of the group's errors that pass it unreviewed.
 
-Across groups: the gap between the highest and lowest over-confidence and ECE and, along an
-ordered grouping, the change of the over-confidence per group step (least squares with a
-bootstrap interval).
+Across groups: the gap between the highest and lowest over-confidence and ECE (and, with a
+threshold, coverage and selective accuracy) and, along an ordered grouping, the change of the
+over-confidence per group step (least squares with a bootstrap interval).
 """
 
 from __future__ import annotations
@@ -31,11 +37,16 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import rate_trend
 from latentplay.resample import DRAW_CELLS, mean_intervals
 
 BINS = 10
 """Equal-width confidence bins of the ECE and the reliability diagram."""
+
+COVERAGES = np.linspace(0.05, 1.0, 20)
+"""Coverages of the selective accuracy curve."""
 
 
 def bin_index(confidence: np.ndarray, bins: int = BINS) -> np.ndarray:
@@ -87,10 +98,43 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS
     return points
 
 
+def selective_curve(confidence: np.ndarray, correct: np.ndarray,
+                    coverages: np.ndarray = COVERAGES) -> list[dict[str, float]]:
+    """Accuracy over the most confident ``coverage`` share of ``(n,)`` answers, for each
+    coverage (at least one answer each): ``[{"coverage", "accuracy"}]``."""
+    if not len(confidence):
+        return []
+    order = np.argsort(-np.asarray(confidence, np.float64), kind="stable")
+    running = np.cumsum(np.asarray(correct, np.float64)[order])
+    counts = np.maximum(1, np.round(coverages * len(order)).astype(np.int64))
+    return [{"coverage": float(k / len(order)), "accuracy": float(running[k - 1] / k)}
+            for k in np.unique(counts)]
+
+
+def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float
+              ) -> dict[str, Any]:
+    """The answers at or above ``threshold`` of ``(n,)`` confidences: their share
+    (``coverage``), accuracy with its Wilson 95 % interval (None when none), and the share of
+    the errors among them (``errors_passed``; None without errors)."""
+    accepted = np.asarray(confidence) >= threshold
+    right = np.asarray(correct, bool)
+    k, hits, errors = int(accepted.sum()), int((accepted & right).sum()), int((~right).sum())
+    low, high = wilson_interval(np.array([hits]), k)[0] if k else (np.nan, np.nan)
+    return {"threshold": threshold, "accepted": k, "coverage": k / len(right),
+            "accuracy": hits / k if k else None, "low": float(low), "high": float(high),
+            "errors_passed": (k - hits) / errors if errors else None}
+
+
+def check_threshold(threshold: float | None) -> None:
+    """A :class:`UserError` unless ``threshold`` is None or in (0, 1]."""
+    if threshold is not None and not 0 < threshold <= 1:
+        raise UserError(f"--threshold must be in (0, 1], got {threshold}")
+
+
 def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[str],
                       groups: np.ndarray, keep: np.ndarray, ordered: bool,
                       persons: np.ndarray | None = None, seed: int = 0, bins: int = BINS,
-                      n_draws: int = 1000) -> dict[str, Any]:
+                      n_draws: int = 1000, threshold: float | None = None) -> dict[str, Any]:
     """Calibration per group (module docstring).
 
     Args:
@@ -100,11 +144,13 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         keep: ``(N,)`` rows with a label and a group.
         ordered: the groups have an order (adds the trend).
         persons: ``(N,)`` person codes when photos repeat persons (intervals over persons).
+        threshold: the confidence at or above which answers pass unreviewed, or None.
 
     Returns:
         ``{"groups": [row per group], "overall": row, "without_confidence": rows,
-        "across": {...} | None, "bins": bins, "draws": n_draws}``.
+        "across": {...} | None, "bins": bins, "draws": n_draws, "threshold": threshold}``.
     """
+    check_threshold(threshold)
     c = np.asarray(confidence, np.float64)
     right = np.asarray(correct, bool)
     scored = keep & np.isfinite(c)
@@ -123,12 +169,15 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
                 "overconfidence": float(signed[rows].mean()), "low": float(low),
                 "high": float(high), "ece": ece, "ece_null": float(null.mean()),
                 "ece_p": float(np.mean(null >= ece - 1e-12)),
-                "bins": reliability(c[rows], right[rows], bins)}
+                "bins": reliability(c[rows], right[rows], bins),
+                "curve": selective_curve(c[rows], right[rows]),
+                **({} if threshold is None
+                   else {"selective": selective(c[rows], right[rows], threshold)})}
 
     table = [row(name, scored & (groups == g)) for g, name in enumerate(names)]
     return {"groups": table, "overall": row("all rows", scored),
             "without_confidence": int((keep & ~np.isfinite(c)).sum()), "bins": bins,
-            "draws": n_draws,
+            "draws": n_draws, "threshold": threshold,
             "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
 
 
@@ -142,6 +191,12 @@ def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
     eces = [r["ece"] for r in rows]
     out: dict[str, Any] = {"overconfidence_gap": max(over) - min(over),
                            "ece_gap": max(eces) - min(eces)}
+    if "selective" in rows[0]:
+        coverage = [r["selective"]["coverage"] for r in rows]
+        answered = [r["selective"]["accuracy"] for r in rows
+                    if r["selective"]["accuracy"] is not None]
+        out["coverage_gap"] = max(coverage) - min(coverage)
+        out["selective_accuracy_gap"] = max(answered) - min(answered) if answered else None
     if ordered and len(rows) > 2:
         place = {r["group"]: k for k, r in enumerate(rows)}
         lookup = np.array([place.get(name, -1) for name in names] + [-1])
@@ -158,6 +213,17 @@ def ece_p_text(p: float, draws: int) -> str:
     return f"< {1 / draws:.2g}" if p == 0 else f"{p:.2g}"
 
 
+def selective_text(s: dict[str, Any] | None) -> str:
+    """``; at >= 0.9: 85 % answered, accuracy 0.97 [..], 40 % of errors pass``, or ''."""
+    if s is None:
+        return ""
+    accuracy = "none answered" if s["accuracy"] is None else \
+        f"accuracy {s['accuracy']:.3f} [{s['low']:.3f}, {s['high']:.3f}]"
+    passed = "" if s["errors_passed"] is None else \
+        f", {100 * s['errors_passed']:.0f} % of its errors pass"
+    return f"; at >= {s['threshold']:g}: {100 * s['coverage']:.0f} % answered, {accuracy}{passed}"
+
+
 def calibration_lines(summary: dict[str, Any]) -> list[str]:
     """What ``audit accuracy`` prints of the calibration per group."""
     cal = summary["calibration"]
@@ -172,11 +238,16 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
         lines.append(f"  {r['group']}: confidence {r['confidence']:.3f}, accuracy "
                      f"{r['accuracy']:.3f}, over-confidence {r['overconfidence']:+.3f} "
                      f"[{r['low']:+.3f}, {r['high']:+.3f}], ECE {r['ece']:.3f} (chance "
-                     f"{r['ece_null']:.3f}, p {ece_p_text(r['ece_p'], cal['draws'])})")
+                     f"{r['ece_null']:.3f}, p {ece_p_text(r['ece_p'], cal['draws'])})"
+                     + selective_text(r.get("selective")))
     across = cal.get("across") or {}
     if across:
         lines.append(f"  across groups: over-confidence gap {across['overconfidence_gap']:.3f}, "
-                     f"ECE gap {across['ece_gap']:.3f}")
+                     f"ECE gap {across['ece_gap']:.3f}"
+                     + ("" if "coverage_gap" not in across else
+                        f"; at {cal['threshold']:g}: coverage gap {across['coverage_gap']:.3f}"
+                        + ("" if across["selective_accuracy_gap"] is None else
+                           f", accuracy gap {across['selective_accuracy_gap']:.3f}")))
     trend = across.get("trend")
     if trend:
         lines.append(f"  along {summary['by']}: over-confidence {trend['slope']:+.3f} per group "

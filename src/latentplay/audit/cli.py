@@ -433,6 +433,9 @@ def accuracy_cmd(
     confidence: str = typer.Option("auto", help="Attribute of each prediction's probability, "
                                    "for calibration per group: auto (<predicted>_p when the "
                                    "store has it, as data predict writes) | a name | none."),
+    threshold: float = typer.Option(None, help="Confidence at or above which answers pass "
+                                    "unreviewed: per group the share answered, their accuracy "
+                                    "and the share of errors passed."),
     seed: int = typer.Option(0, help="Seed of the bootstraps (trends, persons, calibration)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
@@ -443,7 +446,8 @@ def accuracy_cmd(
     from latentplay.outputs import p_text
 
     s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed,
-                       confidence=None if confidence == "none" else confidence)
+                       confidence=None if confidence == "none" else confidence,
+                       threshold=threshold)
     values = s["kind"] == "values"
     print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
           "a label or a group left out")

@@ -361,21 +361,38 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
 
     cal = a["calibration"]
     rows = [r for r in [*cal["groups"], cal["overall"]] if r.get("n")]
+    threshold = cal.get("threshold")
+    chosen = [] if threshold is None else [f"answered at >= {threshold:g}", "their accuracy",
+                                           "95% interval", "errors passed"]
+
+    def selected(r: dict[str, Any]) -> list[Any]:
+        s = r.get("selective")
+        return [] if s is None else [s["coverage"], s["accuracy"],
+                                     interval(s["low"], s["high"]), s["errors_passed"]]
+
     table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
-                      "95% interval", "ECE", "ECE by chance", "p"],
+                      "95% interval", "ECE", "ECE by chance", "p", *chosen],
                      [[r["group"], r["n"], r["confidence"], r["accuracy"], r["overconfidence"],
                        interval(r["low"], r["high"]), r["ece"], r["ece_null"],
-                       ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
+                       ece_p_text(r["ece_p"], cal["draws"]), *selected(r)] for r in rows],
                      f"Calibration of {a.get('confidence')}: over-confidence is the mean "
                      "confidence minus the accuracy (+: surer than right); ECE over "
                      f"{cal['bins']} equal-width bins beside the mean ECE of a calibrated "
                      "classifier with the same confidences, and the share of such draws at "
-                     "least as large (p).")
+                     "least as large (p)."
+                     + ("" if threshold is None else
+                        f" Answered: the share with confidence at or above {threshold:g}, "
+                        "their accuracy (Wilson interval) and the share of the group's errors "
+                        "among them."))
     facts = []
     across = cal.get("across") or {}
     if across:
         facts.append(("over-confidence gap, ECE gap", f"{number(across['overconfidence_gap'])}, "
                                                       f"{number(across['ece_gap'])}"))
+    if across.get("coverage_gap") is not None:
+        facts.append((f"at confidence >= {threshold:g}",
+                      f"coverage gap {number(across['coverage_gap'])}, accuracy gap "
+                      f"{number(across.get('selective_accuracy_gap'))}"))
     if across.get("trend"):
         t = across["trend"]
         facts.append(("along the groups' order", f"over-confidence {number(t['slope'])} per "

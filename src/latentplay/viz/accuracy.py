@@ -107,7 +107,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     left.supxlabel("confidence (mean per bin)", fontsize=9)
     left.supylabel("accuracy", fontsize=9)
     left.suptitle("reliability per group (orange: all rows)", fontsize=9)
-    ax = right.subplots()
+    ax, curves = right.subplots(2, 1, height_ratios=[max(2.0, 0.45 * len(rows)), 2.6])
     y = np.arange(len(rows))
     mid = np.array([r["overconfidence"] for r in rows])
     err = np.abs(np.array([[r["low"] for r in rows], [r["high"] for r in rows]]) - mid)
@@ -124,7 +124,30 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
                 f"{trend['high']:+.3f}]")
     right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}{note}",
                    fontsize=9)
+    _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")))
     return fig
+
+
+def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float | None,
+                     ordered: bool) -> None:
+    """Each group's selective accuracy against coverage; with a threshold, each group's
+    coverage and accuracy there as a diamond."""
+    colours = plt.get_cmap("viridis" if ordered else "tab10")
+    for k, r in enumerate(rows):
+        colour = colours(0.9 * k / max(1, len(rows) - 1)) if ordered else colours(k % 10)
+        ax.plot([p["coverage"] for p in r["curve"]], [p["accuracy"] for p in r["curve"]],
+                color=colour, lw=1.2, label=r["group"])
+        chosen = r.get("selective")
+        if chosen and chosen["accuracy"] is not None:
+            ax.plot(chosen["coverage"], chosen["accuracy"], "D", color=colour, mec="black",
+                    ms=5)
+    ax.set_xlabel("coverage (most confident share answered)", fontsize=8)
+    ax.set_ylabel("accuracy of those", fontsize=8)
+    ax.set_title("selective accuracy" + ("" if threshold is None else
+                                         f" (diamonds: confidence >= {threshold:g})"),
+                 fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=6, ncol=2 if len(rows) > 5 else 1, loc="lower left")
 
 
 def _sure(row: dict[str, Any]) -> str:
