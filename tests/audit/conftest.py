@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from latentplay import sources, train
+from latentplay import store as st
 from latentplay.audit import ClassifierAnnotator, fit_classifier
+from latentplay.latent.directions import fit_store_direction
 
 torch.set_num_threads(1)
 
@@ -47,3 +49,16 @@ def vae_run(tmp_path_factory: pytest.TempPathFactory, faces: Path) -> Path:
     out = tmp_path_factory.mktemp("runs") / "vae"
     return train.train("vae", data=faces, out=out, epochs=10, batch_size=32, seed=0,
                        progress=False, overrides=TINY)
+
+
+@pytest.fixture(scope="session")
+def coded(faces: Path, vae_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of ``faces``' images and labels; ``skin.json`` and ``gender.json`` beside it
+    are the skin-tone and gender directions fitted on the VAE's encoder means."""
+    copy = st.save(st.load(faces), tmp_path_factory.mktemp("cf") / "faces")
+    z = train.encode(vae_run, st.load_images(copy, range(len(copy))))
+    fit_store_direction(copy, z, "skin_tone", positive="monk_8").to_json(
+        Path(copy.path).parent / "skin.json")
+    fit_store_direction(copy, z, "gender", positive="male").to_json(
+        Path(copy.path).parent / "gender.json")
+    return Path(copy.path)

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentplay import store as st
 from latentplay.audit.annotate import Annotator, fit_classifier
 from latentplay.audit.counterfactual import (
     Edits,
@@ -25,8 +24,6 @@ from latentplay.audit.counterfactual import (
 )
 from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
-from latentplay.latent.directions import fit_store_direction
-from latentplay.train import encode
 
 
 def show_code(z: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
@@ -278,19 +275,6 @@ def test_helpers_and_refusals() -> None:
         along([1], z=Z[:1])
     r = counterfactuals(show_code, along([-1, 1]), ChannelReader(0))
     assert set(most_changed(r, 2).tolist()) == {1, 2}
-
-
-@pytest.fixture(scope="module")
-def coded(faces: Path, vae_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store of ``faces``' images and labels; ``skin.json`` and ``gender.json`` beside it
-    are the skin-tone and gender directions fitted on the VAE's encoder means."""
-    copy = st.save(st.load(faces), tmp_path_factory.mktemp("cf") / "faces")
-    z = encode(vae_run, st.load_images(copy, range(len(copy))))
-    fit_store_direction(copy, z, "skin_tone", positive="monk_8").to_json(
-        Path(copy.path).parent / "skin.json")
-    fit_store_direction(copy, z, "gender", positive="male").to_json(
-        Path(copy.path).parent / "gender.json")
-    return Path(copy.path)
 
 
 def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotator_file: Path,

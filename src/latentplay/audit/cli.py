@@ -539,6 +539,12 @@ def counterfactual_cmd(
                                      "key=value (repeatable)."),
     show: int = typer.Option(8, help="Faces drawn in faces.png (those whose class changes "
                              "most)."),
+    identity: str = typer.Option(None, help="Face embedder that checks whether each edit "
+                                 "keeps the person (dlib, onnx:ARCFACE.onnx): similarity to "
+                                 "the unedited decoding at every step, against the random "
+                                 "directions' and between different faces."),
+    identity_option: list[str] = typer.Option(None, "--identity-option", help="Its options "
+                                              "key=value (repeatable)."),
     seed: int = typer.Option(0, help="Seed of the rows, random directions and bootstrap."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
@@ -561,6 +567,7 @@ def counterfactual_cmd(
                              steps=None if steps is None else parse_values(steps), along=along,
                              random=random, baseline=baseline, checks=checks, by=by, heads=heads,
                              network_options=option or [], show=show, seed=seed,
+                             identity=identity, identity_options=identity_option or [],
                              overwrite=overwrite)
     lines = profile_lines(s) if "profile" in s else summary_lines(s)
     print("\n".join([*lines, f"wrote {out}"]))

@@ -42,7 +42,8 @@ class _Faces:
     """What every edit of one audit shares: the run (its path and model), the store, the
     reader under audit, the faces' codes and images (as the model sees them), their groups
     (``by``), the checks by the attribute they are asked to read (annotator files read their
-    own), the persons behind repeated faces, the seed and how many faces ``faces.png`` shows."""
+    own), the persons behind repeated faces, the seed, how many faces ``faces.png`` shows and
+    the face embedder of the identity check (or None)."""
 
     run: str
     store: st.Store
@@ -58,6 +59,7 @@ class _Faces:
     by: str | None
     seed: int
     show: int
+    identity: Any = None
 
     def decode(self, z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         from latentplay.train import decode
@@ -74,6 +76,7 @@ def audit_counterfactual(
     along: str = "pattern", random: int = 3, baseline: str = "codes",
     checks: Sequence[str] = (), by: str | None = None, heads: str | None = None,
     network_options: Sequence[str] = (), show: int = 8, seed: int = 0,
+    identity: str | None = None, identity_options: Sequence[str] = (),
     overwrite: bool = False) -> dict[str, Any]:
     """Run the counterfactual audit of ``classifier`` (an annotator file, ``clip:WEIGHTS`` or
     ``onnx:PATH`` with ``heads``, reading ``attribute``; a network's value head gives
@@ -93,7 +96,11 @@ def audit_counterfactual(
     (:func:`write_profile`: ``profile.json``, returned, ``profile.csv``, ``profile.png``).
     ``checks`` name annotators read at every step too (files read their own attribute,
     ``clip:`` and ``onnx:`` the edited one); ``by`` categorical attributes of ``data`` to
-    group faces by (default: the class read at the reference step)."""
+    group faces by (default: the class read at the reference step). ``identity`` names a face
+    embedder (``dlib``, ``onnx:ARCFACE``; options ``identity_options``) that checks whether
+    each edit keeps the person (:mod:`~latentplay.audit.identity`: ``identity.csv``)."""
+    from latentplay.audit.identity import identity_embedder
+    from latentplay.embed.base import fit_embedder
     from latentplay.latent.codes import store_codes
     from latentplay.train import load_model, model_input
 
@@ -127,12 +134,14 @@ def audit_counterfactual(
     for edited in [f.attribute for f in found] + ([str(condition)] if condition else []):
         checkers(edited)  # every annotator loaded (and refused) before any work
     names, groups = ([], None) if by is None else combine.group_codes(store, by)[:2]
+    embedder = None if identity is None else identity_embedder(identity, identity_options)
     out_dir = output_dir(out, overwrite)
     codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
-    faces = _Faces(str(run), store, model, reader, codes, model_input(model, codes.images),
-                   names, groups,
+    seen = model_input(model, codes.images)
+    faces = _Faces(str(run), store, model, reader, codes, seen, names, groups,
                    _places(store, reader) if isinstance(reader, Annotator) else None,
-                   checkers, _persons(store, codes.rows), by, seed, show)
+                   checkers, _persons(store, codes.rows), by, seed, show,
+                   None if embedder is None else fit_embedder(embedder, seen))
     if part is not None:
         assert codes.condition is not None
         edits, edit = _condition_edit(part, model.condition_spec.column(part.name), codes.z,
@@ -184,6 +193,13 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
         "persons": None if faces.persons is None else int(len(np.unique(faces.persons))),
         **result.tables(groups, names, faces.places, faces.seed, faces.persons),
         "check_shares": check_table(result)}
+    if faces.identity is not None:
+        from latentplay.audit.identity import identity_along, identity_summary, identity_table
+
+        found = identity_along(faces.decode, edits, faces.identity)
+        summary["identity"] = identity_summary(found, identity_table(
+            found, groups, names, seed=faces.seed, persons=faces.persons))
+        write_csv(out_dir / "identity.csv", summary["identity"]["table"])
     (out_dir / "counterfactual.json").write_text(json.dumps(summary, indent=2,
                                                             default=json_default))
     table = "flips" if result.kind == "classes" else "changes"
@@ -228,10 +244,15 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
         table = s["flips"] if s["kind"] == "classes" else s["changes"]
         for step in (s["steps"][0], s["steps"][-1]):
             r = next(r for r in table if r["group"] == ALL and r["step"] == step)
+            kept = next((i for i in (s.get("identity") or {}).get("table", [])
+                         if i["group"] == ALL and i["step"] == step), None)
             rows.append({"edit": name, "label": s["edit"]["label"],
                          "score": s["edit"].get("score"), "weak": s["edit"].get("weak"),
                          "step": step,
-                         **{k: v for k, v in r.items() if k not in ("group", "step")}})
+                         **{k: v for k, v in r.items() if k not in ("group", "step")},
+                         **({} if kept is None else
+                            {"identity_similarity": kept["similarity"],
+                             "identity_loss": kept.get("loss")})})
     first = summaries[0]
     profile = {"run": first["run"], "data": first["data"], "rows": first["rows"],
                "kind": first["kind"], "classifier": first["classifier"],

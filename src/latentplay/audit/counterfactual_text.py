@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from latentplay.audit.counterfactual import ALL
 
 
@@ -59,6 +61,32 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
                    f"{' / '.join(edges)}: " + ", ".join(
                   f"{g} {' / '.join(_number(v, values) for v in vs)}"
                   for g, vs in per_group.items()))
+    if s.get("identity"):
+        out.extend(identity_lines(s["identity"], edges))
+    return out
+
+
+def identity_lines(identity: dict[str, Any], steps: list[str]) -> list[str]:
+    """The identity check at ``steps``: similarity to the unedited decoding, what is kept,
+    and the loss beyond the random directions'."""
+    rows = {r["step"]: r for r in identity["table"] if r["group"] == ALL}
+    between = identity["between"]
+    out = [f"  identity ({identity['embedder']}; cosine similarity to the unedited decoding"
+           + ("" if between is None or not np.isfinite(between)
+              else f", {between:.3f} between different faces") + "):"]
+    for step in steps:
+        r = rows[step]
+        if r["similarity"] is None:
+            out.append(f"    step {step}: no face found")
+            continue
+        line = (f"    step {step}: {r['similarity']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
+                + ("" if r["kept"] is None else f", kept {r['kept']:.0%}"))
+        if r.get("random_similarity") is not None and r.get("loss") is not None:
+            line += (f"; random directions {r['random_similarity']:.3f}, loss {r['loss']:+.3f} "
+                     f"[{r['loss_low']:+.3f}, {r['loss_high']:+.3f}]")
+        if r["not_found"]:
+            line += f" ({r['not_found']} decodings without a face found)"
+        out.append(line)
     return out
 
 
@@ -69,7 +97,11 @@ def profile_lines(p: dict[str, Any]) -> list[str]:
           f"{len(p['edits'])} directions (each in its own folder):"]
     for r in p["profile"]:
         out.append(f"  {r['label']}, step {r['step']}: "
-                   + (_change_text(r) if values else _flip_text(r)))
+                   + (_change_text(r) if values else _flip_text(r))
+                   + ("" if r.get("identity_similarity") is None else
+                      f"; identity similarity {r['identity_similarity']:.3f}"
+                      + ("" if r.get("identity_loss") is None else
+                         f" (loss {r['identity_loss']:+.3f})")))
     weak = sorted({r["label"] for r in p["profile"] if r.get("weak")})
     if weak:
         out.append(f"  caution: {', '.join(weak)} barely predict(s) the attribute; moving "

@@ -66,7 +66,8 @@ def section(run: Path, c: dict[str, Any]) -> Section:
         facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
                                              f"{number(gap.get('mean_absolute'))} absolute"))
         return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                       [Facts(facts), *_change_tables(c), *_counterfactual_figures(run)])
+                       [Facts(facts), *_change_tables(c), *_identity_table(c),
+                        *_counterfactual_figures(run)])
     if c.get("persons"):
         facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
                                  "intervals are a bootstrap over persons"))
@@ -104,7 +105,32 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                        for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
                       f"At the first and last step, by {c['groups_by']}.")
     return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                   [Facts(facts), table, groups, *_counterfactual_figures(run)])
+                   [Facts(facts), table, groups, *_identity_table(c),
+                    *_counterfactual_figures(run)])
+
+
+def _identity_table(c: dict[str, Any]) -> list[Table]:
+    """The identity check per step over all faces (none without one)."""
+    identity = c.get("identity")
+    if not identity:
+        return []
+    everyone = [r for r in identity["table"] if r["group"] == "all faces"]
+    random = "loss" in everyone[0]
+    return [Table.of(["step", "faces", "similarity", "95% interval", "kept",
+                      *(["random directions", "loss", "95% interval"] if random else []),
+                      "no face found"],
+                     [[r["step"], r["n"], r["similarity"], interval(r["low"], r["high"]),
+                       r["kept"],
+                       *([r["random_similarity"], r["loss"],
+                          interval(r["loss_low"], r["loss_high"])] if random else []),
+                       r["not_found"]] for r in everyone],
+                     f"Is the person kept? Cosine similarity of each edited face to its "
+                     f"unedited decoding ({identity['embedder']}); kept rescales it to 1 for "
+                     f"the face itself and 0 for another face (similarity between different "
+                     f"faces: {number(identity['between'])})"
+                     + ("; loss: the random directions' similarity minus the edit's "
+                        "(+: the edit changes the person more), bootstrap over faces."
+                        if random else "."))]
 
 
 def _change_tables(c: dict[str, Any]) -> list[Table]:

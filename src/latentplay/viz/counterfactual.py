@@ -21,12 +21,14 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     against the step of the edit (numbers, or the classes a condition is set to): the flip
     rate per group (all faces in black, Wilson 95 % bands; the random directions' rate dashed
     grey), the mean probability of each class (for a reader of values instead: the mean change
-    of the reading per group, and its mean absolute change beside the random directions') and,
-    for each check annotator, the share of faces it reads as each of its classes."""
+    of the reading per group, and its mean absolute change beside the random directions'),
+    for each check annotator the share of faces it reads as each of its classes, and with an
+    identity check the similarity of the edited faces to the unedited ones."""
     shares = summary.get("check_shares") or []
     checked = list(dict.fromkeys(r["attribute"] for r in shares))
     ordered = bool(summary.get("ordered"))
-    panels = 2 + ordered + len(checked)
+    identity = summary.get("identity")
+    panels = 2 + ordered + len(checked) + bool(identity)
     cols = panels if panels <= 3 else 3 if panels > 4 else 2
     rows = -(-panels // cols)
     fig, grid = plt.subplots(rows, cols, figsize=(5.2 * cols, 0.3 + 4.1 * rows), squeeze=False)
@@ -51,6 +53,8 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     roles = {classified: "held? another reader", edit["attribute"]: "the edit itself"}
     for ax, name in zip(axes[2 + ordered:], checked, strict=False):
         _checks(ax, x, [r for r in shares if r["attribute"] == name], name, roles.get(name))
+    if identity:
+        _identity(axes[panels - 1], x, identity)
     n = len(summary["rows"])
     agreement = summary.get("reconstruction_agreement")
     sub = f"{n} faces; steps: {edit['unit']}"
@@ -137,6 +141,23 @@ def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) ->
     x.axis(ax)
     ax.set_ylabel(f"mean absolute change of the {attribute} reading")
     ax.set_title("how far the reading moves, all faces", fontsize=9)
+    ax.legend(fontsize=7)
+
+
+def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
+    """Similarity to the unedited decoding per step (all faces, 95 % band), the random
+    directions' (dashed) and the level of two different faces (dotted)."""
+    everyone = [r for r in identity["table"] if r["group"] == ALL and r["similarity"] is not None]
+    _line(ax, x, everyone, "similarity", "along the edit", "black", 2.2)
+    if everyone and everyone[0].get("random_similarity") is not None:
+        ax.plot(x.of(everyone), [r["random_similarity"] for r in everyone], "--", color="0.45",
+                lw=1.6, label="random directions")
+    if np.isfinite(identity["between"]):
+        ax.axhline(identity["between"], color="#c44e52", ls=":", lw=1.4,
+                   label=f"different faces ({identity['between']:.2f})")
+    x.axis(ax)
+    ax.set_ylabel(f"cosine similarity ({identity['embedder']})")
+    ax.set_title("the person kept? similarity to the unedited face", fontsize=9)
     ax.legend(fontsize=7)
 
 

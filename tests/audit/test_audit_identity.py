@@ -1,0 +1,148 @@
+"""Does a counterfactual edit keep the person? Similarities counted by hand on a decoder whose
+images show their code, and the identity check of ``audit counterfactual`` with dlib."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay.audit.counterfactual import condition_edits, direction_edits
+from latentplay.audit.identity import identity_along, identity_embedder, identity_table
+from latentplay.embed.base import Embedder
+from latentplay.errors import UserError
+
+Z = np.array([[-1.5, 0.3, -0.2], [-0.5, -0.4, 0.6], [0.5, 0.8, 0.1], [1.5, -0.9, -0.5]])
+AXIS = np.array([1.0, 0.0, 0.0])
+
+
+def show_code(z: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
+    """(m, 4, 4, 3) uint8 images whose channel c is 128 + 40 z[:, c] (+ 40 condition[:, 0] in
+    channel 1) everywhere."""
+    shown = z[:, :3].copy()
+    if condition is not None:
+        shown[:, 1] += condition[:, 0]
+    values = np.clip(128 + 40 * shown, 0, 255).round().astype(np.uint8)
+    return np.broadcast_to(values[:, None, None, :], (len(z), 4, 4, 3)).copy()
+
+
+class CodeEmbedder(Embedder):
+    """Embeds an image as its three channel values minus 128 (its code, times 40); finds no
+    face where channel 0 is above ``blind`` (128 + 40 z0)."""
+
+    kind = "test-code"
+    config_type = dict
+
+    def __init__(self, blind: int = 256) -> None:
+        super().__init__({})
+        self.blind = blind
+
+    @property
+    def dim(self) -> int:
+        return 3
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        return np.asarray(images, np.float32)[:, 0, 0, :] - 128
+
+    def embed_rows(self, images: np.ndarray, rows: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        vectors = self.embed(images)
+        return vectors, vectors[:, 0] + 128 <= self.blind
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def _shown(z: np.ndarray) -> np.ndarray:
+    """The code as the decoder and the embedder round it."""
+    return np.clip(128 + 40 * z, 0, 255).round() - 128
+
+
+def test_similarities_by_hand() -> None:
+    edits = direction_edits(Z, None, AXIS, 1.0, [-1, 1], random=2, seed=3)
+    found = identity_along(show_code, edits, CodeEmbedder())
+    assert found.labels == ["-1", "0", "+1"] and found.zero == 1
+    assert found.similarity.shape == (4, 3) and found.random.shape == (2, 4, 3)
+    np.testing.assert_allclose(found.similarity[:, 1], 1.0, atol=1e-6)
+    for i in range(4):
+        moved = Z[i] + AXIS
+        assert found.similarity[i, 2] == pytest.approx(_cosine(_shown(moved), _shown(Z[i])),
+                                                       abs=1e-6)
+        other = edits.random[1, i, 0].astype(np.float64)
+        assert found.random[1, i, 0] == pytest.approx(_cosine(_shown(other), _shown(Z[i])),
+                                                      abs=1e-6)
+    pairs = [_cosine(_shown(Z[i]), _shown(Z[j])) for i in range(4) for j in range(4) if i != j]
+    assert found.between == pytest.approx(np.mean(pairs), abs=1e-6)
+    table = identity_table(found, np.array([0, 0, 1, 1]), ["a", "b"], n_boot=200)
+    every = {r["step"]: r for r in table if r["group"] == "all faces"}
+    plus = every["+1"]
+    assert plus["similarity"] == pytest.approx(found.similarity[:, 2].mean())
+    assert plus["kept"] == pytest.approx((plus["similarity"] - found.between)
+                                         / (1 - found.between))
+    assert plus["random_similarity"] == pytest.approx(found.random[:, :, 2].mean())
+    assert plus["loss"] == pytest.approx(found.random[:, :, 2].mean(0).mean()
+                                         - found.similarity[:, 2].mean())
+    assert plus["loss_low"] <= plus["loss"] <= plus["loss_high"]
+    assert every["0"]["kept"] == pytest.approx(1.0) and every["0"]["loss"] == pytest.approx(0)
+    a = next(r for r in table if r["group"] == "a" and r["step"] == "+1")
+    assert a["n"] == 2 and a["similarity"] == pytest.approx(found.similarity[:2, 2].mean())
+
+
+def test_faces_not_found_are_counted_and_left_out() -> None:
+    """Channel 0 above 128 + 40 x 1.2: faces 3 and 4 at +1 (z0 1.5, 2.5), face 4 unedited
+    too (its similarities are all lost)."""
+    edits = direction_edits(Z, None, AXIS, 1.0, [1], random=0)
+    found = identity_along(show_code, edits, CodeEmbedder(blind=128 + 48))
+    assert np.isnan(found.similarity[3]).all() and np.isnan(found.similarity[2, 1])
+    assert np.isfinite(found.similarity[:2]).all()
+    every = {r["step"]: r for r in identity_table(found, np.zeros(4, int), ["a"], n_boot=50)
+             if r["group"] == "all faces"}
+    assert (every["+1"]["n"], every["+1"]["not_found"]) == (2, 2)
+    assert every["+1"]["similarity"] == pytest.approx(np.nanmean(found.similarity[:, 1]))
+    assert "loss" not in every["+1"]                         # no random directions
+
+
+def test_condition_edits_and_the_embedder_spec() -> None:
+    edits = condition_edits(Z, np.zeros((4, 1), np.float32), 0, shifts=[1.0])
+    found = identity_along(show_code, edits, CodeEmbedder())
+    moved = Z + np.array([0, 1.0, 0])
+    expected = [_cosine(_shown(m), _shown(z)) for m, z in zip(moved, Z, strict=True)]
+    np.testing.assert_allclose(found.similarity[:, 1], expected, atol=1e-6)
+    assert found.random.shape == (0, 4, 2)
+    assert identity_embedder("dlib").config.detect is False      # decodings are face crops
+    assert identity_embedder("dlib", ["detect=true"]).config.detect is True
+    with pytest.raises(UserError):
+        identity_embedder("nosuch")
+
+
+def test_command_checks_identity_with_dlib(cli, coded: Path, vae_run: Path,  # noqa: ANN001
+                                           skin_annotator_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cf"
+    r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+            coded.parent / "skin.json", "--classifier", skin_annotator_file, "--n", "10",
+            "--steps=-2,2", "--random", "1", "--identity", "dlib", "--out", out)
+    assert r.code == 0, r.err
+    assert "identity (dlib; cosine similarity to the unedited decoding" in r.out
+    s = json.loads((out / "counterfactual.json").read_text())
+    identity = s["identity"]
+    assert identity["embedder"] == "dlib" and identity["random"] == 1
+    every = {x["step"]: x for x in identity["table"] if x["group"] == "all faces"}
+    assert every["0"]["similarity"] == pytest.approx(1.0, abs=1e-5)
+    assert every["0"]["n"] + every["0"]["not_found"] == 10
+    for step in ("-2", "+2"):
+        assert every[step]["similarity"] < 1 and -1 <= every[step]["similarity"]
+        assert every[step]["low"] <= every[step]["similarity"] <= every[step]["high"]
+    assert -1 < identity["between"] < 1
+    lines = (out / "identity.csv").read_text().splitlines()
+    assert lines[0].startswith("group,step,n,not_found,similarity")
+    html_out = tmp_path / "report.html"
+    assert cli("report", out, "--out", html_out).code == 0
+    assert "Is the person kept?" in html_out.read_text()
+    bad = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+              coded.parent / "skin.json", "--classifier", skin_annotator_file, "--identity",
+              "nosuch", "--out", tmp_path / "bad")
+    assert bad.code == 2 and bad.err.startswith("error: ")
+    assert not (tmp_path / "bad").exists()
