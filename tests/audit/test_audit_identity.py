@@ -63,7 +63,11 @@ def _shown(z: np.ndarray) -> np.ndarray:
 
 def test_similarities_by_hand() -> None:
     edits = direction_edits(Z, None, AXIS, 1.0, [-1, 1], random=2, seed=3)
-    found = identity_along(show_code, edits, CodeEmbedder())
+    seen = Z + np.array([0, 0, 0.5])                          # the faces, unlike their decodings
+    found = identity_along(show_code, edits, CodeEmbedder(), images=show_code(seen, None))
+    np.testing.assert_allclose(found.reconstruction, [_cosine(_shown(a), _shown(b))
+                                                      for a, b in zip(seen, Z, strict=True)],
+                               atol=1e-6)
     assert found.labels == ["-1", "0", "+1"] and found.zero == 1
     assert found.similarity.shape == (4, 3) and found.random.shape == (2, 4, 3)
     np.testing.assert_allclose(found.similarity[:, 1], 1.0, atol=1e-6)
@@ -135,7 +139,7 @@ def test_command_checks_identity_with_dlib(cli, coded: Path, vae_run: Path,  # n
     for step in ("-2", "+2"):
         assert every[step]["similarity"] < 1 and -1 <= every[step]["similarity"]
         assert every[step]["low"] <= every[step]["similarity"] <= every[step]["high"]
-    assert -1 < identity["between"] < 1
+    assert -1 < identity["between"] < 1 and -1 < identity["reconstruction"] <= 1
     lines = (out / "identity.csv").read_text().splitlines()
     assert lines[0].startswith("group,step,n,not_found,similarity")
     html_out = tmp_path / "report.html"

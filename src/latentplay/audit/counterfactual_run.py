@@ -196,7 +196,7 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
     if faces.identity is not None:
         from latentplay.audit.identity import identity_along, identity_summary, identity_table
 
-        found = identity_along(faces.decode, edits, faces.identity)
+        found = identity_along(faces.decode, edits, faces.identity, images=faces.seen)
         summary["identity"] = identity_summary(found, identity_table(
             found, groups, names, seed=faces.seed, persons=faces.persons))
         write_csv(out_dir / "identity.csv", summary["identity"]["table"])

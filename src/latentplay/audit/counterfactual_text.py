@@ -73,7 +73,10 @@ def identity_lines(identity: dict[str, Any], steps: list[str]) -> list[str]:
     between = identity["between"]
     out = [f"  identity ({identity['embedder']}; cosine similarity to the unedited decoding"
            + ("" if between is None or not np.isfinite(between)
-              else f", {between:.3f} between different faces") + "):"]
+              else f", {between:.3f} between different faces")
+           + ("" if identity.get("reconstruction") is None
+              else f", {identity['reconstruction']:.3f} between a face and its decoding")
+           + "):"]
     for step in steps:
         r = rows[step]
         if r["similarity"] is None:

@@ -14,7 +14,9 @@ Shen et al. 2020). Two references make the number readable:
   edit of the same size in another direction), with a bootstrap 95 % interval over faces;
 - the similarity **between different faces** (every pair of unedited decodings): ``kept``
   rescales a similarity to 1 for the unedited face and 0 for another face,
-  ``(similarity - between) / (1 - between)``.
+  ``(similarity - between) / (1 - between)``;
+- the similarity of each face as the model sees it to its unedited decoding
+  (``reconstruction``): how much of the person the decoder keeps before any edit.
 
 Decodings in which the embedder finds no face give no similarity: they are counted
 (``not_found``) and left out. Decodings are face crops already, so :func:`identity_embedder`
@@ -47,6 +49,8 @@ class Identity:
         similarity: ``(n, A)`` cosine similarity along the edit (NaN: no face found).
         random: ``(R, n, A)`` the same along the random directions.
         between: mean cosine similarity between the unedited decodings of different faces.
+        reconstruction: ``(n,)`` cosine similarity of each face (as the model sees it) to its
+            unedited decoding, or None when the faces were not given.
     """
 
     embedder: str
@@ -55,6 +59,7 @@ class Identity:
     similarity: np.ndarray
     random: np.ndarray
     between: float
+    reconstruction: np.ndarray | None = None
 
 
 def identity_embedder(spec: str, options: Sequence[str] = ()) -> Embedder:
@@ -65,17 +70,24 @@ def identity_embedder(spec: str, options: Sequence[str] = ()) -> Embedder:
     return make_embedder(spec, options)
 
 
-def identity_along(decoder: Decoder, edits: Edits, embedder: Embedder) -> Identity:
+def identity_along(decoder: Decoder, edits: Edits, embedder: Embedder,
+                   images: np.ndarray | None = None) -> Identity:
     """Embed the decodings of ``edits`` (and of its random directions) with a fitted
-    ``embedder`` and compare each with the face's unedited decoding."""
+    ``embedder`` and compare each with the face's unedited decoding; ``images`` ``(n, H, W,
+    C)`` uint8, the faces as the model sees them, are compared with it too."""
     along = _embeddings(decoder, edits.codes, edits.conditions, embedder)     # (n, A, E)
     others = [_embeddings(decoder, codes, edits.conditions, embedder) for codes in edits.random]
     reference = along[:, edits.zero]
     similarity = _cosine(along, reference)
     random = np.array([_cosine(o, reference) for o in others]).reshape(len(others),
                                                                        *similarity.shape)
+    faces = None
+    if images is not None:
+        vectors, found = embed_images(embedder, images)
+        faces = _unit(vectors, found)
     return Identity(embedder.name, list(edits.labels), edits.zero, similarity, random,
-                    _between(reference))
+                    _between(reference),
+                    None if faces is None else np.einsum("ne,ne->n", faces, reference))
 
 
 def _embeddings(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
@@ -88,12 +100,18 @@ def _embeddings(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | No
         cond = None if conditions is None else conditions[s:s + BATCH].reshape(
             -1, conditions.shape[2])
         vectors, found = embed_images(embedder, decoder(codes[s:s + BATCH].reshape(-1, d), cond))
-        vectors = np.asarray(vectors, np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-        vectors[~found] = np.nan
+        vectors = _unit(vectors, found)
         parts.append(vectors.reshape(-1, a, vectors.shape[1]))
     return np.concatenate(parts)
+
+
+def _unit(vectors: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """``(m, E)`` float64 unit vectors; NaN rows where ``found`` ``(m,)`` is False."""
+    vectors = np.asarray(vectors, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[~np.asarray(found, bool)] = np.nan
+    return vectors
 
 
 def _cosine(embeddings: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -162,5 +180,7 @@ def _mean(x: np.ndarray) -> float | None:
 
 def identity_summary(identity: Identity, table: list[dict[str, object]]) -> dict[str, Any]:
     """What ``counterfactual.json`` keeps of the identity check."""
+    rec = identity.reconstruction
     return {"embedder": identity.embedder, "between": identity.between,
+            "reconstruction": None if rec is None else _mean(rec),
             "random": int(len(identity.random)), "table": table}

@@ -127,7 +127,8 @@ def _identity_table(c: dict[str, Any]) -> list[Table]:
                      f"Is the person kept? Cosine similarity of each edited face to its "
                      f"unedited decoding ({identity['embedder']}); kept rescales it to 1 for "
                      f"the face itself and 0 for another face (similarity between different "
-                     f"faces: {number(identity['between'])})"
+                     f"faces: {number(identity['between'])}; between a face and its "
+                     f"unedited decoding: {number(identity.get('reconstruction'))})"
                      + ("; loss: the random directions' similarity minus the edit's "
                         "(+: the edit changes the person more), bootstrap over faces."
                         if random else "."))]

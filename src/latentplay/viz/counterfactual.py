@@ -146,7 +146,8 @@ def _absolute(ax: Axes, x: Steps, rows: list[dict[str, Any]], attribute: str) ->
 
 def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
     """Similarity to the unedited decoding per step (all faces, 95 % band), the random
-    directions' (dashed) and the level of two different faces (dotted)."""
+    directions' (dashed), and the levels of two different faces and of a face and its
+    decoding (dotted)."""
     everyone = [r for r in identity["table"] if r["group"] == ALL and r["similarity"] is not None]
     _line(ax, x, everyone, "similarity", "along the edit", "black", 2.2)
     if everyone and everyone[0].get("random_similarity") is not None:
@@ -155,6 +156,9 @@ def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
     if np.isfinite(identity["between"]):
         ax.axhline(identity["between"], color="#c44e52", ls=":", lw=1.4,
                    label=f"different faces ({identity['between']:.2f})")
+    if identity.get("reconstruction") is not None:
+        ax.axhline(identity["reconstruction"], color="#4c72b0", ls=":", lw=1.4,
+                   label=f"a face and its decoding ({identity['reconstruction']:.2f})")
     x.axis(ax)
     ax.set_ylabel(f"cosine similarity ({identity['embedder']})")
     ax.set_title("the person kept? similarity to the unedited face", fontsize=9)
