@@ -15,7 +15,7 @@ from latentplay.metrics.verification import (
     pair_distances,
     quantile_strata,
     rates,
-    standardized_fnmr,
+    standardized_rate,
     tar_at_fmr,
     threshold_at_fmr,
     verification,
@@ -157,19 +157,19 @@ def test_standardization_removes_a_gap_the_strata_explain() -> None:
 
     (ea, sa), (eb, sb) = group(80, 20), group(20, 80)
     groups = np.r_[np.zeros(100, int), np.ones(100, int)]
-    found = standardized_fnmr(np.r_[ea, eb], groups, np.r_[sa, sb], 2, 2)
-    np.testing.assert_allclose(found["fnmr"], [0.12, 0.33])
+    found = standardized_rate(np.r_[ea, eb], groups, np.r_[sa, sb], 2, 2)
+    np.testing.assert_allclose(found["rate"], [0.12, 0.33])
     np.testing.assert_allclose(found["standardized"], [0.225, 0.225])
-    assert found["pairs"].tolist() == [[80, 20], [20, 80]]
+    assert found["counts"].tolist() == [[80, 20], [20, 80]]
     low, high = found["interval"].T
     assert (low <= 0.225).all() and (high >= 0.225).all() and (high - low < 0.25).all()
     # a group with no pair in a stratum that has weight cannot be standardized
-    missing = standardized_fnmr(np.r_[ea[:80], eb], np.r_[np.zeros(80, int), np.ones(100, int)],
+    missing = standardized_rate(np.r_[ea[:80], eb], np.r_[np.zeros(80, int), np.ones(100, int)],
                                 np.r_[sa[:80], sb], 2, 2)
     assert np.isnan(missing["standardized"][0]) and np.isfinite(missing["standardized"][1])
     # persons as clusters: every pair of one person moves together in the bootstrap
     persons = np.arange(200) // 10
-    clustered = standardized_fnmr(np.r_[ea, eb], groups, np.r_[sa, sb], 2, 2, persons=persons)
+    clustered = standardized_rate(np.r_[ea, eb], groups, np.r_[sa, sb], 2, 2, persons=persons)
     np.testing.assert_allclose(clustered["standardized"], [0.225, 0.225])
 
 

@@ -35,7 +35,8 @@ Where the store holds each prediction's confidence (``predicted_<attr>_p``, writ
 Outputs in ``out``: ``accuracy.json``, ``accuracy.csv`` (a row per group and one for all),
 ``confusion.csv`` (classes: group, true class, predicted class, rows) and ``accuracy.png``;
 with confidences also ``calibration.csv`` (reliability bins per group) and
-``calibration.png`` (reliability diagrams and over-confidence per group).
+``calibration.png`` (reliability diagrams and over-confidence per group); with ``adjust``
+``adjusted.csv`` (each group's error standardized over strata of measured covariates).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +53,11 @@ from scipy.stats import chi2_contingency
 
 from latentplay import store as st
 from latentplay.audit.calibration import check_threshold, group_calibration
+from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import rate_trend
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import json_default, output_dir, write_csv
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
@@ -68,8 +71,8 @@ AUTO = "auto"
 
 def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
                    by: str, out: str | os.PathLike[str], *, confidence: str | None = AUTO,
-                   threshold: float | None = None, overwrite: bool = False, seed: int = 0
-                   ) -> dict[str, Any]:
+                   threshold: float | None = None, adjust: Sequence[str] = (),
+                   strata: int = 4, overwrite: bool = False, seed: int = 0) -> dict[str, Any]:
     """Compare attribute ``predicted`` with ``truth`` in every group of ``by`` (one attribute,
     or several comma-separated for their intersections) and write the outputs (module
     docstring) into ``out``.
@@ -78,7 +81,9 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     calibration per group is then measured, :mod:`latentplay.audit.calibration`); the default
     :data:`AUTO` takes ``<predicted>_p`` when the store has it, None measures none.
     ``threshold``: the confidence at or above which answers pass unreviewed (coverage,
-    accuracy and errors passed per group).
+    accuracy and errors passed per group). ``adjust`` names continuous attributes (measured
+    covariates: face_score, pose_yaw) over whose ``strata`` quantile strata each group's
+    error is standardized (:mod:`latentplay.audit.standardize`).
 
     Returns:
         The summary written to ``accuracy.json``.
@@ -107,6 +112,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                         "intervals (0-2, 3-9, ...)")
     if threshold is not None and kind != "classes":
         raise UserError("--threshold applies to a classifier's classes and their confidences")
+    values = covariates(store, adjust, strata) if adjust else None
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
@@ -116,6 +122,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
         summary["intervals"] = "normal"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
                                ordered, seed))
+        errors = np.abs(np.asarray(store.labels(predicted), np.float64)
+                        - np.asarray(store.labels(truth), np.float64))
     else:
         true_names, pred_names, truth_codes, pred_codes = _classes(store, predicted, truth, kind)
         steps = kind == "interval groups" or ta.ordered
@@ -129,6 +137,13 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                                                   ordered, persons, seed, threshold)
         _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
                          names, groups)
+        errors = np.where(truth_codes >= 0,
+                          ~_correct(true_names, pred_names, truth_codes, pred_codes), np.nan)
+    if values is not None:
+        summary["adjusted"] = standardized_errors(
+            errors, groups, names, values, adjust, strata,
+            "mean absolute error" if kind == "values" else "error rate", persons, seed)
+        write_csv(out / "adjusted.csv", summary["adjusted"]["groups"])
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
     _write_table(out / "accuracy.csv", summary)
     from latentplay.viz.accuracy import accuracy_bars

@@ -436,6 +436,11 @@ def accuracy_cmd(
     threshold: float = typer.Option(None, help="Confidence at or above which answers pass "
                                     "unreviewed: per group the share answered, their accuracy "
                                     "and the share of errors passed."),
+    adjust: str = typer.Option(None, help="Measured covariates (continuous attributes, comma-"
+                               "separated: face_score,pose_yaw) over whose strata each "
+                               "group's error is standardized: the gap among comparable "
+                               "photos."),
+    strata: int = typer.Option(4, help="Quantile strata of each --adjust covariate."),
     seed: int = typer.Option(0, help="Seed of the bootstraps (trends, persons, calibration)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
@@ -447,7 +452,7 @@ def accuracy_cmd(
 
     s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed,
                        confidence=None if confidence == "none" else confidence,
-                       threshold=threshold)
+                       threshold=threshold, adjust=split_names(adjust), strata=strata)
     values = s["kind"] == "values"
     print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
           "a label or a group left out")
@@ -487,6 +492,10 @@ def accuracy_cmd(
     elif trend:
         print(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in the "
               f"order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
+    if "adjusted" in s:
+        from latentplay.audit.standardize import adjusted_lines
+
+        print("\n".join(adjusted_lines(s["adjusted"])))
     if "calibration" in s:
         from latentplay.audit.calibration import calibration_lines
 

@@ -37,14 +37,14 @@ from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import (
+    combined_strata,
     differentials,
     pair_distances,
     person_bootstrap,
-    quantile_strata,
     rate_trend,
     rates,
     ratio,
-    standardized_fnmr,
+    standardized_rate,
     threshold_at_fmr,
     verification,
 )
@@ -312,23 +312,20 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
               group_of: np.ndarray, names: Sequence[str], nonmatch: np.ndarray,
               persons: np.ndarray | None, seed: int) -> dict[str, Any]:
     """Each group's FNMR standardized over quantile strata of the covariates' pair values
-    (:func:`~latentplay.metrics.verification.standardized_fnmr`), genuine pairs only."""
+    (:func:`~latentplay.metrics.verification.standardized_rate`), genuine pairs only."""
     genuine = pairs.same & (group_of >= 0)
     values = np.stack([_pair_values(v, pairs, how) for _, how, v in covariates], axis=1)
     keep = genuine & np.isfinite(values).all(axis=1)
     if keep.sum() < 2 * n_strata:
         raise UserError(f"--adjust: {int(keep.sum())} genuine pairs have a value of every "
                         "covariate; too few to stratify")
-    codes = np.zeros(int(keep.sum()), np.int64)
-    for j in range(values.shape[1]):
-        codes = codes * n_strata + quantile_strata(values[keep, j], n_strata)
-    cells = n_strata ** values.shape[1]
-    found = standardized_fnmr(nonmatch[keep], group_of[keep], codes, len(names), cells,
+    codes, cells = combined_strata(values[keep], n_strata)
+    found = standardized_rate(nonmatch[keep], group_of[keep], codes, len(names), cells,
                               None if persons is None else persons[keep], seed=seed)
-    groups = [{"group": name, "genuine": int(found["pairs"][g].sum()),
-               "fnmr": _number(found["fnmr"][g]), "standardized": _number(found["standardized"][g]),
+    groups = [{"group": name, "genuine": int(found["counts"][g].sum()),
+               "fnmr": _number(found["rate"][g]), "standardized": _number(found["standardized"][g]),
                "interval": [_number(v) for v in found["interval"][g]],
-               "strata_without_pairs": int((found["pairs"][g] == 0).sum())}
+               "strata_without_pairs": int((found["counts"][g] == 0).sum())}
               for g, name in enumerate(names)]
     both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],

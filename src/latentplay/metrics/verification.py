@@ -262,6 +262,16 @@ def quantile_strata(values: np.ndarray, n_strata: int) -> np.ndarray:
     return np.searchsorted(edges, values, side="right")
 
 
+def combined_strata(values: np.ndarray, n_strata: int) -> tuple[np.ndarray, int]:
+    """``(P,)`` codes of the combined strata of ``(P, C)`` finite covariate values, each cut
+    into ``n_strata`` quantile strata (:func:`quantile_strata`), and the number of cells
+    ``n_strata ** C``."""
+    codes = np.zeros(len(values), np.int64)
+    for j in range(values.shape[1]):
+        codes = codes * n_strata + quantile_strata(values[:, j], n_strata)
+    return codes, n_strata ** values.shape[1]
+
+
 def _standardize(total: np.ndarray, wrong: np.ndarray) -> np.ndarray:
     """``(..., G)`` rates from ``(..., G, S)`` pair and error counts: each group's rate in every
     stratum weighted by the stratum's share of all pairs; NaN where a group has no pair in a
@@ -274,31 +284,34 @@ def _standardize(total: np.ndarray, wrong: np.ndarray) -> np.ndarray:
     return terms.sum(axis=-1)
 
 
-def standardized_fnmr(nonmatch: np.ndarray, groups: np.ndarray, strata: np.ndarray,
+def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray,
                       n_groups: int, n_strata: int, persons: np.ndarray | None = None,
                       n_boot: int = 1000, seed: int = 0,
                       confidence: float = 0.95) -> dict[str, np.ndarray]:
-    """Each group's FNMR as it would be if its genuine pairs were spread over the strata of a
-    covariate as all pairs are (direct standardization).
+    """Each group's error rate (a verification's FNMR, a classifier's error, or the mean of any
+    per-unit error such as an absolute error) as it would be if its units were spread over the
+    strata of a covariate as all units are (direct standardization).
 
     A group whose photos are more often turned, dark or blurred fails more often for that
     reason alone; standardizing removes the part of a gap that the strata explain, and what is
-    left is the gap among comparable pairs.
+    left is the gap among comparable units.
 
     Args:
-        nonmatch: ``(P,)`` bool: the genuine pair was not matched at the threshold.
+        errors: ``(P,)`` per unit: bool (the genuine pair was not matched, the class is wrong)
+            or a number (an absolute error).
         groups: ``(P,)`` group code (``-1``: in no group, left out).
-        strata: ``(P,)`` stratum code ``0..n_strata-1`` of each pair's covariate value.
-        persons: ``(P,)`` person of each pair (clusters of the bootstrap); None: pairs are
+        strata: ``(P,)`` stratum code ``0..n_strata-1`` of each unit's covariate value.
+        persons: ``(P,)`` person of each unit (clusters of the bootstrap); None: units are
             independent.
 
     Returns:
-        ``fnmr`` and ``standardized`` ``(G,)``, ``interval`` ``(G, 2)`` (percentile bootstrap
-        over persons), ``pairs`` ``(G, S)`` counts. NaN where a group lacks a stratum.
+        ``rate`` and ``standardized`` ``(G,)``, ``interval`` ``(G, 2)`` (percentile bootstrap
+        over persons), ``counts`` ``(G, S)`` units per group and stratum. NaN where a group
+        lacks a stratum.
     """
     keep = np.asarray(groups) >= 0
     cells = (np.asarray(groups) * n_strata + np.asarray(strata))[keep]
-    wrong_pairs = np.asarray(nonmatch, dtype=float)[keep]
+    wrong_pairs = np.asarray(errors, dtype=float)[keep]
     units, k = clusters(np.arange(keep.sum()) if persons is None else np.asarray(persons)[keep])
     total = np.zeros((k, n_groups * n_strata))
     wrong = np.zeros((k, n_groups * n_strata))
@@ -318,5 +331,5 @@ def standardized_fnmr(nonmatch: np.ndarray, groups: np.ndarray, strata: np.ndarr
             ok = np.isfinite(boot[:, g])
             if ok.any():
                 interval[g] = np.percentile(boot[ok, g], [tail, 100 - tail])
-    return {"fnmr": raw, "standardized": _standardize(t0, w0), "interval": interval,
-            "pairs": t0.astype(np.int64)}
+    return {"rate": raw, "standardized": _standardize(t0, w0), "interval": interval,
+            "counts": t0.astype(np.int64)}

@@ -350,9 +350,29 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
                       f"{_p_is(trend['p_value'])}"))
     blocks: list[Block] = [Facts(facts), table,
                            file_figure(run / "accuracy.png", "Accuracy per group.")]
+    if a.get("adjusted"):
+        blocks.append(_adjusted_table(a["adjusted"]))
     if "calibration" in a:
         blocks += _calibration_blocks(run, a)
     return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy", blocks)
+
+
+def _adjusted_table(adjusted: dict[str, Any]) -> Table:
+    """Each group's error, raw and standardized over strata of measured covariates."""
+    measure = adjusted["measure"]
+    return Table.of(["group", "rows", measure, f"standardized {measure}", "95% interval",
+                     "strata without its rows"],
+                    [[r["group"], r["n"], r["error"], r["standardized"],
+                      interval(r["low"], r["high"]), r["strata_without_rows"]]
+                     for r in adjusted["groups"]],
+                    f"Standardized over {adjusted['strata']} quantile strata of "
+                    f"{', '.join(adjusted['covariates'])} ({adjusted['cells']} cells, "
+                    f"{adjusted['rows']} rows; {adjusted['left_out']} without a value left "
+                    "out): each group's error as if its rows were spread over the strata as all "
+                    "rows are. Ratio highest / lowest: "
+                    f"{number(adjusted['error_ratio'])} raw, "
+                    f"{number(adjusted['standardized_ratio'])} standardized; 95% intervals: "
+                    "bootstrap.")
 
 
 def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:

@@ -26,7 +26,8 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     panels = [("mae", "mean absolute error"), ("bias", "bias (reading - label)")] if values \
         else [("accuracy", "accuracy")]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.5,
-                                                      1.3 + 0.42 * len(rows)), squeeze=False)
+                                                      max(2.8, 1.3 + 0.42 * len(rows))),
+                             squeeze=False)
     y = np.arange(len(rows))
     for ax, (key, title) in zip(axes[0], panels, strict=True):
         low_key, high_key = ("low", "high") if key == "accuracy" else (f"{key}_low",
@@ -43,12 +44,15 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
                     for r in rows]
             ax.plot(rest, y, "D", color="#dd8452", mec="black", ms=6,
                     label="over rows with a prediction")
+        adjusted = summary.get("adjusted")
+        if adjusted and key in ("accuracy", "mae"):
+            _standardized(ax, rows, adjusted, y, key == "accuracy")
         if key == "accuracy":
             ax.set_xlim(min(0.5, float(np.nanmin(mid - err[0]))) - 0.02, 1.03)
         ax.set_yticks(y, labels if ax is axes[0][0] else [""] * len(rows))
         ax.invert_yaxis()
         ax.set_xlabel(title)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="lower left", fontsize=8)
     across = summary.get("across") or {}
     note = ""
     if "chi2" in across:
@@ -63,6 +67,21 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     fig.tight_layout()
     return fig
 
+
+
+def _standardized(ax: plt.Axes, rows: list[dict[str, Any]], adjusted: dict[str, Any],
+                  y: np.ndarray, accuracy: bool) -> None:
+    """Each group's standardized value (accuracy: 1 - the standardized error) with its
+    interval, as a hollow circle beside its bar."""
+    by_group = {r["group"]: r for r in adjusted["groups"]}
+    mid, low, high = (np.array([np.nan if by_group[r["group"]][k] is None
+                                else by_group[r["group"]][k] for r in rows])
+                      for k in ("standardized", "low", "high"))
+    if accuracy:
+        mid, low, high = 1 - mid, 1 - high, 1 - low
+    ax.errorbar(mid, y + 0.25, xerr=[mid - low, high - mid], fmt="o", mfc="white",
+                color="#55a868", capsize=2, ms=6,
+                label=f"standardized over {', '.join(adjusted['covariates'])}")
 
 
 def calibration_figure(summary: dict[str, Any]) -> Figure:

@@ -1,0 +1,117 @@
+"""Is a gap between groups explained by how their photos were taken? Errors standardized over
+strata of measured covariates.
+
+A group whose photos are more often turned, dark or blurred is misread more often for that
+reason alone. ``latentplay audit accuracy --adjust face_score,pose_yaw`` cuts each covariate
+(a continuous attribute measured per row: ``data measure``, or a dataset's own) into quantile
+strata, combines them, and gives each group the error it would have if its rows were spread
+over the strata as all rows are (direct standardization,
+:func:`~latentplay.metrics.verification.standardized_rate`). What the strata explain leaves
+the gap; what remains is the gap among comparable photos. ``audit verify --adjust`` asks the
+same of a verifier's non-matches.
+
+Adjust only for what is not part of the group itself: standardizing a skin-tone gap over
+image brightness, which skin tone sets, removes the very difference under audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.metrics.verification import combined_strata, ratio, standardized_rate
+
+
+def covariates(store: st.Store, names: Sequence[str], n_strata: int) -> np.ndarray:
+    """``(N, C)`` float64 values of the continuous attributes ``names`` of ``store`` (NaN: not
+    measured); a :class:`UserError` for a missing or categorical one, or ``n_strata`` outside
+    2..20."""
+    if not 2 <= n_strata <= 20:
+        raise UserError(f"--strata must be in 2..20, got {n_strata}")
+    out = []
+    for name in names:
+        attribute = store.schema.attribute_or_error(name)
+        if attribute.kind != "continuous":
+            raise UserError(f"--adjust {name} is {attribute.kind}; give measured (continuous) "
+                            "attributes, e.g. face_score, pose_yaw, sharpness")
+        out.append(np.asarray(store.labels(name), np.float64))
+    return np.stack(out, axis=1)
+
+
+def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[str],
+                        values: np.ndarray, covariate_names: Sequence[str], n_strata: int,
+                        measure: str, persons: np.ndarray | None = None, seed: int = 0
+                        ) -> dict[str, Any]:
+    """Each group's error, raw and standardized over the combined quantile strata of the
+    covariates.
+
+    Args:
+        errors: ``(N,)`` per row: bool wrong, or an absolute error (NaN: no error known).
+        groups: ``(N,)`` group codes into ``names`` (-1: in none).
+        values: ``(N, C)`` covariate values (:func:`covariates`).
+        measure: what ``errors`` are, for the output (``error rate``, ``mean absolute error``).
+        persons: ``(N,)`` persons behind repeated photos (the bootstrap draws them whole).
+
+    Returns:
+        ``{"covariates", "strata", "cells", "rows", "left_out", "measure", "groups": [{"group",
+        "n", "error", "standardized", "low", "high", "strata_without_rows"}], "error_ratio",
+        "standardized_ratio"}``.
+    """
+    scored = (np.asarray(groups) >= 0) & np.isfinite(np.asarray(errors, np.float64))
+    keep = scored & np.isfinite(values).all(axis=1)
+    if keep.sum() < 2 * n_strata:
+        raise UserError(f"--adjust: {int(keep.sum())} rows have a value of every covariate; "
+                        "too few to stratify")
+    codes, cells = combined_strata(values[keep], n_strata)
+    found = standardized_rate(np.asarray(errors, np.float64)[keep], np.asarray(groups)[keep],
+                              codes, len(names), cells,
+                              None if persons is None else persons[keep], seed=seed)
+    rows = [{"group": name, "n": int(found["counts"][g].sum()),
+             "error": _number(found["rate"][g]), "standardized": _number(found["standardized"][g]),
+             "low": _number(found["interval"][g, 0]), "high": _number(found["interval"][g, 1]),
+             "strata_without_rows": int((found["counts"][g] == 0).sum())}
+            for g, name in enumerate(names)]
+    return {"covariates": list(covariate_names), "strata": n_strata, "cells": cells,
+            "rows": int(keep.sum()), "left_out": int((scored & ~keep).sum()), "measure": measure,
+            "groups": rows,
+            "error_ratio": ratio([r["error"] for r in rows if r["error"] is not None]),
+            "standardized_ratio": _complete_ratio([r["standardized"] for r in rows
+                                                   if r["error"] is not None])}
+
+
+def _complete_ratio(values: list[float | None]) -> float | None:
+    """Highest over lowest, None unless every group has a value: a ratio over the groups
+    that could be standardized would hide the ones that could not."""
+    return None if any(v is None for v in values) else ratio(values)  # type: ignore[arg-type]
+
+
+def _number(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def adjusted_lines(adjusted: dict[str, Any]) -> list[str]:
+    """What ``audit accuracy`` prints of the standardized errors."""
+    a = adjusted
+    out = [f"standardized over {a['strata']} quantile strata of {', '.join(a['covariates'])} "
+           f"({a['cells']} cells, {a['rows']} rows"
+           + (f"; {a['left_out']} without a value left out" if a["left_out"] else "") + "):"]
+    for r in a["groups"]:
+        if r["error"] is None:
+            out.append(f"  {r['group']}: no rows")
+            continue
+        std = "-" if r["standardized"] is None else (
+            f"{r['standardized']:.3g} [{r['low']:.3g}, {r['high']:.3g}]")
+        out.append(f"  {r['group']}: {a['measure']} {r['error']:.3g}, standardized {std}"
+                   + (f" ({r['strata_without_rows']} strata without its rows)"
+                      if r["strata_without_rows"] else ""))
+    out.append(f"  ratio highest / lowest: {_ratio(a['error_ratio'])} raw, "
+               f"{_ratio(a['standardized_ratio'])} standardized")
+    return out
+
+
+def _ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"

@@ -1,0 +1,119 @@
+"""``audit accuracy --adjust``: each group's error standardized over strata of measured
+covariates, counted by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.audit.accuracy import group_accuracy
+from latentplay.audit.standardize import standardized_errors
+from latentplay.errors import UserError
+from latentplay.report import build_report
+from latentplay.store import Attribute, Provenance, Schema
+
+
+def _group(easy: int, hard: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wrong in 5 % of easy rows and 40 % of hard ones; the blur of each row (easy: 0..1,
+    hard: 2..3)."""
+    wrong = np.zeros(easy + hard, bool)
+    wrong[: easy // 20] = True
+    wrong[easy: easy + int(0.4 * hard)] = True
+    blur = np.r_[np.linspace(0, 1, easy), np.linspace(2, 3, hard)]
+    return wrong, blur
+
+
+def _store(path: Path, hard_b: int = 80) -> st.Store:
+    """Group a: 80 easy rows and 20 hard; group b: 20 easy and ``hard_b`` hard. Ages read off
+    by 1 year on easy rows and 5 on hard ones."""
+    (wa, ba), (wb, bb) = _group(80, 20), _group(20, hard_b)
+    wrong, blur = np.r_[wa, wb], np.r_[ba, bb]
+    n = len(wrong)
+    group = np.r_[np.zeros(100, int), np.ones(20 + hard_b, int)]
+    gender = np.arange(n) % 2
+    age = np.full(n, 40.0, np.float32)
+    schema = Schema(attributes=[
+        Attribute("group", "categorical", names=["a", "b"]),
+        Attribute("gender", "categorical", names=["female", "male"]),
+        Attribute("predicted_gender", "categorical", names=["female", "male"]),
+        Attribute("blur", "continuous"),
+        Attribute("age", "continuous"), Attribute("predicted_age", "continuous")],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * n
+    return st.build([{"image": images, "group": group, "gender": gender,
+                      "predicted_gender": np.where(wrong, 1 - gender, gender),
+                      "blur": blur.astype(np.float32), "age": age,
+                      "predicted_age": age + np.where(blur > 1.5, 5.0, 1.0).astype(np.float32)}],
+                    schema, path)
+
+
+def test_errors_standardized_by_hand(tmp_path: Path) -> None:
+    """Raw error 0.12 (a) vs 0.33 (b); over the two blur strata, each holding half of all
+    rows, both are 0.5 x 0.05 + 0.5 x 0.40 = 0.225."""
+    s = group_accuracy(_store(tmp_path / "s"), "predicted_gender", "gender", "group",
+                       tmp_path / "a", adjust=["blur"], strata=2)
+    adjusted = s["adjusted"]
+    a, b = adjusted["groups"]
+    assert (a["error"], b["error"]) == (pytest.approx(0.12), pytest.approx(0.33))
+    assert a["standardized"] == pytest.approx(0.225) and b["standardized"] == pytest.approx(0.225)
+    assert a["low"] <= 0.225 <= a["high"] and b["low"] <= 0.225 <= b["high"]
+    assert adjusted["error_ratio"] == pytest.approx(0.33 / 0.12)
+    assert adjusted["standardized_ratio"] == pytest.approx(1.0)
+    assert (adjusted["cells"], adjusted["rows"], adjusted["left_out"]) == (2, 200, 0)
+    assert adjusted["measure"] == "error rate"
+    lines = (tmp_path / "a" / "adjusted.csv").read_text().splitlines()
+    assert lines[0].startswith("group,n,error,standardized,low,high")
+    # mean absolute errors: 1 year on easy rows, 5 on hard ones
+    v = group_accuracy(_store(tmp_path / "s2"), "predicted_age", "age", "group", tmp_path / "v",
+                       adjust=["blur"], strata=2)["adjusted"]
+    assert v["measure"] == "mean absolute error"
+    assert [g["error"] for g in v["groups"]] == [pytest.approx(1.8), pytest.approx(4.2)]
+    assert [g["standardized"] for g in v["groups"]] == [pytest.approx(3.0)] * 2
+
+
+def test_a_group_missing_a_stratum_is_not_standardized() -> None:
+    """Group b's photos are all sharper than any of a's: b has no row in the upper stratum,
+    so its error cannot be standardized, and no ratio over the groups is given."""
+    values = np.r_[np.arange(10.0), np.full(4, -5.0)][:, None]
+    groups = np.r_[np.zeros(10, int), np.ones(4, int)]
+    errors = np.r_[np.arange(10) >= 7, [True, False, False, False]]
+    s = standardized_errors(errors, groups, ["a", "b"], values, ["blur"], 2, "error rate")
+    a, b = s["groups"]
+    assert b["standardized"] is None and b["strata_without_rows"] == 1
+    assert a["standardized"] is not None and s["standardized_ratio"] is None
+    assert (a["error"], b["error"]) == (0.3, 0.25) and s["error_ratio"] == pytest.approx(1.2)
+    with pytest.raises(UserError, match="too few to stratify"):
+        standardized_errors(errors[:3], groups[:3], ["a", "b"], values[:3], ["blur"], 2,
+                            "error rate")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"adjust": ["mood"]}, "no attribute 'mood'"),
+    ({"adjust": ["group"]}, "--adjust group is categorical"),
+    ({"adjust": ["blur"], "strata": 1}, "--strata must be in 2..20"),
+])
+def test_refusals(tmp_path: Path, kwargs: dict, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        group_accuracy(_store(tmp_path / "s"), "predicted_gender", "gender", "group",
+                       tmp_path / "x", **kwargs)
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    store = _store(tmp_path / "s")
+    out = tmp_path / "a"
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "group", "--adjust", "blur", "--strata", "2", "--out", out)
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "standardized over 2 quantile strata of blur (2 cells, 200 rows)" in text
+    assert "b: error rate 0.33, standardized 0.225" in text
+    assert "ratio highest / lowest: 2.75 raw, 1.00 standardized" in text
+    html = build_report(out).read_text()
+    assert "standardized error rate" in html and "Standardized over 2 quantile strata" in html
+    r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "group", "--adjust", "gender", "--out", tmp_path / "b")
+    assert r.code == 2 and "categorical" in r.err
