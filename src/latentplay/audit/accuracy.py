@@ -113,7 +113,6 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     if threshold is not None and kind != "classes":
         raise UserError("--threshold applies to a classifier's classes and their confidences")
     values = covariates(store, adjust, strata) if adjust else None
-    out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
     persons = repeated_persons(store)
@@ -135,14 +134,17 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
             summary["calibration"] = _calibration(confidences, true_names, pred_names,
                                                   truth_codes, pred_codes, names, groups,
                                                   ordered, persons, seed, threshold)
-        _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
-                         names, groups)
         errors = np.where(truth_codes >= 0,
                           ~_correct(true_names, pred_names, truth_codes, pred_codes), np.nan)
     if values is not None:
         summary["adjusted"] = standardized_errors(
             errors, groups, names, values, adjust, strata,
             "mean absolute error" if kind == "values" else "error rate", persons, seed)
+    out = output_dir(out, overwrite)
+    if kind != "values":
+        _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
+                         names, groups)
+    if values is not None:
         write_csv(out / "adjusted.csv", summary["adjusted"]["groups"])
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
     _write_table(out / "accuracy.csv", summary)
