@@ -29,6 +29,7 @@ from latentplay.audit.counterfactual import (
     counterfactuals,
     direction_edits,
 )
+from latentplay.embed.base import Embedder, fit_embedder
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.outputs import json_default, output_dir, write_csv
@@ -59,7 +60,7 @@ class _Faces:
     by: str | None
     seed: int
     show: int
-    identity: Any = None
+    identity: Embedder | None = None
 
     def decode(self, z: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
         from latentplay.train import decode
@@ -100,7 +101,6 @@ def audit_counterfactual(
     embedder (``dlib``, ``onnx:ARCFACE``; options ``identity_options``) that checks whether
     each edit keeps the person (:mod:`~latentplay.audit.identity`: ``identity.csv``)."""
     from latentplay.audit.identity import identity_embedder
-    from latentplay.embed.base import fit_embedder
     from latentplay.latent.codes import store_codes
     from latentplay.train import load_model, model_input
 

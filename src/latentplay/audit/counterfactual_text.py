@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from latentplay.audit.counterfactual import ALL
 
 
@@ -72,8 +70,7 @@ def identity_lines(identity: dict[str, Any], steps: list[str]) -> list[str]:
     rows = {r["step"]: r for r in identity["table"] if r["group"] == ALL}
     between = identity["between"]
     out = [f"  identity ({identity['embedder']}; cosine similarity to the unedited decoding"
-           + ("" if between is None or not np.isfinite(between)
-              else f", {between:.3f} between different faces")
+           + ("" if between is None else f", {between:.3f} between different faces")
            + ("" if identity.get("reconstruction") is None
               else f", {identity['reconstruction']:.3f} between a face and its decoding")
            + "):"]

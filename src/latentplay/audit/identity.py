@@ -173,6 +173,10 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
     return rows
 
 
+def _number(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
 def _mean(x: np.ndarray) -> float | None:
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else None
@@ -181,6 +185,6 @@ def _mean(x: np.ndarray) -> float | None:
 def identity_summary(identity: Identity, table: list[dict[str, object]]) -> dict[str, Any]:
     """What ``counterfactual.json`` keeps of the identity check."""
     rec = identity.reconstruction
-    return {"embedder": identity.embedder, "between": identity.between,
+    return {"embedder": identity.embedder, "between": _number(identity.between),
             "reconstruction": None if rec is None else _mean(rec),
             "random": int(len(identity.random)), "table": table}

@@ -153,7 +153,7 @@ def _identity(ax: Axes, x: Steps, identity: dict[str, Any]) -> None:
     if everyone and everyone[0].get("random_similarity") is not None:
         ax.plot(x.of(everyone), [r["random_similarity"] for r in everyone], "--", color="0.45",
                 lw=1.6, label="random directions")
-    if np.isfinite(identity["between"]):
+    if identity["between"] is not None:
         ax.axhline(identity["between"], color="#c44e52", ls=":", lw=1.4,
                    label=f"different faces ({identity['between']:.2f})")
     if identity.get("reconstruction") is not None:
