@@ -105,6 +105,10 @@ def test_photos_of_one_person_widen_the_interval() -> None:
         group_calibration(*args, persons=person)["overall"]
     assert rows["overconfidence"] == persons["overconfidence"] == pytest.approx(0.0)
     assert persons["high"] - persons["low"] > 2 * (rows["high"] - rows["low"])
+    wilson, drawn = (group_calibration(*args, persons=p, threshold=0.5)["overall"]["selective"]
+                     for p in (None, person))
+    assert wilson["accuracy"] == drawn["accuracy"] == pytest.approx(0.75)
+    assert drawn["high"] - drawn["low"] > 2 * (wilson["high"] - wilson["low"])
 
 
 def _store(path: Path, confidence: np.ndarray | None = None) -> st.Store:

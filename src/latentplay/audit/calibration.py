@@ -111,17 +111,23 @@ def selective_curve(confidence: np.ndarray, correct: np.ndarray,
             for k in np.unique(counts)]
 
 
-def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float
-              ) -> dict[str, Any]:
+def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
+              persons: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
     """The answers at or above ``threshold`` of ``(n,)`` confidences: their share
-    (``coverage``), accuracy with its Wilson 95 % interval (None when none), and the share of
-    the errors among them (``errors_passed``; None without errors)."""
+    (``coverage``), accuracy with its 95 % interval (Wilson's, or a bootstrap over ``(n,)``
+    ``persons``; None when none is answered), and the share of the errors among them
+    (``errors_passed``; None without errors)."""
     accepted = np.asarray(confidence) >= threshold
     right = np.asarray(correct, bool)
     k, hits, errors = int(accepted.sum()), int((accepted & right).sum()), int((~right).sum())
-    low, high = wilson_interval(np.array([hits]), k)[0] if k else (np.nan, np.nan)
+    low = high = None
+    if k and persons is None:
+        low, high = (float(x) for x in wilson_interval(np.array([hits]), k)[0])
+    elif k:
+        low, high = (float(x) for x in mean_intervals(right[accepted, None].astype(float),
+                                                        persons[accepted], 1000, seed)[0])
     return {"threshold": threshold, "accepted": k, "coverage": k / len(right),
-            "accuracy": hits / k if k else None, "low": float(low), "high": float(high),
+            "accuracy": hits / k if k else None, "low": low, "high": high,
             "errors_passed": (k - hits) / errors if errors else None}
 
 
@@ -172,7 +178,9 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
                 "bins": reliability(c[rows], right[rows], bins),
                 "curve": selective_curve(c[rows], right[rows]),
                 **({} if threshold is None
-                   else {"selective": selective(c[rows], right[rows], threshold)})}
+                   else {"selective": selective(c[rows], right[rows], threshold,
+                                                None if persons is None else persons[rows],
+                                                seed)})}
 
     table = [row(name, scored & (groups == g)) for g, name in enumerate(names)]
     return {"groups": table, "overall": row("all rows", scored),
