@@ -382,28 +382,27 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
     cal = a["calibration"]
     rows = [r for r in [*cal["groups"], cal["overall"]] if r.get("n")]
     threshold = cal.get("threshold")
-    chosen = [] if threshold is None else [f"answered at >= {threshold:g}", "their accuracy",
-                                           "95% interval", "errors passed"]
-
-    def selected(r: dict[str, Any]) -> list[Any]:
-        s = r.get("selective")
-        return [] if s is None else [s["coverage"], s["accuracy"],
-                                     interval(s["low"], s["high"]), s["errors_passed"]]
-
     table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
-                      "95% interval", "ECE", "ECE by chance", "p", *chosen],
+                      "95% interval", "ECE", "ECE by chance", "p"],
                      [[r["group"], r["n"], r["confidence"], r["accuracy"], r["overconfidence"],
                        interval(r["low"], r["high"]), r["ece"], r["ece_null"],
-                       ece_p_text(r["ece_p"], cal["draws"]), *selected(r)] for r in rows],
+                       ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
                      f"Calibration of {a.get('confidence')}: over-confidence is the mean "
                      "confidence minus the accuracy (+: surer than right); ECE over "
                      f"{cal['bins']} equal-width bins beside the mean ECE of a calibrated "
                      "classifier with the same confidences, and the share of such draws at "
-                     "least as large (p)."
-                     + ("" if threshold is None else
-                        f" Answered: the share with confidence at or above {threshold:g}, "
-                        "their accuracy (Wilson interval) and the share of the group's errors "
-                        "among them."))
+                     "least as large (p).")
+    tables = [table]
+    if threshold is not None:
+        tables.append(Table.of(
+            ["group", "rows", f"answered at >= {threshold:g}", "their accuracy", "95% interval",
+             "errors passed"],
+            [[r["group"], r["n"], r["selective"]["coverage"], r["selective"]["accuracy"],
+              interval(r["selective"]["low"], r["selective"]["high"]),
+              r["selective"]["errors_passed"]] for r in rows],
+            f"Answering only at confidence {threshold:g} or more: the share of each group "
+            "answered, their accuracy (95% interval: Wilson's, or a bootstrap over persons) "
+            "and the share of the group's errors among the answered."))
     facts = []
     across = cal.get("across") or {}
     if across:
@@ -419,7 +418,7 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
                                                  f"group, 95% {interval(t['low'], t['high'])}"))
     if cal.get("without_confidence"):
         facts.append(("without a confidence", f"{number(cal['without_confidence'])} rows"))
-    return [*([Facts(facts)] if facts else []), table,
+    return [*([Facts(facts)] if facts else []), *tables,
             file_figure(run / "calibration.png", "Reliability per group and over-confidence.")]
 
 
