@@ -449,6 +449,23 @@ def red_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def test_a_check_of_values_by_hand() -> None:
+    """A classifier of channel 0 with a check reading z0 back: the check's mean per step is
+    the mean of the codes' first entries moved by the step (face 4 has no reading)."""
+    from latentplay.audit.counterfactual import ValueReading, check_columns, check_means
+
+    r = counterfactuals(show_code, along([-1, 2]), ChannelReader(0), checks=[ValueReader()])
+    (check,) = r.checks
+    assert isinstance(check, ValueReading) and check.values.shape == (4, 3)
+    assert check_table(r) == []                        # no classes to share out
+    means = {x["step"]: x for x in check_means(r)}
+    assert means["+2"]["n"] == 3
+    assert means["+2"]["mean"] == pytest.approx(Z[:3, 0].mean() + 2, abs=1 / 40)
+    assert means["-1"]["mean_low"] <= means["-1"]["mean"] <= means["-1"]["mean_high"]
+    assert check_columns(r.checks, 0, 2) == {"check_z0": pytest.approx(0.5, abs=1 / 40)}
+    assert check_columns(r.checks, 3, 0) == {"check_z0": ""}
+
+
 def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_net: Path,
                                          skin_annotator_file: Path, tmp_path: Path) -> None:
     """A network's value head (the mean red channel) read on faces moved along the skin-tone
@@ -483,6 +500,35 @@ def test_value_head_under_skin_tone_edits(cli, coded: Path, vae_run: Path, red_n
     assert cli("report", out).code == 0
     html = (out / "report.html").read_text()
     assert "mean absolute change" in html and "decoding minus face" in html
+
+
+def test_a_value_head_as_a_check(cli, coded: Path, vae_run: Path, red_net: Path,
+                                 skin_annotator_file: Path, tmp_path: Path) -> None:
+    """``--check red=onnx:NET``: a network's value head (the mean red channel) read beside a
+    skin-tone classifier: darker faces read less red, and faces.csv holds every reading."""
+    import csv
+
+    out = tmp_path / "cf"
+    r = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+            coded.parent / "skin.json", "--classifier", skin_annotator_file, "--check",
+            f"red=onnx:{red_net}", "--heads", "red:value*0.05", "-o", "align=none", "-o",
+            "pixels=unit", "--n", "40", "--steps=-2,2", "--random", "1", "--out", out)
+    assert r.code == 0, r.err
+    assert "check red (mean reading) at steps -2 / 0 / +2:" in " ".join(r.out.split())
+    s = json.loads((out / "counterfactual.json").read_text())
+    assert s["checks"][0]["attribute"] == "red" and s["checks"][0]["classes"] is None
+    means = {x["step"]: x for x in s["check_means"]}
+    assert means["+2"]["mean"] < means["0"]["mean"] < means["-2"]["mean"]
+    with open(out / "faces.csv") as fh:
+        read = [(row["step"], float(row["check_red"])) for row in csv.DictReader(fh)]
+    assert means["+2"]["mean"] == pytest.approx(np.mean([v for k, v in read if k == "+2"]),
+                                                abs=1e-5)
+    assert cli("report", out).code == 0
+    assert "Checks that read values" in (out / "report.html").read_text()
+    bad = cli("audit", "counterfactual", vae_run, "--data", coded, "--direction",
+              coded.parent / "skin.json", "--classifier", skin_annotator_file, "--check",
+              f"red={skin_annotator_file}", "--out", tmp_path / "bad")
+    assert bad.code == 2 and "reads its own attribute" in bad.err
 
 
 def test_a_profile_across_directions(cli, coded: Path, vae_run: Path,

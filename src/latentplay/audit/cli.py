@@ -526,7 +526,8 @@ def counterfactual_cmd(
     check: str = typer.Option(None, help="Comma-separated annotators read at every step too: "
                               "of the edited attribute (does the edit move it?) or an "
                               "independent reader of the classifier's (does the edit change "
-                              "that attribute itself?)."),
+                              "that attribute itself?); ATTRIBUTE=onnx:PATH reads another "
+                              "attribute, a value head too (age=onnx:NET: mean age read)."),
     rows: str = typer.Option(None, help="Rows of --data (START:STOP or a comma list); default "
                              "--n random rows."),
     n: int = typer.Option(200, help="Random rows of --data to edit."),
@@ -560,12 +561,13 @@ def counterfactual_cmd(
     """Counterfactual sensitivity of a classifier: change one attribute of faces (along its
     latent direction, or through the run's condition), decode them, and count how often the
     classifier's answer changes, against the same steps along random directions."""
-    from latentplay.audit.counterfactual_run import audit_counterfactual
+    from latentplay.audit.counterfactual_run import audit_counterfactual, check_spec
     from latentplay.audit.counterfactual_text import profile_lines, summary_lines
     from latentplay.latent.cli import parse_rows, parse_values
 
     checks = split_names(check)
-    if (heads or option) and not any(s.startswith("onnx:") for s in [classifier, *checks]):
+    networks = [classifier, *(check_spec(c)[1] for c in checks)]
+    if (heads or option) and not any(s.startswith("onnx:") for s in networks):
         raise UserError("--heads and -o describe an onnx: network; none was given")
     if random < 0:
         raise UserError(f"--random must be 0 or more, got {random}")

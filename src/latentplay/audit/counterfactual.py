@@ -79,6 +79,23 @@ class Reading:
 
 
 @dataclass
+class ValueReading:
+    """A check's readings of values along the steps (an age regressor's years).
+
+    Attributes:
+        attribute: the attribute it reads.
+        values: ``(n, A)`` float reading of each face at each step (NaN: none made).
+    """
+
+    attribute: str
+    values: np.ndarray
+
+
+Check = Reading | ValueReading
+"""What a check reads along the steps: classes or values."""
+
+
+@dataclass
 class Edits:
     """Every face's code and condition at every step of an edit.
 
@@ -214,7 +231,7 @@ class Counterfactuals:
         classes: the classifier's ``K`` class names.
         proba: ``(n, A, K)`` class probabilities of each face at each step.
         random: ``(R, n, A)`` int classes predicted along ``R`` random directions.
-        checks: the check annotators' readings at each step.
+        checks: the checks' readings (classes or values) at each step.
         original: ``(n,)`` int classes predicted on the faces themselves (as the model sees
             them), or None when not known.
     """
@@ -225,7 +242,7 @@ class Counterfactuals:
     classes: list[str]
     proba: np.ndarray
     random: np.ndarray
-    checks: list[Reading] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     original: np.ndarray | None = None
 
     @property
@@ -301,13 +318,16 @@ class Counterfactuals:
         return out
 
 
-def check_columns(checks: Sequence[Reading], i: int, j: int) -> dict[str, str]:
-    """``{check_<attribute>: class}`` read by each check on face ``i`` at step ``j``."""
-    return {f"check_{r.attribute}": r.classes[r.codes[i, j]] for r in checks}
+def check_columns(checks: Sequence[Check], i: int, j: int) -> dict[str, object]:
+    """``{check_<attribute>: class or value}`` read by each check on face ``i`` at step
+    ``j`` (an empty value where none was made)."""
+    return {f"check_{r.attribute}": r.classes[r.codes[i, j]] if isinstance(r, Reading)
+            else (round(float(r.values[i, j]), 6) if np.isfinite(r.values[i, j]) else "")
+            for r in checks}
 
 
 def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
-                    checks: Sequence[Annotator] = (),
+                    checks: Sequence[Any] = (),
                     images: np.ndarray | None = None) -> Counterfactuals:
     """Classify the decodings of every face at every step of ``edits`` (and along its random
     directions).
@@ -316,8 +336,8 @@ def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
         decoder: codes (and conditions) to images (:data:`Decoder`).
         edits: the codes and conditions (:func:`direction_edits`, :func:`condition_edits`).
         classifier: the classifier under audit.
-        checks: annotators read at every step too (of the edited attribute, or independent
-            readers of the classifier's).
+        checks: annotators (or value readers) read at every step too (of the edited
+            attribute, or independent readers of the classifier's, or of another attribute).
         images: ``(n, H, W, C)`` uint8 images of the faces as the model sees them, classified
             for :meth:`Counterfactuals.reconstruction_agreement`, or None.
     """
@@ -328,17 +348,18 @@ def counterfactuals(decoder: Decoder, edits: Edits, classifier: Annotator, *,
         None if images is None else classifier.predict(images))
 
 
-def read_edits(decoder: Decoder, edits: Edits, reader: Any, checks: Sequence[Annotator]
-               ) -> tuple[np.ndarray, np.ndarray, list[Reading]]:
+def read_edits(decoder: Decoder, edits: Edits, reader: Any, checks: Sequence[Any]
+               ) -> tuple[np.ndarray, np.ndarray, list[Check]]:
     """``reader``'s outputs ``(n, A, K)`` on the decodings of ``edits`` (probabilities; ``K``
     = 1 readings of a value reader), its outputs ``(R, n, A, K)`` along the random directions,
-    and each check's classes along the edit."""
+    and each check's classes (an annotator) or values (a value reader) along the edit."""
     along = read_along(decoder, edits.codes, edits.conditions, [reader, *checks])
     others = [read_along(decoder, codes, edits.conditions, [reader])[0]
               for codes in edits.random]
     shape = (len(others), *along[0].shape)
     return (along[0], np.array(others, float).reshape(shape),
-            [Reading(c.attribute, list(c.classes), p.argmax(axis=2))
+            [Reading(c.attribute, list(c.classes), p.argmax(axis=2)) if isinstance(c, Annotator)
+             else ValueReading(c.attribute, p[..., 0].astype(np.float64))
              for c, p in zip(checks, along[1:], strict=True)])
 
 
@@ -438,12 +459,22 @@ def probability_table(result: Counterfactuals) -> list[dict[str, object]]:
             for j, label in enumerate(result.labels) for k, c in enumerate(result.classes)]
 
 
-def check_table(result: Counterfactuals) -> list[dict[str, object]]:
-    """Per check annotator, step and class: the share of faces it reads as that class."""
+def check_table(result: Any) -> list[dict[str, object]]:
+    """Per check annotator of classes, step and class: the share of faces it reads as that
+    class."""
     return [{"attribute": r.attribute, "step": label, "class": c,
              "share": float(np.mean(r.codes[:, j] == k))}
-            for r in result.checks for j, label in enumerate(result.labels)
-            for k, c in enumerate(r.classes)]
+            for r in result.checks if isinstance(r, Reading)
+            for j, label in enumerate(result.labels) for k, c in enumerate(r.classes)]
+
+
+def check_means(result: Any) -> list[dict[str, object]]:
+    """Per check of values and step: the faces read (``n``) and the mean reading with a normal
+    95 % interval (``mean``, ``mean_low``, ``mean_high``), readings not made left out."""
+    return [{"attribute": r.attribute, "step": label,
+             "n": int(np.isfinite(r.values[:, j]).sum()), **mean_interval(r.values[:, j], "mean")}
+            for r in result.checks if isinstance(r, ValueReading)
+            for j, label in enumerate(result.labels)]
 
 
 def most_changed(result: Counterfactuals, count: int) -> np.ndarray:

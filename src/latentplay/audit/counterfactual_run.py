@@ -24,6 +24,7 @@ from latentplay.audit.annotate import Annotator
 from latentplay.audit.counterfactual import (
     BASELINES,
     Edits,
+    check_means,
     check_table,
     condition_edits,
     counterfactuals,
@@ -55,7 +56,7 @@ class _Faces:
     names: list[str]
     groups: np.ndarray | None
     places: np.ndarray | None
-    checks: Callable[[str], list[Annotator]]
+    checks: Callable[[str], list[Any]]
     persons: np.ndarray | None
     by: str | None
     seed: int
@@ -96,7 +97,8 @@ def audit_counterfactual(
     (into ``out/<file name>/``) and write the classifier's profile across them
     (:func:`write_profile`: ``profile.json``, returned, ``profile.csv``, ``profile.png``).
     ``checks`` name annotators read at every step too (files read their own attribute,
-    ``clip:`` and ``onnx:`` the edited one); ``by`` categorical attributes of ``data`` to
+    ``clip:`` and ``onnx:`` the edited one, or the one named as ``ATTRIBUTE=onnx:PATH``; a
+    network's value head gives values, :func:`check_means`); ``by`` categorical attributes of ``data`` to
     group faces by (default: the class read at the reference step). ``identity`` names a face
     embedder (``dlib``, ``onnx:ARCFACE``; options ``identity_options``) that checks whether
     each edit keeps the person (:mod:`~latentplay.audit.identity`: ``identity.csv``)."""
@@ -114,14 +116,14 @@ def audit_counterfactual(
     model = load_model(run)
     found = [_direction(f, model) for f in files]
     part = None if condition is None else model.condition_spec.part(condition)
-    reader = _annotator(classifier, attribute, store, heads, network_options, seed,
-                        values=True)
-    loaded: dict[tuple[str, str | None], Annotator] = {}
+    reader = _annotator(classifier, attribute, store, heads, network_options, seed)
+    loaded: dict[tuple[str, str | None], Any] = {}
 
-    def checkers(edited: str) -> list[Annotator]:
+    def checkers(edited: str) -> list[Any]:
         out = []
-        for spec in checks:
-            key = (spec, None if _is_file(spec) else edited)
+        for named in checks:
+            read, spec = check_spec(named)
+            key = (spec, None if _is_file(spec) else read or edited)
             if key not in loaded:
                 loaded[key] = _annotator(spec, key[1], store, heads, network_options, seed)
             out.append(loaded[key])
@@ -183,8 +185,8 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
         "kind": result.kind,
         "classifier": {"attribute": reader.attribute,
                        "classes": getattr(reader, "classes", None), **reader.description},
-        "checks": [{"attribute": c.attribute, "classes": c.classes, **c.description}
-                   for c in checks],
+        "checks": [{"attribute": c.attribute, "classes": getattr(c, "classes", None),
+                    **c.description} for c in checks],
         "image": {"size": int(faces.model.size), "crop": float(faces.model.crop)},
         "steps": result.labels, "positions": None if result.positions is None
         else result.positions.tolist(), "reference": result.labels[result.zero],
@@ -192,7 +194,7 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
         "accuracy": _label_accuracy(faces, result),
         "persons": None if faces.persons is None else int(len(np.unique(faces.persons))),
         **result.tables(groups, names, faces.places, faces.seed, faces.persons),
-        "check_shares": check_table(result)}
+        "check_shares": check_table(result), "check_means": check_means(result)}
     if faces.identity is not None:
         from latentplay.audit.identity import identity_along, identity_summary, identity_table
 
@@ -301,6 +303,19 @@ CONDITION_STEPS = (-1, -0.5, 0.5, 1)
 """Default shifts of a continuous condition (SmileCVAE's smile degree spans -1 to 1)."""
 
 
+def check_spec(spec: str) -> tuple[str | None, str]:
+    """A ``--check`` item: ``ATTRIBUTE=onnx:PATH`` (or ``clip:``) names the attribute the
+    network reads; otherwise None (an annotator file reads its own, a network the edited
+    one) and the spec."""
+    attribute, sep, rest = spec.partition("=")
+    if sep and rest.startswith(("onnx:", "clip:")) and attribute.isidentifier():
+        return attribute, rest
+    if sep and _is_file(rest):
+        raise UserError(f"--check {spec}: an annotator file reads its own attribute; give it "
+                        "without ATTRIBUTE=")
+    return None, spec
+
+
 def _direction(path: str | os.PathLike[str], model: Any) -> Any:
     """The direction file ``path``, checked against ``model``'s latent."""
     from latentplay.latent.directions import Direction
@@ -311,10 +326,10 @@ def _direction(path: str | os.PathLike[str], model: Any) -> Any:
 
 
 def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | None,
-               options: Sequence[str], seed: int, values: bool = False) -> Any:
+               options: Sequence[str], seed: int) -> Any:
     """The annotator ``spec`` names (a file, ``clip:WEIGHTS``, ``onnx:PATH``) of
-    ``attribute`` (a file's own when None); with ``values``, a network's value head may be
-    named too (a :class:`~latentplay.audit.annotate.NetworkValues`)."""
+    ``attribute`` (a file's own when None); a network's value head gives a
+    :class:`~latentplay.audit.annotate.NetworkValues` (readings instead of classes)."""
     from latentplay.audit.annotate import load_annotator
     from latentplay.audit.run import resolve_annotators
 
@@ -325,12 +340,8 @@ def _annotator(spec: str, attribute: str | None, store: st.Store, heads: str | N
         return ann
     if attribute is None:
         raise UserError(f"{spec} needs --attribute: the attribute whose classes it reads")
-    found = resolve_annotators([spec], store, [attribute], heads=heads,
-                               network_options=options, seed=seed)[0]
-    if not isinstance(found, Annotator) and not values:
-        raise UserError(f"head {attribute!r} gives values, not classes; a check reads "
-                        "classes")
-    return found
+    return resolve_annotators([spec], store, [attribute], heads=heads,
+                              network_options=options, seed=seed)[0]
 
 
 def _is_file(spec: str) -> bool:

@@ -52,6 +52,11 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     for name, classes in _check_shares(s["check_shares"], ends).items():
         out.append(f"  check {name} at steps {' / '.join(ends)}: " + ", ".join(
             f"{k} {' / '.join(f'{v:.0%}' for v in vals)}" for k, vals in classes.items()))
+    means = {(r["attribute"], r["step"]): r["mean"] for r in s.get("check_means") or []}
+    for name in dict.fromkeys(r["attribute"] for r in s.get("check_means") or []):
+        out.append(f"  check {name} (mean reading) at steps {' / '.join(ends)}: "
+                   + " / ".join("-" if means.get((name, step)) is None
+                                else f"{means[(name, step)]:.3g}" for step in ends))
     edges = [x for x in ends if x != s["reference"]]
     per_group = _group_values(table, edges, "change" if values else "rate")
     if per_group:

@@ -25,12 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from latentplay.audit.annotate import Annotator
 from latentplay.audit.counterfactual import (
     ALL,
+    Check,
     Decoder,
     Edits,
-    Reading,
     check_columns,
     mean_interval,
     read_edits,
@@ -48,7 +47,7 @@ class ValueCounterfactuals:
         attribute: what the reader reads.
         readings: ``(n, A)`` float readings (NaN: none made).
         random: ``(R, n, A)`` readings along ``R`` random directions.
-        checks: the check annotators' readings at each step.
+        checks: the checks' readings (classes or values) at each step.
         original: ``(n,)`` readings of the faces themselves (as the model sees them), or None.
     """
 
@@ -58,7 +57,7 @@ class ValueCounterfactuals:
     attribute: str
     readings: np.ndarray
     random: np.ndarray
-    checks: list[Reading] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
     original: np.ndarray | None = None
     kind = "values"
 
@@ -112,7 +111,7 @@ class ValueCounterfactuals:
 
 
 def value_counterfactuals(decoder: Decoder, edits: Edits, reader: Any, *,
-                          checks: Sequence[Annotator] = (),
+                          checks: Sequence[Any] = (),
                           images: np.ndarray | None = None) -> ValueCounterfactuals:
     """Read the decodings of every face at every step of ``edits`` (and along its random
     directions) with ``reader`` (anything with ``attribute`` and ``values(images)`` ->

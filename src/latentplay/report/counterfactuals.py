@@ -66,8 +66,8 @@ def section(run: Path, c: dict[str, Any]) -> Section:
         facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
                                              f"{number(gap.get('mean_absolute'))} absolute"))
         return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                       [Facts(facts), *_change_tables(c), *_identity_table(c),
-                        *_counterfactual_figures(run)])
+                       [Facts(facts), *_change_tables(c), *_check_means_table(c),
+                        *_identity_table(c), *_counterfactual_figures(run)])
     if c.get("persons"):
         facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
                                  "intervals are a bootstrap over persons"))
@@ -105,8 +105,20 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                        for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
                       f"At the first and last step, by {c['groups_by']}.")
     return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                   [Facts(facts), table, groups, *_identity_table(c),
-                    *_counterfactual_figures(run)])
+                   [Facts(facts), table, groups, *_check_means_table(c),
+                    *_identity_table(c), *_counterfactual_figures(run)])
+
+
+def _check_means_table(c: dict[str, Any]) -> list[Table]:
+    """The checks of values: mean reading per step (none without one)."""
+    means = c.get("check_means") or []
+    if not means:
+        return []
+    return [Table.of(["check", "step", "faces read", "mean reading", "95% interval"],
+                     [[r["attribute"], r["step"], r["n"], r["mean"],
+                       interval(r["mean_low"], r["mean_high"])] for r in means],
+                     "Checks that read values (a network's value head): the mean reading at "
+                     "every step, normal 95% intervals.")]
 
 
 def _identity_table(c: dict[str, Any]) -> list[Table]:

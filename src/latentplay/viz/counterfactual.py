@@ -22,13 +22,16 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     rate per group (all faces in black, Wilson 95 % bands; the random directions' rate dashed
     grey), the mean probability of each class (for a reader of values instead: the mean change
     of the reading per group, and its mean absolute change beside the random directions'),
-    for each check annotator the share of faces it reads as each of its classes, and with an
-    identity check the similarity of the edited faces to the unedited ones."""
+    for each check annotator the share of faces it reads as each of its classes (a check of
+    values: its mean reading), and with an identity check the similarity of the edited faces
+    to the unedited ones."""
     shares = summary.get("check_shares") or []
     checked = list(dict.fromkeys(r["attribute"] for r in shares))
+    means = summary.get("check_means") or []
+    valued = list(dict.fromkeys(r["attribute"] for r in means))
     ordered = bool(summary.get("ordered"))
     identity = summary.get("identity")
-    panels = 2 + ordered + len(checked) + bool(identity)
+    panels = 2 + ordered + len(checked) + len(valued) + bool(identity)
     cols = panels if panels <= 3 else 3 if panels > 4 else 2
     rows = -(-panels // cols)
     fig, grid = plt.subplots(rows, cols, figsize=(5.2 * cols, 0.3 + 4.1 * rows), squeeze=False)
@@ -53,6 +56,14 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
     roles = {classified: "held? another reader", edit["attribute"]: "the edit itself"}
     for ax, name in zip(axes[2 + ordered:], checked, strict=False):
         _checks(ax, x, [r for r in shares if r["attribute"] == name], name, roles.get(name))
+    for ax, name in zip(axes[2 + ordered + len(checked):], valued, strict=False):
+        mine = [dict(r, low=r["mean_low"], high=r["mean_high"]) for r in means
+                if r["attribute"] == name and r["mean_low"] is not None]
+        _line(ax, x, mine, "mean", "all faces", "black", 2.2)
+        x.axis(ax)
+        ax.set_ylabel(f"mean {name} reading")
+        ax.set_title(f"{roles.get(name, 'another attribute')}: {name} as a check reads it "
+                     "(95% intervals)", fontsize=9)
     if identity:
         _identity(axes[panels - 1], x, identity)
     n = len(summary["rows"])
