@@ -36,7 +36,9 @@ Outputs in ``out``: ``accuracy.json``, ``accuracy.csv`` (a row per group and one
 ``confusion.csv`` (classes: group, true class, predicted class, rows) and ``accuracy.png``;
 with confidences also ``calibration.csv`` (reliability bins per group) and
 ``calibration.png`` (reliability diagrams and over-confidence per group); with ``adjust``
-``adjusted.csv`` (each group's error standardized over strata of measured covariates).
+``adjusted.csv`` (each group's error standardized over strata of measured covariates); with
+``positive`` ``parity.csv`` (selection, base rate, TPR and FPR per group) and
+``parity.png``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from scipy.stats import chi2_contingency
 
 from latentplay import store as st
 from latentplay.audit.calibration import check_threshold, group_calibration
+from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
@@ -72,7 +75,8 @@ AUTO = "auto"
 def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
                    by: str, out: str | os.PathLike[str], *, confidence: str | None = AUTO,
                    threshold: float | None = None, adjust: Sequence[str] = (),
-                   strata: int = 4, overwrite: bool = False, seed: int = 0) -> dict[str, Any]:
+                   strata: int = 4, positive: str | None = None, overwrite: bool = False,
+                   seed: int = 0) -> dict[str, Any]:
     """Compare attribute ``predicted`` with ``truth`` in every group of ``by`` (one attribute,
     or several comma-separated for their intersections) and write the outputs (module
     docstring) into ``out``.
@@ -83,7 +87,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     ``threshold``: the confidence at or above which answers pass unreviewed (coverage,
     accuracy and errors passed per group). ``adjust`` names continuous attributes (measured
     covariates: face_score, pose_yaw) over whose ``strata`` quantile strata each group's
-    error is standardized (:mod:`latentplay.audit.standardize`).
+    error is standardized (:mod:`latentplay.audit.standardize`). ``positive`` names a class
+    whose selection, TPR and FPR are compared across groups (:mod:`latentplay.audit.parity`).
 
     Returns:
         The summary written to ``accuracy.json``.
@@ -112,6 +117,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                         "intervals (0-2, 3-9, ...)")
     if threshold is not None and kind != "classes":
         raise UserError("--threshold applies to a classifier's classes and their confidences")
+    if positive is not None and kind == "values":
+        raise UserError("--positive names a class; these predictions are values")
     values = covariates(store, adjust, strata) if adjust else None
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
@@ -136,6 +143,9 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                                                   ordered, persons, seed, threshold)
         errors = np.where(truth_codes >= 0,
                           ~_correct(true_names, pred_names, truth_codes, pred_codes), np.nan)
+        if positive is not None:
+            summary["parity"] = _parity(positive, true_names, pred_names, truth_codes,
+                                        pred_codes, names, groups, persons, seed)
     if values is not None:
         summary["adjusted"] = standardized_errors(
             errors, groups, names, values, adjust, strata,
@@ -146,12 +156,18 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                          names, groups)
     if values is not None:
         write_csv(out / "adjusted.csv", summary["adjusted"]["groups"])
+    if "parity" in summary:
+        write_csv(out / "parity.csv", [*summary["parity"]["groups"], summary["parity"]["overall"]])
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
     _write_table(out / "accuracy.csv", summary)
     from latentplay.viz.accuracy import accuracy_bars
     from latentplay.viz.grid import save_figure
 
     save_figure(accuracy_bars(summary), out / "accuracy.png")
+    if "parity" in summary:
+        from latentplay.viz.accuracy import parity_figure
+
+        save_figure(parity_figure(summary), out / "parity.png")
     if "calibration" in summary:
         from latentplay.viz.accuracy import calibration_figure
 
@@ -197,6 +213,19 @@ def _calibration(confidences: np.ndarray, true_names: list[str], pred_names: lis
     keep = (truth >= 0) & (groups >= 0)
     return group_calibration(c, _correct(true_names, pred_names, truth, pred), names, groups,
                              keep, ordered, persons, seed, threshold=threshold)
+
+
+def _parity(positive: str, true_names: list[str], pred_names: list[str], truth: np.ndarray,
+            pred: np.ndarray, names: list[str], groups: np.ndarray,
+            persons: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """:func:`~latentplay.audit.parity.group_parity` of class ``positive`` (a true class the
+    predictions also name)."""
+    if positive not in true_names or positive not in pred_names:
+        raise UserError(f"--positive {positive!r} is not a class of both the labels "
+                        f"({', '.join(true_names)}) and the predictions")
+    keep = (truth >= 0) & (groups >= 0)
+    return group_parity(truth == true_names.index(positive), pred == pred_names.index(positive),
+                        names, groups, keep, positive, persons, seed=seed)
 
 
 def _correct(true_names: list[str], pred_names: list[str], truth: np.ndarray,

@@ -441,18 +441,24 @@ def accuracy_cmd(
                                "group's error is standardized: the gap among comparable "
                                "photos."),
     strata: int = typer.Option(4, help="Quantile strata of each --adjust covariate."),
+    positive: str = typer.Option(None, help="A class as the outcome (female, smile): per "
+                                 "group its selection rate, base rate, TPR and FPR, and the "
+                                 "demographic parity, equal opportunity and equalized odds "
+                                 "differences."),
     seed: int = typer.Option(0, help="Seed of the bootstraps (trends, persons, calibration)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Accuracy of predictions per group (Gender Shades): each group's accuracy with its
     interval (or a regressor's error and bias), the gaps between groups, a trend along an
-    ordered --by, and with confidences the calibration within each group."""
+    ordered --by; with --adjust the gap among comparable photos, with --positive the parity
+    of selection and error rates, and with confidences the calibration within each group."""
     from latentplay.audit.accuracy import group_accuracy
     from latentplay.outputs import p_text
 
     s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed,
                        confidence=None if confidence == "none" else confidence,
-                       threshold=threshold, adjust=split_names(adjust), strata=strata)
+                       threshold=threshold, adjust=split_names(adjust), strata=strata,
+                       positive=positive)
     values = s["kind"] == "values"
     print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
           "a label or a group left out")
@@ -492,6 +498,10 @@ def accuracy_cmd(
     elif trend:
         print(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in the "
               f"order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
+    if "parity" in s:
+        from latentplay.audit.parity import parity_lines
+
+        print("\n".join(parity_lines(s["parity"], by)))
     if "adjusted" in s:
         from latentplay.audit.standardize import adjusted_lines
 

@@ -352,9 +352,36 @@ def _accuracy(run: Path, a: dict[str, Any]) -> Section:
                            file_figure(run / "accuracy.png", "Accuracy per group.")]
     if a.get("adjusted"):
         blocks.append(_adjusted_table(a["adjusted"]))
+    if a.get("parity"):
+        blocks += _parity_blocks(run, a["parity"])
     if "calibration" in a:
         blocks += _calibration_blocks(run, a)
     return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy", blocks)
+
+
+def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:
+    """Selection, base rate, TPR and FPR per group for one positive class, and the parity
+    differences (:mod:`latentplay.audit.parity`)."""
+    positive = parity["positive"]
+    rows = [r for r in [*parity["groups"], parity["overall"]] if r["n"]]
+    table = Table.of(["group", "rows", f"selection ({positive})", "95% interval", "base rate",
+                      "TPR", "95% interval", "FPR", "95% interval"],
+                     [[r["group"], r["n"], r["selection"],
+                       interval(r["selection_low"], r["selection_high"]), r["base_rate"],
+                       r["tpr"], interval(r["tpr_low"], r["tpr_high"]), r["fpr"],
+                       interval(r["fpr_low"], r["fpr_high"])] for r in rows],
+                     f"Selection: the share predicted {positive}; base rate: the share truly "
+                     f"{positive}; TPR: of the {positive}, the share found; FPR: of the others, "
+                     f"the share predicted {positive}. A row without a prediction is not "
+                     "selected.")
+    across = parity.get("across") or {}
+    facts = [(key.replace("_", " "),
+              f"{number(across[key])} {interval(across[f'{key}_low'], across[f'{key}_high'])}")
+             for key in ("demographic_parity_difference", "demographic_parity_ratio",
+                         "equal_opportunity_difference", "equalized_odds_difference")
+             if across.get(key) is not None]
+    return [*([Facts(facts)] if facts else []), table,
+            file_figure(run / "parity.png", f"Parity for {positive} per group.")]
 
 
 def _adjusted_table(adjusted: dict[str, Any]) -> Table:

@@ -173,3 +173,46 @@ def _sure(row: dict[str, Any]) -> str:
     """A group's colour: red when over-confident (interval above 0), blue when under-confident,
     grey otherwise."""
     return "#c44e52" if row["low"] > 0 else "#4c72b0" if row["high"] < 0 else "0.4"
+
+
+def parity_figure(summary: dict[str, Any]) -> Figure:
+    """Three panels of :func:`~latentplay.audit.accuracy.group_accuracy`'s ``parity``, a bar
+    per group with its 95 % interval: the selection rate (the base rate as a diamond), the
+    TPR and the FPR; all rows' value dashed; the parity differences in the title."""
+    parity = summary["parity"]
+    rows = [r for r in parity["groups"] if r.get("n")]
+    labels = [f"{r['group']} (n={r['n']})" for r in rows]
+    positive = parity["positive"]
+    panels = [("selection", f"selection: predicted {positive}"),
+              ("tpr", f"TPR: of the {positive}, found"),
+              ("fpr", f"FPR: of the others, predicted {positive}")]
+    fig, axes = plt.subplots(1, 3, figsize=(14, max(2.8, 1.3 + 0.42 * len(rows))), sharey=True)
+    y = np.arange(len(rows))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        mid = np.array([np.nan if r[key] is None else r[key] for r in rows])
+        low = np.array([np.nan if r[f"{key}_low"] is None else r[f"{key}_low"] for r in rows])
+        high = np.array([np.nan if r[f"{key}_high"] is None else r[f"{key}_high"] for r in rows])
+        ax.barh(y, np.nan_to_num(mid), xerr=np.nan_to_num(np.abs([mid - low, high - mid])),
+                color="#4c72b0", alpha=0.85, capsize=3)
+        overall = parity["overall"].get(key)
+        if overall is not None:
+            ax.axvline(overall, color="black", ls="--", lw=1, label=f"all rows {overall:.3f}")
+        if key == "selection":
+            ax.plot([np.nan if r["base_rate"] is None else r["base_rate"] for r in rows], y, "D",
+                    color="#dd8452", mec="black", ms=6, label=f"base rate (truly {positive})")
+        ax.set_xlim(0, 1.02)
+        ax.set_yticks(y, labels)
+        ax.set_xlabel(title, fontsize=9)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1 - 1.2 / fig.get_figheight() / 4),
+                  fontsize=7, ncol=2, frameon=False)
+    axes[0].invert_yaxis()
+    across = parity.get("across") or {}
+    note = ", ".join(f"{name} {across[key]:.3f}" for key, name in (
+        ("demographic_parity_difference", "demographic parity difference"),
+        ("equal_opportunity_difference", "equal opportunity difference"),
+        ("equalized_odds_difference", "equalized odds difference"))
+        if across.get(key) is not None)
+    fig.suptitle(f"{summary['predicted']} = {positive}, by {summary['by']}"
+                 + (f"\n{note}" if note else ""), fontsize=10)
+    fig.tight_layout()
+    return fig

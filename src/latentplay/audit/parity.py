@@ -1,0 +1,166 @@
+"""Group fairness of a classifier for one positive class: who is selected, whose positives
+are found, whose negatives are wrongly selected.
+
+``latentplay audit accuracy --positive female`` treats one class as the outcome (a smile
+detector's ``smile``, a gender classifier's ``female``) and reports per group of ``--by``
+(Hardt, Price & Srebro 2016; the names are Fairlearn's):
+
+- ``selection``: the share of the group predicted positive;
+- ``base_rate``: the share truly positive (selection can differ for that reason alone);
+- ``tpr``: the share of the group's positives predicted positive (recall, equal opportunity);
+- ``fpr``: the share of its negatives predicted positive;
+
+each with a 95 % interval (Wilson's, or a bootstrap over persons when photos repeat them). A
+row without a prediction is not selected (and so a missed positive). Across groups:
+
+- ``demographic_parity_difference`` (highest selection minus lowest) and ``_ratio`` (lowest
+  over highest);
+- ``equal_opportunity_difference`` (the range of the TPRs);
+- ``equalized_odds_difference``: the larger of the TPRs' and the FPRs' ranges;
+
+each with a bootstrap 95 % interval: groups are redrawn row by row (person by person), so
+the interval shows how much of a difference small groups make up by chance — a range over
+groups is never below 0, and grows with their number and their noise.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from latentplay.intervals import wilson_interval
+from latentplay.resample import cluster_sums, mean_intervals, resampled
+
+DIFFERENCES = ("demographic_parity_difference", "equal_opportunity_difference",
+               "equalized_odds_difference")
+
+
+def group_parity(positive_true: np.ndarray, positive_pred: np.ndarray, names: Sequence[str],
+                 groups: np.ndarray, keep: np.ndarray, positive: str,
+                 persons: np.ndarray | None = None, n_boot: int = 1000, seed: int = 0
+                 ) -> dict[str, Any]:
+    """Selection, base rate, TPR and FPR per group, and the parity differences (module
+    docstring).
+
+    Args:
+        positive_true: ``(N,)`` bool: the row's label is the positive class.
+        positive_pred: ``(N,)`` bool: the row is predicted as it.
+        names, groups: the groups' names and each row's ``(N,)`` code (-1: in none).
+        keep: ``(N,)`` rows with a label and a group.
+        positive: the positive class's name.
+        persons: ``(N,)`` persons behind repeated photos, or None.
+    """
+    y = np.asarray(positive_true, bool)
+    p = np.asarray(positive_pred, bool)
+    rows = [_row(name, keep & (groups == g), y, p, persons, seed)
+            for g, name in enumerate(names)]
+    overall = _row("all rows", keep, y, p, persons, seed)
+    return {"positive": positive, "groups": rows, "overall": overall,
+            "across": _across(rows, y, p, groups, keep, len(names), persons, n_boot, seed)}
+
+
+def _row(name: str, rows: np.ndarray, y: np.ndarray, p: np.ndarray,
+         persons: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """One group's rates with their intervals."""
+    out: dict[str, Any] = {"group": name, "n": int(rows.sum()),
+                           "positives": int((rows & y).sum()),
+                           "negatives": int((rows & ~y).sum())}
+    for key, among, hit in (("selection", rows, p), ("base_rate", rows, y),
+                            ("tpr", rows & y, p), ("fpr", rows & ~y, p)):
+        n = int(among.sum())
+        if not n:
+            out.update({key: None, f"{key}_low": None, f"{key}_high": None})
+            continue
+        if persons is None:
+            low, high = wilson_interval(np.array([int((among & hit).sum())]), n)[0]
+        else:
+            low, high = mean_intervals(hit[among, None].astype(float), persons[among], 1000,
+                                       seed)[0]
+        out.update({key: float(hit[among].mean()), f"{key}_low": float(low),
+                    f"{key}_high": float(high)})
+    return out
+
+
+def _differences(selection: np.ndarray, tpr: np.ndarray, fpr: np.ndarray
+                 ) -> dict[str, np.ndarray]:
+    """The parity differences of ``(..., G)`` rates (NaN: a group without rows there): range
+    over the groups that have a value."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)   # a draw where no group has a value
+        spread = {k: np.nanmax(v, axis=-1) - np.nanmin(v, axis=-1)
+                  for k, v in (("selection", selection), ("tpr", tpr), ("fpr", fpr))}
+        ratio = np.nanmin(selection, axis=-1) / np.nanmax(selection, axis=-1)
+    return {"demographic_parity_difference": spread["selection"],
+            "demographic_parity_ratio": ratio,
+            "equal_opportunity_difference": spread["tpr"],
+            "equalized_odds_difference": np.fmax(spread["tpr"], spread["fpr"])}
+
+
+def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np.ndarray,
+            keep: np.ndarray, n_groups: int, persons: np.ndarray | None, n_boot: int,
+            seed: int) -> dict[str, Any] | None:
+    if sum(1 for r in rows if r["n"]) < 2:
+        return None
+    # per cluster and group: rows, selected, positives, found positives, negatives, selected
+    # negatives -- every resample's rates are sums of these
+    g = np.where(keep, groups, -1)
+    weights = []
+    for k in range(n_groups):
+        mine = g == k
+        weights += [mine, mine & p, mine & y, mine & y & p, mine & ~y, mine & ~y & p]
+    units = np.arange(len(y)) if persons is None else persons
+    sums = cluster_sums(units[keep], [w[keep].astype(float) for w in weights])
+    drawn = resampled(sums, n_boot, seed).reshape(n_boot, n_groups, 6)
+    whole = sums.sum(axis=0).reshape(1, n_groups, 6)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point, boot = (_differences(t[..., 1] / t[..., 0], t[..., 3] / t[..., 2],
+                                    t[..., 5] / t[..., 4]) for t in (whole, drawn))
+    out: dict[str, Any] = {}
+    for key in (*DIFFERENCES, "demographic_parity_ratio"):
+        value = float(point[key][0])
+        finite = boot[key][np.isfinite(boot[key])]
+        low, high = (np.percentile(finite, [2.5, 97.5]) if len(finite) and np.isfinite(value)
+                     else (np.nan, np.nan))
+        out[key] = None if not np.isfinite(value) else value
+        out[f"{key}_low"] = None if not np.isfinite(low) else float(low)
+        out[f"{key}_high"] = None if not np.isfinite(high) else float(high)
+    return out
+
+
+def parity_lines(parity: dict[str, Any], by: str) -> list[str]:
+    """What ``audit accuracy`` prints of the parity for one positive class."""
+    out = [f"parity for {parity['positive']!r} (selection: predicted {parity['positive']}; "
+           f"TPR: of the {parity['positive']}, found; FPR: of the others, predicted "
+           f"{parity['positive']}):"]
+    for r in [*parity["groups"], parity["overall"]]:
+        if not r["n"]:
+            out.append(f"  {r['group']}: no rows")
+            continue
+        out.append(f"  {r['group']}: " + ", ".join(
+            f"{label} {_rate(r, key)}" for key, label in (
+                ("selection", "selection"), ("base_rate", "base rate"), ("tpr", "TPR"),
+                ("fpr", "FPR"))))
+    across = parity.get("across")
+    if across:
+        out.append(f"  across {by}: " + ", ".join(
+            f"{key.replace('_', ' ')} {_difference(across, key)}"
+            for key in ("demographic_parity_difference", "demographic_parity_ratio",
+                        "equal_opportunity_difference", "equalized_odds_difference")))
+    return out
+
+
+def _rate(r: dict[str, Any], key: str) -> str:
+    if r[key] is None:
+        return "-"
+    return f"{r[key]:.3f} [{r[f'{key}_low']:.3f}, {r[f'{key}_high']:.3f}]"
+
+
+def _difference(across: dict[str, Any], key: str) -> str:
+    if across[key] is None:
+        return "-"
+    interval = "" if across[f"{key}_low"] is None else \
+        f" [{across[f'{key}_low']:.3f}, {across[f'{key}_high']:.3f}]"
+    return f"{across[key]:.3f}{interval}"

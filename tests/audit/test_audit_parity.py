@@ -1,0 +1,85 @@
+"""``audit accuracy --positive``: selection, base rate, TPR and FPR per group and the parity
+differences, counted by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.audit.accuracy import group_accuracy
+from latentplay.audit.parity import group_parity
+from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
+from latentplay.report import build_report
+from latentplay.store import Attribute, Provenance, Schema
+
+# a: 5 positives (4 found), 5 negatives (1 selected); b: 2 positives (1 found), 8 negatives
+# (3 selected)
+Y = np.array([1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0], bool)
+P = np.array([1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0], bool)
+G = np.repeat([0, 1], 10)
+
+
+def test_rates_and_differences_by_hand() -> None:
+    s = group_parity(Y, P, ["a", "b"], G, np.ones(20, bool), "smile", n_boot=500)
+    a, b = s["groups"]
+    assert (a["selection"], a["base_rate"], a["tpr"], a["fpr"]) == (0.5, 0.5, 0.8, 0.2)
+    assert (b["selection"], b["base_rate"], b["tpr"], b["fpr"]) == (0.4, 0.2, 0.5, 0.375)
+    assert (b["positives"], b["negatives"]) == (2, 8)
+    low, high = wilson_interval(np.array([3]), 8)[0]
+    assert (b["fpr_low"], b["fpr_high"]) == (pytest.approx(low), pytest.approx(high))
+    across = s["across"]
+    assert across["demographic_parity_difference"] == pytest.approx(0.1)
+    assert across["demographic_parity_ratio"] == pytest.approx(0.8)
+    assert across["equal_opportunity_difference"] == pytest.approx(0.3)
+    assert across["equalized_odds_difference"] == pytest.approx(0.3)     # TPR's 0.3 > FPR's
+    for key in ("demographic_parity_difference", "equalized_odds_difference"):
+        assert 0 <= across[f"{key}_low"] <= across[f"{key}_high"]
+    assert s["overall"]["selection"] == pytest.approx(0.45)
+
+
+def test_a_group_without_positives_has_no_tpr() -> None:
+    y = Y.copy()
+    y[10:12] = False
+    s = group_parity(y, P, ["a", "b"], G, np.ones(20, bool), "smile", n_boot=200)
+    b = s["groups"][1]
+    assert b["tpr"] is None and b["positives"] == 0
+    # the TPRs' range is over the groups that have one: a alone, 0
+    assert s["across"]["equal_opportunity_difference"] == pytest.approx(0.0)
+    assert s["across"]["equalized_odds_difference"] == pytest.approx(abs(0.2 - 4 / 10))
+
+
+def _store(path: Path) -> st.Store:
+    predicted = np.where(P, 1, 0)
+    predicted[9] = 2                                     # a negative of a without a prediction
+    schema = Schema(attributes=[
+        Attribute("group", "categorical", names=["a", "b"]),
+        Attribute("smile", "categorical", names=["frown", "smile"]),
+        Attribute("smile_read", "categorical", names=["frown", "smile", "unknown"])],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 20
+    return st.build([{"image": images, "group": G, "smile": Y.astype(int),
+                      "smile_read": predicted}], schema, path)
+
+
+def test_accuracy_with_a_positive_class(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    store = _store(tmp_path / "s")
+    s = group_accuracy(store, "smile_read", "smile", "group", tmp_path / "a", positive="smile")
+    a = s["parity"]["groups"][0]
+    assert (a["selection"], a["fpr"]) == (0.5, 0.2)       # no prediction: not selected
+    assert (tmp_path / "a" / "parity.csv").exists()
+    assert (tmp_path / "a" / "parity.png").stat().st_size > 0
+    with pytest.raises(UserError, match="--positive 'grin' is not a class"):
+        group_accuracy(store, "smile_read", "smile", "group", tmp_path / "x", positive="grin")
+    assert not (tmp_path / "x").exists()
+    out = tmp_path / "c"
+    r = cli("audit", "accuracy", store.path, "--predicted", "smile_read", "--truth", "smile",
+            "--by", "group", "--positive", "smile", "--out", out)
+    assert r.code == 0, r.err
+    text = " ".join(r.out.split())
+    assert "b: selection 0.400 [" in text and "equalized odds difference 0.300 [" in text
+    html = build_report(out).read_text()
+    assert "demographic parity difference" in html and "selection (smile)" in html
