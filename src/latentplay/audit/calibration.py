@@ -10,8 +10,8 @@ confidence (the faces it lets through without review) then treats them different
 Per group, over the rows with a prediction and a confidence:
 
 - ``overconfidence``: the mean confidence minus the accuracy (calibration in the large; +:
-  surer than right), with a 95 % bootstrap interval (over rows, or over persons when a person
-  has several photos);
+  surer than right), with a normal 95 % interval (a bootstrap over persons when a person has
+  several photos);
 - ``ece``: the expected calibration error over ``bins`` equal-width confidence bins,
   ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017). ECE is biased upwards in
   small groups: a perfectly calibrated classifier scores above zero by chance alone, so beside
@@ -167,8 +167,11 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         out: dict[str, Any] = {"group": name, "n": n}
         if not n:
             return out
-        units = np.arange(n) if persons is None else persons[rows]
-        low, high = mean_intervals(signed[rows][:, None], units, 1000, seed)[0]
+        if persons is None:      # rows independent: the normal interval of a mean
+            half = 1.96 * signed[rows].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+            low, high = signed[rows].mean() - half, signed[rows].mean() + half
+        else:
+            low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins)
         null = null_ece(c[rows], n_draws, seed, bins)
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
