@@ -388,6 +388,19 @@ def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
     r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition",
             "eyeglasses", "--classifier", gender, "--out", tmp_path / "z")
     assert r.code == 2 and "not a condition of this model" in r.err
+    # both conditions: each in its own folder, and a profile (each class of gender, the
+    # first and last shift of smile)
+    both = tmp_path / "both"
+    r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition",
+            "gender,smile", "--steps=-1,1", "--classifier", gender, "--n", "20", "--out", both)
+    assert r.code == 0, r.err
+    assert "under 2 edits" in " ".join(r.out.split())
+    p = json.loads((both / "profile.json").read_text())
+    assert p["edits"] == ["condition_gender", "condition_smile"]
+    assert [(x["edit"], x["step"]) for x in p["profile"]] == [
+        ("condition_gender", "female"), ("condition_gender", "male"),
+        ("condition_smile", "-1"), ("condition_smile", "+1")]
+    assert (both / "condition_smile" / "counterfactual.json").exists()
 
 
 class ValueReader:
@@ -541,7 +554,7 @@ def test_a_profile_across_directions(cli, coded: Path, vae_run: Path,
             f"{coded.parent / 'skin.json'},{coded.parent / 'gender.json'}", "--classifier",
             skin_annotator_file, "--n", "60", "--steps=-2,2", "--random", "1", "--out", out)
     assert r.code == 0, r.err
-    assert "edited along 2 directions" in " ".join(r.out.split())
+    assert "under 2 edits" in " ".join(r.out.split())
     p = json.loads((out / "profile.json").read_text())
     assert p["edits"] == ["skin", "gender"] and len(p["profile"]) == 4
     for name in ("skin", "gender"):

@@ -530,7 +530,8 @@ def counterfactual_cmd(
                                   "separated: each in its own folder, and a profile)."),
     condition: str = typer.Option(None, help="Or a condition of the run to change: a "
                                   "continuous one is shifted by --steps, a categorical one set "
-                                  "to each class."),
+                                  "to each class (several, comma-separated: each in its own "
+                                  "folder, and a profile)."),
     attribute: str = typer.Option(None, help="The attribute the classifier reads (required "
                                   "for clip: and onnx:; a file knows its own)."),
     check: str = typer.Option(None, help="Comma-separated annotators read at every step too: "
@@ -583,7 +584,7 @@ def counterfactual_cmd(
         raise UserError(f"--random must be 0 or more, got {random}")
     s = audit_counterfactual(run, data, classifier, out,
                              direction=split_names(direction) or None,
-                             condition=condition, attribute=attribute,
+                             condition=split_names(condition) or None, attribute=attribute,
                              rows=None if rows is None else parse_rows(rows), n=n,
                              steps=None if steps is None else parse_values(steps), along=along,
                              random=random, baseline=baseline, checks=checks, by=by, heads=heads,

@@ -14,6 +14,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def audit_counterfactual(
     run: str | os.PathLike[str], data: str | os.PathLike[str], classifier: str,
     out: str | os.PathLike[str], *,
     direction: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
-    condition: str | None = None, attribute: str | None = None,
+    condition: str | Sequence[str] | None = None, attribute: str | None = None,
     rows: Sequence[int] | None = None, n: int = 200, steps: Sequence[float] | None = None,
     along: str = "pattern", random: int = 3, baseline: str = "codes",
     checks: Sequence[str] = (), by: str | None = None, heads: str | None = None,
@@ -93,8 +94,9 @@ def audit_counterfactual(
     ``random`` random directions as the baseline, drawn as the codes vary or on the sphere:
     ``baseline``, :func:`direction_edits`), or the run's condition ``condition``
     (continuous: each face's own value shifted by ``steps``, default -1 to 1 by 0.5;
-    categorical: set to each class). Several direction files audit the same faces along each
-    (into ``out/<file name>/``) and write the classifier's profile across them
+    categorical: set to each class). Several direction files (or conditions) audit the same
+    faces along each (into ``out/<file name>/``, ``out/condition_<name>/``) and write the
+    classifier's profile across them
     (:func:`write_profile`: ``profile.json``, returned, ``profile.csv``, ``profile.png``).
     ``checks`` name annotators read at every step too (files read their own attribute,
     ``clip:`` and ``onnx:`` the edited one, or the one named as ``ATTRIBUTE=onnx:PATH``; a
@@ -108,14 +110,16 @@ def audit_counterfactual(
 
     files = ([] if direction is None else [direction] if isinstance(direction, str | Path)
              else list(direction))
-    if bool(files) == (condition is not None):
+    conditions = ([] if condition is None else [condition] if isinstance(condition, str)
+                  else list(condition))
+    if bool(files) == bool(conditions):
         raise UserError("give either --direction or --condition, not both or neither")
     if baseline not in BASELINES:
         raise UserError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
     store = st.load(data)
     model = load_model(run)
     found = [_direction(f, model) for f in files]
-    part = None if condition is None else model.condition_spec.part(condition)
+    parts = [model.condition_spec.part(c) for c in conditions]
     reader = _annotator(classifier, attribute, store, heads, network_options, seed)
     loaded: dict[tuple[str, str | None], Any] = {}
 
@@ -133,7 +137,7 @@ def audit_counterfactual(
                             f"({', '.join(read)}); give one of each")
         return out
 
-    for edited in [f.attribute for f in found] + ([str(condition)] if condition else []):
+    for edited in [f.attribute for f in found] + [part.name for part in parts]:
         checkers(edited)  # every annotator loaded (and refused) before any work
     names, groups = ([], None) if by is None else combine.group_codes(store, by)[:2]
     embedder = None if identity is None else identity_embedder(identity, identity_options)
@@ -144,21 +148,18 @@ def audit_counterfactual(
                    _places(store, reader) if isinstance(reader, Annotator) else None,
                    checkers, _persons(store, codes.rows), by, seed, show,
                    None if embedder is None else fit_embedder(embedder, seen))
-    if part is not None:
+    makers: list[Callable[[], tuple[Edits, dict[str, Any]]]] = [
+        partial(_direction_edit, one, codes.z, codes.condition, along, steps, random, seed,
+                str(file), baseline) for one, file in zip(found, files, strict=True)]
+    for part in parts:
         assert codes.condition is not None
-        edits, edit = _condition_edit(part, model.condition_spec.column(part.name), codes.z,
-                                      codes.condition, steps)
-        return _audit(faces, edits, edit, out_dir)
-    if len(found) == 1:
-        edits, edit = _direction_edit(found[0], codes.z, codes.condition, along, steps,
-                                      random, seed, str(files[0]), baseline)
-        return _audit(faces, edits, edit, out_dir)
-    summaries = []
-    folders = _unique_names(files)
-    for name, one, file in zip(folders, found, files, strict=True):
-        edits, edit = _direction_edit(one, codes.z, codes.condition, along, steps, random,
-                                      seed, str(file), baseline)
-        summaries.append(_audit(faces, edits, edit, output_dir(out_dir / name, overwrite)))
+        makers.append(partial(_condition_edit, part, model.condition_spec.column(part.name),
+                              codes.z, codes.condition, steps))
+    if len(makers) == 1:
+        return _audit(faces, *makers[0](), out_dir)
+    folders = _unique_names(files) if files else [f"condition_{c}" for c in conditions]
+    summaries = [_audit(faces, *make(), output_dir(out_dir / name, overwrite))
+                 for name, make in zip(folders, makers, strict=True)]
     return write_profile(summaries, folders, out_dir)
 
 
@@ -233,7 +234,8 @@ def _unique_names(files: Sequence[str | os.PathLike[str]]) -> list[str]:
 def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
                   out: Path) -> dict[str, Any]:
     """The classifier's profile across several edits of the same faces: per edit (named
-    ``names``, its outputs in ``out/<name>``) at its first and last step, the class changes
+    ``names``, its outputs in ``out/<name>``) at its first and last step (a categorical
+    condition: at every class it is set to), the class changes
     (or the reading's mean change) over all faces with their intervals and the excess over
     the random directions'; written as ``profile.json`` (returned), ``profile.csv`` and
     ``profile.png``."""
@@ -244,7 +246,9 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
     rows = []
     for name, s in zip(names, summaries, strict=True):
         table = s["flips"] if s["kind"] == "classes" else s["changes"]
-        for step in (s["steps"][0], s["steps"][-1]):
+        ends = ([s["steps"][0], s["steps"][-1]] if s["positions"] is not None
+                else [x for x in s["steps"] if x != s["reference"]])     # classes: each
+        for step in ends:
             r = next(r for r in table if r["group"] == ALL and r["step"] == step)
             kept = next((i for i in (s.get("identity") or {}).get("table", [])
                          if i["group"] == ALL and i["step"] == step), None)

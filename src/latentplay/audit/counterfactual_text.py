@@ -98,8 +98,8 @@ def identity_lines(identity: dict[str, Any], steps: list[str]) -> list[str]:
 def profile_lines(p: dict[str, Any]) -> list[str]:
     """The lines printed of several edits' profile: per edit and end step, its changes."""
     values = p["kind"] == "values"
-    out = [f"{p['classifier']['attribute']} read on {len(p['rows'])} faces edited along "
-          f"{len(p['edits'])} directions (each in its own folder):"]
+    out = [f"{p['classifier']['attribute']} read on {len(p['rows'])} faces under "
+          f"{len(p['edits'])} edits (each in its own folder):"]
     for r in p["profile"]:
         out.append(f"  {r['label']}, step {r['step']}: "
                    + (_change_text(r) if values else _flip_text(r))

@@ -22,8 +22,8 @@ def title(c: dict[str, Any]) -> str:
 
 def profile_title(p: dict[str, Any]) -> str:
     """The page title of a profile."""
-    return (f"{p.get('classifier', {}).get('attribute')} under edits of "
-            f"{len(p.get('edits') or [])} directions")
+    return (f"{p.get('classifier', {}).get('attribute')} under "
+            f"{len(p.get('edits') or [])} edits")
 
 
 def profile_sections(run: Path, p: dict[str, Any]) -> list[Section]:

@@ -230,9 +230,9 @@ def _line(ax: Axes, x: Steps, rows: list[dict[str, Any]], key: str, label: str, 
 
 def profile_figure(profile: dict[str, Any]) -> Figure:
     """Bars of :func:`~latentplay.audit.counterfactual_run.write_profile`'s rows, one per edit
-    and end step: the share of faces whose class changed (or the reading's mean change) with
-    its 95 % interval, the random directions' share (or mean absolute change) as a grey
-    tick."""
+    and end step (class, for a categorical condition): the share of faces whose class changed
+    (or the reading's mean change) with its 95 % interval, the random directions' share (or
+    mean absolute change) as a grey tick."""
     rows = profile["profile"]
     values = profile["kind"] == "values"
     key, low, high = ("change", "change_low", "change_high") if values else ("rate", "low",
@@ -258,6 +258,7 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
     ax.set_xlabel(f"mean change of the {profile['classifier']['attribute']} reading" if values
                   else "share of faces whose class changed")
     ax.set_title(f"{profile['classifier']['attribute']} read on {len(profile['rows'])} faces "
-                 f"edited along each direction (first and last step)", fontsize=10)
+                 f"under each edit (first and last step; a categorical condition: each "
+                 f"class)", fontsize=10)
     fig.tight_layout()
     return fig
