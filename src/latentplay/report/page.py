@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from latentplay.outputs import p_text
+
 SMD_THRESHOLD = 0.1  # the usual bound on |standardized mean difference| after matching
 
 
@@ -55,6 +57,17 @@ def interval(low: object, high: object) -> str:
     if low is None or high is None:
         return "—"
     return f"[{number(low)}, {number(high)}]"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value as text; one that underflowed to 0 reads ``< 1e-300``."""
+    return "—" if p is None else p_text(p, 3)
+
+
+def p_is(p: float | None) -> str:
+    """``p = 0.03``, or ``p < 1e-300`` for one that underflowed."""
+    text = p_value(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 @dataclass

@@ -1,0 +1,170 @@
+"""The report section of ``latentplay audit accuracy`` (``accuracy.json``): accuracy per
+group, and where asked the parity for a positive class, errors standardized over measured
+covariates and calibration within groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from latentplay.errors import UserError
+from latentplay.report.images import file_figure
+from latentplay.report.page import Block, Facts, Section, Table, interval, number, p_is
+
+
+def section(run: Path, a: dict[str, Any]) -> Section:
+    """The section of ``accuracy.json`` (``latentplay audit accuracy``)."""
+    if "groups" not in a or "overall" not in a:
+        raise UserError(f"{run / 'accuracy.json'} is not the output of `latentplay audit "
+                        "accuracy`")
+    rows = [*a["groups"], a["overall"]]
+    facts = [("store", str(a.get("data"))), ("predictions, labels",
+                                             f"{a.get('predicted')}, {a.get('truth')} "
+                                             f"({a.get('kind')})"),
+             ("groups", str(a.get("by"))), ("left out", f"{number(a.get('left_out'))} rows "
+                                                        "without a label or a group")]
+    if a.get("persons"):
+        facts.append(("persons", f"{number(a['persons'])}: the tests between groups take rows "
+                                 "as independent"))
+    across = a.get("across") or {}
+    if a.get("kind") == "values":
+        table = Table.of(["group", "rows", "mean absolute error", "interval", "bias",
+                          "interval", "correlation"],
+                         [[r["group"], r["n"], r.get("mae"),
+                           interval(r.get("mae_low"), r.get("mae_high")), r.get("bias"),
+                           interval(r.get("bias_low"), r.get("bias_high")), r.get("r")]
+                          for r in rows],
+                         "Reading minus label, per group; normal 95% intervals.")
+        if "mae_ratio" in across:
+            facts.append(("MAE ratio, gap", f"{number(across.get('mae_ratio'))}, "
+                                            f"{number(across.get('mae_gap'))}"))
+    else:
+        steps = "within_one" in a["overall"]
+        table = Table.of(["group", "rows", "correct", "accuracy", "95% interval",
+                          "no prediction", "accuracy where predicted",
+                          *(["within one class", "mean offset (classes)"] if steps else [])],
+                         [[r["group"], r["n"], r["correct"], r.get("accuracy"),
+                           interval(r.get("low"), r.get("high")), r["no_prediction"],
+                           r.get("accuracy_predicted"),
+                           *([r.get("within_one"), r.get("offset")] if steps else [])]
+                          for r in rows],
+                         "A row without a prediction counts as an error; 95% intervals: "
+                         f"{a.get('intervals', 'Wilson')}."
+                         + (" Ordered classes: the share predicted at most one class off, and "
+                            "the mean predicted place minus the true one (+: later classes)."
+                            if steps else ""))
+        if "error_ratio" in across:
+            chi2 = across.get("chi2") or {}
+            facts.append(("error ratio, accuracy gap", f"{number(across.get('error_ratio'))}, "
+                                                       f"{number(across.get('accuracy_gap'))}"))
+            if chi2:
+                facts.append(("chi-square of equal accuracy",
+                              f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
+                              f"dof, {p_is(chi2.get('p_value'))}"))
+    trend = across.get("trend")
+    if trend and "slope" in trend:
+        facts.append(("along the groups' order", f"absolute error {number(trend['slope'])} per "
+                      f"group, 95% {interval(trend.get('low'), trend.get('high'))}"))
+    elif trend:
+        facts.append(("along the groups' order", f"errors r {number(trend['r'])} (+: more "
+                      f"later in the order), M2 {number(trend['statistic'])}, "
+                      f"{p_is(trend['p_value'])}"))
+    blocks: list[Block] = [Facts(facts), table,
+                           file_figure(run / "accuracy.png", "Accuracy per group.")]
+    if a.get("adjusted"):
+        blocks.append(_adjusted_table(a["adjusted"]))
+    if a.get("parity"):
+        blocks += _parity_blocks(run, a["parity"])
+    if "calibration" in a:
+        blocks += _calibration_blocks(run, a)
+    return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy", blocks)
+
+
+def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:
+    """Selection, base rate, TPR and FPR per group for one positive class, and the parity
+    differences (:mod:`latentplay.audit.parity`)."""
+    positive = parity["positive"]
+    rows = [r for r in [*parity["groups"], parity["overall"]] if r["n"]]
+    table = Table.of(["group", "rows", f"selection ({positive})", "95% interval", "base rate",
+                      "TPR", "95% interval", "FPR", "95% interval"],
+                     [[r["group"], r["n"], r["selection"],
+                       interval(r["selection_low"], r["selection_high"]), r["base_rate"],
+                       r["tpr"], interval(r["tpr_low"], r["tpr_high"]), r["fpr"],
+                       interval(r["fpr_low"], r["fpr_high"])] for r in rows],
+                     f"Selection: the share predicted {positive}; base rate: the share truly "
+                     f"{positive}; TPR: of the {positive}, the share found; FPR: of the others, "
+                     f"the share predicted {positive}. A row without a prediction is not "
+                     "selected.")
+    across = parity.get("across") or {}
+    facts = [(key.replace("_", " "),
+              f"{number(across[key])} {interval(across[f'{key}_low'], across[f'{key}_high'])}")
+             for key in ("demographic_parity_difference", "demographic_parity_ratio",
+                         "equal_opportunity_difference", "equalized_odds_difference")
+             if across.get(key) is not None]
+    return [*([Facts(facts)] if facts else []), table,
+            file_figure(run / "parity.png", f"Parity for {positive} per group.")]
+
+
+def _adjusted_table(adjusted: dict[str, Any]) -> Table:
+    """Each group's error, raw and standardized over strata of measured covariates."""
+    measure = adjusted["measure"]
+    return Table.of(["group", "rows", measure, f"standardized {measure}", "95% interval",
+                     "strata without its rows"],
+                    [[r["group"], r["n"], r["error"], r["standardized"],
+                      interval(r["low"], r["high"]), r["strata_without_rows"]]
+                     for r in adjusted["groups"]],
+                    f"Standardized over {adjusted['strata']} quantile strata of "
+                    f"{', '.join(adjusted['covariates'])} ({adjusted['cells']} cells, "
+                    f"{adjusted['rows']} rows; {adjusted['left_out']} without a value left "
+                    "out): each group's error as if its rows were spread over the strata as all "
+                    "rows are. Ratio highest / lowest: "
+                    f"{number(adjusted['error_ratio'])} raw, "
+                    f"{number(adjusted['standardized_ratio'])} standardized; 95% intervals: "
+                    "bootstrap.")
+
+
+def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
+    """The calibration per group of ``accuracy.json`` (:mod:`latentplay.audit.calibration`)."""
+    from latentplay.audit.calibration import ece_p_text
+
+    cal = a["calibration"]
+    rows = [r for r in [*cal["groups"], cal["overall"]] if r.get("n")]
+    threshold = cal.get("threshold")
+    table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
+                      "95% interval", "ECE", "ECE by chance", "p"],
+                     [[r["group"], r["n"], r["confidence"], r["accuracy"], r["overconfidence"],
+                       interval(r["low"], r["high"]), r["ece"], r["ece_null"],
+                       ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
+                     f"Calibration of {a.get('confidence')}: over-confidence is the mean "
+                     "confidence minus the accuracy (+: surer than right); ECE over "
+                     f"{cal['bins']} equal-width bins beside the mean ECE of a calibrated "
+                     "classifier with the same confidences, and the share of such draws at "
+                     "least as large (p).")
+    tables = [table]
+    if threshold is not None:
+        tables.append(Table.of(
+            ["group", "rows", f"answered at >= {threshold:g}", "their accuracy", "95% interval",
+             "errors passed"],
+            [[r["group"], r["n"], r["selective"]["coverage"], r["selective"]["accuracy"],
+              interval(r["selective"]["low"], r["selective"]["high"]),
+              r["selective"]["errors_passed"]] for r in rows],
+            f"Answering only at confidence {threshold:g} or more: the share of each group "
+            "answered, their accuracy (95% interval: Wilson's, or a bootstrap over persons) "
+            "and the share of the group's errors among the answered."))
+    facts = []
+    across = cal.get("across") or {}
+    if across:
+        facts.append(("over-confidence gap, ECE gap", f"{number(across['overconfidence_gap'])}, "
+                                                      f"{number(across['ece_gap'])}"))
+    if across.get("coverage_gap") is not None:
+        facts.append((f"at confidence >= {threshold:g}",
+                      f"coverage gap {number(across['coverage_gap'])}, accuracy gap "
+                      f"{number(across.get('selective_accuracy_gap'))}"))
+    if across.get("trend"):
+        t = across["trend"]
+        facts.append(("along the groups' order", f"over-confidence {number(t['slope'])} per "
+                                                 f"group, 95% {interval(t['low'], t['high'])}"))
+    if cal.get("without_confidence"):
+        facts.append(("without a confidence", f"{number(cal['without_confidence'])} rows"))
+    return [*([Facts(facts)] if facts else []), *tables,
+            file_figure(run / "calibration.png", "Reliability per group and over-confidence.")]
