@@ -178,3 +178,24 @@ def test_an_annotator_file_labels_a_store(cli, faces: Path, skin_annotator,  # n
     assert bad.code == 2 and "takes no --heads" in bad.err
     bad = cli("data", "predict", copy, "--with", "onnx:net.onnx")
     assert bad.code == 2 and "--heads is needed" in bad.err
+
+
+def test_the_smallest_gap_an_audit_sees() -> None:
+    """50 faces against 950 at accuracy 0.9: a group that much less accurate (Fleiss'
+    formula holds at the gap found) is told apart by the chi-square test about 80 % of the
+    time."""
+    from latentplay.audit.accuracy import detectable_gap
+
+    counts = np.array([[5, 45], [95, 855]])
+    seen = detectable_gap(["small", "large"], counts)
+    d = seen["gap"]
+    pbar = (50 * (0.9 - d) + 950 * 0.9) / 1000
+    need = (1.959964 * np.sqrt(pbar * (1 - pbar) * (1 / 50 + 1 / 950))
+            + 0.841621 * np.sqrt((0.9 - d) * (0.1 + d) / 50 + 0.09 / 950))
+    assert seen["group"] == "small" and d == pytest.approx(need, abs=1e-9) and 0.1 < d < 0.2
+    rng = np.random.default_rng(0)
+    small = rng.binomial(50, 0.9 - seen["gap"], 2000)
+    large = rng.binomial(950, 0.9, 2000)
+    found = [chi2_contingency(np.array([[50 - a, a], [950 - b, b]]), correction=False)[1] < 0.05
+             for a, b in zip(small, large, strict=True)]
+    assert 0.75 < np.mean(found) < 0.85

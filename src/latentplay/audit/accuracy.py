@@ -330,6 +330,7 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
     errors = [1 - a for a in accuracies]
     out: dict[str, Any] = {"error_ratio": max(errors) / min(errors) if min(errors) > 0 else None,
                            "accuracy_gap": max(accuracies) - min(accuracies)}
+    out["detectable_gap"] = detectable_gap([r["group"] for r in scored], counts)
     if (counts.sum(0) > 0).all():
         statistic, p, dof, _ = chi2_contingency(counts, correction=False)
         out["chi2"] = {"statistic": float(statistic), "dof": int(dof), "p_value": float(p)}
@@ -338,6 +339,47 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
             out["trend"] = {"r": -trend.r, "statistic": trend.statistic,
                             "p_value": trend.p_value}
     return out
+
+
+Z_TEST, Z_POWER = 1.959964, 0.841621
+"""z of a two-sided 5 % test, and of 80 % power."""
+
+
+def detectable_gap(names: list[str], counts: np.ndarray) -> dict[str, Any]:
+    """How small an accuracy gap this audit can see: how much less accurate than the rest (at
+    the overall accuracy ``p``) the smallest group must be for a two-sided 5 % test of two
+    proportions to find it with 80 % power — the ``d`` solving
+    ``z_0.975 sqrt(pbar qbar (1/n_g + 1/n_r)) + z_0.8 sqrt(p_g q_g / n_g + p q / n_r) = d``
+    with ``p_g = p - d`` (Fleiss' formula) — from ``(G, 2)`` wrong/right counts. A test that
+    finds no gap says little about gaps below it.
+
+    Returns:
+        ``{"group", "gap", "power": 0.8, "alpha": 0.05}`` of the smallest group.
+    """
+    n = counts.sum(axis=1).astype(float)
+    total = n.sum()
+    smallest = int(np.argmin(n))
+    gap = _gap(counts[:, 1].sum() / total, n[smallest], total - n[smallest])
+    return {"group": names[smallest], "gap": gap, "power": 0.8, "alpha": 0.05}
+
+
+def _gap(p: float, n_group: float, n_rest: float) -> float:
+    """Fleiss' detectable drop from accuracy ``p`` (the rest's) for a group of ``n_group``
+    (bisection; ``p`` itself when not even a drop to 0 is found)."""
+    def short(d: float) -> float:
+        pg = p - d
+        pbar = (n_group * pg + n_rest * p) / (n_group + n_rest)
+        need = (Z_TEST * np.sqrt(pbar * (1 - pbar) * (1 / n_group + 1 / n_rest))
+                + Z_POWER * np.sqrt(pg * (1 - pg) / n_group + p * (1 - p) / n_rest))
+        return d - need
+
+    if short(p) < 0:
+        return float(p)
+    low, high = 0.0, float(p)
+    for _ in range(60):
+        mid = (low + high) / 2
+        low, high = (mid, high) if short(mid) < 0 else (low, mid)
+    return high
 
 
 def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: np.ndarray,

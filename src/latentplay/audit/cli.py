@@ -488,6 +488,9 @@ def accuracy_cmd(
         chi2 = across.get("chi2")
         print(f"  across groups: error ratio {ratio}, accuracy gap {across['accuracy_gap']:.3f}"
               + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else ""))
+        seen = across["detectable_gap"]
+        print(f"  the smallest gap this audit sees (80 % power, 5 % test): {seen['gap']:.3f} "
+              f"between {seen['group']} and the rest; a smaller one may go unnoticed")
     elif "mae_ratio" in across:
         ratio = "-" if across["mae_ratio"] is None else f"{across['mae_ratio']:.2f}"
         print(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")

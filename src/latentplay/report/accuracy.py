@@ -57,6 +57,10 @@ def section(run: Path, a: dict[str, Any]) -> Section:
             chi2 = across.get("chi2") or {}
             facts.append(("error ratio, accuracy gap", f"{number(across.get('error_ratio'))}, "
                                                        f"{number(across.get('accuracy_gap'))}"))
+            seen = across.get("detectable_gap")
+            if seen:
+                facts.append(("smallest gap it sees", f"{number(seen['gap'])} between "
+                              f"{seen['group']} and the rest (80% power, 5% test)"))
             if chi2:
                 facts.append(("chi-square of equal accuracy",
                               f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
