@@ -453,67 +453,13 @@ def accuracy_cmd(
     ordered --by; with --adjust the gap among comparable photos, with --positive the parity
     of selection and error rates, and with confidences the calibration within each group."""
     from latentplay.audit.accuracy import group_accuracy
-    from latentplay.outputs import p_text
+    from latentplay.audit.accuracy_text import accuracy_lines
 
     s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed,
                        confidence=None if confidence == "none" else confidence,
                        threshold=threshold, adjust=split_names(adjust), strata=strata,
                        positive=positive)
-    values = s["kind"] == "values"
-    print(f"{predicted} against {truth} ({s['kind']}), by {by}; {s['left_out']} rows without "
-          "a label or a group left out")
-    if s["persons"]:
-        print(f"the rows show {s['persons']} persons: intervals {s['intervals']}; the tests "
-              "between groups take rows as independent (their p-values are too small)")
-    for r in [*s["groups"], s["overall"]]:
-        if not r["n"]:
-            print(f"  {r['group']}: no rows")
-        elif values and r["mae"] is not None:
-            print(f"  {r['group']}: mean absolute error {r['mae']:.3g} [{r['mae_low']:.3g}, "
-                  f"{r['mae_high']:.3g}], bias {r['bias']:+.3g} [{r['bias_low']:+.3g}, "
-                  f"{r['bias_high']:+.3g}] ({r['n']} rows)")
-        elif not values:
-            steps = "" if r.get("within_one") is None else \
-                f", within one class {r['within_one']:.3f}" + (
-                    "" if r["offset"] is None else f", {r['offset']:+.2f} classes on average")
-            print(f"  {r['group']}: accuracy {r['accuracy']:.3f} [{r['low']:.3f}, "
-                  f"{r['high']:.3f}]{steps} ({r['correct']} of {r['n']}"
-                  + (f"; {r['no_prediction']} without a prediction, "
-                     + ("none" if r["accuracy_predicted"] is None
-                        else f"{r['accuracy_predicted']:.3f}") + " of the rest right)"
-                     if r["no_prediction"] else ")"))
-    across = s["across"] or {}
-    if "error_ratio" in across:
-        ratio = "-" if across["error_ratio"] is None else f"{across['error_ratio']:.2f}"
-        chi2 = across.get("chi2")
-        print(f"  across groups: error ratio {ratio}, accuracy gap {across['accuracy_gap']:.3f}"
-              + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else ""))
-        seen = across["detectable_gap"]
-        print(f"  the smallest gap this audit sees (80 % power, 5 % test): {seen['gap']:.3f} "
-              f"between {seen['group']} and the rest; a smaller one may go unnoticed")
-    elif "mae_ratio" in across:
-        ratio = "-" if across["mae_ratio"] is None else f"{across['mae_ratio']:.2f}"
-        print(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")
-    trend = across.get("trend")
-    if trend and "slope" in trend:
-        print(f"  along {by}: absolute error {trend['slope']:+.3g} per group "
-              f"[{trend['low']:+.3g}, {trend['high']:+.3g}]")
-    elif trend:
-        print(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in the "
-              f"order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
-    if "parity" in s:
-        from latentplay.audit.parity import parity_lines
-
-        print("\n".join(parity_lines(s["parity"], by)))
-    if "adjusted" in s:
-        from latentplay.audit.standardize import adjusted_lines
-
-        print("\n".join(adjusted_lines(s["adjusted"])))
-    if "calibration" in s:
-        from latentplay.audit.calibration import calibration_lines
-
-        print("\n".join(calibration_lines(s)))
-    print(f"wrote {out}")
+    print("\n".join([*accuracy_lines(s), f"wrote {out}"]))
 
 
 

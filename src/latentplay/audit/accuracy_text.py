@@ -1,0 +1,72 @@
+"""What ``latentplay audit accuracy`` prints of its summary
+(:func:`~latentplay.audit.accuracy.group_accuracy`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from latentplay.audit.calibration import calibration_lines
+from latentplay.audit.parity import parity_lines
+from latentplay.audit.standardize import adjusted_lines
+from latentplay.outputs import p_text
+
+
+def accuracy_lines(s: dict[str, Any]) -> list[str]:
+    """The lines of an accuracy summary: per group, across groups, and the parity,
+    standardized errors and calibration where they were asked for."""
+    by = s["by"]
+    out = [f"{s['predicted']} against {s['truth']} ({s['kind']}), by {by}; {s['left_out']} "
+           "rows without a label or a group left out"]
+    if s["persons"]:
+        out.append(f"the rows show {s['persons']} persons: intervals {s['intervals']}; the "
+                   "tests between groups take rows as independent (their p-values are too "
+                   "small)")
+    for r in [*s["groups"], s["overall"]]:
+        out.append(f"  {r['group']}: " + _group_text(r, s["kind"] == "values"))
+    across = s["across"] or {}
+    if "error_ratio" in across:
+        ratio = "-" if across["error_ratio"] is None else f"{across['error_ratio']:.2f}"
+        chi2 = across.get("chi2")
+        out.append(f"  across groups: error ratio {ratio}, accuracy gap "
+                   f"{across['accuracy_gap']:.3f}"
+                   + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else ""))
+        seen = across["detectable_gap"]
+        out.append(f"  the smallest gap this audit sees (80 % power, 5 % test): "
+                   f"{seen['gap']:.3f} between {seen['group']} and the rest; a smaller one may "
+                   "go unnoticed")
+    elif "mae_ratio" in across:
+        ratio = "-" if across["mae_ratio"] is None else f"{across['mae_ratio']:.2f}"
+        out.append(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")
+    trend = across.get("trend")
+    if trend and "slope" in trend:
+        out.append(f"  along {by}: absolute error {trend['slope']:+.3g} per group "
+                   f"[{trend['low']:+.3g}, {trend['high']:+.3g}]")
+    elif trend:
+        out.append(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in "
+                   f"the order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
+    if "parity" in s:
+        out += parity_lines(s["parity"], by)
+    if "adjusted" in s:
+        out += adjusted_lines(s["adjusted"])
+    if "calibration" in s:
+        out += calibration_lines(s)
+    return out
+
+
+def _group_text(r: dict[str, Any], values: bool) -> str:
+    """One group's accuracy (classes) or error and bias (values)."""
+    if not r["n"] or (values and r["mae"] is None):
+        return "no rows" if not r["n"] else f"too few rows ({r['n']})"
+    if values:
+        return (f"mean absolute error {r['mae']:.3g} [{r['mae_low']:.3g}, {r['mae_high']:.3g}], "
+                f"bias {r['bias']:+.3g} [{r['bias_low']:+.3g}, {r['bias_high']:+.3g}] "
+                f"({r['n']} rows)")
+    steps = "" if r.get("within_one") is None else \
+        f", within one class {r['within_one']:.3f}" + (
+            "" if r["offset"] is None else f", {r['offset']:+.2f} classes on average")
+    rest = ")" if not r["no_prediction"] else (
+        f"; {r['no_prediction']} without a prediction, "
+        + ("none" if r["accuracy_predicted"] is None else f"{r['accuracy_predicted']:.3f}")
+        + " of the rest right)")
+    return (f"accuracy {r['accuracy']:.3f} [{r['low']:.3f}, {r['high']:.3f}]{steps} "
+            f"({r['correct']} of {r['n']}{rest}")
