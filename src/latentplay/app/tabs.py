@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from latentplay.app import bias, faces, generate, projection
+from latentplay.app import accuracy, bias, faces, generate, projection
 from latentplay.app.state import Playground
 from latentplay.app.widgets import condition_controls, condition_values, display, guard
 from latentplay.errors import UserError
@@ -153,3 +153,44 @@ def bias_tab(pg: Playground, demo: gr.Blocks) -> None:
         inputs = [by, of, bins]
         gr.on([by.change, of.change, bins.release], draw, inputs, [image, tests], api_name="bias")
         demo.load(draw, inputs, [image, tests], api_name=False)
+
+
+def accuracy_tab(pg: Playground, demo: gr.Blocks) -> None:
+    """The Accuracy tab: a prediction against its label, group by group, with calibration
+    and the parity for a positive class (``latentplay audit accuracy``); drawn when the page
+    opens."""
+    found = accuracy.predictions(pg)
+    names = bias.attributes(pg)
+    first = accuracy.truth_of(pg, found[0]) or names[0]
+    with gr.Tab("Accuracy"):
+        gr.Markdown("Predictions beside the labels (`latentplay data predict`), judged per "
+                    "group as `latentplay audit accuracy` judges them.")
+        with gr.Row():
+            predicted = gr.Dropdown(found, value=found[0], label="predictions")
+            truth = gr.Dropdown(names, value=first, label="labels")
+            by = gr.Dropdown(names, value=next((n for n in names if n not in (first, found[0])),
+                                               names[0]), label="groups (by)")
+            positive = gr.Dropdown([""] + accuracy.classes(pg, first), value="",
+                                   label="positive class (parity)")
+        figures = [gr.Image(label=name, type="numpy", show_label=True)
+                   for name in accuracy.FIGURES]
+        lines = gr.Markdown()
+
+        @guard
+        def draw(predicted_value: str, truth_value: str, by_value: str,
+                 positive_value: str) -> tuple[Any, ...]:
+            images, text = accuracy.judge(pg, predicted_value, truth_value, by_value,
+                                          positive_value)
+            return (*(gr.update(value=images.get(name), visible=name in images)
+                      for name in accuracy.FIGURES), text)
+
+        def pick(predicted_value: str) -> tuple[Any, Any]:
+            label = accuracy.truth_of(pg, predicted_value) or first
+            return (gr.update(value=label),
+                    gr.update(choices=[""] + accuracy.classes(pg, label), value=""))
+
+        inputs = [predicted, truth, by, positive]
+        predicted.change(pick, predicted, [truth, positive], api_name=False)
+        gr.on([truth.change, by.change, positive.change], draw, inputs, [*figures, lines],
+              api_name="accuracy")
+        demo.load(draw, inputs, [*figures, lines], api_name=False)

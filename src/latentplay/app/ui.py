@@ -10,6 +10,9 @@ builds the ``gr.Blocks`` with the tabs that make sense for them:
   attribute direction fitted on the fly or read from a JSON.
 - **Projection** (a store with a vector column): PCA / t-SNE / UMAP maps coloured by an
   attribute.
+- **Bias** (a store): one attribute's shares within the groups of another.
+- **Accuracy** (a store with ``predicted_*`` attributes): a prediction against its label per
+  group, with calibration and the parity for a positive class.
 
 The tabs are built in :mod:`latentplay.app.tabs` and :mod:`latentplay.app.faces_tab`; their
 handlers call the functions of :mod:`latentplay.app.generate`, :mod:`latentplay.app.faces`
@@ -24,10 +27,10 @@ import os
 
 import gradio as gr
 
-from latentplay.app import projection
+from latentplay.app import accuracy, projection
 from latentplay.app.faces_tab import faces_tab
 from latentplay.app.state import Playground
-from latentplay.app.tabs import bias_tab, projection_tab, sample_tab, traverse_tab
+from latentplay.app.tabs import accuracy_tab, bias_tab, projection_tab, sample_tab, traverse_tab
 from latentplay.errors import UserError
 
 
@@ -55,6 +58,9 @@ def _header(pg: Playground) -> str:
     elif not projection.vector_columns(pg):
         missing.append("**Projection** needs a vector column in the store: add one with "
                        "`latentplay embed STORE --with pixels-pca --column pca64`.")
+    if pg.store is not None and not accuracy.predictions(pg):
+        missing.append("**Accuracy** needs predictions beside the labels: add them with "
+                       "`latentplay data predict STORE --with ANNOTATOR.npz`.")
     if missing:
         lines.append("Not shown: " + " ".join(missing))
     return "\n\n".join(lines)
@@ -81,6 +87,8 @@ def build_blocks(pg: Playground) -> gr.Blocks:
                 projection_tab(pg, demo)
             if pg.store is not None and len(pg.store.schema.attributes) > 1:
                 bias_tab(pg, demo)
+                if accuracy.predictions(pg):
+                    accuracy_tab(pg, demo)
     return demo
 
 

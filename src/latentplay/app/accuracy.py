@@ -1,0 +1,63 @@
+"""The Accuracy tab: predictions a store holds beside its labels (``latentplay data
+predict``), judged group by group as ``latentplay audit accuracy`` judges them — accuracy,
+calibration within groups, and the parity for a positive class."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from latentplay.app.state import Playground
+from latentplay.errors import UserError
+
+PREFIX = "predicted_"
+"""What ``data predict`` puts before a prediction's name."""
+
+
+def predictions(pg: Playground) -> list[str]:
+    """Attributes holding predictions: named ``predicted_*`` (their ``_p`` probabilities
+    left out)."""
+    return [a.name for a in pg.need_store().schema.attributes
+            if a.name.startswith(PREFIX) and not a.name.endswith("_p")]
+
+
+def truth_of(pg: Playground, predicted: str) -> str | None:
+    """The label a prediction is of (``predicted_gender`` -> ``gender``), when the store has
+    it."""
+    name = predicted[len(PREFIX):]
+    return name if name in {a.name for a in pg.need_store().schema.attributes} else None
+
+
+def classes(pg: Playground, attribute: str) -> list[str]:
+    """The classes of a categorical attribute (for the positive class), else none."""
+    if not attribute:
+        return []
+    found = pg.need_store().schema.attribute_or_error(attribute)
+    return [] if found.kind == "continuous" else list(found.level_names)
+
+
+FIGURES = ("accuracy", "parity", "calibration")
+"""The audit's figures, in the tab's order."""
+
+
+def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | None = None
+          ) -> tuple[dict[str, np.ndarray], str]:
+    """The audit's figures by name (:data:`FIGURES`: accuracy; parity when ``positive`` is
+    given; calibration when the store has the confidences) as ``(H, W, 3)`` uint8 images, and
+    its lines as Markdown."""
+    from imageio.v3 import imread
+
+    from latentplay.audit.accuracy import group_accuracy
+    from latentplay.audit.accuracy_text import accuracy_lines
+
+    if not predicted or not truth or not by:
+        raise UserError("choose the predictions, the labels and the groups")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "accuracy"
+        summary = group_accuracy(pg.need_store(), predicted, truth, by, out,
+                                 positive=positive or None)
+        images = {name: imread(out / f"{name}.png")[..., :3] for name in FIGURES
+                  if (out / f"{name}.png").exists()}
+    return images, "```\n" + "\n".join(accuracy_lines(summary)) + "\n```"
