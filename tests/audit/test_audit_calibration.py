@@ -217,3 +217,18 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     r = cli("audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
             "gender", "--by", "tone", "--out", tmp_path / "d", "--threshold", "2")
     assert r.code == 2 and r.err.startswith("error: --threshold")
+
+
+def test_a_group_of_one_row_has_no_interval() -> None:
+    cal = group_calibration(np.array([0.9, 0.8, 0.7]), np.array([True, False, True]),
+                            ["one", "two"], np.array([0, 1, 1]), np.ones(3, bool), False)
+    one = cal["groups"][0]
+    assert one["n"] == 1 and one["low"] is None and one["high"] is None
+    assert one["overconfidence"] == pytest.approx(-0.1)
+    from latentplay.audit.calibration import calibration_lines
+    from latentplay.viz.accuracy import calibration_figure
+
+    summary = {"calibration": cal, "confidence": "p", "predicted": "x", "by": "g"}
+    assert "one: confidence 0.900, accuracy 1.000, over-confidence -0.100, ECE" in "\n".join(
+        calibration_lines(summary))
+    calibration_figure(summary)

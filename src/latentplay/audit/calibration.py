@@ -131,6 +131,10 @@ def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
             "errors_passed": (k - hits) / errors if errors else None}
 
 
+def _number(x: float | None) -> float | None:
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
 def check_threshold(threshold: float | None) -> None:
     """A :class:`UserError` unless ``threshold`` is None or in (0, 1]."""
     if threshold is not None and not 0 < threshold <= 1:
@@ -167,16 +171,18 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         out: dict[str, Any] = {"group": name, "n": n}
         if not n:
             return out
-        if persons is None:      # rows independent: the normal interval of a mean
-            half = 1.96 * signed[rows].std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
+        low: float | None = None
+        high: float | None = None
+        if persons is None and n > 1:      # rows independent: the normal interval of a mean
+            half = 1.96 * signed[rows].std(ddof=1) / np.sqrt(n)
             low, high = signed[rows].mean() - half, signed[rows].mean() + half
-        else:
+        elif persons is not None:
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins)
         null = null_ece(c[rows], n_draws, seed, bins)
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
-                "overconfidence": float(signed[rows].mean()), "low": float(low),
-                "high": float(high), "ece": ece, "ece_null": float(null.mean()),
+                "overconfidence": float(signed[rows].mean()), "low": _number(low),
+                "high": _number(high), "ece": ece, "ece_null": float(null.mean()),
                 "ece_p": float(np.mean(null >= ece - 1e-12)),
                 "bins": reliability(c[rows], right[rows], bins),
                 "curve": selective_curve(c[rows], right[rows]),
@@ -247,8 +253,9 @@ def calibration_lines(summary: dict[str, Any]) -> list[str]:
             lines.append(f"  {r['group']}: no rows")
             continue
         lines.append(f"  {r['group']}: confidence {r['confidence']:.3f}, accuracy "
-                     f"{r['accuracy']:.3f}, over-confidence {r['overconfidence']:+.3f} "
-                     f"[{r['low']:+.3f}, {r['high']:+.3f}], ECE {r['ece']:.3f} (chance "
+                     f"{r['accuracy']:.3f}, over-confidence {r['overconfidence']:+.3f}"
+                     + ("" if r["low"] is None else f" [{r['low']:+.3f}, {r['high']:+.3f}]")
+                     + f", ECE {r['ece']:.3f} (chance "
                      f"{r['ece_null']:.3f}, p {ece_p_text(r['ece_p'], cal['draws'])})"
                      + selective_text(r.get("selective")))
     across = cal.get("across") or {}

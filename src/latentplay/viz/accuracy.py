@@ -129,7 +129,9 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     ax, curves = right.subplots(2, 1, height_ratios=[max(2.0, 0.45 * len(rows)), 2.6])
     y = np.arange(len(rows))
     mid = np.array([r["overconfidence"] for r in rows])
-    err = np.abs(np.array([[r["low"] for r in rows], [r["high"] for r in rows]]) - mid)
+    err = np.nan_to_num(np.abs(np.array([[np.nan if r["low"] is None else r["low"] for r in rows],
+                                         [np.nan if r["high"] is None else r["high"]
+                                          for r in rows]]) - mid))
     ax.barh(y, mid, xerr=err, color=[_sure(r) for r in rows], alpha=0.85, capsize=3)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [f"{r['group']} (n={r['n']})\nECE {r['ece']:.3f} (chance "
@@ -172,6 +174,8 @@ def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float 
 def _sure(row: dict[str, Any]) -> str:
     """A group's colour: red when over-confident (interval above 0), blue when under-confident,
     grey otherwise."""
+    if row["low"] is None:
+        return "0.4"
     return "#c44e52" if row["low"] > 0 else "#4c72b0" if row["high"] < 0 else "0.4"
 
 
