@@ -608,6 +608,6 @@ def test_python_api_and_the_printed_lines(coded: Path, vae_run: Path,
                              direction=[skin, skin], n=30, steps=[-2, 2], random=1)
     assert p["edits"] == ["skin_1", "skin_2"]
     assert (tmp_path / "two" / "skin_2" / "counterfactual.json").exists()
-    assert profile_lines(p)[0] == ("skin_tone read on 30 faces edited along 2 directions "
+    assert profile_lines(p)[0] == ("skin_tone read on 30 faces under 2 edits "
                                    "(each in its own folder):")
     assert len(profile_lines(p)) == 1 + 4
