@@ -19,7 +19,7 @@ from latentplay.metrics.verification import (
     pair_distances,
     person_bootstrap,
     quantile_strata,
-    standardized_fnmr,
+    standardized_rate,
     threshold_at_fmr,
     verification,
 )
@@ -64,7 +64,7 @@ def main() -> None:
             strata = quantile_strata(covariate, 4) * 4 + quantile_strata(covariate ** 2 + 0.1 *
                                                                          rng.random(len(covariate)), 4)
             start = time.perf_counter()
-            standardized_fnmr(d[genuine] >= t, group_of[genuine], strata, GROUPS, 16,
+            standardized_rate(d[genuine] >= t, group_of[genuine], strata, GROUPS, 16,
                               identity[pairs.a[genuine]])
             adjust_s = time.perf_counter() - start
             print(json.dumps({

@@ -32,17 +32,32 @@ def cluster_sums(units: np.ndarray, weights: Sequence[np.ndarray]) -> np.ndarray
                      for w in weights], axis=1)
 
 
+COLLAPSE_AT = 20_000
+"""Clusters from which :func:`resampled` first draws over the distinct totals instead."""
+
+
 def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """``(n_boot, m)`` sums of ``(k, m)`` per-cluster totals ``sums`` over ``k`` clusters drawn
     with replacement, ``n_boot`` times. The counts of each draw are made in chunks of at most
-    :data:`DRAW_CELLS`, so memory does not grow with ``n_boot x k``."""
+    :data:`DRAW_CELLS`, so memory does not grow with ``n_boot x k``.
+
+    From :data:`COLLAPSE_AT` clusters, when the totals take few distinct values (rows of
+    indicators: a group, right or wrong), the draw is over the distinct totals, each as likely
+    as it is common: the same distribution (clusters with equal totals are interchangeable)
+    at a cost that no longer grows with ``k``. The draws themselves differ from the direct
+    way's, which is why smaller sets keep it and their seeded intervals stay as they were."""
     k = sums.shape[0]
     if not k:
         return np.zeros((n_boot, sums.shape[1]))
     rng = np.random.default_rng(seed)
-    step = max(1, DRAW_CELLS // k)
+    share = np.full(k, 1 / k)
+    if k >= COLLAPSE_AT:
+        distinct, counts = np.unique(sums, axis=0, return_counts=True)
+        if 4 * len(distinct) <= k:
+            sums, share = distinct, counts / k
+    step = max(1, DRAW_CELLS // len(sums))
     return np.concatenate([
-        rng.multinomial(k, np.full(k, 1 / k), size=min(step, n_boot - start)) @ sums
+        rng.multinomial(k, share, size=min(step, n_boot - start)) @ sums
         for start in range(0, n_boot, step)])
 
 

@@ -232,3 +232,18 @@ def test_a_group_of_one_row_has_no_interval() -> None:
     assert "one: confidence 0.900, accuracy 1.000, over-confidence -0.100, ECE" in "\n".join(
         calibration_lines(summary))
     calibration_figure(summary)
+
+
+def test_the_trend_interval_agrees_with_the_bootstrap() -> None:
+    """For independent rows the over-confidence trend's robust normal interval is about as
+    wide as the bootstrap's of the same slope."""
+    from latentplay.audit.calibration import slope_interval
+    from latentplay.metrics.verification import rate_trend
+
+    confidence, correct, groups = _two_groups(3000)
+    signed = confidence - correct
+    fast, boot = slope_interval(signed, groups), rate_trend(signed, groups, n_boot=2000)
+    assert fast["slope"] == pytest.approx(boot["slope"])
+    width, boot_width = fast["high"] - fast["low"], boot["high"] - boot["low"]
+    assert 0.85 < width / boot_width < 1.15
+    assert np.isnan(slope_interval(signed[:2], groups[:2])["slope"])

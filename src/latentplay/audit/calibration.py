@@ -28,7 +28,8 @@ Per group, over the rows with a prediction and a confidence:
 
 Across groups: the gap between the highest and lowest over-confidence and ECE (and, with a
 threshold, coverage and selective accuracy) and, along an ordered grouping, the change of the
-over-confidence per group step (least squares with a bootstrap interval).
+over-confidence per group step (least squares, with a robust normal interval; a bootstrap
+over persons when photos repeat them).
 """
 
 from __future__ import annotations
@@ -219,8 +220,8 @@ def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
         lookup = np.array([place.get(name, -1) for name in names] + [-1])
         position = lookup[np.where(groups >= 0, groups, len(names))]
         use = scored & (position >= 0)
-        out["trend"] = rate_trend(signed[use], position[use],
-                                  None if persons is None else persons[use], seed=seed)
+        out["trend"] = (slope_interval(signed[use], position[use]) if persons is None
+                        else rate_trend(signed[use], position[use], persons[use], seed=seed))
     return out
 
 
@@ -239,6 +240,23 @@ def selective_text(s: dict[str, Any] | None) -> str:
     passed = "" if s["errors_passed"] is None else \
         f", {100 * s['errors_passed']:.0f} % of its errors pass"
     return f"; at >= {s['threshold']:g}: {100 * s['coverage']:.0f} % answered, {accuracy}{passed}"
+
+
+def slope_interval(values: np.ndarray, positions: np.ndarray) -> dict[str, float]:
+    """The least-squares slope of ``(n,)`` values on ``(n,)`` group positions with a normal
+    95 % interval from its heteroskedasticity-robust (HC1) standard error: for independent
+    rows, what :func:`~latentplay.metrics.verification.rate_trend`'s bootstrap estimates,
+    without a draw per row (``{"slope", "low", "high", "pairs"}``)."""
+    e = np.asarray(values, np.float64)
+    x = np.asarray(positions, np.float64) - np.mean(positions)
+    sxx = float(x @ x)
+    n = len(e)
+    if n < 3 or sxx <= 0:
+        return {"slope": float("nan"), "low": float("nan"), "high": float("nan"), "pairs": n}
+    slope = float(x @ (e - e.mean()) / sxx)
+    residual = e - e.mean() - slope * x
+    half = 1.96 * np.sqrt(float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2))
+    return {"slope": slope, "low": slope - half, "high": slope + half, "pairs": n}
 
 
 def calibration_lines(summary: dict[str, Any]) -> list[str]:
