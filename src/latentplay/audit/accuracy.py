@@ -18,7 +18,8 @@ Three kinds of comparison, chosen by the attributes' kinds:
 - values against values (an age regressor and ages in years): per group the mean absolute
   error, the bias (mean reading minus label) with normal 95 % intervals, and the
   correlation; across groups the ratio of the highest MAE to the lowest and, along an
-  ordered ``by``, the change of the absolute error per group step (bootstrap over rows);
+  ordered ``by``, the change of the absolute error per group step (least squares with a
+  robust normal interval);
 - values against groups named as intervals (readings of age against FairFace's ``0-2`` ..
   ``more than 70``): each reading is cut into the truth's groups and compared as classes.
 
@@ -59,7 +60,7 @@ from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.metrics.verification import rate_trend
+from latentplay.metrics.verification import slope_interval
 from latentplay.outputs import json_default, output_dir, write_csv
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
@@ -127,7 +128,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     if kind == "values":
         summary["intervals"] = "normal"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
-                               ordered, seed))
+                               ordered))
         errors = np.abs(np.asarray(store.labels(predicted), np.float64)
                         - np.asarray(store.labels(truth), np.float64))
     else:
@@ -383,7 +384,7 @@ def _gap(p: float, n_group: float, n_rest: float) -> float:
 
 
 def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: np.ndarray,
-            ordered: bool, seed: int) -> dict[str, Any]:
+            ordered: bool) -> dict[str, Any]:
     p, t = np.asarray(predicted, np.float64), np.asarray(truth, np.float64)
     keep = np.isfinite(p) & np.isfinite(t) & (groups >= 0)
     error = p - t
@@ -413,7 +414,7 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
             lookup = np.array([place.get(name, -1) for name in names] + [-1])
             position = lookup[np.where(groups >= 0, groups, len(names))]
             rows = keep & (position >= 0)
-            across["trend"] = rate_trend(np.abs(error[rows]), position[rows], seed=seed)
+            across["trend"] = slope_interval(np.abs(error[rows]), position[rows])
     return {"groups": table, "overall": row(ALL, keep), "left_out": int((~keep).sum()),
             "across": across}
 

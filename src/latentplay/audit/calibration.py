@@ -40,7 +40,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.metrics.verification import rate_trend
+from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.resample import DRAW_CELLS, mean_intervals
 
 BINS = 10
@@ -240,23 +240,6 @@ def selective_text(s: dict[str, Any] | None) -> str:
     passed = "" if s["errors_passed"] is None else \
         f", {100 * s['errors_passed']:.0f} % of its errors pass"
     return f"; at >= {s['threshold']:g}: {100 * s['coverage']:.0f} % answered, {accuracy}{passed}"
-
-
-def slope_interval(values: np.ndarray, positions: np.ndarray) -> dict[str, float]:
-    """The least-squares slope of ``(n,)`` values on ``(n,)`` group positions with a normal
-    95 % interval from its heteroskedasticity-robust (HC1) standard error: for independent
-    rows, what :func:`~latentplay.metrics.verification.rate_trend`'s bootstrap estimates,
-    without a draw per row (``{"slope", "low", "high", "pairs"}``)."""
-    e = np.asarray(values, np.float64)
-    x = np.asarray(positions, np.float64) - np.mean(positions)
-    sxx = float(x @ x)
-    n = len(e)
-    if n < 3 or sxx <= 0:
-        return {"slope": float("nan"), "low": float("nan"), "high": float("nan"), "pairs": n}
-    slope = float(x @ (e - e.mean()) / sxx)
-    residual = e - e.mean() - slope * x
-    half = 1.96 * np.sqrt(float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2))
-    return {"slope": slope, "low": slope - half, "high": slope + half, "pairs": n}
 
 
 def calibration_lines(summary: dict[str, Any]) -> list[str]:

@@ -445,7 +445,8 @@ def accuracy_cmd(
                                  "group its selection rate, base rate, TPR and FPR, and the "
                                  "demographic parity, equal opportunity and equalized odds "
                                  "differences."),
-    seed: int = typer.Option(0, help="Seed of the bootstraps (trends, persons, calibration)."),
+    seed: int = typer.Option(0, help="Seed of the bootstraps and draws (persons, "
+                             "calibration, parity, --adjust)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Accuracy of predictions per group (Gender Shades): each group's accuracy with its
