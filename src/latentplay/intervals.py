@@ -3,6 +3,7 @@ approximation, never has zero width at 0 % or 100 % and stays inside [0, 1] (Wil
 Brown, Cai & DasGupta 2001 recommend it for small counts).
 
 >>> wilson_interval(np.array([3, 0]), 20)     # (2, 2): [[0.052, 0.360], [0.0, 0.161]]
+>>> proportion_interval(correct, persons)     # (low, high): a bootstrap over persons
 """
 
 from __future__ import annotations
@@ -22,3 +23,18 @@ def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.
         ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
         out.append((ci.low, ci.high))
     return np.array(out, dtype=float)
+
+
+def proportion_interval(hits: np.ndarray, units: np.ndarray | None = None, seed: int = 0,
+                        n_boot: int = 1000) -> tuple[float, float]:
+    """95 % interval of the share of ``(n,)`` bool ``hits`` (n > 0): Wilson's when the rows
+    are independent (``units`` None), else the percentile interval of a bootstrap over the
+    ``(n,)`` ``units`` (persons, each drawn with all of their rows)."""
+    from latentplay.resample import mean_intervals
+
+    hits = np.asarray(hits, bool)
+    if units is None:
+        low, high = wilson_interval(np.array([int(hits.sum())]), len(hits))[0]
+    else:
+        low, high = mean_intervals(hits[:, None].astype(float), units, n_boot, seed)[0]
+    return float(low), float(high)

@@ -51,13 +51,19 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
-def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], floats: str | None = None
-              ) -> None:
-    """Write dict ``rows`` to ``path`` as CSV, the first row's keys as the header (no rows:
-    an empty header line); with ``floats`` (a format spec such as ``.6g``), float
-    values written in it."""
+def finite_or_none(value: float | None) -> float | None:
+    """``value`` as a float, or None when it is missing, NaN or infinite (JSON has no NaN)."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], floats: str | None = None,
+              fields: Sequence[str] | None = None) -> None:
+    """Write dict ``rows`` to ``path`` as CSV, ``fields`` (default: the first row's keys) as
+    the header (no rows and no fields: an empty header line); with ``floats`` (a format spec
+    such as ``.6g``), float values written in it."""
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]) if rows else [])
+        writer = csv.DictWriter(fh, fieldnames=list(fields if fields is not None
+                                                     else rows[0] if rows else []))
         writer.writeheader()
         for row in rows:
             writer.writerow(row if floats is None else

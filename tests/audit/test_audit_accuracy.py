@@ -199,3 +199,23 @@ def test_the_smallest_gap_an_audit_sees() -> None:
     found = [chi2_contingency(np.array([[50 - a, a], [950 - b, b]]), correction=False)[1] < 0.05
              for a, b in zip(small, large, strict=True)]
     assert 0.75 < np.mean(found) < 0.85
+
+
+def test_the_printed_lines(tmp_path: Path) -> None:
+    """``accuracy_lines``: what the command prints of a summary, a group too small for an
+    error included."""
+    from latentplay.audit.accuracy import measure_accuracy
+    from latentplay.audit.accuracy_text import accuracy_lines
+
+    s, confusion = measure_accuracy(_store(tmp_path / "s"), "predicted_gender", "gender", "tone")
+    lines = accuracy_lines(s)
+    assert lines[0] == ("predicted_gender against gender (classes), by tone; 0 rows without a "
+                        "label or a group left out")
+    t2 = next(line for line in lines if line.startswith("  t2:"))
+    assert t2.startswith("  t2: accuracy 0.300 [") and t2.endswith(
+        "(3 of 10; 1 without a prediction, 0.333 of the rest right)")
+    assert any(line.startswith("  the smallest gap this audit sees") for line in lines)
+    assert sum(r["rows"] for r in confusion) == 30 and not (tmp_path / "a").exists()
+    values, _ = measure_accuracy(_store(tmp_path / "v"), "predicted_age", "age", "tone")
+    values["groups"][0] = {"group": "t0", "n": 1, "mae": None, "bias": None, "r": None}
+    assert "  t0: too few rows (1)" in accuracy_lines(values)

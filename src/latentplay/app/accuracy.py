@@ -4,9 +4,6 @@ calibration within groups, and the parity for a positive class."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import numpy as np
 
 from latentplay.app.state import Playground
@@ -47,17 +44,14 @@ def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | N
     """The audit's figures by name (:data:`FIGURES`: accuracy; parity when ``positive`` is
     given; calibration when the store has the confidences) as ``(H, W, 3)`` uint8 images, and
     its lines as Markdown."""
-    from imageio.v3 import imread
-
-    from latentplay.audit.accuracy import group_accuracy
+    from latentplay.audit.accuracy import measure_accuracy
     from latentplay.audit.accuracy_text import accuracy_lines
+    from latentplay.viz.accuracy import accuracy_figures
+    from latentplay.viz.grid import figure_array
 
     if not predicted or not truth or not by:
         raise UserError("choose the predictions, the labels and the groups")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "accuracy"
-        summary = group_accuracy(pg.need_store(), predicted, truth, by, out,
-                                 positive=positive or None)
-        images = {name: imread(out / f"{name}.png")[..., :3] for name in FIGURES
-                  if (out / f"{name}.png").exists()}
+    summary, _ = measure_accuracy(pg.need_store(), predicted, truth, by,
+                                  positive=positive or None)
+    images = {name: figure_array(fig) for name, fig in accuracy_figures(summary).items()}
     return images, "```\n" + "\n".join(accuracy_lines(summary)) + "\n```"

@@ -18,16 +18,11 @@ def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, 
     """The chart as an ``(H, W, 3)`` uint8 image, and one line per test."""
     from latentplay.store.bias import association
     from latentplay.viz.bias import bias_bars
+    from latentplay.viz.grid import figure_array
 
     if not by or not of:
         raise UserError("choose two attributes")
     found = association(pg.need_store(), by, of, bins=int(bins))
     fig = bias_bars(found.groups, found.levels, found.counts, by, of,
                     "\n".join(found.test_lines), found.intervals)
-    lines = [*found.test_lines, *found.notes]
-    fig.canvas.draw()
-    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return image, "\n\n".join(lines)
+    return figure_array(fig), "\n\n".join([*found.test_lines, *found.notes])

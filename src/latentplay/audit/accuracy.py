@@ -59,10 +59,9 @@ from latentplay.audit.calibration import check_threshold, group_calibration
 from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import proportion_interval
 from latentplay.metrics.verification import slope_interval
 from latentplay.outputs import json_default, output_dir, write_csv
-from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import group_codes
@@ -93,6 +92,21 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
 
     Returns:
         The summary written to ``accuracy.json``.
+    """
+    summary, confusion = measure_accuracy(store, predicted, truth, by, confidence=confidence,
+                                          threshold=threshold, adjust=adjust, strata=strata,
+                                          positive=positive, seed=seed)
+    _write(output_dir(out, overwrite), summary, confusion)
+    return summary
+
+
+def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
+                     by: str, *, confidence: str | None = AUTO, threshold: float | None = None,
+                     adjust: Sequence[str] = (), strata: int = 4, positive: str | None = None,
+                     seed: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """:func:`group_accuracy`'s summary and ``confusion.csv``'s rows (group, true,
+    predicted, rows; none for values), with nothing written: what the playground draws.
+    Every input is checked before anything is measured.
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
     if predicted == truth:
@@ -125,6 +139,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
     persons = repeated_persons(store)
     summary["persons"] = None if persons is None else int(len(np.unique(persons[persons >= 0])))
+    confusion: list[dict[str, Any]] = []
     if kind == "values":
         summary["intervals"] = "normal"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
@@ -133,48 +148,54 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                         - np.asarray(store.labels(truth), np.float64))
     else:
         true_names, pred_names, truth_codes, pred_codes = _classes(store, predicted, truth, kind)
+        keep = (truth_codes >= 0) & (groups >= 0)
+        correct = _correct(true_names, pred_names, truth_codes, pred_codes)
         steps = kind == "interval groups" or ta.ordered
         summary["intervals"] = "Wilson" if persons is None else "bootstrap over persons"
-        summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes, names,
-                                        groups, ordered, steps, persons, seed))
+        summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes,
+                                        correct, keep, names, groups, ordered, steps, persons,
+                                        seed))
         if confidences is not None and kind == "classes":
             summary["confidence"] = confidence
-            summary["calibration"] = _calibration(confidences, true_names, pred_names,
-                                                  truth_codes, pred_codes, names, groups,
-                                                  ordered, persons, seed, threshold)
-        errors = np.where(truth_codes >= 0,
-                          ~_correct(true_names, pred_names, truth_codes, pred_codes), np.nan)
+            unread = pred_codes == pred_names.index(UNKNOWN)    # no prediction, no confidence
+            summary["calibration"] = group_calibration(
+                np.where(unread, np.nan, confidences), correct, names, groups, keep, ordered,
+                persons, seed, threshold=threshold)
+        errors = np.where(truth_codes >= 0, ~correct, np.nan)
         if positive is not None:
             summary["parity"] = _parity(positive, true_names, pred_names, truth_codes,
-                                        pred_codes, names, groups, persons, seed)
+                                        pred_codes, names, groups, keep, persons, seed)
+        confusion = _confusion_rows(true_names, pred_names, truth_codes, pred_codes, names,
+                                    groups, keep)
     if values is not None:
         summary["adjusted"] = standardized_errors(
             errors, groups, names, values, adjust, strata,
             "mean absolute error" if kind == "values" else "error rate", persons, seed)
-    out = output_dir(out, overwrite)
-    if kind != "values":
-        _write_confusion(out / "confusion.csv", true_names, pred_names, truth_codes, pred_codes,
-                         names, groups)
-    if values is not None:
+    return summary, confusion
+
+
+def _write(out: Path, summary: dict[str, Any], confusion: list[dict[str, Any]]) -> None:
+    """:func:`group_accuracy`'s outputs (module docstring) into ``out``."""
+    from latentplay.viz.accuracy import accuracy_figures
+    from latentplay.viz.grid import save_figure
+
+    if summary["kind"] != "values":
+        write_csv(out / "confusion.csv", confusion, fields=["group", "true", "predicted", "rows"])
+    if "adjusted" in summary:
         write_csv(out / "adjusted.csv", summary["adjusted"]["groups"])
     if "parity" in summary:
         write_csv(out / "parity.csv", [*summary["parity"]["groups"], summary["parity"]["overall"]])
+    if "calibration" in summary:
+        cal = summary["calibration"]
+        write_csv(out / "calibration.csv",
+                  [{"group": r["group"], "bin_low": b["low"], "bin_high": b["high"],
+                    "rows": b["n"], "confidence": b["confidence"], "accuracy": b["accuracy"]}
+                   for r in [*cal["groups"], cal["overall"]] for b in r.get("bins", [])],
+                  fields=["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
     _write_table(out / "accuracy.csv", summary)
-    from latentplay.viz.accuracy import accuracy_bars
-    from latentplay.viz.grid import save_figure
-
-    save_figure(accuracy_bars(summary), out / "accuracy.png")
-    if "parity" in summary:
-        from latentplay.viz.accuracy import parity_figure
-
-        save_figure(parity_figure(summary), out / "parity.png")
-    if "calibration" in summary:
-        from latentplay.viz.accuracy import calibration_figure
-
-        _write_calibration(out / "calibration.csv", summary["calibration"])
-        save_figure(calibration_figure(summary), out / "calibration.png")
-    return summary
+    for name, fig in accuracy_figures(summary).items():
+        save_figure(fig, out / f"{name}.png")
 
 
 def _confidence_attribute(store: st.Store, predicted: str, confidence: str | None
@@ -204,27 +225,14 @@ def _confidences(store: st.Store, confidence: str) -> np.ndarray:
     return c
 
 
-def _calibration(confidences: np.ndarray, true_names: list[str], pred_names: list[str],
-                 truth: np.ndarray, pred: np.ndarray, names: list[str], groups: np.ndarray,
-                 ordered: bool, persons: np.ndarray | None, seed: int,
-                 threshold: float | None) -> dict[str, Any]:
-    """Calibration per group of the ``(N,)`` ``confidences`` (rows without a prediction have
-    none)."""
-    c = np.where(pred == pred_names.index(UNKNOWN), np.nan, confidences)
-    keep = (truth >= 0) & (groups >= 0)
-    return group_calibration(c, _correct(true_names, pred_names, truth, pred), names, groups,
-                             keep, ordered, persons, seed, threshold=threshold)
-
-
 def _parity(positive: str, true_names: list[str], pred_names: list[str], truth: np.ndarray,
-            pred: np.ndarray, names: list[str], groups: np.ndarray,
+            pred: np.ndarray, names: list[str], groups: np.ndarray, keep: np.ndarray,
             persons: np.ndarray | None, seed: int) -> dict[str, Any]:
     """:func:`~latentplay.audit.parity.group_parity` of class ``positive`` (a true class the
     predictions also name)."""
     if positive not in true_names or positive not in pred_names:
         raise UserError(f"--positive {positive!r} is not a class of both the labels "
                         f"({', '.join(true_names)}) and the predictions")
-    keep = (truth >= 0) & (groups >= 0)
     return group_parity(truth == true_names.index(positive), pred == pred_names.index(positive),
                         names, groups, keep, positive, persons, seed=seed)
 
@@ -270,16 +278,15 @@ def _classes(store: st.Store, predicted: str, truth: str, kind: str
 
 
 def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.ndarray,
-                     pred: np.ndarray, names: list[str], groups: np.ndarray, ordered: bool,
-                     steps: bool, persons: np.ndarray | None = None, seed: int = 0
-                     ) -> dict[str, Any]:
+                     pred: np.ndarray, correct: np.ndarray, keep: np.ndarray, names: list[str],
+                     groups: np.ndarray, ordered: bool, steps: bool,
+                     persons: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
     """Per group and over all rows: accuracy and the rest (module docstring); with ``steps``
     (the true classes are ordered) also ``within_one`` (the share predicted at most one class
     off) and ``offset`` (the mean predicted place minus the true one, over rows predicted as
     one of the true classes). With ``(N,)`` ``persons`` (several photos of one person) the
-    accuracy intervals are a bootstrap over persons instead of Wilson's."""
-    keep = (truth >= 0) & (groups >= 0)
-    correct = _correct(true_names, pred_names, truth, pred)
+    accuracy intervals are a bootstrap over persons instead of Wilson's. ``correct`` and
+    ``keep`` ``(N,)``: each prediction right, and the rows with a label and a group."""
     none = pred == pred_names.index(UNKNOWN)
     place = np.array([true_names.index(n) if n in true_names else -1 for n in pred_names])
     off = np.where((place[pred] >= 0) & (truth >= 0), place[pred] - truth, np.iinfo(np.int64).max)
@@ -287,10 +294,8 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
 
     def row(name: str, rows: np.ndarray) -> dict[str, Any]:
         n, right = int(rows.sum()), int(correct[rows].sum())
-        if persons is not None and n:
-            low, high = _person_interval(correct[rows], persons[rows], seed)
-        else:
-            low, high = wilson_interval(np.array([right]), n)[0] if n else (np.nan, np.nan)
+        low, high = (proportion_interval(correct[rows], None if persons is None
+                                         else persons[rows], seed) if n else (np.nan, np.nan))
         recall = {c: (float(correct[rows & (truth == k)].mean())
                       if (rows & (truth == k)).any() else None)
                   for k, c in enumerate(true_names)}
@@ -311,14 +316,6 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
     counts = np.array([[r["n"] - r["correct"], r["correct"]] for r in scored])
     return {"groups": table, "overall": overall, "left_out": int((~keep).sum()),
             "across": _across(scored, counts, ordered)}
-
-
-def _person_interval(correct: np.ndarray, persons: np.ndarray, seed: int,
-                     n_boot: int = 1000) -> tuple[float, float]:
-    """95 % percentile interval of the accuracy of ``(n,)`` bool ``correct`` rows when persons
-    (``(n,)`` codes) are drawn with replacement, each with all of their rows."""
-    low, high = mean_intervals(np.asarray(correct, float)[:, None], persons, n_boot, seed)[0]
-    return float(low), float(high)
 
 
 def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
@@ -428,27 +425,15 @@ def _write_table(path: Path, summary: dict[str, Any]) -> None:
         writer.writerows(rows)
 
 
-def _write_calibration(path: Path, calibration: dict[str, Any]) -> None:
-    """``calibration.csv``: a row per group (and one for all) and reliability bin."""
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
-        for r in [*calibration["groups"], calibration["overall"]]:
-            for b in r.get("bins", []):
-                writer.writerow([r["group"], b["low"], b["high"], b["n"], b["confidence"],
-                                 b["accuracy"]])
-
-
-def _write_confusion(path: Path, true_names: list[str], pred_names: list[str],
-                     truth: np.ndarray, pred: np.ndarray, names: list[str],
-                     groups: np.ndarray) -> None:
-    keep = (truth >= 0) & (groups >= 0)
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["group", "true", "predicted", "rows"])
-        for g, name in enumerate(names):
-            rows = keep & (groups == g)
-            table = np.zeros((len(true_names), len(pred_names)), np.int64)
-            np.add.at(table, (truth[rows], pred[rows]), 1)
-            for i, j in zip(*np.nonzero(table), strict=True):
-                writer.writerow([name, true_names[i], pred_names[j], int(table[i, j])])
+def _confusion_rows(true_names: list[str], pred_names: list[str], truth: np.ndarray,
+                    pred: np.ndarray, names: list[str], groups: np.ndarray, keep: np.ndarray
+                    ) -> list[dict[str, Any]]:
+    """Each group's confusion: a row per (true, predicted) pair that occurs."""
+    out = []
+    for g, name in enumerate(names):
+        rows = keep & (groups == g)
+        table = np.zeros((len(true_names), len(pred_names)), np.int64)
+        np.add.at(table, (truth[rows], pred[rows]), 1)
+        out += [{"group": name, "true": true_names[i], "predicted": pred_names[j],
+                 "rows": int(table[i, j])} for i, j in zip(*np.nonzero(table), strict=True)]
+    return out

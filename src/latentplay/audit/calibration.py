@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
+from latentplay.outputs import finite_or_none
 from latentplay.resample import DRAW_CELLS, mean_intervals
 
 BINS = 10
@@ -121,19 +122,11 @@ def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
     accepted = np.asarray(confidence) >= threshold
     right = np.asarray(correct, bool)
     k, hits, errors = int(accepted.sum()), int((accepted & right).sum()), int((~right).sum())
-    low = high = None
-    if k and persons is None:
-        low, high = (float(x) for x in wilson_interval(np.array([hits]), k)[0])
-    elif k:
-        low, high = (float(x) for x in mean_intervals(right[accepted, None].astype(float),
-                                                        persons[accepted], 1000, seed)[0])
+    low, high = (proportion_interval(right[accepted], None if persons is None
+                                     else persons[accepted], seed) if k else (None, None))
     return {"threshold": threshold, "accepted": k, "coverage": k / len(right),
             "accuracy": hits / k if k else None, "low": low, "high": high,
             "errors_passed": (k - hits) / errors if errors else None}
-
-
-def _number(x: float | None) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
 
 
 def check_threshold(threshold: float | None) -> None:
@@ -182,8 +175,8 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         ece = expected_calibration_error(c[rows], right[rows], bins)
         null = null_ece(c[rows], n_draws, seed, bins)
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
-                "overconfidence": float(signed[rows].mean()), "low": _number(low),
-                "high": _number(high), "ece": ece, "ece_null": float(null.mean()),
+                "overconfidence": float(signed[rows].mean()), "low": finite_or_none(low),
+                "high": finite_or_none(high), "ece": ece, "ece_null": float(null.mean()),
                 "ece_p": float(np.mean(null >= ece - 1e-12)),
                 "bins": reliability(c[rows], right[rows], bins),
                 "curve": selective_curve(c[rows], right[rows]),

@@ -353,8 +353,9 @@ def read_edits(decoder: Decoder, edits: Edits, reader: Any, checks: Sequence[Any
     """``reader``'s outputs ``(n, A, K)`` on the decodings of ``edits`` (probabilities; ``K``
     = 1 readings of a value reader), its outputs ``(R, n, A, K)`` along the random directions,
     and each check's classes (an annotator) or values (a value reader) along the edit."""
-    along = read_along(decoder, edits.codes, edits.conditions, [reader, *checks])
-    others = [read_along(decoder, codes, edits.conditions, [reader])[0]
+    along = read_along(decoder, edits.codes, edits.conditions,
+                       [outputs(r) for r in [reader, *checks]])
+    others = [read_along(decoder, codes, edits.conditions, [outputs(reader)])[0]
               for codes in edits.random]
     shape = (len(others), *along[0].shape)
     return (along[0], np.array(others, float).reshape(shape),
@@ -363,21 +364,32 @@ def read_edits(decoder: Decoder, edits: Edits, reader: Any, checks: Sequence[Any
              for c, p in zip(checks, along[1:], strict=True)])
 
 
+Read = Callable[[np.ndarray], np.ndarray]
+"""``(m, H, W, C)`` uint8 images -> ``(m, K)`` outputs (probabilities, readings, vectors)."""
+
+
+def outputs(reader: Any) -> Read:
+    """What :func:`read_along` asks of a reader: an annotator's ``(m, K)`` probabilities, or a
+    value reader's (one with ``values(images)``) ``(m, 1)`` readings."""
+    if isinstance(reader, Annotator):
+        return reader.predict_proba
+    return lambda images: np.asarray(reader.values(images))[:, None]
+
+
 def read_along(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
-               readers: Sequence[Any]) -> list[np.ndarray]:
-    """Each reader's ``(n, A, K)`` probabilities (``(n, A, 1)`` readings of a value reader:
-    one with ``values(images)``) of the decodings of ``codes`` ``(n, A, D)`` (under
-    ``conditions`` ``(n, A, K)``)."""
+               reads: Sequence[Read]) -> list[np.ndarray]:
+    """Each read's ``(n, A, K)`` outputs (:func:`outputs`) on the decodings of ``codes``
+    ``(n, A, D)`` (under ``conditions`` ``(n, A, K)``), decoded :data:`BATCH` faces at a
+    time and each batch read by all of them."""
     n, a, d = codes.shape
-    out: list[list[np.ndarray]] = [[] for _ in readers]
+    out: list[list[np.ndarray]] = [[] for _ in reads]
     for s in range(0, n, BATCH):
         cond = None if conditions is None else conditions[s:s + BATCH].reshape(
             -1, conditions.shape[2])
         images = decoder(codes[s:s + BATCH].reshape(-1, d), cond)
-        for k, reader in enumerate(readers):
-            read = (reader.predict_proba(images) if isinstance(reader, Annotator)
-                    else reader.values(images)[:, None])
-            out[k].append(read.reshape(-1, a, read.shape[1]))
+        for k, read in enumerate(reads):
+            found = read(images)
+            out[k].append(found.reshape(-1, a, found.shape[1]))
     return [np.concatenate(parts) for parts in out]
 
 

@@ -34,6 +34,7 @@ from latentplay.audit.counterfactual import (
     mean_interval,
     read_edits,
 )
+from latentplay.outputs import finite_or_none
 from latentplay.resample import mean_intervals
 
 
@@ -159,14 +160,10 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
             if rand is not None:
                 row.update(random_abs_change=_nanmean(np.where(np.isfinite(changes[mask, j]),
                                                                rand[mask, j], np.nan)),
-                           excess=_nanmean(excess[:, j]), excess_low=_finite(excess_ci[j, 0]),
-                           excess_high=_finite(excess_ci[j, 1]))
+                           excess=_nanmean(excess[:, j]), excess_low=finite_or_none(excess_ci[j, 0]),
+                           excess_high=finite_or_none(excess_ci[j, 1]))
             rows.append(row)
     return rows
-
-
-def _finite(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 def _nanmean(x: np.ndarray) -> float | None:

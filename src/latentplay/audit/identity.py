@@ -34,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from latentplay.audit.counterfactual import ALL, BATCH, Decoder, Edits
+from latentplay.audit.counterfactual import ALL, Decoder, Edits, read_along
 from latentplay.embed.base import Embedder, embed_images, make_embedder
+from latentplay.outputs import finite_or_none
 from latentplay.resample import mean_intervals
 
 
@@ -75,34 +76,19 @@ def identity_along(decoder: Decoder, edits: Edits, embedder: Embedder,
     """Embed the decodings of ``edits`` (and of its random directions) with a fitted
     ``embedder`` and compare each with the face's unedited decoding; ``images`` ``(n, H, W,
     C)`` uint8, the faces as the model sees them, are compared with it too."""
-    along = _embeddings(decoder, edits.codes, edits.conditions, embedder)     # (n, A, E)
-    others = [_embeddings(decoder, codes, edits.conditions, embedder) for codes in edits.random]
+    def unit(images: np.ndarray) -> np.ndarray:
+        return _unit(*embed_images(embedder, images))
+
+    along = read_along(decoder, edits.codes, edits.conditions, [unit])[0]     # (n, A, E)
+    others = [read_along(decoder, codes, edits.conditions, [unit])[0] for codes in edits.random]
     reference = along[:, edits.zero]
     similarity = _cosine(along, reference)
     random = np.array([_cosine(o, reference) for o in others]).reshape(len(others),
                                                                        *similarity.shape)
-    faces = None
-    if images is not None:
-        vectors, found = embed_images(embedder, images)
-        faces = _unit(vectors, found)
+    faces = None if images is None else unit(images)
     return Identity(embedder.name, list(edits.labels), edits.zero, similarity, random,
                     _between(reference),
                     None if faces is None else np.einsum("ne,ne->n", faces, reference))
-
-
-def _embeddings(decoder: Decoder, codes: np.ndarray, conditions: np.ndarray | None,
-                embedder: Embedder) -> np.ndarray:
-    """``(n, A, E)`` unit embeddings of the decodings of ``codes`` ``(n, A, D)``; NaN rows
-    where no face was found."""
-    n, a, d = codes.shape
-    parts = []
-    for s in range(0, n, BATCH):
-        cond = None if conditions is None else conditions[s:s + BATCH].reshape(
-            -1, conditions.shape[2])
-        vectors, found = embed_images(embedder, decoder(codes[s:s + BATCH].reshape(-1, d), cond))
-        vectors = _unit(vectors, found)
-        parts.append(vectors.reshape(-1, a, vectors.shape[1]))
-    return np.concatenate(parts)
 
 
 def _unit(vectors: np.ndarray, found: np.ndarray) -> np.ndarray:
@@ -173,10 +159,6 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
     return rows
 
 
-def _number(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
-
-
 def _mean(x: np.ndarray) -> float | None:
     x = x[np.isfinite(x)]
     return float(x.mean()) if len(x) else None
@@ -185,6 +167,6 @@ def _mean(x: np.ndarray) -> float | None:
 def identity_summary(identity: Identity, table: list[dict[str, object]]) -> dict[str, Any]:
     """What ``counterfactual.json`` keeps of the identity check."""
     rec = identity.reconstruction
-    return {"embedder": identity.embedder, "between": _number(identity.between),
+    return {"embedder": identity.embedder, "between": finite_or_none(identity.between),
             "reconstruction": None if rec is None else _mean(rec),
             "random": int(len(identity.random)), "table": table}

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from latentplay.intervals import wilson_interval
-from latentplay.resample import cluster_sums, mean_intervals, resampled
+from latentplay.intervals import proportion_interval
+from latentplay.resample import cluster_sums, resampled
 
 DIFFERENCES = ("demographic_parity_difference", "equal_opportunity_difference",
                "equalized_odds_difference")
@@ -74,13 +74,9 @@ def _row(name: str, rows: np.ndarray, y: np.ndarray, p: np.ndarray,
         if not n:
             out.update({key: None, f"{key}_low": None, f"{key}_high": None})
             continue
-        if persons is None:
-            low, high = wilson_interval(np.array([int((among & hit).sum())]), n)[0]
-        else:
-            low, high = mean_intervals(hit[among, None].astype(float), persons[among], 1000,
-                                       seed)[0]
-        out.update({key: float(hit[among].mean()), f"{key}_low": float(low),
-                    f"{key}_high": float(high)})
+        low, high = proportion_interval(hit[among], None if persons is None
+                                        else persons[among], seed)
+        out.update({key: float(hit[among].mean()), f"{key}_low": low, f"{key}_high": high})
     return out
 
 

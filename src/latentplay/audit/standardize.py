@@ -24,6 +24,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.metrics.verification import combined_strata, ratio, standardized_rate
+from latentplay.outputs import finite_or_none
 
 
 def covariates(store: st.Store, names: Sequence[str], n_strata: int) -> np.ndarray:
@@ -71,8 +72,10 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
                               codes, len(names), cells,
                               None if persons is None else persons[keep], seed=seed)
     rows = [{"group": name, "n": int(found["counts"][g].sum()),
-             "error": _number(found["rate"][g]), "standardized": _number(found["standardized"][g]),
-             "low": _number(found["interval"][g, 0]), "high": _number(found["interval"][g, 1]),
+             "error": finite_or_none(found["rate"][g]),
+             "standardized": finite_or_none(found["standardized"][g]),
+             "low": finite_or_none(found["interval"][g, 0]),
+             "high": finite_or_none(found["interval"][g, 1]),
              "strata_without_rows": int((found["counts"][g] == 0).sum())}
             for g, name in enumerate(names)]
     return {"covariates": list(covariate_names), "strata": n_strata, "cells": cells,
@@ -87,10 +90,6 @@ def _complete_ratio(values: list[float | None]) -> float | None:
     """Highest over lowest, None unless every group has a value: a ratio over the groups
     that could be standardized would hide the ones that could not."""
     return None if any(v is None for v in values) else ratio(values)  # type: ignore[arg-type]
-
-
-def _number(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 def adjusted_lines(adjusted: dict[str, Any]) -> list[str]:

@@ -48,7 +48,7 @@ from latentplay.metrics.verification import (
     threshold_at_fmr,
     verification,
 )
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import finite_or_none, json_default, output_dir
 from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
@@ -323,8 +323,9 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
     found = standardized_rate(nonmatch[keep], group_of[keep], codes, len(names), cells,
                               None if persons is None else persons[keep], seed=seed)
     groups = [{"group": name, "genuine": int(found["counts"][g].sum()),
-               "fnmr": _number(found["rate"][g]), "standardized": _number(found["standardized"][g]),
-               "interval": [_number(v) for v in found["interval"][g]],
+               "fnmr": finite_or_none(found["rate"][g]),
+               "standardized": finite_or_none(found["standardized"][g]),
+               "interval": [finite_or_none(v) for v in found["interval"][g]],
                "strata_without_pairs": int((found["counts"][g] == 0).sum())}
               for g, name in enumerate(names)]
     both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
@@ -333,10 +334,6 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
             "left_out": int((genuine & ~keep).sum()), "groups": groups,
             "fnmr_ratio": ratio([g["fnmr"] for g in both]),
             "standardized_ratio": ratio([g["standardized"] for g in both])}
-
-
-def _number(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 COMPARISON = "verification_comparison.json"
@@ -530,7 +527,7 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
     else:
         row.update(dict.fromkeys(("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
                                   "tar_at_fmr")))
-    return {k: _number(v) if isinstance(v, float) else v for k, v in row.items()}
+    return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in row.items()}
 
 
 CSV_FIELDS = ("group", "faces", "no_face_share", "genuine", "impostor", "flagged_dropped",

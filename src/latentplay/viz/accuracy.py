@@ -14,6 +14,17 @@ from matplotlib.figure import Figure  # noqa: E402
 from latentplay.intervals import wilson_interval  # noqa: E402
 
 
+def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
+    """The figures of :func:`~latentplay.audit.accuracy.group_accuracy`'s summary by name:
+    ``accuracy``, ``parity`` (with a positive class) and ``calibration`` (with confidences)."""
+    out = {"accuracy": accuracy_bars(summary)}
+    if "parity" in summary:
+        out["parity"] = parity_figure(summary)
+    if "calibration" in summary:
+        out["calibration"] = calibration_figure(summary)
+    return out
+
+
 def accuracy_bars(summary: dict[str, Any]) -> Figure:
     """Horizontal bars, one per group, of :func:`~latentplay.audit.accuracy.group_accuracy`'s
     summary: the accuracy with its 95 % interval and, where rows have no prediction, the
@@ -74,9 +85,8 @@ def _standardized(ax: plt.Axes, rows: list[dict[str, Any]], adjusted: dict[str, 
     """Each group's standardized value (accuracy: 1 - the standardized error) with its
     interval, as a hollow circle beside its bar."""
     by_group = {r["group"]: r for r in adjusted["groups"]}
-    mid, low, high = (np.array([np.nan if by_group[r["group"]][k] is None
-                                else by_group[r["group"]][k] for r in rows])
-                      for k in ("standardized", "low", "high"))
+    matched = [by_group[r["group"]] for r in rows]
+    mid, low, high = (_column(matched, k) for k in ("standardized", "low", "high"))
     if accuracy:
         mid, low, high = 1 - mid, 1 - high, 1 - low
     ax.errorbar(mid, y + 0.25, xerr=[mid - low, high - mid], fmt="o", mfc="white",
@@ -129,9 +139,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     ax, curves = right.subplots(2, 1, height_ratios=[max(2.0, 0.45 * len(rows)), 2.6])
     y = np.arange(len(rows))
     mid = np.array([r["overconfidence"] for r in rows])
-    err = np.nan_to_num(np.abs(np.array([[np.nan if r["low"] is None else r["low"] for r in rows],
-                                         [np.nan if r["high"] is None else r["high"]
-                                          for r in rows]]) - mid))
+    err = np.nan_to_num(np.abs(np.array([_column(rows, "low"), _column(rows, "high")]) - mid))
     ax.barh(y, mid, xerr=err, color=[_sure(r) for r in rows], alpha=0.85, capsize=3)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [f"{r['group']} (n={r['n']})\nECE {r['ece']:.3f} (chance "
@@ -193,16 +201,14 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
     fig, axes = plt.subplots(1, 3, figsize=(14, max(2.8, 1.3 + 0.42 * len(rows))), sharey=True)
     y = np.arange(len(rows))
     for ax, (key, title) in zip(axes, panels, strict=True):
-        mid = np.array([np.nan if r[key] is None else r[key] for r in rows])
-        low = np.array([np.nan if r[f"{key}_low"] is None else r[f"{key}_low"] for r in rows])
-        high = np.array([np.nan if r[f"{key}_high"] is None else r[f"{key}_high"] for r in rows])
+        mid, low, high = (_column(rows, k) for k in (key, f"{key}_low", f"{key}_high"))
         ax.barh(y, np.nan_to_num(mid), xerr=np.nan_to_num(np.abs([mid - low, high - mid])),
                 color="#4c72b0", alpha=0.85, capsize=3)
         overall = parity["overall"].get(key)
         if overall is not None:
             ax.axvline(overall, color="black", ls="--", lw=1, label=f"all rows {overall:.3f}")
         if key == "selection":
-            ax.plot([np.nan if r["base_rate"] is None else r["base_rate"] for r in rows], y, "D",
+            ax.plot(_column(rows, "base_rate"), y, "D",
                     color="#dd8452", mec="black", ms=6, label=f"base rate (truly {positive})")
         ax.set_xlim(0, 1.02)
         ax.set_yticks(y, labels)
@@ -220,3 +226,8 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
                  + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _column(rows: list[dict[str, Any]], key: str) -> np.ndarray:
+    """``(len(rows),)`` float values of ``key``, NaN where a row has None."""
+    return np.array([r[key] for r in rows], dtype=float)

@@ -67,6 +67,14 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> No
     plt.close(fig)
 
 
+def figure_array(fig: Figure) -> np.ndarray:
+    """``fig`` drawn as an ``(H, W, 3)`` uint8 image (for a page), and closed."""
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    return image
+
+
 def save_store_grid(
     store: object,
     out: str | os.PathLike[str],
