@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
               "Train MODEL on --data into --out, or continue a run with --resume RUN."),
     "export": ("latentplay.train.cli:export_command",
                "Export a trained run's encoder and decoder (or generator) to ONNX."),
+    "import": ("latentplay.train.cli:import_command",
+               "Import a pretrained generator (a StyleGAN2 checkpoint) as a run directory."),
     "latent": ("latentplay.latent.cli:app",
                "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
     "metrics": ("latentplay.metrics.cli:app",

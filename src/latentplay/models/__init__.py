@@ -7,6 +7,7 @@ family      config               model
 ``vae``     :class:`VAEConfig`   VAE; its objective is built from loss terms
 ``cvae``    :class:`CVAEConfig`  conditional VAE (continuous and/or one-hot)
 ``dcgan``   :class:`DCGANConfig` DCGAN, optionally class-conditional
+``stylegan2`` :class:`StyleGAN2Config` a pretrained StyleGAN2 generator (imported, not trained)
 ==========  ===================  ============================================
 
 Every model has ``latent_dim``, ``cond_dim``, ``channels``, ``size`` and
@@ -24,6 +25,7 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec
 from latentplay.models.dcgan import DCGAN, DCGANConfig
 from latentplay.models.nets import SIZES
+from latentplay.models.stylegan2 import StyleGAN2, StyleGAN2Config
 from latentplay.models.vae import AE, CVAE, VAE, AEConfig, CVAEConfig, VAEConfig, VAEOutput
 
 FAMILIES: dict[str, tuple[type, type[nn.Module]]] = {
@@ -31,6 +33,7 @@ FAMILIES: dict[str, tuple[type, type[nn.Module]]] = {
     "vae": (VAEConfig, VAE),
     "cvae": (CVAEConfig, CVAE),
     "dcgan": (DCGANConfig, DCGAN),
+    "stylegan2": (StyleGAN2Config, StyleGAN2),
 }
 
 
@@ -49,6 +52,6 @@ def build_model(family: str, config: Any, channels: int, size: int, cond_dim: in
 
 __all__ = [
     "AE", "CVAE", "DCGAN", "FAMILIES", "SIZES", "VAE", "AEConfig", "CVAEConfig",
-    "ConditionPart", "ConditionSpec", "DCGANConfig", "VAEConfig", "VAEOutput", "build_model",
-    "family_config",
+    "ConditionPart", "ConditionSpec", "DCGANConfig", "StyleGAN2", "StyleGAN2Config", "VAEConfig",
+    "VAEOutput", "build_model", "family_config",
 ]

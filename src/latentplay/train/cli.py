@@ -68,3 +68,27 @@ def export_command(
         typer.echo(f"embed with it: latentplay embed STORE --with onnx:{target / 'encoder.onnx'} "
                    "--column COL -o align=none -o pixels=unit -o normalize=false"
                    + (f" -o crop={crop:g}" if crop != 1 else ""))
+
+
+def import_command(
+    kind: str = typer.Argument(..., help="What the checkpoint holds: stylegan2."),
+    checkpoint: Path = typer.Argument(..., help="The checkpoint file (.pt with g_ema, or .safetensors)."),
+    out: Path = typer.Option(..., "--out", help="New run directory."),
+    size: int = typer.Option(None, "--size", help="Decode to this side (the native resolution "
+                             "divided by a power of two; default native)."),
+    space: str = typer.Option("w", "--space", help="Codes in w (whitened W) or z."),
+    truncation: float = typer.Option(1.0, "--truncation", help="Truncation psi at every decoding."),
+    w_samples: int = typer.Option(10_000, "--w-samples", help="Prior draws for W's mean and axes."),
+    seed: int = typer.Option(0, "--seed", help="Seed of those draws and of samples.png."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
+) -> None:
+    """Import a pretrained generator as a run directory that every latent command reads
+    (sample, invert, edit, interpolate, traverse; embed --with invert:RUN)."""
+    from latentplay.train.checkpoint import read_meta
+    from latentplay.train.pretrained import describe, import_stylegan2
+
+    if kind != "stylegan2":
+        raise UserError(f"unknown generator kind {kind!r}; choose from ['stylegan2']")
+    run = import_stylegan2(checkpoint, out, size=size, space=space, truncation=truncation,
+                           w_samples=w_samples, seed=seed, overwrite=overwrite)
+    typer.echo(f"{describe(read_meta(run))}: run written to {run} (samples.png)")

@@ -136,6 +136,9 @@ class RunConfigBase:
     log: LogConfig = field(default_factory=LogConfig)
 
     def validate(self) -> None:
+        if self.family == "stylegan2":
+            raise UserError("stylegan2 generators are imported, not trained: latentplay import "
+                            "stylegan2 CHECKPOINT --out RUN")
         model = self.model  # type: ignore[attr-defined]
         model.validate()
         self.loss.check_terms(variational=getattr(FAMILIES[self.family][1], "variational", False))

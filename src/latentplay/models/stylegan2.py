@@ -1,0 +1,324 @@
+"""A pretrained StyleGAN2 generator (Karras et al. 2020, config F), for study, not training.
+
+"Matching in GAN-space" projects photos into StyleGAN2's latent space, edits them there and
+matches faces across an attribute in it. latentplay runs such a generator from a local
+checkpoint (:func:`latentplay.train.pretrained.import_stylegan2`) as a model of family
+``stylegan2``, so every latent command — sample, invert, edit, interpolate, traverse — and the
+``invert:RUN`` embedder work on it as on a trained run.
+
+The networks are written in plain PyTorch (no compiled operators) with the tensor names of the
+widely used PyTorch port's ``g_ema`` state dict, so such checkpoints load as they are:
+
+- mapping ``style``: pixel norm, then ``n_mlp`` equalized-learning-rate linear layers (learning
+  rate multiplier 0.01) with a bias-and-leaky-ReLU activation scaled by sqrt(2);
+- synthesis: a learned 4x4 constant, per resolution a modulated 3x3 convolution that doubles
+  the size (transposed convolution, then a [1, 3, 3, 1] blur), a second modulated 3x3
+  convolution, each followed by scaled noise and the activation, and a modulated 1x1 ``to_rgb``
+  whose output is added to the upsampled sum of the earlier ones (skip architecture). Weights
+  are demodulated (each output filter scaled to unit norm) except in ``to_rgb``. The noise
+  images are the checkpoint's fixed ``noises.noise_<i>`` buffers, so decoding is deterministic.
+
+Codes: with ``space="w"`` (the default) a code ``c`` ``(D,)`` is a whitened point of the
+intermediate space W: ``w = w_mean + c @ w_basis``, where ``w_mean`` and ``w_basis`` (rows: the
+principal axes of W scaled by their standard deviations, largest first) come from mapped prior
+draws at import. ``c ~ N(0, I)`` is then the Gaussian fitted to W (an approximation of W's
+distribution; its first coordinates are GANSpace's principal directions), inversion optimises
+``w`` (the usual space for projecting photos), and linear directions in ``c`` are linear in W.
+With ``space="z"`` codes are the mapping network's inputs: exact prior samples, but inversion is
+harder. ``truncation`` < 1 pulls every ``w`` towards ``w_mean`` (the truncation trick).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from latentplay.errors import UserError
+
+SPACES = ("w", "z")
+BLUR = (1.0, 3.0, 3.0, 1.0)
+
+
+@dataclass
+class StyleGAN2Config:
+    """Attributes:
+        resolution: the generator's native image side (a power of two, 8..1024).
+        style_dim: size of z and w (512 in config F).
+        n_mlp: layers of the mapping network (8).
+        channel_multiplier: 2 in config F (channels 512 up to 32 px, then 256*m at 64 px, ...).
+        channel_max: a cap on those channels (0: none, as in config F; small generators).
+        lr_mlp: the mapping network's learning-rate multiplier (0.01).
+        space: ``w`` (whitened W) or ``z`` (the mapping network's input); see the module doc.
+        truncation: psi of the truncation trick (1 = none).
+    """
+
+    resolution: int = 1024
+    style_dim: int = 512
+    n_mlp: int = 8
+    channel_multiplier: int = 2
+    channel_max: int = 0
+    lr_mlp: float = 0.01
+    space: str = "w"
+    truncation: float = 1.0
+
+    def validate(self) -> None:
+        log = math.log2(self.resolution) if self.resolution > 0 else 0
+        if log != int(log) or not 3 <= log <= 10:
+            raise UserError(f"model.resolution must be a power of two from 8 to 1024, got {self.resolution}")
+        if self.style_dim < 1 or self.n_mlp < 1 or self.channel_multiplier < 1 or self.lr_mlp <= 0:
+            raise UserError("model.style_dim, n_mlp, channel_multiplier and lr_mlp must be positive")
+        if self.channel_max < 0:
+            raise UserError(f"model.channel_max must be 0 (no cap) or positive, got {self.channel_max}")
+        if self.space not in SPACES:
+            raise UserError(f"model.space must be one of {SPACES}, got {self.space!r}")
+        if not 0 <= self.truncation <= 1:
+            raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
+
+
+def channels_at(resolution: int, multiplier: int, cap: int = 0) -> int:
+    """Feature maps of the synthesis network at ``resolution``: config F's schedule, at most
+    ``cap`` (0: no cap)."""
+    channels = 512 if resolution <= 32 else 16384 * multiplier // resolution
+    return min(channels, cap) if cap else channels
+
+
+def _blur_kernel(gain: float = 1.0) -> torch.Tensor:
+    """``(4, 4)`` separable [1, 3, 3, 1] kernel normalized to sum ``gain``."""
+    k = torch.tensor(BLUR)
+    k = k[:, None] * k[None, :]
+    return k / k.sum() * gain
+
+
+def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1,
+              pad: tuple[int, int] = (0, 0)) -> torch.Tensor:
+    """Upsample ``x`` ``(B, C, H, W)`` by inserting ``up - 1`` zeros after every pixel, pad
+    each side by ``pad`` (before, after) and convolve every channel with ``kernel`` ``(k, k)``:
+    ``(B, C, H * up + sum(pad) - k + 1, ...)``."""
+    b, c, h, w = x.shape
+    if up > 1:
+        x = F.pad(x.reshape(b, c, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(b, c, h * up, w * up)
+    x = F.pad(x, [pad[0], pad[1], pad[0], pad[1]])
+    weight = kernel.flip([0, 1]).to(x.dtype)[None, None].expand(c, 1, *kernel.shape)
+    return F.conv2d(x, weight, groups=c)
+
+
+def leaky_bias(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Add ``bias`` per channel (dim 1), leaky ReLU (slope 0.2), times sqrt(2)."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return F.leaky_relu(x + bias.view(shape), 0.2) * math.sqrt(2)
+
+
+class PixelNorm(nn.Module):
+    """Each row ``(B, D)`` divided by its root mean square."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * torch.rsqrt(x.square().mean(1, keepdim=True) + 1e-8)
+
+
+class EqualLinear(nn.Module):
+    """Linear layer with runtime weight scale ``lr_mul / sqrt(in_dim)`` (equalized learning
+    rate); ``activate`` adds the bias inside :func:`leaky_bias`."""
+
+    def __init__(self, in_dim: int, out_dim: int, bias_init: float = 0.0, lr_mul: float = 1.0,
+                 activate: bool = False) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init)))
+        self.scale, self.lr_mul, self.activate = lr_mul / math.sqrt(in_dim), lr_mul, activate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.activate:
+            return leaky_bias(F.linear(x, self.weight * self.scale), self.bias * self.lr_mul)
+        return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+
+
+class ModulatedConv2d(nn.Module):
+    """Convolution whose input channels are scaled per sample by an affine map of ``w``
+    (modulation) and, with ``demodulate``, whose output filters are rescaled to unit norm;
+    ``upsample`` doubles the size (transposed convolution with stride 2, then a blur)."""
+
+    def __init__(self, in_ch: int, out_ch: int, kernel: int, style_dim: int, demodulate: bool = True,
+                 upsample: bool = False) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(1, out_ch, in_ch, kernel, kernel))
+        self.modulation = EqualLinear(style_dim, in_ch, bias_init=1.0)
+        self.scale = 1 / math.sqrt(in_ch * kernel * kernel)
+        self.demodulate, self.upsample, self.kernel = demodulate, upsample, kernel
+        if upsample:
+            self.blur = Blur(gain=4.0, pad=(1, 1))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """``x`` ``(B, I, H, W)``, ``w`` ``(B, style_dim)`` -> ``(B, O, H', W')``."""
+        b, i, h, width = x.shape
+        weight = self.scale * self.weight * self.modulation(w).view(b, 1, i, 1, 1)
+        if self.demodulate:
+            weight = weight * torch.rsqrt(weight.square().sum([2, 3, 4]) + 1e-8).view(b, -1, 1, 1, 1)
+        o, k = weight.shape[1], self.kernel
+        x = x.reshape(1, b * i, h, width)
+        if self.upsample:
+            weight = weight.transpose(1, 2).reshape(b * i, o, k, k)
+            out = F.conv_transpose2d(x, weight, stride=2, groups=b)
+            return self.blur(out.view(b, o, *out.shape[2:]))
+        out = F.conv2d(x, weight.reshape(b * o, i, k, k), padding=k // 2, groups=b)
+        return out.view(b, o, *out.shape[2:])
+
+
+class Blur(nn.Module):
+    """:func:`upfirdn2d` with the [1, 3, 3, 1] kernel (a buffer, as in the checkpoints)."""
+
+    def __init__(self, gain: float, pad: tuple[int, int], up: int = 1) -> None:
+        super().__init__()
+        self.register_buffer("kernel", _blur_kernel(gain))
+        self.pad, self.up = pad, up
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return upfirdn2d(x, self.kernel, self.up, self.pad)
+
+
+class NoiseInjection(nn.Module):
+    """Adds ``weight * noise`` (one learned scalar)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        return x + self.weight * noise
+
+
+class FusedActivation(nn.Module):
+    """:func:`leaky_bias` with a learned bias per channel."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return leaky_bias(x, self.bias)
+
+
+class StyledConv(nn.Module):
+    """Modulated 3x3 convolution, noise, activation."""
+
+    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False) -> None:
+        super().__init__()
+        self.conv = ModulatedConv2d(in_ch, out_ch, 3, style_dim, upsample=upsample)
+        self.noise = NoiseInjection()
+        self.activate = FusedActivation(out_ch)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        return self.activate(self.noise(self.conv(x, w), noise))
+
+
+class ToRGB(nn.Module):
+    """Modulated 1x1 convolution to RGB (not demodulated), plus the upsampled skip."""
+
+    def __init__(self, in_ch: int, style_dim: int, upsample: bool = True) -> None:
+        super().__init__()
+        if upsample:
+            self.upsample = Blur(gain=4.0, pad=(2, 1), up=2)
+        self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
+        out = self.conv(x, w) + self.bias
+        return out if skip is None else out + self.upsample(skip)
+
+
+class ConstantInput(nn.Module):
+    """The learned ``(1, C, 4, 4)`` start of the synthesis network."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.input = nn.Parameter(torch.randn(1, channels, 4, 4))
+
+
+class Generator(nn.Module):
+    """StyleGAN2's mapping and synthesis networks with the checkpoints' tensor names."""
+
+    def __init__(self, config: StyleGAN2Config) -> None:
+        super().__init__()
+        d = config.style_dim
+        m, cap = config.channel_multiplier, config.channel_max
+        self.log_size = int(math.log2(config.resolution))
+        self.num_layers = (self.log_size - 2) * 2 + 1
+        self.n_latent = self.log_size * 2 - 2
+        self.style = nn.Sequential(PixelNorm(), *[
+            EqualLinear(d, d, lr_mul=config.lr_mlp, activate=True) for _ in range(config.n_mlp)])
+        self.input = ConstantInput(channels_at(4, m, cap))
+        self.conv1 = StyledConv(channels_at(4, m, cap), channels_at(4, m, cap), d)
+        self.to_rgb1 = ToRGB(channels_at(4, m, cap), d, upsample=False)
+        self.convs, self.to_rgbs, self.noises = nn.ModuleList(), nn.ModuleList(), nn.Module()
+        for layer in range(self.num_layers):
+            side = 2 ** ((layer + 5) // 2)
+            self.noises.register_buffer(f"noise_{layer}", torch.randn(1, 1, side, side))
+        in_ch = channels_at(4, m, cap)
+        for res in range(3, self.log_size + 1):
+            out_ch = channels_at(2 ** res, m, cap)
+            self.convs.append(StyledConv(in_ch, out_ch, d, upsample=True))
+            self.convs.append(StyledConv(out_ch, out_ch, d))
+            self.to_rgbs.append(ToRGB(out_ch, d))
+            in_ch = out_ch
+
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        """``z`` ``(B, style_dim)`` -> ``w`` ``(B, style_dim)``."""
+        return self.style(z)
+
+    def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
+        """``ws`` ``(B, n_latent, style_dim)`` (one ``w`` per layer) -> images ``(B, 3, R, R)``
+        in about [-1, 1]."""
+        noise = [getattr(self.noises, f"noise_{i}") for i in range(self.num_layers)]
+        x = self.input.input.expand(ws.shape[0], -1, -1, -1)
+        x = self.conv1(x, ws[:, 0], noise[0])
+        skip = self.to_rgb1(x, ws[:, 1])
+        for j, to_rgb in enumerate(self.to_rgbs):
+            x = self.convs[2 * j](x, ws[:, 2 * j + 1], noise[2 * j + 1])
+            x = self.convs[2 * j + 1](x, ws[:, 2 * j + 2], noise[2 * j + 2])
+            skip = to_rgb(x, ws[:, 2 * j + 3], skip)
+        return skip
+
+
+class StyleGAN2(nn.Module):
+    """A pretrained generator behind latentplay's model interface: ``decode(c)`` -> images
+    ``(B, 3, size, size)`` in [0, 1] (downsampled by area averaging when ``size`` is below the
+    native resolution). Buffers ``w_mean`` ``(D,)`` and ``w_basis`` ``(D, D)`` hold the W
+    statistics of the import."""
+
+    family: ClassVar[str] = "stylegan2"
+    variational: ClassVar[bool] = False
+    has_encoder: ClassVar[bool] = False
+
+    def __init__(self, config: StyleGAN2Config, channels: int, size: int, cond_dim: int = 0) -> None:
+        super().__init__()
+        config.validate()
+        if channels != 3 or cond_dim:
+            raise UserError("a StyleGAN2 generator draws unconditional RGB images")
+        if size > config.resolution or config.resolution % size:
+            raise UserError(f"size must divide the native resolution {config.resolution}, got {size}")
+        self.config, self.channels, self.size, self.cond_dim = config, channels, size, 0
+        self.latent_dim = config.style_dim
+        self.generator = Generator(config)
+        self.register_buffer("w_mean", torch.zeros(config.style_dim))
+        self.register_buffer("w_basis", torch.eye(config.style_dim))
+
+    def encode(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
+        raise UserError("a StyleGAN2 generator has no encoder; project images with latent invert")
+
+    def to_w(self, codes: torch.Tensor) -> torch.Tensor:
+        """Codes ``(B, D)`` in the model's space -> ``w`` ``(B, D)``, truncated."""
+        w = self.generator.mapping(codes) if self.config.space == "z" else self.w_mean + codes @ self.w_basis
+        psi = self.config.truncation
+        return w if psi == 1 else self.w_mean + psi * (w - self.w_mean)
+
+    def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``."""
+        w = self.to_w(z)
+        images = self.generator.synthesis(w[:, None].expand(-1, self.generator.n_latent, -1))
+        if self.size != self.config.resolution:
+            images = F.avg_pool2d(images, self.config.resolution // self.size)
+        return (images + 1) / 2

@@ -1,0 +1,176 @@
+"""Pretrained generators as latentplay runs.
+
+:func:`import_stylegan2` turns a StyleGAN2 checkpoint of the widely used PyTorch port (a file
+holding ``g_ema``: the generator with averaged weights, e.g. the converted official FFHQ
+``stylegan2-ffhq-config-f.pt``) into a run directory — ``model.safetensors`` + ``model.json``
+like a trained run's, and ``samples.png`` — so every latent command reads it by its path.
+The file is read with ``torch.load(weights_only=True)`` (tensors and plain containers; the
+training script's argument namespace is allowed) or as safetensors: nothing is unpickled.
+The architecture (resolution, style size, mapping depth, channel multiplier) is read from
+the tensor shapes.
+
+>>> from latentplay.train.pretrained import import_stylegan2
+>>> run = import_stylegan2("stylegan2-ffhq-config-f.pt", "runs/ffhq", size=256)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from latentplay.errors import UserError
+from latentplay.models.condition import ConditionSpec
+from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
+from latentplay.train.checkpoint import _sha256, check_state, model_meta, save_model
+
+PathLike = str | Path
+
+
+def read_stylegan2_state(path: PathLike) -> dict[str, torch.Tensor]:
+    """The generator's tensors from ``path``: the ``g_ema`` entry of a ``.pt`` checkpoint (or
+    ``g`` when it has no ``g_ema``; or the file itself when it is a bare state dict), or a
+    ``.safetensors`` file of those tensors."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such checkpoint file")
+    if path.suffix == ".safetensors":
+        try:
+            return load_file(str(path))
+        except SafetensorError as exc:
+            raise UserError(f"{path} is not a readable safetensors file: {exc}") from None
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # the restricted unpickler raises several types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({first})") from None
+    if isinstance(data, dict):
+        for key in ("g_ema", "g"):
+            if isinstance(data.get(key), dict):
+                data = data[key]
+                break
+    if not isinstance(data, dict) or "style.1.weight" not in data:
+        raise UserError(f"{path} holds no StyleGAN2 generator (expected a 'g_ema' state dict "
+                        "with 'style.1.weight', as the PyTorch port saves it)")
+    return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}
+
+
+def architecture(state: dict[str, torch.Tensor]) -> StyleGAN2Config:
+    """The :class:`StyleGAN2Config` whose generator has ``state``'s tensors."""
+    style_dim = int(state["style.1.weight"].shape[1])
+    n_mlp = len({m.group(1) for k in state if (m := re.fullmatch(r"style\.(\d+)\.weight", k))})
+    n_rgb = len({m.group(1) for k in state if (m := re.match(r"to_rgbs\.(\d+)\.", k))})
+    resolution = 2 ** (n_rgb + 2)
+    start = int(state["input.input"].shape[1])  # channels at 4 px: 512 unless capped
+    cap = start if start < 512 else 0
+    for multiplier in (2, 1, 4, 8):  # the one whose tensors have the checkpoint's shapes
+        config = StyleGAN2Config(resolution=resolution, style_dim=style_dim, n_mlp=n_mlp,
+                                 channel_multiplier=multiplier, channel_max=cap)
+        with torch.device("meta"):
+            shapes = {k: v.shape for k, v in Generator(config).state_dict().items()}
+        if all(k in state and state[k].shape == v for k, v in shapes.items()):
+            return config
+    return config  # no multiplier fits: loading names what differs
+
+
+@torch.no_grad()
+def w_statistics(model: StyleGAN2, n: int, seed: int, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean ``(D,)`` of ``w = mapping(z)`` over ``n`` draws ``z ~ N(0, I)`` and the whitening
+    basis ``(D, D)``: rows are the principal axes of ``w`` times their standard deviations,
+    largest first, so that ``mean + c @ basis`` has ``w``'s mean and covariance for
+    ``c ~ N(0, I)``."""
+    gen = torch.Generator().manual_seed(seed)
+    d = model.latent_dim
+    ws = torch.cat([model.generator.mapping(torch.randn(min(batch, n - s), d, generator=gen))
+                    for s in range(0, n, batch)]).double()
+    mean = ws.mean(0)
+    values, vectors = torch.linalg.eigh(torch.cov(ws.T))
+    order = values.argsort(descending=True)
+    basis = values[order].clamp(min=0).sqrt()[:, None] * vectors[:, order].T
+    return mean.float(), basis.float()
+
+
+def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = None,
+                     space: str = "w", truncation: float = 1.0, lr_mlp: float = 0.01,
+                     w_samples: int = 10_000, seed: int = 0, samples: int = 16,
+                     overwrite: bool = False) -> Path:
+    """Write a run directory ``out`` for the StyleGAN2 generator in ``checkpoint``.
+
+    Args:
+        checkpoint: a ``.pt`` file of the PyTorch port (``g_ema``) or a ``.safetensors``
+            file of the same tensors.
+        out: the run directory to write (must not hold files unless ``overwrite``).
+        size: image side the run decodes to (the native resolution or a divisor of it:
+            decodings are averaged down); default the native resolution.
+        space: ``w`` (whitened W, the default) or ``z`` (see :mod:`latentplay.models.stylegan2`).
+        truncation: psi of the truncation trick applied at every decoding (1 = none).
+        lr_mlp: the mapping network's learning-rate multiplier (0.01 in every published
+            configuration; it scales the stored weights at run time).
+        w_samples: prior draws whose mapped ``w`` give the W mean and whitening basis.
+        seed: seed of those draws and of the ``samples.png`` codes.
+        samples: prior samples drawn into ``samples.png`` (0: none).
+
+    Returns:
+        ``out``.
+    """
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise UserError(f"{out} exists and is not empty; pass overwrite=True (--overwrite)")
+    if w_samples < 2:
+        raise UserError(f"w_samples must be at least 2, got {w_samples}")
+    state = read_stylegan2_state(checkpoint)
+    config = architecture(state)
+    config.space, config.truncation, config.lr_mlp = space, float(truncation), float(lr_mlp)
+    config.validate()
+    side = config.resolution if size is None else int(size)
+    if side < 1 or config.resolution % side or not math.log2(config.resolution // side).is_integer():
+        raise UserError(f"size must be the native resolution {config.resolution} divided by a "
+                        f"power of two, got {side}")
+    model = StyleGAN2(config, 3, side)
+    named = {f"generator.{k}": v for k, v in state.items()}
+    expected = model.state_dict()
+    named.update({k: expected[k] for k in ("w_mean", "w_basis")})
+    check_state(model, named, str(checkpoint))
+    model.load_state_dict(named)
+    model.eval()
+    mean, basis = w_statistics(model, w_samples, seed)
+    model.w_mean.copy_(mean)
+    model.w_basis.copy_(basis)
+    if out.exists() and overwrite:
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = model_meta("stylegan2", config, 3, side, ConditionSpec(), 0, 0)
+    meta["source"] = {"format": "stylegan2", "checkpoint": str(Path(checkpoint).absolute()),
+                      "sha256": _sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
+    save_model(out, model, meta)
+    if samples:
+        _sample_grid(model, samples, seed, out / "samples.png")
+    return out
+
+
+@torch.no_grad()
+def _sample_grid(model: StyleGAN2, n: int, seed: int, path: Path) -> None:
+    """``samples.png``: ``n`` decodings of prior codes, eight per row."""
+    from latentplay.train.figures import save_image_rows
+
+    codes = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
+    images = [model.decode(torch.from_numpy(codes[s:s + 8])).clamp(0, 1).mul(255).round().byte()
+              .permute(0, 2, 3, 1).numpy() for s in range(0, n, 8)]
+    save_image_rows(images, [""] * len(images), path, "prior samples")
+
+
+def describe(meta: dict[str, Any]) -> str:
+    """One line naming an imported generator's architecture and space."""
+    m = meta["model"]
+    return (f"StyleGAN2 {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} layers, "
+            f"channel multiplier {m['channel_multiplier']}), decoding {meta['size']} px codes in "
+            f"{m['space']}" + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))
