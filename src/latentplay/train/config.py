@@ -136,9 +136,6 @@ class RunConfigBase:
     log: LogConfig = field(default_factory=LogConfig)
 
     def validate(self) -> None:
-        if self.family == "stylegan2":
-            raise UserError("stylegan2 generators are imported, not trained: latentplay import "
-                            "stylegan2 CHECKPOINT --out RUN")
         model = self.model  # type: ignore[attr-defined]
         model.validate()
         self.loss.check_terms(variational=getattr(FAMILIES[self.family][1], "variational", False))
@@ -225,6 +222,9 @@ def build_config(
     preset = preset_file if preset_file is not None else (preset_path(model) if model else None)
     items = list(overrides)
     family = _family_of(preset, items)
+    if family == "stylegan2":
+        raise UserError("stylegan2 generators are imported, not trained: latentplay import "
+                        "stylegan2 CHECKPOINT --out RUN")
     if model and preset_file is None:
         items.append(f"preset={model}")
     return resolve(run_config_type(family), items, preset)

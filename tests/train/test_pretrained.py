@@ -1,0 +1,168 @@
+"""Importing a StyleGAN2 checkpoint as a run directory, and the latent commands on it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay.errors import UserError
+from latentplay.latent.invert import invert
+from latentplay.models.stylegan2 import Generator, StyleGAN2Config
+from latentplay.train import decode, load_model
+from latentplay.train.pretrained import architecture, import_stylegan2, read_stylegan2_state
+
+TINY = StyleGAN2Config(resolution=16, style_dim=16, n_mlp=3, channel_max=32)
+
+
+def _generator(config: StyleGAN2Config = TINY, seed: int = 0) -> Generator:
+    """A randomly initialised generator whose images vary with w (mapping weights at the
+    scale of the port's initialisation, N(0, 1) / lr_mlp) and stay mostly within [0, 1] (RGB
+    weights scaled down), as a trained generator's do."""
+    torch.manual_seed(seed)
+    g = Generator(config)
+    with torch.no_grad():
+        for layer in list(g.style)[1:]:
+            layer.weight.normal_().div_(config.lr_mlp)
+        for to_rgb in [g.to_rgb1, *g.to_rgbs]:
+            to_rgb.conv.weight.mul_(0.1)
+    return g
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint as the port's training script saves it: generators, the averaged one,
+    and its argument namespace."""
+    path = tmp_path_factory.mktemp("ckpt") / "tiny.pt"
+    g = _generator()
+    torch.save({"g": _generator(seed=1).state_dict(), "g_ema": g.state_dict(),
+                "args": argparse.Namespace(size=16, latent=16, n_mlp=3)}, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return import_stylegan2(checkpoint, tmp_path_factory.mktemp("runs") / "sg", w_samples=4000)
+
+
+def test_architecture_is_read_from_the_shapes() -> None:
+    for config in (TINY, StyleGAN2Config(resolution=128, style_dim=8, n_mlp=2, channel_multiplier=1),
+                   StyleGAN2Config(resolution=64, style_dim=8, n_mlp=1, channel_multiplier=2)):
+        with torch.device("meta"):
+            state = Generator(config).state_dict()
+        found = architecture(state)
+        assert (found.resolution, found.style_dim, found.n_mlp, found.channel_multiplier,
+                found.channel_max) == (config.resolution, config.style_dim, config.n_mlp,
+                                       config.channel_multiplier, config.channel_max)
+
+
+def test_imported_run_decodes_as_the_generator(run: Path, checkpoint: Path) -> None:
+    meta = json.loads((run / "model.json").read_text())
+    assert meta["family"] == "stylegan2" and meta["size"] == 16
+    assert meta["model"]["space"] == "w" and meta["source"]["w_samples"] == 4000
+    assert (run / "samples.png").stat().st_size > 0
+    model = load_model(run)
+    g = _generator()  # the g_ema of the checkpoint, not its g
+    codes = np.random.default_rng(0).standard_normal((5, 16)).astype(np.float32)
+    with torch.no_grad():
+        w = model.w_mean + torch.from_numpy(codes) @ model.w_basis
+        expected = (g.synthesis(w[:, None].expand(-1, g.n_latent, -1)) + 1) / 2
+    got = decode(run, codes)
+    want = expected.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    assert np.abs(got.astype(int) - want).max() <= 1
+
+
+def test_whitened_codes_have_the_statistics_of_w(run: Path) -> None:
+    model = load_model(run)
+    g = _generator()
+    with torch.no_grad():
+        ws = g.mapping(torch.randn(20000, 16, generator=torch.Generator().manual_seed(5))).double()
+    basis = model.w_basis.double()
+    torch.testing.assert_close(model.w_mean.double(), ws.mean(0), atol=0.05 * ws.std(0).mean().item(), rtol=0)
+    cov = torch.cov(ws.T)
+    assert (basis.T @ basis - cov).abs().max() < 0.1 * cov.diagonal().max()
+    variances = basis.square().sum(1)  # the axes' variances, largest first
+    assert torch.all(variances[:-1] >= variances[1:] - 1e-6)
+
+
+def test_inversion_in_w_finds_the_generators_own_images(run: Path) -> None:
+    model = load_model(run)
+    targets = np.random.default_rng(1).standard_normal((3, 16)).astype(np.float32) * 0.7
+    images = decode(model, targets)
+    others = decode(model, np.random.default_rng(2).standard_normal((3, 16)).astype(np.float32))
+    another = float(np.mean((images / 255.0 - others / 255.0) ** 2))  # another sample's error
+    result = invert(model, images, steps=150, lr=0.05, restarts=2, seed=0)
+    assert np.all(result.loss < 0.25 * result.init_loss)
+    assert float(result.loss.max()) < 0.2 * another
+    recon = np.mean((result.reconstructions / 255.0 - images / 255.0) ** 2, axis=(1, 2, 3))
+    np.testing.assert_allclose(recon, result.loss, atol=0.002)  # the reported loss is the images'
+
+
+def test_size_and_space_options(checkpoint: Path, tmp_path: Path) -> None:
+    run = import_stylegan2(checkpoint, tmp_path / "z8", size=8, space="z", truncation=0.5,
+                           w_samples=500, samples=0)
+    model = load_model(run)
+    assert (model.size, model.config.space, model.config.truncation) == (8, "z", 0.5)
+    assert not (run / "samples.png").exists()
+    codes = np.random.default_rng(0).standard_normal((2, 16)).astype(np.float32)
+    g = _generator()
+    with torch.no_grad():
+        w = g.mapping(torch.from_numpy(codes))
+        w = model.w_mean + 0.5 * (w - model.w_mean)
+        full = g.synthesis(w[:, None].expand(-1, g.n_latent, -1))
+        expected = (torch.nn.functional.avg_pool2d(full, 2) + 1) / 2
+    want = expected.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    assert np.abs(decode(run, codes).astype(int) - want).max() <= 1
+
+
+def test_checkpoint_formats(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = _generator().state_dict()
+    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp_path / "g.safetensors"))
+    torch.save(state, tmp_path / "bare.pt")
+    for name in ("g.safetensors", "bare.pt"):
+        assert set(read_stylegan2_state(tmp_path / name)) == set(state)
+
+
+class Payload:
+    """Not a tensor: a checkpoint holding it must not be unpickled."""
+
+
+def test_refusals(tmp_path: Path, checkpoint: Path, cli) -> None:
+    torch.save({"g_ema": _generator().state_dict(), "extra": Payload()}, tmp_path / "evil.pt")
+    with pytest.raises(UserError, match="not a plain tensor checkpoint"):
+        read_stylegan2_state(tmp_path / "evil.pt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(UserError, match="no StyleGAN2 generator"):
+        read_stylegan2_state(tmp_path / "other.pt")
+    state = _generator().state_dict()
+    del state["conv1.noise.weight"]
+    torch.save({"g_ema": state}, tmp_path / "broken.pt")
+    result = cli("import", "stylegan2", tmp_path / "broken.pt", "--out", tmp_path / "b")
+    assert result.code == 2 and "conv1.noise.weight" in result.err
+    assert not (tmp_path / "b").exists()
+    for args, message in [(["stylegan3", checkpoint], "unknown generator kind"),
+                          (["stylegan2", checkpoint, "--size", "12"], "power of two"),
+                          (["stylegan2", checkpoint, "--space", "w+"], "space"),
+                          (["stylegan2", tmp_path / "missing.pt"], "no such checkpoint")]:
+        result = cli("import", *args, "--out", tmp_path / "r")
+        assert result.code == 2 and message in result.err and result.err.count("\n") == 1
+    result = cli("train", "vae", "--data", tmp_path, "--out", tmp_path / "t", "family=stylegan2")
+    assert result.code == 2 and "imported, not trained" in result.err
+
+
+def test_latent_commands_on_an_imported_run(run: Path, tmp_path: Path, cli, faces_store: Path) -> None:
+    result = cli("import", "stylegan2", run.parent.parent / "missing", "--out", tmp_path / "x")
+    assert result.code == 2
+    for args in (["sample", run, "--n", "8", "--out", tmp_path / "s.png"],
+                 ["traverse", run, "--axes", "0,1", "--out", tmp_path / "t.png"],
+                 ["interpolate", run, "--data", faces_store, "--rows", "0,1", "--steps", "3",
+                  "--out", tmp_path / "i.png"]):
+        result = cli("latent", *args)
+        assert result.code == 0, result.err
+        assert Path(args[-1]).stat().st_size > 0
