@@ -4,10 +4,12 @@
 steps, ``restarts`` codes per image for a generator). Prints one JSON line per model: code
 updates per second (a code update = one Adam step of one code, forward and backward through
 the decoder), and the extrapolated time to invert 10,000 images with the defaults (300 steps;
-4 restarts for a DCGAN, 1 encoder start for a VAE). Untrained weights: the cost does not
-depend on them.
+4 restarts for a DCGAN and a StyleGAN2, 1 encoder start for a VAE), and for a StyleGAN2
+(config F at ``--stylegan2-size``, as ``latentplay import stylegan2`` makes it) also its
+decoded images per second. Untrained weights: the cost does not depend on them.
 
     python bench/bench_latent.py [--images 64] [--steps 20] [--device cpu|cuda] [--threads 0]
+                                 [--stylegan2-size 256] [--stylegan2-images 4]
 """
 
 from __future__ import annotations
@@ -24,23 +26,37 @@ from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
 
 
-def case(family: str, images: int, steps: int, restarts: int, device: str) -> dict:
-    model = build_model(family, family_config(family)(), 3, 64).to(device)
-    model.condition_spec, model.crop = ConditionSpec(), 1.0
-    x = np.random.default_rng(0).integers(0, 256, (images, 64, 64, 3), dtype=np.uint8)
-    invert(model, x[:2], steps=2, restarts=restarts, device=device)  # warm-up
+def _synchronize(device: str) -> None:
     if device == "cuda":
         torch.cuda.synchronize()
+
+
+def case(family: str, images: int, steps: int, restarts: int, device: str, size: int = 64) -> dict:
+    config = family_config(family)()
+    if family == "stylegan2":
+        config.resolution = size
+    model = build_model(family, config, 3, size).to(device)
+    model.condition_spec, model.crop = ConditionSpec(), 1.0
+    x = np.random.default_rng(0).integers(0, 256, (images, size, size, 3), dtype=np.uint8)
+    invert(model, x[:2], steps=2, restarts=restarts, device=device)  # warm-up
+    _synchronize(device)
     start = time.perf_counter()
     invert(model, x, steps=steps, restarts=restarts, batch_size=images, device=device)
-    if device == "cuda":
-        torch.cuda.synchronize()
+    _synchronize(device)
     seconds = time.perf_counter() - start
     updates = images * restarts * steps / seconds
-    return {"bench": "latent_invert", "family": family, "device": device, "size": 64,
-            "latent_dim": int(model.latent_dim), "images": images, "restarts": restarts,
-            "steps": steps, "seconds": round(seconds, 3), "code_updates_per_s": round(updates, 1),
-            "minutes_for_10k_images_300_steps": round(10_000 * restarts * 300 / updates / 60, 1)}
+    result = {"bench": "latent_invert", "family": family, "device": device, "size": size,
+              "latent_dim": int(model.latent_dim), "images": images, "restarts": restarts,
+              "steps": steps, "seconds": round(seconds, 3), "code_updates_per_s": round(updates, 1),
+              "minutes_for_10k_images_300_steps": round(10_000 * restarts * 300 / updates / 60, 1)}
+    if family == "stylegan2":
+        codes = torch.randn(images * restarts, model.latent_dim, device=device)
+        with torch.no_grad():
+            start = time.perf_counter()
+            model.decode(codes)
+            _synchronize(device)
+        result["decoded_images_per_s"] = round(len(codes) / (time.perf_counter() - start), 2)
+    return result
 
 
 def main() -> None:
@@ -49,11 +65,17 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--stylegan2-size", type=int, default=256, help="0: no StyleGAN2 case")
+    parser.add_argument("--stylegan2-images", type=int, default=4)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     for family, restarts in (("dcgan", 4), ("vae", 1)):
         print(json.dumps(case(family, args.images, args.steps, restarts, args.device)), flush=True)
+    if args.stylegan2_size:
+        steps = max(1, args.steps // 5)
+        print(json.dumps(case("stylegan2", args.stylegan2_images, steps, 4, args.device,
+                              args.stylegan2_size)), flush=True)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,8 @@ def test_inversion_in_w_finds_the_generators_own_images(run: Path) -> None:
     assert float(result.loss.max()) < 0.2 * another
     recon = np.mean((result.reconstructions / 255.0 - images / 255.0) ** 2, axis=(1, 2, 3))
     np.testing.assert_allclose(recon, result.loss, atol=0.002)  # the reported loss is the images'
+    from_mean = invert(model, images, init="mean", steps=150, lr=0.05)  # the projector's start
+    assert np.all(from_mean.init_z == 0) and np.all(from_mean.loss < 0.25 * from_mean.init_loss)
 
 
 def test_size_and_space_options(checkpoint: Path, tmp_path: Path) -> None:
@@ -166,3 +168,22 @@ def test_latent_commands_on_an_imported_run(run: Path, tmp_path: Path, cli, face
         result = cli("latent", *args)
         assert result.code == 0, result.err
         assert Path(args[-1]).stat().st_size > 0
+    result = cli("report", run, "--out", tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    assert result.code == 0 and "Imported generator" in html and "StyleGAN2 16 px" in html
+    assert json.loads((run / "model.json").read_text())["source"]["sha256"] in html
+
+
+def test_export_to_onnx_at_any_batch(run: Path, tmp_path: Path) -> None:
+    import onnxruntime as ort
+
+    from latentplay.train.export import export_run
+
+    info = export_run(run, tmp_path / "onnx")
+    assert list(info["files"]) == ["generator.onnx"] and info["latent_dim"] == 16
+    session = ort.InferenceSession(str(tmp_path / "onnx" / "generator.onnx"))
+    codes = np.random.default_rng(3).standard_normal((5, 16)).astype(np.float32)  # not the traced 4
+    got = session.run(["image"], {"z": codes})[0]
+    with torch.no_grad():
+        want = load_model(run).decode(torch.from_numpy(codes)).clamp(0, 1).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-5)

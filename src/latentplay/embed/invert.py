@@ -27,8 +27,8 @@ class InvertConfig:
         lr: Adam's learning rate.
         restarts: random starts per image (generators).
         prior: weight of ``mean(z ** 2)`` in the objective.
-        init: ``auto`` (encoder mean when the model has an encoder, else random), ``encoder``
-            or ``random``.
+        init: ``auto`` (encoder mean when the model has an encoder, else random), ``encoder``,
+            ``random`` or ``mean`` (the zero code: a StyleGAN2's mean ``w``).
         batch_size: images optimised together.
         seed: seed of the random starts.
         device: where the codes are optimised (``cuda`` for a store of any size: on 2 CPU

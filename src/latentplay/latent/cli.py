@@ -510,7 +510,7 @@ def invert_cmd(
     rows: str = typer.Option("0:8", help="Rows of --data: START:STOP or a comma list."),
     steps: int = typer.Option(300, help="Adam steps."),
     restarts: int = typer.Option(4, help="Random starts per face (generators)."),
-    init: str = typer.Option("auto", help="auto | encoder | random."),
+    init: str = typer.Option("auto", help="auto | encoder | random | mean (the zero code)."),
     prior: float = typer.Option(1e-3, help="Weight of mean(z^2) in the objective."),
     lr: float = typer.Option(0.05, help="Adam's learning rate."),
     seed: int = typer.Option(0, help="Seed of the random starts."),

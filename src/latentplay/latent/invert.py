@@ -32,7 +32,7 @@ from latentplay.errors import UserError
 from latentplay.train.api import PathLike, _conditions, load_model, model_input
 from latentplay.train.forcing import to_uint8
 
-INITS = ("auto", "encoder", "random")
+INITS = ("auto", "encoder", "random", "mean")
 
 Progress = Callable[[int, int], None]
 
@@ -88,13 +88,15 @@ def invert(
         condition: for a conditional model, ``{attribute: value(s)}`` or an ``(N, K)`` array;
             held fixed while the codes are optimised.
         init: ``"encoder"`` (start from the encoder means; autoencoders only), ``"random"``
-            (``restarts`` draws from ``N(0, I)`` per image, the best one kept) or ``"auto"``
-            (the encoder when the model has one, else random).
+            (``restarts`` draws from ``N(0, I)`` per image, the best one kept), ``"mean"``
+            (the zero code, the prior's mean: for a StyleGAN2 in W the mean ``w``, where its
+            usual projector starts) or ``"auto"`` (the encoder when the model has one, else
+            random).
         steps: Adam steps per batch; 0 returns the starting codes.
         lr: Adam's learning rate.
-        restarts: random starts per image (``init="random"`` only); restart ``r`` of image
-            ``i`` starts at row ``i`` of the ``r``-th ``(N, D)`` standard normal draw of a
-            ``torch.Generator`` seeded with ``seed``.
+        restarts: random starts per image (``"random"``, or ``"auto"`` without an encoder);
+            restart ``r`` of image ``i`` starts at row ``i`` of the ``r``-th ``(N, D)``
+            standard normal draw of a ``torch.Generator`` seeded with ``seed``.
         prior: weight of ``mean(z ** 2)`` in the objective; 0 disables it.
         batch_size: images optimised together (times ``restarts`` codes).
         seed: seed of the random starts; the result is deterministic given it (on a CPU).
@@ -110,7 +112,11 @@ def invert(
     random_start = _random_start(model, init)
     x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
-    draws = _random_draws(restarts, len(x_all), model.latent_dim, seed) if random_start else None
+    draws = None
+    if init == "mean":
+        draws = torch.zeros(1, len(x_all), model.latent_dim)
+    elif random_start:
+        draws = _random_draws(restarts, len(x_all), model.latent_dim, seed)
     total = steps * -(-len(x_all) // batch_size)
     parts = []
     with _frozen(model):

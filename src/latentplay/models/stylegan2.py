@@ -103,8 +103,8 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1,
     if up > 1:
         x = F.pad(x.reshape(b, c, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(b, c, h * up, w * up)
     x = F.pad(x, [pad[0], pad[1], pad[0], pad[1]])
-    weight = kernel.flip([0, 1]).to(x.dtype)[None, None].expand(c, 1, *kernel.shape)
-    return F.conv2d(x, weight, groups=c)
+    out = F.conv2d(x.reshape(b * c, 1, *x.shape[2:]), kernel.flip([0, 1]).to(x.dtype)[None, None])
+    return out.reshape(b, c, *out.shape[2:])
 
 
 def leaky_bias(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -153,19 +153,21 @@ class ModulatedConv2d(nn.Module):
             self.blur = Blur(gain=4.0, pad=(1, 1))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """``x`` ``(B, I, H, W)``, ``w`` ``(B, style_dim)`` -> ``(B, O, H', W')``."""
-        b, i, h, width = x.shape
-        weight = self.scale * self.weight * self.modulation(w).view(b, 1, i, 1, 1)
-        if self.demodulate:
-            weight = weight * torch.rsqrt(weight.square().sum([2, 3, 4]) + 1e-8).view(b, -1, 1, 1, 1)
-        o, k = weight.shape[1], self.kernel
-        x = x.reshape(1, b * i, h, width)
+        """``x`` ``(B, I, H, W)``, ``w`` ``(B, style_dim)`` -> ``(B, O, H', W')``.
+
+        Computed as scaled activations through one shared convolution (the same numbers as
+        per-sample modulated weights, with no batch-sized groups: any batch, and ONNX)."""
+        style = self.modulation(w)  # (B, I)
+        weight = self.scale * self.weight[0]  # (O, I, k, k)
+        x = x * style[:, :, None, None]
         if self.upsample:
-            weight = weight.transpose(1, 2).reshape(b * i, o, k, k)
-            out = F.conv_transpose2d(x, weight, stride=2, groups=b)
-            return self.blur(out.view(b, o, *out.shape[2:]))
-        out = F.conv2d(x, weight.reshape(b * o, i, k, k), padding=k // 2, groups=b)
-        return out.view(b, o, *out.shape[2:])
+            out = self.blur(F.conv_transpose2d(x, weight.transpose(0, 1), stride=2))
+        else:
+            out = F.conv2d(x, weight, padding=self.kernel // 2)
+        if self.demodulate:  # each sample's output filters scaled to unit norm
+            norms = (weight.square().sum([2, 3])[None] * style[:, None].square()).sum(2)  # (B, O)
+            out = out * torch.rsqrt(norms + 1e-8)[:, :, None, None]
+        return out
 
 
 class Blur(nn.Module):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
-from latentplay.report import auditing, matching, probing, render, stores, training
+from latentplay.report import auditing, matching, pretrained, probing, render, stores, training
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
 
@@ -18,6 +18,7 @@ BUILDERS: dict[Kind, Callable[[Path], Page]] = {
     "audit": auditing.page,
     "probe": probing.page,
     "store": stores.page,
+    "model": pretrained.page,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 from latentplay.errors import UserError
 from latentplay.store import SCHEMA_FILE
 
-Kind = Literal["train", "match", "audit", "probe", "store"]
+Kind = Literal["train", "match", "audit", "probe", "store", "model"]
 
 # the files that identify each kind, checked in this order
 SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
@@ -20,6 +20,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                "verification_comparison.json", "accuracy.json", "counterfactual.json",
                "profile.json")),
     ("probe", ("probe.json",)),
+    ("model", ("model.json",)),
 )
 
 
@@ -32,7 +33,8 @@ def detect(path: Path) -> Kind:
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
       ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
       ``counterfactual.json`` or ``profile.json`` (``latentplay audit compare`` /
-      ``sample-groups`` / ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``).
+      ``sample-groups`` / ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``);
+    - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
@@ -49,5 +51,5 @@ def detect(path: Path) -> Kind:
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
                     f"verification.json, accuracy.json, counterfactual.json or profile.json), a "
-                    f"probe run (probe.json) or a store "
+                    f"probe run (probe.json), an imported generator (model.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")

@@ -3,7 +3,8 @@ C++), and by latentplay's own ``onnx:PATH`` embedder.
 
 Autoencoder families give ``encoder.onnx`` (``image`` ``(N, C, S, S)`` float32 in [0, 1] ->
 ``mu`` ``(N, D)``, and ``logvar`` for VAEs) and ``decoder.onnx`` (``z`` ``(N, D)`` -> ``image``
-in [0, 1]); a DCGAN gives ``generator.onnx`` (``z`` -> ``image``). Conditional models take a
+in [0, 1]); a generator without an encoder (DCGAN, an imported StyleGAN2) gives
+``generator.onnx`` (``z`` -> ``image``). Conditional models take a
 second input ``condition`` ``(N, K)``, laid out as ``export.json`` says. Every file is checked
 after writing: onnxruntime and PyTorch agree on random inputs, and ``export.json`` keeps the
 largest difference.
@@ -27,7 +28,6 @@ import torch
 from torch import nn
 
 from latentplay.errors import UserError
-from latentplay.models import DCGAN
 from latentplay.train.api import load_model
 
 OPSET = 17
@@ -102,7 +102,7 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
     cond_name = ["condition"] if spec.dim else []
     z = torch.randn(n, int(model.latent_dim), generator=gen)
     files: dict[str, Any] = {}
-    gan = isinstance(model, DCGAN)
+    gan = not model.has_encoder
     decoder = "generator" if gan else "decoder"
     if not gan:
         image = torch.rand(n, int(model.channels), int(model.size), int(model.size), generator=gen)
