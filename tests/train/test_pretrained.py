@@ -187,3 +187,15 @@ def test_export_to_onnx_at_any_batch(run: Path, tmp_path: Path) -> None:
     with torch.no_grad():
         want = load_model(run).decode(torch.from_numpy(codes)).clamp(0, 1).numpy()
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_playground_opens_an_imported_run(run: Path) -> None:
+    from latentplay.app import build_app, generate
+    from latentplay.app.state import Playground
+
+    pg = Playground.open(run)
+    images = generate.sample(pg, 4, 0, {})
+    assert images.shape == (4, 16, 16, 3) and images.std() > 0
+    first = generate.decode_sliders(pg, [0], [3.0], {})  # GANSpace's first axis of W, +3 SD
+    assert not np.array_equal(first, generate.decode_sliders(pg, [0], [0.0], {}))
+    assert build_app(run=run) is not None
