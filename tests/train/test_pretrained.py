@@ -199,3 +199,44 @@ def test_playground_opens_an_imported_run(run: Path) -> None:
     first = generate.decode_sliders(pg, [0], [3.0], {})  # GANSpace's first axis of W, +3 SD
     assert not np.array_equal(first, generate.decode_sliders(pg, [0], [0.0], {}))
     assert build_app(run=run) is not None
+
+
+def test_sefa_directions_are_the_modulation_weights_singular_vectors(run: Path, checkpoint: Path,
+                                                                     tmp_path: Path, cli) -> None:
+    from latentplay.latent.traverse import sefa_axes
+
+    model = load_model(run)
+    axes = sefa_axes(model)
+    state = read_stylegan2_state(checkpoint)
+    stacked = np.concatenate([v.numpy() for k, v in state.items()
+                              if k.endswith("modulation.weight") and "to_rgb" not in k]).astype(np.float64)
+    assert stacked.shape == (32 * (1 + 2 * 2), 16)  # conv1 and two convolutions at 8 and 16 px
+    _, singular, vt = np.linalg.svd(stacked)
+    np.testing.assert_allclose(np.abs(np.sum(vt * axes.directions, axis=1)), 1, atol=1e-4)
+    np.testing.assert_allclose(axes.strength, singular**2 / np.sum(singular**2), rtol=1e-4)
+    randoms = np.random.default_rng(0).standard_normal((200, 16))
+    randoms /= np.linalg.norm(randoms, axis=1, keepdims=True)
+    assert np.linalg.norm(stacked @ axes.directions[0]) >= np.linalg.norm(stacked @ randoms.T, axis=0).max()
+    with torch.no_grad():  # one step of codes moves w by one SD of W along the direction
+        base = torch.randn(1, 16)
+        moved = model.to_w(base + torch.from_numpy(axes.steps[:3])) - model.to_w(base)
+        cov = model.w_basis.double().T @ model.w_basis.double()
+    directions = torch.from_numpy(axes.directions[:3]).double()
+    np.testing.assert_allclose(moved.numpy(), (axes.std[:3, None] * axes.directions[:3]), atol=1e-4)
+    np.testing.assert_allclose(axes.std[:3], torch.einsum("kd,de,ke->k", directions, cov, directions).sqrt(),
+                               rtol=1e-4)
+    result = cli("latent", "traverse", run, "--sefa", "--top", "3", "--out", tmp_path / "sefa.png")
+    numbers = json.loads((tmp_path / "sefa.json").read_text())
+    assert result.code == 0 and numbers["directions"] == [0, 1, 2]
+    np.testing.assert_allclose(numbers["w_directions"], axes.directions[:3], atol=1e-6)
+    assert cli("latent", "traverse", run, "--sefa", "--pca", "--out", tmp_path / "x.png").code == 2
+
+
+def test_sefa_refusals(checkpoint: Path, tmp_path: Path, vae_run: Path) -> None:
+    from latentplay.latent.traverse import sefa_axes
+
+    z_run = import_stylegan2(checkpoint, tmp_path / "z", space="z", w_samples=100, samples=0)
+    with pytest.raises(UserError, match="--space w"):
+        sefa_axes(load_model(z_run))
+    with pytest.raises(UserError, match="StyleGAN2"):
+        sefa_axes(load_model(vae_run))

@@ -150,6 +150,8 @@ def traverse(
     top: int = typer.Option(8, help="How many axes when --axes is not given."),
     pca: bool = typer.Option(False, help="Move along principal axes of the encoded training "
                              "set instead of latent dimensions."),
+    sefa: bool = typer.Option(False, help="Move along a StyleGAN2's closed-form directions "
+                              "(SeFa: its modulation weights' singular vectors), in SDs of W."),
     span: float = typer.Option(3.0, "--range", help="Move from -RANGE to +RANGE (prior units; "
                                "SDs of the axis for an AE or with --pca)."),
     steps: int = typer.Option(9, help="Images per axis."),
@@ -164,6 +166,8 @@ def traverse(
     model = _model(run)
     if steps < 2 or span <= 0:
         raise UserError("need --steps >= 2 and --range > 0")
+    if pca and sefa:
+        raise UserError("choose --pca or --sefa, not both")
     values = np.linspace(-span, span, steps)
     mu = tr.run_latents(run) if model.has_encoder else None
     cond = _condition(model, condition)
@@ -179,7 +183,19 @@ def traverse(
     _need_condition(model, cond)
     captions = [[f"{v:+.2g}" for v in values]]
     numbers: dict[str, Any] = {"values": values.tolist(), "start": start}
-    if pca:
+    if sefa:
+        frame = tr.sefa_axes(model)
+        comps = parse_rows(axes) if axes else list(range(min(top, len(frame.steps))))
+        bad = [c for c in comps if not 0 <= c < len(frame.steps)]
+        if bad:
+            raise UserError(f"directions {bad} out of range 0..{len(frame.steps) - 1}")
+        centre = np.zeros(model.latent_dim, np.float32) if base is None else base
+        rows = tr.direction_traversal(model, centre, frame.steps[comps], values)
+        labels = [f"SeFa{c}\n{frame.strength[c]:.0%}" for c in comps]
+        numbers.update(directions=comps, strength=frame.strength[comps].tolist(),
+                       w_std=frame.std[comps].tolist(), w_directions=frame.directions[comps].tolist())
+        what = "closed-form directions of W (SDs)"
+    elif pca:
         if mu is None:
             raise UserError("--pca needs the encoded training set (latents.npy); a generator "
                             "has none")
@@ -201,6 +217,10 @@ def traverse(
         variance = mu.var(0) if mu is not None else None
         labels = [f"z{a}" + ("" if variance is None else f"\nvar {variance[a]:.2g}")
                   for a in chosen]
+        if getattr(model, "family", "") == "stylegan2" and model.config.space == "w":
+            share = (model.w_basis.square().sum(1) / model.w_basis.square().sum()).cpu().numpy()
+            labels = [f"W PC{a}\n{share[a]:.0%} var" for a in chosen]  # codes: W's principal axes
+            numbers["w_explained"] = share[chosen].tolist()
         numbers.update(axes=chosen, variance=None if variance is None
                        else variance[chosen].tolist())
         what = "latent axes" + (" (SDs)" if model.family == "ae" else "")

@@ -4,7 +4,8 @@ SmileCVAE's probes of its latent space: fix every dimension but one, move that o
 range and decode (:func:`axis_traversal`), choosing the axes by the variance of the encoder
 means (the Welford heatmap's active units, :func:`ranked_axes`); and the same along the
 principal axes of the encoded training set (:func:`pca_axes`, :func:`pca_traversal`), whose
-directions mix dimensions and are sometimes easier to read.
+directions mix dimensions and are sometimes easier to read. For an imported StyleGAN2 also
+along the closed-form directions of its weights (:func:`sefa_axes`).
 
 Values are in units of the prior (``N(0, I)``: VAE family, DCGAN) or, for a plain autoencoder
 that has no prior, in standard deviations of the axis over the encoded training set around its
@@ -129,10 +130,63 @@ def pca_traversal(model: torch.nn.Module, axes: PCAAxes, components: list[int],
     bad = [c for c in components if not 0 <= c < len(axes.components)]
     if bad:
         raise UserError(f"components {bad} out of range 0..{len(axes.components) - 1}")
+    steps = axes.std[components, None] * axes.components[components]
+    return direction_traversal(model, axes.mean, steps, values, condition, device)
+
+
+def direction_traversal(model: torch.nn.Module, base: np.ndarray, steps: np.ndarray,
+                        values: np.ndarray, condition: np.ndarray | None = None,
+                        device: str = "cpu") -> np.ndarray:
+    """Decode ``base + value * steps[k]`` for each of ``K`` directions: ``base`` ``(D,)``,
+    ``steps`` ``(K, D)`` (the code change of one unit), ``values`` ``(V,)``. Returns ``(K, V,
+    S, S, C)`` uint8 images."""
     values = np.asarray(values, np.float32)
-    codes = np.stack([axes.mean[None] + values[:, None] * axes.std[c] * axes.components[c][None]
-                      for c in components]).astype(np.float32)
-    return _decode_rows(model, codes, condition, device)
+    codes = base[None, None] + values[None, :, None] * np.asarray(steps)[:, None, :]
+    return _decode_rows(model, codes.astype(np.float32), condition, device)
+
+
+@dataclass
+class SefaAxes:
+    """Closed-form semantic directions of a StyleGAN2 (Shen & Zhou 2021, "SeFa").
+
+    Attributes:
+        directions: ``(D, D)`` unit directions of W, rows by decreasing strength: the right
+            singular vectors of the synthesis layers' modulation weights stacked
+            ``(sum of input channels, D)``: the directions of ``w`` that change the layers'
+            styles most. Signs are arbitrary.
+        strength: ``(D,)`` share of the stacked weights' squared singular values.
+        std: ``(D,)`` standard deviation of W along each direction (from the import's W
+            statistics).
+        steps: ``(D, D)`` the code change that moves ``w`` one standard deviation along each
+            direction (whitened codes: ``w = w_mean + c @ w_basis``).
+    """
+
+    directions: np.ndarray
+    strength: np.ndarray
+    std: np.ndarray
+    steps: np.ndarray
+
+
+def sefa_axes(model: torch.nn.Module) -> SefaAxes:
+    """:class:`SefaAxes` of an imported StyleGAN2 whose codes are in W (``space="w"``).
+
+    The modulation weights of every styled convolution (not the RGB layers, as in the
+    authors' code) are stacked; their right singular vectors are the directions."""
+    if getattr(model, "family", "") != "stylegan2":
+        raise UserError("SeFa directions come from a StyleGAN2's modulation weights; this run "
+                        f"is a {getattr(model, 'family', '?')}")
+    if model.config.space != "w":
+        raise UserError("SeFa directions live in W; import the generator with --space w")
+    g = model.generator
+    with torch.no_grad():
+        stacked = torch.cat([conv.conv.modulation.weight for conv in [g.conv1, *g.convs]]).double()
+        _, singular, vt = torch.linalg.svd(stacked, full_matrices=False)
+        basis = model.w_basis.double().cpu()
+        std = (vt @ basis.T).norm(dim=1)  # sqrt(n' Cov n), Cov = basis' basis
+        steps = torch.linalg.solve(basis.T, (vt * std[:, None]).T).T  # dc @ basis = std * n
+    share = singular.square() / singular.square().sum()
+    return SefaAxes(vt.float().numpy(), share.float().numpy(), std.float().numpy(),
+                    steps.float().numpy())
 
 
 def traversal_summary(rows: np.ndarray) -> list[float]:
