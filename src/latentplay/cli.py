@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("latentplay.train.cli:import_command",
                "Import a pretrained generator (a StyleGAN2 checkpoint) as a run directory."),
     "latent": ("latentplay.latent.cli:app",
-               "Sample, sweep, traverse, force, interpolate, blend, edit and invert latent codes."),
+               "Sample, sweep, traverse, force, interpolate, blend, mix, edit and invert latent codes."),
     "metrics": ("latentplay.metrics.cli:app",
                 "Disentanglement metrics (disentanglement_lib defaults)."),
     "leakage": ("latentplay.metrics.leakage_cli:app",

@@ -240,3 +240,31 @@ def test_sefa_refusals(checkpoint: Path, tmp_path: Path, vae_run: Path) -> None:
         sefa_axes(load_model(z_run))
     with pytest.raises(UserError, match="StyleGAN2"):
         sefa_axes(load_model(vae_run))
+
+
+def test_style_mixing(run: Path, tmp_path: Path, cli, vae_run: Path) -> None:
+    from latentplay.latent.mixing import layer_range, style_mix
+
+    assert [layer_range(t, 18) for t in ("coarse", "middle", "fine", "2:5", ":3", "16:")] == [
+        (0, 4), (4, 8), (8, 18), (2, 5), (0, 3), (16, 18)]
+    assert layer_range("fine", 10) == (8, 10)
+    for bad in ("fine", "5:5", "0:9", "x"):
+        with pytest.raises(UserError):
+            layer_range(bad, 8)
+    model = load_model(run)
+    assert model.n_layers == 6  # 16 px: 4, 8 and 16 px, two styles each
+    rng = np.random.default_rng(0)
+    codes = rng.standard_normal((5, 16)).astype(np.float32)
+    dest, src = codes[:2], codes[2:]
+    mixed = style_mix(model, dest, src, (0, 2))
+    assert mixed.shape == (2, 3, 16, 16, 3)
+    with torch.no_grad():
+        codes = torch.from_numpy(np.stack([src[1], src[1], dest[0], dest[0], dest[0], dest[0]]))[None]
+        want = model.decode_layers(codes).clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    np.testing.assert_array_equal(mixed[0, 1], want[0])
+    np.testing.assert_array_equal(style_mix(model, dest, src, (0, 6))[1, 2], decode(model, src[2:3])[0])
+    result = cli("latent", "mix", run, "--n", "3", "--layers", "2:4", "--out", tmp_path / "mix.png")
+    numbers = json.loads((tmp_path / "mix.json").read_text())
+    assert result.code == 0 and numbers["layers"] == [2, 4] and len(numbers["sources"]) == 3
+    result = cli("latent", "mix", vae_run, "--out", tmp_path / "v.png")
+    assert result.code == 2 and "StyleGAN2" in result.err

@@ -380,6 +380,48 @@ def blend(
 
 
 @app.command()
+def mix(
+    run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    layers: str = typer.Option("coarse", help="Layers whose styles come from the sources: "
+                               "coarse (4-8 px), middle (16-32 px), fine (64 px up) or START:STOP."),
+    data: Path = typer.Option(None, help="Store of the faces (inverted); default prior samples."),
+    rows: str = typer.Option("0:4", help="Rows of --data that keep their other styles."),
+    sources: str = typer.Option("4:8", help="Rows of --data whose styles they take."),
+    n: int = typer.Option(4, help="Without --data: prior samples of each kind."),
+    seed: int = typer.Option(0, help="Seed of the samples or of the inversion."),
+) -> None:
+    """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
+    from latentplay.latent.mixing import layer_range, style_mix
+    from latentplay.train import decode
+
+    model = _model(run)
+    if not hasattr(model, "decode_layers"):
+        raise UserError(f"style mixing needs an imported StyleGAN2; {run} is a {model.family}")
+    span = layer_range(layers, model.n_layers)
+    if data is not None:
+        kept, given = parse_rows(rows), parse_rows(sources)
+        dest, src = (_store_codes(model, data, r, seed).z for r in (kept, given))
+        names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
+    else:
+        if n < 1:
+            raise UserError("--n must be at least 1")
+        codes = np.random.default_rng(seed).standard_normal((2 * n, model.latent_dim))
+        dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
+        names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
+    mixed = style_mix(model, dest, src, span)
+    heads, own = decode(model, src), decode(model, dest)
+    blank = np.full_like(own[:1], 255)
+    grid = [np.concatenate([blank, heads])] + [np.concatenate([own[i:i + 1], mixed[i]])
+                                                for i in range(len(own))]
+    captions = [["", *names[1]]] + [["its own", *[""] * len(src)] for _ in own]
+    _write(out, grid, ["sources", *names[0]],
+           f"styles of layers {span[0]}..{span[1] - 1} from the sources (columns)",
+           {"layers": list(span), "n_layers": int(model.n_layers), "destinations": names[0],
+            "sources": names[1]}, captions=captions)
+
+
+@app.command()
 def direction(
     data: Path = typer.Argument(..., help="Store with the latent codes as a vector column."),
     column: str = typer.Option(..., help="Vector column of codes (e.g. from `latentplay embed "

@@ -317,10 +317,21 @@ class StyleGAN2(nn.Module):
         psi = self.config.truncation
         return w if psi == 1 else self.w_mean + psi * (w - self.w_mean)
 
+    @property
+    def n_layers(self) -> int:
+        """How many ``w`` the synthesis network takes (one per styled layer and RGB layer)."""
+        return self.generator.n_latent
+
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``."""
-        w = self.to_w(z)
-        images = self.generator.synthesis(w[:, None].expand(-1, self.generator.n_latent, -1))
+        return self.decode_layers(z[:, None].expand(-1, self.n_layers, -1))
+
+    def decode_layers(self, codes: torch.Tensor) -> torch.Tensor:
+        """Images ``(B, 3, size, size)`` in about [0, 1] for one code per layer, ``(B,
+        n_layers, D)`` (style mixing: coarse layers from one code, fine ones from another)."""
+        b, layers, d = codes.shape
+        ws = self.to_w(codes.reshape(b * layers, d)).view(b, layers, d)
+        images = self.generator.synthesis(ws)
         if self.size != self.config.resolution:
             images = F.avg_pool2d(images, self.config.resolution // self.size)
         return (images + 1) / 2

@@ -1,0 +1,64 @@
+"""Style mixing: one face's coarse, middle or fine styles given to another (StyleGAN2 only).
+
+A StyleGAN2 takes one ``w`` per layer. Decoding face A's code at every layer except a chosen
+range, where face B's code is used, gives A with B's styles at those layers: at the coarse
+layers (4-8 px: pose, face shape, glasses) A takes B's pose and shape; at the fine ones (64 px
+and up: colour scheme, micro-structure) only B's colours (Karras et al. 2019, section 3.1).
+The "Matching in GAN-space" seed mixes projected faces this way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from latentplay.errors import UserError
+
+NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
+"""Layer ranges by name (StyleGAN's split: 4-8 px, 16-32 px, 64 px and up)."""
+
+
+def layer_range(text: str, n_layers: int) -> tuple[int, int]:
+    """``(start, stop)`` layers of ``coarse``, ``middle``, ``fine`` or ``START:STOP``, within
+    ``0..n_layers``."""
+    if text in NAMED:
+        start, stop = NAMED[text]
+        stop = n_layers if stop is None else min(stop, n_layers)
+    else:
+        try:
+            first, last = text.split(":")
+            start = int(first) if first else 0
+            stop = int(last) if last else n_layers
+        except ValueError:
+            raise UserError(f"layers must be coarse, middle, fine or START:STOP, got {text!r}") from None
+    if not 0 <= start < stop <= n_layers:
+        raise UserError(f"layers {text!r} give no layers of 0..{n_layers - 1} (this generator "
+                        f"takes {n_layers} styles)")
+    return start, stop
+
+
+@torch.no_grad()
+def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndarray,
+              layers: tuple[int, int], device: str = "cpu") -> np.ndarray:
+    """Each destination code with each source's code at ``layers``.
+
+    Args:
+        model: an imported StyleGAN2 (:func:`latentplay.train.load_model`).
+        destinations: ``(A, D)`` codes of the faces that keep their other styles.
+        sources: ``(B, D)`` codes whose styles are given at ``layers``.
+        layers: ``(start, stop)``, from :func:`layer_range`.
+
+    Returns:
+        ``(A, B, S, S, 3)`` uint8 images.
+    """
+    if not hasattr(model, "decode_layers"):
+        raise UserError(f"style mixing needs a generator with one style per layer (StyleGAN2); "
+                        f"this run is a {getattr(model, 'family', '?')}")
+    dest = torch.as_tensor(np.asarray(destinations, np.float32), device=device)
+    src = torch.as_tensor(np.asarray(sources, np.float32), device=device)
+    a, b, n = len(dest), len(src), int(model.n_layers)
+    codes = dest[:, None, None, :].expand(a, b, n, -1).clone()
+    codes[:, :, layers[0]:layers[1]] = src[None, :, None, :]
+    images = model.decode_layers(codes.reshape(a * b, n, -1))
+    images = images.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    return images.reshape(a, b, *images.shape[1:])
