@@ -268,3 +268,16 @@ def test_style_mixing(run: Path, tmp_path: Path, cli, vae_run: Path) -> None:
     assert result.code == 0 and numbers["layers"] == [2, 4] and len(numbers["sources"]) == 3
     result = cli("latent", "mix", vae_run, "--out", tmp_path / "v.png")
     assert result.code == 2 and "StyleGAN2" in result.err
+
+
+def test_large_generators_decode_and_invert_in_smaller_batches(run: Path) -> None:
+    model = load_model(run)
+    assert model.max_batch == 128  # 16 px: 2 x 1024 / 16
+    codes = np.random.default_rng(4).standard_normal((5, 16)).astype(np.float32)
+    whole = decode(model, codes)
+    images = whole[:3]
+    first = invert(model, images, steps=5, restarts=2, seed=0)
+    model.max_batch = 2  # as a 1024-px generator would be split: 2 codes per decoding
+    np.testing.assert_array_equal(decode(model, codes), whole)
+    split = invert(model, images, steps=5, restarts=2, seed=0)  # one image (2 codes) a batch
+    np.testing.assert_allclose(split.z, first.z, atol=1e-5)

@@ -98,7 +98,8 @@ def invert(
             restart ``r`` of image ``i`` starts at row ``i`` of the ``r``-th ``(N, D)``
             standard normal draw of a ``torch.Generator`` seeded with ``seed``.
         prior: weight of ``mean(z ** 2)`` in the objective; 0 disables it.
-        batch_size: images optimised together (times ``restarts`` codes).
+        batch_size: images optimised together (times ``restarts`` codes); fewer for a model
+            with a ``max_batch`` (a large StyleGAN2): a quarter of it, in codes.
         seed: seed of the random starts; the result is deterministic given it (on a CPU).
         device: where the codes are optimised (and a run directory's model is loaded).
         progress: called after every Adam step with ``(steps done, steps in all)``, counted
@@ -117,6 +118,9 @@ def invert(
         draws = torch.zeros(1, len(x_all), model.latent_dim)
     elif random_start:
         draws = _random_draws(restarts, len(x_all), model.latent_dim, seed)
+    codes_each = 1 if draws is None else len(draws)
+    if hasattr(model, "max_batch"):  # gradients keep every activation: a quarter of decoding's
+        batch_size = min(batch_size, max(1, model.max_batch // (4 * codes_each)))
     total = steps * -(-len(x_all) // batch_size)
     parts = []
     with _frozen(model):

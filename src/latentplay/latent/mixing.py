@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from latentplay.errors import UserError
+from latentplay.train.forcing import to_uint8
 
 NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 """Layer ranges by name (StyleGAN's split: 4-8 px, 16-32 px, 64 px and up)."""
@@ -59,6 +60,7 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
     a, b, n = len(dest), len(src), int(model.n_layers)
     codes = dest[:, None, None, :].expand(a, b, n, -1).clone()
     codes[:, :, layers[0]:layers[1]] = src[None, :, None, :]
-    images = model.decode_layers(codes.reshape(a * b, n, -1))
-    images = images.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    codes = codes.reshape(a * b, n, -1)
+    images = np.concatenate([to_uint8(model.decode_layers(codes[s:s + model.max_batch]))
+                             for s in range(0, a * b, model.max_batch)])
     return images.reshape(a, b, *images.shape[1:])

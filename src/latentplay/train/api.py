@@ -190,13 +190,15 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
 def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = None,
            batch_size: int = 256, device: str = "cpu") -> np.ndarray:
     """Images ``(N, S, S, C)`` uint8 decoded from latents ``z`` ``(N, D)`` (+ condition:
-    ``{attribute: value(s)}`` or an ``(N, K)`` array). ``run_dir`` may also be a model from
+    ``{attribute: value(s)}`` or an ``(N, K)`` array), ``batch_size`` at a time (at most the
+    model's ``max_batch`` when it has one). ``run_dir`` may also be a model from
     :func:`load_model` (already on ``device``)."""
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
     if z_all.ndim != 2 or z_all.shape[1] != model.latent_dim:
         raise UserError(f"z must have shape (N, {model.latent_dim}), got {tuple(z_all.shape)}")
     cond = _conditions(model, condition, len(z_all))
+    batch_size = min(batch_size, getattr(model, "max_batch", batch_size))  # a large generator's
     out = []
     for s in range(0, len(z_all), batch_size):
         c = None if cond is None else cond[s:s + batch_size].to(device)

@@ -161,11 +161,13 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
 def _sample_grid(model: StyleGAN2, n: int, seed: int, path: Path) -> None:
     """``samples.png``: ``n`` decodings of prior codes, eight per row."""
     from latentplay.train.figures import save_image_rows
+    from latentplay.train.forcing import to_uint8
 
-    codes = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    images = [model.decode(torch.from_numpy(codes[s:s + 8])).clamp(0, 1).mul(255).round().byte()
-              .permute(0, 2, 3, 1).numpy() for s in range(0, n, 8)]
-    save_image_rows(images, [""] * len(images), path, "prior samples")
+    codes = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, model.latent_dim)))
+    images = np.concatenate([to_uint8(model.decode(codes[s:s + model.max_batch].float()))
+                             for s in range(0, n, model.max_batch)])
+    rows = [images[s:s + 8] for s in range(0, n, 8)]
+    save_image_rows(rows, [""] * len(rows), path, "prior samples")
 
 
 def describe(meta: dict[str, Any]) -> str:
