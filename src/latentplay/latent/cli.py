@@ -392,13 +392,11 @@ def mix(
     seed: int = typer.Option(0, help="Seed of the samples or of the inversion."),
 ) -> None:
     """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
-    from latentplay.latent.mixing import layer_range, style_mix
+    from latentplay.latent.mixing import layer_range, style_layers, style_mix
     from latentplay.train import decode
 
     model = _model(run)
-    if not hasattr(model, "decode_layers"):
-        raise UserError(f"style mixing needs an imported StyleGAN2; {run} is a {model.family}")
-    span = layer_range(layers, model.n_layers)
+    span = layer_range(layers, style_layers(model))
     if data is not None:
         kept, given = parse_rows(rows), parse_rows(sources)
         dest, src = (_store_codes(model, data, r, seed).z for r in (kept, given))

@@ -19,6 +19,15 @@ NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 """Layer ranges by name (StyleGAN's split: 4-8 px, 16-32 px, 64 px and up)."""
 
 
+def style_layers(model: torch.nn.Module) -> int:
+    """How many styles ``model`` takes (one ``w`` per layer); a UserError for a model that
+    takes one code for all (anything but an imported StyleGAN2)."""
+    if not hasattr(model, "decode_layers"):
+        raise UserError("style mixing needs a generator with one style per layer (an imported "
+                        f"StyleGAN2); this run is a {getattr(model, 'family', '?')}")
+    return int(model.n_layers)
+
+
 def layer_range(text: str, n_layers: int) -> tuple[int, int]:
     """``(start, stop)`` layers of ``coarse``, ``middle``, ``fine`` or ``START:STOP``, within
     ``0..n_layers``."""
@@ -52,12 +61,10 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
     Returns:
         ``(A, B, S, S, 3)`` uint8 images.
     """
-    if not hasattr(model, "decode_layers"):
-        raise UserError(f"style mixing needs a generator with one style per layer (StyleGAN2); "
-                        f"this run is a {getattr(model, 'family', '?')}")
+    n = style_layers(model)
     dest = torch.as_tensor(np.asarray(destinations, np.float32), device=device)
     src = torch.as_tensor(np.asarray(sources, np.float32), device=device)
-    a, b, n = len(dest), len(src), int(model.n_layers)
+    a, b = len(dest), len(src)
     codes = dest[:, None, None, :].expand(a, b, n, -1).clone()
     codes[:, :, layers[0]:layers[1]] = src[None, :, None, :]
     codes = codes.reshape(a * b, n, -1)
