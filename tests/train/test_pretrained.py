@@ -281,3 +281,26 @@ def test_large_generators_decode_and_invert_in_smaller_batches(run: Path) -> Non
     np.testing.assert_array_equal(decode(model, codes), whole)
     split = invert(model, images, steps=5, restarts=2, seed=0)  # one image (2 codes) a batch
     np.testing.assert_allclose(split.z, first.z, atol=1e-5)
+
+
+def test_per_layer_codes_w_plus(run: Path, tmp_path: Path, faces_store: Path, vae_run: Path, cli) -> None:
+    model = load_model(run)
+    codes = np.random.default_rng(5).standard_normal((2, 16)).astype(np.float32)
+    per_layer = np.tile(codes, (1, 6))  # the same code at each of the 6 layers
+    np.testing.assert_array_equal(decode(model, per_layer), decode(model, codes))
+    images = decode(model, codes)
+    start = invert(model, images, steps=0, restarts=2, seed=0, per_layer=True)
+    plain = invert(model, images, steps=0, restarts=2, seed=0)
+    assert start.z.shape == (2, 96)
+    np.testing.assert_array_equal(start.z, np.tile(plain.z, (1, 6)))
+    result = invert(model, images, steps=40, restarts=2, seed=0, per_layer=True)
+    layers = result.z.reshape(2, 6, 16)
+    assert np.abs(layers - layers[:, :1]).max() > 1e-3  # the layers moved apart
+    assert np.all(result.loss < result.init_loss)
+    with pytest.raises(UserError, match="StyleGAN2"):
+        invert(load_model(vae_run), images, per_layer=True)
+    store = tmp_path / "few"
+    assert cli("data", "subset", faces_store, "--out", store, "--n", "3").code == 0
+    result = cli("embed", store, "--with", f"invert:{run}", "--column", "wplus",
+                 "-o", "steps=2", "-o", "restarts=1", "-o", "per_layer=true")
+    assert result.code == 0 and "(3 x 96)" in result.out

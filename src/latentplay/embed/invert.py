@@ -9,6 +9,7 @@ store's attributes of the same names, as with ``vae:RUN``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +34,8 @@ class InvertConfig:
         seed: seed of the random starts.
         device: where the codes are optimised (``cuda`` for a store of any size: on 2 CPU
             cores a 64-px DCGAN does ~180 code updates/s, see ``bench/bench_latent.py``).
+        per_layer: one code per layer of a StyleGAN2 (W+; the column has ``n_layers * D``
+            dimensions).
     """
 
     run: str = ""
@@ -44,6 +47,7 @@ class InvertConfig:
     batch_size: int = 64
     seed: int = 0
     device: str = "cpu"
+    per_layer: bool = False
 
     def validate(self) -> None:
         if self.steps < 0 or self.restarts < 1 or self.batch_size < 1 or self.lr <= 0:
@@ -57,6 +61,16 @@ class InvertEmbedder(VaeEmbedder):
     config_type = InvertConfig  # type: ignore[assignment]
     arg_field = "run"
 
+    @property
+    def dim(self) -> int:
+        if not self.config.per_layer:
+            return super().dim
+        meta = self.meta["model"]
+        if self.meta["family"] != "stylegan2":
+            raise UserError(f"invert: per_layer=true needs a StyleGAN2; {self.config.run} is a "
+                            f"{self.meta['family']}")
+        return (2 * int(math.log2(meta["resolution"])) - 2) * int(meta["style_dim"])
+
     def _encode(self, images: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
         from latentplay.latent.invert import invert
         from latentplay.train import load_model
@@ -69,7 +83,7 @@ class InvertEmbedder(VaeEmbedder):
         c = self.config
         result = invert(self._model, images, condition=condition, init=c.init, steps=c.steps,
                         lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
-                        seed=c.seed, device=c.device, cropped=True)
+                        seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer)
         return result.z
 
 

@@ -55,7 +55,8 @@ class VaeEmbedder(Embedder):
 
     @property
     def dim(self) -> int:
-        return int(self.meta["model"]["latent_dim"])
+        model = self.meta["model"]  # an imported StyleGAN2's codes have its style size
+        return int(model["latent_dim"] if "latent_dim" in model else model["style_dim"])
 
     @property
     def image_size(self) -> int:

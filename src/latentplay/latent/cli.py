@@ -574,6 +574,7 @@ def invert_cmd(
     prior: float = typer.Option(1e-3, help="Weight of mean(z^2) in the objective."),
     lr: float = typer.Option(0.05, help="Adam's learning rate."),
     seed: int = typer.Option(0, help="Seed of the random starts."),
+    per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN2 (W+)."),
 ) -> None:
     """Find codes whose decodings redraw real faces (projection into the latent space): the
     faces, their starting decodings and the optimised ones, with pixel errors. To invert a
@@ -592,7 +593,7 @@ def invert_cmd(
     with Progress(transient=True) as bar:
         task = bar.add_task("inverting", total=None)
         result = invert(model, images, condition=cond, init=init, steps=steps,
-                        restarts=restarts, prior=prior, lr=lr, seed=seed,
+                        restarts=restarts, prior=prior, lr=lr, seed=seed, per_layer=per_layer,
                         progress=lambda done, total: bar.update(task, completed=done,
                                                                  total=total))
     from latentplay.train import decode, model_input
@@ -607,4 +608,4 @@ def invert_cmd(
            {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
             "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
             "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
-            "init": init, "prior": prior}, captions=captions)
+            "init": init, "prior": prior, "per_layer": per_layer}, captions=captions)

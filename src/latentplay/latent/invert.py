@@ -45,9 +45,9 @@ class Inversion:
     the prior term.
 
     Attributes:
-        z: ``(N, D)`` float32 codes: per image, the iterate of lowest objective (normally the
-            last one; Adam may overshoot).
-        init_z: ``(N, D)`` float32 starting codes: encoder means, or for a random start the
+        z: ``(N, D)`` float32 codes (``(N, n_layers * D)`` with ``per_layer``: W+): per
+            image, the iterate of lowest objective (normally the last one; Adam may overshoot).
+        init_z: starting codes of the same shape: encoder means, or for a random start the
             draw of the restart that was kept.
         loss: ``(N,)`` float32 pixel MSE of ``z``.
         init_loss: ``(N,)`` float32 pixel MSE of ``init_z``.
@@ -75,6 +75,7 @@ def invert(
     seed: int = 0,
     device: str = "cpu",
     cropped: bool = False,
+    per_layer: bool = False,
     progress: Progress | None = None,
 ) -> Inversion:
     """Latent codes whose decodings reproduce ``images``.
@@ -102,6 +103,9 @@ def invert(
             with a ``max_batch`` (a large StyleGAN2): a quarter of it, in codes.
         seed: seed of the random starts; the result is deterministic given it (on a CPU).
         device: where the codes are optimised (and a run directory's model is loaded).
+        per_layer: optimise one code per layer of a StyleGAN2 (W+: codes ``(N, n_layers *
+            D)``, each layer starting at the image's start): closer reconstructions, codes
+            off the generator's own distribution.
         progress: called after every Adam step with ``(steps done, steps in all)``, counted
             over all batches.
 
@@ -110,6 +114,9 @@ def invert(
     """
     _check_settings(init, steps, lr, restarts, prior, batch_size)
     model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
+    layers = int(getattr(model, "n_layers", 0)) if per_layer else 1
+    if not layers:
+        raise UserError(f"per-layer codes (W+) need a StyleGAN2; this run is a {model.family}")
     random_start = _random_start(model, init)
     x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
@@ -129,10 +136,11 @@ def invert(
             cond = None if cond_all is None else cond_all[s:s + batch_size].to(device)
             with torch.no_grad():
                 z0 = draws[:, s:s + batch_size] if draws is not None else model.encode(x, cond)[0][None]
+            z0 = z0.repeat(1, 1, layers)  # W+: the start at every layer
             done = s // batch_size * steps
             tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
             parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick))
-    return _collect(parts, model)
+    return _collect(parts, model, model.latent_dim * layers)
 
 
 def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: float,
@@ -227,10 +235,10 @@ def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, 
     return {"reconstructions": reconstructions, **{k: v.float().cpu().numpy() for k, v in fields.items()}}
 
 
-def _collect(parts: list[dict[str, np.ndarray]], model: nn.Module) -> Inversion:
+def _collect(parts: list[dict[str, np.ndarray]], model: nn.Module, dim: int) -> Inversion:
     """The :class:`Inversion` of all batches (empty arrays of the right shapes for none)."""
     if not parts:
-        codes = np.zeros((0, model.latent_dim), np.float32)
+        codes = np.zeros((0, dim), np.float32)
         return Inversion(codes, codes.copy(), np.zeros(0, np.float32), np.zeros(0, np.float32),
                          np.zeros((0, model.size, model.size, model.channels), np.uint8))
     return Inversion(**{k: np.concatenate([p[k] for p in parts]) for k in parts[0]})

@@ -327,9 +327,18 @@ class StyleGAN2(nn.Module):
         """How many ``w`` the synthesis network takes (one per styled layer and RGB layer)."""
         return self.generator.n_latent
 
+    @property
+    def code_dims(self) -> tuple[int, int]:
+        """Sizes of the codes :meth:`decode` takes: one code ``D`` for every layer, or one per
+        layer flattened, ``n_layers * D`` (W+)."""
+        return self.latent_dim, self.n_layers * self.latent_dim
+
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
-        """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``."""
-        return self.decode_layers(z[:, None].expand(-1, self.n_layers, -1))
+        """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``, or per
+        layer codes ``(B, n_layers * D)`` (W+, layer-major)."""
+        if z.shape[1] == self.latent_dim:
+            return self.decode_layers(z[:, None].expand(-1, self.n_layers, -1))
+        return self.decode_layers(z.reshape(len(z), self.n_layers, self.latent_dim))
 
     def decode_layers(self, codes: torch.Tensor) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for one code per layer, ``(B,

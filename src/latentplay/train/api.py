@@ -195,8 +195,10 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     :func:`load_model` (already on ``device``)."""
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
-    if z_all.ndim != 2 or z_all.shape[1] != model.latent_dim:
-        raise UserError(f"z must have shape (N, {model.latent_dim}), got {tuple(z_all.shape)}")
+    dims = getattr(model, "code_dims", (model.latent_dim,))  # a StyleGAN2 also takes W+ codes
+    if z_all.ndim != 2 or z_all.shape[1] not in dims:
+        raise UserError(f"z must have shape (N, {' or '.join(map(str, dims))}), got "
+                        f"{tuple(z_all.shape)}")
     cond = _conditions(model, condition, len(z_all))
     batch_size = min(batch_size, getattr(model, "max_batch", batch_size))  # a large generator's
     out = []
