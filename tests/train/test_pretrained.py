@@ -168,6 +168,9 @@ def test_latent_commands_on_an_imported_run(run: Path, tmp_path: Path, cli, face
         result = cli("latent", *args)
         assert result.code == 0, result.err
         assert Path(args[-1]).stat().st_size > 0
+    result = cli("data", "generate", run, "--out", tmp_path / "gen", "--n", "3")
+    schema = json.loads((tmp_path / "gen" / "latentplay.json").read_text())
+    assert result.code == 0 and "whitened W code" in json.dumps(schema)
     result = cli("report", run, "--out", tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()
     assert result.code == 0 and "Imported generator" in html and "StyleGAN2 16 px" in html

@@ -89,7 +89,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                                          "like": str(like) if like else None, "column": column},
                               counts={"rows": n}),
         vectors=[VectorColumn(column, int(model.latent_dim),
-                              f"prior draw z ~ N(0, I) the image was decoded from ({Path(run).name})")],
+                              f"{_code_kind(model)} the image was decoded from ({Path(run).name})")],
     )
 
     key = {"run": str(Path(run).absolute()), "weights": read_meta(run).get("sha256"),
@@ -118,6 +118,13 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
         made = st.build(batches(lambda k: bar.advance(task, k)), schema, out, overwrite=overwrite)
     shutil.rmtree(scratch, ignore_errors=True)
     return made
+
+
+def _code_kind(model: Any) -> str:
+    """What a run's prior draws are, for the column's description."""
+    if model.family == "stylegan2" and model.config.space == "w":
+        return "whitened W code c ~ N(0, I) (w = w_mean + c @ w_basis)"
+    return "prior draw z ~ N(0, I)"
 
 
 def _scratch_path(out: PathLike) -> Path:
