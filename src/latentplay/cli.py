@@ -22,7 +22,7 @@ from latentplay.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("latentplay.store.cli:app",
              "Make, convert, generate, measure, predict, bin, combine, regroup, order, split, "
-             "concat, inspect, export and draw stores (datasets on disk)."),
+             "concat, import vectors, inspect, export and draw stores (datasets on disk)."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
               "fisher:STORE, onnx:PATH."),

@@ -132,6 +132,27 @@ def export(
     console.print(f"exported {n} images to {to / 'images'} and labels to {to / 'labels.csv'}")
 
 
+@app.command("import-vectors")
+def import_vectors_cmd(
+    path: Path = typer.Argument(..., help="Store directory (the column is added in place)."),
+    source: Path = typer.Option(..., "--from", help="An .npy array (N, ...) in row order, or a "
+                                "folder of <image name>.npy files, one per row."),
+    column: str = typer.Option(..., "--column", help="Name of the new vector column."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing column."),
+) -> None:
+    """Add vectors computed elsewhere (embeddings, a projector's latent codes) as a vector
+    column, matched to the rows by order or by image file name."""
+    from latentplay import store as st
+    from latentplay.store.vector_files import import_vectors
+
+    made, found = import_vectors(st.load(path), column, source, overwrite=overwrite)
+    made = st.save(made, made.path)
+    extra = (f"; {found.unused} file{'s' if found.unused > 1 else ''} matched no row"
+             if found.unused else "")
+    console.print(f"wrote column {column!r} ({len(made)} x {found.vectors.shape[1]}) to "
+                  f"{made.path}{extra}")
+
+
 @app.command()
 def grid(
     path: Path = typer.Argument(..., help="Store directory."),
