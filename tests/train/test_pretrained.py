@@ -307,3 +307,31 @@ def test_per_layer_codes_w_plus(run: Path, tmp_path: Path, faces_store: Path, va
     result = cli("embed", store, "--with", f"invert:{run}", "--column", "wplus",
                  "-o", "steps=2", "-o", "restarts=1", "-o", "per_layer=true")
     assert result.code == 0 and "(3 x 96)" in result.out
+
+
+def test_raw_w_vectors_imported_as_codes(run: Path, tmp_path: Path, faces_store: Path, vae_run: Path) -> None:
+    from latentplay import store as st
+    from latentplay.store.vector_files import import_vectors
+
+    store = st.load(faces_store)
+    model = load_model(run)
+    codes = np.random.default_rng(6).standard_normal((len(store), 16)).astype(np.float32)
+    with torch.no_grad():
+        raw = model.to_w(torch.from_numpy(codes)).numpy()
+    np.save(tmp_path / "w.npy", raw)
+    np.save(tmp_path / "wplus.npy", np.repeat(raw[:, None], 6, axis=1))  # (N, 6, 16) W+
+    made, _ = import_vectors(store, "w", tmp_path / "w.npy", codes_of=run)
+    np.testing.assert_allclose(st.vectors(made, "w"), codes, atol=1e-3)
+    made, _ = import_vectors(store, "wplus", tmp_path / "wplus.npy", codes_of=run)
+    np.testing.assert_allclose(st.vectors(made, "wplus"), np.tile(codes, (1, 6)), atol=1e-3)
+    assert made.schema.history[-1]["codes_of"] == str(run)
+    with pytest.raises(UserError, match="not an imported StyleGAN2"):
+        import_vectors(store, "w", tmp_path / "w.npy", codes_of=vae_run)
+    z_run = import_stylegan2(checkpoint_of(run), tmp_path / "z", space="z", w_samples=100, samples=0)
+    with pytest.raises(UserError, match="--space w"):
+        import_vectors(store, "w", tmp_path / "w.npy", codes_of=z_run)
+
+
+def checkpoint_of(run: Path) -> str:
+    """The checkpoint an imported run was made from."""
+    return json.loads((run / "model.json").read_text())["source"]["checkpoint"]

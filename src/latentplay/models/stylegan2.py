@@ -333,6 +333,14 @@ class StyleGAN2(nn.Module):
         layer flattened, ``n_layers * D`` (W+)."""
         return self.latent_dim, self.n_layers * self.latent_dim
 
+    def from_w(self, w: torch.Tensor) -> torch.Tensor:
+        """Whitened codes ``(B, D)`` of raw ``w`` vectors ``(B, D)`` (the inverse of
+        :meth:`to_w` without truncation: ``(w - w_mean) @ inverse(w_basis)``)."""
+        if self.config.space != "w":
+            raise UserError("raw w vectors have codes only in a run imported with --space w")
+        basis = self.w_basis.double()
+        return torch.linalg.solve(basis.T, (w.double() - self.w_mean.double()).T).T.to(w.dtype)
+
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``, or per
         layer codes ``(B, n_layers * D)`` (W+, layer-major)."""

@@ -139,13 +139,16 @@ def import_vectors_cmd(
                                 "folder of <image name>.npy files, one per row."),
     column: str = typer.Option(..., "--column", help="Name of the new vector column."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing column."),
+    codes_of: Path = typer.Option(None, "--codes-of", help="An imported StyleGAN2 run whose raw "
+                                  "w (or W+) vectors these are: store its whitened codes."),
 ) -> None:
     """Add vectors computed elsewhere (embeddings, a projector's latent codes) as a vector
     column, matched to the rows by order or by image file name."""
     from latentplay import store as st
     from latentplay.store.vector_files import import_vectors
 
-    made, found = import_vectors(st.load(path), column, source, overwrite=overwrite)
+    made, found = import_vectors(st.load(path), column, source, overwrite=overwrite,
+                                 codes_of=codes_of)
     made = st.save(made, made.path)
     extra = (f"; {found.unused} file{'s' if found.unused > 1 else ''} matched no row"
              if found.unused else "")

@@ -105,10 +105,29 @@ def _from_folder(store: Store, folder: Path) -> Imported:
     return Imported(out, unused=len(files) - len(set(names)))
 
 
-def import_vectors(store: Store, column: str, source: PathLike,
-                   overwrite: bool = False) -> tuple[Store, Imported]:
+def as_codes(vectors: np.ndarray, run: PathLike) -> np.ndarray:
+    """Raw ``w`` vectors ``(N, k * D)`` (one ``w``, or one per layer) of the StyleGAN2 imported
+    as ``run`` -> its whitened codes, the same shape."""
+    import torch
+
+    from latentplay.train import load_model
+
+    model = load_model(run)
+    d = model.latent_dim if getattr(model, "family", "") == "stylegan2" else 0
+    if not d or vectors.shape[1] % d:
+        raise UserError(f"{run} is not an imported StyleGAN2 whose w has a size dividing "
+                        f"{vectors.shape[1]}")
+    w = torch.from_numpy(vectors.reshape(-1, d).astype(np.float32))
+    with torch.no_grad():
+        return model.from_w(w).numpy().reshape(vectors.shape)
+
+
+def import_vectors(store: Store, column: str, source: PathLike, overwrite: bool = False,
+                   codes_of: PathLike | None = None) -> tuple[Store, Imported]:
     """``store`` (not yet saved) with the vectors of ``source`` as vector column ``column``,
-    recorded in its history, and what was read (:func:`read_vectors`)."""
+    recorded in its history, and what was read (:func:`read_vectors`). With ``codes_of`` (an
+    imported StyleGAN2's run), the vectors are that generator's raw ``w`` (or W+) and are
+    stored as its whitened codes (:func:`as_codes`), which its commands decode."""
     if not column or not column.replace("_", "").isalnum():
         raise UserError(f"column name {column!r}: use letters, digits and '_'")
     if column in store.columns and not overwrite:
@@ -116,7 +135,12 @@ def import_vectors(store: Store, column: str, source: PathLike,
                         "replace it")
     found = read_vectors(store, source)
     origin = str(Path(source).absolute())
-    made = add_column(store, column, found.vectors, description=f"imported from {origin}")
+    what = f"imported from {origin}"
+    if codes_of is not None:
+        found.vectors = as_codes(found.vectors, codes_of)
+        what += f", as whitened codes of {Path(codes_of).absolute()}"
+    made = add_column(store, column, found.vectors, description=what)
     made = with_history(made, {"command": "import-vectors", "column": column, "source": origin,
-                               "dim": int(found.vectors.shape[1])})
+                               "dim": int(found.vectors.shape[1]),
+                               "codes_of": None if codes_of is None else str(codes_of)})
     return made, found
