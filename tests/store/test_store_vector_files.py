@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -31,6 +32,8 @@ def test_one_file_per_image_matched_by_name(converted: Path, tmp_path: Path, cli
     store = st.load(converted)
     names = row_names(store)
     assert len(set(names)) == 12 and all(names)
+    bare = dataclasses.replace(store, schema=dataclasses.replace(store.schema, text_columns=[]))
+    assert row_names(bare) == names  # without a file column: the stored images' own names
     rng = np.random.default_rng(0)
     want = {}
     for k, name in enumerate(reversed(names)):  # written in another order, some nested

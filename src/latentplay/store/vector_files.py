@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pyarrow.compute as pc
 
 from latentplay.errors import UserError
 from latentplay.store.columns import add_column, with_history
@@ -49,9 +50,9 @@ def row_names(store: Store) -> list[str]:
     if "file" in store.schema.text_columns:
         paths = store.dataset["file"]
     elif store.schema.image_column:
-        cells = store.dataset.with_format("arrow", columns=[store.schema.image_column])
-        paths = [(cell or {}).get("path") or "" for cell in
-                 cells[:][store.schema.image_column].to_pylist()]
+        cells = store.dataset.with_format("arrow", columns=[store.schema.image_column])[:]
+        # the names alone: the image bytes stay in the memory-mapped table
+        paths = [p or "" for p in pc.struct_field(cells[store.schema.image_column], "path").to_pylist()]
     else:
         paths = [""] * len(store)
     return [Path(str(p)).stem if p else "" for p in paths]
