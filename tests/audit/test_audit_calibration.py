@@ -247,3 +247,49 @@ def test_the_trend_interval_agrees_with_the_bootstrap() -> None:
     width, boot_width = fast["high"] - fast["low"], boot["high"] - boot["low"]
     assert 0.85 < width / boot_width < 1.15
     assert np.isnan(slope_interval(signed[:2], groups[:2])["slope"])
+
+
+def test_equal_row_bins_by_hand() -> None:
+    confidence = np.array([0.6, 0.7, 0.8, 0.9])
+    correct = np.array([1, 0, 1, 1], bool)
+    edges = calibration.bin_edges(confidence, 2, "mass")
+    np.testing.assert_allclose(edges, [0.0, 0.75, 1.0])
+    # {0.6, 0.7}: accuracy 0.5 vs 0.65; {0.8, 0.9}: 1.0 vs 0.85 -> (2 x 0.15 + 2 x 0.15) / 4
+    assert expected_calibration_error(confidence, correct, 2, "mass") == pytest.approx(0.15)
+    points = reliability(confidence, correct, 2, "mass")
+    assert [(p["low"], p["high"], p["n"]) for p in points] == [(0.0, 0.75, 2), (0.75, 1.0, 2)]
+    ones = np.ones(5)  # tied confidences merge the bins into one
+    assert len(calibration.bin_edges(ones, 10, "mass")) == 2
+    assert expected_calibration_error(ones, np.array([1, 1, 1, 0, 0], bool), 10, "mass") == \
+        pytest.approx(0.4)
+    spread = np.random.default_rng(0).random(1000)
+    counts = np.bincount(calibration.bin_index(spread, calibration.bin_edges(spread, 10, "mass")))
+    assert counts.min() >= 99 and counts.max() <= 101
+    with pytest.raises(UserError, match="binning"):
+        calibration.bin_edges(spread, 10, "log")
+
+
+def test_equal_row_bins_see_miscalibration_crowded_near_one() -> None:
+    # every confidence in [0.9, 1): sure of the easy half, over-sure of the hard half, right
+    # on average -- ten equal-width bins put all of them in one bin and see nothing
+    confidence = np.linspace(0.9, 0.9999, 2000)
+    rng = np.random.default_rng(1)
+    correct = np.where(confidence < 0.95, True, rng.random(2000) < 0.9)
+    width = expected_calibration_error(confidence, correct, 10, "width")
+    mass = expected_calibration_error(confidence, correct, 10, "mass")
+    assert width < 0.01 and mass > 0.05
+    assert np.mean(null_ece(confidence, 500, 0, 10, "width") >= width) > 0.05
+    assert np.mean(null_ece(confidence, 500, 0, 10, "mass") >= mass) < 0.01
+
+
+def test_cli_takes_equal_row_bins(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    store = _store(tmp_path / "s")
+    args = ["audit", "accuracy", store.path, "--predicted", "predicted_gender", "--truth",
+            "gender", "--by", "tone"]
+    r = cli(*args, "--out", tmp_path / "a", "--binning", "mass")
+    assert r.code == 0, r.err
+    assert "ECE over 10 equal-row bins" in " ".join(r.out.split())
+    assert json.loads((tmp_path / "a" / "accuracy.json").read_text())["calibration"]["binning"] == "mass"
+    assert "10 equal-row bins" in build_report(tmp_path / "a").read_text()
+    r = cli(*args, "--out", tmp_path / "b", "--binning", "quantile")
+    assert r.code == 2 and "binning" in r.err and not (tmp_path / "b").exists()

@@ -55,7 +55,7 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay import store as st
-from latentplay.audit.calibration import check_threshold, group_calibration
+from latentplay.audit.calibration import bin_edges, check_threshold, group_calibration
 from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.errors import UserError
@@ -76,7 +76,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
                    by: str, out: str | os.PathLike[str], *, confidence: str | None = AUTO,
                    threshold: float | None = None, adjust: Sequence[str] = (),
                    strata: int = 4, positive: str | None = None, overwrite: bool = False,
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, binning: str = "width") -> dict[str, Any]:
     """Compare attribute ``predicted`` with ``truth`` in every group of ``by`` (one attribute,
     or several comma-separated for their intersections) and write the outputs (module
     docstring) into ``out``.
@@ -85,7 +85,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     calibration per group is then measured, :mod:`latentplay.audit.calibration`); the default
     :data:`AUTO` takes ``<predicted>_p`` when the store has it, None measures none.
     ``threshold``: the confidence at or above which answers pass unreviewed (coverage,
-    accuracy and errors passed per group). ``adjust`` names continuous attributes (measured
+    accuracy and errors passed per group); ``binning``: the ECE's ``width`` or equal-row
+    (``mass``) bins. ``adjust`` names continuous attributes (measured
     covariates: face_score, pose_yaw) over whose ``strata`` quantile strata each group's
     error is standardized (:mod:`latentplay.audit.standardize`). ``positive`` names a class
     whose selection, TPR and FPR are compared across groups (:mod:`latentplay.audit.parity`).
@@ -95,7 +96,7 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
     """
     summary, confusion = measure_accuracy(store, predicted, truth, by, confidence=confidence,
                                           threshold=threshold, adjust=adjust, strata=strata,
-                                          positive=positive, seed=seed)
+                                          positive=positive, seed=seed, binning=binning)
     _write(output_dir(out, overwrite), summary, confusion)
     return summary
 
@@ -103,7 +104,8 @@ def group_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, tru
 def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, truth: str,
                      by: str, *, confidence: str | None = AUTO, threshold: float | None = None,
                      adjust: Sequence[str] = (), strata: int = 4, positive: str | None = None,
-                     seed: int = 0) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                     seed: int = 0, binning: str = "width"
+                     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """:func:`group_accuracy`'s summary and ``confusion.csv``'s rows (group, true,
     predicted, rows; none for values), with nothing written: what the playground draws.
     Every input is checked before anything is measured.
@@ -116,6 +118,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     confidence = _confidence_attribute(store, predicted, confidence)
     confidences = None if confidence is None else _confidences(store, confidence)
     check_threshold(threshold)
+    bin_edges([], binning=binning)  # an unknown binning fails before anything is measured
     if threshold is not None and confidences is None:
         raise UserError(f"--threshold needs each prediction's confidence: the store has no "
                         f"{predicted}_p; name it with --confidence")
@@ -160,7 +163,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
             unread = pred_codes == pred_names.index(UNKNOWN)    # no prediction, no confidence
             summary["calibration"] = group_calibration(
                 np.where(unread, np.nan, confidences), correct, names, groups, keep, ordered,
-                persons, seed, threshold=threshold)
+                persons, seed, threshold=threshold, binning=binning)
         errors = np.where(truth_codes >= 0, ~correct, np.nan)
         if positive is not None:
             summary["parity"] = _parity(positive, true_names, pred_names, truth_codes,

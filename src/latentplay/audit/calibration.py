@@ -12,8 +12,11 @@ Per group, over the rows with a prediction and a confidence:
 - ``overconfidence``: the mean confidence minus the accuracy (calibration in the large; +:
   surer than right), with a normal 95 % interval (a bootstrap over persons when a person has
   several photos);
-- ``ece``: the expected calibration error over ``bins`` equal-width confidence bins,
-  ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017). ECE is biased upwards in
+- ``ece``: the expected calibration error over ``bins`` confidence bins,
+  ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017): equal-width bins of [0, 1],
+  or with ``binning="mass"`` bins holding equal shares of the group's rows (the adaptive ECE of
+  Nixon et al. 2019, for confidences crowded near 1, where equal-width bins put nearly every
+  row in the last one). ECE is biased upwards in
   small groups: a perfectly calibrated classifier scores above zero by chance alone, so beside
   it stand ``ece_null`` (its mean when every answer is right with exactly the probability the
   classifier gave, drawn ``n_draws`` times: consistency resampling, Bröcker & Smith 2007) and
@@ -45,30 +48,57 @@ from latentplay.outputs import finite_or_none
 from latentplay.resample import DRAW_CELLS, mean_intervals
 
 BINS = 10
-"""Equal-width confidence bins of the ECE and the reliability diagram."""
+"""Confidence bins of the ECE and the reliability diagram."""
+
+BINNINGS = ("width", "mass")
+"""Equal-width bins of [0, 1], or bins holding equal shares of the rows."""
 
 COVERAGES = np.linspace(0.05, 1.0, 20)
 """Coverages of the selective accuracy curve."""
 
 
-def bin_index(confidence: np.ndarray, bins: int = BINS) -> np.ndarray:
-    """``(n,)`` bin ``0..bins-1`` of each confidence in [0, 1]; 1.0 falls in the last bin."""
-    return np.minimum((np.asarray(confidence, np.float64) * bins).astype(np.int64), bins - 1)
+def bin_edges(confidence: np.ndarray, bins: int = BINS, binning: str = "width") -> np.ndarray:
+    """``(k + 1,)`` bin edges over [0, 1]: ``bins`` equal-width bins, or for ``mass`` the
+    quantiles of ``(n,)`` confidences at ``0, 1/bins, ..., 1`` (bins of equal rows; tied
+    confidences merge bins, so ``k <= bins``)."""
+    if binning not in BINNINGS:
+        raise UserError(f"binning must be one of {BINNINGS}, got {binning!r}")
+    if binning == "width" or not len(confidence):
+        return np.linspace(0.0, 1.0, bins + 1)
+    inner = np.quantile(np.asarray(confidence, np.float64), np.linspace(0, 1, bins + 1)[1:-1])
+    return np.unique(np.concatenate([[0.0], inner, [1.0]]))
+
+
+def bin_index(confidence: np.ndarray, edges: np.ndarray | int = BINS) -> np.ndarray:
+    """``(n,)`` bin ``0..k-1`` of each confidence in [0, 1] (bins ``[edge_b, edge_b+1)``, 1.0
+    in the last); an int gives that many equal-width bins."""
+    c = np.asarray(confidence, np.float64)
+    if isinstance(edges, (int, np.integer)):
+        return np.minimum((c * edges).astype(np.int64), int(edges) - 1)
+    return np.clip(np.searchsorted(edges, c, side="right") - 1, 0, len(edges) - 2)
+
+
+def _binned(confidence: np.ndarray, bins: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's bin and the edges (equal-width bins by :func:`bin_index`'s arithmetic, so a
+    confidence on an edge goes where it always went)."""
+    edges = bin_edges(confidence, bins, binning)
+    return bin_index(confidence, bins if binning == "width" else edges), edges
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,
-                               bins: int = BINS) -> float:
+                               bins: int = BINS, binning: str = "width") -> float:
     """ECE of ``(n,)`` confidences and ``(n,)`` right/wrong answers: the rows-weighted mean
-    over equal-width bins of |accuracy - mean confidence|; NaN without rows."""
+    over the bins of |accuracy - mean confidence|; NaN without rows."""
     if not len(confidence):
         return float("nan")
-    gap = np.bincount(bin_index(confidence, bins), weights=np.asarray(correct, np.float64)
-                      - confidence, minlength=bins)
+    index, edges = _binned(confidence, bins, binning)
+    gap = np.bincount(index, weights=np.asarray(correct, np.float64) - confidence,
+                      minlength=len(edges) - 1)
     return float(np.abs(gap).sum() / len(confidence))
 
 
 def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
-             bins: int = BINS) -> np.ndarray:
+             bins: int = BINS, binning: str = "width") -> np.ndarray:
     """``(n_draws,)`` ECEs of a perfectly calibrated classifier with these ``(n,)``
     confidences: each answer drawn right with probability its confidence (consistency
     resampling). Draws are made in chunks, so memory does not grow with ``n_draws x n``."""
@@ -76,8 +106,9 @@ def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
     if not len(c):
         return np.full(n_draws, np.nan)
     rng = np.random.default_rng(seed)
-    onehot = np.zeros((len(c), bins))
-    onehot[np.arange(len(c)), bin_index(c, bins)] = 1.0
+    index, edges = _binned(c, bins, binning)  # the bins stay those of the confidences
+    onehot = np.zeros((len(c), len(edges) - 1))
+    onehot[np.arange(len(c)), index] = 1.0
     step = max(1, DRAW_CELLS // len(c))
     out = []
     for start in range(0, n_draws, step):
@@ -86,15 +117,15 @@ def null_ece(confidence: np.ndarray, n_draws: int = 1000, seed: int = 0,
     return np.concatenate(out)
 
 
-def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS
-                ) -> list[dict[str, float]]:
+def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS,
+                binning: str = "width") -> list[dict[str, float]]:
     """The reliability diagram's points: per non-empty bin its bounds, rows, mean confidence
     and accuracy."""
-    index = bin_index(confidence, bins)
+    index, edges = _binned(confidence, bins, binning)
     points = []
     for b in np.unique(index):
         rows = index == b
-        points.append({"low": b / bins, "high": (b + 1) / bins, "n": int(rows.sum()),
+        points.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": int(rows.sum()),
                        "confidence": float(confidence[rows].mean()),
                        "accuracy": float(np.mean(correct[rows]))})
     return points
@@ -138,7 +169,8 @@ def check_threshold(threshold: float | None) -> None:
 def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[str],
                       groups: np.ndarray, keep: np.ndarray, ordered: bool,
                       persons: np.ndarray | None = None, seed: int = 0, bins: int = BINS,
-                      n_draws: int = 1000, threshold: float | None = None) -> dict[str, Any]:
+                      n_draws: int = 1000, threshold: float | None = None,
+                      binning: str = "width") -> dict[str, Any]:
     """Calibration per group (module docstring).
 
     Args:
@@ -149,12 +181,15 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         ordered: the groups have an order (adds the trend).
         persons: ``(N,)`` person codes when photos repeat persons (intervals over persons).
         threshold: the confidence at or above which answers pass unreviewed, or None.
+        binning: ``width`` or ``mass`` (each group's own equal-row bins).
 
     Returns:
         ``{"groups": [row per group], "overall": row, "without_confidence": rows,
-        "across": {...} | None, "bins": bins, "draws": n_draws, "threshold": threshold}``.
+        "across": {...} | None, "bins": bins, "binning": binning, "draws": n_draws,
+        "threshold": threshold}``.
     """
     check_threshold(threshold)
+    bin_edges([], bins, binning)  # an unknown binning fails before anything is computed
     c = np.asarray(confidence, np.float64)
     right = np.asarray(correct, bool)
     scored = keep & np.isfinite(c)
@@ -172,13 +207,13 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
             low, high = signed[rows].mean() - half, signed[rows].mean() + half
         elif persons is not None:
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
-        ece = expected_calibration_error(c[rows], right[rows], bins)
-        null = null_ece(c[rows], n_draws, seed, bins)
+        ece = expected_calibration_error(c[rows], right[rows], bins, binning)
+        null = null_ece(c[rows], n_draws, seed, bins, binning)
         return {**out, "confidence": float(c[rows].mean()), "accuracy": float(right[rows].mean()),
                 "overconfidence": float(signed[rows].mean()), "low": finite_or_none(low),
                 "high": finite_or_none(high), "ece": ece, "ece_null": float(null.mean()),
                 "ece_p": float(np.mean(null >= ece - 1e-12)),
-                "bins": reliability(c[rows], right[rows], bins),
+                "bins": reliability(c[rows], right[rows], bins, binning),
                 "curve": selective_curve(c[rows], right[rows]),
                 **({} if threshold is None
                    else {"selective": selective(c[rows], right[rows], threshold,
@@ -188,7 +223,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
     table = [row(name, scored & (groups == g)) for g, name in enumerate(names)]
     return {"groups": table, "overall": row("all rows", scored),
             "without_confidence": int((keep & ~np.isfinite(c)).sum()), "bins": bins,
-            "draws": n_draws, "threshold": threshold,
+            "binning": binning, "draws": n_draws, "threshold": threshold,
             "across": _across(table, signed, scored, groups, names, ordered, persons, seed)}
 
 
@@ -238,8 +273,9 @@ def selective_text(s: dict[str, Any] | None) -> str:
 def calibration_lines(summary: dict[str, Any]) -> list[str]:
     """What ``audit accuracy`` prints of the calibration per group."""
     cal = summary["calibration"]
+    kind = "equal-row " if cal.get("binning") == "mass" else ""
     lines = [f"calibration ({summary['confidence']}; over-confidence = mean confidence - "
-             f"accuracy, ECE over {cal['bins']} bins beside a calibrated classifier's by "
+             f"accuracy, ECE over {cal['bins']} {kind}bins beside a calibrated classifier's by "
              "chance)" + (f"; {cal['without_confidence']} rows without one left out"
                           if cal["without_confidence"] else "")]
     for r in [*cal["groups"], cal["overall"]]:

@@ -436,6 +436,9 @@ def accuracy_cmd(
     threshold: float = typer.Option(None, help="Confidence at or above which answers pass "
                                     "unreviewed: per group the share answered, their accuracy "
                                     "and the share of errors passed."),
+    binning: str = typer.Option("width", help="ECE bins: width (ten equal-width bins) | mass "
+                                "(ten bins of equal rows per group: for confidences crowded "
+                                "near 1)."),
     adjust: str = typer.Option(None, help="Measured covariates (continuous attributes, comma-"
                                "separated: face_score,pose_yaw) over whose strata each "
                                "group's error is standardized: the gap among comparable "
@@ -459,7 +462,7 @@ def accuracy_cmd(
     s = group_accuracy(data, predicted, truth, by, out, overwrite=overwrite, seed=seed,
                        confidence=None if confidence == "none" else confidence,
                        threshold=threshold, adjust=split_names(adjust), strata=strata,
-                       positive=positive)
+                       positive=positive, binning=binning)
     print("\n".join([*accuracy_lines(s), f"wrote {out}"]))
 
 

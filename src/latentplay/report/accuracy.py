@@ -141,7 +141,8 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
                        ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
                      f"Calibration of {a.get('confidence')}: over-confidence is the mean "
                      "confidence minus the accuracy (+: surer than right); ECE over "
-                     f"{cal['bins']} equal-width bins beside the mean ECE of a calibrated "
+                     f"{cal['bins']} {'equal-row' if cal.get('binning') == 'mass' else 'equal-width'}"
+                     " bins beside the mean ECE of a calibrated "
                      "classifier with the same confidences, and the share of such draws at "
                      "least as large (p).")
     tables = [table]
