@@ -335,3 +335,21 @@ def test_raw_w_vectors_imported_as_codes(run: Path, tmp_path: Path, faces_store:
 def checkpoint_of(run: Path) -> str:
     """The checkpoint an imported run was made from."""
     return json.loads((run / "model.json").read_text())["source"]["checkpoint"]
+
+
+def test_edit_along_a_direction_fitted_on_w_plus_codes(run: Path, tmp_path: Path,
+                                                        faces_store: Path, cli) -> None:
+    store = tmp_path / "some"
+    assert cli("data", "subset", faces_store, "--out", store, "--n", "60").code == 0
+    result = cli("embed", store, "--with", f"invert:{run}", "--column", "wplus",
+                 "-o", "steps=3", "-o", "restarts=1", "-o", "per_layer=true")
+    assert result.code == 0, result.err
+    result = cli("latent", "direction", store, "--column", "wplus", "--attribute", "gender",
+                 "--out", tmp_path / "gender.json")
+    assert result.code == 0, result.err
+    assert len(json.loads((tmp_path / "gender.json").read_text())["vector"]) == 96
+    result = cli("latent", "edit", run, "--data", store, "--direction", tmp_path / "gender.json",
+                 "--rows", "0,1", "--alphas=-2,2", "--out", tmp_path / "edit.png")
+    assert result.code == 0, result.err
+    numbers = json.loads((tmp_path / "edit.json").read_text())
+    assert numbers["rows"] == [0, 1] and len(numbers["distance_before_sd"]) == 2

@@ -263,11 +263,12 @@ def histograms(
     typer.echo(f"wrote {out}")
 
 
-def _store_codes(model: Any, data: Path, rows: list[int], seed: int = 0) -> Any:
+def _store_codes(model: Any, data: Path, rows: list[int], seed: int = 0,
+                 per_layer: bool = False) -> Any:
     from latentplay.latent.codes import store_codes
     from latentplay.store import load
 
-    return store_codes(model, load(data), rows, seed=seed)
+    return store_codes(model, load(data), rows, seed=seed, per_layer=per_layer)
 
 
 @app.command()
@@ -496,10 +497,12 @@ def edit(
 
     model = _model(run)
     found = dr.Direction.from_json(direction_file)
-    found.check_dim(model.latent_dim)
+    dims = getattr(model, "code_dims", (model.latent_dim,))  # a StyleGAN2's W or W+
+    found.check_dim(found.dim if found.dim in dims else model.latent_dim)
     steps = np.asarray(parse_values(alphas), np.float32)
     latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
-    codes = _store_codes(model, data, parse_rows(rows), seed)
+    codes = _store_codes(model, data, parse_rows(rows), seed,
+                         per_layer=found.dim != model.latent_dim)
     move = dr.edit_to if to_distance else dr.edit
     moved = move(codes.z, found, latent_steps, along=along)  # (n, A, D)
     n, a, d = moved.shape

@@ -96,23 +96,26 @@ def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> n
 
 
 def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
-                invert_steps: int = 300, seed: int = 0, device: str = "cpu") -> StoreCodes:
+                invert_steps: int = 300, seed: int = 0, device: str = "cpu",
+                per_layer: bool = False) -> StoreCodes:
     """Codes of ``rows`` of ``store``: the codes the images were decoded from when ``store``
     holds this model's own samples (:func:`generated_codes`), else encoder means for models
     with an encoder and optimised codes (:func:`latentplay.latent.invert.invert`,
     ``invert_steps`` steps) for a generator. A conditional model gets each row's own
-    condition from the store's attributes."""
+    condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
+    n_layers * D)`` (a sample's own code at every layer)."""
     rows_arr = checked_rows(store, rows)
     images = load_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)
     drawn = generated_codes(model, store, rows_arr)
     if drawn is not None:
-        return StoreCodes(rows_arr, images, drawn, cond)
+        return StoreCodes(rows_arr, images, np.tile(drawn, (1, model.n_layers)) if per_layer
+                          else drawn, cond)
     if not model.has_encoder:
         from latentplay.latent.invert import invert
 
         result = invert(model, images, condition=cond, steps=invert_steps, seed=seed,
-                        device=device)
+                        device=device, per_layer=per_layer)
         return StoreCodes(rows_arr, images, result.z, cond, result.loss)
     z = encode(model, images, condition=cond, device=device)
     return StoreCodes(rows_arr, images, z, cond)
