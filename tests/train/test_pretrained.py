@@ -353,3 +353,15 @@ def test_edit_along_a_direction_fitted_on_w_plus_codes(run: Path, tmp_path: Path
     assert result.code == 0, result.err
     numbers = json.loads((tmp_path / "edit.json").read_text())
     assert numbers["rows"] == [0, 1] and len(numbers["distance_before_sd"]) == 2
+
+
+def test_a_generated_stores_codes_per_layer(run: Path, tmp_path: Path) -> None:
+    from latentplay import store as st
+    from latentplay.latent.codes import store_codes
+    from latentplay.sources.generated import generate_store
+
+    made = generate_store(run, tmp_path / "gen", 4)
+    model = load_model(run)
+    codes = store_codes(model, made, [0, 2], per_layer=True)
+    np.testing.assert_array_equal(codes.z, np.tile(st.vectors(made, "z")[[0, 2]], (1, 6)))
+    np.testing.assert_array_equal(decode(model, codes.z), st.load_images(made, [0, 2]))
