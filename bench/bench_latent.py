@@ -6,7 +6,8 @@ updates per second (a code update = one Adam step of one code, forward and backw
 the decoder), and the extrapolated time to invert 10,000 images with the defaults (300 steps;
 4 restarts for a DCGAN and a StyleGAN2, 1 encoder start for a VAE), and for a StyleGAN2
 (config F at ``--stylegan2-size``, as ``latentplay import stylegan2`` makes it) also its
-decoded images per second. Untrained weights: the cost does not depend on them.
+decoded images per second, how many codes it decodes at once and the process's peak
+resident memory. Untrained weights: the cost does not depend on them.
 
     python bench/bench_latent.py [--images 64] [--steps 20] [--device cpu|cuda] [--threads 0]
                                  [--stylegan2-size 256] [--stylegan2-images 1]
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 
 import numpy as np
@@ -56,6 +58,8 @@ def case(family: str, images: int, steps: int, restarts: int, device: str, size:
             model.decode(codes)
             _synchronize(device)
         result["decoded_images_per_s"] = round(len(codes) / (time.perf_counter() - start), 2)
+        result["max_batch"] = int(model.max_batch)  # codes decoded at once; a quarter inverted
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result
 
 

@@ -100,7 +100,8 @@ def invert(
             standard normal draw of a ``torch.Generator`` seeded with ``seed``.
         prior: weight of ``mean(z ** 2)`` in the objective; 0 disables it.
         batch_size: images optimised together (times ``restarts`` codes); fewer for a model
-            with a ``max_batch`` (a large StyleGAN2): a quarter of it, in codes.
+            with a ``max_batch`` (a large StyleGAN2): a quarter of it in codes, at least one
+            image.
         seed: seed of the random starts; the result is deterministic given it (on a CPU).
         device: where the codes are optimised (and a run directory's model is loaded).
         per_layer: optimise one code per layer of a StyleGAN2 (W+: codes ``(N, n_layers *
