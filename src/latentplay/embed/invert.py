@@ -9,13 +9,13 @@ store's attributes of the same names, as with ``vae:RUN``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from latentplay.embed.vae import VaeEmbedder
 from latentplay.errors import UserError
+from latentplay.models.stylegan2 import style_count
 
 
 @dataclass
@@ -69,7 +69,7 @@ class InvertEmbedder(VaeEmbedder):
         if self.meta["family"] != "stylegan2":
             raise UserError(f"invert: per_layer=true needs a StyleGAN2; {self.config.run} is a "
                             f"{self.meta['family']}")
-        return (2 * int(math.log2(meta["resolution"])) - 2) * int(meta["style_dim"])
+        return style_count(int(meta["resolution"])) * int(meta["style_dim"])
 
     def _encode(self, images: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
         from latentplay.latent.invert import invert

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from latentplay.errors import UserError
-from latentplay.train.forcing import to_uint8
+from latentplay.train.api import decode
 
 NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 """Layer ranges by name (StyleGAN's split: 4-8 px, 16-32 px, 64 px and up)."""
@@ -47,7 +47,6 @@ def layer_range(text: str, n_layers: int) -> tuple[int, int]:
     return start, stop
 
 
-@torch.no_grad()
 def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndarray,
               layers: tuple[int, int], device: str = "cpu") -> np.ndarray:
     """Each destination code with each source's code at ``layers``.
@@ -62,12 +61,9 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
         ``(A, B, S, S, 3)`` uint8 images.
     """
     n = style_layers(model)
-    dest = torch.as_tensor(np.asarray(destinations, np.float32), device=device)
-    src = torch.as_tensor(np.asarray(sources, np.float32), device=device)
+    dest, src = np.asarray(destinations, np.float32), np.asarray(sources, np.float32)
     a, b = len(dest), len(src)
-    codes = dest[:, None, None, :].expand(a, b, n, -1).clone()
+    codes = np.repeat(np.repeat(dest[:, None, None, :], b, 1), n, 2)  # (A, B, n, D)
     codes[:, :, layers[0]:layers[1]] = src[None, :, None, :]
-    codes = codes.reshape(a * b, n, -1)
-    images = np.concatenate([to_uint8(model.decode_layers(codes[s:s + model.max_batch]))
-                             for s in range(0, a * b, model.max_batch)])
+    images = decode(model, codes.reshape(a * b, -1), device=device)  # W+ codes, batched
     return images.reshape(a, b, *images.shape[1:])

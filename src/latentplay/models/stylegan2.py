@@ -80,6 +80,13 @@ class StyleGAN2Config:
             raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
 
 
+def style_count(resolution: int) -> int:
+    """How many ``w`` the synthesis network at ``resolution`` takes: two per resolution from
+    4 px (the 4-px convolution and RGB layer, then each upsampling, convolution and RGB
+    layer sharing one), ``2 log2(R) - 2``."""
+    return 2 * int(math.log2(resolution)) - 2
+
+
 def channels_at(resolution: int, multiplier: int, cap: int = 0) -> int:
     """Feature maps of the synthesis network at ``resolution``: config F's schedule, at most
     ``cap`` (0: no cap)."""
@@ -249,7 +256,7 @@ class Generator(nn.Module):
         m, cap = config.channel_multiplier, config.channel_max
         self.log_size = int(math.log2(config.resolution))
         self.num_layers = (self.log_size - 2) * 2 + 1
-        self.n_latent = self.log_size * 2 - 2
+        self.n_latent = style_count(config.resolution)
         self.style = nn.Sequential(PixelNorm(), *[
             EqualLinear(d, d, lr_mul=config.lr_mlp, activate=True) for _ in range(config.n_mlp)])
         self.input = ConstantInput(channels_at(4, m, cap))
@@ -300,8 +307,10 @@ class StyleGAN2(nn.Module):
         config.validate()
         if channels != 3 or cond_dim:
             raise UserError("a StyleGAN2 generator draws unconditional RGB images")
-        if size > config.resolution or config.resolution % size:
-            raise UserError(f"size must divide the native resolution {config.resolution}, got {size}")
+        factor = config.resolution // size if size >= 1 else 0
+        if not factor or config.resolution % size or factor & (factor - 1):  # 1, 2, 4, ... only
+            raise UserError(f"size must be the native resolution {config.resolution} divided by a "
+                            f"power of two, got {size}")
         self.config, self.channels, self.size, self.cond_dim = config, channels, size, 0
         self.latent_dim = config.style_dim
         # codes decoded at once (2 at 1024 px, 8 at 256 px): the last layers' activations grow
@@ -344,15 +353,18 @@ class StyleGAN2(nn.Module):
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``, or per
         layer codes ``(B, n_layers * D)`` (W+, layer-major)."""
-        if z.shape[1] == self.latent_dim:
-            return self.decode_layers(z[:, None].expand(-1, self.n_layers, -1))
+        if z.shape[1] == self.latent_dim:  # one w per face, mapped once, at every layer
+            return self._draw(self.to_w(z)[:, None].expand(-1, self.n_layers, -1))
         return self.decode_layers(z.reshape(len(z), self.n_layers, self.latent_dim))
 
     def decode_layers(self, codes: torch.Tensor) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for one code per layer, ``(B,
         n_layers, D)`` (style mixing: coarse layers from one code, fine ones from another)."""
         b, layers, d = codes.shape
-        ws = self.to_w(codes.reshape(b * layers, d)).view(b, layers, d)
+        return self._draw(self.to_w(codes.reshape(b * layers, d)).view(b, layers, d))
+
+    def _draw(self, ws: torch.Tensor) -> torch.Tensor:
+        """Images in about [0, 1] of ``ws`` ``(B, n_layers, D)``, averaged down to ``size``."""
         images = self.generator.synthesis(ws)
         if self.size != self.config.resolution:
             images = F.avg_pool2d(images, self.config.resolution // self.size)

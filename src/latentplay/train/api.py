@@ -106,10 +106,16 @@ def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.n
     ``crop`` the centred-crop fraction its training images were cut to (``data.crop``) and
     ``run_dir`` the run's absolute path."""
     model, meta = load_weights(run_dir)
+    return described(model, meta, run_dir).to(device).eval()
+
+
+def described(model: torch.nn.Module, meta: Mapping[str, Any], run_dir: PathLike) -> torch.nn.Module:
+    """``model`` with the attributes :func:`load_model` gives it from its ``model.json``
+    fields ``meta``: ``condition_spec``, ``crop`` and ``run_dir``."""
     model.condition_spec = ConditionSpec.from_dict(meta["condition"])  # type: ignore[assignment]
     model.crop = float(meta.get("crop", 1.0))  # type: ignore[assignment]
     model.run_dir = Path(run_dir).absolute()  # type: ignore[assignment]
-    return model.to(device).eval()
+    return model
 
 
 def condition_matrix(spec: ConditionSpec, values: Mapping[str, Any], n: int) -> np.ndarray:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ MODEL_META = "model.json"
 STATE_FILE = "checkpoint.pt"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -54,7 +55,7 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     save_file(state, str(tmp))
     _replace(tmp, run_dir / MODEL_FILE)
     info = {"latentplay_model": 1, "version": __version__, **meta,
-            "sha256": _sha256(run_dir / MODEL_FILE),
+            "sha256": file_sha256(run_dir / MODEL_FILE),
             "tensors": {k: list(v.shape) for k, v in state.items()}}
     tmp_meta = run_dir / f".{MODEL_META}.tmp"
     tmp_meta.write_text(json.dumps(info, indent=2))
@@ -99,7 +100,7 @@ def load_weights(run_dir: str | os.PathLike[str]) -> tuple[nn.Module, dict[str, 
     weights = run_dir / MODEL_FILE
     if not weights.exists():
         raise UserError(f"{run_dir} has {MODEL_META} but no {MODEL_FILE}")
-    if _sha256(weights) != meta.get("sha256"):
+    if file_sha256(weights) != meta.get("sha256"):
         raise UserError(f"{weights} does not match the checksum in {MODEL_META}: "
                         "the file was modified or is corrupt")
     family = meta["family"]
@@ -146,8 +147,16 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     path = run_dir / STATE_FILE
     if not path.exists():
         raise UserError(f"{run_dir} has no {STATE_FILE} to resume from")
+    return load_plain(path)
+
+
+def load_plain(path: Path, allowed: Sequence[type] = ()) -> Any:
+    """``torch.load(weights_only=True)``: tensors and plain containers (and the ``allowed``
+    classes, e.g. a training script's ``argparse.Namespace``), never arbitrary objects; a
+    :class:`UserError` naming the file otherwise."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(list(allowed)):
+            return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # the restricted unpickler raises several types
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({first})") from None

@@ -16,13 +16,11 @@ the tensor shapes.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
@@ -30,7 +28,7 @@ from safetensors.torch import load_file
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
-from latentplay.train.checkpoint import _sha256, check_state, model_meta, save_model
+from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
 
 PathLike = str | Path
 
@@ -47,12 +45,7 @@ def read_stylegan2_state(path: PathLike) -> dict[str, torch.Tensor]:
             return load_file(str(path))
         except SafetensorError as exc:
             raise UserError(f"{path} is not a readable safetensors file: {exc}") from None
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # the restricted unpickler raises several types
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({first})") from None
+    data = load_plain(path, allowed=[argparse.Namespace])
     if isinstance(data, dict):
         for key in ("g_ema", "g"):
             if isinstance(data.get(key), dict):
@@ -132,9 +125,6 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     config.space, config.truncation, config.lr_mlp = space, float(truncation), float(lr_mlp)
     config.validate()
     side = config.resolution if size is None else int(size)
-    if side < 1 or config.resolution % side or not math.log2(config.resolution // side).is_integer():
-        raise UserError(f"size must be the native resolution {config.resolution} divided by a "
-                        f"power of two, got {side}")
     model = StyleGAN2(config, 3, side)
     named = {f"generator.{k}": v for k, v in state.items()}
     expected = model.state_dict()
@@ -150,24 +140,16 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     out.mkdir(parents=True, exist_ok=True)
     meta = model_meta("stylegan2", config, 3, side, ConditionSpec(), 0, 0)
     meta["source"] = {"format": "stylegan2", "checkpoint": str(Path(checkpoint).absolute()),
-                      "sha256": _sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
+                      "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
     save_model(out, model, meta)
-    if samples:
-        _sample_grid(model, samples, seed, out / "samples.png")
+    if samples:  # samples.png: prior draws, eight per row
+        from latentplay.train.api import described, sample
+        from latentplay.train.figures import save_image_rows
+
+        images = sample(described(model, meta, out), samples, seed)
+        rows = [images[s:s + 8] for s in range(0, samples, 8)]
+        save_image_rows(rows, [""] * len(rows), out / "samples.png", "prior samples")
     return out
-
-
-@torch.no_grad()
-def _sample_grid(model: StyleGAN2, n: int, seed: int, path: Path) -> None:
-    """``samples.png``: ``n`` decodings of prior codes, eight per row."""
-    from latentplay.train.figures import save_image_rows
-    from latentplay.train.forcing import to_uint8
-
-    codes = torch.from_numpy(np.random.default_rng(seed).standard_normal((n, model.latent_dim)))
-    images = np.concatenate([to_uint8(model.decode(codes[s:s + model.max_batch].float()))
-                             for s in range(0, n, model.max_batch)])
-    rows = [images[s:s + 8] for s in range(0, n, 8)]
-    save_image_rows(rows, [""] * len(rows), path, "prior samples")
 
 
 def describe(meta: dict[str, Any]) -> str:
