@@ -128,7 +128,7 @@ def test_checkpoint_formats(tmp_path: Path) -> None:
     save_file({k: v.contiguous() for k, v in state.items()}, str(tmp_path / "g.safetensors"))
     torch.save(state, tmp_path / "bare.pt")
     for name in ("g.safetensors", "bare.pt"):
-        assert set(read_stylegan2_state(tmp_path / name)) == set(state)
+        assert set(read_stylegan2_state(tmp_path / name)[0]) == set(state)
 
 
 class Payload:
@@ -210,7 +210,7 @@ def test_sefa_directions_are_the_modulation_weights_singular_vectors(run: Path, 
 
     model = load_model(run)
     axes = sefa_axes(model)
-    state = read_stylegan2_state(checkpoint)
+    state, _ = read_stylegan2_state(checkpoint)
     stacked = np.concatenate([v.numpy() for k, v in state.items()
                               if k.endswith("modulation.weight") and "to_rgb" not in k]).astype(np.float64)
     assert stacked.shape == (32 * (1 + 2 * 2), 16)  # conv1 and two convolutions at 8 and 16 px

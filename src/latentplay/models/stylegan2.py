@@ -7,7 +7,8 @@ checkpoint (:func:`latentplay.train.pretrained.import_stylegan2`) as a model of 
 ``invert:RUN`` embedder work on it as on a trained run.
 
 The networks are written in plain PyTorch (no compiled operators) with the tensor names of the
-widely used PyTorch port's ``g_ema`` state dict, so such checkpoints load as they are:
+widely used PyTorch port's ``g_ema`` state dict, so such checkpoints load as they are (NVIDIA's
+network pickles are renamed to them by :mod:`latentplay.train.network_pickle`):
 
 - mapping ``style``: pixel norm, then ``n_mlp`` equalized-learning-rate linear layers (learning
   rate multiplier 0.01) with a bias-and-leaky-ReLU activation scaled by sqrt(2);
@@ -15,7 +16,8 @@ widely used PyTorch port's ``g_ema`` state dict, so such checkpoints load as the
   the size (transposed convolution, then a [1, 3, 3, 1] blur), a second modulated 3x3
   convolution, each followed by scaled noise and the activation, and a modulated 1x1 ``to_rgb``
   whose output is added to the upsampled sum of the earlier ones (skip architecture). Weights
-  are demodulated (each output filter scaled to unit norm) except in ``to_rgb``. The noise
+  are demodulated (each output filter scaled to unit norm) except in ``to_rgb``. Generators
+  trained by NVIDIA's PyTorch repositories also clamp every layer's output (``conv_clamp``). The noise
   images are the checkpoint's fixed ``noises.noise_<i>`` buffers, so decoding is deterministic.
 
 Codes: with ``space="w"`` (the default) a code ``c`` ``(D,)`` is a whitened point of the
@@ -53,6 +55,8 @@ class StyleGAN2Config:
         channel_multiplier: 2 in config F (channels 512 up to 32 px, then 256*m at 64 px, ...).
         channel_max: a cap on those channels (0: none, as in config F; small generators).
         lr_mlp: the mapping network's learning-rate multiplier (0.01).
+        conv_clamp: activations of every styled and RGB layer clamped to [-c, c] (0: none,
+            as in the port; 256 in generators trained by NVIDIA's PyTorch repositories).
         space: ``w`` (whitened W) or ``z`` (the mapping network's input); see the module doc.
         truncation: psi of the truncation trick (1 = none).
     """
@@ -63,6 +67,7 @@ class StyleGAN2Config:
     channel_multiplier: int = 2
     channel_max: int = 0
     lr_mlp: float = 0.01
+    conv_clamp: float = 0.0
     space: str = "w"
     truncation: float = 1.0
 
@@ -72,6 +77,8 @@ class StyleGAN2Config:
             raise UserError(f"model.resolution must be a power of two from 8 to 1024, got {self.resolution}")
         if self.style_dim < 1 or self.n_mlp < 1 or self.channel_multiplier < 1 or self.lr_mlp <= 0:
             raise UserError("model.style_dim, n_mlp, channel_multiplier and lr_mlp must be positive")
+        if self.conv_clamp < 0:
+            raise UserError(f"model.conv_clamp must be 0 (none) or positive, got {self.conv_clamp}")
         if self.channel_max < 0:
             raise UserError(f"model.channel_max must be 0 (no cap) or positive, got {self.channel_max}")
         if self.space not in SPACES:
@@ -94,7 +101,7 @@ def channels_at(resolution: int, multiplier: int, cap: int = 0) -> int:
     return min(channels, cap) if cap else channels
 
 
-def _blur_kernel(gain: float = 1.0) -> torch.Tensor:
+def blur_kernel(gain: float = 1.0) -> torch.Tensor:
     """``(4, 4)`` separable [1, 3, 3, 1] kernel normalized to sum ``gain``."""
     k = torch.tensor(BLUR)
     k = k[:, None] * k[None, :]
@@ -182,7 +189,7 @@ class Blur(nn.Module):
 
     def __init__(self, gain: float, pad: tuple[int, int], up: int = 1) -> None:
         super().__init__()
-        self.register_buffer("kernel", _blur_kernel(gain))
+        self.register_buffer("kernel", blur_kernel(gain))
         self.pad, self.up = pad, up
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -211,31 +218,40 @@ class FusedActivation(nn.Module):
         return leaky_bias(x, self.bias)
 
 
-class StyledConv(nn.Module):
-    """Modulated 3x3 convolution, noise, activation."""
+def clamp(x: torch.Tensor, limit: float) -> torch.Tensor:
+    """``x`` clamped to ``[-limit, limit]`` (unchanged when ``limit`` is 0)."""
+    return x.clamp(-limit, limit) if limit else x
 
-    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False) -> None:
+
+class StyledConv(nn.Module):
+    """Modulated 3x3 convolution, noise, activation, optional clamp."""
+
+    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False,
+                 conv_clamp: float = 0.0) -> None:
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, 3, style_dim, upsample=upsample)
         self.noise = NoiseInjection()
         self.activate = FusedActivation(out_ch)
+        self.conv_clamp = conv_clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        return self.activate(self.noise(self.conv(x, w), noise))
+        return clamp(self.activate(self.noise(self.conv(x, w), noise)), self.conv_clamp)
 
 
 class ToRGB(nn.Module):
-    """Modulated 1x1 convolution to RGB (not demodulated), plus the upsampled skip."""
+    """Modulated 1x1 convolution to RGB (not demodulated), optional clamp, plus the
+    upsampled skip."""
 
-    def __init__(self, in_ch: int, style_dim: int, upsample: bool = True) -> None:
+    def __init__(self, in_ch: int, style_dim: int, upsample: bool = True, conv_clamp: float = 0.0) -> None:
         super().__init__()
         if upsample:
             self.upsample = Blur(gain=4.0, pad=(2, 1), up=2)
         self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+        self.conv_clamp = conv_clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
-        out = self.conv(x, w) + self.bias
+        out = clamp(self.conv(x, w) + self.bias, self.conv_clamp)
         return out if skip is None else out + self.upsample(skip)
 
 
@@ -253,15 +269,15 @@ class Generator(nn.Module):
     def __init__(self, config: StyleGAN2Config) -> None:
         super().__init__()
         d = config.style_dim
-        m, cap = config.channel_multiplier, config.channel_max
+        m, cap, limit = config.channel_multiplier, config.channel_max, config.conv_clamp
         self.log_size = int(math.log2(config.resolution))
         self.num_layers = (self.log_size - 2) * 2 + 1
         self.n_latent = style_count(config.resolution)
         self.style = nn.Sequential(PixelNorm(), *[
             EqualLinear(d, d, lr_mul=config.lr_mlp, activate=True) for _ in range(config.n_mlp)])
         self.input = ConstantInput(channels_at(4, m, cap))
-        self.conv1 = StyledConv(channels_at(4, m, cap), channels_at(4, m, cap), d)
-        self.to_rgb1 = ToRGB(channels_at(4, m, cap), d, upsample=False)
+        self.conv1 = StyledConv(channels_at(4, m, cap), channels_at(4, m, cap), d, conv_clamp=limit)
+        self.to_rgb1 = ToRGB(channels_at(4, m, cap), d, upsample=False, conv_clamp=limit)
         self.convs, self.to_rgbs, self.noises = nn.ModuleList(), nn.ModuleList(), nn.Module()
         for layer in range(self.num_layers):
             side = 2 ** ((layer + 5) // 2)
@@ -269,9 +285,9 @@ class Generator(nn.Module):
         in_ch = channels_at(4, m, cap)
         for res in range(3, self.log_size + 1):
             out_ch = channels_at(2 ** res, m, cap)
-            self.convs.append(StyledConv(in_ch, out_ch, d, upsample=True))
-            self.convs.append(StyledConv(out_ch, out_ch, d))
-            self.to_rgbs.append(ToRGB(out_ch, d))
+            self.convs.append(StyledConv(in_ch, out_ch, d, upsample=True, conv_clamp=limit))
+            self.convs.append(StyledConv(out_ch, out_ch, d, conv_clamp=limit))
+            self.to_rgbs.append(ToRGB(out_ch, d, conv_clamp=limit))
             in_ch = out_ch
 
     def mapping(self, z: torch.Tensor) -> torch.Tensor:

@@ -72,7 +72,8 @@ def export_command(
 
 def import_command(
     kind: str = typer.Argument(..., help="What the checkpoint holds: stylegan2."),
-    checkpoint: Path = typer.Argument(..., help="The checkpoint file (.pt with g_ema, or .safetensors)."),
+    checkpoint: Path = typer.Argument(..., help="The checkpoint file: the PyTorch port's .pt (g_ema) "
+                                      "or .safetensors, or NVIDIA's network pickle .pkl (G_ema)."),
     out: Path = typer.Option(..., "--out", help="New run directory."),
     size: int = typer.Option(None, "--size", help="Decode to this side (the native resolution "
                              "divided by a power of two; default native)."),

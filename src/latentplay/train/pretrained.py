@@ -1,11 +1,17 @@
 """Pretrained generators as latentplay runs.
 
-:func:`import_stylegan2` turns a StyleGAN2 checkpoint of the widely used PyTorch port (a file
-holding ``g_ema``: the generator with averaged weights, e.g. the converted official FFHQ
-``stylegan2-ffhq-config-f.pt``) into a run directory — ``model.safetensors`` + ``model.json``
-like a trained run's, and ``samples.png`` — so every latent command reads it by its path.
-The file is read with ``torch.load(weights_only=True)`` (tensors and plain containers; the
-training script's argument namespace is allowed) or as safetensors: nothing is unpickled.
+:func:`import_stylegan2` turns a StyleGAN2 generator into a run directory —
+``model.safetensors`` + ``model.json`` like a trained run's, and ``samples.png`` — so every
+latent command reads it by its path. Two kinds of file hold one:
+
+- a checkpoint of the widely used PyTorch port (``g_ema``: the generator with averaged
+  weights, e.g. the converted official FFHQ ``stylegan2-ffhq-config-f.pt``), read with
+  ``torch.load(weights_only=True)`` (tensors and plain containers; the training script's
+  argument namespace is allowed), or the same tensors as safetensors;
+- a network pickle of NVIDIA's PyTorch repositories (StyleGAN2-ADA, StyleGAN3's
+  ``stylegan2-*.pkl``), read by :mod:`latentplay.train.network_pickle` without running the code
+  stored in it.
+
 The architecture (resolution, style size, mapping depth, channel multiplier) is read from
 the tensor shapes.
 
@@ -29,22 +35,27 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
+from latentplay.train.network_pickle import is_network_pickle, read_pickle, stylegan2_state
 
 PathLike = str | Path
 
 
-def read_stylegan2_state(path: PathLike) -> dict[str, torch.Tensor]:
-    """The generator's tensors from ``path``: the ``g_ema`` entry of a ``.pt`` checkpoint (or
-    ``g`` when it has no ``g_ema``; or the file itself when it is a bare state dict), or a
-    ``.safetensors`` file of those tensors."""
+def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """The generator's tensors from ``path``, named as the PyTorch port's, and the settings
+    the file fixes beyond them (``conv_clamp`` and ``lr_mlp`` of a network pickle; none for
+    the port's files). ``path``: the port's ``.pt`` checkpoint (its ``g_ema`` entry, or ``g``
+    when it has no ``g_ema``, or the file itself when it is a bare state dict), a
+    ``.safetensors`` file of those tensors, or one of NVIDIA's network pickles (``G_ema``)."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint file")
     if path.suffix == ".safetensors":
         try:
-            return load_file(str(path))
+            return load_file(str(path)), {}
         except SafetensorError as exc:
             raise UserError(f"{path} is not a readable safetensors file: {exc}") from None
+    if is_network_pickle(path):
+        return stylegan2_state(read_pickle(path), str(path))
     data = load_plain(path, allowed=[argparse.Namespace])
     if isinstance(data, dict):
         for key in ("g_ema", "g"):
@@ -54,7 +65,7 @@ def read_stylegan2_state(path: PathLike) -> dict[str, torch.Tensor]:
     if not isinstance(data, dict) or "style.1.weight" not in data:
         raise UserError(f"{path} holds no StyleGAN2 generator (expected a 'g_ema' state dict "
                         "with 'style.1.weight', as the PyTorch port saves it)")
-    return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}
+    return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}, {}
 
 
 def architecture(state: dict[str, torch.Tensor]) -> StyleGAN2Config:
@@ -99,15 +110,16 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     """Write a run directory ``out`` for the StyleGAN2 generator in ``checkpoint``.
 
     Args:
-        checkpoint: a ``.pt`` file of the PyTorch port (``g_ema``) or a ``.safetensors``
-            file of the same tensors.
+        checkpoint: a ``.pt`` file of the PyTorch port (``g_ema``), a ``.safetensors``
+            file of the same tensors, or a network pickle of NVIDIA's repositories.
         out: the run directory to write (must not hold files unless ``overwrite``).
         size: image side the run decodes to (the native resolution or a divisor of it:
             decodings are averaged down); default the native resolution.
         space: ``w`` (whitened W, the default) or ``z`` (see :mod:`latentplay.models.stylegan2`).
         truncation: psi of the truncation trick applied at every decoding (1 = none).
         lr_mlp: the mapping network's learning-rate multiplier (0.01 in every published
-            configuration; it scales the stored weights at run time).
+            configuration; it scales the stored weights at run time). A network pickle's
+            own value is used instead.
         w_samples: prior draws whose mapped ``w`` give the W mean and whitening basis.
         seed: seed of those draws and of the ``samples.png`` codes.
         samples: prior samples drawn into ``samples.png`` (0: none).
@@ -120,9 +132,11 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
         raise UserError(f"{out} exists and is not empty; pass overwrite=True (--overwrite)")
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
-    state = read_stylegan2_state(checkpoint)
+    state, settings = read_stylegan2_state(checkpoint)
     config = architecture(state)
-    config.space, config.truncation, config.lr_mlp = space, float(truncation), float(lr_mlp)
+    config.space, config.truncation = space, float(truncation)
+    config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
+    config.conv_clamp = settings.get("conv_clamp", 0.0)
     config.validate()
     side = config.resolution if size is None else int(size)
     model = StyleGAN2(config, 3, side)
@@ -139,7 +153,8 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     meta = model_meta("stylegan2", config, 3, side, ConditionSpec(), 0, 0)
-    meta["source"] = {"format": "stylegan2", "checkpoint": str(Path(checkpoint).absolute()),
+    kind = "nvidia-pickle" if settings else "stylegan2"
+    meta["source"] = {"format": kind, "checkpoint": str(Path(checkpoint).absolute()),
                       "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
     save_model(out, model, meta)
     if samples:  # samples.png: prior draws, eight per row
@@ -156,5 +171,7 @@ def describe(meta: dict[str, Any]) -> str:
     """One line naming an imported generator's architecture and space."""
     m = meta["model"]
     return (f"StyleGAN2 {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} layers, "
-            f"channel multiplier {m['channel_multiplier']}), decoding {meta['size']} px codes in "
-            f"{m['space']}" + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))
+            f"channel multiplier {m['channel_multiplier']}"
+            + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
+            + f"), decoding {meta['size']} px codes in {m['space']}"
+            + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))

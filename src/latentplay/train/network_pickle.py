@@ -1,0 +1,218 @@
+"""NVIDIA's StyleGAN2 network pickles, read without running the code inside them.
+
+StyleGAN2-ADA-PyTorch and the StyleGAN3 repository publish their generators (FFHQ, MetFaces,
+AFHQ, ...) as ``.pkl`` files in which every network rebuilds itself from Python source stored
+in the file: unpickling one the usual way compiles and runs that source. :func:`read_pickle`
+unpickles with a restricted unpickler instead. Only tensor rebuilders (their storages read by
+``torch.load(weights_only=True)``) and ordered dicts resolve to real callables; a stored
+network becomes a :class:`Record` of its class name and attribute dict (the source is never
+compiled) and every other global an inert :class:`Opaque` stand-in, so nothing in the file runs.
+
+:func:`stylegan2_state` converts the ``G_ema`` network (StyleGAN2, ``skip`` generator,
+unconditional) to the tensor names of :class:`latentplay.models.stylegan2.Generator`, with the
+settings the tensors don't show: the activation clamp (``conv_clamp``, 256 in generators those
+repositories trained, none in ones they converted from TensorFlow) and the mapping network's
+learning-rate multiplier.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import pickle
+import re
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from latentplay.errors import UserError
+from latentplay.models.stylegan2 import blur_kernel
+
+
+@dataclass
+class Record:
+    """A stored network that was not rebuilt: its class name and attribute dict (an
+    ``nn.Module``'s ``_parameters``, ``_buffers``, ``_modules`` and plain attributes)."""
+
+    name: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class Opaque:
+    """Stand-in for any other global a pickle names: it keeps what it is given and does
+    nothing (a class, a function or a constructor call in the file runs no code)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.args = args
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self.__dict__.setdefault("items", {})[key] = value
+
+    def append(self, value: Any) -> None:
+        self.__dict__.setdefault("values", []).append(value)
+
+    def extend(self, values: Any) -> None:
+        self.__dict__.setdefault("values", []).extend(values)
+
+
+class _Dict(dict):
+    """NVIDIA's attribute dict (``dnnlib.util.EasyDict``) as a plain dict."""
+
+
+def _record(meta: Any) -> Record:
+    """What ``torch_utils.persistence`` would rebuild from ``meta``, without its source."""
+    meta = meta if isinstance(meta, dict) else {}
+    state = meta.get("state")
+    return Record(str(meta.get("class_name", "?")), dict(state) if isinstance(state, dict) else {})
+
+
+def _storage(data: bytes) -> Any:
+    """A tensor storage pickled as ``torch.save`` bytes, read with the restricted loader."""
+    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+
+
+_ALLOWED: dict[tuple[str, str], Any] = {
+    ("collections", "OrderedDict"): OrderedDict,
+    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
+    ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
+    ("torch.storage", "_load_from_bytes"): _storage,
+    ("torch_utils.persistence", "_reconstruct_persistent_obj"): _record,
+    ("dnnlib.util", "EasyDict"): _Dict,
+}
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        return _ALLOWED.get((module, name)) or type(name, (Opaque,), {"origin": f"{module}.{name}"})
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("a network pickle has no persistent ids")
+
+
+def is_network_pickle(path: Path) -> bool:
+    """Whether ``path`` is a plain pickle (protocol 2 or later) rather than a ``torch.save``
+    file (a zip archive, or a legacy file that opens with torch's magic number)."""
+    with open(path, "rb") as f:
+        head = f.read(14)
+    legacy_torch = head[2:4] == b"\x8a\x0a" and int.from_bytes(head[4:14], "little") == 0x1950A86A20F9469CFC6C
+    return head[:1] == b"\x80" and head[:2] != b"PK" and not legacy_torch
+
+
+def read_pickle(path: Path) -> Any:
+    """The object tree of the pickle at ``path``, networks as :class:`Record`."""
+    try:
+        with open(path, "rb") as f:
+            return _Unpickler(f).load()
+    except Exception as exc:  # a corrupt or foreign file fails in many ways
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"{path} is not a readable network pickle ({first})") from None
+
+
+def _tensors(record: Record, prefix: str = "") -> Iterator[tuple[str, torch.Tensor]]:
+    """``(dotted name, tensor)`` of a network's parameters and buffers, children included."""
+    for group in ("_parameters", "_buffers"):
+        for name, value in (record.state.get(group) or {}).items():
+            if isinstance(value, torch.Tensor):
+                yield prefix + name, value.detach()
+    for name, child in (record.state.get("_modules") or {}).items():
+        if isinstance(child, Record):
+            yield from _tensors(child, f"{prefix}{name}.")
+
+
+def _records(record: Record) -> Iterator[Record]:
+    """``record`` and every network under it."""
+    yield record
+    for child in (record.state.get("_modules") or {}).values():
+        if isinstance(child, Record):
+            yield from _records(child)
+
+
+_CONV = {"affine.weight": "conv.modulation.weight", "affine.bias": "conv.modulation.bias",
+         "weight": "conv.weight", "bias": "activate.bias", "noise_strength": "noise.weight"}
+_RGB = {"affine.weight": "conv.modulation.weight", "affine.bias": "conv.modulation.bias",
+        "weight": "conv.weight", "bias": "bias"}
+
+
+def _port_name(name: str, tensor: torch.Tensor) -> tuple[str, torch.Tensor] | None:
+    """The generator's name and shape for one of NVIDIA's tensors; ``None`` for the ones it
+    doesn't hold (the W average of training, the [1, 3, 3, 1] resampling filters); a
+    ``KeyError`` for a name outside the StyleGAN2 skip generator."""
+    if m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", name):
+        return f"style.{int(m[1]) + 1}.{m[2]}", tensor
+    if name == "mapping.w_avg" or name.endswith("resample_filter"):
+        return None
+    if name == "synthesis.b4.const":
+        return "input.input", tensor[None]
+    m = re.fullmatch(r"synthesis\.b(\d+)\.(conv0|conv1|torgb)\.(.+)", name)
+    if not m or (m[1] == "4" and m[2] == "conv0"):
+        raise KeyError(name)
+    block, layer, rest = int(math.log2(int(m[1]))) - 3, m[2], m[3]  # block -1 is 4 px
+    if rest == "weight":  # the port keeps a leading axis of 1
+        tensor = tensor[None]
+    if layer == "torgb":
+        bias = rest == "bias"
+        return (f"{'to_rgb1' if block < 0 else f'to_rgbs.{block}'}.{_RGB[rest]}",
+                tensor.reshape(1, -1, 1, 1) if bias else tensor)
+    index = 0 if block < 0 else 2 * block + 1 + (layer == "conv1")  # the layer's noise image
+    if rest == "noise_const":
+        return f"noises.noise_{index}", tensor[None, None]
+    return (f"{'conv1' if block < 0 else f'convs.{index - 1}'}.{_CONV[rest]}",
+            tensor.reshape(1) if rest == "noise_strength" else tensor)
+
+
+def _setting(records: list[Record], key: str, what: str) -> Any:
+    """The one value of attribute ``key`` over ``records`` that have it (``None`` if none)."""
+    values = {repr(r.state[key]): r.state[key] for r in records if key in r.state}
+    if len(values) > 1:
+        raise UserError(f"the generator's layers disagree on {what} ({sorted(values)})")
+    return next(iter(values.values()), None)
+
+
+def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """The generator tensors (named as :class:`~latentplay.models.stylegan2.Generator`'s) and
+    settings (``conv_clamp``, ``lr_mlp``) of the ``G_ema`` network (else ``G``) in a pickle's
+    object tree ``data``; ``source`` names the file in errors."""
+    found = [data.get(k) for k in ("G_ema", "G")] if isinstance(data, dict) else []
+    network = next((n for n in found if isinstance(n, Record)), None)
+    if network is None:
+        raise UserError(f"{source} holds no generator network (expected 'G_ema', as NVIDIA's "
+                        "StyleGAN2 repositories save it; TensorFlow pickles are not read)")
+    tensors = dict(_tensors(network))
+    if any(k.startswith("synthesis.input.") for k in tensors):
+        raise UserError(f"{source} holds a StyleGAN3 generator; only StyleGAN2 ones are read")
+    if any(k.startswith("mapping.embed.") for k in tensors):
+        raise UserError(f"{source} holds a class-conditional generator; only unconditional ones are read")
+    state: dict[str, torch.Tensor] = {}
+    unknown = []
+    for name, tensor in tensors.items():
+        try:
+            converted = _port_name(name, tensor)
+        except KeyError:
+            unknown.append(name)
+            continue
+        if converted is None:
+            if name.endswith("resample_filter") and not torch.allclose(tensor, blur_kernel()):
+                raise UserError(f"{source}: {name} is not the [1, 3, 3, 1] filter StyleGAN2 uses")
+            continue
+        state[converted[0]] = converted[1].float().contiguous()
+    if unknown:
+        raise UserError(f"{source}: tensors outside StyleGAN2's skip generator: {', '.join(unknown[:5])}"
+                        + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
+    for key in [k for k in state if re.fullmatch(r"convs\.\d+\.conv\.weight", k)]:  # constant blurs
+        i = int(key.split(".")[1])
+        if i % 2 == 0:
+            state[f"convs.{i}.conv.blur.kernel"] = blur_kernel(4.0)
+            state[f"to_rgbs.{i // 2}.upsample.kernel"] = blur_kernel(4.0)
+    modules = network.state.get("_modules") or {}
+    synthesis, mapping = ([*_records(modules[k])] if isinstance(modules.get(k), Record) else []
+                          for k in ("synthesis", "mapping"))
+    clamp = _setting(synthesis, "conv_clamp", "conv_clamp")
+    lr_mlp = _setting(mapping, "bias_gain", "the mapping learning rate")
+    return state, {"conv_clamp": float(clamp or 0), "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}

@@ -1,0 +1,241 @@
+"""NVIDIA's StyleGAN2 network pickles: read without running their code, drawn as NVIDIA's draws.
+
+``models/reference/stylegan2_nvidia.npz`` holds a small generator of NVIDIA's
+``networks_stylegan2.py`` (StyleGAN3 repository; 32 px, style 32, mapping 3 layers, channels
+capped at 16, activation clamp 0.8, which changes its images) — every tensor, as
+``G.<name>`` — and what NVIDIA's own code drew from it with constant noise: ``images`` of codes
+``z`` (``w`` their mapped points) and ``plus_images`` of per-layer ``ws_plus``. The tests write
+those tensors into a pickle laid out as NVIDIA's persistence module writes one (each network a
+call of ``torch_utils.persistence._reconstruct_persistent_obj`` with its class name, stored
+source and attribute dict; ``dnnlib.util.EasyDict`` and NumPy scalars beside), import it and
+compare.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import types
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay.errors import UserError
+from latentplay.models.stylegan2 import Generator
+from latentplay.train import load_model
+from latentplay.train.network_pickle import Opaque, is_network_pickle, read_pickle, stylegan2_state
+from latentplay.train.pretrained import import_stylegan2, read_stylegan2_state
+
+REFERENCE = np.load(Path(__file__).parents[1] / "models" / "reference" / "stylegan2_nvidia.npz")
+BUFFERS = ("noise_const", "w_avg", "resample_filter")
+
+
+def _reconstruct_persistent_obj(meta: dict) -> Any:  # pickled by name only, never called here
+    raise AssertionError("not called when writing")
+
+
+_reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
+
+
+class EasyDict(dict):
+    """NVIDIA's attribute dict, pickled by its name."""
+
+
+EasyDict.__module__, EasyDict.__qualname__ = "dnnlib.util", "EasyDict"
+
+
+class Stored:
+    """A network as NVIDIA's persistence module pickles it."""
+
+    def __init__(self, class_name: str, state: dict) -> None:
+        self.class_name, self.state = class_name, state
+
+    def __reduce__(self) -> tuple:
+        meta = {"type": "class", "version": 6, "module_src": "# networks_stylegan2.py source\n",
+                "class_name": self.class_name, "state": self.state}
+        return _reconstruct_persistent_obj, (meta,)
+
+
+@pytest.fixture(autouse=True)
+def nvidia_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Modules named as NVIDIA's, so that pickle can name the functions above."""
+    for name, attr, value in (("torch_utils.persistence", "_reconstruct_persistent_obj",
+                               _reconstruct_persistent_obj), ("dnnlib.util", "EasyDict", EasyDict)):
+        package, _, child = name.partition(".")
+        parent, module = types.ModuleType(package), types.ModuleType(name)
+        setattr(module, attr, value)
+        setattr(parent, child, module)
+        monkeypatch.setitem(sys.modules, package, parent)
+        monkeypatch.setitem(sys.modules, name, module)
+
+
+def _class_name(path: str) -> str:
+    last = path.rsplit(".", 1)[-1]
+    if path == "G":
+        return "Generator"
+    if last in ("mapping", "synthesis"):
+        return {"mapping": "MappingNetwork", "synthesis": "SynthesisNetwork"}[last]
+    if last.startswith("fc") or last == "affine":
+        return "FullyConnectedLayer"
+    layers = {"torgb": "ToRGBLayer", "conv0": "SynthesisLayer", "conv1": "SynthesisLayer"}
+    return layers.get(last, "SynthesisBlock")
+
+
+def _stored(tensors: dict[str, torch.Tensor], clamp: float | None = 0.8) -> Stored:
+    """The ``G`` network tree of ``tensors`` (names relative to ``G``), with the attributes
+    NVIDIA's layers carry (clamp, learning-rate gains as Python and NumPy floats)."""
+    nodes: dict[str, dict] = {}
+
+    def node(path: str) -> dict:
+        if path not in nodes:
+            nodes[path] = {"training": False, "_parameters": OrderedDict(), "_buffers": OrderedDict(),
+                           "_modules": OrderedDict()}
+            last = path.rsplit(".", 1)[-1]
+            if last in ("conv0", "conv1", "torgb"):
+                nodes[path]["conv_clamp"] = clamp
+            if last.startswith("fc") or last == "affine":
+                lr = 0.01 if last.startswith("fc") else 1.0
+                nodes[path].update(bias_gain=lr, weight_gain=np.float64(lr / 4))
+            if "." in path:
+                parent, _, child = path.rpartition(".")
+                node(parent)["_modules"][child] = path
+        return nodes[path]
+
+    for name, value in tensors.items():
+        owner, _, leaf = ("G." + name).rpartition(".")
+        group = "_buffers" if leaf in BUFFERS else "_parameters"
+        stored = value if group == "_buffers" else torch.nn.Parameter(value, requires_grad=False)
+        node(owner)[group][leaf] = stored
+    built: dict[str, Stored] = {}
+    for path in sorted(nodes, key=lambda p: -p.count(".")):  # children first
+        state = nodes[path]
+        state["_modules"] = OrderedDict((k, built[v]) for k, v in state["_modules"].items())
+        built[path] = Stored(_class_name(path), state)
+    return built["G"]
+
+
+def _reference_tensors() -> dict[str, torch.Tensor]:
+    tensors = {k[2:]: torch.from_numpy(REFERENCE[k]) for k in REFERENCE.files if k.startswith("G.")}
+    f = torch.tensor([1.0, 3.0, 3.0, 1.0])
+    f = f[:, None] * f[None] / 64
+    for res in (8, 16, 32):  # the resampling filters NVIDIA's networks keep as buffers
+        tensors[f"synthesis.b{res}.resample_filter"] = f
+        tensors[f"synthesis.b{res}.conv0.resample_filter"] = f
+    return tensors
+
+
+def _write(path: Path, network: Stored | None = None, **extra: Any) -> Path:
+    network = network or _stored(_reference_tensors())
+    with open(path, "wb") as fh:
+        pickle.dump({"G": network, "G_ema": network, "D": None, "augment_pipe": None,
+                     "training_set_kwargs": EasyDict(resolution=32, use_labels=False), **extra},
+                    fh, protocol=4)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_images() -> dict[str, torch.Tensor]:
+    return {k: torch.from_numpy(REFERENCE[k]) for k in ("z", "w", "images", "ws_plus", "plus_images")}
+
+
+def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:
+    pkl = _write(tmp_path / "network.pkl")
+    assert is_network_pickle(pkl)
+    run = import_stylegan2(pkl, tmp_path / "run", space="z", w_samples=500, samples=0)
+    model = load_model(run)
+    assert model.config.conv_clamp == 0.8 and model.config.lr_mlp == 0.01
+    assert (model.config.resolution, model.config.style_dim, model.config.n_mlp) == (32, 32, 3)
+    r = reference_images
+    with torch.no_grad():
+        np.testing.assert_allclose(model.generator.mapping(r["z"]), r["w"], atol=1e-5)
+        np.testing.assert_allclose(model.decode(r["z"]), (r["images"] + 1) / 2, atol=1e-4)
+        np.testing.assert_allclose(model.generator.synthesis(r["ws_plus"]), r["plus_images"], atol=1e-4)
+        model.generator.apply(lambda m: setattr(m, "conv_clamp", 0) if hasattr(m, "conv_clamp") else None)
+        unclamped = model.generator.synthesis(r["ws_plus"])
+        assert (unclamped - r["plus_images"]).abs().max() > 0.5  # the clamp mattered
+    meta = (run / "model.json").read_text()
+    assert '"format": "nvidia-pickle"' in meta
+
+
+def test_no_code_in_the_pickle_runs(tmp_path: Path) -> None:
+    sentinel = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple:
+            return os.system, (f"touch {sentinel}",)
+
+    tensors = _reference_tensors()
+    network = _stored(tensors)
+    network.state["hook"] = Payload()  # inside the generator, and beside it
+    data = read_pickle(_write(tmp_path / "evil.pkl", network, payload=Payload()))
+    assert not sentinel.exists()
+    assert isinstance(data["payload"], Opaque) and data["payload"].origin.endswith(".system")
+    state, settings = stylegan2_state(data, "evil.pkl")  # the generator still reads
+    assert settings == {"conv_clamp": 0.8, "lr_mlp": 0.01} and "input.input" in state
+    with open(tmp_path / "only.pkl", "wb") as fh:
+        pickle.dump(Payload(), fh)
+    with pytest.raises(UserError, match="holds no generator network"):
+        read_stylegan2_state(tmp_path / "only.pkl")
+    assert not sentinel.exists()
+
+
+def test_what_is_not_a_stylegan2_generator_is_refused(tmp_path: Path) -> None:
+    def refused(change: dict[str, torch.Tensor | None], match: str, **kwargs: Any) -> None:
+        tensors = _reference_tensors()
+        for k, v in change.items():
+            if v is None:
+                del tensors[k]
+            else:
+                tensors[k] = v
+        path = _write(tmp_path / "g.pkl", _stored(tensors, **kwargs))
+        with pytest.raises(UserError, match=match):
+            read_stylegan2_state(path)
+
+    refused({"synthesis.input.affine.weight": torch.zeros(4, 32)}, "StyleGAN3")
+    refused({"mapping.embed.weight": torch.zeros(32, 10)}, "class-conditional")
+    refused({"synthesis.b8.skip.weight": torch.zeros(16, 16, 1, 1)}, "synthesis.b8.skip.weight")
+    refused({"synthesis.b8.resample_filter": torch.ones(4, 4) / 16}, "1, 3, 3, 1")
+    tensors = _reference_tensors()
+    network = _stored(tensors)
+    block = network.state["_modules"]["synthesis"].state["_modules"]["b8"]
+    block.state["_modules"]["conv0"].state["conv_clamp"] = 256
+    with pytest.raises(UserError, match="disagree on conv_clamp"):
+        stylegan2_state(read_pickle(_write(tmp_path / "mixed.pkl", network)), "mixed.pkl")
+    tensors = _reference_tensors()
+    del tensors["synthesis.b16.conv1.bias"]
+    with pytest.raises(UserError, match="convs.3.activate.bias"):
+        import_stylegan2(_write(tmp_path / "missing.pkl", _stored(tensors)), tmp_path / "r", samples=0)
+    data = (tmp_path / "missing.pkl").read_bytes()
+    (tmp_path / "cut.pkl").write_bytes(data[: len(data) // 2])
+    with pytest.raises(UserError, match="not a readable network pickle"):
+        read_stylegan2_state(tmp_path / "cut.pkl")
+
+
+def test_network_pickles_are_told_from_torch_files(tmp_path: Path) -> None:
+    state = {"style.1.weight": torch.zeros(2, 2)}
+    torch.save(state, tmp_path / "zip.pt")
+    torch.save(state, tmp_path / "legacy.pt", _use_new_zipfile_serialization=False)
+    with open(tmp_path / "plain.pkl", "wb") as fh:
+        pickle.dump(state, fh, protocol=2)
+    kinds = [is_network_pickle(tmp_path / n) for n in ("zip.pt", "legacy.pt", "plain.pkl")]
+    assert kinds == [False, False, True]
+    assert set(read_stylegan2_state(tmp_path / "legacy.pt")[0]) == {"style.1.weight"}
+
+
+def test_unclamped_pickles_and_the_cli(tmp_path: Path, cli) -> None:
+    pkl = _write(tmp_path / "tf-converted.pkl", _stored(_reference_tensors(), clamp=None))
+    state, settings = read_stylegan2_state(pkl)
+    assert settings["conv_clamp"] == 0.0
+    model = load_model(import_stylegan2(pkl, tmp_path / "a", w_samples=300, samples=0))
+    assert model.config.conv_clamp == 0
+    Generator(model.config).load_state_dict(state)  # the converted tensors: the whole generator
+    result = cli("import", "stylegan2", _write(tmp_path / "n.pkl"), "--out", tmp_path / "run", "--size", 16,
+                 "--w-samples", 300)
+    assert result.code == 0, result.err
+    assert "activations clamped at 0.8" in result.out and (tmp_path / "run" / "samples.png").is_file()
+    assert load_model(tmp_path / "run").decode(torch.zeros(2, 32)).shape == (2, 3, 16, 16)
