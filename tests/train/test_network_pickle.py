@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import sys
 import types
 from collections import OrderedDict
@@ -61,17 +62,40 @@ class Stored:
         return _reconstruct_persistent_obj, (meta,)
 
 
+class Network:
+    """A network of NVIDIA's TensorFlow StyleGAN2 as its pickles hold one: an object whose
+    state lists its variables and components."""
+
+    def __init__(self, name: str, variables: list, components: dict | None = None,
+                 static_kwargs: dict | None = None) -> None:
+        self.state = {"version": 4, "name": name, "static_kwargs": static_kwargs or {},
+                      "components": components or {}, "build_module_src": "# networks_stylegan2.py\n",
+                      "build_func_name": name, "variables": variables}
+
+    def __getstate__(self) -> dict:
+        return self.state
+
+
+Network.__module__ = "dnnlib.tflib.network"
+
+
 @pytest.fixture(autouse=True)
 def nvidia_modules(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Modules named as NVIDIA's, so that pickle can name the functions above."""
+    """Modules named as NVIDIA's, so that pickle can name the functions and classes above."""
+    modules: dict[str, types.ModuleType] = {}
     for name, attr, value in (("torch_utils.persistence", "_reconstruct_persistent_obj",
-                               _reconstruct_persistent_obj), ("dnnlib.util", "EasyDict", EasyDict)):
-        package, _, child = name.partition(".")
-        parent, module = types.ModuleType(package), types.ModuleType(name)
-        setattr(module, attr, value)
-        setattr(parent, child, module)
-        monkeypatch.setitem(sys.modules, package, parent)
-        monkeypatch.setitem(sys.modules, name, module)
+                               _reconstruct_persistent_obj), ("dnnlib.util", "EasyDict", EasyDict),
+                              ("dnnlib.tflib.network", "Network", Network)):
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            path = ".".join(parts[:i])
+            if path not in modules:
+                modules[path] = types.ModuleType(path)
+                if i > 1:
+                    setattr(modules[".".join(parts[:i - 1])], parts[i - 1], modules[path])
+        setattr(modules[name], attr, value)
+    for path, module in modules.items():
+        monkeypatch.setitem(sys.modules, path, module)
 
 
 def _class_name(path: str) -> str:
@@ -138,9 +162,59 @@ def _write(path: Path, network: Stored | None = None, **extra: Any) -> Path:
     return path
 
 
+def _tensorflow_variables(tensors: dict[str, torch.Tensor]) -> tuple[list, list, list]:
+    """The reference tensors as TensorFlow StyleGAN2 variables of ``Gs``, its mapping and its
+    synthesis network: the inverse of the conversion in NVIDIA's ``legacy.py`` (dense weights
+    transposed, kernels ``(k, k, in, out)``, flipped in the upsampling layers, modulation
+    biases minus 1, noise images ``(1, 1, R, R)``)."""
+    top, mapping, synthesis = [], [], []
+    layers = {"conv0": "Conv0_up", "conv1": "Conv1", "torgb": "ToRGB"}
+    parts = {"weight": "weight", "bias": "bias", "affine.weight": "mod_weight", "affine.bias": "mod_bias",
+             "noise_strength": "noise_strength"}
+    for name, tensor in tensors.items():
+        a = tensor.numpy()
+        if name == "mapping.w_avg":
+            top.append(("dlatent_avg", a))
+        elif m := re.fullmatch(r"mapping\.fc(\d+)\.(weight|bias)", name):
+            mapping.append((f"Dense{m[1]}/{m[2]}", a.T.copy() if m[2] == "weight" else a))
+        elif name == "synthesis.b4.const":
+            synthesis.append(("4x4/Const/const", a[None]))
+        elif not name.endswith("resample_filter"):
+            m = re.fullmatch(r"synthesis\.b(\d+)\.(conv0|conv1|torgb)\.(.+)", name)
+            res, layer, part = int(m[1]), m[2], m[3]
+            if part == "noise_const":
+                i = 0 if res == 4 else 2 * int(np.log2(res)) - (5 if layer == "conv0" else 4)
+                synthesis.append((f"noise{i}", a[None, None]))
+                continue
+            if part == "weight":
+                a = a.transpose(2, 3, 1, 0)[::-1, ::-1] if layer == "conv0" else a.transpose(2, 3, 1, 0)
+            elif part == "affine.weight":
+                a = a.T
+            elif part == "affine.bias":
+                a = a - 1
+            tf_layer = "Conv" if res == 4 and layer == "conv1" else layers[layer]
+            synthesis.append((f"{res}x{res}/{tf_layer}/{parts[part]}", a.copy()))  # scalars stay 0-d
+    return top, mapping, synthesis
+
+
+def _write_tensorflow(path: Path, kwargs: dict | None = None, extra: tuple = ()) -> Path:
+    """A TensorFlow StyleGAN2 pickle, ``(G, D, Gs)``, of the reference generator (without its
+    clamp, which TensorFlow's StyleGAN2 did not have) with ``extra`` synthesis variables."""
+    top, mapping, synthesis = _tensorflow_variables(_reference_tensors())
+    static = {"num_channels": 3, "resolution": 32, "label_size": 0, "fmap_base": 8192, "fmap_max": 16,
+              "mapping_layers": 3, "latent_size": 32, "dlatent_size": 32, "truncation_psi": np.float32(0.5),
+              **(kwargs or {})}
+    gs = Network("G", top, {"mapping": Network("G_mapping", mapping),
+                            "synthesis": Network("G_synthesis", synthesis + list(extra))}, static)
+    with open(path, "wb") as fh:
+        pickle.dump((Network("G", []), Network("D", []), gs), fh, protocol=3)
+    return path
+
+
 @pytest.fixture(scope="module")
 def reference_images() -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(REFERENCE[k]) for k in ("z", "w", "images", "ws_plus", "plus_images")}
+    return {k: torch.from_numpy(REFERENCE[k])
+            for k in ("z", "w", "images", "ws_plus", "plus_images", "unclamped", "plus_unclamped")}
 
 
 def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:
@@ -160,6 +234,24 @@ def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images:
         assert (unclamped - r["plus_images"]).abs().max() > 0.5  # the clamp mattered
     meta = (run / "model.json").read_text()
     assert '"format": "nvidia-pickle"' in meta
+
+
+def test_a_tensorflow_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:
+    pkl = _write_tensorflow(tmp_path / "stylegan2-tf.pkl")
+    assert is_network_pickle(pkl)
+    model = load_model(import_stylegan2(pkl, tmp_path / "run", space="z", w_samples=500, samples=0))
+    assert model.config.conv_clamp == 0 and model.config.lr_mlp == 0.01
+    r = reference_images
+    with torch.no_grad():
+        np.testing.assert_allclose(model.generator.mapping(r["z"]), r["w"], atol=1e-5)
+        np.testing.assert_allclose(model.decode(r["z"]), (r["unclamped"] + 1) / 2, atol=1e-4)
+        np.testing.assert_allclose(model.generator.synthesis(r["ws_plus"]), r["plus_unclamped"], atol=1e-4)
+    for kwargs, extra, match in (({"architecture": "resnet"}, (), "architecture 'resnet'"),
+                                 ({"resample_kernel": [1, 1]}, (), "resample_kernel"),
+                                 ({}, [("ToRGB_lod0/weight", np.zeros((1, 1, 16, 3)))], "ToRGB_lod0/weight"),
+                                 ({}, [("32x32/Conv0_up/weight_gain", np.zeros(1))], "Conv0_up/weight_gain")):
+        with pytest.raises(UserError, match=match):
+            read_stylegan2_state(_write_tensorflow(tmp_path / "bad.pkl", kwargs, extra))
 
 
 def test_no_code_in_the_pickle_runs(tmp_path: Path) -> None:

@@ -1,18 +1,20 @@
 """NVIDIA's StyleGAN2 network pickles, read without running the code inside them.
 
-StyleGAN2-ADA-PyTorch and the StyleGAN3 repository publish their generators (FFHQ, MetFaces,
-AFHQ, ...) as ``.pkl`` files in which every network rebuilds itself from Python source stored
-in the file: unpickling one the usual way compiles and runs that source. :func:`read_pickle`
+NVIDIA publishes its generators (FFHQ, MetFaces, AFHQ, ...) as ``.pkl`` files in which every
+network rebuilds itself from Python source stored in the file (StyleGAN2-ADA-PyTorch and the
+StyleGAN3 repository), or from TensorFlow graph code (the original StyleGAN2): unpickling one
+the usual way compiles and runs that source. :func:`read_pickle`
 unpickles with a restricted unpickler instead. Only tensor rebuilders (their storages read by
-``torch.load(weights_only=True)``) and ordered dicts resolve to real callables; a stored
-network becomes a :class:`Record` of its class name and attribute dict (the source is never
-compiled) and every other global an inert :class:`Opaque` stand-in, so nothing in the file runs.
+``torch.load(weights_only=True)``), NumPy's array rebuilders and ordered dicts resolve to
+real callables; a stored PyTorch network becomes a :class:`Record` of its class name and
+attribute dict (the source is never compiled) and every other global, a TensorFlow network
+included, an inert :class:`Opaque` stand-in that keeps its state, so nothing in the file runs.
 
-:func:`stylegan2_state` converts the ``G_ema`` network (StyleGAN2, ``skip`` generator,
-unconditional) to the tensor names of :class:`latentplay.models.stylegan2.Generator`, with the
-settings the tensors don't show: the activation clamp (``conv_clamp``, 256 in generators those
-repositories trained, none in ones they converted from TensorFlow) and the mapping network's
-learning-rate multiplier.
+:func:`stylegan2_state` converts the ``G_ema`` network (or TensorFlow's ``Gs``; StyleGAN2,
+``skip`` generator, unconditional) to the tensor names of
+:class:`latentplay.models.stylegan2.Generator`, with the settings the tensors don't show: the
+activation clamp (``conv_clamp``, 256 in generators the PyTorch repositories trained, none in
+TensorFlow's) and the mapping network's learning-rate multiplier.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from latentplay.errors import UserError
@@ -78,8 +81,13 @@ def _storage(data: bytes) -> Any:
     return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
 
 
+_ARRAY, _SCALAR = np.zeros(1).__reduce__()[0], np.float32(0).__reduce__()[0]  # NumPy's rebuilders
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("collections", "OrderedDict"): OrderedDict,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+    **{(f"numpy.{core}.multiarray", name): f for core in ("core", "_core")
+       for name, f in (("_reconstruct", _ARRAY), ("scalar", _SCALAR))},
     ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
     ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
     ("torch.storage", "_load_from_bytes"): _storage,
@@ -175,16 +183,111 @@ def _setting(records: list[Record], key: str, what: str) -> Any:
     return next(iter(values.values()), None)
 
 
+def _tf_tensors(network: Opaque, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(slash-separated name, array)`` of a TensorFlow network's variables, components
+    (``mapping/``, ``synthesis/``) included."""
+    state = getattr(network, "state", None) or {}
+    for name, value in state.get("variables") or []:
+        yield prefix + name, value
+    for name, child in (state.get("components") or {}).items():
+        yield from _tf_tensors(child, f"{prefix}{name}/")
+
+
+_TF_LAYERS = {"Conv": "conv1", "Conv0_up": "conv0", "Conv1": "conv1", "ToRGB": "torgb"}
+_TF_PARTS = {"weight": "weight", "bias": "bias", "mod_weight": "affine.weight", "mod_bias": "affine.bias",
+             "noise_strength": "noise_strength"}
+
+
+def _from_tensorflow(name: str, value: Any) -> tuple[str, torch.Tensor]:
+    """NVIDIA's PyTorch name and layout of a TensorFlow StyleGAN2 variable (the conversion of
+    the PyTorch repositories' ``legacy.py``: dense weights transposed, convolution kernels
+    ``(k, k, in, out)`` to ``(out, in, k, k)`` and flipped in the upsampling layers, modulation
+    biases stored minus 1); a ``KeyError`` for any other variable."""
+    t = torch.as_tensor(np.asarray(value, dtype=np.float32))
+    if name == "dlatent_avg":
+        return "mapping.w_avg", t
+    if m := re.fullmatch(r"mapping/(Dense(\d+)|LabelEmbed)/(weight|bias)", name):
+        owner = f"fc{m[2]}" if m[2] is not None else "embed"
+        return f"mapping.{owner}.{m[3]}", t.T if m[3] == "weight" else t
+    if name == "synthesis/4x4/Const/const":
+        return "synthesis.b4.const", t[0]
+    if m := re.fullmatch(r"synthesis/noise(\d+)", name):
+        i = int(m[1])
+        res, layer = (4, "conv1") if i == 0 else (2 ** ((i + 5) // 2), "conv0" if i % 2 else "conv1")
+        return f"synthesis.b{res}.{layer}.noise_const", t[0, 0]
+    m = re.fullmatch(r"synthesis/(\d+)x\1/(Conv|Conv0_up|Conv1|ToRGB)/(\w+)", name)
+    if not m or m[3] not in _TF_PARTS or m[2] not in (("Conv", "ToRGB") if m[1] == "4" else
+                                                       ("Conv0_up", "Conv1", "ToRGB")):
+        raise KeyError(name)
+    part = _TF_PARTS[m[3]]
+    if part == "weight":
+        t = (t.flip([0, 1]) if m[2] == "Conv0_up" else t).permute(3, 2, 0, 1)
+    elif part == "affine.weight":
+        t = t.T
+    elif part == "affine.bias":
+        t = t + 1
+    return f"synthesis.b{m[1]}.{_TF_LAYERS[m[2]]}.{part}", t
+
+
+def _tensorflow_network(network: Opaque, source: str) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """NVIDIA-named tensors and settings of a TensorFlow StyleGAN2 generator (``Gs``)."""
+    kwargs = network.state.get("static_kwargs") or {}
+    if kwargs.get("architecture", "skip") != "skip":
+        raise UserError(f"{source} holds a StyleGAN2 generator of architecture "
+                        f"{kwargs['architecture']!r}; only 'skip' (config E and F) is read")
+    if list(kwargs.get("resample_kernel") or [1, 3, 3, 1]) != [1, 3, 3, 1]:
+        raise UserError(f"{source}: resample_kernel is not the [1, 3, 3, 1] filter StyleGAN2 uses")
+    tensors, unknown = {}, []
+    for name, value in _tf_tensors(network):
+        try:
+            key, tensor = _from_tensorflow(name, value)
+        except KeyError:
+            unknown.append(name)
+            continue
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"{source}: variable {name} is not an array ({exc})") from None
+        tensors[key] = tensor
+    _refuse_unknown(unknown, source)
+    return tensors, {"conv_clamp": float(kwargs.get("conv_clamp") or 0),
+                     "lr_mlp": float(kwargs.get("mapping_lrmul", 0.01))}
+
+
+def _pytorch_network(network: Record, source: str) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+    """NVIDIA-named tensors and settings (read from the layers' attributes) of a network
+    stored by NVIDIA's persistence module."""
+    modules = network.state.get("_modules") or {}
+    synthesis, mapping = ([*_records(modules[k])] if isinstance(modules.get(k), Record) else []
+                          for k in ("synthesis", "mapping"))
+    clamp = _setting(synthesis, "conv_clamp", "conv_clamp")
+    lr_mlp = _setting(mapping, "bias_gain", "the mapping learning rate")
+    return dict(_tensors(network)), {"conv_clamp": float(clamp or 0),
+                                     "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}
+
+
+def _refuse_unknown(unknown: list[str], source: str) -> None:
+    if unknown:
+        raise UserError(f"{source}: tensors outside StyleGAN2's skip generator: {', '.join(unknown[:5])}"
+                        + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
+
+
+def _is_tensorflow(obj: Any) -> bool:
+    return getattr(obj, "origin", "") == "dnnlib.tflib.network.Network"
+
+
 def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
     """The generator tensors (named as :class:`~latentplay.models.stylegan2.Generator`'s) and
-    settings (``conv_clamp``, ``lr_mlp``) of the ``G_ema`` network (else ``G``) in a pickle's
-    object tree ``data``; ``source`` names the file in errors."""
+    settings (``conv_clamp``, ``lr_mlp``) in a pickle's object tree ``data``: the ``G_ema``
+    network (else ``G``) of NVIDIA's PyTorch repositories, or ``Gs`` (the third of
+    ``(G, D, Gs)``) of their TensorFlow StyleGAN2; ``source`` names the file in errors."""
     found = [data.get(k) for k in ("G_ema", "G")] if isinstance(data, dict) else []
     network = next((n for n in found if isinstance(n, Record)), None)
-    if network is None:
-        raise UserError(f"{source} holds no generator network (expected 'G_ema', as NVIDIA's "
-                        "StyleGAN2 repositories save it; TensorFlow pickles are not read)")
-    tensors = dict(_tensors(network))
+    if network is not None:
+        tensors, settings = _pytorch_network(network, source)
+    elif isinstance(data, tuple) and len(data) == 3 and _is_tensorflow(data[2]):
+        tensors, settings = _tensorflow_network(data[2], source)
+    else:
+        raise UserError(f"{source} holds no generator network (expected 'G_ema' of NVIDIA's "
+                        "PyTorch repositories or the (G, D, Gs) of their TensorFlow StyleGAN2)")
     if any(k.startswith("synthesis.input.") for k in tensors):
         raise UserError(f"{source} holds a StyleGAN3 generator; only StyleGAN2 ones are read")
     if any(k.startswith("mapping.embed.") for k in tensors):
@@ -202,17 +305,10 @@ def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
                 raise UserError(f"{source}: {name} is not the [1, 3, 3, 1] filter StyleGAN2 uses")
             continue
         state[converted[0]] = converted[1].float().contiguous()
-    if unknown:
-        raise UserError(f"{source}: tensors outside StyleGAN2's skip generator: {', '.join(unknown[:5])}"
-                        + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""))
+    _refuse_unknown(unknown, source)
     for key in [k for k in state if re.fullmatch(r"convs\.\d+\.conv\.weight", k)]:  # constant blurs
         i = int(key.split(".")[1])
         if i % 2 == 0:
             state[f"convs.{i}.conv.blur.kernel"] = blur_kernel(4.0)
             state[f"to_rgbs.{i // 2}.upsample.kernel"] = blur_kernel(4.0)
-    modules = network.state.get("_modules") or {}
-    synthesis, mapping = ([*_records(modules[k])] if isinstance(modules.get(k), Record) else []
-                          for k in ("synthesis", "mapping"))
-    clamp = _setting(synthesis, "conv_clamp", "conv_clamp")
-    lr_mlp = _setting(mapping, "bias_gain", "the mapping learning rate")
-    return state, {"conv_clamp": float(clamp or 0), "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}
+    return state, settings

@@ -8,9 +8,9 @@ latent command reads it by its path. Two kinds of file hold one:
   weights, e.g. the converted official FFHQ ``stylegan2-ffhq-config-f.pt``), read with
   ``torch.load(weights_only=True)`` (tensors and plain containers; the training script's
   argument namespace is allowed), or the same tensors as safetensors;
-- a network pickle of NVIDIA's PyTorch repositories (StyleGAN2-ADA, StyleGAN3's
-  ``stylegan2-*.pkl``), read by :mod:`latentplay.train.network_pickle` without running the code
-  stored in it.
+- a network pickle of NVIDIA: their PyTorch repositories' (StyleGAN2-ADA, StyleGAN3's
+  ``stylegan2-*.pkl``) or their TensorFlow StyleGAN2's (``stylegan2-ffhq-config-f.pkl``), read by
+  :mod:`latentplay.train.network_pickle` without running the code stored in it.
 
 The architecture (resolution, style size, mapping depth, channel multiplier) is read from
 the tensor shapes.
