@@ -306,6 +306,9 @@ def test_what_is_not_a_stylegan2_generator_is_refused(tmp_path: Path) -> None:
     (tmp_path / "cut.pkl").write_bytes(data[: len(data) // 2])
     with pytest.raises(UserError, match="not a readable network pickle"):
         read_stylegan2_state(tmp_path / "cut.pkl")
+    (tmp_path / "notes.txt").write_text("not weights")
+    with pytest.raises(UserError, match="is not a checkpoint"):
+        read_stylegan2_state(tmp_path / "notes.txt")
 
 
 def test_network_pickles_are_told_from_torch_files(tmp_path: Path) -> None:

@@ -158,5 +158,14 @@ def load_plain(path: Path, allowed: Sequence[type] = ()) -> Any:
         with torch.serialization.safe_globals(list(allowed)):
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # the restricted unpickler raises several types
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({first})") from None
+        reason = _load_error(exc)
+        raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({reason})") from None
+
+
+def _load_error(exc: Exception) -> str:
+    """The part of a ``torch.load`` error that says what was refused (torch's advice to load
+    with ``weights_only=False`` left out)."""
+    text = str(exc).strip()
+    detail = text.split("WeightsUnpickler error:", 1)[1] if "WeightsUnpickler error:" in text else text
+    line = next((line.strip() for line in detail.splitlines() if line.strip()), type(exc).__name__)
+    return line.split(". Please use")[0]

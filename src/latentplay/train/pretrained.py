@@ -54,6 +54,10 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
             return load_file(str(path)), {}
         except SafetensorError as exc:
             raise UserError(f"{path} is not a readable safetensors file: {exc}") from None
+    with open(path, "rb") as f:
+        if f.read(2)[:1] not in (b"P", b"\x80"):  # zip archives open with PK, pickles with 0x80
+            raise UserError(f"{path} is not a checkpoint (a torch.save file, a network pickle or "
+                            ".safetensors)")
     if is_network_pickle(path):
         return stylegan2_state(read_pickle(path), str(path))
     data = load_plain(path, allowed=[argparse.Namespace])
