@@ -144,7 +144,7 @@ def test_align_store_keeps_labels_and_lists_rejected(blob_store, tmp_path, cli):
     want = [faces.arcface_chip(p, faces.detect(p), 112) for p in (images[0], images[2])]
     np.testing.assert_array_equal(st.load_images(arc), np.stack(want))
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--size", "100")
-    assert r.code == 2 and "--size must be 64, 112, 128, 224 or 256" in r.err
+    assert r.code == 2 and "--size must be 64, 112, 128, 224, 256, 512 or 1024" in r.err
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--template", "mtcnn")
     assert r.code == 2 and "template must be one of dlib, arcface" in r.err
     r = cli("data", "align", s.path, "--out", tmp_path / "cnn", "--detector", "cnn")

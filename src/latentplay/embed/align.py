@@ -2,7 +2,7 @@
 
 Each image's largest face is found (dlib's HOG or CNN detector, or an SCRFD network), its
 landmarks placed, and the face rotated upright and scaled to ``size x size``: dlib's
-``get_face_chip``, or ArcFace's five-point template. Labels are kept;
+``get_face_chip``, ArcFace's five-point template, or FFHQ's crop. Labels are kept;
 images with no detectable face are listed in the new store's ``rejected.csv`` (``row``, ``path``,
 ``reason``) and ``converted + rejected == inputs``.
 
@@ -27,7 +27,7 @@ from latentplay.embed.faces import FaceModels, check_detector, face_chips
 from latentplay.errors import UserError
 from latentplay.store.schema import Provenance, Schema
 
-TEMPLATES = ("dlib", "arcface")
+TEMPLATES = ("dlib", "arcface", "ffhq")
 
 
 def align_faces(images: Images, size: int = 112, padding: float = 0.25,
@@ -42,7 +42,9 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         upsample: detector upsampling; by default chosen from the image size.
         template: ``dlib`` (``get_face_chip`` on 5 landmarks: eyes level, the whole head) or
             ``arcface`` (eye centres, nose tip and mouth corners on ArcFace's template: the
-            crop face-recognition networks of that family read).
+            crop face-recognition networks of that family read) or ``ffhq`` (FFHQ's crop from
+            the 68 landmarks, :mod:`latentplay.embed.ffhq`: what a StyleGAN trained on FFHQ
+            draws, for projecting photos into it; ``padding`` unused).
         detector: ``hog``, ``cnn`` (dlib's CNN: slower, finds more faces) or ``scrfd:PATH``
             (an SCRFD network; with the ``arcface`` template its five points place the crop).
 

@@ -43,22 +43,23 @@ def embed(
 def align(
     store: Path = typer.Argument(..., help="Store of face photos."),
     out: Path = typer.Option(..., "--out", help="Directory of the new, aligned store."),
-    size: int = typer.Option(112, "--size", help="Side of the aligned crops: 64, 112, 128, 224 "
-                             "or 256."),
+    size: int = typer.Option(112, "--size", help="Side of the aligned crops: 64, 112, 128, 224, "
+                             "256, 512 or 1024."),
     template: str = typer.Option("dlib", "--template", help="dlib (eyes level, whole head, "
-                                 "--padding) or arcface (five points on ArcFace's template)."),
+                                 "--padding), arcface (five points on ArcFace's template) or ffhq "
+                                 "(FFHQ's crop: for projecting photos into an FFHQ StyleGAN)."),
     padding: float = typer.Option(0.25, "--padding", help="Margin around the face (dlib's)."),
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
     detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
-    """Detect, crop and align each face (dlib's or ArcFace's template); list images with no
+    """Detect, crop and align each face (dlib's, ArcFace's or FFHQ's template); list images with no
     face."""
     from latentplay.embed.align import align_store
 
-    if size not in (64, 112, 128, 224, 256):
-        raise UserError(f"--size must be 64, 112, 128, 224 or 256, got {size}")
+    if size not in (64, 112, 128, 224, 256, 512, 1024):
+        raise UserError(f"--size must be 64, 112, 128, 224, 256, 512 or 1024, got {size}")
     result = align_store(store, out, size=size, padding=padding,
                          upsample=None if upsample < 0 else upsample, template=template,
                          detector=detector, overwrite=overwrite)

@@ -337,10 +337,16 @@ class FaceModels:
     def chip(self, image: np.ndarray, face: Face, how: str, size: int, padding: float = 0.25
              ) -> np.ndarray:
         """The crop of ``face`` a network reads: ``how`` is ``arcface`` (:meth:`arcface_chip`,
-        with the detector's five points where it gave them), ``box`` (:meth:`box_chip`) or
-        ``dlib`` (:meth:`align`, with ``padding``): ``(size, size, 3)`` uint8."""
+        with the detector's five points where it gave them), ``box`` (:meth:`box_chip`),
+        ``ffhq`` (:func:`latentplay.embed.ffhq.ffhq_chip`, on the 68 landmarks) or ``dlib``
+        (:meth:`align`, with ``padding``): ``(size, size, 3)`` uint8."""
         if how == "arcface":
             return self.arcface_chip(image, face.box, size, face.points)
+        if how == "ffhq":
+            from latentplay.embed.ffhq import ffhq_chip
+
+            img = _rgb(image)
+            return ffhq_chip(img, self.landmarks68(img, face.box), size)
         if how == "box":
             return self.box_chip(image, face, size, padding)
         return self.align(image, face.box, size, padding)
