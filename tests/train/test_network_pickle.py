@@ -247,6 +247,7 @@ def test_a_tensorflow_pickle_draws_nvidias_images(tmp_path: Path, reference_imag
         np.testing.assert_allclose(model.decode(r["z"]), (r["unclamped"] + 1) / 2, atol=1e-4)
         np.testing.assert_allclose(model.generator.synthesis(r["ws_plus"]), r["plus_unclamped"], atol=1e-4)
     for kwargs, extra, match in (({"architecture": "resnet"}, (), "architecture 'resnet'"),
+                                 ({}, [("noise9",)], "malformed StyleGAN2 network"),
                                  ({"resample_kernel": [1, 1]}, (), "resample_kernel"),
                                  ({}, [("ToRGB_lod0/weight", np.zeros((1, 1, 16, 3)))], "ToRGB_lod0/weight"),
                                  ({}, [("32x32/Conv0_up/weight_gain", np.zeros(1))], "Conv0_up/weight_gain")):

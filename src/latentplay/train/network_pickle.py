@@ -110,7 +110,7 @@ def is_network_pickle(path: Path) -> bool:
     with open(path, "rb") as f:
         head = f.read(14)
     legacy_torch = head[2:4] == b"\x8a\x0a" and int.from_bytes(head[4:14], "little") == 0x1950A86A20F9469CFC6C
-    return head[:1] == b"\x80" and head[:2] != b"PK" and not legacy_torch
+    return head[:1] == b"\x80" and not legacy_torch
 
 
 def read_pickle(path: Path) -> Any:

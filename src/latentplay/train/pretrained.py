@@ -59,7 +59,11 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
             raise UserError(f"{path} is not a checkpoint (a torch.save file, a network pickle or "
                             ".safetensors)")
     if is_network_pickle(path):
-        return stylegan2_state(read_pickle(path), str(path))
+        data = read_pickle(path)
+        try:
+            return stylegan2_state(data, str(path))
+        except (TypeError, ValueError, AttributeError, IndexError) as exc:  # malformed contents
+            raise UserError(f"{path} holds a malformed StyleGAN2 network ({exc})") from None
     data = load_plain(path, allowed=[argparse.Namespace])
     if isinstance(data, dict):
         for key in ("g_ema", "g"):
