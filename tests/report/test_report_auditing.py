@@ -40,6 +40,8 @@ def test_groups_alone_and_a_foreign_summary(audit_run: Path, tmp_path: Path) -> 
     page = auditing.page(groups_only)
     assert [s.anchor for s in page.sections] == ["groups"]
     assert page.title.startswith("Groups of gender sampled from ")
+    facts = dict(next(b for b in page.sections[0].blocks if isinstance(b, Facts)).items)
+    assert facts["codes"] == "encoder means, full covariance"
     (groups_only / "summary.json").write_text(json.dumps({"counts": {}}))
     with pytest.raises(UserError, match="no 'attributes'"):
         auditing.page(groups_only)

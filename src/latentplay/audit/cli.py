@@ -151,10 +151,15 @@ def compare_cmd(
 
 @app.command("sample-groups")
 def sample_groups_cmd(
-    run: Path = typer.Argument(..., help="Autoencoder-family run directory."),
+    run: Path = typer.Argument(..., help="Run directory: an autoencoder-family run, or any run "
+                               "with --column."),
     data: Path = typer.Option(..., help="Labelled store to encode (usually the training data)."),
     attribute: str = typer.Option(..., help="Categorical attribute defining the groups."),
     out: Path = typer.Option(..., "--out", help="Directory for groups.png and groups.json."),
+    column: str = typer.Option(None, help="Vector column of --data holding RUN's codes of its "
+                               "faces (e.g. from embed --with invert:RUN) instead of encoding."),
+    covariance: str = typer.Option("full", help="Covariance of each mixture component: full or "
+                                   "diag (for codes of thousands of values, such as W+)."),
     n: int = typer.Option(8, help="Faces drawn per group in the grid."),
     annotator: str = typer.Option(None, help="Annotator of ATTRIBUTE (a file, clip:WEIGHTS or "
                                   "onnx:PATH with --heads): measure each group's share."),
@@ -182,7 +187,8 @@ def sample_groups_cmd(
         raise UserError(f"the network's head {attribute!r} gives values; sample-groups needs "
                         "an annotator of classes")
     summary = sample_groups(run, data, attribute, n, out, annotator=ann, components=components,
-                            measure=measure, seed=seed, overwrite=overwrite)
+                            measure=measure, seed=seed, overwrite=overwrite, column=column,
+                            covariance=covariance)
     for g in summary["groups"]:
         share = "" if "share_annotated" not in g else (
             f"; annotated as {g['class']}: {g['share_annotated']:.3f} of its samples, "

@@ -1,12 +1,15 @@
 """Sample faces of one demographic group from a latent mixture (LatentPlay's idea).
 
-Encode the store's images with a trained autoencoder-family run, fit a Gaussian mixture to the
-encoder means of each class of an attribute (number of components chosen by BIC, or given),
-draw codes from a class's mixture and decode them.
+Take the latent codes of a labelled store's faces — the encoder means of a trained
+autoencoder-family run, or the codes a vector column holds for any run (a generator's inverted
+codes from ``embed --with invert:RUN``, e.g. a pretrained StyleGAN2's whitened W) — fit a
+Gaussian mixture to the codes of each class of an attribute (number of components chosen by
+BIC, or given), draw codes from a class's mixture and decode them.
 
 >>> gm = fit_group_mixtures("runs/vae", "data/faces", "gender")
 >>> z = gm.sample("female", 16, seed=0)                      # (16, D)
 >>> images, labels = balanced_sample("runs/vae", "data/faces", "skin_tone", 8)
+>>> gm = fit_group_mixtures("runs/ffhq", "data/fairface", "race", column="w")
 """
 
 from __future__ import annotations
@@ -36,6 +39,19 @@ def group_model(run: PathLike) -> torch.nn.Module:
         raise UserError(f"{run} is conditional on {names}; sample its groups through the "
                         "condition (latentplay audit compare --condition) instead")
     return model
+
+
+def column_codes(model: torch.nn.Module, store: st.Store, column: str, rows: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The codes ``(n, D)`` float32 of ``rows`` in vector ``column`` and those rows, without
+    rows whose codes are missing (NaN); ``D`` must be a code size ``model`` decodes."""
+    z = st.vectors(store, column, rows)
+    sizes = getattr(model, "code_dims", (model.latent_dim,))
+    if z.shape[1] not in sizes:
+        raise UserError(f"column {column!r} holds {z.shape[1]}-d vectors; this run decodes codes "
+                        f"of {' or '.join(map(str, sizes))} values")
+    keep = np.isfinite(z).all(1)
+    return z[keep], rows[keep]
 
 
 def fit_mixture(z: np.ndarray, components: int | None = None, max_components: int = 4,
@@ -127,11 +143,14 @@ def fit_group_mixtures(
     covariance: str = "full",
     max_rows: int | None = 20000,
     seed: int = 0,
+    column: str | None = None,
 ) -> GroupMixtures:
-    """Encode ``store``'s images with ``run`` and fit a mixture per class of ``attribute``.
+    """Fit a mixture per class of ``attribute`` to the latent codes of ``store``'s faces:
+    ``run``'s encoder means, or the codes in vector ``column``.
 
     Args:
-        run: an autoencoder-family run directory (unconditional).
+        run: an unconditional run directory: an autoencoder-family run, or with ``column``
+            any run that decodes that column's codes.
         store: labelled store (or its path), usually the run's training data.
         attribute: categorical or factor attribute defining the groups.
         components: mixture components per group (None: chosen by BIC).
@@ -139,6 +158,8 @@ def fit_group_mixtures(
         covariance: ``full``, ``diag``, ``tied`` or ``spherical``.
         max_rows: encode at most this many random rows (None: all).
         seed: seeds the row sample and the mixtures.
+        column: a vector column holding the rows' codes for ``run`` (rows without codes,
+            NaN, are left out); None encodes the images.
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
     names, codes = store_classes(store, attribute)
@@ -148,7 +169,13 @@ def fit_group_mixtures(
     if max_rows is not None and len(rows) > max_rows:
         rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_rows, replace=False))
     model = group_model(run)
-    z = encode_rows(model, store, rows)
+    if column is None:
+        if not model.has_encoder:
+            raise UserError(f"{run} has no encoder; give the column of its codes for these faces "
+                            "(--column, e.g. written by `latentplay embed --with invert:RUN`)")
+        z = encode_rows(model, store, rows)
+    else:
+        z, rows = column_codes(model, store, column, rows)
     present = np.unique(codes[rows])
     mixtures = [fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
                 for c in present]

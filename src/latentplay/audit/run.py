@@ -251,9 +251,12 @@ def sample_groups(
     measure: int = 200,
     seed: int = 0,
     overwrite: bool = False,
+    column: str | None = None,
+    covariance: str = "full",
 ) -> dict[str, Any]:
-    """Fit a latent mixture per class of ``attribute``, draw ``n`` faces of each into
-    ``out/groups.png`` and write ``out/groups.json``.
+    """Fit a latent mixture per class of ``attribute`` (to ``run``'s encoder means, or to the
+    codes in vector ``column``; ``covariance``: ``full`` or ``diag`` per component), draw ``n``
+    faces of each into ``out/groups.png`` and write ``out/groups.json``.
 
     With an ``annotator`` (of the same attribute), ``measure`` faces per group and as many prior
     samples are annotated: each group's ``share_annotated`` (of its own samples annotated as
@@ -266,7 +269,10 @@ def sample_groups(
     if annotator is not None and annotator.attribute != attribute:
         raise UserError(f"the annotator is for {annotator.attribute!r}, not {attribute!r}")
     out = output_dir(out, overwrite)
-    gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed)
+    if covariance not in ("full", "diag"):
+        raise UserError(f"covariance must be full or diag, got {covariance!r}")
+    gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed, column=column,
+                            covariance=covariance)
     rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
     labels = [f"{c}\n(n={m}, k={g.n_components})"
               for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
@@ -276,7 +282,8 @@ def sample_groups(
     groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components)}
               for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
     summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
-                               "n": n, "seed": seed, "groups": groups}
+                               "codes": f"column {column}" if column else "encoder means",
+                               "covariance": covariance, "n": n, "seed": seed, "groups": groups}
     if annotator is not None:
         prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
         for k, group in enumerate(groups):

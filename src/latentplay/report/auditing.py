@@ -178,6 +178,8 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
     facts = [("run", str(g.get("run"))), ("data", str(g.get("data"))),
              ("attribute", str(g.get("attribute"))), ("faces per group", number(g.get("n"))),
              ("seed", number(g.get("seed")))]
+    if "codes" in g:  # written since sample-groups reads codes from a column too
+        facts.append(("codes", f"{g['codes']}, {g.get('covariance')} covariance"))
     ev = (g.get("annotator") or {}).get("evaluation") or {}
     if ev:
         facts.append(("annotator accuracy", f"{number(ev.get('accuracy'))} on "
