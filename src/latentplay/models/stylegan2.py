@@ -109,16 +109,20 @@ def blur_kernel(gain: float = 1.0) -> torch.Tensor:
 
 
 def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1,
-              pad: tuple[int, int] = (0, 0)) -> torch.Tensor:
+              pad: tuple[int, int] = (0, 0), channels: int | None = None) -> torch.Tensor:
     """Upsample ``x`` ``(B, C, H, W)`` by inserting ``up - 1`` zeros after every pixel, pad
     each side by ``pad`` (before, after) and convolve every channel with ``kernel`` ``(k, k)``:
-    ``(B, C, H * up + sum(pad) - k + 1, ...)``."""
-    b, c, h, w = x.shape
+    ``(B, C, H * up + sum(pad) - k + 1, ...)``. ``channels``: ``C`` when known in advance (a
+    constant filter shape for ONNX export)."""
+    b, h, w = x.shape[0], x.shape[2], x.shape[3]
+    c = channels or x.shape[1]
     if up > 1:
         x = F.pad(x.reshape(b, c, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(b, c, h * up, w * up)
     x = F.pad(x, [pad[0], pad[1], pad[0], pad[1]])
-    out = F.conv2d(x.reshape(b * c, 1, *x.shape[2:]), kernel.flip([0, 1]).to(x.dtype)[None, None])
-    return out.reshape(b, c, *out.shape[2:])
+    # one filter per channel (a grouped convolution: on a CPU 4-20x faster than the same
+    # filter over a batch of B * C one-channel images)
+    weight = kernel.flip([0, 1]).to(x.dtype)[None, None].expand(c, 1, -1, -1)
+    return F.conv2d(x, weight, groups=c)
 
 
 def leaky_bias(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
@@ -164,7 +168,7 @@ class ModulatedConv2d(nn.Module):
         self.scale = 1 / math.sqrt(in_ch * kernel * kernel)
         self.demodulate, self.upsample, self.kernel = demodulate, upsample, kernel
         if upsample:
-            self.blur = Blur(gain=4.0, pad=(1, 1))
+            self.blur = Blur(gain=4.0, pad=(1, 1), channels=out_ch)
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """``x`` ``(B, I, H, W)``, ``w`` ``(B, style_dim)`` -> ``(B, O, H', W')``.
@@ -185,15 +189,16 @@ class ModulatedConv2d(nn.Module):
 
 
 class Blur(nn.Module):
-    """:func:`upfirdn2d` with the [1, 3, 3, 1] kernel (a buffer, as in the checkpoints)."""
+    """:func:`upfirdn2d` of ``channels`` feature maps with the [1, 3, 3, 1] kernel (a buffer,
+    as in the checkpoints)."""
 
-    def __init__(self, gain: float, pad: tuple[int, int], up: int = 1) -> None:
+    def __init__(self, gain: float, pad: tuple[int, int], channels: int, up: int = 1) -> None:
         super().__init__()
         self.register_buffer("kernel", blur_kernel(gain))
-        self.pad, self.up = pad, up
+        self.pad, self.up, self.channels = pad, up, channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return upfirdn2d(x, self.kernel, self.up, self.pad)
+        return upfirdn2d(x, self.kernel, self.up, self.pad, self.channels)
 
 
 class NoiseInjection(nn.Module):
@@ -245,7 +250,7 @@ class ToRGB(nn.Module):
     def __init__(self, in_ch: int, style_dim: int, upsample: bool = True, conv_clamp: float = 0.0) -> None:
         super().__init__()
         if upsample:
-            self.upsample = Blur(gain=4.0, pad=(2, 1), up=2)
+            self.upsample = Blur(gain=4.0, pad=(2, 1), channels=3, up=2)
         self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
         self.conv_clamp = conv_clamp
