@@ -326,6 +326,8 @@ def interpolate(
     steps: int = typer.Option(8, help="Images per line, ends included."),
     method: str = typer.Option("slerp", help="slerp (keeps the norm) | lerp."),
     seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+    per_layer: bool = typer.Option(False, help="Invert a StyleGAN2's faces per layer (W+): closer "
+                                   "reconstructions."),
 ) -> None:
     """Decode codes on the way from one face to another (real faces: encoded, or inverted
     for a generator)."""
@@ -337,7 +339,7 @@ def interpolate(
     if len(chosen) < 2 or len(chosen) % 2 or steps < 2 or method not in ("slerp", "lerp"):
         raise UserError("give --rows as pairs (an even number of rows), --steps >= 2 and "
                         "--method slerp or lerp")
-    codes = _store_codes(model, data, chosen, seed)
+    codes = _store_codes(model, data, chosen, seed, per_layer)
     fitted = model_input(model, codes.images)
     conds = codes.condition if codes.condition is not None else [None] * len(chosen)
     lines, labels = [], []
@@ -348,7 +350,7 @@ def interpolate(
         labels.append(f"{chosen[k]} -> {chosen[k + 1]}")
     captions = [["original"] + [f"t={t:.2g}" for t in np.linspace(0, 1, steps)] + ["original"]]
     _write(out, lines, labels, f"{method} between faces of {data.name}",
-           {"rows": chosen, "steps": steps, "method": method,
+           {"rows": chosen, "steps": steps, "method": method, "per_layer": per_layer,
             "inversion_loss": None if codes.loss is None else codes.loss.tolist()},
            captions=captions * len(lines))
 
@@ -361,6 +363,8 @@ def blend(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     weights: str = typer.Option(None, help="Weights, one per row (default equal)."),
     seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+    per_layer: bool = typer.Option(False, help="Invert a StyleGAN2's faces per layer (W+): closer "
+                                   "reconstructions."),
 ) -> None:
     """Decode the weighted mean of several faces' codes."""
     from latentplay.latent.interpolate import blend as blend_codes
@@ -369,7 +373,7 @@ def blend(
     model = _model(run)
     chosen = parse_rows(rows)
     w = None if weights is None else np.asarray(parse_values(weights))
-    codes = _store_codes(model, data, chosen, seed)
+    codes = _store_codes(model, data, chosen, seed, per_layer)
     z = blend_codes(codes.z, w)[None]
     cond = None if codes.condition is None else blend_codes(codes.condition, w)[None]
     mixed = decode(model, z, condition=cond)
@@ -377,7 +381,8 @@ def blend(
     recon = decode(model, codes.z, condition=codes.condition)
     _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
            f"blend of {len(chosen)} faces of {data.name}",
-           {"rows": chosen, "weights": None if w is None else (w / w.sum()).tolist()})
+           {"rows": chosen, "weights": None if w is None else (w / w.sum()).tolist(),
+            "per_layer": per_layer})
 
 
 @app.command()
@@ -391,6 +396,8 @@ def mix(
     sources: str = typer.Option("4:8", help="Rows of --data whose styles they take."),
     n: int = typer.Option(4, help="Without --data: prior samples of each kind."),
     seed: int = typer.Option(0, help="Seed of the samples or of the inversion."),
+    per_layer: bool = typer.Option(False, help="Invert a StyleGAN2's faces per layer (W+): closer "
+                                   "reconstructions."),
 ) -> None:
     """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
     from latentplay.latent.mixing import layer_range, style_layers, style_mix
@@ -400,11 +407,11 @@ def mix(
     span = layer_range(layers, style_layers(model))
     if data is not None:
         kept, given = parse_rows(rows), parse_rows(sources)
-        dest, src = (_store_codes(model, data, r, seed).z for r in (kept, given))
+        dest, src = (_store_codes(model, data, r, seed, per_layer).z for r in (kept, given))
         names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
     else:
-        if n < 1:
-            raise UserError("--n must be at least 1")
+        if n < 1 or per_layer:
+            raise UserError("--n must be at least 1; --per-layer inverts the faces of --data")
         codes = np.random.default_rng(seed).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
@@ -417,7 +424,7 @@ def mix(
     _write(out, grid, ["sources", *names[0]],
            f"styles of layers {span[0]}..{span[1] - 1} from the sources (columns)",
            {"layers": list(span), "n_layers": int(model.n_layers), "destinations": names[0],
-            "sources": names[1]}, captions=captions)
+            "sources": names[1], "per_layer": per_layer}, captions=captions)
 
 
 @app.command()

@@ -104,6 +104,8 @@ def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
     ``invert_steps`` steps) for a generator. A conditional model gets each row's own
     condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
     n_layers * D)`` (a sample's own code at every layer)."""
+    if per_layer and not getattr(model, "n_layers", 0):
+        raise UserError(f"per-layer codes (W+) need a StyleGAN2; this run is a {model.family}")
     rows_arr = checked_rows(store, rows)
     images = load_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)

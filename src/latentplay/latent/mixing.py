@@ -53,17 +53,29 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
 
     Args:
         model: an imported StyleGAN2 (:func:`latentplay.train.load_model`).
-        destinations: ``(A, D)`` codes of the faces that keep their other styles.
-        sources: ``(B, D)`` codes whose styles are given at ``layers``.
+        destinations: ``(A, D)`` codes of the faces that keep their other styles, or their
+            per-layer codes ``(A, n_layers * D)`` (W+).
+        sources: ``(B, D)`` or ``(B, n_layers * D)`` codes whose styles are given at ``layers``.
         layers: ``(start, stop)``, from :func:`layer_range`.
 
     Returns:
         ``(A, B, S, S, 3)`` uint8 images.
     """
-    n = style_layers(model)
-    dest, src = np.asarray(destinations, np.float32), np.asarray(sources, np.float32)
+    dest, src = _layered(model, destinations), _layered(model, sources)  # (A, n, D), (B, n, D)
     a, b = len(dest), len(src)
-    codes = np.repeat(np.repeat(dest[:, None, None, :], b, 1), n, 2)  # (A, B, n, D)
-    codes[:, :, layers[0]:layers[1]] = src[None, :, None, :]
+    codes = np.repeat(dest[:, None], b, 1)  # (A, B, n, D)
+    codes[:, :, layers[0]:layers[1]] = src[None, :, layers[0]:layers[1]]
     images = decode(model, codes.reshape(a * b, -1), device=device)  # W+ codes, batched
     return images.reshape(a, b, *images.shape[1:])
+
+
+def _layered(model: torch.nn.Module, codes: np.ndarray) -> np.ndarray:
+    """Codes ``(N, D)`` (one for every layer) or ``(N, n_layers * D)`` as ``(N, n_layers, D)``."""
+    n, d = style_layers(model), int(model.latent_dim)
+    codes = np.asarray(codes, np.float32)
+    if codes.ndim != 2 or codes.shape[1] not in (d, n * d):
+        raise UserError(f"codes of {codes.shape[-1]} values: this generator takes {d} (W) or "
+                        f"{n * d} (W+)")
+    if codes.shape[1] == d:
+        return np.repeat(codes[:, None], n, 1)
+    return codes.reshape(len(codes), n, d).copy()
