@@ -150,3 +150,25 @@ def test_command_checks_identity_with_dlib(cli, coded: Path, vae_run: Path,  # n
               "nosuch", "--out", tmp_path / "bad")
     assert bad.code == 2 and bad.err.startswith("error: ")
     assert not (tmp_path / "bad").exists()
+
+
+def test_reconstruction_identity_by_hand() -> None:
+    from latentplay.audit.identity import reconstruction_identity
+
+    faces = show_code(Z, None)
+    moved = Z.copy()
+    moved[1] += [0.5, -0.5, 0.25]
+    redrawn = show_code(moved, None)
+    found = reconstruction_identity(CodeEmbedder(), faces, redrawn)
+    seen, again = _shown(Z), _shown(moved)
+    want = [_cosine(a, b) for a, b in zip(seen, again, strict=True)]
+    np.testing.assert_allclose(found["similarity"], want, atol=1e-9)
+    assert found["similarity"][0] == pytest.approx(1.0)  # redrawn exactly
+    pairs = [_cosine(seen[i], seen[j]) for i in range(4) for j in range(4) if i != j]
+    assert found["between"] == pytest.approx(np.mean(pairs))
+    kept = (np.array(want) - found["between"]) / (1 - found["between"])
+    np.testing.assert_allclose(found["kept"], kept, atol=1e-9)
+    assert found["mean_kept"] == pytest.approx(kept.mean()) and found["not_found"] == 0
+    blind = reconstruction_identity(CodeEmbedder(blind=128 + 40), faces, redrawn)  # z0 > 1: none
+    assert blind["similarity"][3] is None and blind["not_found"] == 1
+    assert blind["mean_similarity"] == pytest.approx(np.mean(want[:3]))

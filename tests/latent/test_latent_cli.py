@@ -180,6 +180,15 @@ def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> No
                       "--steps", "30", "--restarts", "2", "--prior", "0", "--out", png), png)
     assert len(numbers["loss"]) == 3
     assert all(a <= b for a, b in zip(numbers["loss"], numbers["init_loss"], strict=True))
+    r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:3", "--steps", "5",
+            "--restarts", "1", "--identity", "dlib", "--out", png)
+    assert r.code == 0 and "identity (dlib, cosine similarity to the photo)" in r.out, r.err
+    found = json.loads(png.with_suffix(".json").read_text())["identity"]
+    assert found["embedder"] == "dlib" and len(found["similarity"]) == 3
+    assert all(-1 <= v <= 1 for v in found["similarity"]) and -1 < found["between"] < 1
+    r = cli("latent", "invert", dcgan_run, "--data", small.path, "--identity", "nosuch",
+            "--out", png)
+    assert r.code == 2
     r = cli("embed", small.path, "--with", f"invert:{dcgan_run}", "--column", "gz",
             "-o", "steps=5", "-o", "restarts=1")
     assert r.code == 0, r.err

@@ -170,3 +170,23 @@ def identity_summary(identity: Identity, table: list[dict[str, object]]) -> dict
     return {"embedder": identity.embedder, "between": finite_or_none(identity.between),
             "reconstruction": None if rec is None else _mean(rec),
             "random": int(len(identity.random)), "table": table}
+
+
+def reconstruction_identity(embedder: Embedder, faces: np.ndarray, redrawn: np.ndarray
+                            ) -> dict[str, Any]:
+    """How much of each face's identity its redrawing (e.g. an inversion's decoding) keeps,
+    read by a fitted face ``embedder``: ``faces`` and ``redrawn`` ``(n, H, W, C)`` uint8.
+
+    Returns ``similarity`` (per face: cosine similarity of the two embeddings; None where no
+    face was found in either), ``between`` (the mean similarity of different faces to each
+    other: what an unrelated face scores), ``kept`` (per face, ``(similarity - between) /
+    (1 - between)``: 1 for the same embedding, 0 for an unrelated face), their means and
+    ``not_found``."""
+    faces_unit = _unit(*embed_images(embedder, faces))
+    similarity = np.einsum("ne,ne->n", faces_unit, _unit(*embed_images(embedder, redrawn)))
+    between = _between(faces_unit)
+    kept = (similarity - between) / (1 - between)
+    return {"embedder": embedder.name, "similarity": [finite_or_none(v) for v in similarity],
+            "between": finite_or_none(between), "kept": [finite_or_none(v) for v in kept],
+            "mean_similarity": _mean(similarity), "mean_kept": _mean(kept),
+            "not_found": int((~np.isfinite(similarity)).sum())}

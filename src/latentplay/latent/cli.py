@@ -585,10 +585,16 @@ def invert_cmd(
     lr: float = typer.Option(0.05, help="Adam's learning rate."),
     seed: int = typer.Option(0, help="Seed of the random starts."),
     per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN2 (W+)."),
+    identity: str = typer.Option(None, help="Face embedder that reads whether each inverted "
+                                 "face is still the person (dlib, onnx:ARCFACE.onnx): cosine "
+                                 "similarity to the photo, against different photos'."),
+    identity_option: list[str] = typer.Option(None, "--identity-option", help="Its options "
+                                              "key=value (repeatable), e.g. detect=true."),
 ) -> None:
     """Find codes whose decodings redraw real faces (projection into the latent space): the
-    faces, their starting decodings and the optimised ones, with pixel errors. To invert a
-    whole store into a column use `latentplay embed STORE --with invert:RUN`."""
+    faces, their starting decodings and the optimised ones, with pixel errors (and identity
+    similarity with --identity). To invert a whole store into a column use `latentplay embed
+    STORE --with invert:RUN`."""
     from rich.progress import Progress
 
     from latentplay.latent.codes import checked_rows, row_conditions
@@ -600,6 +606,11 @@ def invert_cmd(
     chosen = checked_rows(store, parse_rows(rows))
     cond = row_conditions(model, store, chosen)
     images = load_images(store, chosen)
+    reader = None
+    if identity is not None:  # a missing model or bad option fails before the inversion
+        from latentplay.audit.identity import identity_embedder
+
+        reader = identity_embedder(identity, identity_option or [])
     with Progress(transient=True) as bar:
         task = bar.add_task("inverting", total=None)
         result = invert(model, images, condition=cond, init=init, steps=steps,
@@ -613,9 +624,26 @@ def invert_cmd(
     captions = [[f"row {r}" for r in chosen],
                 [f"mse {v:.4f}" for v in result.init_loss],
                 [f"mse {v:.4f}" for v in result.loss]]
+    numbers = {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
+               "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
+               "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
+               "init": init, "prior": prior, "per_layer": per_layer}
+    if reader is not None:
+        from latentplay.audit.identity import reconstruction_identity
+
+        numbers["identity"] = kept = reconstruction_identity(reader, fitted, result.reconstructions)
+        numbers["identity_start"] = reconstruction_identity(reader, fitted, start)
+        captions[2] = [f"{c}\nid {'-' if v is None else f'{v:.2f}'}"
+                       for c, v in zip(captions[2], kept["similarity"], strict=True)]
+        typer.echo(f"identity ({identity}, cosine similarity to the photo): "
+                   f"{_number(kept['mean_similarity'])} inverted, "
+                   f"{_number(numbers['identity_start']['mean_similarity'])} at the start, "
+                   f"{_number(kept['between'])} between different photos; "
+                   f"{kept['not_found']} without a face read")
     _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
-           f"projection into the latent of {run.name} ({steps} steps)",
-           {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
-            "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
-            "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
-            "init": init, "prior": prior, "per_layer": per_layer}, captions=captions)
+           f"projection into the latent of {run.name} ({steps} steps)", numbers,
+           captions=captions)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
