@@ -5,6 +5,9 @@ dict rows."""
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,19 @@ def make_parents(path: str | Path) -> Path:
     except (FileExistsError, NotADirectoryError):
         raise UserError(f"cannot make directory {path.parent}: a file is in the way") from None
     return path
+
+
+def swap_into_place(tmp: Path, path: Path) -> None:
+    """Rename the finished directory ``tmp`` to ``path``, replacing any previous one only once
+    the new one is complete (an interruption leaves the previous one, or a stray old copy
+    beside it, never a half-written ``path``)."""
+    old = None
+    if path.exists():
+        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def output_dir(out: str | Path, overwrite: bool) -> Path:

@@ -399,3 +399,24 @@ def test_a_generated_stores_codes_per_layer(run: Path, tmp_path: Path) -> None:
     codes = store_codes(model, made, [0, 2], per_layer=True)
     np.testing.assert_array_equal(codes.z, np.tile(st.vectors(made, "z")[[0, 2]], (1, 6)))
     np.testing.assert_array_equal(decode(model, codes.z), st.load_images(made, [0, 2]))
+
+
+def test_an_interrupted_import_leaves_the_previous_run(checkpoint: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import latentplay.train.figures as figures
+
+    run = import_stylegan2(checkpoint, tmp_path / "run", w_samples=100, samples=8)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+
+    def interrupted(*args, **kwargs) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(figures, "save_image_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        import_stylegan2(checkpoint, run, w_samples=200, seed=3, samples=8, overwrite=True)
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no half-written copy left
+    monkeypatch.undo()
+    import_stylegan2(checkpoint, run, w_samples=200, seed=3, samples=0, overwrite=True)
+    assert json.loads((run / "model.json").read_text())["source"]["w_samples"] == 200
+    assert not (run / "samples.png").exists()  # the new run replaced the old one whole

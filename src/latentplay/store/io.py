@@ -23,7 +23,7 @@ import numpy as np
 from datasets.arrow_writer import ArrowWriter
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, swap_into_place
 from latentplay.store.schema import Attribute, Schema
 
 SCHEMA_FILE = "latentplay.json"
@@ -98,17 +98,6 @@ def _check_target(path: Path, overwrite: bool) -> None:
     make_parents(path)
 
 
-def _swap_into_place(tmp: Path, path: Path) -> None:
-    """Rename the finished ``tmp`` directory to ``path``, replacing any previous store."""
-    old = None
-    if path.exists():
-        old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(path, old)
-    os.replace(tmp, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
     text = json.dumps(schema.to_dict(), indent=2)
     (directory / SCHEMA_FILE).write_text(text)
@@ -157,7 +146,7 @@ def save(
             mode = "wb" if isinstance(content, bytes) else "w"
             with open(tmp / name, mode) as fh:
                 fh.write(content)
-        _swap_into_place(tmp, path)
+        swap_into_place(tmp, path)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from safetensors.torch import load_file
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
+from latentplay.outputs import make_parents, swap_into_place
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
 from latentplay.train.network_pickle import is_network_pickle, read_pickle, stylegan2_state
 
@@ -157,21 +159,26 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     mean, basis = w_statistics(model, w_samples, seed)
     model.w_mean.copy_(mean)
     model.w_basis.copy_(basis)
-    if out.exists() and overwrite:
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
     meta = model_meta("stylegan2", config, 3, side, ConditionSpec(), 0, 0)
     kind = "nvidia-pickle" if settings else "stylegan2"
     meta["source"] = {"format": kind, "checkpoint": str(Path(checkpoint).absolute()),
                       "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
-    save_model(out, model, meta)
-    if samples:  # samples.png: prior draws, eight per row
-        from latentplay.train.api import described, sample
-        from latentplay.train.figures import save_image_rows
+    # written beside out and moved into place whole: an interrupted import leaves any
+    # previous run as it was
+    tmp = make_parents(out).with_name(f".{out.name}.import-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.mkdir()
+        save_model(tmp, model, meta)
+        if samples:  # samples.png: prior draws, eight per row
+            from latentplay.train.api import described, sample
+            from latentplay.train.figures import save_image_rows
 
-        images = sample(described(model, meta, out), samples, seed)
-        rows = [images[s:s + 8] for s in range(0, samples, 8)]
-        save_image_rows(rows, [""] * len(rows), out / "samples.png", "prior samples")
+            images = sample(described(model, meta, out), samples, seed)
+            rows = [images[s:s + 8] for s in range(0, samples, 8)]
+            save_image_rows(rows, [""] * len(rows), tmp / "samples.png", "prior samples")
+        swap_into_place(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
