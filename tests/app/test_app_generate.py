@@ -56,26 +56,26 @@ def test_continuous_condition_slider_reaches_beyond_training(cvae: Playground) -
 
 def test_axes_are_ranked_by_encoder_variance(cvae: Playground, cvae_run: Path) -> None:
     variance = run_latents(cvae_run).var(0)
-    dims = [d for _, d in generate.axis_choices(cvae, pca=False)]
+    dims = [d for _, d in generate.axis_choices(cvae)]
     assert sorted(dims) == list(range(8))
     assert np.all(np.diff(variance[dims]) <= 0)
-    labels = [label for label, _ in generate.axis_choices(cvae, pca=True)]
+    labels = [label for label, _ in generate.axis_choices(cvae, "pca")]
     assert len(labels) == 8 and labels[0].startswith("PC0") and "of variance" in labels[0]
 
 
 def test_traversal_and_sliders_agree_at_the_centre(cvae: Playground) -> None:
-    dim = generate.axis_choices(cvae, pca=False)[0][1]
-    row = generate.traverse(cvae, dim, 3.0, 5, False, COND)
+    dim = generate.axis_choices(cvae)[0][1]
+    row = generate.traverse(cvae, dim, 3.0, 5, "latent", COND)
     assert row.shape == (5, 32, 32, 3)
     centre = generate.decode_sliders(cvae, [dim], [0.0], COND)
     assert np.array_equal(row[2], centre)  # value 0 of -3..3 in 5 steps
     moved = generate.decode_sliders(cvae, [dim], [3.0], COND)
     assert np.array_equal(row[4], moved) and not np.array_equal(moved, centre)
-    assert generate.traverse(cvae, 0, 2.0, 4, True, COND).shape == (4, 32, 32, 3)
+    assert generate.traverse(cvae, 0, 2.0, 4, "pca", COND).shape == (4, 32, 32, 3)
     with pytest.raises(UserError, match="out of range"):
-        generate.traverse(cvae, 8, 3.0, 5, False, COND)
+        generate.traverse(cvae, 8, 3.0, 5, "latent", COND)
     with pytest.raises(UserError, match="at least 2 steps"):
-        generate.traverse(cvae, dim, 3.0, 1, False, COND)
+        generate.traverse(cvae, dim, 3.0, 1, "latent", COND)
 
 
 def test_sliders_are_the_active_dimensions(cvae: Playground, cvae_run: Path) -> None:
@@ -90,11 +90,45 @@ def test_sliders_are_the_active_dimensions(cvae: Playground, cvae_run: Path) -> 
 
 
 def test_generator_has_no_variance_ranking_nor_principal_axes(dcgan: Playground) -> None:
-    assert generate.axis_choices(dcgan, pca=False)[:2] == [("z0", 0), ("z1", 1)]
+    assert generate.axis_choices(dcgan)[:2] == [("z0", 0), ("z1", 1)]
     assert [d for d, _ in generate.slider_axes(dcgan)] == list(range(generate.MAX_SLIDERS))
     with pytest.raises(UserError, match="latents.npy"):
-        generate.axis_choices(dcgan, pca=True)
+        generate.axis_choices(dcgan, "pca")
     images = generate.sample(dcgan, 4, 0, {})
     assert images.shape == (4, 32, 32, 3)
     one = generate.decode_sliders(dcgan, [0, 1], [2.0, -2.0], {})
     assert not np.array_equal(one, generate.decode_sliders(dcgan, [0, 1], [0.0, 0.0], {}))
+
+
+@pytest.fixture(scope="module")
+def stylegan2(tmp_path_factory: pytest.TempPathFactory) -> Playground:
+    """A tiny imported StyleGAN2 (16 px, 16-d codes in whitened W)."""
+    import torch
+
+    from latentplay.models.stylegan2 import Generator, StyleGAN2Config
+    from latentplay.train.pretrained import import_stylegan2
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("sg")
+    torch.save({"g_ema": Generator(StyleGAN2Config(resolution=16, style_dim=16, n_mlp=2,
+                                                   channel_max=16)).state_dict()}, folder / "g.pt")
+    return Playground.open(import_stylegan2(folder / "g.pt", folder / "run", w_samples=500, samples=0))
+
+
+def test_a_stylegan2_traverses_its_sefa_directions(stylegan2: Playground, dcgan: Playground) -> None:
+    from latentplay.latent.traverse import direction_traversal, sefa_axes
+
+    assert generate.modes(stylegan2) == ["latent dimension", "SeFa direction"]
+    assert generate.modes(dcgan) == ["latent dimension"]
+    choices = generate.axis_choices(stylegan2, "sefa")
+    axes = sefa_axes(stylegan2.model)
+    assert len(choices) == 16 and choices[0] == (f"SeFa0  {axes.strength[0]:.0%} of the weights", 0)
+    row = generate.traverse(stylegan2, 2, 3.0, 5, "sefa", {})
+    want = direction_traversal(stylegan2.model, np.zeros(16, np.float32), axes.steps[[2]],
+                               np.linspace(-3, 3, 5))[0]
+    np.testing.assert_array_equal(row, want)
+    assert not np.array_equal(row[0], row[-1])
+    with pytest.raises(UserError, match="out of range"):
+        generate.traverse(stylegan2, 16, 3.0, 5, "sefa", {})
+    with pytest.raises(UserError, match="imported StyleGAN2"):
+        generate.axis_choices(dcgan, "sefa")

@@ -42,33 +42,58 @@ def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any]) 
     return pg.decode((centre + z * scale).astype(np.float32), pg.condition(condition))
 
 
-def axis_choices(pg: Playground, pca: bool) -> list[tuple[str, int]]:
-    """``(label, index)`` of the axes a traversal can move along: latent dimensions by
-    decreasing variance of the encoder means (``z3  var 1.42``), or principal axes of the
-    encoded training set (``PC0  34% of variance``)."""
-    if pca:
+MODES = {"latent dimension": "latent", "principal axis": "pca", "SeFa direction": "sefa"}
+"""Traverse-tab labels of the axis kinds: latent dimensions, principal axes of the encoded
+training set, and an imported StyleGAN2's closed-form directions."""
+
+SEFA_CHOICES = 32
+"""SeFa directions offered (the strongest)."""
+
+
+def modes(pg: Playground) -> list[str]:
+    """The kinds of axis this playground's run can be traversed along (labels of :data:`MODES`)."""
+    return ["latent dimension"] + (["principal axis"] if pg.latents is not None else []) + (
+        ["SeFa direction"] if pg.sefa is not None else [])
+
+
+def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:
+    """``(label, index)`` of the axes a traversal can move along (``mode``: ``latent``,
+    ``pca`` or ``sefa``): latent dimensions by decreasing variance of the encoder means
+    (``z3  var 1.42``), principal axes of the encoded training set (``PC0  34% of variance``),
+    or a StyleGAN2's SeFa directions (``SeFa0  12% of the weights``)."""
+    if mode == "pca":
         explained = pg.pca.explained
         return [(f"PC{k}  {explained[k]:.0%} of variance", k) for k in range(len(explained))]
+    if mode == "sefa":
+        strength = pg.need_sefa().strength
+        return [(f"SeFa{k}  {strength[k]:.0%} of the weights", k)
+                for k in range(min(SEFA_CHOICES, len(strength)))]
     order, variance = pg.ranked
     if variance is None:
         return [(f"z{d}", int(d)) for d in order]
     return [(f"z{d}  var {v:.3g}", int(d)) for d, v in zip(order, variance, strict=True)]
 
 
-def traverse(pg: Playground, axis: int, span: float, steps: int, pca: bool,
+def traverse(pg: Playground, axis: int, span: float, steps: int, mode: str,
              condition: Mapping[str, Any]) -> np.ndarray:
     """``(steps, S, S, C)`` decodings of the centre code moved from ``-span`` to ``+span``
-    along latent dimension ``axis`` (prior units; SDs for a plain autoencoder) or principal
-    axis ``axis`` (SDs of the codes along it)."""
-    from latentplay.latent.traverse import axis_traversal, pca_traversal
+    along latent dimension ``axis`` (``mode`` ``latent``: prior units; SDs for a plain
+    autoencoder), principal axis ``axis`` (``pca``: SDs of the codes along it) or SeFa
+    direction ``axis`` (``sefa``: SDs of W along it)."""
+    from latentplay.latent.traverse import axis_traversal, direction_traversal, pca_traversal
 
     if int(steps) < 2 or not float(span) > 0:
         raise UserError("a traversal needs at least 2 steps and a range above 0")
     values = np.linspace(-float(span), float(span), int(steps))
     model, cond = pg.need_model(), pg.condition(condition)
-    if pca:
+    if mode == "pca":
         return pca_traversal(model, pg.pca, [int(axis)], values, condition=cond)[0]
     centre, scale = pg.frame
+    if mode == "sefa":
+        sefa = pg.need_sefa()
+        if not 0 <= int(axis) < len(sefa.steps):
+            raise UserError(f"SeFa direction {axis} out of range 0..{len(sefa.steps) - 1}")
+        return direction_traversal(model, centre, sefa.steps[[int(axis)]], values)[0]
     return axis_traversal(model, [int(axis)], values, base=centre, scale=scale,
                           condition=cond)[0]
 

@@ -25,7 +25,7 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
-from latentplay.latent.traverse import PCAAxes
+from latentplay.latent.traverse import PCAAxes, SefaAxes
 from latentplay.models.condition import ConditionPart
 from latentplay.store.io import Store
 
@@ -161,6 +161,22 @@ class Playground:
             return np.arange(self.latent_dim), None
         order = ranked_axes(self.latents)
         return order, self.latents.var(0)[order]
+
+    @cached_property
+    def sefa(self) -> SefaAxes | None:
+        """SeFa directions of an imported StyleGAN2 whose codes are in W; None otherwise."""
+        from latentplay.latent.traverse import sefa_axes
+
+        model = self.model
+        if getattr(model, "family", "") != "stylegan2" or model.config.space != "w":
+            return None
+        return sefa_axes(model)
+
+    def need_sefa(self) -> SefaAxes:
+        """:attr:`sefa`; a :class:`UserError` for any other run."""
+        if self.sefa is None:
+            raise UserError("SeFa directions belong to an imported StyleGAN2 with codes in W")
+        return self.sefa
 
     @cached_property
     def pca(self) -> PCAAxes:

@@ -43,14 +43,14 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
     """The Traverse tab: a row of images along one axis, and latent sliders decoding one
     code live."""
     with gr.Tab("Traverse"):
-        modes = ["latent dimension"] + (["principal axis"] if pg.latents is not None else [])
+        modes = generate.modes(pg)
         gr.Markdown("Decodings of the centre code moved along one axis. Latent dimensions are "
                     "ordered by the variance of the encoder means over the training set"
                     + ("." if pg.latents is not None else
                        " (not available for this run: dimensions in order)."))
         with gr.Row():
             mode = gr.Radio(modes, value=modes[0], label="move along")
-            axis = gr.Dropdown(generate.axis_choices(pg, pca=False), value=int(pg.ranked[0][0]),
+            axis = gr.Dropdown(generate.axis_choices(pg), value=int(pg.ranked[0][0]),
                                label="axis")
             span = gr.Slider(0.5, 6, value=3, step=0.5, label="range (±)",
                              info="prior units" if pg.family != "ae" else "SDs of the codes")
@@ -60,15 +60,14 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
 
         def choices(mode_value: str) -> Any:
-            pca = mode_value == "principal axis"
-            found = generate.axis_choices(pg, pca)
+            found = generate.axis_choices(pg, generate.MODES[mode_value])
             return gr.update(choices=found, value=found[0][1])
 
         @guard
         def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
                 *cond: Any) -> list[np.ndarray]:
             images = generate.traverse(pg, int(axis_value), float(span_value), int(steps_value),
-                                       mode_value == "principal axis", condition_values(pg, cond))
+                                       generate.MODES[mode_value], condition_values(pg, cond))
             return list(display(images))
 
         mode.change(choices, mode, axis, api_name=False)
