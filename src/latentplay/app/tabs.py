@@ -44,10 +44,12 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
     code live."""
     with gr.Tab("Traverse"):
         modes = generate.modes(pg)
-        gr.Markdown("Decodings of the centre code moved along one axis. Latent dimensions are "
-                    "ordered by the variance of the encoder means over the training set"
-                    + ("." if pg.latents is not None else
-                       " (not available for this run: dimensions in order)."))
+        gr.Markdown("Decodings of the centre code moved along one axis. " + (
+            "This generator's latent dimensions are the principal axes of its W, largest "
+            "first (GANSpace); SeFa directions are moved in SDs of W." if pg.sefa is not None
+            else "Latent dimensions are ordered by the variance of the encoder means over the "
+            "training set" + ("." if pg.latents is not None else
+                              " (not available for this run: dimensions in order).")))
         with gr.Row():
             mode = gr.Radio(modes, value=modes[0], label="move along")
             axis = gr.Dropdown(generate.axis_choices(pg), value=int(pg.ranked[0][0]),
