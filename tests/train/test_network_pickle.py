@@ -234,6 +234,10 @@ def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images:
         assert (unclamped - r["plus_images"]).abs().max() > 0.5  # the clamp mattered
     meta = (run / "model.json").read_text()
     assert '"format": "nvidia-pickle"' in meta
+    from latentplay.report.pretrained import page
+
+    facts = dict(page(run).sections[0].blocks[0].items)
+    assert facts["read as"] == "an NVIDIA network pickle, unpickled without running its code"
 
 
 def test_a_tensorflow_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:

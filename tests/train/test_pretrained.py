@@ -175,6 +175,7 @@ def test_latent_commands_on_an_imported_run(run: Path, tmp_path: Path, cli, face
     html = (tmp_path / "report.html").read_text()
     assert result.code == 0 and "Imported generator" in html and "StyleGAN2 16 px" in html
     assert json.loads((run / "model.json").read_text())["source"]["sha256"] in html
+    assert "a checkpoint of the PyTorch port (g_ema), tensors only" in html
 
 
 def test_export_to_onnx_at_any_batch(run: Path, tmp_path: Path) -> None:

@@ -9,6 +9,9 @@ from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Page, Section, number
 
+FORMATS = {"stylegan2": "a checkpoint of the PyTorch port (g_ema), tensors only",
+           "nvidia-pickle": "an NVIDIA network pickle, unpickled without running its code"}
+
 
 def page(run: Path) -> Page:
     """The page of imported run ``run``: what was imported from where, and its samples."""
@@ -19,6 +22,7 @@ def page(run: Path) -> Page:
     items = [
         ("generator", describe(meta)),
         ("checkpoint", str(source.get("checkpoint", "?"))),
+        ("read as", FORMATS.get(source.get("format"), str(source.get("format", "?")))),
         ("checkpoint SHA-256", str(source.get("sha256", "?"))),
         ("W statistics", f"mean and principal axes of {number(source.get('w_samples'))} mapped "
                          f"draws (seed {source.get('seed', '?')})"),
