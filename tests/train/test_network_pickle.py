@@ -122,8 +122,8 @@ def _stored(tensors: dict[str, torch.Tensor], clamp: float | None = 0.8) -> Stor
             last = path.rsplit(".", 1)[-1]
             if last in ("conv0", "conv1", "torgb"):
                 nodes[path]["conv_clamp"] = clamp
-            if last.startswith("fc") or last == "affine":
-                lr = 0.01 if last.startswith("fc") else 1.0
+            if last.startswith("fc") or last in ("affine", "embed"):
+                lr = 0.01 if last.startswith("fc") else 1.0  # a label embedding's is 1
                 nodes[path].update(bias_gain=lr, weight_gain=np.float64(lr / 4))
             if "." in path:
                 parent, _, child = path.rpartition(".")

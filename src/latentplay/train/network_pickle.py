@@ -248,6 +248,7 @@ def _tensorflow_network(network: Opaque, source: str) -> tuple[dict[str, torch.T
             raise UserError(f"{source}: variable {name} is not an array ({exc})") from None
         tensors[key] = tensor
     _refuse_unknown(unknown, source)
+    _refuse_kinds(tensors, source)
     return tensors, {"conv_clamp": float(kwargs.get("conv_clamp") or 0),
                      "lr_mlp": float(kwargs.get("mapping_lrmul", 0.01))}
 
@@ -255,13 +256,23 @@ def _tensorflow_network(network: Opaque, source: str) -> tuple[dict[str, torch.T
 def _pytorch_network(network: Record, source: str) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
     """NVIDIA-named tensors and settings (read from the layers' attributes) of a network
     stored by NVIDIA's persistence module."""
+    tensors = dict(_tensors(network))
+    _refuse_kinds(tensors, source)  # before the settings: a label embedding has its own gains
     modules = network.state.get("_modules") or {}
     synthesis, mapping = ([*_records(modules[k])] if isinstance(modules.get(k), Record) else []
                           for k in ("synthesis", "mapping"))
     clamp = _setting(synthesis, "conv_clamp", "conv_clamp")
     lr_mlp = _setting(mapping, "bias_gain", "the mapping learning rate")
-    return dict(_tensors(network)), {"conv_clamp": float(clamp or 0),
+    return tensors, {"conv_clamp": float(clamp or 0),
                                      "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}
+
+
+def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str) -> None:
+    """A :class:`UserError` for a StyleGAN3 or a class-conditional generator's tensors."""
+    if any(k.startswith("synthesis.input.") for k in tensors):
+        raise UserError(f"{source} holds a StyleGAN3 generator; only StyleGAN2 ones are read")
+    if any(k.startswith("mapping.embed.") for k in tensors):
+        raise UserError(f"{source} holds a class-conditional generator; only unconditional ones are read")
 
 
 def _refuse_unknown(unknown: list[str], source: str) -> None:
@@ -288,10 +299,6 @@ def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
     else:
         raise UserError(f"{source} holds no generator network (expected 'G_ema' of NVIDIA's "
                         "PyTorch repositories or the (G, D, Gs) of their TensorFlow StyleGAN2)")
-    if any(k.startswith("synthesis.input.") for k in tensors):
-        raise UserError(f"{source} holds a StyleGAN3 generator; only StyleGAN2 ones are read")
-    if any(k.startswith("mapping.embed.") for k in tensors):
-        raise UserError(f"{source} holds a class-conditional generator; only unconditional ones are read")
     state: dict[str, torch.Tensor] = {}
     unknown = []
     for name, tensor in tensors.items():
