@@ -167,7 +167,7 @@ def _tensorflow_variables(tensors: dict[str, torch.Tensor]) -> tuple[list, list,
     synthesis network: the inverse of the conversion in NVIDIA's ``legacy.py`` (dense weights
     transposed, kernels ``(k, k, in, out)``, flipped in the upsampling layers, modulation
     biases minus 1, noise images ``(1, 1, R, R)``)."""
-    top, mapping, synthesis = [], [], []
+    top, mapping, synthesis = [("lod", np.float32(0))], [], []  # G_main's variables: lod first
     layers = {"conv0": "Conv0_up", "conv1": "Conv1", "torgb": "ToRGB"}
     parts = {"weight": "weight", "bias": "bias", "affine.weight": "mod_weight", "affine.bias": "mod_bias",
              "noise_strength": "noise_strength"}

@@ -239,6 +239,8 @@ def _tensorflow_network(network: Opaque, source: str) -> tuple[dict[str, torch.T
         raise UserError(f"{source}: resample_kernel is not the [1, 3, 3, 1] filter StyleGAN2 uses")
     tensors, unknown = {}, []
     for name, value in _tf_tensors(network):
+        if name == "lod":  # the progressive-growing level G_main keeps, unused by this generator
+            continue
         try:
             key, tensor = _from_tensorflow(name, value)
         except KeyError:
