@@ -147,7 +147,7 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     r = cli("audit", "sample-groups", vae_run, "--data", faces, "--attribute", "skin_tone",
             "--n", "6", "--annotator", skin_annotator_file, "--measure", "100", "--out", out)
     assert r.code == 0, r.err
-    assert (out / "groups.png").stat().st_size > 5000
+    assert (out / "groups.png").stat().st_size > 5000 and (out / "groups_shares.png").stat().st_size > 5000
     g = json.loads((out / "groups.json").read_text())
     assert [x["class"] for x in g["groups"]] == ["monk_2", "monk_8"]
     minority = g["groups"][1]

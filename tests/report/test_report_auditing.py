@@ -42,6 +42,10 @@ def test_groups_alone_and_a_foreign_summary(audit_run: Path, tmp_path: Path) -> 
     assert page.title.startswith("Groups of gender sampled from ")
     facts = dict(next(b for b in page.sections[0].blocks if isinstance(b, Facts)).items)
     assert facts["codes"] == "encoder means, full covariance"
+    assert len([b for b in page.sections[0].blocks if isinstance(b, Figure)]) == 1  # faces only
+    shutil.copy(audit_run / "groups_shares.png", groups_only / "groups_shares.png")
+    section = auditing.page(groups_only).sections[0]
+    assert len([b for b in section.blocks if isinstance(b, Figure)]) == 2
     (groups_only / "summary.json").write_text(json.dumps({"counts": {}}))
     with pytest.raises(UserError, match="no 'attributes'"):
         auditing.page(groups_only)

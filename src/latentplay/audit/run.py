@@ -297,8 +297,26 @@ def sample_groups(
         summary["annotator"] = {**annotator.description, "evaluation": None
                                 if annotator.evaluation is None else annotator.evaluation.to_dict()}
         summary["measure"] = measure
+        _shares_figure(out / "groups_shares.png", attribute, groups, measure)
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], measure: int) -> None:
+    """Each group's base rate beside the shares of prior and group-mixture samples annotated
+    as it (Wilson 95 % intervals over ``measure`` samples each)."""
+    from latentplay.intervals import wilson_interval
+    from latentplay.viz.distribution import distribution_bars
+
+    def series(key: str) -> tuple[np.ndarray, np.ndarray]:
+        shares = np.array([g[key] for g in groups])
+        return shares, wilson_interval(np.rint(shares * measure).astype(int), measure)
+
+    bars = {"base rate in the data": (np.array([g["base_rate"] for g in groups]), None),
+            f"prior samples (n={measure})": series("prior_share"),
+            f"the group's mixture samples (n={measure} each)": series("share_annotated")}
+    save_figure(distribution_bars([g["class"] for g in groups], bars, ylabel="annotated as the group",
+                                  title=f"{attribute}: samples annotated as each group"), path)
 
 
 def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,

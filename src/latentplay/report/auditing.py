@@ -195,6 +195,9 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
     if (run / "groups.png").exists():
         blocks.append(file_figure(run / "groups.png", "Faces drawn from each group's latent "
                              "mixture, one row per class."))
+    if (run / "groups_shares.png").exists():
+        blocks.append(file_figure(run / "groups_shares.png", "How often samples are annotated "
+                                  "as each group: base rate, prior samples, the group's own."))
     return Section(f"Groups of {g.get('attribute')}", "groups", blocks)
 
 
