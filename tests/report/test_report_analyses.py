@@ -18,7 +18,7 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     html = assert_self_contained(out)
     assert html.sections == ["matching", "balance", "effect", "figures", "config"]
-    assert len(html.images) == 3 and all(decode_image(s).format == "PNG" for s in html.images)
+    assert len(html.images) == 4 and all(decode_image(s).format == "PNG" for s in html.images)
     summary = json.loads((match_run / "summary.json").read_text())
     counts = html.tables["matching"][0]
     assert value(row_of(counts, "pairs")[1]) == summary["counts"]["pairs"]
@@ -47,7 +47,7 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
 def test_audit_report_compare_and_groups(audit_run: Path, tmp_path: Path) -> None:
     html = assert_self_contained(build_report(audit_run, tmp_path / "a.html"))
     assert html.sections == ["audit", "attr-gender", "groups"]
-    assert len(html.images) == 3 and all(decode_image(s).format == "PNG" for s in html.images)
+    assert len(html.images) == 4 and all(decode_image(s).format == "PNG" for s in html.images)
     gender = json.loads((audit_run / "summary.json").read_text())["attributes"]["gender"]
     overview = row_of(html.tables["audit"][0], "gender")
     assert value(overview[2]) == pytest.approx(gender["tv"], rel=1e-3, abs=1e-6)
