@@ -18,7 +18,7 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     html = assert_self_contained(out)
     assert html.sections == ["matching", "balance", "effect", "figures", "config"]
-    assert len(html.images) == 4 and all(decode_image(s).format == "PNG" for s in html.images)
+    assert len(html.images) == 3 and all(decode_image(s).format == "PNG" for s in html.images)
     summary = json.loads((match_run / "summary.json").read_text())
     counts = html.tables["matching"][0]
     assert value(row_of(counts, "pairs")[1]) == summary["counts"]["pairs"]
