@@ -22,6 +22,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 PER_ROW = 8
 RUN_HELP = "Run directory of a trained model."
 OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
+PER_LAYER_HELP = "Invert a StyleGAN2's faces per layer (W+): closer reconstructions."
 
 
 def parse_values(text: str) -> list[float]:
@@ -326,8 +327,7 @@ def interpolate(
     steps: int = typer.Option(8, help="Images per line, ends included."),
     method: str = typer.Option("slerp", help="slerp (keeps the norm) | lerp."),
     seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
-    per_layer: bool = typer.Option(False, help="Invert a StyleGAN2's faces per layer (W+): closer "
-                                   "reconstructions."),
+    per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
     """Decode codes on the way from one face to another (real faces: encoded, or inverted
     for a generator)."""
@@ -363,8 +363,7 @@ def blend(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     weights: str = typer.Option(None, help="Weights, one per row (default equal)."),
     seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
-    per_layer: bool = typer.Option(False, help="Invert a StyleGAN2's faces per layer (W+): closer "
-                                   "reconstructions."),
+    per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
     """Decode the weighted mean of several faces' codes."""
     from latentplay.latent.interpolate import blend as blend_codes
@@ -396,8 +395,7 @@ def mix(
     sources: str = typer.Option("4:8", help="Rows of --data whose styles they take."),
     n: int = typer.Option(4, help="Without --data: prior samples of each kind."),
     seed: int = typer.Option(0, help="Seed of the samples or of the inversion."),
-    per_layer: bool = typer.Option(False, help="Invert a StyleGAN2's faces per layer (W+): closer "
-                                   "reconstructions."),
+    per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
     """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
     from latentplay.latent.mixing import layer_range, style_layers, style_mix
@@ -410,8 +408,10 @@ def mix(
         dest, src = (_store_codes(model, data, r, seed, per_layer).z for r in (kept, given))
         names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
     else:
-        if n < 1 or per_layer:
-            raise UserError("--n must be at least 1; --per-layer inverts the faces of --data")
+        if n < 1:
+            raise UserError("--n must be at least 1")
+        if per_layer:
+            raise UserError("--per-layer inverts faces: give --data")
         codes = np.random.default_rng(seed).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
@@ -631,15 +631,15 @@ def invert_cmd(
     if reader is not None:
         from latentplay.audit.identity import reconstruction_identity
 
-        numbers["identity"] = kept = reconstruction_identity(reader, fitted, result.reconstructions)
+        numbers["identity"] = read = reconstruction_identity(reader, fitted, result.reconstructions)
         numbers["identity_start"] = reconstruction_identity(reader, fitted, start)
         captions[2] = [f"{c}\nid {'-' if v is None else f'{v:.2f}'}"
-                       for c, v in zip(captions[2], kept["similarity"], strict=True)]
+                       for c, v in zip(captions[2], read["similarity"], strict=True)]
         typer.echo(f"identity ({identity}, cosine similarity to the photo): "
-                   f"{_number(kept['mean_similarity'])} inverted, "
+                   f"{_number(read['mean_similarity'])} inverted, "
                    f"{_number(numbers['identity_start']['mean_similarity'])} at the start, "
-                   f"{_number(kept['between'])} between different photos; "
-                   f"{kept['not_found']} without a face read")
+                   f"{_number(read['between'])} between different photos; "
+                   f"{read['not_found']} without a face read")
     _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
            f"projection into the latent of {run.name} ({steps} steps)", numbers,
            captions=captions)

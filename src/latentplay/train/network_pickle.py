@@ -265,8 +265,7 @@ def _pytorch_network(network: Record, source: str) -> tuple[dict[str, torch.Tens
                           for k in ("synthesis", "mapping"))
     clamp = _setting(synthesis, "conv_clamp", "conv_clamp")
     lr_mlp = _setting(mapping, "bias_gain", "the mapping learning rate")
-    return tensors, {"conv_clamp": float(clamp or 0),
-                                     "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}
+    return tensors, {"conv_clamp": float(clamp or 0), "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}
 
 
 def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str) -> None:
