@@ -421,3 +421,38 @@ def test_an_interrupted_import_leaves_the_previous_run(checkpoint: Path, tmp_pat
     import_stylegan2(checkpoint, run, w_samples=200, seed=3, samples=0, overwrite=True)
     assert json.loads((run / "model.json").read_text())["source"]["w_samples"] == 200
     assert not (run / "samples.png").exists()  # the new run replaced the old one whole
+
+
+def test_edits_kept_to_some_layers(run: Path, tmp_path: Path, faces_store: Path,
+                                   cli) -> None:
+    from latentplay.latent.mixing import at_layers
+
+    model = load_model(run)
+    rng = np.random.default_rng(8)
+    z = rng.standard_normal((2, 16)).astype(np.float32)
+    direction = rng.standard_normal(16).astype(np.float32)
+    alphas = np.array([0.0, 3.0], np.float32)
+    moved = z[:, None] + alphas[None, :, None] * direction  # (2, 2, 16)
+    full = decode(model, moved.reshape(4, 16))
+    every = at_layers(model, z, moved, (0, 6))
+    assert every.shape == (2, 2, 96)
+    np.testing.assert_array_equal(decode(model, every.reshape(4, 96)), full)
+    coarse = decode(model, at_layers(model, z, moved, (0, 4)).reshape(4, 96)).reshape(2, 2, 16, 16, 3)
+    own = decode(model, z)
+    np.testing.assert_array_equal(coarse[:, 0], own)  # no step: the faces as they were
+    assert np.abs(coarse[:, 1].astype(int) - own).max() > 0  # the edit shows
+    assert np.abs(coarse[:, 1].astype(int) - full.reshape(2, 2, 16, 16, 3)[:, 1]).max() > 0  # but not fully
+    # through the command: a direction fitted on W codes, applied at the coarse layers
+    store = tmp_path / "some"
+    assert cli("data", "subset", faces_store, "--out", store, "--n", "40").code == 0
+    assert cli("embed", store, "--with", f"invert:{run}", "--column", "w", "-o", "steps=3",
+               "-o", "restarts=1").code == 0
+    assert cli("latent", "direction", store, "--column", "w", "--attribute", "gender",
+               "--out", tmp_path / "gender.json").code == 0
+    result = cli("latent", "edit", run, "--data", store, "--direction", tmp_path / "gender.json",
+                 "--rows", "0,1", "--alphas=-2,2", "--layers", "coarse", "--out", tmp_path / "e.png")
+    assert result.code == 0, result.err
+    assert json.loads((tmp_path / "e.json").read_text())["layers"] == [0, 4]
+    result = cli("latent", "edit", run, "--data", store, "--direction", tmp_path / "gender.json",
+                 "--layers", "7:9", "--out", tmp_path / "x.png")
+    assert result.code == 2 and "give no layers" in result.err

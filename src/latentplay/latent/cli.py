@@ -497,6 +497,8 @@ def edit(
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the classifier's normal, InterFaceGAN)."),
     seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+    layers: str = typer.Option(None, help="A StyleGAN2's layers the edit is applied at: coarse "
+                               "(4-8 px), middle, fine or START:STOP (default all)."),
 ) -> None:
     """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
     from latentplay.latent import directions as dr
@@ -512,6 +514,12 @@ def edit(
                          per_layer=found.dim != model.latent_dim)
     move = dr.edit_to if to_distance else dr.edit
     moved = move(codes.z, found, latent_steps, along=along)  # (n, A, D)
+    span = None
+    if layers is not None:
+        from latentplay.latent.mixing import at_layers, layer_range, style_layers
+
+        span = layer_range(layers, style_layers(model))
+        moved = at_layers(model, codes.z, moved, span)
     n, a, d = moved.shape
     cond = None if codes.condition is None else np.repeat(codes.condition, a, axis=0)
     images = decode(model, moved.reshape(n * a, d), condition=cond)
@@ -525,11 +533,14 @@ def edit(
              else f"{found.label}: z + a {along} (a in SDs)")
     if found.conditioned_on:
         title += "; held: " + ", ".join(found.conditioned_on)
+    if span is not None:
+        title += f"; at layers {span[0]}..{span[1] - 1}"
     _write(out, lines, [f"row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)],
            title, {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
                    "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
                    "along": along, "direction": found.label, "score": found.score,
-                   "distance_before_sd": before.tolist()}, captions=captions)
+                   "distance_before_sd": before.tolist(),
+                   "layers": None if span is None else list(span)}, captions=captions)
 
 
 @app.command()

@@ -69,6 +69,20 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
     return images.reshape(a, b, *images.shape[1:])
 
 
+def at_layers(model: torch.nn.Module, original: np.ndarray, moved: np.ndarray,
+              layers: tuple[int, int]) -> np.ndarray:
+    """Edits kept to some layers (GANSpace's layer-wise edits: a direction applied at the
+    coarse layers moves pose and shape, at the fine ones colour): per-layer codes ``(N, A,
+    n_layers * D)`` that are ``moved`` ``(N, A, D or n_layers * D)`` at ``layers`` (``(start,
+    stop)``) and the faces' ``original`` codes ``(N, D or n_layers * D)`` elsewhere."""
+    n, a = moved.shape[:2]
+    base = _layered(model, original)  # (N, L, D)
+    edited = _layered(model, moved.reshape(n * a, -1)).reshape(n, a, *base.shape[1:])
+    codes = np.repeat(base[:, None], a, 1)  # (N, A, L, D)
+    codes[:, :, layers[0]:layers[1]] = edited[:, :, layers[0]:layers[1]]
+    return codes.reshape(n, a, -1)
+
+
 def _layered(model: torch.nn.Module, codes: np.ndarray) -> np.ndarray:
     """Codes ``(N, D)`` (one for every layer) or ``(N, n_layers * D)`` as ``(N, n_layers, D)``."""
     n, d = style_layers(model), int(model.latent_dim)
