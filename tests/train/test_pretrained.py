@@ -456,3 +456,34 @@ def test_edits_kept_to_some_layers(run: Path, tmp_path: Path, faces_store: Path,
     result = cli("latent", "edit", run, "--data", store, "--direction", tmp_path / "gender.json",
                  "--layers", "7:9", "--out", tmp_path / "x.png")
     assert result.code == 2 and "give no layers" in result.err
+
+
+def test_sefa_directions_of_some_layers(run: Path, checkpoint: Path, tmp_path: Path, cli) -> None:
+    """The authors' layer choice: the directions of the styled convolutions those layers drive
+    (style 0: the 4-px convolution, style k: the k-th upsampling-or-not convolution after it),
+    moved at those layers only."""
+    from latentplay.latent.traverse import direction_traversal, sefa_axes
+
+    model = load_model(run)
+    state, _ = read_stylegan2_state(checkpoint)
+    chosen = ["conv1", "convs.0", "convs.1"]  # styles 0..2
+    stacked = np.concatenate([state[f"{k}.conv.modulation.weight"].numpy() for k in chosen])
+    stacked = stacked.astype(np.float64)
+    _, singular, vt = np.linalg.svd(stacked)
+    axes = sefa_axes(model, (0, 3))
+    np.testing.assert_allclose(np.abs(np.sum(vt * axes.directions, axis=1)), 1, atol=1e-4)
+    np.testing.assert_allclose(axes.strength, singular**2 / np.sum(singular**2), rtol=1e-4)
+    with pytest.raises(UserError, match="drive no styled convolution"):
+        sefa_axes(model, (5, 6))  # the last style only colours the last RGB layer
+    result = cli("latent", "traverse", run, "--sefa", "--layers", "0:3", "--top", "2", "--steps", "3",
+                 "--out", tmp_path / "s.png")
+    numbers = json.loads((tmp_path / "s.json").read_text())
+    assert result.code == 0 and numbers["layers"] == [0, 3] and numbers["directions"] == [0, 1]
+    # moved at styles 0..2 only: the W+ codes the command decoded
+    codes = np.zeros((2, 6, 16), np.float32)
+    codes[:, 0:3] = axes.steps[:2, None]
+    row = direction_traversal(model, np.zeros(96, np.float32), codes.reshape(2, -1), np.array([-3.0, 0, 3]))
+    assert np.array_equal(row[:, 1], np.repeat(decode(model, np.zeros((1, 16), np.float32)), 2, 0))
+    assert np.abs(row[0, 0].astype(int) - row[0, 1]).max() > 0
+    result = cli("latent", "traverse", run, "--layers", "coarse", "--out", tmp_path / "x.png")
+    assert result.code == 2 and "--layers chooses the layers of --sefa" in result.err

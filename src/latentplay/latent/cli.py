@@ -153,6 +153,8 @@ def traverse(
                              "set instead of latent dimensions."),
     sefa: bool = typer.Option(False, help="Move along a StyleGAN2's closed-form directions "
                               "(SeFa: its modulation weights' singular vectors), in SDs of W."),
+    layers: str = typer.Option(None, help="With --sefa: the directions of these layers' "
+                               "weights (coarse, middle, fine or START:STOP), moved at them only."),
     span: float = typer.Option(3.0, "--range", help="Move from -RANGE to +RANGE (prior units; "
                                "SDs of the axis for an AE or with --pca)."),
     steps: int = typer.Option(9, help="Images per axis."),
@@ -184,18 +186,32 @@ def traverse(
     _need_condition(model, cond)
     captions = [[f"{v:+.2g}" for v in values]]
     numbers: dict[str, Any] = {"values": values.tolist(), "start": start}
+    if layers is not None and not sefa:
+        raise UserError("--layers chooses the layers of --sefa directions")
     if sefa:
-        frame = tr.sefa_axes(model)
+        from latentplay.latent.mixing import layer_range, style_layers
+
+        span = None if layers is None else layer_range(layers, style_layers(model))
+        frame = tr.sefa_axes(model, span)
         comps = parse_rows(axes) if axes else list(range(min(top, len(frame.steps))))
         bad = [c for c in comps if not 0 <= c < len(frame.steps)]
         if bad:
             raise UserError(f"directions {bad} out of range 0..{len(frame.steps) - 1}")
         centre = np.zeros(model.latent_dim, np.float32) if base is None else base
-        rows = tr.direction_traversal(model, centre, frame.steps[comps], values)
+        moves = frame.steps[comps]  # (K, D): one SD of W along each direction
+        if span is not None:  # moved at the chosen layers only: per-layer (W+) codes
+            n_layers = style_layers(model)
+            centre = np.tile(centre, n_layers)
+            layered = np.zeros((len(comps), n_layers, model.latent_dim), np.float32)
+            layered[:, span[0]:span[1]] = moves[:, None]
+            moves = layered.reshape(len(comps), -1)
+        rows = tr.direction_traversal(model, centre, moves, values)
         labels = [f"SeFa{c}\n{frame.strength[c]:.0%}" for c in comps]
         numbers.update(directions=comps, strength=frame.strength[comps].tolist(),
-                       w_std=frame.std[comps].tolist(), w_directions=frame.directions[comps].tolist())
-        what = "closed-form directions of W (SDs)"
+                       w_std=frame.std[comps].tolist(), w_directions=frame.directions[comps].tolist(),
+                       layers=None if span is None else list(span))
+        what = "closed-form directions of W (SDs)" + (
+            "" if span is None else f", at layers {span[0]}..{span[1] - 1}")
     elif pca:
         if mu is None:
             raise UserError("--pca needs the encoded training set (latents.npy); a generator "

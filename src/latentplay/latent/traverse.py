@@ -167,19 +167,28 @@ class SefaAxes:
     steps: np.ndarray
 
 
-def sefa_axes(model: torch.nn.Module) -> SefaAxes:
+def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> SefaAxes:
     """:class:`SefaAxes` of an imported StyleGAN2 whose codes are in W (``space="w"``).
 
     The modulation weights of every styled convolution (not the RGB layers, as in the
-    authors' code) are stacked; their right singular vectors are the directions."""
+    authors' code) are stacked; their right singular vectors are the directions. With
+    ``layers`` (``(start, stop)`` of the generator's styles), only the convolutions styled by
+    those layers' codes are stacked (the authors' ``layer_idx``): directions of what those
+    layers draw."""
     if getattr(model, "family", "") != "stylegan2":
         raise UserError("SeFa directions come from a StyleGAN2's modulation weights; this run "
                         f"is a {getattr(model, 'family', '?')}")
     if model.config.space != "w":
         raise UserError("SeFa directions live in W; import the generator with --space w")
     g = model.generator
+    convs = [g.conv1, *g.convs]  # style k drives convs[k]; the last style only the last RGB layer
+    start, stop = (0, len(convs)) if layers is None else layers
+    chosen = convs[start:stop]
+    if not chosen:
+        raise UserError(f"styles {start}..{stop - 1} drive no styled convolution (only the last "
+                        "RGB layer); choose earlier layers")
     with torch.no_grad():
-        stacked = torch.cat([conv.conv.modulation.weight for conv in [g.conv1, *g.convs]]).double()
+        stacked = torch.cat([conv.conv.modulation.weight for conv in chosen]).double()
         _, singular, vt = torch.linalg.svd(stacked, full_matrices=False)
         basis = model.w_basis.double().cpu()
         std = (vt @ basis.T).norm(dim=1)  # sqrt(n' Cov n), Cov = basis' basis
