@@ -487,3 +487,20 @@ def test_sefa_directions_of_some_layers(run: Path, checkpoint: Path, tmp_path: P
     assert np.abs(row[0, 0].astype(int) - row[0, 1]).max() > 0
     result = cli("latent", "traverse", run, "--layers", "coarse", "--out", tmp_path / "x.png")
     assert result.code == 2 and "--layers chooses the layers of --sefa" in result.err
+
+
+def test_report_page_shows_w_principal_axes(run: Path) -> None:
+    from latentplay.report.page import Facts, Figure
+    from latentplay.report.pretrained import axes_holding, page, w_variances
+
+    model = load_model(run)
+    variance = w_variances(run)
+    cov = (model.w_basis.double().T @ model.w_basis.double()).numpy()
+    np.testing.assert_allclose(variance, np.sort(np.linalg.eigvalsh(cov))[::-1], rtol=1e-4, atol=1e-6)
+    ranked = np.array([4.0, 3, 2, 1])  # cumulative shares 0.4, 0.7, 0.9, 1
+    assert [axes_holding(ranked, s) for s in (0.5, 0.9, 0.95)] == [2, 3, 4]
+    assert axes_holding(np.array([1.0, 1, 1, 1]), 0.5) == 2  # exactly half: two axes
+    section = next(s for s in page(run).sections if s.anchor == "w-axes")
+    facts = dict(next(b for b in section.blocks if isinstance(b, Facts)).items)
+    assert facts["axes holding 90% of W's variance"] == f"{axes_holding(variance, 0.9)} of 16"
+    assert any(isinstance(b, Figure) and b.uri.startswith("data:image/png") for b in section.blocks)

@@ -92,3 +92,27 @@ def bars(labels: Sequence[str], counts: Sequence[float], title: str, xlabel: str
         ax.set_xlabel(xlabel, fontsize=8)
     fig.tight_layout()
     return figure_uri(fig)
+
+
+def spectrum(variance: np.ndarray, title: str) -> str:
+    """Share of the total variance along each principal axis (``(D,)`` variances, largest
+    first; log scale) and its cumulative share."""
+    share = np.asarray(variance, dtype=float) / max(float(np.sum(variance)), 1e-30)
+    axis = np.arange(1, len(share) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 2.8))
+    left.plot(axis, share, linewidth=1.2)
+    left.set_yscale("log")
+    left.set_xlabel("principal axis", fontsize=8)
+    left.set_ylabel("share of the variance", fontsize=8)
+    right.plot(axis, np.cumsum(share), linewidth=1.2)
+    for level in (0.5, 0.9, 0.99):
+        right.axhline(level, color="tab:gray", linewidth=0.8, linestyle="--")
+    right.set_xscale("log")
+    right.set_xlabel("principal axes (log)", fontsize=8)
+    right.set_ylabel("cumulative share", fontsize=8)
+    for ax in (left, right):
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return figure_uri(fig)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Page, Section, number
+from latentplay.report.page import Facts, Figure, Page, Section, number
 
 FORMATS = {"stylegan2": "a checkpoint of the PyTorch port (g_ema), tensors only",
            "nvidia-pickle": "an NVIDIA network pickle, unpickled without running its code"}
@@ -31,7 +33,39 @@ def page(run: Path) -> Page:
         ("tensors", number(len(meta.get("tensors", {})))),
     ]
     sections = [Section("Imported generator", "run", [Facts(items)])]
+    variance = w_variances(run)
+    if variance is not None:
+        sections.append(_spectrum_section(variance))
     if (run / "samples.png").exists():
         sections.append(Section("Images", "images", [file_figure(
             run / "samples.png", "Decodings of codes drawn from N(0, I) at import.")]))
     return Page("imported generator", f"Imported generator {run.name}", str(run), sections)
+
+
+def w_variances(run: Path) -> np.ndarray | None:
+    """``(D,)`` variances of W along its principal axes, largest first (the squared row norms
+    of the import's whitening basis), or None when the run has no ``w_basis``."""
+    from safetensors import safe_open
+
+    with safe_open(str(run / "model.safetensors"), framework="numpy") as f:
+        if "w_basis" not in f.keys():
+            return None
+        basis = f.get_tensor("w_basis").astype(np.float64)
+    return np.sort(np.square(basis).sum(1))[::-1]
+
+
+def axes_holding(variance: np.ndarray, share: float) -> int:
+    """How many principal axes hold ``share`` of the total variance."""
+    cumulative = np.cumsum(variance) / variance.sum()
+    return int(np.searchsorted(cumulative, share - 1e-12) + 1)
+
+
+def _spectrum_section(variance: np.ndarray) -> Section:
+    from latentplay.report.figures import spectrum
+
+    facts = [(f"axes holding {share:.0%} of W's variance", f"{axes_holding(variance, share)} of "
+              f"{len(variance)}") for share in (0.5, 0.9, 0.99)]
+    caption = ("Variance of W along its principal axes (the whitened codes' coordinates, "
+               "GANSpace's directions): how many of W's dimensions its faces really use.")
+    return Section("W's principal axes", "w-axes", [Facts(facts), Figure(
+        spectrum(variance, "W's variance by principal axis"), caption)])
