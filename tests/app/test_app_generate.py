@@ -132,3 +132,25 @@ def test_a_stylegan2_traverses_its_sefa_directions(stylegan2: Playground, dcgan:
         generate.traverse(stylegan2, 16, 3.0, 5, "sefa", {})
     with pytest.raises(UserError, match="imported StyleGAN2"):
         generate.axis_choices(dcgan, "sefa")
+
+
+def test_temperature_pulls_draws_to_the_centre(cvae: Playground, stylegan2: Playground) -> None:
+    import torch
+
+    assert np.array_equal(generate.sample(cvae, 4, 3, COND, 1.0), generate.sample(cvae, 4, 3, COND))
+    still = generate.sample(cvae, 4, 3, COND, 0.0)
+    assert all(np.array_equal(still[0], image) for image in still[1:])  # every draw at the centre
+    with pytest.raises(UserError, match="temperature"):
+        generate.sample(cvae, 4, 3, COND, 3.0)
+    # a StyleGAN2 with codes in W: temperature psi is the truncation trick with psi
+    model = stylegan2.model
+    z = np.random.default_rng(5).standard_normal((3, 16)).astype(np.float32)
+    with torch.no_grad():
+        model.config.truncation = 0.5
+        truncated = model.decode(torch.from_numpy(z))
+        model.config.truncation = 1.0
+        scaled = model.decode(torch.from_numpy(0.5 * z))
+    np.testing.assert_allclose(scaled.numpy(), truncated.numpy(), atol=1e-5)
+    drawn = generate.sample(stylegan2, 3, 5, {}, 0.5).astype(int)  # the same draws, seed 5
+    want = truncated.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    assert np.abs(drawn - want).max() <= 1

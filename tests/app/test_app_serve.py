@@ -72,9 +72,9 @@ def test_serve_page_and_call_handlers(cvae_run: Path, coded_faces: Path,
         tabs = [c["props"].get("label") for c in config["components"] if c["type"] == "tabitem"]
         assert tabs == ["Sample", "Traverse", "Faces", "Projection", "Bias"]
         client = Client(url, verbose=False, download_files=False)
-        gallery = client.predict(7, 5, 0.5, "male", api_name="/sample")
+        gallery = client.predict(7, 5, 1.0, 0.5, "male", api_name="/sample")
         assert len(gallery) == 5
-        again = client.predict(7, 5, 0.5, "male", api_name="/sample")
+        again = client.predict(7, 5, 0.5, 0.5, "male", api_name="/sample")
         assert len(again) == 5
         with pytest.raises(Exception, match="out of range"):
             client.predict(3, 999, "slerp", 4, api_name="/interpolate")

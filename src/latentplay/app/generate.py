@@ -31,15 +31,20 @@ def slider_span(part: ConditionPart) -> tuple[float, float]:
     return lo - width, hi + width
 
 
-def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any]) -> np.ndarray:
+def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any],
+           temperature: float = 1.0) -> np.ndarray:
     """``(count, S, S, C)`` decodings of ``count`` prior draws seeded by ``seed`` (the same
-    draws at every condition)."""
-    count = int(count)
+    draws at every condition), each draw's distance from the centre scaled by ``temperature``
+    (1: the prior; below 1, typical faces: for a StyleGAN2 with codes in W exactly the
+    truncation trick, ``w_mean + psi (w - w_mean)``, on top of the run's own)."""
+    count, temperature = int(count), float(temperature)
     if not 1 <= count <= 256:
         raise UserError(f"count must be 1..256, got {count}")
+    if not 0 <= temperature <= 2:
+        raise UserError(f"temperature must be in [0, 2], got {temperature}")
     centre, scale = pg.frame
     z = np.random.default_rng(int(seed)).standard_normal((count, pg.latent_dim))
-    return pg.decode((centre + z * scale).astype(np.float32), pg.condition(condition))
+    return pg.decode((centre + temperature * z * scale).astype(np.float32), pg.condition(condition))
 
 
 MODES = {"latent dimension": "latent", "principal axis": "pca", "SeFa direction": "sefa"}

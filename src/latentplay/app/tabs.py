@@ -23,17 +23,23 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
         with gr.Row():
             seed = gr.Number(0, precision=0, label="seed")
             count = gr.Slider(1, 64, value=16, step=1, label="count")
+            truncating = pg.sefa is not None  # a StyleGAN2 in W: the truncation trick exactly
+            temperature = gr.Slider(0, 1.5, value=1, step=0.05,
+                                    label="truncation ψ" if truncating else "temperature",
+                                    info="draws pulled towards the centre (1: the prior)")
         conditions = condition_controls(pg)
         button = gr.Button("Sample", variant="primary")
         gallery = gr.Gallery(label="samples", columns=8, object_fit="contain")
 
         @guard
-        def run(seed_value: float, count_value: float, *cond: Any) -> list[np.ndarray]:
-            images = generate.sample(pg, int(count_value), int(seed_value), condition_values(pg, cond))
+        def run(seed_value: float, count_value: float, temperature_value: float,
+                *cond: Any) -> list[np.ndarray]:
+            images = generate.sample(pg, int(count_value), int(seed_value), condition_values(pg, cond),
+                                     float(temperature_value))
             return list(display(images))
 
-        inputs = [seed, count, *conditions]
-        triggers = [button.click, seed.submit, count.release,
+        inputs = [seed, count, temperature, *conditions]
+        triggers = [button.click, seed.submit, count.release, temperature.release,
                     *[c.change for c in conditions]]
         gr.on(triggers, run, inputs, gallery, api_name="sample")
         demo.load(run, inputs, gallery, api_name=False)
