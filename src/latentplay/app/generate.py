@@ -15,6 +15,7 @@ import numpy as np
 from latentplay.app.state import Playground
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart
+from latentplay.models.stylegan2 import in_w
 
 MAX_SLIDERS = 10
 """Most latent sliders (the dimensions of largest encoder-mean variance)."""
@@ -58,7 +59,7 @@ SEFA_CHOICES = 32
 def modes(pg: Playground) -> list[str]:
     """The kinds of axis this playground's run can be traversed along (labels of :data:`MODES`)."""
     return ["latent dimension"] + (["principal axis"] if pg.latents is not None else []) + (
-        ["SeFa direction"] if pg.sefa is not None else [])
+        ["SeFa direction"] if in_w(pg.model) else [])
 
 
 def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:

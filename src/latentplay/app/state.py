@@ -27,6 +27,7 @@ from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
 from latentplay.latent.traverse import PCAAxes, SefaAxes
 from latentplay.models.condition import ConditionPart
+from latentplay.models.stylegan2 import in_w
 from latentplay.store.io import Store
 
 PathLike = str | os.PathLike[str]
@@ -167,10 +168,7 @@ class Playground:
         """SeFa directions of an imported StyleGAN2 whose codes are in W; None otherwise."""
         from latentplay.latent.traverse import sefa_axes
 
-        model = self.model
-        if getattr(model, "family", "") != "stylegan2" or model.config.space != "w":
-            return None
-        return sefa_axes(model)
+        return sefa_axes(self.model) if in_w(self.model) else None
 
     def need_sefa(self) -> SefaAxes:
         """:attr:`sefa`; a :class:`UserError` for any other run."""

@@ -12,6 +12,7 @@ from latentplay.app import accuracy, bias, faces, generate, projection
 from latentplay.app.state import Playground
 from latentplay.app.widgets import condition_controls, condition_values, display, guard
 from latentplay.errors import UserError
+from latentplay.models.stylegan2 import in_w
 
 
 def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
@@ -23,7 +24,7 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
         with gr.Row():
             seed = gr.Number(0, precision=0, label="seed")
             count = gr.Slider(1, 64, value=16, step=1, label="count")
-            truncating = pg.sefa is not None  # a StyleGAN2 in W: the truncation trick exactly
+            truncating = in_w(pg.model)  # a StyleGAN2 in W: the truncation trick exactly
             temperature = gr.Slider(0, 1.5, value=1, step=0.05,
                                     label="truncation ψ" if truncating else "temperature",
                                     info="draws pulled towards the centre (1: the prior)")
@@ -52,7 +53,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         modes = generate.modes(pg)
         gr.Markdown("Decodings of the centre code moved along one axis. " + (
             "This generator's latent dimensions are the principal axes of its W, largest "
-            "first (GANSpace); SeFa directions are moved in SDs of W." if pg.sefa is not None
+            "first (GANSpace); SeFa directions are moved in SDs of W." if in_w(pg.model)
             else "Latent dimensions are ordered by the variance of the encoder means over the "
             "training set" + ("." if pg.latents is not None else
                               " (not available for this run: dimensions in order).")))

@@ -55,7 +55,7 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay import store as st
-from latentplay.audit.calibration import bin_edges, check_threshold, group_calibration
+from latentplay.audit.calibration import check_binning, check_threshold, group_calibration
 from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.errors import UserError
@@ -118,7 +118,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     confidence = _confidence_attribute(store, predicted, confidence)
     confidences = None if confidence is None else _confidences(store, confidence)
     check_threshold(threshold)
-    bin_edges([], binning=binning)  # an unknown binning fails before anything is measured
+    check_binning(binning)  # before anything is measured
     if threshold is not None and confidences is None:
         raise UserError(f"--threshold needs each prediction's confidence: the store has no "
                         f"{predicted}_p; name it with --confidence")

@@ -61,8 +61,7 @@ def bin_edges(confidence: np.ndarray, bins: int = BINS, binning: str = "width") 
     """``(k + 1,)`` bin edges over [0, 1]: ``bins`` equal-width bins, or for ``mass`` the
     quantiles of ``(n,)`` confidences at ``0, 1/bins, ..., 1`` (bins of equal rows; tied
     confidences merge bins, so ``k <= bins``)."""
-    if binning not in BINNINGS:
-        raise UserError(f"binning must be one of {BINNINGS}, got {binning!r}")
+    check_binning(binning)
     if binning == "width" or not len(confidence):
         return np.linspace(0.0, 1.0, bins + 1)
     inner = np.quantile(np.asarray(confidence, np.float64), np.linspace(0, 1, bins + 1)[1:-1])
@@ -160,6 +159,12 @@ def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
             "errors_passed": (k - hits) / errors if errors else None}
 
 
+def check_binning(binning: str) -> None:
+    """A :class:`UserError` unless ``binning`` is one of :data:`BINNINGS`."""
+    if binning not in BINNINGS:
+        raise UserError(f"binning must be one of {BINNINGS}, got {binning!r}")
+
+
 def check_threshold(threshold: float | None) -> None:
     """A :class:`UserError` unless ``threshold`` is None or in (0, 1]."""
     if threshold is not None and not 0 < threshold <= 1:
@@ -189,7 +194,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         "threshold": threshold}``.
     """
     check_threshold(threshold)
-    bin_edges([], bins, binning)  # an unknown binning fails before anything is computed
+    check_binning(binning)
     c = np.asarray(confidence, np.float64)
     right = np.asarray(correct, bool)
     scored = keep & np.isfinite(c)

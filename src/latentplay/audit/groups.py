@@ -26,6 +26,7 @@ from latentplay import train
 from latentplay.audit.annotate import store_classes
 from latentplay.errors import UserError
 from latentplay.latent.codes import encode_rows
+from latentplay.train.api import code_sizes
 
 PathLike = str | os.PathLike[str]
 
@@ -46,7 +47,7 @@ def column_codes(model: torch.nn.Module, store: st.Store, column: str, rows: np.
     """The codes ``(n, D)`` float32 of ``rows`` in vector ``column`` and those rows, without
     rows whose codes are missing (NaN); ``D`` must be a code size ``model`` decodes."""
     z = st.vectors(store, column, rows)
-    sizes = getattr(model, "code_dims", (model.latent_dim,))
+    sizes = code_sizes(model)
     if z.shape[1] not in sizes:
         raise UserError(f"column {column!r} holds {z.shape[1]}-d vectors; this run decodes codes "
                         f"of {' or '.join(map(str, sizes))} values")

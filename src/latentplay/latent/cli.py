@@ -189,7 +189,7 @@ def traverse(
     if layers is not None and not sefa:
         raise UserError("--layers chooses the layers of --sefa directions")
     if sefa:
-        from latentplay.latent.mixing import layer_range, style_layers
+        from latentplay.latent.mixing import at_layers, layer_range, style_layers
 
         span = None if layers is None else layer_range(layers, style_layers(model))
         frame = tr.sefa_axes(model, span)
@@ -200,11 +200,8 @@ def traverse(
         centre = np.zeros(model.latent_dim, np.float32) if base is None else base
         moves = frame.steps[comps]  # (K, D): one SD of W along each direction
         if span is not None:  # moved at the chosen layers only: per-layer (W+) codes
-            n_layers = style_layers(model)
-            centre = np.tile(centre, n_layers)
-            layered = np.zeros((len(comps), n_layers, model.latent_dim), np.float32)
-            layered[:, span[0]:span[1]] = moves[:, None]
-            moves = layered.reshape(len(comps), -1)
+            moves = at_layers(model, np.zeros_like(moves), moves[:, None], span)[:, 0]
+            centre = np.tile(centre, style_layers(model))
         rows = tr.direction_traversal(model, centre, moves, values)
         labels = [f"SeFa{c}\n{frame.strength[c]:.0%}" for c in comps]
         numbers.update(directions=comps, strength=frame.strength[comps].tolist(),
@@ -234,7 +231,9 @@ def traverse(
         variance = mu.var(0) if mu is not None else None
         labels = [f"z{a}" + ("" if variance is None else f"\nvar {variance[a]:.2g}")
                   for a in chosen]
-        if getattr(model, "family", "") == "stylegan2" and model.config.space == "w":
+        from latentplay.models.stylegan2 import in_w
+
+        if in_w(model):
             share = (model.w_basis.square().sum(1) / model.w_basis.square().sum()).cpu().numpy()
             labels = [f"W PC{a}\n{share[a]:.0%} var" for a in chosen]  # codes: W's principal axes
             numbers["w_explained"] = share[chosen].tolist()
@@ -519,11 +518,11 @@ def edit(
     """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
     from latentplay.latent import directions as dr
     from latentplay.train import decode, model_input
+    from latentplay.train.api import code_sizes
 
     model = _model(run)
     found = dr.Direction.from_json(direction_file)
-    dims = getattr(model, "code_dims", (model.latent_dim,))  # a StyleGAN2's W or W+
-    found.check_dim(found.dim if found.dim in dims else model.latent_dim)
+    found.check_dim(found.dim if found.dim in code_sizes(model) else model.latent_dim)
     steps = np.asarray(parse_values(alphas), np.float32)
     latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
     codes = _store_codes(model, data, parse_rows(rows), seed,

@@ -104,18 +104,16 @@ def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
     ``invert_steps`` steps) for a generator. A conditional model gets each row's own
     condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
     n_layers * D)`` (a sample's own code at every layer)."""
-    if per_layer and not getattr(model, "n_layers", 0):
-        raise UserError(f"per-layer codes (W+) need a StyleGAN2; this run is a {model.family}")
+    from latentplay.latent.invert import codes_per_image, invert
+
+    layers = codes_per_image(model, per_layer)  # an encoder's model has no W+ either
     rows_arr = checked_rows(store, rows)
     images = load_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)
     drawn = generated_codes(model, store, rows_arr)
     if drawn is not None:
-        return StoreCodes(rows_arr, images, np.tile(drawn, (1, model.n_layers)) if per_layer
-                          else drawn, cond)
+        return StoreCodes(rows_arr, images, np.tile(drawn, (1, layers)), cond)
     if not model.has_encoder:
-        from latentplay.latent.invert import invert
-
         result = invert(model, images, condition=cond, steps=invert_steps, seed=seed,
                         device=device, per_layer=per_layer)
         return StoreCodes(rows_arr, images, result.z, cond, result.loss)

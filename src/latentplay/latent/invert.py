@@ -115,9 +115,7 @@ def invert(
     """
     _check_settings(init, steps, lr, restarts, prior, batch_size)
     model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
-    layers = int(getattr(model, "n_layers", 0)) if per_layer else 1
-    if not layers:
-        raise UserError(f"per-layer codes (W+) need a StyleGAN2; this run is a {model.family}")
+    layers = codes_per_image(model, per_layer)
     random_start = _random_start(model, init)
     x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
@@ -142,6 +140,15 @@ def invert(
             tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
             parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick))
     return _collect(parts, model, model.latent_dim * layers)
+
+
+def codes_per_image(model: nn.Module, per_layer: bool) -> int:
+    """How many ``D``-sized codes an image gets: one, or with ``per_layer`` one per layer of a
+    StyleGAN2 (W+); a :class:`UserError` for per-layer codes of any other model."""
+    layers = int(getattr(model, "n_layers", 0)) if per_layer else 1
+    if not layers:
+        raise UserError(f"per-layer codes (W+) need a StyleGAN2; this run is a {model.family}")
+    return layers
 
 
 def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: float,

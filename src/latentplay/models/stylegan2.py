@@ -87,6 +87,12 @@ class StyleGAN2Config:
             raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
 
 
+def in_w(model: nn.Module | None) -> bool:
+    """Whether ``model`` is an imported StyleGAN2 whose codes are whitened points of W (its
+    code coordinates are W's principal axes; SeFa directions and truncation act on them)."""
+    return getattr(model, "family", "") == "stylegan2" and model.config.space == "w"
+
+
 def style_count(resolution: int) -> int:
     """How many ``w`` the synthesis network at ``resolution`` takes: two per resolution from
     4 px (the 4-px convolution and RGB layer, then each upsampling, convolution and RGB

@@ -35,7 +35,8 @@ from latentplay import store as st
 from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart
-from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
+from latentplay.models.stylegan2 import in_w
+from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.checkpoint import read_meta
 
 CONVERTER = "generated"  # provenance converter of a run's samples
@@ -67,8 +68,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     """
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
-    if not column or not column.replace("_", "").isalnum():
-        raise UserError(f"column name {column!r}: use letters, digits and '_'")
+    check_column_name(column)
     model = train.load_model(run)
     parts: list[ConditionPart] = list(model.condition_spec.parts)
     rng = np.random.default_rng(seed)
@@ -122,7 +122,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
 
 def _code_kind(model: Any) -> str:
     """What a run's prior draws are, for the column's description."""
-    if model.family == "stylegan2" and model.config.space == "w":
+    if in_w(model):
         return "whitened W code c ~ N(0, I) (w = w_mean + c @ w_basis)"
     return "prior draw z ~ N(0, I)"
 

@@ -35,12 +35,18 @@ def class_places(codes: np.ndarray, names: Sequence[str]) -> np.ndarray:
     return lookup[np.where((codes >= 0) & (codes < len(names)), codes, len(names))]
 
 
+def check_column_name(name: str, what: str = "column name") -> str:
+    """``name`` when it is one a column made by a command may have (letters, digits, '_'),
+    else a :class:`UserError` calling it ``what``."""
+    if not name or not name.replace("_", "").isalnum():
+        raise UserError(f"{what} {name!r}: use letters, digits and '_'")
+    return name
+
+
 def check_attribute_name(name: str) -> str:
     """``name`` when it is one an attribute made by a command may have (letters, digits, '_'),
     else a :class:`UserError`."""
-    if not name or not name.replace("_", "").isalnum():
-        raise UserError(f"attribute name {name!r}: use letters, digits and '_'")
-    return name
+    return check_column_name(name, "attribute name")
 
 
 @dataclass

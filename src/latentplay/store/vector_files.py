@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from latentplay.errors import UserError
 from latentplay.store.columns import add_column, with_history
 from latentplay.store.io import Store
+from latentplay.store.schema import check_column_name
 
 PathLike = str | os.PathLike[str]
 
@@ -129,8 +130,7 @@ def import_vectors(store: Store, column: str, source: PathLike, overwrite: bool 
     recorded in its history, and what was read (:func:`read_vectors`). With ``codes_of`` (an
     imported StyleGAN2's run), the vectors are that generator's raw ``w`` (or W+) and are
     stored as its whitened codes (:func:`as_codes`), which its commands decode."""
-    if not column or not column.replace("_", "").isalnum():
-        raise UserError(f"column name {column!r}: use letters, digits and '_'")
+    check_column_name(column)
     if column in store.columns and not overwrite:
         raise UserError(f"{store.path} already has a column {column!r}; pass --overwrite to "
                         "replace it")

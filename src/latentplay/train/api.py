@@ -192,6 +192,12 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
     return (torch.cat(out).numpy() if out else np.zeros((0, model.latent_dim), np.float32))
 
 
+def code_sizes(model: torch.nn.Module) -> tuple[int, ...]:
+    """The code sizes ``model`` decodes: its latent size, and for an imported StyleGAN2 also
+    one code per layer (W+)."""
+    return tuple(getattr(model, "code_dims", (model.latent_dim,)))
+
+
 @torch.no_grad()
 def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = None,
            batch_size: int = 256, device: str = "cpu") -> np.ndarray:
@@ -201,7 +207,7 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     :func:`load_model` (already on ``device``)."""
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
-    dims = getattr(model, "code_dims", (model.latent_dim,))  # a StyleGAN2 also takes W+ codes
+    dims = code_sizes(model)
     if z_all.ndim != 2 or z_all.shape[1] not in dims:
         raise UserError(f"z must have shape (N, {' or '.join(map(str, dims))}), got "
                         f"{tuple(z_all.shape)}")

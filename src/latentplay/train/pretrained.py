@@ -35,7 +35,7 @@ from safetensors.torch import load_file
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
-from latentplay.outputs import make_parents, swap_into_place
+from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
 from latentplay.train.network_pickle import is_network_pickle, read_pickle, stylegan2_state
 
@@ -138,8 +138,7 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
         ``out``.
     """
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"{out} exists and is not empty; pass overwrite=True (--overwrite)")
+    refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
     state, settings = read_stylegan2_state(checkpoint)
