@@ -106,13 +106,13 @@ def stylegan2(tmp_path_factory: pytest.TempPathFactory) -> Playground:
     import torch
 
     from latentplay.models.stylegan2 import Generator, StyleGAN2Config
-    from latentplay.train.pretrained import import_stylegan2
+    from latentplay.train.pretrained import import_generator
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("sg")
     torch.save({"g_ema": Generator(StyleGAN2Config(resolution=16, style_dim=16, n_mlp=2,
                                                    channel_max=16)).state_dict()}, folder / "g.pt")
-    return Playground.open(import_stylegan2(folder / "g.pt", folder / "run", w_samples=500, samples=0))
+    return Playground.open(import_generator(folder / "g.pt", folder / "run", w_samples=500, samples=0))
 
 
 def test_a_stylegan2_traverses_its_sefa_directions(stylegan2: Playground, dcgan: Playground) -> None:

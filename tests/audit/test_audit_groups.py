@@ -99,14 +99,14 @@ def generator_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import torch
 
     from latentplay.models.stylegan2 import Generator, StyleGAN2Config
-    from latentplay.train.pretrained import import_stylegan2
+    from latentplay.train.pretrained import import_generator
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("sg")
     checkpoint = folder / "g.pt"
     torch.save({"g_ema": Generator(StyleGAN2Config(resolution=8, style_dim=16, n_mlp=2,
                                                    channel_max=16)).state_dict()}, checkpoint)
-    return import_stylegan2(checkpoint, folder / "run", w_samples=500, samples=0)
+    return import_generator(checkpoint, folder / "run", w_samples=500, samples=0)
 
 
 def test_a_generator_samples_groups_from_its_codes_in_a_column(generator_run: Path, faces: Path,

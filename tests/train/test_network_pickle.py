@@ -30,7 +30,7 @@ from latentplay.errors import UserError
 from latentplay.models.stylegan2 import Generator
 from latentplay.train import load_model
 from latentplay.train.network_pickle import Opaque, is_network_pickle, read_pickle, stylegan2_state
-from latentplay.train.pretrained import import_stylegan2, read_stylegan2_state
+from latentplay.train.pretrained import import_generator, read_stylegan2_state
 
 REFERENCE = np.load(Path(__file__).parents[1] / "models" / "reference" / "stylegan2_nvidia.npz")
 BUFFERS = ("noise_const", "w_avg", "resample_filter")
@@ -220,7 +220,7 @@ def reference_images() -> dict[str, torch.Tensor]:
 def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:
     pkl = _write(tmp_path / "network.pkl")
     assert is_network_pickle(pkl)
-    run = import_stylegan2(pkl, tmp_path / "run", space="z", w_samples=500, samples=0)
+    run = import_generator(pkl, tmp_path / "run", space="z", w_samples=500, samples=0)
     model = load_model(run)
     assert model.config.conv_clamp == 0.8 and model.config.lr_mlp == 0.01
     assert (model.config.resolution, model.config.style_dim, model.config.n_mlp) == (32, 32, 3)
@@ -243,7 +243,7 @@ def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images:
 def test_a_tensorflow_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:
     pkl = _write_tensorflow(tmp_path / "stylegan2-tf.pkl")
     assert is_network_pickle(pkl)
-    model = load_model(import_stylegan2(pkl, tmp_path / "run", space="z", w_samples=500, samples=0))
+    model = load_model(import_generator(pkl, tmp_path / "run", space="z", w_samples=500, samples=0))
     assert model.config.conv_clamp == 0 and model.config.lr_mlp == 0.01
     r = reference_images
     with torch.no_grad():
@@ -306,7 +306,7 @@ def test_what_is_not_a_stylegan2_generator_is_refused(tmp_path: Path) -> None:
     tensors = _reference_tensors()
     del tensors["synthesis.b16.conv1.bias"]
     with pytest.raises(UserError, match="convs.3.activate.bias"):
-        import_stylegan2(_write(tmp_path / "missing.pkl", _stored(tensors)), tmp_path / "r", samples=0)
+        import_generator(_write(tmp_path / "missing.pkl", _stored(tensors)), tmp_path / "r", samples=0)
     data = (tmp_path / "missing.pkl").read_bytes()
     (tmp_path / "cut.pkl").write_bytes(data[: len(data) // 2])
     with pytest.raises(UserError, match="not a readable network pickle"):
@@ -331,7 +331,7 @@ def test_unclamped_pickles_and_the_cli(tmp_path: Path, cli) -> None:
     pkl = _write(tmp_path / "tf-converted.pkl", _stored(_reference_tensors(), clamp=None))
     state, settings = read_stylegan2_state(pkl)
     assert settings["conv_clamp"] == 0.0
-    model = load_model(import_stylegan2(pkl, tmp_path / "a", w_samples=300, samples=0))
+    model = load_model(import_generator(pkl, tmp_path / "a", w_samples=300, samples=0))
     assert model.config.conv_clamp == 0
     Generator(model.config).load_state_dict(state)  # the converted tensors: the whole generator
     result = cli("import", "stylegan2", _write(tmp_path / "n.pkl"), "--out", tmp_path / "run", "--size", 16,

@@ -14,7 +14,7 @@ from latentplay.errors import UserError
 from latentplay.latent.invert import invert
 from latentplay.models.stylegan2 import Generator, StyleGAN2Config
 from latentplay.train import decode, load_model
-from latentplay.train.pretrained import architecture, import_stylegan2, read_stylegan2_state
+from latentplay.train.pretrained import architecture, import_generator, read_stylegan2_state
 
 TINY = StyleGAN2Config(resolution=16, style_dim=16, n_mlp=3, channel_max=32)
 
@@ -46,7 +46,7 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def run(checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return import_stylegan2(checkpoint, tmp_path_factory.mktemp("runs") / "sg", w_samples=4000)
+    return import_generator(checkpoint, tmp_path_factory.mktemp("runs") / "sg", w_samples=4000)
 
 
 def test_architecture_is_read_from_the_shapes() -> None:
@@ -105,7 +105,7 @@ def test_inversion_in_w_finds_the_generators_own_images(run: Path) -> None:
 
 
 def test_size_and_space_options(checkpoint: Path, tmp_path: Path) -> None:
-    run = import_stylegan2(checkpoint, tmp_path / "z8", size=8, space="z", truncation=0.5,
+    run = import_generator(checkpoint, tmp_path / "z8", size=8, space="z", truncation=0.5,
                            w_samples=500, samples=0)
     model = load_model(run)
     assert (model.size, model.config.space, model.config.truncation) == (8, "z", 0.5)
@@ -239,7 +239,7 @@ def test_sefa_directions_are_the_modulation_weights_singular_vectors(run: Path, 
 def test_sefa_refusals(checkpoint: Path, tmp_path: Path, vae_run: Path) -> None:
     from latentplay.latent.traverse import sefa_axes
 
-    z_run = import_stylegan2(checkpoint, tmp_path / "z", space="z", w_samples=100, samples=0)
+    z_run = import_generator(checkpoint, tmp_path / "z", space="z", w_samples=100, samples=0)
     with pytest.raises(UserError, match="--space w"):
         sefa_axes(load_model(z_run))
     with pytest.raises(UserError, match="StyleGAN2"):
@@ -362,7 +362,7 @@ def test_raw_w_vectors_imported_as_codes(run: Path, tmp_path: Path, faces_store:
     assert made.schema.history[-1]["codes_of"] == str(run)
     with pytest.raises(UserError, match="not an imported StyleGAN2"):
         import_vectors(store, "w", tmp_path / "w.npy", codes_of=vae_run)
-    z_run = import_stylegan2(checkpoint_of(run), tmp_path / "z", space="z", w_samples=100, samples=0)
+    z_run = import_generator(checkpoint_of(run), tmp_path / "z", space="z", w_samples=100, samples=0)
     with pytest.raises(UserError, match="--space w"):
         import_vectors(store, "w", tmp_path / "w.npy", codes_of=z_run)
 
@@ -406,7 +406,7 @@ def test_an_interrupted_import_leaves_the_previous_run(checkpoint: Path, tmp_pat
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import latentplay.train.figures as figures
 
-    run = import_stylegan2(checkpoint, tmp_path / "run", w_samples=100, samples=8)
+    run = import_generator(checkpoint, tmp_path / "run", w_samples=100, samples=8)
     before = {p.name: p.read_bytes() for p in run.iterdir()}
 
     def interrupted(*args, **kwargs) -> None:
@@ -414,11 +414,11 @@ def test_an_interrupted_import_leaves_the_previous_run(checkpoint: Path, tmp_pat
 
     monkeypatch.setattr(figures, "save_image_rows", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        import_stylegan2(checkpoint, run, w_samples=200, seed=3, samples=8, overwrite=True)
+        import_generator(checkpoint, run, w_samples=200, seed=3, samples=8, overwrite=True)
     assert {p.name: p.read_bytes() for p in run.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no half-written copy left
     monkeypatch.undo()
-    import_stylegan2(checkpoint, run, w_samples=200, seed=3, samples=0, overwrite=True)
+    import_generator(checkpoint, run, w_samples=200, seed=3, samples=0, overwrite=True)
     assert json.loads((run / "model.json").read_text())["source"]["w_samples"] == 200
     assert not (run / "samples.png").exists()  # the new run replaced the old one whole
 

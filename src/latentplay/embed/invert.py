@@ -15,7 +15,8 @@ import numpy as np
 
 from latentplay.embed.vae import VaeEmbedder
 from latentplay.errors import UserError
-from latentplay.models.stylegan2 import style_count
+from latentplay.models.stylegan2 import STYLE_FAMILIES
+from latentplay.models.stylegan3 import style_codes
 
 
 @dataclass
@@ -66,10 +67,10 @@ class InvertEmbedder(VaeEmbedder):
         if not self.config.per_layer:
             return super().dim
         meta = self.meta["model"]
-        if self.meta["family"] != "stylegan2":
-            raise UserError(f"invert: per_layer=true needs a StyleGAN2; {self.config.run} is a "
-                            f"{self.meta['family']}")
-        return style_count(int(meta["resolution"])) * int(meta["style_dim"])
+        if self.meta["family"] not in STYLE_FAMILIES:
+            raise UserError(f"invert: per_layer=true needs a StyleGAN2 or StyleGAN3; {self.config.run} "
+                            f"is a {self.meta['family']}")
+        return style_codes(self.meta["family"], meta) * int(meta["style_dim"])
 
     def _encode(self, images: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
         from latentplay.latent.invert import invert

@@ -23,6 +23,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from latentplay.errors import UserError
+from latentplay.models.stylegan2 import is_style_generator
 from latentplay.train.api import decode
 
 
@@ -175,20 +176,19 @@ def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> 
     ``layers`` (``(start, stop)`` of the generator's styles), only the convolutions styled by
     those layers' codes are stacked (the authors' ``layer_idx``): directions of what those
     layers draw."""
-    if getattr(model, "family", "") != "stylegan2":
-        raise UserError("SeFa directions come from a StyleGAN2's modulation weights; this run "
+    if not is_style_generator(model):
+        raise UserError("SeFa directions come from a StyleGAN's modulation weights; this run "
                         f"is a {getattr(model, 'family', '?')}")
     if model.config.space != "w":
         raise UserError("SeFa directions live in W; import the generator with --space w")
-    g = model.generator
-    convs = [g.conv1, *g.convs]  # style k drives convs[k]; the last style only the last RGB layer
-    start, stop = (0, len(convs)) if layers is None else layers
-    chosen = convs[start:stop]
+    weights = model.generator.style_weights()  # per style; None: no styled convolution
+    start, stop = (0, len(weights)) if layers is None else layers
+    chosen = [w for w in weights[start:stop] if w is not None]
     if not chosen:
-        raise UserError(f"styles {start}..{stop - 1} drive no styled convolution (only the last "
-                        "RGB layer); choose earlier layers")
+        raise UserError(f"styles {start}..{stop - 1} drive no styled convolution (only an RGB layer "
+                        "or a StyleGAN3's input transform); choose other layers")
     with torch.no_grad():
-        stacked = torch.cat([conv.conv.modulation.weight for conv in chosen]).double()
+        stacked = torch.cat(chosen).double()
         _, singular, vt = torch.linalg.svd(stacked, full_matrices=False)
         basis = model.w_basis.double().cpu()
         std = (vt @ basis.T).norm(dim=1)  # sqrt(n' Cov n), Cov = basis' basis

@@ -8,6 +8,7 @@ family      config               model
 ``cvae``    :class:`CVAEConfig`  conditional VAE (continuous and/or one-hot)
 ``dcgan``   :class:`DCGANConfig` DCGAN, optionally class-conditional
 ``stylegan2`` :class:`StyleGAN2Config` a pretrained StyleGAN2 generator (imported, not trained)
+``stylegan3`` :class:`StyleGAN3Config` a pretrained StyleGAN3 generator (imported, not trained)
 ==========  ===================  ============================================
 
 Every model has ``latent_dim``, ``cond_dim``, ``channels``, ``size`` and
@@ -26,6 +27,7 @@ from latentplay.models.condition import ConditionPart, ConditionSpec
 from latentplay.models.dcgan import DCGAN, DCGANConfig
 from latentplay.models.nets import SIZES
 from latentplay.models.stylegan2 import StyleGAN2, StyleGAN2Config
+from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
 from latentplay.models.vae import AE, CVAE, VAE, AEConfig, CVAEConfig, VAEConfig, VAEOutput
 
 FAMILIES: dict[str, tuple[type, type[nn.Module]]] = {
@@ -34,6 +36,7 @@ FAMILIES: dict[str, tuple[type, type[nn.Module]]] = {
     "cvae": (CVAEConfig, CVAE),
     "dcgan": (DCGANConfig, DCGAN),
     "stylegan2": (StyleGAN2Config, StyleGAN2),
+    "stylegan3": (StyleGAN3Config, StyleGAN3),
 }
 
 
@@ -52,6 +55,7 @@ def build_model(family: str, config: Any, channels: int, size: int, cond_dim: in
 
 __all__ = [
     "AE", "CVAE", "DCGAN", "FAMILIES", "SIZES", "VAE", "AEConfig", "CVAEConfig",
-    "ConditionPart", "ConditionSpec", "DCGANConfig", "StyleGAN2", "StyleGAN2Config", "VAEConfig",
+    "ConditionPart", "ConditionSpec", "DCGANConfig", "StyleGAN2", "StyleGAN2Config", "StyleGAN3",
+    "StyleGAN3Config", "VAEConfig",
     "VAEOutput", "build_model", "family_config",
 ]

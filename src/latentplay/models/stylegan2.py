@@ -2,7 +2,7 @@
 
 "Matching in GAN-space" projects photos into StyleGAN2's latent space, edits them there and
 matches faces across an attribute in it. latentplay runs such a generator from a local
-checkpoint (:func:`latentplay.train.pretrained.import_stylegan2`) as a model of family
+checkpoint (:func:`latentplay.train.pretrained.import_generator`) as a model of family
 ``stylegan2``, so every latent command — sample, invert, edit, interpolate, traverse — and the
 ``invert:RUN`` embedder work on it as on a trained run.
 
@@ -44,6 +44,8 @@ from latentplay.errors import UserError
 
 SPACES = ("w", "z")
 BLUR = (1.0, 3.0, 3.0, 1.0)
+STYLE_FAMILIES = ("stylegan2", "stylegan3")
+"""Families of imported style-based generators (one ``w`` per layer, mapping network)."""
 
 
 @dataclass
@@ -87,10 +89,16 @@ class StyleGAN2Config:
             raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
 
 
+def is_style_generator(model: nn.Module | None) -> bool:
+    """Whether ``model`` is an imported StyleGAN2 or StyleGAN3."""
+    return getattr(model, "family", "") in STYLE_FAMILIES
+
+
 def in_w(model: nn.Module | None) -> bool:
-    """Whether ``model`` is an imported StyleGAN2 whose codes are whitened points of W (its
-    code coordinates are W's principal axes; SeFa directions and truncation act on them)."""
-    return getattr(model, "family", "") == "stylegan2" and model.config.space == "w"
+    """Whether ``model`` is an imported StyleGAN2 or StyleGAN3 whose codes are whitened
+    points of W (its code coordinates are W's principal axes; SeFa directions and truncation
+    act on them)."""
+    return is_style_generator(model) and model.config.space == "w"
 
 
 def style_count(resolution: int) -> int:
@@ -305,6 +313,11 @@ class Generator(nn.Module):
         """``z`` ``(B, style_dim)`` -> ``w`` ``(B, style_dim)``."""
         return self.style(z)
 
+    def style_weights(self) -> list[torch.Tensor | None]:
+        """Per ``w`` the modulation weights ``(channels, D)`` of the convolution it styles
+        (``w`` k styles the k-th convolution; the last one only the last RGB layer: ``None``)."""
+        return [c.conv.modulation.weight for c in (self.conv1, *self.convs)] + [None]
+
     def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
         """``ws`` ``(B, n_latent, style_dim)`` (one ``w`` per layer) -> images ``(B, 3, R, R)``
         in about [-1, 1]."""
@@ -328,12 +341,13 @@ class StyleGAN2(nn.Module):
     family: ClassVar[str] = "stylegan2"
     variational: ClassVar[bool] = False
     has_encoder: ClassVar[bool] = False
+    network: ClassVar[type[nn.Module]] = Generator
 
     def __init__(self, config: StyleGAN2Config, channels: int, size: int, cond_dim: int = 0) -> None:
         super().__init__()
         config.validate()
         if channels != 3 or cond_dim:
-            raise UserError("a StyleGAN2 generator draws unconditional RGB images")
+            raise UserError(f"a {self.family} generator draws unconditional RGB images")
         factor = config.resolution // size if size >= 1 else 0
         if not factor or config.resolution % size or factor & (factor - 1):  # 1, 2, 4, ... only
             raise UserError(f"size must be the native resolution {config.resolution} divided by a "
@@ -345,12 +359,12 @@ class StyleGAN2(nn.Module):
         # peak at 5 GB, 4 with gradients at 5.7 GB), so train.decode and inversion split
         # larger batches
         self.max_batch = max(1, 2 * 1024 // config.resolution)
-        self.generator = Generator(config)
+        self.generator = self.network(config)
         self.register_buffer("w_mean", torch.zeros(config.style_dim))
         self.register_buffer("w_basis", torch.eye(config.style_dim))
 
     def encode(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
-        raise UserError("a StyleGAN2 generator has no encoder; project images with latent invert")
+        raise UserError(f"a {self.family} generator has no encoder; project images with latent invert")
 
     def to_w(self, codes: torch.Tensor) -> torch.Tensor:
         """Codes ``(B, D)`` in the model's space -> ``w`` ``(B, D)``, truncated."""

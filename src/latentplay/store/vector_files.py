@@ -108,16 +108,17 @@ def _from_folder(store: Store, folder: Path) -> Imported:
 
 
 def as_codes(vectors: np.ndarray, run: PathLike) -> np.ndarray:
-    """Raw ``w`` vectors ``(N, k * D)`` (one ``w``, or one per layer) of the StyleGAN2 imported
-    as ``run`` -> its whitened codes, the same shape."""
+    """Raw ``w`` vectors ``(N, k * D)`` (one ``w``, or one per layer) of the StyleGAN2 or
+    StyleGAN3 imported as ``run`` -> its whitened codes, the same shape."""
     import torch
 
+    from latentplay.models.stylegan2 import is_style_generator
     from latentplay.train import load_model
 
     model = load_model(run)
-    d = model.latent_dim if getattr(model, "family", "") == "stylegan2" else 0
+    d = model.latent_dim if is_style_generator(model) else 0
     if not d or vectors.shape[1] % d:
-        raise UserError(f"{run} is not an imported StyleGAN2 whose w has a size dividing "
+        raise UserError(f"{run} is not an imported StyleGAN2 or StyleGAN3 whose w has a size dividing "
                         f"{vectors.shape[1]}")
     w = torch.from_numpy(vectors.reshape(-1, d).astype(np.float32))
     with torch.no_grad():

@@ -71,9 +71,10 @@ def export_command(
 
 
 def import_command(
-    kind: str = typer.Argument(..., help="What the checkpoint holds: stylegan2."),
-    checkpoint: Path = typer.Argument(..., help="The checkpoint file: the PyTorch port's .pt (g_ema) "
-                                      "or .safetensors, or NVIDIA's network pickle .pkl (G_ema)."),
+    kind: str = typer.Argument(..., help="What the checkpoint holds: stylegan2 or stylegan3."),
+    checkpoint: Path = typer.Argument(..., help="The checkpoint file: NVIDIA's network pickle .pkl "
+                                      "(G_ema), or for a StyleGAN2 also the PyTorch port's .pt "
+                                      "(g_ema) or .safetensors."),
     out: Path = typer.Option(..., "--out", help="New run directory."),
     size: int = typer.Option(None, "--size", help="Decode to this side (the native resolution "
                              "divided by a power of two; default native)."),
@@ -86,10 +87,8 @@ def import_command(
     """Import a pretrained generator as a run directory that every latent command reads
     (sample, invert, edit, interpolate, traverse; embed --with invert:RUN)."""
     from latentplay.train.checkpoint import read_meta
-    from latentplay.train.pretrained import describe, import_stylegan2
+    from latentplay.train.pretrained import describe, import_generator
 
-    if kind != "stylegan2":
-        raise UserError(f"unknown generator kind {kind!r}; choose from ['stylegan2']")
-    run = import_stylegan2(checkpoint, out, size=size, space=space, truncation=truncation,
+    run = import_generator(checkpoint, out, kind=kind, size=size, space=space, truncation=truncation,
                            w_samples=w_samples, seed=seed, overwrite=overwrite)
     typer.echo(f"{describe(read_meta(run))}: run written to {run} (samples.png)")

@@ -20,6 +20,7 @@ from latentplay.errors import UserError
 from latentplay.models import FAMILIES, family_config
 from latentplay.models.losses import LossConfig
 from latentplay.models.nets import SIZES
+from latentplay.models.stylegan2 import STYLE_FAMILIES
 
 PRESET_DIR = Path(__file__).resolve().parents[3] / "configs" / "models"
 DEVICES = ("auto", "cpu", "cuda")
@@ -222,9 +223,9 @@ def build_config(
     preset = preset_file if preset_file is not None else (preset_path(model) if model else None)
     items = list(overrides)
     family = _family_of(preset, items)
-    if family == "stylegan2":
-        raise UserError("stylegan2 generators are imported, not trained: latentplay import "
-                        "stylegan2 CHECKPOINT --out RUN")
+    if family in STYLE_FAMILIES:
+        raise UserError(f"{family} generators are imported, not trained: latentplay import "
+                        f"{family} CHECKPOINT --out RUN")
     if model and preset_file is None:
         items.append(f"preset={model}")
     return resolve(run_config_type(family), items, preset)

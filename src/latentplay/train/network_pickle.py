@@ -268,10 +268,13 @@ def _pytorch_network(network: Record, source: str) -> tuple[dict[str, torch.Tens
     return tensors, {"conv_clamp": float(clamp or 0), "lr_mlp": float(lr_mlp) if lr_mlp else 0.01}
 
 
-def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str) -> None:
-    """A :class:`UserError` for a StyleGAN3 or a class-conditional generator's tensors."""
-    if any(k.startswith("synthesis.input.") for k in tensors):
-        raise UserError(f"{source} holds a StyleGAN3 generator; only StyleGAN2 ones are read")
+def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str, kind: str = "stylegan2") -> None:
+    """A :class:`UserError` for a class-conditional generator's tensors, or for those of the
+    other StyleGAN than ``kind``."""
+    found = "stylegan3" if any(k.startswith("synthesis.input.") for k in tensors) else "stylegan2"
+    if found != kind:
+        raise UserError(f"{source} holds a {found} generator, not a {kind}: import it with "
+                        f"`latentplay import {found}`")
     if any(k.startswith("mapping.embed.") for k in tensors):
         raise UserError(f"{source} holds a class-conditional generator; only unconditional ones are read")
 
@@ -320,3 +323,98 @@ def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
             state[f"convs.{i}.conv.blur.kernel"] = blur_kernel(4.0)
             state[f"to_rgbs.{i // 2}.upsample.kernel"] = blur_kernel(4.0)
     return state, settings
+
+
+def _network(data: Any, source: str) -> Record:
+    """The ``G_ema`` network (else ``G``) of a PyTorch network pickle's object tree."""
+    found = [data.get(k) for k in ("G_ema", "G")] if isinstance(data, dict) else []
+    network = next((n for n in found if isinstance(n, Record)), None)
+    if network is None:
+        raise UserError(f"{source} holds no generator network (expected 'G_ema' of NVIDIA's "
+                        "PyTorch repositories)")
+    return network
+
+
+def _number(record: Record | None, key: str, source: str) -> float:
+    """Attribute ``key`` of a stored layer as a number (NumPy scalars and 1-element arrays too)."""
+    value = (record.state if record is not None else {}).get(key)
+    try:
+        return float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
+    except (TypeError, ValueError, IndexError):
+        raise UserError(f"{source}: the generator's {key} is not a number ({value!r})") from None
+
+
+def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The tensors of a StyleGAN3 ``G_ema`` in a pickle's object tree ``data`` (NVIDIA's names,
+    which :class:`latentplay.models.stylegan3.Generator3` keeps; the training's W average left
+    out) and the :class:`~latentplay.models.stylegan3.StyleGAN3Config` fields its layers'
+    attributes give; ``source`` names the file in errors. Whether those fields rebuild the
+    stored layers exactly is checked by :func:`check_stylegan3_layers`."""
+    network = _network(data, source)
+    tensors = dict(_tensors(network))
+    _refuse_kinds(tensors, source, "stylegan3")
+    modules = network.state.get("_modules") or {}
+    synthesis, mapping = (modules.get(k) if isinstance(modules.get(k), Record) else None
+                          for k in ("synthesis", "mapping"))
+    if synthesis is None or mapping is None:
+        raise UserError(f"{source}: the generator has no synthesis or mapping network")
+    named = {k: r for k, r in (synthesis.state.get("_modules") or {}).items()
+             if isinstance(r, Record) and "is_torgb" in r.state}
+    layers = list(named.values())
+    styled = [r for r in layers if not r.state["is_torgb"]]
+    inputs = (synthesis.state.get("_modules") or {}).get("input")
+    if not styled or not isinstance(inputs, Record):
+        raise UserError(f"{source}: the StyleGAN3 synthesis network has no input or no layers")
+    first = styled[0]
+    clamp = _setting(layers, "conv_clamp", "conv_clamp")
+    lr_mlp = _setting([*_records(mapping)], "bias_gain", "the mapping learning rate")
+    channels = [int(t.shape[0]) for k, t in tensors.items()
+                if re.fullmatch(r"synthesis\.L\d+_\d+_\d+\.weight", k) and t.shape[0] != 3]
+    cutoffs = [_number(r, "out_cutoff", source) for r in styled]
+    cap = max(channels)
+    below = [(c, f) for c, f in zip(channels, cutoffs, strict=False) if c < cap]
+    # channels = rint(min(base / 2 / cutoff, cap)): base from a layer under the cap (a power
+    # of two in every published configuration)
+    base = 2 * below[0][0] * below[0][1] if below else 2 * cap * max(cutoffs)
+    settings = {
+        "resolution": int(_number(synthesis, "img_resolution", source)),
+        "style_dim": int(_number(synthesis, "w_dim", source)),
+        "n_mlp": len([k for k in tensors if re.fullmatch(r"mapping\.fc\d+\.weight", k)]),
+        "channel_base": int(2 ** round(math.log2(base))),
+        "channel_max": cap,
+        "conv_kernel": int(_number(first, "conv_kernel", source)),
+        "radial": any(bool(r.state.get("down_radial")) for r in styled),
+        "num_layers": int(_number(synthesis, "num_layers", source)),
+        "num_critical": int(_number(synthesis, "num_critical", source)),
+        "first_cutoff": _number(inputs, "bandwidth", source),
+        "margin_size": int(_number(synthesis, "margin_size", source)),
+        "output_scale": _number(synthesis, "output_scale", source),
+        "filter_size": int(_number(first, "up_taps", source) // max(_number(first, "up_factor", source), 1)),
+        "lrelu_upsampling": int(_number(first, "tmp_sampling_rate", source)
+                                // max(_number(first, "in_sampling_rate", source),
+                                       _number(first, "out_sampling_rate", source))),
+        "lr_mlp": float(lr_mlp) if lr_mlp else 0.01,
+        "conv_clamp": float(clamp or 0),
+    }
+    state = {k: v.float().contiguous() for k, v in tensors.items() if k != "mapping.w_avg"}
+    return state, {"layers": named, **settings}
+
+
+def check_stylegan3_layers(stored: dict[str, Record], built: torch.nn.Module, source: str) -> None:
+    """A :class:`UserError` unless the layers rebuilt from the read settings (``built``:
+    a :class:`~latentplay.models.stylegan3.Synthesis`) are the stored ones (``{name:
+    layer}``): the same names (so sizes and channels), up- and downsampling factors and
+    padding."""
+    names = list(built.layer_names)
+    if names != list(stored):
+        raise UserError(f"{source}: synthesis layers {', '.join(stored)}; the settings read "
+                        f"rebuild {', '.join(names)}: a layer schedule latentplay does not rebuild")
+    for name in names:
+        mine, theirs = getattr(built, name), stored[name].state
+        wanted = {"up_factor": mine.up, "down_factor": mine.down, "padding": list(mine.padding)}
+        for key, value in wanted.items():
+            got = theirs.get(key)
+            got = [int(v) for v in got] if isinstance(got, (list, tuple)) else got
+            if got != value:
+                raise UserError(f"{source}: layer {name} has {key} {got}, the rebuilt one {value}: "
+                                "a layer schedule latentplay does not rebuild")

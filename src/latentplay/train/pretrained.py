@@ -1,8 +1,8 @@
 """Pretrained generators as latentplay runs.
 
-:func:`import_stylegan2` turns a StyleGAN2 generator into a run directory —
+:func:`import_generator` turns a StyleGAN2 or StyleGAN3 generator into a run directory —
 ``model.safetensors`` + ``model.json`` like a trained run's, and ``samples.png`` — so every
-latent command reads it by its path. Two kinds of file hold one:
+latent command reads it by its path. Two kinds of file hold a StyleGAN2:
 
 - a checkpoint of the widely used PyTorch port (``g_ema``: the generator with averaged
   weights, e.g. the converted official FFHQ ``stylegan2-ffhq-config-f.pt``), read with
@@ -13,10 +13,13 @@ latent command reads it by its path. Two kinds of file hold one:
   :mod:`latentplay.train.network_pickle` without running the code stored in it.
 
 The architecture (resolution, style size, mapping depth, channel multiplier) is read from
-the tensor shapes.
+the tensor shapes. A StyleGAN3 (configs T and R) is read from NVIDIA's network pickles
+(``stylegan3-t-ffhq-1024x1024.pkl``, ...), its architecture from the stored layers' attributes,
+checked by rebuilding every layer's resampling.
 
->>> from latentplay.train.pretrained import import_stylegan2
->>> run = import_stylegan2("stylegan2-ffhq-config-f.pt", "runs/ffhq", size=256)
+>>> from latentplay.train.pretrained import import_generator
+>>> run = import_generator("stylegan2-ffhq-config-f.pt", "runs/ffhq", size=256)
+>>> run3 = import_generator("stylegan3-t-ffhq-1024x1024.pkl", "runs/ffhq3", kind="stylegan3")
 """
 
 from __future__ import annotations
@@ -35,11 +38,19 @@ from safetensors.torch import load_file
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
+from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
 from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
-from latentplay.train.network_pickle import is_network_pickle, read_pickle, stylegan2_state
+from latentplay.train.network_pickle import (
+    check_stylegan3_layers,
+    is_network_pickle,
+    read_pickle,
+    stylegan2_state,
+    stylegan3_state,
+)
 
 PathLike = str | Path
+KINDS = ("stylegan2", "stylegan3")
 
 
 def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
@@ -48,9 +59,7 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
     the port's files). ``path``: the port's ``.pt`` checkpoint (its ``g_ema`` entry, or ``g``
     when it has no ``g_ema``, or the file itself when it is a bare state dict), a
     ``.safetensors`` file of those tensors, or one of NVIDIA's network pickles (``G_ema``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such checkpoint file")
+    path = _existing(path)
     if path.suffix == ".safetensors":
         try:
             return load_file(str(path)), {}
@@ -76,6 +85,30 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
         raise UserError(f"{path} holds no StyleGAN2 generator (expected a 'g_ema' state dict "
                         "with 'style.1.weight', as the PyTorch port saves it)")
     return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}, {}
+
+
+def read_stylegan3_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The StyleGAN3 tensors (NVIDIA's names) and architecture settings (``layers``: the
+    stored synthesis layers by name, and the :class:`StyleGAN3Config` fields) of NVIDIA's
+    network pickle ``path`` (``G_ema``)."""
+    path = _existing(path)
+    with open(path, "rb") as f:
+        plain = f.read(1) == b"\x80"
+    if not plain or not is_network_pickle(path):
+        raise UserError(f"{path} is not a network pickle: StyleGAN3 generators are read from "
+                        "NVIDIA's .pkl files")
+    data = read_pickle(path)
+    try:
+        return stylegan3_state(data, str(path))
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:  # malformed contents
+        raise UserError(f"{path} holds a malformed StyleGAN3 network ({exc})") from None
+
+
+def _existing(path: PathLike) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such checkpoint file")
+    return path
 
 
 def architecture(state: dict[str, torch.Tensor]) -> StyleGAN2Config:
@@ -113,16 +146,18 @@ def w_statistics(model: StyleGAN2, n: int, seed: int, batch: int = 1000) -> tupl
     return mean.float(), basis.float()
 
 
-def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = None,
-                     space: str = "w", truncation: float = 1.0, lr_mlp: float = 0.01,
-                     w_samples: int = 10_000, seed: int = 0, samples: int = 16,
+def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "stylegan2",
+                     size: int | None = None, space: str = "w", truncation: float = 1.0,
+                     lr_mlp: float = 0.01, w_samples: int = 10_000, seed: int = 0, samples: int = 16,
                      overwrite: bool = False) -> Path:
-    """Write a run directory ``out`` for the StyleGAN2 generator in ``checkpoint``.
+    """Write a run directory ``out`` for the generator in ``checkpoint``.
 
     Args:
-        checkpoint: a ``.pt`` file of the PyTorch port (``g_ema``), a ``.safetensors``
-            file of the same tensors, or a network pickle of NVIDIA's repositories.
+        checkpoint: for a StyleGAN2 a ``.pt`` file of the PyTorch port (``g_ema``), a
+            ``.safetensors`` file of the same tensors, or a network pickle of NVIDIA's
+            repositories; for a StyleGAN3 NVIDIA's network pickle.
         out: the run directory to write (must not hold files unless ``overwrite``).
+        kind: ``stylegan2`` or ``stylegan3``.
         size: image side the run decodes to (the native resolution or a divisor of it:
             decodings are averaged down); default the native resolution.
         space: ``w`` (whitened W, the default) or ``z`` (see :mod:`latentplay.models.stylegan2`).
@@ -137,18 +172,14 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     Returns:
         ``out``.
     """
+    if kind not in KINDS:
+        raise UserError(f"unknown generator kind {kind!r}; choose from {list(KINDS)}")
     out = Path(out)
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
-    state, settings = read_stylegan2_state(checkpoint)
-    config = architecture(state)
-    config.space, config.truncation = space, float(truncation)
-    config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
-    config.conv_clamp = settings.get("conv_clamp", 0.0)
-    config.validate()
-    side = config.resolution if size is None else int(size)
-    model = StyleGAN2(config, 3, side)
+    model, state, kind_read = _generator(checkpoint, kind, size, space, truncation, lr_mlp)
+    config, side = model.config, model.size
     named = {f"generator.{k}": v for k, v in state.items()}
     expected = model.state_dict()
     named.update({k: expected[k] for k in ("w_mean", "w_basis")})
@@ -158,9 +189,8 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     mean, basis = w_statistics(model, w_samples, seed)
     model.w_mean.copy_(mean)
     model.w_basis.copy_(basis)
-    meta = model_meta("stylegan2", config, 3, side, ConditionSpec(), 0, 0)
-    kind = "nvidia-pickle" if settings else "stylegan2"
-    meta["source"] = {"format": kind, "checkpoint": str(Path(checkpoint).absolute()),
+    meta = model_meta(kind, config, 3, side, ConditionSpec(), 0, 0)
+    meta["source"] = {"format": kind_read, "checkpoint": str(Path(checkpoint).absolute()),
                       "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
     # written beside out and moved into place whole: an interrupted import leaves any
     # previous run as it was
@@ -181,9 +211,40 @@ def import_stylegan2(checkpoint: PathLike, out: PathLike, *, size: int | None = 
     return out
 
 
+def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: float,
+               lr_mlp: float) -> tuple[StyleGAN2, dict[str, torch.Tensor], str]:
+    """The model of ``kind`` the checkpoint's tensors fit (weights not loaded yet), those
+    tensors, and how the file was read (``stylegan2``: the port's tensors, or
+    ``nvidia-pickle``)."""
+    config: StyleGAN2Config | StyleGAN3Config
+    if kind == "stylegan3":
+        state, settings = read_stylegan3_state(checkpoint)
+        layers = settings.pop("layers")
+        config = StyleGAN3Config(**settings, space=space, truncation=float(truncation))
+    else:
+        state, settings = read_stylegan2_state(checkpoint)
+        config = architecture(state)
+        config.space, config.truncation = space, float(truncation)
+        config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
+        config.conv_clamp = settings.get("conv_clamp", 0.0)
+    config.validate()
+    side = config.resolution if size is None else int(size)
+    model = (StyleGAN3 if kind == "stylegan3" else StyleGAN2)(config, 3, side)
+    if kind == "stylegan3":
+        check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
+    return model, state, "nvidia-pickle" if settings else "stylegan2"
+
+
 def describe(meta: dict[str, Any]) -> str:
     """One line naming an imported generator's architecture and space."""
     m = meta["model"]
+    if meta["family"] == "stylegan3":
+        variant = "R" if m["radial"] else "T"
+        return (f"StyleGAN3-{variant} {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} "
+                f"layers, {m['num_layers']} {m['conv_kernel']}x{m['conv_kernel']} synthesis layers"
+                + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
+                + f"), decoding {meta['size']} px codes in {m['space']}"
+                + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))
     return (f"StyleGAN2 {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} layers, "
             f"channel multiplier {m['channel_multiplier']}"
             + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
