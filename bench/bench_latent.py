@@ -4,13 +4,15 @@
 steps, ``restarts`` codes per image for a generator). Prints one JSON line per model: code
 updates per second (a code update = one Adam step of one code, forward and backward through
 the decoder), and the extrapolated time to invert 10,000 images with the defaults (300 steps;
-4 restarts for a DCGAN and a StyleGAN2, 1 encoder start for a VAE), and for a StyleGAN2
-(config F at ``--stylegan2-size``, as ``latentplay import stylegan2`` makes it) also its
-decoded images per second, how many codes it decodes at once and the process's peak
-resident memory. Untrained weights: the cost does not depend on them.
+4 restarts for a DCGAN and a StyleGAN, 1 encoder start for a VAE), and for a StyleGAN2
+(config F at ``--stylegan2-size``, as ``latentplay import stylegan2`` makes it) and a
+StyleGAN3 (config T at ``--stylegan3-size``) also its decoded images per second, how many
+codes it decodes at once and the process's peak resident memory so far (run one StyleGAN per
+process for each one's own peak). Untrained weights: the cost does not depend on them.
 
     python bench/bench_latent.py [--images 64] [--steps 20] [--device cpu|cuda] [--threads 0]
                                  [--stylegan2-size 256] [--stylegan2-images 1]
+                                 [--stylegan3-size 0] [--stylegan3-images 1]
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 from latentplay.latent.invert import invert
 from latentplay.models import build_model, family_config
 from latentplay.models.condition import ConditionSpec
+from latentplay.models.stylegan2 import STYLE_FAMILIES
 
 
 def _synchronize(device: str) -> None:
@@ -35,7 +38,8 @@ def _synchronize(device: str) -> None:
 
 def case(family: str, images: int, steps: int, restarts: int, device: str, size: int = 64) -> dict:
     config = family_config(family)()
-    if family == "stylegan2":
+    style = family in STYLE_FAMILIES
+    if style:
         config.resolution = size
     model = build_model(family, config, 3, size).to(device)
     model.condition_spec, model.crop = ConditionSpec(), 1.0
@@ -51,7 +55,7 @@ def case(family: str, images: int, steps: int, restarts: int, device: str, size:
               "latent_dim": int(model.latent_dim), "images": images, "restarts": restarts,
               "steps": steps, "seconds": round(seconds, 3), "code_updates_per_s": round(updates, 1),
               "minutes_for_10k_images_300_steps": round(10_000 * restarts * 300 / updates / 60, 1)}
-    if family == "stylegan2":
+    if style:
         codes = torch.randn(images * restarts, model.latent_dim, device=device)
         with torch.no_grad():
             start = time.perf_counter()
@@ -71,15 +75,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--stylegan2-size", type=int, default=256, help="0: no StyleGAN2 case")
     parser.add_argument("--stylegan2-images", type=int, default=1)
+    parser.add_argument("--stylegan3-size", type=int, default=0, help="0: no StyleGAN3 case")
+    parser.add_argument("--stylegan3-images", type=int, default=1)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     for family, restarts in (("dcgan", 4), ("vae", 1)):
         print(json.dumps(case(family, args.images, args.steps, restarts, args.device)), flush=True)
-    if args.stylegan2_size:
-        steps = max(1, args.steps // 10)  # ~1 min on 2 CPU cores at 256 px
-        print(json.dumps(case("stylegan2", args.stylegan2_images, steps, 4, args.device,
-                              args.stylegan2_size)), flush=True)
+    steps = max(1, args.steps // 10)  # ~1 min on 2 CPU cores at 256 px
+    for family, size, images in (("stylegan2", args.stylegan2_size, args.stylegan2_images),
+                                 ("stylegan3", args.stylegan3_size, args.stylegan3_images)):
+        if size:
+            print(json.dumps(case(family, images, steps, 4, args.device, size)), flush=True)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("latentplay.train.cli:export_command",
                "Export a trained run's encoder and decoder (or generator) to ONNX."),
     "import": ("latentplay.train.cli:import_command",
-               "Import a pretrained generator (a StyleGAN2 checkpoint) as a run directory."),
+               "Import a pretrained generator (a StyleGAN2 or StyleGAN3 checkpoint) as a run directory."),
     "latent": ("latentplay.latent.cli:app",
                "Sample, sweep, traverse, force, interpolate, blend, mix, edit and invert latent codes."),
     "metrics": ("latentplay.metrics.cli:app",

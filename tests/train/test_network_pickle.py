@@ -8,11 +8,14 @@ capped at 16, activation clamp 0.8, which changes its images) — every tensor, 
 those tensors into a pickle laid out as NVIDIA's persistence module writes one (each network a
 call of ``torch_utils.persistence._reconstruct_persistent_obj`` with its class name, stored
 source and attribute dict; ``dnnlib.util.EasyDict`` and NumPy scalars beside), import it and
-compare.
+compare. ``models/reference/stylegan3_{t,r}_nvidia.npz`` do the same for StyleGAN3 (see
+``tests/models/test_stylegan3.py``), with the attributes NVIDIA's modules carry, which the
+import reads the architecture from.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -293,7 +296,7 @@ def test_what_is_not_a_stylegan2_generator_is_refused(tmp_path: Path) -> None:
         with pytest.raises(UserError, match=match):
             read_stylegan2_state(path)
 
-    refused({"synthesis.input.affine.weight": torch.zeros(4, 32)}, "StyleGAN3")
+    refused({"synthesis.input.affine.weight": torch.zeros(4, 32)}, "`latentplay import stylegan3`")
     refused({"mapping.embed.weight": torch.zeros(32, 10)}, "class-conditional")
     refused({"synthesis.b8.skip.weight": torch.zeros(16, 16, 1, 1)}, "synthesis.b8.skip.weight")
     refused({"synthesis.b8.resample_filter": torch.ones(4, 4) / 16}, "1, 3, 3, 1")
@@ -339,3 +342,108 @@ def test_unclamped_pickles_and_the_cli(tmp_path: Path, cli) -> None:
     assert result.code == 0, result.err
     assert "activations clamped at 0.8" in result.out and (tmp_path / "run" / "samples.png").is_file()
     assert load_model(tmp_path / "run").decode(torch.zeros(2, 32)).shape == (2, 3, 16, 16)
+
+
+STYLEGAN3_BUFFERS = ("magnitude_ema", "up_filter", "down_filter", "w_avg", "transform", "freqs", "phases")
+
+
+def _stored3(name: str) -> Stored:
+    """NVIDIA's StyleGAN3 reference generator ``name`` as its persistence module pickles it:
+    every module with its class name, tensors and attributes (NumPy arrays where NVIDIA keeps
+    arrays)."""
+    data = np.load(Path(__file__).parents[1] / "models" / "reference" / f"stylegan3_{name}_nvidia.npz")
+    modules = json.loads(str(data["attributes"]))
+    states: dict[str, dict] = {}
+    for path, entry in modules.items():
+        plain = {k: np.array(v["ndarray"]) if isinstance(v, dict) else v
+                 for k, v in entry["attributes"].items()}
+        states[path] = {"training": False, "_parameters": OrderedDict(), "_buffers": OrderedDict(),
+                        "_modules": OrderedDict(), **plain}
+    for key in data.files:
+        if key.startswith("G."):
+            owner, _, leaf = ("G." + key[2:]).rpartition(".")
+            owner = owner[2:] or "G"  # module paths as named_modules gives them
+            group = "_buffers" if leaf in STYLEGAN3_BUFFERS else "_parameters"
+            value = torch.from_numpy(data[key])
+            states[owner][group][leaf] = value if group == "_buffers" else torch.nn.Parameter(value, False)
+    built: dict[str, Stored] = {}
+    for path in sorted(modules, key=lambda p: -p.count(".") if p != "G" else 1):  # children first
+        if path != "G":
+            parent, _, child = path.rpartition(".")
+            states[parent or "G"]["_modules"][child] = path
+        state = states[path]
+        state["_modules"] = OrderedDict((k, built[v]) for k, v in state["_modules"].items())
+        built[path] = Stored(modules[path]["class_name"], state)
+    return built["G"]
+
+
+@pytest.mark.parametrize("name", ["t", "r"])
+def test_a_stylegan3_pickle_draws_nvidias_images(tmp_path: Path, name: str) -> None:
+    pkl = _write(tmp_path / f"stylegan3-{name}.pkl", _stored3(name))
+    run = import_generator(pkl, tmp_path / "run", kind="stylegan3", space="z", w_samples=300, samples=0)
+    model = load_model(run)
+    c = model.config
+    assert model.family == "stylegan3" and (c.resolution, c.style_dim, c.n_mlp) == (16, 16, 2)
+    assert (c.conv_kernel, c.radial, c.conv_clamp) == ((3, False, 0.6) if name == "t" else (1, True, 0.0))
+    data = np.load(Path(__file__).parents[1] / "models" / "reference" / f"stylegan3_{name}_nvidia.npz")
+    with torch.no_grad():
+        images = model.decode(torch.from_numpy(data["z"]))
+        np.testing.assert_allclose(images, (data["images"] + 1) / 2, atol=1e-5)
+        plus = torch.from_numpy(data["ws_plus"])
+        np.testing.assert_allclose(model.generator.synthesis(plus), data["plus_images"], atol=1e-5)
+    from latentplay.train.checkpoint import read_meta
+    from latentplay.train.pretrained import describe
+
+    assert describe(read_meta(run)).startswith(f"StyleGAN3-{name.upper()} 16 px")
+
+
+def test_stylegan3_refusals(tmp_path: Path) -> None:
+    sg3 = _write(tmp_path / "sg3.pkl", _stored3("t"))
+    with pytest.raises(UserError, match="holds a stylegan3 generator, not a stylegan2"):
+        import_generator(sg3, tmp_path / "a", samples=0)
+    with pytest.raises(UserError, match="holds a stylegan2 generator, not a stylegan3"):
+        import_generator(_write(tmp_path / "sg2.pkl"), tmp_path / "b", kind="stylegan3", samples=0)
+    torch.save({"a": torch.zeros(1)}, tmp_path / "g.pt")
+    with pytest.raises(UserError, match="StyleGAN3 generators are read from NVIDIA's .pkl"):
+        import_generator(tmp_path / "g.pt", tmp_path / "c", kind="stylegan3", samples=0)
+    with pytest.raises(UserError, match="unknown generator kind 'stylegan4'"):
+        import_generator(sg3, tmp_path / "d", kind="stylegan4", samples=0)
+    network = _stored3("t")  # a layer padded unlike the schedule latentplay rebuilds
+    layer = network.state["_modules"]["synthesis"].state["_modules"]["L5_36_16"]
+    layer.state["padding"] = [8, 9, 8, 9]
+    with pytest.raises(UserError, match=r"layer L5_36_16 has padding \[8, 9, 8, 9\]"):
+        import_generator(_write(tmp_path / "pad.pkl", network), tmp_path / "e", kind="stylegan3", samples=0)
+    network = _stored3("t")  # one more synthesis layer than the settings rebuild
+    network.state["_modules"]["synthesis"].state["num_layers"] = 13
+    with pytest.raises(UserError, match="a layer schedule latentplay does not rebuild"):
+        import_generator(_write(tmp_path / "n.pkl", network), tmp_path / "f", kind="stylegan3", samples=0)
+    network = _stored3("t")
+    network.state["_modules"]["mapping"].state["_modules"]["embed"] = Stored(
+        "FullyConnectedLayer", {"_parameters": OrderedDict(weight=torch.zeros(16, 4)), "_buffers": {},
+                                "_modules": {}})
+    with pytest.raises(UserError, match="class-conditional"):
+        import_generator(_write(tmp_path / "c.pkl", network), tmp_path / "g", kind="stylegan3", samples=0)
+    assert not any((tmp_path / n).exists() for n in "abcdefg")
+
+
+def test_stylegan3_through_the_cli_and_latent_commands(tmp_path: Path, cli) -> None:
+    result = cli("import", "stylegan3", _write(tmp_path / "r.pkl", _stored3("r")), "--out", tmp_path / "run",
+                 "--w-samples", 300)
+    assert result.code == 0, result.err
+    assert "StyleGAN3-R 16 px" in result.out and (tmp_path / "run" / "samples.png").is_file()
+    from latentplay.latent.invert import invert
+    from latentplay.latent.traverse import sefa_axes
+
+    model = load_model(tmp_path / "run")
+    axes = sefa_axes(model)  # the 14 synthesis layers' modulation weights
+    stacked = torch.cat([getattr(model.generator.synthesis, n).affine.weight
+                         for n in model.generator.synthesis.layer_names[:-1]]).double().detach()
+    np.testing.assert_allclose(axes.strength, np.linalg.svd(stacked.numpy(), compute_uv=False) ** 2
+                               / (stacked.numpy() ** 2).sum(), atol=1e-6)
+    with pytest.raises(UserError, match="drive no styled convolution"):
+        sefa_axes(model, (0, 1))  # the input's transform only
+    with torch.no_grad():
+        faces = (model.decode(torch.randn(2, 16, generator=torch.Generator().manual_seed(3))) * 255).round()
+    faces = faces.permute(0, 2, 3, 1).to(torch.uint8).numpy()
+    found = invert(model, faces, init="mean", steps=30, lr=0.05, per_layer=True)
+    assert found.z.shape == (2, 16 * 16) and (found.loss < 0.5 * found.init_loss).all()

@@ -165,7 +165,7 @@ class Playground:
 
     @cached_property
     def sefa(self) -> SefaAxes | None:
-        """SeFa directions of an imported StyleGAN2 whose codes are in W; None otherwise."""
+        """SeFa directions of an imported StyleGAN2 or StyleGAN3 whose codes are in W; None otherwise."""
         from latentplay.latent.traverse import sefa_axes
 
         return sefa_axes(self.model) if in_w(self.model) else None
@@ -173,7 +173,7 @@ class Playground:
     def need_sefa(self) -> SefaAxes:
         """:attr:`sefa`; a :class:`UserError` for any other run."""
         if self.sefa is None:
-            raise UserError("SeFa directions belong to an imported StyleGAN2 with codes in W")
+            raise UserError("SeFa directions belong to an imported StyleGAN2 or StyleGAN3 with codes in W")
         return self.sefa
 
     @cached_property

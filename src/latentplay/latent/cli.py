@@ -22,7 +22,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 PER_ROW = 8
 RUN_HELP = "Run directory of a trained model."
 OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
-PER_LAYER_HELP = "Invert a StyleGAN2's faces per layer (W+): closer reconstructions."
+PER_LAYER_HELP = "Invert a StyleGAN's faces per layer (W+): closer reconstructions."
 
 
 def parse_values(text: str) -> list[float]:
@@ -151,7 +151,7 @@ def traverse(
     top: int = typer.Option(8, help="How many axes when --axes is not given."),
     pca: bool = typer.Option(False, help="Move along principal axes of the encoded training "
                              "set instead of latent dimensions."),
-    sefa: bool = typer.Option(False, help="Move along a StyleGAN2's closed-form directions "
+    sefa: bool = typer.Option(False, help="Move along a StyleGAN's closed-form directions "
                               "(SeFa: its modulation weights' singular vectors), in SDs of W."),
     layers: str = typer.Option(None, help="With --sefa: the directions of these layers' "
                                "weights (coarse, middle, fine or START:STOP), moved at them only."),
@@ -401,7 +401,7 @@ def blend(
 
 @app.command()
 def mix(
-    run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2."),
+    run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2 or StyleGAN3."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     layers: str = typer.Option("coarse", help="Layers whose styles come from the sources: "
                                "coarse (4-8 px), middle (16-32 px), fine (64 px up) or START:STOP."),
@@ -512,7 +512,7 @@ def edit(
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the classifier's normal, InterFaceGAN)."),
     seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
-    layers: str = typer.Option(None, help="A StyleGAN2's layers the edit is applied at: coarse "
+    layers: str = typer.Option(None, help="A StyleGAN's layers the edit is applied at: coarse "
                                "(4-8 px), middle, fine or START:STOP (default all)."),
 ) -> None:
     """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
@@ -610,7 +610,7 @@ def invert_cmd(
     prior: float = typer.Option(1e-3, help="Weight of mean(z^2) in the objective."),
     lr: float = typer.Option(0.05, help="Adam's learning rate."),
     seed: int = typer.Option(0, help="Seed of the random starts."),
-    per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN2 (W+)."),
+    per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN (W+)."),
     identity: str = typer.Option(None, help="Face embedder that reads whether each inverted "
                                  "face is still the person (dlib, onnx:ARCFACE.onnx): cosine "
                                  "similarity to the photo, against different photos'."),

@@ -104,7 +104,7 @@ def invert(
             image.
         seed: seed of the random starts; the result is deterministic given it (on a CPU).
         device: where the codes are optimised (and a run directory's model is loaded).
-        per_layer: optimise one code per layer of a StyleGAN2 (W+: codes ``(N, n_layers *
+        per_layer: optimise one code per layer of a StyleGAN2 or StyleGAN3 (W+: codes ``(N, n_layers *
             D)``, each layer starting at the image's start): closer reconstructions, codes
             off the generator's own distribution.
         progress: called after every Adam step with ``(steps done, steps in all)``, counted
@@ -144,10 +144,10 @@ def invert(
 
 def codes_per_image(model: nn.Module, per_layer: bool) -> int:
     """How many ``D``-sized codes an image gets: one, or with ``per_layer`` one per layer of a
-    StyleGAN2 (W+); a :class:`UserError` for per-layer codes of any other model."""
+    StyleGAN2 or StyleGAN3 (W+); a :class:`UserError` for per-layer codes of any other model."""
     layers = int(getattr(model, "n_layers", 0)) if per_layer else 1
     if not layers:
-        raise UserError(f"per-layer codes (W+) need a StyleGAN2; this run is a {model.family}")
+        raise UserError(f"per-layer codes (W+) need a StyleGAN2 or StyleGAN3; this run is a {model.family}")
     return layers
 
 

@@ -1,6 +1,6 @@
-"""Style mixing: one face's coarse, middle or fine styles given to another (StyleGAN2 only).
+"""Style mixing: one face's coarse, middle or fine styles given to another (StyleGAN2 and StyleGAN3).
 
-A StyleGAN2 takes one ``w`` per layer. Decoding face A's code at every layer except a chosen
+A StyleGAN takes one ``w`` per layer. Decoding face A's code at every layer except a chosen
 range, where face B's code is used, gives A with B's styles at those layers: at the coarse
 layers (4-8 px: pose, face shape, glasses) A takes B's pose and shape; at the fine ones (64 px
 and up: colour scheme, micro-structure) only B's colours (Karras et al. 2019, section 3.1).
@@ -21,10 +21,10 @@ NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 
 def style_layers(model: torch.nn.Module) -> int:
     """How many styles ``model`` takes (one ``w`` per layer); a UserError for a model that
-    takes one code for all (anything but an imported StyleGAN2)."""
+    takes one code for all (anything but an imported StyleGAN2 or StyleGAN3)."""
     if not hasattr(model, "decode_layers"):
         raise UserError("style mixing needs a generator with one style per layer (an imported "
-                        f"StyleGAN2); this run is a {getattr(model, 'family', '?')}")
+                        f"StyleGAN2 or StyleGAN3); this run is a {getattr(model, 'family', '?')}")
     return int(model.n_layers)
 
 
@@ -52,7 +52,7 @@ def style_mix(model: torch.nn.Module, destinations: np.ndarray, sources: np.ndar
     """Each destination code with each source's code at ``layers``.
 
     Args:
-        model: an imported StyleGAN2 (:func:`latentplay.train.load_model`).
+        model: an imported StyleGAN2 or StyleGAN3 (:func:`latentplay.train.load_model`).
         destinations: ``(A, D)`` codes of the faces that keep their other styles, or their
             per-layer codes ``(A, n_layers * D)`` (W+).
         sources: ``(B, D)`` or ``(B, n_layers * D)`` codes whose styles are given at ``layers``.

@@ -148,7 +148,7 @@ def direction_traversal(model: torch.nn.Module, base: np.ndarray, steps: np.ndar
 
 @dataclass
 class SefaAxes:
-    """Closed-form semantic directions of a StyleGAN2 (Shen & Zhou 2021, "SeFa").
+    """Closed-form semantic directions of a StyleGAN (Shen & Zhou 2021, "SeFa").
 
     Attributes:
         directions: ``(D, D)`` unit directions of W, rows by decreasing strength: the right
@@ -169,7 +169,8 @@ class SefaAxes:
 
 
 def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> SefaAxes:
-    """:class:`SefaAxes` of an imported StyleGAN2 whose codes are in W (``space="w"``).
+    """:class:`SefaAxes` of an imported StyleGAN2 or StyleGAN3 whose codes are in W
+    (``space="w"``).
 
     The modulation weights of every styled convolution (not the RGB layers, as in the
     authors' code) are stacked; their right singular vectors are the directions. With

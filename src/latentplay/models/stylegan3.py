@@ -189,25 +189,39 @@ def lowpass(taps: int, cutoff: float, width: float, rate: float, radial: bool = 
     return torch.as_tensor(f / f.sum(), dtype=torch.float32)
 
 
-def resample(x: torch.Tensor, f: torch.Tensor | None, up: int = 1, down: int = 1,
-             padding: tuple[int, int, int, int] = (0, 0, 0, 0), gain: float = 1.0) -> torch.Tensor:
+def upsample(x: torch.Tensor, f: torch.Tensor, up: int, padding: tuple[int, int, int, int],
+             gain: float, channels: int) -> torch.Tensor:
     """Upsample ``x`` ``(B, C, H, W)`` by inserting ``up - 1`` zeros after every pixel, pad
-    (negative: crop) by ``padding`` = (left, right, top, bottom), convolve every channel with
-    ``f`` times ``gain`` (``(k,)``: separably along rows and columns; ``(k, k)``; ``None``:
-    identity) and keep every ``down``-th pixel."""
-    b, c, h, w = x.shape
-    if up > 1:
-        x = F.pad(x.reshape(b, c, h, 1, w, 1), [0, up - 1, 0, 0, 0, up - 1]).reshape(b, c, h * up, w * up)
+    (negative: crop) by ``padding`` = (left, right, top, bottom) and convolve every channel
+    with the separable filter ``f`` ``(k,)`` times ``gain``:
+    ``(B, C, H * up + top + bottom - k + 1, W * up + left + right - k + 1)``.
+
+    Computed as two transposed convolutions of stride ``up`` (no zeros multiplied; on a CPU
+    twice as fast), then the padding as a shift of their full output. ``channels``: ``C``
+    (a constant filter shape for ONNX export)."""
+    k = f.shape[0]
+    f = f.to(x.dtype) * math.sqrt(gain)
     left, right, top, bottom = padding
-    x = F.pad(x, [max(left, 0), max(right, 0), max(top, 0), max(bottom, 0)])
-    x = x[:, :, max(-top, 0):x.shape[2] - max(-bottom, 0), max(-left, 0):x.shape[3] - max(-right, 0)]
-    if f is None:
-        return (x * gain if gain != 1 else x)[:, :, ::down, ::down]
-    f = f.flip(list(range(f.ndim))).to(x.dtype) * gain ** (f.ndim / 2)
+    height = x.shape[2] * up + top + bottom - k + 1
+    width = x.shape[3] * up + left + right - k + 1
+    row = f[None, None, None].expand(channels, 1, 1, -1)  # (C, 1, 1, k); its transpose a column
+    y = F.conv_transpose2d(x, row, stride=(1, up), groups=channels)
+    y = F.conv_transpose2d(y, row.transpose(2, 3), stride=(up, 1), groups=channels)
+    # output pixel i is pixel i + k - 1 - pad of the full convolution (zeros beyond it)
+    dx, dy = k - 1 - left, k - 1 - top
+    return F.pad(y, [-dx, dx + width - y.shape[3], -dy, dy + height - y.shape[2]])
+
+
+def downsample(x: torch.Tensor, f: torch.Tensor, down: int, channels: int) -> torch.Tensor:
+    """Convolve every channel of ``x`` ``(B, C, H, W)`` with ``f`` (``(k,)``: separably along
+    rows and columns; ``(k, k)``) and keep every ``down``-th pixel of the valid part:
+    ``(B, C, (H - k) // down + 1, (W - k) // down + 1)``. ``channels``: ``C``."""
+    f = f.flip(list(range(f.ndim))).to(x.dtype)
     if f.ndim == 2:
-        return F.conv2d(x, f[None, None].expand(c, 1, -1, -1), stride=down, groups=c)
-    x = F.conv2d(x, f[None, None, None].expand(c, 1, 1, -1), stride=(1, down), groups=c)
-    return F.conv2d(x, f[None, None, :, None].expand(c, 1, -1, 1), stride=(down, 1), groups=c)
+        return F.conv2d(x, f[None, None].expand(channels, 1, -1, -1), stride=down, groups=channels)
+    row = f[None, None, None].expand(channels, 1, 1, -1)
+    x = F.conv2d(x, row, stride=(1, down), groups=channels)
+    return F.conv2d(x, row.transpose(2, 3), stride=(down, 1), groups=channels)
 
 
 class FourierInput(nn.Module):
@@ -227,26 +241,25 @@ class FourierInput(nn.Module):
         with torch.no_grad():  # the identity transform until weights are loaded
             self.affine.weight.zero_()
             self.affine.bias.copy_(torch.tensor([1.0, 0, 0, 0]))
+        # the sampling grid (the same for every image; not in NVIDIA's tensors): pixel centres
+        # of a size x size image spanning size / rate units, (1, S, S, 2) as (x, y)
+        theta = torch.tensor([[[0.5 * size / rate, 0, 0], [0, 0.5 * size / rate, 0]]])
+        self.register_buffer("grid", F.affine_grid(theta, [1, 1, size, size], align_corners=False),
+                             persistent=False)
 
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         """``w`` ``(B, D)`` -> features ``(B, channels, size, size)``."""
-        b = w.shape[0]
         t = self.affine(w)  # (cos, sin, tx, ty) of the inverse rotation and translation
-        t = t / t[:, :2].norm(dim=1, keepdim=True)
-        eye = torch.eye(3, device=w.device, dtype=w.dtype)
-        rotation, translation = eye.repeat(b, 1, 1), eye.repeat(b, 1, 1)
-        rotation[:, 0, 0], rotation[:, 0, 1] = t[:, 0], -t[:, 1]
-        rotation[:, 1, 0], rotation[:, 1, 1] = t[:, 1], t[:, 0]
-        translation[:, 0, 2], translation[:, 1, 2] = -t[:, 2], -t[:, 3]
-        transforms = rotation @ translation @ self.transform[None]
-        phases = self.phases[None] + (self.freqs[None] @ transforms[:, :2, 2:]).squeeze(2)  # (B, C)
-        freqs = self.freqs[None] @ transforms[:, :2, :2]  # (B, C, 2)
+        c, s, tx, ty = (t / t[:, :2].norm(dim=1, keepdim=True)).unbind(1)
+        zero, one = torch.zeros_like(c), torch.ones_like(c)
+        # rotate, then translate (both inverse, with respect to the image), then the stored transform
+        rows = [[c, -s, s * ty - c * tx], [s, c, -s * tx - c * ty], [zero, zero, one]]
+        moved = torch.stack([torch.stack(row, 1) for row in rows], 1) @ self.transform  # (B, 3, 3)
+        phases = self.phases[None] + (self.freqs[None] @ moved[:, :2, 2:]).squeeze(2)  # (B, C)
+        freqs = self.freqs[None] @ moved[:, :2, :2]  # (B, C, 2)
         amplitudes = (1 - (freqs.norm(dim=2) - self.bandwidth)
                       / (self.rate / 2 - self.bandwidth)).clamp(0, 1)  # out-of-band ones dampened
-        theta = torch.zeros(1, 2, 3, device=w.device, dtype=w.dtype)
-        theta[0, 0, 0] = theta[0, 1, 1] = 0.5 * self.size / self.rate
-        grid = F.affine_grid(theta, [1, 1, self.size, self.size], align_corners=False)  # (1, S, S, 2)
-        x = (grid.unsqueeze(3) @ freqs.permute(0, 2, 1)[:, None, None]).squeeze(3)  # (B, S, S, C)
+        x = (self.grid.unsqueeze(3) @ freqs.permute(0, 2, 1)[:, None, None]).squeeze(3)  # (B, S, S, C)
         x = torch.sin((x + phases[:, None, None]) * (2 * math.pi)) * amplitudes[:, None, None]
         x = x @ (self.weight / math.sqrt(self.weight.shape[0])).t()
         return x.permute(0, 3, 1, 2)
@@ -292,11 +305,13 @@ class SynthesisLayer(nn.Module):
         if not self.torgb:  # each sample's output filters scaled to unit norm
             norms = (weight.square().sum([2, 3])[None] * styles[:, None].square()).sum(2)  # (B, O)
             out = out * torch.rsqrt(norms + 1e-8)[:, :, None, None]
-        out = resample(out + self.bias[None, :, None, None], self.up_filter, up=self.up,
-                       padding=self.padding, gain=self.up ** 2)
-        if not self.torgb:
-            out = F.leaky_relu(out, 0.2) * math.sqrt(2)
-        return resample(clamp(out, self.conv_clamp), self.down_filter, down=self.down)
+        out = out + self.bias[None, :, None, None]
+        if self.torgb:  # no resampling, no activation
+            return clamp(out, self.conv_clamp)
+        channels = self.weight.shape[0]
+        out = upsample(out, self.up_filter, self.up, self.padding, self.up ** 2, channels)
+        out = clamp(F.leaky_relu(out, 0.2) * math.sqrt(2), self.conv_clamp)
+        return downsample(out, self.down_filter, self.down, channels)
 
 
 class Mapping(nn.Module):

@@ -139,7 +139,7 @@ def import_vectors_cmd(
                                 "folder of <image name>.npy files, one per row."),
     column: str = typer.Option(..., "--column", help="Name of the new vector column."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing column."),
-    codes_of: Path = typer.Option(None, "--codes-of", help="An imported StyleGAN2 run whose raw "
+    codes_of: Path = typer.Option(None, "--codes-of", help="An imported StyleGAN2/StyleGAN3 run whose raw "
                                   "w (or W+) vectors these are: store its whitened codes."),
 ) -> None:
     """Add vectors computed elsewhere (embeddings, a projector's latent codes) as a vector

@@ -193,7 +193,7 @@ def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np
 
 
 def code_sizes(model: torch.nn.Module) -> tuple[int, ...]:
-    """The code sizes ``model`` decodes: its latent size, and for an imported StyleGAN2 also
+    """The code sizes ``model`` decodes: its latent size, and for an imported StyleGAN2 or StyleGAN3 also
     one code per layer (W+)."""
     return tuple(getattr(model, "code_dims", (model.latent_dim,)))
 
