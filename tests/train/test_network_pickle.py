@@ -447,3 +447,7 @@ def test_stylegan3_through_the_cli_and_latent_commands(tmp_path: Path, cli) -> N
     faces = faces.permute(0, 2, 3, 1).to(torch.uint8).numpy()
     found = invert(model, faces, init="mean", steps=30, lr=0.05, per_layer=True)
     assert found.z.shape == (2, 16 * 16) and (found.loss < 0.5 * found.init_loss).all()
+    from latentplay.train.export import export_run
+
+    info = export_run(tmp_path / "run", tmp_path / "onnx")  # ONNX Runtime draws the same images
+    assert info["files"]["generator.onnx"]["max_abs_diff"] < 1e-4

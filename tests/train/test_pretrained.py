@@ -148,7 +148,8 @@ def test_refusals(tmp_path: Path, checkpoint: Path, cli) -> None:
     result = cli("import", "stylegan2", tmp_path / "broken.pt", "--out", tmp_path / "b")
     assert result.code == 2 and "conv1.noise.weight" in result.err
     assert not (tmp_path / "b").exists()
-    for args, message in [(["stylegan3", checkpoint], "unknown generator kind"),
+    for args, message in [(["stylegan1", checkpoint], "unknown generator kind"),
+                          (["stylegan3", checkpoint], "StyleGAN3 generators are read from NVIDIA's .pkl"),
                           (["stylegan2", checkpoint, "--size", "12"], "power of two"),
                           (["stylegan2", checkpoint, "--space", "w+"], "space"),
                           (["stylegan2", tmp_path / "missing.pt"], "no such checkpoint")]:
@@ -242,7 +243,7 @@ def test_sefa_refusals(checkpoint: Path, tmp_path: Path, vae_run: Path) -> None:
     z_run = import_generator(checkpoint, tmp_path / "z", space="z", w_samples=100, samples=0)
     with pytest.raises(UserError, match="--space w"):
         sefa_axes(load_model(z_run))
-    with pytest.raises(UserError, match="StyleGAN2"):
+    with pytest.raises(UserError, match="a StyleGAN's modulation weights; this run is a vae"):
         sefa_axes(load_model(vae_run))
 
 

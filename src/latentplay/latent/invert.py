@@ -100,8 +100,9 @@ def invert(
             standard normal draw of a ``torch.Generator`` seeded with ``seed``.
         prior: weight of ``mean(z ** 2)`` in the objective; 0 disables it.
         batch_size: images optimised together (times ``restarts`` codes); fewer for a model
-            with a ``max_batch`` (a large StyleGAN2): a quarter of it in codes, at least one
-            image.
+            with a ``max_batch`` (a large StyleGAN): a quarter of it in codes, at least one
+            image, whose codes are then decoded and differentiated a quarter of ``max_batch``
+            at a time (their gradients summed: the same step, less memory).
         seed: seed of the random starts; the result is deterministic given it (on a CPU).
         device: where the codes are optimised (and a run directory's model is loaded).
         per_layer: optimise one code per layer of a StyleGAN2 or StyleGAN3 (W+: codes ``(N, n_layers *
@@ -125,8 +126,10 @@ def invert(
     elif random_start:
         draws = _random_draws(restarts, len(x_all), model.latent_dim, seed)
     codes_each = 1 if draws is None else len(draws)
+    chunk = None  # codes decoded and differentiated at once (None: a batch's all)
     if hasattr(model, "max_batch"):  # gradients keep every activation: a quarter of decoding's
-        batch_size = min(batch_size, max(1, model.max_batch // (4 * codes_each)))
+        chunk = max(1, model.max_batch // 4)
+        batch_size = min(batch_size, max(1, chunk // codes_each))
     total = steps * -(-len(x_all) // batch_size)
     parts = []
     with _frozen(model):
@@ -138,7 +141,7 @@ def invert(
             z0 = z0.repeat(1, 1, layers)  # W+: the start at every layer
             done = s // batch_size * steps
             tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
-            parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick))
+            parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick, chunk))
     return _collect(parts, model, model.latent_dim * layers)
 
 
@@ -206,11 +209,31 @@ def _objective(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.T
     return mse, mse + prior * z.square().mean(1)
 
 
+def _evaluate(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Tensor | None,
+              prior: float, chunk: int | None, backward: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`_objective` of all codes ``z`` (a leaf), ``chunk`` codes at a time (all: None),
+    each chunk's objective sum back-propagated into ``z.grad`` when ``backward``: as the sum
+    over all codes is, since each code's objective depends on its own code only. Returns the
+    detached MSE and objective ``(M,)``."""
+    step = chunk or len(z)
+    mses, objectives = [], []
+    with torch.set_grad_enabled(backward):
+        for s in range(0, len(z), step):
+            part = slice(s, s + step)
+            mse, obj = _objective(model, z[part], x[part], None if cond is None else cond[part], prior)
+            if backward:
+                obj.sum().backward()
+            mses.append(mse.detach())
+            objectives.append(obj.detach())
+    return torch.cat(mses), torch.cat(objectives)
+
+
 def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, z0: torch.Tensor,
-                  steps: int, lr: float, prior: float,
-                  tick: Callable[[int], None] | None) -> dict[str, np.ndarray]:
+                  steps: int, lr: float, prior: float, tick: Callable[[int], None] | None,
+                  chunk: int | None = None) -> dict[str, np.ndarray]:
     """Optimise the ``R`` starts ``z0`` ``(R, B, D)`` of the ``B`` images ``x`` ``(B, C, S, S)``
-    and keep each image's best restart: the fields of :class:`Inversion` for the batch."""
+    (``chunk`` codes decoded at a time; None: all) and keep each image's best restart: the
+    fields of :class:`Inversion` for the batch."""
     r, b, d = z0.shape
     xs = x.repeat(r, 1, 1, 1)
     cs = None if cond is None else cond.repeat(r, 1)
@@ -220,17 +243,16 @@ def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, 
     best_obj = torch.full((r * b,), torch.inf, device=z.device)
     best_mse = torch.zeros_like(best_obj)
     for step in range(steps + 1):
-        mse, obj = _objective(model, z, xs, cs, prior)
+        optimizer.zero_grad()
+        mse, obj = _evaluate(model, z, xs, cs, prior, chunk, backward=step < steps)
         if step == 0:
-            init_mse = mse.detach()
-        better = obj.detach() < best_obj
+            init_mse = mse
+        better = obj < best_obj
         best_z = torch.where(better[:, None], z.detach(), best_z)
-        best_obj = torch.where(better, obj.detach(), best_obj)
-        best_mse = torch.where(better, mse.detach(), best_mse)
+        best_obj = torch.where(better, obj, best_obj)
+        best_mse = torch.where(better, mse, best_mse)
         if step == steps:
             break
-        optimizer.zero_grad()
-        obj.sum().backward()
         optimizer.step()
         if tick is not None:
             tick(step + 1)

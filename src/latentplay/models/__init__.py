@@ -1,15 +1,15 @@
 """Generative model families and their configs (one module per family, config beside it).
 
-==========  ===================  ============================================
-family      config               model
-==========  ===================  ============================================
-``ae``      :class:`AEConfig`    deterministic autoencoder
-``vae``     :class:`VAEConfig`   VAE; its objective is built from loss terms
-``cvae``    :class:`CVAEConfig`  conditional VAE (continuous and/or one-hot)
-``dcgan``   :class:`DCGANConfig` DCGAN, optionally class-conditional
-``stylegan2`` :class:`StyleGAN2Config` a pretrained StyleGAN2 generator (imported, not trained)
-``stylegan3`` :class:`StyleGAN3Config` a pretrained StyleGAN3 generator (imported, not trained)
-==========  ===================  ============================================
+=============  =======================  ===========================================================
+family         config                   model
+=============  =======================  ===========================================================
+``ae``         :class:`AEConfig`        deterministic autoencoder
+``vae``        :class:`VAEConfig`       VAE; its objective is built from loss terms
+``cvae``       :class:`CVAEConfig`      conditional VAE (continuous and/or one-hot)
+``dcgan``      :class:`DCGANConfig`     DCGAN, optionally class-conditional
+``stylegan2``  :class:`StyleGAN2Config` a pretrained StyleGAN2 generator (imported, not trained)
+``stylegan3``  :class:`StyleGAN3Config` a pretrained StyleGAN3 generator (imported, not trained)
+=============  =======================  ===========================================================
 
 Every model has ``latent_dim``, ``cond_dim``, ``channels``, ``size`` and
 ``decode(z (B, D), cond (B, K) | None) -> images (B, C, S, S) in [0, 1]``; autoencoders also

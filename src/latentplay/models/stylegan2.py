@@ -342,6 +342,7 @@ class StyleGAN2(nn.Module):
     variational: ClassVar[bool] = False
     has_encoder: ClassVar[bool] = False
     network: ClassVar[type[nn.Module]] = Generator
+    max_batch_at_1024: ClassVar[int] = 2
 
     def __init__(self, config: StyleGAN2Config, channels: int, size: int, cond_dim: int = 0) -> None:
         super().__init__()
@@ -354,11 +355,11 @@ class StyleGAN2(nn.Module):
                             f"power of two, got {size}")
         self.config, self.channels, self.size, self.cond_dim = config, channels, size, 0
         self.latent_dim = config.style_dim
-        # codes decoded at once (2 at 1024 px, 8 at 256 px): the last layers' activations grow
-        # with the resolution (channels x pixels = 16384 m R; on a CPU 8 decodings at 256 px
-        # peak at 5 GB, 4 with gradients at 5.7 GB), so train.decode and inversion split
-        # larger batches
-        self.max_batch = max(1, 2 * 1024 // config.resolution)
+        # codes decoded at once (StyleGAN2: 2 at 1024 px, 8 at 256 px): the last layers'
+        # activations grow with the resolution (channels x pixels = 16384 m R; on a CPU 8
+        # decodings at 256 px peak at 5 GB, 4 with gradients at 5.7 GB), so train.decode and
+        # inversion split larger batches
+        self.max_batch = max(1, self.max_batch_at_1024 * 1024 // config.resolution)
         self.generator = self.network(config)
         self.register_buffer("w_mean", torch.zeros(config.style_dim))
         self.register_buffer("w_basis", torch.eye(config.style_dim))

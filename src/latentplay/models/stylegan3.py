@@ -30,7 +30,7 @@ The mapping network is StyleGAN2's (two layers in every published StyleGAN3).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -39,6 +39,7 @@ import scipy.special
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import SPACES, EqualLinear, PixelNorm, StyleGAN2, clamp, style_count
@@ -113,6 +114,7 @@ class LayerPlan:
     """One synthesis layer's signal geometry (frequencies in cycles per image side's unit).
 
     Attributes:
+        index: the layer's place, from 0.
         in_channels, out_channels: feature maps in and out.
         in_size, out_size: sides of the input and output feature maps (margins included).
         in_rate, out_rate: sampling rates.
@@ -122,6 +124,7 @@ class LayerPlan:
         critical: critically sampled (no radial filter).
     """
 
+    index: int
     in_channels: int
     out_channels: int
     in_size: int
@@ -134,7 +137,11 @@ class LayerPlan:
     out_half_width: float
     torgb: bool = False
     critical: bool = False
-    name: str = field(default="")
+
+    @property
+    def name(self) -> str:
+        """NVIDIA's name of the layer, ``L{index}_{out_size}_{out_channels}``."""
+        return f"L{self.index}_{self.out_size}_{self.out_channels}"
 
 
 def schedule(config: StyleGAN3Config) -> tuple[dict[str, float], list[LayerPlan]]:
@@ -158,11 +165,10 @@ def schedule(config: StyleGAN3Config) -> tuple[dict[str, float], list[LayerPlan]
     plans = []
     for i in range(n + 1):
         p = max(i - 1, 0)
-        plan = LayerPlan(int(channels[p]), int(channels[i]), int(sizes[p]), int(sizes[i]), int(rates[p]),
-                         int(rates[i]), float(cutoffs[p]), float(cutoffs[i]), float(half_widths[p]),
-                         float(half_widths[i]), torgb=i == n, critical=i >= n - config.num_critical)
-        plan.name = f"L{i}_{plan.out_size}_{plan.out_channels}"
-        plans.append(plan)
+        plans.append(LayerPlan(i, int(channels[p]), int(channels[i]), int(sizes[p]), int(sizes[i]),
+                               int(rates[p]), int(rates[i]), float(cutoffs[p]), float(cutoffs[i]),
+                               float(half_widths[p]), float(half_widths[i]), torgb=i == n,
+                               critical=i >= n - config.num_critical))
     source = {"channels": int(channels[0]), "size": int(sizes[0]), "rate": float(rates[0]),
               "bandwidth": float(cutoffs[0])}
     return source, plans
@@ -177,12 +183,9 @@ def lowpass(taps: int, cutoff: float, width: float, rate: float, radial: bool = 
     if not radial:
         return torch.as_tensor(scipy.signal.firwin(numtaps=taps, cutoff=cutoff, width=width, fs=rate),
                                dtype=torch.float32)
-    x = (np.arange(taps) - (taps - 1) / 2) / rate
+    x = (np.arange(taps) - (taps - 1) / 2) / rate  # taps are even: r is never 0
     r = np.hypot(*np.meshgrid(x, x))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        f = scipy.special.j1(2 * cutoff * (np.pi * r)) / (np.pi * r)
-    if taps % 2:  # the centre tap, r = 0: the limit of j1(a r) / (pi r)
-        f[taps // 2, taps // 2] = cutoff
+    f = scipy.special.j1(2 * cutoff * (np.pi * r)) / (np.pi * r)
     beta = scipy.signal.kaiser_beta(scipy.signal.kaiser_atten(taps, width / (rate / 2)))
     window = np.kaiser(taps, beta)
     f *= np.outer(window, window)
@@ -346,9 +349,18 @@ class Synthesis(nn.Module):
         self.output_scale = config.output_scale
 
     def forward(self, ws: torch.Tensor) -> torch.Tensor:
+        """``ws`` ``(B, num_layers + 2, D)`` -> images ``(B, 3, R, R)`` in about [-1, 1].
+
+        With gradients (inversion), each layer's intermediate images are recomputed in the
+        backward pass instead of kept (gradient checkpointing): a 256-px code's gradient
+        then needs a layer's worth of memory, not all fifteen layers' (8.1 GB in config T)."""
         x = self.input(ws[:, 0])
         for i, name in enumerate(self.layer_names):
-            x = getattr(self, name)(x, ws[:, i + 1])
+            layer = getattr(self, name)
+            if torch.is_grad_enabled() and (ws.requires_grad or x.requires_grad):
+                x = checkpoint(layer, x, ws[:, i + 1], use_reentrant=False)
+            else:
+                x = layer(x, ws[:, i + 1])
         return x * self.output_scale
 
 
@@ -386,3 +398,6 @@ class StyleGAN3(StyleGAN2):
 
     family: ClassVar[str] = "stylegan3"
     network: ClassVar[type[nn.Module]] = Generator3
+    # half StyleGAN2's: a 1024-px decoding of config R peaks at 9.1 GB on a CPU, four 256-px
+    # decodings of config T at 4.4 GB (one code's gradient: 2.5 GB in T, 4.2 GB in R)
+    max_batch_at_1024: ClassVar[int] = 1

@@ -1,4 +1,4 @@
-"""NVIDIA's StyleGAN2 network pickles, read without running the code inside them.
+"""NVIDIA's StyleGAN2 and StyleGAN3 network pickles, read without running the code inside them.
 
 NVIDIA publishes its generators (FFHQ, MetFaces, AFHQ, ...) as ``.pkl`` files in which every
 network rebuilds itself from Python source stored in the file (StyleGAN2-ADA-PyTorch and the
@@ -14,7 +14,10 @@ included, an inert :class:`Opaque` stand-in that keeps its state, so nothing in 
 ``skip`` generator, unconditional) to the tensor names of
 :class:`latentplay.models.stylegan2.Generator`, with the settings the tensors don't show: the
 activation clamp (``conv_clamp``, 256 in generators the PyTorch repositories trained, none in
-TensorFlow's) and the mapping network's learning-rate multiplier.
+TensorFlow's) and the mapping network's learning-rate multiplier. :func:`stylegan3_state` reads
+a StyleGAN3's tensors, whose names :class:`latentplay.models.stylegan3.Generator3` keeps, and
+its architecture from the stored layers' attributes; :func:`check_stylegan3_layers` checks
+that the layers rebuilt from it are the stored ones.
 """
 
 from __future__ import annotations
