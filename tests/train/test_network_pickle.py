@@ -451,3 +451,17 @@ def test_stylegan3_through_the_cli_and_latent_commands(tmp_path: Path, cli) -> N
 
     info = export_run(tmp_path / "run", tmp_path / "onnx")  # ONNX Runtime draws the same images
     assert info["files"]["generator.onnx"]["max_abs_diff"] < 1e-4
+
+
+def test_the_channel_base_is_read_back_from_the_layers() -> None:
+    from latentplay.models.stylegan3 import StyleGAN3Config, schedule
+    from latentplay.train.network_pickle import _channel_base
+
+    def channels_cutoffs(base: int, cap: int) -> tuple[np.ndarray, np.ndarray]:
+        plans = [p for p in schedule(StyleGAN3Config(channel_base=base, channel_max=cap))[1] if not p.torgb]
+        return np.array([p.out_channels for p in plans], float), np.array([p.out_cutoff for p in plans])
+
+    for base, cap in ((32768, 512), (65536, 1024), (16384, 512)):  # T, R and FFHQ-U's 256 px
+        assert _channel_base(*channels_cutoffs(base, cap)) == base
+    channels, cutoffs = channels_cutoffs(24576, 512)  # not a power of two: a base that rebuilds them
+    np.testing.assert_array_equal(channels_cutoffs(_channel_base(channels, cutoffs), 512)[0], channels)

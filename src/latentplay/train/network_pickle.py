@@ -371,20 +371,14 @@ def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
     first = styled[0]
     clamp = _setting(layers, "conv_clamp", "conv_clamp")
     lr_mlp = _setting([*_records(mapping)], "bias_gain", "the mapping learning rate")
-    channels = [int(t.shape[0]) for k, t in tensors.items()
-                if re.fullmatch(r"synthesis\.L\d+_\d+_\d+\.weight", k) and t.shape[0] != 3]
-    cutoffs = [_number(r, "out_cutoff", source) for r in styled]
-    cap = max(channels)
-    below = [(c, f) for c, f in zip(channels, cutoffs, strict=False) if c < cap]
-    # channels = rint(min(base / 2 / cutoff, cap)): base from a layer under the cap (a power
-    # of two in every published configuration)
-    base = 2 * below[0][0] * below[0][1] if below else 2 * cap * max(cutoffs)
+    channels = np.array([_number(r, "out_channels", source) for r in styled])
+    cutoffs = np.array([_number(r, "out_cutoff", source) for r in styled])
     settings = {
         "resolution": int(_number(synthesis, "img_resolution", source)),
         "style_dim": int(_number(synthesis, "w_dim", source)),
         "n_mlp": len([k for k in tensors if re.fullmatch(r"mapping\.fc\d+\.weight", k)]),
-        "channel_base": int(2 ** round(math.log2(base))),
-        "channel_max": cap,
+        "channel_base": _channel_base(channels, cutoffs),
+        "channel_max": int(channels.max()),
         "conv_kernel": int(_number(first, "conv_kernel", source)),
         "radial": any(bool(r.state.get("down_radial")) for r in styled),
         "num_layers": int(_number(synthesis, "num_layers", source)),
@@ -401,6 +395,21 @@ def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
     }
     state = {k: v.float().contiguous() for k, v in tensors.items() if k != "mapping.w_avg"}
     return state, {"layers": named, **settings}
+
+
+def _channel_base(channels: np.ndarray, cutoffs: np.ndarray) -> int:
+    """The ``channel_base`` of StyleGAN3's ``channels = rint(min(base / 2 / cutoff, max))``
+    that gives the styled layers' ``channels`` at their ``cutoffs``: twice channels times
+    cutoff of a layer under the cap, as the power of two it is in every published
+    configuration or else as it is (any base when every layer is capped)."""
+    below = channels < channels.max()
+    if not below.any():
+        return int(2 ** math.ceil(math.log2(2 * channels.max() * cutoffs.max())))
+    estimate = 2 * channels[below][0] * cutoffs[below][0]
+    candidates = [int(2 ** round(math.log2(estimate))), int(round(estimate))]
+    rebuilt = [np.rint(np.minimum(b / 2 / cutoffs, channels.max())) for b in candidates]
+    return next((b for b, c in zip(candidates, rebuilt, strict=True) if np.array_equal(c, channels)),
+                candidates[0])
 
 
 def check_stylegan3_layers(stored: dict[str, Record], built: torch.nn.Module, source: str) -> None:
