@@ -53,7 +53,7 @@ def case(family: str, images: int, steps: int, restarts: int, device: str, size:
     updates = images * restarts * steps / seconds
     result = {"bench": "latent_invert", "family": family, "device": device, "size": size,
               "latent_dim": int(model.latent_dim), "images": images, "restarts": restarts,
-              "steps": steps, "seconds": round(seconds, 3), "code_updates_per_s": round(updates, 1),
+              "steps": steps, "seconds": round(seconds, 3), "code_updates_per_s": float(f"{updates:.3g}"),
               "minutes_for_10k_images_300_steps": round(10_000 * restarts * 300 / updates / 60, 1)}
     if style:
         codes = torch.randn(images * restarts, model.latent_dim, device=device)
@@ -61,7 +61,7 @@ def case(family: str, images: int, steps: int, restarts: int, device: str, size:
             start = time.perf_counter()
             model.decode(codes)
             _synchronize(device)
-        result["decoded_images_per_s"] = round(len(codes) / (time.perf_counter() - start), 2)
+        result["decoded_images_per_s"] = float(f"{len(codes) / (time.perf_counter() - start):.3g}")
         result["max_batch"] = int(model.max_batch)  # codes decoded at once; a quarter inverted
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return result

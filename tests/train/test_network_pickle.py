@@ -435,6 +435,10 @@ def test_stylegan3_through_the_cli_and_latent_commands(tmp_path: Path, cli) -> N
     from latentplay.latent.traverse import sefa_axes
 
     model = load_model(tmp_path / "run")
+    from latentplay.models.stylegan3 import style_codes
+    from latentplay.train.checkpoint import read_meta
+
+    assert style_codes("stylegan3", read_meta(tmp_path / "run")["model"]) == model.n_layers == 16
     axes = sefa_axes(model)  # the 14 synthesis layers' modulation weights
     stacked = torch.cat([getattr(model.generator.synthesis, n).affine.weight
                          for n in model.generator.synthesis.layer_names[:-1]]).double().detach()
