@@ -1,4 +1,5 @@
-"""``latentplay latent ...``: sample, sweep, traverse, force, interpolate, blend, edit, invert.
+"""``latentplay latent ...``: sample, sweep, traverse, force, interpolate, blend, edit, invert,
+stylespace.
 
 Each command reads a trained run (and, where it starts from real faces, a store), writes one
 PNG and a JSON of the numbers behind it next to it (same name, ``.json``).
@@ -596,6 +597,65 @@ def probe(
                       f"{top} ({p.informativeness[top]:.2f})")
     Console().print(table)
     typer.echo(f"wrote {out}")
+
+
+@app.command()
+def stylespace(
+    run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2 or StyleGAN3."),
+    data: Path = typer.Option(..., help="Store with the faces' codes in this run as a vector column."),
+    column: str = typer.Option(..., help="Vector column of codes (e.g. from `latentplay embed STORE "
+                               "--with invert:RUN --column w`)."),
+    attribute: str = typer.Option(..., help="Categorical attribute of the faces."),
+    positive: str = typer.Option(..., help="Class whose channels to find (name, or code)."),
+    negative: str = typer.Option(None, help="Class the positives are compared with (default: "
+                                 "every labelled face)."),
+    out: Path = typer.Option(..., "--out", help=OUT_HELP),
+    top: int = typer.Option(8, help="Channels shown."),
+    alpha: float = typer.Option(10.0, help="Largest move, in population SDs of the channel "
+                                "(Wu et al. move single channels 5 to 20 SDs)."),
+    steps: int = typer.Option(5, help="Images per channel."),
+    row: int = typer.Option(None, help="Row of --data whose face is edited (default: the first "
+                            "of the comparison class, so the edit moves it towards the positives)."),
+) -> None:
+    """Find the StyleSpace channels (one style of one layer) in which a class of faces sits
+    consistently away from the others, and move a face along each (Wu et al. 2021)."""
+    from latentplay.latent import stylespace as ss
+    from latentplay.latent.directions import class_rows
+    from latentplay.store import load, vectors
+
+    if top < 1 or steps < 2 or alpha <= 0:
+        raise UserError("need --top >= 1, --steps >= 2 and --alpha > 0")
+    model = _model(run)
+    store = load(data)
+    codes = vectors(store, column)
+    usable = np.isfinite(codes).all(1) & class_rows(store, attribute)
+    wanted = class_rows(store, attribute, positive)
+    reference = usable if negative is None else class_rows(store, attribute, negative)
+    ranking = ss.attribute_channels(model, codes[usable], wanted[usable], reference[usable])
+    if row is None:  # a face of the comparison class, else any face studied
+        others = np.flatnonzero(usable & reference & ~wanted)
+        row = int(others[0] if len(others) else np.flatnonzero(usable)[0])
+    if not 0 <= row < len(store) or not np.isfinite(codes[row]).all():
+        raise UserError(f"row {row} has no code in {column!r}")
+    start = row
+    chosen = ranking.order[:top]
+    values = np.linspace(-alpha, alpha, steps)
+    rows = [ss.channel_traversal(model, codes[[start]], ranking, int(i), values)[0] for i in chosen]
+    labels = [f"{ranking.label(i)}\nscore {ranking.score[i]:.2f}" for i in chosen]
+    captions = [[f"{v:+.3g} SD" for v in values]] * len(rows)
+    channels = [{"layer": ranking.layers[i], "channel": int(ranking.channels[i]),
+                 "score": float(ranking.score[i]), "shift": float(ranking.shift[i]),
+                 "population_std": float(ranking.std[i])} for i in chosen]
+    compared = "every labelled face" if negative is None else negative
+    numbers = {"attribute": attribute, "positive": positive, "compared_with": compared,
+               "n_positive": int((usable & wanted).sum()), "n_compared": int((usable & reference).sum()),
+               "row": start, "alphas": values.tolist(), "channels": channels,
+               "channels_ranked": int(len(ranking.order))}
+    _write(out, rows, labels, f"StyleSpace channels of {attribute}={positive} (against {compared}), "
+           f"row {start} moved", numbers, captions=captions)
+    for entry in channels[:3]:
+        typer.echo(f"{entry['layer']}:{entry['channel']}  score {entry['score']:.2f}  positives "
+                   f"{entry['shift']:+.2f} SD from the mean")
 
 
 @app.command("invert")

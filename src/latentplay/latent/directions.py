@@ -451,6 +451,16 @@ def _shift(z: np.ndarray, axis: np.ndarray, steps: np.ndarray) -> np.ndarray:
     return (z[:, None, :] + steps[:, :, None] * axis).astype(np.float32)
 
 
+def class_rows(store: Store, attribute: str, value: str | int | None = None) -> np.ndarray:
+    """``(N,)`` bool: the rows of ``store`` whose categorical ``attribute`` is class ``value``
+    (a name, or a code), or with ``None`` every labelled row."""
+    attr = store.schema.attribute_or_error(attribute)
+    if attr.kind != "categorical":
+        raise UserError(f"{attribute!r} is {attr.kind}; classes are chosen of a categorical attribute")
+    codes, names = _class_codes(store.labels(attribute), attr.level_names, attribute)
+    return np.isfinite(codes) if value is None else codes == _class_code(value, names, attribute)
+
+
 def _class_codes(y: np.ndarray, classes: list[str] | None, attribute: str) -> tuple[np.ndarray, list[str]]:
     """``(N,)`` float64 class codes (NaN: unlabelled) and the class names they index."""
     try:

@@ -23,7 +23,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from latentplay.errors import UserError
-from latentplay.models.stylegan2 import is_style_generator
+from latentplay.models.stylegan2 import is_style_generator, style_weights
 from latentplay.train.api import decode
 
 
@@ -182,7 +182,7 @@ def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> 
                         f"is a {getattr(model, 'family', '?')}")
     if model.config.space != "w":
         raise UserError("SeFa directions live in W; import the generator with --space w")
-    weights = model.generator.style_weights()  # per style; None: no styled convolution
+    weights = style_weights(model.generator)  # per style; None: no styled convolution
     start, stop = (0, len(weights)) if layers is None else layers
     chosen = [w for w in weights[start:stop] if w is not None]
     if not chosen:

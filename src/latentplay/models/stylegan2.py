@@ -89,6 +89,35 @@ class StyleGAN2Config:
             raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
 
 
+@dataclass
+class StyleAffine:
+    """One affine map from ``w`` to a layer's styles (StyleSpace's channels).
+
+    Attributes:
+        name: the layer's name.
+        affine: the linear map ``(B, D) -> (B, channels)``.
+        w_index: which of the synthesis network's ``w`` (W+ layer) it reads.
+        rgb: whether it styles an RGB layer.
+    """
+
+    name: str
+    affine: nn.Module
+    w_index: int
+    rgb: bool
+
+
+def style_weights(generator: nn.Module) -> list[torch.Tensor | None]:
+    """Per ``w`` of a StyleGAN2 or StyleGAN3 synthesis network the modulation weights
+    ``(channels, D)`` of the convolution it styles; ``None`` where it styles none (a
+    StyleGAN2's last ``w``, which only the last RGB layer reads; a StyleGAN3's first, the
+    input's transform, and last, the RGB layer)."""
+    weights: list[torch.Tensor | None] = [None] * generator.n_latent
+    for layer in generator.style_affines():
+        if not layer.rgb:
+            weights[layer.w_index] = layer.affine.weight
+    return weights
+
+
 def is_style_generator(model: nn.Module | None) -> bool:
     """Whether ``model`` is an imported StyleGAN2 or StyleGAN3."""
     return getattr(model, "family", "") in STYLE_FAMILIES
@@ -313,10 +342,18 @@ class Generator(nn.Module):
         """``z`` ``(B, style_dim)`` -> ``w`` ``(B, style_dim)``."""
         return self.style(z)
 
-    def style_weights(self) -> list[torch.Tensor | None]:
-        """Per ``w`` the modulation weights ``(channels, D)`` of the convolution it styles
-        (``w`` k styles the k-th convolution; the last one only the last RGB layer: ``None``)."""
-        return [c.conv.modulation.weight for c in (self.conv1, *self.convs)] + [None]
+    def style_affines(self) -> list[StyleAffine]:
+        """The affine maps from ``w`` to styles, in synthesis order, named as NVIDIA's layers
+        (``b4.conv1``, ``b4.torgb``, ``b8.conv0``, ...): ``w`` k styles the k-th convolution,
+        and each RGB layer shares the ``w`` of the convolution after it."""
+        found = [StyleAffine("b4.conv1", self.conv1.conv.modulation, 0, False),
+                 StyleAffine("b4.torgb", self.to_rgb1.conv.modulation, 1, True)]
+        for j, to_rgb in enumerate(self.to_rgbs):
+            res = 2 ** (j + 3)
+            found += [StyleAffine(f"b{res}.conv0", self.convs[2 * j].conv.modulation, 2 * j + 1, False),
+                      StyleAffine(f"b{res}.conv1", self.convs[2 * j + 1].conv.modulation, 2 * j + 2, False),
+                      StyleAffine(f"b{res}.torgb", to_rgb.conv.modulation, 2 * j + 3, True)]
+        return found
 
     def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
         """``ws`` ``(B, n_latent, style_dim)`` (one ``w`` per layer) -> images ``(B, 3, R, R)``

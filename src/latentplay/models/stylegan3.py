@@ -42,7 +42,15 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from latentplay.errors import UserError
-from latentplay.models.stylegan2 import SPACES, EqualLinear, PixelNorm, StyleGAN2, clamp, style_count
+from latentplay.models.stylegan2 import (
+    SPACES,
+    EqualLinear,
+    PixelNorm,
+    StyleAffine,
+    StyleGAN2,
+    clamp,
+    style_count,
+)
 
 
 @dataclass
@@ -367,7 +375,7 @@ class Synthesis(nn.Module):
 class Generator3(nn.Module):
     """StyleGAN3's mapping and synthesis networks with NVIDIA's tensor names; the interface
     of :class:`latentplay.models.stylegan2.Generator` (``mapping``, ``synthesis``,
-    ``n_latent``, ``style_weights``)."""
+    ``n_latent``, ``style_affines``)."""
 
     def __init__(self, config: StyleGAN3Config) -> None:
         super().__init__()
@@ -375,11 +383,12 @@ class Generator3(nn.Module):
         self.synthesis = Synthesis(config)
         self.n_latent = config.num_layers + 2
 
-    def style_weights(self) -> list[torch.Tensor | None]:
-        """Per ``w`` the modulation weights ``(channels, D)`` it styles, ``None`` for the
-        input's transform and the RGB layer (not styles of a convolution)."""
-        layers = [getattr(self.synthesis, n) for n in self.synthesis.layer_names]
-        return [None, *[layer.affine.weight for layer in layers[:-1]], None]
+    def style_affines(self) -> list[StyleAffine]:
+        """The layers' affine maps from ``w`` to styles (``w`` i + 1 styles layer ``L{i}``;
+        the input's transform, read from the first ``w``, is not a style)."""
+        names = self.synthesis.layer_names
+        return [StyleAffine(name, getattr(self.synthesis, name).affine, i + 1, i == len(names) - 1)
+                for i, name in enumerate(names)]
 
 
 def style_codes(family: str, config: dict) -> int:
