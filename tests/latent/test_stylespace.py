@@ -61,6 +61,9 @@ def test_the_channel_an_attribute_was_planted_in_ranks_first(run: Path) -> None:
     ranking = attribute_channels(model, codes, positive)
     assert ranking.order[0] == planted and ranking.label(planted) == "b8.conv1:6"
     assert ranking.shift[planted] > 1  # the positives lie above the mean
+    assert ranking.score[planted] > 3 * ranking.chance  # far above what random groups reach
+    chance = attribute_channels(model, codes, np.arange(600) % 7 == 0)  # a group unrelated to styles
+    assert chance.score[chance.order[0]] < 2 * chance.chance and 0 < chance.chance < 1
     standardized = (s[positive, planted] - s[:, planted].mean()) / s[:, planted].std()
     assert ranking.score[planted] == pytest.approx(abs(standardized.mean()) / standardized.std(), rel=1e-4)
     assert np.isnan(ranking.score[ranking.rgb]).all() and not ranking.rgb[ranking.order].any()
@@ -105,6 +108,8 @@ def test_cli(run: Path, faces_store: Path, tmp_path: Path, cli) -> None:
 
     numbers = json.loads(out.with_suffix(".json").read_text())
     assert len(numbers["channels"]) == 3 and numbers["n_compared"] == len(store) - 1
+    assert numbers["positive"] == store.schema.attribute("gender").level_names[1]
+    assert "no channel beats it" in result.out  # random codes: nothing to do with gender
     scores = [c["score"] for c in numbers["channels"]]
     assert scores == sorted(scores, reverse=True) and out.is_file()
     assert not st.load(path).labels("gender")[numbers["row"]] == 1  # a face of the other class is moved

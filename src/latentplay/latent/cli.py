@@ -646,16 +646,24 @@ def stylespace(
     channels = [{"layer": ranking.layers[i], "channel": int(ranking.channels[i]),
                  "score": float(ranking.score[i]), "shift": float(ranking.shift[i]),
                  "population_std": float(ranking.std[i])} for i in chosen]
-    compared = "every labelled face" if negative is None else negative
-    numbers = {"attribute": attribute, "positive": positive, "compared_with": compared,
+    names = store.schema.attribute(attribute).level_names
+
+    def named(value: str) -> str:  # a class given by code, by its name
+        return value if value in names else names[int(value)]
+
+    compared = "every labelled face" if negative is None else named(negative)
+    numbers = {"attribute": attribute, "positive": named(positive), "compared_with": compared,
                "n_positive": int((usable & wanted).sum()), "n_compared": int((usable & reference).sum()),
                "row": start, "alphas": values.tolist(), "channels": channels,
-               "channels_ranked": int(len(ranking.order))}
-    _write(out, rows, labels, f"StyleSpace channels of {attribute}={positive} (against {compared}), "
-           f"row {start} moved", numbers, captions=captions)
+               "channels_ranked": int(len(ranking.order)), "chance_score": ranking.chance}
+    _write(out, rows, labels, f"StyleSpace channels of {attribute}={named(positive)} (against "
+           f"{compared}; chance {ranking.chance:.2f}), row {start} moved", numbers, captions=captions)
     for entry in channels[:3]:
         typer.echo(f"{entry['layer']}:{entry['channel']}  score {entry['score']:.2f}  positives "
                    f"{entry['shift']:+.2f} SD from the mean")
+    beaten = ranking.score[chosen[0]] > ranking.chance
+    typer.echo(f"chance: random groups of as many faces reach a top score of {ranking.chance:.2f} "
+               "(95th percentile of 100)" + ("" if beaten else "; no channel beats it"))
 
 
 @app.command("invert")

@@ -46,6 +46,8 @@ class StyleRanking:
             channels and channels constant over the population).
         shift: ``(C,)`` the positives' mean standardized style (its sign: which way they lie).
         order: ``(C',)`` ranked channel indices, highest score first (RGB channels left out).
+        chance: the 95th percentile of the top score of random groups of the positives' size
+            drawn from all the faces used: scores below it are what any group reaches.
     """
 
     layers: list[str]
@@ -56,6 +58,7 @@ class StyleRanking:
     score: np.ndarray
     shift: np.ndarray
     order: np.ndarray
+    chance: float
 
     def label(self, index: int) -> str:
         """``layer:channel`` of flat channel ``index``."""
@@ -94,7 +97,8 @@ def styles(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 256) -> 
 
 
 def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.ndarray,
-                       population: np.ndarray | None = None) -> StyleRanking:
+                       population: np.ndarray | None = None, groups: int = 100,
+                       seed: int = 0) -> StyleRanking:
     """Rank StyleSpace channels by how consistently the ``positive`` faces differ from the
     population (Wu et al.'s score, see the module doc).
 
@@ -103,6 +107,7 @@ def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.n
         codes: ``(N, D)`` or W+ ``(N, n_layers * D)`` codes of the faces.
         positive: ``(N,)`` bool, the faces with the attribute (at least 2).
         population: ``(N,)`` bool, the faces whose style statistics standardize (default all).
+        groups: random groups drawn for the chance level; seed: their seed.
     """
     positive = np.asarray(positive, bool)
     population = np.ones(len(positive), bool) if population is None else np.asarray(population, bool)
@@ -114,10 +119,7 @@ def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.n
                         f"{int(positive.sum())} and {int(population.sum())}")
     s = styles(model, codes).astype(np.float64)
     mean, std = s[population].mean(0), s[population].std(0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (s[positive] - mean) / np.where(std > 0, std, np.nan)
-        shift = z.mean(0)
-        score = np.abs(shift) / z.std(0)
+    standardized = (s - mean) / np.where(std > 0, std, np.nan)
     layers, channels, rgb = [], [], []
     for layer in affines(model):
         size = int(layer.affine.weight.shape[0])
@@ -125,11 +127,26 @@ def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.n
         channels.append(np.arange(size))
         rgb += [layer.rgb] * size
     rgb_arr = np.array(rgb)
-    score[rgb_arr] = np.nan
+    shift, score = _scores(standardized[positive], rgb_arr)
+    used = np.flatnonzero(positive | population)
+    draws = np.random.default_rng(seed)
+    tops = [np.nanmax(_scores(standardized[draws.choice(used, int(positive.sum()), replace=False)],
+                              rgb_arr)[1], initial=0.0) for _ in range(groups)]
     ranked = np.flatnonzero(np.isfinite(score))
     order = ranked[np.argsort(-score[ranked], kind="stable")]
     return StyleRanking(layers, np.concatenate(channels), rgb_arr, mean.astype(np.float32),
-                        std.astype(np.float32), score.astype(np.float32), shift.astype(np.float32), order)
+                        std.astype(np.float32), score.astype(np.float32), shift.astype(np.float32), order,
+                        float(np.percentile(tops, 95)) if tops else float("nan"))
+
+
+def _scores(group: np.ndarray, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A group's mean standardized style ``(C,)`` and Wu et al.'s score ``|mean| / std``
+    ``(C,)`` (NaN for RGB channels and constant ones) from its standardized styles ``(n, C)``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shift = group.mean(0)
+        score = np.abs(shift) / group.std(0)
+    score[rgb] = np.nan
+    return shift, score
 
 
 @contextmanager
