@@ -79,14 +79,20 @@ class StyleGAN2Config:
             raise UserError(f"model.resolution must be a power of two from 8 to 1024, got {self.resolution}")
         if self.style_dim < 1 or self.n_mlp < 1 or self.channel_multiplier < 1 or self.lr_mlp <= 0:
             raise UserError("model.style_dim, n_mlp, channel_multiplier and lr_mlp must be positive")
-        if self.conv_clamp < 0:
-            raise UserError(f"model.conv_clamp must be 0 (none) or positive, got {self.conv_clamp}")
         if self.channel_max < 0:
             raise UserError(f"model.channel_max must be 0 (no cap) or positive, got {self.channel_max}")
-        if self.space not in SPACES:
-            raise UserError(f"model.space must be one of {SPACES}, got {self.space!r}")
-        if not 0 <= self.truncation <= 1:
-            raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
+        check_import_settings(self.conv_clamp, self.space, self.truncation)
+
+
+def check_import_settings(conv_clamp: float, space: str, truncation: float) -> None:
+    """A :class:`UserError` for an imported generator's clamp, code space or truncation out
+    of range."""
+    if conv_clamp < 0:
+        raise UserError(f"model.conv_clamp must be 0 (none) or positive, got {conv_clamp}")
+    if space not in SPACES:
+        raise UserError(f"model.space must be one of {SPACES}, got {space!r}")
+    if not 0 <= truncation <= 1:
+        raise UserError(f"model.truncation must be in [0, 1], got {truncation}")
 
 
 @dataclass

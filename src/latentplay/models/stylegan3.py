@@ -43,11 +43,11 @@ from torch.utils.checkpoint import checkpoint
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import (
-    SPACES,
     EqualLinear,
     PixelNorm,
     StyleAffine,
     StyleGAN2,
+    check_import_settings,
     clamp,
     style_count,
 )
@@ -109,12 +109,7 @@ class StyleGAN3Config:
             raise UserError(f"model.conv_kernel must be 1 or 3, got {self.conv_kernel}")
         if not 0 <= self.num_critical < self.num_layers:
             raise UserError(f"model.num_critical must be in [0, num_layers), got {self.num_critical}")
-        if self.conv_clamp < 0:
-            raise UserError(f"model.conv_clamp must be 0 (none) or positive, got {self.conv_clamp}")
-        if self.space not in SPACES:
-            raise UserError(f"model.space must be one of {SPACES}, got {self.space!r}")
-        if not 0 <= self.truncation <= 1:
-            raise UserError(f"model.truncation must be in [0, 1], got {self.truncation}")
+        check_import_settings(self.conv_clamp, self.space, self.truncation)
 
 
 @dataclass
