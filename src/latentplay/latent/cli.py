@@ -637,10 +637,9 @@ def stylespace(
         row = int(others[0] if len(others) else np.flatnonzero(usable)[0])
     if not 0 <= row < len(store) or not np.isfinite(codes[row]).all():
         raise UserError(f"row {row} has no code in {column!r}")
-    start = row
     chosen = ranking.order[:top]
     values = np.linspace(-alpha, alpha, steps)
-    rows = [ss.channel_traversal(model, codes[[start]], ranking, int(i), values)[0] for i in chosen]
+    rows = [ss.channel_traversal(model, codes[[row]], ranking, int(i), values)[0] for i in chosen]
     labels = [f"{ranking.label(i)}\nscore {ranking.score[i]:.2f}" for i in chosen]
     captions = [[f"{v:+.3g} SD" for v in values]] * len(rows)
     channels = [{"layer": ranking.layers[i], "channel": int(ranking.channels[i]),
@@ -654,10 +653,10 @@ def stylespace(
     compared = "every labelled face" if negative is None else named(negative)
     numbers = {"attribute": attribute, "positive": named(positive), "compared_with": compared,
                "n_positive": int((usable & wanted).sum()), "n_compared": int((usable & reference).sum()),
-               "row": start, "alphas": values.tolist(), "channels": channels,
+               "row": row, "alphas": values.tolist(), "channels": channels,
                "channels_ranked": int(len(ranking.order)), "chance_score": ranking.chance}
     _write(out, rows, labels, f"StyleSpace channels of {attribute}={named(positive)} (against "
-           f"{compared}; chance {ranking.chance:.2f}), row {start} moved", numbers, captions=captions)
+           f"{compared}; chance {ranking.chance:.2f}), row {row} moved", numbers, captions=captions)
     for entry in channels[:3]:
         typer.echo(f"{entry['layer']}:{entry['channel']}  score {entry['score']:.2f}  positives "
                    f"{entry['shift']:+.2f} SD from the mean")
