@@ -191,3 +191,36 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cva
     r = cli("audit", "compare", cvae_run, "--data", faces, "--annotator", skin_annotator_file,
             "--n", "10", "--condition", "gender=male", "--out", tmp_path / "cond")
     assert r.code == 0, r.err
+
+
+def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
+                                   tmp_path: Path) -> None:
+    out = tmp_path / "trunc"
+    r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
+            "--n", "200", "--psi", "1,0.5,0", "--out", out)
+    assert r.code == 0, r.err
+    assert "psi 0.5: monk_2" in r.out
+    summary = json.loads((out / "truncation.json").read_text())
+    entry = summary["attributes"]["skin_tone"]
+    assert summary["psi"] == [1.0, 0.5, 0.0] and entry["classes"] == ["monk_2", "monk_8"]
+    for name in ("psi_1/summary.json", "psi_0.5/distribution_skin_tone.png", "psi_0/samples_skin_tone.png",
+                 "truncation_skin_tone.png", "truncation_samples.png"):
+        assert (out / name).stat().st_size > 0
+    plain = tmp_path / "plain"  # psi 1 is the plain audit of the same draws
+    assert cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
+               "--n", "200", "--out", plain).code == 0
+    assert [float(r["generated"]) for r in _read(plain / "distribution_skin_tone.csv")] == \
+        pytest.approx(entry["generated"][0])
+    assert max(entry["generated"][2]) == 1.0  # psi 0: every draw is the centre, one face
+    (low, high), shares = np.array(entry["generated_ci"][1]).T, np.array(entry["generated"][1])
+    assert (low <= shares + 1e-12).all() and (shares <= high + 1e-12).all()
+    bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
+              "--psi", "1,1.5", "--out", tmp_path / "bad")
+    assert bad.code == 2 and "psi values" in bad.err
+
+
+def test_temperature_scales_the_same_draws(vae_run: Path) -> None:
+    model = train.load_model(vae_run)
+    z = np.random.default_rng(3).standard_normal((4, model.latent_dim)).astype(np.float32)
+    np.testing.assert_array_equal(train.sample(model, 4, seed=3, temperature=0.5),
+                                  train.decode(model, 0.5 * z))

@@ -13,7 +13,9 @@
   feature space), Frechet and kernel distances between generated and training features;
   :mod:`~latentplay.audit.fidelity`: :func:`audit_fidelity`, the same per demographic group
   with the least covered training images (``latentplay audit fidelity``).
-- :mod:`~latentplay.audit.run`: what ``latentplay audit compare`` / ``sample-groups`` write.
+- :mod:`~latentplay.audit.run`: what ``latentplay audit compare`` / ``sample-groups`` write;
+  :mod:`~latentplay.audit.truncation`: :func:`truncation_sweep`, the same draws audited at
+  several truncation psi (``audit compare --psi``).
 - :mod:`~latentplay.audit.verification`: face verification with an embedding column, group by
   group (:func:`verify_store`, :func:`verify_columns`; measures in
   :mod:`latentplay.metrics.verification`).
@@ -51,6 +53,7 @@ _EXPORTS = {
                     "counterfactual_values"),
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),
+    "truncation_sweep": "truncation",
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
     **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
     **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],

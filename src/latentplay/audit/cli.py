@@ -4,6 +4,7 @@ and coverage, sample groups, verify faces per group."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -69,11 +70,14 @@ def compare_cmd(
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
                                      "key=value (repeatable)."),
     seed: int = typer.Option(0, help="Seed of the samples and the bootstrap."),
+    psi: str = typer.Option(None, "--psi", help="Truncation psi values, e.g. 1,0.8,0.6,0.4: the "
+                            "same draws audited at each (sampling temperature for a VAE or "
+                            "DCGAN), and how the shares move (truncation_<attr>.png)."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Sample n images from RUN (or read --images), annotate them, and compare their class
     distribution with the training store's: counts, Wilson intervals, chi-square, TV, JS, and
-    proportions corrected for the annotator's confusion."""
+    proportions corrected for the annotator's confusion. With --psi, once per truncation."""
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.distribution import imbalance_text, shift_text
@@ -105,6 +109,11 @@ def compare_cmd(
         annotators = resolve_annotators(specs, store, names, clip_template=prompt,
                                         clip_model=clip_model, calibrate=calibrate, seed=seed,
                                         heads=heads, network_options=option or [])
+    if psi is not None:
+        if run is None or continuous:
+            raise UserError("--psi samples a RUN at each truncation and audits classes")
+        _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), overwrite)
+        return
     if run is not None:
         cond = parse_condition(condition)
         imgs = generate(run, n, seed=seed, condition=cond)
@@ -146,6 +155,27 @@ def compare_cmd(
         shift = confidence_shift(s["annotator"])
         if shift is not None:
             print(f"  {shift}")
+    print(f"wrote {out}")
+
+
+def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Path, n: int, seed: int,
+                condition: dict[str, Any] | None, overwrite: bool) -> None:
+    """``audit compare --psi``: the sweep, and each class's share at each psi."""
+    from latentplay.audit.truncation import truncation_sweep
+
+    try:
+        values = [float(v) for v in split_names(psi)]
+    except ValueError:
+        raise UserError(f"--psi takes comma-separated numbers, got {psi!r}") from None
+    summary = truncation_sweep(run, store, annotators, values, out, n=n, seed=seed,
+                               condition=condition, overwrite=overwrite)
+    for name, entry in summary["attributes"].items():
+        print(f"{name} (training: " + ", ".join(f"{c} {t:.3f}" for c, t in
+                                              zip(entry["classes"], entry["training"], strict=True)) + ")")
+        for k, value in enumerate(entry["psi"]):
+            shares = ", ".join(f"{c} {g:.3f}" for c, g in zip(entry["classes"], entry["generated"][k],
+                                                              strict=True))
+            print(f"  psi {value:g}: {shares} (TV {entry['tv'][k]:.3f})")
     print(f"wrote {out}")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from latentplay import store as st
@@ -40,11 +41,13 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 GRID_PER_ROW = 8
 
 
-def generate(run: PathLike, n: int, seed: int = 0,
-             condition: Mapping[str, Any] | None = None) -> np.ndarray:
+def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
+             condition: Mapping[str, Any] | None = None, temperature: float = 1.0) -> np.ndarray:
     """``(n, S, S, C)`` uint8 images drawn from ``run``'s prior (a GAN's or a VAE's), under
-    ``condition`` (``{attribute: value}``, required exactly for conditional runs)."""
-    model = train.load_model(run)
+    ``condition`` (``{attribute: value}``, required exactly for conditional runs), the draws
+    scaled by ``temperature`` (:func:`latentplay.train.sample`). ``run``: a run directory or
+    its loaded model."""
+    model = run if isinstance(run, torch.nn.Module) else train.load_model(run)
     spec = model.condition_spec  # type: ignore[union-attr]
     names = [p.name for p in spec.parts]
     if names and not condition:
@@ -52,7 +55,7 @@ def generate(run: PathLike, n: int, seed: int = 0,
         raise UserError(f"{run} is conditional on {names}; pass --condition {example}")
     if condition and not names:
         raise UserError(f"{run} is not conditional; drop --condition")
-    return train.sample(model, n, seed=seed, condition=condition or None)
+    return train.sample(model, n, seed=seed, condition=condition or None, temperature=temperature)
 
 
 def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:

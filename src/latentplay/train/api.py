@@ -18,9 +18,10 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
+from latentplay.models.stylegan2 import is_style_generator
 from latentplay.outputs import make_parents
 from latentplay.store.images import fitted_arrays
-from latentplay.train.checkpoint import load_weights, read_meta
+from latentplay.train.checkpoint import load_weights
 from latentplay.train.config import build_config, load_run_config
 
 PathLike = str | os.PathLike[str]
@@ -224,12 +225,14 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
 
 
 def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition: Any = None,
-           device: str = "cpu") -> np.ndarray:
-    """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)``.
-    ``run_dir`` may also be a model from :func:`load_model` (already on ``device``)."""
-    if isinstance(run_dir, torch.nn.Module):
-        dim = int(run_dir.latent_dim)
-    else:
-        dim = int(read_meta(run_dir)["model"]["latent_dim"])
-    z = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
-    return decode(run_dir, z, condition=condition, device=device)
+           device: str = "cpu", temperature: float = 1.0) -> np.ndarray:
+    """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)`` times
+    ``temperature`` (the same draws at every temperature; for an imported StyleGAN with codes
+    in whitened W, exactly the truncation trick with psi = ``temperature``). ``run_dir`` may
+    also be a model from :func:`load_model` (already on ``device``)."""
+    model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
+    if temperature != 1 and is_style_generator(model) and model.config.space == "z":
+        raise UserError("scaling a StyleGAN's z is not truncation (which acts on W): import the "
+                        "generator with --space w")
+    z = np.random.default_rng(seed).standard_normal((n, int(model.latent_dim))).astype(np.float32)
+    return decode(model, z * np.float32(temperature), condition=condition, device=device)

@@ -93,3 +93,37 @@ def value_histograms(
                loc="lower center", ncol=len(labels) or 1, fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
+
+
+def shares_by_setting(
+    settings: Sequence[float],
+    classes: Sequence[str],
+    shares: np.ndarray,
+    intervals: np.ndarray,
+    reference: np.ndarray | None = None,
+    *,
+    title: str = "",
+    xlabel: str = "truncation ψ",
+) -> Figure:
+    """Class shares ``(S, K)`` at each of ``S`` settings (one line per class, its ``(S, K, 2)``
+    interval as a band), the strongest setting on the right (settings decreasing), and each
+    class's ``reference`` share ``(K,)`` (the training data's) as a dotted line."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    x = np.asarray(settings, float)
+    colors = plt.get_cmap("tab10")
+    for k, name in enumerate(classes):
+        color = colors(k % 10)
+        ax.plot(x, shares[:, k], "o-", color=color, label=name)
+        ax.fill_between(x, intervals[:, k, 0], intervals[:, k, 1], color=color, alpha=0.15, lw=0)
+        if reference is not None:
+            ax.axhline(reference[k], color=color, ls=":", lw=1)
+    ax.set_xlim(x.max() + 0.02, x.min() - 0.02)  # weaker to stronger, left to right
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of samples")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best", title="dotted: training" if reference is not None else None,
+              title_fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
