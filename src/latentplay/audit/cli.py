@@ -175,7 +175,12 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
         for k, value in enumerate(entry["psi"]):
             shares = ", ".join(f"{c} {g:.3f}" for c, g in zip(entry["classes"], entry["generated"][k],
                                                               strict=True))
-            print(f"  psi {value:g}: {shares} (TV {entry['tv'][k]:.3f})")
+            confidence = entry["confidence"][k]
+            sure = "" if confidence is None else f", annotator confidence {confidence:.3f}"
+            print(f"  psi {value:g}: {shares} (TV {entry['tv'][k]:.3f}{sure})")
+        if entry["confidence_held_out"] is not None:
+            print(f"  (the annotator's confidence on held-out training images: "
+                  f"{entry['confidence_held_out']:.3f})")
     print(f"wrote {out}")
 
 

@@ -53,7 +53,9 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
     Returns:
         The summary (also ``truncation.json``): per attribute the classes, the training shares
         and, per psi, the generated shares with Wilson intervals, the corrected shares when
-        the annotator's confusion allows, and the total variation from the training shares.
+        the annotator's confusion allows, the total variation from the training shares and
+        the annotator's mean confidence on the samples (beside its held-out confidence: a
+        drop says the images have left what it was trained on).
     """
     values = [float(p) for p in psis]
     if not values or any(not 0 <= p <= 1 for p in values) or len(set(values)) != len(values):
@@ -97,6 +99,8 @@ def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[
         "generated_ci": [[[r["generated_low"], r["generated_high"]] for r in per] for per in rows],
         "corrected": [[r["corrected"] for r in per] for per in rows] if corrected else None,
         "tv": [a["attributes"][name]["tv"] for a in audits],
+        "confidence": [a["attributes"][name]["annotator"]["confidence_generated"] for a in audits],
+        "confidence_held_out": (first["annotator"]["evaluation"] or {}).get("confidence"),
         "corrected_tv": [a["attributes"][name]["corrected_tv"] for a in audits],
         "psi": psis,
     }
