@@ -49,3 +49,19 @@ def test_groups_alone_and_a_foreign_summary(audit_run: Path, tmp_path: Path) -> 
     (groups_only / "summary.json").write_text(json.dumps({"counts": {}}))
     with pytest.raises(UserError, match="no 'attributes'"):
         auditing.page(groups_only)
+
+
+def test_truncation_sections(faces: Path, vae_run: Path, tmp_path: Path) -> None:
+    from latentplay.audit import fit_classifier, truncation_sweep
+    from latentplay.report.kinds import detect
+
+    out = tmp_path / "trunc"
+    truncation_sweep(vae_run, faces, [fit_classifier(faces, "gender")], [1, 0.5], out, n=30)
+    assert detect(out) == "audit"
+    page = auditing.page(out)
+    assert [s.anchor for s in page.sections] == ["truncation", "truncation-gender"]
+    assert page.title.startswith("Samples of ") and page.title.endswith("across truncation ψ")
+    (table,) = _tables(page.sections[1])
+    assert [r[0].text for r in table.rows] == ["1", "0.5", "training"]
+    assert len([b for b in page.sections[1].blocks if isinstance(b, Figure)]) == 1
+    assert len([b for b in page.sections[0].blocks if isinstance(b, Figure)]) == 1  # the draws

@@ -2,6 +2,7 @@
 vs generated vs corrected distribution with intervals, TV / JS / chi-square, the annotator's
 held-out accuracy and confusion, figures), ``sample-groups`` (``groups.json/png``) and/or
 ``fidelity`` (precision, recall, density, coverage, distances, coverage per group) and/or
+``compare --psi`` (``truncation.json``: shares across truncation) and/or
 ``verify`` (face verification per group, :mod:`~latentplay.report.verifying`) and/or
 ``accuracy`` and/or ``counterfactual`` (a classifier's answers along latent edits,
 :mod:`~latentplay.report.counterfactuals`): one or more sections per output file, in the order
@@ -201,6 +202,40 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
     return Section(f"Groups of {g.get('attribute')}", "groups", blocks)
 
 
+def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
+    """``audit compare --psi``: per attribute each class's share at each psi, with the
+    annotator's confidence, and the figures."""
+    facts = [("run", str(t.get("run"))), ("training store", str(t.get("data"))),
+             ("samples per ψ", f"{number(t.get('n'))} (the same draws, seed {t.get('seed')})"),
+             ("ψ", ", ".join(f"{p:g}" for p in t.get("psi", []))),
+             ("each ψ", "a complete audit in psi_<value>/ (report it on its own)")]
+    sections = [Section("Truncation", "truncation", [Facts(facts)] + (
+        [file_figure(run / "truncation_samples.png", "The same draws at each ψ.")]
+        if (run / "truncation_samples.png").exists() else []))]
+    for name, e in (t.get("attributes") or {}).items():
+        classes = list(e.get("classes", []))
+        rows = []
+        for k, (p, shares, cis) in enumerate(zip(e["psi"], e["generated"], e["generated_ci"], strict=True)):
+            cells = [f"{g:.3f} [{lo:.3f}, {hi:.3f}]" for g, (lo, hi) in zip(shares, cis, strict=True)]
+            rows.append([f"{p:g}", *cells, f"{e['tv'][k]:.3f}", _three(e["confidence"][k])])
+        rows.append(["training", *[f"{t:.3f}" for t in e["training"]], "—",
+                     _three(e.get("confidence_held_out"))])
+        blocks: list[Any] = [Table.of(
+            ["ψ", *classes, "TV from training", "annotator confidence"], rows,
+            "Annotated shares at each ψ (95% Wilson intervals), their total variation from the "
+            "training shares, and the annotator's mean confidence (last row: on held-out "
+            "training images; a drop says the samples left what it knows).")]
+        if (run / f"truncation_{name}.png").exists():
+            blocks.append(file_figure(run / f"truncation_{name}.png",
+                                      "Shares against ψ; dotted: the training shares."))
+        sections.append(Section(f"{name} across truncation", f"truncation-{name}", blocks))
+    return sections
+
+
+def _three(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
 def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     source = f.get("source") or {}
     features = f.get("features") or {}
@@ -290,6 +325,7 @@ _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
     ("groups.json", lambda d: f"Groups of {d.get('attribute')} sampled from {d.get('run')}",
      lambda run, d: [_groups(run, d)]),
     ("fidelity.json", lambda d: f"Fidelity and coverage of {_source(d)}", _fidelity),
+    ("truncation.json", lambda d: f"Samples of {d.get('run')} across truncation ψ", _truncation),
     (verifying.COMPARISON_FILE,
      lambda d: f"Verification with {', '.join(d.get('columns') or [])}",
      verifying.comparison_sections),

@@ -18,7 +18,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
                "verification_comparison.json", "accuracy.json", "counterfactual.json",
-               "profile.json")),
+               "profile.json", "truncation.json")),
     ("probe", ("probe.json",)),
     ("model", ("model.json",)),
 )
@@ -32,7 +32,7 @@ def detect(path: Path) -> Kind:
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
       ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
-      ``counterfactual.json`` or ``profile.json`` (``latentplay audit compare`` /
+      ``counterfactual.json``, ``profile.json`` or ``truncation.json`` (``latentplay audit compare`` /
       ``sample-groups`` / ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``);
     - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``).
 
@@ -50,6 +50,7 @@ def detect(path: Path) -> Kind:
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
-                    f"verification.json, accuracy.json, counterfactual.json or profile.json), a "
+                    f"verification.json, accuracy.json, counterfactual.json, profile.json or "
+                    f"truncation.json), a "
                     f"probe run (probe.json), an imported generator (model.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")
