@@ -22,10 +22,12 @@ import torch
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan3 import (
+    FourierInput,
     Generator3,
     StyleGAN3,
     StyleGAN3Config,
     downsample,
+    input_transform,
     lowpass,
     schedule,
     upsample,
@@ -138,3 +140,27 @@ def test_the_model_interface_and_bad_settings() -> None:
             StyleGAN3Config(**change).validate()
     with pytest.raises(UserError, match="native resolution"):
         StyleGAN3(CONFIGS["t"], 3, 5)
+
+
+@torch.no_grad()
+def test_moving_and_turning_the_input_signal() -> None:
+    torch.manual_seed(0)
+    source = FourierInput(8, 16, 36, 16.0, 2.0)  # 16 samples per image side, 10 of margin
+    w = torch.randn(2, 8)
+    base = source(w)
+    source.transform.copy_(input_transform((2 / 16, 0)))  # two samples right
+    np.testing.assert_allclose(source(w)[..., 2:], base[..., :-2], atol=1e-5)
+    source.transform.copy_(input_transform((0, 1 / 16)))  # one sample down
+    np.testing.assert_allclose(source(w)[..., 1:, :], base[..., :-1, :], atol=1e-5)
+    source.transform.copy_(input_transform(angle=90))  # a quarter turn counter-clockwise
+    np.testing.assert_allclose(source(w), torch.rot90(base, 1, (2, 3)), atol=1e-5)
+    tensors, drawn, _ = reference("r")
+    model = StyleGAN3(StyleGAN3Config(**{**vars(CONFIGS["r"]), "space": "z"}), 3, 16).eval()
+    model.generator.load_state_dict({k: v for k, v in tensors.items() if k != "mapping.w_avg"})
+    z = torch.from_numpy(drawn["z"])
+    still = model.decode(z)
+    with model.moved((0.25, 0), 30):
+        turned = model.decode(z)
+    assert (turned - still).abs().max() > 0.01
+    np.testing.assert_array_equal(model.generator.synthesis.input.transform, torch.eye(3))  # restored
+    np.testing.assert_array_equal(model.decode(z), still)

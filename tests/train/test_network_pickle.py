@@ -453,6 +453,17 @@ def test_stylegan3_through_the_cli_and_latent_commands(tmp_path: Path, cli) -> N
     assert found.z.shape == (2, 16 * 16) and (found.loss < 0.5 * found.init_loss).all()
     from latentplay.train.export import export_run
 
+    pictures = []
+    for args in ([], ["--rotate", "90", "--translate", "0.1,0"]):
+        result = cli("latent", "sample", tmp_path / "run", "--n", 4, *args, "--out", tmp_path / "s.png")
+        assert result.code == 0, result.err
+        pictures.append((tmp_path / "s.png").read_bytes())
+    assert pictures[0] != pictures[1] and json.loads((tmp_path / "s.json").read_text())["rotate"] == 90
+    result = cli("latent", "sample", tmp_path / "run", "--translate", "1", "--out", tmp_path / "x.png")
+    assert result.code == 2 and "give X,Y" in result.err
+    sg2 = import_generator(_write(tmp_path / "sg2.pkl"), tmp_path / "sg2", w_samples=100, samples=0)
+    result = cli("latent", "sample", sg2, "--rotate", "5", "--out", tmp_path / "x.png")
+    assert result.code == 2 and "StyleGAN3's input signal" in result.err
     info = export_run(tmp_path / "run", tmp_path / "onnx")  # ONNX Runtime draws the same images
     assert info["files"]["generator.onnx"]["max_abs_diff"] < 1e-4
 

@@ -87,8 +87,14 @@ def sample(
     condition: str = typer.Option(None, help="Condition of a conditional model, e.g. "
                                   "smile=0.5,gender=female (values outside training allowed)."),
     seed: int = typer.Option(0, help="Seed of the prior draws."),
+    translate: str = typer.Option(None, help="A StyleGAN3's content moved by X,Y (1 = the "
+                                  "image's side; x right, y down), e.g. 0.1,0."),
+    rotate: float = typer.Option(0.0, help="A StyleGAN3's content rotated by this many degrees "
+                                 "(counter-clockwise)."),
 ) -> None:
     """Decode N prior draws z ~ N(0, I), at one condition for a conditional model."""
+    from contextlib import nullcontext
+
     from latentplay.latent.codes import condition_vector
     from latentplay.latent.sampling import pairwise_diversity
     from latentplay.train import decode
@@ -98,13 +104,29 @@ def sample(
     cond = condition_vector(model, values)
     if n < 1:
         raise UserError("--n must be at least 1")
+    shift = _pair(translate) if translate else (0.0, 0.0)
+    moving = translate is not None or rotate != 0
+    if moving and getattr(model, "family", "") != "stylegan3":
+        raise UserError("--translate and --rotate move a StyleGAN3's input signal; this run is a "
+                        f"{model.family}")
     z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
+    with model.moved(shift, rotate) if moving else nullcontext():
+        images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
-    title = "prior samples" + (f" at {condition}" if values else "")
+    title = "prior samples" + (f" at {condition}" if values else "") + (
+        f", moved by {shift[0]:g},{shift[1]:g} and turned {rotate:g}°" if moving else "")
     _write(out, rows, [""] * len(rows), title,
-           {"n": n, "seed": seed, "condition": values,
+           {"n": n, "seed": seed, "condition": values, "translate": list(shift), "rotate": rotate,
             "diversity": pairwise_diversity(images)})
+
+
+def _pair(text: str) -> tuple[float, float]:
+    """``X,Y`` as two numbers."""
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise UserError(f"give X,Y, got {text!r}") from None
+    return x, y
 
 
 @app.command()

@@ -30,6 +30,8 @@ The mapping network is StyleGAN2's (two layers in every published StyleGAN3).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -395,6 +397,17 @@ def style_codes(family: str, config: dict) -> int:
     return style_count(int(config["resolution"]))
 
 
+def input_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0.0) -> torch.Tensor:
+    """The ``(3, 3)`` value of the Fourier input's ``transform`` buffer that moves the drawn
+    content by ``translate`` (x right, y down; 1 = the image's side) and rotates it by ``angle``
+    degrees counter-clockwise: the inverse of the transform NVIDIA's ``gen_images.py
+    --translate --rotate`` builds."""
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    forward = torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]],
+                           dtype=torch.float64)
+    return torch.linalg.inv(forward).float()
+
+
 class StyleGAN3(StyleGAN2):
     """A pretrained StyleGAN3 behind latentplay's model interface: everything as
     :class:`~latentplay.models.stylegan2.StyleGAN2` (``decode``, ``decode_layers``, ``to_w``,
@@ -405,3 +418,16 @@ class StyleGAN3(StyleGAN2):
     # half StyleGAN2's: a 1024-px decoding of config R peaks at 9.1 GB on a CPU, four 256-px
     # decodings of config T at 4.4 GB (one code's gradient: 2.5 GB in T, 4.2 GB in R)
     max_batch_at_1024: ClassVar[int] = 1
+
+    @contextmanager
+    def moved(self, translate: tuple[float, float] = (0.0, 0.0), angle: float = 0.0) -> Iterator[None]:
+        """While open, every decoding draws its content moved by ``translate`` and rotated by
+        ``angle`` degrees (:func:`input_transform`; StyleGAN3's input is a continuous signal,
+        so sub-pixel moves and any angle are drawn, not resampled)."""
+        buffer = self.generator.synthesis.input.transform
+        kept = buffer.clone()
+        buffer.copy_(input_transform(translate, angle).to(buffer.device) @ kept)
+        try:
+            yield
+        finally:
+            buffer.copy_(kept)
