@@ -48,13 +48,14 @@ def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
     scaled by ``temperature`` (:func:`latentplay.train.sample`). ``run``: a run directory or
     its loaded model."""
     model = run if isinstance(run, torch.nn.Module) else train.load_model(run)
+    where = getattr(model, "run_dir", None) or "the run" if isinstance(run, torch.nn.Module) else run
     spec = model.condition_spec  # type: ignore[union-attr]
     names = [p.name for p in spec.parts]
     if names and not condition:
         example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in spec.parts)
-        raise UserError(f"{run} is conditional on {names}; pass --condition {example}")
+        raise UserError(f"{where} is conditional on {names}; pass --condition {example}")
     if condition and not names:
-        raise UserError(f"{run} is not conditional; drop --condition")
+        raise UserError(f"{where} is not conditional; drop --condition")
     return train.sample(model, n, seed=seed, condition=condition or None, temperature=temperature)
 
 
