@@ -10,7 +10,13 @@ import torch
 
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.latent.stylespace import attribute_channels, channel_offset, channel_traversal, styles
+from latentplay.latent.stylespace import (
+    attribute_channels,
+    channel_offset,
+    channel_traversal,
+    correlated_channels,
+    styles,
+)
 from latentplay.models.stylegan2 import Generator, StyleGAN2Config
 from latentplay.train import load_model
 from latentplay.train.api import decode
@@ -72,6 +78,24 @@ def test_the_channel_an_attribute_was_planted_in_ranks_first(run: Path) -> None:
         attribute_channels(model, codes, np.arange(600) == 3)
 
 
+def test_channels_that_follow_an_ordered_attribute(run: Path) -> None:
+    from scipy.stats import spearmanr
+
+    model = load_model(run)
+    codes = _codes(500, seed=6)
+    s = styles(model, codes)
+    planted = 90  # b16.conv0, channel 10
+    values = -s[:, planted] + np.random.default_rng(7).normal(0, s[:, planted].std(), 500)
+    ranking = correlated_channels(model, codes, values)
+    assert ranking.order[0] == planted and ranking.shift[planted] < 0  # falls as the values rise
+    assert ranking.shift[planted] == pytest.approx(spearmanr(s[:, planted], values)[0], abs=1e-6)
+    assert ranking.score[planted] > 3 * ranking.chance and np.isnan(ranking.score[ranking.rgb]).all()
+    unrelated = correlated_channels(model, codes, np.random.default_rng(8).normal(size=500))
+    assert unrelated.score[unrelated.order[0]] < 2 * unrelated.chance
+    with pytest.raises(UserError, match="values differ"):
+        correlated_channels(model, codes, np.ones(500))
+
+
 def test_moving_one_channel(run: Path) -> None:
     model = load_model(run)
     codes = _codes(3, seed=3)
@@ -116,3 +140,12 @@ def test_cli(run: Path, faces_store: Path, tmp_path: Path, cli) -> None:
     result = cli("latent", "stylespace", run, "--data", path, "--column", "w", "--attribute", "smile",
                  "--positive", "1", "--out", out)
     assert result.code == 2 and "categorical" in result.err
+    result = cli("latent", "stylespace", run, "--data", path, "--column", "w", "--attribute", "smile",
+                 "--top", "2", "--steps", "3", "--out", out)  # ordered: by rank correlation
+    assert result.code == 0, result.err
+    numbers = json.loads(out.with_suffix(".json").read_text())
+    assert numbers["ranked_by"] == "Spearman rank correlation" and numbers["n"] == len(store) - 1
+    assert "rho" in numbers["channels"][0] and "no channel beats it" in result.out
+    result = cli("latent", "stylespace", run, "--data", path, "--column", "w", "--attribute", "gender",
+                 "--out", out)
+    assert result.code == 2 and "unordered categorical" in result.err

@@ -627,8 +627,10 @@ def stylespace(
     data: Path = typer.Option(..., help="Store with the faces' codes in this run as a vector column."),
     column: str = typer.Option(..., help="Vector column of codes (e.g. from `latentplay embed STORE "
                                "--with invert:RUN --column w`)."),
-    attribute: str = typer.Option(..., help="Categorical attribute of the faces."),
-    positive: str = typer.Option(..., help="Class whose channels to find (name, or code)."),
+    attribute: str = typer.Option(..., help="Attribute of the faces."),
+    positive: str = typer.Option(None, help="Class whose channels to find (name, or code); "
+                                 "without it an ordered attribute's channels are ranked by rank "
+                                 "correlation with it."),
     negative: str = typer.Option(None, help="Class the positives are compared with (default: "
                                  "every labelled face)."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
@@ -637,54 +639,72 @@ def stylespace(
                                 "(Wu et al. move single channels 5 to 20 SDs)."),
     steps: int = typer.Option(5, help="Images per channel."),
     row: int = typer.Option(None, help="Row of --data whose face is edited (default: the first "
-                            "of the comparison class, so the edit moves it towards the positives)."),
+                            "of the comparison class, or the face nearest the median value)."),
 ) -> None:
     """Find the StyleSpace channels (one style of one layer) in which a class of faces sits
-    consistently away from the others, and move a face along each (Wu et al. 2021)."""
+    consistently away from the others (Wu et al. 2021), or that follow an ordered attribute
+    (skin tone, age), and move a face along each."""
     from latentplay.latent import stylespace as ss
-    from latentplay.latent.directions import class_rows
+    from latentplay.latent.directions import class_rows, ordered_values
     from latentplay.store import load, vectors
 
     if top < 1 or steps < 2 or alpha <= 0:
         raise UserError("need --top >= 1, --steps >= 2 and --alpha > 0")
+    if negative is not None and positive is None:
+        raise UserError("--negative is the class compared with --positive; give both")
     model = _model(run)
     store = load(data)
     codes = vectors(store, column)
-    usable = np.isfinite(codes).all(1) & class_rows(store, attribute)
-    wanted = class_rows(store, attribute, positive)
-    reference = usable if negative is None else class_rows(store, attribute, negative)
-    ranking = ss.attribute_channels(model, codes[usable], wanted[usable], reference[usable])
-    if row is None:  # a face of the comparison class, else any face studied
-        others = np.flatnonzero(usable & reference & ~wanted)
-        row = int(others[0] if len(others) else np.flatnonzero(usable)[0])
-    if not 0 <= row < len(store) or not np.isfinite(codes[row]).all():
+    coded = np.isfinite(codes).all(1)
+    if positive is None:
+        values = ordered_values(store, attribute)
+        usable = coded & np.isfinite(values)
+        ranking = ss.correlated_channels(model, codes[usable], values[usable])
+        if row is None:
+            row = int(np.flatnonzero(usable)[np.argmin(np.abs(values[usable] - np.median(values[usable])))])
+        what = f"following {attribute}"
+        numbers: dict[str, Any] = {"attribute": attribute, "ranked_by": "Spearman rank correlation",
+                                   "n": int(usable.sum())}
+    else:
+        usable = coded & class_rows(store, attribute)
+        wanted = class_rows(store, attribute, positive)
+        reference = usable if negative is None else class_rows(store, attribute, negative)
+        ranking = ss.attribute_channels(model, codes[usable], wanted[usable], reference[usable])
+        if row is None:  # a face of the comparison class, else any face studied
+            others = np.flatnonzero(usable & reference & ~wanted)
+            row = int(others[0] if len(others) else np.flatnonzero(usable)[0])
+        names = store.schema.attribute(attribute).level_names
+
+        def named(value: str) -> str:  # a class given by code, by its name
+            return value if value in names else names[int(value)]
+
+        compared = "every labelled face" if negative is None else named(negative)
+        what = f"of {attribute}={named(positive)} (against {compared})"
+        numbers = {"attribute": attribute, "positive": named(positive), "compared_with": compared,
+                   "n_positive": int((usable & wanted).sum()), "n_compared": int((usable & reference).sum())}
+    if not 0 <= row < len(store) or not coded[row]:
         raise UserError(f"row {row} has no code in {column!r}")
     chosen = ranking.order[:top]
-    values = np.linspace(-alpha, alpha, steps)
-    rows = [ss.channel_traversal(model, codes[[row]], ranking, int(i), values)[0] for i in chosen]
+    values_moved = np.linspace(-alpha, alpha, steps)
+    rows = [ss.channel_traversal(model, codes[[row]], ranking, int(i), values_moved)[0] for i in chosen]
+    signed = "rho" if positive is None else "shift"
     labels = [f"{ranking.label(i)}\nscore {ranking.score[i]:.2f}" for i in chosen]
-    captions = [[f"{v:+.3g} SD" for v in values]] * len(rows)
+    captions = [[f"{v:+.3g} SD" for v in values_moved]] * len(rows)
     channels = [{"layer": ranking.layers[i], "channel": int(ranking.channels[i]),
-                 "score": float(ranking.score[i]), "shift": float(ranking.shift[i]),
+                 "score": float(ranking.score[i]), signed: float(ranking.shift[i]),
                  "population_std": float(ranking.std[i])} for i in chosen]
-    names = store.schema.attribute(attribute).level_names
-
-    def named(value: str) -> str:  # a class given by code, by its name
-        return value if value in names else names[int(value)]
-
-    compared = "every labelled face" if negative is None else named(negative)
-    numbers = {"attribute": attribute, "positive": named(positive), "compared_with": compared,
-               "n_positive": int((usable & wanted).sum()), "n_compared": int((usable & reference).sum()),
-               "row": row, "alphas": values.tolist(), "channels": channels,
-               "channels_ranked": int(len(ranking.order)), "chance_score": ranking.chance}
-    _write(out, rows, labels, f"StyleSpace channels of {attribute}={named(positive)} (against "
-           f"{compared}; chance {ranking.chance:.2f}), row {row} moved", numbers, captions=captions)
+    numbers.update(row=row, alphas=values_moved.tolist(), channels=channels,
+                   channels_ranked=int(len(ranking.order)), chance_score=ranking.chance)
+    _write(out, rows, labels, f"StyleSpace channels {what}; chance {ranking.chance:.2f}; "
+           f"row {row} moved", numbers, captions=captions)
     for entry in channels[:3]:
-        typer.echo(f"{entry['layer']}:{entry['channel']}  score {entry['score']:.2f}  positives "
-                   f"{entry['shift']:+.2f} SD from the mean")
-    beaten = ranking.score[chosen[0]] > ranking.chance
-    typer.echo(f"chance: random groups of as many faces reach a top score of {ranking.chance:.2f} "
-               "(95th percentile of 100)" + ("" if beaten else "; no channel beats it"))
+        side = (f"rho {entry['rho']:+.2f}" if positive is None
+                else f"positives {entry['shift']:+.2f} SD from the mean")
+        typer.echo(f"{entry['layer']}:{entry['channel']}  score {entry['score']:.2f}  {side}")
+    beaten = ranking.score[chosen[0]] > ranking.chance if len(chosen) else False
+    typer.echo(f"chance: {'shuffled values' if positive is None else 'random groups of as many faces'} "
+               f"reach a top score of {ranking.chance:.2f} (95th percentile of 100)"
+               + ("" if beaten else "; no channel beats it"))
 
 
 @app.command("invert")

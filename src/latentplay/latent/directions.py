@@ -461,6 +461,22 @@ def class_rows(store: Store, attribute: str, value: str | int | None = None) -> 
     return np.isfinite(codes) if value is None else codes == _class_code(value, names, attribute)
 
 
+def ordered_values(store: Store, attribute: str) -> np.ndarray:
+    """``(N,)`` float64 values of an attribute that has an order: a continuous attribute's
+    values, a factor's level values, an ordered categorical attribute's class places (0, 1,
+    ...; ``unknown`` left out); NaN where unlabelled. A :class:`UserError` for an unordered
+    categorical attribute."""
+    attr = store.schema.attribute_or_error(attribute)
+    labels = store.labels(attribute)
+    if attr.kind == "continuous":
+        return np.asarray(labels, dtype=np.float64)
+    if attr.kind == "factor":
+        return _factor_values(attr, labels)
+    if not attr.ordered:
+        raise UserError(f"{attribute!r} is an unordered categorical attribute; choose a class of it")
+    return _order_positions(attr, labels)
+
+
 def _class_codes(y: np.ndarray, classes: list[str] | None, attribute: str) -> tuple[np.ndarray, list[str]]:
     """``(N,)`` float64 class codes (NaN: unlabelled) and the class names they index."""
     try:

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.stats
 import torch
 
 from latentplay.errors import UserError
@@ -42,12 +43,14 @@ class StyleRanking:
         channels: each channel's index within its layer ``(C,)``.
         rgb: whether each channel styles an RGB layer ``(C,)`` (not ranked).
         mean, std: ``(C,)`` the population's style mean and standard deviation per channel.
-        score: ``(C,)`` ``|mean| / std`` of the positives' standardized styles (NaN for RGB
-            channels and channels constant over the population).
-        shift: ``(C,)`` the positives' mean standardized style (its sign: which way they lie).
+        score: ``(C,)`` ``|mean| / std`` of the positives' standardized styles, or for
+            :func:`correlated_channels` ``|rho|`` (NaN for RGB channels and constant ones).
+        shift: ``(C,)`` the positives' mean standardized style (its sign: which way they lie);
+            for :func:`correlated_channels` the signed rank correlation.
         order: ``(C',)`` ranked channel indices, highest score first (RGB channels left out).
         chance: the 95th percentile of the top score of random groups of the positives' size
-            drawn from all the faces used: scores below it are what any group reaches.
+            drawn from all the faces used (or of shuffled values): scores below it are what
+            chance reaches.
     """
 
     layers: list[str]
@@ -120,13 +123,7 @@ def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.n
     s = styles(model, codes).astype(np.float64)
     mean, std = s[population].mean(0), s[population].std(0)
     standardized = (s - mean) / np.where(std > 0, std, np.nan)
-    layers, channels, rgb = [], [], []
-    for layer in affines(model):
-        size = int(layer.affine.weight.shape[0])
-        layers += [layer.name] * size
-        channels.append(np.arange(size))
-        rgb += [layer.rgb] * size
-    rgb_arr = np.array(rgb)
+    layers, channels, rgb_arr = _layout(model)
     shift, score = _scores(standardized[positive], rgb_arr)
     used = np.flatnonzero(positive | population)
     draws = np.random.default_rng(seed)
@@ -134,7 +131,7 @@ def attribute_channels(model: torch.nn.Module, codes: np.ndarray, positive: np.n
                               rgb_arr)[1], initial=0.0) for _ in range(groups)]
     ranked = np.flatnonzero(np.isfinite(score))
     order = ranked[np.argsort(-score[ranked], kind="stable")]
-    return StyleRanking(layers, np.concatenate(channels), rgb_arr, mean.astype(np.float32),
+    return StyleRanking(layers, channels, rgb_arr, mean.astype(np.float32),
                         std.astype(np.float32), score.astype(np.float32), shift.astype(np.float32), order,
                         float(np.percentile(tops, 95)) if tops else float("nan"))
 
@@ -147,6 +144,54 @@ def _scores(group: np.ndarray, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         score = np.abs(shift) / group.std(0)
     score[rgb] = np.nan
     return shift, score
+
+
+def correlated_channels(model: torch.nn.Module, codes: np.ndarray, values: np.ndarray,
+                        groups: int = 100, seed: int = 0) -> StyleRanking:
+    """Rank StyleSpace channels by how monotonically their styles follow an ordered attribute:
+    ``|rho|``, Spearman's rank correlation of each channel with ``values`` ``(N,)`` (skin-tone
+    places, ages). ``shift`` holds the signed rho (positive: the channel grows with the
+    attribute), ``chance`` the 95th percentile of the top ``|rho|`` when the values are
+    shuffled ``groups`` times; ``mean`` and ``std`` are the faces' style statistics."""
+    values = np.asarray(values, np.float64)
+    if len(values) != len(codes):
+        raise UserError(f"{len(codes)} codes but {len(values)} values")
+    if len(values) < 3 or np.ptp(values) == 0:
+        raise UserError("need at least 3 faces whose values differ")
+    s = styles(model, codes).astype(np.float64)
+    ranked = _standardized(scipy.stats.rankdata(s, axis=0))
+    order_values = _standardized(scipy.stats.rankdata(values))
+    with np.errstate(invalid="ignore"):
+        rho = order_values @ ranked / len(values)  # (C,): NaN for constant channels
+    layers, channels, rgb = _layout(model)
+    rho[rgb] = np.nan
+    draws = np.random.default_rng(seed)
+    tops = [np.nanmax(np.abs(draws.permutation(order_values) @ ranked / len(values))[~rgb], initial=0.0)
+            for _ in range(groups)]
+    score = np.abs(rho)
+    kept = np.flatnonzero(np.isfinite(score))
+    return StyleRanking(layers, channels, rgb, s.mean(0).astype(np.float32), s.std(0).astype(np.float32),
+                        score.astype(np.float32), rho.astype(np.float32),
+                        kept[np.argsort(-score[kept], kind="stable")],
+                        float(np.percentile(tops, 95)) if tops else float("nan"))
+
+
+def _standardized(x: np.ndarray) -> np.ndarray:
+    """Columns (or a vector) centred and scaled to unit SD (constant ones become NaN)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (x - x.mean(0)) / x.std(0)
+
+
+def _layout(model: torch.nn.Module) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Per StyleSpace channel its layer's name, its index in the layer and whether the layer
+    is an RGB layer."""
+    layers, channels, rgb = [], [], []
+    for layer in affines(model):
+        size = int(layer.affine.weight.shape[0])
+        layers += [layer.name] * size
+        channels.append(np.arange(size))
+        rgb += [layer.rgb] * size
+    return layers, np.concatenate(channels), np.array(rgb)
 
 
 @contextmanager
