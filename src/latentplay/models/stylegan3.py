@@ -334,6 +334,7 @@ class Mapping(nn.Module):
                                                 activate=True))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """``z`` ``(B, D)`` -> ``w`` ``(B, D)``."""
         x = self.norm(z)
         for i in range(self.n_mlp):
             x = getattr(self, f"fc{i}")(x)
