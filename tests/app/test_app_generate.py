@@ -154,3 +154,29 @@ def test_temperature_pulls_draws_to_the_centre(cvae: Playground, stylegan2: Play
     drawn = generate.sample(stylegan2, 3, 5, {}, 0.5).astype(int)  # the same draws, seed 5
     want = truncated.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
     assert np.abs(drawn - want).max() <= 1
+
+
+def test_a_stylegan3_sample_moves_and_turns(tmp_path: Path, dcgan: Playground) -> None:
+    import torch
+
+    from latentplay.models.condition import ConditionSpec
+    from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
+    from latentplay.train.checkpoint import model_meta, save_model
+
+    torch.manual_seed(0)
+    config = StyleGAN3Config(resolution=16, style_dim=16, channel_base=512, channel_max=16, conv_clamp=0)
+    model = StyleGAN3(config, 3, 16)
+    run = tmp_path / "sg3"
+    run.mkdir()
+    save_model(run, model, model_meta("stylegan3", config, 3, 16, ConditionSpec(), 0, 0))
+    pg = Playground.open(run)
+    assert generate.can_move(pg) and not generate.can_move(dcgan)
+    still = generate.sample(pg, 3, 4, {})
+    moved = generate.sample(pg, 3, 4, {}, 1.0, (0.1, 0.0), 30.0)
+    with pg.model.moved((0.1, 0.0), 30.0):
+        want = generate.sample(pg, 3, 4, {})
+    np.testing.assert_array_equal(moved, want)
+    assert not np.array_equal(moved, still)
+    np.testing.assert_array_equal(generate.sample(pg, 3, 4, {}), still)  # nothing kept moved
+    with pytest.raises(UserError, match="only a StyleGAN3"):
+        generate.sample(dcgan, 3, 4, {}, 1.0, (0.1, 0.0))

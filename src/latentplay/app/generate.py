@@ -8,6 +8,7 @@ model and ignored (may be empty) otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -33,19 +34,34 @@ def slider_span(part: ConditionPart) -> tuple[float, float]:
 
 
 def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any],
-           temperature: float = 1.0) -> np.ndarray:
+           temperature: float = 1.0, translate: tuple[float, float] = (0.0, 0.0),
+           angle: float = 0.0) -> np.ndarray:
     """``(count, S, S, C)`` decodings of ``count`` prior draws seeded by ``seed`` (the same
     draws at every condition), each draw's distance from the centre scaled by ``temperature``
-    (1: the prior; below 1, typical faces: for a StyleGAN2 with codes in W exactly the
-    truncation trick, ``w_mean + psi (w - w_mean)``, on top of the run's own)."""
+    (1: the prior; below 1, typical faces: for a StyleGAN with codes in W exactly the
+    truncation trick, ``w_mean + psi (w - w_mean)``, on top of the run's own). A StyleGAN3's
+    content is moved by ``translate`` (image sides) and turned by ``angle`` degrees
+    (:meth:`~latentplay.models.stylegan3.StyleGAN3.moved`)."""
     count, temperature = int(count), float(temperature)
     if not 1 <= count <= 256:
         raise UserError(f"count must be 1..256, got {count}")
     if not 0 <= temperature <= 2:
         raise UserError(f"temperature must be in [0, 2], got {temperature}")
+    moving = tuple(translate) != (0, 0) or angle != 0
+    if moving and not can_move(pg):
+        raise UserError("only a StyleGAN3's content can be moved and turned")
     centre, scale = pg.frame
     z = np.random.default_rng(int(seed)).standard_normal((count, pg.latent_dim))
-    return pg.decode((centre + temperature * z * scale).astype(np.float32), pg.condition(condition))
+    codes = (centre + temperature * z * scale).astype(np.float32)
+    shift = (float(translate[0]), float(translate[1]))
+    with pg.model.moved(shift, float(angle)) if moving else nullcontext():
+        return pg.decode(codes, pg.condition(condition))
+
+
+def can_move(pg: Playground) -> bool:
+    """Whether the playground's run draws from a continuous input signal that can be moved
+    and turned (an imported StyleGAN3)."""
+    return getattr(pg.model, "family", "") == "stylegan3"
 
 
 MODES = {"latent dimension": "latent", "principal axis": "pca", "SeFa direction": "sefa"}

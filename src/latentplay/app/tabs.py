@@ -28,20 +28,28 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
             temperature = gr.Slider(0, 1.5, value=1, step=0.05,
                                     label="truncation ψ" if truncating else "temperature",
                                     info="draws pulled towards the centre (1: the prior)")
+        motion = []
+        if generate.can_move(pg):  # a StyleGAN3: its input signal moved and turned
+            with gr.Row():
+                motion = [gr.Slider(-0.5, 0.5, value=0, step=0.01, label="move right (image sides)"),
+                          gr.Slider(-0.5, 0.5, value=0, step=0.01, label="move down (image sides)"),
+                          gr.Slider(-180, 180, value=0, step=1, label="turn (degrees, counter-clockwise)")]
         conditions = condition_controls(pg)
         button = gr.Button("Sample", variant="primary")
         gallery = gr.Gallery(label="samples", columns=8, object_fit="contain")
 
         @guard
         def run(seed_value: float, count_value: float, temperature_value: float,
-                *cond: Any) -> list[np.ndarray]:
+                *rest: Any) -> list[np.ndarray]:
+            moves, cond = rest[:len(motion)], rest[len(motion):]
+            x, y, angle = (float(v) for v in moves) if moves else (0.0, 0.0, 0.0)
             images = generate.sample(pg, int(count_value), int(seed_value), condition_values(pg, cond),
-                                     float(temperature_value))
+                                     float(temperature_value), (x, y), angle)
             return list(display(images))
 
-        inputs = [seed, count, temperature, *conditions]
+        inputs = [seed, count, temperature, *motion, *conditions]
         triggers = [button.click, seed.submit, count.release, temperature.release,
-                    *[c.change for c in conditions]]
+                    *[m.release for m in motion], *[c.change for c in conditions]]
         gr.on(triggers, run, inputs, gallery, api_name="sample")
         demo.load(run, inputs, gallery, api_name=False)
 
