@@ -217,6 +217,9 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
               "--psi", "1,1.5", "--out", tmp_path / "bad")
     assert bad.code == 2 and "psi values" in bad.err
+    bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
+              "--device", "gpu", "--out", tmp_path / "bad2")
+    assert bad.code == 2 and "--device must be cpu, cuda or auto" in bad.err
 
 
 def test_temperature_scales_the_same_draws(vae_run: Path) -> None:

@@ -73,6 +73,7 @@ def compare_cmd(
     psi: str = typer.Option(None, "--psi", help="Truncation psi values, e.g. 1,0.8,0.6,0.4: the "
                             "same draws audited at each (sampling temperature for a VAE or "
                             "DCGAN), and how the shares move (truncation_<attr>.png)."),
+    device: str = typer.Option("cpu", help="Where RUN's samples are decoded: cpu, cuda or auto."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Sample n images from RUN (or read --images), annotate them, and compare their class
@@ -112,11 +113,12 @@ def compare_cmd(
     if psi is not None:
         if run is None or continuous:
             raise UserError("--psi samples a RUN at each truncation and audits classes")
-        _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), overwrite)
+        _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), device,
+                    overwrite)
         return
     if run is not None:
         cond = parse_condition(condition)
-        imgs = generate(run, n, seed=seed, condition=cond)
+        imgs = generate(run, n, seed=seed, condition=cond, device=device)
         source = {"run": str(run), "n": n, "condition": cond or None}
     else:
         imgs = read_images(images)
@@ -159,7 +161,7 @@ def compare_cmd(
 
 
 def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Path, n: int, seed: int,
-                condition: dict[str, Any] | None, overwrite: bool) -> None:
+                condition: dict[str, Any] | None, device: str, overwrite: bool) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
     from latentplay.audit.truncation import truncation_sweep
 
@@ -168,7 +170,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
     except ValueError:
         raise UserError(f"--psi takes comma-separated numbers, got {psi!r}") from None
     summary = truncation_sweep(run, store, annotators, values, out, n=n, seed=seed,
-                               condition=condition, overwrite=overwrite)
+                               condition=condition, device=device, overwrite=overwrite)
     for name, entry in summary["attributes"].items():
         print(f"{name} (training: " + ", ".join(f"{c} {t:.3f}" for c, t in
                                               zip(entry["classes"], entry["training"], strict=True)) + ")")

@@ -42,12 +42,15 @@ GRID_PER_ROW = 8
 
 
 def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
-             condition: Mapping[str, Any] | None = None, temperature: float = 1.0) -> np.ndarray:
+             condition: Mapping[str, Any] | None = None, temperature: float = 1.0,
+             device: str = "cpu") -> np.ndarray:
     """``(n, S, S, C)`` uint8 images drawn from ``run``'s prior (a GAN's or a VAE's), under
     ``condition`` (``{attribute: value}``, required exactly for conditional runs), the draws
-    scaled by ``temperature`` (:func:`latentplay.train.sample`). ``run``: a run directory or
-    its loaded model."""
-    model = run if isinstance(run, torch.nn.Module) else train.load_model(run)
+    scaled by ``temperature`` (:func:`latentplay.train.sample`), decoded on ``device``
+    (``cpu``, ``cuda`` or ``auto``). ``run``: a run directory or its model loaded on that
+    device."""
+    device = train.resolve_device(device)
+    model = run if isinstance(run, torch.nn.Module) else train.load_model(run, device)
     where = getattr(model, "run_dir", None) or "the run" if isinstance(run, torch.nn.Module) else run
     spec = model.condition_spec  # type: ignore[union-attr]
     names = [p.name for p in spec.parts]
@@ -56,7 +59,8 @@ def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
         raise UserError(f"{where} is conditional on {names}; pass --condition {example}")
     if condition and not names:
         raise UserError(f"{where} is not conditional; drop --condition")
-    return train.sample(model, n, seed=seed, condition=condition or None, temperature=temperature)
+    return train.sample(model, n, seed=seed, condition=condition or None, temperature=temperature,
+                        device=device)
 
 
 def read_images(path: PathLike) -> np.ndarray | list[np.ndarray]:

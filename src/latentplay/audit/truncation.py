@@ -38,7 +38,7 @@ SHOWN = 8
 
 def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Sequence[Annotator],
                      psis: Sequence[float], out: PathLike, *, n: int = 1000, seed: int = 0,
-                     condition: Mapping[str, Any] | None = None,
+                     condition: Mapping[str, Any] | None = None, device: str = "cpu",
                      overwrite: bool = False) -> dict[str, Any]:
     """Audit ``n`` prior draws of ``run`` at each truncation ``psi`` (the same draws, scaled).
 
@@ -49,6 +49,7 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         psis: values in [0, 1] (1: no truncation), each audited once.
         out: directory for ``psi_<value>/`` (each a complete ``audit compare`` output),
             ``truncation.json``, ``truncation_<attribute>.png`` and ``truncation_samples.png``.
+        device: where the samples are decoded (``cpu``, ``cuda`` or ``auto``).
 
     Returns:
         The summary (also ``truncation.json``): per attribute the classes, the training shares
@@ -64,10 +65,11 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         raise UserError(f"n must be at least 1, got {n}")
     data = st.load(data) if not isinstance(data, st.Store) else data
     out = output_dir(out, overwrite)
-    model = train.load_model(run)
+    device = train.resolve_device(device)
+    model = train.load_model(run, device)
     audits, strips = [], []
     for psi in values:
-        images = generate(model, n, seed=seed, condition=condition, temperature=psi)
+        images = generate(model, n, seed=seed, condition=condition, temperature=psi, device=device)
         audits.append(audit_images(images, data, annotators, out / f"psi_{psi:g}", seed=seed,
                                    overwrite=True, source={"run": str(run), "n": n, "psi": psi,
                                                            "condition": dict(condition or {}) or None}))

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from latentplay.lazy import lazy_exports
 
-__all__ = ["condition_matrix", "decode", "encode", "load_model", "model_input", "resume",
-           "sample", "train"]
+__all__ = ["condition_matrix", "decode", "encode", "load_model", "model_input", "resolve_device",
+           "resume", "sample", "train"]
 
 
 __getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, "api"))

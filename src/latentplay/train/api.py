@@ -100,6 +100,18 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     return run_dir
 
 
+def resolve_device(device: str, option: str = "--device") -> str:
+    """``cpu`` or ``cuda`` for a device setting ``cpu``, ``cuda`` or ``auto`` (CUDA when there
+    is one); a :class:`UserError` naming ``option`` for CUDA on a machine without it."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda"):
+        raise UserError(f"{option} must be cpu, cuda or auto, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"{option}=cuda but no CUDA device is available")
+    return device
+
+
 def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
     """The trained model of ``run_dir`` (from ``model.safetensors``), in eval mode on ``device``.
 

@@ -27,6 +27,7 @@ from latentplay.errors import UserError
 from latentplay.models import build_model
 from latentplay.models.losses import LossSet, build_losses
 from latentplay.train import checkpoint as ckpt
+from latentplay.train.api import resolve_device
 from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, load_training_data
 from latentplay.train.figures import save_gif, save_image_rows, save_latent_variance, save_recon_grid
@@ -49,14 +50,6 @@ EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
 
 class NonFiniteLoss(UserError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-def _accelerator(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UserError("trainer.device=cuda but no CUDA device is available")
-    return device
 
 
 def _loggers(config: Any, run_dir: Path) -> list[Any]:
@@ -100,7 +93,7 @@ class Engine:
         t = config.trainer
         if t.threads > 0:
             torch.set_num_threads(t.threads)
-        self.fabric = Fabric(accelerator=_accelerator(t.device), devices=t.devices,
+        self.fabric = Fabric(accelerator=resolve_device(t.device, "trainer.device"), devices=t.devices,
                              num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
                              loggers=_loggers(config, run_dir))
         self.fabric.launch()
