@@ -142,6 +142,7 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
     (("--by", "race"), "no attribute 'race'"),
     (("-o", "dim=8", "--k", "400"), "k=400"),
     (("--features", "nosuch"), "nosuch"),
+    (("--device", "tpu"), "--device must be cpu, cuda or auto"),
 ])
 def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, tmp_path: Path,
                                             extra: tuple[str, ...], message: str) -> None:

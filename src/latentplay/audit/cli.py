@@ -265,6 +265,7 @@ def fidelity_cmd(
     crop: float = typer.Option(None, help="Centre crop of the training images (default: the "
                                "run's data.crop, else 1)."),
     seed: int = typer.Option(0, help="Seed of the samples and the subsets."),
+    device: str = typer.Option("cpu", help="Where RUN's samples are decoded: cpu, cuda or auto."),
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Compare generated images with the training images in a feature space: precision, recall,
@@ -283,7 +284,7 @@ def fidelity_cmd(
     store = st.load(data)
     if run is not None:
         cond = parse_condition(condition)
-        samples = sample_run(run, store, n, seed=seed, condition=cond)
+        samples = sample_run(run, store, n, seed=seed, condition=cond, device=device)
         source = {"run": str(run), "n": n, "condition": cond or None}
         crop = read_meta(run).get("crop", 1.0) if crop is None else crop
     else:

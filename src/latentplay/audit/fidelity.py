@@ -55,11 +55,12 @@ class Samples:
 
 
 def sample_run(run: PathLike, data: st.Store, n: int, seed: int = 0,
-               condition: Mapping[str, Any] | None = None) -> Samples:
-    """``n`` prior samples of ``run``. A conditional run without ``condition`` is sampled
-    under the conditions of ``n`` random rows of ``data`` (the training set's own mix), so that
-    its samples are comparable with the training images, and each sample's intended class is
-    known; with ``condition`` every sample takes it (see :func:`latentplay.audit.run.generate`)."""
+               condition: Mapping[str, Any] | None = None, device: str = "cpu") -> Samples:
+    """``n`` prior samples of ``run``, decoded on ``device``. A conditional run without
+    ``condition`` is sampled under the conditions of ``n`` random rows of ``data`` (the
+    training set's own mix), so that its samples are comparable with the training images, and
+    each sample's intended class is known; with ``condition`` every sample takes it (see
+    :func:`latentplay.audit.run.generate`)."""
     from latentplay import train
     from latentplay.audit.run import generate
     from latentplay.models.condition import ConditionSpec
@@ -67,9 +68,11 @@ def sample_run(run: PathLike, data: st.Store, n: int, seed: int = 0,
 
     spec = ConditionSpec.from_dict(read_meta(run)["condition"])  # model.json: no weights read
     if not spec.dim or condition:
-        return Samples(generate(run, n, seed=seed, condition=condition))
+        return Samples(generate(run, n, seed=seed, condition=condition, device=device))
     rows = np.random.default_rng(seed).choice(len(data), size=n, replace=True)
-    images = train.sample(run, n, seed=seed, condition=spec.encode_store(data)[rows])
+    device = train.resolve_device(device)
+    images = train.sample(train.load_model(run, device), n, seed=seed,
+                          condition=spec.encode_store(data)[rows], device=device)
     return Samples(images, rows, tuple(p.name for p in spec.parts))
 
 
