@@ -8,7 +8,6 @@ model and ignored (may be empty) otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,8 @@ from latentplay.app.state import Playground
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart
 from latentplay.models.stylegan2 import in_w
+from latentplay.models.stylegan3 import can_move as movable
+from latentplay.models.stylegan3 import motion
 
 MAX_SLIDERS = 10
 """Most latent sliders (the dimensions of largest encoder-mean variance)."""
@@ -47,26 +48,21 @@ def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any],
         raise UserError(f"count must be 1..256, got {count}")
     if not 0 <= temperature <= 2:
         raise UserError(f"temperature must be in [0, 2], got {temperature}")
-    moving = tuple(translate) != (0, 0) or angle != 0
-    if moving and not can_move(pg):
-        raise UserError("only a StyleGAN3's content can be moved and turned")
     centre, scale = pg.frame
     z = np.random.default_rng(int(seed)).standard_normal((count, pg.latent_dim))
     codes = (centre + temperature * z * scale).astype(np.float32)
-    shift = (float(translate[0]), float(translate[1]))
-    with pg.model.moved(shift, float(angle)) if moving else nullcontext():
+    with motion(pg.model, translate, angle):
         return pg.decode(codes, pg.condition(condition))
 
 
 def can_move(pg: Playground) -> bool:
-    """Whether the playground's run draws from a continuous input signal that can be moved
-    and turned (an imported StyleGAN3)."""
-    return getattr(pg.model, "family", "") == "stylegan3"
+    """Whether the playground's run can be moved and turned (an imported StyleGAN3)."""
+    return movable(pg.model)
 
 
 MODES = {"latent dimension": "latent", "principal axis": "pca", "SeFa direction": "sefa"}
 """Traverse-tab labels of the axis kinds: latent dimensions, principal axes of the encoded
-training set, and an imported StyleGAN2's closed-form directions."""
+training set, and an imported StyleGAN2's or StyleGAN3's closed-form directions."""
 
 SEFA_CHOICES = 32
 """SeFa directions offered (the strongest)."""
@@ -82,7 +78,7 @@ def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:
     """``(label, index)`` of the axes a traversal can move along (``mode``: ``latent``,
     ``pca`` or ``sefa``): latent dimensions by decreasing variance of the encoder means
     (``z3  var 1.42``), principal axes of the encoded training set (``PC0  34% of variance``),
-    or a StyleGAN2's SeFa directions (``SeFa0  12% of the weights``)."""
+    or a StyleGAN's SeFa directions (``SeFa0  12% of the weights``)."""
     if mode == "pca":
         explained = pg.pca.explained
         return [(f"PC{k}  {explained[k]:.0%} of variance", k) for k in range(len(explained))]

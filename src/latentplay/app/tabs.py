@@ -24,7 +24,7 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
         with gr.Row():
             seed = gr.Number(0, precision=0, label="seed")
             count = gr.Slider(1, 64, value=16, step=1, label="count")
-            truncating = in_w(pg.model)  # a StyleGAN2 in W: the truncation trick exactly
+            truncating = in_w(pg.model)  # a StyleGAN in W: the truncation trick exactly
             temperature = gr.Slider(0, 1.5, value=1, step=0.05,
                                     label="truncation ψ" if truncating else "temperature",
                                     info="draws pulled towards the centre (1: the prior)")

@@ -4,7 +4,7 @@
 builds the ``gr.Blocks`` with the tabs that make sense for them:
 
 - **Sample** (a run): prior draws at chosen condition values.
-- **Traverse** (a run): one latent dimension, principal axis or (an imported StyleGAN2's)
+- **Traverse** (a run): one latent dimension, principal axis or (an imported StyleGAN's)
   SeFa direction moved at a time, and latent sliders that decode one code live.
 - **Faces** (a run and a store): interpolation between two faces, and edits along an
   attribute direction fitted on the fly or read from a JSON.

@@ -182,11 +182,21 @@ def reconstruction_identity(embedder: Embedder, faces: np.ndarray, redrawn: np.n
     other: what an unrelated face scores), ``kept`` (per face, ``(similarity - between) /
     (1 - between)``: 1 for the same embedding, 0 for an unrelated face), their means and
     ``not_found``."""
+    return reconstruction_identities(embedder, faces, [redrawn])[0]
+
+
+def reconstruction_identities(embedder: Embedder, faces: np.ndarray,
+                              redrawings: Sequence[np.ndarray]) -> list[dict[str, Any]]:
+    """:func:`reconstruction_identity` of each of several ``redrawings`` of the same
+    ``faces`` (e.g. an inversion's start and end), the faces embedded once."""
     faces_unit = _unit(*embed_images(embedder, faces))
-    similarity = np.einsum("ne,ne->n", faces_unit, _unit(*embed_images(embedder, redrawn)))
     between = _between(faces_unit)
-    kept = (similarity - between) / (1 - between)
-    return {"embedder": embedder.name, "similarity": [finite_or_none(v) for v in similarity],
-            "between": finite_or_none(between), "kept": [finite_or_none(v) for v in kept],
-            "mean_similarity": _mean(similarity), "mean_kept": _mean(kept),
-            "not_found": int((~np.isfinite(similarity)).sum())}
+    found = []
+    for redrawn in redrawings:
+        similarity = np.einsum("ne,ne->n", faces_unit, _unit(*embed_images(embedder, redrawn)))
+        kept = (similarity - between) / (1 - between)
+        found.append({"embedder": embedder.name, "similarity": [finite_or_none(v) for v in similarity],
+                      "between": finite_or_none(between), "kept": [finite_or_none(v) for v in kept],
+                      "mean_similarity": _mean(similarity), "mean_kept": _mean(kept),
+                      "not_found": int((~np.isfinite(similarity)).sum())})
+    return found

@@ -51,7 +51,7 @@ def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
     device."""
     device = train.resolve_device(device)
     model = run if isinstance(run, torch.nn.Module) else train.load_model(run, device)
-    where = getattr(model, "run_dir", None) or "the run" if isinstance(run, torch.nn.Module) else run
+    where = getattr(model, "run_dir", "the run")  # load_model records it
     spec = model.condition_spec  # type: ignore[union-attr]
     names = [p.name for p in spec.parts]
     if names and not condition:

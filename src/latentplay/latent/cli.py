@@ -93,10 +93,9 @@ def sample(
                                  "(counter-clockwise)."),
 ) -> None:
     """Decode N prior draws z ~ N(0, I), at one condition for a conditional model."""
-    from contextlib import nullcontext
-
     from latentplay.latent.codes import condition_vector
     from latentplay.latent.sampling import pairwise_diversity
+    from latentplay.models.stylegan3 import motion
     from latentplay.train import decode
 
     model = _model(run)
@@ -106,11 +105,8 @@ def sample(
         raise UserError("--n must be at least 1")
     shift = _pair(translate) if translate else (0.0, 0.0)
     moving = translate is not None or rotate != 0
-    if moving and getattr(model, "family", "") != "stylegan3":
-        raise UserError("--translate and --rotate move a StyleGAN3's input signal; this run is a "
-                        f"{model.family}")
     z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    with model.moved(shift, rotate) if moving else nullcontext():
+    with motion(model, shift, rotate, asked=moving):
         images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
     title = "prior samples" + (f" at {condition}" if values else "") + (
@@ -764,15 +760,15 @@ def invert_cmd(
                "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
                "init": init, "prior": prior, "per_layer": per_layer}
     if reader is not None:
-        from latentplay.audit.identity import reconstruction_identity
+        from latentplay.audit.identity import reconstruction_identities
 
-        numbers["identity"] = read = reconstruction_identity(reader, fitted, result.reconstructions)
-        numbers["identity_start"] = reconstruction_identity(reader, fitted, start)
+        read, begun = reconstruction_identities(reader, fitted, [result.reconstructions, start])
+        numbers.update(identity=read, identity_start=begun)
         captions[2] = [f"{c}\nid {'-' if v is None else f'{v:.2f}'}"
                        for c, v in zip(captions[2], read["similarity"], strict=True)]
         typer.echo(f"identity ({identity}, cosine similarity to the photo): "
                    f"{_number(read['mean_similarity'])} inverted, "
-                   f"{_number(numbers['identity_start']['mean_similarity'])} at the start, "
+                   f"{_number(begun['mean_similarity'])} at the start, "
                    f"{_number(read['between'])} between different photos; "
                    f"{read['not_found']} without a face read")
     _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],

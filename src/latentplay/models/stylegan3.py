@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -363,7 +363,7 @@ class Synthesis(nn.Module):
         x = self.input(ws[:, 0])
         for i, name in enumerate(self.layer_names):
             layer = getattr(self, name)
-            if torch.is_grad_enabled() and (ws.requires_grad or x.requires_grad):
+            if x.requires_grad:  # under gradients (a code being optimised)
                 x = checkpoint(layer, x, ws[:, i + 1], use_reentrant=False)
             else:
                 x = layer(x, ws[:, i + 1])
@@ -407,6 +407,25 @@ def input_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 
     forward = torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]],
                            dtype=torch.float64)
     return torch.linalg.inv(forward).float()
+
+
+def motion(model: nn.Module, translate: tuple[float, float] = (0.0, 0.0), angle: float = 0.0,
+           asked: bool | None = None) -> AbstractContextManager[None]:
+    """A context in which ``model``'s decodings are moved and turned
+    (:meth:`StyleGAN3.moved`); none when no motion is ``asked`` (default: when the motion is
+    zero), a :class:`UserError` for motion asked of any model but a StyleGAN3."""
+    if not (asked if asked is not None else tuple(translate) != (0, 0) or angle != 0):
+        return nullcontext()
+    if not can_move(model):
+        raise UserError("only a StyleGAN3's content can be moved and turned (a StyleGAN3's input "
+                        f"signal is continuous); this run is a {getattr(model, 'family', '?')}")
+    return model.moved((float(translate[0]), float(translate[1])), float(angle))
+
+
+def can_move(model: nn.Module | None) -> bool:
+    """Whether ``model`` draws from a continuous input signal that can be moved and turned
+    (an imported StyleGAN3)."""
+    return getattr(model, "family", "") == "stylegan3"
 
 
 class StyleGAN3(StyleGAN2):
