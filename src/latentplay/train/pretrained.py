@@ -92,9 +92,7 @@ def read_stylegan3_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
     stored synthesis layers by name, and the :class:`StyleGAN3Config` fields) of NVIDIA's
     network pickle ``path`` (``G_ema``)."""
     path = _existing(path)
-    with open(path, "rb") as f:
-        plain = f.read(1) == b"\x80"
-    if not plain or not is_network_pickle(path):
+    if not is_network_pickle(path):
         raise UserError(f"{path} is not a network pickle: StyleGAN3 generators are read from "
                         "NVIDIA's .pkl files")
     data = read_pickle(path)
@@ -216,37 +214,37 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
     """The model of ``kind`` the checkpoint's tensors fit (weights not loaded yet), those
     tensors, and how the file was read (``stylegan2``: the port's tensors, or
     ``nvidia-pickle``)."""
-    config: StyleGAN2Config | StyleGAN3Config
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
         layers = settings.pop("layers")
-        config = StyleGAN3Config(**settings, space=space, truncation=float(truncation))
-    else:
-        state, settings = read_stylegan2_state(checkpoint)
-        config = architecture(state)
-        config.space, config.truncation = space, float(truncation)
-        config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
-        config.conv_clamp = settings.get("conv_clamp", 0.0)
-    config.validate()
-    side = config.resolution if size is None else int(size)
-    model = (StyleGAN3 if kind == "stylegan3" else StyleGAN2)(config, 3, side)
-    if kind == "stylegan3":
+        model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=float(truncation)),
+                       size)
         check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
-    return model, state, "nvidia-pickle" if settings else "stylegan2"
+        return model, state, "nvidia-pickle"
+    state, settings = read_stylegan2_state(checkpoint)
+    config = architecture(state)
+    config.space, config.truncation = space, float(truncation)
+    config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
+    config.conv_clamp = settings.get("conv_clamp", 0.0)
+    return _built(StyleGAN2, config, size), state, "nvidia-pickle" if settings else "stylegan2"
+
+
+def _built(family: type[StyleGAN2], config: StyleGAN2Config | StyleGAN3Config, size: int | None) -> StyleGAN2:
+    """A freshly built RGB generator of ``config`` decoding to ``size`` (default native)."""
+    config.validate()
+    return family(config, 3, config.resolution if size is None else int(size))
 
 
 def describe(meta: dict[str, Any]) -> str:
     """One line naming an imported generator's architecture and space."""
     m = meta["model"]
     if meta["family"] == "stylegan3":
-        variant = "R" if m["radial"] else "T"
-        return (f"StyleGAN3-{variant} {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} "
-                f"layers, {m['num_layers']} {m['conv_kernel']}x{m['conv_kernel']} synthesis layers"
-                + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
-                + f"), decoding {meta['size']} px codes in {m['space']}"
-                + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))
-    return (f"StyleGAN2 {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} layers, "
-            f"channel multiplier {m['channel_multiplier']}"
-            + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
+        name = (f"StyleGAN3-{'R' if m['radial'] else 'T'} {m['resolution']} px (style {m['style_dim']}, "
+                f"mapping {m['n_mlp']} layers, {m['num_layers']} {m['conv_kernel']}x{m['conv_kernel']} "
+                "synthesis layers")
+    else:
+        name = (f"StyleGAN2 {m['resolution']} px (style {m['style_dim']}, mapping {m['n_mlp']} layers, "
+                f"channel multiplier {m['channel_multiplier']}")
+    return (name + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
             + f"), decoding {meta['size']} px codes in {m['space']}"
             + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))
