@@ -74,19 +74,20 @@ class StyleGAN2Config:
     truncation: float = 1.0
 
     def validate(self) -> None:
-        log = math.log2(self.resolution) if self.resolution > 0 else 0
-        if log != int(log) or not 3 <= log <= 10:
-            raise UserError(f"model.resolution must be a power of two from 8 to 1024, got {self.resolution}")
+        check_import_settings(self.resolution, 8, self.conv_clamp, self.space, self.truncation)
         if self.style_dim < 1 or self.n_mlp < 1 or self.channel_multiplier < 1 or self.lr_mlp <= 0:
             raise UserError("model.style_dim, n_mlp, channel_multiplier and lr_mlp must be positive")
         if self.channel_max < 0:
             raise UserError(f"model.channel_max must be 0 (no cap) or positive, got {self.channel_max}")
-        check_import_settings(self.conv_clamp, self.space, self.truncation)
 
 
-def check_import_settings(conv_clamp: float, space: str, truncation: float) -> None:
-    """A :class:`UserError` for an imported generator's clamp, code space or truncation out
-    of range."""
+def check_import_settings(resolution: int, smallest: int, conv_clamp: float, space: str,
+                          truncation: float) -> None:
+    """A :class:`UserError` for an imported generator's resolution (a power of two from
+    ``smallest`` to 1024), clamp, code space or truncation out of range."""
+    log = math.log2(resolution) if resolution > 0 else 0
+    if log != int(log) or not math.log2(smallest) <= log <= 10:
+        raise UserError(f"model.resolution must be a power of two from {smallest} to 1024, got {resolution}")
     if conv_clamp < 0:
         raise UserError(f"model.conv_clamp must be 0 (none) or positive, got {conv_clamp}")
     if space not in SPACES:

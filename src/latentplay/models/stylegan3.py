@@ -100,9 +100,7 @@ class StyleGAN3Config:
     truncation: float = 1.0
 
     def validate(self) -> None:
-        log = math.log2(self.resolution) if self.resolution > 0 else 0
-        if log != int(log) or not 4 <= log <= 10:
-            raise UserError(f"model.resolution must be a power of two from 16 to 1024, got {self.resolution}")
+        check_import_settings(self.resolution, 16, self.conv_clamp, self.space, self.truncation)
         if min(self.style_dim, self.n_mlp, self.channel_base, self.channel_max, self.filter_size,
                self.lrelu_upsampling) < 1 or self.lr_mlp <= 0:
             raise UserError("model.style_dim, n_mlp, channel_base, channel_max, filter_size, "
@@ -111,7 +109,6 @@ class StyleGAN3Config:
             raise UserError(f"model.conv_kernel must be 1 or 3, got {self.conv_kernel}")
         if not 0 <= self.num_critical < self.num_layers:
             raise UserError(f"model.num_critical must be in [0, num_layers), got {self.num_critical}")
-        check_import_settings(self.conv_clamp, self.space, self.truncation)
 
 
 @dataclass
