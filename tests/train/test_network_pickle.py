@@ -236,11 +236,29 @@ def test_a_network_pickle_draws_nvidias_images(tmp_path: Path, reference_images:
         unclamped = model.generator.synthesis(r["ws_plus"])
         assert (unclamped - r["plus_images"]).abs().max() > 0.5  # the clamp mattered
     meta = (run / "model.json").read_text()
-    assert '"format": "nvidia-pickle"' in meta
+    assert '"format": "nvidia-pickle"' in meta and '"w_mean": "w_avg"' in meta
     from latentplay.report.pretrained import page
 
     facts = dict(page(run).sections[0].blocks[0].items)
     assert facts["read as"] == "an NVIDIA network pickle, unpickled without running its code"
+    assert facts["W statistics"].endswith("mean: the average its training kept (w_avg), where NVIDIA's "
+                                          "truncation centres")
+    _check_truncation(pkl, tmp_path, "stylegan2", REFERENCE)
+
+
+def _check_truncation(pkl: Path, tmp_path: Path, kind: str, data: Any) -> None:
+    """Truncation centres on the pickle's trained ``w_avg``: NVIDIA's ``G(z, truncation_psi=0.5)``
+    images, whether codes are z (the run's truncation) or whitened W (scaled draws, as
+    ``sample --temperature`` and the playground's ψ scale them)."""
+    z, expected = torch.from_numpy(data["z"]), (torch.from_numpy(data["truncated_images"]) + 1) / 2
+    in_z = load_model(import_generator(pkl, tmp_path / "tz", kind=kind, space="z", truncation=0.5,
+                                       w_samples=300, samples=0))
+    in_w = load_model(import_generator(pkl, tmp_path / "tw", kind=kind, w_samples=300, samples=0))
+    np.testing.assert_allclose(in_w.w_mean, data["G.mapping.w_avg"])
+    with torch.no_grad():
+        np.testing.assert_allclose(in_z.decode(z), expected, atol=1e-4)
+        codes = in_w.from_w(in_w.generator.mapping(z))
+        np.testing.assert_allclose(in_w.decode(0.5 * codes), expected, atol=1e-4)
 
 
 def test_a_tensorflow_pickle_draws_nvidias_images(tmp_path: Path, reference_images: dict) -> None:
@@ -276,7 +294,7 @@ def test_no_code_in_the_pickle_runs(tmp_path: Path) -> None:
     assert not sentinel.exists()
     assert isinstance(data["payload"], Opaque) and data["payload"].origin.endswith(".system")
     state, settings = stylegan2_state(data, "evil.pkl")  # the generator still reads
-    assert settings == {"conv_clamp": 0.8, "lr_mlp": 0.01} and "input.input" in state
+    assert (settings["conv_clamp"], settings["lr_mlp"]) == (0.8, 0.01) and "input.input" in state
     with open(tmp_path / "only.pkl", "wb") as fh:
         pickle.dump(Payload(), fh)
     with pytest.raises(UserError, match="holds no generator network"):
@@ -344,6 +362,25 @@ def test_unclamped_pickles_and_the_cli(tmp_path: Path, cli) -> None:
     assert load_model(tmp_path / "run").decode(torch.zeros(2, 32)).shape == (2, 3, 16, 16)
 
 
+def test_an_untrained_w_avg_is_not_the_centre(tmp_path: Path) -> None:
+    """A never-updated (all-zero) ``w_avg`` leaves the centre at the draws' mean; a ``w_avg``
+    of the wrong size is refused; a TensorFlow pickle's ``dlatent_avg`` is read as ``w_avg``."""
+    from latentplay.train.pretrained import w_statistics
+
+    tensors = _reference_tensors()
+    tensors["mapping.w_avg"] = torch.zeros(32)
+    run = import_generator(_write(tmp_path / "zero.pkl", _stored(tensors)), tmp_path / "a", w_samples=300,
+                           samples=0)
+    model = load_model(run)
+    np.testing.assert_allclose(model.w_mean, w_statistics(model, 300, 0)[0], atol=1e-6)
+    assert '"w_mean": "draws"' in (run / "model.json").read_text()
+    tensors["mapping.w_avg"] = torch.ones(31)
+    with pytest.raises(UserError, match=r"mapping.w_avg has shape \(31,\), not the style size \(32,\)"):
+        import_generator(_write(tmp_path / "bad.pkl", _stored(tensors)), tmp_path / "b", samples=0)
+    _, settings = read_stylegan2_state(_write_tensorflow(tmp_path / "tf.pkl"))
+    np.testing.assert_array_equal(settings["w_avg"], REFERENCE["G.mapping.w_avg"])
+
+
 STYLEGAN3_BUFFERS = ("magnitude_ema", "up_filter", "down_filter", "w_avg", "transform", "freqs", "phases")
 
 
@@ -395,6 +432,8 @@ def test_a_stylegan3_pickle_draws_nvidias_images(tmp_path: Path, name: str) -> N
     from latentplay.train.pretrained import describe
 
     assert describe(read_meta(run)).startswith(f"StyleGAN3-{name.upper()} 16 px")
+    assert describe(read_meta(run)).endswith("centred on its trained w_avg")
+    _check_truncation(pkl, tmp_path, "stylegan3", data)
 
 
 def test_stylegan3_refusals(tmp_path: Path) -> None:

@@ -23,7 +23,9 @@ network pickles are renamed to them by :mod:`latentplay.train.network_pickle`):
 Codes: with ``space="w"`` (the default) a code ``c`` ``(D,)`` is a whitened point of the
 intermediate space W: ``w = w_mean + c @ w_basis``, where ``w_mean`` and ``w_basis`` (rows: the
 principal axes of W scaled by their standard deviations, largest first) come from mapped prior
-draws at import. ``c ~ N(0, I)`` is then the Gaussian fitted to W (an approximation of W's
+draws at import; ``w_mean`` is the W average NVIDIA's training keeps (a network pickle's
+``w_avg``, where its truncation centres) when the file holds one, else the draws' mean.
+``c ~ N(0, I)`` is then the Gaussian fitted to W (an approximation of W's
 distribution; its first coordinates are GANSpace's principal directions), inversion optimises
 ``w`` (the usual space for projecting photos), and linear directions in ``c`` are linear in W.
 With ``space="z"`` codes are the mapping network's inputs: exact prior samples, but inversion is
@@ -379,8 +381,8 @@ class Generator(nn.Module):
 class StyleGAN2(nn.Module):
     """A pretrained generator behind latentplay's model interface: ``decode(c)`` -> images
     ``(B, 3, size, size)`` in [0, 1] (downsampled by area averaging when ``size`` is below the
-    native resolution). Buffers ``w_mean`` ``(D,)`` and ``w_basis`` ``(D, D)`` hold the W
-    statistics of the import."""
+    native resolution). Buffers ``w_mean`` ``(D,)`` (the centre of the codes and of truncation)
+    and ``w_basis`` ``(D, D)`` hold the W statistics of the import."""
 
     family: ClassVar[str] = "stylegan2"
     variational: ClassVar[bool] = False

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,7 @@ def page(run: Path) -> Page:
         ("checkpoint", str(source.get("checkpoint", "?"))),
         ("read as", FORMATS.get(source.get("format"), str(source.get("format", "?")))),
         ("checkpoint SHA-256", str(source.get("sha256", "?"))),
-        ("W statistics", f"mean and principal axes of {number(source.get('w_samples'))} mapped "
-                         f"draws (seed {source.get('seed', '?')})"),
+        ("W statistics", _w_statistics(source)),
         ("codes", "whitened W: w = w_mean + c @ w_basis, c ~ N(0, I) the Gaussian fitted to W"
                   if model.get("space") == "w" else "z, the mapping network's input"),
         ("tensors", number(len(meta.get("tensors", {})))),
@@ -69,3 +69,12 @@ def _spectrum_section(variance: np.ndarray) -> Section:
                "GANSpace's directions): how many of W's dimensions its faces really use.")
     return Section("W's principal axes", "w-axes", [Facts(facts), Figure(
         spectrum(variance, "W's variance by principal axis"), caption)])
+
+
+def _w_statistics(source: dict[str, Any]) -> str:
+    """Where the run's W mean and axes come from."""
+    draws = f"{number(source.get('w_samples'))} mapped draws (seed {source.get('seed', '?')})"
+    if source.get("w_mean") == "w_avg":
+        return (f"principal axes of {draws}; mean: the average its training kept (w_avg), where "
+                "NVIDIA's truncation centres")
+    return f"mean and principal axes of {draws}"

@@ -292,11 +292,12 @@ def _is_tensorflow(obj: Any) -> bool:
     return getattr(obj, "origin", "") == "dnnlib.tflib.network.Network"
 
 
-def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator tensors (named as :class:`~latentplay.models.stylegan2.Generator`'s) and
-    settings (``conv_clamp``, ``lr_mlp``) in a pickle's object tree ``data``: the ``G_ema``
-    network (else ``G``) of NVIDIA's PyTorch repositories, or ``Gs`` (the third of
-    ``(G, D, Gs)``) of their TensorFlow StyleGAN2; ``source`` names the file in errors."""
+    settings (``conv_clamp``, ``lr_mlp``, and ``w_avg`` when trained: :func:`trained_average`)
+    in a pickle's object tree ``data``: the ``G_ema`` network (else ``G``) of NVIDIA's PyTorch
+    repositories, or ``Gs`` (the third of ``(G, D, Gs)``) of their TensorFlow StyleGAN2;
+    ``source`` names the file in errors."""
     found = [data.get(k) for k in ("G_ema", "G")] if isinstance(data, dict) else []
     network = next((n for n in found if isinstance(n, Record)), None)
     if network is not None:
@@ -320,6 +321,7 @@ def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
             continue
         state[converted[0]] = converted[1].float().contiguous()
     _refuse_unknown(unknown, source)
+    settings = {**settings, **trained_average(tensors, source)}
     for key in [k for k in state if re.fullmatch(r"convs\.\d+\.conv\.weight", k)]:  # constant blurs
         i = int(key.split(".")[1])
         if i % 2 == 0:
@@ -349,9 +351,10 @@ def _number(record: Record | None, key: str, source: str) -> float:
 
 def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The tensors of a StyleGAN3 ``G_ema`` in a pickle's object tree ``data`` (NVIDIA's names,
-    which :class:`latentplay.models.stylegan3.Generator3` keeps; the training's W average left
-    out) and the :class:`~latentplay.models.stylegan3.StyleGAN3Config` fields its layers'
-    attributes give; ``source`` names the file in errors. Whether those fields rebuild the
+    which :class:`latentplay.models.stylegan3.Generator3` keeps; the training's W average
+    apart, as ``w_avg`` when trained: :func:`trained_average`) and the
+    :class:`~latentplay.models.stylegan3.StyleGAN3Config` fields its layers' attributes give;
+    ``source`` names the file in errors. Whether those fields rebuild the
     stored layers exactly is checked by :func:`check_stylegan3_layers`."""
     network = _network(data, source)
     tensors = dict(_tensors(network))
@@ -394,7 +397,19 @@ def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
         "conv_clamp": float(clamp or 0),
     }
     state = {k: v.float().contiguous() for k, v in tensors.items() if k != "mapping.w_avg"}
-    return state, {"layers": named, **settings}
+    return state, {"layers": named, **settings, **trained_average(tensors, source)}
+
+
+def trained_average(tensors: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:
+    """``{"w_avg": (D,)}``: the average of the mapped ``w`` that NVIDIA's training keeps in
+    ``mapping.w_avg`` (and its truncation pulls towards), or ``{}`` when the file has none or
+    it was never updated (all zeros, as a generator that was not trained stores it)."""
+    w_avg = tensors.get("mapping.w_avg")
+    if w_avg is None or not bool(w_avg.any()):
+        return {}
+    if w_avg.ndim != 1 or not bool(torch.isfinite(w_avg).all()):
+        raise UserError(f"{source}: mapping.w_avg is not a finite vector (shape {tuple(w_avg.shape)})")
+    return {"w_avg": w_avg.float().contiguous()}
 
 
 def _channel_base(channels: np.ndarray, cutoffs: np.ndarray) -> int:

@@ -53,11 +53,12 @@ PathLike = str | Path
 KINDS = ("stylegan2", "stylegan3")
 
 
-def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, float]]:
+def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator's tensors from ``path``, named as the PyTorch port's, and the settings
-    the file fixes beyond them (``conv_clamp`` and ``lr_mlp`` of a network pickle; none for
-    the port's files). ``path``: the port's ``.pt`` checkpoint (its ``g_ema`` entry, or ``g``
-    when it has no ``g_ema``, or the file itself when it is a bare state dict), a
+    the file fixes beyond them (``conv_clamp``, ``lr_mlp`` and the trained ``w_avg`` of a
+    network pickle; none for the port's files). ``path``: the port's ``.pt`` checkpoint (its
+    ``g_ema`` entry, or ``g`` when it has no ``g_ema``, or the file itself when it is a bare
+    state dict), a
     ``.safetensors`` file of those tensors, or one of NVIDIA's network pickles (``G_ema``)."""
     path = _existing(path)
     if path.suffix == ".safetensors":
@@ -163,7 +164,9 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
         lr_mlp: the mapping network's learning-rate multiplier (0.01 in every published
             configuration; it scales the stored weights at run time). A network pickle's
             own value is used instead.
-        w_samples: prior draws whose mapped ``w`` give the W mean and whitening basis.
+        w_samples: prior draws whose mapped ``w`` give the whitening basis, and the W mean
+            unless the file holds the average its training kept (a pickle's trained
+            ``w_avg``: the centre NVIDIA's truncation pulls towards, used instead).
         seed: seed of those draws and of the ``samples.png`` codes.
         samples: prior samples drawn into ``samples.png`` (0: none).
 
@@ -176,7 +179,7 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
-    model, state, kind_read = _generator(checkpoint, kind, size, space, truncation, lr_mlp)
+    model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space, truncation, lr_mlp)
     config, side = model.config, model.size
     named = {f"generator.{k}": v for k, v in state.items()}
     expected = model.state_dict()
@@ -185,11 +188,12 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     model.load_state_dict(named)
     model.eval()
     mean, basis = w_statistics(model, w_samples, seed)
-    model.w_mean.copy_(mean)
+    model.w_mean.copy_(mean if w_avg is None else w_avg)
     model.w_basis.copy_(basis)
     meta = model_meta(kind, config, 3, side, ConditionSpec(), 0, 0)
     meta["source"] = {"format": kind_read, "checkpoint": str(Path(checkpoint).absolute()),
-                      "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed}
+                      "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed,
+                      "w_mean": "draws" if w_avg is None else "w_avg"}
     # written beside out and moved into place whole: an interrupted import leaves any
     # previous run as it was
     tmp = make_parents(out).with_name(f".{out.name}.import-{uuid.uuid4().hex[:8]}")
@@ -210,23 +214,34 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
 
 
 def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: float,
-               lr_mlp: float) -> tuple[StyleGAN2, dict[str, torch.Tensor], str]:
+               lr_mlp: float) -> tuple[StyleGAN2, dict[str, torch.Tensor], str, torch.Tensor | None]:
     """The model of ``kind`` the checkpoint's tensors fit (weights not loaded yet), those
-    tensors, and how the file was read (``stylegan2``: the port's tensors, or
-    ``nvidia-pickle``)."""
+    tensors, how the file was read (``stylegan2``: the port's tensors, or ``nvidia-pickle``)
+    and the W average its training kept (``(D,)``; ``None`` when it holds none)."""
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
-        layers = settings.pop("layers")
+        layers, w_avg = settings.pop("layers"), settings.pop("w_avg", None)
         model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=float(truncation)),
                        size)
         check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
-        return model, state, "nvidia-pickle"
+        return model, state, "nvidia-pickle", _checked_average(w_avg, model, checkpoint)
     state, settings = read_stylegan2_state(checkpoint)
     config = architecture(state)
     config.space, config.truncation = space, float(truncation)
     config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
     config.conv_clamp = settings.get("conv_clamp", 0.0)
-    return _built(StyleGAN2, config, size), state, "nvidia-pickle" if settings else "stylegan2"
+    model = _built(StyleGAN2, config, size)
+    return (model, state, "nvidia-pickle" if settings else "stylegan2",
+            _checked_average(settings.get("w_avg"), model, checkpoint))
+
+
+def _checked_average(w_avg: torch.Tensor | None, model: StyleGAN2,
+                     checkpoint: PathLike) -> torch.Tensor | None:
+    """``w_avg`` unless its size is not the generator's style size (a :class:`UserError`)."""
+    if w_avg is not None and w_avg.shape != (model.latent_dim,):
+        raise UserError(f"{checkpoint}: mapping.w_avg has shape {tuple(w_avg.shape)}, not the style "
+                        f"size ({model.latent_dim},)")
+    return w_avg
 
 
 def _built(family: type[StyleGAN2], config: StyleGAN2Config | StyleGAN3Config, size: int | None) -> StyleGAN2:
@@ -247,4 +262,5 @@ def describe(meta: dict[str, Any]) -> str:
                 f"channel multiplier {m['channel_multiplier']}")
     return (name + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
             + f"), decoding {meta['size']} px codes in {m['space']}"
-            + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else ""))
+            + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else "")
+            + (", centred on its trained w_avg" if meta.get("source", {}).get("w_mean") == "w_avg" else ""))
