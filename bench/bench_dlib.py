@@ -8,6 +8,10 @@ each size. Two pipelines per size, one JSON line each:
 * ``crop``: ``detect=false`` (images are face crops already): alignment and descriptor only.
 
 each on one thread and on the default ``LATENTPLAY_FACE_THREADS`` (the cores), side by side.
+Then the descriptor network alone on the aligned chips (``bench: dlib_network``): dlib's
+``compute_face_descriptor`` (one chip at a time, on one core) against the same network in
+PyTorch (:mod:`latentplay.embed.dlib_resnet`, batches of 64), side by side, with the largest
+difference between their descriptors.
 
     python bench/bench_dlib.py [--images 48]
 """
@@ -24,7 +28,8 @@ from PIL import Image
 from skimage import data
 
 from latentplay.embed.base import make_embedder
-from latentplay.embed.faces import face_threads
+from latentplay.embed.dlib_resnet import describe_chips
+from latentplay.embed.faces import FaceModels, face_threads
 
 
 def faces(n: int, size: int) -> np.ndarray:
@@ -65,6 +70,30 @@ def main() -> None:
                 "cpu_s_per_image": round(cpu / len(images), 4),
                 "load_avg": round(os.getloadavg()[0], 1),
             }), flush=True)
+
+    network(faces(args.images, 256))
+
+
+def network(images: np.ndarray) -> None:
+    """Descriptors of the images' aligned chips by dlib and by the PyTorch port, timed side by side."""
+    models = FaceModels.load()
+    chips = [models.align(image, models.whole_image_box(image)) for image in images]
+    describe_chips(np.stack(chips[:2]))  # loaded outside the timing
+    models.recognizer.compute_face_descriptor(chips[:1])
+    start = time.perf_counter()
+    theirs = np.array([np.array(v) for v in models.recognizer.compute_face_descriptor(chips)])
+    dlib_s = time.perf_counter() - start
+    start = time.perf_counter()
+    ours = describe_chips(np.stack(chips))
+    torch_s = time.perf_counter() - start
+    print(json.dumps({
+        "bench": "dlib_network",
+        "chips": len(chips),
+        "dlib_chips_per_s": round(len(chips) / dlib_s, 1),
+        "pytorch_chips_per_s": round(len(chips) / torch_s, 1),
+        "speedup": round(dlib_s / torch_s, 1),
+        "max_abs_diff": float(np.abs(ours - theirs).max()),
+    }), flush=True)
 
 
 if __name__ == "__main__":

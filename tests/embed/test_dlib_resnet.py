@@ -1,0 +1,80 @@
+"""dlib's face-recognition ResNet in PyTorch against dlib's own network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from latentplay.embed.dlib_resnet import DlibResNet, describe_chips, dlib_resnet, read_dlib_resnet
+from latentplay.embed.faces import RECOGNITION_MODEL, FaceModels, model_dir
+from latentplay.errors import UserError
+
+dlib = pytest.importorskip("dlib")
+
+
+@pytest.fixture(scope="module")
+def chips() -> np.ndarray:
+    """dlib's chip of the astronaut's face, a darkened copy and two noise images: ``(4, 150, 150, 3)``."""
+    from skimage import data
+
+    faces = FaceModels.load()
+    image = data.astronaut()
+    chip = faces.align(image, faces.detect(image))
+    noise = np.random.default_rng(0).integers(0, 256, (2, 150, 150, 3), dtype=np.uint8)
+    return np.concatenate([chip[None], (chip[None] * 0.6).astype(np.uint8), noise])
+
+
+def test_descriptors_are_dlibs(chips: np.ndarray) -> None:
+    recognizer = dlib.face_recognition_model_v1(str(model_dir() / RECOGNITION_MODEL))
+    theirs = np.array([np.array(v) for v in recognizer.compute_face_descriptor(list(chips))])
+    ours = describe_chips(chips, batch_size=3)  # two batches, the second of one chip
+    np.testing.assert_allclose(ours, theirs, atol=2e-6)
+    assert np.linalg.norm(theirs[0] - theirs[2]) > 0.3  # the chips are told apart
+    np.testing.assert_allclose(FaceModels.load().describe(list(chips)), theirs, atol=2e-6)
+
+
+def test_the_network_is_differentiable_and_frozen(chips: np.ndarray) -> None:
+    net = dlib_resnet()
+    assert not any(p.requires_grad for p in net.parameters())
+    x = torch.from_numpy(chips[:1]).permute(0, 3, 1, 2).float().div(255).requires_grad_()
+    target = torch.from_numpy(describe_chips(chips[1:2]))
+    distance = (net(x) - target).norm()
+    distance.backward()
+    step = x - 0.02 * x.grad / x.grad.abs().max()  # a step down the gradient brings it closer
+    assert (net(step) - target).norm() < distance
+
+
+def test_a_different_network_file_is_refused(tmp_path: Path) -> None:
+    data = (model_dir() / RECOGNITION_MODEL).read_bytes()
+    first = data.index(b"\x01\x05con_4")
+    cut = tmp_path / "cut.dat"
+    cut.write_bytes(data[:len(data) // 2])
+    with pytest.raises(UserError, match="ends before layer|ends inside a layer|did not write"):
+        read_dlib_resnet(cut)
+    stride = bytearray(data)  # the stem's stride 2 -> 3: not the network built
+    _, at = _skip_tensor(bytes(stride), first + 7)
+    for _ in range(3):  # filters, rows, columns
+        at += 1 + (stride[at] & 0x0F)
+    assert stride[at:at + 2] == b"\x01\x02"
+    stride[at + 1] = 3
+    (tmp_path / "stride.dat").write_bytes(bytes(stride))
+    with pytest.raises(UserError, match="layer stem is a con_4"):
+        read_dlib_resnet(tmp_path / "stride.dat")
+    with pytest.raises(UserError, match="no such dlib network file"):
+        read_dlib_resnet(tmp_path / "missing.dat")
+    # the file's convolutions and linear map
+    assert sum(p.numel() for p in DlibResNet().parameters()) == 5_607_488
+
+
+def _skip_tensor(data: bytes, at: int) -> tuple[int, int]:
+    """The float count of the tensor serialized at ``at`` and where it ends."""
+    dims = []
+    for _ in range(5):
+        size = data[at] & 0x0F
+        dims.append(int.from_bytes(data[at + 1:at + 1 + size], "little"))
+        at += 1 + size
+    n = int(np.prod(dims[1:]))
+    return n, at + 4 * n
