@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from latentplay.embed.dlib_resnet import DlibResNet, describe_chips, dlib_resnet, read_dlib_resnet
+from latentplay.embed.dlib_resnet import (
+    DlibResNet,
+    chip_grids,
+    describe_chips,
+    dlib_resnet,
+    face_chips,
+    read_dlib_resnet,
+)
 from latentplay.embed.faces import RECOGNITION_MODEL, FaceModels, model_dir
 from latentplay.errors import UserError
 
@@ -45,6 +52,31 @@ def test_the_network_is_differentiable_and_frozen(chips: np.ndarray) -> None:
     distance.backward()
     step = x - 0.02 * x.grad / x.grad.abs().max()  # a step down the gradient brings it closer
     assert (net(step) - target).norm() < distance
+
+
+def test_the_differentiable_chip_is_dlibs_chip() -> None:
+    """The grid samples the image where dlib's ``extract_image_chip`` does (checked on images
+    of the pixels' own coordinates), and the chip's descriptor is near dlib's chip's."""
+    from PIL import Image
+    from skimage import data
+
+    face = np.array(Image.fromarray(data.astronaut()[20:300, 100:380]).resize((200, 200)))
+    models = FaceModels.load()
+    box = models.detect(face)
+    assert box is not None
+    details = dlib.get_face_chip_details(models.landmarks(face, box), 150, 0.25)
+    grid = chip_grids(face[None])[0].double().numpy()
+    where = (grid + 1) * 200 / 2 - 0.5  # pixel coordinates of every chip pixel
+    xs = np.tile(np.arange(200, dtype=np.float32), (200, 1))
+    for axis, ramp in enumerate((xs, np.ascontiguousarray(xs.T))):
+        theirs = dlib.extract_image_chip(ramp, details)
+        inside = (theirs > 1) & (theirs < 198)  # away from the zeros outside the image
+        assert inside.mean() > 0.8
+        np.testing.assert_allclose(where[..., axis][inside], theirs[inside], atol=1e-3)
+    chip = face_chips(torch.from_numpy(face[None]).permute(0, 3, 1, 2).float() / 255, chip_grids(face[None]))
+    ours = dlib_resnet()(chip)[0].numpy()
+    theirs = describe_chips(models.align(face, box)[None])[0]
+    assert np.linalg.norm(ours - theirs) < 0.1  # same person: within 0.6
 
 
 def test_a_different_network_file_is_refused(tmp_path: Path) -> None:

@@ -186,6 +186,12 @@ def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> No
     found = json.loads(png.with_suffix(".json").read_text())["identity"]
     assert found["embedder"] == "dlib" and len(found["similarity"]) == 3
     assert all(-1 <= v <= 1 for v in found["similarity"]) and -1 < found["between"] < 1
+    r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:2", "--steps", "3",
+            "--restarts", "1", "--identity-weight", "0.05", "--out", png)
+    assert r.code == 0 and json.loads(png.with_suffix(".json").read_text())["identity_weight"] == 0.05
+    r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:2", "--identity-weight", "-1",
+            "--out", png)
+    assert r.code == 2 and "identity must be at least 0" in r.err
     r = cli("latent", "invert", dcgan_run, "--data", small.path, "--identity", "nosuch",
             "--out", png)
     assert r.code == 2
@@ -194,6 +200,10 @@ def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> No
     assert r.code == 0, r.err
     z = st.vectors(st.load(small.path), "gz")
     assert z.shape == (6, 16) and np.isfinite(z).all()
+    r = cli("embed", small.path, "--with", f"invert:{dcgan_run}", "--column", "gz3",
+            "-o", "steps=2", "-o", "restarts=1", "-o", "identity=0.05")
+    assert r.code == 0, r.err
+    assert not np.allclose(st.vectors(st.load(small.path), "gz3"), z)  # the identity term moved the codes
     r = cli("embed", small.path, "--with", f"invert:{dcgan_run}", "--column", "gz2",
             "-o", "init=encoder")
     assert r.code == 2 and "encoder" in r.err

@@ -37,6 +37,8 @@ class InvertConfig:
             cores a 64-px DCGAN does ~180 code updates/s, see ``bench/bench_latent.py``).
         per_layer: one code per layer of a StyleGAN2 (W+; the column has ``n_layers * D``
             dimensions).
+        identity: weight of the identity term (dlib descriptors' cosine distance between the
+            decoding and the face; 0: none).
     """
 
     run: str = ""
@@ -49,10 +51,11 @@ class InvertConfig:
     seed: int = 0
     device: str = "cpu"
     per_layer: bool = False
+    identity: float = 0.0
 
     def validate(self) -> None:
-        if self.steps < 0 or self.restarts < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise UserError("invert: need steps >= 0, restarts >= 1, batch_size >= 1, lr > 0")
+        if self.steps < 0 or self.restarts < 1 or self.batch_size < 1 or self.lr <= 0 or self.identity < 0:
+            raise UserError("invert: need steps >= 0, restarts >= 1, batch_size >= 1, lr > 0, identity >= 0")
 
 
 class InvertEmbedder(VaeEmbedder):
@@ -84,7 +87,8 @@ class InvertEmbedder(VaeEmbedder):
         c = self.config
         result = invert(self._model, images, condition=condition, init=c.init, steps=c.steps,
                         lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
-                        seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer)
+                        seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer,
+                        identity=c.identity)
         return result.z
 
 

@@ -7,10 +7,15 @@ the same for latentplay's own models. Each image's code ``z`` starts at the enco
 encoder) and is optimised with Adam, the model's weights held fixed, to minimise
 
     mean((decode(z, condition) - x) ** 2) + prior * mean(z ** 2)
+        [+ identity * (1 - cos(dlib(chip(decode(z, condition))), dlib(chip(x))))]
 
-with pixels ``x`` in [0, 1]. The second term keeps codes where the prior puts its mass. All
-images of a batch and all their restarts are optimised together as one tensor of codes; the
-objective is a sum over codes, so an image's result does not depend on its batch.
+with pixels ``x`` in [0, 1]. The second term keeps codes where the prior puts its mass. The
+third (``identity`` > 0) keeps the person, as the identity losses of face projectors (pSp,
+e4e) do: the cosine distance between dlib's face descriptors of the decoding and of the photo,
+both read from the chip where dlib finds the photo's face
+(:mod:`latentplay.embed.dlib_resnet`, differentiable). All images of a batch and all their
+restarts are optimised together as one tensor of codes; the objective is a sum over codes, so
+an image's result does not depend on its batch.
 
 >>> from latentplay.latent.invert import invert
 >>> inv = invert("runs/vae", images)            # (N, H, W, C) uint8
@@ -28,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from latentplay.embed.dlib_resnet import chip_grids, dlib_resnet, face_chips
 from latentplay.errors import UserError
 from latentplay.train.api import PathLike, _conditions, load_model, model_input
 from latentplay.train.forcing import to_uint8
@@ -76,6 +82,7 @@ def invert(
     device: str = "cpu",
     cropped: bool = False,
     per_layer: bool = False,
+    identity: float = 0.0,
     progress: Progress | None = None,
 ) -> Inversion:
     """Latent codes whose decodings reproduce ``images``.
@@ -108,18 +115,21 @@ def invert(
         per_layer: optimise one code per layer of a StyleGAN2 or StyleGAN3 (W+: codes ``(N, n_layers *
             D)``, each layer starting at the image's start): closer reconstructions, codes
             off the generator's own distribution.
+        identity: weight of the identity term (0: none; the images must be face crops,
+            RGB or gray, and dlib installed).
         progress: called after every Adam step with ``(steps done, steps in all)``, counted
             over all batches.
 
     Returns:
         An :class:`Inversion` of the ``N`` images.
     """
-    _check_settings(init, steps, lr, restarts, prior, batch_size)
+    _check_settings(init, steps, lr, restarts, prior, batch_size, identity)
     model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
     layers = codes_per_image(model, per_layer)
     random_start = _random_start(model, init)
     x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
+    grids_all = chip_grids(x_all) if identity else None
     draws = None
     if init == "mean":
         draws = torch.zeros(1, len(x_all), model.latent_dim)
@@ -141,7 +151,9 @@ def invert(
             z0 = z0.repeat(1, 1, layers)  # W+: the start at every layer
             done = s // batch_size * steps
             tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
-            parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick, chunk))
+            person = None if grids_all is None else _Person.of(x, grids_all[s:s + batch_size], identity)
+            parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick, chunk,
+                                       person))
     return _collect(parts, model, model.latent_dim * layers)
 
 
@@ -155,8 +167,10 @@ def codes_per_image(model: nn.Module, per_layer: bool) -> int:
 
 
 def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: float,
-                    batch_size: int) -> None:
+                    batch_size: int, identity: float = 0.0) -> None:
     """UserError for a setting out of its range."""
+    if identity < 0:
+        raise UserError(f"identity must be at least 0, got {identity}")
     if init not in INITS:
         raise UserError(f"init must be one of {INITS}, got {init!r}")
     if steps < 0:
@@ -201,16 +215,50 @@ def _frozen(model: nn.Module) -> Iterator[None]:
         model.train(training)
 
 
+@dataclass
+class _Person:
+    """The identity term of some codes' images: chip grids ``(M, 150, 150, 2)``, the photos'
+    descriptors ``(M, 128)`` and the term's weight."""
+
+    grids: torch.Tensor
+    target: torch.Tensor
+    weight: float
+
+    @classmethod
+    def of(cls, x: torch.Tensor, grids: torch.Tensor, weight: float) -> _Person:
+        """The term for photos ``x`` ``(B, C, S, S)`` in [0, 1] cut by ``grids``."""
+        grids = grids.to(x.device)
+        with torch.no_grad():
+            target = dlib_resnet(device=x.device.type)(face_chips(x, grids))
+        return cls(grids, target, weight)
+
+    def __getitem__(self, rows: slice) -> _Person:
+        return _Person(self.grids[rows], self.target[rows], self.weight)
+
+    def repeat(self, r: int) -> _Person:
+        return _Person(self.grids.repeat(r, 1, 1, 1), self.target.repeat(r, 1), self.weight)
+
+    def distance(self, decoded: torch.Tensor) -> torch.Tensor:
+        """``(M,)`` cosine distance between the descriptors of ``decoded`` and the photos'."""
+        found = dlib_resnet(device=decoded.device.type)(face_chips(decoded, self.grids))
+        return 1 - torch.nn.functional.cosine_similarity(found, self.target, dim=1)
+
+
 def _objective(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Tensor | None,
-               prior: float) -> tuple[torch.Tensor, torch.Tensor]:
+               prior: float, person: _Person | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Pixel MSE ``(M,)`` of codes ``z`` ``(M, D)`` against images ``x`` ``(M, C, S, S)``, and
-    the objective ``(M,)``: that MSE plus ``prior * mean(z ** 2)``."""
-    mse = (model.decode(z, cond) - x).square().flatten(1).mean(1)
-    return mse, mse + prior * z.square().mean(1)
+    the objective ``(M,)``: that MSE plus ``prior * mean(z ** 2)`` (plus the identity term)."""
+    decoded = model.decode(z, cond)
+    mse = (decoded - x).square().flatten(1).mean(1)
+    objective = mse + prior * z.square().mean(1)
+    if person is not None:
+        objective = objective + person.weight * person.distance(decoded)
+    return mse, objective
 
 
 def _evaluate(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Tensor | None,
-              prior: float, chunk: int | None, backward: bool) -> tuple[torch.Tensor, torch.Tensor]:
+              prior: float, chunk: int | None, backward: bool,
+              person: _Person | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`_objective` of all codes ``z`` (a leaf), ``chunk`` codes at a time (all: None),
     each chunk's objective sum back-propagated into ``z.grad`` when ``backward``: as the sum
     over all codes is, since each code's objective depends on its own code only. Returns the
@@ -220,7 +268,8 @@ def _evaluate(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Te
     with torch.set_grad_enabled(backward):
         for s in range(0, len(z), step):
             part = slice(s, s + step)
-            mse, obj = _objective(model, z[part], x[part], None if cond is None else cond[part], prior)
+            mse, obj = _objective(model, z[part], x[part], None if cond is None else cond[part], prior,
+                                  None if person is None else person[part])
             if backward:
                 obj.sum().backward()
             mses.append(mse.detach())
@@ -230,13 +279,14 @@ def _evaluate(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Te
 
 def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, z0: torch.Tensor,
                   steps: int, lr: float, prior: float, tick: Callable[[int], None] | None,
-                  chunk: int | None = None) -> dict[str, np.ndarray]:
+                  chunk: int | None = None, person: _Person | None = None) -> dict[str, np.ndarray]:
     """Optimise the ``R`` starts ``z0`` ``(R, B, D)`` of the ``B`` images ``x`` ``(B, C, S, S)``
     (``chunk`` codes decoded at a time; None: all) and keep each image's best restart: the
     fields of :class:`Inversion` for the batch."""
     r, b, d = z0.shape
     xs = x.repeat(r, 1, 1, 1)
     cs = None if cond is None else cond.repeat(r, 1)
+    people = None if person is None else person.repeat(r)
     z = z0.reshape(r * b, d).clone().requires_grad_(True)
     optimizer = torch.optim.Adam([z], lr=lr)
     best_z = z.detach().clone()
@@ -244,7 +294,7 @@ def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, 
     best_mse = torch.zeros_like(best_obj)
     for step in range(steps + 1):
         optimizer.zero_grad()
-        mse, obj = _evaluate(model, z, xs, cs, prior, chunk, backward=step < steps)
+        mse, obj = _evaluate(model, z, xs, cs, prior, chunk, step < steps, people)
         if step == 0:
             init_mse = mse
         better = obj < best_obj
