@@ -13,7 +13,7 @@ Then the descriptor network alone on the aligned chips (``bench: dlib_network``)
 PyTorch (:mod:`latentplay.embed.dlib_resnet`, batches of 64), side by side, with the largest
 difference between their descriptors.
 
-    python bench/bench_dlib.py [--images 48]
+    python bench/bench_dlib.py [--images 48] [--device cuda]   # the port on a GPU
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def faces(n: int, size: int) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=48)
+    parser.add_argument("--device", default="cpu", help="Where the PyTorch port runs.")
     args = parser.parse_args()
     os.environ.pop("LATENTPLAY_FACE_THREADS", None)
     for size, threads in ((s, t) for s in (64, 256) for t in sorted({1, face_threads()})):
@@ -71,24 +72,25 @@ def main() -> None:
                 "load_avg": round(os.getloadavg()[0], 1),
             }), flush=True)
 
-    network(faces(args.images, 256))
+    network(faces(args.images, 256), args.device)
 
 
-def network(images: np.ndarray) -> None:
+def network(images: np.ndarray, device: str) -> None:
     """Descriptors of the images' aligned chips by dlib and by the PyTorch port, timed side by side."""
     models = FaceModels.load()
     chips = [models.align(image, models.whole_image_box(image)) for image in images]
-    describe_chips(np.stack(chips[:2]))  # loaded outside the timing
+    describe_chips(np.stack(chips[:2]), device)  # loaded outside the timing
     models.recognizer.compute_face_descriptor(chips[:1])
     start = time.perf_counter()
     theirs = np.array([np.array(v) for v in models.recognizer.compute_face_descriptor(chips)])
     dlib_s = time.perf_counter() - start
     start = time.perf_counter()
-    ours = describe_chips(np.stack(chips))
+    ours = describe_chips(np.stack(chips), device)  # back on the host: the GPU has finished
     torch_s = time.perf_counter() - start
     print(json.dumps({
         "bench": "dlib_network",
         "chips": len(chips),
+        "device": device,
         "dlib_chips_per_s": round(len(chips) / dlib_s, 1),
         "pytorch_chips_per_s": round(len(chips) / torch_s, 1),
         "speedup": round(dlib_s / torch_s, 1),
