@@ -20,8 +20,8 @@ architecture :class:`DlibResNet` builds (a refused file names the first layer th
 - head: the mean over positions and a 256 -> 128 linear map without bias.
 
 Checked against dlib: the same descriptors of the same chips to 4e-7
-(``tests/embed/test_dlib_resnet.py``), and on 2 cores 15 times faster than dlib's own
-``compute_face_descriptor`` (``bench/bench_faces.py``), which runs one chip at a time.
+(``tests/embed/test_dlib_resnet.py``), and on 2 cores 13 to 18 times faster than dlib's own
+``compute_face_descriptor`` (``bench/bench_dlib.py``), which runs one chip at a time.
 
 For an identity loss the chip is cut differentiably: :func:`chip_grids` finds each face's
 chip as dlib does (5 landmarks, ``get_face_chip_details``, padding 0.25) and returns the
@@ -270,7 +270,7 @@ def _grid(affine: np.ndarray, width: int, height: int) -> torch.Tensor:
 
 
 def face_chips(images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
-    """The chips ``(B, 3, 150, 150)`` that ``grids`` (:func:`chip_grids`) cut out of
+    """The chips ``(B, 3, 150, 150)`` that ``grids`` (:func:`chip_grids`) cut out of square
     ``images`` ``(B, C, S, S)`` in [0, 1] (gray repeated to RGB), bilinearly, after averaging
     ``k x k`` pixels where the chip is ``k`` or more times smaller than the face (no
     aliasing); differentiable."""

@@ -229,7 +229,7 @@ class _Person:
         """The term for photos ``x`` ``(B, C, S, S)`` in [0, 1] cut by ``grids``."""
         grids = grids.to(x.device)
         with torch.no_grad():
-            target = dlib_resnet(device=x.device.type)(face_chips(x, grids))
+            target = dlib_resnet(device=str(x.device))(face_chips(x, grids))
         return cls(grids, target, weight)
 
     def __getitem__(self, rows: slice) -> _Person:
@@ -240,7 +240,7 @@ class _Person:
 
     def distance(self, decoded: torch.Tensor) -> torch.Tensor:
         """``(M,)`` cosine distance between the descriptors of ``decoded`` and the photos'."""
-        found = dlib_resnet(device=decoded.device.type)(face_chips(decoded, self.grids))
+        found = dlib_resnet(device=str(decoded.device))(face_chips(decoded, self.grids))
         return 1 - torch.nn.functional.cosine_similarity(found, self.target, dim=1)
 
 
