@@ -243,7 +243,7 @@ def chip_grids(images: np.ndarray) -> torch.Tensor:
         box = models.detect(image)
         shape = models.landmarks(image, models.whole_image_box(image) if box is None else box)
         details = models.dlib.get_face_chip_details(shape, CHIP, 0.25)
-        grids.append(_grid(_chip_to_image(details), image.shape[1], image.shape[0]))
+        grids.append(chip_grid(_chip_to_image(details), image.shape[1], image.shape[0]))
     return torch.stack(grids) if grids else torch.zeros(0, CHIP, CHIP, 2)
 
 
@@ -261,22 +261,24 @@ def _chip_to_image(details: object) -> np.ndarray:
     return np.linalg.solve(chip, image).T
 
 
-def _grid(affine: np.ndarray, width: int, height: int) -> torch.Tensor:
-    """``(150, 150, 2)`` normalized (x, y) of every chip pixel's place in a ``width`` x
-    ``height`` image (-1 and 1 at the image's edges)."""
-    v, u = np.mgrid[0:CHIP, 0:CHIP].astype(np.float64)
+def chip_grid(affine: np.ndarray, width: int, height: int, side: int = CHIP) -> torch.Tensor:
+    """``(side, side, 2)`` normalized (x, y) of every chip pixel's place in a ``width`` x
+    ``height`` image (-1 and 1 at the image's edges) under ``affine`` ``(2, 3)``, chip pixel
+    -> image pixel (pixel centres at integers)."""
+    v, u = np.mgrid[0:side, 0:side].astype(np.float64)
     xy = np.stack([u, v, np.ones_like(u)], -1) @ affine.T
     return torch.from_numpy(((2 * xy + 1) / np.array([width, height]) - 1).astype(np.float32))
 
 
 def face_chips(images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
-    """The chips ``(B, 3, 150, 150)`` that ``grids`` (:func:`chip_grids`) cut out of square
+    """The chips ``(B, 3, side, side)`` that ``grids`` ``(B, side, side, 2)``
+    (:func:`chip_grids`, :func:`chip_grid`) cut out of square
     ``images`` ``(B, C, S, S)`` in [0, 1] (gray repeated to RGB), bilinearly, after averaging
     ``k x k`` pixels where the chip is ``k`` or more times smaller than the face (no
     aliasing); differentiable."""
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
-    spread = (grids[:, 0, -1] - grids[:, 0, 0]).norm(dim=1) * images.shape[-1] / 2 / (CHIP - 1)
+    spread = (grids[:, 0, -1] - grids[:, 0, 0]).norm(dim=1) * images.shape[-1] / 2 / (grids.shape[2] - 1)
     k = int(spread.min().clamp(min=1)) if len(grids) else 1  # image pixels per chip pixel
     if k > 1:
         images = F.avg_pool2d(images, k, ceil_mode=True)

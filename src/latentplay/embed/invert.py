@@ -37,8 +37,9 @@ class InvertConfig:
             cores a 64-px DCGAN does ~180 code updates/s, see ``bench/bench_latent.py``).
         per_layer: one code per layer of a StyleGAN2 (W+; the column has ``n_layers * D``
             dimensions).
-        identity: weight of the identity term (dlib descriptors' cosine distance between the
-            decoding and the face; 0: none).
+        identity: weight of the identity term (a face recogniser's cosine distance between
+            the decoding and the face; 0: none).
+        identity_net: its recogniser: ``dlib`` or ``onnx:PATH`` (an ArcFace-family network).
     """
 
     run: str = ""
@@ -52,6 +53,7 @@ class InvertConfig:
     device: str = "cpu"
     per_layer: bool = False
     identity: float = 0.0
+    identity_net: str = "dlib"
 
     def validate(self) -> None:
         if self.steps < 0 or self.restarts < 1 or self.batch_size < 1 or self.lr <= 0 or self.identity < 0:
@@ -88,7 +90,7 @@ class InvertEmbedder(VaeEmbedder):
         result = invert(self._model, images, condition=condition, init=c.init, steps=c.steps,
                         lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
                         seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer,
-                        identity=c.identity)
+                        identity=c.identity, identity_net=c.identity_net)
         return result.z
 
 

@@ -717,8 +717,11 @@ def invert_cmd(
     seed: int = typer.Option(0, help="Seed of the random starts."),
     per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN (W+)."),
     identity_weight: float = typer.Option(0.0, "--identity-weight", help="Weight of an identity "
-                                          "term in the objective: the cosine distance of dlib's "
-                                          "descriptors of decoding and face (e.g. 0.03; 0: none)."),
+                                          "term in the objective: the cosine distance of a face "
+                                          "recogniser's embeddings of decoding and face (e.g. 0.03; "
+                                          "0: none)."),
+    identity_net: str = typer.Option("dlib", "--identity-net", help="The identity term's face "
+                                     "recogniser: dlib or onnx:ARCFACE.onnx."),
     identity: str = typer.Option(None, help="Face embedder that reads whether each inverted "
                                  "face is still the person (dlib, onnx:ARCFACE.onnx): cosine "
                                  "similarity to the photo, against different photos'."),
@@ -749,7 +752,7 @@ def invert_cmd(
         task = bar.add_task("inverting", total=None)
         result = invert(model, images, condition=cond, init=init, steps=steps,
                         restarts=restarts, prior=prior, lr=lr, seed=seed, per_layer=per_layer,
-                        identity=identity_weight,
+                        identity=identity_weight, identity_net=identity_net,
                         progress=lambda done, total: bar.update(task, completed=done, total=total))
     from latentplay.train import decode, model_input
 
@@ -761,7 +764,8 @@ def invert_cmd(
     numbers = {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
                "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
                "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
-               "init": init, "prior": prior, "per_layer": per_layer, "identity_weight": identity_weight}
+               "init": init, "prior": prior, "per_layer": per_layer, "identity_weight": identity_weight,
+               "identity_net": identity_net if identity_weight else None}
     if reader is not None:
         from latentplay.audit.identity import reconstruction_identities
 

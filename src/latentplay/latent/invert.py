@@ -7,15 +7,15 @@ the same for latentplay's own models. Each image's code ``z`` starts at the enco
 encoder) and is optimised with Adam, the model's weights held fixed, to minimise
 
     mean((decode(z, condition) - x) ** 2) + prior * mean(z ** 2)
-        [+ identity * (1 - cos(dlib(chip(decode(z, condition))), dlib(chip(x))))]
+        [+ identity * (1 - cos(net(chip(decode(z, condition))), net(chip(x))))]
 
 with pixels ``x`` in [0, 1]. The second term keeps codes where the prior puts its mass. The
 third (``identity`` > 0) keeps the person, as the identity losses of face projectors (pSp,
-e4e) do: the cosine distance between dlib's face descriptors of the decoding and of the photo,
-both read from the chip where dlib finds the photo's face
-(:mod:`latentplay.embed.dlib_resnet`, differentiable). All images of a batch and all their
-restarts are optimised together as one tensor of codes; the objective is a sum over codes, so
-an image's result does not depend on its batch.
+e4e) do: the cosine distance between a face recogniser's embeddings of the decoding and of
+the photo (dlib's network, or an ArcFace given as ONNX), both read from the crop where the
+photo's face is found (:mod:`latentplay.latent.identity_term`, differentiable). All images of
+a batch and all their restarts are optimised together as one tensor of codes; the objective is
+a sum over codes, so an image's result does not depend on its batch.
 
 >>> from latentplay.latent.invert import invert
 >>> inv = invert("runs/vae", images)            # (N, H, W, C) uint8
@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from latentplay.embed.dlib_resnet import chip_grids, dlib_resnet, face_chips
 from latentplay.errors import UserError
+from latentplay.latent.identity_term import Recogniser, recogniser
 from latentplay.train.api import PathLike, _conditions, load_model, model_input
 from latentplay.train.forcing import to_uint8
 
@@ -83,6 +83,7 @@ def invert(
     cropped: bool = False,
     per_layer: bool = False,
     identity: float = 0.0,
+    identity_net: str = "dlib",
     progress: Progress | None = None,
 ) -> Inversion:
     """Latent codes whose decodings reproduce ``images``.
@@ -115,8 +116,10 @@ def invert(
         per_layer: optimise one code per layer of a StyleGAN2 or StyleGAN3 (W+: codes ``(N, n_layers *
             D)``, each layer starting at the image's start): closer reconstructions, codes
             off the generator's own distribution.
-        identity: weight of the identity term (0: none; the images must be face crops,
-            RGB or gray, and dlib installed).
+        identity: weight of the identity term (0: none; the images must be faces, RGB or
+            gray, and dlib installed).
+        identity_net: the term's face recogniser: ``dlib`` or ``onnx:PATH`` (an ArcFace-family
+            network; :mod:`latentplay.latent.identity_term`).
         progress: called after every Adam step with ``(steps done, steps in all)``, counted
             over all batches.
 
@@ -129,7 +132,8 @@ def invert(
     random_start = _random_start(model, init)
     x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
-    grids_all = chip_grids(x_all) if identity else None
+    reader = recogniser(identity_net, str(device)) if identity else None
+    grids_all = None if reader is None else reader.grids(x_all)
     draws = None
     if init == "mean":
         draws = torch.zeros(1, len(x_all), model.latent_dim)
@@ -151,7 +155,7 @@ def invert(
             z0 = z0.repeat(1, 1, layers)  # W+: the start at every layer
             done = s // batch_size * steps
             tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
-            person = None if grids_all is None else _Person.of(x, grids_all[s:s + batch_size], identity)
+            person = None if reader is None else _Person.of(x, grids_all[s:s + batch_size], identity, reader)
             parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick, chunk,
                                        person))
     return _collect(parts, model, model.latent_dim * layers)
@@ -217,30 +221,31 @@ def _frozen(model: nn.Module) -> Iterator[None]:
 
 @dataclass
 class _Person:
-    """The identity term of some codes' images: chip grids ``(M, 150, 150, 2)``, the photos'
-    descriptors ``(M, 128)`` and the term's weight."""
+    """The identity term of some codes' images: chip grids ``(M, side, side, 2)``, the photos'
+    embeddings ``(M, E)``, the term's weight and its recogniser."""
 
     grids: torch.Tensor
     target: torch.Tensor
     weight: float
+    reader: Recogniser
 
     @classmethod
-    def of(cls, x: torch.Tensor, grids: torch.Tensor, weight: float) -> _Person:
+    def of(cls, x: torch.Tensor, grids: torch.Tensor, weight: float, reader: Recogniser) -> _Person:
         """The term for photos ``x`` ``(B, C, S, S)`` in [0, 1] cut by ``grids``."""
         grids = grids.to(x.device)
         with torch.no_grad():
-            target = dlib_resnet(device=str(x.device))(face_chips(x, grids))
-        return cls(grids, target, weight)
+            target = reader.embed(x, grids)
+        return cls(grids, target, weight, reader)
 
     def __getitem__(self, rows: slice) -> _Person:
-        return _Person(self.grids[rows], self.target[rows], self.weight)
+        return _Person(self.grids[rows], self.target[rows], self.weight, self.reader)
 
     def repeat(self, r: int) -> _Person:
-        return _Person(self.grids.repeat(r, 1, 1, 1), self.target.repeat(r, 1), self.weight)
+        return _Person(self.grids.repeat(r, 1, 1, 1), self.target.repeat(r, 1), self.weight, self.reader)
 
     def distance(self, decoded: torch.Tensor) -> torch.Tensor:
-        """``(M,)`` cosine distance between the descriptors of ``decoded`` and the photos'."""
-        found = dlib_resnet(device=str(decoded.device))(face_chips(decoded, self.grids))
+        """``(M,)`` cosine distance between the embeddings of ``decoded`` and the photos'."""
+        found = self.reader.embed(decoded, self.grids)
         return 1 - torch.nn.functional.cosine_similarity(found, self.target, dim=1)
 
 
