@@ -168,6 +168,32 @@ def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces
     np.testing.assert_allclose(kept.loss, mse, atol=5e-3)  # the pixel MSE alone (of the float decoding)
 
 
+def test_the_identity_term_with_an_onnx_recogniser(sharp_dcgan_run: Path, faces_store: Path,
+                                                    tmp_path: Path) -> None:
+    """An ArcFace-like network given as ONNX drives the term: its distance falls too."""
+    pytest.importorskip("onnxruntime")
+    from tests.embed.test_onnx_torch import arcface_like
+
+    from latentplay.latent.identity_term import recogniser
+    from latentplay.train import model_input
+
+    spec = f"onnx:{arcface_like(tmp_path / 'arc.onnx')}"
+    model = train.load_model(sharp_dcgan_run)
+    faces = model_input(model, _faces(faces_store, 3))
+    reader = recogniser(spec)
+    grids = reader.grids(faces)
+    target = reader.embed(torch.from_numpy(faces).permute(0, 3, 1, 2) / 255, grids)
+
+    def distance(images: np.ndarray) -> float:
+        found = reader.embed(torch.from_numpy(images).permute(0, 3, 1, 2) / 255, grids)
+        return float((1 - torch.nn.functional.cosine_similarity(found, target)).mean())
+
+    plain = invert(model, faces, steps=30, restarts=1, cropped=True)
+    # random weights: every face embeds nearly alike (distances ~6e-4), so a large weight
+    kept = invert(model, faces, steps=30, restarts=1, cropped=True, identity=100.0, identity_net=spec)
+    assert distance(kept.reconstructions) < 0.95 * distance(plain.reconstructions)  # measured: 0.87x
+
+
 def test_user_errors(sharp_dcgan_run: Path, faces_store: Path) -> None:
     model = train.load_model(sharp_dcgan_run)
     images = _faces(faces_store, 2)

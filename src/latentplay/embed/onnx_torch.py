@@ -152,7 +152,7 @@ def _clip(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
 def _gather(x: list[Any], axis: int) -> torch.Tensor:
     axis %= x[0].ndim
     picked = torch.index_select(x[0], axis, x[1].reshape(-1).long().to(x[0].device))
-    return picked.reshape(*x[0].shape[:axis], *x[1].shape, *x[0].shape[axis + 1:])
+    return picked.reshape((*x[0].shape[:axis], *x[1].shape, *x[0].shape[axis + 1:]))
 
 
 def _cast(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
@@ -173,7 +173,8 @@ OPS: dict[str, Op] = {
     "Add": lambda x, a: x[0] + x[1],
     "Sub": lambda x, a: x[0] - x[1],
     "Mul": lambda x, a: x[0] * x[1],
-    "Div": lambda x, a: x[0] / x[1],
+    "Div": lambda x, a: (torch.div(x[0], x[1], rounding_mode="trunc")  # integer division stays integer
+                         if not (x[0].is_floating_point() or x[1].is_floating_point()) else x[0] / x[1]),
     "Pow": lambda x, a: x[0] ** x[1],
     "Sqrt": lambda x, a: torch.sqrt(x[0]),
     "MatMul": lambda x, a: x[0] @ x[1],

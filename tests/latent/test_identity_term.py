@@ -1,0 +1,59 @@
+"""The identity term's recognisers (latentplay.latent.identity_term): ArcFace's crop as a
+sampling grid and an ONNX network read as the ``onnx`` embedder reads it (inversion with it:
+``test_latent_invert.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from latentplay.errors import UserError
+from latentplay.latent.identity_term import arcface_grids, recogniser
+
+pytest.importorskip("dlib")
+pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def face() -> np.ndarray:
+    from skimage import data
+
+    return np.array(Image.fromarray(data.astronaut()[20:300, 100:380]).resize((160, 160)))
+
+
+@pytest.fixture(scope="module")
+def arcface(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.embed.test_onnx_torch import arcface_like
+
+    return arcface_like(tmp_path_factory.mktemp("onnx") / "arc.onnx")
+
+
+def test_the_arcface_grid_cuts_the_embedders_crop(face: np.ndarray, arcface: Path) -> None:
+    from latentplay.embed.arcface import align_to_template, five_points
+    from latentplay.embed.base import make_embedder
+    from latentplay.embed.dlib_resnet import face_chips
+    from latentplay.embed.faces import FaceModels
+
+    models = FaceModels.load()
+    theirs = align_to_template(face, five_points(models.landmarks68(face, models.detect(face))), 112)
+    grid = arcface_grids(face[None])
+    x = torch.from_numpy(face[None]).permute(0, 3, 1, 2).float() / 255
+    ours = (face_chips(x, grid)[0].permute(1, 2, 0) * 255).numpy()
+    assert np.abs(ours - theirs).mean() < 1.5  # the same crop, up to interpolation
+    reader = recogniser(f"onnx:{arcface}")
+    ours = reader.embed(x, grid).detach().numpy()[0]
+    embedder = make_embedder(f"onnx:{arcface}", ["normalize=false"])
+    theirs = embedder.embed(face[None])[0]
+    cosine = ours @ theirs / np.linalg.norm(ours) / np.linalg.norm(theirs)
+    assert cosine > 0.99  # the term reads the face as the onnx embedder does
+
+
+def test_recogniser_refusals(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="identity network must be dlib or onnx:PATH"):
+        recogniser("arcface")
+    with pytest.raises(UserError, match="does not exist"):
+        recogniser(f"onnx:{tmp_path / 'missing.onnx'}")
