@@ -43,13 +43,13 @@ def test_the_arcface_grid_cuts_the_embedders_crop(face: np.ndarray, arcface: Pat
     grid = arcface_grids(face[None])
     x = torch.from_numpy(face[None]).permute(0, 3, 1, 2).float() / 255
     ours = (face_chips(x, grid)[0].permute(1, 2, 0) * 255).numpy()
-    assert np.abs(ours - theirs).mean() < 1.5  # the same crop, up to interpolation
+    assert np.abs(ours - theirs).mean() < 1.0  # the same crop, up to interpolation (measured 0.49)
     reader = recogniser(f"onnx:{arcface}")
     ours = reader.embed(x, grid).detach().numpy()[0]
     embedder = make_embedder(f"onnx:{arcface}", ["normalize=false"])
     theirs = embedder.embed(face[None])[0]
     cosine = ours @ theirs / np.linalg.norm(ours) / np.linalg.norm(theirs)
-    assert cosine > 0.99  # the term reads the face as the onnx embedder does
+    assert cosine > 0.999  # the term reads the face as the onnx embedder does
 
 
 def test_recogniser_refusals(tmp_path: Path) -> None:

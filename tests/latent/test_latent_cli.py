@@ -192,6 +192,9 @@ def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> No
     r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:2", "--identity-weight", "-1",
             "--out", png)
     assert r.code == 2 and "identity must be at least 0" in r.err
+    r = cli("latent", "invert", dcgan_run, "--data", small.path, "--rows", "0:2", "--identity-weight", "0.1",
+            "--identity-net", "arcface", "--out", png)
+    assert r.code == 2 and "identity network must be dlib or onnx:PATH" in r.err
     r = cli("latent", "invert", dcgan_run, "--data", small.path, "--identity", "nosuch",
             "--out", png)
     assert r.code == 2
