@@ -6,6 +6,8 @@ ONNX here. One JSON line per pipeline, measured side by side in this one run:
 * ``torch``: the same network in PyTorch eager mode on the same crops (the reference);
 * ``onnx``: ``onnx:PATH`` with ``align=none`` on aligned 112 x 112 crops;
 * ``onnx_flip``: the same with ``flip=true`` (two passes per face);
+* ``onnx_torch_engine``: ``onnx`` with ``engine=torch`` (the file run by PyTorch, as on a GPU
+  with ``device=cuda``);
 * ``onnx_arcface``: the default pipeline on 256 x 256 photos: HOG detection, 68 landmarks,
   five-point warp, network.
 
@@ -90,12 +92,14 @@ def main() -> None:
                     net(x[start:start + 32])
 
         plain = make_embedder(f"onnx:{path}", ["align=none"])
+        engine = make_embedder(f"onnx:{path}", ["align=none", "engine=torch"])
         flip = make_embedder(f"onnx:{path}", ["align=none", "flip=true"])
         arcface = make_embedder(f"onnx:{path}")
         pipelines = {
             "torch": run_torch,
             "onnx": lambda: [plain.embed(crops[s:s + 32]) for s in range(0, len(crops), 32)],
             "onnx_flip": lambda: [flip.embed(crops[s:s + 32]) for s in range(0, len(crops), 32)],
+            "onnx_torch_engine": lambda: [engine.embed(crops[s:s + 32]) for s in range(0, len(crops), 32)],
             "onnx_arcface": lambda: [arcface.embed(faces[s:s + 32])
                                      for s in range(0, len(faces), 32)],
         }

@@ -135,3 +135,20 @@ def test_operators_by_hand_and_refusals(tmp_path: Path) -> None:
         OnnxGraph(tmp_path / "junk.onnx")
     with pytest.raises(UserError, match="no output 'nope'"):
         OnnxGraph(path, output="nope")
+
+
+def test_the_onnx_embedders_torch_engine(tmp_path: Path) -> None:
+    """``-o engine=torch`` embeds as onnxruntime does."""
+    from skimage import data
+
+    from latentplay.embed.base import make_embedder
+
+    path = arcface_like(tmp_path / "arc.onnx")
+    faces = np.stack([data.astronaut()[:300, 80:380], data.astronaut()[10:310, 90:390]])
+    ours = make_embedder(f"onnx:{path}", ["engine=torch"]).embed(faces)
+    theirs = make_embedder(f"onnx:{path}").embed(faces)
+    np.testing.assert_allclose(ours, theirs, atol=1e-5)
+    with pytest.raises(UserError, match="engine must be one of onnxruntime, torch"):
+        make_embedder(f"onnx:{path}", ["engine=tensorrt"])
+    with pytest.raises(UserError, match="device is the torch engine's"):
+        make_embedder(f"onnx:{path}", ["device=cuda"])

@@ -43,6 +43,7 @@ PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
 }
 AUTO_PIXELS = "auto"  # raw when the graph normalises itself (InsightFace's rule), else arcface
 ALIGNS = ("arcface", "dlib", "box", "none")
+ENGINES = ("onnxruntime", "torch")
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
                "tensor(double)": np.float64}
 
@@ -83,6 +84,10 @@ class OnnxConfig:
             is listed in the column's record.
         upsample: detector upsampling (-1: automatic, by image size).
         threads: onnxruntime's intra-op threads (0: its default, all cores).
+        engine: ``onnxruntime`` (CPU) or ``torch``: the file run by PyTorch
+            (:mod:`latentplay.embed.onnx_torch`; onnxruntime's outputs to 1e-4), on ``device``.
+        device: where the ``torch`` engine runs (``cpu``, ``cuda`` or ``auto``): the way to
+            embed a large store with a GPU.
     """
 
     path: str = ""
@@ -100,6 +105,8 @@ class OnnxConfig:
     fallback: str = "whole"
     upsample: int = -1
     threads: int = 0
+    engine: str = "onnxruntime"
+    device: str = "cpu"
 
     def validate(self) -> None:
         if self.align not in ALIGNS:
@@ -112,6 +119,13 @@ class OnnxConfig:
             raise UserError(f"onnx: crop must be in (0, 1], got {self.crop}")
         if self.size < 0 or self.threads < 0 or self.padding < 0:
             raise UserError("onnx: size, padding and threads must be >= 0")
+        if self.engine not in ENGINES:
+            raise UserError(f"onnx: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.device != "cpu" and self.engine != "torch":
+            raise UserError("onnx: device is the torch engine's; give -o engine=torch too")
+        from latentplay.train.api import resolve_device
+
+        resolve_device(self.device, "onnx: device")
 
 
 def normalises_itself(path: str) -> bool:
@@ -217,6 +231,13 @@ class OnnxEmbedder(Embedder):
         self.output_name = config.output or outputs[0]
         self.pixels = (config.pixels if config.pixels != AUTO_PIXELS
                        else "raw" if normalises_itself(config.path) else "arcface")
+        self.graph = None
+        if config.engine == "torch":
+            from latentplay.embed.onnx_torch import OnnxGraph
+            from latentplay.train.api import resolve_device
+
+            self.device = resolve_device(config.device, "onnx: device")
+            self.graph = OnnxGraph(config.path, self.output_name).to(self.device).eval()
         if config.align != "none":
             FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels
@@ -295,9 +316,18 @@ class OnnxEmbedder(Embedder):
             short = step - len(part) if self.layout.batch else 0
             if short:  # a network exported for a fixed batch: pad the last one
                 part = np.concatenate([part, np.zeros((short, *part.shape[1:]), part.dtype)])
-            y = self.session.run([self.output_name], {self.input_name: part})[0]
+            y = self._forward(part)
             parts.append(np.asarray(y, np.float32).reshape(len(part), -1)[:len(part) - short])
         return np.concatenate(parts)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """The network's output for one batch of prepared inputs."""
+        if self.graph is None:
+            return self.session.run([self.output_name], {self.input_name: x})[0]
+        import torch
+
+        with torch.inference_mode():
+            return self.graph(torch.from_numpy(x).float().to(self.device)).float().cpu().numpy()
 
     def state_digest(self) -> str:
         return file_digest(self.config.path) + detector_digest(self.config.detector)
