@@ -9,8 +9,9 @@ it) and the network itself as a differentiable PyTorch function of those chips.
 - ``onnx:PATH``: an ArcFace-family network given as ONNX (InsightFace's ``w600k_r50.onnx``,
   ...), run by PyTorch (:class:`latentplay.embed.onnx_torch.OnnxGraph`) on ArcFace's
   five-point crop (eye centres, nose tip and mouth corners from dlib's 68 landmarks,
-  :mod:`latentplay.embed.arcface`), pixels as the ``onnx`` embedder feeds them by default
-  (``(v - 127.5) / 127.5``, or raw 0-255 values for a file that normalises itself).
+  :mod:`latentplay.embed.arcface`), pixels as the ``onnx`` embedder's ``pixels=auto`` feeds
+  them (``(v - 127.5) / 127.5``, or raw 0-255 values for a file that normalises itself), in
+  RGB order to an ``(N, 3, side, side)`` input.
 
 >>> reader = recogniser("onnx:w600k_r50.onnx")
 >>> grids = reader.grids(photos)          # (N, S, S, 3) uint8 -> (N, 112, 112, 2)
