@@ -21,7 +21,7 @@ from latentplay.errors import UserError
 # of sub-commands) or a Typer command function.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("latentplay.store.cli:app",
-             "Make, convert, generate, measure, predict, bin, combine, regroup, order, split, "
+             "Make, convert, generate, measure, predict, bin, combine, regroup, order, split, persons, "
              "concat, import vectors, inspect, export and draw stores (datasets on disk)."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "

@@ -472,6 +472,44 @@ def split_cmd(
     typer.echo(f"wrote {path}")
 
 
+@app.command("persons")
+def persons_cmd(
+    path: Path = typer.Argument(..., help="Store directory (the attribute is added in place)."),
+    column: str = typer.Option(..., "--column", help="Face-descriptor vector column, e.g. dlib."),
+    threshold: float = typer.Option(0.6, "--threshold", help="Largest distance of one person "
+                                    "(dlib's rule: 0.6, Euclidean)."),
+    metric: str = typer.Option("euclidean", "--metric", help="euclidean or cosine (1 - cosine "
+                               "similarity: ArcFace columns)."),
+    truth: str = typer.Option(None, "--truth", help="Attribute naming each row's real person: "
+                              "precision and recall of the pairs."),
+    name: str = typer.Option("person", "--name", help="Name of the new attribute."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
+) -> None:
+    """Find rows that show the same person (face vectors within --threshold) and add their
+    clusters as an attribute; data split --group person then keeps each in one split."""
+
+    from latentplay.store.persons import persons_store
+
+    found = persons_store(path, column, threshold, metric=metric, name=name, truth=truth,
+                          overwrite=overwrite)
+    s = found.summary
+    typer.echo(f"{s['pairs']} pairs within {threshold:g} ({metric}); {s['persons']} persons with "
+               f"two or more rows hold {s['rows_in_persons']} of {s['rows']} rows (largest "
+               f"{s['largest']})" + (f"; {s['rows_without_vector']} rows without a vector"
+                                     if s["rows_without_vector"] else ""))
+    if "pairs_across_split" in s:
+        typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
+    if truth is not None:
+        typer.echo(f"against {truth}: {s['found_true_pairs']} of the pairs are one person "
+                   f"(precision {_share(s['precision'])}), of {s['true_pairs']} same-person pairs "
+                   f"(recall {_share(s['recall'])})")
+    typer.echo(f"wrote {path}")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 @app.command("regroup")
 def regroup_cmd(
     path: Path = typer.Argument(..., help="Store directory (the new attribute is added in place)."),

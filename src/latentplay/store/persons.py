@@ -1,0 +1,168 @@
+"""Which rows show the same person: pairs of faces a recogniser calls one person, and their
+clusters as an attribute.
+
+Face collections repeat people — the same photo twice, several photos of one person under
+different file names — and a test split that shares people with its training split flatters
+whatever is tested on it. :func:`persons_store` finds every pair of rows whose face vectors
+lie within ``threshold`` of each other (a ``dlib`` column: Euclidean distance, dlib's rule
+0.6; an ArcFace column: ``metric="cosine"``, one minus the cosine similarity), joins the pairs
+into clusters (connected components: a chain of close pairs is one cluster, as single-linkage
+clustering at that threshold) and adds categorical attribute ``person``: ``person_0001``,
+... for the clusters of two or more rows, largest first, and ``unknown`` for rows that match
+no other (and rows without a vector). ``data split --group person`` then keeps each cluster in
+one split (rows marked ``unknown`` are each a group of their own).
+
+The summary says how many pairs and clusters there are, how many pairs cross the classes of
+a ``split`` attribute (people shared between training and test), and, given the true person
+of each row (``truth``), the share of found pairs that are one person (precision) and of the
+true same-person pairs that were found (recall).
+
+>>> found = persons_store("data/faces", "dlib", threshold=0.6)
+>>> found.summary["pairs"], found.summary["largest"]
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from latentplay.errors import UserError
+from latentplay.store.columns import add_attributes, vectors, with_history
+from latentplay.store.io import Store, save, saved
+from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
+
+METRICS = ("euclidean", "cosine")
+
+
+@dataclass
+class Persons:
+    """Same-person pairs of a store's rows.
+
+    Attributes:
+        pairs: ``(P, 2)`` row indices ``i < j`` of the pairs within the threshold.
+        distances: ``(P,)`` their distances.
+        cluster: ``(N,)`` cluster of each row (``-1``: in no pair, or no vector), numbered
+            from the largest.
+        summary: the counts (module docstring).
+    """
+
+    pairs: np.ndarray
+    distances: np.ndarray
+    cluster: np.ndarray
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def close_pairs(x: np.ndarray, threshold: float, metric: str = "euclidean") -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of rows of ``x`` ``(N, D)`` within ``threshold`` (rows with NaN are left out):
+    ``(P, 2)`` indices ``i < j`` and ``(P,)`` distances, by an exact faiss range search."""
+    import faiss
+
+    if metric not in METRICS:
+        raise UserError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    if threshold <= 0:
+        raise UserError(f"threshold must be positive, got {threshold}")
+    rows = np.flatnonzero(np.isfinite(x).all(1))
+    data = np.ascontiguousarray(x[rows], np.float32)
+    if metric == "cosine":
+        data /= np.maximum(np.linalg.norm(data, axis=1, keepdims=True), 1e-12)
+    radius = 2 * threshold if metric == "cosine" else threshold ** 2  # |a - b|^2 = 2 (1 - cos a.b)
+    if len(data) < 2:
+        return np.zeros((0, 2), np.int64), np.zeros(0)
+    index = faiss.IndexFlatL2(data.shape[1])
+    index.add(data)
+    # faiss computes |x|^2 + |y|^2 - 2xy in float32: search a little wider, then keep the
+    # pairs whose distance, computed directly, is within the threshold
+    slack = 1e-4 * radius + 1e-5 * float((data.astype(np.float64) ** 2).sum(1).max())
+    lims, _, found = index.range_search(data, float(radius + slack))
+    found = found.astype(np.int64)
+    first = np.repeat(np.arange(len(data)), np.diff(lims.astype(np.int64)))
+    keep = first < found
+    i, j = first[keep], found[keep]
+    exact = np.linalg.norm(data[i].astype(np.float64) - data[j], axis=1)
+    distance = exact ** 2 / 2 if metric == "cosine" else exact
+    inside = distance <= threshold
+    order = np.lexsort((j[inside], i[inside]))
+    return np.stack([rows[i[inside]], rows[j[inside]]], 1)[order], distance[inside][order]
+
+
+def clusters(n: int, pairs: np.ndarray) -> np.ndarray:
+    """``(N,)`` cluster of each of ``n`` rows joined by ``pairs`` ``(P, 2)``: connected
+    components of two or more rows numbered from the largest (ties: by first row), ``-1``
+    for rows in no pair."""
+    if not len(pairs):
+        return np.full(n, -1, np.int64)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    sizes = np.bincount(labels)
+    first = np.full(len(sizes), n)
+    np.minimum.at(first, labels, np.arange(n))
+    multi = np.flatnonzero(sizes > 1)
+    ranked = multi[np.lexsort((first[multi], -sizes[multi]))]
+    number = np.full(len(sizes), -1, np.int64)
+    number[ranked] = np.arange(len(ranked))
+    return number[labels]
+
+
+def find_persons(store: Store, column: str, threshold: float, metric: str = "euclidean",
+                 truth: str | None = None) -> Persons:
+    """Same-person pairs and clusters of ``store``'s vector ``column`` (module docstring)."""
+    x = vectors(store, column)
+    pairs, distances = close_pairs(x, threshold, metric)
+    cluster = clusters(len(x), pairs)
+    sizes = np.bincount(cluster[cluster >= 0]) if (cluster >= 0).any() else np.zeros(0, np.int64)
+    summary: dict[str, Any] = {
+        "column": column, "metric": metric, "threshold": threshold, "rows": len(x),
+        "rows_without_vector": int((~np.isfinite(x).all(1)).sum()), "pairs": len(pairs),
+        "persons": len(sizes), "rows_in_persons": int(sizes.sum()),
+        "largest": int(sizes.max()) if len(sizes) else 0,
+    }
+    if store.schema.has_attribute("split") and len(pairs):
+        split = np.asarray(store.labels("split"))
+        summary["pairs_across_split"] = int((split[pairs[:, 0]] != split[pairs[:, 1]]).sum())
+    if truth is not None:
+        summary.update(_agreement(store, truth, pairs, x))
+    return Persons(pairs, distances, cluster, summary)
+
+
+def _agreement(store: Store, truth: str, pairs: np.ndarray, x: np.ndarray) -> dict[str, Any]:
+    """Precision and recall of the pairs against the true person attribute ``truth``."""
+    attr = store.schema.attribute_or_error(truth)
+    if attr.kind != "categorical":
+        raise UserError(f"--truth {truth} is not categorical; give the attribute naming each person")
+    person = np.asarray(store.labels(truth))
+    known = np.isfinite(x).all(1)
+    if UNKNOWN in attr.level_names:
+        known &= person != attr.level_names.index(UNKNOWN)
+    counts = np.bincount(person[known]).astype(np.int64)
+    true_pairs = int((counts * (counts - 1) // 2).sum())
+    usable = known[pairs[:, 0]] & known[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
+    same = int((person[pairs[usable, 0]] == person[pairs[usable, 1]]).sum()) if len(pairs) else 0
+    return {"truth": truth, "true_pairs": true_pairs, "found_true_pairs": same,
+            "precision": same / int(usable.sum()) if usable.any() else None,
+            "recall": same / true_pairs if true_pairs else None}
+
+
+def persons_store(store: Store | str | os.PathLike[str], column: str, threshold: float, *,
+                  metric: str = "euclidean", name: str = "person", truth: str | None = None,
+                  overwrite: bool = False) -> Persons:
+    """Find the same-person clusters of vector ``column`` and add them as categorical attribute
+    ``name``, in place (module docstring)."""
+    store = saved(store, "find its persons")
+    check_attribute_name(name)
+    found = find_persons(store, column, threshold, metric, truth)
+    names = [f"person_{k + 1:0{max(4, len(str(found.summary['persons'])))}d}"
+             for k in range(found.summary["persons"])] + [UNKNOWN]
+    codes = np.where(found.cluster >= 0, found.cluster, len(names) - 1)
+    described = Attribute(name, "categorical", names=names, description=(
+        f"rows whose {column} vectors lie within {threshold:g} ({metric}) of another, joined into "
+        "clusters; unknown: matched no other row"))
+    new = add_attributes(store, {name: (described, codes)}, replace=overwrite)
+    entry = {"op": "persons", "column": name, **{k: v for k, v in found.summary.items()
+                                                   if k != "column"}, "vectors": column}
+    save(with_history(new, entry), store.path)
+    return found

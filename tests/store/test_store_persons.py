@@ -1,0 +1,74 @@
+"""Same-person pairs and clusters (latentplay.store.persons) on vectors of known persons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store.persons import close_pairs, clusters, persons_store
+
+
+def test_close_pairs_against_all_distances() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 5)).astype(np.float32)
+    x[7] = np.nan  # left out
+    for metric, threshold in (("euclidean", 1.6), ("cosine", 0.25)):
+        pairs, distances = close_pairs(x, threshold, metric)
+        unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+        full = (np.linalg.norm(x[:, None] - x[None], axis=2) if metric == "euclidean"
+                else 1 - unit @ unit.T)
+        i, j = np.triu_indices(60, 1)
+        want = np.isfinite(full[i, j]) & (full[i, j] <= threshold)
+        assert want.sum() > 5
+        np.testing.assert_array_equal(pairs, np.stack([i[want], j[want]], 1))
+        np.testing.assert_allclose(distances, full[i, j][want], atol=1e-5)
+    with pytest.raises(UserError, match="metric must be one of"):
+        close_pairs(x, 1.0, "manhattan")
+
+
+def test_clusters_are_connected_components_largest_first() -> None:
+    pairs = np.array([[5, 6], [0, 1], [1, 2], [2, 8]])  # a chain 0-1-2-8 and a pair 5-6
+    np.testing.assert_array_equal(clusters(10, pairs), [0, 0, 0, -1, -1, 1, 1, -1, 0, -1])
+    np.testing.assert_array_equal(clusters(3, np.zeros((0, 2), np.int64)), [-1, -1, -1])
+
+
+def test_persons_of_a_store_and_the_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    """Photos of 30 persons, each row's vector its person's point plus noise well inside the
+    threshold: the clusters are the persons, leakage across a split is counted, and a split by
+    the found persons keeps each together."""
+    path = tmp_path / "persons"
+    store = sources.make("synthfaces", path, n=120, seed=0, overrides=["identities=30"])
+    person = store.labels("identity")
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((30, 16)) * 3
+    x = (centres[person] + 0.05 * rng.standard_normal((120, 16))).astype(np.float32)
+    x[5] = np.nan
+    st.save(st.add_column(store, "face", x), path)
+    st.split_store(path, test=0.5, seed=0)  # by rows: persons cross it
+    found = persons_store(path, "face", threshold=0.6, truth="identity")
+    s = found.summary
+    assert s["persons"] == 30 and s["rows_without_vector"] == 1 and s["rows_in_persons"] == 119
+    assert s["precision"] == 1.0 and s["recall"] == 1.0 and s["pairs"] == s["true_pairs"]
+    assert s["pairs_across_split"] > 0
+    labels = st.load(path).labels("person")
+    names = st.load(path).schema.attribute("person").names
+    assert names[labels[5]] == "unknown"
+    rows = np.flatnonzero(np.arange(120) != 5)
+    assert all(len(np.unique(labels[rows][person[rows] == p])) == 1 for p in range(30))
+    r = cli("data", "split", path, "--test", "0.3", "--group", "person", "--name", "fair", "--overwrite")
+    assert r.code == 0, r.err
+    fair = st.load(path).labels("fair")
+    assert all(len(np.unique(fair[rows][person[rows] == p])) == 1 for p in range(30))
+    r = cli("data", "persons", path, "--column", "face", "--threshold", "0.01", "--name", "tight",
+            "--truth", "identity")
+    assert r.code == 0, r.err
+    assert "0 pairs within 0.01" in r.out and "recall 0.000" in r.out
+    r = cli("data", "persons", path, "--column", "face")
+    assert r.code == 2 and "already exists" in r.err
+    r = cli("data", "persons", path, "--column", "nope", "--name", "x")
+    assert r.code == 2
