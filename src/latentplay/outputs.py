@@ -87,6 +87,11 @@ def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], floats: str | No
                              for k, v in row.items()})
 
 
+def figure_text(value: float | None, digits: int = 3) -> str:
+    """A number for a printed line with ``digits`` decimals; ``-`` for none."""
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
 def p_text(p: float, digits: int = 2) -> str:
     """A p-value for text: ``"< 1e-300"`` below that (where doubles underflow towards 0 and
     the digits mean nothing), else ``digits`` significant figures."""

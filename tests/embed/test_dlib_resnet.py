@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dlib
 import numpy as np
 import pytest
 import torch
@@ -13,13 +14,11 @@ from latentplay.embed.dlib_resnet import (
     chip_grids,
     describe_chips,
     dlib_resnet,
-    face_chips,
     read_dlib_resnet,
+    sampled_chips,
 )
 from latentplay.embed.faces import RECOGNITION_MODEL, FaceModels, model_dir
 from latentplay.errors import UserError
-
-dlib = pytest.importorskip("dlib")
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +72,8 @@ def test_the_differentiable_chip_is_dlibs_chip() -> None:
         inside = (theirs > 1) & (theirs < 198)  # away from the zeros outside the image
         assert inside.mean() > 0.8
         np.testing.assert_allclose(where[..., axis][inside], theirs[inside], atol=1e-3)
-    chip = face_chips(torch.from_numpy(face[None]).permute(0, 3, 1, 2).float() / 255, chip_grids(face[None]))
+    x = torch.from_numpy(face[None]).permute(0, 3, 1, 2).float() / 255
+    chip = sampled_chips(x, chip_grids(face[None]))
     ours = dlib_resnet()(chip)[0].numpy()
     theirs = describe_chips(models.align(face, box)[None])[0]
     assert np.linalg.norm(ours - theirs) < 0.1  # same person: within 0.6

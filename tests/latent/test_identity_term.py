@@ -14,9 +14,6 @@ from PIL import Image
 from latentplay.errors import UserError
 from latentplay.latent.identity_term import arcface_grids, recogniser
 
-pytest.importorskip("dlib")
-pytest.importorskip("onnxruntime")
-
 
 @pytest.fixture(scope="module")
 def face() -> np.ndarray:
@@ -35,14 +32,14 @@ def arcface(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_arcface_grid_cuts_the_embedders_crop(face: np.ndarray, arcface: Path) -> None:
     from latentplay.embed.arcface import align_to_template, five_points
     from latentplay.embed.base import make_embedder
-    from latentplay.embed.dlib_resnet import face_chips
+    from latentplay.embed.dlib_resnet import sampled_chips
     from latentplay.embed.faces import FaceModels
 
     models = FaceModels.load()
     theirs = align_to_template(face, five_points(models.landmarks68(face, models.detect(face))), 112)
     grid = arcface_grids(face[None])
     x = torch.from_numpy(face[None]).permute(0, 3, 1, 2).float() / 255
-    ours = (face_chips(x, grid)[0].permute(1, 2, 0) * 255).numpy()
+    ours = (sampled_chips(x, grid)[0].permute(1, 2, 0) * 255).numpy()
     assert np.abs(ours - theirs).mean() < 1.0  # the same crop, up to interpolation (measured 0.49)
     reader = recogniser(f"onnx:{arcface}")
     ours = reader.embed(x, grid).detach().numpy()[0]

@@ -142,7 +142,7 @@ def test_conditional_model_needs_its_condition(cvae_run: Path, faces_store: Path
 def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces_store: Path) -> None:
     """With an identity weight the decodings' dlib descriptors end closer to the faces' (read
     the same way), the pixel MSE reported apart from it."""
-    from latentplay.embed.dlib_resnet import chip_grids, dlib_resnet, face_chips
+    from latentplay.embed.dlib_resnet import chip_grids, dlib_resnet, sampled_chips
     from latentplay.train import model_input
 
     model = train.load_model(sharp_dcgan_run)
@@ -151,7 +151,7 @@ def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces
 
     def distance(images: np.ndarray) -> np.ndarray:
         x = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
-        return net(face_chips(x, grids)).numpy()
+        return net(sampled_chips(x, grids)).numpy()
 
     target = distance(faces)
 
@@ -171,7 +171,6 @@ def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces
 def test_the_identity_term_with_an_onnx_recogniser(sharp_dcgan_run: Path, faces_store: Path,
                                                     tmp_path: Path) -> None:
     """An ArcFace-like network given as ONNX drives the term: its distance falls too."""
-    pytest.importorskip("onnxruntime")
     from tests.embed.test_onnx_torch import arcface_like
 
     from latentplay.latent.identity_term import recogniser

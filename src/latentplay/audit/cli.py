@@ -10,6 +10,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
+from latentplay.outputs import figure_text
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -404,10 +405,6 @@ def verify_cmd(
     print(f"wrote {out}")
 
 
-def _figure(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _step(trend: dict) -> str:
     """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step."""
     return (f"{trend['slope']:+.4f} per group [{trend['low']:+.4f}, {trend['high']:+.4f}]"
@@ -424,14 +421,14 @@ def _print_verification(summary: dict) -> None:
     for r in [*summary["groups"], summary["overall"]] if summary["by"] else [summary["overall"]]:
         no_face = "" if r["no_face_share"] is None else \
             f", no face found in {100 * r['no_face_share']:.1f} %"
-        print(f"  {r['group']}: accuracy {_figure(r['accuracy'])}, AUC {_figure(r['auc'])}, "
-              f"FMR {_figure(r['fmr'])}, FNMR {_figure(r['fnmr'])} "
+        print(f"  {r['group']}: accuracy {figure_text(r['accuracy'], 4)}, AUC {figure_text(r['auc'], 4)}, "
+              f"FMR {figure_text(r['fmr'], 4)}, FNMR {figure_text(r['fnmr'], 4)} "
               f"({r['genuine']} + {r['impostor']} pairs{no_face})")
     diff = summary["differentials"]
     if diff:
         print(f"  across groups: accuracy std {diff['accuracy_std']:.4f}, skewed error ratio "
-              f"{_figure(diff['skewed_error_ratio'], 2)}, FMR ratio "
-              f"{_figure(diff['fmr_ratio'], 2)}, FNMR ratio {_figure(diff['fnmr_ratio'], 2)}")
+              f"{figure_text(diff['skewed_error_ratio'], 2)}, FMR ratio "
+              f"{figure_text(diff['fmr_ratio'], 2)}, FNMR ratio {figure_text(diff['fnmr_ratio'], 2)}")
     trend = summary.get("trend")
     if trend:
         print(f"  along {trend['groups'][0]} .. {trend['groups'][-1]}: "
@@ -443,12 +440,12 @@ def _print_verification(summary: dict) -> None:
               f"{adjusted['left_out']} without a value left out):")
         for g in adjusted["groups"]:
             low, high = g["interval"]
-            print(f"  {g['group']}: FNMR {_figure(g['fnmr'])} -> {_figure(g['standardized'])} "
-                  f"[{_figure(low)}, {_figure(high)}]"
+            print(f"  {g['group']}: FNMR {figure_text(g['fnmr'], 4)} -> {figure_text(g['standardized'], 4)} "
+                  f"[{figure_text(low, 4)}, {figure_text(high, 4)}]"
                   + (f"; no pairs in {g['strata_without_pairs']} strata"
                      if g["strata_without_pairs"] else ""))
-        print(f"  FNMR ratio {_figure(adjusted['fnmr_ratio'], 2)} -> "
-              f"{_figure(adjusted['standardized_ratio'], 2)}")
+        print(f"  FNMR ratio {figure_text(adjusted['fnmr_ratio'], 2)} -> "
+              f"{figure_text(adjusted['standardized_ratio'], 2)}")
 
 
 def _print_comparison(comparison: dict) -> None:
@@ -456,11 +453,11 @@ def _print_comparison(comparison: dict) -> None:
           f"threshold of FMR {comparison['fmr']:g} over all impostor pairs")
     for column, r in comparison["per_column"].items():
         diff = r["differentials"] or {}
-        print(f"  {column}: accuracy {_figure(r['overall']['accuracy'])}, AUC "
-              f"{_figure(r['overall']['auc'])}, skewed error ratio "
-              f"{_figure(diff.get('skewed_error_ratio'), 2)}, FMR ratio "
-              f"{_figure(diff.get('fmr_ratio'), 2)}, FNMR ratio "
-              f"{_figure(diff.get('fnmr_ratio'), 2)}")
+        print(f"  {column}: accuracy {figure_text(r['overall']['accuracy'], 4)}, AUC "
+              f"{figure_text(r['overall']['auc'], 4)}, skewed error ratio "
+              f"{figure_text(diff.get('skewed_error_ratio'), 2)}, FMR ratio "
+              f"{figure_text(diff.get('fmr_ratio'), 2)}, FNMR ratio "
+              f"{figure_text(diff.get('fnmr_ratio'), 2)}")
 
 
 @app.command("accuracy")

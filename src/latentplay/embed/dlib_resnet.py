@@ -25,13 +25,13 @@ Checked against dlib: the same descriptors of the same chips to 4e-7
 
 For an identity loss the chip is cut differentiably: :func:`chip_grids` finds each face's
 chip as dlib does (5 landmarks, ``get_face_chip_details``, padding 0.25) and returns the
-sampling grid, which :func:`face_chips` applies to any images of the same faces (a
+sampling grid, which :func:`sampled_chips` applies to any images of the same faces (a
 generator's decodings) with ``grid_sample``.
 
 >>> net = dlib_resnet()                       # cached; the file of face-recognition-models
 >>> net(chips)                                # (B, 3, 150, 150) in [0, 1] -> (B, 128)
 >>> grids = chip_grids(photos)                # photos: (B, S, S, 3) uint8 face crops
->>> net(face_chips(decodings, grids))         # decodings: (B, 3, S, S) in [0, 1]
+>>> net(sampled_chips(decodings, grids))      # decodings: (B, 3, S, S) in [0, 1]
 """
 
 from __future__ import annotations
@@ -232,19 +232,22 @@ def chip_grids(images: np.ndarray) -> torch.Tensor:
     """Where dlib's aligned chip of each face lies: ``images`` ``(N, S, S, C)`` uint8 ->
     sampling grids ``(N, 150, 150, 2)`` for ``grid_sample(align_corners=False)``. The face box
     is the largest face dlib's HOG detector finds, else the whole image (a tight face crop),
-    as the ``dlib`` embedder takes it; the chip is dlib's (``get_face_chip_details`` of the 5
-    landmarks, padding 0.25): chip pixel ``(u, v)`` lies at the rectangle's corners turned by
-    its angle, as dlib's ``extract_image_chip`` maps it."""
-    from latentplay.embed.faces import FaceModels
+    as the ``dlib`` embedder takes it (:func:`latentplay.embed.faces.face_chips`); the chip is
+    dlib's (``get_face_chip_details`` of the 5 landmarks, padding 0.25): chip pixel ``(u, v)``
+    lies at the rectangle's corners turned by its angle, as dlib's ``extract_image_chip`` maps
+    it."""
+    from latentplay.embed.faces import Face, FaceModels, face_chips
 
-    models = FaceModels.load()
-    grids = []
-    for image in images:
-        box = models.detect(image)
-        shape = models.landmarks(image, models.whole_image_box(image) if box is None else box)
-        details = models.dlib.get_face_chip_details(shape, CHIP, 0.25)
-        grids.append(chip_grid(_chip_to_image(details), image.shape[1], image.shape[0]))
-    return torch.stack(grids) if grids else torch.zeros(0, CHIP, CHIP, 2)
+    def grid(models: FaceModels, image: np.ndarray, face: Face) -> np.ndarray:
+        details = models.dlib.get_face_chip_details(models.landmarks(image, face.box), CHIP, 0.25)
+        return chip_grid(_chip_to_image(details), image.shape[1], image.shape[0]).numpy()
+
+    return stacked_grids(face_chips(images, grid)[0], CHIP)
+
+
+def stacked_grids(grids: list[np.ndarray | None], side: int) -> torch.Tensor:
+    """``(N, side, side, 2)`` of ``N`` grids (none: an empty stack)."""
+    return torch.from_numpy(np.stack(grids)) if grids else torch.zeros(0, side, side, 2)
 
 
 def _chip_to_image(details: object) -> np.ndarray:
@@ -270,7 +273,7 @@ def chip_grid(affine: np.ndarray, width: int, height: int, side: int = CHIP) -> 
     return torch.from_numpy(((2 * xy + 1) / np.array([width, height]) - 1).astype(np.float32))
 
 
-def face_chips(images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
+def sampled_chips(images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
     """The chips ``(B, 3, side, side)`` that ``grids`` ``(B, side, side, 2)``
     (:func:`chip_grids`, :func:`chip_grid`) cut out of square
     ``images`` ``(B, C, S, S)`` in [0, 1] (gray repeated to RGB), bilinearly, after averaging

@@ -435,8 +435,11 @@ class DlibEmbedder(Embedder):
     detects_faces = True
 
     def __init__(self, config: DlibConfig) -> None:
+        from latentplay.train.api import resolve_device
+
         super().__init__(config)
         FaceModels.load()  # a missing dlib fails here
+        self.device = resolve_device(config.device, "dlib: device")
 
     @property
     def dim(self) -> int:
@@ -453,10 +456,8 @@ class DlibEmbedder(Embedder):
         keep = np.array([c is not None for c in chips], dtype=bool)
         out = np.full((len(chips), DESCRIPTOR_DIM), np.nan, dtype=np.float32)
         if keep.any():  # described together after the threads' detection: batches
-            from latentplay.train.api import resolve_device
-
             out[keep] = FaceModels.load().describe([c for c in chips if c is not None],
-                                                   cfg.jitters, resolve_device(cfg.device, "dlib: device"))
+                                                   cfg.jitters, self.device)
         return out, found
 
     def embed(self, images: Images) -> np.ndarray:

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from latentplay.embed.onnxnet import nodes_normalise
 from latentplay.errors import UserError
 
 PathLike = str | os.PathLike[str]
@@ -201,7 +202,9 @@ OPS: dict[str, Op] = {
 
 class OnnxGraph(nn.Module):
     """The network of an ONNX file run by PyTorch: ``forward(x)`` -> its first output (or the
-    one named ``output``). Weights are buffers: nothing here trains them."""
+    one named ``output``). Weights are buffers: nothing here trains them. ``input_dims``: the
+    image input's dimensions (0 where open); ``normalises_itself``: InsightFace's test
+    (:func:`latentplay.embed.onnxnet.normalises_itself`) on the file's first nodes."""
 
     def __init__(self, path: PathLike, output: str = "") -> None:
         super().__init__()
@@ -229,10 +232,12 @@ class OnnxGraph(nn.Module):
                 continue
             self.nodes.append((node.op_type, list(node.input), list(node.output), attrs))
         known = set(self.names)
-        inputs = [i.name for i in graph.input if i.name not in known]
+        inputs = [i for i in graph.input if i.name not in known]
         if len(inputs) != 1:
             raise UserError(f"{path}: the network has {len(inputs)} inputs; one image input is read")
-        self.input = inputs[0]
+        self.input = inputs[0].name
+        self.input_dims = [d.dim_value for d in inputs[0].type.tensor_type.shape.dim]  # 0: open
+        self.normalises_itself = nodes_normalise(graph.node)
         outputs = [o.name for o in graph.output]
         if output and output not in outputs:
             raise UserError(f"{path}: no output {output!r}; the network's outputs: {', '.join(outputs)}")

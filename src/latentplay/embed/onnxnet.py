@@ -133,8 +133,12 @@ def normalises_itself(path: str) -> bool:
     (or starts with ``bn_data``): InsightFace's test for files fed raw 0-255 pixels."""
     import onnx
 
-    nodes = onnx.load(str(path), load_external_data=False).graph.node[:8]
-    names = [node.name.lstrip("/") for node in nodes]
+    return nodes_normalise(onnx.load(str(path), load_external_data=False).graph.node)
+
+
+def nodes_normalise(nodes: Any) -> bool:
+    """:func:`normalises_itself` of a graph's nodes (``onnx.GraphProto.node``)."""
+    names = [node.name.lstrip("/") for node in list(nodes)[:8]]
     subtracts = any(n.startswith(("Sub", "_minus")) for n in names)
     multiplies = any(n.startswith(("Mul", "_mul")) for n in names)
     return (subtracts and multiplies) or "bn_data" in names[:3]

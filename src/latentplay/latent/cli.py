@@ -16,7 +16,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents
+from latentplay.outputs import figure_text, make_parents
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -774,14 +774,10 @@ def invert_cmd(
         captions[2] = [f"{c}\nid {'-' if v is None else f'{v:.2f}'}"
                        for c, v in zip(captions[2], read["similarity"], strict=True)]
         typer.echo(f"identity ({identity}, cosine similarity to the photo): "
-                   f"{_number(read['mean_similarity'])} inverted, "
-                   f"{_number(begun['mean_similarity'])} at the start, "
-                   f"{_number(read['between'])} between different photos; "
+                   f"{figure_text(read['mean_similarity'])} inverted, "
+                   f"{figure_text(begun['mean_similarity'])} at the start, "
+                   f"{figure_text(read['between'])} between different photos; "
                    f"{read['not_found']} without a face read")
     _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
            f"projection into the latent of {run.name} ({steps} steps)", numbers,
            captions=captions)
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"

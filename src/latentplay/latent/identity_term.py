@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from latentplay.embed.dlib_resnet import chip_grid, chip_grids, dlib_resnet, face_chips
+from latentplay.embed.dlib_resnet import chip_grid, chip_grids, dlib_resnet, sampled_chips, stacked_grids
 from latentplay.errors import UserError
 
 ONNX_PREFIX = "onnx:"
@@ -51,7 +51,7 @@ class Recogniser:
     def embed(self, images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
         """Embeddings ``(B, D)`` of the faces ``grids`` place in ``images`` ``(B, C, S, S)`` in
         [0, 1]; differentiable."""
-        return self.network(face_chips(images, grids.to(images.device)))
+        return self.network(sampled_chips(images, grids))
 
 
 def recogniser(spec: str = "dlib", device: str = "cpu") -> Recogniser:
@@ -68,33 +68,21 @@ def _onnx_network(path: str, device: str) -> tuple[int, Callable[[torch.Tensor],
     """The input side of the ONNX network in ``path`` and the network as a function chips ->
     embeddings (pixels scaled as the ``onnx`` embedder's ``pixels=auto`` does)."""
     from latentplay.embed.onnx_torch import OnnxGraph
-    from latentplay.embed.onnxnet import normalises_itself
 
     if not Path(path).is_file():
         raise UserError(f"onnx network file {path} does not exist")
     net = OnnxGraph(path).to(device).eval()
-    side = _input_side(path)
-    raw = normalises_itself(path)
+    dims = net.input_dims
+    if len(dims) != 4 or dims[1] != 3 or dims[2] != dims[3] or dims[2] <= 0:
+        raise UserError(f"{path}: the identity term feeds (N, 3, side, side) images; the network's "
+                        f"input is {dims}")
+    raw = net.normalises_itself
 
     def network(chips: torch.Tensor) -> torch.Tensor:
         x = chips * 255 if raw else chips * 2 - 1  # (v - 127.5) / 127.5 of 0-255 values
         return net(x).reshape(len(chips), -1)
 
-    return side, network
-
-
-def _input_side(path: str) -> int:
-    """The side of the square ``(N, 3, side, side)`` image input of the ONNX file ``path``."""
-    import onnx
-
-    graph = onnx.load(path, load_external_data=False).graph
-    known = {i.name for i in graph.initializer}
-    node = next(i for i in graph.input if i.name not in known)
-    dims = [d.dim_value for d in node.type.tensor_type.shape.dim]
-    if len(dims) != 4 or dims[1] != 3 or dims[2] != dims[3] or dims[2] <= 0:
-        raise UserError(f"{path}: the identity term feeds (N, 3, side, side) images; the network's "
-                        f"input is {dims}")
-    return dims[2]
+    return dims[2], network
 
 
 def arcface_grids(images: np.ndarray, side: int = 112) -> torch.Tensor:
@@ -103,13 +91,11 @@ def arcface_grids(images: np.ndarray, side: int = 112) -> torch.Tensor:
     mouth corners (from dlib's 68 landmarks of HOG's face box, else the whole image) onto the
     template, as the ``onnx`` embedder's ``align=arcface`` warps photos."""
     from latentplay.embed.arcface import five_points, similarity, template
-    from latentplay.embed.faces import FaceModels
+    from latentplay.embed.faces import Face, FaceModels, face_chips
 
-    models = FaceModels.load()
-    grids = []
-    for image in images:
-        box = models.detect(image)
-        points = five_points(models.landmarks68(image, models.whole_image_box(image) if box is None else box))
+    def grid(models: FaceModels, image: np.ndarray, face: Face) -> np.ndarray:
+        points = five_points(models.landmarks68(image, face.box))
         forward = np.vstack([similarity(points, template(side)), [0, 0, 1]])  # image -> chip
-        grids.append(chip_grid(np.linalg.inv(forward)[:2], image.shape[1], image.shape[0], side))
-    return torch.stack(grids) if grids else torch.zeros(0, side, side, 2)
+        return chip_grid(np.linalg.inv(forward)[:2], image.shape[1], image.shape[0], side).numpy()
+
+    return stacked_grids(face_chips(images, grid)[0], side)

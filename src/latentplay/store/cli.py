@@ -13,6 +13,7 @@ from rich.table import Table
 
 from latentplay.cliargs import DETECTOR_HELP
 from latentplay.errors import UserError
+from latentplay.outputs import figure_text
 
 if TYPE_CHECKING:
     from latentplay.store.io import Store
@@ -501,13 +502,9 @@ def persons_cmd(
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
     if truth is not None:
         typer.echo(f"against {truth}: {s['found_true_pairs']} of the pairs are one person "
-                   f"(precision {_share(s['precision'])}), of {s['true_pairs']} same-person pairs "
-                   f"(recall {_share(s['recall'])})")
+                   f"(precision {figure_text(s['precision'])}), of {s['true_pairs']} same-person pairs "
+                   f"(recall {figure_text(s['recall'])})")
     typer.echo(f"wrote {path}")
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
 
 
 @app.command("regroup")

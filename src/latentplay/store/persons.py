@@ -114,7 +114,7 @@ def find_persons(store: Store, column: str, threshold: float, metric: str = "euc
     x = vectors(store, column)
     pairs, distances = close_pairs(x, threshold, metric)
     cluster = clusters(len(x), pairs)
-    sizes = np.bincount(cluster[cluster >= 0]) if (cluster >= 0).any() else np.zeros(0, np.int64)
+    sizes = np.bincount(cluster[cluster >= 0])  # (persons,)
     summary: dict[str, Any] = {
         "column": column, "metric": metric, "threshold": threshold, "rows": len(x),
         "rows_without_vector": int((~np.isfinite(x).all(1)).sum()), "pairs": len(pairs),
@@ -140,8 +140,8 @@ def _agreement(store: Store, truth: str, pairs: np.ndarray, x: np.ndarray) -> di
         known &= person != attr.level_names.index(UNKNOWN)
     counts = np.bincount(person[known]).astype(np.int64)
     true_pairs = int((counts * (counts - 1) // 2).sum())
-    usable = known[pairs[:, 0]] & known[pairs[:, 1]] if len(pairs) else np.zeros(0, bool)
-    same = int((person[pairs[usable, 0]] == person[pairs[usable, 1]]).sum()) if len(pairs) else 0
+    usable = known[pairs[:, 0]] & known[pairs[:, 1]]
+    same = int((person[pairs[usable, 0]] == person[pairs[usable, 1]]).sum())
     return {"truth": truth, "true_pairs": true_pairs, "found_true_pairs": same,
             "precision": same / int(usable.sum()) if usable.any() else None,
             "recall": same / true_pairs if true_pairs else None}
