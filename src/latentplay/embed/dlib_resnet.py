@@ -46,6 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from latentplay.embed.dlib_file import DlibStream
 from latentplay.errors import UserError
 
 PathLike = str | os.PathLike[str]
@@ -128,38 +129,6 @@ class DlibResNet(nn.Module):
         return out + [("fc", self.fc)]
 
 
-class _Reader:
-    """dlib's serialization: integers as a byte ``n | sign`` then ``n`` little-endian bytes,
-    strings as their length then their bytes, tensors as version 2, four dimensions and
-    float32 values."""
-
-    def __init__(self, data: bytes, source: str) -> None:
-        self.data, self.source = data, source
-
-    def integer(self, at: int) -> tuple[int, int]:
-        if at >= len(self.data):
-            raise UserError(f"{self.source} ends inside a layer")
-        head = self.data[at]
-        size = head & 0x0F
-        value = int.from_bytes(self.data[at + 1:at + 1 + size], "little")
-        return (-value if head & 0x80 else value), at + 1 + size
-
-    def integers(self, at: int, count: int) -> tuple[list[int], int]:
-        values = []
-        for _ in range(count):
-            value, at = self.integer(at)
-            values.append(value)
-        return values, at
-
-    def tensor(self, at: int) -> tuple[np.ndarray, int]:
-        (version, *dims), at = self.integers(at, 5)
-        n = int(np.prod(dims))
-        if version != 2 or min(dims) < 0 or at + 4 * n > len(self.data):
-            raise UserError(f"{self.source}: a parameter tensor dlib did not write (version {version}, "
-                            f"shape {dims})")
-        return np.frombuffer(self.data, "<f4", n, at).reshape(dims), at + 4 * n
-
-
 _LAYER = re.compile(rb"\x01\x05con_4|\x01\x07affine_|\x01\x04fc_2")
 
 
@@ -170,21 +139,19 @@ def read_dlib_resnet(path: PathLike) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such dlib network file")
-    reader = _Reader(path.read_bytes(), str(path))
+    stream = DlibStream(path.read_bytes(), str(path))
     expected = DlibResNet().layers()
     state: dict[str, torch.Tensor] = {}
-    at = 0
     for name, module in expected:
-        found = _LAYER.search(reader.data, at)
-        if found is None:
+        kind = stream.next_layer(_LAYER)
+        if kind is None:
             raise UserError(f"{path} is not dlib's face-recognition ResNet: it ends before layer {name}")
-        kind, at = found.group()[2:].decode(), found.end()
         if kind == "fc_2":  # its outputs and inputs first
-            _, at = reader.integers(at, 2)
-        params, at = reader.tensor(at)
+            stream.integers(2)
+        params = stream.tensor()
         values = params.reshape(-1)
         if isinstance(module, nn.Conv2d) and kind == "con_4":
-            (filters, rows, cols, sy, sx, py, px), at = reader.integers(at, 7)
+            filters, rows, cols, sy, sx, py, px = stream.integers(7)
             shape, size = tuple(module.weight.shape), module.weight.numel()
             built = (shape[0], *shape[2:], module.stride, module.padding)
             ok = (filters, rows, cols, (sy, sx), (py, px)) == built and values.size == size + filters

@@ -134,7 +134,7 @@ class Face:
 
 def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np.ndarray], *,
                detect: bool = True, detector: str = "hog", upsample: int = -1,
-               fallback: str = "whole") -> tuple[list[np.ndarray | None], np.ndarray]:
+               fallback: str = "whole", device: str = "cpu") -> tuple[list[np.ndarray | None], np.ndarray]:
     """The face crop of each image, made on :func:`map_faces`'s threads.
 
     Args:
@@ -143,16 +143,24 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np
         detect: look for the face; False takes each whole image as the face box.
         detector, upsample: see :meth:`FaceModels.find` (``upsample`` -1: automatic).
         fallback: a missed face's crop: ``whole`` (of the whole image) or ``nan`` (None).
+        device: where dlib's CNN detector runs (it sees the images in batches first).
 
     Returns:
         ``N`` crops (None where a missed face gets none) and the ``(N,)`` bool mask of images
         whose face was found (all True when ``detect`` is False).
     """
     up = None if upsample < 0 else upsample
+    items = as_list(images)
+    if detect and detector == "cnn":
+        faces = cnn_faces(items, up, device)
+    else:
+        faces = [None] * len(items)
 
-    def one(image: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    def one(item: tuple[np.ndarray, Face | None]) -> tuple[np.ndarray | None, bool]:
+        image, face = item
         models = FaceModels.load()
-        face = models.find(image, up, detector) if detect else None
+        if detect and detector != "cnn":
+            face = models.find(image, up, detector)
         found = face is not None or not detect
         if face is None:
             if detect and fallback == "nan":
@@ -160,8 +168,39 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np
             face = Face(models.whole_image_box(image), float("nan"))
         return chip(models, image, face), found
 
-    results = map_faces(one, as_list(images))
+    results = map_faces(one, list(zip(items, faces, strict=True)))
     return [r[0] for r in results], np.array([r[1] for r in results], dtype=bool)
+
+
+def auto_upsample(image: np.ndarray) -> int:
+    """dlib detectors' upsampling for ``image`` ``(H, W, C)``: doublings (at most 2) for the
+    shorter side to reach :data:`MIN_DETECT_SIDE` pixels."""
+    upsample = 0
+    while min(image.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
+        upsample += 1
+    return upsample
+
+
+def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device: str = "cpu"
+              ) -> list[Face | None]:
+    """The largest face dlib's CNN face detector (MMOD, run by PyTorch on ``device``:
+    :mod:`latentplay.embed.dlib_mmod`) finds in each of ``images`` (``(H, W, C)`` uint8),
+    None where it finds none; ``upsample`` None: :func:`auto_upsample` per image. Images of one
+    size and upsampling go through the network together."""
+    from latentplay.embed.dlib_mmod import dlib_mmod
+
+    dlib = _import_dlib()
+    detector = dlib_mmod(device=device)
+    rgb = [_rgb(image) for image in images]
+    times = [auto_upsample(image) if upsample is None else upsample for image in rgb]
+    out: list[Face | None] = [None] * len(rgb)
+    for up in sorted(set(times)):
+        members = [i for i, t in enumerate(times) if t == up]
+        for i, found in zip(members, detector.detect([rgb[i] for i in members], up), strict=True):
+            k = found.largest()
+            if k is not None:
+                out[i] = Face(dlib.rectangle(*(int(v) for v in found.boxes[k])), float(found.scores[k]))
+    return out
 
 
 def check_detector(detector: str) -> str:
@@ -222,7 +261,7 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 
 
 class FaceModels:
-    """dlib's face detectors (HOG; the CNN on first use), 5-landmark shape predictor and
+    """dlib's HOG face detector (its CNN detector: :func:`cnn_faces`), 5-landmark shape predictor and
     face-recognition ResNet (run by PyTorch: :mod:`latentplay.embed.dlib_resnet`; dlib's own
     on first use, for jittered descriptors)."""
 
@@ -245,16 +284,6 @@ class FaceModels:
         if models is None:
             models = _LOCAL.models = cls(_import_dlib(), model_dir())
         return models
-
-    @functools.cached_property
-    def cnn_detector(self) -> Any:
-        """dlib's CNN face detector (MMOD; loaded on first use). Slower than HOG on a CPU
-        (about 0.6 s for a 256-px image on two cores) and finds more turned, small and
-        dark-skinned faces."""
-        path = self.directory / CNN_DETECTOR_MODEL
-        if not path.is_file():
-            raise UserError(f"dlib model file {CNN_DETECTOR_MODEL} is missing from {self.directory}")
-        return self.dlib.cnn_face_detection_model_v1(str(path))
 
     def detect(self, image: np.ndarray, upsample: int | None = None, detector: str = "hog"
                ) -> Any | None:
@@ -282,14 +311,10 @@ class FaceModels:
             return self._find_scrfd(img, *_scrfd(detector))
         check_detector(detector)
         if upsample is None:
-            upsample = 0
-            while min(img.shape[:2]) * 2**upsample < MIN_DETECT_SIDE and upsample < 2:
-                upsample += 1
+            upsample = auto_upsample(img)
         if detector == "cnn":
-            found = self.cnn_detector(img, upsample)
-            boxes, scores = [f.rect for f in found], [f.confidence for f in found]
-        else:
-            boxes, scores, _ = self.detector.run(img, upsample, 0.0)
+            return cnn_faces([img], upsample)[0]
+        boxes, scores, _ = self.detector.run(img, upsample, 0.0)
         if len(boxes) == 0:
             return None
         k = max(range(len(boxes)), key=lambda i: boxes[i].area())
@@ -397,7 +422,8 @@ class DlibConfig:
 
     Attributes:
         detect: look for the face; when False every image is taken to be a face crop already.
-        detector: ``hog`` (fast), ``cnn`` (dlib's CNN: slower, finds more faces) or
+        detector: ``hog`` (fast), ``cnn`` (dlib's CNN, run by PyTorch: slower on a CPU, finds
+            more faces) or
             ``scrfd:PATH`` (an SCRFD network: :mod:`latentplay.embed.scrfd`).
         fallback: what an image with no detected face gets: ``whole`` (the whole image is
             taken as the face box, then aligned) or ``nan`` (a row of NaN). Either way the row
@@ -405,7 +431,7 @@ class DlibConfig:
         upsample: detector upsampling (-1: automatic, by image size).
         jitters: dlib's ``num_jitters`` (averages randomly jittered copies, computed by dlib;
             0, the default, runs the network in PyTorch: 15 times faster on a CPU).
-        device: where that network runs (``cpu``, ``cuda`` or ``auto``).
+        device: where that network and dlib's CNN detector run (``cpu``, ``cuda`` or ``auto``).
     """
 
     detect: bool = True
@@ -452,7 +478,7 @@ class DlibEmbedder(Embedder):
         cfg = self.config
         chips, found = face_chips(images, lambda models, image, face: models.align(image, face.box),
                                   detect=cfg.detect, detector=cfg.detector,
-                                  upsample=cfg.upsample, fallback=cfg.fallback)
+                                  upsample=cfg.upsample, fallback=cfg.fallback, device=self.device)
         keep = np.array([c is not None for c in chips], dtype=bool)
         out = np.full((len(chips), DESCRIPTOR_DIM), np.nan, dtype=np.float32)
         if keep.any():  # described together after the threads' detection: batches

@@ -86,8 +86,8 @@ class OnnxConfig:
         threads: onnxruntime's intra-op threads (0: its default, all cores).
         engine: ``onnxruntime`` (CPU) or ``torch``: the file run by PyTorch
             (:mod:`latentplay.embed.onnx_torch`; onnxruntime's outputs to 1e-4), on ``device``.
-        device: where the ``torch`` engine runs (``cpu``, ``cuda`` or ``auto``): the way to
-            embed a large store with a GPU.
+        device: where the ``torch`` engine runs (``cpu``, ``cuda`` or ``auto``), and with it
+            dlib's CNN detector (``detector=cnn``): the way to embed a large store with a GPU.
     """
 
     path: str = ""
@@ -236,6 +236,7 @@ class OnnxEmbedder(Embedder):
         self.pixels = (config.pixels if config.pixels != AUTO_PIXELS
                        else "raw" if normalises_itself(config.path) else "arcface")
         self.graph = None
+        self.device = "cpu"  # the torch engine's and dlib's CNN detector's
         if config.engine == "torch":
             from latentplay.embed.onnx_torch import OnnxGraph
             from latentplay.train.api import resolve_device
@@ -280,7 +281,7 @@ class OnnxEmbedder(Embedder):
             ims, lambda models, image, face: models.chip(image, face, cfg.align,
                                                          self.layout.side, cfg.padding),
             detect=cfg.detect, detector=cfg.detector, upsample=cfg.upsample,
-            fallback=cfg.fallback)
+            fallback=cfg.fallback, device=self.device)
         keep = np.array([c is not None for c in chips], dtype=bool)
         out = np.full((len(ims), self.dim), np.nan, dtype=np.float32)
         if keep.any():
