@@ -5,13 +5,18 @@ each size. Two pipelines per size, one JSON line each:
 
 * ``detect``: the ``dlib`` embedder's default: HOG detection (upsampled as the embedder does
   for small images), 5-point alignment, 128-d ResNet descriptor;
+* ``cnn``: ``detector=cnn``: dlib's CNN face detector instead (run by PyTorch);
 * ``crop``: ``detect=false`` (images are face crops already): alignment and descriptor only.
 
 each on one thread and on the default ``LATENTPLAY_FACE_THREADS`` (the cores), side by side.
 Then the descriptor network alone on the aligned chips (``bench: dlib_network``): dlib's
 ``compute_face_descriptor`` (one chip at a time, on one core) against the same network in
 PyTorch (:mod:`latentplay.embed.dlib_resnet`, batches of 64), side by side, with the largest
-difference between their descriptors.
+difference between their descriptors. Last, the CNN face detector alone (``bench:
+dlib_detector``), on the 256-px faces upsampled once (as detection upsamples them) and on
+whole 512-px photographs: dlib's ``cnn_face_detection_model_v1`` (one image at a time)
+against the port (:mod:`latentplay.embed.dlib_mmod`, batches of 8), side by side, with how
+many images got the same boxes.
 
     python bench/bench_dlib.py [--images 48] [--device cuda]   # the port on a GPU
 """
@@ -53,7 +58,7 @@ def main() -> None:
     for size, threads in ((s, t) for s in (64, 256) for t in sorted({1, face_threads()})):
         os.environ["LATENTPLAY_FACE_THREADS"] = str(threads)
         images = faces(args.images, size)
-        for pipeline, options in (("detect", []), ("crop", ["detect=false"])):
+        for pipeline, options in (("detect", []), ("cnn", ["detector=cnn"]), ("crop", ["detect=false"])):
             emb = make_embedder("dlib", options)
             emb.embed(images[:8])  # every thread loads its models outside the timing
             start_wall, start_cpu = time.perf_counter(), time.process_time()
@@ -73,6 +78,9 @@ def main() -> None:
             }), flush=True)
 
     network(faces(args.images, 256), args.device)
+    photos = np.stack([np.roll(data.astronaut(), 8 * k, axis=1) for k in range(max(2, args.images // 4))])
+    detector(list(faces(args.images, 256)), 1, args.device)
+    detector(list(photos), 0, args.device)
 
 
 def network(images: np.ndarray, device: str) -> None:
@@ -95,6 +103,40 @@ def network(images: np.ndarray, device: str) -> None:
         "pytorch_chips_per_s": round(len(chips) / torch_s, 1),
         "speedup": round(dlib_s / torch_s, 1),
         "max_abs_diff": float(np.abs(ours - theirs).max()),
+    }), flush=True)
+
+
+def detector(images: list[np.ndarray], upsample: int, device: str) -> None:
+    """dlib's CNN face detector against its PyTorch port on ``images``, timed side by side."""
+    import dlib
+
+    from latentplay.embed.dlib_mmod import dlib_mmod
+    from latentplay.embed.faces import CNN_DETECTOR_MODEL, model_dir
+
+    theirs = dlib.cnn_face_detection_model_v1(str(model_dir() / CNN_DETECTOR_MODEL))
+    ours = dlib_mmod(device=device)
+    theirs(images[0], upsample)  # loaded outside the timing
+    ours.detect(images[:2], upsample)
+    start = time.perf_counter()
+    found = [theirs(image, upsample) for image in images]
+    dlib_s = time.perf_counter() - start
+    start = time.perf_counter()
+    mine = ours.detect(images, upsample)
+    torch_s = time.perf_counter() - start
+    same = sum(
+        [[d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()] for d in f] == m.boxes.tolist()
+        for f, m in zip(found, mine, strict=True))
+    print(json.dumps({
+        "bench": "dlib_detector",
+        "images": len(images),
+        "size": images[0].shape[0],
+        "upsample": upsample,
+        "device": device,
+        "faces": sum(len(f) for f in found),
+        "dlib_images_per_s": round(len(images) / dlib_s, 2),
+        "pytorch_images_per_s": round(len(images) / torch_s, 2),
+        "speedup": round(dlib_s / torch_s, 1),
+        "same_boxes": f"{same}/{len(images)}",
     }), flush=True)
 
 

@@ -83,6 +83,15 @@ def test_a_batch_of_images_of_two_sizes_finds_what_one_at_a_time_finds(reference
     assert faces[-1] is not None and sum(f is not None for f in faces) >= 2
 
 
+def test_tiny_and_wrong_images() -> None:
+    detector = dlib_mmod()
+    for shape in ((3, 3, 3), (6, 6, 3), (12, 40, 3)):  # dlib's own fails on a 6 x 6 image
+        assert len(detector.detect([np.zeros(shape, np.uint8)])[0].boxes) == 0
+    with pytest.raises(UserError, match=r"reads \(H, W, 3\) uint8 images, got uint8 \(8, 8\)"):
+        detector.detect([np.zeros((8, 8), np.uint8)])
+    assert detector.detect([]) == []
+
+
 def test_the_tiled_pyramid_is_dlibs_layout() -> None:
     layout = tiled_layout(100, 120)
     tiles = layout.tiles

@@ -53,6 +53,8 @@ CONVOLUTIONS = ((3, 16, 5, 2), (16, 32, 5, 2), (32, 32, 5, 2), (32, 45, 5, 1), (
 """The network's convolutions: (inputs, outputs, kernel, stride); all but the last are followed
 by an affine and a ReLU. dlib pads half the kernel at stride 1 and nothing at stride 2."""
 MIN_LEVEL_ROWS = 5  # dlib stops the pyramid before a level this short
+MIN_INPUT = 29  # the tiled tensor's least side for one score (three 5x5 convolutions of stride 2)
+BATCH_PIXELS = 2**21  # images per network call: at most this many pixels together (or one)
 
 
 @dataclass(frozen=True)
@@ -333,7 +335,13 @@ class MMODDetector:
                batch_size: int = 8) -> list[Detections]:
         """The faces in each of ``images`` (``(H, W, 3)`` uint8), as dlib's
         ``cnn_face_detection_model_v1(image, upsample)`` finds them: windows scoring above
-        ``threshold``, after suppression, highest first."""
+        ``threshold``, after suppression, highest first. Up to ``batch_size`` images of one
+        size (and :data:`BATCH_PIXELS` pixels, once upsampled) go through the network
+        together."""
+        for image in images:
+            if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+                raise UserError(f"the CNN face detector reads (H, W, 3) uint8 images, got {image.dtype} "
+                                f"{image.shape}")
         enlarged = [upsampled(image, upsample) for image in images]
         found: list[Detections | None] = [None] * len(images)
         by_size: dict[tuple[int, int], list[int]] = {}
@@ -341,8 +349,9 @@ class MMODDetector:
             by_size.setdefault(image.shape[:2], []).append(i)
         for (rows, cols), members in by_size.items():
             layout = tiled_layout(rows, cols, self.options.padding, self.options.outer_padding)
-            for s in range(0, len(members), batch_size):
-                batch = members[s:s + batch_size]
+            step = max(1, min(batch_size, BATCH_PIXELS // (rows * cols)))
+            for s in range(0, len(members), step):
+                batch = members[s:s + step]
                 scores = self._scores(np.stack([enlarged[i] for i in batch]), layout)
                 for i, score_map in zip(batch, scores, strict=True):
                     found[i] = self._detections(score_map, layout, threshold, upsample)
@@ -350,7 +359,7 @@ class MMODDetector:
 
     def _scores(self, images: np.ndarray, layout: _Layout) -> np.ndarray:
         """``(B, H, W, 3)`` uint8 -> score maps ``(B, rows, cols)``."""
-        if len(layout.tiles) == 0:
+        if len(layout.tiles) == 0 or min(layout.rows, layout.cols) < MIN_INPUT:
             return np.zeros((len(images), 0, 0), np.float32)
         with torch.inference_mode():
             x = torch.from_numpy(images).to(self.device).permute(0, 3, 1, 2).float()
