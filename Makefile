@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,faces,app,track,onnx
 PYTEST_WORKERS ?= 2
 
-.PHONY: install quickstart test test-all bench lint clean
+.PHONY: install quickstart test test-all bench gpu-wheels lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(B)
+
+gpu-wheels: $(STAMP)
+	bash bench/gpu/wheels.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench
