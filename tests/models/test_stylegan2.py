@@ -136,6 +136,30 @@ def test_decode_in_w_z_truncated_and_downsampled() -> None:
     torch.testing.assert_close(half.decode(codes), F.avg_pool2d(model.decode(codes) * 2 - 1, 2) / 2 + 0.5)
 
 
+@torch.no_grad()
+def test_truncation_cutoff_truncates_the_first_layers_w_only() -> None:
+    config = StyleGAN2Config(resolution=16, style_dim=8, n_mlp=2, channel_max=8, truncation=0.5,
+                             truncation_cutoff=2)
+    model = StyleGAN2(config, 3, 16).eval()
+    model.w_mean.normal_()
+    model.w_basis.copy_(torch.randn(8, 8))
+    codes, per_layer = torch.randn(3, 8), torch.randn(3, 6, 8)
+    for given in (codes, per_layer):  # NVIDIA's ws[:, :cutoff] = w_avg.lerp(ws[:, :cutoff], psi)
+        raw = model.w_mean + given @ model.w_basis
+        ws = (raw[:, None] if given.dim() == 2 else raw).expand(-1, 6, -1).clone()
+        ws[:, :2] = model.w_mean + 0.5 * (ws[:, :2] - model.w_mean)
+        torch.testing.assert_close(model.layer_ws(given), ws)
+        decoded = model.decode(given) if given.dim() == 2 else model.decode_layers(given)
+        torch.testing.assert_close(decoded, (model.generator.synthesis(ws) + 1) / 2)
+    model.config.truncation = 0.0  # the coarse layers all at the mean: faces differ in the fine ones
+    coarse = model.layer_ws(codes)
+    assert (coarse[:, :2] - model.w_mean).abs().max() == 0 and (coarse[:, 2:] - model.w_mean).abs().min() > 0
+    model.config.truncation_cutoff = 6  # every layer, as no cutoff
+    torch.testing.assert_close(model.layer_ws(codes), model.w_mean.expand(3, 6, -1))
+    with pytest.raises(UserError, match="truncation_cutoff"):
+        StyleGAN2Config(truncation_cutoff=-1).validate()
+
+
 def test_bad_settings_are_refused() -> None:
     with pytest.raises(UserError, match="power of two"):
         StyleGAN2Config(resolution=48).validate()

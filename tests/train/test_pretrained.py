@@ -121,6 +121,24 @@ def test_size_and_space_options(checkpoint: Path, tmp_path: Path) -> None:
     assert np.abs(decode(run, codes).astype(int) - want).max() <= 1
 
 
+def test_truncation_cutoff_import(checkpoint: Path, tmp_path: Path, cli) -> None:
+    result = cli("import", "stylegan2", checkpoint, "--out", tmp_path / "cut", "--truncation", "0.5",
+                 "--truncation-cutoff", "2", "--w-samples", "300")
+    assert result.code == 0 and "truncation 0.5 in the first 2 layers" in result.out
+    model = load_model(tmp_path / "cut")
+    assert (model.config.truncation, model.config.truncation_cutoff) == (0.5, 2)
+    codes = np.random.default_rng(1).standard_normal((2, 16)).astype(np.float32)
+    with torch.no_grad():
+        w = model.w_mean + torch.from_numpy(codes) @ model.w_basis
+        ws = w[:, None].expand(-1, model.n_layers, -1).clone()
+        ws[:, :2] = model.w_mean + 0.5 * (ws[:, :2] - model.w_mean)
+        expected = (model.generator.synthesis(ws) + 1) / 2
+    want = expected.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
+    assert np.abs(decode(tmp_path / "cut", codes).astype(int) - want).max() <= 1
+    bad = cli("import", "stylegan2", checkpoint, "--out", tmp_path / "bad", "--truncation-cutoff", "-2")
+    assert bad.code == 2 and "truncation_cutoff must be 0" in bad.err
+
+
 def test_checkpoint_formats(tmp_path: Path) -> None:
     from safetensors.torch import save_file
 

@@ -91,10 +91,8 @@ def styles(model: torch.nn.Module, codes: np.ndarray, batch_size: int = 256) -> 
     out = []
     for s in range(0, len(codes), batch_size):
         part = torch.from_numpy(codes[s:s + batch_size]).to(device)
-        per_layer = part.reshape(len(part), -1, d)  # (B, 1 or n_layers, D)
-        ws = model.to_w(per_layer.reshape(-1, d)).view(len(part), -1, d)
-        out.append(torch.cat([layer.affine(ws[:, min(layer.w_index, ws.shape[1] - 1)])
-                              for layer in layers], 1).cpu())
+        ws = model.layer_ws(part if part.shape[1] == d else part.reshape(len(part), -1, d))
+        out.append(torch.cat([layer.affine(ws[:, layer.w_index]) for layer in layers], 1).cpu())
     width = sum(int(layer.affine.weight.shape[0]) for layer in layers)
     return torch.cat(out).numpy() if out else np.zeros((0, width), np.float32)
 

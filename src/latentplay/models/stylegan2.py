@@ -29,7 +29,8 @@ draws at import; ``w_mean`` is the W average NVIDIA's training keeps (a network 
 distribution; its first coordinates are GANSpace's principal directions), inversion optimises
 ``w`` (the usual space for projecting photos), and linear directions in ``c`` are linear in W.
 With ``space="z"`` codes are the mapping network's inputs: exact prior samples, but inversion is
-harder. ``truncation`` < 1 pulls every ``w`` towards ``w_mean`` (the truncation trick).
+harder. ``truncation`` < 1 pulls every ``w`` towards ``w_mean`` (the truncation trick), or
+only the first ``truncation_cutoff`` layers' ``w``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class StyleGAN2Config:
             as in the port; 256 in generators trained by NVIDIA's PyTorch repositories).
         space: ``w`` (whitened W) or ``z`` (the mapping network's input); see the module doc.
         truncation: psi of the truncation trick (1 = none).
+        truncation_cutoff: truncate only the ``w`` of the first this many synthesis layers
+            (NVIDIA's ``truncation_cutoff``: the coarse layers, e.g. 8 of 18 at 1024 px, as
+            StyleGAN's figures did; 0 = every layer).
     """
 
     resolution: int = 1024
@@ -74,9 +78,11 @@ class StyleGAN2Config:
     conv_clamp: float = 0.0
     space: str = "w"
     truncation: float = 1.0
+    truncation_cutoff: int = 0
 
     def validate(self) -> None:
-        check_import_settings(self.resolution, 8, self.conv_clamp, self.space, self.truncation)
+        check_import_settings(self.resolution, 8, self.conv_clamp, self.space, self.truncation,
+                              self.truncation_cutoff)
         if self.style_dim < 1 or self.n_mlp < 1 or self.channel_multiplier < 1 or self.lr_mlp <= 0:
             raise UserError("model.style_dim, n_mlp, channel_multiplier and lr_mlp must be positive")
         if self.channel_max < 0:
@@ -84,9 +90,9 @@ class StyleGAN2Config:
 
 
 def check_import_settings(resolution: int, smallest: int, conv_clamp: float, space: str,
-                          truncation: float) -> None:
+                          truncation: float, truncation_cutoff: int = 0) -> None:
     """A :class:`UserError` for an imported generator's resolution (a power of two from
-    ``smallest`` to 1024), clamp, code space or truncation out of range."""
+    ``smallest`` to 1024), clamp, code space, truncation or its cutoff out of range."""
     log = math.log2(resolution) if resolution > 0 else 0
     if log != int(log) or not math.log2(smallest) <= log <= 10:
         raise UserError(f"model.resolution must be a power of two from {smallest} to 1024, got {resolution}")
@@ -96,6 +102,9 @@ def check_import_settings(resolution: int, smallest: int, conv_clamp: float, spa
         raise UserError(f"model.space must be one of {SPACES}, got {space!r}")
     if not 0 <= truncation <= 1:
         raise UserError(f"model.truncation must be in [0, 1], got {truncation}")
+    if truncation_cutoff < 0:
+        raise UserError(f"model.truncation_cutoff must be 0 (every layer) or positive, "
+                        f"got {truncation_cutoff}")
 
 
 @dataclass
@@ -414,10 +423,26 @@ class StyleGAN2(nn.Module):
         raise UserError(f"a {self.family} generator has no encoder; project images with latent invert")
 
     def to_w(self, codes: torch.Tensor) -> torch.Tensor:
-        """Codes ``(B, D)`` in the model's space -> ``w`` ``(B, D)``, truncated."""
-        w = self.generator.mapping(codes) if self.config.space == "z" else self.w_mean + codes @ self.w_basis
-        psi = self.config.truncation
-        return w if psi == 1 else self.w_mean + psi * (w - self.w_mean)
+        """Codes ``(B, D)`` in the model's space -> ``w`` ``(B, D)`` (mapped or unwhitened;
+        not truncated: :meth:`layer_ws` truncates)."""
+        if self.config.space == "z":
+            return self.generator.mapping(codes)
+        return self.w_mean + codes @ self.w_basis
+
+    def layer_ws(self, codes: torch.Tensor) -> torch.Tensor:
+        """The ``w`` each synthesis layer reads, ``(B, n_layers, D)``, of codes ``(B, D)`` (one
+        for every layer) or ``(B, n_layers, D)`` (one per layer), truncated as NVIDIA's mapping
+        network truncates: ``w_mean + psi (w - w_mean)`` in the first ``truncation_cutoff``
+        layers (every layer when 0)."""
+        if codes.dim() == 2:  # one w per face, mapped once
+            ws = self.to_w(codes)[:, None].expand(-1, self.n_layers, -1)
+        else:
+            b, layers, d = codes.shape
+            ws = self.to_w(codes.reshape(b * layers, d)).view(b, layers, d)
+        psi, cutoff = self.config.truncation, self.config.truncation_cutoff or ws.shape[1]
+        if psi == 1:
+            return ws
+        return torch.cat([self.w_mean + psi * (ws[:, :cutoff] - self.w_mean), ws[:, cutoff:]], 1)
 
     @property
     def n_layers(self) -> int:
@@ -432,7 +457,7 @@ class StyleGAN2(nn.Module):
 
     def from_w(self, w: torch.Tensor) -> torch.Tensor:
         """Whitened codes ``(B, D)`` of raw ``w`` vectors ``(B, D)`` (the inverse of
-        :meth:`to_w` without truncation: ``(w - w_mean) @ inverse(w_basis)``)."""
+        :meth:`to_w`: ``(w - w_mean) @ inverse(w_basis)``)."""
         if self.config.space != "w":
             raise UserError("raw w vectors have codes only in a run imported with --space w")
         basis = self.w_basis.double()
@@ -441,15 +466,14 @@ class StyleGAN2(nn.Module):
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``, or per
         layer codes ``(B, n_layers * D)`` (W+, layer-major)."""
-        if z.shape[1] == self.latent_dim:  # one w per face, mapped once, at every layer
-            return self._draw(self.to_w(z)[:, None].expand(-1, self.n_layers, -1))
+        if z.shape[1] == self.latent_dim:  # one w per face, at every layer
+            return self._draw(self.layer_ws(z))
         return self.decode_layers(z.reshape(len(z), self.n_layers, self.latent_dim))
 
     def decode_layers(self, codes: torch.Tensor) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for one code per layer, ``(B,
         n_layers, D)`` (style mixing: coarse layers from one code, fine ones from another)."""
-        b, layers, d = codes.shape
-        return self._draw(self.to_w(codes.reshape(b * layers, d)).view(b, layers, d))
+        return self._draw(self.layer_ws(codes))
 
     def _draw(self, ws: torch.Tensor) -> torch.Tensor:
         """Images in about [0, 1] of ``ws`` ``(B, n_layers, D)``, averaged down to ``size``."""

@@ -75,7 +75,8 @@ class StyleGAN3Config:
         lrelu_upsampling: the activation runs at this times the layer's rate (2).
         lr_mlp: the mapping network's learning-rate multiplier (0.01).
         conv_clamp: activations clamped to [-c, c] (256; 0 none).
-        space, truncation: as in :class:`~latentplay.models.stylegan2.StyleGAN2Config`.
+        space, truncation, truncation_cutoff: as in
+            :class:`~latentplay.models.stylegan2.StyleGAN2Config`.
     """
 
     resolution: int = 1024
@@ -98,9 +99,11 @@ class StyleGAN3Config:
     conv_clamp: float = 256.0
     space: str = "w"
     truncation: float = 1.0
+    truncation_cutoff: int = 0
 
     def validate(self) -> None:
-        check_import_settings(self.resolution, 16, self.conv_clamp, self.space, self.truncation)
+        check_import_settings(self.resolution, 16, self.conv_clamp, self.space, self.truncation,
+                              self.truncation_cutoff)
         if min(self.style_dim, self.n_mlp, self.channel_base, self.channel_max, self.filter_size,
                self.lrelu_upsampling) < 1 or self.lr_mlp <= 0:
             raise UserError("model.style_dim, n_mlp, channel_base, channel_max, filter_size, "
@@ -427,7 +430,7 @@ def can_move(model: nn.Module | None) -> bool:
 
 class StyleGAN3(StyleGAN2):
     """A pretrained StyleGAN3 behind latentplay's model interface: everything as
-    :class:`~latentplay.models.stylegan2.StyleGAN2` (``decode``, ``decode_layers``, ``to_w``,
+    :class:`~latentplay.models.stylegan2.StyleGAN2` (``decode``, ``decode_layers``, ``layer_ws``, ``to_w``,
     ``from_w``, the W statistics ``w_mean`` and ``w_basis``), with StyleGAN3's networks."""
 
     family: ClassVar[str] = "stylegan3"

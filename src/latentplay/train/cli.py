@@ -80,6 +80,8 @@ def import_command(
                              "divided by a power of two; default native)."),
     space: str = typer.Option("w", "--space", help="Codes in w (whitened W) or z."),
     truncation: float = typer.Option(1.0, "--truncation", help="Truncation psi at every decoding."),
+    truncation_cutoff: int = typer.Option(0, "--truncation-cutoff", help="Truncate only the first K "
+                                          "synthesis layers' w (NVIDIA's truncation_cutoff; 0: all)."),
     w_samples: int = typer.Option(10_000, "--w-samples", help="Prior draws for W's mean and axes."),
     seed: int = typer.Option(0, "--seed", help="Seed of those draws and of samples.png."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a non-empty --out."),
@@ -90,5 +92,6 @@ def import_command(
     from latentplay.train.pretrained import describe, import_generator
 
     run = import_generator(checkpoint, out, kind=kind, size=size, space=space, truncation=truncation,
-                           w_samples=w_samples, seed=seed, overwrite=overwrite)
+                           truncation_cutoff=truncation_cutoff, w_samples=w_samples, seed=seed,
+                           overwrite=overwrite)
     typer.echo(f"{describe(read_meta(run))}: run written to {run} (samples.png)")

@@ -147,8 +147,8 @@ def w_statistics(model: StyleGAN2, n: int, seed: int, batch: int = 1000) -> tupl
 
 def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "stylegan2",
                      size: int | None = None, space: str = "w", truncation: float = 1.0,
-                     lr_mlp: float = 0.01, w_samples: int = 10_000, seed: int = 0, samples: int = 16,
-                     overwrite: bool = False) -> Path:
+                     truncation_cutoff: int = 0, lr_mlp: float = 0.01, w_samples: int = 10_000,
+                     seed: int = 0, samples: int = 16, overwrite: bool = False) -> Path:
     """Write a run directory ``out`` for the generator in ``checkpoint``.
 
     Args:
@@ -161,6 +161,8 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
             decodings are averaged down); default the native resolution.
         space: ``w`` (whitened W, the default) or ``z`` (see :mod:`latentplay.models.stylegan2`).
         truncation: psi of the truncation trick applied at every decoding (1 = none).
+        truncation_cutoff: truncate only the first this many synthesis layers' ``w``
+            (NVIDIA's ``truncation_cutoff``; 0 = every layer).
         lr_mlp: the mapping network's learning-rate multiplier (0.01 in every published
             configuration; it scales the stored weights at run time). A network pickle's
             own value is used instead.
@@ -179,7 +181,8 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
-    model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space, truncation, lr_mlp)
+    model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space,
+                                                (truncation, truncation_cutoff), lr_mlp)
     config, side = model.config, model.size
     named = {f"generator.{k}": v for k, v in state.items()}
     expected = model.state_dict()
@@ -213,21 +216,23 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     return out
 
 
-def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: float,
+def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: tuple[float, int],
                lr_mlp: float) -> tuple[StyleGAN2, dict[str, torch.Tensor], str, torch.Tensor | None]:
     """The model of ``kind`` the checkpoint's tensors fit (weights not loaded yet), those
     tensors, how the file was read (``stylegan2``: the port's tensors, or ``nvidia-pickle``)
-    and the W average its training kept (``(D,)``; ``None`` when it holds none)."""
+    and the W average its training kept (``(D,)``; ``None`` when it holds none).
+    ``truncation``: psi and cutoff."""
+    psi, cutoff = float(truncation[0]), int(truncation[1])
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
         layers, w_avg = settings.pop("layers"), settings.pop("w_avg", None)
-        model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=float(truncation)),
-                       size)
+        model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=psi,
+                                                  truncation_cutoff=cutoff), size)
         check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
         return model, state, "nvidia-pickle", _checked_average(w_avg, model, checkpoint)
     state, settings = read_stylegan2_state(checkpoint)
     config = architecture(state)
-    config.space, config.truncation = space, float(truncation)
+    config.space, config.truncation, config.truncation_cutoff = space, psi, cutoff
     config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
     config.conv_clamp = settings.get("conv_clamp", 0.0)
     model = _built(StyleGAN2, config, size)
@@ -263,4 +268,6 @@ def describe(meta: dict[str, Any]) -> str:
     return (name + (f", activations clamped at {m['conv_clamp']:g}" if m.get("conv_clamp") else "")
             + f"), decoding {meta['size']} px codes in {m['space']}"
             + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else "")
+            + (f" in the first {m['truncation_cutoff']} layers"
+               if m["truncation"] != 1 and m.get("truncation_cutoff") else "")
             + (", centred on its trained w_avg" if meta.get("source", {}).get("w_mean") == "w_avg" else ""))
