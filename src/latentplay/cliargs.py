@@ -6,10 +6,11 @@ from typing import Any
 
 from latentplay.errors import UserError
 
-DETECTOR_HELP = ("hog (fast), cnn (dlib's CNN: slower, finds more faces) or scrfd:PATH[@SIDE] "
+DETECTOR_HELP = ("hog (fast), cnn (dlib's CNN, run by PyTorch: finds more faces) or scrfd:PATH[@SIDE] "
                  "(an SCRFD .onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its input, "
                  "640).")
 """``--detector``'s help, wherever faces are found."""
+DETECTOR_DEVICE_HELP = "Where dlib's CNN detector (--detector cnn) runs: cpu, cuda or auto."
 
 
 def split_names(text: str | None) -> list[str]:

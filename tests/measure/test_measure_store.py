@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from latentplay import store as st
+from latentplay.embed.faces import FaceModels
 from latentplay.errors import UserError
 from latentplay.measure import run as measure_run
 from latentplay.measure.run import measure_store, scratch_dir
@@ -160,6 +161,7 @@ def test_names_taken_prefix_and_overwrite(faces) -> None:
     ({"what": ["pose"], "fallback": "zero"}, "fallback must be"),
     ({"what": ["quality"], "prefix": "a b"}, "prefix"),
     ({"what": ["pose"], "detector": "mtcnn"}, "detector must be one of hog, cnn"),
+    ({"what": ["pose"], "detector": "cnn", "device": "tpu"}, "device must be cpu, cuda or auto"),
 ])
 def test_bad_options_are_refused_before_any_work(faces, kwargs, message) -> None:
     path = faces(n=5)
@@ -229,8 +231,10 @@ def test_cnn_detector_measures_the_same_face(astronaut, tmp_path) -> None:
     path = st.build([{"image": [st.encode_png(im) for im in [astronaut, blank]]}], schema,
                     tmp_path / "photos").path
     out = measure_store(path, ["pose"], progress=False)
-    out = measure_store(out, ["pose"], detector="cnn", prefix="cnn_", progress=False)
+    out = measure_store(out, ["pose"], detector="cnn", device="auto", prefix="cnn_", progress=False)
     assert out.labels("cnn_face_found").tolist() == [1, 0]
+    one = FaceModels.load().find(astronaut, detector="cnn")  # the batched detection is one image's
+    assert out.labels("cnn_face_score")[0] == pytest.approx(one.score, abs=1e-5)
     assert abs(out.labels("cnn_pose_yaw")[0] - out.labels("pose_yaw")[0]) < 3
     assert "CNN" in out.schema.attribute("cnn_face_found").description
     assert "HOG" in out.schema.attribute("face_found").description

@@ -31,8 +31,8 @@ TEMPLATES = ("dlib", "arcface", "ffhq")
 
 
 def align_faces(images: Images, size: int = 112, padding: float = 0.25,
-                upsample: int | None = None, template: str = "dlib", detector: str = "hog"
-                ) -> tuple[np.ndarray, np.ndarray]:
+                upsample: int | None = None, template: str = "dlib", detector: str = "hog",
+                device: str = "cpu") -> tuple[np.ndarray, np.ndarray]:
     """Aligned crops of the largest face of each image.
 
     Args:
@@ -47,6 +47,7 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
             draws, for projecting photos into it; ``padding`` unused).
         detector: ``hog``, ``cnn`` (dlib's CNN: slower, finds more faces) or ``scrfd:PATH``
             (an SCRFD network; with the ``arcface`` template its five points place the crop).
+        device: where dlib's CNN detector runs (``cpu`` or ``cuda``).
 
     Returns:
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
@@ -54,7 +55,8 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
     """
     crops, found = face_chips(
         images, lambda models, image, face: models.chip(image, face, template, size, padding),
-        detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan")
+        detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan",
+        device=device)
     chips = [c for c in crops if c is not None]
     if not chips:
         return np.zeros((0, size, size, 3), dtype=np.uint8), found
@@ -70,6 +72,7 @@ def align_store(
     upsample: int | None = None,
     template: str = "dlib",
     detector: str = "hog",
+    device: str = "cpu",
     batch_size: int = 128,
     overwrite: bool = False,
 ) -> st.Store:
@@ -86,6 +89,9 @@ def align_store(
     if template not in TEMPLATES:
         raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
     check_detector(detector)
+    from latentplay.train.api import resolve_device
+
+    device = resolve_device(device, "device")
     FaceModels.load()  # a missing dlib fails here, before anything is written
     schema = Schema(
         attributes=list(store.schema.attributes),
@@ -110,7 +116,7 @@ def align_store(
         for start in range(0, len(store), batch_size):
             stop = min(start + batch_size, len(store))
             chips, found = align_faces(load_rows(store, slice(start, stop)), size, padding,
-                                       upsample, template, detector)
+                                       upsample, template, detector, device)
             table = arrow[start:stop]
             paths = [c.get("path") or "" for c in table[image_col].to_pylist()]
             for i in np.flatnonzero(~found):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from latentplay.cliargs import DETECTOR_HELP
+from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP
 from latentplay.errors import UserError
 
 # One command, not a group: a callback that runs without a sub-command, with options allowed
@@ -52,6 +52,7 @@ def align(
     upsample: int = typer.Option(-1, "--upsample",
                                  help="Detector upsampling (-1: by image size)."),
     detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
+    device: str = typer.Option("cpu", "--device", help=DETECTOR_DEVICE_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing store."),
 ) -> None:
     """Detect, crop and align each face (dlib's, ArcFace's or FFHQ's template); list images with no
@@ -62,7 +63,7 @@ def align(
         raise UserError(f"--size must be 64, 112, 128, 224, 256, 512 or 1024, got {size}")
     result = align_store(store, out, size=size, padding=padding,
                          upsample=None if upsample < 0 else upsample, template=template,
-                         detector=detector, overwrite=overwrite)
+                         detector=detector, device=device, overwrite=overwrite)
     counts = result.schema.provenance.counts
     typer.echo(f"aligned {counts['converted']} of {counts['inputs']} faces into {result.path}; "
                f"{counts['rejected']} without a detectable face listed in "

@@ -39,6 +39,7 @@ from latentplay.embed.faces import (
     Face,
     FaceModels,
     check_detector,
+    cnn_faces,
     detector_digest,
     detector_label,
     map_faces,
@@ -89,6 +90,7 @@ _DESCRIPTIONS: dict[str, str] = {
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
 MIN_FIT_FACES = 10
+_LOOK = object()  # an image's face not looked for yet (found on the threads)
 
 
 @dataclass
@@ -107,6 +109,8 @@ class MeasureConfig:
             evenly spaced images), ``whole`` (the whole image is the face box) or ``nan``
             (nowhere: no value). Pose is never read from a fallback box.
         upsample: detector upsampling (-1: automatic, by image size).
+        device: where dlib's CNN detector runs (``cpu``, ``cuda`` or ``auto``); it sees each
+            batch of images at once.
     """
 
     what: list[str] = field(default_factory=lambda: ["quality", "pose", "skin", "expression"])
@@ -114,9 +118,13 @@ class MeasureConfig:
     detector: str = "hog"
     fallback: str = "median"
     upsample: int = -1
+    device: str = "cpu"
 
     def validate(self) -> None:
         check_detector(self.detector)
+        from latentplay.train.api import resolve_device
+
+        resolve_device(self.device, "device")
         unknown = [w for w in self.what if w not in MEASURES]
         if unknown or not self.what:
             raise UserError(f"unknown measure(s) {', '.join(unknown) or '(none)'}; choose from "
@@ -165,9 +173,12 @@ class Measurer(Embedder):
     detects_faces = True
 
     def __init__(self, config: MeasureConfig) -> None:
+        from latentplay.train.api import resolve_device
+
         config.validate()
         super().__init__(config)
         self.box: tuple[float, float, float, float] | None = None  # median fallback, relative
+        self.device = resolve_device(config.device, "device")
         if config.needs_face:
             FaceModels.load()  # a missing dlib fails here
 
@@ -191,14 +202,16 @@ class Measurer(Embedder):
     def fit(self, images: Images) -> Measurer:
         """Place the fallback box: the median of the detected face boxes of ``images``, each
         as (left, top, right, bottom) fractions of its image's width and height."""
-        def relative_box(image: np.ndarray) -> tuple[float, float, float, float] | None:
-            found = self._detect(FaceModels.load(), image)
+        def relative_box(item: tuple[np.ndarray, Any]) -> tuple[float, float, float, float] | None:
+            image, found = item
+            if found is _LOOK:
+                found = self._detect(FaceModels.load(), image)
             if found is None:
                 return None
             box, (h, w) = found.box, image.shape[:2]
             return box.left() / w, box.top() / h, box.right() / w, box.bottom() / h
 
-        boxes = [b for b in map_faces(relative_box, as_list(images)) if b is not None]
+        boxes = [b for b in map_faces(relative_box, self._with_faces(as_list(images))) if b is not None]
         if len(boxes) < MIN_FIT_FACES:
             raise UserError(f"the face detector found {len(boxes)} faces in {len(as_list(images))} "
                             "sample images, too few to place a fallback box; use --fallback "
@@ -214,20 +227,33 @@ class Measurer(Embedder):
                    ) -> tuple[np.ndarray, np.ndarray]:
         """``(N, dim)`` float32 measures and an ``(N,)`` bool mask: face detected (all True
         when no face is needed or detection is off)."""
-        results = map_faces(self._measure, as_list(images))
+        results = map_faces(self._measure, self._with_faces(as_list(images)))
         out = np.array([values for values, _ in results], dtype=np.float32).reshape(
             len(results), self.dim)
         return out, np.array([found for _, found in results], dtype=bool)
 
-    def _measure(self, image: np.ndarray) -> tuple[list[float], bool]:
-        """One image's measures (:attr:`MeasureConfig.names` order) and whether its face was
-        found; runs on :func:`~latentplay.embed.faces.map_faces`'s threads."""
+    def _with_faces(self, images: list[np.ndarray]) -> list[tuple[np.ndarray, Any]]:
+        """Each image with its face where dlib's CNN detector looks (every image at once, in
+        batches on the config's device), else with ``_LOOK``: found on the threads."""
         cfg = self.config
+        if cfg.needs_face and cfg.detect and cfg.detector == "cnn":
+            faces: list[Any] = cnn_faces(images, None if cfg.upsample < 0 else cfg.upsample, self.device)
+        else:
+            faces = [_LOOK] * len(images)
+        return list(zip(images, faces, strict=True))
+
+    def _measure(self, item: tuple[np.ndarray, Any]) -> tuple[list[float], bool]:
+        """One image's measures (:attr:`MeasureConfig.names` order) and whether its face was
+        found, from an image and its face (:meth:`_with_faces`); runs on
+        :func:`~latentplay.embed.faces.map_faces`'s threads."""
+        cfg = self.config
+        image, detected = item
         values: list[float] = []
         score, face, found = float("nan"), None, True
         if cfg.needs_face:
             models = FaceModels.load()
-            detected = self._detect(models, image) if cfg.detect else None
+            if detected is _LOOK:
+                detected = self._detect(models, image) if cfg.detect else None
             found = detected is not None or not cfg.detect
             if detected is not None:
                 score = detected.score
@@ -295,7 +321,7 @@ def store_to_extend(store: st.Store | str | os.PathLike[str], batch_size: int, p
 
 def measure_store(store: st.Store | str | os.PathLike[str],
                   what: Sequence[str] = ("quality", "pose", "skin", "expression"), *,
-                  detect: bool = True, detector: str = "hog",
+                  detect: bool = True, detector: str = "hog", device: str = "cpu",
                   fallback: str = "median", upsample: int = -1,
                   box_from: st.Store | str | os.PathLike[str] | None = None,
                   prefix: str = "", batch_size: int = 64, overwrite: bool = False,
@@ -305,7 +331,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     Args:
         store: a saved store or its path; replaced atomically when every row is measured.
         what: measures from :data:`MEASURES`.
-        detect, detector, fallback, upsample: see :class:`MeasureConfig`.
+        detect, detector, device, fallback, upsample: see :class:`MeasureConfig`.
         box_from: place the median fallback box with the faces of this store's images instead
             (e.g. the training set of a store of generated faces the detector rarely finds).
         prefix: put before every new attribute's name (e.g. ``gen_`` to keep two sets apart).
@@ -318,7 +344,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     """
     store = store_to_extend(store, batch_size, prefix, "measure")
     config = MeasureConfig(what=list(what), detect=detect, detector=detector, fallback=fallback,
-                           upsample=upsample)
+                           upsample=upsample, device=device)
     config.validate()
     names = [prefix + n for n in config.attribute_names]
     remeasured = _detection_columns(store) & set(names)  # a later measure finds the same faces

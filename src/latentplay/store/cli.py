@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from latentplay.cliargs import DETECTOR_HELP
+from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP
 from latentplay.errors import UserError
 from latentplay.outputs import figure_text
 
@@ -217,6 +217,7 @@ def measure(
                                  "Pose needs a detected face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
     detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
+    device: str = typer.Option("cpu", "--device", help=DETECTOR_DEVICE_HELP),
     box_from: Path = typer.Option(None, "--box-from", help="Place the median box with this "
                                   "store's faces (e.g. the training set of generated images)."),
     prefix: str = typer.Option("", "--prefix", help="Put before each new attribute's name."),
@@ -228,7 +229,7 @@ def measure(
     from latentplay.cliargs import split_names
     from latentplay.measure import measure_store, summary_lines
 
-    new = measure_store(path, split_names(what), detect=detect, detector=detector,
+    new = measure_store(path, split_names(what), detect=detect, detector=detector, device=device,
                         fallback=fallback, upsample=upsample, box_from=box_from, prefix=prefix,
                         batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
