@@ -187,7 +187,7 @@ def _affine(stream: DlibStream, kind: str, channels: int) -> dict[str, np.ndarra
 
 
 @dataclass(frozen=True)
-class _Layout:
+class PyramidLayout:
     """Where the pyramid's levels lie in the tiled tensor: ``tiles`` ``(L, 4)`` left, top,
     right, bottom (inclusive), of a ``rows x cols`` tensor."""
 
@@ -197,7 +197,7 @@ class _Layout:
 
 
 @functools.lru_cache(maxsize=64)
-def tiled_layout(rows: int, cols: int, padding: int = 10, outer: int = 11) -> _Layout:
+def tiled_layout(rows: int, cols: int, padding: int = 10, outer: int = 11) -> PyramidLayout:
     """dlib's ``compute_tiled_image_pyramid_details`` for ``pyramid_down<6>`` and an image of
     ``rows x cols``: level sizes ``floor(5/6 * size)`` until fewer than 5 rows; the first
     column goes down until the rest fit back up a second one, right-aligned beside it."""
@@ -232,10 +232,11 @@ def tiled_layout(rows: int, cols: int, padding: int = 10, outer: int = 11) -> _L
             break
         tiles.append(tile)
         y -= h + padding
-    return _Layout(np.array(tiles, np.int64), height + 2 * outer, first_w + 2 * outer)
+    return PyramidLayout(np.array(tiles, np.int64), height + 2 * outer, first_w + 2 * outer)
 
 
-def tiled_pyramid(images: torch.Tensor, layout: _Layout, means: tuple[float, float, float]) -> torch.Tensor:
+def tiled_pyramid(images: torch.Tensor, layout: PyramidLayout, means: tuple[float, float, float]
+                  ) -> torch.Tensor:
     """``images`` ``(B, 3, H, W)`` float in [0, 255] -> dlib's tiled pyramid
     ``(B, 3, layout.rows, layout.cols)``: ``(pixel - mean) / 256``, zero between the tiles,
     each level resized from the one before (bilinear, corners aligned)."""
@@ -357,7 +358,7 @@ class MMODDetector:
                     found[i] = self._detections(score_map, layout, threshold, upsample)
         return found  # type: ignore[return-value]
 
-    def _scores(self, images: np.ndarray, layout: _Layout) -> np.ndarray:
+    def _scores(self, images: np.ndarray, layout: PyramidLayout) -> np.ndarray:
         """``(B, H, W, 3)`` uint8 -> score maps ``(B, rows, cols)``."""
         if len(layout.tiles) == 0 or min(layout.rows, layout.cols) < MIN_INPUT:
             return np.zeros((len(images), 0, 0), np.float32)
@@ -365,7 +366,9 @@ class MMODDetector:
             x = torch.from_numpy(images).to(self.device).permute(0, 3, 1, 2).float()
             return self.net(tiled_pyramid(x, layout, self.options.means))[:, 0].cpu().numpy()
 
-    def _detections(self, scores: np.ndarray, layout: _Layout, threshold: float, upsample: int) -> Detections:
+    def _detections(self, scores: np.ndarray, layout: PyramidLayout, threshold: float, upsample: int
+                    ) -> Detections:
+        """One image's score map ``(rows, cols)`` -> its faces on the original image."""
         rows, cols = np.nonzero(scores > threshold)
         if len(rows) == 0:
             return Detections(np.zeros((0, 4), np.int64), np.zeros(0))

@@ -261,9 +261,9 @@ def _rgb(image: np.ndarray) -> np.ndarray:
 
 
 class FaceModels:
-    """dlib's HOG face detector (its CNN detector: :func:`cnn_faces`), 5-landmark shape predictor and
-    face-recognition ResNet (run by PyTorch: :mod:`latentplay.embed.dlib_resnet`; dlib's own
-    on first use, for jittered descriptors)."""
+    """dlib's HOG face detector (its CNN detector: :func:`cnn_faces`), 5-landmark shape
+    predictor and face-recognition ResNet (run by PyTorch: :mod:`latentplay.embed.dlib_resnet`;
+    dlib's own on first use, for jittered descriptors)."""
 
     def __init__(self, dlib: Any, directory: Path) -> None:
         self.dlib = dlib
@@ -423,8 +423,7 @@ class DlibConfig:
     Attributes:
         detect: look for the face; when False every image is taken to be a face crop already.
         detector: ``hog`` (fast), ``cnn`` (dlib's CNN, run by PyTorch: slower on a CPU, finds
-            more faces) or
-            ``scrfd:PATH`` (an SCRFD network: :mod:`latentplay.embed.scrfd`).
+            more faces) or ``scrfd:PATH`` (an SCRFD network: :mod:`latentplay.embed.scrfd`).
         fallback: what an image with no detected face gets: ``whole`` (the whole image is
             taken as the face box, then aligned) or ``nan`` (a row of NaN). Either way the row
             is listed in the column's record.
