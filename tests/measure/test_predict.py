@@ -145,9 +145,33 @@ def test_value_heads():
     attr, values = columns["predicted_age"]
     assert attr.kind == "continuous" and "output 2 times 100" in attr.description
     np.testing.assert_allclose(values, [25.0, np.nan])
-    for spec in ("age:value=a,b", "age:value*x", "age:values", "age:value/2"):
+    for spec in ("age:value=a,b", "age:value*x", "age:values", "age:value/2", "yaw:expect",
+                 "yaw:expect66*", "yaw:expectx", "yaw:expect66-"):
         with pytest.raises(UserError, match="write"):
             parse_heads(spec)
+
+
+def test_expected_bin_heads():
+    heads = parse_heads("yaw:expect66*3-99;age@70:expect4;shift:value*2+0.5")
+    yaw, age, shift = heads
+    assert (yaw.start, yaw.stop, yaw.scale, yaw.offset, yaw.bins) == (0, 66, 3.0, -99.0, 66)
+    assert (age.start, age.stop, shift.start, shift.offset) == (70, 74, 74, 0.5) and age.is_value
+    logits = np.full((3, 75), -50.0)
+    logits[0, 33] = 10.0              # all weight on bin 33: 33 * 3 - 99 = 0 degrees
+    logits[1, [10, 20]] = 5.0         # two equal bins: their mean, 15 -> -54
+    logits[2, :66] = 0.0              # uniform: bin 32.5 -> -1.5
+    logits[:, 70:74] = np.log([1.0, 1.0, 2.0, 4.0])  # p = 1/8, 1/8, 2/8, 4/8: 0 + 1/8 + 4/8 + 12/8
+    logits[:, 74] = [1.0, -1.0, 0.0]
+    np.testing.assert_allclose(head_values(logits, yaw), [0.0, -54.0, -1.5], atol=1e-9)
+    np.testing.assert_allclose(head_values(logits, age), 17 / 8, atol=1e-12)
+    np.testing.assert_allclose(head_values(logits, shift), [2.5, -1.5, 0.5])
+    logits[1] = np.nan
+    assert np.isnan(head_values(logits, yaw)[1])
+    columns = head_columns(heads, logits, "p_", "onnx:hopenet.onnx")
+    assert "the expected bin of outputs 0-65 times 3 minus 99" in columns["p_yaw"][0].description
+    assert "output 74 times 2 plus 0.5" in columns["p_shift"][0].description
+    with pytest.raises(UserError, match="two or more outputs"):
+        parse_heads("yaw:expect1")
 
 
 def test_value_heads_predicted_and_compared_with_a_label(net, tmp_path, cli):
@@ -233,7 +257,7 @@ def test_predictions_are_the_colours_with_their_probabilities(net, tmp_path, cli
     assert entry["op"] == "predict" and entry["attributes"] == [
         "predicted_color", "predicted_color_p", "predicted_bright", "predicted_bright_p"]
     assert entry["heads"][1] == {"name": "bright", "start": 4, "classes": ["dark", "light"],
-                                 "sigmoid": False, "scale": None}
+                                 "sigmoid": False, "scale": None, "offset": 0.0, "bins": 0}
     # one output read with a sigmoid: present when its logit is above 0
     r = cli("data", "predict", store.path, "--with", f"onnx:{net}", "--heads", "lit@5:sigmoid",
             "-o", "align=none", "-o", "pixels=unit")

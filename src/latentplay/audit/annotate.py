@@ -463,7 +463,8 @@ class NetworkValues:
     @property
     def description(self) -> dict[str, Any]:
         return {"kind": "network values", "embedder": self.network.embedder.name,
-                "head": {"output": self.head.start, "scale": self.head.scale},
+                "head": {"output": self.head.start, "scale": self.head.scale,
+                         "offset": self.head.offset, "bins": self.head.bins},
                 "training_rows": None if self.training is None else len(self.training),
                 "error": self.error}
 

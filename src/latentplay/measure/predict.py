@@ -6,13 +6,17 @@ classifier (:mod:`latentplay.embed.onnxnet`) over a store and writes, for each o
 categorical attribute (the most probable class) and a continuous one (its probability). A
 head is a run of the network's outputs (logits) with one class per output, read with a
 softmax, or one output read with a sigmoid (a yes/no attribute); a value head is one output
-taken as a number (an age regressor's years), written as a continuous attribute:
+taken as a number (an age regressor's years), written as a continuous attribute, and an
+expected-bin head is K outputs read with a softmax as the expected bin number (DEX's ages from
+101 bins, Hopenet's angles from 66 bins of 3 degrees), both optionally scaled and shifted:
 
     race=White,Black,Asian          outputs 0-2 (heads follow one another)
     gender@7=Male,Female            outputs 7-8 (``@`` gives the first output)
     Smiling@31:sigmoid              output 31: no / yes
     glasses:sigmoid=without,with    the next output, with its two classes named
     age@2:value*100                 output 2 times 100
+    age:expect101                   sum of k * softmax(outputs)[k], k = 0..100
+    yaw:expect66*3-99               the same over 66 outputs, times 3, minus 99 (degrees)
 
 Heads are separated by ``;``. ``fairface7`` and ``fairface4`` name the layouts of FairFace's
 published ResNet-34 classifiers (18 outputs: race, gender at 7, age at 9; with the class names
@@ -33,6 +37,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,17 +76,31 @@ SIGMOID = ("no", "yes")  # the classes of a sigmoid head unless named
 class Head:
     """One head: ``classes`` read from outputs ``start .. start + K - 1`` with a softmax;
     when ``sigmoid``, two classes (absent, present) from output ``start``; when ``scale`` is
-    set, no classes but a value, output ``start`` times ``scale``."""
+    set, no classes but a value, ``scale * x + offset`` where ``x`` is output ``start``, or
+    with ``bins`` > 0 the expected bin of outputs ``start .. start + bins - 1`` (softmax)."""
 
     name: str
     start: int
     classes: tuple[str, ...]
     sigmoid: bool = False
     scale: float | None = None
+    offset: float = 0.0
+    bins: int = 0
 
     @property
     def stop(self) -> int:
+        if self.bins:
+            return self.start + self.bins
         return self.start + (1 if self.sigmoid or self.is_value else len(self.classes))
+
+    @property
+    def reading(self) -> str:
+        """How a value head reads its outputs, in words ("output 2 times 100")."""
+        read = (f"the expected bin of outputs {self.start}-{self.stop - 1}" if self.bins
+                else f"output {self.start}")
+        times = "" if self.scale in (None, 1) else f" times {self.scale:g}"
+        shift = "" if not self.offset else f" {'plus' if self.offset > 0 else 'minus'} {abs(self.offset):g}"
+        return read + times + shift
 
     @property
     def is_value(self) -> bool:
@@ -90,9 +109,9 @@ class Head:
 
 
 def parse_heads(spec: str) -> list[Head]:
-    """Heads from ``NAME[@START]=CLASS,CLASS,...``, ``NAME[@START]:sigmoid[=NO,YES]`` and
-    ``NAME[@START]:value[*SCALE]`` items separated by ``;``, or a preset name (see the
-    module).
+    """Heads from ``NAME[@START]=CLASS,CLASS,...``, ``NAME[@START]:sigmoid[=NO,YES]``,
+    ``NAME[@START]:value[*SCALE][+-OFFSET]`` and ``NAME[@START]:expectK[*SCALE][+-OFFSET]``
+    items separated by ``;``, or a preset name (see the module).
 
     Raises:
         UserError: a malformed head, fewer than two classes (or a sigmoid head with other
@@ -108,18 +127,19 @@ def parse_heads(spec: str) -> list[Head]:
         left, colon, kind = left.partition(":")
         name, at, first = left.strip().partition("@")
         name, kind = name.strip(), kind.strip()
-        sigmoid, value = kind == "sigmoid", kind.startswith("value")
+        sigmoid = kind == "sigmoid"
+        value = kind.startswith("value") or kind.startswith("expect")
         if (not sep and not sigmoid and not value) or (colon and not (sigmoid or value)) \
                 or (value and sep) or not name.replace("_", "").isalnum():
             raise UserError(f"head {part!r}: write NAME[@FIRST]=CLASS,CLASS,..., "
-                            "NAME[@FIRST]:sigmoid or NAME[@FIRST]:value[*SCALE] (or a preset: "
-                            f"{', '.join(PRESETS)})")
+                            "NAME[@FIRST]:sigmoid, NAME[@FIRST]:value[*SCALE][+-OFFSET] or "
+                            f"NAME[@FIRST]:expectK[*SCALE][+-OFFSET] (or a preset: {', '.join(PRESETS)})")
         if at:
             if not first.strip().isdigit():
                 raise UserError(f"head {name!r}: the first output after '@' must be a number")
             start = int(first)
         if value:
-            heads.append(Head(name, start, (), scale=_scale(name, kind[len("value"):])))
+            heads.append(_value_head(name, start, kind))
             start = heads[-1].stop
             continue
         classes = tuple(c.strip() for c in right.split(",")) if sep else SIGMOID
@@ -141,16 +161,25 @@ def parse_heads(spec: str) -> list[Head]:
     return heads
 
 
-def _scale(name: str, text: str) -> float:
-    """The factor of a value head from the text after ``value`` (``*100``, or nothing: 1)."""
-    if not text:
-        return 1.0
+_VALUE = re.compile(r"(value|expect(?P<bins>\d+))(\*(?P<scale>[^+-]+|[+-][^+-]+))?"
+                    r"(?P<offset>[+-][^+-]+)?")
+
+
+def _value_head(name: str, start: int, kind: str) -> Head:
+    """A value or expected-bin head from the text after ``:`` (``value*100``, ``expect66*3-99``)."""
+    found = _VALUE.fullmatch(kind)
     try:
-        if text.startswith("*"):
-            return float(text[1:])
+        if found is None:
+            raise ValueError(kind)
+        bins = int(found["bins"] or 0)
+        scale = float(found["scale"]) if found["scale"] else 1.0
+        offset = float(found["offset"]) if found["offset"] else 0.0
     except ValueError:
-        pass
-    raise UserError(f"head {name!r}: write :value or :value*SCALE (e.g. age:value*100)")
+        raise UserError(f"head {name!r}: write :value[*SCALE][+-OFFSET] (e.g. age:value*100) or "
+                        ":expectK[*SCALE][+-OFFSET] (e.g. yaw:expect66*3-99)") from None
+    if found["bins"] is not None and bins < 2:
+        raise UserError(f"head {name!r}: an expected-bin head reads two or more outputs")
+    return Head(name, start, (), scale=scale, offset=offset, bins=bins)
 
 
 def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.ndarray]:
@@ -172,8 +201,16 @@ def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.nda
 
 
 def head_values(logits: np.ndarray, head: Head) -> np.ndarray:
-    """A value head's numbers: ``(N, D)`` outputs -> ``(N,)`` float64 (NaN rows stay NaN)."""
-    return logits[:, head.start].astype(np.float64) * (head.scale or 1.0)
+    """A value head's numbers: ``(N, D)`` outputs -> ``(N,)`` float64 (NaN rows stay NaN):
+    ``scale * x + offset``, ``x`` the head's output or, for an expected-bin head, the mean bin
+    number under the softmax of its outputs."""
+    if head.bins:
+        z = logits[:, head.start:head.stop].astype(np.float64)
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        x = (p / p.sum(axis=1, keepdims=True)) @ np.arange(head.bins)
+    else:
+        x = logits[:, head.start].astype(np.float64)
+    return x * (head.scale or 1.0) + head.offset
 
 
 def classifier(network: str, heads: str, options: Sequence[str] = ()
@@ -333,9 +370,8 @@ def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network
     for head in heads:
         name = prefix + head.name
         if head.is_value:
-            times = "" if head.scale == 1 else f" times {head.scale:g}"
             columns[name] = (Attribute(name, "continuous", description=(
-                f"{head.name} predicted by {network} (output {head.start}{times})")),
+                f"{head.name} predicted by {network} ({head.reading})")),
                 head_values(logits, head))
             continue
         probs = head_probabilities(logits, [head])[0]
