@@ -233,8 +233,6 @@ class OnnxEmbedder(Embedder):
             raise UserError(f"{config.path}: no output {config.output!r}; "
                             f"the network's outputs: {', '.join(outputs)}")
         self.output_name = config.output or outputs[0]
-        self.pixels = (config.pixels if config.pixels != AUTO_PIXELS
-                       else "raw" if normalises_itself(config.path) else "arcface")
         self.graph = None
         self.device = "cpu"  # the torch engine's and dlib's CNN detector's
         if config.engine == "torch":
@@ -243,6 +241,11 @@ class OnnxEmbedder(Embedder):
 
             self.device = resolve_device(config.device, "onnx: device")
             self.graph = OnnxGraph(config.path, self.output_name).to(self.device).eval()
+        if config.pixels != AUTO_PIXELS:
+            self.pixels = config.pixels
+        else:  # the graph read the file already
+            raw = self.graph.normalises_itself if self.graph is not None else normalises_itself(config.path)
+            self.pixels = "raw" if raw else "arcface"
         if config.align != "none":
             FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels
