@@ -5,7 +5,9 @@
 dlib writes an integer as one byte ``n | sign`` (sign ``0x80``) and then ``n`` little-endian
 bytes, a floating-point number as two integers (``mantissa * 2**exponent``), a string as its
 length and its bytes, and a parameter tensor as version 2, four dimensions and float32 values.
-A network is its layers in order, each opened by its name (``con_4``, ``bn_con2``, ...).
+A network is its layers in order, each opened by its name (``con_4``, ``bn_con2``, ...);
+:func:`read_con` and :func:`read_affine` read the convolution and affine (or batch norm) layers
+both networks have.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from torch import nn
 
 from latentplay.errors import UserError
 
@@ -69,3 +72,34 @@ class DlibStream:
             return None
         self.at = found.end()
         return found.group()[2:].decode()
+
+
+def read_con(stream: DlibStream, conv: nn.Conv2d) -> dict[str, np.ndarray] | None:
+    """A ``con_4`` layer's weights and bias (after its name), None unless they are ``conv``'s
+    (filters, kernel, strides and padding)."""
+    values = stream.tensor().reshape(-1)
+    filters, rows, cols, sy, sx, py, px = stream.integers(7)
+    shape, size = tuple(conv.weight.shape), conv.weight.numel()
+    built = (shape[0], *shape[2:], conv.stride, conv.padding)
+    if (filters, rows, cols, (sy, sx), (py, px)) != built or values.size != size + filters:
+        return None
+    return {"weight": values[:size].reshape(shape), "bias": values[size:]}
+
+
+def read_affine(stream: DlibStream, kind: str, channels: int) -> dict[str, np.ndarray] | None:
+    """An ``affine_`` layer's scale and shift, or those of a ``bn_con2`` batch norm folded as
+    dlib folds it (``gamma / sqrt(running variance + eps)``, ``beta - mean * scale``); None
+    unless they have ``channels`` values."""
+    params = stream.tensor().reshape(-1)
+    if params.size != 2 * channels:
+        return None
+    gamma, beta = params[:channels].astype(np.float64), params[channels:].astype(np.float64)
+    if kind == "bn_con2":
+        stream.integers(10)  # the shapes of gamma and beta
+        _means, _invstds = stream.tensor(), stream.tensor()
+        running_means, running_variances = stream.tensor().reshape(-1), stream.tensor().reshape(-1)
+        stream.integers(2)  # updates, window
+        *_multipliers, eps = (stream.real() for _ in range(5))
+        gamma = gamma / np.sqrt(running_variances + eps)
+        beta = beta - running_means * gamma
+    return {"gamma": gamma, "beta": beta}

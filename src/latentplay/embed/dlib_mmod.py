@@ -44,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from latentplay.embed.dlib_file import DlibStream
+from latentplay.embed.dlib_file import DlibStream, read_affine, read_con
 from latentplay.embed.dlib_resnet import Affine, PathLike
 from latentplay.errors import UserError
 
@@ -146,44 +146,14 @@ def read_dlib_mmod(path: PathLike) -> tuple[dict[str, torch.Tensor], MMODOptions
         if kind is None:
             raise UserError(f"{path} is not dlib's CNN face detector: it ends before layer {name}")
         if isinstance(module, nn.Conv2d):
-            tensors = _conv(stream, module) if kind == "con_4" else None
+            tensors = read_con(stream, module) if kind == "con_4" else None
         else:
-            tensors = _affine(stream, kind, module.gamma.numel()) if kind != "con_4" else None
+            tensors = read_affine(stream, kind, module.gamma.numel()) if kind != "con_4" else None
         if tensors is None:
             raise UserError(f"{path} is not dlib's CNN face detector: layer {name} is a {kind} "
                             "of another shape")
         state.update({f"{name}.{k}": torch.from_numpy(np.array(v, np.float32)) for k, v in tensors.items()})
     return state, options
-
-
-def _conv(stream: DlibStream, conv: nn.Conv2d) -> dict[str, np.ndarray] | None:
-    """A ``con_4`` layer's weights and bias, None unless they are ``conv``'s."""
-    values = stream.tensor().reshape(-1)
-    filters, rows, cols, sy, sx, py, px = stream.integers(7)
-    shape, size = tuple(conv.weight.shape), conv.weight.numel()
-    built = (shape[0], *shape[2:], conv.stride, conv.padding)
-    if (filters, rows, cols, (sy, sx), (py, px)) != built or values.size != size + filters:
-        return None
-    return {"weight": values[:size].reshape(shape), "bias": values[size:]}
-
-
-def _affine(stream: DlibStream, kind: str, channels: int) -> dict[str, np.ndarray] | None:
-    """An ``affine_`` layer's scale and shift, or those of a ``bn_con2`` batch norm folded as
-    dlib folds it (``gamma / sqrt(running variance + eps)``, ``beta - mean * scale``); None
-    unless they have ``channels`` values."""
-    params = stream.tensor().reshape(-1)
-    if params.size != 2 * channels:
-        return None
-    gamma, beta = params[:channels].astype(np.float64), params[channels:].astype(np.float64)
-    if kind == "bn_con2":
-        stream.integers(10)  # the shapes of gamma and beta
-        _means, _invstds = stream.tensor(), stream.tensor()
-        running_means, running_variances = stream.tensor().reshape(-1), stream.tensor().reshape(-1)
-        stream.integers(2)  # updates, window
-        *_multipliers, eps = (stream.real() for _ in range(5))
-        gamma = gamma / np.sqrt(running_variances + eps)
-        beta = beta - running_means * gamma
-    return {"gamma": gamma, "beta": beta}
 
 
 @dataclass(frozen=True)

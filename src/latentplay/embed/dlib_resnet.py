@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from latentplay.embed.dlib_file import DlibStream
+from latentplay.embed.dlib_file import DlibStream, read_affine, read_con
 from latentplay.errors import UserError
 
 PathLike = str | os.PathLike[str]
@@ -146,27 +146,20 @@ def read_dlib_resnet(path: PathLike) -> dict[str, torch.Tensor]:
         kind = stream.next_layer(_LAYER)
         if kind is None:
             raise UserError(f"{path} is not dlib's face-recognition ResNet: it ends before layer {name}")
-        if kind == "fc_2":  # its outputs and inputs first
-            stream.integers(2)
-        params = stream.tensor()
-        values = params.reshape(-1)
         if isinstance(module, nn.Conv2d) and kind == "con_4":
-            filters, rows, cols, sy, sx, py, px = stream.integers(7)
-            shape, size = tuple(module.weight.shape), module.weight.numel()
-            built = (shape[0], *shape[2:], module.stride, module.padding)
-            ok = (filters, rows, cols, (sy, sx), (py, px)) == built and values.size == size + filters
-            tensors = {"weight": values[:size].reshape(shape) if ok else values, "bias": values[size:]}
+            tensors = read_con(stream, module)
         elif isinstance(module, Affine) and kind == "affine_":
-            c = module.gamma.numel()
-            ok, tensors = values.size == 2 * c, {"gamma": values[:c], "beta": values[c:]}
+            tensors = read_affine(stream, kind, module.gamma.numel())
         elif isinstance(module, nn.Linear) and kind == "fc_2":
+            stream.integers(2)  # its outputs and inputs first
+            params = stream.tensor()
             ok = tuple(params.shape[:2]) == tuple(module.weight.shape[::-1])  # (inputs, outputs)
-            tensors = {"weight": params.reshape(params.shape[:2]).T}
+            tensors = {"weight": params.reshape(params.shape[:2]).T} if ok else None
         else:
-            ok, tensors = False, {}
-        if not ok:
+            tensors = None
+        if tensors is None:
             raise UserError(f"{path} is not dlib's face-recognition ResNet: layer {name} is a {kind} "
-                            f"with parameters of shape {tuple(params.shape)}")
+                            "of another shape")
         state.update({f"{name}.{k}": torch.from_numpy(np.array(v, np.float32)) for k, v in tensors.items()})
     return state
 
