@@ -16,7 +16,14 @@ from latentplay.embed.dlib_mmod import (
     tiled_layout,
     tiled_pyramid,
 )
-from latentplay.embed.faces import CNN_DETECTOR_MODEL, cnn_faces, model_dir
+from latentplay.embed.faces import (
+    CNN_DETECTOR_MODEL,
+    check_detector,
+    cnn_faces,
+    cnn_threshold,
+    detector_label,
+    model_dir,
+)
 from latentplay.errors import UserError
 
 
@@ -81,6 +88,27 @@ def test_a_batch_of_images_of_two_sizes_finds_what_one_at_a_time_finds(reference
             assert (box.left(), box.top(), box.right(), box.bottom()) == tuple(boxes[k])
             assert face.score == pytest.approx(scores[k], abs=1e-4)
     assert faces[-1] is not None and sum(f is not None for f in faces) >= 2
+
+
+def test_a_lower_threshold_keeps_every_face_of_the_higher(faces_store) -> None:
+    from latentplay import store as st
+
+    images = list(st.load_images(st.load(faces_store), range(4, 20)))
+    detector = dlib_mmod()
+    for image in images:
+        strict, loose = detector.detect([image], 2)[0], detector.detect([image], 2, threshold=-0.5)[0]
+        above = loose.scores > 0  # suppression runs highest first: the extra boxes come last
+        np.testing.assert_array_equal(loose.boxes[above], strict.boxes)
+        assert np.all(loose.scores > -0.5)
+    found = [f is not None for f in cnn_faces(images)]
+    looser = [f is not None for f in cnn_faces(images, threshold=-0.5)]
+    assert all(b for a, b in zip(found, looser, strict=True) if a) and sum(looser) > sum(found)
+    assert (cnn_threshold("cnn"), cnn_threshold("cnn@-0.5"), cnn_threshold("hog")) == (0.0, -0.5, None)
+    assert "scores above -0.5" in detector_label("cnn@-0.5") and detector_label("cnn") == (
+        "dlib's CNN face detector")
+    for bad in ("cnn@x", "cnn@nan", "cnn[@THRESHOLD]", "cnn@"):
+        with pytest.raises(UserError, match="cnn@THRESHOLD|detector must be one of"):
+            check_detector(bad)
 
 
 def test_tiny_and_wrong_images() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -36,7 +37,7 @@ SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 LANDMARKS_68_MODEL = "shape_predictor_68_face_landmarks.dat"  # iBUG 300-W points, 0-based
 CNN_DETECTOR_MODEL = "mmod_human_face_detector.dat"  # dlib's max-margin object detection CNN
-DETECTORS = ("hog", "cnn", "scrfd:PATH")
+DETECTORS = ("hog", "cnn[@THRESHOLD]", "scrfd:PATH")
 SCRFD_PREFIX = "scrfd:"
 DESCRIPTOR_DIM = 128
 MAX_THREADS = 8  # each thread holds its own models (~120 MB with the 68-point predictor)
@@ -151,15 +152,16 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np
     """
     up = None if upsample < 0 else upsample
     items = as_list(images)
-    if detect and detector == "cnn":
-        faces = cnn_faces(items, up, device)
+    threshold = cnn_threshold(detector)
+    if detect and threshold is not None:
+        faces = cnn_faces(items, up, device, threshold)
     else:
         faces = [None] * len(items)
 
     def one(item: tuple[np.ndarray, Face | None]) -> tuple[np.ndarray | None, bool]:
         image, face = item
         models = FaceModels.load()
-        if detect and detector != "cnn":
+        if detect and threshold is None:
             face = models.find(image, up, detector)
         found = face is not None or not detect
         if face is None:
@@ -181,12 +183,13 @@ def auto_upsample(image: np.ndarray) -> int:
     return upsample
 
 
-def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device: str = "cpu"
-              ) -> list[Face | None]:
+def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device: str = "cpu",
+              threshold: float = 0.0) -> list[Face | None]:
     """The largest face dlib's CNN face detector (MMOD, run by PyTorch on ``device``:
     :mod:`latentplay.embed.dlib_mmod`) finds in each of ``images`` (``(H, W, C)`` uint8),
-    None where it finds none; ``upsample`` None: :func:`auto_upsample` per image. Images of one
-    size and upsampling go through the network together."""
+    None where it finds none; ``upsample`` None: :func:`auto_upsample` per image; windows
+    scoring above ``threshold`` count (dlib's own: 0). Images of one size and upsampling go
+    through the network together."""
     from latentplay.embed.dlib_mmod import dlib_mmod
 
     dlib = _import_dlib()
@@ -196,22 +199,39 @@ def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device:
     out: list[Face | None] = [None] * len(rgb)
     for up in sorted(set(times)):
         members = [i for i, t in enumerate(times) if t == up]
-        for i, found in zip(members, detector.detect([rgb[i] for i in members], up), strict=True):
+        for i, found in zip(members, detector.detect([rgb[i] for i in members], up, threshold), strict=True):
             k = found.largest()
             if k is not None:
                 out[i] = Face(dlib.rectangle(*(int(v) for v in found.boxes[k])), float(found.scores[k]))
     return out
 
 
+def cnn_threshold(detector: str) -> float | None:
+    """The score threshold of dlib's CNN detector named ``cnn`` (0, dlib's) or ``cnn@T``;
+    None for another detector. A :class:`UserError` when ``T`` is not a number."""
+    name, at, value = detector.partition("@")
+    if name != "cnn":
+        return None
+    try:
+        threshold = float(value) if at else 0.0
+    except ValueError:
+        threshold = math.nan
+    if not math.isfinite(threshold):
+        raise UserError(f"detector {detector!r}: write cnn@THRESHOLD with a number (e.g. cnn@-0.5)")
+    return threshold
+
+
 def check_detector(detector: str) -> str:
     """``detector`` if it names one of :data:`DETECTORS` (an SCRFD file that exists), else a
     :class:`UserError`."""
+    if cnn_threshold(detector) is not None:
+        return detector
     if detector.startswith(SCRFD_PREFIX):
         path, _ = _scrfd(detector)
         if not path or not Path(path).is_file():
             raise UserError(f"SCRFD detector file {path or '(none)'} does not exist "
                             "(--detector scrfd:PATH[@SIDE] names an SCRFD .onnx file)")
-    elif detector not in DETECTORS:
+    elif detector != "hog":
         raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
     return detector
 
@@ -221,6 +241,9 @@ def detector_label(detector: str) -> str:
     if detector.startswith(SCRFD_PREFIX):
         path, side = _scrfd(detector)
         return f"SCRFD ({Path(path).name}{f' at {side} px' if side else ''})"
+    threshold = cnn_threshold(detector)
+    if threshold is not None:
+        return "dlib's CNN face detector" + (f" (scores above {threshold:g})" if threshold else "")
     return f"dlib's {detector.upper()} face detector"
 
 
@@ -301,10 +324,11 @@ class FaceModels:
             upsample: dlib's detectors: times the image is doubled first; by default enough
                 for the shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces
                 under ~80 px). SCRFD scales every image to its input size instead.
-            detector: ``hog``, ``cnn`` or ``scrfd:PATH[@SIDE]`` (:data:`DETECTORS`; ``SIDE``:
-                SCRFD's input, 640 by default). The face's score
-                is HOG's SVM margin, the CNN's confidence (faces are reported from 0 up) or
-                SCRFD's probability (from 0.5 up); higher for a clearer, more frontal face.
+            detector: ``hog``, ``cnn[@T]`` or ``scrfd:PATH[@SIDE]`` (:data:`DETECTORS`; ``T``:
+                the CNN's score threshold, 0 as in dlib; ``SIDE``: SCRFD's input, 640 by
+                default). The face's score is HOG's SVM margin, the CNN's confidence (faces
+                are reported from ``T`` up) or SCRFD's probability (from 0.5 up); higher for a
+                clearer, more frontal face.
         """
         img = _rgb(image)
         if detector.startswith(SCRFD_PREFIX):  # the file is checked once, when it is loaded
@@ -312,8 +336,9 @@ class FaceModels:
         check_detector(detector)
         if upsample is None:
             upsample = auto_upsample(img)
-        if detector == "cnn":
-            return cnn_faces([img], upsample)[0]
+        threshold = cnn_threshold(detector)
+        if threshold is not None:
+            return cnn_faces([img], upsample, threshold=threshold)[0]
         boxes, scores, _ = self.detector.run(img, upsample, 0.0)
         if len(boxes) == 0:
             return None

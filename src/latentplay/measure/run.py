@@ -40,6 +40,7 @@ from latentplay.embed.faces import (
     FaceModels,
     check_detector,
     cnn_faces,
+    cnn_threshold,
     detector_digest,
     detector_label,
     map_faces,
@@ -236,8 +237,10 @@ class Measurer(Embedder):
         """Each image with its face where dlib's CNN detector looks (every image at once, in
         batches on the config's device), else with ``_LOOK``: found on the threads."""
         cfg = self.config
-        if cfg.needs_face and cfg.detect and cfg.detector == "cnn":
-            faces: list[Any] = cnn_faces(images, None if cfg.upsample < 0 else cfg.upsample, self.device)
+        threshold = cnn_threshold(cfg.detector)
+        if cfg.needs_face and cfg.detect and threshold is not None:
+            faces: list[Any] = cnn_faces(images, None if cfg.upsample < 0 else cfg.upsample, self.device,
+                                         threshold)
         else:
             faces = [_LOOK] * len(images)
         return list(zip(images, faces, strict=True))
