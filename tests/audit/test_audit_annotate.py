@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from latentplay import sources
 from latentplay import store as st
@@ -102,3 +105,61 @@ def test_clip_prompts_and_missing_open_clip(tmp_path: Path) -> None:
             ClipAnnotator(weights, "gender", ["female", "male"])
     with pytest.raises(UserError, match="does not exist"):
         ClipAnnotator(tmp_path / "missing.bin", "gender", ["female", "male"])
+
+
+class ColourDirection(torch.nn.Module):
+    """A stand-in for CLIP's image encoder: the mean of each channel minus their average (a
+    3-d embedding pointing towards the image's dominant colour)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        means = x.mean((2, 3))
+        return means - means.mean(1, keepdim=True)
+
+
+def _patches(path: Path, classes: np.ndarray) -> tuple[st.Store, np.ndarray]:
+    """24 x 24 dark noisy images with a red, green or blue patch, labelled ``color``."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 40, (len(classes), 24, 24, 3)).astype(np.uint8)
+    for i, c in enumerate(classes):
+        images[i, 4:20, 4:20, c] = rng.integers(150, 250)
+    schema = st.Schema(attributes=[st.Attribute("color", "categorical", names=["red", "green", "blue"])],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    batch = {"image": [st.encode_png(im) for im in images], "color": classes.tolist()}
+    return st.build([batch], schema, path), images
+
+
+def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
+    encoder = tmp_path / "image_encoder.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(ColourDirection().eval(), (torch.zeros(2, 3, 32, 32),), str(encoder),
+                          dynamo=False, input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    text = tmp_path / "prompts.npz"
+    np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch", "a sky"]),
+             embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2], [0, 0, 1]]))
+    classes = np.arange(30) % 3
+    store, images = _patches(tmp_path / "patches", classes)
+    ann = ClipAnnotator(f"{encoder}@{text}", "color", ["red", "green", "blue"], template="a {} patch")
+    np.testing.assert_array_equal(ann.predict(images), classes)  # 24-px images fed at 32 px
+    probs = ann.predict_proba(images)
+    assert probs.shape == (30, 3) and np.allclose(probs.sum(1), 1) and probs.max(1).min() > 0.9
+    assert ann.evaluate(store).accuracy == 1.0 and ann.evaluation is not None
+    assert ann.description["prompts"] == ["a red patch", "a green patch", "a blue patch"]
+    r = cli("audit", "compare", "--images", store.path, "--data", store.path, "--annotator",
+            f"clip:{encoder}@{text}", "--attribute", "color", "--prompt", "a {} patch",
+            "--calibrate", "30", "--out", tmp_path / "audit")
+    assert r.code == 0, r.err
+    color = json.loads((tmp_path / "audit" / "summary.json").read_text())["attributes"]["color"]
+    assert color["annotator"]["kind"] == "clip" and color["annotator"]["evaluation"]["accuracy"] == 1.0
+    assert [c["generated_count"] for c in color["per_class"]] == [10, 10, 10]
+    with pytest.raises(UserError, match=r"no text embedding for the prompt\(s\) \['a purple patch'\]"):
+        ClipAnnotator(f"{encoder}@{text}", "color", ["red", "purple"], template="a {} patch")
+    with pytest.raises(UserError, match="needs its prompts' text embeddings"):
+        ClipAnnotator(encoder, "color", ["red", "green"])
+    np.savez(tmp_path / "wide.npz", prompts=np.array(["a red patch", "a green patch"]),
+             embeddings=np.ones((2, 5)))
+    with pytest.raises(UserError, match="5-d text embeddings"):
+        ClipAnnotator(f"{encoder}@{tmp_path / 'wide.npz'}", "color", ["red", "green"], template="a {} patch")
+    np.savez(tmp_path / "bad.npz", words=np.ones(2))
+    with pytest.raises(UserError, match="not an .npz of 'prompts' and 'embeddings'"):
+        ClipAnnotator(f"{encoder}@{tmp_path / 'bad.npz'}", "color", ["red", "green"])

@@ -371,11 +371,17 @@ def class_prompts(classes: Sequence[str], template: str = "a photo of a {} perso
     return [prompts.get(c, template.format(c.replace("_", " "))) for c in classes]
 
 
+ONNX_CLIP = ".onnx"
+
+
 class ClipAnnotator(Annotator):
     """CLIP zero-shot: softmax over ``logit_scale x`` cosine similarity of image and prompts.
 
     Args:
-        weights: local open_clip weights file.
+        weights: local open_clip weights file, or ``IMAGE.onnx@TEXT.npz``: CLIP's image encoder
+            exported to ONNX (run by the ``onnx`` embedder: the whole image resized to its
+            input, CLIP's pixel statistics) and the prompts' text embeddings computed
+            beforehand (:func:`read_text_embeddings`), for machines without open_clip.
         attribute: the attribute annotated.
         classes: its ``K`` class names.
         template, prompts: see :func:`class_prompts`.
@@ -392,9 +398,20 @@ class ClipAnnotator(Annotator):
         self.prompts = class_prompts(self.classes, template, prompts)
         self.evaluation = None
         self.logit_scale = logit_scale
-        self.embedder = make_embedder(f"clip:{weights}", [f"model={model}", f"device={device}",
-                                                          "normalize=true"])
-        self.text = self.embedder.embed_text(self.prompts)  # type: ignore[attr-defined]
+        image, at, text = str(weights).partition("@")
+        if image.endswith(ONNX_CLIP):
+            if not at:
+                raise UserError(f"clip:{weights}: an ONNX image encoder needs its prompts' text "
+                                "embeddings: clip:IMAGE.onnx@TEXT.npz")
+            self.embedder = make_embedder(f"onnx:{image}", ["align=none", "pixels=clip", "normalize=true"])
+            self.text = prompt_embeddings(read_text_embeddings(text), self.prompts, text)
+            if self.text.shape[1] != self.embedder.dim:
+                raise UserError(f"{text} holds {self.text.shape[1]}-d text embeddings; {image} "
+                                f"gives {self.embedder.dim}-d image embeddings")
+        else:
+            self.embedder = make_embedder(f"clip:{weights}", [f"model={model}", f"device={device}",
+                                                              "normalize=true"])
+            self.text = self.embedder.embed_text(self.prompts)  # type: ignore[attr-defined]
 
     @property
     def description(self) -> dict[str, Any]:
@@ -403,12 +420,40 @@ class ClipAnnotator(Annotator):
     def predict_proba(self, images: Images) -> np.ndarray:
         if not len(images):
             return np.zeros((0, len(self.classes)))
-        x = np.concatenate([self.embedder.embed(images[s:s + BATCH])
+        x = np.concatenate([embed_images(self.embedder, images[s:s + BATCH])[0]
                             for s in range(0, len(images), BATCH)])
         logits = self.logit_scale * x.astype(np.float64) @ self.text.T.astype(np.float64)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
+
+
+def read_text_embeddings(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Prompt -> text embedding ``(D,)`` from an ``.npz`` of ``prompts`` ``(K,)`` (strings)
+    and ``embeddings`` ``(K, D)``, as CLIP's text encoder gave them (read without pickle)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"text embeddings file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            prompts, vectors = data["prompts"], np.asarray(data["embeddings"], np.float64)
+    except (KeyError, ValueError, OSError) as err:
+        raise UserError(f"{path} is not an .npz of 'prompts' and 'embeddings': {err}") from None
+    if prompts.ndim != 1 or vectors.ndim != 2 or len(prompts) != len(vectors) or prompts.dtype.kind != "U":
+        raise UserError(f"{path}: 'prompts' must be K strings and 'embeddings' K rows; got "
+                        f"{prompts.shape} {prompts.dtype} and {vectors.shape}")
+    return {str(p): v for p, v in zip(prompts, vectors, strict=True)}
+
+
+def prompt_embeddings(table: Mapping[str, np.ndarray], prompts: Sequence[str], source: str
+                      ) -> np.ndarray:
+    """The unit-length text embeddings ``(K, D)`` of ``prompts`` from ``table`` (a
+    :class:`UserError` naming those ``source`` lacks)."""
+    missing = [p for p in prompts if p not in table]
+    if missing:
+        raise UserError(f"{source} has no text embedding for the prompt(s) {missing}")
+    vectors = np.stack([table[p] for p in prompts])
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
 class NetworkAnnotator(Annotator):

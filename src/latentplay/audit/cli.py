@@ -50,7 +50,8 @@ def annotator_cmd(
 def compare_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
     data: Path = typer.Option(..., help="Training store (labelled)."),
-    annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS, "
+    annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS "
+                                  "(or clip:IMAGE.onnx@TEXT.npz: CLIP exported), "
                                   "onnx:PATH (a classifier; give --heads), or labels (the "
                                   "labels the --images store has, e.g. measured)."),
     out: Path = typer.Option(..., "--out", help="Directory for summary, CSVs and figures."),

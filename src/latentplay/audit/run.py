@@ -88,9 +88,10 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
                        clip_template: str = "a photo of a {} person", clip_model: str = "ViT-B-32",
                        calibrate: int = 2000, seed: int = 0, heads: str | None = None,
                        network_options: Sequence[str] = ()) -> list[Annotator | NetworkValues]:
-    """One annotator per attribute from ``specs``: annotator files, ``clip:WEIGHTS`` (zero-shot
-    CLIP on every attribute) or ``onnx:PATH`` (a classification network whose ``heads`` are
-    named like the attributes; :func:`latentplay.measure.predict.parse_heads`). Without
+    """One annotator per attribute from ``specs``: annotator files, ``clip:WEIGHTS`` or
+    ``clip:IMAGE.onnx@TEXT.npz`` (zero-shot CLIP on every attribute: :class:`ClipAnnotator`)
+    or ``onnx:PATH`` (a classification network whose ``heads`` are named like the attributes;
+    :func:`latentplay.measure.predict.parse_heads`). Without
     ``attributes``, those of the files and the network's heads that ``data`` has are used.
     A CLIP or network annotator's confusion is measured on up to ``calibrate`` rows of
     ``data``; a network's value head is a :class:`NetworkValues` read on as many (its name need

@@ -38,6 +38,7 @@ PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "arcface": (1.0, (127.5,), (127.5,)),           # InsightFace: (v - 127.5) / 127.5
     "facenet": (1.0, (127.5,), (128.0,)),           # FaceNet ports: (v - 127.5) / 128
     "imagenet": (255.0, (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "clip": (255.0, (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
     "unit": (255.0, (0.0,), (1.0,)),                # v / 255
     "raw": (1.0, (0.0,), (1.0,)),                   # v: the network normalises itself
 }
@@ -61,7 +62,8 @@ class OnnxConfig:
             ``none`` (centre crop and resize).
         pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
             ``facenet`` ((v - 127.5) / 128),
-            ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``unit``
+            ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``clip``
+            (the same with CLIP's means and SDs: an exported CLIP image encoder), ``unit``
             (v / 255), ``raw`` (v) or ``auto`` (InsightFace's rule: ``raw`` when the file's
             first nodes subtract and multiply, i.e. it normalises itself, else ``arcface``).
         bgr: feed the channels in BGR order (networks trained on OpenCV-decoded images).
