@@ -145,6 +145,7 @@ def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
     assert probs.shape == (30, 3) and np.allclose(probs.sum(1), 1) and probs.max(1).min() > 0.9
     assert ann.evaluate(store).accuracy == 1.0 and ann.evaluation is not None
     assert ann.description["prompts"] == ["a red patch", "a green patch", "a blue patch"]
+    assert ann.description["text_embeddings"] == str(text)
     r = cli("audit", "compare", "--images", store.path, "--data", store.path, "--annotator",
             f"clip:{encoder}@{text}", "--attribute", "color", "--prompt", "a {} patch",
             "--calibrate", "30", "--out", tmp_path / "audit")

@@ -371,9 +371,6 @@ def class_prompts(classes: Sequence[str], template: str = "a photo of a {} perso
     return [prompts.get(c, template.format(c.replace("_", " "))) for c in classes]
 
 
-ONNX_CLIP = ".onnx"
-
-
 class ClipAnnotator(Annotator):
     """CLIP zero-shot: softmax over ``logit_scale x`` cosine similarity of image and prompts.
 
@@ -399,11 +396,13 @@ class ClipAnnotator(Annotator):
         self.evaluation = None
         self.logit_scale = logit_scale
         image, at, text = str(weights).partition("@")
-        if image.endswith(ONNX_CLIP):
+        self.text_source: str | None = None  # the prompts' embeddings of an exported encoder
+        if image.endswith(".onnx"):
             if not at:
                 raise UserError(f"clip:{weights}: an ONNX image encoder needs its prompts' text "
                                 "embeddings: clip:IMAGE.onnx@TEXT.npz")
             self.embedder = make_embedder(f"onnx:{image}", ["align=none", "pixels=clip", "normalize=true"])
+            self.text_source = text
             self.text = prompt_embeddings(read_text_embeddings(text), self.prompts, text)
             if self.text.shape[1] != self.embedder.dim:
                 raise UserError(f"{text} holds {self.text.shape[1]}-d text embeddings; {image} "
@@ -415,7 +414,8 @@ class ClipAnnotator(Annotator):
 
     @property
     def description(self) -> dict[str, Any]:
-        return {"kind": "clip", "embedder": self.embedder.name, "prompts": self.prompts}
+        return {"kind": "clip", "embedder": self.embedder.name, "prompts": self.prompts,
+                **({"text_embeddings": self.text_source} if self.text_source else {})}
 
     def predict_proba(self, images: Images) -> np.ndarray:
         if not len(images):
