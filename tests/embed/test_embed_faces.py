@@ -75,6 +75,22 @@ def test_cnn_detector_finds_the_same_face(models):
     assert found.tolist() == [True, False] and np.isfinite(z).all()
 
 
+def test_hog_threshold(models, faces_store):
+    from latentplay import store as st
+    from latentplay.embed.faces import detector_label
+
+    images = list(st.load_images(st.load(faces_store), range(40)))
+    strict = [models.find(im) for im in images]
+    loose = [models.find(im, detector="hog@-0.4") for im in images]
+    assert sum(f is not None for f in loose) > sum(f is not None for f in strict)
+    for a, b in zip(strict, loose, strict=True):  # what the default cut finds is found again
+        assert a is None or (b is not None and b.box.area() >= a.box.area())
+    assert min(f.score for f in loose if f is not None) > -0.4
+    assert detector_label("hog@-0.4") == "dlib's HOG face detector (scores above -0.4)"
+    with pytest.raises(UserError, match="write hog@THRESHOLD with a number"):
+        models.find(images[0], detector="hog@low")
+
+
 def test_same_face_closer_than_different_faces():
     astronaut = data.astronaut()
     crops = [astronaut[40:320, 120:340], _rotated(astronaut, 15, 0.7)]

@@ -37,7 +37,7 @@ SHAPE_PREDICTOR = "shape_predictor_5_face_landmarks.dat"
 RECOGNITION_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 LANDMARKS_68_MODEL = "shape_predictor_68_face_landmarks.dat"  # iBUG 300-W points, 0-based
 CNN_DETECTOR_MODEL = "mmod_human_face_detector.dat"  # dlib's max-margin object detection CNN
-DETECTORS = ("hog", "cnn[@THRESHOLD]", "scrfd:PATH")
+DETECTORS = ("hog", "cnn", "scrfd:PATH")  # dlib's two also as hog@T, cnn@T (a score threshold)
 SCRFD_PREFIX = "scrfd:"
 DESCRIPTOR_DIM = 128
 MAX_THREADS = 8  # each thread holds its own models (~120 MB with the 68-point predictor)
@@ -206,33 +206,40 @@ def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device:
     return out
 
 
-def cnn_threshold(detector: str) -> float | None:
-    """The score threshold of dlib's CNN detector named ``cnn`` (0, dlib's) or ``cnn@T``;
-    None for another detector. A :class:`UserError` when ``T`` is not a number."""
-    name, at, value = detector.partition("@")
-    if name != "cnn":
+def dlib_threshold(detector: str, name: str) -> float | None:
+    """The score threshold of dlib's detector ``name`` (``hog`` or ``cnn``) when ``detector``
+    names it: ``name`` (0, dlib's own cut) or ``name@T``; None for another detector. A
+    :class:`UserError` when ``T`` is not a number."""
+    given, at, value = detector.partition("@")
+    if given != name:
         return None
     try:
         threshold = float(value) if at else 0.0
     except ValueError:
         threshold = math.nan
     if not math.isfinite(threshold):
-        raise UserError(f"detector {detector!r}: write cnn@THRESHOLD with a number (e.g. cnn@-0.5)")
+        raise UserError(f"detector {detector!r}: write {name}@THRESHOLD with a number (e.g. {name}@-0.5)")
     return threshold
+
+
+def cnn_threshold(detector: str) -> float | None:
+    """:func:`dlib_threshold` of dlib's CNN detector (``cnn[@T]``)."""
+    return dlib_threshold(detector, "cnn")
 
 
 def check_detector(detector: str) -> str:
     """``detector`` if it names one of :data:`DETECTORS` (an SCRFD file that exists), else a
     :class:`UserError`."""
-    if cnn_threshold(detector) is not None:
+    if cnn_threshold(detector) is not None or dlib_threshold(detector, "hog") is not None:
         return detector
     if detector.startswith(SCRFD_PREFIX):
         path, _ = _scrfd(detector)
         if not path or not Path(path).is_file():
             raise UserError(f"SCRFD detector file {path or '(none)'} does not exist "
                             "(--detector scrfd:PATH[@SIDE] names an SCRFD .onnx file)")
-    elif detector != "hog":
-        raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+    else:
+        raise UserError(f"detector must be one of {', '.join(DETECTORS)} (hog@T, cnn@T: with a "
+                        f"score threshold T), got {detector!r}")
     return detector
 
 
@@ -241,10 +248,9 @@ def detector_label(detector: str) -> str:
     if detector.startswith(SCRFD_PREFIX):
         path, side = _scrfd(detector)
         return f"SCRFD ({Path(path).name}{f' at {side} px' if side else ''})"
-    threshold = cnn_threshold(detector)
-    if threshold is not None:
-        return "dlib's CNN face detector" + (f" (scores above {threshold:g})" if threshold else "")
-    return f"dlib's {detector.upper()} face detector"
+    name = detector.partition("@")[0]
+    threshold = dlib_threshold(detector, name) or 0.0
+    return f"dlib's {name.upper()} face detector" + (f" (scores above {threshold:g})" if threshold else "")
 
 
 def detector_digest(detector: str) -> str:
@@ -324,9 +330,9 @@ class FaceModels:
             upsample: dlib's detectors: times the image is doubled first; by default enough
                 for the shorter side to reach ``MIN_DETECT_SIDE`` pixels (HOG misses faces
                 under ~80 px). SCRFD scales every image to its input size instead.
-            detector: ``hog``, ``cnn[@T]`` or ``scrfd:PATH[@SIDE]`` (:data:`DETECTORS`; ``T``:
-                the CNN's score threshold, 0 as in dlib; ``SIDE``: SCRFD's input, 640 by
-                default). The face's score is HOG's SVM margin, the CNN's confidence (faces
+            detector: ``hog[@T]``, ``cnn[@T]`` or ``scrfd:PATH[@SIDE]`` (:data:`DETECTORS`;
+                ``T``: dlib's score threshold, 0 as in dlib; ``SIDE``: SCRFD's input, 640 by
+                default). The face's score is HOG's SVM margin or the CNN's confidence (faces
                 are reported from ``T`` up) or SCRFD's probability (from 0.5 up); higher for a
                 clearer, more frontal face.
         """
@@ -339,7 +345,7 @@ class FaceModels:
         threshold = cnn_threshold(detector)
         if threshold is not None:
             return cnn_faces([img], upsample, threshold=threshold)[0]
-        boxes, scores, _ = self.detector.run(img, upsample, 0.0)
+        boxes, scores, _ = self.detector.run(img, upsample, dlib_threshold(detector, "hog"))
         if len(boxes) == 0:
             return None
         k = max(range(len(boxes)), key=lambda i: boxes[i].area())
