@@ -19,6 +19,8 @@
 - :mod:`~latentplay.audit.verification`: face verification with an embedding column, group by
   group (:func:`verify_store`, :func:`verify_columns`; measures in
   :mod:`latentplay.metrics.verification`).
+- :mod:`~latentplay.audit.detection`: who the face detector finds at every score threshold,
+  group by group (:func:`detection_sweep`, ``latentplay audit detection``).
 - :mod:`~latentplay.audit.accuracy`: predictions against labels group by group
   (:func:`group_accuracy`, ``latentplay audit accuracy``).
 - :mod:`~latentplay.audit.counterfactual`: a classifier's answers on faces changed in one
@@ -54,6 +56,7 @@ _EXPORTS = {
     **dict.fromkeys(["GroupMixtures", "balanced_sample", "fit_group_mixtures"], "groups"),
     **dict.fromkeys(["audit_images", "generate", "label_annotators", "sample_groups"], "run"),
     "truncation_sweep": "truncation",
+    "detection_sweep": "detection",
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
     **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
     **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],

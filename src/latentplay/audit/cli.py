@@ -406,6 +406,50 @@ def verify_cmd(
     print(f"wrote {out}")
 
 
+@app.command("detection")
+def detection_cmd(
+    data: Path = typer.Argument(..., help="Store of face images with the attribute --by."),
+    by: str = typer.Option(..., help="Categorical attribute whose groups are compared (e.g. "
+                           "skin_tone)."),
+    out: Path = typer.Option(..., "--out", help="Directory for detection.json and detection.png."),
+    detector: str = typer.Option("cnn", help="dlib's hog or cnn detector."),
+    lowest: float = typer.Option(-1.0, help="Lowest score threshold swept."),
+    highest: float = typer.Option(None, help="Highest score threshold swept (default: the best "
+                                  "score seen)."),
+    steps: int = typer.Option(51, help="Thresholds from --lowest to --highest."),
+    upsample: int = typer.Option(-1, help="Detector upsampling (-1: by image size)."),
+    device: str = typer.Option("cpu", help="Where dlib's CNN detector runs: cpu, cuda or auto."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Who the face detector finds, at every cut: the share of images with a face found in
+    each group as its score threshold moves, with 95 % intervals (one detector pass)."""
+    from rich.progress import Progress
+
+    from latentplay import store as st
+    from latentplay.audit.detection import detection_sweep, write_sweep
+
+    store = st.load(data)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("detecting", total=len(store))
+        sweep = detection_sweep(store, by, detector=detector, lowest=lowest, highest=highest,
+                                steps=steps, upsample=upsample, device=device,
+                                progress=lambda n: bar.advance(task, n))
+    directory = write_sweep(sweep, out, overwrite)
+    print(f"faces found by dlib's {detector.upper()} detector in {len(store)} images, by {by}:")
+    for name, g in [*sweep["groups"].items(), ("all", sweep["all"])]:
+        low, high = g["at_dlib_cut_interval"]
+        matched = "" if name == "all" else (
+            f"; as often as the best group at 0 from cuts <= {figure_text(g['matched_at'], 2)}"
+            if g["matched_at"] is not None else "; never as often as the best group at 0 in range")
+        print(f"  {name} (n={g['n']}): {100 * g['at_dlib_cut']:.1f} % at dlib's cut "
+              f"[{100 * low:.1f}, {100 * high:.1f}]{matched}")
+    if sweep["persons"] is not None:
+        print(f"  (rows are photos of {sweep['persons']} persons; the intervals take rows as "
+              "independent)")
+    print("  (below dlib's cut the best window need not be a face: false alarms count too)")
+    print(f"wrote {directory}")
+
+
 def _step(trend: dict) -> str:
     """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step."""
     return (f"{trend['slope']:+.4f} per group [{trend['low']:+.4f}, {trend['high']:+.4f}]"

@@ -194,7 +194,7 @@ def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device:
 
     dlib = _import_dlib()
     detector = dlib_mmod(device=device)
-    rgb = [_rgb(image) for image in images]
+    rgb = [as_rgb(image) for image in images]
     times = [auto_upsample(image) if upsample is None else upsample for image in rgb]
     out: list[Face | None] = [None] * len(rgb)
     for up in sorted(set(times)):
@@ -278,7 +278,7 @@ def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -
         raise UserError(f"{kind}: upsample must be in [-1, 4], got {upsample}")
 
 
-def _rgb(image: np.ndarray) -> np.ndarray:
+def as_rgb(image: np.ndarray) -> np.ndarray:
     """``(H, W, C)`` or ``(H, W)`` uint8 -> contiguous ``(H, W, 3)`` uint8 (what dlib takes)."""
     if image.ndim == 2:
         image = image[..., None]
@@ -336,7 +336,7 @@ class FaceModels:
                 are reported from ``T`` up) or SCRFD's probability (from 0.5 up); higher for a
                 clearer, more frontal face.
         """
-        img = _rgb(image)
+        img = as_rgb(image)
         if detector.startswith(SCRFD_PREFIX):  # the file is checked once, when it is loaded
             return self._find_scrfd(img, *_scrfd(detector))
         check_detector(detector)
@@ -373,7 +373,7 @@ class FaceModels:
 
     def landmarks(self, image: np.ndarray, box: Any) -> Any:
         """dlib's 5 landmarks (eye corners, nose) of the face in ``box``."""
-        return self.predictor(_rgb(image), box)
+        return self.predictor(as_rgb(image), box)
 
     @functools.cached_property
     def predictor68(self) -> Any:
@@ -386,13 +386,13 @@ class FaceModels:
     def landmarks68(self, image: np.ndarray, box: Any) -> np.ndarray:
         """The 68 iBUG 300-W landmarks of the face in ``box``: ``(68, 2)`` float64 (x, y) pixels
         (0-16 jaw, 17-26 brows, 27-35 nose, 36-47 eyes, 48-67 mouth)."""
-        shape = self.predictor68(_rgb(image), box)
+        shape = self.predictor68(as_rgb(image), box)
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
     def align(self, image: np.ndarray, box: Any, size: int = CHIP_SIZE, padding: float = 0.25
               ) -> np.ndarray:
         """The face in ``box`` rotated upright and scaled: ``(size, size, 3)`` uint8."""
-        img = _rgb(image)
+        img = as_rgb(image)
         return self.dlib.get_face_chip(img, self.predictor(img, box), size=size, padding=padding)
 
     def chip(self, image: np.ndarray, face: Face, how: str, size: int, padding: float = 0.25
@@ -406,7 +406,7 @@ class FaceModels:
         if how == "ffhq":
             from latentplay.embed.ffhq import ffhq_chip
 
-            img = _rgb(image)
+            img = as_rgb(image)
             return ffhq_chip(img, self.landmarks68(img, face.box), size)
         if how == "box":
             return self.box_chip(image, face, size, padding)
@@ -420,7 +420,7 @@ class FaceModels:
         from the 68 landmarks."""
         from latentplay.embed.arcface import align_to_template, five_points
 
-        img = _rgb(image)
+        img = as_rgb(image)
         if points is None:
             points = five_points(self.landmarks68(img, box))
         return align_to_template(img, points, size)
@@ -431,7 +431,7 @@ class FaceModels:
         0.25: InsightFace's attribute crop): ``(size, size, 3)`` uint8."""
         from latentplay.embed.arcface import box_crop
 
-        return box_crop(_rgb(image), face.bounds, size, padding)
+        return box_crop(as_rgb(image), face.bounds, size, padding)
 
     def describe(self, chips: list[np.ndarray], jitters: int = 0, device: str = "cpu") -> np.ndarray:
         """128-d descriptors of aligned ``(150, 150, 3)`` chips: ``(N, 128)`` float32, by the
@@ -442,7 +442,7 @@ class FaceModels:
         if not jitters:
             from latentplay.embed.dlib_resnet import describe_chips
 
-            return describe_chips(np.stack([_rgb(c) for c in chips]), device)
+            return describe_chips(np.stack([as_rgb(c) for c in chips]), device)
         vectors = self.recognizer.compute_face_descriptor(chips, jitters)
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32)
 

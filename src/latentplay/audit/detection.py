@@ -1,0 +1,175 @@
+"""Who the face detector finds, at every cut: the share of images with a face found, per group,
+as the detector's score threshold moves.
+
+Every face pipeline starts with a detector, and its cut decides which faces a study keeps.
+:func:`detection_sweep` runs dlib's HOG or CNN detector once per image with a low cut and keeps
+the image's best window score; an image has a face at threshold ``T`` exactly when that score
+is above ``T`` (the best window always survives non-maximum suppression), so one pass gives the
+share found in each group at every threshold, with Wilson intervals. It reports each group at
+dlib's own cut (0) and the cut at which each group is found as often as the best-found group is
+at 0 (None when no cut in the range gets there). Below dlib's cut the best window need not be
+a face: lower cuts find faces and false alarms alike, so look at the boxes before trusting a
+low cut (on drawn faces the CNN's windows above -0.5 lay where the faces are; HOG's lowest ones
+need not).
+
+>>> sweep = detection_sweep("data/faces", "skin_tone", detector="cnn")
+>>> sweep["groups"]["monk_10"]["at_dlib_cut"], sweep["groups"]["monk_10"]["matched_at"]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.embed.column import load_rows
+from latentplay.embed.faces import FaceModels, as_rgb, auto_upsample, map_faces
+from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
+from latentplay.store.schema import UNKNOWN
+
+DETECTORS = ("hog", "cnn")
+
+
+def best_scores(images: Sequence[np.ndarray], detector: str = "cnn", lowest: float = -1.0,
+                upsample: int | None = None, device: str = "cpu") -> np.ndarray:
+    """The best window score ``(N,)`` float64 of dlib's ``detector`` (``hog`` or ``cnn``) in
+    each of ``images`` (``(H, W, C)`` uint8), among windows scoring above ``lowest``; ``-inf``
+    where none does. ``upsample`` None: by image size, as everywhere faces are found."""
+    rgb = [as_rgb(image) for image in images]
+    times = [auto_upsample(image) if upsample is None else upsample for image in rgb]
+    out = np.full(len(rgb), -np.inf)
+    if detector == "cnn":
+        from latentplay.embed.dlib_mmod import dlib_mmod
+
+        net = dlib_mmod(device=device)
+        for up in sorted(set(times)):
+            members = [i for i, t in enumerate(times) if t == up]
+            for i, found in zip(members, net.detect([rgb[i] for i in members], up, lowest), strict=True):
+                out[i] = found.scores.max(initial=-np.inf)
+        return out
+    if detector != "hog":
+        raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+
+    def best(item: tuple[np.ndarray, int]) -> float:
+        _, scores, _ = FaceModels.load().detector.run(item[0], item[1], lowest)
+        return max(scores, default=-np.inf)
+
+    return np.array(map_faces(best, list(zip(rgb, times, strict=True))), np.float64)
+
+
+def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detector: str = "cnn",
+                    lowest: float = -1.0, highest: float | None = None, steps: int = 51,
+                    upsample: int = -1, device: str = "cpu", batch_size: int = 64,
+                    progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Shares of images with a face found, per class of ``by``, at ``steps`` thresholds from
+    ``lowest`` to ``highest`` (default: the best score seen, at least 0), and at 0 (see the
+    module).
+
+    Returns:
+        A JSON-ready dict: ``thresholds`` ``(T,)``; per group ``n``, ``found`` ``(T,)``,
+        ``share``, ``low`` and ``high`` (95 % Wilson), ``at_dlib_cut`` (the share at 0) with
+        its ``at_dlib_cut_interval``, and ``matched_at``; the same for ``all``;
+        ``unknown_rows`` left out; ``persons`` when rows repeat persons (the intervals then
+        take rows as independent).
+    """
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    attr = store.schema.attribute_or_error(by)
+    if attr.kind == "continuous":
+        raise UserError(f"attribute {by!r} is continuous; bin it first (latentplay data bin)")
+    if steps < 2 or (highest is not None and not lowest < highest):
+        raise UserError(f"give lowest < highest and at least 2 steps, got {lowest}, {highest}, {steps}")
+    if lowest > 0 or (highest is not None and highest < 0):
+        raise UserError("the range of thresholds must hold dlib's own cut, 0")
+    if detector not in DETECTORS:
+        raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+    from latentplay.train.api import resolve_device
+
+    device = resolve_device(device, "device")
+    names, codes = attr.level_names, np.asarray(store.labels(by), np.int64)
+    scores = np.empty(len(store))
+    for start in range(0, len(store), batch_size):
+        stop = min(start + batch_size, len(store))
+        images = load_rows(store, slice(start, stop))
+        scores[start:stop] = best_scores(list(images), detector, lowest,
+                                         None if upsample < 0 else upsample, device)
+        if progress is not None:
+            progress(stop - start)
+    if highest is None:
+        seen = scores[np.isfinite(scores)]
+        highest = max(float(np.ceil(seen.max() * 10) / 10) if len(seen) else 0.0, lowest + 0.1, 0.0)
+    thresholds = np.union1d(np.linspace(lowest, highest, steps), [0.0])
+    known = [k for k, name in enumerate(names) if name != UNKNOWN and np.any(codes == k)]
+    groups = {names[k]: _curve(scores[codes == k], thresholds) for k in known}
+    best_at_cut = max(g["at_dlib_cut"] for g in groups.values()) if groups else 0.0
+    for g in groups.values():
+        reached = [float(t) for t, s in zip(thresholds, g["share"], strict=True) if s >= best_at_cut]
+        g["matched_at"] = max(reached) if reached else None
+    from latentplay.store.bias import repeated_persons
+
+    persons = repeated_persons(store)
+    return {"store": str(store.path), "by": by, "detector": detector, "ordered": attr.ordered,
+            "thresholds": thresholds.tolist(), "groups": groups,
+            "all": _curve(scores[np.isin(codes, known)], thresholds),
+            "unknown_rows": int(np.sum(~np.isin(codes, known))),
+            "persons": None if persons is None else int(len(np.unique(persons)))}
+
+
+def _curve(scores: np.ndarray, thresholds: np.ndarray) -> dict[str, Any]:
+    """The share of ``scores`` above each threshold, with 95 % Wilson intervals."""
+    n = len(scores)
+    found = (scores[None, :] > thresholds[:, None]).sum(1)
+    bounds = np.array([wilson_interval(np.array([f]), n)[0] for f in found])
+    at_cut = int(np.sum(scores > 0))
+    return {"n": n, "found": found.tolist(), "share": (found / max(n, 1)).tolist(),
+            "low": bounds[:, 0].tolist(), "high": bounds[:, 1].tolist(),
+            "at_dlib_cut": at_cut / max(n, 1),
+            "at_dlib_cut_interval": wilson_interval(np.array([at_cut]), n)[0].tolist()}
+
+
+def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """Share found against threshold, one line (and its 95 % band) per group, dlib's cut
+    marked: ``path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.projection import class_colors
+
+    t = np.asarray(sweep["thresholds"])
+    groups = sweep["groups"]
+    colors = class_colors(len(groups), sweep["ordered"])
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for color, (name, g) in zip(colors, groups.items(), strict=True):
+        ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8)
+        ax.fill_between(t, g["low"], g["high"], color=color, alpha=0.15, lw=0)
+    ax.plot(t, sweep["all"]["share"], color="black", ls=":", lw=1.5, label=f"all (n={sweep['all']['n']})")
+    ax.axvline(0, color="grey", ls="--", lw=1)
+    ax.text(0, 1.01, " dlib's cut", color="grey", fontsize=9, va="bottom")
+    ax.set_xlim(t[0], t[-1])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(f"{sweep['detector'].upper()} detector's score threshold (faces kept above it)")
+    ax.set_ylabel("share of images with a face found")
+    ax.set_title(f"faces found by dlib's {sweep['detector'].upper()} detector within each {sweep['by']}",
+                 pad=18)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def write_sweep(sweep: dict[str, Any], out: str | os.PathLike[str], overwrite: bool = False) -> Path:
+    """``detection.json`` and ``detection.png`` of ``sweep`` in the new directory ``out``."""
+    import json
+
+    from latentplay.outputs import json_default, output_dir
+
+    directory = output_dir(out, overwrite)
+    (directory / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default))
+    plot_sweep(sweep, directory / "detection.png")
+    return directory

@@ -1,0 +1,63 @@
+"""Who the face detector finds at every cut (``latentplay audit detection``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.audit.detection import best_scores, detection_sweep
+from latentplay.embed.faces import FaceModels, cnn_faces
+from latentplay.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> st.Store:
+    return sources.make("synthfaces", tmp_path_factory.mktemp("drawn") / "faces", n=60, seed=5)
+
+
+def test_best_scores_say_which_images_have_a_face(drawn: st.Store) -> None:
+    images = list(st.load_images(drawn, range(24)))
+    cnn = best_scores(images, "cnn", lowest=-1.0)
+    assert np.array_equal(cnn > 0, [f is not None for f in cnn_faces(images)])
+    assert np.all(cnn[np.isfinite(cnn)] > -1.0) and np.any(cnn > 0)
+    hog = best_scores(images, "hog", lowest=-0.5)
+    models = FaceModels.load()
+    assert np.array_equal(hog > 0, [models.find(im) is not None for im in images])
+    with pytest.raises(UserError, match="detector must be one of hog, cnn"):
+        best_scores(images[:1], "mtcnn")
+
+
+def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path: Path, cli) -> None:
+    sweep = detection_sweep(drawn, "gender", detector="hog", lowest=-0.6, steps=13)
+    t = np.array(sweep["thresholds"])
+    assert t[0] == -0.6 and 0.0 in t and np.all(np.diff(t) > 0)
+    groups = sweep["groups"]
+    assert set(groups) == {"female", "male"} and sum(g["n"] for g in groups.values()) == 60
+    for g in [*groups.values(), sweep["all"]]:
+        found = np.array(g["found"])
+        assert np.all(np.diff(found) <= 0)  # fewer faces as the cut rises
+        assert np.all(np.array(g["low"]) <= np.array(g["share"]) + 1e-12)
+        assert g["share"][list(t).index(0.0)] == g["at_dlib_cut"]
+    np.testing.assert_array_equal(sweep["all"]["found"], np.sum([g["found"] for g in groups.values()], 0))
+    models = FaceModels.load()
+    images = st.load_images(drawn)
+    assert sweep["all"]["at_dlib_cut"] == np.mean([models.find(im) is not None for im in images])
+    best = max(g["at_dlib_cut"] for g in groups.values())
+    for g in groups.values():
+        assert g["matched_at"] is None or g["share"][list(t).index(g["matched_at"])] >= best
+    r = cli("audit", "detection", drawn.path, "--by", "skin_tone", "--detector", "cnn", "--lowest",
+            "-0.5", "--steps", "11", "--out", tmp_path / "sweep")
+    assert r.code == 0, r.err
+    assert "at dlib's cut" in r.out and "false alarms count too" in r.out
+    saved = json.loads((tmp_path / "sweep" / "detection.json").read_text())
+    assert saved["detector"] == "cnn" and saved["ordered"] and (tmp_path / "sweep" / "detection.png").exists()
+    for args, message in ((["--by", "smile"], "continuous"), (["--by", "gender", "--lowest", "0.5"],
+                                                                "dlib's own cut"),
+                          (["--by", "gender", "--detector", "scrfd"], "detector must be one of")):
+        r = cli("audit", "detection", drawn.path, *args, "--out", tmp_path / "x", "--overwrite")
+        assert r.code == 2 and message in r.err, r.err
