@@ -56,6 +56,10 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
     assert "at dlib's cut" in r.out and "false alarms count too" in r.out
     saved = json.loads((tmp_path / "sweep" / "detection.json").read_text())
     assert saved["detector"] == "cnn" and saved["ordered"] and (tmp_path / "sweep" / "detection.png").exists()
+    r = cli("report", tmp_path / "sweep", "--out", tmp_path / "sweep.html")
+    assert r.code == 0, r.err
+    page = (tmp_path / "sweep.html").read_text()
+    assert "Faces found by skin_tone" in page and "found at dlib&#39;s cut" in page
     for args, message in ((["--by", "smile"], "continuous"), (["--by", "gender", "--lowest", "0.5"],
                                                                 "dlib's own cut"),
                           (["--by", "gender", "--detector", "scrfd"], "detector must be one of")):

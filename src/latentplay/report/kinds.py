@@ -18,7 +18,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
                "verification_comparison.json", "accuracy.json", "counterfactual.json",
-               "profile.json", "truncation.json")),
+               "profile.json", "truncation.json", "detection.json")),
     ("probe", ("probe.json",)),
     ("model", ("model.json",)),
 )
@@ -32,8 +32,9 @@ def detect(path: Path) -> Kind:
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
       ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
-      ``counterfactual.json``, ``profile.json`` or ``truncation.json`` (``latentplay audit compare`` /
-      ``sample-groups`` / ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual``);
+      ``counterfactual.json``, ``profile.json``, ``truncation.json`` or ``detection.json``
+      (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` / ``verify`` /
+      ``accuracy`` / ``counterfactual`` / ``detection``);
     - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``).
 
     Raises:
@@ -50,7 +51,7 @@ def detect(path: Path) -> Kind:
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
-                    f"verification.json, accuracy.json, counterfactual.json, profile.json or "
-                    f"truncation.json), a "
+                    f"verification.json, accuracy.json, counterfactual.json, profile.json, "
+                    f"truncation.json or detection.json), a "
                     f"probe run (probe.json), an imported generator (model.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")
