@@ -27,7 +27,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.embed.column import load_rows
-from latentplay.embed.faces import FaceModels, as_rgb, auto_upsample, map_faces
+from latentplay.embed.faces import FaceModels, as_rgb, auto_upsample, cnn_detections, map_faces
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.store.schema import UNKNOWN
@@ -40,26 +40,19 @@ def best_scores(images: Sequence[np.ndarray], detector: str = "cnn", lowest: flo
     """The best window score ``(N,)`` float64 of dlib's ``detector`` (``hog`` or ``cnn``) in
     each of ``images`` (``(H, W, C)`` uint8), among windows scoring above ``lowest``; ``-inf``
     where none does. ``upsample`` None: by image size, as everywhere faces are found."""
-    rgb = [as_rgb(image) for image in images]
-    times = [auto_upsample(image) if upsample is None else upsample for image in rgb]
-    out = np.full(len(rgb), -np.inf)
     if detector == "cnn":
-        from latentplay.embed.dlib_mmod import dlib_mmod
-
-        net = dlib_mmod(device=device)
-        for up in sorted(set(times)):
-            members = [i for i, t in enumerate(times) if t == up]
-            for i, found in zip(members, net.detect([rgb[i] for i in members], up, lowest), strict=True):
-                out[i] = found.scores.max(initial=-np.inf)
-        return out
+        return np.array([found.scores.max(initial=-np.inf)
+                         for found in cnn_detections(images, upsample, device, lowest)], np.float64)
     if detector != "hog":
         raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
 
-    def best(item: tuple[np.ndarray, int]) -> float:
-        _, scores, _ = FaceModels.load().detector.run(item[0], item[1], lowest)
+    def best(image: np.ndarray) -> float:
+        img = as_rgb(image)
+        up = auto_upsample(img) if upsample is None else upsample
+        _, scores, _ = FaceModels.load().detector.run(img, up, lowest)
         return max(scores, default=-np.inf)
 
-    return np.array(map_faces(best, list(zip(rgb, times, strict=True))), np.float64)
+    return np.array(map_faces(best, list(images)), np.float64)
 
 
 def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detector: str = "cnn",

@@ -183,26 +183,36 @@ def auto_upsample(image: np.ndarray) -> int:
     return upsample
 
 
-def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device: str = "cpu",
-              threshold: float = 0.0) -> list[Face | None]:
-    """The largest face dlib's CNN face detector (MMOD, run by PyTorch on ``device``:
-    :mod:`latentplay.embed.dlib_mmod`) finds in each of ``images`` (``(H, W, C)`` uint8),
-    None where it finds none; ``upsample`` None: :func:`auto_upsample` per image; windows
-    scoring above ``threshold`` count (dlib's own: 0). Images of one size and upsampling go
-    through the network together."""
+def cnn_detections(images: Sequence[np.ndarray], upsample: int | None = None, device: str = "cpu",
+                   threshold: float = 0.0) -> list[Any]:
+    """Every face dlib's CNN face detector (MMOD, run by PyTorch on ``device``:
+    :mod:`latentplay.embed.dlib_mmod`) finds in each of ``images`` (``(H, W, C)`` uint8): a
+    :class:`~latentplay.embed.dlib_mmod.Detections` per image; ``upsample`` None:
+    :func:`auto_upsample` per image; windows scoring above ``threshold`` count (dlib's own: 0).
+    Images of one size and upsampling go through the network together."""
     from latentplay.embed.dlib_mmod import dlib_mmod
 
-    dlib = _import_dlib()
     detector = dlib_mmod(device=device)
     rgb = [as_rgb(image) for image in images]
     times = [auto_upsample(image) if upsample is None else upsample for image in rgb]
-    out: list[Face | None] = [None] * len(rgb)
+    out: list[Any] = [None] * len(rgb)
     for up in sorted(set(times)):
         members = [i for i, t in enumerate(times) if t == up]
         for i, found in zip(members, detector.detect([rgb[i] for i in members], up, threshold), strict=True):
-            k = found.largest()
-            if k is not None:
-                out[i] = Face(dlib.rectangle(*(int(v) for v in found.boxes[k])), float(found.scores[k]))
+            out[i] = found
+    return out
+
+
+def cnn_faces(images: Sequence[np.ndarray], upsample: int | None = None, device: str = "cpu",
+              threshold: float = 0.0) -> list[Face | None]:
+    """The largest face of :func:`cnn_detections` in each image (same arguments), None where
+    it finds none."""
+    dlib = _import_dlib()
+    out: list[Face | None] = []
+    for found in cnn_detections(images, upsample, device, threshold):
+        k = found.largest()
+        out.append(None if k is None else Face(dlib.rectangle(*(int(v) for v in found.boxes[k])),
+                                                float(found.scores[k])))
     return out
 
 
