@@ -44,6 +44,9 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
         assert np.all(np.array(g["low"]) <= np.array(g["share"]) + 1e-12)
         assert g["share"][list(t).index(0.0)] == g["at_dlib_cut"]
     np.testing.assert_array_equal(sweep["all"]["found"], np.sum([g["found"] for g in groups.values()], 0))
+    crossed = detection_sweep(drawn, "gender,eyeglasses", detector="hog", lowest=-0.6, steps=13)
+    assert all(" / " in name for name in crossed["groups"]) and len(crossed["groups"]) >= 3
+    np.testing.assert_array_equal(crossed["all"]["found"], sweep["all"]["found"])
     models = FaceModels.load()
     images = st.load_images(drawn)
     assert sweep["all"]["at_dlib_cut"] == np.mean([models.find(im) is not None for im in images])

@@ -410,7 +410,7 @@ def verify_cmd(
 def detection_cmd(
     data: Path = typer.Argument(..., help="Store of face images with the attribute --by."),
     by: str = typer.Option(..., help="Categorical attribute whose groups are compared (e.g. "
-                           "skin_tone)."),
+                           "skin_tone); several, comma-separated: their intersections."),
     out: Path = typer.Option(..., "--out", help="Directory for detection.json and detection.png."),
     detector: str = typer.Option("cnn", help="dlib's hog or cnn detector."),
     lowest: float = typer.Option(-1.0, help="Lowest score threshold swept."),

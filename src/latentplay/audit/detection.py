@@ -30,7 +30,7 @@ from latentplay.embed.column import load_rows
 from latentplay.embed.faces import FaceModels, as_rgb, auto_upsample, cnn_detections, map_faces
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.store.schema import UNKNOWN
+from latentplay.store.combine import group_codes
 
 DETECTORS = ("hog", "cnn")
 
@@ -59,7 +59,8 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
                     lowest: float = -1.0, highest: float | None = None, steps: int = 51,
                     upsample: int = -1, device: str = "cpu", batch_size: int = 64,
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Shares of images with a face found, per class of ``by``, at ``steps`` thresholds from
+    """Shares of images with a face found, per class of ``by`` (or per intersection of several,
+    ``"skin_tone,gender"``), at ``steps`` thresholds from
     ``lowest`` to ``highest`` (default: the best score seen, at least 0), and at 0 (see the
     module).
 
@@ -71,9 +72,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         take rows as independent).
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
-    attr = store.schema.attribute_or_error(by)
-    if attr.kind == "continuous":
-        raise UserError(f"attribute {by!r} is continuous; bin it first (latentplay data bin)")
+    names, codes, ordered = group_codes(store, by)
     if steps < 2 or (highest is not None and not lowest < highest):
         raise UserError(f"give lowest < highest and at least 2 steps, got {lowest}, {highest}, {steps}")
     if lowest > 0 or (highest is not None and highest < 0):
@@ -83,7 +82,6 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     from latentplay.train.api import resolve_device
 
     device = resolve_device(device, "device")
-    names, codes = attr.level_names, np.asarray(store.labels(by), np.int64)
     scores = np.empty(len(store))
     for start in range(0, len(store), batch_size):
         stop = min(start + batch_size, len(store))
@@ -96,7 +94,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         seen = scores[np.isfinite(scores)]
         highest = max(float(np.ceil(seen.max() * 10) / 10) if len(seen) else 0.0, lowest + 0.1, 0.0)
     thresholds = np.union1d(np.linspace(lowest, highest, steps), [0.0])
-    known = [k for k, name in enumerate(names) if name != UNKNOWN and np.any(codes == k)]
+    known = [k for k in range(len(names)) if np.any(codes == k)]
     groups = {names[k]: _curve(scores[codes == k], thresholds) for k in known}
     best_at_cut = max(g["at_dlib_cut"] for g in groups.values()) if groups else 0.0
     for g in groups.values():
@@ -105,10 +103,10 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
     from latentplay.store.bias import repeated_persons
 
     persons = repeated_persons(store)
-    return {"store": str(store.path), "by": by, "detector": detector, "ordered": attr.ordered,
+    return {"store": str(store.path), "by": by, "detector": detector, "ordered": ordered,
             "thresholds": thresholds.tolist(), "groups": groups,
             "all": _curve(scores[np.isin(codes, known)], thresholds),
-            "unknown_rows": int(np.sum(~np.isin(codes, known))),
+            "unknown_rows": int(np.sum(codes < 0)),
             "persons": None if persons is None else int(len(np.unique(persons)))}
 
 
