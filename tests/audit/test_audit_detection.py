@@ -42,29 +42,30 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
         found = np.array(g["found"])
         assert np.all(np.diff(found) <= 0)  # fewer faces as the cut rises
         assert np.all(np.array(g["low"]) <= np.array(g["share"]) + 1e-12)
-        assert g["share"][list(t).index(0.0)] == g["at_dlib_cut"]
+        assert g["share"][list(t).index(0.0)] == g["at_cut"]
     np.testing.assert_array_equal(sweep["all"]["found"], np.sum([g["found"] for g in groups.values()], 0))
     crossed = detection_sweep(drawn, "gender,eyeglasses", detector="hog", lowest=-0.6, steps=13)
     assert all(" / " in name for name in crossed["groups"]) and len(crossed["groups"]) >= 3
     np.testing.assert_array_equal(crossed["all"]["found"], sweep["all"]["found"])
     models = FaceModels.load()
     images = st.load_images(drawn)
-    assert sweep["all"]["at_dlib_cut"] == np.mean([models.find(im) is not None for im in images])
-    best = max(g["at_dlib_cut"] for g in groups.values())
+    assert sweep["cut"] == 0.0
+    assert sweep["all"]["at_cut"] == np.mean([models.find(im) is not None for im in images])
+    best = max(g["at_cut"] for g in groups.values())
     for g in groups.values():
         assert g["matched_at"] is None or g["share"][list(t).index(g["matched_at"])] >= best
     r = cli("audit", "detection", drawn.path, "--by", "skin_tone", "--detector", "cnn", "--lowest",
             "-0.5", "--steps", "11", "--out", tmp_path / "sweep")
     assert r.code == 0, r.err
-    assert "at dlib's cut" in r.out and "false alarms count too" in r.out
+    assert "at the cut" in r.out and "false alarms count too" in r.out
     saved = json.loads((tmp_path / "sweep" / "detection.json").read_text())
     assert saved["detector"] == "cnn" and saved["ordered"] and (tmp_path / "sweep" / "detection.png").exists()
     r = cli("report", tmp_path / "sweep", "--out", tmp_path / "sweep.html")
     assert r.code == 0, r.err
     page = (tmp_path / "sweep.html").read_text()
-    assert "Faces found by skin_tone" in page and "found at dlib&#39;s cut" in page
+    assert "Faces found by skin_tone" in page and "found at the cut" in page
     for args, message in ((["--by", "smile"], "continuous"), (["--by", "gender", "--lowest", "0.5"],
-                                                                "dlib's own cut"),
+                                                                "the detector's own cut, 0"),
                           (["--by", "gender", "--detector", "scrfd"], "detector must be one of")):
         r = cli("audit", "detection", drawn.path, *args, "--out", tmp_path / "x", "--overwrite")
         assert r.code == 2 and message in r.err, r.err

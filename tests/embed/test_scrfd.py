@@ -299,3 +299,27 @@ def test_input_side_can_be_asked_for(nets, tmp_path):
     odd.write_bytes(nets["det"].read_bytes())
     assert ScrfdDetector(odd).side == 640
     assert FaceModels.load().find(scene(640)[0], detector=f"scrfd:{odd}") is not None
+
+
+def test_detection_sweep_with_scrfd(nets, tmp_path):
+    from latentplay.audit.detection import best_scores, detection_sweep
+
+    photo, _, _ = scene(640)
+    blank = np.zeros_like(photo)
+    spec = f"scrfd:{nets['det']}"
+    scores = best_scores([photo, blank], spec, lowest=0.05)
+    assert scores[0] == pytest.approx(ScrfdDetector(nets["det"]).detect(photo).scores.max())
+    assert scores[0] > 0.5 and not scores[1] > 0.5
+    schema = st.Schema(attributes=[st.Attribute("kind", "categorical", names=["photo", "blank"])],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    store = st.build([{"image": [st.encode_png(im) for im in (photo, blank, photo)], "kind": [0, 1, 0]}],
+                     schema, tmp_path / "scenes")
+    sweep = detection_sweep(store, "kind", detector=spec, steps=20)
+    assert sweep["cut"] == 0.5 and sweep["thresholds"][0] == 0.05 and 0.5 in sweep["thresholds"]
+    assert sweep["groups"]["photo"]["at_cut"] == 1.0 and sweep["groups"]["blank"]["at_cut"] == 0.0
+    assert sweep["groups"]["photo"]["matched_at"] >= 0.5 and sweep["groups"]["blank"]["matched_at"] is None
+    assert sweep["label"] == detector_label(spec)
+    with pytest.raises(UserError, match="the detector's own cut, 0.5"):
+        detection_sweep(store, "kind", detector=spec, lowest=0.6)
+    with pytest.raises(UserError, match="does not exist"):
+        detection_sweep(store, "kind", detector="scrfd:missing.onnx")

@@ -412,8 +412,10 @@ def detection_cmd(
     by: str = typer.Option(..., help="Categorical attribute whose groups are compared (e.g. "
                            "skin_tone); several, comma-separated: their intersections."),
     out: Path = typer.Option(..., "--out", help="Directory for detection.json and detection.png."),
-    detector: str = typer.Option("cnn", help="dlib's hog or cnn detector."),
-    lowest: float = typer.Option(-1.0, help="Lowest score threshold swept."),
+    detector: str = typer.Option("cnn", help="dlib's hog or cnn detector, or scrfd:PATH[@SIDE] (an "
+                                 "SCRFD network)."),
+    lowest: float = typer.Option(None, help="Lowest score threshold swept (default: -1 for dlib's "
+                                 "detectors, 0.05 for SCRFD's probabilities)."),
     highest: float = typer.Option(None, help="Highest score threshold swept (default: the best "
                                   "score seen)."),
     steps: int = typer.Option(51, help="Thresholds from --lowest to --highest."),
@@ -435,18 +437,19 @@ def detection_cmd(
                                 steps=steps, upsample=upsample, device=device,
                                 progress=lambda n: bar.advance(task, n))
     directory = write_sweep(sweep, out, overwrite)
-    print(f"faces found by dlib's {detector.upper()} detector in {len(store)} images, by {by}:")
+    cut = sweep["cut"]
+    print(f"faces found by {sweep['label']} in {len(store)} images, by {by} (its cut: {cut:g}):")
     for name, g in [*sweep["groups"].items(), ("all", sweep["all"])]:
-        low, high = g["at_dlib_cut_interval"]
+        low, high = g["at_cut_interval"]
         matched = "" if name == "all" else (
-            f"; as often as the best group at 0 from cuts <= {figure_text(g['matched_at'], 2)}"
-            if g["matched_at"] is not None else "; never as often as the best group at 0 in range")
-        print(f"  {name} (n={g['n']}): {100 * g['at_dlib_cut']:.1f} % at dlib's cut "
+            f"; as often as the best group at the cut from cuts <= {figure_text(g['matched_at'], 2)}"
+            if g["matched_at"] is not None else "; never as often as the best group at the cut in range")
+        print(f"  {name} (n={g['n']}): {100 * g['at_cut']:.1f} % at the cut "
               f"[{100 * low:.1f}, {100 * high:.1f}]{matched}")
     if sweep["persons"] is not None:
         print(f"  (rows are photos of {sweep['persons']} persons; the intervals take rows as "
               "independent)")
-    print("  (below dlib's cut the best window need not be a face: false alarms count too)")
+    print("  (below the cut the best window need not be a face: false alarms count too)")
     print(f"wrote {directory}")
 
 

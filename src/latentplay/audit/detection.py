@@ -2,18 +2,19 @@
 as the detector's score threshold moves.
 
 Every face pipeline starts with a detector, and its cut decides which faces a study keeps.
-:func:`detection_sweep` runs dlib's HOG or CNN detector once per image with a low cut and keeps
-the image's best window score; an image has a face at threshold ``T`` exactly when that score
-is above ``T`` (the best window always survives non-maximum suppression), so one pass gives the
-share found in each group at every threshold, with Wilson intervals. It reports each group at
-dlib's own cut (0) and the cut at which each group is found as often as the best-found group is
-at 0 (None when no cut in the range gets there). Below dlib's cut the best window need not be
-a face: lower cuts find faces and false alarms alike, so look at the boxes before trusting a
-low cut (on drawn faces the CNN's windows above -0.5 lay where the faces are; HOG's lowest ones
-need not).
+:func:`detection_sweep` runs dlib's HOG or CNN detector, or an SCRFD network, once per image with
+a low cut and keeps the image's best window score; an image has a face at threshold ``T``
+exactly when that score is above ``T`` (the best window always survives non-maximum
+suppression), so one pass gives the share found in each group at every threshold, with Wilson
+intervals. It reports each group at the detector's own cut (dlib's 0, InsightFace's 0.5 for
+SCRFD's probabilities) and the cut at which each group is found as often as the best-found
+group is at that cut (None when no cut in the range gets there). Below the cut the best window
+need not be a face: lower cuts find faces and false alarms alike, so look at the boxes before
+trusting a low cut (on drawn faces the CNN's windows above -0.5 lay where the faces are; HOG's
+lowest ones need not).
 
 >>> sweep = detection_sweep("data/faces", "skin_tone", detector="cnn")
->>> sweep["groups"]["monk_10"]["at_dlib_cut"], sweep["groups"]["monk_10"]["matched_at"]
+>>> sweep["groups"]["monk_10"]["at_cut"], sweep["groups"]["monk_10"]["matched_at"]
 """
 
 from __future__ import annotations
@@ -27,24 +28,53 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.embed.column import load_rows
-from latentplay.embed.faces import FaceModels, as_rgb, auto_upsample, cnn_detections, map_faces
+from latentplay.embed.faces import (
+    SCRFD_PREFIX,
+    FaceModels,
+    as_rgb,
+    auto_upsample,
+    check_detector,
+    cnn_detections,
+    detector_label,
+    map_faces,
+)
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.store.combine import group_codes
 
-DETECTORS = ("hog", "cnn")
+DETECTORS = ("hog", "cnn", "scrfd:PATH")
+
+
+def detector_cut(detector: str) -> float:
+    """The score threshold ``detector`` keeps faces above by default: 0 for dlib's HOG and CNN
+    detectors, InsightFace's 0.5 for an SCRFD network (``scrfd:PATH[@SIDE]``); a
+    :class:`UserError` for another detector."""
+    if detector in ("hog", "cnn"):
+        return 0.0
+    if detector.startswith(SCRFD_PREFIX):
+        from latentplay.embed.scrfd import THRESHOLD
+
+        check_detector(detector)
+        return THRESHOLD
+    raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
 
 
 def best_scores(images: Sequence[np.ndarray], detector: str = "cnn", lowest: float = -1.0,
                 upsample: int | None = None, device: str = "cpu") -> np.ndarray:
-    """The best window score ``(N,)`` float64 of dlib's ``detector`` (``hog`` or ``cnn``) in
-    each of ``images`` (``(H, W, C)`` uint8), among windows scoring above ``lowest``; ``-inf``
-    where none does. ``upsample`` None: by image size, as everywhere faces are found."""
+    """The best window score ``(N,)`` float64 of ``detector`` (dlib's ``hog`` or ``cnn``, or
+    ``scrfd:PATH[@SIDE]``) in each of ``images`` (``(H, W, C)`` uint8), among windows scoring
+    above ``lowest``; ``-inf`` where none does. ``upsample`` None: by image size, as everywhere
+    dlib's detectors look."""
+    detector_cut(detector)  # a known detector
     if detector == "cnn":
         return np.array([found.scores.max(initial=-np.inf)
                          for found in cnn_detections(images, upsample, device, lowest)], np.float64)
-    if detector != "hog":
-        raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+    if detector.startswith(SCRFD_PREFIX):
+        from latentplay.embed.scrfd import load_detector, parse_spec
+
+        network = load_detector(*parse_spec(detector[len(SCRFD_PREFIX):]))
+        return np.array([network.detect(as_rgb(image), lowest).scores.max(initial=-np.inf)
+                         for image in images], np.float64)
 
     def best(image: np.ndarray) -> float:
         img = as_rgb(image)
@@ -56,29 +86,30 @@ def best_scores(images: Sequence[np.ndarray], detector: str = "cnn", lowest: flo
 
 
 def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detector: str = "cnn",
-                    lowest: float = -1.0, highest: float | None = None, steps: int = 51,
+                    lowest: float | None = None, highest: float | None = None, steps: int = 51,
                     upsample: int = -1, device: str = "cpu", batch_size: int = 64,
                     progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Shares of images with a face found, per class of ``by`` (or per intersection of several,
-    ``"skin_tone,gender"``), at ``steps`` thresholds from
-    ``lowest`` to ``highest`` (default: the best score seen, at least 0), and at 0 (see the
-    module).
+    ``"skin_tone,gender"``), at ``steps`` thresholds from ``lowest`` (default: -1 for dlib's
+    detectors, 0.05 for SCRFD's probabilities) to ``highest`` (default: the best score seen),
+    and at the detector's cut (see the module).
 
     Returns:
         A JSON-ready dict: ``thresholds`` ``(T,)``; per group ``n``, ``found`` ``(T,)``,
-        ``share``, ``low`` and ``high`` (95 % Wilson), ``at_dlib_cut`` (the share at 0) with
-        its ``at_dlib_cut_interval``, and ``matched_at``; the same for ``all``;
+        ``share``, ``low`` and ``high`` (95 % Wilson), ``at_cut`` (the share at the detector's
+        ``cut``) with its ``at_cut_interval``, and ``matched_at``; the same for ``all``;
         ``unknown_rows`` left out; ``persons`` when rows repeat persons (the intervals then
         take rows as independent).
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
     names, codes, ordered = group_codes(store, by)
+    cut = detector_cut(detector)
+    if lowest is None:
+        lowest = cut - 1.0 if cut == 0 else 0.05
     if steps < 2 or (highest is not None and not lowest < highest):
         raise UserError(f"give lowest < highest and at least 2 steps, got {lowest}, {highest}, {steps}")
-    if lowest > 0 or (highest is not None and highest < 0):
-        raise UserError("the range of thresholds must hold dlib's own cut, 0")
-    if detector not in DETECTORS:
-        raise UserError(f"detector must be one of {', '.join(DETECTORS)}, got {detector!r}")
+    if lowest > cut or (highest is not None and highest < cut):
+        raise UserError(f"the range of thresholds must hold the detector's own cut, {cut:g}")
     from latentplay.train.api import resolve_device
 
     device = resolve_device(device, "device")
@@ -92,39 +123,41 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
             progress(stop - start)
     if highest is None:
         seen = scores[np.isfinite(scores)]
-        highest = max(float(np.ceil(seen.max() * 10) / 10) if len(seen) else 0.0, lowest + 0.1, 0.0)
-    thresholds = np.union1d(np.linspace(lowest, highest, steps), [0.0])
+        highest = max(float(np.ceil(seen.max() * 10) / 10) if len(seen) else cut, lowest + 0.1, cut)
+    thresholds = np.union1d(np.linspace(lowest, highest, steps), [cut])
     known = [k for k in range(len(names)) if np.any(codes == k)]
-    groups = {names[k]: _curve(scores[codes == k], thresholds) for k in known}
-    best_at_cut = max(g["at_dlib_cut"] for g in groups.values()) if groups else 0.0
+    groups = {names[k]: _curve(scores[codes == k], thresholds, cut) for k in known}
+    best_at_cut = max(g["at_cut"] for g in groups.values()) if groups else 0.0
     for g in groups.values():
         reached = [float(t) for t, s in zip(thresholds, g["share"], strict=True) if s >= best_at_cut]
         g["matched_at"] = max(reached) if reached else None
     from latentplay.store.bias import repeated_persons
 
     persons = repeated_persons(store)
-    return {"store": str(store.path), "by": by, "detector": detector, "ordered": ordered,
+    return {"store": str(store.path), "by": by, "detector": detector,
+            "label": detector_label(detector), "cut": cut, "ordered": ordered,
             "thresholds": thresholds.tolist(), "groups": groups,
-            "all": _curve(scores[np.isin(codes, known)], thresholds),
+            "all": _curve(scores[np.isin(codes, known)], thresholds, cut),
             "unknown_rows": int(np.sum(codes < 0)),
             "persons": None if persons is None else int(len(np.unique(persons)))}
 
 
-def _curve(scores: np.ndarray, thresholds: np.ndarray) -> dict[str, Any]:
-    """The share of ``scores`` above each threshold, with 95 % Wilson intervals."""
+def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float) -> dict[str, Any]:
+    """The share of ``scores`` above each threshold and above ``cut``, with 95 % Wilson
+    intervals."""
     n = len(scores)
     found = (scores[None, :] > thresholds[:, None]).sum(1)
     bounds = np.array([wilson_interval(np.array([f]), n)[0] for f in found])
-    at_cut = int(np.sum(scores > 0))
+    at_cut = int(np.sum(scores > cut))
     return {"n": n, "found": found.tolist(), "share": (found / max(n, 1)).tolist(),
             "low": bounds[:, 0].tolist(), "high": bounds[:, 1].tolist(),
-            "at_dlib_cut": at_cut / max(n, 1),
-            "at_dlib_cut_interval": wilson_interval(np.array([at_cut]), n)[0].tolist()}
+            "at_cut": at_cut / max(n, 1),
+            "at_cut_interval": wilson_interval(np.array([at_cut]), n)[0].tolist()}
 
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Share found against threshold, one line (and its 95 % band) per group, dlib's cut
-    marked: ``path`` (PNG)."""
+    """Share found against threshold, one line (and its 95 % band) per group, the detector's
+    cut marked: ``path`` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -141,14 +174,13 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
         ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8)
         ax.fill_between(t, g["low"], g["high"], color=color, alpha=0.15, lw=0)
     ax.plot(t, sweep["all"]["share"], color="black", ls=":", lw=1.5, label=f"all (n={sweep['all']['n']})")
-    ax.axvline(0, color="grey", ls="--", lw=1)
-    ax.text(0, 1.01, " dlib's cut", color="grey", fontsize=9, va="bottom")
+    ax.axvline(sweep["cut"], color="grey", ls="--", lw=1)
+    ax.text(sweep["cut"], 1.01, " the detector's cut", color="grey", fontsize=9, va="bottom")
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(0, 1)
-    ax.set_xlabel(f"{sweep['detector'].upper()} detector's score threshold (faces kept above it)")
+    ax.set_xlabel("score threshold (faces kept above it)")
     ax.set_ylabel("share of images with a face found")
-    ax.set_title(f"faces found by dlib's {sweep['detector'].upper()} detector within each {sweep['by']}",
-                 pad=18)
+    ax.set_title(f"faces found by {sweep['label']} within each {sweep['by']}", pad=18)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     save_figure(fig, path)

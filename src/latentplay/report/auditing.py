@@ -233,26 +233,28 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
 
 
 def _detection(run: Path, d: dict[str, Any]) -> list[Section]:
-    """``audit detection``: each group's share of faces found at dlib's cut and the cut that
-    finds it as often as the best group at 0, and the curve."""
-    facts = [("store", str(d.get("store"))), ("detector", f"dlib's {str(d.get('detector')).upper()}"),
+    """``audit detection``: each group's share of faces found at the detector's cut and the
+    cut that finds it as often as the best group at that cut, and the curve."""
+    cut = d.get("cut", 0.0)
+    facts = [("store", str(d.get("store"))), ("detector", f"{d.get('label')} (its cut: {cut:g})"),
              ("thresholds", f"{d['thresholds'][0]:g} to {d['thresholds'][-1]:g}"),
              ("rows without a group", number(d.get("unknown_rows")))]
     if d.get("persons") is not None:
         facts.append(("persons", f"{d['persons']} (the intervals take rows as independent)"))
     rows = []
     for name, g in [*d["groups"].items(), ("all", d["all"])]:
-        low, high = g["at_dlib_cut_interval"]
+        low, high = g["at_cut_interval"]
         matched = g.get("matched_at")
-        rows.append([name, number(g["n"]), f"{g['at_dlib_cut']:.3f} [{low:.3f}, {high:.3f}]",
+        rows.append([name, number(g["n"]), f"{g['at_cut']:.3f} [{low:.3f}, {high:.3f}]",
                      "—" if name == "all" else ("not in range" if matched is None else f"{matched:g}")])
     blocks: list[Any] = [Facts(facts), Table.of(
-        ["group", "images", "found at dlib's cut (95%)", "cut finding it as often as the best group at 0"],
-        rows, "Below dlib's cut the best window need not be a face: lower cuts count false "
-        "alarms too.")]
+        ["group", "images", "found at the cut (95%)", "cut finding it as often as the best group does"],
+        rows, "Below the detector's cut the best window need not be a face: lower cuts count "
+        "false alarms too.")]
     if (run / "detection.png").exists():
         blocks.append(file_figure(run / "detection.png", "Share of images with a face found "
-                                  "against the score threshold, 95% Wilson bands; dashed: dlib's cut."))
+                                  "against the score threshold, 95% Wilson bands; dashed: the "
+                                  "detector's cut."))
     return [Section(f"Faces found by {d.get('by')}", "detection", blocks)]
 
 
@@ -350,8 +352,7 @@ _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
      lambda run, d: [_groups(run, d)]),
     ("fidelity.json", lambda d: f"Fidelity and coverage of {_source(d)}", _fidelity),
     ("truncation.json", lambda d: f"Samples of {d.get('run')} across truncation ψ", _truncation),
-    ("detection.json", lambda d: f"Faces found by dlib's {str(d.get('detector')).upper()} "
-                                 f"detector in {d.get('store')}", _detection),
+    ("detection.json", lambda d: f"Faces found by {d.get('label')} in {d.get('store')}", _detection),
     (verifying.COMPARISON_FILE,
      lambda d: f"Verification with {', '.join(d.get('columns') or [])}",
      verifying.comparison_sections),
