@@ -13,6 +13,7 @@ from latentplay import store as st
 from latentplay.audit.detection import best_scores, detection_sweep
 from latentplay.embed.faces import FaceModels, cnn_faces
 from latentplay.errors import UserError
+from latentplay.intervals import wilson_interval
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,16 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
                           (["--by", "gender", "--detector", "scrfd"], "detector must be one of")):
         r = cli("audit", "detection", drawn.path, *args, "--out", tmp_path / "x", "--overwrite")
         assert r.code == 2 and message in r.err, r.err
+
+
+def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
+    persons = sources.make("synthfaces", tmp_path / "persons", n=60, seed=2, overrides=["identities=10"])
+    sweep = detection_sweep(persons, "gender", detector="hog", lowest=-0.6, steps=13)
+    assert sweep["persons"] == 10
+    for g in sweep["groups"].values():
+        share, low, high = (np.array(g[key]) for key in ("share", "low", "high"))
+        assert np.all(low <= share + 1e-12) and np.all(share <= high + 1e-12)
+        wilson = np.array([wilson_interval(np.array([f]), g["n"])[0] for f in g["found"]])
+        inner = (share > 0) & (share < 1)
+        # six photos a person: the bootstrap over persons is wider than Wilson's over rows
+        assert np.mean((high - low)[inner]) > np.mean((wilson[:, 1] - wilson[:, 0])[inner])

@@ -447,8 +447,8 @@ def detection_cmd(
         print(f"  {name} (n={g['n']}): {100 * g['at_cut']:.1f} % at the cut "
               f"[{100 * low:.1f}, {100 * high:.1f}]{matched}")
     if sweep["persons"] is not None:
-        print(f"  (rows are photos of {sweep['persons']} persons; the intervals take rows as "
-              "independent)")
+        print(f"  (rows are photos of {sweep['persons']} persons; the intervals come from a "
+              "bootstrap over them)")
     print("  (below the cut the best window need not be a face: false alarms count too)")
     print(f"wrote {directory}")
 

@@ -39,7 +39,8 @@ from latentplay.embed.faces import (
     map_faces,
 )
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import proportion_interval, wilson_interval
+from latentplay.resample import mean_intervals
 from latentplay.store.combine import group_codes
 
 DETECTORS = ("hog", "cnn", "scrfd:PATH")
@@ -96,10 +97,10 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
 
     Returns:
         A JSON-ready dict: ``thresholds`` ``(T,)``; per group ``n``, ``found`` ``(T,)``,
-        ``share``, ``low`` and ``high`` (95 % Wilson), ``at_cut`` (the share at the detector's
+        ``share``, ``low`` and ``high`` (95 %), ``at_cut`` (the share at the detector's
         ``cut``) with its ``at_cut_interval``, and ``matched_at``; the same for ``all``;
         ``unknown_rows`` left out; ``persons`` when rows repeat persons (the intervals then
-        take rows as independent).
+        come from a bootstrap over them, each drawn with all of their photos).
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
     names, codes, ordered = group_codes(store, by)
@@ -126,33 +127,41 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         highest = max(float(np.ceil(seen.max() * 10) / 10) if len(seen) else cut, lowest + 0.1, cut)
     thresholds = np.union1d(np.linspace(lowest, highest, steps), [cut])
     known = [k for k in range(len(names)) if np.any(codes == k)]
-    groups = {names[k]: _curve(scores[codes == k], thresholds, cut) for k in known}
+    from latentplay.store.bias import repeated_persons
+
+    persons = repeated_persons(store)
+
+    def curve(rows: np.ndarray) -> dict[str, Any]:
+        return _curve(scores[rows], thresholds, cut, None if persons is None else persons[rows])
+
+    groups = {names[k]: curve(codes == k) for k in known}
     best_at_cut = max(g["at_cut"] for g in groups.values()) if groups else 0.0
     for g in groups.values():
         reached = [float(t) for t, s in zip(thresholds, g["share"], strict=True) if s >= best_at_cut]
         g["matched_at"] = max(reached) if reached else None
-    from latentplay.store.bias import repeated_persons
-
-    persons = repeated_persons(store)
     return {"store": str(store.path), "by": by, "detector": detector,
             "label": detector_label(detector), "cut": cut, "ordered": ordered,
-            "thresholds": thresholds.tolist(), "groups": groups,
-            "all": _curve(scores[np.isin(codes, known)], thresholds, cut),
+            "thresholds": thresholds.tolist(), "groups": groups, "all": curve(np.isin(codes, known)),
             "unknown_rows": int(np.sum(codes < 0)),
             "persons": None if persons is None else int(len(np.unique(persons)))}
 
 
-def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float) -> dict[str, Any]:
-    """The share of ``scores`` above each threshold and above ``cut``, with 95 % Wilson
-    intervals."""
+def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float, persons: np.ndarray | None
+           ) -> dict[str, Any]:
+    """The share of ``scores`` above each threshold and above ``cut``, with 95 % intervals:
+    Wilson's, or with ``persons`` ``(n,)`` (several photos of one person) a bootstrap over the
+    persons."""
     n = len(scores)
-    found = (scores[None, :] > thresholds[:, None]).sum(1)
-    bounds = np.array([wilson_interval(np.array([f]), n)[0] for f in found])
-    at_cut = int(np.sum(scores > cut))
+    hits = scores[:, None] > thresholds[None, :]
+    found = hits.sum(0)
+    if persons is None or n == 0:
+        bounds = np.array([wilson_interval(np.array([f]), n)[0] for f in found])
+    else:
+        bounds = mean_intervals(hits.astype(float), persons, 1000, 0)
     return {"n": n, "found": found.tolist(), "share": (found / max(n, 1)).tolist(),
             "low": bounds[:, 0].tolist(), "high": bounds[:, 1].tolist(),
-            "at_cut": at_cut / max(n, 1),
-            "at_cut_interval": wilson_interval(np.array([at_cut]), n)[0].tolist()}
+            "at_cut": float(np.mean(scores > cut)) if n else 0.0,
+            "at_cut_interval": list(proportion_interval(scores > cut, persons)) if n else [np.nan, np.nan]}
 
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:

@@ -240,7 +240,7 @@ def _detection(run: Path, d: dict[str, Any]) -> list[Section]:
              ("thresholds", f"{d['thresholds'][0]:g} to {d['thresholds'][-1]:g}"),
              ("rows without a group", number(d.get("unknown_rows")))]
     if d.get("persons") is not None:
-        facts.append(("persons", f"{d['persons']} (the intervals take rows as independent)"))
+        facts.append(("persons", f"{d['persons']} (the intervals come from a bootstrap over them)"))
     rows = []
     for name, g in [*d["groups"].items(), ("all", d["all"])]:
         low, high = g["at_cut_interval"]
