@@ -19,6 +19,7 @@ lowest ones need not).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,7 +41,9 @@ from latentplay.embed.faces import (
 )
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval, wilson_interval
+from latentplay.outputs import json_default, output_dir
 from latentplay.resample import mean_intervals
+from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
 
 DETECTORS = ("hog", "cnn", "scrfd:PATH")
@@ -127,8 +130,6 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         highest = max(float(np.ceil(seen.max() * 10) / 10) if len(seen) else cut, lowest + 0.1, cut)
     thresholds = np.union1d(np.linspace(lowest, highest, steps), [cut])
     known = [k for k in range(len(names)) if np.any(codes == k)]
-    from latentplay.store.bias import repeated_persons
-
     persons = repeated_persons(store)
 
     def curve(rows: np.ndarray) -> dict[str, Any]:
@@ -164,44 +165,11 @@ def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float, persons: np.n
             "at_cut_interval": list(proportion_interval(scores > cut, persons)) if n else [np.nan, np.nan]}
 
 
-def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Share found against threshold, one line (and its 95 % band) per group, the detector's
-    cut marked: ``path`` (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from latentplay.viz.grid import save_figure
-    from latentplay.viz.projection import class_colors
-
-    t = np.asarray(sweep["thresholds"])
-    groups = sweep["groups"]
-    colors = class_colors(len(groups), sweep["ordered"])
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for color, (name, g) in zip(colors, groups.items(), strict=True):
-        ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8)
-        ax.fill_between(t, g["low"], g["high"], color=color, alpha=0.15, lw=0)
-    ax.plot(t, sweep["all"]["share"], color="black", ls=":", lw=1.5, label=f"all (n={sweep['all']['n']})")
-    ax.axvline(sweep["cut"], color="grey", ls="--", lw=1)
-    ax.text(sweep["cut"], 1.01, " the detector's cut", color="grey", fontsize=9, va="bottom")
-    ax.set_xlim(t[0], t[-1])
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("score threshold (faces kept above it)")
-    ax.set_ylabel("share of images with a face found")
-    ax.set_title(f"faces found by {sweep['label']} within each {sweep['by']}", pad=18)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
 def write_sweep(sweep: dict[str, Any], out: str | os.PathLike[str], overwrite: bool = False) -> Path:
     """``detection.json`` and ``detection.png`` of ``sweep`` in the new directory ``out``."""
-    import json
-
-    from latentplay.outputs import json_default, output_dir
-
     directory = output_dir(out, overwrite)
     (directory / "detection.json").write_text(json.dumps(sweep, indent=1, default=json_default))
+    from latentplay.viz.detection import plot_sweep
+
     plot_sweep(sweep, directory / "detection.png")
     return directory

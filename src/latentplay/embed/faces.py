@@ -152,16 +152,12 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np
     """
     up = None if upsample < 0 else upsample
     items = as_list(images)
-    threshold = cnn_threshold(detector)
-    if detect and threshold is not None:
-        faces = cnn_faces(items, up, device, threshold)
-    else:
-        faces = [None] * len(items)
+    faces = faces_first(items, detector, up, device) if detect else [None] * len(items)
 
-    def one(item: tuple[np.ndarray, Face | None]) -> tuple[np.ndarray | None, bool]:
+    def one(item: tuple[np.ndarray, Any]) -> tuple[np.ndarray | None, bool]:
         image, face = item
         models = FaceModels.load()
-        if detect and threshold is None:
+        if face is LOOK_ON_THREADS:
             face = models.find(image, up, detector)
         found = face is not None or not detect
         if face is None:
@@ -172,6 +168,23 @@ def face_chips(images: Images, chip: Callable[[FaceModels, np.ndarray, Face], np
 
     results = map_faces(one, list(zip(items, faces, strict=True)))
     return [r[0] for r in results], np.array([r[1] for r in results], dtype=bool)
+
+
+LOOK_ON_THREADS = object()
+"""In :func:`faces_first`'s answer: this image's face is to be found on the threads
+(:meth:`FaceModels.find`)."""
+
+
+def faces_first(images: Sequence[np.ndarray], detector: str, upsample: int | None = None,
+                device: str = "cpu") -> list[Any]:
+    """Each image's largest :class:`Face` (None: none found) where ``detector`` runs over all
+    ``images`` at once (dlib's CNN, in batches on ``device``: :func:`cnn_faces`); for the
+    other detectors :data:`LOOK_ON_THREADS` for every image, found one at a time on
+    :func:`map_faces`'s threads."""
+    threshold = cnn_threshold(detector)
+    if threshold is None:
+        return [LOOK_ON_THREADS] * len(images)
+    return cnn_faces(images, upsample, device, threshold)
 
 
 def auto_upsample(image: np.ndarray) -> int:

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_embedder
@@ -195,8 +196,7 @@ def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.nda
             p = 1 / (1 + np.exp(-z))
             out.append(np.hstack([1 - p, p]))
             continue
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        out.append(z / z.sum(axis=1, keepdims=True))
+        out.append(softmax(z, axis=1))
     return out
 
 
@@ -205,9 +205,7 @@ def head_values(logits: np.ndarray, head: Head) -> np.ndarray:
     ``scale * x + offset``, ``x`` the head's output or, for an expected-bin head, the mean bin
     number under the softmax of its outputs."""
     if head.bins:
-        z = logits[:, head.start:head.stop].astype(np.float64)
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        x = (p / p.sum(axis=1, keepdims=True)) @ np.arange(head.bins)
+        x = softmax(logits[:, head.start:head.stop].astype(np.float64), axis=1) @ np.arange(head.bins)
     else:
         x = logits[:, head.start].astype(np.float64)
     return x * (head.scale or 1.0) + head.offset

@@ -36,13 +36,13 @@ from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.embed.column import load_rows, run_embedder
 from latentplay.embed.faces import (
+    LOOK_ON_THREADS,
     Face,
     FaceModels,
     check_detector,
-    cnn_faces,
-    cnn_threshold,
     detector_digest,
     detector_label,
+    faces_first,
     map_faces,
 )
 from latentplay.errors import UserError
@@ -91,7 +91,6 @@ _DESCRIPTIONS: dict[str, str] = {
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
 MIN_FIT_FACES = 10
-_LOOK = object()  # an image's face not looked for yet (found on the threads)
 
 
 @dataclass
@@ -205,7 +204,7 @@ class Measurer(Embedder):
         as (left, top, right, bottom) fractions of its image's width and height."""
         def relative_box(item: tuple[np.ndarray, Any]) -> tuple[float, float, float, float] | None:
             image, found = item
-            if found is _LOOK:
+            if found is LOOK_ON_THREADS:
                 found = self._detect(FaceModels.load(), image)
             if found is None:
                 return None
@@ -234,16 +233,14 @@ class Measurer(Embedder):
         return out, np.array([found for _, found in results], dtype=bool)
 
     def _with_faces(self, images: list[np.ndarray]) -> list[tuple[np.ndarray, Any]]:
-        """Each image with its face where dlib's CNN detector looks (every image at once, in
-        batches on the config's device), else with ``_LOOK``: found on the threads."""
+        """Each image with its face (:func:`~latentplay.embed.faces.faces_first`: dlib's CNN
+        detector looks at every image at once, on the config's device; the other detectors
+        look on the threads), or with None where no face is looked for."""
         cfg = self.config
-        threshold = cnn_threshold(cfg.detector)
-        if cfg.needs_face and cfg.detect and threshold is not None:
-            faces: list[Any] = cnn_faces(images, None if cfg.upsample < 0 else cfg.upsample, self.device,
-                                         threshold)
-        else:
-            faces = [_LOOK] * len(images)
-        return list(zip(images, faces, strict=True))
+        if not (cfg.needs_face and cfg.detect):
+            return [(image, None) for image in images]
+        up = None if cfg.upsample < 0 else cfg.upsample
+        return list(zip(images, faces_first(images, cfg.detector, up, self.device), strict=True))
 
     def _measure(self, item: tuple[np.ndarray, Any]) -> tuple[list[float], bool]:
         """One image's measures (:attr:`MeasureConfig.names` order) and whether its face was
@@ -255,8 +252,8 @@ class Measurer(Embedder):
         score, face, found = float("nan"), None, True
         if cfg.needs_face:
             models = FaceModels.load()
-            if detected is _LOOK:
-                detected = self._detect(models, image) if cfg.detect else None
+            if detected is LOOK_ON_THREADS:
+                detected = self._detect(models, image)
             found = detected is not None or not cfg.detect
             if detected is not None:
                 score = detected.score

@@ -181,8 +181,8 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
-    model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space,
-                                                (truncation, truncation_cutoff), lr_mlp)
+    model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space, truncation,
+                                                truncation_cutoff, lr_mlp)
     config, side = model.config, model.size
     named = {f"generator.{k}": v for k, v in state.items()}
     expected = model.state_dict()
@@ -216,13 +216,13 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     return out
 
 
-def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: tuple[float, int],
-               lr_mlp: float) -> tuple[StyleGAN2, dict[str, torch.Tensor], str, torch.Tensor | None]:
+def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: float,
+               cutoff: int, lr_mlp: float
+               ) -> tuple[StyleGAN2, dict[str, torch.Tensor], str, torch.Tensor | None]:
     """The model of ``kind`` the checkpoint's tensors fit (weights not loaded yet), those
     tensors, how the file was read (``stylegan2``: the port's tensors, or ``nvidia-pickle``)
-    and the W average its training kept (``(D,)``; ``None`` when it holds none).
-    ``truncation``: psi and cutoff."""
-    psi, cutoff = float(truncation[0]), int(truncation[1])
+    and the W average its training kept (``(D,)``; ``None`` when it holds none)."""
+    psi, cutoff = float(truncation), int(cutoff)
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
         layers, w_avg = settings.pop("layers"), settings.pop("w_avg", None)
