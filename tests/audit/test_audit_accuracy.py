@@ -14,6 +14,7 @@ from latentplay import store as st
 from latentplay.audit.accuracy import group_accuracy
 from latentplay.audit.distribution import wilson_interval
 from latentplay.errors import UserError
+from latentplay.outputs import p_text
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
 
@@ -148,6 +149,37 @@ def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
     wilson = wilson_interval(np.array([80]), 120)[0]
     assert overall["accuracy"] == pytest.approx(80 / 120)
     assert overall["high"] - overall["low"] > 1.5 * (wilson[1] - wilson[0])
+
+
+def test_photos_of_one_person_weaken_the_tests_between_groups(cli, tmp_path: Path) -> None:
+    """Ten photos of each of 12 persons, each person's all right or all wrong, 1 of 6 persons
+    wrong at one site and 3 of 6 at the other: 120 rows make the gap look certain, 12 persons
+    do not; the Rao-Scott test over persons says so."""
+    person = np.repeat(np.arange(12), 10)
+    wrong = np.isin(person, [0, 6, 7, 8])
+    schema = Schema(attributes=[
+        Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
+        Attribute("site", "categorical", names=["a", "b"]),
+        Attribute("label", "categorical", names=["x", "y"]),
+        Attribute("guess", "categorical", names=["x", "y"])],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120
+    store = st.build([{"image": images, "identity": person, "site": (person >= 6).astype(int),
+                       "label": np.zeros(120, np.int64), "guess": wrong.astype(np.int64)}],
+                     schema, tmp_path / "p")
+    s = group_accuracy(store, "guess", "label", "site", tmp_path / "a")
+    chi2 = s["across"]["chi2"]
+    over = chi2["persons_test"]
+    assert chi2["p_value"] < 1e-3 and over["p_value"] > 0.05
+    assert over["clusters"] == 12 and 5 < over["design_effect"] < 12
+    # 12 persons see only a far larger gap than 120 independent rows would
+    seen = s["across"]["detectable_gap"]
+    assert seen["gap_over_persons"] > 2 * seen["gap"]
+    r = cli("audit", "accuracy", store.path, "--predicted", "guess", "--truth", "label",
+            "--by", "site", "--out", tmp_path / "b")
+    assert r.code == 0, r.err
+    assert f"over 12 persons p {p_text(over['p_value'])}" in " ".join(r.out.split())
+    assert "chi-square over persons (Rao-Scott)" in build_report(tmp_path / "b").read_text()
 
 
 def test_an_annotator_file_labels_a_store(cli, faces: Path, skin_annotator,  # noqa: ANN001

@@ -95,7 +95,17 @@ def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
     r = cli("data", "bias", path, "--by", "gender", "--of", "eyeglasses", "--out",
             tmp_path / "b.png")
     assert r.code == 0, r.err
-    assert "note: The 240 rows show 40 persons" in " ".join(r.out.split())
+    text = " ".join(r.out.split())
+    assert "note: The 240 rows show 40 persons" in text
+    # the tests are given again over the persons (Rao-Scott); eyeglasses change from photo to
+    # photo, so the persons barely matter, but a person keeps their gender and hair colour:
+    # 240 rows then carry the evidence of about 40
+    over = found.persons_test
+    assert over.clusters == 40 and 0.5 < over.design_effect < 1.5
+    assert f"chi-square over 40 persons (design effect {over.design_effect:.2f})" in text
+    assert found.to_dict()["persons_test"]["p_value"] == over.p_value
+    kept = association(st.load(path), "gender", "hair_color")
+    assert kept.persons_test.design_effect > 3 and kept.persons_test.p_value > kept.p_value
     one = tmp_path / "one"
     assert cli("data", "subset", path, "--out", one, "--balance-by", "identity",
                "--per-class", "1").code == 0
@@ -103,7 +113,11 @@ def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
     # an ordered table: the trend's r gets an interval from a bootstrap over the persons
     trend = association(st.load(path), "skin_tone", "age_group").trend
     assert trend.low < trend.r < trend.high and trend.high - trend.low > 0.1
-    assert association(st.load(one), "skin_tone", "age_group").trend.low is None
+    assert trend.persons_test.clusters == 40 and trend.persons_test.design_effect > 3
+    assert trend.persons_test.p_value > trend.p_value
+    single = association(st.load(one), "skin_tone", "age_group")
+    assert single.trend.low is None and single.trend.persons_test is None
+    assert single.persons_test is None
 
 
 def test_sparse_tables_are_flagged(tmp_path: Path) -> None:

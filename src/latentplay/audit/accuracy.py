@@ -25,9 +25,10 @@ Three kinds of comparison, chosen by the attributes' kinds:
 
 Rows whose label is missing or ``unknown``, or whose group is, are left out and counted. When
 the store's ``identity`` attribute shows several photos of one person, the accuracy intervals
-are a bootstrap over persons (each drawn with all of their photos); the chi-square and trend
-tests, and the intervals of values, still take rows as independent, which ``persons`` in the
-summary flags.
+are a bootstrap over persons (each drawn with all of their photos), and the chi-square and
+trend tests between groups gain a version corrected for them (Rao-Scott,
+:mod:`latentplay.clustered`: ``chi2["persons_test"]``, ``trend["persons_test"]``); the
+intervals of values still take rows as independent, which ``persons`` in the summary flags.
 
 Where the store holds each prediction's confidence (``predicted_<attr>_p``, written by
 ``data predict``), classes are also checked for calibration within each group
@@ -58,6 +59,7 @@ from latentplay import store as st
 from latentplay.audit.calibration import check_binning, check_threshold, group_calibration
 from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
+from latentplay.clustered import clustered_trend, rao_scott
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
 from latentplay.metrics.verification import slope_interval
@@ -317,8 +319,32 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
     overall = row(ALL, keep)
     scored = [r for r in table if r["n"]]
     counts = np.array([[r["n"] - r["correct"], r["correct"]] for r in scored])
+    across = _across(scored, counts, ordered)
+    if across and "chi2" in across and persons is not None:
+        place = np.full(len(names) + 1, -1)                 # the last entry: no group
+        place[[g for g, r in enumerate(table) if r["n"]]] = np.arange(len(scored))
+        rows = place[np.where(keep & (groups >= 0), groups, len(names))]
+        _over_persons(across, [r["group"] for r in scored], counts, rows, correct, persons)
     return {"groups": table, "overall": overall, "left_out": int((~keep).sum()),
-            "across": _across(scored, counts, ordered)}
+            "across": across}
+
+
+def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
+                  rows: np.ndarray, correct: np.ndarray, persons: np.ndarray) -> None:
+    """Add to ``across``'s chi-square and trend their Rao-Scott versions over the ``(N,)``
+    ``persons``, from each row's place among the groups ``names`` (-1: left out) and whether
+    it is right, and to its detectable gap the one of the groups' ``(G, 2)`` ``counts`` worth
+    ``1 / design effect`` independent rows each."""
+    used = rows >= 0
+    test = rao_scott(rows[used], correct[used], persons[used])
+    across["chi2"]["persons_test"] = test.to_dict() if test else None
+    if test:
+        across["detectable_gap"]["gap_over_persons"] = detectable_gap(
+            names, counts / test.design_effect)["gap"]
+    if "trend" in across:
+        trend = clustered_trend(rows[used], correct[used], persons[used],
+                                across["trend"]["statistic"])
+        across["trend"]["persons_test"] = trend.to_dict() if trend else None
 
 
 def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool

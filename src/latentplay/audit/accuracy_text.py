@@ -18,9 +18,10 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
     out = [f"{s['predicted']} against {s['truth']} ({s['kind']}), by {by}; {s['left_out']} "
            "rows without a label or a group left out"]
     if s["persons"]:
+        again = "" if s["kind"] == "values" else " and are given again over persons (Rao-Scott)"
         out.append(f"the rows show {s['persons']} persons: intervals {s['intervals']}; the "
                    "tests between groups take rows as independent (their p-values are too "
-                   "small)")
+                   f"small){again}")
     for r in [*s["groups"], s["overall"]]:
         out.append(f"  {r['group']}: " + _group_text(r, s["kind"] == "values"))
     across = s["across"] or {}
@@ -29,11 +30,14 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
         chi2 = across.get("chi2")
         out.append(f"  across groups: error ratio {ratio}, accuracy gap "
                    f"{across['accuracy_gap']:.3f}"
-                   + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else ""))
+                   + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else "")
+                   + _over_persons(chi2))
         seen = across["detectable_gap"]
+        persons = ("" if seen.get("gap_over_persons") is None
+                   else f" ({seen['gap_over_persons']:.3f} over persons)")
         out.append(f"  the smallest gap this audit sees (80 % power, 5 % test): "
-                   f"{seen['gap']:.3f} between {seen['group']} and the rest; a smaller one may "
-                   "go unnoticed")
+                   f"{seen['gap']:.3f}{persons} between {seen['group']} and the rest; a smaller "
+                   "one may go unnoticed")
     elif "mae_ratio" in across:
         ratio = "-" if across["mae_ratio"] is None else f"{across['mae_ratio']:.2f}"
         out.append(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")
@@ -43,7 +47,8 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
                    f"[{trend['low']:+.3g}, {trend['high']:+.3g}]")
     elif trend:
         out.append(f"  along {by}: errors trend r {trend['r']:+.3f} (+: more errors later in "
-                   f"the order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}")
+                   f"the order), M2 {trend['statistic']:.1f}, p {p_text(trend['p_value'])}"
+                   + _over_persons(trend))
     if "parity" in s:
         out += parity_lines(s["parity"], by)
     if "adjusted" in s:
@@ -51,6 +56,16 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
     if "calibration" in s:
         out += calibration_lines(s)
     return out
+
+
+def _over_persons(test: dict[str, Any] | None) -> str:
+    """``"; over 120 persons p 0.11 (design effect 3.41)"`` for a test with a Rao-Scott
+    version, else nothing."""
+    over = (test or {}).get("persons_test")
+    if not over:
+        return ""
+    return (f"; over {over['clusters']} persons p {p_text(over['p_value'])} "
+            f"(design effect {over['design_effect']:.2f})")
 
 
 def _group_text(r: dict[str, Any], values: bool) -> str:

@@ -24,8 +24,10 @@ def section(run: Path, a: dict[str, Any]) -> Section:
              ("groups", str(a.get("by"))), ("left out", f"{number(a.get('left_out'))} rows "
                                                         "without a label or a group")]
     if a.get("persons"):
-        facts.append(("persons", f"{number(a['persons'])}: the tests between groups take rows "
-                                 "as independent"))
+        counted = "" if a.get("kind") == "values" else \
+            "; the tests over persons (Rao-Scott) correct for them"
+        facts.append(("persons", f"{number(a['persons'])}: the plain tests between groups take "
+                                 f"rows as independent{counted}"))
     across = a.get("across") or {}
     if a.get("kind") == "values":
         table = Table.of(["group", "rows", "mean absolute error", "interval", "bias",
@@ -59,12 +61,15 @@ def section(run: Path, a: dict[str, Any]) -> Section:
                                                        f"{number(across.get('accuracy_gap'))}"))
             seen = across.get("detectable_gap")
             if seen:
-                facts.append(("smallest gap it sees", f"{number(seen['gap'])} between "
+                persons = ("" if seen.get("gap_over_persons") is None
+                           else f" ({number(seen['gap_over_persons'])} over persons)")
+                facts.append(("smallest gap it sees", f"{number(seen['gap'])}{persons} between "
                               f"{seen['group']} and the rest (80% power, 5% test)"))
             if chi2:
                 facts.append(("chi-square of equal accuracy",
                               f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
                               f"dof, {p_is(chi2.get('p_value'))}"))
+                facts += _over_persons("chi-square over persons", chi2)
     trend = across.get("trend")
     if trend and "slope" in trend:
         facts.append(("along the groups' order", f"absolute error {number(trend['slope'])} per "
@@ -73,6 +78,7 @@ def section(run: Path, a: dict[str, Any]) -> Section:
         facts.append(("along the groups' order", f"errors r {number(trend['r'])} (+: more "
                       f"later in the order), M2 {number(trend['statistic'])}, "
                       f"{p_is(trend['p_value'])}"))
+        facts += _over_persons("trend over persons", trend)
     blocks: list[Block] = [Facts(facts), table,
                            file_figure(run / "accuracy.png", "Accuracy per group.")]
     if a.get("adjusted"):
@@ -82,6 +88,18 @@ def section(run: Path, a: dict[str, Any]) -> Section:
     if "calibration" in a:
         blocks += _calibration_blocks(run, a)
     return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy", blocks)
+
+
+def _over_persons(name: str, test: dict[str, Any]) -> list[tuple[str, str]]:
+    """A fact of ``test``'s Rao-Scott version over persons (:mod:`latentplay.clustered`),
+    when the summary has one."""
+    over = test.get("persons_test")
+    if not over:
+        return []
+    return [(f"{name} (Rao-Scott)",
+             f"F {number(over['statistic'])} on {number(over['ndf'])} and "
+             f"{number(over['ddf'])} dof, {p_is(over['p_value'])}; {over['clusters']} persons, "
+             f"design effect {number(over['design_effect'])}")]
 
 
 def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:

@@ -187,8 +187,12 @@ def _tests(data: st.Store, by: str, of: str) -> str:
         return ""
     text = (f" Chi-square {found.chi2:.1f} on {found.dof} dof, p {p_text(found.p_value)}, "
             f"Cramér's V {found.cramers_v:.3f}")
+    if found.persons_test:
+        text += f"; {found.persons_test.text()}"
     if found.trend:
         text += f"; trend along {by}: {trend_text(found.trend)}"
+        if found.trend.persons_test:
+            text += f"; trend {found.trend.persons_test.text()}"
     return " ".join([text + ".", *found.notes])
 
 

@@ -13,6 +13,11 @@ ages, a factor, a binned continuous value, or just two levels) and the table is 
 the groups differ at all, the trend test whether the share of the later levels rises or falls
 along the groups' order — one degree of freedom, so a steady gradient across ten skin tones
 shows where the chi-square test spreads it over nine.
+
+When the store's ``identity`` attribute shows several photos of one person, both tests take
+those photos as independent rows and their p-values come out too small; each then also gets
+Rao & Scott's correction over persons (:mod:`latentplay.clustered`), and the trend's ``r``
+a bootstrap interval over them.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2, chi2_contingency
 
+from latentplay.clustered import ClusteredTest, clustered_trend, rao_scott
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.resample import cluster_sums, resampled
@@ -44,6 +50,7 @@ class Trend:
             Cochran-Armitage trend statistic.
         low, high: a 95 % interval of ``r`` from a bootstrap over persons, when the rows are
             several photos of each (the p-value takes rows as independent); else None.
+        persons_test: then also the test corrected for them (Rao-Scott); else None.
     """
 
     r: float
@@ -51,15 +58,17 @@ class Trend:
     p_value: float
     low: float | None = None
     high: float | None = None
+    persons_test: ClusteredTest | None = None
 
-    def to_dict(self) -> dict[str, float | None]:
+    def to_dict(self) -> dict[str, Any]:
         return {"r": self.r, "statistic": self.statistic, "p_value": self.p_value,
-                "low": self.low, "high": self.high}
+                "low": self.low, "high": self.high,
+                "persons_test": self.persons_test.to_dict() if self.persons_test else None}
 
 
 def trend_text(trend: Trend) -> str:
     """``"r -0.487, M2 474.6 (dof 1), p 3.1e-105"``, with ``r``'s interval over persons when
-    there is one."""
+    there is one (the test over persons is ``trend.persons_test.text()``)."""
     from latentplay.outputs import p_text
 
     over = ("" if trend.low is None else
@@ -108,6 +117,8 @@ class Association:
         persons: how many persons the rows show, when the store has an ``identity``
             attribute and some person has several rows (the tests take rows as independent,
             so their p-values are then too small); else None.
+        persons_test: then also the chi-square test corrected for them (Rao-Scott; None
+            when it cannot be made, e.g. every person in one cell).
         sparse: the share of cells expected to hold fewer than 5 rows; above 0.2 (Cochran's
             rule) the chi-square p-value is only a rough guide.
     """
@@ -124,6 +135,7 @@ class Association:
     trend: Trend | None = None
     persons: int | None = None
     sparse: float = 0.0
+    persons_test: ClusteredTest | None = None
 
     @property
     def intervals(self) -> np.ndarray | None:
@@ -144,8 +156,12 @@ class Association:
 
         lines = [f"chi-square {self.chi2:.1f} (dof {self.dof}), p {p_text(self.p_value)}, "
                  f"Cramer's V {self.cramers_v:.3f}"]
+        if self.persons_test:
+            lines.append(f"chi-square {self.persons_test.text()}")
         if self.trend:
             lines.append(f"trend along {self.by}: {trend_text(self.trend)}")
+            if self.trend.persons_test:
+                lines.append(f"trend {self.trend.persons_test.text()}")
         return lines
 
     @property
@@ -153,9 +169,11 @@ class Association:
         """What limits the tests, one sentence each (repeated persons, sparse cells)."""
         out = []
         if self.persons:
-            out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the tests take "
-                       "rows as independent, so their p-values are too small (one photo each: "
-                       "data subset --balance-by identity --per-class 1).")
+            out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the plain "
+                       "tests take rows as independent, so their p-values are too small where "
+                       "a person's photos agree; the tests over persons (Rao-Scott) correct "
+                       "them (or keep one photo each: data subset --balance-by identity "
+                       "--per-class 1).")
         if self.sparse > 0.2:
             out.append(f"{self.sparse:.0%} of the cells expect fewer than 5 rows: the chi-square "
                        "p-value is only a rough guide (merge small groups, or bin coarser).")
@@ -178,7 +196,8 @@ class Association:
                 "overall": self.overall.round(6).tolist(), "chi2": self.chi2, "dof": self.dof,
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
                 "trend": self.trend.to_dict() if self.trend else None,
-                "persons": self.persons, "sparse": self.sparse}
+                "persons": self.persons, "sparse": self.sparse,
+                "persons_test": self.persons_test.to_dict() if self.persons_test else None}
 
 
 def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
@@ -200,11 +219,16 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     v = float(np.sqrt(statistic / (counts.sum() * (min(counts.shape) - 1))))
     persons = repeated_persons(store)
-    return Association(by, of, groups, levels, counts, float(statistic), int(dof),
-                       float(p_value), v,
-                       _trend(store, by, of, groups, levels, counts, bins, persons),
-                       None if persons is None else int(len(np.unique(persons[persons >= 0]))),
-                       float((expected < 5).mean()))
+    found = Association(by, of, groups, levels, counts, float(statistic), int(dof),
+                        float(p_value), v,
+                        _trend(store, by, of, groups, levels, counts, bins, persons),
+                        None if persons is None else int(len(np.unique(persons[persons >= 0]))),
+                        float((expected < 5).mean()))
+    if persons is not None:
+        u, w = (_places(store, name, names, bins) for name, names in ((by, groups), (of, levels)))
+        both = (u >= 0) & (w >= 0)
+        found.persons_test = rao_scott(u[both], w[both], persons[both])
+    return found
 
 
 def repeated_persons(store: Store) -> np.ndarray | None:
@@ -233,9 +257,11 @@ def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
     trend = linear_trend(counts[rows][:, cols])
     if persons is None:
         return trend
-    places = [_places(store, name, [names[k] for k in kept], bins)
-              for name, names, kept in ((by, groups, rows), (of, levels, cols))]
-    trend.low, trend.high = _person_interval(*places, persons)
+    u, v = (_places(store, name, [names[k] for k in kept], bins)
+            for name, names, kept in ((by, groups, rows), (of, levels, cols)))
+    trend.low, trend.high = _person_interval(u, v, persons)
+    both = (u >= 0) & (v >= 0)
+    trend.persons_test = clustered_trend(u[both], v[both], persons[both], trend.statistic)
     return trend
 
 

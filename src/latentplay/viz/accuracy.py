@@ -67,17 +67,24 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     across = summary.get("across") or {}
     note = ""
     if "chi2" in across:
-        note = f"chi-square p {across['chi2']['p_value']:.2g}"
+        note = f"chi-square p {across['chi2']['p_value']:.2g}{_over_persons(across['chi2'])}"
     trend = across.get("trend")
     if trend and "slope" in trend:
         note += f"; |error| {trend['slope']:+.3g} per group [{trend['low']:+.3g}, {trend['high']:+.3g}]"
     elif trend:
-        note += f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
+        note += (f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
+                 f"{_over_persons(trend)}")
     fig.suptitle(f"{summary['predicted']} against {summary['truth']} by {summary['by']}"
                  + (f"\n{note.lstrip('; ')}" if note else ""), fontsize=10)
     fig.tight_layout()
     return fig
 
+
+
+def _over_persons(test: dict[str, Any]) -> str:
+    """`` (over persons 0.21)``: the test's p-value corrected for repeated persons, if any."""
+    over = test.get("persons_test")
+    return f" (over persons {over['p_value']:.2g})" if over else ""
 
 
 def _standardized(ax: plt.Axes, rows: list[dict[str, Any]], adjusted: dict[str, Any],

@@ -1,0 +1,120 @@
+"""Rao-Scott's tests of tables whose rows come in clusters (several photos of one person)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import chi2_contingency
+
+from latentplay.clustered import clustered_trend, rao_scott
+from latentplay.store.bias import linear_trend
+
+
+def _table(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    counts = np.zeros((rows.max() + 1, cols.max() + 1))
+    np.add.at(counts, (rows, cols), 1)
+    return counts
+
+
+def _rows(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` rows of a 3 x 4 table whose columns lean with the rows."""
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, 3, n)
+    cols = np.minimum(rng.integers(0, 4, n) + (rng.random(n) < 0.2 * rows), 3)
+    return rows, cols
+
+
+def test_rows_of_their_own_give_pearsons_test() -> None:
+    """Every row its own cluster: no design effect beyond the variance estimator's
+    ``n / (n - 1)``, Pearson's degrees of freedom, and ``F`` is Pearson's X2 per dof."""
+    rows, cols = _rows(400, 0)
+    n = len(rows)
+    test = rao_scott(rows, cols, np.arange(n))
+    pearson, p, dof, _ = chi2_contingency(_table(rows, cols), correction=False)
+    assert test.ndf == pytest.approx(dof) and dof == 6
+    assert test.design_effect == pytest.approx(n / (n - 1))
+    assert test.statistic * test.ndf * n / (n - 1) == pytest.approx(pearson)
+    assert test.clusters == n and test.ddf == pytest.approx(dof * (n - 1))
+    assert test.p_value == pytest.approx(p, rel=0.1)
+
+
+def test_copies_of_each_row_add_no_evidence() -> None:
+    """Each row three times, the copies one person: Pearson's X2 triples, the design effect
+    triples, and the corrected test is exactly the one of the rows taken once."""
+    rows, cols = _rows(300, 1)
+    once = rao_scott(rows, cols, np.arange(300))
+    thrice = rao_scott(np.repeat(rows, 3), np.repeat(cols, 3), np.repeat(np.arange(300), 3))
+    plain = [chi2_contingency(_table(r, c), correction=False)[0]
+             for r, c in ((rows, cols), (np.repeat(rows, 3), np.repeat(cols, 3)))]
+    assert plain[1] == pytest.approx(3 * plain[0])
+    assert thrice.design_effect == pytest.approx(3 * once.design_effect)
+    assert thrice.statistic == pytest.approx(once.statistic)
+    assert thrice.p_value == pytest.approx(once.p_value)
+
+
+def test_relabelling_rows_and_columns_changes_nothing() -> None:
+    rows, cols = _rows(200, 2)
+    persons = np.arange(200) // 4
+    test = rao_scott(rows, cols, persons)
+    other = rao_scott(np.array([2, 0, 1])[rows] + 5, np.array([3, 1, 0, 2])[cols], persons + 100)
+    assert other.statistic == pytest.approx(test.statistic)
+    assert other.design_effect == pytest.approx(test.design_effect)
+
+
+def _persons(rng: np.random.Generator, persons: int = 60, photos: int = 8
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A person attribute in 4 ordered groups and a photo attribute of 3 ordered levels drawn
+    around each person's own propensity, independent of the group."""
+    group = np.repeat(rng.integers(0, 4, persons), photos)
+    propensity = np.repeat(rng.beta(1, 1, persons), photos)
+    level = (rng.random((persons * photos, 2)) < propensity[:, None] * [0.5, 1.0]).sum(1)
+    return group, level, np.repeat(np.arange(persons), photos)
+
+
+def test_the_corrected_tests_hold_their_level_where_pearsons_do_not() -> None:
+    """300 datasets of 60 persons x 8 photos with no association: Pearson's chi-square and
+    the trend test reject at 5 % far more often than 5 %; their Rao-Scott versions about as
+    often as they should."""
+    rng = np.random.default_rng(0)
+    rejected = []
+    for _ in range(300):
+        group, level, person = _persons(rng)
+        counts = _table(group, level)
+        trend = linear_trend(counts)
+        rejected.append([chi2_contingency(counts, correction=False)[1] < 0.05,
+                         rao_scott(group, level, person).p_value < 0.05,
+                         trend.p_value < 0.05,
+                         clustered_trend(group, level, person, trend.statistic).p_value < 0.05])
+    plain, corrected, plain_trend, corrected_trend = np.mean(rejected, axis=0)
+    assert plain > 0.25 and plain_trend > 0.2
+    assert 0.02 < corrected < 0.09 and 0.02 < corrected_trend < 0.09
+
+
+def test_a_real_association_is_still_found() -> None:
+    """When the persons' propensities follow their group, the corrected tests find it."""
+    rng = np.random.default_rng(1)
+    group = np.repeat(rng.integers(0, 4, 80), 6)
+    level = (rng.random(480) < 0.15 + 0.2 * group).astype(int)
+    person = np.repeat(np.arange(80), 6)
+    trend = linear_trend(_table(group, level))
+    assert rao_scott(group, level, person).p_value < 1e-3
+    assert clustered_trend(group, level, person, trend.statistic).p_value < 1e-3
+
+
+def test_the_trend_of_rows_of_their_own_is_the_plain_trend() -> None:
+    rows, cols = _rows(500, 3)
+    trend = linear_trend(_table(rows, cols))
+    test = clustered_trend(rows, cols, np.arange(500), trend.statistic)
+    assert test.ndf == pytest.approx(1) and test.ddf == pytest.approx(499)
+    assert test.design_effect == pytest.approx(1, abs=0.15)
+    assert test.p_value == pytest.approx(trend.p_value, rel=0.3)
+
+
+def test_what_cannot_be_tested() -> None:
+    rows, cols = _rows(40, 4)
+    assert rao_scott(rows, cols, np.zeros(40)) is None                    # one person
+    assert rao_scott(rows, np.zeros(40, int), np.arange(40)) is None      # one column
+    same = np.tile([0, 1], 10)                                            # identical persons
+    assert rao_scott(same, same, np.repeat(np.arange(10), 2)) is None
+    assert clustered_trend(np.zeros(40), cols, np.arange(40), 0.0) is None
+    assert "over 40 persons" in rao_scott(rows, cols, np.arange(40)).text()
