@@ -85,6 +85,37 @@ def test_values_per_group(tmp_path: Path) -> None:
     assert trend["slope"] == pytest.approx(3.0) and trend["low"] > 0
 
 
+def test_readings_of_one_persons_photos_widen_the_value_intervals(tmp_path: Path) -> None:
+    """12 persons of 10 photos in 3 ordered sites, each person read with an error of their
+    own: the bias and MAE intervals, and the slope's, bootstrap over the 12 persons and are
+    wider than the normal ones over 120 rows."""
+    person = np.repeat(np.arange(12), 10)
+    offset = np.random.default_rng(0).normal(0, 6, 12)[person]
+    age = np.linspace(20, 60, 120).astype(np.float32)
+    attributes = [Attribute("site", "categorical", names=["a", "b", "c"], ordered=True),
+                  Attribute("age", "continuous", range=(0, 100)),
+                  Attribute("predicted_age", "continuous")]
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120
+    columns = {"image": images, "site": person // 4, "age": age,
+               "predicted_age": age + offset + np.tile([0.5, -0.5], 60)}
+    summaries = []
+    for name, extra in (("rows", {}), ("persons", {"identity": person})):
+        names = [Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)])] \
+            if extra else []
+        schema = Schema(attributes=[*names, *attributes],
+                        provenance=Provenance(source="test", converter="unit"))
+        store = st.build([{**columns, **extra}], schema, tmp_path / name)
+        summaries.append(group_accuracy(store, "predicted_age", "age", "site", tmp_path / f"o{name}"))
+    rows, persons = summaries
+    assert (rows["intervals"], persons["intervals"]) == ("normal", "bootstrap over persons")
+    for plain, over in zip(rows["groups"], persons["groups"], strict=True):
+        assert over["bias"] == pytest.approx(plain["bias"])
+        assert over["bias_high"] - over["bias_low"] > 2 * (plain["bias_high"] - plain["bias_low"])
+    slope = [s["across"]["trend"] for s in summaries]
+    assert slope[1]["slope"] == pytest.approx(slope[0]["slope"])
+    assert slope[1]["high"] - slope[1]["low"] > 2 * (slope[0]["high"] - slope[0]["low"])
+
+
 def test_readings_against_interval_groups(tmp_path: Path) -> None:
     store = _store(tmp_path / "s")
     s = group_accuracy(store, "predicted_age", "age_group", "tone", tmp_path / "g")

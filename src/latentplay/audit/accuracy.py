@@ -27,8 +27,8 @@ Rows whose label is missing or ``unknown``, or whose group is, are left out and 
 the store's ``identity`` attribute shows several photos of one person, the accuracy intervals
 are a bootstrap over persons (each drawn with all of their photos), and the chi-square and
 trend tests between groups gain a version corrected for them (Rao-Scott,
-:mod:`latentplay.clustered`: ``chi2["persons_test"]``, ``trend["persons_test"]``); the
-intervals of values still take rows as independent, which ``persons`` in the summary flags.
+:mod:`latentplay.clustered`: ``chi2["persons_test"]``, ``trend["persons_test"]``); values'
+intervals, and their slope along an ordered ``by``, are a bootstrap over persons too.
 
 Where the store holds each prediction's confidence (``predicted_<attr>_p``, written by
 ``data predict``), classes are also checked for calibration within each group
@@ -62,8 +62,9 @@ from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.clustered import clustered_trend, rao_scott
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
-from latentplay.metrics.verification import slope_interval
+from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import json_default, output_dir, write_csv
+from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
 from latentplay.store.combine import group_codes
@@ -146,9 +147,9 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     summary["persons"] = None if persons is None else int(len(np.unique(persons[persons >= 0])))
     confusion: list[dict[str, Any]] = []
     if kind == "values":
-        summary["intervals"] = "normal"
+        summary["intervals"] = "normal" if persons is None else "bootstrap over persons"
         summary.update(_values(store.labels(predicted), store.labels(truth), names, groups,
-                               ordered))
+                               ordered, persons, seed))
         errors = np.abs(np.asarray(store.labels(predicted), np.float64)
                         - np.asarray(store.labels(truth), np.float64))
     else:
@@ -410,7 +411,11 @@ def _gap(p: float, n_group: float, n_rest: float) -> float:
 
 
 def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: np.ndarray,
-            ordered: bool) -> dict[str, Any]:
+            ordered: bool, persons: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
+    """Per group and over all rows: mean absolute error and bias (reading minus label) with
+    95 % intervals — normal ones, or with ``(N,)`` ``persons`` a bootstrap over them — and
+    the correlation; across groups the MAE ratio and gap and, along an ordered ``by``, the
+    slope of the absolute error per group step (robust normal interval, or the bootstrap)."""
     p, t = np.asarray(predicted, np.float64), np.asarray(truth, np.float64)
     keep = np.isfinite(p) & np.isfinite(t) & (groups >= 0)
     error = p - t
@@ -420,13 +425,19 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
         if n < 2:
             return {"group": name, "n": n, "mae": None, "bias": None, "r": None}
         e, a = error[rows], np.abs(error[rows])
-        half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))
+        if persons is None:
+            half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))
+            (bias_low, bias_high), (mae_low, mae_high) = (
+                (x.mean() - h, x.mean() + h) for x, h in ((e, half_bias), (a, half_mae)))
+        else:
+            (bias_low, bias_high), (mae_low, mae_high) = mean_intervals(
+                np.column_stack([e, a]), persons[rows], 1000, seed)
         r = float(np.corrcoef(p[rows], t[rows])[0, 1]) if p[rows].std() and t[rows].std() \
             else None
         return {"group": name, "n": n, "mae": float(a.mean()),
-                "mae_low": float(a.mean() - half_mae), "mae_high": float(a.mean() + half_mae),
-                "bias": float(e.mean()), "bias_low": float(e.mean() - half_bias),
-                "bias_high": float(e.mean() + half_bias), "r": r}
+                "mae_low": float(mae_low), "mae_high": float(mae_high),
+                "bias": float(e.mean()), "bias_low": float(bias_low),
+                "bias_high": float(bias_high), "r": r}
 
     table = [row(name, keep & (groups == g)) for g, name in enumerate(names)]
     scored = [r for r in table if r["mae"] is not None]
@@ -440,7 +451,10 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
             lookup = np.array([place.get(name, -1) for name in names] + [-1])
             position = lookup[np.where(groups >= 0, groups, len(names))]
             rows = keep & (position >= 0)
-            across["trend"] = slope_interval(np.abs(error[rows]), position[rows])
+            across["trend"] = (slope_interval(np.abs(error[rows]), position[rows])
+                               if persons is None else
+                               rate_trend(np.abs(error[rows]), position[rows], persons[rows],
+                                          seed=seed))
     return {"groups": table, "overall": row(ALL, keep), "left_out": int((~keep).sum()),
             "across": across}
 

@@ -18,10 +18,10 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
     out = [f"{s['predicted']} against {s['truth']} ({s['kind']}), by {by}; {s['left_out']} "
            "rows without a label or a group left out"]
     if s["persons"]:
-        again = "" if s["kind"] == "values" else " and are given again over persons (Rao-Scott)"
-        out.append(f"the rows show {s['persons']} persons: intervals {s['intervals']}; the "
-                   "tests between groups take rows as independent (their p-values are too "
-                   f"small){again}")
+        tests = "" if s["kind"] == "values" else (
+            "; the tests between groups take rows as independent (their p-values are too "
+            "small) and are given again over persons (Rao-Scott)")
+        out.append(f"the rows show {s['persons']} persons: intervals {s['intervals']}{tests}")
     for r in [*s["groups"], s["overall"]]:
         out.append(f"  {r['group']}: " + _group_text(r, s["kind"] == "values"))
     across = s["across"] or {}

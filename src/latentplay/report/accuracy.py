@@ -24,10 +24,10 @@ def section(run: Path, a: dict[str, Any]) -> Section:
              ("groups", str(a.get("by"))), ("left out", f"{number(a.get('left_out'))} rows "
                                                         "without a label or a group")]
     if a.get("persons"):
-        counted = "" if a.get("kind") == "values" else \
-            "; the tests over persons (Rao-Scott) correct for them"
-        facts.append(("persons", f"{number(a['persons'])}: the plain tests between groups take "
-                                 f"rows as independent{counted}"))
+        facts.append(("persons", f"{number(a['persons'])}: intervals {a.get('intervals')}"
+                      + ("" if a.get("kind") == "values" else
+                         "; the plain tests between groups take rows as independent, the "
+                         "tests over persons (Rao-Scott) correct for them")))
     across = a.get("across") or {}
     if a.get("kind") == "values":
         table = Table.of(["group", "rows", "mean absolute error", "interval", "bias",
@@ -36,7 +36,8 @@ def section(run: Path, a: dict[str, Any]) -> Section:
                            interval(r.get("mae_low"), r.get("mae_high")), r.get("bias"),
                            interval(r.get("bias_low"), r.get("bias_high")), r.get("r")]
                           for r in rows],
-                         "Reading minus label, per group; normal 95% intervals.")
+                         "Reading minus label, per group; 95% intervals: "
+                         f"{a.get('intervals', 'normal')}.")
         if "mae_ratio" in across:
             facts.append(("MAE ratio, gap", f"{number(across.get('mae_ratio'))}, "
                                             f"{number(across.get('mae_gap'))}"))
