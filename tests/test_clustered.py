@@ -118,3 +118,30 @@ def test_what_cannot_be_tested() -> None:
     assert rao_scott(same, same, np.repeat(np.arange(10), 2)) is None
     assert clustered_trend(np.zeros(40), cols, np.arange(40), 0.0) is None
     assert "over 40 persons" in rao_scott(rows, cols, np.arange(40)).text()
+
+
+def test_pair_variance_sums_over_every_two_pairs_that_share_a_person() -> None:
+    """Against the double sum written out: pairs of one or two persons, repeated dyads."""
+    from latentplay.clustered import pair_variance
+
+    rng = np.random.default_rng(5)
+    persons = rng.integers(0, 8, (60, 2))
+    persons[:10, 1] = persons[:10, 0]                              # one-person pairs
+    persons[10:14] = [[2, 5], [5, 2], [2, 5], [6, 1]]              # a dyad three times
+    values = rng.normal(size=60)
+    share = np.array([[len(set(p) & set(q)) > 0 for q in persons] for p in persons])
+    k = len(np.unique(persons))
+    expected = k / (k - 1) * values @ share @ values
+    assert pair_variance(values, persons) == pytest.approx(expected)
+    assert pair_variance(values, persons + 100) == pytest.approx(expected)   # any codes
+
+
+def test_wilson_at_an_effective_number_of_rows() -> None:
+    from latentplay.intervals import effective_wilson, wilson_interval
+
+    for hits, n in ((0, 50), (3, 20), (17, 40), (40, 40)):
+        np.testing.assert_allclose(effective_wilson(hits / n, n),
+                                   wilson_interval(np.array([hits]), n)[0], atol=1e-12)
+    # fewer effective rows, a wider interval around the same share
+    narrow, wide = effective_wilson(0.2, 400), effective_wilson(0.2, 40)
+    assert wide[0] < narrow[0] < 0.2 < narrow[1] < wide[1]

@@ -21,9 +21,20 @@ measured from the data:
   persons), as the survey literature recommends and R's ``survey::svychisq`` computes by
   default.
 
+Pairs of faces (face verification) share persons in a second way: an impostor pair shows two
+persons, and one person who resembles many others (a "wolf") makes false matches in every pair
+they are in, whichever face is theirs. :func:`pair_variance` is the dyadic-robust variance of a
+mean over pairs (Fafchamps & Gubert 2007; Aronow, Samii & Assenova 2015): the products of the
+pairs' deviations summed over every two pairs that share a person. Unlike a bootstrap that
+draws persons and weights each impostor pair by the product of its persons' draws (which
+triples the variance of each pair's own noise, and so widens intervals about 1.7 times even
+when no person matters), it gives the binomial variance when no pairs share a person.
+:func:`pair_rate_interval` turns it into Wilson's interval at the effective number of pairs.
+
 >>> test = rao_scott(group_codes, level_codes, persons)         # (N,) each
 >>> test.p_value, test.design_effect
 >>> trend = clustered_trend(u, v, persons, statistic=m2)        # the 1-dof trend test
+>>> low, high, deff = pair_rate_interval(false_match, pair_persons)   # (P,), (P, 2)
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import f as f_distribution
 
+from latentplay.intervals import effective_wilson
 from latentplay.resample import clusters
 
 
@@ -149,3 +161,46 @@ def _interaction_contrasts(n_rows: int, n_cols: int) -> np.ndarray:
                                    for j in range(1, n_cols)]).astype(np.float64)
     fitted = main @ np.linalg.lstsq(main, interaction, rcond=None)[0]
     return interaction - fitted
+
+
+def pair_variance(values: np.ndarray, persons: np.ndarray) -> float:
+    """The dyadic-robust variance of a sum of ``(P,)`` per-pair ``values`` (each pair's
+    centred contribution, e.g. ``(e - mean) / P`` for a mean) when pair ``p`` shows the
+    persons ``persons[p]`` (``(P, 2)``; equal for a pair of one person): the sum of
+    ``values[p] * values[q]`` over every two pairs ``p, q`` that share a person (``p = q``
+    included), times ``K / (K - 1)`` over ``K`` persons. Computed as the persons' squared sums
+    less the double count of pairs that share both persons."""
+    values = np.asarray(values, np.float64)
+    _, codes = np.unique(np.asarray(persons), return_inverse=True)
+    first, second = codes.reshape(-1, 2).T
+    k = int(codes.max()) + 1 if len(codes) else 0
+    if k < 2:
+        return float("nan")
+    two = first != second
+    per_person = (np.bincount(first, values, k)
+                  + np.bincount(second, np.where(two, values, 0.0), k))
+    low, high = np.minimum(first, second), np.maximum(first, second)
+    _, dyad = np.unique(low[two] * k + high[two], return_inverse=True)
+    per_dyad = np.bincount(dyad, values[two]) if two.any() else np.zeros(0)
+    return k / (k - 1) * float(per_person @ per_person - per_dyad @ per_dyad)
+
+
+def pair_rate_interval(errors: np.ndarray, persons: np.ndarray, confidence: float = 0.95
+                       ) -> tuple[float, float, float]:
+    """95 % interval of the rate of ``(P,)`` bool ``errors`` over pairs whose persons are
+    ``(P, 2)`` ``persons``: Wilson's at ``P`` over the design effect, the
+    :func:`pair_variance` of the rate over its binomial variance (taken as at least 1, so
+    never narrower than the interval of independent pairs; 1 when the rate is 0 or 1).
+
+    Returns:
+        ``(low, high, design_effect)``; NaN without pairs.
+    """
+    e = np.asarray(errors, np.float64)
+    n = len(e)
+    if not n:
+        return float("nan"), float("nan"), float("nan")
+    rate = float(e.mean())
+    binomial = rate * (1 - rate) / n
+    variance = pair_variance((e - rate) / n, persons) if binomial > 0 else float("nan")
+    effect = max(variance / binomial, 1.0) if binomial > 0 and np.isfinite(variance) else 1.0
+    return (*effective_wilson(rate, n / effect, confidence), effect)

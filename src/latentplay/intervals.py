@@ -9,7 +9,7 @@ Brown, Cai & DasGupta 2001 recommend it for small counts).
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.stats import binomtest, norm
 
 
 def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.ndarray:
@@ -23,6 +23,18 @@ def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.
         ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
         out.append((ci.low, ci.high))
     return np.array(out, dtype=float)
+
+
+def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval of a proportion ``share`` seen over ``n`` independent rows, ``n``
+    not necessarily whole: an effective number of rows (the rows over their design effect,
+    Korn & Graubard 1998) where rows come in clusters."""
+    z = float(norm.ppf(0.5 + confidence / 2))
+    scale = 1 + z * z / n
+    centre = (share + z * z / (2 * n)) / scale
+    half = z / scale * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    # the interval holds the share; rounding must not push a bound past it (at 0 or 1)
+    return float(min(max(centre - half, 0.0), share)), float(max(min(centre + half, 1.0), share))
 
 
 def proportion_interval(hits: np.ndarray, units: np.ndarray | None = None, seed: int = 0,

@@ -88,7 +88,7 @@ def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
     # one threshold for both: the noisy group misses far more genuine pairs
     assert b["fnmr"] > a["fnmr"] + 0.1
     assert b["fnmr_low"] <= b["fnmr"] <= b["fnmr_high"]
-    assert s["intervals"].startswith("bootstrap over persons")
+    assert s["intervals"].startswith("Wilson at the effective number of pairs")
     # the threshold holds the pooled FMR at the target
     assert s["overall"]["fmr"] <= 0.01
     diff = s["differentials"]
@@ -312,7 +312,7 @@ def test_errors_along_ordered_groups(tmp_path: Path, cli) -> None:  # noqa: ANN0
     fnmr = summary["trend"]["fnmr"]
     rates = [g["fnmr"] for g in summary["groups"]]
     assert rates == sorted(rates) and fnmr["slope"] > 0.02 and fnmr["low"] > 0
-    assert summary["trend"]["intervals"] == "bootstrap over persons"
+    assert summary["trend"]["intervals"] == "dyadic-robust normal (persons of both faces)"
     assert "along t0 .. t3: FMR" in r.out and "FNMR +0." in r.out
     assert "change per group" in build_report(out).read_text()
     unordered = verify_store(st.load(path), "z", tmp_path / "u", by="site", n_pairs=300, fmr=0.01)

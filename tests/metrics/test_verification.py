@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
+from latentplay.audit.distribution import wilson_interval
 from latentplay.metrics.verification import (
     best_threshold,
     differentials,
@@ -109,31 +110,30 @@ def test_differentials_and_too_few_pairs() -> None:
         verification(np.arange(12.0), np.arange(12) < 3)
 
 
-def test_person_bootstrap_widens_only_when_persons_recur() -> None:
-    from latentplay.audit.distribution import wilson_interval
-    from latentplay.metrics.verification import person_bootstrap
+def test_pair_intervals_widen_only_when_persons_recur() -> None:
+    from latentplay.clustered import pair_rate_interval
 
     rng = np.random.default_rng(0)
-    n = 4000
-    same = np.zeros(n, bool)
-    same[: n // 2] = True
-    d = rng.random(n)
-    # every pair its own person: about the binomial interval
-    alone = person_bootstrap(d, same, 0.1, np.arange(n), seed=1)
-    fm = int((d[~same] < 0.1).sum())
-    low, high = wilson_interval(np.array([fm]), n // 2)[0]
-    assert alone["fmr"][0] == pytest.approx(low, abs=0.006)
-    assert alone["fmr"][1] == pytest.approx(high, abs=0.006)
-    # 20 persons, and the false matches all belong to two of them: far wider
-    persons = np.arange(n) % 20
-    d2 = np.ones(n)
-    d2[(~same) & np.isin(persons, [0, 1])] = 0.0  # 200 false matches of 2,000 impostors
-    clustered = person_bootstrap(d2, same, 0.5, persons, seed=1)
-    w_low, w_high = wilson_interval(np.array([200]), n // 2)[0]
-    assert clustered["fmr"][1] - clustered["fmr"][0] > 5 * (w_high - w_low)
-    assert clustered["fmr"][0] <= 0.1 <= clustered["fmr"][1]
-    assert clustered == person_bootstrap(d2, same, 0.5, persons, seed=1)
-    assert np.isnan(person_bootstrap(d, np.ones(n, bool), 0.1, persons)["fmr"][0])
+    n = 2000
+    wrong = rng.random(n) < 0.05
+    fm = int(wrong.sum())
+    wilson = wilson_interval(np.array([fm]), n)[0]
+    # every pair two persons of its own: Wilson's interval
+    alone = pair_rate_interval(wrong, np.arange(2 * n).reshape(n, 2))
+    assert alone[:2] == (pytest.approx(wilson[0], rel=1e-3), pytest.approx(wilson[1], rel=1e-3))
+    assert alone[2] == pytest.approx(1.0, abs=0.01)
+    # 20 persons, and the errors all belong to two of them (first face or second): far wider
+    persons = np.column_stack([np.arange(n) % 20, (np.arange(n) // 20 + np.arange(n)) % 20])
+    persons[:, 1] = np.where(persons[:, 1] == persons[:, 0], (persons[:, 0] + 1) % 20,
+                             persons[:, 1])
+    wolves = np.isin(persons, [0, 1]).any(axis=1)
+    low, high, effect = pair_rate_interval(wolves, persons)
+    w_low, w_high = wilson_interval(np.array([int(wolves.sum())]), n)[0]
+    assert effect > 10 and high - low > 3 * (w_high - w_low)
+    assert low <= wolves.mean() <= high
+    # no error at all: Wilson's interval, not a point
+    assert pair_rate_interval(np.zeros(n, bool), persons)[:2] == \
+        (0.0, pytest.approx(wilson_interval(np.array([0]), n)[0][1]))
 
 
 def test_folds_in_file_order_are_consecutive_runs() -> None:

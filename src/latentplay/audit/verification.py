@@ -34,16 +34,17 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
+from latentplay.clustered import pair_rate_interval
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import (
     combined_strata,
     differentials,
     pair_distances,
-    person_bootstrap,
     rate_trend,
     rates,
     ratio,
+    slope_interval,
     standardized_rate,
     threshold_at_fmr,
     verification,
@@ -250,7 +251,7 @@ def verify_store(
     d = pair_distances(z, chosen.a, chosen.b, metric)
     group_of = pair_groups(chosen, labels)
     t, chosen_by = _common_threshold(d[~chosen.same], threshold, fmr)
-    persons = None if ids is None else ids[chosen.a]  # each pair's first face's person
+    persons = None if ids is None else _pair_persons(ids, chosen)
 
     def of(mask: np.ndarray) -> np.ndarray | None:
         return None if persons is None else persons[mask]
@@ -268,7 +269,8 @@ def verify_store(
         "threshold": t, "threshold_from": chosen_by, "folds": folds,
         "fold_order": "file" if file_folds else "random", "seed": seed,
         "intervals": "Wilson (pairs taken as independent)" if persons is None else
-                     f"bootstrap over persons ({identity or 'identity'} of each pair's first face)",
+                     f"Wilson at the effective number of pairs (dyadic-robust design effect "
+                     f"over the {identity or 'identity'} of both faces of each pair)",
         "overall": overall, "groups": groups,
         "differentials": differentials([r["accuracy"] for r in scored],
                                         [r["fmr"] for r in scored],
@@ -321,7 +323,7 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
                         "covariate; too few to stratify")
     codes, cells = combined_strata(values[keep], n_strata)
     found = standardized_rate(nonmatch[keep], group_of[keep], codes, len(names), cells,
-                              None if persons is None else persons[keep], seed=seed)
+                              None if persons is None else persons[keep, 0], seed=seed)
     groups = [{"group": name, "genuine": int(found["counts"][g].sum()),
                "fnmr": finite_or_none(found["rate"][g]),
                "standardized": finite_or_none(found["standardized"][g]),
@@ -443,14 +445,21 @@ def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: n
     pos = class_places(group_of, names)   # -1 too for pairs across groups (group_of -1)
     out: dict[str, Any] = {"groups": [name for name in names if name != UNKNOWN],
                            "intervals": "bootstrap over pairs (taken as independent)"
-                           if persons is None else "bootstrap over persons"}
+                           if persons is None else "dyadic-robust normal (persons of both faces)"}
     for key, kind, errors in (("fmr", ~same, ~nonmatch), ("fnmr", same, nonmatch)):
         keep = kind & (pos >= 0)
         if len(np.unique(pos[keep])) < 2:
             return None
-        out[key] = rate_trend(errors[keep], pos[keep],
-                              None if persons is None else persons[keep], seed=seed)
+        out[key] = (rate_trend(errors[keep], pos[keep], seed=seed) if persons is None else
+                    slope_interval(errors[keep], pos[keep], persons[keep]))
     return out
+
+
+def _pair_persons(ids: np.ndarray, pairs: Pairs) -> np.ndarray:
+    """``(P, 2)`` the persons of each pair's two faces from the rows' ``(N,)`` person codes
+    ``ids``; a face without one (a negative code) is a person of its own."""
+    own = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
+    return np.column_stack([own[pairs.a], own[pairs.b]])
 
 
 def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
@@ -505,13 +514,16 @@ def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray) ->
 def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
            fold_seed: int | None, persons: np.ndarray | None, seed: int) -> dict[str, Any]:
     """One group's row of ``verification.json``: counts, rates at ``t`` with 95% intervals
-    (bootstrap over ``persons`` ``(P,)``, else Wilson), and the threshold-free measures (None
+    (Wilson's at the effective number of pairs over ``(P, 2)`` ``persons``
+    (:func:`~latentplay.clustered.pair_rate_interval`), else Wilson's over the pairs), and the
+    threshold-free measures (None
     where the pairs are too few; folds as :func:`~latentplay.metrics.verification.
     kfold_accuracy` with ``fold_seed``)."""
     r = rates(d, same, t)
     if persons is not None:
-        boot = person_bootstrap(d, same, t, persons, seed=seed)
-        fmr_ci, fnmr_ci = boot["fmr"], boot["fnmr"]
+        matched = d < t
+        fmr_ci = pair_rate_interval(matched[~same], persons[~same])[:2]
+        fnmr_ci = pair_rate_interval(~matched[same], persons[same])[:2]
     else:
         fmr_ci = wilson_interval(np.array([r["false_matches"]]), int(r["impostor"]))[0]
         fnmr_ci = wilson_interval(np.array([r["false_non_matches"]]), int(r["genuine"]))[0]

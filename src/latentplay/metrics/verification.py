@@ -31,6 +31,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
+from latentplay.clustered import pair_variance
 from latentplay.resample import cluster_sums, clusters, resampled
 
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
@@ -193,42 +194,14 @@ def differentials(accuracies: list[float], fmrs: list[float],
             "fnmr_ratio": ratio(fnmrs)}
 
 
-def person_bootstrap(d: np.ndarray, same: np.ndarray, threshold: float, persons: np.ndarray,
-                     n_boot: int = 1000, seed: int = 0,
-                     confidence: float = 0.95) -> dict[str, tuple[float, float]]:
-    """Intervals of FMR and FNMR at ``threshold`` that respect the people behind the pairs.
-
-    Pairs that share a person are not independent, so a binomial interval over pairs is too
-    narrow when persons recur. This is the subsets bootstrap of Bolle, Ratha & Pankanti
-    (2004): persons are drawn with replacement and each draw brings all pairs of that person
-    (``persons`` ``(P,)``: one person per pair, e.g. its first face's); percentile interval
-    over ``n_boot`` draws. An interval is NaN when its pairs are missing.
-    """
-    same = np.asarray(same, dtype=bool)
-    matched = np.asarray(d) < threshold
-    kinds = (("fmr", ~same, matched & ~same), ("fnmr", same, ~matched & same))
-    # per person: impostor pairs, false matches, genuine pairs, false non-matches
-    sums = cluster_sums(persons, [w for _, pairs, errors in kinds for w in (pairs, errors)])
-    drawn = resampled(sums, n_boot, seed)
-    out = {}
-    for j, (key, _, _) in enumerate(kinds):
-        if not len(sums) or sums[:, 2 * j].sum() == 0:
-            out[key] = (float("nan"), float("nan"))
-            continue
-        t, w = drawn[:, 2 * j], drawn[:, 2 * j + 1]
-        rates = w[t > 0] / t[t > 0]
-        tail = (1 - confidence) / 2 * 100
-        out[key] = (float(np.percentile(rates, tail)), float(np.percentile(rates, 100 - tail)))
-    return out
-
-
 def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | None = None,
                n_boot: int = 1000, seed: int = 0, confidence: float = 0.95) -> dict[str, float]:
     """How an error rate changes along ordered groups: the least-squares slope of ``(P,)``
     error indicators on ``(P,)`` group positions (``0..G-1``) over the pairs, i.e. the change
     of the rate per group step, with a percentile interval over ``n_boot`` draws of the
-    ``(P,)`` ``units`` (persons: the subsets bootstrap of :func:`person_bootstrap`; None:
-    pairs drawn as independent). NaN when fewer than two positions occur.
+    ``(P,)`` ``units`` (persons, each drawn with all of their rows: the subsets bootstrap of
+    Bolle, Ratha & Pankanti 2004; None: rows drawn as independent). NaN when fewer than two
+    positions occur.
 
     Returns:
         ``{"slope", "low", "high", "pairs"}``.
@@ -255,11 +228,17 @@ def rate_trend(errors: np.ndarray, positions: np.ndarray, units: np.ndarray | No
     return {"slope": slope, "low": float(low), "high": float(high), "pairs": int(len(e))}
 
 
-def slope_interval(values: np.ndarray, positions: np.ndarray) -> dict[str, float]:
+def slope_interval(values: np.ndarray, positions: np.ndarray,
+                   persons: np.ndarray | None = None) -> dict[str, float]:
     """The least-squares slope of ``(n,)`` values on ``(n,)`` group positions with a normal
     95 % interval from its heteroskedasticity-robust (HC1) standard error: for independent
-    rows, what :func:`rate_trend`'s bootstrap estimates,
-    without a draw per row (``{"slope", "low", "high", "pairs"}``)."""
+    rows, what :func:`rate_trend`'s bootstrap estimates, without a draw per row. With
+    ``(n, 2)`` ``persons`` (each pair's two faces' persons) the standard error is
+    dyadic-robust instead (:func:`~latentplay.clustered.pair_variance`).
+
+    Returns:
+        ``{"slope", "low", "high", "pairs"}``.
+    """
     e = np.asarray(values, np.float64)
     x = np.asarray(positions, np.float64) - np.mean(positions)
     sxx = float(x @ x)
@@ -268,7 +247,11 @@ def slope_interval(values: np.ndarray, positions: np.ndarray) -> dict[str, float
         return {"slope": float("nan"), "low": float("nan"), "high": float("nan"), "pairs": n}
     slope = float(x @ (e - e.mean()) / sxx)
     residual = e - e.mean() - slope * x
-    half = 1.96 * np.sqrt(float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2))
+    if persons is None:
+        variance = float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2)
+    else:
+        variance = pair_variance(x * residual / sxx, persons)
+    half = 1.96 * np.sqrt(variance)
     return {"slope": slope, "low": slope - half, "high": slope + half, "pairs": n}
 
 
