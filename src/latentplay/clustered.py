@@ -1,4 +1,5 @@
-"""Tests of a contingency table whose rows come in clusters: several photos of one person.
+"""Tests and intervals for rows that come in clusters: several photos of one person, and pairs
+of faces that share persons.
 
 Pearson's chi-square test and the linear trend test take every row as an independent draw.
 When a dataset holds many photos of each person (MORPH, RFW, a store with an ``identity``

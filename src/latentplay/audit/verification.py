@@ -257,9 +257,9 @@ def verify_store(
         return None if persons is None else persons[mask]
 
     groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds,
-                        fold_seed, of(group_of == g), seed), **faces[g]}
+                        fold_seed, of(group_of == g)), **faces[g]}
               for g, name in enumerate(names)]
-    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons, seed), **faces[-1]}
+    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
@@ -512,13 +512,12 @@ def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray) ->
 
 
 def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
-           fold_seed: int | None, persons: np.ndarray | None, seed: int) -> dict[str, Any]:
+           fold_seed: int | None, persons: np.ndarray | None) -> dict[str, Any]:
     """One group's row of ``verification.json``: counts, rates at ``t`` with 95% intervals
     (Wilson's at the effective number of pairs over ``(P, 2)`` ``persons``
     (:func:`~latentplay.clustered.pair_rate_interval`), else Wilson's over the pairs), and the
-    threshold-free measures (None
-    where the pairs are too few; folds as :func:`~latentplay.metrics.verification.
-    kfold_accuracy` with ``fold_seed``)."""
+    threshold-free measures (None where the pairs are too few; folds as
+    :func:`~latentplay.metrics.verification.kfold_accuracy` with ``fold_seed``)."""
     r = rates(d, same, t)
     if persons is not None:
         matched = d < t
