@@ -43,10 +43,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.stats import f as f_distribution
 
 from latentplay.intervals import effective_wilson
 from latentplay.resample import clusters
+
+SPREAD_CELLS = 1 << 22
+"""Per-person contrast values held at once (32 MiB of float64): persons come in chunks."""
 
 
 @dataclass
@@ -98,20 +102,24 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
     cluster, k = clusters(units)
     if k < 2 or n_rows < 2 or n_cols < 2:
         return None
-    n = len(rows)
-    cell = rows * n_cols + cols
-    per_cluster = np.zeros((k, n_rows * n_cols))
-    np.add.at(per_cluster, (cluster, cell), 1.0)
-    share = per_cluster.sum(0) / n
+    n, cells = len(rows), n_rows * n_cols
+    per_cluster = sparse.csr_matrix((np.ones(n), (cluster, rows * n_cols + cols)),
+                                    shape=(k, cells))                          # (K, RC) counts
+    sizes = np.bincount(cluster, minlength=k).astype(np.float64)
+    share = np.bincount(rows * n_cols + cols, minlength=cells) / n
     expected = np.outer(share.reshape(n_rows, n_cols).sum(1), share.reshape(n_rows, n_cols).sum(0))
     pearson = float(n * ((share - expected.ravel()) ** 2 / expected.ravel()).sum())
-    contrasts = _interaction_contrasts(n_rows, n_cols)
     inverse = np.divide(1.0, share, out=np.zeros_like(share), where=share > 0)
-    deviations = (per_cluster - per_cluster.sum(1, keepdims=True) * share) / n   # (K, RC)
-    spread = (deviations * inverse) @ contrasts                                   # (K, dof)
-    design = k / (k - 1) * spread.T @ spread
-    independent = (contrasts.T * inverse) @ contrasts / n
-    delta = np.linalg.pinv(independent) @ design
+    scaled = _interaction_contrasts(n_rows, n_cols) * inverse[:, None]           # (RC, dof)
+    centre = share @ scaled
+    design = np.zeros((scaled.shape[1], scaled.shape[1]))
+    step = max(1, SPREAD_CELLS // scaled.shape[1])
+    for start in range(0, k, step):      # each person's deviation from their size's share
+        spread = (per_cluster[start:start + step] @ scaled
+                  - sizes[start:start + step, None] * centre) / n              # (chunk, dof)
+        design += spread.T @ spread
+    independent = scaled.T @ (scaled * share[:, None]) / n
+    delta = np.linalg.pinv(independent) @ (k / (k - 1) * design)
     return _corrected(pearson, delta, k)
 
 
