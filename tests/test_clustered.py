@@ -116,6 +116,8 @@ def test_what_cannot_be_tested() -> None:
     assert rao_scott(rows, np.zeros(40, int), np.arange(40)) is None      # one column
     same = np.tile([0, 1], 10)                                            # identical persons
     assert rao_scott(same, same, np.repeat(np.arange(10), 2)) is None
+    corner = np.array([0, 0, 1, 1])                 # each person in a corner of their own
+    assert rao_scott(corner, corner, corner) is None
     assert clustered_trend(np.zeros(40), cols, np.arange(40), 0.0) is None
     assert "over 40 persons" in rao_scott(rows, cols, np.arange(40)).text()
 

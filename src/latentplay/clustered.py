@@ -150,7 +150,7 @@ def _corrected(statistic: float, delta: np.ndarray, k: int) -> ClusteredTest | N
     """The second-order correction of an independent-rows chi-square ``statistic`` by the
     ``(dof, dof)`` design-effect matrix ``delta`` over ``k`` clusters."""
     trace, square = float(np.trace(delta)), float(np.trace(delta @ delta))
-    if not trace > 0 or not square > 0:
+    if not trace > 1e-9 * len(delta) or not square > 0:   # no design variance to speak of
         return None
     ndf = trace * trace / square
     f_value = statistic / trace
