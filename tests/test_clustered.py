@@ -122,20 +122,34 @@ def test_what_cannot_be_tested() -> None:
     assert "over 40 persons" in rao_scott(rows, cols, np.arange(40)).text()
 
 
-def test_pair_variance_sums_over_every_two_pairs_that_share_a_person() -> None:
-    """Against the double sum written out: pairs of one or two persons, repeated dyads."""
-    from latentplay.clustered import pair_variance
+def _brute_force(values: np.ndarray, persons: np.ndarray) -> float:
+    share = np.array([[len(set(p) & set(q)) > 0 for q in persons] for p in persons])
+    k = len(np.unique(persons))
+    return k / (k - 1) * values @ share @ values
+
+
+def test_shared_variance_sums_over_every_two_units_that_share_a_person() -> None:
+    """Against the double sum written out: pairs of one or two persons, repeated dyads, and
+    matched sets of three faces with repeats."""
+    from latentplay.clustered import shared_variance
 
     rng = np.random.default_rng(5)
     persons = rng.integers(0, 8, (60, 2))
     persons[:10, 1] = persons[:10, 0]                              # one-person pairs
     persons[10:14] = [[2, 5], [5, 2], [2, 5], [6, 1]]              # a dyad three times
     values = rng.normal(size=60)
-    share = np.array([[len(set(p) & set(q)) > 0 for q in persons] for p in persons])
-    k = len(np.unique(persons))
-    expected = k / (k - 1) * values @ share @ values
-    assert pair_variance(values, persons) == pytest.approx(expected)
-    assert pair_variance(values, persons + 100) == pytest.approx(expected)   # any codes
+    expected = _brute_force(values, persons)
+    assert shared_variance(values, persons) == pytest.approx(expected)
+    assert shared_variance(values, persons + 100) == pytest.approx(expected)   # any codes
+    sets = rng.integers(0, 12, (50, 3))
+    sets[:5, 2] = sets[:5, 0]                                      # a face of the same person
+    values = rng.normal(size=50)
+    assert shared_variance(values, sets) == pytest.approx(_brute_force(values, sets))
+    # one person per unit: the usual variance over clusters
+    one = rng.integers(0, 9, 50)
+    sums = np.bincount(one, values)
+    k = len(np.unique(one))
+    assert shared_variance(values, one) == pytest.approx(k / (k - 1) * sums @ sums)
 
 
 def test_wilson_at_an_effective_number_of_rows() -> None:

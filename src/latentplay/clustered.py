@@ -24,7 +24,7 @@ measured from the data:
 
 Pairs of faces (face verification) share persons in a second way: an impostor pair shows two
 persons, and one person who resembles many others (a "wolf") makes false matches in every pair
-they are in, whichever face is theirs. :func:`pair_variance` is the dyadic-robust variance of a
+they are in, whichever face is theirs. :func:`shared_variance` is the dyadic-robust variance of a
 mean over pairs (Fafchamps & Gubert 2007; Aronow, Samii & Assenova 2015): the products of the
 pairs' deviations summed over every two pairs that share a person. Unlike a bootstrap that
 draws persons and weights each impostor pair by the product of its persons' draws (which
@@ -41,6 +41,7 @@ when no person matters), it gives the binomial variance when no pairs share a pe
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
 from scipy import sparse
@@ -172,33 +173,45 @@ def _interaction_contrasts(n_rows: int, n_cols: int) -> np.ndarray:
     return interaction - fitted
 
 
-def pair_variance(values: np.ndarray, persons: np.ndarray) -> float:
-    """The dyadic-robust variance of a sum of ``(P,)`` per-pair ``values`` (each pair's
-    centred contribution, e.g. ``(e - mean) / P`` for a mean) when pair ``p`` shows the
-    persons ``persons[p]`` (``(P, 2)``; equal for a pair of one person): the sum of
-    ``values[p] * values[q]`` over every two pairs ``p, q`` that share a person (``p = q``
-    included), times ``K / (K - 1)`` over ``K`` persons. Computed as the persons' squared sums
-    less the double count of pairs that share both persons."""
+def shared_variance(values: np.ndarray, persons: np.ndarray) -> float:
+    """The variance of a sum of ``(N,)`` per-unit ``values`` (each unit's centred
+    contribution, e.g. ``(e - mean) / N`` for a mean) when unit ``i`` involves the persons
+    ``persons[i]`` (``(N, m)``: a pair's two faces, a matched set's treated and control
+    faces; repeats within a row are one person): the sum of ``values[i] * values[j]`` over
+    every two units ``i, j`` that share a person (``i = j`` included), times ``K / (K - 1)``
+    over ``K`` persons — the dyadic-robust variance for pairs, and the same for larger sets.
+
+    Computed without the ``N x N`` sharing matrix: "share at least one person" is, by
+    inclusion-exclusion over the persons two units share, the signed sum over every set ``S``
+    of persons of the squared sum of the values of the units involving all of ``S``."""
     values = np.asarray(values, np.float64)
-    _, codes = np.unique(np.asarray(persons), return_inverse=True)
-    first, second = codes.reshape(-1, 2).T
-    k = int(codes.max()) + 1 if len(codes) else 0
+    persons = np.asarray(persons)
+    persons = persons.reshape(len(persons), -1)
+    _, codes = np.unique(persons, return_inverse=True)
+    k = int(codes.max()) + 1 if codes.size else 0
     if k < 2:
         return float("nan")
-    two = first != second
-    per_person = (np.bincount(first, values, k)
-                  + np.bincount(second, np.where(two, values, 0.0), k))
-    low, high = np.minimum(first, second), np.maximum(first, second)
-    _, dyad = np.unique(low[two] * k + high[two], return_inverse=True)
-    per_dyad = np.bincount(dyad, values[two]) if two.any() else np.zeros(0)
-    return k / (k - 1) * float(per_person @ per_person - per_dyad @ per_dyad)
+    codes = np.sort(codes.reshape(persons.shape), axis=1)
+    codes[:, 1:][codes[:, 1:] == codes[:, :-1]] = -1          # a person counted once per unit
+    total = 0.0
+    for size in range(1, codes.shape[1] + 1):
+        keys = np.concatenate([codes[:, list(chosen)]
+                               for chosen in combinations(range(codes.shape[1]), size)])
+        weights = np.tile(values, len(keys) // len(values))
+        real = (keys >= 0).all(axis=1)
+        if not real.any():
+            break
+        _, group = np.unique(keys[real], axis=0, return_inverse=True)
+        sums = np.bincount(group.ravel(), weights[real])
+        total += (-1) ** (size + 1) * float(sums @ sums)
+    return k / (k - 1) * total
 
 
 def pair_rate_interval(errors: np.ndarray, persons: np.ndarray, confidence: float = 0.95
                        ) -> tuple[float, float, float]:
     """95 % interval of the rate of ``(P,)`` bool ``errors`` over pairs whose persons are
     ``(P, 2)`` ``persons``: Wilson's at ``P`` over the design effect, the
-    :func:`pair_variance` of the rate over its binomial variance (taken as at least 1, so
+    :func:`shared_variance` of the rate over its binomial variance (taken as at least 1, so
     never narrower than the interval of independent pairs; 1 when the rate is 0 or 1).
 
     Returns:
@@ -210,6 +223,6 @@ def pair_rate_interval(errors: np.ndarray, persons: np.ndarray, confidence: floa
         return float("nan"), float("nan"), float("nan")
     rate = float(e.mean())
     binomial = rate * (1 - rate) / n
-    variance = pair_variance((e - rate) / n, persons) if binomial > 0 else float("nan")
+    variance = shared_variance((e - rate) / n, persons) if binomial > 0 else float("nan")
     effect = max(variance / binomial, 1.0) if binomial > 0 and np.isfinite(variance) else 1.0
     return (*effective_wilson(rate, n / effect, confidence), effect)

@@ -72,3 +72,37 @@ def test_the_means_chart_shows_the_binary_attributes() -> None:
     assert [r["covariate"] for r in means_rows(table, 2)] == ["glasses=yes", "gender=m"]
     only_vectors = table[:2]
     assert [r["covariate"] for r in means_rows(only_vectors, 2)] == ["z[0]", "z[1]"]
+
+
+def test_matched_sets_list_their_treated_and_control_persons() -> None:
+    from latentplay.match.effect import _matched_sets
+
+    persons = np.array([10, 11, 12, 13, 14, 15])
+    units, inverse = np.unique(np.array([1, 0, 1]), return_inverse=True)
+    sets = _matched_sets(persons, units, inverse, np.array([3, 4, 5]))
+    # unit 0 has one control (the spare place repeats its own person), unit 1 two
+    np.testing.assert_array_equal(sets, [[10, 14, 10], [11, 13, 15]])
+
+
+def test_photos_of_one_person_widen_the_effect_intervals() -> None:
+    """40 treated and 40 control persons of 10 photos each, an outcome mostly each person's
+    own: matched photo to photo, the bootstrap over 400 sets sees 400 independent draws, the
+    interval over persons about 80; with every photo a person of its own the two agree."""
+    rng = np.random.default_rng(3)
+    person = np.repeat(np.arange(80), 10)
+    treated = person < 40
+    y = rng.normal(0, 1, 80)[person] + rng.normal(0, 0.3, 800) + 0.5 * treated
+    t_rows, c_rows = np.flatnonzero(treated), rng.permutation(np.flatnonzero(~treated))
+    boot = matched_difference(y, t_rows, c_rows, n_boot=1000, seed=1)
+    over = matched_difference(y, t_rows, c_rows, persons=person)
+    assert over["estimate"] == pytest.approx(boot["estimate"])
+    assert over["persons"] == 80 and over["design_effect"] > 5
+    assert over["ci_high"] - over["ci_low"] > 2 * (boot["ci_high"] - boot["ci_low"])
+    alone = matched_difference(y, t_rows, c_rows, persons=np.arange(800))
+    assert alone["design_effect"] == pytest.approx(1, abs=0.05)
+    assert alone["ci_high"] - alone["ci_low"] == pytest.approx(
+        boot["ci_high"] - boot["ci_low"], rel=0.1)
+    naive = naive_difference(y, treated, persons=person)
+    plain = naive_difference(y, treated, n_boot=1000, seed=1)
+    assert naive["design_effect"] > 5
+    assert naive["ci_high"] - naive["ci_low"] > 2 * (plain["ci_high"] - plain["ci_low"])

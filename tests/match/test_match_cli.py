@@ -178,3 +178,26 @@ def test_one_group_many_groups_and_nan(cli, faces: Path, tmp_path: Path) -> None
     r = cli("match", "run", faces, "--treatment", "gender", "--covariates", "pix",
             "--out", tmp_path / "d", "--ratio", "3")
     assert r.code == 2 and "only" in r.err and "controls" in r.err
+
+
+def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path) -> None:
+    """300 photos of 60 persons: the outcome's intervals are over the persons, with their
+    design effect, in the summary, the printout and the report."""
+    from latentplay.report import build_report
+
+    path = tmp_path / "persons"
+    make("synthfaces", path, n=300, seed=0, overrides=["identities=60"])
+    out = tmp_path / "m"
+    r = cli("match", "run", path, "--treatment", "gender=male,female", "--covariates",
+            "smile,yaw", "--outcome", "skin_tone", "--partial", "--out", out)
+    assert r.code == 0, r.err
+    effect = json.loads((out / "summary.json").read_text())["effect"]
+    assert effect["intervals"] == "normal over persons (sets sharing one)"
+    matched = effect["matched"]
+    assert matched["persons"] <= 60 and matched["design_effect"] > 2
+    assert f"over {matched['persons']} persons (design effect" in " ".join(r.out.split())
+    assert "design effect" in build_report(out).read_text()
+    r = cli("match", "run", path, "--treatment", "gender=male,female", "--covariates",
+            "smile,yaw", "--outcome", "skin_tone", "--replace", "--out", tmp_path / "w")
+    assert r.code == 0, r.err
+    assert "takes the persons' photos as independent" in " ".join(r.out.split())

@@ -100,8 +100,13 @@ def run_cmd(
         e = summary["effect"]
         for key in ("naive", "matched"):
             r = e[key]
+            over = ("" if r.get("persons") is None else
+                    f" over {r['persons']} persons (design effect {r['design_effect']:.2f})")
             print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} "
-                  f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
+                  f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]{over}")
+        if e["intervals"].endswith("persons not counted"):
+            print("note: with replacement the interval (Abadie & Imbens) takes the persons' "
+                  "photos as independent units")
     print(f"wrote {out}")
 
 

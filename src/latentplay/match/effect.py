@@ -6,11 +6,20 @@ matched treated units together with their controls (the pair bootstrap of Austin
 2014), percentile method. With replacement, pairs sharing a control are not independent and
 that bootstrap is not valid (Abadie & Imbens, 2008); :func:`matched_difference_with_replacement`
 uses Abadie & Imbens' (2006) variance instead.
+
+When the units are photos and a person appears in several of them (a store's ``identity``),
+matched sets that share a person — as treated unit or as control — are not independent
+either: given ``persons``, :func:`matched_difference` and :func:`naive_difference` give a
+normal interval from the variance summed over every two units that share a person
+(:func:`latentplay.clustered.shared_variance`), and its design effect.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import norm
+
+from latentplay.clustered import shared_variance
 
 CHUNK_DRAWS = 4_000_000  # resampled values held at once
 
@@ -29,8 +38,10 @@ def matched_difference(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    persons: np.ndarray | None = None,
 ) -> dict:
-    """ATT from matched pairs with a pair-bootstrap percentile interval.
+    """ATT from matched pairs with a pair-bootstrap percentile interval, or with ``persons``
+    a normal interval over the persons each matched set shows.
 
     Args:
         y: ``(n,)`` outcome of every unit.
@@ -38,9 +49,11 @@ def matched_difference(
         n_boot: bootstrap resamples.
         level: interval coverage.
         seed: bootstrap seed.
+        persons: ``(n,)`` person of every unit, or None (units independent).
 
     Returns:
-        ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "n_boot"}``.
+        ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "n_boot"}``; with persons
+        ``"se"``, ``"design_effect"`` and ``"persons"`` in place of ``"n_boot"``.
     """
     y = np.asarray(y, dtype=np.float64)
     if len(treated_rows) == 0:
@@ -49,6 +62,10 @@ def matched_difference(
     units, inverse = np.unique(treated_rows, return_inverse=True)
     control_mean = np.bincount(inverse, weights=y[control_rows]) / np.bincount(inverse)
     diff = y[units] - control_mean
+    if persons is not None:
+        sets = _matched_sets(np.asarray(persons), units, inverse, np.asarray(control_rows))
+        return {**_normal_over_persons(diff - diff.mean(), float(diff.mean()), sets, level),
+                "n_treated": int(len(units))}
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
     step = max(1, CHUNK_DRAWS // len(diff))
@@ -60,12 +77,49 @@ def matched_difference(
             "n_treated": int(len(units)), "n_boot": n_boot}
 
 
+def _matched_sets(persons: np.ndarray, units: np.ndarray, inverse: np.ndarray,
+                  control_rows: np.ndarray) -> np.ndarray:
+    """``(T, k + 1)`` the persons of each matched set: its treated unit's, then its controls'
+    (a set with fewer than ``k`` controls repeats the treated unit's person)."""
+    counts = np.bincount(inverse)
+    sets = np.repeat(persons[units][:, None], counts.max() + 1, axis=1)
+    order = np.argsort(inverse, kind="stable")
+    place = np.empty(len(inverse), np.int64)
+    place[order] = np.arange(len(inverse)) - np.repeat(np.cumsum(counts) - counts, counts)
+    sets[inverse, 1 + place] = persons[control_rows]
+    return sets
+
+
+def _normal_over_persons(centred: np.ndarray, estimate: float, persons: np.ndarray,
+                         level: float, scale: np.ndarray | float | None = None) -> dict:
+    """A normal interval of ``estimate``, a weighted sum of ``(N,)`` ``centred`` unit values
+    (weights ``scale``; None: their mean), whose units involve the ``(N, ...)`` ``persons``;
+    the design effect is its variance over the one of independent units."""
+    weight = 1 / len(centred) if scale is None else scale
+    variance = shared_variance(centred * weight, persons)
+    independent = float(np.sum((centred * weight) ** 2))
+    se = float(np.sqrt(variance))
+    z = float(norm.ppf(0.5 + level / 2))
+    return {"estimate": estimate, "ci_low": estimate - z * se, "ci_high": estimate + z * se,
+            "level": level, "se": se,
+            "design_effect": variance / independent if independent > 0 else None,
+            "persons": int(len(np.unique(persons)))}
+
+
 def naive_difference(
-    y: np.ndarray, treated: np.ndarray, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+    y: np.ndarray, treated: np.ndarray, *, n_boot: int = 1000, level: float = 0.95, seed: int = 0,
+    persons: np.ndarray | None = None,
 ) -> dict:
-    """Difference of group means before matching, bootstrapping each group separately."""
+    """Difference of group means before matching, bootstrapping each group separately, or
+    with ``(n,)`` ``persons`` a normal interval over them."""
     y = np.asarray(y, dtype=np.float64)
     yt, yc = y[treated], y[~treated]
+    if persons is not None:
+        centred = np.where(treated, y - yt.mean(), y - yc.mean())
+        scale = np.where(treated, 1 / len(yt), -1 / len(yc))
+        return {**_normal_over_persons(centred, float(yt.mean() - yc.mean()),
+                                       np.asarray(persons), level, scale),
+                "n_treated": int(len(yt))}
     rng = np.random.default_rng(seed)
     draws = np.empty(n_boot)
     step = max(1, CHUNK_DRAWS // len(y))
@@ -116,8 +170,6 @@ def matched_difference_with_replacement(
     Returns:
         ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "se", "variance"}``.
     """
-    from scipy.stats import norm
-
     y = np.asarray(y, dtype=np.float64)
     if len(treated_rows) == 0:
         return {"estimate": None, "ci_low": None, "ci_high": None, "level": level,

@@ -29,6 +29,8 @@ from latentplay.match.effect import (
     naive_difference,
 )
 from latentplay.outputs import json_default, refuse_nonempty
+from latentplay.store.bias import repeated_persons
+from latentplay.store.summary import many_classes
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
 
@@ -286,26 +288,16 @@ def run(
     )
     t_match = time.perf_counter()
     skip = {treat.attribute, config.outcome, *config.covariates}
-    attrs = [a.name for a in store.schema.attributes if a.name not in skip]
-    a, a_names = features(store, attrs, treat.rows, missing_ok=True)  # reported, not matched on
+    # reported, not matched on; identities (thousands of classes) are no covariate to balance
+    attrs = [a.name for a in store.schema.attributes if a.name not in skip and not many_classes(a)]
+    a, a_names = features(store, attrs, treat.rows, missing_ok=True)
     table_x = np.concatenate([x, a], axis=1)
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
     table = bal.balance_table(table_x, x_names + a_names, treat.treated, weights)
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     if y is not None:
-        if config.replace:
-            matched = matched_difference_with_replacement(
-                y, result.points, treat.treated, result.treated_rows, result.control_rows,
-                blocks=blocks)
-        else:
-            matched = matched_difference(y, result.treated_rows, result.control_rows,
-                                         n_boot=config.bootstrap, seed=config.seed)
-        summary["effect"] = {
-            "outcome": config.outcome,
-            "naive": naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed),
-            "matched": matched,
-        }
+        summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
     _write_balance(out / "balance.csv", table)
     _figures(out, store, treat, result, table, len(x_names), config)
@@ -329,6 +321,31 @@ def run(
             if result.caliper is not None else f"no pairs could be formed; outputs in {out}"
         )
     return summary
+
+
+def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult,
+            y: np.ndarray, blocks: np.ndarray | None) -> dict:
+    """The outcome's difference before and after matching (:mod:`latentplay.match.effect`).
+    When the store's ``identity`` shows persons in several photos, the intervals count the
+    persons each estimate rests on (matching with replacement keeps Abadie & Imbens' variance,
+    which does not, and says so)."""
+    persons = repeated_persons(store)
+    persons = None if persons is None else persons[treat.rows]
+    if config.replace:
+        matched = matched_difference_with_replacement(
+            y, result.points, treat.treated, result.treated_rows, result.control_rows,
+            blocks=blocks)
+    else:
+        matched = matched_difference(y, result.treated_rows, result.control_rows,
+                                     n_boot=config.bootstrap, seed=config.seed, persons=persons)
+    if config.replace:
+        intervals = "abadie-imbens" + ("" if persons is None else "; persons not counted")
+    else:
+        intervals = "bootstrap" if persons is None else "normal over persons (sets sharing one)"
+    return {"outcome": config.outcome, "intervals": intervals,
+            "naive": naive_difference(y, treat.treated, n_boot=config.bootstrap,
+                                      seed=config.seed, persons=persons),
+            "matched": matched}
 
 
 def _summary(

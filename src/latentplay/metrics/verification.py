@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from latentplay.clustered import pair_variance
+from latentplay.clustered import shared_variance
 from latentplay.resample import cluster_sums, clusters, resampled
 
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
@@ -234,7 +234,7 @@ def slope_interval(values: np.ndarray, positions: np.ndarray,
     95 % interval from its heteroskedasticity-robust (HC1) standard error: for independent
     rows, what :func:`rate_trend`'s bootstrap estimates, without a draw per row. With
     ``(n, 2)`` ``persons`` (each pair's two faces' persons) the standard error is
-    dyadic-robust instead (:func:`~latentplay.clustered.pair_variance`).
+    dyadic-robust instead (:func:`~latentplay.clustered.shared_variance`).
 
     Returns:
         ``{"slope", "low", "high", "pairs"}``.
@@ -250,7 +250,7 @@ def slope_interval(values: np.ndarray, positions: np.ndarray,
     if persons is None:
         variance = float((x * x) @ (residual * residual)) / sxx ** 2 * n / (n - 2)
     else:
-        variance = pair_variance(x * residual / sxx, persons)
+        variance = shared_variance(x * residual / sxx, persons)
     half = 1.96 * np.sqrt(variance)
     return {"slope": slope, "low": slope - half, "high": slope + half, "pairs": n}
 
