@@ -164,3 +164,31 @@ def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
     np.savez(tmp_path / "bad.npz", words=np.ones(2))
     with pytest.raises(UserError, match="not an .npz of 'prompts' and 'embeddings'"):
         ClipAnnotator(f"{encoder}@{tmp_path / 'bad.npz'}", "color", ["red", "green"])
+
+
+def test_an_annotator_is_measured_on_persons_it_did_not_see() -> None:
+    """With persons repeated, the held-out rows are whole persons, every class on both sides;
+    too few persons, or a class of one person, are refused by name."""
+    from latentplay.audit.annotate import _held_out
+
+    persons = np.repeat(np.arange(40), 5)
+    y = (np.arange(40) % 3)[persons]
+    train, test = _held_out(y, persons, 0.25, seed=1, names=["a", "b", "c"])
+    assert not set(persons[train]) & set(persons[test])
+    assert len(test) / len(y) == pytest.approx(0.25, abs=0.05)
+    assert set(y[train]) == set(y[test]) == {0, 1, 2}
+    rows_train, rows_test = _held_out(y, None, 0.25, seed=1, names=["a", "b", "c"])
+    assert set(persons[rows_train]) & set(persons[rows_test])     # rows split persons
+    with pytest.raises(UserError, match="3 persons"):
+        _held_out(y[:15], persons[:15], 0.25, seed=1, names=["a", "b", "c"])
+    lone = np.where(persons == 0, 2, np.minimum(y, 1))              # class c: one person
+    with pytest.raises(UserError, match="'c' has too few persons"):
+        _held_out(lone, persons, 0.25, seed=1, names=["a", "b", "c"])
+
+
+def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
+    annotator = fit_classifier(path, "gender", options=["dim=8"])
+    assert annotator.info["held_out"] == "persons"
+    assert annotator.evaluation.n == pytest.approx(60, abs=15)

@@ -348,3 +348,23 @@ def test_spread_on_measures_the_codes_along_both_axes() -> None:
     assert again.sd == pytest.approx(d.sd, rel=1e-6)
     assert again.pattern_sd == pytest.approx(d.pattern_sd, rel=1e-6)
     assert d.spread_on(z * 2).pattern_sd == pytest.approx(2 * d.pattern_sd, rel=1e-6)
+
+
+def test_a_direction_s_score_keeps_each_person_in_one_fold(tmp_path: Path) -> None:
+    """Codes that tell 40 persons apart and hold nothing else: gender (a person's own) scores
+    perfectly over row folds, the persons recognised from their other photos, and near
+    chance when the store's identity keeps each person's photos in one fold."""
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=400, seed=0, overrides=["identities=40"])
+    s = store.load(path)
+    person = np.asarray(s.labels("identity"))
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(40, 64))[person] + 0.05 * rng.normal(size=(400, 64))
+    rows = fit_direction(z, np.asarray(s.labels("gender")), kind="categorical",
+                         classes=s.schema.attribute("gender").level_names)
+    found = fit_store_direction(s, z, "gender")
+    assert (rows.folds, found.folds) == ("rows", "persons")
+    assert rows.score > 0.9 and found.score < 0.7
+    assert found.to_dict()["folds"] == "persons"
+    older = {k: v for k, v in found.to_dict().items() if k != "folds"}   # a file of before
+    assert Direction.from_dict(older).folds == "rows"

@@ -160,3 +160,34 @@ def test_ordered_classes_get_an_order_r2(tmp_path: Path) -> None:
     assert tone.order_r2 == pytest.approx(0.67, abs=0.08) and tone.linear < 0.4
     assert probes["hair_color"].order_r2 is None and probes["gender"].order_r2 is None
     assert tone.to_dict()["order_r2"] == tone.order_r2
+
+
+def test_each_persons_codes_stay_in_one_fold() -> None:
+    """40 persons of 20 photos, each person's codes close together and a class drawn at
+    random per person: over row folds the k-NN probe recognises persons seen in training and
+    scores far above chance; over person folds at chance, as the codes hold nothing of the
+    class."""
+    rng = np.random.default_rng(0)
+    person = np.repeat(np.arange(40), 20)
+    z = rng.normal(size=(40, 6))[person] + 0.05 * rng.normal(size=(800, 6))
+    y = rng.integers(0, 2, 40)[person].astype(float)
+    rows = probe(z, y, "categorical", seed=1)
+    persons = probe(z, y, "categorical", seed=1, groups=person)
+    assert (rows.folds, persons.folds) == ("rows", "persons")
+    assert rows.knn > 0.9 and persons.knn < 0.7
+    assert persons.to_dict()["folds"] == "persons"
+    with pytest.raises(UserError, match="fewer than the 5 folds"):
+        probe(z, y, "categorical", groups=person % 3)
+
+
+def test_the_store_s_persons_group_the_folds(tmp_path: Path) -> None:
+    from latentplay import sources
+    from latentplay.latent.probe import probe_store
+
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
+    store = st.load(path)
+    z = np.random.default_rng(0).normal(size=(40, 4))[store.labels("identity")]
+    st.save(st.add_column(store, "z", z.astype(np.float32)), path)
+    found = probe_store(st.load(path), ["z"], ["gender"], seed=0)
+    assert found[0].folds == "persons" and found[0].knn < 0.75

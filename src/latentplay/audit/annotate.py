@@ -41,7 +41,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
@@ -49,6 +49,7 @@ from latentplay.embed.base import Embedder, Images, embed_images, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
+from latentplay.store.bias import repeated_persons
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -254,7 +255,8 @@ def fit_classifier(
         attribute: the attribute whose classes are predicted.
         embedder: embedder name (``pixels-pca``, ``clip:PATH``, ``vae:RUN``, ``dlib``).
         options: ``key=value`` options of the embedder.
-        test_size: share of rows held out (stratified by class) to measure the annotator.
+        test_size: share of rows held out (stratified by class) to measure the annotator;
+            whole persons when the store's ``identity`` repeats them.
         max_rows: use at most this many random rows (None: all).
         c: inverse L2 strength of the logistic regression.
         seed: seeds the row sample, the split and the embedder.
@@ -279,11 +281,9 @@ def fit_classifier(
         rare = names[int(present[counts.argmin()])]
         raise UserError(f"class {rare!r} of {attribute!r} has only {counts.min()} row; an "
                         "annotator needs at least 2 rows per class")
-    try:
-        train_rows, test_rows = train_test_split(np.arange(len(rows)), test_size=test_size,
-                                                 stratify=y, random_state=seed)
-    except ValueError as exc:
-        raise UserError(f"cannot hold out a stratified test split: {exc}") from None
+    persons = repeated_persons(store)
+    train_rows, test_rows = _held_out(y, None if persons is None else persons[rows], test_size,
+                                      seed, [names[int(p)] for p in present])
     emb = make_embedder(embedder, options)
     if emb.needs_fit:
         fit_rows = rows[train_rows[emb.fit_rows(len(train_rows))]]
@@ -291,6 +291,7 @@ def fit_classifier(
     info = {"store": str(store.path) if store.path else None, "embedder": emb.name,
             "options": list(options), "test_size": test_size, "c": c, "seed": seed,
             "train_rows": int(len(train_rows)),
+            "held_out": "rows" if persons is None else "persons",
             "class_counts": {names[int(p)]: int(k) for p, k in zip(present, counts, strict=True)}}
     annotator = ClassifierAnnotator(attribute, [names[int(p)] for p in present], emb,
                                     StandardScaler(), LogisticRegression(C=c, max_iter=2000),
@@ -301,6 +302,32 @@ def fit_classifier(
     annotator.evaluation = Evaluation.from_proba(y[test_rows],
                                                  annotator.proba_of_embeddings(x[test_rows]))
     return annotator
+
+
+def _held_out(y: np.ndarray, persons: np.ndarray | None, test_size: float, seed: int,
+              names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Train and test positions of ``(N,)`` class codes ``y`` (``0..K-1``, class ``k`` named
+    ``names[k]``), stratified by class; with ``(N,)`` ``persons`` every person's photos on one
+    side (about ``test_size`` of the rows held out: one of ``round(1 / test_size)`` folds), so
+    the test accuracy is not that of recognising people seen in training."""
+    if persons is None:
+        try:
+            return train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
+                                    random_state=seed)
+        except ValueError as exc:
+            raise UserError(f"cannot hold out a stratified test split: {exc}") from None
+    folds = max(2, round(1 / test_size))
+    if len(np.unique(persons)) < folds:
+        raise UserError(f"the rows show {len(np.unique(persons))} persons: too few to hold out "
+                        "whole persons")
+    train, test = next(StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+                       .split(np.zeros(len(y)), y, persons))
+    for side, part in (("training", train), ("test", test)):
+        missing = sorted(set(range(len(names))) - set(y[part].tolist()))
+        if missing:
+            raise UserError(f"class {names[missing[0]]!r} has too few persons to be on both "
+                            f"sides of a split by person: none in the {side} part")
+    return train, test
 
 
 def _embedder_state(embedder: Embedder) -> dict[str, np.ndarray]:

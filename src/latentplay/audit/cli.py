@@ -23,7 +23,8 @@ def annotator_cmd(
     out: Path = typer.Option(..., "--out", help="Annotator file to write (.npz)."),
     embedder: str = typer.Option("pixels-pca", help="pixels-pca | clip:PATH | vae:RUN | dlib."),
     option: list[str] = typer.Option([], "--option", help="Embedder option key=value (repeat)."),
-    test_size: float = typer.Option(0.25, help="Held-out share (stratified) for its accuracy."),
+    test_size: float = typer.Option(0.25, help="Held-out share (stratified; whole persons when "
+                                    "the store's identity repeats them) for its accuracy."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
     c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
     seed: int = typer.Option(0, help="Seed of the row sample and the split."),
@@ -37,7 +38,8 @@ def annotator_cmd(
     ann.save(out)
     ev = ann.evaluation
     assert ev is not None
-    print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images "
+    persons = " of persons it was not trained on" if ann.info.get("held_out") == "persons" else ""
+    print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
           f"(chance {1 / len(ann.classes):.3f}, {len(ann.classes)} classes)")
     width = max(len(c) for c in ann.classes)
     print("confusion (rows true, columns predicted):")

@@ -503,8 +503,9 @@ def direction(
     names = attr.level_names if attr.kind != "continuous" else None
     save_figure(distance_histogram(found.project(z), labels, names, found.label),
                 out.with_suffix(".png"))
+    persons = ", each person's codes in one fold" if found.folds == "persons" else ""
     typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "
-               f"({cv}-fold, {found.method})")
+               f"({cv}-fold{persons}, {found.method})")
     if found.weak:
         typer.echo(f"caution: near chance; the boundary barely predicts {attribute}, so moving "
                    "codes along it changes what they vary most in, not that attribute")
@@ -614,6 +615,9 @@ def probe(
                       f"{p.chance:.3f}", "-" if p.order_r2 is None else f"{p.order_r2:.3f}",
                       f"{top} ({p.informativeness[top]:.2f})")
     Console().print(table)
+    if found and found[0].folds == "persons":
+        typer.echo("folds keep each person's photos together (the store's identity repeats "
+                   "persons)")
     typer.echo(f"wrote {out}")
 
 

@@ -39,6 +39,7 @@ from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
 from latentplay.latent.probe import cv_scores
+from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
@@ -76,6 +77,7 @@ class Direction:
             attribute the boundary is where the regression predicts the mean label.
         score: mean held-out balanced accuracy (categorical) or R² (continuous) of the model
             over the cross-validation folds.
+        folds: ``rows``, or ``persons`` when each person's photos were kept in one fold.
         n: number of labelled rows the model was fitted on.
         conditioned_on: labels of the directions removed by :func:`orthogonalize`.
         pattern: ``(D,)`` float32 unit activation pattern ``Cov(z) @ vector`` (normalised),
@@ -98,6 +100,7 @@ class Direction:
     pattern: np.ndarray | None = None
     sd: float = 1.0
     pattern_sd: float = 1.0
+    folds: str = "rows"
 
     def __post_init__(self) -> None:
         self.vector = np.asarray(self.vector, dtype=np.float32)
@@ -228,6 +231,7 @@ def fit_direction(
     seed: int = 0,
     c: float = 1.0,
     attribute: str = "attribute",
+    groups: np.ndarray | None = None,
 ) -> Direction:
     """Fit the direction of an attribute on latent codes.
 
@@ -247,6 +251,8 @@ def fit_direction(
         c: inverse regularisation strength (``C`` of the SVM and the logistic regression;
             ridge uses ``alpha = 1 / c``).
         attribute: attribute name recorded in the direction.
+        groups: ``(N,)`` person of each row: the score's folds keep each person's rows
+            together (else a model scores by recognising persons from their other photos).
     """
     method = _method(kind, method)
     if c <= 0:
@@ -270,11 +276,14 @@ def fit_direction(
         keep, target, pos, neg = *_continuous_target(y), None, None
         _check_values(target, cv, attribute)
     z = z[keep]
-    score = float(cv_scores(_estimator(method, c, seed), z, target, kind, cv, seed).mean())
+    groups = None if groups is None else np.asarray(groups)[keep]
+    score = float(cv_scores(_estimator(method, c, seed), z, target, kind, cv, seed,
+                            groups).mean())
     vector, offset = _boundary(_estimator(method, c, seed).fit(z, target), target, kind, attribute)
     return Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
                      method=method, offset=offset, score=score, n=len(target),
-                     pattern=_pattern(z, vector)).spread_on(z)
+                     pattern=_pattern(z, vector),
+                     folds="rows" if groups is None else "persons").spread_on(z)
 
 
 def _pattern(z: np.ndarray, normal: np.ndarray) -> np.ndarray:
@@ -307,11 +316,13 @@ def fit_store_direction(
     ordered categorical one of more than two classes (Monk skin tones, age groups) over its
     classes' places in the order (0, 1, ...; ``unknown`` left out), unless ``positive`` or
     ``negative`` is given: then both are categorical over their classes. See
-    :func:`fit_direction` for the other arguments.
+    :func:`fit_direction` for the other arguments. When the store's ``identity`` shows
+    persons in several rows, the score's folds keep each person's rows together.
     """
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)
+    groups = repeated_persons(store)
     chosen = positive is not None or negative is not None
     along_order = attr.ordered and not chosen and len(_order(attr)) > 2
     categorical = (attr.kind == "categorical" and not along_order) or (
@@ -319,13 +330,14 @@ def fit_store_direction(
     kind = "categorical" if categorical else "continuous"
     if along_order:
         found = fit_direction(z, _order_positions(attr, labels), kind="continuous",
-                              method=method, cv=cv, seed=seed, c=c, attribute=attr.name)
+                              method=method, cv=cv, seed=seed, c=c, attribute=attr.name,
+                              groups=groups)
         ends = [attr.level_names[k] for k in _order(attr)]
         return dataclasses.replace(found, negative=ends[0], positive=ends[-1])
     y = labels if categorical or attr.kind == "continuous" else _factor_values(attr, labels)
     return fit_direction(z, y, kind=kind, positive=positive, negative=negative,
                          classes=attr.level_names if categorical else None, method=method,
-                         cv=cv, seed=seed, c=c, attribute=attr.name)
+                         cv=cv, seed=seed, c=c, attribute=attr.name, groups=groups)
 
 
 def orthogonalize(primary: Direction, *others: Direction) -> Direction:

@@ -19,7 +19,11 @@ For one column ``z`` ``(N, D)`` and one attribute:
   The histogram estimate is biased upwards by about ``(20 - 1)(K - 1) / (2 N)`` nats.
 
 Rows with a missing label are left out of that attribute's probe. Folds are stratified for
-categorical attributes and seeded.
+categorical attributes and seeded. When the rows are photos of persons who appear in several
+(``groups``; :func:`probe_store` takes the store's ``identity``), each person's photos stay in
+one fold: otherwise a model scores by recognising the person from their other photos (on 1,200
+synthetic photos of 200 persons, pixel PCA: skin tone's linear probe 0.771 over row folds,
+0.495 over person folds).
 
 >>> p = probe(z, labels, kind="categorical")       # z: (N, D), labels: (N,) codes
 >>> p.linear, p.knn, p.chance, p.informativeness
@@ -37,7 +41,13 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    cross_val_score,
+)
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -49,6 +59,7 @@ from latentplay.metrics.information import (
     histogram_discretize,
 )
 from latentplay.outputs import output_dir
+from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute, class_places
@@ -75,6 +86,7 @@ class Probe:
     chance: float
     informativeness: np.ndarray = field(repr=False)  # (D,)
     order_r2: float | None = None  # ordered classes: R² over their places
+    folds: str = "rows"  # rows | persons (each person's photos in one fold)
 
     @property
     def measure(self) -> str:
@@ -85,20 +97,27 @@ class Probe:
         return {"column": self.column, "attribute": self.attribute, "kind": self.kind,
                 "measure": self.measure, "n": self.n, "linear": self.linear,
                 "linear_std": self.linear_std, "knn": self.knn, "knn_std": self.knn_std,
-                "chance": self.chance, "order_r2": self.order_r2,
+                "chance": self.chance, "order_r2": self.order_r2, "folds": self.folds,
                 "informativeness": self.informativeness.tolist()}
 
 
 def cv_scores(model: Any, z: np.ndarray, target: np.ndarray, kind: str, cv: int,
-              seed: int) -> np.ndarray:
+              seed: int, groups: np.ndarray | None = None) -> np.ndarray:
     """``(cv,)`` held-out balanced accuracies (categorical; stratified folds) or R² values
-    (continuous) of ``model`` on codes ``z`` ``(N, D)`` and ``target`` ``(N,)``."""
+    (continuous) of ``model`` on codes ``z`` ``(N, D)`` and ``target`` ``(N,)``; with ``(N,)``
+    ``groups`` (persons) no group is split between folds."""
+    if groups is not None and len(np.unique(groups)) < cv:
+        raise UserError(f"the labelled rows show {len(np.unique(groups))} persons, fewer than "
+                        f"the {cv} folds that keep each person's photos together")
     if kind == "categorical":
-        folds: Any = StratifiedKFold(cv, shuffle=True, random_state=seed)
+        folds: Any = (StratifiedKFold(cv, shuffle=True, random_state=seed) if groups is None
+                      else StratifiedGroupKFold(cv, shuffle=True, random_state=seed))
         scoring = "balanced_accuracy"
     else:
-        folds, scoring = KFold(cv, shuffle=True, random_state=seed), "r2"
-    return cross_val_score(model, z, target, cv=folds, scoring=scoring)
+        folds = (KFold(cv, shuffle=True, random_state=seed) if groups is None
+                 else GroupKFold(cv, shuffle=True, random_state=seed))
+        scoring = "r2"
+    return cross_val_score(model, z, target, cv=folds, scoring=scoring, groups=groups)
 
 
 def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
@@ -116,10 +135,12 @@ def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
 
 
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
-          column: str = "z", attribute: str = "y", places: np.ndarray | None = None) -> Probe:
+          column: str = "z", attribute: str = "y", places: np.ndarray | None = None,
+          groups: np.ndarray | None = None) -> Probe:
     """Probe codes ``z`` ``(N, D)`` for labels ``y`` ``(N,)`` (class codes, negative or NaN
     for missing; or continuous values, NaN for missing); ``places`` ``(N,)`` (NaN: outside
-    the order) adds the order R² of ordered classes."""
+    the order) adds the order R² of ordered classes; ``groups`` ``(N,)`` (persons) keeps each
+    group's rows in one fold."""
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if z.ndim != 2 or y.shape != (len(z),):
@@ -128,11 +149,13 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     if places is not None:
         placed = np.isfinite(places)
         order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z[placed],
-                                   np.asarray(places)[placed], "continuous", cv, seed).mean())
+                                   np.asarray(places)[placed], "continuous", cv, seed,
+                                   None if groups is None else groups[placed]).mean())
     keep = np.isfinite(y) & (y >= 0 if kind == "categorical" else True)
     if not np.isfinite(z[keep]).all():
         raise UserError(f"column {column!r} holds non-finite values")
     z, target = z[keep], y[keep]
+    groups = None if groups is None else np.asarray(groups)[keep]
     if kind == "categorical":
         target = target.astype(np.int64)
         counts = np.bincount(target)
@@ -151,12 +174,13 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
             raise UserError(f"{attribute!r} needs at least {2 * cv} labelled rows with "
                             "differing values")
         linear, knn, chance = Ridge(alpha=1.0), KNeighborsRegressor(NEIGHBORS), 0.0
-    lin = cv_scores(make_pipeline(StandardScaler(), linear), z, target, kind, cv, seed)
-    near = cv_scores(knn, z, target, kind, cv, seed)  # the space's own distances
+    lin = cv_scores(make_pipeline(StandardScaler(), linear), z, target, kind, cv, seed, groups)
+    near = cv_scores(knn, z, target, kind, cv, seed, groups)  # the space's own distances
     return Probe(column=column, attribute=attribute, kind=kind, n=len(target),
                  linear=float(lin.mean()), linear_std=float(lin.std()), knn=float(near.mean()),
                  knn_std=float(near.std()), chance=chance,
-                 informativeness=informativeness(z, target, kind), order_r2=order_r2)
+                 informativeness=informativeness(z, target, kind), order_r2=order_r2,
+                 folds="rows" if groups is None else "persons")
 
 
 def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] = (), *,
@@ -164,7 +188,8 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     """One :class:`Probe` per vector column and attribute of ``store`` (default: every
     categorical, factor and continuous attribute but categorical ones of more than
     :data:`~latentplay.store.summary.MAX_LISTED` classes, such as identities), on up to
-    ``max_rows`` random rows."""
+    ``max_rows`` random rows; folds keep each person's photos together when the store's
+    ``identity`` repeats persons."""
     if not columns:
         raise UserError("name at least one vector column to probe")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
@@ -172,13 +197,15 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(len(store), size=min(max_rows, len(store)), replace=False))
     codes = {c: vectors(store, c)[rows] for c in columns}
+    persons = repeated_persons(store)
+    groups = None if persons is None else persons[rows]
     out = []
     for attr in chosen:
         kind = "continuous" if attr.kind == "continuous" else "categorical"
         y = np.asarray(store.labels(attr.name), dtype=np.float64)[rows]
         places = _places(attr, y) if attr.ordered else None
         out += [probe(codes[c], y, kind, cv=cv, seed=seed, column=c, attribute=attr.name,
-                      places=places) for c in columns]
+                      places=places, groups=groups) for c in columns]
     return out
 
 

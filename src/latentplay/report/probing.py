@@ -34,7 +34,10 @@ def page(run: Path) -> Page:
         blocks.append(file_figure(run / "probe.png", "Bars: linear probe; rings: k-NN probe; "
                                   "grey ticks: chance."))
     facts = Facts([("store", str(summary.get("data", "—"))),
-                   ("folds", number(summary.get("cv"))), ("rows at most",
+                   ("folds", number(summary.get("cv")) + (
+                       ", each person's photos in one" if any(
+                           p.get("folds") == "persons" for p in probes)
+                       else "")), ("rows at most",
                                                            number(summary.get("max_rows"))),
                    ("seed", number(summary.get("seed")))])
     sections = [Section("Probes", "probes", [facts, *blocks])]
