@@ -220,3 +220,27 @@ def test_order_trend_reads_coverage_along_ordered_classes(tmp_path: Path) -> Non
     assert trend["coverage"]["slope"] == pytest.approx(-0.5)
     assert trend["coverage"]["high"] < 0 and trend["recall"]["slope"] == pytest.approx(0.0)
     assert order_trend(store, "site", rows, result) is None
+
+
+def test_the_reference_holds_out_persons_not_only_photos(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a store of 60 persons with 10 photos each, the held-out reference images show none
+    of the persons of the training sample: a new photo of a sampled person is no new face."""
+    from latentplay.audit import fidelity
+
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=600, seed=0, overrides=["identities=60"])
+    drawn = []
+
+    def recorded(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        rows, images = training_sample(*args, **kwargs)
+        drawn.append(rows)
+        return rows, images
+
+    training_sample = fidelity.training_sample
+    monkeypatch.setattr(fidelity, "training_sample", recorded)
+    found = audit_fidelity(_images(path)[:80], path, tmp_path / "f", n_real=100, seed=0)
+    persons = np.asarray(st.load(path).labels("identity"))
+    sample, held = drawn
+    assert len(held) > 10 and not set(persons[sample]) & set(persons[held])
+    assert found["reference"]["held_out"] == "persons"

@@ -12,8 +12,9 @@ Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
 ``fidelity_<attr>.png`` (coverage and recall per class with Wilson intervals); ``uncovered.png``
 (the training images farthest from every generated one, each beside its nearest generated
 image); ``copies.png`` (the generated images nearest to a training image, each beside it).
-``fidelity.json``'s ``reference`` holds what held-out training images score against the same
-training sample: what a generator that drew new faces from the data itself would reach.
+``fidelity.json``'s ``reference`` holds what held-out training images (of other persons, when
+the store repeats persons) score against the same training sample: what a generator that drew
+new faces from the data itself would reach.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from latentplay.intervals import wilson_interval
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
+from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
@@ -205,9 +207,13 @@ def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray
                like: np.ndarray, crop: float, k: int, seed: int,
                ) -> tuple[dict[str, Any] | None, PRDC | None]:
     """What a generator that drew new faces from the training distribution itself would score:
-    up to ``n`` held-out training images (none of ``rows``) against the same ``real``
-    features — the summary and the measures. None when fewer than ``k + 1`` are left."""
-    held_rows, held_images = training_sample(data, n, like, crop, seed + 1, exclude=rows)
+    up to ``n`` held-out training images (none of ``rows``, nor, when the store's ``identity``
+    repeats persons, of their persons: a new photo of a sampled person is no new face) against
+    the same ``real`` features — the summary and the measures. None when fewer than ``k + 1``
+    are left."""
+    persons = repeated_persons(data)
+    exclude = rows if persons is None else np.flatnonzero(np.isin(persons, persons[rows]))
+    held_rows, held_images = training_sample(data, n, like, crop, seed + 1, exclude=exclude)
     if len(held_rows) <= k:
         return None, None
     held, ok = embed_images(embedder, held_images)
@@ -215,8 +221,8 @@ def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray
     if len(held) <= k:
         return None, None
     ref = prdc(real, held, k=k)
-    return ({"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held)},
-            ref)
+    return ({"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held),
+             "held_out": "rows" if persons is None else "persons"}, ref)
 
 
 def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
