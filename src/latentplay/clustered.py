@@ -103,11 +103,10 @@ def rao_scott(rows: np.ndarray, cols: np.ndarray, units: np.ndarray) -> Clustere
     cluster, k = clusters(units)
     if k < 2 or n_rows < 2 or n_cols < 2:
         return None
-    n, cells = len(rows), n_rows * n_cols
-    per_cluster = sparse.csr_matrix((np.ones(n), (cluster, rows * n_cols + cols)),
-                                    shape=(k, cells))                          # (K, RC) counts
+    n, cells, cell = len(rows), n_rows * n_cols, rows * n_cols + cols
+    per_cluster = sparse.csr_matrix((np.ones(n), (cluster, cell)), shape=(k, cells))  # (K, RC)
     sizes = np.bincount(cluster, minlength=k).astype(np.float64)
-    share = np.bincount(rows * n_cols + cols, minlength=cells) / n
+    share = np.bincount(cell, minlength=cells) / n
     expected = np.outer(share.reshape(n_rows, n_cols).sum(1), share.reshape(n_rows, n_cols).sum(0))
     pearson = float(n * ((share - expected.ravel()) ** 2 / expected.ravel()).sum())
     inverse = np.divide(1.0, share, out=np.zeros_like(share), where=share > 0)
