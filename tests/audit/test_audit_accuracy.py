@@ -159,12 +159,12 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     assert r.code == 2 and r.err.startswith("error: ")
 
 
-def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
-    """Ten photos of each of 12 persons, a person's photos all right or all wrong: the
-    bootstrap over persons sees 12 draws, not 120, and its interval is wider than Wilson's."""
-    person = np.repeat(np.arange(12), 10)
-    truth = np.zeros(120, np.int64)
-    predicted = np.where(person % 3 == 0, 1, 0)          # 4 persons always wrong
+PERSON = np.repeat(np.arange(12), 10)
+"""12 persons of 10 photos each; persons 0-5 at site a, 6-11 at site b."""
+
+
+def _persons_store(path: Path, wrong: np.ndarray) -> st.Store:
+    """The 120 photos of :data:`PERSON`, label ``x`` everywhere, guessed ``y`` where ``wrong``."""
     schema = Schema(attributes=[
         Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
         Attribute("site", "categorical", names=["a", "b"]),
@@ -172,8 +172,15 @@ def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
         Attribute("guess", "categorical", names=["x", "y"])],
         provenance=Provenance(source="test", converter="unit"))
     images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120
-    store = st.build([{"image": images, "identity": person, "site": (person >= 6).astype(int),
-                       "label": truth, "guess": predicted}], schema, tmp_path / "p")
+    return st.build([{"image": images, "identity": PERSON, "site": (PERSON >= 6).astype(int),
+                      "label": np.zeros(120, np.int64), "guess": wrong.astype(np.int64)}],
+                    schema, path)
+
+
+def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
+    """Ten photos of each of 12 persons, a person's photos all right or all wrong: the
+    bootstrap over persons sees 12 draws, not 120, and its interval is wider than Wilson's."""
+    store = _persons_store(tmp_path / "p", PERSON % 3 == 0)   # 4 persons always wrong
     s = group_accuracy(store, "guess", "label", "site", tmp_path / "a")
     assert s["persons"] == 12 and s["intervals"] == "bootstrap over persons"
     overall = s["overall"]
@@ -186,18 +193,7 @@ def test_photos_of_one_person_weaken_the_tests_between_groups(cli, tmp_path: Pat
     """Ten photos of each of 12 persons, each person's all right or all wrong, 1 of 6 persons
     wrong at one site and 3 of 6 at the other: 120 rows make the gap look certain, 12 persons
     do not; the Rao-Scott test over persons says so."""
-    person = np.repeat(np.arange(12), 10)
-    wrong = np.isin(person, [0, 6, 7, 8])
-    schema = Schema(attributes=[
-        Attribute("identity", "categorical", names=[f"p{i}" for i in range(12)]),
-        Attribute("site", "categorical", names=["a", "b"]),
-        Attribute("label", "categorical", names=["x", "y"]),
-        Attribute("guess", "categorical", names=["x", "y"])],
-        provenance=Provenance(source="test", converter="unit"))
-    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 120
-    store = st.build([{"image": images, "identity": person, "site": (person >= 6).astype(int),
-                       "label": np.zeros(120, np.int64), "guess": wrong.astype(np.int64)}],
-                     schema, tmp_path / "p")
+    store = _persons_store(tmp_path / "p", np.isin(PERSON, [0, 6, 7, 8]))
     s = group_accuracy(store, "guess", "label", "site", tmp_path / "a")
     chi2 = s["across"]["chi2"]
     over = chi2["persons_test"]
