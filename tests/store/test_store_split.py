@@ -57,4 +57,7 @@ def test_split_store_and_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 -
     r = cli("data", "split", path, "--test", "0.2", "--val", "0.1", "--name", "parts")
     assert r.code == 0, r.err
     assert "parts: train 210, val 30, test 60" in r.out
+    assert "--group identity keeps each person in one" in " ".join(r.out.split())
+    r = cli("data", "split", path, "--group", "identity", "--name", "kept")
+    assert r.code == 0 and "note:" not in r.out
     assert st.load(path).schema.attribute("parts").names == ["train", "val", "test"]
