@@ -145,6 +145,9 @@ def test_shared_variance_sums_over_every_two_units_that_share_a_person() -> None
     sets[:5, 2] = sets[:5, 0]                                      # a face of the same person
     values = rng.normal(size=50)
     assert shared_variance(values, sets) == pytest.approx(_brute_force(values, sets))
+    many = rng.integers(0, 30, (40, 8))                            # 1 treated + 7 controls
+    values = rng.normal(size=40)
+    assert shared_variance(values, many) == pytest.approx(_brute_force(values, many))
     # one person per unit: the usual variance over clusters
     one = rng.integers(0, 9, 50)
     sums = np.bincount(one, values)

@@ -50,6 +50,10 @@ from scipy.stats import f as f_distribution
 from latentplay.intervals import effective_wilson
 from latentplay.resample import clusters
 
+SUBSET_FACES = 6
+""":func:`shared_variance` goes through every subset of a unit's persons up to this many faces
+per unit (63 subsets); above it, through the units that share a person."""
+
 SPREAD_CELLS = 1 << 22
 """Per-person contrast values held at once (32 MiB of float64): persons come in chunks."""
 
@@ -192,6 +196,13 @@ def shared_variance(values: np.ndarray, persons: np.ndarray) -> float:
         return float("nan")
     codes = np.sort(codes.reshape(persons.shape), axis=1)
     codes[:, 1:][codes[:, 1:] == codes[:, :-1]] = -1          # a person counted once per unit
+    if codes.shape[1] > SUBSET_FACES:                         # 2^m subsets: count the sharing
+        unit = np.repeat(np.arange(len(codes)), codes.shape[1])[codes.ravel() >= 0]
+        incidence = sparse.csr_matrix((np.ones(len(unit)), (unit, codes[codes >= 0])),
+                                      shape=(len(codes), k))
+        sharing = incidence @ incidence.T                     # (N, N) persons two units share
+        sharing.data[:] = 1.0
+        return k / (k - 1) * float(values @ (sharing @ values))
     total = 0.0
     for size in range(1, codes.shape[1] + 1):
         keys = np.concatenate([codes[:, list(chosen)]
