@@ -150,6 +150,7 @@ def test_shared_variance_sums_over_every_two_units_that_share_a_person() -> None
     assert shared_variance(values, many) == pytest.approx(_brute_force(values, many))
     # one person per unit: the usual variance over clusters
     one = rng.integers(0, 9, 50)
+    values = rng.normal(size=50)
     sums = np.bincount(one, values)
     k = len(np.unique(one))
     assert shared_variance(values, one) == pytest.approx(k / (k - 1) * sums @ sums)
