@@ -24,6 +24,7 @@ from latentplay.models.stylegan2 import STYLE_FAMILIES
 
 PRESET_DIR = Path(__file__).resolve().parents[3] / "configs" / "models"
 DEVICES = ("auto", "cpu", "cuda")
+SPLITS = ("auto", "rows", "persons")
 LOGGERS = ("tensorboard", "wandb")
 
 
@@ -37,6 +38,10 @@ class DataConfig:
         channels: 1 (gray) or 3 (RGB); 0 keeps the store's.
         test_fraction: share of rows held out for ``test_metrics.csv`` and the recon grid.
         limit: use only the first ``limit`` rows (0 = all).
+        split: how the held-out rows are drawn: ``rows``, ``persons`` (whole persons of the
+            store's ``identity``: test reconstructions are of faces never trained on) or
+            ``auto`` (persons when the store's ``identity`` repeats them, else rows). Runs
+            saved before this setting existed keep ``rows``.
     """
 
     store: str = ""
@@ -45,6 +50,7 @@ class DataConfig:
     channels: int = 0
     test_fraction: float = 0.1
     limit: int = 0
+    split: str = "auto"
 
 
 @dataclass
@@ -149,6 +155,8 @@ class RunConfigBase:
             raise UserError("data.channels must be 0 (as stored), 1 or 3")
         if not 0 <= d.test_fraction < 1:
             raise UserError("data.test_fraction must be in [0, 1)")
+        if d.split not in SPLITS:
+            raise UserError(f"data.split must be one of {SPLITS}, got {d.split!r}")
         if t.epochs < 1 or t.batch_size < 1 or t.max_steps < 0 or t.log_every < 1:
             raise UserError("trainer: epochs, batch_size, log_every >= 1 and max_steps >= 0")
         if t.device not in DEVICES:
@@ -232,8 +240,12 @@ def build_config(
 
 
 def load_run_config(path: str | Path) -> Any:
-    """The config saved in a run's ``config.yaml``."""
+    """The config saved in a run's ``config.yaml`` (a run saved before ``data.split`` existed
+    split by rows, and resumes so)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
-    return build_config(None, (), preset_file=path)
+    config = build_config(None, (), preset_file=path)
+    if "split" not in (OmegaConf.load(path).get("data") or {}):
+        config.data.split = "rows"
+    return config

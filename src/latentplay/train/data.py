@@ -18,6 +18,7 @@ from rich.progress import Progress
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.store import Store, load, load_images
+from latentplay.store.bias import repeated_persons
 
 CHUNK = 4096
 
@@ -86,8 +87,10 @@ class TrainingData:
 def load_training_data(
     store: Store | str, size: int, channels: int, condition: list[str],
     test_fraction: float, limit: int, seed: int, progress: bool = True, crop: float = 1.0,
+    split: str = "rows",
 ) -> TrainingData:
-    """Decode the store's images and labels for training (see the module docstring)."""
+    """Decode the store's images and labels for training (see the module docstring); the
+    held-out rows are drawn as :func:`held_out_rows` does with ``split``."""
     store = load(store) if isinstance(store, str) else store
     n = len(store) if limit <= 0 else min(limit, len(store))
     if n == 0:
@@ -106,9 +109,26 @@ def load_training_data(
     cond = torch.from_numpy(spec.encode_store(store)[:n])
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
-    perm = np.random.default_rng(seed).permutation(n)
-    n_test = int(round(n * test_fraction))
+    test_idx = held_out_rows(store, n, test_fraction, seed, split)
     return TrainingData(
-        images=images, cond=cond, train_idx=np.sort(perm[n_test:]), test_idx=np.sort(perm[:n_test]),
-        rows=np.arange(n), labels=labels, spec=spec,
+        images=images, cond=cond, train_idx=np.setdiff1d(np.arange(n), test_idx),
+        test_idx=test_idx, rows=np.arange(n), labels=labels, spec=spec,
     )
+
+
+def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str) -> np.ndarray:
+    """Sorted held-out rows among the first ``n`` of ``store``, about ``fraction`` of them:
+    random rows (``split`` ``rows``), or whole persons of the store's ``identity`` drawn at
+    random until they hold that many rows (``persons``; ``auto``: persons when the identity
+    repeats them, else rows)."""
+    rng = np.random.default_rng(seed)
+    n_test = int(round(n * fraction))
+    if split == "persons" and not store.schema.has_attribute("identity"):
+        raise UserError("data.split=persons needs the store's identity attribute")
+    persons = None if split == "rows" else repeated_persons(store)
+    if persons is None or n_test == 0:
+        return np.sort(rng.permutation(n)[:n_test])
+    _, person, photos = np.unique(persons[:n], return_inverse=True, return_counts=True)
+    order = rng.permutation(len(photos))
+    enough = int(np.searchsorted(np.cumsum(photos[order]), n_test)) + 1  # first to reach n_test
+    return np.flatnonzero(np.isin(person, order[:enough]))
