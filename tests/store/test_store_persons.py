@@ -72,3 +72,25 @@ def test_persons_of_a_store_and_the_command(tmp_path: Path, cli) -> None:  # noq
     assert r.code == 2 and "already exists" in r.err
     r = cli("data", "persons", path, "--column", "nope", "--name", "x")
     assert r.code == 2
+
+
+def test_found_persons_are_the_persons_of_a_store_without_identities(tmp_path: Path) -> None:
+    """A store without an identity: the persons `data persons` finds are the ones the audits
+    count; a row without a vector ("unknown") is a person of its own."""
+    from latentplay.store.bias import person_attribute, repeated_persons
+
+    path = tmp_path / "anonymous"
+    store = sources.make("synthfaces", path, n=90, seed=0)
+    assert repeated_persons(store) is None
+    person = np.arange(90) % 30
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((30, 8))[person] * 3 + 0.05 * rng.standard_normal((90, 8)))
+    x[7] = np.nan
+    st.save(st.add_column(store, "face", x.astype(np.float32)), path)
+    persons_store(path, "face", threshold=0.6)
+    found = st.load(path)
+    assert person_attribute(found) == "person"
+    codes = repeated_persons(found)
+    assert codes[7] < 0 and len(np.unique(codes)) == 31
+    kept = np.arange(90) != 7
+    assert all(len(np.unique(codes[kept][person[kept] == p])) == 1 for p in range(30))

@@ -231,13 +231,27 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     return found
 
 
+PERSON_ATTRIBUTES = ("identity", "person")
+"""Attributes that name each row's person, the first a store has: a dataset's identities, else
+the persons ``latentplay data persons`` found by face vectors."""
+
+
+def person_attribute(store: Store) -> str | None:
+    """The store's attribute of :data:`PERSON_ATTRIBUTES` that names each row's person."""
+    return next((name for name in PERSON_ATTRIBUTES if store.schema.has_attribute(name)), None)
+
+
 def repeated_persons(store: Store) -> np.ndarray | None:
-    """``(N,)`` person codes of the rows when the store's ``identity`` attribute shows some
+    """``(N,)`` person codes of the rows when the store's :func:`person_attribute` shows some
     person in several rows (a row without a person gets a negative code of its own); None
     otherwise: then the rows can be taken as independent."""
-    if not store.schema.has_attribute("identity"):
+    name = person_attribute(store)
+    if name is None:
         return None
-    ids = np.asarray(store.labels("identity"), np.int64)
+    ids = np.asarray(store.labels(name), np.int64)
+    names = store.schema.attribute(name).level_names
+    if UNKNOWN in names:                       # no person found: a person of the row's own
+        ids = np.where(ids == names.index(UNKNOWN), -1, ids)
     ids = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
     return ids if len(np.unique(ids)) < len(ids) else None
 

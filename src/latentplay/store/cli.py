@@ -466,7 +466,7 @@ def split_cmd(
     stratified; write the parts with data subset --where split=train."""
 
     from latentplay.cliargs import split_names
-    from latentplay.store.bias import repeated_persons
+    from latentplay.store.bias import person_attribute, repeated_persons
     from latentplay.store.split import split_store
 
     new = split_store(path, test, val, group=group, stratify=split_names(stratify), seed=seed,
@@ -474,8 +474,9 @@ def split_cmd(
     typer.echo(f"{name}: {class_counts(new, name)}"
                + (f"; no {group} in two splits" if group else ""))
     if group is None and repeated_persons(new) is not None:
-        typer.echo("note: the store's identity shows persons in several rows, now on both sides "
-                   "of the split; --group identity keeps each person in one")
+        persons = person_attribute(new)
+        typer.echo(f"note: the store's {persons} shows persons in several rows, now on both "
+                   f"sides of the split; --group {persons} keeps each person in one")
     typer.echo(f"wrote {path}")
 
 

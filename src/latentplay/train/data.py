@@ -18,7 +18,7 @@ from rich.progress import Progress
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.store import Store, load, load_images
-from latentplay.store.bias import repeated_persons
+from latentplay.store.bias import person_attribute, repeated_persons
 
 CHUNK = 4096
 
@@ -123,8 +123,9 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str) 
     repeats them, else rows)."""
     rng = np.random.default_rng(seed)
     n_test = int(round(n * fraction))
-    if split == "persons" and not store.schema.has_attribute("identity"):
-        raise UserError("data.split=persons needs the store's identity attribute")
+    if split == "persons" and person_attribute(store) is None:
+        raise UserError("data.split=persons needs the store's identity (or the person "
+                        "attribute of data persons)")
     persons = None if split == "rows" else repeated_persons(store)
     if persons is None or n_test == 0:
         return np.sort(rng.permutation(n)[:n_test])
