@@ -317,3 +317,24 @@ def test_errors_along_ordered_groups(tmp_path: Path, cli) -> None:  # noqa: ANN0
     assert "change per group" in build_report(out).read_text()
     unordered = verify_store(st.load(path), "z", tmp_path / "u", by="site", n_pairs=300, fmr=0.01)
     assert "trend" not in unordered
+
+
+def test_pairs_of_a_store_without_identities_count_the_found_persons(tmp_path: Path) -> None:
+    """No identity attribute, but the persons `data persons` found: the intervals are over
+    them."""
+    from latentplay import sources
+    from latentplay.store.persons import persons_store
+
+    path = tmp_path / "anonymous"
+    store = sources.make("synthfaces", path, n=80, seed=0)
+    person = np.arange(80) % 20
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal((20, 8))[person] * 3 + 0.05 * rng.standard_normal((80, 8)))
+    st.save(st.add_column(store, "z", z.astype(np.float32)), path)
+    persons_store(path, "z", threshold=0.6)
+    lines = ["row_a,row_b,same"] + [f"{i},{i + 20},1" for i in range(20)] + [
+        f"{i},{(i + 1) % 20 + 20},0" for i in range(20)]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("\n".join(lines) + "\n")
+    s = verify_store(st.load(path), "z", tmp_path / "v", pairs=pairs, threshold=0.6, folds=2)
+    assert "over the person of both faces" in s["intervals"]

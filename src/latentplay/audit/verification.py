@@ -50,6 +50,7 @@ from latentplay.metrics.verification import (
     verification,
 )
 from latentplay.outputs import finite_or_none, json_default, output_dir
+from latentplay.store.bias import person_attribute, repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
@@ -251,7 +252,10 @@ def verify_store(
     d = pair_distances(z, chosen.a, chosen.b, metric)
     group_of = pair_groups(chosen, labels)
     t, chosen_by = _common_threshold(d[~chosen.same], threshold, fmr)
-    persons = None if ids is None else _pair_persons(ids, chosen)
+    # the persons behind the pairs: the identity, else the persons `data persons` found
+    person_of, person_name = ((ids, identity or "identity") if ids is not None else
+                              (repeated_persons(store), person_attribute(store)))
+    persons = None if person_of is None else _pair_persons(person_of, chosen)
 
     def of(mask: np.ndarray) -> np.ndarray | None:
         return None if persons is None else persons[mask]
@@ -270,7 +274,7 @@ def verify_store(
         "fold_order": "file" if file_folds else "random", "seed": seed,
         "intervals": "Wilson (pairs taken as independent)" if persons is None else
                      f"Wilson at the effective number of pairs (dyadic-robust design effect "
-                     f"over the {identity or 'identity'} of both faces of each pair)",
+                     f"over the {person_name} of both faces of each pair)",
         "overall": overall, "groups": groups,
         "differentials": differentials([r["accuracy"] for r in scored],
                                         [r["fmr"] for r in scored],
