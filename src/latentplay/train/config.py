@@ -39,9 +39,9 @@ class DataConfig:
         test_fraction: share of rows held out for ``test_metrics.csv`` and the recon grid.
         limit: use only the first ``limit`` rows (0 = all).
         split: how the held-out rows are drawn: ``rows``, ``persons`` (whole persons of the
-            store's ``identity``: test reconstructions are of faces never trained on) or
-            ``auto`` (persons when the store's ``identity`` repeats them, else rows). Runs
-            saved before this setting existed keep ``rows``.
+            store's ``identity``, or of the ``person`` attribute ``data persons`` writes: test
+            reconstructions are of faces never trained on) or ``auto`` (persons when the store
+            repeats them, else rows). Runs saved before this setting existed keep ``rows``.
     """
 
     store: str = ""

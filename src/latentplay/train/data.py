@@ -118,9 +118,9 @@ def load_training_data(
 
 def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str) -> np.ndarray:
     """Sorted held-out rows among the first ``n`` of ``store``, about ``fraction`` of them:
-    random rows (``split`` ``rows``), or whole persons of the store's ``identity`` drawn at
-    random until they hold that many rows (``persons``; ``auto``: persons when the identity
-    repeats them, else rows)."""
+    random rows (``split`` ``rows``), or whole persons
+    (:func:`~latentplay.store.bias.person_attribute`) drawn at random until they hold that
+    many rows (``persons``; ``auto``: persons when the store repeats them, else rows)."""
     rng = np.random.default_rng(seed)
     n_test = int(round(n * fraction))
     if split == "persons" and person_attribute(store) is None:
