@@ -157,11 +157,14 @@ def test_shared_variance_sums_over_every_two_units_that_share_a_person() -> None
 
 
 def test_wilson_at_an_effective_number_of_rows() -> None:
+    from scipy.stats import binomtest
+
     from latentplay.intervals import effective_wilson, wilson_interval
 
     for hits, n in ((0, 50), (3, 20), (17, 40), (40, 40)):
-        np.testing.assert_allclose(effective_wilson(hits / n, n),
-                                   wilson_interval(np.array([hits]), n)[0], atol=1e-12)
+        scipy_ci = binomtest(hits, n).proportion_ci(method="wilson")   # Wilson's, by scipy
+        for found in (effective_wilson(hits / n, n), wilson_interval(np.array([hits]), n)[0]):
+            np.testing.assert_allclose(found, (scipy_ci.low, scipy_ci.high), atol=1e-12)
     # fewer effective rows, a wider interval around the same share
     narrow, wide = effective_wilson(0.2, 400), effective_wilson(0.2, 40)
     assert wide[0] < narrow[0] < 0.2 < narrow[1] < wide[1]

@@ -9,7 +9,7 @@ Brown, Cai & DasGupta 2001 recommend it for small counts).
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binomtest, norm
+from scipy.stats import norm
 
 
 def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.ndarray:
@@ -18,11 +18,7 @@ def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.
     counts = np.asarray(counts, dtype=np.int64)
     if n == 0:
         return np.full((len(counts), 2), np.nan)
-    out = []
-    for k in counts:
-        ci = binomtest(int(k), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-        out.append((ci.low, ci.high))
-    return np.array(out, dtype=float)
+    return np.array([effective_wilson(int(k) / n, n, confidence) for k in counts], dtype=float)
 
 
 def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[float, float]:

@@ -40,7 +40,7 @@ from latentplay.embed.faces import (
     map_faces,
 )
 from latentplay.errors import UserError
-from latentplay.intervals import proportion_interval, wilson_interval
+from latentplay.intervals import wilson_interval
 from latentplay.outputs import json_default, output_dir
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import repeated_persons
@@ -159,10 +159,11 @@ def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float, persons: np.n
         bounds = np.array([wilson_interval(np.array([f]), n)[0] for f in found])
     else:
         bounds = mean_intervals(hits.astype(float), persons, 1000, 0)
+    at = int(np.searchsorted(thresholds, cut))  # the cut is one of the thresholds
     return {"n": n, "found": found.tolist(), "share": (found / max(n, 1)).tolist(),
             "low": bounds[:, 0].tolist(), "high": bounds[:, 1].tolist(),
-            "at_cut": float(np.mean(scores > cut)) if n else 0.0,
-            "at_cut_interval": list(proportion_interval(scores > cut, persons)) if n else [np.nan, np.nan]}
+            "at_cut": float(found[at] / n) if n else 0.0,
+            "at_cut_interval": [float(bounds[at, 0]), float(bounds[at, 1])] if n else [np.nan, np.nan]}
 
 
 def write_sweep(sweep: dict[str, Any], out: str | os.PathLike[str], overwrite: bool = False) -> Path:

@@ -253,8 +253,8 @@ def _detection(run: Path, d: dict[str, Any]) -> list[Section]:
         "false alarms too.")]
     if (run / "detection.png").exists():
         blocks.append(file_figure(run / "detection.png", "Share of images with a face found "
-                                  "against the score threshold, 95% Wilson bands; dashed: the "
-                                  "detector's cut."))
+                                  "against the score threshold, 95% bands (Wilson's, or a "
+                                  "bootstrap over persons); dashed: the detector's cut."))
     return [Section(f"Faces found by {d.get('by')}", "detection", blocks)]
 
 

@@ -245,7 +245,5 @@ def load_run_config(path: str | Path) -> Any:
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
-    config = build_config(None, (), preset_file=path)
-    if "split" not in (OmegaConf.load(path).get("data") or {}):
-        config.data.split = "rows"
-    return config
+    saved = OmegaConf.load(path).get("data") or {}
+    return build_config(None, () if "split" in saved else ("data.split=rows",), preset_file=path)
