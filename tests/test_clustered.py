@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2_contingency
 
-from latentplay.clustered import clustered_trend, rao_scott
+from latentplay.clustered import clustered_trend, rao_scott, share_spread
 from latentplay.store.bias import linear_trend
 
 
@@ -168,3 +168,27 @@ def test_wilson_at_an_effective_number_of_rows() -> None:
     # fewer effective rows, a wider interval around the same share
     narrow, wide = effective_wilson(0.2, 400), effective_wilson(0.2, 40)
     assert wide[0] < narrow[0] < 0.2 < narrow[1] < wide[1]
+
+
+def test_share_spread_by_hand() -> None:
+    """The design covariance of class shares written out over the persons; rows of their own
+    give the multinomial covariance times n / (n - 1); rows without a class are left out."""
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 3, 90)
+    persons = rng.integers(0, 25, 90)
+    codes[:5] = -1
+    spread = share_spread(codes, 3, persons)
+    keep = codes >= 0
+    n, share = keep.sum(), np.bincount(codes[keep], minlength=3) / keep.sum()
+    ids = np.unique(persons[keep])
+    deviations = np.stack([np.bincount(codes[keep & (persons == c)], minlength=3)
+                           - (keep & (persons == c)).sum() * share for c in ids]) / n
+    by_hand = len(ids) / (len(ids) - 1) * deviations.T @ deviations
+    assert spread is not None and spread.clusters == len(ids)
+    assert spread.covariance == pytest.approx(by_hand)
+    own = share_spread(codes[keep], 3, np.arange(n))
+    assert own is not None
+    independent = (np.diag(share) - np.outer(share, share)) / n
+    assert own.covariance == pytest.approx(independent * n / (n - 1))
+    assert own.design_effect == pytest.approx(n / (n - 1))
+    assert share_spread(codes, 3, np.zeros(90)) is None       # one person: nothing to measure

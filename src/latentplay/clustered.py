@@ -22,6 +22,9 @@ measured from the data:
   persons), as the survey literature recommends and R's ``survey::svychisq`` computes by
   default.
 
+:func:`share_spread` gives the same design covariance for the class shares of one sample
+(the training side of ``audit compare``'s test).
+
 Pairs of faces (face verification) share persons in a second way: an impostor pair shows two
 persons, and one person who resembles many others (a "wolf") makes false matches in every pair
 they are in, whichever face is theirs. :func:`shared_variance` is the dyadic-robust variance of a
@@ -174,6 +177,47 @@ def _interaction_contrasts(n_rows: int, n_cols: int) -> np.ndarray:
                                    for j in range(1, n_cols)]).astype(np.float64)
     fitted = main @ np.linalg.lstsq(main, interaction, rcond=None)[0]
     return interaction - fitted
+
+
+@dataclass
+class ShareSpread:
+    """How far the ``K`` class shares of rows that come in clusters may stray.
+
+    Attributes:
+        covariance: ``(K, K)`` design covariance of the shares, from the clusters' totals.
+        clusters: the clusters (persons).
+        design_effect: its mean ratio to the covariance of independent rows (over the
+            ``K - 1`` free directions of the shares; 1: the clusters cost nothing).
+    """
+
+    covariance: np.ndarray
+    clusters: int
+    design_effect: float
+
+
+def share_spread(codes: np.ndarray, n_classes: int, units: np.ndarray) -> ShareSpread | None:
+    """The :class:`ShareSpread` of the shares of ``(N,)`` class codes ``codes``
+    (``0..K-1``; negative codes, rows without a class, left out) when row ``i`` belongs to
+    cluster ``units[i]``: ``K / (K - 1)`` times the sum over clusters of the outer products of
+    their deviations ``(z_c - m_c p) / n`` (``z_c`` their counts, ``m_c`` their rows), the
+    linearisation estimator :func:`rao_scott` uses. None with fewer than two clusters."""
+    codes, units = np.asarray(codes), np.asarray(units)
+    keep = codes >= 0
+    cluster, k = clusters(units[keep])
+    if k < 2:
+        return None
+    n = int(keep.sum())
+    counts = sparse.csr_matrix((np.ones(n), (cluster, codes[keep])), shape=(k, n_classes))
+    share = np.asarray(counts.sum(axis=0)).ravel() / n
+    sizes = np.bincount(cluster, minlength=k).astype(np.float64)
+    z = counts.T @ counts                                           # (K, K) sparse
+    covariance = (k / (k - 1) * (np.asarray(z.todense()) - np.outer(share, counts.T @ sizes)
+                                 - np.outer(counts.T @ sizes, share)
+                                 + float(sizes @ sizes) * np.outer(share, share)) / n**2)
+    independent = (np.diag(share) - np.outer(share, share)) / n
+    rank = max(int(np.count_nonzero(share)) - 1, 1)
+    effect = float(np.trace(np.linalg.pinv(independent) @ covariance)) / rank
+    return ShareSpread(covariance, k, effect)
 
 
 def shared_variance(values: np.ndarray, persons: np.ndarray) -> float:

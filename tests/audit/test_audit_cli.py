@@ -72,6 +72,29 @@ def test_compare_images_store_matches_training(cli, faces: Path, skin_annotator_
     assert json.loads((tmp_path / "folder" / "summary.json").read_text())["n_generated"] == 20
 
 
+def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
+        cli, tmp_path: Path) -> None:
+    """A training store of 40 persons in 240 photos: the test says it went through the
+    annotator's confusion and counted the persons, in the output, the summary and the report."""
+    from latentplay import sources
+
+    persons = tmp_path / "persons"
+    sources.make("synthfaces", persons, n=240, seed=0, overrides=["identities=40"])
+    ann = tmp_path / "gender.npz"
+    assert cli("audit", "annotator", persons, "--attribute", "gender", "--out", ann).code == 0
+    out = tmp_path / "cmp"
+    r = cli("audit", "compare", "--images", persons, "--data", persons, "--annotator", ann,
+            "--out", out)
+    assert r.code == 0, r.err
+    test = json.loads((out / "summary.json").read_text())["attributes"]["gender"]["chi2"]
+    assert test["through_annotator"] and test["training_persons"] == 40
+    assert test["design_effect"] > 1.5 and test["p_value"] > 0.05
+    assert "against the annotator's reading of the training distribution, over 40 training " \
+        "persons" in r.out
+    assert cli("report", out, "--out", tmp_path / "report.html").code == 0
+    assert "over 40 training persons" in (tmp_path / "report.html").read_text()
+
+
 def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_path: Path) -> None:
     """--annotator labels: the images' store's own labels (here measured skin groups of a
     store of all-male faces), counted over the training store's classes plus its own."""

@@ -85,7 +85,7 @@ def compare_cmd(
     proportions corrected for the annotator's confusion. With --psi, once per truncation."""
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
-    from latentplay.audit.distribution import imbalance_text, shift_text
+    from latentplay.audit.distribution import chi_square_basis, imbalance_text, shift_text
     from latentplay.audit.run import (
         audit_images,
         generate,
@@ -151,6 +151,9 @@ def compare_cmd(
             note = ""
         print(f"{name}{acc_text}: TV {s['tv']:.3f}, JS {s['js']:.3f} bits, chi-square p "
               f"{p_text(s['chi2']['p_value'], 3)}{note}")
+        basis = chi_square_basis(s)
+        if basis:
+            print(f"  chi-square {s['chi2']['statistic']:.2f} on {s['chi2']['dof']} dof, {basis}")
         for row in s["per_class"]:
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             print(f"  {row['class']}: training {row['training']:.3f}, generated "

@@ -1,11 +1,13 @@
 """Compare the class distribution of generated images with the training set's.
 
 For one attribute with ``K`` classes: counts and proportions with 95% Wilson intervals, a
-chi-square goodness-of-fit test of the generated counts against the training proportions, total
-variation distance and Jensen-Shannon divergence. The generated proportions are measured through
-an annotator that errs; when its confusion matrix ``C`` (rows true, columns predicted) is known,
-the observed proportions are ``q = C^T p`` and :func:`correct_confusion` recovers ``p``
-(black-box shift estimation, Lipton, Wang & Smola 2018), constrained to the simplex.
+chi-square test that the generated images follow the training distribution (:func:`chi_square`:
+both sides sampled, the training persons counted, and the generated shares compared with what
+the annotator reads on the training distribution), total variation distance and Jensen-Shannon
+divergence. The generated proportions are measured through an annotator that errs; when its
+confusion matrix ``C`` (rows true, columns predicted) is known, the observed proportions are
+``q = C^T p`` and :func:`correct_confusion` recovers ``p`` (black-box shift estimation, Lipton,
+Wang & Smola 2018), constrained to the simplex.
 
 For classes with an order (Monk skin tones, age groups) the chi-square test says that the
 generated distribution differs, not which way; :class:`Shift` says which way and how far: the
@@ -34,9 +36,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 from scipy.spatial.distance import jensenshannon
-from scipy.stats import chisquare
+from scipy.stats import chi2 as chi2_distribution
 
+from latentplay.clustered import ShareSpread, share_spread
 from latentplay.intervals import wilson_interval
+from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
 
 MAX_CONDITION = 1e3
@@ -54,25 +58,72 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2) ** 2)
 
 
-def chi_square(counts: np.ndarray, expected_props: np.ndarray) -> tuple[float, float, int]:
-    """Chi-square goodness of fit of ``(K,)`` ``counts`` to ``(K,)`` proportions.
+def _multinomial(p: np.ndarray) -> np.ndarray:
+    """``(K, K)`` covariance ``diag(p) - p p^T`` of one draw's class indicators."""
+    return np.diag(p) - np.outer(p, p)
 
-    Classes expected with probability 0 are left out (their count must then be 0, else the
-    statistic is infinite and the p-value 0).
+
+def chi_square(
+    training_counts: np.ndarray,
+    generated_counts: np.ndarray,
+    *,
+    confusion: np.ndarray | None = None,
+    confusion_counts: np.ndarray | None = None,
+    training_spread: ShareSpread | None = None,
+) -> tuple[float, float, int]:
+    """Chi-square test that the generated images' classes follow the training distribution,
+    both sides sampled: ``(K,)`` training label counts ``t`` against ``(K,)`` generated counts
+    ``g`` that an annotator read.
+
+    An annotator that errs shifts the annotated shares even of a generator that reproduces the
+    training distribution exactly (``q = C^T p``), so the generated shares are compared with
+    what the annotator would read on the training distribution, ``C^T p_t``, not with ``p_t``:
+    the Wald statistic ``d^T V^+ d`` of ``d = g / n_g - C^T p_t`` on the rank of ``V``, where
+    ``V`` sums the generated shares' multinomial covariance under the null (``C^T p_t``), the
+    training shares' (through ``C``) and, with ``confusion_counts``, the error of each row of
+    ``C`` measured on ``n_i`` held-out images (``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``).
+    The null is the correction's assumption too: the annotator errs on generated images as on
+    the held-out ones.
+
+    Without ``confusion`` (labels on both sides) it is Pearson's test of homogeneity of the
+    ``2 x K`` table (the covariances at the pooled shares). ``training_spread`` replaces the
+    training shares' covariance by that of rows that come as several photos of a person
+    (:func:`~latentplay.clustered.share_spread`).
 
     Returns:
-        statistic, p-value and degrees of freedom.
+        statistic, p-value and degrees of freedom; ``(inf, 0)`` when the generated images hold
+        a class the null gives no chance, ``(nan, nan)`` when either side is empty.
     """
-    counts = np.asarray(counts, float)
-    props = np.asarray(expected_props, float)
-    keep = props > 0
-    if (counts[~keep] > 0).any():
-        return float("inf"), 0.0, int(keep.sum()) - 1
-    if keep.sum() < 2 or counts.sum() == 0:
-        return float("nan"), float("nan"), int(keep.sum()) - 1
-    expected = props[keep] / props[keep].sum() * counts[keep].sum()
-    result = chisquare(counts[keep], expected)
-    return float(result.statistic), float(result.pvalue), int(keep.sum()) - 1
+    t = np.asarray(training_counts, float)
+    g = np.asarray(generated_counts, float)
+    nt, ng = t.sum(), g.sum()
+    if nt == 0 or ng == 0:
+        return float("nan"), float("nan"), 0
+    pt = t / nt
+    if confusion is None:
+        c = np.eye(len(t))
+        null = (t + g) / (nt + ng)
+    else:
+        c = _filled(confusion)
+        null = pt
+    expected = c.T @ pt
+    covariance = _multinomial(c.T @ null) / ng + c.T @ (
+        _multinomial(null) / nt if training_spread is None else training_spread.covariance) @ c
+    if confusion is not None and confusion_counts is not None:
+        rows = np.asarray(confusion_counts, float).sum(axis=1)
+        for i in np.flatnonzero((rows > 0) & (pt > 0)):
+            covariance += pt[i] ** 2 * _multinomial(c[i]) / rows[i]
+    d = g / ng - expected
+    values, vectors = np.linalg.eigh(covariance)
+    kept = values > 1e-10 * max(float(values.max()), 1e-300)
+    along = vectors[:, kept].T @ d
+    dof = int(kept.sum())
+    if np.abs(d - vectors[:, kept] @ along).max() > 1e-9:       # a class the null rules out
+        return float("inf"), 0.0, dof
+    if dof == 0:
+        return float("nan"), float("nan"), 0
+    statistic = float(along**2 @ (1 / values[kept]))
+    return statistic, float(chi2_distribution.sf(statistic, dof)), dof
 
 
 def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray:
@@ -193,7 +244,12 @@ class Comparison:
         training_counts, generated_counts: ``(K,)`` int.
         training, generated: ``(K,)`` proportions.
         training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals.
-        chi2, chi2_p, chi2_dof: chi-square test of generated counts vs training proportions.
+        chi2, chi2_p, chi2_dof: chi-square test that the generated images follow the training
+            distribution (:func:`chi_square`), both sides sampled.
+        through_annotator: the test compared the generated shares with what the annotator
+            reads on the training distribution (its confusion known).
+        training_spread: the training shares' covariance over persons, when the training set
+            holds several photos of a person (the test counts the persons); None otherwise.
         tv, js: total variation distance and Jensen-Shannon divergence (bits), raw.
         corrected: ``(K,)`` generated proportions corrected for the annotator's confusion, or
             None when no confusion matrix was given or it is (nearly) singular
@@ -235,6 +291,8 @@ class Comparison:
     corrected_shift: Shift | None = None
     imbalance: Imbalance | None = None
     corrected_imbalance: Imbalance | None = None
+    through_annotator: bool = False
+    training_spread: ShareSpread | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per class (the CSV rows)."""
@@ -259,7 +317,12 @@ class Comparison:
             "attribute": self.attribute, "classes": self.classes,
             "n_training": int(self.training_counts.sum()),
             "n_generated": int(self.generated_counts.sum()),
-            "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof},
+            "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
+                     "through_annotator": self.through_annotator,
+                     "training_persons": (self.training_spread.clusters
+                                          if self.training_spread else None),
+                     "design_effect": (self.training_spread.design_effect
+                                       if self.training_spread else None)},
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
             "confusion_condition": self.confusion_condition,
@@ -284,6 +347,7 @@ def compare(
     n_boot: int = 1000,
     seed: int = 0,
     ordered: bool = False,
+    training_persons: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Comparison:
     """Compare ``(K,)`` generated (annotated) class counts with ``(K,)`` training counts.
 
@@ -301,6 +365,10 @@ def compare(
         seed: seeds the resamples.
         ordered: the classes follow an order (a class named ``unknown`` aside): measure the
             :class:`Shift` too.
+        training_persons: ``(N,)`` class codes of the training rows (indices into
+            ``classes``, -1 for none) and their ``(N,)`` persons, when persons come in several
+            rows: the test and the intervals then count the training sample's persons (the
+            shifts and imbalances resample persons, not rows).
     """
     t = np.asarray(training_counts, dtype=np.int64)
     g = np.asarray(generated_counts, dtype=np.int64)
@@ -309,17 +377,35 @@ def compare(
     nt, ng = int(t.sum()), int(g.sum())
     pt = t / max(nt, 1)
     pg = g / max(ng, 1)
-    chi2, chi2_p, dof = chi_square(g, pt)
+    if confusion is not None:
+        confusion = np.asarray(confusion, dtype=float)
+        if confusion.shape != (len(classes), len(classes)):
+            raise ValueError(f"confusion must be ({len(classes)}, {len(classes)}), "
+                             f"got {confusion.shape}")
+    spread = None
+    if training_persons is not None:
+        codes, persons = (np.asarray(a) for a in training_persons)
+        if not np.array_equal(np.bincount(codes[codes >= 0], minlength=len(t)), t):
+            raise ValueError("training_persons' class codes do not count up to training_counts")
+        spread = share_spread(codes, len(t), persons)
+    chi2, chi2_p, dof = chi_square(t, g, confusion=confusion, confusion_counts=confusion_counts,
+                                   training_spread=spread)
     result = Comparison(attribute, list(classes), t, g, pt, pg, wilson_interval(t, nt),
                         wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
-                        js_divergence(pt, pg))
+                        js_divergence(pt, pg), through_annotator=confusion is not None,
+                        training_spread=spread)
     known = np.array([c != UNKNOWN for c in classes])
     tk, gk = t[known], g[known]
     trainings: list[np.ndarray] = []   # resampled training counts, for the intervals
     comparable = bool(tk.sum() and gk.sum() and known.sum() > 1)
     if comparable:
         rng = np.random.default_rng([seed, 1])
-        trainings = [rng.multinomial(tk.sum(), tk / tk.sum()) for _ in range(n_boot)]
+        if spread is None:
+            trainings = [rng.multinomial(tk.sum(), tk / tk.sum()) for _ in range(n_boot)]
+        else:                                            # whole persons drawn
+            codes, persons = (np.asarray(a) for a in training_persons)   # type: ignore[misc]
+            sums = cluster_sums(persons, [codes == k for k in np.flatnonzero(known)])
+            trainings = list(resampled(sums, n_boot, seed).round().astype(np.int64))
         if ordered:
             result.shift = _shift(tk, gk, [(tb, rng.multinomial(gk.sum(), gk / gk.sum()))
                                            for tb in trainings])
@@ -327,10 +413,6 @@ def compare(
         result.imbalance = _imbalance(tk, gk, [(tb, again.multinomial(gk.sum(), gk / gk.sum()))
                                                for tb in trainings])
     if confusion is not None:
-        confusion = np.asarray(confusion, dtype=float)
-        if confusion.shape != (len(classes), len(classes)):
-            raise ValueError(f"confusion must be ({len(classes)}, {len(classes)}), "
-                             f"got {confusion.shape}")
         result.confusion_condition = float(np.linalg.cond(_filled(confusion)))
         if result.confusion_condition <= MAX_CONDITION:
             boots = _correct(result, confusion, confusion_counts, n_boot, seed)
@@ -376,6 +458,20 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for i in np.flatnonzero(totals):
         out[i] = rng.multinomial(totals[i], counts[i] / totals[i]) / totals[i]
     return out
+
+
+def chi_square_basis(summary: dict[str, Any]) -> str | None:
+    """What the chi-square test of a :meth:`Comparison.to_dict` summary compared, when more
+    than labels with labels: ``"the annotator's reading of the training distribution, over
+    200 training persons (design effect 6.03)"``; None otherwise."""
+    test = summary.get("chi2") or {}
+    parts = []
+    if test.get("through_annotator"):
+        parts.append("against the annotator's reading of the training distribution")
+    if test.get("training_persons"):
+        parts.append(f"over {test['training_persons']} training persons (design effect "
+                     f"{test['design_effect']:.2f})")
+    return ", ".join(parts) or None
 
 
 def imbalance_text(summary: dict[str, Any]) -> str | None:

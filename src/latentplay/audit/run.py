@@ -34,6 +34,7 @@ from latentplay.audit.groups import fit_group_mixtures
 from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
+from latentplay.store.bias import repeated_persons
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -211,6 +212,7 @@ def audit_images(
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                "n_generated": len(images), "seed": seed, "attributes": {}}
+    persons = repeated_persons(data)
     for ann in annotators:
         if isinstance(ann, NetworkValues):
             assert ann.training is not None, "evaluate() reads the training images first"
@@ -226,7 +228,9 @@ def audit_images(
                          np.bincount(predicted, minlength=len(ann.classes)), ann.classes,
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
                          confusion_counts=None if ev is None else ev.counts, seed=seed,
-                         ordered=attr.ordered or attr.kind == "factor")
+                         ordered=attr.ordered or attr.kind == "factor",
+                         training_persons=None if persons is None
+                         else (ann.store_truth(data), persons))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, ann)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
@@ -357,6 +361,8 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
         acc = f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
     title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}, JS {result.js:.3f} "
              f"bits, chi-square p {p_text(result.chi2_p)}")
+    if result.training_spread is not None:
+        title += f" (over {result.training_spread.clusters} training persons)"
     if result.corrected_tv is not None:
         title += (f"\ncorrected: TV {result.corrected_tv:.3f}, JS {result.corrected_js:.3f} bits "
                   f"(confusion condition number {result.confusion_condition:.3g})")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latentplay.audit.distribution import imbalance_text, shift_text
+from latentplay.audit.distribution import chi_square_basis, imbalance_text, shift_text
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
@@ -69,7 +69,10 @@ def _compare_overview(summary: dict[str, Any]) -> Section:
         blocks.append(Table.of(["attribute", "annotator accuracy", "TV", "JS (bits)",
                                 "chi-square", "dof", "p", "corrected TV", "corrected JS"], rows,
                                "Distances between the training distribution and the annotated "
-                               "generated one; 'corrected' undoes the annotator's confusion."))
+                               "generated one; 'corrected' undoes the annotator's confusion. "
+                               "The chi-square test compares the generated images with what "
+                               "the annotator reads on the training distribution where its "
+                               "confusion is known, so its errors alone do not reject."))
     if values:
         blocks.append(Table.of(["attribute", "training mean", "generated mean", "SMD", "KS",
                                 "p", "Wasserstein"], values,
@@ -139,7 +142,8 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
                                        f"{number(r.get('n_generated'))}"),
               ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits"),
               ("chi-square", f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
-                             f"dof, {p_is(chi2.get('p_value'))}")]
+                             f"dof, {p_is(chi2.get('p_value'))}"
+                             + (f"; {basis}" if (basis := chi_square_basis(r)) else ""))]
     if r.get("corrected_tv") is not None:
         facts.append(("corrected TV, JS", f"{number(r['corrected_tv'])}, "
                                           f"{number(r.get('corrected_js'))} bits"))
