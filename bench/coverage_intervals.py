@@ -15,8 +15,8 @@ Prints one JSON line per scenario:
   (``pair_rate_interval``).
 - ``generated_annotated``: a generator that reproduces a 3-class training distribution (1,500
   training labels), its 2,000 images read by an annotator about 82 % accurate whose confusion was
-  measured on 400 held-out images: the share of sets in which ``audit compare``'s former test
-  (the annotated counts against the training labels' shares) and its chi-square test
+  measured on 400 held-out images: the share of sets in which a goodness-of-fit test of the
+  annotated counts against the training labels' shares and ``audit compare``'s chi-square test
   (``latentplay.audit.chi_square``: through the annotator, with the confusion taken as known
   and with its measuring error) reject at 5 %.
 - ``generated_persons``: the same with 200 training persons of 6 photos each (a person's photos
