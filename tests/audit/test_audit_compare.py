@@ -122,6 +122,9 @@ def test_compare_counts_the_training_sets_persons() -> None:
     assert result.training_spread is not None
     assert result.training_spread.design_effect == pytest.approx(6 * 200 / 199)
     assert rejected["photos"] / 200 > 0.25 and rejected["persons"] / 200 < 0.11
+    photos = compare(training, generated, list("abc"), n_boot=10)
+    width = result.training_ci[:, 1] - result.training_ci[:, 0]
+    assert np.all(width > 2.2 * (photos.training_ci[:, 1] - photos.training_ci[:, 0]))
     chi = result.to_dict()["chi2"]
     assert chi["training_persons"] == 200 and chi["design_effect"] == pytest.approx(6 * 200 / 199)
     with pytest.raises(ValueError, match="count up"):
@@ -269,3 +272,21 @@ def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> No
     assert text.startswith("distance from balance (L2): training 0.283, generated")
     assert "; corrected: generated 0.49" in text and "amplified by +0.2" in text
     assert compare(np.array([5, 0]), np.array([3, 3]), ["a", "unknown"]).imbalance is None
+
+
+def test_what_a_faithful_generator_scores() -> None:
+    """Two classes, a training set so large its shares are exact: the raw TV of 400 faithful
+    images is |X / 400 - p|, whose mean is sqrt(2 / pi) sqrt(p (1 - p) / 400); an annotator
+    that errs adds its own shift, which the corrected TV removes."""
+    training = np.array([50_000_000, 50_000_000])
+    result = compare(training, np.array([230, 170]), ["a", "b"], n_boot=4000)
+    assert result.faithful is not None and result.faithful.corrected_tv is None
+    assert result.faithful.tv == pytest.approx(np.sqrt(2 / np.pi) * np.sqrt(0.25 / 400), rel=0.05)
+    assert result.faithful.tv < result.faithful.tv_high < result.tv    # 0.075 is beyond it
+    confusion = np.array([[0.7, 0.3], [0.1, 0.9]])                    # reads 0.4 / 0.6
+    read = compare(training, np.array([230, 170]), ["a", "b"], confusion=confusion, n_boot=2000)
+    assert read.faithful is not None and read.faithful.corrected_tv is not None
+    assert read.faithful.tv == pytest.approx(0.1, abs=0.01)
+    assert read.faithful.corrected_tv < 0.06
+    assert read.to_dict()["faithful"]["tv_high"] == read.faithful.tv_high
+    assert compare(training, np.array([0, 0]), ["a", "b"]).faithful is None

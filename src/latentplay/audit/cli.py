@@ -85,7 +85,12 @@ def compare_cmd(
     proportions corrected for the annotator's confusion. With --psi, once per truncation."""
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
-    from latentplay.audit.distribution import chi_square_basis, imbalance_text, shift_text
+    from latentplay.audit.distribution import (
+        chi_square_basis,
+        faithful_text,
+        imbalance_text,
+        shift_text,
+    )
     from latentplay.audit.run import (
         audit_images,
         generate,
@@ -158,7 +163,7 @@ def compare_cmd(
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             print(f"  {row['class']}: training {row['training']:.3f}, generated "
                   f"{row['generated']:.3f}{corr}")
-        for line in (imbalance_text(s), shift_text(s)):
+        for line in (faithful_text(s), imbalance_text(s), shift_text(s)):
             if line:
                 print(f"  {line}")
         shift = confidence_shift(s["annotator"])

@@ -39,7 +39,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2 as chi2_distribution
 
 from latentplay.clustered import ShareSpread, share_spread
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import effective_wilson, wilson_interval
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
 
@@ -54,8 +54,12 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen-Shannon divergence of two ``(K,)`` distributions in bits, in [0, 1]."""
-    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2) ** 2)
+    """Jensen-Shannon divergence of two ``(K,)`` distributions in bits, in [0, 1] (NaN when
+    either is empty)."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    if not (p.sum() > 0 and q.sum() > 0):
+        return float("nan")
+    return float(jensenshannon(p, q, base=2) ** 2)
 
 
 def _multinomial(p: np.ndarray) -> np.ndarray:
@@ -226,6 +230,52 @@ def _imbalance(training: np.ndarray, generated: np.ndarray,
     return Imbalance(t, g, float(g_low), float(g_high), g - t, float(low), float(high))
 
 
+@dataclass
+class Faithful:
+    """The total variation a faithful generator scores in this comparison: one whose images
+    follow the training distribution exactly, as many of them, read by the same annotator
+    (its confusion as measured) and corrected the same way, against a training sample of the
+    same size. A TV near these numbers is what sampling and the annotator's errors give alone.
+
+    Attributes:
+        tv, tv_high: mean and 95th percentile of the raw TV over simulated comparisons.
+        corrected_tv, corrected_tv_high: the same of the corrected TV (None without a
+            correction).
+    """
+
+    tv: float
+    tv_high: float
+    corrected_tv: float | None = None
+    corrected_tv_high: float | None = None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return dataclasses.asdict(self)
+
+
+def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
+              confusion: np.ndarray | None, counts: np.ndarray | None, corrected: bool,
+              seed: int) -> Faithful:
+    """A :class:`Faithful` of ``(K,)`` training shares ``training`` from resamples of the
+    training counts ``trainings`` (persons whole where they repeat): per resample, ``ng``
+    images of the training shares read through ``confusion``."""
+    rng = np.random.default_rng([seed, 3])
+    c = np.eye(len(training)) if confusion is None else _filled(confusion)
+    annotated = np.clip(c.T @ training, 0, None)
+    raw, fixed = [], []
+    for tb in trainings:
+        pt = tb / max(tb.sum(), 1)
+        gb = rng.multinomial(ng, annotated / annotated.sum()) / ng
+        raw.append(total_variation(pt, gb))
+        if corrected:
+            cb = c if counts is None else _resample_rows(counts, rng)
+            fixed.append(total_variation(pt, correct_confusion(gb, cb)))
+    out = Faithful(float(np.mean(raw)), float(np.percentile(raw, 95)))
+    if fixed:
+        out.corrected_tv, out.corrected_tv_high = (float(np.mean(fixed)),
+                                                   float(np.percentile(fixed, 95)))
+    return out
+
+
 def _filled(confusion: np.ndarray) -> np.ndarray:
     """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
     c = np.array(confusion, dtype=float)
@@ -243,13 +293,16 @@ class Comparison:
         classes: ``K`` class names.
         training_counts, generated_counts: ``(K,)`` int.
         training, generated: ``(K,)`` proportions.
-        training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals.
+        training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals (the training ones at the
+            effective number of rows when persons repeat: see ``training_spread``).
         chi2, chi2_p, chi2_dof: chi-square test that the generated images follow the training
             distribution (:func:`chi_square`), both sides sampled.
         through_annotator: the test compared the generated shares with what the annotator
             reads on the training distribution (its confusion known).
         training_spread: the training shares' covariance over persons, when the training set
             holds several photos of a person (the test counts the persons); None otherwise.
+        faithful: the TVs a generator that follows the training distribution would score here
+            (:class:`Faithful`); None when either side is empty.
         tv, js: total variation distance and Jensen-Shannon divergence (bits), raw.
         corrected: ``(K,)`` generated proportions corrected for the annotator's confusion, or
             None when no confusion matrix was given or it is (nearly) singular
@@ -293,6 +346,7 @@ class Comparison:
     corrected_imbalance: Imbalance | None = None
     through_annotator: bool = False
     training_spread: ShareSpread | None = None
+    faithful: Faithful | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per class (the CSV rows)."""
@@ -325,6 +379,7 @@ class Comparison:
                                        if self.training_spread else None)},
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
+            "faithful": self.faithful.to_dict() if self.faithful else None,
             "confusion_condition": self.confusion_condition,
             "shift": self.shift.to_dict() if self.shift else None,
             "corrected_shift": self.corrected_shift.to_dict() if self.corrected_shift else None,
@@ -390,22 +445,22 @@ def compare(
         spread = share_spread(codes, len(t), persons)
     chi2, chi2_p, dof = chi_square(t, g, confusion=confusion, confusion_counts=confusion_counts,
                                    training_spread=spread)
-    result = Comparison(attribute, list(classes), t, g, pt, pg, wilson_interval(t, nt),
+    result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(pt, nt, spread),
                         wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
                         js_divergence(pt, pg), through_annotator=confusion is not None,
                         training_spread=spread)
     known = np.array([c != UNKNOWN for c in classes])
     tk, gk = t[known], g[known]
-    trainings: list[np.ndarray] = []   # resampled training counts, for the intervals
+    rng = np.random.default_rng([seed, 1])
+    if spread is None:       # the training counts drawn again, for the intervals
+        redrawn = list(rng.multinomial(nt, pt, size=n_boot if nt else 0))
+    else:                    # whole persons drawn
+        codes, persons = (np.asarray(a) for a in training_persons)   # type: ignore[misc]
+        sums = cluster_sums(persons, [codes == k for k in range(len(t))])
+        redrawn = list(resampled(sums, n_boot, seed).round().astype(np.int64))
+    trainings = [tb[known] for tb in redrawn]
     comparable = bool(tk.sum() and gk.sum() and known.sum() > 1)
     if comparable:
-        rng = np.random.default_rng([seed, 1])
-        if spread is None:
-            trainings = [rng.multinomial(tk.sum(), tk / tk.sum()) for _ in range(n_boot)]
-        else:                                            # whole persons drawn
-            codes, persons = (np.asarray(a) for a in training_persons)   # type: ignore[misc]
-            sums = cluster_sums(persons, [codes == k for k in np.flatnonzero(known)])
-            trainings = list(resampled(sums, n_boot, seed).round().astype(np.int64))
         if ordered:
             result.shift = _shift(tk, gk, [(tb, rng.multinomial(gk.sum(), gk / gk.sum()))
                                            for tb in trainings])
@@ -427,7 +482,22 @@ def compare(
                     tk, result.corrected[known],
                     [(tb, b[known]) for tb, b in zip(trainings, boots, strict=False)
                      if b[known].sum() > 0])
+    if redrawn and ng:
+        result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
+                                    result.corrected is not None, seed)
     return result
+
+
+def _training_interval(share: np.ndarray, n: int, spread: ShareSpread | None) -> np.ndarray:
+    """``(K, 2)`` Wilson intervals of the training ``(K,)`` shares over ``n`` rows; with a
+    :class:`ShareSpread`, each at ``n`` over its class's design effect (at least 1)."""
+    if spread is None or n == 0:
+        return wilson_interval(np.round(share * n), n)
+    binomial = share * (1 - share) / n
+    effect = np.where(binomial > 0, np.diag(spread.covariance) / np.where(binomial > 0, binomial, 1),
+                      1.0)
+    return np.array([effective_wilson(float(p), n / max(float(e), 1.0))
+                     for p, e in zip(share, effect, strict=True)])
 
 
 def _correct(result: Comparison, confusion: np.ndarray, counts: np.ndarray | None,
@@ -472,6 +542,20 @@ def chi_square_basis(summary: dict[str, Any]) -> str | None:
         parts.append(f"over {test['training_persons']} training persons (design effect "
                      f"{test['design_effect']:.2f})")
     return ", ".join(parts) or None
+
+
+def faithful_text(summary: dict[str, Any]) -> str | None:
+    """One line on what a faithful generator scores, from a :meth:`Comparison.to_dict`
+    summary (None without it): ``"a generator that follows the training distribution would
+    score TV 0.031 here (95 % below 0.044); corrected 0.036 (below 0.052)"``."""
+    f = summary.get("faithful")
+    if not f:
+        return None
+    text = (f"a generator that follows the training distribution would score TV {f['tv']:.3f} "
+            f"here (95 % below {f['tv_high']:.3f})")
+    if f.get("corrected_tv") is not None:
+        text += f"; corrected {f['corrected_tv']:.3f} (below {f['corrected_tv_high']:.3f})"
+    return text
 
 
 def imbalance_text(summary: dict[str, Any]) -> str | None:

@@ -346,8 +346,11 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
     from latentplay.viz.distribution import distribution_bars
 
     how = "labelled" if isinstance(annotator, StoreLabels) else "annotated"
+    persons = ("" if result.training_spread is None
+               else f", {result.training_spread.clusters} persons")
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        f"training (n={int(result.training_counts.sum())})": (result.training, result.training_ci),
+        f"training (n={int(result.training_counts.sum())}{persons})": (result.training,
+                                                                     result.training_ci),
         f"generated, {how} (n={int(result.generated_counts.sum())})":
             (result.generated, result.generated_ci)}
     if result.corrected is not None:
@@ -359,16 +362,22 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
         acc = "no held-out accuracy"
     else:
         acc = f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
-    title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}, JS {result.js:.3f} "
-             f"bits, chi-square p {p_text(result.chi2_p)}")
-    if result.training_spread is not None:
-        title += f" (over {result.training_spread.clusters} training persons)"
+    faithful = "" if result.faithful is None else f" (a faithful generator {result.faithful.tv:.3f})"
+    title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}{faithful}, JS "
+             f"{result.js:.3f} bits")
     if result.corrected_tv is not None:
-        title += (f"\ncorrected: TV {result.corrected_tv:.3f}, JS {result.corrected_js:.3f} bits "
+        faithful = ("" if result.faithful is None or result.faithful.corrected_tv is None
+                    else f" (a faithful one {result.faithful.corrected_tv:.3f})")
+        title += (f"\ncorrected: TV {result.corrected_tv:.3f}{faithful}, JS "
+                  f"{result.corrected_js:.3f} bits "
                   f"(confusion condition number {result.confusion_condition:.3g})")
     elif result.confusion_condition is not None:
         title += (f"\nno correction: the annotator's confusion matrix is singular "
                   f"(condition number {result.confusion_condition:.3g})")
+    title += f"\nchi-square p {p_text(result.chi2_p)}"
+    if result.training_spread is not None:
+        title += (f" over {result.training_spread.clusters} training persons (design effect "
+                  f"{result.training_spread.design_effect:.2f})")
     save_figure(distribution_bars(result.classes, series, title=title), path)
 
 

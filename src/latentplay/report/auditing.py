@@ -14,7 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from latentplay.audit.distribution import chi_square_basis, imbalance_text, shift_text
+from latentplay.audit.distribution import (
+    chi_square_basis,
+    faithful_text,
+    imbalance_text,
+    shift_text,
+)
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
@@ -149,6 +154,10 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
                                           f"{number(r.get('corrected_js'))} bits"))
     if r.get("confusion_condition") is not None:
         facts.append(("confusion condition number", number(r["confusion_condition"])))
+    faithful = faithful_text(r)
+    if faithful:
+        facts.append(("a faithful generator", faithful.removeprefix(
+            "a generator that follows the training distribution would score ")))
     balance = imbalance_text(r)
     if balance:
         facts.append(("distance from balance", balance.removeprefix(

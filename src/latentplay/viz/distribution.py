@@ -34,7 +34,8 @@ def distribution_bars(
     k = len(classes)
     m = max(len(series), 1)
     width = 0.8 / m
-    fig, ax = plt.subplots(figsize=(max(6.5, 1.0 + 0.3 * k * m), 4.2))
+    legend = sum(0.065 * len(label) + 0.6 for label in series)   # inches at 8 pt, one row
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.0 + 0.3 * k * m, legend), 4.2))
     x = np.arange(k)
     for i, (label, (props, ci)) in enumerate(series.items()):
         pos = x - 0.4 + width * (i + 0.5)
