@@ -4,6 +4,7 @@ training images uncovered; outputs, report and bad input."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import pytest
 from latentplay import sources
 from latentplay import store as st
 from latentplay.audit.annotate import ClassifierAnnotator
-from latentplay.audit.fidelity import audit_fidelity, conditional_rows, group_rows
+from latentplay.audit.fidelity import audit_fidelity, conditional_rows, group_rows, order_trend
 from latentplay.embed.column import load_rows
 from latentplay.metrics.fidelity import prdc
+from latentplay.metrics.verification import rate_trend
+from latentplay.store.schema import class_places
 
 # the training store's (conftest `faces`) gender and background; its skin tones are monk_2 : monk_8
 LIKE_FACES = ["gender.weights=[1,3]", "background.weights=[1,0,0,0,0,0]"]
@@ -244,3 +247,28 @@ def test_the_reference_holds_out_persons_not_only_photos(tmp_path: Path,
     sample, held = drawn
     assert len(held) > 10 and not set(persons[sample]) & set(persons[held])
     assert found["reference"]["held_out"] == "persons"
+
+
+def test_group_rows_and_trend_count_persons(tmp_path: Path) -> None:
+    """60 persons of 10 photos: when a person's photos are covered together, the coverage
+    intervals are those of 60 persons, not 600 photos (a bootstrap over the persons)."""
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=600, seed=0, overrides=["identities=60"])
+    data = st.load(path)
+    persons = np.asarray(data.labels("identity"))
+    rows = np.arange(600)
+    result = prdc(np.random.default_rng(0).normal(size=(600, 3)),
+                  np.random.default_rng(1).normal(size=(50, 3)), k=3)
+    result = dataclasses.replace(result, real_covered=persons % 2 == 0)   # whole persons covered
+    for g in group_rows(data, "gender", rows, result):
+        n, share = g["n_real"], g["coverage"]
+        low, high = g["coverage_ci"]
+        wilson = 2 * 1.96 * np.sqrt(share * (1 - share) / n)
+        assert low <= share <= high and high - low > 2 * wilson
+    trend = order_trend(data, "skin_tone", rows, result, seed=0)
+    assert trend is not None
+    row_trend = rate_trend(result.real_covered.astype(float),
+                           class_places(np.asarray(data.labels("skin_tone")),
+                                        data.schema.attribute("skin_tone").level_names))
+    width = trend["coverage"]["high"] - trend["coverage"]["low"]
+    assert width > 2 * (row_trend["high"] - row_trend["low"])

@@ -34,7 +34,7 @@ from latentplay.audit.annotate import Annotator, store_classes
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import proportion_interval
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir
@@ -231,15 +231,19 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
                dropped_rows: np.ndarray | None = None,
                reference: PRDC | None = None) -> list[dict[str, Any]]:
     """Per class of ``attribute``: coverage and recall of the training ``rows`` of that class
-    (with 95% Wilson intervals), how many of its sampled rows the embedder could not embed
-    (``dropped_rows``); the authenticity of the generated images whose nearest training image
-    is of the class (``n_nearest`` of them), beside that of the held-out ``reference`` images
-    of the same kind — a generator that copies one group's faces more shows it here; and, given
+    (with 95% intervals: Wilson's, or a bootstrap over persons where the store repeats them,
+    :func:`~latentplay.intervals.proportion_interval`), how many of its sampled rows the
+    embedder could not embed (``dropped_rows``); the authenticity of the generated images
+    whose nearest training image is of the class (``n_nearest`` of them), beside that of the
+    held-out ``reference`` images of the same kind — a generator that copies one group's
+    faces more shows it here; and, given
     the generated images' ``predicted`` class indices into ``predicted_classes``, precision
     and density of the generated images of that class."""
     names, all_codes = store_classes(data, attribute)
     codes = all_codes[rows]
     dropped = all_codes[dropped_rows] if dropped_rows is not None else np.zeros(0, np.int64)
+    persons = repeated_persons(data)
+    units = None if persons is None else persons[rows]
     out = []
     for index, name in enumerate(names):
         members = codes == index
@@ -249,8 +253,8 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
         for measure, hits in (("coverage", result.real_covered), ("recall", result.real_recalled)):
             count = int(hits[members].sum())  # None (JSON null) for a class with no rows
             row[measure] = count / n if n else None
-            row[f"{measure}_ci"] = wilson_interval(np.array([count]), n)[0].tolist() if n else [
-                None, None]
+            row[f"{measure}_ci"] = (list(proportion_interval(
+                hits[members], None if units is None else units[members])) if n else [None, None])
         for prefix, shares in (("", result), ("reference_", reference)):
             if shares is None or shares.fake_nearest_real is None or shares.fake_copy is None:
                 continue
@@ -273,8 +277,9 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
                 ) -> dict[str, Any] | None:
     """Along an ordered ``attribute`` (Monk tones, age groups): how coverage and recall of the
     training ``rows`` change per class step (least-squares slope with a bootstrap over the
-    rows, :func:`~latentplay.metrics.verification.rate_trend`); None for unordered classes
-    or fewer than three classes with rows."""
+    rows, or over the persons where the store repeats them,
+    :func:`~latentplay.metrics.verification.rate_trend`); None for unordered classes or fewer
+    than three classes with rows."""
     attr = data.schema.attribute(attribute)
     if not (attr.ordered or attr.kind == "factor"):
         return None
@@ -283,8 +288,10 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
     known = position >= 0
     if len(np.unique(position[known])) < 3:
         return None
+    persons = repeated_persons(data)
+    units = None if persons is None else persons[rows][known]
     return {"classes": [name for name in names if name != UNKNOWN],
-            **{measure: rate_trend(hits[known].astype(float), position[known], seed=seed)
+            **{measure: rate_trend(hits[known].astype(float), position[known], units, seed=seed)
                for measure, hits in (("coverage", result.real_covered),
                                      ("recall", result.real_recalled))}}
 
