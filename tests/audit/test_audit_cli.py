@@ -93,6 +93,17 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
         "persons" in r.out
     assert cli("report", out, "--out", tmp_path / "report.html").code == 0
     assert "over 40 training persons" in (tmp_path / "report.html").read_text()
+    # a continuous attribute measured on both sides: the KS test over the persons too
+    from latentplay.measure import measure_store
+
+    measured = measure_store(persons, ["quality"], progress=False)
+    r = cli("audit", "compare", "--images", measured.path, "--data", measured.path,
+            "--annotator", "labels", "--attribute", "brightness", "--out", tmp_path / "values")
+    assert r.code == 0, r.err
+    values = json.loads((tmp_path / "values" / "summary.json").read_text())
+    ks = values["attributes"]["brightness"]["ks_persons"]
+    assert ks["persons"] == 40 and ks["p_value"] == pytest.approx(1.0)
+    assert "KS over 40 training persons" in r.out
 
 
 def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_path: Path) -> None:

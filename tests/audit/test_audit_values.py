@@ -32,3 +32,26 @@ def test_the_same_sample_and_missing_values() -> None:
     assert cmp.to_dict()["kind"] == "continuous"
     with pytest.raises(UserError, match="at least 2"):
         compare_values(values, np.array([1.0, np.nan]), attribute="x")
+
+
+def test_ks_over_persons_holds_its_level() -> None:
+    """Training values of 100 persons x 6 photos that share most of their value (intraclass
+    correlation 0.81), generated values of the same marginal: the KS test of photos rejects
+    far more often than 5 %, the test at the persons' effective size does not; photos of
+    their own give a design effect near 1."""
+    rng = np.random.default_rng(0)
+    persons = np.repeat(np.arange(100), 6)
+    photos = over = 0
+    for _ in range(200):
+        training = np.repeat(rng.normal(size=100), 6) * 0.9 + rng.normal(size=600) * np.sqrt(0.19)
+        cmp = compare_values(training, rng.normal(size=800), persons=persons)
+        assert cmp.ks_persons is not None and cmp.ks_persons["persons"] == 100
+        photos += cmp.ks_p < 0.05
+        over += cmp.ks_persons["p_value"] < 0.05
+    assert photos / 200 > 0.2 and over / 200 < 0.08
+    assert cmp.ks_persons["design_effect"] > 2.5
+    alone = compare_values(rng.normal(size=600), rng.normal(size=800), persons=np.arange(600))
+    assert alone.ks_persons is not None and alone.ks_persons["design_effect"] < 1.2
+    shifted = compare_values(training, rng.normal(1.0, 1.0, 800), persons=persons)
+    assert shifted.ks_persons is not None and shifted.ks_persons["p_value"] < 1e-4
+    assert compare_values(training, rng.normal(size=800)).ks_persons is None

@@ -530,6 +530,7 @@ class NetworkValues:
             raise UserError(f"head {name!r} gives classes; it is an annotator, not a value")
         self.attribute = name
         self.training: np.ndarray | None = None
+        self.training_rows: np.ndarray | None = None   # the store rows they were read on
         self.error: dict[str, float] | None = None
 
     @property
@@ -560,6 +561,7 @@ class NetworkValues:
         store = st.load(store) if not isinstance(store, st.Store) else store
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.choice(len(store), size=min(max_rows, len(store)), replace=False))
+        self.training_rows = rows
         self.training = np.concatenate([self.values(load_rows(store, rows[s:s + BATCH]))
                                         for s in range(0, len(rows), BATCH)])
         attr = store.schema.attribute(self.attribute) if store.schema.has_attribute(

@@ -98,6 +98,7 @@ def compare_cmd(
         read_images,
         resolve_annotators,
     )
+    from latentplay.audit.values import ks_persons_text
     from latentplay.measure.predict import error_text
     from latentplay.outputs import p_text
 
@@ -140,6 +141,8 @@ def compare_cmd(
                   f"generated {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
                   f"{s['smd']:+.2f}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
                   f"{s['wasserstein']:.3g}")
+            if s.get("ks_persons"):
+                print(f"  {ks_persons_text(s)}")
             error = s["annotator"].get("error")
             if error:
                 print(f"  read by the network on both sides; against {name}'s labels on "

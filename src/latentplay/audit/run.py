@@ -217,7 +217,10 @@ def audit_images(
         if isinstance(ann, NetworkValues):
             assert ann.training is not None, "evaluate() reads the training images first"
             values = ann.values(images)
-            _write_values(out, summary, compare_values(ann.training, values, ann.attribute),
+            read_persons = (None if persons is None or ann.training_rows is None
+                            else persons[ann.training_rows])
+            _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
+                                                       read_persons),
                           ann.training, values, ann.description)
             continue
         proba = ann.predict_proba(images)
@@ -245,7 +248,8 @@ def audit_images(
     for name in continuous:
         assert measured is not None
         train_values, values = data.labels(name), measured.labels(name)
-        _write_values(out, summary, compare_values(train_values, values, attribute=name),
+        _write_values(out, summary, compare_values(train_values, values, attribute=name,
+                                                   persons=persons),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
                                              "attribute": name, "evaluation": None})
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
@@ -388,6 +392,9 @@ def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
 
     title = (f"{result.attribute}: generated - training = {result.smd:+.2f} SD, KS "
              f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
+    if result.ks_persons:
+        title += (f"\nKS over {result.ks_persons['persons']} training persons: "
+                  f"p {p_text(result.ks_persons['p_value'])}")
     samples = {"training, read by the network" if read else "training":
                training[np.isfinite(training)],
                "generated, read by the network" if read else "generated, labelled":

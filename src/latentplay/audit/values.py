@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.stats import ks_2samp, wasserstein_distance
+from scipy.stats import ks_2samp, kstwobign, wasserstein_distance
 
+from latentplay.clustered import share_spread
 from latentplay.errors import UserError
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -34,6 +35,9 @@ class ValueComparison:
         ks, ks_p: two-sample Kolmogorov-Smirnov statistic (largest gap between the two
             cumulative distributions, 0 to 1) and its p-value.
         wasserstein: earth mover's distance between the two samples, in the attribute's units.
+        ks_persons: when the training values come as several photos of each person, the KS
+            test again with the training side at its effective size (:func:`ks_over_persons`);
+            None otherwise.
     """
 
     attribute: str
@@ -50,6 +54,7 @@ class ValueComparison:
     ks_p: float
     wasserstein: float
     quantiles: dict[float, tuple[float, float]] = field(default_factory=dict)
+    ks_persons: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -63,9 +68,42 @@ class ValueComparison:
                 for q, (t, g) in self.quantiles.items()]
 
 
-def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str = ""
-                   ) -> ValueComparison:
-    """Compare ``(N,)`` training values with ``(M,)`` generated ones (NaN: no value)."""
+DECILES = np.arange(1, 10) / 10
+
+
+def ks_over_persons(training: np.ndarray, generated: np.ndarray, persons: np.ndarray,
+                    statistic: float) -> dict[str, float] | None:
+    """The two-sample KS test of ``(N,)`` training values that are several photos of the
+    ``(N,)`` ``persons`` against ``(M,)`` independent generated values: the KS ``statistic``
+    referred to Kolmogorov's limit distribution at the training side's effective size, ``N``
+    over the design effect of its empirical distribution function (the mean, over the
+    training deciles, of the design effect of the share of values at or below each, at least
+    1; :func:`~latentplay.clustered.share_spread`).
+
+    Returns:
+        ``{"p_value", "design_effect", "persons", "effective_n"}``, or None with fewer than
+        two persons.
+    """
+    t = np.asarray(training, float)
+    effects = []
+    for cut in np.quantile(t, DECILES):
+        spread = share_spread((t <= cut).astype(np.int64), 2, persons)
+        if spread is None:
+            return None
+        if np.isfinite(spread.design_effect) and 0 < (t <= cut).mean() < 1:
+            effects.append(spread.design_effect)
+    effect = max(float(np.mean(effects)) if effects else 1.0, 1.0)
+    n, m = len(t) / effect, len(generated)
+    p_value = float(kstwobign.sf(statistic * np.sqrt(n * m / (n + m))))
+    return {"p_value": p_value, "design_effect": effect,
+            "persons": len(np.unique(persons)), "effective_n": n}
+
+
+def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str = "",
+                   persons: np.ndarray | None = None) -> ValueComparison:
+    """Compare ``(N,)`` training values with ``(M,)`` generated ones (NaN: no value); with
+    the ``(N,)`` ``persons`` of the training values (several photos of each), the KS test is
+    given over them too (:func:`ks_over_persons`)."""
     t_all, g_all = np.asarray(training, float), np.asarray(generated, float)
     t, g = t_all[np.isfinite(t_all)], g_all[np.isfinite(g_all)]
     if len(t) < 2 or len(g) < 2:
@@ -83,4 +121,18 @@ def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str =
         ks=float(ks.statistic), ks_p=float(ks.pvalue),
         wasserstein=float(wasserstein_distance(t, g)),
         quantiles={q: (float(np.quantile(t, q)), float(np.quantile(g, q))) for q in QUANTILES},
+        ks_persons=None if persons is None else ks_over_persons(
+            t, g, np.asarray(persons)[np.isfinite(t_all)], float(ks.statistic)),
     )
+
+
+def ks_persons_text(summary: dict[str, Any]) -> str | None:
+    """``"KS over 100 training persons (design effect 3.85): p 0.21"`` from a
+    :meth:`ValueComparison.to_dict` summary; None without persons."""
+    from latentplay.outputs import p_text
+
+    test = summary.get("ks_persons")
+    if not test:
+        return None
+    return (f"KS over {test['persons']} training persons (design effect "
+            f"{test['design_effect']:.2f}): p {p_text(test['p_value'], 3)}")

@@ -20,6 +20,7 @@ from latentplay.audit.distribution import (
     imbalance_text,
     shift_text,
 )
+from latentplay.audit.values import ks_persons_text
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
@@ -113,7 +114,8 @@ def _values(run: Path, name: str, r: dict[str, Any]) -> Section:
              ("mean ± sd, generated", f"{number(r.get('mean_generated'))} ± "
                                       f"{number(r.get('sd_generated'))}"),
              ("SMD", number(r.get("smd"))),
-             ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, {p_is(r.get('ks_p'))}"),
+             ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, {p_is(r.get('ks_p'))}"
+                                    + (f"; {over}" if (over := ks_persons_text(r)) else "")),
              ("Wasserstein", number(r.get("wasserstein")))]
     rows = [[q.get("quantile"), q.get("training"), q.get("generated")]
             for q in r.get("quantiles", [])]
