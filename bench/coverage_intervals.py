@@ -22,6 +22,10 @@ Prints one JSON line per scenario:
 - ``generated_persons``: the same with 200 training persons of 6 photos each (a person's photos
   of one class) and 1,200 generated images read without error: the test of photos and the test
   over the training persons.
+- ``values_persons``: training values of 100 persons x 6 photos sharing most of their value
+  (intraclass correlation 0.81) and 800 generated values of the same marginal: the share of
+  sets in which the two-sample Kolmogorov-Smirnov test of photos and the test at the persons'
+  effective size (``latentplay.audit.values.ks_over_persons``) reject at 5 %.
 
     python bench/coverage_intervals.py [--runs 300] [--seed 0]
 """
@@ -35,6 +39,7 @@ import numpy as np
 from scipy.stats import chi2_contingency, chisquare
 
 from latentplay.audit.distribution import chi_square
+from latentplay.audit.values import compare_values
 from latentplay.clustered import clustered_trend, pair_rate_interval, rao_scott, share_spread
 from latentplay.intervals import proportion_interval, wilson_interval
 from latentplay.store.bias import linear_trend
@@ -135,6 +140,18 @@ def generated_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
                                          np.mean(rejected, 0).round(3).tolist(), strict=True))}
 
 
+def values_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
+    persons = np.repeat(np.arange(100), 6)
+    rejected = []
+    for _ in range(runs):
+        training = np.repeat(rng.normal(size=100), 6) * 0.9 + rng.normal(size=600) * np.sqrt(0.19)
+        found = compare_values(training, rng.normal(size=800), persons=persons)
+        rejected.append([found.ks_p < 0.05, found.ks_persons["p_value"] < 0.05])
+    return {"scenario": "values_persons", "runs": runs,
+            "rejected_at_5pct": dict(zip(("photos", "persons"),
+                                         np.mean(rejected, 0).round(3).tolist(), strict=True))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=300)
@@ -146,6 +163,7 @@ def main() -> None:
     print(json.dumps(pairs("pairs_wolves", 60, 0.05, args.runs, rng)))
     print(json.dumps(generated_annotated(args.runs, rng)))
     print(json.dumps(generated_persons(args.runs, rng)))
+    print(json.dumps(values_persons(args.runs, rng)))
 
 
 if __name__ == "__main__":

@@ -190,6 +190,10 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     assert all(x["components"] >= 1 for x in g["groups"])
     assert minority["annotated"]["monk_8"] == minority["share_annotated"]
     assert sum(minority["annotated"].values()) == pytest.approx(1.0)
+    confusion = load_annotator(skin_annotator_file).evaluation
+    assert minority["annotator_recall"] == pytest.approx(confusion.confusion[1, 1])
+    assert minority["annotator_recall_n"] == confusion.counts[1].sum()
+    assert f"{minority['annotator_recall']:.3f} of real faces of the group" in r.out
 
 
 @pytest.fixture(scope="module")

@@ -245,6 +245,8 @@ def sample_groups_cmd(
         share = "" if "share_annotated" not in g else (
             f"; annotated as {g['class']}: {g['share_annotated']:.3f} of its samples, "
             f"{g['prior_share']:.3f} of prior samples")
+        if g.get("annotator_recall") is not None:
+            share += f", {g['annotator_recall']:.3f} of real faces of the group"
         print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s), base rate "
               f"{g['base_rate']:.3f}{share}")
     print(f"wrote {out}")

@@ -277,8 +277,10 @@ def sample_groups(
 
     With an ``annotator`` (of the same attribute), ``measure`` faces per group and as many prior
     samples are annotated: each group's ``share_annotated`` (of its own samples annotated as
-    it) is reported beside its base rate in ``data`` and its share among prior samples
-    (``prior_share``), and ``annotated`` gives the shares of every class among its samples.
+    it) is reported beside its base rate in ``data``, its share among prior samples
+    (``prior_share``) and the annotator's held-out recall of the class on real faces
+    (``annotator_recall``, over ``annotator_recall_n`` of them: what samples that all show the
+    group would score), and ``annotated`` gives the shares of every class among its samples.
     """
     data = st.load(data) if not isinstance(data, st.Store) else data
     if n < 1 or measure < 1:
@@ -311,12 +313,22 @@ def sample_groups(
             group["prior_share"] = float(np.mean(prior == target))
             shares = np.bincount(predicted, minlength=len(annotator.classes)) / measure
             group["annotated"] = dict(zip(annotator.classes, shares.tolist(), strict=True))
+            group["annotator_recall"], group["annotator_recall_n"] = _recall(annotator, target)
         summary["annotator"] = {**annotator.description, "evaluation": None
                                 if annotator.evaluation is None else annotator.evaluation.to_dict()}
         summary["measure"] = measure
         _shares_figure(out / "groups_shares.png", attribute, groups, measure)
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def _recall(annotator: Annotator, target: int) -> tuple[float | None, int | None]:
+    """The annotator's held-out recall of class ``target`` and the real faces it was measured
+    on; None without a measured confusion or faces of the class."""
+    ev = annotator.evaluation
+    if ev is None or target < 0 or not ev.counts[target].sum():
+        return None, None
+    return float(ev.confusion[target, target]), int(ev.counts[target].sum())
 
 
 def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], measure: int) -> None:
@@ -332,6 +344,12 @@ def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], mea
     bars = {"base rate in the data": (np.array([g["base_rate"] for g in groups]), None),
             f"prior samples (n={measure})": series("prior_share"),
             f"the group's mixture samples (n={measure} each)": series("share_annotated")}
+    if all(g.get("annotator_recall") is not None for g in groups):
+        bars["real faces of the group (annotator's held-out recall)"] = (
+            np.array([g["annotator_recall"] for g in groups]),
+            np.array([wilson_interval(np.array([round(g["annotator_recall"]
+                                                      * g["annotator_recall_n"])]),
+                                      g["annotator_recall_n"])[0] for g in groups]))
     save_figure(distribution_bars([g["class"] for g in groups], bars, ylabel="annotated as the group",
                                   title=f"{attribute}: samples annotated as each group"), path)
 

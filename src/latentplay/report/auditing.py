@@ -202,12 +202,14 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
                                             f"{number(ev.get('n'))} held-out images; "
                                             f"{number(g.get('measure'))} samples per group measured"))
     rows = [[x.get("class"), x.get("rows"), x.get("base_rate"), x.get("components"),
-             x.get("share_annotated"), x.get("prior_share")] for x in g.get("groups", [])]
+             x.get("share_annotated"), x.get("prior_share"), x.get("annotator_recall")]
+            for x in g.get("groups", [])]
     blocks: list[Any] = [Facts(facts), Table.of(
         ["class", "training rows", "base rate", "mixture components", "share annotated as it",
-         "share among prior samples"], rows,
+         "share among prior samples", "real faces annotated as it"], rows,
         "Each group's latent Gaussian mixture: how often its samples are annotated as the group, "
-        "beside the group's share in the data and among plain prior samples.")]
+        "beside the group's share in the data, among plain prior samples, and among real faces "
+        "of the group (the annotator's held-out recall: the most its samples can score).")]
     if (run / "groups.png").exists():
         blocks.append(file_figure(run / "groups.png", "Faces drawn from each group's latent "
                              "mixture, one row per class."))
