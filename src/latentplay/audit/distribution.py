@@ -437,7 +437,7 @@ def compare(
         if confusion.shape != (len(classes), len(classes)):
             raise ValueError(f"confusion must be ({len(classes)}, {len(classes)}), "
                              f"got {confusion.shape}")
-    spread = None
+    spread, codes, persons = None, np.zeros(0, np.int64), np.zeros(0, np.int64)
     if training_persons is not None:
         codes, persons = (np.asarray(a) for a in training_persons)
         if not np.array_equal(np.bincount(codes[codes >= 0], minlength=len(t)), t):
@@ -445,7 +445,7 @@ def compare(
         spread = share_spread(codes, len(t), persons)
     chi2, chi2_p, dof = chi_square(t, g, confusion=confusion, confusion_counts=confusion_counts,
                                    training_spread=spread)
-    result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(pt, nt, spread),
+    result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(t, spread),
                         wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
                         js_divergence(pt, pg), through_annotator=confusion is not None,
                         training_spread=spread)
@@ -455,7 +455,6 @@ def compare(
     if spread is None:       # the training counts drawn again, for the intervals
         redrawn = list(rng.multinomial(nt, pt, size=n_boot if nt else 0))
     else:                    # whole persons drawn
-        codes, persons = (np.asarray(a) for a in training_persons)   # type: ignore[misc]
         sums = cluster_sums(persons, [codes == k for k in range(len(t))])
         redrawn = list(resampled(sums, n_boot, seed).round().astype(np.int64))
     trainings = [tb[known] for tb in redrawn]
@@ -488,11 +487,13 @@ def compare(
     return result
 
 
-def _training_interval(share: np.ndarray, n: int, spread: ShareSpread | None) -> np.ndarray:
-    """``(K, 2)`` Wilson intervals of the training ``(K,)`` shares over ``n`` rows; with a
-    :class:`ShareSpread`, each at ``n`` over its class's design effect (at least 1)."""
+def _training_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
+    """``(K, 2)`` Wilson intervals of the training shares of ``(K,)`` ``counts``; with a
+    :class:`ShareSpread`, each at the rows over its class's design effect (at least 1)."""
+    n = int(counts.sum())
     if spread is None or n == 0:
-        return wilson_interval(np.round(share * n), n)
+        return wilson_interval(counts, n)
+    share = counts / n
     binomial = share * (1 - share) / n
     effect = np.where(binomial > 0, np.diag(spread.covariance) / np.where(binomial > 0, binomial, 1),
                       1.0)
@@ -532,8 +533,8 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def chi_square_basis(summary: dict[str, Any]) -> str | None:
     """What the chi-square test of a :meth:`Comparison.to_dict` summary compared, when more
-    than labels with labels: ``"the annotator's reading of the training distribution, over
-    200 training persons (design effect 6.03)"``; None otherwise."""
+    than labels with labels: ``"against the annotator's reading of the training distribution,
+    over 200 training persons (design effect 6.03)"``; None otherwise."""
     test = summary.get("chi2") or {}
     parts = []
     if test.get("through_annotator"):
