@@ -28,7 +28,8 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path:
     assert cli("audit", "annotator", faces, "--attribute", "skin_tone", "--out", skin).code == 0
     out = tmp_path / "cmp"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", f"{ann},{skin}",
-            "--attribute", "gender,skin_tone", "--n", "300", "--out", out)
+            "--attribute", "gender,skin_tone", "--n", "300", "--out", out,
+            "--joint", "gender,skin_tone")
     assert r.code == 0, r.err
     for attr in ("gender", "skin_tone"):
         for name in (f"distribution_{attr}.csv", f"distribution_{attr}.png",
@@ -50,6 +51,21 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path:
     assert s["shift"]["low"] <= s["shift"]["mean"] <= s["shift"]["high"]
     assert "classes along the order" in r.out and summary["attributes"]["gender"]["shift"] is None
     assert summary["source"] == {"run": str(vae_run), "n": 300, "condition": None}
+    # the intersections: counted from the store's labels, the two annotators' confusions
+    # multiplied, a heatmap
+    joint = summary["attributes"]["gender,skin_tone"]
+    assert joint["classes"] == ["female / monk_2", "female / monk_8", "male / monk_2",
+                                "male / monk_8"]
+    store = st.load(faces)
+    gender = np.asarray(store.labels("gender"))
+    rows = _read(out / "distribution_gender,skin_tone.csv")
+    assert int(rows[3]["training_count"]) == int(((gender == 1) & (labels == 7)).sum())
+    assert sum(int(r["generated_count"]) for r in rows) == 300
+    assert joint["chi2"]["through_annotator"] and joint["annotator"]["kind"] == "joint"
+    assert (out / "distribution_gender,skin_tone.png").stat().st_size > 10_000
+    bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", str(ann),
+              "--n", "20", "--out", tmp_path / "bad", "--joint", "gender,skin_tone")
+    assert bad.code == 2 and "--joint takes two of the attributes annotated" in bad.err
 
 
 def test_compare_images_store_matches_training(cli, faces: Path, skin_annotator_file: Path,

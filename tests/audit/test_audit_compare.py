@@ -290,3 +290,35 @@ def test_what_a_faithful_generator_scores() -> None:
     assert read.faithful.corrected_tv < 0.06
     assert read.to_dict()["faithful"]["tv_high"] == read.faithful.tv_high
     assert compare(training, np.array([0, 0]), ["a", "b"]).faithful is None
+
+
+def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> None:
+    """Two annotators measured on held-out images: the closed form of the variance that
+    measuring them puts into C^T p over their intersections against a simulation of the
+    measurements, and the joint test's level when a generator reproduces the intersections."""
+    from latentplay.audit.distribution import JointCounts, _confusion_draw, _measuring_error
+
+    rng = np.random.default_rng(0)
+    first = np.array([[0.9, 0.1], [0.2, 0.8]])
+    second = np.array([[0.8, 0.15, 0.05], [0.1, 0.8, 0.1], [0.05, 0.15, 0.8]])
+
+    def measured() -> JointCounts:
+        return JointCounts(*(np.stack([rng.multinomial(n, c[i]) for i, n in enumerate(sizes)])
+                             for c, sizes in ((first, [300, 150]), (second, [100, 200, 80]))))
+
+    counts = measured()
+    truth = rng.dirichlet(np.ones(6))
+    confusion = counts.confusion()
+    assert confusion.shape == (6, 6) and confusion.sum(axis=1) == pytest.approx(np.ones(6))
+    draws = np.array([_confusion_draw(counts, rng).T @ truth for _ in range(20000)])
+    assert _measuring_error(counts, confusion, truth) == pytest.approx(np.cov(draws.T), abs=2e-5)
+    rejected = 0
+    for _ in range(200):
+        counts = measured()
+        training = rng.multinomial(1500, truth)
+        read = np.kron(first, second)
+        generated = sum(rng.multinomial(n, read[i])
+                        for i, n in enumerate(rng.multinomial(2000, truth)))
+        rejected += chi_square(training, generated, confusion=counts.confusion(),
+                               confusion_counts=counts)[1] < 0.05
+    assert 0.01 <= rejected / 200 <= 0.1

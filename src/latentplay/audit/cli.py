@@ -74,6 +74,8 @@ def compare_cmd(
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
                                      "key=value (repeatable)."),
     seed: int = typer.Option(0, help="Seed of the samples and the bootstrap."),
+    joint: str = typer.Option(None, "--joint", help="Two annotated attributes, A,B: compare "
+                              "their intersections too (distribution_A,B.*)."),
     psi: str = typer.Option(None, "--psi", help="Truncation psi values, e.g. 1,0.8,0.6,0.4: the "
                             "same draws audited at each (sampling temperature for a VAE or "
                             "DCGAN), and how the shares move (truncation_<attr>.png)."),
@@ -121,8 +123,9 @@ def compare_cmd(
                                         clip_model=clip_model, calibrate=calibrate, seed=seed,
                                         heads=heads, network_options=option or [])
     if psi is not None:
-        if run is None or continuous:
-            raise UserError("--psi samples a RUN at each truncation and audits classes")
+        if run is None or continuous or joint:
+            raise UserError("--psi samples a RUN at each truncation and audits classes, one "
+                            "attribute at a time")
         _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), device,
                     overwrite)
         return
@@ -134,7 +137,8 @@ def compare_cmd(
         imgs = read_images(images)
         source = {"images": str(images)}
     summary = audit_images(imgs, store, annotators, out, seed=seed, overwrite=overwrite,
-                           source=source, measured=labelled, continuous=continuous)
+                           source=source, measured=labelled, continuous=continuous,
+                           joint=split_names(joint))
     for name, s in summary["attributes"].items():
         if s.get("kind") == "continuous":
             print(f"{name}: training mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "

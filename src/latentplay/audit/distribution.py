@@ -67,12 +67,72 @@ def _multinomial(p: np.ndarray) -> np.ndarray:
     return np.diag(p) - np.outer(p, p)
 
 
+@dataclass
+class JointCounts:
+    """How the confusion of two annotators read together was measured: each one's ``(K1,
+    K1)`` and ``(K2, K2)`` held-out counts. The joint confusion over the ``K1 K2``
+    intersections (class ``(i, j)`` at ``i K2 + j``) is their Kronecker product: the two
+    annotators' errors taken as independent given the true classes."""
+
+    first: np.ndarray
+    second: np.ndarray
+
+    def confusion(self) -> np.ndarray:
+        """``(K1 K2, K1 K2)`` joint confusion from the counts (unmeasured rows as identity)."""
+        return np.kron(*(_filled(_rows(c)) for c in (self.first, self.second)))
+
+
+Counts = np.ndarray | JointCounts
+"""How a confusion was measured: ``(K, K)`` held-out counts, or :class:`JointCounts`."""
+
+
+def _rows(counts: np.ndarray) -> np.ndarray:
+    """``(K, K)`` confusion of ``(K, K)`` counts (NaN rows where a class has none)."""
+    counts = np.asarray(counts, float)
+    totals = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
+
+
+def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``(K, K)`` covariance of ``C^T p`` that comes from measuring ``C`` (``c``, with
+    unmeasured rows filled) on held-out images: ``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``
+    for one annotator; for two (``JointCounts``, ``p`` over their ``K1 K2`` intersections),
+    the delta method's exact form ``sum_i A_i (x) m_i m_i^T + sum_j n_j n_j^T (x) B_j +
+    sum_ij p_ij^2 A_i (x) B_j``, with ``A_i``, ``B_j`` each row's covariance, ``m_i = sum_j
+    p_ij C2_j`` and ``n_j = sum_i p_ij C1_i``."""
+    if not isinstance(counts, JointCounts):
+        rows = np.asarray(counts, float).sum(axis=1)
+        out = np.zeros_like(c)
+        for i in np.flatnonzero((rows > 0) & (p > 0)):
+            out += p[i] ** 2 * _multinomial(c[i]) / rows[i]
+        return out
+    c1, c2 = (_filled(_rows(x)) for x in (counts.first, counts.second))
+    a, b = (np.array([_multinomial(row) / n if n else np.zeros((len(row), len(row)))
+                      for row, n in zip(ci, np.asarray(x).sum(axis=1), strict=True)])
+            for ci, x in ((c1, counts.first), (c2, counts.second)))
+    joint = p.reshape(len(c1), len(c2))
+    m, n = joint @ c2, joint.T @ c1                       # (K1, K2), (K2, K1)
+    return (sum(np.kron(a[i], np.outer(m[i], m[i])) for i in range(len(c1)))
+            + sum(np.kron(np.outer(n[j], n[j]), b[j]) for j in range(len(c2)))
+            + sum(joint[i, j] ** 2 * np.kron(a[i], b[j])
+                  for i in range(len(c1)) for j in range(len(c2)) if joint[i, j] > 0))
+
+
+def _confusion_draw(counts: Counts, rng: np.random.Generator) -> np.ndarray:
+    """A confusion matrix as its measurement could have come out: each row of the counts
+    drawn again (of each annotator's, for :class:`JointCounts`)."""
+    if isinstance(counts, JointCounts):
+        return np.kron(*(_filled(_resample_rows(x, rng)) for x in (counts.first, counts.second)))
+    return _resample_rows(counts, rng)
+
+
 def chi_square(
     training_counts: np.ndarray,
     generated_counts: np.ndarray,
     *,
     confusion: np.ndarray | None = None,
-    confusion_counts: np.ndarray | None = None,
+    confusion_counts: Counts | None = None,
     training_spread: ShareSpread | None = None,
 ) -> tuple[float, float, int]:
     """Chi-square test that the generated images' classes follow the training distribution,
@@ -85,7 +145,8 @@ def chi_square(
     the Wald statistic ``d^T V^+ d`` of ``d = g / n_g - C^T p_t`` on the rank of ``V``, where
     ``V`` sums the generated shares' multinomial covariance under the null (``C^T p_t``), the
     training shares' (through ``C``) and, with ``confusion_counts``, the error of each row of
-    ``C`` measured on ``n_i`` held-out images (``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``).
+    ``C`` measured on ``n_i`` held-out images (``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``;
+    for two annotators read together, :func:`_measuring_error`).
     The null is the correction's assumption too: the annotator errs on generated images as on
     the held-out ones.
 
@@ -114,9 +175,7 @@ def chi_square(
     covariance = _multinomial(c.T @ null) / ng + c.T @ (
         _multinomial(null) / nt if training_spread is None else training_spread.covariance) @ c
     if confusion is not None and confusion_counts is not None:
-        rows = np.asarray(confusion_counts, float).sum(axis=1)
-        for i in np.flatnonzero((rows > 0) & (pt > 0)):
-            covariance += pt[i] ** 2 * _multinomial(c[i]) / rows[i]
+        covariance += _measuring_error(confusion_counts, c, pt)
     d = g / ng - expected
     values, vectors = np.linalg.eigh(covariance)
     kept = values > 1e-10 * max(float(values.max()), 1e-300)
@@ -253,7 +312,7 @@ class Faithful:
 
 
 def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
-              confusion: np.ndarray | None, counts: np.ndarray | None, corrected: bool,
+              confusion: np.ndarray | None, counts: Counts | None, corrected: bool,
               seed: int) -> Faithful:
     """A :class:`Faithful` of ``(K,)`` training shares ``training`` from resamples of the
     training counts ``trainings`` (persons whole where they repeat): per resample, ``ng``
@@ -267,7 +326,7 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
         gb = rng.multinomial(ng, annotated / annotated.sum()) / ng
         raw.append(total_variation(pt, gb))
         if corrected:
-            cb = c if counts is None else _resample_rows(counts, rng)
+            cb = c if counts is None else _confusion_draw(counts, rng)
             fixed.append(total_variation(pt, correct_confusion(gb, cb)))
     out = Faithful(float(np.mean(raw)), float(np.percentile(raw, 95)))
     if fixed:
@@ -398,7 +457,7 @@ def compare(
     *,
     attribute: str = "",
     confusion: np.ndarray | None = None,
-    confusion_counts: np.ndarray | None = None,
+    confusion_counts: Counts | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     ordered: bool = False,
@@ -413,8 +472,9 @@ def compare(
         attribute: attribute name (for the record).
         confusion: ``(K, K)`` confusion of the annotator (rows true, columns predicted, rows
             summing to 1); when given, the corrected proportions are estimated too.
-        confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from; when given,
-            the intervals of the corrected proportions include its sampling error.
+        confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from (or, for two
+            annotators read together, :class:`JointCounts`); when given, the test and the
+            intervals of the corrected proportions include its sampling error.
         n_boot: multinomial resamples for the intervals of the corrected proportions, the
             shifts and the imbalances.
         seed: seeds the resamples.
@@ -501,7 +561,7 @@ def _training_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.nda
                      for p, e in zip(share, effect, strict=True)])
 
 
-def _correct(result: Comparison, confusion: np.ndarray, counts: np.ndarray | None,
+def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
              n_boot: int, seed: int) -> list[np.ndarray]:
     """Fill the ``corrected*`` fields of ``result`` (see :func:`compare`); returns the
     resampled ``(K,)`` corrected proportions."""
@@ -510,7 +570,7 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: np.ndarray | Non
     rng = np.random.default_rng(seed)
     boots = []
     for _ in range(n_boot if ng else 0):
-        c_b = confusion if counts is None else _resample_rows(counts, rng)
+        c_b = confusion if counts is None else _confusion_draw(counts, rng)
         boots.append(correct_confusion(rng.multinomial(ng, pg) / ng, c_b))
     result.corrected = correct_confusion(pg, confusion)
     result.corrected_ci = (np.percentile(boots, [2.5, 97.5], axis=0).T if boots

@@ -29,7 +29,7 @@ from latentplay.audit.annotate import (
     load_annotator,
     store_classes,
 )
-from latentplay.audit.distribution import Comparison, compare
+from latentplay.audit.distribution import Comparison, JointCounts, compare
 from latentplay.audit.groups import fit_group_mixtures
 from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
@@ -192,6 +192,7 @@ def audit_images(
     source: Mapping[str, Any] | None = None,
     measured: st.Store | None = None,
     continuous: Sequence[str] = (),
+    joint: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Annotate generated ``images`` with each annotator, compare with ``data``'s labels and
     write every output to ``out``.
@@ -202,6 +203,8 @@ def audit_images(
         measured, continuous: continuous attributes that the store ``measured`` of the images
             already holds (``data measure``), each compared with ``data``'s values
             (:func:`~latentplay.audit.values.compare_values`).
+        joint: two attributes of the annotators of classes whose intersections are compared
+            too (:func:`joint_comparison`), as attribute ``"A,B"``.
 
     Returns:
         The summary (also ``out/summary.json``): per attribute the annotator (with its
@@ -212,7 +215,12 @@ def audit_images(
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                "n_generated": len(images), "seed": seed, "attributes": {}}
+    classes = [a.attribute for a in annotators if not isinstance(a, NetworkValues)]
+    if joint and (len(joint) != 2 or not set(joint) <= set(classes) or joint[0] == joint[1]):
+        raise UserError(f"--joint takes two of the attributes annotated with classes "
+                        f"({', '.join(classes) or 'none'}), got {','.join(joint)!r}")
     persons = repeated_persons(data)
+    read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
         if isinstance(ann, NetworkValues):
             assert ann.training is not None, "evaluate() reads the training images first"
@@ -235,7 +243,8 @@ def audit_images(
                          training_persons=None if persons is None
                          else (ann.store_truth(data), persons))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
-        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, ann)
+        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann))
+        read[ann.attribute] = (ann, predicted)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
         summary["attributes"][ann.attribute] = {
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
@@ -243,6 +252,8 @@ def audit_images(
                           "confidence_generated": None if ev is None or not len(proba)
                           else float(proba.max(axis=1).mean())},
             **result.to_dict()}
+    if joint:
+        _write_joint(out, summary, data, [read[name] for name in joint], persons, seed)
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
@@ -254,6 +265,74 @@ def audit_images(
                                              "attribute": name, "evaluation": None})
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
+                     second: tuple[Annotator, np.ndarray], persons: np.ndarray | None = None,
+                     seed: int = 0) -> Comparison:
+    """The intersections of two annotated attributes (``"female / monk_1"``, ...) compared
+    between ``data``'s labels and the generated images' ``(M,)`` classes as each annotator
+    read them: the joint confusion is the Kronecker product of the two annotators' (their
+    errors taken as independent given the true classes: :class:`JointCounts`)."""
+    (a, read_a), (b, read_b) = first, second
+    k = len(b.classes)
+    truth_a, truth_b = a.store_truth(data), b.store_truth(data)
+    codes = np.where((truth_a >= 0) & (truth_b >= 0), truth_a * k + truth_b, -1)
+    names = [f"{x} / {y}" for x in a.classes for y in b.classes]
+    measured = a.evaluation is not None and b.evaluation is not None
+    counts = (JointCounts(a.evaluation.counts, b.evaluation.counts)    # type: ignore[union-attr]
+              if measured else None)
+    return compare(np.bincount(codes[codes >= 0], minlength=len(names)),
+                   np.bincount(read_a * k + read_b, minlength=len(names)), names,
+                   attribute=f"{a.attribute},{b.attribute}",
+                   confusion=None if counts is None else counts.confusion(),
+                   confusion_counts=counts, seed=seed,
+                   training_persons=None if persons is None else (codes, persons))
+
+
+def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
+                 pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
+                 seed: int) -> None:
+    """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
+    entry."""
+    result = joint_comparison(data, pair[0], pair[1], persons, seed)
+    name = result.attribute
+    how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
+    write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
+    _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured)
+    summary["attributes"][name] = {
+        "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
+                      "evaluation": None, "independent_errors": measured},
+        **result.to_dict()}
+
+
+def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
+                  how: str, measured: bool) -> None:
+    """Heatmaps of a :func:`joint_comparison`: training, generated (corrected where it could
+    be) and their ratio per intersection."""
+    from latentplay.viz.distribution import intersection_heatmaps
+
+    first, second = (ann for ann, _ in pair)
+    shape = (len(first.classes), len(second.classes))
+    training = result.training.reshape(shape)
+    corrected = result.corrected is not None
+    generated = (result.corrected if result.corrected is not None else result.generated
+                 ).reshape(shape)
+    tv = result.corrected_tv if corrected else result.tv
+    faithful = result.faithful and (result.faithful.corrected_tv if corrected
+                                    else result.faithful.tv)
+    title = (f"{first.attribute} x {second.attribute}: {'corrected ' if corrected else ''}TV "
+             f"{tv:.3f}" + (f" (a faithful generator {faithful:.3f})" if faithful else "")
+             + f", chi-square p {p_text(result.chi2_p)}"
+             + ("\nthe two annotators' errors taken as independent" if measured else ""))
+    label = f"generated, {'corrected' if corrected else how}"
+    if shape[0] >= shape[1]:
+        figure = intersection_heatmaps(first.classes, second.classes, training, generated,
+                                       generated_label=label, title=title)
+    else:                                    # the attribute with more classes down the rows
+        figure = intersection_heatmaps(second.classes, first.classes, training.T, generated.T,
+                                       generated_label=label, title=title)
+    save_figure(figure, path)
 
 
 def sample_groups(
@@ -364,10 +443,21 @@ def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
     summary["attributes"][name] = {"annotator": annotator, **result.to_dict()}
 
 
-def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -> None:
+def _reading(annotator: Annotator) -> tuple[str, str]:
+    """How an annotator's classes came about (``"labelled"`` or ``"annotated"``) and its
+    accuracy in words, for a figure's title."""
+    if isinstance(annotator, StoreLabels):
+        return "labelled", "labels of the images' store"
+    if annotator.evaluation is None:
+        return "annotated", "no held-out accuracy"
+    return "annotated", f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
+
+
+def _distribution_figure(path: Path, result: Comparison, how: str, acc: str) -> None:
+    """Training, generated and corrected shares with intervals; ``how`` the generated classes
+    came about, ``acc`` the reader's accuracy, both in words (:func:`_reading`)."""
     from latentplay.viz.distribution import distribution_bars
 
-    how = "labelled" if isinstance(annotator, StoreLabels) else "annotated"
     persons = ("" if result.training_spread is None
                else f", {result.training_spread.clusters} persons")
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
@@ -378,12 +468,6 @@ def _distribution_figure(path: Path, result: Comparison, annotator: Annotator) -
     if result.corrected is not None:
         series["generated, corrected for annotator error"] = (result.corrected,
                                                               result.corrected_ci)
-    if isinstance(annotator, StoreLabels):
-        acc = "labels of the images' store"
-    elif annotator.evaluation is None:
-        acc = "no held-out accuracy"
-    else:
-        acc = f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
     faithful = "" if result.faithful is None else f" (a faithful generator {result.faithful.tv:.3f})"
     title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}{faithful}, JS "
              f"{result.js:.3f} bits")

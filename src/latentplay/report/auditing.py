@@ -135,6 +135,11 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
     chi2 = r.get("chi2") or {}
     if ann.get("kind") == "labels":
         facts = [("labels of", str(ann.get("store")))]
+    elif ann.get("kind") == "joint":
+        facts = [("intersections of", " and ".join(ann.get("attributes") or [])
+                  + ("; the two annotators' confusions multiplied (their errors taken as "
+                     "independent given the true classes)" if ann.get("independent_errors")
+                     else ""))]
     else:
         facts = [("annotator", f"{ann.get('kind', '?')}"
                   + (f" on {ann.get('embedder')}" if ann.get("embedder") else "")),
@@ -183,7 +188,9 @@ def _attribute(run: Path, name: str, r: dict[str, Any]) -> Section:
         blocks.append(Table.of(["true \\ annotated", *classes],
                                [[c, *row] for c, row in zip(classes, confusion, strict=True)],
                                "The annotator's held-out confusion (rows: true class)."))
-    for file, caption in ((f"distribution_{name}.png", "Distributions with their intervals."),
+    shown = ("Shares of each intersection, training and generated, and their ratio."
+             if ann.get("kind") == "joint" else "Distributions with their intervals.")
+    for file, caption in ((f"distribution_{name}.png", shown),
                           (f"samples_{name}.png", "Generated images by annotated class.")):
         if (run / file).exists():
             blocks.append(file_figure(run / file, caption))

@@ -1,5 +1,6 @@
 """Distributions side by side (training vs generated): grouped bars with interval whiskers for
-classes, overlaid histograms for continuous values."""
+classes, heatmaps for the intersections of two attributes, overlaid histograms for continuous
+values."""
 
 from __future__ import annotations
 
@@ -56,6 +57,63 @@ def distribution_bars(
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+RATIO_LIMIT = 3.0
+"""The intersections heatmap's colour scale of log2(generated / training) ends at +-this."""
+
+
+def intersection_heatmaps(
+    rows: Sequence[str],
+    cols: Sequence[str],
+    training: np.ndarray,
+    generated: np.ndarray,
+    *,
+    generated_label: str = "generated",
+    title: str = "",
+) -> Figure:
+    """Three heatmaps over the intersections of two attributes: the training shares, the
+    generated shares and log2 of their ratio (blue: the generator draws the intersection less
+    often than the training set has it, red: more; absent from training: hatched).
+
+    Args:
+        rows, cols: the ``R`` and ``C`` classes of the two attributes.
+        training, generated: ``(R, C)`` shares of each intersection (each summing to 1).
+        generated_label: what the generated shares are (annotated, corrected, ...).
+        title: figure title.
+    """
+    training, generated = np.asarray(training, float), np.asarray(generated, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log2(generated / training)
+    ratio = np.where(training > 0, ratio, np.nan)
+    width = 1.2 + 0.55 * len(cols)
+    fig, axes = plt.subplots(1, 3, figsize=(max(9.0, 3 * width), 1.6 + 0.42 * len(rows)),
+                             squeeze=False)
+    top = float(max(training.max(), generated.max(), 1e-9))
+    panels = ((training, "training shares", "Greys", 0.0, top),
+              (generated, f"{generated_label} shares", "Greys", 0.0, top),
+              (np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT), "log2(generated / training)",
+               "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
+    for ax, (values, name, cmap, low, high) in zip(axes[0], panels, strict=True):
+        shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, aspect="auto")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks(range(len(cols)), list(cols), rotation=45 if len(cols) > 3 else 0,
+                      ha="right" if len(cols) > 3 else "center", fontsize=7)
+        ax.set_yticks(range(len(rows)), list(rows), fontsize=8)
+        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.03)
+        for (i, j), value in np.ndenumerate(values):
+            if np.isnan(value):
+                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//",
+                                           color="0.6", lw=0))
+                continue
+            text = f"{ratio[i, j]:+.1f}" if cmap == "RdBu_r" else f"{value:.3f}"
+            dark = abs(value) > 0.6 * max(abs(low), abs(high))
+            ax.text(j, i, text, ha="center", va="center", fontsize=6,
+                    color="white" if dark else "black")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
     return fig
 
 
