@@ -63,6 +63,9 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path:
     assert sum(int(r["generated_count"]) for r in rows) == 300
     assert joint["chi2"]["through_annotator"] and joint["annotator"]["kind"] == "joint"
     assert (out / "distribution_gender,skin_tone.png").stat().st_size > 10_000
+    from latentplay.report import build_report
+
+    assert "intersections of" in build_report(out).read_text(encoding="utf-8")
     bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", str(ann),
               "--n", "20", "--out", tmp_path / "bad", "--joint", "gender,skin_tone")
     assert bad.code == 2 and "--joint takes two of the attributes annotated" in bad.err
