@@ -10,6 +10,7 @@ from latentplay.audit import (
     chi_square,
     compare,
     correct_confusion,
+    fairness_discrepancy,
     js_divergence,
     total_variation,
     wilson_interval,
@@ -322,3 +323,24 @@ def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> Non
         rejected += chi_square(training, generated, confusion=counts.confusion(),
                                confusion_counts=counts)[1] < 0.05
     assert 0.01 <= rejected / 200 <= 0.1
+
+
+def test_a_faithful_generators_amplification() -> None:
+    """An annotator that mixes the classes pulls every annotated distribution towards balance:
+    a faithful generator shows a negative raw amplification, about none once corrected; with
+    an exact reader, about none either way."""
+    training = np.array([6000, 3000, 1000])
+    mixing = np.full((3, 3), 0.1) + 0.7 * np.eye(3)
+    read = compare(training, np.array([1000, 600, 400]), list("abc"), confusion=mixing,
+                   n_boot=2000)
+    assert read.faithful is not None and read.faithful.amplification is not None
+    pulled = mixing.T @ (training / training.sum())
+    expected = fairness_discrepancy(pulled) - fairness_discrepancy(training)
+    assert read.faithful.amplification["mean"] == pytest.approx(expected, abs=0.01)
+    assert expected < -0.1
+    assert abs(read.faithful.corrected_amplification["mean"]) < 0.02
+    amplification = read.faithful.amplification
+    assert amplification["low"] < amplification["mean"] < amplification["high"]
+    exact = compare(training, np.array([1200, 600, 200]), list("abc"), n_boot=2000).faithful
+    assert exact is not None and abs(exact.amplification["mean"]) < 0.01
+    assert exact.corrected_amplification is None

@@ -300,12 +300,18 @@ class Faithful:
         tv, tv_high: mean and 95th percentile of the raw TV over simulated comparisons.
         corrected_tv, corrected_tv_high: the same of the corrected TV (None without a
             correction).
+        amplification, corrected_amplification: ``{"mean", "low", "high"}``, the mean and
+            95 % range of the raw (corrected) amplification of imbalance (:class:`Imbalance`)
+            such a generator shows: sampling alone moves a distance from balance, more for
+            the smaller sample; None with fewer than two known classes (or no correction).
     """
 
     tv: float
     tv_high: float
     corrected_tv: float | None = None
     corrected_tv_high: float | None = None
+    amplification: dict[str, float] | None = None
+    corrected_amplification: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, float | None]:
         return dataclasses.asdict(self)
@@ -313,25 +319,41 @@ class Faithful:
 
 def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
               confusion: np.ndarray | None, counts: Counts | None, corrected: bool,
-              seed: int) -> Faithful:
+              known: np.ndarray, seed: int) -> Faithful:
     """A :class:`Faithful` of ``(K,)`` training shares ``training`` from resamples of the
     training counts ``trainings`` (persons whole where they repeat): per resample, ``ng``
-    images of the training shares read through ``confusion``."""
+    images of the training shares read through ``confusion``; the amplifications over the
+    ``(K,)`` bool ``known`` classes."""
     rng = np.random.default_rng([seed, 3])
     c = np.eye(len(training)) if confusion is None else _filled(confusion)
     annotated = np.clip(c.T @ training, 0, None)
-    raw, fixed = [], []
+    balanced = known.sum() > 1
+    tvs: dict[str, list[float]] = {"raw": [], "corrected": []}
+    amplified: dict[str, list[float]] = {"raw": [], "corrected": []}
     for tb in trainings:
         pt = tb / max(tb.sum(), 1)
-        gb = rng.multinomial(ng, annotated / annotated.sum()) / ng
-        raw.append(total_variation(pt, gb))
+        drawn = {"raw": rng.multinomial(ng, annotated / annotated.sum()) / ng}
         if corrected:
             cb = c if counts is None else _confusion_draw(counts, rng)
-            fixed.append(total_variation(pt, correct_confusion(gb, cb)))
-    out = Faithful(float(np.mean(raw)), float(np.percentile(raw, 95)))
-    if fixed:
-        out.corrected_tv, out.corrected_tv_high = (float(np.mean(fixed)),
-                                                   float(np.percentile(fixed, 95)))
+            drawn["corrected"] = correct_confusion(drawn["raw"], cb)
+        for kind, gb in drawn.items():
+            tvs[kind].append(total_variation(pt, gb))
+            if balanced and pt[known].sum() > 0 and gb[known].sum() > 0:
+                amplified[kind].append(fairness_discrepancy(gb[known])
+                                       - fairness_discrepancy(pt[known]))
+
+    def spread(values: list[float]) -> dict[str, float] | None:
+        if not values:
+            return None
+        low, high = np.percentile(values, [2.5, 97.5])
+        return {"mean": float(np.mean(values)), "low": float(low), "high": float(high)}
+
+    out = Faithful(float(np.mean(tvs["raw"])), float(np.percentile(tvs["raw"], 95)),
+                   amplification=spread(amplified["raw"]),
+                   corrected_amplification=spread(amplified["corrected"]))
+    if tvs["corrected"]:
+        out.corrected_tv = float(np.mean(tvs["corrected"]))
+        out.corrected_tv_high = float(np.percentile(tvs["corrected"], 95))
     return out
 
 
@@ -543,7 +565,7 @@ def compare(
                      if b[known].sum() > 0])
     if redrawn and ng:
         result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
-                                    result.corrected is not None, seed)
+                                    result.corrected is not None, known, seed)
     return result
 
 
@@ -622,21 +644,27 @@ def faithful_text(summary: dict[str, Any]) -> str | None:
 def imbalance_text(summary: dict[str, Any]) -> str | None:
     """One line on the imbalances of a :meth:`Comparison.to_dict` summary (None without
     them): ``"distance from balance (L2): training 0.21, generated 0.30 [0.28, 0.33];
-    amplified by +0.09 [+0.06, +0.12]; ..."``."""
+    amplified by +0.09 [+0.06, +0.12] (a faithful generator +0.004 [-0.01, +0.02]); ..."``."""
     raw = summary.get("imbalance")
     if not raw:
         return None
+    faithful = summary.get("faithful") or {}
 
-    def part(d: dict[str, float]) -> str:
+    def part(d: dict[str, float], alone: dict[str, float] | None) -> str:
         verb = "amplified" if d["amplification"] > 0 else "reduced"
-        return (f"generated {d['generated']:.3f} [{d['generated_low']:.3f}, "
+        text = (f"generated {d['generated']:.3f} [{d['generated_low']:.3f}, "
                 f"{d['generated_high']:.3f}], {verb} by {d['amplification']:+.3f} "
                 f"[{d['low']:+.3f}, {d['high']:+.3f}]")
+        if alone:
+            text += (f" (a faithful generator {alone['mean']:+.3f} [{alone['low']:+.3f}, "
+                     f"{alone['high']:+.3f}])")
+        return text
 
-    text = f"distance from balance (L2): training {raw['training']:.3f}, {part(raw)}"
+    text = (f"distance from balance (L2): training {raw['training']:.3f}, "
+            f"{part(raw, faithful.get('amplification'))}")
     corrected = summary.get("corrected_imbalance")
     if corrected:
-        text += f"; corrected: {part(corrected)}"
+        text += f"; corrected: {part(corrected, faithful.get('corrected_amplification'))}"
     return text
 
 
