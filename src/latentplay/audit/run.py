@@ -319,10 +319,10 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     generated = (result.corrected if result.corrected is not None else result.generated
                  ).reshape(shape)
     tv = result.corrected_tv if corrected else result.tv
-    faithful = result.faithful and (result.faithful.corrected_tv if corrected
-                                    else result.faithful.tv)
+    faithful = None if result.faithful is None else (
+        result.faithful.corrected_tv if corrected else result.faithful.tv)
     title = (f"{first.attribute} x {second.attribute}: {'corrected ' if corrected else ''}TV "
-             f"{tv:.3f}" + (f" (a faithful generator {faithful:.3f})" if faithful else "")
+             f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
              + f", chi-square p {p_text(result.chi2_p)}"
              + ("\nthe two annotators' errors taken as independent" if measured else ""))
     label = f"generated, {'corrected' if corrected else how}"
