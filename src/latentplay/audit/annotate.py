@@ -256,7 +256,7 @@ def fit_classifier(
         embedder: embedder name (``pixels-pca``, ``clip:PATH``, ``vae:RUN``, ``dlib``).
         options: ``key=value`` options of the embedder.
         test_size: share of rows held out (stratified by class) to measure the annotator;
-            whole persons when the store's ``identity`` repeats them.
+            whole persons when the store's ``identity`` (or ``person``) repeats them.
         max_rows: use at most this many random rows (None: all).
         c: inverse L2 strength of the logistic regression.
         seed: seeds the row sample, the split and the embedder.

@@ -24,7 +24,7 @@ def annotator_cmd(
     embedder: str = typer.Option("pixels-pca", help="pixels-pca | clip:PATH | vae:RUN | dlib."),
     option: list[str] = typer.Option([], "--option", help="Embedder option key=value (repeat)."),
     test_size: float = typer.Option(0.25, help="Held-out share (stratified; whole persons when "
-                                    "the store's identity repeats them) for its accuracy."),
+                                    "the store's identity or person repeats them) for its accuracy."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
     c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
     seed: int = typer.Option(0, help="Seed of the row sample and the split."),

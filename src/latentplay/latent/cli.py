@@ -616,8 +616,8 @@ def probe(
                       f"{top} ({p.informativeness[top]:.2f})")
     Console().print(table)
     if found and found[0].folds == "persons":
-        typer.echo("folds keep each person's photos together (the store's identity repeats "
-                   "persons)")
+        typer.echo("folds keep each person's photos together (the store's identity or person "
+                   "attribute repeats persons)")
     typer.echo(f"wrote {out}")
 
 

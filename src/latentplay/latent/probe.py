@@ -20,7 +20,7 @@ For one column ``z`` ``(N, D)`` and one attribute:
 
 Rows with a missing label are left out of that attribute's probe. Folds are stratified for
 categorical attributes and seeded. When the rows are photos of persons who appear in several
-(``groups``; :func:`probe_store` takes the store's ``identity``), each person's photos stay in
+(``groups``; :func:`probe_store` takes the store's ``identity`` (or ``person``)), each person's photos stay in
 one fold: otherwise a model scores by recognising the person from their other photos (on 1,200
 synthetic photos of 200 persons, pixel PCA: skin tone's linear probe 0.772 over row folds,
 0.495 over person folds).
@@ -192,7 +192,7 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     categorical, factor and continuous attribute but categorical ones of more than
     :data:`~latentplay.store.summary.MAX_LISTED` classes, such as identities), on up to
     ``max_rows`` random rows; folds keep each person's photos together when the store's
-    ``identity`` repeats persons."""
+    ``identity`` (or ``person``) repeats persons."""
     if not columns:
         raise UserError("name at least one vector column to probe")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [

@@ -326,7 +326,7 @@ def run(
 def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult,
             y: np.ndarray, blocks: np.ndarray | None) -> dict:
     """The outcome's difference before and after matching (:mod:`latentplay.match.effect`).
-    When the store's ``identity`` shows persons in several photos, the intervals count the
+    When the store's ``identity`` (or ``person``) shows persons in several photos, the intervals count the
     persons each estimate rests on (matching with replacement keeps Abadie & Imbens' variance,
     which does not, and says so)."""
     persons = repeated_persons(store)

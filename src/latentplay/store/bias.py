@@ -14,7 +14,7 @@ the groups differ at all, the trend test whether the share of the later levels r
 along the groups' order — one degree of freedom, so a steady gradient across ten skin tones
 shows where the chi-square test spreads it over nine.
 
-When the store's ``identity`` attribute shows several photos of one person, both tests take
+When the store's ``identity`` (or ``person``) attribute shows several photos of one person, both tests take
 those photos as independent rows and their p-values come out too small; each then also gets
 Rao & Scott's correction over persons (:mod:`latentplay.clustered`), and the trend's ``r``
 a bootstrap interval over them.
