@@ -60,6 +60,7 @@ _EXPORTS = {
     "detection_sweep": "detection",
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
     **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
+    "versus": "versus",
     **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],
                     "latentplay.metrics.fidelity"),
 }

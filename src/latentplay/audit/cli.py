@@ -205,6 +205,42 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
     print(f"wrote {out}")
 
 
+@app.command("versus")
+def versus_cmd(
+    audits: list[Path] = typer.Argument(..., help="Directories audit compare wrote (two or more)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory."),
+    name: str = typer.Option(None, "--name", help="Comma-separated names of the audits "
+                             "(default: their directories' names)."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Put several generators' audits of one training set side by side: per attribute, each
+    one's TV (beside a faithful generator's), corrected TV, test against the training set and
+    amplification of imbalance, and a test of the generators against each other."""
+    from latentplay.audit.versus import versus
+    from latentplay.outputs import p_text
+
+    found = versus(audits, out, names=split_names(name) or None, overwrite=overwrite)
+    if found.get("note"):
+        print(f"note: {found['note']}")
+
+    def number(value: float | None, form: str = ".3f") -> str:
+        return "-" if value is None else format(value, form)
+
+    for attribute, table in found["attributes"].items():
+        test = table["test"]
+        print(f"{attribute}: the generators against each other: " + (
+            f"chi-square {test['statistic']:.2f} on {test['dof']} dof, p "
+            f"{p_text(test['p_value'], 3)}" if test else f"no test ({table['test_note']})"))
+        for row in table["rows"]:
+            print(f"  {row['audit']}: TV {number(row['tv'])} (a faithful generator "
+                  f"{number(row['faithful_tv'])}), corrected {number(row['corrected_tv'])}; "
+                  f"against the training set p {p_text(row['chi2_p'], 3)}; amplification "
+                  f"{number(row['amplification'], '+.3f')}")
+    for attribute, why in found["skipped"].items():
+        print(f"{attribute}: left out, {why}")
+    print(f"wrote {out}")
+
+
 @app.command("sample-groups")
 def sample_groups_cmd(
     run: Path = typer.Argument(..., help="Run directory: an autoencoder-family run, or any run "

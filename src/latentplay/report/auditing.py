@@ -369,6 +369,33 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     return sections
 
 
+def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
+    """``audit versus``: per attribute the audits' table, the test between them and the
+    shares."""
+    facts = [("audits", ", ".join(f"{name} ({path})" for name, path in d["audits"].items())),
+             ("training store", ", ".join(d.get("data") or []))]
+    if d.get("note"):
+        facts.append(("note", d["note"]))
+    sections = [Section("Audits side by side", "versus", [Facts(facts)])]
+    for name, table in d["attributes"].items():
+        test = table.get("test")
+        tested = (f"chi-square {number(test['statistic'])} on {number(test['dof'])} dof, "
+                  f"{p_is(test['p_value'])}" if test else f"none: {table.get('test_note')}")
+        rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
+                 r["faithful_corrected_tv"], p_value(r["chi2_p"]), r["amplification"]]
+                for r in table["rows"]]
+        blocks: list[Any] = [Facts([("the generators against each other", tested)]), Table.of(
+            ["audit", "generated", "TV", "faithful TV", "corrected TV", "faithful corrected TV",
+             "p against training", "amplification"], rows,
+            "Each audit against the training set; 'faithful': what a generator that follows the "
+            "training distribution scores in the same comparison.")]
+        if (run / f"versus_{name}.png").exists():
+            blocks.append(file_figure(run / f"versus_{name}.png",
+                                      "Training shares beside each audit's generated shares."))
+        sections.append(Section(name, f"versus-{name}", blocks))
+    return sections
+
+
 _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
                       Callable[[Path, dict[str, Any]], list[Section]]], ...] = (
     ("summary.json", lambda d: f"Audit of {_source(d)}: {', '.join(d['attributes'])}", _compare),
@@ -386,6 +413,7 @@ _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
                                  f"by {d.get('by')}"), lambda run, d: [accuracy.section(run, d)]),
     ("counterfactual.json", counterfactuals.title, lambda run, d: [counterfactuals.section(run, d)]),
     ("profile.json", counterfactuals.profile_title, counterfactuals.profile_sections),
+    ("versus.json", lambda d: f"Audits side by side: {', '.join(d['audits'])}", _versus),
 )
 """Each output an audit directory may hold: its file, the page title it gives when it comes
 first, and its sections."""

@@ -18,7 +18,7 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
                "verification_comparison.json", "accuracy.json", "counterfactual.json",
-               "profile.json", "truncation.json", "detection.json")),
+               "profile.json", "truncation.json", "detection.json", "versus.json")),
     ("probe", ("probe.json",)),
     ("model", ("model.json",)),
 )
@@ -32,9 +32,9 @@ def detect(path: Path) -> Kind:
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
       ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
-      ``counterfactual.json``, ``profile.json``, ``truncation.json`` or ``detection.json``
-      (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` / ``verify`` /
-      ``accuracy`` / ``counterfactual`` / ``detection``);
+      ``counterfactual.json``, ``profile.json``, ``truncation.json``, ``detection.json`` or
+      ``versus.json`` (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` /
+      ``verify`` / ``accuracy`` / ``counterfactual`` / ``detection`` / ``versus``);
     - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``).
 
     Raises:
@@ -52,6 +52,6 @@ def detect(path: Path) -> Kind:
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
                     f"verification.json, accuracy.json, counterfactual.json, profile.json, "
-                    f"truncation.json or detection.json), a "
+                    f"truncation.json, detection.json or versus.json), a "
                     f"probe run (probe.json), an imported generator (model.json) or a store "
                     f"({SCHEMA_FILE}); nothing to report")

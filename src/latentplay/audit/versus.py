@@ -1,0 +1,167 @@
+"""Several generators audited against one training set, side by side.
+
+``latentplay audit versus A B ...`` reads the ``summary.json`` of ``audit compare`` runs and,
+per attribute they share, puts their numbers in one table (TV beside what a faithful generator
+would score there, corrected TV, chi-square p against the training set, amplification of
+imbalance) and tests whether the generators differ from each other: Pearson's test of
+homogeneity of their annotated counts (``G x K``). When one annotator read every audit, its
+errors are the same on both sides of that test, so no correction is needed for it to hold its
+level (the same assumption as the correction's: it errs on each generator's images as on the
+held-out ones); when the annotators differ, no test is made.
+
+>>> found = versus(["audits/vae", "audits/dcgan"], "audits/versus")
+>>> found["attributes"]["skin_tone"]["test"]["p_value"]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import chi2_contingency
+
+from latentplay.errors import UserError
+from latentplay.outputs import json_default, output_dir, write_csv
+
+PathLike = str | os.PathLike[str]
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    """The ``summary.json`` of an ``audit compare`` directory."""
+    from latentplay.report.files import read_json
+
+    file = path / "summary.json"
+    if not file.is_file():
+        raise UserError(f"{path} holds no summary.json: give directories that latentplay "
+                        "audit compare wrote")
+    summary = read_json(file)
+    if "attributes" not in summary:
+        raise UserError(f"{file} is not an audit compare summary")
+    return summary
+
+
+def _reader(entry: dict[str, Any]) -> Any:
+    """What identifies the annotator of an attribute's entry: its description without what
+    depends on the images it read."""
+    return {k: v for k, v in (entry.get("annotator") or {}).items() if k != "confidence_generated"}
+
+
+def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """One audit's line of the table for one attribute."""
+    faithful = entry.get("faithful") or {}
+    imbalance = entry.get("imbalance") or {}
+    corrected_imbalance = entry.get("corrected_imbalance") or {}
+    return {"audit": name, "n_generated": entry.get("n_generated"), "tv": entry.get("tv"),
+            "faithful_tv": faithful.get("tv"), "corrected_tv": entry.get("corrected_tv"),
+            "faithful_corrected_tv": faithful.get("corrected_tv"),
+            "chi2_p": (entry.get("chi2") or {}).get("p_value"),
+            "amplification": imbalance.get("amplification"),
+            "corrected_amplification": corrected_imbalance.get("amplification")}
+
+
+def _homogeneity(counts: np.ndarray) -> dict[str, float] | None:
+    """Pearson's test of homogeneity of ``(G, K)`` counts (classes no audit has left out);
+    None with fewer than two classes left or an empty row."""
+    counts = counts[:, counts.sum(axis=0) > 0]
+    if counts.shape[1] < 2 or (counts.sum(axis=1) == 0).any():
+        return None
+    statistic, p_value, dof, _ = chi2_contingency(counts, correction=False)
+    return {"statistic": float(statistic), "dof": int(dof), "p_value": float(p_value)}
+
+
+def versus(audits: Sequence[PathLike], out: PathLike, *, names: Sequence[str] | None = None,
+           overwrite: bool = False) -> dict[str, Any]:
+    """Compare ``audit compare`` directories ``audits`` (two or more) and write
+    ``versus.json``, and per attribute they all have with the same classes
+    ``versus_<attr>.csv`` (the table) and ``versus_<attr>.png`` (the shares of each).
+
+    Args:
+        names: what to call each audit (default: its directory's name).
+
+    Returns:
+        The summary (also ``versus.json``): ``audits``, ``data`` (the training stores; a note
+        when they differ) and per attribute ``classes``, ``training`` shares, ``rows``, each
+        audit's ``generated`` and ``corrected`` shares (``[share, low, high]`` per class, as
+        the audit measured them), and ``test`` (None where the annotators differ or nothing
+        can be tested, ``test_note`` saying why).
+    """
+    paths = [Path(p) for p in audits]
+    if len(paths) < 2:
+        raise UserError("audit versus compares two audits or more")
+    labels = list(names) if names else [p.name for p in paths]
+    if len(labels) != len(paths) or len(set(labels)) != len(labels):
+        raise UserError(f"give each audit its own name: {labels}")
+    summaries = [_summary(p) for p in paths]
+    stores = sorted({str(s.get("data")) for s in summaries})
+    found: dict[str, Any] = {"audits": dict(zip(labels, map(str, paths), strict=True)),
+                             "data": stores, "attributes": {}, "skipped": {}}
+    if len(stores) > 1:
+        found["note"] = "the audits compared their images with different training stores"
+    common = [a for a in summaries[0]["attributes"]
+              if all(a in s["attributes"] for s in summaries[1:])]
+    for attribute in common:
+        entries = [s["attributes"][attribute] for s in summaries]
+        if any(e.get("kind") == "continuous" for e in entries):
+            found["skipped"][attribute] = "continuous values (compare their SMD and KS)"
+            continue
+        classes = entries[0]["classes"]
+        if any(e["classes"] != classes for e in entries[1:]):
+            found["skipped"][attribute] = "the audits count different classes"
+            continue
+        found["attributes"][attribute] = _attribute(labels, entries, classes)
+    if not found["attributes"]:
+        raise UserError("the audits share no attribute counted over the same classes")
+    out = output_dir(out, overwrite)
+    for attribute, table in found["attributes"].items():
+        write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
+        _figure(out / f"versus_{attribute}.png", attribute, table)
+    (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default))
+    return found
+
+
+def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[str]
+               ) -> dict[str, Any]:
+    """The table, shares and test of one attribute across the audits' ``entries``."""
+    per_class = [{row["class"]: row for row in e["per_class"]} for e in entries]
+    counts = np.array([[rows[c]["generated_count"] for c in classes] for rows in per_class])
+    same_reader = all(_reader(e) == _reader(entries[0]) for e in entries[1:])
+    test = _homogeneity(counts) if same_reader else None
+    note = (None if test is not None else
+            "different annotators read the audits" if not same_reader else
+            "fewer than two classes were generated")
+
+    def shares(rows: dict[str, dict[str, Any]], key: str) -> list[list[float]]:
+        """Per class: the share under ``key`` and its interval."""
+        return [[rows[c][key], rows[c][f"{key}_low"], rows[c][f"{key}_high"]] for c in classes]
+
+    return {"classes": classes, "training": shares(per_class[0], "training"),
+            "rows": [_row(label, e) for label, e in zip(labels, entries, strict=True)],
+            "generated": {label: shares(rows, "generated")
+                          for label, rows in zip(labels, per_class, strict=True)},
+            "corrected": {label: shares(rows, "corrected")
+                          for label, rows in zip(labels, per_class, strict=True)
+                          if all("corrected" in rows[c] for c in classes)},
+            "test": test, "test_note": note}
+
+
+def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:
+    """Training shares beside each audit's generated shares (corrected where every audit
+    could be)."""
+    from latentplay.outputs import p_text
+    from latentplay.viz.distribution import distribution_bars
+    from latentplay.viz.grid import save_figure
+
+    shares = found["corrected"] if len(found["corrected"]) == len(found["generated"]) \
+        else found["generated"]
+    kind = "corrected" if shares is found["corrected"] else "annotated"
+    series = {name: (np.array(values, float)[:, 0], np.array(values, float)[:, 1:])
+              for name, values in [("training", found["training"]),
+                                   *((f"{label}, {kind}", v) for label, v in shares.items())]}
+    test = found["test"]
+    title = (f"{attribute}: the generators against each other, chi-square p "
+             f"{p_text(test['p_value'])}" if test else f"{attribute}: {found['test_note']}")
+    save_figure(distribution_bars(found["classes"], series, title=title), path)

@@ -1,0 +1,83 @@
+"""`latentplay audit versus`: several audits of one training set side by side."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import chi2_contingency
+
+from latentplay import store as st
+from latentplay.audit import audit_images, fit_classifier, load_annotator
+
+
+@pytest.fixture(scope="module")
+def audits(faces: Path, skin_annotator_file: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> dict[str, Path]:
+    """The training faces audited as they are, again, and only its monk_8 faces (as 'dark')."""
+    root = tmp_path_factory.mktemp("versus")
+    store = st.load(faces)
+    dark = np.flatnonzero(np.asarray(store.labels("skin_tone")) == 7)
+    annotator = load_annotator(skin_annotator_file)
+    out = {}
+    for name, rows in (("same", np.arange(len(store))), ("again", np.arange(len(store))),
+                       ("dark", dark)):
+        out[name] = root / name
+        audit_images(st.load_images(store, rows), store, [annotator], out[name])
+    return out
+
+
+def test_generators_side_by_side(cli, audits: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "vs"
+    r = cli("audit", "versus", audits["same"], audits["dark"], "--out", out)
+    assert r.code == 0, r.err
+    found = json.loads((out / "versus.json").read_text())
+    table = found["attributes"]["skin_tone"]
+    assert [row["audit"] for row in table["rows"]] == ["same", "dark"]
+    summaries = [json.loads((audits[n] / "summary.json").read_text())["attributes"]["skin_tone"]
+                 for n in ("same", "dark")]
+    counts = np.array([[c["generated_count"] for c in s["per_class"]] for s in summaries])
+    ref = chi2_contingency(counts, correction=False)
+    assert table["test"]["statistic"] == pytest.approx(ref[0]) and table["test"]["p_value"] < 1e-6
+    assert table["rows"][1]["tv"] == summaries[1]["tv"]
+    assert table["rows"][0]["faithful_tv"] == summaries[0]["faithful"]["tv"]
+    assert table["generated"]["dark"][1][0] == pytest.approx(summaries[1]["per_class"][1]["generated"])
+    with open(out / "versus_skin_tone.csv") as fh:
+        assert [row["audit"] for row in csv.DictReader(fh)] == ["same", "dark"]
+    assert (out / "versus_skin_tone.png").stat().st_size > 5000
+    assert "the generators against each other: chi-square" in r.out
+    from latentplay.report import build_report
+
+    page = build_report(out).read_text(encoding="utf-8")
+    assert "Audits side by side" in page and "faithful corrected TV" in page
+    # the same images twice: nothing between them
+    r = cli("audit", "versus", audits["same"], audits["again"], "--name", "a,b",
+            "--out", tmp_path / "twice")
+    assert r.code == 0, r.err
+    twice = json.loads((tmp_path / "twice" / "versus.json").read_text())
+    assert twice["attributes"]["skin_tone"]["test"]["p_value"] == pytest.approx(1.0)
+
+
+def test_different_annotators_are_not_tested(cli, faces: Path, audits: dict[str, Path],
+                                             tmp_path: Path) -> None:
+    other = fit_classifier(faces, "skin_tone", options=["dim=4"]).save(tmp_path / "other.npz")
+    r = cli("audit", "compare", "--images", faces, "--data", faces, "--annotator", other,
+            "--out", tmp_path / "other")
+    assert r.code == 0, r.err
+    r = cli("audit", "versus", audits["same"], tmp_path / "other", "--out", tmp_path / "vs")
+    assert r.code == 0, r.err
+    table = json.loads((tmp_path / "vs" / "versus.json").read_text())["attributes"]["skin_tone"]
+    assert table["test"] is None and table["test_note"] == "different annotators read the audits"
+    assert "no test (different annotators read the audits)" in r.out
+
+
+def test_bad_input_is_one_line_and_status_2(cli, audits: dict[str, Path], tmp_path: Path) -> None:
+    for args, message in [([audits["same"]], "two audits or more"),
+                          ([audits["same"], tmp_path], "holds no summary.json"),
+                          ([audits["same"], audits["dark"], "--name", "a,a"], "its own name")]:
+        r = cli("audit", "versus", *args, "--out", tmp_path / "bad")
+        assert r.code == 2 and message in r.err, r.err
+    assert not (tmp_path / "bad").exists()
