@@ -81,3 +81,21 @@ def test_bad_input_is_one_line_and_status_2(cli, audits: dict[str, Path], tmp_pa
         r = cli("audit", "versus", *args, "--out", tmp_path / "bad")
         assert r.code == 2 and message in r.err, r.err
     assert not (tmp_path / "bad").exists()
+
+
+def test_three_generators_pair_by_pair(cli, audits: dict[str, Path], tmp_path: Path) -> None:
+    r = cli("audit", "versus", audits["same"], audits["again"], audits["dark"],
+            "--out", tmp_path / "three")
+    assert r.code == 0, r.err
+    pairs = json.loads((tmp_path / "three" / "versus.json").read_text()
+                       )["attributes"]["skin_tone"]["pairs"]
+    by = {tuple(p["audits"]): p for p in pairs}
+    assert set(by) == {("same", "again"), ("same", "dark"), ("again", "dark")}
+    assert by["same", "again"]["p_value"] == pytest.approx(1.0)
+    assert by["same", "again"]["p_holm"] == pytest.approx(1.0)
+    # Holm: the smallest p times 3, the next times 2 (never below the one before), the last alone
+    ordered = sorted(pairs, key=lambda p: p["p_value"])
+    assert ordered[0]["p_holm"] == pytest.approx(min(1.0, 3 * ordered[0]["p_value"]))
+    assert ordered[1]["p_holm"] == pytest.approx(
+        max(ordered[0]["p_holm"], min(1.0, 2 * ordered[1]["p_value"])))
+    assert "same vs dark: chi-square" in r.out

@@ -231,6 +231,9 @@ def versus_cmd(
         print(f"{attribute}: the generators against each other: " + (
             f"chi-square {test['statistic']:.2f} on {test['dof']} dof, p "
             f"{p_text(test['p_value'], 3)}" if test else f"no test ({table['test_note']})"))
+        for pair in table["pairs"]:
+            print(f"  {' vs '.join(pair['audits'])}: chi-square {pair['statistic']:.2f}, p "
+                  f"{p_text(pair['p_value'], 3)} (Holm {p_text(pair['p_holm'], 3)})")
         for row in table["rows"]:
             print(f"  {row['audit']}: TV {number(row['tv'])} (a faithful generator "
                   f"{number(row['faithful_tv'])}), corrected {number(row['corrected_tv'])}; "

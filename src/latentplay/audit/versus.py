@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,22 @@ def _homogeneity(counts: np.ndarray) -> dict[str, float] | None:
     return {"statistic": float(statistic), "dof": int(dof), "p_value": float(p_value)}
 
 
+def _pairs(labels: list[str], counts: np.ndarray) -> list[dict[str, Any]]:
+    """Every two of the ``(G, K)`` audits' counts tested against each other
+    (:func:`_homogeneity`), with Holm's adjustment of the p-values over the pairs."""
+    pairs = []
+    for i, j in combinations(range(len(labels)), 2):
+        test = _homogeneity(counts[[i, j]])
+        if test is not None:
+            pairs.append({"audits": [labels[i], labels[j]], **test})
+    order = np.argsort([p["p_value"] for p in pairs])
+    running = 0.0
+    for rank, k in enumerate(order):
+        running = max(running, min(1.0, (len(pairs) - rank) * pairs[k]["p_value"]))
+        pairs[k]["p_holm"] = running
+    return pairs
+
+
 def versus(audits: Sequence[PathLike], out: PathLike, *, names: Sequence[str] | None = None,
            overwrite: bool = False) -> dict[str, Any]:
     """Compare ``audit compare`` directories ``audits`` (two or more) and write
@@ -86,8 +103,9 @@ def versus(audits: Sequence[PathLike], out: PathLike, *, names: Sequence[str] | 
         The summary (also ``versus.json``): ``audits``, ``data`` (the training stores; a note
         when they differ) and per attribute ``classes``, ``training`` shares, ``rows``, each
         audit's ``generated`` and ``corrected`` shares (``[share, low, high]`` per class, as
-        the audit measured them), and ``test`` (None where the annotators differ or nothing
-        can be tested, ``test_note`` saying why).
+        the audit measured them), ``test`` (None where the annotators differ or nothing
+        can be tested, ``test_note`` saying why) and, for three audits or more, ``pairs``:
+        every two tested against each other, with Holm's adjusted ``p_holm``.
     """
     paths = [Path(p) for p in audits]
     if len(paths) < 2:
@@ -130,6 +148,7 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
     counts = np.array([[rows[c]["generated_count"] for c in classes] for rows in per_class])
     same_reader = all(_reader(e) == _reader(entries[0]) for e in entries[1:])
     test = _homogeneity(counts) if same_reader else None
+    pairs = _pairs(labels, counts) if same_reader and len(labels) > 2 else []
     note = (None if test is not None else
             "different annotators read the audits" if not same_reader else
             "fewer than two classes were generated")
@@ -145,7 +164,7 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
             "corrected": {label: shares(rows, "corrected")
                           for label, rows in zip(labels, per_class, strict=True)
                           if all("corrected" in rows[c] for c in classes)},
-            "test": test, "test_note": note}
+            "test": test, "test_note": note, "pairs": pairs}
 
 
 def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:

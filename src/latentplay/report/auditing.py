@@ -389,6 +389,12 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
              "p against training", "amplification"], rows,
             "Each audit against the training set; 'faithful': what a generator that follows the "
             "training distribution scores in the same comparison.")]
+        if table.get("pairs"):
+            blocks.append(Table.of(
+                ["audits", "chi-square", "dof", "p", "p (Holm)"],
+                [[" vs ".join(q["audits"]), q["statistic"], q["dof"], p_value(q["p_value"]),
+                  p_value(q["p_holm"])] for q in table["pairs"]],
+                "Every two generators against each other; Holm's adjustment over the pairs."))
         if (run / f"versus_{name}.png").exists():
             blocks.append(file_figure(run / f"versus_{name}.png",
                                       "Training shares beside each audit's generated shares."))
