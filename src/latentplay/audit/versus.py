@@ -168,15 +168,15 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
 
 
 def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:
-    """Training shares beside each audit's generated shares (corrected where every audit
-    could be)."""
+    """Training shares (the first audit's) beside each audit's generated shares (corrected
+    where every audit could be), with the intervals the audits measured."""
     from latentplay.outputs import p_text
     from latentplay.viz.distribution import distribution_bars
     from latentplay.viz.grid import save_figure
 
-    shares = found["corrected"] if len(found["corrected"]) == len(found["generated"]) \
-        else found["generated"]
-    kind = "corrected" if shares is found["corrected"] else "annotated"
+    every = len(found["corrected"]) == len(found["generated"])   # each audit was corrected
+    shares, kind = (found["corrected"], "corrected") if every else (found["generated"],
+                                                                      "annotated")
     series = {name: (np.array(values, float)[:, 0], np.array(values, float)[:, 1:])
               for name, values in [("training", found["training"]),
                                    *((f"{label}, {kind}", v) for label, v in shares.items())]}
