@@ -198,9 +198,10 @@ class ShareSpread:
 def share_spread(codes: np.ndarray, n_classes: int, units: np.ndarray) -> ShareSpread | None:
     """The :class:`ShareSpread` of the shares of ``(N,)`` class codes ``codes``
     (``0..K-1``; negative codes, rows without a class, left out) when row ``i`` belongs to
-    cluster ``units[i]``: ``K / (K - 1)`` times the sum over clusters of the outer products of
-    their deviations ``(z_c - m_c p) / n`` (``z_c`` their counts, ``m_c`` their rows), the
-    linearisation estimator :func:`rao_scott` uses. None with fewer than two clusters."""
+    cluster ``units[i]``: ``k / (k - 1)`` over ``k`` clusters times the sum over them of the
+    outer products of their deviations ``(z_c - m_c p) / n`` (``z_c`` their ``(K,)`` counts,
+    ``m_c`` their rows), the linearisation estimator :func:`rao_scott` uses. None with fewer
+    than two clusters."""
     codes, units = np.asarray(codes), np.asarray(units)
     keep = codes >= 0
     cluster, k = clusters(units[keep])
