@@ -60,7 +60,7 @@ _EXPORTS = {
     "detection_sweep": "detection",
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
     **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
-    "versus": "versus",
+    "compare_audits": "versus",
     **dict.fromkeys(["PRDC", "frechet_distance", "kernel_distance", "prdc"],
                     "latentplay.metrics.fidelity"),
 }

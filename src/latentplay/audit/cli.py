@@ -216,10 +216,10 @@ def versus_cmd(
     """Put several generators' audits of one training set side by side: per attribute, each
     one's TV (beside a faithful generator's), corrected TV, test against the training set and
     amplification of imbalance, and a test of the generators against each other."""
-    from latentplay.audit.versus import versus
+    from latentplay.audit.versus import compare_audits
     from latentplay.outputs import p_text
 
-    found = versus(audits, out, names=split_names(name) or None, overwrite=overwrite)
+    found = compare_audits(audits, out, names=split_names(name) or None, overwrite=overwrite)
     if found.get("note"):
         print(f"note: {found['note']}")
 

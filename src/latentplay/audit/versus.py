@@ -9,7 +9,7 @@ errors are the same on both sides of that test, so no correction is needed for i
 level (the same assumption as the correction's: it errs on each generator's images as on the
 held-out ones); when the annotators differ, no test is made.
 
->>> found = versus(["audits/vae", "audits/dcgan"], "audits/versus")
+>>> found = compare_audits(["audits/vae", "audits/dcgan"], "audits/versus")
 >>> found["attributes"]["skin_tone"]["test"]["p_value"]
 """
 
@@ -90,8 +90,8 @@ def _pairs(labels: list[str], counts: np.ndarray) -> list[dict[str, Any]]:
     return pairs
 
 
-def versus(audits: Sequence[PathLike], out: PathLike, *, names: Sequence[str] | None = None,
-           overwrite: bool = False) -> dict[str, Any]:
+def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
+                   names: Sequence[str] | None = None, overwrite: bool = False) -> dict[str, Any]:
     """Compare ``audit compare`` directories ``audits`` (two or more) and write
     ``versus.json``, and per attribute they all have with the same classes
     ``versus_<attr>.csv`` (the table) and ``versus_<attr>.png`` (the shares of each).
