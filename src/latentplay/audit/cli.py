@@ -83,8 +83,10 @@ def compare_cmd(
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Sample n images from RUN (or read --images), annotate them, and compare their class
-    distribution with the training store's: counts, Wilson intervals, chi-square, TV, JS, and
-    proportions corrected for the annotator's confusion. With --psi, once per truncation."""
+    distribution with the training store's: counts, Wilson intervals, a chi-square test through
+    the annotator's confusion, TV and JS beside what a faithful generator scores, and
+    proportions corrected for the annotator's confusion; --joint A,B the intersections too.
+    With --psi, once per truncation."""
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.distribution import (
