@@ -84,7 +84,7 @@ def compare_cmd(
 ) -> None:
     """Sample n images from RUN (or read --images), annotate them, and compare their class
     distribution with the training store's: counts, Wilson intervals, a chi-square test through
-    the annotator's confusion, TV and JS beside what a faithful generator scores, and
+    the annotator's confusion, TV (beside what a faithful generator scores), JS, and
     proportions corrected for the annotator's confusion; --joint A,B the intersections too.
     With --psi, once per truncation."""
     from latentplay import store as st
