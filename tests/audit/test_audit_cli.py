@@ -279,6 +279,23 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     assert bad.code == 2 and "--device must be cpu, cuda or auto" in bad.err
 
 
+def test_truncation_of_intersections(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
+                                     tmp_path: Path) -> None:
+    gender = tmp_path / "gender.npz"
+    assert cli("audit", "annotator", faces, "--attribute", "gender", "--out", gender).code == 0
+    out = tmp_path / "trunc"
+    r = cli("audit", "compare", vae_run, "--data", faces, "--annotator",
+            f"{skin_annotator_file},{gender}", "--n", "100", "--psi", "1,0.5",
+            "--joint", "gender,skin_tone", "--out", out)
+    assert r.code == 0, r.err
+    entry = json.loads((out / "truncation.json").read_text())["attributes"]["gender,skin_tone"]
+    assert len(entry["classes"]) == 4 and entry["confidence"] == [None, None]
+    assert (out / "psi_0.5" / "distribution_gender,skin_tone.png").stat().st_size > 0
+    bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
+              "--psi", "1,0.5", "--joint", "gender,skin_tone", "--out", tmp_path / "bad")
+    assert bad.code == 2 and "--joint takes two" in bad.err and not (tmp_path / "bad").exists()
+
+
 def test_temperature_scales_the_same_draws(vae_run: Path) -> None:
     model = train.load_model(vae_run)
     z = np.random.default_rng(3).standard_normal((4, model.latent_dim)).astype(np.float32)

@@ -97,6 +97,7 @@ def compare_cmd(
     )
     from latentplay.audit.run import (
         audit_images,
+        check_joint,
         generate,
         label_annotators,
         read_images,
@@ -124,12 +125,12 @@ def compare_cmd(
         annotators = resolve_annotators(specs, store, names, clip_template=prompt,
                                         clip_model=clip_model, calibrate=calibrate, seed=seed,
                                         heads=heads, network_options=option or [])
+    check_joint(annotators, split_names(joint))
     if psi is not None:
-        if run is None or continuous or joint:
-            raise UserError("--psi samples a RUN at each truncation and audits classes, one "
-                            "attribute at a time")
+        if run is None or continuous:
+            raise UserError("--psi samples a RUN at each truncation and audits classes")
         _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), device,
-                    overwrite)
+                    overwrite, split_names(joint))
         return
     if run is not None:
         cond = parse_condition(condition)
@@ -182,7 +183,8 @@ def compare_cmd(
 
 
 def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Path, n: int, seed: int,
-                condition: dict[str, Any] | None, device: str, overwrite: bool) -> None:
+                condition: dict[str, Any] | None, device: str, overwrite: bool,
+                joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
     from latentplay.audit.truncation import truncation_sweep
 
@@ -191,7 +193,8 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
     except ValueError:
         raise UserError(f"--psi takes comma-separated numbers, got {psi!r}") from None
     summary = truncation_sweep(run, store, annotators, values, out, n=n, seed=seed,
-                               condition=condition, device=device, overwrite=overwrite)
+                               condition=condition, device=device, overwrite=overwrite,
+                               joint=joint)
     for name, entry in summary["attributes"].items():
         print(f"{name} (training: " + ", ".join(f"{c} {t:.3f}" for c, t in
                                               zip(entry["classes"], entry["training"], strict=True)) + ")")

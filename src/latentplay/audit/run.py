@@ -215,10 +215,7 @@ def audit_images(
     out = output_dir(out, overwrite)
     summary: dict[str, Any] = {"source": dict(source or {}), "data": str(data.path),
                                "n_generated": len(images), "seed": seed, "attributes": {}}
-    classes = [a.attribute for a in annotators if not isinstance(a, NetworkValues)]
-    if joint and (len(joint) != 2 or not set(joint) <= set(classes) or joint[0] == joint[1]):
-        raise UserError(f"--joint takes two of the attributes annotated with classes "
-                        f"({', '.join(classes) or 'none'}), got {','.join(joint)!r}")
+    check_joint(annotators, joint)
     persons = repeated_persons(data)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
@@ -265,6 +262,15 @@ def audit_images(
                                              "attribute": name, "evaluation": None})
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def check_joint(annotators: Sequence[Annotator | NetworkValues], joint: Sequence[str]) -> None:
+    """Raise a :class:`UserError` unless ``joint`` is empty or two different attributes that
+    ``annotators`` read as classes."""
+    classes = [a.attribute for a in annotators if not isinstance(a, NetworkValues)]
+    if joint and (len(joint) != 2 or not set(joint) <= set(classes) or joint[0] == joint[1]):
+        raise UserError(f"--joint takes two of the attributes annotated with classes "
+                        f"({', '.join(classes) or 'none'}), got {','.join(joint)!r}")
 
 
 def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],

@@ -39,7 +39,7 @@ SHOWN = 8
 def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Sequence[Annotator],
                      psis: Sequence[float], out: PathLike, *, n: int = 1000, seed: int = 0,
                      condition: Mapping[str, Any] | None = None, device: str = "cpu",
-                     overwrite: bool = False) -> dict[str, Any]:
+                     overwrite: bool = False, joint: Sequence[str] = ()) -> dict[str, Any]:
     """Audit ``n`` prior draws of ``run`` at each truncation ``psi`` (the same draws, scaled).
 
     Args:
@@ -50,6 +50,7 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         out: directory for ``psi_<value>/`` (each a complete ``audit compare`` output),
             ``truncation.json``, ``truncation_<attribute>.png`` and ``truncation_samples.png``.
         device: where the samples are decoded (``cpu``, ``cuda`` or ``auto``).
+        joint: two annotated attributes whose intersections are audited too (``"A,B"``).
 
     Returns:
         The summary (also ``truncation.json``): per attribute the classes, the training shares
@@ -72,7 +73,8 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
         images = generate(model, n, seed=seed, condition=condition, temperature=psi, device=device)
         audits.append(audit_images(images, data, annotators, out / f"psi_{psi:g}", seed=seed,
                                    overwrite=True, source={"run": str(run), "n": n, "psi": psi,
-                                                           "condition": dict(condition or {}) or None}))
+                                                           "condition": dict(condition or {}) or None},
+                                   joint=joint))
         strips.append(images[:SHOWN])
     summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "n": n, "seed": seed,
                                "psi": values, "attributes": {}}
@@ -101,7 +103,8 @@ def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[
         "generated_ci": [[[r["generated_low"], r["generated_high"]] for r in per] for per in rows],
         "corrected": [[r["corrected"] for r in per] for per in rows] if corrected else None,
         "tv": [a["attributes"][name]["tv"] for a in audits],
-        "confidence": [a["attributes"][name]["annotator"]["confidence_generated"] for a in audits],
+        "confidence": [a["attributes"][name]["annotator"].get("confidence_generated")
+                       for a in audits],   # None for intersections: two annotators read them
         "confidence_held_out": (first["annotator"]["evaluation"] or {}).get("confidence"),
         "corrected_tv": [a["attributes"][name]["corrected_tv"] for a in audits],
         "psi": psis,
