@@ -212,8 +212,9 @@ def share_spread(codes: np.ndarray, n_classes: int, units: np.ndarray) -> ShareS
     share = np.asarray(counts.sum(axis=0)).ravel() / n
     sizes = np.bincount(cluster, minlength=k).astype(np.float64)
     z = counts.T @ counts                                           # (K, K) sparse
-    covariance = (k / (k - 1) * (np.asarray(z.todense()) - np.outer(share, counts.T @ sizes)
-                                 - np.outer(counts.T @ sizes, share)
+    weighted = counts.T @ sizes                                     # (K,) sum_c m_c z_c
+    covariance = (k / (k - 1) * (np.asarray(z.todense()) - np.outer(share, weighted)
+                                 - np.outer(weighted, share)
                                  + float(sizes @ sizes) * np.outer(share, share)) / n**2)
     independent = (np.diag(share) - np.outer(share, share)) / n
     rank = max(int(np.count_nonzero(share)) - 1, 1)

@@ -5,6 +5,7 @@ dict rows."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import uuid
@@ -96,3 +97,15 @@ def p_text(p: float, digits: int = 2) -> str:
     """A p-value for text: ``"< 1e-300"`` below that (where doubles underflow towards 0 and
     the digits mean nothing), else ``digits`` significant figures."""
     return f"{p:.{digits}g}" if p >= 1e-300 else "< 1e-300"
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; an unreadable file or one holding something else is a
+    :class:`UserError` naming it."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path} does not hold a JSON object")
+    return data

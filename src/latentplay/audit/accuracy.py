@@ -24,9 +24,9 @@ Three kinds of comparison, chosen by the attributes' kinds:
   ``more than 70``): each reading is cut into the truth's groups and compared as classes.
 
 Rows whose label is missing or ``unknown``, or whose group is, are left out and counted. When
-the store's ``identity`` (or ``person``) attribute shows several photos of one person, the accuracy intervals
-are a bootstrap over persons (each drawn with all of their photos), and the chi-square and
-trend tests between groups gain a version corrected for them (Rao-Scott,
+the store's ``identity`` (or ``person``) attribute shows several photos of one person, the
+accuracy intervals are a bootstrap over persons (each drawn with all of their photos), and the
+chi-square and trend tests between groups gain a version corrected for them (Rao-Scott,
 :mod:`latentplay.clustered`: ``chi2["persons_test"]``, ``trend["persons_test"]``); values'
 intervals, and their slope along an ordered ``by``, are a bootstrap over persons too.
 

@@ -45,6 +45,7 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
+from latentplay.audit.distribution import confusion_rates
 from latentplay.embed.base import Embedder, Images, embed_images, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
@@ -82,10 +83,8 @@ class Evaluation:
         k = proba.shape[1]
         predicted = proba.argmax(axis=1)
         counts = confusion_matrix(true, predicted, labels=np.arange(k))
-        totals = counts.sum(axis=1, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            confusion = np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
-        return cls(float(np.mean(true == predicted)), confusion, counts, int(len(true)),
+        return cls(float(np.mean(true == predicted)), confusion_rates(counts), counts,
+                   int(len(true)),
                    float(proba.max(axis=1).mean()) if len(proba) else None)
 
     def to_dict(self) -> dict[str, Any]:

@@ -125,12 +125,13 @@ def compare_cmd(
         annotators = resolve_annotators(specs, store, names, clip_template=prompt,
                                         clip_model=clip_model, calibrate=calibrate, seed=seed,
                                         heads=heads, network_options=option or [])
-    check_joint(annotators, split_names(joint))
+    pair = split_names(joint)
+    check_joint(annotators, pair)
     if psi is not None:
         if run is None or continuous:
             raise UserError("--psi samples a RUN at each truncation and audits classes")
         _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), device,
-                    overwrite, split_names(joint))
+                    overwrite, pair)
         return
     if run is not None:
         cond = parse_condition(condition)
@@ -141,7 +142,7 @@ def compare_cmd(
         source = {"images": str(images)}
     summary = audit_images(imgs, store, annotators, out, seed=seed, overwrite=overwrite,
                            source=source, measured=labelled, continuous=continuous,
-                           joint=split_names(joint))
+                           joint=pair)
     for name, s in summary["attributes"].items():
         if s.get("kind") == "continuous":
             print(f"{name}: training mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "

@@ -79,15 +79,16 @@ class JointCounts:
 
     def confusion(self) -> np.ndarray:
         """``(K1 K2, K1 K2)`` joint confusion from the counts (unmeasured rows as identity)."""
-        return np.kron(*(_filled(_rows(c)) for c in (self.first, self.second)))
+        return np.kron(*(_filled(confusion_rates(c)) for c in (self.first, self.second)))
 
 
 Counts = np.ndarray | JointCounts
 """How a confusion was measured: ``(K, K)`` held-out counts, or :class:`JointCounts`."""
 
 
-def _rows(counts: np.ndarray) -> np.ndarray:
-    """``(K, K)`` confusion of ``(K, K)`` counts (NaN rows where a class has none)."""
+def confusion_rates(counts: np.ndarray) -> np.ndarray:
+    """``(K, K)`` confusion ``P(column | row)`` of ``(K, K)`` counts (NaN rows where a class
+    has none)."""
     counts = np.asarray(counts, float)
     totals = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -107,7 +108,7 @@ def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray
         for i in np.flatnonzero((rows > 0) & (p > 0)):
             out += p[i] ** 2 * _multinomial(c[i]) / rows[i]
         return out
-    c1, c2 = (_filled(_rows(x)) for x in (counts.first, counts.second))
+    c1, c2 = (_filled(confusion_rates(x)) for x in (counts.first, counts.second))
     a, b = (np.array([_multinomial(row) / n if n else np.zeros((len(row), len(row)))
                       for row, n in zip(ci, np.asarray(x).sum(axis=1), strict=True)])
             for ci, x in ((c1, counts.first), (c2, counts.second)))

@@ -207,10 +207,10 @@ def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray
                like: np.ndarray, crop: float, k: int, seed: int,
                ) -> tuple[dict[str, Any] | None, PRDC | None]:
     """What a generator that drew new faces from the training distribution itself would score:
-    up to ``n`` held-out training images (none of ``rows``, nor, when the store's ``identity`` (or ``person``)
-    repeats persons, of their persons: a new photo of a sampled person is no new face) against
-    the same ``real`` features — the summary and the measures. None when fewer than ``k + 1``
-    are left."""
+    up to ``n`` held-out training images (none of ``rows``, nor, when the store's ``identity``
+    (or ``person``) repeats persons, of their persons: a new photo of a sampled person is no
+    new face) against the same ``real`` features — the summary and the measures. None when
+    fewer than ``k + 1`` are left."""
     persons = repeated_persons(data)
     exclude = rows if persons is None else np.flatnonzero(np.isin(persons, persons[rows]))
     held_rows, held_images = training_sample(data, n, like, crop, seed + 1, exclude=exclude)

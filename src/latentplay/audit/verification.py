@@ -50,7 +50,7 @@ from latentplay.metrics.verification import (
     verification,
 )
 from latentplay.outputs import finite_or_none, json_default, output_dir
-from latentplay.store.bias import person_attribute, repeated_persons
+from latentplay.store.bias import own_persons, person_attribute, repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
@@ -462,7 +462,7 @@ def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: n
 def _pair_persons(ids: np.ndarray, pairs: Pairs) -> np.ndarray:
     """``(P, 2)`` the persons of each pair's two faces from the rows' ``(N,)`` person codes
     ``ids``; a face without one (a negative code) is a person of its own."""
-    own = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
+    own = own_persons(ids)
     return np.column_stack([own[pairs.a], own[pairs.b]])
 
 

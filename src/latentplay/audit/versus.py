@@ -26,15 +26,13 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir, write_csv
+from latentplay.outputs import json_default, output_dir, read_json, write_csv
 
 PathLike = str | os.PathLike[str]
 
 
 def _summary(path: Path) -> dict[str, Any]:
     """The ``summary.json`` of an ``audit compare`` directory."""
-    from latentplay.report.files import read_json
-
     file = path / "summary.json"
     if not file.is_file():
         raise UserError(f"{path} holds no summary.json: give directories that latentplay "

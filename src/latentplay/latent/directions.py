@@ -316,8 +316,9 @@ def fit_store_direction(
     ordered categorical one of more than two classes (Monk skin tones, age groups) over its
     classes' places in the order (0, 1, ...; ``unknown`` left out), unless ``positive`` or
     ``negative`` is given: then both are categorical over their classes. See
-    :func:`fit_direction` for the other arguments. When the store's ``identity`` (or ``person``) shows
-    persons in several rows, the score's folds keep each person's rows together.
+    :func:`fit_direction` for the other arguments. When the store's ``identity`` (or
+    ``person``) shows persons in several rows, the score's folds keep each person's rows
+    together.
     """
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column

@@ -20,8 +20,8 @@ For one column ``z`` ``(N, D)`` and one attribute:
 
 Rows with a missing label are left out of that attribute's probe. Folds are stratified for
 categorical attributes and seeded. When the rows are photos of persons who appear in several
-(``groups``; :func:`probe_store` takes the store's ``identity`` (or ``person``)), each person's photos stay in
-one fold: otherwise a model scores by recognising the person from their other photos (on 1,200
+(``groups``; :func:`probe_store` takes the store's ``identity``, or ``person``), each person's
+photos stay in one fold: otherwise a model scores by recognising the person from their other photos (on 1,200
 synthetic photos of 200 persons, pixel PCA: skin tone's linear probe 0.772 over row folds,
 0.495 over person folds).
 

@@ -7,8 +7,8 @@ matched treated units together with their controls (the pair bootstrap of Austin
 that bootstrap is not valid (Abadie & Imbens, 2008); :func:`matched_difference_with_replacement`
 uses Abadie & Imbens' (2006) variance instead.
 
-When the units are photos and a person appears in several of them (a store's ``identity`` (or ``person``)),
-matched sets that share a person — as treated unit or as control — are not independent
+When the units are photos and a person appears in several of them (a store's ``identity``,
+or ``person``), matched sets that share a person — as treated unit or as control — are not independent
 either: given ``persons``, :func:`matched_difference` and :func:`naive_difference` give a
 normal interval from the variance summed over every two units that share a person
 (:func:`latentplay.clustered.shared_variance`), and its design effect.

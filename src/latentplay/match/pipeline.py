@@ -326,21 +326,19 @@ def run(
 def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult,
             y: np.ndarray, blocks: np.ndarray | None) -> dict:
     """The outcome's difference before and after matching (:mod:`latentplay.match.effect`).
-    When the store's ``identity`` (or ``person``) shows persons in several photos, the intervals count the
-    persons each estimate rests on (matching with replacement keeps Abadie & Imbens' variance,
-    which does not, and says so)."""
+    When the store's ``identity`` (or ``person``) shows persons in several photos, the
+    intervals count the persons each estimate rests on (matching with replacement keeps
+    Abadie & Imbens' variance, which does not, and says so)."""
     persons = repeated_persons(store)
     persons = None if persons is None else persons[treat.rows]
     if config.replace:
         matched = matched_difference_with_replacement(
             y, result.points, treat.treated, result.treated_rows, result.control_rows,
             blocks=blocks)
+        intervals = "abadie-imbens" + ("" if persons is None else "; persons not counted")
     else:
         matched = matched_difference(y, result.treated_rows, result.control_rows,
                                      n_boot=config.bootstrap, seed=config.seed, persons=persons)
-    if config.replace:
-        intervals = "abadie-imbens" + ("" if persons is None else "; persons not counted")
-    else:
         intervals = "bootstrap" if persons is None else "normal over persons (sets sharing one)"
     return {"outcome": config.outcome, "intervals": intervals,
             "naive": naive_difference(y, treat.treated, n_boot=config.bootstrap,

@@ -6,12 +6,13 @@ A file that is present but unreadable is a :class:`~latentplay.errors.UserError`
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
-from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.outputs import read_json
 from latentplay.train.csvlog import read_table
+
+__all__ = ["read_csv", "read_json"]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -22,15 +23,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         raise UserError(f"{path} is not a readable CSV table: {exc}") from None
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise UserError(f"{path} does not hold a JSON object")
-    return data
 
 
 def last_file(folder: Path, pattern: str) -> Path | None:

@@ -14,8 +14,8 @@ the groups differ at all, the trend test whether the share of the later levels r
 along the groups' order — one degree of freedom, so a steady gradient across ten skin tones
 shows where the chi-square test spreads it over nine.
 
-When the store's ``identity`` (or ``person``) attribute shows several photos of one person, both tests take
-those photos as independent rows and their p-values come out too small; each then also gets
+When the store's ``identity`` (or ``person``) attribute shows several photos of one person,
+both tests take those photos as independent rows and their p-values come out too small; each then also gets
 Rao & Scott's correction over persons (:mod:`latentplay.clustered`), and the trend's ``r``
 a bootstrap interval over them.
 """
@@ -252,8 +252,15 @@ def repeated_persons(store: Store) -> np.ndarray | None:
     names = store.schema.attribute(name).level_names
     if UNKNOWN in names:                       # no person found: a person of the row's own
         ids = np.where(ids == names.index(UNKNOWN), -1, ids)
-    ids = np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
+    ids = own_persons(ids)
     return ids if len(np.unique(ids)) < len(ids) else None
+
+
+def own_persons(ids: np.ndarray) -> np.ndarray:
+    """``(N,)`` person codes with each row without a person (a negative code) made a person of
+    its own (``-1 - row``)."""
+    ids = np.asarray(ids)
+    return np.where(ids >= 0, ids, -1 - np.arange(len(ids)))
 
 
 def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
