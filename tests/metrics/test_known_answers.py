@@ -7,6 +7,7 @@ import pytest
 from scipy.stats import ortho_group
 
 from latentplay import metrics
+from latentplay.errors import UserError
 
 SIZES = [3, 6, 10, 8, 8]
 
@@ -127,3 +128,40 @@ def test_fixed_seed_gives_identical_scores(factors: tuple[np.ndarray, np.ndarray
     a = metrics.score("modularity", factors=f, codes=codes, random_state=3)
     b = metrics.score("modularity", factors=f, codes=codes, random_state=3)
     assert a == b
+
+
+def test_constant_code_dimension_is_not_modular(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    """A dead dimension shares no information with any factor: modularity scores it 0."""
+    f, _ = factors
+    live = metrics.score("modularity", factors=f, codes=perfect(f))["modularity_score"]
+    dead = metrics.score("modularity", factors=f, codes=np.hstack([perfect(f), np.ones((len(f), 1))]))
+    assert dead["modularity_score"] == pytest.approx(live * 5 / 6, abs=1e-6)
+
+
+def test_default_random_state_is_reproducible(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    codes = np.round(rotate(perfect(f))[:600], 1)  # ties between equally good splits
+    first = metrics.score("dci", factors=f[:600], codes=codes, random_state=None)
+    assert metrics.score("dci", factors=f[:600], codes=codes, random_state=None) == first
+    assert metrics.score("dci", factors=f[:600], codes=codes, random_state=0) == first
+
+
+@pytest.mark.parametrize("name", ["mig", "sap", "dci", "irs", "modularity"])
+def test_a_constant_factor_is_refused(name: str, factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    fixed = f.copy()
+    fixed[:, 2] = 4
+    with pytest.raises(UserError, match="factor column\\(s\\) 2 take one value"):
+        metrics.score(name, factors=fixed, codes=perfect(f))
+
+
+def test_one_factor_scores_are_defined(factors: tuple[np.ndarray, np.ndarray]) -> None:
+    f, _ = factors
+    one = f[:, [1]]
+    codes = np.hstack([one.astype(np.float64), noise(len(f), 1, 9)])
+    dci = metrics.score("dci", factors=one, codes=codes)
+    assert dci["disentanglement"] == pytest.approx(1.0) and 0.5 < dci["completeness"] <= 1.0
+    modularity = metrics.score("modularity", factors=one, codes=codes)["modularity_score"]
+    assert modularity == pytest.approx(1.0)
+    single = metrics.score("dci", factors=one, codes=one.astype(np.float64))
+    assert single["completeness"] == pytest.approx(1.0) and single["disentanglement"] == pytest.approx(1.0)

@@ -13,6 +13,7 @@ from latentplay import metrics, store
 from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics
 from latentplay.sources.shapes import FACTOR_SIZES, ShapesConfig, ShapesGroundTruth, make_store
+from latentplay.store.subset import subset
 
 
 class FactorsAsObservations:
@@ -192,3 +193,15 @@ def test_train_with_metrics_writes_dis_metrics(tmp_path: Path, cli) -> None:
     assert res.code == 0, res.err
     fv = json.loads((tmp_path / "fv.json").read_text())
     assert -1.0 <= fv["sap.SAP_score"] <= 1.0
+
+
+def test_a_ground_truth_with_a_fixed_factor_is_refused(tmp_path: Path) -> None:
+    class OneShape(FactorsAsObservations):
+        factors_num_values = [4, 1, 6, 3]
+
+    with pytest.raises(UserError, match="factor\\(s\\) 1 of the ground truth take one value"):
+        metrics.score("mig", ground_truth=OneShape(), represent=identity, num_train=100)
+    shapes = make_store(ShapesConfig(n=300, seed=1), tmp_path / "shapes")
+    squares = subset(shapes, tmp_path / "squares", np.flatnonzero(shapes.labels("factor_shape") == 0))
+    with pytest.raises(UserError, match="factor\\(s\\) shape take one value"):
+        store.StoreGroundTruth(squares)

@@ -62,10 +62,11 @@ def importance_gbt(
 
 
 def _one_minus_entropy(p: np.ndarray, base: int) -> np.ndarray:
-    """``1 - entropy`` of each column of nonnegative ``p`` (normalised per column), log ``base``."""
+    """``1 - entropy`` of each column of nonnegative ``p`` (normalised per column), log ``base``
+    (a column of one entry has entropy 0: one factor, or one code, is trivially 1)."""
     q = p / p.sum(axis=0, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = -np.sum(np.where(q > 0, q * np.log(q), 0.0), axis=0) / np.log(base)
+        h = -np.sum(np.where(q > 0, q * np.log(q), 0.0), axis=0) / np.log(max(base, 2))
     return 1.0 - h
 
 

@@ -65,6 +65,8 @@ def discrete_mutual_info(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     for k in range(factors.shape[1]):
         pb = np.bincount(b[:, k], minlength=nb[k]).astype(np.float64)
         for d in range(codes.shape[1]):
+            if na[d] == 1 or nb[k] == 1:  # a constant labelling shares no information
+                continue
             joint = np.bincount(a[:, d] * nb[k] + b[:, k], minlength=na[d] * nb[k])
             joint = joint.reshape(na[d], nb[k]).astype(np.float64)
             pa = joint.sum(axis=1)

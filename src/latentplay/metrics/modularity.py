@@ -30,11 +30,12 @@ from latentplay.metrics.sampling import (
 
 
 def modularity(mutual_information: np.ndarray) -> float:
-    """Modularity from a ``(D, K)`` mutual-information matrix."""
+    """Modularity from a ``(D, K)`` mutual-information matrix (a dimension that shares no
+    information with any factor scores 0; with one factor, any other scores 1)."""
     sq = np.square(mutual_information)
     top = sq.max(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        per_dim = 1.0 - (sq.sum(axis=1) - top) / (top * (sq.shape[1] - 1.0))
+        per_dim = 1.0 - (sq.sum(axis=1) - top) / (top * max(sq.shape[1] - 1.0, 1.0))
     per_dim[top == 0.0] = 0.0
     return float(np.mean(per_dim))
 

@@ -135,7 +135,7 @@ def score(
     Args:
         name: a registered name or alias (``mig``, ``sap_score``, ``dci``, ...), optionally with
             ``_fast``.
-        random_state: seed or Generator for sampling and for the classifiers.
+        random_state: seed or Generator for sampling and for the classifiers (None: seed 0).
         params: sample sizes (sampling form) or options (e.g. ``num_bins``).
 
     Returns:
@@ -145,6 +145,10 @@ def score(
     if ground_truth is not None:
         if represent is None:
             raise UserError(f"{metric.name}: a ground truth needs a represent function too")
+        fixed = [k for k, n in enumerate(ground_truth.factors_num_values) if n < 2]
+        if fixed:
+            raise UserError(f"factor(s) {', '.join(map(str, fixed))} of the ground truth take one value "
+                            "only: every factor must vary")
         allowed = metric.defaults()
         _check_params(metric.name, params, allowed)
         kwargs = {**(metric.fast if fast else {}), **params}
@@ -157,11 +161,10 @@ def score(
             "ground_truth and represent, not arrays"
         )
     _check_params(metric.name, params, metric.array_options())
-    seed = (
-        random_state
-        if not isinstance(random_state, np.random.Generator)
-        else (int(random_state.integers(2**31 - 1)))
-    )
+    if isinstance(random_state, np.random.Generator):
+        seed = int(random_state.integers(2**31 - 1))
+    else:
+        seed = 0 if random_state is None else random_state
     return _as_floats(metric.arrays(factors, codes, factors_test, codes_test, random_state=seed, **params))
 
 

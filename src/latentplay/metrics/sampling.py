@@ -70,9 +70,12 @@ def sample_factors_codes(
     return factors, represent_factors(ground_truth, represent, factors, rng, batch_size)
 
 
-def check_arrays(factors: Any, codes: Any, what: str = "") -> tuple[np.ndarray, np.ndarray]:
+def check_arrays(factors: Any, codes: Any, what: str = "", *, varying: bool = True
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``(N, K)`` integer factors and ``(N, D)`` codes; returns int64 factors and
-    float codes (float32 and float64 kept as they are, other types become float64)."""
+    float codes (float32 and float64 kept as they are, other types become float64). With
+    ``varying`` every factor must take two values at least (a metric scores how codes follow
+    factors that change; a constant one has no entropy to normalise by, nor classes to fit)."""
     f = np.asarray(factors)
     c = np.asarray(codes)
     if c.dtype.kind not in "fiub":
@@ -95,6 +98,10 @@ def check_arrays(factors: Any, codes: Any, what: str = "") -> tuple[np.ndarray, 
             raise UserError(f"{what}factors must be integer levels (discrete factors)")
     elif f.dtype.kind not in "iub":
         raise UserError(f"{what}factors must be integer levels, got dtype {f.dtype}")
+    constant = [k for k in range(f.shape[1]) if np.all(f[:, k] == f[0, k])] if varying else []
+    if constant:
+        raise UserError(f"{what}factor column(s) {', '.join(map(str, constant))} take one value "
+                        "only: every factor must vary")
     return f.astype(np.int64), c
 
 
@@ -115,7 +122,7 @@ def train_test(
     if (factors_test is None) != (codes_test is None):
         raise UserError("give both factors_test and codes_test, or neither")
     if factors_test is not None:
-        ft, ct = check_arrays(factors_test, codes_test, "test ")
+        ft, ct = check_arrays(factors_test, codes_test, "test ", varying=False)
         if ft.shape[1] != f.shape[1] or ct.shape[1] != c.shape[1]:
             raise UserError(
                 f"test arrays have {ft.shape[1]} factors / {ct.shape[1]} dims, "

@@ -63,6 +63,10 @@ class StoreGroundTruth:
         self.names = [a.name for a in attrs]
         self._sizes = [int(a.num_values or 0) for a in attrs]
         self.factors = np.stack([store.labels(n) for n in self.names], axis=1).astype(np.int64)
+        constant = [n for n, col in zip(self.names, self.factors.T, strict=True) if np.all(col == col[0])]
+        if constant:
+            raise UserError(f"factor(s) {', '.join(constant)} take one value only in this store: "
+                            "every factor must vary")
         keys = mixed_radix_index(self.factors, self._sizes)
         self._row_of = dict(zip(keys.tolist(), range(len(keys)), strict=True))
         self.complete = len(self._row_of) == int(np.prod(self._sizes))
