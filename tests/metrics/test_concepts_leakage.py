@@ -9,9 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from latentplay.errors import UserError
-from latentplay.metrics.concepts import TrainConfig, build, fit, infer, run_concept_model, supervised_rows
+from latentplay.metrics.concepts import (
+    ConceptData,
+    TrainConfig,
+    build,
+    fit,
+    infer,
+    run_concept_model,
+    supervised_rows,
+)
 from latentplay.metrics.leakage import leakage_table, parity_data, probe, shapes_data
 from latentplay.models.losses import LossConfig
 
@@ -87,6 +96,20 @@ def test_probe_leakage_bounds() -> None:
     assert 0.35 < half["leakage"] < 0.6  # half the rows answered perfectly, half at chance
 
 
+def test_probe_chance_is_the_probe_without_concepts() -> None:
+    """An unbalanced target, or a rejection that keeps one class, is not leakage."""
+    rng = np.random.default_rng(1)
+    target = (rng.random(2000) < 0.1).astype(np.int64)  # 90 % class 0
+    clean = rng.normal(size=(2000, 2))
+    plain = probe(clean, target, None, 0)
+    assert plain["chance"] == pytest.approx(0.9, abs=0.03)
+    assert abs(plain["leakage"]) < 0.05  # 1/K as chance would read 0.8
+    balanced = rng.integers(0, 2, 2000)
+    keeps_zeros = (balanced == 0) | (rng.random(2000) < 0.1)  # accepted rows 90 % class 0
+    rejected = probe(rng.normal(size=(2000, 2)), balanced, keeps_zeros, 0)
+    assert abs(rejected["leakage"]) < 0.05
+
+
 def test_leakage_table_writes_csv_and_chart(tmp_path: Path, digits: tuple) -> None:
     rows = leakage_table(("parity",), TrainConfig(epochs=1, seed=0), out=tmp_path, models=("glancenet",))
     assert [r["model"] for r in rows] == ["glancenet", "glancenet+rejection"]
@@ -113,3 +136,69 @@ def test_rejection_lowers_leakage_on_shapes_and_refuses_held_out_digits(tmp_path
     assert by["parity", "glancenet"]["accuracy"] > 0.95
     for exp in ("parity", "dsprites"):
         assert by[exp, "glancenet+rejection"]["domain_accepted"] > 0.85
+
+
+def _tiny_concept_data(n: int = 32) -> ConceptData:
+    """``n`` 28 x 28 images whose halves are lit by two binary concepts; class = concept 0."""
+    rng = np.random.default_rng(0)
+    c = rng.integers(0, 2, (n, 2))
+    img = np.zeros((n, 28, 28), dtype=np.int64)
+    img[:, :14, :] += 200 * c[:, :1, None]
+    img[:, :, :14] += 50 * c[:, 1:, None]
+    img = np.clip(img + rng.integers(0, 40, img.shape), 0, 255).astype(np.uint8)[..., None]
+    return ConceptData(img, c.astype(np.float32), c[:, 0].copy(), c.copy(), ["top", "left"])
+
+
+def _factorvae_glancenet(data: ConceptData, train: TrainConfig) -> torch.nn.Module:
+    loss = LossConfig(terms=["betavae", "factorvae"])
+    loss.factorvae.hidden, loss.factorvae.layers, loss.factorvae.lr = 64, 2, 1e-3
+    return build("glancenet", data, 2, train, latent_dim=4, width=8, hidden=32, loss=loss)
+
+
+def _discriminator_scores(model: torch.nn.Module, data: ConceptData) -> tuple[float, float]:
+    """FactorVAE's TC estimate and its discriminator's cross-entropy (joint vs permuted codes)
+    on the prototype-relative means ``mu - m_y`` ``(N, D)`` of ``data``."""
+    x = torch.from_numpy(data.images).permute(0, 3, 1, 2).float() / 255
+    y = torch.from_numpy(data.labels.astype(np.int64))
+    term = model.losses.terms[1]
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        mu, _ = model.vae.encode(x)
+        z = mu - model.prior(torch.nn.functional.one_hot(y, 2).float())
+        joint = term.discriminator(z)
+        idx = torch.argsort(torch.rand(z.shape, generator=gen), dim=0)
+        perm = term.discriminator(torch.gather(z, 0, idx))
+        labels = torch.zeros(len(z), dtype=torch.long)
+        ce = 0.5 * (F.cross_entropy(joint, labels) + F.cross_entropy(perm, labels + 1))
+        tc = term.config.gamma * (joint[:, 0] - joint[:, 1]).mean()
+    return float(tc), float(ce)
+
+
+def test_glancenet_trains_factorvae_discriminator_as_an_adversary() -> None:
+    data = _tiny_concept_data()
+    train = TrainConfig(epochs=20, batch_size=32, seed=0)
+    model = _factorvae_glancenet(data, train)
+    _, ce_before = _discriminator_scores(model, data)
+    fit(model, data, train)
+    tc, ce = _discriminator_scores(model, data)
+    # The discriminator learns to tell joint from permuted codes; were it trained by the VAE
+    # objective, it would drive the TC estimate far below zero instead.
+    assert ce < ce_before
+    assert tc > -1.0
+    again = fit(_factorvae_glancenet(data, train), data, train)
+    for (name, a), b in zip(model.state_dict().items(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_concept_optimizers_leave_adversaries_to_their_own_optimiser() -> None:
+    from latentplay.metrics.concepts import optimizers
+
+    data = _tiny_concept_data()
+    model = _factorvae_glancenet(data, TrainConfig())
+    main, aux = optimizers(model, 1e-3)
+    in_main = {id(p) for group in main.param_groups for p in group["params"]}
+    disc = {id(p) for p in model.losses.terms[1].discriminator.parameters()}
+    assert not in_main & disc
+    assert in_main | disc == {id(p) for p in model.parameters()}
+    assert [term.name for term, _ in aux] == ["factorvae"]
+    assert {id(p) for group in aux[0][1].param_groups for p in group["params"]} == disc

@@ -4,10 +4,11 @@ never meant to carry?
 Protocol, for each concept model (``vae``, ``cbm``, ``glancenet``): train it on a *training
 domain* with supervised concepts; freeze it; then on a *probe set* (inputs the concepts were
 not designed for) fit a logistic regression from the concept activations alone to a *held-out
-target*, and report its test accuracy. A leak-free model stays at chance. GlanceNet is also
-scored *with rejection*: its open-set recognition refuses unfamiliar inputs, a refused input
-gets no prediction (it counts as a chance-level guess), and the probe only ever sees accepted
-inputs. ``leakage = (accuracy - chance) / (1 - chance)``.
+target*, and report its test accuracy. A leak-free model stays at chance: the accuracy of the
+same probe without concepts (guessing the most frequent target of its training rows). GlanceNet
+is also scored *with rejection*: its open-set recognition refuses unfamiliar inputs, a refused
+input gets that guess, and the probe only ever sees accepted inputs.
+``leakage = (accuracy - chance) / (1 - chance)``.
 
 Experiments:
 
@@ -90,30 +91,42 @@ def parity_data(size: int = 28) -> tuple[ConceptData, np.ndarray, np.ndarray]:
 def probe(
     concepts: np.ndarray, target: np.ndarray, accepted: np.ndarray | None, seed: int
 ) -> dict[str, float]:
-    """Held-out-target accuracy of a logistic regression on ``(N, k)`` concept activations.
+    """Held-out-target accuracy of a logistic regression on ``(N, k)`` concept activations,
+    beside the accuracy of the same probe without concepts (``chance``).
 
     Half the probe rows (random) train it, half test it. With ``accepted`` (rejection on), only
-    accepted rows train it, and rejected test rows count as chance-level guesses.
+    accepted rows train it, and a rejected test row gets the guess a probe without concepts
+    makes (the training rows' most frequent target). ``chance`` is what the probe scores when
+    the concepts carry nothing: the most frequent target of the rows it trains on, guessed for
+    every accepted test row, rejected rows counted alike — so neither an unbalanced target nor
+    a rejection that keeps more of one class than of another reads as leakage.
     """
-    classes = np.unique(target)
-    chance = 1.0 / len(classes)
     order = np.random.default_rng(seed).permutation(len(target))
     tr, te = order[: len(order) // 2], order[len(order) // 2 :]
     ok = np.ones(len(target), dtype=bool) if accepted is None else accepted
-    tr_ok, te_ok = tr[ok[tr]], te[ok[te]]
-    rate = float(np.mean(ok[te]))
+    tr_ok, te_ok, te_no = tr[ok[tr]], te[ok[te]], te[~ok[te]]
+    guess = np.mean(target[te_no] == _most_frequent(target[tr])) if len(te_no) else 0.0
+    base_ok = np.mean(target[te_ok] == _most_frequent(target[tr_ok])) if len(te_ok) and len(tr_ok) else 0.0
     if len(te_ok) == 0 or len(np.unique(target[tr_ok])) < 2:
-        acc_ok = chance  # nothing (or one class) accepted: no probe can be trained
+        acc_ok = base_ok  # nothing (or one class) accepted: no probe can be trained
     else:
         clf = LogisticRegression(max_iter=1000).fit(concepts[tr_ok], target[tr_ok])
         acc_ok = float(np.mean(clf.predict(concepts[te_ok]) == target[te_ok]))
-    accuracy = rate * acc_ok + (1.0 - rate) * chance
+    rate = float(np.mean(ok[te]))
+    accuracy = rate * acc_ok + (1.0 - rate) * guess
+    chance = float(rate * base_ok + (1.0 - rate) * guess)
     return {
-        "leak_accuracy": accuracy,
+        "leak_accuracy": float(accuracy),
         "accepted": rate,
         "chance": chance,
-        "leakage": (accuracy - chance) / (1.0 - chance),
+        "leakage": (accuracy - chance) / (1.0 - chance) if chance < 1.0 else 0.0,
     }
+
+
+def _most_frequent(labels: np.ndarray) -> int:
+    """The most frequent of ``(n,)`` integer labels (the smallest among ties)."""
+    values, counts = np.unique(labels, return_counts=True)
+    return int(values[np.argmax(counts)])
 
 
 # ---------------------------------------------------------------------- experiments
