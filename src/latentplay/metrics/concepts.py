@@ -30,6 +30,8 @@ import torch
 from latentplay.errors import UserError
 from latentplay.models.cbm import CBM, CBMConfig
 from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
+from latentplay.models.losses import LossTerm
+from latentplay.models.vae import VAEOutput
 
 KINDS = ("glancenet", "vae", "cbm")
 
@@ -102,9 +104,27 @@ def supervised_rows(n: int, masking_fact: float, seed: int) -> np.ndarray:
     return mask
 
 
+def optimizers(
+    model: torch.nn.Module, lr: float
+) -> tuple[torch.optim.Optimizer, list[tuple[LossTerm, torch.optim.Optimizer]]]:
+    """Adam (learning rate ``lr``) over ``model``'s parameters except its loss terms'
+    adversaries, and each term with an adversary (GlanceNet's ``factorvae``) paired with the
+    adversary's own optimiser (:meth:`LossTerm.configure_optimizer`)."""
+    terms = model.losses.auxiliary if isinstance(model, GlanceNet) else []
+    own = {id(p) for term in terms for p in term.auxiliary_parameters()}
+    main = torch.optim.Adam([p for p in model.parameters() if id(p) not in own], lr=lr)
+    aux: list[tuple[LossTerm, torch.optim.Optimizer]] = []
+    for term in terms:
+        opt = term.configure_optimizer()
+        assert opt is not None, f"loss term {term.name} has an adversary but no optimiser"
+        aux.append((term, opt))
+    return main, aux
+
+
 def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.nn.Module:
-    """Train ``model`` on ``data`` (Adam, shuffled minibatches); GlanceNet's rejection
-    thresholds are then set from the training data. Returns the model in eval mode."""
+    """Train ``model`` on ``data`` (Adam, shuffled minibatches; loss terms' adversaries are
+    trained after each model step, see :func:`optimizers`); GlanceNet's rejection thresholds
+    are then set from the training data. Returns the model in eval mode."""
     if train.threads > 0:
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)
@@ -114,22 +134,36 @@ def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.
     y_all = torch.from_numpy(data.labels.astype(np.int64))
     sup_all = torch.from_numpy(supervised_rows(len(data), train.masking_fact, train.seed))
     if isinstance(model, GlanceNet):
-        # Start the decoder at the data's mean intensity per channel (issue 6's fix against
+        # Start the decoder at the data's mean intensity per channel (against
         # posterior collapse on sparse images such as sprites).
         model.vae.init_output_bias(x_all.mean(dim=(0, 2, 3)))
-    opt = torch.optim.Adam(model.parameters(), lr=train.lr)
+    opt, aux = optimizers(model, train.lr)
     model.train()
     step = 0
     for _ in range(train.epochs):
         for idx in np.array_split(rng.permutation(len(data)), max(1, len(data) // train.batch_size)):
             i = torch.from_numpy(idx)
-            losses = model.loss(x_all[i], c_all[i], y_all[i], sup_all[i], step)
+            batch = (x_all[i], c_all[i], y_all[i], sup_all[i], step)
+            seen: VAEOutput | None = None
+            if isinstance(model, GlanceNet):
+                losses, seen = model.loss_and_output(*batch)
+            else:
+                losses = model.loss(*batch)
             total = sum(losses.values())
             if not torch.isfinite(total):
                 raise UserError(f"a loss became non-finite at step {step}: {sorted(losses)}")
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
+            for term, term_opt in aux:
+                assert seen is not None
+                aux_loss = term.auxiliary_loss(seen)
+                assert aux_loss is not None
+                if not torch.isfinite(aux_loss):
+                    raise UserError(f"the {term.name} adversary's loss became non-finite at step {step}")
+                term_opt.zero_grad(set_to_none=True)
+                aux_loss.backward()
+                term_opt.step()
             step += 1
     model.eval()
     if isinstance(model, GlanceNet):

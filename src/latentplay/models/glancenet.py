@@ -16,7 +16,10 @@ concept-based classifier built on a VAE.
 
 Any composable VAE loss terms (``loss.terms``, e.g. ``[betatcvae, dipvae_ii]``) regularise the
 latents; with the conditional prior they see the latents relative to the class prototype, so
-``KL(q(z|x) || N(m_y, I))`` is what ``betavae`` computes.
+``KL(q(z|x) || N(m_y, I))`` is what ``betavae`` computes. Terms with an adversary of their own
+(``factorvae``'s discriminator) are trained as in the main engine: the adversary has its own
+optimiser, is left out of the model's optimiser and is trained after each model step on the
+same (detached) latents its term saw.
 """
 
 from __future__ import annotations
@@ -119,7 +122,16 @@ class GlanceNet(nn.Module):
     def loss(
         self, x: torch.Tensor, concepts: torch.Tensor, y: torch.Tensor, supervised: torch.Tensor, step: int
     ) -> dict[str, torch.Tensor]:
-        """Named losses of a batch; their sum is the objective.
+        """Named losses of a batch; their sum is the objective. See :meth:`loss_and_output`."""
+        return self.loss_and_output(x, concepts, y, supervised, step)[0]
+
+    def loss_and_output(
+        self, x: torch.Tensor, concepts: torch.Tensor, y: torch.Tensor, supervised: torch.Tensor, step: int
+    ) -> tuple[dict[str, torch.Tensor], VAEOutput]:
+        """Named losses of a batch (their sum is the objective) and the VAE output the loss
+        terms saw: with the conditional prior its ``mu`` and ``z`` ``(B, D)`` are relative to
+        the class prototypes. Loss terms with an adversary (``factorvae``) train it on that
+        output with their ``auxiliary_loss``.
 
         Args:
             x: ``(B, C, S, S)`` images in [0, 1].
@@ -129,12 +141,11 @@ class GlanceNet(nn.Module):
         """
         out = self.vae(x)
         losses = {"recon": out.recon.mean()}
+        seen = out
         if self.prior is not None:
             m = self.prior(F.one_hot(y, self.n_classes).to(out.mu.dtype))
-            shifted = VAEOutput(out.x, out.logits, out.mu - m, out.logvar, out.z - m, out.recon)
-            losses.update(self.losses(shifted, step))
-        else:
-            losses.update(self.losses(out, step))
+            seen = VAEOutput(out.x, out.logits, out.mu - m, out.logvar, out.z - m, out.recon)
+        losses.update(self.losses(seen, step))
         c_hat = self.concepts(out.z)
         losses["label"] = self.config.label_weight * F.cross_entropy(self.classifier(c_hat), y)
         if supervised.any():
@@ -143,7 +154,7 @@ class GlanceNet(nn.Module):
             if self.prior is not None:
                 align = align + F.mse_loss(self.concepts(m[supervised]), target)
             losses["concepts"] = self.config.concept_weight * align
-        return losses
+        return losses, seen
 
     # ---------------------------------------------------------------- inference
     @torch.no_grad()
