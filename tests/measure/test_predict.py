@@ -156,6 +156,8 @@ def test_expected_bin_heads():
     yaw, age, shift = heads
     assert (yaw.start, yaw.stop, yaw.scale, yaw.offset, yaw.bins) == (0, 66, 3.0, -99.0, 66)
     assert (age.start, age.stop, shift.start, shift.offset) == (70, 74, 74, 0.5) and age.is_value
+    small = parse_heads("ms:value*1e-3;neg:value*-2.5e1-1E2")
+    assert [(h.scale, h.offset) for h in small] == [(0.001, 0.0), (-25.0, -100.0)]
     logits = np.full((3, 75), -50.0)
     logits[0, 33] = 10.0              # all weight on bin 33: 33 * 3 - 99 = 0 degrees
     logits[1, [10, 20]] = 5.0         # two equal bins: their mean, 15 -> -54

@@ -162,8 +162,8 @@ def parse_heads(spec: str) -> list[Head]:
     return heads
 
 
-_VALUE = re.compile(r"(value|expect(?P<bins>\d+))(\*(?P<scale>[^+-]+|[+-][^+-]+))?"
-                    r"(?P<offset>[+-][^+-]+)?")
+_NUMBER = r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"  # unsigned, scientific notation allowed
+_VALUE = re.compile(rf"(value|expect(?P<bins>\d+))(\*(?P<scale>[+-]?{_NUMBER}))?(?P<offset>[+-]{_NUMBER})?")
 
 
 def _value_head(name: str, start: int, kind: str) -> Head:
