@@ -130,3 +130,44 @@ def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp
         assert message in r.err and len(r.err.strip().splitlines()) == 1, r.err
     r = cli("viz", "projection", tmp_path / "missing", "--embedding", "pix", "--out", out)
     assert r.code == 2 and "no store at" in r.err
+
+
+def test_umap_cosine_neighbours_reach_umap_as_one_minus_cosine(monkeypatch):
+    """The Annoy index measures the angle's chord sqrt(2 (1 - cos)); umap-learn's cosine
+    distances, which weigh the fuzzy graph, are 1 - cos."""
+    import umap
+
+    passed = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            passed.update(kwargs)
+
+        def fit_transform(self, x):
+            return np.zeros((len(x), 2))
+
+    monkeypatch.setattr(umap, "UMAP", Recorder)
+    x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    pj.compute(x, "umap", pj.UMAPParams(metric="cosine", n_neighbors=6, n_jobs=1), seed=0)
+    idx, dist, _ = passed["precomputed_knn"]
+    assert passed["metric"] == "cosine" and idx.shape == dist.shape == (60, 6)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    cosine = (unit[:, None, :] * unit[idx]).sum(-1)
+    np.testing.assert_allclose(dist, 1 - cosine, atol=1e-5)
+
+
+def test_missing_labels_are_not_a_value_to_colour_by(tmp_path):
+    """An attribute with one class and unlabelled rows (code -1) has one value to colour by."""
+    from latentplay.embed.plots import check_attributes, plottable_attributes
+
+    schema = st.Schema(attributes=[st.Attribute("color", "categorical", names=["r", "g", "b"]),
+                                   st.Attribute("glasses", "categorical", names=["no", "yes"])],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    image = st.encode_png(np.zeros((8, 8, 3), np.uint8))
+    s = st.build([{"image": [image] * 40, "color": [0, 1, 2, 1] * 10,
+                   "glasses": [0] * 30 + [-1] * 10}], schema, tmp_path / "half")
+    rows = np.arange(40)
+    with pytest.raises(UserError, match=r"'glasses' has only one value \(0\)"):
+        check_attributes(s, ["glasses"], rows)
+    check_attributes(s, ["color"], rows)
+    assert plottable_attributes(s) == (["color"], ["glasses"])

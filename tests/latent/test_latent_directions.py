@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -368,3 +369,46 @@ def test_a_direction_s_score_keeps_each_person_in_one_fold(tmp_path: Path) -> No
     assert found.to_dict()["folds"] == "persons"
     older = {k: v for k, v in found.to_dict().items() if k != "folds"}   # a file of before
     assert Direction.from_dict(older).folds == "rows"
+
+
+@pytest.mark.parametrize("method", ["svm", "logistic", "ridge"])
+def test_codes_far_from_the_origin_give_the_same_boundary(method):
+    """Codes whose mean lies 50 units along z0 from the origin: the normal is the true one,
+    the signed distances are the true ones (the boundary ``w @ z = 0.5``, or the mean level
+    for a continuous attribute), and normal and offset are those of the centred codes, moved
+    with them."""
+    rng = np.random.default_rng(4)
+    w = _unit(1.0, 1.0, 0.0, 0.0)[:4]
+    z = rng.normal(size=(600, 4))
+    shift = np.array([50.0, 0.0, 0.0, 0.0])
+    score = z @ w - 0.5
+    kind = "continuous" if method == "ridge" else "categorical"
+    noisy = score + 0.1 * rng.normal(size=600)
+    y = noisy if kind == "continuous" else (noisy > 0).astype(np.int64)
+    d = fit_direction(z + shift, y, kind=kind, method=method)
+    assert d.vector @ w > 0.99
+    true_distance = score - score.mean() if kind == "continuous" else score
+    assert np.abs(d.project(z + shift) - true_distance).mean() < 0.1
+    centred = fit_direction(z, y, kind=kind, method=method)
+    np.testing.assert_allclose(d.vector, centred.vector, atol=1e-3)
+    assert d.offset == pytest.approx(centred.offset - centred.vector @ shift, abs=0.05)
+    assert d.score == pytest.approx(centred.score, abs=0.01)
+
+
+def test_each_side_needs_as_many_persons_as_folds():
+    """The six rows of class 1 all show one person: no person fold can train on them."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(60, 4))
+    y = np.r_[np.ones(6, int), np.zeros(54, int)]
+    person = np.r_[np.zeros(6, int), np.arange(1, 55)]
+    assert np.isfinite(fit_direction(z, y, kind="categorical").score)
+    with pytest.raises(UserError, match="'glasses': class 'yes' shows 1 person, fewer than the 5"):
+        fit_direction(z, y, kind="categorical", classes=["no", "yes"], attribute="glasses",
+                      groups=person)
+
+
+def test_a_score_that_is_not_a_number_is_weak():
+    d = Direction(vector=_unit(1.0), attribute="a", kind="categorical", positive="1",
+                  negative="0", method="svm", offset=0.0, score=float("nan"), n=10)
+    assert d.weak
+    assert not dataclasses.replace(d, score=0.9).weak and dataclasses.replace(d, score=0.5).weak

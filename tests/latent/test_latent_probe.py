@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -116,17 +117,20 @@ def test_probe_command_bad_input(cli, two_columns: Path, tmp_path: Path,
 
 
 def test_default_attributes_leave_out_identities(tmp_path: Path) -> None:
-    """An identity attribute (here 40 classes) is probed only when asked for by name."""
+    """An identity attribute (here 60 classes) is probed only when asked for by name — and
+    over folds that keep each person's photos together each of its classes is one person,
+    whom no training fold shows: a clear error."""
     from latentplay import sources
     from latentplay import store as st
     from latentplay.latent.probe import probe_store
 
-    store = sources.make("synthfaces", tmp_path / "p", n=300, overrides=["identities=40"])
+    store = sources.make("synthfaces", tmp_path / "p", n=300, overrides=["identities=60"])
     rng = np.random.default_rng(0)
     store = st.add_column(store, "z", rng.normal(size=(300, 3)).astype(np.float32))
     probed = {p.attribute for p in probe_store(store, ["z"], cv=2)}
     assert "identity" not in probed and "skin_tone" in probed and "smile" in probed
-    assert [p.attribute for p in probe_store(store, ["z"], ["identity"], cv=2)] == ["identity"]
+    with pytest.raises(UserError, match="'identity': class 'person_00000' shows 1 person, fewer than the 2"):
+        probe_store(store, ["z"], ["identity"], cv=2)
 
 
 def test_factors_with_many_levels_are_not_identities() -> None:
@@ -191,3 +195,51 @@ def test_the_store_s_persons_group_the_folds(tmp_path: Path) -> None:
     st.save(st.add_column(store, "z", z.astype(np.float32)), path)
     found = probe_store(st.load(path), ["z"], ["gender"], seed=0)
     assert found[0].folds == "persons" and found[0].knn < 0.75
+
+
+def test_each_class_needs_as_many_persons_as_folds() -> None:
+    """Six rows of class 1, all photos of one person: no person fold can train on class 1,
+    so the probe says which class is short of persons instead of scoring it."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(60, 4))
+    y = np.r_[np.ones(6), np.zeros(54)]
+    person = np.r_[np.zeros(6, int), np.arange(1, 55)]
+    assert np.isfinite(probe(z, y, "categorical").linear)  # rows are enough over row folds
+    with pytest.raises(UserError, match="'smile': class '1' shows 1 person, fewer than the 5"):
+        probe(z, y, "categorical", attribute="smile", groups=person)
+
+
+def test_a_fold_that_cannot_be_fitted_is_a_user_error() -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from latentplay.latent.probe import cv_scores
+
+    rng = np.random.default_rng(0)
+    z, y = rng.normal(size=(20, 2)), np.arange(20) % 2
+    with pytest.raises(UserError, match="'gender': a model could not be fitted on a training fold"):
+        cv_scores(KNeighborsClassifier(50), z, y, "categorical", 5, 0, attribute="gender")
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_knn_neighbours_fit_in_the_smallest_training_fold(grouped: bool) -> None:
+    """12 rows in 5 folds train on 9 or 10; 30 rows in 2 person folds, one person holding 16,
+    train on as few as 7: k-NN uses that many neighbours, not 15 it cannot find."""
+    from sklearn.model_selection import KFold, StratifiedGroupKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    rng = np.random.default_rng(3)
+    if grouped:
+        z, y = rng.normal(size=(30, 3)), (np.arange(30) % 2).astype(float)
+        groups: np.ndarray | None = np.r_[np.zeros(16, int), np.arange(1, 15)]
+        kind, cv, model, scoring = "categorical", 2, KNeighborsClassifier, "balanced_accuracy"
+        folds: Any = StratifiedGroupKFold(2, shuffle=True, random_state=0)
+    else:
+        z = rng.normal(size=(12, 3))
+        y, groups = z[:, 0] + 0.1 * rng.normal(size=12), None
+        kind, cv, model, scoring = "continuous", 5, KNeighborsRegressor, "r2"
+        folds = KFold(5, shuffle=True, random_state=0)
+    k = min(len(train) for train, _ in folds.split(z, y, groups))
+    assert k < 15
+    p = probe(z, y, kind, cv=cv, groups=groups)
+    expected = cross_val_score(model(k), z, y, cv=folds, scoring=scoring, groups=groups)
+    assert np.isfinite(p.knn) and p.knn == pytest.approx(expected.mean())

@@ -63,6 +63,23 @@ def test_interpolation_ends_norms_and_blend() -> None:
         ip.lerp(a, b[:3], 4)
 
 
+
+@pytest.mark.parametrize("nudge", [0.0, 1e-7])
+def test_slerp_between_opposite_codes_goes_round_the_sphere(nudge: float) -> None:
+    """Codes ``a`` and (nearly) ``-a``: half a great circle through the unit vector orthogonal
+    to ``a`` made from the axis least aligned with it (here the third), the norm kept."""
+    a = np.array([3.0, -2.0, 0.5, 1.0])
+    b = -a + np.array([0.0, nudge, 0.0, 0.0])
+    z = ip.slerp(a, b, 5)
+    np.testing.assert_allclose(np.linalg.norm(z, axis=1), np.linalg.norm(a), rtol=1e-6)
+    np.testing.assert_allclose(z[0], a, rtol=1e-6)
+    np.testing.assert_allclose(z[-1], b, rtol=1e-6)
+    across = np.array([0.0, 0.0, 1.0, 0.0]) - 0.5 / (a @ a) * a
+    np.testing.assert_allclose(z[2], np.linalg.norm(a) * across / np.linalg.norm(across),
+                               rtol=1e-5)
+    np.testing.assert_allclose(ip.slerp(np.r_[2.0], np.r_[-1.0], 4), [[2.0], [1.0], [0.0], [-1.0]],
+                               atol=1e-6)  # one dimension: no circle, the segment
+
 def test_pairwise_diversity_by_hand() -> None:
     images = np.zeros((3, 2, 2, 1), np.uint8)
     images[1] = 255

@@ -93,8 +93,9 @@ class UMAPParams:
     Attributes:
         n_neighbors: size of the local neighbourhood (needs more rows than this).
         min_dist: how tightly points may pack in 2-d.
-        metric: distance (``euclidean``, ``cosine``, ``manhattan`` use the Annoy index shared
-            with t-SNE; other umap-learn metrics use its own search).
+        metric: distance (``euclidean``, ``cosine`` (1 - cosine similarity), ``manhattan``
+            use the Annoy index shared with t-SNE; other umap-learn metrics use its own
+            search).
         n_epochs: optimisation epochs (0: umap-learn's choice, 200 above 10,000 rows).
         init: ``pca`` (fast, keeps global structure) or ``spectral`` (umap-learn's default).
         pca_dims: reduce the embedding to this many principal components first (0: never).
@@ -232,6 +233,8 @@ def _umap(x: np.ndarray, p: UMAPParams, seed: int) -> np.ndarray:
         index = Annoy(x, p.n_neighbors - 1, metric=p.metric, n_jobs=_threads(p.n_jobs),
                       random_state=seed, knn_kwargs={"n_trees": p.n_trees})
         idx, dist = index.build()
+        if p.metric == "cosine":  # Annoy's angular distance sqrt(2 (1 - cos)) to umap's 1 - cos
+            dist = dist ** 2 / 2
         rows = np.arange(len(x))[:, None]  # umap-learn counts each point as its own neighbour
         knn = (np.hstack([rows, idx]), np.hstack([np.zeros_like(rows, np.float32),
                                                   dist.astype(np.float32)]), None)

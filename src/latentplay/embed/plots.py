@@ -57,8 +57,13 @@ def _attribute(store: st.Store, name: str) -> st.Attribute:
 
 
 def _distinct(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
+    """Sorted distinct values ``(K,)`` of attribute ``name`` at ``rows`` ``(n,)``, missing
+    labels (NaN, and class code -1 of a categorical attribute) left out."""
     values = store.labels(name)[rows].astype(float)
-    return np.unique(values[np.isfinite(values)])
+    labelled = np.isfinite(values)
+    if _attribute(store, name).kind == "categorical":
+        labelled &= values >= 0
+    return np.unique(values[labelled])
 
 
 def check_attributes(store: st.Store, names: Sequence[str], rows: np.ndarray) -> None:

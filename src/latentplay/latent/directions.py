@@ -2,9 +2,11 @@
 
 The direction of an attribute is the unit normal ``n`` of a linear model fitted on latent codes:
 a linear SVM (or logistic regression) separating two classes of a categorical attribute, or a
-ridge regression of a continuous one. The model is fitted in the latent's raw coordinates (no
-standardisation), so ``n`` is a direction of the latent space itself and ``z + a * n`` moves a
-code ``a`` latent units towards the positive class or larger values (:func:`edit`). The
+ridge regression of a continuous one. The model is fitted on the codes centred at their mean
+but not standardised, so ``n`` is a direction of the latent space itself and ``z + a * n`` moves
+a code ``a`` latent units towards the positive class or larger values (:func:`edit`); the
+centring keeps the SVM's penalty on its intercept (liblinear penalises it like a weight) from
+tilting the boundary of codes far from the origin. The
 model's boundary ``n @ z + offset = 0`` gives every code a signed distance
 (:meth:`Direction.project`), and :func:`edit_to` moves codes to chosen distances.
 :func:`orthogonalize` is InterFaceGAN's conditional manipulation (change one attribute while
@@ -35,6 +37,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
@@ -160,9 +164,10 @@ class Direction:
 
     @property
     def weak(self) -> bool:
-        """Whether the held-out score is below :data:`WEAK_SCORE`: the boundary barely
-        predicts the attribute, so an edit along it is no edit of that attribute."""
-        return bool(self.score < WEAK_SCORE[self.kind])
+        """Whether the held-out score is below :data:`WEAK_SCORE` or not a number: the
+        boundary barely predicts the attribute, so an edit along it is no edit of that
+        attribute."""
+        return bool(not np.isfinite(self.score) or self.score < WEAK_SCORE[self.kind])
 
     @property
     def score_name(self) -> str:
@@ -252,7 +257,8 @@ def fit_direction(
             ridge uses ``alpha = 1 / c``).
         attribute: attribute name recorded in the direction.
         groups: ``(N,)`` person of each row: the score's folds keep each person's rows
-            together (else a model scores by recognising persons from their other photos).
+            together (else a model scores by recognising persons from their other photos),
+            and each side needs at least ``cv`` persons.
     """
     method = _method(kind, method)
     if c <= 0:
@@ -266,9 +272,11 @@ def fit_direction(
     if not np.isfinite(z).all():
         raise UserError(f"the latent codes hold non-finite values in "
                         f"{int((~np.isfinite(z)).any(axis=1).sum())} rows")
+    sides: tuple[str, str] | None = None
     if kind == "categorical":
         keep, target, pos, neg = _binary_target(y, positive, negative, classes, attribute)
-        _check_classes(target, (neg or "rest", pos), cv)
+        sides = (neg or "rest", pos)
+        _check_classes(target, sides, cv)
     else:
         if positive is not None or negative is not None:
             raise UserError(f"{attribute!r} is continuous; positive/negative classes only apply "
@@ -277,9 +285,9 @@ def fit_direction(
         _check_values(target, cv, attribute)
     z = z[keep]
     groups = None if groups is None else np.asarray(groups)[keep]
-    score = float(cv_scores(_estimator(method, c, seed), z, target, kind, cv, seed,
-                            groups).mean())
-    vector, offset = _boundary(_estimator(method, c, seed).fit(z, target), target, kind, attribute)
+    score = float(cv_scores(_model(method, c, seed), z, target, kind, cv, seed, groups,
+                            attribute=attribute, class_names=sides).mean())
+    vector, offset = _boundary(_model(method, c, seed).fit(z, target), target, kind, attribute)
     return Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
                      method=method, offset=offset, score=score, n=len(target),
                      pattern=_pattern(z, vector),
@@ -591,19 +599,26 @@ def _factor_values(attr: Attribute, codes: np.ndarray) -> np.ndarray:
     return np.asarray(attr.values, dtype=np.float64)[np.asarray(codes, dtype=np.int64)]
 
 
-def _estimator(method: str, c: float, seed: int) -> LinearSVC | LogisticRegression | Ridge:
-    """Unfitted linear model (balanced class weights for the classifiers)."""
+def _model(method: str, c: float, seed: int) -> Pipeline:
+    """Unfitted linear model (balanced class weights for the classifiers) on codes centred at
+    the mean of the rows it is fitted on."""
+    model: LinearSVC | LogisticRegression | Ridge
     if method == "svm":
-        return LinearSVC(C=c, class_weight="balanced", max_iter=20_000, random_state=seed)
-    if method == "logistic":
-        return LogisticRegression(C=c, class_weight="balanced", max_iter=5_000)
-    return Ridge(alpha=1.0 / c)
+        model = LinearSVC(C=c, class_weight="balanced", max_iter=20_000, random_state=seed)
+    elif method == "logistic":
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=5_000)
+    else:
+        model = Ridge(alpha=1.0 / c)
+    return make_pipeline(StandardScaler(with_std=False), model)
 
 
-def _boundary(model: Any, target: np.ndarray, kind: str, attribute: str) -> tuple[np.ndarray, float]:
-    """Unit normal ``(D,)`` and offset of a fitted model's boundary (continuous: its mean level)."""
+def _boundary(fitted: Pipeline, target: np.ndarray, kind: str, attribute: str
+              ) -> tuple[np.ndarray, float]:
+    """Unit normal ``(D,)`` and offset, in the uncentred codes, of the boundary of a model
+    fitted by :func:`_model` (continuous: its mean level)."""
+    mean, model = fitted[0].mean_, fitted[-1]
     w = np.ravel(model.coef_).astype(np.float64)
-    b = float(np.ravel(model.intercept_)[0])
+    b = float(np.ravel(model.intercept_)[0]) - float(w @ mean)
     if kind == "continuous":
         b -= float(target.mean())
     norm = float(np.linalg.norm(w))

@@ -32,19 +32,37 @@ def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
 def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
     """``(steps, D)`` float32 codes on the great-circle arc from ``a`` to ``b`` (both
     ``(D,)``), the norm interpolated linearly along it; ends included. Falls back to
-    :func:`lerp` for (nearly) parallel codes."""
+    :func:`lerp` for (nearly) parallel codes, a zero code and opposite codes of one
+    dimension. (Nearly) opposite codes lie on many great circles: the path takes the half
+    circle through the unit vector orthogonal to ``a`` that :func:`_orthogonal_unit` picks,
+    so it keeps the norm rather than passing through the zero code."""
     a, b = _pair(a, b)
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na == 0 or nb == 0:
         return lerp(a, b, steps)
-    cos = float(np.clip(a @ b / (na * nb), -1.0, 1.0))
-    omega = np.arccos(cos)
-    if np.sin(omega) < 1e-6:
-        return lerp(a, b, steps)
-    t = np.linspace(0.0, 1.0, steps)[:, None]
     ua, ub = a / na, b / nb
-    direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    cos = float(np.clip(ua @ ub, -1.0, 1.0))
+    omega = np.arccos(cos)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if np.sin(omega) >= 1e-6:
+        direction = (np.sin((1 - t) * omega) * ua + np.sin(t * omega) * ub) / np.sin(omega)
+    elif cos > 0 or len(a) == 1:
+        return lerp(a, b, steps)
+    else:
+        direction = np.cos(t * np.pi) * ua + np.sin(t * np.pi) * _orthogonal_unit(ua)
+        direction[-1] = ub
     return (direction * ((1 - t) * na + t * nb)).astype(np.float32)
+
+
+def _orthogonal_unit(a: np.ndarray) -> np.ndarray:
+    """``(D,)`` unit vector orthogonal to the non-zero ``(D,)`` ``a`` (``D >= 2``): the
+    coordinate axis least aligned with ``a`` (the first of a tie) without its component
+    along ``a``."""
+    unit = a / np.linalg.norm(a)
+    axis = np.zeros_like(unit)
+    axis[np.argmin(np.abs(unit))] = 1.0
+    away = axis - (axis @ unit) * unit
+    return away / np.linalg.norm(away)
 
 
 METHODS = ("slerp", "lerp")

@@ -5,10 +5,11 @@ For one column ``z`` ``(N, D)`` and one attribute:
 * **linear**: the cross-validated score of a linear model on the standardised codes —
   balanced accuracy of a class-balanced logistic regression (categorical; chance is
   ``1 / K``), R² of a ridge regression (continuous; chance is 0);
-* **k-NN**: the same score of a k-nearest-neighbour model (k = 15) on the codes as they are
-  (the space's own Euclidean distances; standardising would blow up a VAE's inactive, nearly
-  constant dimensions into noise): what the codes hold in any form, not only along a
-  direction. Much higher than linear: the attribute is there but curved;
+* **k-NN**: the same score of a k-nearest-neighbour model (k = 15, or the size of the
+  smallest training fold when that is smaller) on the codes as they are (the space's own
+  Euclidean distances; standardising would blow up a VAE's inactive, nearly constant
+  dimensions into noise): what the codes hold in any form, not only along a direction.
+  Much higher than linear: the attribute is there but curved;
 * **order R²** (ordered classes of more than two, such as Monk skin tones): the cross-validated
   R² of a ridge regression of each row's place in the order on the standardised codes — how
   much of the order is a direction, where balanced accuracy counts monk_4 for monk_5 as wrong
@@ -23,7 +24,7 @@ categorical attributes and seeded. When the rows are photos of persons who appea
 (``groups``; :func:`probe_store` takes the store's ``identity``, or ``person``), each person's
 photos stay in one fold: otherwise a model scores by recognising the person from their other photos (on 1,200
 synthetic photos of 200 persons, pixel PCA: skin tone's linear probe 0.772 over row folds,
-0.495 over person folds).
+0.495 over person folds). Every class then needs at least as many persons as folds.
 
 >>> p = probe(z, labels, kind="categorical")       # z: (N, D), labels: (N,) codes
 >>> p.linear, p.knn, p.chance, p.informativeness
@@ -101,23 +102,61 @@ class Probe:
                 "informativeness": self.informativeness.tolist()}
 
 
+def fold_splitter(kind: str, cv: int, seed: int, groups: np.ndarray | None = None) -> Any:
+    """The seeded ``cv``-fold splitter: stratified for ``categorical``; with ``groups``
+    (persons) no group is split between folds."""
+    if kind == "categorical":
+        return (StratifiedKFold(cv, shuffle=True, random_state=seed) if groups is None
+                else StratifiedGroupKFold(cv, shuffle=True, random_state=seed))
+    return (KFold(cv, shuffle=True, random_state=seed) if groups is None
+            else GroupKFold(cv, shuffle=True, random_state=seed))
+
+
 def cv_scores(model: Any, z: np.ndarray, target: np.ndarray, kind: str, cv: int,
-              seed: int, groups: np.ndarray | None = None) -> np.ndarray:
+              seed: int, groups: np.ndarray | None = None, *, attribute: str = "attribute",
+              class_names: Sequence[str] | None = None) -> np.ndarray:
     """``(cv,)`` held-out balanced accuracies (categorical; stratified folds) or R² values
     (continuous) of ``model`` on codes ``z`` ``(N, D)`` and ``target`` ``(N,)``; with ``(N,)``
-    ``groups`` (persons) no group is split between folds."""
-    if groups is not None and len(np.unique(groups)) < cv:
-        raise UserError(f"the labelled rows show {len(np.unique(groups))} persons, fewer than "
-                        f"the {cv} folds that keep each person's photos together")
-    if kind == "categorical":
-        folds: Any = (StratifiedKFold(cv, shuffle=True, random_state=seed) if groups is None
-                      else StratifiedGroupKFold(cv, shuffle=True, random_state=seed))
-        scoring = "balanced_accuracy"
-    else:
-        folds = (KFold(cv, shuffle=True, random_state=seed) if groups is None
-                 else GroupKFold(cv, shuffle=True, random_state=seed))
-        scoring = "r2"
-    return cross_val_score(model, z, target, cv=folds, scoring=scoring, groups=groups)
+    ``groups`` (persons) no group is split between folds, and every class of a categorical
+    ``target`` needs ``cv`` persons. ``attribute`` and ``class_names`` (indexed by class code;
+    default the codes) name what is short in a :class:`UserError`."""
+    if groups is not None:
+        _check_persons(target, kind, cv, groups, attribute, class_names)
+    try:
+        return cross_val_score(model, z, target, cv=fold_splitter(kind, cv, seed, groups), groups=groups,
+                               scoring="balanced_accuracy" if kind == "categorical" else "r2",
+                               error_score="raise")
+    except ValueError as exc:
+        reason = " ".join(str(exc).split())
+        raise UserError(f"{attribute!r}: a model could not be fitted on a training fold of the "
+                        f"{cv}-fold cross-validation ({reason}); use fewer folds or more "
+                        "labelled rows") from None
+
+
+def smallest_training_fold(z: np.ndarray, target: np.ndarray, kind: str, cv: int, seed: int,
+                           groups: np.ndarray | None = None) -> int:
+    """Rows in the smallest training fold of the folds :func:`cv_scores` uses on codes ``z``
+    ``(N, D)``, ``target`` ``(N,)`` and ``groups`` ``(N,)``."""
+    return min(len(train) for train, _ in fold_splitter(kind, cv, seed, groups).split(z, target, groups))
+
+
+def _check_persons(target: np.ndarray, kind: str, cv: int, groups: np.ndarray, attribute: str,
+                   class_names: Sequence[str] | None) -> None:
+    """A :class:`UserError` unless ``groups`` ``(N,)`` holds ``cv`` persons, and ``cv``
+    persons in every class of a categorical ``target`` ``(N,)``."""
+    persons = len(np.unique(groups))
+    if persons < cv:
+        raise UserError(f"the labelled rows show {persons} persons, fewer than the {cv} folds "
+                        "that keep each person's photos together")
+    if kind != "categorical":
+        return
+    for code in np.unique(target):
+        count = len(np.unique(groups[target == code]))
+        if count < cv:
+            name = str(int(code)) if class_names is None else class_names[int(code)]
+            raise UserError(f"{attribute!r}: class {name!r} shows {count} "
+                            f"person{'' if count == 1 else 's'}, fewer than the {cv} folds that "
+                            "keep each person's photos together")
 
 
 def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
@@ -136,11 +175,13 @@ def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
 
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
           column: str = "z", attribute: str = "y", places: np.ndarray | None = None,
-          groups: np.ndarray | None = None) -> Probe:
+          groups: np.ndarray | None = None, class_names: Sequence[str] | None = None) -> Probe:
     """Probe codes ``z`` ``(N, D)`` for labels ``y`` ``(N,)`` (class codes, negative or NaN
     for missing; or continuous values, NaN for missing); ``places`` ``(N,)`` (NaN: outside
     the order) adds the order R² of ordered classes; ``groups`` ``(N,)`` (persons) keeps each
-    group's rows in one fold."""
+    group's rows in one fold. A :class:`UserError` when a class has fewer labelled rows (or,
+    with ``groups``, persons) than the ``cv`` folds; ``class_names`` (indexed by class code;
+    default the codes) name it."""
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -153,7 +194,8 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
         placed = np.isfinite(places)
         order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z[placed],
                                    np.asarray(places)[placed], "continuous", cv, seed,
-                                   None if groups is None else groups[placed]).mean())
+                                   None if groups is None else groups[placed],
+                                   attribute=attribute).mean())
     keep = np.isfinite(y) & (y >= 0 if kind == "categorical" else True)
     if not np.isfinite(z[keep]).all():
         raise UserError(f"column {column!r} holds non-finite values")
@@ -170,15 +212,18 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                             f"than the {cv} folds")
         linear: Any = LogisticRegression(class_weight="balanced", solver="newton-cg",
                                          max_iter=1_000)
-        knn: Any = KNeighborsClassifier(min(NEIGHBORS, len(target) // 2))
+        neighbours: Any = KNeighborsClassifier
         chance = 1.0 / len(present)
     else:
         if len(target) < 2 * cv or np.ptp(target) == 0:
             raise UserError(f"{attribute!r} needs at least {2 * cv} labelled rows with "
                             "differing values")
-        linear, knn, chance = Ridge(alpha=1.0), KNeighborsRegressor(NEIGHBORS), 0.0
-    lin = cv_scores(make_pipeline(StandardScaler(), linear), z, target, kind, cv, seed, groups)
-    near = cv_scores(knn, z, target, kind, cv, seed, groups)  # the space's own distances
+        linear, neighbours, chance = Ridge(alpha=1.0), KNeighborsRegressor, 0.0
+    lin = cv_scores(make_pipeline(StandardScaler(), linear), z, target, kind, cv, seed, groups,
+                    attribute=attribute, class_names=class_names)
+    k = min(NEIGHBORS, smallest_training_fold(z, target, kind, cv, seed, groups))
+    near = cv_scores(neighbours(k), z, target, kind, cv, seed, groups,  # the space's own distances
+                     attribute=attribute)
     return Probe(column=column, attribute=attribute, kind=kind, n=len(target),
                  linear=float(lin.mean()), linear_std=float(lin.std()), knn=float(near.mean()),
                  knn_std=float(near.std()), chance=chance,
@@ -208,7 +253,8 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
         y = np.asarray(store.labels(attr.name), dtype=np.float64)[rows]
         places = _places(attr, y) if attr.ordered else None
         out += [probe(codes[c], y, kind, cv=cv, seed=seed, column=c, attribute=attr.name,
-                      places=places, groups=groups) for c in columns]
+                      places=places, groups=groups, class_names=attr.level_names)
+                for c in columns]
     return out
 
 
