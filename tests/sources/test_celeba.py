@@ -112,3 +112,24 @@ def test_hq_has_no_split(tmp_path: Path) -> None:
     make_celeba(tmp_path / "src", hq=True)
     with pytest.raises(UserError, match="--split needs the partition file"):
         celeba.convert(tmp_path / "src", tmp_path / "out", split="train")
+
+
+@pytest.mark.parametrize("split", [None, "train"])
+def test_rows_without_a_file_name_are_listed(tmp_path: Path, split: str | None) -> None:
+    """A Kaggle CSV row with an empty file name is rejected by its line number (blank lines
+    are no rows); with --split, so is a row the partition file gives no split."""
+    good, order, dirty = make_celeba(tmp_path / "src", kaggle=True)
+    attr = tmp_path / "src" / "list_attr_celeba.csv"
+    lines = attr.read_text().splitlines()
+    nameless = "," + ",".join(["1"] * 40)
+    unsplit = "099999.jpg," + ",".join(["1"] * 40)
+    attr.write_text("\n".join([*lines[:3], nameless, "", *lines[3:], unsplit]) + "\n")
+    store = celeba.convert(tmp_path / "src", tmp_path / "out", workers=1, split=split)
+    if split is not None:
+        dirty = {s: r for s, r in dirty.items()  # image i (file i + 1) is in split i % 3
+                 if celeba.SPLITS[(int(Path(s).stem) - 1) % 3] == split}
+    dirty |= {"list_attr_celeba.csv:4": "no file name",
+              "img_align_celeba/img_align_celeba/099999.jpg": "no split"}
+    check_rejected(store, dirty)
+    kept = [s for s in order if split is None or good[s]["split"] == split]
+    _compare(store, {s: good[s] for s in kept}, kept)

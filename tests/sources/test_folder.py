@@ -92,3 +92,18 @@ def test_class_order_of_interval_groups_and_numbers(tmp_path: Path) -> None:
     assert level.names == ["1", "2", "10"] and not level.ordered
     assert site.names == ["x", "y", "z"] and not site.ordered
     assert [age.names[c] for c in store.labels("age")] == [ages[i % 5] for i in range(10)]
+
+
+def test_parenthesised_age_bins_are_ordered_intervals(tmp_path: Path) -> None:
+    """Adience writes its age groups ``(0, 2)``, ``(4, 6)``, ...: ordered by their bounds."""
+    ages = ["(38, 43)", "(4, 6)", "(0, 2)", "(15, 20)", "(60, 100)"]
+    lines = []
+    for i in range(10):
+        write_image(tmp_path / "src" / f"{i}.png", face(i))
+        lines.append([f"{i}.png", ages[i % 5]])
+    write_csv(tmp_path / "src" / "labels.csv", ["path", "age"], lines)
+    store = folder.convert(tmp_path / "src", tmp_path / "out", columns=parse_columns(
+        "file=path,age=age"), workers=1)
+    age = store.schema.attribute("age")
+    assert age.names == ["(0, 2)", "(4, 6)", "(15, 20)", "(38, 43)", "(60, 100)"] and age.ordered
+    assert [age.names[c] for c in store.labels("age")] == [ages[i % 5] for i in range(10)]

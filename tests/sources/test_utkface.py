@@ -18,7 +18,7 @@ from convert_helpers import (
     write_not_image,
     write_truncated,
 )
-from PIL import Image
+from PIL import Image, ImageOps
 
 from latentplay import store as st
 from latentplay.errors import UserError
@@ -151,3 +151,88 @@ def test_cli_summary_strict_and_info(utk, tmp_path: Path, cli) -> None:
     assert res.code == 2 and "expected the IDX files" in res.err
     res = cli("data", "info", out)
     assert res.code == 0 and "female" in res.out and "White" in res.out
+
+
+def test_nothing_converted_is_refused_and_the_previous_store_kept(utk, tmp_path: Path,
+                                                                  cli) -> None:
+    src, good, _ = utk
+    out = tmp_path / "out"
+    utkface.convert(src, out, workers=1)
+    junk = tmp_path / "junk"
+    write_not_image(junk / "UTKFace" / "20_0_0_20170116174525125.jpg.chip.jpg")
+    with pytest.raises(UserError, match=r"nothing converted: the only input was rejected: "
+                                        r"not an image \(1, e\.g\. UTKFace/20_0_0_"):
+        utkface.convert(junk, out, overwrite=True, workers=1)
+    assert len(st.load(out)) == len(good)
+    listed = (tmp_path / "out.rejected.csv").read_text().splitlines()
+    assert listed == ["path,reason", "UTKFace/20_0_0_20170116174525125.jpg.chip.jpg,not an image"]
+    res = cli("data", "convert", "utkface", junk, "--out", tmp_path / "new", "--workers", "1")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+    assert f"listed in {tmp_path / 'new.rejected.csv'}" in res.err
+    assert not (tmp_path / "new").exists()
+
+
+def test_out_may_not_be_or_hold_src_nor_replace_other_folders(utk, tmp_path: Path) -> None:
+    src, good, _ = utk
+    inputs = sorted(p for p in src.rglob("*"))
+    for out in (src, tmp_path, src / "UTKFace" / ".."):
+        with pytest.raises(UserError, match="is SRC or holds it"):
+            utkface.convert(src, out, overwrite=True, workers=1)
+    assert sorted(p for p in src.rglob("*")) == inputs
+    other = tmp_path / "photos"
+    write_image(other / "mine.jpg", face(0))
+    with pytest.raises(UserError, match="not a latentplay store"):
+        utkface.convert(src, other, overwrite=True, workers=1)
+    assert (other / "mine.jpg").is_file()
+    (tmp_path / "empty").mkdir()
+    assert len(utkface.convert(src, tmp_path / "empty", overwrite=True, workers=1)) == len(good)
+
+
+def _turned_jpeg(path: Path) -> None:
+    """A 64 x 32 JPEG, top half white, whose EXIF Orientation 6 shows it turned a quarter
+    clockwise: upright it is 32 x 64, right half white."""
+    pixels = np.zeros((32, 64, 3), np.uint8)
+    pixels[:16] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path, format="JPEG", quality=95, exif=exif)
+
+
+def test_exif_orientation_is_applied(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    name = "UTKFace/20_0_0_20170109142408075.jpg.chip.jpg"
+    _turned_jpeg(src / name)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(src / name)))
+    assert upright.shape == (64, 32, 3)
+    store = utkface.convert(src, tmp_path / "out", workers=1)
+    stored = Image.open(io.BytesIO(image_bytes(store)[0]))
+    assert stored.format == "PNG" and stored.size == (32, 64)
+    assert np.array_equal(st.load_images(store)[0], upright)
+    assert np.array_equal(np.asarray(store.dataset[0]["image"]), upright)
+    small = utkface.convert(src, tmp_path / "small", resize=16, resample="box", workers=1)
+    square = st.load_images(small)[0].mean(axis=(0, 2))  # (16,) column means
+    assert square[:6].max() < 40 and square[-6:].min() > 215  # left dark, right white
+
+
+def test_every_image_is_stored_rgb(tmp_path: Path) -> None:
+    """Grey and CMYK JPEGs and an RGBA PNG (accepted like .jpg) are stored as RGB PNGs; an
+    RGB JPEG keeps its bytes."""
+    src = tmp_path / "src" / "UTKFace"
+    pixels = face(0)
+    write_image(src / "20_0_0_20170109142408075.jpg.chip.jpg", pixels)
+    for mode, name in [("L", "21_0_0_20170109142408076.jpg.chip.jpg"),
+                       ("CMYK", "22_0_0_20170109142408077.jpg.chip.jpg"),
+                       ("RGBA", "23_1_2_20170109142408078.png")]:
+        Image.fromarray(pixels).convert(mode).save(src / name)
+    store = utkface.convert(tmp_path / "src", tmp_path / "out", workers=1)
+    check_rejected(store, {})
+    files = sorted(src.iterdir())
+    cells = image_bytes(store)
+    assert cells[0] == files[0].read_bytes()
+    for cell, file in zip(cells[1:], files[1:], strict=True):
+        stored = Image.open(io.BytesIO(cell))
+        assert stored.format == "PNG" and stored.mode == "RGB"
+        assert np.array_equal(np.asarray(stored), np.asarray(Image.open(file).convert("RGB")))
+    assert [r[1]["age"] for r in rows(store)] == [20.0, 21.0, 22.0, 23.0]
+    assert st.load_images(store).shape == (4, 64, 64, 3)

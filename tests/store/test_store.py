@@ -194,3 +194,73 @@ def test_text_columns_are_kept_and_exported(tmp_path: Path) -> None:
     st.export_store(store, tmp_path / "e")
     rows = list(csv.DictReader(open(tmp_path / "e" / "labels.csv")))
     assert [r["source_file"] for r in rows] == files
+
+
+def test_an_empty_store_loads(tmp_path: Path) -> None:
+    from latentplay.store.subset import subset
+
+    store = _small_store(tmp_path / "s")
+    empty = subset(store, tmp_path / "none", np.array([], np.int64))
+    again = st.load(tmp_path / "none")
+    assert len(empty) == len(again) == 0 and again.columns == store.columns
+    assert st.load_images(again).shape[0] == 0
+
+
+def test_overwrite_replaces_only_a_store(tmp_path: Path) -> None:
+    store = _small_store(tmp_path / "s")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "mine.jpg").write_bytes(b"x")
+    with pytest.raises(UserError, match="not a latentplay store"):
+        st.save(store, tmp_path / "photos", overwrite=True)
+    with pytest.raises(UserError, match="not a latentplay store"):
+        st.save(store, tmp_path, overwrite=True)  # the folder holding the store
+    assert (tmp_path / "photos" / "mine.jpg").read_bytes() == b"x"
+    assert len(st.load(store.path)) == len(store)
+    other = _small_store(tmp_path / "t", n=5)
+    assert len(st.save(store, other.path, overwrite=True)) == len(store)
+
+
+def _turned_jpeg() -> tuple[bytes, np.ndarray]:
+    """JPEG bytes of a 16 x 8 image with EXIF Orientation 6, and its ``(16, 8, 3)`` upright
+    pixels."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    pixels = np.zeros((8, 16, 3), np.uint8)
+    pixels[:4] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=95, exif=exif)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(buf.getvalue()))))
+    return buf.getvalue(), upright
+
+
+def test_images_decode_upright_as_datasets_does(tmp_path: Path) -> None:
+    data, upright = _turned_jpeg()
+    assert upright.shape == (16, 8, 3)
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="x", converter="unit"))
+    store = st.build([{"image": [{"bytes": data, "path": None}], "gender": [0]}], schema,
+                     tmp_path / "s")
+    assert np.array_equal(st.load_images(store)[0], upright)
+    assert np.array_equal(np.asarray(store.dataset[0]["image"]), upright)
+
+
+def test_images_that_differ_name_the_difference(tmp_path: Path) -> None:
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="x", converter="unit"))
+    grey, rgb = np.zeros((8, 8), np.uint8), np.zeros((8, 8, 3), np.uint8)
+    mixed = st.build([{"image": [st.encode_png(grey), st.encode_png(rgb)], "gender": [0, 1]}],
+                     schema, tmp_path / "mixed")
+    with pytest.raises(UserError, match=r"differ in channels \(1, 3; give a mode") as err:
+        st.load_images(mixed, size=4)
+    assert "size" not in str(err.value)
+    assert st.load_images(mixed, mode="RGB").shape == (2, 8, 8, 3)
+    wide = np.zeros((8, 12, 3), np.uint8)
+    sizes = st.build([{"image": [st.encode_png(rgb), st.encode_png(wide)], "gender": [0, 1]}],
+                     schema, tmp_path / "sizes")
+    with pytest.raises(UserError, match=r"differ in size \(8x8, 12x8; give a size") as err:
+        st.load_images(sizes)
+    assert "channels" not in str(err.value)

@@ -108,3 +108,12 @@ def test_class_names_with_brackets_print_as_written(cli, tmp_path: Path) -> None
     out = " ".join(r.out.split())
     assert r.code == 0 and "age_group (categorical, ordered): [young]: 4, old: 5, unknown: 1" in out
     assert "[young]" in r.out.split("age_group x gender")[1]  # the cross-tab's row too
+
+
+def test_parenthesised_pairs_read_as_whole_year_ranges() -> None:
+    from latentplay.store.binning import group_bounds, interval_order
+
+    adience = ["(0, 2)", "(4, 6)", "(8, 12)", "(60, 100)"]
+    assert group_bounds(adience).tolist() == [[0, 3], [4, 7], [8, 13], [60, 101]]
+    assert interval_order(["(8, 12)", "(60, 100)", "(0, 2)", "(4, 6)"]) == adience
+    assert group_bounds(["(0, 10)", "(5, 20)"]) is None  # overlapping

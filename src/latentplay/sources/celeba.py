@@ -9,7 +9,10 @@ Layouts read (SRC is the folder holding them):
   ``list_eval_partition.csv`` are read as well.
 * CelebAMask-HQ: ``CelebA-HQ-img/`` and ``CelebAMask-HQ-attribute-anno.txt`` (same format).
 
-Every row of the attribute file is an input. The 40 attributes are stored as booleans
+Every non-blank row of the attribute file is an input (with ``--split``, every row the
+partition file does not put in another split); a row without a file name (listed by its line
+number), with a value other than -1/1, or without a split or identity where those files are
+present is rejected. The 40 attributes are stored as booleans
 (``no``/``yes``; the files' -1/1), ``Male`` and ``Smiling`` first (so the default cross-tab of
 ``latentplay data info`` is Male x Smiling), the rest in published order.
 """
@@ -88,6 +91,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     image_dir = next((root / d for d in image_dirs if (root / d).is_dir()), root / image_dirs[-1])
     csv = attr_file.suffix == ".csv"
     fh = open(attr_file, encoding="utf-8")  # noqa: SIM115 - closed by inputs()
+    first_row = 2 if csv else 3  # line number of the first image's row
     if not csv:
         next(fh, None)  # the image count
     names = _fields(next(fh, ""), csv)
@@ -138,12 +142,16 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
     def inputs() -> Iterator[Record | Rejected]:
         with fh:
-            for line in fh:
+            for number, line in enumerate(fh, start=first_row):
+                if not line.strip():
+                    continue
                 fields = _fields(line, csv)
-                if not fields or not fields[0]:
+                if not fields[0]:
+                    yield Rejected(f"{attr_name}:{number}", "row has no file name")
                     continue
-                if wanted is not None and (partition or {}).get(fields[0]) != wanted:
-                    continue
+                part = (partition or {}).get(fields[0])
+                if wanted is not None and part in ("0", "1", "2") and part != wanted:
+                    continue  # another split's row (a row without a split is rejected)
                 source = f"{image_dir.relative_to(root).as_posix()}/{fields[0]}"
                 labels = parse(fields)
                 if isinstance(labels, str):

@@ -16,7 +16,8 @@ def convert(
     resize: int = typer.Option(
         None, "--resize",
         help="Centre-crop to a square and resize to N x N (stored as PNG). "
-             "Without it the original encoded bytes are kept.",
+             "Without it the original encoded bytes are kept (an image turned by its EXIF "
+             "orientation, or not RGB, is stored upright in RGB as PNG).",
     ),
     resample: str = typer.Option(
         "lanczos", "--resample", help=f"Resampling for --resize: {', '.join(RESAMPLING_NAMES)}."

@@ -8,7 +8,10 @@ the rest for every format:
 
 * streams the inputs in chunks through a pool of worker processes (one per core) that read,
   fully decode (catching truncated files and non-images), optionally crop and resize each image;
-* keeps the original encoded bytes when no ``resize`` is asked (no silent re-encoding);
+* keeps the original encoded bytes when no ``resize`` is asked, except for an image that must
+  change to be read the same everywhere -- one whose EXIF orientation turns it, or whose colour
+  mode differs from the plan's (grey, CMYK, RGBA among RGB photos) -- which is stored upright,
+  in the plan's mode, as lossless PNG;
 * feeds the rows to :func:`latentplay.store.build` in small batches, so memory stays bounded
   whatever the dataset's size;
 * lists every rejected input in ``rejected.csv`` (``path,reason``) beside the store, so that
@@ -25,7 +28,7 @@ import math
 import multiprocessing
 import os
 import tempfile
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -34,11 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from latentplay.errors import UserError
+from latentplay.outputs import make_parents
 from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
-from latentplay.store.io import REJECTED_FILE, Store, build
+from latentplay.store.io import REJECTED_FILE, Store, build, check_target
 from latentplay.store.schema import Attribute, Provenance, Schema
 
 # format name -> module with ``scan(root, options) -> Plan`` (and a ``convert`` for Python users)
@@ -59,7 +63,9 @@ class ConvertOptions:
     Attributes:
         resize: when given, centre-crop each image to a square and resize it to
             ``resize x resize`` with ``resample``; the result is stored as PNG. When None the
-            original encoded bytes are stored unchanged.
+            original encoded bytes are stored unchanged, unless the image's EXIF orientation
+            turns it or its mode is not the plan's: it is then stored upright, converted, as
+            PNG.
         resample: resampling filter for ``resize``: lanczos, bicubic, bilinear, box or nearest.
         limit: convert only the first ``limit`` inputs (in the dataset's published order).
         split: keep only the inputs of this published split (formats that have splits).
@@ -126,7 +132,7 @@ class Plan:
         attributes: the store's label attributes, in column order.
         inputs: every input in published order (a generator is fine: it is read once).
         total: number of inputs when known in advance (for the progress bar).
-        mode: PIL mode resized images are converted to (None keeps each image's mode).
+        mode: PIL mode every stored image has (None keeps each image's mode).
         finish: called at the end with ``{source: row}`` of the converted inputs; returns
             extra files (name -> text) written inside the store (e.g. RFW's ``pairs.csv``).
     """
@@ -170,9 +176,10 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
     if not root.exists():
         raise UserError(f"{format}: {root} does not exist")
     target = Path(out).expanduser()
-    if target.exists() and not options.overwrite:
-        raise UserError(f"{target} already exists; pass --overwrite to replace it")
     root = root.resolve()
+    if (where := target.resolve()) == root or where in root.parents:
+        raise UserError(f"--out {target} is SRC or holds it; write the store outside {root}")
+    check_target(target.absolute(), options.overwrite)
     plan = scan(root, options)
     arguments = {"format": format, **{k: v for k, v in asdict(options).items()
                                       if k not in ("workers", "overwrite")}}
@@ -185,7 +192,7 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
     workers = options.workers or len(os.sched_getaffinity(0))
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
             _Pool(workers) as pool:
-        writer = _Writer(plan, options, schema, rejected_fh)
+        writer = _Writer(plan, options, schema, rejected_fh, target.absolute())
         extra = _Deferred(writer.extra_files)
         return build(writer.batches(pool, workers), schema, target,
                      overwrite=options.overwrite, extra_files=extra)
@@ -202,8 +209,9 @@ class _Writer:
     """Turns a plan's inputs into store batches, tallying and listing rejections."""
 
     def __init__(self, plan: Plan, options: ConvertOptions, schema: Schema,
-                 rejected_fh: io.TextIOBase) -> None:
+                 rejected_fh: io.TextIOBase, target: Path) -> None:
         self.plan = plan
+        self.target = target
         self.options = options
         self.schema = schema
         self.rejected_fh = rejected_fh
@@ -253,7 +261,33 @@ class _Writer:
         if batch["image"]:
             yield batch
         assert self.counts["converted"] + self.counts["rejected"] == self.counts["inputs"]
+        if not self.counts["converted"]:
+            raise UserError(self.nothing_converted())
         self.schema.provenance.counts = dict(self.counts)
+
+    def nothing_converted(self) -> str:
+        """Why no store is written: the commonest reasons (with a count and an example each);
+        the full list goes to ``OUT.rejected.csv`` beside the target, which is left as it was
+        (so an earlier store there is kept)."""
+        if not self.counts["inputs"]:
+            within = f" in split {self.options.split!r}" if self.options.split else ""
+            return f"nothing converted: SRC holds no inputs{within}; nothing was written to {self.target}"
+        self.rejected_fh.seek(0)
+        listed = list(csv.reader(self.rejected_fh))[1:]
+        found = Counter(reason for _, reason in listed)
+        example: dict[str, str] = {}
+        for source, reason in listed:
+            example.setdefault(reason, source)
+        common = "; ".join(f"{reason} ({n}, e.g. {example[reason]})"
+                           for reason, n in found.most_common(3))
+        more = f"; {len(found) - 3} other reasons" if len(found) > 3 else ""
+        full = self.target.with_name(f"{self.target.name}.{REJECTED_FILE}")
+        make_parents(full)
+        self.rejected_fh.seek(0)
+        full.write_text(self.rejected_fh.read(), encoding="utf-8", newline="")
+        inputs = "the only input was" if len(listed) == 1 else f"all {len(listed)} inputs were"
+        return (f"nothing converted: {inputs} rejected: {common}{more}; "
+                f"every reason is listed in {full}; nothing was written to {self.target}")
 
     def extra_files(self) -> dict[str, str]:
         """``rejected.csv`` and the plan's own extra files (read once all rows are written)."""
@@ -392,7 +426,9 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
         pixels: ``(H, W)`` or ``(H, W, C)`` uint8 image (array datasets).
         resize: centre-crop to square and resize to ``resize x resize`` (PNG) when given.
         resample: name of the resampling filter (see :data:`RESAMPLING`).
-        mode: PIL mode resized images are converted to (None keeps the image's mode).
+        mode: PIL mode of the stored image (None keeps the image's mode). An image of another
+            mode, or one its EXIF orientation turns, is stored converted and upright as PNG;
+            any other keeps its encoded bytes when ``resize`` is None.
 
     Returns:
         ``(cell, None)`` with an ``Image()`` cell ``{"bytes", "path"}``, or ``(None, reason)``.
@@ -410,15 +446,26 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
         return None, "empty file"
     try:
         image = Image.open(io.BytesIO(data))
-        _draft(image, resize)
+        turned = _turned(image)
+        keep = resize is None and not turned and (mode is None or image.mode == mode)
+        if keep or resize is not None:  # re-encoding without resize needs every pixel
+            _draft(image, resize)
         image.load()  # decodes the whole stream: truncated files fail here
     except UnidentifiedImageError:
         return None, "not an image"
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         return None, f"corrupt or truncated image ({exc})"
-    if resize is None:
+    if keep:
         return {"bytes": data, "path": source}, None
+    if turned:
+        image = ImageOps.exif_transpose(image)
     return _encode(_resized(image, resize, resample, mode), source), None
+
+
+def _turned(image: Image.Image) -> bool:
+    """Whether ``image``'s EXIF Orientation tag asks for a rotation or a flip to show it
+    upright (as photos taken with a turned camera do)."""
+    return image.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9)
 
 
 def _draft(image: Image.Image, resize: int | None) -> None:

@@ -8,10 +8,10 @@ CSV columns, with an optional kind::
 
 ``file`` (required) names the column holding the image path. Other attributes are
 ``categorical`` (the default; classes are the distinct values found, sorted — numbers by
-value; groups named as intervals, such as ``3-9``, ``10-19``, ``more than 70``, by their
-bounds and marked ordered) or ``continuous`` (numbers; the range is the observed min..max).
-Every CSV row is an input; rows with an empty label, a non-numeric continuous value, or a
-missing image are rejected.
+value; groups named as intervals, such as ``3-9``, ``10-19``, ``more than 70`` or ``(0, 2)``,
+``(4, 6)``, by their bounds and marked ordered) or ``continuous`` (numbers; the range is the
+observed min..max). Every CSV row is an input; rows with an empty label, a non-numeric
+continuous value, or a missing image are rejected.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """UTKFace (Zhang, Song & Qi 2017): labels live in the file names.
 
-Layout read: any folder tree of images named ``[age]_[gender]_[race]_[datetime].jpg`` -- the
-aligned-and-cropped ``UTKFace/`` folder (whose files end in ``.jpg.chip.jpg``), the
-``crop_part1/`` folder, or the in-the-wild ``part1/``, ``part2/``, ``part3/`` folders.
+Layout read: any folder tree of images named ``[age]_[gender]_[race]_[datetime].jpg`` (or
+``.jpeg``, ``.png``) -- the aligned-and-cropped ``UTKFace/`` folder (whose files end in
+``.jpg.chip.jpg``), the ``crop_part1/`` folder, or the in-the-wild ``part1/``, ``part2/``,
+``part3/`` folders.
 Published labels: age 0..116, gender 0 = male / 1 = female, race 0..4 = White, Black, Asian,
 Indian, Others. Every file under SRC is an input: files whose names do not follow the pattern
 (a few published names miss the race field) or carry labels outside these sets are rejected.
@@ -32,7 +33,7 @@ from latentplay.store.schema import Attribute
 GENDERS = ("male", "female")
 RACES = ("White", "Black", "Asian", "Indian", "Others")
 MAX_AGE = 116
-NAME = re.compile(r"^(\d+)_(\d+)_(\d+)_(\d+)\.jpg(\.chip\.jpg)?$", re.IGNORECASE)
+NAME = re.compile(r"^(\d+)_(\d+)_(\d+)_(\d+)\.(?:jpe?g|png)(\.chip\.jpg)?$", re.IGNORECASE)
 # the same shape with any field present: used to tell "malformed" from "no UTKFace name at all"
 LOOSE = re.compile(r"^\d+(_[^_]*)*\.(jpe?g|png)(\.chip\.jpg)?$", re.IGNORECASE)
 

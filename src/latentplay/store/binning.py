@@ -59,17 +59,18 @@ _BOUNDS = [  # (pattern, bounds of its numbers): the names data bin writes, and 
     (rf">=\s*{_NUMBER}|(?:more than|over|above)\s+{_NUMBER}|{_NUMBER}\s*\+",
      lambda a: (a, np.inf)),
     (rf"\[\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\)", lambda a, b: (a, b)),
-    (rf"{_NUMBER}\s*(?:-|to)\s*{_NUMBER}", lambda a, b: (a, b + 1 if a.is_integer()
-                                                      and b.is_integer() else b)),
+    (rf"{_NUMBER}\s*(?:-|to)\s*{_NUMBER}|\(\s*{_NUMBER}\s*,\s*{_NUMBER}\s*\)",
+     lambda a, b: (a, b + 1 if a.is_integer() and b.is_integer() else b)),
 ]
 
 
 def group_bounds(names: Sequence[str]) -> np.ndarray | None:
     """The value range of each group named like an interval: ``(K, 2)`` lower (included) and
     upper (excluded) bounds of ``names`` such as ``<20``, ``[20, 40)``, ``>=60`` (what
-    :func:`group_names` writes) or ``0-2``, ``3-9``, ``more than 70`` (FairFace's ages: a
+    :func:`group_names` writes), ``0-2``, ``3-9``, ``more than 70`` (FairFace's ages: a
     range of whole numbers includes its last year, ``0-2`` is ``[0, 3)``; ``more than 70``
-    follows ``60-69`` and so starts at 70). None unless every name reads as an interval and
+    follows ``60-69`` and so starts at 70) or ``(0, 2)``, ``(4, 6)`` (Adience's ages, read as
+    ``0-2``, ``4-6``). None unless every name reads as an interval and
     the intervals follow each other without overlapping."""
     bounds = [_interval(name) for name in names]
     if not bounds or any(b is None for b in bounds):

@@ -6,7 +6,7 @@ import io
 from collections.abc import Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps
 
 from latentplay.errors import UserError
 from latentplay.store.io import Store
@@ -21,10 +21,15 @@ def encode_png(image: np.ndarray) -> dict[str, bytes | None]:
 
 
 def decode(cell: dict[str, bytes | str | None]) -> Image.Image:
-    """Open one ``Image()`` cell (bytes, or a path when no bytes are stored)."""
+    """Open one ``Image()`` cell (bytes, or a path when no bytes are stored), upright: turned
+    as its EXIF orientation asks, as ``datasets.Image`` decodes it."""
     if cell.get("bytes"):
-        return Image.open(io.BytesIO(cell["bytes"]))  # type: ignore[arg-type]
-    return Image.open(cell["path"])  # type: ignore[arg-type]
+        img = Image.open(io.BytesIO(cell["bytes"]))  # type: ignore[arg-type]
+    else:
+        img = Image.open(cell["path"])  # type: ignore[arg-type]
+    if img.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
+        img = ImageOps.exif_transpose(img)
+    return img
 
 
 def fit_image(img: Image.Image, size: int | None, crop: float = 1.0) -> Image.Image:
@@ -78,7 +83,8 @@ def load_images(
         store: the store.
         indices: rows to load (all rows when None).
         size: resize to ``size x size`` (bilinear) when given; images must otherwise agree.
-        mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode.
+        mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode (CMYK
+            becomes RGB, palette and 1-bit images gray).
         crop: keep a centred square of this fraction of the shorter side before resizing
             (see :func:`fit_image`).
 
@@ -97,12 +103,25 @@ def load_images(
         img = decode(cell)
         if mode is not None and img.mode != mode:
             img = img.convert(mode)
-        elif img.mode in ("1", "P"):
-            img = img.convert("L")
+        elif img.mode in ("1", "P", "CMYK"):
+            img = img.convert("RGB" if img.mode == "CMYK" else "L")
         out.append(fitted_array(img, size, crop))
     if not out:
         return np.zeros((0, 0, 0, 0), dtype=np.uint8)
-    shapes = {a.shape for a in out}
-    if len(shapes) > 1:
-        raise UserError(f"images differ in shape {sorted(shapes)[:3]}; pass a size to resize")
+    if len({a.shape for a in out}) > 1:
+        raise UserError(f"images differ in {_difference(out)}")
     return np.stack(out)
+
+
+def _difference(images: list[np.ndarray]) -> str:
+    """How ``(H, W, C)`` ``images`` differ, and what makes them agree."""
+    parts = []
+    sizes = sorted({a.shape[:2] for a in images})
+    channels = sorted({a.shape[2] for a in images})
+    if len(sizes) > 1:
+        shown = ", ".join(f"{w}x{h}" for h, w in sizes[:3]) + (", ..." if len(sizes) > 3 else "")
+        parts.append(f"size ({shown}; give a size to resize them)")
+    if len(channels) > 1:
+        shown = ", ".join(map(str, channels))
+        parts.append(f"channels ({shown}; give a mode such as RGB to convert them)")
+    return " and in ".join(parts)

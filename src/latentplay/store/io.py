@@ -90,12 +90,19 @@ def attribute_features(attributes: Iterable[Attribute]) -> dict[str, Any]:
     return feats
 
 
-def _check_target(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
+def check_target(path: Path, overwrite: bool) -> None:
+    """Refuse a target directory a store may not be written to: an existing path without
+    ``overwrite``, a file, or a non-empty directory that is not a store (``overwrite`` replaces
+    only a store, never a folder of other files)."""
+    if not path.exists():
+        return
+    if not overwrite:
         raise UserError(f"{path} already exists; pass --overwrite to replace it")
-    if path.exists() and not path.is_dir():
+    if not path.is_dir():
         raise UserError(f"{path} exists and is not a directory")
-    make_parents(path)
+    if not (path / SCHEMA_FILE).is_file() and any(path.iterdir()):
+        raise UserError(f"{path} is a non-empty directory but not a latentplay store (no "
+                        f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
 
 
 def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
@@ -128,16 +135,18 @@ def save(
     Args:
         store: what to save.
         path: target directory; replaced only when the new copy is completely written.
-        overwrite: allow replacing an existing directory.
+        overwrite: allow replacing an existing store (see :func:`check_target`).
         extra_files: file name -> contents written inside the store (e.g. ``rejected.csv``).
             When a store is saved over itself, its existing extra files are kept unless given.
     """
     path = Path(path).absolute()
     same_place = store.path is not None and Path(store.path).absolute() == path
-    _check_target(path, overwrite or same_place)
+    check_target(path, overwrite or same_place)
+    make_parents(path)
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
-        store.dataset.save_to_disk(str(tmp))
+        # an empty dataset still gets one (empty) shard, which load_from_disk needs
+        store.dataset.save_to_disk(str(tmp), num_shards=1 if len(store.dataset) == 0 else None)
         _write_schema(tmp, store.dataset, store.schema)
         if same_place:
             for name in _extra_files(path):
@@ -165,6 +174,8 @@ def load(path: str | os.PathLike[str]) -> Store:
         dataset = datasets.load_from_disk(str(path))
     except (FileNotFoundError, ValueError) as exc:
         raise UserError(f"{path} could not be opened as a dataset: {exc}") from None
+    except IndexError:  # no data shard
+        raise UserError(f"{path} holds no data file (*.arrow); write the store again") from None
     if isinstance(dataset, datasets.DatasetDict):
         raise UserError(f"{path} holds several splits; latentplay stores hold one table")
     schema = Schema.from_dict(json.loads(schema_file.read_text()))
@@ -195,7 +206,8 @@ def build(
     Rows are written to a scratch Arrow file next to ``path`` and then saved atomically.
     """
     path = Path(path).absolute()
-    _check_target(path, overwrite)
+    check_target(path, overwrite)
+    make_parents(path)
     features = features_for(schema)
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.build-", dir=path.parent) as scratch:
         arrow_file = os.path.join(scratch, "rows.arrow")
