@@ -192,3 +192,39 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
     annotator = fit_classifier(path, "gender", options=["dim=8"])
     assert annotator.info["held_out"] == "persons"
     assert annotator.evaluation.n == pytest.approx(60, abs=15)
+
+
+def _unlabelled(store: st.Store, attribute: str, every: int, out: Path) -> st.Store:
+    """``store`` saved at ``out`` with every ``every``-th row's ``attribute`` missing (-1)."""
+    labels = np.asarray(store.labels(attribute)).copy()
+    labels[::every] = -1
+    feature = store.dataset.features[attribute]
+    dataset = store.dataset.remove_columns(attribute).add_column(attribute, labels.tolist(),
+                                                                feature=feature)
+    return st.save(st.Store(dataset, store.schema, None), out)
+
+
+def test_rows_without_a_label_are_no_class(faces: Path, tmp_path: Path) -> None:
+    """An annotator trains on labelled rows only; a store's labels read as an annotator count
+    a missing label as unknown; training counts leave it out."""
+    from latentplay.audit.annotate import StoreLabels
+    from latentplay.audit.run import training_counts
+
+    store = st.load(faces)
+    gaps = _unlabelled(store, "gender", 5, tmp_path / "gaps")
+    annotator = fit_classifier(gaps, "gender", options=["dim=8", "size=8"])
+    labelled = np.delete(store.labels("gender"), np.arange(0, len(store), 5))
+    assert annotator.classes == ["female", "male"]
+    assert annotator.info["class_counts"] == {"female": int((labelled == 0).sum()),
+                                              "male": int((labelled == 1).sum())}
+    assert training_counts(gaps, annotator).tolist() == np.bincount(labelled).tolist()
+    read = StoreLabels(gaps, "gender", store)
+    assert read.classes == ["female", "male", "unknown"]
+    assert (read.codes == 2).sum() == len(range(0, len(store), 5))
+
+
+def test_the_seed_reaches_the_embedder(faces: Path) -> None:
+    seeded = fit_classifier(faces, "gender", options=["dim=8", "size=8"], seed=3)
+    assert seeded.embedder.config.seed == 3 and seeded.info["options"][0] == "seed=3"
+    own = fit_classifier(faces, "gender", options=["dim=8", "size=8", "seed=5"], seed=3)
+    assert own.embedder.config.seed == 5

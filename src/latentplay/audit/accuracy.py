@@ -63,7 +63,7 @@ from latentplay.clustered import clustered_trend, rao_scott
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
-from latentplay.outputs import json_default, output_dir, write_csv
+from latentplay.outputs import finite_or_none, json_default, output_dir, write_csv
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import linear_trend, repeated_persons
 from latentplay.store.binning import group_bounds, interval_codes
@@ -307,7 +307,7 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
                   for k, c in enumerate(true_names)}
         predicted = n - int(none[rows].sum())
         out = {"group": name, "n": n, "correct": right,
-               "accuracy": right / n if n else None, "low": float(low), "high": float(high),
+               "accuracy": right / n if n else None, "low": finite_or_none(low), "high": finite_or_none(high),
                "no_prediction": n - predicted,
                "accuracy_predicted": right / predicted if predicted else None}
         if steps:

@@ -30,6 +30,7 @@ compared as values with the same reader's error on both sides.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -46,11 +47,12 @@ from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
 from latentplay.audit.distribution import confusion_rates
-from latentplay.embed.base import Embedder, Images, embed_images, make_embedder
+from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.store.bias import repeated_persons
+from latentplay.store.schema import UNKNOWN
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -236,6 +238,15 @@ class ClassifierAnnotator(Annotator):
         return path
 
 
+def _seeded(embedder: str, options: Sequence[str], seed: int) -> list[str]:
+    """``options`` with ``seed=SEED`` first when the embedder takes a seed and they set none."""
+    config = embedder_class(EmbedderSpec.parse(embedder).kind).config_type
+    takes = any(f.name == "seed" for f in dataclasses.fields(config))
+    if takes and not any(o.split("=", 1)[0].strip() == "seed" for o in options):
+        return [f"seed={seed}", *options]
+    return list(options)
+
+
 def fit_classifier(
     store: st.Store | str | os.PathLike[str],
     attribute: str,
@@ -269,7 +280,7 @@ def fit_classifier(
     if not 0 < test_size < 1:
         raise UserError(f"test size must be in (0, 1), got {test_size}")
     rng = np.random.default_rng(seed)
-    rows = np.arange(len(store))
+    rows = np.flatnonzero((codes >= 0) & (codes < len(names)))  # the labelled rows
     if max_rows is not None and len(rows) > max_rows:
         rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
     present, y = np.unique(codes[rows], return_inverse=True)
@@ -283,6 +294,7 @@ def fit_classifier(
     persons = repeated_persons(store)
     train_rows, test_rows = _held_out(y, None if persons is None else persons[rows], test_size,
                                       seed, [names[int(p)] for p in present])
+    options = _seeded(embedder, options, seed)
     emb = make_embedder(embedder, options)
     if emb.needs_fit:
         fit_rows = rows[train_rows[emb.fit_rows(len(train_rows))]]
@@ -577,13 +589,18 @@ class StoreLabels(Annotator):
     """The labels of ``attribute`` that a store of images already has, as an annotator.
 
     ``classes`` are ``reference``'s class names followed by any other class the store has
-    (e.g. ``unknown`` where a measure found no face), so both count over the same classes.
+    (e.g. ``unknown`` where a measure found no face; a row without a label counts as
+    ``unknown`` too), so both count over the same classes.
     :meth:`predict_proba` takes the store's own images, in row order.
     """
 
     def __init__(self, store: st.Store, attribute: str, reference: st.Store) -> None:
         names, codes = store_classes(store, attribute)
         ref_names, _ = store_classes(reference, attribute)
+        missing = (codes < 0) | (codes >= len(names))
+        if missing.any():
+            names = names if UNKNOWN in names else [*names, UNKNOWN]
+            codes = np.where(missing, names.index(UNKNOWN), codes)
         self.attribute = attribute
         self.classes = list(ref_names) + [n for n in names if n not in ref_names]
         self.codes = np.array([self.classes.index(n) for n in names], dtype=np.int64)[codes]

@@ -177,6 +177,8 @@ def fit_group_mixtures(
         z = encode_rows(model, store, rows)
     else:
         z, rows = column_codes(model, store, column, rows)
+    labelled = (codes[rows] >= 0) & (codes[rows] < len(names))  # unlabelled rows join no group
+    z, rows = z[labelled], rows[labelled]
     present = np.unique(codes[rows])
     mixtures = [fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
                 for c in present]

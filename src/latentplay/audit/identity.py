@@ -147,7 +147,7 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
             row: dict[str, object] = {
                 "group": name, "step": label, "n": int(read.sum()),
                 "not_found": int((~read).sum()), "similarity": mean,
-                "low": float(sim_ci[j, 0]), "high": float(sim_ci[j, 1]),
+                "low": finite_or_none(sim_ci[j, 0]), "high": finite_or_none(sim_ci[j, 1]),
                 "kept": None if mean is None or not scale > 0
                 else (mean - identity.between) / scale}
             if rand is not None:

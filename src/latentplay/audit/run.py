@@ -171,9 +171,10 @@ def label_annotators(data: st.Store, attributes: Sequence[str], images: st.Store
 
 
 def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
-    """``(K,)`` counts of ``data``'s labels over the annotator's classes (matched by name)."""
+    """``(K,)`` counts of ``data``'s labels over the annotator's classes (matched by name;
+    unlabelled rows are not counted)."""
     names, codes = store_classes(data, annotator.attribute)
-    counts = np.bincount(codes, minlength=len(names))
+    counts = np.bincount(codes[(codes >= 0) & (codes < len(names))], minlength=len(names))
     unknown = [n for n, c in zip(names, counts, strict=True) if c and n not in annotator.classes]
     if unknown:
         raise UserError(f"the {annotator.attribute!r} annotator does not know class(es) "
