@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from latentplay.errors import UserError
 from latentplay.match import balance_table, matched_difference, matching_weights, naive_difference
 from latentplay.match.balance import summarize
 
@@ -17,14 +18,55 @@ def test_smd_and_variance_ratio_by_hand() -> None:
     a = rows[0]
     vt, vc = np.var([1, 2, 3], ddof=1), np.var([5, 7, 9], ddof=1)
     assert a["mean_treated_before"] == pytest.approx(2.0)
-    assert a["smd_before"] == pytest.approx((2 - 7) / np.sqrt((vt + vc) / 2))
+    assert a["smd_before"] == pytest.approx((2 - 7) / np.sqrt(vt))  # treated SD: ATT
     assert a["var_ratio_before"] == pytest.approx(vt / vc)
     assert a["mean_treated_after"] == pytest.approx(1.5)
     assert a["mean_control_after"] == pytest.approx(6.0)
-    assert a["smd_after"] == pytest.approx((1.5 - 6) / np.sqrt((vt + vc) / 2))
+    assert a["smd_after"] == pytest.approx((1.5 - 6) / np.sqrt(vt))  # the same SD after
     assert rows[1]["type"] == "binary" and np.isnan(rows[1]["var_ratio_before"])
     s = summarize(rows)
     assert s["before"]["max_abs_smd"] == pytest.approx(abs(a["smd_before"]))
+    assert s["estimand"] == "ATT" and "treated" in s["smd_denominator"]
+
+
+def test_smd_denominator_follows_the_estimand() -> None:
+    """Treated SD 1, control SD 3, means 1 apart: SMD 1 for ATT (MatchIt's default for
+    matching), 1/3 for ATC, 1/sqrt(5) with the pooled SD (ATE). 0/1 columns use p (1 - p)."""
+    cont = np.array([-1.0, 0.0, 1.0, -4.0, -1.0, 2.0])
+    treated = np.array([True, True, True, False, False, False])
+    expected = {"ATT": 1.0, "ATC": 1 / 3, "ATE": 1 / np.sqrt(5)}
+    for estimand, smd in expected.items():
+        row = balance_table(cont[:, None], ["a"], treated, estimand=estimand)[0]
+        assert row["smd_before"] == pytest.approx(smd)
+    binary = np.array([1.0, 1, 0, 0, 1, 0, 0, 0])  # treated share 0.5, control 0.25
+    groups = np.arange(8) < 4
+    row = balance_table(binary[:, None], ["b"], groups)[0]
+    assert row["type"] == "binary"
+    assert row["smd_before"] == pytest.approx(0.25 / np.sqrt(0.5 * 0.5))
+    ate = balance_table(binary[:, None], ["b"], groups, estimand="ATE")[0]
+    assert ate["smd_before"] == pytest.approx(0.25 / np.sqrt((0.25 + 0.25 * 0.75) / 2))
+    with pytest.raises(UserError, match="estimand"):
+        balance_table(binary[:, None], ["b"], groups, estimand="ATX")
+
+
+def test_a_constant_treated_group_falls_back_to_the_pooled_sd() -> None:
+    x = np.array([[1.0], [1.0], [1.0], [0.0], [2.0], [4.0]])
+    treated = np.array([True, True, True, False, False, False])
+    row = balance_table(x, ["a"], treated)[0]
+    assert row["smd_before"] == pytest.approx((1 - 2) / np.sqrt((0 + 4) / 2))
+
+
+def test_one_treated_unit_leaves_the_smd_undefined_not_infinite() -> None:
+    x = np.array([[0.5, 1.0], [0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    treated = np.array([True, False, False, False])
+    rows = balance_table(x, ["a", "b"], treated, matching_weights(4, np.array([0]),
+                                                                  np.array([1])))
+    for r in rows:
+        assert np.isnan(r["smd_before"]) and np.isnan(r["smd_after"])
+    assert balance_table(x, ["a", "b"], treated, estimand="ATC")[0]["smd_before"] == \
+        pytest.approx((0.5 - 1.0) / 1.0)  # the control SD is defined
+    s = summarize(rows)
+    assert s["before"]["max_abs_smd"] is None and s["after"]["n_over_0.1"] is None
 
 
 def test_a_unit_without_a_value_is_left_out_of_its_column() -> None:
@@ -61,6 +103,26 @@ def test_effect_estimates_cover_a_known_difference() -> None:
     assert m["n_treated"] == n // 2
     one_to_two = matched_difference(y, np.array([0, 0]), np.array([n - 1, n - 2]), n_boot=10)
     assert one_to_two["estimate"] == pytest.approx(y[0] - y[[n - 1, n - 2]].mean())
+
+
+def test_one_matched_treated_unit_gives_no_interval() -> None:
+    """One matched set has no spread to resample: an estimate, no zero-width interval."""
+    from latentplay.match.effect import matched_difference_with_replacement
+
+    y = np.array([3.0, 1.0, 2.0, 0.0])
+    treated = np.array([True, False, False, False])
+    one = matched_difference(y, np.array([0, 0]), np.array([1, 2]), n_boot=50)
+    assert one["estimate"] == pytest.approx(1.5) and one["n_treated"] == 1
+    assert one["ci_low"] is None and one["ci_high"] is None
+    persons = matched_difference(y, np.array([0]), np.array([1]), persons=np.array([7, 8, 9, 9]))
+    assert persons["ci_low"] is None and persons["se"] is None and persons["persons"] == 2
+    ai = matched_difference_with_replacement(y, np.arange(4.0)[:, None], treated, np.array([0]),
+                                             np.array([1]))
+    assert ai["estimate"] == pytest.approx(2.0)
+    assert ai["se"] is None and ai["ci_low"] is None and ai["ci_high"] is None
+    two = matched_difference(np.array([3.0, 1.0, 1.0, 0.0]), np.array([0, 1]),
+                             np.array([2, 3]), n_boot=200)
+    assert two["ci_low"] < two["ci_high"]
 
 
 def test_the_means_chart_shows_the_binary_attributes() -> None:

@@ -201,3 +201,31 @@ def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path) ->
             "smile,yaw", "--outcome", "skin_tone", "--replace", "--out", tmp_path / "w")
     assert r.code == 0, r.err
     assert "takes the persons' photos as independent" in " ".join(r.out.split())
+
+
+def test_one_treated_unit_gives_valid_json_and_no_interval(cli, tmp_path: Path) -> None:
+    """A single treated unit: its group has no SD (SMDs undefined, null in summary.json, never
+    the non-JSON Infinity) and its one matched set no interval."""
+    from dataclasses import replace
+
+    from latentplay.match.synthetic import confounded, make_store
+
+    data = confounded(60, relevant=2, irrelevant=1, seed=3)
+    data = replace(data, treated=np.arange(60) == 0)
+    make_store(tmp_path / "s", data)
+    out = tmp_path / "one"
+    r = cli("match", "run", tmp_path / "s", "--treatment", "group", "--covariates", "z",
+            "--outcome", "y", "--bootstrap", "50", "--out", out)
+    assert r.code == 0, r.err
+    assert "max |SMD| — before, — after" in r.out
+    assert "matched difference in y" in r.out and "no interval" in r.out
+
+    def refuse(token: str) -> None:
+        raise AssertionError(f"summary.json holds {token}")
+
+    summary = json.loads((out / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["balance"]["before"]["max_abs_smd"] is None
+    matched = summary["effect"]["matched"]
+    assert matched["n_treated"] == 1 and matched["estimate"] is not None
+    assert matched["ci_low"] is None and matched["ci_high"] is None
+    assert all(b["smd_before"] == "" for b in read_rows(out / "balance.csv"))

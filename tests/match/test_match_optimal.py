@@ -62,3 +62,33 @@ def test_needs_enough_controls() -> None:
     x = np.zeros((5, 2), np.float32)
     with pytest.raises(UserError, match="ratio x treated"):
         optimal_match(x, x[:3])
+
+
+def test_sparse_solver_keeps_the_treated_units_of_the_cheapest_maximum_matching() -> None:
+    """Two treated units want the one control within the caliper: the one nearer to it gets it."""
+    xt = np.array([[0.5], [0.0]], np.float32)
+    xc = np.array([[0.05], [100.0], [101.0]], np.float32)
+    for limit in (10**9, 0):
+        got = optimal_match(xt, xc, caliper2=1.0, dense_limit=limit)
+        assert got.treated.tolist() == [1] and got.control.tolist() == [0]
+        assert got.distance == pytest.approx([0.05])
+
+
+@pytest.mark.parametrize("ratio", [1, 2])
+def test_sparse_and_dense_solvers_agree_under_a_caliper(ratio: int) -> None:
+    """Small random cases (every pair within the caliper is in the sparse graph): both solvers
+    find a maximum matching of least total distance."""
+    rng = np.random.default_rng(4)
+    for _ in range(60):
+        n_t = int(rng.integers(2, 9))
+        xt = rng.standard_normal((n_t, 2)).astype(np.float32) + 0.5
+        xc = rng.standard_normal((int(rng.integers(ratio * n_t, 25)), 2)).astype(np.float32)
+        caliper2 = float(rng.uniform(0.05, 1.0))
+        dense = optimal_match(xt, xc, ratio=ratio, caliper2=caliper2)
+        sparse = optimal_match(xt, xc, ratio=ratio, caliper2=caliper2, dense_limit=0)
+        assert sparse.stats["solver"] == "sparse"
+        assert len(sparse) == len(dense)
+        assert (sparse.distance**2 <= caliper2 + 1e-6).all()
+        assert len(np.unique(sparse.control)) == len(sparse)
+        assert np.bincount(sparse.treated).max(initial=0) <= ratio
+        assert _total(xt, xc, sparse) == pytest.approx(_total(xt, xc, dense), abs=1e-6)

@@ -147,6 +147,10 @@ def test_match_with_blocks_equals_brute_force(replace: bool) -> None:
     assert (gap <= 0.6).all()
     assert res.second_caliper == 0.6
     assert res.caliper_drops == len(res.unmatched_treated) > 0  # enough controls in each block
+    no_allowed = sum(
+        not second_allowed(face[[u]], face[(blocks == blocks[u]) & ~treated], 0.6).any()
+        for u in res.unmatched_treated)
+    assert res.second_caliper_drops == no_allowed > 0
 
 
 @pytest.mark.parametrize("replace", [False, True])

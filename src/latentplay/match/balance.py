@@ -1,9 +1,13 @@
 """Balance diagnostics as MatchIt reports them: means, standardized mean differences (SMD) and
 variance ratios of every covariate, before and after matching.
 
-* SMD = (weighted mean treated - weighted mean control) / pooled SD, where the pooled SD
-  ``sqrt((var_t + var_c) / 2)`` is taken from the full (unmatched) groups, both before and
-  after, so the SMD changes only through the means.
+* SMD = (weighted mean treated - weighted mean control) / SD, where the SD depends on the
+  estimand, as MatchIt's ``s.d.denom``: the treated group's SD for the effect on the treated
+  (``ATT``, what matching treated units to controls estimates; the default), the control
+  group's for ``ATC``, the pooled ``sqrt((var_t + var_c) / 2)`` for ``ATE``. It is taken from
+  the full (unmatched) groups and used both before and after matching, so the SMD changes only
+  through the means. A 0/1 column's variance is ``p (1 - p)``; an SD of (nearly) zero falls
+  back to the pooled SD; a group with fewer than two values leaves the SMD undefined (NaN).
 * Variance ratio = weighted var treated / weighted var control (left empty for 0/1 columns).
 * After matching, treated units weigh 1 and each control weighs the sum over its treated
   partners of 1 / (number of controls that partner has), as in MatchIt with ``ratio > 1``.
@@ -12,6 +16,19 @@ variance ratios of every covariate, before and after matching.
 from __future__ import annotations
 
 import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.outputs import finite_or_none
+
+ESTIMANDS = ("ATT", "ATC", "ATE")
+SMD_DENOMINATORS = {
+    "ATT": "SD of the treated group before matching",
+    "ATC": "SD of the control group before matching",
+    "ATE": "pooled SD sqrt((var_t + var_c) / 2) before matching",
+}
+"""What the SMD is divided by, for each estimand (stated in ``summary.json``)."""
+TINY_SD = float(np.sqrt(np.finfo(np.float64).eps))
+"""SDs below this fall back to the pooled SD (MatchIt's rule)."""
 
 COLUMNS = (
     "covariate",
@@ -74,6 +91,8 @@ def balance_table(
     names: list[str],
     treated: np.ndarray,
     weights: np.ndarray | None = None,
+    *,
+    estimand: str = "ATT",
 ) -> list[dict]:
     """One row per column of ``(n, p)`` ``x`` with the :data:`COLUMNS` fields.
 
@@ -83,14 +102,17 @@ def balance_table(
         names: ``p`` column names.
         treated: ``(n,)`` bool group.
         weights: ``(n,)`` matching weights (see :func:`matching_weights`); None: no "after".
+        estimand: ``ATT`` (SMDs in SDs of the treated group), ``ATC`` (of the control group)
+            or ``ATE`` (pooled SD); see :data:`SMD_DENOMINATORS`.
     """
+    _check_estimand(estimand)
     x = np.asarray(x, dtype=np.float64)
     treated = np.asarray(treated, dtype=bool)
     ones = np.ones(len(x))
     mt, vt = _wmean_var(x[treated], ones[treated])
     mc, vc = _wmean_var(x[~treated], ones[~treated])
-    pooled = np.sqrt((vt + vc) / 2.0)
     binary = np.all((x == 0) | (x == 1) | np.isnan(x), axis=0)
+    sd = _smd_denominator(mt, vt, mc, vc, binary, estimand)
     if weights is not None:
         at, avt = _wmean_var(x[treated], weights[treated])
         ac, avc = _wmean_var(x[~treated], weights[~treated])
@@ -101,14 +123,14 @@ def balance_table(
             "type": "binary" if binary[j] else "continuous",
             "mean_treated_before": mt[j],
             "mean_control_before": mc[j],
-            "smd_before": _smd(mt[j], mc[j], pooled[j]),
+            "smd_before": _smd(mt[j], mc[j], sd[j]),
             "var_ratio_before": np.nan if binary[j] else _ratio(vt[j], vc[j]),
         }
         if weights is not None:
             row.update(
                 mean_treated_after=at[j],
                 mean_control_after=ac[j],
-                smd_after=_smd(at[j], ac[j], pooled[j]),
+                smd_after=_smd(at[j], ac[j], sd[j]),
                 var_ratio_after=np.nan if binary[j] else _ratio(avt[j], avc[j]),
             )
         else:
@@ -117,12 +139,32 @@ def balance_table(
     return rows
 
 
+def _check_estimand(estimand: str) -> None:
+    if estimand not in ESTIMANDS:
+        raise UserError(f"unknown estimand {estimand!r}; choose from {', '.join(ESTIMANDS)}")
+
+
+def _smd_denominator(
+    mt: np.ndarray, vt: np.ndarray, mc: np.ndarray, vc: np.ndarray, binary: np.ndarray,
+    estimand: str,
+) -> np.ndarray:
+    """``(p,)`` SD each column's mean difference is divided by, from the ``(p,)`` means and
+    variances of the full treated (``mt``, ``vt``) and control (``mc``, ``vc``) groups; NaN
+    where a group it needs has fewer than two values."""
+    var_t = np.where(binary & ~np.isnan(vt), mt * (1.0 - mt), vt)
+    var_c = np.where(binary & ~np.isnan(vc), mc * (1.0 - mc), vc)
+    pooled = np.sqrt((var_t + var_c) / 2.0)
+    sd = {"ATT": np.sqrt(var_t), "ATC": np.sqrt(var_c), "ATE": pooled}[estimand]
+    return np.where(sd < TINY_SD, pooled, sd)
+
+
 def _smd(a: float, b: float, sd: float) -> float:
-    if np.isnan(a) or np.isnan(b):
+    """``(a - b) / sd``; NaN when any is NaN, 0 for equal means, +-inf for an SD of 0."""
+    if np.isnan(a) or np.isnan(b) or np.isnan(sd):
         return np.nan
-    if not sd > 0:
-        return 0.0 if a == b else np.inf
-    return (a - b) / sd
+    if a == b:
+        return 0.0
+    return (a - b) / sd if sd > 0 else float(np.copysign(np.inf, a - b))
 
 
 def _ratio(a: float, b: float) -> float:
@@ -131,8 +173,11 @@ def _ratio(a: float, b: float) -> float:
     return a / b
 
 
-def summarize(rows: list[dict], threshold: float = 0.1) -> dict:
-    """Largest |SMD| before/after and how many covariates exceed ``threshold``."""
+def summarize(rows: list[dict], threshold: float = 0.1, estimand: str = "ATT") -> dict:
+    """Largest and mean |SMD| before/after (None when infinite or undefined), how many
+    covariates exceed ``threshold`` (an infinite |SMD| counts) and what the SMD is divided by
+    (``estimand`` as in :func:`balance_table`)."""
+    _check_estimand(estimand)
 
     def stats(key: str) -> dict:
         values = np.abs([r[key] for r in rows], dtype=np.float64)
@@ -140,9 +185,11 @@ def summarize(rows: list[dict], threshold: float = 0.1) -> dict:
         if len(values) == 0:
             return {"max_abs_smd": None, "mean_abs_smd": None, f"n_over_{threshold:g}": None}
         return {
-            "max_abs_smd": float(values.max()),
-            "mean_abs_smd": float(values.mean()),
+            "max_abs_smd": finite_or_none(values.max()),
+            "mean_abs_smd": finite_or_none(values.mean()),
             f"n_over_{threshold:g}": int((values > threshold).sum()),
         }
 
-    return {"covariates": len(rows), "before": stats("smd_before"), "after": stats("smd_after")}
+    return {"covariates": len(rows), "estimand": estimand,
+            "smd_denominator": SMD_DENOMINATORS[estimand],
+            "before": stats("smd_before"), "after": stats("smd_after")}

@@ -14,7 +14,6 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
 
 
-
 @app.command("run")
 def run_cmd(
     store: Path = typer.Argument(..., help="Store directory."),
@@ -94,20 +93,28 @@ def run_cmd(
           f"{c['caliper_drops']} by the caliper"
           + (f", {c['second_caliper_drops']} with no control within the second caliper)"
              if summary["second_caliper"] else ")"))
-    print(f"max |SMD| {b['before']['max_abs_smd']:.3f} before, "
-          f"{b['after']['max_abs_smd']:.3f} after ({b['covariates']} covariates)")
+    print(f"max |SMD| {_number(b['before']['max_abs_smd'], '.3f')} before, "
+          f"{_number(b['after']['max_abs_smd'], '.3f')} after ({b['covariates']} covariates; "
+          f"SMD = mean difference / {b['smd_denominator']})")
     if "effect" in summary:
         e = summary["effect"]
         for key in ("naive", "matched"):
             r = e[key]
             over = ("" if r.get("persons") is None else
-                    f" over {r['persons']} persons (design effect {r['design_effect']:.2f})")
-            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} "
-                  f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]{over}")
+                    f" over {r['persons']} persons (design effect "
+                    f"{_number(r['design_effect'], '.2f')})")
+            interval = ("no interval (fewer than 2 matched treated units)" if r["ci_low"] is None
+                        else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
+            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {interval}{over}")
         if e["intervals"].endswith("persons not counted"):
             print("note: with replacement the interval (Abadie & Imbens) takes the persons' "
                   "photos as independent units")
     print(f"wrote {out}")
+
+
+def _number(value: float | None, spec: str) -> str:
+    """``value`` in format ``spec``; ``—`` when it is missing (undefined or infinite)."""
+    return "—" if value is None else format(value, spec)
 
 
 @app.command()

@@ -38,14 +38,17 @@ class MatchResult:
         propensity: the fitted scores of all units, when a propensity model was used.
         caliper: caliper in distance units (None: no caliper).
         unmatched_treated: ``(u,)`` treated units left without a control.
-        caliper_drops: treated units unmatched because no control was within the caliper.
+        caliper_drops: treated units the calipers left unmatched: their block still has
+            controls available (unused, or any with replacement), but the nearest available one
+            that the second caliper allows lies beyond the caliper, or none is allowed. Units
+            left over because every control of their block was used are not counted.
         info: method, index, dimensions, search statistics, per-block counts.
         points: ``(n, d')`` float32 units in the matching space (standardized, PCA'd or
             whitened covariates, or the propensity logit), as the distances were taken.
         second_caliper: the second caliper in its space's units (None: none).
-        second_caliper_drops: unmatched treated units without any control in their block within
-            the second caliper (the others it left unmatched lost their allowed controls to
-            other units; ``caliper_drops`` counts both).
+        second_caliper_drops: the part of ``caliper_drops`` without any control in their block
+            within the second caliper (the others lost theirs to other treated units, or had
+            them beyond the caliper).
     """
 
     treated_rows: np.ndarray
@@ -176,6 +179,7 @@ def match(
         width = float(second_caliper)
     blocks = np.zeros(len(x), np.int64) if exact is None else np.asarray(exact)
     rows_t, rows_c, dist, per_block, indexes, stats = [], [], [], [], set(), []
+    dropped = [np.zeros(0, np.int64)]
     for code in np.unique(blocks):
         in_block = blocks == code
         bt = np.flatnonzero(in_block & treated)
@@ -187,6 +191,11 @@ def match(
                                  kind, k, seed, partial, second, progress)
             indexes.add(kind)
             stats.append(pairs.stats)
+            if cal is not None or second is not None:
+                left = np.setdiff1d(np.arange(len(bt)), pairs.treated)
+                used = pairs.control[:0] if replace else pairs.control
+                dropped.append(bt[_dropped(points[bt], points[bc], left, used, cal2, second,
+                                           kind, k, seed)])
         else:
             pairs = Pairs.empty()
         rows_t.append(bt[pairs.treated])
@@ -199,11 +208,6 @@ def match(
     order_out = np.lexsort((np.concatenate(dist), t_rows))
     t_rows, c_rows, d = t_rows[order_out], c_rows[order_out], np.concatenate(dist)[order_out]
     unmatched = np.setdiff1d(np.flatnonzero(treated), t_rows)
-    if replace:  # only blocks without controls leave treated units without a partner
-        no_partner = sum(b["treated"] for b in per_block if b["controls"] == 0)
-    else:
-        no_partner = sum(max(0, b["treated"] - b["controls"] // ratio) for b in per_block)
-    drops = 0 if cal is None and width is None else max(0, len(unmatched) - no_partner)
     info = {
         "method": method,
         "distance": space,
@@ -214,10 +218,11 @@ def match(
         "blocks": per_block if exact is not None else None,
         "search": stats,
     }
-    second_drops = 0 if second_x is None else _no_allowed(second_x, width, unmatched, blocks,
+    dropped_rows = np.concatenate(dropped)
+    second_drops = 0 if second_x is None else _no_allowed(second_x, width, dropped_rows, blocks,
                                                           treated)
-    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, drops, info, points,
-                       second_caliper=width, second_caliper_drops=second_drops)
+    return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, len(dropped_rows), info,
+                       points, second_caliper=width, second_caliper_drops=second_drops)
 
 
 def _no_allowed(
@@ -234,6 +239,47 @@ def _no_allowed(
             found = ControlSearch(second_x[bc]).search(second_x[u], 1)
             n += int((cal.restrict(np.arange(len(u)), found).ids[:, 0] < 0).sum())
     return n
+
+
+def _dropped(
+    pt: np.ndarray,
+    pc: np.ndarray,
+    units: np.ndarray,
+    used: np.ndarray,
+    cal2: float,
+    second: SecondCaliper | None,
+    index: str,
+    k: int,
+    seed: int,
+) -> np.ndarray:
+    """The treated ``units`` (rows of the block's ``(n_t, d)`` ``pt``) that have no available
+    control of the ``(n_c, d)`` ``pc`` (all but the ``used`` rows) within squared distance
+    ``cal2`` that ``second`` allows; none when every control is used. Searched with ``index``,
+    ``k`` candidates at first, doubled for units whose allowed candidates were all beyond the
+    caliper while unseen controls might not be (without a caliper, in the second space: its
+    nearest available control there decides)."""
+    if len(units) == 0:
+        return units
+    alone = second is not None and not np.isfinite(cal2)
+    search = ControlSearch(second.controls if alone else pc, "exact" if alone else index,
+                           seed=seed)
+    search.mark_used(used)
+    if not search.available.any():
+        return units[:0]
+    if alone:
+        found = second.restrict(units, search.search(second.treated[units], 1))
+        return units[found.ids[:, 0] < 0]
+    out = [units[:0]]
+    while len(units):
+        found = search.search(pt[units], k)
+        if second is not None:
+            found = second.restrict(units, found)
+        near = (found.ids[:, 0] >= 0) & (found.d2[:, 0] <= cal2)
+        settled = near | (found.bound > cal2) | np.isinf(found.bound)  # inf: all were returned
+        out.append(units[settled & ~near])
+        units = units[~settled]
+        k *= 2
+    return np.concatenate(out)
 
 
 def _match_block(

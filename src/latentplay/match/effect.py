@@ -12,6 +12,9 @@ or ``person``), matched sets that share a person — as treated unit or as contr
 either: given ``persons``, :func:`matched_difference` and :func:`naive_difference` give a
 normal interval from the variance summed over every two units that share a person
 (:func:`latentplay.clustered.shared_variance`), and its design effect.
+
+With fewer than two matched treated units there is no spread to estimate: the matched
+estimates then give no interval (``ci_low``, ``ci_high`` and ``se`` are None).
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ def matched_difference(
 
     Returns:
         ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "n_boot"}``; with persons
-        ``"se"``, ``"design_effect"`` and ``"persons"`` in place of ``"n_boot"``.
+        ``"se"``, ``"design_effect"`` and ``"persons"`` in place of ``"n_boot"``. The interval
+        (and ``se``) is None with fewer than two matched treated units, the estimate too
+        without any.
     """
     y = np.asarray(y, dtype=np.float64)
     if len(treated_rows) == 0:
@@ -62,6 +67,13 @@ def matched_difference(
     units, inverse = np.unique(treated_rows, return_inverse=True)
     control_mean = np.bincount(inverse, weights=y[control_rows]) / np.bincount(inverse)
     diff = y[units] - control_mean
+    if len(units) < 2:
+        shown = np.concatenate([units, np.asarray(control_rows)])
+        extra = ({"se": None, "design_effect": None,
+                  "persons": int(len(np.unique(np.asarray(persons)[shown])))}
+                 if persons is not None else {"n_boot": n_boot})
+        return {"estimate": float(diff.mean()), "ci_low": None, "ci_high": None, "level": level,
+                "n_treated": 1, **extra}
     if persons is not None:
         sets = _matched_sets(np.asarray(persons), units, inverse, np.asarray(control_rows))
         return {**_normal_over_persons(diff - diff.mean(), float(diff.mean()), sets, level),
@@ -168,7 +180,8 @@ def matched_difference_with_replacement(
         neighbours: J, the controls used for each reused control's conditional variance.
 
     Returns:
-        ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "se", "variance"}``.
+        ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "se", "variance"}``; the
+        interval and ``se`` are None with fewer than two matched treated units.
     """
     y = np.asarray(y, dtype=np.float64)
     if len(treated_rows) == 0:
@@ -178,6 +191,9 @@ def matched_difference_with_replacement(
     per_unit = np.bincount(inverse)
     diff = y[units] - np.bincount(inverse, weights=y[control_rows]) / per_unit
     att = float(diff.mean())
+    if len(units) < 2:
+        return {"estimate": att, "ci_low": None, "ci_high": None, "level": level,
+                "n_treated": 1, "se": None, "variance": "abadie-imbens"}
     share = 1.0 / per_unit[inverse]
     w = np.bincount(control_rows, weights=share, minlength=len(y))
     q = np.bincount(control_rows, weights=share**2, minlength=len(y))

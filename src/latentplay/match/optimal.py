@@ -8,8 +8,9 @@ optimal among matchings that use only those edges (within 0.2% of the true optim
 tests; the dense solver is exact).
 
 With a caliper, pairs farther apart are forbidden: the dense solver first maximises the number
-of treated units matched within the caliper, then minimises their total distance; the sparse
-solver drops units that no maximum matching can serve and then minimises the rest.
+of treated units matched within the caliper, then minimises their total distance; so does the
+sparse solver, once every pair within the caliper is in its graph (one solve, each graph row
+given a private "unmatched" column that costs more than any matching).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial.distance import cdist
 
 from latentplay.errors import UserError
@@ -98,11 +99,9 @@ def _sparse(
         except ValueError:
             pass
         if np.isfinite(caliper2) and (k >= n_c or found.bound.min() > caliper2):
-            # Every edge within the caliper is in the graph: serve what a maximum matching can.
-            match = maximum_bipartite_matching(graph, perm_type="column")
-            rows = np.flatnonzero(match >= 0)
-            r, c = min_weight_full_bipartite_matching(graph[rows])
-            rows = rows[r]
+            # Every edge within the caliper is in the graph: the most pairs, then the least total.
+            rows, c = _most_then_cheapest(graph[_rows_of(units, ratio)])
+            rows = _rows_of(units, ratio)[rows]
             break
         if k >= min(n_c, MAX_K):
             raise UserError(
@@ -113,6 +112,24 @@ def _sparse(
     t = rows // ratio
     d = np.sqrt(np.einsum("ij,ij->i", *(2 * [controls[c].astype(np.float64) - treated[t]])))
     return Pairs(t.astype(np.int64), c.astype(np.int64), d, {"solver": "sparse", "k": int(k)})
+
+
+def _most_then_cheapest(graph: csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """A maximum matching of the ``(m, n)`` biadjacency ``graph`` (positive weights) with the
+    least total weight among maximum matchings, as ``(rows, cols)`` of its pairs.
+
+    Each row gets a private "unmatched" column whose weight exceeds the total of all edges, so
+    leaving one more row unmatched always costs more than any choice among real edges: the
+    minimum-weight full matching of the extended graph serves as many rows as possible, then
+    minimises their total weight.
+    """
+    m, n = graph.shape
+    penalty = float(graph.data.sum()) + 1.0
+    unmatched = csr_matrix((np.full(m, penalty), (np.arange(m), n + np.arange(m))), shape=(m, n + m))
+    extended = csr_matrix((graph.data, graph.indices, graph.indptr), shape=(m, n + m)) + unmatched
+    r, c = min_weight_full_bipartite_matching(extended)
+    real = c < n
+    return r[real], c[real]
 
 
 def _rows_of(units: np.ndarray, ratio: int) -> np.ndarray:

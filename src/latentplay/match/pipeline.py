@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from latentplay.match.effect import (
     matched_difference_with_replacement,
     naive_difference,
 )
-from latentplay.outputs import json_default, refuse_nonempty
+from latentplay.outputs import finite_or_none, json_default, refuse_nonempty
 from latentplay.store.bias import repeated_persons
 from latentplay.store.summary import many_classes
 
@@ -305,7 +306,8 @@ def run(
         summary["verification"] = _verify(out, store, treat, result, config)
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
                           "total": round(time.perf_counter() - t0, 3)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    (out / "summary.json").write_text(json.dumps(_finite(summary), indent=2, default=json_default,
+                                                 allow_nan=False))
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(
             f"no pairs: the second caliper ({config.second_caliper:g} on "
@@ -385,6 +387,20 @@ def _summary(
     }
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float in it (nested dicts and lists) made None:
+    JSON has no such numbers."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return finite_or_none(float(value))
+    return value
+
+
 def _write_pairs(path: Path, rows: np.ndarray, result: MatchResult) -> None:
     header = ["treated_index", "control_index", "distance"]
     cols = [rows[result.treated_rows], rows[result.control_rows], result.distance]
@@ -429,7 +445,8 @@ def _figures(
     names = [r["covariate"] for r in table]
     before = np.array([r["smd_before"] for r in table])
     after = np.array([r["smd_after"] for r in table])
-    title = f"Balance of {treat.names[0]} vs {treat.names[1]} ({config.method})"
+    title = (f"Balance of {treat.names[0]} vs {treat.names[1]} ({config.method})\n"
+             f"SMD: mean difference / SD of the {treat.names[0]} units before matching")
     fig = love_plot(names, before, after, title=title)
     fig.savefig(out / "love_plot.png", dpi=120)
     plt.close(fig)
