@@ -32,6 +32,7 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
         assert row[0] == source["covariate"]
         for col, key in ((4, "smd_before"), (8, "smd_after")):
             assert value(row[col]) == pytest.approx(float(source[key]), rel=1e-3, abs=1e-6)
+    assert f"mean difference / {summary['balance']['smd_denominator']}" in text
     flagged = text.count('class="num flag"')
     expected = sum(abs(float(r[k])) > SMD_THRESHOLD for r in balance for k in ("smd_before",
                                                                               "smd_after"))
