@@ -88,6 +88,14 @@ def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, t
     rows = read_table(part / "metrics.csv")
     steps = [int(r["step"]) for r in rows if r["scope"] == "step"]
     assert steps == list(range(1, 28))  # no step logged twice
+    # the epoch cut short at step 13 is logged once, when it ends, as in the uninterrupted run
+    def ends(path: Path) -> list[tuple[str, str]]:
+        return [(r["epoch"], r["step"]) for r in read_table(path) if r.get("scope", "epoch") == "epoch"]
+
+    for table in ("metrics.csv", "test_metrics.csv"):
+        assert ends(part / table) == ends(run / table)
+    assert (part / "latent_variance.csv").read_text() == (run / "latent_variance.csv").read_text()
+    assert json.loads((part / "model.json").read_text())["epoch"] == 3
 
 
 def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny: list[str],
@@ -106,6 +114,33 @@ def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny:
     state = torch.load(tmp_path / "nan" / "checkpoint.pt", weights_only=True)
     assert state["step"] == 4
     assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+def test_nan_guard_before_any_checkpoint_says_so(shapes_store: Path, tmp_path: Path, tiny: list[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    original = BetaVAE.forward
+
+    def poisoned(self: BetaVAE, out: object, step: int) -> dict[str, torch.Tensor]:
+        result = original(self, out, step)  # type: ignore[arg-type]
+        return {"kl": result["kl"] * float("nan")} if step >= 1 else result
+
+    monkeypatch.setattr(BetaVAE, "forward", poisoned)
+    with pytest.raises(NonFiniteLoss, match="No checkpoint was written yet") as info:
+        train.train("vae", shapes_store, tmp_path / "nan", epochs=1, batch_size=32,
+                    overrides=[*tiny, "trainer.checkpoint_every=5"], progress=False)
+    assert "--resume" not in str(info.value) and not (tmp_path / "nan" / "checkpoint.pt").exists()
+
+
+def test_a_checkpoint_of_other_loss_terms_is_refused(run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    config = (copy / "config.yaml").read_text()
+    assert "  - betavae\n" in config
+    (copy / "config.yaml").write_text(config.replace("  - betavae\n", "  - betavae\n  - factorvae\n", 1))
+    with pytest.raises(UserError, match="does not match its config"):
+        train.resume(copy, epochs=4, progress=False)
 
 
 def test_checkpoint_tamper_and_mismatch_are_rejected(run: Path, tmp_path: Path,

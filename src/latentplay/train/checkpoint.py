@@ -64,7 +64,8 @@ def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
 
 def model_meta(family: str, config: Any, channels: int, size: int, spec: ConditionSpec,
                epoch: int, step: int, crop: float = 1.0) -> dict[str, Any]:
-    """The ``model.json`` fields that rebuild a model and prepare its images (``crop``)."""
+    """The ``model.json`` fields that rebuild a model and prepare its images (``crop``), and
+    the epoch (from 1, as in ``metrics.csv``) and step its weights were saved at."""
     from latentplay.config import to_dict
 
     return {"family": family, "model": to_dict(config), "channels": channels, "size": size,

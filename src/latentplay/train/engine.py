@@ -123,6 +123,9 @@ class Engine:
         dim = self.model.latent_dim
         self.welford = Welford(dim, self.fabric.device)
         self.variance_history = torch.zeros(0, dim, dtype=torch.float64)
+        # rows and variance history before an epoch cut short by max_steps logged its partial
+        # results: a resume goes back to them, so the finished epoch is logged once
+        self.before_partial: tuple[dict[str, int], torch.Tensor] | None = None
         self.pending: list[tuple[int, list[str], torch.Tensor]] = []
         self.last_good = 0
         self.metrics_table: CSVTable | None = None
@@ -160,6 +163,11 @@ class Engine:
     # ------------------------------------------------------------ state I/O
     def state(self) -> dict[str, Any]:
         cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        if self.batch and self.before_partial is not None:
+            rows, history = self.before_partial
+        else:
+            rows = {"metrics": self._rows(self.metrics_table), "test": self._rows(self.test_table)}
+            history = self.variance_history
         return {
             "format": 1, "step": self.step, "epoch": self.epoch, "batch": self.batch,
             "finished": self.finished, "names": list(self.names),
@@ -169,8 +177,8 @@ class Engine:
             "welford": self.welford.state(),
             "epoch_sum": None if self.epoch_sum is None else self.epoch_sum.cpu(),
             "epoch_count": self.epoch_count, "epoch_seconds": self.epoch_seconds,
-            "variance_history": self.variance_history,
-            "rows": {"metrics": self._rows(self.metrics_table), "test": self._rows(self.test_table)},
+            "variance_history": history,
+            "rows": rows,
         }
 
     @staticmethod
@@ -181,6 +189,7 @@ class Engine:
         """Continue from a :meth:`state` read back from ``checkpoint.pt``."""
         ckpt.check_state(self.model, state["model"], str(self.run_dir / ckpt.STATE_FILE))
         self.model.load_state_dict(state["model"])
+        ckpt.check_state(self.losses, state["losses"], str(self.run_dir / ckpt.STATE_FILE))
         self.losses.load_state_dict(state["losses"])
         if len(state["optimizers"]) != len(self.optimizers):
             raise UserError(f"{self.run_dir / ckpt.STATE_FILE} does not match its config: "
@@ -213,7 +222,7 @@ class Engine:
     def _save_model(self) -> None:
         if self.rank0:
             meta = ckpt.model_meta(self.config.family, self.config.model, self.data.channels,
-                                   self.config.data.size, self.data.spec, self.epoch, self.step,
+                                   self.config.data.size, self.data.spec, self.epoch + 1, self.step,
                                    self.config.data.crop)
             ckpt.save_model(self.run_dir, self.model, meta)
 
@@ -239,11 +248,16 @@ class Engine:
         bad.sort(key=lambda item: (0 if "/" in item[0] else 1 if item[0] == "recon" else 2))
         term, value = bad[0]
         also = f" (also non-finite: {', '.join(n for n, _ in bad[1:])})" if len(bad) > 1 else ""
+        if (self.run_dir / ckpt.STATE_FILE).exists():
+            then = (f"The last good checkpoint (step {self.last_good}) is kept in {self.run_dir}; "
+                    f"lower optim.lr or check the data, then resume with "
+                    f"`latentplay train --resume {self.run_dir}`")
+        else:
+            then = ("No checkpoint was written yet; lower optim.lr or check the data and start "
+                    "a new run")
         raise NonFiniteLoss(
             f"loss term {term!r} became {value} at step {step} (epoch {self.epoch + 1}){also}; "
-            f"training stopped. The last good checkpoint (step {self.last_good}) is kept in "
-            f"{self.run_dir}; lower optim.lr or check the data, then resume with "
-            f"`latentplay train --resume {self.run_dir}`"
+            f"training stopped. {then}"
         )
 
     # ------------------------------------------------------------ logging
@@ -332,6 +346,7 @@ class Engine:
         self._finish()
 
     def _reset_epoch(self) -> None:
+        self.before_partial = None
         self.welford = Welford(self.model.latent_dim, self.fabric.device)
         self.epoch_sum, self.epoch_count, self.epoch_seconds = None, 0, 0.0
 
@@ -365,6 +380,9 @@ class Engine:
         if self.metrics_table is None:
             self._open_tables()
         assert self.epoch_sum is not None
+        if not complete:
+            self.before_partial = ({"metrics": self._rows(self.metrics_table),
+                                    "test": self._rows(self.test_table)}, self.variance_history)
         total = f.all_reduce(self.epoch_sum, reduce_op="sum") if f.world_size > 1 else self.epoch_sum
         count = self.epoch_count * f.world_size
         values = dict(zip(self.names, (total / count).tolist(), strict=True))
