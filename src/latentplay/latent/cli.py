@@ -286,7 +286,7 @@ def histograms(
     run: Path = typer.Argument(..., help=RUN_HELP),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
 ) -> None:
-    """Histogram of each latent dimension's encoder means over the training images."""
+    """Histogram of each latent dimension's encoder means over the run's store images (its latents.npy)."""
     from latentplay.latent.traverse import run_latents
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import latent_histograms

@@ -28,7 +28,8 @@ from latentplay.train.api import decode
 
 
 def run_latents(run_dir: str | os.PathLike[str]) -> np.ndarray:
-    """Encoder means ``(N, D)`` float32 of the run's training images (its ``latents.npy``)."""
+    """Encoder means ``(N, D)`` float32 of the run's store images, training and test rows
+    (its ``latents.npy``)."""
     path = Path(run_dir) / "latents.npy"
     if not path.exists():
         raise UserError(f"{path} does not exist; only runs of encoder models (ae, vae, cvae "
