@@ -243,3 +243,21 @@ def test_knn_neighbours_fit_in_the_smallest_training_fold(grouped: bool) -> None
     p = probe(z, y, kind, cv=cv, groups=groups)
     expected = cross_val_score(model(k), z, y, cv=folds, scoring=scoring, groups=groups)
     assert np.isfinite(p.knn) and p.knn == pytest.approx(expected.mean())
+
+
+def test_default_attributes_too_short_of_persons_are_left_out(tmp_path: Path) -> None:
+    """Over person folds a default attribute with a class of too few persons is left out (and
+    said so); named, it is an error."""
+    from latentplay import sources
+    from latentplay import store as st
+    from latentplay.latent.probe import probe_store
+
+    store = sources.make("synthfaces", tmp_path / "p", n=300, overrides=["identities=40"])
+    store = st.add_column(store, "z", np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32))
+    skipped: list[str] = []
+    probed = {p.attribute for p in probe_store(store, ["z"], cv=5, skipped=skipped)}
+    assert skipped and all("fewer than the 5 folds" in reason for reason in skipped)
+    short = {reason.split("'")[1] for reason in skipped}
+    assert probed and not probed & short and "smile" in probed
+    with pytest.raises(UserError, match="fewer than the 5 folds"):
+        probe_store(store, ["z"], [sorted(short)[0]], cv=5)

@@ -601,8 +601,9 @@ def probe(
     if cv < 2:
         raise UserError(f"--cv must be at least 2, got {cv}")
     store = load(data)
+    skipped: list[str] = []
     found = probe_store(store, split_names(columns), split_names(attributes), cv=cv,
-                        max_rows=max_rows, seed=seed)
+                        max_rows=max_rows, seed=seed, skipped=skipped)
     write_probes(found, out, overwrite=overwrite,
                  info={"data": str(store.path), "cv": cv, "max_rows": max_rows, "seed": seed})
     short = {"balanced accuracy": "bal. acc.", "R²": "R²"}
@@ -615,6 +616,8 @@ def probe(
                       f"{p.chance:.3f}", "-" if p.order_r2 is None else f"{p.order_r2:.3f}",
                       f"{top} ({p.informativeness[top]:.2f})")
     Console().print(table)
+    for reason in skipped:
+        typer.echo(f"left out: {reason}")
     if found and found[0].folds == "persons":
         typer.echo("folds keep each person's photos together (the store's identity or person "
                    "attribute repeats persons)")

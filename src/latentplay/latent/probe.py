@@ -232,12 +232,15 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
 
 
 def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] = (), *,
-                cv: int = 5, max_rows: int = 10_000, seed: int = 0) -> list[Probe]:
+                cv: int = 5, max_rows: int = 10_000, seed: int = 0,
+                skipped: list[str] | None = None) -> list[Probe]:
     """One :class:`Probe` per vector column and attribute of ``store`` (default: every
     categorical, factor and continuous attribute but categorical ones of more than
     :data:`~latentplay.store.summary.MAX_LISTED` classes, such as identities), on up to
     ``max_rows`` random rows; folds keep each person's photos together when the store's
-    ``identity`` (or ``person``) repeats persons."""
+    ``identity`` (or ``person``) repeats persons. A named attribute that cannot be probed
+    (a class with fewer rows or persons than folds) is an error; a default one is left out,
+    with the reason appended to ``skipped`` (an error when every one is left out)."""
     if not columns:
         raise UserError("name at least one vector column to probe")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
@@ -247,14 +250,24 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     codes = {c: vectors(store, c)[rows] for c in columns}
     persons = repeated_persons(store)
     groups = None if persons is None else persons[rows]
-    out = []
+    out: list[Probe] = []
+    reasons: list[str] = []
     for attr in chosen:
         kind = "continuous" if attr.kind == "continuous" else "categorical"
         y = np.asarray(store.labels(attr.name), dtype=np.float64)[rows]
         places = _places(attr, y) if attr.ordered else None
-        out += [probe(codes[c], y, kind, cv=cv, seed=seed, column=c, attribute=attr.name,
-                      places=places, groups=groups, class_names=attr.level_names)
-                for c in columns]
+        try:
+            out += [probe(codes[c], y, kind, cv=cv, seed=seed, column=c, attribute=attr.name,
+                          places=places, groups=groups, class_names=attr.level_names)
+                    for c in columns]
+        except UserError as error:
+            if attributes:
+                raise
+            reasons.append(str(error))
+    if reasons and not out:
+        raise UserError(f"no attribute could be probed: {reasons[0]}")
+    if skipped is not None:
+        skipped += reasons
     return out
 
 
