@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from audit_stores import unlabelled
 
 from latentplay import sources
 from latentplay import store as st
@@ -194,15 +195,6 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
     assert annotator.evaluation.n == pytest.approx(60, abs=15)
 
 
-def _unlabelled(store: st.Store, attribute: str, every: int, out: Path) -> st.Store:
-    """``store`` saved at ``out`` with every ``every``-th row's ``attribute`` missing (-1)."""
-    labels = np.asarray(store.labels(attribute)).copy()
-    labels[::every] = -1
-    feature = store.dataset.features[attribute]
-    dataset = store.dataset.remove_columns(attribute).add_column(attribute, labels.tolist(),
-                                                                feature=feature)
-    return st.save(st.Store(dataset, store.schema, None), out)
-
 
 def test_rows_without_a_label_are_no_class(faces: Path, tmp_path: Path) -> None:
     """An annotator trains on labelled rows only; a store's labels read as an annotator count
@@ -211,7 +203,7 @@ def test_rows_without_a_label_are_no_class(faces: Path, tmp_path: Path) -> None:
     from latentplay.audit.run import training_counts
 
     store = st.load(faces)
-    gaps = _unlabelled(store, "gender", 5, tmp_path / "gaps")
+    gaps = unlabelled(store, "gender", 5, tmp_path / "gaps")
     annotator = fit_classifier(gaps, "gender", options=["dim=8", "size=8"])
     labelled = np.delete(store.labels("gender"), np.arange(0, len(store), 5))
     assert annotator.classes == ["female", "male"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audit_stores import unlabelled
 
 from latentplay import store as st
 from latentplay import train
@@ -139,15 +140,6 @@ def test_a_generator_samples_groups_from_its_codes_in_a_column(generator_run: Pa
     assert (tmp_path / "groups" / "groups.png").stat().st_size > 1000
 
 
-def _unlabelled(store: st.Store, attribute: str, every: int, out: Path) -> st.Store:
-    """``store`` saved at ``out`` with every ``every``-th row's ``attribute`` missing (-1)."""
-    labels = np.asarray(store.labels(attribute)).copy()
-    labels[::every] = -1
-    feature = store.dataset.features[attribute]
-    dataset = store.dataset.remove_columns(attribute).add_column(attribute, labels.tolist(),
-                                                                feature=feature)
-    return st.save(st.Store(dataset, store.schema, None), out)
-
 
 def test_unlabelled_faces_join_no_group(generator_run: Path, faces: Path, tmp_path: Path) -> None:
     """Rows without a skin tone are left out, not fitted as a group of their own."""
@@ -155,7 +147,7 @@ def test_unlabelled_faces_join_no_group(generator_run: Path, faces: Path, tmp_pa
     labels = store.labels("skin_tone")
     codes = np.random.default_rng(0).standard_normal((len(store), 16)).astype(np.float32)
     codes[:, 0] += 6 * (labels == 7)
-    coded = _unlabelled(st.add_column(store, "w", codes), "skin_tone", 4, tmp_path / "coded")
+    coded = unlabelled(st.add_column(store, "w", codes), "skin_tone", 4, tmp_path / "coded")
     gm = fit_group_mixtures(generator_run, coded.path, "skin_tone", column="w", components=1)
     kept = np.delete(labels, np.arange(0, len(labels), 4))
     assert gm.classes == ["monk_2", "monk_8"]
