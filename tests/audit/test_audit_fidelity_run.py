@@ -140,6 +140,16 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
     assert "Fidelity and coverage" in html and "Coverage by skin_tone" in html
 
 
+def test_a_sample_of_every_training_image_has_no_reference(cli, faces: Path, vae_run: Path,
+                                                             tmp_path: Path) -> None:
+    """Asking for as many training images as the store holds leaves none held out."""
+    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "700", "--out", tmp_path / "f")
+    assert r.code == 0, r.err
+    assert "no held-out reference" in r.out
+    summary = json.loads((tmp_path / "f" / "fidelity.json").read_text())
+    assert summary["n_real"] == 600 and summary["reference"] is None
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     (("--by", "smile"), "--by smile: the attribute is continuous"),
     (("--by", "race"), "no attribute 'race'"),

@@ -399,6 +399,9 @@ def fidelity_cmd(
               f"recall {ref['recall']:.3f}, density {ref['density']:.3f}, coverage "
               f"{ref['coverage']:.3f}, authenticity {ref['authenticity']:.3f}, Frechet "
               f"{ref['frechet_distance']:.4g}")
+    else:
+        print(f"  no held-out reference: the {summary['n_real']} training images sampled leave "
+              "too few others to score (a smaller --real leaves some)")
     for name, groups in summary["groups"].items():
         print(f"  coverage by {name}: " + ", ".join(
             f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"

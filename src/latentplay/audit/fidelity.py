@@ -95,7 +95,7 @@ def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
     mode = "L" if channels == 1 else "RGB"
     images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
               for s in range(0, len(rows), BATCH)]
-    return rows, np.concatenate(images)
+    return rows, (np.concatenate(images) if images else np.zeros((0, size, size, channels), np.uint8))
 
 
 def audit_fidelity(
