@@ -12,6 +12,7 @@ import pytest
 from latentplay import store as st
 from latentplay import train
 from latentplay.cliargs import parse_condition
+from latentplay.errors import UserError
 from latentplay.latent.cli import parse_rows, parse_values
 from latentplay.latent.traverse import ranked_axes, run_latents
 
@@ -28,6 +29,16 @@ def test_parsers() -> None:
     assert parse_values("0:1:0.1")[-1] == 1.0 and len(parse_values("0:1:0.1")) == 11
     assert parse_rows("2:5") == [2, 3, 4] and parse_rows("7,1") == [7, 1]
     assert parse_condition("smile=0.5,gender=female") == {"smile": 0.5, "gender": "female"}
+    for text, message in (("3:-3:1", "START 3 down to STOP -3"), ("0:1:0", "STEP of 0:1:0"),
+                          ("-1:1:0.0001", "20001 values"), ("a", "give numbers")):
+        with pytest.raises(UserError, match=message):
+            parse_values(text)
+
+
+def test_a_condition_that_is_no_number_is_one_line(cli, cvae_run: Path, tmp_path: Path) -> None:
+    r = cli("latent", "sample", cvae_run, "--out", tmp_path / "s.png", "--n", "4",
+            "--condition", "smile=abc,gender=male")
+    assert r.code == 2 and "condition 'smile' takes a number, got 'abc'" in r.err
 
 
 def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_path: Path) -> None:

@@ -26,9 +26,12 @@ OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
 PER_LAYER_HELP = "Invert a StyleGAN's faces per layer (W+): closer reconstructions."
 
 
+MAX_VALUES = 200  # values one figure can show (each is a column of faces)
+
+
 def parse_values(text: str) -> list[float]:
     """Comma-separated numbers and inclusive ranges ``START:STOP:STEP`` -> floats, e.g.
-    ``"-3,-1:1:0.5,3"`` -> ``[-3, -1, -0.5, 0, 0.5, 1, 3]``."""
+    ``"-3,-1:1:0.5,3"`` -> ``[-3, -1, -0.5, 0, 0.5, 1, 3]``; at most :data:`MAX_VALUES`."""
     out: list[float] = []
     for item in (p.strip() for p in text.split(",")):
         try:
@@ -36,13 +39,21 @@ def parse_values(text: str) -> list[float]:
                 out.append(float(item))
                 continue
             start, stop, step = (float(p) for p in item.split(":"))
-            if step <= 0 or stop < start:
-                raise ValueError
-            count = int(round((stop - start) / step)) + 1
-            out += [round(start + k * step, 10) for k in range(count)]
         except ValueError:
-            raise UserError(f"values {text!r}: give numbers and START:STOP:STEP ranges "
-                            "(STEP > 0), comma-separated") from None
+            raise UserError(f"values {text!r}: give numbers and START:STOP:STEP ranges, "
+                            "comma-separated") from None
+        if not step > 0:
+            raise UserError(f"values {text!r}: the STEP of {item} must be above 0")
+        if stop < start:
+            raise UserError(f"values {text!r}: {item} runs from START {start:g} down to STOP "
+                            f"{stop:g}; give START <= STOP")
+        count = int(round((stop - start) / step)) + 1
+        if len(out) + count > MAX_VALUES:
+            raise UserError(f"values {text!r} make {len(out) + count} values; a figure shows at "
+                            f"most {MAX_VALUES} (a larger STEP gives fewer)")
+        out += [round(start + k * step, 10) for k in range(count)]
+    if len(out) > MAX_VALUES:
+        raise UserError(f"values {text!r} make {len(out)} values; a figure shows at most {MAX_VALUES}")
     return out
 
 

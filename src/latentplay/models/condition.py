@@ -121,7 +121,13 @@ class ConditionSpec:
                 raise UserError(f"condition {part.name!r} needs a value")
             value = values[part.name]
             if part.kind == "continuous":
-                out.append(np.array([float(value)], dtype=np.float32))
+                try:
+                    number = float(value)
+                except ValueError:
+                    raise UserError(f"condition {part.name!r} takes a number, got {value!r}") from None
+                if not np.isfinite(number):
+                    raise UserError(f"condition {part.name!r} takes a finite number, got {value!r}")
+                out.append(np.array([number], dtype=np.float32))
                 continue
             code = _class_code(part, value)
             out.append(np.eye(part.size, dtype=np.float32)[code])
