@@ -220,3 +220,40 @@ def test_the_seed_reaches_the_embedder(faces: Path) -> None:
     assert seeded.embedder.config.seed == 3 and seeded.info["options"][0] == "seed=3"
     own = fit_classifier(faces, "gender", options=["dim=8", "size=8", "seed=5"], seed=3)
     assert own.embedder.config.seed == 5
+
+
+def test_unknown_rows_are_no_class(tones: Path, tmp_path: Path) -> None:
+    """Rows of the class ``unknown`` (rows a command could not label) are neither trained nor
+    tested on: the annotator's classes are the known ones, and its truth on a store leaves
+    them out; a store's own labels still count them as ``unknown``."""
+    from latentplay.audit.annotate import StoreLabels
+    from latentplay.store.regroup import regroup_store
+
+    copy = st.save(st.load(tones), tmp_path / "faces")
+    light, dark = [f"monk_{k}" for k in (1, 2, 3)], [f"monk_{k}" for k in (8, 9, 10)]
+    grouped = regroup_store(copy, "skin_tone", {"light": light, "dark": dark}, name="tone2")
+    names, tone = grouped.schema.attribute("tone2").level_names, grouped.labels("tone2")
+    unknown = tone == names.index("unknown")
+    assert unknown.sum() > 100
+    annotator = fit_classifier(grouped, "tone2", options=["dim=8", "size=8"])
+    assert annotator.classes == ["light", "dark"]
+    assert set(annotator.info["class_counts"]) == {"light", "dark"}
+    assert annotator.info["train_rows"] + annotator.evaluation.n == (~unknown).sum()
+    assert annotator.evaluation.accuracy > 0.8      # chance 0.5
+    truth = annotator.store_truth(grouped)
+    assert (truth[unknown] == -1).all() and (truth[~unknown] >= 0).all()
+    assert annotator.evaluate(grouped).n == (~unknown).sum()
+    assert StoreLabels(grouped, "tone2", grouped).classes == ["light", "dark", "unknown"]
+    from latentplay.audit.run import training_counts
+
+    codes = grouped.labels("tone2")
+    assert training_counts(grouped, annotator).tolist() == [
+        int((codes == names.index("light")).sum()), int((codes == names.index("dark")).sum())]
+
+
+def test_a_continuous_attribute_asks_for_groups(faces: Path) -> None:
+    from latentplay.audit.annotate import store_classes
+
+    with pytest.raises(UserError, match="this needs a categorical attribute .bin it with "
+                       "`latentplay data bin STORE smile`."):
+        store_classes(st.load(faces), "smile")

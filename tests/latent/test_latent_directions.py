@@ -412,3 +412,41 @@ def test_a_score_that_is_not_a_number_is_weak():
                   negative="0", method="svm", offset=0.0, score=float("nan"), n=10)
     assert d.weak
     assert not dataclasses.replace(d, score=0.9).weak and dataclasses.replace(d, score=0.5).weak
+
+
+def test_unknown_rows_are_on_neither_side(planted):
+    """Rows of the class ``unknown`` are unlabelled: a two-class attribute with them is fitted
+    without naming a side, one-vs-rest leaves them out of the rest, and ``unknown`` is no side."""
+    z, w = planted
+    y = _binary(z, w)
+    y[::4] = 2                                      # every fourth row: no value
+    tone2 = {"kind": "categorical", "classes": ["light", "dark", "unknown"], "attribute": "tone2"}
+    d = fit_direction(z, y, **tone2)
+    assert (d.positive, d.negative, d.n) == ("dark", "light", N - N // 4)
+    assert cosine(d, _direction(w, "w")) > 0.95
+    assert fit_direction(z, y, positive="dark", **tone2) == d
+    flipped = fit_direction(z, y, negative="dark", **tone2)
+    assert (flipped.positive, flipped.negative, flipped.n) == ("light", "dark", d.n)
+    for side in ({"positive": "unknown"}, {"negative": 2}, {"positive": "light", "negative": "2"}):
+        with pytest.raises(UserError, match="'unknown' marks rows without a value of 'tone2', "
+                           "not a class; choose one of: light, dark"):
+            fit_direction(z, y, **tone2, **side)
+    four = np.where(np.arange(N) % 5 == 1, 3, y)    # a third known class
+    rest = fit_direction(z, four, kind="categorical", classes=["light", "dark", "unknown", "medium"],
+                         positive="dark")
+    assert rest.negative is None and rest.n == int((four != 2).sum())
+
+
+def test_class_rows_leave_unknown_out(faces_store: Path, tmp_path: Path):
+    from latentplay.latent.directions import class_rows
+    from latentplay.store.regroup import regroup_store
+
+    copy = store.save(store.load(faces_store), tmp_path / "faces")
+    grouped = regroup_store(copy, "skin_tone", {"light": ["monk_1", "monk_2", "monk_3"],
+                                                "dark": ["monk_8", "monk_9", "monk_10"]},
+                            name="tone2")
+    tone = grouped.labels("tone2")
+    assert (class_rows(grouped, "tone2") == (tone != 2)).all() and (tone == 2).any()
+    assert (class_rows(grouped, "tone2", "dark") == (tone == 1)).all()
+    with pytest.raises(UserError, match="'unknown' marks rows without a value"):
+        class_rows(grouped, "tone2", "unknown")

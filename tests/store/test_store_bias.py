@@ -144,3 +144,50 @@ def test_two_level_shares_carry_wilson_intervals(confounded: Path) -> None:
     assert association(st.load(confounded), "gender", "age_group").intervals is None
     fig = bias_bars(found.groups, found.levels, found.counts, "gender", "smile", "", bounds)
     assert any(isinstance(c, ErrorbarContainer) for c in fig.axes[0].containers)
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 faces of 100 persons with ``tone3``: light (monk_1-3), medium (monk_4-5), dark
+    (monk_8-10), and ``unknown`` for monk_6-7."""
+    from latentplay.store.regroup import regroup_store
+
+    path = tmp_path_factory.mktemp("unknown") / "faces"
+    sources.make("synthfaces", path, n=600, seed=2, overrides=["identities=100"])
+    regroup_store(path, "skin_tone", {"light": ["monk_1", "monk_2", "monk_3"],
+                                      "medium": ["monk_4", "monk_5"],
+                                      "dark": ["monk_8", "monk_9", "monk_10"]}, name="tone3")
+    return path
+
+
+@pytest.mark.parametrize("by_tone", [True, False])
+def test_unknown_is_shown_but_left_out_of_every_test(tones: Path, by_tone: bool) -> None:
+    """The ``unknown`` group (or level) is in the table but not in the chi-square, its
+    version over persons or the trend, on either side."""
+    from latentplay.clustered import rao_scott
+
+    s = st.load(tones)
+    by, of = ("tone3", "age_group") if by_tone else ("age_group", "tone3")
+    found = association(s, by, of)
+    tone = s.labels("tone3")
+    unknown = s.schema.attribute("tone3").level_names.index("unknown")
+    assert "unknown" in (found.groups if by_tone else found.levels)
+    assert found.unknown == int((tone == unknown).sum()) > 0 and found.counts.sum() == len(s)
+    known = found.counts[:3] if by_tone else found.counts[:, :3]
+    assert (found.groups if by_tone else found.levels)[3] == "unknown"
+    chi2, p, dof, _ = chi2_contingency(known, correction=False)
+    assert (found.chi2, found.p_value, found.dof) == (pytest.approx(chi2), pytest.approx(p), dof)
+    assert found.cramers_v == pytest.approx(np.sqrt(chi2 / (known.sum() * 2)))
+    assert found.to_dict()["unknown"] == found.unknown
+    assert any(f"{found.unknown} of the 600 rows have an unknown" in note for note in found.notes)
+    rows = tone != unknown
+    u, v = tone[rows], s.labels("age_group")[rows]
+    persons = s.labels("identity")[rows]
+    expected = rao_scott(u, v, persons) if by_tone else rao_scott(v, u, persons)
+    assert found.persons_test.statistic == pytest.approx(expected.statistic)
+    assert found.trend is not None
+
+
+def test_a_comma_in_by_points_to_data_combine(confounded: Path) -> None:
+    with pytest.raises(UserError, match="latentplay data combine STORE skin_tone,gender"):
+        association(st.load(confounded), "skin_tone,gender", "smile")

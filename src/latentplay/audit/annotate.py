@@ -52,7 +52,7 @@ from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.store.bias import repeated_persons
-from latentplay.store.schema import UNKNOWN
+from latentplay.store.schema import UNKNOWN, class_places
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -118,7 +118,8 @@ def store_classes(store: st.Store, attribute: str) -> tuple[list[str], np.ndarra
     """Level names of a categorical or factor ``attribute`` and the ``(N,)`` int codes."""
     attr = store.schema.attribute_or_error(attribute)
     if attr.kind == "continuous":
-        raise UserError(f"attribute {attr.name!r} is continuous; annotators need classes")
+        raise UserError(f"attribute {attr.name!r} is continuous; this needs a categorical "
+                        f"attribute (bin it with `latentplay data bin STORE {attr.name}`)")
     return attr.level_names, np.asarray(store.labels(attr.name), dtype=np.int64)
 
 
@@ -273,20 +274,22 @@ def fit_classifier(
 
     Returns:
         The fitted annotator; ``evaluation`` holds its held-out accuracy and confusion.
-        Its classes are the attribute's classes that occur in the store.
+        Its classes are the attribute's classes that occur in the store, ``unknown`` aside:
+        rows without a value are neither trained nor tested on.
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
     names, codes = store_classes(store, attribute)
     if not 0 < test_size < 1:
         raise UserError(f"test size must be in (0, 1), got {test_size}")
     rng = np.random.default_rng(seed)
-    rows = np.flatnonzero((codes >= 0) & (codes < len(names)))  # the labelled rows
+    rows = np.flatnonzero(class_places(codes, names) >= 0)  # rows of a known class
     if max_rows is not None and len(rows) > max_rows:
         rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
     present, y = np.unique(codes[rows], return_inverse=True)
     counts = np.bincount(y, minlength=len(present))
     if len(present) < 2:
-        raise UserError(f"attribute {attribute!r} has fewer than two classes in the store")
+        raise UserError(f"attribute {attribute!r} has fewer than two classes in the store "
+                        f"({UNKNOWN} aside)")
     if counts.min() < 2:
         rare = names[int(present[counts.argmin()])]
         raise UserError(f"class {rare!r} of {attribute!r} has only {counts.min()} row; an "

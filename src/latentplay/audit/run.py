@@ -35,6 +35,7 @@ from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
 from latentplay.store.bias import repeated_persons
+from latentplay.store.schema import UNKNOWN
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -172,10 +173,12 @@ def label_annotators(data: st.Store, attributes: Sequence[str], images: st.Store
 
 def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
     """``(K,)`` counts of ``data``'s labels over the annotator's classes (matched by name;
-    unlabelled rows are not counted)."""
+    unlabelled rows, and ``unknown`` ones unless the annotator has that class, are not
+    counted)."""
     names, codes = store_classes(data, annotator.attribute)
     counts = np.bincount(codes[(codes >= 0) & (codes < len(names))], minlength=len(names))
-    unknown = [n for n, c in zip(names, counts, strict=True) if c and n not in annotator.classes]
+    unknown = [n for n, c in zip(names, counts, strict=True)
+               if c and n not in annotator.classes and n != UNKNOWN]
     if unknown:
         raise UserError(f"the {annotator.attribute!r} annotator does not know class(es) "
                         f"{unknown} present in {data.path}; train it on this store")

@@ -246,8 +246,10 @@ def fit_direction(
             class codes, negative values) mark unlabelled rows, which are left out.
         kind: ``categorical`` or ``continuous``.
         positive: class the direction points to, by name or code (a string is a name first,
-            a code only if no class has that name). Default with two classes:
-            class 1 (or the one that is not ``negative``); required with more.
+            a code only if no class has that name). Default with two classes: class 1 (or the
+            one that is not ``negative``); required with more. A class named ``unknown``
+            marks rows without a value: its rows are left out as unlabelled, it counts for
+            no class here and cannot be ``positive`` or ``negative``.
         negative: class it points away from; None: every class but ``positive`` (one-vs-rest).
         classes: class names indexed by code (default: the codes as strings, at least 0 and 1).
         method: ``svm`` (default) or ``logistic`` for categorical, ``ridge`` for continuous.
@@ -474,12 +476,12 @@ def _shift(z: np.ndarray, axis: np.ndarray, steps: np.ndarray) -> np.ndarray:
 
 def class_rows(store: Store, attribute: str, value: str | int | None = None) -> np.ndarray:
     """``(N,)`` bool: the rows of ``store`` whose categorical ``attribute`` is class ``value``
-    (a name, or a code), or with ``None`` every labelled row."""
+    (a name, or a code; not ``unknown``), or with ``None`` every row of a known class."""
     attr = store.schema.attribute_or_error(attribute)
     if attr.kind != "categorical":
         raise UserError(f"{attribute!r} is {attr.kind}; classes are chosen of a categorical attribute")
-    codes, names = _class_codes(store.labels(attribute), attr.level_names, attribute)
-    return np.isfinite(codes) if value is None else codes == _class_code(value, names, attribute)
+    codes, names = _known_codes(store.labels(attribute), attr.level_names, attribute)
+    return np.isfinite(codes) if value is None else codes == _known_code(value, names, attribute)
 
 
 def ordered_values(store: Store, attribute: str) -> np.ndarray:
@@ -529,6 +531,24 @@ def _class_code(value: str | int, names: list[str], attribute: str) -> int:
     return code
 
 
+def _known_codes(y: np.ndarray, classes: list[str] | None, attribute: str
+                 ) -> tuple[np.ndarray, list[str]]:
+    """Like :func:`_class_codes`, with the rows of class ``unknown`` unlabelled (NaN)."""
+    codes, names = _class_codes(y, classes, attribute)
+    known = [k for k, name in enumerate(names) if name != UNKNOWN]
+    return np.where(np.isin(codes, known), codes, np.nan), names
+
+
+def _known_code(value: str | int, names: list[str], attribute: str) -> int:
+    """Code of class ``value`` (:func:`_class_code`); a :class:`UserError` for ``unknown``."""
+    code = _class_code(value, names, attribute)
+    if names[code] == UNKNOWN:
+        known = ", ".join(name for name in names if name != UNKNOWN)
+        raise UserError(f"{UNKNOWN!r} marks rows without a value of {attribute!r}, not a class; "
+                        f"choose one of: {known}")
+    return code
+
+
 def _binary_target(
     y: np.ndarray,
     positive: str | int | None,
@@ -536,17 +556,19 @@ def _binary_target(
     classes: list[str] | None,
     attribute: str,
 ) -> tuple[np.ndarray, np.ndarray, str, str | None]:
-    """Rows used ``(N,)`` bool, their 0/1 targets ``(M,)``, the positive and negative names."""
-    codes, names = _class_codes(y, classes, attribute)
-    pos = None if positive is None else _class_code(positive, names, attribute)
-    neg = None if negative is None else _class_code(negative, names, attribute)
-    if len(names) == 2 and pos is None:
-        pos = 1 if neg is None else 1 - neg
+    """Rows used ``(N,)`` bool, their 0/1 targets ``(M,)``, the positive and negative names;
+    rows of class ``unknown`` are on neither side."""
+    codes, names = _known_codes(y, classes, attribute)
+    pos = None if positive is None else _known_code(positive, names, attribute)
+    neg = None if negative is None else _known_code(negative, names, attribute)
+    known = [k for k, name in enumerate(names) if name != UNKNOWN]
+    if len(known) == 2 and pos is None:
+        pos = known[1] if neg is None else sum(known) - neg
     if pos is None:
-        raise UserError(f"{attribute!r} has {len(names)} classes ({', '.join(names)}); say which "
-                        "one is positive")
-    if len(names) == 2 and neg is None:
-        neg = 1 - pos
+        raise UserError(f"{attribute!r} has {len(known)} classes "
+                        f"({', '.join(names[k] for k in known)}); say which one is positive")
+    if len(known) == 2 and neg is None:
+        neg = sum(known) - pos
     if pos == neg:
         raise UserError(f"positive and negative are the same class {names[pos]!r}")
     keep = np.isfinite(codes) if neg is None else (codes == pos) | (codes == neg)

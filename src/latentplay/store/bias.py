@@ -5,7 +5,8 @@ set: more non-smiling men than smiling men. :func:`association` measures that ki
 dependence between two attributes of a store — the share of each level of ``of`` within each
 group of ``by``, a chi-square test of independence and Cramér's V (0: independent, 1: one
 determines the other). Continuous attributes are cut into equal-width bins over their range
-(two bins of smile: frown vs smile).
+(two bins of smile: frown vs smile). The class ``unknown`` (rows with no value) is counted in
+the table, so the chart shows it, but left out of every test.
 
 When both attributes have an order (an ordered categorical such as Monk skin tones or binned
 ages, a factor, a binned continuous value, or just two levels) and the table is larger than
@@ -96,9 +97,8 @@ def linear_trend(counts: np.ndarray, row_scores: np.ndarray | None = None,
 
 
 def _ordinal(attr: Attribute, levels: list[str]) -> bool:
-    """Whether the present ``levels`` of ``attr`` (``unknown`` aside) follow an order."""
-    known = [level for level in levels if level != UNKNOWN]
-    return attr.kind != "categorical" or attr.ordered or len(known) == 2
+    """Whether the present known ``levels`` of ``attr`` follow an order."""
+    return attr.kind != "categorical" or attr.ordered or len(levels) == 2
 
 
 @dataclass
@@ -108,19 +108,22 @@ class Association:
     Attributes:
         by, of: the grouping attribute and the attribute whose distribution is compared.
         groups: ``R`` level names of ``by`` that occur; levels: ``C`` level names of ``of``
-            that occur (bins for a continuous one).
+            that occur (bins for a continuous one); ``unknown`` among them when it occurs.
         counts: ``(R, C)`` int counts.
-        chi2, dof, p_value: chi-square test of independence of the table.
-        cramers_v: ``sqrt(chi2 / (n * (min(R, C) - 1)))``.
-        trend: the linear trend test over the groups and levels in order (``unknown`` left
-            out) when both have an order and the table is larger than 2 x 2; else None.
+        chi2, dof, p_value: chi-square test of independence of the table without its
+            ``unknown`` row and column (every test leaves them out).
+        cramers_v: ``sqrt(chi2 / (n * (min(R', C') - 1)))`` over the ``n`` rows and the
+            ``R' x C'`` groups and levels the test counts.
+        trend: the linear trend test over the groups and levels in order when both have an
+            order and the tested table is larger than 2 x 2; else None.
         persons: how many persons the rows show, when the store has an ``identity``
             attribute and some person has several rows (the tests take rows as independent,
             so their p-values are then too small); else None.
         persons_test: then also the chi-square test corrected for them (Rao-Scott; None
             when it cannot be made, e.g. every person in one cell).
-        sparse: the share of cells expected to hold fewer than 5 rows; above 0.2 (Cochran's
-            rule) the chi-square p-value is only a rough guide.
+        sparse: the share of the tested cells expected to hold fewer than 5 rows; above 0.2
+            (Cochran's rule) the chi-square p-value is only a rough guide.
+        unknown: rows of ``counts`` whose group or level is ``unknown``, left out of the tests.
     """
 
     by: str
@@ -136,6 +139,7 @@ class Association:
     persons: int | None = None
     sparse: float = 0.0
     persons_test: ClusteredTest | None = None
+    unknown: int = 0
 
     @property
     def intervals(self) -> np.ndarray | None:
@@ -166,8 +170,12 @@ class Association:
 
     @property
     def notes(self) -> list[str]:
-        """What limits the tests, one sentence each (repeated persons, sparse cells)."""
+        """What limits the tests, one sentence each (rows left out as unknown, repeated
+        persons, sparse cells)."""
         out = []
+        if self.unknown:
+            out.append(f"{self.unknown} of the {self.counts.sum()} rows have an unknown {self.by} "
+                       f"or {self.of}: the chart shows them, the tests leave them out.")
         if self.persons:
             out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the plain "
                        "tests take rows as independent, so their p-values are too small where "
@@ -196,39 +204,55 @@ class Association:
                 "overall": self.overall.round(6).tolist(), "chi2": self.chi2, "dof": self.dof,
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
                 "trend": self.trend.to_dict() if self.trend else None,
-                "persons": self.persons, "sparse": self.sparse,
+                "persons": self.persons, "sparse": self.sparse, "unknown": self.unknown,
                 "persons_test": self.persons_test.to_dict() if self.persons_test else None}
 
 
 def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     """Cross-tabulate ``of`` within the groups of ``by`` (levels or rows that never occur are
-    dropped) and test their independence."""
+    dropped) and test their independence, ``unknown`` groups and levels left out."""
     if by == of:
         raise UserError("--by and --of must be two different attributes")
     if bins < 2:
         raise UserError(f"bins must be at least 2, got {bins}")
+    for name in (by, of):
+        if "," in name and not store.schema.has_attribute(name):
+            raise UserError(f"no attribute {name!r}; for the intersections make them one "
+                            f"attribute first: `latentplay data combine STORE {name}` (named "
+                            f"{name.replace(',', '_')})")
     table = crosstab(store, by, of, bins=bins)
-    counts = np.asarray(table["counts"], dtype=np.int64)
-    rows, cols = counts.sum(1) > 0, counts.sum(0) > 0
-    counts = counts[rows][:, cols]
-    groups = [n for n, keep in zip(table["row_names"], rows, strict=True) if keep]
-    levels = [n for n, keep in zip(table["column_names"], cols, strict=True) if keep]
-    if len(groups) < 2 or len(levels) < 2:
-        raise UserError(f"need at least two values of each attribute; {by} has {len(groups)}, "
-                        f"{of} has {len(levels)}")
-    statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
-    v = float(np.sqrt(statistic / (counts.sum() * (min(counts.shape) - 1))))
+    counts, groups, levels = _occurring(np.asarray(table["counts"], dtype=np.int64),
+                                        table["row_names"], table["column_names"])
+    tested, kept_groups, kept_levels = _occurring(counts, groups, levels, known=True)
+    if len(kept_groups) < 2 or len(kept_levels) < 2:
+        raise UserError(f"need at least two values of each attribute besides {UNKNOWN}; {by} has "
+                        f"{len(kept_groups)}, {of} has {len(kept_levels)}")
+    statistic, p_value, dof, expected = chi2_contingency(tested, correction=False)
+    v = float(np.sqrt(statistic / (tested.sum() * (min(tested.shape) - 1))))
     persons = repeated_persons(store)
     found = Association(by, of, groups, levels, counts, float(statistic), int(dof),
                         float(p_value), v,
-                        _trend(store, by, of, groups, levels, counts, bins, persons),
+                        _trend(store, by, of, kept_groups, kept_levels, tested, bins, persons),
                         None if persons is None else int(len(np.unique(persons[persons >= 0]))),
-                        float((expected < 5).mean()))
+                        float((expected < 5).mean()), unknown=int(counts.sum() - tested.sum()))
     if persons is not None:
-        u, w = (_places(store, name, names, bins) for name, names in ((by, groups), (of, levels)))
+        u, w = (_places(store, name, names, bins)
+                for name, names in ((by, kept_groups), (of, kept_levels)))
         both = (u >= 0) & (w >= 0)
         found.persons_test = rao_scott(u[both], w[both], persons[both])
     return found
+
+
+def _occurring(counts: np.ndarray, rows: list[str], cols: list[str],
+               known: bool = False) -> tuple[np.ndarray, list[str], list[str]]:
+    """The ``(R', C')`` part of an ``(R, C)`` table of ``counts`` whose rows and columns hold
+    some count (and, when ``known``, are not ``unknown``), with their names."""
+    r = [k for k, name in enumerate(rows) if not (known and name == UNKNOWN)]
+    c = [k for k, name in enumerate(cols) if not (known and name == UNKNOWN)]
+    part = counts[np.ix_(r, c)]
+    r = [k for k, total in zip(r, part.sum(1), strict=True) if total > 0]
+    c = [k for k, total in zip(c, part.sum(0), strict=True) if total > 0]
+    return counts[np.ix_(r, c)], [rows[k] for k in r], [cols[k] for k in c]
 
 
 PERSON_ATTRIBUTES = ("identity", "person")
@@ -265,21 +289,17 @@ def own_persons(ids: np.ndarray) -> np.ndarray:
 
 def _trend(store: Store, by: str, of: str, groups: list[str], levels: list[str],
            counts: np.ndarray, bins: int, persons: np.ndarray | None) -> Trend | None:
-    """The linear trend of ``counts`` without its ``unknown`` row and column, when ``by`` and
-    ``of`` both have an order and more than two groups or levels are left; with repeated
-    ``persons`` (:func:`repeated_persons`), ``r``'s interval from a bootstrap over them."""
-    if not all(_ordinal(store.schema.attribute(name), names)
-               for name, names in ((by, groups), (of, levels))):
+    """The linear trend of the ``(R, C)`` ``counts`` of the known ``groups`` and ``levels``,
+    when ``by`` and ``of`` both have an order and the table is larger than 2 x 2; with
+    repeated ``persons`` (:func:`repeated_persons`), ``r``'s interval from a bootstrap over
+    them."""
+    if max(counts.shape) < 3 or not all(_ordinal(store.schema.attribute(name), names)
+                                        for name, names in ((by, groups), (of, levels))):
         return None
-    rows = [k for k, g in enumerate(groups) if g != UNKNOWN and counts[k].sum() > 0]
-    cols = [k for k, level in enumerate(levels) if level != UNKNOWN and counts[:, k].sum() > 0]
-    if min(len(rows), len(cols)) < 2 or max(len(rows), len(cols)) < 3:
-        return None
-    trend = linear_trend(counts[rows][:, cols])
+    trend = linear_trend(counts)
     if persons is None:
         return trend
-    u, v = (_places(store, name, [names[k] for k in kept], bins)
-            for name, names, kept in ((by, groups, rows), (of, levels, cols)))
+    u, v = (_places(store, name, names, bins) for name, names in ((by, groups), (of, levels)))
     trend.low, trend.high = _person_interval(u, v, persons)
     both = (u >= 0) & (v >= 0)
     trend.persons_test = clustered_trend(u[both], v[both], persons[both], trend.statistic)
