@@ -191,6 +191,16 @@ def test_confusion_counts_widen_the_corrected_intervals() -> None:
                    confusion=np.eye(2)).confusion_condition == pytest.approx(1.0)
 
 
+def test_a_class_never_generated_still_has_an_interval() -> None:
+    """No generated image in a class: its corrected share and the generated distance from
+    balance vary over the resamples (Jeffreys' draws) rather than sitting on a point."""
+    result = compare(np.array([300, 700]), np.array([0, 400]), ["female", "male"],
+                     confusion=np.array([[0.95, 0.05], [0.0, 1.0]]))
+    low, high = result.corrected_ci[0]
+    assert low < 1e-4 and 0.002 < high < 0.03
+    assert result.imbalance.generated_low < result.imbalance.generated_high
+
+
 def test_no_correction_through_a_singular_confusion() -> None:
     always_male = np.array([[0.0, 1.0], [0.0, 1.0]])
     result = compare(np.array([300, 700]), np.array([0, 100]), ["female", "male"],
