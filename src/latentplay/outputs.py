@@ -109,3 +109,12 @@ def read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UserError(f"{path} does not hold a JSON object")
     return data
+
+
+def console() -> Any:
+    """A rich console for printed tables: the terminal's width, or 160 columns when the output
+    goes to a file or a pipe (rich's 80 would cut the tables' numbers off)."""
+    from rich.console import Console
+
+    screen = Console()
+    return screen if screen.is_terminal else Console(width=160)

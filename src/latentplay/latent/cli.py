@@ -16,7 +16,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text, make_parents
+from latentplay.outputs import console, figure_text, make_parents
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -603,7 +603,7 @@ def probe(
 ) -> None:
     """How much of each attribute each column holds: held-out score of a linear and a k-NN
     probe against chance, and which dimensions carry it (normalised mutual information)."""
-    from rich.console import Console
+
     from rich.table import Table
 
     from latentplay.latent.probe import probe_store, write_probes
@@ -626,7 +626,7 @@ def probe(
                       f"{p.linear:.3f}±{p.linear_std:.3f}", f"{p.knn:.3f}±{p.knn_std:.3f}",
                       f"{p.chance:.3f}", "-" if p.order_r2 is None else f"{p.order_r2:.3f}",
                       f"{top} ({p.informativeness[top]:.2f})")
-    Console().print(table)
+    console().print(table)
     for reason in skipped:
         typer.echo(f"left out: {reason}")
     if found and found[0].folds == "persons":

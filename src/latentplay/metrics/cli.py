@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from latentplay.errors import UserError
+from latentplay.outputs import console as table_console
 from latentplay.outputs import make_parents
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -34,7 +35,7 @@ def _print_scores(scores: dict[str, float]) -> None:
     for key, value in scores.items():
         metric, _, name = key.partition(".")
         table.add_row(metric, name, f"{value:.4f}")
-    Console().print(table)
+    table_console().print(table)
 
 
 @app.command()
@@ -139,7 +140,7 @@ def list_metrics() -> None:
         defaults = ", ".join(f"{k}={v}" for k, v in m.defaults().items())
         fast = ", ".join(f"{k}={v}" for k, v in m.fast.items())
         table.add_row(name, ", ".join(m.aliases), defaults, fast)
-    Console().print(table)
+    table_console().print(table)
 
 
 @app.command()
@@ -166,4 +167,4 @@ def concepts(
     test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)
     scores = run_concept_model(kind, train_data, test_data, out, config, n_classes=4)
-    Console().print_json(data=scores)
+    table_console().print_json(data=scores)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from latentplay.errors import UserError
+from latentplay.outputs import console as table_console
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -59,5 +60,5 @@ def run(
             f"{r['accepted']:.3f}",
             f"{r['leakage']:.3f}",
         )
-    Console().print(table)
+    table_console().print(table)
     err.print(f"wrote {out / 'leakage.csv'} and {out / 'leakage.png'}")
