@@ -50,6 +50,17 @@ def test_projections_are_cached_and_reused(embedded, monkeypatch):
         np.testing.assert_array_equal(first.coords, second.coords)
 
 
+def test_a_sample_of_every_row_is_no_sample_and_caches_are_no_columns_to_offer(embedded):
+    s, (a,) = pj.projections(embedded, ["pix"], ["pca"], sample=500)
+    assert a.column == "pca__pix" and len(a.rows) == 120
+    s = st.load(s.path)
+    assert [v.name for v in s.schema.vectors if v.is_projection] == ["pca__pix"]
+    with pytest.raises(UserError, match=r"vector columns: pix$"):
+        st.vectors(s, "nosuch")
+    with pytest.raises(UserError, match=r"vector columns: pix$"):
+        pj.projections(s, ["nosuch"], ["pca"])
+
+
 def test_cache_key_covers_params_sample_and_embedding(embedded):
     s, (a,) = pj.projections(embedded, ["pix"], ["pca"], sample=80)
     assert a.column == "pca__pix__n80" and len(a.rows) == 80

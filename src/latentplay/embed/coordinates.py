@@ -326,13 +326,16 @@ def projections(
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
     configs = _method_params(methods, params)
+    if sample is not None and sample >= len(store):
+        sample = None  # every row: the same projection, and the same cache, as without a sample
     rows = sample_rows(len(store), sample, seed)
     out: list[Projection] = []
     new_columns: list[tuple[str, np.ndarray, str]] = []
     for emb in embeddings:
         if emb not in store.columns:
             raise UserError(f"no column {emb!r} in store; vector columns: "
-                            + (", ".join(v.name for v in store.schema.vectors) or "none"))
+                            + (", ".join(v.name for v in store.schema.vectors if not v.is_projection)
+                               or "none"))
         x = st.vectors(store, emb)[rows]
         finite = np.isfinite(x).all(axis=1)
         emb_rows, x = rows[finite], x[finite]

@@ -110,7 +110,7 @@ def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarr
     if name not in store.columns:
         raise UserError(
             f"no column {name!r} in store; vector columns: "
-            + (", ".join(v.name for v in store.schema.vectors) or "none")
+            + (", ".join(v.name for v in store.schema.vectors if not v.is_projection) or "none")
         )
     feature = store.dataset.features[name]
     length = getattr(feature, "length", -1)

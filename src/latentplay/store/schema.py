@@ -108,6 +108,12 @@ class VectorColumn:
     dim: int
     description: str = ""
 
+    @property
+    def is_projection(self) -> bool:
+        """Whether the column caches 2-d coordinates of another (``latentplay viz``'s
+        ``tsne__<column>`` ...): its description is the JSON record of that projection."""
+        return self.description.startswith('{"projection"')
+
 
 @dataclass
 class Provenance:
