@@ -82,6 +82,16 @@ def test_rows_follow_each_other_with_their_source(pair, tmp_path: Path) -> None:
     assert s.schema.provenance.counts == {"rows": 7, "rows_real": 4, "rows_made": 3}
 
 
+def test_cached_projections_are_not_carried_over(pair, tmp_path: Path) -> None:
+    a, b = pair
+    cached = '{"projection": "pca", "embedding": "dlib"}'
+    a = st.save(st.add_column(a, "pca__dlib", np.zeros((len(a), 2), np.float32), cached),
+                tmp_path / "a2")
+    made = concat_stores([a, b], tmp_path / "both")
+    assert "pca__dlib" not in made.store.columns
+    assert not any("pca__dlib" in reason for reason in made.left_out)
+
+
 def test_unknown_fills_a_missing_categorical(tmp_path: Path) -> None:
     a = _store(tmp_path / "a", 2, [Attribute("site", "categorical", names=["x", "y"])],
                {"site": np.array([0, 1])})

@@ -18,7 +18,8 @@ What is kept, and what is left out (each with its reason, in ``left_out`` and th
 - a vector column that every store has, made by the same embedder with the same options,
   when that embedder does not fit itself to each store's images (``pixels-pca`` does: its
   axes differ from store to store, so the vectors would not compare); rows whose face was not
-  found stay flagged;
+  found stay flagged (cached projections, ``tsne__<column>`` ..., are not kept: ``viz``
+  computes them again on the new store's rows);
 - text columns (``file``), empty for a store without them.
 """
 
@@ -185,7 +186,8 @@ def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
     from latentplay.embed.base import REGISTRY, embedder_class
     from latentplay.embed.column import embed_entry
 
-    names = list(dict.fromkeys(v.name for s in stores for v in s.schema.vectors))
+    # cached projections are coordinates of one store's rows: recomputed on the new store
+    names = list(dict.fromkeys(v.name for s in stores for v in s.schema.vectors if not v.is_projection))
     kept = []
     for name in names:
         columns = [next((v for v in s.schema.vectors if v.name == name), None) for s in stores]
