@@ -97,3 +97,32 @@ def test_store_report_of_measured_attributes(faces: Path, tmp_path: Path) -> Non
     html = assert_self_contained(build_report(data))
     row = row_of(html.tables["vectors"][-1], "bin")
     assert row[1:3] == ["pose_yaw_group", "pose_yaw cut at -10, 10"]
+
+
+def test_count_chart_greys_unknown(tmp_path: Path, monkeypatch) -> None:
+    """A class ``unknown`` (rows without a value) is a hatched grey bar in the store report's
+    count chart, like in every figure; the other classes keep the chart's colour."""
+    from latentplay.report import stores
+    from latentplay.store import Attribute, Provenance, Schema
+    from latentplay.viz.style import UNKNOWN_FILL
+
+    schema = Schema(attributes=[Attribute("smile", "categorical", ordered=True,
+                                          names=["frown", "neutral", "smile", "unknown"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    images = np.random.default_rng(0).integers(0, 256, (8, 6, 6, 3), np.uint8)
+    st.build([{"image": [st.encode_png(im) for im in images],
+               "smile": np.array([0, 1, 2, 3, 3, 3, 0, 1])}], schema, tmp_path / "s")
+    drawn = []
+    original = stores.count_bars
+
+    def spy(*args, **kwargs):
+        fig = original(*args, **kwargs)
+        drawn.append([(p.get_facecolor(), p.get_hatch()) for p in fig.axes[0].patches])
+        return fig
+
+    monkeypatch.setattr(stores, "count_bars", spy)
+    stores.page(tmp_path / "s")
+    (bars,) = drawn
+    np.testing.assert_allclose(bars[3][0], UNKNOWN_FILL)
+    assert bars[3][1] and not any(hatch for _, hatch in bars[:3])
+    assert all(tuple(face) != tuple(UNKNOWN_FILL) for face, _ in bars[:3])

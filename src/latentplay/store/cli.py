@@ -169,8 +169,17 @@ def grid(
     from latentplay import store as st
     from latentplay.viz.grid import save_store_grid
 
+    png_out(out)
     save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed)
-    console.print(f"wrote {out}")
+    typer.echo(f"wrote {out}")
+
+
+def png_out(out: Path) -> None:
+    """A :class:`UserError` unless ``out`` names a ``.png`` file (not an existing directory)."""
+    if out.is_dir():
+        raise UserError(f"--out {out} is a directory; name a .png file to write")
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out must name a .png file, got {out}")
 
 
 app.command(name="convert")(__import__("latentplay.sources.cli", fromlist=["convert"]).convert)
@@ -298,8 +307,7 @@ def bias(
     from latentplay.viz.bias import bias_bars
     from latentplay.viz.grid import save_figure
 
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out must name a .png file, got {out}")
+    png_out(out)
     found = association(st.load(path), by, of, bins=bins)
     save_figure(bias_bars(found.groups, found.levels, found.counts, by, of,
                           "\n".join(found.test_lines), found.intervals), out)
@@ -354,7 +362,7 @@ def bin_cmd(
     edges: str = typer.Option(None, "--edges", help="Comma-separated increasing inner edges, "
                               "e.g. 20,40,60 (four groups; each from its lower edge)."),
     quantiles: int = typer.Option(None, "--quantiles", help="Instead: this many groups of "
-                                  "about equal counts."),
+                                  "about equal counts (at most half the rows with a value)."),
     names: str = typer.Option(None, "--names", help="Comma-separated group names (default: "
                               "'<20', '[20, 40)', '[40, 60)', '>=60')."),
     name: str = typer.Option(None, "--name", help="New attribute's name (default: "
@@ -364,6 +372,9 @@ def bin_cmd(
     """Cut a continuous attribute (age, skin angle, head yaw, a score) into groups: a new
     categorical attribute every --by can use; rows without a value are 'unknown'."""
 
+    import numpy as np
+
+    from latentplay import store as st
     from latentplay.cliargs import split_names
     from latentplay.store.binning import bin_store
 
@@ -373,11 +384,33 @@ def bin_cmd(
             cuts = [float(e) for e in split_names(edges)]
         except ValueError:
             raise UserError(f"--edges takes numbers separated by commas, got {edges!r}") from None
-    new = bin_store(path, attribute, edges=cuts, quantiles=quantiles,
+    store = st.load(path)
+    attr = store.schema.attribute_or_error(attribute)
+    values = np.asarray(store.labels(attribute), np.float64) if attr.kind == "continuous" \
+        else np.zeros(0)
+    finite = values[np.isfinite(values)]
+    if quantiles is not None and edges is None and len(finite) and \
+            quantiles * MIN_ROWS_PER_GROUP > len(finite):
+        most = len(finite) // MIN_ROWS_PER_GROUP
+        raise UserError(f"--quantiles {quantiles} leaves fewer than {MIN_ROWS_PER_GROUP} rows per "
+                        f"group: {attribute!r} has a value in {len(finite)} rows"
+                        + (f"; give at most {most}" if most >= 2 else ""))
+    new = bin_store(store, attribute, edges=cuts, quantiles=quantiles,
                     names=split_names(names) if names else None, name=name, overwrite=overwrite)
     added = new.schema.history[-1]["column"]
     typer.echo(f"{added}: {class_counts(new, added)}")
+    classes = new.schema.attribute(added).level_names
+    empty = [c for c, k in zip(classes, np.bincount(new.labels(added), minlength=len(classes)),
+                               strict=True) if k == 0]
+    if empty:
+        span = f" ({attribute} runs from {finite.min():g} to {finite.max():g})" if len(finite) \
+            else ""
+        typer.echo(f"warning: no rows fall in {', '.join(empty)}{span}; check --edges")
     typer.echo(f"wrote {path}")
+
+
+MIN_ROWS_PER_GROUP = 2
+"""``data bin --quantiles`` refuses more groups than leave this many rows per group on average."""
 
 
 @app.command("combine")

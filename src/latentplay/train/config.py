@@ -157,12 +157,14 @@ class RunConfigBase:
             raise UserError("data.test_fraction must be in [0, 1)")
         if d.split not in SPLITS:
             raise UserError(f"data.split must be one of {SPLITS}, got {d.split!r}")
-        if t.epochs < 1 or t.batch_size < 1 or t.max_steps < 0 or t.log_every < 1:
-            raise UserError("trainer: epochs, batch_size, log_every >= 1 and max_steps >= 0")
+        for key, least, zero in (("epochs", 1, ""), ("batch_size", 1, ""), ("log_every", 1, ""),
+                                 ("max_steps", 0, " (0: no limit)"), ("nan_check_every", 1, ""),
+                                 ("checkpoint_every", 0, " (0: per epoch)")):
+            if getattr(t, key) < least:
+                raise UserError(f"trainer.{key} must be at least {least}{zero}, got "
+                                f"{getattr(t, key)}")
         if t.device not in DEVICES:
             raise UserError(f"trainer.device must be one of {DEVICES}")
-        if t.nan_check_every < 1 or t.checkpoint_every < 0:
-            raise UserError("trainer.nan_check_every >= 1 and checkpoint_every >= 0 required")
         bad = [name for name in self.log.loggers if name not in LOGGERS]
         if bad:
             raise UserError(f"unknown logger(s) {bad}; choose from {LOGGERS}")

@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.intervals import wilson_interval  # noqa: E402
+from latentplay.viz.style import ordered_colors  # noqa: E402
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
@@ -168,9 +169,10 @@ def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float 
                      ordered: bool) -> None:
     """Each group's selective accuracy against coverage; with a threshold, each group's
     coverage and accuracy there as a diamond."""
-    colours = plt.get_cmap("viridis" if ordered else "tab10")
+    ramp = ordered_colors(len(rows))
+    tab10 = plt.get_cmap("tab10")
     for k, r in enumerate(rows):
-        colour = colours(0.9 * k / max(1, len(rows) - 1)) if ordered else colours(k % 10)
+        colour = ramp[k] if ordered else tab10(k % 10)
         ax.plot([p["coverage"] for p in r["curve"]], [p["accuracy"] for p in r["curve"]],
                 color=colour, lw=1.2, label=r["group"])
         chosen = r.get("selective")

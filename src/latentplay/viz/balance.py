@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.viz.style import wrap_title  # noqa: E402
+
 
 def love_plot(
     names: Sequence[str],
@@ -29,7 +31,7 @@ def love_plot(
         threshold: dashed reference line (0.1 is the usual balance threshold).
         max_rows: show at most this many covariates, the most imbalanced before matching;
             the title says how many were left out.
-        title: figure title.
+        title: figure title (its lines are wrapped to the figure's width).
     """
     before = np.abs(np.asarray(smd_before, dtype=float))
     after = np.abs(np.asarray(smd_after, dtype=float))
@@ -52,9 +54,14 @@ def love_plot(
             else float("nan")
         title += f"\n({left_out} less imbalanced covariates not shown; their max |SMD| after: " \
                  f"{worst:.3f})"
-    ax.set_title(title, fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    # the title is centred over the axes: wrap it to twice the room on its narrower side
+    width = fig.get_figwidth()
+    box = ax.get_position()
+    centre = (box.x0 + box.x1) / 2 * width
+    ax.set_title(wrap_title(title, 2 * min(centre, width - centre) - 0.15, 10), fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -7,46 +7,51 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.store.schema import UNKNOWN  # noqa: E402
+from latentplay.viz.style import ordered_colors, text_color, unknown_bar_style  # noqa: E402
 
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
               subtitle: str = "", intervals: np.ndarray | None = None) -> Figure:
     """One horizontal bar per group of ``by`` (and one for all rows), split into the shares of
-    the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels. A
-    level named ``unknown`` (a row without a value) is hatched grey, off the colour ramp.
-    ``intervals`` ``(R + 1, 2)`` (all rows, then each group), given when ``of`` has two levels
-    besides ``unknown``, bound the first of them's share and are drawn at the boundary between
-    the two, so small groups show how little their share says."""
+    the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels. The
+    levels take the ramp of ordered classes in their order
+    (:func:`~latentplay.viz.style.ordered_colors`); a level named ``unknown`` (a row without a
+    value) is hatched grey, off the ramp. ``intervals`` ``(R + 1, 2)`` (all rows, then each
+    group), given when ``of`` has two levels besides ``unknown``, bound the first of them's
+    share and are drawn at the boundary between the two, so small groups show how little their
+    share says."""
     shares = counts / counts.sum(1, keepdims=True)
     overall = counts.sum(0) / counts.sum()
     labels = [f"all (n={counts.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
                                                                           strict=True)]
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
-    colors = np.tile([0.92, 0.92, 0.92, 1.0], (len(levels), 1))
-    colors[known] = plt.get_cmap("coolwarm" if len(known) <= 11 else "viridis")(
-        np.linspace(0.05, 0.95, len(known)))
+    ramp = iter(ordered_colors(len(known)))
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(labels)))
     left = np.zeros(len(labels))
     for k, level in enumerate(levels):
-        unknown = level == UNKNOWN
-        bars = ax.barh(labels, table[:, k], left=left, color=colors[k], label=level,
-                       edgecolor="0.55" if unknown else "white", hatch="///" if unknown else None,
-                       linewidth=0.5 if unknown else 1.0)
+        style = unknown_bar_style() if level == UNKNOWN else \
+            {"color": next(ramp), "edgecolor": "white", "linewidth": 1.0}
+        bars = ax.barh(labels, table[:, k], left=left, label=level, **style)
         for bar, share in zip(bars, table[:, k], strict=True):
             if share >= 0.06:
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
-                        f"{share:.0%}", ha="center", va="center", fontsize=8)
+                        f"{share:.0%}", ha="center", va="center", fontsize=8,
+                        color=text_color(style["color"]))
         left += table[:, k]
     if intervals is not None:
         first = known[0]
         before = table[:, :first].sum(1)     # the shares drawn left of the first known level
         mid = before + table[:, first]
-        ax.errorbar(mid, np.arange(len(labels)), xerr=np.abs(intervals.T + before - mid),
-                    fmt="none", ecolor="black", elinewidth=1, capsize=3)
+        whiskers = ax.errorbar(mid, np.arange(len(labels)), xerr=np.abs(intervals.T + before - mid),
+                               fmt="none", ecolor="black", elinewidth=1, capsize=3)
+        halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
+        for artist in whiskers.get_children():
+            artist.set_path_effects(halo)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of {of}")

@@ -1,6 +1,6 @@
-"""Distributions side by side (training vs generated): grouped bars with interval whiskers for
-classes, heatmaps for the intersections of two attributes, overlaid histograms for continuous
-values."""
+"""Distributions: one attribute's count per class, and side by side (training vs generated):
+grouped bars with interval whiskers for classes, heatmaps for the intersections of two
+attributes, overlaid histograms for continuous values."""
 
 from __future__ import annotations
 
@@ -13,7 +13,34 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.store.schema import UNKNOWN  # noqa: E402
+from latentplay.viz.style import unknown_bar_style  # noqa: E402
+
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
+
+
+def count_bars(classes: Sequence[str], counts: Sequence[float], title: str,
+               xlabel: str = "") -> Figure:
+    """Vertical bars of ``counts`` ``(K,)`` per class of ``classes`` ``(K,)`` (a store report's
+    chart of one attribute); the class ``unknown`` (rows without a value) is hatched grey, as in
+    every figure."""
+    k = len(classes)
+    fig, ax = plt.subplots(figsize=(min(max(4.0, 0.45 * k + 1.5), 9.0), 2.8))
+    for i, (name, count) in enumerate(zip(classes, counts, strict=True)):
+        style = unknown_bar_style() if name == UNKNOWN else {"color": "tab:blue"}
+        ax.bar(i, count, **style)
+    rotate = k > 6 or max((len(s) for s in classes), default=0) > 8
+    ax.set_xticks(np.arange(k), list(classes), rotation=40 if rotate else 0,
+                  ha="right" if rotate else "center", fontsize=7)
+    ax.set_ylabel("count", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    ax.set_title(title, fontsize=9)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def distribution_bars(

@@ -13,6 +13,10 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.outputs import make_parents  # noqa: E402
+from latentplay.viz.style import line_count, wrap_title  # noqa: E402
+
+TITLE_SIZE = 10
+"""Font size of an image grid's title (points)."""
 
 
 def image_grid(
@@ -28,17 +32,18 @@ def image_grid(
         rows: each a ``(k, H, W, C)`` uint8 array (``C`` = 1 or 3); rows may differ in ``k``.
         row_labels: text left of each row.
         captions: optional text under each image, ``captions[r][i]``.
-        title: figure title.
+        title: figure title, wrapped to the figure's width above the images.
         cell_inches: size of one image cell.
     """
     ncols = max((len(r) for r in rows), default=1) or 1
     nrows = max(len(rows), 1)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(1.6 + ncols * cell_inches, 0.4 + nrows * cell_inches * 1.1),
-        squeeze=False,
-    )
+    width = 1.6 + ncols * cell_inches
+    body = 0.4 + nrows * cell_inches * 1.1
+    head = 0.0
+    if title:  # wrapped to the figure's width, in a band of its own above the images
+        title = wrap_title(title, width - 0.2, TITLE_SIZE)
+        head = line_count(title) * TITLE_SIZE * 1.3 / 72 + 0.12
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, body + head), squeeze=False)
     for r, images in enumerate(rows):
         for c in range(ncols):
             ax = axes[r, c]
@@ -55,9 +60,9 @@ def image_grid(
                 if captions is not None and c < len(captions[r]):
                     ax.set_xlabel(captions[r][c], fontsize=6, labelpad=1)
         axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=8)
-    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 0.95 if title else 1))
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - head / (body + head)))
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.06 / (body + head), va="top")
     return fig
 
 

@@ -24,9 +24,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from latentplay.store.schema import UNKNOWN  # noqa: E402
+from latentplay.viz.style import UNKNOWN_GREY, ordered_colors  # noqa: E402
 
 MISSING = "missing"
-GREY = (0.6, 0.6, 0.6, 1.0)
+GREY = UNKNOWN_GREY
 
 
 @dataclass
@@ -79,12 +80,12 @@ MAX_LEGEND = 40
 
 
 def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float]]:
-    """``n`` distinguishable colours: qualitative (tab10/tab20), for ordered classes viridis,
-    and for more than 20 unordered classes turbo in a fixed shuffled order, so that classes
-    with neighbouring codes (person 17, person 18) do not get near-identical colours."""
+    """``n`` distinguishable colours: qualitative (tab10/tab20), for ordered classes the ramp of
+    :func:`~latentplay.viz.style.ordered_colors`, and for more than 20 unordered classes turbo
+    in a fixed shuffled order, so that classes with neighbouring codes (person 17, person 18)
+    do not get near-identical colours."""
     if ordered:
-        cmap = plt.get_cmap("viridis")
-        return [cmap(x) for x in np.linspace(0.0, 1.0, max(n, 1))]
+        return [tuple(c) for c in ordered_colors(max(n, 1))]
     if n > 20:
         cmap = plt.get_cmap("turbo")
         shuffled = np.random.default_rng(0).permutation(n)

@@ -1,0 +1,72 @@
+"""What ``data grid`` and ``data bin`` refuse or warn about: a grid's --out names the PNG it
+writes; bins that hold no rows are named, quantiles of one row each are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.store import Attribute, Provenance, Schema
+
+
+def _store(path: Path, n: int = 20) -> st.Store:
+    """``n`` rows of 6x6 images, ``smile`` in [-1, 1] (the last row without a value), ``gender``."""
+    schema = Schema(attributes=[Attribute("smile", "continuous", range=(-1, 1)),
+                                Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    rng = np.random.default_rng(0)
+    smile = np.linspace(-1, 1, n).astype(np.float32)
+    smile[-1] = np.nan
+    batch = {"image": [st.encode_png(im) for im in rng.integers(0, 256, (n, 6, 6, 3), np.uint8)],
+             "smile": smile, "gender": np.arange(n) % 2}
+    return st.build([batch], schema, path)
+
+
+def test_grid_writes_the_png_it_names(cli, tmp_path: Path) -> None:
+    _store(tmp_path / "s")
+    out = tmp_path / "figs" / "grid.PNG"
+    r = cli("data", "grid", tmp_path / "s", "--out", out, "--by", "gender", "--per-row", "3")
+    assert r.code == 0, r.err
+    assert r.out.strip() == f"wrote {out}" and out.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("out", "message"), [
+    ("grid_noext", "--out must name a .png file"),
+    ("grid.jpg", "--out must name a .png file"),
+    ("s", "is a directory"),
+])
+def test_grid_refuses_an_out_that_is_no_png(cli, tmp_path: Path, out: str, message: str) -> None:
+    _store(tmp_path / "s")
+    r = cli("data", "grid", tmp_path / "s", "--out", tmp_path / out)
+    assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1
+    assert not list(tmp_path.glob("*.png")) and not list(tmp_path.glob("*.jpg"))
+
+
+def test_bias_refuses_a_directory(cli, tmp_path: Path) -> None:
+    _store(tmp_path / "s")
+    r = cli("data", "bias", tmp_path / "s", "--by", "gender", "--of", "smile", "--out",
+            tmp_path / "s")
+    assert r.code == 2 and "is a directory" in r.err
+
+
+def test_bin_names_groups_without_rows(cli, tmp_path: Path) -> None:
+    _store(tmp_path / "s")
+    r = cli("data", "bin", tmp_path / "s", "smile", "--edges=5,6")
+    assert r.code == 0, r.err
+    assert "smile_group: <5 19, [5, 6) 0, >=6 0, unknown 1" in r.out
+    assert "warning: no rows fall in [5, 6), >=6 (smile runs from -1 to" in r.out
+    r = cli("data", "bin", tmp_path / "s", "smile", "--edges=0", "--overwrite")
+    assert r.code == 0 and "warning" not in r.out
+
+
+def test_bin_refuses_quantiles_of_single_rows(cli, tmp_path: Path) -> None:
+    _store(tmp_path / "s")  # 19 rows with a value
+    r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "500")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1
+    assert "fewer than 2 rows per group" in r.err and "19 rows; give at most 9" in r.err
+    assert "smile_group" not in st.load(tmp_path / "s").columns
+    r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "9")
+    assert r.code == 0, r.err

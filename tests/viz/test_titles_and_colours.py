@@ -1,0 +1,87 @@
+"""Figure titles wrapped to fit, one ramp for ordered classes, and ``unknown`` grey in every
+bar chart (love plot, image grids, bias chart, a store report's count chart)."""
+
+from __future__ import annotations
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pytest
+
+from latentplay.viz.style import UNKNOWN_FILL, ordered_colors, wrap_title
+
+
+def _inside(fig, text) -> bool:
+    """Whether the drawn ``text`` lies within the figure's canvas."""
+    fig.canvas.draw()
+    box, frame = text.get_window_extent(), fig.bbox
+    return box.x0 >= frame.x0 - 0.5 and box.x1 <= frame.x1 + 0.5 and box.y1 <= frame.y1 + 0.5
+
+
+def test_wrap_title_breaks_long_lines_into_even_ones():
+    text = "(55 less imbalanced covariates not shown; their max |SMD| after: 0.632)"
+    assert wrap_title(text, 10.0, 10) == text
+    lines = wrap_title(f"Balance\n{text}", 3.0, 10).split("\n")
+    assert lines[0] == "Balance" and len(lines) == 3
+    assert " ".join(lines[1:]) == text
+    assert abs(len(lines[1]) - len(lines[2])) < 12  # balanced, no lone last word
+
+
+def test_love_plot_title_fits_with_covariates_left_out():
+    from latentplay.viz.balance import love_plot
+
+    rng = np.random.default_rng(0)
+    names = [f"skin_group=intermediate_{i}" for i in range(60)]  # long names: axes far right
+    before = np.abs(rng.normal(0.3, 0.3, 60))
+    fig = love_plot(names, before, before * 0.3 + 0.4,
+                    title="Balance of treated vs control (propensity)\nSMD: mean difference / SD "
+                          "of the treated units before matching")
+    title = fig.axes[0].title
+    assert "20 less imbalanced covariates not shown" in title.get_text().replace("\n", " ")
+    assert _inside(fig, title)
+
+
+@pytest.mark.parametrize("ncols", [1, 2, 4, 10])
+def test_image_grid_title_fits_and_clears_the_images(ncols: int):
+    from latentplay.viz.grid import image_grid
+
+    images = np.zeros((ncols, 8, 8, 3), np.uint8)
+    fig = image_grid([images, images], ["female\n(n=99, k=3)", "male\n(n=301, k=4)"],
+                     title="gender: faces drawn from each group's latent mixture")
+    title = fig._suptitle
+    assert _inside(fig, title)
+    top = max(ax.get_window_extent().y1 for ax in fig.axes)
+    assert title.get_window_extent().y0 > top + 2  # a gap above the images
+
+
+def test_ordered_ramp_has_no_grey_middle():
+    colours = ordered_colors(5)
+    rgb = colours[:, :3]
+    saturation = rgb.max(1) - rgb.min(1)
+    assert (saturation > 0.25).all()  # every class clearly coloured, the middle one too
+    assert (np.diff(rgb @ [0.2126, 0.7152, 0.0722]) > 0).all()  # dark to light, in order
+
+
+def test_bias_bars_use_the_ramp_and_grey_unknown():
+    from latentplay.viz.bias import bias_bars
+
+    levels = ["frown", "neutral", "smile", "unknown"]
+    counts = np.array([[5, 4, 7, 20], [6, 2, 3, 30]])
+    fig = bias_bars(["female", "male"], levels, counts, "gender", "lift3")
+    ax = fig.axes[0]
+    handles, labels = ax.get_legend_handles_labels()
+    assert labels == levels
+    fills = [h.patches[0].get_facecolor() for h in handles]
+    np.testing.assert_allclose(fills[:3], ordered_colors(3))
+    np.testing.assert_allclose(fills[3], UNKNOWN_FILL)
+    assert handles[3].patches[0].get_hatch() and not handles[1].patches[0].get_hatch()
+
+
+def test_count_bars_grey_unknown():
+    from latentplay.viz.distribution import count_bars
+
+    fig = count_bars(["frown", "neutral", "smile", "unknown"], [44, 24, 35, 297], "lift3")
+    bars = fig.axes[0].patches
+    assert len(bars) == 4
+    assert all(mcolors.same_color(b.get_facecolor(), "tab:blue") for b in bars[:3])
+    np.testing.assert_allclose(bars[3].get_facecolor(), UNKNOWN_FILL)
+    assert bars[3].get_hatch() and not bars[0].get_hatch()
