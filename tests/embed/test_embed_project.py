@@ -55,6 +55,8 @@ def test_a_sample_of_every_row_is_no_sample_and_caches_are_no_columns_to_offer(e
     assert a.column == "pca__pix" and len(a.rows) == 120
     s = st.load(s.path)
     assert [v.name for v in s.schema.vectors if v.is_projection] == ["pca__pix"]
+    summary = st.info(s)
+    assert "pca__pix" not in summary["vectors"] and summary["projections"] == ["pca__pix"]
     with pytest.raises(UserError, match=r"vector columns: pix$"):
         st.vectors(s, "nosuch")
     with pytest.raises(UserError, match=r"vector columns: pix$"):

@@ -86,6 +86,8 @@ def print_summary(summary: dict) -> None:
     if summary["vectors"]:
         vectors = ", ".join(f"{k} ({v}-d)" for k, v in summary["vectors"].items())
         console.print(f"vector columns: {vectors}")
+    if summary.get("projections"):
+        console.print(f"cached projections (viz): {', '.join(summary['projections'])}")
     for name, attr in summary["attributes"].items():
         kind = attr["kind"] + (", ordered" if attr.get("ordered") else "")
         if attr["kind"] == "continuous":
