@@ -282,7 +282,8 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
 def test_truncation_of_intersections(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
                                      tmp_path: Path) -> None:
     gender = tmp_path / "gender.npz"
-    assert cli("audit", "annotator", faces, "--attribute", "gender", "--out", gender).code == 0
+    assert cli("audit", "annotator", faces, "--attribute", "gender", "--out", gender,
+               "-o", "dim=16").code == 0
     out = tmp_path / "trunc"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator",
             f"{skin_annotator_file},{gender}", "--n", "100", "--psi", "1,0.5",

@@ -85,3 +85,18 @@ def test_count_bars_grey_unknown():
     assert all(mcolors.same_color(b.get_facecolor(), "tab:blue") for b in bars[:3])
     np.testing.assert_allclose(bars[3].get_facecolor(), UNKNOWN_FILL)
     assert bars[3].get_hatch() and not bars[0].get_hatch()
+
+
+def test_love_plot_shows_what_matching_left_imbalanced():
+    """A covariate balanced before but not after matching is among those shown."""
+    from latentplay.viz.balance import love_plot
+
+    before = np.linspace(0.5, 0.01, 50)
+    after = before * 0.1
+    after[45] = 0.48  # nearly balanced before (0.05), imbalanced after
+    names = [f"c{i}" for i in range(50)]
+    fig = love_plot(names, before, after, max_rows=10)
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "c45" in shown and len(shown) == 10
+    text = fig.axes[0].title.get_text().replace("\n", " ")
+    assert "40 less imbalanced covariates not shown" in text and "0.410 before, 0.041 after" in text

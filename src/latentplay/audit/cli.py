@@ -22,12 +22,12 @@ def annotator_cmd(
     attribute: str = typer.Option(..., help="Categorical attribute to annotate."),
     out: Path = typer.Option(..., "--out", help="Annotator file to write (.npz)."),
     embedder: str = typer.Option("pixels-pca", help="pixels-pca | clip:PATH | vae:RUN | dlib."),
-    option: list[str] = typer.Option([], "--option", help="Embedder option key=value (repeat)."),
+    option: list[str] = typer.Option([], "--option", "-o", help="Embedder option key=value (repeat)."),
     test_size: float = typer.Option(0.25, help="Held-out share (stratified; whole persons when "
                                     "the store's identity or person repeats them) for its accuracy."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
     c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
-    seed: int = typer.Option(0, help="Seed of the row sample and the split."),
+    seed: int = typer.Option(0, help="Seed of the row sample, the split and the embedder."),
 ) -> None:
     """Train a classifier annotator (embedding + logistic regression) and save it; prints its
     held-out accuracy and confusion matrix."""

@@ -29,15 +29,18 @@ def love_plot(
         names: ``p`` covariate names.
         smd_before, smd_after: ``(p,)`` standardized mean differences (NaN after: not shown).
         threshold: dashed reference line (0.1 is the usual balance threshold).
-        max_rows: show at most this many covariates, the most imbalanced before matching;
-            the title says how many were left out.
+        max_rows: show at most this many covariates, the most imbalanced before or after
+            matching (drawn in the order of their imbalance before); the title says how many
+            were left out and how imbalanced they are at most.
         title: figure title (its lines are wrapped to the figure's width).
     """
     before = np.abs(np.asarray(smd_before, dtype=float))
     after = np.abs(np.asarray(smd_after, dtype=float))
-    order = np.argsort(-np.nan_to_num(before, nan=-1.0), kind="stable")
-    shown = order[:max_rows][::-1]
-    left_out = len(names) - len(shown)
+    worst = np.fmax(before, after)
+    picked = np.argsort(-np.nan_to_num(worst, nan=-1.0), kind="stable")[:max_rows]
+    hidden = np.setdiff1d(np.arange(len(names)), picked)
+    shown = picked[np.argsort(-np.nan_to_num(before[picked], nan=-1.0), kind="stable")][::-1]
+    left_out = len(hidden)
     fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.24 * max(len(shown), 1)))
     y = np.arange(len(shown))
     ax.scatter(before[shown], y, facecolors="none", edgecolors="tab:red", label="before", zorder=3)
@@ -50,10 +53,10 @@ def love_plot(
     ax.set_xlabel("|standardized mean difference|")
     ax.set_xlim(left=0)
     if left_out > 0:
-        worst = np.nanmax(after[order[max_rows:]]) if np.isfinite(after[order[max_rows:]]).any() \
-            else float("nan")
-        title += f"\n({left_out} less imbalanced covariates not shown; their max |SMD| after: " \
-                 f"{worst:.3f})"
+        most = [np.nanmax(side[hidden]) if np.isfinite(side[hidden]).any() else float("nan")
+                for side in (before, after)]
+        title += (f"\n({left_out} less imbalanced covariates not shown; their |SMD| at most "
+                  f"{most[0]:.3f} before, {most[1]:.3f} after)")
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
