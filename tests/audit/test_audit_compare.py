@@ -199,6 +199,11 @@ def test_a_class_never_generated_still_has_an_interval() -> None:
     low, high = result.corrected_ci[0]
     assert low < 1e-4 and 0.002 < high < 0.03
     assert result.imbalance.generated_low < result.imbalance.generated_high
+    # every image read as one class: the intervals still hold their estimates
+    imbalance = result.imbalance
+    assert imbalance.generated_low <= imbalance.generated <= imbalance.generated_high
+    assert imbalance.low <= imbalance.amplification <= imbalance.high
+    assert all(lo <= e <= hi for e, (lo, hi) in zip(result.corrected, result.corrected_ci, strict=True))
 
 
 def test_no_correction_through_a_singular_confusion() -> None:

@@ -239,8 +239,15 @@ def _shift(training: np.ndarray, generated: np.ndarray, resampled: Sequence[np.n
     interval from ``resampled`` pairs of them."""
     mean, delta = ordinal_shift(training, generated)
     means = [ordinal_shift(t, g)[0] for t, g in resampled]
-    low, high = np.percentile(means, [2.5, 97.5]) if means else (np.nan, np.nan)
+    low, high = _holding(mean, np.percentile(means, [2.5, 97.5])) if means else (np.nan, np.nan)
     return Shift(mean, float(low), float(high), delta)
+
+
+def _holding(estimate: float, interval: np.ndarray) -> tuple[float, float]:
+    """A percentile ``interval`` ``(2,)`` widened to hold its ``estimate``: at a boundary (every
+    image read as one class) the Jeffreys draws all fall on one side of it, and the interval
+    reaches the boundary, as Jeffreys' interval for a proportion of 0 or 1 does."""
+    return float(min(interval[0], estimate)), float(max(interval[1], estimate))
 
 
 def fairness_discrepancy(distribution: np.ndarray) -> float:
@@ -284,8 +291,8 @@ def _imbalance(training: np.ndarray, generated: np.ndarray,
     t, g = fairness_discrepancy(training), fairness_discrepancy(generated)
     pairs = np.array([(fairness_discrepancy(tb), fairness_discrepancy(gb))
                       for tb, gb in resampled]).reshape(-1, 2)
-    g_low, g_high = np.percentile(pairs[:, 1], [2.5, 97.5]) if len(pairs) else (np.nan,) * 2
-    low, high = (np.percentile(pairs[:, 1] - pairs[:, 0], [2.5, 97.5]) if len(pairs)
+    g_low, g_high = _holding(g, np.percentile(pairs[:, 1], [2.5, 97.5])) if len(pairs) else (np.nan,) * 2
+    low, high = (_holding(g - t, np.percentile(pairs[:, 1] - pairs[:, 0], [2.5, 97.5])) if len(pairs)
                  else (np.nan, np.nan))
     return Imbalance(t, g, float(g_low), float(g_high), g - t, float(low), float(high))
 
@@ -603,8 +610,9 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
         c_b = confusion if counts is None else _confusion_draw(counts, rng)
         boots.append(correct_confusion(jeffreys_draw(result.generated_counts, rng), c_b))
     result.corrected = correct_confusion(pg, confusion)
-    result.corrected_ci = (np.percentile(boots, [2.5, 97.5], axis=0).T if boots
-                           else np.full((len(pg), 2), np.nan))
+    result.corrected_ci = (np.array([_holding(e, ci) for e, ci in zip(
+        result.corrected, np.percentile(boots, [2.5, 97.5], axis=0).T, strict=True)])
+        if boots else np.full((len(pg), 2), np.nan))
     result.corrected_tv = total_variation(result.training, result.corrected)
     result.corrected_js = js_divergence(result.training, result.corrected)
     return boots
