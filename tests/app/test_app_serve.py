@@ -95,3 +95,5 @@ def test_busy_port_is_a_user_error(vae_run: Path) -> None:
         port = int(busy.getsockname()[1])
         with pytest.raises(UserError, match=f"cannot serve on 127.0.0.1:{port}"):
             launch(demo, "127.0.0.1", port, block=False)
+    with pytest.raises(UserError, match="--port must be in 1..65535, got 99999"):
+        launch(demo, "127.0.0.1", 99999, block=False)

@@ -45,6 +45,11 @@ def test_store_report(faces: Path, tmp_path: Path) -> None:
     found = association(store, "skin_tone", "gender")
     assert f"Chi-square {found.chi2:.1f} on {found.dof} dof" in text
     assert ("trend along skin_tone" in text) == (found.trend is not None)
+    # a continuous attribute's test is over the bins the table shows
+    row, col = html.tables["crosstabs"][1][0][0].split(" \\ ")
+    binned = association(store, row, col, bins=4)
+    assert binned.dof == (len(html.tables["crosstabs"][1][0]) - 3) * (len(html.tables["crosstabs"][1]) - 2)
+    assert f"Chi-square {binned.chi2:.1f} on {binned.dof} dof" in text
 
 
 def test_store_strings_are_escaped(faces: Path, tmp_path: Path) -> None:

@@ -97,6 +97,8 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
     """Serve ``demo`` on ``host:port`` without any outside connection (no share link, no
     analytics, no server-side rendering); ``block=False`` returns once it is serving. A port
     in use is a :class:`UserError`."""
+    if not 0 < port < 65536:
+        raise UserError(f"--port must be in 1..65535, got {port}")
     try:
         demo.launch(server_name=host, server_port=port, share=False, inbrowser=False,
                     prevent_thread_lock=not block, ssr_mode=False, quiet=True)

@@ -370,7 +370,7 @@ def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
                      groups=("generated", "nearest training"),
                      title="Generated images closest to a training image (distance / that "
                            "image's nearest-neighbour distance; <= 1: a copy)",
-                     value_label="ratio")
+                     value_label="ratio", value_format=".4f")  # 1.0012 is no copy
     save_figure(fig, path)
 
 

@@ -177,6 +177,10 @@ def _grid(data: st.Store) -> Section | None:
     return Section(f"Images by {by.name}", "grid", [grid])
 
 
+CROSSTAB_BINS = 4
+"""Bins of a continuous attribute in the report's cross-tabulations (and their tests)."""
+
+
 def _tests(data: st.Store, by: str, of: str) -> str:
     """`` Chi-square ...; trend ...``: the tests of ``data bias`` on the cross-tabulation
     (nothing when a side has one value)."""
@@ -185,7 +189,7 @@ def _tests(data: st.Store, by: str, of: str) -> str:
     from latentplay.store.bias import association, trend_text
 
     try:
-        found = association(data, by, of)
+        found = association(data, by, of, bins=CROSSTAB_BINS)  # the table shown
     except UserError:
         return ""
     text = (f" Chi-square {found.chi2:.1f} on {found.dof} dof, p {p_text(found.p_value)}, "
@@ -213,7 +217,7 @@ def _crosstabs(data: st.Store) -> Section | None:
         pairs.append((min(small, key=lambda a: a.num_values or 0), continuous[0]))
     blocks: list[Any] = []
     for row, col in pairs:
-        tab = st.crosstab(data, row.name, col.name)
+        tab = st.crosstab(data, row.name, col.name, bins=CROSSTAB_BINS)
         blocks.append(Table.of([f"{row.name} \\ {col.name}", *tab["column_names"], "total"],
                                [[name, *counts, sum(counts)] for name, counts
                                 in zip(tab["row_names"], tab["counts"], strict=True)],

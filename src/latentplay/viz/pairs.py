@@ -20,6 +20,7 @@ def pairs_grid(
     title: str | None = None,
     cell_inches: float = 1.1,
     value_label: str = "d",
+    value_format: str = ".3g",
 ) -> Figure:
     """Matched pairs side by side, ``per_row`` pairs per row.
 
@@ -31,6 +32,7 @@ def pairs_grid(
         title: figure title.
         cell_inches: size of one image.
         value_label: what ``distances`` are, printed before each value (``d``, ``ratio``).
+        value_format: format spec of the printed values.
     """
     m = len(treated)
     rows = max(1, -(-m // per_row))
@@ -50,7 +52,7 @@ def pairs_grid(
                       cmap="gray" if img.shape[-1] == 1 else None)
             if r == 0:
                 ax.set_title(groups[side], fontsize=8)
-        axes[r, 2 * c].text(1.0, -0.08, f"{value_label} = {distances[i]:.3g}",
+        axes[r, 2 * c].text(1.0, -0.08, f"{value_label} = {distances[i]:{value_format}}",
                             transform=axes[r, 2 * c].transAxes, ha="center", va="top", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
