@@ -109,6 +109,7 @@ def test_count_chart_greys_unknown(tmp_path: Path, monkeypatch) -> None:
     count chart, like in every figure; the other classes keep the chart's colour."""
     from latentplay.report import stores
     from latentplay.store import Attribute, Provenance, Schema
+    from latentplay.viz import distribution
     from latentplay.viz.style import UNKNOWN_FILL
 
     schema = Schema(attributes=[Attribute("smile", "categorical", ordered=True,
@@ -118,14 +119,14 @@ def test_count_chart_greys_unknown(tmp_path: Path, monkeypatch) -> None:
     st.build([{"image": [st.encode_png(im) for im in images],
                "smile": np.array([0, 1, 2, 3, 3, 3, 0, 1])}], schema, tmp_path / "s")
     drawn = []
-    original = stores.count_bars
+    original = distribution.count_bars
 
     def spy(*args, **kwargs):
         fig = original(*args, **kwargs)
         drawn.append([(p.get_facecolor(), p.get_hatch()) for p in fig.axes[0].patches])
         return fig
 
-    monkeypatch.setattr(stores, "count_bars", spy)
+    monkeypatch.setattr(distribution, "count_bars", spy)
     stores.page(tmp_path / "s")
     (bars,) = drawn
     np.testing.assert_allclose(bars[3][0], UNKNOWN_FILL)

@@ -77,21 +77,11 @@ def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
 
 
 def bars(labels: Sequence[str], counts: Sequence[float], title: str, xlabel: str = "") -> str:
-    """Vertical bars of ``counts`` per label (a categorical attribute, or histogram bins)."""
-    k = len(labels)
-    fig, ax = plt.subplots(figsize=(min(max(4.0, 0.45 * k + 1.5), 9.0), 2.8))
-    ax.bar(np.arange(k), counts, color="tab:blue")
-    rotate = k > 6 or max((len(s) for s in labels), default=0) > 8
-    ax.set_xticks(np.arange(k), list(labels), rotation=40 if rotate else 0,
-                  ha="right" if rotate else "center", fontsize=7)
-    ax.set_ylabel("count", fontsize=8)
-    ax.tick_params(axis="y", labelsize=7)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title, fontsize=9)
-    if xlabel:
-        ax.set_xlabel(xlabel, fontsize=8)
-    fig.tight_layout()
-    return figure_uri(fig)
+    """Vertical bars of ``counts`` per label (a categorical attribute, ``unknown`` hatched grey,
+    or histogram bins): :func:`latentplay.viz.distribution.count_bars` as a data URI."""
+    from latentplay.viz.distribution import count_bars
+
+    return figure_uri(count_bars(labels, counts, title, xlabel))
 
 
 def spectrum(variance: np.ndarray, title: str) -> str:

@@ -14,10 +14,9 @@ import numpy as np
 from latentplay import store as st
 from latentplay.report import figures
 from latentplay.report.files import read_csv
-from latentplay.report.images import figure_uri, file_figure
+from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
 from latentplay.store.schema import Attribute
-from latentplay.viz.distribution import count_bars
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
@@ -89,9 +88,7 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
         total = max(sum(counts), 1)
         table = Table.of(["value" if attr.kind != "continuous" else "bin", "count", "share"],
                          [[lab, c, f"{c / total:.1%}"] for lab, c in zip(labels, counts, strict=True)])
-        bars = figures.bars(labels, counts, title) if attr.kind == "continuous" else \
-            figure_uri(count_bars(labels, counts, title))  # unknown: hatched grey
-        chart = Figure(bars, f"Distribution of {attr.name}.")
+        chart = Figure(figures.bars(labels, counts, title), f"Distribution of {attr.name}.")
         blocks.append(Columns([table, chart]))
     return Section("Attributes", "attributes", blocks)
 
