@@ -73,6 +73,20 @@ def finite_or_none(value: float | None) -> float | None:
     return None if value is None or not np.isfinite(value) else float(value)
 
 
+def finite_or_none_within(value: Any) -> Any:
+    """``value`` with every NaN or infinite float in it (nested dicts, lists, arrays) made
+    None, as :func:`finite_or_none` does to one number."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        return {k: finite_or_none_within(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_or_none_within(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return finite_or_none(float(value))
+    return value
+
+
 def write_csv(path: str | Path, rows: Sequence[dict[str, Any]], floats: str | None = None,
               fields: Sequence[str] | None = None) -> None:
     """Write dict ``rows`` to ``path`` as CSV, ``fields`` (default: the first row's keys) as

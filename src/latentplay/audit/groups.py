@@ -26,6 +26,7 @@ from latentplay import train
 from latentplay.audit.annotate import store_classes
 from latentplay.errors import UserError
 from latentplay.latent.codes import encode_rows
+from latentplay.store.schema import class_places
 from latentplay.train.api import code_sizes
 
 PathLike = str | os.PathLike[str]
@@ -177,7 +178,7 @@ def fit_group_mixtures(
         z = encode_rows(model, store, rows)
     else:
         z, rows = column_codes(model, store, column, rows)
-    labelled = (codes[rows] >= 0) & (codes[rows] < len(names))  # unlabelled rows join no group
+    labelled = class_places(codes[rows], names) >= 0  # rows without a value join no group
     z, rows = z[labelled], rows[labelled]
     present = np.unique(codes[rows])
     mixtures = [fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)

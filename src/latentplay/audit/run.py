@@ -35,7 +35,7 @@ from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
 from latentplay.store.bias import repeated_persons
-from latentplay.store.schema import UNKNOWN
+from latentplay.store.schema import class_places
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -176,13 +176,13 @@ def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
     unlabelled rows, and ``unknown`` ones unless the annotator has that class, are not
     counted)."""
     names, codes = store_classes(data, annotator.attribute)
-    counts = np.bincount(codes[(codes >= 0) & (codes < len(names))], minlength=len(names))
-    unknown = [n for n, c in zip(names, counts, strict=True)
-               if c and n not in annotator.classes and n != UNKNOWN]
+    present = np.unique(codes[class_places(codes, names) >= 0])
+    unknown = [names[c] for c in present if names[c] not in annotator.classes]
     if unknown:
         raise UserError(f"the {annotator.attribute!r} annotator does not know class(es) "
                         f"{unknown} present in {data.path}; train it on this store")
-    return np.array([counts[names.index(c)] if c in names else 0 for c in annotator.classes])
+    truth = annotator.store_truth(data)
+    return np.bincount(truth[truth >= 0], minlength=len(annotator.classes))
 
 
 def audit_images(

@@ -480,8 +480,8 @@ def class_rows(store: Store, attribute: str, value: str | int | None = None) -> 
     attr = store.schema.attribute_or_error(attribute)
     if attr.kind != "categorical":
         raise UserError(f"{attribute!r} is {attr.kind}; classes are chosen of a categorical attribute")
-    codes, names = _known_codes(store.labels(attribute), attr.level_names, attribute)
-    return np.isfinite(codes) if value is None else codes == _known_code(value, names, attribute)
+    codes, names = _class_codes(store.labels(attribute), attr.level_names, attribute)
+    return np.isfinite(codes) if value is None else codes == _class_code(value, names, attribute)
 
 
 def ordered_values(store: Store, attribute: str) -> np.ndarray:
@@ -501,7 +501,8 @@ def ordered_values(store: Store, attribute: str) -> np.ndarray:
 
 
 def _class_codes(y: np.ndarray, classes: list[str] | None, attribute: str) -> tuple[np.ndarray, list[str]]:
-    """``(N,)`` float64 class codes (NaN: unlabelled) and the class names they index."""
+    """``(N,)`` float64 class codes (NaN: unlabelled, which rows of class ``unknown`` are too)
+    and the class names they index."""
     try:
         codes = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError):
@@ -514,34 +515,24 @@ def _class_codes(y: np.ndarray, classes: list[str] | None, attribute: str) -> tu
     names = list(classes) if classes is not None else [str(k) for k in range(max(top + 1, 2))]
     if top >= len(names):
         raise UserError(f"label code {top} of {attribute!r} has no name; classes: {', '.join(names)}")
+    if UNKNOWN in names:
+        codes = np.where(codes == names.index(UNKNOWN), np.nan, codes)
     return codes, names
 
 
 def _class_code(value: str | int, names: list[str], attribute: str) -> int:
-    """Code of class ``value`` given by name or code (an int or a string of digits)."""
+    """Code of class ``value`` given by name or code (an int or a string of digits); a
+    :class:`UserError` for ``unknown``, which marks rows without a value."""
     if isinstance(value, str) and value in names:
-        return names.index(value)
-    code = -1
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        code = names.index(value)
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         code = int(value)
     elif isinstance(value, str) and value.isdigit():
         code = int(value)
+    else:
+        code = -1
     if not 0 <= code < len(names):
         raise UserError(f"{attribute!r} has no class {value!r}; classes: {', '.join(names)}")
-    return code
-
-
-def _known_codes(y: np.ndarray, classes: list[str] | None, attribute: str
-                 ) -> tuple[np.ndarray, list[str]]:
-    """Like :func:`_class_codes`, with the rows of class ``unknown`` unlabelled (NaN)."""
-    codes, names = _class_codes(y, classes, attribute)
-    known = [k for k, name in enumerate(names) if name != UNKNOWN]
-    return np.where(np.isin(codes, known), codes, np.nan), names
-
-
-def _known_code(value: str | int, names: list[str], attribute: str) -> int:
-    """Code of class ``value`` (:func:`_class_code`); a :class:`UserError` for ``unknown``."""
-    code = _class_code(value, names, attribute)
     if names[code] == UNKNOWN:
         known = ", ".join(name for name in names if name != UNKNOWN)
         raise UserError(f"{UNKNOWN!r} marks rows without a value of {attribute!r}, not a class; "
@@ -558,9 +549,9 @@ def _binary_target(
 ) -> tuple[np.ndarray, np.ndarray, str, str | None]:
     """Rows used ``(N,)`` bool, their 0/1 targets ``(M,)``, the positive and negative names;
     rows of class ``unknown`` are on neither side."""
-    codes, names = _known_codes(y, classes, attribute)
-    pos = None if positive is None else _known_code(positive, names, attribute)
-    neg = None if negative is None else _known_code(negative, names, attribute)
+    codes, names = _class_codes(y, classes, attribute)
+    pos = None if positive is None else _class_code(positive, names, attribute)
+    neg = None if negative is None else _class_code(negative, names, attribute)
     known = [k for k, name in enumerate(names) if name != UNKNOWN]
     if len(known) == 2 and pos is None:
         pos = known[1] if neg is None else sum(known) - neg

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,7 +28,7 @@ from latentplay.match.effect import (
     matched_difference_with_replacement,
     naive_difference,
 )
-from latentplay.outputs import finite_or_none, json_default, refuse_nonempty
+from latentplay.outputs import finite_or_none_within, json_default, refuse_nonempty
 from latentplay.store.bias import repeated_persons
 from latentplay.store.summary import many_classes
 
@@ -306,8 +305,8 @@ def run(
         summary["verification"] = _verify(out, store, treat, result, config)
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
                           "total": round(time.perf_counter() - t0, 3)}
-    (out / "summary.json").write_text(json.dumps(_finite(summary), indent=2, default=json_default,
-                                                 allow_nan=False))
+    (out / "summary.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
+                                                 default=json_default, allow_nan=False))
     if len(result) == 0 and result.caliper is None and result.second_caliper is not None:
         raise UserError(
             f"no pairs: the second caliper ({config.second_caliper:g} on "
@@ -385,20 +384,6 @@ def _summary(
         "balance": bal.summarize(table),
         "match": result.info,
     }
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with every NaN or infinite float in it (nested dicts and lists) made None:
-    JSON has no such numbers."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return finite_or_none(float(value))
-    return value
 
 
 def _write_pairs(path: Path, rows: np.ndarray, result: MatchResult) -> None:

@@ -37,11 +37,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
+from latentplay.store.images import turned
 from latentplay.store.io import REJECTED_FILE, Store, build, check_target
 from latentplay.store.schema import Attribute, Provenance, Schema
 
@@ -446,8 +447,8 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
         return None, "empty file"
     try:
         image = Image.open(io.BytesIO(data))
-        turned = _turned(image)
-        keep = resize is None and not turned and (mode is None or image.mode == mode)
+        upright = not turned(image)
+        keep = resize is None and upright and (mode is None or image.mode == mode)
         if keep or resize is not None:  # re-encoding without resize needs every pixel
             _draft(image, resize)
         image.load()  # decodes the whole stream: truncated files fail here
@@ -457,15 +458,9 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
         return None, f"corrupt or truncated image ({exc})"
     if keep:
         return {"bytes": data, "path": source}, None
-    if turned:
+    if not upright:
         image = ImageOps.exif_transpose(image)
     return _encode(_resized(image, resize, resample, mode), source), None
-
-
-def _turned(image: Image.Image) -> bool:
-    """Whether ``image``'s EXIF Orientation tag asks for a rotation or a flip to show it
-    upright (as photos taken with a turned camera do)."""
-    return image.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9)
 
 
 def _draft(image: Image.Image, resize: int | None) -> None:

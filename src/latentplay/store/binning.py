@@ -25,16 +25,25 @@ from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
+MIN_ROWS_PER_GROUP = 2
+"""Quantiles are refused that leave fewer rows than this per group on average."""
+
 
 def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
     """Inner edges cutting ``(N,)`` ``values`` (NaN ignored) into ``quantiles`` groups of about
     equal counts: ``(quantiles - 1,)`` values of the data, fewer where ties would leave a group
-    empty (tied values always share a group)."""
+    empty (tied values always share a group). More groups than leave
+    :data:`MIN_ROWS_PER_GROUP` rows each on average are refused."""
     if quantiles < 2:
         raise UserError(f"--quantiles must be at least 2, got {quantiles}")
     ordered = np.sort(values[np.isfinite(values)])
     if not len(ordered):
         raise UserError("the attribute has no values to cut into quantiles")
+    if quantiles * MIN_ROWS_PER_GROUP > len(ordered):
+        most = len(ordered) // MIN_ROWS_PER_GROUP
+        raise UserError(f"--quantiles {quantiles} leaves fewer than {MIN_ROWS_PER_GROUP} rows per "
+                        f"group: the attribute has a value in {len(ordered)} rows"
+                        + (f"; give at most {most}" if most >= 2 else ""))
     # the k-th group starts at the ceil(k n / q)-th smallest value (0-based index)
     starts = np.ceil(np.arange(1, quantiles) * len(ordered) / quantiles).astype(np.int64)
     edges = np.unique(ordered[np.minimum(starts, len(ordered) - 1)])

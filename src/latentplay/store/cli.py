@@ -376,7 +376,6 @@ def bin_cmd(
 
     import numpy as np
 
-    from latentplay import store as st
     from latentplay.cliargs import split_names
     from latentplay.store.binning import bin_store
 
@@ -386,18 +385,7 @@ def bin_cmd(
             cuts = [float(e) for e in split_names(edges)]
         except ValueError:
             raise UserError(f"--edges takes numbers separated by commas, got {edges!r}") from None
-    store = st.load(path)
-    attr = store.schema.attribute_or_error(attribute)
-    values = np.asarray(store.labels(attribute), np.float64) if attr.kind == "continuous" \
-        else np.zeros(0)
-    finite = values[np.isfinite(values)]
-    if quantiles is not None and edges is None and len(finite) and \
-            quantiles * MIN_ROWS_PER_GROUP > len(finite):
-        most = len(finite) // MIN_ROWS_PER_GROUP
-        raise UserError(f"--quantiles {quantiles} leaves fewer than {MIN_ROWS_PER_GROUP} rows per "
-                        f"group: {attribute!r} has a value in {len(finite)} rows"
-                        + (f"; give at most {most}" if most >= 2 else ""))
-    new = bin_store(store, attribute, edges=cuts, quantiles=quantiles,
+    new = bin_store(path, attribute, edges=cuts, quantiles=quantiles,
                     names=split_names(names) if names else None, name=name, overwrite=overwrite)
     added = new.schema.history[-1]["column"]
     typer.echo(f"{added}: {class_counts(new, added)}")
@@ -405,14 +393,12 @@ def bin_cmd(
     empty = [c for c, k in zip(classes, np.bincount(new.labels(added), minlength=len(classes)),
                                strict=True) if k == 0]
     if empty:
+        values = np.asarray(new.labels(attribute), np.float64)
+        finite = values[np.isfinite(values)]
         span = f" ({attribute} runs from {finite.min():g} to {finite.max():g})" if len(finite) \
             else ""
         typer.echo(f"warning: no rows fall in {', '.join(empty)}{span}; check --edges")
     typer.echo(f"wrote {path}")
-
-
-MIN_ROWS_PER_GROUP = 2
-"""``data bin --quantiles`` refuses more groups than leave this many rows per group on average."""
 
 
 @app.command("combine")

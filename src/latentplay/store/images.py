@@ -27,9 +27,13 @@ def decode(cell: dict[str, bytes | str | None]) -> Image.Image:
         img = Image.open(io.BytesIO(cell["bytes"]))  # type: ignore[arg-type]
     else:
         img = Image.open(cell["path"])  # type: ignore[arg-type]
-    if img.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9):
-        img = ImageOps.exif_transpose(img)
-    return img
+    return ImageOps.exif_transpose(img) if turned(img) else img
+
+
+def turned(image: Image.Image) -> bool:
+    """Whether ``image``'s EXIF Orientation tag asks for a rotation or a flip to show it
+    upright (as photos taken with a turned camera do)."""
+    return image.getexif().get(ExifTags.Base.Orientation, 1) in range(2, 9)
 
 
 def fit_image(img: Image.Image, size: int | None, crop: float = 1.0) -> Image.Image:

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.outputs import make_parents  # noqa: E402
-from latentplay.viz.style import line_count, wrap_title  # noqa: E402
+from latentplay.viz.style import wrap_title  # noqa: E402
 
 TITLE_SIZE = 10
 """Font size of an image grid's title (points)."""
@@ -42,7 +42,7 @@ def image_grid(
     head = 0.0
     if title:  # wrapped to the figure's width, in a band of its own above the images
         title = wrap_title(title, width - 0.2, TITLE_SIZE)
-        head = line_count(title) * TITLE_SIZE * 1.3 / 72 + 0.12
+        head = (title.count("\n") + 1) * TITLE_SIZE * 1.3 / 72 + 0.12
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, body + head), squeeze=False)
     for r, images in enumerate(rows):
         for c in range(ncols):

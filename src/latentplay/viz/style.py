@@ -93,8 +93,3 @@ def _greedy(words: list[str], width: float, fontsize: float) -> list[str]:
             current = trial
     lines.append(current)
     return lines
-
-
-def line_count(text: str) -> int:
-    """Number of lines ``text`` takes (at least 1)."""
-    return text.count("\n") + 1
