@@ -98,15 +98,20 @@ def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, t
     assert json.loads((part / "model.json").read_text())["epoch"] == 3
 
 
-def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny: list[str],
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def _poison_kl_from(first: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """β-VAE's KL term becomes NaN from step ``first`` on."""
     original = BetaVAE.forward
 
     def poisoned(self: BetaVAE, out: object, step: int) -> dict[str, torch.Tensor]:
         result = original(self, out, step)  # type: ignore[arg-type]
-        return {"kl": result["kl"] * float("nan")} if step >= 5 else result
+        return {"kl": result["kl"] * float("nan")} if step >= first else result
 
     monkeypatch.setattr(BetaVAE, "forward", poisoned)
+
+
+def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny: list[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _poison_kl_from(5, monkeypatch)
     with pytest.raises(NonFiniteLoss, match=r"'betavae/kl'.*step 6") as info:
         train.train("vae", shapes_store, tmp_path / "nan", epochs=1, batch_size=32,
                     overrides=[*tiny, "trainer.checkpoint_every=2"], progress=False)
@@ -118,13 +123,7 @@ def test_nan_guard_names_step_and_term(shapes_store: Path, tmp_path: Path, tiny:
 
 def test_nan_guard_before_any_checkpoint_says_so(shapes_store: Path, tmp_path: Path, tiny: list[str],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    original = BetaVAE.forward
-
-    def poisoned(self: BetaVAE, out: object, step: int) -> dict[str, torch.Tensor]:
-        result = original(self, out, step)  # type: ignore[arg-type]
-        return {"kl": result["kl"] * float("nan")} if step >= 1 else result
-
-    monkeypatch.setattr(BetaVAE, "forward", poisoned)
+    _poison_kl_from(1, monkeypatch)
     with pytest.raises(NonFiniteLoss, match="No checkpoint was written yet") as info:
         train.train("vae", shapes_store, tmp_path / "nan", epochs=1, batch_size=32,
                     overrides=[*tiny, "trainer.checkpoint_every=5"], progress=False)
