@@ -70,9 +70,26 @@ def test_identity_pairs_are_what_they_claim() -> None:
         assert pairs.same[mine].sum() == 200 and (~pairs.same[mine]).sum() == 200
     again = identity_pairs(identity, groups, 200, seed=3)
     assert np.array_equal(again.a, pairs.a) and np.array_equal(again.b, pairs.b)
-    # fewer possible pairs than asked: all of them; 3 people x 2 photos -> 3 genuine, 12 impostor
+    # fewer possible pairs than asked: 3 people x 2 photos have 3 genuine pairs (and 12
+    # impostor pairs), so 3 of each are drawn
     few = identity_pairs(np.repeat(np.arange(3), 2), np.zeros(6, np.int64), 100)
-    assert few.same.sum() == 3 and (~few.same).sum() == 12
+    assert few.same.sum() == 3 and (~few.same).sum() == 3
+
+
+def test_a_group_with_few_genuine_pairs_gets_as_many_impostors() -> None:
+    # group 0: 30 people with 4 photos (180 genuine pairs); group 1: 40 people with one photo
+    # and 2 with two (2 genuine pairs, hundreds of impostor pairs); group 2: one person (3
+    # genuine pairs, no impostor pair): no pair of either kind, it cannot be verified; group 3:
+    # one person on 30 photos and one on 1, so 30 impostor pairs, not all of which the draws
+    # find: as many genuine pairs as the impostors found
+    identity = np.r_[np.repeat(np.arange(30), 4), np.arange(30, 70), [70, 70, 71, 71],
+                     [72, 72, 72], np.full(30, 73), [74]]
+    groups = np.repeat(np.arange(4), [120, 44, 3, 31])
+    pairs = identity_pairs(identity, groups, 100, seed=0)
+    ga = groups[pairs.a]
+    counts = [(int(pairs.same[ga == g].sum()), int((~pairs.same[ga == g]).sum())) for g in range(4)]
+    assert counts[:3] == [(100, 100), (2, 2), (0, 0)]
+    assert counts[3][0] == counts[3][1] and 20 <= counts[3][1] <= 30
 
 
 def test_known_answer_noisier_group_verifies_worse(tmp_path: Path) -> None:
@@ -159,9 +176,51 @@ def test_pairs_table_of_the_store_and_flagged_rows(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"no pairs left to verify \(1 name an unconverted "
                                         r"image, 1 a face"):
         verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)
+    other.write_text("row_a,row_b,same\n0,2,1\n6,7,1\n")  # no threshold by FMR without impostors
+    with pytest.raises(UserError, match="no impostor pairs .* give --threshold"):
+        verify_store(store, "z", tmp_path / "x", pairs=other)
     other.write_text("a,b\n0,1\n")
     with pytest.raises(UserError, match="missing row_a, row_b, same"):
         verify_store(store, "z", tmp_path / "x", pairs=other, threshold=0.5)
+
+
+def _pairs_file(path: Path, impostor_copies: int) -> Path:
+    """Per race 100 genuine pairs (two photos of a person) and 100 impostor pairs (a person's
+    photo with the next person's), each impostor line written ``impostor_copies`` times."""
+    lines = ["row_a,row_b,same"]
+    for first in (0, PEOPLE):
+        people = range(first, first + PEOPLE)
+        lines += [f"{PHOTOS * p + k},{PHOTOS * p + k + 1},1" for p in people for k in (0, 2)][:100]
+        impostors = [f"{PHOTOS * p + k},{PHOTOS * (p + 1) + k},0" for p in people[:-1]
+                     for k in (0, 3)][:100]
+        lines += [line for line in impostors for _ in range(impostor_copies)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_accuracy_of_a_pairs_file_does_not_follow_its_mix(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """Accuracy is balanced: each impostor pair three times over leaves every group's accuracy
+    where it was (file-order folds: the same folds), and the outputs say the groups are
+    unbalanced."""
+    store = _store(tmp_path / "s")
+    once, thrice = (verify_store(store, "z", tmp_path / f"v{k}", by="race", threshold=1.5,
+                                 file_folds=True, pairs=_pairs_file(tmp_path / f"{k}.csv", k))
+                    for k in (1, 3))
+    assert [g["impostor"] for g in thrice["groups"]] == [300, 300]
+    b = once["groups"][1]
+    assert 0.55 < b["accuracy"] < 0.95  # the noisy group errs: the mix could move it
+    for g1, g3 in zip([*once["groups"], once["overall"]], [*thrice["groups"], thrice["overall"]],
+                      strict=True):
+        assert g3["accuracy"] == pytest.approx(g1["accuracy"])
+    assert once["unbalanced"] == [] and thrice["unbalanced"] == ["A", "B"]
+    assert thrice["accuracy_measure"].startswith("balanced")
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "race", "--threshold", "1.5",
+            "--pairs", tmp_path / "3.csv", "--out", tmp_path / "c")
+    assert r.code == 0 and "accuracy is balanced" in r.out and "A, B hold unequal" in r.out
+    assert "unequal numbers in A, B" in build_report(tmp_path / "c").read_text()
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "race", "--threshold", "1.5",
+            "--pairs", tmp_path / "1.csv", "--out", tmp_path / "d")
+    assert r.code == 0 and "accuracy is balanced" not in r.out
 
 
 def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
@@ -178,8 +237,9 @@ def test_report_and_cli(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     # an FMR the pairs cannot measure, a continuous --by, no identity: one line, exit 2
     for args, message in ((["--fmr", "0.0001"], "needs at least 10000 impostor"),
                           (["--by", "score"], "continuous"),
-                          (["--identity", "race", "--by", "race"], "there are 0"),
-                          (["--identity", "nobody"], "no pairs")):
+                          (["--identity", "race", "--by", "race"], "no pairs to draw"),
+                          (["--by", "identity"], "--by groups the persons"),
+                          (["--identity", "nobody"], "no attribute 'nobody'")):
         r = cli("audit", "verify", store.path, "--column", "z", "--out", tmp_path / "e",
                 "--overwrite", *args)
         assert r.code == 2 and message in r.err, (args, r.err)

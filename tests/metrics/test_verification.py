@@ -30,14 +30,39 @@ def _case(seed: int, n: int = 40, ties: bool = False) -> tuple[np.ndarray, np.nd
     return (np.round(d, 1) if ties else d), same
 
 
+def _balanced(d: np.ndarray, same: np.ndarray, t: float) -> float:
+    """By hand: the mean of the share of genuine pairs below ``t`` and of impostors not."""
+    return ((d[same] < t).mean() + (d[~same] >= t).mean()) / 2
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_best_threshold_is_the_best_of_every_cut(seed: int) -> None:
     d, same = _case(seed, ties=seed % 2 == 0)
     t, acc = best_threshold(d, same)
-    assert acc == pytest.approx(((d < t) == same).mean())
+    assert acc == pytest.approx(_balanced(d, same, t))
     cuts = np.r_[d - 1e-9, d + 1e-9, d.min() - 1, d.max() + 1]
-    brute = max(((d < c) == same).mean() for c in cuts)
+    brute = max(_balanced(d, same, c) for c in cuts)
     assert acc == pytest.approx(brute)
+
+
+def test_accuracy_weighs_genuine_and_impostor_pairs_alike() -> None:
+    # 1 genuine pair at 0.5 and 9 impostors at 0.4: plain accuracy is best (0.9) calling no pair
+    # a match; balanced accuracy sees that 0.9 as (0 + 1) / 2 and ties it with matching all
+    d = np.r_[0.5, np.full(9, 0.4)]
+    same = np.arange(10) == 0
+    assert best_threshold(d, same) == (pytest.approx(-0.6), pytest.approx(0.5))
+    # one genuine pair closer than every impostor: a perfect cut, whatever the mix
+    d = np.r_[0.1, np.linspace(0.2, 1, 9)]
+    assert best_threshold(d, same) == (pytest.approx(0.15), pytest.approx(1.0))
+    # each impostor three times over, in file-order folds: the same folds, the same accuracy
+    rng = np.random.default_rng(7)
+    genuine, impostor = rng.normal(0.5, 0.3, 20), rng.normal(1.0, 0.3, 20)
+    kinds = np.r_[np.ones(20, bool), np.zeros(20, bool)]
+    once = kfold_accuracy(np.r_[genuine, impostor], kinds, folds=2, seed=None)
+    thrice = kfold_accuracy(np.r_[genuine, np.repeat(impostor, 3)],
+                            np.r_[np.ones(20, bool), np.zeros(60, bool)], folds=2, seed=None)
+    assert 0.6 < once[0] < 0.95  # the kinds overlap: errors on both sides
+    assert np.allclose(thrice[2], once[2])
 
 
 @pytest.mark.parametrize("fmr", [0.0, 0.05, 0.1, 0.25, 0.99])
@@ -67,15 +92,32 @@ def test_auc_eer_and_tar_against_brute_force() -> None:
     brute_auc = np.mean([(g < i) + 0.5 * (g == i) for g, i in itertools.product(gen, imp)])
     assert v.auc == pytest.approx(brute_auc)
     eer, t = equal_error_rate(d, same)
-    fmr, fnmr = (imp < t).mean(), (gen >= t).mean()
-    # at the EER threshold the two rates are as close as on any cut through the data
-    best_gap = min(abs((imp < c).mean() - (gen >= c).mean()) for c in np.r_[d, d + 1e-9])
-    assert abs(fmr - fnmr) <= best_gap + 1 / len(gen) + 1e-12
-    assert min(fmr, fnmr) - 1e-12 <= eer <= max(fmr, fnmr) + 1e-12
+    assert eer == v.eer and d.min() < t < d.max()
+    # FMR rises and FNMR falls, so their crossing lies between the two rates at every cut
+    for c in np.r_[d, d + 1e-9]:
+        fmr, fnmr = (imp < c).mean(), (gen >= c).mean()
+        assert min(fmr, fnmr) - 1e-12 <= eer <= max(fmr, fnmr) + 1e-12
     assert v.tar_at_fmr["0.001"] is None  # ~200 impostors cannot measure 1e-3
     t10 = threshold_at_fmr(imp, 0.1)
     assert v.tar_at_fmr["0.1"] == pytest.approx((gen < t10).mean())
     assert tar_at_fmr(d, same, 0.1) == v.tar_at_fmr["0.1"]
+
+
+@pytest.mark.parametrize(("genuine", "impostor", "eer", "threshold"), [
+    # cuts 0.25 and 0.35 (midway between distances): FMR 1/3 on both, FNMR 1/2 then 0; the lines
+    # meet where FNMR = 1/2 - w/2 = 1/3, w = 1/3 of the way: EER 1/3 at 0.25 + 0.1 / 3
+    ([0.1, 0.3], [0.2, 0.4, 0.5], 1 / 3, 0.25 + 0.1 / 3),
+    # a genuine and an impostor pair both at 0.4: from cut 0.35 to 0.45 FMR goes 1/4 -> 1/2 and
+    # FNMR 1/3 -> 0; 1/4 + w/4 = 1/3 - w/3 at w = 1/7: EER 1/4 + 1/28 = 2/7 at 0.35 + 0.1 / 7
+    ([0.1, 0.2, 0.4], [0.3, 0.4, 0.5, 0.6], 2 / 7, 0.35 + 0.1 / 7),
+    # the rates meet on a cut: 0.5 and 0.5 at 0.25
+    ([0.1, 0.3], [0.2, 0.4], 0.5, 0.25),
+])
+def test_eer_is_where_the_rate_lines_cross(genuine: list[float], impostor: list[float],
+                                           eer: float, threshold: float) -> None:
+    d = np.r_[genuine, impostor]
+    same = np.arange(len(d)) < len(genuine)
+    assert equal_error_rate(d, same) == (pytest.approx(eer), pytest.approx(threshold))
 
 
 def test_kfold_accuracy_separable_overlapping_and_seeded() -> None:

@@ -3,16 +3,18 @@ group by group, and how far its errors differ between groups at one threshold.
 
 Pairs come from the store's ``pairs.csv`` (RFW's protocol pairs, written by ``latentplay data
 convert rfw``), from another file of ``row_a, row_b, same`` rows, or are drawn from an
-``identity`` attribute: per group, ``n`` genuine pairs (two photos of one person) and ``n``
-impostor pairs (two people of the same group, as RFW pairs them). A pair belongs to a group
-when both its faces do.
+``identity`` attribute: per group, as many genuine pairs (two photos of one person) as impostor
+pairs (two people of the same group, as RFW pairs them), ``n`` of each or as many as the group
+allows. A pair belongs to a group when both its faces do. Accuracy is balanced (genuine and
+impostor pairs weigh alike), so a pairs file with unequal numbers of each does not tilt it.
 
 Rows the embedder flagged (e.g. no face found by dlib, which then embedded the whole image)
 are left out by default and counted per group: a detector that fails more often on one group
 is a differential of its own.
 
 Outputs in ``out``: ``verification.json`` (the options, the threshold, per group the measures
-of :mod:`latentplay.metrics.verification`, the differentials), ``verification.csv`` (one row
+of :mod:`latentplay.metrics.verification`, the differentials, which groups hold unequal numbers
+of genuine and impostor pairs: ``unbalanced``), ``verification.csv`` (one row
 per group), ``scores.csv`` (every pair with its distance), ``det.png``, ``scores.png``,
 ``rates.png`` and, for a store with images, ``hardest.png`` (each group's closest impostor and
 farthest genuine pairs); with ``adjust``, ``adjusted.csv`` (each group's FNMR standardized over
@@ -55,6 +57,8 @@ from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
 ALL = "all pairs"
+ACCURACY_MEASURE = ("balanced: 1 - (FMR + FNMR) / 2, genuine and impostor pairs weighing alike "
+                    "however many there are of each")
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
 def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int = 0) -> Pairs:
     """Per value of ``groups`` ``(N,)``, up to ``n`` distinct genuine pairs (two rows of one
     ``identity`` ``(N,)``) and as many distinct impostor pairs (two identities, both in the
-    group), drawn at random; negative identities or groups are skipped.
+    group), drawn at random: a group with fewer possible pairs of either kind gets that many
+    of both; negative identities or groups are skipped.
 
     Genuine pairs are drawn by picking a random photo of a person with two or more photos,
     then another photo of that person, so people with many photos are not over-weighted
@@ -124,28 +129,28 @@ def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int =
         order = np.argsort(ids, kind="stable")
         rows, ids = rows[order], ids[order]
         _, start, count = np.unique(ids, return_index=True, return_counts=True)
-        for genuine in (True, False):
-            found = _draw(rng, rows, start, count, n, genuine)
+        genuine_possible = int((count * (count - 1) // 2).sum())
+        impostor_possible = (len(rows) ** 2 - int((count ** 2).sum())) // 2
+        genuine = _draw(rng, rows, start, count, min(n, genuine_possible, impostor_possible), True)
+        impostor = _draw(rng, rows, start, count, len(genuine), False)
+        if len(impostor) < len(genuine):  # the draws missed some of a group's few impostors
+            genuine = genuine[np.sort(rng.choice(len(genuine), len(impostor), replace=False))]
+        for found, kind in ((genuine, True), (impostor, False)):
             a.append(found[:, 0])
             b.append(found[:, 1])
-            same.append(np.full(len(found), genuine))
+            same.append(np.full(len(found), kind))
     if not a:
         return Pairs(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
     return Pairs(np.concatenate(a), np.concatenate(b), np.concatenate(same))
 
 
 def _draw(rng: np.random.Generator, rows: np.ndarray, start: np.ndarray, count: np.ndarray,
-          n: int, genuine: bool) -> np.ndarray:
-    """Up to ``n`` distinct ``(row, row)`` pairs (smaller row first) of one group's ``rows``
-    sorted by ``ids``, whose people start at ``start`` with ``count`` photos each."""
+          want: int, genuine: bool) -> np.ndarray:
+    """``want`` distinct ``(row, row)`` pairs (smaller row first; ``want`` at most the number the
+    group has, fewer only when 50 rounds of draws miss some) of one group's ``rows`` sorted by
+    ``ids``, whose people start at ``start`` with ``count`` photos each."""
     owner = np.repeat(np.arange(len(start)), count)  # person index of each row
-    if genuine:
-        pool = np.flatnonzero(count[owner] >= 2)
-        possible = int((count * (count - 1) // 2).sum())
-    else:
-        pool = np.arange(len(rows))
-        possible = (len(rows) ** 2 - int((count ** 2).sum())) // 2
-    want = min(n, possible)
+    pool = np.flatnonzero(count[owner] >= 2) if genuine else np.arange(len(rows))
     seen: set[tuple[int, int]] = set()
     for _ in range(50):  # rounds of batched draws; duplicates are dropped
         if len(seen) >= want:
@@ -272,6 +277,8 @@ def verify_store(
                   "cross_group": int((group_of < 0).sum()) if by else 0},
         "threshold": t, "threshold_from": chosen_by, "folds": folds,
         "fold_order": "file" if file_folds else "random", "seed": seed,
+        "accuracy_measure": ACCURACY_MEASURE,
+        "unbalanced": [r["group"] for r in scored if r["genuine"] != r["impostor"]],
         "intervals": "Wilson (pairs taken as independent)" if persons is None else
                      f"Wilson at the effective number of pairs (dyadic-robust design effect "
                      f"over the {person_name} of both faces of each pair)",
@@ -379,6 +386,7 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     comparison = {
         "data": first["data"], "by": first["by"], "columns": list(columns),
         "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
+        "accuracy_measure": first["accuracy_measure"], "unbalanced": first["unbalanced"],
         "groups": [g["group"] for g in first["groups"]],
         "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
                            "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
@@ -412,6 +420,9 @@ def _common_threshold(impostor: np.ndarray, threshold: float | None,
     ``fmr``; and how it was chosen."""
     if threshold is not None:
         return float(threshold), {"given": float(threshold)}
+    if not len(impostor):
+        raise UserError("no impostor pairs (two persons) to set the threshold by --fmr; give "
+                        "--threshold, or pairs of two persons")
     if len(impostor) * fmr < 1:
         raise UserError(f"an FMR of {fmr:g} needs at least {int(np.ceil(1 / fmr))} impostor "
                         f"pairs, there are {len(impostor)}; give a larger --fmr, more pairs, or "
@@ -468,7 +479,13 @@ def _pair_persons(ids: np.ndarray, pairs: Pairs) -> np.ndarray:
 
 def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
     """``(N,)`` person codes of the rows (attribute ``identity``, default ``identity``), or
-    None when the store has no such attribute."""
+    None when none is given and the store has no ``identity`` attribute.
+
+    Raises:
+        UserError: a given ``identity`` is not an attribute of the store.
+    """
+    if identity is not None:
+        store.schema.attribute_or_error(identity)
     name = identity or "identity"
     if not store.schema.has_attribute(name):
         return None
@@ -487,13 +504,17 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
         found, unconverted = read_pairs(pairs, len(store))
         return found, {"file": str(pairs)}, unconverted
     if ids is None:
-        raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no "
-                        f"{identity or 'identity'!r} attribute; give --pairs FILE or --identity "
-                        "ATTRIBUTE")
+        raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no 'identity' "
+                        "attribute; give --pairs FILE or --identity ATTRIBUTE (the persons)")
     if n < 1:
         raise UserError(f"--n-pairs must be at least 1, got {n}")
+    name = identity or "identity"
     drawn = identity_pairs(ids, labels, n, seed)
-    return drawn, {"identity": identity or "identity", "per_group": n}, 0
+    if not len(drawn):
+        raise UserError(f"no pairs to draw: pairs are drawn within each group of --by, and no "
+                        f"group holds two persons (values of {name!r}), one of them on two "
+                        "photos; --by groups the persons (e.g. race), --identity names them")
+    return drawn, {"identity": name, "per_group": n}, 0
 
 
 def _flagged(store: st.Store, column: str) -> np.ndarray | None:

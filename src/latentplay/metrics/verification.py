@@ -8,11 +8,15 @@ people):
   rate) ``= #{genuine d >= t} / #genuine``; TAR = 1 - FNMR (ISO/IEC 19795-1 terms);
 * **threshold_at_fmr**: the threshold of a target FMR, read off the impostor distances;
 * **ROC AUC** (probability that a genuine pair is closer than an impostor pair, ties half) and
-  **EER** (the rate where FMR and FNMR cross);
+  **EER** (the rate where FMR and FNMR cross, linear between the two neighbouring thresholds);
 * **TAR at FMR** ``f``: 1 - FNMR at the group's own threshold of FMR ``f`` — reported only when
   there are at least ``1 / f`` impostor pairs;
 * **k-fold accuracy** (the LFW / RFW protocol): on each fold, the accuracy of the threshold that
-  maximises accuracy on the other folds; mean and standard deviation over folds.
+  maximises accuracy on the other folds; mean and standard deviation over folds. Accuracy is
+  *balanced*, ``1 - (FMR + FNMR) / 2``: genuine and impostor pairs weigh alike however many of
+  each there are, so groups with different mixes stay comparable; on balanced pairs (LFW's,
+  RFW's) it is the plain share of pairs decided right (exactly so when every fold holds as
+  many of each kind).
 
 Demographic differentials across groups (RFW; NIST FRVT part 3): at one threshold for all
 groups, the ratio of the highest to the lowest FMR and FNMR; across group accuracies, their
@@ -87,21 +91,34 @@ def _cuts(d: np.ndarray, same: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
 
 
 def best_threshold(d: np.ndarray, same: np.ndarray) -> tuple[float, float]:
-    """The threshold maximising the accuracy of ``d < t`` on ``(P,)`` pairs, and that accuracy
-    (among the cuts between distinct distances; ties go to the smallest threshold)."""
+    """The threshold maximising the balanced accuracy ``1 - (FMR + FNMR) / 2`` of ``d < t`` on
+    ``(P,)`` pairs, and that accuracy (among the cuts between distinct distances; ties go to the
+    smallest threshold)."""
     cuts, gen_below, imp_below = _cuts(d, same)
-    impostor = int((~np.asarray(same, dtype=bool)).sum())
-    correct = gen_below + impostor - imp_below
-    best = int(np.argmax(correct))
-    return float(cuts[best]), float(correct[best] / len(np.asarray(d)))
+    same = np.asarray(same, dtype=bool)
+    genuine, impostor = max(int(same.sum()), 1), max(int((~same).sum()), 1)
+    # genuine matched / genuine + impostors rejected / impostor, times genuine * impostor: exact
+    score = gen_below * impostor + (impostor - imp_below) * genuine
+    best = int(np.argmax(score))
+    return float(cuts[best]), float(score[best] / (2 * genuine * impostor))
+
+
+def balanced_accuracy(d: np.ndarray, same: np.ndarray, threshold: float) -> float:
+    """``1 - (FMR + FNMR) / 2`` of ``(P,)`` distances ``d`` with ``(P,)`` bool ``same`` (both
+    kinds present) at ``threshold``: the mean of the shares of genuine pairs matched and of
+    impostor pairs rejected."""
+    same = np.asarray(same, dtype=bool)
+    matched = np.asarray(d) < threshold
+    return float((matched[same].mean() + (~matched[~same]).mean()) / 2)
 
 
 def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10,
                    seed: int | None = 0) -> tuple[float, float, np.ndarray]:
     """The LFW / RFW protocol: ``folds`` stratified folds; each fold is scored at the threshold
-    that is best on the other folds. Folds are random for a ``seed``; with ``seed=None`` they
-    are consecutive runs of each kind of pair in the given order (LFW's pairs file lists its
-    ten splits one after the other).
+    that is best on the other folds, both by balanced accuracy (:func:`best_threshold`,
+    :func:`balanced_accuracy`; the plain accuracy when the kinds are equally many). Folds are
+    random for a ``seed``; with ``seed=None`` they are consecutive runs of each kind of pair in
+    the given order (LFW's pairs file lists its ten splits one after the other).
 
     Returns:
         mean accuracy, standard deviation over folds, and the ``(folds,)`` accuracies.
@@ -111,20 +128,25 @@ def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10,
     acc = []
     for train, test in split.split(d, same):
         t, _ = best_threshold(d[train], same[train])
-        acc.append(float(((d[test] < t) == same[test]).mean()))
+        acc.append(balanced_accuracy(d[test], same[test], t))
     out = np.asarray(acc)
     return float(out.mean()), float(out.std()), out
 
 
 def equal_error_rate(d: np.ndarray, same: np.ndarray) -> tuple[float, float]:
-    """EER and its threshold: among the cuts between distinct distances, the one where
-    ``|FMR - FNMR|`` is smallest; the EER is the mean of the two rates there."""
+    """EER and its threshold from ``(P,)`` distances ``d`` and ``(P,)`` bool ``same`` (both
+    kinds present): where FMR and FNMR cross. Over the cuts between distinct distances FNMR -
+    FMR falls from 1 to -1; between the last cut where it is positive and the next one both
+    rates and the threshold are taken as linear, and the EER is where the two lines meet."""
     cuts, gen_below, imp_below = _cuts(d, same)
     same = np.asarray(same, dtype=bool)
     fmr = imp_below / max(int((~same).sum()), 1)
     fnmr = 1 - gen_below / max(int(same.sum()), 1)
-    i = int(np.argmin(np.abs(fnmr - fmr)))
-    return float((fmr[i] + fnmr[i]) / 2), float(cuts[i])
+    gap = fnmr - fmr  # strictly falling: every cut passes a genuine or an impostor pair
+    j = int(np.argmax(gap <= 0))  # the first cut at or past the crossing; gap[0] = 1 > 0
+    w = gap[j - 1] / (gap[j - 1] - gap[j])  # where between cut j - 1 (0) and cut j (1)
+    return (float(fmr[j - 1] + w * (fmr[j] - fmr[j - 1])),
+            float(cuts[j - 1] + w * (cuts[j] - cuts[j - 1])))
 
 
 def tar_at_fmr(d: np.ndarray, same: np.ndarray, fmr: float) -> float | None:
@@ -147,7 +169,7 @@ class Verification:
     auc: float
     eer: float
     eer_threshold: float
-    accuracy: float  # k-fold mean
+    accuracy: float  # k-fold mean of balanced accuracies
     accuracy_std: float
     tar_at_fmr: dict[str, float | None]  # "0.001" -> TAR or None
 

@@ -49,11 +49,14 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
                      r.get("genuine"), r.get("impostor"),
                      *(_short(r.get(k)) for k in ("accuracy", "accuracy_std", "auc", "eer")),
                      _rate(r, "fmr"), _rate(r, "fnmr"), *(_short(tars.get(k)) for k in tar_keys)])
+    measure, unequal = v.get("accuracy_measure"), v.get("unbalanced")
     table = Table.of(
         header, rows,
-        "Accuracy, AUC, EER and TAR are each group's own (its best thresholds); FMR and FNMR are "
-        f"at the common threshold, with 95% intervals: {v.get('intervals', 'Wilson')}. TAR at an "
-        "FMR needs at least 1/FMR impostor pairs.")
+        "Accuracy, AUC, EER and TAR are each group's own (its best thresholds)"
+        + (f"; accuracy is {measure}" if measure else "")
+        + (f" (unequal numbers in {', '.join(unequal)})" if unequal else "")
+        + "; FMR and FNMR are at the common threshold, with 95% intervals: "
+        f"{v.get('intervals', 'Wilson')}. TAR at an FMR needs at least 1/FMR impostor pairs.")
     blocks: list[Any] = [facts, table]
     diff = v.get("differentials")
     if diff:
