@@ -144,6 +144,35 @@ def test_measures_taken_one_after_another(faces) -> None:
     assert "skin_ita" in second.columns
 
 
+def test_face_measures_of_other_faces_are_not_left_beside_new_ones(faces, cli) -> None:
+    """Pose on the faces found at automatic upsampling, then skin at upsampling 1: the run is
+    refused (it would rewrite face_found under pose measured on other faces) until pose is
+    measured again with it, and then the store equals one measured at upsampling 1 alone."""
+    path = faces("twice", n=40)
+    first = measure_store(path, ["pose"], progress=False)
+    with pytest.raises(UserError, match=r"pose_yaw, pose_pitch, pose_roll of .* were measured on "
+                       r"the faces of dlib's HOG face detector, this run on the faces of dlib's "
+                       r"HOG face detector \(upsample 1\): measure them again with it "
+                       r"\(--what skin,pose --overwrite\) or keep both with --prefix"):
+        measure_store(path, ["skin"], upsample=1, fallback="nan", progress=False)
+    untouched = st.load(path)
+    np.testing.assert_array_equal(untouched.labels("face_found"), first.labels("face_found"))
+    assert "skin_ita" not in untouched.columns
+    crops = cli("data", "measure", path, "--what", "skin", "--no-detect")
+    assert crops.code == 2 and crops.err.count("\n") == 1
+    assert "face_found, face_score of" in crops.err and "--what" not in crops.err
+    both = measure_store(path, ["skin", "pose"], upsample=1, fallback="nan", overwrite=True,
+                         progress=False)
+    alone = measure_store(faces("alone", n=40), ["skin", "pose"], upsample=1, fallback="nan",
+                          progress=False)
+    for name in ("face_found", "pose_yaw", "skin_ita"):
+        np.testing.assert_array_equal(both.labels(name), alone.labels(name), err_msg=name)
+    assert (first.labels("face_found") != alone.labels("face_found")).any()  # other faces indeed
+    kept = measure_store(path, ["skin"], detect=False, prefix="crop_", progress=False)
+    assert "crop_skin_ita" in kept.columns and "crop_face_found" not in kept.columns
+    np.testing.assert_array_equal(kept.labels("skin_ita"), alone.labels("skin_ita"))
+
+
 def test_names_taken_prefix_and_overwrite(faces) -> None:
     path = faces(n=10)
     measure_store(path, ["quality"], progress=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ import pytest
 
 from latentplay import sources
 from latentplay import store as st
+from latentplay.embed.base import Embedder
+from latentplay.embed.column import embed_store
 from latentplay.errors import UserError
 from latentplay.store.persons import close_pairs, clusters, persons_store
 
@@ -94,3 +97,64 @@ def test_found_persons_are_the_persons_of_a_store_without_identities(tmp_path: P
     assert codes[7] < 0 and len(np.unique(codes)) == 31
     kept = np.arange(90) != 7
     assert all(len(np.unique(codes[kept][person[kept] == p])) == 1 for p in range(30))
+
+
+@dataclass
+class _NoOptions:
+    """The test embedder's (empty) options."""
+
+
+class _FacesOrPlaceholders(Embedder):
+    """Gives each row its prepared ``(dim,)`` vector, except every fourth row, where it "finds
+    no face": a zero placeholder (rows 0, 8, ...) or a whole-image vector that happens to lie on
+    its person's (rows 4, 12, ...); those rows are flagged."""
+
+    kind = "test-faces"
+    config_type = _NoOptions
+    detects_faces = True
+
+    def __init__(self, points: np.ndarray) -> None:
+        super().__init__(_NoOptions())
+        self.points = points  # (N, dim)
+
+    @property
+    def dim(self) -> int:
+        return self.points.shape[1]
+
+    def embed(self, images: np.ndarray) -> np.ndarray:
+        raise NotImplementedError("rows are needed: embed_rows")
+
+    def embed_rows(self, images: np.ndarray, rows: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        assert rows is not None
+        vectors = self.points[rows].copy()
+        vectors[rows % 8 == 0] = 0.0
+        return vectors, rows % 4 != 0
+
+
+def test_rows_without_a_face_get_no_person(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
+    """80 photos of 20 persons, every fourth without a face found: those rows are unknown and
+    counted (their placeholders, all equal, would otherwise be one "person"), and each person's
+    rows with a face are one cluster."""
+    path = tmp_path / "faces"
+    store = sources.make("synthfaces", path, n=80, seed=0, overrides=["identities=20"])
+    person = store.labels("identity")
+    rng = np.random.default_rng(3)
+    points = (rng.standard_normal((20, 16)) * 3)[person] + 0.05 * rng.standard_normal((80, 16))
+    embed_store(path, _FacesOrPlaceholders(points.astype(np.float32)), "face", progress=False)
+    face = np.arange(80) % 4 != 0
+    r = cli("data", "persons", path, "--column", "face", "--truth", "identity")
+    assert r.code == 0, r.err
+    found = st.load(path)
+    names = found.schema.attribute("person").names
+    labels = np.array(names)[found.labels("person")]
+    assert (labels[~face] == "unknown").all()
+    photos = np.bincount(person[face], minlength=20)  # photos with a face of each person
+    for p in range(20):  # a person with two or more such photos is one cluster of them
+        mine = labels[face & (person == p)]
+        assert len(set(mine)) == 1 and (mine[0] == "unknown") == (photos[p] < 2)
+    repeated = photos[photos >= 2]
+    assert len(names) == len(repeated) + 1
+    assert (f"{len(repeated)} persons with two or more rows hold {repeated.sum()} of 80 rows"
+            in r.out)
+    assert "20 rows without a face: no person" in r.out and "precision 1.000" in r.out

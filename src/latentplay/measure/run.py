@@ -7,14 +7,16 @@ quality.
 pixels between the eyes, ``face_fill`` that over the image's side) read dlib's 68 landmarks of
 the largest face the detector (dlib's HOG or CNN, or an SCRFD network) finds; ``face_found``
 (no/yes) says for which rows it found one and ``face_score`` how sure it was (NaN where it
-found none). Pose, expression and size are read only from a detected face (a box placed without
-seeing the face decides where the landmarks go, so the angles would be the box's). Skin is also
-read where the detector missed the face, from the median face box of a sample of the store's
-images (``fallback="median"``: right for aligned crops, where every face sits in about the same
-place) or the whole image as the box (``fallback="whole"``); ``fallback="nan"`` leaves those
-rows without a value. With ``detect=False`` every image is taken as a face crop and measured
-whole. The run is batched and resumable like ``latentplay embed``; the store is replaced
-atomically once every row is measured.
+found none). The face attributes of a store (of one ``prefix``) all come from the same faces: a
+run that finds them otherwise (another detector or upsampling, or none) is refused while it
+would leave earlier ones in place. Pose, expression and size are read only from a detected face
+(a box placed without seeing the face decides where the landmarks go, so the angles would be
+the box's). Skin is also read where the detector missed the face, from the median face box of a
+sample of the store's images (``fallback="median"``: right for aligned crops, where every face
+sits in about the same place) or the whole image as the box (``fallback="whole"``);
+``fallback="nan"`` leaves those rows without a value. With ``detect=False`` every image is
+taken as a face crop and measured whole. The run is batched and resumable like ``latentplay
+embed``; the store is replaced atomically once every row is measured.
 
     >>> store = measure_store("data/utkface", ["pose", "skin", "quality"])
     >>> store.labels("pose_yaw")                   # (N,) float32 degrees
@@ -37,6 +39,7 @@ from latentplay.embed.base import Embedder, Images, as_list
 from latentplay.embed.column import load_rows, run_embedder
 from latentplay.embed.faces import (
     LOOK_ON_THREADS,
+    SCRFD_PREFIX,
     Face,
     FaceModels,
     check_detector,
@@ -64,6 +67,11 @@ MEASURES: dict[str, tuple[str, ...]] = {
 """What each measure adds (continuous attributes; ``skin`` also adds ``skin_group``)."""
 FACE_MEASURES = ("pose", "skin", "expression", "size")  # read from 68 landmarks
 FALLBACK_MEASURES = ("skin",)  # also read in a fallback box where the detector missed the face
+FACE_COLUMNS: dict[str, str | None] = {
+    **{name: what for what in FACE_MEASURES for name in MEASURES[what]},
+    "skin_group": "skin", "face_found": None, "face_score": None}
+"""The attributes read from the faces found, each with the measure that writes it (None: any
+measure, where the detector runs)."""
 
 _RANGES: dict[str, tuple[float, float]] = {"brightness": (0.0, 100.0), "skin_ita": (-90.0, 90.0)}
 """Scales worth showing whole; the others' histograms span the values measured."""
@@ -346,6 +354,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     config = MeasureConfig(what=list(what), detect=detect, detector=detector, fallback=fallback,
                            upsample=upsample, device=device)
     config.validate()
+    _check_same_faces(store, config, prefix)
     names = [prefix + n for n in config.attribute_names]
     remeasured = _detection_columns(store) & set(names)  # a later measure finds the same faces
     taken = [n for n in names if n in store.columns and n not in remeasured]
@@ -393,6 +402,48 @@ def _detection_columns(store: st.Store) -> set[str]:
     return {name for entry in store.schema.history if entry.get("op") == "measure"
             for name in entry.get("attributes", [])
             if name.endswith(("face_found", "face_score"))}
+
+
+def _faces_of(config: dict[str, Any]) -> tuple[str, int] | None:
+    """Which faces a run with ``config`` (a :class:`MeasureConfig` as a dict) reads: its
+    detector and upsampling (-1 for SCRFD, which scales every image itself), or None where
+    every image is taken as a face crop."""
+    if not config.get("detect", True):
+        return None
+    detector = config.get("detector", "hog")
+    return detector, -1 if detector.startswith(SCRFD_PREFIX) else int(config.get("upsample", -1))
+
+
+def _faces_text(faces: tuple[str, int] | None) -> str:
+    """:func:`_faces_of`'s answer in words."""
+    if faces is None:
+        return "whole images taken as face crops"
+    detector, upsample = faces
+    return f"the faces of {detector_label(detector)}" + (
+        f" (upsample {upsample})" if upsample >= 0 else "")
+
+
+def _check_same_faces(store: st.Store, config: MeasureConfig, prefix: str) -> None:
+    """Refuse a run that would leave face attributes of ``store`` (of ``prefix``) read from
+    other faces than its own in place (another detector, upsampling, or none)."""
+    if not config.needs_face:
+        return
+    made: dict[str, tuple[str, int] | None] = {}  # each column's latest measure run's faces
+    for entry in store.schema.history:
+        if entry.get("op") == "measure":
+            made.update(dict.fromkeys(entry.get("attributes", []), _faces_of(entry.get("config", {}))))
+    own = _faces_of(dataclasses.asdict(config))
+    stale = {name: made[prefix + name] for name in FACE_COLUMNS
+             if name not in config.attribute_names and prefix + name in store.columns
+             and prefix + name in made and made[prefix + name] != own}
+    if not stale:
+        return
+    redo = [w for w in FACE_MEASURES if w in {FACE_COLUMNS[name] for name in stale}]
+    advice = (f"measure them again with it (--what {','.join(config.what + redo)} --overwrite) or "
+              if all(FACE_COLUMNS[name] for name in stale) else "")
+    theirs = " / ".join(dict.fromkeys(_faces_text(faces) for faces in stale.values()))
+    raise UserError(f"{', '.join(prefix + n for n in stale)} of {store.path} were measured on "
+                    f"{theirs}, this run on {_faces_text(own)}: {advice}keep both with --prefix")
 
 
 def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefix: str

@@ -522,10 +522,11 @@ def persons_cmd(
     found = persons_store(path, column, threshold, metric=metric, name=name, truth=truth,
                           overwrite=overwrite)
     s = found.summary
+    missing = ", ".join(f"{s[key]} rows without a {what}" for key, what in
+                        (("rows_without_face", "face"), ("rows_without_vector", "vector")) if s[key])
     typer.echo(f"{s['pairs']} pairs within {threshold:g} ({metric}); {s['persons']} persons with "
                f"two or more rows hold {s['rows_in_persons']} of {s['rows']} rows (largest "
-               f"{s['largest']})" + (f"; {s['rows_without_vector']} rows without a vector"
-                                     if s["rows_without_vector"] else ""))
+               f"{s['largest']})" + (f"; {missing}: no person" if missing else ""))
     if "pairs_across_split" in s:
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
     if truth is not None:

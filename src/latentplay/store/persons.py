@@ -9,13 +9,15 @@ lie within ``threshold`` of each other (a ``dlib`` column: Euclidean distance, d
 into clusters (connected components: a chain of close pairs is one cluster, as single-linkage
 clustering at that threshold) and adds categorical attribute ``person``: ``person_0001``,
 ... for the clusters of two or more rows, largest first, and ``unknown`` for rows that match
-no other (and rows without a vector). ``data split --group person`` then keeps each cluster in
-one split (rows marked ``unknown`` are each a group of their own).
+no other, rows without a vector and rows where the embedder of ``column`` found no face (their
+vectors describe no face: whole images, or placeholders, which would all match one another).
+``data split --group person`` then keeps each cluster in one split (rows marked ``unknown`` are
+each a group of their own).
 
-The summary says how many pairs and clusters there are, how many pairs cross the classes of
-a ``split`` attribute (people shared between training and test), and, given the true person
-of each row (``truth``), the share of found pairs that are one person (precision) and of the
-true same-person pairs that were found (recall).
+The summary says how many pairs and clusters there are, how many rows had no face or no vector,
+how many pairs cross the classes of a ``split`` attribute (people shared between training and
+test), and, given the true person of each row (``truth``), the share of found pairs that are
+one person (precision) and of the true same-person pairs that were found (recall).
 
 >>> found = persons_store("data/faces", "dlib", threshold=0.6)
 >>> found.summary["pairs"], found.summary["largest"]
@@ -46,8 +48,8 @@ class Persons:
     Attributes:
         pairs: ``(P, 2)`` row indices ``i < j`` of the pairs within the threshold.
         distances: ``(P,)`` their distances.
-        cluster: ``(N,)`` cluster of each row (``-1``: in no pair, or no vector), numbered
-            from the largest.
+        cluster: ``(N,)`` cluster of each row (``-1``: in no pair, no vector or no face),
+            numbered from the largest.
         summary: the counts (module docstring).
     """
 
@@ -111,13 +113,16 @@ def clusters(n: int, pairs: np.ndarray) -> np.ndarray:
 def find_persons(store: Store, column: str, threshold: float, metric: str = "euclidean",
                  truth: str | None = None) -> Persons:
     """Same-person pairs and clusters of ``store``'s vector ``column`` (module docstring)."""
-    x = vectors(store, column)
+    no_face = np.zeros(len(store), bool)  # (N,)
+    no_face[_no_face_rows(store, column)] = True
+    x = np.where(no_face[:, None], np.float32(np.nan), vectors(store, column))  # (N, D); in no pair
     pairs, distances = close_pairs(x, threshold, metric)
     cluster = clusters(len(x), pairs)
     sizes = np.bincount(cluster[cluster >= 0])  # (persons,)
     summary: dict[str, Any] = {
         "column": column, "metric": metric, "threshold": threshold, "rows": len(x),
-        "rows_without_vector": int((~np.isfinite(x).all(1)).sum()), "pairs": len(pairs),
+        "rows_without_face": int(no_face.sum()),
+        "rows_without_vector": int((~np.isfinite(x).all(1) & ~no_face).sum()), "pairs": len(pairs),
         "persons": len(sizes), "rows_in_persons": int(sizes.sum()),
         "largest": int(sizes.max()) if len(sizes) else 0,
     }
@@ -127,6 +132,15 @@ def find_persons(store: Store, column: str, threshold: float, metric: str = "euc
     if truth is not None:
         summary.update(_agreement(store, truth, pairs, x))
     return Persons(pairs, distances, cluster, summary)
+
+
+def _no_face_rows(store: Store, column: str) -> np.ndarray:
+    """``(k,)`` rows where the embedder of ``column`` found no face, from its ``latentplay
+    embed`` record (none for a column made otherwise)."""
+    from latentplay.embed.column import embed_entry
+
+    entry = embed_entry(store, column) or {}
+    return np.asarray(entry.get("not_found", []), dtype=np.int64)
 
 
 def _agreement(store: Store, truth: str, pairs: np.ndarray, x: np.ndarray) -> dict[str, Any]:
@@ -160,7 +174,7 @@ def persons_store(store: Store | str | os.PathLike[str], column: str, threshold:
     codes = np.where(found.cluster >= 0, found.cluster, len(names) - 1)
     described = Attribute(name, "categorical", names=names, description=(
         f"rows whose {column} vectors lie within {threshold:g} ({metric}) of another, joined into "
-        "clusters; unknown: matched no other row"))
+        "clusters; unknown: matched no other row, or had no face or vector"))
     new = add_attributes(store, {name: (described, codes)}, replace=overwrite)
     entry = {"op": "persons", "column": name, **{k: v for k, v in found.summary.items()
                                                    if k != "column"}, "vectors": column}
