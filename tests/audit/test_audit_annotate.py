@@ -117,15 +117,23 @@ class ColourDirection(torch.nn.Module):
         return means - means.mean(1, keepdim=True)
 
 
-def _patches(path: Path, classes: np.ndarray) -> tuple[st.Store, np.ndarray]:
-    """24 x 24 dark noisy images with a red, green or blue patch, labelled ``color``."""
+def _patches(path: Path, classes: np.ndarray, labels: np.ndarray | None = None,
+             frames: np.ndarray | None = None) -> tuple[st.Store, np.ndarray]:
+    """24 x 24 dark noisy images with a red, green or blue patch (``classes`` 0..2), labelled
+    ``color`` by ``labels`` (default ``classes``; 3 is ``unknown``, -1 no label); with
+    ``frames``, a second attribute ``frame`` (thin, thick; -1 no label)."""
     rng = np.random.default_rng(0)
     images = rng.integers(0, 40, (len(classes), 24, 24, 3)).astype(np.uint8)
     for i, c in enumerate(classes):
         images[i, 4:20, 4:20, c] = rng.integers(150, 250)
-    schema = st.Schema(attributes=[st.Attribute("color", "categorical", names=["red", "green", "blue"])],
-                       provenance=st.Provenance(source="tests", converter="tests"))
-    batch = {"image": [st.encode_png(im) for im in images], "color": classes.tolist()}
+    attributes = [st.Attribute("color", "categorical",
+                               names=["red", "green", "blue", *([] if labels is None else ["unknown"])])]
+    batch = {"image": [st.encode_png(im) for im in images],
+             "color": (classes if labels is None else labels).tolist()}
+    if frames is not None:
+        attributes.append(st.Attribute("frame", "categorical", names=["thin", "thick"]))
+        batch["frame"] = frames.tolist()
+    schema = st.Schema(attributes=attributes, provenance=st.Provenance(source="tests", converter="tests"))
     return st.build([batch], schema, path), images
 
 
@@ -197,8 +205,8 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
 
 
 def test_rows_without_a_label_are_no_class(faces: Path, tmp_path: Path) -> None:
-    """An annotator trains on labelled rows only; a store's labels read as an annotator count
-    a missing label as unknown; training counts leave it out."""
+    """An annotator trains on labelled rows only; a store's labels read as an annotator give a
+    missing label no class; training counts leave it out."""
     from latentplay.audit.annotate import StoreLabels
     from latentplay.audit.run import training_counts
 
@@ -211,8 +219,8 @@ def test_rows_without_a_label_are_no_class(faces: Path, tmp_path: Path) -> None:
                                               "male": int((labelled == 1).sum())}
     assert training_counts(gaps, annotator).tolist() == np.bincount(labelled).tolist()
     read = StoreLabels(gaps, "gender", store)
-    assert read.classes == ["female", "male", "unknown"]
-    assert (read.codes == 2).sum() == len(range(0, len(store), 5))
+    assert read.classes == ["female", "male"]
+    assert np.flatnonzero(read.codes == -1).tolist() == list(range(0, len(store), 5))
 
 
 def test_the_seed_reaches_the_embedder(faces: Path) -> None:
@@ -225,7 +233,7 @@ def test_the_seed_reaches_the_embedder(faces: Path) -> None:
 def test_unknown_rows_are_no_class(tones: Path, tmp_path: Path) -> None:
     """Rows of the class ``unknown`` (rows a command could not label) are neither trained nor
     tested on: the annotator's classes are the known ones, and its truth on a store leaves
-    them out; a store's own labels still count them as ``unknown``."""
+    them out; a store's own labels give them no class either."""
     from latentplay.audit.annotate import StoreLabels
     from latentplay.store.regroup import regroup_store
 
@@ -243,7 +251,8 @@ def test_unknown_rows_are_no_class(tones: Path, tmp_path: Path) -> None:
     truth = annotator.store_truth(grouped)
     assert (truth[unknown] == -1).all() and (truth[~unknown] >= 0).all()
     assert annotator.evaluate(grouped).n == (~unknown).sum()
-    assert StoreLabels(grouped, "tone2", grouped).classes == ["light", "dark", "unknown"]
+    read = StoreLabels(grouped, "tone2", grouped)
+    assert read.classes == ["light", "dark"] and (unknown == (read.codes == -1)).all()
     from latentplay.audit.run import training_counts
 
     codes = grouped.labels("tone2")
@@ -257,3 +266,75 @@ def test_a_continuous_attribute_asks_for_groups(faces: Path) -> None:
     with pytest.raises(UserError, match="this needs a categorical attribute .bin it with "
                        "`latentplay data bin STORE smile`."):
         store_classes(st.load(faces), "smile")
+
+
+def test_rows_without_a_class_are_left_out_on_both_sides(tmp_path: Path) -> None:
+    """``--annotator labels``: rows labelled ``unknown`` or not at all are no class on the
+    training side and in the images' store alike: the shares, Pearson's test and the TV are
+    those of the known classes only, and the rows left out are counted; an intersection needs a
+    class of both attributes."""
+    from scipy.stats import chi2_contingency
+
+    from latentplay.audit.annotate import StoreLabels
+    from latentplay.audit.run import audit_images, joint_comparison
+
+    train_labels = np.repeat([0, 1, 2, 3], [12, 8, 6, 5])               # 3: unknown
+    gen_labels = np.repeat([0, 1, 2, 3, -1], [10, 10, 4, 3, 2])         # -1: no label
+    data, _ = _patches(tmp_path / "training", train_labels % 3, train_labels,
+                       frames=np.arange(31) % 2)
+    gen_frames = np.where(np.arange(29) < 6, -1, np.arange(29) % 2)
+    generated, images = _patches(tmp_path / "generated", gen_labels % 3, gen_labels, gen_frames)
+    read = StoreLabels(generated, "color", data)
+    assert read.classes == ["red", "green", "blue"]
+    assert read.predict(images).tolist() == np.where(gen_labels == 3, -1, gen_labels).tolist()
+    summary = audit_images(images, data, [read], tmp_path / "out")["attributes"]["color"]
+    assert summary["classes"] == ["red", "green", "blue"]
+    assert summary["without_class"] == {"training": 5, "generated": 5}
+    table = np.array([[12, 8, 6], [10, 10, 4]])
+    pearson = chi2_contingency(table, correction=False)
+    assert summary["chi2"]["statistic"] == pytest.approx(pearson.statistic)
+    assert summary["chi2"]["dof"] == 2
+    assert summary["tv"] == pytest.approx(0.5 * np.abs(table[0] / 26 - table[1] / 24).sum())
+    frame = StoreLabels(generated, "frame", data)
+    joint = joint_comparison(data, (read, read.predict(images)), (frame, frame.predict(images)))
+    known = (gen_labels >= 0) & (gen_labels < 3) & (gen_frames >= 0)
+    assert joint.generated_counts.sum() == known.sum()
+    assert joint.without_class == (5, int((~known).sum()))
+
+
+def test_clip_leaves_the_class_unknown_out(tmp_path: Path) -> None:
+    """CLIP reads the attribute's classes, not ``unknown`` (no prompt is made for it); the
+    training rows labelled ``unknown`` are left out and counted."""
+    from latentplay.audit.run import audit_images, resolve_annotators
+
+    encoder = tmp_path / "image_encoder.onnx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(ColourDirection().eval(), (torch.zeros(2, 3, 32, 32),), str(encoder),
+                          dynamo=False, input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    text = tmp_path / "prompts.npz"
+    np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch"]),
+             embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2]]))
+    colours = np.arange(30) % 3
+    labels = np.where(np.arange(30) < 6, 3, colours)                   # six rows unknown
+    data, images = _patches(tmp_path / "patches", colours, labels)
+    [ann] = resolve_annotators([f"clip:{encoder}@{text}"], data, ["color"],
+                               clip_template="a {} patch", calibrate=30)
+    assert ann.classes == ["red", "green", "blue"] and ann.evaluation.n == 24
+    summary = audit_images(images, data, [ann], tmp_path / "out")["attributes"]["color"]
+    assert [c["training_count"] for c in summary["per_class"]] == [8, 8, 8]
+    assert [c["generated_count"] for c in summary["per_class"]] == [10, 10, 10]
+    assert summary["without_class"] == {"training": 6, "generated": 0}
+
+
+def test_a_network_head_with_a_class_unknown_is_refused() -> None:
+    from types import SimpleNamespace
+
+    from latentplay.audit.annotate import NetworkAnnotator
+    from latentplay.measure.predict import parse_heads
+
+    heads = {h.name: h for h in parse_heads("gender=female,male;age=young,unknown")}
+    network = SimpleNamespace(head=heads.__getitem__)
+    assert NetworkAnnotator(network, "gender").classes == ["female", "male"]
+    with pytest.raises(UserError, match="has a class 'unknown'.*name that output otherwise"):
+        NetworkAnnotator(network, "age")

@@ -293,3 +293,24 @@ def test_cli_takes_equal_row_bins(tmp_path: Path, cli) -> None:  # noqa: ANN001 
     assert "10 equal-row bins" in build_report(tmp_path / "a").read_text()
     r = cli(*args, "--out", tmp_path / "b", "--binning", "quantile")
     assert r.code == 2 and "binning" in r.err and not (tmp_path / "b").exists()
+
+
+def test_bins_are_closed_on_the_right() -> None:
+    """Bins ``(lo, hi]`` with 0 in the first, as Guo et al. (2017) bin: a confidence on an edge
+    (0.3, 0.6, 0.7, 1.0) goes in the bin below it, 0 in the first."""
+    edges = calibration.bin_edges(np.array([]), 10)
+    assert calibration.bin_index(np.array([0.0, 0.05, 0.1, 0.3, 0.6, 0.7, 0.71, 1.0]),
+                                 edges).tolist() == [0, 0, 0, 2, 5, 6, 7, 9]
+    # all three in (0.2, 0.3]: accuracy 1/3 against confidence 0.85 / 3
+    confidence, correct = np.array([0.3, 0.3, 0.25]), np.array([1, 0, 0], bool)
+    assert expected_calibration_error(confidence, correct) == pytest.approx(abs(1 - 0.85) / 3)
+    [point] = reliability(confidence, correct)
+    assert (point["low"], point["high"], point["n"]) == (pytest.approx(0.2), pytest.approx(0.3), 3)
+    assert expected_calibration_error(np.array([0.0, 1.0]), np.array([0, 1], bool)) == 0.0
+    assert [p["n"] for p in reliability(np.array([0.0, 1.0, 1.0]), np.ones(3, bool))] == [1, 2]
+    # equal-row bins: the median 0.5 is an edge; both rows on it go in the lower bin
+    mass = np.array([0.2, 0.5, 0.5, 0.9])
+    np.testing.assert_allclose(calibration.bin_edges(mass, 2, "mass"), [0.0, 0.5, 1.0])
+    # {0.2, 0.5, 0.5}: 2 right against confidence 1.2; {0.9}: none right against 0.9
+    assert expected_calibration_error(mass, np.array([0, 1, 1, 0], bool), 2, "mass") == \
+        pytest.approx((0.8 + 0.9) / 4)

@@ -127,7 +127,8 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
 
 def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_path: Path) -> None:
     """--annotator labels: the images' store's own labels (here measured skin groups of a
-    store of all-male faces), counted over the training store's classes plus its own."""
+    store of all-male faces), counted over the training store's classes plus its own, the
+    rows without a skin group (``unknown``: no face found) left out and counted."""
     from latentplay.measure import measure_store
     from latentplay.store.subset import subset
 
@@ -151,7 +152,11 @@ def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_pat
     classes = [r["class"] for r in _read(out / "distribution_skin_group.csv")]
     training_classes = training.schema.attribute("skin_group").names
     assert classes[: len(training_classes)] == training_classes
-    assert set(classes) == set(training_classes) | set(generated.schema.attribute("skin_group").names)
+    generated_classes = generated.schema.attribute("skin_group").names
+    assert set(classes) == (set(training_classes) | set(generated_classes)) - {"unknown"}
+    codes = generated.labels("skin_group")
+    no_class = (codes < 0) | (codes == generated_classes.index("unknown"))
+    assert summary["skin_group"]["without_class"]["generated"] == no_class.sum()
     assert (out / "distribution_skin_group.png").stat().st_size > 0
     for args, message in [(["--annotator", "labels", "--attribute", "gender",
                             "--images", tmp_path], "must be a store"),

@@ -227,11 +227,11 @@ def test_ordinal_shift_by_hand() -> None:
 def test_compare_measures_a_shift_along_ordered_classes() -> None:
     from latentplay.audit.distribution import shift_text
 
-    training = np.array([100, 200, 300, 200, 100, 40])        # the last class: unknown
-    generated = np.array([250, 300, 250, 150, 50, 0])
-    classes = ["monk_1", "monk_2", "monk_3", "monk_4", "monk_5", "unknown"]
+    training = np.array([100, 200, 300, 200, 100])
+    generated = np.array([250, 300, 250, 150, 50])
+    classes = ["monk_1", "monk_2", "monk_3", "monk_4", "monk_5"]
     result = compare(training, generated, classes, ordered=True)
-    expected = (generated[:5] / 1000) @ np.arange(5) - (training[:5] / 900) @ np.arange(5)
+    expected = (generated / 1000) @ np.arange(5) - (training / 900) @ np.arange(5)
     assert result.shift.mean == pytest.approx(expected) and expected < -0.5
     assert result.shift.low < result.shift.mean < result.shift.high < 0
     assert -1 < result.shift.delta < -0.2
@@ -267,18 +267,19 @@ def test_fairness_discrepancy_by_hand() -> None:
 def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> None:
     """Training 70 : 30; a generator at 85 : 15 amplifies the imbalance (by the distances from
     balance, 0.49 - 0.28); an annotator that calls a fifth of each class the other hides it
-    (observed 71 : 29), and the correction brings it back. ``unknown`` is left out."""
+    (observed 71 : 29), and the correction brings it back. At these sizes the bias correction
+    of the distances moves them by under 0.001."""
     from latentplay.audit.distribution import imbalance_text
 
-    training = np.array([7000, 3000, 50])
+    training = np.array([7000, 3000])
     truth = np.array([0.85, 0.15])
-    confusion = np.array([[0.8, 0.2, 0.0], [0.2, 0.8, 0.0], [0.0, 0.0, 1.0]])
-    observed = np.round(confusion.T @ np.append(truth, 0) * 20000).astype(int)
-    result = compare(training, observed, ["a", "b", "unknown"], confusion=confusion)
+    confusion = np.array([[0.8, 0.2], [0.2, 0.8]])
+    observed = np.round(confusion.T @ truth * 20000).astype(int)
+    result = compare(training, observed, ["a", "b"], confusion=confusion)
     fd = lambda p: np.sqrt(2) * abs(p - 0.5)  # noqa: E731  (two classes)
     raw, corrected = result.imbalance, result.corrected_imbalance
-    assert raw.training == pytest.approx(fd(0.7))
-    assert raw.generated == pytest.approx(fd(observed[0] / observed[:2].sum()))
+    assert raw.training == pytest.approx(fd(0.7), abs=1e-3)
+    assert raw.generated == pytest.approx(fd(observed[0] / observed.sum()), abs=1e-3)
     assert raw.low < raw.amplification < raw.high and abs(raw.amplification) < 0.03
     assert corrected.generated == pytest.approx(fd(0.85), abs=0.01)
     assert corrected.amplification == pytest.approx(fd(0.85) - fd(0.7), abs=0.01)
@@ -287,7 +288,7 @@ def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> No
     text = imbalance_text(result.to_dict())
     assert text.startswith("distance from balance (L2): training 0.283, generated")
     assert "; corrected: generated 0.49" in text and "amplified by +0.2" in text
-    assert compare(np.array([5, 0]), np.array([3, 3]), ["a", "unknown"]).imbalance is None
+    assert compare(np.array([5]), np.array([3]), ["a"]).imbalance is None
 
 
 def test_what_a_faithful_generator_scores() -> None:
@@ -359,3 +360,64 @@ def test_a_faithful_generators_amplification() -> None:
     exact = compare(training, np.array([1200, 600, 200]), list("abc"), n_boot=2000).faithful
     assert exact is not None and abs(exact.amplification["mean"]) < 0.01
     assert exact.corrected_amplification is None
+
+
+def _imbalance_coverage(training: np.ndarray, generated: np.ndarray, n_training: int,
+                        n_generated: int, sets: int, confusion: np.ndarray | None = None
+                        ) -> tuple[float, float]:
+    """Shares of ``sets`` simulated comparisons (``(K,)`` true training and generated shares,
+    the generated ones read through ``confusion``) whose 95 % intervals hold the true distance
+    of the generated shares from balance and the true amplification (the corrected ones with
+    a confusion)."""
+    from latentplay.audit.distribution import fairness_discrepancy
+
+    rng = np.random.default_rng(7)
+    read = generated if confusion is None else confusion.T @ generated
+    true_generated = fairness_discrepancy(generated)
+    true_amplification = true_generated - fairness_discrepancy(training)
+    held = np.zeros(2)
+    for k in range(sets):
+        result = compare(rng.multinomial(n_training, training), rng.multinomial(n_generated, read),
+                         [f"c{j}" for j in range(len(training))], confusion=confusion, n_boot=400,
+                         seed=k)
+        found = result.imbalance if confusion is None else result.corrected_imbalance
+        held += [found.generated_low <= true_generated <= found.generated_high,
+                 found.low <= true_amplification <= found.high]
+    return held[0] / sets, held[1] / sets
+
+
+def test_imbalance_intervals_hold_the_truth_near_balance() -> None:
+    """The plug-in distance from balance is biased upwards, most at balance, where it is never
+    0: percentile intervals of it held the true 0 in none of these comparisons, and the
+    amplification between 1,500 training and 400 generated images of ten balanced classes in
+    about 40 %. Corrected for the bias, both hold it at least 95 % of the time at balance (the
+    interval reaches 0) and about 95 % away from it."""
+    uniform = np.full(10, 0.1)
+    assert min(_imbalance_coverage(uniform, uniform, 1500, 400, 200)) >= 0.93
+    mixing = np.full((3, 3), 0.1) + 0.7 * np.eye(3)
+    balanced = np.full(3, 1 / 3)
+    assert min(_imbalance_coverage(balanced, balanced, 1500, 1000, 60, mixing)) >= 0.93
+    skewed = np.array([0.4, 0.3, 0.2, 0.1])
+    generated_held, amplification_held = _imbalance_coverage(skewed, skewed, 1500, 400, 300)
+    assert 0.91 <= generated_held <= 0.99 and 0.91 <= amplification_held <= 0.99
+
+
+def test_rows_without_a_class_are_counted_not_compared() -> None:
+    """A class ``unknown`` is refused: rows without a class are counted beside the comparison,
+    which the test's description names; so does a joint comparison's assumption."""
+    from latentplay.audit.distribution import chi_square_basis
+
+    with pytest.raises(ValueError, match="without_class"):
+        compare(np.array([5, 3, 2]), np.array([4, 4, 2]), ["a", "b", "unknown"])
+    result = compare(np.array([5, 3]), np.array([4, 4]), ["a", "b"], without_class=(2, 7))
+    summary = result.to_dict()
+    assert summary["without_class"] == {"training": 2, "generated": 7}
+    assert (summary["n_training"], summary["n_generated"]) == (8, 8)
+    assert chi_square_basis(summary) == ("leaving out 2 training rows and 7 generated images "
+                                         "without a class")
+    assert chi_square_basis(compare(np.array([5, 3]), np.array([4, 4]), ["a", "b"]).to_dict()) is None
+    joint = {**summary, "without_class": {"training": 0, "generated": 0},
+             "chi2": {"through_annotator": True}, "annotator": {"independent_errors": True}}
+    assert chi_square_basis(joint) == ("against the annotator's reading of the training "
+                                       "distribution, the two annotators' errors taken as "
+                                       "independent given the true classes")

@@ -17,6 +17,9 @@ Three kinds, one interface (:class:`Annotator`: ``predict_proba``, ``predict``, 
   ``latentplay data measure``, or the conditions ``latentplay data generate`` wrote): no
   classifier, so no classifier error to correct.
 
+No annotator has a class ``unknown``: a training row labelled ``unknown`` or not at all, and
+a generated image a store's labels give no class, are no class (-1).
+
 A network's value head (an age regressor's years) gives numbers, not classes:
 :class:`NetworkValues` reads it on training and generated images alike, so the two samples are
 compared as values with the same reader's error on both sides.
@@ -123,6 +126,14 @@ def store_classes(store: st.Store, attribute: str) -> tuple[list[str], np.ndarra
     return attr.level_names, np.asarray(store.labels(attr.name), dtype=np.int64)
 
 
+def read_classes(proba: np.ndarray) -> np.ndarray:
+    """``(N,)`` int classes of ``(N, K)`` class probabilities: the most probable, -1 where a
+    row is all zeros (an annotator that gives the image no class)."""
+    if not len(proba):
+        return np.zeros(0, dtype=np.int64)
+    return np.where(proba.max(axis=1) > 0, proba.argmax(axis=1), -1)
+
+
 class Annotator(abc.ABC):
     """Labels images with ``classes`` of ``attribute``.
 
@@ -146,9 +157,8 @@ class Annotator(abc.ABC):
         """``(N, K)`` class probabilities of ``(N, H, W, C)`` uint8 images (any size)."""
 
     def predict(self, images: Images) -> np.ndarray:
-        """``(N,)`` int class indices (into :attr:`classes`) of ``images``."""
-        proba = self.predict_proba(images)
-        return proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
+        """``(N,)`` int class indices (into :attr:`classes`) of ``images``; -1 for none."""
+        return read_classes(self.predict_proba(images))
 
     def proba_store(self, store: st.Store, rows: np.ndarray) -> np.ndarray:
         """``(n, K)`` class probabilities of the images of store ``rows``, read a batch at a
@@ -511,6 +521,9 @@ class NetworkAnnotator(Annotator):
         self.head = network.head(name)
         if self.head.is_value:
             raise UserError(f"head {name!r} gives values, not classes; an annotator needs classes")
+        if UNKNOWN in self.head.classes:
+            raise UserError(f"head {name!r} has a class {UNKNOWN!r}: an audit counts images without a "
+                            "class apart, not as a class; name that output otherwise in --heads")
         self.attribute = name
         self.classes = list(self.head.classes)
         self.evaluation = None
@@ -591,22 +604,19 @@ class NetworkValues:
 class StoreLabels(Annotator):
     """The labels of ``attribute`` that a store of images already has, as an annotator.
 
-    ``classes`` are ``reference``'s class names followed by any other class the store has
-    (e.g. ``unknown`` where a measure found no face; a row without a label counts as
-    ``unknown`` too), so both count over the same classes.
-    :meth:`predict_proba` takes the store's own images, in row order.
+    ``classes`` are ``reference``'s class names followed by any other class the store has,
+    ``unknown`` aside, so both count over the same classes. A row labelled ``unknown`` (e.g.
+    where a measure found no face) or without a label has no class (:attr:`codes` -1), as a
+    training row without one has none. :meth:`predict_proba` takes the store's own images, in
+    row order.
     """
 
     def __init__(self, store: st.Store, attribute: str, reference: st.Store) -> None:
-        names, codes = store_classes(store, attribute)
+        names, _ = store_classes(store, attribute)
         ref_names, _ = store_classes(reference, attribute)
-        missing = (codes < 0) | (codes >= len(names))
-        if missing.any():
-            names = names if UNKNOWN in names else [*names, UNKNOWN]
-            codes = np.where(missing, names.index(UNKNOWN), codes)
         self.attribute = attribute
-        self.classes = list(ref_names) + [n for n in names if n not in ref_names]
-        self.codes = np.array([self.classes.index(n) for n in names], dtype=np.int64)[codes]
+        self.classes = list(dict.fromkeys(n for n in [*ref_names, *names] if n != UNKNOWN))
+        self.codes = self.store_truth(store)
         self.store_path = store.path
         self.evaluation = None
 
@@ -615,6 +625,8 @@ class StoreLabels(Annotator):
         return {"kind": "labels", "store": str(self.store_path), "attribute": self.attribute}
 
     def predict_proba(self, images: Images) -> np.ndarray:
+        """``(N, K)`` one-hot rows of the store's labels; all zeros for a row with no class."""
         if len(images) != len(self.codes):
             raise ValueError(f"{len(images)} images for a store of {len(self.codes)} rows")
-        return np.eye(len(self.classes), dtype=np.float32)[self.codes]
+        k = len(self.classes)
+        return np.eye(k + 1, k, dtype=np.float32)[self.codes]    # code -1: the zero row k

@@ -13,7 +13,8 @@ Per group, over the rows with a prediction and a confidence:
   surer than right), with a normal 95 % interval (a bootstrap over persons when a person has
   several photos);
 - ``ece``: the expected calibration error over ``bins`` confidence bins,
-  ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017): equal-width bins of [0, 1],
+  ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017): equal-width bins of [0, 1]
+  (closed on the right, as in Guo et al.'s code: ``(lo, hi]``, the first one with 0),
   or with ``binning="mass"`` bins holding equal shares of the group's rows (the adaptive ECE of
   Nixon et al. 2019, for confidences crowded near 1, where equal-width bins put nearly every
   row in the last one). ECE is biased upwards in
@@ -68,20 +69,18 @@ def bin_edges(confidence: np.ndarray, bins: int = BINS, binning: str = "width") 
     return np.unique(np.concatenate([[0.0], inner, [1.0]]))
 
 
-def bin_index(confidence: np.ndarray, edges: np.ndarray | int = BINS) -> np.ndarray:
-    """``(n,)`` bin ``0..k-1`` of each confidence in [0, 1] (bins ``[edge_b, edge_b+1)``, 1.0
-    in the last); an int gives that many equal-width bins."""
+def bin_index(confidence: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``(n,)`` bin ``0..k-1`` of each confidence in [0, 1] among ``(k + 1,)`` bin ``edges``:
+    bins ``(edge_b, edge_b+1]`` (a confidence on an edge in the bin below it, 1.0 in the last),
+    the first one with its lower edge (0), as Guo et al. (2017) bin."""
     c = np.asarray(confidence, np.float64)
-    if isinstance(edges, (int, np.integer)):
-        return np.minimum((c * edges).astype(np.int64), int(edges) - 1)
-    return np.clip(np.searchsorted(edges, c, side="right") - 1, 0, len(edges) - 2)
+    return np.clip(np.searchsorted(edges, c, side="left") - 1, 0, len(edges) - 2)
 
 
 def _binned(confidence: np.ndarray, bins: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's bin and the edges (equal-width bins by :func:`bin_index`'s arithmetic, so a
-    confidence on an edge goes where it always went)."""
+    """Each row's bin and the edges."""
     edges = bin_edges(confidence, bins, binning)
-    return bin_index(confidence, bins if binning == "width" else edges), edges
+    return bin_index(confidence, edges), edges
 
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray,

@@ -467,9 +467,14 @@ def verify_cmd(
                "file_folds": file_folds, "keep_flagged": keep_flagged, "seed": seed,
                "adjust": split_names(adjust), "strata": strata, "overwrite": overwrite}
     if len(columns) > 1:
-        _print_comparison(verify_columns(st.load(data), columns, out, **options))
+        summary = verify_columns(st.load(data), columns, out, **options)
+        _print_comparison(summary)
     else:
-        _print_verification(verify_store(st.load(data), column, out, **options))
+        summary = verify_store(st.load(data), column, out, **options)
+        _print_verification(summary)
+    if summary["unbalanced"]:
+        print(f"accuracy is balanced, 1 - (FMR + FNMR) / 2: {', '.join(summary['unbalanced'])} "
+              "hold unequal numbers of genuine and impostor pairs, which weigh alike")
     print(f"wrote {out}")
 
 

@@ -17,10 +17,14 @@ training image drawn at random.
 
 A generator may also reproduce the training set's imbalance more strongly than the set has it
 (mode collapse onto the majority): :class:`Imbalance` measures each distribution's distance
-from balance (:func:`fairness_discrepancy`, the L2 distance from uniform over the known
-classes) and the difference, generated minus training, with intervals over resamples of both,
-raw and corrected for the annotator's confusion (the bias an annotator's errors put into that
-distance is what Teo et al., 2023, correct for).
+from balance (:func:`fairness_discrepancy`, the L2 distance from uniform over the classes,
+corrected for the upward bias sampling gives it: :func:`balance_distances`) and the
+difference, generated minus training, with intervals over resamples of both, raw and corrected
+for the annotator's confusion (the bias an annotator's errors put into that distance is what
+Teo et al., 2023, correct for).
+
+Rows without a class (unlabelled, ``unknown``, or read as none) are no class here: they enter
+no share, test or distance, and :class:`Comparison` counts them (``without_class``).
 
 >>> cmp = compare(train_counts, generated_counts, classes, confusion=ann.evaluation.confusion)
 >>> cmp.tv, cmp.js, cmp.chi2_p, cmp.corrected
@@ -261,12 +265,13 @@ def fairness_discrepancy(distribution: np.ndarray) -> float:
 @dataclass
 class Imbalance:
     """How far the training and generated class distributions are from balance (uniform over
-    the known classes), and whether the generator amplifies the training set's imbalance.
+    the classes), and whether the generator amplifies the training set's imbalance.
 
     Attributes:
-        training, generated: :func:`fairness_discrepancy` of each.
+        training, generated: :func:`fairness_discrepancy` of each, corrected for sampling
+            bias (:func:`balance_distances`).
         generated_low, generated_high: 95 % percentile interval of ``generated`` over
-            multinomial resamples.
+            resamples (the corrected resamples of :func:`balance_distances`: it reaches 0).
         amplification: ``generated - training`` (> 0: the generated images are less balanced
             than the training ones).
         low, high: its 95 % interval over resamples of both sides.
@@ -284,17 +289,52 @@ class Imbalance:
         return dataclasses.asdict(self)
 
 
+def _square_from_balance(shares: np.ndarray, spread: float = 0.0) -> np.ndarray:
+    """Squared L2 distance of ``(..., K)`` shares from uniform, less ``spread``."""
+    return ((np.asarray(shares, float) - 1 / np.shape(shares)[-1]) ** 2).sum(axis=-1) - spread
+
+
+def _spread(draws: np.ndarray) -> float:
+    """Trace of the covariance of ``(B, K)`` draws of shares (``B >= 2``)."""
+    return float(np.asarray(draws, float).var(axis=0, ddof=1).sum())
+
+
+def balance_distances(estimate: np.ndarray, draws: np.ndarray) -> tuple[float, np.ndarray]:
+    """The distance from balance (:func:`fairness_discrepancy`) of ``(K,)`` counts (or shares)
+    ``estimate`` and ``(B,)`` resamples of it, from its ``(B, K)`` resampled counts (or shares)
+    ``draws`` (``B >= 2``), all corrected for the bias sampling gives a distance.
+
+    The plug-in distance is biased upwards: ``E |p^ - u|^2 = |p - u|^2 + tr Cov(p^)``, so at
+    balance (truth 0) every estimate lies above the truth, and a percentile interval of
+    resampled distances (which add the bias again) excludes it. The squared distance of the
+    estimate is corrected by taking off ``tr Cov``, the trace of the draws' covariance; the
+    draws' squared distances are shifted to average the corrected one, and each is square-rooted
+    at 0 or above. Their percentile interval then reaches 0 near balance (more than 95 % of the
+    time there: the draws spread wider than the estimate does) and is the usual one away from
+    it (95 %; simulated in ``tests/audit/test_audit_compare.py``).
+    """
+    estimate = np.asarray(estimate, float) / np.sum(estimate)
+    draws = np.asarray(draws, float)
+    draws = draws / draws.sum(axis=1, keepdims=True)
+    squared = _square_from_balance(draws)
+    corrected = float(_square_from_balance(estimate, _spread(draws)))
+    resampled_squares = squared - squared.mean() + corrected
+    return float(np.sqrt(max(corrected, 0.0))), np.sqrt(np.clip(resampled_squares, 0, None))
+
+
 def _imbalance(training: np.ndarray, generated: np.ndarray,
                resampled: Sequence[tuple[np.ndarray, np.ndarray]]) -> Imbalance:
     """An :class:`Imbalance` of ``(K,)`` training and generated counts (or proportions), its
-    intervals from ``resampled`` pairs of them."""
-    t, g = fairness_discrepancy(training), fairness_discrepancy(generated)
-    pairs = np.array([(fairness_discrepancy(tb), fairness_discrepancy(gb))
-                      for tb, gb in resampled]).reshape(-1, 2)
-    g_low, g_high = _holding(g, np.percentile(pairs[:, 1], [2.5, 97.5])) if len(pairs) else (np.nan,) * 2
-    low, high = (_holding(g - t, np.percentile(pairs[:, 1] - pairs[:, 0], [2.5, 97.5])) if len(pairs)
-                 else (np.nan, np.nan))
-    return Imbalance(t, g, float(g_low), float(g_high), g - t, float(low), float(high))
+    bias correction and intervals from ``resampled`` pairs of them (plug-in distances and NaN
+    intervals with fewer than two)."""
+    if len(resampled) < 2:
+        t, g = fairness_discrepancy(training), fairness_discrepancy(generated)
+        return Imbalance(t, g, np.nan, np.nan, g - t, np.nan, np.nan)
+    t, t_draws = balance_distances(training, [tb for tb, _ in resampled])
+    g, g_draws = balance_distances(generated, [gb for _, gb in resampled])
+    g_low, g_high = _holding(g, np.percentile(g_draws, [2.5, 97.5]))
+    low, high = _holding(g - t, np.percentile(g_draws - t_draws, [2.5, 97.5]))
+    return Imbalance(t, g, g_low, g_high, g - t, low, high)
 
 
 @dataclass
@@ -309,9 +349,9 @@ class Faithful:
         corrected_tv, corrected_tv_high: the same of the corrected TV (None without a
             correction).
         amplification, corrected_amplification: ``{"mean", "low", "high"}``, the mean and
-            95 % range of the raw (corrected) amplification of imbalance (:class:`Imbalance`)
-            such a generator shows: sampling alone moves a distance from balance, more for
-            the smaller sample; None with fewer than two known classes (or no correction).
+            95 % range of the raw (corrected) amplification of imbalance (:class:`Imbalance`,
+            each distance corrected for its sampling bias over the simulated comparisons)
+            such a generator shows; None with fewer than two classes (or no correction).
     """
 
     tv: float
@@ -327,17 +367,15 @@ class Faithful:
 
 def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
               confusion: np.ndarray | None, counts: Counts | None, corrected: bool,
-              known: np.ndarray, seed: int) -> Faithful:
+              seed: int) -> Faithful:
     """A :class:`Faithful` of ``(K,)`` training shares ``training`` from resamples of the
     training counts ``trainings`` (persons whole where they repeat): per resample, ``ng``
-    images of the training shares read through ``confusion``; the amplifications over the
-    ``(K,)`` bool ``known`` classes."""
+    images of the training shares read through ``confusion``."""
     rng = np.random.default_rng([seed, 3])
     c = np.eye(len(training)) if confusion is None else _filled(confusion)
     annotated = np.clip(c.T @ training, 0, None)
-    balanced = known.sum() > 1
     tvs: dict[str, list[float]] = {"raw": [], "corrected": []}
-    amplified: dict[str, list[float]] = {"raw": [], "corrected": []}
+    pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"raw": [], "corrected": []}
     for tb in trainings:
         pt = tb / max(tb.sum(), 1)
         drawn = {"raw": rng.multinomial(ng, annotated / annotated.sum()) / ng}
@@ -346,19 +384,23 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
             drawn["corrected"] = correct_confusion(drawn["raw"], cb)
         for kind, gb in drawn.items():
             tvs[kind].append(total_variation(pt, gb))
-            if balanced and pt[known].sum() > 0 and gb[known].sum() > 0:
-                amplified[kind].append(fairness_discrepancy(gb[known])
-                                       - fairness_discrepancy(pt[known]))
+            if pt.sum() > 0:
+                pairs[kind].append((pt, gb))
 
-    def spread(values: list[float]) -> dict[str, float] | None:
-        if not values:
+    def amplification(kind: str) -> dict[str, float] | None:
+        """Mean and 95 % range of the amplification, each side's distance corrected by the
+        spread of its shares over the simulated comparisons."""
+        if len(training) < 2 or len(pairs[kind]) < 2:
             return None
+        pts, gbs = (np.array(side) for side in zip(*pairs[kind], strict=True))
+        values = (np.sqrt(np.clip(_square_from_balance(gbs, _spread(gbs)), 0, None))
+                  - np.sqrt(np.clip(_square_from_balance(pts, _spread(pts)), 0, None)))
         low, high = np.percentile(values, [2.5, 97.5])
         return {"mean": float(np.mean(values)), "low": float(low), "high": float(high)}
 
     out = Faithful(float(np.mean(tvs["raw"])), float(np.percentile(tvs["raw"], 95)),
-                   amplification=spread(amplified["raw"]),
-                   corrected_amplification=spread(amplified["corrected"]))
+                   amplification=amplification("raw"),
+                   corrected_amplification=amplification("corrected"))
     if tvs["corrected"]:
         out.corrected_tv = float(np.mean(tvs["corrected"]))
         out.corrected_tv_high = float(np.percentile(tvs["corrected"], 95))
@@ -404,11 +446,12 @@ class Comparison:
             amplifies errors in the confusion estimate by up to this factor, so it is only
             trustworthy when it is small (an annotator that tells the classes apart).
         shift, corrected_shift: for ordered classes, where the generated (corrected) classes
-            sit along the order relative to the training ones (``unknown`` left out); None
-            otherwise.
+            sit along the order relative to the training ones; None otherwise.
         imbalance, corrected_imbalance: distances of the training and generated (corrected)
-            distributions from balance over the known classes, and the amplification
-            (:class:`Imbalance`); None with fewer than two known classes.
+            distributions from balance, and the amplification (:class:`Imbalance`); None with
+            fewer than two classes.
+        without_class: training rows and generated images with no class (unlabelled,
+            ``unknown``, or read as none), left out of every share, test and distance.
     """
 
     attribute: str
@@ -436,6 +479,7 @@ class Comparison:
     through_annotator: bool = False
     training_spread: ShareSpread | None = None
     faithful: Faithful | None = None
+    without_class: tuple[int, int] = (0, 0)
 
     def rows(self) -> list[dict[str, Any]]:
         """One dict per class (the CSV rows)."""
@@ -460,6 +504,8 @@ class Comparison:
             "attribute": self.attribute, "classes": self.classes,
             "n_training": int(self.training_counts.sum()),
             "n_generated": int(self.generated_counts.sum()),
+            "without_class": {"training": self.without_class[0],
+                              "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
                      "through_annotator": self.through_annotator,
                      "training_persons": (self.training_spread.clusters
@@ -492,6 +538,7 @@ def compare(
     seed: int = 0,
     ordered: bool = False,
     training_persons: tuple[np.ndarray, np.ndarray] | None = None,
+    without_class: tuple[int, int] = (0, 0),
 ) -> Comparison:
     """Compare ``(K,)`` generated (annotated) class counts with ``(K,)`` training counts.
 
@@ -508,17 +555,21 @@ def compare(
         n_boot: multinomial resamples for the intervals of the corrected proportions, the
             shifts and the imbalances.
         seed: seeds the resamples.
-        ordered: the classes follow an order (a class named ``unknown`` aside): measure the
-            :class:`Shift` too.
+        ordered: the classes follow an order: measure the :class:`Shift` too.
         training_persons: ``(N,)`` class codes of the training rows (indices into
             ``classes``, -1 for none) and their ``(N,)`` persons, when persons come in several
             rows: the test and the intervals then count the training sample's persons (the
             shifts and imbalances resample persons, not rows).
+        without_class: how many training rows and generated images have no class (for the
+            record: they are in neither count). A class named ``unknown`` is refused: rows
+            without a class are counted here, not compared as a class.
     """
     t = np.asarray(training_counts, dtype=np.int64)
     g = np.asarray(generated_counts, dtype=np.int64)
     if t.shape != g.shape or t.shape != (len(classes),):
         raise ValueError(f"counts {t.shape} / {g.shape} do not match {len(classes)} classes")
+    if UNKNOWN in classes:
+        raise ValueError(f"class {UNKNOWN!r}: rows without a class are counted in without_class")
     nt, ng = int(t.sum()), int(g.sum())
     pt = t / max(nt, 1)
     pg = g / max(ng, 1)
@@ -538,40 +589,32 @@ def compare(
     result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(t, spread),
                         wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
                         js_divergence(pt, pg), through_annotator=confusion is not None,
-                        training_spread=spread)
-    known = np.array([c != UNKNOWN for c in classes])
-    tk, gk = t[known], g[known]
+                        training_spread=spread,
+                        without_class=(int(without_class[0]), int(without_class[1])))
     rng = np.random.default_rng([seed, 1])
     if spread is None:       # the training counts drawn again, for the intervals
         redrawn = list(rng.multinomial(nt, pt, size=n_boot if nt else 0))
     else:                    # whole persons drawn
         sums = cluster_sums(persons, [codes == k for k in range(len(t))])
         redrawn = list(resampled(sums, n_boot, seed).round().astype(np.int64))
-    trainings = [tb[known] for tb in redrawn]
-    comparable = bool(tk.sum() and gk.sum() and known.sum() > 1)
+    comparable = bool(nt and ng and len(classes) > 1)
     if comparable:
         if ordered:
-            result.shift = _shift(tk, gk, [(tb, jeffreys_draw(gk, rng)) for tb in trainings])
+            result.shift = _shift(t, g, [(tb, jeffreys_draw(g, rng)) for tb in redrawn])
         again = np.random.default_rng([seed, 2])
-        result.imbalance = _imbalance(tk, gk, [(tb, jeffreys_draw(gk, again)) for tb in trainings])
+        result.imbalance = _imbalance(t, g, [(tb, jeffreys_draw(g, again)) for tb in redrawn])
     if confusion is not None:
         result.confusion_condition = float(np.linalg.cond(_filled(confusion)))
         if result.confusion_condition <= MAX_CONDITION:
             boots = _correct(result, confusion, confusion_counts, n_boot, seed)
-            if comparable and result.corrected is not None and result.corrected[known].sum():
-                result.corrected_imbalance = _imbalance(
-                    tk, result.corrected[known],
-                    [(tb, b[known]) for tb, b in zip(trainings, boots, strict=False)
-                     if b[known].sum() > 0])
-            if (result.shift is not None and result.corrected is not None
-                    and result.corrected[known].sum() > 0):
-                result.corrected_shift = _shift(
-                    tk, result.corrected[known],
-                    [(tb, b[known]) for tb, b in zip(trainings, boots, strict=False)
-                     if b[known].sum() > 0])
+            pairs = list(zip(redrawn, boots, strict=False))
+            if comparable and result.corrected is not None:
+                result.corrected_imbalance = _imbalance(t, result.corrected, pairs)
+            if result.shift is not None and result.corrected is not None:
+                result.corrected_shift = _shift(t, result.corrected, pairs)
     if redrawn and ng:
         result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
-                                    result.corrected is not None, known, seed)
+                                    result.corrected is not None, seed)
     return result
 
 
@@ -631,15 +674,23 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def chi_square_basis(summary: dict[str, Any]) -> str | None:
     """What the chi-square test of a :meth:`Comparison.to_dict` summary compared, when more
-    than labels with labels: ``"against the annotator's reading of the training distribution,
-    over 200 training persons (design effect 6.03)"``; None otherwise."""
+    than all rows' labels with labels: ``"against the annotator's reading of the training
+    distribution, over 200 training persons (design effect 6.03), leaving out 40 training rows
+    and 0 generated images without a class"``; None otherwise. For two annotators read together
+    it says that their errors were taken as independent."""
     test = summary.get("chi2") or {}
     parts = []
     if test.get("through_annotator"):
         parts.append("against the annotator's reading of the training distribution")
+    if (summary.get("annotator") or {}).get("independent_errors"):
+        parts.append("the two annotators' errors taken as independent given the true classes")
     if test.get("training_persons"):
         parts.append(f"over {test['training_persons']} training persons (design effect "
                      f"{test['design_effect']:.2f})")
+    left_out = summary.get("without_class") or {}
+    if any(left_out.values()):
+        parts.append(f"leaving out {left_out['training']} training rows and "
+                     f"{left_out['generated']} generated images without a class")
     return ", ".join(parts) or None
 
 

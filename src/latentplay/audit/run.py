@@ -27,6 +27,7 @@ from latentplay.audit.annotate import (
     NetworkValues,
     StoreLabels,
     load_annotator,
+    read_classes,
     store_classes,
 )
 from latentplay.audit.distribution import Comparison, JointCounts, compare
@@ -35,7 +36,7 @@ from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
 from latentplay.store.bias import repeated_persons
-from latentplay.store.schema import class_places
+from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
 
 PathLike = str | os.PathLike[str]
@@ -91,7 +92,8 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
                        calibrate: int = 2000, seed: int = 0, heads: str | None = None,
                        network_options: Sequence[str] = ()) -> list[Annotator | NetworkValues]:
     """One annotator per attribute from ``specs``: annotator files, ``clip:WEIGHTS`` or
-    ``clip:IMAGE.onnx@TEXT.npz`` (zero-shot CLIP on every attribute: :class:`ClipAnnotator`)
+    ``clip:IMAGE.onnx@TEXT.npz`` (zero-shot CLIP on every attribute's classes, ``unknown``
+    aside: :class:`ClipAnnotator`)
     or ``onnx:PATH`` (a classification network whose ``heads`` are named like the attributes;
     :func:`latentplay.measure.predict.parse_heads`). Without
     ``attributes``, those of the files and the network's heads that ``data`` has are used.
@@ -140,7 +142,7 @@ def resolve_annotators(specs: Sequence[str], data: st.Store, attributes: Sequenc
             ann.evaluate(data, max_rows=calibrate, seed=seed)
             out.append(ann)
         elif clip:
-            classes, _ = store_classes(data, name)
+            classes = [c for c in store_classes(data, name)[0] if c != UNKNOWN]
             ann = ClipAnnotator(clip[0][len("clip:"):], name, classes, template=clip_template,
                                 model=clip_model)
             ann.evaluate(data, max_rows=calibrate, seed=seed)
@@ -173,8 +175,7 @@ def label_annotators(data: st.Store, attributes: Sequence[str], images: st.Store
 
 def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
     """``(K,)`` counts of ``data``'s labels over the annotator's classes (matched by name;
-    unlabelled rows, and ``unknown`` ones unless the annotator has that class, are not
-    counted)."""
+    rows without a class, unlabelled or ``unknown``, are not counted: :func:`without_class`)."""
     names, codes = store_classes(data, annotator.attribute)
     present = np.unique(codes[class_places(codes, names) >= 0])
     unknown = [names[c] for c in present if names[c] not in annotator.classes]
@@ -183,6 +184,12 @@ def training_counts(data: st.Store, annotator: Annotator) -> np.ndarray:
                         f"{unknown} present in {data.path}; train it on this store")
     truth = annotator.store_truth(data)
     return np.bincount(truth[truth >= 0], minlength=len(annotator.classes))
+
+
+def without_class(data: st.Store, annotator: Annotator) -> int:
+    """How many of ``data``'s rows have no class of the annotator (unlabelled or
+    ``unknown``)."""
+    return int((annotator.store_truth(data) < 0).sum())
 
 
 def audit_images(
@@ -233,16 +240,18 @@ def audit_images(
                           ann.training, values, ann.description)
             continue
         proba = ann.predict_proba(images)
-        predicted = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=np.int64)
+        predicted = read_classes(proba)
         ev = ann.evaluation
         attr = data.schema.attribute(ann.attribute)
         result = compare(training_counts(data, ann),
-                         np.bincount(predicted, minlength=len(ann.classes)), ann.classes,
+                         np.bincount(predicted[predicted >= 0], minlength=len(ann.classes)),
+                         ann.classes,
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
                          confusion_counts=None if ev is None else ev.counts, seed=seed,
                          ordered=attr.ordered or attr.kind == "factor",
                          training_persons=None if persons is None
-                         else (ann.store_truth(data), persons))
+                         else (ann.store_truth(data), persons),
+                         without_class=(without_class(data, ann), int((predicted < 0).sum())))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann))
         read[ann.attribute] = (ann, predicted)
@@ -282,22 +291,25 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
                      seed: int = 0) -> Comparison:
     """The intersections of two annotated attributes (``"female / monk_1"``, ...) compared
     between ``data``'s labels and the generated images' ``(M,)`` classes as each annotator
-    read them: the joint confusion is the Kronecker product of the two annotators' (their
-    errors taken as independent given the true classes: :class:`JointCounts`)."""
+    read them (-1: none; a row or image without a class of either has no intersection): the
+    joint confusion is the Kronecker product of the two annotators' (their errors taken as
+    independent given the true classes: :class:`JointCounts`)."""
     (a, read_a), (b, read_b) = first, second
     k = len(b.classes)
     truth_a, truth_b = a.store_truth(data), b.store_truth(data)
     codes = np.where((truth_a >= 0) & (truth_b >= 0), truth_a * k + truth_b, -1)
+    read = np.where((read_a >= 0) & (read_b >= 0), read_a * k + read_b, -1)
     names = [f"{x} / {y}" for x in a.classes for y in b.classes]
     measured = a.evaluation is not None and b.evaluation is not None
     counts = (JointCounts(a.evaluation.counts, b.evaluation.counts)    # type: ignore[union-attr]
               if measured else None)
     return compare(np.bincount(codes[codes >= 0], minlength=len(names)),
-                   np.bincount(read_a * k + read_b, minlength=len(names)), names,
+                   np.bincount(read[read >= 0], minlength=len(names)), names,
                    attribute=f"{a.attribute},{b.attribute}",
                    confusion=None if counts is None else counts.confusion(),
                    confusion_counts=counts, seed=seed,
-                   training_persons=None if persons is None else (codes, persons))
+                   training_persons=None if persons is None else (codes, persons),
+                   without_class=(int((codes < 0).sum()), int((read < 0).sum())))
 
 
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
@@ -470,10 +482,11 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str) -> 
 
     persons = ("" if result.training_spread is None
                else f", {result.training_spread.clusters} persons")
+    left_out = [f", {k} without a class" if k else "" for k in result.without_class]
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        f"training (n={int(result.training_counts.sum())}{persons})": (result.training,
-                                                                     result.training_ci),
-        f"generated, {how} (n={int(result.generated_counts.sum())})":
+        f"training (n={int(result.training_counts.sum())}{persons}{left_out[0]})":
+            (result.training, result.training_ci),
+        f"generated, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
             (result.generated, result.generated_ci)}
     if result.corrected is not None:
         series["generated, corrected for annotator error"] = (result.corrected,
