@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.metrics.fidelity import frechet_distance, kernel_distance, prdc
 from latentplay.train.csvlog import upsert_row
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIDELITY_FILE = "fidelity.csv"
 FIDELITY_FIGURE = "fidelity.png"
@@ -74,8 +78,16 @@ def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> No
 
 def save_fidelity_curves(table: np.ndarray, path: Path,
                          reference: dict[str, float] | None = None) -> None:
-    """Two panels over epochs: the shares, and the Fréchet distance (log scale); the held-out
-    ``reference``'s values as dashed lines of the same colours.
+    """Write :func:`fidelity_figure` of ``table`` and ``reference`` to the PNG ``path``."""
+    from latentplay.viz.grid import save_figure
+
+    save_figure(fidelity_figure(table, reference), path)
+
+
+def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None) -> Figure:
+    """Two panels over epochs: the shares, and the Fréchet distance (on a log scale when its
+    values, the reference's included, span a decade or more; ticks in plain numbers); the
+    held-out ``reference``'s values as dashed lines of the same colours.
 
     Args:
         table: structured array with fields ``epoch``, the shares and ``frechet_distance``
@@ -86,9 +98,9 @@ def save_fidelity_curves(table: np.ndarray, path: Path,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 
-    from latentplay.viz.grid import save_figure
+    from latentplay.viz.style import integer_ticks, wrap_title
 
     table = np.sort(table, order="epoch")
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -97,19 +109,28 @@ def save_fidelity_curves(table: np.ndarray, path: Path,
         if reference and reference.get(name) is not None:
             left.axhline(reference[name], color=f"C{i}", lw=0.9, ls="--")
     left.set_xlabel("epoch")
-    left.set_title("samples vs training images (pixel-PCA features)"
-                   + ("; dashed: held-out images" if reference else ""), fontsize=9)
+    left.set_title(wrap_title("samples vs training images (pixel-PCA features)"
+                              + ("; dashed: held-out images" if reference else ""),
+                              3.6, 9),  # a panel's width in inches, the font size
+                   fontsize=9)
     left.legend(fontsize=8)
-    right.plot(table["epoch"], table["frechet_distance"], marker="o", ms=3, color="C6")
+    distances = table["frechet_distance"]
+    right.plot(table["epoch"], distances, marker="o", ms=3, color="C6")
     if reference and reference.get("frechet_distance"):
         right.axhline(reference["frechet_distance"], color="C6", lw=0.9, ls="--")
-    right.set_yscale("log")
-    right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # 2, 5, 10, 20, 50 ...
-    right.yaxis.set_major_formatter(ScalarFormatter())
-    right.yaxis.set_minor_formatter(NullFormatter())
+        distances = np.append(distances, reference["frechet_distance"])
+    distances = distances[np.isfinite(distances)]
+    log = len(distances) > 0 and distances.min() > 0 and distances.max() >= 10 * distances.min()
+    if log:  # ticks at 1, 2 and 5 times the powers of ten, each written out
+        right.set_yscale("log")
+        right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        right.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.12g}"))
+        right.yaxis.set_minor_formatter(NullFormatter())
+    else:  # within a decade a log scale would leave few ticks, if any
+        right.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
     right.set_xlabel("epoch")
     for ax in (left, right):
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    right.set_title("Fréchet distance", fontsize=9)
+        integer_ticks(ax.xaxis)
+    right.set_title("Fréchet distance" + (" (log scale)" if log else ""), fontsize=9)
     fig.tight_layout()
-    save_figure(fig, path)
+    return fig

@@ -11,8 +11,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.viz.grid import image_grid, save_figure  # noqa: E402
+from latentplay.viz.style import integer_ticks  # noqa: E402
 
 PER_ROW = 8
 
@@ -42,13 +44,22 @@ def save_gif(frames: Sequence[Path], path: Path, seconds_per_frame: float = 0.5)
 
 
 def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.01) -> None:
-    """Heatmap of ``(epochs, D)`` variances of the encoder means: dimensions x epochs,
-    log colour scale; dimensions above ``threshold`` at the last epoch are the active units."""
+    """Write :func:`latent_variance_figure` of ``(epochs, D)`` ``variance`` to the PNG ``path``."""
+    fig = latent_variance_figure(variance, threshold)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Figure:
+    """Heatmap of ``(epochs, D)`` variances of the encoder means: dimensions x epochs (counted
+    from 1, as in ``metrics.csv``; ticks at whole epochs), log colour scale; dimensions above
+    ``threshold`` at the last epoch are the active units."""
     epochs, dims = variance.shape
     fig, ax = plt.subplots(figsize=(max(4.5, min(2 + 0.35 * epochs, 14)), 1.2 + 0.3 * dims))
     shown = np.log10(np.maximum(variance.T, 1e-6))
     im = ax.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
                    extent=(0.5, epochs + 0.5, dims - 0.5, -0.5))
+    integer_ticks(ax.xaxis)
     ax.set_xlabel("epoch")
     ax.set_ylabel("latent dimension")
     ax.set_yticks(range(dims))
@@ -58,5 +69,4 @@ def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.
                  f"(* = variance > {threshold:g} at the last epoch)", fontsize=9)
     fig.colorbar(im, ax=ax, label="log10 variance")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig

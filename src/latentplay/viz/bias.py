@@ -13,6 +13,13 @@ from matplotlib.figure import Figure  # noqa: E402
 from latentplay.store.schema import UNKNOWN  # noqa: E402
 from latentplay.viz.style import ordered_colors, text_color, unknown_bar_style  # noqa: E402
 
+TEXT_SHIFT = 0.2
+"""How far below a bar's middle (in bar rows; a bar is 0.8 high) its numbers sit when the
+chart has intervals."""
+
+WHISKER_SHIFT = 0.14
+"""How far above a bar's middle (in bar rows) its interval is drawn."""
+
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
               subtitle: str = "", intervals: np.ndarray | None = None) -> Figure:
@@ -23,7 +30,8 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     value) is hatched grey, off the ramp. ``intervals`` ``(R + 1, 2)`` (all rows, then each
     group), given when ``of`` has two levels besides ``unknown``, bound the first of them's
     share and are drawn at the boundary between the two, so small groups show how little their
-    share says."""
+    share says. With intervals, the shares written on a bar sit in its lower part and the
+    interval in its upper part, so that no interval runs across a number."""
     shares = counts / counts.sum(1, keepdims=True)
     overall = counts.sum(0) / counts.sum()
     labels = [f"all (n={counts.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
@@ -31,7 +39,10 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
     ramp = iter(ordered_colors(len(known)))
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.55 * len(labels)))
+    title_lines = 1 + (subtitle.count("\n") + 1 if subtitle else 0)
+    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.55 * len(labels) + 0.2 * title_lines))
+    # bars span y +- 0.4: with intervals the numbers go low and the whiskers high in each bar
+    text_y, whisker_y = (TEXT_SHIFT, -WHISKER_SHIFT) if intervals is not None else (0.0, 0.0)
     left = np.zeros(len(labels))
     for k, level in enumerate(levels):
         style = unknown_bar_style() if level == UNKNOWN else \
@@ -39,7 +50,8 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         bars = ax.barh(labels, table[:, k], left=left, label=level, **style)
         for bar, share in zip(bars, table[:, k], strict=True):
             if share >= 0.06:
-                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2,
+                ax.text(bar.get_x() + bar.get_width() / 2,
+                        bar.get_y() + bar.get_height() / 2 + text_y,
                         f"{share:.0%}", ha="center", va="center", fontsize=8,
                         color=text_color(style["color"]))
         left += table[:, k]
@@ -47,8 +59,9 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         first = known[0]
         before = table[:, :first].sum(1)     # the shares drawn left of the first known level
         mid = before + table[:, first]
-        whiskers = ax.errorbar(mid, np.arange(len(labels)), xerr=np.abs(intervals.T + before - mid),
-                               fmt="none", ecolor="black", elinewidth=1, capsize=3)
+        whiskers = ax.errorbar(mid, np.arange(len(labels)) + whisker_y,
+                               xerr=np.abs(intervals.T + before - mid), fmt="none",
+                               ecolor="black", elinewidth=1, capsize=3)
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
         for artist in whiskers.get_children():
             artist.set_path_effects(halo)

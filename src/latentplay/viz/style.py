@@ -1,5 +1,6 @@
 """What every figure shares: the colour ramp of ordered classes, the grey of ``unknown`` and of
-missing values, and titles wrapped to the width a figure has for them.
+missing values, titles wrapped to the width a figure has for them, and axes of whole numbers
+(epochs) ticked at whole numbers only.
 
 Ordered classes (age groups, Monk skin tones, binned values, frown / neutral / smile) take
 evenly spaced colours of one sequential map, :data:`ORDERED_MAP`, dark to light: its middle is
@@ -13,8 +14,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axis import Axis
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
+from matplotlib.ticker import MaxNLocator
 
 ORDERED_MAP = "viridis"
 """The sequential colour map ordered classes are drawn along (see :func:`ordered_colors`)."""
@@ -47,6 +50,13 @@ def text_color(rgba: Any) -> str:
     """``"white"`` or ``"black"``: the one that reads better on a fill of colour ``rgba``."""
     r, g, b = (float(c) for c in tuple(rgba)[:3])
     return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "black"
+
+
+def integer_ticks(axis: Axis) -> None:
+    """Tick ``axis`` (of epochs, counts) at whole numbers only, 1, 2 or 5 times a power of ten
+    apart and as many as fit; an axis around a single whole number gets that one tick."""
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True,
+                                       min_n_ticks=1))
 
 
 _MEASURE = TextToPath()

@@ -1,0 +1,73 @@
+"""The dataset-bias chart keeps its numbers clear of the intervals, whatever the number of bars,
+the levels (``unknown`` among them) and the lines of its title."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.container import ErrorbarContainer
+from matplotlib.transforms import Bbox
+
+from latentplay.intervals import wilson_interval
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    yield
+    plt.close("all")
+
+
+SUBTITLE = ("chi-square 12.3 (dof 1), p 0.0004, Cramer's V 0.123\n"
+            "chi-square over 40 persons (design effect 3.1)")
+
+CASES = {
+    "one group, long title": (["only"], ["frown", "smile"], [[2, 3]], SUBTITLE),
+    "two small groups": (["female", "male"], ["frown", "smile"], [[3, 7], [6, 4]], ""),
+    "unknown between": (["a", "b", "c"], ["light", "unknown", "dark"],
+                        [[4, 2, 6], [10, 1, 3], [2, 5, 2]], SUBTITLE),
+    "unknown last": (["a", "b"], ["no", "yes", "unknown"], [[5, 3, 2], [1, 4, 6]], "one line"),
+    "twelve groups": ([f"g{i}" for i in range(12)], ["no", "yes"],
+                      [[i + 1, 12 - i] for i in range(12)], SUBTITLE),
+}
+
+
+def _intervals(counts: np.ndarray, first: int) -> np.ndarray:
+    """``(R + 1, 2)`` Wilson intervals of level ``first``'s share: all rows, then each group."""
+    hits = [counts[:, first].sum(), *counts[:, first]]
+    totals = [counts.sum(), *counts.sum(1)]
+    return np.array([wilson_interval(np.array([h]), int(n))[0]
+                     for h, n in zip(hits, totals, strict=True)])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_no_interval_crosses_a_number(case: str) -> None:
+    from latentplay.viz.bias import bias_bars
+
+    groups, levels, counts, subtitle = CASES[case]
+    counts = np.array(counts)
+    first = next(k for k, level in enumerate(levels) if level != "unknown")
+    fig = bias_bars(groups, levels, counts, "group", "level", subtitle,
+                    _intervals(counts, first))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    (whiskers,) = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    _, caps, (bars_of_whiskers,) = whiskers.lines
+    # a whisker reaches half a cap above and below its line, and the white halo 1.25 pt more
+    pad = (caps[0].get_markersize() / 2 + 1.25) * fig.dpi / 72
+    boxes = [Bbox(ax.transData.transform(segment)).padded(pad)
+             for segment in bars_of_whiskers.get_segments()]
+    assert len(boxes) == len(groups) + 1
+    numbers = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(numbers) >= len(groups) + 1  # every bar has at least one share of 6 % or more
+    crossed = [(t.get_text(), i) for t, box in zip(ax.texts, numbers, strict=True)
+               for i, whisker in enumerate(boxes) if box.overlaps(whisker)]
+    assert crossed == []
+    # and each number stays inside the bar it belongs to
+    bars = [p.get_window_extent(renderer) for p in ax.patches]
+    for text, box in zip(ax.texts, numbers, strict=True):
+        (bar,) = [b for b in bars if b.contains((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)]
+        assert bar.y0 <= box.y0 and box.y1 <= bar.y1, text.get_text()
