@@ -172,7 +172,47 @@ def test_cli_errors(cli, tmp_path: Path) -> None:
         "--metrics",
         "beta_vae",
     )
-    assert res.code == 2 and "needs ground_truth" in res.err
+    assert res.code == 2 and "--metrics beta_vae" in res.err and "need --run RUN --data STORE" in res.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metrics", "mig,factor_vae_fast"], "--metrics factor_vae: "),
+        (["--factors-test", "{f}"], "--factors-test and --codes-test go together"),
+        (["--codes-test", "{c}"], "--factors-test and --codes-test go together"),
+        (["--seed", "-1"], "--seed must be at least 0, got -1"),
+        (["--metrics", ","], "no metric named in ','"),
+    ],
+)
+def test_cli_array_errors_name_the_options(cli, tmp_path: Path, args: list[str], message: str) -> None:
+    rng = np.random.default_rng(0)
+    f, c = tmp_path / "f.npy", tmp_path / "c.npy"
+    np.save(f, rng.integers(0, 3, (40, 2)))
+    np.save(c, rng.normal(size=(40, 3)))
+    extra = [a.format(f=f, c=c) for a in args]
+    res = cli("metrics", "disentanglement", "--factors", f, "--codes", c, *extra)
+    assert res.code == 2 and message in res.err, res.err
+    assert not any(word in res.err for word in ("ground_truth", "represent", "factors_test", "codes_test"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["disentanglement", "--run", "r", "--data", "d", "--batch-size", "0"], "--batch-size must be"),
+        (["track", "betavae", "--data", "d", "--out", "o", "--epochs", "0"], "--epochs must be at least 1"),
+        (["track", "betavae", "--data", "d", "--out", "o", "--every", "0"], "--every must be at least 1"),
+        (["concepts", "cbm", "--out", "o", "--masking-fact", "150"], "--masking-fact must be a percentage"),
+        (["concepts", "cbm", "--out", "o", "--n", "1"], "--n must be at least 2, got 1"),
+        (["concepts", "cbm", "--out", "o", "--batch-size", "0"], "--batch-size must be at least 1"),
+        (["concepts", "cbm", "--out", "o", "--epochs", "0"], "--epochs must be at least 1, got 0"),
+        (["concepts", "cbm", "--out", "o", "--seed", "-2"], "--seed must be at least 0, got -2"),
+    ],
+)
+def test_cli_option_errors_name_the_options(cli, tmp_path: Path, args: list[str], message: str) -> None:
+    res = cli("metrics", *[str(tmp_path / a) if a in ("r", "d", "o") else a for a in args])
+    assert res.code == 2 and message in res.err, res.err
+    assert "masking_fact" not in res.err and not (tmp_path / "o").exists()
 
 
 @pytest.mark.slow

@@ -30,6 +30,12 @@ def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
         raise UserError(f"{path} is not a .npy array: {exc}") from None
 
 
+def _at_least(value: float, low: float, option: str) -> None:
+    """Refuse an option value below ``low`` with a message naming the option."""
+    if value < low:
+        raise UserError(f"{option} must be at least {low:g}, got {value:g}")
+
+
 def _print_scores(scores: dict[str, float]) -> None:
     table = Table("metric", "score", "value")
     for key, value in scores.items():
@@ -62,12 +68,13 @@ def disentanglement(
     when no test arrays are given); BetaVAE and FactorVAE need --run and --data, which sample
     observations from the store as disentanglement_lib does.
     """
-    from latentplay.metrics.evaluate import evaluate
+    from latentplay.metrics.evaluate import evaluate, sampling_only
     from latentplay.metrics.runs import evaluate_run
 
     arrays = factors is not None or codes is not None
     if arrays == (run is not None or data is not None):
         raise UserError("give either --run RUN --data STORE, or --factors F.npy --codes C.npy")
+    _at_least(seed, 0, "--seed")
 
     def done(name: str, scores: dict[str, float]) -> None:
         console.print(f"{name}: " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
@@ -75,6 +82,14 @@ def disentanglement(
     if arrays:
         if factors is None or codes is None:
             raise UserError("--factors and --codes go together")
+        if (factors_test is None) != (codes_test is None):
+            raise UserError("--factors-test and --codes-test go together")
+        sampled = sampling_only(metrics)
+        if sampled:
+            raise UserError(
+                f"--metrics {','.join(sampled)}: these sample pairs of batches with one factor held fixed, "
+                "so they need --run RUN --data STORE, not --factors/--codes"
+            )
         scores = evaluate(
             metrics,
             factors=_load_npy(factors, "--factors"),
@@ -87,6 +102,7 @@ def disentanglement(
     else:
         if run is None or data is None:
             raise UserError("--run and --data go together")
+        _at_least(batch_size, 1, "--batch-size")
         scores = evaluate_run(run, data, metrics, random_state=seed, batch_size=batch_size, on_done=done)
     _print_scores(scores)
     if json_out is not None:
@@ -109,6 +125,9 @@ def track(
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
     from latentplay.metrics.runs import train_with_metrics
 
+    _at_least(epochs, 1, "--epochs")
+    _at_least(every, 1, "--every")
+    _at_least(seed, 0, "--seed")
     run = train_with_metrics(
         model,
         data,
@@ -163,6 +182,12 @@ def concepts(
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
+    if not 0.0 <= masking_fact <= 100.0:
+        raise UserError(f"--masking-fact must be a percentage in [0, 100], got {masking_fact:g}")
+    _at_least(n, 2, "--n")
+    _at_least(epochs, 1, "--epochs")
+    _at_least(batch_size, 1, "--batch-size")
+    _at_least(seed, 0, "--seed")
     train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
     test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)

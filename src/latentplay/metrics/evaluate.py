@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.errors import UserError
 from latentplay.metrics.registry import get, score
 
 DIS_METRICS_FILE = "dis_metrics.csv"
@@ -26,9 +27,20 @@ def parse_names(names: str | Sequence[str] | None) -> list[str]:
         return list(DEFAULT_METRICS)
     items = names.split(",") if isinstance(names, str) else list(names)
     items = [n.strip() for n in items if n.strip()]
+    if not items:
+        raise UserError(f"no metric named in {names!r}; `latentplay metrics list` names them")
     for n in items:
         get(n)  # raises UserError for unknown names
     return items
+
+
+def sampling_only(names: str | Sequence[str] | None) -> list[str]:
+    """Registry names of the metrics in ``names`` that exist only in the sampling form (BetaVAE,
+    FactorVAE) when asked for by name; empty for the default list, which skips them on arrays."""
+    if names in (None, "", "all"):
+        return []
+    metrics = [get(n)[0] for n in parse_names(names)]
+    return [m.name for m in metrics if m.arrays is None]
 
 
 def evaluate(
