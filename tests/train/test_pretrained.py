@@ -234,6 +234,7 @@ def test_sefa_directions_are_the_modulation_weights_singular_vectors(run: Path, 
     stacked = np.concatenate([v.numpy() for k, v in state.items()
                               if k.endswith("modulation.weight") and "to_rgb" not in k]).astype(np.float64)
     assert stacked.shape == (32 * (1 + 2 * 2), 16)  # conv1 and two convolutions at 8 and 16 px
+    stacked /= np.linalg.norm(stacked, axis=1, keepdims=True)  # each channel's weights of unit length
     _, singular, vt = np.linalg.svd(stacked)
     np.testing.assert_allclose(np.abs(np.sum(vt * axes.directions, axis=1)), 1, atol=1e-4)
     np.testing.assert_allclose(axes.strength, singular**2 / np.sum(singular**2), rtol=1e-4)
@@ -488,6 +489,7 @@ def test_sefa_directions_of_some_layers(run: Path, checkpoint: Path, tmp_path: P
     chosen = ["conv1", "convs.0", "convs.1"]  # styles 0..2
     stacked = np.concatenate([state[f"{k}.conv.modulation.weight"].numpy() for k in chosen])
     stacked = stacked.astype(np.float64)
+    stacked /= np.linalg.norm(stacked, axis=1, keepdims=True)
     _, singular, vt = np.linalg.svd(stacked)
     axes = sefa_axes(model, (0, 3))
     np.testing.assert_allclose(np.abs(np.sum(vt * axes.directions, axis=1)), 1, atol=1e-4)

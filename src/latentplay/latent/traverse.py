@@ -154,9 +154,10 @@ class SefaAxes:
     Attributes:
         directions: ``(D, D)`` unit directions of W, rows by decreasing strength: the right
             singular vectors of the synthesis layers' modulation weights stacked
-            ``(sum of input channels, D)``: the directions of ``w`` that change the layers'
-            styles most. Signs are arbitrary.
-        strength: ``(D,)`` share of the stacked weights' squared singular values.
+            ``(sum of input channels, D)``, each channel's weight vector scaled to unit length
+            as the authors' code does (the eigenvectors of their ``W W^T``): the directions
+            of ``w`` that change the layers' styles most. Signs are arbitrary.
+        strength: ``(D,)`` share of the normalised stacked weights' squared singular values.
         std: ``(D,)`` standard deviation of W along each direction (from the import's W
             statistics).
         steps: ``(D, D)`` the code change that moves ``w`` one standard deviation along each
@@ -174,7 +175,9 @@ def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> 
     (``space="w"``).
 
     The modulation weights of every styled convolution (not the RGB layers, as in the
-    authors' code) are stacked; their right singular vectors are the directions. With
+    authors' code) are stacked, each channel's row scaled to unit norm (so that channels with
+    large weights do not outvote the others); their right singular vectors are the directions.
+    With
     ``layers`` (``(start, stop)`` of the generator's styles), only the convolutions styled by
     those layers' codes are stacked (the authors' ``layer_idx``): directions of what those
     layers draw."""
@@ -190,7 +193,9 @@ def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> 
         raise UserError(f"styles {start}..{stop - 1} drive no styled convolution (only an RGB layer "
                         "or a StyleGAN3's input transform); choose other layers")
     with torch.no_grad():
-        stacked = torch.cat(chosen).double()
+        stacked = torch.cat(chosen).double()  # (channels, D)
+        norms = stacked.norm(dim=1, keepdim=True).clamp_min(torch.finfo(stacked.dtype).tiny)
+        stacked = stacked / norms  # unit rows; a channel of zero weights stays zero
         _, singular, vt = torch.linalg.svd(stacked, full_matrices=False)
         basis = model.w_basis.double().cpu()
         std = (vt @ basis.T).norm(dim=1)  # sqrt(n' Cov n), Cov = basis' basis
