@@ -200,7 +200,12 @@ def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path) ->
     r = cli("match", "run", path, "--treatment", "gender=male,female", "--covariates",
             "smile,yaw", "--outcome", "skin_tone", "--replace", "--out", tmp_path / "w")
     assert r.code == 0, r.err
-    assert "takes the persons' photos as independent" in " ".join(r.out.split())
+    effect = json.loads((tmp_path / "w" / "summary.json").read_text())["effect"]
+    assert effect["intervals"] == "abadie-imbens over persons (sets sharing one)"
+    matched = effect["matched"]
+    assert matched["persons"] <= 60 and matched["design_effect"] > 2
+    assert f"over {matched['persons']} persons (design effect" in " ".join(r.out.split())
+    assert "as independent" not in r.out
 
 
 def test_one_treated_unit_gives_valid_json_and_no_interval(cli, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from match_reference import dense_d2, replacement_reference
 
 from latentplay.errors import UserError
-from latentplay.match import match, matched_difference_with_replacement, matching_weights
+from latentplay.match import match, matched_difference, matched_difference_with_replacement, matching_weights
 from latentplay.match.balance import effective_sample_size
 from latentplay.match.replacement import match_with_replacement
 from latentplay.match.space import matching_space
@@ -117,3 +117,91 @@ def test_abadie_imbens_interval_covers_where_the_pair_bootstrap_does_not() -> No
         cover_boot += boot["ci_low"] <= 1.0 <= boot["ci_high"]
     assert np.mean(se) == pytest.approx(np.std(estimates), rel=0.2)
     assert cover_ai >= 0.88 * 200 and cover_boot <= 0.8 * 200
+
+
+def test_persons_add_the_sets_they_link_to_abadie_imbens_by_hand() -> None:
+    # 1-d: treated 0-3 at x = 0, 1, 2, 0.02; controls 4-7 at x = 0.1, 1.1, 2.1, 5.0
+    x = np.array([0.0, 1.0, 2.0, 0.02, 0.1, 1.1, 2.1, 5.0])[:, None].astype(np.float32)
+    y = np.array([2.0, 4.0, 3.0, 1.0, 1.0, 3.0, 2.0, 0.0])
+    treated = np.arange(8) < 4
+    t_rows, c_rows = np.array([0, 1, 2, 3]), np.array([4, 5, 6, 4])  # control 4 serves twice
+    centred = np.array([1.0, 1.0, 1.0, 0.0]) - 0.75  # d_t - ATT
+    s2 = 0.5 * (1.0 - 3.0) ** 2  # control 4's nearest other control is 5
+    ai = (centred @ centred + (2**2 - 2) * s2)  # N1^2 V of Abadie & Imbens
+    plain = matched_difference_with_replacement(y, x, treated, t_rows, c_rows, neighbours=1)
+    assert plain["se"] == pytest.approx(np.sqrt(ai) / 4)
+    # person 10 is treated in photos 0 and 2: sets 0 and 2 share a person, no photo
+    persons = np.array([10, 11, 10, 12, 13, 14, 15, 16])
+    got = matched_difference_with_replacement(y, x, treated, t_rows, c_rows, neighbours=1,
+                                              persons=persons)
+    linked = 2 * centred[0] * centred[2]
+    assert got["se"] == pytest.approx(np.sqrt(ai + linked) / 4)
+    assert got["design_effect"] == pytest.approx((ai + linked) / ai) and got["persons"] == 6
+    assert got["estimate"] == pytest.approx(0.75)
+    # photo 3 is person 10 too: sets 0 and 3 share photo 4 (Abadie & Imbens' term, not added
+    # again), sets 2 and 3 only the person: 2 * (1/4)(1/4) + 2 * (1/4)(-3/4) < 0, floored
+    persons[3] = 10
+    floored = matched_difference_with_replacement(y, x, treated, t_rows, c_rows, neighbours=1,
+                                                  persons=persons)
+    assert floored["se"] == pytest.approx(plain["se"]) and floored["design_effect"] == 1.0
+
+
+def _photos_of_persons(seed: int, n_persons: int = 60, photos: int = 6
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``n_persons`` treated and as many control persons (a person's own attribute decides the
+    group) of ``photos`` photos each: x near the person's own value, outcome 2 x + 1 (treated)
+    + the person's own level + photo noise. Returns (x (n, 1), treated, y, person), n rows."""
+    rng = np.random.default_rng(seed)
+    person = np.repeat(np.arange(2 * n_persons), photos)
+    treated = person < n_persons
+    centre = rng.normal(0, 1, 2 * n_persons) + 0.5 * (np.arange(2 * n_persons) < n_persons)
+    x = (centre[person] + rng.normal(0, 0.3, len(person)))[:, None]
+    y = (2 * x[:, 0] + 1.0 * treated + rng.normal(0, 1, 2 * n_persons)[person]
+         + rng.normal(0, 0.5, len(person)))
+    return x, treated, y, person
+
+
+def test_photos_of_one_person_widen_the_abadie_imbens_interval() -> None:
+    """Six photos per person: taking the photos as independent understates the spread; counting
+    the persons widens the interval, and leaves it as it was when every photo is a person."""
+    x, treated, y, person = _photos_of_persons(0)
+    r = match(x, treated, replace=True)
+    args = (y, r.points, treated, r.treated_rows, r.control_rows)
+    ai = matched_difference_with_replacement(*args)
+    over = matched_difference_with_replacement(*args, persons=person)
+    assert over["estimate"] == ai["estimate"] and 100 < over["persons"] <= 120
+    assert over["design_effect"] > 2 and over["se"] > 1.4 * ai["se"]
+    alone = matched_difference_with_replacement(*args, persons=np.arange(len(y)) + 1000)
+    assert alone["design_effect"] == 1.0
+    assert (alone["se"], alone["ci_low"], alone["ci_high"]) == pytest.approx(
+        (ai["se"], ai["ci_low"], ai["ci_high"]), rel=1e-12)
+
+
+def test_the_interval_over_persons_covers_where_abadie_imbens_does_not() -> None:
+    estimates, se, cover_ai, cover_over = [], [], 0, 0
+    for seed in range(200):
+        x, treated, y, person = _photos_of_persons(seed)
+        r = match(x, treated, replace=True)
+        args = (y, r.points, treated, r.treated_rows, r.control_rows)
+        ai = matched_difference_with_replacement(*args)
+        over = matched_difference_with_replacement(*args, persons=person)
+        estimates.append(over["estimate"])
+        se.append(over["se"])
+        cover_ai += ai["ci_low"] <= 1.0 <= ai["ci_high"]
+        cover_over += over["ci_low"] <= 1.0 <= over["ci_high"]
+    assert np.mean(se) == pytest.approx(np.std(estimates), rel=0.2)
+    assert cover_over >= 0.88 * 200 and cover_ai <= 0.75 * 200
+
+
+def test_a_person_on_both_sides_does_not_shrink_the_interval_below_independent_units() -> None:
+    # pairs (0, 4), (1, 5), (2, 6): person 10 is treated in pair 0 and the control of pair 1,
+    # whose differences lie on opposite sides of the mean, so the shared sum falls below the
+    # sum of squares; the variance is taken as that of independent pairs
+    y = np.array([3.0, 0.0, 1.5, 0.0, 0.0, 3.0, 0.0])
+    t_rows, c_rows = np.array([0, 1, 2]), np.array([4, 5, 6])
+    plain = np.array([3.0, -3.0, 1.5]) - 0.5
+    persons = np.array([10, 11, 12, 13, 14, 10, 15])
+    got = matched_difference(y, t_rows, c_rows, persons=persons)
+    shared = (plain @ plain + 2 * plain[0] * plain[1]) / 9 * 6 / 5
+    assert shared < plain @ plain / 9  # the sharing would shrink it
+    assert got["design_effect"] == 1.0 and got["se"] == pytest.approx(np.sqrt(plain @ plain) / 3)

@@ -106,9 +106,6 @@ def run_cmd(
             interval = ("no interval (fewer than 2 matched treated units)" if r["ci_low"] is None
                         else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
             print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {interval}{over}")
-        if e["intervals"].endswith("persons not counted"):
-            print("note: with replacement the interval (Abadie & Imbens) takes the persons' "
-                  "photos as independent units")
     print(f"wrote {out}")
 
 

@@ -12,6 +12,8 @@ or ``person``), matched sets that share a person — as treated unit or as contr
 either: given ``persons``, :func:`matched_difference` and :func:`naive_difference` give a
 normal interval from the variance summed over every two units that share a person
 (:func:`latentplay.clustered.shared_variance`), and its design effect.
+:func:`matched_difference_with_replacement` adds the same products for the matched sets that
+share a person through different photos to Abadie & Imbens' variance.
 
 With fewer than two matched treated units there is no spread to estimate: the matched
 estimates then give no interval (``ci_low``, ``ci_high`` and ``se`` are None).
@@ -106,10 +108,15 @@ def _normal_over_persons(centred: np.ndarray, estimate: float, persons: np.ndarr
                          level: float, scale: np.ndarray | float | None = None) -> dict:
     """A normal interval of ``estimate``, a weighted sum of ``(N,)`` ``centred`` unit values
     (weights ``scale``; None: their mean), whose units involve the ``(N, ...)`` ``persons``;
-    the design effect is its variance over the one of independent units."""
+    the design effect is its variance over the one of independent units, taken as at least 1
+    (a person treated in one set and a control in another adds a negative product, which can
+    make the summed variance small or negative), as
+    :func:`latentplay.clustered.pair_rate_interval` takes it."""
     weight = 1 / len(centred) if scale is None else scale
-    variance = shared_variance(centred * weight, persons)
     independent = float(np.sum((centred * weight) ** 2))
+    variance = shared_variance(centred * weight, persons)
+    if np.isfinite(variance):
+        variance = max(variance, independent)
     se = float(np.sqrt(variance))
     z = float(norm.ppf(0.5 + level / 2))
     return {"estimate": estimate, "ci_low": estimate - z * se, "ci_high": estimate + z * se,
@@ -155,8 +162,10 @@ def matched_difference_with_replacement(
     blocks: np.ndarray | None = None,
     level: float = 0.95,
     neighbours: int = 2,
+    persons: np.ndarray | None = None,
 ) -> dict:
-    """ATT from matching with replacement, with Abadie & Imbens' (2006) variance.
+    """ATT from matching with replacement, with Abadie & Imbens' (2006) variance, counting the
+    persons behind the photos when ``persons`` is given.
 
     Resampling pairs treats pairs that share a control as independent and understates the
     variance. With ``w_j`` the weight of control ``j`` in the estimate (the sum over its treated
@@ -170,6 +179,20 @@ def matched_difference_with_replacement(
     other controls (same block, matching space): ``J / (J + 1) (y_j - mean of theirs)^2``. The
     second sum is zero without reuse (w_j^2 = q_j). Interval: ATT +- z sqrt(V).
 
+    With ``persons``, V also gets the cluster-robust covariance of the matched sets that share
+    a person through different photos (the person's own outcome level enters each of them)::
+
+        V += sum over t != u sharing a person but no photo of (d_t - ATT)(d_u - ATT) / N1^2
+
+    (the dyadic-robust sum of :func:`latentplay.clustered.shared_variance`, without its
+    ``K / (K - 1)``); sets linked through a reused photo keep Abadie & Imbens' term for it, so
+    with every photo a person of its own V is theirs. A person treated in one set and a
+    control in another adds a negative product, which can make the sum noisy or negative,
+    so V is taken as at least Abadie & Imbens' (the design effect as at least 1), as
+    :func:`latentplay.clustered.pair_rate_interval` does. A bootstrap over persons is no
+    alternative: it re-matches every resample, which fails with replacement for the reason
+    the unit bootstrap does (Abadie & Imbens 2008).
+
     Args:
         y: ``(n,)`` outcome of every unit.
         points: ``(n, d)`` units in the matching space.
@@ -178,10 +201,13 @@ def matched_difference_with_replacement(
         blocks: ``(n,)`` exact-match block codes (None: one block).
         level: interval coverage.
         neighbours: J, the controls used for each reused control's conditional variance.
+        persons: ``(n,)`` person of every unit, or None (units independent).
 
     Returns:
-        ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "se", "variance"}``; the
-        interval and ``se`` are None with fewer than two matched treated units.
+        ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "se", "variance"}``, with
+        persons also ``"design_effect"`` (V over Abadie & Imbens' V, at least 1) and
+        ``"persons"`` (in the matched sets); the interval, ``se`` and design effect are None
+        with fewer than two matched treated units.
     """
     y = np.asarray(y, dtype=np.float64)
     if len(treated_rows) == 0:
@@ -191,19 +217,34 @@ def matched_difference_with_replacement(
     per_unit = np.bincount(inverse)
     diff = y[units] - np.bincount(inverse, weights=y[control_rows]) / per_unit
     att = float(diff.mean())
+    sets = None if persons is None else _matched_sets(np.asarray(persons), units, inverse, control_rows)
+    shown = {} if sets is None else {"design_effect": None, "persons": int(len(np.unique(sets)))}
     if len(units) < 2:
         return {"estimate": att, "ci_low": None, "ci_high": None, "level": level,
-                "n_treated": 1, "se": None, "variance": "abadie-imbens"}
+                "n_treated": 1, "se": None, "variance": "abadie-imbens", **shown}
     share = 1.0 / per_unit[inverse]
     w = np.bincount(control_rows, weights=share, minlength=len(y))
     q = np.bincount(control_rows, weights=share**2, minlength=len(y))
     reused = np.flatnonzero(w**2 - q > 1e-12)
     s2 = _conditional_variance(y, points, ~np.asarray(treated, bool), reused, blocks, neighbours)
     variance = (float(((diff - att) ** 2).sum()) + float(((w**2 - q)[reused] * s2).sum()))
+    if sets is not None and variance > 0:
+        photos = _matched_sets(np.arange(len(y)), units, inverse, control_rows)
+        linked = _sharing_sum(diff - att, sets) - _sharing_sum(diff - att, photos)
+        shown["design_effect"] = max(1.0 + linked / variance, 1.0)
+        variance *= shown["design_effect"]
     se = float(np.sqrt(variance)) / len(units)
     z = float(norm.ppf(0.5 + level / 2))
     return {"estimate": att, "ci_low": att - z * se, "ci_high": att + z * se, "level": level,
-            "n_treated": int(len(units)), "se": se, "variance": "abadie-imbens"}
+            "n_treated": int(len(units)), "se": se, "variance": "abadie-imbens", **shown}
+
+
+def _sharing_sum(values: np.ndarray, sets: np.ndarray) -> float:
+    """The sum of ``values[t] * values[u]`` over every two rows ``t, u`` (``t = u`` included) of
+    the ``(T, m)`` ``sets`` that share an entry (a person, or a photo):
+    :func:`latentplay.clustered.shared_variance` without its ``K / (K - 1)``."""
+    k = len(np.unique(sets))
+    return shared_variance(values, sets) * (k - 1) / k
 
 
 def _conditional_variance(

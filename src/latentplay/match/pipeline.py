@@ -328,15 +328,15 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
             y: np.ndarray, blocks: np.ndarray | None) -> dict:
     """The outcome's difference before and after matching (:mod:`latentplay.match.effect`).
     When the store's ``identity`` (or ``person``) shows persons in several photos, the
-    intervals count the persons each estimate rests on (matching with replacement keeps
-    Abadie & Imbens' variance, which does not, and says so)."""
+    intervals count the persons each estimate rests on (with replacement: Abadie & Imbens'
+    variance plus the covariance of matched sets that share a person)."""
     persons = repeated_persons(store)
     persons = None if persons is None else persons[treat.rows]
     if config.replace:
         matched = matched_difference_with_replacement(
             y, result.points, treat.treated, result.treated_rows, result.control_rows,
-            blocks=blocks)
-        intervals = "abadie-imbens" + ("" if persons is None else "; persons not counted")
+            blocks=blocks, persons=persons)
+        intervals = "abadie-imbens" + ("" if persons is None else " over persons (sets sharing one)")
     else:
         matched = matched_difference(y, result.treated_rows, result.control_rows,
                                      n_boot=config.bootstrap, seed=config.seed, persons=persons)
