@@ -67,6 +67,17 @@ def test_bad_labels(labels: np.ndarray, message: str) -> None:
         probe(np.random.default_rng(0).normal(size=(100, 2)), labels, "categorical")
 
 
+def test_non_finite_codes_are_named_before_the_order_r2() -> None:
+    """A code of NaN on a labelled row of ordered classes: the error says the column holds
+    non-finite values (not that a fold could not be fitted, with advice to use fewer folds)."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(100, 3))
+    z[0] = np.nan
+    y = (np.arange(100) % 3).astype(float)
+    with pytest.raises(UserError, match="^column 'z' holds non-finite values$"):
+        probe(z, y, "categorical", places=y.copy(), attribute="tone")
+
+
 @pytest.fixture
 def two_columns(faces_store: Path, tmp_path: Path) -> Path:
     """A copy of ``faces_store`` with a column that holds gender and one that does not."""
@@ -261,3 +272,27 @@ def test_default_attributes_too_short_of_persons_are_left_out(tmp_path: Path) ->
     assert probed and not probed & short and "smile" in probed
     with pytest.raises(UserError, match="fewer than the 5 folds"):
         probe_store(store, ["z"], [sorted(short)[0]], cv=5)
+
+
+def test_rows_of_class_unknown_are_unlabelled(tmp_path: Path) -> None:
+    """Rows of the class ``unknown`` (no value: here the middle Monk tones regrouped into
+    none) are left out of the probe like missing labels, not probed as a third class: chance
+    is 1/2 over the two known classes, and the probe is the one without those rows."""
+    from latentplay import sources
+    from latentplay.latent.probe import probe_store
+    from latentplay.store.regroup import regroup_store
+
+    store = sources.make("synthfaces", tmp_path / "p", n=300, seed=0)
+    store = st.add_column(store, "z", np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32))
+    store = regroup_store(store, "skin_tone", {"light": ["monk_1", "monk_2", "monk_3", "monk_4"],
+                                               "dark": ["monk_7", "monk_8", "monk_9", "monk_10"]},
+                          name="tone2")
+    tone = np.asarray(store.labels("tone2"), dtype=np.float64)
+    assert store.schema.attribute("tone2").level_names[2] == "unknown" and (tone == 2).any()
+    found = probe_store(store, ["z"], ["tone2"], cv=3)[0]
+    assert found.chance == 0.5 and found.n == int((tone != 2).sum())
+    z = st.vectors(store, "z")
+    known = probe(z, np.where(tone == 2, np.nan, tone), "categorical", cv=3)
+    assert (found.linear, found.knn) == (known.linear, known.knn)
+    direct = probe(z, tone, "categorical", cv=3, class_names=["light", "dark", "unknown"])
+    assert direct.n == found.n and direct.chance == 0.5

@@ -57,8 +57,9 @@ def test_interpolation_ends_norms_and_blend() -> None:
     codes = np.array([[0.0, 0.0], [4.0, 8.0]])
     np.testing.assert_allclose(ip.blend(codes), [2.0, 4.0])
     np.testing.assert_allclose(ip.blend(codes, np.array([3.0, 1.0])), [1.0, 2.0])
-    with pytest.raises(UserError):
-        ip.blend(codes, np.array([1.0, -1.0]))
+    for weights in ([1.0, -1.0], [1.0, np.nan], [1.0, np.inf]):  # NaN, inf: no NaN codes
+        with pytest.raises(UserError, match="finite non-negative"):
+            ip.blend(codes, np.array(weights))
     with pytest.raises(UserError):
         ip.lerp(a, b[:3], 4)
 
@@ -156,6 +157,8 @@ def test_condition_sweep_same_codes_across_values() -> None:
         condition_sweep(model, "age", [0.0], fixed={"gender": "m"})
     with pytest.raises(UserError, match="not conditional"):
         condition_sweep(_Pixels(), "smile", [0.0])
+    with pytest.raises(UserError, match="'smile' takes a number, got 'wide'"):
+        condition_sweep(model, "smile", [0.0, "wide"], fixed={"gender": "m"})
 
 
 def test_condition_sweep_on_a_trained_cvae(cvae_run: Path) -> None:

@@ -92,6 +92,6 @@ def blend(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     if codes.ndim != 2 or len(codes) == 0:
         raise UserError(f"blend needs codes of shape (M, D) with M >= 1, got {codes.shape}")
     w = np.ones(len(codes)) if weights is None else np.asarray(weights, np.float64)
-    if w.shape != (len(codes),) or np.any(w < 0) or w.sum() <= 0:
-        raise UserError(f"blend weights must be {len(codes)} non-negative numbers, not all 0")
+    if w.shape != (len(codes),) or not np.isfinite(w).all() or np.any(w < 0) or w.sum() <= 0:
+        raise UserError(f"blend weights must be {len(codes)} finite non-negative numbers, not all 0")
     return ((w / w.sum()) @ codes).astype(np.float32)

@@ -19,12 +19,13 @@ For one column ``z`` ``(N, D)`` and one attribute:
   divided by the attribute's entropy — which axes carry it (1: the axis determines it).
   The histogram estimate is biased upwards by about ``(20 - 1)(K - 1) / (2 N)`` nats.
 
-Rows with a missing label are left out of that attribute's probe. Folds are stratified for
-categorical attributes and seeded. When the rows are photos of persons who appear in several
-(``groups``; :func:`probe_store` takes the store's ``identity``, or ``person``), each person's
-photos stay in one fold: otherwise a model scores by recognising the person from their other photos (on 1,200
-synthetic photos of 200 persons, pixel PCA: skin tone's linear probe 0.772 over row folds,
-0.495 over person folds). Every class then needs at least as many persons as folds.
+Rows with a missing label (or of the class ``unknown``) are left out of that attribute's probe.
+Folds are stratified for categorical attributes and seeded. When the rows are photos of persons
+who appear in several (``groups``; :func:`probe_store` takes the store's ``identity``, or
+``person``), each person's photos stay in one fold: otherwise a model scores by recognising the
+person from their other photos (on 1,200 synthetic photos of 200 persons, pixel PCA: skin
+tone's linear probe 0.772 over row folds, 0.495 over person folds). Every class then needs at
+least as many persons as folds.
 
 >>> p = probe(z, labels, kind="categorical")       # z: (N, D), labels: (N,) codes
 >>> p.linear, p.knn, p.chance, p.informativeness
@@ -181,7 +182,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     the order) adds the order R² of ordered classes; ``groups`` ``(N,)`` (persons) keeps each
     group's rows in one fold. A :class:`UserError` when a class has fewer labelled rows (or,
     with ``groups``, persons) than the ``cv`` folds; ``class_names`` (indexed by class code;
-    default the codes) name it."""
+    default the codes) name it, and rows of a class named ``unknown`` are unlabelled."""
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -189,16 +190,18 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
         raise UserError(f"codes must be (N, D) and labels (N,); got {z.shape} and {y.shape}")
     if groups is not None and groups.shape != y.shape:
         raise UserError(f"groups must be (N,) like the labels; got {groups.shape}")
+    keep = np.isfinite(y) & (y >= 0 if kind == "categorical" else True)
+    if kind == "categorical" and class_names is not None and UNKNOWN in class_names:
+        keep &= y != list(class_names).index(UNKNOWN)  # rows without a value
+    placed = np.zeros(len(y), bool) if places is None else np.isfinite(places)
+    if not np.isfinite(z[keep | placed]).all():
+        raise UserError(f"column {column!r} holds non-finite values")
     order_r2 = None
     if places is not None:
-        placed = np.isfinite(places)
         order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z[placed],
                                    np.asarray(places)[placed], "continuous", cv, seed,
                                    None if groups is None else groups[placed],
                                    attribute=attribute).mean())
-    keep = np.isfinite(y) & (y >= 0 if kind == "categorical" else True)
-    if not np.isfinite(z[keep]).all():
-        raise UserError(f"column {column!r} holds non-finite values")
     z, target = z[keep], y[keep]
     groups = None if groups is None else groups[keep]
     if kind == "categorical":

@@ -108,17 +108,17 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
     values = list(default_values(part) if values is None else values)
     if not values:
         raise UserError("give at least one value to sweep")
+    conds = [spec.vector({**fixed, attribute: value}) for value in values]  # checks each value
     if part.kind == "continuous":
         values = [float(v) for v in values]
     rng = np.random.default_rng(seed)
     dim = int(model.latent_dim)
     z = rng.standard_normal((per_value, dim)).astype(np.float32)
     rows, diversity = [], []
-    for value in values:
+    for cond in conds:
         if not same_codes and rows:
             z = rng.standard_normal((per_value, dim)).astype(np.float32)
-        cond = np.stack([spec.vector({**fixed, attribute: value})] * per_value)
-        images = decode(model, z, condition=cond, device=device)
+        images = decode(model, z, condition=np.stack([cond] * per_value), device=device)
         rows.append(images)
         diversity.append(pairwise_diversity(images))
     return Sweep(attribute, values, np.stack(rows), np.asarray(diversity),
