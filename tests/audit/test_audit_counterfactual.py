@@ -149,6 +149,59 @@ def test_intervals_over_persons() -> None:
     np.testing.assert_allclose(ci[:, 1] - ci[:, 0], 2 * half, rtol=0.15)
 
 
+class Truth(ChannelReader):
+    """Reads channel 0; the store's labels of its attribute are ``labels``."""
+
+    def __init__(self, labels: np.ndarray) -> None:
+        super().__init__(0)
+        self.labels = labels
+
+    def store_truth(self, store: object) -> np.ndarray:
+        return self.labels
+
+
+def test_every_interval_is_over_persons() -> None:
+    """Each face shown twice: the class probabilities, a check's mean readings and the
+    accuracy on faces and decodings get intervals as wide as for the faces once, not
+    1/sqrt(2) as wide."""
+    from types import SimpleNamespace
+
+    from latentplay.audit.counterfactual import check_means
+    from latentplay.audit.counterfactual_run import _label_accuracy
+
+    z = np.random.default_rng(5).standard_normal((40, 3))
+    twice, persons = np.repeat(z, 2, axis=0), np.repeat(np.arange(40), 2)
+    truth = (z[:, 1] > 0).astype(int)          # right about half the time, on no pattern
+    results = {}
+    for name, codes, units, labels in (("once", z, None, truth),
+                                       ("naive", twice, None, np.repeat(truth, 2)),
+                                       ("persons", twice, persons, np.repeat(truth, 2))):
+        reader = Truth(labels)
+        r = counterfactuals(show_code, along([1], z=codes), reader, checks=[ValueReader()],
+                            images=show_code(codes, None))
+        faces = SimpleNamespace(
+            store=SimpleNamespace(schema=SimpleNamespace(
+                has_attribute=lambda a: True,
+                attribute=lambda a: SimpleNamespace(kind="categorical"))),
+            reader=reader, codes=SimpleNamespace(rows=np.arange(len(codes))), persons=units,
+            seed=0)
+        results[name] = (probability_table(r, units), check_means(r, units),
+                         _label_accuracy(faces, r))
+
+    def widths(name: str) -> list[float]:
+        probs, means, acc = results[name]
+        return [probs[0]["high"] - probs[0]["low"],
+                means[-1]["mean_high"] - means[-1]["mean_low"],
+                acc["faces"]["high"] - acc["faces"]["low"],
+                acc["decodings"]["high"] - acc["decodings"]["low"]]
+
+    for once, naive, clustered in zip(widths("once"), widths("naive"), widths("persons"),
+                                      strict=True):
+        assert naive < 0.8 * clustered
+        assert clustered == pytest.approx(once, rel=0.3)
+    assert results["persons"][2]["faces"]["accuracy"] == results["once"][2]["faces"]["accuracy"]
+
+
 def test_steps_scale_by_the_unit() -> None:
     """A unit of 2 latent units moves twice as far: step +1 now crosses for both low faces."""
     r = counterfactuals(show_code, along([1], unit=2.0), ChannelReader(0))

@@ -10,7 +10,7 @@ import pytest
 
 from latentplay import store as st
 from latentplay.audit.accuracy import group_accuracy
-from latentplay.audit.parity import group_parity
+from latentplay.audit.parity import group_parity, parity_lines
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.report import build_report
@@ -47,9 +47,13 @@ def test_a_group_without_positives_has_no_tpr() -> None:
     s = group_parity(y, P, ["a", "b"], G, np.ones(20, bool), "smile", n_boot=200)
     b = s["groups"][1]
     assert b["tpr"] is None and b["positives"] == 0
-    # the TPRs' range is over the groups that have one: a alone, 0
-    assert s["across"]["equal_opportunity_difference"] == pytest.approx(0.0)
-    assert s["across"]["equalized_odds_difference"] == pytest.approx(abs(0.2 - 4 / 10))
+    # a alone has a TPR: no range to take (not 0, which would read as parity), no interval
+    across = s["across"]
+    assert across["equal_opportunity_difference"] is None
+    assert across["equal_opportunity_difference_low"] is None
+    assert "equal opportunity difference -" in " ".join(parity_lines(s, "group"))
+    # the equalized odds difference is the FPRs' range alone
+    assert across["equalized_odds_difference"] == pytest.approx(abs(0.2 - 4 / 10))
 
 
 def _store(path: Path) -> st.Store:

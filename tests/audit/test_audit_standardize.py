@@ -10,7 +10,7 @@ import pytest
 
 from latentplay import store as st
 from latentplay.audit.accuracy import group_accuracy
-from latentplay.audit.standardize import standardized_errors
+from latentplay.audit.standardize import adjusted_lines, standardized_errors
 from latentplay.errors import UserError
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
@@ -88,6 +88,24 @@ def test_a_group_missing_a_stratum_is_not_standardized() -> None:
     with pytest.raises(UserError, match="too few to stratify"):
         standardized_errors(errors[:3], groups[:3], ["a", "b"], values[:3], ["blur"], 2,
                             "error rate")
+
+
+
+def test_cells_no_group_fills_are_not_missing_strata() -> None:
+    """Two covariates that move together fill only the diagonal of their 2 x 2 cells: the
+    empty corners weigh nothing, so no group lacks a stratum, and all are standardized."""
+    x = np.linspace(0, 1, 40)
+    values = np.c_[x, x + 0.001]
+    groups = np.arange(40) % 2
+    s = standardized_errors(x > 0.7, groups, ["a", "b"], values, ["c1", "c2"], 2, "error rate")
+    assert s["cells"] == 4
+    for g in s["groups"]:
+        assert g["standardized"] is not None and g["strata_without_rows"] == 0
+    assert "strata without its rows" not in " ".join(adjusted_lines(s))
+    # a group that lacks a filled cell still counts it (b only in the lower one)
+    low = standardized_errors(x > 0.7, (x > 0.5).astype(int), ["a", "b"], values, ["c1", "c2"],
+                              2, "error rate")
+    assert [g["strata_without_rows"] for g in low["groups"]] == [1, 1]
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

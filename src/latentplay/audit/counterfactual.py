@@ -288,7 +288,7 @@ class Counterfactuals:
         return {"reconstruction_agreement": self.reconstruction_agreement(),
                 "flips": flip_table(self, groups, names, seed=seed, places=places,
                                     persons=persons),
-                "probabilities": probability_table(self)}
+                "probabilities": probability_table(self, persons, seed=seed)}
 
     def most_changed(self, count: int) -> np.ndarray:
         """:func:`most_changed`."""
@@ -461,14 +461,20 @@ def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
             f"{key}_high": float(x.mean() + half)}
 
 
-def probability_table(result: Counterfactuals) -> list[dict[str, object]]:
-    """Per step and class: the mean probability over faces with a normal 95 % interval."""
-    n = result.proba.shape[0]
+def probability_table(result: Counterfactuals, persons: np.ndarray | None = None,
+                      n_boot: int = 1000, seed: int = 0) -> list[dict[str, object]]:
+    """Per step and class: the mean probability over faces with a normal 95 % interval (a
+    bootstrap over ``persons`` ``(n,)``, each drawn with all of their faces, when given)."""
+    n, a, k = result.proba.shape
     mean = result.proba.mean(axis=0)                       # (A, K)
     half = 1.96 * result.proba.std(axis=0, ddof=1) / np.sqrt(n)
-    return [{"step": label, "class": c, "mean": float(mean[j, k]),
-             "low": float(mean[j, k] - half[j, k]), "high": float(mean[j, k] + half[j, k])}
-            for j, label in enumerate(result.labels) for k, c in enumerate(result.classes)]
+    ci = np.stack([mean - half, mean + half], axis=-1)     # (A, K, 2)
+    if persons is not None:
+        ci = mean_intervals(result.proba.reshape(n, a * k), np.asarray(persons), n_boot,
+                            seed).reshape(a, k, 2)
+    return [{"step": label, "class": c, "mean": float(mean[j, i]),
+             "low": float(ci[j, i, 0]), "high": float(ci[j, i, 1])}
+            for j, label in enumerate(result.labels) for i, c in enumerate(result.classes)]
 
 
 def check_table(result: Any) -> list[dict[str, object]]:
@@ -480,13 +486,24 @@ def check_table(result: Any) -> list[dict[str, object]]:
             for j, label in enumerate(result.labels) for k, c in enumerate(r.classes)]
 
 
-def check_means(result: Any) -> list[dict[str, object]]:
+def check_means(result: Any, persons: np.ndarray | None = None, n_boot: int = 1000,
+                seed: int = 0) -> list[dict[str, object]]:
     """Per check of values and step: the faces read (``n``) and the mean reading with a normal
-    95 % interval (``mean``, ``mean_low``, ``mean_high``), readings not made left out."""
-    return [{"attribute": r.attribute, "step": label,
-             "n": int(np.isfinite(r.values[:, j]).sum()), **mean_interval(r.values[:, j], "mean")}
-            for r in result.checks if isinstance(r, ValueReading)
-            for j, label in enumerate(result.labels)]
+    95 % interval (``mean``, ``mean_low``, ``mean_high``; a bootstrap over ``persons``
+    ``(n,)`` when given), readings not made left out."""
+    out: list[dict[str, object]] = []
+    for r in result.checks:
+        if not isinstance(r, ValueReading):
+            continue
+        ci = None if persons is None else mean_intervals(r.values, np.asarray(persons), n_boot,
+                                                         seed)
+        for j, label in enumerate(result.labels):
+            row = {"attribute": r.attribute, "step": label,
+                   "n": int(np.isfinite(r.values[:, j]).sum()), **mean_interval(r.values[:, j], "mean")}
+            if ci is not None and row["mean_low"] is not None:
+                row.update(mean_low=float(ci[j, 0]), mean_high=float(ci[j, 1]))
+            out.append(row)
+    return out
 
 
 def most_changed(result: Counterfactuals, count: int) -> np.ndarray:

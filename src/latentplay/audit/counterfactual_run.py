@@ -33,7 +33,7 @@ from latentplay.audit.counterfactual import (
 )
 from latentplay.embed.base import Embedder, fit_embedder
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import proportion_interval
 from latentplay.outputs import json_default, output_dir, write_csv
 from latentplay.store import combine
 from latentplay.store.bias import repeated_persons
@@ -195,7 +195,8 @@ def _audit(faces: _Faces, edits: Edits, edit: dict[str, Any], out_dir: Path
         "accuracy": _label_accuracy(faces, result),
         "persons": None if faces.persons is None else int(len(np.unique(faces.persons))),
         **result.tables(groups, names, faces.places, faces.seed, faces.persons),
-        "check_shares": check_table(result), "check_means": check_means(result)}
+        "check_shares": check_table(result),
+        "check_means": check_means(result, faces.persons, seed=faces.seed)}
     if faces.identity is not None:
         from latentplay.audit.identity import identity_along, identity_summary, identity_table
 
@@ -355,8 +356,9 @@ def _is_file(spec: str) -> bool:
 
 def _label_accuracy(faces: _Faces, result: Any) -> dict[str, Any] | None:
     """How often the classifier is right on the faces (as the model sees them) and on their
-    unedited decodings, with Wilson 95 % intervals, over the faces whose label of the
-    classifier's attribute in the store names one of its classes; None without such labels.
+    unedited decodings, with Wilson 95 % intervals (a bootstrap over persons when some have
+    several faces), over the faces whose label of the classifier's attribute in the store
+    names one of its classes; None without such labels.
     A classifier much less right on decodings answers about images unlike the photos it is
     meant for."""
     store, reader = faces.store, faces.reader
@@ -370,10 +372,11 @@ def _label_accuracy(faces: _Faces, result: Any) -> dict[str, Any] | None:
     if not known.any():
         return None
     out: dict[str, Any] = {"n": int(known.sum())}
+    persons = None if faces.persons is None else faces.persons[known]
     for key, read in (("faces", result.original), ("decodings", result.reference)):
-        right = int(np.sum(read[known] == truth[known]))
-        low, high = wilson_interval(np.array([right]), int(known.sum()))[0]
-        out[key] = {"accuracy": right / int(known.sum()), "low": float(low), "high": float(high)}
+        right = read[known] == truth[known]
+        low, high = proportion_interval(right, persons, faces.seed)
+        out[key] = {"accuracy": float(right.mean()), "low": float(low), "high": float(high)}
     return out
 
 

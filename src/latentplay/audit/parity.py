@@ -18,7 +18,9 @@ row without a prediction is not selected (and so a missed positive). Across grou
 - ``equal_opportunity_difference`` (the range of the TPRs);
 - ``equalized_odds_difference``: the larger of the TPRs' and the FPRs' ranges;
 
-each with a bootstrap 95 % interval: groups are redrawn row by row (person by person), so
+each a range over the groups that have the rate (a group without positives has no TPR), and
+none where fewer than two have it — one group's rate is no evidence of parity. Each comes
+with a bootstrap 95 % interval: groups are redrawn row by row (person by person), so
 the interval shows how much of a difference small groups make up by chance — a range over
 groups is never below 0, and grows with their number and their noise.
 """
@@ -83,12 +85,16 @@ def _row(name: str, rows: np.ndarray, y: np.ndarray, p: np.ndarray,
 def _differences(selection: np.ndarray, tpr: np.ndarray, fpr: np.ndarray
                  ) -> dict[str, np.ndarray]:
     """The parity differences of ``(..., G)`` rates (NaN: a group without rows there): range
-    over the groups that have a value."""
+    over the groups that have a value; NaN where fewer than two have one (one group's rate
+    is no evidence of parity)."""
+    rates = {"selection": selection, "tpr": tpr, "fpr": fpr}
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)   # a draw where no group has a value
-        spread = {k: np.nanmax(v, axis=-1) - np.nanmin(v, axis=-1)
-                  for k, v in (("selection", selection), ("tpr", tpr), ("fpr", fpr))}
-        ratio = np.nanmin(selection, axis=-1) / np.nanmax(selection, axis=-1)
+        spread = {k: np.where(np.isfinite(v).sum(axis=-1) >= 2,
+                              np.nanmax(v, axis=-1) - np.nanmin(v, axis=-1), np.nan)
+                  for k, v in rates.items()}
+        ratio = np.where(np.isfinite(spread["selection"]),
+                         np.nanmin(selection, axis=-1) / np.nanmax(selection, axis=-1), np.nan)
     return {"demographic_parity_difference": spread["selection"],
             "demographic_parity_ratio": ratio,
             "equal_opportunity_difference": spread["tpr"],

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from latentplay import store as st
 from latentplay import train
@@ -80,15 +81,22 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
                                "psi": values, "attributes": {}}
     for name in [k for k, v in audits[0]["attributes"].items() if "per_class" in v]:  # classes
         summary["attributes"][name] = entry = _across(name, values, audits)
-        save_figure(shares_by_setting(values, entry["classes"], np.array(entry["generated"]),
-                                      np.array(entry["generated_ci"]), np.array(entry["training"]),
-                                      title=f"{name}: annotated shares of {n} samples at each ψ "
-                                            "(bands: 95 % Wilson)"),
-                    out / f"truncation_{name}.png")
+        save_figure(share_figure(name, entry, n), out / f"truncation_{name}.png")
     save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
                            title="the same draws at each truncation ψ"), out / "truncation_samples.png")
     (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def share_figure(name: str, entry: dict[str, Any], n: int) -> Figure:
+    """One attribute's generated shares against psi (an entry of the summary), the psi values
+    in decreasing order whatever order they were given in: lines join neighbouring values."""
+    order = np.argsort(entry["psi"], kind="stable")[::-1]
+    return shares_by_setting(np.asarray(entry["psi"], float)[order], entry["classes"],
+                             np.array(entry["generated"])[order],
+                             np.array(entry["generated_ci"])[order], np.array(entry["training"]),
+                             title=f"{name}: annotated shares of {n} samples at each ψ "
+                                   "(bands: 95 % Wilson)")
 
 
 def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[str, Any]:
