@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -184,3 +186,52 @@ def test_missing_labels_are_not_a_value_to_colour_by(tmp_path):
         check_attributes(s, ["glasses"], rows)
     check_attributes(s, ["color"], rows)
     assert plottable_attributes(s) == (["color"], ["glasses"])
+
+
+def test_umap_pca_reduction_keeps_a_cosine_metric_on_the_embedding(monkeypatch):
+    """PCA centres the rows, which changes their angles: a cosine (or manhattan) UMAP must find
+    its neighbours in the embedding itself, not in its principal components."""
+    import umap
+
+    passed = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            passed.update(kwargs)
+
+        def fit_transform(self, x):
+            return np.zeros((len(x), 2))
+
+    monkeypatch.setattr(umap, "UMAP", Recorder)
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(80, 12)) + 2.0).astype(np.float32)   # rows share a direction
+    pj.compute(x, "umap", pj.UMAPParams(metric="cosine", n_neighbors=6, pca_dims=4, n_jobs=1),
+               seed=0)
+    idx, dist, _ = passed["precomputed_knn"]
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    cosine = (unit[:, None, :] * unit[idx]).sum(-1)
+    np.testing.assert_allclose(dist, 1 - cosine, atol=1e-5)
+
+
+def test_a_cosine_umap_cached_from_pca_reduced_rows_is_computed_again(embedded):
+    """A cosine UMAP's record says its neighbours were found in the embedding itself, so a
+    cache without that mark (made from principal components) is not reused."""
+    fast = [p for p in FAST if p.startswith("umap.")]
+    params = [*fast, "umap.metric=cosine"]
+    s, (first,) = pj.projections(embedded, ["pix"], ["umap"], params=params)
+    record = json.loads(s.schema.vector(first.column).description)
+    assert record["reduced"] is False
+    del record["reduced"]
+    s = st.add_column(s, first.column, st.vectors(s, first.column), json.dumps(record))
+    _, (again,) = pj.projections(s, ["pix"], ["umap"], params=params)
+    assert not again.cached
+    s, (euclidean,) = pj.projections(s, ["pix"], ["umap"], params=fast)
+    assert "reduced" not in json.loads(s.schema.vector(euclidean.column).description)
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
+def test_rows_that_are_all_one_vector_are_one_clear_error(method):
+    """t-SNE and UMAP turn identical rows into NaN coordinates; PCA into one point."""
+    x = np.ones((100, 6), np.float32)
+    with pytest.raises(UserError, match="all 100 rows to project are the same vector"):
+        pj.compute(x, method, seed=0)

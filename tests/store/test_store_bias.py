@@ -191,3 +191,46 @@ def test_unknown_is_shown_but_left_out_of_every_test(tones: Path, by_tone: bool)
 def test_a_comma_in_by_points_to_data_combine(confounded: Path) -> None:
     with pytest.raises(UserError, match="latentplay data combine STORE skin_tone,gender"):
         association(st.load(confounded), "skin_tone,gender", "smile")
+
+
+def test_rows_without_a_value_are_counted_as_unknown(tmp_path: Path) -> None:
+    """A missing class (code -1) and a NaN continuous value are ``unknown``: in the table and
+    the note, out of the tests (not dropped silently)."""
+    schema = st.Schema(attributes=[st.Attribute("color", "categorical", names=["r", "g"]),
+                                   st.Attribute("bright", "continuous", range=(0.0, 1.0))],
+                       provenance=st.Provenance(source="tests", converter="tests"))
+    rng = np.random.default_rng(0)
+    color = rng.integers(0, 2, 200)
+    color[:20] = -1
+    bright = rng.random(200)
+    bright[10:50] = np.nan
+    image = st.encode_png(np.zeros((8, 8, 3), np.uint8))
+    s = st.build([{"image": [image] * 200, "color": color.tolist(), "bright": bright.tolist()}],
+                 schema, tmp_path / "gaps")
+    found = association(s, "color", "bright")
+    assert found.groups == ["r", "g", "unknown"] and found.levels[-1] == "unknown"
+    assert found.counts.sum() == 200 and found.unknown == 50
+    assert found.counts[2].sum() == 20 and found.counts[:, 2].sum() == 40
+    known = (color >= 0) & np.isfinite(bright)
+    expected = [[np.sum(known & (color == c) & (bright < 0.5)),
+                 np.sum(known & (color == c) & (bright >= 0.5))] for c in (0, 1)]
+    assert found.counts[:2, :2].tolist() == expected
+    assert found.chi2 == pytest.approx(chi2_contingency(np.array(expected), correction=False)[0])
+    assert any("50 of the 200 rows have an unknown" in note for note in found.notes)
+
+
+def test_shares_of_repeated_persons_get_intervals_over_persons(tmp_path: Path) -> None:
+    """Six photos of each of 40 persons: gender is each person's own, so the share of women
+    in each group has the evidence of about 40 rows, not 240, and its interval widens."""
+    from latentplay.intervals import wilson_interval
+
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
+    found = association(st.load(path), "eyeglasses", "gender")
+    assert found.design_effects.shape == (3,) and (found.design_effects > 2).all()
+    first = found.counts[:, 0]
+    for bounds, hits, n in zip(found.intervals, [first.sum(), *first],
+                               [found.counts.sum(), *found.counts.sum(1)], strict=True):
+        plain = wilson_interval(np.array([hits]), int(n))[0]
+        assert bounds[0] < plain[0] and bounds[1] > plain[1]
+    assert found.to_dict()["persons"] == 40

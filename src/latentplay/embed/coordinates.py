@@ -98,7 +98,9 @@ class UMAPParams:
             search).
         n_epochs: optimisation epochs (0: umap-learn's choice, 200 above 10,000 rows).
         init: ``pca`` (fast, keeps global structure) or ``spectral`` (umap-learn's default).
-        pca_dims: reduce the embedding to this many principal components first (0: never).
+        pca_dims: reduce the embedding to this many principal components first (0: never);
+            with the ``euclidean`` metric only, as centring and rotating the embedding change
+            cosine, manhattan and other distances.
         n_trees: trees of the Annoy nearest-neighbour index.
         n_jobs: threads of the neighbour search (the seeded optimisation runs on one).
     """
@@ -158,7 +160,7 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
     """Project ``x`` ``(n, D)`` to ``(n, 2)`` float32 with ``method`` (pure arrays, no caching).
 
     Args:
-        x: the points; rows must be finite.
+        x: the points; rows must be finite, and not all the same (:class:`UserError`).
         method: ``tsne`` (openTSNE, FFT gradients), ``umap`` (umap-learn) or ``pca``.
         params: a :class:`TSNEParams` / :class:`UMAPParams` / :class:`PCAParams` (defaults if None).
         seed: random seed (same seed, same machine: same coordinates).
@@ -170,13 +172,17 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
     if len(x) < params.min_rows(len(x)):
         raise UserError(f"{method} with these parameters needs at least {params.min_rows(len(x))} "
                         f"rows, got {len(x)}" + _fewer_rows_hint(method))
+    if not np.ptp(x, axis=0).any():
+        raise UserError(f"all {len(x)} rows to project are the same vector: there is nothing to "
+                        f"{method} (check the embedding column)")
     if method == "pca":
         from sklearn.decomposition import PCA
 
         dims = min(2, x.shape[1])
         out = PCA(dims, whiten=params.whiten, random_state=seed).fit_transform(x)
         return np.pad(out, ((0, 0), (0, 2 - dims))).astype(np.float32)
-    x = _reduce(x, params.pca_dims, seed).astype(np.float32)
+    euclidean = method == "tsne" or params.metric == "euclidean"
+    x = _reduce(x, params.pca_dims if euclidean else 0, seed).astype(np.float32)
     if method == "tsne":
         return _tsne(x, params, seed)
     return _umap(x, params, seed)
@@ -344,6 +350,8 @@ def projections(
             column = cache_column(method, emb, cfg, sample, seed)
             record = {"projection": method, "embedding": emb, "params": to_dict(cfg),
                       "sample": sample, "seed": seed, "source": digest}
+            if method == "umap" and cfg.metric != "euclidean":
+                record["reduced"] = False  # neighbours in the embedding itself, not its PCA
             coords = _cached(store, column, record, emb_rows) if cache else None
             cached = coords is not None
             if coords is None:

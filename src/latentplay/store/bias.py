@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import chi2, chi2_contingency
 
-from latentplay.clustered import ClusteredTest, clustered_trend, rao_scott
+from latentplay.clustered import ClusteredTest, clustered_trend, pair_rate_interval, rao_scott
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import effective_wilson
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute
-from latentplay.store.summary import crosstab, level_codes
+from latentplay.store.summary import level_codes
 
 
 @dataclass
@@ -124,6 +124,9 @@ class Association:
         sparse: the share of the tested cells expected to hold fewer than 5 rows; above 0.2
             (Cochran's rule) the chi-square p-value is only a rough guide.
         unknown: rows of ``counts`` whose group or level is ``unknown``, left out of the tests.
+        design_effects: ``(R + 1,)`` design effects (at least 1) of the first level's share
+            over all rows and in each group, when ``persons`` is set and :attr:`intervals`
+            exist: each interval is then Wilson's at the rows over it; else None.
     """
 
     by: str
@@ -140,18 +143,28 @@ class Association:
     sparse: float = 0.0
     persons_test: ClusteredTest | None = None
     unknown: int = 0
+    design_effects: np.ndarray | None = None
+
+    @property
+    def first_known(self) -> int | None:
+        """Column of the first of the two levels of ``of`` besides ``unknown`` whose share
+        :attr:`intervals` bound; None when ``of`` has another number of them."""
+        known = [k for k, level in enumerate(self.levels) if level != UNKNOWN]
+        return known[0] if len(known) == 2 else None
 
     @property
     def intervals(self) -> np.ndarray | None:
         """``(R + 1, 2)`` 95 % Wilson intervals of the first level's share over all rows and
-        in each group, when ``of`` has two levels besides ``unknown``; else None."""
-        known = [k for k, level in enumerate(self.levels) if level != UNKNOWN]
-        if len(known) != 2:
+        in each group, when ``of`` has two levels besides ``unknown``; else None. With
+        repeated persons, each is Wilson's at the rows over its :attr:`design_effects`."""
+        first = self.first_known
+        if first is None:
             return None
-        hits = [self.counts[:, known[0]].sum(), *self.counts[:, known[0]]]
+        hits = [self.counts[:, first].sum(), *self.counts[:, first]]
         totals = [self.counts.sum(), *self.counts.sum(1)]
-        return np.array([wilson_interval(np.array([h]), int(n))[0]
-                         for h, n in zip(hits, totals, strict=True)])
+        effects = np.ones(len(totals)) if self.design_effects is None else self.design_effects
+        return np.array([effective_wilson(h / n, n / e) for h, n, e in
+                         zip(hits, totals, effects, strict=True)])
 
     @property
     def test_lines(self) -> list[str]:
@@ -220,9 +233,10 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
             raise UserError(f"no attribute {name!r}; for the intersections make them one "
                             f"attribute first: `latentplay data combine STORE {name}` (named "
                             f"{name.replace(',', '_')})")
-    table = crosstab(store, by, of, bins=bins)
-    counts, groups, levels = _occurring(np.asarray(table["counts"], dtype=np.int64),
-                                        table["row_names"], table["column_names"])
+    (row, row_names), (col, col_names) = (_with_unknown(store, name, bins) for name in (by, of))
+    table = np.zeros((len(row_names), len(col_names)), dtype=np.int64)
+    np.add.at(table, (row, col), 1)
+    counts, groups, levels = _occurring(table, row_names, col_names)
     tested, kept_groups, kept_levels = _occurring(counts, groups, levels, known=True)
     if len(kept_groups) < 2 or len(kept_levels) < 2:
         raise UserError(f"need at least two values of each attribute besides {UNKNOWN}; {by} has "
@@ -240,7 +254,25 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                 for name, names in ((by, kept_groups), (of, kept_levels)))
         both = (u >= 0) & (w >= 0)
         found.persons_test = rao_scott(u[both], w[both], persons[both])
+        if found.first_known is not None:
+            hits = col == col_names.index(levels[found.first_known])
+            bars = [np.ones(len(row), bool), *(row == row_names.index(g) for g in groups)]
+            found.design_effects = np.array([pair_rate_interval(hits[b], persons[b, None])[2]
+                                             for b in bars])
     return found
+
+
+def _with_unknown(store: Store, name: str, bins: int) -> tuple[np.ndarray, list[str]]:
+    """``(N,)`` level codes of attribute ``name`` (binned when continuous) and the level
+    names, rows without a value (NaN, a missing class) given the level ``unknown`` (added
+    when the attribute has none)."""
+    codes, names = level_codes(store, store.schema.attribute_or_error(name), bins)
+    names = list(names)
+    if (codes < 0).any():
+        if UNKNOWN not in names:
+            names.append(UNKNOWN)
+        codes = np.where(codes >= 0, codes, names.index(UNKNOWN))
+    return codes, names
 
 
 def _occurring(counts: np.ndarray, rows: list[str], cols: list[str],
