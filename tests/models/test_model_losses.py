@@ -157,6 +157,16 @@ def test_infovae_weights() -> None:
     assert out["mmd"].item() == pytest.approx(9.5 * mmd(Z, prior).item(), rel=1e-5)
 
 
+def test_infovae_rejects_negative_weights() -> None:
+    """Zhao et al.'s weights 1 - alpha and alpha + lambda - 1 must not be negative: a negative
+    one would reward a posterior far from the prior (an objective without a minimum)."""
+    for alpha, lam in ((2.0, 1000.0), (0.0, 0.5), (-1.0, 1.5)):
+        with pytest.raises(UserError, match="must be >= 0"):
+            InfoVAEConfig(alpha=alpha, lam=lam).validate()
+    for alpha, lam in ((0.0, 1000.0), (1.0, 0.0), (0.0, 1.0), (-1.0, 2.0)):
+        InfoVAEConfig(alpha=alpha, lam=lam).validate()
+
+
 def test_factorvae_permutation_and_discriminator_step() -> None:
     torch.manual_seed(0)
     z = torch.arange(20.0).reshape(10, 2)

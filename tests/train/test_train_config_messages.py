@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 
 from latentplay.errors import UserError
+from latentplay.models.condition import ConditionPart, ConditionSpec
 from latentplay.train.config import build_config
 
 
@@ -15,6 +19,9 @@ from latentplay.train.config import build_config
     ("trainer.max_steps=-1", "trainer.max_steps must be at least 0 (0: no limit), got -1"),
     ("trainer.nan_check_every=0", "trainer.nan_check_every must be at least 1, got 0"),
     ("trainer.checkpoint_every=-5", "trainer.checkpoint_every must be at least 0"),
+    ("log.latents_max=-1", "log.latents_max must be at least 0 (0: every row), got -1"),
+    ("log.samples=-3", "log.samples must be at least 0, got -3"),
+    ("log.recon_images=-1", "log.recon_images must be at least 0, got -1"),
 ])
 def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
     with pytest.raises(UserError) as err:
@@ -25,3 +32,15 @@ def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
 def test_cli_names_epochs(cli, tmp_path) -> None:
     r = cli("train", "vae", "--data", tmp_path / "none", "--out", tmp_path / "run", "--epochs", "0")
     assert r.code == 2 and "trainer.epochs must be at least 1, got 0" in r.err
+
+
+def test_a_row_without_a_class_is_no_condition() -> None:
+    """A ClassLabel column's -1 (no class) would index the last class; it is an error."""
+    store = SimpleNamespace(labels=lambda name: np.array([0, 1, -1]),
+                            schema=SimpleNamespace(attribute=lambda name: SimpleNamespace(
+                                level_names=["f", "m"])))
+    spec = ConditionSpec([ConditionPart("gender", "categorical", 2, names=["f", "m"])])
+    with pytest.raises(UserError, match="'gender' has no class in 1 rows.*--where gender=f,m"):
+        spec.encode_store(store)
+    store.labels = lambda name: np.array([1, 0, 1])
+    assert np.array_equal(spec.encode_store(store), [[0, 1], [1, 0], [0, 1]])

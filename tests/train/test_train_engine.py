@@ -74,6 +74,16 @@ def test_latents_and_encode_agree(run: Path, shapes_store: Path) -> None:
     assert train.sample(run, 3).shape == (3, 32, 32, 1)
 
 
+def test_active_units_are_those_of_the_final_model(run: Path) -> None:
+    """Burda et al.'s active units: Var_x E[z|x] under the trained model, i.e. of the means in
+    latents.npy, not the last epoch's running variance (which mixes that epoch's models)."""
+    units = json.loads((run / "active_units.json").read_text())
+    variance = np.load(run / "latents.npy")["mu"].astype(np.float64).var(0)
+    assert np.allclose(units["variance"], variance, rtol=1e-6, atol=0)
+    assert units["dims"] == [int(d) for d in np.flatnonzero(variance > units["threshold"])]
+    assert units["count"] == len(units["dims"])
+
+
 @pytest.mark.slow  # the default suite resumes after a real SIGKILL below
 def test_resume_after_stop_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
                                                 tmp_path: Path) -> None:

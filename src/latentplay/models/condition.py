@@ -82,7 +82,7 @@ class ConditionSpec:
 
         Classes are matched by name, so a store whose class list differs from the one the spec
         was made from (another order, fewer classes) is encoded correctly; a class the spec
-        does not know is an error.
+        does not know, and a row without a value (a NaN, a class code of -1), is an error.
         """
         cols = []
         for part in self.parts:
@@ -97,6 +97,11 @@ class ConditionSpec:
                 continue
             store_codes = np.asarray(values, dtype=np.int64)
             names = store.schema.attribute(part.name).level_names
+            missing = int(((store_codes < 0) | (store_codes >= len(names))).sum())
+            if missing:  # a ClassLabel's -1: no class (indexing would pick the last one)
+                raise UserError(f"condition {part.name!r} has no class in {missing} rows; keep "
+                                f"the rows with one: latentplay data subset --where "
+                                f"{part.name}={','.join(names)}")
             known = part.names or []
             to_spec = np.array([known.index(n) if n in known else -1 for n in names], np.int64)
             codes = to_spec[store_codes]

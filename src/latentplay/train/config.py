@@ -163,6 +163,9 @@ class RunConfigBase:
             if getattr(t, key) < least:
                 raise UserError(f"trainer.{key} must be at least {least}{zero}, got "
                                 f"{getattr(t, key)}")
+        for key, zero in (("recon_images", ""), ("samples", ""), ("latents_max", " (0: every row)")):
+            if getattr(self.log, key) < 0:  # checked after training otherwise
+                raise UserError(f"log.{key} must be at least 0{zero}, got {getattr(self.log, key)}")
         if t.device not in DEVICES:
             raise UserError(f"trainer.device must be one of {DEVICES}")
         bad = [name for name in self.log.loggers if name not in LOGGERS]

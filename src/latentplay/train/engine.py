@@ -611,7 +611,9 @@ class Engine:
 
     def _write_latents(self) -> None:
         """``latents.npy`` (structured: index, split, mu, logvar, one field per label) and
-        ``active_units.json``."""
+        ``active_units.json``: Burda et al.'s active units, the dimensions whose encoder means
+        vary by more than :data:`ACTIVE_THRESHOLD` over the rows of ``latents.npy`` under the
+        final model (the per-epoch Welford variance mixes the models of a whole epoch)."""
         n = len(self.data.rows)
         if self.config.log.latents_max:
             n = min(n, self.config.log.latents_max)
@@ -634,8 +636,7 @@ class Engine:
         for name, values in self.data.labels.items():
             table[name] = values[:n]
         np.save(self.run_dir / "latents.npy", table, allow_pickle=False)
-        variance = (self.variance_history[-1].numpy() if len(self.variance_history)
-                    else mu_all.var(0))
+        variance = mu_all.astype(np.float64).var(0)
         active = [int(k) for k in np.flatnonzero(variance > ACTIVE_THRESHOLD)]
         (self.run_dir / "active_units.json").write_text(json.dumps(
             {"threshold": ACTIVE_THRESHOLD, "count": len(active), "dims": active,

@@ -30,6 +30,9 @@ class InfoVAEConfig:
     scale: float = 0.0
 
     def validate(self) -> None:
+        if self.alpha > 1 or self.alpha + self.lam - 1 < 0:  # a negative weight rewards divergence
+            raise UserError(f"loss.infovae: the weights 1 - alpha (KL) and alpha + lam - 1 (MMD) "
+                            f"must be >= 0, got {1 - self.alpha:g} and {self.alpha + self.lam - 1:g}")
         if self.kernel not in KERNELS:
             raise UserError(f"loss.infovae.kernel must be one of {KERNELS}")
         if self.scale < 0:
