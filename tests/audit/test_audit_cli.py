@@ -218,6 +218,14 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     assert minority["annotator_recall"] == pytest.approx(confusion.confusion[1, 1])
     assert minority["annotator_recall_n"] == confusion.counts[1].sum()
     assert f"{minority['annotator_recall']:.3f} of real faces of the group" in r.out
+    assert all(x["note"] is None for x in g["groups"])
+    # more components than the rows support: cut, said in groups.json and the printout once
+    r = cli("audit", "sample-groups", vae_run, "--data", faces, "--attribute", "skin_tone",
+            "--n", "2", "--components", "1000", "--out", tmp_path / "many")
+    assert r.code == 0, r.err
+    notes = [x["note"] for x in json.loads((tmp_path / "many" / "groups.json").read_text())["groups"]]
+    assert all(note and "not 1000" in note for note in notes)
+    assert r.out.count("note: ") == 2 and "Warning" not in r.err
 
 
 @pytest.fixture(scope="module")

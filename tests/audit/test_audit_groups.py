@@ -12,7 +12,7 @@ from audit_stores import unlabelled
 from latentplay import store as st
 from latentplay import train
 from latentplay.audit import ClassifierAnnotator, balanced_sample, fit_group_mixtures
-from latentplay.audit.groups import fit_mixture
+from latentplay.audit.groups import fit_mixture, mixture_sample
 from latentplay.errors import UserError
 
 
@@ -41,11 +41,40 @@ def test_group_samples_are_annotated_as_their_group(
 def test_mixture_components_by_bic() -> None:
     rng = np.random.default_rng(0)
     two = np.concatenate([rng.normal(-4, 1, (200, 2)), rng.normal(4, 1, (200, 2))])
-    assert fit_mixture(two).n_components == 2
-    assert fit_mixture(rng.normal(0, 1, (400, 2))).n_components == 1
-    assert fit_mixture(two, components=3).n_components == 3
-    with pytest.raises(UserError, match="too few"):
-        fit_mixture(two[:3], components=4)
+    assert fit_mixture(two)[0].n_components == 2
+    assert fit_mixture(rng.normal(0, 1, (400, 2)))[0].n_components == 1
+    assert fit_mixture(two, components=3)[1] is None
+    assert fit_mixture(two, components=3)[0].n_components == 3
+    # 3 codes of 4 per full covariance can hold no component: one shrunk one, said so
+    gm, note = fit_mixture(two[:3], components=4)
+    assert gm.n_components == 1 and "Ledoit-Wolf" in note
+    gm, note = fit_mixture(two[:40], components=20)  # 40 codes: 10 components of 4
+    assert gm.n_components == 10 and "support 10 full-covariance component(s)" in note
+    assert fit_mixture(two[:40], components=20, covariance="diag")[0].n_components == 20
+    with pytest.raises(UserError, match="too few to model"):
+        fit_mixture(two[:1])
+
+
+def test_a_group_of_fewer_codes_than_dimensions_draws_new_codes() -> None:
+    """5 codes in 32 dimensions: a full covariance of them spans only 4 directions (draws
+    near copies of the 5); the shrunk covariance spreads draws over all 32 (as the codes'
+    own spread, of SD 1 in every direction, does)."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((5, 32))
+    gm, note = fit_mixture(z)
+    assert "5 codes in 32 dimensions are too few" in note
+    draws = mixture_sample(gm, 2000, seed=1) - z.mean(0)
+    span = np.linalg.svd(z - z.mean(0), full_matrices=False)[2][:4]  # (4, 32)
+    outside = draws - draws @ span.T @ span
+    assert outside.std() > 0.3 * draws.std()
+
+
+def test_regularization_follows_the_scale_of_the_codes() -> None:
+    """Codes 1000 times smaller give a mixture 1000 times smaller: the covariance is not
+    swamped by a fixed regularization."""
+    z = np.random.default_rng(0).normal(0, 1, (300, 3)) * [1.0, 0.5, 0.1]
+    big, small = fit_mixture(z)[0], fit_mixture(z * 1e-3)[0]
+    np.testing.assert_allclose(small.covariances_, big.covariances_ * 1e-6, rtol=1e-4, atol=1e-12)
 
 
 def test_group_errors(vae_run: Path, faces: Path) -> None:
@@ -53,6 +82,10 @@ def test_group_errors(vae_run: Path, faces: Path) -> None:
         fit_group_mixtures(vae_run, faces, "smile")
     with pytest.raises(UserError, match="no group 'monk_5'"):
         fit_group_mixtures(vae_run, faces, "skin_tone", components=1).sample("monk_5", 2)
+    gm = fit_group_mixtures(vae_run, faces, "skin_tone", components=1)
+    for position in (2, -1):
+        with pytest.raises(UserError, match=r"no group -?\d; groups are 0..1 \(monk_2, monk_8\)"):
+            gm.sample(position, 2)
 
 
 @pytest.mark.parametrize("covariance", ["full", "diag", "tied", "spherical"])
@@ -63,7 +96,7 @@ def test_mixture_draws_have_the_fitted_moments(covariance: str) -> None:
 
     from sklearn.mixture import GaussianMixture
 
-    from latentplay.audit.groups import _covariance, mixture_sample
+    from latentplay.audit.groups import _covariance
 
     rng = np.random.default_rng(0)
     z = rng.standard_normal((3000, 3)) @ np.array([[300.0, 0, 0], [120.0, 40.0, 0],
@@ -153,3 +186,24 @@ def test_unlabelled_faces_join_no_group(generator_run: Path, faces: Path, tmp_pa
     assert gm.classes == ["monk_2", "monk_8"]
     assert gm.counts.tolist() == [int((kept == 1).sum()), int((kept == 7).sum())]
     assert gm.mixtures[1].means_[0, 0] == pytest.approx(6.0, abs=0.5)
+
+
+def test_small_groups_are_named(generator_run: Path, faces: Path, tmp_path: Path) -> None:
+    """A group of 5 codes in 16 dimensions is fitted with a shrunk covariance and a note naming
+    it; a group of 1 code stops the fit with one line naming it."""
+    store = st.load(faces)
+    labels = store.labels("skin_tone")
+    codes = np.random.default_rng(0).standard_normal((len(store), 16)).astype(np.float32)
+    dark = np.flatnonzero(labels == 7)
+    five = codes.copy()
+    five[dark[5:]] = np.nan
+    coded = st.save(st.add_column(store, "w", five), tmp_path / "five")
+    with pytest.warns(UserWarning, match="skin_tone: group 'monk_8': 5 codes in 16 dimensions"):
+        gm = fit_group_mixtures(generator_run, coded.path, "skin_tone", column="w")
+    assert gm.counts.tolist()[1] == 5 and list(gm.notes) == ["monk_8"]
+    assert "Ledoit-Wolf" in gm.notes["monk_8"]
+    one = codes.copy()
+    one[dark[1:]] = np.nan
+    coded = st.save(st.add_column(store, "w", one), tmp_path / "one")
+    with pytest.raises(UserError, match=r"skin_tone: too few faces .* group\(s\) 'monk_8' \(1\)"):
+        fit_group_mixtures(generator_run, coded.path, "skin_tone", column="w")

@@ -398,3 +398,22 @@ def test_pairs_of_a_store_without_identities_count_the_found_persons(tmp_path: P
     pairs.write_text("\n".join(lines) + "\n")
     s = verify_store(st.load(path), "z", tmp_path / "v", pairs=pairs, threshold=0.6, folds=2)
     assert "over the person of both faces" in s["intervals"]
+
+
+def test_pair_cells_no_group_fills_are_not_missing_strata() -> None:
+    """Two covariates that move together fill only the diagonal of their 2 x 2 cells: the
+    empty corners weigh nothing, so no group lacks a stratum; a group that lacks a filled
+    cell still counts it."""
+    from latentplay.audit.verification import Pairs, _adjusted
+
+    x = np.linspace(0, 1, 40)                    # one value per photo; pair i is photos 2i, 2i+1
+    pairs = Pairs(np.arange(0, 40, 2), np.arange(1, 40, 2), np.ones(20, bool))
+    covariates = [("c1", "min", x), ("c2", "min", x + 0.001)]
+    nonmatch = x[::2] > 0.7
+    found = _adjusted(covariates, 2, pairs, np.arange(20) % 2, ["a", "b"], nonmatch, None, 0)
+    assert found["cells"] == 4
+    for g in found["groups"]:
+        assert g["standardized"] is not None and g["strata_without_pairs"] == 0
+    low = _adjusted(covariates, 2, pairs, (x[::2] > 0.5).astype(int), ["a", "b"], nonmatch,
+                    None, 0)
+    assert [g["strata_without_pairs"] for g in low["groups"]] == [1, 1]

@@ -298,6 +298,8 @@ def sample_groups_cmd(
             share += f", {g['annotator_recall']:.3f} of real faces of the group"
         print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s), base rate "
               f"{g['base_rate']:.3f}{share}")
+        if g["note"]:
+            print(f"  note: {g['note']}")
     print(f"wrote {out}")
 
 

@@ -15,6 +15,7 @@ BIC, or given), draw codes from a class's mixture and decode them.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,19 +58,56 @@ def column_codes(model: torch.nn.Module, store: st.Store, column: str, rows: np.
 
 
 def fit_mixture(z: np.ndarray, components: int | None = None, max_components: int = 4,
-                covariance: str = "full", seed: int = 0) -> GaussianMixture:
-    """A Gaussian mixture of ``(n, D)`` codes: ``components`` of them, or the number in
-    ``1..max_components`` with the lowest BIC (never more than ``n // (D + 2)``)."""
+                covariance: str = "full", seed: int = 0) -> tuple[GaussianMixture, str | None]:
+    """A Gaussian mixture of ``(n, D)`` codes and a note when the rows could not support the
+    mixture asked for (None otherwise).
+
+    Components: ``components`` of them, or the number in ``1..max_components`` with the lowest
+    BIC (never more than ``n // (D + 2)``). A ``full`` or ``tied`` covariance needs ``D + 2``
+    rows per component (fewer give a singular estimate: draws in the span of the rows, near
+    copies of them), so a given ``components`` is cut to what the rows support, and a group of
+    fewer than ``D + 2`` rows gets one component with a Ledoit-Wolf shrunk covariance instead.
+    Every covariance is regularized by ``1e-4`` of the codes' mean variance (the same share
+    whatever their scale).
+
+    Raises:
+        UserError: fewer than 2 codes (no spread to model).
+    """
+    n, dim = z.shape
+    if n < 2:
+        raise UserError(f"{n} code(s) are too few to model (at least 2)")
+    reg = 1e-4 * (float(z.var(axis=0).mean()) or 1.0)
+    per = dim + 2 if covariance in ("full", "tied") else 2  # rows one component's covariance needs
+    if n < per:
+        return _shrunk(z, reg), (f"{n} codes in {dim} dimensions are too few for a {covariance} "
+                                 f"covariance ({per} needed): one component, Ledoit-Wolf shrunk "
+                                 "covariance")
+    note = None
     if components is not None:
-        candidates = [components]
+        candidates = [min(components, n // per)]
+        if components > candidates[0]:
+            note = (f"{n} codes in {dim} dimensions support {candidates[0]} {covariance}-covariance "
+                    f"component(s) ({per} codes each), not {components}")
     else:
-        most = max(1, min(max_components, len(z) // (z.shape[1] + 2)))
-        candidates = list(range(1, most + 1))
-    if len(z) < max(candidates) + 1:
-        raise UserError(f"{len(z)} codes are too few for a mixture of {max(candidates)}")
-    fits = [GaussianMixture(k, covariance_type=covariance, reg_covar=1e-4, random_state=seed)
+        candidates = list(range(1, max(1, min(max_components, n // (dim + 2))) + 1))
+    fits = [GaussianMixture(k, covariance_type=covariance, reg_covar=reg, random_state=seed)
             .fit(z) for k in candidates]
-    return min(fits, key=lambda g: g.bic(z))
+    return min(fits, key=lambda g: g.bic(z)), note
+
+
+def _shrunk(z: np.ndarray, reg: float) -> GaussianMixture:
+    """A one-component full-covariance mixture of ``(n, D)`` codes: their mean and their
+    Ledoit-Wolf shrunk covariance plus ``reg`` on the diagonal (positive definite)."""
+    from sklearn.covariance import LedoitWolf
+
+    lw = LedoitWolf().fit(z)
+    cov = lw.covariance_ + reg * np.eye(z.shape[1])
+    gm = GaussianMixture(1, covariance_type="full", reg_covar=reg)
+    gm.weights_, gm.means_, gm.covariances_ = np.ones(1), lw.location_[None], cov[None]
+    gm.precisions_cholesky_ = np.linalg.inv(np.linalg.cholesky(cov)).T[None]
+    gm.precisions_ = np.linalg.inv(cov)[None]
+    gm.converged_, gm.n_iter_, gm.lower_bound_, gm.n_features_in_ = True, 0, np.nan, z.shape[1]
+    return gm
 
 
 def mixture_sample(gm: GaussianMixture, n: int, seed: int = 0) -> np.ndarray:
@@ -109,6 +147,8 @@ class GroupMixtures:
         classes: class names with at least one row (one mixture each).
         mixtures: the fitted ``GaussianMixture`` of each class.
         counts: ``(K,)`` rows encoded per class.
+        notes: for a class whose rows could not support the mixture asked for, what it got
+            instead (:func:`fit_mixture`; also issued as a warning).
     """
 
     run: PathLike
@@ -117,6 +157,7 @@ class GroupMixtures:
     classes: list[str]
     mixtures: list[GaussianMixture]
     counts: np.ndarray
+    notes: dict[str, str]
 
     def index(self, group: str | int) -> int:
         """Position of ``group`` (class name or position) in :attr:`classes`."""
@@ -124,6 +165,9 @@ class GroupMixtures:
             if group not in self.classes:
                 raise UserError(f"{self.attribute}: no group {group!r}; groups: {self.classes}")
             return self.classes.index(group)
+        if not 0 <= int(group) < len(self.classes):
+            raise UserError(f"{self.attribute}: no group {group}; groups are 0..{len(self.classes) - 1}"
+                            f" ({', '.join(self.classes)})")
         return int(group)
 
     def sample(self, group: str | int, n: int, seed: int = 0) -> np.ndarray:
@@ -180,12 +224,21 @@ def fit_group_mixtures(
         z, rows = column_codes(model, store, column, rows)
     labelled = class_places(codes[rows], names) >= 0  # rows without a value join no group
     z, rows = z[labelled], rows[labelled]
-    present = np.unique(codes[rows])
-    mixtures = [fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
-                for c in present]
-    counts = np.array([(codes[rows] == c).sum() for c in present])
-    return GroupMixtures(run, model, attribute, [names[int(c)] for c in present], mixtures,
-                         counts)
+    present, counts = np.unique(codes[rows], return_counts=True)
+    classes = [names[int(c)] for c in present]
+    single = [f"{name!r} ({m})" for name, m in zip(classes, counts, strict=True) if m < 2]
+    if single:
+        raise UserError(f"{attribute}: too few faces with a code to model group(s) "
+                        f"{', '.join(single)} (at least 2 each); keep the other groups with "
+                        f"`latentplay data subset --where {attribute}=...`")
+    mixtures, notes = [], {}
+    for name, c in zip(classes, present, strict=True):
+        gm, note = fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
+        mixtures.append(gm)
+        if note:
+            notes[name] = note
+            warnings.warn(f"{attribute}: group {name!r}: {note}", stacklevel=2)
+    return GroupMixtures(run, model, attribute, classes, mixtures, counts, notes)
 
 
 def balanced_sample(

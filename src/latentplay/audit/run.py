@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -391,15 +393,18 @@ def sample_groups(
     out = output_dir(out, overwrite)
     if covariance not in ("full", "diag"):
         raise UserError(f"covariance must be full or diag, got {covariance!r}")
-    gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed, column=column,
-                            covariance=covariance)
+    with warnings.catch_warnings():  # each group's note goes into groups.json instead
+        warnings.filterwarnings("ignore", f"{re.escape(attribute)}: group ", UserWarning)
+        gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed,
+                                column=column, covariance=covariance)
     rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
     labels = [f"{c}\n(n={m}, k={g.n_components})"
               for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
     save_figure(image_grid(rows, labels, title=f"{attribute}: faces drawn from each group's "
                            "latent mixture"), out / "groups.png")
     base = gm.counts / gm.counts.sum()
-    groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components)}
+    groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components),
+               "note": gm.notes.get(c)}
               for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
     summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
                                "codes": f"column {column}" if column else "encoder means",

@@ -325,7 +325,9 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
               group_of: np.ndarray, names: Sequence[str], nonmatch: np.ndarray,
               persons: np.ndarray | None, seed: int) -> dict[str, Any]:
     """Each group's FNMR standardized over quantile strata of the covariates' pair values
-    (:func:`~latentplay.metrics.verification.standardized_rate`), genuine pairs only."""
+    (:func:`~latentplay.metrics.verification.standardized_rate`), genuine pairs only; a
+    group's ``strata_without_pairs`` counts the cells other groups fill and it does not (a cell
+    empty for all has no weight and costs nothing)."""
     genuine = pairs.same & (group_of >= 0)
     values = np.stack([_pair_values(v, pairs, how) for _, how, v in covariates], axis=1)
     keep = genuine & np.isfinite(values).all(axis=1)
@@ -335,11 +337,12 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
     codes, cells = combined_strata(values[keep], n_strata)
     found = standardized_rate(nonmatch[keep], group_of[keep], codes, len(names), cells,
                               None if persons is None else persons[keep, 0], seed=seed)
+    filled = found["counts"].sum(axis=0) > 0   # (cells,) a cell no group fills has no weight
     groups = [{"group": name, "genuine": int(found["counts"][g].sum()),
                "fnmr": finite_or_none(found["rate"][g]),
                "standardized": finite_or_none(found["standardized"][g]),
                "interval": [finite_or_none(v) for v in found["interval"][g]],
-               "strata_without_pairs": int((found["counts"][g] == 0).sum())}
+               "strata_without_pairs": int(((found["counts"][g] == 0) & filled).sum())}
               for g, name in enumerate(names)]
     both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],

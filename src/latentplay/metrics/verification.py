@@ -330,6 +330,14 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         ``rate`` and ``standardized`` ``(G,)``, ``interval`` ``(G, 2)`` (percentile bootstrap
         over persons), ``counts`` ``(G, S)`` units per group and stratum. NaN where a group
         lacks a stratum.
+
+    Draws in which a group has no unit in a stratum that has weight are left out of its
+    interval, which is thus conditional on the group filling every such stratum, as the rate
+    itself is. That does not narrow it: resampling within each group-stratum cell instead
+    (which never loses a stratum, but cannot keep a person's units together) gave slightly
+    narrower intervals of the same coverage in simulation. Both fall short where a group has
+    few units in a weighted stratum (95 % intervals covering 41 % of the time with 2, 71-79 %
+    with 4, 90-94 % from 10): such a cell's rate takes few values.
     """
     keep = np.asarray(groups) >= 0
     cells = (np.asarray(groups) * n_strata + np.asarray(strata))[keep]
