@@ -278,3 +278,40 @@ def test_the_printed_lines(tmp_path: Path) -> None:
     values, _ = measure_accuracy(_store(tmp_path / "v"), "predicted_age", "age", "tone")
     values["groups"][0] = {"group": "t0", "n": 1, "mae": None, "bias": None, "r": None}
     assert "  t0: too few rows (1)" in accuracy_lines(values)
+
+
+def test_a_group_with_one_reading_keeps_the_table_whole(tmp_path: Path) -> None:
+    """Values: tone t0 keeps one reading (the rest have none), too few for an error; its
+    row still has every column, so accuracy.csv keeps the others' intervals."""
+    from latentplay.audit.accuracy import _write_table, measure_accuracy
+
+    store = _store(tmp_path / "s")
+    read = np.asarray(store.labels("predicted_age"), np.float64)
+    read[1:10] = np.nan
+    store = st.add_attributes(store, {"sparse_age": (Attribute("sparse_age", "continuous"), read)})
+    s, _ = measure_accuracy(store, "sparse_age", "age", "tone")
+    t0, t1, _ = s["groups"]
+    assert t0["n"] == 1 and t0["mae"] is None and t0.keys() == t1.keys()
+    _write_table(tmp_path / "accuracy.csv", s)
+    with open(tmp_path / "accuracy.csv", newline="") as fh:
+        table = {r["group"]: r for r in csv.DictReader(fh)}
+    assert float(table["t1"]["mae_low"]) == pytest.approx(t1["mae_low"])
+    assert table["t0"]["mae_low"] == "" and float(table["all rows"]["bias_high"]) > 0
+
+
+def test_the_gap_chance_alone_makes(tmp_path: Path) -> None:
+    """The highest minus the lowest accuracy is biased upward: three equally accurate groups
+    of 10 rows at the pooled 19/30 differ by the exact mean range of three Binomial(10, p)
+    shares; over 12 persons of 10 photos the chance gap is wider still."""
+    from scipy.stats import binom
+
+    s = group_accuracy(_store(tmp_path / "s"), "predicted_gender", "gender", "tone", tmp_path / "a")
+    x = np.arange(11) / 10
+    below, upto = binom.cdf(np.arange(11) - 1, 10, 19 / 30), binom.cdf(np.arange(11), 10, 19 / 30)
+    mean_max = float(x @ (upto ** 3 - below ** 3))
+    mean_min = float(x @ ((1 - below) ** 3 - (1 - upto) ** 3))
+    assert s["across"]["chance_gap"] == pytest.approx(mean_max - mean_min, abs=0.01)
+    assert 0.2 < s["across"]["chance_gap"] < s["across"]["accuracy_gap"]
+    persons = group_accuracy(_persons_store(tmp_path / "p", np.isin(PERSON, [0, 6, 7, 8])),
+                             "guess", "label", "site", tmp_path / "b")["across"]
+    assert persons["chance_gap_over_persons"] > 2 * persons["chance_gap"]

@@ -172,3 +172,17 @@ def test_reconstruction_identity_by_hand() -> None:
     blind = reconstruction_identity(CodeEmbedder(blind=128 + 40), faces, redrawn)  # z0 > 1: none
     assert blind["similarity"][3] is None and blind["not_found"] == 1
     assert blind["mean_similarity"] == pytest.approx(np.mean(want[:3]))
+
+
+def test_a_group_without_any_similarity_writes_no_nan() -> None:
+    """Face 4's unedited decoding shows no face (channel 0 above 128 + 40 x 1.2): alone in
+    its group, it has no similarity nor loss at any step, and its row holds None (JSON has
+    no NaN) where it has no interval."""
+    edits = direction_edits(Z, None, AXIS, 1.0, [1], random=2, seed=3)
+    found = identity_along(show_code, edits, CodeEmbedder(blind=128 + 48))
+    table = identity_table(found, np.array([0, 0, 0, 1]), ["a", "b"], n_boot=50)
+    alone = [r for r in table if r["group"] == "b"]
+    assert alone and all(r["similarity"] is None and r["loss"] is None for r in alone)
+    assert all(r[key] is None for r in alone for key in ("low", "high", "loss_low", "loss_high"))
+    json.dumps(table, allow_nan=False)              # every row is valid JSON
+    assert any(r["loss_low"] is not None for r in table if r["group"] == "a")

@@ -13,7 +13,9 @@ Three kinds of comparison, chosen by the attributes' kinds:
   interval (a row without a prediction, ``unknown``, counts as an error), how many rows have
   no prediction and the accuracy over the rest, and each true class's recall (for ordered
   classes also the share at most one class off and the mean offset in classes);
-  across groups the error ratio (highest error over lowest), a chi-square test of equal
+  across groups the error ratio (highest error over lowest), the accuracy gap (highest
+  minus lowest) beside the gap that groups of these sizes show by chance alone when all are
+  equally accurate (a range of noisy estimates is biased upward), a chi-square test of equal
   accuracy, and, along an ordered ``by``, the linear trend test of the errors;
 - values against values (an age regressor and ages in years): per group the mean absolute
   error, the bias (mean reading minus label) with normal 95 % intervals, and the
@@ -320,7 +322,7 @@ def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.nda
     overall = row(ALL, keep)
     scored = [r for r in table if r["n"]]
     counts = np.array([[r["n"] - r["correct"], r["correct"]] for r in scored])
-    across = _across(scored, counts, ordered)
+    across = _across(scored, counts, ordered, seed)
     if across and "chi2" in across and persons is not None:
         place = np.full(len(names) + 1, -1)                 # the last entry: no group
         place[[g for g, r in enumerate(table) if r["n"]]] = np.arange(len(scored))
@@ -334,21 +336,22 @@ def _over_persons(across: dict[str, Any], names: list[str], counts: np.ndarray,
                   rows: np.ndarray, correct: np.ndarray, persons: np.ndarray) -> None:
     """Add to ``across``'s chi-square and trend their Rao-Scott versions over the ``(N,)``
     ``persons``, from each row's place among the groups ``names`` (-1: left out) and whether
-    it is right, and to its detectable gap the one of the groups' ``(G, 2)`` ``counts`` worth
-    ``1 / design effect`` independent rows each."""
+    it is right, and to its detectable gap and chance gap those of the groups' ``(G, 2)``
+    ``counts`` worth ``1 / design effect`` independent rows each."""
     used = rows >= 0
     test = rao_scott(rows[used], correct[used], persons[used])
     across["chi2"]["persons_test"] = test.to_dict() if test else None
     if test:
         across["detectable_gap"]["gap_over_persons"] = detectable_gap(
             names, counts / test.design_effect)["gap"]
+        across["chance_gap_over_persons"] = chance_gap(counts, test.design_effect)
     if "trend" in across:
         trend = clustered_trend(rows[used], correct[used], persons[used],
                                 across["trend"]["statistic"])
         across["trend"]["persons_test"] = trend.to_dict() if trend else None
 
 
-def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
+def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool, seed: int = 0
             ) -> dict[str, Any] | None:
     """Differences between the groups' accuracies, from their ``(G, 2)`` (wrong, right)
     counts; the trend's ``r`` is positive when errors grow along the order."""
@@ -357,7 +360,8 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
     accuracies = [r["accuracy"] for r in scored]
     errors = [1 - a for a in accuracies]
     out: dict[str, Any] = {"error_ratio": max(errors) / min(errors) if min(errors) > 0 else None,
-                           "accuracy_gap": max(accuracies) - min(accuracies)}
+                           "accuracy_gap": max(accuracies) - min(accuracies),
+                           "chance_gap": chance_gap(counts, seed=seed)}
     out["detectable_gap"] = detectable_gap([r["group"] for r in scored], counts)
     if (counts.sum(0) > 0).all():
         statistic, p, dof, _ = chi2_contingency(counts, correction=False)
@@ -367,6 +371,21 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool
             out["trend"] = {"r": -trend.r, "statistic": trend.statistic,
                             "p_value": trend.p_value}
     return out
+
+
+def chance_gap(counts: np.ndarray, design_effect: float = 1.0, draws: int = 2000,
+               seed: int = 0) -> float:
+    """The mean accuracy gap (highest minus lowest) that groups with the sizes of ``(G, 2)``
+    wrong/right ``counts`` show when every one is as accurate as all of them together: what
+    the gap reads where the groups do not differ at all, since the range of noisy estimates
+    is biased upward (it grows with the number of groups and as they shrink). Each group's
+    accuracy is drawn binomially ``draws`` times, its spread widened by
+    ``sqrt(design_effect)`` where photos repeat persons."""
+    n = counts.sum(axis=1).astype(np.int64)
+    p = counts[:, 1].sum() / n.sum()
+    drawn = np.random.default_rng(seed).binomial(n, p, size=(draws, len(n))) / n
+    drawn = np.clip(p + (drawn - p) * np.sqrt(design_effect), 0.0, 1.0)
+    return float((drawn.max(axis=1) - drawn.min(axis=1)).mean())
 
 
 Z_TEST, Z_POWER = 1.959964, 0.841621
@@ -422,8 +441,9 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
 
     def row(name: str, rows: np.ndarray) -> dict[str, Any]:
         n = int(rows.sum())
-        if n < 2:
-            return {"group": name, "n": n, "mae": None, "bias": None, "r": None}
+        if n < 2:       # every key, so that accuracy.csv's columns are every row's
+            return {"group": name, "n": n, "mae": None, "mae_low": None, "mae_high": None,
+                    "bias": None, "bias_low": None, "bias_high": None, "r": None}
         e, a = error[rows], np.abs(error[rows])
         if persons is None:
             half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))

@@ -28,8 +28,11 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
     if "error_ratio" in across:
         ratio = "-" if across["error_ratio"] is None else f"{across['error_ratio']:.2f}"
         chi2 = across.get("chi2")
+        persons = across.get("chance_gap_over_persons")
         out.append(f"  across groups: error ratio {ratio}, accuracy gap "
-                   f"{across['accuracy_gap']:.3f}"
+                   f"{across['accuracy_gap']:.3f} ({across['chance_gap']:.3f} by chance alone in "
+                   "equally accurate groups of these sizes"
+                   + ("" if persons is None else f"; {persons:.3f} over persons") + ")"
                    + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else "")
                    + _over_persons(chi2))
         seen = across["detectable_gap"]

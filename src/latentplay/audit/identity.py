@@ -154,7 +154,8 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
                 finite = np.isfinite(loss[:, j])
                 row.update(random_similarity=_mean(rand[mask, j]),
                            loss=float(loss[finite, j].mean()) if finite.any() else None,
-                           loss_low=float(loss_ci[j, 0]), loss_high=float(loss_ci[j, 1]))
+                           loss_low=finite_or_none(loss_ci[j, 0]),
+                           loss_high=finite_or_none(loss_ci[j, 1]))
             rows.append(row)
     return rows
 
