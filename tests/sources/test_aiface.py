@@ -70,12 +70,14 @@ def test_first_release_columns_and_mapping(tmp_path: Path) -> None:
     lines = []
     for i in range(6):
         write_image(root / "x" / f"{i}.jpg", face(i))
-        lines.append([f"x/{i}.jpg", i % 2, i % 4, (i + 1) % 4, i, i % 2, f"gen{i % 2}"])
+        # intersection i is (male, female) x race: gender 1 (male) for i < 4, race i % 4
+        lines.append([f"x/{i}.jpg", int(i < 4), i % 4, i % 4, i, i % 2, f"gen{i % 2}"])
     write_csv(root / "train.csv", header, lines)
     store = aiface.convert(root / "train.csv", tmp_path / "out", workers=1)
     got = rows(store)
     assert [g["age"] for _, g in got] == [aiface.AGES_FIRST[i % 4] for i in range(6)]
-    assert [g["race"] for _, g in got] == [aiface.RACES[(i + 1) % 4] for i in range(6)]
+    assert [g["race"] for _, g in got] == [aiface.RACES[i % 4] for i in range(6)]
+    assert [g["gender"] for _, g in got] == ["male"] * 4 + ["female"] * 2
     assert [g["intersection"] for _, g in got] == list(aiface.INTERSECTIONS_FIRST[:6])
     assert [g["generator"] for _, g in got] == [f"gen{i % 2}" for i in range(6)]
     renamed = root / "renamed.csv"
@@ -92,3 +94,43 @@ def test_wrong_layout(tmp_path: Path) -> None:
     (tmp_path / "AttGAN").mkdir()
     with pytest.raises(UserError, match="expected AI-Face's annotation CSV"):
         aiface.convert(tmp_path, tmp_path / "out")
+
+
+def test_codes_that_are_no_class_are_rejected(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    codes = {"a": "1", "b": "1.0", "c": "1.5", "d": "inf", "e": "nan", "f": "-0.5"}
+    for k in codes:
+        write_image(root / "FFHQ" / f"{k}.png", face(0))
+    write_csv(root / "test.csv", ["Image Path", "Target", "Gender"],
+              [[f"FFHQ/{k}.png", 0, g] for k, g in codes.items()])
+    store = aiface.convert(root, tmp_path / "out", workers=1)
+    assert [(f, g["gender"]) for f, g in rows(store)] == [("FFHQ/a.png", "male"),
+                                                          ("FFHQ/b.png", "male")]
+    check_rejected(store, {f"FFHQ/{k}.png": "not a whole-number code" for k in "cdef"})
+
+
+def test_an_intersection_contradicting_gender_is_rejected(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    # (image, gender, skin tone, intersection): codes 0-2 are female, 3-5 male
+    lines = [("ok0", 0, 1, 0), ("ok1", 1, 10, 5), ("bad0", 1, 1, 0), ("bad1", 0, 10, 5)]
+    for name, *_ in lines:
+        write_image(root / "FFHQ" / f"{name}.png", face(0))
+    write_csv(root / "test.csv", ["Image Path", "Target", "Gender", "Skin Tone", "Intersection"],
+              [[f"FFHQ/{n}.png", 0, g, t, x] for n, g, t, x in lines])
+    store = aiface.convert(root, tmp_path / "out", workers=1)
+    assert [(f, g["gender"], g["intersection"]) for f, g in rows(store)] == [
+        ("FFHQ/ok0.png", "female", "female,skintone1"), ("FFHQ/ok1.png", "male", "male,skintone3")]
+    check_rejected(store, {"FFHQ/bad0.png": "contradicts gender 1 (male)",
+                           "FFHQ/bad1.png": "contradicts gender 0 (female)"})
+    # first release: codes 0-3 are male x (Asian, White, Black, Others), 4-7 female x the same
+    first = [("ok2", 1, 2, 2), ("ok3", 0, 3, 7), ("bad2", 1, 1, 2), ("bad3", 1, 3, 7)]
+    for name, *_ in first:
+        write_image(root / "FFHQ" / f"{name}.png", face(0))
+    write_csv(root / "train.csv", ["Image Path", "Target", "Ground Truth Gender",
+                                   "Ground Truth Race", "Intersection"],
+              [[f"FFHQ/{n}.png", 0, g, r, x] for n, g, r, x in first])
+    store = aiface.convert(root / "train.csv", tmp_path / "o2", workers=1)
+    assert [(f, g["intersection"]) for f, g in rows(store)] == [
+        ("FFHQ/ok2.png", "male,Black"), ("FFHQ/ok3.png", "female,Others")]
+    check_rejected(store, {"FFHQ/bad2.png": "contradicts race 1 (White)",
+                           "FFHQ/bad3.png": "contradicts gender 1 (male)"})

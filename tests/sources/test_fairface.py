@@ -87,3 +87,21 @@ def test_wrong_layout(tmp_path: Path) -> None:
     write_csv(tmp_path / "src" / "fairface_label_train.csv", ["name", "age"], [["a", "1"]])
     with pytest.raises(UserError, match="lacks column"):
         fairface.convert(tmp_path / "src", tmp_path / "out")
+
+
+def test_an_image_listed_twice_is_stored_once(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in (1, 2, 3):
+        write_image(src / f"train/{i}.jpg", face(i))
+    write_csv(src / "fairface_label_train.csv", HEADER, [
+        ["train/1.jpg", "20-29", "Male", "White", "True"],
+        ["train/2.jpg", "3-9", "Female", "Black", "False"],
+        ["train/1.jpg", "60-69", "Female", "Indian", "False"],  # the same file again
+        ["./train/2.jpg", "20-29", "Male", "White", "False"],  # ... by another spelling
+        ["train/3.jpg", "0-2", "Male", "East Asian", "False"],
+    ])
+    store = fairface.convert(src, tmp_path / "out", workers=1)
+    assert [(f, g["age"], g["race"]) for f, g in rows(store)] == [
+        ("train/1.jpg", "20-29", "White"), ("train/2.jpg", "3-9", "Black"),
+        ("train/3.jpg", "0-2", "East Asian")]
+    check_rejected(store, {"train/1.jpg": "duplicate", "./train/2.jpg": "duplicate"})

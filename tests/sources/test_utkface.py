@@ -236,3 +236,17 @@ def test_every_image_is_stored_rgb(tmp_path: Path) -> None:
         assert np.array_equal(np.asarray(stored), np.asarray(Image.open(file).convert("RGB")))
     assert [r[1]["age"] for r in rows(store)] == [20.0, 21.0, 22.0, 23.0]
     assert st.load_images(store).shape == (4, 64, 64, 3)
+
+
+def test_a_photograph_published_in_several_folders_is_converted_once(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    name = "20_1_2_20170109142408075"
+    copies = [f"UTKFace/{name}.jpg.chip.jpg", f"crop_part1/{name}.jpg.chip.jpg",
+              f"part1/{name}.jpg"]
+    for k, copy in enumerate(copies):
+        write_image(src / copy, face(k))
+    write_image(src / "part1/20_1_2_20170109142408076.jpg", face(3))  # another photograph
+    store = utkface.convert(src, tmp_path / "out", workers=1)
+    assert [f for f, _ in rows(store)] == [copies[0], "part1/20_1_2_20170109142408076.jpg"]
+    check_rejected(store, {copies[1]: f"same photograph as {copies[0]}",
+                           copies[2]: f"same photograph as {copies[0]}"})

@@ -24,7 +24,10 @@ intersection  Intersection                         0-5: (female, male) x skin to
                                                    first release 0-7: (male, female) x race
 ============  ===================================  =========================================
 
-Every CSV row is an input; codes outside these sets are rejected.
+Every CSV row is an input; codes outside these sets are rejected, and so is a row whose
+intersection class contradicts its gender (or, in the first release, its race) column: the
+authors' README and their code disagree on the order of the intersection codes (their code,
+read here, puts female first), so this check makes a wrong order reject rows, not mislabel them.
 """
 
 from __future__ import annotations
@@ -125,9 +128,12 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     def code(field: str, raw: str | None) -> int | str:
         text = (raw or "").strip()
         try:
-            value = int(float(text))
+            number = float(text)
         except ValueError:
             return f"{field} {text!r} is not a code"
+        if not number.is_integer():  # 1.5, nan, inf: no class (1.0 is pandas' 1)
+            return f"{field} {text!r} is not a whole-number code"
+        value = int(number)
         offset = 1 if field == "skin_tone" else 0
         if not 0 <= value - offset < len(classes[field]):
             return f"{field} code {value} outside the published set"
@@ -138,6 +144,18 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             return (row.get(cols["generator"]) or "").strip()
         parts = path.relative_to(folder).parts if path.is_relative_to(folder) else ()
         return parts[0] if len(parts) > 1 and parts[0] in gen_code else "other"
+
+    def disagreement(labels: dict[str, int]) -> str:
+        """Why the row's intersection class contradicts its gender (or, first release, race)
+        column -- the sign of a code order other than the one read -- or ""."""
+        if "intersection" not in labels:
+            return ""
+        parts = classes["intersection"][labels["intersection"]].split(",")
+        for field, part in (("gender", parts[0]), ("race", parts[1])):
+            if field in labels and part in classes[field] and classes[field][labels[field]] != part:
+                return (f"intersection {labels['intersection']} ({','.join(parts)}) contradicts "
+                        f"{field} {labels[field]} ({classes[field][labels[field]]})")
+        return ""
 
     def inputs() -> Iterator[Record | Rejected]:
         for line, row in rows:
@@ -150,6 +168,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                 if isinstance(value, str):
                     reason = reason or value
                 labels[field] = value
+            reason = reason or disagreement(labels)
             path = find_file(folder, image) if not reason else None
             if not reason and path is None:
                 reason = "missing file"

@@ -14,6 +14,8 @@ the rest for every format:
   in the plan's mode, as lossless PNG;
 * feeds the rows to :func:`latentplay.store.build` in small batches, so memory stays bounded
   whatever the dataset's size;
+* rejects an input naming an image file an earlier input already named (each image is stored
+  once, with its first labels);
 * lists every rejected input in ``rejected.csv`` (``path,reason``) beside the store, so that
   ``converted + rejected == inputs`` always holds, and records provenance (source, format,
   options, counts, latentplay version) in the store's schema.
@@ -231,7 +233,7 @@ class _Writer:
                 workers: int) -> Iterator[dict[str, list[Any]]]:
         """Yield column batches for :func:`latentplay.store.build`; fills in the counts."""
         columns = list(_label_columns(self.plan.attributes))
-        inputs: Iterable[Record | Rejected] = self.plan.inputs
+        inputs: Iterable[Record | Rejected] = _unique(self.plan.inputs)
         if self.options.limit is not None:
             inputs = islice(inputs, self.options.limit)
         total = self.plan.total
@@ -319,6 +321,21 @@ class _Deferred(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._get())
+
+
+def _unique(inputs: Iterable[Record | Rejected]) -> Iterator[Record | Rejected]:
+    """``inputs`` with every repeat of an image file already listed (a label file naming it
+    twice, or by two spellings of its path) turned into a :class:`Rejected`: each image is
+    stored once, with the labels of its first listing."""
+    seen: set[str] = set()
+    for item in inputs:
+        if isinstance(item, Record) and item.file is not None:
+            key = os.path.normpath(item.file)
+            if key in seen:
+                item = Rejected(item.source, "duplicate: the same image file as an earlier input")
+            else:
+                seen.add(key)
+        yield item
 
 
 def _label_columns(attributes: list[Attribute]) -> Iterator[str]:

@@ -7,6 +7,10 @@ Layout read: any folder tree of images named ``[age]_[gender]_[race]_[datetime].
 Published labels: age 0..116, gender 0 = male / 1 = female, race 0..4 = White, Black, Asian,
 Indian, Others. Every file under SRC is an input: files whose names do not follow the pattern
 (a few published names miss the race field) or carry labels outside these sets are rejected.
+The folders publish the same photographs (an aligned crop, a crop, the whole photo) under the
+same ``[age]_[gender]_[race]_[datetime]``: only the first in path order is converted
+(``UTKFace/`` before ``crop_part1/`` before ``part1/``), each other copy is rejected, so that no
+face is counted twice.
 """
 
 from __future__ import annotations
@@ -76,11 +80,16 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         )
 
     def inputs() -> Any:
+        first: dict[str, str] = {}  # [age]_[gender]_[race]_[datetime] -> source
         for path in files:
             source = relative(path, root)
             labels = parse_name(path.name)
             if isinstance(labels, str):
                 yield Rejected(source, labels)
+                continue
+            seen = first.setdefault(path.name.split(".")[0], source)
+            if seen != source:
+                yield Rejected(source, f"same photograph as {seen} (same name in another folder)")
             else:
                 yield Record(source, labels, file=str(path))
 
