@@ -27,6 +27,20 @@ def test_a_drawn_mouth() -> None:
     assert np.isnan(mouth(np.zeros((68, 2)))).all()  # no eye distance: no value
 
 
+@pytest.mark.parametrize("degrees", [30.0, -45.0, 90.0])
+def test_a_tilted_face_reads_as_upright(degrees: float) -> None:
+    """Rotating a face's landmarks in the image (head roll) moves neither its lift nor its opening."""
+    p = np.zeros((68, 2))
+    p[36:42], p[42:48] = (40, 50), (60, 50)
+    p[48], p[54] = (38, 78), (62, 78)
+    p[62], p[66] = (50, 78.5), (50, 81.5)
+    t = np.radians(degrees)
+    turn = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    tilted = (p - (50, 65)) @ turn.T + (50, 65)
+    np.testing.assert_allclose(mouth(tilted), mouth(p), atol=1e-12)
+    np.testing.assert_allclose(mouth(tilted), [2.0 / 20, 3.0 / 20], atol=1e-12)
+
+
 def test_face_size_by_hand() -> None:
     from latentplay.measure.size import face_size
 

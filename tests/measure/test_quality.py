@@ -35,6 +35,18 @@ def test_blur_lowers_sharpness_and_light_raises_brightness(astronaut) -> None:
     assert lighter[0] > base[0] + 5
 
 
-def test_sharpness_does_not_depend_on_the_photo_size(astronaut) -> None:
-    half = np.asarray(Image.fromarray(astronaut).resize((256, 256), Image.Resampling.LANCZOS))
-    assert image_quality(half)[2] == pytest.approx(image_quality(astronaut)[2], abs=0.1)
+@pytest.mark.parametrize("side", [256, 160, 128])  # 128: the measuring size, left as it is
+def test_sharpness_does_not_depend_on_the_photo_size(astronaut, side: int) -> None:
+    smaller = np.asarray(Image.fromarray(astronaut).resize((side, side), Image.Resampling.LANCZOS))
+    assert image_quality(smaller)[2] == pytest.approx(image_quality(astronaut)[2], abs=0.1)
+
+
+def test_sharpness_does_not_depend_on_the_photo_shape(astronaut) -> None:
+    """The photo beside or above its mirror image (2:1 and 1:2) and three photos in a row (3:1)
+    are as sharp as the photo: every part of them is."""
+    wide = np.concatenate([astronaut, astronaut[:, ::-1]], axis=1)
+    tall = np.concatenate([astronaut, astronaut[::-1]], axis=0)
+    row = np.concatenate([astronaut, astronaut[:, ::-1], astronaut], axis=1)
+    base = image_quality(astronaut)[2]
+    for image in (wide, tall, row):
+        assert image_quality(image)[2] == pytest.approx(base, abs=0.05)

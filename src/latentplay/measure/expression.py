@@ -3,15 +3,16 @@
 SmileCVAE's smile degree was a hand-made encoding (three people's quick smiley / not-smiley
 answers); these two numbers give any face dataset a continuous, reproducible stand-in, in units
 of the inter-ocular distance (the distance between the two eye centres), so faces of any size
-and distance compare:
+and distance compare. Heights are taken along the face's own vertical (perpendicular to the
+line through the eye centres), so a tilted head reads as the same head upright:
 
-- ``mouth_lift``: the height of the inner lip centre above which the mouth corners sit (image
-  y grows downward): > 0 when the corners rise above the lips' centre (a smile), < 0 when they
-  fall below it (a frown);
+- ``mouth_lift``: the height of the inner lip centre above which the mouth corners sit: > 0
+  when the corners rise above the lips' centre (a smile), < 0 when they fall below it (a
+  frown);
 - ``mouth_open``: the gap between the inner lips (0 for a closed mouth).
 
     >>> mouth(points)                 # points: (68, 2) x, y pixels
-    array([0.149, 0.137])
+    array([0.148, 0.137])
 """
 
 from __future__ import annotations
@@ -32,10 +33,12 @@ def inter_ocular(landmarks: np.ndarray) -> float:
 def mouth(landmarks: np.ndarray) -> np.ndarray:
     """``(2,)`` mouth_lift and mouth_open of one face's 68 landmarks ``(68, 2)`` (x, y)."""
     p = np.asarray(landmarks, dtype=np.float64)
-    iod = inter_ocular(p)
+    across = p[RIGHT_EYE].mean(axis=0) - p[LEFT_EYE].mean(axis=0)  # image-left to image-right eye
+    iod = float(np.linalg.norm(across))
     if iod <= 0:
         return np.full(2, np.nan)
-    centre = (p[INNER_UPPER_LIP, 1] + p[INNER_LOWER_LIP, 1]) / 2
-    lift = (centre - p[list(MOUTH_CORNERS), 1].mean()) / iod
-    opening = (p[INNER_LOWER_LIP, 1] - p[INNER_UPPER_LIP, 1]) / iod
+    down = np.array([-across[1], across[0]]) / iod**2  # the face's downward axis, per iod
+    centre = (p[INNER_UPPER_LIP] + p[INNER_LOWER_LIP]) / 2
+    lift = float((centre - p[list(MOUTH_CORNERS)].mean(axis=0)) @ down)
+    opening = float((p[INNER_LOWER_LIP] - p[INNER_UPPER_LIP]) @ down)
     return np.array([lift, max(opening, 0.0)])

@@ -2,8 +2,12 @@
 
 All three are read from the CIELAB lightness ``L*`` (0 black to 100 white) of the whole image:
 ``brightness`` its mean, ``contrast`` its standard deviation (RMS contrast), ``sharpness`` the
-base-10 log of the variance of its Laplacian after resizing to :data:`SHARPNESS_SIDE` pixels
-square, so that photos of different sizes compare (blur lowers it; noise raises it too).
+base-10 log of the variance of its Laplacian after resizing the image, both axes alike, to
+:data:`SHARPNESS_SIDE` pixels on its shorter side, so that photos of that size or larger, of
+any shape, compare (a smaller photo, enlarged, reads blurrier; blur lowers it; noise raises it
+too). The resizing filter is Lanczos's, close to an ideal low-pass: a softer one (bilinear)
+blurs every resized photo by itself, and a photo already of that size, left as it is, would
+read sharper than the same photo at any other size.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ def lightness(image: np.ndarray) -> np.ndarray:
 def image_quality(image: np.ndarray) -> np.ndarray:
     """``(3,)`` brightness, contrast and sharpness (see the module) of one uint8 image."""
     light = lightness(image)
+    scale = SHARPNESS_SIDE / min(light.shape)  # both axes alike: a wider photo is not squeezed
+    side = (max(round(light.shape[1] * scale), 1), max(round(light.shape[0] * scale), 1))
     small = np.asarray(Image.fromarray(light.astype(np.float32), mode="F").resize(
-        (SHARPNESS_SIDE, SHARPNESS_SIDE), Image.Resampling.BILINEAR), dtype=np.float64)
+        side, Image.Resampling.LANCZOS), dtype=np.float64)
     spread = float(np.var(laplace(small)))
     return np.array([light.mean(), light.std(), np.log10(spread + 1e-6)])

@@ -78,7 +78,8 @@ _RANGES: dict[str, tuple[float, float]] = {"brightness": (0.0, 100.0), "skin_ita
 _DESCRIPTIONS: dict[str, str] = {
     "brightness": "mean CIELAB L* of the image (0 black, 100 white)",
     "contrast": "standard deviation of the image's L* (RMS contrast)",
-    "sharpness": "log10 variance of the Laplacian of L* at 128x128 (blur lowers it)",
+    "sharpness": ("log10 variance of the Laplacian of L* at 128 px on the shorter side (Lanczos; "
+                  "blur lowers it)"),
     "pose_yaw": "head yaw in degrees from 68 landmarks (> 0: turned to the image's right)",
     "pose_pitch": "head pitch in degrees from 68 landmarks (> 0: looking up; generic-model offset)",
     "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
