@@ -132,6 +132,17 @@ def test_info_counts_and_crosstab(tmp_path: Path) -> None:
     assert ct.sum(axis=1).tolist() == [gender["female"], gender["male"]]
 
 
+def test_crosstab_names_binned_values_apart(tmp_path: Path) -> None:
+    """Two significant digits named the bins of 120..130 [1.2e+02,1.2e+02) twice."""
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"]),
+                                Attribute("height", "continuous", range=(120, 130))],
+                    provenance=Provenance(source="x", converter="unit"))
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 4, "gender": [0, 1, 0, 1],
+             "height": np.array([120, 124, 126, 130], np.float32)}
+    ct = st.info(st.build([batch], schema, tmp_path / "s"), crosstab_of=("height", "gender"))
+    assert ct["crosstab"]["row_names"] == ["[120,122)", "[122,125)", "[125,128)", "[128,130]"]
+
+
 def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s")
     st.export_store(store, tmp_path / "out")
@@ -144,6 +155,33 @@ def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     from PIL import Image
 
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / rows[3]["file"])), image)
+
+
+def test_export_replaces_an_earlier_export_whole_or_not_at_all(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exported again with --overwrite, no earlier image is left behind; an export that fails
+    midway leaves the earlier one as it was (it had rewritten images under the old labels)."""
+    from latentplay.store import export
+    from latentplay.store.subset import subset
+
+    store = _small_store(tmp_path / "s")
+    st.export_store(store, tmp_path / "out")
+    small = subset(store, tmp_path / "small", np.arange(7, 12))
+    st.export_store(small, tmp_path / "out", overwrite=True)
+    assert len(list((tmp_path / "out" / "images").iterdir())) == 5
+    before = {p.name: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+
+    def fail(value: object) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export, "_cell", fail)
+    with pytest.raises(OSError, match="disk full"):
+        st.export_store(store, tmp_path / "out", overwrite=True)
+    after = {p.name: p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file()}
+    assert after == before and sorted(os.listdir(tmp_path / "out")) == ["images", "labels.csv"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserError, match="not a directory"):
+        st.export_store(store, tmp_path / "file", overwrite=True)
 
 
 _WRITER = """

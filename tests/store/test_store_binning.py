@@ -34,6 +34,25 @@ def test_cut_includes_each_lower_edge():
                                                     "[1.235, 1234)", ">=1234"]
 
 
+def test_large_edges_keep_their_whole_units():
+    """12345 shown as 12300 would name values 12300..12344 in the group above."""
+    assert group_names([12345.0, 23456.0]) == ["<12345", "[12345, 23456)", ">=23456"]
+
+
+def test_a_value_equal_to_an_edge_starts_its_group(tmp_path: Path) -> None:
+    """0.7 is held as float32 0.69999999; compared with the float64 edge 0.7 it fell below."""
+    schema = Schema(attributes=[Attribute("score", "continuous", range=(0, 1))],
+                    provenance=Provenance(source="test", converter="unit"))
+    scores = np.array([0.1, 0.3, 0.69, 0.7, 0.7, 0.9], np.float32)
+    rng = np.random.default_rng(0)
+    batch = {"image": [st.encode_png(im) for im in rng.integers(0, 256, (6, 4, 4, 3), np.uint8)],
+             "score": scores}
+    st.build([batch], schema, tmp_path / "s")
+    new = bin_store(tmp_path / "s", "score", edges=[0.3, 0.7])
+    assert new.labels("score_group").tolist() == [0, 1, 1, 2, 2, 2]
+    assert new.schema.history[-1]["edges"] == [0.3, 0.7]
+
+
 def test_quantile_groups_have_equal_counts():
     values = np.random.default_rng(1).normal(size=1000)
     codes = cut(values, quantile_edges(values, 4))

@@ -127,3 +127,15 @@ def test_concat_command(pair, cli, tmp_path: Path) -> None:
     assert "7 rows; origin: real 4, made 3" in out and "left out pca:" in out
     r = cli("data", "concat", a.path, "--out", tmp_path / "d")
     assert r.code == 2 and r.err.startswith("error: give two or more stores")
+
+
+def test_factors_keep_their_level_and_value_columns(tmp_path: Path) -> None:
+    """A factor is two columns, ``factor_<name>`` (levels) and ``<name>`` (values): both stay."""
+    factor = Attribute("scale", "factor", values=[0.5, 1.0, 2.0])
+    stores = [_store(tmp_path / name, 4, [factor],
+                     {"factor_scale": levels, "scale": np.array([0.5, 1.0, 2.0])[levels]})
+              for name, levels in (("a", np.array([0, 1, 2, 0])), ("b", np.array([2, 2, 1, 0])))]
+    both = concat_stores(stores, tmp_path / "both").store
+    assert both.labels("scale").tolist() == [0, 1, 2, 0, 2, 2, 1, 0]
+    assert set(st.features_for(both.schema)) <= set(both.columns)
+    assert both.dataset["scale"] == [0.5, 1.0, 2.0, 0.5, 2.0, 2.0, 1.0, 0.5]

@@ -49,12 +49,25 @@ def test_groups_of_classes(faces: Path) -> None:
 @pytest.mark.parametrize(("groups", "message"), [
     ({"a": ["monk_1"]}, "two or more groups"),
     ({"a": ["monk_1"], "b": ["monk_1"]}, "in two groups"),
+    ({"a": ["monk_1", "monk_1"], "b": ["monk_2"]}, "'monk_1' is named twice"),
     ({"a": ["monk_1"], "b": ["nobody"]}, "not a class"),
     ({"a": ["monk_1"], "unknown": ["monk_2"]}, "kept for rows without a group"),
 ])
 def test_refusals(faces: Path, groups, message) -> None:
     with pytest.raises(UserError, match=message):
         regroup_store(faces, "skin_tone", groups)
+
+
+def test_unknown_rows_stay_unknown(faces: Path) -> None:
+    """``unknown`` is outside every order and test; put in a group its rows would count there."""
+    from latentplay.store.columns import add_attributes
+
+    store = st.load(faces)
+    side = st.Attribute("side", "categorical", names=["left", "right", "unknown"], ordered=True)
+    codes = np.arange(len(store)) % 3
+    store = st.save(add_attributes(store, {"side": (side, codes)}), faces)
+    with pytest.raises(UserError, match="'unknown' rows have no class"):
+        regroup_store(store, "side", {"a": ["left"], "b": ["right", "unknown"]})
 
 
 def test_parse_and_command(faces: Path, cli) -> None:  # noqa: ANN001 - fixture

@@ -35,6 +35,32 @@ def test_groups_stay_whole():
     assert abs((codes == 2).mean() - 0.3) < 0.02
 
 
+def test_small_strata_carry_their_rounding():
+    """Ten classes of two rows: each stratum alone rounds 0.4 test rows to none; carried over,
+    the test part holds 0.2 of the rows, at most one row of each class, the same per seed."""
+    strata = np.repeat(np.arange(10), 2)
+    codes = split_codes(20, test=0.2, strata=strata, seed=3)
+    assert (codes == 2).sum() == 4
+    assert all((codes[strata == s] == 2).sum() <= 1 for s in range(10))
+    assert np.array_equal(codes, split_codes(20, test=0.2, strata=strata, seed=3))
+    rng = np.random.default_rng(0)                    # persons of 1-6 rows in 7 classes
+    groups = np.repeat(np.arange(120), rng.integers(1, 7, 120))
+    strata = (groups % 7)
+    codes = split_codes(len(groups), test=0.25, val=0.15, groups=groups, strata=strata, seed=0)
+    for part, share in ((2, 0.25), (1, 0.15)):
+        assert abs((codes == part).sum() - share * len(groups)) <= 3     # half a group
+        for s in range(7):
+            assert abs((codes[strata == s] == part).sum() - share * (strata == s).sum()) <= 6
+
+
+@pytest.mark.parametrize(("n", "test", "val", "groups", "empty"), [
+    (4, 0.1, 0.0, None, "test"), (40, 0.3, 0.01, None, "val"),
+    (100, 0.8, 0.0, np.repeat([0, 1], 50), "train")])
+def test_a_part_without_rows_is_refused(n, test, val, groups, empty):
+    with pytest.raises(UserError, match=f"leave no row in {empty}"):
+        split_codes(n, test, val, groups=groups)
+
+
 @pytest.mark.parametrize(("test", "val"), [(0.0, 0.0), (1.0, 0.0), (0.6, 0.4), (0.2, -0.1)])
 def test_bad_shares(test, val):
     with pytest.raises(UserError, match="must be shares"):

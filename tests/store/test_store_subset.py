@@ -36,6 +36,29 @@ def test_where_is_and_of_conditions(coded: st.Store) -> None:
     assert len(both) == len(coded)
 
 
+def test_where_reads_class_names_with_commas_and_numbers(coded: st.Store) -> None:
+    """``data bin`` names groups ``[0.3, 0.6)``; a class named ``1`` is never read as code 1."""
+    from latentplay.store.binning import bin_store
+    from latentplay.store.regroup import regroup_store
+
+    binned = bin_store(coded, "smile", edges=[0.3, 0.6])
+    group = binned.labels("smile_group")
+    rows = select_rows(binned, where=parse_where(["smile_group=[0.3, 0.6), >=0.6"]))
+    assert np.array_equal(rows, np.flatnonzero(group >= 1)) and (group == 0).any()
+    numbered = regroup_store(binned, "gender", {"1": ["female"], "2": ["male"]}, name="num")
+    rows = select_rows(numbered, where=parse_where(["num=1"]))
+    assert np.array_equal(rows, np.flatnonzero(numbered.labels("gender") == 0))
+    with pytest.raises(UserError, match="no value '0'; values: 1, 2"):
+        select_rows(numbered, where=parse_where(["num=0"]))
+    assert len(select_rows(coded, where=parse_where(["gender=0"]))) > 0   # codes elsewhere
+
+
+def test_where_names_an_attribute_once() -> None:
+    """Repeated, the values were pooled: "repeat to AND" gave rows of either."""
+    with pytest.raises(UserError, match="skin_tone is given twice"):
+        parse_where(["skin_tone=monk_1,monk_2", "skin_tone=monk_2,monk_3"])
+
+
 def test_balanced_and_random(coded: st.Store) -> None:
     tones = coded.labels("skin_tone")
     smallest = min(np.bincount(tones)[np.bincount(tones) > 0])

@@ -50,14 +50,22 @@ def quantile_edges(values: np.ndarray, quantiles: int) -> np.ndarray:
     return edges[edges > ordered[0]]
 
 
-def group_names(edges: Sequence[float]) -> list[str]:
-    """Names of the ``len(edges) + 1`` groups: ``<20``, ``[20, 40)``, ..., ``>=60``; edges
-    shown to three significant digits, or as many more as keep them apart."""
+def edge_texts(edges: Sequence[float]) -> list[str]:
+    """Each of the increasing ``edges`` as text: three significant digits, or as many more as
+    keep them apart, never rounded to less than whole units (12345, not 12300)."""
+    whole = [len(f"{abs(e):.0f}") if abs(e) >= 1 else 0 for e in edges]
     for digits in range(3, 18):
-        text = [np.format_float_positional(e, precision=digits, fractional=False, trim="-")
-                for e in edges]
+        text = [np.format_float_positional(e, precision=max(digits, w), fractional=False, trim="-")
+                for e, w in zip(edges, whole, strict=True)]
         if len(set(text)) == len(text):
             break
+    return text
+
+
+def group_names(edges: Sequence[float]) -> list[str]:
+    """Names of the ``len(edges) + 1`` groups: ``<20``, ``[20, 40)``, ..., ``>=60``; edges
+    as :func:`edge_texts` writes them."""
+    text = edge_texts(edges)
     inner = [f"[{a}, {b})" for a, b in zip(text[:-1], text[1:], strict=True)]
     return [f"<{text[0]}", *inner, f">={text[-1]}"]
 
@@ -152,7 +160,8 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     values = np.asarray(store.labels(attribute), np.float64)
     if edges is not None:
         cuts = np.asarray(list(edges), np.float64)
-        if not len(cuts) or not np.isfinite(cuts).all() or (np.diff(cuts) <= 0).any():
+        if not len(cuts) or not np.isfinite(cuts).all() or \
+                (np.diff(cuts.astype(np.float32)) <= 0).any():
             raise UserError(f"--edges must be increasing numbers, got {list(edges)}")
     else:
         cuts = quantile_edges(values, quantiles or 0)
@@ -162,7 +171,9 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     if len(classes) != len(cuts) + 1 or len(set(classes)) != len(classes) or UNKNOWN in classes:
         raise UserError(f"{len(cuts)} edges make {len(cuts) + 1} groups; give as many distinct "
                         f"--names (not {UNKNOWN!r}), got {len(classes)}")
-    codes = cut(values, cuts)
+    # the store holds float32 values: edges compared at that precision, so that a value
+    # written as an edge (0.7) falls in the group it starts, not the one below
+    codes = cut(values, cuts.astype(np.float32))
     if np.isnan(values).any():
         classes.append(UNKNOWN)
     new_name = check_attribute_name(name or f"{attribute}_group")

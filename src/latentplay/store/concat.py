@@ -94,8 +94,9 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     vectors = _vectors(loaded, left_out)
     text = sorted({c for s in loaded for c in s.schema.text_columns})
     image = loaded[0].schema.image_column
-    order = [*([image] if image else []), *text, *(Schema.column_of(a) for a in attributes),
-             *(v.name for v in vectors)]
+    order = [*([image] if image else []), *text,
+             *(c for a in attributes for c in dict.fromkeys((Schema.column_of(a), a.name))),
+             *(v.name for v in vectors)]  # a factor's level column, then its value column
     parts = [_aligned(s, attributes, text, order) for s in loaded]
     dataset = datasets.concatenate_datasets(parts)
     offsets = np.cumsum([0, *(len(s) for s in loaded)])

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from latentplay.outputs import refuse_nonempty
+from latentplay.errors import UserError
+from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
 from latentplay.store.io import Store
 
 _FORMATS = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"BM": ".bmp"}
@@ -27,12 +30,30 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
     ``labels.csv`` has a ``file`` column (relative to ``to``) and one column per attribute:
     class names for categorical attributes, numbers for continuous ones, for factors both
     the level (``factor_<name>``) and its value (``<name>``), and the store's text columns
-    (a converted input's path as ``source_file``). Returns the number of images.
+    (a converted input's path as ``source_file``). Both are written in a hidden folder inside
+    ``to`` and moved into place when complete: ``overwrite`` replaces an earlier ``images/``
+    (none of its files left behind) and ``labels.csv``, and an interrupted export leaves them
+    as they were. Returns the number of images.
     """
     to = Path(to)
+    if to.exists() and not to.is_dir():
+        raise UserError(f"{to} exists and is not a directory")
     refuse_nonempty(to, overwrite)
+    make_parents(to).mkdir(exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=to))
+    try:
+        _write(store, scratch)
+        swap_into_place(scratch / "images", to / "images")
+        os.replace(scratch / "labels.csv", to / "labels.csv")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return len(store)
+
+
+def _write(store: Store, to: Path) -> None:
+    """``images/`` and ``labels.csv`` of ``store`` (:func:`export_store`) into ``to``."""
     image_dir = to / "images"
-    image_dir.mkdir(parents=True, exist_ok=True)
+    image_dir.mkdir()
     schema = store.schema
     columns: dict[str, np.ndarray | list[str]] = {}
     for attr in schema.attributes:
@@ -66,7 +87,6 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
             row = [files[i] if files else ""]
             row += [_cell(col[i]) for col in columns.values()]
             writer.writerow(row)
-    return len(store)
 
 
 def _cell(value: object) -> str:

@@ -61,8 +61,11 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
             if c not in classes:
                 raise UserError(f"{c!r} is not a class of {attribute!r}; its classes: "
                                 f"{', '.join(classes)}")
+            if c == UNKNOWN:
+                raise UserError(f"{UNKNOWN!r} rows have no class to group; they stay {UNKNOWN!r}")
             if target[classes.index(c)] >= 0:
-                raise UserError(f"class {c!r} is in two groups")
+                raise UserError(f"class {c!r} is named twice" if target[classes.index(c)] == g
+                                else f"class {c!r} is in two groups")
             target[classes.index(c)] = g
     codes = np.asarray(store.labels(attribute), np.int64)
     new_codes = target[np.where((codes >= 0) & (codes < len(classes)), codes, len(classes))]

@@ -29,20 +29,33 @@ PathLike = str | os.PathLike[str]
 
 def parse_where(items: Sequence[str]) -> dict[str, list[str]]:
     """``["gender=female", "skin_tone=monk_8,monk_9"]`` -> ``{attribute: [values]}``; a
-    continuous attribute takes one ``low:high`` range (inclusive)."""
+    continuous attribute takes one ``low:high`` range (inclusive). Values are split at every
+    comma; :func:`select_rows` joins pieces back that together name a class (``[20, 40)``)."""
     out: dict[str, list[str]] = {}
     for item in items:
         name, sep, values = item.partition("=")
         if not sep or not name.strip() or not values.strip():
             raise UserError(f"--where {item!r}: write attribute=value[,value...] (or "
                             "attribute=low:high for a continuous one)")
-        out.setdefault(name.strip(), []).extend(v.strip() for v in values.split(","))
+        if name.strip() in out:
+            raise UserError(f"--where {name.strip()} is given twice; give all its values in "
+                            "one (attribute=value,value: rows of any of them)")
+        out[name.strip()] = values.split(",")
     return out
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _matches(store: Store, name: str, values: Sequence[str]) -> np.ndarray:
-    """``(N,)`` bool: rows whose ``name`` is one of ``values`` (class names or codes), or inside
-    the ``low:high`` range of a continuous attribute."""
+    """``(N,)`` bool: rows whose ``name`` is one of ``values`` (class names, comma-split pieces
+    of one joined back; codes too where no class name is a number), or inside the
+    ``low:high`` range of a continuous attribute."""
     attr = store.schema.attribute_or_error(name)
     labels = np.asarray(store.labels(name))
     if attr.kind == "continuous":
@@ -54,14 +67,20 @@ def _matches(store: Store, name: str, values: Sequence[str]) -> np.ndarray:
                             "low:high, e.g. smile=0.5:1") from None
         return (labels >= low) & (labels <= high)
     names = attr.level_names
-    codes = []
-    for v in values:
+    numbered = any(_is_number(n) for n in names)     # "3" names a class, never code 3
+    codes, start = [], 0
+    while start < len(values):
+        # the longest run of pieces that names a class, else one piece
+        stop = next((j for j in range(len(values), start, -1)
+                     if ",".join(values[start:j]).strip() in names), start + 1)
+        v = ",".join(values[start:stop]).strip()
         if v in names:
             codes.append(names.index(v))
-        elif v.lstrip("-").isdigit() and 0 <= int(v) < len(names):
+        elif not numbered and v.isdigit() and int(v) < len(names):
             codes.append(int(v))
         else:
             raise UserError(f"--where {name}: no value {v!r}; values: {', '.join(names)}")
+        start = stop
     return np.isin(labels, codes)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.store.binning import edge_texts
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
 
@@ -84,7 +85,8 @@ def level_codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, l
     if attr.kind != "continuous":
         return values.astype(np.int64), attr.level_names
     codes, edges = bin_codes(values, attr.range, bins)
-    names = [f"[{a:.2g},{b:.2g})" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    text = edge_texts(edges)
+    names = [f"[{a},{b})" for a, b in zip(text[:-1], text[1:], strict=True)]
     names[-1] = names[-1][:-1] + "]"  # the last bin includes the top of the range
     return codes, names
 
