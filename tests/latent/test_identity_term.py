@@ -54,3 +54,20 @@ def test_recogniser_refusals(tmp_path: Path) -> None:
         recogniser("arcface")
     with pytest.raises(UserError, match="does not exist"):
         recogniser(f"onnx:{tmp_path / 'missing.onnx'}")
+
+
+def test_a_faces_embedding_does_not_depend_on_its_batch() -> None:
+    """A face the chip is several times smaller than is averaged down before sampling by its
+    own scale, not by the smallest scale of the faces it is embedded with (inversion's targets
+    are embedded a batch at a time, its decodings a chunk at a time)."""
+    from skimage import data
+
+    photo = data.astronaut()
+    close = np.array(Image.fromarray(photo[40:260, 150:350]).resize((640, 640)))  # face ~2.5 px/chip px
+    far = np.array(Image.fromarray(photo[:400, 50:450]).resize((640, 640)))  # face ~1.3 px/chip px
+    reader = recogniser("dlib")
+    grids = reader.grids(np.stack([close, far]))
+    x = torch.from_numpy(np.stack([close, far])).permute(0, 3, 1, 2).float() / 255
+    together = reader.embed(x, grids)
+    alone = torch.cat([reader.embed(x[i:i + 1], grids[i:i + 1]) for i in range(2)])
+    torch.testing.assert_close(together, alone, atol=1e-5, rtol=0)

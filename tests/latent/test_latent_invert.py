@@ -208,3 +208,14 @@ def test_user_errors(sharp_dcgan_run: Path, faces_store: Path) -> None:
             invert(model, images, **bad)  # type: ignore[arg-type]
     empty = invert(model, images[:0])
     assert empty.z.shape == (0, 16) and empty.reconstructions.shape == (0, 32, 32, 3)
+
+
+def test_settings_that_are_not_numbers_are_refused(sharp_dcgan_run: Path, faces_store: Path) -> None:
+    """A NaN or infinite weight makes every objective NaN or infinite: no iterate would ever
+    count as better, and the start would come back with a reported loss of 0."""
+    model = train.load_model(sharp_dcgan_run)
+    images = _faces(faces_store, 1)
+    for bad in ({"prior": float("nan")}, {"identity": float("nan")}, {"identity": float("inf")},
+                {"prior": float("inf")}, {"lr": float("nan")}, {"lr": float("inf")}):
+        with pytest.raises(UserError, match="finite"):
+            invert(model, images, steps=2, restarts=1, **bad)  # type: ignore[arg-type]

@@ -53,6 +53,7 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
         bool mask saying which images those were.
     """
+    check_settings(size, template)
     crops, found = face_chips(
         images, lambda models, image, face: models.chip(image, face, template, size, padding),
         detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan",
@@ -61,6 +62,14 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
     if not chips:
         return np.zeros((0, size, size, 3), dtype=np.uint8), found
     return np.stack(chips), found
+
+
+def check_settings(size: int, template: str) -> None:
+    """A :class:`UserError` for a crop under 16 pixels or a template not in :data:`TEMPLATES`."""
+    if size < 16:
+        raise UserError(f"size must be at least 16, got {size}")
+    if template not in TEMPLATES:
+        raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
 
 
 def align_store(
@@ -84,10 +93,7 @@ def align_store(
     store = st.load(store) if not isinstance(store, st.Store) else store
     if not store.schema.image_column or store.schema.image_column not in store.columns:
         raise UserError("this store has no image column to align")
-    if size < 16:
-        raise UserError(f"size must be at least 16, got {size}")
-    if template not in TEMPLATES:
-        raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
+    check_settings(size, template)
     check_detector(detector)
     from latentplay.train.api import resolve_device
 

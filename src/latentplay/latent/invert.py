@@ -172,7 +172,11 @@ def codes_per_image(model: nn.Module, per_layer: bool) -> int:
 
 def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: float,
                     batch_size: int, identity: float = 0.0) -> None:
-    """UserError for a setting out of its range."""
+    """UserError for a setting out of its range (a NaN or infinite weight or rate included: every
+    objective would be NaN or infinite, so no iterate would count as better than the start)."""
+    for name, value in (("lr", lr), ("prior", prior), ("identity", identity)):
+        if not np.isfinite(value):
+            raise UserError(f"{name} must be a finite number, got {value}")
     if identity < 0:
         raise UserError(f"identity must be at least 0, got {identity}")
     if init not in INITS:
