@@ -3,7 +3,7 @@ approximation, never has zero width at 0 % or 100 % and stays inside [0, 1] (Wil
 Brown, Cai & DasGupta 2001 recommend it for small counts).
 
 >>> wilson_interval(np.array([3, 0]), 20)     # (2, 2): [[0.052, 0.360], [0.0, 0.161]]
->>> proportion_interval(correct, persons)     # (low, high): a bootstrap over persons
+>>> proportion_interval(correct, persons)  # (low, high): a bootstrap over persons, >= Wilson's at n / deff
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ def proportion_interval(hits: np.ndarray, units: np.ndarray | None = None, seed:
                         n_boot: int = 1000) -> tuple[float, float]:
     """95 % interval of the share of ``(n,)`` bool ``hits`` (n > 0): Wilson's when the rows
     are independent (``units`` None), else the percentile interval of a bootstrap over the
-    ``(n,)`` ``units`` (persons, each drawn with all of their rows)."""
+    ``(n,)`` ``units`` (persons, each drawn with all of their rows), widened where needed to
+    Wilson's at the effective number of rows, ``n`` over the design effect
+    (:func:`~latentplay.resample.mean_intervals`): so never a point at 0 % or 100 % or with
+    a single person."""
     from latentplay.resample import mean_intervals
 
     hits = np.asarray(hits, bool)

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from latentplay.intervals import effective_wilson
+
 DRAW_CELLS = 1 << 22
 """Cluster counts held at once while resampling (32 MiB of int64): draws come in chunks."""
 
@@ -64,7 +66,13 @@ def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
 def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
     left out) over ``n_boot`` resamples of the clusters of ``units`` ``(n,)`` (rows, or
-    persons drawn with all of their rows); NaN where no draw has a value."""
+    persons drawn with all of their rows); NaN where no draw has a value.
+
+    A column whose values all lie in [0, 1] (right or wrong, a probability) is a proportion
+    or like one, and its interval is never narrower than Wilson's at its effective number of
+    rows (:func:`effective_rows`): the percentile interval alone shrinks to a point at 0 % or
+    100 % or with a single person, and covers too seldom with few persons. (A constant column
+    of 1s reads as a proportion of 100 %: Wilson's interval at its rows.)"""
     read = np.isfinite(values)
     a = values.shape[1]
     sums = cluster_sums(units, [np.where(read[:, j], values[:, j], 0.0) for j in range(a)]
@@ -77,4 +85,28 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
         finite = means[np.isfinite(means[:, j]), j]
         if len(finite):
             out[j] = np.percentile(finite, [2.5, 97.5])
+        x = values[read[:, j], j]
+        if len(x) and x.min() >= 0 and x.max() <= 1:
+            low, high = effective_wilson(float(x.mean()), effective_rows(x, units[read[:, j]]))
+            out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
     return out
+
+
+def effective_rows(x: np.ndarray, units: np.ndarray) -> float:
+    """The effective number of independent rows behind the mean ``m`` of ``(n,)`` values ``x``
+    in [0, 1] over the clusters of ``(n,)`` ``units``: ``m (1 - m) / v`` (Korn & Graubard
+    1998), ``v`` the mean's variance over the ``k`` clusters (``k / (k - 1)`` times the sum of
+    their squared total deviations over ``n^2``, as :func:`~latentplay.clustered.rao_scott`'s)
+    but never below that of independent rows, ``var(x) / n`` (a design effect of at least 1;
+    with one cluster the clusters' variance cannot be measured). For a proportion (values 0
+    or 1) that is ``n`` over its design effect, and ``n`` when all are 0 or all 1; other
+    values that do not vary, or whose mean rounds to 0 or 1 (similarities of 1 - 1e-8), are
+    worth infinitely many rows: no widening."""
+    n, m = len(x), float(x.mean())
+    deviation = cluster_sums(units, [x - m])[:, 0]                  # (k,)
+    k = len(deviation)
+    variance = max(k / (k - 1) * float(deviation @ deviation) / n**2 if k > 1 else 0.0,
+                   float(x.var()) / n)
+    if variance > 0 and 0 < m < 1:
+        return m * (1 - m) / variance
+    return float(n) if np.isin(x, (0.0, 1.0)).all() else np.inf

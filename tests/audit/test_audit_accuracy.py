@@ -315,3 +315,28 @@ def test_the_gap_chance_alone_makes(tmp_path: Path) -> None:
     persons = group_accuracy(_persons_store(tmp_path / "p", np.isin(PERSON, [0, 6, 7, 8])),
                              "guess", "label", "site", tmp_path / "b")["across"]
     assert persons["chance_gap_over_persons"] > 2 * persons["chance_gap"]
+
+
+def test_a_sparse_table_gets_its_chi_square_p_by_simulation() -> None:
+    """Three groups of 4 rows with 3 errors among them: every cell expects 1 or 3 rows, so the
+    chi-square curve is a rough guide; the simulated p matches the exact one, counted over
+    every way of dealing the 3 errors to the 12 rows."""
+    from itertools import combinations
+
+    from latentplay.audit.accuracy import _across, simulated_p
+
+    counts = np.array([[2, 2], [1, 3], [0, 4]])      # (wrong, right) per group
+    statistic = chi2_contingency(counts, correction=False)[0]
+    group = np.repeat(np.arange(3), 4)
+    drawn = []
+    for wrong in combinations(range(12), 3):
+        w = np.bincount(group[list(wrong)], minlength=3)
+        drawn.append(chi2_contingency(np.stack([w, 4 - w], axis=1), correction=False)[0])
+    exact = float(np.mean(np.array(drawn) >= statistic - 1e-9))
+    assert simulated_p(counts, statistic) == pytest.approx(exact, abs=0.015)
+    scored = [{"group": g, "accuracy": r / 4} for g, r in zip("abc", counts[:, 1], strict=True)]
+    test = _across(scored, counts, ordered=False)["chi2"]
+    assert test["sparse"] == 1.0 and test["p_value_simulated"] == pytest.approx(exact, abs=0.015)
+    assert abs(test["p_value"] - exact) > 0.05  # the chi-square curve is off here
+    plenty = _across(scored, counts * 20, ordered=False)["chi2"]
+    assert plenty["sparse"] == 0 and "p_value_simulated" not in plenty

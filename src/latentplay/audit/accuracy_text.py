@@ -34,7 +34,7 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
                    "equally accurate groups of these sizes"
                    + ("" if persons is None else f"; {persons:.3f} over persons") + ")"
                    + (f", chi-square p {p_text(chi2['p_value'])}" if chi2 else "")
-                   + _over_persons(chi2))
+                   + _simulated(chi2) + _over_persons(chi2))
         seen = across["detectable_gap"]
         persons = ("" if seen.get("gap_over_persons") is None
                    else f" ({seen['gap_over_persons']:.3f} over persons)")
@@ -88,3 +88,11 @@ def _group_text(r: dict[str, Any], values: bool) -> str:
         + " of the rest right)")
     return (f"accuracy {r['accuracy']:.3f} [{r['low']:.3f}, {r['high']:.3f}]{steps} "
             f"({r['correct']} of {r['n']}{rest}")
+
+
+def _simulated(chi2: dict[str, Any] | None) -> str:
+    """The simulated p-value of a sparse table's chi-square, said with why it is there."""
+    if not chi2 or chi2.get("p_value_simulated") is None:
+        return ""
+    return (f" ({chi2['sparse']:.0%} of cells expect under 5 rows: p "
+            f"{p_text(chi2['p_value_simulated'])} simulated with the margins fixed)")

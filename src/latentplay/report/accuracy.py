@@ -59,7 +59,8 @@ def section(run: Path, a: dict[str, Any]) -> Section:
         if "error_ratio" in across:
             chi2 = across.get("chi2") or {}
             facts.append(("error ratio, accuracy gap", f"{number(across.get('error_ratio'))}, "
-                                                       f"{number(across.get('accuracy_gap'))}"))
+                                                       f"{number(across.get('accuracy_gap'))}"
+                          + _chance(across)))
             seen = across.get("detectable_gap")
             if seen:
                 persons = ("" if seen.get("gap_over_persons") is None
@@ -69,7 +70,11 @@ def section(run: Path, a: dict[str, Any]) -> Section:
             if chi2:
                 facts.append(("chi-square of equal accuracy",
                               f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
-                              f"dof, {p_is(chi2.get('p_value'))}"))
+                              f"dof, {p_is(chi2.get('p_value'))}"
+                              + ("" if chi2.get("p_value_simulated") is None else
+                                 f"; {number(100 * chi2['sparse'])}% of cells expect under 5 "
+                                 f"rows: {p_is(chi2['p_value_simulated'])} simulated with the "
+                                 "margins fixed")))
                 facts += _over_persons("chi-square over persons", chi2)
     trend = across.get("trend")
     if trend and "slope" in trend:
@@ -89,6 +94,17 @@ def section(run: Path, a: dict[str, Any]) -> Section:
     if "calibration" in a:
         blocks += _calibration_blocks(run, a)
     return Section(f"Accuracy of {a.get('predicted')} by {a.get('by')}", "accuracy", blocks)
+
+
+def _chance(across: dict[str, Any]) -> str:
+    """`` (0.031 by chance alone ...; 0.052 over persons)``: the gap that equally accurate
+    groups of these sizes show, when the summary has it."""
+    if across.get("chance_gap") is None:
+        return ""
+    persons = across.get("chance_gap_over_persons")
+    return (f" ({number(across['chance_gap'])} by chance alone in equally accurate groups of "
+            "these sizes" + ("" if persons is None else f"; {number(persons)} over persons")
+            + ")")
 
 
 def _over_persons(name: str, test: dict[str, Any]) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import matplotlib
@@ -10,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 from latentplay.intervals import wilson_interval  # noqa: E402
 from latentplay.viz.style import ordered_colors  # noqa: E402
@@ -30,7 +32,8 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     """Horizontal bars, one per group, of :func:`~latentplay.audit.accuracy.group_accuracy`'s
     summary: the accuracy with its 95 % interval and, where rows have no prediction, the
     accuracy over the rest as a diamond (classes), or the mean absolute error and
-    the bias with theirs (values); the value over all rows is a dashed line."""
+    the bias with theirs (values); the value over all rows is a dashed line. Bars start at 0
+    (accuracy from 0 to 1); a group without a value (under 2 readings) has no bar."""
     rows = [r for r in summary["groups"] if r.get("n")]
     labels = [f"{r['group']} (n={r['n']})" for r in rows]
     overall = summary["overall"]
@@ -38,14 +41,14 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     panels = [("mae", "mean absolute error"), ("bias", "bias (reading - label)")] if values \
         else [("accuracy", "accuracy")]
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 1.5,
-                                                      max(2.8, 1.3 + 0.42 * len(rows))),
+                                                      max(2.8, 1.3 + 0.42 * len(rows)) + 0.8),
                              squeeze=False)
     y = np.arange(len(rows))
     for ax, (key, title) in zip(axes[0], panels, strict=True):
         low_key, high_key = ("low", "high") if key == "accuracy" else (f"{key}_low",
                                                                        f"{key}_high")
-        mid = np.array([r[key] for r in rows], dtype=float)
-        err = np.abs(np.array([[r[low_key] for r in rows], [r[high_key] for r in rows]]) - mid)
+        mid = _column(rows, key)                      # NaN (no bar) for a group without it
+        err = np.abs(np.array([_column(rows, low_key), _column(rows, high_key)]) - mid)
         ax.barh(y, mid, xerr=err, color="#4c72b0", alpha=0.85, capsize=3)
         if overall.get(key) is not None:
             ax.axvline(overall[key], color="black", ls="--", lw=1, label=f"all rows {overall[key]:.3f}")
@@ -60,11 +63,16 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         if adjusted and key in ("accuracy", "mae"):
             _standardized(ax, rows, adjusted, y, key == "accuracy")
         if key == "accuracy":
-            ax.set_xlim(min(0.5, float(np.nanmin(mid - err[0]))) - 0.02, 1.03)
+            ax.set_xlim(0, 1.03)                      # bars from 0: their lengths compare
+        for k in np.flatnonzero(np.isnan(mid)):
+            ax.text(0.01, y[k], "no value (under 2 rows)", va="center", fontsize=8, color="0.4",
+                    transform=ax.get_yaxis_transform())
         ax.set_yticks(y, labels if ax is axes[0][0] else [""] * len(rows))
-        ax.invert_yaxis()
+        ax.set_ylim(len(rows) - 0.5, -0.5)            # every group's place, the first on top
         ax.set_xlabel(title)
-        ax.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), fontsize=8, ncol=2, frameon=False,
+                  bbox_transform=offset_copy(ax.transAxes, fig, y=-32, units="points"))  # under
+        # the axis label, off the bars
     across = summary.get("across") or {}
     note = ""
     if "chi2" in across:
@@ -75,8 +83,10 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     elif trend:
         note += (f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
                  f"{_over_persons(trend)}")
-    fig.suptitle(f"{summary['predicted']} against {summary['truth']} by {summary['by']}"
-                 + (f"\n{note.lstrip('; ')}" if note else ""), fontsize=10)
+    width = int(fig.get_figwidth() * 72 / (10 * 0.6))    # characters of 10 pt across the figure
+    lines = [f"{summary['predicted']} against {summary['truth']} by {summary['by']}",
+             *([note.lstrip("; ")] if note else [])]
+    fig.suptitle("\n".join(textwrap.fill(line, width) for line in lines), fontsize=10)
     fig.tight_layout()
     return fig
 

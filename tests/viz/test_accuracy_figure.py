@@ -1,0 +1,56 @@
+"""The figure of ``latentplay audit accuracy``: groups without a value, bars from 0, and a
+title and legend that neither leave the figure nor cover the bars."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from latentplay.viz.accuracy import accuracy_bars
+
+
+def _classes(name: str) -> dict[str, Any]:
+    """A summary of classes whose groups are 80-100 % right, one of 3 rows all right."""
+    groups = [{"group": g, "n": n, "correct": round(a * n), "accuracy": a, "low": lo, "high": hi,
+               "no_prediction": 0, "accuracy_predicted": a}
+              for g, n, a, lo, hi in (("light", 120, 0.92, 0.87, 0.95),
+                                      ("dark", 40, 0.80, 0.66, 0.89),
+                                      ("very dark", 3, 1.0, 0.44, 1.0))]
+    return {"kind": "classes", "predicted": name, "truth": "age_label_true", "by": name,
+            "groups": groups, "overall": {"accuracy": 0.9},
+            "across": {"chi2": {"p_value": 0.04, "persons_test": {"p_value": 0.21}}}}
+
+
+def test_a_group_without_a_value_is_drawn_without_a_bar() -> None:
+    """A group under 2 readings (None mean and interval) keeps its place, with no bar."""
+    def row(group: str, n: int, mae: float | None) -> dict[str, Any]:
+        def plus(x: float) -> float | None:
+            return None if mae is None else mae + x
+        return {"group": group, "n": n, "mae": mae, "mae_low": plus(-0.5), "mae_high": plus(0.5),
+                "bias": plus(-4), "bias_low": plus(-4.5), "bias_high": plus(-3.5), "r": None}
+    summary = {"kind": "values", "predicted": "age_read", "truth": "age", "by": "group",
+               "groups": [row("a", 50, 4.0), row("b", 30, 5.5), row("c", 1, None)],
+               "overall": {"mae": 4.6, "bias": 0.1}, "across": None}
+    fig = accuracy_bars(summary)
+    for ax in fig.axes:
+        widths = [p.get_width() for p in ax.patches]
+        assert len(widths) == 3 and np.isfinite(widths[:2]).all() and np.isnan(widths[2])
+        low, high = sorted(ax.get_ylim())
+        assert low <= 2 - 0.4 and high >= -0.4                     # every group's place shown
+        assert any("no value" in t.get_text() for t in ax.texts)
+
+
+def test_accuracy_bars_start_at_zero_and_nothing_is_clipped_or_covered() -> None:
+    """Accuracies of 0.8 to 1 still have bars from 0; a long two-line title stays inside the
+    figure and the legend off the bars."""
+    fig = accuracy_bars(_classes("age_predicted_by_a_classifier_with_a_rather_long_name"))
+    ax = fig.axes[0]
+    assert ax.get_xlim()[0] == 0
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    assert title.x0 >= 0 and title.x1 <= fig.bbox.x1 and title.y1 <= fig.bbox.y1
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
+    assert legend.y0 >= 0
