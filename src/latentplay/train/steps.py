@@ -8,7 +8,8 @@ with the weights of the last good step.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.nn.functional as F
@@ -80,6 +81,21 @@ class VAEStepper:
         return metrics
 
 
+@contextmanager
+def batch_statistics(module: nn.Module) -> Iterator[None]:
+    """Within the block, the batch-norm layers of ``module`` normalise each batch with its own
+    statistics, as in training, and leave their running statistics (and counters) untouched."""
+    norms = [m for m in module.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [(m.training, m.track_running_stats) for m in norms]
+    for m in norms:
+        m.training, m.track_running_stats = True, False
+    try:
+        yield
+    finally:
+        for m, (training, track) in zip(norms, saved, strict=True):
+            m.training, m.track_running_stats = training, track
+
+
 class GANStepper:
     """DCGAN: discriminator step on real and generated images, then generator step
     (non-saturating loss); a conditional GAN generates with the real batch's conditions."""
@@ -123,8 +139,14 @@ class GANStepper:
 
     @torch.no_grad()
     def eval_step(self, x: torch.Tensor, cond: torch.Tensor | None, step: int) -> Metrics:
+        """Metrics of real images ``x`` ``(B, C, S, S)`` in [0, 1] against as many fakes from
+        the generator as it stands (eval mode: the sampler that is shared). The discriminator
+        normalises the real and the fake batch each with its own statistics, as in training:
+        its running statistics mix real and fake batches and describe neither, so in eval mode
+        it would score images with a network that training never used."""
         z = torch.randn(x.shape[0], self.latent_dim, device=x.device)
         fake = self.g(z, cond)
-        metrics = self._d_loss(x * 2 - 1, fake, cond)[1]
-        metrics["loss_g"] = self._g_loss(fake, cond)
+        with batch_statistics(self.d):
+            metrics = self._d_loss(x * 2 - 1, fake, cond)[1]
+            metrics["loss_g"] = self._g_loss(fake, cond)
         return metrics
