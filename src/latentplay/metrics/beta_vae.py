@@ -18,6 +18,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from latentplay.errors import UserError
 from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import Represent, represent_factors
 
@@ -80,6 +81,13 @@ def compute_beta_vae(
     num_eval: int = 5000,
 ) -> dict[str, float]:
     """BetaVAE score (disentanglement_lib: ``batch_size=64``, 10000 train, 5000 eval points)."""
+    if batch_size < 1 or num_train < 1 or num_eval < 1:
+        raise UserError("beta_vae: batch_size, num_train and num_eval must be at least 1")
     train = _sample_points(ground_truth, represent, batch_size, num_train, rng)
+    if len(np.unique(train[1])) < 2:
+        raise UserError(
+            f"beta_vae: the {num_train} training points hold one fixed factor only; the classifier "
+            "needs two (more points, or a ground truth with two factors at least)"
+        )
     evaluation = _sample_points(ground_truth, represent, batch_size, num_eval, rng)
     return accuracies(*train, *evaluation)

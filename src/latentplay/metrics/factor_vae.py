@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.errors import UserError
 from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import Represent, represent_factors, sample_factors_codes
 
@@ -92,6 +93,11 @@ def compute_factor_vae(
 ) -> dict[str, float]:
     """FactorVAE score (disentanglement_lib's study config: batch 64, 10000 train, 5000 eval,
     10000 points for the variances, ``prune_dims.threshold=0.05``)."""
+    if batch_size < 2 or num_variance_estimate < 2 or num_train < 1 or num_eval < 1:
+        raise UserError(
+            "factor_vae: batch_size and num_variance_estimate must be at least 2 (the votes compare "
+            "sample variances), num_train and num_eval at least 1"
+        )
     _, codes = sample_factors_codes(ground_truth, represent, num_variance_estimate, rng, CHUNK_OBSERVATIONS)
     global_variances = np.var(codes, axis=0, ddof=1)
     active = np.sqrt(global_variances) >= prune_threshold

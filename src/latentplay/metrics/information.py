@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from latentplay.errors import UserError
+
 NUM_BINS = 20  # disentanglement_lib's ``discretizer.num_bins`` in every study config
 
 
@@ -16,6 +18,9 @@ def histogram_discretize(values: np.ndarray, num_bins: int = NUM_BINS) -> np.nda
 
     Matches ``np.digitize(x, np.histogram(x, num_bins)[1][:-1])`` column by column, the
     histogram discretiser of disentanglement_lib: bin numbers run from 1 to ``num_bins``.
+    A column whose range is too narrow for ``num_bins`` distinct edges in its own precision
+    (a nearly constant float32 dimension, where ``np.histogram`` raises) is binned with the
+    same equal-width rule computed in float64.
 
     Args:
         values: ``(N, D)`` array.
@@ -24,13 +29,32 @@ def histogram_discretize(values: np.ndarray, num_bins: int = NUM_BINS) -> np.nda
     Returns:
         ``(N, D)`` int64 bin numbers.
     """
+    if num_bins < 1:
+        raise UserError(f"num_bins must be at least 1, got {num_bins}")
     values = np.asarray(values)
     out = np.empty(values.shape, dtype=np.int64)
     for d in range(values.shape[1]):
         column = values[:, d]
-        edges = np.histogram_bin_edges(column, num_bins)[:-1]
+        try:
+            edges = np.histogram_bin_edges(column, num_bins)[:-1]
+        except ValueError:  # "Too many bins for data range", or a non-finite range
+            if not np.all(np.isfinite(column)):
+                raise
+            out[:, d] = _equal_width_bins(column.astype(np.float64), num_bins)
+            continue
         out[:, d] = np.searchsorted(edges, column, side="right")
     return out
+
+
+def _equal_width_bins(column: np.ndarray, num_bins: int) -> np.ndarray:
+    """Bin numbers 1..``num_bins`` of a ``(N,)`` float64 column over its min..max (the last bin
+    closed, as ``np.digitize`` with the histogram's edges puts the maximum; a constant column
+    goes to the middle bin, as ``np.histogram``'s ``v - 0.5 .. v + 0.5`` edges put it)."""
+    low, high = column.min(), column.max()
+    if high == low:
+        return np.full(len(column), num_bins // 2 + 1, dtype=np.int64)
+    bins = np.floor((column - low) / (high - low) * num_bins).astype(np.int64)
+    return np.minimum(bins, num_bins - 1) + 1
 
 
 def _dense_labels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.errors import UserError
 from latentplay.metrics.information import NUM_BINS, histogram_discretize
 from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import Represent, check_arrays, sample_factors_codes
@@ -49,6 +50,8 @@ def _compute_irs(
     num_bins: int = NUM_BINS,
 ) -> dict[str, float]:
     """IRS of ``(N, D)`` codes against ``(N, K)`` factors (factors binned into ``num_bins``)."""
+    if not 0.0 <= diff_quantile <= 1.0:
+        raise UserError(f"diff_quantile must be in [0, 1], got {diff_quantile}")
     # Column-major, like disentanglement_lib's transposed arrays, so that float32 sums are
     # accumulated in the same order and the scores agree to the last digits.
     active = np.asfortranarray(codes[:, codes.var(axis=0) > 0.0])

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from latentplay.errors import UserError
 from latentplay.metrics.information import NUM_BINS, discrete_mutual_info, histogram_discretize
 from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import (
@@ -78,9 +79,19 @@ def modularity_explicitness_arrays(
     """Modularity (training rows) and explicitness (train and test rows).
 
     Codes are standardised with the training mean and standard deviation (a constant
-    dimension keeps standard deviation 1 instead of dividing by zero).
+    dimension keeps standard deviation 1 instead of dividing by zero). Every factor must take
+    two values in the test rows, one of them seen in training (else its AUC is undefined).
     """
     f, c, ft, ct = train_test(factors, codes, factors_test, codes_test, train_percentage)
+    undefined = [
+        k for k in range(f.shape[1])
+        if len(np.unique(ft[:, k])) < 2 or not np.isin(ft[:, k], f[:, k]).any()
+    ]
+    if undefined:
+        raise UserError(
+            f"explicitness: the test rows of factor column(s) {', '.join(map(str, undefined))} take "
+            "one value only, or none seen in training, so their ROC-AUC is undefined"
+        )
     mod = modularity(discrete_mutual_info(histogram_discretize(c, num_bins), f))
     mean, std = c.mean(axis=0), c.std(axis=0)
     std = np.where(std > 0, std, 1.0)

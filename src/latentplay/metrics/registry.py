@@ -127,7 +127,8 @@ def score(
     * arrays: ``factors`` ``(N, K)`` integer levels and ``codes`` ``(N, D)``, plus
       ``factors_test``/``codes_test`` for metrics with a test split (without them the given
       rows are split 90/10 as disentanglement_lib does on fixed data). Metrics without a test
-      split ignore the test arrays.
+      split ignore the test arrays. SAP with ``continuous_factors=True`` takes real-valued
+      factors.
     * sampling: ``ground_truth`` and ``represent`` (observations -> codes); points are drawn
       as disentanglement_lib draws them, with its sample sizes unless ``params`` override them.
       BetaVAE and FactorVAE scores exist only in this form.

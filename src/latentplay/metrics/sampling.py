@@ -37,13 +37,20 @@ def represent_factors(
 
     Returns:
         ``(N, D)`` float codes (float32 stays float32).
+
+    Raises:
+        UserError: the representation returned NaN or infinite codes (metrics would otherwise
+            drop such dimensions as inactive, or fail inside a classifier).
     """
     batch_size = max(int(batch_size), 1)
     out = []
     for start in range(0, len(factors), batch_size):
         obs = ground_truth.sample_observations_from_factors(factors[start : start + batch_size], rng)
         out.append(_floats(np.asarray(represent(obs))).reshape(len(obs), -1))
-    return np.concatenate(out, axis=0)
+    codes = np.concatenate(out, axis=0)
+    if not np.all(np.isfinite(codes)):
+        raise UserError("the representation returned NaN or infinite codes")
+    return codes
 
 
 def _floats(a: np.ndarray) -> np.ndarray:
@@ -70,12 +77,18 @@ def sample_factors_codes(
     return factors, represent_factors(ground_truth, represent, factors, rng, batch_size)
 
 
-def check_arrays(factors: Any, codes: Any, what: str = "", *, varying: bool = True
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def _constant_columns(factors: np.ndarray) -> list[int]:
+    """Indices of the columns of ``(N, K)`` factors that take one value only."""
+    return [k for k in range(factors.shape[1]) if np.all(factors[:, k] == factors[0, k])]
+
+
+def check_arrays(factors: Any, codes: Any, what: str = "", *, varying: bool = True,
+                 discrete: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``(N, K)`` integer factors and ``(N, D)`` codes; returns int64 factors and
     float codes (float32 and float64 kept as they are, other types become float64). With
     ``varying`` every factor must take two values at least (a metric scores how codes follow
-    factors that change; a constant one has no entropy to normalise by, nor classes to fit)."""
+    factors that change; a constant one has no entropy to normalise by, nor classes to fit).
+    With ``discrete=False`` factors may be any finite numbers and come back as float64."""
     f = np.asarray(factors)
     c = np.asarray(codes)
     if c.dtype.kind not in "fiub":
@@ -93,16 +106,19 @@ def check_arrays(factors: Any, codes: Any, what: str = "", *, varying: bool = Tr
         raise UserError(f"{what}need at least 2 points, got {len(f)}")
     if not np.all(np.isfinite(c)):
         raise UserError(f"{what}codes contain NaN or infinite values")
-    if f.dtype.kind == "f":
+    if not discrete:
+        if f.dtype.kind not in "fiub" or not np.all(np.isfinite(f)):
+            raise UserError(f"{what}continuous factors must be finite numbers")
+    elif f.dtype.kind == "f":
         if not np.all(np.isfinite(f)) or np.any(f != np.round(f)):
             raise UserError(f"{what}factors must be integer levels (discrete factors)")
     elif f.dtype.kind not in "iub":
         raise UserError(f"{what}factors must be integer levels, got dtype {f.dtype}")
-    constant = [k for k in range(f.shape[1]) if np.all(f[:, k] == f[0, k])] if varying else []
+    constant = _constant_columns(f) if varying else []
     if constant:
         raise UserError(f"{what}factor column(s) {', '.join(map(str, constant))} take one value "
                         "only: every factor must vary")
-    return f.astype(np.int64), c
+    return f.astype(np.int64 if discrete else np.float64), c
 
 
 def train_test(
@@ -111,18 +127,24 @@ def train_test(
     factors_test: Any = None,
     codes_test: Any = None,
     train_percentage: float = TRAIN_PERCENTAGE,
+    *,
+    discrete: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Checked train and test arrays; without test arrays, the first ``ceil(N * train_percentage)``
-    rows train and the rest test (disentanglement_lib's ``split_train_test``).
+    rows train and the rest test (disentanglement_lib's ``split_train_test``). Every factor
+    must vary within the training rows (the classifiers fitted on them need two classes).
+
+    Args:
+        discrete: factors are integer levels (False: any finite numbers, see :func:`check_arrays`).
 
     Returns:
         ``(factors_train, codes_train, factors_test, codes_test)``.
     """
-    f, c = check_arrays(factors, codes)
+    f, c = check_arrays(factors, codes, discrete=discrete)
     if (factors_test is None) != (codes_test is None):
         raise UserError("give both factors_test and codes_test, or neither")
     if factors_test is not None:
-        ft, ct = check_arrays(factors_test, codes_test, "test ", varying=False)
+        ft, ct = check_arrays(factors_test, codes_test, "test ", varying=False, discrete=discrete)
         if ft.shape[1] != f.shape[1] or ct.shape[1] != c.shape[1]:
             raise UserError(
                 f"test arrays have {ft.shape[1]} factors / {ct.shape[1]} dims, "
@@ -134,4 +156,10 @@ def train_test(
     n_train = int(np.ceil(len(f) * train_percentage))
     if n_train >= len(f):
         raise UserError(f"{len(f)} points are too few to split into train and test")
+    constant = _constant_columns(f[:n_train])
+    if constant:
+        raise UserError(
+            f"factor column(s) {', '.join(map(str, constant))} take one value in the first {n_train} "
+            "rows, the training split: shuffle the rows, or give factors_test and codes_test"
+        )
     return f[:n_train], c[:n_train], f[n_train:], c[n_train:]

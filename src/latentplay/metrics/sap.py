@@ -91,8 +91,12 @@ def sap_arrays(
     train_percentage: float = TRAIN_PERCENTAGE,
     n_jobs: int | None = -1,
 ) -> dict[str, float]:
-    """SAP on given rows (split 90/10 when no test rows are given)."""
-    f, c, ft, ct = train_test(factors, codes, factors_test, codes_test, train_percentage)
+    """SAP on given rows (split 90/10 when no test rows are given). With
+    ``continuous_factors`` the factors may be any real numbers (the scores use the training
+    rows only)."""
+    f, c, ft, ct = train_test(
+        factors, codes, factors_test, codes_test, train_percentage, discrete=not continuous_factors
+    )
     if c.shape[1] < 2:
         raise UserError("SAP needs codes with at least 2 dimensions")
     m = score_matrix(f, c, ft, ct, continuous_factors, random_state, n_jobs)
