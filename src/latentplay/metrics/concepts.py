@@ -97,8 +97,11 @@ def build(
 
 
 def supervised_rows(n: int, masking_fact: float, seed: int) -> np.ndarray:
-    """``(n,)`` bool: the ``round(n * masking_fact / 100)`` rows whose concept labels are used."""
-    chosen = np.random.default_rng(seed).permutation(n)[: int(round(n * masking_fact / 100.0))]
+    """``(n,)`` bool: the ``round(n * masking_fact / 100)`` rows whose concept labels are used,
+    fixed for the whole training. They are drawn from a random stream of their own: the
+    stream :func:`fit` shuffles batches with (``default_rng(seed)``) would make them the first
+    rows of the first epoch, all concept supervision of that epoch in its first batches."""
+    chosen = np.random.default_rng([seed, 1]).permutation(n)[: int(round(n * masking_fact / 100.0))]
     mask = np.zeros(n, dtype=bool)
     mask[chosen] = True
     return mask
@@ -124,7 +127,15 @@ def optimizers(
 def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.nn.Module:
     """Train ``model`` on ``data`` (Adam, shuffled minibatches; loss terms' adversaries are
     trained after each model step, see :func:`optimizers`); GlanceNet's rejection thresholds
-    are then set from the training data. Returns the model in eval mode."""
+    are then set from the training data. Returns the model in eval mode.
+
+    ``train.masking_fact`` picks the supervised rows; it must be the model's own (as
+    :func:`build` sets it)."""
+    if isinstance(model, (GlanceNet, CBM)) and model.config.masking_fact != train.masking_fact:
+        raise UserError(
+            f"the model was built with masking_fact={model.config.masking_fact:g} but is trained "
+            f"with masking_fact={train.masking_fact:g}"
+        )
     if train.threads > 0:
         torch.set_num_threads(train.threads)
     torch.manual_seed(train.seed)

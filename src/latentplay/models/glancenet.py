@@ -182,7 +182,8 @@ class GlanceNet(nn.Module):
     @torch.no_grad()
     def fit_rejection(self, recon: torch.Tensor, concepts: torch.Tensor, y: torch.Tensor) -> None:
         """Set the open-set thresholds from the training data's ``recon`` ``(N,)``, deterministic
-        ``concepts`` ``(N, n_concepts)`` and classes ``y`` ``(N,)``."""
+        ``concepts`` ``(N, n_concepts)`` and classes ``y`` ``(N,)``. A class without training
+        rows gets threshold ``-inf``: no input counts as near it."""
         q = self.config.rejection_quantile
         self.threshold_recon.fill_(torch.quantile(recon.float(), q).item())
         if self.prior is None:
@@ -190,6 +191,7 @@ class GlanceNet(nn.Module):
                 if (y == k).any():
                     self.centres[k] = concepts[y == k].mean(0)
         dist = torch.cdist(concepts, self._centres())
+        self.threshold_class.fill_(float("-inf"))
         for k in range(self.n_classes):
             if (y == k).any():
                 self.threshold_class[k] = torch.quantile(dist[y == k, k], q)
