@@ -256,3 +256,40 @@ def test_concept_optimizers_leave_adversaries_to_their_own_optimiser() -> None:
     assert in_main | disc == {id(p) for p in model.parameters()}
     assert [term.name for term, _ in aux] == ["factorvae"]
     assert {id(p) for group in aux[0][1].param_groups for p in group["params"]} == disc
+
+
+def test_an_undefined_metric_is_written_as_null(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A metric without a value (accuracy over accepted images when none is accepted) is null
+    in metrics.json, which stays strict JSON."""
+    from latentplay.metrics import concepts
+
+    evaluate = concepts.evaluate_outputs
+    monkeypatch.setattr(concepts, "evaluate_outputs",
+                        lambda *a: {**evaluate(*a), "accuracy_accepted": float("nan")})
+    train_data, _ = shapes_data(60, 0, (0, 1))
+    test_data, _ = shapes_data(20, 1, (0, 1))
+    scores = run_concept_model("cbm", train_data, test_data, tmp_path, TrainConfig(epochs=1, seed=0),
+                               n_classes=4)
+    text = (tmp_path / "metrics.json").read_text()
+    saved = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in metrics.json"))
+    assert saved["accuracy_accepted"] is None and scores["accuracy_accepted"] is None
+    assert saved["accuracy"] == scores["accuracy"] is not None
+
+
+def test_leakage_bars_on_the_whole_scale_and_none_for_a_model_not_run() -> None:
+    import matplotlib.pyplot as plt
+
+    from latentplay.metrics.leakage import leakage_figure
+
+    rows = [{"experiment": "dsprites", "model": "vae", "leakage": 0.04},
+            {"experiment": "dsprites", "model": "cbm", "leakage": 0.02},
+            {"experiment": "parity", "model": "cbm", "leakage": -0.01}]
+    fig = leakage_figure(rows)
+    ax = fig.axes[0]
+    low, high = ax.get_ylim()
+    assert high >= 1.0 and low < -0.01  # 0.04 does not fill the axis
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 4 and sum(np.isnan(heights)) == 1  # vae was not run on parity
+    labels = [t.get_text() for t in ax.texts]
+    assert "nan" not in labels and {"0.04", "0.02", "-0.01"} <= set(labels)
+    plt.close(fig)

@@ -32,6 +32,7 @@ from latentplay.models.cbm import CBM, CBMConfig
 from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
 from latentplay.models.losses import LossTerm
 from latentplay.models.vae import VAEOutput
+from latentplay.outputs import finite_or_none_within
 
 KINDS = ("glancenet", "vae", "cbm")
 
@@ -252,24 +253,24 @@ def run_concept_model(
     train: TrainConfig,
     n_classes: int,
     **overrides: Any,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Train ``kind`` on ``train_data``, evaluate on ``test_data`` and write GlanceNets' outputs
-    (see the module docstring) into directory ``out``; returns the metrics."""
+    (see the module docstring) into directory ``out``; returns the metrics (None where one is undefined)."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     model = fit(build(kind, train_data, n_classes, train, **overrides), train_data, train)
     test_out = infer(model, test_data.images)
     train_out = infer(model, train_data.images)
-    metrics = {
+    metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,
         "masking_fact": train.masking_fact,
         **evaluate_outputs(test_out, test_data, train_out, train_data),
-    }
+    })
     pred = test_out["probs"].argmax(axis=1)
     np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
     np.save(out_dir / "latents.npy", test_out["latents"].astype(np.float32))
     np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
     np.save(out_dir / "accepted.npy", test_out["accepted"])
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")
     return metrics

@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -34,6 +35,9 @@ from sklearn.linear_model import LogisticRegression
 
 from latentplay.errors import UserError
 from latentplay.metrics.concepts import ConceptData, TrainConfig, build, evaluate_outputs, fit, infer
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 EXPERIMENTS = ("dsprites", "parity")
 ROWS = ("vae", "cbm", "glancenet", "glancenet+rejection")
@@ -232,7 +236,18 @@ def write_csv(rows: list[dict[str, float | str]], path: Path) -> None:
 
 
 def bar_chart(rows: list[dict[str, float | str]], path: Path) -> None:
-    """Grouped bars of leakage per model, one group per experiment (PNG)."""
+    """:func:`leakage_figure` of ``rows`` saved as a PNG at ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig = leakage_figure(rows)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def leakage_figure(rows: list[dict[str, float | str]]) -> Figure:
+    """Grouped bars of leakage per model, one group per experiment, on the whole scale up to 1
+    (the target read perfectly from the concepts), so small leakage looks small; a model not
+    run on an experiment has no bar there."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -245,17 +260,20 @@ def bar_chart(rows: list[dict[str, float | str]], path: Path) -> None:
     colours = dict(zip(ROWS, ["#7f7f7f", "#d62728", "#1f77b4", "#2ca02c"], strict=True))
     for j, model in enumerate(models):
         vals = [
-            next((float(r["leakage"]) for r in rows if r["experiment"] == e and r["model"] == model), 0.0)
+            next((float(r["leakage"]) for r in rows if r["experiment"] == e and r["model"] == model),
+                 np.nan)
             for e in experiments
         ]
         xs = np.arange(len(experiments)) + (j - (len(models) - 1) / 2) * width
         bars = ax.bar(xs, vals, width, label=model, color=colours[model])
-        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        ax.bar_label(bars, labels=[f"{v:.2f}" if np.isfinite(v) else "" for v in vals], fontsize=7,
+                     padding=1)
+    lowest = np.nanmin([float(r["leakage"]) for r in rows]) if rows else 0.0
+    ax.set_ylim(min(0.0, lowest) - 0.05, 1.05)
     ax.set_xticks(np.arange(len(experiments)), experiments)
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylabel("leakage  (acc - chance) / (1 - chance)")
     ax.set_title("Concept leakage: held-out target predicted from concepts", fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
