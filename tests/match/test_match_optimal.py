@@ -58,6 +58,34 @@ def test_caliper_forbids_far_pairs_and_maximises_matches() -> None:
     assert len(dense) == len(sparse)
 
 
+
+@pytest.mark.parametrize("limit", [10**9, 0])
+def test_a_pair_exactly_at_the_caliper_is_allowed(limit: int) -> None:
+    # (0, 0)-(1, 1) is sqrt(2) apart: squared 2.0 exactly, but sqrt(2) ** 2 rounds above 2.0.
+    # Both solvers, like the greedy one, must keep a pair whose squared distance equals caliper2.
+    xt = np.array([[0.0, 0.0]], dtype=np.float32)
+    xc = np.array([[1.0, 1.0], [3.0, 3.0]], dtype=np.float32)
+    got = optimal_match(xt, xc, caliper2=2.0, dense_limit=limit)
+    assert len(got) == len(greedy_match(xt, xc, caliper2=2.0)) == 1
+    assert got.control.tolist() == [0]
+
+
+@pytest.mark.parametrize("limit", [10**9, 0])
+def test_with_a_caliper_and_ratio_two_the_most_pairs_then_the_least_distance(limit: int) -> None:
+    # Unit 0 takes controls 0 and 1; unit 1 could have had control 0 or 1 but not both: 2 pairs
+    # either way, and giving both to unit 0 is cheaper (what the module docstring states).
+    xt = np.array([[0.0], [1.0]], dtype=np.float32)
+    xc = np.array([[0.1], [0.2], [5.0], [6.0]], dtype=np.float32)
+    got = optimal_match(xt, xc, ratio=2, caliper2=1.0, dense_limit=limit)
+    d2 = dense_d2(xt, xc)
+    best = min(
+        (-sum(d2[t, c] <= 1.0 for t, c in zip((0, 0, 1, 1), p, strict=True)),
+         sum(np.sqrt(d2[t, c]) for t, c in zip((0, 0, 1, 1), p, strict=True) if d2[t, c] <= 1.0))
+        for p in itertools.permutations(range(4), 4)
+    )
+    assert (-len(got), got.distance.sum()) == (best[0], pytest.approx(best[1]))
+    assert sorted(got.treated.tolist()) == [0, 0]
+
 def test_needs_enough_controls() -> None:
     x = np.zeros((5, 2), np.float32)
     with pytest.raises(UserError, match="ratio x treated"):

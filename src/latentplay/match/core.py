@@ -138,7 +138,8 @@ def match(
     """
     x = np.asarray(x)
     treated = np.asarray(treated, dtype=bool)
-    _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio, replace)
+    _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio, replace,
+           propensity_c)
     _check_second(x, method, second_on, second_caliper, propensity_x)
     n_t, n_c = int(treated.sum()), int((~treated).sum())
     if n_t == 0 or n_c == 0:
@@ -366,6 +367,7 @@ def _check(
     caliper_units: str,
     ratio: int,
     replace: bool,
+    propensity_c: float,
 ) -> None:
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
@@ -386,6 +388,8 @@ def _check(
         raise UserError(f"the caliper must be positive, got {caliper}")
     if ratio < 1:
         raise UserError(f"--ratio must be at least 1, got {ratio}")
+    if not propensity_c > 0:
+        raise UserError(f"--propensity-c must be positive, got {propensity_c}")
     if x.ndim != 2 or len(x) != len(treated):
         raise UserError(f"covariates must be (n, p) with n = {len(treated)}, got {x.shape}")
     if not np.isfinite(x).all():

@@ -8,9 +8,11 @@ optimal among matchings that use only those edges (within 0.2% of the true optim
 tests; the dense solver is exact).
 
 With a caliper, pairs farther apart are forbidden: the dense solver first maximises the number
-of treated units matched within the caliper, then minimises their total distance; so does the
-sparse solver, once every pair within the caliper is in its graph (one solve, each graph row
-given a private "unmatched" column that costs more than any matching).
+of pairs within the caliper, then minimises their total distance; so does the sparse solver,
+once every pair within the caliper is in its graph (one solve, each graph row given a private
+"unmatched" column that costs more than any matching). With ``ratio = 1`` that is the most
+treated units matched; with ``ratio > 1`` the most pairs, which may give one treated unit all
+its controls and leave another, that could have had one, unmatched.
 """
 
 from __future__ import annotations
@@ -59,10 +61,10 @@ def optimal_match(
 
 
 def _dense(treated: np.ndarray, controls: np.ndarray, ratio: int, caliper2: float) -> Pairs:
-    dist = cdist(treated.astype(np.float64), controls.astype(np.float64))
-    beyond = dist**2 > caliper2
+    d2 = cdist(treated.astype(np.float64), controls.astype(np.float64), "sqeuclidean")
+    beyond = d2 > caliper2  # on squared distances, as the greedy and sparse solvers decide
+    dist = np.sqrt(d2)
     if beyond.any():
-        dist = dist.copy()
         dist[beyond] = (float(dist[~beyond].max(initial=0.0)) + 1.0) * (ratio * len(dist) + 1)
     rows, cols = linear_sum_assignment(np.repeat(dist, ratio, axis=0))
     t = rows // ratio
