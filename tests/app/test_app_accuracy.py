@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from latentplay import store
@@ -43,3 +45,39 @@ def test_the_tab_judges_predictions(predicted: Path, faces_store: Path) -> None:
     plain = Playground.open(data=faces_store)
     assert accuracy.predictions(plain) == []
     assert "**Accuracy** needs predictions" in str(build_blocks(plain).config)
+
+
+def test_choices_follow_the_labels_and_every_choice_redraws(predicted: Path) -> None:
+    """Choosing other labels offers their classes as the positive class, and choosing another
+    prediction redraws even when its label stays (each user choice, then one drawing)."""
+    demo = build_blocks(Playground.open(data=predicted))
+    ids = {b.label: b._id for b in demo.blocks.values() if getattr(b, "label", None)}
+    fns = list(demo.fns.values())
+
+    def on(label: str) -> Any:
+        return next(f for f in fns if (ids[label], "input") in f.targets)
+
+    relabel = on("labels")
+    assert [o._id for o in relabel.outputs] == [ids["positive class (parity)"]]
+    update = relabel.fn("eyeglasses")
+    assert update["choices"] == ["", "no", "yes"] and update["value"] == ""
+    for label in ("labels", "predictions"):
+        drawn = [f for f in fns if f.trigger_after == on(label)._id]
+        assert drawn and ids["accuracy"] in [o._id for o in drawn[0].outputs]
+
+
+def test_positive_classes_leave_out_unknown(predicted: Path, tmp_path: Path) -> None:
+    """Rows without a label (class ``unknown``) give no positive class: every class offered
+    gives a parity chart."""
+    loaded = store.load(predicted)
+    gender = np.asarray(loaded.labels("gender"))
+    gender[::5] = 2
+    attr = store.Attribute("gender", "categorical", ["female", "male", "unknown"])
+    store.save(store.add_attributes(loaded, {"gender": (attr, gender)}, replace=True),
+               tmp_path / "unknowns")
+    pg = Playground.open(data=tmp_path / "unknowns")
+    offered = accuracy.classes(pg, "gender")
+    assert offered == ["female", "male"]
+    for name in offered:
+        images, _ = accuracy.judge(pg, "predicted_gender", "gender", "skin_tone", name)
+        assert "parity" in images

@@ -75,6 +75,8 @@ def test_directions_from_a_store_column(vae: Playground) -> None:
         faces.fit(vae, "vae_mu", "hair_color")
     # ordered classes: one direction from the first to the last
     assert faces.fit(vae, "vae_mu", "age_group").label == "age_group: child to senior"
+    with pytest.raises(UserError, match="choose the codes"):   # a cleared dropdown
+        faces.fit(vae, None, "gender")  # type: ignore[arg-type]
 
 
 def test_generator_faces_are_inverted(dcgan_run: Path, coded_faces: Path, tmp_path: Path,
@@ -114,3 +116,21 @@ def test_a_classifier_reads_the_edit(coded_faces: Path, tmp_path: Path) -> None:
     assert "on the edit: male" in changed and changed.endswith("the class changed.")
     with pytest.raises(UserError):
         faces.read_edit(tmp_path / "missing.npz", images[0], images[0])
+
+
+def test_towards_class_offers_only_classes(coded_faces: Path, tmp_path: Path) -> None:
+    """Rows without a gender (class ``unknown``) are no class a direction can point to: every
+    class the dropdown offers can be fitted."""
+    from latentplay import store
+
+    loaded = store.load(coded_faces)
+    gender = np.asarray(loaded.labels("gender"))
+    gender[::5] = 2
+    attr = store.Attribute("gender", "categorical", ["female", "male", "unknown"])
+    store.save(store.add_attributes(loaded, {"gender": (attr, gender)}, replace=True),
+               tmp_path / "unknowns")
+    pg = Playground.open(data=tmp_path / "unknowns")
+    offered = faces.class_names(pg, "gender")
+    assert offered == ["female", "male"]
+    for name in offered:
+        assert faces.fit(pg, "vae_mu", "gender", name).n == int((gender < 2).sum())

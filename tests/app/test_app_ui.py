@@ -103,3 +103,32 @@ def test_command_registers_with_typer(faces_store: Path) -> None:
     assert all(option in shown.output for option in ("--run", "--data", "--host", "--port"))
     failed = runner.invoke(app, ["--run", str(faces_store), "--port", "7999"])
     assert isinstance(failed.exception, UserError) and "not a run" in str(failed.exception)
+
+
+def test_emptied_number_boxes_are_messages(vae_run: Path, coded_faces: Path) -> None:
+    """A number box the user cleared reaches a handler as None: a message, not a TypeError
+    (which the page would show as a bare "Error")."""
+    demo = build_app(run=vae_run, data=coded_faces)
+    fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+    with pytest.raises(gr.Error, match="seed is empty"):
+        fns["sample"](None, 4, 1.0)
+    with pytest.raises(gr.Error, match="axis is empty"):
+        fns["traverse"]("latent dimension", None, 3, 5)
+    with pytest.raises(gr.Error, match="sample is empty"):
+        fns["projection"]("vae_mu", "tsne", "gender", None, 0)
+    assert len(fns["sample"](3, 4, 1.0)) == 4
+
+
+def test_header_says_why_bias_is_missing(coded_faces: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    from latentplay import store
+
+    loaded = store.load(coded_faces)
+    names = [a.name for a in loaded.schema.attributes]
+    one = store.Store(dataset=loaded.dataset.remove_columns(names[1:]), path=loaded.path,
+                      schema=dataclasses.replace(loaded.schema,
+                                                 attributes=loaded.schema.attributes[:1]))
+    store.save(one, tmp_path / "one")
+    demo = build_app(data=tmp_path / "one")
+    assert _tabs(demo) == ["Projection"] and "**Bias** needs two attributes" in _header(demo)

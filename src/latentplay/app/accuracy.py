@@ -8,6 +8,7 @@ import numpy as np
 
 from latentplay.app.state import Playground
 from latentplay.errors import UserError
+from latentplay.store.schema import UNKNOWN
 
 PREFIX = "predicted_"
 """What ``data predict`` puts before a prediction's name."""
@@ -28,11 +29,12 @@ def truth_of(pg: Playground, predicted: str) -> str | None:
 
 
 def classes(pg: Playground, attribute: str) -> list[str]:
-    """The classes of a categorical attribute (for the positive class), else none."""
+    """The classes of a categorical attribute (for the positive class; ``unknown``, rows
+    without a label, is none), else none."""
     if not attribute:
         return []
     found = pg.need_store().schema.attribute_or_error(attribute)
-    return [] if found.kind == "continuous" else list(found.level_names)
+    return [] if found.kind == "continuous" else [n for n in found.level_names if n != UNKNOWN]
 
 
 FIGURES = ("accuracy", "parity", "calibration")

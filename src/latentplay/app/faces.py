@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from latentplay.app.state import Playground
+from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
+from latentplay.store.schema import UNKNOWN
 
 RUN_CODES = "(this run's codes)"
 """Pseudo column: the run's encoder means of every store row, computed when first asked."""
@@ -57,9 +59,10 @@ def direction_attributes(pg: Playground) -> list[str]:
 
 
 def class_names(pg: Playground, attribute: str) -> list[str]:
-    """Class names of a categorical ``attribute`` (empty for a continuous one)."""
+    """Class names of a categorical ``attribute`` a direction can point to (empty for a
+    continuous one; ``unknown``, rows without a value, is not a class)."""
     attr = pg.need_store().schema.attribute_or_error(attribute)
-    return attr.level_names if attr.kind == "categorical" else []
+    return [n for n in attr.level_names if n != UNKNOWN] if attr.kind == "categorical" else []
 
 
 def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
@@ -70,6 +73,8 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
     positive)."""
     from latentplay.latent.directions import fit_store_direction
 
+    if not column:  # a cleared dropdown
+        raise UserError("choose the codes to fit the direction on")
     key = (column, attribute, positive or None)
     if key not in pg.directions:
         codes = pg.store_codes if column == RUN_CODES else column

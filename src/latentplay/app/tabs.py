@@ -10,7 +10,7 @@ import numpy as np
 
 from latentplay.app import accuracy, bias, faces, generate, projection
 from latentplay.app.state import Playground
-from latentplay.app.widgets import condition_controls, condition_values, display, guard
+from latentplay.app.widgets import condition_controls, condition_values, display, guard, whole
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import in_w
 
@@ -43,7 +43,8 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
                 *rest: Any) -> list[np.ndarray]:
             moves, cond = rest[:len(motion)], rest[len(motion):]
             x, y, angle = (float(v) for v in moves) if moves else (0.0, 0.0, 0.0)
-            images = generate.sample(pg, int(count_value), int(seed_value), condition_values(pg, cond),
+            images = generate.sample(pg, whole(count_value, "count"), whole(seed_value, "seed"),
+                                     condition_values(pg, cond),
                                      float(temperature_value), (x, y), angle)
             return list(display(images))
 
@@ -83,7 +84,8 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         @guard
         def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
                 *cond: Any) -> list[np.ndarray]:
-            images = generate.traverse(pg, int(axis_value), float(span_value), int(steps_value),
+            images = generate.traverse(pg, whole(axis_value, "axis"), float(span_value),
+                                       whole(steps_value, "steps"),
                                        generate.MODES[mode_value], condition_values(pg, cond))
             return list(display(images))
 
@@ -139,7 +141,7 @@ def projection_tab(pg: Playground, demo: gr.Blocks) -> None:
             if not colour_value:
                 raise UserError("the store has no attribute to colour by")
             return projection.figure(pg, column_value, method_value, colour_value,
-                                     int(sample_value), int(seed_value))
+                                     whole(sample_value, "sample"), whole(seed_value, "seed"))
 
         inputs = [column, method, colour, sample, seed]
         gr.on([button.click, colour.change], draw, inputs, plot, api_name="projection")
@@ -202,11 +204,18 @@ def accuracy_tab(pg: Playground, demo: gr.Blocks) -> None:
 
         def pick(predicted_value: str) -> tuple[Any, Any]:
             label = accuracy.truth_of(pg, predicted_value) or first
-            return (gr.update(value=label),
-                    gr.update(choices=[""] + accuracy.classes(pg, label), value=""))
+            return gr.update(value=label), relabel(label)
 
-        inputs = [predicted, truth, by, positive]
-        predicted.change(pick, predicted, [truth, positive], api_name=False)
-        gr.on([truth.change, by.change, positive.change], draw, inputs, [*figures, lines],
-              api_name="accuracy")
-        demo.load(draw, inputs, [*figures, lines], api_name=False)
+        def relabel(truth_value: str) -> Any:
+            return gr.update(choices=[""] + accuracy.classes(pg, truth_value), value="")
+
+        # user events only (.input), each followed by one drawing with the updated choices: a
+        # new prediction redraws even when its label stays, and the positive classes follow
+        # the labels
+        inputs, outputs = [predicted, truth, by, positive], [*figures, lines]
+        predicted.input(pick, predicted, [truth, positive], api_name=False).then(
+            draw, inputs, outputs, api_name=False)
+        truth.input(relabel, truth, positive, api_name=False).then(
+            draw, inputs, outputs, api_name=False)
+        gr.on([by.input, positive.input], draw, inputs, outputs, api_name="accuracy")
+        demo.load(draw, inputs, outputs, api_name=False)

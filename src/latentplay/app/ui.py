@@ -58,6 +58,8 @@ def _header(pg: Playground) -> str:
     elif not projection.vector_columns(pg):
         missing.append("**Projection** needs a vector column in the store: add one with "
                        "`latentplay embed STORE --with pixels-pca --column pca64`.")
+    if pg.store is not None and len(pg.store.schema.attributes) < 2:
+        missing.append("**Bias** needs two attributes or more in the store.")
     if pg.store is not None and not accuracy.predictions(pg):
         missing.append("**Accuracy** needs predictions beside the labels: add them with "
                        "`latentplay data predict STORE --with ANNOTATOR.npz`.")

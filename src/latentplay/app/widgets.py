@@ -31,6 +31,14 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def whole(value: float | None, name: str) -> int:
+    """``value`` of a number box, slider or dropdown as an int; a :class:`UserError` when it
+    is empty (a cleared box gives None) or not finite."""
+    if value is None or not math.isfinite(float(value)):
+        raise UserError(f"{name} is empty: give a number")
+    return int(value)
+
+
 def display(images: np.ndarray) -> np.ndarray:
     """``(..., S, S, C)`` uint8 enlarged to at least :data:`DISPLAY` pixels a side by an
     integer factor (crisp pixels), a gray channel dropped: ``(..., kS, kS[, 3])``."""
