@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import matplotlib.colors
 import numpy as np
 import pytest
 
@@ -135,3 +136,17 @@ def test_unknown_and_missing_points_are_grey_and_underneath():
     ranked = sorted(interactive.data, key=lambda t: t.legendrank)
     assert [t.name for t in ranked] == ["frown (2)", "neutral (2)", "unknown (3)", "missing (1)"]
     assert interactive.data[0].name.startswith(("unknown", "missing"))  # drawn first
+
+
+def test_missing_values_of_a_continuous_attribute_are_grey_not_the_lowest_colour():
+    from latentplay.viz.projection import GREY
+
+    values = np.array([0.2, np.nan, 0.9, 0.5, np.nan, 0.7])
+    fig = projection_figure(np.arange(12.0).reshape(6, 2), [Labels("smile", values, "continuous")])
+    missing, shown = fig.data
+    assert missing.name == "missing (2)" and missing.hovertemplate == "smile: missing<extra></extra>"
+    np.testing.assert_array_equal(missing.customdata, [1, 4])
+    assert missing.marker.color == matplotlib.colors.to_hex(GREY)
+    np.testing.assert_array_equal(shown.customdata, [0, 2, 3, 5])
+    np.testing.assert_allclose(shown.marker.color, [0.2, 0.9, 0.5, 0.7])
+    assert (shown.marker.cmin, shown.marker.cmax) == pytest.approx((0.2, 0.9))

@@ -245,18 +245,28 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     customdata=idx.astype(np.int32),
                     hovertemplate=f"{lab.name}: {name}<extra></extra>",
                 ))
-        else:
+        else:  # rows without a value grey and underneath, the rest on the colour scale
             values = lab.values.astype(float)
-            lo, hi = lab.range if lab.range else (np.nanmin(values), np.nanmax(values))
-            fig.add_trace(go.Scattergl(
-                x=coords[:, 0], y=coords[:, 1], mode="markers", name=lab.name, visible=visible,
-                marker={"size": 4, "color": np.nan_to_num(values, nan=lo).astype(np.float32),
-                        "colorscale": "Viridis", "cmin": lo, "cmax": hi,
-                        "colorbar": {"title": {"text": lab.name}}},
-                customdata=np.arange(n, dtype=np.int32),
-                hovertemplate=f"{lab.name}: %{{marker.color:.3g}}<extra></extra>",
-                showlegend=False,
-            ))
+            missing, shown = np.flatnonzero(~np.isfinite(values)), np.flatnonzero(np.isfinite(values))
+            if len(missing):
+                fig.add_trace(go.Scattergl(
+                    x=coords[missing, 0], y=coords[missing, 1], mode="markers",
+                    name=f"{MISSING} ({len(missing):,})", legendgroup=lab.name,
+                    legendgrouptitle_text=lab.name, visible=visible,
+                    marker={"size": 4, "color": matplotlib.colors.to_hex(GREY)},
+                    customdata=missing.astype(np.int32),
+                    hovertemplate=f"{lab.name}: {MISSING}<extra></extra>"))
+            if len(shown):
+                lo, hi = lab.range if lab.range else (values[shown].min(), values[shown].max())
+                fig.add_trace(go.Scattergl(
+                    x=coords[shown, 0], y=coords[shown, 1], mode="markers", name=lab.name,
+                    visible=visible,
+                    marker={"size": 4, "color": values[shown].astype(np.float32),
+                            "colorscale": "Viridis", "cmin": lo, "cmax": hi,
+                            "colorbar": {"title": {"text": lab.name}}},
+                    customdata=shown.astype(np.int32),
+                    hovertemplate=f"{lab.name}: %{{marker.color:.3g}}<extra></extra>",
+                    showlegend=False))
         groups.append(list(range(first, len(fig.data))))
     total = len(fig.data)
     buttons = []
