@@ -323,7 +323,8 @@ def test_a_sparse_table_gets_its_chi_square_p_by_simulation() -> None:
     every way of dealing the 3 errors to the 12 rows."""
     from itertools import combinations
 
-    from latentplay.audit.accuracy import _across, simulated_p
+    from latentplay.audit.accuracy import _across
+    from latentplay.contingency import simulated_p
 
     counts = np.array([[2, 2], [1, 3], [0, 4]])      # (wrong, right) per group
     statistic = chi2_contingency(counts, correction=False)[0]

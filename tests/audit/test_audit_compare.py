@@ -287,7 +287,7 @@ def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> No
     assert corrected.generated_low < fd(0.85) < corrected.generated_high
     text = imbalance_text(result.to_dict())
     assert text.startswith("distance from balance (L2): training 0.283, generated")
-    assert "; corrected: generated 0.49" in text and "amplified by +0.2" in text
+    assert "; corrected: generated 0.49" in text and "amplification +0.2" in text
     assert compare(np.array([5]), np.array([3]), ["a"]).imbalance is None
 
 

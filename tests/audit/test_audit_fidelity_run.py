@@ -282,3 +282,23 @@ def test_group_rows_and_trend_count_persons(tmp_path: Path) -> None:
                                         data.schema.attribute("skin_tone").level_names))
     width = trend["coverage"]["high"] - trend["coverage"]["low"]
     assert width > 2 * (row_trend["high"] - row_trend["low"])
+
+
+def test_a_class_the_annotator_lacks_gets_no_generated_images(faces: Path) -> None:
+    """The images the annotator gave no class (-1) are no store class's: a store class the
+    annotator does not know has none, not the unclassified images' precision."""
+    data = st.load(faces)
+    rng = np.random.default_rng(0)
+    result = prdc(rng.normal(size=(40, 3)), rng.normal(size=(30, 3)), k=3)
+    names = data.schema.attribute("skin_tone").level_names
+    known = names[:-1]                                   # the annotator lacks the last class
+    predicted = np.where(np.arange(30) < 10, -1, np.arange(30) % len(known))
+    rows = {g["class"]: g for g in group_rows(data, "skin_tone", np.arange(40), result,
+                                              predicted, known)}
+    assert rows[names[-1]]["n_generated"] == 0 and rows[names[-1]]["precision"] is None
+    assert sum(rows[c]["n_generated"] for c in known) == 20
+    for index, name in enumerate(known):
+        mine = predicted == index
+        assert rows[name]["n_generated"] == mine.sum()
+        if mine.any():
+            assert rows[name]["precision"] == pytest.approx(result.fake_inside[mine].mean())

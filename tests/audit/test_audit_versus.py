@@ -99,3 +99,37 @@ def test_three_generators_pair_by_pair(cli, audits: dict[str, Path], tmp_path: P
     assert ordered[1]["p_holm"] == pytest.approx(
         max(ordered[0]["p_holm"], min(1.0, 2 * ordered[1]["p_value"])))
     assert "same vs dark: chi-square" in r.out
+
+
+def test_sparse_tables_get_a_simulated_p_that_holds_its_level() -> None:
+    """A generator of 10 images beside one of 300, three classes at 1 % each: Pearson's
+    chi-square curve rejects equal generators far more often than 5 %, the p-value simulated
+    with the margins fixed does not; Holm's adjustment uses the simulated one."""
+    from latentplay.audit.versus import _homogeneity, _pairs
+    from latentplay.contingency import read_p
+
+    rng = np.random.default_rng(3)
+    shares = [0.97, 0.01, 0.01, 0.01]
+    curve = simulated = 0
+    for _ in range(200):
+        test = _homogeneity(np.stack([rng.multinomial(300, shares), rng.multinomial(10, shares)]))
+        assert test is not None and test["sparse"] > 0.2 and "p_value_simulated" in test
+        curve += test["p_value"] < 0.05
+        simulated += test["p_value_simulated"] < 0.05
+    assert curve / 200 > 0.09 and simulated / 200 < 0.07
+    # the simulated p is the share of tables with these margins dealt at random that score as high
+    counts = np.array([[30, 2, 1, 0], [25, 0, 3, 1], [40, 1, 0, 2]])
+    test = _homogeneity(counts)
+    assert test is not None
+    labels = np.repeat(np.arange(4), counts.sum(axis=0))
+    expected = chi2_contingency(counts)[3]
+    high = 0
+    for _ in range(3000):
+        parts = np.split(rng.permutation(labels), np.cumsum(counts.sum(axis=1))[:-1])
+        table = np.array([np.bincount(part, minlength=4) for part in parts])
+        high += ((table - expected) ** 2 / expected).sum() >= test["statistic"] * (1 - 1e-9)
+    assert test["p_value_simulated"] == pytest.approx(high / 3000, abs=0.025)
+    pairs = _pairs(["a", "b", "c"], counts)
+    ordered = sorted(pairs, key=read_p)
+    assert ordered[0]["p_holm"] == pytest.approx(min(1.0, 3 * read_p(ordered[0])))
+    assert all("p_value_simulated" in p for p in pairs)

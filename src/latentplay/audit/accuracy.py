@@ -57,13 +57,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi2_contingency
 
 from latentplay import store as st
 from latentplay.audit.calibration import check_binning, check_threshold, group_calibration
 from latentplay.audit.parity import group_parity
 from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.clustered import clustered_trend, rao_scott
+from latentplay.contingency import chi_square
 from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
@@ -366,36 +366,12 @@ def _across(scored: list[dict[str, Any]], counts: np.ndarray, ordered: bool, see
                            "chance_gap": chance_gap(counts, seed=seed)}
     out["detectable_gap"] = detectable_gap([r["group"] for r in scored], counts)
     if (counts.sum(0) > 0).all():
-        statistic, p, dof, expected = chi2_contingency(counts, correction=False)
-        out["chi2"] = {"statistic": float(statistic), "dof": int(dof), "p_value": float(p),
-                       "sparse": float((expected < 5).mean())}
-        if out["chi2"]["sparse"] > SPARSE:
-            out["chi2"]["p_value_simulated"] = simulated_p(counts, float(statistic), seed=seed)
+        out["chi2"] = chi_square(counts, seed)
         if ordered and len(scored) > 2:
             trend = linear_trend(counts)
             out["trend"] = {"r": -trend.r, "statistic": trend.statistic,
                             "p_value": trend.p_value}
     return out
-
-
-SPARSE = 0.2
-"""Cochran's rule: above this share of cells expected to hold fewer than 5 rows, the
-chi-square curve is a rough guide to the statistic's distribution."""
-
-
-def simulated_p(counts: np.ndarray, statistic: float, draws: int = 10_000, seed: int = 0) -> float:
-    """The p-value of the chi-square ``statistic`` of a ``(G, 2)`` wrong/right table under equal
-    accuracy, simulated with both margins fixed (each group's rows and the errors over all;
-    R's ``chisq.test(simulate.p.value = TRUE)``): ``draws`` tables, the errors dealt to the
-    groups at random (multivariate hypergeometric), and ``(1 + #{X² >= statistic}) / (draws +
-    1)``. Exact in the limit however few rows a cell expects."""
-    n = counts.sum(axis=1).astype(np.int64)
-    errors = int(counts[:, 0].sum())
-    wrong = np.random.default_rng(seed).multivariate_hypergeometric(n, errors, size=draws)
-    tables = np.stack([wrong, n - wrong], axis=-1)                  # (draws, G, 2)
-    expected = np.outer(n, counts.sum(axis=0)) / n.sum()             # (G, 2)
-    drawn = ((tables - expected) ** 2 / expected).sum(axis=(1, 2))
-    return float((1 + np.sum(drawn >= statistic * (1 - 1e-9))) / (draws + 1))
 
 
 def chance_gap(counts: np.ndarray, design_effect: float = 1.0, draws: int = 2000,

@@ -711,17 +711,17 @@ def faithful_text(summary: dict[str, Any]) -> str | None:
 def imbalance_text(summary: dict[str, Any]) -> str | None:
     """One line on the imbalances of a :meth:`Comparison.to_dict` summary (None without
     them): ``"distance from balance (L2): training 0.21, generated 0.30 [0.28, 0.33];
-    amplified by +0.09 [+0.06, +0.12] (a faithful generator +0.004 [-0.01, +0.02]); ..."``."""
+    amplification +0.09 [+0.06, +0.12] (+: less balanced than the training set) (a faithful
+    generator +0.004 [-0.01, +0.02]); ..."``."""
     raw = summary.get("imbalance")
     if not raw:
         return None
     faithful = summary.get("faithful") or {}
 
     def part(d: dict[str, float], alone: dict[str, float] | None) -> str:
-        verb = "amplified" if d["amplification"] > 0 else "reduced"
         text = (f"generated {d['generated']:.3f} [{d['generated_low']:.3f}, "
-                f"{d['generated_high']:.3f}], {verb} by {d['amplification']:+.3f} "
-                f"[{d['low']:+.3f}, {d['high']:+.3f}]")
+                f"{d['generated_high']:.3f}], amplification {d['amplification']:+.3f} "
+                f"[{d['low']:+.3f}, {d['high']:+.3f}] (+: less balanced than the training set)")
         if alone:
             text += (f" (a faithful generator {alone['mean']:+.3f} [{alone['low']:+.3f}, "
                      f"{alone['high']:+.3f}])")

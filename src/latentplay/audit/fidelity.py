@@ -263,8 +263,9 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
             row[f"{prefix}authenticity"] = (float(1 - shares.fake_copy[near].mean())
                                             if near.any() else None)
         if predicted is not None and predicted_classes is not None:
-            mine = predicted == (list(predicted_classes).index(name)
-                                 if name in predicted_classes else -1)
+            # a class the annotator does not know has no generated images (-1: no class)
+            mine = (predicted == list(predicted_classes).index(name) if name in predicted_classes
+                    else np.zeros(len(predicted), bool))
             m = int(mine.sum())
             row["n_generated"] = m
             row["precision"] = float(result.fake_inside[mine].mean()) if m else None

@@ -4,7 +4,8 @@
 per attribute they share, puts their numbers in one table (TV beside what a faithful generator
 would score there, corrected TV, chi-square p against the training set, amplification of
 imbalance) and tests whether the generators differ from each other: Pearson's test of
-homogeneity of their annotated counts (``G x K``). When one annotator read every audit, its
+homogeneity of their annotated counts (``G x K``; with sparse cells also its p-value simulated
+with the margins fixed). When one annotator read every audit, its
 errors are the same on both sides of that test, so no correction is needed for it to hold its
 level (the same assumption as the correction's: it errs on each generator's images as on the
 held-out ones); when the annotators differ, no test is made.
@@ -23,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi2_contingency
 
+from latentplay.contingency import chi_square, read_p
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, read_json, write_csv
 
@@ -62,28 +63,29 @@ def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
             "corrected_amplification": corrected_imbalance.get("amplification")}
 
 
-def _homogeneity(counts: np.ndarray) -> dict[str, float] | None:
-    """Pearson's test of homogeneity of ``(G, K)`` counts (classes no audit has left out);
+def _homogeneity(counts: np.ndarray, seed: int = 0) -> dict[str, float] | None:
+    """Pearson's test of homogeneity of ``(G, K)`` counts (classes no audit has left out),
+    :func:`latentplay.contingency.chi_square` (with sparse cells also its simulated p-value);
     None with fewer than two classes left or an empty row."""
     counts = counts[:, counts.sum(axis=0) > 0]
     if counts.shape[1] < 2 or (counts.sum(axis=1) == 0).any():
         return None
-    statistic, p_value, dof, _ = chi2_contingency(counts, correction=False)
-    return {"statistic": float(statistic), "dof": int(dof), "p_value": float(p_value)}
+    return chi_square(counts, seed)
 
 
 def _pairs(labels: list[str], counts: np.ndarray) -> list[dict[str, Any]]:
     """Every two of the ``(G, K)`` audits' counts tested against each other
-    (:func:`_homogeneity`), with Holm's adjustment of the p-values over the pairs."""
+    (:func:`_homogeneity`), with Holm's adjustment over the pairs of the p-values they are
+    read by (:func:`latentplay.contingency.read_p`)."""
     pairs = []
     for i, j in combinations(range(len(labels)), 2):
         test = _homogeneity(counts[[i, j]])
         if test is not None:
             pairs.append({"audits": [labels[i], labels[j]], **test})
-    order = np.argsort([p["p_value"] for p in pairs])
+    order = np.argsort([read_p(p) for p in pairs])
     running = 0.0
     for rank, k in enumerate(order):
-        running = max(running, min(1.0, (len(pairs) - rank) * pairs[k]["p_value"]))
+        running = max(running, min(1.0, (len(pairs) - rank) * read_p(pairs[k])))
         pairs[k]["p_holm"] = running
     return pairs
 
@@ -179,6 +181,7 @@ def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:
               for name, values in [("training", found["training"]),
                                    *((f"{label}, {kind}", v) for label, v in shares.items())]}
     test = found["test"]
+    simulated = " (simulated: sparse cells)" if test and "p_value_simulated" in test else ""
     title = (f"{attribute}: the generators against each other, chi-square p "
-             f"{p_text(test['p_value'])}" if test else f"{attribute}: {found['test_note']}")
+             f"{p_text(read_p(test))}{simulated}" if test else f"{attribute}: {found['test_note']}")
     save_figure(distribution_bars(found["classes"], series, title=title), path)

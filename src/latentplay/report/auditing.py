@@ -10,6 +10,7 @@ of :data:`_OUTPUTS`."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from latentplay.audit.distribution import (
     shift_text,
 )
 from latentplay.audit.values import ks_persons_text
+from latentplay.contingency import read_p
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
@@ -36,8 +38,13 @@ def page(run: Path) -> Page:
     for name, titled, build in _OUTPUTS:
         if (run / name).exists():
             data = read_json(run / name)
-            sections += build(run, data)
-            title = title or titled(data)
+            try:
+                sections += build(run, data)
+                title = title or titled(data)
+            except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
+                raise UserError(f"{run / name} lacks or mangles what the report reads "
+                                f"({type(exc).__name__}: {exc}); is it a file latentplay "
+                                "audit wrote?") from None
     return Page("audit run", title or f"Audit {run.name}", str(run), sections)
 
 
@@ -240,9 +247,10 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
         classes = list(e.get("classes", []))
         rows = []
         for k, (p, shares, cis) in enumerate(zip(e["psi"], e["generated"], e["generated_ci"], strict=True)):
-            cells = [f"{g:.3f} [{lo:.3f}, {hi:.3f}]" for g, (lo, hi) in zip(shares, cis, strict=True)]
-            rows.append([f"{p:g}", *cells, f"{e['tv'][k]:.3f}", _three(e["confidence"][k])])
-        rows.append(["training", *[f"{t:.3f}" for t in e["training"]], "—",
+            cells = [f"{_three(g)} [{_three(lo)}, {_three(hi)}]"
+                     for g, (lo, hi) in zip(shares, cis, strict=True)]
+            rows.append([f"{p:g}", *cells, _three(e["tv"][k]), _three(e["confidence"][k])])
+        rows.append(["training", *[_three(t) for t in e["training"]], "—",
                      _three(e.get("confidence_held_out"))])
         blocks: list[Any] = [Table.of(
             ["ψ", *classes, "TV from training", "annotator confidence"], rows,
@@ -283,7 +291,7 @@ def _detection(run: Path, d: dict[str, Any]) -> list[Section]:
 
 
 def _three(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
 def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
@@ -380,7 +388,8 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     for name, table in d["attributes"].items():
         test = table.get("test")
         tested = (f"chi-square {number(test['statistic'])} on {number(test['dof'])} dof, "
-                  f"{p_is(test['p_value'])}" if test else f"none: {table.get('test_note')}")
+                  f"{p_is(read_p(test))}{_simulated(test)}" if test
+                  else f"none: {table.get('test_note')}")
         rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
                  r["faithful_corrected_tv"], p_value(r["chi2_p"]), r["amplification"]]
                 for r in table["rows"]]
@@ -392,9 +401,11 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
         if table.get("pairs"):
             blocks.append(Table.of(
                 ["audits", "chi-square", "dof", "p", "p (Holm)"],
-                [[" vs ".join(q["audits"]), q["statistic"], q["dof"], p_value(q["p_value"]),
+                [[" vs ".join(q["audits"]), q["statistic"], q["dof"], p_value(read_p(q)),
                   p_value(q["p_holm"])] for q in table["pairs"]],
-                "Every two generators against each other; Holm's adjustment over the pairs."))
+                "Every two generators against each other; Holm's adjustment over the pairs "
+                "(p simulated with the margins fixed where over a fifth of the cells expect under "
+                "5 images)."))
         if (run / f"versus_{name}.png").exists():
             blocks.append(file_figure(run / f"versus_{name}.png",
                                       "Training shares beside each audit's generated shares."))
@@ -423,3 +434,8 @@ _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
 )
 """Each output an audit directory may hold: its file, the page title it gives when it comes
 first, and its sections."""
+
+
+def _simulated(test: dict[str, Any]) -> str:
+    """Says that a sparse table's p-value was simulated."""
+    return " (simulated with the margins fixed: sparse cells)" if "p_value_simulated" in test else ""
