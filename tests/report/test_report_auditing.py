@@ -65,3 +65,35 @@ def test_truncation_sections(faces: Path, vae_run: Path, tmp_path: Path) -> None
     assert [r[0].text for r in table.rows] == ["1", "0.5", "training"]
     assert len([b for b in page.sections[1].blocks if isinstance(b, Figure)]) == 1
     assert len([b for b in page.sections[0].blocks if isinstance(b, Figure)]) == 1  # the draws
+
+
+def test_nan_p_value_is_a_dash_not_highly_significant(tmp_path: Path) -> None:
+    # a chi-square with no degrees of freedom (one class) has p = NaN, written as NaN in the JSON
+    summary = {"attributes": {"g": {"classes": ["a"], "tv": 0.0,
+                                    "chi2": {"statistic": float("nan"), "p_value": float("nan"),
+                                             "dof": 0}}}}
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    page = auditing.page(tmp_path)
+    overview = _tables(page.sections[0])[0]
+    assert overview.rows[0][overview.columns.index("p")].text == "—"
+    facts = dict(next(b for b in page.sections[1].blocks if isinstance(b, Facts)).items)
+    assert facts["chi-square"].startswith("— on 0 dof, p = —")
+
+
+def test_a_file_missing_fields_is_one_user_error(tmp_path: Path) -> None:
+    (tmp_path / "versus.json").write_text(json.dumps({"audits": {"a": "x"}}))
+    with pytest.raises(UserError, match=r"versus\.json lacks or mangles .*'attributes'"):
+        auditing.page(tmp_path)
+
+
+def test_truncation_nan_shares_read_as_dashes(tmp_path: Path) -> None:
+    nan = float("nan")
+    trunc = {"run": "r", "data": "d", "n": 0, "seed": 0, "psi": [1.0],
+             "attributes": {"g": {"classes": ["a", "b"], "psi": [1.0], "generated": [[nan, nan]],
+                                  "generated_ci": [[[nan, nan], [nan, nan]]], "tv": [nan],
+                                  "confidence": [nan], "training": [0.5, 0.5],
+                                  "confidence_held_out": 0.9}}}
+    (tmp_path / "truncation.json").write_text(json.dumps(trunc))
+    (table,) = _tables(auditing.page(tmp_path).sections[1])
+    assert [c.text for c in table.rows[0]] == ["1", "— [—, —]", "— [—, —]", "—", "—"]
+    assert "nan" not in " ".join(c.text for row in table.rows for c in row)

@@ -118,3 +118,21 @@ def test_long_gifs_are_thinned_short_ones_kept(tmp_path: Path) -> None:
     fig = file_figure(short, "Samples.")
     assert base64.b64decode(fig.uri.split(",", 1)[1]) == short.read_bytes()
     assert fig.caption == "Samples."
+
+
+def test_unreadable_image_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run)
+    (run / "samples.png").write_bytes(b"not an image")
+    with pytest.raises(UserError, match=r"samples\.png is not a readable image"):
+        build_report(run)
+
+
+def test_unreadable_weights_of_an_imported_generator_are_a_user_error(tmp_path: Path) -> None:
+    from latentplay.report.pretrained import w_variances
+
+    with pytest.raises(UserError, match=r"model\.safetensors is not a readable safetensors file"):
+        w_variances(tmp_path)  # missing
+    (tmp_path / "model.safetensors").write_bytes(b"junk")
+    with pytest.raises(UserError, match=r"model\.safetensors is not a readable safetensors file"):
+        w_variances(tmp_path)  # damaged

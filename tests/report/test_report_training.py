@@ -121,6 +121,14 @@ def test_damaged_metrics_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
         build_report(run)
 
 
+
+@pytest.mark.parametrize("name", ["dis_metrics.csv", "fidelity.csv"])
+def test_damaged_optional_table_is_a_user_error(vae_run: Path, tmp_path: Path, name: str) -> None:
+    run = _copy(vae_run, tmp_path)
+    (run / name).write_text("epoch,step,precision,mig\n1,5,0.5,0.1\n,,0.4\n")
+    with pytest.raises(UserError, match=f"{name}, line 3: no integer epoch and step"):
+        build_report(run)
+
 def test_config_strings_are_escaped(vae_run: Path, tmp_path: Path) -> None:
     run = _copy(vae_run, tmp_path)
     config = (run / "config.yaml").read_text()

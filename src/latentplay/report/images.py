@@ -43,9 +43,12 @@ def file_figure(path: Path, caption: str) -> Figure:
     """A :class:`Figure` of the PNG/GIF file ``path``, marked wide when it is over
     :data:`WIDE_PX` pixels across. A GIF of more than :data:`MAX_GIF_FRAMES` frames (one per
     epoch of a long run) is embedded with that many, evenly spaced from first to last."""
-    with Image.open(path) as img:
-        wide = img.width > WIDE_PX
-        frames = getattr(img, "n_frames", 1)
+    try:
+        with Image.open(path) as img:
+            wide = img.width > WIDE_PX
+            frames = getattr(img, "n_frames", 1)
+    except OSError as exc:  # PIL.UnidentifiedImageError too
+        raise UserError(f"{path} is not a readable image: {exc}") from None
     if path.suffix.lower() == ".gif" and frames > MAX_GIF_FRAMES:
         uri, kept = thinned_gif_uri(path, MAX_GIF_FRAMES)
         return Figure(uri, f"{caption} ({kept} of its {frames} frames, evenly spaced.)",

@@ -60,8 +60,9 @@ def interval(low: object, high: object) -> str:
 
 
 def p_value(p: float | None) -> str:
-    """A p-value as text; one that underflowed to 0 reads ``< 1e-300``."""
-    return "—" if p is None else p_text(p, 3)
+    """A p-value as text; one that underflowed to 0 reads ``< 1e-300``, a missing or NaN one
+    (no test possible) ``—``."""
+    return "—" if p is None or math.isnan(p) else p_text(p, 3)
 
 
 def p_is(p: float | None) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.errors import UserError
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Figure, Page, Section, number
@@ -45,12 +46,17 @@ def page(run: Path) -> Page:
 def w_variances(run: Path) -> np.ndarray | None:
     """``(D,)`` variances of W along its principal axes, largest first (the squared row norms
     of the import's whitening basis), or None when the run has no ``w_basis``."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(run / "model.safetensors"), framework="numpy") as f:
-        if "w_basis" not in f.keys():
-            return None
-        basis = f.get_tensor("w_basis").astype(np.float64)
+    path = run / "model.safetensors"
+    try:
+        with safe_open(str(path), framework="numpy") as f:
+            if "w_basis" not in f.keys():
+                return None
+            basis = f.get_tensor("w_basis").astype(np.float64)
+    except (OSError, SafetensorError) as exc:
+        raise UserError(f"{path} is not a readable safetensors file ({exc}); cannot report on "
+                        "this imported generator") from None
     return np.sort(np.square(basis).sum(1))[::-1]
 
 

@@ -51,7 +51,8 @@ def terms(header: Sequence[str]) -> list[str]:
 
 
 def read_metrics(path: Path) -> list[Row]:
-    """Rows of ``metrics.csv`` / ``test_metrics.csv`` ([] when the file does not exist yet).
+    """Rows of a table with a row per epoch and step (``metrics.csv``, ``test_metrics.csv``,
+    ``dis_metrics.csv``, ``fidelity.csv``; [] when the file does not exist yet).
 
     Raises:
         UserError: a row without an integer ``epoch`` and ``step`` (a damaged table).
@@ -236,7 +237,7 @@ def _dis_metrics(run: Path) -> Section | None:
     path = run / "dis_metrics.csv"
     if not path.exists():
         return None
-    rows = read_csv(path)
+    rows = read_metrics(path)
     if not rows:
         return Section("Disentanglement metrics", "dis", [Text("dis_metrics.csv has no rows yet.")])
     names = [h for h in rows[0] if h not in ("epoch", "step")]
@@ -257,7 +258,7 @@ def _fidelity(run: Path) -> Section | None:
     path = run / "fidelity.csv"
     if not path.exists():
         return None
-    rows = read_csv(path)
+    rows = read_metrics(path)
     names = ["precision", "recall", "density", "coverage", "authenticity", "frechet_distance",
              "kernel_distance", "kernel_distance_std"]
     table = [[int(r["epoch"]), int(r["step"]), *(to_float(r.get(n)) for n in names)]
