@@ -11,6 +11,7 @@ import torch
 
 from latentplay.embed.dlib_resnet import (
     DlibResNet,
+    chip_grid,
     chip_grids,
     describe_chips,
     dlib_resnet,
@@ -77,6 +78,26 @@ def test_the_differentiable_chip_is_dlibs_chip() -> None:
     ours = dlib_resnet()(chip)[0].numpy()
     theirs = describe_chips(models.align(face, box)[None])[0]
     assert np.linalg.norm(ours - theirs) < 0.1  # same person: within 0.6
+
+
+@pytest.mark.parametrize("size", [100, 101, 103])
+def test_a_sampled_chip_keeps_its_scale_when_the_image_side_is_no_multiple_of_k(size: int) -> None:
+    """On images of the pixels' own coordinates, every chip pixel reads the coordinate of the
+    place its grid names, whether or not the averaging ``k`` divides the side; and a face's chip
+    is the same cut alone or with a face of another scale."""
+    ramp = torch.arange(size, dtype=torch.float32).expand(size, size)
+    image = torch.stack([ramp, ramp.T, ramp])[None]
+    u = np.arange(25)  # inside the image's last whole k x k block
+    for scale in (2.5, 3.2):  # k = 2 and k = 3
+        affine = np.array([[scale, 0, 4], [0, scale, 6]])
+        chip = sampled_chips(image, chip_grid(affine, size, size, side=25)[None])[0]
+        np.testing.assert_allclose(chip[0, 5].numpy(), scale * u + 4, atol=1e-3)
+        np.testing.assert_allclose(chip[1, :, 5].numpy(), scale * u + 6, atol=1e-3)
+    affines = [np.array([[s, 0, 4], [0, s, 6]]) for s in (3.2, 1.5)]
+    grids = torch.stack([chip_grid(a, size, size, side=30) for a in affines])
+    together = sampled_chips(image.expand(2, -1, -1, -1), grids)
+    for row in range(2):
+        torch.testing.assert_close(together[row], sampled_chips(image, grids[row:row + 1])[0])
 
 
 def test_a_different_network_file_is_refused(tmp_path: Path) -> None:

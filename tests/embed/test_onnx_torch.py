@@ -151,3 +151,18 @@ def test_the_onnx_embedders_torch_engine(tmp_path: Path) -> None:
         make_embedder(f"onnx:{path}", ["engine=tensorrt"])
     with pytest.raises(UserError, match="device is the torch engine's"):
         make_embedder(f"onnx:{path}", ["device=cuda"])
+
+
+@pytest.mark.parametrize("ceil", [0, 1])
+def test_uneven_average_pooling_leaves_its_padding_out(tmp_path: Path, ceil: int) -> None:
+    """ONNX's AveragePool (``count_include_pad=0``, its default) averages only the input's
+    pixels also where the padding is uneven, as onnxruntime does."""
+    node = helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2],
+                            pads=[1, 0, 0, 1], ceil_mode=ceil)
+    graph = helper.make_graph([node], "pool",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    path = tmp_path / "pool.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    x = np.random.default_rng(0).uniform(1, 2, (1, 2, 8, 8)).astype(np.float32)
+    np.testing.assert_allclose(OnnxGraph(path)(torch.from_numpy(x)).numpy(), _ort(path, x), atol=1e-6)

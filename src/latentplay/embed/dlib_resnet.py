@@ -238,12 +238,27 @@ def sampled_chips(images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
     (:func:`chip_grids`, :func:`chip_grid`) cut out of square
     ``images`` ``(B, C, S, S)`` in [0, 1] (gray repeated to RGB), bilinearly, after averaging
     ``k x k`` pixels where the chip is ``k`` or more times smaller than the face (no
-    aliasing); differentiable."""
+    aliasing), ``k`` each face's own: a chip does not depend on the faces cut with it;
+    differentiable."""
     if images.shape[1] == 1:
         images = images.expand(-1, 3, -1, -1)
+    grids = grids.to(images.device)
     spread = (grids[:, 0, -1] - grids[:, 0, 0]).norm(dim=1) * images.shape[-1] / 2 / (grids.shape[2] - 1)
-    k = int(spread.min().clamp(min=1)) if len(grids) else 1  # image pixels per chip pixel
+    scales = spread.clamp(min=1).int()  # image pixels per chip pixel, whole
+    ks = scales.unique().tolist() or [1]
+    if len(ks) == 1:
+        return _sampled(images, grids, ks[0])
+    groups = [torch.nonzero(scales == k).flatten() for k in ks]
+    chips = torch.cat([_sampled(images[rows], grids[rows], k) for k, rows in zip(ks, groups, strict=True)])
+    return chips[torch.argsort(torch.cat(groups))]
+
+
+def _sampled(images: torch.Tensor, grids: torch.Tensor, k: int) -> torch.Tensor:
+    """:func:`sampled_chips` of ``images`` ``(B, 3, S, S)`` averaged ``k x k``. The pooled image
+    ``(B, 3, ceil(S / k), ceil(S / k))`` spans ``k * ceil(S / k)`` pixels, more than ``S`` where
+    ``k`` does not divide ``S``: the grids are rescaled to it, so that the chip keeps its scale."""
     if k > 1:
+        size = images.shape[-1]
         images = F.avg_pool2d(images, k, ceil_mode=True)
-    return F.grid_sample(images, grids.to(images.device), mode="bilinear", padding_mode="zeros",
-                         align_corners=False)
+        grids = (grids + 1) * (size / (k * images.shape[-1])) - 1
+    return F.grid_sample(images, grids, mode="bilinear", padding_mode="zeros", align_corners=False)

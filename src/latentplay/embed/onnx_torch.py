@@ -62,14 +62,18 @@ def _pool(kind: str) -> Op:
         pads = list(a.get("pads", [0] * 2 * dims))
         strides = list(a.get("strides", [1] * dims))
         ceil = bool(a.get("ceil_mode", 0))
-        inp = x[0]
+        inp, include = x[0], bool(a.get("count_include_pad", 0))
         if pads[:dims] != pads[dims:]:
             fill = float("-inf") if kind == "max" else 0.0
-            inp, pads = F.pad(inp, _pads(pads, dims), value=fill), [0] * 2 * dims
+            padded = F.pad(inp, _pads(pads, dims), value=fill)
+            if kind == "avg" and not include:  # the sums over the input's pixels by their count
+                count = F.pad(torch.ones_like(inp[:1, :1]), _pads(pads, dims))
+                return (F.avg_pool2d(padded, kernel, strides, ceil_mode=ceil)
+                        / F.avg_pool2d(count, kernel, strides, ceil_mode=ceil))
+            inp, pads = padded, [0] * 2 * dims
         if kind == "max":
             return F.max_pool2d(inp, kernel, strides, pads[:dims], ceil_mode=ceil)
-        return F.avg_pool2d(inp, kernel, strides, pads[:dims], ceil_mode=ceil,
-                            count_include_pad=bool(a.get("count_include_pad", 0)))
+        return F.avg_pool2d(inp, kernel, strides, pads[:dims], ceil_mode=ceil, count_include_pad=include)
     return run
 
 

@@ -22,7 +22,7 @@ class PixelsPCAConfig:
         dim: number of principal components kept.
         gray: convert to gray levels first (otherwise RGB).
         fit_samples: at most this many images (chosen with ``seed``) fit the PCA.
-        seed: seed for choosing the fit sample and for the randomized SVD.
+        seed: seed for choosing the fit sample (the SVD itself is exact, without randomness).
     """
 
     size: int = 16
