@@ -50,17 +50,10 @@ class Recogniser:
 
     def embed(self, images: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
         """Embeddings ``(B, D)`` of the faces ``grids`` ``(B, side, side, 2)`` place in
-        ``images`` ``(B, C, S, S)`` in [0, 1]; differentiable. Faces are cut in groups of one scale,
-        so that each is averaged down by its own, not by its batch's smallest: a face's
-        embedding does not depend on the faces it comes with."""
-        # image pixels per chip pixel, whole: the averaging sampled_chips does for a face alone
-        spread = (grids[:, 0, -1] - grids[:, 0, 0]).norm(dim=1) * images.shape[-1] / 2 / (grids.shape[2] - 1)
-        scales = spread.clamp(min=1).int()
-        if len(scales.unique()) < 2:
-            return self.network(sampled_chips(images, grids))
-        groups = [torch.nonzero(scales == k).flatten() for k in scales.unique()]
-        chips = torch.cat([sampled_chips(images[rows], grids[rows]) for rows in groups])
-        return self.network(chips[torch.argsort(torch.cat(groups))])
+        ``images`` ``(B, C, S, S)`` in [0, 1]; differentiable. Each face is averaged down by its
+        own scale (:func:`sampled_chips`): its embedding does not depend on the faces it comes
+        with."""
+        return self.network(sampled_chips(images, grids))
 
 
 def recogniser(spec: str = "dlib", device: str = "cpu") -> Recogniser:
