@@ -1,4 +1,5 @@
-"""Parsing of the small list arguments that several commands share, and their help."""
+"""Parsing of the small list arguments that several commands share, their help, and the
+check of a number option's least value."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ DETECTOR_HELP = ("hog[@T] (fast), cnn[@T] (dlib's CNN, run by PyTorch: finds mor
                  "640).")
 """``--detector``'s help, wherever faces are found."""
 DETECTOR_DEVICE_HELP = "Where dlib's CNN detector (--detector cnn) runs: cpu, cuda or auto."
+
+
+def at_least(value: float, low: float, option: str) -> None:
+    """Refuse an option value below ``low`` with a message naming the option."""
+    if value < low:
+        raise UserError(f"{option} must be at least {low:g}, got {value:g}")
 
 
 def split_names(text: str | None) -> list[str]:

@@ -42,6 +42,12 @@ def read_p(test: dict[str, float]) -> float:
     return test.get("p_value_simulated", test["p_value"])
 
 
+def simulated_note(test: dict[str, float]) -> str:
+    """`` (simulated with the margins fixed: sparse cells)`` after the p-value of a
+    :func:`chi_square` test that :func:`read_p` reads from the simulation, else ``""``."""
+    return " (simulated with the margins fixed: sparse cells)" if "p_value_simulated" in test else ""
+
+
 def simulated_p(counts: np.ndarray, statistic: float, draws: int = DRAWS, seed: int = 0) -> float:
     """The p-value of Pearson's chi-square ``statistic`` of ``(G, K)`` ``counts`` under
     independence, simulated with both margins fixed: ``draws`` tables whose rows take their

@@ -5,8 +5,10 @@ with the VAE's encoder means as vector column ``vae_mu`` (for directions and pro
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -24,3 +26,20 @@ def coded_faces(tmp_path_factory: pytest.TempPathFactory, faces_store: Path,
     path = tmp_path_factory.mktemp("data") / "coded"
     store.save(store.add_column(loaded, "vae_mu", mu, "vae encoder means"), path)
     return path
+
+
+
+@pytest.fixture
+def unknown_gender(tmp_path: Path) -> Callable[[Path], tuple[Path, np.ndarray]]:
+    """Copies a store (to ``tmp_path / "unknowns"``) with every fifth row's gender ``unknown``
+    (code 2); gives the copy and its ``(N,)`` gender codes."""
+    def make(path: Path) -> tuple[Path, np.ndarray]:
+        loaded = store.load(path)
+        gender = np.asarray(loaded.labels("gender"))
+        gender[::5] = 2
+        attr = store.Attribute("gender", "categorical", ["female", "male", "unknown"])
+        out = tmp_path / "unknowns"
+        store.save(store.add_attributes(loaded, {"gender": (attr, gender)}, replace=True), out)
+        return out, gender
+
+    return make

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from latentplay import store
@@ -66,16 +65,10 @@ def test_choices_follow_the_labels_and_every_choice_redraws(predicted: Path) -> 
         assert drawn and ids["accuracy"] in [o._id for o in drawn[0].outputs]
 
 
-def test_positive_classes_leave_out_unknown(predicted: Path, tmp_path: Path) -> None:
+def test_positive_classes_leave_out_unknown(predicted: Path, unknown_gender: Any) -> None:
     """Rows without a label (class ``unknown``) give no positive class: every class offered
     gives a parity chart."""
-    loaded = store.load(predicted)
-    gender = np.asarray(loaded.labels("gender"))
-    gender[::5] = 2
-    attr = store.Attribute("gender", "categorical", ["female", "male", "unknown"])
-    store.save(store.add_attributes(loaded, {"gender": (attr, gender)}, replace=True),
-               tmp_path / "unknowns")
-    pg = Playground.open(data=tmp_path / "unknowns")
+    pg = Playground.open(data=unknown_gender(predicted)[0])
     offered = accuracy.classes(pg, "gender")
     assert offered == ["female", "male"]
     for name in offered:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -118,18 +119,11 @@ def test_a_classifier_reads_the_edit(coded_faces: Path, tmp_path: Path) -> None:
         faces.read_edit(tmp_path / "missing.npz", images[0], images[0])
 
 
-def test_towards_class_offers_only_classes(coded_faces: Path, tmp_path: Path) -> None:
+def test_towards_class_offers_only_classes(coded_faces: Path, unknown_gender: Any) -> None:
     """Rows without a gender (class ``unknown``) are no class a direction can point to: every
     class the dropdown offers can be fitted."""
-    from latentplay import store
-
-    loaded = store.load(coded_faces)
-    gender = np.asarray(loaded.labels("gender"))
-    gender[::5] = 2
-    attr = store.Attribute("gender", "categorical", ["female", "male", "unknown"])
-    store.save(store.add_attributes(loaded, {"gender": (attr, gender)}, replace=True),
-               tmp_path / "unknowns")
-    pg = Playground.open(data=tmp_path / "unknowns")
+    path, gender = unknown_gender(coded_faces)
+    pg = Playground.open(data=path)
     offered = faces.class_names(pg, "gender")
     assert offered == ["female", "male"]
     for name in offered:

@@ -137,12 +137,18 @@ def _patches(path: Path, classes: np.ndarray, labels: np.ndarray | None = None,
     return st.build([batch], schema, path), images
 
 
-def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
-    encoder = tmp_path / "image_encoder.onnx"
+def _colour_encoder(folder: Path) -> Path:
+    """:class:`ColourDirection` exported as an ONNX image encoder in ``folder``."""
+    encoder = folder / "image_encoder.onnx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(ColourDirection().eval(), (torch.zeros(2, 3, 32, 32),), str(encoder),
                           dynamo=False, input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    return encoder
+
+
+def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
+    encoder = _colour_encoder(tmp_path)
     text = tmp_path / "prompts.npz"
     np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch", "a sky"]),
              embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2], [0, 0, 1]]))
@@ -307,11 +313,7 @@ def test_clip_leaves_the_class_unknown_out(tmp_path: Path) -> None:
     training rows labelled ``unknown`` are left out and counted."""
     from latentplay.audit.run import audit_images, resolve_annotators
 
-    encoder = tmp_path / "image_encoder.onnx"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(ColourDirection().eval(), (torch.zeros(2, 3, 32, 32),), str(encoder),
-                          dynamo=False, input_names=["image"], dynamic_axes={"image": {0: "n"}})
+    encoder = _colour_encoder(tmp_path)
     text = tmp_path / "prompts.npz"
     np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch"]),
              embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2]]))

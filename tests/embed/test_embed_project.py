@@ -147,9 +147,10 @@ def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp
     assert r.code == 2 and "no store at" in r.err
 
 
-def test_umap_cosine_neighbours_reach_umap_as_one_minus_cosine(monkeypatch):
-    """The Annoy index measures the angle's chord sqrt(2 (1 - cos)); umap-learn's cosine
-    distances, which weigh the fuzzy graph, are 1 - cos."""
+@pytest.fixture
+def umap_arguments(monkeypatch) -> dict:
+    """The keyword arguments ``compute`` gives umap-learn's ``UMAP`` (which then draws no
+    projection: zeros)."""
     import umap
 
     passed = {}
@@ -162,10 +163,16 @@ def test_umap_cosine_neighbours_reach_umap_as_one_minus_cosine(monkeypatch):
             return np.zeros((len(x), 2))
 
     monkeypatch.setattr(umap, "UMAP", Recorder)
+    return passed
+
+
+def test_umap_cosine_neighbours_reach_umap_as_one_minus_cosine(umap_arguments):
+    """The Annoy index measures the angle's chord sqrt(2 (1 - cos)); umap-learn's cosine
+    distances, which weigh the fuzzy graph, are 1 - cos."""
     x = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
     pj.compute(x, "umap", pj.UMAPParams(metric="cosine", n_neighbors=6, n_jobs=1), seed=0)
-    idx, dist, _ = passed["precomputed_knn"]
-    assert passed["metric"] == "cosine" and idx.shape == dist.shape == (60, 6)
+    idx, dist, _ = umap_arguments["precomputed_knn"]
+    assert umap_arguments["metric"] == "cosine" and idx.shape == dist.shape == (60, 6)
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     cosine = (unit[:, None, :] * unit[idx]).sum(-1)
     np.testing.assert_allclose(dist, 1 - cosine, atol=1e-5)
@@ -188,26 +195,14 @@ def test_missing_labels_are_not_a_value_to_colour_by(tmp_path):
     assert plottable_attributes(s) == (["color"], ["glasses"])
 
 
-def test_umap_pca_reduction_keeps_a_cosine_metric_on_the_embedding(monkeypatch):
+def test_umap_pca_reduction_keeps_a_cosine_metric_on_the_embedding(umap_arguments):
     """PCA centres the rows, which changes their angles: a cosine (or manhattan) UMAP must find
     its neighbours in the embedding itself, not in its principal components."""
-    import umap
-
-    passed = {}
-
-    class Recorder:
-        def __init__(self, **kwargs):
-            passed.update(kwargs)
-
-        def fit_transform(self, x):
-            return np.zeros((len(x), 2))
-
-    monkeypatch.setattr(umap, "UMAP", Recorder)
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(80, 12)) + 2.0).astype(np.float32)   # rows share a direction
     pj.compute(x, "umap", pj.UMAPParams(metric="cosine", n_neighbors=6, pca_dims=4, n_jobs=1),
                seed=0)
-    idx, dist, _ = passed["precomputed_knn"]
+    idx, dist, _ = umap_arguments["precomputed_knn"]
     unit = x / np.linalg.norm(x, axis=1, keepdims=True)
     cosine = (unit[:, None, :] * unit[idx]).sum(-1)
     np.testing.assert_allclose(dist, 1 - cosine, atol=1e-5)

@@ -223,7 +223,7 @@ def versus_cmd(
     one's TV (beside a faithful generator's), corrected TV, test against the training set and
     amplification of imbalance, and a test of the generators against each other."""
     from latentplay.audit.versus import compare_audits
-    from latentplay.contingency import read_p
+    from latentplay.contingency import read_p, simulated_note
     from latentplay.outputs import p_text
 
     found = compare_audits(audits, out, names=split_names(name) or None, overwrite=overwrite)
@@ -233,18 +233,15 @@ def versus_cmd(
     def number(value: float | None, form: str = ".3f") -> str:
         return "-" if value is None else format(value, form)
 
-    def simulated(test: dict) -> str:
-        return " (simulated: sparse cells)" if "p_value_simulated" in test else ""
-
     for attribute, table in found["attributes"].items():
         test = table["test"]
         print(f"{attribute}: the generators against each other: " + (
             f"chi-square {test['statistic']:.2f} on {test['dof']} dof, p "
-            f"{p_text(read_p(test), 3)}{simulated(test)}" if test
+            f"{p_text(read_p(test), 3)}{simulated_note(test)}" if test
             else f"no test ({table['test_note']})"))
         for pair in table["pairs"]:
             print(f"  {' vs '.join(pair['audits'])}: chi-square {pair['statistic']:.2f}, p "
-                  f"{p_text(read_p(pair), 3)}{simulated(pair)} (Holm {p_text(pair['p_holm'], 3)})")
+                  f"{p_text(read_p(pair), 3)}{simulated_note(pair)} (Holm {p_text(pair['p_holm'], 3)})")
         for row in table["rows"]:
             print(f"  {row['audit']}: TV {number(row['tv'])} (a faithful generator "
                   f"{number(row['faithful_tv'])}), corrected {number(row['corrected_tv'])}; "

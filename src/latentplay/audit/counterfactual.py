@@ -467,9 +467,10 @@ def probability_table(result: Counterfactuals, persons: np.ndarray | None = None
     bootstrap over ``persons`` ``(n,)``, each drawn with all of their faces, when given)."""
     n, a, k = result.proba.shape
     mean = result.proba.mean(axis=0)                       # (A, K)
-    half = 1.96 * result.proba.std(axis=0, ddof=1) / np.sqrt(n)
-    ci = np.stack([mean - half, mean + half], axis=-1)     # (A, K, 2)
-    if persons is not None:
+    if persons is None:
+        half = 1.96 * result.proba.std(axis=0, ddof=1) / np.sqrt(n)
+        ci = np.stack([mean - half, mean + half], axis=-1)     # (A, K, 2)
+    else:
         ci = mean_intervals(result.proba.reshape(n, a * k), np.asarray(persons), n_boot,
                             seed).reshape(a, k, 2)
     return [{"step": label, "class": c, "mean": float(mean[j, i]),

@@ -72,13 +72,12 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
     found = standardized_rate(np.asarray(errors, np.float64)[keep], np.asarray(groups)[keep],
                               codes, len(names), cells,
                               None if persons is None else persons[keep], seed=seed)
-    filled = found["counts"].sum(axis=0) > 0   # (cells,) a cell no group fills has no weight
     rows = [{"group": name, "n": int(found["counts"][g].sum()),
              "error": finite_or_none(found["rate"][g]),
              "standardized": finite_or_none(found["standardized"][g]),
              "low": finite_or_none(found["interval"][g, 0]),
              "high": finite_or_none(found["interval"][g, 1]),
-             "strata_without_rows": int(((found["counts"][g] == 0) & filled).sum())}
+             "strata_without_rows": int(found["missing"][g])}
             for g, name in enumerate(names)]
     return {"covariates": list(covariate_names), "strata": n_strata, "cells": cells,
             "rows": int(keep.sum()), "left_out": int((scored & ~keep).sum()), "measure": measure,

@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from latentplay import store as st
 from latentplay import train
@@ -31,6 +30,9 @@ from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir
 from latentplay.viz.distribution import shares_by_setting
 from latentplay.viz.grid import image_grid, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PathLike = str | os.PathLike[str]
 SHOWN = 8

@@ -337,12 +337,11 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
     codes, cells = combined_strata(values[keep], n_strata)
     found = standardized_rate(nonmatch[keep], group_of[keep], codes, len(names), cells,
                               None if persons is None else persons[keep, 0], seed=seed)
-    filled = found["counts"].sum(axis=0) > 0   # (cells,) a cell no group fills has no weight
     groups = [{"group": name, "genuine": int(found["counts"][g].sum()),
                "fnmr": finite_or_none(found["rate"][g]),
                "standardized": finite_or_none(found["standardized"][g]),
                "interval": [finite_or_none(v) for v in found["interval"][g]],
-               "strata_without_pairs": int(((found["counts"][g] == 0) & filled).sum())}
+               "strata_without_pairs": int(found["missing"][g])}
               for g, name in enumerate(names)]
     both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from latentplay.contingency import chi_square, read_p
+from latentplay.contingency import chi_square, read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, read_json, write_csv
 
@@ -181,7 +181,7 @@ def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:
               for name, values in [("training", found["training"]),
                                    *((f"{label}, {kind}", v) for label, v in shares.items())]}
     test = found["test"]
-    simulated = " (simulated: sparse cells)" if test and "p_value_simulated" in test else ""
     title = (f"{attribute}: the generators against each other, chi-square p "
-             f"{p_text(read_p(test))}{simulated}" if test else f"{attribute}: {found['test_note']}")
+             f"{p_text(read_p(test))}{simulated_note(test)}" if test
+             else f"{attribute}: {found['test_note']}")
     save_figure(distribution_bars(found["classes"], series, title=title), path)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
 from latentplay.outputs import make_parents
@@ -28,12 +29,6 @@ def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
         return np.load(path, allow_pickle=False)
     except ValueError as exc:
         raise UserError(f"{path} is not a .npy array: {exc}") from None
-
-
-def _at_least(value: float, low: float, option: str) -> None:
-    """Refuse an option value below ``low`` with a message naming the option."""
-    if value < low:
-        raise UserError(f"{option} must be at least {low:g}, got {value:g}")
 
 
 def _print_scores(scores: dict[str, float]) -> None:
@@ -74,7 +69,7 @@ def disentanglement(
     arrays = factors is not None or codes is not None
     if arrays == (run is not None or data is not None):
         raise UserError("give either --run RUN --data STORE, or --factors F.npy --codes C.npy")
-    _at_least(seed, 0, "--seed")
+    at_least(seed, 0, "--seed")
 
     def done(name: str, scores: dict[str, float]) -> None:
         console.print(f"{name}: " + ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
@@ -102,7 +97,7 @@ def disentanglement(
     else:
         if run is None or data is None:
             raise UserError("--run and --data go together")
-        _at_least(batch_size, 1, "--batch-size")
+        at_least(batch_size, 1, "--batch-size")
         scores = evaluate_run(run, data, metrics, random_state=seed, batch_size=batch_size, on_done=done)
     _print_scores(scores)
     if json_out is not None:
@@ -125,9 +120,9 @@ def track(
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
     from latentplay.metrics.runs import train_with_metrics
 
-    _at_least(epochs, 1, "--epochs")
-    _at_least(every, 1, "--every")
-    _at_least(seed, 0, "--seed")
+    at_least(epochs, 1, "--epochs")
+    at_least(every, 1, "--every")
+    at_least(seed, 0, "--seed")
     run = train_with_metrics(
         model,
         data,
@@ -184,10 +179,10 @@ def concepts(
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
     if not 0.0 <= masking_fact <= 100.0:
         raise UserError(f"--masking-fact must be a percentage in [0, 100], got {masking_fact:g}")
-    _at_least(n, 2, "--n")
-    _at_least(epochs, 1, "--epochs")
-    _at_least(batch_size, 1, "--batch-size")
-    _at_least(seed, 0, "--seed")
+    at_least(n, 2, "--n")
+    at_least(epochs, 1, "--epochs")
+    at_least(batch_size, 1, "--batch-size")
+    at_least(seed, 0, "--seed")
     train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
     test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)

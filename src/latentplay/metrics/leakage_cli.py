@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
 
@@ -38,15 +39,11 @@ def run(
     bad = [m for m in kinds if m not in KINDS]
     if bad or not kinds:
         raise UserError(f"unknown model(s) {bad}; choose from {', '.join(KINDS)}")
-    for option, value, low in (
-        ("--epochs", epochs, 1),
-        ("--batch-size", batch_size, 1),
-        ("--seed", seed, 0),
-        ("--n-train", n_train, 5),  # a fifth more are the held-out task rows
-        ("--n-probe", n_probe, 2),  # half train the probe, half test it
-    ):
-        if value < low:
-            raise UserError(f"{option} must be at least {low}, got {value}")
+    at_least(epochs, 1, "--epochs")
+    at_least(batch_size, 1, "--batch-size")
+    at_least(seed, 0, "--seed")
+    at_least(n_train, 5, "--n-train")  # a fifth more are the held-out task rows
+    at_least(n_probe, 2, "--n-probe")  # half train the probe, half test it
     if size not in (32, 64):
         raise UserError(f"--size must be 64 or 32, got {size}")
     err = Console(stderr=True)

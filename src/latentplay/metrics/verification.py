@@ -328,8 +328,9 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
 
     Returns:
         ``rate`` and ``standardized`` ``(G,)``, ``interval`` ``(G, 2)`` (percentile bootstrap
-        over persons), ``counts`` ``(G, S)`` units per group and stratum. NaN where a group
-        lacks a stratum.
+        over persons), ``counts`` ``(G, S)`` units per group and stratum, ``missing`` ``(G,)``
+        the strata other groups fill and the group does not (a stratum empty for all has no
+        weight and costs nothing). NaN where a group lacks a stratum.
 
     Draws in which a group has no unit in a stratum that has weight are left out of its
     interval, which is thus conditional on the group filling every such stratum, as the rate
@@ -361,5 +362,6 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
             ok = np.isfinite(boot[:, g])
             if ok.any():
                 interval[g] = np.percentile(boot[ok, g], [tail, 100 - tail])
+    filled = t0.sum(axis=0) > 0                                     # (S,) strata with weight
     return {"rate": raw, "standardized": _standardize(t0, w0), "interval": interval,
-            "counts": t0.astype(np.int64)}
+            "counts": t0.astype(np.int64), "missing": ((t0 == 0) & filled).sum(axis=1)}

@@ -22,7 +22,7 @@ from latentplay.audit.distribution import (
     shift_text,
 )
 from latentplay.audit.values import ks_persons_text
-from latentplay.contingency import read_p
+from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
@@ -388,7 +388,7 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     for name, table in d["attributes"].items():
         test = table.get("test")
         tested = (f"chi-square {number(test['statistic'])} on {number(test['dof'])} dof, "
-                  f"{p_is(read_p(test))}{_simulated(test)}" if test
+                  f"{p_is(read_p(test))}{simulated_note(test)}" if test
                   else f"none: {table.get('test_note')}")
         rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
                  r["faithful_corrected_tv"], p_value(r["chi2_p"]), r["amplification"]]
@@ -434,8 +434,3 @@ _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
 )
 """Each output an audit directory may hold: its file, the page title it gives when it comes
 first, and its sections."""
-
-
-def _simulated(test: dict[str, Any]) -> str:
-    """Says that a sparse table's p-value was simulated."""
-    return " (simulated with the margins fixed: sparse cells)" if "p_value_simulated" in test else ""

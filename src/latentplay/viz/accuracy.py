@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import Any
 
 import matplotlib
@@ -14,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
 from latentplay.intervals import wilson_interval  # noqa: E402
-from latentplay.viz.style import ordered_colors  # noqa: E402
+from latentplay.viz.style import ordered_colors, wrap_title  # noqa: E402
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
@@ -83,10 +82,9 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     elif trend:
         note += (f"; trend of errors r {trend['r']:+.3f}, p {trend['p_value']:.2g}"
                  f"{_over_persons(trend)}")
-    width = int(fig.get_figwidth() * 72 / (10 * 0.6))    # characters of 10 pt across the figure
-    lines = [f"{summary['predicted']} against {summary['truth']} by {summary['by']}",
-             *([note.lstrip("; ")] if note else [])]
-    fig.suptitle("\n".join(textwrap.fill(line, width) for line in lines), fontsize=10)
+    title = f"{summary['predicted']} against {summary['truth']} by {summary['by']}"
+    title += f"\n{note.lstrip('; ')}" if note else ""
+    fig.suptitle(wrap_title(title, fig.get_figwidth(), 10), fontsize=10)
     fig.tight_layout()
     return fig
 
