@@ -74,3 +74,20 @@ def test_positive_classes_leave_out_unknown(predicted: Path, unknown_gender: Any
     for name in offered:
         images, _ = accuracy.judge(pg, "predicted_gender", "gender", "skin_tone", name)
         assert "parity" in images
+
+
+def test_the_figures_are_drawn_under_the_pyplot_lock(predicted: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentplay.app.state import PYPLOT
+    from latentplay.viz import accuracy as viz_accuracy
+
+    held = []
+    draw = viz_accuracy.accuracy_figures
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        held.append(PYPLOT.locked())
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(viz_accuracy, "accuracy_figures", recording)
+    accuracy.judge(Playground.open(data=predicted), "predicted_gender", "gender", "skin_tone")
+    assert held == [True] and not PYPLOT.locked()

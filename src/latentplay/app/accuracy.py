@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentplay.app.state import Playground
+from latentplay.app.state import PYPLOT, Playground
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
 
@@ -55,5 +55,6 @@ def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | N
         raise UserError("choose the predictions, the labels and the groups")
     summary, _ = measure_accuracy(pg.need_store(), predicted, truth, by,
                                   positive=positive or None)
-    images = {name: figure_array(fig) for name, fig in accuracy_figures(summary).items()}
+    with PYPLOT:
+        images = {name: figure_array(fig) for name, fig in accuracy_figures(summary).items()}
     return images, "```\n" + "\n".join(accuracy_lines(summary)) + "\n```"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from latentplay.app.state import Playground
+from latentplay.app.state import PYPLOT, Playground
 from latentplay.errors import UserError
 
 
@@ -23,6 +23,7 @@ def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, 
     if not by or not of:
         raise UserError("choose two attributes")
     found = association(pg.need_store(), by, of, bins=int(bins))
-    fig = bias_bars(found.groups, found.levels, found.counts, by, of,
-                    "\n".join(found.test_lines), found.intervals)
-    return figure_array(fig), "\n\n".join([*found.test_lines, *found.notes])
+    with PYPLOT:
+        image = figure_array(bias_bars(found.groups, found.levels, found.counts, by, of,
+                                       "\n".join(found.test_lines), found.intervals))
+    return image, "\n\n".join([*found.test_lines, *found.notes])

@@ -14,6 +14,7 @@ directions and 2-d projections. Every tab's work is a plain function of a :class
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,6 +32,10 @@ from latentplay.models.stylegan2 import in_w
 from latentplay.store.io import Store
 
 PathLike = str | os.PathLike[str]
+
+PYPLOT = threading.Lock()
+"""Held while a tab draws with matplotlib's pyplot, which is not thread-safe: Gradio runs the
+events of different tabs in parallel threads."""
 
 INVERT_STEPS = 150
 """Optimisation steps per face when a generator's codes are found by inversion."""
