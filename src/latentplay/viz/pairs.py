@@ -48,8 +48,10 @@ def pairs_grid(
         for side, images in enumerate((treated, control)):
             ax = axes[r, 2 * c + side]
             img = images[i]
-            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img,
-                      cmap="gray" if img.shape[-1] == 1 else None)
+            if img.shape[-1] == 1:  # grey levels as they are, not stretched to the image's range
+                ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255)
+            else:
+                ax.imshow(img)
             if r == 0:
                 ax.set_title(groups[side], fontsize=8)
         axes[r, 2 * c].text(1.0, -0.08, f"{value_label} = {distances[i]:{value_format}}",

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.viz.style import wrap_title  # noqa: E402
+
 
 def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequence[str],
                linear: np.ndarray, knn: np.ndarray, chance: np.ndarray) -> Figure:
@@ -52,19 +54,20 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
 def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], column: str) -> Figure:
     """``(A, D)`` normalised mutual information of each code dimension with each attribute."""
     n_attr, dims = values.shape
-    fig, ax = plt.subplots(figsize=(min(2.5 + 0.32 * dims, 16), 1.3 + 0.42 * n_attr))
+    width = min(2.5 + 0.32 * dims, 16)
+    fig, ax = plt.subplots(figsize=(width, 1.3 + 0.42 * n_attr))
     im = ax.imshow(values, aspect="auto", cmap="magma", vmin=0,
                    vmax=max(float(values.max()), 1e-9))
     if dims <= 32:
         for (a, d), v in np.ndenumerate(values):
             if v >= 0.05:
-                ax.text(d, a, f"{v:.2f}"[1:] if v < 1 else "1", ha="center", va="center",
+                ax.text(d, a, f"{v:.2f}".removeprefix("0"), ha="center", va="center",
                         fontsize=6, color="black" if v > 0.6 * values.max() else "white")
     ax.set_yticks(range(n_attr), attributes, fontsize=8)
     ax.set_xticks(range(dims), [str(d) for d in range(dims)], fontsize=6)
     ax.set_xlabel(f"dimension of {column}")
-    ax.set_title(f"{column}: mutual information of each dimension with each attribute "
-                 "/ attribute entropy", fontsize=9)
+    ax.set_title(wrap_title(f"{column}: mutual information of each dimension with each attribute "
+                            "/ attribute entropy", width - 0.6, 9), fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.03)
     fig.tight_layout()
     return fig

@@ -1,0 +1,34 @@
+"""Pairs grids and probe heatmaps: grey levels and printed values as they are."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from latentplay.viz.pairs import pairs_grid
+from latentplay.viz.probe import informativeness_heatmap
+
+
+def test_pairs_grid_draws_grey_levels_on_the_uint8_scale() -> None:
+    grey = np.full((2, 8, 8, 1), 120, np.uint8)
+    grey[:, :4] = 130          # a faint edge must stay faint, not black against white
+    fig = pairs_grid(grey, grey, np.array([0.1, 0.2]), per_row=2)
+    shown = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(shown) == 4
+    assert all(im.get_clim() == (0, 255) for im in shown)
+    plt.close(fig)
+
+
+def test_informativeness_heatmap_prints_values_near_one_whole() -> None:
+    values = np.array([[0.996, 0.3], [0.42, 1.0]])
+    fig = informativeness_heatmap(values, ["a", "b"], "mu")
+    texts = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert texts == sorted([f"{v:.2f}".removeprefix("0") for v in values.ravel()])
+    assert "1.00" in texts and ".00" not in texts
+    plt.close(fig)
+
+
+def test_informativeness_heatmap_title_fits_a_narrow_figure() -> None:
+    fig = informativeness_heatmap(np.full((2, 3), 0.5), ["a", "b"], "mu")
+    fig.canvas.draw()
+    box = fig.axes[0].title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+    plt.close(fig)
