@@ -17,8 +17,8 @@ from latentplay.viz.projection import class_colors  # noqa: E402
 
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Share found against threshold, one line (and its 95 % band) per group, the detector's
-    cut marked: ``path`` (PNG)."""
+    """Share found against threshold, one line (and its 95 % band) per group and for all
+    images, the detector's cut marked: ``path`` (PNG)."""
     t = np.asarray(sweep["thresholds"])
     groups = sweep["groups"]
     colors = class_colors(len(groups), sweep["ordered"])
@@ -26,14 +26,17 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
     for color, (name, g) in zip(colors, groups.items(), strict=True):
         ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8)
         ax.fill_between(t, g["low"], g["high"], color=color, alpha=0.15, lw=0)
-    ax.plot(t, sweep["all"]["share"], color="black", ls=":", lw=1.5, label=f"all (n={sweep['all']['n']})")
+    every = sweep["all"]
+    ax.plot(t, every["share"], color="black", ls=":", lw=1.5, label=f"all (n={every['n']})")
+    ax.fill_between(t, every["low"], every["high"], color="black", alpha=0.08, lw=0)
     ax.axvline(sweep["cut"], color="grey", ls="--", lw=1)
     ax.text(sweep["cut"], 1.01, " the detector's cut", color="grey", fontsize=9, va="bottom")
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(0, 1)
     ax.set_xlabel("score threshold (faces kept above it)")
     ax.set_ylabel("share of images with a face found")
-    ax.set_title(f"faces found by {sweep['label']} within each {sweep['by']}", pad=18)
+    ax.set_title(f"faces found by {sweep['label']} within each {sweep['by']} "
+                 "(bands: 95 % intervals)", pad=18)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     save_figure(fig, path)

@@ -1,0 +1,31 @@
+"""The detection sweep's figure says what its bands are and draws one for every line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+from latentplay.viz import detection
+
+
+def _group(n: int, share: np.ndarray) -> dict[str, object]:
+    return {"n": n, "share": share, "low": share - 0.05, "high": share + 0.05}
+
+
+def test_every_line_has_its_band_and_the_title_names_it(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    t = np.linspace(-0.5, 1.0, 7)
+    sweep = {"thresholds": t, "cut": 0.0, "ordered": False, "label": "hog", "by": "gender",
+             "groups": {"female": _group(30, np.linspace(0.9, 0.2, 7)),
+                        "male": _group(30, np.linspace(0.95, 0.3, 7))},
+             "all": _group(60, np.linspace(0.92, 0.25, 7))}
+    drawn: list[Figure] = []
+    monkeypatch.setattr(detection, "save_figure", lambda fig, path: drawn.append(fig))
+    detection.plot_sweep(sweep, tmp_path / "sweep.png")
+    ax = drawn[0].axes[0]
+    assert "95 % intervals" in ax.get_title()
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3
