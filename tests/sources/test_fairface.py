@@ -105,3 +105,21 @@ def test_an_image_listed_twice_is_stored_once(tmp_path: Path) -> None:
         ("train/1.jpg", "20-29", "White"), ("train/2.jpg", "3-9", "Black"),
         ("train/3.jpg", "0-2", "East Asian")]
     check_rejected(store, {"train/1.jpg": "duplicate", "./train/2.jpg": "duplicate"})
+
+
+def test_service_test_is_never_made_up(tmp_path: Path) -> None:
+    """A row without service_test, or label files without the column, were stored as False."""
+    src = tmp_path / "src"
+    for i in (1, 2):
+        write_image(src / f"train/{i}.jpg", face(i))
+    write_csv(src / "fairface_label_train.csv", HEADER, [
+        ["train/1.jpg", "20-29", "Male", "White", "True"],
+        ["train/2.jpg", "3-9", "Female", "Black", ""],
+    ])
+    store = fairface.convert(src, tmp_path / "out", workers=1)
+    assert [(f, g["service_test"]) for f, g in rows(store)] == [("train/1.jpg", "True")]
+    check_rejected(store, {"train/2.jpg": "service_test"})
+    write_csv(src / "fairface_label_train.csv", HEADER[:4], [
+        ["train/1.jpg", "20-29", "Male", "White"], ["train/2.jpg", "3-9", "Female", "Black"]])
+    early = fairface.convert(src, tmp_path / "early", workers=1)
+    assert len(early) == 2 and not early.schema.has_attribute("service_test")

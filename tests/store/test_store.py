@@ -14,6 +14,7 @@ from latentplay import sources
 from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.store import Attribute, Provenance, Schema
+from latentplay.store.io import SCHEMA_FILE
 
 
 def _schema() -> Schema:
@@ -132,6 +133,20 @@ def test_info_counts_and_crosstab(tmp_path: Path) -> None:
     assert ct.sum(axis=1).tolist() == [gender["female"], gender["male"]]
 
 
+def test_per_class_summary_leaves_out_the_unknown_class(tmp_path: Path) -> None:
+    """40 persons of 2 rows each plus 50 rows matched to none: ``unknown`` was reported as the
+    largest person and counted among the classes."""
+    names = [f"p{k}" for k in range(40)] + ["unknown"]
+    schema = Schema(attributes=[Attribute("person", "categorical", names=names)],
+                    provenance=Provenance(source="x", converter="unit"))
+    codes = [*np.repeat(np.arange(40), 2), *[40] * 50]
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(codes), "person": codes}
+    per_class = st.info(st.build([batch], schema, tmp_path / "s"))["attributes"]["person"]["per_class"]
+    assert per_class["classes"] == 40 and per_class["unknown"] == 50
+    assert (per_class["min"], per_class["max"], per_class["single"]) == (2, 2, 0)
+    assert "unknown" not in per_class["largest"] and len(per_class["largest"]) == 5
+
+
 def test_crosstab_names_binned_values_apart(tmp_path: Path) -> None:
     """Two significant digits named the bins of 120..130 [1.2e+02,1.2e+02) twice."""
     schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"]),
@@ -218,6 +233,28 @@ def test_build_refuses_existing_target(tmp_path: Path) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(UserError, match="not a latentplay store"):
         st.load(tmp_path / "plain")
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: "{not json", "not a valid latentplay schema: Expecting"),
+    (lambda d: "[]", "not a valid latentplay schema: it does not hold a JSON object"),
+    (lambda d: {k: v for k, v in d.items() if k != "provenance"}, "missing field 'provenance'"),
+    (lambda d: {**d, "attributes": [{**d["attributes"][0], "kind": "weird"}]}, "kind must be"),
+    (lambda d: {**d, "attributes": [{**d["attributes"][0], "colour": 1}]}, "unexpected keyword"),
+    (lambda d: {**d, "attributes": [*d["attributes"], {"name": "age", "kind": "continuous"}]},
+     "names column\\(s\\) 'age' that the data lacks"),
+    (lambda d: {**d, "vectors": [{"name": "z", "dim": 2}]}, "names column\\(s\\) 'z'"),
+])
+def test_a_damaged_schema_is_one_clear_line(tmp_path: Path, edit: object, message: str) -> None:
+    import json
+
+    _small_store(tmp_path / "s")
+    schema_file = tmp_path / "s" / SCHEMA_FILE
+    changed = edit(json.loads(schema_file.read_text()))  # type: ignore[operator]
+    schema_file.write_text(changed if isinstance(changed, str) else json.dumps(changed))
+    with pytest.raises(UserError, match=message) as info:
+        st.load(tmp_path / "s")
+    assert "\n" not in str(info.value)
 
 
 def test_text_columns_are_kept_and_exported(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ files next to its folders)::
     SRC/train/1.jpg ...  SRC/val/1.jpg ...
 
 Every CSV row is an input; its ``file`` is relative to SRC. Published label sets: 9 age bins,
-gender Male/Female, 7 races, ``service_test`` True/False.
+gender Male/Female, 7 races, ``service_test`` True/False (a row without one is rejected; label
+files without the column, as early releases are, give a store without ``service_test``).
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ COLUMNS = ("file", "age", "gender", "race")
 BOOLS = {"true": 1, "false": 0}
 
 
-def attributes() -> list[Attribute]:
+def attributes(service: bool = True) -> list[Attribute]:
+    """The store's attributes; ``service_test`` only when the label files have that column."""
     return [
         categorical("gender", GENDERS),
         categorical("race", RACES, "7 race groups as published"),
         categorical("age", AGES, "age bin as published", ordered=True),
-        categorical("service_test", ("False", "True"),
-                    "in the balanced subset the authors used to test commercial services"),
+        *([categorical("service_test", ("False", "True"),
+                       "in the balanced subset the authors used to test commercial services")]
+          if service else []),
         split_attribute(SPLITS),
     ]
 
@@ -59,18 +62,20 @@ def attributes() -> list[Attribute]:
 _CODES = {"gender": code_of(GENDERS), "race": code_of(RACES), "age": code_of(AGES)}
 
 
-def parse_row(row: dict[str, str | None]) -> dict[str, Any] | str:
-    """Labels of one CSV row (without split), or the reason it cannot be used."""
+def parse_row(row: dict[str, str | None], service: bool = True) -> dict[str, Any] | str:
+    """Labels of one CSV row (without split; ``service_test`` when ``service``), or the reason
+    it cannot be used."""
     labels: dict[str, Any] = {}
     for name, codes in _CODES.items():
         value = (row.get(name) or "").strip()
         if value not in codes:
             return f"{name} {value!r} not in the published set"
         labels[name] = codes[value]
-    service = (row.get("service_test") or "false").strip().lower()
-    if service not in BOOLS:
-        return f"service_test {service!r} is not True/False"
-    labels["service_test"] = BOOLS[service]
+    if service:
+        value = (row.get("service_test") or "").strip().lower()
+        if value not in BOOLS:
+            return f"service_test {value!r} is not True/False"
+        labels["service_test"] = BOOLS[value]
     return labels
 
 
@@ -86,17 +91,19 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     if options.split is not None and options.split not in found:
         raise UserError(f"fairface: {LABEL_FILES[options.split]} not found in {root}")
     readers = []
+    service = True
     for split in splits:
         header, rows = read_csv(found[split])
         require_columns("fairface", found[split], header, COLUMNS)
         readers.append((split, found[split], rows))
+        service = service and "service_test" in header
 
     def inputs() -> Iterator[Record | Rejected]:
         for split, csv_path, rows in readers:
             for line, row in rows:
                 file = (row.get("file") or "").strip()
                 source = file or f"{csv_path.name}:{line}"
-                labels = parse_row(row)
+                labels = parse_row(row, service)
                 if not file:
                     yield Rejected(source, "row has no file")
                 elif isinstance(labels, str):
@@ -105,7 +112,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                     labels["split"] = SPLITS.index(split)
                     yield Record(source, labels, file=str(root / file))
 
-    return Plan(attributes(), inputs())
+    return Plan(attributes(service), inputs())
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

@@ -178,8 +178,33 @@ def load(path: str | os.PathLike[str]) -> Store:
         raise UserError(f"{path} holds no data file (*.arrow); write the store again") from None
     if isinstance(dataset, datasets.DatasetDict):
         raise UserError(f"{path} holds several splits; latentplay stores hold one table")
-    schema = Schema.from_dict(json.loads(schema_file.read_text()))
+    schema = _read_schema(schema_file)
+    missing = [c for c in _schema_columns(schema) if c not in dataset.column_names]
+    if missing:
+        raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
+                        f"that the data lacks (its columns: {', '.join(dataset.column_names)}); "
+                        "write the store again")
     return Store(dataset=dataset, schema=schema, path=path)
+
+
+def _read_schema(schema_file: Path) -> Schema:
+    """The schema in ``schema_file``; a damaged or foreign file is a one-line :class:`UserError`."""
+    try:
+        data = json.loads(schema_file.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("it does not hold a JSON object")
+        return Schema.from_dict(data)
+    except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        raise UserError(f"{schema_file} is not a valid latentplay schema: {what}") from None
+
+
+def _schema_columns(schema: Schema) -> list[str]:
+    """Dataset columns the schema describes: image, labels (factor levels too), text, vectors."""
+    names = [schema.image_column] if schema.image_column else []
+    names += [Schema.column_of(a) for a in schema.attributes]
+    names += [a.name for a in schema.factors]
+    return names + list(schema.text_columns) + [v.name for v in schema.vectors]
 
 
 def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:

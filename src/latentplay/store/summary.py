@@ -8,7 +8,7 @@ import numpy as np
 
 from latentplay.store.binning import edge_texts
 from latentplay.store.io import Store
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import UNKNOWN, Attribute
 
 MAX_LISTED = 30
 """Categorical attributes with more classes (identities: CelebA, MORPH, RFW) are summarised by
@@ -59,12 +59,16 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": attr.kind, "ordered": attr.ordered,
                            "counts": dict(zip(names, counts.tolist(), strict=True))}
     if many_classes(attr):
-        largest = np.argsort(-counts, kind="stable")[:5]
+        # ``unknown`` (rows matched to no person) is not a class: its rows are counted apart
+        known = np.array([n != UNKNOWN for n in names])
+        sizes = counts[known]
+        largest = np.flatnonzero(known)[np.argsort(-sizes, kind="stable")[:5]]
         out["per_class"] = {
-            "classes": len(names), "min": int(counts.min()), "median": float(np.median(counts)),
-            "max": int(counts.max()), "empty": int((counts == 0).sum()),
-            "single": int((counts == 1).sum()),
-            "largest": {names[i]: int(counts[i]) for i in largest}}
+            "classes": int(known.sum()), "min": int(sizes.min()),
+            "median": float(np.median(sizes)), "max": int(sizes.max()),
+            "empty": int((sizes == 0).sum()), "single": int((sizes == 1).sum()),
+            "largest": {names[i]: int(counts[i]) for i in largest},
+            "unknown": int(counts[~known].sum())}
     return out
 
 
