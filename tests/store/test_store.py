@@ -147,6 +147,39 @@ def test_per_class_summary_leaves_out_the_unknown_class(tmp_path: Path) -> None:
     assert "unknown" not in per_class["largest"] and len(per_class["largest"]) == 5
 
 
+def test_rows_without_a_class_are_counted_everywhere(tmp_path: Path, cli, monkeypatch) -> None:
+    """Rows of code -1 were dropped from ``data info`` without a word, a traceback in the CLI's
+    class counts, and ``unknown`` a bar of the report's rows-per-person chart."""
+    from latentplay.report.stores import page
+    from latentplay.store.cli import class_counts
+
+    names = [f"p{k}" for k in range(40)] + ["unknown"]
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"]),
+                                Attribute("person", "categorical", names=names)],
+                    provenance=Provenance(source="x", converter="unit"))
+    person = [*np.repeat(np.arange(40), 2), *[40] * 50]
+    gender = np.resize([0, 1, -1], len(person))
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(person),
+             "gender": gender, "person": person}
+    store = st.build([batch], schema, tmp_path / "s")
+    missing = int((gender < 0).sum())
+    info = st.info(store)["attributes"]
+    assert info["gender"]["missing"] == missing and info["person"]["missing"] == 0
+    assert class_counts(store, "gender").endswith(f"; {missing} without a value")
+    shown = cli("data", "info", store.path)
+    assert shown.code == 0 and f"{missing} rows without a value" in shown.out
+    assert "unknown: 50 rows" in shown.out
+    from latentplay.report import figures
+
+    charts = []
+    bars = figures.bars
+    monkeypatch.setattr(figures, "bars",
+                        lambda labels, *a, **k: charts.append(labels) or bars(labels, *a, **k))
+    text = " ".join(str(block) for section in page(store.path).sections for block in section.blocks)
+    assert "rows in 'unknown' (no class)" in text and "rows without a value" in text
+    assert charts[-1] == ["2"]      # every person has 2 rows; the 50 unknown rows are no person
+
+
 def test_crosstab_names_binned_values_apart(tmp_path: Path) -> None:
     """Two significant digits named the bins of 120..130 [1.2e+02,1.2e+02) twice."""
     schema = Schema(attributes=[Attribute("gender", "categorical", names=["female", "male"]),

@@ -16,7 +16,7 @@ from latentplay.report import figures
 from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import UNKNOWN, Attribute
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
@@ -85,6 +85,9 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
         else:
             labels, counts = list(s["counts"]), list(s["counts"].values())
             title = f"{attr.name}: count per value"
+            if s.get("missing"):
+                blocks.append(Facts([("rows without a value (not in the shares)",
+                                      number(s["missing"]))]))
         total = max(sum(counts), 1)
         table = Table.of(["value" if attr.kind != "continuous" else "bin", "count", "share"],
                          [[lab, c, f"{c / total:.1%}"] for lab, c in zip(labels, counts, strict=True)])
@@ -112,7 +115,11 @@ def _per_class(name: str, s: dict[str, Any]) -> Columns:
                    ("classes without rows / with one row", f"{number(p['empty'])} / "
                                                            f"{number(p['single'])}"),
                    ("largest", ", ".join(f"{k} ({number(v)})" for k, v in p["largest"].items()))])
-    sizes = np.asarray(list(s["counts"].values()))
+    if p.get("unknown"):
+        facts.items.append((f"rows in {UNKNOWN!r} (no class)", number(p["unknown"])))
+    if s.get("missing"):
+        facts.items.append(("rows without a value", number(s["missing"])))
+    sizes = np.asarray([v for k, v in s["counts"].items() if k != UNKNOWN])
     edges = np.unique(np.linspace(sizes.min(), sizes.max() + 1, 13).astype(int))
     hist, _ = np.histogram(sizes, bins=edges)
     labels = [str(a) if b - a == 1 else f"{a}-{b - 1}" for a, b in zip(edges[:-1], edges[1:],

@@ -72,9 +72,17 @@ def class_counts(store: Store, name: str, empty: bool = True) -> str:
     import numpy as np
 
     attr = store.schema.attribute(name)
-    counts = np.bincount(store.labels(name), minlength=len(attr.level_names))
-    return ", ".join(f"{c} {k}" for c, k in zip(attr.level_names, counts, strict=True)
+    codes = store.labels(name)
+    counts = np.bincount(codes[codes >= 0], minlength=len(attr.level_names))
+    text = ", ".join(f"{c} {k}" for c, k in zip(attr.level_names, counts, strict=True)
                      if k or empty)
+    missing = int((codes < 0).sum())
+    return text + (f"; {missing} without a value" if missing else "")
+
+
+def _without(attr: dict) -> str:
+    """``", 12 rows without a value"`` for an attribute summary with missing rows, else ``""``."""
+    return f", {attr['missing']} rows without a value" if attr.get("missing") else ""
 
 
 def print_summary(summary: dict) -> None:
@@ -96,7 +104,7 @@ def print_summary(summary: dict) -> None:
             console.print(
                 f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): mean {attr['mean']:.3f}, "
                 f"std {attr['std']:.3f}, histogram {hist['counts']}"
-                + (f", {attr['missing']} rows without a value" if attr.get("missing") else "")
+                + _without(attr)
             )
         elif "per_class" in attr:
             p = attr["per_class"]
@@ -105,10 +113,12 @@ def print_summary(summary: dict) -> None:
                 f"[bold]{name}[/bold] ({kind}, {p['classes']} classes): rows per class "
                 f"{p['min']} to {p['max']} (median {p['median']:g}), {p['empty']} empty, "
                 f"{p['single']} with one row; largest {largest}"
+                + (f"; unknown: {p['unknown']} rows" if p.get("unknown") else "")
+                + _without(attr)
             )
         else:
             counts = ", ".join(f"{escape(k)}: {v}" for k, v in attr["counts"].items())
-            console.print(f"[bold]{name}[/bold] ({kind}): {counts}")
+            console.print(f"[bold]{name}[/bold] ({kind}): {counts}" + _without(attr))
     ct = summary.get("crosstab")
     if ct:
         table = Table(title=escape(f"{ct['rows']} x {ct['columns']}"))

@@ -57,7 +57,8 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
     names = attr.level_names
     counts = np.bincount(values[values >= 0], minlength=len(names))
     out: dict[str, Any] = {"kind": attr.kind, "ordered": attr.ordered,
-                           "counts": dict(zip(names, counts.tolist(), strict=True))}
+                           "counts": dict(zip(names, counts.tolist(), strict=True)),
+                           "missing": int((values < 0).sum())}
     if many_classes(attr):
         # ``unknown`` (rows matched to no person) is not a class: its rows are counted apart
         known = np.array([n != UNKNOWN for n in names])
