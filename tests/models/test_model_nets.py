@@ -64,6 +64,44 @@ def test_condition_spec_vectors() -> None:
     assert not ConditionSpec.from_dict(old).parts[0].ordered
 
 
+
+@pytest.mark.parametrize("code", [1.5, -0.5, float("nan"), float("inf"), None])
+def test_condition_class_code_that_is_no_whole_number_is_a_user_error(code: float | None) -> None:
+    # int() truncated 1.5 to class 1 and -0.5 to class 0 silently (--condition gender=0.5)
+    spec = ConditionSpec([ConditionPart("gender", "categorical", 2, names=["female", "male"])])
+    with pytest.raises(UserError, match="gender"):
+        spec.vector({"gender": code})  # type: ignore[dict-item]
+    assert np.array_equal(spec.vector({"gender": 1.0}), [0.0, 1.0])
+
+
+def test_condition_continuous_value_none_is_a_user_error() -> None:
+    spec = ConditionSpec([ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0))])
+    with pytest.raises(UserError, match="smile"):
+        spec.vector({"smile": None})  # type: ignore[dict-item]
+
+
+def test_condition_of_another_kind_in_the_store_is_a_user_error() -> None:
+    """A continuous condition read from a store where the attribute has classes took the class
+    codes as its values; a categorical one read from a continuous attribute blamed missing rows."""
+    from types import SimpleNamespace
+
+    from latentplay.store.schema import Attribute
+
+    def store(attr: Attribute, values: list[float]) -> SimpleNamespace:
+        return SimpleNamespace(labels=lambda _: np.array(values),
+                               schema=SimpleNamespace(attribute=lambda _: attr))
+
+    smile = ConditionSpec([ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0))])
+    labelled = store(Attribute("smile", "categorical", names=["no", "yes"]), [0, 1, 1])
+    with pytest.raises(UserError, match="'smile' is continuous in the model but categorical"):
+        smile.encode_store(labelled)
+    measured = store(Attribute("smile", "continuous"), [0.25, -0.5, 1.0])
+    assert np.array_equal(smile.encode_store(measured), [[0.25], [-0.5], [1.0]])
+    gender = ConditionSpec([ConditionPart("smile", "categorical", 2, names=["no", "yes"])])
+    with pytest.raises(UserError, match="has classes in the model but is continuous"):
+        gender.encode_store(measured)
+    assert np.array_equal(gender.encode_store(labelled), [[1, 0], [0, 1], [0, 1]])
+
 @torch.no_grad()
 def test_output_bias_starts_decoding_at_the_data_mean() -> None:
     """A decoder whose last layer is zeroed outputs exactly the per-channel mean it was given."""

@@ -82,12 +82,17 @@ class ConditionSpec:
 
         Classes are matched by name, so a store whose class list differs from the one the spec
         was made from (another order, fewer classes) is encoded correctly; a class the spec
-        does not know, and a row without a value (a NaN, a class code of -1), is an error.
+        does not know, a row without a value (a NaN, a class code of -1) and an attribute whose
+        kind differs from the spec's (class codes read as a continuous value) are errors.
         """
         cols = []
         for part in self.parts:
             values = store.labels(part.name)
             if part.kind == "continuous":
+                kind = store.schema.attribute(part.name).kind
+                if kind != "continuous":
+                    raise UserError(f"condition {part.name!r} is continuous in the model but {kind} "
+                                    "in this store; its class codes are no condition values")
                 missing = int((~np.isfinite(values)).sum())
                 if missing:
                     raise UserError(f"condition {part.name!r} has no value in {missing} rows "
@@ -95,8 +100,11 @@ class ConditionSpec:
                                     "latentplay data subset --where face_found=yes")
                 cols.append(np.asarray(values, dtype=np.float32)[:, None])
                 continue
-            store_codes = np.asarray(values, dtype=np.int64)
             names = store.schema.attribute(part.name).level_names
+            if not names:
+                raise UserError(f"condition {part.name!r} has classes in the model but is "
+                                "continuous in this store")
+            store_codes = np.asarray(values, dtype=np.int64)
             missing = int(((store_codes < 0) | (store_codes >= len(names))).sum())
             if missing:  # a ClassLabel's -1: no class (indexing would pick the last one)
                 raise UserError(f"condition {part.name!r} has no class in {missing} rows; keep "
@@ -128,7 +136,7 @@ class ConditionSpec:
             if part.kind == "continuous":
                 try:
                     number = float(value)
-                except ValueError:
+                except (TypeError, ValueError):
                     raise UserError(f"condition {part.name!r} takes a number, got {value!r}") from None
                 if not np.isfinite(number):
                     raise UserError(f"condition {part.name!r} takes a finite number, got {value!r}")
@@ -157,7 +165,14 @@ def _class_code(part: ConditionPart, value: float | int | str) -> int:
         if value not in names:
             raise UserError(f"{part.name}: unknown class {value!r}; classes: {names}")
         return names.index(value)
-    code = int(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{part.name}: takes a class name or code, got {value!r}") from None
+    if not number.is_integer():  # int() would truncate 1.5 to class 1 (and fail on NaN)
+        raise UserError(f"{part.name}: a class code is a whole number, got {value!r}; "
+                        f"classes: {names}")
+    code = int(number)
     if not 0 <= code < part.size:
         raise UserError(f"{part.name}: class code {code} out of range 0..{part.size - 1}")
     return code

@@ -34,6 +34,9 @@ class FactorVAEConfig:
     def validate(self) -> None:
         if self.gamma < 0 or self.hidden < 1 or self.layers < 1 or self.lr <= 0:
             raise UserError("loss.factorvae: gamma >= 0, hidden/layers >= 1, lr > 0 required")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise UserError(f"loss.factorvae.betas must be two numbers in [0, 1) (Adam's beta1, "
+                            f"beta2), got {self.betas}")
 
 
 def permute_dims(z: torch.Tensor) -> torch.Tensor:
