@@ -110,3 +110,26 @@ def test_bad_options_are_one_line_errors(name: str, option: dict[str, float], me
     f, codes = make()
     with pytest.raises(UserError, match=message):
         metrics.score(name, factors=f, codes=codes, **option)
+
+
+@pytest.mark.parametrize("name", ["mig", "sap", "irs", "dci_fast", "modularity"])
+@pytest.mark.parametrize("empty", ["factors", "codes"])
+def test_arrays_without_columns_are_refused(name: str, empty: str) -> None:
+    """IRS used to fail with a numpy traceback on (N, 0) factors and SAP to return NaN."""
+    f, codes = make()
+    arrays = {"factors": f, "codes": codes}
+    arrays[empty] = arrays[empty][:, :0]
+    with pytest.raises(UserError, match="at least one column each"):
+        metrics.score(name, **arrays)
+
+
+def test_factor_vae_ignores_a_constant_dimension_without_pruning() -> None:
+    """With prune_threshold=0 a constant dimension's scaled variance was 0 / 0 = NaN, which
+    argmin picked: it took every vote and a perfect representation scored about chance."""
+    def with_constant(x: np.ndarray) -> np.ndarray:
+        return np.hstack([np.zeros((len(x), 1)), identity(x)])
+
+    scores = metrics.score("factor_vae", ground_truth=FactorsAsObservations(), represent=with_constant,
+                           num_train=200, num_eval=100, num_variance_estimate=500, prune_threshold=0.0)
+    assert scores["eval_accuracy"] == 1.0
+    assert scores["num_active_dims"] == 4.0

@@ -216,6 +216,9 @@ def test_kernel_distance_same_and_shifted() -> None:
     (lambda r, f: frechet_distance(r, np.full_like(f, np.inf)), "NaN or infinite"),
     (lambda r, f: kernel_distance(r, f[:, :1]), "dimension"),
     (lambda r, f: kernel_distance(r, f, subsets=0), "subsets"),
+    (lambda r, f: prdc(r[:, :0], f[:, :0]), "no dimensions"),
+    (lambda r, f: frechet_distance(r[:, :0], f[:, :0]), "no dimensions"),
+    (lambda r, f: kernel_distance(r[:, :0], f[:, :0]), "no dimensions"),
 ])
 def test_bad_input_raises_user_error(call, message: str) -> None:
     rng = np.random.default_rng(7)

@@ -1,10 +1,10 @@
 """FactorVAE score (Kim & Mnih 2018), as disentanglement_lib computes it.
 
 Codes are scaled by their global variances (estimated on ``num_variance_estimate`` points;
-dimensions whose standard deviation is below ``prune_threshold`` are ignored). Each vote
-fixes one random factor across a batch of ``batch_size`` observations and names the active
-dimension with the smallest scaled variance; a majority-vote classifier maps dimensions to
-factors. Scores are its accuracy on the training and evaluation votes.
+dimensions whose standard deviation is below ``prune_threshold``, and constant ones, are
+ignored). Each vote fixes one random factor across a batch of ``batch_size`` observations and
+names the active dimension with the smallest scaled variance; a majority-vote classifier maps
+dimensions to factors. Scores are its accuracy on the training and evaluation votes.
 
 ``num_active_dims`` counts the dimensions kept. (disentanglement_lib reports ``len`` of its
 boolean mask there, i.e. all dimensions; the accuracies are unaffected.)
@@ -100,7 +100,9 @@ def compute_factor_vae(
         )
     _, codes = sample_factors_codes(ground_truth, represent, num_variance_estimate, rng, CHUNK_OBSERVATIONS)
     global_variances = np.var(codes, axis=0, ddof=1)
-    active = np.sqrt(global_variances) >= prune_threshold
+    # A constant dimension is never active, even with prune_threshold 0: its scaled local
+    # variance would be 0 / 0 = NaN, which argmin picks, so it would take every vote.
+    active = (np.sqrt(global_variances) >= prune_threshold) & (global_variances > 0)
     if not active.any():
         return {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0.0}
     train = _sample_votes(ground_truth, represent, batch_size, num_train, rng, global_variances, active)

@@ -105,6 +105,8 @@ def _check_pair(real: np.ndarray, fake: np.ndarray, min_rows: int, why: str) -> 
     if real.shape[1] != fake.shape[1]:
         raise UserError("real and generated features differ in dimension: "
                         f"{real.shape[1]} vs {fake.shape[1]}")
+    if real.shape[1] == 0:
+        raise UserError("features have no dimensions (shape (N, 0)): nothing to compare")
     for name, x in (("real", real), ("generated", fake)):
         if x.shape[0] < min_rows:
             raise UserError(f"{why}: {name} features have {x.shape[0]} points, need at least {min_rows}")

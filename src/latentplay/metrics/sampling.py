@@ -102,6 +102,8 @@ def check_arrays(factors: Any, codes: Any, what: str = "", *, varying: bool = Tr
         raise UserError(f"{what}factors must be (N, K) and codes (N, D); got {f.shape} and {c.shape}")
     if len(f) != len(c):
         raise UserError(f"{what}factors have {len(f)} rows but codes have {len(c)}")
+    if f.shape[1] == 0 or c.shape[1] == 0:
+        raise UserError(f"{what}factors and codes need at least one column each; got {f.shape} and {c.shape}")
     if len(f) < 2:
         raise UserError(f"{what}need at least 2 points, got {len(f)}")
     if not np.all(np.isfinite(c)):
