@@ -198,6 +198,26 @@ def test_bad_options_are_refused_before_any_work(faces, kwargs, message) -> None
         measure_store(path, **kwargs, progress=False)
 
 
+@pytest.mark.parametrize(("what", "fallback", "said"), [
+    (["skin"], "median", "median face box"),
+    (["skin"], "whole", "whole image"),
+    (["skin"], "nan", None),
+    (["pose", "size"], "median", None),  # no skin: nothing is read from a missed face
+])
+def test_face_found_says_what_a_missed_face_got(what: list[str], fallback: str,
+                                                said: str | None) -> None:
+    """The stored description of ``face_found`` names the fallback box only where the run read
+    skin in one."""
+    config = measure_run.MeasureConfig(what=what, fallback=fallback)
+    values = np.full((3, len(config.names)), np.nan, np.float32)
+    columns = measure_run._columns(config, values, np.array([True, False, True]), "")
+    text = columns["face_found"][0].description
+    if said is None:
+        assert "fallback" not in text and "box" not in text and "no face measure" in text
+    else:
+        assert said in text and "skin" in text
+
+
 def test_measure_cli(cli, faces) -> None:
     path = faces(n=40)
     result = cli("data", "measure", path, "--what", "quality,skin")
@@ -235,6 +255,20 @@ def test_photos_of_any_size_measure_alike(astronaut, tmp_path) -> None:
     iod, fill = out.labels("face_iod"), out.labels("face_fill")
     np.testing.assert_allclose(iod[:3] / np.array(sizes), iod[0] / sizes[0], rtol=0.05)
     assert np.ptp(fill[:3]) < 0.01 and np.isnan(iod[3]) and np.isnan(fill[3])
+
+
+def test_a_grey_store_has_faces_but_no_skin_tone(astronaut, tmp_path) -> None:
+    """One-channel photos: the face is found and measured, but a grey image has no hue."""
+    from PIL import Image
+
+    grey = np.asarray(Image.fromarray(astronaut).convert("L").resize((256, 256)))
+    schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
+    path = st.build([{"image": [st.encode_png(grey)] * 2}], schema, tmp_path / "grey").path
+    out = measure_store(path, ["pose", "skin", "size"], progress=False, fallback="nan")
+    assert out.labels("face_found").tolist() == [1, 1]
+    assert np.isfinite(out.labels("pose_yaw")).all() and np.isfinite(out.labels("face_iod")).all()
+    assert np.isnan(out.labels("skin_ita")).all()
+    assert out.labels("skin_group").tolist() == [len(ITA_GROUPS)] * 2  # all "unknown"
 
 
 def test_a_measure_without_values_is_no_condition_to_train_on(faces) -> None:

@@ -94,9 +94,13 @@ _DESCRIPTIONS: dict[str, str] = {
                  "is framed",
     "skin_group": "skin type by ITA: > 55 very light, > 41 light, > 28 intermediate, > 10 tan, "
                   "> -30 brown, else dark",
-    "face_found": "whether {detector} found a face (else no pose, and the skin was read in the "
-                  "fallback box)",
+    "face_found": "whether {detector} found a face (else {missed})",
 }
+_MISSED: dict[str, str] = {
+    "median": "no face measure but the skin, read in the median face box",
+    "whole": "no face measure but the skin, read with the whole image as the face box",
+}
+"""What a run reads from a face the detector missed, by fallback (when it reads skin)."""
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
 MIN_FIT_FACES = 10
@@ -451,7 +455,9 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
              ) -> dict[str, tuple[Attribute, np.ndarray]]:
     """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
-    describe = {name: text.format(detector=detector_label(config.detector))
+    missed = (_MISSED[config.fallback] if config.detects and config.reads_fallback
+              else "no face measure")
+    describe = {name: text.format(detector=detector_label(config.detector), missed=missed)
                 for name, text in _DESCRIPTIONS.items()}
     for k, name in enumerate(config.names):
         columns[prefix + name] = (Attribute(prefix + name, "continuous", range=_RANGES.get(name),

@@ -39,7 +39,8 @@ def cheek_mask(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def ita(image: np.ndarray, mask: np.ndarray) -> float:
     """ITA in degrees of the pixels of ``image`` ``(H, W, 3)`` uint8 under ``mask`` ``(H, W)``;
-    NaN when the mask is empty or the median ``b*`` is below :data:`MIN_YELLOW`."""
+    NaN when the image is not RGB (a grey one has no hue), the mask is empty or the median ``b*``
+    is below :data:`MIN_YELLOW`."""
     if image.ndim != 3 or image.shape[-1] != 3 or not mask.any():
         return float("nan")
     lab = rgb2lab(image[mask][None])[0]
