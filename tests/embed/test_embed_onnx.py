@@ -369,3 +369,28 @@ def test_crop_keeps_the_centre(nets):
                                embed_images(whole, images[:, 10:30, 10:30])[0], atol=1e-6)
     with pytest.raises(UserError, match=r"crop must be in \(0, 1\]"):
         make_embedder(f"onnx:{nets['nchw']}", ["crop=0"])
+
+
+def test_align_none_squashes_a_non_square_image_unless_cropped(nets):
+    """As documented: with ``align=none`` and ``crop=1`` a non-square photo is resized whole to
+    the input (squashed), not centre-cropped; ``crop`` < 1 keeps the centred square first."""
+    from latentplay.embed.base import embed_images
+
+    image = np.random.default_rng(5).integers(0, 256, (112, 224, 3), dtype=np.uint8)
+    emb = make_embedder(f"onnx:{nets['nchw']}", ["align=none"])
+    squashed = np.asarray(Image.fromarray(image).resize((112, 112), Image.BILINEAR))
+    np.testing.assert_allclose(embed_images(emb, [image])[0], emb.embed(squashed[None]), atol=1e-6)
+    square = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "crop=0.999"])
+    np.testing.assert_allclose(embed_images(square, [image])[0], emb.embed(image[None, :, 56:168]),
+                               atol=1e-6)
+
+
+def test_box_alignment_of_a_one_pixel_image_falls_back_to_the_whole_image(nets):
+    """A one-pixel image (a web placeholder) has no face; ``fallback=whole`` crops its whole-image
+    box, which has no extent: the row is flagged and embedded, not a ZeroDivisionError."""
+    dot = np.full((1, 1, 3), 200, np.uint8)
+    crop = box_crop(dot, (0, 0, 0, 0), 16)
+    assert crop.shape == (16, 16, 3) and crop[8, 8].tolist() == [200, 200, 200]
+    emb = make_embedder(f"onnx:{nets['nchw']}", ["align=box"])
+    vectors, found = emb.embed_rows([dot, data.astronaut()])
+    assert found.tolist() == [False, True] and np.isfinite(vectors).all()

@@ -78,10 +78,11 @@ def align_to_template(image: np.ndarray, points: np.ndarray, size: int = 112) ->
 def box_crop(image: np.ndarray, box: tuple[float, float, float, float], size: int,
              padding: float = 0.25) -> np.ndarray:
     """The upright square centred on face ``box`` (left, top, right, bottom), its side the
-    box's longer side times ``1 + 2 padding`` (0.25: InsightFace's 1.5), scaled to ``size``:
-    ``(H, W, C)`` uint8 -> ``(size, size, C)`` uint8 (outside the image is black)."""
+    box's longer side (at least a pixel: the whole-image box of a one-pixel image) times
+    ``1 + 2 padding`` (0.25: InsightFace's 1.5), scaled to ``size``: ``(H, W, C)`` uint8 ->
+    ``(size, size, C)`` uint8 (outside the image is black)."""
     left, top, right, bottom = box
-    scale = size / (max(right - left, bottom - top) * (1 + 2 * padding))
+    scale = size / (max(right - left, bottom - top, 1) * (1 + 2 * padding))
     centre = np.array([(left + right) / 2, (top + bottom) / 2])
     return warp(image, np.hstack([scale * np.eye(2), (size / 2 - scale * centre)[:, None]]), size)
 

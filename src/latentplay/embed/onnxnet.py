@@ -15,9 +15,10 @@ the face warped onto ArcFace's template at the network's input size
 (:mod:`latentplay.embed.arcface`); with ``detector=scrfd:PATH`` an SCRFD network finds the face
 and places the five points itself (InsightFace's pipeline, e.g. ``det_10g.onnx`` with
 ``w600k_r50.onnx``). ``align=box`` crops the upright square around the face box
-(InsightFace's attribute models). With ``align=none`` images are centre-cropped and resized to
-the input size (already aligned faces, or non-face networks); ``align=dlib`` takes dlib's upright
-face chip instead (what FairFace's race, gender and age classifiers were trained on).
+(InsightFace's attribute models). With ``align=none`` images are resized to the input size
+(already aligned faces, or non-face networks): a non-square image is squashed, not cropped,
+unless ``crop`` < 1 first keeps a centred square; ``align=dlib`` takes dlib's upright face chip
+instead (what FairFace's race, gender and age classifiers were trained on).
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class OnnxConfig:
             ``dlib`` (detect it and take dlib's upright chip with ``padding``: FairFace's
             classifiers), ``box`` (the upright square around the detector's box, its side
             the box's longer side times ``1 + 2 padding``: InsightFace's attribute models) or
-            ``none`` (centre crop and resize).
+            ``none`` (resize to the input size, after the centred square ``crop`` when it is
+            under 1: a non-square image is otherwise squashed).
         pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
             ``facenet`` ((v - 127.5) / 128),
             ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``clip``
