@@ -181,6 +181,20 @@ def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
         ClipAnnotator(f"{encoder}@{tmp_path / 'bad.npz'}", "color", ["red", "green"])
 
 
+def test_clip_from_onnx_reads_the_centred_square_as_clip_does(tmp_path: Path) -> None:
+    """CLIP's preprocessing keeps the centred square of a non-square photo: a red square
+    between two wide blue margins is red (squashing it whole let the margins outvote it)."""
+    encoder = _colour_encoder(tmp_path)
+    text = tmp_path / "prompts.npz"
+    np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch"]),
+             embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2]]))
+    photo = np.zeros((32, 128, 3), np.uint8)
+    photo[:, :, 2] = 220            # blue margins, 48 px each side
+    photo[:, 48:80] = (220, 0, 0)   # the centred 32 x 32 square is red
+    ann = ClipAnnotator(f"{encoder}@{text}", "color", ["red", "green", "blue"], template="a {} patch")
+    assert ann.predict(photo[None]).tolist() == [0]
+
+
 def test_an_annotator_is_measured_on_persons_it_did_not_see() -> None:
     """With persons repeated, the held-out rows are whole persons, every class on both sides;
     too few persons, or a class of one person, are refused by name."""

@@ -385,6 +385,25 @@ def test_align_none_squashes_a_non_square_image_unless_cropped(nets):
                                atol=1e-6)
 
 
+def test_align_centre_keeps_the_centred_square_as_clip_does(nets):
+    """``align=centre``: the shorter side resized to the input (bicubic), the centred square kept
+    (CLIP's preprocessing), neither squashed nor cut by ``crop``."""
+    from latentplay.embed.base import embed_images
+    from latentplay.embed.onnxnet import centre_square
+
+    wide = np.random.default_rng(6).integers(0, 256, (112, 224, 3), dtype=np.uint8)
+    plain = make_embedder(f"onnx:{nets['nchw']}", ["align=none"])
+    centre = make_embedder(f"onnx:{nets['nchw']}", ["align=centre"])
+    np.testing.assert_allclose(embed_images(centre, [wide])[0], plain.embed(wide[None, :, 56:168]),
+                               atol=1e-6)
+    tall = np.repeat(np.repeat(wide.transpose(1, 0, 2), 2, axis=0), 2, axis=1)   # (448, 224)
+    square = centre_square(tall, 112)
+    expected = np.asarray(Image.fromarray(tall).resize((112, 224), Image.BICUBIC))[56:168]
+    assert square.shape == (112, 112, 3) and np.array_equal(square, expected)
+    assert centre_square(np.zeros((5, 9, 1), np.uint8), 3).shape == (3, 3, 1)
+    assert centre_square(np.zeros((2, 3, 3), np.uint8), 4).shape == (4, 4, 3)   # upscaled
+
+
 def test_box_alignment_of_a_one_pixel_image_falls_back_to_the_whole_image(nets):
     """A one-pixel image (a web placeholder) has no face; ``fallback=whole`` crops its whole-image
     box, which has no extent: the row is flagged and embedded, not a ZeroDivisionError."""

@@ -427,9 +427,10 @@ class ClipAnnotator(Annotator):
 
     Args:
         weights: local open_clip weights file, or ``IMAGE.onnx@TEXT.npz``: CLIP's image encoder
-            exported to ONNX (run by the ``onnx`` embedder: the whole image resized to its
-            input, CLIP's pixel statistics) and the prompts' text embeddings computed
-            beforehand (:func:`read_text_embeddings`), for machines without open_clip.
+            exported to ONNX (run by the ``onnx`` embedder: CLIP's preprocessing, the shorter
+            side resized to its input and the centred square kept, CLIP's pixel statistics) and
+            the prompts' text embeddings computed beforehand (:func:`read_text_embeddings`),
+            for machines without open_clip.
         attribute: the attribute annotated.
         classes: its ``K`` class names.
         template, prompts: see :func:`class_prompts`.
@@ -452,7 +453,8 @@ class ClipAnnotator(Annotator):
             if not at:
                 raise UserError(f"clip:{weights}: an ONNX image encoder needs its prompts' text "
                                 "embeddings: clip:IMAGE.onnx@TEXT.npz")
-            self.embedder = make_embedder(f"onnx:{image}", ["align=none", "pixels=clip", "normalize=true"])
+            self.embedder = make_embedder(f"onnx:{image}", ["align=centre", "pixels=clip",
+                                                          "normalize=true"])
             self.text_source = text
             self.text = prompt_embeddings(read_text_embeddings(text), self.prompts, text)
             if self.text.shape[1] != self.embedder.dim:

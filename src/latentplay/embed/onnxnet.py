@@ -17,8 +17,10 @@ and places the five points itself (InsightFace's pipeline, e.g. ``det_10g.onnx``
 ``w600k_r50.onnx``). ``align=box`` crops the upright square around the face box
 (InsightFace's attribute models). With ``align=none`` images are resized to the input size
 (already aligned faces, or non-face networks): a non-square image is squashed, not cropped,
-unless ``crop`` < 1 first keeps a centred square; ``align=dlib`` takes dlib's upright face chip
-instead (what FairFace's race, gender and age classifiers were trained on).
+unless ``crop`` < 1 first keeps a centred square; ``align=centre`` resizes the shorter side to
+the input (bicubic) and keeps the centred square, as CLIP's and torchvision's classifiers'
+preprocessing does; ``align=dlib`` takes dlib's upright face chip instead (what FairFace's
+race, gender and age classifiers were trained on).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
     "raw": (1.0, (0.0,), (1.0,)),                   # v: the network normalises itself
 }
 AUTO_PIXELS = "auto"  # raw when the graph normalises itself (InsightFace's rule), else arcface
-ALIGNS = ("arcface", "dlib", "box", "none")
+ALIGNS = ("arcface", "dlib", "box", "none", "centre")
 ENGINES = ("onnxruntime", "torch")
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
                "tensor(double)": np.float64}
@@ -61,7 +63,9 @@ class OnnxConfig:
             classifiers), ``box`` (the upright square around the detector's box, its side
             the box's longer side times ``1 + 2 padding``: InsightFace's attribute models) or
             ``none`` (resize to the input size, after the centred square ``crop`` when it is
-            under 1: a non-square image is otherwise squashed).
+            under 1: a non-square image is otherwise squashed) or ``centre`` (the shorter side
+            resized to the input size, bicubic, and the centred square kept: CLIP's
+            preprocessing).
         pixels: how 0-255 pixels become the network's input: ``arcface`` ((v - 127.5) / 127.5),
             ``facenet`` ((v - 127.5) / 128),
             ``imagenet`` (v / 255 standardised by ImageNet's channel means and SDs), ``clip``
@@ -130,6 +134,19 @@ class OnnxConfig:
         from latentplay.train.api import resolve_device
 
         resolve_device(self.device, "onnx: device")
+
+
+def centre_square(image: np.ndarray, side: int) -> np.ndarray:
+    """``image`` ``(H, W[, C])`` uint8 with its shorter side resized to ``side`` (bicubic) and
+    the centred ``side`` square kept, as torchvision's ``Resize(side)`` then ``CenterCrop(side)``
+    do: ``(side, side, C)`` uint8."""
+    img = Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image)
+    w, h = img.size
+    size = (side, max(side, int(side * h / w))) if w <= h else (max(side, int(side * w / h)), side)
+    img = img.resize(size, Image.Resampling.BICUBIC)
+    left, top = int(round((size[0] - side) / 2)), int(round((size[1] - side) / 2))
+    out = np.asarray(img.crop((left, top, left + side, top + side)), dtype=np.uint8)
+    return out[..., None] if out.ndim == 2 else out
 
 
 def normalises_itself(path: str) -> bool:
@@ -269,7 +286,8 @@ class OnnxEmbedder(Embedder):
 
     @property
     def image_mode(self) -> str | None:
-        return "L" if self.layout.channels == 1 and self.config.align == "none" else "RGB"
+        whole = self.config.align in ("none", "centre")
+        return "L" if self.layout.channels == 1 and whole else "RGB"
 
     @property
     def image_crop(self) -> float:
@@ -280,7 +298,9 @@ class OnnxEmbedder(Embedder):
         """``(N, dim)`` float32 embeddings and an ``(N,)`` bool mask: face detected (all True
         unless faces are detected)."""
         ims = as_list(images)
-        if self.config.align == "none":
+        if self.config.align == "centre":
+            ims = [centre_square(im, self.layout.side) for im in ims]
+        if self.config.align in ("none", "centre"):
             vectors = self.embed_crops(np.stack(ims)) if ims else np.zeros((0, self.dim), np.float32)
             return vectors, np.ones(len(ims), bool)
         cfg = self.config
