@@ -120,6 +120,10 @@ def test_pca_traversal_follows_the_principal_axis() -> None:
     assert abs(moved[1]) == pytest.approx(2 * axes.std[0], abs=0.1)
     assert np.abs(moved[[0, 2, 3]]).max() < 0.1
     assert list(tr.ranked_axes(mu.astype(np.float32))) == [1, 3, 0, 2]
+    assert len(tr.pca_axes(mu, 2).components) == 2
+    for k in (0, -1):  # no axes asked: one line, not all axes or scikit-learn's traceback
+        with pytest.raises(UserError, match="at least 1 principal axis"):
+            tr.pca_axes(mu, k)
 
 
 def test_axis_frame_prior_or_data() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
+from latentplay.errors import UserError
 from latentplay.latent.traverse import sefa_axes
 from latentplay.models.stylegan2 import StyleGAN2, StyleGAN2Config
 
@@ -52,3 +54,11 @@ def test_directions_are_the_authors_eigenvectors() -> None:
     order = np.argsort(-values)
     np.testing.assert_allclose(np.abs(np.sum(vectors[:, order].T * axes.directions, axis=1)), 1, atol=1e-5)
     np.testing.assert_allclose(axes.strength, values[order] / values.sum(), rtol=1e-5)
+
+
+def test_steps_of_a_singular_basis_are_refused() -> None:
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((4, 3)).astype(np.float32) for _ in range(3)]
+    basis = np.array([[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3e-9]])  # one axis of rounding noise
+    with pytest.raises(UserError, match="singular \\(rank 2 of 3\\)"):
+        sefa_axes(_model(3, weights, basis))

@@ -172,3 +172,20 @@ def test_bad_settings_are_refused() -> None:
     with pytest.raises(UserError, match="no encoder"):
         tiny = StyleGAN2(StyleGAN2Config(resolution=8, style_dim=8, channel_max=8), 3, 8)
         tiny.encode(torch.zeros(1, 3, 8, 8))
+
+
+@torch.no_grad()
+@pytest.mark.parametrize("draws", [5, 15])
+def test_a_basis_from_too_few_draws_is_refused_not_inverted(draws: int) -> None:
+    from latentplay.train.pretrained import w_statistics
+
+    torch.manual_seed(0)
+    model = StyleGAN2(StyleGAN2Config(resolution=8, style_dim=16, n_mlp=2, channel_max=8), 3, 8)
+    mean, basis = w_statistics(model, draws, seed=0)  # 5 or 15 draws span 4 or 14 of W's 16 dimensions
+    model.w_mean.copy_(mean)
+    model.w_basis.copy_(basis)
+    with pytest.raises(UserError, match=f"singular \\(rank {draws - 1} of 16\\).*--w-samples"):
+        model.from_w(torch.randn(2, 16))
+    model.w_basis.copy_(w_statistics(model, 200, seed=0)[1])  # enough draws: codes round-trip
+    codes = torch.randn(3, 16)
+    torch.testing.assert_close(model.from_w(model.to_w(codes)), codes, atol=1e-4, rtol=1e-4)

@@ -23,7 +23,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from latentplay.errors import UserError
-from latentplay.models.stylegan2 import is_style_generator, style_weights
+from latentplay.models.stylegan2 import code_steps, is_style_generator, style_weights
 from latentplay.train.api import decode
 
 
@@ -115,6 +115,8 @@ def pca_axes(mu: np.ndarray, k: int | None = None) -> PCAAxes:
     """The ``k`` (default all) principal axes of ``(N, D)`` encoder means ``mu``."""
     if mu.ndim != 2 or len(mu) < 2:
         raise UserError(f"need at least 2 codes of shape (N, D), got {mu.shape}")
+    if k is not None and k < 1:
+        raise UserError(f"need at least 1 principal axis, got k={k}")
     k = min(k or mu.shape[1], mu.shape[1], len(mu))
     pca = PCA(n_components=k, svd_solver="full").fit(mu)
     return PCAAxes(pca.mean_.astype(np.float32), pca.components_.astype(np.float32),
@@ -199,7 +201,7 @@ def sefa_axes(model: torch.nn.Module, layers: tuple[int, int] | None = None) -> 
         _, singular, vt = torch.linalg.svd(stacked, full_matrices=False)
         basis = model.w_basis.double().cpu()
         std = (vt @ basis.T).norm(dim=1)  # sqrt(n' Cov n), Cov = basis' basis
-        steps = torch.linalg.solve(basis.T, (vt * std[:, None]).T).T  # dc @ basis = std * n
+        steps = code_steps(basis, vt * std[:, None])  # dc @ basis = std * n
     share = singular.square() / singular.square().sum()
     return SefaAxes(vt.float().numpy(), share.float().numpy(), std.float().numpy(),
                     steps.float().numpy())

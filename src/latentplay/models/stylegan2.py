@@ -136,6 +136,22 @@ def style_weights(generator: nn.Module) -> list[torch.Tensor | None]:
     return weights
 
 
+def code_steps(basis: torch.Tensor, moves: torch.Tensor) -> torch.Tensor:
+    """Float64 changes ``c`` ``(B, D)`` of whitened codes that move ``w`` by ``moves`` ``(B, D)``
+    (``c @ basis = moves``, ``basis`` a run's ``(D, D)`` ``w_basis``); a :class:`UserError` when
+    the basis is singular: an import that mapped no more prior draws than W has dimensions
+    (``--w-samples``) gives codes that reach only part of W. Singular values below ``1e-6`` of
+    the largest count as zero (the float32 basis keeps rounding noise of about ``1e-8`` where
+    the draws had no variance)."""
+    basis = basis.double()
+    rank = int(torch.linalg.matrix_rank(basis, rtol=1e-6))
+    if rank < len(basis):
+        raise UserError(f"this run's W basis is singular (rank {rank} of {len(basis)}): its import "
+                        "mapped too few prior draws, so its codes reach only part of W; import the "
+                        "generator again with more --w-samples")
+    return torch.linalg.solve(basis.T, moves.double().T).T
+
+
 def is_style_generator(model: nn.Module | None) -> bool:
     """Whether ``model`` is an imported StyleGAN2 or StyleGAN3."""
     return getattr(model, "family", "") in STYLE_FAMILIES
@@ -460,8 +476,7 @@ class StyleGAN2(nn.Module):
         :meth:`to_w`: ``(w - w_mean) @ inverse(w_basis)``)."""
         if self.config.space != "w":
             raise UserError("raw w vectors have codes only in a run imported with --space w")
-        basis = self.w_basis.double()
-        return torch.linalg.solve(basis.T, (w.double() - self.w_mean.double()).T).T.to(w.dtype)
+        return code_steps(self.w_basis, w.double() - self.w_mean.double()).to(w.dtype)
 
     def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         """Images ``(B, 3, size, size)`` in about [0, 1] for codes ``z`` ``(B, D)``, or per
