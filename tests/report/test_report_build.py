@@ -47,6 +47,19 @@ def test_corrupt_summary_is_a_user_error(match_run: Path, tmp_path: Path) -> Non
     assert not (copy / "report.html").exists()
 
 
+def test_balance_table_without_its_columns_is_a_user_error(match_run: Path,
+                                                          tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(match_run, tmp_path / "m"))
+    (copy / "balance.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(UserError, match="balance.csv lacks or mangles.*KeyError: 'covariate'"):
+        build_report(copy)
+    (copy / "balance.csv").write_text((match_run / "balance.csv").read_text())
+    (copy / "summary.json").write_text('{"treatment": "smile"}')
+    with pytest.raises(UserError, match="summary.json or .* lacks or mangles"):
+        build_report(copy)
+    assert not (copy / "report.html").exists()
+
+
 def test_failed_render_leaves_previous_report(match_run: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     out = build_report(match_run, tmp_path / "r.html")
@@ -93,6 +106,8 @@ def test_command(match_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert opened == [out.as_uri()]
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert isinstance(result.exception, UserError)
+    usage = " ".join(runner.invoke(app, ["report", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert "probe run" in usage and "imported generator" in usage  # every kind detect() knows
 
 
 def test_long_gifs_are_thinned_short_ones_kept(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import typer
 
 
 def report_command(
-    path: Path = typer.Argument(..., help="A training run, match run, audit run or store."),
+    path: Path = typer.Argument(..., help="A training run, match run, audit run, probe run, imported "
+                              "generator (model.json) or store."),
     out: Path | None = typer.Option(None, "--out", "-o", help="HTML file to write (default: "
                                     "PATH/report.html; for a store PATH.report.html beside it)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),

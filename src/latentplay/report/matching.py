@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from latentplay.errors import UserError
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import (
@@ -37,6 +38,16 @@ def page(run: Path) -> Page:
     """The report page of match output directory ``run``."""
     summary = read_json(run / "summary.json")
     balance = read_csv(run / "balance.csv")
+    try:
+        return _page(run, summary, balance)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise UserError(f"{run / 'summary.json'} or {run / 'balance.csv'} lacks or mangles what "
+                        f"the report reads ({type(exc).__name__}: {exc}); is {run} a directory "
+                        "`latentplay match run` wrote?") from None
+
+
+def _page(run: Path, summary: dict[str, Any], balance: list[dict[str, str]]) -> Page:
+    """The page of a match run from its summary and the rows of its balance table."""
     treat = summary.get("treatment") or {}
     title = (f"Matching {treat.get('treated', '?')} with {treat.get('control', '?')} "
              f"on {treat.get('attribute', '?')}")
