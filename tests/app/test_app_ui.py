@@ -34,6 +34,19 @@ def test_run_only(vae_run: Path) -> None:
     assert "**Faces** needs a run and a store" in _header(demo)
 
 
+def test_another_traverse_mode_redraws(vae_run: Path) -> None:
+    """Choosing PCA axes after latent ones redraws the strip even when the new first axis has
+    the old axis's number (the axis's value then does not change, so no .change fires)."""
+    demo = build_app(run=vae_run)
+    ids = {b.label: b._id for b in demo.blocks.values() if getattr(b, "label", None)}
+    fns = list(demo.fns.values())
+    offer = next(f for f in fns if (ids["move along"], "input") in f.targets)
+    assert [o._id for o in offer.outputs] == [ids["axis"]]
+    drawn = [f for f in fns if f.trigger_after == offer._id]
+    assert drawn and [o._id for o in drawn[0].outputs] == [ids["traversal"]]
+    assert not [f for f in fns if (ids["axis"], "change") in f.targets]   # one drawing per choice
+
+
 def test_run_and_store(vae_run: Path, coded_faces: Path) -> None:
     demo = build_app(run=vae_run, data=coded_faces)
     assert _tabs(demo) == ["Sample", "Traverse", "Faces", "Projection", "Bias"]

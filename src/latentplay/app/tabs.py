@@ -89,9 +89,12 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
                                        generate.MODES[mode_value], condition_values(pg, cond))
             return list(display(images))
 
-        mode.change(choices, mode, axis, api_name=False)
         traverse_inputs = [mode, axis, span, steps, *conditions]
-        gr.on([button.click, axis.change], run, traverse_inputs, row, api_name="traverse")
+        # user events only (.input): another mode redraws once its axes are offered, even when
+        # its first axis has the old axis's number (a .change of the axis would not fire)
+        mode.input(choices, mode, axis, api_name=False).then(run, traverse_inputs, row,
+                                                            api_name=False)
+        gr.on([button.click, axis.input], run, traverse_inputs, row, api_name="traverse")
         demo.load(run, traverse_inputs, row, api_name=False)
 
         dims = generate.slider_axes(pg)
