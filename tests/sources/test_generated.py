@@ -69,11 +69,32 @@ def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
     ({"condition": {"smile": 0.1, "gender": "other"}}, "'other' is not one of"),
     ({"condition": {"smile": 0.1, "gender": "male"}, "column": "smile"}, "name of another column"),
     ({"n": 0}, "at least 1"),
+    ({"condition": {"smile": "wide", "gender": "male"}}, "smile: takes a finite number, got 'wide'"),
+    ({"condition": {"smile": "nan", "gender": "male"}}, "smile: takes a finite number"),
 ])
 def test_conditional_refusals(cvae_run: Path, tmp_path: Path, kwargs, message) -> None:
     args = {"n": 4, **kwargs}
     with pytest.raises(UserError, match=message):
         generate_store(cvae_run, tmp_path / "x", **args)
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("smile", "gender", "message"), [
+    ([0.5, float("nan")], [0, 1], "'smile' has no value in 1 rows"),
+    ([0.5, 0.1], [0, -1], "'gender' has no class in 1 rows"),
+])
+def test_rows_lent_without_a_value_are_refused(cvae_run: Path, tmp_path: Path, smile, gender,
+                                               message) -> None:
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("smile", "continuous", range=(-1.0, 1.0)),
+                                Attribute("gender", "categorical", names=["female", "male"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    cells = [st.encode_png(np.zeros((4, 4, 3), np.uint8)) for _ in smile]
+    like = st.build([{"image": cells, "smile": np.array(smile, np.float32), "gender": np.array(gender)}],
+                    schema, tmp_path / "like")
+    with pytest.raises(UserError, match=message):
+        generate_store(cvae_run, tmp_path / "x", 50, like=like.path)
     assert not (tmp_path / "x").exists()
 
 

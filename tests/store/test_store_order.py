@@ -74,6 +74,16 @@ def test_order_classes_renumbers_and_keeps_each_rows_class(tmp_path: Path) -> No
     assert unordered.schema.attribute("age").names == attr.names
 
 
+def test_order_classes_takes_a_list_naming_unknown_too(tmp_path: Path) -> None:
+    names = ["10-19", "unknown", "3-9"]
+    codes = [2, 0, 1, 2]
+    _store(tmp_path / "s", names, codes)
+    new = order_classes(tmp_path / "s", "age", ["unknown", "3-9", "10-19"])
+    attr = new.schema.attribute("age")
+    assert attr.ordered and attr.names == ["3-9", "10-19", "unknown"]
+    assert [attr.names[c] for c in new.labels("age")] == [names[c] for c in codes]
+
+
 @pytest.mark.parametrize(("classes", "message"), [
     (["3-9", "10-19"], "missing 20-29"),
     (["3-9", "10-19", "20-29", "30-39"], "not classes of it 30-39"),

@@ -158,3 +158,19 @@ def test_rows_without_a_face_get_no_person(tmp_path: Path, cli) -> None:  # noqa
     assert (f"{len(repeated)} persons with two or more rows hold {repeated.sum()} of 80 rows"
             in r.out)
     assert "20 rows without a face: no person" in r.out and "precision 1.000" in r.out
+
+
+def test_truth_rows_without_a_person_are_left_out(tmp_path: Path) -> None:
+    """Rows whose true person is missing (class code -1) count in neither precision nor recall."""
+    from latentplay.store import Attribute, Provenance, Schema, VectorColumn
+
+    person = np.array([0, 0, 1, 1, -1, -1])
+    x = np.array([[0, 0], [0, 0.1], [5, 5], [5, 5.1], [9, 0], [9, 0.1]], np.float32)
+    schema = Schema(attributes=[Attribute("identity", "categorical", names=["p0", "p1"])],
+                    provenance=Provenance(source="test", converter="unit"),
+                    vectors=[VectorColumn("face", 2)])
+    cells = [st.encode_png(np.zeros((4, 4, 3), np.uint8)) for _ in person]
+    st.build([{"image": cells, "identity": person, "face": list(x)}], schema, tmp_path / "s")
+    s = persons_store(tmp_path / "s", "face", threshold=0.5, truth="identity").summary
+    assert s["pairs"] == 3 and s["true_pairs"] == 2 and s["found_true_pairs"] == 2
+    assert s["precision"] == 1.0 and s["recall"] == 1.0

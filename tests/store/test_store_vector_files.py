@@ -89,3 +89,20 @@ def test_an_array_in_row_order(faces_store: Path, tmp_path: Path) -> None:
     made, found = import_vectors(store, "codes", tmp_path / "codes.npy")
     assert found.unused == 0
     np.testing.assert_allclose(st.vectors(made, "codes"), codes.reshape(len(store), 6), rtol=1e-6)
+
+
+def test_rows_sharing_an_image_name_are_refused(tmp_path: Path) -> None:
+    """Two rows whose images are ``cats/001.png`` and ``dogs/001.png`` cannot each get a file."""
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("animal", "categorical", names=["cat", "dog"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    png = st.encode_png(np.zeros((4, 4, 3), np.uint8))["bytes"]
+    cells = [{"bytes": png, "path": p} for p in ("cats/001.png", "dogs/001.png", "dogs/002.png")]
+    store = st.build([{"image": cells, "animal": np.array([0, 1, 1])}], schema, tmp_path / "s")
+    assert row_names(store) == ["001", "001", "002"]
+    (tmp_path / "lat").mkdir()
+    for name in ("001", "002"):
+        np.save(tmp_path / "lat" / f"{name}.npy", np.zeros(3, np.float32))
+    with pytest.raises(UserError, match="rows 0 and 1 both show an image named 001"):
+        import_vectors(store, "v", tmp_path / "lat")

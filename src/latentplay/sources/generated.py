@@ -34,7 +34,7 @@ from rich.progress import Progress
 from latentplay import store as st
 from latentplay import train
 from latentplay.errors import UserError
-from latentplay.models.condition import ConditionPart
+from latentplay.models.condition import ConditionPart, ConditionSpec
 from latentplay.models.stylegan2 import in_w
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.checkpoint import read_meta
@@ -184,27 +184,25 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
             if part.kind == "categorical":
                 out[part.name] = np.full(n, (part.names or []).index(_class_name(part, value)))
             else:
-                out[part.name] = np.full(n, float(value), dtype=np.float32)
+                try:
+                    number = float(value)
+                except (TypeError, ValueError):
+                    number = float("nan")
+                if not np.isfinite(number):
+                    raise UserError(f"{part.name}: takes a finite number, got {value!r}")
+                out[part.name] = np.full(n, number, dtype=np.float32)
         return out
     source = st.load(like)  # type: ignore[arg-type]
     if len(source) == 0:
         raise UserError(f"--like {like} has no rows")
-    rows = rng.integers(0, len(source), n)
-    out = {}
+    # (len(source), dim) as training encodes a store: classes matched by name; a row without a
+    # value (NaN, class code -1) or a class the run does not know is refused
+    matrix = ConditionSpec(parts).encode_store(source)[rng.integers(0, len(source), n)]
+    out, start = {}, 0
     for part in parts:
-        attr = source.schema.attribute_or_error(part.name)
-        labels = source.labels(part.name)[rows]
-        if part.kind == "continuous":
-            out[part.name] = labels.astype(np.float32)
-            continue
-        known = part.names or []
-        to_run = np.array([known.index(c) if c in known else -1 for c in attr.level_names])
-        codes = to_run[labels]
-        if (codes < 0).any():
-            strange = sorted({attr.level_names[c] for c in labels[codes < 0]})
-            raise UserError(f"--like {like}: {part.name} has classes the run was not trained "
-                            f"on: {', '.join(map(str, strange))}")
-        out[part.name] = codes
+        block = matrix[:, start:start + part.size]  # the value, or the one-hot class
+        out[part.name] = block[:, 0] if part.kind == "continuous" else block.argmax(1)
+        start += part.size
     return out
 
 

@@ -59,6 +59,8 @@ class StoreGroundTruth:
         attrs = store.schema.factors
         if not attrs:
             raise UserError("this store has no factor_<name> columns (no ground truth)")
+        if len(store) == 0:
+            raise UserError("this store has no rows to sample factors from")
         self.store = store
         self.names = [a.name for a in attrs]
         self._sizes = [int(a.num_values or 0) for a in attrs]

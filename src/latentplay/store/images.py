@@ -20,14 +20,27 @@ def encode_png(image: np.ndarray) -> dict[str, bytes | None]:
     return {"bytes": buf.getvalue(), "path": None}
 
 
-def decode(cell: dict[str, bytes | str | None]) -> Image.Image:
+def decode(cell: dict[str, bytes | str | None] | None, row: int | None = None) -> Image.Image:
     """Open one ``Image()`` cell (bytes, or a path when no bytes are stored), upright: turned
-    as its EXIF orientation asks, as ``datasets.Image`` decodes it."""
-    if cell.get("bytes"):
-        img = Image.open(io.BytesIO(cell["bytes"]))  # type: ignore[arg-type]
-    else:
-        img = Image.open(cell["path"])  # type: ignore[arg-type]
-    return ImageOps.exif_transpose(img) if turned(img) else img
+    as its EXIF orientation asks, as ``datasets.Image`` decodes it. A 16-bit grey image (PIL
+    mode ``I;16`` or ``I``, as 16-bit PNGs open) comes back as 8-bit ``L`` (value / 257):
+    as uint8 its values would wrap around. A cell that holds no readable image is a
+    :class:`UserError` naming ``row`` (and the cell's path)."""
+    where = "an image" if row is None else f"row {row}"
+    path = (cell or {}).get("path")
+    where += f" ({path})" if path else ""
+    if not cell or not (cell.get("bytes") or path):
+        raise UserError(f"{where} has no image")
+    try:
+        img = Image.open(io.BytesIO(cell["bytes"]) if cell.get("bytes") else path)  # type: ignore[arg-type]
+        img.load()  # decodes the whole stream: a corrupt or truncated image fails here
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise UserError(f"{where} is not a readable image ({exc})") from None
+    img = ImageOps.exif_transpose(img) if turned(img) else img
+    if img.mode == "I" or img.mode.startswith("I;16"):
+        grey = np.asarray(img).astype(np.float64) / 257.0
+        img = Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8))
+    return img
 
 
 def turned(image: Image.Image) -> bool:
@@ -88,7 +101,7 @@ def load_images(
         indices: rows to load (all rows when None).
         size: resize to ``size x size`` (bilinear) when given; images must otherwise agree.
         mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode (CMYK
-            becomes RGB, palette and 1-bit images gray).
+            becomes RGB, palette, 1-bit and 16-bit grey images 8-bit gray).
         crop: keep a centred square of this fraction of the shorter side before resizing
             (see :func:`fit_image`).
 
@@ -103,8 +116,8 @@ def load_images(
     table = dataset[rows if isinstance(rows, np.ndarray) else slice(None)]
     cells = table[column].to_pylist()
     out: list[np.ndarray] = []
-    for cell in cells:
-        img = decode(cell)
+    for row, cell in zip(rows, cells, strict=True):
+        img = decode(cell, int(row))
         if mode is not None and img.mode != mode:
             img = img.convert(mode)
         elif img.mode in ("1", "P", "CMYK"):

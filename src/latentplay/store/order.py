@@ -33,8 +33,8 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     Args:
         store: a saved store or its path.
         attribute: a categorical attribute of the store.
-        classes: every class name of the attribute (``unknown`` may be left out) in their
-            order; None keeps the present order.
+        classes: every class name of the attribute in their order (``unknown`` may be left
+            out; where named it still goes last); None keeps the present order.
         ordered: mark the attribute ordered (False: unordered classes).
 
     Returns:
@@ -46,7 +46,7 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
         raise UserError(f"{attribute!r} is {attr.kind}; only a categorical attribute's classes "
                         "are ordered (cut a continuous one with `latentplay data bin`)")
     old = list(attr.names or [])
-    wanted = list(classes) if classes else [c for c in old if c != UNKNOWN]
+    wanted = [c for c in (classes or old) if c != UNKNOWN]  # unknown stays last, unordered
     named = [c for c in old if c != UNKNOWN]
     if sorted(wanted) != sorted(named) or len(set(wanted)) != len(wanted):
         missing = [c for c in named if c not in wanted]

@@ -149,7 +149,7 @@ def _agreement(store: Store, truth: str, pairs: np.ndarray, x: np.ndarray) -> di
     if attr.kind != "categorical":
         raise UserError(f"--truth {truth} is not categorical; give the attribute naming each person")
     person = np.asarray(store.labels(truth))
-    known = np.isfinite(x).all(1)
+    known = np.isfinite(x).all(1) & (person >= 0)  # a class code of -1: no person named
     if UNKNOWN in attr.level_names:
         known &= person != attr.level_names.index(UNKNOWN)
     counts = np.bincount(person[known]).astype(np.int64)

@@ -92,6 +92,12 @@ def _from_folder(store: Store, folder: Path) -> Imported:
     if not any(names):
         raise UserError(f"the images of {store.path} carry no file names to match {folder}'s "
                         "files by; give an .npy array whose rows follow the store's")
+    first_row: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name and first_row.setdefault(name, i) != i:
+            raise UserError(f"rows {first_row[name]} and {i} both show an image named {name}: one "
+                            f"{name}.npy cannot be matched to each; give an .npy array whose rows "
+                            "follow the store's")
     missing = [n or f"row {i}" for i, n in enumerate(names) if n not in files]
     if missing:
         raise UserError(f"{len(missing)} of {len(store)} rows have no .npy in {folder} (e.g. "
