@@ -85,6 +85,8 @@ def run_cmd(
         summary = run(store, config, out, overwrite=overwrite, progress=progress)
     finally:
         bar.stop()
+    for note in summary["match"].get("warnings", []):
+        typer.echo(f"warning: {note}", err=True)
     c = summary["counts"]
     b = summary["balance"]
     print(f"matched {c['matched_treated']} of {c['treated']} {summary['treatment']['treated']} "

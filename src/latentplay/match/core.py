@@ -42,7 +42,8 @@ class MatchResult:
             controls available (unused, or any with replacement), but the nearest available one
             that the second caliper allows lies beyond the caliper, or none is allowed. Units
             left over because every control of their block was used are not counted.
-        info: method, index, dimensions, search statistics, per-block counts.
+        info: method, index, dimensions, search statistics, per-block counts, ``warnings``
+            (lines about the input, e.g. a propensity model that separates the groups).
         points: ``(n, d')`` float32 units in the matching space (standardized, PCA'd or
             whitened covariates, or the propensity logit), as the distances were taken.
         second_caliper: the second caliper in its space's units (None: none).
@@ -160,6 +161,7 @@ def match(
     else:
         points = matching_space(x, treated, metric=space, scale=scale, pca=pca, whiten=whiten,
                                 seed=seed)
+    notes = [] if propensity is None else _separation(propensity, treated, "")
     cal = None
     if caliper is not None:
         if caliper_units == "abs":
@@ -174,6 +176,7 @@ def match(
         px = x if propensity_x is None else np.asarray(propensity_x)
         propensity = propensity_scores(px, treated, c=propensity_c, pca=pca, seed=seed)
         second_x = propensity.logit[:, None].astype(np.float64)
+        notes += _separation(propensity, treated, "second caliper's ")
         width = float(second_caliper * propensity.logit.std())
     elif second_on is not None:
         second_x = np.asarray(second_on, dtype=np.float64).reshape(len(x), -1)
@@ -218,12 +221,22 @@ def match(
         "dim": int(points.shape[1]),
         "blocks": per_block if exact is not None else None,
         "search": stats,
+        "warnings": notes,
     }
     dropped_rows = np.concatenate(dropped)
     second_drops = 0 if second_x is None else _no_allowed(second_x, width, dropped_rows, blocks,
                                                           treated)
     return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, len(dropped_rows), info,
                        points, second_caliper=width, second_caliper_drops=second_drops)
+
+
+def _separation(propensity: Propensity, treated: np.ndarray, which: str) -> list[str]:
+    """A warning when the fitted ``propensity`` of the ``(n,)`` bool groups separates them."""
+    if not propensity.separates(treated):
+        return []
+    return [f"the {which}propensity model separates the groups (every treated unit's score "
+            "lies above every control's, or below): they do not overlap, so no pair compares "
+            "like with like. Check for a covariate that gives the treatment away"]
 
 
 def _no_allowed(

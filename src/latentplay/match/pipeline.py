@@ -30,6 +30,7 @@ from latentplay.match.effect import (
 )
 from latentplay.outputs import finite_or_none_within, json_default, refuse_nonempty
 from latentplay.store.bias import repeated_persons
+from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.store.summary import many_classes
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
@@ -124,7 +125,9 @@ class Treatment:
 
 
 def parse_treatment(store: st.Store, spec: str) -> Treatment:
-    """Resolve ``attr`` or ``attr=A,B`` to the two groups of rows."""
+    """Resolve ``attr`` or ``attr=A,B`` to the two groups of rows. With ``attr`` alone the two
+    classes present are compared, the second (in the attribute's order) treated; rows without
+    a value (a missing code, or the class ``unknown``) are in neither group."""
     name, _, values = spec.partition("=")
     name = name.strip()
     try:
@@ -151,7 +154,7 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
                 )
             codes.append(level_names.index(v))
     else:
-        present = np.unique(labels)
+        present = np.unique(labels[class_places(labels, level_names) >= 0])
         if len(present) != 2:
             found = ", ".join(level_names[int(c)] for c in present[:10])
             raise UserError(
@@ -189,13 +192,19 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
                 blocks.append(labels.astype(np.float64)[:, None])
                 out_names.append(attr.name)
             elif attr.kind == "factor":
-                blocks.append(np.asarray(attr.values, np.float64)[labels.astype(int)][:, None])
+                values = np.asarray(attr.values, np.float64)
+                codes = labels.astype(np.int64)
+                known = (codes >= 0) & (codes < len(values))  # -1: no value, NaN
+                blocks.append(np.where(known, values[np.where(known, codes, 0)], np.nan)[:, None])
                 out_names.append(attr.name)
             else:
                 levels = list(attr.names or [])
                 keep = levels[1:] if len(levels) == 2 else levels
+                # a row without a class (missing code) has no indicator value: NaN, not 0
+                known = (labels >= 0) & (labels < len(levels))
                 for level in keep:
-                    blocks.append((labels == levels.index(level)).astype(np.float64)[:, None])
+                    indicator = np.where(known, labels == levels.index(level), np.nan)
+                    blocks.append(indicator[:, None])
                     out_names.append(f"{attr.name}={level}")
         else:
             raise UserError(
@@ -205,7 +214,7 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
             )
         if not missing_ok and not np.isfinite(blocks[-1]).all():
             bad = int((~np.isfinite(blocks[-1])).any(axis=1).sum())
-            raise UserError(f"column {name!r} has NaN or infinite values in {bad} row(s); "
+            raise UserError(f"column {name!r} has NaN, infinite or missing values in {bad} row(s); "
                             "match a subset without them (latentplay data subset --where)")
     if not blocks:
         return np.zeros((len(rows), 0)), []
@@ -213,7 +222,8 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
 
 
 def exact_codes(store: st.Store, names: list[str], rows: np.ndarray) -> np.ndarray | None:
-    """One int block code per row from the categorical/factor attributes ``names``."""
+    """One int block code per row from the categorical/factor attributes ``names``; a row
+    without a value in one of them (a missing code) is refused."""
     if not names:
         return None
     codes = np.zeros(len(rows), dtype=np.int64)
@@ -224,14 +234,39 @@ def exact_codes(store: st.Store, names: list[str], rows: np.ndarray) -> np.ndarr
         if attr.kind == "continuous":
             raise UserError(f"--exact {name!r} is continuous; exact matching needs categories")
         labels = np.asarray(store.labels(name))[rows].astype(np.int64)
+        if (labels < 0).any():
+            raise UserError(f"--exact {name!r} has no value in {int((labels < 0).sum())} row(s); "
+                            "match a subset without them (latentplay data subset --where)")
         codes = codes * (int(labels.max(initial=0)) + 1) + labels
     return codes
 
 
 def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
-    """The outcome of ``rows`` as ``(n,)`` float64 (class codes for categorical attributes)."""
+    """The outcome of ``rows`` as ``(n,)`` float64: a continuous attribute's values, a factor's
+    level values, a categorical attribute's class place (0, 1, ... in its order, ``unknown``
+    left out: for two classes 1 marks the second, so the difference is one of shares), or a 1-d
+    vector column. An unordered categorical attribute of more than two classes has no mean
+    (its codes are arbitrary) and is refused, as is a row without a value."""
     if store.schema.has_attribute(name):
-        y = np.asarray(store.labels(name))[rows].astype(np.float64)
+        attr = store.schema.attribute(name)
+        labels = np.asarray(store.labels(name))[rows]
+        if attr.kind == "continuous":
+            y = labels.astype(np.float64)
+        else:
+            places = class_places(labels, attr.level_names)
+            if (places < 0).any():
+                raise UserError(f"--outcome {name!r} has no value in {int((places < 0).sum())} "
+                                "row(s); match a subset without them (latentplay data subset "
+                                "--where)")
+            known = [v for v in attr.level_names if v != UNKNOWN]
+            if attr.kind == "factor":
+                y = np.asarray(attr.values, np.float64)[labels.astype(np.int64)]
+            elif len(known) > 2 and not attr.ordered:
+                raise UserError(f"--outcome {name!r} has {len(known)} unordered classes, whose "
+                                "codes have no mean; give a two-class or ordered attribute "
+                                "(or one 0/1 attribute per class)")
+            else:
+                y = places.astype(np.float64)
     elif name in {v.name for v in store.schema.vectors} and store.schema.vector(name).dim == 1:
         y = st.vectors(store, name)[rows, 0].astype(np.float64)
     else:

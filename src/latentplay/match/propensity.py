@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -22,6 +23,15 @@ class Propensity:
 
     score: np.ndarray
     logit: np.ndarray
+
+    def separates(self, treated: np.ndarray) -> bool:
+        """Whether the ``(n,)`` bool groups do not overlap on the score: every treated unit's
+        logit lies above every control's, or below (complete separation of the fitted model,
+        or nearly: no treated unit has a control of its score to match)."""
+        lt, lc = self.logit[treated], self.logit[~treated]
+        if len(lt) == 0 or len(lc) == 0:
+            return False
+        return bool(lt.min() > lc.max() or lt.max() < lc.min())
 
 
 def propensity_scores(
@@ -48,4 +58,4 @@ def propensity_scores(
     model = make_pipeline(*steps)
     model.fit(np.asarray(x, dtype=np.float64), np.asarray(treated, dtype=int))
     logit = model.decision_function(np.asarray(x, dtype=np.float64))
-    return Propensity(score=1.0 / (1.0 + np.exp(-logit)), logit=logit)
+    return Propensity(score=expit(logit), logit=logit)

@@ -1,0 +1,113 @@
+"""Reading a store for matching: the treatment's groups, exact blocks, outcomes and covariates
+when labels are missing (a code outside the classes) or in the class ``unknown``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay.errors import UserError
+from latentplay.match.pipeline import exact_codes, features, outcome_values, parse_treatment
+from latentplay.store.io import Store, build
+from latentplay.store.schema import Attribute, Provenance, Schema
+
+
+def _store(path: Path, columns: dict[str, np.ndarray], attributes: list[Attribute]) -> Store:
+    schema = Schema(attributes=attributes, provenance=Provenance(source="test", converter="test"),
+                    image_column=None)
+    return build([columns], schema, path)
+
+
+def test_bare_treatment_leaves_out_rows_without_a_value(tmp_path: Path) -> None:
+    """``--treatment g``: rows missing g or in class ``unknown`` join neither group, the second
+    known class is treated; a store with one known class is refused, not compared with the rows
+    that have none."""
+    codes = np.array([0, 1, 2, -1, 1, 0, 2, 1])
+    s = _store(tmp_path / "s", {"g": codes},
+               [Attribute("g", "categorical", names=["a", "b", "unknown"])])
+    t = parse_treatment(s, "g")
+    assert t.names == ("b", "a")
+    np.testing.assert_array_equal(t.rows, np.flatnonzero((codes == 0) | (codes == 1)))
+    np.testing.assert_array_equal(t.treated, codes[t.rows] == 1)
+    one = _store(tmp_path / "one", {"g": np.array([1, -1, 1, -1, 1])},
+                 [Attribute("g", "categorical", names=["a", "b"])])
+    with pytest.raises(UserError, match="1 value"):
+        parse_treatment(one, "g")
+
+
+def test_exact_blocks_refuse_rows_without_a_value(tmp_path: Path) -> None:
+    """A missing code (-1) would mix blocks: (a=1, b=missing) and (a=0, b=2) got one code."""
+    s = _store(tmp_path / "s", {"a": np.array([1, 0, 1, 0]), "b": np.array([-1, 2, 0, 1])},
+               [Attribute("a", "categorical", names=["n", "y"]),
+                Attribute("b", "categorical", names=["x", "y", "z"])])
+    with pytest.raises(UserError, match="'b' has no value in 1 row"):
+        exact_codes(s, ["a", "b"], np.arange(4))
+    codes = exact_codes(s, ["a", "b"], np.arange(1, 4))
+    assert len(np.unique(codes)) == 3
+
+
+def test_outcome_values_follow_the_attribute_kind(tmp_path: Path) -> None:
+    """A factor's outcome is its level values, an ordered or two-class attribute its class
+    place (``unknown`` not counted); an unordered one of 3 classes and missing values are
+    refused."""
+    s = _store(tmp_path / "s", {
+        "factor_f": np.array([0, 2, 1, 2]), "f": np.array([10.0, 40.0, 20.0, 40.0]),
+        "tone": np.array([2, 0, 1, 2]), "colour": np.array([2, 0, 1, 2]),
+        "yes": np.array([2, 0, 1, 2])}, [
+        Attribute("f", "factor", values=[10.0, 20.0, 40.0]),
+        Attribute("tone", "categorical", names=["light", "mid", "dark"], ordered=True),
+        Attribute("colour", "categorical", names=["red", "green", "blue"]),
+        Attribute("yes", "categorical", names=["no", "unknown", "yes"])])
+    rows = np.arange(4)
+    np.testing.assert_array_equal(outcome_values(s, "f", rows), [10.0, 40.0, 20.0, 40.0])
+    np.testing.assert_array_equal(outcome_values(s, "tone", rows), [2.0, 0.0, 1.0, 2.0])
+    with pytest.raises(UserError, match="unordered"):
+        outcome_values(s, "colour", rows)
+    np.testing.assert_array_equal(outcome_values(s, "yes", np.array([0, 1, 3])), [1.0, 0.0, 1.0])
+    with pytest.raises(UserError, match="no value in 1 row"):
+        outcome_values(s, "yes", rows)
+
+
+def test_a_missing_class_is_no_indicator_value(tmp_path: Path) -> None:
+    """A categorical or factor covariate's row without a value is refused, not taken as the
+    first class (categorical) or the last level (factor, code -1); in the reported (balance)
+    columns it is NaN."""
+    s = _store(tmp_path / "s", {"g": np.array([1, -1, 0, 1]), "factor_f": np.array([0, 1, -1, 1]),
+                                "f": np.array([1.0, 2.0, np.nan, 2.0])},
+               [Attribute("g", "categorical", names=["a", "b"]),
+                Attribute("f", "factor", values=[1.0, 2.0])])
+    for name in ("g", "f"):
+        with pytest.raises(UserError, match="missing values in 1 row"):
+            features(s, [name], np.arange(4))
+    x, names = features(s, ["g", "f"], np.arange(4), missing_ok=True)
+    assert names == ["g=b", "f"]
+    np.testing.assert_array_equal(x[:, 0], [1.0, np.nan, 0.0, 1.0])
+    np.testing.assert_array_equal(x[:, 1], [1.0, 2.0, np.nan, 2.0])
+
+
+def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path) -> None:
+    """Treatment given away by a covariate: the fitted scores do not overlap, and the run says
+    so (stderr and ``summary.json``); overlapping groups get no warning."""
+    import json
+
+    from latentplay.match import match
+    from latentplay.match.synthetic import Confounded, make_store
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 3)).astype(np.float32)
+    treated = x[:, 0] > 0.8
+    y = treated + x[:, 0].astype(np.float64)
+    make_store(tmp_path / "s", Confounded(x=x, treated=treated, y=y, effect=1.0, relevant=1))
+    r = cli("match", "run", tmp_path / "s", "--treatment", "group", "--covariates", "z",
+            "--method", "propensity", "--propensity-c", "10000", "--out", tmp_path / "m")
+    assert r.code == 0, r.err
+    assert "warning: the propensity model separates the groups" in r.err
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert len(summary["match"]["warnings"]) == 1
+    second = match(x, treated, method="mahalanobis", second_on="propensity", second_caliper=0.2,
+                   propensity_c=1e4, partial=True)
+    assert "second caliper's propensity model separates" in second.info["warnings"][0]
+    mixed = rng.random(300) < 0.3
+    assert match(x, mixed, method="propensity", propensity_c=1e4).info["warnings"] == []
