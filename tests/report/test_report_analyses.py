@@ -45,6 +45,19 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
                            pytest.approx(matched["ci_high"], rel=1e-3, abs=1e-6))
 
 
+def test_match_report_shows_the_run_s_warnings(match_run: Path, tmp_path: Path) -> None:
+    """A warning ``match run`` wrote (a separating propensity model) heads the Matching section."""
+    import shutil
+
+    run = Path(shutil.copytree(match_run, tmp_path / "run"))
+    summary = json.loads((run / "summary.json").read_text())
+    summary["match"]["warnings"] = ["the propensity model separates the groups"]
+    (run / "summary.json").write_text(json.dumps(summary))
+    text = build_report(run, tmp_path / "w.html").read_text(encoding="utf-8")
+    assert "Warning: the propensity model separates the groups." in text
+    assert "Warning:" not in build_report(match_run, tmp_path / "m.html").read_text(encoding="utf-8")
+
+
 def test_audit_report_compare_and_groups(audit_run: Path, tmp_path: Path) -> None:
     html = assert_self_contained(build_report(audit_run, tmp_path / "a.html"))
     assert html.sections == ["audit", "attr-gender", "groups"]

@@ -94,7 +94,9 @@ def _overview(summary: dict[str, Any]) -> Section:
         ["pair distance: mean", distance.get("mean")], ["pair distance: median", distance.get("median")],
         ["pair distance: max", distance.get("max")],
     ]
-    return Section("Matching", "matching", [Facts(facts), Table.of(["count", "value"], rows)])
+    warnings = [Text(f"Warning: {note}.") for note in info.get("warnings", [])]
+    return Section("Matching", "matching", [*warnings, Facts(facts),
+                                            Table.of(["count", "value"], rows)])
 
 
 def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
