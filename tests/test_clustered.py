@@ -192,3 +192,20 @@ def test_share_spread_by_hand() -> None:
     assert own.covariance == pytest.approx(independent * n / (n - 1))
     assert own.design_effect == pytest.approx(n / (n - 1))
     assert share_spread(codes, 3, np.zeros(90)) is None       # one person: nothing to measure
+
+
+def test_a_strong_trend_over_rows_of_their_own_has_no_design_effect() -> None:
+    """Every row its own person and a strong trend (r about 0.7): the design effect is the
+    variance estimator's ``n / (n - 1)``, as Pearson's is, so the corrected statistic is
+    ``M2`` itself, not inflated by the trend's own spread of the score products."""
+    rng = np.random.default_rng(6)
+    n = 1000
+    group = rng.integers(0, 4, n)
+    level = (rng.random(n) < 0.05 + 0.3 * group).astype(int)
+    trend = linear_trend(_table(group, level))
+    assert trend.r > 0.5
+    test = clustered_trend(group, level, np.arange(n), trend.statistic)
+    assert test is not None
+    assert test.design_effect == pytest.approx(n / (n - 1))
+    assert test.statistic * n / (n - 1) == pytest.approx(trend.statistic)
+    assert test.design_effect == pytest.approx(rao_scott(group, level, np.arange(n)).design_effect)

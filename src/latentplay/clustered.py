@@ -134,20 +134,24 @@ def clustered_trend(u: np.ndarray, v: np.ndarray, units: np.ndarray, statistic: 
                     ) -> ClusteredTest | None:
     """Rao-Scott's correction of the linear trend test's ``statistic`` (``M2 = (n - 1) r^2``
     over the ``(N,)`` row and column scores ``u`` and ``v``): the cluster variance of the
-    scores' covariance over the variance it has when rows are independent and the scores
-    unrelated, ``var(u) var(v) / n``.
+    scores' covariance over the variance it has when rows are independent, ``var(du dv) / n``
+    (``du``, ``dv`` the centred scores), both at the observed table as :func:`rao_scott`'s
+    are: with every row its own cluster the design effect is ``n / (n - 1)`` however strong
+    the trend. (Under independence ``var(du dv)`` is ``var(u) var(v)``, the variance ``M2``
+    is scaled by; a strong trend makes them differ.)
 
     Returns:
         The test, or None with fewer than two clusters or no variance.
     """
     u, v = np.asarray(u, np.float64), np.asarray(v, np.float64)
     cluster, k = clusters(np.asarray(units))
-    n = len(u)
-    du, dv = u - u.mean(), v - v.mean()
-    independent = du.var() * dv.var() / n
-    if k < 2 or independent == 0:
+    if k < 2:
         return None
-    products = du * dv
+    n = len(u)
+    products = (u - u.mean()) * (v - v.mean())
+    independent = products.var() / n
+    if not independent > 0:
+        return None
     per_cluster = np.bincount(cluster, weights=products - products.mean(), minlength=k) / n
     design = k / (k - 1) * float(per_cluster @ per_cluster)
     return _corrected(statistic, np.array([[design / independent]]), k)

@@ -1,7 +1,8 @@
 """Pearson's chi-square of a contingency table, and its p-value simulated where cells are few.
 
-The chi-square curve is a rough guide to the statistic's distribution when many cells expect
-few rows (Cochran's rule: more than a fifth under 5). There the p-value is also simulated with
+The chi-square curve is a rough guide to the statistic's distribution when cells expect few
+rows (Cochran's rule: more than a fifth under 5, or any under 1: one row in a cell that expects
+0.02 alone adds about 50 to the statistic). There the p-value is also simulated with
 both margins fixed, as R's ``chisq.test(simulate.p.value = TRUE)`` does: tables drawn at
 random with the observed row and column totals, and the share of them at least as far from
 independence as the observed one. It is exact in the limit however few rows a cell expects.
@@ -16,8 +17,9 @@ import numpy as np
 from scipy.stats import chi2_contingency
 
 SPARSE = 0.2
-"""Cochran's rule: above this share of cells expected to hold fewer than 5 rows, the
-chi-square curve is a rough guide to the statistic's distribution."""
+"""Cochran's rule: above this share of cells expected to hold fewer than 5 rows, or with any
+cell expected to hold fewer than 1, the chi-square curve is a rough guide to the statistic's
+distribution."""
 
 DRAWS = 10_000
 """Tables drawn for a sparse table's simulated p-value."""
@@ -26,12 +28,12 @@ DRAWS = 10_000
 def chi_square(counts: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Pearson's chi-square (no continuity correction) of ``(G, K)`` ``counts`` without empty
     rows or columns: ``statistic``, ``dof``, ``p_value`` (the chi-square curve's), ``sparse``
-    (the share of cells expected to hold fewer than 5 rows) and, above :data:`SPARSE`,
-    ``p_value_simulated`` (:func:`simulated_p`)."""
+    (the share of cells expected to hold fewer than 5 rows) and, above :data:`SPARSE` or where a
+    cell expects fewer than 1 row, ``p_value_simulated`` (:func:`simulated_p`)."""
     statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     out = {"statistic": float(statistic), "dof": int(dof), "p_value": float(p_value),
            "sparse": float((expected < 5).mean())}
-    if out["sparse"] > SPARSE:
+    if out["sparse"] > SPARSE or expected.min() < 1:
         out["p_value_simulated"] = simulated_p(counts, float(statistic), seed=seed)
     return out
 
