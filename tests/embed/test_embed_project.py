@@ -230,3 +230,33 @@ def test_rows_that_are_all_one_vector_are_one_clear_error(method):
     x = np.ones((100, 6), np.float32)
     with pytest.raises(UserError, match="all 100 rows to project are the same vector"):
         pj.compute(x, method, seed=0)
+
+
+def test_rows_without_a_vector_are_left_out_and_said(cli, embedded, tmp_path):
+    """Rows whose vector is NaN (no face found) are not projected; the command says how many,
+    on stderr and in every figure's title, so empty classes are not read as absent faces."""
+    x = st.vectors(embedded, "pix").copy()
+    x[:30] = np.nan
+    s = st.save(st.add_column(embedded, "holes", x, "pix with NaN rows"), embedded.path)
+    said: list[str] = []
+    written = plot_projections(s, ["holes", "pix"], by=["color"], methods=["pca"],
+                               out=tmp_path / "figs", cache=False, say=said.append)
+    assert said == ["holes: 30 of 120 rows without a holes vector left out"]
+    assert "30 of 120 rows without a holes vector left out" in written[1].read_text()
+    assert "rows without a pix vector" not in written[3].read_text()
+    r = cli("viz", "projection", s.path, "--embedding", "holes", "--by", "color", "--method",
+            "pca", "--sample", "60", "--no-cache", "--out", tmp_path / "cli")
+    assert r.code == 0, r.err
+    left = int(np.isnan(x[pj.sample_rows(120, 60, 0)]).any(axis=1).sum())
+    assert f"holes: {left} of 60 rows without a holes vector left out" in r.err
+    x[:] = np.nan
+    s = st.add_column(s, "empty", x, "no vector at all")
+    with pytest.raises(UserError, match=r"column 'empty' has no vector \(only NaN\) in the 120 rows"):
+        pj.projections(s, ["empty"], ["tsne"], cache=False)
+
+
+def test_html_max_below_one_is_one_clear_error_before_projecting(cli, embedded, tmp_path):
+    r = cli("viz", "projection", embedded.path, "--embedding", "pix", "--by", "color",
+            "--method", "pca", "--html-max", "-1", "--out", tmp_path / "figs")
+    assert r.code == 2 and r.err.strip() == "error: --html-max must be at least 1, got -1", r.err
+    assert not (tmp_path / "figs").exists()

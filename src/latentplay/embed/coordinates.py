@@ -344,6 +344,9 @@ def projections(
                                or "none"))
         x = st.vectors(store, emb)[rows]
         finite = np.isfinite(x).all(axis=1)
+        if not finite.any():
+            raise UserError(f"column {emb!r} has no vector (only NaN) in the {len(rows):,} rows to "
+                            "project; check how it was embedded")
         emb_rows, x = rows[finite], x[finite]
         digest = _digest(x)
         for method, cfg in configs.items():

@@ -10,7 +10,7 @@ plotting again by other attributes costs only the drawing.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +102,7 @@ def plot_projections(
     html_max: int = 20000,
     thumbnails_max: int = 3000,
     dpi: int = 150,
+    say: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Draw every projection of every embedding coloured by every attribute in ``by``.
 
@@ -124,6 +125,8 @@ def plot_projections(
         thumbnails_max: at most this many points of the HTML (a seeded sample) show their
             image on hover (each adds ~2 kB to the file).
         dpi: PNG resolution.
+        say: called with one line for each embedding whose rows without a vector (NaN: no
+            face found, say) are left out; the figures' titles say it too.
 
     Returns:
         Paths of the files written.
@@ -137,7 +140,10 @@ def plot_projections(
     unknown = set(ordered) - set(names)
     if unknown:
         raise UserError(f"--ordered names attributes not plotted: {', '.join(sorted(unknown))}")
-    check_attributes(store, names, sample_rows(len(store), sample, seed))
+    if html_max < 1:
+        raise UserError(f"--html-max must be at least 1, got {html_max}")
+    sampled = sample_rows(len(store), sample, seed)
+    check_attributes(store, names, sampled)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a directory")
@@ -146,21 +152,36 @@ def plot_projections(
                                seed=seed, cache=cache)
     out.mkdir(exist_ok=True)
     written: list[Path] = []
+    told: set[str] = set()
     for proj in projs:
         stem = f"{proj.method}_{proj.embedding}"
         title = f"{TITLES[proj.method]} of {proj.embedding}"
+        note = left_out_note(proj.embedding, len(sampled), len(proj.rows))
+        if note and say is not None and proj.embedding not in told:
+            say(f"{proj.embedding}: {note}")
+            told.add(proj.embedding)
         for name in names:
             labels = store_labels(store, name, proj.rows, name in ordered)
-            fig = projection_png(proj.coords, labels, title=f"{title} by {name}", seed=seed)
+            fig = projection_png(proj.coords, labels, seed=seed,
+                                 title=f"{title} by {name}" + (f"\n({note})" if note else ""))
             path = out / f"{stem}_{name}.png"
             fig.savefig(path, dpi=dpi)
             plt.close(fig)
             written.append(path)
         path = out / f"{stem}.html"
-        path.write_text(_html(store, proj, names, ordered, title, seed, html_max, thumbnails_max),
-                        encoding="utf-8")
+        path.write_text(_html(store, proj, names, ordered, title + (f" ({note})" if note else ""),
+                              seed, html_max, thumbnails_max), encoding="utf-8")
         written.append(path)
     return written
+
+
+def left_out_note(embedding: str, sampled: int, projected: int) -> str:
+    """``"K of N rows without a <embedding> vector left out"`` when the ``sampled`` rows
+    lose some to NaN vectors, else ``""``."""
+    missing = sampled - projected
+    if not missing:
+        return ""
+    return f"{missing:,} of {sampled:,} rows without a {embedding} vector left out"
 
 
 def _html(store: st.Store, proj: Projection, names: Sequence[str], ordered: Sequence[str],

@@ -45,7 +45,7 @@ def projection(
     written = plot_projections(
         loaded, split_names(embedding), by=attributes or None, methods=split_names(method) or ["tsne"],
         out=out, params=param or [], sample=sample, seed=seed, cache=not no_cache,
-        ordered=split_names(ordered), html_max=html_max,
+        ordered=split_names(ordered), html_max=html_max, say=lambda line: typer.echo(line, err=True),
     )
     for path in written:
         typer.echo(str(path))
