@@ -169,3 +169,24 @@ def test_condition_reaches_every_decoder_layer_with_condition_layers_all(size: i
         assert mu.shape == (3, 6)
     with pytest.raises(UserError, match="condition_layers"):
         family_config("cvae")(condition=["c"], condition_layers="middle").validate()
+
+
+@pytest.mark.parametrize("family", ["cvae", "vae"])
+@torch.no_grad()
+def test_a_conditional_network_without_its_condition_says_so(family: str) -> None:
+    """A conditional encoder/decoder called with no condition, or one of the wrong shape, raises
+    one clear UserError (it used to be an AttributeError on ``None.to``)."""
+    cfg = family_config(family)()
+    if family == "cvae":
+        cfg.condition, cfg.condition_layers = ["smile"], "all"
+    model = build_model(family, cfg, 1, 28, cond_dim=2)
+    x, z = torch.rand(3, 1, 28, 28), torch.randn(3, model.latent_dim)
+    with pytest.raises(UserError, match=r"conditional: pass a condition of shape \(N, 2\), got none"):
+        model.encode(x)
+    with pytest.raises(UserError, match=r"conditional: pass a condition of shape \(N, 2\), got none"):
+        model.decode(z)
+    with pytest.raises(UserError, match=r"must have shape \(3, 2\) for 3 inputs, got \(3, 5\)"):
+        model.decode(z, torch.zeros(3, 5))
+    with pytest.raises(UserError, match=r"must have shape \(3, 2\) for 3 inputs, got \(2, 2\)"):
+        model.encode(x, torch.zeros(2, 2))
+    assert model.decode(z, torch.zeros(3, 2)).shape == (3, 1, 28, 28)

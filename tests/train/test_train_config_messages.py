@@ -29,6 +29,36 @@ def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
     assert str(err.value).startswith(message)
 
 
+@pytest.mark.parametrize(("item", "message"), [
+    ("optim.lr=-1", "optim.lr must be positive, got -1.0"),
+    ("optim.lr=0", "optim.lr must be positive, got 0.0"),
+    ("optim.betas=[0.5]", "optim.betas must be two numbers in [0, 1)"),
+    ("optim.betas=[0.5,1.5]", "optim.betas must be two numbers in [0, 1)"),
+    ("optim.weight_decay=-0.1", "optim.weight_decay must be at least 0, got -0.1"),
+    ("trainer.devices=0", "trainer.devices must be at least 1 (or -1: every GPU), got 0"),
+    ("trainer.num_nodes=0", "trainer.num_nodes must be at least 1, got 0"),
+    ("trainer.precision=bf17", "trainer.precision must be one of 32-true, 16-mixed, bf16-mixed"),
+    ("trainer.strategy=dpp", "trainer.strategy must be one of auto, ddp"),
+])
+def test_adam_and_fabric_settings_are_checked(item: str, message: str) -> None:
+    """Settings that Adam or Fabric would reject with a traceback (after the data were decoded)
+    are one UserError naming the key; the valid ones pass."""
+    with pytest.raises(UserError) as err:
+        build_config("vae", [item])
+    assert str(err.value).startswith(message)
+
+
+def test_valid_fabric_settings_pass() -> None:
+    config = build_config("vae", ["trainer.precision=bf16-mixed", "trainer.strategy=DDP",
+                                  "trainer.devices=-1", "optim.betas=[0.0,0.99]"])
+    assert (config.trainer.precision, config.trainer.devices) == ("bf16-mixed", -1)
+
+
+def test_cli_names_a_bad_learning_rate(cli, tmp_path) -> None:
+    r = cli("train", "vae", "--data", tmp_path / "none", "--out", tmp_path / "run", "optim.lr=-1")
+    assert r.code == 2 and r.err.strip() == "error: optim.lr must be positive, got -1.0", r.err
+
+
 def test_cli_names_epochs(cli, tmp_path) -> None:
     r = cli("train", "vae", "--data", tmp_path / "none", "--out", tmp_path / "run", "--epochs", "0")
     assert r.code == 2 and "trainer.epochs must be at least 1, got 0" in r.err

@@ -27,6 +27,19 @@ def downsampling_plan(size: int) -> tuple[int, int]:
     return steps, side
 
 
+def checked_condition(cond: torch.Tensor | None, cond_dim: int, batch: int,
+                      like: torch.Tensor) -> torch.Tensor:
+    """``cond`` ``(batch, cond_dim)`` in ``like``'s dtype; a :class:`UserError` saying what a
+    conditional network was given instead (no condition, or one of another shape)."""
+    if cond is None:
+        raise UserError(f"this network is conditional: pass a condition of shape (N, {cond_dim})"
+                        ", got none")
+    if tuple(cond.shape) != (batch, cond_dim):
+        raise UserError(f"the condition must have shape ({batch}, {cond_dim}) for {batch} inputs, "
+                        f"got {tuple(cond.shape)}")
+    return cond.to(like.dtype)
+
+
 class ConvEncoder(nn.Module):
     """Images ``(B, C, S, S)`` in [0, 1] (+ condition ``(B, K)``) -> features ``(B, out_dim)``.
 
@@ -55,7 +68,7 @@ class ConvEncoder(nn.Module):
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         h = self.conv(x)
         if self.cond_dim:
-            h = torch.cat([h, cond.to(h.dtype)], dim=1)  # type: ignore[union-attr]
+            h = torch.cat([h, checked_condition(cond, self.cond_dim, h.shape[0], h)], dim=1)
         return self.fc(h)
 
 
@@ -92,11 +105,13 @@ class ConvDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         if self.cond_dim:
-            z = torch.cat([z, cond.to(z.dtype)], dim=1)  # type: ignore[union-attr]
+            cond = checked_condition(cond, self.cond_dim, z.shape[0], z)
+            z = torch.cat([z, cond], dim=1)
         h = self.fc(z).view(-1, self.width, self.side, self.side)
         if not self.cond_maps:
             return self.deconv(h)
-        c = cond.to(h.dtype)[:, :, None, None]  # type: ignore[union-attr]
+        assert cond is not None  # checked above: cond_maps > 0 only when cond_dim > 0
+        c = cond.to(h.dtype)[:, :, None, None]
         for layer in self.deconv:
             if isinstance(layer, nn.ConvTranspose2d):
                 h = torch.cat([h, c.expand(-1, -1, h.shape[2], h.shape[3])], dim=1)

@@ -7,7 +7,8 @@
 - ``checkpoint.pt``: the full training state for resuming (weights, optimisers, RNG states,
   counters), loaded with ``torch.load(weights_only=True)``: only tensors and plain
   containers, never arbitrary objects.
-Both are written to a temporary file and renamed, so a killed process leaves the previous one.
+Each is written to a temporary file and renamed (the model's two files both written before either
+is renamed), so a killed process leaves the previous one.
 """
 
 from __future__ import annotations
@@ -49,16 +50,20 @@ def _replace(tmp: Path, path: Path) -> None:
 
 
 def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
-    """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum and shapes)."""
+    """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum and shapes).
+
+    Both files are written in full (and the checksum taken) before either replaces the previous
+    pair, so an interruption while writing leaves the previous weights and the description
+    whose checksum matches them."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = run_dir / f".{MODEL_FILE}.tmp"
     save_file(state, str(tmp))
-    _replace(tmp, run_dir / MODEL_FILE)
     info = {"latentplay_model": 1, "version": __version__, **meta,
-            "sha256": file_sha256(run_dir / MODEL_FILE),
+            "sha256": file_sha256(tmp),
             "tensors": {k: list(v.shape) for k, v in state.items()}}
     tmp_meta = run_dir / f".{MODEL_META}.tmp"
     tmp_meta.write_text(json.dumps(info, indent=2))
+    _replace(tmp, run_dir / MODEL_FILE)
     _replace(tmp_meta, run_dir / MODEL_META)
 
 

@@ -26,6 +26,8 @@ PRESET_DIR = Path(__file__).resolve().parents[3] / "configs" / "models"
 DEVICES = ("auto", "cpu", "cuda")
 SPLITS = ("auto", "rows", "persons")
 LOGGERS = ("tensorboard", "wandb")
+PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true",  # Fabric's
+              "transformer-engine", "transformer-engine-float16", "32", "16", "bf16", "64")
 
 
 @dataclass
@@ -168,6 +170,7 @@ class RunConfigBase:
                 raise UserError(f"log.{key} must be at least 0{zero}, got {getattr(self.log, key)}")
         if t.device not in DEVICES:
             raise UserError(f"trainer.device must be one of {DEVICES}")
+        self._validate_optimisation()
         bad = [name for name in self.log.loggers if name not in LOGGERS]
         if bad:
             raise UserError(f"unknown logger(s) {bad}; choose from {LOGGERS}")
@@ -186,6 +189,34 @@ class RunConfigBase:
         if self.log.fidelity_k < 1 or self.log.fidelity_n <= self.log.fidelity_k:
             raise UserError(f"log.fidelity_n ({self.log.fidelity_n}) must exceed log.fidelity_k "
                             f"({self.log.fidelity_k}), which must be at least 1")
+
+    def _validate_optimisation(self) -> None:
+        """The Adam settings and Fabric's ``devices``, ``num_nodes``, ``precision`` and
+        ``strategy``, checked here so that a wrong one is one line, not a traceback of Adam or
+        Fabric after the data were decoded. Lightning, slow to import, is read only for a
+        strategy other than ``auto``."""
+        o, t = self.optim, self.trainer
+        if not o.lr > 0:
+            raise UserError(f"optim.lr must be positive, got {o.lr}")
+        if len(o.betas) != 2 or not all(0 <= b < 1 for b in o.betas):
+            raise UserError(f"optim.betas must be two numbers in [0, 1), e.g. [0.9,0.999]; got "
+                            f"{list(o.betas)}")
+        if o.weight_decay < 0:
+            raise UserError(f"optim.weight_decay must be at least 0, got {o.weight_decay}")
+        if t.devices < 1 and t.devices != -1:
+            raise UserError(f"trainer.devices must be at least 1 (or -1: every GPU), got {t.devices}")
+        if t.num_nodes < 1:
+            raise UserError(f"trainer.num_nodes must be at least 1, got {t.num_nodes}")
+        if t.precision not in PRECISIONS:
+            raise UserError(f"trainer.precision must be one of {', '.join(PRECISIONS)}; got "
+                            f"{t.precision!r}")
+        if t.strategy.lower() != "auto":
+            from lightning.fabric.strategies import STRATEGY_REGISTRY
+
+            choices = ("auto", *STRATEGY_REGISTRY.available_strategies())
+            if t.strategy.lower() not in choices:
+                raise UserError(f"trainer.strategy must be one of {', '.join(choices)}; got "
+                                f"{t.strategy!r}")
 
     @property
     def condition(self) -> list[str]:

@@ -26,13 +26,17 @@ class CSVTable:
                 self.rows = max(sum(1 for _ in fh) - 1, 0)
 
     def truncate(self, rows: int) -> None:
-        """Keep the header and the first ``rows`` rows."""
+        """Keep the header and the first ``rows`` rows (rewritten through a temporary sibling,
+        so an interruption leaves the table as it was)."""
         if not self.path.exists():
             self.rows = 0
             return
         with open(self.path, newline="") as fh:
             lines = fh.readlines()[: rows + 1]
-        self.path.write_text("".join(lines))
+        tmp = self.path.with_suffix(".csv.tmp")
+        with open(tmp, "w", newline="") as fh:
+            fh.writelines(lines)
+        os.replace(tmp, self.path)
         self.rows = max(len(lines) - 1, 0)
 
     def write(self, row: Mapping[str, object]) -> None:

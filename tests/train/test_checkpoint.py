@@ -1,0 +1,75 @@
+"""Checkpoint files: an interrupted save leaves the previous model loadable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from latentplay.models import build_model, family_config
+from latentplay.models.condition import ConditionSpec
+from latentplay.train import checkpoint as ckpt
+from latentplay.train.csvlog import CSVTable, read_table
+
+
+def _save(run_dir: Path, model: torch.nn.Module, epoch: int) -> None:
+    meta = ckpt.model_meta("vae", model.config, 1, 28, ConditionSpec([]), epoch, 10 * epoch)
+    ckpt.save_model(run_dir, model, meta)
+
+
+def test_an_interrupted_model_save_keeps_the_previous_model(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A save killed while writing ``model.json`` used to leave the new weights beside the old
+    description, whose checksum refused them; now neither file is replaced until both are
+    written, and the previous model loads."""
+    cfg = family_config("vae")()
+    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
+    torch.manual_seed(0)
+    first = build_model("vae", cfg, 1, 28)
+    _save(tmp_path, first, epoch=1)
+    second = build_model("vae", cfg, 1, 28)
+
+    def killed(*args: object, **kwargs: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ckpt.json, "dumps", killed)
+    with pytest.raises(KeyboardInterrupt):
+        _save(tmp_path, second, epoch=2)
+    monkeypatch.undo()
+    model, meta = ckpt.load_weights(tmp_path)
+    assert meta["epoch"] == 1
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, first.state_dict()[name]), name
+    _save(tmp_path, second, epoch=2)  # an uninterrupted save replaces both
+    model, meta = ckpt.load_weights(tmp_path)
+    assert meta["epoch"] == 2
+    assert all(torch.equal(t, second.state_dict()[k]) for k, t in model.state_dict().items())
+
+
+def test_an_interrupted_truncation_keeps_the_table(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resuming cuts ``metrics.csv`` back to the checkpoint's rows; killed while rewriting, the
+    table is left whole (it used to be rewritten in place, losing every row)."""
+    path = tmp_path / "metrics.csv"
+    table = CSVTable(path, ["epoch", "loss"])
+    for epoch in range(1, 5):
+        table.write({"epoch": epoch, "loss": 1.0 / epoch})
+    before = path.read_bytes()
+    real_open = open
+
+    def killed_while_writing(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if "w" in mode:
+            real_open(file, mode, *args, **kwargs).close()  # the file is emptied, then the kill
+            raise KeyboardInterrupt
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", killed_while_writing)  # open() and Path.write_text
+    monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: killed_while_writing(self, "w"))
+    with pytest.raises(KeyboardInterrupt):
+        CSVTable(path, ["epoch", "loss"]).truncate(2)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    resumed = CSVTable(path, ["epoch", "loss"])
+    resumed.truncate(2)
+    assert [row["epoch"] for row in read_table(path)] == ["1", "2"] and resumed.rows == 2
