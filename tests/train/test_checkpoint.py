@@ -73,3 +73,16 @@ def test_an_interrupted_truncation_keeps_the_table(tmp_path: Path,
     resumed = CSVTable(path, ["epoch", "loss"])
     resumed.truncate(2)
     assert [row["epoch"] for row in read_table(path)] == ["1", "2"] and resumed.rows == 2
+
+
+def test_epoch_frames_follow_the_epochs_past_999(tmp_path: Path) -> None:
+    """By name ``epoch_1000.png`` sorts between 100 and 101: the GIF's frames go by number,
+    and frames of epochs after ``last`` (a run resumed from an earlier checkpoint) stay out."""
+    from latentplay.report.files import last_file
+    from latentplay.train.engine import epoch_frames
+
+    for e in (1, 2, 100, 101, 999, 1000, 1001):
+        (tmp_path / f"epoch_{e:03d}.png").write_bytes(b"")
+    frames = [int(p.stem.split("_")[1]) for p in epoch_frames(tmp_path, 1000)]
+    assert frames == [1, 2, 100, 101, 999, 1000]
+    assert last_file(tmp_path, "epoch_*.png").name == "epoch_1001.png"

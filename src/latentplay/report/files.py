@@ -6,6 +6,7 @@ A file that is present but unreadable is a :class:`~latentplay.errors.UserError`
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from latentplay.errors import UserError
@@ -23,9 +24,14 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         raise UserError(f"{path} is not a readable CSV table: {exc}") from None
 
 
-
-
 def last_file(folder: Path, pattern: str) -> Path | None:
-    """The last file (by name) in ``folder`` matching ``pattern``; None when there is none."""
-    found = sorted(folder.glob(pattern)) if folder.is_dir() else []
+    """The last file in ``folder`` matching ``pattern``, names compared with their numbers
+    as numbers (``epoch_1000`` after ``epoch_999``); None when there is none."""
+    found = sorted(folder.glob(pattern), key=_natural) if folder.is_dir() else []
     return found[-1] if found else None
+
+
+def _natural(path: Path) -> list[tuple[int, int | str]]:
+    """Sort key of ``path``'s name: its runs of digits as numbers, the rest as text."""
+    return [(0, int(part)) if part.isdigit() else (1, part)
+            for part in re.split(r"(\d+)", path.name) if part]
