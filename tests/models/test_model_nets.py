@@ -190,3 +190,15 @@ def test_a_conditional_network_without_its_condition_says_so(family: str) -> Non
     with pytest.raises(UserError, match=r"must have shape \(3, 2\) for 3 inputs, got \(2, 2\)"):
         model.encode(x, torch.zeros(2, 2))
     assert model.decode(z, torch.zeros(3, 2)).shape == (3, 1, 28, 28)
+
+
+@torch.no_grad()
+def test_a_conditional_dcgan_without_its_condition_says_so() -> None:
+    model = build_model("dcgan", family_config("dcgan")(), 1, 32, cond_dim=2)
+    z, x = torch.randn(3, model.latent_dim), torch.rand(3, 1, 32, 32) * 2 - 1
+    with pytest.raises(UserError, match=r"conditional: pass a condition of shape \(N, 2\), got none"):
+        model.decode(z)
+    with pytest.raises(UserError, match=r"must have shape \(3, 2\) for 3 inputs, got \(3, 4\)"):
+        model.discriminator(x, torch.zeros(3, 4))
+    assert model.decode(z, torch.zeros(3, 2)).shape == (3, 1, 32, 32)
+    assert model.discriminator(x, torch.zeros(3, 2)).shape == (3,)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from latentplay.errors import UserError
-from latentplay.models.nets import downsampling_plan
+from latentplay.models.nets import checked_condition, downsampling_plan
 
 
 @dataclass
@@ -67,7 +67,7 @@ class Generator(nn.Module):
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         if self.cond_dim:
-            z = torch.cat([z, cond.to(z.dtype)], dim=1)  # type: ignore[union-attr]
+            z = torch.cat([z, checked_condition(cond, self.cond_dim, z.shape[0], z)], dim=1)
         return self.net(z[:, :, None, None])
 
 
@@ -91,7 +91,8 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
         if self.cond_dim:
-            maps = cond.to(x.dtype)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])  # type: ignore[union-attr]
+            c = checked_condition(cond, self.cond_dim, x.shape[0], x)
+            maps = c[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
             x = torch.cat([x, maps], dim=1)
         return self.net(x).flatten()
 
