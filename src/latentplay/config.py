@@ -39,7 +39,9 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         obj = OmegaConf.to_object(conf)
     except OmegaConfBaseException as exc:
         msg = str(exc).splitlines()[0]
-        raise UserError(f"bad config override: {msg}") from None
+        key = getattr(exc, "full_key", None)
+        where = f" ({key})" if key and f"'{key}'" not in msg else ""
+        raise UserError(f"bad config override{where}: {msg}") from None
     validate = getattr(obj, "validate", None)
     if callable(validate):
         validate()

@@ -74,3 +74,13 @@ def test_a_row_without_a_class_is_no_condition() -> None:
         spec.encode_store(store)
     store.labels = lambda name: np.array([1, 0, 1])
     assert np.array_equal(spec.encode_store(store), [[0, 1], [1, 0], [0, 1]])
+
+
+@pytest.mark.parametrize(("item", "key"), [
+    ("trainer.epochs=abc", "trainer.epochs"), ("model.beta=[1]", "model.beta"),
+    ("optim.betas=abc", "optim.betas")])
+def test_a_value_of_the_wrong_type_names_its_key(item: str, key: str) -> None:
+    """OmegaConf's message names the type, not the key ("Value 'abc' ... could not be
+    converted to Integer"): the error line names the key given."""
+    with pytest.raises(UserError, match=rf"bad config override \({key}\): "):
+        build_config("vae", [item])
