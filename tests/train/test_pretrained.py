@@ -121,6 +121,14 @@ def test_size_and_space_options(checkpoint: Path, tmp_path: Path) -> None:
     assert np.abs(decode(run, codes).astype(int) - want).max() <= 1
 
 
+def test_too_few_w_samples_are_refused(checkpoint: Path, tmp_path: Path, cli) -> None:
+    """16 draws of a 16-d W span at most 15 directions: the basis would be singular."""
+    result = cli("import", "stylegan2", checkpoint, "--out", tmp_path / "few", "--w-samples", "16")
+    assert result.code == 2 and "--w-samples must exceed W's 16 dimensions" in result.err
+    assert not (tmp_path / "few").exists()
+    assert load_model(import_generator(checkpoint, tmp_path / "ok", w_samples=17, samples=0))
+
+
 def test_truncation_cutoff_import(checkpoint: Path, tmp_path: Path, cli) -> None:
     result = cli("import", "stylegan2", checkpoint, "--out", tmp_path / "cut", "--truncation", "0.5",
                  "--truncation-cutoff", "2", "--w-samples", "300")

@@ -184,6 +184,9 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space, truncation,
                                                 truncation_cutoff, lr_mlp)
     config, side = model.config, model.size
+    if w_samples <= model.latent_dim:  # n draws span at most n - 1 directions of W
+        raise UserError(f"--w-samples must exceed W's {model.latent_dim} dimensions for a basis "
+                        f"that reaches all of W, got {w_samples}")
     named = {f"generator.{k}": v for k, v in state.items()}
     expected = model.state_dict()
     named.update({k: expected[k] for k in ("w_mean", "w_basis")})
