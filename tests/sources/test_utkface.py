@@ -93,6 +93,19 @@ def test_resize_crops_to_a_square_png(tmp_path: Path) -> None:
     assert store.schema.provenance.arguments["resample"] == "box"
 
 
+def test_resize_scales_sixteen_bit_grey_to_eight_bits(tmp_path: Path) -> None:
+    """A 16-bit grey PNG resized by the converter keeps its levels (/ 257): converting it to
+    8 bits clipped every level above 255 to white."""
+    src = tmp_path / "src"
+    src.mkdir()
+    levels = np.linspace(0, 65535, 32 * 32).reshape(32, 32).astype(np.uint16)
+    Image.fromarray(levels).save(src / "20_0_0_20170109142408075.png")
+    store = utkface.convert(src, tmp_path / "out", resize=16, resample="box", workers=1)
+    image = st.load_images(store)[0].astype(float)
+    expected = levels.reshape(16, 2, 16, 2).mean(axis=(1, 3)) / 257
+    np.testing.assert_allclose(image[..., 0], expected, atol=1.5)
+
+
 def test_provenance_and_limit(utk, tmp_path: Path) -> None:
     src, _, _ = utk
     store = utkface.convert(src, tmp_path / "out", limit=5, workers=1)

@@ -44,7 +44,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
-from latentplay.store.images import turned
+from latentplay.store.images import eight_bit, turned
 from latentplay.store.io import REJECTED_FILE, Store, build, check_target
 from latentplay.store.schema import Attribute, Provenance, Schema
 
@@ -497,9 +497,10 @@ def _draft(image: Image.Image, resize: int | None) -> None:
 
 def _resized(image: Image.Image, size: int | None, resample: str,
              mode: str | None) -> Image.Image:
+    image = eight_bit(image)
     if mode is not None and image.mode != mode:
         image = image.convert(mode)
-    elif image.mode in ("P", "1", "CMYK", "I;16"):
+    elif image.mode in ("P", "1", "CMYK"):
         image = image.convert("RGB" if image.mode in ("P", "CMYK") else "L")
     if size is None:
         return image

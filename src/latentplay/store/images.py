@@ -36,11 +36,17 @@ def decode(cell: dict[str, bytes | str | None] | None, row: int | None = None) -
         img.load()  # decodes the whole stream: a corrupt or truncated image fails here
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise UserError(f"{where} is not a readable image ({exc})") from None
-    img = ImageOps.exif_transpose(img) if turned(img) else img
-    if img.mode == "I" or img.mode.startswith("I;16"):
-        grey = np.asarray(img).astype(np.float64) / 257.0
-        img = Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8))
-    return img
+    return eight_bit(ImageOps.exif_transpose(img) if turned(img) else img)
+
+
+def eight_bit(img: Image.Image) -> Image.Image:
+    """``img`` with 16-bit grey levels (PIL mode ``I;16*`` or ``I``, as 16-bit PNGs open) scaled
+    to 8-bit ``L`` (value / 257; converting would clip every level above 255 to white); any
+    other image unchanged."""
+    if img.mode != "I" and not img.mode.startswith("I;16"):
+        return img
+    grey = np.asarray(img).astype(np.float64) / 257.0
+    return Image.fromarray(np.clip(np.round(grey), 0, 255).astype(np.uint8))
 
 
 def turned(image: Image.Image) -> bool:
