@@ -54,3 +54,16 @@ def test_bad_choices_are_user_errors(pg: Playground) -> None:
         projection.figure(pg, "nothing", "pca", "gender")
     with pytest.raises(UserError, match="no attribute"):
         projection.figure(pg, "vae_mu", "pca", "height")
+
+
+def test_rows_without_a_vector_are_said_in_the_title(coded_faces: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = shutil.copytree(coded_faces, tmp_path / "faces")
+    x = store.vectors(store.load(data), "vae_mu").copy()
+    x[:25] = np.nan
+    store.save(store.add_column(store.load(data), "holes", x, "vae_mu with NaN rows"), data)
+    holes = Playground.open(data=data)
+    title = projection.figure(holes, "holes", "pca", "gender").layout.title.text
+    assert f"({len(x) - 25:,} rows; 25 of {len(x):,} rows without a holes vector left out)" in title
+    assert "left out" not in projection.figure(holes, "vae_mu", "pca", "gender").layout.title.text

@@ -61,14 +61,20 @@ def hover_lines(pg: Playground, rows: np.ndarray) -> list[str]:
 def figure(pg: Playground, column: str, method: str, colour: str, sample: int | None = SAMPLE,
            seed: int = 0) -> Any:
     """A plotly scatter of ``column`` projected by ``method``, coloured by attribute
-    ``colour``; each point's hover text lists its row and all its attribute values."""
-    from latentplay.embed.plots import store_labels
+    ``colour``; each point's hover text lists its row and all its attribute values, and the
+    title says how many rows without a vector were left out."""
+    from latentplay.embed.coordinates import sample_rows
+    from latentplay.embed.plots import left_out_note, store_labels
     from latentplay.viz.projection import projection_figure
 
     coords, rows = coordinates(pg, column, method, sample, seed)
-    labels = store_labels(pg.need_store(), colour, rows)
+    store = pg.need_store()
+    labels = store_labels(store, colour, rows)
     titles = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-    fig = projection_figure(coords, [labels], f"{titles[method]} of {column} ({len(rows):,} rows)")
+    asked = len(store) if method == "pca" else len(sample_rows(len(store), sample or None, seed))
+    note = left_out_note(column, asked, len(rows))
+    fig = projection_figure(coords, [labels], f"{titles[method]} of {column} ({len(rows):,} rows"
+                                              + (f"; {note})" if note else ")"))
     lines = np.asarray(hover_lines(pg, rows), dtype=object)
     for trace in fig.data:
         trace.text = lines[np.asarray(trace.customdata, dtype=np.int64)].tolist()
