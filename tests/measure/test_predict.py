@@ -115,6 +115,16 @@ def test_head_probabilities_by_hand():
     assert np.isnan(color[1]).all() and np.isnan(odd[1]).all()
 
 
+def test_a_sigmoid_head_reads_extreme_logits_without_overflow():
+    import warnings
+
+    logits = np.array([[-1000.0], [1000.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # exp(1000) overflowed with a RuntimeWarning
+        (odd,) = head_probabilities(logits, parse_heads("o@0:sigmoid"))
+    np.testing.assert_array_equal(odd, [[1.0, 0.0], [0.0, 1.0]])
+
+
 def test_sigmoid_heads_and_the_celeba_layout():
     heads = parse_heads("Smiling@31:sigmoid; glasses:sigmoid=without,with; hair=dark,light")
     assert heads == [Head("Smiling", 31, ("no", "yes"), True),

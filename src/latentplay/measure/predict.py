@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import softmax
+from scipy.special import expit, softmax
 
 from latentplay import store as st
 from latentplay.embed.base import Embedder, Images, as_list, embed_images, make_embedder
@@ -193,7 +193,7 @@ def head_probabilities(logits: np.ndarray, heads: Sequence[Head]) -> list[np.nda
             raise UserError(f"head {head.name!r} gives values, not classes")
         z = logits[:, head.start:head.stop].astype(np.float64)
         if head.sigmoid:
-            p = 1 / (1 + np.exp(-z))
+            p = expit(z)
             out.append(np.hstack([1 - p, p]))
             continue
         out.append(softmax(z, axis=1))
