@@ -6,7 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from latentplay.app import faces_tab
+from latentplay.app import faces, faces_tab
 from latentplay.app.state import Playground
 
 
@@ -20,6 +20,13 @@ def test_faces_tab_defaults_and_endpoints(vae_run: Path, coded_faces: Path) -> N
     assert faces_tab._default_attribute(pg) == "gender"
     assert faces_tab._classes(pg, "gender") == {"choices": ["female", "male"], "value": "male"}
     assert faces_tab._classes(pg, "smile") == {"choices": [], "value": None}
+    # an ordered attribute of many classes is first offered along its order, which fit takes
+    tones = faces_tab._classes(pg, "skin_tone")
+    assert tones["choices"][0] == (faces_tab.ALONG_THE_ORDER, "") and tones["value"] == ""
+    assert [c[1] for c in tones["choices"][1:]] == faces.class_names(pg, "skin_tone")
+    along = faces.fit(pg, "vae_mu", "skin_tone", tones["value"])
+    assert along.label == faces.fit(pg, "vae_mu", "skin_tone", None).label
+    assert along.label != faces.fit(pg, "vae_mu", "skin_tone", "monk_2").label
     with gr.Blocks() as demo:
         faces_tab.faces_tab(pg, demo)
     assert [t.label for t in _blocks(demo, gr.Tab)] == ["Faces"]

@@ -14,6 +14,10 @@ from latentplay.app.widgets import display, guard
 from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
 
+ALONG_THE_ORDER = "(along the order)"
+"""The "towards class" choice of an ordered attribute's direction from its first class to its
+last (no single class named)."""
+
 
 def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
     """The Faces tab: rows A and B with their images, interpolation, and the edit section."""
@@ -138,6 +142,10 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
 
 def _classes(pg: Playground, attribute: str | None) -> dict[str, Any]:
     """Choices and default of the "towards class" dropdown for ``attribute``: its classes
-    and the second one (empty for a continuous attribute)."""
+    and the second one (empty for a continuous attribute); an ordered attribute of more than
+    two classes is first offered along its order (the value ``""``), from its first class to
+    its last."""
     names = faces.class_names(pg, attribute) if attribute else []
+    if len(names) > 2 and pg.need_store().schema.attribute(attribute).ordered:
+        return {"choices": [(ALONG_THE_ORDER, ""), *[(n, n) for n in names]], "value": ""}
     return {"choices": names, "value": names[1] if len(names) > 1 else None}
