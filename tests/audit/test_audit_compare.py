@@ -44,6 +44,18 @@ def test_tv_js_and_chi_square_by_hand() -> None:
     assert js_divergence(np.array([1.0, 0]), np.array([0, 1.0])) == pytest.approx(1.0)
 
 
+def test_js_divergence_of_equal_shares_is_zero_not_nan() -> None:
+    """Corrected shares that equal the training shares up to rounding (an annotator that reads
+    every class as it is, on images read like the training set) are at JS 0: the square of
+    scipy's distance was NaN there, in summary.json and the figure's title."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        p = rng.dirichlet(np.ones(3))
+        q = np.abs(p + rng.normal(0.0, 1e-17, 3))
+        assert js_divergence(p, q) == pytest.approx(0.0, abs=1e-12)
+    assert js_divergence(np.array([2.0, 2.0]), np.array([0.5, 0.5])) == pytest.approx(0.0)
+
+
 def test_chi_square_of_labels_is_pearsons_test_of_homogeneity() -> None:
     training, generated = np.array([30, 50, 20]), np.array([300, 400, 300])
     stat, pval, dof = chi_square(training, generated)

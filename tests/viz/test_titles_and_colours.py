@@ -100,3 +100,23 @@ def test_love_plot_shows_what_matching_left_imbalanced():
     assert "c45" in shown and len(shown) == 10
     text = fig.axes[0].title.get_text().replace("\n", " ")
     assert "40 less imbalanced covariates not shown" in text and "0.410 before, 0.041 after" in text
+
+
+def test_shares_by_setting_gives_many_classes_own_colours_and_a_legend_beside_the_axes():
+    """Twenty joint classes (gender x skin tone, `audit compare --joint --psi`): each line has a
+    colour of its own, and the legend lies within the figure, off the plotted shares."""
+    from latentplay.viz.distribution import shares_by_setting
+
+    classes = [f"{g} / monk_{t}" for g in ("female", "male") for t in range(1, 11)]
+    shares = np.full((3, 20), 1 / 20)
+    intervals = np.stack([shares - 0.01, shares + 0.01], axis=-1)
+    fig = shares_by_setting([1.0, 0.7, 0.4], classes, shares, intervals, np.full(20, 1 / 20),
+                            title="gender,skin_tone: annotated shares of 60 samples at each ψ")
+    ax = fig.axes[0]
+    lines = [line for line in ax.get_lines() if line.get_label() in classes]
+    assert len({mcolors.to_hex(line.get_color()) for line in lines}) == 20
+    fig.canvas.draw()
+    legend, plot, frame = ax.get_legend().get_window_extent(), ax.get_window_extent(), fig.bbox
+    assert legend.x0 >= plot.x1  # beside the axes, not over the lines
+    assert frame.x0 <= legend.x0 and legend.x1 <= frame.x1 + 0.5
+    assert frame.y0 - 0.5 <= legend.y0 and legend.y1 <= frame.y1 + 0.5

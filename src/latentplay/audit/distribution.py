@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import nnls
-from scipy.spatial.distance import jensenshannon
+from scipy.special import rel_entr
 from scipy.stats import chi2 as chi2_distribution
 
 from latentplay.clustered import ShareSpread, share_spread
@@ -59,11 +59,15 @@ def total_variation(p: np.ndarray, q: np.ndarray) -> float:
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     """Jensen-Shannon divergence of two ``(K,)`` distributions in bits, in [0, 1] (NaN when
-    either is empty)."""
+    either is empty). Summed directly, not squared from scipy's distance, whose square root of
+    a rounding error below 0 is NaN for two equal distributions."""
     p, q = np.asarray(p, float), np.asarray(q, float)
     if not (p.sum() > 0 and q.sum() > 0):
         return float("nan")
-    return float(jensenshannon(p, q, base=2) ** 2)
+    p, q = p / p.sum(), q / q.sum()
+    m = 0.5 * (p + q)
+    bits = 0.5 * float(rel_entr(p, m).sum() + rel_entr(q, m).sum()) / np.log(2)
+    return float(np.clip(bits, 0.0, 1.0))
 
 
 def _multinomial(p: np.ndarray) -> np.ndarray:

@@ -193,12 +193,17 @@ def shares_by_setting(
 ) -> Figure:
     """Class shares ``(S, K)`` at each of ``S`` settings (one line per class, its ``(S, K, 2)``
     interval as a band), the strongest setting on the right (settings decreasing), and each
-    class's ``reference`` share ``(K,)`` (the training data's) as a dotted line."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    class's ``reference`` share ``(K,)`` (the training data's) as a dotted line. Every class
+    has a colour of its own (tab10, tab20 beyond 10 classes, a ramp beyond 20), named in a
+    legend beside the axes, in columns of at most 16: joint classes run to dozens."""
+    columns = -(-len(classes) // 16)
+    fig, ax = plt.subplots(figsize=(7 + 1.6 * columns, 4.2))
     x = np.asarray(settings, float)
-    colors = plt.get_cmap("tab10")
+    colors = (plt.get_cmap("tab10").colors if len(classes) <= 10
+              else plt.get_cmap("tab20").colors if len(classes) <= 20
+              else plt.get_cmap("turbo")(np.linspace(0.05, 0.95, len(classes))))
     for k, name in enumerate(classes):
-        color = colors(k % 10)
+        color = colors[k]
         ax.plot(x, shares[:, k], "o-", color=color, label=name)
         ax.fill_between(x, intervals[:, k, 0], intervals[:, k, 1], color=color, alpha=0.15, lw=0)
         if reference is not None:
@@ -208,8 +213,8 @@ def shares_by_setting(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share of samples")
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="best", title="dotted: training" if reference is not None else None,
-              title_fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=columns,
+              title="dotted: training" if reference is not None else None, title_fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
