@@ -118,6 +118,7 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["interpolate", "{vae}", "--data", "{faces}", "--rows", "1,2,3"], "pairs"),
         (["blend", "{vae}", "--data", "{faces}", "--rows", "1,99999"], "out of range"),
         (["sample", "{faces}"], "not a run directory"),
+        (["traverse", "{vae}", "--sefa", "--layers", "coarse"], "--layers needs a generator"),
     ],
 )
 def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path,
@@ -167,6 +168,20 @@ def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Pat
                       "--rows", "0:3", "--alphas=-1,1", "--to-distance", "--along", "normal",
                       "--out", png), png)
     assert numbers["to_distance"] and numbers["along"] == "normal"
+
+
+def test_edit_at_layers_of_a_model_without_styles_names_layers(cli, coded_store: Path, vae_run: Path,
+                                                               tmp_path: Path) -> None:
+    """``edit --layers`` on a VAE is refused naming ``--layers``, not style mixing (a command the
+    user did not run)."""
+    out = tmp_path / "g.json"
+    assert cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+               "--out", out).code == 0
+    r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", out, "--rows", "0:2",
+            "--layers", "coarse", "--out", tmp_path / "e.png")
+    assert r.code == 2 and r.err.startswith("error: --layers needs a generator"), r.err
+    assert "style mixing" not in r.err and "this run is a vae" in r.err
+    assert not (tmp_path / "e.png").exists()
 
 
 def test_edit_refuses_a_direction_of_another_latent(cli, coded_store: Path, cvae_run: Path,

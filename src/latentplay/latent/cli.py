@@ -221,7 +221,7 @@ def traverse(
     if sefa:
         from latentplay.latent.mixing import at_layers, layer_range, style_layers
 
-        span = None if layers is None else layer_range(layers, style_layers(model))
+        span = None if layers is None else layer_range(layers, style_layers(model, "--layers"))
         frame = tr.sefa_axes(model, span)
         comps = parse_rows(axes) if axes else list(range(min(top, len(frame.steps))))
         bad = [c for c in comps if not 0 <= c < len(frame.steps)]
@@ -564,7 +564,7 @@ def edit(
     if layers is not None:
         from latentplay.latent.mixing import at_layers, layer_range, style_layers
 
-        span = layer_range(layers, style_layers(model))
+        span = layer_range(layers, style_layers(model, "--layers"))
         moved = at_layers(model, codes.z, moved, span)
     n, a, d = moved.shape
     cond = None if codes.condition is None else np.repeat(codes.condition, a, axis=0)

@@ -19,11 +19,12 @@ NAMED = {"coarse": (0, 4), "middle": (4, 8), "fine": (8, None)}
 """Layer ranges by name (StyleGAN's split: 4-8 px, 16-32 px, 64 px and up)."""
 
 
-def style_layers(model: torch.nn.Module) -> int:
+def style_layers(model: torch.nn.Module, what: str = "style mixing") -> int:
     """How many styles ``model`` takes (one ``w`` per layer); a UserError for a model that
-    takes one code for all (anything but an imported StyleGAN2 or StyleGAN3)."""
+    takes one code for all (anything but an imported StyleGAN2 or StyleGAN3), naming ``what``
+    needed the styles (``"style mixing"``, an option such as ``"--layers"``)."""
     if not hasattr(model, "decode_layers"):
-        raise UserError("style mixing needs a generator with one style per layer (an imported "
+        raise UserError(f"{what} needs a generator with one style per layer (an imported "
                         f"StyleGAN2 or StyleGAN3); this run is a {getattr(model, 'family', '?')}")
     return int(model.n_layers)
 
