@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
 
 from latentplay.viz.pairs import pairs_grid
 from latentplay.viz.probe import informativeness_heatmap
@@ -32,3 +33,20 @@ def test_informativeness_heatmap_title_fits_a_narrow_figure() -> None:
     box = fig.axes[0].title.get_window_extent()
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width
     plt.close(fig)
+
+
+def test_probe_bars_draw_a_negative_r2_where_it_is() -> None:
+    """A k-NN R² of -0.065 was drawn at 0, its ring cut by the axis; scores below the floor
+    are drawn at it and the axis label says so."""
+    from latentplay.viz.probe import FLOOR, probe_bars
+
+    linear, knn, chance = np.array([[0.4]]), np.array([[-0.065]]), np.array([0.0])
+    ax = probe_bars(["age"], ["R²"], ["mu"], linear, knn, chance).axes[0]
+    ring = ax.lines[0].get_xdata()
+    assert ring[0] == pytest.approx(-0.065) and ax.get_xlim()[0] < -0.065
+    assert "drawn at" not in ax.get_xlabel()
+    ax = probe_bars(["age"], ["R²"], ["mu"], np.array([[-3.0]]), knn, chance).axes[0]
+    assert ax.get_xlim()[0] == pytest.approx(FLOOR - 0.03) and "drawn at" in ax.get_xlabel()
+    assert ax.patches[0].get_width() == pytest.approx(FLOOR)
+    ax = probe_bars(["age"], ["R²"], ["mu"], linear, np.array([[0.3]]), chance).axes[0]
+    assert ax.get_xlim()[0] == 0

@@ -13,6 +13,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.viz.style import wrap_title  # noqa: E402
 
+FLOOR = -0.25
+"""The lowest score the probe bars draw (an R² can fall without bound)."""
+
 
 def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequence[str],
                linear: np.ndarray, knn: np.ndarray, chance: np.ndarray) -> Figure:
@@ -27,13 +30,16 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     """
     n_attr, n_col = len(attributes), len(columns)
     height = 0.8 / n_col
+    scores = np.concatenate([np.ravel(linear), np.ravel(knn)])
+    worst = float(np.nanmin(scores)) if np.isfinite(scores).any() else 0.0
+    floor = max(min(worst, 0.0), FLOOR)  # an R² below 0 is worse than the mean: drawn as such
     fig, ax = plt.subplots(figsize=(8, 1.4 + n_attr * (0.25 + 0.3 * n_col)))
     colors = plt.get_cmap("tab10")(np.arange(n_col) % 10)
     y = np.arange(n_attr)
     for c in range(n_col):
         pos = y - 0.4 + height * (c + 0.5)
-        ax.barh(pos, np.clip(linear[:, c], 0, None), height, color=colors[c], label=columns[c])
-        ax.plot(np.clip(knn[:, c], 0, None), pos, "o", mfc="none", mec="black", ms=5)
+        ax.barh(pos, np.clip(linear[:, c], floor, None), height, color=colors[c], label=columns[c])
+        ax.plot(np.clip(knn[:, c], floor, None), pos, "o", mfc="none", mec="black", ms=5)
     for a in range(n_attr):
         ax.plot([chance[a]] * 2, [a - 0.45, a + 0.45], color="0.4", lw=1.5)
     ax.plot([], [], "o", mfc="none", mec="black", label="k-NN probe")
@@ -42,8 +48,11 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     ax.set_yticks(y, [f"{a}\n({short.get(m, m)})" for a, m in zip(attributes, measures,
                                                                    strict=True)], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlim(0, 1.03)  # rings at 1 stay whole
-    ax.set_xlabel("held-out score (bars: linear probe)")
+    ax.set_xlim(floor - (0.03 if floor < 0 else 0), 1.03)  # rings at the ends stay whole
+    if floor < 0:
+        ax.axvline(0, color="0.3", lw=0.8)
+    below = f"; scores below {FLOOR:g} drawn at it" if worst < FLOOR else ""
+    ax.set_xlabel(f"held-out score (bars: linear probe{below})")
     ax.set_title("What each column holds of each attribute", fontsize=10)
     ax.grid(axis="x", color="0.9")
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
