@@ -60,3 +60,12 @@ def test_combine_store_in_place_and_refusals(tmp_path: Path, cli) -> None:
         combine_store(tmp_path / "s", ["race", "gender"])
     assert len(combine_store(tmp_path / "s", ["gender", "race"], name="gr").schema
                .attribute("gr").names) == 5
+
+
+def test_one_attribute_option_given_a_list_points_to_combine(tmp_path: Path, cli) -> None:
+    """``data grid --by race,gender`` takes one attribute: its error names ``data combine``."""
+    _store(tmp_path / "s")
+    r = cli("data", "grid", tmp_path / "s", "--by", "race,gender", "--out", tmp_path / "g.png")
+    assert r.code == 2
+    assert "latentplay data combine STORE race,gender`, named race_gender" in r.err
+    assert "attributes: race, gender" in r.err and "Traceback" not in r.err

@@ -156,7 +156,12 @@ class Schema:
             return self.attribute(name)
         except KeyError:
             choices = ", ".join(a.name for a in self.attributes) or "none"
-            raise UserError(f"no attribute {name!r}; attributes: {choices}") from None
+            hint = ""
+            if "," in name:
+                hint = (f" (this option takes one attribute; for the intersections make them one "
+                        f"first: `latentplay data combine STORE {name}`, named "
+                        f"{name.replace(',', '_')})")
+            raise UserError(f"no attribute {name!r}{hint}; attributes: {choices}") from None
 
     def has_attribute(self, name: str) -> bool:
         try:
