@@ -226,3 +226,22 @@ def test_sigkill_then_resume_equals_uninterrupted(run: Path, shapes_store: Path,
         assert torch.equal(a[key], b[key]), key
     steps = [int(r["step"]) for r in read_table(metrics) if r["scope"] == "step"]
     assert steps == list(range(1, 28))
+
+
+def test_a_store_with_its_own_split_trains_to_the_end(shapes_store: Path, tiny: list[str],
+                                                      tmp_path: Path) -> None:
+    """A store's ``split`` attribute (``data split``, FairFace's, CelebA's) clashed with
+    ``latents.npy``'s own ``split`` field after the last epoch; it is ``label_split`` there."""
+    import shutil
+
+    from latentplay.store import split_store
+
+    data = shutil.copytree(shapes_store, tmp_path / "shapes")
+    split_store(data, test=0.25)
+    run = train.train("vae", data, tmp_path / "run", epochs=1, batch_size=64,
+                      overrides=[*tiny, "log.latents_max=40"], progress=False)
+    table = np.load(run / "latents.npy")
+    assert {"split", "label_split", "shape"} <= set(table.dtype.names)
+    store = load(data)
+    assert np.array_equal(table["label_split"], store.labels("split")[table["index"]].astype(np.float32))
+    assert (run / "active_units.json").exists()

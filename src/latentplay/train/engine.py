@@ -618,7 +618,9 @@ class Engine:
                              self.run_dir / "force_condition.png")
 
     def _write_latents(self) -> None:
-        """``latents.npy`` (structured: index, split, mu, logvar, one field per label) and
+        """``latents.npy`` (structured: index, split (1: held out), mu, logvar, one field per
+        label, ``label_<name>`` for a label named like one of the four: a store's own ``split``
+        attribute, from ``data split`` or a converter) and
         ``active_units.json``: Burda et al.'s active units, the dimensions whose encoder means
         vary by more than :data:`ACTIVE_THRESHOLD` over the rows of ``latents.npy`` under the
         final model (the per-epoch Welford variance mixes the models of a whole epoch)."""
@@ -636,12 +638,14 @@ class Engine:
         d = mu_all.shape[1]
         fields = [("index", np.int64), ("split", np.uint8), ("mu", np.float32, (d,)),
                   ("logvar", np.float32, (d,))]
-        fields += [(name, np.float32) for name in self.data.labels]
-        table = np.zeros(n, dtype=fields)
+        own = {f[0] for f in fields}
+        labels = {(f"label_{name}" if name in own else name): values
+                  for name, values in self.data.labels.items()}
+        table = np.zeros(n, dtype=fields + [(name, np.float32) for name in labels])
         table["index"] = self.data.rows[:n]
         table["split"] = np.isin(np.arange(n), self.data.test_idx).astype(np.uint8)
         table["mu"], table["logvar"] = mu_all, lv_all
-        for name, values in self.data.labels.items():
+        for name, values in labels.items():
             table[name] = values[:n]
         np.save(self.run_dir / "latents.npy", table, allow_pickle=False)
         variance = mu_all.astype(np.float64).var(0)
