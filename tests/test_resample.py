@@ -4,6 +4,7 @@ distinct totals, with the distribution of drawing the clusters themselves."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from latentplay import resample
 
@@ -36,3 +37,35 @@ def test_continuous_totals_are_drawn_directly() -> None:
     direct = np.random.default_rng(4).multinomial(25000, np.full(25000, 1 / 25000),
                                                   size=3) @ values
     np.testing.assert_allclose(resample.resampled(values, 3, seed=4), direct)
+
+
+def test_a_difference_of_rates_that_never_change_has_a_symmetric_interval() -> None:
+    """Neither the edit nor the random directions flip a face: the excess is 0, and its
+    interval runs as far below 0 as above (a one-sided [0, 3.7 %] read as a proportion
+    before), each side Wilson's upper bound at the rows."""
+    from latentplay.intervals import effective_wilson
+    from latentplay.resample import difference_intervals
+
+    zeros = np.zeros((100, 1))
+    (low, high), = difference_intervals(zeros, zeros, np.arange(100), 500, seed=0)
+    w = effective_wilson(0.0, 100)[1]
+    assert high == pytest.approx(w) and low == pytest.approx(-w)
+
+
+def test_a_difference_of_rates_is_newcombes_interval_where_the_bootstrap_is_narrower() -> None:
+    """Independent rows: never narrower than Newcombe's hybrid score interval for paired
+    proportions (with their correlation), which the percentile bootstrap undercuts at 0 %."""
+    from latentplay.intervals import effective_wilson
+    from latentplay.resample import difference_intervals
+
+    rng = np.random.default_rng(3)
+    a = (rng.random((60, 1)) < 0.1).astype(float)
+    b = np.zeros((60, 1))
+    b[:3] = 1.0
+    (low, high), = difference_intervals(a, b, np.arange(60), 2000, seed=0)
+    (p1, (l1, u1)), (p2, (l2, u2)) = [(x.mean(), effective_wilson(x.mean(), 60)) for x in (a, b)]
+    r = np.corrcoef(a[:, 0], b[:, 0])[0, 1]
+    newcombe_low = p1 - p2 - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2))
+    newcombe_high = p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2))
+    assert low <= newcombe_low + 1e-12 and high >= newcombe_high - 1e-12
+    assert low < p1 - p2 < high

@@ -63,7 +63,8 @@ def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
         for start in range(0, n_boot, step)])
 
 
-def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int,
+                   proportion: bool = True) -> np.ndarray:
     """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
     left out) over ``n_boot`` resamples of the clusters of ``units`` ``(n,)`` (rows, or
     persons drawn with all of their rows); NaN where no draw has a value.
@@ -72,7 +73,60 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
     or like one, and its interval is never narrower than Wilson's at its effective number of
     rows (:func:`effective_rows`): the percentile interval alone shrinks to a point at 0 % or
     100 % or with a single person, and covers too seldom with few persons. (A constant column
-    of 1s reads as a proportion of 100 %: Wilson's interval at its rows.)"""
+    of 1s reads as a proportion of 100 %: Wilson's interval at its rows.) ``proportion=False``
+    says the values are no proportion whatever their range (differences, measured values):
+    the percentile intervals alone."""
+    out = _percentile_intervals(values, units, n_boot, seed)
+    if proportion:
+        read = np.isfinite(values)
+        for j in range(values.shape[1]):
+            x = values[read[:, j], j]
+            if len(x) and x.min() >= 0 and x.max() <= 1:
+                low, high = effective_wilson(float(x.mean()), effective_rows(x, units[read[:, j]]))
+                out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
+    return out
+
+
+def difference_intervals(a: np.ndarray, b: np.ndarray, units: np.ndarray, n_boot: int,
+                         seed: int) -> np.ndarray:
+    """``(A, 2)`` 95 % intervals of the column means of ``a - b``, two ``(n, A)`` proportions
+    read on the same rows (a rate and its reference; rows where either is NaN left out): the
+    percentile intervals of the differences, never narrower than the MOVER interval built
+    from each side's Wilson interval at its effective rows and the sides' correlation over
+    the rows (Zou & Donner 2008; Newcombe's hybrid score interval for paired proportions).
+    Where neither side ever changes (both 0 %), the interval is symmetric around 0, not a
+    point or a one-sided one."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    both = np.isfinite(a) & np.isfinite(b)
+    out = _percentile_intervals(np.where(both, a - b, np.nan), units, n_boot, seed)
+    for j in range(a.shape[1]):
+        rows = both[:, j]
+        if not rows.any():
+            continue
+        sides = []
+        for x in (a[rows, j], b[rows, j]):
+            share = float(x.mean())
+            sides.append((share, *effective_wilson(share, effective_rows(x, units[rows]))))
+        (p1, l1, u1), (p2, l2, u2) = sides
+        r = _correlation(a[rows, j], b[rows, j])
+        d = p1 - p2
+        low = d - np.sqrt(max((p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2), 0))
+        high = d + np.sqrt(max((u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2), 0))
+        out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
+    return out
+
+
+def _correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson's correlation of two ``(n,)`` columns; 0 where either does not vary."""
+    if x.std() == 0 or y.std() == 0:
+        return 0.0
+    return float(np.clip(np.corrcoef(x, y)[0, 1], -1.0, 1.0))
+
+
+def _percentile_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
+                          ) -> np.ndarray:
+    """``(A, 2)`` percentile intervals of the column means of ``(n, A)`` ``values`` (NaN left
+    out) over cluster resamples; NaN where no draw has a value."""
     read = np.isfinite(values)
     a = values.shape[1]
     sums = cluster_sums(units, [np.where(read[:, j], values[:, j], 0.0) for j in range(a)]
@@ -85,10 +139,6 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
         finite = means[np.isfinite(means[:, j]), j]
         if len(finite):
             out[j] = np.percentile(finite, [2.5, 97.5])
-        x = values[read[:, j], j]
-        if len(x) and x.min() >= 0 and x.max() <= 1:
-            low, high = effective_wilson(float(x.mean()), effective_rows(x, units[read[:, j]]))
-            out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
     return out
 
 

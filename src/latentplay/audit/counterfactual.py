@@ -51,7 +51,7 @@ import numpy as np
 from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
-from latentplay.resample import mean_intervals
+from latentplay.resample import difference_intervals, mean_intervals
 
 ALL = "all faces"
 """The group of every face in :func:`flip_table`."""
@@ -429,9 +429,10 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
                    else mean_intervals(flips[mask].astype(float), units, n_boot, seed))
         if rand is not None:
             excess = flips[mask] - rand[mask]  # (n, A)
-            excess_ci = mean_intervals(excess, units, n_boot, seed)
+            excess_ci = difference_intervals(flips[mask].astype(float), rand[mask], units,
+                                             n_boot, seed)
         if moved is not None and persons is not None:
-            shift_ci = mean_intervals(moved[mask], units, n_boot, seed)
+            shift_ci = mean_intervals(moved[mask], units, n_boot, seed, proportion=False)
         for j, label in enumerate(result.labels):
             row: dict[str, object] = {
                 "group": name, "step": label, "n": n, "flips": int(counts[j]),

@@ -145,10 +145,11 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
         if not mask.any():
             continue
         units = np.arange(int(mask.sum())) if persons is None else np.asarray(persons)[mask]
-        change_ci = None if persons is None else mean_intervals(changes[mask], units, n_boot, seed)
+        change_ci = None if persons is None else mean_intervals(changes[mask], units, n_boot, seed,
+                                                                proportion=False)
         if rand is not None:
             excess = np.abs(changes[mask]) - rand[mask]          # (m, A), NaN: unread
-            excess_ci = mean_intervals(excess, units, n_boot, seed)
+            excess_ci = mean_intervals(excess, units, n_boot, seed, proportion=False)
         for j, label in enumerate(result.labels):
             x = changes[mask, j]
             x = x[np.isfinite(x)]
