@@ -280,6 +280,30 @@ def test_the_printed_lines(tmp_path: Path) -> None:
     assert "  t0: too few rows (1)" in accuracy_lines(values)
 
 
+def test_an_undefined_error_ratio_names_the_groups_without_errors(tmp_path: Path) -> None:
+    """Tone t0 predicted without an error (its one wrong row put right): no ratio of errors,
+    and the line says why."""
+    from latentplay.audit.accuracy import measure_accuracy
+    from latentplay.audit.accuracy_text import accuracy_lines
+
+    store = _store(tmp_path / "s")
+    predicted = np.asarray(store.labels("predicted_gender")).copy()
+    predicted[0] = GENDER[0]
+    names = ["female", "male", "unknown"]
+    store = st.add_attributes(store, {"fixed": (Attribute("fixed", "categorical", names=names),
+                                                predicted)})
+    s, _ = measure_accuracy(store, "fixed", "gender", "tone")
+    assert s["across"]["error_ratio"] is None
+    across = next(line for line in accuracy_lines(s) if line.startswith("  across groups:"))
+    assert across.startswith("  across groups: error ratio - (no errors in t0), accuracy gap ")
+    read = np.asarray(store.labels("age"), np.float64)
+    read[TONE == 1] = np.asarray(store.labels("predicted_age"))[TONE == 1]
+    store = st.add_attributes(store, {"exact_age": (Attribute("exact_age", "continuous"), read)})
+    values, _ = measure_accuracy(store, "exact_age", "age", "tone")
+    assert "  across groups: MAE ratio - (no error in t0, t2), MAE gap " in "\n".join(
+        accuracy_lines(values))
+
+
 def test_a_group_with_one_reading_keeps_the_table_whole(tmp_path: Path) -> None:
     """Values: tone t0 keeps one reading (the rest have none), too few for an error; its
     row still has every column, so accuracy.csv keeps the others' intervals."""

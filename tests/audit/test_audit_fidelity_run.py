@@ -130,6 +130,10 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
             "--out", out)
     assert r.code == 0, r.err
     assert "precision" in r.out and "coverage by skin_tone: monk_1 -" in r.out
+    # --data may be any reference store: the lines name it instead of calling it "training"
+    assert f"150 generated vs 150 images of {faces.name} (--data) in " in r.out
+    assert f"held-out images of {faces.name} (--data) score: precision" in r.out
+    assert "training" not in r.out
     summary = json.loads((out / "fidelity.json").read_text())
     assert summary["n_generated"] == 150 and summary["n_real"] == 150
     assert summary["source"]["run"] == str(vae_run)

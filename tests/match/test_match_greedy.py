@@ -92,6 +92,30 @@ def test_exact_blocks_equal_brute_force_per_block(method: str) -> None:
     assert got == expected
 
 
+def test_exact_blocks_short_of_controls_say_how_many_treated_units_they_leave() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((80, 3))
+    blocks = np.repeat([0, 1, 2, 3], 20)
+    treated = np.zeros(80, bool)
+    treated[:8] = True  # block 0: 8 treated, 12 controls
+    treated[20:33] = True  # block 1: 13 treated, 7 controls
+    treated[40:55] = True  # block 2: 15 treated, 5 controls
+    treated[60:62] = True  # block 3: 2 treated, 18 controls
+    res = match(x, treated, exact=blocks)
+    assert [b["treated"] - b["matched_treated"] for b in res.info["blocks"]] == [0, 6, 10, 0]
+    assert res.info["warnings"] == ["16 treated units in 2 of the 4 exact-match blocks found no "
+                                    "control: their block ran out of controls (fewer than its "
+                                    "treated units x ratio, or none)"]
+    # a caliper's drops are not counted as lacking controls
+    tight = match(x, treated, exact=blocks, caliper=1.5)
+    left = sum(b["treated"] - b["matched_treated"] for b in tight.info["blocks"])
+    assert tight.caliper_drops > 0 and left - tight.caliper_drops > 0
+    assert tight.info["warnings"][0].startswith(
+        f"{left - tight.caliper_drops} treated units in 1 of the 4 exact-match blocks")
+    enough = match(x, treated & (blocks % 3 == 0), exact=blocks)
+    assert enough.info["warnings"] == []
+
+
 def test_search_returns_nearest_available_and_a_true_bound() -> None:
     rng = np.random.default_rng(5)
     xc = rng.standard_normal((500, 5)).astype(np.float32)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from latentplay.audit.calibration import calibration_lines
@@ -26,7 +27,8 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
         out.append(f"  {r['group']}: " + _group_text(r, s["kind"] == "values"))
     across = s["across"] or {}
     if "error_ratio" in across:
-        ratio = "-" if across["error_ratio"] is None else f"{across['error_ratio']:.2f}"
+        ratio = (f"{across['error_ratio']:.2f}" if across["error_ratio"] is not None else
+                 "- (no errors in " + _names(s["groups"], lambda r: r["correct"] == r["n"]) + ")")
         chi2 = across.get("chi2")
         persons = across.get("chance_gap_over_persons")
         out.append(f"  across groups: error ratio {ratio}, accuracy gap "
@@ -42,7 +44,8 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
                    f"{seen['gap']:.3f}{persons} between {seen['group']} and the rest; a smaller "
                    "one may go unnoticed")
     elif "mae_ratio" in across:
-        ratio = "-" if across["mae_ratio"] is None else f"{across['mae_ratio']:.2f}"
+        ratio = (f"{across['mae_ratio']:.2f}" if across["mae_ratio"] is not None else
+                 "- (no error in " + _names(s["groups"], lambda r: r["mae"] == 0) + ")")
         out.append(f"  across groups: MAE ratio {ratio}, MAE gap {across['mae_gap']:.3g}")
     trend = across.get("trend")
     if trend and "slope" in trend:
@@ -69,6 +72,12 @@ def _over_persons(test: dict[str, Any] | None) -> str:
         return ""
     return (f"; over {over['clusters']} persons p {p_text(over['p_value'])} "
             f"(design effect {over['design_effect']:.2f})")
+
+
+def _names(groups: list[dict[str, Any]], zero: Callable[[dict[str, Any]], bool]) -> str:
+    """The names of the ``groups`` with rows for which ``zero`` holds (the groups without
+    errors that leave a ratio of errors undefined)."""
+    return ", ".join(r["group"] for r in groups if r["n"] and zero(r))
 
 
 def _group_text(r: dict[str, Any], values: bool) -> str:

@@ -308,7 +308,8 @@ def sample_groups_cmd(
 @app.command("fidelity")
 def fidelity_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
-    data: Path = typer.Option(..., help="Training store."),
+    data: Path = typer.Option(..., help="Store of real images to compare with: the training "
+                              "store, or another reference."),
     out: Path = typer.Option(..., "--out", help="Directory for fidelity.json, CSVs and figures."),
     features: str = typer.Option("pixels-pca", help="Embedder of both image sets: pixels-pca, "
                                  "dlib, vae:RUN, clip:PATH."),
@@ -386,11 +387,12 @@ def fidelity_cmd(
                              overwrite=overwrite, source=source)
     kid = summary["kernel_distance"]
     skipped = summary["not_embedded"]
+    store = f"images of {Path(summary['data']).name} (--data)"
     if skipped["real"] or skipped["generated"]:
         print(f"{summary['features']['embedder']} could not embed {skipped['generated']} "
-              f"generated and {skipped['real']} training images (e.g. no face found); they are "
+              f"generated and {skipped['real']} {store} (e.g. no face found); they are "
               "left out, so a group the embedder misses is missing from the comparison too")
-    print(f"{summary['n_generated']} generated vs {summary['n_real']} training images in "
+    print(f"{summary['n_generated']} generated vs {summary['n_real']} {store} in "
           f"{summary['features']['embedder']} features ({summary['features']['dim']}-d):")
     print(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f}, density "
           f"{summary['density']:.3f}, coverage {summary['coverage']:.3f}, authenticity "
@@ -399,12 +401,12 @@ def fidelity_cmd(
           f"{kid['mean']:.4g} +- {kid['std']:.2g}")
     ref = summary["reference"]
     if ref:
-        print(f"  {ref['n']} held-out training images score: precision {ref['precision']:.3f}, "
+        print(f"  {ref['n']} held-out {store} score: precision {ref['precision']:.3f}, "
               f"recall {ref['recall']:.3f}, density {ref['density']:.3f}, coverage "
               f"{ref['coverage']:.3f}, authenticity {ref['authenticity']:.3f}, Frechet "
               f"{ref['frechet_distance']:.4g}")
     else:
-        print(f"  no held-out reference: the {summary['n_real']} training images sampled leave "
+        print(f"  no held-out reference: the {summary['n_real']} {store} sampled leave "
               "too few others to score (a smaller --real leaves some)")
     for name, groups in summary["groups"].items():
         print(f"  coverage by {name}: " + ", ".join(

@@ -196,9 +196,10 @@ def audit_fidelity(
         if trend is not None:
             summary.setdefault("trends", {})[name] = trend
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
-        _groups_figure(out / f"fidelity_{name}.png", name, groups, result)
-    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result)
-    _copies_figure(out / "copies.png", real_images, fake_images, result)
+        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, data.path.name)
+    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result,
+                      data.path.name)
+    _copies_figure(out / "copies.png", real_images, fake_images, result, data.path.name)
     (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -336,7 +337,9 @@ def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
 
 
 def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
-                   result: PRDC) -> None:
+                   result: PRDC, store: str) -> None:
+    """Coverage and recall of each class of ``attribute`` among the images of the ``store``
+    (the ``--data`` store's name: the training set or another reference)."""
     from latentplay.viz.distribution import distribution_bars
     from latentplay.viz.grid import save_figure
 
@@ -349,16 +352,16 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
     if "conditional_coverage" in groups[0]:
         series["coverage by the samples drawn for that class"] = (
             np.array([g["conditional_coverage"] for g in groups], dtype=float), None)
-    fig = distribution_bars(classes, series, ylabel="share of training images",
-                            title=f"Training images near a generated one, by {attribute} "
+    fig = distribution_bars(classes, series, ylabel=f"share of {store}'s images",
+                            title=f"Images of {store} near a generated one, by {attribute} "
                                   f"(k={result.k})")
     save_figure(fig, path)
 
 
 def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
-                   result: PRDC) -> None:
-    """The generated images nearest to a training image relative to that image's own nearest
-    neighbour (below 1: a copy), each beside it."""
+                   result: PRDC, store: str) -> None:
+    """The generated images nearest to an image of the ``store`` (``--data``) relative to that
+    image's own nearest neighbour (below 1: a copy), each beside it."""
     from latentplay.viz.grid import save_figure
     from latentplay.viz.pairs import pairs_grid
 
@@ -368,17 +371,17 @@ def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
     ratio = result.fake_nearest / np.maximum(result.real_nn[nearest], 1e-12)
     shown = np.argsort(ratio, kind="stable")[:UNCOVERED_SHOWN]
     fig = pairs_grid(fake_images[shown], real_images[nearest[shown]], ratio[shown],
-                     groups=("generated", "nearest training"),
-                     title="Generated images closest to a training image (distance / that "
+                     groups=("generated", f"nearest of {store}"),
+                     title=f"Generated images closest to an image of {store} (distance / that "
                            "image's nearest-neighbour distance; <= 1: a copy)",
                      value_label="ratio", value_format=".4f")  # 1.0012 is no copy
     save_figure(fig, path)
 
 
 def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_images: np.ndarray,
-                      fake_images: np.ndarray, result: PRDC) -> None:
-    """The training images whose nearest generated image is farthest, relative to their own
-    k-NN radius, each beside that nearest generated image."""
+                      fake_images: np.ndarray, result: PRDC, store: str) -> None:
+    """The images of the ``store`` (``--data``) whose nearest generated image is farthest,
+    relative to their own k-NN radius, each beside that nearest generated image."""
     from latentplay.viz.grid import save_figure
     from latentplay.viz.pairs import pairs_grid
 
@@ -387,7 +390,7 @@ def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_image
     d2 = ((real[shown, None, :].astype(np.float64) - fake[None].astype(np.float64)) ** 2).sum(-1)
     nearest = d2.argmin(axis=1)
     fig = pairs_grid(real_images[shown], fake_images[nearest], ratio[shown],
-                     groups=("training", "nearest generated"),
-                     title="Least covered training images (distance / own k-NN radius)",
+                     groups=(store, "nearest generated"),
+                     title=f"Least covered images of {store} (distance / own k-NN radius)",
                      value_label="ratio")
     save_figure(fig, path)

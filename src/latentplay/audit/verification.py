@@ -360,8 +360,8 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     """:func:`verify_store` for each of several ``columns`` (into ``out/<column>/``) on the
     same pairs — a pair any of their embedders flagged is left out for all, unless
     ``keep_flagged`` — each at its own threshold of the same overall ``fmr``; then
-    ``verification_comparison.json`` / ``.csv`` and ``comparison.png`` (accuracy, FMR and FNMR
-    of every group in every column).
+    ``verification_comparison.json`` / ``.csv`` and ``comparison.png`` (accuracy with its SD
+    across folds, FMR and FNMR of every group in every column).
 
     Raises:
         UserError: fewer than two columns, or a ``threshold`` (a distance of one column's).
@@ -411,9 +411,11 @@ def _comparison_figure(out: Path, comparison: dict[str, Any]) -> None:
     columns = comparison["columns"]
     per = comparison["per_column"]
     values = {k: np.array([[g[k] if g[k] is not None else np.nan for g in per[c]["groups"]]
-                           for c in columns], dtype=float) for k in ("accuracy", "fmr", "fnmr")}
-    save_figure(column_bars(comparison["groups"], columns, values["accuracy"], values["fmr"],
-                            values["fnmr"], comparison["fmr"]), out / "comparison.png")
+                           for c in columns], dtype=float)
+              for k in ("accuracy", "accuracy_std", "fmr", "fnmr")}
+    save_figure(column_bars(comparison["groups"], columns, values["accuracy"],
+                            values["accuracy_std"], values["fmr"], values["fnmr"],
+                            comparison["fmr"]), out / "comparison.png")
 
 
 def _common_threshold(impostor: np.ndarray, threshold: float | None,

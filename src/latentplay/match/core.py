@@ -184,11 +184,13 @@ def match(
     blocks = np.zeros(len(x), np.int64) if exact is None else np.asarray(exact)
     rows_t, rows_c, dist, per_block, indexes, stats = [], [], [], [], set(), []
     dropped = [np.zeros(0, np.int64)]
+    short = []  # per block: treated units left without a control because every control was used
     for code in np.unique(blocks):
         in_block = blocks == code
         bt = np.flatnonzero(in_block & treated)
         bc = np.flatnonzero(in_block & ~treated)
         kind = choose_index(index, len(bt), len(bc), points.shape[1])
+        caliper_left = 0  # treated units of the block the calipers left unmatched
         if len(bt) and len(bc):
             second = None if second_x is None else SecondCaliper(second_x[bt], second_x[bc], width)
             pairs = _match_block(points[bt], points[bc], method, ratio, replace, cal2, order,
@@ -200,18 +202,23 @@ def match(
                 used = pairs.control[:0] if replace else pairs.control
                 dropped.append(bt[_dropped(points[bt], points[bc], left, used, cal2, second,
                                            kind, k, seed)])
+                caliper_left = len(dropped[-1])
         else:
             pairs = Pairs.empty()
         rows_t.append(bt[pairs.treated])
         rows_c.append(bc[pairs.control])
         dist.append(pairs.distance)
+        matched = int(len(np.unique(pairs.treated)))
         per_block.append({"block": int(code), "treated": len(bt), "controls": len(bc),
-                          "matched_treated": int(len(np.unique(pairs.treated)))})
+                          "matched_treated": matched})
+        short.append(len(bt) - matched - caliper_left)
     t_rows = np.concatenate(rows_t).astype(np.int64)
     c_rows = np.concatenate(rows_c).astype(np.int64)
     order_out = np.lexsort((np.concatenate(dist), t_rows))
     t_rows, c_rows, d = t_rows[order_out], c_rows[order_out], np.concatenate(dist)[order_out]
     unmatched = np.setdiff1d(np.flatnonzero(treated), t_rows)
+    if exact is not None:
+        notes += _short_blocks(np.asarray(short), len(per_block))
     info = {
         "method": method,
         "distance": space,
@@ -228,6 +235,17 @@ def match(
                                                           treated)
     return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, len(dropped_rows), info,
                        points, second_caliper=width, second_caliper_drops=second_drops)
+
+
+def _short_blocks(short: np.ndarray, blocks: int) -> list[str]:
+    """A warning when ``(B,)`` ``short`` counts (per exact-match block, its treated units left
+    without any control because every control of the block was used, or it had none) are not
+    all 0."""
+    if not short.any():
+        return []
+    return [f"{int(short.sum())} treated units in {int((short > 0).sum())} of the {blocks} "
+            "exact-match blocks found no control: their block ran out of controls (fewer than "
+            "its treated units x ratio, or none)"]
 
 
 def _separation(propensity: Propensity, treated: np.ndarray, which: str) -> list[str]:

@@ -145,36 +145,47 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) 
 
 
 def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndarray,
-                fmr: np.ndarray, fnmr: np.ndarray, target: float | None) -> Figure:
-    """Three panels, one bar per column in each group: the k-fold accuracy, and the FMR and FNMR
-    at each column's threshold of the same overall ``target`` FMR (``accuracy``, ``fmr``,
-    ``fnmr``: ``(C, G)``, NaN where a group has too few pairs)."""
+                accuracy_std: np.ndarray, fmr: np.ndarray, fnmr: np.ndarray,
+                target: float | None) -> Figure:
+    """Three panels, one mark per column in each group: the k-fold accuracy (a dot with its
+    ±1 SD across folds, on an axis zoomed to where the groups differ, its start in the
+    title), and bars of the FMR and FNMR at each column's threshold of the same overall
+    ``target`` FMR (``accuracy``, ``accuracy_std``, ``fmr``, ``fnmr``: ``(C, G)``, NaN where a
+    group has too few pairs)."""
     n_col, n_grp = accuracy.shape
     height = 0.8 / n_col
     fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + n_grp * (0.2 + 0.22 * n_col)), sharey=True)
     y = np.arange(n_grp)
     colors = _colors(n_col)
     at = f" at FMR {target:g} overall" if target else ""
-    for ax, values, title in ((axes[0], accuracy, "10-fold accuracy (own thresholds)"),
-                              (axes[1], fmr, "false match rate" + at),
+    low = np.clip(accuracy - np.nan_to_num(accuracy_std), 0, 1)
+    high = np.clip(accuracy + np.nan_to_num(accuracy_std), 0, 1)
+    for c in range(n_col):
+        axes[0].errorbar(accuracy[c], y - 0.4 + height * (c + 0.5),
+                         xerr=[accuracy[c] - low[c], high[c] - accuracy[c]], fmt="o", ms=5,
+                         color=colors[c], capsize=2, lw=1)
+    for ax, values, title in ((axes[1], fmr, "false match rate" + at),
                               (axes[2], fnmr, "false non-match rate" + at)):
         for c in range(n_col):
             ax.barh(y - 0.4 + height * (c + 0.5), np.nan_to_num(values[c]), height,
                     color=colors[c], label=columns[c])
         ax.set_title(title, fontsize=9)
-        ax.grid(axis="x", color="0.9")
     for g in np.flatnonzero(~np.isfinite(accuracy).any(axis=0)):
         axes[0].text(0.01, g, "too few pairs", transform=axes[0].get_yaxis_transform(),
                      va="center", fontsize=8, color="0.4")
-    low = float(np.nanmin(accuracy)) if np.isfinite(accuracy).any() else 0.5
-    axes[0].set_xlim(max(0.0, low - (1 - low)), 1.0)  # zoomed on where the groups differ
+    floor = float(np.nanmin(low)) if np.isfinite(low).any() else 0.5
+    start = max(0.0, floor - 0.1 * (1 - floor) - 1e-3)  # zoomed on where the groups differ
+    axes[0].set_xlim(start, 1 + 0.05 * (1 - start))
+    axes[0].set_title(f"10-fold accuracy ± 1 SD across folds (own thresholds);\naxis starts at "
+                      f"{start:.3g}, not 0", fontsize=9)
     if target:
         axes[1].axvline(target, color="0.4", lw=1, ls="--")
     for ax in axes:
         ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, list(groups), fontsize=8)
     axes[0].invert_yaxis()
-    handles, names = axes[0].get_legend_handles_labels()
+    handles, names = axes[1].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(n_col, 6), fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
