@@ -173,3 +173,35 @@ def test_embed_cli(cli, blob_store, tmp_path):
         r = cli("embed", *args)
         assert r.code == 2, (args, r.out, r.err)
         assert message in r.err and len(r.err.strip().splitlines()) == 1, r.err
+
+
+def _load_rows_one_by_one(store, rows, size=None, mode=None):
+    """The straightforward :func:`col.load_rows`: every cell at once, each image decoded, then
+    stacked when all agree in shape."""
+    from latentplay.store.images import decode, fitted_array
+
+    cells = store.dataset.with_format("arrow", columns=["image"])[rows]["image"].to_pylist()
+    out = []
+    for cell in cells:
+        img = decode(cell)
+        img = img.convert(mode) if mode is not None and img.mode != mode else img
+        out.append(fitted_array(img.convert("RGB") if img.mode not in ("L", "RGB") else img, size))
+    return np.stack(out) if out and len({a.shape for a in out}) == 1 else out
+
+
+@pytest.mark.parametrize("rows", [slice(None), slice(2, 9), slice(None, None, 2),
+                                  slice(None, None, -1), slice(3, 3), np.array([7, 0, 5, 5, 1])])
+def test_load_rows_in_chunks_gives_the_images_one_by_one(blob_store, monkeypatch, rows):
+    monkeypatch.setattr(col, "READ_CHUNK", 3)  # several chunks, one of them partial
+    same = blob_store(n=10)
+    images = [np.full((6 + 2 * (k > 5), 6, 3), 20 * k, np.uint8) for k in range(10)]  # sizes change
+    mixed = st.build([{"image": [st.encode_png(im) for im in images], "color": [0] * 10,
+                       "brightness": [0.5] * 10, "constant": [0] * 10}], same.schema,
+                     same.path.with_name("mixed"))
+    for store, size, mode in ((same, None, None), (same, 8, "L"), (mixed, None, None)):
+        got, want = col.load_rows(store, rows, size, mode), _load_rows_one_by_one(store, rows, size, mode)
+        assert type(got) is type(want) and len(got) == len(want)
+        for a, b in zip(got, want, strict=True):
+            assert a.dtype == b.dtype == np.uint8
+            np.testing.assert_array_equal(a, b)
+    assert isinstance(col.load_rows(mixed, slice(None)), list)  # 6x6 and 8x6 images: a list

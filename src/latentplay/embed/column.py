@@ -28,6 +28,7 @@ from latentplay.store.images import decode, fitted_array
 PROGRESS_FILE = "progress.json"
 PARTIAL_FILE = "partial.npy"
 FOUND_FILE = "found.npy"
+READ_CHUNK = 1024  # rows whose encoded images load_rows holds at a time
 
 
 def scratch_dir(store_path: str | os.PathLike[str], column: str) -> Path:
@@ -47,18 +48,35 @@ def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None
     column = store.schema.image_column
     if not column or column not in store.columns:
         raise UserError("this store has no image column to embed")
-    cells = store.dataset.with_format("arrow", columns=[column])[rows][column].to_pylist()
-    out = []
-    for cell in cells:
-        img = decode(cell)
-        if mode is not None and img.mode != mode:
-            img = img.convert(mode)
-        elif img.mode not in ("L", "RGB"):
-            img = img.convert("RGB")
-        out.append(fitted_array(img, size, crop))
-    if out and len({a.shape for a in out}) == 1:
-        return np.stack(out)
-    return out
+    dataset = store.dataset.with_format("arrow", columns=[column])
+    # the encoded cells are read READ_CHUNK rows at a time and the images written straight into
+    # one array: a whole column of bytes, and a list of images beside its stacked copy, would
+    # each take as much memory as the result
+    picked = range(len(store))[rows] if isinstance(rows, slice) else np.asarray(rows)
+    stacked: np.ndarray | None = None  # the images so far, while they agree in shape
+    ragged: list[np.ndarray] = []  # the images, once they do not
+    done = 0
+    for start in range(0, len(picked), READ_CHUNK):
+        part = picked[start:start + READ_CHUNK]
+        contiguous = isinstance(part, range) and part.step == 1
+        where = slice(part.start, part.stop) if contiguous else np.asarray(part)
+        for cell in dataset[where][column].to_pylist():
+            img = decode(cell)
+            if mode is not None and img.mode != mode:
+                img = img.convert(mode)
+            elif img.mode not in ("L", "RGB"):
+                img = img.convert("RGB")
+            arr = fitted_array(img, size, crop)
+            if done == 0:
+                stacked = np.empty((len(picked), *arr.shape), dtype=np.uint8)
+            if stacked is not None and arr.shape != stacked.shape[1:]:
+                ragged, stacked = list(stacked[:done]), None
+            if stacked is not None:
+                stacked[done] = arr
+            else:
+                ragged.append(arr)
+            done += 1
+    return stacked if stacked is not None else ragged
 
 
 def _key(store: st.Store, embedder: Embedder) -> dict[str, Any]:
