@@ -19,6 +19,7 @@ from latentplay.audit.verification import (
     verify_store,
 )
 from latentplay.errors import UserError
+from latentplay.metrics.verification import kfold_accuracy, pair_distances
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
 
@@ -196,6 +197,48 @@ def _pairs_file(path: Path, impostor_copies: int) -> Path:
         lines += [line for line in impostors for _ in range(impostor_copies)]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def test_file_folds_follow_the_fold_column_whatever_pairs_are_left_out(tmp_path: Path) -> None:
+    """Per race 5 folds of 20 genuine and 20 impostor pairs, in a fold column. Race A loses all
+    of fold 0, race B three genuine and three impostor pairs of it (unconverted images): every
+    other pair stays in its fold, and each accuracy is that of the file's folds over the pairs
+    left (not of consecutive runs, which the same file without the column gets)."""
+    store = _store(tmp_path / "s")
+    lines = _pairs_file(tmp_path / "p.csv", 1).read_text().splitlines()[1:]
+    fold = [(k % 100) // 20 for k in range(len(lines))]  # race, kind, then fold by position
+    dropped = [k for k, f in enumerate(fold) if f == 0 and (k < 200 or k % 20 < 3)]
+    kept = [line if k not in dropped else "-1," + line.split(",", 1)[1]
+            for k, line in enumerate(lines)]
+    with_folds = tmp_path / "folds.csv"
+    with_folds.write_text("fold,row_a,row_b,same\n"
+                          + "".join(f"{f},{line}\n" for f, line in zip(fold, kept, strict=True)))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("row_a,row_b,same\n" + "".join(f"{line}\n" for line in kept))
+    s = verify_store(store, "z", tmp_path / "v", by="race", threshold=1.5, folds=5,
+                     file_folds=True, pairs=with_folds)
+    runs = verify_store(store, "z", tmp_path / "r", by="race", threshold=1.5, folds=5,
+                        file_folds=True, pairs=plain)
+    assert s["fold_order"] == "fold column" and runs["fold_order"] == "file"
+    assert s["pairs"]["unconverted"] == len(dropped) == 46
+    table = np.array([[int(v) for v in line.split(",")] for line in lines])
+    left = np.ones(len(lines), bool)
+    left[dropped] = False
+    z = st.vectors(store, "z")
+    d = pair_distances(z, table[left, 0], table[left, 1], "euclidean")
+    same, folds = table[left, 2] == 1, np.array(fold)[left]
+    race = np.arange(len(lines))[left] >= 200  # B
+    for g, row, run in zip((False, True), s["groups"], runs["groups"], strict=True):
+        mine = race == g
+        mean, _, per_fold = kfold_accuracy(d[mine], same[mine], fold=folds[mine])
+        assert row["accuracy"] == pytest.approx(mean) and len(per_fold) == 4 + g
+        assert run["accuracy"] != pytest.approx(mean)
+    assert s["overall"]["accuracy"] == pytest.approx(kfold_accuracy(d, same, fold=folds)[0])
+    with pytest.raises(UserError, match="names 5 folds; give --folds 5"):
+        verify_store(store, "z", tmp_path / "x", threshold=1.5, file_folds=True, pairs=with_folds)
+    with_folds.write_text("fold,row_a,row_b,same\nfirst,0,1,1\n")
+    with pytest.raises(UserError, match="row_a, row_b, same, fold must be integers"):
+        verify_store(store, "z", tmp_path / "x", threshold=1.5, file_folds=True, pairs=with_folds)
 
 
 def test_accuracy_of_a_pairs_file_does_not_follow_its_mix(tmp_path: Path, cli) -> None:  # noqa: ANN001

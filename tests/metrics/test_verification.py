@@ -12,6 +12,7 @@ from latentplay.metrics.verification import (
     best_threshold,
     differentials,
     equal_error_rate,
+    fold_problem,
     kfold_accuracy,
     pair_distances,
     quantile_strata,
@@ -186,6 +187,35 @@ def test_folds_in_file_order_are_consecutive_runs() -> None:
     in_order, _, per_fold = kfold_accuracy(d, same, folds=2, seed=None)
     assert in_order == 0.5 and per_fold.tolist() == [0.5, 0.5]
     assert kfold_accuracy(d, same, folds=2, seed=0)[0] > 0.6  # one threshold: at best 0.75
+
+
+def test_predefined_folds_stay_put_when_pairs_are_dropped() -> None:
+    """Four folds of 20 genuine then 20 impostor pairs, in file order; fold 0 loses its three
+    easiest genuine and three easiest impostor pairs (far from every best threshold, equally
+    many of each kind, so the other folds' thresholds stay). With the fold of each pair given,
+    folds 1-3 hold the same pairs and score exactly as before; consecutive runs shift them."""
+    rng = np.random.default_rng(0)
+    fold = np.repeat(np.arange(4), 40)
+    same = np.tile(np.r_[np.ones(20, bool), np.zeros(20, bool)], 4)
+    d = np.where(same, rng.uniform(0, 1.5, len(same)), rng.uniform(1, 2.5, len(same)))
+    _, _, before = kfold_accuracy(d, same, fold=fold)
+    assert before.tolist() == kfold_accuracy(d, same, 4, seed=None)[2].tolist()  # same folds
+    genuine0, impostor0 = np.flatnonzero((fold == 0) & same), np.flatnonzero((fold == 0) & ~same)
+    keep = np.ones(len(d), bool)
+    keep[genuine0[np.argsort(d[genuine0])[:3]]] = False
+    keep[impostor0[np.argsort(d[impostor0])[-3:]]] = False
+    _, _, after = kfold_accuracy(d[keep], same[keep], fold=fold[keep])
+    assert len(after) == 4 and after[1:].tolist() == before[1:].tolist()
+    assert 0.6 < before[1:].min() < 1  # the folds err: a shifted fold could score otherwise
+    shifted = kfold_accuracy(d[keep], same[keep], 4, seed=None)[2]
+    assert shifted[1:].tolist() != before[1:].tolist()
+    # a fold's label is only a name; a fold left without one kind cannot be scored
+    assert kfold_accuracy(d, same, fold=fold * 10 + 3)[2].tolist() == before.tolist()
+    assert fold_problem(same, fold) is None
+    lonely = same & (fold == 2) | (fold != 2)
+    assert fold_problem(same[lonely], fold[lonely]) == "fold 2 holds no impostor pair"
+    with pytest.raises(ValueError, match="at least two folds"):
+        kfold_accuracy(d, same, fold=np.zeros(len(d), int))
 
 
 def test_standardization_removes_a_gap_the_strata_explain() -> None:

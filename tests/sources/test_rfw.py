@@ -43,7 +43,8 @@ def test_every_label_rejection_and_pair(tmp_path: Path) -> None:
     check_rejected(store, dirty)
     with open(store.path / st.PAIRS_FILE, newline="") as fh:
         pairs = list(csv.DictReader(fh))
-    assert len(pairs) == 12
+    assert len(pairs) == 12 and list(pairs[0])[:2] == ["fold", "race"]
+    assert all(p["fold"] == "0" for p in pairs)  # three lines per race: all in the first fold
     order = sorted(good)
     for p in pairs:
         for side in ("a", "b"):
@@ -56,6 +57,22 @@ def test_every_label_rejection_and_pair(tmp_path: Path) -> None:
     assert len(missing) == 4 and all(p["row_b"] == "-1" for p in missing)
     # SRC may also be test/ itself
     assert len(rfw.convert(tmp_path / "RFW" / "test", tmp_path / "o2", workers=1)) == len(good)
+
+
+def test_pairs_lines_fall_in_folds_of_600(tmp_path: Path) -> None:
+    """A race's pairs file lists RFW's folds one after the other, 600 pairs lines each (300
+    matched, 300 mismatched); lines that are not pairs do not count."""
+    path = tmp_path / "Asian_pairs.txt"
+    lines = ["some header"] + [f"m.0as1\t{k % 9 + 1}\t{k % 9 + 2}" if k % 600 < 300 else
+                               f"m.0as1\t1\tm.0as2\t{k % 9 + 1}" for k in range(1300)]
+    path.write_text("\n".join(lines[:400] + ["", "not a\tpair"] + lines[400:]) + "\n")
+    pairs = rfw.read_pairs(path, "Asian")
+    assert len(pairs) == 1300 and {p[1] for p in pairs} == {"Asian"}
+    folds = [int(p[0]) for p in pairs]
+    assert folds == [k // 600 for k in range(1300)]
+    for fold in (0, 1):
+        kinds = [p[6] for p, f in zip(pairs, folds, strict=True) if f == fold]
+        assert kinds == ["1"] * 300 + ["0"] * 300
 
 
 def test_wrong_layout(tmp_path: Path) -> None:
@@ -77,5 +94,8 @@ def test_pairs_survive_embedding_and_drive_verification(tmp_path: Path) -> None:
     assert s["pairs"]["unconverted"] == 4 and s["pairs"]["used"] == 8
     assert [g["group"] for g in s["groups"]] == list(rfw.RACES)
     assert all(g["genuine"] == 1 and g["impostor"] == 1 for g in s["groups"])
+    # the fold column names one fold: too few to score by
+    with pytest.raises(UserError, match="names 1 fold; scoring needs two or more"):
+        verify_store(store, "pix", tmp_path / "f", threshold=1.0, folds=2, file_folds=True)
     # pixels-pca looks for no face, so nothing is said of faces not found
     assert all(g["no_face_share"] is None for g in s["groups"])

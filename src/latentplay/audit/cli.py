@@ -449,8 +449,9 @@ def verify_cmd(
                                     "; default: the threshold of --fmr over all impostors."),
     fmr: float = typer.Option(1e-3, help="False match rate that sets the common threshold."),
     folds: int = typer.Option(10, help="Folds of the accuracy protocol (LFW/RFW: 10)."),
-    file_folds: bool = typer.Option(False, help="Folds are consecutive runs of the pairs file "
-                                    "(a protocol's fixed splits) instead of random ones."),
+    file_folds: bool = typer.Option(False, help="Folds are the pairs file's own (a protocol's "
+                                    "fixed splits): its fold column, else consecutive runs of "
+                                    "the file; not random ones."),
     keep_flagged: bool = typer.Option(False, help="Keep pairs with a face the embedder did not "
                                       "find."),
     adjust: str = typer.Option(None, help="Standardize each group's FNMR over quantile strata "

@@ -42,6 +42,7 @@ from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import (
     combined_strata,
     differentials,
+    fold_problem,
     pair_distances,
     rate_trend,
     rates,
@@ -63,23 +64,28 @@ ACCURACY_MEASURE = ("balanced: 1 - (FMR + FNMR) / 2, genuine and impostor pairs 
 
 @dataclass(frozen=True)
 class Pairs:
-    """Face pairs of a store: rows ``a`` and ``b`` ``(P,)`` int64 and ``same`` ``(P,)`` bool
-    (genuine: one person)."""
+    """Face pairs of a store: rows ``a`` and ``b`` ``(P,)`` int64, ``same`` ``(P,)`` bool
+    (genuine: one person) and, from a file with a ``fold`` column, the protocol's ``(P,)``
+    int64 ``fold`` of each pair (else None)."""
 
     a: np.ndarray
     b: np.ndarray
     same: np.ndarray
+    fold: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.a)
 
     def take(self, keep: np.ndarray) -> Pairs:
         """The pairs where ``(P,)`` bool ``keep`` holds."""
-        return Pairs(self.a[keep], self.b[keep], self.same[keep])
+        return Pairs(self.a[keep], self.b[keep], self.same[keep],
+                     None if self.fold is None else self.fold[keep])
 
 
 def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
-    """Pairs of a CSV with columns ``row_a``, ``row_b`` (store rows) and ``same`` (1/0).
+    """Pairs of a CSV with columns ``row_a``, ``row_b`` (store rows) and ``same`` (1/0), and
+    optionally ``fold`` (an integer: the protocol's fold of the pair, as LFW's and RFW's
+    converters write it); columns are taken by name, others are ignored.
 
     Returns:
         the pairs, and how many lines named row -1 (an image the converter rejected).
@@ -96,17 +102,19 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
         if missing:
             raise UserError(f"{path}: needs columns row_a, row_b, same; missing "
                             f"{', '.join(sorted(missing))}")
+        columns = ["row_a", "row_b", "same"] + (["fold"] if "fold" in reader.fieldnames else [])
         try:
-            rows = [(int(r["row_a"]), int(r["row_b"]), int(r["same"])) for r in reader]
+            rows = [[int(r[c]) for c in columns] for r in reader]
         except (TypeError, ValueError) as e:
-            raise UserError(f"{path}: row_a, row_b and same must be integers ({e})") from None
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+            raise UserError(f"{path}: {', '.join(columns)} must be integers ({e})") from None
+    table = np.asarray(rows, dtype=np.int64).reshape(-1, len(columns))
     converted = (table[:, 0] >= 0) & (table[:, 1] >= 0)
     table = table[converted]
     if len(table) and (table[:, :2].max() >= n_rows or not np.isin(table[:, 2], (0, 1)).all()):
         raise UserError(f"{path}: rows must be below the store's {n_rows} and same 0 or 1; is "
                         "it the pairs file of another store?")
-    pairs = Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool))
+    pairs = Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool),
+                  table[:, 3] if len(columns) == 4 else None)
     return pairs, int((~converted).sum())
 
 
@@ -211,8 +219,10 @@ def verify_store(
         metric: ``euclidean`` or ``cosine`` distance.
         threshold: the common threshold (``d < threshold`` is a match); default: the one
             whose FMR over all impostor pairs is ``fmr``.
-        file_folds: the accuracy folds are consecutive runs of the pairs file (a protocol's
-            fixed splits, as LFW lists them) instead of random ones; pairs from a file only.
+        file_folds: the accuracy folds are the pairs file's own instead of random ones (pairs
+            from a file only): its ``fold`` column where it has one (LFW's and RFW's
+            ``pairs.csv``; ``folds`` must then be the number of folds it names), else
+            consecutive runs of each kind of pair in the file's order.
         keep_flagged: keep pairs with a row the embedder flagged (no face found).
         also_drop: ``(k,)`` rows whose pairs are left out as if flagged (another embedder's
             faces not found, so that columns are compared on the same pairs).
@@ -240,6 +250,14 @@ def verify_store(
     if file_folds and "file" not in source:
         raise UserError("--file-folds needs pairs from a file (the store's pairs.csv or --pairs)")
     fold_seed = None if file_folds else seed
+    if file_folds and chosen.fold is not None and len(chosen):
+        named = len(np.unique(chosen.fold))  # the folds of the converted pairs
+        if named < 2:
+            raise UserError("--file-folds: the fold column of the pairs file names 1 fold; "
+                            "scoring needs two or more (leave out --file-folds for random folds)")
+        if named != folds:
+            raise UserError(f"--folds {folds}, but the fold column of the pairs file names "
+                            f"{named} folds; give --folds {named}")
     flagged = _flagged(store, column)
     known = np.union1d(flagged if flagged is not None else np.zeros(0, np.int64),
                        also_drop if also_drop is not None else np.zeros(0, np.int64))
@@ -248,6 +266,7 @@ def verify_store(
     faces = {g: _faces(labels == g, flagged, dropped & (before == g)) for g in range(len(names))}
     faces[-1] = _faces(np.ones(len(store), bool), flagged, dropped)
     chosen = chosen.take(~dropped)
+    fold = chosen.fold if file_folds else None
     if not len(chosen):
         raise UserError(f"no pairs left to verify ({unconverted} name an unconverted image, "
                         f"{int(dropped.sum())} a face the embedder did not find)")
@@ -262,13 +281,14 @@ def verify_store(
                               (repeated_persons(store), person_attribute(store)))
     persons = None if person_of is None else _pair_persons(person_of, chosen)
 
-    def of(mask: np.ndarray) -> np.ndarray | None:
-        return None if persons is None else persons[mask]
+    def of(values: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+        return None if values is None else values[mask]
 
     groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds,
-                        fold_seed, of(group_of == g)), **faces[g]}
+                        fold_seed, of(persons, group_of == g), of(fold, group_of == g)),
+               **faces[g]}
               for g, name in enumerate(names)]
-    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons), **faces[-1]}
+    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons, fold), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
@@ -276,7 +296,8 @@ def verify_store(
                   "flagged_dropped": int(dropped.sum()),
                   "cross_group": int((group_of < 0).sum()) if by else 0},
         "threshold": t, "threshold_from": chosen_by, "folds": folds,
-        "fold_order": "file" if file_folds else "random", "seed": seed,
+        "fold_order": "random" if not file_folds else "file" if fold is None else "fold column",
+        "seed": seed,
         "accuracy_measure": ACCURACY_MEASURE,
         "unbalanced": [r["group"] for r in scored if r["genuine"] != r["impostor"]],
         "intervals": "Wilson (pairs taken as independent)" if persons is None else
@@ -541,12 +562,14 @@ def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray) ->
 
 
 def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
-           fold_seed: int | None, persons: np.ndarray | None) -> dict[str, Any]:
+           fold_seed: int | None, persons: np.ndarray | None,
+           fold: np.ndarray | None = None) -> dict[str, Any]:
     """One group's row of ``verification.json``: counts, rates at ``t`` with 95% intervals
     (Wilson's at the effective number of pairs over ``(P, 2)`` ``persons``
     (:func:`~latentplay.clustered.pair_rate_interval`), else Wilson's over the pairs), and the
-    threshold-free measures (None where the pairs are too few; folds as
-    :func:`~latentplay.metrics.verification.kfold_accuracy` with ``fold_seed``)."""
+    threshold-free measures (None where the pairs are too few: fewer than ``folds`` of a kind,
+    or with the file's ``(P,)`` ``fold`` of each pair a fold left without either kind; folds as
+    :func:`~latentplay.metrics.verification.kfold_accuracy` with ``fold_seed`` or ``fold``)."""
     r = rates(d, same, t)
     if persons is not None:
         matched = d < t
@@ -560,8 +583,9 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
         "fmr": r["fmr"], "fmr_low": fmr_ci[0], "fmr_high": fmr_ci[1],
         "fnmr": r["fnmr"], "fnmr_low": fnmr_ci[0], "fnmr_high": fnmr_ci[1],
         "false_matches": r["false_matches"], "false_non_matches": r["false_non_matches"]}
-    if min(r["genuine"], r["impostor"]) >= folds:
-        v = verification(d, same, folds, fold_seed).to_dict()
+    if (min(r["genuine"], r["impostor"]) >= folds if fold is None
+            else fold_problem(same, fold) is None):
+        v = verification(d, same, folds, fold_seed, fold).to_dict()
         row.update({k: v[k] for k in ("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
                                       "tar_at_fmr")})
     else:

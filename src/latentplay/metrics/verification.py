@@ -112,25 +112,58 @@ def balanced_accuracy(d: np.ndarray, same: np.ndarray, threshold: float) -> floa
     return float((matched[same].mean() + (~matched[~same]).mean()) / 2)
 
 
-def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10,
-                   seed: int | None = 0) -> tuple[float, float, np.ndarray]:
+def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10, seed: int | None = 0,
+                   fold: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
     """The LFW / RFW protocol: ``folds`` stratified folds; each fold is scored at the threshold
     that is best on the other folds, both by balanced accuracy (:func:`best_threshold`,
     :func:`balanced_accuracy`; the plain accuracy when the kinds are equally many). Folds are
     random for a ``seed``; with ``seed=None`` they are consecutive runs of each kind of pair in
     the given order (LFW's pairs file lists its ten splits one after the other).
 
+    With ``(P,)`` ``fold`` (a protocol's own fold of each pair) the folds are its distinct
+    values instead, in sorted order, and ``folds`` and ``seed`` are not used: a pair left out
+    leaves every other pair in its fold (:func:`fold_problem` says when they cannot be scored).
+
     Returns:
         mean accuracy, standard deviation over folds, and the ``(folds,)`` accuracies.
+
+    Raises:
+        ValueError: ``fold`` names fewer than two folds or one without both kinds of pair.
     """
     same = np.asarray(same, dtype=bool)
-    split = StratifiedKFold(n_splits=folds, shuffle=seed is not None, random_state=seed)
+    if fold is None:
+        split = StratifiedKFold(n_splits=folds, shuffle=seed is not None, random_state=seed)
+        tests = [test for _, test in split.split(d, same)]
+    else:
+        problem = fold_problem(same, fold)
+        if problem:
+            raise ValueError(problem)
+        fold = np.asarray(fold)
+        tests = [np.flatnonzero(fold == k) for k in np.unique(fold)]
     acc = []
-    for train, test in split.split(d, same):
+    for test in tests:
+        train = np.ones(len(same), bool)
+        train[test] = False
         t, _ = best_threshold(d[train], same[train])
         acc.append(balanced_accuracy(d[test], same[test], t))
     out = np.asarray(acc)
     return float(out.mean()), float(out.std()), out
+
+
+def fold_problem(same: np.ndarray, fold: np.ndarray) -> str | None:
+    """Why pairs of ``(P,)`` bool ``same`` in predefined ``(P,)`` folds cannot be scored fold by
+    fold (fewer than two folds, or a fold without genuine or impostor pairs); None when they
+    can."""
+    same = np.asarray(same, dtype=bool)
+    fold = np.asarray(fold)
+    names = np.unique(fold)
+    if len(names) < 2:
+        return f"need pairs in at least two folds, got {len(names)}"
+    for k in names:
+        kinds = same[fold == k]
+        if kinds.all() or not kinds.any():
+            return f"fold {k} holds no {'impostor' if kinds.all() else 'genuine'} pair"
+    return None
 
 
 def equal_error_rate(d: np.ndarray, same: np.ndarray) -> tuple[float, float]:
@@ -177,19 +210,20 @@ class Verification:
         return dict(self.__dict__)
 
 
-def verification(d: np.ndarray, same: np.ndarray, folds: int = 10,
-                 seed: int | None = 0) -> Verification:
+def verification(d: np.ndarray, same: np.ndarray, folds: int = 10, seed: int | None = 0,
+                 fold: np.ndarray | None = None) -> Verification:
     """Every threshold-free measure of ``(P,)`` distances ``d`` and ``(P,)`` bool ``same``
-    (both kinds of pair needed, at least ``folds`` of each; ``seed`` as in
+    (both kinds of pair needed, at least ``folds`` of each, or with ``(P,)`` predefined
+    ``fold`` both kinds in each of at least two folds; ``seed`` and ``fold`` as in
     :func:`kfold_accuracy`)."""
     same = np.asarray(same, dtype=bool)
     d = np.asarray(d, dtype=np.float64)
     genuine, impostor = int(same.sum()), int((~same).sum())
-    if min(genuine, impostor) < folds:
+    if fold is None and min(genuine, impostor) < folds:
         raise ValueError(f"need at least {folds} genuine and {folds} impostor pairs, got "
                          f"{genuine} and {impostor}")
     eer, eer_t = equal_error_rate(d, same)
-    acc, acc_std, _ = kfold_accuracy(d, same, folds, seed)
+    acc, acc_std, _ = kfold_accuracy(d, same, folds, seed, fold)
     return Verification(
         genuine=genuine, impostor=impostor, auc=float(roc_auc_score(same, -d)), eer=eer,
         eer_threshold=eer_t, accuracy=acc, accuracy_std=acc_std,

@@ -531,19 +531,19 @@ def categorical(name: str, names: Iterable[str], description: str = "",
     return Attribute(name, "categorical", names=names, description=description, ordered=ordered)
 
 
-def pairs_table(first: str, pairs: Iterable[list[str]], rows: Mapping[str, int],
+def pairs_table(first: str | Iterable[str], pairs: Iterable[list[str]], rows: Mapping[str, int],
                 source: Callable[[list[str], int], str]) -> dict[str, str]:
-    """A verification pairs table as the extra file ``pairs.csv``: columns ``first,
-    identity_a, file_a, identity_b, file_b, same, row_a, row_b`` from ``pairs`` rows
-    ``[first, identity_a, file_a, identity_b, file_b, same]``; ``row_*`` is the store row of
-    ``source(pair, side)`` (side 0 or 1) in ``rows`` (source path -> row), -1 when that image
-    was not converted."""
+    """A verification pairs table as the extra file ``pairs.csv``: columns ``first`` (one
+    name or several), then ``identity_a, file_a, identity_b, file_b, same, row_a, row_b``, from
+    ``pairs`` rows ``[*first, identity_a, file_a, identity_b, file_b, same]``; ``row_*`` is the
+    store row of ``source(pair, side)`` (side 0 or 1) in ``rows`` (source path -> row), -1 when
+    that image was not converted."""
     from latentplay.store.io import PAIRS_FILE
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([first, "identity_a", "file_a", "identity_b", "file_b", "same", "row_a",
-                     "row_b"])
+    writer.writerow([*([first] if isinstance(first, str) else first), "identity_a", "file_a",
+                     "identity_b", "file_b", "same", "row_a", "row_b"])
     for pair in pairs:
         writer.writerow([*pair, rows.get(source(pair, 0), -1), rows.get(source(pair, 1), -1)])
     return {PAIRS_FILE: out.getvalue()}

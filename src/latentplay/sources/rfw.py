@@ -7,10 +7,16 @@ Layout read (SRC is the folder holding ``test/``, or ``test/`` itself)::
 
 Every file under ``test/data/<Race>/<identity>/`` is an input; files outside a race/identity
 folder are rejected. The store has ``race`` and ``identity``. The verification pairs become
-their own table, ``pairs.csv`` inside the store: ``race, identity_a, file_a, identity_b, file_b,
-same, row_a, row_b`` where ``row_*`` are the store rows of the two images (-1 when that image
-was not converted). A pairs line is ``identity n1 n2`` (same person) or
-``identity_a n1 identity_b n2`` (different people), ``n`` numbering ``<identity>_<n:04d>.jpg``.
+their own table, ``pairs.csv`` inside the store: ``fold, race, identity_a, file_a, identity_b,
+file_b, same, row_a, row_b`` in the files' order (race by race), where ``row_*`` are the store
+rows of the two images (-1 when that image was not converted). A pairs line is
+``identity n1 n2`` (same person) or ``identity_a n1 identity_b n2`` (different people), ``n``
+numbering ``<identity>_<n:04d>.jpg``.
+
+Each race's pairs file (6,000 pairs) lists RFW's ten folds of :data:`FOLD_PAIRS` pairs one
+after the other, as LFW's does: ``fold`` is a pair's position among its race's pairs lines
+divided by 600 (0-9), so ``latentplay audit verify --file-folds`` scores RFW's own folds (per
+race, and pooled over races for all pairs) whatever pairs are left out.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from latentplay.sources.convert import (
 from latentplay.store.io import Store
 
 RACES = ("African", "Asian", "Caucasian", "Indian")
+FOLD_PAIRS = 600  # pairs lines per fold of a race's pairs file
 
 
 def _base(root: Path) -> Path:
@@ -52,17 +59,19 @@ def image_name(identity: str, number: str) -> str:
 
 
 def read_pairs(path: Path, race: str) -> list[list[str]]:
-    """``[race, identity_a, file_a, identity_b, file_b, same]`` rows of one pairs file."""
-    rows = []
+    """``[fold, race, identity_a, file_a, identity_b, file_b, same]`` rows of one pairs file,
+    ``fold`` the pair's position among the file's pairs lines divided by :data:`FOLD_PAIRS`."""
+    rows: list[list[str]] = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             f = line.split()
+            fold = str(len(rows) // FOLD_PAIRS)
             try:
                 if len(f) == 3:
-                    rows.append([race, f[0], image_name(f[0], f[1]), f[0],
+                    rows.append([fold, race, f[0], image_name(f[0], f[1]), f[0],
                                  image_name(f[0], f[2]), "1"])
                 elif len(f) == 4:
-                    rows.append([race, f[0], image_name(f[0], f[1]), f[2],
+                    rows.append([fold, race, f[0], image_name(f[0], f[1]), f[2],
                                  image_name(f[2], f[3]), "0"])
             except ValueError:
                 continue  # not a pairs line (e.g. a header)
@@ -98,8 +107,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         files = [base / "txts" / race / f"{race}_pairs.txt" for race in RACES]
         pairs = [pair for race, path in zip(RACES, files, strict=True) if path.is_file()
                  for pair in read_pairs(path, race)]
-        return pairs_table("race", pairs, rows, lambda pair, side:
-                           f"{prefix}/{pair[0]}/{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
+        return pairs_table(("fold", "race"), pairs, rows, lambda pair, side:
+                           f"{prefix}/{pair[1]}/{pair[2 + 2 * side]}/{pair[3 + 2 * side]}")
 
     return Plan(attrs, inputs(), total=len(files), finish=finish)
 
