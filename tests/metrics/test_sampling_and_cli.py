@@ -245,3 +245,50 @@ def test_a_ground_truth_with_a_fixed_factor_is_refused(tmp_path: Path) -> None:
     squares = subset(shapes, tmp_path / "squares", np.flatnonzero(shapes.labels("factor_shape") == 0))
     with pytest.raises(UserError, match="factor\\(s\\) shape take one value"):
         store.StoreGroundTruth(squares)
+
+
+def test_images_to_encode_counts_what_each_metric_encodes_and_counting_changes_no_score() -> None:
+    """The count announced before a metric is the number of images its sampling form passes to
+    ``represent``, and wrapping ``represent`` to count them leaves every score as it was."""
+    from latentplay.metrics.evaluate import DEFAULT_METRICS, evaluate, images_to_encode
+    from latentplay.metrics.runs import counting
+
+    gt = FactorsAsObservations()
+    names = [f"{n}_fast" for n in DEFAULT_METRICS]
+    seen: dict[str, int] = {}
+    started: list[tuple[str, int | None]] = []
+
+    def on_start(name: str, images: int | None) -> None:
+        started.append((name, images))
+        seen[name] = 0
+
+    def on_encoded(n: int) -> None:
+        seen[started[-1][0]] += n
+
+    counted = evaluate(names, ground_truth=gt, represent=counting(mixed, on_encoded), on_start=on_start)
+    plain = evaluate(names, ground_truth=gt, represent=mixed)
+    assert counted == plain
+    assert [n for n, _ in started] == names
+    assert {n: images for n, images in started} == seen
+    assert seen["beta_vae_fast"] == 2 * 64 * 750 and seen["factor_vae_fast"] == 1000 + 64 * 750
+    assert images_to_encode("beta_vae") == 1_920_000 and images_to_encode("factor_vae") == 970_000
+    assert images_to_encode("mig") == 10_000 and images_to_encode("dci") == 15_000
+
+
+def test_progress_lines_say_what_is_encoded_and_how_long_is_left() -> None:
+    from latentplay.metrics.cli import Progress
+
+    lines: list[str] = []
+    now = [0.0]
+    progress = Progress(lines.append, every_s=30.0, clock=lambda: now[0])
+    progress.start("beta_vae", 1_920_000)
+    for _ in range(3):  # 10 s per 96,000 images
+        now[0] += 10.0
+        progress.encoded_more(96_000)
+    now[0] += 5.0
+    progress.done("beta_vae", {"eval_accuracy": 0.5})
+    assert lines == [
+        "beta_vae: rendering and encoding 1,920,000 images ...",
+        "  beta_vae: 288,000 of 1,920,000 images (15%), 30 s, about 2 min 50 s left",
+        "beta_vae: eval_accuracy=0.5000 (35 s)",
+    ]

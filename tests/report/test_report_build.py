@@ -20,6 +20,14 @@ def test_detect_each_kind(faces: Path, vae_run: Path, match_run: Path, audit_run
         "store", "train", "match", "audit"]
 
 
+def test_detect_takes_a_string_as_the_docs_show(faces: Path, tmp_path: Path) -> None:
+    """docs/report.md calls ``detect("runs/cvae")``: a str path is told apart like a Path,
+    and a missing one is a UserError, not an AttributeError."""
+    assert detect(str(faces)) == "store"
+    with pytest.raises(UserError, match="does not exist"):
+        detect(str(tmp_path / "nope"))
+
+
 def test_unknown_and_missing_paths(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(UserError, match="is not a training run .* nothing to report"):

@@ -71,6 +71,7 @@ def accuracies(
     fast={"num_train": 500, "num_eval": 250},
     aliases=("beta_vae_sklearn", "betavae"),
     description="BetaVAE score (logistic regression on paired-batch differences)",
+    images=lambda s: 2 * s["batch_size"] * (s["num_train"] + s["num_eval"]),
 )
 def compute_beta_vae(
     ground_truth: Any,

@@ -80,6 +80,7 @@ def accuracy_from_votes(train_votes: np.ndarray, eval_votes: np.ndarray) -> dict
     fast={"num_train": 500, "num_eval": 250, "num_variance_estimate": 1000},
     aliases=("factor_vae_metric", "factor_vae_score", "factorvae"),
     description="FactorVAE score (majority vote on the least-varying dimension)",
+    images=lambda s: s["num_variance_estimate"] + s["batch_size"] * (s["num_train"] + s["num_eval"]),
 )
 def compute_factor_vae(
     ground_truth: Any,

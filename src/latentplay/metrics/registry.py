@@ -33,6 +33,8 @@ class Metric:
         fast: overrides of ``sample``'s defaults for the ``_fast`` variant.
         aliases: other accepted names (disentanglement_lib's and GlanceNets').
         description: one line for listings.
+        images: ``images(sizes) -> int``, how many observations ``sample`` renders and encodes
+            with the given keyword sizes; None: one per point (``num_train`` + ``num_test``).
     """
 
     name: str
@@ -41,11 +43,20 @@ class Metric:
     fast: dict[str, Any] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     description: str = ""
+    images: Callable[[dict[str, Any]], int] | None = None
 
     def defaults(self) -> dict[str, Any]:
         """Keyword defaults of the sampling wrapper (sample sizes and options)."""
         params = inspect.signature(self.sample).parameters.values()
         return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+    def images_to_encode(self, fast: bool = False, **params: Any) -> int:
+        """Observations the sampling form renders and passes to ``represent`` with its default
+        sizes (disentanglement_lib's), the ``_fast`` ones when ``fast``, or ``params``."""
+        sizes = {**self.defaults(), **(self.fast if fast else {}), **params}
+        if self.images is not None:
+            return int(self.images(sizes))
+        return int(sizes.get("num_train", 0)) + int(sizes.get("num_test", 0))
 
     def array_options(self) -> dict[str, Any]:
         """Keyword defaults the array core accepts (besides ``random_state``)."""
@@ -70,11 +81,13 @@ def register(
     fast: dict[str, Any] | None = None,
     aliases: tuple[str, ...] = (),
     description: str = "",
+    images: Callable[[dict[str, Any]], int] | None = None,
 ) -> Callable[[Callable[..., Scores]], Callable[..., Scores]]:
-    """Decorator registering a sampling wrapper under ``name`` (and ``aliases``)."""
+    """Decorator registering a sampling wrapper under ``name`` (and ``aliases``); ``images``
+    counts the observations it encodes (:meth:`Metric.images_to_encode`)."""
 
     def wrap(sample: Callable[..., Scores]) -> Callable[..., Scores]:
-        metric = Metric(name, sample, arrays, dict(fast or {}), tuple(aliases), description)
+        metric = Metric(name, sample, arrays, dict(fast or {}), tuple(aliases), description, images)
         unknown = set(metric.fast) - set(metric.defaults())
         if unknown:
             raise TypeError(f"fast overrides {sorted(unknown)} are not parameters of {name}")

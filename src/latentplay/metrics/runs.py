@@ -72,19 +72,43 @@ def evaluate_run(
     random_state: int = 0,
     batch_size: int = 256,
     on_done: Callable[[str, dict[str, float]], None] | None = None,
+    on_start: Callable[[str, int | None], None] | None = None,
+    on_encoded: Callable[[int], None] | None = None,
 ) -> dict[str, float]:
     """Metrics of run ``run_dir``'s encoder, sampling from store ``data``'s factors
-    (:func:`ground_truth_of`); returns ``{"<metric>.<score>": value}``."""
+    (:func:`ground_truth_of`); returns ``{"<metric>.<score>": value}``.
+
+    ``on_start(name, images)`` and ``on_done(name, scores)`` frame each metric
+    (:func:`~latentplay.metrics.evaluate.evaluate`); ``on_encoded(n)`` is called after every
+    encoder call with the number of images it encoded. None of them changes the scores."""
     from latentplay import store
 
     ground_truth = ground_truth_of(store.load(data))
+    represent = run_representation(run_dir, batch_size)
+    if on_encoded is not None:
+        represent = counting(represent, on_encoded)
     return evaluate(
         names,
         ground_truth=ground_truth,
-        represent=run_representation(run_dir, batch_size),
+        represent=represent,
         random_state=random_state,
         on_done=on_done,
+        on_start=on_start,
     )
+
+
+def counting(
+    represent: Callable[[np.ndarray], np.ndarray], on_encoded: Callable[[int], None]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``represent`` that also reports ``len(observations)`` to ``on_encoded`` after each call;
+    its codes are ``represent``'s, unchanged."""
+
+    def wrapped(observations: np.ndarray) -> np.ndarray:
+        codes = represent(observations)
+        on_encoded(len(observations))
+        return codes
+
+    return wrapped
 
 
 def log_run_metrics(

@@ -3,6 +3,7 @@ or a store, told apart by the files each one always writes."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -24,8 +25,8 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
 )
 
 
-def detect(path: Path) -> Kind:
-    """The kind of directory ``path`` is.
+def detect(path: str | os.PathLike[str]) -> Kind:
+    """The kind of directory ``path`` (a str or a Path) is.
 
     - ``store``: holds ``latentplay.json`` (a dataset saved by latentplay);
     - ``train``: holds ``config.yaml`` (made by ``latentplay train``);
@@ -40,6 +41,7 @@ def detect(path: Path) -> Kind:
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
     """
+    path = Path(path)
     if not path.exists():
         raise UserError(f"{path} does not exist")
     if not path.is_dir():
