@@ -43,3 +43,23 @@ def unknown_gender(tmp_path: Path) -> Callable[[Path], tuple[Path, np.ndarray]]:
         return out, gender
 
     return make
+
+
+@pytest.fixture
+def lock_spy(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[bool]]:
+    """``lock_spy(module, name)`` wraps the drawing function ``module.name`` so that each call
+    records whether :data:`latentplay.app.state.PYPLOT` is held; returns the records."""
+    from latentplay.app.state import PYPLOT
+
+    def spy(module: object, name: str) -> list[bool]:
+        held: list[bool] = []
+        draw = getattr(module, name)
+
+        def recording(*args: object, **kwargs: object) -> object:
+            held.append(PYPLOT.locked())
+            return draw(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recording)
+        return held
+
+    return spy

@@ -76,18 +76,10 @@ def test_positive_classes_leave_out_unknown(predicted: Path, unknown_gender: Any
         assert "parity" in images
 
 
-def test_the_figures_are_drawn_under_the_pyplot_lock(predicted: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_figures_are_drawn_under_the_pyplot_lock(predicted: Path, lock_spy: Any) -> None:
     from latentplay.app.state import PYPLOT
     from latentplay.viz import accuracy as viz_accuracy
 
-    held = []
-    draw = viz_accuracy.accuracy_figures
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        held.append(PYPLOT.locked())
-        return draw(*args, **kwargs)
-
-    monkeypatch.setattr(viz_accuracy, "accuracy_figures", recording)
+    held = lock_spy(viz_accuracy, "accuracy_figures")
     accuracy.judge(Playground.open(data=predicted), "predicted_gender", "gender", "skin_tone")
     assert held == [True] and not PYPLOT.locked()

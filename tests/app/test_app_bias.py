@@ -30,19 +30,11 @@ def test_chart_and_tests(coded_faces: Path) -> None:
     assert np.asarray(image).dtype == np.uint8
 
 
-def test_the_chart_is_drawn_under_the_pyplot_lock(coded_faces: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_chart_is_drawn_under_the_pyplot_lock(coded_faces: Path, lock_spy) -> None:
     """Gradio runs different tabs' events in parallel threads; pyplot is not thread-safe."""
     from latentplay.app.state import PYPLOT
     from latentplay.viz import bias as viz_bias
 
-    held = []
-    draw = viz_bias.bias_bars
-
-    def recording(*args: object, **kwargs: object) -> object:
-        held.append(PYPLOT.locked())
-        return draw(*args, **kwargs)
-
-    monkeypatch.setattr(viz_bias, "bias_bars", recording)
+    held = lock_spy(viz_bias, "bias_bars")
     bias.chart(Playground.open(data=coded_faces), "gender", "smile")
     assert held == [True] and not PYPLOT.locked()
