@@ -404,6 +404,19 @@ def test_align_centre_keeps_the_centred_square_as_clip_does(nets):
     assert centre_square(np.zeros((2, 3, 3), np.uint8), 4).shape == (4, 4, 3)   # upscaled
 
 
+def test_align_centre_needs_no_face_models_and_detects_no_faces(nets, monkeypatch):
+    """``align=centre`` (the ONNX CLIP annotator's, for machines without open_clip) looks for no
+    face: it loads no dlib models and its column does not claim to have looked for faces."""
+    def no_dlib(cls):
+        raise UserError("dlib is not installed")
+
+    monkeypatch.setattr(FaceModels, "load", classmethod(no_dlib))
+    centre = make_embedder(f"onnx:{nets['nchw']}", ["align=centre"])
+    wide = np.random.default_rng(7).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    vectors, found = centre.embed_rows([wide])
+    assert not centre.detects_faces and found.tolist() == [True] and np.isfinite(vectors).all()
+
+
 def test_box_alignment_of_a_one_pixel_image_falls_back_to_the_whole_image(nets):
     """A one-pixel image (a web placeholder) has no face; ``fallback=whole`` crops its whole-image
     box, which has no extent: the row is flagged and embedded, not a ZeroDivisionError."""

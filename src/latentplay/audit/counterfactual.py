@@ -400,7 +400,8 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
     faces, per step (``step``: its label): faces ``n``, ``flips``, ``rate`` with its Wilson
     ``low`` / ``high``, and ``p_reference``, the mean probability of each face's class at the
     reference step; with random directions also their ``random_rate`` and the ``excess`` over
-    it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``).
+    it with a bootstrap 95 % interval over faces never narrower than Newcombe's score interval
+    for paired rates (``excess_low`` / ``excess_high``, :func:`~latentplay.resample.difference_intervals`).
 
     ``places`` ``(K,)`` gives the classifier's classes places in an order (-1: outside it,
     e.g. ``unknown``); then ``shift`` is the mean place of the class read minus the place read

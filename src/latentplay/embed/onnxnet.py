@@ -47,6 +47,7 @@ PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
 }
 AUTO_PIXELS = "auto"  # raw when the graph normalises itself (InsightFace's rule), else arcface
 ALIGNS = ("arcface", "dlib", "box", "none", "centre")
+WHOLE_IMAGE = ("none", "centre")  # aligns that take the whole image: no face looked for
 ENGINES = ("onnxruntime", "torch")
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16,
                "tensor(double)": np.float64}
@@ -267,7 +268,7 @@ class OnnxEmbedder(Embedder):
         else:  # the graph read the file already
             raw = self.graph.normalises_itself if self.graph is not None else normalises_itself(config.path)
             self.pixels = "raw" if raw else "arcface"
-        if config.align != "none":
+        if config.align not in WHOLE_IMAGE:
             FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels
         self._dim = self._run(np.zeros((1, side, side, c), np.uint8)).shape[1]
@@ -278,7 +279,7 @@ class OnnxEmbedder(Embedder):
 
     @property
     def detects_faces(self) -> bool:  # type: ignore[override]
-        return self.config.align != "none" and self.config.detect
+        return self.config.align not in WHOLE_IMAGE and self.config.detect
 
     @property
     def image_size(self) -> int | None:
@@ -286,7 +287,7 @@ class OnnxEmbedder(Embedder):
 
     @property
     def image_mode(self) -> str | None:
-        whole = self.config.align in ("none", "centre")
+        whole = self.config.align in WHOLE_IMAGE
         return "L" if self.layout.channels == 1 and whole else "RGB"
 
     @property
@@ -300,7 +301,7 @@ class OnnxEmbedder(Embedder):
         ims = as_list(images)
         if self.config.align == "centre":
             ims = [centre_square(im, self.layout.side) for im in ims]
-        if self.config.align in ("none", "centre"):
+        if self.config.align in WHOLE_IMAGE:
             vectors = self.embed_crops(np.stack(ims)) if ims else np.zeros((0, self.dim), np.float32)
             return vectors, np.ones(len(ims), bool)
         cfg = self.config
