@@ -236,8 +236,13 @@ def test_file_folds_follow_the_fold_column_whatever_pairs_are_left_out(tmp_path:
     assert s["overall"]["accuracy"] == pytest.approx(kfold_accuracy(d, same, fold=folds)[0])
     with pytest.raises(UserError, match="names 5 folds; give --folds 5"):
         verify_store(store, "z", tmp_path / "x", threshold=1.5, file_folds=True, pairs=with_folds)
-    with_folds.write_text("fold,row_a,row_b,same\nfirst,0,1,1\n")
-    with pytest.raises(UserError, match="row_a, row_b, same, fold must be integers"):
+    with_folds.write_text("fold,row_a,row_b,same\n" + "".join(   # folds named by text read alike
+        f"split_{f},{line}\n" for f, line in zip(fold, kept, strict=True)))
+    named = verify_store(store, "z", tmp_path / "named", by="race", threshold=1.5, folds=5,
+                         file_folds=True, pairs=with_folds)
+    assert named["overall"]["accuracy"] == pytest.approx(s["overall"]["accuracy"])
+    with_folds.write_text("fold,row_a,row_b,same\n,0,1,1\n")
+    with pytest.raises(UserError, match="1 pairs have a blank cell in the pairs file's fold"):
         verify_store(store, "z", tmp_path / "x", threshold=1.5, file_folds=True, pairs=with_folds)
 
 

@@ -69,3 +69,13 @@ def test_one_attribute_option_given_a_list_points_to_combine(tmp_path: Path, cli
     assert r.code == 2
     assert "latentplay data combine STORE race,gender`, named race_gender" in r.err
     assert "attributes: race, gender" in r.err and "Traceback" not in r.err
+
+
+def test_the_combine_hint_names_a_list_with_spaces_as_combine_would(tmp_path: Path) -> None:
+    """``--by "race, gender"``: the hint's command and name are those ``data combine`` takes and
+    makes (``race,gender``, ``race_gender``), not ``race, gender`` (two arguments) and
+    ``race_ gender`` (not a name an attribute can have)."""
+    s = _store(tmp_path / "s")
+    with pytest.raises(UserError) as caught:
+        s.schema.attribute_or_error("race, gender")
+    assert "latentplay data combine STORE race,gender`, named race_gender)" in str(caught.value)

@@ -84,8 +84,9 @@ class Pairs:
 
 def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
     """Pairs of a CSV with columns ``row_a``, ``row_b`` (store rows) and ``same`` (1/0), and
-    optionally ``fold`` (an integer: the protocol's fold of the pair, as LFW's and RFW's
-    converters write it); columns are taken by name, others are ignored.
+    optionally ``fold`` (the protocol's fold of the pair, as LFW's and RFW's converters write
+    it: any names, read as codes in sorted order, a blank cell as -1); columns are taken by
+    name, others are ignored.
 
     Returns:
         the pairs, and how many lines named row -1 (an image the converter rejected).
@@ -102,20 +103,26 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
         if missing:
             raise UserError(f"{path}: needs columns row_a, row_b, same; missing "
                             f"{', '.join(sorted(missing))}")
-        columns = ["row_a", "row_b", "same"] + (["fold"] if "fold" in reader.fieldnames else [])
+        has_fold = "fold" in (reader.fieldnames or [])
+        rows, folds = [], []
         try:
-            rows = [[int(r[c]) for c in columns] for r in reader]
+            for r in reader:
+                rows.append([int(r[c]) for c in ("row_a", "row_b", "same")])
+                folds.append((r["fold"] or "").strip() if has_fold else "")
         except (TypeError, ValueError) as e:
-            raise UserError(f"{path}: {', '.join(columns)} must be integers ({e})") from None
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, len(columns))
+            raise UserError(f"{path}: row_a, row_b and same must be integers ({e})") from None
+    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
     converted = (table[:, 0] >= 0) & (table[:, 1] >= 0)
     table = table[converted]
     if len(table) and (table[:, :2].max() >= n_rows or not np.isin(table[:, 2], (0, 1)).all()):
         raise UserError(f"{path}: rows must be below the store's {n_rows} and same 0 or 1; is "
                         "it the pairs file of another store?")
-    pairs = Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool),
-                  table[:, 3] if len(columns) == 4 else None)
-    return pairs, int((~converted).sum())
+    fold = None
+    if has_fold:  # each fold name a code, in sorted order; a blank cell -1 (no fold)
+        named = np.asarray(folds, dtype=object)[converted]
+        names = sorted({f for f in named if f}, key=lambda f: (not f.isdigit(), f.zfill(20)))
+        fold = np.array([names.index(f) if f else -1 for f in named], dtype=np.int64)
+    return Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool), fold), int((~converted).sum())
 
 
 def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int = 0) -> Pairs:
@@ -251,6 +258,9 @@ def verify_store(
         raise UserError("--file-folds needs pairs from a file (the store's pairs.csv or --pairs)")
     fold_seed = None if file_folds else seed
     if file_folds and chosen.fold is not None and len(chosen):
+        if (chosen.fold < 0).any():
+            raise UserError(f"--file-folds: {int((chosen.fold < 0).sum())} pairs have a blank "
+                            "cell in the pairs file's fold column")
         named = len(np.unique(chosen.fold))  # the folds of the converted pairs
         if named < 2:
             raise UserError("--file-folds: the fold column of the pairs file names 1 fold; "

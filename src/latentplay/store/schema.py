@@ -158,9 +158,10 @@ class Schema:
             choices = ", ".join(a.name for a in self.attributes) or "none"
             hint = ""
             if "," in name:
+                parts = [part.strip() for part in name.split(",") if part.strip()]
                 hint = (f" (this option takes one attribute; for the intersections make them one "
-                        f"first: `latentplay data combine STORE {name}`, named "
-                        f"{name.replace(',', '_')})")
+                        f"first: `latentplay data combine STORE {','.join(parts)}`, named "
+                        f"{'_'.join(parts)})")
             raise UserError(f"no attribute {name!r}{hint}; attributes: {choices}") from None
 
     def has_attribute(self, name: str) -> bool:
