@@ -64,3 +64,14 @@ def test_one_cell_that_expects_almost_nothing_gets_a_simulated_p() -> None:
         high += _statistic(table) >= test["statistic"] * (1 - 1e-9)
     assert read_p(test) == pytest.approx(high / 2000, abs=0.01)
     assert read_p(test) > 0.005
+
+
+def test_the_reason_for_simulating_names_the_rule_that_applied() -> None:
+    from latentplay.contingency import chi_square, sparse_reason
+
+    many = chi_square(np.array([[3, 1, 2], [2, 2, 1]]))
+    assert sparse_reason(many) == f"{many['sparse']:.0%} of cells expect under 5 rows"
+    rare = chi_square(np.array([[400, 300, 200, 100, 250, 0], [380, 320, 210, 90, 240, 0],
+                                [400, 310, 190, 110, 260, 1]]))
+    assert rare["sparse"] <= 0.2 and "p_value_simulated" in rare
+    assert sparse_reason(rare) == f"a cell expects {rare['min_expected']:.2g} rows"

@@ -28,11 +28,12 @@ DRAWS = 10_000
 def chi_square(counts: np.ndarray, seed: int = 0) -> dict[str, float]:
     """Pearson's chi-square (no continuity correction) of ``(G, K)`` ``counts`` without empty
     rows or columns: ``statistic``, ``dof``, ``p_value`` (the chi-square curve's), ``sparse``
-    (the share of cells expected to hold fewer than 5 rows) and, above :data:`SPARSE` or where a
-    cell expects fewer than 1 row, ``p_value_simulated`` (:func:`simulated_p`)."""
+    (the share of cells expected to hold fewer than 5 rows), ``min_expected`` and, above
+    :data:`SPARSE` or where a cell expects fewer than 1 row, ``p_value_simulated``
+    (:func:`simulated_p`; :func:`sparse_reason` says why)."""
     statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     out = {"statistic": float(statistic), "dof": int(dof), "p_value": float(p_value),
-           "sparse": float((expected < 5).mean())}
+           "sparse": float((expected < 5).mean()), "min_expected": float(expected.min())}
     if out["sparse"] > SPARSE or expected.min() < 1:
         out["p_value_simulated"] = simulated_p(counts, float(statistic), seed=seed)
     return out
@@ -42,6 +43,14 @@ def read_p(test: dict[str, float]) -> float:
     """The p-value a :func:`chi_square` test is read by: the simulated one of a sparse table,
     else the chi-square curve's."""
     return test.get("p_value_simulated", test["p_value"])
+
+
+def sparse_reason(test: dict[str, float]) -> str:
+    """Why :func:`chi_square` simulated the p-value of ``test``: ``"40% of cells expect under 5
+    rows"``, or ``"a cell expects 0.3 rows"`` where the rule of a cell under 1 row applied."""
+    if test["sparse"] > SPARSE or "min_expected" not in test:
+        return f"{test['sparse']:.0%} of cells expect under 5 rows"
+    return f"a cell expects {test['min_expected']:.2g} rows"
 
 
 def simulated_note(test: dict[str, float]) -> str:

@@ -16,8 +16,9 @@ Three kinds of comparison, chosen by the attributes' kinds:
   across groups the error ratio (highest error over lowest), the accuracy gap (highest
   minus lowest) beside the gap that groups of these sizes show by chance alone when all are
   equally accurate (a range of noisy estimates is biased upward), a chi-square test of equal
-  accuracy (with, where over a fifth of the cells expect fewer than 5 rows, its p-value
-  simulated with both margins fixed: the chi-square curve is then a rough guide), and, along
+  accuracy (with, where over a fifth of the cells expect fewer than 5 rows or one fewer
+  than 1, its p-value simulated with both margins fixed: the chi-square curve is then a rough
+  guide), and, along
   an ordered ``by``, the linear trend test of the errors;
 - values against values (an age regressor and ages in years): per group the mean absolute
   error, the bias (mean reading minus label) with normal 95 % intervals, and the

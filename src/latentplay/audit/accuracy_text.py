@@ -9,6 +9,7 @@ from typing import Any
 from latentplay.audit.calibration import calibration_lines
 from latentplay.audit.parity import parity_lines
 from latentplay.audit.standardize import adjusted_lines
+from latentplay.contingency import sparse_reason
 from latentplay.outputs import p_text
 
 
@@ -103,5 +104,5 @@ def _simulated(chi2: dict[str, Any] | None) -> str:
     """The simulated p-value of a sparse table's chi-square, said with why it is there."""
     if not chi2 or chi2.get("p_value_simulated") is None:
         return ""
-    return (f" ({chi2['sparse']:.0%} of cells expect under 5 rows: p "
-            f"{p_text(chi2['p_value_simulated'])} simulated with the margins fixed)")
+    return (f" ({sparse_reason(chi2)}: p {p_text(chi2['p_value_simulated'])} simulated with "
+            "the margins fixed)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from latentplay.contingency import sparse_reason
 from latentplay.errors import UserError
 from latentplay.report.images import file_figure
 from latentplay.report.page import Block, Facts, Section, Table, interval, number, p_is
@@ -72,8 +73,8 @@ def section(run: Path, a: dict[str, Any]) -> Section:
                               f"{number(chi2.get('statistic'))} on {number(chi2.get('dof'))} "
                               f"dof, {p_is(chi2.get('p_value'))}"
                               + ("" if chi2.get("p_value_simulated") is None else
-                                 f"; {number(100 * chi2['sparse'])}% of cells expect under 5 "
-                                 f"rows: {p_is(chi2['p_value_simulated'])} simulated with the "
+                                 f"; {sparse_reason(chi2)}: "
+                                 f"{p_is(chi2['p_value_simulated'])} simulated with the "
                                  "margins fixed")))
                 facts += _over_persons("chi-square over persons", chi2)
     trend = across.get("trend")

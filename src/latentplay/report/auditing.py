@@ -405,7 +405,7 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
                   p_value(q["p_holm"])] for q in table["pairs"]],
                 "Every two generators against each other; Holm's adjustment over the pairs "
                 "(p simulated with the margins fixed where over a fifth of the cells expect under "
-                "5 images)."))
+                "5 images, or one under 1)."))
         if (run / f"versus_{name}.png").exists():
             blocks.append(file_figure(run / f"versus_{name}.png",
                                       "Training shares beside each audit's generated shares."))
