@@ -179,7 +179,7 @@ def load(path: str | os.PathLike[str]) -> Store:
     if isinstance(dataset, datasets.DatasetDict):
         raise UserError(f"{path} holds several splits; latentplay stores hold one table")
     schema = _read_schema(schema_file)
-    missing = [c for c in _schema_columns(schema) if c not in dataset.column_names]
+    missing = [c for c in features_for(schema) if c not in dataset.column_names]
     if missing:
         raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
                         f"that the data lacks (its columns: {', '.join(dataset.column_names)}); "
@@ -197,14 +197,6 @@ def _read_schema(schema_file: Path) -> Schema:
     except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
         raise UserError(f"{schema_file} is not a valid latentplay schema: {what}") from None
-
-
-def _schema_columns(schema: Schema) -> list[str]:
-    """Dataset columns the schema describes: image, labels (factor levels too), text, vectors."""
-    names = [schema.image_column] if schema.image_column else []
-    names += [Schema.column_of(a) for a in schema.attributes]
-    names += [a.name for a in schema.factors]
-    return names + list(schema.text_columns) + [v.name for v in schema.vectors]
 
 
 def saved(store: Store | str | os.PathLike[str], doing: str) -> Store:
