@@ -48,13 +48,13 @@ ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Var_x E[z|x] > 0.
 EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
 
 
-
 def epoch_frames(folder: Path, last: int) -> list[Path]:
     """The per-epoch figures ``epoch_001.png`` ... of epochs 1 to ``last`` in ``folder``, in
     epoch order (by name, ``epoch_1000`` would sort before ``epoch_101``); frames of later
     epochs left by a run resumed from an earlier checkpoint are not included."""
     frames = (folder / f"epoch_{k:03d}.png" for k in range(1, last + 1))
     return [path for path in frames if path.exists()]
+
 
 class NonFiniteLoss(UserError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
