@@ -75,7 +75,7 @@ def test_the_sweep_counts_faces_per_group_at_every_cut(drawn: st.Store, tmp_path
 def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
     persons = sources.make("synthfaces", tmp_path / "persons", n=60, seed=2, overrides=["identities=10"])
     sweep = detection_sweep(persons, "gender", detector="hog", lowest=-0.6, steps=13)
-    assert sweep["persons"] == 10
+    assert sweep["persons"] == 10 and set(sweep["groups"]) == {"female", "male"}
     for g in sweep["groups"].values():
         share, low, high = (np.array(g[key]) for key in ("share", "low", "high"))
         assert np.all(low <= share + 1e-12) and np.all(share <= high + 1e-12)

@@ -113,7 +113,10 @@ def test_group_rows_counts_each_class(faces: Path) -> None:
     result = prdc(rng.normal(size=(40, 3)), rng.normal(size=(30, 3)), k=3)
     codes = np.asarray(data.labels("skin_tone"))
     names = data.schema.attribute("skin_tone").level_names
-    for g in group_rows(data, "skin_tone", rows, result, dropped_rows=dropped_rows):
+    groups = group_rows(data, "skin_tone", rows, result, dropped_rows=dropped_rows)
+    assert [g["class"] for g in groups] == list(names)  # every class, in order, once
+    assert 0 < sum(g["n_real"] > 0 for g in groups) < len(groups)  # both branches below run
+    for g in groups:
         members = codes[rows] == names.index(g["class"])
         assert g["n_real"] == members.sum()
         assert g["n_not_embedded"] == (codes[dropped_rows] == names.index(g["class"])).sum()

@@ -7,6 +7,8 @@ import itertools
 import numpy as np
 import pytest
 from match_reference import dense_d2
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from latentplay.errors import UserError
 from latentplay.match import greedy_match, optimal_match
@@ -115,7 +117,9 @@ def test_sparse_and_dense_solvers_agree_under_a_caliper(ratio: int) -> None:
         dense = optimal_match(xt, xc, ratio=ratio, caliper2=caliper2)
         sparse = optimal_match(xt, xc, ratio=ratio, caliper2=caliper2, dense_limit=0)
         assert sparse.stats["solver"] == "sparse"
-        assert len(sparse) == len(dense)
+        allowed = csr_matrix(np.repeat(dense_d2(xt, xc) <= caliper2, ratio, axis=0))
+        most = int((maximum_bipartite_matching(allowed, perm_type="column") >= 0).sum())  # Hopcroft-Karp
+        assert len(sparse) == len(dense) == most
         assert (sparse.distance**2 <= caliper2 + 1e-6).all()
         assert len(np.unique(sparse.control)) == len(sparse)
         assert np.bincount(sparse.treated).max(initial=0) <= ratio

@@ -9,7 +9,8 @@ from skimage.color import lab2rgb, rgb2lab
 
 from latentplay import store as st
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
-from latentplay.sources.synthfaces import _SKIN_RGB
+from latentplay.sources import synthfaces
+from latentplay.sources.synthfaces import _SKIN_RGB, SynthfacesConfig
 
 
 def _patch(lightness: float, a: float, b: float) -> np.ndarray:
@@ -60,6 +61,33 @@ def test_ita_orders_the_drawn_skin_tones(detected, turned_faces) -> None:
     assert spearmanr(tone, measured)[0] < -0.9
     drawn = rgb2lab(_SKIN_RGB[None] / 255.0)[0]
     truth = np.degrees(np.arctan((drawn[:, 0] - 50) / drawn[:, 2]))
-    for k in np.unique(tone):
-        if (tone == k).sum() >= 5:  # lighting and noise move a face's colour, not the median far
-            assert np.median(measured[tone == k]) == pytest.approx(truth[k], abs=12)
+    # tones of 5 faces or more: lighting and noise move a face's colour, not the median far.
+    # HOG finds few faces darker than monk_5 (below: every tone on the same faces).
+    tones = [k for k in np.unique(tone) if (tone == k).sum() >= 5]
+    assert len(tones) >= 3
+    for k in tones:
+        assert np.median(measured[tone == k]) == pytest.approx(truth[k], abs=12)
+
+
+def test_ita_reads_every_drawn_tone(models) -> None:
+    """The same 40 faces (geometry, lighting, noise) drawn in each of the 10 tones, read with
+    the landmarks found on their lightest copies: the median ITA is each tone's drawn ITA."""
+    n = 40
+    labels = synthfaces.sample_labels(SynthfacesConfig(n=n), np.random.default_rng(0), n)
+
+    def drawn_in(tone: int) -> np.ndarray:
+        """``(n, 64, 64, 3)`` the faces in skin tone ``tone``."""
+        return synthfaces.render({**labels, "skin_tone": np.full(n, tone)}, np.random.default_rng(1))
+
+    found = []
+    for row, image in enumerate(drawn_in(0)):
+        box = models.detect(image)
+        if box is not None:
+            found.append((row, models.landmarks68(image, box)))
+    assert len(found) >= 10
+    lab = rgb2lab(_SKIN_RGB[None] / 255.0)[0]
+    truth = np.degrees(np.arctan((lab[:, 0] - 50) / lab[:, 2]))
+    for tone in range(len(_SKIN_RGB)):
+        images = drawn_in(tone)
+        read = [ita(images[row], cheek_mask(points, images.shape[1:3])) for row, points in found]
+        assert np.median(read) == pytest.approx(truth[tone], abs=12), tone

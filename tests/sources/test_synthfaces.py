@@ -87,6 +87,7 @@ def test_every_attribute_is_recoverable_from_pixels() -> None:
             chance = np.bincount(y[train]).max() / len(y[train])
             scores[name] = model.score(z[test], y[test])
             assert scores[name] > chance + 0.2, (name, scores[name], chance)
+    assert sorted(scores) == sorted(a.name for a in synthfaces.attributes())
 
 
 def test_store_has_schema_and_labels(tmp_path: Path) -> None:

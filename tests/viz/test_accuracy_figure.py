@@ -33,6 +33,7 @@ def test_a_group_without_a_value_is_drawn_without_a_bar() -> None:
                "groups": [row("a", 50, 4.0), row("b", 30, 5.5), row("c", 1, None)],
                "overall": {"mae": 4.6, "bias": 0.1}, "across": None}
     fig = accuracy_bars(summary)
+    assert len(fig.axes) == 2  # mean absolute error and bias
     for ax in fig.axes:
         widths = [p.get_width() for p in ax.patches]
         assert len(widths) == 3 and np.isfinite(widths[:2]).all() and np.isnan(widths[2])
