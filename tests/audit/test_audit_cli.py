@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -315,3 +317,15 @@ def test_temperature_scales_the_same_draws(vae_run: Path) -> None:
     z = np.random.default_rng(3).standard_normal((4, model.latent_dim)).astype(np.float32)
     np.testing.assert_array_equal(train.sample(model, 4, seed=3, temperature=0.5),
                                   train.decode(model, 0.5 * z))
+
+
+def test_compare_images_imports_no_torch(faces: Path, skin_annotator_file: Path, tmp_path: Path) -> None:
+    """``audit compare --images`` samples no model, so it does not pay for importing torch."""
+    argv = ["audit", "compare", "--images", str(faces), "--data", str(faces),
+            "--annotator", str(skin_annotator_file), "--out", str(tmp_path / "out")]
+    code = ("import sys\nfrom latentplay.cli import main\ntry:\n"
+            f"    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            "print('torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (tmp_path / "out" / "summary.json").exists()
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -14,10 +14,9 @@ import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from latentplay import store as st
@@ -33,13 +32,15 @@ from latentplay.audit.annotate import (
     store_classes,
 )
 from latentplay.audit.distribution import Comparison, JointCounts, compare
-from latentplay.audit.groups import fit_group_mixtures
 from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
+
+if TYPE_CHECKING:
+    import torch
 
 PathLike = str | os.PathLike[str]
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -54,6 +55,8 @@ def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
     scaled by ``temperature`` (:func:`latentplay.train.sample`), decoded on ``device``
     (``cpu``, ``cuda`` or ``auto``). ``run``: a run directory or its model loaded on that
     device."""
+    import torch
+
     device = train.resolve_device(device)
     model = run if isinstance(run, torch.nn.Module) else train.load_model(run, device)
     where = getattr(model, "run_dir", "the run")  # load_model records it
@@ -385,6 +388,8 @@ def sample_groups(
     (``annotator_recall``, over ``annotator_recall_n`` of them: what samples that all show the
     group would score), and ``annotated`` gives the shares of every class among its samples.
     """
+    from latentplay.audit.groups import fit_group_mixtures
+
     data = st.load(data) if not isinstance(data, st.Store) else data
     if n < 1 or measure < 1:
         raise UserError("--n and --measure must be at least 1")
