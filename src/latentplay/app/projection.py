@@ -63,7 +63,6 @@ def figure(pg: Playground, column: str, method: str, colour: str, sample: int | 
     """A plotly scatter of ``column`` projected by ``method``, coloured by attribute
     ``colour``; each point's hover text lists its row and all its attribute values, and the
     title says how many rows without a vector were left out."""
-    from latentplay.embed.coordinates import sample_rows
     from latentplay.embed.plots import left_out_note, store_labels
     from latentplay.viz.projection import projection_figure
 
@@ -71,7 +70,7 @@ def figure(pg: Playground, column: str, method: str, colour: str, sample: int | 
     store = pg.need_store()
     labels = store_labels(store, colour, rows)
     titles = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
-    asked = len(store) if method == "pca" else len(sample_rows(len(store), sample or None, seed))
+    asked = len(store) if method == "pca" or not sample else min(int(sample), len(store))
     note = left_out_note(column, asked, len(rows))
     fig = projection_figure(coords, [labels], f"{titles[method]} of {column} ({len(rows):,} rows"
                                               + (f"; {note})" if note else ")"))

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.store.schema import UNKNOWN  # noqa: E402
+from latentplay.viz.projection import class_colors  # noqa: E402
 from latentplay.viz.style import unknown_bar_style  # noqa: E402
 
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
@@ -194,16 +195,13 @@ def shares_by_setting(
     """Class shares ``(S, K)`` at each of ``S`` settings (one line per class, its ``(S, K, 2)``
     interval as a band), the strongest setting on the right (settings decreasing), and each
     class's ``reference`` share ``(K,)`` (the training data's) as a dotted line. Every class
-    has a colour of its own (tab10, tab20 beyond 10 classes, a ramp beyond 20), named in a
+    has a colour of its own (:func:`~latentplay.viz.projection.class_colors`), named in a
     legend beside the axes, in columns of at most 16: joint classes run to dozens."""
     columns = -(-len(classes) // 16)
     fig, ax = plt.subplots(figsize=(7 + 1.6 * columns, 4.2))
     x = np.asarray(settings, float)
-    colors = (plt.get_cmap("tab10").colors if len(classes) <= 10
-              else plt.get_cmap("tab20").colors if len(classes) <= 20
-              else plt.get_cmap("turbo")(np.linspace(0.05, 0.95, len(classes))))
-    for k, name in enumerate(classes):
-        color = colors[k]
+    for k, (name, color) in enumerate(zip(classes, class_colors(len(classes), ordered=False),
+                                          strict=True)):
         ax.plot(x, shares[:, k], "o-", color=color, label=name)
         ax.fill_between(x, intervals[:, k, 0], intervals[:, k, 1], color=color, alpha=0.15, lw=0)
         if reference is not None:
