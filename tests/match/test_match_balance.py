@@ -168,3 +168,22 @@ def test_photos_of_one_person_widen_the_effect_intervals() -> None:
     plain = naive_difference(y, treated, n_boot=1000, seed=1)
     assert naive["design_effect"] > 5
     assert naive["ci_high"] - naive["ci_low"] > 2 * (plain["ci_high"] - plain["ci_low"])
+
+
+def test_naive_difference_takes_a_0_1_group_and_a_group_of_one_gives_no_interval() -> None:
+    """A 0/1 group array means the same groups as a bool one (not rows 0 and 1), and a group of
+    one unit has no spread: an estimate but no interval that ignores that group's noise."""
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal(40)
+    treated = np.arange(40) % 3 == 0
+    as_bool = naive_difference(y, treated, n_boot=50)
+    as_int = naive_difference(y, treated.astype(int), n_boot=50)
+    assert as_int["estimate"] == pytest.approx(y[treated].mean() - y[~treated].mean())
+    assert as_int == as_bool
+    one = np.arange(40) == 5
+    for persons in (None, np.arange(40) // 2):
+        r = naive_difference(y, one, n_boot=50, persons=persons)
+        assert r["estimate"] == pytest.approx(y[5] - y[~one].mean())
+        assert r["ci_low"] is None and r["ci_high"] is None and r["n_treated"] == 1
+    with pytest.raises(UserError, match="both groups"):
+        naive_difference(y, np.zeros(40, bool))

@@ -96,6 +96,23 @@ def test_abadie_imbens_variance_by_hand() -> None:
     assert got["ci_high"] - got["ci_low"] == pytest.approx(2 * 1.959964 * np.sqrt(variance), rel=1e-5)
 
 
+def test_a_blocks_only_control_keeps_its_reuse_in_the_abadie_imbens_variance() -> None:
+    """Control 3 is its block's only control and serves both treated units of the block: its
+    conditional variance comes from the nearest control of another block, not 0 (which would
+    drop its reuse from the variance and narrow the interval)."""
+    x = np.array([0.0, 0.1, 1.0, 0.05, 0.9, 3.0])[:, None].astype(np.float32)
+    y = np.array([2.0, 3.0, 5.0, 1.0, 2.0, 7.0])
+    treated = np.arange(6) < 3
+    blocks = np.array([0, 0, 1, 0, 1, 1])
+    t_rows, c_rows = np.array([0, 1, 2]), np.array([3, 3, 4])
+    got = matched_difference_with_replacement(y, x, treated, t_rows, c_rows, blocks=blocks,
+                                              neighbours=1)
+    d = np.array([2 - 1, 3 - 1, 5 - 2.0])
+    s2 = 0.5 * (1.0 - 2.0) ** 2  # control 3's nearest other control (any block) is 4
+    variance = (((d - d.mean()) ** 2).sum() + (2**2 - 2) * s2) / 3**2
+    assert got["se"] == pytest.approx(np.sqrt(variance))
+
+
 def test_abadie_imbens_interval_covers_where_the_pair_bootstrap_does_not() -> None:
     """Few controls, each reused by about two treated units: the pair bootstrap's interval is
     about half as wide as the estimate's spread over replications; Abadie-Imbens' is not."""

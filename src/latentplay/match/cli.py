@@ -105,7 +105,8 @@ def run_cmd(
             over = ("" if r.get("persons") is None else
                     f" over {r['persons']} persons (design effect "
                     f"{_number(r['design_effect'], '.2f')})")
-            interval = ("no interval (fewer than 2 matched treated units)" if r["ci_low"] is None
+            why = "fewer than 2 matched treated units" if key == "matched" else "a group of 1 unit"
+            interval = (f"no interval ({why})" if r["ci_low"] is None
                         else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
             print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {interval}{over}")
     print(f"wrote {out}")

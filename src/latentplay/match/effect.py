@@ -16,7 +16,8 @@ normal interval from the variance summed over every two units that share a perso
 share a person through different photos to Abadie & Imbens' variance.
 
 With fewer than two matched treated units there is no spread to estimate: the matched
-estimates then give no interval (``ci_low``, ``ci_high`` and ``se`` are None).
+estimates then give no interval (``ci_low``, ``ci_high`` and ``se`` are None); nor does the
+difference before matching when a group has fewer than two units.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 from latentplay.clustered import shared_variance
+from latentplay.errors import UserError
 
 CHUNK_DRAWS = 4_000_000  # resampled values held at once
 
@@ -130,9 +132,32 @@ def naive_difference(
     persons: np.ndarray | None = None,
 ) -> dict:
     """Difference of group means before matching, bootstrapping each group separately, or
-    with ``(n,)`` ``persons`` a normal interval over them."""
+    with ``(n,)`` ``persons`` a normal interval over them.
+
+    Args:
+        y: ``(n,)`` outcome of every unit.
+        treated: ``(n,)`` bool (or 0/1), the treated group.
+        n_boot, level, seed: as in :func:`matched_difference`.
+        persons: ``(n,)`` person of every unit, or None (units independent).
+
+    Returns:
+        As :func:`matched_difference`; the interval (and ``se``) is None when a group has fewer
+        than two units (its mean has no spread to estimate).
+
+    Raises:
+        UserError: a group without units.
+    """
     y = np.asarray(y, dtype=np.float64)
+    treated = np.asarray(treated, dtype=bool)
     yt, yc = y[treated], y[~treated]
+    if len(yt) == 0 or len(yc) == 0:
+        raise UserError(f"a difference of means needs both groups; found {len(yt)} treated and "
+                        f"{len(yc)} control units")
+    if min(len(yt), len(yc)) < 2:
+        extra = ({"se": None, "design_effect": None, "persons": int(len(np.unique(persons)))}
+                 if persons is not None else {"n_boot": n_boot})
+        return {"estimate": float(yt.mean() - yc.mean()), "ci_low": None, "ci_high": None,
+                "level": level, "n_treated": int(len(yt)), **extra}
     if persons is not None:
         centred = np.where(treated, y - yt.mean(), y - yc.mean())
         scale = np.where(treated, 1 / len(yt), -1 / len(yc))
@@ -176,7 +201,8 @@ def matched_difference_with_replacement(
 
     where ``d_t`` is a treated unit's own outcome minus its controls' mean and ``s2_j`` the
     outcome's conditional variance at control ``j``, estimated from its ``neighbours`` nearest
-    other controls (same block, matching space): ``J / (J + 1) (y_j - mean of theirs)^2``. The
+    other controls (same block, or any block for a block's only control; matching space):
+    ``J / (J + 1) (y_j - mean of theirs)^2``. The
     second sum is zero without reuse (w_j^2 = q_j). Interval: ATT +- z sqrt(V).
 
     With ``persons``, V also gets the cluster-robust covariance of the matched sets that share
@@ -252,16 +278,19 @@ def _conditional_variance(
     blocks: np.ndarray | None, neighbours: int,
 ) -> np.ndarray:
     """``(len(rows),)`` outcome variance at each of ``rows`` from its nearest other units of
-    ``pool`` (``(n,)`` bool) in its block."""
+    ``pool`` (``(n,)`` bool) in its block, or of all ``pool`` when it is its block's only one
+    (left at 0 rather than this would drop its reuse from the variance)."""
     from latentplay.match.knn import ControlSearch
 
     codes = np.zeros(len(y), np.int64) if blocks is None else np.asarray(blocks)
     out = np.zeros(len(rows))
     for code in np.unique(codes[rows]):
         members = np.flatnonzero(pool & (codes == code))
+        if len(members) < 2:  # its block's only control: compare it with the nearest of all
+            members = np.flatnonzero(pool)
         j = min(neighbours, len(members) - 1)
         if j < 1:
-            continue  # a lone control: nothing to compare it with
+            continue  # the only control: nothing to compare it with
         at = np.flatnonzero(codes[rows] == code)
         ids = ControlSearch(points[members]).search(points[rows[at]], j + 1).ids
         own = members[ids] == rows[at][:, None]
