@@ -202,3 +202,75 @@ def test_a_conditional_dcgan_without_its_condition_says_so() -> None:
         model.discriminator(x, torch.zeros(3, 4))
     assert model.decode(z, torch.zeros(3, 2)).shape == (3, 1, 32, 32)
     assert model.discriminator(x, torch.zeros(3, 2)).shape == (3,)
+
+
+@pytest.mark.parametrize("family", ["ae", "vae", "cvae"])
+@pytest.mark.parametrize("field", ["width", "hidden"])
+def test_network_width_below_one_is_a_user_error(family: str, field: str) -> None:
+    """``model.hidden=0`` built an autoencoder whose decoder ignores ``z`` (every image decoded
+    to the same picture, silently); ``model.width=0`` failed in PyTorch with a traceback."""
+    cfg = family_config(family)(**{field: 0})
+    if family == "cvae":
+        cfg.condition = ["smile"]
+    with pytest.raises(UserError, match="model.width and model.hidden must be at least 1"):
+        cfg.validate()
+
+
+@pytest.mark.parametrize("field", ["width", "hidden"])
+def test_concept_model_width_below_one_is_a_user_error(field: str) -> None:
+    from latentplay.models.cbm import CBMConfig
+    from latentplay.models.glancenet import GlanceNetConfig
+
+    with pytest.raises(UserError, match="at least 1"):
+        CBMConfig(**{field: 0}).validate()
+    with pytest.raises(UserError, match="at least 1"):
+        GlanceNetConfig(**{field: 0}).validate()
+
+
+def test_a_condition_listed_twice_is_a_user_error() -> None:
+    """``model.condition=[smile,smile]`` made two smile columns; forcing or editing the smile
+    then changed only the first one, the model still reading the true value in the second."""
+    from types import SimpleNamespace
+
+    from latentplay.store.schema import Attribute
+
+    smile = Attribute("smile", "continuous", range=(-1.0, 1.0))
+    store = SimpleNamespace(labels=lambda _: np.array([0.5, -0.5]),
+                            schema=SimpleNamespace(attribute=lambda _: smile))
+    assert ConditionSpec.from_store(store, ["smile"]).dim == 1
+    with pytest.raises(UserError, match="'smile'.*more than once"):
+        ConditionSpec.from_store(store, ["smile", "smile"])
+
+
+def test_gaussian_reconstruction_is_the_nll_of_variance_one_half_less_its_constant() -> None:
+    """What the ``gaussian`` likelihood's docstring states: summed squared error of the
+    sigmoid outputs = Gaussian NLL with variance 1/2 per pixel minus ``P log(pi) / 2``."""
+    from latentplay.models.vae import reconstruction_nll
+
+    logits, x = torch.randn(4, 3, 8, 8), torch.rand(4, 3, 8, 8)
+    normal = torch.distributions.Normal(torch.sigmoid(logits), 0.5**0.5)
+    nll = -normal.log_prob(x).flatten(1).sum(1)
+    constant = 3 * 8 * 8 * np.log(np.pi) / 2
+    assert torch.allclose(reconstruction_nll(logits, x, "gaussian"), nll - constant, atol=1e-3)
+    bce = torch.nn.functional.binary_cross_entropy(torch.sigmoid(logits), x, reduction="none")
+    assert torch.allclose(reconstruction_nll(logits, x, "bernoulli"), bce.flatten(1).sum(1), atol=1e-3)
+
+
+@pytest.mark.parametrize("size", [28, 64])
+@torch.no_grad()
+def test_dcgan_follows_radford_et_al(size: int) -> None:
+    """No batch norm on the generator's output or the discriminator's input layer, LeakyReLU
+    0.2, a tanh output, conv weights N(0, 0.02) and batch-norm scales N(1, 0.02)."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = build_model("dcgan", family_config("dcgan")(), 3, size)
+    g, d = list(model.generator.net), list(model.discriminator.net)
+    assert isinstance(g[-1], nn.Tanh) and isinstance(g[-2], nn.ConvTranspose2d)
+    assert isinstance(d[0], nn.Conv2d) and isinstance(d[1], nn.LeakyReLU)
+    assert all(m.negative_slope == 0.2 for m in d if isinstance(m, nn.LeakyReLU))
+    convs = torch.cat([m.weight.flatten() for m in model.modules()
+                       if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))])
+    norms = torch.cat([m.weight for m in model.modules() if isinstance(m, nn.BatchNorm2d)])
+    assert abs(float(convs.mean())) < 1e-3 and abs(float(convs.std()) - 0.02) < 1e-3
+    assert abs(float(norms.mean()) - 1) < 5e-3 and abs(float(norms.std()) - 0.02) < 5e-3

@@ -38,6 +38,8 @@ class CBMConfig:
             raise UserError(f"masking_fact must be a percentage in [0, 100], got {self.masking_fact}")
         if self.concept_weight < 0 or self.label_weight < 0:
             raise UserError("concept_weight and label_weight must be >= 0")
+        if self.width < 1 or self.hidden < 1:  # hidden=0 built an encoder that ignores its input
+            raise UserError(f"width and hidden must be at least 1, got {self.width} and {self.hidden}")
 
 
 class CBM(nn.Module):

@@ -59,6 +59,9 @@ class ConditionSpec:
         continuous attribute without a documented range (a measured one) spans its values."""
         from latentplay.store.summary import finite_span
 
+        repeated = sorted({n for n in names if list(names).count(n) > 1})
+        if repeated:  # a second copy would keep its value when the first one is forced or edited
+            raise UserError(f"condition {repeated} is listed more than once; list each attribute once")
         parts = []
         for name in names:
             try:

@@ -31,7 +31,9 @@ class AEConfig:
         width: channels of every conv layer (32 in Burgess et al.).
         hidden: units of the two fully connected layers (256 in Burgess et al.).
         likelihood: reconstruction loss; ``bernoulli`` = summed binary cross-entropy (binary
-            or [0,1] images), ``gaussian`` = summed squared error of sigmoid outputs.
+            or [0,1] images), ``gaussian`` = summed squared error of sigmoid outputs: the
+            negative log-likelihood of a Gaussian of fixed variance 1/2 per pixel, less its
+            constant (disentanglement_lib's ``l2_loss``).
         output_bias: start the decoder's output bias at the logit of the training images'
             mean value per channel (see :meth:`AE.init_output_bias`); ``false`` keeps
             PyTorch's default initialisation.
@@ -46,6 +48,9 @@ class AEConfig:
     def validate(self) -> None:
         if self.latent_dim < 1:
             raise UserError(f"model.latent_dim must be at least 1, got {self.latent_dim}")
+        if self.width < 1 or self.hidden < 1:  # hidden=0 built a decoder that ignores z
+            raise UserError(f"model.width and model.hidden must be at least 1, got {self.width} "
+                            f"and {self.hidden}")
         if self.likelihood not in LIKELIHOODS:
             raise UserError(f"model.likelihood must be one of {LIKELIHOODS}")
 
@@ -97,7 +102,9 @@ class VAEOutput:
 
 
 def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor, likelihood: str) -> torch.Tensor:
-    """Per-image negative log-likelihood ``(B,)`` of targets ``x`` in [0, 1] under ``logits``."""
+    """Per-image negative log-likelihood ``(B,)`` of targets ``x`` in [0, 1] under ``logits``
+    ``(B, C, S, S)``, summed over pixels; ``gaussian``: ``sum (sigmoid(logits) - x)^2``, the NLL
+    of ``N(sigmoid(logits), 1/2)`` without its constant ``C S S log(pi) / 2``."""
     if likelihood == "bernoulli":
         nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     else:
