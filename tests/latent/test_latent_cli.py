@@ -14,7 +14,7 @@ from latentplay import train
 from latentplay.cliargs import parse_condition
 from latentplay.errors import UserError
 from latentplay.latent.cli import parse_rows, parse_values
-from latentplay.latent.traverse import ranked_axes, run_latents
+from latentplay.latent.traverse import pca_axes, ranked_axes, run_latents
 
 
 def _ok(r, out: Path) -> dict:
@@ -75,6 +75,15 @@ def test_traverse_axes_and_pca(cli, vae_run: Path, faces_store: Path, tmp_path: 
     assert numbers["explained"][0] >= numbers["explained"][1]
 
 
+def test_principal_axes_of_codes_that_do_not_vary_are_refused() -> None:
+    mu = np.tile(np.array([[0.5, -1.0, 2.0]], np.float32), (10, 1))
+    with pytest.raises(UserError, match="same point"):
+        pca_axes(mu)
+    mu[3, 1] = 0.0
+    axes = pca_axes(mu)
+    assert np.isfinite(axes.explained).all() and axes.explained[0] == pytest.approx(1.0)
+
+
 def test_force_interpolate_blend(cli, cvae_run: Path, vae_run: Path, faces_store: Path,
                                  tmp_path: Path) -> None:
     out = tmp_path / "force.png"
@@ -112,6 +121,8 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["sweep", "{cvae}", "--attribute", "smile"], "gender"),
         (["traverse", "{cvae}"], "--condition"),
         (["traverse", "{vae}", "--axes", "9"], "out of range"),
+        (["traverse", "{vae}", "--top", "-2"], "--top >= 1"),
+        (["traverse", "{vae}", "--pca", "--top", "0"], "--top >= 1"),
         (["force", "{cvae}", "--data", "{faces}", "--attribute", "gender", "--values", "1"],
          "not a continuous condition"),
         (["force", "{cvae}", "--data", "{faces}", "--attribute", "smile"], "exactly one"),
@@ -168,6 +179,33 @@ def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Pat
                       "--rows", "0:3", "--alphas=-1,1", "--to-distance", "--along", "normal",
                       "--out", png), png)
     assert numbers["to_distance"] and numbers["along"] == "normal"
+
+
+def test_direction_says_when_no_conditioned_pattern_is_left(cli, faces_store: Path,
+                                                            tmp_path: Path) -> None:
+    # anisotropic codes whose gender pattern, held off the eyeglasses pattern, points to the
+    # female side of the conditioned boundary: the direction falls back to its normal and says so
+    from latentplay.latent.directions import Direction
+
+    data = st.load(faces_store)
+    gender, glasses = (np.asarray(data.labels(a)) for a in ("gender", "eyeglasses"))
+    pool = np.random.default_rng(0).standard_normal((20_000, 3)) * np.array([1.0, 4.0, 0.25])
+    sides = 2 * (pool @ np.array([-0.5, -0.75, 0.45]) > 0) + (pool @ np.array([0.55, 0.4, 0.75]) > 0)
+    codes = np.zeros((len(data), 3), np.float32)
+    for side in range(4):
+        rows = np.flatnonzero(2 * gender + glasses == side)
+        codes[rows] = pool[sides == side][:len(rows)]
+    path = Path(st.save(st.add_column(data, "aniso", codes), tmp_path / "faces").path)
+    glasses_json, gender_json = tmp_path / "glasses.json", tmp_path / "gender.json"
+    r = cli("latent", "direction", path, "--column", "aniso", "--attribute", "eyeglasses",
+            "--out", glasses_json)
+    assert r.code == 0, r.err
+    r = cli("latent", "direction", path, "--column", "aniso", "--attribute", "gender",
+            "--orthogonal-to", glasses_json, "--out", gender_json)
+    assert r.code == 0, r.err
+    assert "caution: no way the codes move" in r.out
+    held = Direction.from_json(gender_json)
+    np.testing.assert_array_equal(held.pattern, held.vector)
 
 
 def test_edit_at_layers_of_a_model_without_styles_names_layers(cli, coded_store: Path, vae_run: Path,

@@ -450,3 +450,23 @@ def test_class_rows_leave_unknown_out(faces_store: Path, tmp_path: Path):
     assert (class_rows(grouped, "tone2", "dark") == (tone == 1)).all()
     with pytest.raises(UserError, match="'unknown' marks rows without a value"):
         class_rows(grouped, "tone2", "unknown")
+
+
+def test_a_conditioned_pattern_never_edits_against_the_attribute() -> None:
+    # anisotropic codes where the primary's pattern, held off the other's pattern, points to
+    # the negative side of the conditioned boundary: +a along it would lower the attribute
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((3000, 3)) * np.array([1.0, 4.0, 0.25])
+    a = fit_direction(z, (z @ np.array([-0.5, -0.75, 0.45]) > 0).astype(int), kind="categorical",
+                      attribute="a")
+    b = fit_direction(z, (z @ np.array([0.55, 0.4, 0.75]) > 0).astype(int), kind="categorical",
+                      attribute="b")
+    held = b.pattern.astype(np.float64) / np.linalg.norm(b.pattern)
+    left = a.pattern - (a.pattern @ held) * held
+    cond = orthogonalize(a, b)
+    assert float(left @ cond.vector) < 0  # what projecting the pattern alone gives
+    moved = edit(z[:10], cond, [2.0])[:, 0]
+    assert np.all(cond.project(moved) > cond.project(z[:10]))
+    assert np.all(a.project(moved) > a.project(z[:10]))
+    np.testing.assert_array_equal(cond.pattern, cond.vector)
+    np.testing.assert_allclose(b.project(moved), b.project(z[:10]), atol=1e-5)

@@ -197,8 +197,8 @@ def traverse(
     from latentplay.latent import traverse as tr
 
     model = _model(run)
-    if steps < 2 or span <= 0:
-        raise UserError("need --steps >= 2 and --range > 0")
+    if steps < 2 or span <= 0 or top < 1:
+        raise UserError("need --steps >= 2, --range > 0 and --top >= 1")
     if pca and sefa:
         raise UserError("choose --pca or --sefa, not both")
     values = np.linspace(-span, span, steps)
@@ -523,6 +523,10 @@ def direction(
     for label, (normals, patterns) in cosines.items():
         typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
                    "(removed)")
+    if others and np.array_equal(found.pattern, found.vector):
+        typer.echo("caution: no way the codes move with the attribute is left once the others' "
+                   "patterns are held; the pattern is the normal (edits along it hardly change "
+                   "an anisotropic latent's decodings)")
     typer.echo(f"wrote {out}")
 
 

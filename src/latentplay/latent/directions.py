@@ -360,7 +360,10 @@ def orthogonalize(primary: Direction, *others: Direction) -> Direction:
     move them — in an anisotropic latent the boundary distances are read off dimensions the
     decoder hardly uses, so holding them fixed does not hold the attribute in the image).
     Each set is orthonormalised first (Gram–Schmidt), so pass every direction to hold fixed
-    in one call. The new boundary passes through the point of the primary boundary nearest
+    in one call. Where the pattern left over does not move codes towards the positive side of
+    the new boundary (in an anisotropic latent it can point away: a step of +a would lower
+    the attribute) or nothing is left of it, the pattern becomes the new normal. The new
+    boundary passes through the point of the primary boundary nearest
     the origin; ``score``, ``n``, ``sd`` and ``pattern_sd`` stay those of the primary fit
     (measure the last two again with :meth:`Direction.spread_on`).
 
@@ -384,7 +387,10 @@ def orthogonalize(primary: Direction, *others: Direction) -> Direction:
     pattern = np.asarray(primary.pattern, np.float64)
     pattern = pattern - pattern_basis.T @ (pattern_basis @ pattern)
     pattern_norm = float(np.linalg.norm(pattern))
-    pattern = unit if pattern_norm < SPAN_TOL else pattern / pattern_norm
+    if pattern_norm < SPAN_TOL or float(pattern @ unit) < SPAN_TOL * pattern_norm:
+        pattern = unit  # no pattern left that moves codes towards the positive side
+    else:
+        pattern = pattern / pattern_norm
     return dataclasses.replace(primary, vector=unit.astype(np.float32),
                                offset=primary.offset * float(unit @ v), conditioned_on=labels,
                                pattern=pattern.astype(np.float32))

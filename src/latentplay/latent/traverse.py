@@ -117,6 +117,8 @@ def pca_axes(mu: np.ndarray, k: int | None = None) -> PCAAxes:
         raise UserError(f"need at least 2 codes of shape (N, D), got {mu.shape}")
     if k is not None and k < 1:
         raise UserError(f"need at least 1 principal axis, got k={k}")
+    if not np.ptp(mu, axis=0).any():
+        raise UserError(f"all {len(mu)} codes are the same point; they have no principal axes")
     k = min(k or mu.shape[1], mu.shape[1], len(mu))
     pca = PCA(n_components=k, svd_solver="full").fit(mu)
     return PCAAxes(pca.mean_.astype(np.float32), pca.components_.astype(np.float32),
