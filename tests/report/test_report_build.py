@@ -159,3 +159,22 @@ def test_unreadable_weights_of_an_imported_generator_are_a_user_error(tmp_path: 
     (tmp_path / "model.safetensors").write_bytes(b"junk")
     with pytest.raises(UserError, match=r"model\.safetensors is not a readable safetensors file"):
         w_variances(tmp_path)  # damaged
+
+
+def test_every_contents_link_leads_to_its_own_section() -> None:
+    """Sections sharing an anchor (each edit of a counterfactual profile) get distinct ids, and
+    an anchor with spaces (a joint attribute pair) becomes a valid id: every link of the table
+    of contents names exactly one section."""
+    import re
+
+    from latentplay.report.page import Page, Section, Text
+
+    sections = [Section("Profile", "profile", [Text("p")]),
+                Section("Edit a", "counterfactual", [Text("a")]),
+                Section("Edit b", "counterfactual", [Text("b")]),
+                Section("gender x smile", "attr-gender x smile", [Text("g")])]
+    html = render.render(Page("audit run", "t", "/x", sections))
+    ids = re.findall(r'<section id="([^"]*)"', html)
+    links = re.findall(r'<a href="#([^"]*)"', html)
+    assert len(set(ids)) == len(sections) and links == ids
+    assert not any(re.search(r"\s", i) for i in ids)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 from report_html import assert_self_contained, decode_image, row_of, value
 
 from latentplay import store as st
@@ -132,3 +133,48 @@ def test_count_chart_greys_unknown(tmp_path: Path, monkeypatch) -> None:
     np.testing.assert_allclose(bars[3][0], UNKNOWN_FILL)
     assert bars[3][1] and not any(hatch for _, hatch in bars[:3])
     assert all(tuple(face) != tuple(UNKNOWN_FILL) for face, _ in bars[:3])
+
+
+TILT = np.array([-2.0, -1.5, -0.5, 0.0, 0.5, 1.5, np.nan, 0.2], np.float32)
+
+
+def _tilt_store(path: Path) -> Path:
+    """A store of 8 tiny images: ``side`` (categorical) and ``tilt`` (:data:`TILT`, declared
+    range -1 to 1: three values outside it, one missing)."""
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("side", "categorical", names=["left", "right"]),
+                                Attribute("tilt", "continuous", range=(-1.0, 1.0))],
+                    provenance=Provenance(source="test", converter="unit"))
+    images = np.random.default_rng(0).integers(0, 256, (len(TILT), 6, 6, 3), np.uint8)
+    st.build([{"image": [st.encode_png(im) for im in images], "side": np.arange(len(TILT)) % 2,
+               "tilt": TILT}], schema, path)
+    return path
+
+
+def test_values_outside_the_declared_range_are_counted(tmp_path: Path) -> None:
+    """Values outside a continuous attribute's declared range fall in no histogram bin: the
+    report says how many and where they lie, and the bins' shares are of every row with a value
+    (not only the binned ones), so they do not add up to 100 % as if the bins held them all."""
+    out = build_report(_tilt_store(tmp_path / "s"))
+    html = assert_self_contained(out)
+    rows = html.tables["attributes"][1][1:]
+    finite = TILT[np.isfinite(TILT)]
+    inside = int(((finite >= -1) & (finite <= 1)).sum())
+    assert sum(value(r[1]) for r in rows) == inside
+    assert sum(float(r[2].rstrip("%")) for r in rows) == pytest.approx(100 * inside / finite.size,
+                                                                      abs=0.2)
+    text = out.read_text(encoding="utf-8")
+    assert (f"rows outside the range (in no bin)</dt><dd>{finite.size - inside} "
+            f"(values -2 to 1.5)</dd>") in text
+
+
+def test_crosstab_says_how_many_rows_it_leaves_out(tmp_path: Path) -> None:
+    """A row without a value of one side is in no cell of the cross-tab: its caption says how
+    many such rows there are, so that its total need not equal the store's rows unexplained."""
+    out = build_report(_tilt_store(tmp_path / "s"))
+    table = assert_self_contained(out).tables["crosstabs"][0]
+    total = sum(value(r[-1]) for r in table[1:])
+    missing = int(np.isnan(TILT).sum())
+    assert total == len(TILT) - missing
+    assert f"left out: {missing:,} without a value of either." in out.read_text(encoding="utf-8")

@@ -39,8 +39,9 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
     so a failure leaves an earlier report untouched.
 
     Raises:
-        UserError: ``path`` is none of these kinds, a file the report needs is unreadable, or
-            ``out``'s directory does not exist.
+        UserError: ``path`` is none of these kinds, a file the report needs is unreadable,
+            ``out`` is a directory, or a file stands where ``out``'s missing parent directories
+            (made as needed) would go.
     """
     path = Path(path).absolute()
     kind = detect(path)

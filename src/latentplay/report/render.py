@@ -4,15 +4,18 @@ leaves the previous report as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import os
+import re
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import jinja2
 
 from latentplay import __version__
-from latentplay.report.page import Page
+from latentplay.report.page import Page, Section
 
 TEMPLATE = "report.html.j2"
 
@@ -31,8 +34,27 @@ def environment() -> jinja2.Environment:
 def render(page: Page) -> str:
     """The whole HTML document of ``page`` (CSS inline, images as data URIs, no scripts)."""
     created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    page = dataclasses.replace(page, sections=unique_anchors(page.sections))
     return environment().get_template(TEMPLATE).render(page=page, version=__version__,
                                                        created=created)
+
+
+def unique_anchors(sections: Sequence[Section]) -> list[Section]:
+    """``sections`` with ids a link can reach: whitespace in an anchor (made from a name with
+    spaces) as ``-``, and a repeated anchor numbered (the edits of a counterfactual profile are
+    all ``counterfactual``: ``counterfactual-2``, ...), so that each table-of-contents link
+    leads to its own section."""
+    seen: set[str] = set()
+    out = []
+    for section in sections:
+        base = re.sub(r"\s+", "-", section.anchor.strip()) or "section"
+        anchor, n = base, 1
+        while anchor in seen:
+            n += 1
+            anchor = f"{base}-{n}"
+        seen.add(anchor)
+        out.append(dataclasses.replace(section, anchor=anchor))
+    return out
 
 
 def write_atomic(text: str, out: Path) -> Path:

@@ -17,6 +17,7 @@ from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
 from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.summary import finite_span
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
@@ -77,6 +78,12 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
                      ("mean ± sd", f"{number(s['mean'])} ± {number(s['std'])}")]
             if s.get("missing"):
                 facts.append(("rows without a value", number(s["missing"])))
+            valued = len(data) - s["missing"]  # the shares are of these rows, binned or not
+            if valued > sum(counts):  # values outside a declared range fall in no bin
+                span = finite_span(data.labels(attr.name))
+                assert span is not None
+                facts.append(("rows outside the range (in no bin)", f"{number(valued - sum(counts))} "
+                              f"(values {number(span[0])} to {number(span[1])})"))
             blocks.append(Facts(facts))
             title = f"{attr.name}: histogram"
         elif "per_class" in s:
@@ -84,11 +91,12 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
             continue
         else:
             labels, counts = list(s["counts"]), list(s["counts"].values())
+            valued = sum(counts)
             title = f"{attr.name}: count per value"
             if s.get("missing"):
                 blocks.append(Facts([("rows without a value (not in the shares)",
                                       number(s["missing"]))]))
-        total = max(sum(counts), 1)
+        total = max(valued, 1)
         table = Table.of(["value" if attr.kind != "continuous" else "bin", "count", "share"],
                          [[lab, c, f"{c / total:.1%}"] for lab, c in zip(labels, counts, strict=True)])
         chart = Figure(figures.bars(labels, counts, title), f"Distribution of {attr.name}.")
@@ -222,10 +230,13 @@ def _crosstabs(data: st.Store) -> Section | None:
     blocks: list[Any] = []
     for row, col in pairs:
         tab = st.crosstab(data, row.name, col.name, bins=CROSSTAB_BINS)
+        left_out = len(data) - int(np.sum(tab["counts"]))
         blocks.append(Table.of([f"{row.name} \\ {col.name}", *tab["column_names"], "total"],
                                [[name, *counts, sum(counts)] for name, counts
                                 in zip(tab["row_names"], tab["counts"], strict=True)],
                                f"Rows with each pair of values of {row.name} and {col.name}"
-                               + (" (binned)." if col.kind == "continuous" else ".")
+                               + (" (binned)" if col.kind == "continuous" else "")
+                               + (f"; left out: {left_out:,} without a value of either."
+                                  if left_out else ".")
                                + _tests(data, row.name, col.name)))
     return Section("Cross-tabulations", "crosstabs", blocks) if blocks else None
