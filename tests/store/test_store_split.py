@@ -53,6 +53,26 @@ def test_small_strata_carry_their_rounding():
             assert abs((codes[strata == s] == part).sum() - share * (strata == s).sum()) <= 6
 
 
+def test_parts_are_within_the_documented_bounds():
+    """The test part is off by at most half a group; the val part lies between two
+    boundaries, each crossed by one group, so by at most one (the docstring said half)."""
+    rng = np.random.default_rng(0)
+    worst_val = 0.0
+    for seed in range(300):
+        n = int(rng.integers(10, 60))
+        groups = rng.integers(0, int(rng.integers(2, n)), n)
+        test, val = float(rng.uniform(0.1, 0.4)), float(rng.uniform(0.1, 0.4))
+        try:
+            codes = split_codes(n, test, val, groups, seed=seed)
+        except UserError:
+            continue
+        largest = np.bincount(groups).max()
+        assert abs((codes == 2).sum() - test * n) <= largest / 2 + 1e-9
+        assert abs((codes != 0).sum() - (test + val) * n) <= largest / 2 + 1e-9
+        worst_val = max(worst_val, abs((codes == 1).sum() - val * n) / largest)
+    assert 0.5 < worst_val <= 1
+
+
 @pytest.mark.parametrize(("n", "test", "val", "groups", "empty"), [
     (4, 0.1, 0.0, None, "test"), (40, 0.3, 0.01, None, "val"),
     (100, 0.8, 0.0, np.repeat([0, 1], 50), "train")])

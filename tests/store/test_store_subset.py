@@ -72,6 +72,22 @@ def test_balanced_and_random(coded: st.Store) -> None:
     assert len(rows) == 37 and len(set(rows)) == 37
 
 
+def test_balance_leaves_unknown_rows_out(coded: st.Store) -> None:
+    """``unknown`` is no class: balanced as one, it made a third of the rows and its count
+    set every class's."""
+    from latentplay.store.regroup import regroup_store
+
+    tone = regroup_store(coded, "skin_tone", {"light": ["monk_1", "monk_2", "monk_3"],
+                                              "dark": ["monk_8", "monk_9", "monk_10"]}, name="tone")
+    codes, names = tone.labels("tone"), tone.schema.attribute("tone").level_names
+    assert names[-1] == "unknown" and (codes == 2).any()
+    rows = select_rows(tone, balance_by="tone", seed=0)
+    counts = np.bincount(codes[rows], minlength=3)
+    assert counts[2] == 0 and counts[0] == counts[1] == min(np.bincount(codes)[:2])
+    with pytest.raises(UserError, match="no matching row has a class"):
+        select_rows(tone, where={"tone": ["unknown"]}, balance_by="tone")
+
+
 def test_subset_keeps_columns_and_renumbers_history(coded: st.Store, tmp_path: Path) -> None:
     rows = np.array([0, 3, 5, 8, 9])
     new = subset(coded, tmp_path / "small", rows, selection={"n": 5})

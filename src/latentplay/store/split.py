@@ -12,9 +12,10 @@ wants persons it never saw. ``split_store`` adds a categorical attribute ``split
   same proportions; with ``group``, a group counts in the class of its first row.
 - Sizes are shares of the rows; a group that crosses a boundary goes to the side that holds
   most of it. What one stratum's rounding leaves over is carried to the next (the strata
-  taken in random order), so the whole split is off by at most half a group and each
-  stratum by at most one group: ten classes of two rows give a 0.2 test part of four rows,
-  not none. A part left without rows is refused.
+  taken in random order), so the whole test part (and train and val together) is off by at
+  most half a group, the val part, between two boundaries, by at most one, and each stratum
+  by at most one group: ten classes of two rows give a 0.2 test part of four rows, not none.
+  A part left without rows is refused.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.store.io import Store, save
-from latentplay.store.schema import Provenance
+from latentplay.store.schema import UNKNOWN, Provenance
 
 PathLike = str | os.PathLike[str]
 
@@ -89,8 +89,8 @@ def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = Non
                 n: int | None = None, seed: int = 0) -> np.ndarray:
     """Sorted row numbers of ``store``: the rows matching every ``where`` condition; then, with
     ``balance_by``, ``per_class`` random rows of each of that attribute's classes present (default:
-    as many as the smallest has; ``n`` total gives ``n // classes`` each); without it, ``n``
-    random rows (default: all).
+    as many as the smallest has; ``n`` total gives ``n // classes`` each; rows of class
+    ``unknown`` or without a class are left out); without it, ``n`` random rows (default: all).
 
     Returns:
         ``(k,)`` int64 row numbers in the store's order.
@@ -115,7 +115,11 @@ def select_rows(store: Store, *, where: Mapping[str, Sequence[str]] | None = Non
         raise UserError(f"--balance-by {balance_by}: the attribute is continuous; give a "
                         f"categorical one (`latentplay data bin STORE {balance_by}` makes one)")
     labels = np.asarray(store.labels(balance_by))[rows]
-    classes = [c for c in range(len(attr.level_names)) if (labels == c).any()]
+    # ``unknown`` rows have no class to balance: they are left out, not balanced as one
+    classes = [c for c, name in enumerate(attr.level_names)
+               if name != UNKNOWN and (labels == c).any()]
+    if not classes:
+        raise UserError(f"--balance-by {balance_by}: no matching row has a class")
     counts = {c: int((labels == c).sum()) for c in classes}
     if per_class is not None and n is not None:
         raise UserError("give --per-class or --n, not both")
