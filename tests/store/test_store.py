@@ -191,6 +191,22 @@ def test_crosstab_names_binned_values_apart(tmp_path: Path) -> None:
     assert ct["crosstab"]["row_names"] == ["[120,122)", "[122,125)", "[125,128)", "[128,130]"]
 
 
+def test_values_outside_a_declared_range_are_counted_in_info(tmp_path: Path, cli) -> None:
+    """np.histogram over a declared range drops the values outside it: ``data info`` and its
+    JSON count them (with their span) rather than showing bins that hold fewer rows than have a
+    value, unexplained."""
+    schema = Schema(attributes=[Attribute("tilt", "continuous", range=(-1, 1))],
+                    provenance=Provenance(source="x", converter="unit"))
+    tilt = np.array([-2, -0.5, 0, 0.5, 1, 1.5, np.nan], np.float32)
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(tilt), "tilt": tilt}
+    store = st.build([batch], schema, tmp_path / "s")
+    summary = st.info(store)["attributes"]["tilt"]
+    assert sum(summary["histogram"]["counts"]) == 4 and summary["missing"] == 1
+    assert summary["outside"] == 2 and summary["span"] == [-2, 1.5]
+    shown = cli("data", "info", store.path)
+    assert shown.code == 0 and "2 outside the range (values -2 to 1.5, in no bin)" in shown.out
+
+
 def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s")
     st.export_store(store, tmp_path / "out")

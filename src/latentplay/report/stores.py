@@ -17,7 +17,6 @@ from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
 from latentplay.store.schema import UNKNOWN, Attribute
-from latentplay.store.summary import finite_span
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
@@ -79,11 +78,9 @@ def _attributes(data: st.Store, summary: dict[str, Any]) -> Section:
             if s.get("missing"):
                 facts.append(("rows without a value", number(s["missing"])))
             valued = len(data) - s["missing"]  # the shares are of these rows, binned or not
-            if valued > sum(counts):  # values outside a declared range fall in no bin
-                span = finite_span(data.labels(attr.name))
-                assert span is not None
-                facts.append(("rows outside the range (in no bin)", f"{number(valued - sum(counts))} "
-                              f"(values {number(span[0])} to {number(span[1])})"))
+            if s["outside"]:  # values outside a declared range fall in no bin
+                facts.append(("rows outside the range (in no bin)", f"{number(s['outside'])} "
+                              f"(values {number(s['span'][0])} to {number(s['span'][1])})"))
             blocks.append(Facts(facts))
             title = f"{attr.name}: histogram"
         elif "per_class" in s:

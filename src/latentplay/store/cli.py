@@ -104,6 +104,8 @@ def print_summary(summary: dict) -> None:
             console.print(
                 f"[bold]{name}[/bold] (continuous in [{lo:g}, {hi:g}]): mean {attr['mean']:.3f}, "
                 f"std {attr['std']:.3f}, histogram {hist['counts']}"
+                + (f"; {attr['outside']} outside the range (values {attr['span'][0]:g} to "
+                   f"{attr['span'][1]:g}, in no bin)" if attr.get("outside") else "")
                 + _without(attr)
             )
         elif "per_class" in attr:

@@ -46,6 +46,7 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
         # a declared range is cut evenly; a measured one at round numbers around its values
         cuts = bins if attr.range or hi <= lo else round_edges(lo, hi, bins)
         counts, edges = np.histogram(finite, bins=cuts, range=(lo, hi) if attr.range else None)
+        span = finite_span(finite)
         return {
             "kind": "continuous",
             "range": [lo, hi],
@@ -53,6 +54,9 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
             "std": float(finite.std()) if finite.size else float("nan"),
             "missing": int(len(values) - finite.size),
             "histogram": {"edges": edges.round(6).tolist(), "counts": counts.tolist()},
+            # values outside a declared range fall in no bin: counted, with the values' span
+            "outside": int(finite.size - counts.sum()),
+            "span": list(span) if span else None,
         }
     names = attr.level_names
     counts = np.bincount(values[values >= 0], minlength=len(names))
