@@ -38,6 +38,9 @@ def test_the_tab_judges_predictions(predicted: Path, faces_store: Path) -> None:
     assert "parity for 'female'" in text and "calibration (predicted_gender_p" in text
     images, _ = accuracy.judge(pg, "predicted_gender", "gender", "skin_tone")
     assert list(images) == ["accuracy", "calibration"]      # no parity without a positive
+    # labels the predictions share no class with: a message, not a ZeroDivisionError
+    with pytest.raises(UserError, match="no row to judge.*its labels are 'gender'"):
+        accuracy.judge(pg, "predicted_gender", "skin_tone", "gender")
     with pytest.raises(UserError, match="choose the predictions"):
         accuracy.judge(pg, "predicted_gender", "", "skin_tone")
     assert "Accuracy" in str(build_blocks(pg).config)

@@ -78,6 +78,8 @@ def test_directions_from_a_store_column(vae: Playground) -> None:
     assert faces.fit(vae, "vae_mu", "age_group").label == "age_group: child to senior"
     with pytest.raises(UserError, match="choose the codes"):   # a cleared dropdown
         faces.fit(vae, None, "gender")  # type: ignore[arg-type]
+    with pytest.raises(UserError, match="choose the attribute"):   # a cleared dropdown
+        faces.fit(vae, "vae_mu", None)  # type: ignore[arg-type]
 
 
 def test_generator_faces_are_inverted(dcgan_run: Path, coded_faces: Path, tmp_path: Path,

@@ -132,6 +132,23 @@ def test_emptied_number_boxes_are_messages(vae_run: Path, coded_faces: Path) -> 
     assert len(fns["sample"](3, 4, 1.0)) == 4
 
 
+def test_negative_seeds_are_messages(vae_run: Path, coded_faces: Path) -> None:
+    """A seed box below 0 is a message, not NumPy's ValueError (a bare "Error" in the page)."""
+    demo = build_app(run=vae_run, data=coded_faces)
+    fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+    with pytest.raises(gr.Error, match="seed must be 0 or more, got -5"):
+        fns["sample"](-5, 4, 1.0)
+    with pytest.raises(gr.Error, match="seed must be 0 or more, got -1"):
+        fns["projection"]("vae_mu", "tsne", "gender", 100, -1)
+
+
+def test_a_bad_port_is_refused_before_serving_is_announced(
+        vae_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UserError, match="--port must be in 1..65535, got 70000"):
+        app_command(run=vae_run, data=None, host="127.0.0.1", port=70000)
+    assert "playground on" not in capsys.readouterr().out
+
+
 def test_header_says_why_bias_is_missing(coded_faces: Path, tmp_path: Path) -> None:
     import dataclasses
 

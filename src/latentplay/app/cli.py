@@ -28,6 +28,8 @@ def app_command(
     Open the printed address; Ctrl+C stops it."""
     if run is None and data is None:
         raise UserError("give --run RUN and/or --data STORE")
+    if not 0 < port < 65536:  # before the address is printed and the run loaded
+        raise UserError(f"--port must be in 1..65535, got {port}")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
         from latentplay.app.ui import build_app, launch

@@ -75,6 +75,8 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
 
     if not column:  # a cleared dropdown
         raise UserError("choose the codes to fit the direction on")
+    if not attribute:
+        raise UserError("choose the attribute to fit the direction for")
     key = (column, attribute, positive or None)
     if key not in pg.directions:
         codes = pg.store_codes if column == RUN_CODES else column

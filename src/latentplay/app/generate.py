@@ -48,6 +48,8 @@ def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any],
         raise UserError(f"count must be 1..256, got {count}")
     if not 0 <= temperature <= 2:
         raise UserError(f"temperature must be in [0, 2], got {temperature}")
+    if int(seed) < 0:
+        raise UserError(f"seed must be 0 or more, got {int(seed)}")
     centre, scale = pg.frame
     z = np.random.default_rng(int(seed)).standard_normal((count, pg.latent_dim))
     codes = (centre + temperature * z * scale).astype(np.float32)

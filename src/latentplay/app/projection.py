@@ -36,6 +36,8 @@ def coordinates(pg: Playground, column: str, method: str, sample: int | None = S
 
     if method not in METHODS:
         raise UserError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if int(seed) < 0:
+        raise UserError(f"seed must be 0 or more, got {int(seed)}")
     rows = None if method == "pca" else (int(sample) if sample else None)
     key = (column, method, rows, int(seed))
     if key not in pg.projections:
