@@ -245,3 +245,59 @@ def test_a_store_with_its_own_split_trains_to_the_end(shapes_store: Path, tiny: 
     store = load(data)
     assert np.array_equal(table["label_split"], store.labels("split")[table["index"]].astype(np.float32))
     assert (run / "active_units.json").exists()
+
+
+class _TwoProcesses:
+    """Fabric as process ``rank`` of two sees it: the other process's statistics are the same
+    as this one's, its random state is ``peer_rng``; ``all_reduce`` works in place, as Fabric's."""
+
+    world_size = 2
+
+    def __init__(self, fabric: object, rank: int, peer_rng: torch.Tensor) -> None:
+        self.device, self.global_rank, self.peer_rng = fabric.device, rank, peer_rng  # type: ignore[attr-defined]
+
+    def all_gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        other = self.peer_rng if tensor.dtype == torch.uint8 else tensor
+        return torch.stack([tensor, other] if self.global_rank == 0 else [other, tensor])
+
+    def all_reduce(self, tensor: torch.Tensor, reduce_op: str) -> torch.Tensor:
+        return tensor.mul_(2)
+
+
+def test_a_ddp_checkpoint_holds_every_process_statistics_and_random_state(
+        run: Path, tmp_path: Path) -> None:
+    """Under DDP only the first process writes ``checkpoint.pt``: it holds the epoch's running
+    loss sums and latent statistics of all processes together (the first process resumes from
+    them, the others from nothing, so nothing is counted twice) and each process's random
+    state (each resumes its own, as if never interrupted)."""
+    import shutil
+
+    from latentplay.train import checkpoint as ckpt
+    from latentplay.train.config import load_run_config
+    from latentplay.train.engine import Engine
+
+    copy = shutil.copytree(run, tmp_path / "copy")
+    saved = ckpt.load_state(copy)
+    peer = torch.Generator().manual_seed(1).get_state()
+    with torch.random.fork_rng():
+        engine = Engine(load_run_config(copy / "config.yaml"), copy, progress=False)
+        engine.restore(saved)
+        real = engine.fabric
+        own_sum = engine.epoch_sum.clone()
+        engine.fabric = _TwoProcesses(real, 0, peer)  # type: ignore[assignment]
+        state = engine.state()
+        assert torch.equal(engine.epoch_sum, own_sum)  # the running sum itself is kept
+        assert torch.equal(state["epoch_sum"], 2 * own_sum)
+        welford = saved["welford"]
+        assert int(state["welford"]["n"]) == 2 * int(welford["n"]) > 0
+        torch.testing.assert_close(state["welford"]["mean"], welford["mean"])
+        torch.testing.assert_close(state["welford"]["m2"], 2 * welford["m2"])
+        assert torch.equal(state["rng"]["torch"][0], torch.get_rng_state())
+        assert torch.equal(state["rng"]["torch"][1], peer)
+        for rank in (1, 0):
+            engine.fabric = _TwoProcesses(real, rank, peer)  # type: ignore[assignment]
+            engine.rank0 = rank == 0
+            engine.restore(state)
+            assert torch.equal(torch.get_rng_state(), state["rng"]["torch"][rank])
+            assert int(engine.welford.n) == (int(state["welford"]["n"]) if rank == 0 else 0)
+            assert torch.equal(engine.epoch_sum, state["epoch_sum"] * (rank == 0))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from latentplay import sources, train
@@ -65,3 +66,32 @@ def test_cvae_run_writes_force_condition_png(tiny: list[str], tmp_path: Path) ->
                       overrides=[*tiny, "model.condition=[gender,smile]"], progress=False)
     png = run / "force_condition.png"
     assert png.is_file() and png.stat().st_size > 10_000
+
+
+def test_samples_by_condition_keep_other_conditions_inside_their_range(
+        tiny: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``samples.png`` of a model conditioned on gender and a measure whose values lie in
+    [2, 4]: the gender rows are decoded with the measure at 3, not at 0 (outside the data)."""
+    from latentplay.train.config import build_config
+    from latentplay.train.engine import Engine
+
+    faces = sources.make("synthfaces", tmp_path / "faces", n=48, seed=0).path
+    config = build_config("cvae", [f"data.store={faces}", *tiny, "model.condition=[gender,smile]",
+                                   "trainer.batch_size=16"])
+    engine = Engine(config, tmp_path, progress=False)
+    gender, smile = engine.data.spec.parts
+    engine.data.spec = ConditionSpec([gender, ConditionPart("smile", "continuous", 1, range=(2.0, 4.0))])
+    seen = []
+    decode = engine.model.decode
+
+    def recording(z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        seen.append(cond.clone())
+        return decode(z, cond)
+
+    monkeypatch.setattr(engine.model, "decode", recording)
+    with torch.no_grad():
+        engine._sample_grid()
+    assert len(seen) == 2  # one row per gender
+    conditions = torch.cat(seen)
+    assert torch.equal(conditions[:, :2].argmax(1), torch.tensor([0] * 8 + [1] * 8))
+    assert torch.all(conditions[:, 2] == 3.0)

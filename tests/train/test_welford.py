@@ -9,13 +9,13 @@ from latentplay.train.welford import Welford
 
 
 def test_batches_of_any_size_give_numpys_population_variance() -> None:
-    """Unequal batches (one of a single row), far from zero in float32, and a merge of two
+    """Unequal batches (one of a single row, one empty), far from zero in float32, and a merge of two
     accumulators (DDP ranks) give ``np.var(ddof=0)`` and ``np.mean`` of all rows."""
     rng = np.random.default_rng(0)
     rows = (1e4 + rng.standard_normal((203, 3)) * [1.0, 0.01, 3.0]).astype(np.float32)
     a, b = Welford(3), Welford(3)
     assert torch.equal(a.variance, torch.zeros(3))  # nothing seen yet
-    for part in np.split(rows[:120], [1, 65, 66]):
+    for part in np.split(rows[:120], [1, 65, 65, 66]):  # one of them empty
         a.update(torch.from_numpy(part))
     for part in np.split(rows[120:], [50]):
         b.update(torch.from_numpy(part))

@@ -170,7 +170,14 @@ class Engine:
 
     # ------------------------------------------------------------ state I/O
     def state(self) -> dict[str, Any]:
-        cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+        """The resumable state (called on every process: it gathers what each holds). The
+        running epoch statistics are those of all processes merged, and ``rng`` holds each
+        process's generator states, ``(world, n)`` uint8 (``cuda``: of its own device)."""
+        f = self.fabric
+        cuda = self._gathered(torch.cuda.get_rng_state(f.device)) if f.device.type == "cuda" else []
+        epoch_sum = self.epoch_sum
+        if epoch_sum is not None and f.world_size > 1:
+            epoch_sum = f.all_reduce(epoch_sum.clone(), reduce_op="sum")  # in place
         if self.batch and self.before_partial is not None:
             rows, history = self.before_partial
         else:
@@ -181,13 +188,27 @@ class Engine:
             "finished": self.finished, "names": list(self.names),
             "model": self.model.state_dict(), "losses": self.losses.state_dict(),
             "optimizers": [opt.state_dict() for opt in self.optimizers],
-            "rng": {"torch": torch.get_rng_state(), "cuda": cuda},
-            "welford": self.welford.state(),
-            "epoch_sum": None if self.epoch_sum is None else self.epoch_sum.cpu(),
+            "rng": {"torch": self._gathered(torch.get_rng_state()), "cuda": cuda},
+            "welford": self._merged_welford().state(),
+            "epoch_sum": None if epoch_sum is None else epoch_sum.cpu(),
             "epoch_count": self.epoch_count, "epoch_seconds": self.epoch_seconds,
             "variance_history": history,
             "rows": rows,
         }
+
+    def _gathered(self, rng_state: torch.Tensor) -> torch.Tensor:
+        """``(world, n)``: this process's ``(n,)`` uint8 generator state and every other's."""
+        f = self.fabric
+        return f.all_gather(rng_state.to(f.device)).reshape(f.world_size, -1).cpu()
+
+    def _own_rng(self, states: torch.Tensor) -> torch.Tensor:
+        """This process's row of :meth:`_gathered` states (a checkpoint of another number of
+        processes, or of one state before they were gathered: the first), copied: torch's
+        ``set_state`` reads a view's storage from its start."""
+        f = self.fabric
+        if states.ndim == 1:
+            return states
+        return states[f.global_rank if len(states) == f.world_size else 0].clone()
 
     @staticmethod
     def _rows(table: CSVTable | None) -> int:
@@ -207,15 +228,25 @@ class Engine:
             opt.load_state_dict(saved)
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
         self.finished, self.names = state["finished"], list(state["names"])
-        self.welford.load(state["welford"])
-        self.epoch_sum = None if state["epoch_sum"] is None else state["epoch_sum"].to(
-            self.fabric.device)
+        # the epoch statistics so far are every process's merged: the first process continues
+        # from them, the others from nothing, so that they are counted once at the epoch's end
+        self.welford = Welford(self.model.latent_dim, self.fabric.device)
+        epoch_sum = state["epoch_sum"]
+        if self.rank0:
+            self.welford.load(state["welford"])
+        elif epoch_sum is not None:
+            epoch_sum = torch.zeros_like(epoch_sum)
+        self.epoch_sum = None if epoch_sum is None else epoch_sum.to(self.fabric.device)
         self.epoch_count, self.epoch_seconds = state["epoch_count"], state["epoch_seconds"]
         self.variance_history = state["variance_history"]
         self.last_good = self.step
-        torch.set_rng_state(state["rng"]["torch"])
-        if state["rng"]["cuda"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        rng = state["rng"]
+        torch.set_rng_state(self._own_rng(rng["torch"]))
+        if isinstance(rng["cuda"], list):  # saved before the states were gathered: every device's
+            if rng["cuda"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(rng["cuda"])
+        elif self.fabric.device.type == "cuda":
+            torch.cuda.set_rng_state(self._own_rng(rng["cuda"]), self.fabric.device)
         self._rows_to_keep = state["rows"]
         if self.names:
             self._open_tables()
@@ -223,8 +254,9 @@ class Engine:
     def _save(self) -> None:
         """Check for non-finite losses, then write the resumable state (rank 0)."""
         self._check_finite()
+        state = self.state()
         if self.rank0:
-            ckpt.save_state(self.run_dir, self.state())
+            ckpt.save_state(self.run_dir, state)
         self.last_good = self.step
 
     def _save_model(self) -> None:
@@ -391,14 +423,16 @@ class Engine:
         if not complete:
             self.before_partial = ({"metrics": self._rows(self.metrics_table),
                                     "test": self._rows(self.test_table)}, self.variance_history)
-        total = f.all_reduce(self.epoch_sum, reduce_op="sum") if f.world_size > 1 else self.epoch_sum
+        total = self.epoch_sum
+        if f.world_size > 1:  # Fabric reduces in place: this process's sum is still saved
+            total = f.all_reduce(total.clone(), reduce_op="sum")
         count = self.epoch_count * f.world_size
         values = dict(zip(self.names, (total / count).tolist(), strict=True))
         images = count * self.config.trainer.batch_size
         values.update(images_per_s=images / max(self.epoch_seconds, 1e-9),
                       epoch_seconds=self.epoch_seconds)
         if self.model.latent_dim and getattr(self.model, "encoder", None) is not None:
-            variance = self._merged_variance()
+            variance = self._merged_welford().variance
             self.variance_history = torch.cat([self.variance_history, variance[None].cpu()])
             values["active_units"] = int((variance > ACTIVE_THRESHOLD).sum())
         self._log_row("epoch", values)
@@ -476,15 +510,16 @@ class Engine:
         images = self.data.images[torch.from_numpy(rows).to(self.fabric.device)]
         return images.permute(0, 2, 3, 1).cpu().numpy()
 
-    def _merged_variance(self) -> torch.Tensor:
+    def _merged_welford(self) -> Welford:
+        """The running statistics of the encoder means of every process together."""
         f, w = self.fabric, self.welford
         if f.world_size == 1:
-            return w.variance
+            return w
         merged = Welford(w.mean.numel(), w.mean.device)
         ns, means, m2s = f.all_gather(w.n), f.all_gather(w.mean), f.all_gather(w.m2)
         for k in range(f.world_size):
             merged.merge(ns[k], means[k], m2s[k])
-        return merged.variance
+        return merged
 
     def _eval_batches(self, rows: np.ndarray) -> list[torch.Tensor]:
         bs = self.config.trainer.batch_size
@@ -578,7 +613,8 @@ class Engine:
 
     def _sample_grid(self) -> None:
         """``samples.png``: prior samples; for conditional models one row per condition value
-        of the first condition attribute (same noise in every row)."""
+        of the first condition attribute (same noise in every row), the other attributes at
+        their first class or the middle of their range (a value the data have)."""
         n = self.config.log.samples
         spec = self.data.spec
         if not spec.dim:
@@ -591,7 +627,8 @@ class Engine:
             values: list[Any] = continuous_values(part)
         else:
             values = list(range(min(part.size, 10)))
-        base = {p.name: (0.0 if p.kind == "continuous" else 0) for p in spec.parts}
+        base = {p.name: (continuous_values(p, 3)[1] if p.kind == "continuous" else 0)
+                for p in spec.parts}
         z = torch.randn(8, self.model.latent_dim, device=self.fabric.device)
         rows, labels = [], []
         for value in values:

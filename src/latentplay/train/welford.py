@@ -15,7 +15,9 @@ class Welford:
         self.m2 = torch.zeros(dim, dtype=torch.float64, device=device)
 
     def update(self, batch: torch.Tensor) -> None:
-        """Add rows of ``batch`` ``(B, D)``."""
+        """Add rows of ``batch`` ``(B, D)`` (none when ``B`` is 0: its mean is undefined)."""
+        if batch.shape[0] == 0:
+            return
         b = batch.detach().to(torch.float64)
         nb = torch.tensor(float(b.shape[0]), dtype=torch.float64, device=b.device)
         mb = b.mean(0)
