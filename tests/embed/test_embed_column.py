@@ -205,3 +205,54 @@ def test_load_rows_in_chunks_gives_the_images_one_by_one(blob_store, monkeypatch
             assert a.dtype == b.dtype == np.uint8
             np.testing.assert_array_equal(a, b)
     assert isinstance(col.load_rows(mixed, slice(None)), list)  # 6x6 and 8x6 images: a list
+
+
+def test_a_corrupt_image_is_one_error_naming_its_row(cli, blob_store, tmp_path):
+    """In a store of many thousand images, the broken one must be found from the message."""
+    s = blob_store(n=12)
+    cells = [st.encode_png(np.full((8, 8, 3), 9 * k, np.uint8)) for k in range(12)]
+    cells[9] = {"bytes": cells[9]["bytes"][:30], "path": None}  # truncated
+    broken = st.build([{"image": cells, "color": [0] * 12, "brightness": [0.5] * 12,
+                        "constant": [0] * 12}], s.schema, tmp_path / "broken")
+    with pytest.raises(UserError, match=r"^row 9 is not a readable image"):
+        col.load_rows(broken, np.array([2, 9]))
+    r = cli("embed", broken.path, "--with", "pixels-pca", "--column", "pix", "-o", "dim=2",
+            "--batch-size", "4")
+    assert r.code == 2 and "row 9 is not a readable image" in r.err, r.err
+    assert len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_the_history_records_the_state_the_vectors_came_from(blob_store):
+    """Two columns from one embedder name and config but other weights (a retrained run, another
+    file at the same path) are told apart by the recorded state digest."""
+    stores = [col.embed_store(blob_store(n=40, seed=k, name=f"s{k}"), "pixels-pca", "a",
+                              options=["dim=3"], progress=False) for k in range(2)]
+    entries = [col.embed_entry(st.load(s.path), "a") for s in stores]
+    assert entries[0]["config"] == entries[1]["config"]
+    assert all(e["state"] for e in entries) and entries[0]["state"] != entries[1]["state"]
+
+
+class _Faceless(PixelsPCA):
+    """pixels-pca that finds no face in rows 3 and 5 and, when ``nan``, leaves them NaN."""
+
+    nan = True
+
+    def embed_rows(self, images, rows=None):
+        vectors, found = super().embed_rows(images, rows)
+        found &= ~np.isin(rows, [3, 5])
+        if self.nan:
+            vectors[~found] = np.nan
+        return vectors, found
+
+
+@pytest.mark.parametrize(("nan", "said"), [(True, "left as NaN"), (False, "embedded with the fallback")])
+def test_embed_cli_says_what_rows_without_a_face_hold(cli, blob_store, monkeypatch, nan, said):
+    """``-o fallback=nan`` leaves such rows NaN: they are not embedded with a fallback."""
+    monkeypatch.setattr(_Faceless, "nan", nan)
+    monkeypatch.setattr(col, "make_embedder",
+                        lambda name, options: _Faceless(PixelsPCAConfig(dim=3)))
+    s = blob_store(n=20)
+    r = cli("embed", s.path, "--with", "pixels-pca", "--column", "face", "--batch-size", "4")
+    assert r.code == 0, r.err
+    assert f"2 rows had no detectable face ({said}; listed in the store's history): rows 3, 5" in r.out
+    assert np.isnan(st.vectors(st.load(s.path), "face")[[3, 5]]).all() == nan

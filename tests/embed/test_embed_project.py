@@ -260,3 +260,49 @@ def test_html_max_below_one_is_one_clear_error_before_projecting(cli, embedded, 
             "--method", "pca", "--html-max", "-1", "--out", tmp_path / "figs")
     assert r.code == 2 and r.err.strip() == "error: --html-max must be at least 1, got -1", r.err
     assert not (tmp_path / "figs").exists()
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne", "umap"])
+def test_rows_with_nan_or_inf_are_one_clear_error(method):
+    """``compute`` takes arrays from any caller: a NaN row must not reach scikit-learn."""
+    x = np.random.default_rng(0).normal(size=(100, 6)).astype(np.float32)
+    x[[4, 9], 2] = [np.nan, np.inf]
+    with pytest.raises(UserError, match=f"2 of 100 rows to {method} hold NaN or infinite"):
+        pj.compute(x, method, seed=0)
+
+
+@pytest.mark.parametrize("perplexity", ["0.2", "0.9"])
+def test_a_perplexity_below_one_is_one_clear_error(embedded, perplexity):
+    """No affinities over one neighbour or more have a perplexity below 1 (openTSNE finds no
+    neighbour below 1/3 and fails inside its search)."""
+    with pytest.raises(UserError, match=f"perplexity must be at least 1, got {perplexity}"):
+        pj.projections(embedded, ["pix"], ["tsne"], params=[f"perplexity={perplexity}"])
+    x = st.vectors(embedded, "pix")
+    with pytest.raises(UserError, match="perplexity must be at least 1"):
+        pj.compute(x, "tsne", pj.TSNEParams(perplexity=float(perplexity)), seed=0)
+
+
+def test_pca_maps_say_how_much_variance_their_axes_show(embedded, tmp_path, monkeypatch):
+    """A PCA map's axes are principal components: how much of the embedding they show decides
+    how far the picture can be trusted, so the axes and the HTML title say it."""
+    from sklearn.decomposition import PCA
+
+    from latentplay.embed import plots
+
+    figures = []
+
+    def keep(*args, **kwargs):
+        figures.append(original(*args, **kwargs))
+        return figures[-1]
+
+    original = plots.projection_png
+    monkeypatch.setattr(plots, "projection_png", keep)
+    written = plot_projections(embedded, ["pix"], by=["color"], methods=["pca", "tsne"],
+                               params=["tsne.perplexity=10", "tsne.n_iter=50"],
+                               out=tmp_path / "figs", cache=False)
+    ratio = PCA(2).fit(st.vectors(embedded, "pix")).explained_variance_ratio_
+    labels = (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)")
+    pca, tsne = figures[0].axes[0], figures[1].axes[0]
+    assert (pca.get_xlabel(), pca.get_ylabel()) == labels
+    assert tsne.get_xlabel() == tsne.get_ylabel() == ""  # t-SNE axes have no meaning to label
+    assert labels[0] in written[1].read_text() and "PC1" not in written[3].read_text()

@@ -27,6 +27,9 @@ def embed(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing column."),
 ) -> None:
     """Embed every image of STORE into a new vector column (resumable: run again to continue)."""
+    import numpy as np
+
+    from latentplay import store as st
     from latentplay.embed.column import embed_store, flagged_rows
 
     result = embed_store(store, with_, column, options=option or [], batch_size=batch_size,
@@ -36,8 +39,10 @@ def embed(
     missing = flagged_rows(result, column)
     if len(missing):
         shown = ", ".join(str(i) for i in missing[:20]) + (" ..." if len(missing) > 20 else "")
-        typer.echo(f"{len(missing)} rows had no detectable face (embedded with the fallback; "
-                   f"listed in the store's history): rows {shown}")
+        nan = np.isnan(st.vectors(result, column)[missing]).all()
+        typer.echo(f"{len(missing)} rows had no detectable face ("
+                   + ("left as NaN" if nan else "embedded with the fallback")
+                   + f"; listed in the store's history): rows {shown}")
 
 
 def align(

@@ -60,8 +60,8 @@ def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None
         part = picked[start:start + READ_CHUNK]
         contiguous = isinstance(part, range) and part.step == 1
         where = slice(part.start, part.stop) if contiguous else np.asarray(part)
-        for cell in dataset[where][column].to_pylist():
-            img = decode(cell)
+        for row, cell in zip(part, dataset[where][column].to_pylist(), strict=True):
+            img = decode(cell, int(row))  # a corrupt image's error names its row
             if mode is not None and img.mode != mode:
                 img = img.convert(mode)
             elif img.mode not in ("L", "RGB"):
@@ -241,6 +241,7 @@ def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.n
         "rows": len(store),
         "not_found": missing.tolist(),
         "detects_faces": embedder.detects_faces,
+        "state": embedder.state_digest(),  # the weights or fitted state the vectors came from
     }
     history = [h for h in new.schema.history if h.get("column") != column or h.get("op") != "embed"]
     new = dataclasses.replace(new, schema=dataclasses.replace(new.schema, history=history))

@@ -60,8 +60,8 @@ class TSNEParams:
     n_jobs: int = -1
 
     def validate(self) -> None:
-        if self.perplexity <= 0:
-            raise UserError(f"tsne: perplexity must be positive, got {self.perplexity}")
+        if not self.perplexity >= 1:  # the perplexity of affinities over k >= 1 neighbours
+            raise UserError(f"tsne: perplexity must be at least 1, got {self.perplexity}")
         if self.affinity not in ("auto", "perplexity", "uniform"):
             raise UserError(f"tsne: affinity must be auto, perplexity or uniform, got "
                             f"{self.affinity!r}")
@@ -160,7 +160,7 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
     """Project ``x`` ``(n, D)`` to ``(n, 2)`` float32 with ``method`` (pure arrays, no caching).
 
     Args:
-        x: the points; rows must be finite, and not all the same (:class:`UserError`).
+        x: the points; rows must be finite, and not all the same (else :class:`UserError`).
         method: ``tsne`` (openTSNE, FFT gradients), ``umap`` (umap-learn) or ``pca``.
         params: a :class:`TSNEParams` / :class:`UMAPParams` / :class:`PCAParams` (defaults if None).
         seed: random seed (same seed, same machine: same coordinates).
@@ -168,7 +168,13 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
     if method not in PARAMS:
         raise UserError(f"unknown projection method {method!r}; choose from: {', '.join(METHODS)}")
     params = PARAMS[method]() if params is None else params
+    if hasattr(params, "validate"):  # PCA has nothing to check
+        params.validate()
     x = np.asarray(x, dtype=np.float32)
+    bad = int((~np.isfinite(x).all(axis=1)).sum())
+    if bad:
+        raise UserError(f"{bad:,} of {len(x):,} rows to {method} hold NaN or infinite values; "
+                        "leave them out first")
     if len(x) < params.min_rows(len(x)):
         raise UserError(f"{method} with these parameters needs at least {params.min_rows(len(x))} "
                         f"rows, got {len(x)}" + _fewer_rows_hint(method))

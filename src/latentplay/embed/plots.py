@@ -157,6 +157,7 @@ def plot_projections(
         stem = f"{proj.method}_{proj.embedding}"
         title = f"{TITLES[proj.method]} of {proj.embedding}"
         note = left_out_note(proj.embedding, len(sampled), len(proj.rows))
+        axes = pca_axis_labels(store, proj) if proj.method == "pca" else None
         if note and say is not None and proj.embedding not in told:
             say(f"{proj.embedding}: {note}")
             told.add(proj.embedding)
@@ -164,15 +165,30 @@ def plot_projections(
             labels = store_labels(store, name, proj.rows, name in ordered)
             fig = projection_png(proj.coords, labels, seed=seed,
                                  title=f"{title} by {name}" + (f"\n({note})" if note else ""))
+            if axes:
+                fig.axes[0].set(xlabel=axes[0], ylabel=axes[1])
+                fig.tight_layout()
             path = out / f"{stem}_{name}.png"
             fig.savefig(path, dpi=dpi)
             plt.close(fig)
             written.append(path)
         path = out / f"{stem}.html"
-        path.write_text(_html(store, proj, names, ordered, title + (f" ({note})" if note else ""),
+        extra = "; ".join([*(axes or ()), *([note] if note else [])])
+        path.write_text(_html(store, proj, names, ordered, title + (f" ({extra})" if extra else ""),
                               seed, html_max, thumbnails_max), encoding="utf-8")
         written.append(path)
     return written
+
+
+def pca_axis_labels(store: st.Store, proj: Projection) -> tuple[str, str]:
+    """``("PC1 (x% of variance)", "PC2 (y% of variance)")``: the share of the embedding's
+    total variance over the projected rows ``proj.rows`` that each axis of a PCA map shows."""
+    from sklearn.decomposition import PCA
+
+    x = st.vectors(store, proj.embedding)[proj.rows]
+    ratio = np.zeros(2)
+    ratio[:min(2, x.shape[1])] = PCA(min(2, x.shape[1])).fit(x).explained_variance_ratio_
+    return f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)"
 
 
 def left_out_note(embedding: str, sampled: int, projected: int) -> str:
