@@ -139,3 +139,26 @@ def test_factors_keep_their_level_and_value_columns(tmp_path: Path) -> None:
     assert both.labels("scale").tolist() == [0, 1, 2, 0, 2, 2, 1, 0]
     assert set(st.features_for(both.schema)) <= set(both.columns)
     assert both.dataset["scale"] == [0.5, 1.0, 2.0, 0.5, 2.0, 2.0, 1.0, 0.5]
+
+
+@pytest.mark.parametrize("states", [("w1", "w2"), ("w1", "w1"), ("w1", None)])
+def test_columns_of_other_weights_are_left_out(states, tmp_path: Path) -> None:
+    """Two ``vae:RUN`` columns of the same name and options but other weights (a retrained run
+    at the same path) do not compare: the recorded state digests must agree where both have one
+    (columns embedded before it was recorded are taken on their name and options)."""
+    gender = [Attribute("gender", "categorical", names=["female", "male"])]
+    stores = []
+    for k, state in enumerate(states):
+        s = _store(tmp_path / f"s{k}", 2, gender, {"gender": np.array([0, 1])},
+                   {"vae": ("vae:run", [])}, seed=k)
+        entry = {**[h for h in s.schema.history if h.get("column") == "vae"][-1]}
+        if state is not None:
+            entry["state"] = state
+        stores.append(st.save(st.with_history(s, entry), s.path))
+    made = concat_stores([s.path for s in stores], tmp_path / "both")
+    kept = [v.name for v in made.store.schema.vectors]
+    if states[0] == states[1] or None in states:
+        assert kept == ["vae"] and made.left_out == []
+    else:
+        assert kept == [] and made.left_out == ["vae: made by vae:run with other weights or "
+                                                "fitted state in each store"]
