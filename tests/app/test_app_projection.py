@@ -34,6 +34,18 @@ def test_pca_map_hovers_every_attribute(pg: Playground, coded_faces: Path) -> No
             assert all(f"{a.name}: " in text for a in pg.store.schema.attributes)
 
 
+def test_pca_axes_say_the_variance_they_show(pg: Playground, coded_faces: Path) -> None:
+    """A PCA map's axes are principal components: their titles give the share of the column's
+    variance each shows (scikit-learn's ratios); t-SNE axes have no meaning and stay hidden."""
+    from sklearn.decomposition import PCA
+
+    fig = projection.figure(pg, "vae_mu", "pca", "gender")
+    ratio = PCA(2).fit(store.vectors(store.load(coded_faces), "vae_mu")).explained_variance_ratio_
+    assert fig.layout.xaxis.visible and fig.layout.xaxis.title.text == f"PC1 ({ratio[0]:.0%} of variance)"
+    assert fig.layout.yaxis.title.text == f"PC2 ({ratio[1]:.0%} of variance)"
+    assert not projection.figure(pg, "vae_mu", "tsne", "gender", sample=100).layout.xaxis.visible
+
+
 def test_coordinates_are_cached_and_recolouring_reuses_them(pg: Playground) -> None:
     coords, rows = projection.coordinates(pg, "vae_mu", "pca")
     again, _ = projection.coordinates(pg, "vae_mu", "pca")

@@ -64,8 +64,9 @@ def figure(pg: Playground, column: str, method: str, colour: str, sample: int | 
            seed: int = 0) -> Any:
     """A plotly scatter of ``column`` projected by ``method``, coloured by attribute
     ``colour``; each point's hover text lists its row and all its attribute values, and the
-    title says how many rows without a vector were left out."""
-    from latentplay.embed.plots import left_out_note, store_labels
+    title says how many rows without a vector were left out; a PCA map's axes say how much
+    of the column's variance they show."""
+    from latentplay.embed.plots import left_out_note, pca_axis_labels, store_labels
     from latentplay.viz.projection import projection_figure
 
     coords, rows = coordinates(pg, column, method, sample, seed)
@@ -81,4 +82,8 @@ def figure(pg: Playground, column: str, method: str, colour: str, sample: int | 
         trace.text = lines[np.asarray(trace.customdata, dtype=np.int64)].tolist()
         trace.hovertemplate = "%{text}<extra></extra>"
     fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    if method == "pca":
+        x_title, y_title = pca_axis_labels(store, column, rows)
+        fig.update_xaxes(visible=True, showticklabels=False, title_text=x_title)
+        fig.update_yaxes(visible=True, showticklabels=False, title_text=y_title)
     return fig

@@ -157,7 +157,7 @@ def plot_projections(
         stem = f"{proj.method}_{proj.embedding}"
         title = f"{TITLES[proj.method]} of {proj.embedding}"
         note = left_out_note(proj.embedding, len(sampled), len(proj.rows))
-        axes = pca_axis_labels(store, proj) if proj.method == "pca" else None
+        axes = pca_axis_labels(store, proj.embedding, proj.rows) if proj.method == "pca" else None
         if note and say is not None and proj.embedding not in told:
             say(f"{proj.embedding}: {note}")
             told.add(proj.embedding)
@@ -180,12 +180,13 @@ def plot_projections(
     return written
 
 
-def pca_axis_labels(store: st.Store, proj: Projection) -> tuple[str, str]:
-    """``("PC1 (x% of variance)", "PC2 (y% of variance)")``: the share of the embedding's
-    total variance over the projected rows ``proj.rows`` that each axis of a PCA map shows."""
+def pca_axis_labels(store: st.Store, embedding: str, rows: np.ndarray) -> tuple[str, str]:
+    """``("PC1 (x% of variance)", "PC2 (y% of variance)")``: the share of the total variance
+    of vector column ``embedding`` over the mapped ``(n,)`` ``rows`` that each axis of a PCA
+    map shows."""
     from sklearn.decomposition import PCA
 
-    x = st.vectors(store, proj.embedding)[proj.rows]
+    x = st.vectors(store, embedding)[rows]
     ratio = np.zeros(2)
     ratio[:min(2, x.shape[1])] = PCA(min(2, x.shape[1])).fit(x).explained_variance_ratio_
     return f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)"
