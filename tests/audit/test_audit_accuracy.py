@@ -365,3 +365,42 @@ def test_a_sparse_table_gets_its_chi_square_p_by_simulation() -> None:
     assert abs(test["p_value"] - exact) > 0.05  # the chi-square curve is off here
     plenty = _across(scored, counts * 20, ordered=False)["chi2"]
     assert plenty["sparse"] == 0 and "p_value_simulated" not in plenty
+
+
+def test_rows_without_a_reading_are_counted_in_their_group(tmp_path: Path) -> None:
+    """Values: a regressor that reads no age for 6 of tone t2's 10 faces. They have a label
+    and a group, so they are not 'left out without a label or a group': t2 says it lost
+    them, and its error is over the 4 it read."""
+    from latentplay.audit.accuracy import measure_accuracy
+    from latentplay.audit.accuracy_text import accuracy_lines
+
+    store = _store(tmp_path / "s")
+    read = np.asarray(store.labels("predicted_age"), np.float64)
+    read[20:26] = np.nan
+    store = st.add_attributes(store, {"some_age": (Attribute("some_age", "continuous"), read)})
+    s, _ = measure_accuracy(store, "some_age", "age", "tone")
+    t0, _, t2 = s["groups"]
+    assert s["left_out"] == 0
+    assert (t0["n"], t0["no_reading"], t2["n"], t2["no_reading"]) == (10, 0, 4, 6)
+    assert (s["overall"]["n"], s["overall"]["no_reading"]) == (24, 6)
+    assert "(4 rows; 6 without a reading left out)" in "\n".join(accuracy_lines(s))
+
+
+def test_labels_the_predictions_cannot_name_are_told_apart(tmp_path: Path) -> None:
+    """A gender classifier that knows female and male, audited against labels that also
+    hold 'other' (rows 1 and 3): those rows cannot be predicted and are left out, said as
+    such -- they have a label and a group, so they are not among the rows without one."""
+    from latentplay.audit.accuracy import measure_accuracy
+    from latentplay.audit.accuracy_text import accuracy_lines
+
+    store = _store(tmp_path / "s")
+    labels = np.asarray(store.labels("gender")).copy()
+    labels[[1, 3]] = 2
+    store = st.add_attributes(store, {"gender3": (
+        Attribute("gender3", "categorical", names=["female", "male", "other"]), labels)})
+    s, _ = measure_accuracy(store, "predicted_gender", "gender3", "tone")
+    assert s["left_out"] == 0
+    assert s["unnamed"] == {"rows": 2, "classes": ["other"]}
+    assert s["groups"][0]["n"] == 8 and s["overall"]["n"] == 28
+    assert "2 rows labelled other, which the predictions cannot name, left out" in \
+        " ".join(accuracy_lines(s))

@@ -314,3 +314,29 @@ def test_bins_are_closed_on_the_right() -> None:
     # {0.2, 0.5, 0.5}: 2 right against confidence 1.2; {0.9}: none right against 0.9
     assert expected_calibration_error(mass, np.array([0, 1, 1, 0], bool), 2, "mass") == \
         pytest.approx((0.8 + 0.9) / 4)
+
+
+def test_stored_confidences_on_an_edge_go_in_the_bin_below(tmp_path: Path) -> None:
+    """The store holds float32: a stored 0.3 reads 0.30000001, 0.6 0.60000002, 0.8
+    0.80000001 -- above the float64 edges -- and must still count in the bin below, as 0.7
+    (0.69999999) and 0.9 do."""
+    edges = np.tile([0.3, 0.6, 0.7, 0.8, 0.9], 120)
+    store = _store(tmp_path / "s", edges)
+    s = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "a")
+    bins = s["calibration"]["overall"]["bins"]
+    assert [round(b["high"], 6) for b in bins] == [0.3, 0.6, 0.7, 0.8, 0.9]
+    assert all(b["confidence"] == pytest.approx(b["high"]) for b in bins)
+
+
+def test_the_selective_curve_does_not_hang_on_the_order_of_tied_confidences() -> None:
+    """Half the answers at 1.0 (2 of 4 right), half at 0.5 (all right): the most confident
+    quarter is a draw among the four at 1.0, right half of the time, whichever rows come
+    first."""
+    confidence = np.array([1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5])
+    correct = np.array([0, 0, 1, 1, 1, 1, 1, 1], bool)
+    coverages = np.array([0.25, 0.5, 0.75, 1.0])
+    flip = np.array([3, 2, 1, 0, 7, 6, 5, 4])                 # the same rows, reordered
+    first, flipped = (selective_curve(confidence[rows], correct[rows], coverages)
+                      for rows in (np.arange(8), flip))
+    assert first == flipped
+    assert [p["accuracy"] for p in first] == pytest.approx([0.5, 0.5, 4 / 6, 0.75])

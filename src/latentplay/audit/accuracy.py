@@ -22,13 +22,16 @@ Three kinds of comparison, chosen by the attributes' kinds:
   an ordered ``by``, the linear trend test of the errors;
 - values against values (an age regressor and ages in years): per group the mean absolute
   error, the bias (mean reading minus label) with normal 95 % intervals, and the
-  correlation; across groups the ratio of the highest MAE to the lowest and, along an
-  ordered ``by``, the change of the absolute error per group step (least squares with a
-  robust normal interval);
+  correlation, over the rows read (``no_reading``: the group's rows without a reading);
+  across groups the ratio of the highest MAE to the lowest and, along an ordered ``by``,
+  the change of the absolute error per group step (least squares with a robust normal
+  interval);
 - values against groups named as intervals (readings of age against FairFace's ``0-2`` ..
   ``more than 70``): each reading is cut into the truth's groups and compared as classes.
 
-Rows whose label is missing or ``unknown``, or whose group is, are left out and counted. When
+Rows whose label is missing or ``unknown``, or whose group is, are left out and counted
+(``left_out``), and so, counted apart (``unnamed``), are rows labelled with a class the
+predictions have no name for (it cannot be predicted, so accuracy is not asked of it). When
 the store's ``identity`` (or ``person``) attribute shows several photos of one person, the
 accuracy intervals are a bootstrap over persons (each drawn with all of their photos), and the
 chi-square and trend tests between groups gain a version corrected for them (Rao-Scott,
@@ -159,6 +162,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
                         - np.asarray(store.labels(truth), np.float64))
     else:
         true_names, pred_names, truth_codes, pred_codes = _classes(store, predicted, truth, kind)
+        truth_codes, unnamed = _unnamed(true_names, pred_names, truth_codes, groups)
         keep = (truth_codes >= 0) & (groups >= 0)
         correct = _correct(true_names, pred_names, truth_codes, pred_codes)
         steps = kind == "interval groups" or ta.ordered
@@ -166,6 +170,9 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
         summary.update(_classes_summary(true_names, pred_names, truth_codes, pred_codes,
                                         correct, keep, names, groups, ordered, steps, persons,
                                         seed))
+        if unnamed:                     # labelled and grouped: not 'without a label or a group'
+            summary["left_out"] -= unnamed["rows"]
+            summary["unnamed"] = unnamed
         if confidences is not None and kind == "classes":
             summary["confidence"] = confidence
             unread = pred_codes == pred_names.index(UNKNOWN)    # no prediction, no confidence
@@ -282,10 +289,19 @@ def _classes(store: st.Store, predicted: str, truth: str, kind: str
     if UNKNOWN not in pred_names:
         pred_names.append(UNKNOWN)
     pred_codes = np.where(pred_codes < 0, pred_names.index(UNKNOWN), pred_codes)
-    # a label the predictor has no class for cannot be predicted: such rows are left out
-    comparable = np.array([name in pred_names for name in true_names] + [False])
-    truth_codes = np.where(comparable[truth_codes], truth_codes, -1)
     return true_names, pred_names, truth_codes, pred_codes
+
+
+def _unnamed(true_names: list[str], pred_names: list[str], truth: np.ndarray,
+             groups: np.ndarray) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """``(N,)`` true codes without the classes the predictions have no name for (-1: such a
+    label cannot be predicted, so its rows are left out) and, where a grouped row has one,
+    ``{"rows", "classes"}``: how many rows that leaves out, and those classes."""
+    lacking = np.array([name not in pred_names for name in true_names] + [False])
+    dropped = lacking[truth]                              # truth -1 reads the last entry
+    rows = int((dropped & (groups >= 0)).sum())
+    found = {"rows": rows, "classes": sorted({true_names[k] for k in truth[dropped & (groups >= 0)]})}
+    return np.where(dropped, -1, truth), found if rows else None
 
 
 def _classes_summary(true_names: list[str], pred_names: list[str], truth: np.ndarray,
@@ -435,17 +451,22 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
             ordered: bool, persons: np.ndarray | None = None, seed: int = 0) -> dict[str, Any]:
     """Per group and over all rows: mean absolute error and bias (reading minus label) with
     95 % intervals — normal ones, or with ``(N,)`` ``persons`` a bootstrap over them — and
-    the correlation; across groups the MAE ratio and gap and, along an ordered ``by``, the
-    slope of the absolute error per group step (robust normal interval, or the bootstrap)."""
+    the correlation, over the rows with a reading (``no_reading``: the group's labelled rows
+    without one, left out of its errors); across groups the MAE ratio and gap and, along an
+    ordered ``by``, the slope of the absolute error per group step (robust normal interval,
+    or the bootstrap). ``left_out``: the rows without a label or a group."""
     p, t = np.asarray(predicted, np.float64), np.asarray(truth, np.float64)
-    keep = np.isfinite(p) & np.isfinite(t) & (groups >= 0)
+    labelled = np.isfinite(t) & (groups >= 0)
+    keep = labelled & np.isfinite(p)
     error = p - t
 
-    def row(name: str, rows: np.ndarray) -> dict[str, Any]:
-        n = int(rows.sum())
+    def row(name: str, among: np.ndarray) -> dict[str, Any]:
+        rows = among & keep
+        n, unread = int(rows.sum()), int((among & ~keep).sum())
         if n < 2:       # every key, so that accuracy.csv's columns are every row's
-            return {"group": name, "n": n, "mae": None, "mae_low": None, "mae_high": None,
-                    "bias": None, "bias_low": None, "bias_high": None, "r": None}
+            return {"group": name, "n": n, "no_reading": unread, "mae": None, "mae_low": None,
+                    "mae_high": None, "bias": None, "bias_low": None, "bias_high": None,
+                    "r": None}
         e, a = error[rows], np.abs(error[rows])
         if persons is None:
             half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))
@@ -456,12 +477,12 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
                 np.column_stack([e, a]), persons[rows], 1000, seed)
         r = float(np.corrcoef(p[rows], t[rows])[0, 1]) if p[rows].std() and t[rows].std() \
             else None
-        return {"group": name, "n": n, "mae": float(a.mean()),
+        return {"group": name, "n": n, "no_reading": unread, "mae": float(a.mean()),
                 "mae_low": float(mae_low), "mae_high": float(mae_high),
                 "bias": float(e.mean()), "bias_low": float(bias_low),
                 "bias_high": float(bias_high), "r": r}
 
-    table = [row(name, keep & (groups == g)) for g, name in enumerate(names)]
+    table = [row(name, labelled & (groups == g)) for g, name in enumerate(names)]
     scored = [r for r in table if r["mae"] is not None]
     across = None
     if len(scored) >= 2:
@@ -477,7 +498,7 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
                                if persons is None else
                                rate_trend(np.abs(error[rows]), position[rows], persons[rows],
                                           seed=seed))
-    return {"groups": table, "overall": row(ALL, keep), "left_out": int((~keep).sum()),
+    return {"groups": table, "overall": row(ALL, labelled), "left_out": int((~labelled).sum()),
             "across": across}
 
 

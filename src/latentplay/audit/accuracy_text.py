@@ -17,8 +17,11 @@ def accuracy_lines(s: dict[str, Any]) -> list[str]:
     """The lines of an accuracy summary: per group, across groups, and the parity,
     standardized errors and calibration where they were asked for."""
     by = s["by"]
+    unnamed = s.get("unnamed")
     out = [f"{s['predicted']} against {s['truth']} ({s['kind']}), by {by}; {s['left_out']} "
-           "rows without a label or a group left out"]
+           "rows without a label or a group left out"
+           + ("" if not unnamed else f"; {unnamed['rows']} rows labelled "
+              f"{', '.join(unnamed['classes'])}, which the predictions cannot name, left out")]
     if s["persons"]:
         tests = "" if s["kind"] == "values" else (
             "; the tests between groups take rows as independent (their p-values are too "
@@ -83,12 +86,13 @@ def _names(groups: list[dict[str, Any]], zero: Callable[[dict[str, Any]], bool])
 
 def _group_text(r: dict[str, Any], values: bool) -> str:
     """One group's accuracy (classes) or error and bias (values)."""
+    unread = "" if not r.get("no_reading") else f"; {r['no_reading']} without a reading left out"
     if not r["n"] or (values and r["mae"] is None):
-        return "no rows" if not r["n"] else f"too few rows ({r['n']})"
+        return ("no rows" if not r["n"] else f"too few rows ({r['n']})") + unread
     if values:
         return (f"mean absolute error {r['mae']:.3g} [{r['mae_low']:.3g}, {r['mae_high']:.3g}], "
                 f"bias {r['bias']:+.3g} [{r['bias_low']:+.3g}, {r['bias_high']:+.3g}] "
-                f"({r['n']} rows)")
+                f"({r['n']} rows{unread})")
     steps = "" if r.get("within_one") is None else \
         f", within one class {r['within_one']:.3f}" + (
             "" if r["offset"] is None else f", {r['offset']:+.2f} classes on average")

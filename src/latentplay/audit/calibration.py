@@ -72,9 +72,11 @@ def bin_edges(confidence: np.ndarray, bins: int = BINS, binning: str = "width") 
 def bin_index(confidence: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``(n,)`` bin ``0..k-1`` of each confidence in [0, 1] among ``(k + 1,)`` bin ``edges``:
     bins ``(edge_b, edge_b+1]`` (a confidence on an edge in the bin below it, 1.0 in the last),
-    the first one with its lower edge (0), as Guo et al. (2017) bin."""
-    c = np.asarray(confidence, np.float64)
-    return np.clip(np.searchsorted(edges, c, side="left") - 1, 0, len(edges) - 2)
+    the first one with its lower edge (0), as Guo et al. (2017) bin. Both are compared at
+    float32 precision, the store's: a stored 0.3 (0.30000001) is on the edge 0.3, not above."""
+    c = np.asarray(confidence, np.float32)
+    found = np.searchsorted(np.asarray(edges, np.float32), c, side="left") - 1
+    return np.clip(found, 0, len(edges) - 2)
 
 
 def _binned(confidence: np.ndarray, bins: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
@@ -132,14 +134,20 @@ def reliability(confidence: np.ndarray, correct: np.ndarray, bins: int = BINS,
 def selective_curve(confidence: np.ndarray, correct: np.ndarray,
                     coverages: np.ndarray = COVERAGES) -> list[dict[str, float]]:
     """Accuracy over the most confident ``coverage`` share of ``(n,)`` answers, for each
-    coverage (at least one answer each): ``[{"coverage", "accuracy"}]``."""
+    coverage (at least one answer each): ``[{"coverage", "accuracy"}]``. Where the cut falls
+    among tied confidences, which of them are answered is a draw: the accuracy is its
+    expectation (the tied answers' accuracy for the share taken), whatever the rows' order."""
     if not len(confidence):
         return []
     order = np.argsort(-np.asarray(confidence, np.float64), kind="stable")
-    running = np.cumsum(np.asarray(correct, np.float64)[order])
-    counts = np.maximum(1, np.round(coverages * len(order)).astype(np.int64))
-    return [{"coverage": float(k / len(order)), "accuracy": float(running[k - 1] / k)}
-            for k in np.unique(counts)]
+    ranked = -np.asarray(confidence, np.float64)[order]                 # ascending
+    hits = np.concatenate([[0.0], np.cumsum(np.asarray(correct, np.float64)[order])])
+    counts = np.unique(np.maximum(1, np.round(coverages * len(order)).astype(np.int64)))
+    start = np.searchsorted(ranked, ranked[counts - 1], side="left")  # the k-th's ties
+    end = np.searchsorted(ranked, ranked[counts - 1], side="right")
+    right = hits[start] + (counts - start) * (hits[end] - hits[start]) / (end - start)
+    return [{"coverage": float(k / len(order)), "accuracy": float(r / k)}
+            for k, r in zip(counts, right, strict=True)]
 
 
 def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
