@@ -135,6 +135,9 @@ def test_readings_against_interval_groups(tmp_path: Path) -> None:
     (("predicted_age", "gender", "tone"), "compare classes with classes"),
     (("predicted_gender", "gender", "age"), "is continuous; cut it into groups"),
     (("predicted_gender", "gender", "mood"), "no attribute 'mood'"),
+    # labels none of whose classes the predictions name: nothing to judge (drew no figure:
+    # ZeroDivisionError with confidences)
+    (("predicted_gender", "tone", "gender"), "no row to judge: none has a 'tone' label"),
 ])
 def test_refusals(tmp_path: Path, args, message) -> None:
     store = _store(tmp_path / "s")

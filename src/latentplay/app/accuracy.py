@@ -53,13 +53,13 @@ def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | N
 
     if not predicted or not truth or not by:
         raise UserError("choose the predictions, the labels and the groups")
-    summary, _ = measure_accuracy(pg.need_store(), predicted, truth, by,
-                                  positive=positive or None)
-    if not summary["overall"].get("n"):  # e.g. labels whose classes the predictions lack
+    try:
+        summary, _ = measure_accuracy(pg.need_store(), predicted, truth, by,
+                                      positive=positive or None)
+    except UserError as error:  # no row to judge: say which labels the predictions are of
         label = truth_of(pg, predicted)
-        raise UserError(f"no row to judge: none has a {truth!r} label that {predicted!r} can "
-                        f"predict and a {by!r} group ({summary['left_out']:,} rows left out)"
-                        + (f"; its labels are {label!r}" if label and label != truth else ""))
+        hint = f"; its labels are {label!r}" if label and label != truth else ""
+        raise UserError(str(error) + (hint if str(error).startswith("no row") else "")) from None
     with PYPLOT:
         images = {name: figure_array(fig) for name, fig in accuracy_figures(summary).items()}
     return images, "```\n" + "\n".join(accuracy_lines(summary)) + "\n```"

@@ -185,6 +185,9 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
                                         pred_codes, names, groups, keep, persons, seed)
         confusion = _confusion_rows(true_names, pred_names, truth_codes, pred_codes, names,
                                     groups, keep)
+    if not summary["overall"].get("n"):  # e.g. labels whose classes the predictions lack
+        raise UserError(f"no row to judge: none has a {truth!r} label that {predicted!r} can "
+                        f"predict and a {by!r} group ({len(store):,} rows left out)")
     if values is not None:
         summary["adjusted"] = standardized_errors(
             errors, groups, names, values, adjust, strata,
