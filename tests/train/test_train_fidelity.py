@@ -85,3 +85,23 @@ def test_fidelity_config_errors(shapes_store: Path, tiny: list[str], tmp_path: P
         with pytest.raises(UserError, match=message):
             train.train("vae", shapes_store, tmp_path / "x", epochs=1,
                         overrides=[*tiny, *bad], progress=False)
+
+
+def test_the_legend_hides_no_line() -> None:
+    """The shares' legend sits outside the panel (inside, it covered the lines that end high,
+    the epochs that matter), and nothing of it is cut from the figure."""
+    from latentplay.train.fidelity import SHARES, fidelity_figure
+
+    names = ["epoch", *SHARES, "frechet_distance"]
+    table = np.zeros(8, dtype=[(k, "f8") for k in names])
+    table["epoch"] = np.arange(1, 9)
+    for name in SHARES:
+        table[name] = np.linspace(0.1, 1.0, 8)
+    table["frechet_distance"] = np.linspace(90, 10, 8)
+    fig = fidelity_figure(table)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    left = fig.axes[0]
+    legend = left.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(left.get_window_extent(renderer))
+    assert legend.y0 >= 0 and legend.x0 >= 0 and legend.x1 <= fig.bbox.width

@@ -103,7 +103,7 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     from latentplay.viz.style import integer_ticks, wrap_title
 
     table = np.sort(table, order="epoch")
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.9))
     for i, name in enumerate(n for n in SHARES if n in (table.dtype.names or ())):
         left.plot(table["epoch"], table[name], marker="o", ms=3, label=name, color=f"C{i}")
         if reference and reference.get(name) is not None:
@@ -113,7 +113,8 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
                               + ("; dashed: held-out images" if reference else ""),
                               3.6, 9),  # a panel's width in inches, the font size
                    fontsize=9)
-    left.legend(fontsize=8)
+    # below the panel: inside it the legend hid the lines that end high, where they matter
+    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, frameon=False)
     distances = table["frechet_distance"]
     right.plot(table["epoch"], distances, marker="o", ms=3, color="C6")
     if reference and reference.get("frechet_distance"):
