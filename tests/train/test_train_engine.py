@@ -185,6 +185,10 @@ def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: P
                                                       tmp_path: Path) -> None:
     with pytest.raises(UserError, match="already finished"):
         train.resume(run, progress=False)
+    config = (run / "config.yaml").read_text()
+    with pytest.raises(UserError, match="has trained 3 epochs: pass --epochs above 3"):
+        train.resume(run, epochs=3, progress=False)     # would only finish again
+    assert (run / "config.yaml").read_text() == config
     with pytest.raises(UserError, match="already holds a run"):
         train.train("vae", shapes_store, run, progress=False)
     with pytest.raises(UserError, match="unknown model preset"):
@@ -194,6 +198,19 @@ def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: P
                     overrides=["loss.terms=[betavae,infovae]"])
     with pytest.raises(UserError, match="uint8 with C"):
         train.encode(run, np.zeros((2, 8), np.uint8))
+
+
+def test_more_epochs_for_a_run_its_step_limit_stopped(shapes_store: Path, tiny: list[str],
+                                                    tmp_path: Path) -> None:
+    """A run that reached ``trainer.max_steps`` goes on only when the limit is raised: more
+    epochs alone would finish it again without a step, so that is one line naming the limit."""
+    out = train.train("vae", shapes_store, tmp_path / "r", epochs=5, max_steps=3, batch_size=32,
+                      overrides=tiny, progress=False)
+    with pytest.raises(UserError, match="stopped at step 3 and trainer.max_steps is 3: pass "
+                                        "--max-steps above 3"):
+        train.resume(out, epochs=8, progress=False)
+    train.resume(out, max_steps=5, progress=False)
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 5
 
 
 def test_sigkill_then_resume_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],

@@ -91,6 +91,8 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     config.validate()
     state = ckpt.load_state(run_dir)
     if epochs is not None or max_steps is not None:
+        if state["finished"]:
+            _check_more_to_do(run_dir, config.trainer, state)
         state["finished"] = False
         if _primary_process():
             write_config(config, run_dir)
@@ -98,6 +100,17 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     engine.restore(state)
     engine.run()
     return run_dir
+
+
+def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> None:
+    """A :class:`UserError` when the new limits of a finished run leave no step to take (it
+    would only finish again), naming the limit that stops it."""
+    step, epoch, batch = state["step"], state["epoch"], state["batch"]
+    if trainer.max_steps and step >= trainer.max_steps:
+        raise UserError(f"{run_dir} stopped at step {step} and trainer.max_steps is "
+                        f"{trainer.max_steps}: pass --max-steps above {step} (0: no limit)")
+    if epoch >= trainer.epochs and batch == 0:
+        raise UserError(f"{run_dir} has trained {epoch} epochs: pass --epochs above {epoch}")
 
 
 def resolve_device(device: str, option: str = "--device") -> str:
