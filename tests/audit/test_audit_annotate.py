@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -85,6 +86,22 @@ def test_classifier_errors(faces: Path, tmp_path: Path) -> None:
         load_annotator(bad)
     with pytest.raises(UserError, match="no annotator file"):
         load_annotator(tmp_path / "missing.npz")
+
+
+def test_a_damaged_annotator_file_is_one_line(skin_annotator: ClassifierAnnotator,
+                                              tmp_path: Path) -> None:
+    """A file cut short (an interrupted copy) or missing an array is refused with its path."""
+    whole = skin_annotator.save(tmp_path / "whole.npz")
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(UserError, match="cut.npz is not a latentplay annotator file"):
+        load_annotator(cut)
+    with np.load(whole, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files if k != "coef"}
+    np.savez(tmp_path / "no_coef.npz", **arrays)
+    with pytest.raises(UserError, match="no_coef.npz is an incomplete latentplay annotator file "
+                       "\\(no 'coef'\\)"):
+        load_annotator(tmp_path / "no_coef.npz")
 
 
 def test_clip_prompts_and_missing_open_clip(tmp_path: Path) -> None:
@@ -213,6 +230,35 @@ def test_an_annotator_is_measured_on_persons_it_did_not_see() -> None:
     lone = np.where(persons == 0, 2, np.minimum(y, 1))              # class c: one person
     with pytest.raises(UserError, match="'c' has too few persons"):
         _held_out(lone, persons, 0.25, seed=1, names=["a", "b", "c"])
+
+
+def test_a_class_missing_from_the_held_out_rows_is_refused() -> None:
+    """Split by rows, a class of two rows can round to none held out; its confusion row would
+    then be unmeasured (and read as always right by the correction): refused by name."""
+    from latentplay.audit.annotate import _held_out
+
+    y = np.repeat([0, 1], [30, 2])
+    outcomes = []
+    for seed in range(10):
+        try:
+            train, test = _held_out(y, None, 0.25, seed=seed, names=["a", "b"])
+        except UserError as err:
+            assert "class 'b' has too few rows to be on both sides of the split: none in the " \
+                   "test part" in str(err)
+            outcomes.append("refused")
+        else:
+            assert set(y[train]) == set(y[test]) == {0, 1}
+            outcomes.append("split")
+    assert set(outcomes) == {"refused", "split"}
+
+
+def test_bad_regularisation_or_row_limit_is_one_line(faces: Path, tmp_path: Path, cli) -> None:
+    for flag, value, message in (("--c", "0", "c .the inverse regularisation strength. must be "
+                                  "positive, got 0.0"),
+                                 ("--max-rows", "-1", "max rows must be at least 1, got -1")):
+        r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", tmp_path / "a.npz",
+                flag, value)
+        assert r.code == 2 and re.search(message, r.err), r.err
 
 
 def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:

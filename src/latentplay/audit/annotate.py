@@ -36,6 +36,7 @@ import abc
 import dataclasses
 import json
 import os
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,6 +292,10 @@ def fit_classifier(
     names, codes = store_classes(store, attribute)
     if not 0 < test_size < 1:
         raise UserError(f"test size must be in (0, 1), got {test_size}")
+    if not c > 0:
+        raise UserError(f"c (the inverse regularisation strength) must be positive, got {c}")
+    if max_rows is not None and max_rows < 1:
+        raise UserError(f"max rows must be at least 1, got {max_rows}")
     rng = np.random.default_rng(seed)
     rows = np.flatnonzero(class_places(codes, names) >= 0)  # rows of a known class
     if max_rows is not None and len(rows) > max_rows:
@@ -333,24 +338,27 @@ def _held_out(y: np.ndarray, persons: np.ndarray | None, test_size: float, seed:
     """Train and test positions of ``(N,)`` class codes ``y`` (``0..K-1``, class ``k`` named
     ``names[k]``), stratified by class; with ``(N,)`` ``persons`` every person's photos on one
     side (about ``test_size`` of the rows held out: one of ``round(1 / test_size)`` folds), so
-    the test accuracy is not that of recognising people seen in training."""
+    the test accuracy is not that of recognising people seen in training. A class missing from
+    either side is refused by name: untested, its confusion row would be unmeasured."""
     if persons is None:
         try:
-            return train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
-                                    random_state=seed)
+            train, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
+                                           random_state=seed)
         except ValueError as exc:
             raise UserError(f"cannot hold out a stratified test split: {exc}") from None
-    folds = max(2, round(1 / test_size))
-    if len(np.unique(persons)) < folds:
-        raise UserError(f"the rows show {len(np.unique(persons))} persons: too few to hold out "
-                        "whole persons")
-    train, test = next(StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
-                       .split(np.zeros(len(y)), y, persons))
+    else:
+        folds = max(2, round(1 / test_size))
+        if len(np.unique(persons)) < folds:
+            raise UserError(f"the rows show {len(np.unique(persons))} persons: too few to hold "
+                            "out whole persons")
+        train, test = next(StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
+                           .split(np.zeros(len(y)), y, persons))
+    unit, split = ("rows", "the split") if persons is None else ("persons", "a split by person")
     for side, part in (("training", train), ("test", test)):
         missing = sorted(set(range(len(names))) - set(y[part].tolist()))
         if missing:
-            raise UserError(f"class {names[missing[0]]!r} has too few persons to be on both "
-                            f"sides of a split by person: none in the {side} part")
+            raise UserError(f"class {names[missing[0]]!r} has too few {unit} to be on both "
+                            f"sides of {split}: none in the {side} part")
     return train, test
 
 
@@ -385,25 +393,28 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise UserError(f"{path} is not a latentplay annotator file ({exc})") from None
     if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
         raise UserError(f"{path} is not a latentplay annotator file (version "
                         f"{FORMAT_VERSION} expected)")
-    info = meta["info"]
-    emb = _restore_embedder(info["embedder"], info["options"], arrays)
-    scaler = StandardScaler()
-    scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
-    scaler.var_ = scaler.scale_ ** 2
-    scaler.n_features_in_ = len(scaler.mean_)
-    model = LogisticRegression(C=info["c"])
-    model.coef_, model.intercept_ = arrays["coef"], arrays["intercept"]
-    model.classes_ = np.arange(len(meta["classes"]))
-    model.n_features_in_ = model.coef_.shape[1]
-    ev = meta["evaluation"]
-    evaluation = None if ev is None else Evaluation(
-        ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]), ev["n"],
-        ev.get("confidence"))
+    try:
+        info = meta["info"]
+        emb = _restore_embedder(info["embedder"], info["options"], arrays)
+        scaler = StandardScaler()
+        scaler.mean_, scaler.scale_ = arrays["scaler_mean"], arrays["scaler_scale"]
+        scaler.var_ = scaler.scale_ ** 2
+        scaler.n_features_in_ = len(scaler.mean_)
+        model = LogisticRegression(C=info["c"])
+        model.coef_, model.intercept_ = arrays["coef"], arrays["intercept"]
+        model.classes_ = np.arange(len(meta["classes"]))
+        model.n_features_in_ = model.coef_.shape[1]
+        ev = meta["evaluation"]
+        evaluation = None if ev is None else Evaluation(
+            ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]),
+            ev["n"], ev.get("confidence"))
+    except KeyError as exc:
+        raise UserError(f"{path} is an incomplete latentplay annotator file (no {exc})") from None
     return ClassifierAnnotator(meta["attribute"], list(meta["classes"]), emb, scaler, model,
                                evaluation, info)
 
