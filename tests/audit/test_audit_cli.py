@@ -110,10 +110,10 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
     test = json.loads((out / "summary.json").read_text())["attributes"]["gender"]["chi2"]
     assert test["through_annotator"] and test["training_persons"] == 40
     assert test["design_effect"] > 1.5 and test["p_value"] > 0.05
-    assert "against the annotator's reading of the training distribution, over 40 training " \
+    assert "against the annotator's reading of the reference distribution, over 40 reference " \
         "persons" in r.out
     assert cli("report", out, "--out", tmp_path / "report.html").code == 0
-    assert "over 40 training persons" in (tmp_path / "report.html").read_text()
+    assert "over 40 reference persons" in (tmp_path / "report.html").read_text()
     # a continuous attribute measured on both sides: the KS test over the persons too
     from latentplay.measure import measure_store
 
@@ -124,7 +124,7 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
     values = json.loads((tmp_path / "values" / "summary.json").read_text())
     ks = values["attributes"]["brightness"]["ks_persons"]
     assert ks["persons"] == 40 and ks["p_value"] == pytest.approx(1.0)
-    assert "KS over 40 training persons" in r.out
+    assert "KS over 40 reference persons" in r.out
 
 
 def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_path: Path) -> None:

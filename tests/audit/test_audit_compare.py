@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.stats import chi2, chi2_contingency, chisquare
@@ -298,7 +300,8 @@ def test_imbalance_amplified_by_a_generator_and_undone_by_the_correction() -> No
     assert 0 < corrected.low < corrected.amplification < corrected.high
     assert corrected.generated_low < fd(0.85) < corrected.generated_high
     text = imbalance_text(result.to_dict())
-    assert text.startswith("distance from balance (L2): training 0.283, generated")
+    assert text.startswith("distance from balance (L2): reference 0.283, generated")
+    assert imbalance_text(result.to_dict(), "ffhq").startswith("distance from balance (L2): ffhq 0.283")
     assert "; corrected: generated 0.49" in text and "amplification +0.2" in text
     assert compare(np.array([5]), np.array([3]), ["a"]).imbalance is None
 
@@ -425,11 +428,55 @@ def test_rows_without_a_class_are_counted_not_compared() -> None:
     summary = result.to_dict()
     assert summary["without_class"] == {"training": 2, "generated": 7}
     assert (summary["n_training"], summary["n_generated"]) == (8, 8)
-    assert chi_square_basis(summary) == ("leaving out 2 training rows and 7 generated images "
+    assert chi_square_basis(summary) == ("leaving out 2 reference rows and 7 generated images "
                                          "without a class")
     assert chi_square_basis(compare(np.array([5, 3]), np.array([4, 4]), ["a", "b"]).to_dict()) is None
     joint = {**summary, "without_class": {"training": 0, "generated": 0},
              "chi2": {"through_annotator": True}, "annotator": {"independent_errors": True}}
-    assert chi_square_basis(joint) == ("against the annotator's reading of the training "
+    assert chi_square_basis(joint) == ("against the annotator's reading of the reference "
                                        "distribution, the two annotators' errors taken as "
                                        "independent given the true classes")
+
+
+def test_the_data_store_is_named_by_its_folder_not_called_training(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``audit compare --data reference``: the store compared with need not be the training set;
+    the printed lines, the figures' legends and panel titles and the report name it
+    ``reference`` (its folder's name), never ``training``; the JSON keys stay as they were."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    from latentplay import sources
+    from latentplay.audit import run as audit_run
+    from latentplay.audit.distribution import data_name
+    from latentplay.report import auditing
+    from latentplay.report.page import Table
+
+    reference, images = tmp_path / "reference", tmp_path / "images"
+    sources.make("synthfaces", reference, n=60, seed=0)
+    sources.make("synthfaces", images, n=40, seed=1)
+    texts: list[str] = []
+
+    def save(figure: plt.Figure, path: Path) -> None:
+        texts.extend(t.get_text() for t in figure.findobj(plt.Text))
+        plt.close(figure)
+
+    monkeypatch.setattr(audit_run, "save_figure", save)
+    out = tmp_path / "out"
+    r = cli("audit", "compare", "--images", images, "--data", reference, "--annotator", "labels",
+            "--attribute", "gender,skin_tone", "--joint", "gender,skin_tone", "--out", out)
+    assert r.code == 0, r.err
+    assert "training" not in r.out
+    assert any(line.lstrip().startswith("female: reference 0.") for line in r.out.splitlines())
+    assert "distance from balance (L2): reference " in r.out
+    assert any(t.startswith("reference (n=") for t in texts)           # the bars' legend
+    assert {"reference shares", "log2(generated / reference)"} <= set(texts)   # the heatmaps
+    assert not [t for t in texts if "training" in t]
+    summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
+    assert {"n_training", "training"} <= summary.keys() | summary["per_class"][0].keys()
+    page = auditing.page(out)
+    columns = [c for s in page.sections for b in s.blocks if isinstance(b, Table) for c in b.columns]
+    assert "reference n" in columns and not [c for c in columns if "training" in c]
+    assert (data_name(tmp_path / "ffhq"), data_name(tmp_path / "generated"), data_name(None)) == (
+        "ffhq", "reference", "reference")

@@ -26,6 +26,8 @@ def test_compare_and_groups_sections(audit_run: Path) -> None:
     assert [r[0].text for r in shares.rows] == gender["classes"]
     assert len(confusion.rows) == len(gender["classes"])  # the annotator's confusion
     assert confusion.columns[1:] == gender["classes"]
+    # the store compared with is named by its folder, not called "training"
+    assert shares.columns[1:4] == ["faces n", "faces", "interval"]
     figures = [b for b in page.sections[1].blocks if isinstance(b, Figure)]
     assert len(figures) == 2  # distribution and samples
     facts = dict(next(b for b in page.sections[1].blocks if isinstance(b, Facts)).items)

@@ -51,7 +51,8 @@ def annotator_cmd(
 @app.command("compare")
 def compare_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
-    data: Path = typer.Option(..., help="Training store (labelled)."),
+    data: Path = typer.Option(..., help="Labelled store of real faces to compare with (the "
+                              "training set or another reference; named by its folder)."),
     annotator: str = typer.Option(..., help="Comma-separated annotator files, clip:WEIGHTS "
                                   "(or clip:IMAGE.onnx@TEXT.npz: CLIP exported), "
                                   "onnx:PATH (a classifier; give --heads), or labels (the "
@@ -83,7 +84,7 @@ def compare_cmd(
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Sample n images from RUN (or read --images), annotate them, and compare their class
-    distribution with the training store's: counts, Wilson intervals, a chi-square test through
+    distribution with the --data store's: counts, Wilson intervals, a chi-square test through
     the annotator's confusion, TV (beside what a faithful generator scores), JS, and
     proportions corrected for the annotator's confusion; --joint A,B the intersections too.
     With --psi, once per truncation."""
@@ -91,6 +92,7 @@ def compare_cmd(
     from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.distribution import (
         chi_square_basis,
+        data_name,
         faithful_text,
         imbalance_text,
         shift_text,
@@ -143,9 +145,10 @@ def compare_cmd(
     summary = audit_images(imgs, store, annotators, out, seed=seed, overwrite=overwrite,
                            source=source, measured=labelled, continuous=continuous,
                            joint=pair)
+    ref = data_name(store.path)
     for name, s in summary["attributes"].items():
         if s.get("kind") == "continuous":
-            print(f"{name}: training mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
+            print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
                   f"generated {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
                   f"{s['smd']:+.2f}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
                   f"{s['wasserstein']:.3g}")
@@ -154,7 +157,7 @@ def compare_cmd(
             error = s["annotator"].get("error")
             if error:
                 print(f"  read by the network on both sides; against {name}'s labels on "
-                      f"{error['n']} training images: {error_text(error)}")
+                      f"{error['n']} {ref} images: {error_text(error)}")
             continue
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"
@@ -172,9 +175,9 @@ def compare_cmd(
             print(f"  chi-square {s['chi2']['statistic']:.2f} on {s['chi2']['dof']} dof, {basis}")
         for row in s["per_class"]:
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
-            print(f"  {row['class']}: training {row['training']:.3f}, generated "
+            print(f"  {row['class']}: {ref} {row['training']:.3f}, generated "
                   f"{row['generated']:.3f}{corr}")
-        for line in (faithful_text(s), imbalance_text(s), shift_text(s)):
+        for line in (faithful_text(s), imbalance_text(s, ref), shift_text(s)):
             if line:
                 print(f"  {line}")
         shift = confidence_shift(s["annotator"])
@@ -187,6 +190,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 condition: dict[str, Any] | None, device: str, overwrite: bool,
                 joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
+    from latentplay.audit.distribution import data_name
     from latentplay.audit.truncation import truncation_sweep
 
     try:
@@ -197,7 +201,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                                condition=condition, device=device, overwrite=overwrite,
                                joint=joint)
     for name, entry in summary["attributes"].items():
-        print(f"{name} (training: " + ", ".join(f"{c} {t:.3f}" for c, t in
+        print(f"{name} ({data_name(store.path)}: " + ", ".join(f"{c} {t:.3f}" for c, t in
                                               zip(entry["classes"], entry["training"], strict=True)) + ")")
         for k, value in enumerate(entry["psi"]):
             shares = ", ".join(f"{c} {g:.3f}" for c, g in zip(entry["classes"], entry["generated"][k],

@@ -33,8 +33,10 @@ no share, test or distance, and :class:`Comparison` counts them (``without_class
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +52,18 @@ from latentplay.store.schema import UNKNOWN
 MAX_CONDITION = 1e3
 """No correction is reported when the confusion matrix's condition number is above this: the
 annotator cannot tell some classes apart, and ``C^T p = q`` has no unique answer."""
+
+REFERENCE = "reference"
+"""What the store the generated images are compared with is called in sentences, and in labels
+where its folder's name does not suit (:func:`data_name`): it need not be the training set."""
+
+
+def data_name(path: str | os.PathLike[str] | None) -> str:
+    """The label of the store the generated images are compared with (``audit compare
+    --data``): its folder's name, or :data:`REFERENCE` where that is empty or a word that
+    labels the other side (``generated``, ``corrected``)."""
+    name = Path(path).name if path else ""
+    return name if name and name not in ("generated", "corrected") else REFERENCE
 
 
 def total_variation(p: np.ndarray, q: np.ndarray) -> float:
@@ -678,45 +692,46 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def chi_square_basis(summary: dict[str, Any]) -> str | None:
     """What the chi-square test of a :meth:`Comparison.to_dict` summary compared, when more
-    than all rows' labels with labels: ``"against the annotator's reading of the training
-    distribution, over 200 training persons (design effect 6.03), leaving out 40 training rows
+    than all rows' labels with labels: ``"against the annotator's reading of the reference
+    distribution, over 200 reference persons (design effect 6.03), leaving out 40 reference rows
     and 0 generated images without a class"``; None otherwise. For two annotators read together
     it says that their errors were taken as independent."""
     test = summary.get("chi2") or {}
     parts = []
     if test.get("through_annotator"):
-        parts.append("against the annotator's reading of the training distribution")
+        parts.append(f"against the annotator's reading of the {REFERENCE} distribution")
     if (summary.get("annotator") or {}).get("independent_errors"):
         parts.append("the two annotators' errors taken as independent given the true classes")
     if test.get("training_persons"):
-        parts.append(f"over {test['training_persons']} training persons (design effect "
+        parts.append(f"over {test['training_persons']} {REFERENCE} persons (design effect "
                      f"{test['design_effect']:.2f})")
     left_out = summary.get("without_class") or {}
     if any(left_out.values()):
-        parts.append(f"leaving out {left_out['training']} training rows and "
+        parts.append(f"leaving out {left_out['training']} {REFERENCE} rows and "
                      f"{left_out['generated']} generated images without a class")
     return ", ".join(parts) or None
 
 
 def faithful_text(summary: dict[str, Any]) -> str | None:
     """One line on what a faithful generator scores, from a :meth:`Comparison.to_dict`
-    summary (None without it): ``"a generator that follows the training distribution would
+    summary (None without it): ``"a generator that follows the reference distribution would
     score TV 0.031 here (95 % below 0.044); corrected 0.036 (below 0.052)"``."""
     f = summary.get("faithful")
     if not f:
         return None
-    text = (f"a generator that follows the training distribution would score TV {f['tv']:.3f} "
+    text = (f"a generator that follows the {REFERENCE} distribution would score TV {f['tv']:.3f} "
             f"here (95 % below {f['tv_high']:.3f})")
     if f.get("corrected_tv") is not None:
         text += f"; corrected {f['corrected_tv']:.3f} (below {f['corrected_tv_high']:.3f})"
     return text
 
 
-def imbalance_text(summary: dict[str, Any]) -> str | None:
+def imbalance_text(summary: dict[str, Any], name: str = REFERENCE) -> str | None:
     """One line on the imbalances of a :meth:`Comparison.to_dict` summary (None without
-    them): ``"distance from balance (L2): training 0.21, generated 0.30 [0.28, 0.33];
-    amplification +0.09 [+0.06, +0.12] (+: less balanced than the training set) (a faithful
-    generator +0.004 [-0.01, +0.02]); ..."``."""
+    them), ``name`` labelling the store compared with (:func:`data_name`): ``"distance from
+    balance (L2): reference 0.21, generated 0.30 [0.28, 0.33]; amplification +0.09
+    [+0.06, +0.12] (+: less balanced than the reference set) (a faithful generator +0.004
+    [-0.01, +0.02]); ..."``."""
     raw = summary.get("imbalance")
     if not raw:
         return None
@@ -725,13 +740,13 @@ def imbalance_text(summary: dict[str, Any]) -> str | None:
     def part(d: dict[str, float], alone: dict[str, float] | None) -> str:
         text = (f"generated {d['generated']:.3f} [{d['generated_low']:.3f}, "
                 f"{d['generated_high']:.3f}], amplification {d['amplification']:+.3f} "
-                f"[{d['low']:+.3f}, {d['high']:+.3f}] (+: less balanced than the training set)")
+                f"[{d['low']:+.3f}, {d['high']:+.3f}] (+: less balanced than the {REFERENCE} set)")
         if alone:
             text += (f" (a faithful generator {alone['mean']:+.3f} [{alone['low']:+.3f}, "
                      f"{alone['high']:+.3f}])")
         return text
 
-    text = (f"distance from balance (L2): training {raw['training']:.3f}, "
+    text = (f"distance from balance (L2): {name} {raw['training']:.3f}, "
             f"{part(raw, faithful.get('amplification'))}")
     corrected = summary.get("corrected_imbalance")
     if corrected:

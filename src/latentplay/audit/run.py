@@ -1,7 +1,7 @@
 """Audit runs: write what ``latentplay audit compare`` and ``sample-groups`` produce.
 
 ``compare`` outputs in ``out``: ``summary.json``, and per attribute ``distribution_<attr>.csv``,
-``distribution_<attr>.png`` (training vs generated, raw and corrected) and
+``distribution_<attr>.png`` (the ``--data`` store vs generated, raw and corrected) and
 ``samples_<attr>.png`` (generated images, one row per annotated class).
 ``sample-groups`` outputs: ``groups.png`` (one row per class) and ``groups.json``.
 """
@@ -31,7 +31,7 @@ from latentplay.audit.annotate import (
     read_classes,
     store_classes,
 )
-from latentplay.audit.distribution import Comparison, JointCounts, compare
+from latentplay.audit.distribution import REFERENCE, Comparison, JointCounts, compare, data_name
 from latentplay.audit.values import ValueComparison, compare_values
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
@@ -215,7 +215,7 @@ def audit_images(
 
     Args:
         annotators: annotators of classes, and :class:`NetworkValues` whose readings of the
-            images are compared with their readings of the training images.
+            images are compared with their readings of the images of ``data``.
         measured, continuous: continuous attributes that the store ``measured`` of the images
             already holds (``data measure``), each compared with ``data``'s values
             (:func:`~latentplay.audit.values.compare_values`).
@@ -233,6 +233,7 @@ def audit_images(
                                "n_generated": len(images), "seed": seed, "attributes": {}}
     check_joint(annotators, joint)
     persons = repeated_persons(data)
+    ref = data_name(data.path)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
         if isinstance(ann, NetworkValues):
@@ -242,7 +243,7 @@ def audit_images(
                             else persons[ann.training_rows])
             _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
                                                        read_persons),
-                          ann.training, values, ann.description)
+                          ann.training, values, ann.description, ref)
             continue
         proba = ann.predict_proba(images)
         predicted = read_classes(proba)
@@ -258,7 +259,7 @@ def audit_images(
                          else (ann.store_truth(data), persons),
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
-        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann))
+        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref)
         read[ann.attribute] = (ann, predicted)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
         summary["attributes"][ann.attribute] = {
@@ -268,7 +269,7 @@ def audit_images(
                           else float(proba.max(axis=1).mean())},
             **result.to_dict()}
     if joint:
-        _write_joint(out, summary, data, [read[name] for name in joint], persons, seed)
+        _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref)
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
@@ -277,7 +278,7 @@ def audit_images(
         _write_values(out, summary, compare_values(train_values, values, attribute=name,
                                                    persons=persons),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
-                                             "attribute": name, "evaluation": None})
+                                             "attribute": name, "evaluation": None}, ref)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -319,14 +320,14 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
 
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                  pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
-                 seed: int) -> None:
+                 seed: int, ref: str) -> None:
     """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
-    entry."""
+    entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`)."""
     result = joint_comparison(data, pair[0], pair[1], persons, seed)
     name = result.attribute
     how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
-    _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured)
+    _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured},
@@ -334,9 +335,9 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
 
 
 def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
-                  how: str, measured: bool) -> None:
-    """Heatmaps of a :func:`joint_comparison`: training, generated (corrected where it could
-    be) and their ratio per intersection."""
+                  how: str, measured: bool, ref: str) -> None:
+    """Heatmaps of a :func:`joint_comparison`: the store compared with (labelled ``ref``),
+    generated (corrected where it could be) and their ratio per intersection."""
     from latentplay.viz.distribution import intersection_heatmaps
 
     first, second = (ann for ann, _ in pair)
@@ -355,10 +356,10 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     label = f"generated, {'corrected' if corrected else how}"
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
-                                       generated_label=label, title=title)
+                                       generated_label=label, reference_label=ref, title=title)
     else:                                    # the attribute with more classes down the rows
         figure = intersection_heatmaps(second.classes, first.classes, training.T, generated.T,
-                                       generated_label=label, title=title)
+                                       generated_label=label, reference_label=ref, title=title)
     save_figure(figure, path)
 
 
@@ -466,12 +467,14 @@ def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], mea
 
 
 def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
-                  train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any]) -> None:
-    """A value comparison's CSV, figure and summary entry (``annotator``: what read them)."""
+                  train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any],
+                  ref: str) -> None:
+    """A value comparison's CSV, figure and summary entry (``annotator``: what read them;
+    ``ref`` labels the store compared with)."""
     name = result.attribute
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
-                   read=annotator.get("kind") == "network values")
+                   ref, read=annotator.get("kind") == "network values")
     summary["attributes"][name] = {"annotator": annotator, **result.to_dict()}
 
 
@@ -485,16 +488,17 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
     return "annotated", f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
 
 
-def _distribution_figure(path: Path, result: Comparison, how: str, acc: str) -> None:
-    """Training, generated and corrected shares with intervals; ``how`` the generated classes
-    came about, ``acc`` the reader's accuracy, both in words (:func:`_reading`)."""
+def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str) -> None:
+    """The compared store's (labelled ``ref``), generated and corrected shares with intervals;
+    ``how`` the generated classes came about, ``acc`` the reader's accuracy, both in words
+    (:func:`_reading`)."""
     from latentplay.viz.distribution import distribution_bars
 
     persons = ("" if result.training_spread is None
                else f", {result.training_spread.clusters} persons")
     left_out = [f", {k} without a class" if k else "" for k in result.without_class]
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
-        f"training (n={int(result.training_counts.sum())}{persons}{left_out[0]})":
+        f"{ref} (n={int(result.training_counts.sum())}{persons}{left_out[0]})":
             (result.training, result.training_ci),
         f"generated, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
             (result.generated, result.generated_ci)}
@@ -515,22 +519,23 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str) -> 
                   f"(condition number {result.confusion_condition:.3g})")
     title += f"\nchi-square p {p_text(result.chi2_p)}"
     if result.training_spread is not None:
-        title += (f" over {result.training_spread.clusters} training persons (design effect "
+        title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")
     save_figure(distribution_bars(result.classes, series, title=title), path)
 
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
-                   generated: np.ndarray, read: bool = False) -> None:
-    """Histograms of the two samples; ``read``: both were read by a network (else labels)."""
+                   generated: np.ndarray, ref: str, read: bool = False) -> None:
+    """Histograms of the two samples, ``training`` labelled ``ref``; ``read``: both were read
+    by a network (else labels)."""
     from latentplay.viz.distribution import value_histograms
 
-    title = (f"{result.attribute}: generated - training = {result.smd:+.2f} SD, KS "
+    title = (f"{result.attribute}: generated - {REFERENCE} = {result.smd:+.2f} SD, KS "
              f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
     if result.ks_persons:
-        title += (f"\nKS over {result.ks_persons['persons']} training persons: "
+        title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "
                   f"p {p_text(result.ks_persons['p_value'])}")
-    samples = {"training, read by the network" if read else "training":
+    samples = {f"{ref}, read by the network" if read else ref:
                training[np.isfinite(training)],
                "generated, read by the network" if read else "generated, labelled":
                generated[np.isfinite(generated)]}

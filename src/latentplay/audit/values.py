@@ -127,12 +127,12 @@ def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str =
 
 
 def ks_persons_text(summary: dict[str, Any]) -> str | None:
-    """``"KS over 100 training persons (design effect 3.85): p 0.21"`` from a
+    """``"KS over 100 reference persons (design effect 3.85): p 0.21"`` from a
     :meth:`ValueComparison.to_dict` summary; None without persons."""
     from latentplay.outputs import p_text
 
     test = summary.get("ks_persons")
     if not test:
         return None
-    return (f"KS over {test['persons']} training persons (design effect "
+    return (f"KS over {test['persons']} reference persons (design effect "
             f"{test['design_effect']:.2f}): p {p_text(test['p_value'], 3)}")

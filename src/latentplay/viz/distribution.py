@@ -99,16 +99,18 @@ def intersection_heatmaps(
     generated: np.ndarray,
     *,
     generated_label: str = "generated",
+    reference_label: str = "training",
     title: str = "",
 ) -> Figure:
-    """Three heatmaps over the intersections of two attributes: the training shares, the
-    generated shares and log2 of their ratio (blue: the generator draws the intersection less
-    often than the training set has it, red: more; absent from training: hatched).
+    """Three heatmaps over the intersections of two attributes: the shares of the data compared
+    with (``training``), the generated shares and log2 of their ratio (blue: the generator draws
+    the intersection less often than the data has it, red: more; absent from the data: hatched).
 
     Args:
         rows, cols: the ``R`` and ``C`` classes of the two attributes.
         training, generated: ``(R, C)`` shares of each intersection (each summing to 1).
         generated_label: what the generated shares are (annotated, corrected, ...).
+        reference_label: what the ``training`` shares are (the store's name).
         title: figure title.
     """
     training, generated = np.asarray(training, float), np.asarray(generated, float)
@@ -119,9 +121,9 @@ def intersection_heatmaps(
     fig, axes = plt.subplots(1, 3, figsize=(max(9.0, 3 * width), 1.6 + 0.42 * len(rows)),
                              squeeze=False)
     top = float(max(training.max(), generated.max(), 1e-9))
-    panels = ((training, "training shares", "Greys", 0.0, top),
+    panels = ((training, f"{reference_label} shares", "Greys", 0.0, top),
               (generated, f"{generated_label} shares", "Greys", 0.0, top),
-              (np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT), "log2(generated / training)",
+              (np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT), f"log2(generated / {reference_label})",
                "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
     for ax, (values, name, cmap, low, high) in zip(axes[0], panels, strict=True):
         shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, aspect="auto")
