@@ -292,3 +292,40 @@ def test_progress_lines_say_what_is_encoded_and_how_long_is_left() -> None:
         "  beta_vae: 288,000 of 1,920,000 images (15%), 30 s, about 2 min 50 s left",
         "beta_vae: eval_accuracy=0.5000 (35 s)",
     ]
+
+
+def test_run_representation_reads_the_checkpoint_once(vae_run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """64-px gray shapes given to a 32-px RGB run are converted by ``encode`` as training did,
+    and the checkpoint is still read once, not once per encoder call (a metric makes hundreds)."""
+    import latentplay.train.api as api
+    from latentplay.metrics.runs import run_representation
+
+    reads: list[object] = []
+    real = api.load_weights
+
+    def counted(run_dir, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        reads.append(run_dir)
+        return real(run_dir, *args, **kwargs)
+
+    monkeypatch.setattr(api, "load_weights", counted)
+    represent = run_representation(vae_run, batch_size=4)
+    gt = ShapesGroundTruth()
+    rng = np.random.default_rng(0)
+    obs = gt.sample_observations_from_factors(gt.sample_factors(6, rng), rng)  # (6, 64, 64, 1)
+    codes = [represent(obs[:3]), represent(obs[3:])]
+    assert [c.shape for c in codes] == [(3, 8), (3, 8)] and len(reads) == 1
+    direct = api.encode(vae_run, np.rint(obs * 255).astype(np.uint8))
+    assert np.allclose(np.concatenate(codes), direct, atol=1e-5)
+
+
+def test_cli_names_a_file_that_is_no_npy_array(cli, tmp_path: Path) -> None:
+    """A text file or an .npz archive given as --codes is a one-line error naming the option
+    (not numpy's advice to allow pickles, nor 'codes must be numbers, got dtype <U1')."""
+    np.save(tmp_path / "f.npy", np.random.default_rng(0).integers(0, 3, (40, 2)))
+    np.savez(tmp_path / "c.npz", c=np.zeros((40, 2)))
+    (tmp_path / "c.txt").write_text("not an array\n")
+    for name, message in (("c.npz", "is an .npz archive"), ("c.txt", "is not a .npy array of numbers")):
+        res = cli("metrics", "disentanglement", "--factors", tmp_path / "f.npy", "--codes", tmp_path / name,
+                  "--metrics", "mig")  # fmt: skip
+        assert res.code == 2 and f"--codes {tmp_path / name} {message}" in res.err, res.err
+        assert "pickle" not in res.err and len(res.err.strip().splitlines()) == 1

@@ -23,14 +23,20 @@ console = Console(stderr=True)
 
 
 def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
+    """The array of .npy file ``path`` (None when not given); a missing file, a file of another
+    kind or an .npz archive is a one-line error naming option ``what``."""
     if path is None:
         return None
     if not path.exists():
         raise UserError(f"{what} file {path} does not exist")
     try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise UserError(f"{path} is not a .npy array: {exc}") from None
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError):
+        raise UserError(f"{what} {path} is not a .npy array of numbers (write one with numpy.save)") from None
+    if not isinstance(loaded, np.ndarray):  # an .npz archive holds several arrays
+        loaded.close()
+        raise UserError(f"{what} {path} is an .npz archive; give one array saved with numpy.save (.npy)")
+    return loaded
 
 
 def _print_scores(scores: dict[str, float]) -> None:
@@ -218,7 +224,10 @@ def list_metrics() -> None:
 @app.command()
 def concepts(
     kind: str = typer.Argument(..., help="glancenet, vae (no conditional prior) or cbm."),
-    out: Path = typer.Option(..., "--out", help="Directory for downstream.npy, latents.npy, metrics.json."),
+    out: Path = typer.Option(
+        ..., "--out",
+        help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, accepted.npy, model.pt.",
+    ),
     masking_fact: float = typer.Option(
         100.0, "--masking-fact", help="Percent of rows whose concepts are used."
     ),

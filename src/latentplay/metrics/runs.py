@@ -21,8 +21,9 @@ def run_representation(
     run_dir: str | os.PathLike[str], batch_size: int = 256
 ) -> Callable[[np.ndarray], np.ndarray]:
     """``represent(observations (n, H, W, C) float in [0, 1]) -> (n, D) float32`` encoder means
-    of the run's model. The model is loaded once; observations of another size or channel count
-    go through :func:`latentplay.train.encode`, which converts them as training did."""
+    of the run's model. The model is loaded once (also for observations of another size or
+    channel count, which go through :func:`latentplay.train.encode` to be converted as training
+    did)."""
     import torch
 
     from latentplay.train import encode, load_model
@@ -37,7 +38,7 @@ def run_representation(
         obs = np.asarray(observations, dtype=np.float32)
         if obs.shape[1:] != (model.size, model.size, model.channels):
             images = np.clip(np.rint(obs * 255.0), 0, 255).astype(np.uint8)
-            return encode(run, images, batch_size=batch_size)
+            return encode(model, images, batch_size=batch_size)
         out = []
         for s in range(0, len(obs), batch_size):
             x = torch.from_numpy(obs[s : s + batch_size]).permute(0, 3, 1, 2)
