@@ -165,3 +165,22 @@ def test_existing_target_needs_overwrite(cli, tmp_path: Path) -> None:
     _one_line_error(cli("data", "make", "shapes", "--out", out, "--n", "12"))
     assert cli("data", "make", "shapes", "--out", out, "--n", "12", "--overwrite").code == 0
     assert '"rows": 12' in cli("data", "info", out, "--json").out
+
+
+def _commands(command):  # noqa: ANN001, ANN202 - click commands
+    yield command
+    for sub in getattr(command, "commands", {}).values():
+        yield from _commands(sub)
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_help_texts_survive_rich_markup(name: str) -> None:
+    """Help is drawn with rich markup: a bracket such as ``hog[@T]`` or ``NAME[@FIRST]`` is read
+    as a markup tag and silently left out of ``--help``, so every help text must come out of
+    the markup as written (``\\[`` escapes a bracket)."""
+    from rich.text import Text
+
+    for command in _commands(load_command(name)):
+        texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
+        for text in texts:
+            assert Text.from_markup(text).plain == text.replace("\\[", "["), (command.name, text)

@@ -7,8 +7,8 @@ from typing import Any
 
 from latentplay.errors import UserError
 
-DETECTOR_HELP = ("hog[@T] (fast), cnn[@T] (dlib's CNN, run by PyTorch: finds more faces; T: a "
-                 "score threshold, 0 as dlib's) or scrfd:PATH[@SIDE] "
+DETECTOR_HELP = ("hog\\[@T] (fast), cnn\\[@T] (dlib's CNN, run by PyTorch: finds more faces; T: a "
+                 "score threshold, 0 as dlib's) or scrfd:PATH\\[@SIDE] "
                  "(an SCRFD .onnx network, e.g. InsightFace's det_10g.onnx; SIDE: its input, "
                  "640).")
 """``--detector``'s help, wherever faces are found."""

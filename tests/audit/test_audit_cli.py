@@ -26,6 +26,9 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path:
     r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", ann)
     assert r.code == 0, r.err
     assert "held-out accuracy" in r.out and load_annotator(ann).attribute == "gender"
+    # the baseline is the commonest held-out class's share (1/K misleads on unbalanced classes)
+    counts = load_annotator(ann).evaluation.counts.sum(1)
+    assert f"2 classes; naming the commonest every time: {counts.max() / counts.sum():.3f})" in r.out
     skin = tmp_path / "skin.npz"
     assert cli("audit", "annotator", faces, "--attribute", "skin_tone", "--out", skin).code == 0
     out = tmp_path / "cmp"

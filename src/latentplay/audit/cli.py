@@ -39,8 +39,9 @@ def annotator_cmd(
     ev = ann.evaluation
     assert ev is not None
     persons = " of persons it was not trained on" if ann.info.get("held_out") == "persons" else ""
+    largest = ev.counts.sum(1).max() / max(ev.counts.sum(), 1)  # always naming the commonest
     print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
-          f"(chance {1 / len(ann.classes):.3f}, {len(ann.classes)} classes)")
+          f"({len(ann.classes)} classes; naming the commonest every time: {largest:.3f})")
     width = max(len(c) for c in ann.classes)
     print("confusion (rows true, columns predicted):")
     for name, row in zip(ann.classes, ev.confusion, strict=True):
@@ -69,7 +70,7 @@ def compare_cmd(
     calibrate: int = typer.Option(2000, help="CLIP or onnx: rows of --data to measure its "
                                   "confusion."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs, "
-                              "NAME[@FIRST]=CLASS,... or NAME[@FIRST]:sigmoid, separated by "
+                              "NAME\\[@FIRST]=CLASS,... or NAME\\[@FIRST]:sigmoid, separated by "
                               "';', or a preset (fairface7, fairface4, celeba40); heads are "
                               "named like the attributes."),
     option: list[str] = typer.Option(None, "--option", "-o", help="onnx: network option "
@@ -495,7 +496,7 @@ def detection_cmd(
     by: str = typer.Option(..., help="Categorical attribute whose groups are compared (e.g. "
                            "skin_tone); several, comma-separated: their intersections."),
     out: Path = typer.Option(..., "--out", help="Directory for detection.json and detection.png."),
-    detector: str = typer.Option("cnn", help="dlib's hog or cnn detector, or scrfd:PATH[@SIDE] (an "
+    detector: str = typer.Option("cnn", help="dlib's hog or cnn detector, or scrfd:PATH\\[@SIDE] (an "
                                  "SCRFD network)."),
     lowest: float = typer.Option(None, help="Lowest score threshold swept (default: -1 for dlib's "
                                  "detectors, 0.05 for SCRFD's probabilities)."),

@@ -265,9 +265,9 @@ def predict(
     path: Path = typer.Argument(..., help="Store directory (new attributes are added in place)."),
     with_: str = typer.Option(..., "--with", help="The classifier: onnx:PATH (its logits), or "
                               "an annotator file from latentplay audit annotator (.npz)."),
-    heads: str = typer.Option(None, "--heads", help="For onnx: NAME[@FIRST]=CLASS,CLASS,... (softmax), "
-                              "NAME[@FIRST]:sigmoid (no/yes), NAME[@FIRST]:value[*SCALE][+-OFFSET] "
-                              "(a number) or NAME[@FIRST]:expectK[*SCALE][+-OFFSET] (the expected "
+    heads: str = typer.Option(None, "--heads", help="For onnx: NAME\\[@FIRST]=CLASS,CLASS,... (softmax), "
+                              "NAME\\[@FIRST]:sigmoid (no/yes), NAME\\[@FIRST]:value[*SCALE][+-OFFSET] "
+                              "(a number) or NAME\\[@FIRST]:expectK[*SCALE][+-OFFSET] (the expected "
                               "bin of K outputs), separated by ';' (outputs in order), or a preset: "
                               "fairface7, fairface4, celeba40, insightface_genderage."),
     option: list[str] = typer.Option(None, "--option", "-o", help="Network option key=value "
