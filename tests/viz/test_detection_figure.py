@@ -29,3 +29,21 @@ def test_every_line_has_its_band_and_the_title_names_it(tmp_path: Path,
     ax = drawn[0].axes[0]
     assert "95 % intervals" in ax.get_title()
     assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3
+
+
+def test_a_long_title_stays_inside_the_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dlib's CNN detector within each skin_tone: the title was wider than the figure and lost
+    its first letters at the left edge."""
+    t = np.linspace(-0.5, 1.0, 7)
+    share = np.linspace(0.9, 0.2, 7)
+    sweep = {"thresholds": t, "cut": 0.0, "ordered": True, "label": "dlib's CNN face detector",
+             "by": "skin_tone", "groups": {f"monk_{k}": _group(30, share) for k in range(1, 11)},
+             "all": _group(300, share)}
+    drawn: list[Figure] = []
+    monkeypatch.setattr(detection, "save_figure", lambda fig, path: drawn.append(fig))
+    detection.plot_sweep(sweep, tmp_path / "sweep.png")
+    fig = drawn[0]
+    fig.canvas.draw()
+    box, frame = fig.axes[0].title.get_window_extent(), fig.bbox
+    assert box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1
+    assert " ".join(fig.axes[0].get_title().split()).startswith("faces found by dlib's CNN")

@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 
 from latentplay.viz.grid import save_figure  # noqa: E402
 from latentplay.viz.projection import class_colors  # noqa: E402
+from latentplay.viz.style import wrap_title  # noqa: E402
 
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
@@ -35,8 +36,8 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
     ax.set_ylim(0, 1)
     ax.set_xlabel("score threshold (faces kept above it)")
     ax.set_ylabel("share of images with a face found")
-    ax.set_title(f"faces found by {sweep['label']} within each {sweep['by']} "
-                 "(bands: 95 % intervals)", pad=18)
+    ax.set_title(wrap_title(f"faces found by {sweep['label']} within each {sweep['by']} "
+                            "(bands: 95 % intervals)", 5.5, 12), pad=18)  # the axes' width
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     save_figure(fig, path)
