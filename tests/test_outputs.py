@@ -26,3 +26,26 @@ def test_parents_are_made_unless_a_file_is_in_the_way(tmp_path: Path):
         make_parents(tmp_path / "file" / "c.png")
     with pytest.raises(UserError, match="exists and is not empty"):
         output_dir(tmp_path / "a", overwrite=False)
+
+
+def test_counted_says_one_row_and_many_rows() -> None:
+    from latentplay.outputs import counted
+
+    assert [counted(n, "row") for n in (0, 1, 2, 1200)] == ["0 rows", "1 row", "2 rows", "1,200 rows"]
+    assert counted(1, "person", "persons") == "1 person" and counted(3, "ox", "oxen") == "3 oxen"
+
+
+def test_measure_summary_counts_one_row_in_the_singular(tmp_path) -> None:  # noqa: ANN001
+    """The measure summary said "1 rows without a value"."""
+    import numpy as np
+
+    from latentplay import store as st
+    from latentplay.measure.run import summary_lines
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("a", "continuous"), Attribute("b", "continuous")],
+                    provenance=Provenance(source="x", converter="unit"))
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 3,
+             "a": np.array([1, np.nan, 2], np.float32), "b": np.array([np.nan, np.nan, 2], np.float32)}
+    lines = summary_lines(st.build([batch], schema, tmp_path / "s"), ["a", "b"])
+    assert lines[0].endswith("; 1 row without a value") and lines[1].endswith("; 2 rows without a value")

@@ -107,6 +107,12 @@ def figure_text(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 row"``, ``"1,200 rows"``: ``n`` with ``noun``, in the plural (``noun + "s"`` unless
+    given) when ``n`` is not 1."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def p_text(p: float, digits: int = 2) -> str:
     """A p-value for text: ``"< 1e-300"`` below that (where doubles underflow towards 0 and
     the digits mean nothing), else ``digits`` significant figures."""

@@ -54,6 +54,7 @@ from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.size import SIZE_NAMES, face_size
 from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
+from latentplay.outputs import counted
 from latentplay.store.io import saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
@@ -488,7 +489,8 @@ def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
             text = (f"median {np.median(finite):.3g}, 5-95% {np.percentile(finite, 5):.3g} to "
                     f"{np.percentile(finite, 95):.3g}" if finite.size else "no value")
             missing = len(values) - finite.size
-            lines.append(f"{name}: {text}" + (f"; {missing} rows without a value" if missing else ""))
+            lines.append(f"{name}: {text}"
+                         + (f"; {counted(missing, 'row')} without a value" if missing else ""))
         else:
             counts = np.bincount(values, minlength=len(attr.level_names))
             lines.append(f"{name}: " + ", ".join(f"{c} {k}" for c, k in

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text
+from latentplay.outputs import counted, figure_text
 
 if TYPE_CHECKING:
     from latentplay.store.io import Store
@@ -82,7 +82,7 @@ def class_counts(store: Store, name: str, empty: bool = True) -> str:
 
 def _without(attr: dict) -> str:
     """``", 12 rows without a value"`` for an attribute summary with missing rows, else ``""``."""
-    return f", {attr['missing']} rows without a value" if attr.get("missing") else ""
+    return f", {counted(attr['missing'], 'row')} without a value" if attr.get("missing") else ""
 
 
 def print_summary(summary: dict) -> None:
@@ -534,10 +534,11 @@ def persons_cmd(
     found = persons_store(path, column, threshold, metric=metric, name=name, truth=truth,
                           overwrite=overwrite)
     s = found.summary
-    missing = ", ".join(f"{s[key]} rows without a {what}" for key, what in
+    missing = ", ".join(f"{counted(s[key], 'row')} without a {what}" for key, what in
                         (("rows_without_face", "face"), ("rows_without_vector", "vector")) if s[key])
-    typer.echo(f"{s['pairs']} pairs within {threshold:g} ({metric}); {s['persons']} persons with "
-               f"two or more rows hold {s['rows_in_persons']} of {s['rows']} rows (largest "
+    typer.echo(f"{counted(s['pairs'], 'pair')} within {threshold:g} ({metric}); "
+               f"{counted(s['persons'], 'person')} with two or more rows hold "
+               f"{s['rows_in_persons']} of {counted(s['rows'], 'row')} (largest "
                f"{s['largest']})" + (f"; {missing}: no person" if missing else ""))
     if "pairs_across_split" in s:
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")

@@ -19,7 +19,7 @@ def train_command(
     out: Path = typer.Option(None, "--out", help="New run directory."),
     resume: Path = typer.Option(None, "--resume", help="Run directory to continue."),
     epochs: int = typer.Option(None, "--epochs", help="Number of epochs."),
-    max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps (0: no limit)."),
     batch_size: int = typer.Option(None, "--batch-size", help="Images per step (per process)."),
     seed: int = typer.Option(None, "--seed", help="Random seed."),
     device: str = typer.Option(None, "--device", help="cpu, cuda or auto."),
