@@ -3,6 +3,7 @@ covariates, counted by hand."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,35 @@ def test_a_group_missing_a_stratum_is_not_standardized() -> None:
         standardized_errors(errors[:3], groups[:3], ["a", "b"], values[:3], ["blur"], 2,
                             "error rate")
 
+
+
+def test_interval_only_where_every_stratum_is_filled() -> None:
+    """All of a's upper-stratum rows are one person's, and b has none there: b gets neither a
+    standardized error nor an interval, and a's interval counts only draws holding that person
+    (whose errors are a's only ones), so its lower bound is above 0."""
+    values = np.r_[np.arange(10.0), np.full(4, -5.0)][:, None]
+    groups = np.r_[np.zeros(10, int), np.ones(4, int)]
+    errors = np.r_[np.arange(10) >= 7, [True, False, False, False]]
+    persons = np.where(values[:, 0] >= 3, 0, np.arange(14) + 1)
+    s = standardized_errors(errors, groups, ["a", "b"], values, ["blur"], 2, "error rate",
+                            persons=persons)
+    a, b = s["groups"]
+    assert b["standardized"] is None and (b["low"], b["high"]) == (None, None)
+    assert a["low"] > 0 and a["low"] <= a["standardized"] <= a["high"]
+
+
+def test_no_interval_when_no_draw_fills_every_cell() -> None:
+    """Group b has one row in each of 27 cells: it is standardized, but hardly any bootstrap
+    draw holds all 27 rows, so it has no interval, and the printed lines say so with a dash."""
+    rng = np.random.default_rng(0)
+    cube = (np.array(list(itertools.product(range(3), repeat=3))) + 0.5) / 3
+    values = np.r_[rng.uniform(size=(300, 3)), cube]
+    groups = np.r_[np.zeros(300, int), np.ones(27, int)]
+    s = standardized_errors(rng.random(327) < 0.3, groups, ["a", "b"], values, ["x", "y", "z"],
+                            3, "error rate")
+    b = s["groups"][1]
+    assert b["standardized"] is not None and (b["low"], b["high"]) == (None, None)
+    assert any(line.startswith("  b: ") and "[-, -]" in line for line in adjusted_lines(s))
 
 
 def test_cells_no_group_fills_are_not_missing_strata() -> None:

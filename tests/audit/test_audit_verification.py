@@ -13,6 +13,7 @@ import pytest
 
 from latentplay import store as st
 from latentplay.audit.verification import (
+    _comparison_figure,
     identity_pairs,
     read_pairs,
     verify_columns,
@@ -321,6 +322,26 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     r = cli("audit", "verify", store.path, "--column", "z,w", "--by", "race", "--fmr", "0.01",
             "--n-pairs", "300", "--out", tmp_path / "e")
     assert r.code == 0 and "the same for every column" in r.out and "  w: accuracy" in r.out
+
+
+def test_comparison_figure_is_told_the_fold_count(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """``comparison.png`` names the accuracy's fold count: the runs' own, not a fixed 10."""
+    import latentplay.viz.verification as viz
+
+    seen = {}
+    real = viz.column_bars
+
+    def spy(*args: object) -> object:
+        seen["folds"] = args[-1]
+        return real(*args)
+
+    monkeypatch.setattr(viz, "column_bars", spy)
+    row = {"group": "a", "accuracy": 0.9, "accuracy_std": 0.01, "fmr": 0.01, "fnmr": 0.1}
+    comparison = {"columns": ["z", "w"], "groups": ["a"], "fmr": 0.01,
+                  "per_column": {c: {"groups": [row]} for c in ("z", "w")}}
+    _comparison_figure(tmp_path, comparison, 4)
+    assert seen["folds"] == 4 and (tmp_path / "comparison.png").is_file()
 
 
 def _turned_store(path: Path) -> st.Store:

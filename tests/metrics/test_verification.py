@@ -245,6 +245,19 @@ def test_standardization_removes_a_gap_the_strata_explain() -> None:
     np.testing.assert_allclose(clustered["standardized"], [0.225, 0.225])
 
 
+def test_standardized_interval_only_over_draws_that_fill_the_strata() -> None:
+    """Group 1 has no pair in stratum 1, which only unit 4 (group 0, an error) fills: group 1
+    has no standardized rate and so no interval. Group 0's interval counts only draws that
+    hold unit 4: there stratum 1 weighs at least 1/9 at a rate of 1, so no bound is below 1/9
+    (draws without it would drop the stratum and give group 0 rates down to 0)."""
+    found = standardized_rate(np.array([0, 1, 0, 1, 1, 1, 0, 1, 0], bool),
+                              np.array([0] * 5 + [1] * 4), np.array([0, 0, 0, 0, 1, 0, 0, 0, 0]),
+                              2, 2, persons=np.arange(9))
+    assert np.isnan(found["standardized"][1]) and found["missing"].tolist() == [0, 1]
+    assert np.isnan(found["interval"][1]).all()
+    assert np.isfinite(found["interval"][0]).all() and found["interval"][0, 0] >= 1 / 9 - 1e-12
+
+
 def test_quantile_strata() -> None:
     codes = quantile_strata(np.arange(100.0), 4)
     assert np.bincount(codes).tolist() == [25, 25, 25, 25]

@@ -12,7 +12,7 @@ import pytest
 from latentplay.audit.verification import COMPARISON
 from latentplay.errors import UserError
 from latentplay.report import verifying
-from latentplay.report.page import Table
+from latentplay.report.page import Facts, Table
 
 
 def _group(name: str, share: float | None) -> dict:
@@ -48,6 +48,16 @@ def test_table_rows_rates_and_face_columns() -> None:
     assert "Wilson" in table.caption
     # an embedder that looks for no face: the face columns are left out
     assert "no face found" not in _table(verifying.sections(Path("run"), _summary(None))).columns
+
+
+def test_drawn_pairs_are_an_upper_bound_per_group() -> None:
+    """Pairs drawn from the persons: ``per_group`` is the most each group gets (a group with
+    few persons or photos has fewer), which the facts must not state as every group's count."""
+    summary = {**_summary(0.25), "pairs": {"identity": "identity", "per_group": 3000, "used": 90,
+                                           "unconverted": 0, "flagged_dropped": 0}}
+    facts = next(b for b in verifying.sections(Path("run"), summary)[0].blocks
+                 if isinstance(b, Facts))
+    assert dict(facts.items)["pairs"].startswith("drawn from identity (up to 3,000 of each kind")
 
 
 def test_comparison_then_each_column(tmp_path: Path) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from latentplay.viz.verification import column_bars
+from latentplay.viz.verification import column_bars, det_curves
 
 
 def test_accuracy_panel_draws_dots_on_an_axis_that_says_its_start() -> None:
     accuracy = np.array([[0.985, 0.975, 1.0, np.nan], [0.99, 0.965, 0.995, np.nan]])
     sd = np.array([[0.01, 0.012, 0.0, np.nan], [0.008, 0.02, 0.005, np.nan]])
     fmr = np.array([[0.01, 0.02, 0.005, np.nan], [0.012, 0.008, 0.01, np.nan]])
-    fig = column_bars(["a", "b", "c", "tiny"], ["x", "y"], accuracy, sd, fmr, fmr * 5, 0.01)
+    fig = column_bars(["a", "b", "c", "tiny"], ["x", "y"], accuracy, sd, fmr, fmr * 5, 0.01, 10)
     acc_ax, fmr_ax, _ = fig.axes[:3]
     assert not acc_ax.patches  # no bars whose length would start at the zoomed axis' edge
     start, end = acc_ax.get_xlim()
@@ -21,4 +21,40 @@ def test_accuracy_panel_draws_dots_on_an_axis_that_says_its_start() -> None:
     assert f"axis starts at {start:.3g}" in acc_ax.get_title()
     assert fmr_ax.get_xlim()[0] == 0 and len(fmr_ax.patches) == 8  # rates: bars from 0
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["x", "y"]
+    plt.close(fig)
+
+
+def test_rate_panels_start_at_0_and_mark_groups_without_pairs() -> None:
+    """Rates that are all 0 get an axis from 0 (no negative ticks); a group without impostor
+    pairs gets no FMR bar (one of 0 would read as a true zero) but a note, and still its row;
+    the accuracy title names the fold count."""
+    accuracy = np.array([[0.985, 0.975, np.nan], [0.99, 0.965, np.nan]])
+    sd = np.array([[0.01, 0.012, np.nan], [0.008, 0.02, np.nan]])
+    fmr = np.array([[0.0, 0.0, np.nan], [0.0, 0.0, np.nan]])
+    fig = column_bars(["a", "b", "lone"], ["x", "y"], accuracy, sd, fmr, np.zeros((2, 3)), None, 5)
+    acc_ax, fmr_ax, fnmr_ax = fig.axes[:3]
+    assert acc_ax.get_title().startswith("5-fold accuracy")
+    fig.canvas.draw()
+    for ax in (fmr_ax, fnmr_ax):
+        low, high = ax.get_xlim()
+        assert low == 0 < high and min(ax.get_xticks()) >= 0
+    assert [t.get_text() for t in fmr_ax.texts] == ["no impostor pairs"]
+    assert not fnmr_ax.texts  # FNMR 0 with genuine pairs is a true zero: its bar, no note
+    assert all(np.isnan(b.get_width()) for b in fmr_ax.patches if b.get_y() > 1.5)
+    assert acc_ax.get_ylim() == (2.5, -0.5)  # the group without bars keeps its row
+    plt.close(fig)
+
+
+def test_det_operating_points_on_the_edges_are_drawn_whole() -> None:
+    """A group that misses every genuine pair sits at FNMR 1, the top of the axes; one with no
+    error sits on the floor: neither marker may be cut in half by the axes' edge, and the
+    axis still ends at 1."""
+    same = np.r_[np.ones(10, bool), np.zeros(100, bool)]
+    d = np.r_[np.full(10, 2.0), np.linspace(0.5, 1.5, 100)]
+    fig = det_curves([("missed", d, same), ("perfect", np.where(same, 0.0, 3.0), same)], 1.0)
+    ax = fig.axes[0]
+    points = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_ydata())]
+    assert [float(p.get_ydata()[0]) for p in points] == [1.0, 0.5 / 100]
+    assert not any(p.get_clip_on() for p in points)
+    assert ax.get_ylim()[1] == 1
     plt.close(fig)

@@ -104,13 +104,19 @@ def adjusted_lines(adjusted: dict[str, Any]) -> list[str]:
             out.append(f"  {r['group']}: no rows")
             continue
         std = "-" if r["standardized"] is None else (
-            f"{r['standardized']:.3g} [{r['low']:.3g}, {r['high']:.3g}]")
+            f"{r['standardized']:.3g} [{_bound(r['low'])}, {_bound(r['high'])}]")
         out.append(f"  {r['group']}: {a['measure']} {r['error']:.3g}, standardized {std}"
                    + (f" ({r['strata_without_rows']} strata without its rows)"
                       if r["strata_without_rows"] else ""))
     out.append(f"  ratio highest / lowest: {_ratio(a['error_ratio'])} raw, "
                f"{_ratio(a['standardized_ratio'])} standardized")
     return out
+
+
+def _bound(x: float | None) -> str:
+    """An interval bound; ``-`` where no bootstrap draw filled every stratum the group's rate
+    uses (a small group with single rows in many cells)."""
+    return "-" if x is None else f"{x:.3g}"
 
 
 def _ratio(x: float | None) -> str:

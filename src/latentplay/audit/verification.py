@@ -431,11 +431,11 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
         for c, r in runs.items():
             for g in [*r["groups"], r["overall"]]:
                 writer.writerow([c, g["group"], *(_text(g[k]) for k in keys)])
-    _comparison_figure(out, comparison)
+    _comparison_figure(out, comparison, first["folds"])
     return comparison
 
 
-def _comparison_figure(out: Path, comparison: dict[str, Any]) -> None:
+def _comparison_figure(out: Path, comparison: dict[str, Any], folds: int) -> None:
     from latentplay.viz.grid import save_figure
     from latentplay.viz.verification import column_bars
 
@@ -446,7 +446,7 @@ def _comparison_figure(out: Path, comparison: dict[str, Any]) -> None:
               for k in ("accuracy", "accuracy_std", "fmr", "fnmr")}
     save_figure(column_bars(comparison["groups"], columns, values["accuracy"],
                             values["accuracy_std"], values["fmr"], values["fnmr"],
-                            comparison["fmr"]), out / "comparison.png")
+                            comparison["fmr"], folds), out / "comparison.png")
 
 
 def _common_threshold(impostor: np.ndarray, threshold: float | None,

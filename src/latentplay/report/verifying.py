@@ -21,8 +21,9 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
         raise UserError(f"{run / 'verification.json'} is not the output of `latentplay audit "
                         "verify`")
     pairs = v.get("pairs") or {}
-    source = pairs.get("file") or (f"drawn from {pairs.get('identity')} "
-                                   f"({number(pairs.get('per_group'))} of each kind per group)")
+    source = pairs.get("file") or (f"drawn from {pairs.get('identity')} (up to "
+                                   f"{number(pairs.get('per_group'))} of each kind per group: "
+                                   "a small group has fewer)")
     chosen = v.get("threshold_from") or {}
     how = (f"FMR {number(chosen['fmr'])} over all impostor pairs" if "fmr" in chosen
            else "given")

@@ -37,7 +37,8 @@ def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
                 label=name)
         at_fmr = max(float((d[~same] < threshold).mean()), lo)
         at_fnmr = max(float((d[same] >= threshold).mean()), lo)
-        ax.plot(at_fmr, at_fnmr, "o", color=color, mec="black", ms=7, zorder=3)
+        ax.plot(at_fmr, at_fnmr, "o", color=color, mec="black", ms=7, zorder=3,
+                clip_on=False)  # whole at a rate of 1 or on the floor, the axes' edges
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(floor, 1)
@@ -146,12 +147,13 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) 
 
 def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndarray,
                 accuracy_std: np.ndarray, fmr: np.ndarray, fnmr: np.ndarray,
-                target: float | None) -> Figure:
-    """Three panels, one mark per column in each group: the k-fold accuracy (a dot with its
-    ±1 SD across folds, on an axis zoomed to where the groups differ, its start in the
-    title), and bars of the FMR and FNMR at each column's threshold of the same overall
-    ``target`` FMR (``accuracy``, ``accuracy_std``, ``fmr``, ``fnmr``: ``(C, G)``, NaN where a
-    group has too few pairs)."""
+                target: float | None, folds: int) -> Figure:
+    """Three panels, one mark per column in each group: the ``folds``-fold accuracy (a dot
+    with its ±1 SD across folds, on an axis zoomed to where the groups differ, its start in
+    the title), and bars from 0 of the FMR and FNMR at each column's threshold of the same
+    overall ``target`` FMR (``accuracy``, ``accuracy_std``, ``fmr``, ``fnmr``: ``(C, G)``,
+    NaN where a group has too few pairs, or no impostor (FMR) or genuine (FNMR) pairs: no
+    bar, the reason written in its place)."""
     n_col, n_grp = accuracy.shape
     height = 0.8 / n_col
     fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + n_grp * (0.2 + 0.22 * n_col)), sharey=True)
@@ -164,11 +166,17 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
         axes[0].errorbar(accuracy[c], y - 0.4 + height * (c + 0.5),
                          xerr=[accuracy[c] - low[c], high[c] - accuracy[c]], fmt="o", ms=5,
                          color=colors[c], capsize=2, lw=1)
-    for ax, values, title in ((axes[1], fmr, "false match rate" + at),
-                              (axes[2], fnmr, "false non-match rate" + at)):
+    for ax, values, title, kind in ((axes[1], fmr, "false match rate" + at, "impostor"),
+                                    (axes[2], fnmr, "false non-match rate" + at, "genuine")):
         for c in range(n_col):
-            ax.barh(y - 0.4 + height * (c + 0.5), np.nan_to_num(values[c]), height,
-                    color=colors[c], label=columns[c])
+            ax.barh(y - 0.4 + height * (c + 0.5), values[c], height, color=colors[c],
+                    label=columns[c])
+        for g in np.flatnonzero(~np.isfinite(values).any(axis=0)):
+            ax.text(0.01, g, f"no {kind} pairs", transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=8, color="0.4")
+        top = max(float(np.nanmax(values)) if np.isfinite(values).any() else 0.0,
+                  (target or 0.0) if ax is axes[1] else 0.0)
+        ax.set_xlim(0, 1.1 * top if top > 0 else 0.01)  # rates from 0, never below it
         ax.set_title(title, fontsize=9)
     for g in np.flatnonzero(~np.isfinite(accuracy).any(axis=0)):
         axes[0].text(0.01, g, "too few pairs", transform=axes[0].get_yaxis_transform(),
@@ -176,7 +184,7 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
     floor = float(np.nanmin(low)) if np.isfinite(low).any() else 0.5
     start = max(0.0, floor - 0.1 * (1 - floor) - 1e-3)  # zoomed on where the groups differ
     axes[0].set_xlim(start, 1 + 0.05 * (1 - start))
-    axes[0].set_title(f"10-fold accuracy ± 1 SD across folds (own thresholds);\naxis starts at "
+    axes[0].set_title(f"{folds}-fold accuracy ± 1 SD across folds (own thresholds);\naxis starts at "
                       f"{start:.3g}, not 0", fontsize=9)
     if target:
         axes[1].axvline(target, color="0.4", lw=1, ls="--")
@@ -184,7 +192,7 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
         ax.xaxis.set_major_locator(MaxNLocator(4))
         ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, list(groups), fontsize=8)
-    axes[0].invert_yaxis()
+    axes[0].set_ylim(n_grp - 0.5, -0.5)  # every group's place, the first on top
     handles, names = axes[1].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(n_col, 6), fontsize=8,
                frameon=False)
