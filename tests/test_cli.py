@@ -184,3 +184,10 @@ def test_help_texts_survive_rich_markup(name: str) -> None:
         texts = [command.help or ""] + [getattr(p, "help", None) or "" for p in command.params]
         for text in texts:
             assert Text.from_markup(text).plain == text.replace("\\[", "["), (command.name, text)
+
+
+def test_a_command_without_sub_commands_names_none_in_its_usage(cli) -> None:  # noqa: ANN001
+    """``embed`` is a Typer app of one callback: its usage said ``{store} COMMAND [ARGS]...``."""
+    line = next(x for x in cli("embed", "--help").out.splitlines() if "Usage:" in x)
+    assert "latentplay embed" in line and "COMMAND" not in line
+    assert "COMMAND" in next(x for x in cli("data", "--help").out.splitlines() if "Usage:" in x)

@@ -21,8 +21,9 @@ from latentplay.errors import UserError
 # of sub-commands) or a Typer command function.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("latentplay.store.cli:app",
-             "Make, convert, generate, measure, predict, bin, combine, regroup, order, split, persons, "
-             "concat, import vectors, inspect, export and draw stores (datasets on disk)."),
+             "Make, convert, align, generate, measure, predict, subset, bin, combine, regroup, order, "
+             "split, persons, concat, import vectors, inspect, chart bias, export and draw stores "
+             "(datasets on disk)."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
               "fisher:STORE, onnx:PATH."),
@@ -34,16 +35,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("latentplay.train.cli:import_command",
                "Import a pretrained generator (a StyleGAN2 or StyleGAN3 checkpoint) as a run directory."),
     "latent": ("latentplay.latent.cli:app",
-               "Sample, sweep, traverse, force, interpolate, blend, mix, edit and invert latent codes."),
+               "Sample, sweep, traverse, force, interpolate, blend, mix, invert latent codes; fit "
+               "directions and edit along them, probe, histograms, StyleSpace channels."),
     "metrics": ("latentplay.metrics.cli:app",
-                "Disentanglement metrics (disentanglement_lib defaults)."),
+                "Disentanglement metrics (disentanglement_lib defaults), also tracked over a run's "
+                "checkpoints; concept models (CBM, GlanceNet) trained and scored on shapes."),
     "leakage": ("latentplay.metrics.leakage_cli:app",
                 "Concept-leakage tests of VAE, CBM and GlanceNet."),
     "audit": ("latentplay.audit.cli:app",
-              "Annotate generated faces, compare with training, fidelity, sample groups, "
-              "face verification per group."),
+              "Annotate generated faces and compare them with a dataset; fidelity, versus, sample "
+              "groups, face verification, detection, accuracy and counterfactuals per group."),
     "match": ("latentplay.match.cli:app",
-              "Match units across an attribute; balance table, love plot."),
+              "Match units across an attribute; balance table, love plot; simulated stores."),
     "report": ("latentplay.report.cli:report_command",
                "Write one self-contained HTML report of a run directory or store."),
     "app": ("latentplay.app.cli:app_command",
@@ -63,6 +66,8 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
         for sub in command.commands.values():  # listings show a docstring's first paragraph
             if sub.short_help is None and sub.help:  # as one line, as wrapped in the source
                 sub.short_help = " ".join(sub.help.split("\n\n")[0].split())
+        if not command.commands:  # a callback alone (embed): its usage names no COMMAND
+            command.subcommand_metavar = ""
     else:
         single = typer.Typer(add_completion=False)
         single.command(name)(obj)

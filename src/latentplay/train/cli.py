@@ -18,11 +18,12 @@ def train_command(
     data: Path = typer.Option(None, "--data", help="Training store."),
     out: Path = typer.Option(None, "--out", help="New run directory."),
     resume: Path = typer.Option(None, "--resume", help="Run directory to continue."),
-    epochs: int = typer.Option(None, "--epochs", help="Number of epochs."),
+    epochs: int = typer.Option(None, "--epochs", help="Number of epochs (default: trainer.epochs)."),
     max_steps: int = typer.Option(None, "--max-steps", help="Stop after this many steps (0: no limit)."),
-    batch_size: int = typer.Option(None, "--batch-size", help="Images per step (per process)."),
-    seed: int = typer.Option(None, "--seed", help="Random seed."),
-    device: str = typer.Option(None, "--device", help="cpu, cuda or auto."),
+    batch_size: int = typer.Option(None, "--batch-size",
+                                   help="Images per step, per process (default: trainer.batch_size)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (default: the config's seed, 0)."),
+    device: str = typer.Option(None, "--device", help="cpu, cuda or auto (default: trainer.device, auto)."),
     list_presets: bool = typer.Option(False, "--list", help="List the model presets."),
 ) -> None:
     """Train MODEL on --data into --out, or continue a run with --resume RUN."""
