@@ -110,6 +110,20 @@ def test_simulate(cli, tmp_path: Path) -> None:
     assert st.vectors(s, "z").shape == (500, 8)
 
 
+def test_simulate_with_a_huge_strength_warns_of_nothing() -> None:
+    """P(treated) saturates at 0 or 1 without an overflow in exp: the units with a positive
+    confounder score are all treated."""
+    import warnings
+
+    from latentplay.match.synthetic import confounded
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = confounded(200, relevant=2, irrelevant=0, strength=10_000.0, seed=0)
+    score = data.x.astype(np.float64).sum(axis=1)
+    np.testing.assert_array_equal(data.treated, score > 0)
+
+
 def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_path: Path) -> None:
     out = tmp_path / "e"
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",
@@ -135,6 +149,9 @@ def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_
         (["--caliper", "-1"], "must be positive"),
         (["--ratio", "5"], "--partial"),
         (["--exact", "y"], "continuous"),
+        (["--outcome", "group"], "cannot also be the --outcome"),
+        (["--treatment", "group=treated,control", "--outcome", "group"],
+         "cannot also be the --outcome"),
     ],
 )
 def test_bad_input_exits_2(cli, sim: Path, tmp_path: Path, args: list[str], message: str) -> None:

@@ -116,6 +116,28 @@ def test_exact_blocks_short_of_controls_say_how_many_treated_units_they_leave() 
     assert enough.info["warnings"] == []
 
 
+@pytest.mark.parametrize("replace", [False, True])
+def test_exact_blocks_short_of_controls_for_the_ratio_say_how_many_got_fewer(replace: bool) -> None:
+    """1:3 in blocks of 4 treated units: block 0 has 16 controls, block 1 only 5 (2 without
+    replacement): some of its treated units get 1 or 2 controls, and the warning counts them."""
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((40, 2))
+    blocks = np.repeat([0, 1], 20)
+    treated = np.zeros(40, bool)
+    treated[:4] = True
+    treated[20:24] = True
+    keep = np.ones(40, bool)
+    keep[24 + (2 if replace else 5):] = False
+    x, blocks, treated = x[keep], blocks[keep], treated[keep]
+    res = match(x, treated, exact=blocks, ratio=3, replace=replace, partial=True)
+    per_unit = np.bincount(res.treated_rows, minlength=len(x))[treated]
+    few = int(((per_unit > 0) & (per_unit < 3)).sum())
+    assert few > 0
+    assert (f"{few} treated units in 1 of the 2 exact-match blocks got fewer than 3 controls "
+            "(but at least one): their block ran short of controls") in res.info["warnings"]
+    assert match(x, treated, exact=blocks, replace=replace).info["warnings"] == []
+
+
 def test_search_returns_nearest_available_and_a_true_bound() -> None:
     rng = np.random.default_rng(5)
     xc = rng.standard_normal((500, 5)).astype(np.float32)

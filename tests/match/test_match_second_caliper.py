@@ -261,6 +261,27 @@ def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
     assert (np.abs(x0[t] - x0[c]) <= 0.3 + 1e-6).all()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["--second-caliper-on", "propensity", "--propensity-covariates", "z,x0"],
+     ["--second-caliper-on", "z"]],
+)
+def test_cli_balance_reports_the_vector_columns_of_the_second_caliper(
+    cli, sim: Path, tmp_path: Path, args: list[str]
+) -> None:
+    """Matching on the confounders within a caliper on z (or on a propensity model of z): z
+    is used, so balance.csv reports its 20 dimensions, once, after the covariates."""
+    out = tmp_path / "m"
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1",
+            "--method", "mahalanobis", *args, "--second-caliper", "5", "--partial", "--out", out)
+    assert r.code == 0, r.err
+    names = [b["covariate"] for b in read_rows(out / "balance.csv")]
+    assert names[:2 + 20] == ["x0", "x1"] + [f"z[{j}]" for j in range(20)]
+    assert len(names) == len(set(names)) and "x2" in names
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["balance"]["covariates"] == len(names)
+
+
 def test_cli_second_caliper_that_drops_everything(cli, sim: Path, tmp_path: Path) -> None:
     out = tmp_path / "none"
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",

@@ -1,11 +1,12 @@
-"""The attribute-means chart: side by side for a few attributes, stacked for many."""
+"""The balance figures: the love plot, and the attribute-means chart (side by side for a few
+attributes, stacked for many)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from latentplay.viz.balance import attribute_means
+from latentplay.viz.balance import attribute_means, love_plot
 
 
 @pytest.mark.parametrize(("p", "stacked"), [(5, False), (30, True)])
@@ -18,3 +19,18 @@ def test_layout_follows_the_number_of_attributes(p: int, stacked: bool) -> None:
     assert (y0 > y1 and x0 == pytest.approx(x1)) if stacked else (x1 > x0)
     assert [t.get_text() for t in after.get_xticklabels()] == [f"a{i}" for i in range(p)]
     assert fig.get_size_inches()[0] < 12 or not stacked
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+def test_love_plot_without_pairs_has_no_after_entry_and_says_so(pairs: bool) -> None:
+    """60 covariates (20 left out); no pairs (a caliper dropped every unit): every SMD after
+    is NaN, so no "after" legend entry, no "nan" in the title, and the title says why."""
+    before = np.linspace(0.5, 0.01, 60)
+    after = before / 10 if pairs else np.full(60, np.nan)
+    fig = love_plot([f"c{i}" for i in range(60)], before, after)
+    ax = fig.axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    title = ax.get_title().replace("\n", " ")
+    assert labels == (["before", "after"] if pairs else ["before"])
+    assert ("no matched pairs" in title) != pairs
+    assert "nan" not in title and "20 less imbalanced covariates not shown" in title

@@ -185,6 +185,7 @@ def match(
     rows_t, rows_c, dist, per_block, indexes, stats = [], [], [], [], set(), []
     dropped = [np.zeros(0, np.int64)]
     short = []  # per block: treated units left without a control because every control was used
+    few = []  # per block: treated units with at least one control but fewer than ratio
     for code in np.unique(blocks):
         in_block = blocks == code
         bt = np.flatnonzero(in_block & treated)
@@ -212,6 +213,8 @@ def match(
         per_block.append({"block": int(code), "treated": len(bt), "controls": len(bc),
                           "matched_treated": matched})
         short.append(len(bt) - matched - caliper_left)
+        per_unit = np.bincount(pairs.treated, minlength=len(bt))
+        few.append(int(((per_unit > 0) & (per_unit < ratio)).sum()))
     t_rows = np.concatenate(rows_t).astype(np.int64)
     c_rows = np.concatenate(rows_c).astype(np.int64)
     order_out = np.lexsort((np.concatenate(dist), t_rows))
@@ -219,6 +222,8 @@ def match(
     unmatched = np.setdiff1d(np.flatnonzero(treated), t_rows)
     if exact is not None:
         notes += _short_blocks(np.asarray(short), len(per_block))
+        notes += _few_controls(np.asarray(few), len(per_block), ratio,
+                               cal is not None or second_x is not None)
     info = {
         "method": method,
         "distance": space,
@@ -246,6 +251,17 @@ def _short_blocks(short: np.ndarray, blocks: int) -> list[str]:
     return [f"{int(short.sum())} treated units in {int((short > 0).sum())} of the {blocks} "
             "exact-match blocks found no control: their block ran out of controls (fewer than "
             "its treated units x ratio, or none)"]
+
+
+def _few_controls(few: np.ndarray, blocks: int, ratio: int, calipers: bool) -> list[str]:
+    """A warning when the ``(B,)`` ``few`` counts (per exact-match block, its treated units that
+    got at least one control but fewer than ``ratio``) are not all 0; with ``calipers`` the
+    calipers may have allowed fewer, too."""
+    if not few.any():
+        return []
+    return [f"{int(few.sum())} treated units in {int((few > 0).sum())} of the {blocks} "
+            f"exact-match blocks got fewer than {ratio} controls (but at least one): their block "
+            "ran short of controls" + (", or the calipers allowed fewer" if calipers else "")]
 
 
 def _separation(propensity: Propensity, treated: np.ndarray, which: str) -> list[str]:

@@ -302,6 +302,9 @@ def run(
     for name in config.covariates + config.second_caliper_on + config.propensity_covariates:
         if name.split("=")[0] == treat.attribute:
             raise UserError(f"the treatment {treat.attribute!r} cannot also be a covariate")
+    if config.outcome == treat.attribute:
+        raise UserError(f"the treatment {treat.attribute!r} cannot also be the --outcome (its "
+                        "difference between the groups is the groups themselves)")
     x, x_names = features(store, config.covariates, treat.rows)
     second_on: np.ndarray | str | None = None
     if config.second_caliper_on == ["propensity"]:
@@ -323,19 +326,25 @@ def run(
     )
     t_match = time.perf_counter()
     skip = {treat.attribute, config.outcome, *config.covariates}
+    # vector columns of the second caliper or its propensity model: used, so reported (as
+    # MatchIt reports mahvars and the distance formula's covariates); their attributes are below
+    vectors = {v.name for v in store.schema.vectors}
+    used = [n for n in dict.fromkeys(config.second_caliper_on + config.propensity_covariates)
+            if n in vectors and n not in skip]
+    v, v_names = features(store, used, treat.rows, missing_ok=True)
     # reported, not matched on; identities (thousands of classes) are no covariate to balance
     attrs = [a.name for a in store.schema.attributes if a.name not in skip and not many_classes(a)]
     a, a_names = features(store, attrs, treat.rows, missing_ok=True)
-    table_x = np.concatenate([x, a], axis=1)
+    table_x = np.concatenate([x, v, a], axis=1)
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
-    table = bal.balance_table(table_x, x_names + a_names, treat.treated, weights)
+    table = bal.balance_table(table_x, x_names + v_names + a_names, treat.treated, weights)
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
     _write_balance(out / "balance.csv", table)
-    _figures(out, store, treat, result, table, len(x_names), config)
+    _figures(out, store, treat, result, table, len(x_names) + len(v_names), config)
     if config.verify and len(result):
         summary["verification"] = _verify(out, store, treat, result, config)
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),

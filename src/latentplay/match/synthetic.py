@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 from latentplay.store.io import Store, build
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
@@ -54,7 +55,7 @@ def confounded(
     b = np.ones(relevant) / np.sqrt(relevant)
     score = strength * (x[:, :relevant].astype(np.float64) @ b)
     intercept = np.log(treated_share / (1.0 - treated_share))
-    treated = rng.random(n) < 1.0 / (1.0 + np.exp(-(intercept + score)))
+    treated = rng.random(n) < expit(intercept + score)
     g = np.linspace(1.0, 0.5, relevant)
     y = effect * treated + x[:, :relevant].astype(np.float64) @ g + noise * rng.standard_normal(n)
     return Confounded(x=x, treated=treated, y=y, effect=effect, relevant=relevant)

@@ -27,7 +27,8 @@ def love_plot(
 
     Args:
         names: ``p`` covariate names.
-        smd_before, smd_after: ``(p,)`` standardized mean differences (NaN after: not shown).
+        smd_before, smd_after: ``(p,)`` standardized mean differences (NaN after: not shown;
+            all NaN after, i.e. no pairs: no "after" entry, and the title says so).
         threshold: dashed reference line (0.1 is the usual balance threshold).
         max_rows: show at most this many covariates, the most imbalanced before or after
             matching (drawn in the order of their imbalance before); the title says how many
@@ -44,7 +45,10 @@ def love_plot(
     fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.24 * max(len(shown), 1)))
     y = np.arange(len(shown))
     ax.scatter(before[shown], y, facecolors="none", edgecolors="tab:red", label="before", zorder=3)
-    ax.scatter(after[shown], y, color="tab:blue", label="after", zorder=3)
+    if np.isfinite(after).any():  # all NaN: no pairs (a caliper dropped every unit)
+        ax.scatter(after[shown], y, color="tab:blue", label="after", zorder=3)
+    else:
+        title += "\n(no matched pairs: nothing to show after matching)"
     for i, j in enumerate(shown):
         if np.isfinite(before[j]) and np.isfinite(after[j]):
             ax.plot([before[j], after[j]], [i, i], color="0.8", lw=1, zorder=1)
@@ -53,10 +57,10 @@ def love_plot(
     ax.set_xlabel("|standardized mean difference|")
     ax.set_xlim(left=0)
     if left_out > 0:
-        most = [np.nanmax(side[hidden]) if np.isfinite(side[hidden]).any() else float("nan")
-                for side in (before, after)]
-        title += (f"\n({left_out} less imbalanced covariates not shown; their |SMD| at most "
-                  f"{most[0]:.3f} before, {most[1]:.3f} after)")
+        most = [f"{np.nanmax(side[hidden]):.3f} {when}" for side, when in
+                ((before, "before"), (after, "after")) if np.isfinite(side[hidden]).any()]
+        title += (f"\n({left_out} less imbalanced covariates not shown"
+                  + (f"; their |SMD| at most {', '.join(most)})" if most else ")"))
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
