@@ -120,6 +120,9 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["sweep", "{cvae}", "--attribute", "smile", "--values", "a:b"], "START:STOP:STEP"),
         (["sweep", "{cvae}", "--attribute", "smile"], "gender"),
         (["traverse", "{cvae}"], "--condition"),
+        (["sample", "{cvae}"], "give --condition smile=...,gender=..."),
+        (["sample", "{cvae}", "--condition", "smile=0"], "give --condition smile=...,gender=..."),
+        (["traverse", "{cvae}", "--condition", "smile=0"], "give --condition smile=...,gender=..."),
         (["traverse", "{vae}", "--axes", "9"], "out of range"),
         (["traverse", "{vae}", "--top", "-2"], "--top >= 1"),
         (["traverse", "{vae}", "--pca", "--top", "0"], "--top >= 1"),
@@ -284,3 +287,98 @@ def test_generator_traversal_without_an_encoded_training_set(cli, dcgan_run: Pat
     assert numbers["axes"] == [0, 1, 2] and numbers["variance"] is None  # prior order, no data
     r = cli("latent", "traverse", dcgan_run, "--pca", "--out", tmp_path / "pca.png")
     assert r.code == 2 and "latents.npy" in r.err
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """The titles and captions of every image grid a command draws (still drawn and written)."""
+    from latentplay.viz import grid
+
+    seen: list[dict] = []
+    original = grid.image_grid
+
+    def record(rows, row_labels, captions=None, title=None, **kwargs):
+        seen.append({"labels": list(row_labels), "captions": captions, "title": title})
+        return original(rows, row_labels, captions=captions, title=title, **kwargs)
+
+    monkeypatch.setattr(grid, "image_grid", record)
+    return seen
+
+
+def test_histograms_title_names_training_and_test_rows(cli, vae_run: Path, tmp_path: Path) -> None:
+    from latentplay.viz.latent import latent_histograms
+
+    split = np.load(vae_run / "latents.npy")["split"]
+    out = tmp_path / "hist.png"
+    numbers = _ok(cli("latent", "histograms", vae_run, "--out", out), out)
+    assert numbers["n_test"] == int(split.sum()) > 0
+    assert numbers["n_train"] == len(split) - numbers["n_test"]
+    mu = np.zeros((5, 2), np.float32)
+    title = latent_histograms(mu, split=np.array([0, 0, 0, 1, 1])).texts[0].get_text()
+    assert title.startswith("encoder means of 3 training and 2 test images")
+    assert latent_histograms(mu).texts[0].get_text().startswith("encoder means of 5 store images")
+
+
+def test_blend_figure_shows_its_weights(cli, drawn: list[dict], vae_run: Path, faces_store: Path,
+                                        tmp_path: Path) -> None:
+    out = tmp_path / "blend.png"
+    _ok(cli("latent", "blend", vae_run, "--data", faces_store, "--rows", "1,2,3",
+            "--weights", "1,2,1", "--out", out), out)
+    assert "weights 0.25, 0.5, 0.25" in drawn[-1]["title"]
+    assert drawn[-1]["captions"][0] == ["row 1\nw 0.25", "row 2\nw 0.5", "row 3\nw 0.25"]
+    _ok(cli("latent", "blend", vae_run, "--data", faces_store, "--rows", "1,2", "--out", out), out)
+    assert "equal weights" in drawn[-1]["title"]
+
+
+def test_traversal_and_edit_captions_show_steps_exactly(cli, drawn: list[dict], vae_run: Path,
+                                                        coded_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "axes.png"
+    _ok(cli("latent", "traverse", vae_run, "--top", "1", "--range", "3", "--steps", "9",
+            "--out", out), out)
+    assert drawn[-1]["captions"][0] == ["-3", "-2.25", "-1.5", "-0.75", "+0", "+0.75", "+1.5",
+                                        "+2.25", "+3"]
+    direction = tmp_path / "g.json"
+    assert cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
+               "--out", direction).code == 0
+    _ok(cli("latent", "edit", vae_run, "--data", coded_store, "--direction", direction,
+            "--rows", "0:1", "--alphas=-2.25,1.25", "--out", out), out)
+    assert drawn[-1]["captions"][0] == ["original", "a=-2.25", "a=+1.25"]
+
+
+def test_invert_leaves_only_its_report_on_stdout(cli, dcgan_run: Path, faces_store: Path,
+                                                 tmp_path: Path) -> None:
+    png = tmp_path / "inv.png"
+    r = cli("latent", "invert", dcgan_run, "--data", faces_store, "--rows", "0:2", "--steps", "2",
+            "--restarts", "1", "--out", png)
+    assert r.code == 0, r.err
+    assert r.out == f"wrote {png}\n"
+
+
+def test_direction_cautions_when_holding_others_leaves_little_pattern(cli, faces_store: Path,
+                                                                      tmp_path: Path) -> None:
+    # smile moves the codes mostly along dimension 0, as gender does; held off gender's pattern
+    # only dimension 1 (SD about 0.1 of smile's) is left, so edits along it barely move the codes
+    from latentplay.latent.directions import Direction
+
+    data = st.load(faces_store)
+    gender = np.asarray(data.labels("gender"), np.float64)
+    smile = np.asarray(data.labels("smile"), np.float64)
+    rng = np.random.default_rng(0)
+    codes = np.stack([3 * (gender - gender.mean()) + smile + 0.3 * rng.standard_normal(len(data)),
+                      0.1 * smile + 0.01 * rng.standard_normal(len(data))], 1).astype(np.float32)
+    path = Path(st.save(st.add_column(data, "c", codes), tmp_path / "faces").path)
+    gender_json, smile_json = tmp_path / "gender.json", tmp_path / "smile.json"
+    assert cli("latent", "direction", path, "--column", "c", "--attribute", "smile",
+               "--out", smile_json).code == 0
+    alone = Direction.from_json(smile_json)
+    assert cli("latent", "direction", path, "--column", "c", "--attribute", "gender",
+               "--out", gender_json).code == 0
+    r = cli("latent", "direction", path, "--column", "c", "--attribute", "smile",
+            "--orthogonal-to", gender_json, "--out", smile_json)
+    assert r.code == 0, r.err
+    held = Direction.from_json(smile_json)
+    assert held.pattern_sd < alone.pattern_sd / 10
+    assert "caution: the codes' SD along the pattern left is" in r.out, r.out
+    r = cli("latent", "direction", path, "--column", "c", "--attribute", "smile",
+            "--out", tmp_path / "again.json")
+    assert r.code == 0 and "caution:" not in r.out

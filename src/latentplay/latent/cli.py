@@ -104,14 +104,14 @@ def sample(
                                  "(counter-clockwise)."),
 ) -> None:
     """Decode N prior draws z ~ N(0, I), at one condition for a conditional model."""
-    from latentplay.latent.codes import condition_vector
     from latentplay.latent.sampling import pairwise_diversity
     from latentplay.models.stylegan3 import motion
     from latentplay.train import decode
 
     model = _model(run)
     values = parse_condition(condition)
-    cond = condition_vector(model, values)
+    cond = _condition(model, condition)
+    _need_condition(model, cond)
     if n < 1:
         raise UserError("--n must be at least 1")
     shift = _pair(translate) if translate else (0.0, 0.0)
@@ -214,7 +214,7 @@ def traverse(
         if cond is None and codes.condition is not None:
             cond = codes.condition[0]
     _need_condition(model, cond)
-    captions = [[f"{v:+.2g}" for v in values]]
+    captions = [[f"{v:+.3g}" for v in values]]
     numbers: dict[str, Any] = {"values": values.tolist(), "start": start}
     if layers is not None and not sefa:
         raise UserError("--layers chooses the layers of --sefa directions")
@@ -276,16 +276,24 @@ def traverse(
 
 
 def _condition(model: Any, text: str | None) -> np.ndarray | None:
-    """The condition vector from ``--condition``; None when none was given."""
+    """The ``(K,)`` condition vector from ``--condition``; None when none was given.
+
+    Raises:
+        UserError: some of a conditional model's attributes are given and others not (the
+            message names ``--condition``).
+    """
     from latentplay.latent.codes import condition_vector
 
     values = parse_condition(text)
     if not values and model.condition_spec.dim:
         return None
+    if any(p.name not in values for p in model.condition_spec.parts):
+        _need_condition(model, None)
     return condition_vector(model, values)
 
 
 def _need_condition(model: Any, cond: np.ndarray | None) -> None:
+    """A :class:`UserError` naming ``--condition`` when a conditional model has no condition."""
     if cond is None and model.condition_spec.dim:
         names = [p.name for p in model.condition_spec.parts]
         raise UserError(f"this model is conditional on {names}; give --condition "
@@ -303,9 +311,12 @@ def histograms(
     from latentplay.viz.latent import latent_histograms
 
     mu = run_latents(run)
-    save_figure(latent_histograms(mu), out)
+    split = np.load(run / "latents.npy", allow_pickle=False)["split"]  # (N,): 1 held out
+    save_figure(latent_histograms(mu, split=split), out)
+    n_test = int((split == 1).sum())
     out.with_suffix(".json").write_text(json.dumps(
-        {"n": len(mu), "mean": mu.mean(0).tolist(), "variance": mu.var(0).tolist()}, indent=2))
+        {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test, "mean": mu.mean(0).tolist(),
+         "variance": mu.var(0).tolist()}, indent=2))
     typer.echo(f"wrote {out}")
 
 
@@ -352,7 +363,7 @@ def force(
     recon_u8 = decode(model, codes.z, condition=codes.condition)
     true = codes.condition[:, column]
     heads = ["original", "own value"]
-    heads += [f"{v:+.2g}" if shifts is not None else f"={v:.2g}" for v in amounts]
+    heads += [f"{v:+.3g}" if shifts is not None else f"={v:.3g}" for v in amounts]
     columns = [grid[:, 0], recon_u8] + [grid[:, k + 1] for k in range(len(amounts))]
     labels = [f"{attribute}\n{h}" if k >= 2 else h for k, h in enumerate(heads)]
     # one row per setting, one column per face (the seed's layout)
@@ -423,10 +434,15 @@ def blend(
     mixed = decode(model, z, condition=cond)
     fitted = model_input(model, codes.images)
     recon = decode(model, codes.z, condition=codes.condition)
+    shares = None if w is None else w / w.sum()  # (M,) the blend's normalised weights
+    given = "equal weights" if shares is None else "weights " + ", ".join(f"{v:.3g}" for v in shares)
+    captions: list[list[str]] = [[f"row {r}" for r in chosen], [], []]
+    if shares is not None:
+        captions[0] = [f"{c}\nw {v:.3g}" for c, v in zip(captions[0], shares, strict=True)]
     _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
-           f"blend of {len(chosen)} faces of {data.name}",
-           {"rows": chosen, "weights": None if w is None else (w / w.sum()).tolist(),
-            "per_layer": per_layer})
+           f"blend of {len(chosen)} faces of {data.name} ({given})",
+           {"rows": chosen, "weights": None if shares is None else shares.tolist(),
+            "per_layer": per_layer}, captions=captions)
 
 
 @app.command()
@@ -491,7 +507,9 @@ def direction(
     seed: int = typer.Option(0, help="Seed of the folds."),
 ) -> None:
     """Fit an attribute's direction in a latent (the unit normal of a linear boundary) and
-    report how well a held-out boundary separates it."""
+    report how well a held-out boundary separates it. With --orthogonal-to, a caution when the
+    codes' SD along the pattern left is under a tenth of the unconditioned one's: edits along
+    it (in those SDs) barely move the codes."""
     from latentplay.latent import directions as dr
     from latentplay.store import load, vectors
     from latentplay.viz.grid import save_figure
@@ -506,6 +524,7 @@ def direction(
     cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))
                for o in others}
     z = vectors(store, column)
+    primary_sd = found.pattern_sd
     if others:
         found = dr.orthogonalize(found, *others).spread_on(z)
     found.to_json(make_parents(out))
@@ -527,6 +546,10 @@ def direction(
         typer.echo("caution: no way the codes move with the attribute is left once the others' "
                    "patterns are held; the pattern is the normal (edits along it hardly change "
                    "an anisotropic latent's decodings)")
+    if others and found.pattern_sd < primary_sd / 10:
+        typer.echo(f"caution: the codes' SD along the pattern left is {found.pattern_sd:.3g}, "
+                   f"{found.pattern_sd / primary_sd:.1%} of {primary_sd:.3g} without holding the "
+                   "others: the codes hardly vary that way, so edits along it barely move them")
     typer.echo(f"wrote {out}")
 
 
@@ -578,7 +601,7 @@ def edit(
     lines = [np.concatenate([fitted[k:k + 1], images[k]]) for k in range(n)]
     before = found.project(codes.z) / found.sd
     head = "d=" if to_distance else "a="
-    captions = [["original"] + [f"{head}{s:+.2g}" for s in steps] for _ in range(n)]
+    captions = [["original"] + [f"{head}{s:+.3g}" for s in steps] for _ in range(n)]
     title = (f"{found.label}: moved along its {along} to distance d (SDs)" if to_distance
              else f"{found.label}: z + a {along} (a in SDs)")
     if found.conditioned_on:
@@ -754,10 +777,9 @@ def invert_cmd(
     faces, their starting decodings and the optimised ones, with pixel errors (and identity
     similarity with --identity). To invert a whole store into a column use `latentplay embed
     STORE --with invert:RUN`."""
-    from rich.progress import Progress
-
     from latentplay.latent.codes import checked_rows, row_conditions
     from latentplay.latent.invert import invert
+    from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
     model = _model(run)
@@ -770,7 +792,7 @@ def invert_cmd(
         from latentplay.audit.identity import identity_embedder
 
         reader = identity_embedder(identity, identity_option or [])
-    with Progress(transient=True) as bar:
+    with progress_bar() as bar:  # on stderr, only on a terminal: stdout keeps the report
         task = bar.add_task("inverting", total=None)
         result = invert(model, images, condition=cond, init=init, steps=steps,
                         restarts=restarts, prior=prior, lr=lr, seed=seed, per_layer=per_layer,

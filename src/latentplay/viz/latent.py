@@ -13,10 +13,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
-                      per_row: int = 5) -> Figure:
+                      per_row: int = 5, split: np.ndarray | None = None) -> Figure:
     """One histogram per dimension of ``(N, D)`` encoder means (SmileCVAE's "latent
     forward" figure), the standard normal density drawn over each when ``prior``; each title
-    gives the dimension and the variance of its means (near 0: an inactive unit)."""
+    gives the dimension and the variance of its means (near 0: an inactive unit). The figure's
+    title counts the training and test images when ``split`` ``(N,)`` (1: held out, as in a
+    run's ``latents.npy``) is given, else calls them store images."""
     n, d = mu.shape
     cols = min(per_row, d)
     rows = math.ceil(d / cols)
@@ -34,7 +36,11 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
         ax.set_title(f"z{k}  var {mu[:, k].var():.2g}", fontsize=8)
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
-    title = f"encoder means of {n} training images"
+    if split is None:
+        title = f"encoder means of {n} store images"
+    else:
+        n_test = int((np.asarray(split) == 1).sum())
+        title = f"encoder means of {n - n_test} training and {n_test} test images"
     fig.suptitle(title + (" (line: N(0, 1) prior)" if prior else ""), fontsize=9)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
