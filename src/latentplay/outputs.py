@@ -131,6 +131,17 @@ def read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def progress_bar(*columns: Any, show: bool = True) -> Any:
+    """A transient rich progress bar (``columns``: rich's, or its default ones) drawn on
+    standard error, and only when that is a terminal: a pipe or a file gets no bar, nor the
+    blank lines a finished bar leaves, and standard output keeps only the command's lines."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    screen = Console(stderr=True)
+    return Progress(*columns, console=screen, transient=True, disable=not (show and screen.is_terminal))
+
+
 def console() -> Any:
     """A rich console for printed tables: the terminal's width, or 160 columns when the output
     goes to a file or a pipe (rich's 80 would cut the tables' numbers off)."""

@@ -318,3 +318,14 @@ def test_a_ddp_checkpoint_holds_every_process_statistics_and_random_state(
             assert torch.equal(torch.get_rng_state(), state["rng"]["torch"][rank])
             assert int(engine.welford.n) == (int(state["welford"]["n"]) if rank == 0 else 0)
             assert torch.equal(engine.epoch_sum, state["epoch_sum"] * (rank == 0))
+
+
+def test_progress_leaves_nothing_on_a_piped_stdout(shapes_store: Path, tiny: list[str],
+                                                   tmp_path: Path, capfd) -> None:  # noqa: ANN001
+    """The bars go to standard error and only to a terminal: a finished transient bar left
+    blank lines on a piped standard output."""
+    train.train("vae", shapes_store, tmp_path / "r", epochs=1, max_steps=2, batch_size=32,
+                overrides=tiny, progress=True)
+    out, err = capfd.readouterr()
+    assert [line for line in out.splitlines() if not line.strip()] == []
+    assert "epoch 1/1" not in err          # standard error is no terminal here either

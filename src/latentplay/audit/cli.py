@@ -10,7 +10,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import figure_text
+from latentplay.outputs import figure_text, progress_bar
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -509,13 +509,12 @@ def detection_cmd(
 ) -> None:
     """Who the face detector finds, at every cut: the share of images with a face found in
     each group as its score threshold moves, with 95 % intervals (one detector pass)."""
-    from rich.progress import Progress
 
     from latentplay import store as st
     from latentplay.audit.detection import detection_sweep, write_sweep
 
     store = st.load(data)
-    with Progress(transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("detecting", total=len(store))
         sweep = detection_sweep(store, by, detector=detector, lowest=lowest, highest=highest,
                                 steps=steps, upsample=upsample, device=device,

@@ -275,10 +275,11 @@ def _progress_bar(enabled: bool, label: str, total: int) -> Iterator[Callable[[i
     if not enabled:
         yield lambda k: None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
-    with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    from latentplay.outputs import progress_bar
+
+    with progress_bar("{task.description}", BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn()) as bar:
         task = bar.add_task(label, total=total)
         yield lambda k: bar.advance(task, k)

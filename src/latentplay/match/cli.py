@@ -22,7 +22,7 @@ def run_cmd(
     out: Path = typer.Option(..., "--out", help="Directory for pairs, balance and figures."),
     exact: str = typer.Option(None, help="Comma-separated attributes to match exactly."),
     method: str = typer.Option("nearest", help="nearest | mahalanobis | propensity | optimal."),
-    distance: str = typer.Option(None, help="optimal only: euclidean | mahalanobis | propensity."),
+    distance: str = typer.Option(None, help="optimal only: euclidean (default) | mahalanobis | propensity."),
     order: str = typer.Option("closest", help="Greedy order: closest (pair first) | random."),
     ratio: int = typer.Option(1, help="Controls per treated unit."),
     replace: bool = typer.Option(False, help="Let a control serve several treated units."),
@@ -51,10 +51,9 @@ def run_cmd(
 ) -> None:
     """Match each treated unit to control(s) alike in the covariates; write pairs.csv,
     balance.csv, summary.json, love plot, attribute-means chart and a grid of pairs."""
-    from rich.progress import Progress
-
     from latentplay.config import resolve
     from latentplay.match.pipeline import MatchConfig, run
+    from latentplay.outputs import progress_bar
 
     items = {
         "treatment": treatment, "method": method, "order": order, "ratio": ratio,
@@ -73,7 +72,7 @@ def run_cmd(
         if value is not None:
             overrides.append(f"{key}={value}")
     config = resolve(MatchConfig, overrides)
-    bar = Progress(console=console, transient=True, disable=not console.is_terminal)
+    bar = progress_bar()
     task = bar.add_task("nearest-neighbour search", total=None, start=False)
 
     def progress(done: int, total: int) -> None:

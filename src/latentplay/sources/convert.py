@@ -42,7 +42,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, progress_bar
 from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
 from latentplay.store.images import eight_bit, turned
 from latentplay.store.io import REJECTED_FILE, Store, build, check_target
@@ -372,11 +372,7 @@ class _Progress:
     """A transient rich progress bar on stderr (silent when stderr is not a terminal)."""
 
     def __init__(self, total: int | None) -> None:
-        from rich.console import Console
-        from rich.progress import Progress
-
-        console = Console(stderr=True)
-        self.bar = Progress(console=console, transient=True, disable=not console.is_terminal)
+        self.bar = progress_bar()
         self.total = total
 
     def __enter__(self) -> Callable[[], None]:

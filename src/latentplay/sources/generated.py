@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.progress import Progress
 
 from latentplay import store as st
 from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec
 from latentplay.models.stylegan2 import in_w
+from latentplay.outputs import progress_bar
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.checkpoint import read_meta
 
@@ -113,7 +112,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                    **{name: v[start:stop] for name, v in values.items()}}
             advance(stop - start)
 
-    with Progress(console=Console(stderr=True), disable=not progress, transient=True) as bar:
+    with progress_bar(show=progress) as bar:
         task = bar.add_task("generating", total=n)
         made = st.build(batches(lambda k: bar.advance(task, k)), schema, out, overwrite=overwrite)
     shutil.rmtree(scratch, ignore_errors=True)

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from rich.progress import Progress
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
+from latentplay.outputs import progress_bar
 from latentplay.store import Store, load, load_images
 from latentplay.store.bias import person_attribute, repeated_persons
 
@@ -97,7 +97,7 @@ def load_training_data(
         raise UserError(f"store {store.path} has no rows")
     mode = {0: None, 1: "L", 3: "RGB"}[channels]
     chunks = []
-    with Progress(disable=not progress, transient=True) as bar:
+    with progress_bar(show=progress) as bar:
         task = bar.add_task("decoding images", total=n)
         for start in range(0, n, CHUNK):
             arr = load_images(store, np.arange(start, min(n, start + CHUNK)), size=size, mode=mode,

@@ -26,6 +26,7 @@ from latentplay.config import to_dict
 from latentplay.errors import UserError
 from latentplay.models import build_model
 from latentplay.models.losses import LossSet, build_losses
+from latentplay.outputs import progress_bar
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.api import resolve_device
 from latentplay.train.csvlog import CSVTable
@@ -358,9 +359,9 @@ class Engine:
         if self.finished:
             raise UserError(f"{self.run_dir} has already finished ({self.step} steps, "
                             f"{self.epoch} epochs); raise --epochs or --max-steps to go on")
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[info]}"),
-                      TimeRemainingColumn(), disable=not (self.progress and self.rank0),
-                      transient=True) as bar:
+        with progress_bar(TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
+                          show=self.progress and self.rank0) as bar:
             while self.epoch < t.epochs and self.step < max_steps:
                 order = self.data.epoch_order(self.config.seed, self.epoch, t.batch_size,
                                               f.global_rank, f.world_size)
