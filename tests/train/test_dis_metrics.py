@@ -44,3 +44,17 @@ def test_dis_metrics_config_errors(shapes_store: Path, tiny: list[str], tmp_path
     with pytest.raises(UserError, match="encoder"):
         train.train("dcgan", shapes_store, tmp_path / "b", epochs=1,
                     overrides=["log.dis_metrics=[mig]"], progress=False)
+
+
+def test_training_says_what_its_metrics_cost(shapes_store: Path, tiny: list[str], tmp_path: Path,
+                                             capfd: pytest.CaptureFixture[str]) -> None:
+    """Training is silent while the metrics encode their images: a line on standard error
+    says how many, each time, and that full sizes are far costlier than the _fast ones."""
+    from latentplay.metrics.evaluate import images_to_encode
+
+    train.train("vae", shapes_store, tmp_path / "r", epochs=1, max_steps=1, batch_size=32,
+                overrides=[*tiny, "log.dis_metrics=[mig_fast,sap]"], progress=True)
+    err = capfd.readouterr().err
+    total = images_to_encode("mig_fast") + images_to_encode("sap")
+    assert f"disentanglement metrics every 1 epoch(s) and after the last: {total:,} images" in err
+    assert "_fast names take a fifth to a twentieth" in err

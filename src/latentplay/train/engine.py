@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -339,6 +340,7 @@ class Engine:
         closed however training ends: W&B's run is finished and its service torn down, so the
         run's files under ``RUN/wandb`` are complete when this returns."""
         status = "failed"
+        self._announce_dis_metrics()
         try:
             for logger in self.fabric.loggers:
                 logger.log_hyperparams(to_dict(self.config))
@@ -453,6 +455,22 @@ class Engine:
         t = self.config.trainer
         last = (complete and self.epoch + 1 >= t.epochs) or 0 < t.max_steps <= self.step
         return last or (complete and (self.epoch + 1) % every == 0)
+
+    def _announce_dis_metrics(self) -> None:
+        """One line on standard error (with progress shown) of what ``log.dis_metrics`` costs:
+        disentanglement_lib's sizes render millions of images, and training is silent while
+        they are encoded."""
+        log = self.config.log
+        if not (log.dis_metrics and self.progress and self.rank0):
+            return
+        from latentplay.metrics.evaluate import images_to_encode, parse_names
+
+        names = parse_names(",".join(log.dis_metrics))
+        total = sum(images_to_encode(name) for name in names)
+        print(f"disentanglement metrics every {log.dis_metrics_every} epoch(s) and after the "
+              f"last: {total:,} images to render and encode each time"
+              + ("" if all(n.endswith("_fast") for n in names)
+                 else " (the _fast names take a fifth to a twentieth)"), file=sys.stderr)
 
     def _dis_metrics(self) -> None:
         """Metrics of the model just saved (``model.safetensors``) on the store's factors, one
