@@ -230,7 +230,7 @@ def test_value_heads_in_audit_compare(net, tmp_path, cli):
             "-o", "pixels=unit", "--out", tmp_path / "audit")
     assert r.code == 0, r.err
     out = " ".join(r.out.split())
-    assert "against red's labels on 12 training images: mean absolute difference" in out
+    assert "against red's labels on 12 train images: mean absolute difference" in out
     assert "correlation 1.000" in out
     summary = json.loads((tmp_path / "audit" / "summary.json").read_text())
     red = summary["attributes"]["red"]
@@ -241,7 +241,7 @@ def test_value_heads_in_audit_compare(net, tmp_path, cli):
     assert red["smd"] > 2 and red["annotator"]["error"]["mae"] < 1e-5
     assert cli("report", tmp_path / "audit").code == 0
     html = (tmp_path / "audit" / "report.html").read_text()
-    assert "read by" in html and "against the training labels" in html
+    assert "read by" in html and "against the labels of train" in html  # the --data store
     network = HeadNetwork(f"onnx:{net}", "red:value;bright@4=dark,light",
                           ["align=none", "pixels=unit"])
     with pytest.raises(UserError, match="gives classes; it is an annotator"):
@@ -328,7 +328,7 @@ def test_network_annotator_in_audit_compare(net, tmp_path, cli):
             "--out", tmp_path / "audit")
     assert r.code == 0, r.err
     assert "color (annotator accuracy 1.000)" in r.out
-    assert "red: training 0.333, generated 0.667" in r.out
+    assert "red: train 0.333, generated 0.667" in r.out  # the --data store's name
     assert "on these" in r.out and "unlike the images" not in r.out  # as sure as on the labelled
     # grey patches: the network cannot tell their colour, and the audit says so
     grey = st.build([{"image": [st.encode_png(np.full((24, 24, 3), 90 + i, np.uint8))
