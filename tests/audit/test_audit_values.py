@@ -55,3 +55,59 @@ def test_ks_over_persons_holds_its_level() -> None:
     shifted = compare_values(training, rng.normal(1.0, 1.0, 800), persons=persons)
     assert shifted.ks_persons is not None and shifted.ks_persons["p_value"] < 1e-4
     assert compare_values(training, rng.normal(size=800)).ks_persons is None
+
+
+def test_two_constant_samples_have_no_smd() -> None:
+    """Both sides constant (SD 0): the SMD is 0 when the means agree and undefined when they
+    differ (it used to read 0.0, as if the two agreed); the summary holds None, never a bare
+    NaN that strict JSON readers refuse."""
+    import json
+
+    from latentplay.audit.values import smd_text
+
+    apart = compare_values(np.full(5, 2.0), np.full(4, 3.0), attribute="x")
+    assert np.isnan(apart.smd) and apart.ks == 1 and apart.wasserstein == 1
+    assert json.loads(json.dumps(apart.to_dict(), allow_nan=False))["smd"] is None
+    assert smd_text(apart.to_dict()["smd"]) == "undefined (SD 0 on both sides)"
+    same = compare_values(np.full(5, 2.0), np.full(4, 2.0))
+    assert same.smd == 0 and smd_text(same.smd) == "+0.00"
+
+
+def test_an_undefined_smd_through_the_cli_figure_and_report(cli, tmp_path) -> None:
+    """Flat grey images of two shades: brightness is constant on each side and differs; the
+    printed line, the figure title and the report say the SMD is undefined, and
+    summary.json is strict JSON."""
+    import json
+    from pathlib import Path
+
+    from latentplay import store as st
+    from latentplay.audit import run as audit_run
+    from latentplay.measure import measure_store
+    from latentplay.report import build_report
+
+    titles: list[str] = []
+    save = audit_run.save_figure
+
+    def keep_title(fig, path: Path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        titles.extend(t.get_text() for t in [fig._suptitle, *(ax.title for ax in fig.axes)] if t)
+        return save(fig, path, *args, **kwargs)
+
+    stores = []
+    for name, grey in (("training", 80), ("generated", 160)):
+        schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
+        image = st.encode_png(np.full((32, 32, 3), grey, np.uint8))
+        stores.append(st.build([{"image": [image] * 6}], schema, tmp_path / name))
+        measure_store(stores[-1].path, ["quality"], progress=False)
+    out = tmp_path / "values"
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(audit_run, "save_figure", keep_title)
+        r = cli("audit", "compare", "--images", stores[1].path, "--data", stores[0].path,
+                "--annotator", "labels", "--attribute", "brightness", "--out", out)
+    assert r.code == 0, r.err
+    assert "SMD undefined (SD 0 on both sides)" in r.out
+    assert any("undefined (SD 0 on both sides)" in t for t in titles), titles
+    summary = json.loads((out / "summary.json").read_text(), parse_constant=lambda c: pytest.fail(c))
+    assert summary["attributes"]["brightness"]["smd"] is None
+    text = build_report(out).read_text(encoding="utf-8")
+    assert text.count("undefined (SD 0 on both sides)") == 2  # the overview table and the facts

@@ -86,3 +86,22 @@ def test_epoch_frames_follow_the_epochs_past_999(tmp_path: Path) -> None:
     frames = [int(p.stem.split("_")[1]) for p in epoch_frames(tmp_path, 1000)]
     assert frames == [1, 2, 100, 101, 999, 1000]
     assert last_file(tmp_path, "epoch_*.png").name == "epoch_1001.png"
+
+
+@pytest.mark.parametrize("key", ["family", "condition"])
+def test_a_model_json_missing_a_key_is_one_clear_error(tmp_path: Path, key: str) -> None:
+    """A hand-edited ``model.json`` without ``family`` or ``condition`` used to give a
+    ``KeyError`` traceback when the run was loaded; now a UserError names the file and key."""
+    import json
+
+    from latentplay.errors import UserError
+
+    cfg = family_config("vae")()
+    cfg.latent_dim, cfg.width, cfg.hidden = 2, 4, 8
+    _save(tmp_path, build_model("vae", cfg, 1, 28), epoch=1)
+    path = tmp_path / ckpt.MODEL_META
+    meta = json.loads(path.read_text())
+    del meta[key]
+    path.write_text(json.dumps(meta))
+    with pytest.raises(UserError, match=rf"model\.json lacks the key\(s\) {key}"):
+        ckpt.load_weights(tmp_path)

@@ -520,3 +520,13 @@ def test_the_channel_base_is_read_back_from_the_layers() -> None:
         assert _channel_base(*channels_cutoffs(base, cap)) == base
     channels, cutoffs = channels_cutoffs(24576, 512)  # not a power of two: a base that rebuilds them
     np.testing.assert_array_equal(channels_cutoffs(_channel_base(channels, cutoffs), 512)[0], channels)
+
+
+@pytest.mark.parametrize("group", ["_parameters", "_buffers", "_modules"])
+def test_a_network_whose_tensor_groups_are_not_dicts_is_refused(tmp_path: Path, group: str) -> None:
+    """A malformed pickle whose network keeps its ``_parameters`` (or buffers, or children)
+    as something other than a dict used to fail with an ``AttributeError`` traceback."""
+    network = _stored(_reference_tensors())
+    network.state["_modules"]["mapping"].state[group] = ["fc0.weight"]
+    with pytest.raises(UserError, match=f"not a readable network pickle.*{group} is a list, not a dict"):
+        read_stylegan2_state(_write(tmp_path / "g.pkl", network))

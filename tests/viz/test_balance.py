@@ -34,3 +34,15 @@ def test_love_plot_without_pairs_has_no_after_entry_and_says_so(pairs: bool) -> 
     assert labels == (["before", "after"] if pairs else ["before"])
     assert ("no matched pairs" in title) != pairs
     assert "nan" not in title and "20 less imbalanced covariates not shown" in title
+
+
+@pytest.mark.parametrize("pairs", [True, False])
+def test_attribute_means_without_pairs_say_so(pairs: bool) -> None:
+    """No pairs (a caliper dropped every unit): every mean after is NaN; the "after" panel
+    used to be left empty without a word, now it says there are no matched pairs."""
+    means = (np.linspace(0.1, 1, 5), np.linspace(1, 0.1, 5))
+    after = means if pairs else (np.full(5, np.nan), np.full(5, np.nan))
+    fig = attribute_means([f"a{i}" for i in range(5)], means, after)
+    said = [t.get_text().replace("\n", " ") for t in fig.axes[1].texts]
+    assert said == ([] if pairs else ["no matched pairs: nothing to show after matching"])
+    assert not fig.axes[0].texts

@@ -71,3 +71,20 @@ def test_no_interval_crosses_a_number(case: str) -> None:
     for text, box in zip(ax.texts, numbers, strict=True):
         (bar,) = [b for b in bars if b.contains((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2)]
         assert bar.y0 <= box.y0 and box.y1 <= bar.y1, text.get_text()
+
+
+def test_the_whiskers_say_what_interval_they_are() -> None:
+    """The legend names the whiskers: 95 % Wilson intervals of the first level's share, and,
+    when the rows repeat persons, that they are taken over the persons."""
+    from latentplay.viz.bias import bias_bars
+
+    groups, levels, counts, subtitle = CASES["unknown between"]
+    counts = np.array(counts)
+    for persons, said in ((None, "95 % Wilson interval of light's share"),
+                          (40, "95 % Wilson interval of light's share over 40 persons")):
+        fig = bias_bars(groups, levels, counts, "group", "level", subtitle, _intervals(counts, 0),
+                        persons=persons)
+        texts = [" ".join(t.get_text().split()) for t in fig.axes[0].get_legend().get_texts()]
+        assert texts == [*levels, said]
+    fig = bias_bars(groups, levels, counts, "group", "level", subtitle)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == levels

@@ -58,3 +58,21 @@ def test_det_operating_points_on_the_edges_are_drawn_whole() -> None:
     assert not any(p.get_clip_on() for p in points)
     assert ax.get_ylim()[1] == 1
     plt.close(fig)
+
+
+def test_rates_keep_the_row_of_a_last_group_without_rates() -> None:
+    """rates.png: a last group without rates (NaN bars) used to fall off the bottom of the
+    axis that invert_yaxis left ending at its label; it keeps its row and says why it has no
+    bar."""
+    from latentplay.viz.verification import rate_bars
+
+    rows = [{"group": g, **{f"{k}{s}": v for k in ("fmr", "fnmr")
+                            for s, v in (("", rate), ("_low", rate and rate / 2),
+                                         ("_high", rate and rate * 2))}}
+            for g, rate in (("a", 0.01), ("b", 0.02), ("lone", None))]
+    fig = rate_bars(rows, 0.5)
+    fig.canvas.draw()
+    for ax, kind in zip(fig.axes[:2], ("impostor", "genuine"), strict=True):
+        assert ax.get_ylim() == (2.5, -0.5)
+        assert [t.get_text() for t in ax.texts] == [f"no {kind} pairs"]
+    plt.close(fig)

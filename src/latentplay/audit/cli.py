@@ -106,7 +106,7 @@ def compare_cmd(
         read_images,
         resolve_annotators,
     )
-    from latentplay.audit.values import ks_persons_text
+    from latentplay.audit.values import ks_persons_text, smd_text
     from latentplay.measure.predict import error_text
     from latentplay.outputs import p_text
 
@@ -151,7 +151,7 @@ def compare_cmd(
         if s.get("kind") == "continuous":
             print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
                   f"generated {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
-                  f"{s['smd']:+.2f}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
+                  f"{smd_text(s['smd'])}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
                   f"{s['wasserstein']:.3g}")
             if s.get("ks_persons"):
                 print(f"  {ks_persons_text(s)}")

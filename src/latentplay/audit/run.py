@@ -32,7 +32,7 @@ from latentplay.audit.annotate import (
     store_classes,
 )
 from latentplay.audit.distribution import REFERENCE, Comparison, JointCounts, compare, data_name
-from latentplay.audit.values import ValueComparison, compare_values
+from latentplay.audit.values import ValueComparison, compare_values, smd_text
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, write_csv
 from latentplay.store.bias import repeated_persons
@@ -530,7 +530,9 @@ def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
     by a network (else labels)."""
     from latentplay.viz.distribution import value_histograms
 
-    title = (f"{result.attribute}: generated - {REFERENCE} = {result.smd:+.2f} SD, KS "
+    smd = (f"- {REFERENCE} = {smd_text(result.smd)} SD, " if np.isfinite(result.smd)
+           else f"vs {REFERENCE}: SMD {smd_text(result.smd)}\n")
+    title = (f"{result.attribute}: generated {smd}KS "
              f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
     if result.ks_persons:
         title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "

@@ -19,6 +19,7 @@ from scipy.stats import ks_2samp, kstwobign, wasserstein_distance
 
 from latentplay.clustered import share_spread
 from latentplay.errors import UserError
+from latentplay.outputs import finite_or_none
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -31,7 +32,9 @@ class ValueComparison:
         n_training, n_generated: rows with a value; missing_*: rows without one.
         mean_*, sd_*: each side's mean and SD (ddof 1).
         quantiles: ``{q: (training, generated)}`` at :data:`QUANTILES`.
-        smd: (generated mean - training mean) / sqrt((sd_t^2 + sd_g^2) / 2).
+        smd: (generated mean - training mean) / sqrt((sd_t^2 + sd_g^2) / 2); with SD 0 on
+            both sides, 0 when the means agree and NaN (undefined; None in :meth:`to_dict`)
+            when they differ.
         ks, ks_p: two-sample Kolmogorov-Smirnov statistic (largest gap between the two
             cumulative distributions, 0 to 1) and its p-value.
         wasserstein: earth mover's distance between the two samples, in the attribute's units.
@@ -59,6 +62,7 @@ class ValueComparison:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["kind"] = "continuous"
+        out["smd"] = finite_or_none(self.smd)  # JSON has no NaN
         out["quantiles"] = self.rows()
         return out
 
@@ -117,13 +121,20 @@ def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str =
         missing_training=len(t_all) - len(t), missing_generated=len(g_all) - len(g),
         mean_training=float(t.mean()), mean_generated=float(g.mean()),
         sd_training=sd_t, sd_generated=sd_g,
-        smd=float((g.mean() - t.mean()) / pooled) if pooled > 0 else 0.0,
+        smd=(float((g.mean() - t.mean()) / pooled) if pooled > 0
+             else 0.0 if g.mean() == t.mean() else float("nan")),
         ks=float(ks.statistic), ks_p=float(ks.pvalue),
         wasserstein=float(wasserstein_distance(t, g)),
         quantiles={q: (float(np.quantile(t, q)), float(np.quantile(g, q))) for q in QUANTILES},
         ks_persons=None if persons is None else ks_over_persons(
             t, g, np.asarray(persons)[np.isfinite(t_all)], float(ks.statistic)),
     )
+
+
+def smd_text(smd: float | None) -> str:
+    """``"+0.52"``, or ``"undefined (SD 0 on both sides)"`` for the NaN (or, read back from a
+    summary, None) :func:`compare_values` gives two constant samples of different means."""
+    return f"{smd:+.2f}" if smd is not None and np.isfinite(smd) else "undefined (SD 0 on both sides)"
 
 
 def ks_persons_text(summary: dict[str, Any]) -> str | None:

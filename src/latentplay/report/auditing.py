@@ -23,7 +23,7 @@ from latentplay.audit.distribution import (
     imbalance_text,
     shift_text,
 )
-from latentplay.audit.values import ks_persons_text
+from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
@@ -74,7 +74,8 @@ def _compare_overview(summary: dict[str, Any], ref: str) -> Section:
     rows, values = [], []
     for name, r in summary["attributes"].items():
         if r.get("kind") == "continuous":
-            values.append([name, r.get("mean_training"), r.get("mean_generated"), r.get("smd"),
+            smd = r.get("smd") if r.get("smd") is not None else smd_text(None)
+            values.append([name, r.get("mean_training"), r.get("mean_generated"), smd,
                            r.get("ks"), p_value(r.get("ks_p")), r.get("wasserstein")])
             continue
         chi2 = r.get("chi2") or {}
@@ -124,7 +125,7 @@ def _values(run: Path, name: str, r: dict[str, Any], ref: str) -> Section:
                                      f"{number(r.get('sd_training'))}"),
              ("mean ± sd, generated", f"{number(r.get('mean_generated'))} ± "
                                       f"{number(r.get('sd_generated'))}"),
-             ("SMD", number(r.get("smd"))),
+             ("SMD", number(r.get("smd")) if r.get("smd") is not None else smd_text(None)),
              ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, {p_is(r.get('ks_p'))}"
                                     + (f"; {over}" if (over := ks_persons_text(r)) else "")),
              ("Wasserstein", number(r.get("wasserstein")))]

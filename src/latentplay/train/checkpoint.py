@@ -33,6 +33,7 @@ from latentplay.models.condition import ConditionSpec
 MODEL_FILE = "model.safetensors"
 MODEL_META = "model.json"
 STATE_FILE = "checkpoint.pt"
+META_KEYS = ("family", "model", "channels", "size", "condition")  # what rebuilds the model
 
 
 def file_sha256(path: Path) -> str:
@@ -87,8 +88,12 @@ def read_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
         meta = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise UserError(f"{path} is not valid JSON: {exc}") from None
-    if meta.get("latentplay_model") != 1:
+    if not isinstance(meta, dict) or meta.get("latentplay_model") != 1:
         raise UserError(f"{path} is not a latentplay model description")
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise UserError(f"{path} lacks the key(s) {', '.join(missing)}: the file was edited or is "
+                        "damaged (the run's training or import writes it whole)")
     return meta
 
 

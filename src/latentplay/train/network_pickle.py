@@ -75,8 +75,13 @@ class _Dict(dict):
 def _record(meta: Any) -> Record:
     """What ``torch_utils.persistence`` would rebuild from ``meta``, without its source."""
     meta = meta if isinstance(meta, dict) else {}
-    state = meta.get("state")
-    return Record(str(meta.get("class_name", "?")), dict(state) if isinstance(state, dict) else {})
+    state = dict(meta["state"]) if isinstance(meta.get("state"), dict) else {}
+    name = str(meta.get("class_name", "?"))
+    for group in ("_parameters", "_buffers", "_modules"):  # what _tensors and _records walk
+        if state.get(group) is not None and not isinstance(state[group], dict):
+            raise pickle.UnpicklingError(f"network {name}'s {group} is a {type(state[group]).__name__}, "
+                                         "not a dict")
+    return Record(name, state)
 
 
 def _storage(data: bytes) -> Any:

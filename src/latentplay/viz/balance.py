@@ -87,7 +87,8 @@ def attribute_means(
     Args:
         names: ``p`` attribute names (0/1 indicators show as proportions).
         before: ``(p,)`` means of (treated, control) in the full groups.
-        after: ``(p,)`` means of (treated, control) in the matched sample.
+        after: ``(p,)`` means of (treated, control) in the matched sample (all NaN: no
+            pairs, and the "after" panel says so).
         groups: legend names of the two groups.
         title: figure title.
     """
@@ -110,6 +111,9 @@ def attribute_means(
         ax.axhline(0, color="0.3", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
         ax.set_ylabel("mean")
+        if not (np.isfinite(mt).any() or np.isfinite(mc).any()):  # a caliper dropped every unit
+            ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=9, color="0.4")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)

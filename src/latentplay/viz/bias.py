@@ -22,7 +22,8 @@ WHISKER_SHIFT = 0.14
 
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
-              subtitle: str = "", intervals: np.ndarray | None = None) -> Figure:
+              subtitle: str = "", intervals: np.ndarray | None = None,
+              persons: int | None = None) -> Figure:
     """One horizontal bar per group of ``by`` (and one for all rows), split into the shares of
     the levels of ``of``; ``counts`` is ``(R, C)`` for the ``R`` groups and ``C`` levels. The
     levels take the ramp of ordered classes in their order
@@ -31,7 +32,10 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     group), given when ``of`` has two levels besides ``unknown``, bound the first of them's
     share and are drawn at the boundary between the two, so small groups show how little their
     share says. With intervals, the shares written on a bar sit in its lower part and the
-    interval in its upper part, so that no interval runs across a number."""
+    interval in its upper part, so that no interval runs across a number. The legend says what
+    the whiskers are: 95 % Wilson intervals, taken over ``persons`` when given (the rows
+    repeat that many persons and the intervals are Wilson's at the rows over their design
+    effects, as :attr:`latentplay.store.bias.Association.intervals` gives them)."""
     shares = counts / counts.sum(1, keepdims=True)
     overall = counts.sum(0) / counts.sum()
     labels = [f"all (n={counts.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
@@ -59,9 +63,11 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         first = known[0]
         before = table[:, :first].sum(1)     # the shares drawn left of the first known level
         mid = before + table[:, first]
+        over = f"\nover {persons} persons" if persons else ""
         whiskers = ax.errorbar(mid, np.arange(len(labels)) + whisker_y,
                                xerr=np.abs(intervals.T + before - mid), fmt="none",
-                               ecolor="black", elinewidth=1, capsize=3)
+                               ecolor="black", elinewidth=1, capsize=3,
+                               label=f"95 % Wilson interval\nof {levels[first]}'s share{over}")
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
         for artist in whiskers.get_children():
             artist.set_path_effects(halo)

@@ -86,8 +86,8 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
     for ``fnmr``)."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.36 * len(rows)), sharey=True)
     y = np.arange(len(rows))
-    for ax, key, title in ((axes[0], "fmr", "false match rate"),
-                           (axes[1], "fnmr", "false non-match rate")):
+    for ax, key, title, kind in ((axes[0], "fmr", "false match rate", "impostor"),
+                                 (axes[1], "fnmr", "false non-match rate", "genuine")):
         values = np.array([r[key] if r[key] is not None else np.nan for r in rows], float)
         low = np.array([r[f"{key}_low"] if r[f"{key}_low"] is not None else np.nan
                         for r in rows], float)
@@ -98,10 +98,13 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
                     capsize=3, lw=1)
         ax.set_xlim(0, max(float(np.nanmax(high)) * 1.1 if np.isfinite(high).any() else 1e-3,
                            1e-3))
+        for g in np.flatnonzero(~np.isfinite(values)):
+            ax.text(0.01, g, f"no {kind} pairs", transform=ax.get_yaxis_transform(),
+                    va="center", fontsize=8, color="0.4")
         ax.set_title(f"{title} at d < {threshold:.4g}", fontsize=10)
         ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, [str(r["group"]) for r in rows], fontsize=8)
-    axes[0].invert_yaxis()
+    axes[0].set_ylim(len(rows) - 0.5, -0.5)  # every group's row, the first on top
     fig.tight_layout()
     return fig
 
