@@ -14,7 +14,7 @@ from latentplay import sources
 from latentplay import store as st
 from latentplay.report import build_report
 from latentplay.store.bias import association
-from latentplay.viz.bias import bias_bars
+from latentplay.viz.bias import association_bars
 from latentplay.viz.grid import save_figure, save_store_grid
 
 GRID_ATTRIBUTES = ("gender", "age_group", "skin_tone", "smile", "eyeglasses", "yaw")
@@ -45,8 +45,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
     console.print("[bold]3/3[/bold] bias chart and report ...")
     found = association(store, "gender", "smile")
     bias = out / "bias_gender_smile.png"
-    save_figure(bias_bars(found.groups, found.levels, found.counts, "gender", "smile",
-                          f"Cramer's V {found.cramers_v:.3f}", found.intervals), bias)
+    save_figure(association_bars(found, f"Cramer's V {found.cramers_v:.3f}"), bias)
     report = build_report(path)
     console.print(
         f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "

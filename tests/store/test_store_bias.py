@@ -104,6 +104,11 @@ def test_photos_of_the_same_persons_are_flagged(cli, tmp_path: Path) -> None:
     assert over.clusters == 40 and 0.5 < over.design_effect < 1.5
     assert f"chi-square over 40 persons (design effect {over.design_effect:.2f})" in text
     assert found.to_dict()["persons_test"]["p_value"] == over.p_value
+    # the chart's whiskers (Wilson's at the rows over the design effect) say they are over persons
+    from latentplay.viz.bias import association_bars
+
+    legend = association_bars(found, "").axes[0].get_legend().get_texts()
+    assert " ".join(legend[-1].get_text().split()).endswith("share over 40 persons")
     kept = association(st.load(path), "gender", "hair_color")
     assert kept.persons_test.design_effect > 3 and kept.persons_test.p_value > kept.p_value
     one = tmp_path / "one"

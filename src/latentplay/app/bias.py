@@ -17,13 +17,12 @@ def attributes(pg: Playground) -> list[str]:
 def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, str]:
     """The chart as an ``(H, W, 3)`` uint8 image, and one line per test."""
     from latentplay.store.bias import association
-    from latentplay.viz.bias import bias_bars
+    from latentplay.viz.bias import association_bars
     from latentplay.viz.grid import figure_array
 
     if not by or not of:
         raise UserError("choose two attributes")
     found = association(pg.need_store(), by, of, bins=int(bins))
     with PYPLOT:
-        image = figure_array(bias_bars(found.groups, found.levels, found.counts, by, of,
-                                       "\n".join(found.test_lines), found.intervals))
+        image = figure_array(association_bars(found, "\n".join(found.test_lines)))
     return image, "\n\n".join([*found.test_lines, *found.notes])

@@ -318,13 +318,12 @@ def bias(
     chi-square test of independence and Cramer's V (and a trend test when both are ordered)."""
     from latentplay import store as st
     from latentplay.store.bias import association
-    from latentplay.viz.bias import bias_bars
+    from latentplay.viz.bias import association_bars
     from latentplay.viz.grid import save_figure
 
     png_out(out)
     found = association(st.load(path), by, of, bins=bins)
-    save_figure(bias_bars(found.groups, found.levels, found.counts, by, of,
-                          "\n".join(found.test_lines), found.intervals), out)
+    save_figure(association_bars(found, "\n".join(found.test_lines)), out)
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
     for line in found.test_lines:
         typer.echo(f"{of} by {by}: {line}")

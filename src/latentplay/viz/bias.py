@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 from matplotlib import patheffects  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.store.bias import Association  # noqa: E402
 from latentplay.store.schema import UNKNOWN  # noqa: E402
 from latentplay.viz.style import ordered_colors, text_color, unknown_bar_style  # noqa: E402
 
@@ -19,6 +20,14 @@ chart has intervals."""
 
 WHISKER_SHIFT = 0.14
 """How far above a bar's middle (in bar rows) its interval is drawn."""
+
+
+def association_bars(found: Association, subtitle: str) -> Figure:
+    """:func:`bias_bars` of an :class:`~latentplay.store.bias.Association`: its counts, its
+    intervals and, where they are taken over repeated persons, how many persons."""
+    persons = found.persons if found.design_effects is not None else None
+    return bias_bars(found.groups, found.levels, found.counts, found.by, found.of, subtitle,
+                     found.intervals, persons)
 
 
 def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str, of: str,
