@@ -15,6 +15,7 @@ def test_p_text():
     assert p_text(0.0) == "< 1e-300"
     assert p_text(9.88e-324) == "< 1e-300"  # a subnormal's digits mean nothing
     assert p_text(2e-300) == "2e-300"
+    assert p_text(float("nan")) == p_text(None) == "n/a"  # no test made: was "< 1e-300"
 
 
 def test_parents_are_made_unless_a_file_is_in_the_way(tmp_path: Path):

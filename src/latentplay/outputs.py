@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import uuid
@@ -113,9 +114,12 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def p_text(p: float, digits: int = 2) -> str:
+def p_text(p: float | None, digits: int = 2) -> str:
     """A p-value for text: ``"< 1e-300"`` below that (where doubles underflow towards 0 and
-    the digits mean nothing), else ``digits`` significant figures."""
+    the digits mean nothing), ``"n/a"`` for none (NaN or None: no test could be made), else
+    ``digits`` significant figures."""
+    if p is None or not math.isfinite(p):
+        return "n/a"
     return f"{p:.{digits}g}" if p >= 1e-300 else "< 1e-300"
 
 
