@@ -178,3 +178,15 @@ def test_crosstab_says_how_many_rows_it_leaves_out(tmp_path: Path) -> None:
     missing = int(np.isnan(TILT).sum())
     assert total == len(TILT) - missing
     assert f"left out: {missing:,} without a value of either." in out.read_text(encoding="utf-8")
+
+
+def test_store_report_of_concatenated_stores(faces: Path, tmp_path: Path) -> None:
+    """A concat history entry counts rows per store (a list): its history row sums them and
+    names each store's share (the report failed with a TypeError on the list)."""
+    from latentplay.store.concat import concat_stores
+
+    made = concat_stores([faces, faces], tmp_path / "both", names=["real", "made"])
+    html = assert_self_contained(build_report(made.store.path))
+    row = row_of(html.tables["vectors"][-1], "concat")
+    n = len(st.load(faces))
+    assert row[1:4] == ["source", f"real ({n:,}) + made ({n:,})", f"{2 * n:,}"]

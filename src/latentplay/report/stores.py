@@ -158,6 +158,11 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
     if entry.get("op") == "combine":
         return ["combine", entry.get("column", ""), " x ".join(entry.get("source", [])),
                 entry.get("rows"), entry.get("time", "")]
+    if entry.get("op") == "concat":  # rows: a count per store
+        rows = entry.get("rows", [])
+        how = " + ".join(f"{name} ({number(n)})" for name, n in zip(entry.get("names", []), rows,
+                                                                      strict=False))
+        return ["concat", "source", how, sum(rows), entry.get("time", "")]
     if entry.get("op") == "bin":
         how = f"{entry.get('source')} cut at " + ", ".join(number(e) for e in entry.get("edges", []))
         return ["bin", entry.get("column", ""), how, entry.get("rows"), entry.get("time", "")]
