@@ -149,6 +149,37 @@ def test_intervals_over_persons() -> None:
     np.testing.assert_allclose(ci[:, 1] - ci[:, 0], 2 * half, rtol=0.15)
 
 
+
+def test_no_interval_from_one_person_or_face() -> None:
+    """A bootstrap over one person (or one face) draws the same mean every time: its
+    "interval" is a point. The shift of a group of one person shown twice, whose two faces
+    move differently, and the change and excess of a value reader's group of one face read,
+    get no interval instead; the line printed of a step with one face read has none."""
+    from latentplay.audit.counterfactual import check_means
+    from latentplay.audit.counterfactual_text import _change_text
+    from latentplay.audit.counterfactual_values import change_table, value_counterfactuals
+
+    z = np.random.default_rng(3).standard_normal((40, 3))
+    r = counterfactuals(show_code, along([-1, 1], z=z, random=2), ThreeReader(),
+                        checks=[ValueReader()])
+    persons, groups = np.arange(40), np.full(40, 1)
+    persons[1], groups[:2] = 0, 0                 # group "one": one person with two faces
+    rows = flip_table(r, groups, ["one", "rest"], places=np.array([0, 1, 2]), persons=persons,
+                      n_boot=200)
+    one = {x["step"]: x for x in rows if x["group"] == "one"}
+    assert r.flips()[0, 0] != r.flips()[1, 0]                  # the two faces differ
+    assert one["-1"]["shift"] == -0.5 and one["-1"]["shift_low"] is None
+    rest = {x["step"]: x for x in rows if x["group"] == "rest"}
+    assert rest["-1"]["shift_low"] < rest["-1"]["shift"] < rest["-1"]["shift_high"]
+    alone = check_means(r, np.zeros(40, int))                  # every face one person
+    assert alone[0]["n"] > 2 and alone[0]["mean_low"] is None
+    values = value_counterfactuals(show_code, along([-1, 2], random=3), ValueReader())
+    b = {x["step"]: x for x in change_table(values, np.array([0, 0, 1, 1]), ["a", "b"],
+                                            n_boot=200) if x["group"] == "b"}
+    assert b["+2"]["n"] == 1 and b["+2"]["excess"] == pytest.approx(2, abs=0.05)
+    assert b["+2"]["excess_low"] is None and b["+2"]["excess_high"] is None
+    assert _change_text(b["+2"]).endswith("excess +2")
+
 class Truth(ChannelReader):
     """Reads channel 0; the store's labels of its attribute are ``labels``."""
 
@@ -330,6 +361,17 @@ def test_helpers_and_refusals() -> None:
     assert set(most_changed(r, 2).tolist()) == {1, 2}
 
 
+
+def test_steps_must_be_finite() -> None:
+    """``--steps=nan`` or ``inf`` parse as numbers; decoded, NaN or infinite codes give
+    garbage images that the classifier still reads: refused in one line instead."""
+    with pytest.raises(UserError, match="steps must be finite numbers, got 0, \\+1, \\+nan"):
+        checked_steps([1, float("nan")])
+    with pytest.raises(UserError, match="finite"):
+        along([float("inf")])
+    with pytest.raises(UserError, match="finite"):
+        condition_edits(Z, np.zeros((4, 1)), 0, shifts=[-float("inf"), 1])
+
 def test_command_on_a_trained_vae(cli, coded: Path, vae_run: Path, skin_annotator_file: Path,
                                   tmp_path: Path) -> None:
     """A skin-tone classifier is the positive control: moving faces along the skin-tone
@@ -386,6 +428,8 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, dcgan_run: Path,
     assert r.code == 2 and "reads 'skin_tone'" in r.err
     r = cli(*base, "--classifier", skin_annotator_file, "--steps", "0")
     assert r.code == 2 and "other than 0" in r.err
+    r = cli(*base[:-1], tmp_path / "nan", "--classifier", skin_annotator_file, "--steps=nan,1")
+    assert r.code == 2 and "finite" in r.err and not (tmp_path / "nan").exists()
     r = cli(*base, "--classifier", skin_annotator_file, "--check",
             f"{skin_annotator_file},{skin_annotator_file}")
     assert r.code == 2 and "same attribute" in r.err
@@ -492,6 +536,29 @@ def test_value_changes_by_hand() -> None:
     assert r.captions(0)[2].startswith("+2\nz0 ")
     assert r.face_rows(np.arange(4))[0] == {"row": 0, "step": "-1",
                                             "reading": pytest.approx(-2.5, abs=1 / 40)}
+
+
+def test_value_profile_figure_shows_the_absolute_change() -> None:
+    """The random directions' tick in a profile of readings is their mean absolute change: it
+    is drawn beside the edit's own mean absolute change, not only the signed mean change (a
+    reading that goes up for half the faces and down for the others has a mean change near 0
+    yet moves far more than along random directions)."""
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.counterfactual import profile_figure
+
+    rows = [{"edit": "skin", "label": "skin", "step": step, "n": 60, "change": change,
+             "change_low": change - 0.4, "change_high": change + 0.4, "abs_change": absolute,
+             "random_abs_change": 0.5, "excess": absolute - 0.5, "excess_low": 0.4,
+             "excess_high": 1.2} for step, change, absolute in (("-2", 0.1, 1.4), ("+2", 0.0, 1.5))]
+    fig = profile_figure({"profile": rows, "kind": "values", "classifier": {"attribute": "age"},
+                          "rows": list(range(60))})
+    (ax,) = fig.axes
+    lines = {line.get_label(): np.asarray(line.get_xdata(), float).tolist()
+             for line in ax.get_lines()}
+    plt.close(fig)
+    assert lines["along the edit (mean absolute change)"] == [1.4, 1.5]
+    assert lines["random directions (mean absolute change)"] == [0.5, 0.5]
 
 
 @pytest.fixture(scope="module")

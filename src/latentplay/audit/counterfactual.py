@@ -51,6 +51,7 @@ import numpy as np
 from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
+from latentplay.outputs import finite_or_none
 from latentplay.resample import difference_intervals, mean_intervals
 
 ALL = "all faces"
@@ -123,9 +124,11 @@ def step_label(step: float) -> str:
 
 
 def checked_steps(steps: Sequence[float]) -> np.ndarray:
-    """``(A,)`` float64 sorted unique steps with 0 added; a :class:`UserError` unless at least
-    one is not 0."""
+    """``(A,)`` float64 sorted unique steps with 0 added; a :class:`UserError` unless every
+    step is a finite number and at least one is not 0."""
     out = np.unique(np.append(np.asarray(steps, np.float64), 0.0))
+    if not np.isfinite(out).all():
+        raise UserError(f"steps must be finite numbers, got {', '.join(map(step_label, out))}")
     if len(out) < 2:
         raise UserError("give at least one step other than 0")
     return out
@@ -409,7 +412,8 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
     (``shift_low`` / ``shift_high``), over the faces read inside the order at both.
 
     ``persons`` ``(n,)`` names each face's person when some have several faces: every
-    interval is then a bootstrap over persons (each drawn with all of their faces)."""
+    interval is then a bootstrap over persons (each drawn with all of their faces); a group
+    of one person has no ``shift`` interval (a bootstrap over one person is a point)."""
     flips = result.flips()
     moved = None
     if places is not None:
@@ -433,7 +437,7 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
             excess_ci = difference_intervals(flips[mask].astype(float), rand[mask], units,
                                              n_boot, seed)
         if moved is not None and persons is not None:
-            shift_ci = mean_intervals(moved[mask], units, n_boot, seed, proportion=False)
+            shift_ci = cluster_intervals(moved[mask], units, n_boot, seed)
         for j, label in enumerate(result.labels):
             row: dict[str, object] = {
                 "group": name, "step": label, "n": n, "flips": int(counts[j]),
@@ -446,9 +450,24 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
             if moved is not None:
                 row.update(mean_interval(moved[mask, j], "shift"))
                 if persons is not None and row["shift_low"] is not None:
-                    row.update(shift_low=float(shift_ci[j, 0]), shift_high=float(shift_ci[j, 1]))
+                    row.update(shift_low=finite_or_none(shift_ci[j, 0]),
+                               shift_high=finite_or_none(shift_ci[j, 1]))
             rows.append(row)
     return rows
+
+
+def cluster_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int,
+                      proportion: bool = False) -> np.ndarray:
+    """``(A, 2)`` bootstrap 95 % intervals of the column means of ``values`` ``(n, A)`` over
+    the clusters of ``units`` ``(n,)`` (:func:`~latentplay.resample.mean_intervals`; NaN
+    left out), NaN in a column whose values come from fewer than two clusters: one person
+    (or one face) drawn again and again gives the same mean every time, a point interval
+    that says nothing of the spread."""
+    out = mean_intervals(values, units, n_boot, seed, proportion=proportion)
+    for j in range(values.shape[1]):
+        if len(np.unique(units[np.isfinite(values[:, j])])) < 2:
+            out[j] = np.nan
+    return out
 
 
 def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
@@ -493,18 +512,18 @@ def check_means(result: Any, persons: np.ndarray | None = None, n_boot: int = 10
                 seed: int = 0) -> list[dict[str, object]]:
     """Per check of values and step: the faces read (``n``) and the mean reading with a normal
     95 % interval (``mean``, ``mean_low``, ``mean_high``; a bootstrap over ``persons``
-    ``(n,)`` when given), readings not made left out."""
+    ``(n,)`` when given; none from fewer than two persons), readings not made left out."""
     out: list[dict[str, object]] = []
     for r in result.checks:
         if not isinstance(r, ValueReading):
             continue
-        ci = None if persons is None else mean_intervals(r.values, np.asarray(persons), n_boot,
-                                                         seed)
+        ci = None if persons is None else cluster_intervals(r.values, np.asarray(persons),
+                                                            n_boot, seed, proportion=True)
         for j, label in enumerate(result.labels):
             row = {"attribute": r.attribute, "step": label,
                    "n": int(np.isfinite(r.values[:, j]).sum()), **mean_interval(r.values[:, j], "mean")}
             if ci is not None and row["mean_low"] is not None:
-                row.update(mean_low=float(ci[j, 0]), mean_high=float(ci[j, 1]))
+                row.update(mean_low=finite_or_none(ci[j, 0]), mean_high=finite_or_none(ci[j, 1]))
             out.append(row)
     return out
 

@@ -27,6 +27,7 @@ from latentplay.audit.counterfactual import (
     Edits,
     check_means,
     check_table,
+    checked_steps,
     condition_edits,
     counterfactuals,
     direction_edits,
@@ -116,6 +117,8 @@ def audit_counterfactual(
         raise UserError("give either --direction or --condition, not both or neither")
     if baseline not in BASELINES:
         raise UserError(f"--baseline must be one of {', '.join(BASELINES)}, got {baseline!r}")
+    if steps is not None:
+        checked_steps(steps)  # refused before any work
     store = st.load(data)
     model = load_model(run)
     found = [_direction(f, model) for f in files]

@@ -135,8 +135,9 @@ def _change_text(r: dict) -> str:
                f" [{r['change_low']:+.3g}, {r['change_high']:+.3g}]")
             + f", {r['abs_change']:.3g} absolute ({r['n']} faces)")
     if "random_abs_change" in r and r["random_abs_change"] is not None:
-        line += (f"; random directions {r['random_abs_change']:.3g}, excess "
-                 f"{r['excess']:+.3g} [{r['excess_low']:+.3g}, {r['excess_high']:+.3g}]")
+        line += (f"; random directions {r['random_abs_change']:.3g}, excess {r['excess']:+.3g}"
+                 + ("" if r["excess_low"] is None else
+                    f" [{r['excess_low']:+.3g}, {r['excess_high']:+.3g}]"))
     return line
 
 

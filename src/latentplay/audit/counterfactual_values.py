@@ -31,11 +31,11 @@ from latentplay.audit.counterfactual import (
     Decoder,
     Edits,
     check_columns,
+    cluster_intervals,
     mean_interval,
     read_edits,
 )
 from latentplay.outputs import finite_or_none
-from latentplay.resample import mean_intervals
 
 
 @dataclass
@@ -134,7 +134,7 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
     random directions their ``random_abs_change`` and the ``excess`` of the absolute change
     over it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``).
     With ``persons`` ``(n,)`` (some with several faces) both intervals are bootstraps over
-    persons."""
+    persons. An interval needs two faces (two persons) read: None otherwise."""
     changes = result.changes()
     rand = result.random_changes()
     if rand is not None:
@@ -145,11 +145,11 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
         if not mask.any():
             continue
         units = np.arange(int(mask.sum())) if persons is None else np.asarray(persons)[mask]
-        change_ci = None if persons is None else mean_intervals(changes[mask], units, n_boot, seed,
-                                                                proportion=False)
+        change_ci = None if persons is None else cluster_intervals(changes[mask], units, n_boot,
+                                                                   seed)
         if rand is not None:
             excess = np.abs(changes[mask]) - rand[mask]          # (m, A), NaN: unread
-            excess_ci = mean_intervals(excess, units, n_boot, seed, proportion=False)
+            excess_ci = cluster_intervals(excess, units, n_boot, seed)
         for j, label in enumerate(result.labels):
             x = changes[mask, j]
             x = x[np.isfinite(x)]
@@ -157,7 +157,8 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
                                       **mean_interval(x, "change"),
                                       "abs_change": _nanmean(np.abs(x))}
             if change_ci is not None and row["change_low"] is not None:
-                row.update(change_low=float(change_ci[j, 0]), change_high=float(change_ci[j, 1]))
+                row.update(change_low=finite_or_none(change_ci[j, 0]),
+                           change_high=finite_or_none(change_ci[j, 1]))
             if rand is not None:
                 row.update(random_abs_change=_nanmean(np.where(np.isfinite(changes[mask, j]),
                                                                rand[mask, j], np.nan)),

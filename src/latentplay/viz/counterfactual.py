@@ -232,7 +232,8 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
     """Bars of :func:`~latentplay.audit.counterfactual_run.write_profile`'s rows, one per edit
     and end step (class, for a categorical condition): the share of faces whose class changed
     (or the reading's mean change) with its 95 % interval, the random directions' share (or
-    mean absolute change) as a grey tick."""
+    mean absolute change) as a grey tick; for a reading, the edit's own mean absolute change
+    as a black cross, the one to hold against the random directions'."""
     rows = profile["profile"]
     values = profile["kind"] == "values"
     key, low, high = ("change", "change_low", "change_high") if values else ("rate", "low",
@@ -246,11 +247,18 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
     hi = np.array([m if r[high] is None else r[high] for m, r in zip(mid, rows, strict=True)])
     ax.barh(y, mid, xerr=[mid - lo, hi - mid], capsize=3, alpha=0.85,
             color=[colours(edits.index(r["edit"]) % 10) for r in rows])
+    if values:  # the random directions' mean absolute change compares with the edit's, not
+        # with the signed mean change of the bars
+        ax.plot([np.nan if r["abs_change"] is None else r["abs_change"] for r in rows], y, "x",
+                color="black", ms=9, mew=2, label="along the edit (mean absolute change)")
     base = "random_abs_change" if values else "random_rate"
     if rows and base in rows[0]:
-        ax.plot([r[base] for r in rows], y, "|", color="0.3", ms=14, mew=2,
+        ax.plot([np.nan if r[base] is None else r[base] for r in rows], y, "|", color="0.3",
+                ms=14, mew=2,
                 label="random directions" + (" (mean absolute change)" if values else ""))
-        ax.legend(fontsize=8, loc="lower right")
+    if ax.get_legend_handles_labels()[0]:  # above the bars, hiding none of them
+        ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+                  frameon=False)
     ax.set_yticks(y, [f"{r['label']}  (step {r['step']})" for r in rows], fontsize=8)
     ax.invert_yaxis()
     if values:
@@ -259,6 +267,6 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
                   else "share of faces whose class changed")
     ax.set_title(f"{profile['classifier']['attribute']} read on {len(profile['rows'])} faces "
                  f"under each edit (first and last step; a categorical condition: each "
-                 f"class)", fontsize=10)
+                 f"class)", fontsize=10, pad=22)
     fig.tight_layout()
     return fig
