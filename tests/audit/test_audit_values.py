@@ -73,6 +73,16 @@ def test_two_constant_samples_have_no_smd() -> None:
     assert same.smd == 0 and smd_text(same.smd) == "+0.00"
 
 
+def test_constant_samples_whose_std_rounds_above_zero_have_no_smd() -> None:
+    """Seven rows of 0.7 have a float SD of about 1e-16, not 0: two such constant samples of
+    different values still have no SMD (it read about 5e15), and each side's SD is 0."""
+    training, generated = np.full(7, 0.7), np.full(3, 0.1)
+    assert training.std(ddof=1) > 0 or generated.std(ddof=1) > 0  # the rounding at issue
+    apart = compare_values(training, generated)
+    assert np.isnan(apart.smd) and (apart.sd_training, apart.sd_generated) == (0.0, 0.0)
+    assert compare_values(training, np.full(4, 0.7)).smd == 0
+
+
 def test_an_undefined_smd_through_the_cli_figure_and_report(cli, tmp_path) -> None:
     """Flat grey images of two shades: brightness is constant on each side and differs; the
     printed line, the figure title and the report say the SMD is undefined, and

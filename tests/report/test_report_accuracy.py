@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.report.accuracy import section
-from latentplay.report.page import Page
+from latentplay.report.page import Page, Table
 from latentplay.report.render import render
 from latentplay.viz.accuracy import accuracy_bars
 
@@ -34,3 +34,23 @@ def test_the_gap_stands_beside_its_chance_gap(tmp_path: Path) -> None:
     del summary["across"]["chance_gap_over_persons"]
     html = render(Page("audit", "accuracy", str(tmp_path), [section(tmp_path, summary)]))
     assert "0.0712 by chance alone" in html and "over persons" not in html
+
+
+def test_rows_left_out_apart_from_left_out_are_still_counted(tmp_path: Path) -> None:
+    """Rows labelled with a class the predictions cannot name (``unnamed``) and, for values,
+    rows without a reading (``no_reading``) are not in ``left_out``: the page counts them."""
+    summary = _summary()
+    summary["unnamed"] = {"rows": 7, "classes": ["other"]}
+    accuracy_bars(summary).savefig(tmp_path / "accuracy.png")
+    html = render(Page("audit", "accuracy", str(tmp_path), [section(tmp_path, summary)]))
+    assert "labels the predictions cannot name" in html and "7 rows (other), left out" in html
+
+    def row(group: str, n: int, unread: int) -> dict[str, Any]:
+        return {"group": group, "n": n, "no_reading": unread, "mae": 2.0, "mae_low": 1.5,
+                "mae_high": 2.5, "bias": 0.1, "bias_low": -0.2, "bias_high": 0.4, "r": 0.9}
+    values = {"data": "faces", "predicted": "read_age", "truth": "age", "kind": "values",
+              "by": "group", "left_out": 0, "intervals": "normal",
+              "groups": [row("a", 40, 0), row("b", 4, 6)], "overall": row("all", 44, 6)}
+    table = next(b for b in section(tmp_path, values).blocks if isinstance(b, Table))
+    column = table.columns.index("without a reading")
+    assert [r[column].text for r in table.rows] == ["0", "6", "6"]

@@ -64,7 +64,9 @@ def test_truncation_sections(faces: Path, vae_run: Path, tmp_path: Path) -> None
     assert [s.anchor for s in page.sections] == ["truncation", "truncation-gender"]
     assert page.title.startswith("Samples of ") and page.title.endswith("across truncation ψ")
     (table,) = _tables(page.sections[1])
-    assert [r[0].text for r in table.rows] == ["1", "0.5", "training"]
+    # the --data store is named by its folder (it need not be the training set)
+    assert [r[0].text for r in table.rows] == ["1", "0.5", "faces"]
+    assert "TV from faces" in table.columns and "training" not in table.caption
     assert len([b for b in page.sections[1].blocks if isinstance(b, Figure)]) == 1
     assert len([b for b in page.sections[0].blocks if isinstance(b, Figure)]) == 1  # the draws
 

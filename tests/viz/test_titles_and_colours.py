@@ -120,3 +120,8 @@ def test_shares_by_setting_gives_many_classes_own_colours_and_a_legend_beside_th
     assert legend.x0 >= plot.x1  # beside the axes, not over the lines
     assert frame.x0 <= legend.x0 and legend.x1 <= frame.x1 + 0.5
     assert frame.y0 - 0.5 <= legend.y0 and legend.y1 <= frame.y1 + 0.5
+    # the dotted shares are the --data store's, which need not be the training set
+    assert ax.get_legend().get_title().get_text() == "dotted: reference"
+    named = shares_by_setting([1.0, 0.7], classes[:2], shares[:2, :2], intervals[:2, :2],
+                              np.full(2, 0.5), reference_label="fairface")
+    assert named.axes[0].get_legend().get_title().get_text() == "dotted: fairface"

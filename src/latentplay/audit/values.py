@@ -33,7 +33,8 @@ class ValueComparison:
         mean_*, sd_*: each side's mean and SD (ddof 1).
         quantiles: ``{q: (training, generated)}`` at :data:`QUANTILES`.
         smd: (generated mean - training mean) / sqrt((sd_t^2 + sd_g^2) / 2); with SD 0 on
-            both sides, 0 when the means agree and NaN (undefined; None in :meth:`to_dict`)
+            both sides (each side constant: its SD is exactly 0, not the rounding noise of
+            ``std``), 0 when the means agree and NaN (undefined; None in :meth:`to_dict`)
             when they differ.
         ks, ks_p: two-sample Kolmogorov-Smirnov statistic (largest gap between the two
             cumulative distributions, 0 to 1) and its p-value.
@@ -113,7 +114,7 @@ def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str =
     if len(t) < 2 or len(g) < 2:
         raise UserError(f"{attribute}: {len(t)} training and {len(g)} generated values; "
                         "comparing needs at least 2 on each side")
-    sd_t, sd_g = float(t.std(ddof=1)), float(g.std(ddof=1))
+    sd_t, sd_g = (0.0 if x.min() == x.max() else float(x.std(ddof=1)) for x in (t, g))
     pooled = np.sqrt((sd_t**2 + sd_g**2) / 2)
     ks = ks_2samp(t, g)
     return ValueComparison(
@@ -122,7 +123,7 @@ def compare_values(training: np.ndarray, generated: np.ndarray, attribute: str =
         mean_training=float(t.mean()), mean_generated=float(g.mean()),
         sd_training=sd_t, sd_generated=sd_g,
         smd=(float((g.mean() - t.mean()) / pooled) if pooled > 0
-             else 0.0 if g.mean() == t.mean() else float("nan")),
+             else 0.0 if g[0] == t[0] else float("nan")),    # both constant: same value?
         ks=float(ks.statistic), ks_p=float(ks.pvalue),
         wasserstein=float(wasserstein_distance(t, g)),
         quantiles={q: (float(np.quantile(t, q)), float(np.quantile(g, q))) for q in QUANTILES},

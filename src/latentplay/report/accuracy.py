@@ -24,6 +24,10 @@ def section(run: Path, a: dict[str, Any]) -> Section:
                                              f"({a.get('kind')})"),
              ("groups", str(a.get("by"))), ("left out", f"{number(a.get('left_out'))} rows "
                                                         "without a label or a group")]
+    unnamed = a.get("unnamed")
+    if unnamed:      # labelled and grouped, but with a class the predictions have no name for
+        facts.append(("labels the predictions cannot name", f"{number(unnamed['rows'])} rows "
+                      f"({', '.join(unnamed['classes'])}), left out"))
     if a.get("persons"):
         facts.append(("persons", f"{number(a['persons'])}: intervals {a.get('intervals')}"
                       + ("" if a.get("kind") == "values" else
@@ -31,13 +35,15 @@ def section(run: Path, a: dict[str, Any]) -> Section:
                          "tests over persons (Rao-Scott) correct for them")))
     across = a.get("across") or {}
     if a.get("kind") == "values":
-        table = Table.of(["group", "rows", "mean absolute error", "interval", "bias",
-                          "interval", "correlation"],
-                         [[r["group"], r["n"], r.get("mae"),
-                           interval(r.get("mae_low"), r.get("mae_high")), r.get("bias"),
-                           interval(r.get("bias_low"), r.get("bias_high")), r.get("r")]
+        unread = any(r.get("no_reading") for r in rows)  # labelled rows the errors leave out
+        table = Table.of(["group", "rows", *(["without a reading"] if unread else []),
+                          "mean absolute error", "interval", "bias", "interval", "correlation"],
+                         [[r["group"], r["n"], *([r.get("no_reading")] if unread else []),
+                           r.get("mae"), interval(r.get("mae_low"), r.get("mae_high")),
+                           r.get("bias"), interval(r.get("bias_low"), r.get("bias_high")),
+                           r.get("r")]
                           for r in rows],
-                         "Reading minus label, per group; 95% intervals: "
+                         "Reading minus label, per group, over the rows read; 95% intervals: "
                          f"{a.get('intervals', 'normal')}.")
         if "mae_ratio" in across:
             facts.append(("MAE ratio, gap", f"{number(across.get('mae_ratio'))}, "

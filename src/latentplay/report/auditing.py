@@ -242,7 +242,8 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
 def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
     """``audit compare --psi``: per attribute each class's share at each psi, with the
     annotator's confidence, and the figures."""
-    facts = [("run", str(t.get("run"))), ("training store", str(t.get("data"))),
+    ref = data_name(t.get("data"))     # the --data store, which need not be the training set
+    facts = [("run", str(t.get("run"))), ("compared with", str(t.get("data"))),
              ("samples per ψ", f"{number(t.get('n'))} (the same draws, seed {t.get('seed')})"),
              ("ψ", ", ".join(f"{p:g}" for p in t.get("psi", []))),
              ("each ψ", "a complete audit in psi_<value>/ (report it on its own)")]
@@ -256,16 +257,16 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
             cells = [f"{_three(g)} [{_three(lo)}, {_three(hi)}]"
                      for g, (lo, hi) in zip(shares, cis, strict=True)]
             rows.append([f"{p:g}", *cells, _three(e["tv"][k]), _three(e["confidence"][k])])
-        rows.append(["training", *[_three(t) for t in e["training"]], "—",
+        rows.append([ref, *[_three(t) for t in e["training"]], "—",
                      _three(e.get("confidence_held_out"))])
         blocks: list[Any] = [Table.of(
-            ["ψ", *classes, "TV from training", "annotator confidence"], rows,
-            "Annotated shares at each ψ (95% Wilson intervals), their total variation from the "
-            "training shares, and the annotator's mean confidence (last row: on held-out "
-            "training images; a drop says the samples left what it knows).")]
+            ["ψ", *classes, f"TV from {ref}", "annotator confidence"], rows,
+            "Annotated shares at each ψ (95% Wilson intervals), their total variation from "
+            f"{ref}'s shares, and the annotator's mean confidence (last row: on its held-out "
+            "labelled images; a drop says the samples left what it knows).")]
         if (run / f"truncation_{name}.png").exists():
             blocks.append(file_figure(run / f"truncation_{name}.png",
-                                      "Shares against ψ; dotted: the training shares."))
+                                      f"Shares against ψ; dotted: {ref}'s shares."))
         sections.append(Section(f"{name} across truncation", f"truncation-{name}", blocks))
     return sections
 

@@ -193,10 +193,12 @@ def shares_by_setting(
     *,
     title: str = "",
     xlabel: str = "truncation ψ",
+    reference_label: str = "reference",
 ) -> Figure:
     """Class shares ``(S, K)`` at each of ``S`` settings (one line per class, its ``(S, K, 2)``
     interval as a band), the strongest setting on the right (settings decreasing), and each
-    class's ``reference`` share ``(K,)`` (the training data's) as a dotted line. Every class
+    class's ``reference`` share ``(K,)`` (the ``--data`` store's, named ``reference_label``
+    in the legend: it need not be the training set) as a dotted line. Every class
     has a colour of its own (:func:`~latentplay.viz.projection.class_colors`), named in a
     legend beside the axes, in columns of at most 16: joint classes run to dozens."""
     columns = -(-len(classes) // 16)
@@ -214,7 +216,8 @@ def shares_by_setting(
     ax.set_ylabel("share of samples")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=columns,
-              title="dotted: training" if reference is not None else None, title_fontsize=8)
+              title=f"dotted: {reference_label}" if reference is not None else None,
+              title_fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
