@@ -86,6 +86,11 @@ def test_classifier_errors(faces: Path, tmp_path: Path) -> None:
         load_annotator(bad)
     with pytest.raises(UserError, match="no annotator file"):
         load_annotator(tmp_path / "missing.npz")
+    pickled = tmp_path / "skin.npy"  # numpy's own words invited loading it with allow_pickle
+    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(UserError, match="not a latentplay annotator") as refused:
+        load_annotator(pickled)
+    assert "pickle" not in str(refused.value)
 
 
 def test_a_damaged_annotator_file_is_one_line(skin_annotator: ClassifierAnnotator,

@@ -269,12 +269,18 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cva
 
 
 def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
-                                   tmp_path: Path) -> None:
+                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentplay.audit import truncation
+
+    legends = []  # the shares figure's dotted lines are the --data store's, named by its folder
+    figure = truncation.share_figure
+    monkeypatch.setattr(truncation, "share_figure", lambda *a: legends.append(
+        figure(*a).axes[0].get_legend().get_title().get_text()) or figure(*a))
     out = tmp_path / "trunc"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
             "--n", "200", "--psi", "1,0.5,0", "--out", out)
     assert r.code == 0, r.err
-    assert "psi 0.5: monk_2" in r.out
+    assert "psi 0.5: monk_2" in r.out and legends == [f"dotted: {faces.name}"]
     summary = json.loads((out / "truncation.json").read_text())
     entry = summary["attributes"]["skin_tone"]
     assert summary["psi"] == [1.0, 0.5, 0.0] and entry["classes"] == ["monk_2", "monk_8"]

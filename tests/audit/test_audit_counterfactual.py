@@ -561,6 +561,22 @@ def test_value_profile_figure_shows_the_absolute_change() -> None:
     assert lines["random directions (mean absolute change)"] == [0.5, 0.5]
 
 
+def test_a_long_profile_title_stays_inside_the_figure() -> None:
+    """The profile's title ran past the right edge with a long attribute name."""
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.counterfactual import profile_figure
+
+    rows = [{"edit": "skin", "label": "skin", "step": "+2", "n": 60, "rate": 0.3, "low": 0.2,
+             "high": 0.4, "random_rate": 0.1, "excess": 0.2, "excess_low": 0.1, "excess_high": 0.3}]
+    fig = profile_figure({"profile": rows, "kind": "classes", "rows": list(range(60)),
+                          "classifier": {"attribute": "perceived_skin_tone_of_the_face"}})
+    fig.canvas.draw()
+    box, frame = fig.axes[0].title.get_window_extent(), fig.bbox
+    plt.close(fig)
+    assert box.x0 >= frame.x0 and box.x1 <= frame.x1
+
+
 @pytest.fixture(scope="module")
 def red_net(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An ONNX network with one output: 20 x the mean red channel of a 24 x 24 image in

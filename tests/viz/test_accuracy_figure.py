@@ -55,3 +55,19 @@ def test_accuracy_bars_start_at_zero_and_nothing_is_clipped_or_covered() -> None
     legend = ax.get_legend().get_window_extent(renderer)
     assert not legend.overlaps(ax.get_window_extent(renderer))
     assert legend.y0 >= 0
+
+
+def test_a_group_whose_rows_went_unread_keeps_its_place() -> None:
+    """A reader that read none of a group's faces (the detector found none) left the group out
+    of the figure, as if it had not been audited; it keeps its row and says how many went
+    unread."""
+    def row(group: str, n: int, unread: int, mae: float | None) -> dict[str, Any]:
+        return {"group": group, "n": n, "no_reading": unread, "mae": mae, "mae_low": None,
+                "mae_high": None, "bias": mae, "bias_low": None, "bias_high": None, "r": None}
+    summary = {"kind": "values", "predicted": "age_read", "truth": "age", "by": "tone",
+               "groups": [row("light", 50, 2, 4.0), row("dark", 0, 13, None)],
+               "overall": {"mae": 4.0, "bias": 4.0}, "across": None}
+    fig = accuracy_bars(summary)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks == ["light (n=50, 2 unread)", "dark (n=0, 13 unread)"]
+    assert "no reading" in [t.get_text() for t in fig.axes[0].texts]

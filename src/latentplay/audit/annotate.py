@@ -393,8 +393,9 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise UserError(f"{path} is not a latentplay annotator file ({exc})") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # numpy's words invite pickle
+        raise UserError(f"{path} is not a latentplay annotator file (an .npz written by "
+                        "latentplay audit annotator)") from None
     if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:
         raise UserError(f"{path} is not a latentplay annotator file (version "
                         f"{FORMAT_VERSION} expected)")

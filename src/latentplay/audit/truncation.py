@@ -25,6 +25,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay import train
 from latentplay.audit.annotate import Annotator
+from latentplay.audit.distribution import data_name
 from latentplay.audit.run import audit_images, generate
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir
@@ -83,22 +84,23 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
                                "psi": values, "attributes": {}}
     for name in [k for k, v in audits[0]["attributes"].items() if "per_class" in v]:  # classes
         summary["attributes"][name] = entry = _across(name, values, audits)
-        save_figure(share_figure(name, entry, n), out / f"truncation_{name}.png")
+        save_figure(share_figure(name, entry, n, data_name(data.path)), out / f"truncation_{name}.png")
     save_figure(image_grid(strips, [f"ψ {p:g}" for p in values],
                            title="the same draws at each truncation ψ"), out / "truncation_samples.png")
     (out / "truncation.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
 
-def share_figure(name: str, entry: dict[str, Any], n: int) -> Figure:
+def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "reference") -> Figure:
     """One attribute's generated shares against psi (an entry of the summary), the psi values
-    in decreasing order whatever order they were given in: lines join neighbouring values."""
+    in decreasing order whatever order they were given in: lines join neighbouring values;
+    the ``reference`` store's shares (named by its folder) dotted."""
     order = np.argsort(entry["psi"], kind="stable")[::-1]
     return shares_by_setting(np.asarray(entry["psi"], float)[order], entry["classes"],
                              np.array(entry["generated"])[order],
                              np.array(entry["generated_ci"])[order], np.array(entry["training"]),
                              title=f"{name}: annotated shares of {n} samples at each ψ "
-                                   "(bands: 95 % Wilson)")
+                                   "(bands: 95 % Wilson)", reference_label=reference)
 
 
 def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[str, Any]:

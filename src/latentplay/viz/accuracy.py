@@ -32,9 +32,11 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     summary: the accuracy with its 95 % interval and, where rows have no prediction, the
     accuracy over the rest as a diamond (classes), or the mean absolute error and
     the bias with theirs (values); the value over all rows is a dashed line. Bars start at 0
-    (accuracy from 0 to 1); a group without a value (under 2 readings) has no bar."""
-    rows = [r for r in summary["groups"] if r.get("n")]
-    labels = [f"{r['group']} (n={r['n']})" for r in rows]
+    (accuracy from 0 to 1); a group without a value (under 2 readings) has no bar, and a group
+    whose rows went unread (values: ``no_reading``) keeps its place and says how many."""
+    rows = [r for r in summary["groups"] if r.get("n") or r.get("no_reading")]
+    labels = [f"{r['group']} (n={r['n']}" + (f", {r['no_reading']} unread)" if r.get("no_reading")
+                                             else ")") for r in rows]
     overall = summary["overall"]
     values = summary["kind"] == "values"
     panels = [("mae", "mean absolute error"), ("bias", "bias (reading - label)")] if values \
@@ -64,8 +66,8 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         if key == "accuracy":
             ax.set_xlim(0, 1.03)                      # bars from 0: their lengths compare
         for k in np.flatnonzero(np.isnan(mid)):
-            ax.text(0.01, y[k], "no value (under 2 rows)", va="center", fontsize=8, color="0.4",
-                    transform=ax.get_yaxis_transform())
+            ax.text(0.01, y[k], "no reading" if not rows[k]["n"] else "no value (under 2 rows)",
+                    va="center", fontsize=8, color="0.4", transform=ax.get_yaxis_transform())
         ax.set_yticks(y, labels if ax is axes[0][0] else [""] * len(rows))
         ax.set_ylim(len(rows) - 0.5, -0.5)            # every group's place, the first on top
         ax.set_xlabel(title)

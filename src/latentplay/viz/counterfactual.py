@@ -13,6 +13,8 @@ import numpy as np  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.viz.style import wrap_title  # noqa: E402
+
 ALL = "all faces"
 
 
@@ -265,8 +267,8 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
         ax.axvline(0, color="0.5", lw=0.8)
     ax.set_xlabel(f"mean change of the {profile['classifier']['attribute']} reading" if values
                   else "share of faces whose class changed")
-    ax.set_title(f"{profile['classifier']['attribute']} read on {len(profile['rows'])} faces "
-                 f"under each edit (first and last step; a categorical condition: each "
-                 f"class)", fontsize=10, pad=22)
+    ax.set_title(wrap_title(f"{profile['classifier']['attribute']} read on {len(profile['rows'])} "
+                            "faces under each edit (first and last step; a categorical condition: "
+                            "each class)", fig.get_figwidth() - 1.5, 10), fontsize=10, pad=22)
     fig.tight_layout()
     return fig
