@@ -137,13 +137,15 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def progress_bar(*columns: Any, show: bool = True) -> Any:
     """A transient rich progress bar (``columns``: rich's, or its default ones) drawn on
-    standard error, and only when that is a terminal: a pipe or a file gets no bar, nor the
-    blank lines a finished bar leaves, and standard output keeps only the command's lines."""
+    standard error, and only when that is a terminal (or a notebook): a pipe or a file gets no
+    bar, nor the blank lines a finished bar leaves, and standard output keeps only the
+    command's lines."""
     from rich.console import Console
     from rich.progress import Progress
 
     screen = Console(stderr=True)
-    return Progress(*columns, console=screen, transient=True, disable=not (show and screen.is_terminal))
+    shown = show and (screen.is_terminal or screen.is_jupyter)
+    return Progress(*columns, console=screen, transient=True, disable=not shown)
 
 
 def console() -> Any:

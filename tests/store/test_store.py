@@ -207,6 +207,18 @@ def test_values_outside_a_declared_range_are_counted_in_info(tmp_path: Path, cli
     assert shown.code == 0 and "2 outside the range (values -2 to 1.5, in no bin)" in shown.out
 
 
+@pytest.mark.parametrize("values", [[-2.25, -1.5], [-1.15, -0.5], [-1.125, -0.75]])
+def test_measured_extremes_fall_in_a_bin(tmp_path: Path, values: list[float]) -> None:
+    """Round bin widths such as 0.05 are no exact doubles: a last edge an ulp below the largest
+    value left it in no bin, and ``data info`` said it was outside a range nobody declared."""
+    schema = Schema(attributes=[Attribute("tilt", "continuous")],
+                    provenance=Provenance(source="x", converter="unit"))
+    tilt = np.array([values[0], np.mean(values), values[1]], np.float32)
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(tilt), "tilt": tilt}
+    summary = st.info(st.build([batch], schema, tmp_path / "s"))["attributes"]["tilt"]
+    assert sum(summary["histogram"]["counts"]) == 3 and summary["outside"] == 0
+
+
 def test_export_writes_images_and_labels(tmp_path: Path) -> None:
     store = _small_store(tmp_path / "s")
     st.export_store(store, tmp_path / "out")

@@ -162,3 +162,16 @@ def test_columns_of_other_weights_are_left_out(states, tmp_path: Path) -> None:
     else:
         assert kept == [] and made.left_out == ["vae: made by vae:run with other weights or "
                                                 "fitted state in each store"]
+
+
+def test_a_self_fitting_embedders_column_says_why_it_is_left_out(tmp_path: Path) -> None:
+    """pixels-pca's recorded state differs in every store (it fits itself to each): the reason
+    given is that it fits itself, with what to do, not a bare difference of weights."""
+    stores = []
+    for k in range(2):
+        s = _store(tmp_path / f"s{k}", 2, [], {}, {"pca": ("pixels-pca", [])}, seed=k)
+        entry = {**[h for h in s.schema.history if h.get("column") == "pca"][-1], "state": f"fit{k}"}
+        stores.append(st.save(st.with_history(s, entry), s.path))
+    made = concat_stores([s.path for s in stores], tmp_path / "both")
+    assert made.left_out == ["pca: pixels-pca fits itself to each store's images, so the stores' "
+                             "vectors do not compare; embed the new store instead"]

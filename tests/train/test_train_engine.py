@@ -213,6 +213,20 @@ def test_more_epochs_for_a_run_its_step_limit_stopped(shapes_store: Path, tiny: 
     assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 5
 
 
+def test_fewer_epochs_than_a_part_done_run_has_begun_are_one_line(shapes_store: Path, tiny: list[str],
+                                                                  tmp_path: Path) -> None:
+    """A run its step limit stopped inside an epoch: --epochs no higher than the epochs it has
+    done (with a higher --max-steps) leaves no step to take either, part-done epoch or not."""
+    out = train.train("vae", shapes_store, tmp_path / "r", epochs=5, max_steps=12, batch_size=32,
+                      overrides=tiny, progress=False)
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["batch"] > 0  # stopped inside an epoch
+    epoch = state["epoch"]
+    with pytest.raises(UserError, match=rf"has trained {epoch} epochs and {state['batch']} steps of "
+                                        rf"the next: pass --epochs above {epoch}"):
+        train.resume(out, epochs=epoch, max_steps=20, progress=False)
+
+
 def test_sigkill_then_resume_equals_uninterrupted(run: Path, shapes_store: Path, tiny: list[str],
                                                   tmp_path: Path) -> None:
     """Kill a training process with SIGKILL mid-epoch; resuming ends with the same weights."""

@@ -201,14 +201,14 @@ def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
         elif any(e is None for e in entries) or len(made) > 1 or any(
                 e["config"] != entries[0]["config"] for e in entries if e):
             left_out.append(f"{name}: not made by one embedder with the same options")
+        elif (kind := str(entries[0]["embedder"]).partition(":")[0]) in REGISTRY and \
+                embedder_class(kind).needs_fit:  # before the states: theirs always differ
+            left_out.append(f"{name}: {kind} fits itself to each store's images, so the "
+                            "stores' vectors do not compare; embed the new store instead")
         elif len({e.get("state") for e in entries if e and e.get("state") is not None}) > 1:
             # columns made before the state was recorded are taken on their name and options
             left_out.append(f"{name}: made by {entries[0]['embedder']} with other weights or "
                             "fitted state in each store")
-        elif (kind := str(entries[0]["embedder"]).partition(":")[0]) in REGISTRY and \
-                embedder_class(kind).needs_fit:
-            left_out.append(f"{name}: {kind} fits itself to each store's images, so the "
-                            "stores' vectors do not compare; embed the new store instead")
         else:
             kept.append(columns[0])  # type: ignore[arg-type]
     return kept

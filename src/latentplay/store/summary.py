@@ -30,12 +30,16 @@ def finite_span(values: np.ndarray) -> tuple[float, float] | None:
 
 def round_edges(lo: float, hi: float, bins: int) -> np.ndarray:
     """About ``bins`` equal bins covering ``[lo, hi]`` whose edges are round numbers: a width
-    of 1, 2, 2.5 or 5 times a power of ten, edges at its multiples (``hi > lo``)."""
+    of 1, 2, 2.5 or 5 times a power of ten, edges at its multiples (``hi > lo``). The outer
+    edges are at least as far out as ``lo`` and ``hi`` (a width such as 0.05 is no exact double:
+    its multiple can fall an ulp inside them, leaving the extreme value in no bin)."""
     raw = (hi - lo) / bins
     power = 10.0 ** np.floor(np.log10(raw))
     width = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw * (1 - 1e-9))
     start, stop = np.floor(lo / width) * width, np.ceil(hi / width) * width
-    return start + width * np.arange(round((stop - start) / width) + 1)
+    edges = start + width * np.arange(round((stop - start) / width) + 1)
+    edges[0], edges[-1] = min(edges[0], lo), max(edges[-1], hi)
+    return edges
 
 
 def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:

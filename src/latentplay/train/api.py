@@ -109,8 +109,9 @@ def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> Non
     if trainer.max_steps and step >= trainer.max_steps:
         raise UserError(f"{run_dir} stopped at step {step} and trainer.max_steps is "
                         f"{trainer.max_steps}: pass --max-steps above {step} (0: no limit)")
-    if epoch >= trainer.epochs and batch == 0:
-        raise UserError(f"{run_dir} has trained {epoch} epochs: pass --epochs above {epoch}")
+    if epoch >= trainer.epochs:  # the loop runs only while epoch < epochs, part-done or not
+        partial = f" and {batch} steps of the next" if batch else ""
+        raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {epoch}")
 
 
 def resolve_device(device: str, option: str = "--device") -> str:
