@@ -307,15 +307,21 @@ def test_an_undefined_error_ratio_names_the_groups_without_errors(tmp_path: Path
         accuracy_lines(values))
 
 
+def _partly_read(path: Path, unread: slice, name: str) -> st.Store:
+    """The test store with a continuous reading ``name``: ``predicted_age`` with the rows
+    ``unread`` left without a value."""
+    store = _store(path)
+    read = np.asarray(store.labels("predicted_age"), np.float64)
+    read[unread] = np.nan
+    return st.add_attributes(store, {name: (Attribute(name, "continuous"), read)})
+
+
 def test_a_group_with_one_reading_keeps_the_table_whole(tmp_path: Path) -> None:
     """Values: tone t0 keeps one reading (the rest have none), too few for an error; its
     row still has every column, so accuracy.csv keeps the others' intervals."""
     from latentplay.audit.accuracy import _write_table, measure_accuracy
 
-    store = _store(tmp_path / "s")
-    read = np.asarray(store.labels("predicted_age"), np.float64)
-    read[1:10] = np.nan
-    store = st.add_attributes(store, {"sparse_age": (Attribute("sparse_age", "continuous"), read)})
+    store = _partly_read(tmp_path / "s", slice(1, 10), "sparse_age")
     s, _ = measure_accuracy(store, "sparse_age", "age", "tone")
     t0, t1, _ = s["groups"]
     assert t0["n"] == 1 and t0["mae"] is None and t0.keys() == t1.keys()
@@ -377,10 +383,7 @@ def test_rows_without_a_reading_are_counted_in_their_group(tmp_path: Path) -> No
     from latentplay.audit.accuracy import measure_accuracy
     from latentplay.audit.accuracy_text import accuracy_lines
 
-    store = _store(tmp_path / "s")
-    read = np.asarray(store.labels("predicted_age"), np.float64)
-    read[20:26] = np.nan
-    store = st.add_attributes(store, {"some_age": (Attribute("some_age", "continuous"), read)})
+    store = _partly_read(tmp_path / "s", slice(20, 26), "some_age")
     s, _ = measure_accuracy(store, "some_age", "age", "tone")
     t0, _, t2 = s["groups"]
     assert s["left_out"] == 0
