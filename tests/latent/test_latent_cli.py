@@ -41,6 +41,13 @@ def test_a_condition_that_is_no_number_is_one_line(cli, cvae_run: Path, tmp_path
     assert r.code == 2 and "condition 'smile' takes a number, got 'abc'" in r.err
 
 
+def test_a_mistyped_condition_name_is_named(cli, cvae_run: Path, tmp_path: Path) -> None:
+    r = cli("latent", "sample", cvae_run, "--out", tmp_path / "s.png", "--n", "4",
+            "--condition", "smil=0.5,gender=female")
+    assert r.code == 2 and "unknown condition ['smil']" in r.err and "'smile'" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+
+
 def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "sample.png"
     numbers = _ok(cli("latent", "sample", cvae_run, "--out", out, "--n", "12",

@@ -58,6 +58,69 @@ def test_match_report_shows_the_run_s_warnings(match_run: Path, tmp_path: Path) 
     assert "Warning:" not in build_report(match_run, tmp_path / "m.html").read_text(encoding="utf-8")
 
 
+def test_match_report_names_the_balance_columns_it_lacks(match_run: Path, tmp_path: Path) -> None:
+    """A balance.csv without its columns (rows or not) is one error naming the file and them."""
+    import shutil
+
+    from latentplay.errors import UserError
+
+    run = Path(shutil.copytree(match_run, tmp_path / "run"))
+    header, *rows = (match_run / "balance.csv").read_text().splitlines()
+    for text in ("x\n", "\n".join([header.replace(",smd_after", ",smd_aftr"), *rows]) + "\n"):
+        (run / "balance.csv").write_text(text)
+        with pytest.raises(UserError, match=r"balance\.csv lacks the column") as info:
+            build_report(run, tmp_path / "b.html")
+        assert ("'smd_after'" in str(info.value)) and ("'covariate'" in str(info.value)) == (text == "x\n")
+    assert not (tmp_path / "b.html").exists()
+
+
+def _counterfactual(kind: str, persons: int | None) -> dict:
+    """A minimal ``counterfactual.json`` of ``kind`` (classes or values) with random directions
+    and an identity check; ``persons``: how many persons its repeated faces show, or None."""
+    row = {"group": "all faces", "step": "0", "n": 4, "excess": 0.1, "excess_low": 0.0,
+           "excess_high": 0.2}
+    table = ({"changes": [{**row, "change": 0.1, "change_low": 0.0, "change_high": 0.2,
+                           "abs_change": 0.2, "random_abs_change": 0.1}],
+              "check_means": [{"attribute": "age", "step": "0", "n": 4, "mean": 1.0,
+                               "mean_low": 0.5, "mean_high": 1.5}],
+              "reconstruction_difference": {"mean": 0.0, "mean_absolute": 0.1}}
+             if kind == "values" else
+             {"flips": [{**row, "rate": 0.5, "low": 0.2, "high": 0.8, "random_rate": 0.4,
+                         "p_reference": 0.9}]})
+    return {"kind": kind, "rows": [0, 1, 2, 3], "persons": persons, "reference": "0",
+            "groups_by": "gender", "checks": [],
+            "edit": {"kind": "faces", "label": "smile", "text": "as given", "unit": "SDs"},
+            "classifier": {"attribute": "smile", "kind": kind},
+            "identity": {"embedder": "arcface", "between": 0.1, "reconstruction": 0.9,
+                         "table": [{"group": "all faces", "step": "0", "n": 4, "similarity": 0.9,
+                                    "low": 0.8, "high": 1.0, "kept": 0.9, "random_similarity": 0.8,
+                                    "loss": -0.1, "loss_low": -0.2, "loss_high": 0.0,
+                                    "not_found": 0}]},
+            **table}
+
+
+@pytest.mark.parametrize("kind", ["classes", "values"])
+def test_counterfactual_captions_name_what_the_bootstrap_resamples(kind: str, tmp_path: Path) -> None:
+    """With repeated persons every interval is a bootstrap over persons, and the captions say so."""
+    from PIL import Image
+
+    from latentplay.report.counterfactuals import section
+    from latentplay.report.page import Facts, Table
+
+    for name in ("counterfactual.png", "faces.png"):
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    for persons, unit in ((3, "persons"), (None, "faces")):
+        blocks = section(tmp_path, _counterfactual(kind, persons)).blocks
+        tables = [b for b in blocks if isinstance(b, Table)]
+        facts = dict(next(b for b in blocks if isinstance(b, Facts)).items)
+        captions = " ".join(t.caption for t in tables)
+        other = "faces" if unit == "persons" else "persons"
+        assert f"bootstrap over {unit}" in captions and f"bootstrap over {other}" not in captions
+        assert ("persons" in facts) == (persons is not None)
+        if persons:
+            assert "normal" not in captions
+
+
 def test_audit_report_compare_and_groups(audit_run: Path, tmp_path: Path) -> None:
     html = assert_self_contained(build_report(audit_run, tmp_path / "a.html"))
     assert html.sections == ["audit", "attr-gender", "groups"]

@@ -129,3 +129,25 @@ def test_command(cli, coded: st.Store, tmp_path: Path) -> None:
     assert cli("data", "subset", coded.path, "--out", out, "--n", "5").code == 2  # exists
     r = cli("data", "subset", coded.path, "--out", tmp_path / "x", "--where", "gender")
     assert r.code == 2 and r.err.startswith("error: --where 'gender'")
+
+
+def test_command_summarises_a_balance_over_many_classes(cli, tmp_path: Path) -> None:
+    """Balancing over 40 persons prints how many classes were kept and their rows, not each one."""
+    from latentplay.store import Attribute, Provenance, Schema
+    from latentplay.store.summary import MAX_LISTED
+
+    persons = 40
+    assert persons > MAX_LISTED
+    person = np.repeat(np.arange(persons), 3)
+    person[:3] = -1                                     # the first person's rows have no value
+    schema = Schema(attributes=[Attribute("identity", "categorical",
+                                          names=[f"p{i}" for i in range(persons)])],
+                    provenance=Provenance(source="test", converter="unit"))
+    cells = [st.encode_png(np.zeros((4, 4, 3), np.uint8)) for _ in person]
+    st.build([{"image": cells, "identity": person}], schema, tmp_path / "s")
+    r = cli("data", "subset", tmp_path / "s", "--out", tmp_path / "one", "--balance-by", "identity",
+            "--per-class", "2")
+    assert r.code == 0, r.err
+    assert len(st.load(tmp_path / "one")) == 2 * (persons - 1)
+    assert f"identity: {persons - 1} classes kept, 2 rows each" in r.out
+    assert "p1 2" not in r.out and len(r.out.strip().splitlines()) == 2

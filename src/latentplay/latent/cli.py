@@ -279,15 +279,20 @@ def _condition(model: Any, text: str | None) -> np.ndarray | None:
     """The ``(K,)`` condition vector from ``--condition``; None when none was given.
 
     Raises:
-        UserError: some of a conditional model's attributes are given and others not (the
-            message names ``--condition``).
+        UserError: a name the conditional model does not take (named first, beside the
+            model's names), or some of its attributes are given and others not (the message
+            names ``--condition``).
     """
     from latentplay.latent.codes import condition_vector
 
     values = parse_condition(text)
     if not values and model.condition_spec.dim:
         return None
-    if any(p.name not in values for p in model.condition_spec.parts):
+    names = [p.name for p in model.condition_spec.parts]
+    unknown = sorted(set(values) - set(names))
+    if unknown and names:
+        raise UserError(f"unknown condition {unknown}; the model takes {names}")
+    if any(n not in values for n in names):
         _need_condition(model, None)
     return condition_vector(model, values)
 

@@ -61,6 +61,9 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                              + (f": {', '.join(k['classes'])}" if k.get("classes") else "")),
               ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
                or "none")]
+    if c.get("persons"):
+        facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
+                                 "intervals are a bootstrap over persons"))
     if c.get("kind") == "values":
         gap = c.get("reconstruction_difference") or {}
         facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
@@ -68,9 +71,6 @@ def section(run: Path, c: dict[str, Any]) -> Section:
         return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
                        [Facts(facts), *_change_tables(c), *_check_means_table(c),
                         *_identity_table(c), *_counterfactual_figures(run)])
-    if c.get("persons"):
-        facts.append(("persons", f"{number(c['persons'])}, some with several faces: the "
-                                 "intervals are a bootstrap over persons"))
     facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
     accuracy = c.get("accuracy")
     if accuracy:
@@ -97,7 +97,7 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                      f"{c.get('reference')} ("
                      + ("bootstrap over persons" if c.get("persons") else "Wilson intervals")
                      + ")"
-                     + ("; excess: over the random directions' share (bootstrap over faces)."
+                     + (f"; excess: over the random directions' share (bootstrap over {_over(c)})."
                         if random else "."))
     ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
     groups = Table.of(["group", "faces", "step", "class changed", "95% interval"],
@@ -109,6 +109,17 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                     *_identity_table(c), *_counterfactual_figures(run)])
 
 
+def _over(c: dict[str, Any]) -> str:
+    """What the summary's bootstrap intervals resample: persons when some repeat, else faces."""
+    return "persons" if c.get("persons") else "faces"
+
+
+def _intervals(c: dict[str, Any]) -> str:
+    """The kind of the summary's intervals of means: normal ones, or a bootstrap over persons
+    when some repeat."""
+    return "bootstrap over persons" if c.get("persons") else "normal 95% intervals"
+
+
 def _check_means_table(c: dict[str, Any]) -> list[Table]:
     """The checks of values: mean reading per step (none without one)."""
     means = c.get("check_means") or []
@@ -118,7 +129,7 @@ def _check_means_table(c: dict[str, Any]) -> list[Table]:
                      [[r["attribute"], r["step"], r["n"], r["mean"],
                        interval(r["mean_low"], r["mean_high"])] for r in means],
                      "Checks that read values (a network's value head): the mean reading at "
-                     "every step, normal 95% intervals.")]
+                     f"every step, {_intervals(c)}.")]
 
 
 def _identity_table(c: dict[str, Any]) -> list[Table]:
@@ -142,7 +153,7 @@ def _identity_table(c: dict[str, Any]) -> list[Table]:
                      f"faces: {number(identity['between'])}; between a face and its "
                      f"unedited decoding: {number(identity.get('reconstruction'))})"
                      + ("; loss: the random directions' similarity minus the edit's "
-                        "(+: the edit changes the person more), bootstrap over faces."
+                        f"(+: the edit changes the person more), bootstrap over {_over(c)}."
                         if random else "."))]
 
 
@@ -159,8 +170,8 @@ def _change_tables(c: dict[str, Any]) -> list[Table]:
                           interval(r["excess_low"], r["excess_high"])] if random else [])]
                       for r in everyone],
                      f"The reading minus each face's reading at step {c.get('reference')} "
-                     "(normal intervals)" + ("; excess: of the absolute change over the "
-                                             "random directions' (bootstrap over faces)."
+                     f"({_intervals(c)})" + ("; excess: of the absolute change over the "
+                                             f"random directions' (bootstrap over {_over(c)})."
                                              if random else "."))
     ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
     groups = [[r["group"], r["n"], r["step"], r["change"],

@@ -4,11 +4,13 @@ effect estimate with its interval, face verification, and the figures."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.match.balance import COLUMNS as BALANCE_COLUMNS
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import (
@@ -37,13 +39,26 @@ FIGURES = (
 def page(run: Path) -> Page:
     """The report page of match output directory ``run``."""
     summary = read_json(run / "summary.json")
-    balance = read_csv(run / "balance.csv")
+    balance = _balance_rows(run / "balance.csv")
     try:
         return _page(run, summary, balance)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise UserError(f"{run / 'summary.json'} or {run / 'balance.csv'} lacks or mangles what "
                         f"the report reads ({type(exc).__name__}: {exc}); is {run} a directory "
                         "`latentplay match run` wrote?") from None
+
+
+def _balance_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of balance table ``path``; a :class:`UserError` naming the columns of
+    ``latentplay match run``'s table that its header lacks (even when it has no rows)."""
+    rows = read_csv(path)
+    with open(path, newline="") as fh:
+        header = next(csv.reader(fh), [])
+    missing = [c for c in BALANCE_COLUMNS if c not in header]
+    if missing:
+        raise UserError(f"{path} lacks the column(s) {missing} the report reads; is {path.parent} "
+                        "a directory `latentplay match run` wrote?")
+    return rows
 
 
 def _page(run: Path, summary: dict[str, Any], balance: list[dict[str, str]]) -> Page:

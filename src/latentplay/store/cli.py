@@ -80,6 +80,25 @@ def class_counts(store: Store, name: str, empty: bool = True) -> str:
     return text + (f"; {missing} without a value" if missing else "")
 
 
+def _balanced_counts(store: Store, name: str) -> str:
+    """The rows of each class of categorical attribute ``name`` in a balanced subset: listed
+    class by class (:func:`class_counts`), or, for an attribute of many classes (identities,
+    :func:`~latentplay.store.summary.many_classes`), the classes kept and their rows."""
+    import numpy as np
+
+    from latentplay.store.summary import many_classes
+
+    attr = store.schema.attribute(name)
+    if not many_classes(attr):
+        return class_counts(store, name, empty=False)
+    codes = store.labels(name)
+    kept = np.bincount(codes[codes >= 0], minlength=len(attr.level_names))
+    kept = kept[kept > 0]  # (classes kept,) rows of each; select_rows keeps at least one
+    rows = (f"{counted(int(kept[0]), 'row')} each" if kept.min() == kept.max()
+            else f"{kept.min()} to {counted(int(kept.max()), 'row')} per class")
+    return f"{counted(len(kept), 'class', 'classes')} kept, {rows}"
+
+
 def _without(attr: dict) -> str:
     """``", 12 rows without a value"`` for an attribute summary with missing rows, else ``""``."""
     return f", {counted(attr['missing'], 'row')} without a value" if attr.get("missing") else ""
@@ -363,7 +382,7 @@ def subset(
     new = save_subset(source, out, rows, overwrite=overwrite, selection=selection)
     text = f"kept {len(new)} of {len(source)} rows"
     if balance_by:
-        text += f"; {balance_by}: {class_counts(new, balance_by, empty=False)}"
+        text += f"; {balance_by}: {_balanced_counts(new, balance_by)}"
     console.print(text, markup=False)
     console.print(f"wrote {out}")
 
