@@ -410,3 +410,15 @@ def test_labels_the_predictions_cannot_name_are_told_apart(tmp_path: Path) -> No
     assert s["groups"][0]["n"] == 8 and s["overall"]["n"] == 28
     assert "2 rows labelled other, which the predictions cannot name, left out" in \
         " ".join(accuracy_lines(s))
+
+
+def test_values_without_a_reading_are_refused_for_that_reason(tmp_path: Path) -> None:
+    """Values: no row read is no row to judge, and the refusal says so (not that the labels
+    are ones the predictions cannot name)."""
+    from latentplay.audit.accuracy import measure_accuracy
+
+    store = _partly_read(tmp_path / "s", slice(None), "unread_age")
+    with pytest.raises(UserError, match="no row to judge: none has an? 'unread_age' reading, an? "
+                       "'age' value and a 'tone' group") as caught:
+        measure_accuracy(store, "unread_age", "age", "tone")
+    assert "can predict" not in str(caught.value)

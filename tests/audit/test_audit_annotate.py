@@ -107,6 +107,14 @@ def test_a_damaged_annotator_file_is_one_line(skin_annotator: ClassifierAnnotato
     with pytest.raises(UserError, match="no_coef.npz is an incomplete latentplay annotator file "
                        "\\(no 'coef'\\)"):
         load_annotator(tmp_path / "no_coef.npz")
+    meta = json.loads(str(arrays["meta"]))
+    for key in ("attribute", "classes"):          # a hand-edited file missing a meta key
+        edited = {**arrays, "meta": np.array(json.dumps({k: v for k, v in meta.items() if k != key}))}
+        edited["coef"] = np.load(whole, allow_pickle=False)["coef"]
+        np.savez(tmp_path / f"no_{key}.npz", **edited)
+        with pytest.raises(UserError, match=f"no_{key}.npz is an incomplete latentplay annotator "
+                           f"file \\(no '{key}'\\)"):
+            load_annotator(tmp_path / f"no_{key}.npz")
 
 
 def test_clip_prompts_and_missing_open_clip(tmp_path: Path) -> None:

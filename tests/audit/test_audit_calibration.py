@@ -147,6 +147,11 @@ def test_accuracy_measures_calibration_when_the_store_has_confidences(tmp_path: 
     lines = (out / "calibration.csv").read_text().splitlines()
     assert lines[0] == "group,bin_low,bin_high,rows,confidence,accuracy"
     assert sum(int(line.split(",")[3]) for line in lines[1:] if line.startswith("t")) == 599
+    # bin edges written as people read them (0.6, not 0.6000000000000001), bins unchanged
+    edges = [e for line in lines[1:] for e in line.split(",")[1:3]]
+    assert all(e == format(float(e), ".6g") for e in edges), edges
+    assert [float(e) for e in edges] == pytest.approx(
+        [e for r in [*cal["groups"], cal["overall"]] for b in r["bins"] for e in (b["low"], b["high"])])
     none = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "b",
                           confidence=None)
     assert "calibration" not in none and not (tmp_path / "b" / "calibration.png").exists()

@@ -303,6 +303,14 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     assert bad.code == 2 and "--device must be cpu, cuda or auto" in bad.err
 
 
+def test_truncation_of_images_says_to_give_a_run(cli, faces: Path, skin_annotator_file: Path,
+                                                tmp_path: Path) -> None:
+    bad = cli("audit", "compare", "--images", faces, "--data", faces, "--annotator",
+              skin_annotator_file, "--psi", "1,0.5", "--out", tmp_path / "bad")
+    assert bad.code == 2 and "give a RUN instead of --images" in bad.err, bad.err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_truncation_of_intersections(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
                                      tmp_path: Path) -> None:
     gender = tmp_path / "gender.npz"

@@ -74,6 +74,22 @@ def test_different_annotators_are_not_tested(cli, faces: Path, audits: dict[str,
     assert "no test (different annotators read the audits)" in r.out
 
 
+def test_the_data_store_is_named_by_its_folder(cli, faces: Path, audits: dict[str, Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Like audit compare, versus names the --data store (it need not be the training set) by
+    its folder, in its lines and in its figure's legend."""
+    import latentplay.viz.distribution as viz
+
+    drawn = []
+    bars = viz.distribution_bars
+    monkeypatch.setattr(viz, "distribution_bars", lambda classes, series, **kw:
+                        drawn.append(list(series)) or bars(classes, series, **kw))
+    r = cli("audit", "versus", audits["same"], audits["dark"], "--out", tmp_path / "vs")
+    assert r.code == 0, r.err
+    assert r.out.count(f"against {faces.name} p ") == 2 and "training set" not in r.out
+    assert drawn and all(labels[0] == faces.name for labels in drawn)
+
+
 def test_bad_input_is_one_line_and_status_2(cli, audits: dict[str, Path], tmp_path: Path) -> None:
     for args, message in [([audits["same"]], "two audits or more"),
                           ([audits["same"], tmp_path], "holds no summary.json"),

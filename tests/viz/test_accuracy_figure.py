@@ -71,3 +71,49 @@ def test_a_group_whose_rows_went_unread_keeps_its_place() -> None:
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["light (n=50, 2 unread)", "dark (n=0, 13 unread)"]
     assert "no reading" in [t.get_text() for t in fig.axes[0].texts]
+
+
+def _calibration(groups: int) -> dict[str, Any]:
+    """A summary with the calibration of ``groups`` unordered groups: each one's reliability
+    bins and its selective-accuracy curve, which starts at small coverage low on the left."""
+    def bins(shift: float) -> list[dict[str, float]]:
+        return [{"low": lo, "high": lo + 0.1, "n": 20, "confidence": lo + 0.05,
+                 "accuracy": lo + 0.05 - shift} for lo in (0.6, 0.7, 0.8, 0.9)]
+
+    coverage = np.linspace(0.05, 1, 20)
+    rows = [{"group": f"g{k}", "n": 80, "bins": bins(0.02 * k), "ece": 0.02 * k,
+             "ece_null": 0.04, "overconfidence": 0.02 * k, "low": 0.02 * k - 0.05,
+             "high": 0.02 * k + 0.05,
+             "curve": [{"coverage": c, "accuracy": a}
+                       for c, a in zip(coverage, 0.6 + 0.3 * np.sin(3 * coverage + k) ** 2,
+                                       strict=True)]}
+            for k in range(groups)]
+    return {"predicted": "predicted_gender", "by": "tone", "ordered": False,
+            "calibration": {"groups": rows, "overall": {"bins": bins(0.03)}, "threshold": None}}
+
+
+def test_the_selective_panel_keeps_orange_for_all_rows_and_its_legend_off_the_curves() -> None:
+    """In calibration.png orange is all rows' reliability curve: no group's selective-accuracy
+    curve takes an orange (a saturated colour of a hue within 15 degrees of it), and the
+    legend covers none of the curves."""
+    from matplotlib.colors import rgb_to_hsv, to_rgb
+
+    from latentplay.viz.accuracy import calibration_figure
+
+    fig = calibration_figure(_calibration(9))
+    reliability, *_ = fig.axes
+    everyone = [line for line in reliability.lines if line.get_alpha() == 0.6]
+    assert len(everyone) == 1
+    hue, saturation, _ = rgb_to_hsv(to_rgb(everyone[0].get_color()))
+    panel = next(ax for ax in fig.axes if ax.get_legend() is not None)
+    curves = [line for line in panel.lines if not line.get_label().startswith("_")]
+    assert len(curves) == 9
+    for line in curves:
+        h, s, _ = rgb_to_hsv(to_rgb(line.get_color()))
+        apart = min(abs(h - hue), 1 - abs(h - hue)) * 360
+        assert apart > 15 or s < 0.5 or saturation < 0.5, (line.get_label(), line.get_color())
+    fig.canvas.draw()
+    legend = panel.get_legend().get_window_extent(fig.canvas.get_renderer())
+    for line in curves:
+        points = line.get_transform().transform(line.get_xydata())
+        assert not legend.count_contains(points), line.get_label()

@@ -186,8 +186,10 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
         confusion = _confusion_rows(true_names, pred_names, truth_codes, pred_codes, names,
                                     groups, keep)
     if not summary["overall"].get("n"):  # e.g. labels whose classes the predictions lack
-        raise UserError(f"no row to judge: none has a {truth!r} label that {predicted!r} can "
-                        f"predict and a {by!r} group ({len(store):,} rows left out)")
+        why = (f"a {predicted!r} reading, a {truth!r} value and" if kind == "values" else
+               f"a {truth!r} label that {predicted!r} can predict and")
+        raise UserError(f"no row to judge: none has {why} a {by!r} group ({len(store):,} rows "
+                        "left out)")
     if values is not None:
         summary["adjusted"] = standardized_errors(
             errors, groups, names, values, adjust, strata,
@@ -212,7 +214,7 @@ def _write(out: Path, summary: dict[str, Any], confusion: list[dict[str, Any]]) 
                   [{"group": r["group"], "bin_low": b["low"], "bin_high": b["high"],
                     "rows": b["n"], "confidence": b["confidence"], "accuracy": b["accuracy"]}
                    for r in [*cal["groups"], cal["overall"]] for b in r.get("bins", [])],
-                  fields=["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
+                  floats=".6g", fields=["group", "bin_low", "bin_high", "rows", "confidence", "accuracy"])
     (out / "accuracy.json").write_text(json.dumps(summary, indent=2, default=json_default))
     _write_table(out / "accuracy.csv", summary)
     for name, fig in accuracy_figures(summary).items():

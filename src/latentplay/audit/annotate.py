@@ -414,10 +414,10 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         evaluation = None if ev is None else Evaluation(
             ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]),
             ev["n"], ev.get("confidence"))
+        return ClassifierAnnotator(meta["attribute"], list(meta["classes"]), emb, scaler, model,
+                                   evaluation, info)
     except KeyError as exc:
         raise UserError(f"{path} is an incomplete latentplay annotator file (no {exc})") from None
-    return ClassifierAnnotator(meta["attribute"], list(meta["classes"]), emb, scaler, model,
-                               evaluation, info)
 
 
 def class_prompts(classes: Sequence[str], template: str = "a photo of a {} person",

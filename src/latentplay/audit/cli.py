@@ -131,8 +131,8 @@ def compare_cmd(
     pair = split_names(joint)
     check_joint(annotators, pair)
     if psi is not None:
-        if run is None or continuous:
-            raise UserError("--psi samples a RUN at each truncation and audits classes")
+        if run is None:  # (values, read from --images' labels, come only with --images)
+            raise UserError("--psi samples a RUN at each truncation: give a RUN instead of --images")
         _truncation(run, store, annotators, psi, out, n, seed, parse_condition(condition), device,
                     overwrite, pair)
         return
@@ -225,13 +225,14 @@ def versus_cmd(
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Put several generators' audits of one training set side by side: per attribute, each
-    one's TV (beside a faithful generator's), corrected TV, test against the training set and
+    one's TV (beside a faithful generator's), corrected TV, test against the --data store and
     amplification of imbalance, and a test of the generators against each other."""
-    from latentplay.audit.versus import compare_audits
+    from latentplay.audit.versus import compare_audits, reference_name
     from latentplay.contingency import read_p, simulated_note
     from latentplay.outputs import p_text
 
     found = compare_audits(audits, out, names=split_names(name) or None, overwrite=overwrite)
+    ref = reference_name(found["data"])
     if found.get("note"):
         print(f"note: {found['note']}")
 
@@ -250,7 +251,7 @@ def versus_cmd(
         for row in table["rows"]:
             print(f"  {row['audit']}: TV {number(row['tv'])} (a faithful generator "
                   f"{number(row['faithful_tv'])}), corrected {number(row['corrected_tv'])}; "
-                  f"against the training set p {p_text(row['chi2_p'], 3)}; amplification "
+                  f"against {ref} p {p_text(row['chi2_p'], 3)}; amplification "
                   f"{number(row['amplification'], '+.3f')}")
     for attribute, why in found["skipped"].items():
         print(f"{attribute}: left out, {why}")

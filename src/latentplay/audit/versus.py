@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.audit.distribution import REFERENCE, data_name
 from latentplay.contingency import chi_square, read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, read_json, write_csv
@@ -48,6 +49,13 @@ def _reader(entry: dict[str, Any]) -> Any:
     """What identifies the annotator of an attribute's entry: its description without what
     depends on the images it read."""
     return {k: v for k, v in (entry.get("annotator") or {}).items() if k != "confidence_generated"}
+
+
+def reference_name(stores: Sequence[str]) -> str:
+    """What the ``--data`` store the audits compared with is called in lines and figures: its
+    folder's name (:func:`~latentplay.audit.distribution.data_name`) where every audit compared
+    with the same one, else :data:`~latentplay.audit.distribution.REFERENCE`."""
+    return data_name(stores[0]) if len(stores) == 1 else REFERENCE
 
 
 def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +126,7 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
     found: dict[str, Any] = {"audits": dict(zip(labels, map(str, paths), strict=True)),
                              "data": stores, "attributes": {}, "skipped": {}}
     if len(stores) > 1:
-        found["note"] = "the audits compared their images with different training stores"
+        found["note"] = "the audits compared their images with different --data stores"
     common = [a for a in summaries[0]["attributes"]
               if all(a in s["attributes"] for s in summaries[1:])]
     for attribute in common:
@@ -136,7 +144,7 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
     out = output_dir(out, overwrite)
     for attribute, table in found["attributes"].items():
         write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
-        _figure(out / f"versus_{attribute}.png", attribute, table)
+        _figure(out / f"versus_{attribute}.png", attribute, table, reference_name(stores))
     (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default))
     return found
 
@@ -167,9 +175,10 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
             "test": test, "test_note": note, "pairs": pairs}
 
 
-def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:
-    """Training shares (the first audit's) beside each audit's generated shares (corrected
-    where every audit could be), with the intervals the audits measured."""
+def _figure(path: Path, attribute: str, found: dict[str, Any], reference: str) -> None:
+    """The ``--data`` store's shares (the first audit's, labelled ``reference``) beside each
+    audit's generated shares (corrected where every audit could be), with the intervals the
+    audits measured."""
     from latentplay.outputs import p_text
     from latentplay.viz.distribution import distribution_bars
     from latentplay.viz.grid import save_figure
@@ -178,7 +187,7 @@ def _figure(path: Path, attribute: str, found: dict[str, Any]) -> None:
     shares, kind = (found["corrected"], "corrected") if every else (found["generated"],
                                                                       "annotated")
     series = {name: (np.array(values, float)[:, 0], np.array(values, float)[:, 1:])
-              for name, values in [("training", found["training"]),
+              for name, values in [(reference, found["training"]),
                                    *((f"{label}, {kind}", v) for label, v in shares.items())]}
     test = found["test"]
     title = (f"{attribute}: the generators against each other, chi-square p "

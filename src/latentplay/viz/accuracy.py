@@ -178,11 +178,13 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
 def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float | None,
                      ordered: bool) -> None:
     """Each group's selective accuracy against coverage; with a threshold, each group's
-    coverage and accuracy there as a diamond."""
+    coverage and accuracy there as a diamond. Unordered groups take tab10's colours but its
+    orange, which means all rows in the reliability diagrams; the legend stands beside the
+    axes, where it hides no curve."""
     ramp = ordered_colors(len(rows))
-    tab10 = plt.get_cmap("tab10")
+    palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # 1: orange
     for k, r in enumerate(rows):
-        colour = ramp[k] if ordered else tab10(k % 10)
+        colour = ramp[k] if ordered else palette[k % len(palette)]
         ax.plot([p["coverage"] for p in r["curve"]], [p["accuracy"] for p in r["curve"]],
                 color=colour, lw=1.2, label=r["group"])
         chosen = r.get("selective")
@@ -195,7 +197,7 @@ def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float 
                                          f" (diamonds: confidence >= {threshold:g})"),
                  fontsize=8)
     ax.tick_params(labelsize=7)
-    ax.legend(fontsize=6, ncol=2 if len(rows) > 5 else 1, loc="lower left")
+    ax.legend(fontsize=6, ncol=-(-len(rows) // 12), loc="upper left", bbox_to_anchor=(1.01, 1))
 
 
 def _sure(row: dict[str, Any]) -> str:
