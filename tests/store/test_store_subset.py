@@ -150,5 +150,5 @@ def test_command_summarises_a_balance_over_many_classes(cli, tmp_path: Path) -> 
     assert r.code == 0, r.err
     assert len(st.load(tmp_path / "one")) == 2 * (persons - 1)
     assert f"identity: {persons - 1} classes kept, 2 rows each" in r.out
-    kept = r.out.split("wrote")[0]  # the lines before "wrote PATH" (a long path may wrap)
-    assert "p1 2" not in kept and len(kept.strip().splitlines()) == 1
+    lines = r.out.strip().splitlines()  # "wrote PATH" whole, however long the path
+    assert "p1 2" not in r.out and len(lines) == 2 and lines[1] == f"wrote {tmp_path / 'one'}"

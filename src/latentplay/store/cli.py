@@ -186,8 +186,8 @@ def import_vectors_cmd(
     made = st.save(made, made.path)
     extra = (f"; {found.unused} file{'s' if found.unused > 1 else ''} matched no row"
              if found.unused else "")
-    console.print(f"wrote column {column!r} ({len(made)} x {found.vectors.shape[1]}) to "
-                  f"{made.path}{extra}")
+    typer.echo(f"wrote column {column!r} ({len(made)} x {found.vectors.shape[1]}) to "
+               f"{made.path}{extra}")
 
 
 @app.command()
@@ -384,7 +384,7 @@ def subset(
     if balance_by:
         text += f"; {balance_by}: {_balanced_counts(new, balance_by)}"
     console.print(text, markup=False)
-    console.print(f"wrote {out}")
+    typer.echo(f"wrote {out}")  # whole: rich would wrap a long path onto a line of its own
 
 
 @app.command("bin")
