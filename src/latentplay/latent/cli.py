@@ -311,12 +311,13 @@ def histograms(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
 ) -> None:
     """Histogram of each latent dimension's encoder means over the run's store images (its latents.npy)."""
-    from latentplay.latent.traverse import run_latents
+    from latentplay.latent.traverse import latents_table
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import latent_histograms
 
-    mu = run_latents(run)
-    split = np.load(run / "latents.npy", allow_pickle=False)["split"]  # (N,): 1 held out
+    table = latents_table(run)  # read once: the means and the split
+    mu = np.asarray(table["mu"], dtype=np.float32)  # (N, D)
+    split = table["split"]  # (N,): 1 held out
     save_figure(latent_histograms(mu, split=split), out)
     n_test = int((split == 1).sum())
     out.with_suffix(".json").write_text(json.dumps(

@@ -27,14 +27,20 @@ from latentplay.models.stylegan2 import code_steps, is_style_generator, style_we
 from latentplay.train.api import decode
 
 
-def run_latents(run_dir: str | os.PathLike[str]) -> np.ndarray:
-    """Encoder means ``(N, D)`` float32 of the run's store images, training and test rows
-    (its ``latents.npy``)."""
+def latents_table(run_dir: str | os.PathLike[str]) -> np.ndarray:
+    """The run's ``latents.npy``: ``(N,)`` structured rows (``index``, ``split``, ``mu``, ...)
+    of its store images, training and test rows."""
     path = Path(run_dir) / "latents.npy"
     if not path.exists():
         raise UserError(f"{path} does not exist; only runs of encoder models (ae, vae, cvae "
                         "...) write it, at the end of training")
-    return np.asarray(np.load(path, allow_pickle=False)["mu"], dtype=np.float32)
+    return np.load(path, allow_pickle=False)
+
+
+def run_latents(run_dir: str | os.PathLike[str]) -> np.ndarray:
+    """Encoder means ``(N, D)`` float32 of the run's store images, training and test rows
+    (its ``latents.npy``)."""
+    return np.asarray(latents_table(run_dir)["mu"], dtype=np.float32)
 
 
 def ranked_axes(mu: np.ndarray) -> np.ndarray:

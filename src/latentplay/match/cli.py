@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from latentplay.cliargs import split_names
 from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
-console = Console(stderr=True)
 
 
 @app.command("run")

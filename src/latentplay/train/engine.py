@@ -177,9 +177,7 @@ class Engine:
         process's generator states, ``(world, n)`` uint8 (``cuda``: of its own device)."""
         f = self.fabric
         cuda = self._gathered(torch.cuda.get_rng_state(f.device)) if f.device.type == "cuda" else []
-        epoch_sum = self.epoch_sum
-        if epoch_sum is not None and f.world_size > 1:
-            epoch_sum = f.all_reduce(epoch_sum.clone(), reduce_op="sum")  # in place
+        epoch_sum = None if self.epoch_sum is None else self._epoch_total()
         if self.batch and self.before_partial is not None:
             rows, history = self.before_partial
         else:
@@ -197,6 +195,15 @@ class Engine:
             "variance_history": history,
             "rows": rows,
         }
+
+    def _epoch_total(self) -> torch.Tensor:
+        """The running loss sums of every process added up (Fabric reduces in place: a copy,
+        so this process's own sum is what a checkpoint keeps going)."""
+        f = self.fabric
+        assert self.epoch_sum is not None
+        if f.world_size == 1:
+            return self.epoch_sum
+        return f.all_reduce(self.epoch_sum.clone(), reduce_op="sum")
 
     def _gathered(self, rng_state: torch.Tensor) -> torch.Tensor:
         """``(world, n)``: this process's ``(n,)`` uint8 generator state and every other's."""
@@ -426,9 +433,7 @@ class Engine:
         if not complete:
             self.before_partial = ({"metrics": self._rows(self.metrics_table),
                                     "test": self._rows(self.test_table)}, self.variance_history)
-        total = self.epoch_sum
-        if f.world_size > 1:  # Fabric reduces in place: this process's sum is still saved
-            total = f.all_reduce(total.clone(), reduce_op="sum")
+        total = self._epoch_total()
         count = self.epoch_count * f.world_size
         values = dict(zip(self.names, (total / count).tolist(), strict=True))
         images = count * self.config.trainer.batch_size

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
 from latentplay.intervals import wilson_interval  # noqa: E402
-from latentplay.viz.style import ordered_colors, wrap_title  # noqa: E402
+from latentplay.viz.style import ordered_colors, row_note, wrap_title  # noqa: E402
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
@@ -66,8 +66,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
         if key == "accuracy":
             ax.set_xlim(0, 1.03)                      # bars from 0: their lengths compare
         for k in np.flatnonzero(np.isnan(mid)):
-            ax.text(0.01, y[k], "no reading" if not rows[k]["n"] else "no value (under 2 rows)",
-                    va="center", fontsize=8, color="0.4", transform=ax.get_yaxis_transform())
+            row_note(ax, y[k], "no reading" if not rows[k]["n"] else "no value (under 2 rows)")
         ax.set_yticks(y, labels if ax is axes[0][0] else [""] * len(rows))
         ax.set_ylim(len(rows) - 0.5, -0.5)            # every group's place, the first on top
         ax.set_xlabel(title)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
@@ -57,6 +58,12 @@ def integer_ticks(axis: Axis) -> None:
     apart and as many as fit; an axis around a single whole number gets that one tick."""
     axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True,
                                        min_n_ticks=1))
+
+
+def row_note(ax: Axes, y: float, text: str) -> None:
+    """Write ``text`` in grey at the left edge of ``ax``, at data height ``y``: why a bar chart's
+    row has no bar ("no value", "too few pairs", ...)."""
+    ax.text(0.01, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="0.4")
 
 
 _MEASURE = TextToPath()

@@ -15,6 +15,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import roc_curve  # noqa: E402
 
+from latentplay.viz.style import row_note  # noqa: E402
+
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
 
@@ -99,8 +101,7 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
         ax.set_xlim(0, max(float(np.nanmax(high)) * 1.1 if np.isfinite(high).any() else 1e-3,
                            1e-3))
         for g in np.flatnonzero(~np.isfinite(values)):
-            ax.text(0.01, g, f"no {kind} pairs", transform=ax.get_yaxis_transform(),
-                    va="center", fontsize=8, color="0.4")
+            row_note(ax, g, f"no {kind} pairs")
         ax.set_title(f"{title} at d < {threshold:.4g}", fontsize=10)
         ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, [str(r["group"]) for r in rows], fontsize=8)
@@ -175,15 +176,13 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
             ax.barh(y - 0.4 + height * (c + 0.5), values[c], height, color=colors[c],
                     label=columns[c])
         for g in np.flatnonzero(~np.isfinite(values).any(axis=0)):
-            ax.text(0.01, g, f"no {kind} pairs", transform=ax.get_yaxis_transform(),
-                    va="center", fontsize=8, color="0.4")
+            row_note(ax, g, f"no {kind} pairs")
         top = max(float(np.nanmax(values)) if np.isfinite(values).any() else 0.0,
                   (target or 0.0) if ax is axes[1] else 0.0)
         ax.set_xlim(0, 1.1 * top if top > 0 else 0.01)  # rates from 0, never below it
         ax.set_title(title, fontsize=9)
     for g in np.flatnonzero(~np.isfinite(accuracy).any(axis=0)):
-        axes[0].text(0.01, g, "too few pairs", transform=axes[0].get_yaxis_transform(),
-                     va="center", fontsize=8, color="0.4")
+        row_note(axes[0], g, "too few pairs")
     floor = float(np.nanmin(low)) if np.isfinite(low).any() else 0.5
     start = max(0.0, floor - 0.1 * (1 - floor) - 1e-3)  # zoomed on where the groups differ
     axes[0].set_xlim(start, 1 + 0.05 * (1 - start))
