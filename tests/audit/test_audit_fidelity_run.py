@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -309,3 +310,16 @@ def test_a_class_the_annotator_lacks_gets_no_generated_images(faces: Path) -> No
         assert rows[name]["n_generated"] == mine.sum()
         if mine.any():
             assert rows[name]["precision"] == pytest.approx(result.fake_inside[mine].mean())
+
+
+def test_a_store_folder_named_generated_is_called_reference(cli, faces: Path, vae_run: Path,
+                                                           tmp_path: Path) -> None:
+    """A --data store in a folder named "generated" would name both sides alike; the lines call it
+    the reference instead."""
+    data = tmp_path / "generated"
+    shutil.copytree(faces, data)
+    r = cli("audit", "fidelity", vae_run, "--data", data, "--n", "40", "--option", "dim=8",
+            "--out", tmp_path / "fid")
+    assert r.code == 0, r.err
+    assert "40 generated vs 40 images of reference (--data) in " in r.out
+    assert "images of generated" not in r.out

@@ -350,6 +350,7 @@ def fidelity_cmd(
     training images."""
     from latentplay import store as st
     from latentplay.audit.annotate import Annotator
+    from latentplay.audit.distribution import data_name
     from latentplay.audit.fidelity import Samples, audit_fidelity, sample_run
     from latentplay.audit.run import read_images, resolve_annotators
     from latentplay.train.checkpoint import read_meta
@@ -393,7 +394,7 @@ def fidelity_cmd(
                              overwrite=overwrite, source=source)
     kid = summary["kernel_distance"]
     skipped = summary["not_embedded"]
-    store = f"images of {Path(summary['data']).name} (--data)"
+    store = f"images of {data_name(summary['data'])} (--data)"
     if skipped["real"] or skipped["generated"]:
         print(f"{summary['features']['embedder']} could not embed {skipped['generated']} "
               f"generated and {skipped['real']} {store} (e.g. no face found); they are "

@@ -31,6 +31,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator, store_classes
+from latentplay.audit.distribution import data_name
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
@@ -196,10 +197,10 @@ def audit_fidelity(
         if trend is not None:
             summary.setdefault("trends", {})[name] = trend
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
-        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, data.path.name)
+        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, data_name(data.path))
     _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result,
-                      data.path.name)
-    _copies_figure(out / "copies.png", real_images, fake_images, result, data.path.name)
+                      data_name(data.path))
+    _copies_figure(out / "copies.png", real_images, fake_images, result, data_name(data.path))
     (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
