@@ -133,3 +133,17 @@ def test_rows_without_a_file_name_are_listed(tmp_path: Path, split: str | None) 
     check_rejected(store, dirty)
     kept = [s for s in order if split is None or good[s]["split"] == split]
     _compare(store, {s: good[s] for s in kept}, kept)
+
+
+def test_label_files_not_in_utf8_are_one_line(tmp_path: Path) -> None:
+    """A non-UTF-8 attribute file (failing on its header) or partition file is a UserError
+    naming the file, not a UnicodeDecodeError."""
+    make_celeba(tmp_path / "src")
+    part = tmp_path / "src" / "list_eval_partition.txt"
+    part.write_bytes(part.read_bytes() + b"\xff\xfe 0\n")
+    with pytest.raises(UserError, match=r"list_eval_partition\.txt is not UTF-8 text"):
+        celeba.convert(tmp_path / "src", tmp_path / "out", workers=1)
+    attr = tmp_path / "src" / "list_attr_celeba.txt"
+    attr.write_bytes(b"\xff\xfe" + attr.read_bytes())
+    with pytest.raises(UserError, match=r"list_attr_celeba\.txt is not UTF-8 text"):
+        celeba.convert(tmp_path / "src", tmp_path / "out", workers=1)

@@ -87,3 +87,20 @@ def test_array_images_are_png() -> None:
     cell, reason = prepare_image("x[0]", None, np.full((64, 64), 255, np.uint8), resize=32,
                                  resample="box", mode=None)
     assert reason is None and cell["bytes"][:4] == b"\x89PNG"
+
+
+def test_a_damaged_array_member_is_one_line(tmp_path: Path) -> None:
+    """An imgs or latents_classes member that is not a .npy array is a UserError naming it."""
+    classes = io.BytesIO()
+    np.save(classes, np.zeros((3, 6), np.int64))
+    imgs = io.BytesIO()
+    np.save(imgs, np.zeros((3, 64, 64), np.uint8))
+    for bad, match in (("imgs", "imgs is not a readable .npy array"),
+                       ("latents_classes", "latents_classes is not a readable .npy array")):
+        path = tmp_path / f"{bad}.npz"
+        with zipfile.ZipFile(path, "w") as zf:
+            for key, good in (("imgs", imgs), ("latents_classes", classes)):
+                data = good.getvalue()
+                zf.writestr(f"{key}.npy", data[:20] if key == bad else data)
+        with pytest.raises(UserError, match=match):
+            dsprites.convert(path, tmp_path / f"out_{bad}", workers=1)

@@ -16,6 +16,7 @@ from convert_helpers import (
     write_truncated,
 )
 
+from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.sources import fairface
 
@@ -123,3 +124,17 @@ def test_service_test_is_never_made_up(tmp_path: Path) -> None:
         ["train/1.jpg", "20-29", "Male", "White"], ["train/2.jpg", "3-9", "Female", "Black"]])
     early = fairface.convert(src, tmp_path / "early", workers=1)
     assert len(early) == 2 and not early.schema.has_attribute("service_test")
+
+
+def test_a_label_file_not_in_utf8_is_one_line_and_keeps_the_store(ff, tmp_path: Path) -> None:
+    """A non-UTF-8 byte past the first read buffer fails while the rows stream into the store:
+    one UserError naming the file, and the store already at --out is left as it was."""
+    src = ff[0]
+    old = fairface.convert(src, tmp_path / "out", workers=1)
+    before = rows(old)
+    label = src / "fairface_label_val.csv"
+    label.write_bytes(label.read_bytes() + b"\n".join(
+        [b"val/1.jpg,20-29,Male,White,False"] * 1000 + [b"val/1.jpg,20-29,Male,Jos\xe9,False\n"]))
+    with pytest.raises(UserError, match=r"fairface_label_val\.csv is not UTF-8 text"):
+        fairface.convert(src, tmp_path / "out", workers=1, overwrite=True)
+    assert rows(st.load(tmp_path / "out")) == before

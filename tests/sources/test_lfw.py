@@ -88,3 +88,14 @@ def test_wrong_layout(tmp_path: Path) -> None:
     write_image(tmp_path / "src" / "a.jpg", face(0))
     with pytest.raises(UserError, match="lfw: expected lfw/"):
         lfw.convert(tmp_path / "src", tmp_path / "out")
+
+
+def test_a_pairs_file_not_in_utf8_is_one_line(tmp_path: Path) -> None:
+    """pairs.txt is read after the rows are written: a non-UTF-8 byte in it is one UserError
+    naming the file, and nothing is written to --out."""
+    make_lfw(tmp_path / "LFW")
+    pairs = tmp_path / "LFW" / "pairs.txt"
+    pairs.write_bytes(pairs.read_bytes() + b"Jos\xe9\t1\t2\n")
+    with pytest.raises(UserError, match=r"pairs\.txt is not UTF-8 text"):
+        lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=1)
+    assert not (tmp_path / "out").exists()

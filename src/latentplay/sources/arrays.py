@@ -40,8 +40,21 @@ def npz_members(path: Path) -> list[str]:
 def npz_header(path: Path, key: str) -> tuple[tuple[int, ...], np.dtype]:
     """Shape and dtype of array ``key`` in an ``.npz`` without reading its data."""
     with zipfile.ZipFile(path) as zf, zf.open(f"{key}.npy") as fh:
-        shape, _, dtype = _npy_header(fh)
+        shape, _, dtype = _npy_header(fh, f"{path}:{key}")
     return shape, dtype
+
+
+def npz_array(path: Path, key: str) -> np.ndarray:
+    """Array ``key`` of the ``.npz`` at ``path``, read whole; a damaged member is a
+    :class:`UserError`."""
+    try:
+        with np.load(path) as npz:
+            array = npz[key]
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{path}:{key} is not a readable .npy array ({exc})") from None
+    if not isinstance(array, np.ndarray):  # np.load hands back the raw bytes of a non-.npy member
+        raise UserError(f"{path}:{key} is not a .npy array")
+    return array
 
 
 def npz_chunks(path: Path, key: str, rows: int) -> Iterator[np.ndarray]:
@@ -50,20 +63,24 @@ def npz_chunks(path: Path, key: str, rows: int) -> Iterator[np.ndarray]:
     Raises :class:`TruncatedArray` if the member ends early.
     """
     with zipfile.ZipFile(path) as zf, zf.open(f"{key}.npy") as fh:
-        shape, fortran, dtype = _npy_header(fh)
+        shape, fortran, dtype = _npy_header(fh, f"{path}:{key}")
         if fortran and len(shape) > 1:
             raise UserError(f"{path}:{key} is stored in Fortran order; cannot stream it")
         yield from _chunks(fh, shape, dtype, rows)
 
 
-def _npy_header(fh: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
-    version = np.lib.format.read_magic(fh)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-    else:
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+def _npy_header(fh: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype of the ``.npy`` stream ``fh`` (``where`` names it)."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise UserError(f"{where} is not a readable .npy array ({exc})") from None
     if dtype.hasobject:
-        raise UserError("cannot stream an array of Python objects")
+        raise UserError(f"{where}: cannot stream an array of Python objects")
     return tuple(shape), bool(fortran), dtype
 
 

@@ -32,6 +32,7 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    reading,
     run,
     split_attribute,
 )
@@ -69,7 +70,7 @@ def _read_map(path: Path) -> dict[str, str]:
     """``file -> value`` of a two-column partition or identity file (txt or Kaggle csv)."""
     csv = path.suffix == ".csv"
     out: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
+    with reading(path), open(path, encoding="utf-8") as fh:
         if csv:
             next(fh, None)  # header
         for line in fh:
@@ -90,11 +91,16 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     attr_file = root / attr_name
     image_dir = next((root / d for d in image_dirs if (root / d).is_dir()), root / image_dirs[-1])
     csv = attr_file.suffix == ".csv"
-    fh = open(attr_file, encoding="utf-8")  # noqa: SIM115 - closed by inputs()
     first_row = 2 if csv else 3  # line number of the first image's row
-    if not csv:
-        next(fh, None)  # the image count
-    names = _fields(next(fh, ""), csv)
+    with reading(attr_file):
+        fh = open(attr_file, encoding="utf-8")  # noqa: SIM115 - closed by inputs()
+        try:
+            if not csv:
+                next(fh, None)  # the image count
+            names = _fields(next(fh, ""), csv)
+        except BaseException:
+            fh.close()
+            raise
     names = names[1:] if csv else names  # Kaggle's header starts with image_id
     if tuple(names) != ATTRIBUTES:
         fh.close()
@@ -141,7 +147,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         return labels
 
     def inputs() -> Iterator[Record | Rejected]:
-        with fh:
+        with fh, reading(attr_file):
             for number, line in enumerate(fh, start=first_row):
                 if not line.strip():
                     continue

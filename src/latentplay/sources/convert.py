@@ -33,6 +33,7 @@ import tempfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -573,18 +574,40 @@ def relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Turn the failures of reading label file ``path`` -- not UTF-8 text, not a CSV the
+    ``csv`` module can parse, unreadable -- into one :class:`UserError` line naming it."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path} is not UTF-8 text ({exc.reason}: byte "
+                        f"{exc.object[exc.start:exc.start + 1]!r}); save it as UTF-8") from None
+    except csv.Error as exc:
+        raise UserError(f"{path} is not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path} ({exc.strerror or exc})") from None
+
+
 def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """Header and ``(line number, row)`` pairs of a CSV file, streamed.
 
     Rows shorter than the header have None for the missing fields (see ``csv.DictReader``).
+    A file that is not UTF-8 text or not a CSV fails (now or while streaming) with a
+    :class:`UserError`.
     """
-    fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by the generator
-    reader = csv.DictReader(fh)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    with reading(path):
+        fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by rows()
+        reader = csv.DictReader(fh)
+        try:
+            header = [h.strip() for h in (reader.fieldnames or [])]
+        except BaseException:
+            fh.close()
+            raise
     reader.fieldnames = header
 
     def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        with fh:
+        with fh, reading(path):
             for row in reader:
                 yield reader.line_num, row
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.sources.arrays import TruncatedArray, npz_chunks, npz_header, npz_members
+from latentplay.sources.arrays import TruncatedArray, npz_array, npz_chunks, npz_header, npz_members
 from latentplay.sources.convert import ConvertOptions, Plan, Record, Rejected, check_split, run
 from latentplay.sources.shapes import FACTOR_NAMES, FACTOR_SIZES, FACTOR_VALUES, attributes
 from latentplay.store.io import Store
@@ -50,8 +50,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         raise UserError(f"dsprites: expected arrays imgs and latents_classes in {path}; "
                         f"found {', '.join(keys) or 'none'}")
     shape, _ = npz_header(path, "imgs")
-    with np.load(path) as npz:
-        classes = np.asarray(npz["latents_classes"])
+    classes = npz_array(path, "latents_classes")
     if len(shape) != 3 or classes.ndim != 2 or classes.shape != (shape[0], len(SIZES)):
         raise UserError(f"dsprites: expected imgs (N, 64, 64) and latents_classes (N, 6) in "
                         f"{path}; found {shape} and {classes.shape}")

@@ -40,6 +40,7 @@ from latentplay.sources.convert import (
     categorical,
     check_split,
     pairs_table,
+    reading,
     run,
 )
 from latentplay.store.io import Store
@@ -73,7 +74,7 @@ def image_name(identity: str, number: str) -> str:
 def read_pairs(path: Path) -> list[list[str]]:
     """``[fold, identity_a, file_a, identity_b, file_b, same]`` rows of View 2's pairs file
     (its first line gives the folds and the pairs of each kind per fold)."""
-    with open(path, encoding="utf-8") as fh:
+    with reading(path), open(path, encoding="utf-8") as fh:
         lines = [line.split() for line in fh if line.strip()]
     try:
         per_fold = 2 * int(lines[0][1]) if len(lines[0]) == 2 else len(lines)
@@ -104,7 +105,7 @@ def read_attributes(path: Path) -> tuple[list[str], dict[tuple[str, int], list[f
     scores (names with spaces become folder names with underscores)."""
     names: list[str] = []
     scores: dict[tuple[str, int], list[float]] = {}
-    with open(path, encoding="utf-8") as fh:
+    with reading(path), open(path, encoding="utf-8") as fh:
         for line in fh:
             fields = line.rstrip("\n").split("\t")
             if line.startswith("#"):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.sources.arrays import TruncatedArray, npz_chunks, npz_header, npz_members
+from latentplay.sources.arrays import TruncatedArray, npz_array, npz_chunks, npz_header, npz_members
 from latentplay.sources.convert import ConvertOptions, Plan, Record, Rejected, check_split, run
 from latentplay.sources.dsprites import find_npz
 from latentplay.store.groundtruth import mixed_radix_index
@@ -76,8 +76,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         raise UserError(f"mpi3d: expected images of shape (N, 64, 64, 3) in {path}; found {shape}")
     label_key = next((k for k in LABEL_KEYS if k in keys), None)
     if label_key is not None:
-        with np.load(path) as npz:
-            factors = np.asarray(npz[label_key]).astype(np.int64)
+        factors = npz_array(path, label_key).astype(np.int64)
         if factors.shape != (shape[0], len(SIZES)):
             raise UserError(f"mpi3d: {label_key} in {path} should be ({shape[0]}, 7); "
                             f"found {factors.shape}")

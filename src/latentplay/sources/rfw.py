@@ -35,6 +35,7 @@ from latentplay.sources.convert import (
     categorical,
     check_split,
     pairs_table,
+    reading,
     run,
 )
 from latentplay.store.io import Store
@@ -62,7 +63,7 @@ def read_pairs(path: Path, race: str) -> list[list[str]]:
     """``[fold, race, identity_a, file_a, identity_b, file_b, same]`` rows of one pairs file,
     ``fold`` the pair's position among the file's pairs lines divided by :data:`FOLD_PAIRS`."""
     rows: list[list[str]] = []
-    with open(path, encoding="utf-8") as fh:
+    with reading(path), open(path, encoding="utf-8") as fh:
         for line in fh:
             f = line.split()
             fold = str(len(rows) // FOLD_PAIRS)
