@@ -130,6 +130,15 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["sample", "{cvae}"], "give --condition smile=...,gender=..."),
         (["sample", "{cvae}", "--condition", "smile=0"], "give --condition smile=...,gender=..."),
         (["traverse", "{cvae}", "--condition", "smile=0"], "give --condition smile=...,gender=..."),
+        (["traverse", "{cvae}", "--condition", "smil=0"],
+         "unknown condition ['smil']; the model takes ['smile', 'gender']"),
+        (["sweep", "{cvae}", "--attribute", "smile", "--condition", "gendr=female"],
+         "unknown condition ['gendr']; the model takes ['smile', 'gender']"),
+        (["sweep", "{cvae}", "--attribute", "gender", "--condition", "smil=0"],
+         "unknown condition ['smil']; the model takes ['smile', 'gender']"),
+        (["sample", "{vae}", "--condition", "smile=0"], "this model is not conditional; pass no "
+         "condition"),
+        (["traverse", "{vae}", "--condition", "smile=0"], "this model is not conditional"),
         (["traverse", "{vae}", "--axes", "9"], "out of range"),
         (["traverse", "{vae}", "--top", "-2"], "--top >= 1"),
         (["traverse", "{vae}", "--pca", "--top", "0"], "--top >= 1"),
@@ -149,6 +158,7 @@ def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path
     r = cli("latent", *argv, "--out", tmp_path / "x.png")
     assert r.code == 2, r.err
     assert r.err.startswith("error: ") and message in r.err
+    assert len(r.err.strip().splitlines()) == 1  # one line, no traceback
     assert not (tmp_path / "x.png").exists()
 
 
@@ -389,3 +399,38 @@ def test_direction_cautions_when_holding_others_leaves_little_pattern(cli, faces
     r = cli("latent", "direction", path, "--column", "c", "--attribute", "smile",
             "--out", tmp_path / "again.json")
     assert r.code == 0 and "caution:" not in r.out
+
+
+def test_direction_leaves_out_non_finite_codes_and_measures_sds_on_fitted_rows(
+        cli, faces_store: Path, tmp_path: Path) -> None:
+    # the embedder failed on 6 faces (NaN codes); hair colour black vs blond, held off gender:
+    # its SDs are measured on the black and blond rows it was fitted on, as an unheld fit's are
+    from latentplay.latent.directions import Direction
+
+    data = st.load(faces_store)
+    gender, hair = (np.asarray(data.labels(a)) for a in ("gender", "hair_color"))
+    codes = np.random.default_rng(0).standard_normal((len(data), 3))
+    codes[:, 0] += 2 * gender
+    codes[:, 1] += 3 * (hair == 0) + 0.5 * gender
+    codes[:6] = np.nan
+    codes = codes.astype(np.float32)
+    path = Path(st.save(st.add_column(data, "c", codes), tmp_path / "faces").path)
+    gender_json, hair_json = tmp_path / "gender.json", tmp_path / "hair.json"
+    r = cli("latent", "direction", path, "--column", "c", "--attribute", "gender",
+            "--out", gender_json)
+    assert r.code == 0, r.err
+    assert "left out: 6 of 400 rows whose 'c' codes hold non-finite values" in r.out
+    assert Direction.from_json(gender_json).n == 394
+    r = cli("latent", "direction", path, "--column", "c", "--attribute", "hair_color",
+            "--positive", "black", "--negative", "blond", "--orthogonal-to", gender_json,
+            "--out", hair_json)
+    assert r.code == 0, r.err
+    held = Direction.from_json(hair_json)
+    coded = np.isfinite(codes).all(1)
+    fitted = coded & np.isin(hair, [0, 2])
+    assert held.n == fitted.sum() and held.conditioned_on == ["gender: male vs female"]
+    on_fitted = held.spread_on(codes[fitted])
+    assert held.sd == pytest.approx(on_fitted.sd)
+    assert held.pattern_sd == pytest.approx(on_fitted.pattern_sd)
+    on_all = held.spread_on(codes[coded])
+    assert abs(on_all.sd - held.sd) > 0.05 * held.sd  # the rows chosen make a difference

@@ -129,10 +129,22 @@ def test_fit_direction_rejects_bad_codes(planted):
     z, w = planted
     with pytest.raises(UserError, match=r"\(N, D\) array"):
         fit_direction(z[0], _binary(z, w)[:1], kind="categorical")
+    with pytest.raises(UserError, match="all 2000 labelled rows of 'a' hold non-finite"):
+        fit_direction(np.full_like(z, np.nan), _binary(z, w), kind="categorical", attribute="a")
+
+
+def test_rows_with_non_finite_codes_are_left_out(planted):
+    # an embedder that failed on some faces leaves NaN (or inf) codes: those rows are not fitted
+    z, w = planted
     bad = z.copy()
-    bad[3, 0] = np.nan
-    with pytest.raises(UserError, match="non-finite values in 1 rows"):
-        fit_direction(bad, _binary(z, w), kind="categorical")
+    bad[:5, 0] = np.nan
+    bad[5:8, 3] = np.inf
+    y = _binary(z, w)
+    found = fit_direction(bad, y, kind="categorical")
+    assert found.n == N - 8 and found == fit_direction(z[8:], y[8:], kind="categorical")
+    values = z @ w
+    assert fit_direction(bad, values, kind="continuous") == fit_direction(z[8:], values[8:],
+                                                                          kind="continuous")
 
 
 def test_orthogonalize_removes_the_others():

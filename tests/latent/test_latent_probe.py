@@ -48,6 +48,19 @@ def test_missing_labels_are_left_out() -> None:
     assert probe(z, values, "continuous").n == 293
 
 
+def test_rows_with_non_finite_codes_are_left_out() -> None:
+    # an embedder that failed on some faces leaves NaN codes: those rows are not probed
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(300, 3))
+    y = (z[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(float)
+    bad = z.copy()
+    bad[:9, 1] = np.nan
+    left, full = probe(bad, y, "categorical"), probe(z[9:], y[9:], "categorical")
+    assert left.n == 291 and (left.linear, left.knn) == (full.linear, full.knn)
+    with pytest.raises(UserError, match="no row is left to probe"):
+        probe(np.full_like(z, np.nan), y, "categorical")
+
+
 def test_informativeness_is_mutual_information_over_entropy() -> None:
     rng = np.random.default_rng(2)
     z = rng.normal(size=(500, 3))
@@ -67,15 +80,18 @@ def test_bad_labels(labels: np.ndarray, message: str) -> None:
         probe(np.random.default_rng(0).normal(size=(100, 2)), labels, "categorical")
 
 
-def test_non_finite_codes_are_named_before_the_order_r2() -> None:
-    """A code of NaN on a labelled row of ordered classes: the error says the column holds
-    non-finite values (not that a fold could not be fitted, with advice to use fewer folds)."""
+def test_non_finite_codes_are_left_out_of_the_order_r2() -> None:
+    """A code of NaN on a labelled row of ordered classes: the row is left out of the order R²
+    too (not a fold that cannot be fitted)."""
     rng = np.random.default_rng(0)
     z = rng.normal(size=(100, 3))
-    z[0] = np.nan
+    z[:, 0] += np.arange(100) % 3
     y = (np.arange(100) % 3).astype(float)
-    with pytest.raises(UserError, match="^column 'z' holds non-finite values$"):
-        probe(z, y, "categorical", places=y.copy(), attribute="tone")
+    bad = z.copy()
+    bad[0] = np.nan
+    left = probe(bad, y, "categorical", places=y.copy(), attribute="tone")
+    full = probe(z[1:], y[1:], "categorical", places=y[1:].copy(), attribute="tone")
+    assert left.n == 99 and left.order_r2 == full.order_r2
 
 
 @pytest.fixture
@@ -296,3 +312,20 @@ def test_rows_of_class_unknown_are_unlabelled(tmp_path: Path) -> None:
     assert (found.linear, found.knn) == (known.linear, known.knn)
     direct = probe(z, tone, "categorical", cv=3, class_names=["light", "dark", "unknown"])
     assert direct.n == found.n and direct.chance == 0.5
+
+
+def test_probe_command_counts_rows_with_non_finite_codes(cli, faces_store: Path,
+                                                         tmp_path: Path) -> None:
+    data = st.load(faces_store)
+    codes = np.random.default_rng(0).normal(size=(len(data), 4)).astype(np.float32)
+    codes[:, 0] += 4 * np.asarray(data.labels("gender"))
+    codes[:, 1] += np.asarray(data.labels("skin_tone"))  # an ordered attribute: order R² too
+    codes[[3, 50, 77]] = np.nan
+    path = st.save(st.add_column(data, "c", codes), tmp_path / "faces").path
+    r = cli("latent", "probe", path, "--columns", "c", "--attributes", "gender,skin_tone",
+            "--cv", "3", "--out", tmp_path / "probe")
+    assert r.code == 0, r.err
+    assert "left out: 3 of 400 rows probed, whose 'c' codes hold non-finite values" in r.out
+    found = json.loads((tmp_path / "probe" / "probe.json").read_text())["probes"]
+    assert [p["n"] for p in found] == [397, 397]
+    assert found[0]["linear"] > 0.9 and found[1]["order_r2"] > 0.5

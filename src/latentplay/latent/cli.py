@@ -525,23 +525,26 @@ def direction(
         raise UserError(f"--out must name a .json file, got {out}")
     others = [dr.Direction.from_json(p) for p in split_names(orthogonal_to)]
     store = load(data)
-    found = dr.fit_store_direction(store, column, attribute, positive=positive,
-                                   negative=negative, method=method, cv=cv, seed=seed)
+    found, held = dr.fit_held_direction(store, column, attribute, others, positive=positive,
+                                        negative=negative, method=method, cv=cv, seed=seed)
     cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))
                for o in others}
-    z = vectors(store, column)
     primary_sd = found.pattern_sd
-    if others:
-        found = dr.orthogonalize(found, *others).spread_on(z)
+    found = held
     found.to_json(make_parents(out))
+    z = vectors(store, column)
+    coded = np.isfinite(z).all(axis=1)  # (N,) rows the fit could use
     attr = store.schema.attribute(attribute)
-    labels = store.labels(attribute)
+    labels = np.asarray(store.labels(attribute))[coded]
     names = attr.level_names if attr.kind != "continuous" else None
-    save_figure(distance_histogram(found.project(z), labels, names, found.label),
+    save_figure(distance_histogram(found.project(z[coded]), labels, names, found.label),
                 out.with_suffix(".png"))
     persons = ", each person's codes in one fold" if found.folds == "persons" else ""
     typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "
                f"({cv}-fold{persons}, {found.method})")
+    if not coded.all():
+        typer.echo(f"left out: {int((~coded).sum())} of {len(z)} rows whose {column!r} codes hold "
+                   "non-finite values")
     if found.weak:
         typer.echo(f"caution: near chance; the boundary barely predicts {attribute}, so moving "
                    "codes along it changes what they vary most in, not that attribute")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -241,7 +242,8 @@ def fit_direction(
     """Fit the direction of an attribute on latent codes.
 
     Args:
-        z: ``(N, D)`` latent codes.
+        z: ``(N, D)`` latent codes; rows holding a non-finite value (e.g. a face the embedder
+            failed on) are left out, like unlabelled rows.
         y: ``(N,)`` labels: class codes (categorical) or values (continuous); NaN (and, for
             class codes, negative values) mark unlabelled rows, which are left out.
         kind: ``categorical`` or ``continuous``.
@@ -262,6 +264,14 @@ def fit_direction(
             together (else a model scores by recognising persons from their other photos),
             and each side needs at least ``cv`` persons.
     """
+    return _fit(z, y, kind, positive, negative, classes, method, cv, seed, c, attribute, groups)[0]
+
+
+def _fit(z: np.ndarray, y: np.ndarray, kind: str, positive: str | int | None,
+         negative: str | int | None, classes: list[str] | None, method: str | None, cv: int,
+         seed: int, c: float, attribute: str, groups: np.ndarray | None
+         ) -> tuple[Direction, np.ndarray]:
+    """:func:`fit_direction`'s direction and the ``(M, D)`` float64 codes it was fitted on."""
     method = _method(kind, method)
     if c <= 0:
         raise UserError(f"regularisation c must be positive, got {c}")
@@ -271,29 +281,34 @@ def fit_direction(
     y = np.asarray(y)
     if y.shape != (len(z),):
         raise UserError(f"labels must have shape ({len(z)},) to match the codes, got {y.shape}")
-    if not np.isfinite(z).all():
-        raise UserError(f"the latent codes hold non-finite values in "
-                        f"{int((~np.isfinite(z)).any(axis=1).sum())} rows")
     sides: tuple[str, str] | None = None
     if kind == "categorical":
         keep, target, pos, neg = _binary_target(y, positive, negative, classes, attribute)
         sides = (neg or "rest", pos)
-        _check_classes(target, sides, cv)
     else:
         if positive is not None or negative is not None:
             raise UserError(f"{attribute!r} is continuous; positive/negative classes only apply "
                             "to categorical attributes")
         keep, target, pos, neg = *_continuous_target(y), None, None
+    coded = np.isfinite(z).all(axis=1)  # (N,) rows whose codes are all finite
+    if keep.any() and not coded[keep].any():
+        raise UserError(f"the codes of all {int(keep.sum())} labelled rows of {attribute!r} hold "
+                        "non-finite values; no row is left to fit")
+    target = target[coded[keep]]
+    keep &= coded
+    if sides is not None:
+        _check_classes(target, sides, cv)
+    else:
         _check_values(target, cv, attribute)
     z = z[keep]
     groups = None if groups is None else np.asarray(groups)[keep]
     score = float(cv_scores(_model(method, c, seed), z, target, kind, cv, seed, groups,
                             attribute=attribute, class_names=sides).mean())
     vector, offset = _boundary(_model(method, c, seed).fit(z, target), target, kind, attribute)
-    return Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
-                     method=method, offset=offset, score=score, n=len(target),
-                     pattern=_pattern(z, vector),
-                     folds="rows" if groups is None else "persons").spread_on(z)
+    found = Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
+                      method=method, offset=offset, score=score, n=len(target),
+                      pattern=_pattern(z, vector), folds="rows" if groups is None else "persons")
+    return found.spread_on(z), z
 
 
 def _pattern(z: np.ndarray, normal: np.ndarray) -> np.ndarray:
@@ -330,6 +345,35 @@ def fit_store_direction(
     ``person``) shows persons in several rows, the score's folds keep each person's rows
     together.
     """
+    return _fit_store(store, column, attribute, positive, negative, method, cv, seed, c)[0]
+
+
+def fit_held_direction(
+    store: Store,
+    column: str | np.ndarray,
+    attribute: str,
+    others: Sequence[Direction],
+    *,
+    positive: str | int | None = None,
+    negative: str | int | None = None,
+    method: str | None = None,
+    cv: int = 5,
+    seed: int = 0,
+    c: float = 1.0,
+) -> tuple[Direction, Direction]:
+    """The direction of :func:`fit_store_direction` (same arguments) and that direction held
+    off ``others`` (:func:`orthogonalize`), its ``sd`` and ``pattern_sd`` measured on the
+    codes it was fitted on, as the unheld direction's are (no ``others``: the direction
+    twice)."""
+    found, fitted = _fit_store(store, column, attribute, positive, negative, method, cv, seed, c)
+    return found, orthogonalize(found, *others).spread_on(fitted) if others else found
+
+
+def _fit_store(store: Store, column: str | np.ndarray, attribute: str, positive: str | int | None,
+               negative: str | int | None, method: str | None, cv: int, seed: int, c: float
+               ) -> tuple[Direction, np.ndarray]:
+    """:func:`fit_store_direction`'s direction and the ``(M, D)`` float64 codes it was fitted
+    on."""
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)
@@ -340,15 +384,13 @@ def fit_store_direction(
         attr.kind == "factor" and chosen)
     kind = "categorical" if categorical else "continuous"
     if along_order:
-        found = fit_direction(z, _order_positions(attr, labels), kind="continuous",
-                              method=method, cv=cv, seed=seed, c=c, attribute=attr.name,
-                              groups=groups)
+        found, fitted = _fit(z, _order_positions(attr, labels), "continuous", None, None, None,
+                             method, cv, seed, c, attr.name, groups)
         ends = [attr.level_names[k] for k in _order(attr)]
-        return dataclasses.replace(found, negative=ends[0], positive=ends[-1])
+        return dataclasses.replace(found, negative=ends[0], positive=ends[-1]), fitted
     y = labels if categorical or attr.kind == "continuous" else _factor_values(attr, labels)
-    return fit_direction(z, y, kind=kind, positive=positive, negative=negative,
-                         classes=attr.level_names if categorical else None, method=method,
-                         cv=cv, seed=seed, c=c, attribute=attr.name, groups=groups)
+    return _fit(z, y, kind, positive, negative, attr.level_names if categorical else None,
+                method, cv, seed, c, attr.name, groups)
 
 
 def orthogonalize(primary: Direction, *others: Direction) -> Direction:

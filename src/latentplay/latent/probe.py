@@ -19,7 +19,8 @@ For one column ``z`` ``(N, D)`` and one attribute:
   divided by the attribute's entropy — which axes carry it (1: the axis determines it).
   The histogram estimate is biased upwards by about ``(20 - 1)(K - 1) / (2 N)`` nats.
 
-Rows with a missing label (or of the class ``unknown``) are left out of that attribute's probe.
+Rows with a missing label (or of the class ``unknown``) are left out of that attribute's probe,
+and so are rows whose codes hold a non-finite value (a face the embedder failed on).
 Folds are stratified for categorical attributes and seeded. When the rows are photos of persons
 who appear in several (``groups``; :func:`probe_store` takes the store's ``identity``, or
 ``person``), each person's photos stay in one fold: otherwise a model scores by recognising the
@@ -180,9 +181,10 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     """Probe codes ``z`` ``(N, D)`` for labels ``y`` ``(N,)`` (class codes, negative or NaN
     for missing; or continuous values, NaN for missing); ``places`` ``(N,)`` (NaN: outside
     the order) adds the order R² of ordered classes; ``groups`` ``(N,)`` (persons) keeps each
-    group's rows in one fold. A :class:`UserError` when a class has fewer labelled rows (or,
-    with ``groups``, persons) than the ``cv`` folds; ``class_names`` (indexed by class code;
-    default the codes) name it, and rows of a class named ``unknown`` are unlabelled."""
+    group's rows in one fold. Rows whose codes hold a non-finite value are left out. A
+    :class:`UserError` when a class has fewer labelled rows (or, with ``groups``, persons)
+    than the ``cv`` folds; ``class_names`` (indexed by class code; default the codes) name
+    it, and rows of a class named ``unknown`` are unlabelled."""
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -194,8 +196,12 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
     if kind == "categorical" and class_names is not None and UNKNOWN in class_names:
         keep &= y != list(class_names).index(UNKNOWN)  # rows without a value
     placed = np.zeros(len(y), bool) if places is None else np.isfinite(places)
-    if not np.isfinite(z[keep | placed]).all():
-        raise UserError(f"column {column!r} holds non-finite values")
+    coded = np.isfinite(z).all(axis=1)  # (N,) rows whose codes are all finite
+    if keep.any() and not coded[keep].any():
+        raise UserError(f"column {column!r} holds non-finite values in all {int(keep.sum())} "
+                        f"labelled rows of {attribute!r}; no row is left to probe")
+    keep &= coded
+    placed &= coded
     order_r2 = None
     if places is not None:
         order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z[placed],
@@ -243,7 +249,9 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     ``max_rows`` random rows; folds keep each person's photos together when the store's
     ``identity`` (or ``person``) repeats persons. A named attribute that cannot be probed
     (a class with fewer rows or persons than folds) is an error; a default one is left out,
-    with the reason appended to ``skipped`` (an error when every one is left out)."""
+    with the reason appended to ``skipped`` (an error when every one is left out). Rows whose
+    codes in a column hold a non-finite value are left out of that column's probes, with a
+    count appended to ``skipped``."""
     if not columns:
         raise UserError("name at least one vector column to probe")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
@@ -271,6 +279,11 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
         raise UserError(f"no attribute could be probed: {reasons[0]}")
     if skipped is not None:
         skipped += reasons
+        for c in columns:
+            bad = int((~np.isfinite(codes[c]).all(axis=1)).sum())
+            if bad:
+                skipped.append(f"{bad} of {len(rows)} rows probed, whose {c!r} codes hold "
+                               "non-finite values")
     return out
 
 
