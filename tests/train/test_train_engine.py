@@ -343,3 +343,38 @@ def test_progress_leaves_nothing_on_a_piped_stdout(shapes_store: Path, tiny: lis
     out, err = capfd.readouterr()
     assert [line for line in out.splitlines() if not line.strip()] == []
     assert "epoch 1/1" not in err          # standard error is no terminal here either
+
+
+class _PeerWentNonFinite:
+    """Fabric as one of two processes sees it when only the other process's losses were
+    non-finite: ``all_reduce`` adds the other's flag 1 to every pending step."""
+
+    world_size = 2
+
+    def __init__(self, fabric: object) -> None:
+        self.device = fabric.device  # type: ignore[attr-defined]
+
+    def all_reduce(self, tensor: torch.Tensor, reduce_op: str) -> torch.Tensor:
+        assert reduce_op == "sum"
+        return tensor + 1
+
+
+def test_under_ddp_every_process_stops_where_one_process_loss_went_non_finite(
+        run: Path, tmp_path: Path) -> None:
+    """A process whose own losses stayed finite stops at the same step as the one whose loss
+    did not (going on alone, it would wait for the other at the next gradient all-reduce)."""
+    import shutil
+
+    from latentplay.train.config import load_run_config
+    from latentplay.train.engine import Engine
+
+    copy = shutil.copytree(run, tmp_path / "copy")
+    engine = Engine(load_run_config(copy / "config.yaml"), copy, progress=False)
+    finite = [(step, ["loss", "recon"], torch.tensor([1.0, 2.0])) for step in (7, 8)]
+    engine.pending = list(finite)
+    engine._check_finite()  # one process: its own finite losses pass
+    assert engine.pending == []
+    engine.pending = list(finite)
+    engine.fabric = _PeerWentNonFinite(engine.fabric)  # type: ignore[assignment]
+    with pytest.raises(NonFiniteLoss, match="a loss term of another process became non-finite at step 7"):
+        engine._check_finite()

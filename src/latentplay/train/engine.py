@@ -283,10 +283,15 @@ class Engine:
             self._check_finite()
 
     def _check_finite(self) -> None:
-        """Raise :class:`NonFiniteLoss` for the first pending step with a NaN/inf entry."""
+        """Raise :class:`NonFiniteLoss` for the first pending step with a NaN/inf entry. Under
+        DDP the processes agree on that step (a process that went on alone would wait for the
+        others at its next collective call)."""
         if not self.pending:
             return
-        flags = torch.stack([~torch.isfinite(v).all() for _, _, v in self.pending]).cpu()
+        flags = torch.stack([~torch.isfinite(v).all() for _, _, v in self.pending]).float()
+        if self.fabric.world_size > 1:
+            flags = self.fabric.all_reduce(flags, reduce_op="sum")
+        flags = flags.cpu() > 0
         pending, self.pending = self.pending, []
         if not bool(flags.any()):
             return
@@ -295,7 +300,8 @@ class Engine:
         bad = [(n, v) for n, v in zip(names, vals, strict=True) if not math.isfinite(v)]
         # name the loss term itself rather than the totals it feeds
         bad.sort(key=lambda item: (0 if "/" in item[0] else 1 if item[0] == "recon" else 2))
-        term, value = bad[0]
+        what = (f"loss term {bad[0][0]!r} became {bad[0][1]}" if bad
+                else "a loss term of another process became non-finite")
         also = f" (also non-finite: {', '.join(n for n, _ in bad[1:])})" if len(bad) > 1 else ""
         if (self.run_dir / ckpt.STATE_FILE).exists():
             then = (f"The last good checkpoint (step {self.last_good}) is kept in {self.run_dir}; "
@@ -305,7 +311,7 @@ class Engine:
             then = ("No checkpoint was written yet; lower optim.lr or check the data and start "
                     "a new run")
         raise NonFiniteLoss(
-            f"loss term {term!r} became {value} at step {step} (epoch {self.epoch + 1}){also}; "
+            f"{what} at step {step} (epoch {self.epoch + 1}){also}; "
             f"training stopped. {then}"
         )
 
