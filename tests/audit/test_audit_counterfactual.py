@@ -747,3 +747,36 @@ def test_python_api_and_the_printed_lines(coded: Path, vae_run: Path,
     assert profile_lines(p)[0] == ("skin_tone read on 30 faces under 2 edits "
                                    "(each in its own folder):")
     assert len(profile_lines(p)) == 1 + 4
+
+
+def test_excess_interval_counts_the_spread_between_random_directions() -> None:
+    """Three random directions flipping 20 % of the faces each, or one flipping 60 % and two
+    none: each face's mean over the directions is the same, yet only the second baseline
+    depends on which directions were drawn, so its excess interval is wider (a bootstrap over
+    faces alone gives both the same)."""
+    from latentplay.audit.counterfactual import Counterfactuals
+    from latentplay.audit.counterfactual_values import ValueCounterfactuals, change_table
+
+    n = 200
+    proba = np.zeros((n, 2, 2))
+    proba[:, :, 0] = 1
+    proba[: n // 2, 1] = [0, 1]                         # the direction flips half the faces
+    agree, differ = np.zeros((3, n, 2), int), np.zeros((3, n, 2), int)
+    for d in range(3):
+        agree[d, 40 * d:40 * (d + 1), 1] = 1            # disjoint 20 % each
+    differ[0, :120, 1] = 1                              # 60 %, then none and none
+    widths = []
+    for random in (agree, differ):
+        r = Counterfactuals(["0", "+1"], np.array([0.0, 1.0]), 0, ["a", "b"], proba, random)
+        np.testing.assert_allclose(r.random_flips()[:, 1], np.repeat([1 / 3, 0], [120, 80]))
+        row = next(x for x in flip_table(r, np.zeros(n, int), ["a"], n_boot=500)
+                   if x["group"] == "all faces" and x["step"] == "+1")
+        assert row["excess"] == pytest.approx(0.5 - 0.2)
+        widths.append(row["excess_high"] - row["excess_low"])
+        values = ValueCounterfactuals(["0", "+1"], np.array([0.0, 1.0]), 0, "v",
+                                      proba[:, :, 1].copy(), random.astype(float))
+        row = next(x for x in change_table(values, np.zeros(n, int), ["a"], n_boot=500)
+                   if x["group"] == "all faces" and x["step"] == "+1")
+        widths.append(row["excess_high"] - row["excess_low"])
+    assert widths[2] > 2 * widths[0] and widths[3] > 2 * widths[1]
+    assert widths[2] > 0.5 and widths[3] > 0.5     # the baseline ranges over 0 % to 60 %

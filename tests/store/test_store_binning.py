@@ -28,10 +28,10 @@ def _store(path: Path) -> st.Store:
 def test_cut_includes_each_lower_edge():
     assert cut(AGES.astype(np.float64), [20, 40, 60]).tolist() == [0, 0, 1, 1, 1, 2, 2, 3, 3, 4]
     assert group_names([20, 40, 60]) == ["<20", "[20, 40)", "[40, 60)", ">=60"]
-    assert group_names([-52.2008, 47.2712]) == ["<-52.2", "[-52.2, 47.3)", ">=47.3"]
-    # a fourth digit keeps 1.2341 and 1.2349 apart
-    assert group_names([1.2341, 1.2349, 1234.5]) == ["<1.234", "[1.234, 1.235)",
-                                                    "[1.235, 1234)", ">=1234"]
+    # every edge written exactly: 47.3 would name a value of 47.28 in the group from 47.3
+    assert group_names([-52.2008, 47.2712]) == ["<-52.2008", "[-52.2008, 47.2712)", ">=47.2712"]
+    assert group_names([1.2341, 1.2349, 1234.5]) == ["<1.2341", "[1.2341, 1.2349)",
+                                                    "[1.2349, 1234.5)", ">=1234.5"]
 
 
 def test_large_edges_keep_their_whole_units():
@@ -51,6 +51,30 @@ def test_a_value_equal_to_an_edge_starts_its_group(tmp_path: Path) -> None:
     new = bin_store(tmp_path / "s", "score", edges=[0.3, 0.7])
     assert new.labels("score_group").tolist() == [0, 1, 1, 2, 2, 2]
     assert new.schema.history[-1]["edges"] == [0.3, 0.7]
+
+
+def test_group_names_read_back_as_the_groups_binned(tmp_path: Path) -> None:
+    """Readers of groups named as intervals (``audit accuracy`` of a value against them, a
+    value head's group agreement) cut values by the bounds read from the names: every value
+    binned at quantile edges of measured values, an edge itself too, is named in the group it
+    is in, and read back into it."""
+    from latentplay.store.binning import group_bounds, interval_codes
+
+    schema = Schema(attributes=[Attribute("score", "continuous", range=(-100, 100))],
+                    provenance=Provenance(source="test", converter="unit"))
+    scores = np.array([-60.1234, -52.2008, -52.19, 0.7, 47.2712, 47.28, 47.31, 80.5],
+                      np.float32)
+    rng = np.random.default_rng(0)
+    batch = {"image": [st.encode_png(im) for im in rng.integers(0, 256, (8, 4, 4, 3), np.uint8)],
+             "score": scores}
+    st.build([batch], schema, tmp_path / "s")
+    for kwargs in ({"edges": [-52.2008, 47.2712]}, {"quantiles": 4}, {"edges": [0.7]}):
+        new = bin_store(tmp_path / "s", "score", overwrite=True, **kwargs)
+        binned = new.labels("score_group")
+        bounds = group_bounds(new.schema.attribute("score_group").names)
+        values = new.labels("score").astype(np.float64)
+        assert interval_codes(values, bounds).tolist() == binned.tolist(), kwargs
+        assert ((bounds[binned, 0] <= values) & (values < bounds[binned, 1])).all(), kwargs
 
 
 def test_quantile_groups_have_equal_counts():

@@ -25,7 +25,8 @@ At each step, :func:`counterfactuals` and the tables report:
   to the attribute's (a step is as many standard deviations of the edited codes along each).
   A decoder changes an image whichever way its code moves, and a classifier may change its
   mind on any changed image; the direction's **excess** flip rate over the random
-  directions', with a bootstrap 95 % interval over faces, is what the attribute itself does;
+  directions', with a bootstrap 95 % interval over faces and the random directions both
+  (:func:`excess_intervals`), is what the attribute itself does;
 - with **check** annotators, their readings at each step: one of the edited attribute says
   whether the edit moves it (an edit that does not says nothing about the classifier's
   sensitivity to it); an independent one of the classifier's own attribute (CLIP, another
@@ -52,7 +53,7 @@ from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.outputs import finite_or_none
-from latentplay.resample import difference_intervals, mean_intervals
+from latentplay.resample import cluster_sums, difference_intervals, mean_intervals, resampled
 
 ALL = "all faces"
 """The group of every face in :func:`flip_table`."""
@@ -403,8 +404,10 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
     faces, per step (``step``: its label): faces ``n``, ``flips``, ``rate`` with its Wilson
     ``low`` / ``high``, and ``p_reference``, the mean probability of each face's class at the
     reference step; with random directions also their ``random_rate`` and the ``excess`` over
-    it with a bootstrap 95 % interval over faces never narrower than Newcombe's score interval
-    for paired rates (``excess_low`` / ``excess_high``, :func:`~latentplay.resample.difference_intervals`).
+    it with a bootstrap 95 % interval that resamples the faces and the random directions
+    (:func:`excess_intervals`: the few directions drawn are a sample too), never narrower than
+    Newcombe's score interval for paired rates (``excess_low`` / ``excess_high``,
+    :func:`~latentplay.resample.difference_intervals`).
 
     ``places`` ``(K,)`` gives the classifier's classes places in an order (-1: outside it,
     e.g. ``unknown``); then ``shift`` is the mean place of the class read minus the place read
@@ -421,6 +424,7 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
         read[read < 0] = np.nan
         moved = read - read[:, [result.zero]]
     rand = result.random_flips()
+    each = (result.random != result.reference[None, :, None]).astype(float)   # (R, n, A)
     p_ref = result.reference_proba()
     members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
     rows: list[dict[str, object]] = []
@@ -434,8 +438,12 @@ def flip_table(result: Counterfactuals, groups: np.ndarray, names: Sequence[str]
                    else mean_intervals(flips[mask].astype(float), units, n_boot, seed))
         if rand is not None:
             excess = flips[mask] - rand[mask]  # (n, A)
-            excess_ci = difference_intervals(flips[mask].astype(float), rand[mask], units,
-                                             n_boot, seed)
+            paired = difference_intervals(flips[mask].astype(float), rand[mask], units,
+                                          n_boot, seed)
+            both = excess_intervals(flips[mask].astype(float), each[:, mask], units, n_boot,
+                                    seed)
+            excess_ci = np.stack([np.fmin(paired[:, 0], both[:, 0]),
+                                  np.fmax(paired[:, 1], both[:, 1])], axis=1)
         if moved is not None and persons is not None:
             shift_ci = cluster_intervals(moved[mask], units, n_boot, seed)
         for j, label in enumerate(result.labels):
@@ -467,6 +475,40 @@ def cluster_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: 
     for j in range(values.shape[1]):
         if len(np.unique(units[np.isfinite(values[:, j])])) < 2:
             out[j] = np.nan
+    return out
+
+
+def excess_intervals(edited: np.ndarray, random: np.ndarray, units: np.ndarray, n_boot: int,
+                     seed: int) -> np.ndarray:
+    """``(A, 2)`` bootstrap 95 % percentile intervals of the column means of ``edited``
+    ``(n, A)`` (a flip, an absolute change) minus those of the same values ``random``
+    ``(R, n, A)`` along ``R`` random directions (NaN: not read, left out).
+
+    The random directions are a sample too: with three of them, the baseline depends on which
+    three were drawn. So each of the ``n_boot`` draws takes the clusters of ``units`` ``(n,)``
+    (faces, or persons with all of their faces) with replacement and, independently, ``R``
+    of the directions with replacement (a two-level bootstrap); its excess is the mean of
+    ``edited`` over the drawn faces minus the mean over the drawn directions of each one's
+    mean over the drawn faces. Directions that disagree widen the interval; a single one
+    (``R`` = 1) shows no spread between directions. NaN in a column whose ``edited`` values
+    come from fewer than two clusters (a point interval, as :func:`cluster_intervals`)."""
+    r, n, a = random.shape
+    read, read_random = np.isfinite(edited), np.isfinite(random)
+    by_face = np.where(read_random, random, 0.0).transpose(1, 0, 2).reshape(n, r * a)
+    per_face = np.concatenate([np.where(read, edited, 0.0), read, by_face,
+                               read_random.transpose(1, 0, 2).reshape(n, r * a)], axis=1)
+    boot = resampled(cluster_sums(units, list(per_face.T)), n_boot, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = boot[:, :a] / boot[:, a:2 * a]                                  # (n_boot, A)
+        along = (boot[:, 2 * a:2 * a + r * a] / boot[:, 2 * a + r * a:]).reshape(n_boot, r, a)
+        picks = np.random.default_rng((seed, 1)).multinomial(r, np.full(r, 1 / r), n_boot)
+        weight = picks[:, :, None] * np.isfinite(along)                       # (n_boot, R, A)
+        excess = mean - (weight * np.nan_to_num(along)).sum(axis=1) / weight.sum(axis=1)
+    out = np.full((a, 2), np.nan)
+    for j in range(a):
+        finite = excess[np.isfinite(excess[:, j]), j]
+        if len(finite) and len(np.unique(units[read[:, j]])) >= 2:
+            out[j] = np.percentile(finite, [2.5, 97.5])
     return out
 
 

@@ -7,7 +7,8 @@ group and over all faces:
 - the mean **change** of the reading from the face's unedited one (+: the reading grows),
   with a normal 95 % interval — which way the reader moves (faces read older as skin darkens);
 - the mean **absolute change**, and along random directions the same; the **excess** of the
-  direction's over theirs (bootstrap 95 % interval over faces) is what the attribute does;
+  direction's over theirs (bootstrap 95 % interval over faces and random directions) is what
+  the attribute does;
 - how far the reading of the face as the model sees it is from its unedited decoding's.
 
 Readings the reader could not make (NaN: no face found) are left out, face by face and step by
@@ -32,6 +33,7 @@ from latentplay.audit.counterfactual import (
     Edits,
     check_columns,
     cluster_intervals,
+    excess_intervals,
     mean_interval,
     read_edits,
 )
@@ -132,13 +134,16 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
     faces, per step: faces read at the step and unedited ``n``, the mean ``change`` with a
     normal 95 % interval (``change_low`` / ``change_high``), the mean ``abs_change``; with
     random directions their ``random_abs_change`` and the ``excess`` of the absolute change
-    over it with a bootstrap 95 % interval over faces (``excess_low`` / ``excess_high``).
+    over it with a bootstrap 95 % interval over faces and random directions (``excess_low`` /
+    ``excess_high``, :func:`~latentplay.audit.counterfactual.excess_intervals`).
     With ``persons`` ``(n,)`` (some with several faces) both intervals are bootstraps over
     persons. An interval needs two faces (two persons) read: None otherwise."""
     changes = result.changes()
     rand = result.random_changes()
     if rand is not None:
         changes = np.where(np.isfinite(rand), changes, np.nan)  # faces read on both sides
+        each = np.where(np.isfinite(changes), np.abs(
+            result.random - result.readings[None, :, [result.zero]]), np.nan)   # (R, n, A)
     members = [(name, np.asarray(groups) == k) for k, name in enumerate(names)]
     rows: list[dict[str, object]] = []
     for name, mask in [*members, (ALL, np.ones(len(changes), bool))]:
@@ -149,7 +154,8 @@ def change_table(result: ValueCounterfactuals, groups: np.ndarray, names: Sequen
                                                                    seed)
         if rand is not None:
             excess = np.abs(changes[mask]) - rand[mask]          # (m, A), NaN: unread
-            excess_ci = cluster_intervals(excess, units, n_boot, seed)
+            excess_ci = excess_intervals(np.abs(changes[mask]), each[:, mask], units, n_boot,
+                                         seed)
         for j, label in enumerate(result.labels):
             x = changes[mask, j]
             x = x[np.isfinite(x)]

@@ -63,9 +63,12 @@ def edge_texts(edges: Sequence[float]) -> list[str]:
 
 
 def group_names(edges: Sequence[float]) -> list[str]:
-    """Names of the ``len(edges) + 1`` groups: ``<20``, ``[20, 40)``, ..., ``>=60``; edges
-    as :func:`edge_texts` writes them."""
-    text = edge_texts(edges)
+    """Names of the ``len(edges) + 1`` groups: ``<20``, ``[20, 40)``, ..., ``>=60``; each edge
+    written exactly, as the shortest decimal that reads back as the float32 edge :func:`cut`
+    compares the store's values with (``47.2712``, not ``47.3``, which would name a value of
+    47.28 in the group from 47.3): a name states its group's bounds, and
+    :func:`group_bounds` reads them back."""
+    text = [np.format_float_positional(np.float32(e), unique=True, trim="-") for e in edges]
     inner = [f"[{a}, {b})" for a, b in zip(text[:-1], text[1:], strict=True)]
     return [f"<{text[0]}", *inner, f">={text[-1]}"]
 
@@ -88,11 +91,13 @@ def group_bounds(names: Sequence[str]) -> np.ndarray | None:
     range of whole numbers includes its last year, ``0-2`` is ``[0, 3)``; ``more than 70``
     follows ``60-69`` and so starts at 70) or ``(0, 2)``, ``(4, 6)`` (Adience's ages, read as
     ``0-2``, ``4-6``). None unless every name reads as an interval and
-    the intervals follow each other without overlapping."""
+    the intervals follow each other without overlapping. The bounds are float32 numbers (as
+    float64), the precision the store holds values in and :func:`cut` compares them at: a
+    value written as a bound (0.7) falls in the group it starts, as it was binned."""
     bounds = [_interval(name) for name in names]
     if not bounds or any(b is None for b in bounds):
         return None
-    out = np.array(bounds, dtype=np.float64).reshape(-1, 2)
+    out = np.array(bounds, dtype=np.float32).astype(np.float64).reshape(-1, 2)
     if (out[:, 0] >= out[:, 1]).any() or (out[1:, 0] < out[:-1, 1]).any():
         return None
     return out
