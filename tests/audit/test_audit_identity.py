@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from latentplay.audit.counterfactual import condition_edits, direction_edits
-from latentplay.audit.identity import identity_along, identity_embedder, identity_table
+from latentplay.audit.identity import Identity, identity_along, identity_embedder, identity_table
 from latentplay.embed.base import Embedder
 from latentplay.errors import UserError
 
@@ -186,3 +186,25 @@ def test_a_group_without_any_similarity_writes_no_nan() -> None:
     assert all(r[key] is None for r in alone for key in ("low", "high", "loss_low", "loss_high"))
     json.dumps(table, allow_nan=False)              # every row is valid JSON
     assert any(r["loss_low"] is not None for r in table if r["group"] == "a")
+
+
+def test_the_loss_interval_counts_the_spread_between_random_directions() -> None:
+    """Three random directions keeping similarity 0.8 each, or one at 0.4 and two at 1.0: each
+    face's mean over them is the same, yet only the second baseline depends on which
+    directions were drawn, so its loss interval is wider."""
+    n = 200
+    sim = np.ones((n, 2))
+    sim[:, 1] = np.linspace(0.5, 0.7, n)
+    agree = np.ones((3, n, 2))
+    agree[:, :, 1] = 0.8
+    differ = np.ones((3, n, 2))
+    differ[0, :, 1] = 0.4
+    widths = []
+    for random in (agree, differ):
+        found = Identity("code", ["0", "+1"], 0, sim, random, between=0.1)
+        row = next(r for r in identity_table(found, np.zeros(n, int), ["a"], n_boot=500)
+                   if r["group"] == "all faces" and r["step"] == "+1")
+        assert row["loss"] == pytest.approx(0.8 - 0.6)
+        assert row["loss_low"] <= row["loss"] <= row["loss_high"]
+        widths.append(row["loss_high"] - row["loss_low"])
+    assert widths[1] > 5 * widths[0]

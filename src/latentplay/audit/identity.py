@@ -11,7 +11,8 @@ Shen et al. 2020). Two references make the number readable:
 - the same steps along the audit's **random directions**: a decoder changes a face whichever
   way its code moves; ``loss`` is the similarity along random directions minus the
   similarity along the attribute (+: the attribute's edit changes the person more than an
-  edit of the same size in another direction), with a bootstrap 95 % interval over faces;
+  edit of the same size in another direction), with a bootstrap 95 % interval over faces
+  and the random directions (:func:`~latentplay.audit.counterfactual.excess_intervals`);
 - the similarity **between different faces** (every pair of unedited decodings): ``kept``
   rescales a similarity to 1 for the unedited face and 0 for another face,
   ``(similarity - between) / (1 - between)``;
@@ -34,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from latentplay.audit.counterfactual import ALL, Decoder, Edits, read_along
+from latentplay.audit.counterfactual import ALL, Decoder, Edits, excess_intervals, read_along
 from latentplay.embed.base import Embedder, embed_images, make_embedder
 from latentplay.outputs import finite_or_none
 from latentplay.resample import mean_intervals
@@ -122,8 +123,8 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
     faces compared (``n``) and those without a face found (``not_found``), the mean
     ``similarity`` with a bootstrap 95 % interval, ``kept`` (rescaled between another face,
     0, and the face itself, 1) and, with random directions, their ``random_similarity`` and
-    ``loss`` (random minus attribute) with its interval. Intervals are over faces, or over
-    persons when ``persons`` ``(n,)`` repeat them."""
+    ``loss`` (random minus attribute) with its interval, which resamples the random directions
+    too. Intervals are over faces, or over persons when ``persons`` ``(n,)`` repeat them."""
     sim = identity.similarity
     rand = None
     if len(identity.random):
@@ -140,7 +141,8 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
         sim_ci = mean_intervals(sim[mask], units, n_boot, seed)
         if rand is not None:
             loss = rand[mask] - sim[mask]
-            loss_ci = mean_intervals(loss, units, n_boot, seed)
+            loss_ci = -excess_intervals(sim[mask], identity.random[:, mask], units, n_boot,
+                                        seed)[:, ::-1]
         for j, label in enumerate(identity.labels):
             read = np.isfinite(sim[mask, j])
             mean = float(sim[mask, j][read].mean()) if read.any() else None
