@@ -133,3 +133,26 @@ def test_factor_vae_ignores_a_constant_dimension_without_pruning() -> None:
                            num_train=200, num_eval=100, num_variance_estimate=500, prune_threshold=0.0)
     assert scores["eval_accuracy"] == 1.0
     assert scores["num_active_dims"] == 4.0
+
+
+@pytest.mark.parametrize(
+    ("name", "sizes"),
+    [("mig", {"num_train": 0}), ("irs", {"num_train": 0}), ("sap_fast", {"num_test": 0}),
+     ("dci_fast", {"num_test": 0}), ("modularity_fast", {"num_test": 0})],
+)
+def test_a_sample_size_of_zero_is_a_one_line_error(name: str, sizes: dict[str, int]) -> None:
+    """Sampling no points used to fail inside numpy ("need at least one array to concatenate")."""
+    with pytest.raises(UserError, match="sample sizes .* must be at least 1, got 0"):
+        metrics.score(name, ground_truth=FactorsAsObservations(), represent=identity, **sizes)
+
+
+@pytest.mark.parametrize("name", ["mig", "factor_vae_fast", "beta_vae_fast"])
+def test_transposed_codes_are_refused(name: str) -> None:
+    """Codes returned as ``(D, n)`` for a batch of n were reshaped to ``(n, D)``: the values of
+    different observations and dimensions were silently mixed and scored."""
+
+    def transposed(x: np.ndarray) -> np.ndarray:
+        return identity(x).T
+
+    with pytest.raises(UserError, match="one row of codes per observation"):
+        metrics.score(name, ground_truth=FactorsAsObservations(), represent=transposed, num_train=64)

@@ -40,13 +40,20 @@ def represent_factors(
 
     Raises:
         UserError: the representation returned NaN or infinite codes (metrics would otherwise
-            drop such dimensions as inactive, or fail inside a classifier).
+            drop such dimensions as inactive, or fail inside a classifier), or not one row of
+            codes per observation (a transposed ``(D, n)`` batch would be silently scrambled).
     """
     batch_size = max(int(batch_size), 1)
     out = []
     for start in range(0, len(factors), batch_size):
         obs = ground_truth.sample_observations_from_factors(factors[start : start + batch_size], rng)
-        out.append(_floats(np.asarray(represent(obs))).reshape(len(obs), -1))
+        codes = np.asarray(represent(obs))
+        if codes.ndim == 0 or codes.shape[0] != len(obs):
+            raise UserError(
+                f"the representation returned an array of shape {codes.shape} for {len(obs)} "
+                "observations; it must return one row of codes per observation, (n, D)"
+            )
+        out.append(_floats(codes).reshape(len(obs), -1))
     codes = np.concatenate(out, axis=0)
     if not np.all(np.isfinite(codes)):
         raise UserError("the representation returned NaN or infinite codes")
@@ -72,7 +79,12 @@ def sample_factors_codes(
 
     Returns:
         ``(factors (N, K) int64, codes (N, D) float)``.
+
+    Raises:
+        UserError: ``num_points`` is below 1.
     """
+    if num_points < 1:
+        raise UserError(f"sample sizes (num_train, num_test) must be at least 1, got {num_points}")
     factors = np.asarray(ground_truth.sample_factors(int(num_points), rng), dtype=np.int64)
     return factors, represent_factors(ground_truth, represent, factors, rng, batch_size)
 
