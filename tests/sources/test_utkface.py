@@ -263,3 +263,27 @@ def test_a_photograph_published_in_several_folders_is_converted_once(tmp_path: P
     assert [f for f, _ in rows(store)] == [copies[0], "part1/20_1_2_20170109142408076.jpg"]
     check_rejected(store, {copies[1]: f"same photograph as {copies[0]}",
                            copies[2]: f"same photograph as {copies[0]}"})
+
+
+def test_a_folder_that_cannot_be_read_is_listed_as_rejected(utk, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subfolder the converter may not list (permissions) cannot have its files listed one by
+    one: rejected.csv names the folder instead of leaving its images out silently."""
+    import os
+
+    src, good, dirty = utk
+    real = os.scandir
+
+    def scandir(path):  # noqa: ANN001, ANN202
+        if isinstance(path, str | os.PathLike) and Path(path).name == "crop_part1":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    store = utkface.convert(src, tmp_path / "out", workers=1)
+    assert any(name.startswith("crop_part1/") for name in good)
+    assert rows(store) == expected({k: v for k, v in good.items() if not k.startswith("crop_part1/")})
+    found = rejected(store)
+    assert found["crop_part1/"] == "folder not readable (Permission denied)"
+    assert not any(p.startswith("crop_part1/") and p != "crop_part1/" for p in found)
+    assert store.schema.provenance.counts["rejected"] == len(found)

@@ -574,6 +574,20 @@ def relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def walk_files(top: Path, root: Path) -> tuple[list[Path], list[Rejected]]:
+    """Every file under folder ``top``, sorted, and a :class:`Rejected` (named relative to
+    ``root``) for each folder under it that cannot be read: its files cannot be listed one by
+    one, so the folder is."""
+    unreadable: list[Rejected] = []
+
+    def note(error: OSError) -> None:
+        where = relative(Path(error.filename), root) if error.filename else str(top)
+        unreadable.append(Rejected(f"{where}/", f"folder not readable ({error.strerror or error})"))
+
+    files = sorted(Path(d) / f for d, _, names in os.walk(top, onerror=note) for f in names)
+    return files, unreadable
+
+
 @contextmanager
 def reading(path: Path) -> Iterator[None]:
     """Turn the failures of reading label file ``path`` -- not UTF-8 text, not a CSV the

@@ -42,6 +42,7 @@ from latentplay.sources.convert import (
     pairs_table,
     reading,
     run,
+    walk_files,
 )
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
@@ -129,7 +130,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     images = _images(root)
     beside = {name: next((p for p in (root / name, images.parent / name) if p.is_file()), None)
               for name in (PAIRS, ATTRIBUTES)}
-    files = sorted(Path(d) / f for d, _, names in os.walk(images) for f in names)
+    files, unreadable = walk_files(images, root)
     identities = sorted({p.parent.name for p in files if p.parent != images})
     code = {n: i for i, n in enumerate(identities)}
     names, scores = read_attributes(beside[ATTRIBUTES]) if beside[ATTRIBUTES] else ([], {})
@@ -138,6 +139,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                         "(above 0: present)") for n in names]
 
     def inputs() -> Iterator[Record | Rejected]:
+        yield from unreadable
         for path in files:
             source = path.relative_to(root).as_posix()
             match = NAME.match(path.name)
@@ -158,7 +160,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         return pairs_table("fold", read_pairs(beside[PAIRS]), rows,
                            lambda pair, side: f"{prefix}{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
 
-    return Plan(attrs, inputs(), total=len(files), finish=finish)
+    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish)
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

@@ -37,6 +37,7 @@ from latentplay.sources.convert import (
     pairs_table,
     reading,
     run,
+    walk_files,
 )
 from latentplay.store.io import Store
 
@@ -83,10 +84,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     check_split("rfw", options.split, ())
     base = _base(root)
     data = base / "data"
-    files: list[Path] = []
-    for dirpath, _, names in os.walk(data):
-        files.extend(Path(dirpath) / n for n in names)
-    files.sort()
+    files, unreadable = walk_files(data, root)
     identities = sorted({p.parent.name for p in files
                          if len(p.relative_to(data).parts) == 3})
     code = {n: i for i, n in enumerate(identities)}
@@ -94,6 +92,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
              categorical("identity", identities, "MS-Celeb-1M identity (RFW folder)")]
 
     def inputs() -> Iterator[Record | Rejected]:
+        yield from unreadable
         for path in files:
             rel = path.relative_to(data).parts
             source = path.relative_to(root).as_posix()
@@ -111,7 +110,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         return pairs_table(("fold", "race"), pairs, rows, lambda pair, side:
                            f"{prefix}/{pair[1]}/{pair[2 + 2 * side]}/{pair[3 + 2 * side]}")
 
-    return Plan(attrs, inputs(), total=len(files), finish=finish)
+    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish)
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

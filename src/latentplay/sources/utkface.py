@@ -30,6 +30,7 @@ from latentplay.sources.convert import (
     check_split,
     relative,
     run,
+    walk_files,
 )
 from latentplay.store.io import Store
 from latentplay.store.schema import Attribute
@@ -72,7 +73,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     if not root.is_dir():
         raise UserError(f"utkface: expected a folder of [age]_[gender]_[race]_[datetime].jpg "
                         f"images at {root}, found a file")
-    files = sorted(Path(d) / f for d, _, names in os.walk(root) for f in names)
+    files, unreadable = walk_files(root, root)
     if not any(NAME.match(f.name) for f in files):
         raise UserError(
             f"utkface: expected images named [age]_[gender]_[race]_[datetime].jpg "
@@ -81,6 +82,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
     def inputs() -> Any:
         first: dict[str, str] = {}  # [age]_[gender]_[race]_[datetime] -> source
+        yield from unreadable
         for path in files:
             source = relative(path, root)
             labels = parse_name(path.name)
@@ -93,7 +95,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             else:
                 yield Record(source, labels, file=str(path))
 
-    return Plan(attributes(), inputs(), total=len(files))
+    return Plan(attributes(), inputs(), total=len(files) + len(unreadable))
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
