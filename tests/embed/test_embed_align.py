@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from skimage import data
 
 from latentplay.embed.align import align_faces
 from latentplay.errors import UserError
@@ -17,3 +18,19 @@ def test_align_faces_refuses_an_unknown_template_or_size() -> None:
         align_faces(image, template="arcfce")
     with pytest.raises(UserError, match="size must be at least 16"):
         align_faces(image, size=8)
+
+
+def test_a_negative_padding_or_a_huge_upsampling_is_one_clear_error(blob_store, tmp_path, cli) -> None:
+    """dlib's chip asserts ``padding >= 0``: a negative (or NaN) padding was a RuntimeError
+    traceback from inside the store's build; an upsampling of 9 would read 4**9 times the
+    pixels. Both are refused before anything is written."""
+    image = data.astronaut()[None]  # a face: dlib's chip is cut
+    for padding in (-0.3, float("nan")):
+        with pytest.raises(UserError, match="padding must be at least 0"):
+            align_faces(image, padding=padding)
+    with pytest.raises(UserError, match=r"upsample must be in \[-1, 4\]"):
+        align_faces(image, upsample=9)
+    s = blob_store(n=2, size=40)
+    r = cli("data", "align", s.path, "--out", tmp_path / "x", "--padding", "-0.5")
+    assert r.code == 2 and "padding must be at least 0, got -0.5" in r.err
+    assert not (tmp_path / "x").exists()

@@ -203,3 +203,14 @@ def test_threads_give_the_sequential_results(monkeypatch):
     monkeypatch.setenv("LATENTPLAY_FACE_THREADS", "zero")
     with pytest.raises(UserError, match="LATENTPLAY_FACE_THREADS must be a positive number"):
         face_threads()
+
+
+def test_gray_with_alpha_is_read_as_gray(models):
+    """A gray-and-alpha photo (PIL's ``LA``, two channels) was passed to dlib as it was, which
+    raised a RuntimeError; it is its gray channel, as a plain gray photo is."""
+    gray = np.asarray(Image.fromarray(data.astronaut()).convert("L"))
+    la = np.stack([gray, np.full_like(gray, 255)], axis=-1)
+    assert models.find(la).box == models.find(gray).box
+    chips, found = align_faces([la, gray], size=64)
+    assert found.tolist() == [True, True]
+    np.testing.assert_array_equal(chips[0], chips[1])

@@ -263,6 +263,22 @@ def test_refusals(nets, tmp_path):
         make_embedder(f"onnx:{flat}")
 
 
+def test_a_nan_padding_is_refused(nets):
+    """``padding=nan`` passed the ``< 0`` check: the box crop's scale was NaN and every face
+    was embedded from a black crop, flagged as found."""
+    for align in ("box", "dlib"):
+        with pytest.raises(UserError, match="padding and threads must be >= 0"):
+            make_embedder(f"onnx:{nets['nchw']}", [f"align={align}", "padding=nan"])
+
+
+def test_a_gray_network_refuses_three_channel_statistics(nets):
+    """ImageNet's or CLIP's three means made a one-channel input three channels: an
+    onnxruntime traceback about the input's dimensions."""
+    for pixels in ("imagenet", "clip"):
+        with pytest.raises(UserError, match=f"reads one .gray. channel; pixels={pixels}"):
+            make_embedder(f"onnx:{nets['gray']}", [f"pixels={pixels}"])
+
+
 def test_embed_a_store_from_the_cli(cli, nets, tmp_path):
     images = np.random.default_rng(3).integers(0, 256, (12, 40, 40, 3), dtype=np.uint8)
     schema = st.Schema(attributes=[], provenance=st.Provenance(source="tests", converter="tests"))

@@ -195,6 +195,33 @@ def test_non_maximum_suppression():
     assert non_maximum_suppression(boxes, scores, iou=0.7).tolist() == [1, 3, 2, 0]
 
 
+class _Outputs:
+    """An onnxruntime session stand-in answering with fixed SCRFD outputs."""
+
+    def __init__(self, outputs: list[np.ndarray]) -> None:
+        self.outputs = outputs
+
+    def run(self, names: object, feeds: object) -> list[np.ndarray]:
+        return self.outputs
+
+
+def test_overlaps_are_measured_in_the_photos_pixels(nets):
+    """InsightFace divides the boxes by the input's scale before its NMS, whose areas count
+    both end pixels: two 10-px boxes of the input 4.55 px apart overlap by 0.41 there, but by
+    0.39 as the 40-px boxes of a photo four times larger, so both faces are kept."""
+    detector = ScrfdDetector(nets["det"])
+    scores = [np.zeros((n, 1), np.float32) for n in (12800, 3200, 800)]
+    boxes = [np.zeros((n, 4), np.float32) for n in (12800, 3200, 800)]
+    points = [np.zeros((n, 10), np.float32) for n in (12800, 3200, 800)]
+    scores[0][[0, 2]] = [[0.9], [0.8]]  # stride 8: places (0, 0) and (8, 0), anchor 0
+    boxes[0][0] = np.array([0, 0, 10, 10]) / 8  # input box (0, 0, 10, 10)
+    boxes[0][2] = np.array([8 - 4.55, 0, 14.55 - 8, 10]) / 8  # input box (4.55, 0, 14.55, 10)
+    detector.session = _Outputs(scores + boxes + points)
+    found = detector.detect(np.zeros((2560, 2560, 3), np.uint8))
+    np.testing.assert_allclose(found.boxes, [[0, 0, 40, 40], [18.2, 0, 58.2, 40]], atol=1e-4)
+    np.testing.assert_allclose(found.scores, [0.9, 0.8])
+
+
 def _dots(channel: np.ndarray) -> np.ndarray:
     """Centres of the five bright dots of ``channel``: ``(5, 2)`` (x, y), in no set order."""
     labels, n = ndimage.label(channel > 40)

@@ -53,7 +53,7 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
         ``(k, size, size, 3)`` uint8 crops of the ``k`` images with a face, and an ``(N,)``
         bool mask saying which images those were.
     """
-    check_settings(size, template)
+    check_settings(size, template, padding, upsample)
     crops, found = face_chips(
         images, lambda models, image, face: models.chip(image, face, template, size, padding),
         detector=detector, upsample=-1 if upsample is None else upsample, fallback="nan",
@@ -64,12 +64,18 @@ def align_faces(images: Images, size: int = 112, padding: float = 0.25,
     return np.stack(chips), found
 
 
-def check_settings(size: int, template: str) -> None:
-    """A :class:`UserError` for a crop under 16 pixels or a template not in :data:`TEMPLATES`."""
+def check_settings(size: int, template: str, padding: float = 0.25, upsample: int | None = None) -> None:
+    """A :class:`UserError` for a crop under 16 pixels, a template not in :data:`TEMPLATES`, a
+    negative (or NaN) padding, which dlib's chip refuses with a traceback, or upsampling outside
+    -1..4 (-1 or None: automatic; each step quadruples the pixels the detector reads)."""
     if size < 16:
         raise UserError(f"size must be at least 16, got {size}")
     if template not in TEMPLATES:
         raise UserError(f"template must be one of {', '.join(TEMPLATES)}, got {template!r}")
+    if not padding >= 0:
+        raise UserError(f"padding must be at least 0, got {padding}")
+    if upsample is not None and not -1 <= upsample <= 4:
+        raise UserError(f"upsample must be in [-1, 4], got {upsample}")
 
 
 def align_store(
@@ -93,7 +99,7 @@ def align_store(
     store = st.load(store) if not isinstance(store, st.Store) else store
     if not store.schema.image_column or store.schema.image_column not in store.columns:
         raise UserError("this store has no image column to align")
-    check_settings(size, template)
+    check_settings(size, template, padding, upsample)
     check_detector(detector)
     from latentplay.train.api import resolve_device
 

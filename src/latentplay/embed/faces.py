@@ -302,11 +302,12 @@ def check_face_options(kind: str, detector: str, fallback: str, upsample: int) -
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
-    """``(H, W, C)`` or ``(H, W)`` uint8 -> contiguous ``(H, W, 3)`` uint8 (what dlib takes)."""
+    """``(H, W, C)`` or ``(H, W)`` uint8 -> contiguous ``(H, W, 3)`` uint8 (what dlib takes):
+    gray (``C`` 1, or 2: gray and alpha) repeated, RGBA's alpha dropped."""
     if image.ndim == 2:
         image = image[..., None]
-    if image.shape[-1] == 1:
-        image = np.repeat(image, 3, axis=-1)
+    if image.shape[-1] in (1, 2):
+        image = np.repeat(image[..., :1], 3, axis=-1)
     elif image.shape[-1] == 4:
         image = image[..., :3]
     return np.ascontiguousarray(image, dtype=np.uint8)

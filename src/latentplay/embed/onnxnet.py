@@ -126,7 +126,7 @@ class OnnxConfig:
         check_face_options("onnx", self.detector, self.fallback, self.upsample)
         if not 0 < self.crop <= 1:
             raise UserError(f"onnx: crop must be in (0, 1], got {self.crop}")
-        if self.size < 0 or self.threads < 0 or self.padding < 0:
+        if self.size < 0 or self.threads < 0 or not self.padding >= 0:  # NaN too
             raise UserError("onnx: size, padding and threads must be >= 0")
         if self.engine not in ENGINES:
             raise UserError(f"onnx: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
@@ -268,6 +268,9 @@ class OnnxEmbedder(Embedder):
         else:  # the graph read the file already
             raw = self.graph.normalises_itself if self.graph is not None else normalises_itself(config.path)
             self.pixels = "raw" if raw else "arcface"
+        if self.layout.channels == 1 and len(PIXELS[self.pixels][1]) > 1:
+            raise UserError(f"{config.path}: the network reads one (gray) channel; pixels={self.pixels} "
+                            "standardises three (give arcface, facenet, unit or raw)")
         if config.align not in WHOLE_IMAGE:
             FaceModels.load()  # a missing dlib fails here
         side, c = self.layout.side, self.layout.channels

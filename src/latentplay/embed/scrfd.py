@@ -16,7 +16,7 @@ enough for photos that are mostly face) and placed in its top-left corner; pixel
 of every anchor, its box as distances (left, top, right, bottom) from the anchor's centre and
 its five points as offsets from that centre, both in units of the stride; anchors sit on the
 corners of each stride's grid, several per place. Detections over :data:`THRESHOLD` are kept,
-overlaps over :data:`NMS_IOU` removed (greedy, highest score first).
+overlaps over :data:`NMS_IOU` removed (greedy, highest score first, in the photo's pixels).
 """
 
 from __future__ import annotations
@@ -177,9 +177,9 @@ class ScrfdDetector:
         blob, scale = self.letterbox(image)
         outputs = self.session.run(None, {self.input_name: blob})
         boxes, scores, points = decode(outputs, self.side, threshold)
+        boxes = boxes / scale  # overlaps are measured in the photo's pixels, as InsightFace does
         keep = non_maximum_suppression(boxes, scores)
-        return Detections(boxes[keep] / scale, scores[keep],
-                          None if points is None else points[keep] / scale)
+        return Detections(boxes[keep], scores[keep], None if points is None else points[keep] / scale)
 
 
 @functools.lru_cache(maxsize=4)
