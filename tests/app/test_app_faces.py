@@ -130,3 +130,22 @@ def test_towards_class_offers_only_classes(coded_faces: Path, unknown_gender: An
     assert offered == ["female", "male"]
     for name in offered:
         assert faces.fit(pg, "vae_mu", "gender", name).n == int((gender < 2).sum())
+
+
+def test_an_attribute_with_one_class_is_one_clear_error(coded_faces: Path, tmp_path: Path) -> None:
+    """An attribute whose labelled rows hold one class has no direction: one message says so,
+    whether or not its class is chosen as the one to point to (not "say which one is
+    positive", then "class 'rest' has 0 labelled rows")."""
+    from latentplay import store as st
+
+    loaded = st.load(coded_faces)
+    only = st.Attribute("constant", "categorical", ["only"])
+    one_used = st.Attribute("glasses2", "categorical", ["no", "yes"])
+    zeros = np.zeros(len(loaded), dtype=np.int64)
+    path = tmp_path / "one_class"
+    st.save(st.add_attributes(loaded, {"constant": (only, zeros),
+                                       "glasses2": (one_used, zeros)}), path)
+    pg = Playground.open(data=path)
+    for attribute, positive in [("constant", None), ("constant", "only"), ("glasses2", "yes")]:
+        with pytest.raises(UserError, match=f"'{attribute}' has one class .* choose another"):
+            faces.fit(pg, "vae_mu", attribute, positive)

@@ -93,7 +93,10 @@ def test_busy_port_is_a_user_error(vae_run: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = int(busy.getsockname()[1])
-        with pytest.raises(UserError, match=f"cannot serve on 127.0.0.1:{port}"):
+        with pytest.raises(UserError, match=f"cannot serve on 127.0.0.1:{port}") as caught:
             launch(demo, "127.0.0.1", port, block=False)
+    # what to do on the command line, not Gradio's advice (an environment variable, launch())
+    assert "choose another --port" in str(caught.value)
+    assert "GRADIO_SERVER_PORT" not in str(caught.value)
     with pytest.raises(UserError, match="--port must be in 1..65535, got 99999"):
         launch(demo, "127.0.0.1", 99999, block=False)

@@ -104,5 +104,6 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, block: bo
     try:
         demo.launch(server_name=host, server_port=port, share=False, inbrowser=False,
                     prevent_thread_lock=not block, ssr_mode=False, quiet=True)
-    except OSError as exc:
-        raise UserError(f"cannot serve on {host}:{port}: {exc}") from None
+    except OSError:  # Gradio says "Cannot find empty port" for a bad host too
+        raise UserError(f"cannot serve on {host}:{port}: the port is in use or {host} is not "
+                        "an address of this machine; choose another --port (or --host)") from None

@@ -601,6 +601,11 @@ def _binary_target(
     pos = None if positive is None else _class_code(positive, names, attribute)
     neg = None if negative is None else _class_code(negative, names, attribute)
     known = [k for k, name in enumerate(names) if name != UNKNOWN]
+    present = [names[k] for k in known if (codes == k).any()]
+    if len(present) < 2:
+        found = f"one class ({present[0]})" if present else "no class"
+        raise UserError(f"{attribute!r} has {found} among its labelled rows; a direction "
+                        "separates two classes: choose another attribute")
     if len(known) == 2 and pos is None:
         pos = known[1] if neg is None else sum(known) - neg
     if pos is None:
@@ -620,7 +625,9 @@ def _check_classes(target: np.ndarray, names: tuple[str, str], cv: int) -> None:
     for code, name in enumerate(names):
         count = int((target == code).sum())
         if count < cv:
-            raise UserError(f"class {name!r} has {count} labelled rows; {cv}-fold "
+            side = (f"class {name!r}" if name != "rest"
+                    else f"the rest (classes other than {names[1]!r})")
+            raise UserError(f"{side} has {count} labelled rows; {cv}-fold "
                             f"cross-validation needs at least {cv}")
 
 
