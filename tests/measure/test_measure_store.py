@@ -315,3 +315,22 @@ def test_measures_on_two_threads_equal_one(faces, monkeypatch) -> None:
     for name, v in values["1"].items():
         np.testing.assert_array_equal(v, values["2"][name], err_msg=name)
     assert values["1"]["face_found"].sum() > 5
+
+
+def test_a_small_store_whose_faces_are_all_found_needs_no_ten(astronaut, tmp_path) -> None:
+    """The median fallback box wants 10 faces, or every sample image's face in a smaller store:
+    three photos whose faces are all found are measured, not refused."""
+    from PIL import Image
+
+    photo = np.asarray(Image.fromarray(astronaut).resize((256, 256), Image.Resampling.LANCZOS))
+    schema = st.Schema(attributes=[], provenance=st.Provenance(source="test", converter="unit"))
+    path = st.build([{"image": [st.encode_png(photo)] * 3}], schema,
+                    tmp_path / "three").path
+    out = measure_store(path, ["skin"], progress=False)
+    assert out.labels("face_found").tolist() == [1, 1, 1]
+    assert np.isfinite(out.labels("skin_ita")).all()
+    blank = np.full((256, 256, 3), 128, np.uint8)
+    path = st.build([{"image": [st.encode_png(im) for im in [photo] * 2 + [blank]]}],
+                    schema, tmp_path / "missed").path
+    with pytest.raises(UserError, match="found 2 faces in 3 sample images"):
+        measure_store(path, ["skin"], progress=False)

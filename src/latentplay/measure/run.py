@@ -104,7 +104,7 @@ _MISSED: dict[str, str] = {
 """What a run reads from a face the detector missed, by fallback (when it reads skin)."""
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
-MIN_FIT_FACES = 10
+MIN_FIT_FACES = 10  # faces found to place it (every image's, in a smaller sample)
 
 
 @dataclass
@@ -215,7 +215,8 @@ class Measurer(Embedder):
 
     def fit(self, images: Images) -> Measurer:
         """Place the fallback box: the median of the detected face boxes of ``images``, each
-        as (left, top, right, bottom) fractions of its image's width and height."""
+        as (left, top, right, bottom) fractions of its image's width and height; refused with
+        fewer than :data:`MIN_FIT_FACES` faces, unless every one of fewer images has one."""
         def relative_box(item: tuple[np.ndarray, Any]) -> tuple[float, float, float, float] | None:
             image, found = item
             if found is LOOK_ON_THREADS:
@@ -225,9 +226,10 @@ class Measurer(Embedder):
             box, (h, w) = found.box, image.shape[:2]
             return box.left() / w, box.top() / h, box.right() / w, box.bottom() / h
 
-        boxes = [b for b in map_faces(relative_box, self._with_faces(as_list(images))) if b is not None]
-        if len(boxes) < MIN_FIT_FACES:
-            raise UserError(f"the face detector found {len(boxes)} faces in {len(as_list(images))} "
+        images = as_list(images)
+        boxes = [b for b in map_faces(relative_box, self._with_faces(images)) if b is not None]
+        if len(boxes) < min(MIN_FIT_FACES, len(images)):  # a smaller sample: every face found
+            raise UserError(f"the face detector found {len(boxes)} faces in {len(images)} "
                             "sample images, too few to place a fallback box; use --fallback "
                             "whole (face crops) or nan")
         self.box = tuple(float(v) for v in np.median(np.array(boxes), axis=0))  # type: ignore[assignment]
