@@ -91,6 +91,7 @@ def test_similarities_by_hand() -> None:
                                          - found.similarity[:, 2].mean())
     assert plus["loss_low"] <= plus["loss"] <= plus["loss_high"]
     assert every["0"]["kept"] == pytest.approx(1.0) and every["0"]["loss"] == pytest.approx(0)
+    assert str(every["0"]["loss_low"]) == "0.0"  # not -0.0 in the CSV
     a = next(r for r in table if r["group"] == "a" and r["step"] == "+1")
     assert a["n"] == 2 and a["similarity"] == pytest.approx(found.similarity[:2, 2].mean())
 

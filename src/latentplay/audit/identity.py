@@ -141,8 +141,8 @@ def identity_table(identity: Identity, groups: np.ndarray, names: Sequence[str],
         sim_ci = mean_intervals(sim[mask], units, n_boot, seed)
         if rand is not None:
             loss = rand[mask] - sim[mask]
-            loss_ci = -excess_intervals(sim[mask], identity.random[:, mask], units, n_boot,
-                                        seed)[:, ::-1]
+            loss_ci = 0.0 - excess_intervals(sim[mask], identity.random[:, mask], units, n_boot,
+                                             seed)[:, ::-1]      # 0.0 - x: no negative zeros
         for j, label in enumerate(identity.labels):
             read = np.isfinite(sim[mask, j])
             mean = float(sim[mask, j][read].mean()) if read.any() else None
