@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
 from latentplay.viz.accuracy import accuracy_bars
 
@@ -117,3 +118,25 @@ def test_the_selective_panel_keeps_orange_for_all_rows_and_its_legend_off_the_cu
     for line in curves:
         points = line.get_transform().transform(line.get_xydata())
         assert not legend.count_contains(points), line.get_label()
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_calibration_says_what_its_colours_mean_and_keeps_its_titles_inside(groups: int) -> None:
+    """The groups' red / blue / grey are named on the over-confidence panel; with few groups
+    the reliability title (one panel wide) stays inside the figure and the two-line group
+    labels do not overlap each other."""
+    from latentplay.viz.accuracy import calibration_figure
+
+    fig = calibration_figure(_calibration(groups))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    bars = next(ax for ax in fig.axes if ax.get_xlabel().startswith("over-confidence"))
+    assert all(f"{c}:" in bars.get_xlabel() for c in ("red", "blue", "grey"))
+    page = fig.bbox
+    titles = [t for sub in fig.subfigs for t in sub.texts if t.get_text()]
+    for text in titles:
+        box = text.get_window_extent(renderer)
+        assert page.x0 - 1 <= box.x0 and box.x1 <= page.x1 + 1, text.get_text()
+    labels = [t.get_window_extent(renderer) for t in bars.get_yticklabels()]
+    for upper, lower in zip(labels, labels[1:], strict=False):
+        assert not upper.overlaps(lower)

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
 from latentplay.intervals import wilson_interval  # noqa: E402
@@ -123,7 +124,8 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     rows = [r for r in cal["groups"] if r.get("n")]
     cols = min(4, len(rows))
     grid = -(-len(rows) // cols)
-    fig = plt.figure(figsize=(2.7 * cols + 5.2, max(2.6 * grid, 1.3 + 0.45 * len(rows)) + 0.7),
+    bars = 0.4 * len(rows) + 1.4       # inches: two-line labels of each group, the axis label
+    fig = plt.figure(figsize=(2.7 * cols + 5.2, max(2.6 * grid, bars + 2.4) + 0.7),
                      layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[2.7 * cols, 5.2])
     axes = left.subplots(grid, cols, sharex=True, sharey=True, squeeze=False)
@@ -146,23 +148,27 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
                    edgecolor="black", lw=0.4, zorder=3)
         ax.set_title(f"{r['group']}: ECE {r['ece']:.3f}", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.set_box_aspect(1)           # square, however tall the bars beside make the figure
     for ax in axes.flat[len(rows):]:
         ax.set_visible(False)
     axes[0, 0].set_xlim(lowest - 0.02, 1.02)
     axes[0, 0].set_ylim(-0.03, 1.03)
     left.supxlabel("confidence (mean per bin)", fontsize=9)
     left.supylabel("accuracy", fontsize=9)
-    left.suptitle("reliability per group (orange: all rows)", fontsize=9)
-    ax, curves = right.subplots(2, 1, height_ratios=[max(2.0, 0.45 * len(rows)), 2.6])
+    left.suptitle(wrap_title("reliability per group (orange: all rows; the others coloured as "
+                             "their over-confidence, right)", 2.7 * cols - 0.3, 9), fontsize=9)
+    ax, curves = right.subplots(2, 1, height_ratios=[bars, 2.4])
     y = np.arange(len(rows))
     mid = np.array([r["overconfidence"] for r in rows])
     err = np.nan_to_num(np.abs(np.array([_column(rows, "low"), _column(rows, "high")]) - mid))
     ax.barh(y, mid, xerr=err, color=[_sure(r) for r in rows], alpha=0.85, capsize=3)
     ax.axvline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.set_yticks(y, [f"{r['group']} (n={r['n']})\nECE {r['ece']:.3f} (chance "
                       f"{r['ece_null']:.3f})" for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("over-confidence: mean confidence - accuracy", fontsize=9)
+    ax.set_xlabel("over-confidence: mean confidence - accuracy\n(red: its interval above 0, "
+                  "blue: below 0, grey: neither)", fontsize=9)
     note = ""
     trend = (cal.get("across") or {}).get("trend")
     if trend and np.isfinite(trend.get("slope", np.nan)):
@@ -201,7 +207,7 @@ def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float 
 
 def _sure(row: dict[str, Any]) -> str:
     """A group's colour: red when over-confident (interval above 0), blue when under-confident,
-    grey otherwise."""
+    grey otherwise (the over-confidence panel's label says so)."""
     if row["low"] is None:
         return "0.4"
     return "#c44e52" if row["low"] > 0 else "#4c72b0" if row["high"] < 0 else "0.4"
