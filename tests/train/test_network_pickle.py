@@ -32,8 +32,8 @@ import torch
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import Generator
 from latentplay.train import load_model
-from latentplay.train.network_pickle import Opaque, is_network_pickle, read_pickle, stylegan2_state
-from latentplay.train.pretrained import import_generator, read_stylegan2_state
+from latentplay.train.network_pickle import _ALLOWED, Opaque, is_network_pickle, read_pickle, stylegan2_state
+from latentplay.train.pretrained import import_generator, read_stylegan2_state, read_stylegan3_state
 
 REFERENCE = np.load(Path(__file__).parents[1] / "models" / "reference" / "stylegan2_nvidia.npz")
 BUFFERS = ("noise_const", "w_avg", "resample_filter")
@@ -300,6 +300,71 @@ def test_no_code_in_the_pickle_runs(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="holds no generator network"):
         read_stylegan2_state(tmp_path / "only.pkl")
     assert not sentinel.exists()
+
+
+def test_a_pickle_cannot_set_attributes_of_what_the_allowlist_gives(tmp_path: Path) -> None:
+    """BUILD on an allowlisted global, or on a dict or network the allowlist built, is refused:
+    it would let a file change torch's functions for the whole process, or give an object an
+    ``__array_interface__`` through which NumPy reads any address (a crash, or memory in images)."""
+    interface = {"__array_interface__": {"shape": (1,), "typestr": "<f8", "data": (8, True), "version": 3}}
+    as_state = pickle.dumps(interface, protocol=2)[2:-1]
+    defaults = pickle.dumps((None, {"__defaults__": (1,)}), protocol=2)[2:-1]
+    bodies = {"easydict": b"cdnnlib.util\nEasyDict\n)R" + as_state,
+              "ordered": b"ccollections\nOrderedDict\n)R" + as_state,
+              "network": b"ctorch_utils.persistence\n_reconstruct_persistent_obj\n}\x85R" + as_state,
+              **{f"{m}.{n}": f"c{m}\n{n}\n".encode() + defaults for m, n in _ALLOWED}}
+    before = torch._utils._rebuild_tensor_v2.__defaults__
+    for name, body in bodies.items():
+        (tmp_path / f"{name}.pkl").write_bytes(b"\x80\x02" + body + b"b.")
+        with pytest.raises(UserError, match="not a readable network pickle") as error:
+            read_pickle(tmp_path / f"{name}.pkl")
+        assert "\n" not in str(error.value), name
+    assert torch._utils._rebuild_tensor_v2.__defaults__ == before
+    pointer = EasyDict()
+    pointer.__dict__.update(interface)
+    with pytest.raises(UserError, match="sets attributes of a _Dict"):  # was read at address 8
+        read_stylegan2_state(_write_tensorflow(tmp_path / "tf.pkl", extra=[("4x4/Const/const", pointer)]))
+
+
+def test_numpy_values_of_other_than_plain_numbers_are_refused(tmp_path: Path) -> None:
+    """A pickled dtype whose state claims an object field while its flags say it holds none
+    (NumPy trusts them): an array or scalar of it read the file's bytes as object pointers, a
+    crash or worse. Arrays and scalars of numbers and strings still read, as NVIDIA's pickles hold them."""
+    def dtype(state: tuple) -> bytes:  # numpy.dtype("V8") with the BUILD state ``state``
+        build = pickle.dumps(state, protocol=2)[2:-1]
+        return b"cnumpy\ndtype\nX\x02\x00\x00\x00V8\x89\x88\x87R" + build + b"b"
+
+    forged = dtype((3, "|", None, ("a",), {"a": (np.dtype("O"), 0)}, 8, 1, 0))
+    reconstruct = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R"
+    bodies = {"array": reconstruct + b"(K\x01K\x01\x85" + forged + b"\x89C\x08" + b"\x08" * 8 + b"tb",
+              "scalar": b"cnumpy.core.multiarray\nscalar\n" + forged + b"C\x08" + b"\x08" * 8 + b"\x86R",
+              "object": pickle.dumps(np.array([None, 1], dtype=object), protocol=2)[2:-1],
+              "constructor": b"cnumpy\nndarray\nK\x01\x85X\x02\x00\x00\x00f8C\x08" + b"\x00" * 8 + b"\x87R"}
+    for name, body in bodies.items():
+        (tmp_path / f"{name}.pkl").write_bytes(b"\x80\x02" + body + b".")
+        with pytest.raises(UserError, match="not a readable network pickle") as error:
+            read_pickle(tmp_path / f"{name}.pkl")
+        assert "\n" not in str(error.value), name
+    numbers = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.float64(0.25), "c": np.int64(3),
+               "d": np.array([True, False]), "e": np.asfortranarray(np.ones((2, 2))), "f": np.str_("ffhq")}
+    (tmp_path / "numbers.pkl").write_bytes(pickle.dumps(numbers, protocol=4))
+    read = read_pickle(tmp_path / "numbers.pkl")
+    for key, value in numbers.items():
+        assert np.asarray(read[key]).dtype == value.dtype and np.array_equal(read[key], value), key
+
+
+def test_a_network_that_holds_itself_is_one_clear_error(tmp_path: Path) -> None:
+    """A ``G_ema`` whose ``_modules`` dict holds the network itself (a cycle the pickle's memo
+    builds): walking its layers recursed without end, a RecursionError traceback."""
+    meta = (b"}(X\x05\x00\x00\x00state}X\x08\x00\x00\x00_modulesh\x01s"  # memo 1: that _modules dict
+            b"X\n\x00\x00\x00class_nameX\t\x00\x00\x00Generatoru")
+    network = b"ctorch_utils.persistence\n_reconstruct_persistent_obj\n" + meta + b"\x85Rq\x02"
+    cycle = b"h\x01X\x04\x00\x00\x00selfh\x02s0"  # _modules["self"] = the network
+    top = b"}X\x05\x00\x00\x00G_emah\x02s."  # {"G_ema": the network}
+    (tmp_path / "cycle.pkl").write_bytes(b"\x80\x02}q\x01" + network + cycle + top)
+    for read in (read_stylegan2_state, read_stylegan3_state):
+        with pytest.raises(UserError, match="holds a malformed StyleGAN"):
+            read(tmp_path / "cycle.pkl")
 
 
 def test_what_is_not_a_stylegan2_generator_is_refused(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ network rebuilds itself from Python source stored in the file (StyleGAN2-ADA-PyT
 StyleGAN3 repository), or from TensorFlow graph code (the original StyleGAN2): unpickling one
 the usual way compiles and runs that source. :func:`read_pickle`
 unpickles with a restricted unpickler instead. Only tensor rebuilders (their storages read by
-``torch.load(weights_only=True)``), NumPy's array rebuilders and ordered dicts resolve to
-real callables; a stored PyTorch network becomes a :class:`Record` of its class name and
+``torch.load(weights_only=True)``), NumPy's array rebuilders (of numbers and strings only)
+and ordered dicts resolve to real callables, none of which the pickle can change or give
+attributes to; a stored PyTorch network becomes a :class:`Record` of its class name and
 attribute dict (the source is never compiled) and every other global, a TensorFlow network
 included, an inert :class:`Opaque` stand-in that keeps its state, so nothing in the file runs.
 
@@ -39,6 +40,13 @@ from latentplay.errors import UserError
 from latentplay.models.stylegan2 import blur_kernel
 
 
+def _refuse_state(obj: Any, state: Any) -> None:
+    """``__setstate__`` of the objects the allowlist builds: a pickle's BUILD may not set their
+    attributes (an ``__array_interface__`` that NumPy would read memory from, say)."""
+    if state:
+        raise pickle.UnpicklingError(f"the pickle sets attributes of a {type(obj).__name__}")
+
+
 @dataclass
 class Record:
     """A stored network that was not rebuilt: its class name and attribute dict (an
@@ -46,6 +54,8 @@ class Record:
 
     name: str
     state: dict[str, Any] = field(default_factory=dict)
+
+    __setstate__ = _refuse_state
 
 
 class Opaque:
@@ -71,6 +81,29 @@ class Opaque:
 class _Dict(dict):
     """NVIDIA's attribute dict (``dnnlib.util.EasyDict``) as a plain dict."""
 
+    __setstate__ = _refuse_state
+
+
+class _OrderedDict(OrderedDict):
+    """An ordered dict whose attributes a pickle cannot set."""
+
+    __setstate__ = _refuse_state
+
+
+class _Call:
+    """An allowlisted function as :class:`_Unpickler` hands it out: calling it calls the
+    function, and a pickle's BUILD cannot change it (its defaults, say) for the process."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    def __call__(self, *args: Any) -> Any:
+        return self.function(*args)
+
+    __setstate__ = _refuse_state
+
 
 def _record(meta: Any) -> Record:
     """What ``torch_utils.persistence`` would rebuild from ``meta``, without its source."""
@@ -90,16 +123,57 @@ def _storage(data: bytes) -> Any:
 
 
 _ARRAY, _SCALAR = np.zeros(1).__reduce__()[0], np.float32(0).__reduce__()[0]  # NumPy's rebuilders
+
+
+def _plain_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` when it is a bool, number or string type as NumPy builds one; an
+    ``UnpicklingError`` otherwise. A pickled dtype's state can claim object fields while its
+    flags say it holds none, which NumPy trusts: an array or scalar of it would turn the
+    file's bytes into object pointers."""
+    if isinstance(dtype, (bytes, str)):
+        dtype = np.dtype(dtype)
+    plain = isinstance(dtype, np.dtype) and dtype.kind in "biufcSU"
+    if plain and dtype.fields is None and dtype.subdtype is None:
+        built = np.dtype(dtype.str)
+        if (dtype.flags, dtype.itemsize, dtype.alignment) == (built.flags, built.itemsize, built.alignment):
+            return dtype
+    name = getattr(dtype, "str", type(dtype).__name__)
+    raise pickle.UnpicklingError(f"the pickle holds a NumPy array or scalar of type {name}, "
+                                 "not of plain numbers or strings")
+
+
+class _Array(np.ndarray):
+    """A pickled array, its dtype checked (:func:`_plain_dtype`) before NumPy reads its bytes."""
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise pickle.UnpicklingError("the pickle holds a malformed NumPy array")
+        _plain_dtype(state[-3])  # (version,) shape, dtype, is_fortran, raw bytes
+        super().__setstate__(state)
+
+
+def _array(subtype: Any, shape: Any, dtype: Any) -> _Array:
+    """NumPy's ``_reconstruct`` of an empty array that the pickle's BUILD then fills."""
+    if subtype != "numpy.ndarray":
+        raise pickle.UnpicklingError("the pickle rebuilds an array of a class other than numpy.ndarray")
+    return _ARRAY(_Array, shape, _plain_dtype(dtype))
+
+
+def _scalar(dtype: Any, data: Any) -> Any:
+    """A NumPy scalar of a plain number or string type from its bytes."""
+    return _SCALAR(_plain_dtype(dtype), data)
+
+
 _ALLOWED: dict[tuple[str, str], Any] = {
-    ("collections", "OrderedDict"): OrderedDict,
-    ("numpy", "ndarray"): np.ndarray,
+    ("collections", "OrderedDict"): _OrderedDict,
+    ("numpy", "ndarray"): "numpy.ndarray",  # only what _reconstruct is told to build, never called
     ("numpy", "dtype"): np.dtype,
-    **{(f"numpy.{core}.multiarray", name): f for core in ("core", "_core")
-       for name, f in (("_reconstruct", _ARRAY), ("scalar", _SCALAR))},
-    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): torch._utils._rebuild_parameter,
-    ("torch.storage", "_load_from_bytes"): _storage,
-    ("torch_utils.persistence", "_reconstruct_persistent_obj"): _record,
+    **{(f"numpy.{core}.multiarray", name): _Call(f) for core in ("core", "_core")
+       for name, f in (("_reconstruct", _array), ("scalar", _scalar))},
+    ("torch._utils", "_rebuild_tensor_v2"): _Call(torch._utils._rebuild_tensor_v2),
+    ("torch._utils", "_rebuild_parameter"): _Call(torch._utils._rebuild_parameter),
+    ("torch.storage", "_load_from_bytes"): _Call(_storage),
+    ("torch_utils.persistence", "_reconstruct_persistent_obj"): _Call(_record),
     ("dnnlib.util", "EasyDict"): _Dict,
 }
 

@@ -74,7 +74,7 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
         data = read_pickle(path)
         try:
             return stylegan2_state(data, str(path))
-        except (TypeError, ValueError, AttributeError, IndexError) as exc:  # malformed contents
+        except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:  # malformed
             raise UserError(f"{path} holds a malformed StyleGAN2 network ({exc})") from None
     data = load_plain(path, allowed=[argparse.Namespace])
     if isinstance(data, dict):
@@ -99,7 +99,7 @@ def read_stylegan3_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
     data = read_pickle(path)
     try:
         return stylegan3_state(data, str(path))
-    except (TypeError, ValueError, AttributeError, IndexError, KeyError) as exc:  # malformed contents
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError, RecursionError) as exc:  # malformed
         raise UserError(f"{path} holds a malformed StyleGAN3 network ({exc})") from None
 
 
