@@ -329,3 +329,18 @@ def test_cli_names_a_file_that_is_no_npy_array(cli, tmp_path: Path) -> None:
                   "--metrics", "mig")  # fmt: skip
         assert res.code == 2 and f"--codes {tmp_path / name} {message}" in res.err, res.err
         assert "pickle" not in res.err and len(res.err.strip().splitlines()) == 1
+
+
+def test_cli_table_names_the_metrics_as_asked(cli, tmp_path: Path) -> None:
+    """``--metrics mig_fast,mig``: the table's rows say which sizes were used (mig_fast, then mig),
+    not the registry name twice."""
+    rng = np.random.default_rng(0)
+    f = np.stack([rng.integers(0, 4, 400), rng.integers(0, 3, 400)], axis=1)
+    np.save(tmp_path / "f.npy", f)
+    np.save(tmp_path / "c.npy", f[:, ::-1] + 0.01 * rng.normal(size=(400, 2)))
+    res = cli("metrics", "disentanglement", "--factors", tmp_path / "f.npy", "--codes", tmp_path / "c.npy",
+              "--metrics", "mig_fast,mig")
+    assert res.code == 0, res.err
+    rows = [line.split("│")[1:3] for line in res.out.splitlines() if "discrete_mig" in line]
+    assert [(m.strip(), s.strip()) for m, s in rows] == [("mig_fast", "discrete_mig"),
+                                                         ("mig", "discrete_mig")]

@@ -39,11 +39,13 @@ def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
     return loaded
 
 
-def _print_scores(scores: dict[str, float]) -> None:
+def _print_scores(done: list[tuple[str, dict[str, float]]]) -> None:
+    """The table of ``(metric name as asked, e.g. mig_fast; {score: value})`` pairs, one row per
+    score, in the order the metrics ran."""
     table = Table("metric", "score", "value")
-    for key, value in scores.items():
-        metric, _, name = key.partition(".")
-        table.add_row(metric, name, f"{value:.4f}")
+    for metric, scores in done:
+        for name, value in scores.items():
+            table.add_row(metric, name, f"{value:.4f}")
     table_console().print(table)
 
 
@@ -129,6 +131,11 @@ def disentanglement(
     at_least(seed, 0, "--seed")
 
     progress = Progress(lambda line: console.print(line, highlight=False, soft_wrap=True))
+    done: list[tuple[str, dict[str, float]]] = []
+
+    def finished(name: str, metric_scores: dict[str, float]) -> None:
+        done.append((name, metric_scores))
+        progress.done(name, metric_scores)
 
     if arrays:
         if factors is None or codes is None:
@@ -148,7 +155,7 @@ def disentanglement(
             factors_test=_load_npy(factors_test, "--factors-test"),
             codes_test=_load_npy(codes_test, "--codes-test"),
             random_state=seed,
-            on_done=progress.done,
+            on_done=finished,
         )
     else:
         if run is None or data is None:
@@ -160,9 +167,9 @@ def disentanglement(
                       + ("" if all(n.endswith("_fast") for n in chosen)
                          else " (add _fast to a name for smaller samples)"), highlight=False, soft_wrap=True)
         scores = evaluate_run(run, data, metrics, random_state=seed, batch_size=batch_size,
-                              on_done=progress.done, on_start=progress.start,
+                              on_done=finished, on_start=progress.start,
                               on_encoded=progress.encoded_more)
-    _print_scores(scores)
+    _print_scores(done)
     if json_out is not None:
         make_parents(json_out).write_text(json.dumps(scores, indent=2) + "\n")
 

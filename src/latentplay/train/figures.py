@@ -17,6 +17,7 @@ from latentplay.viz.grid import image_grid, save_figure  # noqa: E402
 from latentplay.viz.style import integer_ticks  # noqa: E402
 
 PER_ROW = 8
+ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
 
 
 def save_recon_grid(originals: np.ndarray, recons: np.ndarray, path: Path, title: str) -> None:
@@ -53,20 +54,39 @@ def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.
 def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Figure:
     """Heatmap of ``(epochs, D)`` variances of the encoder means: dimensions x epochs (counted
     from 1, as in ``metrics.csv``; ticks at whole epochs), log colour scale; dimensions above
-    ``threshold`` at the last epoch are the active units."""
+    ``threshold`` at the last epoch are the active units (starred, or a red tick where a wide
+    latent labels only every k-th dimension). At most 12 inches tall; a run of more than
+    ``2 * ZOOM`` epochs also shows its first and last ``ZOOM`` epochs beside the full view."""
     epochs, dims = variance.shape
-    fig, ax = plt.subplots(figsize=(max(4.5, min(2 + 0.35 * epochs, 14)), 1.2 + 0.3 * dims))
+    zoom = epochs > 2 * ZOOM
+    height = min(1.2 + 0.3 * dims, 12.0)
+    width = 18.0 if zoom else max(4.5, min(2 + 0.35 * epochs, 14))
+    fig = plt.figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, 3, sharey=True, width_ratios=[2, 1, 1]) if zoom else [fig.subplots()]
     shown = np.log10(np.maximum(variance.T, 1e-6))
-    im = ax.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
-                   extent=(0.5, epochs + 0.5, dims - 0.5, -0.5))
-    integer_ticks(ax.xaxis)
-    ax.set_xlabel("epoch")
+    for ax in axes:
+        im = ax.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
+                       extent=(0.5, epochs + 0.5, dims - 0.5, -0.5))
+        integer_ticks(ax.xaxis)
+        ax.set_xlabel("epoch")
+    if zoom:
+        axes[1].set_xlim(0.5, ZOOM + 0.5)
+        axes[1].set_title(f"first {ZOOM} epochs", fontsize=9)
+        axes[2].set_xlim(epochs - ZOOM + 0.5, epochs + 0.5)
+        axes[2].set_title(f"last {ZOOM} epochs", fontsize=9)
+    ax = axes[0]
     ax.set_ylabel("latent dimension")
-    ax.set_yticks(range(dims))
+    # label every step-th dimension: 7 pt labels need about 0.14 inch each
+    needed = 0.14 * dims / (height - 1.2)
+    step = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, dims) if k >= needed)
     active = variance[-1] > threshold
-    ax.set_yticklabels([f"{d}{' *' if a else ''}" for d, a in enumerate(active)], fontsize=7)
+    labelled = np.arange(0, dims, step)
+    ax.set_yticks(labelled)
+    ax.set_yticklabels([f"{d}{' *' if active[d] else ''}" for d in labelled], fontsize=7)
+    ax.set_yticks(np.flatnonzero(active & (np.arange(dims) % step != 0)), minor=True)
+    ax.tick_params(axis="y", which="minor", length=5, width=1.2, color="tab:red")
+    marks = "*" if step == 1 else "* or red tick"
     ax.set_title(f"variance of encoder means per epoch\n{int(active.sum())}/{dims} active "
-                 f"(* = variance > {threshold:g} at the last epoch)", fontsize=9)
-    fig.colorbar(im, ax=ax, label="log10 variance")
-    fig.tight_layout()
+                 f"({marks} = variance > {threshold:g} at the last epoch)", fontsize=9)
+    fig.colorbar(im, ax=list(axes), label="log10 variance")
     return fig
