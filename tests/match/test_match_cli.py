@@ -251,3 +251,26 @@ def test_one_treated_unit_gives_valid_json_and_no_interval(cli, tmp_path: Path) 
     assert matched["n_treated"] == 1 and matched["estimate"] is not None
     assert matched["ci_low"] is None and matched["ci_high"] is None
     assert all(b["smd_before"] == "" for b in read_rows(out / "balance.csv"))
+
+
+@pytest.mark.parametrize(("method", "label"), [("mahalanobis", "Mahalanobis distance"),
+                                               ("propensity", "|Δ propensity logit|"),
+                                               ("nearest", "Euclidean distance")])
+def test_pairs_png_names_the_distance_used(faces: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, method: str,
+                                           label: str) -> None:
+    """Each pair of ``pairs.png`` was captioned ``d = 0.000168``; the caption names the space
+    the distance was taken in, and the attribute-means chart of 0/1 attributes says shares."""
+    import latentplay.viz.balance as vb
+    import latentplay.viz.pairs as vp
+    from latentplay.match.pipeline import MatchConfig, run
+
+    seen: dict[str, str] = {}
+    real_grid, real_means = vp.pairs_grid, vb.attribute_means
+    monkeypatch.setattr(vp, "pairs_grid", lambda *a, **k: (seen.update(pairs=k["value_label"]),
+                                                           real_grid(*a, **k))[1])
+    monkeypatch.setattr(vb, "attribute_means", lambda *a, **k: (seen.update(means=k["ylabel"]),
+                                                                real_means(*a, **k))[1])
+    run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix", "smile", "yaw"],
+                           method=method, partial=True, grid_pairs=4), tmp_path / "m")
+    assert seen == {"pairs": label, "means": "share (mean of 0/1)"}

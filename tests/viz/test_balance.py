@@ -3,6 +3,7 @@ attributes, stacked for many)."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -46,3 +47,61 @@ def test_attribute_means_without_pairs_say_so(pairs: bool) -> None:
     said = [t.get_text().replace("\n", " ") for t in fig.axes[1].texts]
     assert said == ([] if pairs else ["no matched pairs: nothing to show after matching"])
     assert not fig.axes[0].texts
+
+
+def test_attribute_means_say_how_many_units_each_bar_stands_for() -> None:
+    """The panel titles give each group's n (after matching: weighted when weights differ),
+    and the y label says what the bars are."""
+    means = (np.array([0.2, 0.5]), np.array([0.4, 0.1]))
+    sizes = (("n = 10", "n = 30"), ("n = 10", "n = 4, weighted 10"))
+    fig = attribute_means(["a", "b"], means, means, groups=("m", "f"), sizes=sizes,
+                          ylabel="share (mean of 0/1)")
+    before, after = fig.axes[:2]
+    assert before.get_title() == "before matching (m: n = 10; f: n = 30)"
+    assert after.get_title() == "after matching (m: n = 10; f: n = 4, weighted 10)"
+    assert before.get_ylabel() == "share (mean of 0/1)"
+
+
+def test_propensity_overlap_draws_weighted_shares_of_each_group_on_one_set_of_bins() -> None:
+    """Before: every unit; after: the matched units by their matching weights (a control used
+    twice counts twice, an unmatched unit not at all), treated up and controls down, each a
+    share of its group, on bins shared by both panels."""
+    from latentplay.viz.balance import propensity_overlap
+
+    score = np.array([0.1, 0.2, 0.8, 0.9, 0.15, 0.85, 0.5, 0.55])
+    treated = np.array([False, False, True, True, False, True, False, True])
+    weights = np.array([0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 3.0, 1.0])  # control 6 reused
+    fig = propensity_overlap(score, treated, weights, groups=("m", "f"), bins=4,
+                             sizes=(("n = 4", "n = 4"), ("n = 4", "n = 2, weighted 4")),
+                             xlabel="propensity score P(m | z)", weighted=True)
+    before, after = fig.axes[:2]
+    edges = np.linspace(0.1, 0.9, 5)
+
+    def heights(ax: plt.Axes, n_bars: int) -> tuple[np.ndarray, np.ndarray]:
+        bars = [p.get_height() for p in ax.patches]
+        return np.array(bars[:n_bars]), np.array(bars[n_bars:])
+
+    up, down = heights(before, 4)
+    np.testing.assert_allclose(up, np.histogram(score[treated], edges)[0] / 4)
+    np.testing.assert_allclose(-down, np.histogram(score[~treated], edges)[0] / 4)
+    up, down = heights(after, 4)
+    np.testing.assert_allclose(up, np.histogram(score[treated], edges)[0] / 4)
+    np.testing.assert_allclose(-down, np.histogram(score[~treated], edges,
+                                                   weights=weights[~treated])[0] / 4)
+    assert [p.get_x() for p in after.patches[:4]] == pytest.approx(edges[:-1])
+    assert after.get_legend_handles_labels()[1] == ["m (n = 4)", "f (n = 2, weighted 4)"]
+    assert after.get_xlabel() == "propensity score P(m | z)"
+    assert "weight" in after.get_ylabel() and "units" in before.get_ylabel()
+    plt.close(fig)
+
+
+def test_propensity_overlap_without_pairs_says_so() -> None:
+    """A caliper dropped every unit (all weights 0): the "after" panel says so, no bars."""
+    from latentplay.viz.balance import propensity_overlap
+
+    treated = np.array([True, False, True, False])
+    fig = propensity_overlap(np.array([0.2, 0.4, 0.6, 0.8]), treated, np.zeros(4))
+    after = fig.axes[1]
+    assert not after.patches
+    assert [t.get_text() for t in after.texts] == ["no matched pairs:\nnothing to show after matching"]
+    plt.close(fig)

@@ -50,3 +50,25 @@ def test_probe_bars_draw_a_negative_r2_where_it_is() -> None:
     assert ax.patches[0].get_width() == pytest.approx(FLOOR)
     ax = probe_bars(["age"], ["R²"], ["mu"], linear, np.array([[0.3]]), chance).axes[0]
     assert ax.get_xlim()[0] == 0
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 8, 3), (2, 8, 16, 3)])
+def test_pairs_grid_centres_each_caption_under_its_pair(shape: tuple[int, ...]) -> None:
+    """The caption sat at the inner edge of the left image (x = 1 of its axes), not under the
+    middle of the pair; now it is centred between the outer edges of the two images (also for
+    wide images, which do not fill their axes box)."""
+    images = np.zeros(shape, np.uint8)
+    fig = pairs_grid(images, images, np.array([0.1, 0.2]), per_row=2,
+                     value_label="Mahalanobis distance")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for i in range(2):
+        left, right = fig.axes[2 * i], fig.axes[2 * i + 1]
+        (caption,) = left.texts
+        assert caption.get_text().startswith("Mahalanobis distance = ")
+        text = caption.get_window_extent(renderer)
+        x0 = left.get_images()[0].get_window_extent(renderer).x0
+        x1 = right.get_images()[0].get_window_extent(renderer).x1
+        assert (text.x0 + text.x1) / 2 == pytest.approx((x0 + x1) / 2, abs=1.0)
+        assert text.y1 < left.get_window_extent(renderer).y0 + 2  # below the images
+    plt.close(fig)

@@ -1,8 +1,8 @@
 """Matching a store: read the treatment and covariates, match, and write the run directory.
 
 Outputs in ``out``: ``pairs.csv``, ``balance.csv``, ``summary.json``, ``love_plot.png``,
-``attribute_means.png``, ``pairs.png`` (when the store has images) and ``verification.csv``
-(with ``verify``).
+``attribute_means.png``, ``propensity.png`` (when a propensity score was fitted), ``pairs.png``
+(when the store has images) and ``verification.csv`` (with ``verify``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.store.summary import many_classes
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
+# what a pair's distance is, by matching space (``MatchResult.info["distance"]``)
+DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
+                   "mahalanobis": "Mahalanobis distance", "euclidean": "Euclidean distance"}
 
 
 @dataclass
@@ -344,7 +347,7 @@ def run(
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
     _write_balance(out / "balance.csv", table)
-    _figures(out, store, treat, result, table, len(x_names) + len(v_names), config)
+    _figures(out, store, treat, result, table, len(x_names) + len(v_names), config, weights)
     if config.verify and len(result):
         summary["verification"] = _verify(out, store, treat, result, config)
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
@@ -463,13 +466,36 @@ def means_rows(table: list[dict], n_covariate_columns: int) -> list[dict]:
             or table[:20])
 
 
+def group_sizes(treated: np.ndarray, weights: np.ndarray
+                ) -> tuple[tuple[str, str], tuple[str, str]]:
+    """How many units of each group the figures show: ``((treated, control) before, (treated,
+    control) after)`` as ``"n = 120"``; after matching the matched units, with their total
+    matching weight when their weights differ (controls reused with replacement, or sets of
+    unequal sizes), since the means and histograms after matching count units by weight.
+
+    Args:
+        treated: ``(n,)`` bool.
+        weights: ``(n,)`` matching weights (0: unmatched).
+    """
+    before, after = [], []
+    for group in (treated, ~treated):
+        w = weights[group]
+        matched = w[w > 0]
+        before.append(f"n = {int(group.sum())}")
+        text = f"n = {len(matched)}"
+        if len(matched) and np.ptp(matched) > 0:
+            text += f", weighted {matched.sum():.4g}"
+        after.append(text)
+    return (before[0], before[1]), (after[0], after[1])
+
+
 def _figures(
     out: Path, store: st.Store, treat: Treatment, result: MatchResult, table: list[dict],
-    n_covariate_columns: int, config: MatchConfig,
+    n_covariate_columns: int, config: MatchConfig, weights: np.ndarray,
 ) -> None:
     import matplotlib.pyplot as plt
 
-    from latentplay.viz.balance import attribute_means, love_plot
+    from latentplay.viz.balance import attribute_means, love_plot, propensity_overlap
 
     names = [r["covariate"] for r in table]
     before = np.array([r["smd_before"] for r in table])
@@ -480,16 +506,32 @@ def _figures(
     fig.savefig(out / "love_plot.png", dpi=120)
     plt.close(fig)
     attrs = means_rows(table, n_covariate_columns)
+    sizes = group_sizes(treat.treated, weights)
     fig = attribute_means(
         [r["covariate"] for r in attrs],
         (np.array([r["mean_treated_before"] for r in attrs]),
          np.array([r["mean_control_before"] for r in attrs])),
         (np.array([r["mean_treated_after"] for r in attrs]),
          np.array([r["mean_control_after"] for r in attrs])),
-        groups=treat.names,
+        groups=treat.names, sizes=sizes,
+        ylabel="share (mean of 0/1)" if all(r["type"] == "binary" for r in attrs) else "mean",
     )
     fig.savefig(out / "attribute_means.png", dpi=120)
     plt.close(fig)
+    if result.propensity is not None:
+        matched = weights[weights > 0]
+        # the matching distance's model, or the second caliper's (MatchIt's mahvars)
+        own = result.info["distance"] == "propensity"
+        names = config.covariates if own else (config.propensity_covariates or config.covariates)
+        fig = propensity_overlap(
+            result.propensity.score, treat.treated, weights, groups=treat.names, sizes=sizes,
+            xlabel=f"propensity score P({treat.names[0]} | {', '.join(names)})",
+            weighted=bool(len(matched) and np.ptp(matched) > 0),
+            title=f"Propensity score of {treat.names[0]} vs {treat.names[1]} "
+                  + ("(the matching distance)" if own else "(the second caliper's model)"),
+        )
+        fig.savefig(out / "propensity.png", dpi=120)
+        plt.close(fig)
     if store.schema.image_column and len(result):
         _pairs_figure(out, store, treat, result, config)
 
@@ -512,7 +554,8 @@ def _pairs_figure(
     img_t = st.load_images(store, treat.rows[result.treated_rows[pick]], size=64)
     img_c = st.load_images(store, treat.rows[result.control_rows[pick]], size=64)
     fig = pairs_grid(img_t, img_c, result.distance[pick], groups=treat.names,
-                     title=f"{len(pick)} random matched pairs of {len(result)}, by distance")
+                     title=f"{len(pick)} random matched pairs of {len(result)}, by distance",
+                     value_label=DISTANCE_LABELS[result.info["distance"]])
     fig.savefig(out / "pairs.png", dpi=110)
     plt.close(fig)
 

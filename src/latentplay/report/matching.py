@@ -32,6 +32,8 @@ FIGURES = (
     ("love_plot.png", "Love plot: |standardized mean difference| of every covariate before and "
                       "after matching."),
     ("attribute_means.png", "Means of the attributes in each group, before and after matching."),
+    ("propensity.png", "Propensity score of each group before matching and of the matched units "
+                       "after (treated up, controls down): overlap of the groups."),
     ("pairs.png", "Matched pairs drawn at random, ordered by distance."),
 )
 

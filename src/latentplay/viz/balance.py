@@ -1,4 +1,5 @@
-"""Matching balance figures: the love plot and the before/after bar chart of attribute means."""
+"""Matching balance figures: the love plot, the before/after bar chart of attribute means and
+the propensity-score histograms (overlap) before and after matching."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from latentplay.viz.style import wrap_title  # noqa: E402
 
@@ -80,6 +82,8 @@ def attribute_means(
     *,
     groups: tuple[str, str] = ("treated", "control"),
     title: str = "Attribute means before and after matching",
+    sizes: tuple[tuple[str, str], tuple[str, str]] | None = None,
+    ylabel: str = "mean",
 ) -> Figure:
     """Grouped bars of each attribute's mean in both groups, before and after matching (the
     Matching-in-GAN-space figure): after matching the two bars of an attribute should agree.
@@ -91,6 +95,9 @@ def attribute_means(
             pairs, and the "after" panel says so).
         groups: legend names of the two groups.
         title: figure title.
+        sizes: how many units each bar stands for, ``((treated, control) before, (treated,
+            control) after)`` as text (``"n = 120"``), shown in the panel titles.
+        ylabel: what the bars are (``"share (mean of 0/1)"`` for 0/1 attributes).
     """
     p = len(names)
     if p <= 12:  # side by side, as the seed draws it
@@ -101,8 +108,10 @@ def attribute_means(
     x = np.arange(p)
     width = 0.38
     colors = ("tab:orange", "tab:blue")
-    for ax, (label, (mt, mc)) in zip(axes, (("before matching", before), ("after matching", after)),
-                                     strict=True):
+    panels = (("before matching", before), ("after matching", after))
+    for i, (ax, (label, (mt, mc))) in enumerate(zip(axes, panels, strict=True)):
+        if sizes is not None:
+            label += f" ({groups[0]}: {sizes[i][0]}; {groups[1]}: {sizes[i][1]})"
         ax.bar(x - width / 2, mt, width, label=groups[0], color=colors[0])
         ax.bar(x + width / 2, mc, width, label=groups[1], color=colors[1])
         ax.set_xticks(x, list(names), rotation=45, ha="right", fontsize=8)
@@ -110,12 +119,79 @@ def attribute_means(
         ax.set_title(label, fontsize=10)
         ax.axhline(0, color="0.3", lw=0.8)
         ax.grid(axis="y", alpha=0.3)
-        ax.set_ylabel("mean")
+        ax.set_ylabel(ylabel)
         if not (np.isfinite(mt).any() or np.isfinite(mc).any()):  # a caliper dropped every unit
             ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
                     va="center", transform=ax.transAxes, fontsize=9, color="0.4")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    return fig
+
+
+def propensity_overlap(
+    score: np.ndarray,
+    treated: np.ndarray,
+    weights: np.ndarray,
+    *,
+    groups: tuple[str, str] = ("treated", "control"),
+    sizes: tuple[tuple[str, str], tuple[str, str]] | None = None,
+    xlabel: str = "propensity score",
+    weighted: bool = False,
+    title: str = "Propensity score before and after matching",
+    bins: int = 30,
+) -> Figure:
+    """Histograms of the propensity score in each group, before matching (all units) and after
+    (the matched units, by their matching weights), on the same bins, mirrored (treated up,
+    controls down, as MatchIt's ``plot(m, type = "histogram")``): where the groups overlap
+    (common support), and how matching brought the controls' scores to the treated units'.
+
+    Each group's bars are its share of units (after matching: of its matching weight), so
+    groups of different sizes compare on one scale.
+
+    Args:
+        score: ``(n,)`` fitted P(treated | covariates) of all units.
+        treated: ``(n,)`` bool.
+        weights: ``(n,)`` matching weights (0: unmatched; all 0: no pairs, and the "after"
+            panel says so).
+        groups: legend names of the two groups.
+        sizes: ``((treated, control) before, (treated, control) after)`` unit counts as text,
+            shown in the legends.
+        xlabel: what the score is.
+        weighted: the matched units count by their (unequal) weights; the "after" axis says so.
+        title: figure title.
+        bins: number of bins over the range of all scores.
+    """
+    score = np.asarray(score, dtype=np.float64)
+    treated = np.asarray(treated, dtype=bool)
+    weights = np.asarray(weights, dtype=np.float64)
+    lo, hi = float(score.min()), float(score.max())
+    edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), sharex=True)
+    colors = ("tab:orange", "tab:blue")
+    panels = (("before matching", np.ones_like(weights)), ("after matching", weights))
+    for i, (ax, (label, w)) in enumerate(zip(axes, panels, strict=True)):
+        for side, (in_group, sign) in enumerate(((treated, 1.0), (~treated, -1.0))):
+            wg = w[in_group]
+            if wg.sum() <= 0:
+                continue
+            share = np.histogram(score[in_group], bins=edges, weights=wg / wg.sum())[0]
+            name = groups[side] if sizes is None else f"{groups[side]} ({sizes[i][side]})"
+            ax.bar(edges[:-1], sign * share, width=np.diff(edges), align="edge", label=name,
+                   color=colors[side], edgecolor="white", linewidth=0.4)
+        ax.axhline(0, color="0.3", lw=0.8)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{abs(v):g}"))
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel(xlabel)
+        unit = "weight" if i == 1 and weighted else "units"
+        ax.set_ylabel(f"share of the group's {unit}\n({groups[0]} up, {groups[1]} down)")
+        ax.grid(axis="y", alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+        else:  # a caliper dropped every unit
+            ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=9, color="0.4")
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig

@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 
 def pairs_grid(
@@ -31,7 +32,8 @@ def pairs_grid(
         per_row: pairs per grid row.
         title: figure title.
         cell_inches: size of one image.
-        value_label: what ``distances`` are, printed before each value (``d``, ``ratio``).
+        value_label: what ``distances`` are, printed before each value and centred under the
+            pair (``Mahalanobis distance``, ``ratio``).
         value_format: format spec of the printed values.
     """
     m = len(treated)
@@ -43,6 +45,7 @@ def pairs_grid(
     )
     for ax in axes.ravel():
         ax.axis("off")
+    captions = []
     for i in range(m):
         r, c = divmod(i, per_row)
         for side, images in enumerate((treated, control)):
@@ -54,9 +57,19 @@ def pairs_grid(
                 ax.imshow(img)
             if r == 0:
                 ax.set_title(groups[side], fontsize=8)
-        axes[r, 2 * c].text(1.0, -0.08, f"{value_label} = {distances[i]:{value_format}}",
-                            transform=axes[r, 2 * c].transAxes, ha="center", va="top", fontsize=8)
+        captions.append(axes[r, 2 * c].text(
+            1.0, -0.08, f"{value_label} = {distances[i]:{value_format}}",
+            transform=axes[r, 2 * c].transAxes, ha="center", va="top", fontsize=8))
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    for caption in captions:  # moved below; wider than one image, they would squeeze the layout
+        caption.set_in_layout(False)
+    fig.tight_layout(rect=(0, 0.25 / fig.get_figheight(), 1, 1))  # room for the last captions
+    # centre each caption under its pair (midway between the outer edges of its two images;
+    # the images sit centred in their axes boxes), not under the inner edge of the left image
+    for i, caption in enumerate(captions):
+        r, c = divmod(i, per_row)
+        left, right = axes[r, 2 * c], axes[r, 2 * c + 1]
+        caption.set_transform(blended_transform_factory(fig.transFigure, left.transAxes))
+        caption.set_x((left.get_position().x0 + right.get_position().x1) / 2)
     return fig
