@@ -347,6 +347,54 @@ def test_blend_figure_shows_its_weights(cli, drawn: list[dict], vae_run: Path, f
     assert "equal weights" in drawn[-1]["title"]
 
 
+def test_titles_say_which_store_the_faces_come_from(cli, drawn: list[dict], vae_run: Path,
+                                                    cvae_run: Path, faces_store: Path,
+                                                    tmp_path: Path) -> None:
+    out, named = tmp_path / "x.png", f"store '{faces_store.name}'"
+    _ok(cli("latent", "interpolate", vae_run, "--data", faces_store, "--rows", "1,2",
+            "--steps", "3", "--out", out), out)
+    assert drawn[-1]["title"] == f"slerp between faces of {named}"
+    _ok(cli("latent", "blend", vae_run, "--data", faces_store, "--rows", "1,2", "--out", out), out)
+    assert drawn[-1]["title"] == f"blend of 2 faces of {named} (equal weights)"
+    _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
+            "--rows", "0:2", "--shifts=0.5", "--out", out), out)
+    assert drawn[-1]["title"] == f"smile shifted on rows of {named}"
+    _ok(cli("latent", "traverse", vae_run, "--top", "1", "--steps", "3", "--data", faces_store,
+            "--row", "4", "--out", out), out)
+    assert drawn[-1]["title"].endswith(f"from the row 4 of {named}")
+
+
+def test_traverse_gif_sweeps_the_steps_and_back(cli, drawn: list[dict], vae_run: Path,
+                                                tmp_path: Path) -> None:
+    out = tmp_path / "axes.png"
+    numbers = _ok(cli("latent", "traverse", vae_run, "--top", "2", "--steps", "5", "--gif",
+                      "--out", out), out)
+    frames = iio.imread(out.with_suffix(".gif"), index=None)  # (F, H, W, C)
+    assert len(frames) == 2 * 5 - 2
+    assert [d["labels"][0] for d in drawn[-len(frames):]] == [
+        f"step\n{v:+.3g}" for v in (-3, -1.5, 0, 1.5, 3, 1.5, 0, -1.5)]
+    assert all(len(d["captions"][0]) == len(numbers["axes"]) == 2 for d in drawn[-len(frames):])
+    assert frames[0].std() > 5 and np.abs(frames[0].astype(int) - frames[4]).max() > 0
+
+
+def test_traversal_frames_hold_the_centre_decoding_at_step_zero(vae_run: Path) -> None:
+    from latentplay.latent.traverse import axis_traversal
+    from latentplay.viz.grid import figure_array, image_grid
+    from latentplay.viz.latent import traversal_frames
+
+    model = train.load_model(vae_run)
+    values = np.linspace(-3, 3, 5)
+    rows = axis_traversal(model, [0, 5, 2], values)  # (3, 5, S, S, C)
+    frames = traversal_frames(rows, values, ["z0", "z5", "z2"], "t")
+    assert frames.shape[0] == 8 and frames.shape[-1] == 3
+    centre = np.repeat(train.decode(model, np.zeros((1, model.latent_dim), np.float32)), 3, axis=0)
+    expected = figure_array(image_grid([centre], ["step\n+0"], captions=[["z0", "z5", "z2"]],
+                                       title="t"))
+    np.testing.assert_array_equal(frames[2], expected)
+    np.testing.assert_array_equal(frames[6], expected)
+    assert not np.array_equal(frames[0], expected)
+
+
 def test_traversal_and_edit_captions_show_steps_exactly(cli, drawn: list[dict], vae_run: Path,
                                                         coded_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "axes.png"
@@ -354,12 +402,20 @@ def test_traversal_and_edit_captions_show_steps_exactly(cli, drawn: list[dict], 
             "--out", out), out)
     assert drawn[-1]["captions"][0] == ["-3", "-2.25", "-1.5", "-0.75", "+0", "+0.75", "+1.5",
                                         "+2.25", "+3"]
+    assert drawn[-1]["title"] == ("traversals of latent axes (raw units of z: SDs of the N(0, 1) "
+                                  "prior) from the centre")
     direction = tmp_path / "g.json"
     assert cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
                "--out", direction).code == 0
     _ok(cli("latent", "edit", vae_run, "--data", coded_store, "--direction", direction,
             "--rows", "0:1", "--alphas=-2.25,1.25", "--out", out), out)
     assert drawn[-1]["captions"][0] == ["original", "a=-2.25", "a=+1.25"]
+    assert drawn[-1]["labels"][0].startswith("row 0\nd ")
+    from latentplay.latent.directions import Direction
+
+    side = Direction.from_json(direction).positive
+    assert side and drawn[-1]["title"].endswith("Left: each face's signed distance d to the boundary "
+                                                f"before the edit (SDs; + on the {side} side)")
 
 
 def test_invert_leaves_only_its_report_on_stdout(cli, dcgan_run: Path, faces_store: Path,

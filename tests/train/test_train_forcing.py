@@ -15,6 +15,7 @@ from latentplay.train.forcing import (
     first_continuous,
     force_condition,
     force_condition_captions,
+    save_force_condition,
 )
 
 
@@ -36,16 +37,16 @@ def test_force_condition_sets_only_the_chosen_column() -> None:
     cond = torch.tensor([[0.0, 0.3], [0.1, -0.5], [0.2, 0.9]])
     values = [-1.0, 0.0, 1.0]
     grid = force_condition(_Echo(), x, cond, column=1, values=values)
-    assert grid.shape == (3, 4, 4, 4, 3)  # (images, original + 3 values, S, S, C)
+    assert grid.shape == (3, 5, 4, 4, 3)  # (images, original + own value + 3 values, S, S, C)
     expected_original = (x.permute(0, 2, 3, 1) * 255).round().byte().numpy()
     assert np.array_equal(grid[:, 0], expected_original)
-    for k, v in enumerate(values, start=1):
+    for k, v in enumerate(values, start=2):
         gray = round((v + 1) / 2 * 255)
         assert np.all(grid[:, k, :, :, 1:] == gray)  # the forced value, for every image
         # the other condition entry keeps each image's own value
         red = np.clip(np.round(((v + 1) / 2 + cond[:, 0].numpy()) * 255), 0, 255)
         assert np.array_equal(grid[:, k, 0, 0, 0], red.astype(np.uint8))
-    assert not np.array_equal(grid[:, 1], grid[:, 3])
+    assert not np.array_equal(grid[:, 2], grid[:, 4])
 
 
 def test_first_continuous_column_and_values() -> None:
@@ -56,8 +57,8 @@ def test_first_continuous_column_and_values() -> None:
     assert continuous_values(part) == [-1.0, -0.5, 0.0, 0.5, 1.0]
     assert first_continuous(ConditionSpec(spec.parts[:1])) is None
     captions = force_condition_captions(np.array([0.25, -0.7]), "smile", [-1.0, 1.0])
-    assert captions == [["original (smile=0.25)", "smile=-1", "smile=1"],
-                        ["original (smile=-0.7)", "smile=-1", "smile=1"]]
+    assert captions == [["original (smile=0.25)", "own value", "smile=-1", "smile=1"],
+                        ["original (smile=-0.7)", "own value", "smile=-1", "smile=1"]]
 
 
 def test_cvae_run_writes_force_condition_png(tiny: list[str], tmp_path: Path) -> None:
@@ -95,3 +96,17 @@ def test_samples_by_condition_keep_other_conditions_inside_their_range(
     conditions = torch.cat(seen)
     assert torch.equal(conditions[:, :2].argmax(1), torch.tensor([0] * 8 + [1] * 8))
     assert torch.all(conditions[:, 2] == 3.0)
+
+
+def test_force_condition_own_value_column(tmp_path: Path) -> None:
+    """The column after the original is each image decoded at its own condition (SmileCVAE's
+    layout); the forced columns follow, and the PNG captions it."""
+    x = torch.rand(2, 3, 4, 4)
+    cond = torch.tensor([[0.1, 0.4], [0.2, -0.6]])
+    values = [-1.0, 1.0]
+    grid = force_condition(_Echo(), x, cond, column=1, values=values)
+    assert grid.shape == (2, 4, 4, 4, 3)  # original, own value, 2 forced values
+    own = np.round((cond[:, 1].numpy() + 1) / 2 * 255).astype(np.uint8)
+    assert np.array_equal(grid[:, 1, 0, 0, 1], own)
+    save_force_condition(grid, np.array([0.4, -0.6]), "smile", values, tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 1_000

@@ -192,6 +192,8 @@ def traverse(
     data: Path = typer.Option(None, help="Store: start from the code of --row instead of the "
                               "centre."),
     row: int = typer.Option(0, help="Row of --data to start from."),
+    gif: bool = typer.Option(False, help="Also write OUT's .gif: one frame per step, the faces "
+                             "of every axis at that step, from -RANGE to +RANGE and back."),
 ) -> None:
     """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes)."""
     from latentplay.latent import traverse as tr
@@ -210,7 +212,7 @@ def traverse(
         from latentplay.store import load
 
         codes = store_codes(model, load(data), [row])
-        base, start = codes.z[0], f"row {row} of {data.name}"
+        base, start = codes.z[0], f"row {row} of store '{data.name}'"
         if cond is None and codes.condition is not None:
             cond = codes.condition[0]
     _need_condition(model, cond)
@@ -269,10 +271,21 @@ def traverse(
             numbers["w_explained"] = share[chosen].tolist()
         numbers.update(axes=chosen, variance=None if variance is None
                        else variance[chosen].tolist())
-        what = "latent axes" + (" (SDs)" if model.family == "ae" else "")
+        if in_w(model):
+            what = "W's principal axes (SDs of W along each)"
+        elif model.family == "ae":
+            what = "latent axes (SDs of the encoded training set along each)"
+        else:
+            what = "latent axes (raw units of z: SDs of the N(0, 1) prior)"
     numbers["response"] = tr.traversal_summary(rows)
-    _write(out, list(rows), labels, f"traversals of {what} from the {start}", numbers,
-           captions=captions * len(rows))
+    title = f"traversals of {what} from the {start}"
+    _write(out, list(rows), labels, title, numbers, captions=captions * len(rows))
+    if gif:
+        from latentplay.viz.latent import save_traversal_gif
+
+        save_traversal_gif(rows, values, [s.replace("\n", " ") for s in labels], title,
+                           out.with_suffix(".gif"))
+        typer.echo(f"wrote {out.with_suffix('.gif')}")
 
 
 def _condition(model: Any, text: str | None) -> np.ndarray | None:
@@ -349,7 +362,7 @@ def force(
     to other values or shifted (SmileCVAE's "forcing smiles")."""
     import torch
 
-    from latentplay.train import decode, model_input
+    from latentplay.train import model_input
     from latentplay.train.forcing import force_condition
 
     model = _model(run)
@@ -366,15 +379,14 @@ def force(
     cond = torch.from_numpy(codes.condition)
     column = spec.column(attribute)
     grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None)
-    recon_u8 = decode(model, codes.z, condition=codes.condition)
     true = codes.condition[:, column]
     heads = ["original", "own value"]
     heads += [f"{v:+.3g}" if shifts is not None else f"={v:.3g}" for v in amounts]
-    columns = [grid[:, 0], recon_u8] + [grid[:, k + 1] for k in range(len(amounts))]
+    columns = [grid[:, k] for k in range(grid.shape[1])]  # original, own value, each amount
     labels = [f"{attribute}\n{h}" if k >= 2 else h for k, h in enumerate(heads)]
     # one row per setting, one column per face (the seed's layout)
     _write(out, columns, labels,
-           f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of {data.name}",
+           f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of store '{data.name}'",
            {"rows": codes.rows.tolist(), "own_values": true.tolist(), "amounts": amounts,
             "mode": "shift" if shifts is not None else "set"})
 
@@ -411,7 +423,7 @@ def interpolate(
         lines.append(np.concatenate([fitted[k:k + 1], decoded, fitted[k + 1:k + 2]]))
         labels.append(f"{chosen[k]} -> {chosen[k + 1]}")
     captions = [["original"] + [f"t={t:.2g}" for t in np.linspace(0, 1, steps)] + ["original"]]
-    _write(out, lines, labels, f"{method} between faces of {data.name}",
+    _write(out, lines, labels, f"{method} between faces of store '{data.name}'",
            {"rows": chosen, "steps": steps, "method": method, "per_layer": per_layer,
             "inversion_loss": None if codes.loss is None else codes.loss.tolist()},
            captions=captions * len(lines))
@@ -446,7 +458,7 @@ def blend(
     if shares is not None:
         captions[0] = [f"{c}\nw {v:.3g}" for c, v in zip(captions[0], shares, strict=True)]
     _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
-           f"blend of {len(chosen)} faces of {data.name} ({given})",
+           f"blend of {len(chosen)} faces of store '{data.name}' ({given})",
            {"rows": chosen, "weights": None if shares is None else shares.tolist(),
             "per_layer": per_layer}, captions=captions)
 
@@ -537,7 +549,8 @@ def direction(
     attr = store.schema.attribute(attribute)
     labels = np.asarray(store.labels(attribute))[coded]
     names = attr.level_names if attr.kind != "continuous" else None
-    save_figure(distance_histogram(found.project(z[coded]), labels, names, found.label),
+    save_figure(distance_histogram(found.project(z[coded]), labels, names, found.label,
+                                   attribute),
                 out.with_suffix(".png"))
     persons = ", each person's codes in one fold" if found.folds == "persons" else ""
     typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "
@@ -617,6 +630,9 @@ def edit(
         title += "; held: " + ", ".join(found.conditioned_on)
     if span is not None:
         title += f"; at layers {span[0]}..{span[1] - 1}"
+    side = found.positive or f"higher {found.attribute}"
+    title += (f". Left: each face's signed distance d to the boundary before the edit (SDs; + on "
+              f"the {side} side)")
     _write(out, lines, [f"row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)],
            title, {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
                    "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
@@ -832,5 +848,5 @@ def invert_cmd(
                    f"{figure_text(read['between'])} between different photos; "
                    f"{read['not_found']} without a face read")
     _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
-           f"projection into the latent of {run.name} ({steps} steps)", numbers,
+           f"projection into the latent of run '{run.name}' ({steps} steps)", numbers,
            captions=captions)

@@ -3,7 +3,8 @@
 A test image is encoded with its true condition, and its posterior mean is decoded again with
 one continuous condition set to each of several values (the other condition entries keep the
 image's own values). The run's ``force_condition.png`` shows one image per row: the original,
-then its decodings at the forced values.
+its decoding at its own condition, then its decodings at the forced values (SmileCVAE's
+layout: the own value tells the decoder's loss apart from what forcing changes).
 """
 
 from __future__ import annotations
@@ -52,10 +53,11 @@ def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, colum
             with ``shift``, added to each image's own value (SmileCVAE's +0.5, -0.7 ...).
 
     Returns:
-        ``(n, 1 + V, S, S, C)`` uint8: per image the original, then one decoding per value.
+        ``(n, 2 + V, S, S, C)`` uint8: per image the original, its decoding at its own
+        condition, then one decoding per value.
     """
     mu, _ = model.encode(x, cond)
-    columns = [to_uint8(x)]
+    columns = [to_uint8(x), to_uint8(model.decode(mu, cond))]
     for value in values:
         forced = cond.clone()
         forced[:, column] = value + (cond[:, column] if shift else 0)
@@ -66,8 +68,8 @@ def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, colum
 def force_condition_captions(true_values: np.ndarray, name: str,
                              values: list[float]) -> list[list[str]]:
     """Captions of a :func:`force_condition` grid: per image ``original (name=true)``, then
-    ``name=value`` for each forced value."""
-    return [[f"original ({name}={t:.2g})"] + [f"{name}={v:.2g}" for v in values]
+    ``own value``, then ``name=value`` for each forced value."""
+    return [[f"original ({name}={t:.2g})", "own value"] + [f"{name}={v:.2g}" for v in values]
             for t in true_values]
 
 

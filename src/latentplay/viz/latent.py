@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
+import imageio.v3 as iio
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,13 +18,16 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
                       per_row: int = 5, split: np.ndarray | None = None) -> Figure:
     """One histogram per dimension of ``(N, D)`` encoder means (SmileCVAE's "latent
     forward" figure), the standard normal density drawn over each when ``prior``; each title
-    gives the dimension and the variance of its means (near 0: an inactive unit). The figure's
-    title counts the training and test images when ``split`` ``(N,)`` (1: held out, as in a
-    run's ``latents.npy``) is given, else calls them store images."""
+    gives the dimension and the variance of its means (near 0: an inactive unit). All panels
+    share one axis (the pooled 0.5-99.5 percentiles, widened to +-3 with ``prior``); means
+    beyond it are counted in its edge bins and their number is given in the panel's title, so
+    that no code is dropped. The figure's title counts the training and test images when
+    ``split`` ``(N,)`` (1: held out, as in a run's ``latents.npy``) is given, else calls them
+    store images."""
     n, d = mu.shape
     cols = min(per_row, d)
     rows = math.ceil(d / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows + 0.7), squeeze=False)
     lo, hi = float(np.percentile(mu, 0.5)), float(np.percentile(mu, 99.5))
     lo, hi = min(lo, -3.0) if prior else lo, max(hi, 3.0) if prior else hi
     grid = np.linspace(lo, hi, 200)
@@ -30,12 +35,19 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
         if k >= d:
             ax.set_visible(False)
             continue
-        ax.hist(mu[:, k], bins=bins, range=(lo, hi), density=True, color="tab:blue", alpha=0.7)
+        beyond = int(((mu[:, k] < lo) | (mu[:, k] > hi)).sum())
+        ax.hist(np.clip(mu[:, k], lo, hi), bins=bins, range=(lo, hi), density=True,
+                color="tab:blue", alpha=0.7)
         if prior:
             ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), color="k", lw=0.8)
-        ax.set_title(f"z{k}  var {mu[:, k].var():.2g}", fontsize=8)
+        ax.set_title(f"z{k}  var {mu[:, k].var():.2g}" + (f"\n({beyond} beyond the axis, in its "
+                     "edge bins)" if beyond else ""), fontsize=8 if not beyond else 7)
         ax.tick_params(labelsize=6)
         ax.set_yticks([])
+        if k % cols == 0:
+            ax.set_ylabel("density", fontsize=7)
+        if k + cols >= d:  # the lowest panel of its column
+            ax.set_xlabel("encoder mean", fontsize=7)
     if split is None:
         title = f"encoder means of {n} store images"
     else:
@@ -47,15 +59,15 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
 
 
 def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[str] | None,
-                       title: str) -> Figure:
-    """Signed distances ``(N,)`` of codes to an attribute's boundary: overlaid histograms
-    per class (``labels`` ``(N,)`` class codes, ``names`` their names), or a scatter against
-    the attribute's value for a continuous one (``names`` None)."""
+                       title: str, attribute: str) -> Figure:
+    """Signed distances ``(N,)`` of codes to the boundary of ``attribute``: overlaid
+    histograms per class (``labels`` ``(N,)`` class codes, ``names`` their names), or a
+    scatter against the attribute's value for a continuous one (``names`` None)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     if names is None:
         keep = np.isfinite(labels)
         ax.scatter(labels[keep], distances[keep], s=4, alpha=0.4)
-        ax.set_xlabel("attribute value")
+        ax.set_xlabel(attribute)
         ax.set_ylabel("signed distance")
     else:
         bins = np.histogram_bin_edges(distances, bins=40)
@@ -70,3 +82,25 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def traversal_frames(rows: np.ndarray, values: np.ndarray, labels: list[str],
+                     title: str) -> np.ndarray:
+    """Frames of a traversal's animation: ``rows`` ``(A, V, S, S, C)`` uint8 (one row per
+    axis, one column per value of ``values`` ``(V,)``) -> ``(2V - 2, H, W, 3)`` uint8 frames,
+    each the ``A`` faces at one value (captioned with ``labels``, one per axis), labelled
+    with it; the values go from the first to the last and back, leaving out the ends on the
+    way back so that the looped animation shows each once per sweep."""
+    from latentplay.viz.grid import figure_array, image_grid
+
+    order = list(range(len(values))) + list(range(len(values) - 2, 0, -1))
+    return np.stack([figure_array(image_grid([rows[:, v]], [f"step\n{values[v]:+.3g}"],
+                                             captions=[labels], title=title))
+                     for v in order])
+
+
+def save_traversal_gif(rows: np.ndarray, values: np.ndarray, labels: list[str], title: str,
+                       path: Path, seconds_per_frame: float = 0.5) -> None:
+    """Write :func:`traversal_frames` as a looping GIF at ``path`` (as a run's recon.gif)."""
+    iio.imwrite(path, traversal_frames(rows, values, labels, title), extension=".gif",
+                duration=int(seconds_per_frame * 1000), loop=0)

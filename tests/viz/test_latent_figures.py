@@ -1,0 +1,40 @@
+"""Figures of latent spaces (``latentplay.viz.latent``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentplay.viz.latent import distance_histogram, latent_histograms
+
+
+def test_histograms_keep_codes_beyond_the_shared_axis_and_say_so() -> None:
+    rng = np.random.default_rng(0)
+    mu = rng.standard_normal((300, 3)).astype(np.float32)
+    mu[:, 0] *= 0.5  # well inside the axis (at least +-3)
+    mu[:5, 1] = 40.0  # far beyond the pooled 99.5th percentile
+    fig = latent_histograms(mu, bins=20)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    counts = [sum(p.get_height() * p.get_width() * len(mu) for p in ax.patches) for ax in panels]
+    np.testing.assert_allclose(counts, 300, rtol=1e-5)
+    last_bin = max(panels[1].patches, key=lambda p: p.get_x())
+    assert last_bin.get_height() * last_bin.get_width() * len(mu) >= 5 - 1e-6  # counted at the edge
+    lo = min(p.get_x() for p in panels[1].patches)
+    hi = last_bin.get_x() + last_bin.get_width()
+    beyond = int(((mu[:, 1] < lo) | (mu[:, 1] > hi)).sum())
+    assert beyond >= 5 and f"({beyond} beyond the axis" in panels[1].get_title()
+    assert "beyond" not in panels[0].get_title()
+
+
+def test_histogram_axes_are_labelled() -> None:
+    mu = np.random.default_rng(1).standard_normal((50, 7)).astype(np.float32)
+    panels = latent_histograms(mu, per_row=5).axes
+    assert [ax.get_ylabel() for ax in panels[:7]] == ["density", "", "", "", "", "density", ""]
+    # the lowest visible panel of each column: 5 and 6 on the second row, 2..4 above blanks
+    assert [k for k in range(7) if panels[k].get_xlabel() == "encoder mean"] == [2, 3, 4, 5, 6]
+
+
+def test_distance_plot_of_a_continuous_attribute_names_it() -> None:
+    rng = np.random.default_rng(2)
+    values = rng.uniform(0, 1, 40)
+    fig = distance_histogram(values - 0.5, values, None, "smile", "smile")
+    assert fig.axes[0].get_xlabel() == "smile"
