@@ -219,3 +219,14 @@ def test_settings_that_are_not_numbers_are_refused(sharp_dcgan_run: Path, faces_
                 {"prior": float("inf")}, {"lr": float("nan")}, {"lr": float("inf")}):
         with pytest.raises(UserError, match="finite"):
             invert(model, images, steps=2, restarts=1, **bad)  # type: ignore[arg-type]
+
+
+def test_a_model_that_draws_nan_reports_nan_not_a_perfect_fit(dcgan_run: Path, faces_store: Path) -> None:
+    """A diverged generator (NaN weights) gives NaN objectives: no iterate counts as better
+    than another, and the reported loss must say NaN, not 0 (a perfect redrawing)."""
+    model = train.load_model(dcgan_run)
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    inv = invert(model, _faces(faces_store, 2), steps=2, restarts=2)
+    assert np.isnan(inv.init_loss).all()
+    assert np.isnan(inv.loss).all()

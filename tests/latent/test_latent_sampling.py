@@ -64,6 +64,19 @@ def test_interpolation_ends_norms_and_blend() -> None:
         ip.lerp(a, b[:3], 4)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_interpolating_or_blending_a_code_that_is_not_finite_is_refused(bad: float) -> None:
+    """A NaN or infinite entry would make every code of the path NaN (slerp's norm and angle),
+    decoded silently as blank faces."""
+    a, b = np.ones(4), np.arange(4.0)
+    a[1] = bad
+    for path in (ip.lerp, ip.slerp):
+        for pair in ((a, b), (b, a)):
+            with pytest.raises(UserError, match="finite"):
+                path(*pair, 3)
+    with pytest.raises(UserError, match="finite"):
+        ip.blend(np.stack([a, b]))
+
 
 @pytest.mark.parametrize("nudge", [0.0, 1e-7])
 def test_slerp_between_opposite_codes_goes_round_the_sphere(nudge: float) -> None:

@@ -18,6 +18,8 @@ def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if a.ndim != 1 or a.shape != b.shape:
         raise UserError(f"interpolation needs two codes of the same shape (D,), got "
                         f"{a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise UserError("interpolation needs finite codes; a code holds NaN or infinite values")
     return a, b
 
 
@@ -91,6 +93,8 @@ def blend(codes: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     codes = np.asarray(codes, np.float64)
     if codes.ndim != 2 or len(codes) == 0:
         raise UserError(f"blend needs codes of shape (M, D) with M >= 1, got {codes.shape}")
+    if not np.isfinite(codes).all():
+        raise UserError("blend needs finite codes; a code holds NaN or infinite values")
     w = np.ones(len(codes)) if weights is None else np.asarray(weights, np.float64)
     if w.shape != (len(codes),) or not np.isfinite(w).all() or np.any(w < 0) or w.sum() <= 0:
         raise UserError(f"blend weights must be {len(codes)} finite non-negative numbers, not all 0")

@@ -55,7 +55,7 @@ class Inversion:
             image, the iterate of lowest objective (normally the last one; Adam may overshoot).
         init_z: starting codes of the same shape: encoder means, or for a random start the
             draw of the restart that was kept.
-        loss: ``(N,)`` float32 pixel MSE of ``z``.
+        loss: ``(N,)`` float32 pixel MSE of ``z`` (NaN when no iterate had a finite objective).
         init_loss: ``(N,)`` float32 pixel MSE of ``init_z``.
         reconstructions: ``(N, S, S, C)`` uint8 decodings of ``z``.
     """
@@ -300,7 +300,7 @@ def _invert_batch(model: nn.Module, x: torch.Tensor, cond: torch.Tensor | None, 
     optimizer = torch.optim.Adam([z], lr=lr)
     best_z = z.detach().clone()
     best_obj = torch.full((r * b,), torch.inf, device=z.device)
-    best_mse = torch.zeros_like(best_obj)
+    best_mse = torch.full_like(best_obj, torch.nan)  # NaN until an iterate has a finite objective
     for step in range(steps + 1):
         optimizer.zero_grad()
         mse, obj = _evaluate(model, z, xs, cs, prior, chunk, step < steps, people)
