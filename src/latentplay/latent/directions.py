@@ -345,32 +345,23 @@ def fit_store_direction(
     ``person``) shows persons in several rows, the score's folds keep each person's rows
     together.
     """
-    return _fit_store(store, column, attribute, positive, negative, method, cv, seed, c)[0]
+    return _fit_store(store, column, attribute, positive=positive, negative=negative,
+                      method=method, cv=cv, seed=seed, c=c)[0]
 
 
-def fit_held_direction(
-    store: Store,
-    column: str | np.ndarray,
-    attribute: str,
-    others: Sequence[Direction],
-    *,
-    positive: str | int | None = None,
-    negative: str | int | None = None,
-    method: str | None = None,
-    cv: int = 5,
-    seed: int = 0,
-    c: float = 1.0,
-) -> tuple[Direction, Direction]:
-    """The direction of :func:`fit_store_direction` (same arguments) and that direction held
-    off ``others`` (:func:`orthogonalize`), its ``sd`` and ``pattern_sd`` measured on the
-    codes it was fitted on, as the unheld direction's are (no ``others``: the direction
-    twice)."""
-    found, fitted = _fit_store(store, column, attribute, positive, negative, method, cv, seed, c)
+def fit_held_direction(store: Store, column: str | np.ndarray, attribute: str,
+                       others: Sequence[Direction], **options: Any) -> tuple[Direction, Direction]:
+    """The direction of :func:`fit_store_direction` (``options``: its keyword arguments) and
+    that direction held off ``others`` (:func:`orthogonalize`), its ``sd`` and ``pattern_sd``
+    measured on the codes it was fitted on, as the unheld direction's are (no ``others``: the
+    direction twice)."""
+    found, fitted = _fit_store(store, column, attribute, **options)
     return found, orthogonalize(found, *others).spread_on(fitted) if others else found
 
 
-def _fit_store(store: Store, column: str | np.ndarray, attribute: str, positive: str | int | None,
-               negative: str | int | None, method: str | None, cv: int, seed: int, c: float
+def _fit_store(store: Store, column: str | np.ndarray, attribute: str, *,
+               positive: str | int | None = None, negative: str | int | None = None,
+               method: str | None = None, cv: int = 5, seed: int = 0, c: float = 1.0
                ) -> tuple[Direction, np.ndarray]:
     """:func:`fit_store_direction`'s direction and the ``(M, D)`` float64 codes it was fitted
     on."""
