@@ -207,3 +207,20 @@ def test_small_groups_are_named(generator_run: Path, faces: Path, tmp_path: Path
     coded = st.save(st.add_column(store, "w", one), tmp_path / "one")
     with pytest.raises(UserError, match=r"skin_tone: too few faces .* group\(s\) 'monk_8' \(1\)"):
         fit_group_mixtures(generator_run, coded.path, "skin_tone", column="w")
+
+
+def test_an_annotator_without_a_group_is_refused(vae_run: Path, faces: Path,
+                                                 skin_annotator: ClassifierAnnotator,
+                                                 tmp_path: Path) -> None:
+    """An annotator that has no class for a group (trained where the group was missing, or a
+    network whose classes are named otherwise) cannot read that group's samples as it: an
+    error naming the group, not a share of 0."""
+    import copy
+
+    from latentplay.audit import sample_groups
+
+    other = copy.copy(skin_annotator)
+    other.classes = ["monk_2", "dark"]
+    with pytest.raises(UserError, match=r"the annotator has no class 'monk_8' of 'skin_tone' "
+                                        r"\(its classes: monk_2, dark\)"):
+        sample_groups(vae_run, faces, "skin_tone", 2, tmp_path / "g", annotator=other, measure=4)

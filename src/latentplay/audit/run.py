@@ -403,6 +403,12 @@ def sample_groups(
         warnings.filterwarnings("ignore", f"{re.escape(attribute)}: group ", UserWarning)
         gm = fit_group_mixtures(run, data, attribute, components=components, seed=seed,
                                 column=column, covariance=covariance)
+    unread = [] if annotator is None else [c for c in gm.classes if c not in annotator.classes]
+    if unread:  # the group's share would read 0, whatever its samples show
+        raise UserError(f"the annotator has no class {', '.join(map(repr, unread))} of "
+                        f"{attribute!r} (its classes: {', '.join(annotator.classes)}); give one "
+                        f"that reads every group, or keep the groups it reads with "
+                        f"`latentplay data subset --where {attribute}=...`")
     rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
     labels = [f"{c}\n(n={m}, k={g.n_components})"
               for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
@@ -418,8 +424,7 @@ def sample_groups(
     if annotator is not None:
         prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
         for k, group in enumerate(groups):
-            target = annotator.classes.index(group["class"]) if group["class"] in \
-                annotator.classes else -1
+            target = annotator.classes.index(group["class"])
             predicted = annotator.predict(gm.images(k, measure, seed + 1000 + k))
             group["share_annotated"] = float(np.mean(predicted == target))
             group["prior_share"] = float(np.mean(prior == target))
