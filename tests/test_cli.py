@@ -6,6 +6,7 @@ import pytest
 from typer.core import TyperGroup
 
 from latentplay.cli import COMMANDS, load_command
+from latentplay.errors import UserError
 
 
 def _one_line_error(result) -> None:  # noqa: ANN001
@@ -136,6 +137,17 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         ("nosuch",),
         ("data", "make", "shapes", "--out", "{tmp}/x", "--n", "many"),
         ("data", "info", "{tmp}/existing", "--no-such-option"),
+        # an --out the system refuses (it cannot be made in /proc): an OSError naming a path
+        ("data", "make", "shapes", "--out", "/proc/latentplay-no-such/x", "--n", "5"),
+        ("data", "grid", "{tmp}/existing", "--out", "/proc/latentplay-no-such/g.png"),
+        # a negative --seed (NumPy refused it with a traceback), checked for every command
+        ("data", "make", "shapes", "--out", "{tmp}/x", "--n", "5", "--seed", "-1"),
+        ("data", "grid", "{tmp}/existing", "--out", "{tmp}/g.png", "--seed", "-1"),
+        ("viz", "projection", "{tmp}/existing", "--embedding", "e", "--out", "{tmp}/v", "--seed", "-2"),
+        ("data", "grid", "{tmp}/existing", "--out", "{tmp}/g.png", "--per-row", "-3"),
+        ("data", "grid", "{tmp}/existing", "--out", "{tmp}/g.png", "--per-row", "0"),
+        ("viz", "projection", "{tmp}/existing", "--embedding", "", "--out", "{tmp}/v"),
+        ("viz", "projection", "{tmp}/existing", "--embedding", " , ", "--out", "{tmp}/v"),
     ],
 )
 def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
@@ -165,6 +177,32 @@ def test_existing_target_needs_overwrite(cli, tmp_path: Path) -> None:
     _one_line_error(cli("data", "make", "shapes", "--out", out, "--n", "12"))
     assert cli("data", "make", "shapes", "--out", out, "--n", "12", "--overwrite").code == 0
     assert '"rows": 12' in cli("data", "info", out, "--json").out
+
+
+def test_seed_check_reaches_every_seeded_command() -> None:
+    """Every command with a --seed option refuses a negative one before it runs."""
+    from latentplay.cli import _leaves
+
+    for name in COMMANDS:
+        for leaf in _leaves(load_command(name)):
+            if any(p.name == "seed" for p in leaf.params):
+                with pytest.raises(UserError, match="--seed must be at least 0"):
+                    leaf.callback(seed=-1)
+
+
+def test_train_refuses_a_non_empty_out_that_is_no_run(cli, tmp_path: Path) -> None:
+    """``train --out`` a folder holding other files wrote the run among them; now it refuses and
+    leaves the folder as it was (a store given as --out is not touched)."""
+    store = tmp_path / "s"
+    assert cli("data", "make", "shapes", "--out", store, "--n", "5").code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("keep")
+    before = sorted(p.name for p in store.iterdir())
+    for out in (other, store, other / "keep.txt"):
+        _one_line_error(cli("train", "vae", "--data", store, "--out", out, "--epochs", "1"))
+    assert sorted(p.name for p in other.iterdir()) == ["keep.txt"]
+    assert sorted(p.name for p in store.iterdir()) == before
 
 
 def _commands(command):  # noqa: ANN001, ANN202 - click commands

@@ -8,8 +8,11 @@ prints them as one line on stderr and exits with status 2.
 
 from __future__ import annotations
 
+import errno
+import functools
 import importlib
 import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
@@ -73,7 +76,37 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
         single.command(name)(obj)
         command = typer.main.get_command(single)  # one command and no callback: the command
     command.name = name
+    for leaf in _leaves(command):
+        if leaf.callback is not None and any(p.name == "seed" for p in leaf.params):
+            leaf.callback = _seed_checked(leaf.callback)
     return command
+
+
+def _leaves(command: Any) -> Iterator[Any]:
+    """``command`` and every sub-command below it (click commands)."""
+    yield command
+    for sub in getattr(command, "commands", {}).values():
+        yield from _leaves(sub)
+
+
+def _seed_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """``callback`` refusing a negative ``--seed`` as a :class:`UserError` (NumPy and PyTorch
+    take seeds of 0 and up only, and otherwise fail with a traceback)."""
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        seed = kwargs.get("seed")
+        if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
+            raise UserError(f"--seed must be at least 0, got {seed}")
+        return callback(*args, **kwargs)
+
+    return checked
+
+
+# an operating-system error about a path the user named (or a file in it): an output folder
+# that cannot be made or written (read-only, missing parent, a file in the way), a full disk
+_PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EISDIR,
+                errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.EEXIST}
 
 
 class LazyGroup(TyperGroup):
@@ -128,14 +161,25 @@ def quickstart(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, or a
-    missing, unknown or malformed option) ends with one ``error: ...`` line and exit status 2."""
+    """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
+    missing, unknown or malformed option, or a path the system refuses, such as an --out in a
+    read-only place) ends with one ``error: ...`` line and exit status 2."""
     try:
         code = app(args=argv, prog_name="latentplay", standalone_mode=False)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    except typer.Abort:
+    except OSError as exc:
+        if exc.errno not in _PATH_ERRNOS or exc.filename is None:
+            raise
+        print(f"error: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except typer.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):  # click's word for an EOFError: no command
+            # prompts, so it is a file read to its end too soon, e.g. an empty .npy or .npz
+            print(f"error: an input file is empty or cut short ({exc.__cause__ or 'end of file'})",
+                  file=sys.stderr)
+            raise SystemExit(2) from None
         print("aborted", file=sys.stderr)
         raise SystemExit(1) from None
     except typer.TyperException as exc:  # the parser's usage errors

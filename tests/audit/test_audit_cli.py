@@ -257,7 +257,15 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cva
           "--out", tmp_path / "g"), "is conditional on ['gender']"),
         (("audit", "compare", vae_run, "--data", faces, "--annotator",
           tmp_path / "missing.npz", "--out", tmp_path / "c"), "no annotator file"),
+        # an existing folder as the annotator file: it failed after training, naming a .tmp file
+        (("audit", "annotator", faces, "--attribute", "gender", "--out", tmp_path / "folder"),
+         "is a directory; name the annotator file"),
+        # an empty annotator file: "aborted", status 1 (click's word for an EOFError)
+        (("audit", "compare", vae_run, "--data", faces, "--annotator", tmp_path / "empty.npz",
+          "--out", tmp_path / "c"), "an input file is empty or cut short"),
     ]
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "empty.npz").write_bytes(b"")
     for args, message in cases:
         r = cli(*args)
         assert r.code == 2, (args, r.err)

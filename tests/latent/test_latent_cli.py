@@ -30,7 +30,10 @@ def test_parsers() -> None:
     assert parse_rows("2:5") == [2, 3, 4] and parse_rows("7,1") == [7, 1]
     assert parse_condition("smile=0.5,gender=female") == {"smile": 0.5, "gender": "female"}
     for text, message in (("3:-3:1", "START 3 down to STOP -3"), ("0:1:0", "STEP of 0:1:0"),
-                          ("-1:1:0.0001", "20001 values"), ("a", "give numbers")):
+                          ("-1:1:0.0001", "20001 values"), ("a", "give numbers"),
+                          # NaN or infinity drew a figure of NaN codes (or failed with a traceback)
+                          ("nan", "give numbers"), ("-3,inf", "give numbers"),
+                          ("nan:1:0.5", "give numbers"), ("0:inf:1", "give numbers")):
         with pytest.raises(UserError, match=message):
             parse_values(text)
 
@@ -142,6 +145,8 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["traverse", "{vae}", "--axes", "9"], "out of range"),
         (["traverse", "{vae}", "--top", "-2"], "--top >= 1"),
         (["traverse", "{vae}", "--pca", "--top", "0"], "--top >= 1"),
+        (["traverse", "{vae}", "--range", "nan"], "--range > 0"),  # it drew NaN codes
+        (["traverse", "{vae}", "--range", "inf"], "--range > 0"),
         (["force", "{cvae}", "--data", "{faces}", "--attribute", "gender", "--values", "1"],
          "not a continuous condition"),
         (["force", "{cvae}", "--data", "{faces}", "--attribute", "smile"], "exactly one"),
@@ -320,6 +325,19 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
     monkeypatch.setattr(grid, "image_grid", record)
     return seen
+
+
+def test_histograms_and_probe_refuse_bad_out_and_max_rows(cli, vae_run: Path, faces_store: Path,
+                                                         tmp_path: Path) -> None:
+    """``histograms --out DIR`` wrote DIR.png and DIR.json and said it wrote DIR; ``probe
+    --max-rows 0`` failed inside scikit-learn with a long message about folds."""
+    folder = tmp_path / "figs"
+    r = cli("latent", "histograms", vae_run, "--out", folder)
+    assert r.code == 2 and r.err.strip() == "error: --out must name a .png file, got figs", r.err
+    assert list(tmp_path.iterdir()) == []
+    r = cli("latent", "probe", faces_store, "--columns", "mu", "--out", tmp_path / "p",
+            "--max-rows", "0")
+    assert r.code == 2 and r.err.strip() == "error: --max-rows must be at least 1, got 0", r.err
 
 
 def test_histograms_title_names_training_and_test_rows(cli, vae_run: Path, tmp_path: Path) -> None:

@@ -110,6 +110,16 @@ def test_simulate(cli, tmp_path: Path) -> None:
     assert st.vectors(s, "z").shape == (500, 8)
 
 
+@pytest.mark.parametrize("option", ["--effect", "--strength"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_simulate_refuses_a_non_finite_effect_or_strength(cli, tmp_path: Path, option: str,
+                                                          value: str) -> None:
+    """``--effect nan`` wrote a store whose outcome was all NaN (exit 0, "true effect nan")."""
+    r = cli("match", "simulate", "--out", tmp_path / "s", "--n", "50", option, value)
+    assert r.code == 2 and r.err.strip() == f"error: {option} must be a finite number, got {value}", r.err
+    assert not (tmp_path / "s").exists()
+
+
 def test_simulate_with_a_huge_strength_warns_of_nothing() -> None:
     """P(treated) saturates at 0 or 1 without an overflow in exp: the units with a positive
     confounder score are all treated."""
@@ -147,6 +157,8 @@ def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_
         (["--covariates", "missing"], "no column 'missing'"),
         (["--method", "magic"], "unknown method"),
         (["--caliper", "-1"], "must be positive"),
+        (["--pca", "-1"], "--pca must be at least 1, got -1"),  # was scikit-learn's traceback
+        (["--pca", "0"], "--pca must be at least 1, got 0"),
         (["--ratio", "5"], "--partial"),
         (["--exact", "y"], "continuous"),
         (["--outcome", "group"], "cannot also be the --outcome"),

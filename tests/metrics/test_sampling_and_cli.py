@@ -318,6 +318,33 @@ def test_run_representation_reads_the_checkpoint_once(vae_run: Path, monkeypatch
     assert np.allclose(np.concatenate(codes), direct, atol=1e-5)
 
 
+def test_cli_checks_out_and_data_before_any_work(cli, tmp_path: Path) -> None:
+    """``track`` trained an epoch into a non-empty --out (or with a store without factor
+    columns) before failing; ``concepts`` wrote among a folder's files; ``disentanglement``
+    printed its plan before saying the store is missing; an empty .npy was "aborted", status 1."""
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "keep.txt").write_text("keep")
+    faces = tmp_path / "faces"
+    assert cli("data", "make", "synthfaces", "--out", faces, "--n", "5").code == 0
+    shapes = tmp_path / "shapes"
+    assert cli("data", "make", "shapes", "--out", shapes, "--n", "5").code == 0
+    (tmp_path / "empty.npy").write_bytes(b"")
+    cases = [
+        (("track", "vae", "--data", shapes, "--out", full), "exists and is not empty; give a new"),
+        (("track", "vae", "--data", faces, "--out", tmp_path / "run"), "no factor_<name> columns"),
+        (("concepts", "cbm", "--out", full), "exists and is not empty; pass --overwrite"),
+        (("disentanglement", "--run", tmp_path / "r", "--data", tmp_path / "nosuch"), "no store at"),
+        (("disentanglement", "--factors", tmp_path / "empty.npy", "--codes", tmp_path / "empty.npy"),
+         "is not a .npy array of numbers"),
+    ]
+    for args, message in cases:
+        res = cli("metrics", *args)
+        lines = res.err.strip().splitlines()
+        assert res.code == 2 and len(lines) == 1 and message in lines[0], (args, res.err)
+    assert [p.name for p in full.iterdir()] == ["keep.txt"] and not (tmp_path / "run").exists()
+
+
 def test_cli_names_a_file_that_is_no_npy_array(cli, tmp_path: Path) -> None:
     """A text file or an .npz archive given as --codes is a one-line error naming the option
     (not numpy's advice to allow pickles, nor 'codes must be numbers, got dtype <U1')."""

@@ -70,3 +70,15 @@ def test_bin_refuses_quantiles_of_single_rows(cli, tmp_path: Path) -> None:
     assert "smile_group" not in st.load(tmp_path / "s").columns
     r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "9")
     assert r.code == 0, r.err
+
+
+@pytest.mark.parametrize("threshold", ["nan", "-0.5", "inf"])
+def test_persons_refuses_a_threshold_that_is_no_distance(cli, tmp_path: Path, threshold: str) -> None:
+    """``data persons --threshold nan`` found no pair and still added a ``person`` attribute to
+    the store (exit 0); the store is now left as it was."""
+    _store(tmp_path / "s")
+    before = (tmp_path / "s" / "latentplay.json").read_text()
+    r = cli("data", "persons", tmp_path / "s", "--column", "v", "--threshold", threshold)
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert r.err.startswith("error: --threshold must be a distance of 0 or more"), r.err
+    assert (tmp_path / "s" / "latentplay.json").read_text() == before

@@ -33,6 +33,8 @@ def annotator_cmd(
     held-out accuracy and confusion matrix."""
     from latentplay.audit.annotate import fit_classifier
 
+    if out.is_dir():  # found only after training, when the file could not replace the folder
+        raise UserError(f"--out {out} is a directory; name the annotator file to write (.npz)")
     ann = fit_classifier(store, attribute, embedder=embedder, options=option,
                          test_size=test_size, max_rows=max_rows, c=c, seed=seed)
     ann.save(out)

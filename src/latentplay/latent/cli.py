@@ -36,9 +36,13 @@ def parse_values(text: str) -> list[float]:
     for item in (p.strip() for p in text.split(",")):
         try:
             if ":" not in item:
-                out.append(float(item))
+                if not np.isfinite(value := float(item)):  # nan, inf: no image to show
+                    raise ValueError(item)
+                out.append(value)
                 continue
             start, stop, step = (float(p) for p in item.split(":"))
+            if not all(np.isfinite([start, stop, step])):
+                raise ValueError(item)
         except ValueError:
             raise UserError(f"values {text!r}: give numbers and START:STOP:STEP ranges, "
                             "comma-separated") from None
@@ -199,7 +203,7 @@ def traverse(
     from latentplay.latent import traverse as tr
 
     model = _model(run)
-    if steps < 2 or span <= 0 or top < 1:
+    if steps < 2 or not 0 < span < np.inf or top < 1:  # not: a NaN --range fails too
         raise UserError("need --steps >= 2, --range > 0 and --top >= 1")
     if pca and sefa:
         raise UserError("choose --pca or --sefa, not both")
@@ -328,6 +332,8 @@ def histograms(
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import latent_histograms
 
+    if out.suffix.lower() != ".png":  # it wrote OUT.png and OUT.json, and said it wrote OUT
+        raise UserError(f"--out must name a .png file, got {out.name}")
     table = latents_table(run)  # read once: the means and the split
     mu = np.asarray(table["mu"], dtype=np.float32)  # (N, D)
     split = table["split"]  # (N,): 1 held out
@@ -663,6 +669,8 @@ def probe(
 
     if cv < 2:
         raise UserError(f"--cv must be at least 2, got {cv}")
+    if max_rows < 1:
+        raise UserError(f"--max-rows must be at least 1, got {max_rows}")
     store = load(data)
     skipped: list[str] = []
     found = probe_store(store, split_names(columns), split_names(attributes), cv=cv,
@@ -714,7 +722,7 @@ def stylespace(
     from latentplay.latent.directions import class_rows, ordered_values
     from latentplay.store import load, vectors
 
-    if top < 1 or steps < 2 or alpha <= 0:
+    if top < 1 or steps < 2 or not 0 < alpha < np.inf:  # not: a NaN --alpha fails too
         raise UserError("need --top >= 1, --steps >= 2 and --alpha > 0")
     if negative is not None and positive is None:
         raise UserError("--negative is the class compared with --positive; give both")

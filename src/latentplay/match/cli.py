@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
 
-from latentplay.cliargs import split_names
+from latentplay.cliargs import at_least, split_names
 from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
@@ -65,6 +66,8 @@ def run_cmd(
                   f"exact=[{','.join(split_names(exact))}]",
                   f"second_caliper_on=[{','.join(split_names(second_caliper_on))}]",
                   f"propensity_covariates=[{','.join(split_names(propensity_covariates))}]"]
+    if pca is not None:
+        at_least(pca, 1, "--pca")  # scikit-learn's PCA failed with a traceback on a negative one
     for key, value in (("distance", distance), ("caliper", caliper), ("pca", pca),
                        ("outcome", outcome), ("second_caliper", second_caliper)):
         if value is not None:
@@ -130,6 +133,9 @@ def simulate(
 
     if n < 10 or relevant < 1 or irrelevant < 0:
         raise UserError("need --n >= 10, --relevant >= 1 and --irrelevant >= 0")
+    for option, value in (("--effect", effect), ("--strength", strength)):
+        if not math.isfinite(value):  # a NaN effect wrote a store whose outcome is all NaN
+            raise UserError(f"{option} must be a finite number, got {value:g}")
     data = confounded(n, relevant=relevant, irrelevant=irrelevant, effect=effect,
                       strength=strength, seed=seed)
     store = make_store(out, data, overwrite=overwrite)

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from latentplay.cliargs import at_least
+from latentplay.cliargs import at_least, new_out_dir
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
 from latentplay.outputs import make_parents
@@ -31,7 +31,7 @@ def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
         raise UserError(f"{what} file {path} does not exist")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError):
+    except (ValueError, OSError, EOFError):  # EOFError: an empty file
         raise UserError(f"{what} {path} is not a .npy array of numbers (write one with numpy.save)") from None
     if not isinstance(loaded, np.ndarray):  # an .npz archive holds several arrays
         loaded.close()
@@ -124,6 +124,7 @@ def disentanglement(
     """
     from latentplay.metrics.evaluate import evaluate, images_to_encode, parse_names, sampling_only
     from latentplay.metrics.runs import evaluate_run
+    from latentplay.store import load
 
     arrays = factors is not None or codes is not None
     if arrays == (run is not None or data is not None):
@@ -161,6 +162,7 @@ def disentanglement(
         if run is None or data is None:
             raise UserError("--run and --data go together")
         at_least(batch_size, 1, "--batch-size")
+        load(data)  # a missing store is the one line printed, not after the plan below
         chosen = parse_names(metrics)
         total = sum(images_to_encode(name) for name in chosen)
         console.print(f"{len(chosen)} metric(s): {total:,} images to render and encode"
@@ -189,10 +191,14 @@ def track(
     (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`)."""
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
     from latentplay.metrics.runs import train_with_metrics
+    from latentplay.store import load
+    from latentplay.store.groundtruth import StoreGroundTruth
 
     at_least(epochs, 1, "--epochs")
     at_least(every, 1, "--every")
     at_least(seed, 0, "--seed")
+    new_out_dir(out, runs_allowed=True)  # checked before an epoch is trained, as is the store:
+    StoreGroundTruth(load(data))  # a store without factor columns failed after the first epoch
     run = train_with_metrics(
         model,
         data,
@@ -243,6 +249,7 @@ def concepts(
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(64, "--size", help="Image side: 64, or 32 (2x2-averaged, 4x cheaper)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
 ) -> None:
     """Train a concept model on shapes (concepts scale, pos_x, pos_y; label: position quadrant)
     and report accuracy, concept alignment (DCI) and explicitness."""
@@ -257,6 +264,7 @@ def concepts(
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
+    new_out_dir(out, overwrite=overwrite)
     train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
     test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP
+from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP, at_least
 from latentplay.errors import UserError
 from latentplay.outputs import counted, figure_text
 
@@ -202,6 +202,7 @@ def grid(
     from latentplay import store as st
     from latentplay.viz.grid import save_store_grid
 
+    at_least(per_row, 1, "--per-row")
     png_out(out)
     save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed)
     typer.echo(f"wrote {out}")
@@ -549,6 +550,8 @@ def persons_cmd(
 
     from latentplay.store.persons import persons_store
 
+    if not 0 <= threshold < float("inf"):  # NaN: no pair, and the attribute was still added
+        raise UserError(f"--threshold must be a distance of 0 or more, got {threshold:g}")
     found = persons_store(path, column, threshold, metric=metric, name=name, truth=truth,
                           overwrite=overwrite)
     s = found.summary

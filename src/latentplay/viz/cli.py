@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from latentplay.cliargs import split_names
+from latentplay.errors import UserError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -37,6 +38,9 @@ def projection(
     from latentplay.embed.plots import plot_projections, plottable_attributes
 
     loaded = st.load(store)
+    if not split_names(embedding):
+        raise UserError("--embedding names no column; give the vector column(s) to project, e.g. "
+                        "--embedding pixels")
     attributes = split_names(by)
     if not attributes:
         attributes, skipped = plottable_attributes(loaded, sample, seed)
