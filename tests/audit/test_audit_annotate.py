@@ -101,6 +101,9 @@ def test_a_damaged_annotator_file_is_one_line(skin_annotator: ClassifierAnnotato
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     with pytest.raises(UserError, match="cut.npz is not a latentplay annotator file"):
         load_annotator(cut)
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(UserError, match="empty.npz is not a latentplay annotator file"):
+        load_annotator(tmp_path / "empty.npz")
     with np.load(whole, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files if k != "coef"}
     np.savez(tmp_path / "no_coef.npz", **arrays)
@@ -413,3 +416,13 @@ def test_a_network_head_with_a_class_unknown_is_refused() -> None:
     assert NetworkAnnotator(network, "gender").classes == ["female", "male"]
     with pytest.raises(UserError, match="has a class 'unknown'.*name that output otherwise"):
         NetworkAnnotator(network, "age")
+
+
+def test_saving_where_the_rename_fails_leaves_no_temporary_file(skin_annotator: ClassifierAnnotator,
+                                                               tmp_path: Path) -> None:
+    """An existing folder at the annotator's path: the rename fails, and the ``.NAME.tmp``
+    written beside it is removed."""
+    (tmp_path / "ann.npz").mkdir()
+    with pytest.raises(OSError):
+        skin_annotator.save(tmp_path / "ann.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.npz"]

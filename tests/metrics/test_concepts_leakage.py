@@ -175,6 +175,14 @@ def test_leakage_cli_refuses_bad_options(cli, tmp_path: Path, args: list[str], m
     assert not (tmp_path / "o").exists()
 
 
+def test_leakage_cli_refuses_a_non_empty_out_before_training(cli, tmp_path: Path) -> None:
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "notes.txt").write_text("mine")
+    res = cli("leakage", "run", "--out", tmp_path / "o", "--experiments", "parity")
+    assert res.code == 2 and "exists and is not empty; pass --overwrite" in res.err, res.err
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["notes.txt"]
+
+
 @pytest.mark.slow
 def test_rejection_lowers_leakage_on_shapes_and_refuses_held_out_digits(tmp_path: Path) -> None:
     rows = leakage_table(

@@ -244,9 +244,12 @@ class ClassifierAnnotator(Annotator):
                   "coef": self.model.coef_, "intercept": self.model.intercept_,
                   **{f"embedder.{k}": v for k, v in _embedder_state(self.embedder).items()}}
         tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)  # left only where writing or the rename failed
         return path
 
 
@@ -393,7 +396,7 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         meta = json.loads(str(arrays["meta"]))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # numpy's words invite pickle
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # numpy's words invite pickle
         raise UserError(f"{path} is not a latentplay annotator file (an .npz written by "
                         "latentplay audit annotator)") from None
     if meta.get("format") != FORMAT or meta.get("version") != FORMAT_VERSION:

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from latentplay.cliargs import at_least
+from latentplay.cliargs import at_least, new_out_dir
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
 
@@ -26,6 +26,7 @@ def run(
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(64, "--size", help="dsprites image side: 64, or 32 (4x cheaper)."),
     models: str = typer.Option("vae,cbm,glancenet", "--models", help="Concept models to compare."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
 ) -> None:
     """Train VAE, CBM and GlanceNet on each experiment's domain; write the leakage table and chart."""
     from latentplay.metrics.concepts import KINDS, TrainConfig
@@ -46,6 +47,7 @@ def run(
     at_least(n_probe, 2, "--n-probe")  # half train the probe, half test it
     if size not in (32, 64):
         raise UserError(f"--size must be 64 or 32, got {size}")
+    new_out_dir(out, overwrite=overwrite)  # before minutes of training
     err = Console(stderr=True)
     rows = leakage_table(
         chosen,
