@@ -209,3 +209,22 @@ def test_the_loss_interval_counts_the_spread_between_random_directions() -> None
         assert row["loss_low"] <= row["loss"] <= row["loss_high"]
         widths.append(row["loss_high"] - row["loss_low"])
     assert widths[1] > 5 * widths[0]
+
+
+def test_the_loss_interval_pairs_the_faces_found_on_both_sides() -> None:
+    """Half the faces lose their face along the attribute (NaN) yet not along the random
+    directions, where they keep less of themselves: the loss and its interval are over the
+    faces found on both sides, so the interval holds the loss (it did not when the random
+    side's mean took in the faces the attribute's side had left out)."""
+    n = 200
+    lost = np.arange(n) % 2 == 0
+    sim = np.ones((n, 2))
+    sim[:, 1] = np.where(lost, np.nan, np.linspace(0.75, 0.85, n))
+    random = np.ones((3, n, 2))
+    random[:, :, 1] = np.where(lost, 0.3, 0.9) + np.linspace(-0.02, 0.02, 3)[:, None]
+    found = Identity("code", ["0", "+1"], 0, sim, random, between=0.1)
+    row = next(r for r in identity_table(found, np.zeros(n, int), ["a"], n_boot=300)
+               if r["group"] == "all faces" and r["step"] == "+1")
+    assert row["n"] == n // 2
+    assert row["loss"] == pytest.approx(0.9 - np.nanmean(sim[:, 1]))
+    assert row["loss_low"] <= row["loss"] <= row["loss_high"]

@@ -490,9 +490,14 @@ def excess_intervals(edited: np.ndarray, random: np.ndarray, units: np.ndarray, 
     of the directions with replacement (a two-level bootstrap); its excess is the mean of
     ``edited`` over the drawn faces minus the mean over the drawn directions of each one's
     mean over the drawn faces. Directions that disagree widen the interval; a single one
-    (``R`` = 1) shows no spread between directions. NaN in a column whose ``edited`` values
-    come from fewer than two clusters (a point interval, as :func:`cluster_intervals`)."""
+    (``R`` = 1) shows no spread between directions. The comparison is paired: a face counts
+    at a step where ``edited`` and at least one direction are read there, as in the tables'
+    point estimates (else faces read along one side only would move that side's mean alone).
+    NaN in a column whose ``edited`` values come from fewer than two clusters (a point
+    interval, as :func:`cluster_intervals`)."""
     r, n, a = random.shape
+    edited = np.where(np.isfinite(random).any(axis=0), edited, np.nan)
+    random = np.where(np.isfinite(edited), random, np.nan)
     read, read_random = np.isfinite(edited), np.isfinite(random)
     by_face = np.where(read_random, random, 0.0).transpose(1, 0, 2).reshape(n, r * a)
     per_face = np.concatenate([np.where(read, edited, 0.0), read, by_face,
