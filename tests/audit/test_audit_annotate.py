@@ -214,6 +214,36 @@ def test_clip_zero_shot_from_an_onnx_image_encoder(tmp_path: Path, cli) -> None:
         ClipAnnotator(f"{encoder}@{tmp_path / 'bad.npz'}", "color", ["red", "green"])
 
 
+def test_clip_prompt_templates_with_other_braces_are_refused_in_one_line(tmp_path: Path, cli) -> None:
+    """A template with a second ``{}``, a named field or a lone brace is a UserError (it was
+    an IndexError, KeyError or ValueError from str.format); ``{{ }}`` stay literal."""
+    for template in ("a {} photo of a {} person", "a {} {name}", "a {} }", "a {{}} person"):
+        with pytest.raises(UserError, match="needs a \\{\\} where the class goes \\(one"):
+            class_prompts(["female", "male"], template)
+    assert class_prompts(["female"], "a {{x}} {}") == ["a {x} female"]
+    store, _ = _patches(tmp_path / "patches", np.arange(6) % 3)
+    r = cli("audit", "compare", "--images", store.path, "--data", store.path, "--annotator",
+            f"clip:{tmp_path / 'none.onnx'}@{tmp_path / 'none.npz'}", "--attribute", "color",
+            "--prompt", "a {} {} patch", "--out", tmp_path / "audit")
+    assert r.code == 2 and "needs a {} where the class goes (one" in r.err
+
+
+def test_clip_needs_two_classes_and_a_positive_scale(tmp_path: Path) -> None:
+    """One prompt wins every image with probability 1 (a reading that cannot err), no prompt
+    failed inside numpy; a scale of 0 or below flattens or inverts the softmax."""
+    encoder = _colour_encoder(tmp_path)
+    text = tmp_path / "prompts.npz"
+    np.savez(text, prompts=np.array(["a red patch", "a green patch"]),
+             embeddings=np.array([[2.0, -1, -1], [-1, 2, -1]]))
+    for classes in ([], ["red"], ["red", "red"]):
+        with pytest.raises(UserError, match="needs at least two distinct classes"):
+            ClipAnnotator(f"{encoder}@{text}", "color", classes, template="a {} patch")
+    for scale in (0.0, -100.0):
+        with pytest.raises(UserError, match="logit scale must be positive"):
+            ClipAnnotator(f"{encoder}@{text}", "color", ["red", "green"], template="a {} patch",
+                          logit_scale=scale)
+
+
 def test_clip_from_onnx_reads_the_centred_square_as_clip_does(tmp_path: Path) -> None:
     """CLIP's preprocessing keeps the centred square of a non-square photo: a red square
     between two wide blue margins is red (squashing it whole let the margins outvote it)."""

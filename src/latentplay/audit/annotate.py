@@ -427,9 +427,14 @@ def class_prompts(classes: Sequence[str], template: str = "a photo of a {} perso
                   prompts: Mapping[str, str] | None = None) -> list[str]:
     """One CLIP text prompt per class: ``prompts[class]`` when given, else ``template`` filled
     with the class name, underscores as spaces (``middle_aged`` -> ``a photo of a middle aged
-    person``)."""
-    if "{}" not in template:
-        raise UserError(f"prompt template {template!r} needs a {{}} where the class goes")
+    person``). ``template`` is a :meth:`str.format` string with one ``{}``."""
+    try:
+        placed = "\0" in template.format("\0")
+    except (IndexError, KeyError, ValueError, AttributeError):  # a second {}, {name}, a lone brace
+        placed = False
+    if not placed:
+        raise UserError(f"prompt template {template!r} needs a {{}} where the class goes (one, "
+                        "and no other braces: write {{ and }} for literal ones)")
     prompts = dict(prompts or {})
     unknown = sorted(set(prompts) - set(classes))
     if unknown:
@@ -447,9 +452,10 @@ class ClipAnnotator(Annotator):
             the prompts' text embeddings computed beforehand (:func:`read_text_embeddings`),
             for machines without open_clip.
         attribute: the attribute annotated.
-        classes: its ``K`` class names.
+        classes: its ``K`` class names (at least two distinct).
         template, prompts: see :func:`class_prompts`.
-        model: open_clip architecture of the weights.
+        model: open_clip architecture of the weights (``ViT-B-32-quickgelu`` for OpenAI's
+            ViT-B/32 weights: see :class:`~latentplay.embed.clip.ClipConfig`).
         device: torch device.
         logit_scale: CLIP's temperature (100 for the released models).
     """
@@ -459,6 +465,11 @@ class ClipAnnotator(Annotator):
                  model: str = "ViT-B-32", device: str = "cpu", logit_scale: float = 100.0) -> None:
         self.attribute = attribute
         self.classes = list(classes)
+        if len(set(self.classes)) < 2:  # one prompt would win every image, 100 % sure
+            raise UserError(f"a CLIP zero-shot reading of {attribute!r} needs at least two "
+                            f"distinct classes, got {self.classes}")
+        if not logit_scale > 0:
+            raise UserError(f"clip logit scale must be positive, got {logit_scale}")
         self.prompts = class_prompts(self.classes, template, prompts)
         self.evaluation = None
         self.logit_scale = logit_scale

@@ -26,6 +26,10 @@ class ClipConfig:
     Attributes:
         path: local open_clip weights (``.bin``/``.pt``/``.safetensors``), usually ``clip:PATH``.
         model: open_clip architecture name matching the weights (``ViT-B-32``, ``RN50``, ...).
+            OpenAI's released weights were trained with QuickGELU: give them the ``-quickgelu``
+            architecture (``ViT-B-32-quickgelu``). Loaded from a file, open_clip cannot tell,
+            and the plain name builds GELU layers that take the weights without complaint but
+            give different embeddings.
         normalize: scale each embedding to unit length (what CLIP similarity uses).
         device: torch device.
     """
