@@ -1,3 +1,4 @@
+import errno
 import subprocess
 import sys
 from pathlib import Path
@@ -5,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.core import TyperGroup
 
-from latentplay.cli import COMMANDS, load_command
+from latentplay.cli import COMMANDS, load_command, main
 from latentplay.errors import UserError
 
 
@@ -177,6 +178,23 @@ def test_existing_target_needs_overwrite(cli, tmp_path: Path) -> None:
     _one_line_error(cli("data", "make", "shapes", "--out", out, "--n", "12"))
     assert cli("data", "make", "shapes", "--out", out, "--n", "12", "--overwrite").code == 0
     assert '"rows": 12' in cli("data", "info", out, "--json").out
+
+
+def test_path_errors_name_the_given_path_and_bugs_keep_their_traceback(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store written through a hidden build folder beside --out named that folder
+    (``/proc/.x.build-...``) in the error; an OSError about a path the user never gave (a file
+    latentplay itself misplaced) is a bug, not a one-line "cannot use"."""
+    res = cli("data", "make", "shapes", "--out", "/proc/latentplay-no-such", "--n", "5")
+    assert res.code == 2 and res.err.strip().startswith("error: cannot use /proc/latentplay-no-such:")
+    import latentplay.quickstart
+
+    def misplaced(**_: object) -> None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "/latentplay-internal/x.bin")
+
+    monkeypatch.setattr(latentplay.quickstart, "run", misplaced)
+    with pytest.raises(FileNotFoundError):
+        main(["quickstart", "--out", str(tmp_path / "q")])
 
 
 def test_seed_check_reaches_every_seeded_command() -> None:

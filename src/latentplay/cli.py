@@ -13,6 +13,7 @@ import functools
 import importlib
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -109,6 +110,22 @@ _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOT
                 errno.ENOSPC, errno.EDQUOT, errno.ENAMETOOLONG, errno.EEXIST}
 
 
+def _named_path(filename: Any, args: list[str]) -> Path | None:
+    """The path to name for an operating-system error about ``filename`` when it is one the
+    user gave in ``args`` (an argument, or the value of ``--opt=VALUE`` / ``key=VALUE``), a
+    file in it or a folder above it, or a hidden scratch sibling the command writes first
+    (``.NAME.build-*``, ``.NAME.tmp-*``: then the given path); None for any other path (a bug
+    in latentplay, which keeps its traceback)."""
+    found = Path(filename).absolute()
+    for text in {part for arg in args for part in (arg, arg.partition("=")[2]) if part}:
+        given = Path(text).absolute()
+        if found == given or given in found.parents or found in given.parents:
+            return found
+        if found.parent == given.parent and found.name.startswith(f".{given.name}."):
+            return given
+    return None
+
+
 class LazyGroup(TyperGroup):
     """The root group: the commands of :data:`COMMANDS` are imported when one is run or its own
     help is asked for; the root help lists them by their one-line help alone."""
@@ -162,17 +179,19 @@ def quickstart(
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app; a user's mistake (a :class:`UserError`, a
-    missing, unknown or malformed option, or a path the system refuses, such as an --out in a
-    read-only place) ends with one ``error: ...`` line and exit status 2."""
+    missing, unknown or malformed option, or a path given that the system refuses, such as an
+    --out in a read-only place) ends with one ``error: ...`` line and exit status 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=argv, prog_name="latentplay", standalone_mode=False)
+        code = app(args=args, prog_name="latentplay", standalone_mode=False)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     except OSError as exc:
-        if exc.errno not in _PATH_ERRNOS or exc.filename is None:
+        named = _named_path(exc.filename, args) if isinstance(exc.filename, str) else None
+        if exc.errno not in _PATH_ERRNOS or named is None:
             raise
-        print(f"error: cannot use {exc.filename}: {exc.strerror}", file=sys.stderr)
+        print(f"error: cannot use {named}: {exc.strerror}", file=sys.stderr)
         raise SystemExit(2) from None
     except typer.Abort as exc:
         if isinstance(exc.__cause__, EOFError):  # click's word for an EOFError: no command

@@ -349,9 +349,10 @@ def test_histograms_title_names_training_and_test_rows(cli, vae_run: Path, tmp_p
     assert numbers["n_test"] == int(split.sum()) > 0
     assert numbers["n_train"] == len(split) - numbers["n_test"]
     mu = np.zeros((5, 2), np.float32)
-    title = latent_histograms(mu, split=np.array([0, 0, 0, 1, 1])).texts[0].get_text()
-    assert title.startswith("encoder means of 3 training and 2 test images")
-    assert latent_histograms(mu).texts[0].get_text().startswith("encoder means of 5 store images")
+    title = " ".join(latent_histograms(mu, split=np.array([0, 0, 0, 1, 1])).texts[0].get_text().split())
+    assert title.startswith("encoder means of 3 training and 2 test images")  # as broken to fit
+    assert " ".join(latent_histograms(mu).texts[0].get_text().split()).startswith(
+        "encoder means of 5 store images")
 
 
 def test_blend_figure_shows_its_weights(cli, drawn: list[dict], vae_run: Path, faces_store: Path,

@@ -33,6 +33,19 @@ def test_histogram_axes_are_labelled() -> None:
     assert [k for k in range(7) if panels[k].get_xlabel() == "encoder mean"] == [2, 3, 4, 5, 6]
 
 
+def test_histogram_title_fits_a_latent_of_one_or_two_dimensions() -> None:
+    """A 1- or 2-dimensional latent's figure is one or two panels wide, narrower than its title,
+    which was cut off at both sides."""
+    for d in (1, 2, 7):
+        mu = np.random.default_rng(d).standard_normal((1234, d)).astype(np.float32)
+        fig = latent_histograms(mu, split=np.r_[np.zeros(1000), np.ones(234)])
+        fig.canvas.draw()
+        box = fig.texts[0].get_window_extent()
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, d
+        top_of_panels = max(ax.get_tightbbox().y1 for ax in fig.axes if ax.get_visible())
+        assert top_of_panels <= box.y0, d  # the title clears the panels' titles
+
+
 def test_distance_plot_of_a_continuous_attribute_names_it() -> None:
     rng = np.random.default_rng(2)
     values = rng.uniform(0, 1, 40)

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.viz.style import wrap_title  # noqa: E402
+
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
                       per_row: int = 5, split: np.ndarray | None = None) -> Figure:
@@ -27,7 +29,15 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
     n, d = mu.shape
     cols = min(per_row, d)
     rows = math.ceil(d / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows + 0.7), squeeze=False)
+    if split is None:
+        title = f"encoder means of {n} store images"
+    else:
+        n_test = int((np.asarray(split) == 1).sum())
+        title = f"encoder means of {n - n_test} training and {n_test} test images"
+    # broken to the figure's width: one or two panels are narrower than the title
+    title = wrap_title(title + (" (line: N(0, 1) prior)" if prior else ""), 2.1 * cols - 0.2, 9)
+    top = 0.05 + 0.16 * (title.count("\n") + 1)  # inches above the panels
+    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows + 0.5 + top), squeeze=False)
     lo, hi = float(np.percentile(mu, 0.5)), float(np.percentile(mu, 99.5))
     lo, hi = min(lo, -3.0) if prior else lo, max(hi, 3.0) if prior else hi
     grid = np.linspace(lo, hi, 200)
@@ -48,13 +58,8 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
             ax.set_ylabel("density", fontsize=7)
         if k + cols >= d:  # the lowest panel of its column
             ax.set_xlabel("encoder mean", fontsize=7)
-    if split is None:
-        title = f"encoder means of {n} store images"
-    else:
-        n_test = int((np.asarray(split) == 1).sum())
-        title = f"encoder means of {n - n_test} training and {n_test} test images"
-    fig.suptitle(title + (" (line: N(0, 1) prior)" if prior else ""), fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1, 1 - top / fig.get_figheight()))
     return fig
 
 
