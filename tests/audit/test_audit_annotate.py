@@ -456,3 +456,11 @@ def test_saving_where_the_rename_fails_leaves_no_temporary_file(skin_annotator: 
     with pytest.raises(OSError):
         skin_annotator.save(tmp_path / "ann.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.npz"]
+
+
+def test_a_conditional_embedder_is_refused_before_fitting(faces_store: Path, cvae_run: Path) -> None:
+    """An annotator reads generated images without their condition: a CVAE's encoder cannot be
+    its embedder, and saying so names that, not "embed a store" (the user gave one)."""
+    with pytest.raises(UserError, match="is a conditional model: an annotator reads images "
+                       "without knowing their condition"):
+        fit_classifier(faces_store, "gender", embedder=f"vae:{cvae_run}")

@@ -317,6 +317,10 @@ def fit_classifier(
                                       seed, [names[int(p)] for p in present])
     options = _seeded(embedder, options, seed)
     emb = make_embedder(embedder, options)
+    if getattr(getattr(emb, "condition_spec", None), "dim", 0):
+        raise UserError(f"{emb.name} is a conditional model: an annotator reads images without "
+                        "knowing their condition; embed with an unconditional run, pixels-pca or "
+                        "a face network")
     if emb.needs_fit:
         fit_rows = rows[train_rows[emb.fit_rows(len(train_rows))]]
         emb.fit(load_rows(store, fit_rows, emb.image_size, emb.image_mode, emb.image_crop))
