@@ -22,6 +22,7 @@ from latentplay.train.config import build_config
     ("log.latents_max=-1", "log.latents_max must be at least 0 (0: every row), got -1"),
     ("log.samples=-3", "log.samples must be at least 0, got -3"),
     ("log.recon_images=-1", "log.recon_images must be at least 0, got -1"),
+    ("seed=-1", "seed must be at least 0, got -1"),
 ])
 def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
     with pytest.raises(UserError) as err:

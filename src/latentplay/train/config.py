@@ -37,7 +37,8 @@ class DataConfig:
         size: image side the model sees (28, 32, 64, 128); other sizes are resized on load.
         crop: keep a centred square of this fraction of each image's shorter side before
             resizing (e.g. 0.5 for the face of a head-and-shoulders picture; 1 = whole image).
-        channels: 1 (gray) or 3 (RGB); 0 keeps the store's.
+        channels: 1 (gray) or 3 (RGB); 0 keeps the store's (gray or RGB: an alpha channel
+            is dropped).
         test_fraction: share of rows held out for ``test_metrics.csv`` and the recon grid.
         limit: use only the first ``limit`` rows (0 = all).
         split: how the held-out rows are drawn: ``rows``, ``persons`` (whole persons of the
@@ -149,6 +150,8 @@ class RunConfigBase:
         model.validate()
         self.loss.check_terms(variational=getattr(FAMILIES[self.family][1], "variational", False))
         d, t = self.data, self.trainer
+        if self.seed < 0:  # numpy's generators (split, batch order) take no negative seed
+            raise UserError(f"seed must be at least 0, got {self.seed}")
         if d.size not in SIZES:
             raise UserError(f"data.size must be one of {SIZES}, got {d.size}")
         if not 0 < d.crop <= 1:

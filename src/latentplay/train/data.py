@@ -95,6 +95,9 @@ def load_training_data(
     n = len(store) if limit <= 0 else min(limit, len(store))
     if n == 0:
         raise UserError(f"store {store.path} has no rows")
+    if channels == 0:  # the store's: gray or RGB, alpha dropped (encode feeds only those)
+        stored = load_images(store, [0]).shape[3]
+        channels = 3 if stored == 4 else (1 if stored == 2 else 0)
     mode = {0: None, 1: "L", 3: "RGB"}[channels]
     chunks = []
     with progress_bar(show=progress) as bar:
@@ -106,7 +109,8 @@ def load_training_data(
             bar.advance(task, len(arr))
     images = torch.cat(chunks)
     spec = ConditionSpec.from_store(store, condition)
-    cond = torch.from_numpy(spec.encode_store(store)[:n])
+    first = store if n == len(store) else Store(store.dataset.select(range(n)), store.schema, store.path)
+    cond = torch.from_numpy(spec.encode_store(first))  # rows past data.limit need no value
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
     test_idx = held_out_rows(store, n, test_fraction, seed, split)
@@ -132,4 +136,7 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str) 
     _, person, photos = np.unique(persons[:n], return_inverse=True, return_counts=True)
     order = rng.permutation(len(photos))
     enough = int(np.searchsorted(np.cumsum(photos[order]), n_test)) + 1  # first to reach n_test
+    if enough == len(photos):
+        raise UserError(f"data.split={split} holds out every row: the first {n} rows show "
+                        f"{len(photos)} person(s); use data.split=rows or data.test_fraction=0")
     return np.flatnonzero(np.isin(person, order[:enough]))

@@ -1,0 +1,68 @@
+"""What the training data hold: channels of stores with alpha, conditions of the used rows,
+and a persons split that leaves rows to train on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.store.images import encode_png, load_images
+from latentplay.train.data import held_out_rows, load_training_data
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory: pytest.TempPathFactory) -> st.Store:
+    path = tmp_path_factory.mktemp("data") / "faces"
+    sources.make("synthfaces", path, n=40, seed=0)
+    return st.load(path)
+
+
+def _with_images(store: st.Store, images: np.ndarray) -> st.Store:
+    """``store`` (in memory) with its image column replaced by ``(N, H, W, C)`` ``images``."""
+    col = store.schema.image_column
+    cells = [encode_png(im) for im in images]
+    dataset = store.dataset.remove_columns([col]).add_column(col, cells)
+    return st.Store(dataset.cast(store.dataset.features), store.schema, store.path)
+
+
+@pytest.mark.parametrize(("gray", "channels"), [(False, 3), (True, 1)])
+def test_an_alpha_channel_is_dropped(faces: st.Store, gray: bool, channels: int) -> None:
+    """``data.channels=0`` on RGBA (or gray + alpha) images gives the RGB (gray) images
+    ``train.encode`` can feed, not a 4 (2) channel model."""
+    images = load_images(faces, mode="L" if gray else "RGB")
+    alpha = np.full(images.shape[:3] + (1,), 200, np.uint8)
+    data = load_training_data(_with_images(faces, np.concatenate([images, alpha], axis=3)),
+                              32, 0, [], 0.1, 0, 0, progress=False)
+    assert data.channels == channels
+    plain = load_training_data(_with_images(faces, images), 32, 0, [], 0.1, 0, 0, progress=False)
+    np.testing.assert_array_equal(data.images.numpy(), plain.images.numpy())
+
+
+def test_rows_past_the_limit_need_no_condition(faces: st.Store) -> None:
+    """A missing condition value beyond ``data.limit`` is no error; within it, it is one."""
+    smile = np.asarray(faces.labels("smile"), np.float32).copy()
+    smile[30:] = np.nan
+    col = faces.schema.column_of(faces.schema.attribute("smile"))
+    dataset = faces.dataset.remove_columns([col]).add_column(col, smile.tolist())
+    store = st.Store(dataset.cast(faces.dataset.features), faces.schema, faces.path)
+    data = load_training_data(store, 32, 3, ["smile"], 0.1, 30, 0, progress=False)
+    np.testing.assert_array_equal(data.cond.numpy()[:, 0], smile[:30])
+    with pytest.raises(UserError, match="no value in 10 rows"):
+        load_training_data(store, 32, 3, ["smile"], 0.1, 0, 0, progress=False)
+
+
+def test_a_persons_split_never_holds_out_every_row(tmp_path: Path) -> None:
+    """One person only: holding out whole persons leaves nothing to train on, said in a line
+    (not as a batch size that is too large)."""
+    path = tmp_path / "one"
+    sources.make("synthfaces", path, n=20, seed=0, overrides=["identities=1"])
+    store = st.load(path)
+    for split in ("persons", "auto"):
+        with pytest.raises(UserError, match="holds out every row.*data.split=rows"):
+            held_out_rows(store, 20, 0.1, 0, split)
+    assert len(held_out_rows(store, 20, 0.1, 0, "rows")) == 2
