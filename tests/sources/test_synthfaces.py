@@ -69,6 +69,31 @@ def test_bad_config_values_are_user_errors() -> None:
         resolve(SynthfacesConfig, ["eyeglasses.p=abc"])
 
 
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("skin_tone.weights=[nan,1,1,1,1,1,1,1,1,1]", "skin_tone.weights must be finite"),
+        ("gender.weights=[inf,1]", "gender.weights must be finite"),
+        ("smile.spread=-0.1", "smile.spread must be a finite number >= 0"),
+        ("smile.mode=nan", "smile.mode must be a finite number"),
+        ("yaw.std=nan", "yaw.std must be a finite number >= 0"),
+        ("noise=inf", "noise must be a finite number >= 0"),
+    ],
+)
+def test_non_finite_or_negative_options_are_user_errors(override: str, message: str) -> None:
+    # before, these drew NaN labels / pixels silently or ended in a NumPy traceback
+    with pytest.raises(UserError, match=message):
+        resolve(SynthfacesConfig, [override])
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_eyeglasses_probability_zero_or_one_is_exact(p: float) -> None:
+    config = resolve(SynthfacesConfig, [f"eyeglasses.p={p}", "confound.eyeglasses_gender=1",
+                                        "confound.eyeglasses_age=1"])
+    labels = synthfaces.sample_labels(config, np.random.default_rng(0), 300_000)
+    assert np.all(labels["eyeglasses"] == int(p))
+
+
 def test_every_attribute_is_recoverable_from_pixels() -> None:
     """A linear model on PCA of raw pixels beats chance by a wide margin for each attribute."""
     labels, images = _all(SynthfacesConfig(n=1600, seed=1))

@@ -210,9 +210,10 @@ def _class_name(part: ConditionPart, value: Any) -> str:
     if isinstance(value, str) and value in names:
         return value
     try:
-        code = int(value)
+        number = float(value)
     except (TypeError, ValueError):
-        code = -1
+        number = float("nan")
+    code = int(number) if number.is_integer() else -1  # 1.5 is no class (int() would give 1)
     if 0 <= code < len(names):
         return names[code]
     raise UserError(f"{part.name}: {value!r} is not one of {', '.join(names)}")

@@ -153,8 +153,8 @@ class SynthfacesConfig:
                 raise UserError(
                     f"{name}.weights needs {len(classes)} values ({', '.join(classes)}), got {len(w)}"
                 )
-            if min(w) < 0 or sum(w) <= 0:
-                raise UserError(f"{name}.weights must be non-negative with a positive sum")
+            if not np.all(np.isfinite(w)) or min(w) < 0 or sum(w) <= 0:
+                raise UserError(f"{name}.weights must be finite and non-negative with a positive sum")
         if not 0.0 <= self.eyeglasses.p <= 1.0:
             raise UserError(f"eyeglasses.p must be in [0, 1], got {self.eyeglasses.p}")
         if self.smile.distribution not in ("bimodal", "uniform"):
@@ -164,8 +164,12 @@ class SynthfacesConfig:
                 raise UserError(f"confound.{key} must be in [-1, 1]")
         if not 0.0 <= self.confound.gray_hair_age <= 1.0:
             raise UserError("confound.gray_hair_age must be in [0, 1]")
-        if self.yaw.std < 0 or self.noise < 0:
-            raise UserError("yaw.std and noise must be non-negative")
+        if not np.isfinite(self.smile.mode):
+            raise UserError(f"smile.mode must be a finite number, got {self.smile.mode}")
+        for key, value in (("smile.spread", self.smile.spread), ("yaw.std", self.yaw.std),
+                           ("noise", self.noise)):
+            if not (np.isfinite(value) and value >= 0):
+                raise UserError(f"{key} must be a finite number >= 0, got {value}")
 
 
 CONFIG = SynthfacesConfig
@@ -232,10 +236,12 @@ def _photo_labels(
 ) -> dict[str, np.ndarray]:
     """Eyeglasses, smile and yaw of each photo, confounded with its person's gender and age."""
     n = len(gender)
-    p = np.clip(config.eyeglasses.p, 1e-6, 1 - 1e-6)
+    p = config.eyeglasses.p
     male = np.where(gender == GENDERS.index("male"), 1.0, -1.0)
+    with np.errstate(divide="ignore"):  # p = 0 or 1: log-odds -inf or +inf, so none or all wear them
+        base = np.log(p) - np.log1p(-p)
     logit = (
-        np.log(p / (1 - p))
+        base
         + 1.5 * config.confound.eyeglasses_age * (age - 2)
         + 1.5 * config.confound.eyeglasses_gender * male
     )
