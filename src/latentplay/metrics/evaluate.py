@@ -22,15 +22,21 @@ DEFAULT_METRICS = ("beta_vae", "factor_vae", "mig", "sap", "dci", "irs", "modula
 
 
 def parse_names(names: str | Sequence[str] | None) -> list[str]:
-    """``"mig,sap"`` or ``["mig", "sap"]`` -> checked list (every registered metric when empty)."""
+    """``"mig,sap"`` or ``["mig", "sap"]`` -> checked list (every registered metric when empty);
+    one metric asked for twice (``mig,mig_fast``) is a :class:`UserError`."""
     if names is None or names == "" or names == "all":
         return list(DEFAULT_METRICS)
     items = names.split(",") if isinstance(names, str) else list(names)
     items = [n.strip() for n in items if n.strip()]
     if not items:
         raise UserError(f"no metric named in {names!r}; `latentplay metrics list` names them")
+    seen: dict[str, str] = {}
     for n in items:
-        get(n)  # raises UserError for unknown names
+        metric = get(n)[0]  # raises UserError for unknown names
+        if metric.name in seen:
+            raise UserError(f"{seen[metric.name]} and {n} are one metric ({metric.name}), whose "
+                            f"scores are kept as {metric.name}.<score>: ask for one of them")
+        seen[metric.name] = n
     return items
 
 
