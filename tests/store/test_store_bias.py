@@ -239,3 +239,60 @@ def test_shares_of_repeated_persons_get_intervals_over_persons(tmp_path: Path) -
         plain = wilson_interval(np.array([hits]), int(n))[0]
         assert bounds[0] < plain[0] and bounds[1] > plain[1]
     assert found.to_dict()["persons"] == 40
+
+
+def _tiny_store(path: Path, color: np.ndarray, size: np.ndarray,
+                person: np.ndarray | None = None) -> st.Store:
+    """A store of 8 x 8 black images with categorical ``color`` (classes ``c0``, ``c1``, ...),
+    ``size`` (2 classes) and, when given, ``identity``: ``(N,)`` codes each."""
+    def names(codes: np.ndarray, prefix: str) -> list[str]:
+        return [f"{prefix}{k}" for k in range(int(codes.max()) + 1)]
+
+    attrs = [st.Attribute("color", "categorical", names=names(color, "c")),
+             st.Attribute("size", "categorical", names=["small", "large"])]
+    columns = {"color": color.tolist(), "size": size.tolist()}
+    if person is not None:
+        attrs.append(st.Attribute("identity", "categorical", names=names(person, "p")))
+        columns["identity"] = person.tolist()
+    schema = st.Schema(attributes=attrs, provenance=st.Provenance(source="tests", converter="tests"))
+    image = st.encode_png(np.zeros((8, 8, 3), np.uint8))
+    return st.build([{"image": [image] * len(color), **columns}], schema, path)
+
+
+def test_a_cell_expecting_under_one_row_is_flagged(tmp_path: Path) -> None:
+    """Cochran's rule has two parts: over a fifth of the cells under 5, or any cell under 1.
+    Nine colours of 40 rows and one of a single row: 2 of the 20 cells expect under 5 (10 %),
+    and they expect 0.5 rows each."""
+    color = np.append(np.repeat(np.arange(9), 40), 9)
+    size = np.append(np.tile([0, 1], 180), 0)
+    found = association(_tiny_store(tmp_path / "lone", color, size), "color", "size")
+    expected = chi2_contingency(found.counts, correction=False)[3]
+    assert found.min_expected == pytest.approx(expected.min()) and found.min_expected < 1
+    assert found.sparse == pytest.approx((expected < 5).mean()) and found.sparse <= 0.2
+    assert any("a cell expects 0.5 rows" in note for note in found.notes)
+    assert found.to_dict()["min_expected"] == pytest.approx(expected.min())
+
+
+def test_the_json_carries_the_charts_intervals(confounded: Path) -> None:
+    """The whiskers the chart draws are in the JSON beside it, all rows first."""
+    found = association(st.load(confounded), "gender", "smile")
+    written = json.loads(json.dumps(found.to_dict()))
+    np.testing.assert_allclose(written["intervals"], found.intervals, atol=1e-6)
+    assert len(written["intervals"]) == len(found.groups) + 1 and written["design_effects"] is None
+    assert json.loads(json.dumps(association(st.load(confounded), "gender",
+                                             "age_group").to_dict()))["intervals"] is None
+
+
+def test_the_note_on_persons_says_when_no_test_over_them_was_made(tmp_path: Path) -> None:
+    """All rows of one person: no Rao-Scott test exists, and the note must not promise one."""
+    rng = np.random.default_rng(0)
+    color, size = rng.integers(0, 3, 90), rng.integers(0, 2, 90)
+    found = association(_tiny_store(tmp_path / "one", color, size, np.zeros(90, np.int64)),
+                        "color", "size")
+    assert found.persons == 1 and found.persons_test is None
+    note = next(note for note in found.notes if "persons" in note)
+    assert "no test over persons could be made" in note and "correct them" not in note
+    many = association(_tiny_store(tmp_path / "many", color, size, np.arange(90) // 3),
+                       "color", "size")
+    assert many.persons_test is not None
+    assert any("(Rao-Scott) correct them" in note for note in many.notes)

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.stats import chi2, chi2_contingency
 
 from latentplay.clustered import ClusteredTest, clustered_trend, pair_rate_interval, rao_scott
+from latentplay.contingency import SPARSE
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
 from latentplay.resample import cluster_sums, resampled
@@ -121,8 +122,10 @@ class Association:
             so their p-values are then too small); else None.
         persons_test: then also the chi-square test corrected for them (Rao-Scott; None
             when it cannot be made, e.g. every person in one cell).
-        sparse: the share of the tested cells expected to hold fewer than 5 rows; above 0.2
-            (Cochran's rule) the chi-square p-value is only a rough guide.
+        sparse: the share of the tested cells expected to hold fewer than 5 rows.
+        min_expected: the fewest rows a tested cell expects. With ``sparse`` above
+            :data:`~latentplay.contingency.SPARSE` or ``min_expected`` under 1 (Cochran's rule)
+            the chi-square p-value is only a rough guide.
         unknown: rows of ``counts`` whose group or level is ``unknown``, left out of the tests.
         design_effects: ``(R + 1,)`` design effects (at least 1) of the first level's share
             over all rows and in each group, when ``persons`` is set and :attr:`intervals`
@@ -144,6 +147,7 @@ class Association:
     persons_test: ClusteredTest | None = None
     unknown: int = 0
     design_effects: np.ndarray | None = None
+    min_expected: float = float("inf")
 
     @property
     def first_known(self) -> int | None:
@@ -190,14 +194,19 @@ class Association:
             out.append(f"{self.unknown} of the {self.counts.sum()} rows have an unknown {self.by} "
                        f"or {self.of}: the chart shows them, the tests leave them out.")
         if self.persons:
+            one = "keep one photo each: data subset --balance-by identity --per-class 1"
+            corrected = (f"the tests over persons (Rao-Scott) correct them (or {one})"
+                         if self.persons_test else
+                         "no test over persons could be made (too few persons, or no spread "
+                         f"between them): {one}")
             out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the plain "
                        "tests take rows as independent, so their p-values are too small where "
-                       "a person's photos agree; the tests over persons (Rao-Scott) correct "
-                       "them (or keep one photo each: data subset --balance-by identity "
-                       "--per-class 1).")
-        if self.sparse > 0.2:
-            out.append(f"{self.sparse:.0%} of the cells expect fewer than 5 rows: the chi-square "
-                       "p-value is only a rough guide (merge small groups, or bin coarser).")
+                       f"a person's photos agree; {corrected}.")
+        if self.sparse > SPARSE or self.min_expected < 1:
+            few = (f"{self.sparse:.0%} of the cells expect fewer than 5 rows" if self.sparse > SPARSE
+                   else f"a cell expects {self.min_expected:.2g} rows")
+            out.append(f"{few}: the chi-square p-value is only a rough guide (merge small groups, "
+                       "or bin coarser).")
         return out
 
     @property
@@ -211,14 +220,20 @@ class Association:
         return self.counts.sum(0) / self.counts.sum()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields, shares included."""
+        """JSON-ready fields, shares and the chart's :attr:`intervals` (all rows, then each
+        group) included."""
+        intervals = self.intervals
         return {"by": self.by, "of": self.of, "groups": self.groups, "levels": self.levels,
                 "counts": self.counts.tolist(), "shares": self.shares.round(6).tolist(),
                 "overall": self.overall.round(6).tolist(), "chi2": self.chi2, "dof": self.dof,
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
                 "trend": self.trend.to_dict() if self.trend else None,
-                "persons": self.persons, "sparse": self.sparse, "unknown": self.unknown,
-                "persons_test": self.persons_test.to_dict() if self.persons_test else None}
+                "persons": self.persons, "sparse": self.sparse,
+                "min_expected": self.min_expected, "unknown": self.unknown,
+                "persons_test": self.persons_test.to_dict() if self.persons_test else None,
+                "intervals": None if intervals is None else intervals.round(6).tolist(),
+                "design_effects": (None if self.design_effects is None
+                                   else self.design_effects.round(6).tolist())}
 
 
 def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
@@ -248,7 +263,8 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                         float(p_value), v,
                         _trend(store, by, of, kept_groups, kept_levels, tested, bins, persons),
                         None if persons is None else int(len(np.unique(persons[persons >= 0]))),
-                        float((expected < 5).mean()), unknown=int(counts.sum() - tested.sum()))
+                        float((expected < 5).mean()), unknown=int(counts.sum() - tested.sum()),
+                        min_expected=float(expected.min()))
     if persons is not None:
         u, w = (_places(store, name, names, bins)
                 for name, names in ((by, kept_groups), (of, kept_levels)))
