@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from report_html import assert_self_contained, decode_image, row_of, value
+from report_html import assert_self_contained, decode_image, parse, row_of, value
 
 from latentplay.report import build_report
 from latentplay.report.page import SMD_THRESHOLD
@@ -139,3 +139,52 @@ def test_audit_report_compare_and_groups(audit_run: Path, tmp_path: Path) -> Non
         row = row_of(table, g["class"])
         assert value(row[1]) == g["rows"]
         assert value(row[2]) == pytest.approx(g["base_rate"], rel=1e-3)
+
+
+def test_match_report_names_the_pair_distance_and_captions_propensity(match_run: Path,
+                                                                      tmp_path: Path) -> None:
+    """The pair distances name their space (as pairs.png does), and propensity.png, written for
+    propensity matching, appears with a caption saying what it shows."""
+    import shutil
+
+    from PIL import Image
+
+    from latentplay.report.matching import page
+    from latentplay.report.page import Figure
+
+    html = parse(build_report(match_run, tmp_path / "m.html"))
+    assert value(row_of(html.tables["matching"][0], "pair distance (Euclidean distance): mean")[1]) \
+        == pytest.approx(json.loads((match_run / "summary.json").read_text())["distance"]["mean"],
+                         rel=1e-3)
+    run = Path(shutil.copytree(match_run, tmp_path / "run"))
+    summary = json.loads((run / "summary.json").read_text())
+    summary["match"]["distance"] = "propensity"
+    (run / "summary.json").write_text(json.dumps(summary))
+    Image.new("RGB", (4, 4)).save(run / "propensity.png")
+    html = parse(build_report(run, tmp_path / "p.html"))
+    assert row_of(html.tables["matching"][0], "pair distance (|Δ propensity logit|): max")
+    captions = [b.caption for s in page(run).sections for b in s.blocks if isinstance(b, Figure)]
+    assert any(c.startswith("Fitted propensity score") and "common support" in c
+               for c in captions)
+    assert any("distance in the matching space" in c for c in captions)
+
+
+@pytest.mark.parametrize("kind", ["classes", "values"])
+def test_counterfactual_excess_intervals_resample_random_directions(kind: str,
+                                                                    tmp_path: Path) -> None:
+    """The excess and the identity loss intervals resample the random directions too (the
+    audit's ``excess_intervals``): their captions say so, over faces or over persons."""
+    from PIL import Image
+
+    from latentplay.report.counterfactuals import section
+    from latentplay.report.page import Table
+
+    for name in ("counterfactual.png", "faces.png"):
+        Image.new("RGB", (4, 4)).save(tmp_path / name)
+    for persons, unit in ((3, "persons"), (None, "faces")):
+        tables = [b for b in section(tmp_path, _counterfactual(kind, persons)).blocks
+                  if isinstance(b, Table)]
+        excess = next(t.caption for t in tables if "excess:" in t.caption)
+        loss = next(t.caption for t in tables if "loss:" in t.caption)
+        for caption in (excess, loss):
+            assert f"bootstrap over {unit} and random directions" in caption

@@ -136,3 +136,30 @@ def test_config_strings_are_escaped(vae_run: Path, tmp_path: Path) -> None:
     text = build_report(run).read_text(encoding="utf-8")
     assert "<script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def _captions(run: Path) -> list[str]:
+    """The captions of every figure of the report page of training run ``run``."""
+    from latentplay.report.page import Figure
+    from latentplay.report.training import page
+
+    return [b.caption for s in page(run).sections for b in s.blocks if isinstance(b, Figure)]
+
+
+def test_variance_heatmap_caption_names_a_long_run_s_close_ups(vae_run: Path,
+                                                              tmp_path: Path) -> None:
+    """latent_variance.png of a run of more than 100 epochs has first/last-50-epoch panels:
+    the caption says so (counting the epochs in latent_variance.csv); a short run's does not."""
+    run = _copy(vae_run, tmp_path)
+    short = next(c for c in _captions(run) if c.startswith("Variance of the encoder means"))
+    assert "close-ups" not in short and "log colour scale" in short
+    rows = ["epoch,var_0"] + [f"{e},0.5" for e in range(1, 102)]
+    (run / "latent_variance.csv").write_text("\n".join(rows) + "\n")
+    long = next(c for c in _captions(run) if c.startswith("Variance of the encoder means"))
+    assert "all 101 epochs" in long and "first and last 50 epochs" in long
+
+
+def test_force_condition_caption_names_the_own_value_column(cvae_run: Path) -> None:
+    """force_condition.png has an original and an "own value" column before the forced values."""
+    caption = next(c for c in _captions(cvae_run) if c.startswith("Forced condition"))
+    assert "its decoding at its own value" in caption and "forced to" in caption

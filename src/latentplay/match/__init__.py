@@ -18,6 +18,11 @@ Nearest-neighbour search never forms an n x n matrix: see :mod:`latentplay.match
 
 from latentplay.lazy import lazy_exports
 
+DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
+                   "mahalanobis": "Mahalanobis distance", "euclidean": "Euclidean distance"}
+"""What a pair's distance is, by matching space (``MatchResult.info["distance"]``): kept here,
+where reading it loads no scikit-learn (the report names distances too)."""
+
 _EXPORTS = {
     "balance_table": "balance", "matching_weights": "balance",
     "MatchResult": "core", "match": "core",

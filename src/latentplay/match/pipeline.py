@@ -20,6 +20,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.config import to_dict
 from latentplay.errors import UserError
+from latentplay.match import DISTANCE_LABELS
 from latentplay.match import balance as bal
 from latentplay.match import verify as ver
 from latentplay.match.core import MatchResult, match
@@ -34,9 +35,6 @@ from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.store.summary import many_classes
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
-# what a pair's distance is, by matching space (``MatchResult.info["distance"]``)
-DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
-                   "mahalanobis": "Mahalanobis distance", "euclidean": "Euclidean distance"}
 
 
 @dataclass

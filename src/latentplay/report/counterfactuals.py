@@ -97,8 +97,8 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                      f"{c.get('reference')} ("
                      + ("bootstrap over persons" if c.get("persons") else "Wilson intervals")
                      + ")"
-                     + (f"; excess: over the random directions' share (bootstrap over {_over(c)})."
-                        if random else "."))
+                     + (f"; excess: over the random directions' share (bootstrap over "
+                        f"{_over_random(c)})." if random else "."))
     ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
     groups = Table.of(["group", "faces", "step", "class changed", "95% interval"],
                       [[r["group"], r["n"], r["step"], r["rate"], interval(r["low"], r["high"])]
@@ -112,6 +112,12 @@ def section(run: Path, c: dict[str, Any]) -> Section:
 def _over(c: dict[str, Any]) -> str:
     """What the summary's bootstrap intervals resample: persons when some repeat, else faces."""
     return "persons" if c.get("persons") else "faces"
+
+
+def _over_random(c: dict[str, Any]) -> str:
+    """What an interval of an excess over the random directions resamples: the faces (or
+    persons) and, in each draw, the random directions too."""
+    return f"{_over(c)} and random directions"
 
 
 def _intervals(c: dict[str, Any]) -> str:
@@ -153,8 +159,8 @@ def _identity_table(c: dict[str, Any]) -> list[Table]:
                      f"faces: {number(identity['between'])}; between a face and its "
                      f"unedited decoding: {number(identity.get('reconstruction'))})"
                      + ("; loss: the random directions' similarity minus the edit's "
-                        f"(+: the edit changes the person more), bootstrap over {_over(c)}."
-                        if random else "."))]
+                        f"(+: the edit changes the person more), bootstrap over "
+                        f"{_over_random(c)}." if random else "."))]
 
 
 def _change_tables(c: dict[str, Any]) -> list[Table]:
@@ -171,8 +177,8 @@ def _change_tables(c: dict[str, Any]) -> list[Table]:
                       for r in everyone],
                      f"The reading minus each face's reading at step {c.get('reference')} "
                      f"({_intervals(c)})" + ("; excess: of the absolute change over the "
-                                             f"random directions' (bootstrap over {_over(c)})."
-                                             if random else "."))
+                                             "random directions' (bootstrap over "
+                                             f"{_over_random(c)})." if random else "."))
     ends = {everyone[0]["step"], everyone[-1]["step"]} - {c.get("reference")}
     groups = [[r["group"], r["n"], r["step"], r["change"],
                interval(r["change_low"], r["change_high"])]
@@ -183,9 +189,13 @@ def _change_tables(c: dict[str, Any]) -> list[Table]:
 
 
 def _counterfactual_figures(run: Path) -> list[Any]:
-    return [file_figure(run / "counterfactual.png", "Changes per step and group, and the "
-                        "checks' readings."),
-            file_figure(run / "faces.png", "The faces that change most.")]
+    return [file_figure(run / "counterfactual.png", "Per step: the classifier's changes by "
+                        "group with the random directions' (or its reading's change), its mean "
+                        "probabilities, what each check reads and, with --identity, the "
+                        "similarity to the unedited face beside its references."),
+            file_figure(run / "faces.png", "The faces whose reading changes at the most steps: "
+                        "each face, then its decoding at every step with what the classifier "
+                        "reads (-> marks a changed class).")]
 
 
 def _profile(run: Path, p: dict[str, Any]) -> Section:
@@ -217,7 +227,9 @@ def _profile(run: Path, p: dict[str, Any]) -> Section:
                            r.get("excess"), interval(r.get("excess_low"), r.get("excess_high"))]
                           for r in p["profile"]],
                          "Share of faces whose class changed, at each direction's first and "
-                         "last step; excess: over random directions of the same size.")
+                         "last step (Wilson intervals, or a bootstrap over persons); excess: "
+                         "over random directions of the same size, its interval a bootstrap "
+                         "over the faces (or persons) and the random directions.")
     return Section(f"Profile: {p['classifier']['attribute']} across {len(p['edits'])} edits",
                    "profile", [Facts(facts), table,
                                file_figure(run / "profile.png", "Per direction and end step.")])

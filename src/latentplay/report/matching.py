@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
+from latentplay.match import DISTANCE_LABELS
 from latentplay.match.balance import COLUMNS as BALANCE_COLUMNS
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
@@ -29,12 +30,21 @@ from latentplay.report.page import (
 )
 
 FIGURES = (
-    ("love_plot.png", "Love plot: |standardized mean difference| of every covariate before and "
-                      "after matching."),
-    ("attribute_means.png", "Means of the attributes in each group, before and after matching."),
-    ("propensity.png", "Propensity score of each group before matching and of the matched units "
-                       "after (treated up, controls down): overlap of the groups."),
-    ("pairs.png", "Matched pairs drawn at random, ordered by distance."),
+    ("love_plot.png", "Love plot: |standardized mean difference| of every covariate before "
+                      "(hollow) and after (filled) matching, with the 0.1 line; with more than 40 "
+                      "covariates the 40 most imbalanced."),
+    ("attribute_means.png", "Share of each group with each binary attribute (or class of a "
+                            "categorical one) not matched on, before and after matching; the "
+                            "panel titles give each group's number of units (after matching the "
+                            "matched ones, with their total matching weight when it differs)."),
+    ("propensity.png", "Fitted propensity score P(treated | covariates), treated up and controls "
+                       "down on the same bins: all units before matching, the matched ones by "
+                       "their matching weights after; each bar is a share of its group (legend: "
+                       "group sizes). Scores one group has and the other lacks have no "
+                       "comparable counterpart (no common support); after matching the two "
+                       "sides should mirror each other."),
+    ("pairs.png", "Matched pairs drawn at random, ordered by distance, each pair's distance in "
+                  "the matching space under it."),
 )
 
 
@@ -90,6 +100,8 @@ def _overview(summary: dict[str, Any]) -> Section:
     method += f", {config.get('ratio', 1)}:1" + (", with replacement" if config.get("replace") else "")
     method += ")"
     caliper = summary.get("caliper")
+    space = info.get("distance", config.get("distance"))
+    what = DISTANCE_LABELS.get(str(space), f"{space} distance")
     facts = [
         ("store", str(summary.get("store"))),
         ("treatment", f"{treat.get('attribute')}: {treat.get('treated')} (treated) vs "
@@ -108,8 +120,8 @@ def _overview(summary: dict[str, Any]) -> Section:
         ["dropped by the caliper", counts.get("caliper_drops")],
         ["distinct matched controls", counts.get("matched_controls")],
         ["effective sample size of the controls", counts.get("controls_ess")],
-        ["pair distance: mean", distance.get("mean")], ["pair distance: median", distance.get("median")],
-        ["pair distance: max", distance.get("max")],
+        *([f"pair distance ({what}): {stat}", distance.get(stat)]
+          for stat in ("mean", "median", "max")),
     ]
     warnings = [Text(f"Warning: {note}.") for note in info.get("warnings", [])]
     return Section("Matching", "matching", [*warnings, Facts(facts),

@@ -21,6 +21,7 @@ from latentplay.report import figures
 from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
+from latentplay.train.figures import ZOOM
 
 KL_DIM = re.compile(r"kl_(\d+)$")
 NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
@@ -204,9 +205,25 @@ def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section |
         blocks.append(Figure(uri, f"KL per latent dimension at the last epoch ({which}) and the "
                                   "variance of the encoder means (Burda et al.'s active units)."))
     if (run / "latent_variance.png").exists():
-        blocks.append(file_figure(run / "latent_variance.png", "Variance of the encoder means "
-                             "per dimension and epoch (Welford, over each epoch's batches)."))
+        blocks.append(file_figure(run / "latent_variance.png",
+                                  _variance_caption(run, len(epochs), threshold)))
     return _section(Section("Latent dimensions", "latents", blocks))
+
+
+def _variance_caption(run: Path, epochs: int, threshold: float | None) -> str:
+    """The caption of ``latent_variance.png``: what it shows and, for a run of more than
+    ``2 * ZOOM`` epochs (counted from ``latent_variance.csv``, a row per epoch, else from
+    ``epochs``), its close-ups of the first and last ``ZOOM`` epochs."""
+    if (run / "latent_variance.csv").exists():
+        epochs = len(read_csv(run / "latent_variance.csv"))
+    text = ("Variance of the encoder means per dimension (rows) and epoch (columns), log colour "
+            "scale (Welford, over each epoch's batches); dimensions marked * (or with a red tick) "
+            "vary by more than "
+            f"{threshold if threshold is not None else 0.01:g} at the last epoch.")
+    if epochs > 2 * ZOOM:
+        text += (f" Left: all {epochs} epochs; middle and right: close-ups of the first and last "
+                 f"{ZOOM} epochs.")
+    return text
 
 
 def _images(run: Path) -> Section | None:
@@ -227,9 +244,12 @@ def _images(run: Path) -> Section | None:
         blocks.append(file_figure(run / "samples.gif", "Samples of fixed noise, one frame "
                              "per epoch."))
     if (run / "force_condition.png").exists():
-        blocks.append(file_figure(run / "force_condition.png", "Test images encoded with "
-                             "their own condition and decoded with the first continuous "
-                             "condition forced to values over its range."))
+        blocks.append(file_figure(run / "force_condition.png", "Forced condition: per row a "
+                             "fixed test image (its own value of the first continuous condition "
+                             "in brackets), its decoding at its own value, then its decodings "
+                             "with that condition forced to evenly spaced values over its range (the other "
+                             "entries kept). The own-value column is what reconstruction alone "
+                             "changes; what differs beyond it is the forcing."))
     return _section(Section("Images", "images", blocks))
 
 
