@@ -262,7 +262,7 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cva
          "is a directory; name the annotator file"),
         # an empty annotator file: "aborted", status 1 (click's word for an EOFError)
         (("audit", "compare", vae_run, "--data", faces, "--annotator", tmp_path / "empty.npz",
-          "--out", tmp_path / "c"), "an input file is empty or cut short"),
+          "--out", tmp_path / "c"), "is not a latentplay annotator file"),
     ]
     (tmp_path / "folder").mkdir()
     (tmp_path / "empty.npz").write_bytes(b"")

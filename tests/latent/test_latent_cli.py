@@ -32,8 +32,8 @@ def test_parsers() -> None:
     for text, message in (("3:-3:1", "START 3 down to STOP -3"), ("0:1:0", "STEP of 0:1:0"),
                           ("-1:1:0.0001", "20001 values"), ("a", "give numbers"),
                           # NaN or infinity drew a figure of NaN codes (or failed with a traceback)
-                          ("nan", "give numbers"), ("-3,inf", "give numbers"),
-                          ("nan:1:0.5", "give numbers"), ("0:inf:1", "give numbers")):
+                          ("nan", "not a finite number"), ("-3,inf", "inf is not a finite"),
+                          ("nan:1:0.5", "not a finite number or range"), ("0:inf:1", "0:inf:1 is not")):
         with pytest.raises(UserError, match=message):
             parse_values(text)
 

@@ -35,17 +35,18 @@ def parse_values(text: str) -> list[float]:
     out: list[float] = []
     for item in (p.strip() for p in text.split(",")):
         try:
-            if ":" not in item:
-                if not np.isfinite(value := float(item)):  # nan, inf: no image to show
-                    raise ValueError(item)
-                out.append(value)
-                continue
-            start, stop, step = (float(p) for p in item.split(":"))
-            if not all(np.isfinite([start, stop, step])):
-                raise ValueError(item)
+            numbers = [float(p) for p in item.split(":")] if item.count(":") in (0, 2) else []
         except ValueError:
+            numbers = []
+        if not numbers:
             raise UserError(f"values {text!r}: give numbers and START:STOP:STEP ranges, "
-                            "comma-separated") from None
+                            "comma-separated")
+        if not np.isfinite(numbers).all():  # nan, inf: no image to show
+            raise UserError(f"values {text!r}: {item} is not a finite number or range")
+        if len(numbers) == 1:
+            out.append(numbers[0])
+            continue
+        start, stop, step = numbers
         if not step > 0:
             raise UserError(f"values {text!r}: the STEP of {item} must be above 0")
         if stop < start:
