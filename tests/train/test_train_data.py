@@ -66,3 +66,15 @@ def test_a_persons_split_never_holds_out_every_row(tmp_path: Path) -> None:
         with pytest.raises(UserError, match="holds out every row.*data.split=rows"):
             held_out_rows(store, 20, 0.1, 0, split)
     assert len(held_out_rows(store, 20, 0.1, 0, "rows")) == 2
+
+
+def test_a_measured_condition_spans_the_rows_trained_on(faces: st.Store) -> None:
+    """A condition without a documented range spans the values of the rows trained on (the
+    first ``data.limit``), not the whole store's: samples "within the training range" and the
+    playground's slider read that range."""
+    values = np.linspace(0.0, 1.0, len(faces)).astype(np.float32)
+    values[30:] += 100.0
+    measured = st.Attribute("measured", "continuous")
+    store = st.add_attributes(faces, {"measured": (measured, values)})
+    data = load_training_data(store, 32, 3, ["measured"], 0.1, 30, 0, progress=False)
+    assert data.spec.parts[0].range == pytest.approx((0.0, values[29]))

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.store.schema import UNKNOWN
 
 
 @dataclass
@@ -56,7 +57,8 @@ class ConditionSpec:
     @classmethod
     def from_store(cls, store: Any, names: Sequence[str]) -> ConditionSpec:
         """Spec for attributes ``names`` of ``store`` (a :class:`latentplay.store.Store`); a
-        continuous attribute without a documented range (a measured one) spans its values."""
+        continuous attribute without a documented range (a measured one) spans its values; the
+        class ``unknown`` (rows without a value) is no class of a categorical one."""
         from latentplay.store.summary import finite_span
 
         repeated = sorted({n for n in names if list(names).count(n) > 1})
@@ -75,7 +77,7 @@ class ConditionSpec:
                 rng = tuple(attr.range) if attr.range else finite_span(store.labels(attr.name))
                 parts.append(ConditionPart(attr.name, "continuous", 1, range=rng))
             else:
-                labels = attr.level_names
+                labels = [n for n in attr.level_names if n != UNKNOWN]
                 parts.append(ConditionPart(attr.name, "categorical", len(labels), names=labels,
                                            ordered=attr.ordered))
         return cls(parts)
@@ -85,7 +87,8 @@ class ConditionSpec:
 
         Classes are matched by name, so a store whose class list differs from the one the spec
         was made from (another order, fewer classes) is encoded correctly; a class the spec
-        does not know, a row without a value (a NaN, a class code of -1) and an attribute whose
+        does not know, a row without a value (a NaN, a class code of -1, the class ``unknown``)
+        and an attribute whose
         kind differs from the spec's (class codes read as a continuous value) are errors.
         """
         cols = []
@@ -108,11 +111,13 @@ class ConditionSpec:
                 raise UserError(f"condition {part.name!r} has classes in the model but is "
                                 "continuous in this store")
             store_codes = np.asarray(values, dtype=np.int64)
-            missing = int(((store_codes < 0) | (store_codes >= len(names))).sum())
-            if missing:  # a ClassLabel's -1: no class (indexing would pick the last one)
+            classes = [n for n in names if n != UNKNOWN]
+            # a ClassLabel's -1 (indexing would pick the last class) or the class unknown
+            missing = int((~np.isin(store_codes, [names.index(n) for n in classes])).sum())
+            if missing:
                 raise UserError(f"condition {part.name!r} has no class in {missing} rows; keep "
                                 f"the rows with one: latentplay data subset --where "
-                                f"{part.name}={','.join(names)}")
+                                f"{part.name}={','.join(classes)}")
             known = part.names or []
             to_spec = np.array([known.index(n) if n in known else -1 for n in names], np.int64)
             codes = to_spec[store_codes]
@@ -126,7 +131,10 @@ class ConditionSpec:
         return np.concatenate(cols, axis=1)
 
     def vector(self, values: Mapping[str, float | int | str]) -> np.ndarray:
-        """``(dim,)`` float32 condition for ``{attribute: value}`` (class name or code)."""
+        """``(dim,)`` float32 condition for ``{attribute: value}``: a number for a continuous
+        attribute; for a categorical one a class name, an integer code, or a float, which is
+        the class of that name where the names are numbers (a factor's levels: ``shape=1`` as
+        the CLI reads it is the class ``"1"``), else a code."""
         unknown = set(values) - {p.name for p in self.parts}
         if unknown:
             raise UserError(f"unknown condition {sorted(unknown)}; the model takes "
@@ -145,7 +153,7 @@ class ConditionSpec:
                     raise UserError(f"condition {part.name!r} takes a finite number, got {value!r}")
                 out.append(np.array([number], dtype=np.float32))
                 continue
-            code = _class_code(part, value)
+            code = class_code(part, value)
             out.append(np.eye(part.size, dtype=np.float32)[code])
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
@@ -162,7 +170,9 @@ class ConditionSpec:
         return cls(parts)
 
 
-def _class_code(part: ConditionPart, value: float | int | str) -> int:
+def class_code(part: ConditionPart, value: float | int | str) -> int:
+    """The code of categorical ``part``'s class ``value``: a class name, an integer code, or a
+    float, which is the class of that name where the names are numbers (else a code)."""
     names = part.names or []
     if isinstance(value, str):
         if value not in names:
@@ -172,6 +182,10 @@ def _class_code(part: ConditionPart, value: float | int | str) -> int:
         number = float(value)
     except (TypeError, ValueError):
         raise UserError(f"{part.name}: takes a class name or code, got {value!r}") from None
+    if not isinstance(value, (int, np.integer)):  # a float: a numeric class name comes first
+        named = [k for k, name in enumerate(names) if _number(name) == number]
+        if named:
+            return named[0]
     if not number.is_integer():  # int() would truncate 1.5 to class 1 (and fail on NaN)
         raise UserError(f"{part.name}: a class code is a whole number, got {value!r}; "
                         f"classes: {names}")
@@ -179,3 +193,11 @@ def _class_code(part: ConditionPart, value: float | int | str) -> int:
     if not 0 <= code < part.size:
         raise UserError(f"{part.name}: class code {code} out of range 0..{part.size - 1}")
     return code
+
+
+def _number(name: str) -> float | None:
+    """The number a class name reads as (a factor level's ``"0.5"``); None for a word."""
+    try:
+        return float(name)
+    except ValueError:
+        return None

@@ -32,7 +32,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay import train
 from latentplay.errors import UserError
-from latentplay.models.condition import ConditionPart, ConditionSpec
+from latentplay.models.condition import ConditionPart, ConditionSpec, class_code
 from latentplay.models.stylegan2 import in_w
 from latentplay.outputs import progress_bar
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
@@ -206,14 +206,5 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
 
 
 def _class_name(part: ConditionPart, value: Any) -> str:
-    names = list(part.names or [])
-    if isinstance(value, str) and value in names:
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    code = int(number) if number.is_integer() else -1  # 1.5 is no class (int() would give 1)
-    if 0 <= code < len(names):
-        return names[code]
-    raise UserError(f"{part.name}: {value!r} is not one of {', '.join(names)}")
+    """The name of ``part``'s class ``value`` (:func:`~latentplay.models.condition.class_code`)."""
+    return (part.names or [])[class_code(part, value)]

@@ -108,9 +108,11 @@ def load_training_data(
             chunks.append(torch.from_numpy(arr).permute(0, 3, 1, 2).contiguous())
             bar.advance(task, len(arr))
     images = torch.cat(chunks)
-    spec = ConditionSpec.from_store(store, condition)
+    # the rows trained on: a measured condition's range spans theirs, and rows past data.limit
+    # need no value
     first = store if n == len(store) else Store(store.dataset.select(range(n)), store.schema, store.path)
-    cond = torch.from_numpy(spec.encode_store(first))  # rows past data.limit need no value
+    spec = ConditionSpec.from_store(first, condition)
+    cond = torch.from_numpy(spec.encode_store(first))
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
     test_idx = held_out_rows(store, n, test_fraction, seed, split)

@@ -1,0 +1,73 @@
+"""Edge cases of condition vectors: numeric class names (factor levels) and the class ``unknown``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from latentplay.errors import UserError
+from latentplay.models import ConditionPart, ConditionSpec
+from latentplay.store.schema import Attribute, Provenance, Schema
+
+
+@dataclass
+class LabelStore:
+    """The part of a store a condition spec reads: a schema and ``(N,)`` labels per attribute."""
+
+    schema: Schema
+    columns: dict[str, np.ndarray]
+
+    def labels(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+
+def _store(attributes: list[Attribute], **columns: list[float]) -> LabelStore:
+    schema = Schema(attributes, Provenance("test", "test"))
+    return LabelStore(schema, {k: np.asarray(v) for k, v in columns.items()})
+
+
+def test_a_number_that_is_a_class_name_picks_that_class() -> None:
+    # dSprites' shape levels are named "1", "2", "3": --condition shape=1 (read as the float 1.0)
+    # means the class named "1" (code 0), not code 1 (the class named "2")
+    shapes = _store([Attribute("shape", "factor", values=[1.0, 2.0, 3.0]),
+                     Attribute("scale", "factor", values=[0.5, 0.75, 1.0])],
+                    shape=[0, 1, 2], scale=[0, 1, 2])
+    spec = ConditionSpec.from_store(shapes, ["shape", "scale"])
+    assert spec.parts[0].names == ["1", "2", "3"]
+    vec = spec.vector({"shape": 1.0, "scale": 0.75})
+    assert vec.tolist() == [1, 0, 0, 0, 1, 0]
+    assert spec.vector({"shape": 3.0, "scale": 1.0}).tolist() == [0, 0, 1, 0, 0, 1]
+    # the same class as its name and as the store's row of it
+    assert (spec.vector({"shape": "1", "scale": "0.75"}) == vec).all()
+    assert (spec.encode_store(shapes)[0, :3] == vec[:3]).all()
+    # integer codes stay codes
+    assert spec.vector({"shape": 1, "scale": 0}).tolist() == [0, 1, 0, 1, 0, 0]
+
+
+def test_rows_of_class_unknown_are_refused_with_their_count() -> None:
+    attrs = [Attribute("gender", "categorical", names=["female", "male", "unknown"])]
+    store = _store(attrs, gender=[0, 2, 1, 2])
+    spec = ConditionSpec.from_store(store, ["gender"])
+    assert spec.parts[0].names == ["female", "male"]  # unknown is no class to sample under
+    with pytest.raises(UserError, match=r"'gender' has no class in 2 rows.*gender=female,male$"):
+        spec.encode_store(store)
+    known = _store(attrs, gender=[0, 1, 1])
+    assert spec.encode_store(known).tolist() == [[1, 0], [0, 1], [0, 1]]
+    # a model saved before kept unknown among its classes: its rows are still no condition
+    old = ConditionSpec([ConditionPart("gender", "categorical", 3, names=["female", "male", "unknown"])])
+    with pytest.raises(UserError, match="no class in 2 rows"):
+        old.encode_store(store)
+
+
+def test_column_of_each_part_among_mixed_kinds() -> None:
+    spec = ConditionSpec([ConditionPart("gender", "categorical", 2, names=["female", "male"]),
+                          ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0)),
+                          ConditionPart("tone", "categorical", 3, names=["a", "b", "c"])])
+    vec = spec.vector({"gender": "male", "smile": 0.5, "tone": "c"})
+    assert vec[spec.column("smile")] == 0.5
+    assert vec[spec.column("gender") + 1] == 1 and vec[spec.column("tone") + 2] == 1
