@@ -140,6 +140,8 @@ def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_
             "--caliper", "1e-9", "--out", out)
     assert r.code == 2
     assert "dropped all" in r.err and "empty outputs" in r.err
+    assert "--caliper-units abs" in r.err  # the way out for nearest matching in 100 dimensions
+    assert r.err.count("\n") == 1
     assert read_rows(out / "pairs.csv") == []
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["pairs"] == 0
@@ -159,6 +161,9 @@ def test_caliper_that_drops_everything_writes_empty_outputs(cli, sim: Path, tmp_
         (["--caliper", "-1"], "must be positive"),
         (["--pca", "-1"], "--pca must be at least 1, got -1"),  # was scikit-learn's traceback
         (["--pca", "0"], "--pca must be at least 1, got 0"),
+        # numpy's "negative dimensions are not allowed" traceback, after the outputs were written
+        (["--grid-pairs", "-1"], "--grid-pairs must be at least 0, got -1"),
+        (["--verify-pairs", "0"], "--verify-pairs must be at least 1, got 0"),
         (["--ratio", "5"], "--partial"),
         (["--exact", "y"], "continuous"),
         (["--outcome", "group"], "cannot also be the --outcome"),
@@ -286,3 +291,13 @@ def test_pairs_png_names_the_distance_used(faces: Path, tmp_path: Path,
     run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix", "smile", "yaw"],
                            method=method, partial=True, grid_pairs=4), tmp_path / "m")
     assert seen == {"pairs": label, "means": "share (mean of 0/1)"}
+
+
+def test_grid_pairs_0_writes_no_pairs_png(faces: Path, tmp_path: Path) -> None:
+    """``--grid-pairs 0`` drew an empty figure titled "0 random matched pairs of N"."""
+    from latentplay.match.pipeline import MatchConfig, run
+
+    run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix"], partial=True,
+                           grid_pairs=0), tmp_path / "m")
+    assert (tmp_path / "m" / "love_plot.png").exists()
+    assert not (tmp_path / "m" / "pairs.png").exists()

@@ -226,6 +226,8 @@ def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
             "--second-caliper", "0.2", "--partial", "--out", out)
     assert r.code == 0, r.err
     assert "second caliper" in r.out
+    # there is no --caliper here: the count is of units the calipers (here the second) dropped
+    assert " by the calipers, " in r.out
     summary = json.loads((out / "summary.json").read_text())
     second = summary["second_caliper"]
     assert second["on"] == ["propensity"] and second["value"] == 0.2 and second["units"] == "sd"

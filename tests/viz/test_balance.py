@@ -105,3 +105,22 @@ def test_propensity_overlap_without_pairs_says_so() -> None:
     assert not after.patches
     assert [t.get_text() for t in after.texts] == ["no matched pairs:\nnothing to show after matching"]
     plt.close(fig)
+
+
+def test_propensity_overlap_legends_cover_no_bar() -> None:
+    """Scores spread over the whole range fill every corner of both panels: the legends (with
+    the group sizes) must not hide bars, as the "best" location inside the axes did."""
+    from latentplay.viz.balance import propensity_overlap
+
+    rng = np.random.default_rng(0)
+    score = np.concatenate([rng.uniform(0.02, 0.98, 600), rng.uniform(0.02, 0.98, 900)])
+    treated = np.arange(1500) < 600
+    fig = propensity_overlap(score, treated, np.ones(1500), sizes=(("n = 600", "n = 900"),) * 2)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes[:2]:
+        legend = ax.get_legend().get_window_extent(renderer)
+        hidden = [p for p in ax.patches if p.get_height() != 0
+                  and legend.overlaps(p.get_window_extent(renderer))]
+        assert not hidden, f"the legend of {ax.get_title()!r} hides {len(hidden)} bars"
+    plt.close(fig)

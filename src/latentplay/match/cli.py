@@ -93,7 +93,9 @@ def run_cmd(
           f"units to {c['matched_controls']} {summary['treatment']['control']} units "
           f"(effective sample size {c['controls_ess']:.0f}; {c['unmatched_treated']} unmatched, "
           f"{c['caliper_drops']} by the caliper"
-          + (f", {c['second_caliper_drops']} with no control within the second caliper)"
+          # caliper_drops counts both calipers' (a run with only a second caliper printed "by
+          # the caliper" next to "with no control within the second caliper")
+          + (f"s, {c['second_caliper_drops']} with no control within the second caliper)"
              if summary["second_caliper"] else ")"))
     print(f"max |SMD| {_number(b['before']['max_abs_smd'], '.3f')} before, "
           f"{_number(b['after']['max_abs_smd'], '.3f')} after ({b['covariates']} covariates; "

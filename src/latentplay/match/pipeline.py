@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from latentplay import store as st
+from latentplay.cliargs import at_least
 from latentplay.config import to_dict
 from latentplay.errors import UserError
 from latentplay.match import DISTANCE_LABELS
@@ -109,6 +110,9 @@ class MatchConfig:
             raise UserError("--covariates is required (vector columns and/or attributes)")
         if self.bootstrap < 1:
             raise UserError("--bootstrap must be at least 1")
+        # a negative count failed in numpy's choice with a traceback, after the outputs were written
+        at_least(self.grid_pairs, 0, "--grid-pairs")
+        at_least(self.verify_pairs, 1, "--verify-pairs")
         if bool(self.second_caliper_on) != (self.second_caliper is not None):
             raise UserError("--second-caliper and --second-caliper-on go together; give both")
         if "propensity" in self.second_caliper_on and len(self.second_caliper_on) > 1:
@@ -360,10 +364,15 @@ def run(
             "Widen --second-caliper"
         )
     if len(result) == 0:
+        # in many dimensions random pairs' distances barely vary, so a caliper in their SDs is
+        # far below any pair's distance (docs/matching.md): say what to do instead
+        hint = ("" if result.info["distance"] == "propensity" or config.caliper_units != "sd" else
+                " (or give it in distance units with --caliper-units abs: in many dimensions a"
+                " caliper in SDs of the distance is far below the distance of any pair)")
         raise UserError(
             f"no pairs: the caliper ({config.caliper:g} {config.caliper_units}, "
             f"{result.caliper:.4g} in distance units) dropped all {len(result.unmatched_treated)} "
-            f"treated units; empty outputs written to {out}. Widen --caliper"
+            f"treated units; empty outputs written to {out}. Widen --caliper{hint}"
             if result.caliper is not None else f"no pairs could be formed; outputs in {out}"
         )
     return summary
@@ -530,7 +539,7 @@ def _figures(
         )
         fig.savefig(out / "propensity.png", dpi=120)
         plt.close(fig)
-    if store.schema.image_column and len(result):
+    if store.schema.image_column and len(result) and config.grid_pairs > 0:
         _pairs_figure(out, store, treat, result, config)
 
 

@@ -168,7 +168,7 @@ def propensity_overlap(
     weights = np.asarray(weights, dtype=np.float64)
     lo, hi = float(score.min()), float(score.max())
     edges = np.linspace(lo, hi, bins + 1) if hi > lo else np.array([lo - 0.5, lo + 0.5])
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), sharex=True)
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.4), sharex=True)
     colors = ("tab:orange", "tab:blue")
     panels = (("before matching", np.ones_like(weights)), ("after matching", weights))
     for i, (ax, (label, w)) in enumerate(zip(axes, panels, strict=True)):
@@ -188,7 +188,9 @@ def propensity_overlap(
         ax.set_ylabel(f"share of the group's {unit}\n({groups[0]} up, {groups[1]} down)")
         ax.grid(axis="y", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            # under the axis label: inside the axes, bars spread over the whole range hid behind it
+            ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper center",
+                      bbox_to_anchor=(0.5, -0.2))
         else:  # a caliper dropped every unit
             ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
                     va="center", transform=ax.transAxes, fontsize=9, color="0.4")
