@@ -58,10 +58,12 @@ def test_rows_of_class_unknown_are_refused_with_their_count() -> None:
         spec.encode_store(store)
     known = _store(attrs, gender=[0, 1, 1])
     assert spec.encode_store(known).tolist() == [[1, 0], [0, 1], [0, 1]]
-    # a model saved before kept unknown among its classes: its rows are still no condition
+    # a model saved before kept unknown among its classes and was trained on those rows as
+    # one: it still encodes them (its own training store stays embeddable), a -1 stays refused
     old = ConditionSpec([ConditionPart("gender", "categorical", 3, names=["female", "male", "unknown"])])
-    with pytest.raises(UserError, match="no class in 2 rows"):
-        old.encode_store(store)
+    assert old.encode_store(store).tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0], [0, 0, 1]]
+    with pytest.raises(UserError, match="no class in 1 rows"):
+        old.encode_store(_store(attrs, gender=[0, -1, 2]))
 
 
 def test_column_of_each_part_among_mixed_kinds() -> None:

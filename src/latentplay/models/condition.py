@@ -87,8 +87,8 @@ class ConditionSpec:
 
         Classes are matched by name, so a store whose class list differs from the one the spec
         was made from (another order, fewer classes) is encoded correctly; a class the spec
-        does not know, a row without a value (a NaN, a class code of -1, the class ``unknown``)
-        and an attribute whose
+        does not know, a row without a value (a NaN, a class code of -1, the class ``unknown``
+        unless the spec has it: a model saved before it was left out) and an attribute whose
         kind differs from the spec's (class codes read as a continuous value) are errors.
         """
         cols = []
@@ -111,14 +111,16 @@ class ConditionSpec:
                 raise UserError(f"condition {part.name!r} has classes in the model but is "
                                 "continuous in this store")
             store_codes = np.asarray(values, dtype=np.int64)
-            classes = [n for n in names if n != UNKNOWN]
+            known = part.names or []
+            # the class unknown is a class only of a model that has it (one saved before it was
+            # left out, trained on those rows as a class)
+            classes = [n for n in names if n != UNKNOWN or n in known]
             # a ClassLabel's -1 (indexing would pick the last class) or the class unknown
             missing = int((~np.isin(store_codes, [names.index(n) for n in classes])).sum())
             if missing:
                 raise UserError(f"condition {part.name!r} has no class in {missing} rows; keep "
                                 f"the rows with one: latentplay data subset --where "
                                 f"{part.name}={','.join(classes)}")
-            known = part.names or []
             to_spec = np.array([known.index(n) if n in known else -1 for n in names], np.int64)
             codes = to_spec[store_codes]
             if (codes < 0).any():
