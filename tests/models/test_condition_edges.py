@@ -47,6 +47,9 @@ def test_a_number_that_is_a_class_name_picks_that_class() -> None:
     assert (spec.encode_store(shapes)[0, :3] == vec[:3]).all()
     # integer codes stay codes
     assert spec.vector({"shape": 1, "scale": 0}).tolist() == [0, 1, 0, 1, 0, 0]
+    # a float naming no level is no code either: shape=0 would have drawn the class "1"
+    with pytest.raises(UserError, match="shape: no class 0.0; its classes are the values 1, 2, 3"):
+        spec.vector({"shape": 0.0, "scale": 0.75})
 
 
 def test_rows_of_class_unknown_are_refused_with_their_count() -> None:

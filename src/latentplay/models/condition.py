@@ -174,7 +174,8 @@ class ConditionSpec:
 
 def class_code(part: ConditionPart, value: float | int | str) -> int:
     """The code of categorical ``part``'s class ``value``: a class name, an integer code, or a
-    float, which is the class of that name where the names are numbers (else a code)."""
+    float, which is the class of that name where the names are numbers (one of those values
+    only: a float that names none of them is refused), else a code."""
     names = part.names or []
     if isinstance(value, str):
         if value not in names:
@@ -188,6 +189,10 @@ def class_code(part: ConditionPart, value: float | int | str) -> int:
         named = [k for k, name in enumerate(names) if _number(name) == number]
         if named:
             return named[0]
+        if names and all(_number(name) is not None for name in names):  # a factor's levels:
+            # 0 would be read as the code of the class "1", as 1 is that class's name
+            raise UserError(f"{part.name}: no class {value!r}; its classes are the values "
+                            f"{', '.join(names)}")
     if not number.is_integer():  # int() would truncate 1.5 to class 1 (and fail on NaN)
         raise UserError(f"{part.name}: a class code is a whole number, got {value!r}; "
                         f"classes: {names}")
