@@ -11,6 +11,7 @@ from latentplay.app import generate
 from latentplay.app.state import Playground
 from latentplay.errors import UserError
 from latentplay.latent.traverse import run_latents
+from latentplay.models.condition import ConditionPart
 
 COND = {"smile": 0.0, "gender": "female"}
 
@@ -52,6 +53,8 @@ def test_continuous_condition_slider_reaches_beyond_training(cvae: Playground) -
     smile = next(p for p in cvae.condition_parts if p.name == "smile")
     lo, hi = generate.slider_span(smile)
     assert lo < smile.range[0] and hi > smile.range[1]
+    constant = ConditionPart("measured", "continuous", 1, range=(2.5, 2.5))
+    assert generate.slider_span(constant) == (1.5, 3.5)  # was (2.5, 2.5): a slider that cannot move
 
 
 def test_axes_are_ranked_by_encoder_variance(cvae: Playground, cvae_run: Path) -> None:

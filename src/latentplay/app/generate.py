@@ -28,9 +28,11 @@ ACTIVE_VARIANCE = 0.01
 
 def slider_span(part: ConditionPart) -> tuple[float, float]:
     """Slider limits of a continuous condition: its training range widened by its width on
-    each side (``[-1, 1]`` -> ``[-3, 3]``), so values outside training can be tried."""
+    each side (``[-1, 1]`` -> ``[-3, 3]``), so values outside training can be tried; a range
+    of one value ``v`` (a measure constant over the rows trained on) gives ``[v - 1, v + 1]``,
+    not a slider that cannot move."""
     lo, hi = part.range or (-1.0, 1.0)
-    width = hi - lo
+    width = (hi - lo) or 1.0
     return lo - width, hi + width
 
 
