@@ -19,6 +19,7 @@ from typing import Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 
 # command name -> ("module:attribute", one-line help); the attribute is a Typer app (a group
@@ -97,8 +98,8 @@ def _seed_checked(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def checked(*args: Any, **kwargs: Any) -> Any:
         seed = kwargs.get("seed")
-        if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
-            raise UserError(f"--seed must be at least 0, got {seed}")
+        if isinstance(seed, int):
+            at_least(seed, 0, "--seed")
         return callback(*args, **kwargs)
 
     return checked
@@ -196,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort as exc:
         if isinstance(exc.__cause__, EOFError):  # click's word for an EOFError: no command
             # prompts, so it is a file read to its end too soon, e.g. an empty .npy or .npz
-            print(f"error: an input file is empty or cut short ({exc.__cause__ or 'end of file'})",
+            print(f"error: an input file is empty or cut short ({str(exc.__cause__) or 'end of file'})",
                   file=sys.stderr)
             raise SystemExit(2) from None
         print("aborted", file=sys.stderr)

@@ -181,6 +181,7 @@ def audit_fidelity(
         "groups": {},
     }
     annotated = {a.attribute: a for a in annotators}
+    label = data_name(data.path)   # the --data store, in the figures
     for name in by:
         predicted = annotated[name].predict(fake_images) if name in annotated else None
         groups = group_rows(data, name, rows, result, predicted,
@@ -197,10 +198,9 @@ def audit_fidelity(
         if trend is not None:
             summary.setdefault("trends", {})[name] = trend
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
-        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, data_name(data.path))
-    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result,
-                      data_name(data.path))
-    _copies_figure(out / "copies.png", real_images, fake_images, result, data_name(data.path))
+        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, label)
+    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result, label)
+    _copies_figure(out / "copies.png", real_images, fake_images, result, label)
     (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 

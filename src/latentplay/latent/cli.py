@@ -306,11 +306,10 @@ def _condition(model: Any, text: str | None) -> np.ndarray | None:
     values = parse_condition(text)
     if not values and model.condition_spec.dim:
         return None
-    names = [p.name for p in model.condition_spec.parts]
-    unknown = sorted(set(values) - set(names))
-    if unknown and names:
-        raise UserError(f"unknown condition {unknown}; the model takes {names}")
-    if any(n not in values for n in names):
+    spec = model.condition_spec
+    if spec.parts:  # an unconditional model's own message: condition_vector's
+        spec.check_names(values)
+    if any(p.name not in values for p in spec.parts):
         _need_condition(model, None)
     return condition_vector(model, values)
 
@@ -544,16 +543,16 @@ def direction(
         raise UserError(f"--out must name a .json file, got {out}")
     others = [dr.Direction.from_json(p) for p in split_names(orthogonal_to)]
     store = load(data)
-    found, held = dr.fit_held_direction(store, column, attribute, others, positive=positive,
+    attr = store.schema.attribute_or_error(attribute)
+    z = vectors(store, column)  # read once: fitted on, then projected for the histogram
+    found, held = dr.fit_held_direction(store, z, attribute, others, positive=positive,
                                         negative=negative, method=method, cv=cv, seed=seed)
     cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))
                for o in others}
     primary_sd = found.pattern_sd
     found = held
     found.to_json(make_parents(out))
-    z = vectors(store, column)
     coded = np.isfinite(z).all(axis=1)  # (N,) rows the fit could use
-    attr = store.schema.attribute(attribute)
     labels = np.asarray(store.labels(attribute))[coded]
     names = attr.level_names if attr.kind != "continuous" else None
     save_figure(distance_histogram(found.project(z[coded]), labels, names, found.label,

@@ -99,10 +99,7 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
     fixed = dict(fixed or {})
     if attribute in fixed:
         raise UserError(f"{attribute!r} is the swept attribute; do not also fix it")
-    names = [p.name for p in spec.parts]
-    unknown = sorted(set(fixed) - set(names))
-    if unknown:  # before asking for the others: a mistyped name is named, not asked for
-        raise UserError(f"unknown condition {unknown}; the model takes {names}")
+    spec.check_names(fixed)  # before asking for the others: a mistyped name is named, not asked for
     missing = [p.name for p in spec.parts if p.name != attribute and p.name not in fixed]
     if missing:
         raise UserError(f"give a value for the other condition(s) {missing} "

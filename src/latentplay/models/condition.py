@@ -132,15 +132,20 @@ class ConditionSpec:
             return np.zeros((len(store), 0), dtype=np.float32)
         return np.concatenate(cols, axis=1)
 
+    def check_names(self, values: Mapping[str, Any]) -> None:
+        """A :class:`UserError` naming the keys of ``values`` that are no attribute of the
+        spec, beside the spec's names."""
+        names = [p.name for p in self.parts]
+        unknown = sorted(set(values) - set(names))
+        if unknown:
+            raise UserError(f"unknown condition {unknown}; the model takes {names}")
+
     def vector(self, values: Mapping[str, float | int | str]) -> np.ndarray:
         """``(dim,)`` float32 condition for ``{attribute: value}``: a number for a continuous
         attribute; for a categorical one a class name, an integer code, or a float, which is
         the class of that name where the names are numbers (a factor's levels: ``shape=1`` as
         the CLI reads it is the class ``"1"``), else a code."""
-        unknown = set(values) - {p.name for p in self.parts}
-        if unknown:
-            raise UserError(f"unknown condition {sorted(unknown)}; the model takes "
-                            f"{[p.name for p in self.parts]}")
+        self.check_names(values)
         out = []
         for part in self.parts:
             if part.name not in values:

@@ -109,15 +109,10 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                     *_identity_table(c), *_counterfactual_figures(run)])
 
 
-def _over(c: dict[str, Any]) -> str:
-    """What the summary's bootstrap intervals resample: persons when some repeat, else faces."""
-    return "persons" if c.get("persons") else "faces"
-
-
 def _over_random(c: dict[str, Any]) -> str:
-    """What an interval of an excess over the random directions resamples: the faces (or
-    persons) and, in each draw, the random directions too."""
-    return f"{_over(c)} and random directions"
+    """What an interval of an excess over the random directions resamples: the faces (persons
+    when some repeat) and, in each draw, the random directions too."""
+    return f"{'persons' if c.get('persons') else 'faces'} and random directions"
 
 
 def _intervals(c: dict[str, Any]) -> str:

@@ -19,6 +19,9 @@ import numpy as np
 
 from latentplay.errors import UserError
 
+_UNREADABLE = (ValueError, OSError, EOFError, zipfile.BadZipFile)
+"""What reading a damaged ``.npy`` member raises (turned into a :class:`UserError`)."""
+
 
 class TruncatedArray(Exception):
     """The stream ended before all the rows its header announced."""
@@ -50,7 +53,7 @@ def npz_array(path: Path, key: str) -> np.ndarray:
     try:
         with np.load(path) as npz:
             array = npz[key]
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except _UNREADABLE as exc:
         raise UserError(f"{path}:{key} is not a readable .npy array ({exc})") from None
     if not isinstance(array, np.ndarray):  # np.load hands back the raw bytes of a non-.npy member
         raise UserError(f"{path}:{key} is not a .npy array")
@@ -77,7 +80,7 @@ def _npy_header(fh: IO[bytes], where: str) -> tuple[tuple[int, ...], bool, np.dt
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+    except _UNREADABLE as exc:
         raise UserError(f"{where} is not a readable .npy array ({exc})") from None
     if dtype.hasobject:
         raise UserError(f"{where}: cannot stream an array of Python objects")

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from latentplay.viz.grid import image_grid, save_figure  # noqa: E402
+from latentplay.viz.grid import image_grid, save_figure, write_gif  # noqa: E402
 from latentplay.viz.style import integer_ticks  # noqa: E402
 
 PER_ROW = 8
@@ -40,8 +40,7 @@ def save_gif(frames: Sequence[Path], path: Path, seconds_per_frame: float = 0.5)
     """Animate PNG ``frames`` (same size) into a looping GIF."""
     images = [iio.imread(f)[..., :3] for f in frames]
     if images:
-        iio.imwrite(path, np.stack(images), extension=".gif",
-                    duration=int(seconds_per_frame * 1000), loop=0)
+        write_gif(np.stack(images), path, seconds_per_frame)
 
 
 def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.01) -> None:

@@ -121,8 +121,7 @@ def attribute_means(
         ax.grid(axis="y", alpha=0.3)
         ax.set_ylabel(ylabel)
         if not (np.isfinite(mt).any() or np.isfinite(mc).any()):  # a caliper dropped every unit
-            ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=9, color="0.4")
+            _no_pairs(ax)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
@@ -192,8 +191,13 @@ def propensity_overlap(
             ax.legend(fontsize=8, ncol=2, frameon=False, loc="upper center",
                       bbox_to_anchor=(0.5, -0.2))
         else:  # a caliper dropped every unit
-            ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
-                    va="center", transform=ax.transAxes, fontsize=9, color="0.4")
+            _no_pairs(ax)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
     return fig
+
+
+def _no_pairs(ax: plt.Axes) -> None:
+    """Say in the middle of the "after matching" panel ``ax`` that it has nothing to show."""
+    ax.text(0.5, 0.5, "no matched pairs:\nnothing to show after matching", ha="center",
+            va="center", transform=ax.transAxes, fontsize=9, color="0.4")

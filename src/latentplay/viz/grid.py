@@ -127,3 +127,10 @@ def save_store_grid(
     title = f"{store.schema.provenance.converter} by {by}" if by else None
     fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title)
     save_figure(fig, out)
+
+
+def write_gif(frames: np.ndarray, path: str | os.PathLike[str], seconds_per_frame: float = 0.5) -> None:
+    """Write ``(F, H, W, 3)`` uint8 ``frames`` as a looping GIF at ``path``."""
+    import imageio.v3 as iio
+
+    iio.imwrite(path, frames, extension=".gif", duration=int(seconds_per_frame * 1000), loop=0)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import imageio.v3 as iio
 import matplotlib
 
 matplotlib.use("Agg")
@@ -107,5 +106,6 @@ def traversal_frames(rows: np.ndarray, values: np.ndarray, labels: list[str],
 def save_traversal_gif(rows: np.ndarray, values: np.ndarray, labels: list[str], title: str,
                        path: Path, seconds_per_frame: float = 0.5) -> None:
     """Write :func:`traversal_frames` as a looping GIF at ``path`` (as a run's recon.gif)."""
-    iio.imwrite(path, traversal_frames(rows, values, labels, title), extension=".gif",
-                duration=int(seconds_per_frame * 1000), loop=0)
+    from latentplay.viz.grid import write_gif
+
+    write_gif(traversal_frames(rows, values, labels, title), path, seconds_per_frame)
