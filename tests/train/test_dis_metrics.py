@@ -46,6 +46,16 @@ def test_dis_metrics_config_errors(shapes_store: Path, tiny: list[str], tmp_path
                     overrides=["log.dis_metrics=[mig]"], progress=False)
 
 
+def test_dis_metrics_on_a_store_without_factors_is_refused_before_the_run_is_written(
+        faces_store: Path, tiny: list[str], tmp_path: Path) -> None:
+    """The store's factors are checked at the start (training an epoch first, then failing at
+    the first evaluation, left a run directory that had to be resumed or removed)."""
+    with pytest.raises(UserError, match="no factor_<name> columns"):
+        train.train("vae", faces_store, tmp_path / "run", epochs=1,
+                    overrides=[*tiny, "log.dis_metrics=[mig_fast]"], progress=False)
+    assert not (tmp_path / "run").exists()
+
+
 def test_training_says_what_its_metrics_cost(shapes_store: Path, tiny: list[str], tmp_path: Path,
                                              capfd: pytest.CaptureFixture[str]) -> None:
     """Training is silent while the metrics encode their images: a line on standard error

@@ -191,14 +191,11 @@ def track(
     (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`)."""
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
     from latentplay.metrics.runs import train_with_metrics
-    from latentplay.store import load
-    from latentplay.store.groundtruth import StoreGroundTruth
 
     at_least(epochs, 1, "--epochs")
     at_least(every, 1, "--every")
     at_least(seed, 0, "--seed")
-    new_out_dir(out, runs_allowed=True)  # checked before an epoch is trained, as is the store:
-    StoreGroundTruth(load(data))  # a store without factor columns failed after the first epoch
+    new_out_dir(out, runs_allowed=True)  # checked before an epoch is trained
     run = train_with_metrics(
         model,
         data,

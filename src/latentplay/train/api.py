@@ -62,7 +62,11 @@ def train(
         if value is not None:
             items.append(f"{key}={value}")
     config = build_config(model, [*items, *overrides])
-    load(config.data.store)  # a clear error now rather than after the setup
+    store = load(config.data.store)  # a clear error now rather than after the setup
+    if config.log.dis_metrics:  # a store without factors would fail after the first epoch
+        from latentplay.metrics.runs import ground_truth_of
+
+        ground_truth_of(store)
     run_dir = Path(out).absolute()
     if _primary_process():
         if (run_dir / "config.yaml").exists():
