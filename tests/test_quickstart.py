@@ -26,3 +26,15 @@ def test_quickstart_replaces_its_own_store(tmp_path: Path, monkeypatch: pytest.M
     quickstart.run(tmp_path, n=20)
     quickstart.run(tmp_path, n=12)
     assert len(datasets.load_from_disk(str(tmp_path / "synthfaces"))) == 12
+
+
+def test_quickstart_where_its_default_folder_cannot_be_made_says_so_in_one_line(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default --out (runs/quickstart) is not on the command line, so the system's refusal
+    to make it was a traceback."""
+    (tmp_path / "runs").write_text("a file where the folder would go")
+    monkeypatch.chdir(tmp_path)
+    result = cli("quickstart", "--n", "10")
+    lines = result.err.strip().splitlines()
+    assert result.code == 2 and len(lines) == 1, result.err
+    assert "cannot make" in lines[0] and "runs/quickstart" in lines[0] and "--out" in lines[0]

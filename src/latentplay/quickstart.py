@@ -12,6 +12,7 @@ from rich.console import Console
 
 from latentplay import sources
 from latentplay import store as st
+from latentplay.errors import UserError
 from latentplay.report import build_report
 from latentplay.store.bias import association
 from latentplay.viz.bias import association_bars
@@ -29,7 +30,11 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
     """
     console = Console()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # the default --out is relative to a folder the user may not own
+        raise UserError(f"cannot make {out.absolute()}: {exc.strerror}; choose another "
+                        "folder with --out") from None
     path = out / "synthfaces"
     console.print(f"[bold]1/3[/bold] generating {n} synthetic faces into {path} ...")
     store = sources.make("synthfaces", path, n=n, seed=seed, overwrite=True)
