@@ -100,6 +100,7 @@ def test_betatcvae_mws_by_hand_and_sums_to_mc_kl() -> None:
     weighted = BetaTCVAE(BetaTCVAEConfig(alpha=2, beta=6, gamma=3), n_data)(_out(), 0)
     assert weighted["tc"].item() == pytest.approx(6 * tc, abs=1e-3)
     assert weighted["mi"].item() == pytest.approx(2 * mi, abs=1e-3)
+    assert weighted["dimkl"].item() == pytest.approx(3 * dimkl, abs=1e-3)
 
 
 def test_betatcvae_equals_analytic_kl_when_posterior_is_the_prior() -> None:
@@ -122,29 +123,40 @@ def test_dip_covariances_and_penalties_by_hand() -> None:
     off, diag = dip_penalties(torch.tensor(cov1))
     assert off.item() == pytest.approx(2 * cov1[0, 1] ** 2)
     assert diag.item() == pytest.approx((cov1[0, 0] - 1) ** 2 + (cov1[1, 1] - 1) ** 2)
+    # each term with its own weight; DIP-VAE-I's diagonal is Cov[mu]'s alone (the posterior
+    # variances change only the diagonal, so only the diagonal penalties tell I from II)
     one = DIPVAEI(DIPVAEIConfig(lambda_od=10, lambda_d=100))(_out(), 0)
     assert one["offdiag"].item() == pytest.approx(10 * 2 * cov1[0, 1] ** 2, rel=1e-4)
-    two = DIPVAEII(DIPVAEIIConfig(lambda_od=1, lambda_d=5))(_out(), 0)
+    assert one["diag"].item() == pytest.approx(
+        100 * ((cov1[0, 0] - 1) ** 2 + (cov1[1, 1] - 1) ** 2), rel=1e-4)
+    two = DIPVAEII(DIPVAEIIConfig(lambda_od=3, lambda_d=5))(_out(), 0)
+    assert two["offdiag"].item() == pytest.approx(3 * 2 * cov2[0, 1] ** 2, rel=1e-4)
     expected = 5 * ((cov2[0, 0] - 1) ** 2 + (cov2[1, 1] - 1) ** 2)
     assert two["diag"].item() == pytest.approx(expected, rel=1e-4)
 
 
 @pytest.mark.parametrize("kernel", ["rbf", "imq"])
 def test_mmd_by_hand(kernel: str) -> None:
-    x = [[0.0, 1.0], [1.0, 0.0]]
-    y = [[0.5, 0.5], [2.0, -1.0], [0.0, 0.0]]
-    s = 4.0  # 2 * D
+    """D = 3 with 2 and 4 rows: the default scale 2 D = 6 differs from 2 n and 2 m of
+    either sample, and an explicit scale is used as given."""
+    x = [[0.0, 1.0, 0.5], [1.0, 0.0, -0.5]]
+    y = [[0.5, 0.5, 0.0], [2.0, -1.0, 1.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 2.0]]
 
-    def k(a: list[float], b: list[float]) -> float:
-        d2 = sum((p - q) ** 2 for p, q in zip(a, b, strict=True))
-        return math.exp(-d2 / s) if kernel == "rbf" else s / (s + d2)
+    def by_hand(s: float) -> float:
+        def k(a: list[float], b: list[float]) -> float:
+            d2 = sum((p - q) ** 2 for p, q in zip(a, b, strict=True))
+            return math.exp(-d2 / s) if kernel == "rbf" else s / (s + d2)
 
-    def mean_k(a: list[list[float]], b: list[list[float]]) -> float:
-        return sum(k(p, q) for p, q in itertools.product(a, b)) / (len(a) * len(b))
+        def mean_k(a: list[list[float]], b: list[list[float]]) -> float:
+            return sum(k(p, q) for p, q in itertools.product(a, b)) / (len(a) * len(b))
 
-    by_hand = mean_k(x, x) + mean_k(y, y) - 2 * mean_k(x, y)
-    assert mmd(torch.tensor(x), torch.tensor(y), kernel).item() == pytest.approx(by_hand, 1e-5)
-    assert mmd(torch.tensor(x), torch.tensor(x), kernel).item() == pytest.approx(0.0, abs=1e-6)
+        return mean_k(x, x) + mean_k(y, y) - 2 * mean_k(x, y)
+
+    tx, ty = torch.tensor(x), torch.tensor(y)
+    assert mmd(tx, ty, kernel).item() == pytest.approx(by_hand(6.0), 1e-5)
+    assert mmd(tx, ty, kernel, scale=1.5).item() == pytest.approx(by_hand(1.5), 1e-5)
+    assert by_hand(1.5) != pytest.approx(by_hand(6.0), 1e-3)  # the scale matters here
+    assert mmd(tx, tx, kernel).item() == pytest.approx(0.0, abs=1e-6)
 
 
 def test_infovae_weights() -> None:
@@ -155,6 +167,10 @@ def test_infovae_weights() -> None:
     torch.manual_seed(0)
     prior = torch.randn_like(Z)
     assert out["mmd"].item() == pytest.approx(9.5 * mmd(Z, prior).item(), rel=1e-5)
+    torch.manual_seed(0)  # the configured kernel and scale reach the estimate
+    imq = InfoVAE(InfoVAEConfig(alpha=0.0, lam=2.0, kernel="imq", scale=0.5))(_out(), 0)
+    assert imq["mmd"].item() == pytest.approx(mmd(Z, prior, "imq", 0.5).item(), rel=1e-5)
+    assert imq["mmd"].item() != pytest.approx(mmd(Z, prior).item(), rel=1e-3)
 
 
 def test_infovae_rejects_negative_weights() -> None:
@@ -192,6 +208,8 @@ def test_factorvae_permutation_and_discriminator_step() -> None:
         term.auxiliary_loss(correlated).backward()
         opt.step()
     assert term.auxiliary_loss(correlated).item() < before - 0.1  # learns to spot dependence
+    # the density-ratio trick: class 0 is the joint, so dependent codes get a positive TC
+    assert term(correlated, 0)["tc"].item() > 0.5
 
 
 

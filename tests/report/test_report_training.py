@@ -7,7 +7,9 @@ import csv
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from report_html import assert_self_contained, decode_image, parse, row_of, value
 
 from latentplay.errors import UserError
@@ -93,7 +95,8 @@ def test_fidelity_table_and_figure(vae_run: Path, tmp_path: Path) -> None:
     table = html.tables["fidelity"][0]
     assert table[0][:6] == ["epoch", "step", "precision", "recall", "density", "coverage"]
     assert len(table) == 3 and [value(c) for c in table[2][:6]] == [2, 10, 0.5, 0.25, 0.75, 0.5]
-    assert (run / "fidelity.png").exists()
+    drawn = np.asarray(Image.open(run / "fidelity.png"))  # the figure record() drew, embedded
+    assert sum(np.array_equal(np.asarray(decode_image(src)), drawn) for src in html.images) == 1
 
 
 def test_stopped_run_says_how_to_resume(vae_run: Path, tmp_path: Path) -> None:

@@ -37,6 +37,27 @@ def test_love_plot_without_pairs_has_no_after_entry_and_says_so(pairs: bool) -> 
     assert "nan" not in title and "20 less imbalanced covariates not shown" in title
 
 
+def test_love_plot_draws_each_covariates_absolute_smds_on_its_row() -> None:
+    """Signed SMDs are drawn as |SMD|, before (hollow) and after (filled) on the row named
+    after their covariate; the rows kept are the most imbalanced before or after matching,
+    the most imbalanced before at the top, and the title gives the largest left out."""
+    before = np.array([0.3, -0.5, 0.05, 0.2, -0.01, 0.15])
+    after = np.array([0.02, -0.1, -0.4, 0.01, 0.0, -0.05])
+    names = [f"c{i}" for i in range(6)]
+    ax = love_plot(names, before, after, max_rows=3).axes[0]
+    hollow, filled = ax.collections[:2]
+    rows = {t.get_text(): round(y) for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
+    assert set(rows) == {"c0", "c1", "c2"}  # worst |SMD| 0.3, 0.5, 0.4; c3 only 0.2
+    assert sorted(rows, key=rows.get) == ["c2", "c0", "c1"]  # |before| 0.05, 0.3, 0.5 upwards
+    for name, y in rows.items():
+        i = names.index(name)
+        assert hollow.get_offsets()[y].tolist() == pytest.approx([abs(before[i]), y])
+        assert filled.get_offsets()[y].tolist() == pytest.approx([abs(after[i]), y])
+    title = " ".join(ax.get_title().split())
+    assert "3 less imbalanced covariates not shown; their |SMD| at most 0.200 before, 0.050 after" in title
+    plt.close(ax.figure)
+
+
 @pytest.mark.parametrize("pairs", [True, False])
 def test_attribute_means_without_pairs_say_so(pairs: bool) -> None:
     """No pairs (a caliper dropped every unit): every mean after is NaN; the "after" panel

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 
 from latentplay.viz import detection
@@ -28,7 +29,17 @@ def test_every_line_has_its_band_and_the_title_names_it(tmp_path: Path,
     detection.plot_sweep(sweep, tmp_path / "sweep.png")
     ax = drawn[0].axes[0]
     assert "95 % intervals" in ax.get_title()
-    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    lines = [line for line in ax.lines if not line.get_label().startswith("_")]  # not the cut
+    assert len(bands) == len(lines) == 3
+    # each band spans its own group's interval at every threshold, in its line's colour
+    for line, band, g in zip(lines, bands, [*sweep["groups"].values(), sweep["all"]], strict=True):
+        np.testing.assert_allclose(line.get_ydata(), g["share"])
+        outline = band.get_paths()[0].vertices
+        for x, low, high in zip(t, g["low"], g["high"], strict=True):
+            at_x = outline[np.isclose(outline[:, 0], x), 1]
+            assert (at_x.min(), at_x.max()) == pytest.approx((low, high)), (line.get_label(), x)
+        assert to_rgb(band.get_facecolor()[0]) == pytest.approx(to_rgb(line.get_color()))
 
 
 def test_a_long_title_stays_inside_the_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
