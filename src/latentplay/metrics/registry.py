@@ -142,9 +142,11 @@ def score(
       rows are split 90/10 as disentanglement_lib does on fixed data). Metrics without a test
       split ignore the test arrays. SAP with ``continuous_factors=True`` takes real-valued
       factors.
-    * sampling: ``ground_truth`` and ``represent`` (observations -> codes); points are drawn
-      as disentanglement_lib draws them, with its sample sizes unless ``params`` override them.
-      BetaVAE and FactorVAE scores exist only in this form.
+    * sampling: ``ground_truth`` (disentanglement_lib's interface, or a store with
+      ``factor_<name>`` columns: :func:`~latentplay.metrics.runs.ground_truth_of`) and
+      ``represent`` (observations -> codes); points are drawn as disentanglement_lib draws
+      them, with its sample sizes unless ``params`` override them. BetaVAE and FactorVAE
+      scores exist only in this form.
 
     Args:
         name: a registered name or alias (``mig``, ``sap_score``, ``dci``, ...), optionally with
@@ -159,6 +161,7 @@ def score(
     if ground_truth is not None:
         if represent is None:
             raise UserError(f"{metric.name}: a ground truth needs a represent function too")
+        ground_truth = _ground_truth(ground_truth)
         fixed = [k for k, n in enumerate(ground_truth.factors_num_values) if n < 2]
         if fixed:
             raise UserError(f"factor(s) {', '.join(map(str, fixed))} of the ground truth take one value "
@@ -180,6 +183,22 @@ def score(
     else:
         seed = 0 if random_state is None else random_state
     return _as_floats(metric.arrays(factors, codes, factors_test, codes_test, random_state=seed, **params))
+
+
+def _ground_truth(given: Any) -> Any:
+    """``given`` when it has disentanglement_lib's interface; a store's ground truth
+    (:func:`~latentplay.metrics.runs.ground_truth_of`) when it is a store."""
+    from latentplay.store.io import Store
+
+    if isinstance(given, Store):
+        from latentplay.metrics.runs import ground_truth_of
+
+        return ground_truth_of(given)
+    needed = ("num_factors", "factors_num_values", "sample_factors", "sample_observations_from_factors")
+    if not all(hasattr(given, a) for a in needed):
+        raise UserError(f"ground_truth {type(given).__name__} is neither a store nor an object with "
+                        f"{', '.join(needed)}")
+    return given
 
 
 def _check_params(name: str, params: dict[str, Any], allowed: dict[str, Any]) -> None:
