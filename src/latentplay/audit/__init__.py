@@ -31,7 +31,7 @@
   ``latentplay audit counterfactual`` writes (and :mod:`~latentplay.audit.counterfactual_text`
   what it prints).
 
->>> from latentplay import audit
+>>> from latentplay import audit, train
 >>> ann = audit.fit_classifier("data/faces", "gender")
 >>> imgs = train.sample("runs/dcgan", 2000)
 >>> audit.audit_images(imgs, "data/faces", [ann], "audits/dcgan")

@@ -23,7 +23,7 @@ groups, the ratio of the highest to the lowest FMR and FNMR; across group accura
 standard deviation and the skewed error ratio ``SER = max error / min error``.
 
 >>> t = threshold_at_fmr(d[~same], 1e-3)
->>> rates(d, same, t)            # {'fmr': ..., 'fnmr': ...}
+>>> rates(d, same, t)            # {'fmr': ..., 'fnmr': ..., 'false_matches': ..., ...}
 >>> kfold_accuracy(d, same, folds=10, seed=0)
 """
 
