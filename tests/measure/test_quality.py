@@ -50,3 +50,16 @@ def test_sharpness_does_not_depend_on_the_photo_shape(astronaut) -> None:
     base = image_quality(astronaut)[2]
     for image in (wide, tall, row):
         assert image_quality(image)[2] == pytest.approx(base, abs=0.05)
+
+
+def test_sharpness_of_one_pixel_stripes_by_hand() -> None:
+    """Rows alternately black (``L*`` 0) and white (100), 128 rows (the measuring size, left as it
+    is) by 128 or 256 columns. The Laplacian ``[1, -2, 1]`` down the columns (flat along the rows) is
+    +200 on the 63 inner black rows and -200 on the 63 inner white ones; the first row (black,
+    its mirrored neighbour itself) reads +100 and the last (white) -100. Its mean is 0, so its
+    variance is ``(126 * 200**2 + 2 * 100**2) / 128``."""
+    want = np.log10((126 * 200.0**2 + 2 * 100.0**2) / 128)
+    for width in (128, 256):
+        image = np.zeros((128, width, 1), np.uint8)
+        image[1::2] = 255
+        assert image_quality(image)[2] == pytest.approx(want, abs=1e-4), width

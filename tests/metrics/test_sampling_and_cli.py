@@ -11,6 +11,7 @@ import pytest
 
 from latentplay import metrics, store
 from latentplay.errors import UserError
+from latentplay.metrics import beta_vae
 from latentplay.metrics.evaluate import append_dis_metrics
 from latentplay.sources.shapes import FACTOR_SIZES, ShapesConfig, ShapesGroundTruth, make_store
 from latentplay.store.subset import subset
@@ -56,6 +57,20 @@ def test_beta_vae_and_factor_vae_on_perfect_and_mixed_codes() -> None:
     assert perfect_f["eval_accuracy"] == pytest.approx(1.0) and perfect_f["num_active_dims"] == 4
     assert mixed_f["eval_accuracy"] < 0.9
     assert set(perfect_b) == {"train_accuracy", "eval_accuracy"}
+
+
+def test_beta_vae_points_share_exactly_their_label_factor() -> None:
+    """disentanglement_lib's points: two batches whose observations share the labelled factor and
+    draw every other factor afresh. With codes that are the factors, a point's feature ``(D,)``
+    is 0 on its label's dimension and positive on the others (16 independent draws of a factor
+    all alike: at most 3**-16); codes that are noise score chance, 1/4, not a perfect 1."""
+    gt = FactorsAsObservations()
+    feats, labels = beta_vae._sample_points(gt, lambda x: x, 16, 200, np.random.default_rng(0))
+    assert feats.shape == (200, 4) and set(labels.tolist()) == {0, 1, 2, 3}
+    np.testing.assert_array_equal(feats == 0, np.eye(4, dtype=bool)[labels])
+    draw = np.random.default_rng(1)
+    noise = metrics.score("beta_vae_fast", ground_truth=gt, represent=lambda x: draw.normal(size=(len(x), 4)))
+    assert abs(noise["eval_accuracy"] - 0.25) < 0.1
 
 
 def test_factor_vae_prunes_collapsed_dimensions() -> None:
