@@ -69,3 +69,27 @@ def test_a_difference_of_rates_is_newcombes_interval_where_the_bootstrap_is_narr
     newcombe_high = p1 - p2 + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2))
     assert low <= newcombe_low + 1e-12 and high >= newcombe_high - 1e-12
     assert low < p1 - p2 < high
+
+
+def test_distinct_rows_are_numpys_unique_rows() -> None:
+    """Wide rows of group indicators (as audit accuracy's parity draws from), with repeats,
+    a -0.0 and rows holding NaN: the same distinct rows, order and counts as np.unique."""
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 7, 3000)
+    sums = np.concatenate([np.eye(7)[groups], (rng.random((3000, 5)) < 0.5)], axis=1)
+    sums[::97, 2] = -0.0
+    for rows in (sums, np.concatenate([sums, np.full((3, 12), np.nan)])):
+        distinct, counts = resample.distinct_rows(rows)
+        want, want_counts = np.unique(rows, axis=0, return_counts=True)
+        np.testing.assert_array_equal(distinct, want)
+        np.testing.assert_array_equal(counts, want_counts)
+
+
+def test_collapsed_draws_are_those_of_sorting_whole_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The collapsed bootstrap draws exactly what it drew when np.unique sorted the rows."""
+    groups = np.random.default_rng(1).integers(0, 40, resample.COLLAPSE_AT)
+    sums = np.repeat(np.eye(40)[groups], 3, axis=1)                    # (20,000, 120)
+    drawn = resample.resampled(sums, 50, seed=2)
+    monkeypatch.setattr(resample, "distinct_rows",
+                        lambda rows: np.unique(rows, axis=0, return_counts=True))
+    np.testing.assert_array_equal(drawn, resample.resampled(sums, 50, seed=2))

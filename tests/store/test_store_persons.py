@@ -174,3 +174,25 @@ def test_truth_rows_without_a_person_are_left_out(tmp_path: Path) -> None:
     s = persons_store(tmp_path / "s", "face", threshold=0.5, truth="identity").summary
     assert s["pairs"] == 3 and s["true_pairs"] == 2 and s["found_true_pairs"] == 2
     assert s["precision"] == 1.0 and s["recall"] == 1.0
+
+
+def test_a_taken_name_is_refused_before_the_search(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The all-pairs search takes minutes on a large store: a name already in the store (an
+    attribute without --overwrite, or any other column) is refused before it, not after."""
+    from latentplay.store import persons
+
+    path = tmp_path / "faces"
+    store = sources.make("synthfaces", path, n=20, seed=0)
+    st.save(st.add_column(store, "face", np.zeros((20, 4), np.float32)), path)
+
+    def searched(*args: object, **kwargs: object) -> None:
+        raise AssertionError("searched for pairs before refusing the name")
+
+    monkeypatch.setattr(persons, "find_persons", searched)
+    with pytest.raises(UserError, match="'gender' already exists.*--overwrite"):
+        persons_store(path, "face", 0.6, name="gender")
+    with pytest.raises(UserError, match="'face' already exists in the store$"):
+        persons_store(path, "face", 0.6, name="face", overwrite=True)
+    with pytest.raises(AssertionError, match="searched"):  # --overwrite of an attribute: searched
+        persons_store(path, "face", 0.6, name="gender", overwrite=True)

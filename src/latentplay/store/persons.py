@@ -168,6 +168,10 @@ def persons_store(store: Store | str | os.PathLike[str], column: str, threshold:
     ``name``, in place (module docstring)."""
     store = saved(store, "find its persons")
     check_attribute_name(name)
+    if name in store.columns and not (overwrite and store.schema.has_attribute(name)):
+        # before the search, which takes minutes on 100,000 rows (every pair is compared)
+        hint = "; pass --overwrite to replace it" if store.schema.has_attribute(name) else ""
+        raise UserError(f"column {name!r} already exists in the store{hint}")
     found = find_persons(store, column, threshold, metric, truth)
     names = [f"person_{k + 1:0{max(4, len(str(found.summary['persons'])))}d}"
              for k in range(found.summary["persons"])] + [UNKNOWN]
