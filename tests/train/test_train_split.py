@@ -58,3 +58,77 @@ def test_a_run_holds_out_persons_and_an_older_run_keeps_rows(persons: Path, tiny
     del config.data["split"]                         # a run saved before the setting existed
     OmegaConf.save(config, run / "config.yaml")
     assert load_run_config(run / "config.yaml").data.split == "rows"
+
+
+def _with_persons(path: Path, sizes: list[int]) -> st.Store:
+    """The store at ``path`` (200 rows) with its identity replaced by persons of ``sizes`` rows."""
+    from latentplay.sources.convert import categorical
+    from latentplay.store.columns import add_attributes
+
+    ids = np.repeat(np.arange(len(sizes)), sizes)
+    attr = categorical("identity", [f"p{i}" for i in range(len(sizes))])
+    return add_attributes(st.load(path), {"identity": (attr, ids)}, replace=True)
+
+
+def test_persons_of_unequal_size_hold_out_about_the_fraction(persons: Path,
+                                                             capsys: pytest.CaptureFixture[str]
+                                                             ) -> None:
+    """Persons of 1 to 60 rows: the held-out rows are within 5 of 20 % (40) for every seed
+    (version 1 ran past by up to a 60-row person), the same per seed, persons on one side
+    only, and nothing printed."""
+    sizes = [60, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1]
+    store = _with_persons(persons, sizes)
+    person = np.asarray(store.labels("identity"))
+    worst_old = 0
+    for seed in range(20):
+        test = held_out_rows(store, 200, 0.2, seed, "persons")
+        assert abs(len(test) - 40) <= 5
+        assert not set(person[test]) & set(person[np.setdiff1d(np.arange(200), test)])
+        np.testing.assert_array_equal(test, held_out_rows(store, 200, 0.2, seed, "auto"))
+        worst_old = max(worst_old, abs(len(held_out_rows(store, 200, 0.2, seed, "persons", 1)) - 40))
+    assert worst_old > 10
+    assert capsys.readouterr().err == ""
+
+
+def test_a_target_whole_persons_cannot_meet_is_said(persons: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Two persons of 100 rows and test_fraction 0.1: one person is held out (half the rows),
+    with one line on standard error; one person alone is still refused."""
+    store = _with_persons(persons, [100, 100])
+    test = held_out_rows(store, 200, 0.1, 0, "persons")
+    assert len(test) == 100
+    err = capsys.readouterr().err
+    assert "holds out 100 of 200 rows" in err and "test_fraction=0.1" in err and err.count("\n") == 1
+    with pytest.raises(UserError, match="every row"):
+        held_out_rows(_with_persons(persons, [200]), 200, 0.1, 0, "persons")
+
+
+def test_a_run_saved_before_split_version_2_keeps_its_persons(tmp_path: Path) -> None:
+    """A config.yaml without data.split_version (saved before it) resumes with version 1."""
+    config = OmegaConf.create({"family": "vae", "data": {"split": "persons"}})
+    OmegaConf.save(config, tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml").data.split_version == 1
+    config.data.split_version = 2
+    OmegaConf.save(config, tmp_path / "config.yaml")
+    assert load_run_config(tmp_path / "config.yaml").data.split_version == 2
+
+
+def test_a_resumed_run_saved_before_split_version_2_holds_out_its_old_persons(
+        persons: Path, tiny: list[str], tmp_path: Path) -> None:
+    """The engine draws the split of the run's own version: a run whose config.yaml predates
+    data.split_version resumes holding out version 1's persons (a new draw would test on
+    faces it trained on)."""
+    sizes = [60, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1]
+    store = st.save(_with_persons(persons, sizes), tmp_path / "unequal")
+    seed = next(s for s in range(50) if not np.array_equal(
+        held_out_rows(store, 200, 0.2, s, "persons", 1), held_out_rows(store, 200, 0.2, s, "persons")))
+    run = train.train("vae", store.path, tmp_path / "vae", epochs=1, batch_size=32, seed=seed,
+                      overrides=[*tiny, "data.test_fraction=0.2"], progress=False)
+    new = np.flatnonzero(np.load(run / "latents.npy")["split"])
+    np.testing.assert_array_equal(new, held_out_rows(store, 200, 0.2, seed, "persons"))
+    config = OmegaConf.load(run / "config.yaml")
+    del config.data["split_version"]
+    OmegaConf.save(config, run / "config.yaml")
+    train.resume(run, epochs=2, progress=False)
+    old = np.flatnonzero(np.load(run / "latents.npy")["split"])
+    np.testing.assert_array_equal(old, held_out_rows(store, 200, 0.2, seed, "persons", 1))

@@ -45,6 +45,10 @@ class DataConfig:
             store's ``identity``, or of the ``person`` attribute ``data persons`` writes: test
             reconstructions are of faces never trained on) or ``auto`` (persons when the store
             repeats them, else rows). Runs saved before this setting existed keep ``rows``.
+        split_version: how whole persons are drawn: 2, persons closest to ``test_fraction``
+            of the rows (a line on standard error when far from it); 1, persons until they
+            hold that many rows, however far past (runs saved before version 2 keep it, so
+            a resumed run holds out the same persons).
     """
 
     store: str = ""
@@ -54,6 +58,7 @@ class DataConfig:
     test_fraction: float = 0.1
     limit: int = 0
     split: str = "auto"
+    split_version: int = 2
 
 
 @dataclass
@@ -162,6 +167,8 @@ class RunConfigBase:
             raise UserError("data.test_fraction must be in [0, 1)")
         if d.split not in SPLITS:
             raise UserError(f"data.split must be one of {SPLITS}, got {d.split!r}")
+        if d.split_version not in (1, 2):
+            raise UserError(f"data.split_version must be 1 or 2, got {d.split_version}")
         for key, least, zero in (("epochs", 1, ""), ("batch_size", 1, ""), ("log_every", 1, ""),
                                  ("max_steps", 0, " (0: no limit)"), ("nan_check_every", 1, ""),
                                  ("checkpoint_every", 0, " (0: per epoch)")):
@@ -280,9 +287,12 @@ def build_config(
 
 def load_run_config(path: str | Path) -> Any:
     """The config saved in a run's ``config.yaml`` (a run saved before ``data.split`` existed
-    split by rows, and resumes so)."""
+    split by rows, one saved before ``data.split_version`` drew persons by version 1, and each
+    resumes so)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
     saved = OmegaConf.load(path).get("data") or {}
-    return build_config(None, () if "split" in saved else ("data.split=rows",), preset_file=path)
+    older = [item for key, item in (("split", "data.split=rows"), ("split_version", "data.split_version=1"))
+             if key not in saved]
+    return build_config(None, older, preset_file=path)

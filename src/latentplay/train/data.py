@@ -9,6 +9,7 @@ for all 737,280 dSprites-sized images -- and moved to the training device. A bat
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,10 +88,11 @@ class TrainingData:
 def load_training_data(
     store: Store | str, size: int, channels: int, condition: list[str],
     test_fraction: float, limit: int, seed: int, progress: bool = True, crop: float = 1.0,
-    split: str = "rows",
+    split: str = "rows", split_version: int = 2,
 ) -> TrainingData:
     """Decode the store's images and labels for training (see the module docstring); the
-    held-out rows are drawn as :func:`held_out_rows` does with ``split``."""
+    held-out rows are drawn as :func:`held_out_rows` does with ``split`` and ``split_version``
+    (``data.split_version``: 1 for a run saved before version 2)."""
     store = load(store) if isinstance(store, str) else store
     n = len(store) if limit <= 0 else min(limit, len(store))
     if n == 0:
@@ -115,18 +117,30 @@ def load_training_data(
     cond = torch.from_numpy(spec.encode_store(first))
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
-    test_idx = held_out_rows(store, n, test_fraction, seed, split)
+    test_idx = held_out_rows(store, n, test_fraction, seed, split, split_version)
     return TrainingData(
         images=images, cond=cond, train_idx=np.setdiff1d(np.arange(n), test_idx),
         test_idx=test_idx, rows=np.arange(n), labels=labels, spec=spec,
     )
 
 
-def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str) -> np.ndarray:
+def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
+                  version: int = 2) -> np.ndarray:
     """Sorted held-out rows among the first ``n`` of ``store``, about ``fraction`` of them:
     random rows (``split`` ``rows``), or whole persons
-    (:func:`~latentplay.store.bias.person_attribute`) drawn at random until they hold that
-    many rows (``persons``; ``auto``: persons when the store repeats them, else rows)."""
+    (:func:`~latentplay.store.bias.person_attribute`; ``persons``, or ``auto`` when the store
+    repeats them, else rows).
+
+    Persons are visited in a seeded random order. ``version`` 2 holds out about as close to
+    ``fraction`` of the rows as whole persons allow (:func:`_closest_persons`; at least one
+    person) and prints a line on standard error when the share held out is under half or over
+    1.5 times ``fraction``.
+    ``version`` 1 (runs saved before version 2, which resume with their own split) takes
+    persons in that order until they hold that many rows, however far past.
+
+    Raises:
+        UserError: ``persons`` without a person attribute, or every row held out.
+    """
     rng = np.random.default_rng(seed)
     n_test = int(round(n * fraction))
     if split == "persons" and person_attribute(store) is None:
@@ -137,8 +151,36 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str) 
         return np.sort(rng.permutation(n)[:n_test])
     _, person, photos = np.unique(persons[:n], return_inverse=True, return_counts=True)
     order = rng.permutation(len(photos))
-    enough = int(np.searchsorted(np.cumsum(photos[order]), n_test)) + 1  # first to reach n_test
-    if enough == len(photos):
+    if version == 1:
+        chosen = order[:int(np.searchsorted(np.cumsum(photos[order]), n_test)) + 1]
+    else:
+        chosen = _closest_persons(photos, order, n_test)
+    if len(chosen) == len(photos):
         raise UserError(f"data.split={split} holds out every row: the first {n} rows show "
                         f"{len(photos)} person(s); use data.split=rows or data.test_fraction=0")
-    return np.flatnonzero(np.isin(person, order[:enough]))
+    test = np.flatnonzero(np.isin(person, chosen))
+    if version != 1 and not 0.5 * n_test <= len(test) <= 1.5 * n_test:
+        print(f"warning: data.split={split} holds out {len(test)} of {n} rows "
+              f"({len(test) / n:.1%}) as whole persons, not data.test_fraction={fraction:g}: "
+              f"the first {n} rows show {len(photos)} person(s) of {photos.min()} to "
+              f"{photos.max()} rows", file=sys.stderr)
+    return test
+
+
+def _closest_persons(photos: np.ndarray, order: np.ndarray, target: int) -> np.ndarray:
+    """Persons (indices into ``photos``, the ``(P,)`` rows of each) visited in ``order``
+    (``(P,)``): each taken while the total stays within ``target``, then, when that leaves the
+    total short, the one left that brings it closest to ``target`` if it gets closer (or if
+    none was taken: at least one person)."""
+    taken = np.zeros(len(photos), dtype=bool)
+    held = 0
+    for p in order:
+        if held + photos[p] <= target:
+            taken[p] = True
+            held += photos[p]
+    left = order[~taken[order]]
+    if held < target and len(left):
+        best = left[np.argmin(np.abs(held + photos[left] - target))]  # first of the closest
+        if abs(held + photos[best] - target) < target - held or held == 0:
+            taken[best] = True
+    return np.flatnonzero(taken)

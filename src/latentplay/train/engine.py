@@ -113,6 +113,7 @@ class Engine:
             config.data.store, config.data.size, config.data.channels, config.condition,
             config.data.test_fraction, config.data.limit, config.seed,
             progress=progress and self.rank0, crop=config.data.crop, split=config.data.split,
+            split_version=config.data.split_version,
         ).to(self.fabric.device)
         self.model = build_model(config.family, config.model, self.data.channels,
                                  config.data.size, self.data.spec.dim)
