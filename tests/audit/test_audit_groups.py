@@ -224,3 +224,35 @@ def test_an_annotator_without_a_group_is_refused(vae_run: Path, faces: Path,
     with pytest.raises(UserError, match=r"the annotator has no class 'monk_8' of 'skin_tone' "
                                         r"\(its classes: monk_2, dark\)"):
         sample_groups(vae_run, faces, "skin_tone", 2, tmp_path / "g", annotator=other, measure=4)
+
+
+def test_bic_keeps_one_component_for_a_small_single_gaussian_group() -> None:
+    """25 codes of one Gaussian in 8 dimensions: one component for every seed (with ``D + 2``
+    codes per component allowed, BIC picked 2 for about one group in six: near-singular
+    components of 12 codes); two clusters 8 SD apart, 100 codes each, still give 2."""
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        z = rng.standard_normal((25, 8)) @ rng.standard_normal((8, 8)).T
+        assert fit_mixture(z, seed=0)[0].n_components == 1
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        axis = rng.standard_normal(8)
+        z = rng.standard_normal((200, 8))
+        z[:100] += 8 * axis / np.linalg.norm(axis)
+        assert fit_mixture(z, seed=0)[0].n_components == 2
+
+
+@pytest.mark.parametrize("covariance", ["full", "diag", "tied", "spherical"])
+def test_free_parameters_are_counted_as_scikit_learn_does(covariance: str) -> None:
+    from sklearn.mixture import GaussianMixture
+
+    from latentplay.audit.groups import free_parameters
+
+    z = np.random.default_rng(0).standard_normal((60, 5))
+    gm = GaussianMixture(3, covariance_type=covariance, random_state=0).fit(z)
+    assert free_parameters(3, 5, covariance) == gm._n_parameters()
+
+
+def test_an_unknown_covariance_is_one_line() -> None:
+    with pytest.raises(UserError, match="covariance must be one of full, tied, diag, spherical"):
+        fit_mixture(np.zeros((30, 2)) + np.arange(30)[:, None], covariance="ful")
