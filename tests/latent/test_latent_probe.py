@@ -236,6 +236,18 @@ def test_each_class_needs_as_many_persons_as_folds() -> None:
         probe(z, y, "categorical", attribute="smile", groups=person)
 
 
+def test_too_few_persons_names_the_attribute() -> None:
+    """A default attribute left out for want of persons is named in its reason (``latent
+    probe`` prints one line per attribute left out: without the name, identical lines)."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(60, 4))
+    y = rng.normal(size=60)
+    with pytest.raises(UserError, match="^'pose_yaw': the labelled rows show 1 person, fewer than the 5"):
+        probe(z, y, "continuous", attribute="pose_yaw", groups=np.zeros(60, int))
+    with pytest.raises(UserError, match="^'pose_yaw': the labelled rows show 3 persons, fewer"):
+        probe(z, y, "continuous", attribute="pose_yaw", groups=np.arange(60) % 3)
+
+
 def test_a_fold_that_cannot_be_fitted_is_a_user_error() -> None:
     from sklearn.neighbors import KNeighborsClassifier
 

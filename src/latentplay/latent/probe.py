@@ -148,7 +148,8 @@ def _check_persons(target: np.ndarray, kind: str, cv: int, groups: np.ndarray, a
     persons in every class of a categorical ``target`` ``(N,)``."""
     persons = len(np.unique(groups))
     if persons < cv:
-        raise UserError(f"the labelled rows show {persons} persons, fewer than the {cv} folds "
+        raise UserError(f"{attribute!r}: the labelled rows show {persons} "
+                        f"person{'' if persons == 1 else 's'}, fewer than the {cv} folds "
                         "that keep each person's photos together")
     if kind != "categorical":
         return
@@ -217,7 +218,8 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
         if len(present) < 2:
             raise UserError(f"{attribute!r} has fewer than two classes among the labelled rows")
         if present.min() < cv:
-            raise UserError(f"{attribute!r}: a class has {present.min()} labelled rows, fewer "
+            raise UserError(f"{attribute!r}: a class has {present.min()} labelled "
+                            f"row{'' if present.min() == 1 else 's'}, fewer "
                             f"than the {cv} folds")
         linear: Any = LogisticRegression(class_weight="balanced", solver="newton-cg",
                                          max_iter=1_000)

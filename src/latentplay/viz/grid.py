@@ -95,7 +95,7 @@ def save_store_grid(
     """
     from latentplay.store.images import load_images
     from latentplay.store.io import Store
-    from latentplay.store.summary import bin_codes
+    from latentplay.store.summary import level_codes
 
     assert isinstance(store, Store)
     rng = np.random.default_rng(seed)
@@ -109,13 +109,9 @@ def save_store_grid(
     else:
         attr = store.schema.attribute_or_error(by)
         values = store.labels(attr.name)
+        codes, names = level_codes(store, attr, bins)  # continuous: [a,b) bins, the last [a,b]
         if attr.kind == "continuous":
-            codes, edges = bin_codes(values, attr.range, bins)
-            names = [f"[{a:.2g}, {b:.2g}]" for a, b in zip(edges[:-1], edges[1:], strict=True)]
             captions = []
-        else:
-            codes = values
-            names = attr.level_names
         for code, name in enumerate(names):
             members = np.flatnonzero(codes == code)
             chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)

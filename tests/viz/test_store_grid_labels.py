@@ -1,0 +1,34 @@
+"""Row labels of a store grid by a continuous attribute name the bins as values are put in them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store
+from latentplay.store.summary import bin_codes
+
+
+def test_continuous_grid_rows_are_half_open_like_their_bins(faces_store: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch):
+    """Each edge belongs to one bin only (``[a, b)``, the last ``[a, b]``), as ``bin_codes``
+    assigns rows and as ``data info`` and ``data bias`` label them; closed labels on every row
+    claimed each inner edge for two rows."""
+    from latentplay.viz import grid
+
+    seen: dict[str, list[str]] = {}
+
+    def capture(rows, row_labels, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen["labels"] = list(row_labels)
+        return grid.plt.figure()
+
+    monkeypatch.setattr(grid, "image_grid", capture)
+    faces = store.load(faces_store)
+    grid.save_store_grid(faces, tmp_path / "g.png", by="smile", bins=5)
+    names = [label.split("\n")[0] for label in seen["labels"]]
+    assert names == ["[-1,-0.6)", "[-0.6,-0.2)", "[-0.2,0.2)", "[0.2,0.6)", "[0.6,1]"]
+    codes, edges = bin_codes(faces.labels("smile"), (-1.0, 1.0), 5)
+    counts = [int(label.split("n=")[1].rstrip(")")) for label in seen["labels"]]
+    assert counts == np.bincount(codes[codes >= 0], minlength=5).tolist()
