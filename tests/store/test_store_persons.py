@@ -70,7 +70,9 @@ def test_persons_of_a_store_and_the_command(tmp_path: Path, cli) -> None:  # noq
     r = cli("data", "persons", path, "--column", "face", "--threshold", "0.01", "--name", "tight",
             "--truth", "identity")
     assert r.code == 0, r.err
-    assert "0 pairs within 0.01" in r.out and "recall 0.000" in r.out
+    assert "0 pairs within 0.01" in r.out and "recall 0.000" in r.out and "warning" not in r.err
+    r = cli("data", "persons", path, "--column", "face", "--threshold", "100", "--name", "loose")
+    assert r.code == 0 and "warning: one person holds 119 of the 119 rows with a face vector" in r.err
     r = cli("data", "persons", path, "--column", "face")
     assert r.code == 2 and "already exists" in r.err
     r = cli("data", "persons", path, "--column", "nope", "--name", "x")

@@ -561,6 +561,11 @@ def persons_cmd(
                f"{counted(s['persons'], 'person')} with two or more rows hold "
                f"{s['rows_in_persons']} of {counted(s['rows'], 'row')} (largest "
                f"{s['largest']})" + (f"; {missing}: no person" if missing else ""))
+    faced = s["rows"] - s["rows_without_face"] - s["rows_without_vector"]
+    if s["largest"] > max(2, faced // 2):  # single linkage chains close pairs into one cluster
+        typer.echo(f"warning: one person holds {s['largest']} of the {faced} rows with a face vector: "
+                   f"pairs chained within {threshold:g} may join different people; try a smaller "
+                   "--threshold (--truth measures the pairs' precision)", err=True)
     if "pairs_across_split" in s:
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
     if truth is not None:
