@@ -226,20 +226,32 @@ def test_an_annotator_without_a_group_is_refused(vae_run: Path, faces: Path,
         sample_groups(vae_run, faces, "skin_tone", 2, tmp_path / "g", annotator=other, measure=4)
 
 
-def test_bic_keeps_one_component_for_a_small_single_gaussian_group() -> None:
-    """25 codes of one Gaussian in 8 dimensions: one component for every seed (with ``D + 2``
-    codes per component allowed, BIC picked 2 for about one group in six: near-singular
-    components of 12 codes); two clusters 8 SD apart, 100 codes each, still give 2."""
+def _two_clusters(n: int, apart: float, seed: int) -> np.ndarray:
+    """``(n, 8)`` codes: two unit Gaussians ``apart`` SDs apart along a random axis."""
+    rng = np.random.default_rng(seed)
+    axis = rng.standard_normal(8)
+    z = rng.standard_normal((n, 8))
+    z[: n // 2] += apart * axis / np.linalg.norm(axis)
+    return z
+
+
+def test_small_groups_choose_components_by_held_out_likelihood() -> None:
+    """Fewer codes than the largest mixture's parameters: 25 codes of one Gaussian in 8
+    dimensions keep one component for every seed (BIC split about one group in six into
+    near-singular components); 80 codes of two clusters 12 SD apart give 2 for most seeds (a
+    cap at the parameter count, 89 codes for 2 components, allowed one only); 200 codes of
+    two clusters 8 SD apart, enough for BIC, give 2."""
+    from latentplay.audit.groups import held_out_score
+
     for seed in range(30):
         rng = np.random.default_rng(seed)
         z = rng.standard_normal((25, 8)) @ rng.standard_normal((8, 8)).T
         assert fit_mixture(z, seed=0)[0].n_components == 1
-    for seed in range(5):
-        rng = np.random.default_rng(seed)
-        axis = rng.standard_normal(8)
-        z = rng.standard_normal((200, 8))
-        z[:100] += 8 * axis / np.linalg.norm(axis)
-        assert fit_mixture(z, seed=0)[0].n_components == 2
+    found = [fit_mixture(_two_clusters(80, 12, seed), seed=0)[0].n_components for seed in range(10)]
+    assert found.count(2) >= 8, found
+    assert all(fit_mixture(_two_clusters(200, 8, seed), seed=0)[0].n_components == 2 for seed in range(3))
+    z = _two_clusters(100, 8, 0)
+    assert held_out_score(z, 2, "full", 1e-4, 0) > held_out_score(z, 1, "full", 1e-4, 0)
 
 
 @pytest.mark.parametrize("covariance", ["full", "diag", "tied", "spherical"])
