@@ -53,14 +53,20 @@ def image_grid(
                 spine.set_visible(False)
             if c < len(images):
                 img = images[c]
+                # aspect "auto" until the layout is done (below): tight_layout measures an axes'
+                # captions from the box it is given, not from the smaller square an image is
+                # shrunk to, and so packed rows until captions ran under the next row's images
                 if img.shape[-1] == 1:
-                    ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+                    ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest",
+                              aspect="auto")
                 else:
-                    ax.imshow(img, interpolation="nearest")
+                    ax.imshow(img, interpolation="nearest", aspect="auto")
                 if captions is not None and c < len(captions[r]):
                     ax.set_xlabel(captions[r][c], fontsize=6, labelpad=1)
         axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=8)
     fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - head / (body + head)))
+    for ax in axes.flat:  # square pixels again, each image centred in the box laid out for it
+        ax.set_aspect("equal")
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.06 / (body + head), va="top")
     return fig

@@ -1,0 +1,59 @@
+"""Captions of an image grid (a traversal's values, a GIF frame's axis names) stay readable:
+inside the canvas and clear of the next row's images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+TITLE = "traversals of latent axes (raw units of z: SDs of the N(0, 1) prior) from the centre"
+
+
+def _caption_overlap(fig) -> float:
+    """Pixels by which any caption runs below the canvas or under another axes' image."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    worst = 0.0
+    for ax in fig.axes:
+        if not ax.xaxis.label.get_text():
+            continue
+        label = ax.xaxis.label.get_window_extent(renderer)
+        worst = max(worst, -label.y0)
+        for other in fig.axes:
+            box = other.get_window_extent(renderer)
+            if (other is not ax and other.get_images() and box.x0 < label.x1 and box.x1 > label.x0
+                    and box.y0 < label.y1 and box.y1 > label.y0):
+                worst = max(worst, box.y1 - label.y0)
+    return worst
+
+
+@pytest.mark.parametrize(("nrows", "ncols"), [(1, 2), (1, 3), (2, 9), (3, 9), (5, 12)])
+def test_image_grid_captions_clear_the_canvas_and_the_next_row(nrows: int, ncols: int) -> None:
+    from latentplay.viz.grid import image_grid
+
+    images = np.full((ncols, 32, 32, 3), 128, np.uint8)  # (k, H, W, C)
+    captions = [[f"{v:+.3g}" for v in np.linspace(-3, 3, ncols)]] * nrows
+    fig = image_grid([images] * nrows, [f"z{i}" for i in range(nrows)], captions=captions,
+                     title=TITLE)
+    assert _caption_overlap(fig) < 0.5
+    for ax in fig.axes[:ncols]:  # pixels stay square
+        box = ax.get_window_extent()
+        assert box.width == pytest.approx(box.height, abs=1.0)
+
+
+def test_traversal_gif_frames_show_the_axis_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GIF frame of three axes (one image each) keeps its captions, the axes' names, on it."""
+    from latentplay.viz import grid
+    from latentplay.viz.latent import traversal_frames
+
+    overlaps = []
+    real = grid.figure_array
+
+    def measured(fig):
+        overlaps.append(_caption_overlap(fig))
+        return real(fig)
+
+    monkeypatch.setattr(grid, "figure_array", measured)
+    rows = np.full((3, 5, 16, 16, 3), 128, np.uint8)  # (A, V, S, S, C)
+    frames = traversal_frames(rows, np.linspace(-3, 3, 5), ["z0", "z1", "z2"], TITLE)
+    assert len(frames) == 8 and max(overlaps) < 0.5
