@@ -1,0 +1,88 @@
+"""Memory of the commands that rewrite a store: the image column stays memory-mapped.
+
+``data split`` (``bin``, ``combine``, ``regroup`` alike), ``order``, ``subset`` and ``concat`` copy
+every image into the new store; the copy must stream in ``datasets``' write batches, never
+hold the whole image column in Arrow buffers or Python objects (FairFace's 97k photos would
+take gigabytes). The peaks are measured in a fresh interpreter, whose Arrow pool peak starts
+at zero.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+from datasets.table import InMemoryTable
+
+from latentplay import store as st
+from latentplay.store import Attribute, Provenance, Schema
+
+ROWS = 6000
+SIDE = 52  # a 52 x 52 noise PNG: about 8 kB that PNG cannot compress
+
+_OPS = r"""
+import json, sys, tracemalloc
+from pathlib import Path
+import pyarrow as pa
+from latentplay import store as st
+from latentplay.store.split import split_store
+from latentplay.store.subset import select_rows, subset
+
+path, out = Path(sys.argv[1]), Path(sys.argv[2])
+ops = {  # bin, combine and regroup add an attribute and save as split does
+    "split": lambda: split_store(path, 0.2),
+    "order": lambda: st.order_classes(path, "gender", ["male", "female"]),
+    "subset": lambda: subset(st.load(path), out / "sub",
+                             select_rows(st.load(path), where={"gender": ["female"]})),
+    "concat": lambda: st.concat_stores([path, out / "sub"], out / "cat"),
+}
+peaks = {}
+tracemalloc.start()
+for name, op in ops.items():
+    tracemalloc.reset_peak()
+    op()
+    # the Arrow pool's peak only grows: an op that raised it shows in its own entry
+    peaks[name] = {"arrow": pa.default_memory_pool().max_memory(),
+                   "python": tracemalloc.get_traced_memory()[1]}
+print(json.dumps(peaks))
+"""
+
+
+def _store_with_big_images(path: Path) -> tuple[st.Store, int]:
+    """A ``ROWS``-row store whose image cells are incompressible PNGs; and their total bytes."""
+    rng = np.random.default_rng(0)
+    png = st.encode_png(rng.integers(0, 256, (SIDE, SIDE, 3), dtype=np.uint8))["bytes"]
+    schema = Schema(
+        attributes=[Attribute("gender", "categorical", names=["female", "male"]),
+                    Attribute("tone", "categorical", names=["t0", "t1", "t2"]),
+                    Attribute("smile", "continuous", range=(-1, 1))],
+        provenance=Provenance(source="unit", converter="unit"))
+    images = pa.StructArray.from_arrays([pa.array([png] * ROWS, pa.binary()),
+                                         pa.nulls(ROWS, pa.string())], ["bytes", "path"])
+    table = pa.table({"image": images, "gender": rng.integers(0, 2, ROWS),
+                      "tone": rng.integers(0, 3, ROWS),
+                      "smile": rng.uniform(-1, 1, ROWS).astype(np.float32)})
+    dataset = datasets.Dataset(InMemoryTable(table),
+                               info=datasets.DatasetInfo(features=st.features_for(schema)))
+    return st.save(st.Store(dataset, schema), path), ROWS * len(png or b"")
+
+
+def test_rewriting_a_store_streams_the_image_column(tmp_path: Path) -> None:
+    store, image_bytes = _store_with_big_images(tmp_path / "s")
+    done = subprocess.run([sys.executable, "-c", _OPS, str(store.path), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    peaks = json.loads(done.stdout.strip().splitlines()[-1])
+    # the outputs hold every image: the ops did copy them
+    assert len(st.load(tmp_path / "cat")) == ROWS + len(st.load(tmp_path / "sub"))
+    assert "split" in st.load(store.path).columns
+    # datasets writes 1,000 rows a batch (a sixth of the images), holding a batch or two at a
+    # time (a third of the images); the whole column, copied once, would be all of them
+    bound = 0.7 * image_bytes
+    held = {op: p for op, p in peaks.items() if max(p.values()) > bound}
+    assert not held, f"peak bytes above {bound:.0f} (images {image_bytes}): {held}"
