@@ -111,3 +111,47 @@ def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path) -> N
     assert "second caliper's propensity model separates" in second.info["warnings"][0]
     mixed = rng.random(300) < 0.3
     assert match(x, mixed, method="propensity", propensity_c=1e4).info["warnings"] == []
+
+
+def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path: Path) -> None:
+    """``data combine g,e`` makes g_e, whose classes contain the treatment g's: its balance is
+    the treatment's own, so it is left out of balance.csv (and said so); as is, with the
+    treatment binned from ``age``, ``age``. Regrouping g_e by e alone mixes the groups again: a
+    covariate. An attribute that splits the groups with no history (``copy``) stays: that the
+    groups do not overlap on it is a finding."""
+    import csv
+    import json
+
+    from latentplay.store.binning import bin_store
+    from latentplay.store.combine import combine_store
+    from latentplay.store.regroup import regroup_store
+
+    rng = np.random.default_rng(0)
+    g, e = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    age = rng.normal(40.0, 10.0, 60)
+    _store(tmp_path / "s", {"g": g, "e": e, "copy": 1 - g, "age": age, "x": rng.normal(size=60)},
+           [Attribute("g", "categorical", names=["a", "b"]),
+            Attribute("e", "categorical", names=["no", "yes"]),
+            Attribute("copy", "categorical", names=["p", "q"]),
+            Attribute("age", "continuous"), Attribute("x", "continuous")])
+    combine_store(tmp_path / "s", ["g", "e"])
+    regroup_store(tmp_path / "s", "g_e", {"n": ["a / no", "b / no"], "y": ["a / yes", "b / yes"]},
+                  name="by_e")
+    bin_store(tmp_path / "s", "age", edges=[40.0])
+
+    def balance(treatment: str, out: str) -> tuple[list[str], dict, str]:
+        r = cli("match", "run", tmp_path / "s", "--treatment", treatment, "--covariates", "x",
+                "--out", tmp_path / out, "--partial", "--bootstrap", "10")
+        assert r.code == 0, r.err
+        with open(tmp_path / out / "balance.csv") as fh:
+            names = [row["covariate"].split("=")[0] for row in csv.DictReader(fh)]
+        summary = json.loads((tmp_path / out / "summary.json").read_text())
+        return names, summary["balance"]["left_out"], r.out
+
+    names, left_out, out = balance("g", "m")
+    assert left_out == {"g_e": "made from g"}
+    assert "g_e" not in names and {"e", "by_e", "age", "age_group", "copy"} <= set(names)
+    assert "left out of the balance (they determine the treatment): g_e (made from g)" in out
+    names, left_out, _ = balance("age_group", "m2")
+    assert left_out == {"age": "age_group is made from it"}
+    assert "age" not in names and "x" in names

@@ -100,6 +100,9 @@ def run_cmd(
     print(f"max |SMD| {_number(b['before']['max_abs_smd'], '.3f')} before, "
           f"{_number(b['after']['max_abs_smd'], '.3f')} after ({b['covariates']} covariates; "
           f"SMD = mean difference / {b['smd_denominator']})")
+    if b["left_out"]:
+        print("left out of the balance (they determine the treatment): "
+              + "; ".join(f"{name} ({why})" for name, why in b["left_out"].items()))
     if "effect" in summary:
         e = summary["effect"]
         for key in ("naive", "matched"):

@@ -226,6 +226,60 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
     return np.concatenate(blocks, axis=1), out_names
 
 
+DERIVING_OPS = ("combine", "regroup", "bin")
+"""History operations that make an attribute from others (``data combine``, ``regroup``, ``bin``)."""
+
+
+def made_from(store: st.Store) -> dict[str, set[str]]:
+    """Each attribute the store's history shows made from others -> all the attributes it was
+    made from, directly or through others (the latest entry of a column counts: a column
+    replaced by another operation than ``order`` no longer has sources)."""
+    direct: dict[str, list[str]] = {}
+    for entry in store.schema.history:
+        column = entry.get("column")
+        if not isinstance(column, str):
+            continue
+        if entry.get("op") in DERIVING_OPS:
+            source = entry.get("source")
+            direct[column] = [source] if isinstance(source, str) else list(source or [])
+        elif entry.get("op") != "order":
+            direct.pop(column, None)
+
+    def ancestors(name: str, seen: frozenset[str]) -> set[str]:
+        found = set()
+        for parent in direct.get(name, []):
+            if parent not in seen:
+                found |= {parent} | ancestors(parent, seen | {parent})
+        return found
+
+    return {name: ancestors(name, frozenset({name})) for name in direct}
+
+
+def not_covariates(store: st.Store, treat: Treatment, names: list[str]) -> dict[str, str]:
+    """The attributes among ``names`` that the store's history shows made from the treatment
+    attribute, or the treatment made from (``data combine``, ``regroup``, ``bin``), and that
+    determine the treatment in the compared rows (a continuous source; a categorical one each
+    of whose classes present holds units of one group only), each with the reason: their
+    imbalance is the treatment itself. An attribute that separates the groups without such a
+    history stays a covariate (its imbalance is a finding: the groups do not overlap on it)."""
+    lineage = made_from(store)
+    sources = lineage.get(treat.attribute, set())
+    out = {}
+    for name in names:
+        derived = treat.attribute in lineage.get(name, ())
+        if not (derived or name in sources):
+            continue
+        attr = store.schema.attribute(name)
+        if attr.kind != "continuous":
+            places = class_places(np.asarray(store.labels(name))[treat.rows], attr.level_names)
+            known = places >= 0
+            if not known.any() or any(len(np.unique(treat.treated[known][places[known] == c])) > 1
+                                      for c in np.unique(places[known])):
+                continue  # its classes mix the groups again (regrouped): a covariate
+        out[name] = f"made from {treat.attribute}" if derived else f"{treat.attribute} is made from it"
+    return out
+
+
 def exact_codes(store: st.Store, names: list[str], rows: np.ndarray) -> np.ndarray | None:
     """One int block code per row from the categorical/factor attributes ``names``; a row
     without a value in one of them (a missing code) is refused."""
@@ -337,14 +391,18 @@ def run(
     used = [n for n in dict.fromkeys(config.second_caliper_on + config.propensity_covariates)
             if n in vectors and n not in skip]
     v, v_names = features(store, used, treat.rows, missing_ok=True)
-    # reported, not matched on; identities (thousands of classes) are no covariate to balance
+    # reported, not matched on; identities (thousands of classes) are no covariate to balance,
+    # nor attributes the treatment determines or is determined by (skin_tone_gender for gender)
     attrs = [a.name for a in store.schema.attributes if a.name not in skip and not many_classes(a)]
+    left_out = not_covariates(store, treat, attrs)
+    attrs = [name for name in attrs if name not in left_out]
     a, a_names = features(store, attrs, treat.rows, missing_ok=True)
     table_x = np.concatenate([x, v, a], axis=1)
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
     table = bal.balance_table(table_x, x_names + v_names + a_names, treat.treated, weights)
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
+    summary["balance"]["left_out"] = left_out
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
