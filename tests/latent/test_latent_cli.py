@@ -154,6 +154,17 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["blend", "{vae}", "--data", "{faces}", "--rows", "1,99999"], "out of range"),
         (["sample", "{faces}"], "not a run directory"),
         (["traverse", "{vae}", "--sefa", "--layers", "coarse"], "--layers needs a generator"),
+        # options that only matter with another were silently ignored without it
+        (["traverse", "{vae}", "--row", "3"], "--row is a row of --data; give --data"),
+        (["traverse", "{faces}", "--row", "3"], "--row is a row of --data"),  # before any work
+        (["traverse", "{vae}", "--layers", "coarse"], "--layers chooses the layers of --sefa"),
+        (["mix", "{vae}", "--rows", "0:2"], "--rows and --sources are rows of --data"),
+        (["mix", "{vae}", "--sources", "2:4"], "--rows and --sources are rows of --data"),
+        (["mix", "{vae}", "--data", "{faces}", "--n", "2"], "--n counts prior samples"),
+        (["invert", "{vae}", "--data", "{faces}", "--identity-net", "dlib"],
+         "give --identity-weight too"),
+        (["invert", "{vae}", "--data", "{faces}", "--identity-option", "detect=true"],
+         "give --identity too"),
     ],
 )
 def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path,
@@ -258,6 +269,49 @@ def test_edit_refuses_a_direction_of_another_latent(cli, coded_store: Path, cvae
     r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "gender",
             "--out", tmp_path / "g.txt")
     assert r.code == 2 and ".json" in r.err
+
+
+def test_a_direction_records_its_run_and_edit_refuses_another_runs(cli, coded_store: Path,
+                                                                   vae_run: Path, cvae_run: Path,
+                                                                   tmp_path: Path) -> None:
+    """A direction fitted on another run's codes of the same size (the CVAE's 8-d encoder
+    means) edited a VAE's faces without complaint; a copy of the run it was fitted on, and an
+    older file that records no run, are still accepted."""
+    import shutil
+
+    from latentplay.latent.directions import run_sha256
+
+    assert cli("embed", coded_store, "--with", f"vae:{cvae_run}", "--column", "cmu").code == 0
+    mine, theirs = tmp_path / "mine.json", tmp_path / "theirs.json"
+    for column, out in (("mu", mine), ("cmu", theirs)):
+        r = cli("latent", "direction", coded_store, "--column", column, "--attribute", "gender",
+                "--out", out)
+        assert r.code == 0, r.err
+    recorded = json.loads(mine.read_text())
+    assert recorded["column"] == "mu" and recorded["run"] == str(vae_run.resolve())
+    assert recorded["run_sha256"] == run_sha256(vae_run) is not None
+    png = tmp_path / "e.png"
+    r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", theirs,
+            "--rows", "0:2", "--out", png)
+    assert r.code == 2 and f"fitted on codes of run {cvae_run.resolve()} (column 'cmu')" in r.err
+    assert len(r.err.strip().splitlines()) == 1 and not png.exists()
+    r = cli("latent", "direction", coded_store, "--column", "mu", "--attribute", "smile",
+            "--orthogonal-to", theirs, "--out", tmp_path / "held.json")
+    assert r.code == 2 and "fit it on codes of this run" in r.err
+    assert not (tmp_path / "held.json").exists()
+    copy = Path(shutil.copytree(vae_run, tmp_path / "copied_run"))  # same weights elsewhere
+    r = cli("latent", "edit", copy, "--data", coded_store, "--direction", mine, "--rows", "0:2",
+            "--alphas=-1,1", "--out", png)
+    assert r.code == 0 and "caution" not in r.out, r.err
+    old = {k: v for k, v in recorded.items() if k not in ("column", "run", "run_sha256")}
+    mine.write_text(json.dumps(old))  # written before directions recorded their run
+    r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", mine, "--rows", "0:2",
+            "--alphas=-1,1", "--out", png)
+    assert r.code == 0 and "caution" not in r.out, r.err
+    mine.write_text(json.dumps({**recorded, "run": str(tmp_path / "gone"), "run_sha256": None}))
+    r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", mine, "--rows", "0:2",
+            "--alphas=-1,1", "--out", png)
+    assert r.code == 0 and "caution: direction 'gender: male vs female' was fitted on codes of run" in r.out
 
 
 def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> None:
@@ -380,7 +434,9 @@ def test_titles_say_which_store_the_faces_come_from(cli, drawn: list[dict], vae_
     assert drawn[-1]["title"] == f"smile shifted on rows of {named}"
     _ok(cli("latent", "traverse", vae_run, "--top", "1", "--steps", "3", "--data", faces_store,
             "--row", "4", "--out", out), out)
-    assert drawn[-1]["title"].endswith(f"from the row 4 of {named}")
+    assert drawn[-1]["title"].endswith(f"prior) from row 4 of {named}")  # not "from the row 4"
+    _ok(cli("latent", "traverse", vae_run, "--top", "1", "--steps", "3", "--out", out), out)
+    assert drawn[-1]["title"].endswith("prior) from the centre")
 
 
 def test_traverse_gif_sweeps_the_steps_and_back(cli, drawn: list[dict], vae_run: Path,

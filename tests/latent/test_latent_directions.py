@@ -484,3 +484,24 @@ def test_a_conditioned_pattern_never_edits_against_the_attribute() -> None:
     assert np.all(a.project(moved) > a.project(z[:10]))
     np.testing.assert_array_equal(cond.pattern, cond.vector)
     np.testing.assert_allclose(b.project(moved), b.project(z[:10]), atol=1e-5)
+
+
+def test_a_direction_says_which_run_its_column_holds(vae_run: Path, tmp_path: Path):
+    """The codes of a store of a run's samples are that run's; a column of no run (imported
+    vectors, a recogniser's embeddings) gets a caution from ``check_run`` instead of a silent
+    edit, and a direction that records no column (an older file) none."""
+    from latentplay.latent.directions import column_run, run_sha256
+    from latentplay.sources.generated import generate_store
+
+    made = generate_store(vae_run, tmp_path / "samples", 4, column="z")
+    assert column_run(made, "z") == (str(vae_run.resolve()), run_sha256(vae_run))
+    assert column_run(made, "image") == (None, None)
+    d = Direction(vector=_unit(1.0), attribute="a", kind="categorical", positive="1",
+                  negative="0", method="svm", offset=0.0, score=0.9, n=10)
+    assert d.check_run(vae_run) is None
+    caution = dataclasses.replace(d, column="dlib").check_run(vae_run)
+    assert caution is not None and "column 'dlib', which holds no known run's codes" in caution
+    again = Direction.from_dict(dataclasses.replace(d, column="z", run="/x", run_sha256="0" * 64).to_dict())
+    assert (again.column, again.run, again.run_sha256) == ("z", "/x", "0" * 64)
+    with pytest.raises(UserError, match="fitted on codes of run /x .column 'z'., whose weights"):
+        again.check_run(vae_run)

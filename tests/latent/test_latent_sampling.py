@@ -12,7 +12,7 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.latent import interpolate as ip
 from latentplay.latent import traverse as tr
-from latentplay.latent.sampling import condition_sweep, pairwise_diversity
+from latentplay.latent.sampling import DIVERSITY_NOTE, condition_sweep, pairwise_diversity
 from latentplay.models.condition import ConditionPart, ConditionSpec
 
 
@@ -163,6 +163,11 @@ def test_condition_sweep_same_codes_across_values() -> None:
     codes = _codes(sweep.images)  # z + smile + 1 (gender one-hot sums to 1)
     np.testing.assert_allclose(codes[1] - codes[0], 1.5, atol=0.07)  # same codes, smile +1.5
     assert "outside training" in sweep.captions()[2]
+    # the figure's row labels say what their number is (they read "div 0.003", unexplained)
+    assert sweep.row_labels()[2] == f"{sweep.captions()[2]}\ndiversity {sweep.diversity[2]:.3f}"
+    assert "diversity: mean RMS pixel difference" in DIVERSITY_NOTE
+    one = condition_sweep(model, "smile", [0.0], per_value=1, fixed={"gender": "m"})
+    assert one.row_labels() == ["smile=0\ndiversity n/a"]
     fresh = condition_sweep(model, "smile", [0.0, 0.0], per_value=3, fixed={"gender": "m"},
                             same_codes=False)
     assert not np.array_equal(fresh.images[0], fresh.images[1])

@@ -87,9 +87,12 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
 
 def load_direction(pg: Playground, path: str | os.PathLike[str]) -> Direction:
     """A direction JSON (from ``latentplay latent direction``) checked against the run's
-    latent dimension."""
+    latent dimension, and refused when fitted on another run's codes
+    (:meth:`~latentplay.latent.directions.Direction.check_run`)."""
     found = Direction.from_json(path)
     found.check_dim(pg.latent_dim)
+    if pg.run is not None:
+        found.check_run(pg.run)
     return found
 
 

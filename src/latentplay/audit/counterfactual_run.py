@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -121,7 +122,7 @@ def audit_counterfactual(
         checked_steps(steps)  # refused before any work
     store = st.load(data)
     model = load_model(run)
-    found = [_direction(f, model) for f in files]
+    found = [_direction(f, model, run) for f in files]
     parts = [model.condition_spec.part(c) for c in conditions]
     reader = _annotator(classifier, attribute, store, heads, network_options, seed)
     loaded: dict[tuple[str, str | None], Any] = {}
@@ -324,12 +325,17 @@ def check_spec(spec: str) -> tuple[str | None, str]:
     return None, spec
 
 
-def _direction(path: str | os.PathLike[str], model: Any) -> Any:
-    """The direction file ``path``, checked against ``model``'s latent."""
+def _direction(path: str | os.PathLike[str], model: Any, run: str | os.PathLike[str]) -> Any:
+    """The direction file ``path``, checked against ``model``'s latent and refused when fitted
+    on another run's codes (:meth:`~latentplay.latent.directions.Direction.check_run`; its
+    caution, if any, on standard error)."""
     from latentplay.latent.directions import Direction
 
     found = Direction.from_json(path)
     found.check_dim(model.latent_dim)
+    caution = found.check_run(run)
+    if caution:
+        print(caution, file=sys.stderr)
     return found
 
 

@@ -7,6 +7,7 @@ PNG and a JSON of the numbers behind it next to it (same name, ``.json``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,7 @@ def sweep(
 ) -> None:
     """Decode the same prior draws at each value of one condition (SmileCVAE's grid of smile
     degrees); reports how alike each row's faces are (diversity)."""
-    from latentplay.latent.sampling import condition_sweep
+    from latentplay.latent.sampling import DIVERSITY_NOTE, condition_sweep
 
     model = _model(run)
     parsed: list[Any] | None = None
@@ -167,11 +168,9 @@ def sweep(
     result = condition_sweep(model, attribute, parsed, per_value=per,
                              fixed=parse_condition(condition), seed=seed,
                              same_codes=not new_codes)
-    labels = [f"{c}\ndiv {d:.3f}" for c, d in zip(result.captions(), result.diversity,
-                                                   strict=True)]
-    title = f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
-                                               else "")
-    _write(out, list(result.images), labels, title,
+    title = (f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
+                                                else "") + "; " + DIVERSITY_NOTE)
+    _write(out, list(result.images), result.row_labels(), title,
            {"attribute": attribute, "values": result.values,
             "diversity": result.diversity.tolist(), "in_training_range": result.in_range,
             "per_value": per, "seed": seed, "same_codes": not new_codes})
@@ -196,18 +195,22 @@ def traverse(
     condition: str = typer.Option(None, help="Condition of a conditional model."),
     data: Path = typer.Option(None, help="Store: start from the code of --row instead of the "
                               "centre."),
-    row: int = typer.Option(0, help="Row of --data to start from."),
+    row: int = typer.Option(None, help="Row of --data to start from (default 0)."),
     gif: bool = typer.Option(False, help="Also write OUT's .gif: one frame per step, the faces "
                              "of every axis at that step, from -RANGE to +RANGE and back."),
 ) -> None:
     """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes)."""
     from latentplay.latent import traverse as tr
 
-    model = _model(run)
     if steps < 2 or not 0 < span < np.inf or top < 1:  # not: a NaN --range fails too
         raise UserError("need --steps >= 2, --range > 0 and --top >= 1")
     if pca and sefa:
         raise UserError("choose --pca or --sefa, not both")
+    if layers is not None and not sefa:
+        raise UserError("--layers chooses the layers of --sefa directions")
+    if row is not None and data is None:
+        raise UserError("--row is a row of --data; give --data STORE too")
+    model = _model(run)
     values = np.linspace(-span, span, steps)
     mu = tr.run_latents(run) if model.has_encoder else None
     cond = _condition(model, condition)
@@ -216,6 +219,7 @@ def traverse(
         from latentplay.latent.codes import store_codes
         from latentplay.store import load
 
+        row = row or 0
         codes = store_codes(model, load(data), [row])
         base, start = codes.z[0], f"row {row} of store '{data.name}'"
         if cond is None and codes.condition is not None:
@@ -223,8 +227,6 @@ def traverse(
     _need_condition(model, cond)
     captions = [[f"{v:+.3g}" for v in values]]
     numbers: dict[str, Any] = {"values": values.tolist(), "start": start}
-    if layers is not None and not sefa:
-        raise UserError("--layers chooses the layers of --sefa directions")
     if sefa:
         from latentplay.latent.mixing import at_layers, layer_range, style_layers
 
@@ -283,7 +285,7 @@ def traverse(
         else:
             what = "latent axes (raw units of z: SDs of the N(0, 1) prior)"
     numbers["response"] = tr.traversal_summary(rows)
-    title = f"traversals of {what} from the {start}"
+    title = f"traversals of {what} from " + ("the centre" if data is None else start)
     _write(out, list(rows), labels, title, numbers, captions=captions * len(rows))
     if gif:
         from latentplay.viz.latent import save_traversal_gif
@@ -476,9 +478,10 @@ def mix(
     layers: str = typer.Option("coarse", help="Layers whose styles come from the sources: "
                                "coarse (4-8 px), middle (16-32 px), fine (64 px up) or START:STOP."),
     data: Path = typer.Option(None, help="Store of the faces (inverted); default prior samples."),
-    rows: str = typer.Option("0:4", help="Rows of --data that keep their other styles."),
-    sources: str = typer.Option("4:8", help="Rows of --data whose styles they take."),
-    n: int = typer.Option(4, help="Without --data: prior samples of each kind."),
+    rows: str = typer.Option(None, help="Rows of --data that keep their other styles (default "
+                             "0:4)."),
+    sources: str = typer.Option(None, help="Rows of --data whose styles they take (default 4:8)."),
+    n: int = typer.Option(None, help="Without --data: prior samples of each kind (default 4)."),
     seed: int = typer.Option(0, help="Seed of the samples or of the inversion."),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
@@ -486,17 +489,23 @@ def mix(
     from latentplay.latent.mixing import layer_range, style_layers, style_mix
     from latentplay.train import decode
 
+    if data is None and (rows is not None or sources is not None):
+        raise UserError("--rows and --sources are rows of --data; give --data STORE too")
+    if data is not None and n is not None:
+        raise UserError("--n counts prior samples, drawn without --data; with --data give "
+                        "--rows and --sources")
+    if data is None and per_layer:
+        raise UserError("--per-layer inverts faces: give --data")
     model = _model(run)
     span = layer_range(layers, style_layers(model))
     if data is not None:
-        kept, given = parse_rows(rows), parse_rows(sources)
+        kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
         dest, src = (_store_codes(model, data, r, seed, per_layer).z for r in (kept, given))
         names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
     else:
+        n = 4 if n is None else n
         if n < 1:
             raise UserError("--n must be at least 1")
-        if per_layer:
-            raise UserError("--per-layer inverts faces: give --data")
         codes = np.random.default_rng(seed).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
@@ -545,12 +554,14 @@ def direction(
     store = load(data)
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column)  # read once: fitted on, then projected for the histogram
+    run, sha = dr.column_run(store, column)
+    cautions = [o.check_run(run) for o in others] if run is not None else []  # held: same latent
     found, held = dr.fit_held_direction(store, z, attribute, others, positive=positive,
                                         negative=negative, method=method, cv=cv, seed=seed)
     cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))
                for o in others}
     primary_sd = found.pattern_sd
-    found = held
+    found = dataclasses.replace(held, column=column, run=run, run_sha256=sha)
     found.to_json(make_parents(out))
     coded = np.isfinite(z).all(axis=1)  # (N,) rows the fit could use
     labels = np.asarray(store.labels(attribute))[coded]
@@ -567,6 +578,8 @@ def direction(
     if found.weak:
         typer.echo(f"caution: near chance; the boundary barely predicts {attribute}, so moving "
                    "codes along it changes what they vary most in, not that attribute")
+    for caution in filter(None, cautions):
+        typer.echo(caution)
     for label, (normals, patterns) in cosines.items():
         typer.echo(f"cosine with {label}: normals {normals:+.3f}, patterns {patterns:+.3f} "
                    "(removed)")
@@ -606,9 +619,12 @@ def edit(
     from latentplay.train import decode, model_input
     from latentplay.train.api import code_sizes
 
-    model = _model(run)
     found = dr.Direction.from_json(direction_file)
+    caution = found.check_run(run)  # refuses another run's direction before any work
+    model = _model(run)
     found.check_dim(found.dim if found.dim in code_sizes(model) else model.latent_dim)
+    if caution:
+        typer.echo(caution)
     steps = np.asarray(parse_values(alphas), np.float32)
     latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
     codes = _store_codes(model, data, parse_rows(rows), seed,
@@ -798,8 +814,8 @@ def invert_cmd(
                                           "term in the objective: the cosine distance of a face "
                                           "recogniser's embeddings of decoding and face (e.g. 0.03; "
                                           "0: none)."),
-    identity_net: str = typer.Option("dlib", "--identity-net", help="The identity term's face "
-                                     "recogniser: dlib or onnx:ARCFACE.onnx."),
+    identity_net: str = typer.Option(None, "--identity-net", help="The identity term's face "
+                                     "recogniser: dlib (default) or onnx:ARCFACE.onnx."),
     identity: str = typer.Option(None, help="Face embedder that reads whether each inverted "
                                  "face is still the person (dlib, onnx:ARCFACE.onnx): cosine "
                                  "similarity to the photo, against different photos'."),
@@ -815,6 +831,13 @@ def invert_cmd(
     from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
+    if identity_net is not None and not identity_weight:
+        raise UserError("--identity-net is the recogniser of the --identity-weight term; give "
+                        "--identity-weight too")
+    if identity_option and identity is None:
+        raise UserError("--identity-option sets options of the --identity embedder; give "
+                        "--identity too")
+    identity_net = identity_net or "dlib"
     model = _model(run)
     store = load(data)
     chosen = checked_rows(store, parse_rows(rows))

@@ -90,6 +90,12 @@ class Direction:
             patterns.
         sd: standard deviation of the fitted codes along ``vector``.
         pattern_sd: standard deviation of the fitted codes along ``pattern``.
+        column: the store's vector column the codes came from (None: codes given as an array,
+            or a file written before directions recorded it).
+        run: resolved path of the run whose codes ``column`` holds (:func:`column_run`); None
+            for a column of no run or of unknown origin.
+        run_sha256: SHA-256 of that run's weights (its ``model.json``) when the direction was
+            fitted; None when the run was not found there.
     """
 
     vector: np.ndarray
@@ -106,6 +112,9 @@ class Direction:
     sd: float = 1.0
     pattern_sd: float = 1.0
     folds: str = "rows"
+    column: str | None = None
+    run: str | None = None
+    run_sha256: str | None = None
 
     def __post_init__(self) -> None:
         self.vector = np.asarray(self.vector, dtype=np.float32)
@@ -187,6 +196,36 @@ class Direction:
             raise UserError(f"the direction has {self.dim} dimensions, the run's latent {dim}: "
                             "fit it on codes of this run")
 
+    def check_run(self, run: str | os.PathLike[str]) -> str | None:
+        """Whether the direction can edit codes of ``run``, the run directory about to use it.
+
+        Returns:
+            A one-line caution when the direction records only another run's path (its
+            weights were not found when it was fitted) or a column of no known run (e.g.
+            vectors imported from elsewhere, or a face recogniser's embeddings), else None
+            (also for a file written before directions recorded their column).
+
+        Raises:
+            UserError: the direction was fitted on codes of a run whose weights differ from
+                ``run``'s: a direction of one latent space means nothing in another (a copy of
+                the same run, with the same weights, is accepted).
+        """
+        if self.run is None:
+            return None if self.column is None else (
+                f"caution: direction {self.label!r} was fitted on column {self.column!r}, which "
+                f"holds no known run's codes; it means something here only if they are {run}'s")
+        here = run_sha256(run)
+        if self.run_sha256 is not None and here is not None:
+            if here != self.run_sha256:
+                raise UserError(f"direction {self.label!r} was fitted on codes of run {self.run} "
+                                f"(column {self.column!r}), whose weights are not those of {run}: "
+                                "fit it on codes of this run")
+            return None
+        if Path(self.run) != Path(run).resolve():
+            return (f"caution: direction {self.label!r} was fitted on codes of run {self.run} "
+                    f"(column {self.column!r}), not of {run}; its weights could not be compared")
+        return None
+
     def axis(self, along: str) -> np.ndarray:
         """``(D,)`` float64 unit editing axis: the ``pattern`` or the ``normal``."""
         if along not in ("pattern", "normal"):
@@ -222,6 +261,43 @@ class Direction:
             return cls.from_dict(data)
         except UserError as exc:
             raise UserError(f"{path}: {exc}") from None
+
+
+def run_sha256(run: str | os.PathLike[str]) -> str | None:
+    """SHA-256 of the weights of run directory ``run``, as its ``model.json`` records it; None
+    when there is no readable ``model.json``."""
+    try:
+        meta = json.loads((Path(run) / "model.json").read_text())
+    except (OSError, ValueError):
+        return None
+    found = meta.get("sha256") if isinstance(meta, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
+    """The run whose codes vector column ``column`` of ``store`` holds: the run of a
+    ``latentplay embed --with vae:RUN`` (or ``invert:RUN``) column, or the run a store of
+    samples was generated from (``latentplay data generate``, its codes column).
+
+    Returns:
+        The run's resolved path (a relative path given to ``embed`` is taken from the current
+        directory) and the SHA-256 of its weights (None when it has no ``model.json`` there);
+        ``(None, None)`` for a column of no run.
+    """
+    from latentplay.embed.column import embed_entry
+    from latentplay.sources.generated import CONVERTER
+
+    entry = embed_entry(store, column)
+    prov = store.schema.provenance
+    if entry is not None:
+        run = (entry.get("config") or {}).get("run")
+    elif prov is not None and prov.converter == CONVERTER and prov.arguments.get("column") == column:
+        run = prov.source
+    else:
+        run = None
+    if not run:
+        return None, None
+    return str(Path(run).resolve()), run_sha256(run)
 
 
 def fit_direction(
@@ -363,8 +439,22 @@ def _fit_store(store: Store, column: str | np.ndarray, attribute: str, *,
                positive: str | int | None = None, negative: str | int | None = None,
                method: str | None = None, cv: int = 5, seed: int = 0, c: float = 1.0
                ) -> tuple[Direction, np.ndarray]:
-    """:func:`fit_store_direction`'s direction and the ``(M, D)`` float64 codes it was fitted
-    on."""
+    """:func:`fit_store_direction`'s direction, recording ``column`` and its run
+    (:func:`column_run`) when it is a column's name, and the ``(M, D)`` float64 codes it was
+    fitted on."""
+    found, fitted = _fit_store_codes(store, column, attribute, positive=positive,
+                                     negative=negative, method=method, cv=cv, seed=seed, c=c)
+    if isinstance(column, str):
+        run, sha = column_run(store, column)
+        found = dataclasses.replace(found, column=column, run=run, run_sha256=sha)
+    return found, fitted
+
+
+def _fit_store_codes(store: Store, column: str | np.ndarray, attribute: str, *,
+                     positive: str | int | None, negative: str | int | None,
+                     method: str | None, cv: int, seed: int, c: float
+                     ) -> tuple[Direction, np.ndarray]:
+    """:func:`_fit_store` without the record of where the codes came from."""
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)

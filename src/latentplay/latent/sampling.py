@@ -20,6 +20,10 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec
 from latentplay.train.api import decode
 
+DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a row "
+                  "(pixels 0-1; 0: all alike)")
+"""What a sweep figure's per-row ``diversity`` is (for its title)."""
+
 
 @dataclass
 class Sweep:
@@ -46,6 +50,13 @@ class Sweep:
         """Row labels ``attribute=value``, marked ``(outside training)`` where it is."""
         return [f"{self.attribute}={_fmt(v)}" + ("" if ok else "\n(outside training)")
                 for v, ok in zip(self.values, self.in_range, strict=True)]
+
+    def row_labels(self) -> list[str]:
+        """:meth:`captions` with each row's diversity (``diversity 0.123``; what it is:
+        :data:`DIVERSITY_NOTE`, for the figure's title); ``diversity n/a`` for a row of one
+        image."""
+        return [f"{c}\ndiversity " + ("n/a" if np.isnan(d) else f"{d:.3f}")
+                for c, d in zip(self.captions(), self.diversity, strict=True)]
 
 
 def _fmt(value: Any) -> str:
