@@ -44,3 +44,13 @@ def test_counterfactual_and_app_refuse_another_runs_direction(tmp_path: Path) ->
     assert _direction(path, model, same).attribute == "a"          # same weights: accepted
     assert load_direction(SimpleNamespace(latent_dim=4, run=same), path).attribute == "a"
     assert load_direction(SimpleNamespace(latent_dim=4, run=None), path).attribute == "a"
+
+
+def test_the_codes_own_weights_decide_over_the_run_folder_now(tmp_path: Path) -> None:
+    """``direction --orthogonal-to`` compares the held direction with the weights its column's
+    codes came from (recorded at embed time), not with a run folder retrained since."""
+    retrained = _run(tmp_path, "bbb")
+    found = Direction.from_json(_saved(tmp_path, "aaa"))
+    assert found.check_run(retrained, "aaa") is None
+    with pytest.raises(UserError, match="whose weights are not those of"):
+        found.check_run(retrained)

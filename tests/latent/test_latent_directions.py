@@ -505,3 +505,41 @@ def test_a_direction_says_which_run_its_column_holds(vae_run: Path, tmp_path: Pa
     assert (again.column, again.run, again.run_sha256) == ("z", "/x", "0" * 64)
     with pytest.raises(UserError, match="fitted on codes of run /x .column 'z'., whose weights"):
         again.check_run(vae_run)
+
+
+def test_an_embedded_column_keeps_the_run_and_weights_embed_saw(vae_run: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    """``embed --with vae:RUN`` records the run's resolved path and its weights' SHA-256: a
+    direction fitted from another folder, or after the run was retrained, still names the run
+    the codes came from; an entry written before they were recorded is read as before."""
+    import shutil
+
+    from latentplay.embed import column as col
+    from latentplay.embed.base import make_embedder
+    from latentplay.latent.directions import column_run, run_sha256
+    from latentplay.sources.generated import generate_store
+
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run)  # a copy to "retrain" (its model.json is rewritten below)
+    made = generate_store(run, tmp_path / "samples", 4, column="z")
+    embedded_sha = run_sha256(run)
+    monkeypatch.chdir(tmp_path)
+    emb = make_embedder("vae:run")
+    assert col._key(made, emb)["embedder"]["config"]["run"] == "run"  # resume key: as typed
+    out = col.embed_store(made, emb, "mu", batch_size=4, progress=False)
+    entry = col.embed_entry(out, "mu")
+    assert entry is not None and entry["config"]["run"] == "run"
+    assert (entry["run"], entry["run_sha256"]) == (str(run.resolve()), embedded_sha)
+
+    meta = json.loads((run / "model.json").read_text())
+    (run / "model.json").write_text(json.dumps({**meta, "sha256": "f" * 64}))  # retrained
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert column_run(out, "mu") == (str(run.resolve()), embedded_sha)
+
+    old = {k: v for k, v in entry.items() if k not in ("run", "run_sha256")}
+    history = [h for h in out.schema.history if h is not entry] + [old]
+    older = dataclasses.replace(out, schema=dataclasses.replace(out.schema, history=history))
+    monkeypatch.chdir(tmp_path)  # an old entry's relative path is taken from here
+    assert column_run(older, "mu") == (str(run.resolve()), "f" * 64)

@@ -155,3 +155,50 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
     names, left_out, _ = balance("age_group", "m2")
     assert left_out == {"age": "age_group is made from it"}
     assert "age" not in names and "x" in names
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--exact", "g_e"], "--exact 'g_e' determines the treatment 'g' in the compared rows "
+                             "(made from g"),
+        (["--covariates", "x,g_e"], "--covariates 'g_e' determines the treatment 'g'"),
+        (["--second-caliper-on", "g_e", "--second-caliper", "1"], "--second-caliper-on 'g_e'"),
+        (["--second-caliper-on", "propensity", "--second-caliper", "1",
+          "--propensity-covariates", "g_e"], "--propensity-covariates 'g_e'"),
+        (["--treatment", "age_group", "--covariates", "age"],
+         "--covariates 'age' determines the treatment 'age_group' in the compared rows (age_group "
+         "is made from it"),
+        (["--exact", "g"], "the treatment 'g' cannot also be an --exact block"),
+    ],
+)
+def test_matching_on_what_determines_the_treatment_is_refused(cli, tmp_path: Path, args: list[str],
+                                                              message: str) -> None:
+    """``--treatment g --exact g_e`` (g_e from ``data combine g,e``) left each block one group
+    and ended in "no pairs could be formed"; as a covariate it matched on the treatment itself.
+    Both are refused before any matching, as the treatment itself is; g_e regrouped by e alone
+    (its classes mix the groups) is still a covariate."""
+    from latentplay.store.binning import bin_store
+    from latentplay.store.combine import combine_store
+    from latentplay.store.regroup import regroup_store
+
+    rng = np.random.default_rng(0)
+    g, e = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    _store(tmp_path / "s", {"g": g, "e": e, "age": rng.normal(40.0, 10.0, 60),
+                            "x": rng.normal(size=60)},
+           [Attribute("g", "categorical", names=["a", "b"]),
+            Attribute("e", "categorical", names=["no", "yes"]),
+            Attribute("age", "continuous"), Attribute("x", "continuous")])
+    combine_store(tmp_path / "s", ["g", "e"])
+    regroup_store(tmp_path / "s", "g_e", {"n": ["a / no", "b / no"], "y": ["a / yes", "b / yes"]},
+                  name="by_e")
+    bin_store(tmp_path / "s", "age", edges=[40.0])
+    base = {"--treatment": "g", "--covariates": "x"}
+    base.update(zip(args[::2], args[1::2], strict=True))
+    flat = [x for kv in base.items() for x in kv]
+    r = cli("match", "run", tmp_path / "s", *flat, "--out", tmp_path / "m", "--partial")
+    assert r.code == 2 and r.err.startswith("error: ") and message in r.err, r.err
+    assert "Traceback" not in r.err and not (tmp_path / "m").exists()
+    kept = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x,by_e",
+               "--exact", "by_e", "--out", tmp_path / "k", "--partial", "--bootstrap", "10")
+    assert kept.code == 0, kept.err

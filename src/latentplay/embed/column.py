@@ -242,15 +242,32 @@ def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.n
         "not_found": missing.tolist(),
         "detects_faces": embedder.detects_faces,
         "state": embedder.state_digest(),  # the weights or fitted state the vectors came from
+        **_run_of(embedder),
     }
     history = [h for h in new.schema.history if h.get("column") != column or h.get("op") != "embed"]
     new = dataclasses.replace(new, schema=dataclasses.replace(new.schema, history=history))
     return st.save(st.with_history(new, entry), store.path)
 
 
+def _run_of(embedder: Embedder) -> dict[str, Any]:
+    """The run a ``vae:RUN`` or ``invert:RUN`` embedder encodes with: ``run``, its resolved path
+    (a relative one is taken from the folder ``embed`` runs in), and ``run_sha256``, the SHA-256
+    of its weights that its ``model.json`` recorded when the embedder was made (None when it
+    records none); empty for other embedders. Kept in the history entry only, not in the resume
+    key (:func:`_key`), so that an embedding started before they were recorded still resumes."""
+    from latentplay.embed.vae import VaeEmbedder
+
+    if not isinstance(embedder, VaeEmbedder):
+        return {}
+    sha = embedder.meta.get("sha256")
+    return {"run": str(Path(embedder.config.run).resolve()),
+            "run_sha256": sha if isinstance(sha, str) else None}
+
+
 def embed_entry(store: st.Store, column: str) -> dict[str, Any] | None:
     """The history entry of the ``latentplay embed`` run that made ``column`` (embedder,
-    config, ``not_found`` rows, ``detects_faces``), or None for a column it did not make."""
+    config, ``not_found`` rows, ``detects_faces``; for a ``vae:RUN`` or ``invert:RUN`` column
+    also ``run`` and ``run_sha256``, see :func:`_run_of`), or None for a column it did not make."""
     for entry in reversed(store.schema.history):
         if entry.get("op") == "embed" and entry.get("column") == column:
             return entry

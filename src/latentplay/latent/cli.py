@@ -555,7 +555,7 @@ def direction(
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column)  # read once: fitted on, then projected for the histogram
     run, sha = dr.column_run(store, column)
-    cautions = [o.check_run(run) for o in others] if run is not None else []  # held: same latent
+    cautions = [o.check_run(run, sha) for o in others] if run is not None else []  # same latent
     found, held = dr.fit_held_direction(store, z, attribute, others, positive=positive,
                                         negative=negative, method=method, cv=cv, seed=seed)
     cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))

@@ -196,8 +196,10 @@ class Direction:
             raise UserError(f"the direction has {self.dim} dimensions, the run's latent {dim}: "
                             "fit it on codes of this run")
 
-    def check_run(self, run: str | os.PathLike[str]) -> str | None:
-        """Whether the direction can edit codes of ``run``, the run directory about to use it.
+    def check_run(self, run: str | os.PathLike[str], sha256: str | None = None) -> str | None:
+        """Whether the direction can edit codes of ``run``, the run directory about to use it
+        (``sha256``: the weights the codes at hand came from, when known, e.g. a column's
+        :func:`column_run`; else ``run``'s ``model.json`` now).
 
         Returns:
             A one-line caution when the direction records only another run's path (its
@@ -214,7 +216,7 @@ class Direction:
             return None if self.column is None else (
                 f"caution: direction {self.label!r} was fitted on column {self.column!r}, which "
                 f"holds no known run's codes; it means something here only if they are {run}'s")
-        here = run_sha256(run)
+        here = sha256 or run_sha256(run)
         if self.run_sha256 is not None and here is not None:
             if here != self.run_sha256:
                 raise UserError(f"direction {self.label!r} was fitted on codes of run {self.run} "
@@ -280,15 +282,20 @@ def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
     samples was generated from (``latentplay data generate``, its codes column).
 
     Returns:
-        The run's resolved path (a relative path given to ``embed`` is taken from the current
-        directory) and the SHA-256 of its weights (None when it has no ``model.json`` there);
-        ``(None, None)`` for a column of no run.
+        The run's resolved path and the SHA-256 of its weights, as ``embed`` recorded them when
+        it made the column (so a run retrained since, or a relative path given to ``embed`` in
+        another folder, still names the run the codes came from); for a column embedded before
+        they were recorded, the path resolved from the current folder and the SHA-256 its
+        ``model.json`` there holds now (None when it has none). ``(None, None)`` for a column
+        of no run.
     """
     from latentplay.embed.column import embed_entry
     from latentplay.sources.generated import CONVERTER
 
     entry = embed_entry(store, column)
     prov = store.schema.provenance
+    if entry is not None and entry.get("run"):
+        return str(entry["run"]), entry.get("run_sha256") or run_sha256(entry["run"])
     if entry is not None:
         run = (entry.get("config") or {}).get("run")
     elif prov is not None and prov.converter == CONVERTER and prov.arguments.get("column") == column:

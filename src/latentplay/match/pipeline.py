@@ -335,6 +335,26 @@ def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
     return y
 
 
+def _refuse_the_treatment(store: st.Store, config: MatchConfig, treat: Treatment) -> None:
+    """Refuse matching on the treatment, or on an attribute the store's history shows made
+    from it or it made from that determines it in the compared rows (:func:`not_covariates`):
+    as an ``--exact`` block it leaves each block one group (no pairs), as a covariate its
+    imbalance is the treatment itself."""
+    given = {"--covariates": config.covariates, "--exact": config.exact,
+             "--second-caliper-on": config.second_caliper_on,
+             "--propensity-covariates": config.propensity_covariates}
+    for flag, names in given.items():
+        if treat.attribute in (name.split("=")[0] for name in names):
+            role = "an --exact block" if flag == "--exact" else f"a covariate ({flag})"
+            raise UserError(f"the treatment {treat.attribute!r} cannot also be {role}")
+        attributes = [name for name in names if store.schema.has_attribute(name)]
+        if found := not_covariates(store, treat, attributes):
+            name, why = next(iter(found.items()))
+            raise UserError(f"{flag} {name!r} determines the treatment {treat.attribute!r} in "
+                            f"the compared rows ({why}: data combine, regroup or bin), so "
+                            "matching on it is matching on the treatment itself; leave it out")
+
+
 def run(
     store: st.Store | str | os.PathLike[str],
     config: MatchConfig,
@@ -358,9 +378,7 @@ def run(
     refuse_nonempty(out, overwrite)
     t0 = time.perf_counter()
     treat = parse_treatment(store, config.treatment)
-    for name in config.covariates + config.second_caliper_on + config.propensity_covariates:
-        if name.split("=")[0] == treat.attribute:
-            raise UserError(f"the treatment {treat.attribute!r} cannot also be a covariate")
+    _refuse_the_treatment(store, config, treat)
     if config.outcome == treat.attribute:
         raise UserError(f"the treatment {treat.attribute!r} cannot also be the --outcome (its "
                         "difference between the groups is the groups themselves)")
