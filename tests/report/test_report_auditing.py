@@ -101,3 +101,32 @@ def test_truncation_nan_shares_read_as_dashes(tmp_path: Path) -> None:
     (table,) = _tables(auditing.page(tmp_path).sections[1])
     assert [c.text for c in table.rows[0]] == ["1", "— [—, —]", "— [—, —]", "—", "—"]
     assert "nan" not in " ".join(c.text for row in table.rows for c in row)
+
+
+def test_fidelity_section_names_the_data_store_not_training(tmp_path: Path) -> None:
+    # `audit fidelity RUN --data reference`: a separate reference set (docs/study.md), not the
+    # run's training set; the page names it as the command and its figures do
+    group = {"class": "monk_1", "n_real": 30, "n_not_embedded": 0, "coverage": 0.5,
+             "coverage_ci": [0.3, 0.7], "recall": 0.4, "recall_ci": [0.2, 0.6], "n_nearest": 10,
+             "authenticity": 1.0, "reference_authenticity": 0.9}
+    ref = {"n": 20, "precision": 0.9, "recall": 0.8, "density": 1.0, "coverage": 0.7,
+           "authenticity": 0.9, "frechet_distance": 1.0}
+    summary = {"source": {"run": "dcgan_skewed"}, "data": "/x/reference", "seed": 0,
+               "features": {"embedder": "pixels-pca", "dim": 64}, "n_real": 300,
+               "n_generated": 300, "not_embedded": {"real": 0, "generated": 0},
+               "precision": 1.0, "recall": 0.0, "density": 1.2, "coverage": 0.02,
+               "authenticity": 1.0, "k": 5, "frechet_distance": 46.3,
+               "kernel_distance": {"mean": 0.6, "std": 0.05}, "reference": ref,
+               "groups": {"skin_tone": [group]}}
+    (tmp_path / "fidelity.json").write_text(json.dumps(summary))
+    overall, by_tone = auditing.page(tmp_path).sections
+    facts = dict(next(b for b in overall.blocks if isinstance(b, Facts)).items)
+    assert facts["compared with (--data)"] == "/x/reference"
+    assert facts["generated / reference images"] == "300 / 300"
+    (table,) = _tables(overall)
+    assert table.rows[1][0].text == "held-out images of reference (20)"
+    (groups,) = _tables(by_tone)
+    assert groups.columns[1] == "reference n"
+    texts = [*facts, *table.columns, table.caption, *groups.columns, groups.caption,
+             *(c.text for row in table.rows + groups.rows for c in row)]
+    assert not [t for t in texts if "training" in t]
