@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from latentplay.errors import UserError
 
@@ -41,6 +41,9 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         msg = str(exc).splitlines()[0]
         key = getattr(exc, "full_key", None)
         where = f" ({key})" if key and f"'{key}'" not in msg else ""
+        owner = getattr(exc, "object_type", None)
+        if isinstance(exc, ConfigKeyError) and isinstance(owner, type) and is_dataclass(owner):
+            msg += f" (its keys: {', '.join(f.name for f in fields(owner))})"
         raise UserError(f"bad config override{where}: {msg}") from None
     validate = getattr(obj, "validate", None)
     if callable(validate):

@@ -85,3 +85,11 @@ def test_a_value_of_the_wrong_type_names_its_key(item: str, key: str) -> None:
     converted to Integer"): the error line names the key given."""
     with pytest.raises(UserError, match=rf"bad config override \({key}\): "):
         build_config("vae", [item])
+
+
+def test_an_unknown_key_lists_the_keys_of_its_section() -> None:
+    """``model.width`` for a DCGAN said only that the key is not in DCGANConfig: the line now
+    lists the keys that are."""
+    with pytest.raises(UserError, match=r"Key 'width' not in 'DCGANConfig' \(its keys: latent_dim, "
+                                        r"ngf, ndf, condition\)"):
+        build_config("dcgan", ["model.width=16"])
