@@ -1,6 +1,7 @@
 """Store write and read throughput (MB/s): a 128-d vector column and the image column; and
-the memory of rewriting a store in place (``data split``): Arrow and Python peaks that stay
-at a write batch or two, however many images the store holds."""
+the memory of rewriting a store in place (``data split``): the process's Arrow and Python
+peaks (making the store included), which stay at a write batch or two, however many images
+the store holds."""
 
 from __future__ import annotations
 

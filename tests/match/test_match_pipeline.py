@@ -113,6 +113,27 @@ def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path) -> N
     assert match(x, mixed, method="propensity", propensity_c=1e4).info["warnings"] == []
 
 
+def _store_with_history(path: Path, copy: bool = False) -> None:
+    """60 rows of g, e, age and x (with ``copy``, 1 - g without a history), then g_e from
+    ``data combine g,e``, by_e regrouping g_e by e alone and age_group binned from age."""
+    from latentplay.store.binning import bin_store
+    from latentplay.store.combine import combine_store
+    from latentplay.store.regroup import regroup_store
+
+    rng = np.random.default_rng(0)
+    g, e = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
+    columns = {"g": g, "e": e, **({"copy": 1 - g} if copy else {}),
+               "age": rng.normal(40.0, 10.0, 60), "x": rng.normal(size=60)}
+    attributes = [Attribute("g", "categorical", names=["a", "b"]),
+                  Attribute("e", "categorical", names=["no", "yes"]),
+                  *([Attribute("copy", "categorical", names=["p", "q"])] if copy else []),
+                  Attribute("age", "continuous"), Attribute("x", "continuous")]
+    _store(path, columns, attributes)
+    combine_store(path, ["g", "e"])
+    regroup_store(path, "g_e", {"n": ["a / no", "b / no"], "y": ["a / yes", "b / yes"]}, name="by_e")
+    bin_store(path, "age", edges=[40.0])
+
+
 def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path: Path) -> None:
     """``data combine g,e`` makes g_e, whose classes contain the treatment g's: its balance is
     the treatment's own, so it is left out of balance.csv (and said so); as is, with the
@@ -122,22 +143,7 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
     import csv
     import json
 
-    from latentplay.store.binning import bin_store
-    from latentplay.store.combine import combine_store
-    from latentplay.store.regroup import regroup_store
-
-    rng = np.random.default_rng(0)
-    g, e = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
-    age = rng.normal(40.0, 10.0, 60)
-    _store(tmp_path / "s", {"g": g, "e": e, "copy": 1 - g, "age": age, "x": rng.normal(size=60)},
-           [Attribute("g", "categorical", names=["a", "b"]),
-            Attribute("e", "categorical", names=["no", "yes"]),
-            Attribute("copy", "categorical", names=["p", "q"]),
-            Attribute("age", "continuous"), Attribute("x", "continuous")])
-    combine_store(tmp_path / "s", ["g", "e"])
-    regroup_store(tmp_path / "s", "g_e", {"n": ["a / no", "b / no"], "y": ["a / yes", "b / yes"]},
-                  name="by_e")
-    bin_store(tmp_path / "s", "age", edges=[40.0])
+    _store_with_history(tmp_path / "s", copy=True)
 
     def balance(treatment: str, out: str) -> tuple[list[str], dict, str]:
         r = cli("match", "run", tmp_path / "s", "--treatment", treatment, "--covariates", "x",
@@ -178,21 +184,7 @@ def test_matching_on_what_determines_the_treatment_is_refused(cli, tmp_path: Pat
     and ended in "no pairs could be formed"; as a covariate it matched on the treatment itself.
     Both are refused before any matching, as the treatment itself is; g_e regrouped by e alone
     (its classes mix the groups) is still a covariate."""
-    from latentplay.store.binning import bin_store
-    from latentplay.store.combine import combine_store
-    from latentplay.store.regroup import regroup_store
-
-    rng = np.random.default_rng(0)
-    g, e = rng.integers(0, 2, 60), rng.integers(0, 2, 60)
-    _store(tmp_path / "s", {"g": g, "e": e, "age": rng.normal(40.0, 10.0, 60),
-                            "x": rng.normal(size=60)},
-           [Attribute("g", "categorical", names=["a", "b"]),
-            Attribute("e", "categorical", names=["no", "yes"]),
-            Attribute("age", "continuous"), Attribute("x", "continuous")])
-    combine_store(tmp_path / "s", ["g", "e"])
-    regroup_store(tmp_path / "s", "g_e", {"n": ["a / no", "b / no"], "y": ["a / yes", "b / yes"]},
-                  name="by_e")
-    bin_store(tmp_path / "s", "age", edges=[40.0])
+    _store_with_history(tmp_path / "s")
     base = {"--treatment": "g", "--covariates": "x"}
     base.update(zip(args[::2], args[1::2], strict=True))
     flat = [x for kv in base.items() for x in kv]

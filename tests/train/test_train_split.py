@@ -60,6 +60,10 @@ def test_a_run_holds_out_persons_and_an_older_run_keeps_rows(persons: Path, tiny
     assert load_run_config(run / "config.yaml").data.split == "rows"
 
 
+# persons of 1 to 60 rows, 200 in all
+UNEQUAL = [60, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1]
+
+
 def _with_persons(path: Path, sizes: list[int]) -> st.Store:
     """The store at ``path`` (200 rows) with its identity replaced by persons of ``sizes`` rows."""
     from latentplay.sources.convert import categorical
@@ -76,8 +80,7 @@ def test_persons_of_unequal_size_hold_out_about_the_fraction(persons: Path,
     """Persons of 1 to 60 rows: the held-out rows are within 5 of 20 % (40) for every seed
     (version 1 ran past by up to a 60-row person), the same per seed, persons on one side
     only, and nothing printed."""
-    sizes = [60, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1]
-    store = _with_persons(persons, sizes)
+    store = _with_persons(persons, UNEQUAL)
     person = np.asarray(store.labels("identity"))
     worst_old = 0
     for seed in range(20):
@@ -118,8 +121,7 @@ def test_a_resumed_run_saved_before_split_version_2_holds_out_its_old_persons(
     """The engine draws the split of the run's own version: a run whose config.yaml predates
     data.split_version resumes holding out version 1's persons (a new draw would test on
     faces it trained on)."""
-    sizes = [60, 40, 30, 20, 15, 10, 8, 6, 4, 3, 2, 1, 1]
-    store = st.save(_with_persons(persons, sizes), tmp_path / "unequal")
+    store = st.save(_with_persons(persons, UNEQUAL), tmp_path / "unequal")
     seed = next(s for s in range(50) if not np.array_equal(
         held_out_rows(store, 200, 0.2, s, "persons", 1), held_out_rows(store, 200, 0.2, s, "persons")))
     run = train.train("vae", store.path, tmp_path / "vae", epochs=1, batch_size=32, seed=seed,

@@ -449,19 +449,6 @@ def _fit_store(store: Store, column: str | np.ndarray, attribute: str, *,
     """:func:`fit_store_direction`'s direction, recording ``column`` and its run
     (:func:`column_run`) when it is a column's name, and the ``(M, D)`` float64 codes it was
     fitted on."""
-    found, fitted = _fit_store_codes(store, column, attribute, positive=positive,
-                                     negative=negative, method=method, cv=cv, seed=seed, c=c)
-    if isinstance(column, str):
-        run, sha = column_run(store, column)
-        found = dataclasses.replace(found, column=column, run=run, run_sha256=sha)
-    return found, fitted
-
-
-def _fit_store_codes(store: Store, column: str | np.ndarray, attribute: str, *,
-                     positive: str | int | None, negative: str | int | None,
-                     method: str | None, cv: int, seed: int, c: float
-                     ) -> tuple[Direction, np.ndarray]:
-    """:func:`_fit_store` without the record of where the codes came from."""
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)
@@ -475,10 +462,16 @@ def _fit_store_codes(store: Store, column: str | np.ndarray, attribute: str, *,
         found, fitted = _fit(z, _order_positions(attr, labels), "continuous", None, None, None,
                              method, cv, seed, c, attr.name, groups)
         ends = [attr.level_names[k] for k in _order(attr)]
-        return dataclasses.replace(found, negative=ends[0], positive=ends[-1]), fitted
-    y = labels if categorical or attr.kind == "continuous" else _factor_values(attr, labels)
-    return _fit(z, y, kind, positive, negative, attr.level_names if categorical else None,
-                method, cv, seed, c, attr.name, groups)
+        found = dataclasses.replace(found, negative=ends[0], positive=ends[-1])
+    else:
+        y = labels if categorical or attr.kind == "continuous" else _factor_values(attr, labels)
+        found, fitted = _fit(z, y, kind, positive, negative,
+                             attr.level_names if categorical else None, method, cv, seed, c,
+                             attr.name, groups)
+    if isinstance(column, str):
+        run, sha = column_run(store, column)
+        found = dataclasses.replace(found, column=column, run=run, run_sha256=sha)
+    return found, fitted
 
 
 def orthogonalize(primary: Direction, *others: Direction) -> Direction:

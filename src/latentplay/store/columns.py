@@ -56,6 +56,14 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     return Store(dataset=dataset, schema=schema, path=store.path)
 
 
+def check_free_attribute(store: Store, name: str, replace: bool = False) -> None:
+    """Refuse attribute ``name`` when ``store`` already has a column of that name, unless
+    ``replace`` and the column is an attribute (what :func:`add_attributes` may replace)."""
+    if name in store.columns and not (replace and store.schema.has_attribute(name)):
+        hint = "; pass --overwrite to replace it" if store.schema.has_attribute(name) else ""
+        raise UserError(f"column {name!r} already exists in the store{hint}")
+
+
 def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]],
                    replace: bool = False) -> Store:
     """Return a copy of ``store`` with new label attributes (not yet saved).
@@ -81,9 +89,7 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
             raise UserError(f"attribute {name!r} has shape {values.shape}; the store has "
                             f"{len(store)} rows")
         if name in dataset.column_names:
-            if not replace or not store.schema.has_attribute(name):
-                hint = "; pass --overwrite to replace it" if store.schema.has_attribute(name) else ""
-                raise UserError(f"column {name!r} already exists in the store{hint}")
+            check_free_attribute(store, name, replace)
             dataset = dataset.remove_columns(name)
         if attr.kind == "categorical":
             if values.size and not 0 <= values.min() <= values.max() < len(attr.names or []):

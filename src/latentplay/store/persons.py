@@ -34,7 +34,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from latentplay.errors import UserError
-from latentplay.store.columns import add_attributes, vectors, with_history
+from latentplay.store.columns import add_attributes, check_free_attribute, vectors, with_history
 from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
@@ -168,10 +168,7 @@ def persons_store(store: Store | str | os.PathLike[str], column: str, threshold:
     ``name``, in place (module docstring)."""
     store = saved(store, "find its persons")
     check_attribute_name(name)
-    if name in store.columns and not (overwrite and store.schema.has_attribute(name)):
-        # before the search, which takes minutes on 100,000 rows (every pair is compared)
-        hint = "; pass --overwrite to replace it" if store.schema.has_attribute(name) else ""
-        raise UserError(f"column {name!r} already exists in the store{hint}")
+    check_free_attribute(store, name, overwrite)  # before the search: minutes on 100,000 rows
     found = find_persons(store, column, threshold, metric, truth)
     names = [f"person_{k + 1:0{max(4, len(str(found.summary['persons'])))}d}"
              for k in range(found.summary["persons"])] + [UNKNOWN]
