@@ -273,7 +273,9 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cva
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.err
     r = cli("audit", "compare", cvae_run, "--data", faces, "--annotator", skin_annotator_file,
             "--n", "10", "--condition", "gender=male", "--out", tmp_path / "cond")
-    assert r.code == 0, r.err
+    assert r.code == 0, r.err  # the printed shares say under which condition samples were drawn
+    first = r.out.splitlines()[0]
+    assert first == f"samples drawn under gender=male; {faces.name}'s shares are of all its rows"
 
 
 def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,

@@ -149,6 +149,9 @@ def compare_cmd(
                            source=source, measured=labelled, continuous=continuous,
                            joint=pair)
     ref = data_name(store.path)
+    if source.get("condition"):
+        given = ", ".join(f"{k}={v}" for k, v in source["condition"].items())
+        print(f"samples drawn under {given}; {ref}'s shares are of all its rows")
     for name, s in summary["attributes"].items():
         if s.get("kind") == "continuous":
             print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
