@@ -88,6 +88,11 @@ def test_the_data_store_is_named_by_its_folder(cli, faces: Path, audits: dict[st
     assert r.code == 0, r.err
     assert r.out.count(f"against {faces.name} p ") == 2 and "training set" not in r.out
     assert drawn and all(labels[0] == faces.name for labels in drawn)
+    from latentplay.report import build_report
+
+    page = Path(build_report(tmp_path / "vs")).read_text()  # the report called it "training store"
+    assert f"p against {faces.name}" in page and "compared with (--data)" in page
+    assert "training" not in page
 
 
 def test_bad_input_is_one_line_and_status_2(cli, audits: dict[str, Path], tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from latentplay.audit.distribution import (
     shift_text,
 )
 from latentplay.audit.values import ks_persons_text, smd_text
+from latentplay.audit.versus import reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
@@ -391,8 +392,10 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
 def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     """``audit versus``: per attribute the audits' table, the test between them and the
     shares."""
+    stores = d.get("data") or []  # the --data store(s) the audits compared with: not always training
+    ref = reference_name(stores) if stores else REFERENCE
     facts = [("audits", ", ".join(f"{name} ({path})" for name, path in d["audits"].items())),
-             ("training store", ", ".join(d.get("data") or []))]
+             ("compared with (--data)", ", ".join(stores))]
     if d.get("note"):
         facts.append(("note", d["note"]))
     sections = [Section("Audits side by side", "versus", [Facts(facts)])]
@@ -406,9 +409,9 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
                 for r in table["rows"]]
         blocks: list[Any] = [Facts([("the generators against each other", tested)]), Table.of(
             ["audit", "generated", "TV", "faithful TV", "corrected TV", "faithful corrected TV",
-             "p against training", "amplification"], rows,
-            "Each audit against the training set; 'faithful': what a generator that follows the "
-            "training distribution scores in the same comparison.")]
+             f"p against {ref}", "amplification"], rows,
+            f"Each audit against {ref}; 'faithful': what a generator that follows {ref}'s "
+            "distribution scores in the same comparison.")]
         if table.get("pairs"):
             blocks.append(Table.of(
                 ["audits", "chi-square", "dof", "p", "p (Holm)"],
