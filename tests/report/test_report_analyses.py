@@ -45,6 +45,15 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
                            pytest.approx(matched["ci_high"], rel=1e-3, abs=1e-6))
 
 
+def test_balance_caption_defines_smd_without_nested_parentheses(match_run: Path, tmp_path: Path) -> None:
+    """The balance table's caption reads "(SMD: mean difference / ...)", as the love plot's title
+    does, not "(SMD (mean difference / ...))"."""
+    text = build_report(match_run, tmp_path / "m.html").read_text(encoding="utf-8")
+    denominator = json.loads((match_run / "summary.json").read_text())["balance"]["smd_denominator"]
+    assert f"(SMD: mean difference / {denominator})" in text
+    assert "(SMD (" not in text
+
+
 def test_match_report_shows_the_run_s_warnings(match_run: Path, tmp_path: Path) -> None:
     """A warning ``match run`` wrote (a separating propensity model) heads the Matching section."""
     import shutil

@@ -148,7 +148,7 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
                      cell(smd, flag=smd is not None and abs(smd) > SMD_THRESHOLD),
                      cell(to_float(r.get(f"var_ratio_{when}")))]
         table_rows.append(line)
-    divided = f" (mean difference / {stats['smd_denominator']})" if stats.get("smd_denominator") else ""
+    divided = f": mean difference / {stats['smd_denominator']}" if stats.get("smd_denominator") else ""
     table = Table(columns, table_rows, "balance.csv: group means, standardized mean difference "
                   f"(SMD{divided}) and variance ratio (VR, continuous covariates) before and after "
                   f"matching. Highlighted: |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
