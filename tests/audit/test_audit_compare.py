@@ -480,3 +480,17 @@ def test_the_data_store_is_named_by_its_folder_not_called_training(
     assert "reference n" in columns and not [c for c in columns if "training" in c]
     assert (data_name(tmp_path / "ffhq"), data_name(tmp_path / "generated"), data_name(None)) == (
         "ffhq", "reference", "reference")
+
+
+def test_no_basis_is_described_for_a_test_that_was_not_made() -> None:
+    """An annotator that reads every image as one class (``audit annotator --option dim=1``
+    always answering "male") leaves the chi-square test with 0 degrees of freedom: no test was
+    made, so there is no basis to describe (``audit compare`` printed ``chi-square nan on 0 dof,
+    against the annotator's reading ...``)."""
+    from latentplay.audit.distribution import chi_square_basis
+
+    summary = compare(np.array([30, 70]), np.array([0, 100]), ["female", "male"]).to_dict()
+    untested = {**summary, "chi2": {"statistic": float("nan"), "p_value": float("nan"), "dof": 0,
+                                    "through_annotator": True}}
+    assert chi_square_basis(untested) is None
+    assert chi_square_basis({**untested, "without_class": {"training": 2, "generated": 0}}) is None

@@ -154,3 +154,29 @@ def test_sparse_tables_get_a_simulated_p_that_holds_its_level() -> None:
     ordered = sorted(pairs, key=read_p)
     assert ordered[0]["p_holm"] == pytest.approx(min(1.0, 3 * read_p(ordered[0])))
     assert all("p_value_simulated" in p for p in pairs)
+
+
+def test_different_data_stores_are_named_in_the_figure(cli, faces: Path, audits: dict[str, Path],
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Audits against different --data stores: the figure's one reference bar is the first
+    audit's store, and its legend says so (it read ``reference``, as if every audit had been
+    compared with those shares)."""
+    import shutil
+
+    import latentplay.viz.distribution as viz
+
+    other = tmp_path / "other"
+    shutil.copytree(audits["dark"], other)
+    summary = json.loads((other / "summary.json").read_text())
+    summary["data"] = str(tmp_path / "elsewhere")
+    (other / "summary.json").write_text(json.dumps(summary))
+    drawn = []
+    bars = viz.distribution_bars
+    monkeypatch.setattr(viz, "distribution_bars", lambda classes, series, **kw:
+                        drawn.append(list(series)) or bars(classes, series, **kw))
+    r = cli("audit", "versus", audits["same"], other, "--out", tmp_path / "vs")
+    assert r.code == 0, r.err
+    assert "different --data stores" in r.out
+    assert drawn and all(labels[0].startswith(f"{faces.name} (the first audit's --data")
+                         for labels in drawn)

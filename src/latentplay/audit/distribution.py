@@ -695,8 +695,11 @@ def chi_square_basis(summary: dict[str, Any]) -> str | None:
     than all rows' labels with labels: ``"against the annotator's reading of the reference
     distribution, over 200 reference persons (design effect 6.03), leaving out 40 reference rows
     and 0 generated images without a class"``; None otherwise. For two annotators read together
-    it says that their errors were taken as independent."""
+    it says that their errors were taken as independent. None too when no test was made (0
+    degrees of freedom: e.g. an annotator that reads both sides as one class)."""
     test = summary.get("chi2") or {}
+    if test.get("dof") == 0:
+        return None
     parts = []
     if test.get("through_annotator"):
         parts.append(f"against the annotator's reading of the {REFERENCE} distribution")

@@ -142,9 +142,14 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
     if not found["attributes"]:
         raise UserError("the audits share no attribute counted over the same classes")
     out = output_dir(out, overwrite)
+    # the figure draws one reference bar, the first audit's --data store's shares: say so
+    # where the others were compared with other stores
+    reference = (reference_name(stores) if len(stores) == 1 else
+                 f"{data_name(str(summaries[0].get('data')))} (the first audit's --data; "
+                 f"the audits used {len(stores)} different stores)")
     for attribute, table in found["attributes"].items():
         write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
-        _figure(out / f"versus_{attribute}.png", attribute, table, reference_name(stores))
+        _figure(out / f"versus_{attribute}.png", attribute, table, reference)
     (out / "versus.json").write_text(json.dumps(found, indent=2, default=json_default))
     return found
 
@@ -176,7 +181,7 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
 
 
 def _figure(path: Path, attribute: str, found: dict[str, Any], reference: str) -> None:
-    """The ``--data`` store's shares (the first audit's, labelled ``reference``) beside each
+    """The ``--data`` store's shares (the first audit's, labelled ``reference``: its name) beside each
     audit's generated shares (corrected where every audit could be), with the intervals the
     audits measured."""
     from latentplay.outputs import p_text
