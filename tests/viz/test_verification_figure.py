@@ -57,6 +57,17 @@ def test_det_operating_points_on_the_edges_are_drawn_whole() -> None:
     assert [float(p.get_ydata()[0]) for p in points] == [1.0, 0.5 / 100]
     assert not any(p.get_clip_on() for p in points)
     assert ax.get_ylim()[1] == 1
+    # the perfect group's zero rates sit at half a pair, drawn hollow (they read as a small
+    # rate, filled like the others), and the legend says what hollow means
+    from matplotlib.colors import same_color
+
+    assert same_color(points[0].get_markerfacecolor(), points[0].get_color())
+    assert same_color(points[1].get_markerfacecolor(), "white")
+    assert "hollow: a rate of 0 there,\ndrawn at half a pair" in [
+        t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close(fig)
+    fig = det_curves([("missed", d, same)], 1.0)  # no zero rate: no hollow entry
+    assert not any("hollow" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
     plt.close(fig)
 
 

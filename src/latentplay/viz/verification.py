@@ -26,10 +26,11 @@ def _colors(n: int) -> np.ndarray:
 
 def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
     """One DET curve per group — FNMR against FMR, both on log axes — with each group's
-    operating point at the common ``threshold`` marked."""
+    operating point at the common ``threshold`` marked; a zero rate (the log axes' floor: half
+    a pair of the group) is drawn hollow and the legend says so."""
     outside = len(parts) > 8  # a long legend goes beside the axes, off the curves
     fig, ax = plt.subplots(figsize=(8.6 if outside else 6.4, 5.2))
-    floor = 1.0
+    floor, zeros = 1.0, False
     for (name, d, same), color in zip(parts, _colors(len(parts)), strict=True):
         fmr, tar, _ = roc_curve(same, -d)
         fnmr = 1 - tar
@@ -37,16 +38,21 @@ def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
         floor = min(floor, lo, 0.5 / max(int(same.sum()), 1))
         ax.step(np.maximum(fmr, lo), np.maximum(fnmr, lo), where="post", color=color, lw=1.6,
                 label=name)
-        at_fmr = max(float((d[~same] < threshold).mean()), lo)
-        at_fnmr = max(float((d[same] >= threshold).mean()), lo)
-        ax.plot(at_fmr, at_fnmr, "o", color=color, mec="black", ms=7, zorder=3,
-                clip_on=False)  # whole at a rate of 1 or on the floor, the axes' edges
+        rates = float((d[~same] < threshold).mean()), float((d[same] >= threshold).mean())
+        zero = min(rates) == 0  # drawn at half a pair, hollow: not a small rate
+        zeros = zeros or zero
+        ax.plot(max(rates[0], lo), max(rates[1], lo), "o", color=color, ms=7, zorder=3,
+                mec=color if zero else "black", mfc="white" if zero else color,
+                mew=2 if zero else 1, clip_on=False)  # whole on the axes' edges
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(floor, 1)
     ax.set_ylim(floor, 1)
     ax.plot([floor, 1], [floor, 1], color="0.8", lw=1, ls="--", zorder=0)
-    ax.plot([], [], "o", color="white", mec="black", label="common threshold")
+    ax.plot([], [], "o", color="0.6", mec="black", label="common threshold")
+    if zeros:
+        ax.plot([], [], "o", color="white", mec="black", mew=2,
+                label="hollow: a rate of 0 there,\ndrawn at half a pair")
     ax.set_xlabel("false match rate (impostor pairs called one person)")
     ax.set_ylabel("false non-match rate (genuine pairs missed)")
     ax.set_title("Verification errors per group (lower left is better)", fontsize=10)
@@ -54,7 +60,7 @@ def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
     if outside:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     else:
-        ax.legend(fontsize=8, loc="lower left")
+        ax.legend(fontsize=8, loc="best")  # off the curves and the points on the floor
     fig.tight_layout()
     return fig
 
