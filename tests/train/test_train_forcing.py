@@ -73,6 +73,7 @@ def test_samples_by_condition_keep_other_conditions_inside_their_range(
         tiny: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``samples.png`` of a model conditioned on gender and a measure whose values lie in
     [2, 4]: the gender rows are decoded with the measure at 3, not at 0 (outside the data)."""
+    from latentplay.train import engine as engine_module
     from latentplay.train.config import build_config
     from latentplay.train.engine import Engine
 
@@ -90,8 +91,12 @@ def test_samples_by_condition_keep_other_conditions_inside_their_range(
         return decode(z, cond)
 
     monkeypatch.setattr(engine.model, "decode", recording)
+    titles = []
+    monkeypatch.setattr(engine_module, "save_image_rows",
+                        lambda rows, labels, path, title: titles.append(title))
     with torch.no_grad():
         engine._sample_grid()
+    assert titles == ["samples by gender (smile=3 in every row)"]  # the held value is named
     assert len(seen) == 2  # one row per gender
     conditions = torch.cat(seen)
     assert torch.equal(conditions[:, :2].argmax(1), torch.tensor([0] * 8 + [1] * 8))

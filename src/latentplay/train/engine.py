@@ -645,7 +645,8 @@ class Engine:
     def _sample_grid(self) -> None:
         """``samples.png``: prior samples; for conditional models one row per condition value
         of the first condition attribute (same noise in every row), the other attributes at
-        their first class or the middle of their range (a value the data have)."""
+        their first class or the middle of their range (a value the data have), which the
+        title names."""
         n = self.config.log.samples
         spec = self.data.spec
         if not spec.dim:
@@ -660,14 +661,19 @@ class Engine:
             values = list(range(min(part.size, 10)))
         base = {p.name: (continuous_values(p, 3)[1] if p.kind == "continuous" else 0)
                 for p in spec.parts}
+
+        def text(p: Any, value: Any) -> str:
+            return f"{p.name}={value:.2g}" if p.kind == "continuous" else f"{p.name}={(p.names or [])[value]}"
+
         z = torch.randn(8, self.model.latent_dim, device=self.fabric.device)
         rows, labels = [], []
         for value in values:
             c = torch.from_numpy(spec.vector({**base, part.name: value})).to(self.fabric.device)
             rows.append(to_uint8(self.model.decode(z, c.expand(8, -1))))
-            labels.append(f"{part.name}={value:.2g}" if part.kind == "continuous"
-                          else f"{part.name}={(part.names or [])[value]}")
-        save_image_rows(rows, labels, self.run_dir / "samples.png", "samples by condition")
+            labels.append(text(part, value))
+        held = ", ".join(text(p, base[p.name]) for p in spec.parts[1:])
+        save_image_rows(rows, labels, self.run_dir / "samples.png",
+                        f"samples by {part.name}" + (f" ({held} in every row)" if held else ""))
 
     def _force_condition_grid(self) -> None:
         """``force_condition.png`` for models with a continuous condition: the fixed test images
