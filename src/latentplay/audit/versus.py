@@ -144,9 +144,9 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
     out = output_dir(out, overwrite)
     # the figure draws one reference bar, the first audit's --data store's shares: say so
     # where the others were compared with other stores
-    reference = (reference_name(stores) if len(stores) == 1 else
-                 f"{data_name(str(summaries[0].get('data')))} (the first audit's --data; "
-                 f"the audits used {len(stores)} different stores)")
+    reference = data_name(str(summaries[0].get("data")))
+    if len(stores) > 1:
+        reference += f" (the first audit's --data; the audits used {len(stores)} different stores)"
     for attribute, table in found["attributes"].items():
         write_csv(out / f"versus_{attribute}.csv", table["rows"], floats=".6g")
         _figure(out / f"versus_{attribute}.png", attribute, table, reference)

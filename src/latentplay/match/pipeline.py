@@ -335,11 +335,11 @@ def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
     return y
 
 
-def _refuse_the_treatment(store: st.Store, config: MatchConfig, treat: Treatment) -> None:
+def _refuse_the_treatment(config: MatchConfig, treat: Treatment, determining: dict[str, str]) -> None:
     """Refuse matching on the treatment, or on an attribute the store's history shows made
-    from it or it made from that determines it in the compared rows (:func:`not_covariates`):
-    as an ``--exact`` block it leaves each block one group (no pairs), as a covariate its
-    imbalance is the treatment itself."""
+    from it or it made from that determines it in the compared rows (``determining``: the
+    store's attributes :func:`not_covariates` finds): as an ``--exact`` block it leaves each
+    block one group (no pairs), as a covariate its imbalance is the treatment itself."""
     given = {"--covariates": config.covariates, "--exact": config.exact,
              "--second-caliper-on": config.second_caliper_on,
              "--propensity-covariates": config.propensity_covariates}
@@ -347,9 +347,8 @@ def _refuse_the_treatment(store: st.Store, config: MatchConfig, treat: Treatment
         if treat.attribute in (name.split("=")[0] for name in names):
             role = "an --exact block" if flag == "--exact" else f"a covariate ({flag})"
             raise UserError(f"the treatment {treat.attribute!r} cannot also be {role}")
-        attributes = [name for name in names if store.schema.has_attribute(name)]
-        if found := not_covariates(store, treat, attributes):
-            name, why = next(iter(found.items()))
+        if found := [name for name in names if name in determining]:
+            name, why = found[0], determining[found[0]]
             raise UserError(f"{flag} {name!r} determines the treatment {treat.attribute!r} in "
                             f"the compared rows ({why}: data combine, regroup or bin), so "
                             "matching on it is matching on the treatment itself; leave it out")
@@ -378,7 +377,9 @@ def run(
     refuse_nonempty(out, overwrite)
     t0 = time.perf_counter()
     treat = parse_treatment(store, config.treatment)
-    _refuse_the_treatment(store, config, treat)
+    # read once: refused as matched on, left out of the balance
+    determining = not_covariates(store, treat, [a.name for a in store.schema.attributes])
+    _refuse_the_treatment(config, treat, determining)
     if config.outcome == treat.attribute:
         raise UserError(f"the treatment {treat.attribute!r} cannot also be the --outcome (its "
                         "difference between the groups is the groups themselves)")
@@ -412,7 +413,7 @@ def run(
     # reported, not matched on; identities (thousands of classes) are no covariate to balance,
     # nor attributes the treatment determines or is determined by (skin_tone_gender for gender)
     attrs = [a.name for a in store.schema.attributes if a.name not in skip and not many_classes(a)]
-    left_out = not_covariates(store, treat, attrs)
+    left_out = {name: why for name, why in determining.items() if name in attrs}
     attrs = [name for name in attrs if name not in left_out]
     a, a_names = features(store, attrs, treat.rows, missing_ok=True)
     table_x = np.concatenate([x, v, a], axis=1)

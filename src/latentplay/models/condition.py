@@ -114,13 +114,13 @@ class ConditionSpec:
             known = part.names or []
             # the class unknown is a class only of a model that has it (one saved before it was
             # left out, trained on those rows as a class)
-            classes = [n for n in names if n != UNKNOWN or n in known]
+            read = [k for k, n in enumerate(names) if n != UNKNOWN or n in known]
             # a ClassLabel's -1 (indexing would pick the last class) or the class unknown
-            missing = int((~np.isin(store_codes, [names.index(n) for n in classes])).sum())
+            missing = int((~np.isin(store_codes, read)).sum())
             if missing:
                 raise UserError(f"condition {part.name!r} has no class in {missing} rows; keep "
                                 f"the rows with one: latentplay data subset --where "
-                                f"{part.name}={','.join(classes)}")
+                                f"{part.name}={','.join(names[k] for k in read)}")
             to_spec = np.array([known.index(n) if n in known else -1 for n in names], np.int64)
             codes = to_spec[store_codes]
             if (codes < 0).any():

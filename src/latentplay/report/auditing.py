@@ -393,7 +393,7 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     """``audit versus``: per attribute the audits' table, the test between them and the
     shares."""
     stores = d.get("data") or []  # the --data store(s) the audits compared with: not always training
-    ref = reference_name(stores) if stores else REFERENCE
+    ref = reference_name(stores)  # REFERENCE unless one store
     facts = [("audits", ", ".join(f"{name} ({path})" for name, path in d["audits"].items())),
              ("compared with (--data)", ", ".join(stores))]
     if d.get("note"):
