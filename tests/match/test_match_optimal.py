@@ -124,3 +124,19 @@ def test_sparse_and_dense_solvers_agree_under_a_caliper(ratio: int) -> None:
         assert len(np.unique(sparse.control)) == len(sparse)
         assert np.bincount(sparse.treated).max(initial=0) <= ratio
         assert _total(xt, xc, sparse) == pytest.approx(_total(xt, xc, dense), abs=1e-6)
+
+
+def test_too_few_controls_names_the_partial_argument_for_python_and_the_cli() -> None:
+    """``match()`` from Python said "pass --partial", a flag it has no argument of: both of its
+    refusals of too few controls name ``partial=True`` and the CLI's ``--partial``."""
+    from latentplay.match import match
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((12, 2))
+    treated = np.arange(12) < 5
+    with pytest.raises(UserError, match=r"partial=True \(--partial\)"):
+        match(x, treated, ratio=2, index="exact")
+    blocks = np.array([0] * 4 + [1] + [0] * 2 + [1] * 5)  # block 0: 4 treated, 2 controls
+    with pytest.raises(UserError, match=r"partial=True \(--partial\)"):
+        match(x, treated, method="optimal", exact=blocks, index="exact")
+    assert len(match(x, treated, method="optimal", exact=blocks, index="exact", partial=True)) == 3

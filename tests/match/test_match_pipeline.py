@@ -50,8 +50,8 @@ def test_exact_blocks_refuse_rows_without_a_value(tmp_path: Path) -> None:
 
 def test_outcome_values_follow_the_attribute_kind(tmp_path: Path) -> None:
     """A factor's outcome is its level values, an ordered or two-class attribute its class
-    place (``unknown`` not counted); an unordered one of 3 classes and missing values are
-    refused."""
+    place (``unknown`` not counted); an unordered one of 3 classes is refused; a row without a
+    value (``unknown``, a missing code) is NaN, left out of matching by ``run``."""
     s = _store(tmp_path / "s", {
         "factor_f": np.array([0, 2, 1, 2]), "f": np.array([10.0, 40.0, 20.0, 40.0]),
         "tone": np.array([2, 0, 1, 2]), "colour": np.array([2, 0, 1, 2]),
@@ -66,8 +66,10 @@ def test_outcome_values_follow_the_attribute_kind(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="unordered"):
         outcome_values(s, "colour", rows)
     np.testing.assert_array_equal(outcome_values(s, "yes", np.array([0, 1, 3])), [1.0, 0.0, 1.0])
-    with pytest.raises(UserError, match="no value in 1 row"):
-        outcome_values(s, "yes", rows)
+    np.testing.assert_array_equal(outcome_values(s, "yes", rows), [1.0, 0.0, np.nan, 1.0])
+    missing = _store(tmp_path / "m", {"factor_f": np.array([0, -1, 1])},
+                     [Attribute("f", "factor", values=[10.0, 20.0])])
+    np.testing.assert_array_equal(outcome_values(missing, "f", np.arange(3)), [10.0, np.nan, 20.0])
 
 
 def test_a_missing_class_is_no_indicator_value(tmp_path: Path) -> None:
@@ -176,6 +178,11 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
          "--covariates 'age' determines the treatment 'age_group' in the compared rows (age_group "
          "is made from it"),
         (["--exact", "g"], "the treatment 'g' cannot also be an --exact block"),
+        (["--outcome", "g_e"], "--outcome 'g_e' determines the treatment 'g' in the compared rows "
+                               "(made from g"),
+        (["--treatment", "age_group", "--outcome", "age"],
+         "--outcome 'age' determines the treatment 'age_group' in the compared rows (age_group is "
+         "made from it"),
     ],
 )
 def test_matching_on_what_determines_the_treatment_is_refused(cli, tmp_path: Path, args: list[str],

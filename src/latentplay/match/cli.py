@@ -52,6 +52,7 @@ def run_cmd(
     balance.csv, summary.json, love plot, attribute-means chart and a grid of pairs."""
     from latentplay.config import resolve
     from latentplay.match.pipeline import MatchConfig, run
+    from latentplay.match.verify import SAME_PERSON
     from latentplay.outputs import progress_bar
 
     items = {
@@ -100,6 +101,11 @@ def run_cmd(
     print(f"max |SMD| {_number(b['before']['max_abs_smd'], '.3f')} before, "
           f"{_number(b['after']['max_abs_smd'], '.3f')} after ({b['covariates']} covariates; "
           f"SMD = mean difference / {b['smd_denominator']})")
+    gone = summary["rows_left_out"]
+    if gone["rows"]:
+        print(f"left out: {gone['rows']} of {gone['of']} compared rows without values (rows "
+              "lacking each: " + ", ".join(f"{name} {n}" for name, n in gone["lacking"].items())
+              + ")")
     if b["left_out"]:
         print("left out of the balance (they determine the treatment): "
               + "; ".join(f"{name} ({why})" for name, why in b["left_out"].items()))
@@ -114,6 +120,14 @@ def run_cmd(
             interval = (f"no interval ({why})" if r["ci_low"] is None
                         else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
             print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {interval}{over}")
+    if "verification" in summary:
+        v = summary["verification"]
+        m, r = v["matched"], v["random"]
+        print(f"face verification (dlib) of {m['pairs']} matched pairs: median distance "
+              f"{_number(m['median'], '.3f')} against {_number(r['median'], '.3f')} for "
+              f"{r['pairs']} random pairs; share below {SAME_PERSON} (same person): "
+              f"{_number(m[f'share_below_{SAME_PERSON}'], '.1%')} against "
+              f"{_number(r[f'share_below_{SAME_PERSON}'], '.1%')} (verification.csv)")
     print(f"wrote {out}")
 
 

@@ -148,8 +148,8 @@ def match(
     if ratio * n_t > n_c and not (partial or replace):
         raise UserError(
             f"only {n_c} controls for {n_t} treated units x ratio {ratio}: without replacement "
-            "some treated units would stay unmatched. Swap the groups, lower --ratio, or pass "
-            "--partial to match as many as possible"
+            "some treated units would stay unmatched. Swap the groups, lower ratio (--ratio), "
+            "or pass partial=True (--partial) to match as many as possible"
         )
     space = distance or {"propensity": "propensity", "mahalanobis": "mahalanobis"}.get(
         method, "euclidean"
@@ -353,8 +353,8 @@ def _match_block(
             if not partial:
                 raise UserError(
                     f"an exact-match block has {len(pt)} treated but only {len(pc)} controls; "
-                    "optimal matching needs enough controls in every block (or pass --partial "
-                    "to use greedy matching there)"
+                    "optimal matching needs enough controls in every block (or pass partial=True "
+                    "(--partial) to use greedy matching there)"
                 )
             return greedy_match(pt, pc, ratio=ratio, caliper2=cal2, order="closest",
                                 index=index, k=k, seed=seed)

@@ -304,45 +304,79 @@ def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
     """The outcome of ``rows`` as ``(n,)`` float64: a continuous attribute's values, a factor's
     level values, a categorical attribute's class place (0, 1, ... in its order, ``unknown``
     left out: for two classes 1 marks the second, so the difference is one of shares), or a 1-d
-    vector column. An unordered categorical attribute of more than two classes has no mean
-    (its codes are arbitrary) and is refused, as is a row without a value."""
+    vector column; NaN where a row has no value (a missing code, ``unknown``, NaN). An unordered
+    categorical attribute of more than two classes has no mean (its codes are arbitrary) and is
+    refused."""
     if store.schema.has_attribute(name):
         attr = store.schema.attribute(name)
         labels = np.asarray(store.labels(name))[rows]
         if attr.kind == "continuous":
-            y = labels.astype(np.float64)
+            return labels.astype(np.float64)
+        places = class_places(labels, attr.level_names)
+        known = [v for v in attr.level_names if v != UNKNOWN]
+        if attr.kind == "factor":
+            y = np.asarray(attr.values, np.float64)[np.where(places >= 0, labels, 0).astype(np.int64)]
+        elif len(known) > 2 and not attr.ordered:
+            raise UserError(f"--outcome {name!r} has {len(known)} unordered classes, whose "
+                            "codes have no mean; give a two-class or ordered attribute "
+                            "(or one 0/1 attribute per class)")
         else:
-            places = class_places(labels, attr.level_names)
-            if (places < 0).any():
-                raise UserError(f"--outcome {name!r} has no value in {int((places < 0).sum())} "
-                                "row(s); match a subset without them (latentplay data subset "
-                                "--where)")
-            known = [v for v in attr.level_names if v != UNKNOWN]
-            if attr.kind == "factor":
-                y = np.asarray(attr.values, np.float64)[labels.astype(np.int64)]
-            elif len(known) > 2 and not attr.ordered:
-                raise UserError(f"--outcome {name!r} has {len(known)} unordered classes, whose "
-                                "codes have no mean; give a two-class or ordered attribute "
-                                "(or one 0/1 attribute per class)")
-            else:
-                y = places.astype(np.float64)
-    elif name in {v.name for v in store.schema.vectors} and store.schema.vector(name).dim == 1:
-        y = st.vectors(store, name)[rows, 0].astype(np.float64)
-    else:
-        raise UserError(f"--outcome {name!r} is not an attribute or a 1-d vector column")
-    if not np.isfinite(y).all():
-        raise UserError(f"--outcome {name!r} has NaN values")
-    return y
+            y = places.astype(np.float64)
+        return np.where(places >= 0, y, np.nan)
+    if name in {v.name for v in store.schema.vectors} and store.schema.vector(name).dim == 1:
+        return st.vectors(store, name)[rows, 0].astype(np.float64)
+    raise UserError(f"--outcome {name!r} is not an attribute or a 1-d vector column")
+
+
+def complete_rows(store: st.Store, config: MatchConfig, treat: Treatment
+                  ) -> tuple[Treatment, np.ndarray | None, dict[str, int]]:
+    """Leave out of ``treat`` the rows without a finite value in a vector column matched on
+    (``covariates``, ``second_caliper_on``, ``propensity_covariates``: an embedding that failed
+    on a photo) or without an ``outcome`` value, as ``latent probe`` leaves such rows out.
+
+    Returns:
+        The remaining treatment, their ``(n,)`` outcome (None without one) and, per column
+        lacking values, how many compared rows lack them (a row may lack several).
+    """
+    keep = np.ones(len(treat.rows), bool)
+    lacking = {}
+    vectors = {v.name for v in store.schema.vectors}
+    used = config.covariates + config.second_caliper_on + config.propensity_covariates
+    for name in dict.fromkeys(n for n in used if n in vectors):
+        finite = np.isfinite(st.vectors(store, name)[treat.rows]).all(axis=1)
+        if not finite.all():
+            lacking[name] = int((~finite).sum())
+        keep &= finite
+    y = outcome_values(store, config.outcome, treat.rows) if config.outcome else None
+    if y is not None and not np.isfinite(y).all():
+        lacking[f"outcome {config.outcome}"] = int((~np.isfinite(y)).sum())
+        keep &= np.isfinite(y)
+    treated = treat.treated[keep]
+    if treated.all() or not treated.any():
+        empty = treat.names[1] if treated.all() else treat.names[0]
+        raise UserError(f"no {treat.attribute} = {empty!r} row has values in "
+                        + ", ".join(lacking) + "; nothing to match")
+    rest = Treatment(treat.attribute, treat.rows[keep], treated, treat.names)
+    return rest, (None if y is None else y[keep]), lacking
 
 
 def _refuse_the_treatment(config: MatchConfig, treat: Treatment, determining: dict[str, str]) -> None:
     """Refuse matching on the treatment, or on an attribute the store's history shows made
     from it or it made from that determines it in the compared rows (``determining``: the
     store's attributes :func:`not_covariates` finds): as an ``--exact`` block it leaves each
-    block one group (no pairs), as a covariate its imbalance is the treatment itself."""
+    block one group (no pairs), as a covariate its imbalance is the treatment itself, as the
+    ``--outcome`` its difference is."""
     given = {"--covariates": config.covariates, "--exact": config.exact,
              "--second-caliper-on": config.second_caliper_on,
              "--propensity-covariates": config.propensity_covariates}
+    if config.outcome == treat.attribute:
+        raise UserError(f"the treatment {treat.attribute!r} cannot also be the --outcome (its "
+                        "difference between the groups is the groups themselves)")
+    if config.outcome in determining:
+        raise UserError(f"--outcome {config.outcome!r} determines the treatment "
+                        f"{treat.attribute!r} in the compared rows ({determining[config.outcome]}: "
+                        "data combine, regroup or bin), so its difference between the groups is "
+                        "the groups themselves; give an outcome the treatment is not made from")
     for flag, names in given.items():
         if treat.attribute in (name.split("=")[0] for name in names):
             role = "an --exact block" if flag == "--exact" else f"a covariate ({flag})"
@@ -380,9 +414,8 @@ def run(
     # read once: refused as matched on, left out of the balance
     determining = not_covariates(store, treat, [a.name for a in store.schema.attributes])
     _refuse_the_treatment(config, treat, determining)
-    if config.outcome == treat.attribute:
-        raise UserError(f"the treatment {treat.attribute!r} cannot also be the --outcome (its "
-                        "difference between the groups is the groups themselves)")
+    compared = len(treat.rows)
+    treat, y, lacking = complete_rows(store, config, treat)
     x, x_names = features(store, config.covariates, treat.rows)
     second_on: np.ndarray | str | None = None
     if config.second_caliper_on == ["propensity"]:
@@ -392,7 +425,6 @@ def run(
     px = (features(store, config.propensity_covariates, treat.rows)[0]
           if config.propensity_covariates else None)
     blocks = exact_codes(store, config.exact, treat.rows)
-    y = outcome_values(store, config.outcome, treat.rows) if config.outcome else None
     t_read = time.perf_counter()
     result = match(
         x, treat.treated, method=config.method, distance=config.distance, ratio=config.ratio,
@@ -422,6 +454,8 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     summary["balance"]["left_out"] = left_out
+    summary["rows_left_out"] = {"rows": compared - len(treat.rows), "of": compared,
+                                "lacking": lacking}
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
