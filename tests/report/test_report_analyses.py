@@ -67,6 +67,20 @@ def test_match_report_shows_the_run_s_warnings(match_run: Path, tmp_path: Path) 
     assert "Warning:" not in build_report(match_run, tmp_path / "m.html").read_text(encoding="utf-8")
 
 
+def test_match_report_says_which_rows_lacked_values(match_run: Path, tmp_path: Path) -> None:
+    """Rows ``match run`` left out for lacking a vector or outcome value are a fact of the
+    Matching section, with the columns they lacked; a run that left none out says nothing."""
+    import shutil
+
+    run = Path(shutil.copytree(match_run, tmp_path / "run"))
+    summary = json.loads((run / "summary.json").read_text())
+    summary["rows_left_out"] = {"rows": 3, "of": 120, "lacking": {"pix": 2, "outcome y": 1}}
+    (run / "summary.json").write_text(json.dumps(summary))
+    text = build_report(run, tmp_path / "w.html").read_text(encoding="utf-8")
+    assert "3 of 120 compared rows lacked values (pix 2, outcome y 1)" in text
+    assert "lacked values" not in build_report(match_run, tmp_path / "m.html").read_text(encoding="utf-8")
+
+
 def test_match_report_names_the_balance_columns_it_lacks(match_run: Path, tmp_path: Path) -> None:
     """A balance.csv without its columns (rows or not) is one error naming the file and them."""
     import shutil

@@ -113,6 +113,11 @@ def _overview(summary: dict[str, Any]) -> Section:
          f"{number(caliper.get('value'))} {caliper.get('units')} = "
          f"{number(caliper.get('distance'))} in distance units"),
     ]
+    left = summary.get("rows_left_out") or {}
+    if left.get("rows"):
+        lacking = ", ".join(f"{name} {n}" for name, n in (left.get("lacking") or {}).items())
+        facts.append(("rows left out", f"{left['rows']} of {left.get('of')} compared rows lacked "
+                                       f"values ({lacking})"))
     rows = [
         ["treated units", counts.get("treated")], ["control units", counts.get("controls")],
         ["pairs", counts.get("pairs")], ["matched treated", counts.get("matched_treated")],
