@@ -336,7 +336,8 @@ def test_run_representation_reads_the_checkpoint_once(vae_run: Path, monkeypatch
 def test_cli_checks_out_and_data_before_any_work(cli, tmp_path: Path) -> None:
     """``track`` trained an epoch into a non-empty --out (or with a store without factor
     columns) before failing; ``concepts`` wrote among a folder's files; ``disentanglement``
-    printed its plan before saying the store is missing; an empty .npy was "aborted", status 1."""
+    printed its plan before saying the store is missing, has no factors or the run no model;
+    an empty .npy was "aborted", status 1."""
     full = tmp_path / "full"
     full.mkdir()
     (full / "keep.txt").write_text("keep")
@@ -350,6 +351,8 @@ def test_cli_checks_out_and_data_before_any_work(cli, tmp_path: Path) -> None:
         (("track", "vae", "--data", faces, "--out", tmp_path / "run"), "no factor_<name> columns"),
         (("concepts", "cbm", "--out", full), "exists and is not empty; pass --overwrite"),
         (("disentanglement", "--run", tmp_path / "r", "--data", tmp_path / "nosuch"), "no store at"),
+        (("disentanglement", "--run", tmp_path / "r", "--data", faces), "no factor_<name> columns"),
+        (("disentanglement", "--run", tmp_path / "r", "--data", shapes), "holds no trained model"),
         (("disentanglement", "--factors", tmp_path / "empty.npy", "--codes", tmp_path / "empty.npy"),
          "is not a .npy array of numbers"),
     ]

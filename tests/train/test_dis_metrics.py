@@ -68,3 +68,25 @@ def test_training_says_what_its_metrics_cost(shapes_store: Path, tiny: list[str]
     total = images_to_encode("mig_fast") + images_to_encode("sap")
     assert f"disentanglement metrics every 1 epoch(s) and after the last: {total:,} images" in err
     assert "_fast names take a fifth to a twentieth" in err
+
+
+def test_the_ground_truth_is_built_once_per_training(shapes_store: Path, tiny: list[str],
+                                                     tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """``train`` builds the store's ground truth to check its factors and the engine evaluates
+    every epoch on that one; a resumed run builds it at its first evaluation, then keeps it."""
+    from latentplay.metrics import runs
+
+    built: list[object] = []
+    real = runs.ground_truth_of
+
+    def counted(data: object) -> object:
+        built.append(data)
+        return real(data)
+
+    monkeypatch.setattr(runs, "ground_truth_of", counted)
+    run = train.train("vae", shapes_store, tmp_path / "run", epochs=2, batch_size=64,
+                      overrides=[*tiny, *METRICS], progress=False)
+    assert len(built) == 1 and [r["epoch"] for r in _rows(run)] == ["1", "2"]
+    train.resume(run, epochs=4, progress=False)
+    assert len(built) == 2 and [r["epoch"] for r in _rows(run)] == ["1", "2", "3", "4"]

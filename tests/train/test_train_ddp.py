@@ -29,3 +29,27 @@ def test_two_process_ddp_on_cpu(shapes_store: Path, tiny: list[str], tmp_path: P
     table = np.load(out / "latents.npy")
     assert table["mu"].shape == (320, 4)
     assert train.encode(out, np.zeros((2, 64, 64, 1), np.uint8)).shape == (2, 4)
+
+
+@pytest.mark.slow
+def test_a_ddp_run_stopped_mid_epoch_is_not_resumed_by_one_process(
+        shapes_store: Path, tiny: list[str], tmp_path: Path) -> None:
+    """Two processes stopped part-way through an epoch, resumed by one (config.yaml edited):
+    going on from the same batch number would train on some of the epoch's images twice, so it
+    is refused in one line naming the saved number of processes."""
+    out = tmp_path / "ddp"
+    run = [sys.executable, "-m", "latentplay.train"]
+    cmd = [*run, "vae", "--data", str(shapes_store), "--out", str(out), "--epochs", "1",
+           "--max-steps", "3", "--batch-size", "16", "--device", "cpu", *tiny,
+           "trainer.devices=2", "trainer.strategy=ddp"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    config = (out / "config.yaml").read_text()
+    assert "  devices: 2\n" in config
+    (out / "config.yaml").write_text(config.replace("  devices: 2\n", "  devices: 1\n"))
+    proc = subprocess.run([*run, "--resume", str(out), "--max-steps", "0"], capture_output=True,
+                          text=True, timeout=600)
+    last = proc.stderr.strip().splitlines()[-1]  # after Lightning's lines on the process group
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert last.startswith("error: ") and "saved by 2 process(es) part-way through epoch 1 " \
+        "(batch 3); this run has 1" in last

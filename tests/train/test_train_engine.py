@@ -334,6 +334,38 @@ def test_a_ddp_checkpoint_holds_every_process_statistics_and_random_state(
             assert torch.equal(engine.epoch_sum, state["epoch_sum"] * (rank == 0))
 
 
+def test_a_checkpoint_saved_mid_epoch_by_another_number_of_processes_is_refused(
+        run: Path, tmp_path: Path) -> None:
+    """Batch ``k`` of an epoch is another slice of the epoch's order for each number of
+    processes: a run of two processes stopped part-way through an epoch and resumed by one
+    would repeat images (and the reverse skip them), so that is one line naming the saved
+    count (also for a checkpoint without ``world``: the count of its random states); at an
+    epoch's end any number goes on."""
+    import shutil
+
+    from latentplay.train import checkpoint as ckpt
+    from latentplay.train.config import load_run_config
+    from latentplay.train.engine import Engine
+
+    copy = shutil.copytree(run, tmp_path / "copy")
+    saved = ckpt.load_state(copy)
+    assert saved["world"] == 1 and saved["batch"] == 0
+    with torch.random.fork_rng():
+        engine = Engine(load_run_config(copy / "config.yaml"), copy, progress=False)
+        own = saved["rng"]["torch"]
+        two = {**saved, "world": 2, "rng": {**saved["rng"], "torch": own.expand(2, -1).clone()}}
+        engine.restore(two)  # at an epoch's end
+        older = {k: v for k, v in two.items() if k != "world"}
+        for state in ({**two, "batch": 4}, {**older, "batch": 4}):
+            with pytest.raises(UserError, match=r"saved by 2 process\(es\) part-way through epoch "
+                               r"4 \(batch 4\); this run has 1: resume with trainer.devices x "
+                               r"trainer.num_nodes = 2"):
+                engine.restore(state)
+        engine.fabric = _TwoProcesses(engine.fabric, 0, own)  # type: ignore[assignment]
+        with pytest.raises(UserError, match=r"saved by 1 process\(es\) .* this run has 2"):
+            engine.restore({**saved, "batch": 4})
+
+
 def test_progress_leaves_nothing_on_a_piped_stdout(shapes_store: Path, tiny: list[str],
                                                    tmp_path: Path, capfd) -> None:  # noqa: ANN001
     """The bars go to standard error and only to a terminal: a finished transient bar left

@@ -67,7 +67,7 @@ def ground_truth_of(data: Any) -> Any:
 
 def evaluate_run(
     run_dir: str | os.PathLike[str],
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | Any,
     names: str | Sequence[str] | None = None,
     *,
     random_state: int = 0,
@@ -77,14 +77,15 @@ def evaluate_run(
     on_encoded: Callable[[int], None] | None = None,
 ) -> dict[str, float]:
     """Metrics of run ``run_dir``'s encoder, sampling from store ``data``'s factors
-    (:func:`ground_truth_of`); returns ``{"<metric>.<score>": value}``.
+    (:func:`ground_truth_of`; ``data`` may also be the ground truth it built, so that a
+    caller who checked the store builds it once); returns ``{"<metric>.<score>": value}``.
 
     ``on_start(name, images)`` and ``on_done(name, scores)`` frame each metric
     (:func:`~latentplay.metrics.evaluate.evaluate`); ``on_encoded(n)`` is called after every
     encoder call with the number of images it encoded. None of them changes the scores."""
     from latentplay import store
 
-    ground_truth = ground_truth_of(store.load(data))
+    ground_truth = ground_truth_of(store.load(data)) if isinstance(data, (str, os.PathLike)) else data
     represent = run_representation(run_dir, batch_size)
     if on_encoded is not None:
         represent = counting(represent, on_encoded)
@@ -114,13 +115,14 @@ def counting(
 
 def log_run_metrics(
     run_dir: str | os.PathLike[str],
-    data: str | os.PathLike[str],
+    data: str | os.PathLike[str] | Any,
     names: str | Sequence[str] | None,
     epoch: int,
     step: int,
     random_state: int = 0,
 ) -> dict[str, float]:
-    """Evaluate the run's current model and append the row to ``run_dir/dis_metrics.csv``."""
+    """Evaluate the run's current model on store ``data`` (or its ground truth, as
+    :func:`evaluate_run` takes it) and append the row to ``run_dir/dis_metrics.csv``."""
     scores = evaluate_run(run_dir, data, names, random_state=random_state)
     append_dis_metrics(run_dir, scores, epoch=epoch, step=step)
     return scores

@@ -63,10 +63,11 @@ def train(
             items.append(f"{key}={value}")
     config = build_config(model, [*items, *overrides])
     store = load(config.data.store)  # a clear error now rather than after the setup
+    ground_truth = None
     if config.log.dis_metrics:  # a store without factors would fail after the first epoch
         from latentplay.metrics.runs import ground_truth_of
 
-        ground_truth_of(store)
+        ground_truth = ground_truth_of(store)
     run_dir = Path(out).absolute()
     if _primary_process():
         if (run_dir / "config.yaml").exists():
@@ -74,7 +75,7 @@ def train(
                             f"`latentplay train --resume {run_dir}` or pick another --out")
         make_parents(run_dir).mkdir(exist_ok=True)
         write_config(config, run_dir)
-    Engine(config, run_dir, progress=progress).run()
+    Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
     return run_dir
 
 

@@ -96,10 +96,15 @@ def wandb_offline() -> bool:
 
 
 class Engine:
-    """Set up from a resolved run config and a run directory; :meth:`run` trains."""
+    """Set up from a resolved run config and a run directory; :meth:`run` trains.
 
-    def __init__(self, config: Any, run_dir: Path, progress: bool = True) -> None:
+    ``ground_truth``: the store's (:func:`~latentplay.metrics.runs.ground_truth_of`) when the
+    caller built it already to check ``log.dis_metrics``; else built at the first evaluation."""
+
+    def __init__(self, config: Any, run_dir: Path, progress: bool = True,
+                 ground_truth: Any = None) -> None:
         self.config, self.run_dir, self.progress = config, run_dir, progress
+        self.ground_truth = ground_truth
         t = config.trainer
         if t.threads > 0:
             torch.set_num_threads(t.threads)
@@ -186,7 +191,7 @@ class Engine:
             history = self.variance_history
         return {
             "format": 1, "step": self.step, "epoch": self.epoch, "batch": self.batch,
-            "finished": self.finished, "names": list(self.names),
+            "world": f.world_size, "finished": self.finished, "names": list(self.names),
             "model": self.model.state_dict(), "losses": self.losses.state_dict(),
             "optimizers": [opt.state_dict() for opt in self.optimizers],
             "rng": {"torch": self._gathered(torch.get_rng_state()), "cuda": cuda},
@@ -226,6 +231,7 @@ class Engine:
 
     def restore(self, state: dict[str, Any]) -> None:
         """Continue from a :meth:`state` read back from ``checkpoint.pt``."""
+        self._check_world(state)
         ckpt.check_state(self.model, state["model"], str(self.run_dir / ckpt.STATE_FILE))
         self.model.load_state_dict(state["model"])
         ckpt.check_state(self.losses, state["losses"], str(self.run_dir / ckpt.STATE_FILE))
@@ -260,6 +266,22 @@ class Engine:
         self._rows_to_keep = state["rows"]
         if self.names:
             self._open_tables()
+
+    def _check_world(self, state: dict[str, Any]) -> None:
+        """A :class:`UserError` for a checkpoint saved part-way through an epoch by another
+        number of processes: each process's batch ``k`` of an epoch is a different slice of the
+        epoch's order for every number of processes (:meth:`TrainingData.epoch_order`), so
+        going on from batch ``k`` would skip or repeat images. At an epoch's end any number
+        may go on."""
+        torch_rng = state["rng"]["torch"]
+        saved = state.get("world", len(torch_rng) if torch_rng.ndim == 2 else None)
+        world = self.fabric.world_size
+        if state["batch"] and saved is not None and saved != world:
+            raise UserError(
+                f"{self.run_dir / ckpt.STATE_FILE} was saved by {saved} process(es) part-way "
+                f"through epoch {state['epoch'] + 1} (batch {state['batch']}); this run has "
+                f"{world}: resume with trainer.devices x trainer.num_nodes = {saved} processes "
+                f"in {self.run_dir / 'config.yaml'}")
 
     def _save(self) -> None:
         """Check for non-finite losses, then write the resumable state (rank 0)."""
@@ -488,12 +510,15 @@ class Engine:
         """Metrics of the model just saved (``model.safetensors``) on the store's factors, one
         row of ``dis_metrics.csv`` (a row for the same step, left by an interrupted run, is
         replaced). Sampling uses NumPy generators of its own; the torch RNG is untouched."""
-        from latentplay.metrics.runs import log_run_metrics
+        from latentplay.metrics.runs import ground_truth_of, log_run_metrics
+        from latentplay.store import load
 
         log = self.config.log
+        if self.ground_truth is None:
+            self.ground_truth = ground_truth_of(load(self.config.data.store))
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            log_run_metrics(self.run_dir, self.config.data.store, ",".join(log.dis_metrics),
+            log_run_metrics(self.run_dir, self.ground_truth, ",".join(log.dis_metrics),
                             epoch=self.epoch + 1, step=self.step, random_state=log.dis_metrics_seed)
 
     @torch.no_grad()
