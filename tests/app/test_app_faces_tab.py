@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
+import pytest
 
+from latentplay import store as st
 from latentplay.app import faces, faces_tab
 from latentplay.app.state import Playground
+from latentplay.errors import UserError
 
 
 def _blocks(demo: gr.Blocks, kind: type) -> list:
@@ -48,3 +52,42 @@ def test_generator_without_matching_columns_loads_directions(dcgan_run: Path,
     source = next(r for r in _blocks(demo, gr.Radio) if r.label == "direction")
     assert source.value == "load JSON"
     assert _blocks(demo, gr.File)[0].visible
+
+
+def _handler(demo: gr.Blocks, name: str):
+    """The tab's Python function ``name`` as gradio calls it (guarded)."""
+    return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name)
+
+
+def test_the_tab_shows_the_cautions_latent_edit_prints(vae_run: Path, coded_faces: Path,
+                                                      tmp_path: Path) -> None:
+    """A direction fitted on codes of no known run that barely predicts its attribute: the tab
+    shows both cautions ``latentplay latent edit`` prints for it, beside the edit; one of this
+    run's own codes shows no caution of another run."""
+    loaded = st.load(coded_faces)
+    noise = np.random.default_rng(0).standard_normal((len(loaded), 8)).astype(np.float32)
+    pg = Playground.open(vae_run, st.save(st.add_column(loaded, "noise", noise),
+                                          tmp_path / "noisy").path)
+    with gr.Blocks() as demo:
+        faces_tab.faces_tab(pg, demo)
+    found, _, caution = _handler(demo, "fitted")("noise", "gender", "male")
+    assert found.weak and found.weak_caution in caution
+    assert "fitted on column 'noise', which holds no known run's codes" in caution
+    path = tmp_path / "noise.json"
+    found.to_json(path)
+    assert _handler(demo, "loaded")(str(path))[2] == caution
+    own, _, text = _handler(demo, "fitted")(faces.RUN_CODES, "gender", "male")
+    assert text == (own.weak_caution or "")  # this run's own codes: no caution of another run
+
+
+def test_fitting_on_another_runs_codes_is_refused(cli, vae_run: Path, cvae_run: Path,
+                                                  faces_store: Path, tmp_path: Path) -> None:
+    """A column of the CVAE's codes (8-d, as the VAE's) gave the VAE's faces a direction of
+    another latent without a word; ``latent edit`` refuses such a direction, so does the tab."""
+    copy = st.save(st.load(faces_store), tmp_path / "faces")
+    assert cli("embed", copy.path, "--with", f"vae:{cvae_run}", "--column", "cmu").code == 0
+    assert cli("embed", copy.path, "--with", f"vae:{vae_run}", "--column", "mu").code == 0
+    pg = Playground.open(vae_run, copy.path)
+    with pytest.raises(UserError, match="fit it on codes of this run"):
+        faces.fit(pg, "cmu", "gender", "male")
+    assert faces.cautions(pg, faces.fit(pg, "mu", "gender", "male")).count("was fitted on") == 0

@@ -158,6 +158,19 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["traverse", "{vae}", "--row", "3"], "--row is a row of --data; give --data"),
         (["traverse", "{faces}", "--row", "3"], "--row is a row of --data"),  # before any work
         (["traverse", "{vae}", "--layers", "coarse"], "--layers chooses the layers of --sefa"),
+        (["traverse", "{vae}", "--axes", "0,1", "--top", "3"], "--top counts the axes chosen "
+         "when --axes is not given"),
+        (["traverse", "{vae}", "--pca", "--axes", "0", "--top", "2"], "give one of them"),
+        # a seed of no random draw: an encoder model's codes are its encoder means
+        (["interpolate", "{vae}", "--data", "{faces}", "--rows", "0,1", "--seed", "3"],
+         "a vae encodes them (no random draw), so leave --seed out"),
+        (["blend", "{cvae}", "--data", "{faces}", "--rows", "0,1", "--seed", "0"],
+         "a cvae encodes them"),
+        (["invert", "{vae}", "--data", "{faces}", "--restarts", "2"],
+         "--init auto starts from this vae's encoder means"),
+        (["invert", "{vae}", "--data", "{faces}", "--seed", "1", "--init", "encoder"],
+         "leave them out (or give --init random)"),
+        (["invert", "{faces}", "--data", "{faces}", "--seed", "1"], "not a run directory"),
         (["mix", "{vae}", "--rows", "0:2"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--sources", "2:4"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--data", "{faces}", "--n", "2"], "--n counts prior samples"),
@@ -302,16 +315,58 @@ def test_a_direction_records_its_run_and_edit_refuses_another_runs(cli, coded_st
     copy = Path(shutil.copytree(vae_run, tmp_path / "copied_run"))  # same weights elsewhere
     r = cli("latent", "edit", copy, "--data", coded_store, "--direction", mine, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
-    assert r.code == 0 and "caution" not in r.out, r.err
+    assert r.code == 0 and "was fitted on" not in r.out, r.err  # no run caution
     old = {k: v for k, v in recorded.items() if k not in ("column", "run", "run_sha256")}
     mine.write_text(json.dumps(old))  # written before directions recorded their run
     r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", mine, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
-    assert r.code == 0 and "caution" not in r.out, r.err
+    assert r.code == 0 and "was fitted on" not in r.out, r.err  # no run caution
     mine.write_text(json.dumps({**recorded, "run": str(tmp_path / "gone"), "run_sha256": None}))
     r = cli("latent", "edit", vae_run, "--data", coded_store, "--direction", mine, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
     assert r.code == 0 and "caution: direction 'gender: male vs female' was fitted on codes of run" in r.out
+
+
+def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, coded_store: Path,
+                                                                   vae_run: Path,
+                                                                   tmp_path: Path) -> None:
+    """``edit`` cautions, on stdout with its results and in its JSON, that a direction near
+    chance is no edit of its attribute (``audit counterfactual`` does); a ``--seed`` for a VAE,
+    whose codes are encoder means, is refused rather than ignored."""
+    codes = np.random.default_rng(0).standard_normal((len(st.load(coded_store)), 8))
+    noisy = Path(st.save(st.add_column(st.load(coded_store), "noise", codes.astype(np.float32)),
+                         tmp_path / "noisy").path)
+    out, png = tmp_path / "noise.json", tmp_path / "e.png"
+    r = cli("latent", "direction", noisy, "--column", "noise", "--attribute", "gender",
+            "--out", out)
+    assert r.code == 0 and "caution: near chance" in r.out, r.err
+    numbers = _ok(cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows",
+                      "0:2", "--alphas=-1,1", "--out", png), png)
+    weak = [c for c in numbers["cautions"] if "is near chance" in c]
+    assert len(weak) == 1 and "barely predicts gender" in weak[0]
+    r = cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows", "0:2",
+            "--alphas=-1,1", "--out", png)
+    assert weak[0] in r.out and "caution" not in r.err
+    r = cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows", "0:2",
+            "--seed", "1", "--out", tmp_path / "seeded.png")
+    assert r.code == 2 and "leave --seed out" in r.err and len(r.err.strip().splitlines()) == 1
+    assert not (tmp_path / "seeded.png").exists()
+
+
+def test_invert_takes_restarts_of_random_starts(cli, vae_run: Path, faces_store: Path,
+                                                tmp_path: Path) -> None:
+    """A VAE's faces inverted from random starts use ``--restarts`` and ``--seed``; from its
+    encoder means (the default) there are none, and the JSON records no restarts."""
+    png = tmp_path / "inv.png"
+    runs = {}
+    for seed in ("0", "5"):
+        runs[seed] = _ok(cli("latent", "invert", vae_run, "--data", faces_store, "--rows", "0:2",
+                             "--steps", "2", "--init", "random", "--restarts", "2", "--seed",
+                             seed, "--out", png), png)
+    assert runs["0"]["restarts"] == 2 and runs["0"]["init_loss"] != runs["5"]["init_loss"]
+    numbers = _ok(cli("latent", "invert", vae_run, "--data", faces_store, "--rows", "0:2",
+                      "--steps", "2", "--out", png), png)
+    assert numbers["restarts"] is None
 
 
 def test_invert_command_and_embedder(cli, dcgan_run: Path, tmp_path: Path) -> None:

@@ -70,7 +70,13 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
     """The direction of ``attribute`` fitted on vector ``column`` (or :data:`RUN_CODES`),
     pointing to class ``positive`` (default: the second of two classes; from the first class
     to the last of ordered ones; else a class must be named). Cached per (column, attribute,
-    positive)."""
+    positive).
+
+    Raises:
+        UserError: ``column`` holds codes of a run whose weights are not the loaded run's
+            (:meth:`~latentplay.latent.directions.Direction.check_run`), as ``latentplay latent
+            edit`` refuses such a direction.
+    """
     from latentplay.latent.directions import fit_store_direction
 
     if not column:  # a cleared dropdown
@@ -80,8 +86,10 @@ def fit(pg: Playground, column: str, attribute: str, positive: str | None = None
     key = (column, attribute, positive or None)
     if key not in pg.directions:
         codes = pg.store_codes if column == RUN_CODES else column
-        pg.directions[key] = fit_store_direction(pg.need_store(), codes, attribute,
-                                                 positive=positive or None)
+        found = fit_store_direction(pg.need_store(), codes, attribute, positive=positive or None)
+        if pg.run is not None:
+            found.check_run(pg.run)
+        pg.directions[key] = found
     return pg.directions[key]
 
 
@@ -101,6 +109,15 @@ def describe(direction: Direction) -> str:
     held = f"; held: {', '.join(direction.conditioned_on)}" if direction.conditioned_on else ""
     return (f"{direction.label} ({direction.method}, n={direction.n}): held-out {direction.score_name} "
             f"{direction.score:.3f}{held}")
+
+
+def cautions(pg: Playground, direction: Direction) -> str:
+    """The cautions ``latentplay latent edit`` prints for ``direction`` on the loaded run, one
+    paragraph each (empty when none): fitted on codes that may be another run's
+    (:meth:`~latentplay.latent.directions.Direction.check_run`), or near chance
+    (:attr:`~latentplay.latent.directions.Direction.weak_caution`)."""
+    run = None if pg.run is None else direction.check_run(pg.run)
+    return "\n\n".join(c for c in (run, direction.weak_caution) if c)
 
 
 def edit(pg: Playground, row: float | int, direction: Direction, alpha: float,

@@ -69,7 +69,8 @@ def _default_attribute(pg: Playground) -> str | None:
 
 def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
     """Direction (fitted or loaded), step and axis -> face ``row``, its reconstruction and
-    its edit, and, with a classifier, what it reads on the last two."""
+    its edit, the direction's cautions, and, with a classifier, what it reads on the last
+    two."""
     gr.Markdown("### Edit face A along a direction")
     columns = faces.direction_columns(pg)
     attributes = faces.direction_attributes(pg)
@@ -97,22 +98,23 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
         original = gr.Image(label="face A", type="numpy", height=200, interactive=False)
         recon = gr.Image(label="reconstruction", type="numpy", height=200, interactive=False)
         edited = gr.Image(label="edited", type="numpy", height=200, interactive=False)
+    caution = gr.Markdown("")  # the direction's cautions, as `latentplay latent edit` prints them
     classifier = gr.File(label="classifier reading the edit (optional: an annotator .npz from "
                          "latentplay audit annotator)", file_types=[".npz"], type="filepath")
     reading = gr.Markdown("")
 
     @guard
     def fitted(column_value: str, attribute_value: str, positive_value: str | None
-               ) -> tuple[Direction, str]:
+               ) -> tuple[Direction, str, str]:
         found = faces.fit(pg, column_value, attribute_value, positive_value)
-        return found, faces.describe(found)
+        return found, faces.describe(found), faces.cautions(pg, found)
 
     @guard
-    def loaded(path: str | None) -> tuple[Direction, str]:
+    def loaded(path: str | None) -> tuple[Direction, str, str]:
         if not path:
             raise UserError("choose a direction JSON file")
         found = faces.load_direction(pg, path)
-        return found, faces.describe(found)
+        return found, faces.describe(found), faces.cautions(pg, found)
 
     @guard
     def move(row_value: float, found: Direction | None, along_value: str, alpha_value: float,
@@ -127,8 +129,9 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
 
     attribute.change(lambda name: gr.update(**_classes(pg, name)), attribute, positive,
                      api_name=False)
-    fit.click(fitted, [column, attribute, positive], [direction, summary], api_name="fit")
-    upload.upload(loaded, upload, [direction, summary], api_name=False)
+    fit.click(fitted, [column, attribute, positive], [direction, summary, caution],
+              api_name="fit")
+    upload.upload(loaded, upload, [direction, summary, caution], api_name=False)
     source.change(lambda s: (gr.update(visible=s == "fit"),) * 4
                   + (gr.update(visible=s != "fit"),),
                   source, [column, attribute, positive, fit, upload], api_name=False)

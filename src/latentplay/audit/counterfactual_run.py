@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -154,7 +153,8 @@ def audit_counterfactual(
                    None if embedder is None else fit_embedder(embedder, seen))
     makers: list[Callable[[], tuple[Edits, dict[str, Any]]]] = [
         partial(_direction_edit, one, codes.z, codes.condition, along, steps, random, seed,
-                str(file), baseline) for one, file in zip(found, files, strict=True)]
+                str(file), baseline, one.check_run(run))
+        for one, file in zip(found, files, strict=True)]
     for part in parts:
         assert codes.condition is not None
         makers.append(partial(_condition_edit, part, model.condition_spec.column(part.name),
@@ -259,6 +259,7 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
                          if i["group"] == ALL and i["step"] == step), None)
             rows.append({"edit": name, "label": s["edit"]["label"],
                          "score": s["edit"].get("score"), "weak": s["edit"].get("weak"),
+                         "caution": s["edit"].get("caution"),
                          "step": step,
                          **{k: v for k, v in r.items() if k not in ("group", "step")},
                          **({} if kept is None else
@@ -276,8 +277,10 @@ def write_profile(summaries: Sequence[dict[str, Any]], names: Sequence[str],
 
 def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, along: str,
                     steps: Sequence[float] | None, random: int, seed: int, file: str,
-                    baseline: str) -> tuple[Edits, dict[str, Any]]:
-    """The edits along direction ``found`` and their description for the summary."""
+                    baseline: str, caution: str | None) -> tuple[Edits, dict[str, Any]]:
+    """The edits along direction ``found`` and their description for the summary
+    (``caution``: the direction's :meth:`~latentplay.latent.directions.Direction.check_run`
+    caution)."""
     edits = direction_edits(z, condition, found.axis(along), found.sd_along(along),
                             DIRECTION_STEPS if steps is None else steps, random=random,
                             seed=seed, baseline=baseline)
@@ -286,7 +289,7 @@ def _direction_edit(found: Any, z: np.ndarray, condition: np.ndarray | None, alo
                    "negative": found.negative, "score": found.score,
                    "score_name": found.score_name, "along": along,
                    "sd": found.sd_along(along), "random_directions": random,
-                   "baseline": baseline, "weak": found.weak,
+                   "baseline": baseline, "weak": found.weak, "caution": caution,
                    "text": f"moved along {found.label}", "unit": "SDs of the codes along it"}
 
 
@@ -328,14 +331,12 @@ def check_spec(spec: str) -> tuple[str | None, str]:
 def _direction(path: str | os.PathLike[str], model: Any, run: str | os.PathLike[str]) -> Any:
     """The direction file ``path``, checked against ``model``'s latent and refused when fitted
     on another run's codes (:meth:`~latentplay.latent.directions.Direction.check_run`; its
-    caution, if any, on standard error)."""
+    caution, when it may be another run's, goes into the summary and is printed with it)."""
     from latentplay.latent.directions import Direction
 
     found = Direction.from_json(path)
     found.check_dim(model.latent_dim)
-    caution = found.check_run(run)
-    if caution:
-        print(caution, file=sys.stderr)
+    found.check_run(run)
     return found
 
 

@@ -16,6 +16,8 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     score = f" (its {e['score_name']} {e['score']:.3f})" if e["kind"] == "direction" else ""
     out.append(f"{c['attribute']} read on {len(s['rows'])} faces {e['text']}{score}; steps: "
                f"{e['unit']}")
+    if e.get("caution"):  # the direction may be another run's
+        out.append(f"  {e['caution']}")
     if e.get("weak"):
         out.append(f"  caution: the direction barely predicts {e['attribute']}, so moving "
                    "along it is no edit of that attribute; read the checks and faces.png")
@@ -107,6 +109,7 @@ def profile_lines(p: dict[str, Any]) -> list[str]:
                       f"; identity similarity {r['identity_similarity']:.3f}"
                       + ("" if r.get("identity_loss") is None else
                          f" (loss {r['identity_loss']:+.3f})")))
+    out += [f"  {c}" for c in dict.fromkeys(r.get("caution") for r in p["profile"]) if c]
     weak = sorted({r["label"] for r in p["profile"] if r.get("weak")})
     if weak:
         out.append(f"  caution: {', '.join(weak)} barely predict(s) the attribute; moving "

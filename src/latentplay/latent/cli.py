@@ -25,6 +25,7 @@ PER_ROW = 8
 RUN_HELP = "Run directory of a trained model."
 OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
 PER_LAYER_HELP = "Invert a StyleGAN's faces per layer (W+): closer reconstructions."
+SEED_HELP = "Seed of the inversion's random starts (generators only; default 0)."
 
 
 MAX_VALUES = 200  # values one figure can show (each is a column of faces)
@@ -182,7 +183,7 @@ def traverse(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     axes: str = typer.Option(None, help="Latent dimensions, e.g. 0,3,5 (default: the --top "
                              "dimensions by variance of the encoder means)."),
-    top: int = typer.Option(8, help="How many axes when --axes is not given."),
+    top: int = typer.Option(None, help="How many axes when --axes is not given (default 8)."),
     pca: bool = typer.Option(False, help="Move along principal axes of the encoded training "
                              "set instead of latent dimensions."),
     sefa: bool = typer.Option(False, help="Move along a StyleGAN's closed-form directions "
@@ -202,6 +203,9 @@ def traverse(
     """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes)."""
     from latentplay.latent import traverse as tr
 
+    if top is not None and axes is not None:
+        raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
+    top = 8 if top is None else top
     if steps < 2 or not 0 < span < np.inf or top < 1:  # not: a NaN --range fails too
         raise UserError("need --steps >= 2, --range > 0 and --top >= 1")
     if pca and sefa:
@@ -347,12 +351,22 @@ def histograms(
     typer.echo(f"wrote {out}")
 
 
-def _store_codes(model: Any, data: Path, rows: list[int], seed: int = 0,
+def _store_codes(model: Any, data: Path, rows: list[int], seed: int | None = None,
                  per_layer: bool = False) -> Any:
+    """Codes of ``rows`` of store ``data`` (:func:`~latentplay.latent.codes.store_codes`);
+    ``seed`` (default 0) seeds a generator's inversion.
+
+    Raises:
+        UserError: ``seed`` given for a model with an encoder, whose codes are encoder means
+            (no random draw it could seed).
+    """
     from latentplay.latent.codes import store_codes
     from latentplay.store import load
 
-    return store_codes(model, load(data), rows, seed=seed, per_layer=per_layer)
+    if seed is not None and model.has_encoder:
+        raise UserError(f"--seed seeds the inversion of a generator's faces; a {model.family} "
+                        "encodes them (no random draw), so leave --seed out")
+    return store_codes(model, load(data), rows, seed=seed or 0, per_layer=per_layer)
 
 
 @app.command()
@@ -408,7 +422,7 @@ def interpolate(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     steps: int = typer.Option(8, help="Images per line, ends included."),
     method: str = typer.Option("slerp", help="slerp (keeps the norm) | lerp."),
-    seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+    seed: int = typer.Option(None, help=SEED_HELP),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
     """Decode codes on the way from one face to another (real faces: encoded, or inverted
@@ -444,7 +458,7 @@ def blend(
     rows: str = typer.Option(..., help="Rows to blend, e.g. 1,2,3."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     weights: str = typer.Option(None, help="Weights, one per row (default equal)."),
-    seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+    seed: int = typer.Option(None, help=SEED_HELP),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
     """Decode the weighted mean of several faces' codes."""
@@ -610,7 +624,7 @@ def edit(
                                      "face to, not as steps."),
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the classifier's normal, InterFaceGAN)."),
-    seed: int = typer.Option(0, help="Seed of the inversion (generators only)."),
+    seed: int = typer.Option(None, help=SEED_HELP),
     layers: str = typer.Option(None, help="A StyleGAN's layers the edit is applied at: coarse "
                                "(4-8 px), middle, fine or START:STOP (default all)."),
 ) -> None:
@@ -623,8 +637,9 @@ def edit(
     caution = found.check_run(run)  # refuses another run's direction before any work
     model = _model(run)
     found.check_dim(found.dim if found.dim in code_sizes(model) else model.latent_dim)
-    if caution:
-        typer.echo(caution)
+    cautions = [c for c in (caution, found.weak_caution) if c]
+    for line in cautions:  # with the results, on stdout (as audit counterfactual's)
+        typer.echo(line)
     steps = np.asarray(parse_values(alphas), np.float32)
     latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
     codes = _store_codes(model, data, parse_rows(rows), seed,
@@ -659,7 +674,7 @@ def edit(
            title, {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
                    "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
                    "along": along, "direction": found.label, "score": found.score,
-                   "distance_before_sd": before.tolist(),
+                   "distance_before_sd": before.tolist(), "cautions": cautions,
                    "layers": None if span is None else list(span)}, captions=captions)
 
 
@@ -804,11 +819,12 @@ def invert_cmd(
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     rows: str = typer.Option("0:8", help="Rows of --data: START:STOP or a comma list."),
     steps: int = typer.Option(300, help="Adam steps."),
-    restarts: int = typer.Option(4, help="Random starts per face (generators)."),
+    restarts: int = typer.Option(None, help="Random starts per face (random starts only: "
+                                 "generators, or --init random; default 4)."),
     init: str = typer.Option("auto", help="auto | encoder | random | mean (the zero code)."),
     prior: float = typer.Option(1e-3, help="Weight of mean(z^2) in the objective."),
     lr: float = typer.Option(0.05, help="Adam's learning rate."),
-    seed: int = typer.Option(0, help="Seed of the random starts."),
+    seed: int = typer.Option(None, help="Seed of the random starts (default 0)."),
     per_layer: bool = typer.Option(False, help="One code per layer of a StyleGAN (W+)."),
     identity_weight: float = typer.Option(0.0, "--identity-weight", help="Weight of an identity "
                                           "term in the objective: the cosine distance of a face "
@@ -839,6 +855,13 @@ def invert_cmd(
                         "--identity too")
     identity_net = identity_net or "dlib"
     model = _model(run)
+    # an encoder's means or the zero code: no random draw that --restarts or --seed could set
+    fixed_start = init == "mean" or (model.has_encoder and init in ("auto", "encoder"))
+    if fixed_start and (restarts is not None or seed is not None):
+        start = "the zero code" if init == "mean" else f"this {model.family}'s encoder means"
+        raise UserError(f"--restarts and --seed set random starts; --init {init} starts from "
+                        f"{start}, so leave them out (or give --init random)")
+    restarts, seed = (4 if restarts is None else restarts), (seed or 0)
     store = load(data)
     chosen = checked_rows(store, parse_rows(rows))
     cond = row_conditions(model, store, chosen)
@@ -863,7 +886,8 @@ def invert_cmd(
                 [f"mse {v:.4f}" for v in result.loss]]
     numbers = {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
                "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
-               "mean_loss": float(result.loss.mean()), "steps": steps, "restarts": restarts,
+               "mean_loss": float(result.loss.mean()), "steps": steps,
+               "restarts": None if fixed_start else restarts,
                "init": init, "prior": prior, "per_layer": per_layer, "identity_weight": identity_weight,
                "identity_net": identity_net if identity_weight else None}
     if reader is not None:

@@ -180,6 +180,15 @@ class Direction:
         return bool(not np.isfinite(self.score) or self.score < WEAK_SCORE[self.kind])
 
     @property
+    def weak_caution(self) -> str | None:
+        """One line when the direction is :attr:`weak` (its held-out score), else None."""
+        if not self.weak:
+            return None
+        return (f"caution: direction {self.label!r} is near chance (held-out {self.score_name} "
+                f"{self.score:.3f}); it barely predicts {self.attribute}, so moving along it "
+                "changes what the codes vary most in, not that attribute")
+
+    @property
     def score_name(self) -> str:
         """What :attr:`score` is: ``balanced accuracy`` or ``R²``."""
         return "balanced accuracy" if self.kind == "categorical" else "R²"
