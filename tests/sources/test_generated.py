@@ -166,7 +166,57 @@ def test_a_number_names_the_class_of_that_name_where_names_are_numbers() -> None
     """A factor's classes are named by their levels ("1", "2", "3"): ``shape=1`` as the CLI
     reads it (a float) is the class "1", as training and sampling read it, not code 1 ("2")."""
     from latentplay.models.condition import ConditionPart
-    from latentplay.sources.generated import _class_name
+    from latentplay.sources.generated import _conditions
 
     shape = ConditionPart("shape", "categorical", 3, names=["1", "2", "3"])
-    assert [_class_name(shape, v) for v in (1.0, 3.0, "2", 0)] == ["1", "3", "2", "1"]
+    codes = [_conditions([shape], 2, {"shape": v}, None, np.random.default_rng(0))["shape"].tolist()
+             for v in (1.0, 3.0, "2", 0)]
+    assert codes == [[0, 0], [2, 2], [1, 1], [0, 0]]
+
+
+def test_a_run_without_class_names_is_generated_under_its_codes(
+        cvae_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A categorical condition whose names the run's model.json lacks takes its codes as
+    names (a code once raised an IndexError); one naming too few classes is refused in a line."""
+    from latentplay.sources import generated
+
+    real_load = generated.train.load_model
+
+    def without_names(run):
+        model = real_load(run)
+        model.condition_spec.parts[1].names = names
+        return model
+
+    monkeypatch.setattr(generated.train, "load_model", without_names)
+    names = None
+    made = generate_store(cvae_run, tmp_path / "codes", 4, condition={"smile": 0.2, "gender": 1.0})
+    assert made.schema.attribute("gender").names == ["0", "1"]
+    assert made.labels("gender").tolist() == [1] * 4
+    expected = train.decode(cvae_run, st.vectors(made, "z"), condition={"smile": 0.2, "gender": 1})
+    np.testing.assert_array_equal(st.load_images(made, range(4)), expected)
+    with pytest.raises(UserError, match="class code 2 out of range 0..1"):
+        generate_store(cvae_run, tmp_path / "x", 4, condition={"smile": 0.2, "gender": 2.0})
+    names = ["female"]
+    with pytest.raises(UserError, match="names 1 classes of its 2"):
+        generate_store(cvae_run, tmp_path / "x", 4, condition={"smile": 0.2, "gender": 0.0})
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_store_records_the_sha256_of_the_weights(dcgan_run: Path, tmp_path: Path) -> None:
+    """As ``embed`` does for a vae: column, so that a run retrained since is told apart."""
+    from latentplay.latent.directions import run_sha256
+
+    made = generate_store(dcgan_run, tmp_path / "gen", 2)
+    assert made.schema.provenance.arguments["run_sha256"] == run_sha256(dcgan_run) is not None
+    assert st.load(made.path).schema.provenance.arguments["run_sha256"] == run_sha256(dcgan_run)
+
+
+def test_numpy_arguments_are_recorded_as_plain_values(cvae_run: Path, tmp_path: Path) -> None:
+    """NumPy scalars (a count, a seed, condition values from an array) once made the schema
+    no JSON: a TypeError after every image was decoded."""
+    made = generate_store(cvae_run, tmp_path / "g", np.int64(3), seed=np.int64(1),
+                          condition={"smile": np.float32(0.5), "gender": np.int64(1)})
+    arguments = st.load(made.path).schema.provenance.arguments
+    assert (arguments["n"], arguments["seed"], arguments["condition"]) == (3, 1, {"smile": 0.5,
+                                                                                  "gender": 1})
+    assert made.labels("gender").tolist() == [1] * 3

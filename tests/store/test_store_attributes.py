@@ -111,3 +111,20 @@ def test_measured_values_are_binned_at_round_numbers(tmp_path: Path) -> None:
                     store.path)
     hist = st.info(saved)["attributes"]["yaw"]["histogram"]
     assert hist["edges"][0] == -60 and hist["edges"][-1] == 50 and sum(hist["counts"]) == 20
+
+
+def test_columns_added_to_a_selection_leave_the_source_folder_alone(tmp_path: Path) -> None:
+    """A selection's rows are copied out to line up with the new column: not into the source
+    store's folder (a stray copy of the rows there, an error where it is read-only)."""
+    store = _store(tmp_path / "s")
+    before = sorted(p.name for p in store.path.iterdir())
+    view = st.Store(store.dataset.select([5, 2, 2]), store.schema, store.path)
+    light = np.array([0.5, 0.25, 0.75], np.float32)
+    new = st.add_attributes(view, {"light": (Attribute("light", "continuous"), light)})
+    added = st.add_column(view, "v", np.arange(6.0).reshape(3, 2))
+    assert sorted(p.name for p in store.path.iterdir()) == before
+    assert new.labels("gender").tolist() == [1, 0, 0] and new.labels("light").tolist() == light.tolist()
+    np.testing.assert_array_equal(st.vectors(added, "v"), np.arange(6.0).reshape(3, 2))
+    assert st.load_images(new, [0]).tolist() == st.load_images(store, [5]).tolist()
+    saved = st.save(new, tmp_path / "copy")
+    assert len(saved) == 3 and len(st.load(store.path)) == 20

@@ -131,7 +131,7 @@ def test_sparse_tables_are_flagged(tmp_path: Path) -> None:
     sources.make("synthfaces", path, n=30, seed=0)
     found = association(st.load(path), "skin_tone", "gender")
     assert found.sparse > 0.2
-    assert any("expect fewer than 5 rows" in note for note in found.notes)
+    assert any(f"{found.sparse:.0%} of cells expect under 5 rows" in note for note in found.notes)
     assert found.persons is None and len(found.notes) == 1
 
 
@@ -271,6 +271,27 @@ def test_a_cell_expecting_under_one_row_is_flagged(tmp_path: Path) -> None:
     assert found.sparse == pytest.approx((expected < 5).mean()) and found.sparse <= 0.2
     assert any("a cell expects 0.5 rows" in note for note in found.notes)
     assert found.to_dict()["min_expected"] == pytest.approx(expected.min())
+
+
+def test_a_sparse_table_gets_the_shared_tests_simulated_p(tmp_path: Path) -> None:
+    """The rule and the simulated p-value are :func:`~latentplay.contingency.chi_square`'s:
+    the sparse table's note carries the p-value simulated with the margins fixed; a table
+    whose cells all expect 5 rows or more gets neither."""
+    from latentplay.contingency import chi_square
+    from latentplay.outputs import p_text
+
+    color = np.append(np.repeat(np.arange(9), 40), 9)
+    size = np.append(np.tile([0, 1], 180), 0)
+    found = association(_tiny_store(tmp_path / "lone", color, size), "color", "size")
+    test = chi_square(found.counts)
+    assert found.p_value_simulated == test["p_value_simulated"]
+    assert (found.chi2, found.p_value) == (test["statistic"], test["p_value"])
+    assert any(f"simulated with the margins fixed it is {p_text(test['p_value_simulated'])}" in note
+               for note in found.notes)
+    assert json.loads(json.dumps(found.to_dict()))["p_value_simulated"] == test["p_value_simulated"]
+    full = association(_tiny_store(tmp_path / "full", np.repeat(np.arange(2), 40),
+                                   np.tile([0, 1], 40)), "color", "size")
+    assert full.p_value_simulated is None and full.notes == []
 
 
 def test_the_json_carries_the_charts_intervals(confounded: Path) -> None:

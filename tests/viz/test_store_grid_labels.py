@@ -32,3 +32,35 @@ def test_continuous_grid_rows_are_half_open_like_their_bins(faces_store: Path, t
     codes, edges = bin_codes(faces.labels("smile"), (-1.0, 1.0), 5)
     counts = [int(label.split("n=")[1].rstrip(")")) for label in seen["labels"]]
     assert counts == np.bincount(codes[codes >= 0], minlength=5).tolist()
+
+
+@pytest.mark.parametrize("by", ["smile", "gender"])
+def test_the_grid_reads_the_labels_once(faces_store: Path, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch, by: str) -> None:
+    """The attribute's column is read once over the whole store; a continuous one's captions
+    are the values of the rows shown, in order."""
+    from latentplay.viz import grid
+
+    seen: dict[str, object] = {}
+
+    def capture(rows, row_labels, captions=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.update(rows=rows, captions=captions)
+        return grid.plt.figure()
+
+    faces = store.load(faces_store)
+    values = faces.labels(by)
+    reads: list[str] = []
+    real_labels = store.Store.labels
+    monkeypatch.setattr(store.Store, "labels", lambda self, name: (reads.append(name),
+                                                                   real_labels(self, name))[1])
+    monkeypatch.setattr(grid, "image_grid", capture)
+    grid.save_store_grid(faces, tmp_path / "g.png", by=by, per_row=4, bins=3)
+    assert reads == [by]
+    if by == "smile":
+        images = store.load_images(faces, np.arange(len(faces)))
+        for row, texts in zip(seen["rows"], seen["captions"], strict=True):
+            shown = [int(np.flatnonzero((images == im).all(axis=(1, 2, 3)))[0]) for im in row]
+            assert texts == [f"{v:.2f}" for v in values[shown]]
+            assert texts == sorted(texts, key=float)
+    else:
+        assert seen["captions"] is None

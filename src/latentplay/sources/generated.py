@@ -63,7 +63,10 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
         progress: show a progress bar on stderr.
 
     Returns:
-        The store: ``image``, the condition attributes and ``column`` ``(n, latent_dim)``.
+        The store: ``image``, the condition attributes and ``column`` ``(n, latent_dim)``; its
+        provenance's ``source`` is the run and its ``arguments`` hold these arguments and
+        ``run_sha256``, the SHA-256 of the run's weights its ``model.json`` records (None
+        when it records none; stores written before it was recorded lack the key).
     """
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
@@ -74,25 +77,30 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     values = _conditions(parts, n, condition, like, rng)
     z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
     made_under = "the condition the image was generated under"
-    attributes = [Attribute(p.name, "categorical", names=list(p.names or []), ordered=p.ordered,
+    attributes = [Attribute(p.name, "categorical", names=_class_names(p), ordered=p.ordered,
                             description=made_under)
                   if p.kind == "categorical" else
                   Attribute(p.name, "continuous", range=p.range, description=made_under)
                   for p in parts]
     if column in {a.name for a in attributes} | {"image"}:
         raise UserError(f"--column {column!r} is the name of another column")
+    # the weights' SHA-256 (model.json's), so that a run retrained since is told apart
+    sha = read_meta(run).get("sha256")
     schema = Schema(
         attributes=attributes,
         provenance=Provenance(source=str(Path(run).absolute()), converter=CONVERTER,
-                              arguments={"n": n, "seed": seed, "condition": dict(condition or {}),
-                                         "like": str(like) if like else None, "column": column},
-                              counts={"rows": n}),
+                              # plain Python values: NumPy scalars are no JSON for the schema
+                              arguments={"n": int(n), "seed": int(seed),
+                                         "condition": {k: v.item() if isinstance(v, np.generic) else v
+                                                       for k, v in (condition or {}).items()},
+                                         "like": str(like) if like else None, "column": column,
+                                         "run_sha256": sha if isinstance(sha, str) else None},
+                              counts={"rows": int(n)}),
         vectors=[VectorColumn(column, int(model.latent_dim),
                               f"{_code_kind(model)} the image was decoded from ({Path(run).name})")],
     )
 
-    key = {"run": str(Path(run).absolute()), "weights": read_meta(run).get("sha256"),
-           **schema.provenance.arguments, "batch_size": batch_size}
+    key = {"run": str(Path(run).absolute()), **schema.provenance.arguments, "batch_size": batch_size}
     scratch = _scratch_path(out)
 
     def batches(advance: Callable[[int], None]) -> Iterator[dict[str, Any]]:
@@ -181,7 +189,7 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
         for part in parts:
             value = condition[part.name]
             if part.kind == "categorical":
-                out[part.name] = np.full(n, (part.names or []).index(_class_name(part, value)))
+                out[part.name] = np.full(n, class_code(part, value))
             else:
                 try:
                     number = float(value)
@@ -205,6 +213,12 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
     return out
 
 
-def _class_name(part: ConditionPart, value: Any) -> str:
-    """The name of ``part``'s class ``value`` (:func:`~latentplay.models.condition.class_code`)."""
-    return (part.names or [])[class_code(part, value)]
+def _class_names(part: ConditionPart) -> list[str]:
+    """Categorical ``part``'s ``part.size`` class names by code: its codes (``"0"``, ``"1"``,
+    ...) where the run names none; a run naming another number of classes is refused."""
+    if part.names is None:
+        return [str(k) for k in range(part.size)]
+    if len(part.names) != part.size:
+        raise UserError(f"condition {part.name!r}: the run's model.json names {len(part.names)} "
+                        f"classes of its {part.size}; the file was edited or is damaged")
+    return list(part.names)

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi2, chi2_contingency
+from scipy.stats import chi2
 
 from latentplay.clustered import ClusteredTest, clustered_trend, pair_rate_interval, rao_scott
-from latentplay.contingency import SPARSE
+from latentplay.contingency import chi_square, sparse_reason
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
 from latentplay.resample import cluster_sums, resampled
@@ -123,9 +123,10 @@ class Association:
         persons_test: then also the chi-square test corrected for them (Rao-Scott; None
             when it cannot be made, e.g. every person in one cell).
         sparse: the share of the tested cells expected to hold fewer than 5 rows.
-        min_expected: the fewest rows a tested cell expects. With ``sparse`` above
-            :data:`~latentplay.contingency.SPARSE` or ``min_expected`` under 1 (Cochran's rule)
-            the chi-square p-value is only a rough guide.
+        min_expected: the fewest rows a tested cell expects.
+        p_value_simulated: where the tested cells are too few for the chi-square curve to be
+            more than a rough guide (Cochran's rule, :func:`latentplay.contingency.chi_square`),
+            the p-value simulated with the margins fixed; else None.
         unknown: rows of ``counts`` whose group or level is ``unknown``, left out of the tests.
         design_effects: ``(R + 1,)`` design effects (at least 1) of the first level's share
             over all rows and in each group, when ``persons`` is set and :attr:`intervals`
@@ -148,6 +149,7 @@ class Association:
     unknown: int = 0
     design_effects: np.ndarray | None = None
     min_expected: float = float("inf")
+    p_value_simulated: float | None = None
 
     @property
     def first_known(self) -> int | None:
@@ -189,6 +191,8 @@ class Association:
     def notes(self) -> list[str]:
         """What limits the tests, one sentence each (rows left out as unknown, repeated
         persons, sparse cells)."""
+        from latentplay.outputs import p_text
+
         out = []
         if self.unknown:
             out.append(f"{self.unknown} of the {self.counts.sum()} rows have an unknown {self.by} "
@@ -202,10 +206,10 @@ class Association:
             out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the plain "
                        "tests take rows as independent, so their p-values are too small where "
                        f"a person's photos agree; {corrected}.")
-        if self.sparse > SPARSE or self.min_expected < 1:
-            few = (f"{self.sparse:.0%} of the cells expect fewer than 5 rows" if self.sparse > SPARSE
-                   else f"a cell expects {self.min_expected:.2g} rows")
-            out.append(f"{few}: the chi-square p-value is only a rough guide (merge small groups, "
+        if self.p_value_simulated is not None:
+            few = sparse_reason({"sparse": self.sparse, "min_expected": self.min_expected})
+            out.append(f"{few}: the chi-square p-value is only a rough guide; simulated with the "
+                       f"margins fixed it is {p_text(self.p_value_simulated)} (merge small groups, "
                        "or bin coarser).")
         return out
 
@@ -229,7 +233,8 @@ class Association:
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
                 "trend": self.trend.to_dict() if self.trend else None,
                 "persons": self.persons, "sparse": self.sparse,
-                "min_expected": self.min_expected, "unknown": self.unknown,
+                "min_expected": self.min_expected, "p_value_simulated": self.p_value_simulated,
+                "unknown": self.unknown,
                 "persons_test": self.persons_test.to_dict() if self.persons_test else None,
                 "intervals": None if intervals is None else intervals.round(6).tolist(),
                 "design_effects": (None if self.design_effects is None
@@ -256,15 +261,16 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     if len(kept_groups) < 2 or len(kept_levels) < 2:
         raise UserError(f"need at least two values of each attribute besides {UNKNOWN}; {by} has "
                         f"{len(kept_groups)}, {of} has {len(kept_levels)}")
-    statistic, p_value, dof, expected = chi2_contingency(tested, correction=False)
-    v = float(np.sqrt(statistic / (tested.sum() * (min(tested.shape) - 1))))
+    test = chi_square(tested)
+    v = float(np.sqrt(test["statistic"] / (tested.sum() * (min(tested.shape) - 1))))
     persons = repeated_persons(store)
-    found = Association(by, of, groups, levels, counts, float(statistic), int(dof),
-                        float(p_value), v,
+    found = Association(by, of, groups, levels, counts, test["statistic"], int(test["dof"]),
+                        test["p_value"], v,
                         _trend(store, by, of, kept_groups, kept_levels, tested, bins, persons),
                         None if persons is None else int(len(np.unique(persons[persons >= 0]))),
-                        float((expected < 5).mean()), unknown=int(counts.sum() - tested.sum()),
-                        min_expected=float(expected.min()))
+                        test["sparse"], unknown=int(counts.sum() - tested.sum()),
+                        min_expected=test["min_expected"],
+                        p_value_simulated=test.get("p_value_simulated"))
     if persons is not None:
         u, w = (_places(store, name, names, bins)
                 for name, names in ((by, kept_groups), (of, kept_levels)))

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
+import uuid
 from typing import Any
 
 import datasets
 import numpy as np
 import pyarrow as pa
+from datasets.fingerprint import get_temporary_cache_files_directory
 
 from latentplay.errors import UserError
 from latentplay.store.io import Store, attribute_features
@@ -43,8 +46,7 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     dataset = store.dataset
     if name in dataset.column_names:
         dataset = dataset.remove_columns(name)
-    if dataset._indices is not None:  # a selection: materialise it so rows line up
-        dataset = dataset.flatten_indices()
+    dataset = _materialised(dataset)
     extra = datasets.Dataset(
         datasets.table.InMemoryTable(pa.table({name: column})),
         info=datasets.DatasetInfo(features=datasets.Features({name: feature})),
@@ -54,6 +56,17 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     vectors.append(VectorColumn(name=name, dim=dim, description=description))
     schema = dataclasses.replace(store.schema, vectors=vectors)
     return Store(dataset=dataset, schema=schema, path=store.path)
+
+
+def _materialised(dataset: datasets.Dataset) -> datasets.Dataset:
+    """``dataset`` with the rows of a selection (``Dataset.select``) copied out, so that a
+    column appended beside it lines up with them; the copy goes to a temporary file removed
+    when the process ends (``datasets`` would write it into the store's own folder, beside
+    its data: a stray copy there, and an error where that folder is read-only)."""
+    if dataset._indices is None:
+        return dataset
+    scratch = get_temporary_cache_files_directory()
+    return dataset.flatten_indices(cache_file_name=os.path.join(scratch, f"rows-{uuid.uuid4().hex}.arrow"))
 
 
 def check_free_attribute(store: Store, name: str, replace: bool = False) -> None:
@@ -97,8 +110,7 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
             table[name] = pa.array(values.astype(np.int64))
         else:
             table[name] = pa.array(values.astype(np.float32))
-    if dataset._indices is not None:  # a selection: materialise it so rows line up
-        dataset = dataset.flatten_indices()
+    dataset = _materialised(dataset)
     kept = [a for a in store.schema.attributes if a.name not in columns]
     added = [attr for attr, _ in columns.values()]
     schema = dataclasses.replace(store.schema, attributes=[*kept, *added])

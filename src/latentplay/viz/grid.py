@@ -114,17 +114,20 @@ def save_store_grid(
         groups = [g for g in groups if len(g[1])]
     else:
         attr = store.schema.attribute_or_error(by)
-        values = store.labels(attr.name)
         codes, names = level_codes(store, attr, bins)  # continuous: [a,b) bins, the last [a,b]
-        if attr.kind == "continuous":
-            captions = []
         for code, name in enumerate(names):
             members = np.flatnonzero(codes == code)
             chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)
-            if attr.kind == "continuous":
-                chosen = chosen[np.argsort(values[chosen])]
-                captions.append([f"{values[i]:.2f}" for i in chosen])  # type: ignore[union-attr]
             groups.append((f"{name}\n(n={len(members)})", chosen))
+        if attr.kind == "continuous":  # the values of the rows shown, in order, as captions
+            column = store.schema.column_of(attr)
+            shown = store.dataset.select_columns([column])
+            captions = []
+            for k, (label, chosen) in enumerate(groups):
+                values = np.asarray(shown[chosen.tolist()][column], dtype=np.float64)
+                order = np.argsort(values)
+                groups[k] = (label, chosen[order])
+                captions.append([f"{v:.2f}" for v in values[order]])
     rows = [load_images(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
     title = f"{store.schema.provenance.converter} by {by}" if by else None
     fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title)
