@@ -9,7 +9,8 @@ channels_last, torch.compile, fused Adam, logging every 100 steps) at batch 256.
 grid and prints its ``epoch_seconds`` (the training steps' wall time, ``torch.compile``'s
 first step included) and images/s (``bench: train_epoch``).
 
-    python bench/bench_train.py [--steps 40] [--batch 64] [--threads 0] [--device cpu|cuda] [--epoch]
+    python bench/bench_train.py [--steps 40] [--batch 0] [--repeats 3] [--threads 0] [--device cpu|cuda]
+        [--epoch]                     (--batch 0: 64 on CPU, 256 on CUDA)
 """
 
 from __future__ import annotations
