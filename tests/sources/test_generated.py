@@ -41,6 +41,21 @@ def test_edits_read_the_stored_codes_instead_of_inverting(dcgan_run: Path, tmp_p
     assert inverted.loss is not None  # another run's samples are inverted as usual
 
 
+def test_a_retrained_run_inverts_its_old_samples(dcgan_run: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stored codes decoded to the images under the weights the store records; a run
+    whose weights changed since (another SHA-256) decodes them to other images, so its codes
+    of those images are found again, and the store's column still names the old weights."""
+    from latentplay.latent import directions
+    from latentplay.latent.directions import column_run
+
+    out = generate_store(dcgan_run, tmp_path / "gen", 3)
+    recorded = out.schema.provenance.arguments["run_sha256"]
+    monkeypatch.setattr(directions, "run_sha256", lambda run: "0" * 64)  # retrained since
+    assert store_codes(train.load_model(dcgan_run), out, [0], invert_steps=2).loss is not None
+    assert column_run(out, "z") == (str(dcgan_run.resolve()), recorded)
+
+
 def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
                                              tmp_path: Path) -> None:
     fixed = generate_store(cvae_run, tmp_path / "fixed", 8,

@@ -81,7 +81,9 @@ def encode_rows(model: torch.nn.Module, store: Store, rows: np.ndarray, batch_si
 
 def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> np.ndarray | None:
     """``(n, D)`` codes the images of ``rows`` of ``store`` were decoded from, when it was
-    written by ``latentplay data generate`` from the run ``model`` was loaded from; else None."""
+    written by ``latentplay data generate`` from the run ``model`` was loaded from, with the
+    weights it has now (a run retrained since decodes those codes to other images); else None."""
+    from latentplay.latent.directions import run_sha256
     from latentplay.sources.generated import CONVERTER
     from latentplay.store.columns import vectors
 
@@ -91,6 +93,9 @@ def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> n
     if prov.converter != CONVERTER or run_dir is None or column not in store.columns:
         return None
     if Path(prov.source).resolve() != Path(run_dir).resolve():
+        return None
+    recorded = prov.arguments.get("run_sha256")
+    if recorded is not None and recorded != run_sha256(run_dir):
         return None
     return vectors(store, column, rows)
 

@@ -291,9 +291,10 @@ def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
     samples was generated from (``latentplay data generate``, its codes column).
 
     Returns:
-        The run's resolved path and the SHA-256 of its weights, as ``embed`` recorded them when
-        it made the column (so a run retrained since, or a relative path given to ``embed`` in
-        another folder, still names the run the codes came from); for a column embedded before
+        The run's resolved path and the SHA-256 of its weights, as ``embed`` (or ``data
+        generate``) recorded them when it made the column (so a run retrained since, or a
+        relative path given to ``embed`` in another folder, still names the run the codes came
+        from); for a column embedded before
         they were recorded, the path resolved from the current folder and the SHA-256 its
         ``model.json`` there holds now (None when it has none). ``(None, None)`` for a column
         of no run.
@@ -305,15 +306,16 @@ def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
     prov = store.schema.provenance
     if entry is not None and entry.get("run"):
         return str(entry["run"]), entry.get("run_sha256") or run_sha256(entry["run"])
+    recorded = None
     if entry is not None:
         run = (entry.get("config") or {}).get("run")
     elif prov is not None and prov.converter == CONVERTER and prov.arguments.get("column") == column:
-        run = prov.source
+        run, recorded = prov.source, prov.arguments.get("run_sha256")
     else:
         run = None
     if not run:
         return None, None
-    return str(Path(run).resolve()), run_sha256(run)
+    return str(Path(run).resolve()), recorded or run_sha256(run)
 
 
 def fit_direction(
