@@ -185,6 +185,7 @@ def test_a_threshold_answers_fewer_of_the_overconfident_group(tmp_path: Path) ->
     ({"confidence": "tone"}, "is categorical: it must hold the probability"),
     ({"threshold": 1.5}, "--threshold must be in \\(0, 1\\]"),
     ({"threshold": 0.9, "confidence": None}, "--threshold needs each prediction's confidence"),
+    ({"binning": "quantile"}, "^--binning must be width or mass, got 'quantile'$"),
 ])
 def test_refusals(tmp_path: Path, kwargs: dict, message: str) -> None:
     store = _store(tmp_path / "s")

@@ -214,7 +214,8 @@ def test_an_annotator_without_a_group_is_refused(vae_run: Path, faces: Path,
                                                  tmp_path: Path) -> None:
     """An annotator that has no class for a group (trained where the group was missing, or a
     network whose classes are named otherwise) cannot read that group's samples as it: an
-    error naming the group, not a share of 0."""
+    error naming the group, not a share of 0. It and the other refusals (a bad covariance, a
+    missing column) leave no empty ``--out`` behind."""
     import copy
 
     from latentplay.audit import sample_groups
@@ -224,6 +225,11 @@ def test_an_annotator_without_a_group_is_refused(vae_run: Path, faces: Path,
     with pytest.raises(UserError, match=r"the annotator has no class 'monk_8' of 'skin_tone' "
                                         r"\(its classes: monk_2, dark\)"):
         sample_groups(vae_run, faces, "skin_tone", 2, tmp_path / "g", annotator=other, measure=4)
+    assert not (tmp_path / "g").exists()  # a refused command leaves no empty --out behind
+    for bad in ({"covariance": "tied"}, {"column": "nope"}):
+        with pytest.raises(UserError):
+            sample_groups(vae_run, faces, "skin_tone", 2, tmp_path / "h", **bad)
+        assert not (tmp_path / "h").exists()
 
 
 def _two_clusters(n: int, apart: float, seed: int) -> np.ndarray:

@@ -169,7 +169,7 @@ def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
 def check_binning(binning: str) -> None:
     """A :class:`UserError` unless ``binning`` is one of :data:`BINNINGS`."""
     if binning not in BINNINGS:
-        raise UserError(f"binning must be one of {BINNINGS}, got {binning!r}")
+        raise UserError(f"--binning must be {' or '.join(BINNINGS)}, got {binning!r}")
 
 
 def check_threshold(threshold: float | None) -> None:

@@ -34,7 +34,7 @@ from latentplay.audit.annotate import (
 from latentplay.audit.distribution import REFERENCE, Comparison, JointCounts, compare, data_name
 from latentplay.audit.values import ValueComparison, compare_values, smd_text
 from latentplay.errors import UserError
-from latentplay.outputs import json_default, output_dir, p_text, write_csv
+from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, write_csv
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.viz.grid import image_grid, save_figure
@@ -396,7 +396,7 @@ def sample_groups(
         raise UserError("--n and --measure must be at least 1")
     if annotator is not None and annotator.attribute != attribute:
         raise UserError(f"the annotator is for {annotator.attribute!r}, not {attribute!r}")
-    out = output_dir(out, overwrite)
+    refuse_nonempty(Path(out), overwrite)  # before the fits; --out is made once input passes
     if covariance not in ("full", "diag"):
         raise UserError(f"covariance must be full or diag, got {covariance!r}")
     with warnings.catch_warnings():  # each group's note goes into groups.json instead
@@ -409,6 +409,7 @@ def sample_groups(
                         f"{attribute!r} (its classes: {', '.join(annotator.classes)}); give one "
                         f"that reads every group, or keep the groups it reads with "
                         f"`latentplay data subset --where {attribute}=...`")
+    out = output_dir(out, overwrite)
     rows = [gm.images(k, n, seed + k) for k in range(len(gm.classes))]
     labels = [f"{c}\n(n={m}, k={g.n_components})"
               for c, m, g in zip(gm.classes, gm.counts, gm.mixtures, strict=True)]
