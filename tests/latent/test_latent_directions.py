@@ -106,7 +106,8 @@ def test_unlabelled_rows_are_dropped(planted):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"y": np.zeros(N, int)}, r"has one class \(0\) among its labelled rows; a direction"),
+        ({"y": np.zeros(N, int)},
+         r"has one class \(0\) among its labelled rows; a direction.*--with invert:RUN\)$"),
         ({"y": np.r_[0, 1, np.full(N - 2, 2)], "positive": 2},
          r"the rest \(classes other than '2'\) has 2 labelled rows"),
         ({"y": np.r_[np.ones(3, int), np.zeros(N - 3, int)]}, "class '1' has 3 labelled rows"),

@@ -697,7 +697,9 @@ def _binary_target(
     if len(present) < 2:
         found = f"one class ({present[0]})" if present else "no class"
         raise UserError(f"{attribute!r} has {found} among its labelled rows; a direction "
-                        "separates two classes: choose another attribute")
+                        "separates two classes: choose another attribute, or rows that show both "
+                        "(for a generator whose samples read as one class: real faces' codes, "
+                        "latentplay embed STORE --with invert:RUN)")
     if len(known) == 2 and pos is None:
         pos = known[1] if neg is None else sum(known) - neg
     if pos is None:
