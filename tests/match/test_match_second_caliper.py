@@ -202,7 +202,8 @@ def test_propensity_caliper_on_mahalanobis_is_mahvars() -> None:
         ({"second_on": "propensity"}, "go together"),
         ({"second_on": "propensity", "second_caliper": 0.0}, "must be positive"),
         ({"second_on": "propensity", "second_caliper": 0.2, "method": "optimal"}, "optimal"),
-        ({"second_on": "propensity", "second_caliper": 0.2, "method": "propensity"}, "--caliper"),
+        ({"second_on": "propensity", "second_caliper": 0.2, "method": "propensity"},
+         "is caliper (--caliper)"),
         ({"second_on": "logit", "second_caliper": 0.2}, "propensity or columns"),
         ({"second_on": np.zeros((5, 2)), "second_caliper": 0.2}, "(n, g)"),
         ({"second_on": np.zeros((40, 2)), "second_caliper": 0.2,
@@ -307,7 +308,7 @@ def test_cli_second_caliper_that_drops_everything(cli, sim: Path, tmp_path: Path
         (["--second-caliper-on", "z", "--second-caliper", "1", "--method", "optimal"],
          "not --method optimal"),
         (["--second-caliper-on", "propensity", "--second-caliper", "1", "--method",
-          "propensity"], "is --caliper"),
+          "propensity"], "is caliper (--caliper)"),
         (["--propensity-covariates", "x0,x1"], "applies to --second-caliper-on propensity"),
     ],
 )

@@ -76,3 +76,30 @@ def test_column_of_each_part_among_mixed_kinds() -> None:
     vec = spec.vector({"gender": "male", "smile": 0.5, "tone": "c"})
     assert vec[spec.column("smile")] == 0.5
     assert vec[spec.column("gender") + 1] == 1 and vec[spec.column("tone") + 2] == 1
+
+
+@pytest.mark.parametrize("value", [10**400, 1e300, float("inf"), "-inf"])
+def test_a_continuous_value_beyond_float32_is_refused(value: object) -> None:
+    # 10**400 is no float (OverflowError); 1e300 is one, but the float32 condition was inf
+    spec = ConditionSpec([ConditionPart("smile", "continuous", 1, range=(0.0, 1.0))])
+    with pytest.raises(UserError, match="'smile' takes a"):
+        spec.vector({"smile": value})
+    assert spec.vector({"smile": 3e38}).tolist() == [pytest.approx(3e38, rel=1e-6)]
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), float("inf"), 1e400, float("nan")])
+def test_a_class_code_beyond_float_range_is_refused(value: object) -> None:
+    spec = ConditionSpec([ConditionPart("gender", "categorical", 2, names=["female", "male"])])
+    with pytest.raises(UserError, match="^gender: "):
+        spec.vector({"gender": value})
+
+
+def test_a_run_without_class_names_reads_its_codes_as_names() -> None:
+    # the stores such a run generates and the app's dropdown name its classes "0", "1"
+    spec = ConditionSpec([ConditionPart("gender", "categorical", 2, names=None)])
+    assert spec.vector({"gender": "1"}).tolist() == spec.vector({"gender": 1}).tolist() == [0, 1]
+    generated = _store([Attribute("gender", "categorical", names=["0", "1"])], gender=[1, 0, 1])
+    assert spec.encode_store(generated).tolist() == [[0, 1], [1, 0], [0, 1]]
+    named = _store([Attribute("gender", "categorical", names=["female", "male"])], gender=[1, 0])
+    with pytest.raises(UserError, match=r"knows \['0', '1'\] \(its model.json names no classes"):
+        spec.encode_store(named)

@@ -371,36 +371,41 @@ def _check_second(
     propensity_x: np.ndarray | None,
 ) -> None:
     if (second_on is None) != (second_caliper is None):
-        raise UserError("--second-caliper and --second-caliper-on go together; give both")
+        raise UserError("second_caliper and second_on (--second-caliper and --second-caliper-on) "
+                        "go together; give both")
     if propensity_x is not None:
         if not isinstance(second_on, str):
-            raise UserError("--propensity-covariates applies to --second-caliper-on propensity")
+            raise UserError("propensity_x (--propensity-covariates) applies to --second-caliper-on "
+                            "propensity (second_on=\"propensity\") only")
         propensity_x = np.asarray(propensity_x)
         if propensity_x.ndim != 2 or len(propensity_x) != len(x):
-            raise UserError(f"the propensity covariates must be (n, q) with n = {len(x)}, got "
-                            f"{propensity_x.shape}")
+            raise UserError(f"propensity_x (--propensity-covariates) must be (n, q) with n = {len(x)}, "
+                            f"got {propensity_x.shape}")
         if not np.isfinite(propensity_x).all():
             raise UserError("the propensity covariates contain NaN or infinite values")
     if second_on is None:
         return
     if not second_caliper > 0:
-        raise UserError(f"the second caliper must be positive, got {second_caliper}")
+        raise UserError(f"second_caliper (--second-caliper) must be positive, got {second_caliper}")
     if method == "optimal":
-        raise UserError("--second-caliper needs greedy matching (--method nearest, mahalanobis "
-                        "or propensity), not --method optimal")
+        raise UserError("a second caliper (second_caliper, --second-caliper) needs greedy matching "
+                        "(method nearest, mahalanobis or propensity), not --method optimal "
+                        "(method=\"optimal\")")
     if isinstance(second_on, str):
         if second_on != "propensity":
-            raise UserError(f"--second-caliper-on {second_on!r}: give propensity or columns")
+            raise UserError(f"second_on={second_on!r} (--second-caliper-on): give propensity or "
+                            "columns (in Python \"propensity\" or an (n, g) array)")
         if method == "propensity":
-            raise UserError("with --method propensity, a caliper on the propensity score is "
-                            "--caliper; --second-caliper-on propensity is for the other methods")
+            raise UserError("with method=\"propensity\" (--method propensity), a caliper on the "
+                            "propensity score is caliper (--caliper); second_on=\"propensity\" "
+                            "(--second-caliper-on propensity) is for the other methods")
         return
     second_on = np.asarray(second_on)
     if second_on.ndim not in (1, 2) or len(second_on) != len(x):
-        raise UserError(f"the second caliper's space must be (n, g) with n = {len(x)}, got "
-                        f"{second_on.shape}")
+        raise UserError(f"second_on, the second caliper's space, must be (n, g) with n = {len(x)}, "
+                        f"got {second_on.shape}")
     if not np.isfinite(second_on).all():
-        raise UserError("the second caliper's space contains NaN or infinite values")
+        raise UserError("second_on, the second caliper's space, contains NaN or infinite values")
 
 
 def _check(
@@ -421,23 +426,26 @@ def _check(
     if distance is not None and distance not in DISTANCES:
         raise UserError(f"unknown distance {distance!r}; choose from {', '.join(DISTANCES)}")
     if distance is not None and method != "optimal":
-        raise UserError("--distance applies to --method optimal only")
+        raise UserError(f"distance={distance!r} (--distance) applies to method=\"optimal\" "
+                        f"(--method optimal) only, not method={method!r}")
     if replace and method == "optimal":
-        raise UserError("optimal matching is without replacement; with --replace use --method "
-                        "nearest, mahalanobis or propensity")
+        raise UserError("optimal matching is without replacement; with replace=True (--replace) "
+                        "use method nearest, mahalanobis or propensity (--method)")
     if order not in ORDERS:
         raise UserError(f"unknown order {order!r}; choose from {', '.join(ORDERS)}")
     if index not in INDEX_KINDS:
         raise UserError(f"unknown index {index!r}; choose from {', '.join(INDEX_KINDS)}")
     if caliper_units not in CALIPER_UNITS:
-        raise UserError(f"caliper units must be one of {', '.join(CALIPER_UNITS)}")
+        raise UserError(f"caliper_units (--caliper-units) must be one of {', '.join(CALIPER_UNITS)}, "
+                        f"got {caliper_units!r}")
     if caliper is not None and not caliper > 0:
-        raise UserError(f"the caliper must be positive, got {caliper}")
+        raise UserError(f"caliper (--caliper) must be positive, got {caliper}")
     if ratio < 1:
-        raise UserError(f"--ratio must be at least 1, got {ratio}")
+        raise UserError(f"ratio (--ratio) must be at least 1, got {ratio}")
     if not propensity_c > 0:
-        raise UserError(f"--propensity-c must be positive, got {propensity_c}")
+        raise UserError(f"propensity_c (--propensity-c) must be positive, got {propensity_c}")
     if x.ndim != 2 or len(x) != len(treated):
-        raise UserError(f"covariates must be (n, p) with n = {len(treated)}, got {x.shape}")
+        raise UserError(f"the covariates x must be (n, p) with n = {len(treated)} (the length of "
+                        f"treated), got {x.shape}")
     if not np.isfinite(x).all():
-        raise UserError("the covariates contain NaN or infinite values")
+        raise UserError("the covariates x contain NaN or infinite values")

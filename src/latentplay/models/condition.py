@@ -15,6 +15,8 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 @dataclass
 class ConditionPart:
@@ -85,11 +87,13 @@ class ConditionSpec:
     def encode_store(self, store: Any) -> np.ndarray:
         """``(N, dim)`` float32 condition matrix of every row of ``store``.
 
-        Classes are matched by name, so a store whose class list differs from the one the spec
-        was made from (another order, fewer classes) is encoded correctly; a class the spec
-        does not know, a row without a value (a NaN, a class code of -1, the class ``unknown``
-        unless the spec has it: a model saved before it was left out) and an attribute whose
-        kind differs from the spec's (class codes read as a continuous value) are errors.
+        Classes are matched by name (a spec naming none: by its codes ``"0"``, ``"1"``, ..., as
+        the stores such a run generates name them), so a store whose class list differs from
+        the one the spec was made from (another order, fewer classes) is encoded correctly; a
+        class the spec does not know, a row without a value (a NaN, a class code of -1, the
+        class ``unknown`` unless the spec has it: a model saved before it was left out) and an
+        attribute whose kind differs from the spec's (class codes read as a continuous value)
+        are errors.
         """
         cols = []
         for part in self.parts:
@@ -111,7 +115,7 @@ class ConditionSpec:
                 raise UserError(f"condition {part.name!r} has classes in the model but is "
                                 "continuous in this store")
             store_codes = np.asarray(values, dtype=np.int64)
-            known = part.names or []
+            known = class_names(part)
             # the class unknown is a class only of a model that has it (one saved before it was
             # left out, trained on those rows as a class)
             read = [k for k, n in enumerate(names) if n != UNKNOWN or n in known]
@@ -126,7 +130,8 @@ class ConditionSpec:
             if (codes < 0).any():
                 unknown = sorted({names[c] for c in store_codes[codes < 0]})
                 raise UserError(f"condition {part.name!r}: the model does not know class(es) "
-                                f"{unknown}; it knows {known}")
+                                f"{unknown}; it knows {known}" + ("" if part.names else
+                                " (its model.json names no classes: they are its codes)"))
             cols.append(np.eye(part.size, dtype=np.float32)[codes])
         if not cols:
             return np.zeros((len(store), 0), dtype=np.float32)
@@ -142,9 +147,9 @@ class ConditionSpec:
 
     def vector(self, values: Mapping[str, float | int | str]) -> np.ndarray:
         """``(dim,)`` float32 condition for ``{attribute: value}``: a number for a continuous
-        attribute; for a categorical one a class name, an integer code, or a float, which is
-        the class of that name where the names are numbers (a factor's levels: ``shape=1`` as
-        the CLI reads it is the class ``"1"``), else a code."""
+        attribute (finite and within float32's range); for a categorical one a class name, an
+        integer code, or a float, which is the class of that name where the names are numbers
+        (a factor's levels: ``shape=1`` as the CLI reads it is the class ``"1"``), else a code."""
         self.check_names(values)
         out = []
         for part in self.parts:
@@ -154,10 +159,12 @@ class ConditionSpec:
             if part.kind == "continuous":
                 try:
                     number = float(value)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):  # 10**400: no float
                     raise UserError(f"condition {part.name!r} takes a number, got {value!r}") from None
-                if not np.isfinite(number):
-                    raise UserError(f"condition {part.name!r} takes a finite number, got {value!r}")
+                # beyond float32's range the condition would be inf
+                if not abs(number) <= _FLOAT32_MAX:
+                    raise UserError(f"condition {part.name!r} takes a finite number (at most "
+                                    f"{_FLOAT32_MAX:.3g} in size), got {value!r}")
                 out.append(np.array([number], dtype=np.float32))
                 continue
             code = class_code(part, value)
@@ -181,30 +188,44 @@ def class_code(part: ConditionPart, value: float | int | str) -> int:
     """The code of categorical ``part``'s class ``value``: a class name, an integer code, or a
     float, which is the class of that name where the names are numbers (one of those values
     only: a float that names none of them is refused), else a code."""
-    names = part.names or []
+    names = class_names(part)
     if isinstance(value, str):
         if value not in names:
             raise UserError(f"{part.name}: unknown class {value!r}; classes: {names}")
         return names.index(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{part.name}: takes a class name or code, got {value!r}") from None
-    if not isinstance(value, (int, np.integer)):  # a float: a numeric class name comes first
-        named = [k for k, name in enumerate(names) if _number(name) == number]
-        if named:
+    if isinstance(value, (int, np.integer)):  # a code as it is (float() fails on 10**400)
+        code = int(value)
+    else:
+        try:
+            number = float(value)
+        except (TypeError, ValueError, OverflowError):
+            raise UserError(f"{part.name}: takes a class name or code, got {value!r}") from None
+        named = [k for k, name in enumerate(part.names or []) if _number(name) == number]
+        if named:  # a float: a numeric class name comes first (a run naming none: a code)
             return named[0]
-        if names and all(_number(name) is not None for name in names):  # a factor's levels:
+        if part.names and all(_number(name) is not None for name in names):  # a factor's levels:
             # 0 would be read as the code of the class "1", as 1 is that class's name
             raise UserError(f"{part.name}: no class {value!r}; its classes are the values "
                             f"{', '.join(names)}")
-    if not number.is_integer():  # int() would truncate 1.5 to class 1 (and fail on NaN)
-        raise UserError(f"{part.name}: a class code is a whole number, got {value!r}; "
-                        f"classes: {names}")
-    code = int(number)
+        if not number.is_integer():  # int() would truncate 1.5 to class 1 (and fail on NaN, inf)
+            raise UserError(f"{part.name}: a class code is a whole number, got {value!r}; "
+                            f"classes: {names}")
+        code = int(number)
     if not 0 <= code < part.size:
         raise UserError(f"{part.name}: class code {code} out of range 0..{part.size - 1}")
     return code
+
+
+def class_names(part: ConditionPart) -> list[str]:
+    """Categorical ``part``'s ``part.size`` class names by code: its codes (``"0"``, ``"1"``,
+    ...) where the run's ``model.json`` names none, as the stores it generates name them; a
+    :class:`UserError` when it names another number of classes."""
+    if not part.names:
+        return [str(k) for k in range(part.size)]
+    if len(part.names) != part.size:
+        raise UserError(f"condition {part.name!r}: the run's model.json names {len(part.names)} "
+                        f"classes of its {part.size}; the file was edited or is damaged")
+    return list(part.names)
 
 
 def _number(name: str) -> float | None:

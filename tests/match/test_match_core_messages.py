@@ -1,0 +1,37 @@
+"""Messages of ``latentplay.match.match``, a Python API the CLI also runs: each bad argument is
+named as a Python caller passes it and as the CLI flag that sets it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latentplay.errors import UserError
+from latentplay.match import match
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "python", "flag"),
+    [
+        ({"ratio": 0}, "ratio", "--ratio"),
+        ({"propensity_c": 0.0}, "propensity_c", "--propensity-c"),
+        ({"caliper_units": "px"}, "caliper_units", "--caliper-units"),
+        ({"caliper": -1.0}, "caliper (", "--caliper"),
+        ({"distance": "propensity"}, "distance=", "--distance"),
+        ({"method": "optimal", "replace": True}, "replace=True", "--replace"),
+        ({"second_caliper": 0.2}, "second_on", "--second-caliper-on"),
+        ({"second_on": "propensity", "second_caliper": -1.0}, "second_caliper", "--second-caliper"),
+        ({"second_on": "propensity", "second_caliper": 0.2, "method": "optimal"},
+         'method="optimal"', "--method optimal"),
+        ({"second_on": "logit", "second_caliper": 0.2}, "second_on=", "--second-caliper-on"),
+        ({"second_on": "propensity", "second_caliper": 0.2, "method": "propensity"},
+         "is caliper (", "--caliper"),
+        ({"second_on": np.zeros((40, 2)), "second_caliper": 0.2, "propensity_x": np.zeros((40, 2))},
+         'second_on="propensity"', "--propensity-covariates"),
+    ],
+)
+def test_a_bad_argument_is_named_for_python_and_the_cli(kwargs: dict, python: str, flag: str) -> None:
+    x = np.random.default_rng(0).standard_normal((40, 3))
+    with pytest.raises(UserError) as err:
+        match(x, np.arange(40) < 15, **kwargs)
+    assert python in str(err.value) and flag in str(err.value), str(err.value)
