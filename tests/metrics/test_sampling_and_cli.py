@@ -391,3 +391,26 @@ def test_cli_table_names_the_metrics_as_asked(cli, tmp_path: Path) -> None:
     assert {"mig_fast", "sap"} <= rows and "mig" not in rows
     res = cli(*args, "--metrics", "mig_fast,mig")
     assert res.code == 2 and "mig_fast and mig are one metric (mig)" in res.err, res.err
+
+def test_a_run_without_an_encoder_or_with_a_condition_is_refused_before_the_plan(
+        cli, tmp_path: Path) -> None:
+    """A DCGAN has no encoder and a CVAE's needs a condition that sampled observations lack:
+    one line naming the run's model, from its model.json, before the plan of images to encode
+    and before its weights are read (the runs' model.safetensors here are empty files)."""
+    from latentplay.metrics.runs import run_representation
+
+    shapes = make_store(ShapesConfig(n=20, seed=0), tmp_path / "shapes").path
+    smile = {"name": "smile", "kind": "continuous", "size": 1, "range": [0.0, 1.0]}
+    for family, parts, message in (("dcgan", [], "holds a dcgan generator, which has no encoder"),
+                                   ("cvae", [smile], "holds a cvae conditioned on smile;")):
+        run = tmp_path / family
+        run.mkdir()
+        meta = {"latentplay_model": 1, "family": family, "model": {}, "channels": 3, "size": 32,
+                "condition": {"parts": parts}}
+        (run / "model.json").write_text(json.dumps(meta))
+        (run / "model.safetensors").write_bytes(b"")
+        res = cli("metrics", "disentanglement", "--run", run, "--data", shapes, "--metrics", "mig_fast")
+        lines = res.err.strip().splitlines()
+        assert res.code == 2 and len(lines) == 1 and message in lines[0], res.err
+        with pytest.raises(UserError, match=message):
+            run_representation(run)

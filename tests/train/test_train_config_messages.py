@@ -49,6 +49,15 @@ def test_adam_and_fabric_settings_are_checked(item: str, message: str) -> None:
     assert str(err.value).startswith(message)
 
 
+def test_dis_metrics_of_a_conditional_model_are_refused_before_training() -> None:
+    """The metrics encode observations without a condition: a CVAE with log.dis_metrics trained
+    an epoch and then failed with the Python API's advice to pass condition=..."""
+    with pytest.raises(UserError, match="log.dis_metrics encodes images without a condition; this "
+                                        "cvae is conditioned on smile"):
+        build_config("cvae", ["model.condition=[smile]", "log.dis_metrics=[mig_fast]"])
+    assert build_config("vae", ["log.dis_metrics=[mig_fast]"]).log.dis_metrics == ["mig_fast"]
+
+
 def test_valid_fabric_settings_pass() -> None:
     config = build_config("vae", ["trainer.precision=bf16-mixed", "trainer.strategy=DDP",
                                   "trainer.devices=-1", "optim.betas=[0.0,0.99]"])

@@ -4,13 +4,38 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from latentplay import train
+from latentplay.errors import UserError
+from latentplay.train.config import build_config
 from latentplay.train.csvlog import read_table
+from latentplay.train.engine import make_fabric
+
+
+@pytest.mark.parametrize("strategy", ["ddp", "DDP", "ddp_spawn", "ddp_find_unused_parameters_true", "auto"])
+def test_the_process_group_waits_as_long_as_trainer_timeout_minutes(strategy: str) -> None:
+    """Process 0 alone evaluates (figures, log.dis_metrics, fidelity) while the others wait at
+    a barrier: the process group's timeout is trainer.timeout_minutes, not torch's 30 min, and
+    each strategy name keeps its own settings."""
+    config = build_config("vae", ["trainer.device=cpu", "trainer.devices=2",
+                                  f"trainer.strategy={strategy}", "trainer.timeout_minutes=95"])
+    fabric = make_fabric(config.trainer, [])
+    assert fabric.strategy._timeout == timedelta(minutes=95)
+    assert fabric.strategy._start_method == ("spawn" if strategy == "ddp_spawn" else "popen")
+    unused = fabric.strategy._ddp_kwargs.get("find_unused_parameters", False)
+    assert unused is (strategy == "ddp_find_unused_parameters_true")
+    default = build_config("vae", ["trainer.device=cpu", "trainer.devices=2", "trainer.strategy=ddp"])
+    assert make_fabric(default.trainer, []).strategy._timeout >= timedelta(hours=2)
+
+
+def test_a_timeout_that_is_not_positive_is_named() -> None:
+    with pytest.raises(UserError, match="trainer.timeout_minutes must be positive, got 0"):
+        build_config("vae", ["trainer.timeout_minutes=0"])
 
 
 @pytest.mark.slow

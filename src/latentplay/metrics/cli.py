@@ -123,9 +123,8 @@ def disentanglement(
     and one every 30 s how far it got and about how long it has left.
     """
     from latentplay.metrics.evaluate import evaluate, images_to_encode, parse_names, sampling_only
-    from latentplay.metrics.runs import evaluate_run, ground_truth_of
+    from latentplay.metrics.runs import check_encoder, evaluate_run, ground_truth_of
     from latentplay.store import load
-    from latentplay.train.checkpoint import read_meta
 
     arrays = factors is not None or codes is not None
     if arrays == (run is not None or data is not None):
@@ -163,10 +162,10 @@ def disentanglement(
         if run is None or data is None:
             raise UserError("--run and --data go together")
         at_least(batch_size, 1, "--batch-size")
-        # a missing store, one without factors or a directory without a model: the one line
-        # printed, not after the plan below
+        # a missing store, one without factors, a directory without a model or a model without
+        # an encoder (or needing a condition): the one line printed, not after the plan below
         ground_truth = ground_truth_of(load(data))
-        read_meta(run)
+        check_encoder(run)
         chosen = parse_names(metrics)
         total = sum(images_to_encode(name) for name in chosen)
         console.print(f"{len(chosen)} metric(s): {total:,} images to render and encode"

@@ -17,13 +17,34 @@ from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics, evaluate, parse_names
 
 
+def check_encoder(run_dir: str | os.PathLike[str]) -> None:
+    """Refuse, from the run's ``model.json`` alone (no weights read), a run whose model cannot
+    give the metrics codes: a generator (``dcgan``, ``stylegan2``, ``stylegan3``) has no encoder,
+    and a conditional model's encoder needs a condition that the metrics' observations lack."""
+    from latentplay.models import FAMILIES, ConditionSpec, family_config
+    from latentplay.train.checkpoint import read_meta
+
+    meta = read_meta(run_dir)
+    family = meta["family"]
+    family_config(family)  # an unknown family is named
+    if not FAMILIES[family][1].has_encoder:
+        raise UserError(f"{run_dir} holds a {family} generator, which has no encoder; disentanglement "
+                        "metrics encode images: give an autoencoder run (ae, vae)")
+    spec = ConditionSpec.from_dict(meta["condition"])
+    if spec.dim:
+        raise UserError(f"{run_dir} holds a {family} conditioned on {', '.join(p.name for p in spec.parts)}; "
+                        "disentanglement metrics encode images without a condition: give an "
+                        "unconditional run (ae, vae)")
+
+
 def run_representation(
     run_dir: str | os.PathLike[str], batch_size: int = 256
 ) -> Callable[[np.ndarray], np.ndarray]:
     """``represent(observations (n, H, W, C) float in [0, 1]) -> (n, D) float32`` encoder means
     of the run's model. The model is loaded once (also for observations of another size or
     channel count, which go through :func:`latentplay.train.encode` to be converted as training
-    did)."""
+    did). A run without an encoder or with a conditional model is refused first
+    (:func:`check_encoder`)."""
     import torch
 
     from latentplay.train import encode, load_model
@@ -31,6 +52,7 @@ def run_representation(
     run = Path(run_dir)
     if not (run / "model.safetensors").exists():
         raise UserError(f"{run} holds no trained model (model.safetensors)")
+    check_encoder(run)
     model = load_model(run)
 
     @torch.no_grad()

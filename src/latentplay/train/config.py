@@ -84,6 +84,10 @@ class TrainerConfig:
         nan_check_every: look for a non-finite loss every this many steps (each check waits
             for the device; the step and term of the first bad value are always reported).
         threads: CPU threads for PyTorch (0 = PyTorch's default).
+        timeout_minutes: how long a process waits at a collective of a multi-process run
+            (DDP, FSDP, DeepSpeed) before it gives up. Process 0 alone writes the per-epoch
+            figures, ``log.dis_metrics``, ``log.fidelity`` and ``latents.npy`` while the others
+            wait, which takes longer than torch's 30 min default at full metric sizes.
     """
 
     epochs: int = 10
@@ -100,6 +104,7 @@ class TrainerConfig:
     log_every: int = 1
     nan_check_every: int = 1
     threads: int = 0
+    timeout_minutes: float = 240.0
 
 
 @dataclass
@@ -191,6 +196,9 @@ class RunConfigBase:
 
             if self.family == "dcgan":
                 raise UserError("log.dis_metrics needs a model with an encoder; dcgan has none")
+            if self.condition:
+                raise UserError(f"log.dis_metrics encodes images without a condition; this {self.family} is "
+                                f"conditioned on {', '.join(self.condition)}: train an unconditional model")
             if self.log.dis_metrics_every < 1:
                 raise UserError("log.dis_metrics_every must be at least 1")
             parse_names(",".join(self.log.dis_metrics))  # unknown names fail here, not at epoch 1
@@ -217,6 +225,8 @@ class RunConfigBase:
             raise UserError(f"trainer.devices must be at least 1 (or -1: every GPU), got {t.devices}")
         if t.num_nodes < 1:
             raise UserError(f"trainer.num_nodes must be at least 1, got {t.num_nodes}")
+        if not t.timeout_minutes > 0:
+            raise UserError(f"trainer.timeout_minutes must be positive, got {t.timeout_minutes}")
         if t.precision not in PRECISIONS:
             raise UserError(f"trainer.precision must be one of {', '.join(PRECISIONS)}; got "
                             f"{t.precision!r}")

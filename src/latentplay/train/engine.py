@@ -14,6 +14,7 @@ import math
 import os
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ from latentplay.train.steps import GANStepper, Metrics, VAEStepper
 from latentplay.train.welford import Welford
 
 if TYPE_CHECKING:
+    from latentplay.train.config import TrainerConfig
     from latentplay.train.fidelity import FidelityTracker
 
 ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Var_x E[z|x] > 0.01
@@ -95,6 +97,21 @@ def wandb_offline() -> bool:
     return not os.environ.get("WANDB_API_KEY") or os.environ.get("WANDB_MODE") == "offline"
 
 
+def make_fabric(t: TrainerConfig, loggers: list[Any]) -> Fabric:
+    """Fabric for the ``trainer`` settings, not launched yet. A strategy with a process group
+    (DDP, FSDP, DeepSpeed: named, or chosen by ``auto`` for several devices) gets
+    ``trainer.timeout_minutes`` as its collective timeout in place of Lightning's 30 min:
+    process 0 alone evaluates at the end of an epoch and of the run while the others wait at a
+    barrier, and a full-size ``log.dis_metrics`` alone takes about a quarter of an hour on CPU.
+    Lightning has no public setter; the strategy reads ``_timeout`` when :meth:`Fabric.launch`
+    starts the process group."""
+    fabric = Fabric(accelerator=resolve_device(t.device, "trainer.device"), devices=t.devices,
+                    num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision, loggers=loggers)
+    if hasattr(fabric.strategy, "_timeout"):
+        fabric.strategy._timeout = timedelta(minutes=t.timeout_minutes)
+    return fabric
+
+
 class Engine:
     """Set up from a resolved run config and a run directory; :meth:`run` trains.
 
@@ -108,9 +125,7 @@ class Engine:
         t = config.trainer
         if t.threads > 0:
             torch.set_num_threads(t.threads)
-        self.fabric = Fabric(accelerator=resolve_device(t.device, "trainer.device"), devices=t.devices,
-                             num_nodes=t.num_nodes, strategy=t.strategy, precision=t.precision,
-                             loggers=_loggers(config, run_dir))
+        self.fabric = make_fabric(t, _loggers(config, run_dir))
         self.fabric.launch()
         self.rank0 = self.fabric.global_rank == 0
         torch.manual_seed(config.seed)
