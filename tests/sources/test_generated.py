@@ -85,8 +85,10 @@ def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
     ({"condition": {"smile": 0.1, "gender": 1.5}}, "gender: a class code is a whole number, got 1.5"),
     ({"condition": {"smile": 0.1, "gender": "male"}, "column": "smile"}, "name of another column"),
     ({"n": 0}, "at least 1"),
-    ({"condition": {"smile": "wide", "gender": "male"}}, "smile: takes a finite number, got 'wide'"),
-    ({"condition": {"smile": "nan", "gender": "male"}}, "smile: takes a finite number"),
+    ({"condition": {"smile": "wide", "gender": "male"}}, "condition 'smile' takes a number, got 'wide'"),
+    ({"condition": {"smile": "nan", "gender": "male"}}, "condition 'smile' takes a finite number"),
+    ({"condition": {"smile": 10**400, "gender": "male"}}, "condition 'smile' takes a number"),
+    ({"condition": {"smile": 1e300, "gender": "male"}}, "condition 'smile' takes a finite number"),
 ])
 def test_conditional_refusals(cvae_run: Path, tmp_path: Path, kwargs, message) -> None:
     args = {"n": 4, **kwargs}

@@ -32,7 +32,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay import train
 from latentplay.errors import UserError
-from latentplay.models.condition import ConditionPart, ConditionSpec, class_code
+from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
 from latentplay.outputs import progress_bar
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
@@ -77,7 +77,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     values = _conditions(parts, n, condition, like, rng)
     z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
     made_under = "the condition the image was generated under"
-    attributes = [Attribute(p.name, "categorical", names=_class_names(p), ordered=p.ordered,
+    attributes = [Attribute(p.name, "categorical", names=class_names(p), ordered=p.ordered,
                             description=made_under)
                   if p.kind == "categorical" else
                   Attribute(p.name, "continuous", range=p.range, description=made_under)
@@ -185,26 +185,15 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
         if missing or unknown:
             raise UserError(f"--condition needs exactly {', '.join(names)}"
                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
-        out = {}
-        for part in parts:
-            value = condition[part.name]
-            if part.kind == "categorical":
-                out[part.name] = np.full(n, class_code(part, value))
-            else:
-                try:
-                    number = float(value)
-                except (TypeError, ValueError):
-                    number = float("nan")
-                if not np.isfinite(number):
-                    raise UserError(f"{part.name}: takes a finite number, got {value!r}")
-                out[part.name] = np.full(n, number, dtype=np.float32)
-        return out
-    source = st.load(like)  # type: ignore[arg-type]
-    if len(source) == 0:
-        raise UserError(f"--like {like} has no rows")
-    # (len(source), dim) as training encodes a store: classes matched by name; a row without a
-    # value (NaN, class code -1) or a class the run does not know is refused
-    matrix = ConditionSpec(parts).encode_store(source)[rng.integers(0, len(source), n)]
+        # one row's condition, as a model reads it (values checked there), on every row
+        matrix = np.tile(ConditionSpec(parts).vector(condition), (n, 1))
+    else:
+        source = st.load(like)  # type: ignore[arg-type]
+        if len(source) == 0:
+            raise UserError(f"--like {like} has no rows")
+        # (len(source), dim) as training encodes a store: classes matched by name; a row
+        # without a value (NaN, class code -1) or a class the run does not know is refused
+        matrix = ConditionSpec(parts).encode_store(source)[rng.integers(0, len(source), n)]
     out, start = {}, 0
     for part in parts:
         block = matrix[:, start:start + part.size]  # the value, or the one-hot class
@@ -213,12 +202,3 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
     return out
 
 
-def _class_names(part: ConditionPart) -> list[str]:
-    """Categorical ``part``'s ``part.size`` class names by code: its codes (``"0"``, ``"1"``,
-    ...) where the run names none; a run naming another number of classes is refused."""
-    if part.names is None:
-        return [str(k) for k in range(part.size)]
-    if len(part.names) != part.size:
-        raise UserError(f"condition {part.name!r}: the run's model.json names {len(part.names)} "
-                        f"classes of its {part.size}; the file was edited or is damaged")
-    return list(part.names)
