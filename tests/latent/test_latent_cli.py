@@ -33,7 +33,8 @@ def test_parsers() -> None:
                           ("-1:1:0.0001", "20001 values"), ("a", "give numbers"),
                           # NaN or infinity drew a figure of NaN codes (or failed with a traceback)
                           ("nan", "not a finite number"), ("-3,inf", "inf is not a finite"),
-                          ("nan:1:0.5", "not a finite number or range"), ("0:inf:1", "0:inf:1 is not")):
+                          ("nan:1:0.5", "not a finite number or range"), ("0:inf:1", "0:inf:1 is not"),
+                          ("-1e308:1e308:1", "spans more than a float holds")):
         with pytest.raises(UserError, match=message):
             parse_values(text)
 

@@ -111,3 +111,18 @@ def test_tensorboard_and_wandb_loggers_write_offline(shapes_store: Path, tiny: l
     assert b"epoch/loss" in data and b"step/recon" in data and b"latent_dim" in data, data[:80]
     core = (runs[0] / "logs" / "debug-core.log").read_text()
     assert '"disable-analytics":true' in core
+
+
+def test_a_condition_array_with_nan_or_overflow_is_refused(cvae_run: Path) -> None:
+    """An ``(N, K)`` condition given to :func:`train.decode` decodes only finite values: NaN,
+    inf and a number beyond float32 (inf once cast) are one error, not faces of NaN."""
+    model = train.load_model(cvae_run)
+    good = train.condition_matrix(model.condition_spec, {"smile": [0.5, -0.5],
+                                                         "gender": ["female", "male"]}, 2)
+    z = np.zeros((2, 8), np.float32)
+    assert train.decode(cvae_run, z, condition=good).shape[0] == 2
+    for bad in (np.nan, np.inf, 1e300):
+        cond = good.astype(np.float64)
+        cond[1, 0] = bad
+        with pytest.raises(UserError, match="condition holds 1 NaN or infinite value"):
+            train.decode(cvae_run, z, condition=cond)

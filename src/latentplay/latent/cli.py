@@ -54,6 +54,8 @@ def parse_values(text: str) -> list[float]:
         if stop < start:
             raise UserError(f"values {text!r}: {item} runs from START {start:g} down to STOP "
                             f"{stop:g}; give START <= STOP")
+        if not np.isfinite(stop - start):  # -1e308:1e308: no count of values (a traceback)
+            raise UserError(f"values {text!r}: {item} spans more than a float holds")
         count = int(round((stop - start) / step)) + 1
         if len(out) + count > MAX_VALUES:
             raise UserError(f"values {text!r} make {len(out) + count} values; a figure shows at "

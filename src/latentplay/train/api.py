@@ -169,9 +169,13 @@ def _conditions(model: torch.nn.Module, condition: Any, n: int) -> torch.Tensor 
                         "condition={attribute: value(s)} or an (N, K) array")
     if isinstance(condition, Mapping):
         condition = condition_matrix(spec, condition, n)
-    arr = np.asarray(condition, dtype=np.float32)
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+        arr = np.asarray(condition, dtype=np.float32)
     if arr.shape != (n, spec.dim):
         raise UserError(f"condition must have shape ({n}, {spec.dim}), got {arr.shape}")
+    if not np.isfinite(arr).all():  # NaN, inf or a value beyond float32: no face to decode
+        raise UserError(f"condition holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
+                        "value(s) (as float32)")
     return torch.from_numpy(arr)
 
 
