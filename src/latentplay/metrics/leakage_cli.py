@@ -59,7 +59,7 @@ def run(
         models=kinds,
         size=size,
     )
-    table = Table("experiment", "model", "task acc", "leak acc", "chance", "accepted", "leakage")
+    table = Table("experiment", "model", "task acc", "leak acc", "chance", "leakage", "accepted")
     for r in rows:
         table.add_row(
             str(r["experiment"]),
@@ -67,8 +67,8 @@ def run(
             f"{r['accuracy']:.3f}",
             f"{r['leak_accuracy']:.3f}",
             f"{r['chance']:.3f}",
-            f"{r['accepted']:.3f}",
             f"{r['leakage']:.3f}",
+            f"{r['accepted']:.3f}",
         )
     table_console().print(table)
     err.print(f"wrote {out / 'leakage.csv'} and {out / 'leakage.png'}")
