@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -621,3 +622,62 @@ def test_direction_leaves_out_non_finite_codes_and_measures_sds_on_fitted_rows(
     assert held.pattern_sd == pytest.approx(on_fitted.pattern_sd)
     on_all = held.spread_on(codes[coded])
     assert abs(on_all.sd - held.sd) > 0.05 * held.sd  # the rows chosen make a difference
+
+
+def test_force_captions_own_values_and_marks_values_outside_training(
+        cli, drawn: list[dict], cvae_run: Path, faces_store: Path, tmp_path: Path) -> None:
+    """The force figure showed neither a face's own value nor that a shift took it beyond the
+    trained range (a smile of 1.0 shifted +0.5 decodes at 1.5)."""
+    out = tmp_path / "force.png"
+    shifts = [0.5, -0.7]
+    numbers = _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
+                      "--rows", "0:6", f"--shifts={shifts[0]},{shifts[1]}", "--out", out), out)
+    own = st.load(faces_store).labels("smile")[:6].astype(np.float64)
+    lo, hi = train.load_model(cvae_run).condition_spec.part("smile").range
+    captions = drawn[-1]["captions"]
+    assert captions[0] == [f"smile={v:.2g}" for v in np.float32(own)] and captions[1] == [""] * 6
+    outside = [[not lo - 1e-6 <= v + s <= hi + 1e-6 for v in own] for s in shifts]
+    assert any(map(any, outside)) and not all(map(all, outside))  # both kinds shown
+    for row, marks, s in zip(captions[2:], outside, shifts, strict=True):
+        assert [c.endswith("(outside training)") for c in row] == marks
+        assert [c.split("\n")[0] for c in row] == [f"smile={np.float32(v + s):.2g}" for v in own]
+    assert numbers["in_training_range"] == [[not m for m in marks] for marks in outside]
+    np.testing.assert_allclose(numbers["values"], [own + s for s in shifts], atol=1e-6)
+    _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
+            "--rows", "0:2", "--values=1,3", "--out", out), out)
+    assert ["(outside training)" in c for c in drawn[-1]["captions"][3]] == [True, True]
+    assert ["(outside training)" in c for c in drawn[-1]["captions"][2]] == [False, False]
+
+
+def test_sweep_counts_the_training_faces_near_each_value(cli, drawn: list[dict], cvae_run: Path,
+                                                         tmp_path: Path) -> None:
+    """SmileCVAE: a row's diversity follows how many training faces had its value; the sweep
+    counts the run's training rows (its latents.npy marks them) near each value."""
+    table = np.load(cvae_run / "latents.npy")
+    training = table[table["split"] == 0]
+    out = tmp_path / "sweep.png"
+    numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-3,-1:1:1,3",
+                      "--per", "2", "--condition", "gender=female", "--out", out), out)
+    windows = numbers["training_windows"]
+    assert windows[0] == [-4.0, -2.0] and windows[2] == [-0.5, 0.5]  # half the gaps 2 and 1
+    expected = [int(((training["smile"] >= a) & (training["smile"] < b)).sum()) for a, b in windows]
+    assert numbers["training_faces"] == expected and sum(expected) == len(training)
+    assert drawn[-1]["labels"][2].endswith(f"\n{expected[2]} training faces")
+    assert "training faces: the run's training rows" in drawn[-1]["title"]
+    numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "gender", "--condition", "smile=0",
+                      "--out", out), out)
+    assert numbers["training_faces"] == [int((training["gender"] == k).sum()) for k in (0, 1)]
+    # a run whose store is gone: the sweep is drawn without the counts
+    moved = tmp_path / "run"
+    moved.mkdir()
+    for name in ("model.json", "model.safetensors"):
+        (moved / name).write_bytes((cvae_run / name).read_bytes())
+    config, found = re.subn(r"(?m)^  store: .*$", f"  store: {tmp_path / 'gone'}",
+                            (cvae_run / "config.yaml").read_text())
+    assert found == 1
+    (moved / "config.yaml").write_text(config)
+    r = cli("latent", "sweep", moved, "--attribute", "smile", "--condition", "gender=female",
+            "--out", out)
+    numbers = _ok(r, out)
+    assert numbers["training_faces"] is None and "training faces" not in drawn[-1]["labels"][0]
+    assert r.err == ""

@@ -12,7 +12,13 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.latent import interpolate as ip
 from latentplay.latent import traverse as tr
-from latentplay.latent.sampling import DIVERSITY_NOTE, condition_sweep, pairwise_diversity
+from latentplay.latent.sampling import (
+    DIVERSITY_NOTE,
+    condition_sweep,
+    in_training_range,
+    near_counts,
+    pairwise_diversity,
+)
 from latentplay.models.condition import ConditionPart, ConditionSpec
 
 
@@ -189,3 +195,26 @@ def test_condition_sweep_on_a_trained_cvae(cvae_run: Path) -> None:
     assert sweep.images.shape == (2, 4, 32, 32, 3)
     assert not np.array_equal(sweep.images[0], sweep.images[1])  # the condition is used
     assert np.all(sweep.diversity > 0)
+
+
+def test_near_counts_split_the_training_faces_between_the_swept_values() -> None:
+    """Each value counts the faces within half the gap to its neighbours (the one gap at an
+    end); a repeated value counts the same faces; a class counts its faces by name or code."""
+    smile = ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0))
+    trained = np.array([-1.0, -0.6, -0.5, -0.2, 0.0, 0.49, 0.5, 0.9, 1.0, 1.6])
+    counts, windows = near_counts(smile, [0.0, 1.0, 0.0, -3.0], trained)
+    # distinct -3, 0, 1: gaps 3 and 1 -> [-4.5, -1.5), [-1.5, 0.5), [0.5, 1.5)
+    assert windows == [[-1.5, 0.5], [0.5, 1.5], [-1.5, 0.5], [-4.5, -1.5]]
+    assert counts == [6, 3, 6, 0]  # 1.6 lies beyond the last window
+    assert near_counts(smile, [0.5, 0.5], trained) is None  # one value: no gap to count within
+    gender = ConditionPart("gender", "categorical", 2, names=["f", "m"])
+    codes = np.array([0, 1, 1, 1])
+    assert near_counts(gender, ["m", "f", 1], codes) == ([3, 1, 3], None)
+
+
+def test_in_training_range_allows_float32_rounding() -> None:
+    """A face's float32 value plus a shift lands a unit in the last place past the end."""
+    smile = ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0))
+    assert in_training_range(smile, float(np.nextafter(np.float32(1), np.float32(2))))
+    assert not in_training_range(smile, 1.001) and not in_training_range(smile, -1.001)
+    assert in_training_range(ConditionPart("g", "categorical", 2), "anything")

@@ -159,8 +159,9 @@ def sweep(
     seed: int = typer.Option(0, help="Seed of the prior draws."),
 ) -> None:
     """Decode the same prior draws at each value of one condition (SmileCVAE's grid of smile
-    degrees); reports how alike each row's faces are (diversity)."""
-    from latentplay.latent.sampling import DIVERSITY_NOTE, condition_sweep
+    degrees); reports how alike each row's faces are (diversity) and how many training faces
+    lie near each value."""
+    from latentplay.latent.sampling import DIVERSITY_NOTE, TRAINED_NOTE, condition_sweep
 
     model = _model(run)
     parsed: list[Any] | None = None
@@ -171,12 +172,30 @@ def sweep(
     result = condition_sweep(model, attribute, parsed, per_value=per,
                              fixed=parse_condition(condition), seed=seed,
                              same_codes=not new_codes)
+    part = model.condition_spec.part(attribute)
+    near = _near_training(run, part, result.values)
+    result.trained = None if near is None else near[0]
     title = (f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
-                                                else "") + "; " + DIVERSITY_NOTE)
+                                                else "") + "; " + DIVERSITY_NOTE
+             + ("" if near is None else "; " + TRAINED_NOTE[part.kind]))
     _write(out, list(result.images), result.row_labels(), title,
            {"attribute": attribute, "values": result.values,
             "diversity": result.diversity.tolist(), "in_training_range": result.in_range,
+            "training_faces": result.trained, "training_windows": None if near is None else near[1],
             "per_value": per, "seed": seed, "same_codes": not new_codes})
+
+
+def _near_training(run: Path, part: Any, values: list[Any]) -> tuple[list[int], Any] | None:
+    """:func:`~latentplay.latent.sampling.near_counts` over the run's training rows; None
+    (and a line on standard error when the store no longer fits the model) when not known."""
+    from latentplay.latent.sampling import near_counts, training_values
+
+    try:
+        trained = training_values(run, part)
+    except UserError as exc:
+        typer.echo(f"note: training faces not counted: {exc}", err=True)
+        return None
+    return None if trained is None else near_counts(part, values, trained)
 
 
 @app.command()
@@ -386,6 +405,7 @@ def force(
     to other values or shifted (SmileCVAE's "forcing smiles")."""
     import torch
 
+    from latentplay.latent.sampling import in_training_range
     from latentplay.train import model_input
     from latentplay.train.forcing import force_condition
 
@@ -403,16 +423,33 @@ def force(
     cond = torch.from_numpy(codes.condition)
     column = spec.column(attribute)
     grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None)
-    true = codes.condition[:, column]
+    true = codes.condition[:, column]  # (n,) float32, as the decoder gets them
+    # (V, n) the value each face is decoded at: float32 sums, as force_condition makes them
+    decoded = np.stack([true + np.float32(a) if shifts is not None else np.full_like(true, a)
+                        for a in amounts])
     heads = ["original", "own value"]
     heads += [f"{v:+.3g}" if shifts is not None else f"={v:.3g}" for v in amounts]
     columns = [grid[:, k] for k in range(grid.shape[1])]  # original, own value, each amount
     labels = [f"{attribute}\n{h}" if k >= 2 else h for k, h in enumerate(heads)]
+    part = spec.part(attribute)
+    inside = [[in_training_range(part, v) for v in row] for row in [true, *decoded]]
+
+    def caption(value: float, ok: bool) -> str:  # values beyond training marked, as sweep does
+        return f"{attribute}={value:.2g}" + ("" if ok else "\n(outside training)")
+
+    # each original captioned with its own value, each changed face with the value it is
+    # decoded at (the own-value row: the originals' values)
+    captions = [[caption(v, ok) for v, ok in zip(row, oks, strict=True)]
+                for row, oks in zip([true, *decoded], inside, strict=True)]
+    captions.insert(1, [""] * len(true))
     # one row per setting, one column per face (the seed's layout)
     _write(out, columns, labels,
            f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of store '{data.name}'",
            {"rows": codes.rows.tolist(), "own_values": true.tolist(), "amounts": amounts,
-            "mode": "shift" if shifts is not None else "set"})
+            "mode": "shift" if shifts is not None else "set", "values": decoded.tolist(),
+            "training_range": None if part.range is None else list(part.range),
+            "own_in_training_range": inside[0], "in_training_range": inside[1:]},
+           captions=captions)
 
 
 @app.command()

@@ -4,25 +4,35 @@
 attribute, so each column of its grid is one latent code and each row one value: what changes
 along a column is what the model ties to the condition. Values outside the training range are
 allowed (SmileCVAE asked its CVAE for smile degrees of -3 and +3); the sweep reports the
-spread of each row's images, which falls where the samples collapse towards one face.
+spread of each row's images, which falls where the samples collapse towards one face, and
+:func:`training_values` / :func:`near_counts` count the training faces near each value
+(SmileCVAE: the samples are as varied as the faces the model saw at that value).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from latentplay.errors import UserError
-from latentplay.models.condition import ConditionPart, ConditionSpec
+from latentplay.models.condition import ConditionPart, ConditionSpec, class_code
 from latentplay.train.api import decode
 
 DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a row "
                   "(pixels 0-1; 0: all alike)")
 """What a sweep figure's per-row ``diversity`` is (for its title)."""
+
+TRAINED_NOTE = {"continuous": "training faces: the run's training rows nearer that value than the "
+                              "neighbouring ones (within half the gap to each)",
+                "categorical": "training faces: the run's training rows of that class"}
+"""What a sweep figure's per-row count of ``training faces`` is, by the swept part's kind."""
 
 
 @dataclass
@@ -38,6 +48,8 @@ class Sweep:
             ``K`` images of each value; low values mean the samples look alike.
         in_range: ``(V,)`` whether each value lies inside the range seen in training
             (always True for categorical values).
+        trained: ``(V,)`` training faces near each value (:func:`near_counts`), or None when
+            not counted.
     """
 
     attribute: str
@@ -45,6 +57,7 @@ class Sweep:
     images: np.ndarray
     diversity: np.ndarray
     in_range: list[bool]
+    trained: list[int] | None = None
 
     def captions(self) -> list[str]:
         """Row labels ``attribute=value``, marked ``(outside training)`` where it is."""
@@ -54,9 +67,12 @@ class Sweep:
     def row_labels(self) -> list[str]:
         """:meth:`captions` with each row's diversity (``diversity 0.123``; what it is:
         :data:`DIVERSITY_NOTE`, for the figure's title); ``diversity n/a`` for a row of one
-        image."""
+        image; then, when counted, its training faces (``412 training faces``; what they are:
+        :data:`TRAINED_NOTE`)."""
+        counts = [None] * len(self.values) if self.trained is None else self.trained
         return [f"{c}\ndiversity " + ("n/a" if np.isnan(d) else f"{d:.3f}")
-                for c, d in zip(self.captions(), self.diversity, strict=True)]
+                + ("" if t is None else f"\n{t} training faces")
+                for c, d, t in zip(self.captions(), self.diversity, counts, strict=True)]
 
 
 def _fmt(value: Any) -> str:
@@ -74,11 +90,86 @@ def pairwise_diversity(images: np.ndarray) -> float:
     return float(np.sqrt(d2[upper]).mean())
 
 
-def _in_range(part: ConditionPart, value: Any) -> bool:
+def in_training_range(part: ConditionPart, value: Any) -> bool:
+    """Whether ``value`` lies in continuous ``part``'s trained range, give or take float32
+    rounding (a face's own float32 value plus a shift can land a few units in the last place
+    past the end); True for a categorical part or one without a range."""
     if part.kind != "continuous" or part.range is None:
         return True
     lo, hi = part.range
-    return lo - 1e-9 <= float(value) <= hi + 1e-9
+    tol = 1e-6 * max(1.0, abs(lo), abs(hi))
+    return lo - tol <= float(value) <= hi + tol
+
+
+def training_values(run_dir: str | Path, part: ConditionPart) -> np.ndarray | None:
+    """``part``'s values (continuous) or class codes (categorical) in the rows the run trained
+    on: the first ``data.limit`` rows of its ``config.yaml``'s ``data.store`` less its held-out
+    rows, drawn again as training drew them (from the store as it is now); None when the run
+    has no ``config.yaml`` or its store is gone.
+
+    Returns:
+        ``(N,)`` float32 values or int64 class codes of the ``N`` training rows.
+
+    Raises:
+        UserError: the store no longer holds the attribute as the model has it.
+    """
+    from latentplay.store import Store, load
+    from latentplay.train.config import load_run_config
+    from latentplay.train.data import held_out_rows
+
+    path = Path(run_dir) / "config.yaml"
+    if not path.exists():
+        return None
+    config = load_run_config(path)
+    data = config.data
+    if not data.store or not Path(data.store).exists():
+        return None
+    store = load(data.store)
+    n = len(store) if data.limit <= 0 else min(data.limit, len(store))
+    first = store if n == len(store) else Store(store.dataset.select(range(n)), store.schema,
+                                                store.path)
+    encoded = ConditionSpec([part]).encode_store(first)  # (n, part.size)
+    with contextlib.redirect_stderr(io.StringIO()):  # training already warned of its split
+        held = held_out_rows(store, n, data.test_fraction, config.seed, data.split,
+                             data.split_version)
+    encoded = np.delete(encoded, held, axis=0)
+    return encoded[:, 0] if part.kind == "continuous" else encoded.argmax(1)
+
+
+def near_counts(part: ConditionPart, values: Sequence[Any],
+                trained: np.ndarray) -> tuple[list[int], list[list[float]] | None] | None:
+    """Training faces near each of ``V`` swept values (:data:`TRAINED_NOTE`).
+
+    A continuous value ``v`` counts the ``trained`` values in ``[v - a/2, v + b/2)``, ``a`` and
+    ``b`` the gaps to the next lower and higher distinct swept value (the one gap there is at
+    either end), so nearby values split the faces between them; a categorical value counts
+    the faces of its class.
+
+    Args:
+        part: the swept condition part.
+        values: the ``V`` swept values (repeats allowed).
+        trained: ``(N,)`` :func:`training_values`.
+
+    Returns:
+        ``(counts, windows)``: ``V`` counts and, for a continuous part, the ``V`` windows
+        ``[low, high]`` (None for a categorical one); None for fewer than two distinct
+        continuous values (no gap to count within).
+    """
+    if part.kind != "continuous":
+        return [int((trained == class_code(part, v)).sum()) for v in values], None
+    distinct = np.unique(np.asarray(values, dtype=np.float64))
+    if len(distinct) < 2:
+        return None
+    gaps = np.diff(distinct)
+    below = np.concatenate([gaps[:1], gaps])  # (U,) gap to the next lower value
+    above = np.concatenate([gaps, gaps[-1:]])
+    counts, windows = [], []
+    for v in values:
+        k = int(np.searchsorted(distinct, float(v)))
+        low, high = distinct[k] - below[k] / 2, distinct[k] + above[k] / 2
+        counts.append(int(((trained >= low) & (trained < high)).sum()))
+        windows.append([float(low), float(high)])
+    return counts, windows
 
 
 def default_values(part: ConditionPart, count: int = 5) -> list[Any]:
@@ -134,4 +225,4 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
         rows.append(images)
         diversity.append(pairwise_diversity(images))
     return Sweep(attribute, values, np.stack(rows), np.asarray(diversity),
-                 [_in_range(part, v) for v in values])
+                 [in_training_range(part, v) for v in values])
