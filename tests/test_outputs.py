@@ -50,3 +50,32 @@ def test_measure_summary_counts_one_row_in_the_singular(tmp_path) -> None:  # no
              "a": np.array([1, np.nan, 2], np.float32), "b": np.array([np.nan, np.nan, 2], np.float32)}
     lines = summary_lines(st.build([batch], schema, tmp_path / "s"), ["a", "b"])
     assert lines[0].endswith("; 1 row without a value") and lines[1].endswith("; 2 rows without a value")
+
+
+def test_an_output_directory_is_refused_as_a_file_or_among_files(tmp_path: Path) -> None:
+    """One check for every command: a file is no directory even with --overwrite (output_dir
+    failed with a traceback), a directory holding files needs --overwrite where the command
+    has it and a new directory where it has not, and a run passes for training's resume."""
+    from latentplay.outputs import refuse_nonempty
+
+    (tmp_path / "file").write_text("")
+    for overwrite in (True, False, None):
+        with pytest.raises(UserError, match="file is a file; give a directory$"):
+            refuse_nonempty(tmp_path / "file", overwrite)
+    with pytest.raises(UserError, match="file is a file"):
+        output_dir(tmp_path / "file", overwrite=True)
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "a.txt").write_text("")
+    with pytest.raises(UserError, match="not empty; pass --overwrite to write into it$"):
+        refuse_nonempty(full, False)
+    with pytest.raises(UserError, match="not empty; give a new or empty directory"):
+        refuse_nonempty(full, None)
+    refuse_nonempty(full, True)
+    with pytest.raises(UserError, match="not empty"):
+        refuse_nonempty(full, None, runs_allowed=True)
+    (full / "config.yaml").write_text("")
+    refuse_nonempty(full, None, runs_allowed=True)
+    refuse_nonempty(tmp_path / "new", None)
+    (tmp_path / "empty").mkdir()
+    refuse_nonempty(tmp_path / "empty", False)

@@ -1,9 +1,8 @@
 """Parsing of the small list arguments that several commands share, their help, and the
-checks of a number option's least value and of a new output directory."""
+check of a number option's least value."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
@@ -20,21 +19,6 @@ def at_least(value: float, low: float, option: str) -> None:
     """Refuse an option value below ``low`` with a message naming the option."""
     if value < low:
         raise UserError(f"{option} must be at least {low:g}, got {value:g}")
-
-
-def new_out_dir(out: Path, *, runs_allowed: bool = False, overwrite: bool | None = None) -> None:
-    """Refuse an --out that is a file or a non-empty directory, before anything is computed (the
-    command would write its files among what is there). ``runs_allowed``: a directory holding a
-    run (config.yaml) passes, for the training code's own "resume it"; ``overwrite``: the
-    command's --overwrite (True: no check; None: the command has none)."""
-    if overwrite or not out.exists() or (runs_allowed and (out / "config.yaml").exists()):
-        return
-    if not out.is_dir():
-        raise UserError(f"--out {out} is a file; give a directory")
-    if any(out.iterdir()):
-        hint = ("pass --overwrite to write into it" if overwrite is not None
-                else "give a new or empty directory (its files would be written among what is there)")
-        raise UserError(f"--out {out} exists and is not empty; {hint}")
 
 
 def split_names(text: str | None) -> list[str]:

@@ -19,10 +19,23 @@ import numpy as np
 from latentplay.errors import UserError
 
 
-def refuse_nonempty(out: Path, overwrite: bool) -> None:
-    """A :class:`UserError` when ``out`` exists, holds files and ``overwrite`` is not set."""
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"{out} exists and is not empty; pass --overwrite to write into it")
+def refuse_nonempty(out: str | Path, overwrite: bool | None, *, runs_allowed: bool = False) -> None:
+    """Refuse ``out`` as an output directory, before anything is computed: a file, or a
+    directory holding files (new outputs would be mixed among them) unless ``overwrite``.
+
+    ``overwrite`` None: the command has no ``--overwrite`` (the message asks for a new
+    directory); ``runs_allowed``: a directory holding a run (``config.yaml``) passes, for
+    training's own "resume it"."""
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise UserError(f"{out} is a file; give a directory")
+    if overwrite or (runs_allowed and (out / "config.yaml").exists()) or not any(out.iterdir()):
+        return
+    hint = ("pass --overwrite to write into it" if overwrite is not None
+            else "give a new or empty directory (its files would be written among what is there)")
+    raise UserError(f"{out} exists and is not empty; {hint}")
 
 
 def make_parents(path: str | Path) -> Path:

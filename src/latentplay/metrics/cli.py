@@ -13,10 +13,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from latentplay.cliargs import at_least, new_out_dir
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
-from latentplay.outputs import make_parents
+from latentplay.outputs import make_parents, refuse_nonempty
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -198,7 +198,7 @@ def track(
     at_least(epochs, 1, "--epochs")
     at_least(every, 1, "--every")
     at_least(seed, 0, "--seed")
-    new_out_dir(out, runs_allowed=True)  # checked before an epoch is trained
+    refuse_nonempty(out, None, runs_allowed=True)  # checked before an epoch is trained
     run = train_with_metrics(
         model,
         data,
@@ -264,7 +264,7 @@ def concepts(
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
-    new_out_dir(out, overwrite=overwrite)
+    refuse_nonempty(out, overwrite)
     train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
     test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)

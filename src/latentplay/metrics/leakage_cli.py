@@ -8,9 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from latentplay.cliargs import at_least, new_out_dir
+from latentplay.cliargs import at_least
 from latentplay.errors import UserError
 from latentplay.outputs import console as table_console
+from latentplay.outputs import refuse_nonempty
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -47,7 +48,7 @@ def run(
     at_least(n_probe, 2, "--n-probe")  # half train the probe, half test it
     if size not in (32, 64):
         raise UserError(f"--size must be 64 or 32, got {size}")
-    new_out_dir(out, overwrite=overwrite)  # before minutes of training
+    refuse_nonempty(out, overwrite)  # before minutes of training
     err = Console(stderr=True)
     rows = leakage_table(
         chosen,

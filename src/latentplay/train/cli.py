@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from latentplay.cliargs import new_out_dir
 from latentplay.errors import UserError
+from latentplay.outputs import refuse_nonempty
 
 
 def train_command(
@@ -44,7 +44,7 @@ def train_command(
         if model is None or data is None or out is None:
             raise UserError("usage: latentplay train MODEL --data STORE --out RUN [key=value ...]"
                             " or latentplay train --resume RUN")
-        new_out_dir(out, runs_allowed=True)  # a run there: api.train says to resume it
+        refuse_nonempty(out, None, runs_allowed=True)  # a run there: api.train says to resume it
         run = api.train(model, data, out, epochs=epochs, max_steps=max_steps,
                         batch_size=batch_size, seed=seed, device=device,
                         overrides=list(overrides or []))
