@@ -6,13 +6,17 @@ import csv
 import json
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from latentplay.errors import UserError
+from latentplay.metrics import concepts
 from latentplay.metrics.concepts import (
+    RECON_IMAGES,
+    TRAVERSE_VALUES,
     ConceptData,
     TrainConfig,
     build,
@@ -21,6 +25,7 @@ from latentplay.metrics.concepts import (
     optimizers,
     run_concept_model,
     supervised_rows,
+    traversal_rows,
 )
 from latentplay.metrics.leakage import leakage_table, parity_data, probe, shapes_data
 from latentplay.models.losses import LossConfig
@@ -107,19 +112,54 @@ def test_supervised_rows_are_spread_over_the_first_epoch(monkeypatch: pytest.Mon
     assert min(counts) > 0  # not the first 5 batches fully supervised and the last 5 not at all
 
 
-def test_cbm_and_outputs_on_shapes(tmp_path: Path) -> None:
-    train_data, shape = shapes_data(150, 0, (0, 1))
-    test_data, _ = shapes_data(40, 1, (0, 1))
+def _grid_shape(png: Path) -> tuple[int, int]:
+    """(rows, columns) of an image_grid PNG (120 dpi, 0.9-inch cells, title of at most 4 lines)
+    from its pixel size."""
+    height, width = iio.imread(png).shape[:2]
+    return int((height / 120 - 0.4) // 0.99), round((width / 120 - 1.6) / 0.9)
+
+
+@pytest.mark.parametrize("kind", ["cbm", "glancenet"])
+def test_concept_model_outputs_on_shapes(tmp_path: Path, kind: str) -> None:
+    train_data, shape = shapes_data(150, 0, (0, 1), size=32)
+    test_data, _ = shapes_data(40, 1, (0, 1), size=32)
     assert set(np.unique(shape)) == {0, 1} and train_data.concepts.max() <= 1.0
+    small = {"width": 8, "hidden": 32} | ({} if kind == "cbm" else {"latent_dim": 5})
     scores = run_concept_model(
-        "cbm", train_data, test_data, tmp_path, TrainConfig(epochs=1, seed=0), n_classes=4
+        kind, train_data, test_data, tmp_path, TrainConfig(epochs=1, seed=0), n_classes=4, **small
     )
     down = np.load(tmp_path / "downstream.npy")
     assert down.shape == (40, 2) and np.array_equal(down[:, 1], test_data.labels)
-    assert np.load(tmp_path / "latents.npy").shape == (40, 3)
+    dim = 3 if kind == "cbm" else 5  # a CBM's latents are its concepts
+    assert np.load(tmp_path / "latents.npy").shape == (40, dim)
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["accuracy"] == pytest.approx(np.mean(down[:, 0] == down[:, 1]))
-    assert {"alignment", "explicitness", "accepted"} <= set(saved) and scores["accepted"] == 1.0
+    assert {"alignment", "explicitness", "accepted"} <= set(saved)
+    if kind == "cbm":  # no decoder: no pictures
+        assert scores["accepted"] == 1.0
+        assert not (tmp_path / "recon.png").exists() and not (tmp_path / "traverse.png").exists()
+    else:  # originals above reconstructions; one row per latent, one column per step
+        assert _grid_shape(tmp_path / "recon.png") == (2, RECON_IMAGES)
+        assert _grid_shape(tmp_path / "traverse.png") == (dim, len(TRAVERSE_VALUES))
+
+
+def test_traversal_rows_move_one_latent_around_the_base_code() -> None:
+    data = _tiny_concept_data(8)
+    train = TrainConfig(seed=0)
+    model = build("glancenet", data, 2, train, latent_dim=4, width=8, hidden=32)
+    model.eval()
+    codes = np.random.default_rng(0).normal(size=(8, 4)).astype(np.float32)
+    codes[:, 3] = 0.5  # no spread over the held-out images: the row stays at the base code
+    rows = traversal_rows(model, codes)
+    assert rows.shape == (4, len(TRAVERSE_VALUES), 28, 28, 1) and rows.dtype == np.uint8
+    base = concepts._decode(model, codes[:1])[0]
+    middle = int(np.flatnonzero(TRAVERSE_VALUES == 0)[0])
+    assert all(np.array_equal(row[middle], base) for row in rows)
+    assert all(np.array_equal(image, base) for image in rows[3])
+    assert not np.array_equal(rows[0, 0], rows[0, -1])  # the other latents do move the image
+    steps = np.repeat(codes[:1], 2, axis=0)
+    steps[:, 1] += TRAVERSE_VALUES[[0, -1]] * codes[:, 1].std()  # row 1: only latent 1 moves
+    assert np.array_equal(rows[1, [0, -1]], concepts._decode(model, steps))
 
 
 def test_probe_leakage_bounds() -> None:

@@ -13,7 +13,9 @@ Kinds:
 ``latents.npy`` (``(N, D)`` test representations), ``concepts.npy`` (``(N, k)`` concept
 activations), ``accepted.npy`` and ``metrics.json`` with accuracy, concept alignment (DCI
 disentanglement of the concept activations against the concepts' factor levels) and
-explicitness (DCI informativeness on the test rows).
+explicitness (DCI informativeness on the test rows). For the kinds with a decoder (``glancenet``,
+``vae``; a CBM has none) it also draws ``recon.png`` and ``traverse.png``
+(:func:`save_decoder_figures`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ from latentplay.models.vae import VAEOutput
 from latentplay.outputs import finite_or_none_within
 
 KINDS = ("glancenet", "vae", "cbm")
+RECON_IMAGES = 8
+"""Held-out images in ``recon.png`` (one row of originals above their reconstructions)."""
+TRAVERSE_VALUES = np.linspace(-2.0, 2.0, 9)
+"""Positions of ``traverse.png``'s columns, in standard deviations of each latent's means over
+the held-out images."""
 
 
 @dataclass
@@ -273,4 +280,53 @@ def run_concept_model(
     np.save(out_dir / "accepted.npy", test_out["accepted"])
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")
+    if isinstance(model, GlanceNet):
+        save_decoder_figures(model, test_data, test_out["latents"], out_dir)
     return metrics
+
+
+@torch.no_grad()
+def _decode(model: GlanceNet, codes: np.ndarray) -> np.ndarray:
+    """``(N, D)`` latents -> ``(N, S, S, C)`` uint8 images from ``model``'s decoder."""
+    from latentplay.train.forcing import to_uint8
+
+    return to_uint8(model.vae.decode(torch.from_numpy(np.ascontiguousarray(codes, dtype=np.float32))))
+
+
+def traversal_rows(model: GlanceNet, codes: np.ndarray, base: int = 0) -> np.ndarray:
+    """``(D, V, S, S, C)`` uint8: row ``d`` decodes the code of held-out image ``base`` with latent
+    ``d`` moved to ``code[d] + v * sd[d]`` for each ``v`` of :data:`TRAVERSE_VALUES`, ``sd``
+    ``(D,)`` the standard deviation of ``codes`` ``(N, D)`` (the held-out images' means)."""
+    dim = codes.shape[1]
+    steps = np.repeat(codes[base][None, None], dim, axis=0).repeat(len(TRAVERSE_VALUES), axis=1)
+    sd = codes.std(axis=0)
+    for d in range(dim):
+        steps[d, :, d] = codes[base, d] + TRAVERSE_VALUES * sd[d]
+    images = _decode(model, steps.reshape(-1, dim))
+    return images.reshape(dim, len(TRAVERSE_VALUES), *images.shape[1:])
+
+
+def save_decoder_figures(model: GlanceNet, data: ConceptData, codes: np.ndarray, out_dir: Path) -> None:
+    """Write ``recon.png`` (the first :data:`RECON_IMAGES` held-out ``data.images`` above their
+    reconstructions from their means) and ``traverse.png`` (:func:`traversal_rows` from the
+    first held-out image, concept latents labelled with ``data.names`` and the concept
+    activation range their row covers). ``codes``: ``(N, D)`` means of ``data.images``."""
+    from latentplay.train.figures import save_image_rows, save_recon_grid
+
+    shown = slice(0, RECON_IMAGES)
+    save_recon_grid(data.images[shown], _decode(model, codes[shown]), out_dir / "recon.png",
+                    "held-out images and their reconstructions (decoded means)")
+    rows = traversal_rows(model, codes)
+    sd = codes.std(axis=0)
+    labels = []
+    for d in range(codes.shape[1]):
+        label = f"z{d}\nsd {sd[d]:.2g}"
+        if d < model.n_concepts:  # concept activation sigmoid(z) = (tanh(z / 2) + 1) / 2
+            lo, hi = 1 / (1 + np.exp(-(codes[0, d] + TRAVERSE_VALUES[[0, -1]] * sd[d])))
+            label = f"z{d} {data.names[d]}\nc {lo:.2f}-{hi:.2f}"
+        labels.append(label)
+    captions = [[f"{v:+.3g}" for v in TRAVERSE_VALUES]] * len(rows)
+    title = (f"each latent of held-out image 0 moved by {TRAVERSE_VALUES[0]:+g}..{TRAVERSE_VALUES[-1]:+g} "
+             "SDs of its held-out means; concept latents named, c = their concept activation")
+    save_image_rows(list(rows), labels, out_dir / "traverse.png", title,
+                    captions=captions)
