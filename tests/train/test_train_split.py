@@ -102,6 +102,9 @@ def test_a_target_whole_persons_cannot_meet_is_said(persons: Path,
     assert len(test) == 100
     err = capsys.readouterr().err
     assert "holds out 100 of 200 rows" in err and "test_fraction=0.1" in err and err.count("\n") == 1
+    again = held_out_rows(store, 200, 0.1, 0, "persons", warn=False)  # the split drawn again
+    np.testing.assert_array_equal(again, test)
+    assert capsys.readouterr().err == ""
     with pytest.raises(UserError, match="every row"):
         held_out_rows(_with_persons(persons, [200]), 200, 0.1, 0, "persons")
 

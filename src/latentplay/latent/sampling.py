@@ -11,8 +11,6 @@ spread of each row's images, which falls where the samples collapse towards one 
 
 from __future__ import annotations
 
-import contextlib
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,9 +127,8 @@ def training_values(run_dir: str | Path, part: ConditionPart) -> np.ndarray | No
     first = store if n == len(store) else Store(store.dataset.select(range(n)), store.schema,
                                                 store.path)
     encoded = ConditionSpec([part]).encode_store(first)  # (n, part.size)
-    with contextlib.redirect_stderr(io.StringIO()):  # training already warned of its split
-        held = held_out_rows(store, n, data.test_fraction, config.seed, data.split,
-                             data.split_version)
+    held = held_out_rows(store, n, data.test_fraction, config.seed, data.split,
+                         data.split_version, warn=False)  # training warned of its split
     encoded = np.delete(encoded, held, axis=0)
     return encoded[:, 0] if part.kind == "continuous" else encoded.argmax(1)
 

@@ -125,7 +125,7 @@ def load_training_data(
 
 
 def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
-                  version: int = 2) -> np.ndarray:
+                  version: int = 2, warn: bool = True) -> np.ndarray:
     """Sorted held-out rows among the first ``n`` of ``store``, about ``fraction`` of them:
     random rows (``split`` ``rows``), or whole persons
     (:func:`~latentplay.store.bias.person_attribute`; ``persons``, or ``auto`` when the store
@@ -133,8 +133,8 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
 
     Persons are visited in a seeded random order. ``version`` 2 holds out about as close to
     ``fraction`` of the rows as whole persons allow (:func:`_closest_persons`; at least one
-    person) and prints a line on standard error when the share held out is under half or over
-    1.5 times ``fraction``.
+    person) and, with ``warn``, prints a line on standard error when the share held out is
+    under half or over 1.5 times ``fraction`` (training says it; a split drawn again need not).
     ``version`` 1 (runs saved before version 2, which resume with their own split) takes
     persons in that order until they hold that many rows, however far past.
 
@@ -159,7 +159,7 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
         raise UserError(f"data.split={split} holds out every row: the first {n} rows show "
                         f"{len(photos)} person(s); use data.split=rows or data.test_fraction=0")
     test = np.flatnonzero(np.isin(person, chosen))
-    if version != 1 and not 0.5 * n_test <= len(test) <= 1.5 * n_test:
+    if warn and version != 1 and not 0.5 * n_test <= len(test) <= 1.5 * n_test:
         print(f"warning: data.split={split} holds out {len(test)} of {n} rows "
               f"({len(test) / n:.1%}) as whole persons, not data.test_fraction={fraction:g}: "
               f"the first {n} rows show {len(photos)} person(s) of {photos.min()} to "
