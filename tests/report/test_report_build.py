@@ -115,7 +115,8 @@ def test_command(match_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = runner.invoke(app, ["report", str(tmp_path)])
     assert isinstance(result.exception, UserError)
     usage = " ".join(runner.invoke(app, ["report", "--help"], env={"COLUMNS": "200"}).output.split())
-    assert "probe run" in usage and "imported generator" in usage  # every kind detect() knows
+    assert all(k in usage for k in ("probe run", "imported generator", "concept model",
+                                    "leakage test"))  # every kind detect() knows
 
 
 def test_long_gifs_are_thinned_short_ones_kept(tmp_path: Path) -> None:

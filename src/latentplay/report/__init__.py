@@ -5,7 +5,8 @@
 >>> build_report("data/faces")                # -> data/faces.report.html (beside the store)
 
 One self-contained file per directory: inline CSS, images embedded as ``data:`` URIs, readable
-offline. :func:`detect` tells the kinds apart: training run, match run, audit run, store.
+offline. :func:`detect` tells the kinds apart: training run, match run, audit run, probe run,
+imported generator, concept model, leakage test, store.
 """
 
 from latentplay.lazy import lazy_exports

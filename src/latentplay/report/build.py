@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
-from latentplay.report import auditing, matching, pretrained, probing, render, stores, training
+from latentplay.report import auditing, concepts, matching, pretrained, probing, render, stores, training
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
 
@@ -19,6 +19,8 @@ BUILDERS: dict[Kind, Callable[[Path], Page]] = {
     "probe": probing.page,
     "store": stores.page,
     "model": pretrained.page,
+    "concepts": concepts.page,
+    "leakage": concepts.leakage_page,
 }
 
 
@@ -33,7 +35,9 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
 
     ``path`` is a training run (``latentplay train``), a match run (``latentplay match run``),
     an audit run (``latentplay audit compare`` / ``sample-groups`` / ``fidelity``), a probe run
-    (``latentplay latent probe``) or a store. The report is
+    (``latentplay latent probe``), an imported generator (``latentplay import``), a concept
+    model (``latentplay metrics concepts``), a leakage test (``latentplay leakage run``) or a
+    store. The report is
     one HTML file with inline CSS and every image embedded as a ``data:`` URI (no scripts, no
     network); it is written to ``out`` (default: :func:`default_out`) through a temporary file,
     so a failure leaves an earlier report untouched.

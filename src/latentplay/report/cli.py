@@ -11,7 +11,8 @@ import typer
 
 def report_command(
     path: Path = typer.Argument(..., help="A training run, match run, audit run, probe run, imported "
-                              "generator (model.json) or store."),
+                              "generator (model.json), concept model (metrics concepts), leakage "
+                              "test (leakage run) or store."),
     out: Path | None = typer.Option(None, "--out", "-o", help="HTML file to write (default: "
                                     "PATH/report.html; for a store PATH.report.html beside it)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the report in a web browser."),

@@ -1,5 +1,6 @@
-"""Which kind of directory a report is asked for: a training run, a match run, an audit run
-or a store, told apart by the files each one always writes."""
+"""Which kind of directory a report is asked for: a training run, a match run, an audit run,
+a probe run, an imported generator, a concept model, a leakage test or a store, told apart by
+the files each one always writes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Literal
 from latentplay.errors import UserError
 from latentplay.store import SCHEMA_FILE
 
-Kind = Literal["train", "match", "audit", "probe", "store", "model"]
+Kind = Literal["train", "match", "audit", "probe", "store", "model", "concepts", "leakage"]
 
 # the files that identify each kind, checked in this order
 SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
@@ -22,6 +23,8 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
                "profile.json", "truncation.json", "detection.json", "versus.json")),
     ("probe", ("probe.json",)),
     ("model", ("model.json",)),
+    ("concepts", ("metrics.json", "downstream.npy")),
+    ("leakage", ("leakage.csv",)),
 )
 
 
@@ -36,7 +39,11 @@ def detect(path: str | os.PathLike[str]) -> Kind:
       ``counterfactual.json``, ``profile.json``, ``truncation.json``, ``detection.json`` or
       ``versus.json`` (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` /
       ``verify`` / ``accuracy`` / ``counterfactual`` / ``detection`` / ``versus``);
-    - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``).
+    - ``probe``: holds ``probe.json`` (``latentplay latent probe``);
+    - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``);
+    - ``concepts``: holds ``metrics.json`` and ``downstream.npy`` (``latentplay metrics
+      concepts glancenet|vae|cbm``);
+    - ``leakage``: holds ``leakage.csv`` (``latentplay leakage run``).
 
     Raises:
         UserError: ``path`` is missing, not a directory, or none of these.
@@ -55,5 +62,6 @@ def detect(path: str | os.PathLike[str]) -> Kind:
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
                     f"verification.json, accuracy.json, counterfactual.json, profile.json, "
                     f"truncation.json, detection.json or versus.json), a "
-                    f"probe run (probe.json), an imported generator (model.json) or a store "
-                    f"({SCHEMA_FILE}); nothing to report")
+                    f"probe run (probe.json), an imported generator (model.json), a concept "
+                    f"model (metrics.json + downstream.npy), a leakage test (leakage.csv) or a "
+                    f"store ({SCHEMA_FILE}); nothing to report")

@@ -1,0 +1,134 @@
+"""The reports of concept models (``latentplay metrics concepts glancenet|vae|cbm``: the scores
+of ``metrics.json``, per class the test images, accuracy and acceptance read from
+``downstream.npy`` and ``accepted.npy``, the concept activations of ``concepts.npy``,
+``recon.png`` and ``traverse.png``) and of concept-leakage tests (``latentplay leakage run``:
+``leakage.csv`` and ``leakage.png``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentplay.errors import UserError
+from latentplay.report.files import read_csv, read_json
+from latentplay.report.images import file_figure
+from latentplay.report.page import Facts, Page, Section, Table, number, to_float
+
+KINDS = {"glancenet": "GlanceNet: concept-supervised VAE with the conditional prior and open-set "
+                      "rejection",
+         "vae": "concept-supervised VAE without the conditional prior (GlanceNets' leakage-test "
+                "VAE), with the reconstruction-based rejection",
+         "cbm": "joint concept bottleneck model (no decoder, accepts every input)"}
+SCORES = (("accuracy", "task accuracy, all test images"),
+          ("accepted", "share of test images accepted"),
+          ("accuracy_accepted", "task accuracy, accepted test images"),
+          ("alignment", "concept alignment (DCI disentanglement of the concept activations)"),
+          ("explicitness", "explicitness (DCI informativeness on the test images)"))
+LEAKAGE_COLUMNS = ("experiment", "model", "accuracy", "leak_accuracy", "chance", "leakage",
+                   "accepted", "domain_accepted")
+
+
+def page(run: Path) -> Page:
+    """The report page of concept-model directory ``run`` (``latentplay metrics concepts``)."""
+    metrics = read_json(run / "metrics.json")
+    if "kind" not in metrics or "accuracy" not in metrics:
+        raise UserError(f"{run / 'metrics.json'} is not the output of `latentplay metrics concepts`")
+    down = _array(run / "downstream.npy")
+    accepted = _array(run / "accepted.npy") if (run / "accepted.npy").exists() else None
+    if (down.ndim != 2 or down.shape[1] != 2
+            or (accepted is not None and accepted.shape != (len(down),))):
+        raise UserError(f"{run} holds a downstream.npy that is not (N, 2) predictions and labels, "
+                        "or an accepted.npy that is not (N,) beside it")
+    kind = str(metrics["kind"])
+    facts = [("model", KINDS.get(kind, kind)),
+             ("rows whose concepts were used in training", f"{number(metrics.get('masking_fact'))} %"),
+             ("test images", number(len(down)))]
+    for name, what in (("latents.npy", "latent dimensions"), ("concepts.npy", "concepts")):
+        if (run / name).exists():
+            facts.append((what, number(_array(run / name).shape[-1])))
+    blocks: list[Any] = [
+        Facts(facts),
+        Table.of(["score", "value"], [[label, metrics.get(key)] for key, label in SCORES
+                                      if key in metrics],
+                 "On the held-out test images; — where a score is undefined (no test image "
+                 "accepted). Alignment and explicitness are DCI's disentanglement and test "
+                 "informativeness of the concept activations against the concepts' levels."),
+        _class_table(down, accepted)]
+    if (run / "concepts.npy").exists():
+        concepts = _array(run / "concepts.npy")
+        if concepts.ndim != 2:
+            raise UserError(f"{run / 'concepts.npy'} is not (N, k) concept activations")
+        blocks.append(_concept_table(concepts))
+    figures = (("recon.png", "Held-out test images (top) and their reconstructions from the "
+                             "decoded means (bottom)."),
+               ("traverse.png", "Each latent (row) of held-out image 0 moved by the multiple "
+                                "of its held-out means' standard deviation above each column; "
+                                "concept latents are named, c: the range of the concept "
+                                "activation their row covers."))
+    sections = [Section("Concept model", "concepts", blocks)]
+    shown = [file_figure(run / name, caption) for name, caption in figures if (run / name).exists()]
+    if shown:
+        sections.append(Section("Decoder", "decoder", shown))
+    return Page("concept model", f"Concept model {kind}", str(run), sections)
+
+
+def leakage_page(run: Path) -> Page:
+    """The report page of concept-leakage directory ``run`` (``latentplay leakage run``)."""
+    rows = read_csv(run / "leakage.csv")
+    if not rows or not set(LEAKAGE_COLUMNS) <= set(rows[0]):
+        raise UserError(f"{run / 'leakage.csv'} is not the output of `latentplay leakage run`: it "
+                        f"needs rows with the columns {', '.join(LEAKAGE_COLUMNS)}")
+    table = Table.of(
+        ["experiment", "model", "task accuracy", "probe accuracy", "chance", "leakage",
+         "probe images accepted", "task images accepted"],
+        [[r["experiment"], r["model"], *(to_float(r[k]) for k in LEAKAGE_COLUMNS[2:])]
+         for r in rows],
+        "Task accuracy: on held-out images of the training domain. Probe accuracy: a logistic "
+        "regression from the concept activations alone to a target the concepts were not meant "
+        "to carry (dsprites: the shape, hearts never seen in training; parity: even or odd, "
+        "digits other than 4 and 5), trained on half the probe images and tested on the other "
+        "half. Chance: the same probe without concepts (the most frequent target). Leakage = "
+        "(probe accuracy - chance) / (1 - chance): 0 is leak-free, 1 the target read perfectly. "
+        "glancenet+rejection: a refused image gets the guess without concepts.")
+    blocks: list[Any] = [table]
+    if (run / "leakage.png").exists():
+        blocks.append(file_figure(run / "leakage.png", "Leakage per model and experiment."))
+    experiments = list(dict.fromkeys(r["experiment"] for r in rows))
+    return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run),
+                [Section("Leakage", "leakage", blocks)])
+
+
+def _array(path: Path) -> np.ndarray:
+    """The NumPy array in ``path``; an unreadable one is a :class:`UserError` naming it."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise UserError(f"{path} is not a readable .npy array: {exc}") from None
+
+
+def _class_table(down: np.ndarray, accepted: np.ndarray | None) -> Table:
+    """Per true class of ``down`` ``(N, 2)`` (prediction, label): its test images, accuracy,
+    its accepted share and accuracy on them (— without ``accepted`` ``(N,)``); then all classes."""
+    pred, label = down[:, 0], down[:, 1]
+    rows = []
+    for name, rows_of in [*((str(c), label == c) for c in np.unique(label)),
+                          ("all", np.ones(len(down), dtype=bool))]:
+        right = pred[rows_of] == label[rows_of]
+        kept = None if accepted is None else accepted[rows_of].astype(bool)
+        rows.append([name, int(rows_of.sum()), float(right.mean()) if right.size else None,
+                     float(kept.mean()) if kept is not None and kept.size else None,
+                     float(right[kept].mean()) if kept is not None and kept.any() else None])
+    return Table.of(["true class", "test images", "accuracy", "accepted", "accuracy, accepted"],
+                    rows, "Read from downstream.npy (prediction, label) and accepted.npy.")
+
+
+def _concept_table(concepts: np.ndarray) -> Table:
+    """Mean, sd, min and max of each column of ``concepts`` ``(N, k)`` (activations in [0, 1])."""
+    return Table.of(
+        ["concept", "mean", "sd", "min", "max"],
+        [[f"concept {j}", *(float(f(concepts[:, j])) for f in (np.mean, np.std, np.min, np.max))]
+         for j in range(concepts.shape[1])],
+        "Concept activations on the test images (concepts.npy), in column order; "
+        "`latentplay metrics concepts` trains on scale, pos_x and pos_y.")

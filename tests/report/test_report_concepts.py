@@ -1,0 +1,137 @@
+"""Reports of concept models (``latentplay metrics concepts``) and of leakage tests
+(``latentplay leakage run``): detection, numbers equal to their files, figures, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from report_html import assert_self_contained, decode_image, row_of, value
+
+from latentplay.errors import UserError
+from latentplay.metrics.concepts import TrainConfig, run_concept_model
+from latentplay.metrics.leakage import bar_chart, shapes_data, write_csv
+from latentplay.report import build_report, detect
+
+
+@pytest.fixture(scope="module")
+def concept_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A GlanceNet and a CBM trained for one epoch on 150 shapes at 32 px (half the rows'
+    concepts used), tested on 40, each in its own output directory."""
+    root = tmp_path_factory.mktemp("concepts")
+    train, _ = shapes_data(150, 0, (0, 1, 2), size=32)
+    test, _ = shapes_data(40, 1, (0, 1, 2), size=32)
+    runs = {}
+    for kind in ("glancenet", "cbm"):
+        small = {"width": 8, "hidden": 32} | ({} if kind == "cbm" else {"latent_dim": 5})
+        run_concept_model(kind, train, test, root / kind, TrainConfig(epochs=1, masking_fact=50.0),
+                          n_classes=4, **small)
+        runs[kind] = root / kind
+    return runs
+
+
+@pytest.fixture(scope="module")
+def leakage_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``leakage.csv`` and ``leakage.png`` as `latentplay leakage run` writes them, of made-up
+    rows (training the models takes longer)."""
+    out = tmp_path_factory.mktemp("leakage")
+    rows: list[dict[str, float | str]] = [
+        {"experiment": e, "model": m, "accuracy": 0.9 - i / 10, "leak_accuracy": 0.7 - i / 20,
+         "chance": 0.34, "leakage": (0.36 - i / 20) / 0.66, "accepted": 1.0 if "+" not in m else 0.8}
+        for e in ("dsprites", "parity")
+        for i, m in enumerate(("vae", "cbm", "glancenet", "glancenet+rejection"))]
+    for r in rows:
+        if r["model"] == "glancenet+rejection":
+            r["domain_accepted"] = 0.95
+    write_csv(rows, out / "leakage.csv")
+    bar_chart(rows, out / "leakage.png")
+    return out
+
+
+def test_detect_concept_and_leakage_directories(concept_runs: dict[str, Path], leakage_run: Path,
+                                                tmp_path: Path) -> None:
+    assert [detect(p) for p in (*concept_runs.values(), leakage_run)] == [
+        "concepts", "concepts", "leakage"]
+    with pytest.raises(UserError, match=r"a concept model \(metrics.json \+ downstream.npy\), a "
+                                        r"leakage test \(leakage.csv\)"):
+        detect(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["glancenet", "cbm"])
+def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], kind: str,
+                                                tmp_path: Path) -> None:
+    run = concept_runs[kind]
+    html = assert_self_contained(build_report(run, tmp_path / "r.html"))
+    assert html.sections == (["concepts", "decoder"] if kind != "cbm" else ["concepts"])
+    metrics = json.loads((run / "metrics.json").read_text())
+    scores, classes, activations = html.tables["concepts"]
+    for key, label in (("accuracy", "task accuracy, all test images"),
+                       ("accepted", "share of test images accepted"),
+                       ("alignment", "concept alignment (DCI disentanglement of the concept "
+                                     "activations)")):
+        assert value(row_of(scores, label)[1]) == pytest.approx(metrics[key], rel=1e-4, abs=1e-9)
+    down, accepted = np.load(run / "downstream.npy"), np.load(run / "accepted.npy")
+    for c in np.unique(down[:, 1]):
+        mine = down[:, 1] == c
+        row = row_of(classes, str(c))
+        assert value(row[1]) == mine.sum()
+        assert value(row[2]) == pytest.approx(np.mean(down[mine, 0] == c), rel=1e-4)
+        assert value(row[3]) == pytest.approx(accepted[mine].mean(), rel=1e-4)
+    everything = row_of(classes, "all")
+    assert value(everything[2]) == pytest.approx(metrics["accuracy"], rel=1e-4)
+    assert value(everything[3]) == pytest.approx(metrics["accepted"], rel=1e-4)
+    concepts = np.load(run / "concepts.npy")
+    assert len(activations) == concepts.shape[1] + 1
+    assert [value(v) for v in row_of(activations, "concept 1")[1:]] == pytest.approx(
+        [concepts[:, 1].mean(), concepts[:, 1].std(), concepts[:, 1].min(), concepts[:, 1].max()],
+        rel=1e-2)  # three significant digits below 0.001
+    pictures = [run / n for n in ("recon.png", "traverse.png") if (run / n).exists()]
+    assert len(pictures) == (0 if kind == "cbm" else 2)
+    assert [decode_image(s).size for s in html.images] == [Image.open(p).size for p in pictures]
+
+
+def test_leakage_report_numbers_equal_the_csv(leakage_run: Path, tmp_path: Path) -> None:
+    out = build_report(leakage_run, tmp_path / "l.html")
+    html = assert_self_contained(out)
+    assert html.sections == ["leakage"] and len(html.images) == 1
+    assert decode_image(html.images[0]).size == Image.open(leakage_run / "leakage.png").size
+    assert "<h1>Concept leakage: dsprites, parity</h1>" in out.read_text(encoding="utf-8")
+    with open(leakage_run / "leakage.csv", newline="") as fh:
+        source = list(csv.DictReader(fh))
+    table = html.tables["leakage"][0]
+    assert len(table) == len(source) + 1
+    keys = ("accuracy", "leak_accuracy", "chance", "leakage", "accepted", "domain_accepted")
+    for r, row in zip(source, table[1:], strict=True):
+        assert row[:2] == [r["experiment"], r["model"]]
+        for key, text in zip(keys, row[2:], strict=True):
+            assert (text == "—") if r[key] == "" else value(text) == pytest.approx(float(r[key]))
+
+
+def test_directories_that_are_not_their_output(concept_runs: dict[str, Path], leakage_run: Path,
+                                               tmp_path: Path) -> None:
+    """A look-alike or damaged file is one UserError naming it, never a traceback."""
+    run = Path(shutil.copytree(concept_runs["cbm"], tmp_path / "c"))
+    (run / "accepted.npy").unlink()  # no acceptance recorded: none made up
+    everything = row_of(assert_self_contained(build_report(run)).tables["concepts"][1], "all")
+    assert everything[3:] == ["—", "—"] and value(everything[2]) >= 0
+    np.save(run / "concepts.npy", np.zeros(5))
+    with pytest.raises(UserError, match=r"concepts.npy is not \(N, k\)"):
+        build_report(run)
+    (run / "downstream.npy").write_bytes(b"not an array")
+    with pytest.raises(UserError, match=r"downstream.npy is not a readable .npy array"):
+        build_report(run)
+    np.save(run / "downstream.npy", np.zeros(5, dtype=int))
+    with pytest.raises(UserError, match=r"downstream.npy that is not \(N, 2\)"):
+        build_report(run)
+    (run / "metrics.json").write_text(json.dumps({"loss": 1.0}))
+    with pytest.raises(UserError, match="not the output of `latentplay metrics concepts`"):
+        build_report(run)
+    leak = Path(shutil.copytree(leakage_run, tmp_path / "l"))
+    (leak / "leakage.csv").write_text("experiment,model\ndsprites,cbm\n")
+    with pytest.raises(UserError, match="not the output of `latentplay leakage run`"):
+        build_report(leak)
