@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -66,9 +67,13 @@ def test_detect_concept_and_leakage_directories(concept_runs: dict[str, Path], l
 def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], kind: str,
                                                 tmp_path: Path) -> None:
     run = concept_runs[kind]
-    html = assert_self_contained(build_report(run, tmp_path / "r.html"))
-    assert html.sections == (["concepts", "decoder"] if kind != "cbm" else ["concepts"])
+    page = build_report(run, tmp_path / "r.html")
+    html = assert_self_contained(page)
+    assert html.sections == (["concepts", "decoder", "config"] if kind != "cbm"
+                             else ["concepts", "config"])
     metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["training"]["n_test"] == len(np.load(run / "downstream.npy"))
+    assert json.dumps(metrics["training"], indent=2) in unescape(page.read_text(encoding="utf-8"))
     scores, classes, activations = html.tables["concepts"]
     for key, label in (("accuracy", "task accuracy, all test images"),
                        ("accepted", "share of test images accepted"),
@@ -87,7 +92,8 @@ def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], k
     assert value(everything[3]) == pytest.approx(metrics["accepted"], rel=1e-4)
     concepts = np.load(run / "concepts.npy")
     assert len(activations) == concepts.shape[1] + 1
-    assert [value(v) for v in row_of(activations, "concept 1")[1:]] == pytest.approx(
+    assert metrics["concepts"] == ["scale", "pos_x", "pos_y"]
+    assert [value(v) for v in row_of(activations, "pos_x")[1:]] == pytest.approx(
         [concepts[:, 1].mean(), concepts[:, 1].std(), concepts[:, 1].min(), concepts[:, 1].max()],
         rel=1e-2)  # three significant digits below 0.001
     pictures = [run / n for n in ("recon.png", "traverse.png") if (run / n).exists()]

@@ -13,7 +13,9 @@ Kinds:
 ``latents.npy`` (``(N, D)`` test representations), ``concepts.npy`` (``(N, k)`` concept
 activations), ``accepted.npy`` and ``metrics.json`` with accuracy, concept alignment (DCI
 disentanglement of the concept activations against the concepts' factor levels) and
-explicitness (DCI informativeness on the test rows). For the kinds with a decoder (``glancenet``,
+explicitness (DCI informativeness on the test rows), and what they were measured on
+(``concepts``: the concept names; ``training``: the :class:`TrainConfig`, image counts and
+size). For the kinds with a decoder (``glancenet``,
 ``vae``; a CBM has none) it also draws ``recon.png`` and ``traverse.png``
 (:func:`save_decoder_figures`).
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -278,7 +280,11 @@ def run_concept_model(
     np.save(out_dir / "latents.npy", test_out["latents"].astype(np.float32))
     np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
     np.save(out_dir / "accepted.npy", test_out["accepted"])
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    # what the scores were measured on beside them (the concepts named, the training settings)
+    record = {**metrics, "concepts": list(test_data.names),
+              "training": {**asdict(train), "n_train": len(train_data.images),
+                           "n_test": len(test_data.images), "image_size": test_data.images.shape[1]}}
+    (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")
     if isinstance(model, GlanceNet):
         save_decoder_figures(model, test_data, test_out["latents"], out_dir)

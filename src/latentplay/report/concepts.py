@@ -6,6 +6,7 @@ of ``metrics.json``, per class the test images, accuracy and acceptance read fro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Page, Section, Table, number, to_float
+from latentplay.report.page import Code, Facts, Page, Section, Table, number, to_float
 
 KINDS = {"glancenet": "GlanceNet: concept-supervised VAE with the conditional prior and open-set "
                       "rejection",
@@ -60,7 +61,7 @@ def page(run: Path) -> Page:
         concepts = _array(run / "concepts.npy")
         if concepts.ndim != 2:
             raise UserError(f"{run / 'concepts.npy'} is not (N, k) concept activations")
-        blocks.append(_concept_table(concepts))
+        blocks.append(_concept_table(concepts, metrics.get("concepts")))
     figures = (("recon.png", "Held-out test images (top) and their reconstructions from the "
                              "decoded means (bottom)."),
                ("traverse.png", "Each latent (row) of held-out image 0 moved by the multiple "
@@ -71,6 +72,9 @@ def page(run: Path) -> Page:
     shown = [file_figure(run / name, caption) for name, caption in figures if (run / name).exists()]
     if shown:
         sections.append(Section("Decoder", "decoder", shown))
+    if metrics.get("training"):
+        sections.append(Section("Config", "config", [Code(json.dumps(metrics["training"], indent=2),
+                                                          "training settings (metrics.json)")]))
     return Page("concept model", f"Concept model {kind}", str(run), sections)
 
 
@@ -124,11 +128,14 @@ def _class_table(down: np.ndarray, accepted: np.ndarray | None) -> Table:
                     rows, "Read from downstream.npy (prediction, label) and accepted.npy.")
 
 
-def _concept_table(concepts: np.ndarray) -> Table:
-    """Mean, sd, min and max of each column of ``concepts`` ``(N, k)`` (activations in [0, 1])."""
+def _concept_table(concepts: np.ndarray, names: list[str] | None) -> Table:
+    """Mean, sd, min and max of each column of ``concepts`` ``(N, k)`` (activations in [0, 1]),
+    named by ``names`` (``metrics.json``'s ``concepts``; folders written before it was
+    recorded: numbered)."""
+    if not names or len(names) != concepts.shape[1]:
+        names = [f"concept {j}" for j in range(concepts.shape[1])]
     return Table.of(
         ["concept", "mean", "sd", "min", "max"],
-        [[f"concept {j}", *(float(f(concepts[:, j])) for f in (np.mean, np.std, np.min, np.max))]
-         for j in range(concepts.shape[1])],
-        "Concept activations on the test images (concepts.npy), in column order; "
-        "`latentplay metrics concepts` trains on scale, pos_x and pos_y.")
+        [[name, *(float(f(concepts[:, j])) for f in (np.mean, np.std, np.min, np.max))]
+         for j, name in enumerate(names)],
+        "Concept activations on the test images (concepts.npy).")
