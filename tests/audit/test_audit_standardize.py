@@ -138,6 +138,42 @@ def test_cells_no_group_fills_are_not_missing_strata() -> None:
     assert [g["strata_without_rows"] for g in low["groups"]] == [1, 1]
 
 
+def test_tied_covariate_keeps_its_values_apart() -> None:
+    """A two-valued covariate (0 on 60 % of rows, where errors are 5 %; 1 on the rest, 40 %):
+    its median is 0, and both values must still get their own stratum, so a's error (mostly
+    0s) and b's (mostly 1s) both standardize to 0.6 x 0.05 + 0.4 x 0.40 = 0.19. Asking for 4
+    strata gives 2, and the first line says so."""
+    value = np.r_[np.zeros(80), np.ones(20), np.zeros(40), np.ones(60)]
+    groups = np.r_[np.zeros(100, int), np.ones(100, int)]
+    errors = np.r_[np.arange(80) < 4, np.arange(20) < 8, np.arange(40) < 2, np.arange(60) < 24]
+    s = standardized_errors(errors, groups, ["a", "b"], value[:, None], ["frontal"], 4,
+                            "error rate")
+    assert [g["standardized"] for g in s["groups"]] == [pytest.approx(0.19)] * 2
+    assert s["standardized_ratio"] == pytest.approx(1.0)
+    assert (s["strata_used"], s["cells"], s["cells_filled"]) == ([2], 4, 2)
+    assert adjusted_lines(s)[0].startswith("standardized over 4 quantile strata of frontal "
+                                           "(ties leave 2 strata of frontal; 2 of 4 cells filled")
+
+
+def test_a_standardized_error_on_few_rows_is_flagged(tmp_path: Path) -> None:
+    """Group b has 3 rows in the upper blur stratum (from the median, 41, up: a's 59 rows and
+    b's 3, 62 of 123): half of its standardized error rests on 3 rows, which adjusted.csv and
+    the printed line say; a, with over 40 rows in each stratum, is not flagged."""
+    values = np.r_[np.arange(100.0), np.arange(20.0), np.full(3, 99.5)][:, None]
+    groups = np.r_[np.zeros(100, int), np.ones(23, int)]
+    errors = np.r_[np.arange(100) % 10 == 0, np.arange(20) % 5 == 0, [True, False, False]]
+    s = standardized_errors(errors, groups, ["a", "b"], values, ["blur"], 2, "error rate")
+    a, b = s["groups"]
+    assert a["sparse_weight"] == 0 and b["sparse_weight"] == pytest.approx(62 / 123)
+    lines = adjusted_lines(s)
+    assert "50% of the weight on strata where it has under 5 rows" in lines[2]
+    assert "under 5 rows" not in lines[1]
+    # a column of audit accuracy's adjusted.csv
+    group_accuracy(_store(tmp_path / "s"), "predicted_gender", "gender", "group", tmp_path / "a",
+                   adjust=["blur"], strata=2)
+    assert "sparse_weight" in (tmp_path / "a" / "adjusted.csv").read_text().splitlines()[0]
+
+
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"adjust": ["mood"]}, "no attribute 'mood'"),
     ({"adjust": ["group"]}, "--adjust group is categorical"),
@@ -158,7 +194,7 @@ def test_cli_and_report(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
     assert r.code == 0, r.err
     text = " ".join(r.out.split())
     assert "standardized over 2 quantile strata of blur (2 cells, 200 rows)" in text
-    assert "b: error rate 0.33, standardized 0.225" in text
+    assert "b: error rate 0.330, standardized 0.225 [" in text  # one format for both
     assert "ratio highest / lowest: 2.75 raw, 1.00 standardized" in text
     html = build_report(out).read_text()
     assert "standardized error rate" in html and "Standardized over 2 quantile strata" in html

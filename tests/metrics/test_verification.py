@@ -262,3 +262,27 @@ def test_quantile_strata() -> None:
     codes = quantile_strata(np.arange(100.0), 4)
     assert np.bincount(codes).tolist() == [25, 25, 25, 25]
     assert quantile_strata(np.array([3.0, 1.0, 2.0, 0.0]), 2).tolist() == [1, 0, 1, 0]
+
+
+def test_quantile_strata_with_ties() -> None:
+    """A value tied over a quantile gets a stratum of its own, and no stratum is left empty:
+    60 % zeros (median 0) still split from the ones; 0 / 1 / 2 with 1 tied over all three
+    quartiles give three strata; a frontal yaw of 0 on half the rows is one stratum."""
+    two = np.r_[np.zeros(60), np.ones(40)]
+    assert (quantile_strata(two, 2) == two).all()
+    three = np.r_[np.zeros(10), np.ones(80), np.full(10, 2.0)]
+    assert (quantile_strata(three, 4) == three).all()
+    rng = np.random.default_rng(0)
+    yaw = np.where(rng.random(1000) < 0.5, 0.0, rng.normal(size=1000))
+    codes = quantile_strata(yaw, 8)
+    assert (np.bincount(codes) > 0).all() and len(np.unique(codes[yaw == 0])) == 1
+    assert (codes[yaw != 0] != codes[yaw == 0][0]).all()
+
+
+def test_standardized_rate_sparse_weight() -> None:
+    """Group 1 has 3 units in stratum 1, which holds 53 of 103 units: that share of the
+    standard weight rests on its few units; group 0 (50 units in each) has none so."""
+    strata = np.r_[np.arange(100) % 2, [1, 1, 1]]
+    groups = np.r_[np.zeros(100, int), np.ones(3, int)]
+    found = standardized_rate(np.arange(103) % 3 == 0, groups, strata, 2, 2)
+    np.testing.assert_allclose(found["sparse"], [0.0, 53 / 103])

@@ -23,7 +23,12 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.metrics.verification import combined_strata, ratio, standardized_rate
+from latentplay.metrics.verification import (
+    SPARSE_UNITS,
+    combined_strata,
+    ratio,
+    standardized_rate,
+)
 from latentplay.outputs import finite_or_none
 
 
@@ -58,10 +63,15 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
         persons: ``(N,)`` persons behind repeated photos (the bootstrap draws them whole).
 
     Returns:
-        ``{"covariates", "strata", "cells", "rows", "left_out", "measure", "groups": [{"group",
-        "n", "error", "standardized", "low", "high", "strata_without_rows"}], "error_ratio",
-        "standardized_ratio"}``; ``strata_without_rows`` counts the cells other groups fill
-        and the group does not (a cell empty for all has no weight and costs nothing).
+        ``{"covariates", "strata", "strata_used", "cells", "cells_filled", "rows", "left_out",
+        "measure", "groups": [{"group", "n", "error", "standardized", "low", "high",
+        "strata_without_rows", "sparse_weight"}], "error_ratio", "standardized_ratio"}``;
+        ``strata_used`` the strata of each covariate that hold rows (fewer than ``strata``
+        where ties merge quantiles), ``cells_filled`` the cells that hold rows of ``cells``
+        (``strata ** C``); ``strata_without_rows`` counts the cells other groups fill and the
+        group does not (a cell empty for all has no weight and costs nothing);
+        ``sparse_weight`` the share of all rows in cells where the group has 1 to 4 rows (its
+        standardized error leans that much on a handful of rows).
     """
     scored = (np.asarray(groups) >= 0) & np.isfinite(np.asarray(errors, np.float64))
     keep = scored & np.isfinite(values).all(axis=1)
@@ -77,10 +87,14 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
              "standardized": finite_or_none(found["standardized"][g]),
              "low": finite_or_none(found["interval"][g, 0]),
              "high": finite_or_none(found["interval"][g, 1]),
-             "strata_without_rows": int(found["missing"][g])}
+             "strata_without_rows": int(found["missing"][g]),
+             "sparse_weight": float(found["sparse"][g])}
             for g, name in enumerate(names)]
-    return {"covariates": list(covariate_names), "strata": n_strata, "cells": cells,
-            "rows": int(keep.sum()), "left_out": int((scored & ~keep).sum()), "measure": measure,
+    digits = codes[:, None] // n_strata ** np.arange(values.shape[1])[::-1] % n_strata  # (N, C)
+    return {"covariates": list(covariate_names), "strata": n_strata,
+            "strata_used": [len(np.unique(column)) for column in digits.T], "cells": cells,
+            "cells_filled": len(np.unique(codes)), "rows": int(keep.sum()),
+            "left_out": int((scored & ~keep).sum()), "measure": measure,
             "groups": rows,
             "error_ratio": ratio([r["error"] for r in rows if r["error"] is not None]),
             "standardized_ratio": _complete_ratio([r["standardized"] for r in rows
@@ -94,29 +108,42 @@ def _complete_ratio(values: list[float | None]) -> float | None:
 
 
 def adjusted_lines(adjusted: dict[str, Any]) -> list[str]:
-    """What ``audit accuracy`` prints of the standardized errors."""
+    """What ``audit accuracy`` prints of the standardized errors: an error rate with 3
+    decimals, as the accuracies above it, a mean absolute error with 3 significant digits;
+    raw, standardized and bounds alike."""
     a = adjusted
+    merged = [f"{used} strata of {name}" for name, used
+              in zip(a["covariates"], a["strata_used"], strict=True) if used < a["strata"]]
+    cells = (f"{a['cells']} cells" if a["cells_filled"] == a["cells"]
+             else f"{a['cells_filled']} of {a['cells']} cells filled")
     out = [f"standardized over {a['strata']} quantile strata of {', '.join(a['covariates'])} "
-           f"({a['cells']} cells, {a['rows']} rows"
+           + (f"(ties leave {', '.join(merged)}; " if merged else "(")
+           + f"{cells}, {a['rows']} rows"
            + (f"; {a['left_out']} without a value left out" if a["left_out"] else "") + "):"]
+    form = ".3g" if a["measure"] == "mean absolute error" else ".3f"
     for r in a["groups"]:
         if r["error"] is None:
             out.append(f"  {r['group']}: no rows")
             continue
         std = "-" if r["standardized"] is None else (
-            f"{r['standardized']:.3g} [{_bound(r['low'])}, {_bound(r['high'])}]")
-        out.append(f"  {r['group']}: {a['measure']} {r['error']:.3g}, standardized {std}"
-                   + (f" ({r['strata_without_rows']} strata without its rows)"
-                      if r["strata_without_rows"] else ""))
+            f"{r['standardized']:{form}} [{_bound(r['low'], form)}, {_bound(r['high'], form)}]")
+        notes = []
+        if r["strata_without_rows"]:
+            notes.append(f"{r['strata_without_rows']} strata without its rows")
+        if r["standardized"] is not None and round(r["sparse_weight"], 2):
+            notes.append(f"{r['sparse_weight']:.0%} of the weight on strata where it has under "
+                         f"{SPARSE_UNITS} rows: only a rough guide, its interval too narrow")
+        out.append(f"  {r['group']}: {a['measure']} {r['error']:{form}}, standardized {std}"
+                   + (f" ({'; '.join(notes)})" if notes else ""))
     out.append(f"  ratio highest / lowest: {_ratio(a['error_ratio'])} raw, "
                f"{_ratio(a['standardized_ratio'])} standardized")
     return out
 
 
-def _bound(x: float | None) -> str:
-    """An interval bound; ``-`` where no bootstrap draw filled every stratum the group's rate
-    uses (a small group with single rows in many cells)."""
-    return "-" if x is None else f"{x:.3g}"
+def _bound(x: float | None, form: str) -> str:
+    """An interval bound in format ``form``; ``-`` where no bootstrap draw filled every stratum
+    the group's rate uses (a small group with single rows in many cells)."""
+    return "-" if x is None else f"{x:{form}}"
 
 
 def _ratio(x: float | None) -> str:

@@ -39,6 +39,8 @@ from latentplay.clustered import shared_variance
 from latentplay.resample import cluster_sums, clusters, resampled
 
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
+SPARSE_UNITS = 5
+"""A group's stratum with fewer units than this is sparse (:func:`standardized_rate`)."""
 
 
 def pair_distances(z: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -312,16 +314,28 @@ def slope_interval(values: np.ndarray, positions: np.ndarray,
 
 
 def quantile_strata(values: np.ndarray, n_strata: int) -> np.ndarray:
-    """``(P,)`` codes ``0..n_strata-1`` of ``(P,)`` finite values cut at their quantiles (ties
-    may leave a stratum empty)."""
-    edges = np.quantile(values, np.linspace(0, 1, n_strata + 1)[1:-1])
-    return np.searchsorted(edges, values, side="right")
+    """``(P,)`` codes ``0..k-1`` of ``(P,)`` finite values cut at their quantiles, a value on a
+    cut going up: ``k = n_strata`` strata of equal size, fewer where ties make quantiles
+    coincide. A value tied over a quantile, or at the lowest one (a frontal yaw of 0), gets a
+    stratum of its own rather than the values above it: a cut at the minimum would leave the
+    first stratum empty and, on a covariate of two values, put every row in one stratum."""
+    edges, counts = np.unique(np.quantile(values, np.linspace(0, 1, n_strata + 1)[1:-1]),
+                              return_counts=True)
+    distinct = np.unique(values)
+    cuts = []
+    for edge, count in zip(edges, counts, strict=True):
+        if edge > distinct[0]:
+            cuts.append(edge)
+        above = distinct[distinct > edge]
+        if (count > 1 or edge == distinct[0]) and len(above):
+            cuts.append(above[0])
+    return np.searchsorted(np.unique(cuts), values, side="right")
 
 
 def combined_strata(values: np.ndarray, n_strata: int) -> tuple[np.ndarray, int]:
     """``(P,)`` codes of the combined strata of ``(P, C)`` finite covariate values, each cut
-    into ``n_strata`` quantile strata (:func:`quantile_strata`), and the number of cells
-    ``n_strata ** C``."""
+    into ``n_strata`` quantile strata (:func:`quantile_strata`; fewer where ties merge them),
+    and the number of cells ``n_strata ** C`` (code ``sum_j stratum_j n_strata ** (C-1-j)``)."""
     codes = np.zeros(len(values), np.int64)
     for j in range(values.shape[1]):
         codes = codes * n_strata + quantile_strata(values[:, j], n_strata)
@@ -364,7 +378,10 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         ``rate`` and ``standardized`` ``(G,)``, ``interval`` ``(G, 2)`` (percentile bootstrap
         over persons), ``counts`` ``(G, S)`` units per group and stratum, ``missing`` ``(G,)``
         the strata other groups fill and the group does not (a stratum empty for all has no
-        weight and costs nothing). NaN where a group lacks a stratum.
+        weight and costs nothing), ``sparse`` ``(G,)`` the share of the standard weight (all
+        units pooled) in strata where the group has 1 to ``SPARSE_UNITS - 1`` units: the part
+        of its rate that rests on a handful of units, where the interval covers too rarely
+        (below). NaN where a group lacks a stratum.
 
     Draws in which a group has no unit in a stratum that has weight in the data (even one
     that the draw leaves empty for all groups, which would silently drop it from the weights)
@@ -400,5 +417,7 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         for g in range(n_groups):
             if complete[:, g].any():
                 interval[g] = np.percentile(boot[complete[:, g], g], [tail, 100 - tail])
+    share = t0.sum(axis=0) / max(t0.sum(), 1.0)                       # (S,) standard weight
     return {"rate": raw, "standardized": _standardize(t0, w0), "interval": interval,
-            "counts": t0.astype(np.int64), "missing": ((t0 == 0) & filled).sum(axis=1)}
+            "counts": t0.astype(np.int64), "missing": ((t0 == 0) & filled).sum(axis=1),
+            "sparse": ((t0 > 0) & (t0 < SPARSE_UNITS)) @ share}
