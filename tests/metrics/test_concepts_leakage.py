@@ -196,6 +196,9 @@ def test_leakage_table_writes_csv_and_chart(tmp_path: Path, digits: tuple) -> No
     assert len(table) == 2 and all(0.0 <= float(r["leak_accuracy"]) <= 1.0 for r in table)
     assert float(table[0]["accepted"]) == 1.0 and float(table[1]["accepted"]) < 1.0
     assert (tmp_path / "leakage.png").stat().st_size > 5000
+    settings = json.loads((tmp_path / "leakage.json").read_text())
+    assert settings["experiments"] == ["parity"] and settings["models"] == ["glancenet"]
+    assert settings["training"]["epochs"] == 1 and settings["size"] == 64
 
 
 @pytest.mark.parametrize(

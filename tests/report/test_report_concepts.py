@@ -118,6 +118,17 @@ def test_leakage_report_numbers_equal_the_csv(leakage_run: Path, tmp_path: Path)
             assert (text == "—") if r[key] == "" else value(text) == pytest.approx(float(r[key]))
 
 
+def test_leakage_report_shows_its_settings(leakage_run: Path, tmp_path: Path) -> None:
+    """leakage.json (the settings `leakage run` measured with) is the Config section."""
+    run = Path(shutil.copytree(leakage_run, tmp_path / "run"))
+    settings = {"experiments": ["dsprites"], "models": ["vae"], "n_train": 600, "n_probe": 300,
+                "size": 32, "training": {"epochs": 2}}
+    (run / "leakage.json").write_text(json.dumps(settings))
+    out = build_report(run, tmp_path / "l.html")
+    assert assert_self_contained(out).sections == ["leakage", "config"]
+    assert json.dumps(settings, indent=2) in unescape(out.read_text(encoding="utf-8"))
+
+
 def test_directories_that_are_not_their_output(concept_runs: dict[str, Path], leakage_run: Path,
                                                tmp_path: Path) -> None:
     """A look-alike or damaged file is one UserError naming it, never a traceback."""

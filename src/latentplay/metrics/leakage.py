@@ -23,9 +23,10 @@ Experiments:
 from __future__ import annotations
 
 import csv
+import json
 import os
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,8 +196,9 @@ def leakage_table(
     models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
     size: int = 64,
 ) -> list[dict[str, float | str]]:
-    """Run the experiments for ``models``; with ``out``, write ``leakage.csv`` and the bar
-    chart ``leakage.png`` there. Returns the table's rows."""
+    """Run the experiments for ``models``; with ``out``, write ``leakage.csv``, the bar chart
+    ``leakage.png`` and ``leakage.json`` (the settings the table was measured with) there.
+    Returns the table's rows."""
     train = train or TrainConfig()
     rows: list[dict[str, float | str]] = []
     for experiment in experiments:
@@ -213,6 +215,9 @@ def leakage_table(
         out_dir.mkdir(parents=True, exist_ok=True)
         write_csv(rows, out_dir / "leakage.csv")
         bar_chart(rows, out_dir / "leakage.png")
+        settings = {"experiments": list(experiments), "models": list(models), "n_train": n_train,
+                    "n_probe": n_probe, "size": size, "training": asdict(train)}
+        (out_dir / "leakage.json").write_text(json.dumps(settings, indent=2) + "\n")
     return rows
 
 

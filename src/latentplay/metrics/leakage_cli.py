@@ -18,7 +18,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 @app.command()
 def run(
-    out: Path = typer.Option(..., "--out", help="Directory for leakage.csv and leakage.png."),
+    out: Path = typer.Option(..., "--out", help="Directory for leakage.csv, leakage.png and "
+                             "leakage.json (the settings)."),
     experiments: str = typer.Option("dsprites,parity", "--experiments", help="dsprites, parity or both."),
     epochs: int = typer.Option(10, "--epochs", help="Training epochs (parity uses 3x, its set is small)."),
     n_train: int = typer.Option(6000, "--n-train", help="dsprites: training-domain images."),
@@ -72,4 +73,4 @@ def run(
             f"{r['accepted']:.3f}",
         )
     table_console().print(table)
-    err.print(f"wrote {out / 'leakage.csv'} and {out / 'leakage.png'}")
+    err.print(f"wrote {out / 'leakage.csv'}, {out / 'leakage.png'} and {out / 'leakage.json'}")

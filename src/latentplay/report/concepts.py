@@ -100,8 +100,11 @@ def leakage_page(run: Path) -> Page:
     if (run / "leakage.png").exists():
         blocks.append(file_figure(run / "leakage.png", "Leakage per model and experiment."))
     experiments = list(dict.fromkeys(r["experiment"] for r in rows))
-    return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run),
-                [Section("Leakage", "leakage", blocks)])
+    sections = [Section("Leakage", "leakage", blocks)]
+    if (run / "leakage.json").exists():  # the settings (folders written before it: none)
+        sections.append(Section("Config", "config", [Code(json.dumps(read_json(run / "leakage.json"),
+                                                                     indent=2), "leakage.json")]))
+    return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run), sections)
 
 
 def _array(path: Path) -> np.ndarray:
