@@ -383,12 +383,15 @@ def test_standardizing_over_the_turn_removes_the_gap_it_caused(tmp_path: Path, c
         assert g["interval"][0] <= g["standardized"] <= g["interval"][1]
     rows = list(csv.DictReader(open(tmp_path / "v" / "adjusted.csv")))
     assert [r["group"] for r in rows] == ["A", "B"]
+    assert [float(r["sparse_weight"]) for r in rows] == [pytest.approx(g["sparse_weight"], rel=1e-5)
+                                                         for g in (a, b)]
     text = build_report(tmp_path / "v").read_text(encoding="utf-8")
     assert "standardized FNMR" in text
     r = cli("audit", "verify", store.path, "--column", "z", "--by", "race", "--n-pairs", "600",
             "--fmr", "0.01", "--adjust", "turn:max", "--out", tmp_path / "c")
     assert r.code == 0, r.err
-    assert "FNMR standardized over 4 strata of turn:max" in r.out and "FNMR ratio" in r.out
+    assert "FNMR standardized over 4 quantile strata of turn:max (4 cells, " in r.out
+    assert "FNMR ratio" in r.out
     for bad, message in ((["--adjust", "race"], "categorical"),
                          (["--adjust", "turn:worst"], "one of min, max, mean, diff"),
                          (["--adjust", "turn", "--strata", "1"], "--strata must be")):
@@ -486,3 +489,31 @@ def test_pair_cells_no_group_fills_are_not_missing_strata() -> None:
     low = _adjusted(covariates, 2, pairs, (x[::2] > 0.5).astype(int), ["a", "b"], nonmatch,
                     None, 0)
     assert [g["strata_without_pairs"] for g in low["groups"]] == [1, 1]
+
+
+def test_tied_pair_values_and_sparse_groups_are_recorded_and_printed(capsys) -> None:  # noqa: ANN001
+    """A 0/1 covariate (0 on 40 of 63 genuine pairs) asked for 4 strata gives 2, 2 of 4 cells
+    filled; b has 3 pairs in the upper stratum (23 of 63 pairs), so 37 % of its standardized
+    FNMR's weight rests on 3 pairs. Both are recorded and printed as audit accuracy does."""
+    from latentplay.audit.cli import _print_verification
+    from latentplay.audit.verification import Pairs, _adjusted
+
+    value = np.r_[np.zeros(20), np.ones(20), np.zeros(20), np.ones(3)]  # one per pair
+    group = np.r_[np.zeros(40, int), np.ones(23, int)]
+    pairs = Pairs(np.arange(0, 126, 2), np.arange(1, 126, 2), np.ones(63, bool))
+    found = _adjusted([("c", "min", np.repeat(value, 2))], 4, pairs, group, ["a", "b"],
+                      np.arange(63) % 3 == 0, None, 0)
+    assert (found["strata_used"], found["cells"], found["cells_filled"]) == ([2], 4, 2)
+    a, b = found["groups"]
+    assert a["sparse_weight"] == 0 and b["sparse_weight"] == pytest.approx(23 / 63)
+    overall = {"group": "all", "no_face_share": None, "accuracy": 0.9, "auc": 0.95, "fmr": 0.01,
+               "fnmr": 0.3, "genuine": 63, "impostor": 63}
+    _print_verification({"pairs": {"used": 126, "unconverted": 0, "flagged_dropped": 0},
+                         "overall": overall, "column": "z", "metric": "cosine", "threshold": 0.5,
+                         "by": None, "differentials": None, "adjusted": found})
+    lines = capsys.readouterr().out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("FNMR standardized"))
+    assert lines[start] == ("FNMR standardized over 4 quantile strata of c:min (ties leave 2 "
+                            "strata of c:min; 2 of 4 cells filled, 63 genuine pairs):")
+    assert "under 5 pairs" not in lines[start + 1]
+    assert "37% of the weight on strata where it has under 5 pairs" in lines[start + 2]

@@ -54,3 +54,37 @@ def test_rows_left_out_apart_from_left_out_are_still_counted(tmp_path: Path) -> 
     table = next(b for b in section(tmp_path, values).blocks if isinstance(b, Table))
     column = table.columns.index("without a reading")
     assert [r[column].text for r in table.rows] == ["0", "6", "6"]
+
+
+def _adjusted(**extra: Any) -> dict[str, Any]:
+    """An ``adjusted`` block of ``accuracy.json``: b's standardized error rests 50 % on strata
+    where it has under 5 rows; ``extra`` adds the fields newer runs record."""
+    def group(name: str, sparse: float) -> dict[str, Any]:
+        return {"group": name, "n": 100, "error": 0.2, "standardized": 0.18, "low": 0.1,
+                "high": 0.3, "strata_without_rows": 0, "sparse_weight": sparse}
+    return {"covariates": ["frontal"], "strata": 4, "cells": 4, "rows": 200, "left_out": 0,
+            "measure": "error rate", "groups": [group("a", 0.0), group("b", 0.5)],
+            "error_ratio": 1.2, "standardized_ratio": 1.1, **extra}
+
+
+def test_adjusted_table_flags_sparse_weight_and_says_the_strata_used(tmp_path: Path) -> None:
+    """The sparse weight is a column, highlighted for b only; where ties left fewer strata the
+    caption says how many and how many cells hold rows; an older run without these fields
+    still renders, its sparse weights as —."""
+    accuracy_bars(_summary()).savefig(tmp_path / "accuracy.png")
+
+    def adjusted_table(adjusted: dict[str, Any]) -> Table:
+        blocks = section(tmp_path, {**_summary(), "adjusted": adjusted}).blocks
+        return next(b for b in blocks if isinstance(b, Table) and "sparse weight" in b.columns)
+
+    table = adjusted_table(_adjusted(strata_used=[2], cells_filled=2))
+    column = table.columns.index("sparse weight")
+    assert [(r[column].text, r[column].flag) for r in table.rows] == [("0", False), ("0.5", True)]
+    assert table.caption.startswith("Standardized over 4 quantile strata of frontal (ties leave "
+                                    "2 strata of frontal; 2 of 4 cells filled, 200 rows):")
+    old = _adjusted()
+    for g in old["groups"]:
+        del g["sparse_weight"]
+    table = adjusted_table(old)
+    assert [r[column].text for r in table.rows] == ["—", "—"]
+    assert table.caption.startswith("Standardized over 4 quantile strata of frontal (4 cells, ")

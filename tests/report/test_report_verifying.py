@@ -81,3 +81,33 @@ def test_foreign_files_are_refused() -> None:
         verifying.sections(Path("run"), {"groups": []})
     with pytest.raises(UserError, match="--column A,B"):
         verifying.comparison_sections(Path("run"), {"columns": "dlib"})
+
+
+def _adjusted(**extra: object) -> dict:
+    """An ``adjusted`` block of ``verification.json``: b's standardized FNMR rests 37 % on
+    strata where it has under 5 pairs; ``extra`` adds the fields newer runs record."""
+    def group(name: str, sparse: float) -> dict:
+        return {"group": name, "genuine": 40, "fnmr": 0.2, "standardized": 0.18,
+                "interval": [0.1, 0.3], "strata_without_pairs": 0, "sparse_weight": sparse}
+    return {"covariates": ["pose_yaw:diff"], "strata": 4, "cells": 4, "pairs": 80,
+            "left_out": 0, "groups": [group("a", 0.0), group("b", 0.37)], "fnmr_ratio": 1.2,
+            "standardized_ratio": 1.1, **extra}
+
+
+def test_adjusted_table_flags_sparse_weight_and_says_the_strata_used() -> None:
+    """The sparse weight is a column, highlighted for b only; where ties left fewer strata the
+    caption says how many and how many cells hold pairs; an older run without these fields
+    still renders, its sparse weights as —."""
+    table = verifying.sections(Path("run"), {**_summary(None), "adjusted": _adjusted(
+        strata_used=[2], cells_filled=2)})[0].blocks[-1]
+    column = table.columns.index("sparse weight")
+    assert [(r[column].text, r[column].flag) for r in table.rows] == [
+        ("0", False), ("0.37", True), ("—", False)]
+    assert "(ties leave 2 strata of pose_yaw:diff; 2 of 4 cells filled, 80 genuine pairs)" \
+        in table.caption
+    old = _adjusted()
+    for g in old["groups"]:
+        del g["sparse_weight"]
+    table = verifying.sections(Path("run"), {**_summary(None), "adjusted": old})[0].blocks[-1]
+    assert [r[column].text for r in table.rows] == ["—"] * 3
+    assert "over 4 quantile strata of pose_yaw:diff (4 cells, 80 genuine pairs)" in table.caption

@@ -573,15 +573,17 @@ def _print_verification(summary: dict) -> None:
               + "; ".join(f"{key.upper()} {_step(trend[key])}" for key in ("fmr", "fnmr")))
     adjusted = summary.get("adjusted")
     if adjusted:
-        print(f"FNMR standardized over {adjusted['cells']} strata of "
-              f"{', '.join(adjusted['covariates'])} ({adjusted['pairs']} genuine pairs, "
-              f"{adjusted['left_out']} without a value left out):")
+        from latentplay.audit.standardize import sparse_note, strata_heading
+
+        print("FNMR " + strata_heading(adjusted, f"{adjusted['pairs']} genuine pairs"))
         for g in adjusted["groups"]:
             low, high = g["interval"]
+            sparse = sparse_note(g.get("sparse_weight"), "pairs")
             print(f"  {g['group']}: FNMR {figure_text(g['fnmr'], 4)} -> {figure_text(g['standardized'], 4)} "
                   f"[{figure_text(low, 4)}, {figure_text(high, 4)}]"
                   + (f"; no pairs in {g['strata_without_pairs']} strata"
-                     if g["strata_without_pairs"] else ""))
+                     if g["strata_without_pairs"] else "")
+                  + (f"; {sparse}" if sparse and g["standardized"] is not None else ""))
         print(f"  FNMR ratio {figure_text(adjusted['fnmr_ratio'], 2)} -> "
               f"{figure_text(adjusted['standardized_ratio'], 2)}")
 

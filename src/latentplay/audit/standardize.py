@@ -90,15 +90,49 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
              "strata_without_rows": int(found["missing"][g]),
              "sparse_weight": float(found["sparse"][g])}
             for g, name in enumerate(names)]
-    digits = codes[:, None] // n_strata ** np.arange(values.shape[1])[::-1] % n_strata  # (N, C)
     return {"covariates": list(covariate_names), "strata": n_strata,
-            "strata_used": [len(np.unique(column)) for column in digits.T], "cells": cells,
-            "cells_filled": len(np.unique(codes)), "rows": int(keep.sum()),
+            **filled_strata(codes, n_strata, values.shape[1]), "cells": cells,
+            "rows": int(keep.sum()),
             "left_out": int((scored & ~keep).sum()), "measure": measure,
             "groups": rows,
             "error_ratio": ratio([r["error"] for r in rows if r["error"] is not None]),
             "standardized_ratio": _complete_ratio([r["standardized"] for r in rows
                                                    if r["error"] is not None])}
+
+
+def filled_strata(codes: np.ndarray, n_strata: int, n_covariates: int) -> dict[str, Any]:
+    """``{"strata_used", "cells_filled"}`` of ``(P,)`` codes of
+    :func:`~latentplay.metrics.verification.combined_strata` over ``n_covariates`` covariates:
+    per covariate the strata that hold units (fewer than ``n_strata`` where ties merge
+    quantiles), and the cells that do."""
+    digits = codes[:, None] // n_strata ** np.arange(n_covariates)[::-1] % n_strata  # (P, C)
+    return {"strata_used": [len(np.unique(column)) for column in digits.T],
+            "cells_filled": len(np.unique(codes))}
+
+
+def strata_heading(adjusted: dict[str, Any], units: str) -> str:
+    """``standardized over 4 quantile strata of frontal (ties leave 2 strata of frontal; 2 of 4
+    cells filled, 200 rows; 3 without a value left out):``, ``units`` the count of units (``200
+    rows``); ties and empty cells are said only where they leave fewer, and outputs older than
+    ``strata_used`` / ``cells_filled`` read as all filled."""
+    a = adjusted
+    used = a.get("strata_used") or [a["strata"]] * len(a["covariates"])
+    merged = [f"{n} strata of {name}" for name, n in zip(a["covariates"], used, strict=True)
+              if n < a["strata"]]
+    filled = a.get("cells_filled", a["cells"])
+    cells = f"{a['cells']} cells" if filled == a["cells"] else f"{filled} of {a['cells']} cells filled"
+    return (f"standardized over {a['strata']} quantile strata of {', '.join(a['covariates'])} "
+            + (f"(ties leave {', '.join(merged)}; " if merged else "(") + f"{cells}, {units}"
+            + (f"; {a['left_out']} without a value left out" if a["left_out"] else "") + "):")
+
+
+def sparse_note(weight: float | None, units: str) -> str | None:
+    """The caution on a standardized rate with ``weight`` (``sparse_weight``) of the pooled
+    weight on strata where the group has under ``SPARSE_UNITS`` ``units``; None below 0.5 %."""
+    if not weight or not round(weight, 2):
+        return None
+    return (f"{weight:.0%} of the weight on strata where it has under {SPARSE_UNITS} {units}: "
+            "only a rough guide, its interval too narrow")
 
 
 def _complete_ratio(values: list[float | None]) -> float | None:
@@ -112,14 +146,7 @@ def adjusted_lines(adjusted: dict[str, Any]) -> list[str]:
     decimals, as the accuracies above it, a mean absolute error with 3 significant digits;
     raw, standardized and bounds alike."""
     a = adjusted
-    merged = [f"{used} strata of {name}" for name, used
-              in zip(a["covariates"], a["strata_used"], strict=True) if used < a["strata"]]
-    cells = (f"{a['cells']} cells" if a["cells_filled"] == a["cells"]
-             else f"{a['cells_filled']} of {a['cells']} cells filled")
-    out = [f"standardized over {a['strata']} quantile strata of {', '.join(a['covariates'])} "
-           + (f"(ties leave {', '.join(merged)}; " if merged else "(")
-           + f"{cells}, {a['rows']} rows"
-           + (f"; {a['left_out']} without a value left out" if a["left_out"] else "") + "):"]
+    out = [strata_heading(a, f"{a['rows']} rows")]
     form = ".3g" if a["measure"] == "mean absolute error" else ".3f"
     for r in a["groups"]:
         if r["error"] is None:
@@ -130,9 +157,9 @@ def adjusted_lines(adjusted: dict[str, Any]) -> list[str]:
         notes = []
         if r["strata_without_rows"]:
             notes.append(f"{r['strata_without_rows']} strata without its rows")
-        if r["standardized"] is not None and round(r["sparse_weight"], 2):
-            notes.append(f"{r['sparse_weight']:.0%} of the weight on strata where it has under "
-                         f"{SPARSE_UNITS} rows: only a rough guide, its interval too narrow")
+        sparse = sparse_note(r.get("sparse_weight"), "rows")
+        if r["standardized"] is not None and sparse:
+            notes.append(sparse)
         out.append(f"  {r['group']}: {a['measure']} {r['error']:{form}}, standardized {std}"
                    + (f" ({'; '.join(notes)})" if notes else ""))
     out.append(f"  ratio highest / lowest: {_ratio(a['error_ratio'])} raw, "

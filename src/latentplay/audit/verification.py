@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
+from latentplay.audit.standardize import filled_strata
 from latentplay.clustered import pair_rate_interval
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
@@ -358,7 +359,10 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
     """Each group's FNMR standardized over quantile strata of the covariates' pair values
     (:func:`~latentplay.metrics.verification.standardized_rate`), genuine pairs only; a
     group's ``strata_without_pairs`` counts the cells other groups fill and it does not (a cell
-    empty for all has no weight and costs nothing)."""
+    empty for all has no weight and costs nothing), its ``sparse_weight`` the share of all
+    pairs in cells where it has 1 to 4 pairs (its standardized FNMR leans that much on a
+    handful of pairs); ``strata_used`` and ``cells_filled`` as
+    :func:`~latentplay.audit.standardize.filled_strata` (fewer where ties merge strata)."""
     genuine = pairs.same & (group_of >= 0)
     values = np.stack([_pair_values(v, pairs, how) for _, how, v in covariates], axis=1)
     keep = genuine & np.isfinite(values).all(axis=1)
@@ -372,11 +376,13 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
                "fnmr": finite_or_none(found["rate"][g]),
                "standardized": finite_or_none(found["standardized"][g]),
                "interval": [finite_or_none(v) for v in found["interval"][g]],
-               "strata_without_pairs": int(found["missing"][g])}
+               "strata_without_pairs": int(found["missing"][g]),
+               "sparse_weight": float(found["sparse"][g])}
               for g, name in enumerate(names)]
     both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],
-            "strata": n_strata, "cells": cells, "pairs": int(keep.sum()),
+            "strata": n_strata, **filled_strata(codes, n_strata, len(covariates)),
+            "cells": cells, "pairs": int(keep.sum()),
             "left_out": int((genuine & ~keep).sum()), "groups": groups,
             "fnmr_ratio": ratio([g["fnmr"] for g in both]),
             "standardized_ratio": ratio([g["standardized"] for g in both])}
@@ -627,11 +633,11 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
         with open(out / "adjusted.csv", "w", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["group", "genuine", "fnmr", "standardized", "low", "high",
-                             "strata_without_pairs"])
+                             "strata_without_pairs", "sparse_weight"])
             for g in summary["adjusted"]["groups"]:
                 writer.writerow([g["group"], g["genuine"], _text(g["fnmr"]),
                                  _text(g["standardized"]), *(_text(v) for v in g["interval"]),
-                                 g["strata_without_pairs"]])
+                                 g["strata_without_pairs"], _text(g["sparse_weight"])])
     with open(out / "scores.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["row_a", "row_b", "same", "group", "distance"])

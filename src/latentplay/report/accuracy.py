@@ -10,7 +10,7 @@ from typing import Any
 from latentplay.contingency import sparse_reason
 from latentplay.errors import UserError
 from latentplay.report.images import file_figure
-from latentplay.report.page import Block, Facts, Section, Table, interval, number, p_is
+from latentplay.report.page import Block, Facts, Section, Table, cell, interval, number, p_is
 
 
 def section(run: Path, a: dict[str, Any]) -> Section:
@@ -152,21 +152,27 @@ def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:
 
 
 def _adjusted_table(adjusted: dict[str, Any]) -> Table:
-    """Each group's error, raw and standardized over strata of measured covariates."""
+    """Each group's error, raw and standardized over strata of measured covariates; its
+    ``sparse_weight`` highlighted where the printout cautions on it (— in outputs older than
+    it)."""
+    from latentplay.audit.standardize import SPARSE_UNITS, sparse_note, strata_heading
+
     measure = adjusted["measure"]
-    return Table.of(["group", "rows", measure, f"standardized {measure}", "95% interval",
-                     "strata without its rows"],
-                    [[r["group"], r["n"], r["error"], r["standardized"],
-                      interval(r["low"], r["high"]), r["strata_without_rows"]]
-                     for r in adjusted["groups"]],
-                    f"Standardized over {adjusted['strata']} quantile strata of "
-                    f"{', '.join(adjusted['covariates'])} ({adjusted['cells']} cells, "
-                    f"{adjusted['rows']} rows; {adjusted['left_out']} without a value left "
-                    "out): each group's error as if its rows were spread over the strata as all "
-                    "rows are. Ratio highest / lowest: "
-                    f"{number(adjusted['error_ratio'])} raw, "
-                    f"{number(adjusted['standardized_ratio'])} standardized; 95% intervals: "
-                    "bootstrap.")
+    rows = [[cell(r["group"]), cell(r["n"]), cell(r["error"]), cell(r["standardized"]),
+             cell(interval(r["low"], r["high"])), cell(r["strata_without_rows"]),
+             cell(r.get("sparse_weight"), flag=r["standardized"] is not None
+                  and sparse_note(r.get("sparse_weight"), "rows") is not None)]
+            for r in adjusted["groups"]]
+    heading = strata_heading(adjusted, f"{adjusted['rows']} rows")
+    return Table(["group", "rows", measure, f"standardized {measure}", "95% interval",
+                  "strata without its rows", "sparse weight"], rows,
+                 f"S{heading[1:]} each group's error as if its rows were spread over the strata "
+                 "as all rows are. Ratio highest / lowest: "
+                 f"{number(adjusted['error_ratio'])} raw, "
+                 f"{number(adjusted['standardized_ratio'])} standardized; 95% intervals: "
+                 f"bootstrap. Sparse weight: the share of all rows in strata where the group has "
+                 f"under {SPARSE_UNITS} rows; highlighted, its standardized error is only a rough "
+                 "guide and its interval too narrow.")
 
 
 def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:

@@ -10,7 +10,7 @@ from typing import Any
 from latentplay.errors import UserError
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Section, Table, number
+from latentplay.report.page import Facts, Section, Table, cell, number
 
 COMPARISON_FILE = "verification_comparison.json"  # written by audit.verification.verify_columns
 
@@ -80,19 +80,7 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
             f"per group step; 95% intervals: {trend.get('intervals')}."))
     adjusted = v.get("adjusted")
     if adjusted:
-        blocks.append(Table.of(
-            ["group", "genuine pairs", "FNMR", "standardized FNMR", "95% interval",
-             "strata without pairs"],
-            [[g.get("group"), g.get("genuine"), _short(g.get("fnmr")), _short(g.get("standardized")),
-              _interval(g.get("interval")), g.get("strata_without_pairs")]
-             for g in adjusted.get("groups", [])]
-            + [["FNMR ratio", None, _short(adjusted.get("fnmr_ratio")),
-                _short(adjusted.get("standardized_ratio")), None, None]],
-            f"Each group's FNMR as if its genuine pairs were spread over the {adjusted.get('cells')} "
-            f"quantile strata of {', '.join(adjusted.get('covariates', []))} as all pairs are "
-            f"({number(adjusted.get('pairs'))} pairs; {number(adjusted.get('left_out'))} without a "
-            "value left out). A gap that shrinks was the photos'; what is left is the gap among "
-            "comparable pairs."))
+        blocks.append(_adjusted_table(adjusted))
     figures = (("det.png", "DET curve of each group; dots: the common threshold."),
                ("rates.png", "False match and non-match rates at the common threshold, 95% "
                              "intervals."),
@@ -147,6 +135,30 @@ def sections_of(run: Path) -> list[Section]:
 
 def _short(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.3g}")
+
+
+def _adjusted_table(adjusted: dict[str, Any]) -> Table:
+    """Each group's FNMR, raw and standardized over strata of measured covariates; its
+    ``sparse_weight`` highlighted where the printout cautions on it (— in outputs older than
+    it)."""
+    from latentplay.audit.standardize import SPARSE_UNITS, sparse_note, strata_heading
+
+    rows = [[cell(g.get("group")), cell(g.get("genuine")), cell(_short(g.get("fnmr"))),
+             cell(_short(g.get("standardized"))), cell(_interval(g.get("interval"))),
+             cell(g.get("strata_without_pairs")),
+             cell(g.get("sparse_weight"), flag=g.get("standardized") is not None
+                  and sparse_note(g.get("sparse_weight"), "pairs") is not None)]
+            for g in adjusted.get("groups", [])]
+    rows.append([cell(v) for v in ("FNMR ratio", None, _short(adjusted.get("fnmr_ratio")),
+                                   _short(adjusted.get("standardized_ratio")), None, None, None)])
+    heading = strata_heading(adjusted, f"{number(adjusted.get('pairs'))} genuine pairs")
+    return Table(["group", "genuine pairs", "FNMR", "standardized FNMR", "95% interval",
+                  "strata without pairs", "sparse weight"], rows,
+                 f"FNMR {heading} each group's FNMR as if its genuine pairs were spread over the "
+                 "strata as all pairs are. A gap that shrinks was the photos'; what is left is the "
+                 f"gap among comparable pairs. Sparse weight: the share of all pairs in strata "
+                 f"where the group has under {SPARSE_UNITS} pairs; highlighted, its standardized "
+                 "FNMR is only a rough guide and its interval too narrow.")
 
 
 def _interval(bounds: list[float | None] | None) -> str:
