@@ -491,6 +491,23 @@ def test_pair_cells_no_group_fills_are_not_missing_strata() -> None:
     assert [g["strata_without_pairs"] for g in low["groups"]] == [1, 1]
 
 
+def test_no_standardized_ratio_over_part_of_the_groups() -> None:
+    """A group photographed only one way (c: pairs of the lower stratum alone) cannot be
+    standardized; the ratio over the others would hide it, so there is none (as audit
+    accuracy's), while the raw FNMR ratio covers every group."""
+    from latentplay.audit.verification import Pairs, _adjusted
+
+    i = np.arange(60)
+    group = np.where(i < 30, i % 3, i % 2)  # c (2) only among the 30 lower pairs
+    pairs = Pairs(np.arange(0, 120, 2), np.arange(1, 120, 2), np.ones(60, bool))
+    found = _adjusted([("c", "min", np.repeat(np.linspace(0, 1, 60), 2))], 2, pairs, group,
+                      ["a", "b", "c"], i % 4 == 0, None, 0)
+    a, b, c = found["groups"]
+    assert a["standardized"] is not None and b["standardized"] is not None
+    assert c["standardized"] is None and c["strata_without_pairs"] == 1
+    assert found["standardized_ratio"] is None and found["fnmr_ratio"] is not None
+
+
 def test_tied_pair_values_and_sparse_groups_are_recorded_and_printed(capsys) -> None:  # noqa: ANN001
     """A 0/1 covariate (0 on 40 of 63 genuine pairs) asked for 4 strata gives 2, 2 of 4 cells
     filled; b has 3 pairs in the upper stratum (23 of 63 pairs), so 37 % of its standardized

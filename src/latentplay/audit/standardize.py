@@ -96,7 +96,7 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
             "left_out": int((scored & ~keep).sum()), "measure": measure,
             "groups": rows,
             "error_ratio": ratio([r["error"] for r in rows if r["error"] is not None]),
-            "standardized_ratio": _complete_ratio([r["standardized"] for r in rows
+            "standardized_ratio": complete_ratio([r["standardized"] for r in rows
                                                    if r["error"] is not None])}
 
 
@@ -135,7 +135,7 @@ def sparse_note(weight: float | None, units: str) -> str | None:
             "only a rough guide, its interval too narrow")
 
 
-def _complete_ratio(values: list[float | None]) -> float | None:
+def complete_ratio(values: list[float | None]) -> float | None:
     """Highest over lowest, None unless every group has a value: a ratio over the groups
     that could be standardized would hide the ones that could not."""
     return None if any(v is None for v in values) else ratio(values)  # type: ignore[arg-type]

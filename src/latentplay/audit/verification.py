@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.audit.standardize import filled_strata
+from latentplay.audit.standardize import complete_ratio, filled_strata
 from latentplay.clustered import pair_rate_interval
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
@@ -379,13 +379,14 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
                "strata_without_pairs": int(found["missing"][g]),
                "sparse_weight": float(found["sparse"][g])}
               for g, name in enumerate(names)]
-    both = [g for g in groups if g["fnmr"] is not None and g["standardized"] is not None]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],
             "strata": n_strata, **filled_strata(codes, n_strata, len(covariates)),
             "cells": cells, "pairs": int(keep.sum()),
             "left_out": int((genuine & ~keep).sum()), "groups": groups,
-            "fnmr_ratio": ratio([g["fnmr"] for g in both]),
-            "standardized_ratio": ratio([g["standardized"] for g in both])}
+            "fnmr_ratio": ratio([g["fnmr"] for g in groups if g["fnmr"] is not None]),
+            # none unless every group with pairs is standardized, as audit accuracy's
+            "standardized_ratio": complete_ratio([g["standardized"] for g in groups
+                                                  if g["fnmr"] is not None])}
 
 
 COMPARISON = "verification_comparison.json"
