@@ -6,7 +6,8 @@ every stage that starts from a trained model (latent, app).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,15 @@ class CliResult:
     code: int
     out: str
     err: str
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    """Close the matplotlib figures a test kept (``projection_png`` returns its figure to the
+    caller), so a worker does not hold every test's figures."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture
