@@ -179,6 +179,7 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
         example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in parts)
         raise UserError(f"the run is conditional on {', '.join(names)}: pass --condition "
                         f"{example} or --like STORE (conditions of its random rows)")
+    spec = ConditionSpec(parts)
     if condition:
         missing = [p for p in names if p not in condition]
         unknown = [k for k in condition if k not in names]
@@ -186,19 +187,17 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
             raise UserError(f"--condition needs exactly {', '.join(names)}"
                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
         # one row's condition, as a model reads it (values checked there), on every row
-        matrix = np.tile(ConditionSpec(parts).vector(condition), (n, 1))
+        matrix = np.tile(spec.vector(condition), (n, 1))
     else:
         source = st.load(like)  # type: ignore[arg-type]
         if len(source) == 0:
             raise UserError(f"--like {like} has no rows")
         # (len(source), dim) as training encodes a store: classes matched by name; a row
         # without a value (NaN, class code -1) or a class the run does not know is refused
-        matrix = ConditionSpec(parts).encode_store(source)[rng.integers(0, len(source), n)]
+        matrix = spec.encode_store(source)[rng.integers(0, len(source), n)]
     out, start = {}, 0
     for part in parts:
         block = matrix[:, start:start + part.size]  # the value, or the one-hot class
         out[part.name] = block[:, 0] if part.kind == "continuous" else block.argmax(1)
         start += part.size
     return out
-
-

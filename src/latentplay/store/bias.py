@@ -33,6 +33,7 @@ from latentplay.clustered import ClusteredTest, clustered_trend, pair_rate_inter
 from latentplay.contingency import chi_square, sparse_reason
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
+from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import UNKNOWN, Attribute
@@ -71,8 +72,6 @@ class Trend:
 def trend_text(trend: Trend) -> str:
     """``"r -0.487, M2 474.6 (dof 1), p 3.1e-105"``, with ``r``'s interval over persons when
     there is one (the test over persons is ``trend.persons_test.text()``)."""
-    from latentplay.outputs import p_text
-
     over = ("" if trend.low is None else
             f" (95 % over persons {trend.low:+.3f} to {trend.high:+.3f})")
     return (f"r {trend.r:+.3f}{over}, M2 {trend.statistic:.1f} (dof 1), "
@@ -175,8 +174,6 @@ class Association:
     @property
     def test_lines(self) -> list[str]:
         """The tests as text: the chi-square line, and the trend's when there is one."""
-        from latentplay.outputs import p_text
-
         lines = [f"chi-square {self.chi2:.1f} (dof {self.dof}), p {p_text(self.p_value)}, "
                  f"Cramer's V {self.cramers_v:.3f}"]
         if self.persons_test:
@@ -191,8 +188,6 @@ class Association:
     def notes(self) -> list[str]:
         """What limits the tests, one sentence each (rows left out as unknown, repeated
         persons, sparse cells)."""
-        from latentplay.outputs import p_text
-
         out = []
         if self.unknown:
             out.append(f"{self.unknown} of the {self.counts.sum()} rows have an unknown {self.by} "
