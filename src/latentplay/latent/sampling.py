@@ -111,9 +111,9 @@ def training_values(run_dir: str | Path, part: ConditionPart) -> np.ndarray | No
     Raises:
         UserError: the store no longer holds the attribute as the model has it.
     """
-    from latentplay.store import Store, load
+    from latentplay.store import load
     from latentplay.train.config import load_run_config
-    from latentplay.train.data import held_out_rows
+    from latentplay.train.data import first_rows, held_out_rows
 
     path = Path(run_dir) / "config.yaml"
     if not path.exists():
@@ -123,11 +123,9 @@ def training_values(run_dir: str | Path, part: ConditionPart) -> np.ndarray | No
     if not data.store or not Path(data.store).exists():
         return None
     store = load(data.store)
-    n = len(store) if data.limit <= 0 else min(data.limit, len(store))
-    first = store if n == len(store) else Store(store.dataset.select(range(n)), store.schema,
-                                                store.path)
+    first = first_rows(store, data.limit)
     encoded = ConditionSpec([part]).encode_store(first)  # (n, part.size)
-    held = held_out_rows(store, n, data.test_fraction, config.seed, data.split,
+    held = held_out_rows(store, len(first), data.test_fraction, config.seed, data.split,
                          data.split_version, warn=False)  # training warned of its split
     encoded = np.delete(encoded, held, axis=0)
     return encoded[:, 0] if part.kind == "continuous" else encoded.argmax(1)

@@ -94,7 +94,8 @@ def load_training_data(
     held-out rows are drawn as :func:`held_out_rows` does with ``split`` and ``split_version``
     (``data.split_version``: 1 for a run saved before version 2)."""
     store = load(store) if isinstance(store, str) else store
-    n = len(store) if limit <= 0 else min(limit, len(store))
+    first = first_rows(store, limit)
+    n = len(first)
     if n == 0:
         raise UserError(f"store {store.path} has no rows")
     if channels == 0:  # the store's: gray or RGB, alpha dropped (encode feeds only those)
@@ -112,7 +113,6 @@ def load_training_data(
     images = torch.cat(chunks)
     # the rows trained on: a measured condition's range spans theirs, and rows past data.limit
     # need no value
-    first = store if n == len(store) else Store(store.dataset.select(range(n)), store.schema, store.path)
     spec = ConditionSpec.from_store(first, condition)
     cond = torch.from_numpy(spec.encode_store(first))
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
@@ -122,6 +122,12 @@ def load_training_data(
         images=images, cond=cond, train_idx=np.setdiff1d(np.arange(n), test_idx),
         test_idx=test_idx, rows=np.arange(n), labels=labels, spec=spec,
     )
+
+
+def first_rows(store: Store, limit: int) -> Store:
+    """The rows a run reads of ``store``: its first ``limit`` (``data.limit``; 0 or less: all)."""
+    n = len(store) if limit <= 0 else min(limit, len(store))
+    return store if n == len(store) else Store(store.dataset.select(range(n)), store.schema, store.path)
 
 
 def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
