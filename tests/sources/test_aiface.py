@@ -134,3 +134,26 @@ def test_an_intersection_contradicting_gender_is_rejected(tmp_path: Path) -> Non
         ("FFHQ/ok2.png", "male,Black"), ("FFHQ/ok3.png", "female,Others")]
     check_rejected(store, {"FFHQ/bad2.png": "contradicts race 1 (White)",
                            "FFHQ/bad3.png": "contradicts gender 1 (male)"})
+
+
+@pytest.mark.parametrize(("column", "codes", "groups", "unclear"), [
+    # code 2 and no 5: the authors' code's 0-4 (their code reads the column "Predicted Age")
+    ("Age", (0, 1, 2, 3, 4), aiface.AGES, ()),
+    ("Predicted Age", (0, 1, 2, 3, 4), aiface.AGES, ()),
+    # code 5 and no 2: their README's 0, 1, 3, 4, 5 (3 is adult, not middle-aged)
+    ("Age", (0, 1, 3, 4, 5), aiface.AGES, ()),
+    # neither (or both): 3 and 4 (or 2-5) mean different groups in the two numberings
+    ("Age", (0, 1, 3, 4), ("child", "young"), (3, 4)),
+    ("Age", (0, 1, 2, 5), ("child", "young"), (2, 5)),
+])
+def test_the_csv_tells_which_published_age_numbering_it_uses(
+        tmp_path: Path, column: str, codes: tuple[int, ...], groups: tuple[str, ...],
+        unclear: tuple[int, ...]) -> None:
+    root = tmp_path / "src"
+    for c in codes:
+        write_image(root / "FFHQ" / f"{c}.png", face(c))
+    write_csv(root / "test.csv", ["Image Path", "Target", column],
+              [[f"FFHQ/{c}.png", 0, c] for c in codes])
+    store = aiface.convert(root, tmp_path / "out", workers=1)
+    assert [g["age"] for _, g in rows(store)] == list(groups)
+    check_rejected(store, {f"FFHQ/{c}.png": "the CSV does not tell which" for c in unclear})

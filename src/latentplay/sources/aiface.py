@@ -15,8 +15,9 @@ target        Target                               0 real, 1 fake (required)
 generator     Specific / Generator, else the       any text
               SRC folder the image lies in
 gender        Gender / Ground Truth Gender         0 female, 1 male
-age           Age                                  0 child, 1 young, 2 adult, 3 middle-aged,
-                                                   4 senior
+age           Age / Predicted Age                  child, young, adult, middle-aged, senior:
+                                                   0-4 (authors' code) or 0, 1, 3, 4, 5
+                                                   (their README), see below
               Ground Truth Age (first release)     0 young, 1 middle-aged, 2 senior, 3 others
 race          Ground Truth Race (first release)    0 Asian, 1 White, 2 Black, 3 Others
 skin_tone     Skin Tone                            Monk skin tone 1-10
@@ -28,6 +29,10 @@ Every CSV row is an input; codes outside these sets are rejected, and so is a ro
 intersection class contradicts its gender (or, in the first release, its race) column: the
 authors' README and their code disagree on the order of the intersection codes (their code,
 read here, puts female first), so this check makes a wrong order reject rows, not mislabel them.
+They disagree on the age codes too: the code numbers the five groups 0-4, the README 0, 1, 3, 4,
+5 (no 2). The CSV tells which: one holding code 2 and no 5 is read as 0-4, one holding 5 and no
+2 as 0, 1, 3, 4, 5; in any other CSV the codes whose group depends on the numbering (2-5) are
+rejected rather than guessed.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "target": ("Target",),
     "generator": ("Specific", "Generator"),
     "gender": ("Gender", "Ground Truth Gender"),
-    "age": ("Age", "Ground Truth Age"),
+    "age": ("Age", "Predicted Age", "Ground Truth Age"),
     "race": ("Ground Truth Race",),
     "skin_tone": ("Skin Tone",),
     "intersection": ("Intersection",),
@@ -67,11 +72,32 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 REQUIRED = ("path", "target")
 FIRST_RELEASE = "Ground Truth Gender"  # the first release's annotation columns
 AGES = ("child", "young", "adult", "middle-aged", "senior")
+# the two published numberings of AGES: the authors' code (0-4) and their README (no 2)
+AGE_CODES = {"code": (0, 1, 2, 3, 4), "README": (0, 1, 3, 4, 5)}
 AGES_FIRST = ("young", "middle-aged", "senior", "others")
 RACES = ("Asian", "White", "Black", "Others")
 SKIN_TONES = tuple(str(t) for t in range(1, 11))
 INTERSECTIONS = tuple(f"{g},skintone{t}" for g in ("female", "male") for t in (1, 2, 3))
 INTERSECTIONS_FIRST = tuple(f"{g},{r}" for g in ("male", "female") for r in RACES)
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number ("1", or pandas' "1.0"), or None (not a number, 1.5, nan)."""
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def age_numbering(texts: set[str]) -> dict[int, int]:
+    """Age code -> position in :data:`AGES` for a CSV whose age column holds ``texts``: the one
+    published numbering (:data:`AGE_CODES`) that has every code of 0-5 found, else only the
+    codes both numberings give the same group (0 child, 1 young)."""
+    code, readme = ({c: i for i, c in enumerate(n)} for n in AGE_CODES.values())
+    found = {whole_number(t) for t in texts} & (code.keys() | readme.keys())
+    fits = [m for m in (code, readme) if found <= m.keys()]
+    return fits[0] if len(fits) == 1 else {c: i for c, i in code.items() if readme.get(c) == i}
 
 
 def _columns(header: list[str], given: dict[str, str]) -> dict[str, str]:
@@ -113,11 +139,19 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     coded = [f for f in ("target", "gender", "age", "race", "skin_tone", "intersection")
              if f in cols]
     classes = {f: _classes(f, cols[f], first_release) for f in coded}
-    if "generator" in cols:
+    new_ages = classes.get("age") == AGES  # two published numberings: the CSV tells which
+    found: dict[str, set[str]] = {f: set() for f in ("generator", "age") if f in cols}
+    if "generator" in cols or new_ages:  # one light pass over the CSV before the first row
         _, first = read_csv(csv_path)
-        generators = sorted({(r.get(cols["generator"]) or "").strip() for _, r in first} - {""})
+        for _, r in first:
+            for f, values in found.items():
+                values.add((r.get(cols[f]) or "").strip())
+    if "generator" in cols:
+        generators = sorted(found["generator"] - {""})
     else:
         generators = [*sorted(p.name for p in folder.iterdir() if p.is_dir()), "other"]
+    age_of = age_numbering(found.get("age", set())) if new_ages \
+        else dict(enumerate(range(len(classes.get("age", ())))))
     attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}",
                                           ordered=classes[f] in (AGES, SKIN_TONES))
                               for f in coded if f != "target"]
@@ -127,13 +161,15 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
 
     def code(field: str, raw: str | None) -> int | str:
         text = (raw or "").strip()
-        try:
-            number = float(text)
-        except ValueError:
-            return f"{field} {text!r} is not a code"
-        if not number.is_integer():  # 1.5, nan, inf: no class (1.0 is pandas' 1)
+        value = whole_number(text)
+        if value is None:  # text, 1.5, nan, inf: no class (1.0 is pandas' 1)
             return f"{field} {text!r} is not a whole-number code"
-        value = int(number)
+        groups = [AGES[n.index(value)] if value in n else "no group" for n in AGE_CODES.values()]
+        if field == "age" and new_ages and value not in age_of and groups != ["no group"] * 2:
+            return (f"age code {value} is {groups[0]} in the authors' code but {groups[1]} in their "
+                    "README, and the CSV does not tell which (it holds codes 2 and 5, or neither)")
+        if field == "age":
+            return age_of[value] if value in age_of else f"age code {value} outside the published set"
         offset = 1 if field == "skin_tone" else 0
         if not 0 <= value - offset < len(classes[field]):
             return f"{field} code {value} outside the published set"
