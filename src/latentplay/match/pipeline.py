@@ -348,9 +348,11 @@ def complete_rows(store: st.Store, config: MatchConfig, treat: Treatment
             lacking[name] = int((~finite).sum())
         keep &= finite
     y = outcome_values(store, config.outcome, treat.rows) if config.outcome else None
-    if y is not None and not np.isfinite(y).all():
-        lacking[f"outcome {config.outcome}"] = int((~np.isfinite(y)).sum())
-        keep &= np.isfinite(y)
+    if y is not None:
+        finite = np.isfinite(y)
+        if not finite.all():
+            lacking[f"outcome {config.outcome}"] = int((~finite).sum())
+        keep &= finite
     treated = treat.treated[keep]
     if treated.all() or not treated.any():
         empty = treat.names[1] if treated.all() else treat.names[0]
