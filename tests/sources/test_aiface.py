@@ -157,3 +157,21 @@ def test_the_csv_tells_which_published_age_numbering_it_uses(
     store = aiface.convert(root, tmp_path / "out", workers=1)
     assert [g["age"] for _, g in rows(store)] == list(groups)
     check_rejected(store, {f"FFHQ/{c}.png": "the CSV does not tell which" for c in unclear})
+
+
+@pytest.mark.parametrize(("codes", "tones", "rejected"), [
+    ((1, 5, 10), ["1", "5", "10"], ()),         # 1-10, as published
+    ((0, 4, 9), ["1", "5", "10"], ()),          # written 0-9: a 0 and no 10
+    ((0, 5, 10), ["5", "10"], (0,)),            # both ends: as published, 0 outside it
+])
+def test_the_csv_tells_how_its_skin_tones_are_numbered(
+        tmp_path: Path, codes: tuple[int, ...], tones: list[str], rejected: tuple[int, ...]) -> None:
+    """Monk tones written 0-9 were read one tone too light, tone 10 rejected."""
+    root = tmp_path / "src"
+    for c in codes:
+        write_image(root / "FFHQ" / f"{c}.png", face(c))
+    write_csv(root / "test.csv", ["Image Path", "Target", "Skin Tone"],
+              [[f"FFHQ/{c}.png", 0, c] for c in codes])
+    store = aiface.convert(root, tmp_path / "out", workers=1)
+    assert [g["skin_tone"] for _, g in rows(store)] == tones
+    check_rejected(store, {f"FFHQ/{c}.png": "outside the published set" for c in rejected})

@@ -20,7 +20,8 @@ age           Age / Predicted Age                  child, young, adult, middle-a
                                                    (their README), see below
               Ground Truth Age (first release)     0 young, 1 middle-aged, 2 senior, 3 others
 race          Ground Truth Race (first release)    0 Asian, 1 White, 2 Black, 3 Others
-skin_tone     Skin Tone                            Monk skin tone 1-10
+skin_tone     Skin Tone                            Monk skin tone 1-10 (written 0-9 in a
+                                                   CSV holding a 0 and no 10)
 intersection  Intersection                         0-5: (female, male) x skin tone group 1-3;
                                                    first release 0-7: (male, female) x race
 ============  ===================================  =========================================
@@ -100,6 +101,14 @@ def age_numbering(texts: set[str]) -> dict[int, int]:
     return fits[0] if len(fits) == 1 else {c: i for c, i in code.items() if readme.get(c) == i}
 
 
+def tone_numbering(codes: set[str]) -> int:
+    """The code of Monk tone 1 in a CSV holding the skin-tone ``codes``: 1 (tones written
+    1-10, as published), or 0 where the CSV holds a 0 and no 10 (tones written 0-9: read as
+    1-10, every tone would be one too light and tone 10 rejected)."""
+    numbers = {whole_number(c.strip()) for c in codes}
+    return 0 if 0 in numbers and 10 not in numbers else 1
+
+
 def _columns(header: list[str], given: dict[str, str]) -> dict[str, str]:
     unknown = [k for k in given if k not in CANDIDATES]
     if unknown:
@@ -140,8 +149,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
              if f in cols]
     classes = {f: _classes(f, cols[f], first_release) for f in coded}
     new_ages = classes.get("age") == AGES  # two published numberings: the CSV tells which
-    found: dict[str, set[str]] = {f: set() for f in ("generator", "age") if f in cols}
-    if "generator" in cols or new_ages:  # one light pass over the CSV before the first row
+    found: dict[str, set[str]] = {f: set() for f in ("generator", "age", "skin_tone") if f in cols}
+    if found:  # one light pass over the CSV before the first row
         _, first = read_csv(csv_path)
         for _, r in first:
             for f, values in found.items():
@@ -152,6 +161,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         generators = [*sorted(p.name for p in folder.iterdir() if p.is_dir()), "other"]
     age_of = age_numbering(found.get("age", set())) if new_ages \
         else dict(enumerate(range(len(classes.get("age", ())))))
+    tone_offset = tone_numbering(found.get("skin_tone", set()))
     attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}",
                                           ordered=classes[f] in (AGES, SKIN_TONES))
                               for f in coded if f != "target"]
@@ -170,7 +180,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                     "README, and the CSV does not tell which (it holds codes 2 and 5, or neither)")
         if field == "age":
             return age_of[value] if value in age_of else f"age code {value} outside the published set"
-        offset = 1 if field == "skin_tone" else 0
+        offset = tone_offset if field == "skin_tone" else 0
         if not 0 <= value - offset < len(classes[field]):
             return f"{field} code {value} outside the published set"
         return value - offset
