@@ -222,3 +222,23 @@ def test_clip_refuses_hub_text_towers_and_reads_the_local_file(tmp_path, monkeyp
     assert fake.created == []
     make_embedder("clip:openai", ["model=local"])
     assert fake.created == [("local", str(tmp_path / "openai"))]
+
+
+@pytest.mark.parametrize("error", [KeyError(101), RuntimeError("size mismatch for proj\nand more")])
+def test_clip_weights_it_cannot_load_are_one_line(tmp_path, monkeypatch, error):
+    """A file open_clip cannot read (torch.load's KeyError or UnpicklingError on a file that is
+    no checkpoint) or whose tensors are another architecture's is a one-line UserError."""
+    import sys
+
+    fake = _FakeClip()
+
+    def fails(name, pretrained, device):  # noqa: ANN001
+        raise error
+
+    fake.create_model_and_transforms = fails  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "open_clip", fake)
+    weights = tmp_path / "weights.bin"
+    weights.write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match=r"could not load .*weights.bin as local: \S") as info:
+        make_embedder(f"clip:{weights}", ["model=local"])
+    assert "\n" not in str(info.value)

@@ -166,3 +166,44 @@ def test_uneven_average_pooling_leaves_its_padding_out(tmp_path: Path, ceil: int
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     x = np.random.default_rng(0).uniform(1, 2, (1, 2, 8, 8)).astype(np.float32)
     np.testing.assert_allclose(OnnxGraph(path)(torch.from_numpy(x)).numpy(), _ort(path, x), atol=1e-6)
+
+
+def _one_node(path: Path, node: onnx.NodeProto, shape: list[int], opset: int = 17,
+              inits: dict[str, np.ndarray] | None = None) -> Path:
+    """A file of the single ``node`` from input ``x`` of ``shape`` to output ``y``."""
+    graph = helper.make_graph([node], "one", [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [numpy_helper.from_array(v, k) for k, v in (inits or {}).items()])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize("case", ["softmax_opset11", "flatten_last", "gather_negative"])
+def test_older_and_edge_semantics_match_onnxruntime(tmp_path: Path, case: str) -> None:
+    """Softmax before opset 13 normalises over every axis from ``axis`` (default 1) together;
+    Flatten's axis may be the rank; Gather's negative indices count from the end."""
+    nodes = {
+        "softmax_opset11": (helper.make_node("Softmax", ["x"], ["y"]), 11, {}),
+        "flatten_last": (helper.make_node("Flatten", ["x"], ["y"], axis=3), 17, {}),
+        "gather_negative": (helper.make_node("Gather", ["x", "i"], ["y"], axis=1), 17,
+                            {"i": np.array([-1, 0], np.int64)}),
+    }
+    node, opset, inits = nodes[case]
+    path = _one_node(tmp_path / f"{case}.onnx", node, [2, 3, 4], opset, inits)
+    x = np.random.default_rng(1).standard_normal((2, 3, 4)).astype(np.float32)
+    ours, theirs = OnnxGraph(path)(torch.from_numpy(x)).numpy(), _ort(path, x)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+@pytest.mark.parametrize("node", [
+    helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER"),
+    helper.make_node("AveragePool", ["x"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_LOWER"),
+    helper.make_node("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2]),
+], ids=["max_same_upper", "avg_same_lower", "max_dilated"])
+def test_pooling_it_cannot_compute_is_refused(tmp_path: Path, node: onnx.NodeProto) -> None:
+    """Pooling with automatic padding or dilations (which onnxruntime applies) is refused in one
+    line, not computed without them into a map of another size."""
+    path = _one_node(tmp_path / "pool.onnx", node, [1, 2, 8, 8])
+    with pytest.raises(UserError, match=f"{node.op_type} with (auto_pad|dilations)"):
+        OnnxGraph(path)(torch.zeros(1, 2, 8, 8))

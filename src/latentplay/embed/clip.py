@@ -83,8 +83,10 @@ class ClipEmbedder(Embedder):
             model, _, preprocess = open_clip.create_model_and_transforms(
                 config.model, pretrained=str(Path(config.path).absolute()),
                 device=config.device)
-        except RuntimeError as exc:  # wrong architecture for the weights
-            raise UserError(f"could not load {config.path} as {config.model}: {exc}") from None
+        except Exception as exc:  # wrong architecture (RuntimeError), not a checkpoint (KeyError,
+            # UnpicklingError from torch.load, safetensors' own error): one line either way
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"could not load {config.path} as {config.model}: {first}") from None
         self.model = model.eval()
         self.preprocess = preprocess
         self._dim = int(model.visual.output_dim)

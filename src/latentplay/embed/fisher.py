@@ -35,6 +35,7 @@ class FisherConfig:
         identity: its attribute naming the person of each photo.
         size: images are resized to ``size x size`` (RGB, or gray with ``gray``).
         crop: centre crop kept before resizing (1 = the whole image).
+        gray: convert to gray levels first (otherwise RGB).
         pca: principal components before the discriminant analysis.
         dim: discriminant directions kept (at most persons - 1 and ``pca``).
         max_rows: at most this many training photos (chosen with ``seed``).

@@ -58,7 +58,11 @@ def _conv(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
 def _pool(kind: str) -> Op:
     def run(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
         kernel = list(a["kernel_shape"])
-        dims = len(kernel)
+        dims, op = len(kernel), "MaxPool" if kind == "max" else "AveragePool"
+        if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", b"VALID"):
+            raise UserError(f"{op} with auto_pad {a['auto_pad'].decode()} is not supported")
+        if any(d != 1 for d in a.get("dilations", [])):
+            raise UserError(f"{op} with dilations is not supported")
         pads = list(a.get("pads", [0] * 2 * dims))
         strides = list(a.get("strides", [1] * dims))
         ceil = bool(a.get("ceil_mode", 0))
@@ -99,8 +103,9 @@ def _gemm(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
 
 
 def _flatten(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
-    axis = int(a.get("axis", 1)) % max(x[0].ndim, 1)
-    return x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
+    axis = int(a.get("axis", 1))
+    axis += x[0].ndim if axis < 0 else 0  # ONNX allows 0..ndim: ndim gives (all, 1)
+    return x[0].reshape(int(np.prod(x[0].shape[:axis])), int(np.prod(x[0].shape[axis:])))
 
 
 def _reshape(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
@@ -156,8 +161,20 @@ def _clip(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
 
 def _gather(x: list[Any], axis: int) -> torch.Tensor:
     axis %= x[0].ndim
-    picked = torch.index_select(x[0], axis, x[1].reshape(-1).long().to(x[0].device))
+    index = x[1].reshape(-1).long().to(x[0].device) % x[0].shape[axis]  # ONNX counts -1 from the end
+    picked = torch.index_select(x[0], axis, index)
     return picked.reshape((*x[0].shape[:axis], *x[1].shape, *x[0].shape[axis + 1:]))
+
+
+def _softmax(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
+    """ONNX's Softmax: over ``axis`` (default -1) from opset 13; before it (``legacy``, set
+    when the file is read) over all axes from ``axis`` (default 1) together, the input seen as
+    2-D."""
+    if not a.get("legacy"):
+        return torch.softmax(x[0], int(a.get("axis", -1)))
+    axis = int(a.get("axis", 1)) % x[0].ndim
+    flat = x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
+    return torch.softmax(flat, 1).reshape(x[0].shape)
 
 
 def _cast(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
@@ -173,7 +190,7 @@ OPS: dict[str, Op] = {
     "LeakyRelu": lambda x, a: F.leaky_relu(x[0], float(a.get("alpha", 0.01))),
     "Sigmoid": lambda x, a: torch.sigmoid(x[0]),
     "Tanh": lambda x, a: torch.tanh(x[0]),
-    "Softmax": lambda x, a: torch.softmax(x[0], int(a.get("axis", -1))),
+    "Softmax": _softmax,
     "Clip": _clip,
     "Add": lambda x, a: x[0] + x[1],
     "Sub": lambda x, a: x[0] - x[1],
@@ -229,11 +246,14 @@ class OnnxGraph(nn.Module):
         for i, init in enumerate(graph.initializer):
             self._keep(init.name, numpy_helper.to_array(init), i)
         self.nodes: list[tuple[str, list[str], list[str], dict[str, Any]]] = []
+        opset = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=13)
         for node in graph.node:
             attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
             if node.op_type == "Constant":
                 self._keep(node.output[0], numpy_helper.to_array(attrs["value"]), len(self.names))
                 continue
+            if node.op_type == "Softmax" and opset < 13:
+                attrs["legacy"] = True
             self.nodes.append((node.op_type, list(node.input), list(node.output), attrs))
         known = set(self.names)
         inputs = [i for i in graph.input if i.name not in known]

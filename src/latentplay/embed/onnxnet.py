@@ -18,9 +18,10 @@ and places the five points itself (InsightFace's pipeline, e.g. ``det_10g.onnx``
 (InsightFace's attribute models). With ``align=none`` images are resized to the input size
 (already aligned faces, or non-face networks): a non-square image is squashed, not cropped,
 unless ``crop`` < 1 first keeps a centred square; ``align=centre`` resizes the shorter side to
-the input (bicubic) and keeps the centred square, as CLIP's and torchvision's classifiers'
-preprocessing does; ``align=dlib`` takes dlib's upright face chip instead (what FairFace's
-race, gender and age classifiers were trained on).
+the input (bicubic) and keeps the centred square, as CLIP's preprocessing does (not
+torchvision's ImageNet classifiers': they resize the shorter side to 256, bilinear, and keep
+the centred 224); ``align=dlib`` takes dlib's upright face chip instead (what FairFace's race,
+gender and age classifiers were trained on).
 """
 
 from __future__ import annotations
