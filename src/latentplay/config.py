@@ -39,6 +39,11 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         obj = OmegaConf.to_object(conf)
     except OmegaConfBaseException as exc:
         msg = str(exc).splitlines()[0]
+        for kind, what in (("DictConfig", "mapping"), ("ListConfig", "list")):
+            if f"Cannot convert '{kind}' to string" in msg:  # 'scrfd:' read as {scrfd: None}
+                msg = (f"the value was read as a YAML {what}, not text: give the text in full, "
+                       "and quote it (key='\"...\"') where it ends in ':', holds ': ' or starts "
+                       "with '[' or '{'")
         key = getattr(exc, "full_key", None)
         where = f" ({key})" if key and f"'{key}'" not in msg else ""
         owner = getattr(exc, "object_type", None)
