@@ -67,3 +67,29 @@ def test_lift_and_opening_follow_the_drawn_smile(detected, turned_faces) -> None
     open_smile, frown = smile > 0.4, smile < -0.5  # synthfaces open the mouth above 0.4
     assert values[open_smile, 1].mean() > values[frown, 1].mean() + 0.03
     assert values[open_smile, 0].mean() > 0 > values[frown, 0].mean()
+
+
+def neutral_face(depth: float) -> np.ndarray:
+    """``(68, 3)`` x right, y up, z toward the viewer, in inter-ocular distances: a neutral mouth
+    (inner lips level with the corners) whose inner lips sit ``depth`` in front of the corners."""
+    p = np.zeros((68, 3))
+    p[36:42], p[42:48] = (-0.5, 0.6, -0.3), (0.5, 0.6, -0.3)
+    p[48], p[54] = (-0.45, -0.9, -0.4), (0.45, -0.9, -0.4)
+    p[62], p[66] = (0.0, -0.9, -0.4 + depth), (0.0, -0.9, -0.4 + depth)
+    return p
+
+
+@pytest.mark.parametrize("yaw", [0.0, 30.0])
+@pytest.mark.parametrize("pitch", [-20.0, -10.0, 10.0, 20.0])
+def test_head_pitch_moves_the_lift_of_a_neutral_face(pitch: float, yaw: float) -> None:
+    """The documented caution: a neutral face looking down reads as smiling, by
+    ``depth sin(pitch) / cos(yaw)``: 0.05 per 10 degrees for OpenFace's mean face (depth 0.29)."""
+    from latentplay.measure.pose import rotation
+
+    face = neutral_face(0.29)
+    seen = (rotation(yaw, pitch, 0.0) @ face.T).T[:, :2] * (1.0, -1.0)  # orthographic, y down
+    assert mouth((rotation(yaw, 0.0, 0.0) @ face.T).T[:, :2] * (1.0, -1.0))[0] == pytest.approx(0.0)
+    lift = mouth(seen)[0]
+    assert lift == pytest.approx(-0.29 * np.sin(np.radians(pitch)) / np.cos(np.radians(yaw)))
+    if yaw == 0 and abs(pitch) == 10:
+        assert 0.045 < abs(lift) < 0.055 and np.sign(lift) == -np.sign(pitch)

@@ -231,6 +231,17 @@ def test_measure_cli(cli, faces) -> None:
     assert taken.code == 2 and "--overwrite" in taken.err
 
 
+def test_measure_cli_cautions_on_mouth_lift_and_pitch(cli, faces) -> None:
+    """The printed summary warns that mouth_lift reads head pitch (docs/measure.md), only when
+    it is measured, prefixed or not."""
+    path = faces(n=20)
+    result = cli("data", "measure", path, "--what", "expression", "--prefix", "m_")
+    assert result.code == 0, result.err
+    assert "m_mouth_lift: " in result.out and "reads head pitch" in result.out
+    other = cli("data", "measure", path, "--what", "quality")
+    assert other.code == 0 and "reads head pitch" not in other.out
+
+
 def test_photos_of_any_size_measure_alike(astronaut, tmp_path) -> None:
     """A store of one photo at three sizes (and a blank image): the measures agree across
     sizes, and the blank image has no face."""

@@ -84,3 +84,15 @@ def test_yaw_follows_the_drawn_head_turn(detected, turned_faces) -> None:
     r, _ = pearsonr(truth, estimated)
     assert r > 0.5
     assert np.polyfit(truth, estimated, 1)[0] > 15  # degrees per unit of synthfaces' yaw (~40)
+
+
+def test_a_smile_reads_as_looking_down() -> None:
+    """The pose fit uses the mouth corners: raising them by 0.1 inter-ocular distances (the
+    generic face's eye centres 0.72 of its outer eye corners apart) reads as about 10 degrees
+    of pitch downward, as docs/measure.md says."""
+    points = np.zeros((68, 2))
+    points[list(POSE_LANDMARKS)] = project(rotation(0, 0, 0))
+    level = head_pose(points)
+    points[[48, 54], 1] -= 0.1 * 0.72 * 450  # image y grows downward
+    yaw, pitch, roll = head_pose(points) - level
+    assert -11 < pitch < -9 and abs(yaw) < 1e-9 and abs(roll) < 1e-9

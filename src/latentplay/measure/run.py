@@ -87,7 +87,7 @@ _DESCRIPTIONS: dict[str, str] = {
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
     "face_score": "{detector}'s score of the face (higher: clearer, more frontal)",
     "mouth_lift": "mouth corners' rise above the inner lip centre, in inter-ocular distances "
-                  "(> 0: smiling)",
+                  "(> 0: smiling; about +0.05 per 10 degrees the head looks down)",
     "mouth_open": "gap between the inner lips, in inter-ocular distances",
     "face_iod": "inter-ocular distance in pixels (eye centre to eye centre): the face's "
                 "resolution",
@@ -102,6 +102,13 @@ _MISSED: dict[str, str] = {
     "whole": "no face measure but the skin, read with the whole image as the face box",
 }
 """What a run reads from a face the detector missed, by fallback (when it reads skin)."""
+_NOTES: dict[str, str] = {
+    "mouth_lift": ("note: mouth_lift reads head pitch as well as a smile (a neutral face looking "
+                   "down 10 degrees reads about +0.05, looking up -0.05), and pose_pitch reads a "
+                   "smile as looking down; compare smiles of faces photographed at like elevation "
+                   "(docs/measure.md)"),
+}
+"""A caution printed after an attribute's summary line (by unprefixed name)."""
 FALLBACKS = ("median", "whole", "nan")
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
 MIN_FIT_FACES = 10  # faces found to place it (every image's, in a smaller sample)
@@ -481,7 +488,8 @@ def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefi
 
 def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
     """One line per attribute: median and 5-95 % range of a continuous one (and how many rows
-    have no value), the count of each class of a categorical one."""
+    have no value), the count of each class of a categorical one; then any caution of
+    :data:`_NOTES` for it."""
     lines = []
     for name in names:
         attr = store.schema.attribute(name)
@@ -497,4 +505,5 @@ def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
             counts = np.bincount(values, minlength=len(attr.level_names))
             lines.append(f"{name}: " + ", ".join(f"{c} {k}" for c, k in
                                                  zip(attr.level_names, counts, strict=True)))
+        lines.extend(note for base, note in _NOTES.items() if name.endswith(base))
     return lines
