@@ -218,6 +218,16 @@ def test_face_found_says_what_a_missed_face_got(what: list[str], fallback: str,
         assert said in text and "skin" in text
 
 
+def test_pose_columns_name_their_method() -> None:
+    """Pose columns say which fit made them ("pose v2: eyes and nose"), so a reader can tell
+    them from those of stores measured with the mouth-and-chin fit of pose v1."""
+    config = measure_run.MeasureConfig(what=["pose"])
+    values = np.zeros((2, len(config.names)), np.float32)
+    columns = measure_run._columns(config, values, np.array([True, True]), "cnn_")
+    for name in ("cnn_pose_yaw", "cnn_pose_pitch", "cnn_pose_roll"):
+        assert "pose v2: eyes and nose" in columns[name][0].description
+
+
 def test_measure_cli(cli, faces) -> None:
     path = faces(n=40)
     result = cli("data", "measure", path, "--what", "quality,skin")

@@ -8,7 +8,8 @@ from scipy.stats import pearsonr
 from skimage import transform
 
 from latentplay import store as st
-from latentplay.measure.pose import POSE_LANDMARKS, angles, head_pose, project, rotation
+from latentplay.measure import pose as pose_module
+from latentplay.measure.pose import POSE_LANDMARKS, angles, fit_rotation, head_pose, project, rotation
 
 # dlib's 68 points of a mirrored face: index k of the mirror image is point MIRROR[k] of the face
 MIRROR = np.array([*range(16, -1, -1), *range(26, 16, -1), 27, 28, 29, 30, 35, 34, 33, 32, 31,
@@ -29,7 +30,7 @@ def test_projected_model_gives_back_its_angles(pose: tuple[float, float, float])
 def test_signs_follow_the_image() -> None:
     """Turning right moves the nose tip right of the eyes' midpoint; looking up moves it up;
     a counter-clockwise tilt lifts the image-right eye above the image-left one."""
-    nose, left_eye, right_eye = 0, 2, 3
+    nose, left_eye, right_eye = (POSE_LANDMARKS.index(k) for k in (30, 36, 45))
     turned = project(rotation(30, 0, 0))
     assert turned[nose, 0] > turned[[left_eye, right_eye], 0].mean()
     up = project(rotation(0, 30, 0))
@@ -86,13 +87,37 @@ def test_yaw_follows_the_drawn_head_turn(detected, turned_faces) -> None:
     assert np.polyfit(truth, estimated, 1)[0] > 15  # degrees per unit of synthfaces' yaw (~40)
 
 
-def test_a_smile_reads_as_looking_down() -> None:
-    """The pose fit uses the mouth corners: raising them by 0.1 inter-ocular distances (the
-    generic face's eye centres 0.72 of its outer eye corners apart) reads as about 10 degrees
-    of pitch downward, as docs/measure.md says."""
+def _mean_face(pose: tuple[float, float, float], scale: float = 1.0) -> np.ndarray:
+    """68 image points ``(68, 2)`` (x right, y down; zero off the pose landmarks): OpenFace's
+    mean face as published (not mirror-symmetric) at this pose, seen orthographically."""
     points = np.zeros((68, 2))
-    points[list(POSE_LANDMARKS)] = project(rotation(0, 0, 0))
+    face = pose_module._OPENFACE_MEAN * (1.0, -1.0, 1.0)  # camera axes: y up
+    seen = (rotation(*pose) @ face.T).T * scale
+    points[[*range(27, 37), 39, 42, 45]] = seen[:, :2] * (1.0, -1.0)
+    return points
+
+
+@pytest.mark.parametrize("pose", [(25, 0, 0), (0, -20, 0), (0, 15, 0), (-30, 10, 15)])
+def test_published_mean_face_gives_back_its_turn(pose: tuple[float, float, float]) -> None:
+    """The published face, off mirror symmetry by about a unit, turned by a known rotation
+    reads that rotation after its own frontal reading within 1.5 degrees."""
+    frontal = fit_rotation(_mean_face((0, 0, 0))[list(POSE_LANDMARKS)])  # (3, 3)
+    expected = angles(rotation(*pose) @ frontal)
+    np.testing.assert_allclose(head_pose(_mean_face(pose, scale=2.5)), expected, atol=1.5)
+    assert np.abs(angles(frontal)).max() < 3.0
+
+
+@pytest.mark.parametrize("pose", [(0, 0, 0), (20, -15, 5)])
+def test_a_smile_leaves_the_pose(pose: tuple[float, float, float]) -> None:
+    """Mouth corners raised by 0.1 inter-ocular distances (a smile), and a chin dropped by 0.2
+    (an open mouth), change no angle: the fit reads only the eyes and the nose (pose v1 read the
+    smile as 10 degrees of looking down)."""
+    points = _mean_face(pose)
+    iod = np.linalg.norm(points[[36, 39]].mean(axis=0) - points[[42, 45]].mean(axis=0))
+    points[[48, 54]] = points[[36, 45]] + (0.0, 1.2 * iod)
+    points[8] = points[[36, 45]].mean(axis=0) + (0.0, 1.9 * iod)
     level = head_pose(points)
-    points[[48, 54], 1] -= 0.1 * 0.72 * 450  # image y grows downward
-    yaw, pitch, roll = head_pose(points) - level
-    assert -11 < pitch < -9 and abs(yaw) < 1e-9 and abs(roll) < 1e-9
+    smiling = points.copy()
+    smiling[[48, 54], 1] -= 0.1 * iod  # image y grows downward
+    smiling[8, 1] += 0.2 * iod
+    np.testing.assert_allclose(head_pose(smiling), level, atol=1e-9)

@@ -14,8 +14,9 @@ line through the eye centres), so a tilted head reads as the same head upright:
 Head pitch moves ``mouth_lift``: the inner lips sit in front of the mouth corners (0.29
 inter-ocular distances in OpenFace's 68-point 3-D mean face), so in the image a neutral face
 looking down by ``p`` degrees reads as smiling by about ``0.29 sin(p) / cos(yaw)`` (0.05 per 10
-degrees), and looking up as frowning. The measured ``pose_pitch`` cannot undo it: the pose fit
-uses the mouth corners, so a smile itself reads as looking down (docs/measure.md).
+degrees), and looking up as frowning. The measured ``pose_pitch`` does not undo it: the pose
+fit (v2) leaves out the mouth, but dlib's landmarks of a smiling face set the nose lower under
+the eyes, so on the synthfaces pitch still follows the smile (docs/measure.md).
 
     >>> mouth(points)                 # points: (68, 2) x, y pixels
     array([0.148, 0.137])

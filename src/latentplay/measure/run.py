@@ -81,9 +81,9 @@ _DESCRIPTIONS: dict[str, str] = {
     "contrast": "standard deviation of the image's L* (RMS contrast)",
     "sharpness": ("log10 variance of the Laplacian of L* at 128 px on the shorter side (Lanczos; "
                   "blur lowers it)"),
-    "pose_yaw": "head yaw in degrees from 68 landmarks (> 0: turned to the image's right)",
-    "pose_pitch": "head pitch in degrees from 68 landmarks (> 0: looking up; generic-model offset)",
-    "pose_roll": "head roll in degrees from 68 landmarks (> 0: tilted counter-clockwise)",
+    "pose_yaw": "head yaw in degrees, pose v2: eyes and nose (> 0: turned to the image's right)",
+    "pose_pitch": "head pitch in degrees, pose v2: eyes and nose (> 0: looking up; mean-face offset)",
+    "pose_roll": "head roll in degrees, pose v2: eyes and nose (> 0: tilted counter-clockwise)",
     "skin_ita": "Individual Typology Angle of the cheeks in degrees (high: light skin)",
     "face_score": "{detector}'s score of the face (higher: clearer, more frontal)",
     "mouth_lift": "mouth corners' rise above the inner lip centre, in inter-ocular distances "
@@ -104,9 +104,9 @@ _MISSED: dict[str, str] = {
 """What a run reads from a face the detector missed, by fallback (when it reads skin)."""
 _NOTES: dict[str, str] = {
     "mouth_lift": ("note: mouth_lift reads head pitch as well as a smile (a neutral face looking "
-                   "down 10 degrees reads about +0.05, looking up -0.05), and pose_pitch reads a "
-                   "smile as looking down; compare smiles of faces photographed at like elevation "
-                   "(docs/measure.md)"),
+                   "down 10 degrees reads about +0.05, looking up -0.05), and pose_pitch can still "
+                   "follow a smile through where the landmarks put the nose; compare smiles of faces "
+                   "photographed at like elevation (docs/measure.md)"),
 }
 """A caution printed after an attribute's summary line (by unprefixed name)."""
 FALLBACKS = ("median", "whole", "nan")
