@@ -11,15 +11,16 @@ from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.store import Attribute, Provenance, Schema
 from latentplay.store.concat import concat_stores
+from latentplay.store.subset import subset
 
 
 def _store(path: Path, n: int, attributes: list[Attribute], labels: dict[str, np.ndarray],
            vectors: dict[str, tuple[str, list[int]]] | None = None, seed: int = 0,
-           side: int = 4) -> st.Store:
+           side: int = 4, source: str = "test") -> st.Store:
     """A store of ``n`` 4 x 4 images; ``vectors``: column -> (embedder, rows without a face)
     written as a ``latentplay embed`` history entry would be."""
     rng = np.random.default_rng(seed)
-    schema = Schema(attributes=attributes, provenance=Provenance(source="test", converter="unit"))
+    schema = Schema(attributes=attributes, provenance=Provenance(source=source, converter="unit"))
     images = [st.encode_png(im) for im in rng.integers(0, 256, (n, side, side, 3), np.uint8)]
     store = st.build([{"image": images, **labels}], schema, path)
     for name, (embedder, missing) in (vectors or {}).items():
@@ -175,3 +176,20 @@ def test_a_self_fitting_embedders_column_says_why_it_is_left_out(tmp_path: Path)
     made = concat_stores([s.path for s in stores], tmp_path / "both")
     assert made.left_out == ["pca: pixels-pca fits itself to each store's images, so the stores' "
                              "vectors do not compare; embed the new store instead"]
+
+
+def test_persons_of_different_sources_are_kept_apart(tmp_path: Path) -> None:
+    identity = [Attribute("identity", "categorical", names=["person_0", "person_1"])]
+    a = _store(tmp_path / "a", 4, identity, {"identity": np.array([0, 0, 1, 1])}, source="x")
+    b = _store(tmp_path / "b", 2, identity, {"identity": np.array([0, 1])}, source="y")
+    made = concat_stores([a, b], tmp_path / "ab")
+    attr = made.store.schema.attribute("identity")
+    assert attr.names == ["a/person_0", "a/person_1", "b/person_0", "b/person_1"]
+    assert made.store.labels("identity").tolist() == [0, 0, 1, 1, 2, 3]
+    assert any("identity: the stores' persons come from different sources" in n for n in made.notes)
+    # parts of one store name one set of persons: matched by name
+    parts = [subset(a, tmp_path / name, rows=rows)
+             for name, rows in (("first", np.array([0, 2])), ("second", np.array([1, 3])))]
+    joined = concat_stores(parts, tmp_path / "parts")
+    assert joined.store.schema.attribute("identity").names == ["person_0", "person_1"]
+    assert joined.store.labels("identity").tolist() == [0, 1, 0, 1] and not joined.notes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from pathlib import Path
 
@@ -152,3 +153,15 @@ def test_command_summarises_a_balance_over_many_classes(cli, tmp_path: Path) -> 
     assert f"identity: {persons - 1} classes kept, 2 rows each" in r.out
     lines = r.out.strip().splitlines()  # "wrote PATH" whole, however long the path
     assert "p1 2" not in r.out and len(lines) == 2 and lines[1] == f"wrote {tmp_path / 'one'}"
+
+
+def test_subset_renumbers_the_pairs_table(coded: st.Store, tmp_path: Path) -> None:
+    """RFW's protocol pairs come along, renumbered; pairs with a face left out are dropped."""
+    table = "fold,row_a,row_b,same\n1,0,3,1\n1,3,4,0\n2,5,8,0\n2,-1,5,1\n"
+    source = st.save(coded, tmp_path / "paired", extra_files={st.PAIRS_FILE: table})
+    new = subset(source, tmp_path / "small", np.array([0, 3, 5, 8, 9]))
+    with open(new.path / st.PAIRS_FILE, newline="") as fh:
+        lines = list(csv.reader(fh))
+    assert lines == [["fold", "row_a", "row_b", "same"], ["1", "0", "1", "1"],
+                     ["2", "2", "3", "0"], ["2", "-1", "2", "1"]]
+    assert new.schema.history[-1]["pairs"] == {"kept": 2, "left_out": 1}

@@ -14,7 +14,11 @@ What is kept, and what is left out (each with its reason, in ``left_out`` and th
   with the same classes; a store without it gives its rows ``unknown`` (NaN for a continuous one). A
   factor is kept when every store has it with the same levels. An attribute that is
   categorical in one store and continuous in another is left out (cut the continuous one
-  with ``data bin`` first);
+  with ``data bin`` first). The persons of a person attribute (``identity``, ``person``) are
+  one only where the stores took them from one source (parts of one store, ``data subset``
+  of it, its persons found before the parts were cut); otherwise ``person_00001`` of one
+  store is not that of another, and each store's persons are kept apart, as
+  ``<store name>/<person>`` (said in the notes);
 - a vector column that every store has, made by the same embedder with the same options,
   when that embedder does not fit itself to each store's images (``pixels-pca`` does: its
   axes differ from store to store, so the vectors would not compare); rows whose face was not
@@ -26,6 +30,7 @@ What is kept, and what is left out (each with its reason, in ``left_out`` and th
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -36,6 +41,7 @@ import datasets
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.store.bias import PERSON_ATTRIBUTES
 from latentplay.store.columns import add_attributes
 from latentplay.store.io import Store, load, save
 from latentplay.store.schema import (
@@ -90,14 +96,18 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
                         "put together stores that all have images, or none")
     left_out: list[str] = []
     notes = _size_notes(loaded, labels)
-    attributes = _attributes(loaded, source, left_out)
+    prefixes = _person_prefixes(loaded, labels)
+    apart = sorted({name for p in prefixes for name in p})
+    notes += [f"{name}: the stores' persons come from different sources, so they are kept "
+              f"apart, named <store>/<person> ({labels[0]}/...)" for name in apart]
+    attributes = _attributes(loaded, source, left_out, prefixes)
     vectors = _vectors(loaded, left_out)
     text = sorted({c for s in loaded for c in s.schema.text_columns})
     image = loaded[0].schema.image_column
     order = [*([image] if image else []), *text,
              *(c for a in attributes for c in dict.fromkeys((Schema.column_of(a), a.name))),
              *(v.name for v in vectors)]  # a factor's level column, then its value column
-    parts = [_aligned(s, attributes, text, order) for s in loaded]
+    parts = [_aligned(s, attributes, text, order, p) for s, p in zip(loaded, prefixes, strict=True)]
     dataset = datasets.concatenate_datasets(parts)
     offsets = np.cumsum([0, *(len(s) for s in loaded)])
     history: list[dict[str, Any]] = [
@@ -139,13 +149,53 @@ def _source(name: str, labels: list[str]) -> Attribute:
     return Attribute(name, "categorical", names=labels, description="the store a row came from")
 
 
-def _attributes(stores: list[Store], source: str, left_out: list[str]) -> list[Attribute]:
-    """The attributes of the new store (module docstring), in order of first appearance."""
+def _origin(store: Store, name: str) -> str:
+    """Where the classes of ``store``'s attribute ``name`` come from, as comparable text: the
+    provenance of the store ``data subset`` first cut it from (its own where none) and the
+    history entry of the command that made the attribute, if any (``data persons``)."""
+    history = store.schema.history
+    root = next((h.get("source_provenance") for h in history if h.get("op") == "subset"),
+                asdict(store.schema.provenance))
+    made = [h for h in history if h.get("column") == name and h.get("op") != "embed"]
+    return json.dumps([root, made[-1] if made else None], sort_keys=True, default=str)
+
+
+def _person_prefixes(stores: list[Store], labels: list[str]) -> list[dict[str, str]]:
+    """Per store, person attribute -> the prefix its classes take in the new store: where the
+    stores' persons come from more than one source (:func:`_origin`), the name of the first
+    store of each source; empty where they come from one."""
+    prefixes: list[dict[str, str]] = [{} for _ in stores]
+    for name in PERSON_ATTRIBUTES:
+        having = [k for k, s in enumerate(stores) if s.schema.has_attribute(name)
+                  and s.schema.attribute(name).kind == "categorical"]
+        first: dict[str, str] = {}  # origin -> label of its first store
+        for k in having:
+            prefixes[k][name] = first.setdefault(_origin(stores[k], name), labels[k])
+        if len(first) < 2:
+            for k in having:
+                del prefixes[k][name]
+    return prefixes
+
+
+def _class_names(attr: Attribute, prefix: str | None) -> list[str]:
+    """``attr``'s class names as the new store names them: ``<prefix>/<class>`` (``unknown``
+    as it is) for a person attribute kept apart, else unchanged."""
+    if prefix is None:
+        return attr.level_names
+    return [c if c == UNKNOWN else f"{prefix}/{c}" for c in attr.level_names]
+
+
+def _attributes(stores: list[Store], source: str, left_out: list[str],
+                prefixes: list[dict[str, str]]) -> list[Attribute]:
+    """The attributes of the new store (module docstring), in order of first appearance;
+    ``prefixes`` from :func:`_person_prefixes`."""
     by_name: dict[str, list[Attribute]] = {}
+    named: dict[str, list[list[str]]] = {}  # attribute -> each store's class names in the new store
     unlabelled: set[str] = set()      # categorical attributes with rows without a class
-    for s in stores:
+    for s, prefix in zip(stores, prefixes, strict=True):
         for attr in s.schema.attributes:
             by_name.setdefault(attr.name, []).append(attr)
+            named.setdefault(attr.name, []).append(_class_names(attr, prefix.get(attr.name)))
             if attr.kind == "categorical" and (s.labels(attr.name) < 0).any():
                 unlabelled.add(attr.name)
     if source in by_name:
@@ -170,12 +220,11 @@ def _attributes(stores: list[Store], source: str, left_out: list[str]) -> list[A
             kept.append(Attribute(name, "continuous", range=span,
                                   description=attrs[0].description))
         else:
-            classes = list(dict.fromkeys(c for a in attrs for c in a.level_names if c != UNKNOWN))
+            classes = list(dict.fromkeys(c for n in named[name] for c in n if c != UNKNOWN))
             complete = len(attrs) == len(stores)
-            if not complete or name in unlabelled or any(UNKNOWN in a.level_names
-                                                           for a in attrs):
+            if not complete or name in unlabelled or any(UNKNOWN in n for n in named[name]):
                 classes.append(UNKNOWN)
-            known = [[c for c in a.level_names if c != UNKNOWN] for a in attrs]
+            known = [[c for c in n if c != UNKNOWN] for n in named[name]]
             ordered = all(a.ordered and k == known[0] for a, k in zip(attrs, known, strict=True))
             kept.append(Attribute(name, "categorical", names=classes, ordered=ordered,
                                   description=attrs[0].description))
@@ -214,10 +263,11 @@ def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
     return kept
 
 
-def _aligned(store: Store, attributes: list[Attribute], text: list[str], order: list[str]
-             ) -> datasets.Dataset:
-    """``store``'s rows with the new store's columns: class codes renumbered by name,
-    attributes it lacks as ``unknown`` or NaN, text columns it lacks empty."""
+def _aligned(store: Store, attributes: list[Attribute], text: list[str], order: list[str],
+             prefixes: dict[str, str]) -> datasets.Dataset:
+    """``store``'s rows with the new store's columns: class codes renumbered by name (person
+    classes with their ``prefixes``, :func:`_person_prefixes`), attributes it lacks as
+    ``unknown`` or NaN, text columns it lacks empty."""
     own = {a.name: a for a in store.schema.attributes}
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
     for attr in attributes:
@@ -227,7 +277,7 @@ def _aligned(store: Store, attributes: list[Attribute], text: list[str], order: 
             filler = len(attr.level_names) - 1 if attr.kind == "categorical" else np.nan
             columns[attr.name] = (attr, np.full(len(store), filler))
         elif attr.kind == "categorical":
-            names = own[attr.name].level_names
+            names = _class_names(own[attr.name], prefixes.get(attr.name))
             unknown = attr.level_names.index(UNKNOWN) if UNKNOWN in attr.level_names else -1
             renumber = np.array([attr.level_names.index(c) for c in names] + [unknown])
             codes = np.asarray(store.labels(attr.name), np.int64)

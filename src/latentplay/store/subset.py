@@ -8,20 +8,26 @@ left out on purpose.
 The new store keeps every column (images, labels, vector columns) of the chosen rows in their
 original order. Its provenance names the source store and the selection; the source's own
 provenance moves into the history, and embed history entries are renumbered to the new rows.
+A verification pairs table (``pairs.csv``, RFW's protocol pairs) comes along with its rows
+renumbered: the pairs with a face outside the subset are left out (counted in the history);
+row -1, an image the converter rejected, stays -1.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.store.io import Store, save
+from latentplay.store.io import PAIRS_FILE, Store, save
 from latentplay.store.schema import UNKNOWN, Provenance
 
 PathLike = str | os.PathLike[str]
@@ -159,9 +165,42 @@ def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = F
         history.append(entry)
     history.append({"op": "subset", "source": str(store.path),
                     "source_provenance": asdict(store.schema.provenance)})
+    extra: dict[str, str] = {}
+    pairs_file = None if store.path is None else Path(store.path) / PAIRS_FILE
+    if pairs_file is not None and pairs_file.is_file():
+        extra[PAIRS_FILE], kept, left = _renumbered_pairs(pairs_file, new_index)
+        history[-1]["pairs"] = {"kept": kept, "left_out": left}
     provenance = Provenance(source=str(store.path), converter="subset",
                             arguments=dict(selection or {}),
                             counts={"rows": len(rows), "source_rows": len(store)})
     schema = dataclasses.replace(store.schema, provenance=provenance, history=history)
     new = Store(store.dataset.select(rows), schema, None)
-    return save(new, out, overwrite=overwrite)
+    return save(new, out, overwrite=overwrite, extra_files=extra)
+
+
+def _renumbered_pairs(path: os.PathLike[str], new_index: np.ndarray) -> tuple[str, int, int]:
+    """The pairs table at ``path`` (columns ``row_a``, ``row_b`` among others) with its rows
+    renumbered by ``new_index`` (``(N,)`` new row of each source row, -1: not kept): the lines
+    none of whose rows was left out; row -1 (an image the converter rejected) stays -1.
+    Returns the table's text, the pairs of two rows kept and the pairs left out."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not {"row_a", "row_b"} <= set(reader.fieldnames or []):
+            raise UserError(f"{path} has no columns row_a and row_b; it is not a pairs table")
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(reader.fieldnames or []))
+        writer.writeheader()
+        kept = left = 0
+        for line in reader:
+            try:
+                ends = [int(line[c]) for c in ("row_a", "row_b")]
+            except (TypeError, ValueError):
+                raise UserError(f"{path}: row_a and row_b must be integers") from None
+            if any(r >= len(new_index) or (r >= 0 and new_index[r] < 0) for r in ends):
+                left += 1       # a face outside the subset
+                continue
+            row_a, row_b = (r if r < 0 else int(new_index[r]) for r in ends)
+            line.update(row_a=str(row_a), row_b=str(row_b))
+            kept += min(ends) >= 0
+            writer.writerow(line)
+    return out.getvalue(), kept, left
