@@ -323,3 +323,34 @@ def test_a_store_folder_named_generated_is_called_reference(cli, faces: Path, va
     assert r.code == 0, r.err
     assert "40 generated vs 40 images of reference (--data) in " in r.out
     assert "images of generated" not in r.out
+
+
+@pytest.mark.parametrize("real", ["-5", "0"])
+def test_a_real_count_below_one_is_one_line_and_status_2(cli, faces: Path, tmp_path: Path,
+                                                          real: str) -> None:
+    """--real -5 was a numpy traceback and --real 0 silently meant the default."""
+    r = cli("audit", "fidelity", "--images", faces, "--data", faces, "--real", real,
+            "--out", tmp_path / "bad")
+    assert r.code == 2, r.err
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--real" in lines[0], r.err
+
+
+def test_uncovered_ratios_near_1_tell_covered_from_uncovered(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    """A training image is covered when its ratio is below 1: 0.9996 and 1.0004 must not both
+    print as 1."""
+    from latentplay.audit import fidelity
+    from latentplay.viz import grid
+
+    figures = []
+    monkeypatch.setattr(grid, "save_figure", lambda fig, path: figures.append(fig))
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(12, 2)), rng.normal(size=(12, 2))
+    result = dataclasses.replace(prdc(real, fake, k=3), real_nearest=np.full(12, 1.0),
+                                 real_radius=np.r_[1 / 0.9996, 1 / 1.0004, np.full(10, 2.0)])
+    images = np.zeros((12, 4, 4, 3), np.uint8)
+    fidelity._uncovered_figure(tmp_path / "u.png", real, fake, images, images, result, "faces")
+    texts = [t.get_text() for ax in figures[0].axes for t in ax.texts]
+    assert "ratio = 1.0004" in texts and "ratio = 0.9996" in texts
+    assert "< 1: covered" in figures[0]._suptitle.get_text()

@@ -144,12 +144,15 @@ def audit_fidelity(
     images = np.asarray(images)
     if images.ndim != 4 or images.dtype != np.uint8:
         raise UserError("generated images must be one (M, S, S, C) uint8 array of equal sizes")
+    if n_real is not None and n_real < 1:
+        raise UserError(f"--real (n_real) must be a positive number of training images, got {n_real}")
     for name in by:
         if data.schema.attribute_or_error(name).kind == "continuous":
             raise UserError(f"--by {name}: the attribute is continuous; give categorical ones "
                             f"(cut it into groups with `latentplay data bin STORE {name}`)")
     out = output_dir(out, overwrite)
-    rows, real_images = training_sample(data, n_real or len(images), images, crop, seed)
+    rows, real_images = training_sample(data, len(images) if n_real is None else n_real, images,
+                                         crop, seed)
 
     embedder = fit_embedder(make_embedder(features, list(options)), real_images)
     real, real_ok = embed_images(embedder, real_images)
@@ -382,7 +385,8 @@ def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
 def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_images: np.ndarray,
                       fake_images: np.ndarray, result: PRDC, store: str) -> None:
     """The images of the ``store`` (``--data``) whose nearest generated image is farthest,
-    relative to their own k-NN radius, each beside that nearest generated image."""
+    relative to their own k-NN radius (below 1: covered), each beside that nearest generated
+    image."""
     from latentplay.viz.grid import save_figure
     from latentplay.viz.pairs import pairs_grid
 
@@ -392,6 +396,7 @@ def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_image
     nearest = d2.argmin(axis=1)
     fig = pairs_grid(real_images[shown], fake_images[nearest], ratio[shown],
                      groups=(store, "nearest generated"),
-                     title=f"Least covered images of {store} (distance / own k-NN radius)",
-                     value_label="ratio")
+                     title=f"Least covered images of {store} (distance / own k-NN radius; "
+                           "< 1: covered)",
+                     value_label="ratio", value_format=".4f")  # 0.9996 is covered, 1.0004 not
     save_figure(fig, path)

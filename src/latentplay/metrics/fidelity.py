@@ -15,11 +15,11 @@ Arrays in, numbers out: ``real`` is ``(N, D)`` features of training images, ``fa
   and Diversity Metrics for Generative Models", ICML 2020. Definitions, including the strict
   ``<``, follow the reference implementation ``clovaai/generative-evaluation-prdc``.
 * *Authenticity* (also from :func:`prdc`): the share of generated points that are not copies
-  of a training point. A generated point is a copy when it is closer to its nearest real point
-  than any other real point is (Alaa et al., "How Faithful is your Synthetic Data?", ICML
-  2022). Points drawn independently from the real distribution are such "copies" by chance
-  too (mutual nearest neighbours): compare with the authenticity of held-out real points, not
-  with 1.
+  of a training point. A generated point is a copy when it is no farther from its nearest real
+  point than that point's nearest other real point is (ties count as copies; Alaa et al., "How
+  Faithful is your Synthetic Data?", ICML 2022). Points drawn independently from the real
+  distribution are such "copies" by chance too (mutual nearest neighbours): compare with the
+  authenticity of held-out real points, not with 1.
 * :func:`frechet_distance` -- the Fréchet (2-Wasserstein) distance between Gaussians fitted to
   the two sets: ``|mu_r - mu_f|^2 + Tr(S_r + S_f - 2 (S_r S_f)^(1/2))``; FID when the features
   are Inception's (Heusel et al., "GANs Trained by a Two Time-Scale Update Rule Converge to a
@@ -83,8 +83,9 @@ class PRDC:
     fake_nearest_real: np.ndarray | None = None
     """``(M,)`` int: index of that nearest real point."""
     fake_copy: np.ndarray | None = None
-    """``(M,)`` bool: the generated point is closer to its nearest real point than any other
-    real point is (Alaa et al. 2022's unauthentic sample: a copy of a training example)."""
+    """``(M,)`` bool: the generated point is no farther from its nearest real point than that
+    point's nearest other real point is (Alaa et al. 2022's unauthentic sample: a copy of a
+    training example)."""
     real_nn: np.ndarray | None = None
     """``(N,)`` float: distance from each real point to its nearest other real point."""
 
