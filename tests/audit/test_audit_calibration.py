@@ -346,3 +346,51 @@ def test_the_selective_curve_does_not_hang_on_the_order_of_tied_confidences() ->
                       for rows in (np.arange(8), flip))
     assert first == flipped
     assert [p["accuracy"] for p in first] == pytest.approx([0.5, 0.5, 4 / 6, 0.75])
+
+
+def test_a_stored_confidence_on_the_threshold_is_answered(tmp_path: Path) -> None:
+    """``--threshold 0.9`` answers the faces at or above 0.9: a stored 0.9 reads 0.89999998
+    and is one of them, as it counts in the bin (0.8, 0.9]."""
+    confidence = np.array([0.9, 0.95, 0.5], np.float32).astype(np.float64)
+    chosen = selective(confidence, np.array([1, 0, 1], bool), 0.9)
+    assert (chosen["accepted"], chosen["accuracy"], chosen["errors_passed"]) == (2, 0.5, 1.0)
+    store = _store(tmp_path / "s", np.tile([0.9, 0.7], 300))
+    s = group_accuracy(store, "predicted_gender", "gender", "tone", tmp_path / "a", threshold=0.9)
+    # row 0, at 0.9, has no prediction: 299 of the 599 rows with a confidence are at 0.9
+    assert s["calibration"]["overall"]["selective"]["accepted"] == 299
+
+
+def test_a_group_of_one_person_has_no_interval() -> None:
+    """A bootstrap over one person draws the same photos every time: a point interval, which
+    would read as over-confidence known exactly (+0.95 from one face). None instead, as for one
+    row without persons; two persons get an interval around the mean."""
+    confidence = np.array([0.9, 0.8, 0.7, 0.6, 0.95, 0.9, 0.8])
+    correct = np.array([1, 0, 1, 1, 0, 1, 1], bool)
+    groups = np.array([0, 0, 0, 0, 1, 2, 2])
+    persons = np.array([0, 0, 0, 0, 1, 2, 3])
+    cal = group_calibration(confidence, correct, ["four photos", "one photo", "two persons"],
+                            groups, np.ones(7, bool), False, persons, n_draws=20)
+    four, one, two = cal["groups"]
+    assert (four["n"], four["low"], four["high"]) == (4, None, None)
+    assert four["overconfidence"] == pytest.approx(0.0)
+    assert (one["n"], one["low"], one["high"]) == (1, None, None)
+    assert one["overconfidence"] == pytest.approx(0.95)
+    assert two["overconfidence"] == pytest.approx(-0.15)
+    assert two["low"] < two["overconfidence"] < two["high"]
+
+
+def test_no_selective_accuracy_gap_when_one_group_is_answered() -> None:
+    """At 0.95 only group a has answers (accuracy 1/2); b has none: there is no gap to take
+    (0 would read as equal accuracy), while b's coverage of 0 still gives a coverage gap."""
+    confidence = np.array([0.99, 0.97, 0.5, 0.9, 0.8, 0.6])
+    correct = np.array([1, 0, 1, 1, 0, 1], bool)
+    cal = group_calibration(confidence, correct, ["a", "b"], np.repeat([0, 1], 3),
+                            np.ones(6, bool), False, n_draws=20, threshold=0.95)
+    a, b = (r["selective"] for r in cal["groups"])
+    assert (a["accuracy"], b["accuracy"]) == (0.5, None)
+    assert cal["across"]["coverage_gap"] == pytest.approx(2 / 3)
+    assert cal["across"]["selective_accuracy_gap"] is None
+    from latentplay.audit.calibration import calibration_lines
+
+    text = "\n".join(calibration_lines({"calibration": cal, "confidence": "p", "by": "g"}))
+    assert "coverage gap 0.667" in text and "accuracy gap" not in text

@@ -83,3 +83,17 @@ def test_photos_of_one_person_widen_the_intervals(tmp_path: Path) -> None:
         inner = (share > 0) & (share < 1)
         # six photos a person: the bootstrap over persons is wider than Wilson's over rows
         assert np.mean((high - low)[inner]) > np.mean((wilson[:, 1] - wilson[:, 0])[inner])
+
+
+def test_a_score_on_the_cut_is_a_face_found() -> None:
+    """The detectors keep a window scoring at or above their cut (dlib's
+    ``detection_confidence >= adjust_threshold``, SCRFD's ``score >= threshold``): a best score
+    of exactly 0.5 is a face at SCRFD's cut 0.5, and at every threshold up to it."""
+    from latentplay.audit.detection import _curve
+
+    scores = np.array([0.5, 0.5, 0.3, -np.inf])
+    curve = _curve(scores, np.array([0.0, 0.3, 0.5, 0.7]), 0.5, None)
+    assert curve["found"] == [3, 3, 2, 0]
+    assert curve["at_cut"] == 0.5
+    low, high = wilson_interval(np.array([2]), 4)[0]
+    assert curve["at_cut_interval"] == [pytest.approx(low), pytest.approx(high)]

@@ -11,7 +11,7 @@ Per group, over the rows with a prediction and a confidence:
 
 - ``overconfidence``: the mean confidence minus the accuracy (calibration in the large; +:
   surer than right), with a normal 95 % interval (a bootstrap over persons when a person has
-  several photos);
+  several photos; none for a group of one row, or of one person's photos);
 - ``ece``: the expected calibration error over ``bins`` confidence bins,
   ``sum_b n_b / n |accuracy_b - confidence_b|`` (Guo et al. 2017): equal-width bins of [0, 1]
   (closed on the right, as in Guo et al.'s code: ``(lo, hi]``, the first one with 0),
@@ -31,7 +31,8 @@ Per group, over the rows with a prediction and a confidence:
   the share of the group's errors that pass it unreviewed.
 
 Across groups: the gap between the highest and lowest over-confidence and ECE (and, with a
-threshold, coverage and selective accuracy) and, along an ordered grouping, the change of the
+threshold, coverage and selective accuracy, the latter over the groups with an answer: none
+where fewer than two have one) and, along an ordered grouping, the change of the
 over-confidence per group step (least squares, with a robust normal interval; a bootstrap
 over persons when photos repeat them).
 """
@@ -155,8 +156,9 @@ def selective(confidence: np.ndarray, correct: np.ndarray, threshold: float,
     """The answers at or above ``threshold`` of ``(n,)`` confidences: their share
     (``coverage``), accuracy with its 95 % interval (Wilson's, or a bootstrap over ``(n,)``
     ``persons``; None when none is answered), and the share of the errors among them
-    (``errors_passed``; None without errors)."""
-    accepted = np.asarray(confidence) >= threshold
+    (``errors_passed``; None without errors). Both are compared at float32 precision, the
+    store's, as :func:`bin_index` compares: a stored 0.9 (0.89999998) is at ``0.9``, answered."""
+    accepted = np.asarray(confidence, np.float32) >= np.float32(threshold)
     right = np.asarray(correct, bool)
     k, hits, errors = int(accepted.sum()), int((accepted & right).sum()), int((~right).sum())
     low, high = (proportion_interval(right[accepted], None if persons is None
@@ -217,7 +219,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         if persons is None and n > 1:      # rows independent: the normal interval of a mean
             half = 1.96 * signed[rows].std(ddof=1) / np.sqrt(n)
             low, high = signed[rows].mean() - half, signed[rows].mean() + half
-        elif persons is not None:
+        elif persons is not None and len(np.unique(persons[rows])) > 1:   # one person: none
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins, binning)
         null = null_ece(c[rows], n_draws, seed, bins, binning)
@@ -254,7 +256,8 @@ def _across(table: list[dict[str, Any]], signed: np.ndarray, scored: np.ndarray,
         answered = [r["selective"]["accuracy"] for r in rows
                     if r["selective"]["accuracy"] is not None]
         out["coverage_gap"] = max(coverage) - min(coverage)
-        out["selective_accuracy_gap"] = max(answered) - min(answered) if answered else None
+        # one group answered: no gap to take (0 would read as equal accuracy)
+        out["selective_accuracy_gap"] = max(answered) - min(answered) if len(answered) > 1 else None
     if ordered and len(rows) > 2:
         place = {r["group"]: k for k, r in enumerate(rows)}
         lookup = np.array([place.get(name, -1) for name in names] + [-1])

@@ -2,16 +2,17 @@
 as the detector's score threshold moves.
 
 Every face pipeline starts with a detector, and its cut decides which faces a study keeps.
-:func:`detection_sweep` runs dlib's HOG or CNN detector, or an SCRFD network, once per image with
-a low cut and keeps the image's best window score; an image has a face at threshold ``T``
-exactly when that score is above ``T`` (the best window always survives non-maximum
-suppression), so one pass gives the share found in each group at every threshold, with Wilson
-intervals. It reports each group at the detector's own cut (dlib's 0, InsightFace's 0.5 for
-SCRFD's probabilities) and the cut at which each group is found as often as the best-found
-group is at that cut (None when no cut in the range gets there). Below the cut the best window
-need not be a face: lower cuts find faces and false alarms alike, so look at the boxes before
-trusting a low cut (on drawn faces the CNN's windows above -0.5 lay where the faces are; HOG's
-lowest ones need not).
+:func:`detection_sweep` runs dlib's HOG or CNN detector, or an SCRFD network, once per image
+with a low cut and keeps the image's best window score; an image has a face at threshold ``T``
+exactly when that score is at or above ``T``, as the detectors keep windows (dlib's
+``detection_confidence >= adjust_threshold``, SCRFD's ``score >= threshold``; the best window
+always survives non-maximum suppression), so one pass gives the share found in each group at
+every threshold, with Wilson intervals. It reports each group at the detector's own cut (dlib's
+0, InsightFace's 0.5 for SCRFD's probabilities) and the cut at which each group is found as
+often as the best-found group is at that cut (None when no cut in the range gets there). Below
+the cut the best window need not be a face: lower cuts find faces and false alarms alike, so
+look at the boxes before trusting a low cut (on drawn faces the CNN's windows above -0.5 lay
+where the faces are; HOG's lowest ones need not).
 
 >>> sweep = detection_sweep("data/faces", "skin_tone", detector="cnn")
 >>> sweep["groups"]["monk_10"]["at_cut"], sweep["groups"]["monk_10"]["matched_at"]
@@ -67,7 +68,7 @@ def best_scores(images: Sequence[np.ndarray], detector: str = "cnn", lowest: flo
                 upsample: int | None = None, device: str = "cpu") -> np.ndarray:
     """The best window score ``(N,)`` float64 of ``detector`` (dlib's ``hog`` or ``cnn``, or
     ``scrfd:PATH[@SIDE]``) in each of ``images`` (``(H, W, C)`` uint8), among windows scoring
-    above ``lowest``; ``-inf`` where none does. ``upsample`` None: by image size, as everywhere
+    at or above ``lowest``; ``-inf`` where none does. ``upsample`` None: by image size, as everywhere
     dlib's detectors look."""
     detector_cut(detector)  # a known detector
     if detector == "cnn":
@@ -149,11 +150,12 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
 
 def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float, persons: np.ndarray | None
            ) -> dict[str, Any]:
-    """The share of ``scores`` above each threshold and above ``cut``, with 95 % intervals:
+    """The share of ``scores`` at or above each threshold and ``cut`` (where the detectors keep
+    a window), with 95 % intervals:
     Wilson's, or with ``persons`` ``(n,)`` (several photos of one person) a bootstrap over the
     persons."""
     n = len(scores)
-    hits = scores[:, None] > thresholds[None, :]
+    hits = scores[:, None] >= thresholds[None, :]
     found = hits.sum(0)
     if persons is None or n == 0:
         bounds = np.array([wilson_interval(np.array([f]), n)[0] for f in found])
