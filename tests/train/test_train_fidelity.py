@@ -56,6 +56,7 @@ def test_engine_tracks_fidelity_without_changing_training(shapes_store: Path, ti
     assert all(0.0 <= float(r["authenticity"]) <= 1.0 for r in rows)
     reference = json.loads((tracked / "fidelity_reference.json").read_text())
     assert reference["n"] > 5 and 0.0 < reference["authenticity"] <= 1.0
+    assert reference["samples"] == min(100, reference["n"])  # the dashed line at the same count
     from latentplay.report import build_report
 
     page = build_report(tracked).read_text()
@@ -68,6 +69,19 @@ def test_engine_tracks_fidelity_without_changing_training(shapes_store: Path, ti
     assert [r["epoch"] for r in _rows(part)] == ["1"]
     train.resume(part, max_steps=0)
     assert _rows(part) == rows
+
+
+def test_samples_are_measured_at_the_held_out_count() -> None:
+    """Coverage and the Fréchet distance move with the number of points: the samples and
+    training images go down to the held-out count the reference is measured at; a run whose
+    reference predates the recorded count keeps its own."""
+    from latentplay.train.fidelity import fidelity_count
+
+    assert fidelity_count(1000, 2100, 234, 5, None) == 234
+    assert fidelity_count(1000, 2100, 234, 5, {"n": 234, "samples": 234}) == 234
+    assert fidelity_count(1000, 2100, 234, 5, {"n": 234}) == 1000  # started before: its count
+    assert fidelity_count(1000, 9000, 1000, 5, None) == 1000
+    assert fidelity_count(1000, 600, 5, 5, None) == 600  # no reference (k or fewer held out)
 
 
 def test_gan_and_conditional_runs_track_fidelity(shapes_store: Path, tiny: list[str],

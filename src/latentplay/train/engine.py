@@ -542,7 +542,9 @@ class Engine:
         rows every time; conditional models sample under those rows' conditions) and record
         one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
         from latentplay.train.fidelity import (  # only runs that track
+            REFERENCE_FILE,
             FidelityTracker,
+            fidelity_count,
             record,
             write_reference,
         )
@@ -551,15 +553,21 @@ class Engine:
         if self.fidelity_rows is None:
             rng = np.random.default_rng(seed)
             train_idx, test_idx = self.data.train_idx, self.data.test_idx
-            self.fidelity_rows = np.sort(rng.choice(train_idx, min(log.fidelity_n,
-                                                                    len(train_idx)), replace=False))
+            path = self.run_dir / REFERENCE_FILE
+            before = json.loads(path.read_text()) if path.exists() else None
+            n = fidelity_count(log.fidelity_n, len(train_idx), len(test_idx), log.fidelity_k, before)
+            if before is None and n < min(log.fidelity_n, len(train_idx)):
+                print(f"fidelity: {n} samples and training images, the held-out rows there are, "
+                      f"not log.fidelity_n={log.fidelity_n}: the held-out reference compares "
+                      "only at one count", file=sys.stderr)
+            self.fidelity_rows = np.sort(rng.choice(train_idx, n, replace=False))
             self.fidelity = FidelityTracker(self._images_of(self.fidelity_rows),
                                             k=log.fidelity_k, seed=seed)
-            if len(test_idx) > log.fidelity_k:  # what held-out images score, once
+            if len(test_idx) > log.fidelity_k and before is None:  # held-out images, once
                 held = np.sort(rng.choice(test_idx, min(log.fidelity_n, len(test_idx)),
                                           replace=False))
                 write_reference(self.run_dir, self.fidelity.measure(self._images_of(held)),
-                                len(held))
+                                len(held), n)
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         samples = []
         self._eval_mode(True)

@@ -61,9 +61,25 @@ class FidelityTracker:
                 "kernel_distance": kid, "kernel_distance_std": kid_std}
 
 
-def write_reference(run_dir: Path, values: dict[str, float], n: int) -> None:
-    """``run_dir/fidelity_reference.json``: the measures of ``n`` held-out images."""
-    (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, **values}, indent=2))
+def write_reference(run_dir: Path, values: dict[str, float], n: int, samples: int) -> None:
+    """``run_dir/fidelity_reference.json``: the measures of ``n`` held-out images, beside the
+    number of ``samples`` (and training images) each evaluation measures."""
+    (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, "samples": samples, **values},
+                                                     indent=2))
+
+
+def fidelity_count(fidelity_n: int, n_train: int, n_held: int, k: int,
+                   reference: dict | None) -> int:
+    """How many samples (and training images) each evaluation measures: ``fidelity_n``, at
+    most the ``n_train`` training rows, and no more than the ``n_held`` held-out rows the
+    reference is measured on when there is one (more than ``k``): coverage, recall and the
+    Fréchet distance move with the number of points, so the dashed held-out line compares only
+    at one count. A run whose ``reference`` (its ``fidelity_reference.json``) predates the
+    ``samples`` it records keeps the count it measured at."""
+    n = min(fidelity_n, n_train)
+    if n_held > k and (reference is None or "samples" in reference):
+        n = min(n, n_held)
+    return n
 
 
 def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> None:
