@@ -116,6 +116,24 @@ def test_readings_of_one_persons_photos_widen_the_value_intervals(tmp_path: Path
     assert slope[1]["high"] - slope[1]["low"] > 2 * (slope[0]["high"] - slope[0]["low"])
 
 
+def test_value_intervals_need_two_persons() -> None:
+    """A group of one person's photos has no interval over persons (every draw is that
+    person: the bootstrap gave a point, printed as if certain); a group of many persons keeps
+    its bootstrap interval, absolute errors in [0, 1] included."""
+    from latentplay.audit.accuracy import _values
+    from latentplay.audit.accuracy_text import _group_text
+
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0, 1, 60)
+    predicted = truth + rng.normal(0, 0.01, 60)
+    groups = np.r_[np.zeros(50, int), np.ones(10, int)]
+    persons = np.r_[np.arange(50), np.full(10, 99)]     # b: ten photos of one person
+    a, b = _values(predicted, truth, ["a", "b"], groups, ordered=False, persons=persons)["groups"]
+    assert b["mae"] is not None and b["mae_low"] is b["bias_high"] is None
+    assert "; one person: no interval" in _group_text(b, values=True)
+    assert a["mae_low"] < a["mae"] < a["mae_high"] < 2 * a["mae"]
+
+
 def test_readings_against_interval_groups(tmp_path: Path) -> None:
     store = _store(tmp_path / "s")
     s = group_accuracy(store, "predicted_age", "age_group", "tone", tmp_path / "g")

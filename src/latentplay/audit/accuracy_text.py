@@ -90,9 +90,13 @@ def _group_text(r: dict[str, Any], values: bool) -> str:
     if not r["n"] or (values and r["mae"] is None):
         return ("no rows" if not r["n"] else f"too few rows ({r['n']})") + unread
     if values:
-        return (f"mean absolute error {r['mae']:.3g} [{r['mae_low']:.3g}, {r['mae_high']:.3g}], "
-                f"bias {r['bias']:+.3g} [{r['bias_low']:+.3g}, {r['bias_high']:+.3g}] "
-                f"({r['n']} rows{unread})")
+        def interval(low: float | None, high: float | None, sign: str = "") -> str:
+            return "" if low is None else f" [{low:{sign}.3g}, {high:{sign}.3g}]"
+
+        one = "" if r["mae_low"] is not None else "; one person: no interval"
+        return (f"mean absolute error {r['mae']:.3g}{interval(r['mae_low'], r['mae_high'])}, "
+                f"bias {r['bias']:+.3g}{interval(r['bias_low'], r['bias_high'], '+')} "
+                f"({r['n']} rows{unread}{one})")
     steps = "" if r.get("within_one") is None else \
         f", within one class {r['within_one']:.3f}" + (
             "" if r["offset"] is None else f", {r['offset']:+.2f} classes on average")
