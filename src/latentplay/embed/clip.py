@@ -85,7 +85,7 @@ class ClipEmbedder(Embedder):
                 device=config.device)
         except Exception as exc:  # wrong architecture (RuntimeError), not a checkpoint (KeyError,
             # UnpicklingError from torch.load, safetensors' own error): one line either way
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise UserError(f"could not load {config.path} as {config.model}: {first}") from None
         self.model = model.eval()
         self.preprocess = preprocess

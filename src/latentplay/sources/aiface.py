@@ -105,7 +105,7 @@ def tone_numbering(codes: set[str]) -> int:
     """The code of Monk tone 1 in a CSV holding the skin-tone ``codes``: 1 (tones written
     1-10, as published), or 0 where the CSV holds a 0 and no 10 (tones written 0-9: read as
     1-10, every tone would be one too light and tone 10 rejected)."""
-    numbers = {whole_number(c.strip()) for c in codes}
+    numbers = {whole_number(c) for c in codes}
     return 0 if 0 in numbers and 10 not in numbers else 1
 
 
@@ -174,12 +174,15 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         value = whole_number(text)
         if value is None:  # text, 1.5, nan, inf: no class (1.0 is pandas' 1)
             return f"{field} {text!r} is not a whole-number code"
-        groups = [AGES[n.index(value)] if value in n else "no group" for n in AGE_CODES.values()]
-        if field == "age" and new_ages and value not in age_of and groups != ["no group"] * 2:
-            return (f"age code {value} is {groups[0]} in the authors' code but {groups[1]} in their "
-                    "README, and the CSV does not tell which (it holds codes 2 and 5, or neither)")
         if field == "age":
-            return age_of[value] if value in age_of else f"age code {value} outside the published set"
+            if value in age_of:
+                return age_of[value]
+            groups = [AGES[n.index(value)] if value in n else "no group" for n in AGE_CODES.values()]
+            if new_ages and groups != ["no group"] * 2:
+                return (f"age code {value} is {groups[0]} in the authors' code but {groups[1]} in "
+                        "their README, and the CSV does not tell which (it holds codes 2 and 5, "
+                        "or neither)")
+            return f"age code {value} outside the published set"
         offset = tone_offset if field == "skin_tone" else 0
         if not 0 <= value - offset < len(classes[field]):
             return f"{field} code {value} outside the published set"

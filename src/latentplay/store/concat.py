@@ -169,11 +169,10 @@ def _person_prefixes(stores: list[Store], labels: list[str]) -> list[dict[str, s
         having = [k for k, s in enumerate(stores) if s.schema.has_attribute(name)
                   and s.schema.attribute(name).kind == "categorical"]
         first: dict[str, str] = {}  # origin -> label of its first store
-        for k in having:
-            prefixes[k][name] = first.setdefault(_origin(stores[k], name), labels[k])
-        if len(first) < 2:
-            for k in having:
-                del prefixes[k][name]
+        own = {k: first.setdefault(_origin(stores[k], name), labels[k]) for k in having}
+        if len(first) > 1:
+            for k, label in own.items():
+                prefixes[k][name] = label
     return prefixes
 
 
