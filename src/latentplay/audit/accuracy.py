@@ -473,20 +473,20 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
                     "mae_high": None, "bias": None, "bias_low": None, "bias_high": None,
                     "r": None}
         e, a = error[rows], np.abs(error[rows])
-        bounds: list[float | None] = [None] * 4  # bias low, high, mae low, high
+        bias, mae = (None, None), (None, None)  # (low, high); one person: none
         if persons is None:
             half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))
-            bounds = [float(v) for x, h in ((e, half_bias), (a, half_mae))
-                      for v in (x.mean() - h, x.mean() + h)]
+            bias, mae = ((float(x.mean() - h), float(x.mean() + h))
+                         for x, h in ((e, half_bias), (a, half_mae)))
         elif len(np.unique(persons[rows])) > 1:  # one person: every draw is that person
             # measured values, no proportion even where they lie in [0, 1]
-            bounds = [float(v) for v in mean_intervals(np.column_stack([e, a]), persons[rows],
-                                                        1000, seed, proportion=False).ravel()]
+            bias, mae = mean_intervals(np.column_stack([e, a]), persons[rows], 1000, seed,
+                                       proportion=False).tolist()
         r = float(np.corrcoef(p[rows], t[rows])[0, 1]) if p[rows].std() and t[rows].std() \
             else None
         return {"group": name, "n": n, "no_reading": unread, "mae": float(a.mean()),
-                "mae_low": bounds[2], "mae_high": bounds[3], "bias": float(e.mean()),
-                "bias_low": bounds[0], "bias_high": bounds[1], "r": r}
+                "mae_low": mae[0], "mae_high": mae[1], "bias": float(e.mean()),
+                "bias_low": bias[0], "bias_high": bias[1], "r": r}
 
     table = [row(name, labelled & (groups == g)) for g, name in enumerate(names)]
     scored = [r for r in table if r["mae"] is not None]

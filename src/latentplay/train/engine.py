@@ -542,9 +542,9 @@ class Engine:
         rows every time; conditional models sample under those rows' conditions) and record
         one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
         from latentplay.train.fidelity import (  # only runs that track
-            REFERENCE_FILE,
             FidelityTracker,
             fidelity_count,
+            read_reference,
             record,
             write_reference,
         )
@@ -553,8 +553,7 @@ class Engine:
         if self.fidelity_rows is None:
             rng = np.random.default_rng(seed)
             train_idx, test_idx = self.data.train_idx, self.data.test_idx
-            path = self.run_dir / REFERENCE_FILE
-            before = json.loads(path.read_text()) if path.exists() else None
+            before = read_reference(self.run_dir)
             n = fidelity_count(log.fidelity_n, len(train_idx), len(test_idx), log.fidelity_k, before)
             if before is None and n < min(log.fidelity_n, len(train_idx)):
                 print(f"fidelity: {n} samples and training images, the held-out rows there are, "

@@ -68,6 +68,12 @@ def write_reference(run_dir: Path, values: dict[str, float], n: int, samples: in
                                                      indent=2))
 
 
+def read_reference(run_dir: Path) -> dict | None:
+    """The held-out measures :func:`write_reference` left in ``run_dir``; None before any."""
+    path = run_dir / REFERENCE_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def fidelity_count(fidelity_n: int, n_train: int, n_held: int, k: int,
                    reference: dict | None) -> int:
     """How many samples (and training images) each evaluation measures: ``fidelity_n``, at
@@ -87,9 +93,7 @@ def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> No
     by an interrupted run) and redraw ``fidelity.png`` (with the reference, when written)."""
     path = upsert_row(run_dir / FIDELITY_FILE, {"epoch": epoch, "step": step, **values})
     table = np.genfromtxt(path, delimiter=",", names=True, dtype=float, ndmin=1)
-    ref_path = run_dir / REFERENCE_FILE
-    reference = json.loads(ref_path.read_text()) if ref_path.exists() else None
-    save_fidelity_curves(table, run_dir / FIDELITY_FIGURE, reference)
+    save_fidelity_curves(table, run_dir / FIDELITY_FIGURE, read_reference(run_dir))
 
 
 def save_fidelity_curves(table: np.ndarray, path: Path,
