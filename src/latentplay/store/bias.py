@@ -36,7 +36,7 @@ from latentplay.intervals import effective_wilson
 from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import PERSON_ATTRIBUTES, UNKNOWN, Attribute
 from latentplay.store.summary import level_codes
 
 
@@ -302,11 +302,6 @@ def _occurring(counts: np.ndarray, rows: list[str], cols: list[str],
     r = [k for k, total in zip(r, part.sum(1), strict=True) if total > 0]
     c = [k for k, total in zip(c, part.sum(0), strict=True) if total > 0]
     return counts[np.ix_(r, c)], [rows[k] for k in r], [cols[k] for k in c]
-
-
-PERSON_ATTRIBUTES = ("identity", "person")
-"""Attributes that name each row's person, the first a store has: a dataset's identities, else
-the persons ``latentplay data persons`` found by face vectors."""
 
 
 def person_attribute(store: Store) -> str | None:

@@ -41,10 +41,10 @@ import datasets
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.store.bias import PERSON_ATTRIBUTES
 from latentplay.store.columns import add_attributes
 from latentplay.store.io import Store, load, save
 from latentplay.store.schema import (
+    PERSON_ATTRIBUTES,
     UNKNOWN,
     Attribute,
     Provenance,

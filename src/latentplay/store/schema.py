@@ -24,6 +24,10 @@ UNKNOWN = "unknown"
 """The class of a row without a value (a face not found, an attribute not measured): plots
 draw it grey, and groups built from attributes carry it over."""
 
+PERSON_ATTRIBUTES = ("identity", "person")
+"""Attributes that name each row's person, the first a store has: a dataset's identities, else
+the persons ``latentplay data persons`` found by face vectors."""
+
 
 def class_places(codes: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """``(N,)`` int64 place of each row's class among ``names`` in their order, ``unknown``
