@@ -172,9 +172,7 @@ def _softmax(x: list[Any], a: dict[str, Any]) -> torch.Tensor:
     2-D."""
     if not a.get("legacy"):
         return torch.softmax(x[0], int(a.get("axis", -1)))
-    axis = int(a.get("axis", 1)) % x[0].ndim
-    flat = x[0].reshape(int(np.prod(x[0].shape[:axis])), -1)
-    return torch.softmax(flat, 1).reshape(x[0].shape)
+    return torch.softmax(_flatten(x, {"axis": a.get("axis", 1)}), 1).reshape(x[0].shape)
 
 
 def _cast(x: list[Any], a: dict[str, Any]) -> torch.Tensor:

@@ -46,9 +46,13 @@ def page(run: Path) -> Page:
     facts = [("model", KINDS.get(kind, kind)),
              ("rows whose concepts were used in training", f"{number(metrics.get('masking_fact'))} %"),
              ("test images", number(len(down)))]
-    for name, what in (("latents.npy", "latent dimensions"), ("concepts.npy", "concepts")):
-        if (run / name).exists():
-            facts.append((what, number(_array(run / name).shape[-1])))
+    if (run / "latents.npy").exists():
+        facts.append(("latent dimensions", number(_array(run / "latents.npy").shape[-1])))
+    concepts = _array(run / "concepts.npy") if (run / "concepts.npy").exists() else None
+    if concepts is not None:
+        if concepts.ndim != 2:
+            raise UserError(f"{run / 'concepts.npy'} is not (N, k) concept activations")
+        facts.append(("concepts", number(concepts.shape[1])))
     blocks: list[Any] = [
         Facts(facts),
         Table.of(["score", "value"], [[label, metrics.get(key)] for key, label in SCORES
@@ -57,10 +61,7 @@ def page(run: Path) -> Page:
                  "accepted). Alignment and explicitness are DCI's disentanglement and test "
                  "informativeness of the concept activations against the concepts' levels."),
         _class_table(down, accepted)]
-    if (run / "concepts.npy").exists():
-        concepts = _array(run / "concepts.npy")
-        if concepts.ndim != 2:
-            raise UserError(f"{run / 'concepts.npy'} is not (N, k) concept activations")
+    if concepts is not None:
         blocks.append(_concept_table(concepts, metrics.get("concepts")))
     figures = (("recon.png", "Held-out test images (top) and their reconstructions from the "
                              "decoded means (bottom)."),

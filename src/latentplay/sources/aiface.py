@@ -159,8 +159,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         generators = sorted(found["generator"] - {""})
     else:
         generators = [*sorted(p.name for p in folder.iterdir() if p.is_dir()), "other"]
-    age_of = age_numbering(found.get("age", set())) if new_ages \
-        else dict(enumerate(range(len(classes.get("age", ())))))
+    age_of = age_numbering(found.get("age", set())) if new_ages else {}
     tone_offset = tone_numbering(found.get("skin_tone", set()))
     attrs: list[Attribute] = [categorical(f, classes[f], f"AI-Face {cols[f]!r}",
                                           ordered=classes[f] in (AGES, SKIN_TONES))
@@ -174,11 +173,11 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         value = whole_number(text)
         if value is None:  # text, 1.5, nan, inf: no class (1.0 is pandas' 1)
             return f"{field} {text!r} is not a whole-number code"
-        if field == "age":
+        if field == "age" and new_ages:  # the first release's codes are read as the others
             if value in age_of:
                 return age_of[value]
             groups = [AGES[n.index(value)] if value in n else "no group" for n in AGE_CODES.values()]
-            if new_ages and groups != ["no group"] * 2:
+            if groups != ["no group"] * 2:
                 return (f"age code {value} is {groups[0]} in the authors' code but {groups[1]} in "
                         "their README, and the CSV does not tell which (it holds codes 2 and 5, "
                         "or neither)")
