@@ -413,7 +413,8 @@ def force(
     if (values is None) == (shifts is None):
         raise UserError("give exactly one of --values and --shifts")
     spec = model.condition_spec
-    if spec.part(attribute).kind != "continuous":
+    part = spec.part(attribute)
+    if part.kind != "continuous":
         conts = [p.name for p in spec.parts if p.kind == "continuous"]
         raise UserError(f"{attribute!r} is not a continuous condition of this model; its "
                         f"continuous conditions: {conts or 'none'}")
@@ -431,7 +432,6 @@ def force(
     heads += [f"{v:+.3g}" if shifts is not None else f"={v:.3g}" for v in amounts]
     columns = [grid[:, k] for k in range(grid.shape[1])]  # original, own value, each amount
     labels = [f"{attribute}\n{h}" if k >= 2 else h for k, h in enumerate(heads)]
-    part = spec.part(attribute)
     inside = [[in_training_range(part, v) for v in row] for row in [true, *decoded]]
 
     def caption(value: float, ok: bool) -> str:  # values beyond training marked, as sweep does

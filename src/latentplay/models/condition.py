@@ -200,8 +200,9 @@ def class_code(part: ConditionPart, value: float | int | str) -> int:
             number = float(value)
         except (TypeError, ValueError, OverflowError):
             raise UserError(f"{part.name}: takes a class name or code, got {value!r}") from None
-        named = [k for k, name in enumerate(part.names or []) if _number(name) == number]
-        if named:  # a float: a numeric class name comes first (a run naming none: a code)
+        # a float: a numeric class name comes first (a run naming none: its codes' names)
+        named = [k for k, name in enumerate(names) if _number(name) == number]
+        if named:
             return named[0]
         if part.names and all(_number(name) is not None for name in names):  # a factor's levels:
             # 0 would be read as the code of the class "1", as 1 is that class's name

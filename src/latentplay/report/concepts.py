@@ -16,6 +16,7 @@ from latentplay.errors import UserError
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Page, Section, Table, number, to_float
+from latentplay.store.vector_files import load_array
 
 KINDS = {"glancenet": "GlanceNet: concept-supervised VAE with the conditional prior and open-set "
                       "rejection",
@@ -36,8 +37,8 @@ def page(run: Path) -> Page:
     metrics = read_json(run / "metrics.json")
     if "kind" not in metrics or "accuracy" not in metrics:
         raise UserError(f"{run / 'metrics.json'} is not the output of `latentplay metrics concepts`")
-    down = _array(run / "downstream.npy")
-    accepted = _array(run / "accepted.npy") if (run / "accepted.npy").exists() else None
+    down = load_array(run / "downstream.npy")
+    accepted = load_array(run / "accepted.npy") if (run / "accepted.npy").exists() else None
     if (down.ndim != 2 or down.shape[1] != 2
             or (accepted is not None and accepted.shape != (len(down),))):
         raise UserError(f"{run} holds a downstream.npy that is not (N, 2) predictions and labels, "
@@ -47,8 +48,8 @@ def page(run: Path) -> Page:
              ("rows whose concepts were used in training", f"{number(metrics.get('masking_fact'))} %"),
              ("test images", number(len(down)))]
     if (run / "latents.npy").exists():
-        facts.append(("latent dimensions", number(_array(run / "latents.npy").shape[-1])))
-    concepts = _array(run / "concepts.npy") if (run / "concepts.npy").exists() else None
+        facts.append(("latent dimensions", number(load_array(run / "latents.npy").shape[-1])))
+    concepts = load_array(run / "concepts.npy") if (run / "concepts.npy").exists() else None
     if concepts is not None:
         if concepts.ndim != 2:
             raise UserError(f"{run / 'concepts.npy'} is not (N, k) concept activations")
@@ -108,12 +109,6 @@ def leakage_page(run: Path) -> Page:
     return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run), sections)
 
 
-def _array(path: Path) -> np.ndarray:
-    """The NumPy array in ``path``; an unreadable one is a :class:`UserError` naming it."""
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise UserError(f"{path} is not a readable .npy array: {exc}") from None
 
 
 def _class_table(down: np.ndarray, accepted: np.ndarray | None) -> Table:

@@ -68,17 +68,19 @@ def read_vectors(store: Store, source: PathLike) -> Imported:
     if source.suffix != ".npy" or not source.is_file():
         raise UserError(f"{source}: give an .npy file of (N, ...) vectors or a folder of "
                         "<image name>.npy files")
-    array = _load(source)
+    array = load_array(source)
     if array.ndim < 2 or len(array) != len(store):
         raise UserError(f"{source} holds an array of shape {array.shape}; the store has "
                         f"{len(store)} rows: expected ({len(store)}, ...)")
     return Imported(array.reshape(len(array), -1).astype(np.float32))
 
 
-def _load(path: Path) -> np.ndarray:
+def load_array(path: Path) -> np.ndarray:
+    """The NumPy array in ``path``; an unreadable one (missing, pickled, truncated) is a
+    :class:`UserError` naming it."""
     try:
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise UserError(f"{path} is not a readable .npy array: {exc}") from None
 
 
@@ -102,10 +104,10 @@ def _from_folder(store: Store, folder: Path) -> Imported:
     if missing:
         raise UserError(f"{len(missing)} of {len(store)} rows have no .npy in {folder} (e.g. "
                         f"{', '.join(missing[:5])}); files are matched by the image's name")
-    first = _load(files[names[0]]).reshape(-1)
+    first = load_array(files[names[0]]).reshape(-1)
     out = np.empty((len(store), first.size), np.float32)
     for i, name in enumerate(names):
-        vector = _load(files[name]).reshape(-1)
+        vector = load_array(files[name]).reshape(-1)
         if vector.size != first.size:
             raise UserError(f"{files[name]} holds {vector.size} values, {files[names[0]]} "
                             f"{first.size}: every file must hold a vector of the same size")

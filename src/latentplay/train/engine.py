@@ -27,6 +27,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from latentplay.config import to_dict
 from latentplay.errors import UserError
 from latentplay.models import build_model
+from latentplay.models.condition import class_names
 from latentplay.models.losses import LossSet, build_losses
 from latentplay.outputs import progress_bar
 from latentplay.train import checkpoint as ckpt
@@ -563,8 +564,7 @@ class Engine:
             self.fidelity = FidelityTracker(self._images_of(self.fidelity_rows),
                                             k=log.fidelity_k, seed=seed)
             if len(test_idx) > log.fidelity_k and before is None:  # held-out images, once
-                held = np.sort(rng.choice(test_idx, min(log.fidelity_n, len(test_idx)),
-                                          replace=False))
+                held = np.sort(rng.choice(test_idx, n, replace=False))  # the samples' count
                 write_reference(self.run_dir, self.fidelity.measure(self._images_of(held)),
                                 len(held), n)
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
@@ -710,7 +710,7 @@ class Engine:
                 for p in spec.parts}
 
         def text(p: Any, value: Any) -> str:
-            return f"{p.name}={value:.2g}" if p.kind == "continuous" else f"{p.name}={(p.names or [])[value]}"
+            return f"{p.name}={value:.2g}" if p.kind == "continuous" else f"{p.name}={class_names(p)[value]}"
 
         z = torch.randn(8, self.model.latent_dim, device=self.fabric.device)
         rows, labels = [], []
