@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from convert_helpers import check_rejected, face, rows, write_image, write_truncated
+from convert_helpers import check_rejected, face, rejected, rows, write_image, write_truncated
 
 from latentplay import store as st
 from latentplay.errors import UserError
@@ -91,7 +91,7 @@ def test_wrong_layout(tmp_path: Path) -> None:
 
 
 def test_a_pairs_file_not_in_utf8_is_one_line(tmp_path: Path) -> None:
-    """pairs.txt is read after the rows are written: a non-UTF-8 byte in it is one UserError
+    """pairs.txt is read before the images: a non-UTF-8 byte in it is one UserError
     naming the file, and nothing is written to --out."""
     make_lfw(tmp_path / "LFW")
     pairs = tmp_path / "LFW" / "pairs.txt"
@@ -99,3 +99,50 @@ def test_a_pairs_file_not_in_utf8_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"pairs\.txt is not UTF-8 text"):
         lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=1)
     assert not (tmp_path / "out").exists()
+
+
+def test_malformed_pairs_lines_are_rejected_and_keep_their_place(tmp_path: Path, cli) -> None:
+    """A pairs.txt line of the wrong number of fields, a non-integer image number or a number
+    for a name is listed in rejected.csv as pairs.txt:<line> and counted (they were skipped
+    without a word); the header and blank lines are not; the summary counts the pairs whose
+    image was not converted."""
+    good, dirty = make_lfw(tmp_path / "LFW")
+    (tmp_path / "LFW" / "pairs.txt").write_text(
+        "2\t2\n"
+        "Aaron_Eckhart\t1\t2\nAaron_Eckhart\tone\t2\nAaron_Eckhart\t3\tZico\t1\n"
+        "Zico\t1\t2\t3\t4\n\n"
+        "Zico\t2\t9\n12\t1\t2\nAbba_Eban\t1\tZico\n"
+        "Abba_Eban\t1\tZico\t3\n")
+    bad = {"pairs.txt:3": "image number 'one'", "pairs.txt:5": "found 5)",
+           "pairs.txt:8": "identity '12'", "pairs.txt:9": "image number 'Zico'"}
+    out = tmp_path / "out"
+    res = cli("data", "convert", "lfw", tmp_path / "LFW", "--out", out, "--workers", "1")
+    assert res.code == 0, res.err
+    store = st.load(out)
+    check_rejected(store, {**dirty, **bad})
+    assert store.schema.provenance.counts["rejected_lines"] == len(bad)
+    with open(out / st.PAIRS_FILE, newline="") as fh:
+        pairs = list(csv.DictReader(fh))
+    # four pairs lines a fold: the malformed ones keep their places
+    assert [(p["fold"], p["same"]) for p in pairs] == [("0", "1"), ("0", "0"), ("1", "1"),
+                                                       ("1", "0")]
+    assert (f"converted {len(good)}, rejected {len(dirty) + len(bad)}, {len(bad)} of them "
+            f"label-file lines (see {out.resolve()}/rejected.csv); 4 pairs (1 with an "
+            f"unconverted image) in {out.resolve()}/pairs.csv") in res.out
+    assert cli("data", "info", out).code == 0
+    # --limit keeps them listed; --strict stops at the first
+    store = lfw.convert(tmp_path / "LFW", tmp_path / "o2", workers=1, limit=2)
+    assert set(bad) <= set(rejected(store)) and len(store) <= 2
+    res = cli("data", "convert", "lfw", tmp_path / "LFW", "--out", tmp_path / "o3", "--strict")
+    assert res.code == 2 and res.err.strip() == ("error: --strict: rejected pairs.txt:3: pairs "
+                                                 "line has image number 'one', not a positive "
+                                                 "integer")
+    assert not (tmp_path / "o3").exists()
+
+
+def test_pairs_dev_header_is_not_a_pairs_line(tmp_path: Path) -> None:
+    """pairsDevTrain.txt's first line is one number, the pairs of each kind."""
+    path = tmp_path / "pairs.txt"
+    path.write_text("1\nZico\t1\t2\nZico\t1\tAbba_Eban\t2\n")
+    pairs, bad = lfw.read_pairs(path, tmp_path)
+    assert bad == [] and [p[0] for p in pairs] == ["0", "0"]

@@ -61,18 +61,47 @@ def test_every_label_rejection_and_pair(tmp_path: Path) -> None:
 
 def test_pairs_lines_fall_in_folds_of_600(tmp_path: Path) -> None:
     """A race's pairs file lists RFW's folds one after the other, 600 pairs lines each (300
-    matched, 300 mismatched); lines that are not pairs do not count."""
-    path = tmp_path / "Asian_pairs.txt"
-    lines = ["some header"] + [f"m.0as1\t{k % 9 + 1}\t{k % 9 + 2}" if k % 600 < 300 else
-                               f"m.0as1\t1\tm.0as2\t{k % 9 + 1}" for k in range(1300)]
-    path.write_text("\n".join(lines[:400] + ["", "not a\tpair"] + lines[400:]) + "\n")
-    pairs = rfw.read_pairs(path, "Asian")
-    assert len(pairs) == 1300 and {p[1] for p in pairs} == {"Asian"}
+    matched, 300 mismatched); a malformed line is rejected (it was skipped without a word) and
+    keeps its place; blank lines do not count."""
+    path = tmp_path / "txts" / "Asian" / "Asian_pairs.txt"
+    path.parent.mkdir(parents=True)
+    lines = [f"m.0as1\t{k % 9 + 1}\t{k % 9 + 2}" if k % 600 < 300 else
+             f"m.0as1\t1\tm.0as2\t{k % 9 + 1}" for k in range(1300)]
+    lines[400] = "header?"
+    path.write_text("\n".join(lines[:400] + [""] + lines[400:]) + "\n")
+    pairs, bad = rfw.read_pairs(path, "Asian", tmp_path)
+    assert [(r.source, r.reason) for r in bad] == [
+        ("txts/Asian/Asian_pairs.txt:402", "pairs line is not 'identity n1 n2' or "
+                                           "'identity_a n1 identity_b n2' (3 or 4 fields; "
+                                           "found 1)")]
+    assert len(pairs) == 1299 and {p[1] for p in pairs} == {"Asian"}
     folds = [int(p[0]) for p in pairs]
-    assert folds == [k // 600 for k in range(1300)]
+    assert folds == [k // 600 for k in range(1300) if k != 400]
     for fold in (0, 1):
         kinds = [p[6] for p, f in zip(pairs, folds, strict=True) if f == fold]
-        assert kinds == ["1"] * 300 + ["0"] * 300
+        assert kinds == ["1"] * 300 + ["0"] * (300 - (fold == 0))
+
+
+def test_malformed_pairs_lines_are_rejected_and_counted(tmp_path: Path, cli) -> None:
+    """Each malformed line of a race's pairs file is listed in rejected.csv as
+    test/txts/<Race>/<Race>_pairs.txt:<line> and counted, and the summary counts the pairs whose
+    image was not converted."""
+    good, dirty = make_rfw(tmp_path / "RFW")
+    txt = tmp_path / "RFW" / "test" / "txts" / "Indian" / "Indian_pairs.txt"
+    txt.write_text(txt.read_text() + "m.0in1\t-1\t2\nm.0in1\t1\t2\t3\t4\n7\t1\tm.0in2\t2\n")
+    where = "test/txts/Indian/Indian_pairs.txt"
+    bad = {f"{where}:4": "image number '-1'", f"{where}:5": "found 5)",
+           f"{where}:6": "identity '7'"}
+    out = tmp_path / "out"
+    res = cli("data", "convert", "rfw", tmp_path / "RFW", "--out", out, "--workers", "1")
+    assert res.code == 0, res.err
+    store = st.load(out)
+    check_rejected(store, {**dirty, **bad})
+    assert store.schema.provenance.counts["rejected_lines"] == len(bad)
+    assert (f"converted {len(good)}, rejected {len(dirty) + len(bad)}, {len(bad)} of them "
+            f"label-file lines (see {out.resolve()}/rejected.csv); 12 pairs (4 with an "
+            f"unconverted image) in {out.resolve()}/pairs.csv") in res.out
+    assert cli("data", "info", out).code == 0
 
 
 def test_wrong_layout(tmp_path: Path) -> None:

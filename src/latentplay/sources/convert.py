@@ -17,8 +17,9 @@ the rest for every format:
 * rejects an input naming an image file an earlier input already named (each image is stored
   once, with its first labels);
 * lists every rejected input in ``rejected.csv`` (``path,reason``) beside the store, so that
-  ``converted + rejected == inputs`` always holds, and records provenance (source, format,
-  options, counts, latentplay version) in the store's schema.
+  ``converted + rejected == inputs`` always holds -- a malformed line of a label file the plan
+  rejects up front (``path:line``, as a pairs file's) is an input too -- and records provenance
+  (source, format, options, counts, latentplay version) in the store's schema.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from latentplay.errors import UserError
 from latentplay.outputs import make_parents, progress_bar
 from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
 from latentplay.store.images import eight_bit, turned
-from latentplay.store.io import REJECTED_FILE, Store, build, check_target
+from latentplay.store.io import PAIRS_FILE, REJECTED_FILE, Store, build, check_target
 from latentplay.store.schema import Attribute, Provenance, Schema
 
 # format name -> module with ``scan(root, options) -> Plan`` (and a ``convert`` for Python users)
@@ -139,6 +140,9 @@ class Plan:
         mode: PIL mode every stored image has (None keeps each image's mode).
         finish: called at the end with ``{source: row}`` of the converted inputs; returns
             extra files (name -> text) written inside the store (e.g. RFW's ``pairs.csv``).
+        rejected_lines: malformed lines of the label files read up front (``path:line`` and
+            why, e.g. a pairs file's): counted as inputs and rejected before any image, whatever
+            ``limit``, and as ``rejected_lines`` in the counts when there are any.
     """
 
     attributes: list[Attribute]
@@ -146,6 +150,7 @@ class Plan:
     total: int | None = None
     mode: str | None = "RGB"
     finish: Callable[[dict[str, int]], dict[str, str]] | None = None
+    rejected_lines: list[Rejected] = field(default_factory=list)
 
 
 Scan = Callable[[Path, ConvertOptions], Plan]
@@ -203,10 +208,22 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
 
 
 def summary(store: Store) -> str:
-    """The one-line result of a conversion: ``converted X, rejected Y (see .../rejected.csv)``."""
+    """The one-line result of a conversion: ``converted X, rejected Y (see .../rejected.csv)``,
+    saying how many of Y are label-file lines, and, for a store with verification pairs, ``;
+    P pairs (U with an unconverted image) in .../pairs.csv``."""
     counts = store.schema.provenance.counts
-    where = Path(store.path or ".") / REJECTED_FILE
-    return f"converted {counts['converted']}, rejected {counts['rejected']} (see {where})"
+    where = Path(store.path or ".")
+    lines = counts.get("rejected_lines", 0)
+    of_them = f", {lines} of them label-file lines" if lines else ""
+    text = (f"converted {counts['converted']}, rejected {counts['rejected']}{of_them} "
+            f"(see {where / REJECTED_FILE})")
+    if (where / PAIRS_FILE).is_file():
+        with open(where / PAIRS_FILE, newline="", encoding="utf-8") as fh:
+            pairs = list(csv.DictReader(fh))
+        unconverted = sum("-1" in (p["row_a"], p["row_b"]) for p in pairs)
+        text += f"; {len(pairs)} pairs ({unconverted} with an unconverted image) in " \
+                f"{where / PAIRS_FILE}"
+    return text
 
 
 class _Writer:
@@ -240,6 +257,11 @@ class _Writer:
         total = self.plan.total
         if total is not None and self.options.limit is not None:
             total = min(total, self.options.limit)
+        for line in self.plan.rejected_lines:
+            self.counts["inputs"] += 1
+            self.reject(line.source, line.reason)
+        if self.plan.rejected_lines:
+            self.counts["rejected_lines"] = len(self.plan.rejected_lines)
         batch = _empty(columns)
         size = 0
         with _Progress(total) as advance:
@@ -535,8 +557,6 @@ def pairs_table(first: str | Iterable[str], pairs: Iterable[list[str]], rows: Ma
     ``pairs`` rows ``[*first, identity_a, file_a, identity_b, file_b, same]``; ``row_*`` is the
     store row of ``source(pair, side)`` (side 0 or 1) in ``rows`` (source path -> row), -1 when
     that image was not converted."""
-    from latentplay.store.io import PAIRS_FILE
-
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*([first] if isinstance(first, str) else first), "identity_a", "file_a",
@@ -544,6 +564,35 @@ def pairs_table(first: str | Iterable[str], pairs: Iterable[list[str]], rows: Ma
     for pair in pairs:
         writer.writerow([*pair, rows.get(source(pair, 0), -1), rows.get(source(pair, 1), -1)])
     return {PAIRS_FILE: out.getvalue()}
+
+
+PAIR_FORMS = "'identity n1 n2' or 'identity_a n1 identity_b n2'"
+
+
+def pair_of(fields: list[str]) -> list[str]:
+    """``[identity_a, file_a, identity_b, file_b, same]`` of one line of an LFW or RFW pairs
+    file, split into ``fields``: ``identity n1 n2`` (two images of one person, same ``1``) or
+    ``identity_a n1 identity_b n2`` (same ``0``), image ``n`` of a person being
+    ``<identity>_<n:04d>.jpg``.
+
+    Raises:
+        ValueError: the line is malformed (its message says how).
+    """
+    if len(fields) not in (3, 4):
+        raise ValueError(f"pairs line is not {PAIR_FORMS} (3 or 4 fields; found {len(fields)})")
+    if len(fields) == 3:
+        a, n_a, n_b = fields
+        b = a
+    else:
+        a, n_a, b, n_b = fields
+    for identity in (a, b):
+        if identity.isdigit() or identity in (".", "..") or "/" in identity or "\\" in identity:
+            raise ValueError(f"pairs line names identity {identity!r}, not a person's folder")
+    for n in (n_a, n_b):
+        if not (n.isascii() and n.isdigit()) or int(n) < 1:
+            raise ValueError(f"pairs line has image number {n!r}, not a positive integer")
+    return [a, f"{a}_{int(n_a):04d}.jpg", b, f"{b}_{int(n_b):04d}.jpg",
+            "1" if len(fields) == 3 else "0"]
 
 
 def code_of(names: Iterable[str]) -> dict[str, int]:

@@ -19,7 +19,10 @@ score into classes with ``latentplay data bin STORE male --edges 0 --names femal
 The verification pairs become ``pairs.csv`` inside the store, as RFW's do: ``fold,
 identity_a, file_a, identity_b, file_b, same, row_a, row_b``, in the file's order (each fold's
 matched pairs, then its mismatched ones), so ``latentplay audit verify --file-folds`` scores
-LFW's own ten folds.
+LFW's own ten folds. Every line after the first (blank lines aside) is a pair; a malformed one
+(not ``identity n1 n2`` or ``identity_a n1 identity_b n2``, an image number that is not a
+positive integer, a number where a name should be) is listed in ``rejected.csv`` as
+``pairs.txt:<line>`` and keeps its place in its fold.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    pair_of,
     pairs_table,
     reading,
+    relative,
     run,
     walk_files,
 )
@@ -67,32 +72,32 @@ def _images(root: Path) -> Path:
                     f"(and pairs.txt) under {root}; found none")
 
 
-def image_name(identity: str, number: str) -> str:
-    """File name of image ``number`` of ``identity`` in LFW's pairs file."""
-    return f"{identity}_{int(number):04d}.jpg"
-
-
-def read_pairs(path: Path) -> list[list[str]]:
+def read_pairs(path: Path, root: Path) -> tuple[list[list[str]], list[Rejected]]:
     """``[fold, identity_a, file_a, identity_b, file_b, same]`` rows of View 2's pairs file
-    (its first line gives the folds and the pairs of each kind per fold)."""
+    (its first line gives the folds and the pairs of each kind per fold: ``10 300``; one number,
+    the pairs of each kind of a file of one fold, as pairsDevTrain.txt's ``1100``), and a
+    :class:`Rejected` (``path:line`` relative to ``root``) for each malformed line, which keeps
+    its place in its fold."""
     with reading(path), open(path, encoding="utf-8") as fh:
-        lines = [line.split() for line in fh if line.strip()]
-    try:
-        per_fold = 2 * int(lines[0][1]) if len(lines[0]) == 2 else len(lines)
-    except (IndexError, ValueError):
-        raise UserError(f"{path}: the first line should give the folds and the pairs per "
-                        "fold, e.g. '10\t300'") from None
-    rows = []
-    for k, f in enumerate(lines[1:] if len(lines[0]) == 2 else lines):
-        fold = str(k // per_fold)
+        lines = [(n, line.split()) for n, line in enumerate(fh, 1) if line.strip()]
+    first = lines[0][1] if lines else []
+    if len(first) == 2 or (len(first) == 1 and first[0].isdigit()):
         try:
-            if len(f) == 3:
-                rows.append([fold, f[0], image_name(f[0], f[1]), f[0], image_name(f[0], f[2]), "1"])
-            elif len(f) == 4:
-                rows.append([fold, f[0], image_name(f[0], f[1]), f[2], image_name(f[2], f[3]), "0"])
+            per_fold = 2 * int(first[-1])
         except ValueError:
-            continue
-    return rows
+            raise UserError(f"{path}: the first line should give the folds and the pairs per "
+                            "fold, e.g. '10\t300'") from None
+        lines = lines[1:]
+    else:
+        per_fold = len(lines)  # no header: one fold
+    rows: list[list[str]] = []
+    rejected: list[Rejected] = []
+    for k, (number, fields) in enumerate(lines):
+        try:
+            rows.append([str(k // max(per_fold, 1)), *pair_of(fields)])
+        except ValueError as exc:
+            rejected.append(Rejected(f"{relative(path, root)}:{number}", str(exc)))
+    return rows, rejected
 
 
 def snake(name: str) -> str:
@@ -152,15 +157,18 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                 labels[n] = found[k] if found else math.nan
             yield Record(source, labels, file=str(path))
 
+    pairs, bad_lines = read_pairs(beside[PAIRS], root) if beside[PAIRS] else ([], [])
+
     def finish(rows: dict[str, int]) -> dict[str, str]:
         if beside[PAIRS] is None:
             return {}
         prefix = images.relative_to(root).as_posix()
         prefix = "" if prefix == "." else prefix + "/"
-        return pairs_table("fold", read_pairs(beside[PAIRS]), rows,
+        return pairs_table("fold", pairs, rows,
                            lambda pair, side: f"{prefix}{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
 
-    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish)
+    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish,
+                rejected_lines=bad_lines)
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

@@ -9,14 +9,18 @@ Every file under ``test/data/<Race>/<identity>/`` is an input; files outside a r
 folder are rejected. The store has ``race`` and ``identity``. The verification pairs become
 their own table, ``pairs.csv`` inside the store: ``fold, race, identity_a, file_a, identity_b,
 file_b, same, row_a, row_b`` in the files' order (race by race), where ``row_*`` are the store
-rows of the two images (-1 when that image was not converted). A pairs line is
-``identity n1 n2`` (same person) or ``identity_a n1 identity_b n2`` (different people), ``n``
-numbering ``<identity>_<n:04d>.jpg``.
+rows of the two images (-1 when that image was not converted). The pairs files have no header:
+every line (blank lines aside) is a pairs line, ``identity n1 n2`` (same person) or
+``identity_a n1 identity_b n2`` (different people), ``n`` numbering
+``<identity>_<n:04d>.jpg``; a malformed one (another number of fields, an image number that is
+not a positive integer, a number where a name should be) is listed in ``rejected.csv`` as
+``test/txts/<Race>/<Race>_pairs.txt:<line>``.
 
 Each race's pairs file (6,000 pairs) lists RFW's ten folds of :data:`FOLD_PAIRS` pairs one
 after the other, as LFW's does: ``fold`` is a pair's position among its race's pairs lines
-divided by 600 (0-9), so ``latentplay audit verify --file-folds`` scores RFW's own folds (per
-race, and pooled over races for all pairs) whatever pairs are left out.
+(malformed ones included) divided by 600 (0-9), so ``latentplay audit verify --file-folds``
+scores RFW's own folds (per race, and pooled over races for all pairs) whatever pairs are left
+out.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    pair_of,
     pairs_table,
     reading,
+    relative,
     run,
     walk_files,
 )
@@ -55,29 +61,21 @@ def _base(root: Path) -> Path:
     )
 
 
-def image_name(identity: str, number: str) -> str:
-    """File name of image ``number`` of ``identity`` in RFW's pairs files."""
-    return f"{identity}_{int(number):04d}.jpg"
-
-
-def read_pairs(path: Path, race: str) -> list[list[str]]:
+def read_pairs(path: Path, race: str, root: Path) -> tuple[list[list[str]], list[Rejected]]:
     """``[fold, race, identity_a, file_a, identity_b, file_b, same]`` rows of one pairs file,
-    ``fold`` the pair's position among the file's pairs lines divided by :data:`FOLD_PAIRS`."""
+    ``fold`` the pair's position among the file's pairs lines divided by :data:`FOLD_PAIRS`,
+    and a :class:`Rejected` (``path:line`` relative to ``root``) for each malformed line, which
+    keeps its place in its fold."""
     rows: list[list[str]] = []
+    rejected: list[Rejected] = []
     with reading(path), open(path, encoding="utf-8") as fh:
-        for line in fh:
-            f = line.split()
-            fold = str(len(rows) // FOLD_PAIRS)
-            try:
-                if len(f) == 3:
-                    rows.append([fold, race, f[0], image_name(f[0], f[1]), f[0],
-                                 image_name(f[0], f[2]), "1"])
-                elif len(f) == 4:
-                    rows.append([fold, race, f[0], image_name(f[0], f[1]), f[2],
-                                 image_name(f[2], f[3]), "0"])
-            except ValueError:
-                continue  # not a pairs line (e.g. a header)
-    return rows
+        lines = [(n, line.split()) for n, line in enumerate(fh, 1) if line.strip()]
+    for k, (number, fields) in enumerate(lines):
+        try:
+            rows.append([str(k // FOLD_PAIRS), race, *pair_of(fields)])
+        except ValueError as exc:
+            rejected.append(Rejected(f"{relative(path, root)}:{number}", str(exc)))
+    return rows, rejected
 
 
 def scan(root: Path, options: ConvertOptions) -> Plan:
@@ -102,15 +100,22 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                 yield Record(source, {"race": RACES.index(rel[0]), "identity": code[rel[1]]},
                              file=str(path))
 
+    pairs: list[list[str]] = []
+    bad_lines: list[Rejected] = []
+    for race in RACES:
+        path = base / "txts" / race / f"{race}_pairs.txt"
+        if path.is_file():
+            found, bad = read_pairs(path, race, root)
+            pairs += found
+            bad_lines += bad
+
     def finish(rows: dict[str, int]) -> dict[str, str]:
         prefix = data.relative_to(root).as_posix()
-        files = [base / "txts" / race / f"{race}_pairs.txt" for race in RACES]
-        pairs = [pair for race, path in zip(RACES, files, strict=True) if path.is_file()
-                 for pair in read_pairs(path, race)]
         return pairs_table(("fold", "race"), pairs, rows, lambda pair, side:
                            f"{prefix}/{pair[1]}/{pair[2 + 2 * side]}/{pair[3 + 2 * side]}")
 
-    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish)
+    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish,
+                rejected_lines=bad_lines)
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
