@@ -3,9 +3,12 @@ and at their level with few persons."""
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
 
-from latentplay.intervals import proportion_interval, wilson_interval
+import numpy as np
+from scipy import stats
+
+from latentplay.intervals import normal_interval, proportion_interval, wilson_interval
 from latentplay.resample import mean_intervals
 
 
@@ -78,3 +81,36 @@ def test_values_that_do_not_vary_are_widened_only_as_proportions() -> None:
     np.testing.assert_allclose(mean_intervals(np.full((4, 1), 0.7), np.arange(4), 200, 0)[0], 0.7)
     ones = mean_intervals(np.ones((4, 1)), np.arange(4), 200, 0)[0]
     np.testing.assert_allclose(ones, wilson_interval(np.array([4]), 4)[0])
+
+
+def test_normal_interval_of_a_mean_by_hand() -> None:
+    """1, 2, 3, 4: mean 2.5, sd sqrt(5/3), so 2.5 -/+ 1.96 * 0.6455 = [1.2348, 3.7652]; the
+    half width is 1.96 standard errors as scipy computes them."""
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    mean, low, high = normal_interval(x)
+    assert mean == 2.5
+    assert np.isclose(low, 2.5 - 1.96 * np.sqrt(5 / 3) / 2) and np.isclose(low, 1.2348, atol=1e-4)
+    assert np.isclose(high, 3.7652, atol=1e-4)
+    assert np.isclose(high - mean, 1.96 * stats.sem(x))
+
+
+def test_normal_interval_along_an_axis() -> None:
+    """``(n, A, K)`` -> three ``(A, K)`` arrays, each cell the interval of its own column."""
+    x = np.random.default_rng(0).random((6, 3, 2))
+    mean, low, high = normal_interval(x)
+    assert mean.shape == low.shape == high.shape == (3, 2)
+    one = normal_interval(x[:, 1, 0])
+    assert np.allclose((mean[1, 0], low[1, 0], high[1, 0]), one)
+    across = normal_interval(x, axis=1)
+    assert across[1].shape == (6, 2) and np.allclose(across[1][2, 1], normal_interval(x[2, :, 1])[1])
+
+
+def test_normal_interval_of_one_row_has_no_bounds() -> None:
+    """One row: its value as the mean, NaN bounds (no spread), and no warning; no rows: NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, low, high = normal_interval(np.array([0.3]))
+        assert mean == 0.3 and np.isnan(low) and np.isnan(high)
+        mean, low, high = normal_interval(np.full((1, 2, 3), 0.5))
+        assert (mean == 0.5).all() and low.shape == high.shape == (2, 3) and np.isnan(low).all()
+        assert all(np.isnan(v) for v in normal_interval(np.array([])))

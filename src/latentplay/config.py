@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(list(overrides)))
         obj = OmegaConf.to_object(conf)
     except OmegaConfBaseException as exc:
-        msg = str(exc).splitlines()[0]
+        msg = first_line(exc)
         for kind, what in (("DictConfig", "mapping"), ("ListConfig", "list")):
             if f"Cannot convert '{kind}' to string" in msg:  # 'scrfd:' read as {scrfd: None}
                 msg = (f"the value was read as a YAML {what}, not text: give the text in full, "

@@ -4,6 +4,11 @@ Brown, Cai & DasGupta 2001 recommend it for small counts).
 
 >>> wilson_interval(np.array([3, 0]), 20)     # (2, 2): [[0.052, 0.360], [0.0, 0.161]]
 >>> proportion_interval(correct, persons)  # (low, high): a bootstrap over persons, >= Wilson's at n / deff
+
+Means of measured values get the normal approximation, ``mean ± 1.96·sd/√n``:
+
+>>> mean, low, high = normal_interval(errors)       # (n,) -> three floats
+>>> mean, low, high = normal_interval(proba)        # (n, A, K) -> three (A, K) arrays
 """
 
 from __future__ import annotations
@@ -31,6 +36,22 @@ def effective_wilson(share: float, n: float, confidence: float = 0.95) -> tuple[
     half = z / scale * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
     # the interval holds the share; rounding must not push a bound past it (at 0 or 1)
     return float(min(max(centre - half, 0.0), share)), float(max(min(centre + half, 1.0), share))
+
+
+def normal_interval(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean, low, high)`` of ``x`` along ``axis``: the mean of its ``n`` rows and the normal
+    95 % interval ``mean ± 1.96·sd/√n`` (sd with ``n - 1`` degrees of freedom), each of
+    ``x``'s shape without ``axis`` (numpy floats for a ``(n,)`` ``x``). With one row the
+    bounds are NaN (no spread to go by), with none the mean too; NaN in ``x`` propagates."""
+    x = np.asarray(x)
+    n = x.shape[axis]
+    if n < 2:
+        shape = np.delete(x.shape, axis)
+        mean = x.mean(axis=axis) if n else np.full(shape, np.nan)[()]
+        return mean, np.full(shape, np.nan)[()], np.full(shape, np.nan)[()]
+    mean = x.mean(axis=axis)
+    half = 1.96 * x.std(axis=axis, ddof=1) / np.sqrt(n)
+    return mean, mean - half, mean + half
 
 
 def proportion_interval(hits: np.ndarray, units: np.ndarray | None = None, seed: int = 0,

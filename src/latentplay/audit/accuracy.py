@@ -69,7 +69,7 @@ from latentplay.audit.standardize import covariates, standardized_errors
 from latentplay.clustered import clustered_trend, rao_scott
 from latentplay.contingency import chi_square
 from latentplay.errors import UserError
-from latentplay.intervals import proportion_interval
+from latentplay.intervals import normal_interval, proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none, json_default, output_dir, write_csv
 from latentplay.resample import mean_intervals
@@ -475,9 +475,8 @@ def _values(predicted: np.ndarray, truth: np.ndarray, names: list[str], groups: 
         e, a = error[rows], np.abs(error[rows])
         bias, mae = (None, None), (None, None)  # (low, high); one person: none
         if persons is None:
-            half_bias, half_mae = (1.96 * x.std(ddof=1) / np.sqrt(n) for x in (e, a))
-            bias, mae = ((float(x.mean() - h), float(x.mean() + h))
-                         for x, h in ((e, half_bias), (a, half_mae)))
+            bias, mae = ((float(low), float(high))
+                         for _, low, high in (normal_interval(e), normal_interval(a)))
         elif len(np.unique(persons[rows])) > 1:  # one person: every draw is that person
             # measured values, no proportion even where they lie in [0, 1]
             bias, mae = mean_intervals(np.column_stack([e, a]), persons[rows], 1000, seed,

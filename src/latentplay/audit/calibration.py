@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.intervals import proportion_interval
+from latentplay.intervals import normal_interval, proportion_interval
 from latentplay.metrics.verification import rate_trend, slope_interval
 from latentplay.outputs import finite_or_none
 from latentplay.resample import DRAW_CELLS, mean_intervals
@@ -217,8 +217,7 @@ def group_calibration(confidence: np.ndarray, correct: np.ndarray, names: list[s
         low: float | None = None
         high: float | None = None
         if persons is None and n > 1:      # rows independent: the normal interval of a mean
-            half = 1.96 * signed[rows].std(ddof=1) / np.sqrt(n)
-            low, high = signed[rows].mean() - half, signed[rows].mean() + half
+            _, low, high = normal_interval(signed[rows])
         elif persons is not None and len(np.unique(persons[rows])) > 1:   # one person: none
             low, high = mean_intervals(signed[rows][:, None], persons[rows], 1000, seed)[0]
         ece = expected_calibration_error(c[rows], right[rows], bins, binning)

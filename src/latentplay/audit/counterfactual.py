@@ -51,7 +51,7 @@ import numpy as np
 
 from latentplay.audit.annotate import Annotator
 from latentplay.errors import UserError
-from latentplay.intervals import wilson_interval
+from latentplay.intervals import normal_interval, wilson_interval
 from latentplay.outputs import finite_or_none
 from latentplay.resample import cluster_sums, difference_intervals, mean_intervals, resampled
 
@@ -524,9 +524,8 @@ def mean_interval(values: np.ndarray, key: str) -> dict[str, object]:
     if len(x) < 2:
         return {key: float(x.mean()) if len(x) else None, f"{key}_low": None,
                 f"{key}_high": None}
-    half = 1.96 * x.std(ddof=1) / np.sqrt(len(x))
-    return {key: float(x.mean()), f"{key}_low": float(x.mean() - half),
-            f"{key}_high": float(x.mean() + half)}
+    mean, low, high = normal_interval(x)
+    return {key: float(mean), f"{key}_low": float(low), f"{key}_high": float(high)}
 
 
 def probability_table(result: Counterfactuals, persons: np.ndarray | None = None,
@@ -534,10 +533,9 @@ def probability_table(result: Counterfactuals, persons: np.ndarray | None = None
     """Per step and class: the mean probability over faces with a normal 95 % interval (a
     bootstrap over ``persons`` ``(n,)``, each drawn with all of their faces, when given)."""
     n, a, k = result.proba.shape
-    mean = result.proba.mean(axis=0)                       # (A, K)
+    mean, low, high = normal_interval(result.proba)        # (A, K) each
     if persons is None:
-        half = 1.96 * result.proba.std(axis=0, ddof=1) / np.sqrt(n)
-        ci = np.stack([mean - half, mean + half], axis=-1)     # (A, K, 2)
+        ci = np.stack([low, high], axis=-1)                    # (A, K, 2)
     else:
         ci = mean_intervals(result.proba.reshape(n, a * k), np.asarray(persons), n_boot,
                             seed).reshape(a, k, 2)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 
 HUB_PREFIX = "hf-hub:"
 
@@ -85,8 +85,7 @@ class ClipEmbedder(Embedder):
                 device=config.device)
         except Exception as exc:  # wrong architecture (RuntimeError), not a checkpoint (KeyError,
             # UnpicklingError from torch.load, safetensors' own error): one line either way
-            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-            raise UserError(f"could not load {config.path} as {config.model}: {first}") from None
+            raise UserError(f"could not load {config.path} as {config.model}: {first_line(exc)}") from None
         self.model = model.eval()
         self.preprocess = preprocess
         self._dim = int(model.visual.output_dim)

@@ -35,7 +35,7 @@ from PIL import Image
 
 from latentplay.embed.base import Embedder, Images, as_list, file_digest
 from latentplay.embed.faces import FaceModels, check_face_options, detector_digest, face_chips
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 
 # pixel value v in 0..255 -> (v / scale - mean) / std, per channel in RGB order
 PIXELS: dict[str, tuple[float, tuple[float, ...], tuple[float, ...]]] = {
@@ -181,8 +181,7 @@ def open_session(path: str, threads: int = 0) -> Any:
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own classes for every bad file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"could not load {path} as an ONNX network: {first}") from None
+        raise UserError(f"could not load {path} as an ONNX network: {first_line(exc)}") from None
 
 
 def luma(image: np.ndarray) -> np.ndarray:

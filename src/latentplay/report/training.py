@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 from latentplay.report import figures
 from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
@@ -39,8 +39,7 @@ def read_config(path: Path) -> tuple[dict[str, Any], str]:
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise UserError(f"{path} is not valid YAML ({first}); cannot report on this run") from None
+        raise UserError(f"{path} is not valid YAML ({first_line(exc)}); cannot report on this run") from None
     if not isinstance(config, dict):
         raise UserError(f"{path} does not hold a run config (a YAML mapping)")
     return config, text

@@ -22,7 +22,7 @@ import datasets
 import numpy as np
 from datasets.arrow_writer import ArrowWriter
 
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 from latentplay.outputs import make_parents, swap_into_place
 from latentplay.store.schema import Attribute, Schema
 
@@ -195,7 +195,7 @@ def _read_schema(schema_file: Path) -> Schema:
             raise TypeError("it does not hold a JSON object")
         return Schema.from_dict(data)
     except (ValueError, TypeError, KeyError) as exc:  # JSONDecodeError is a ValueError
-        what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc).splitlines()[0]
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else first_line(exc)
         raise UserError(f"{schema_file} is not a valid latentplay schema: {what}") from None
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 from latentplay.models.stylegan2 import blur_kernel
 
 
@@ -201,8 +201,7 @@ def read_pickle(path: Path) -> Any:
         with open(path, "rb") as f:
             return _Unpickler(f).load()
     except Exception as exc:  # a corrupt or foreign file fails in many ways
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"{path} is not a readable network pickle ({first})") from None
+        raise UserError(f"{path} is not a readable network pickle ({first_line(exc)})") from None
 
 
 def _tensors(record: Record, prefix: str = "") -> Iterator[tuple[str, torch.Tensor]]:
