@@ -106,8 +106,12 @@ def test_bad_input_is_one_clear_error(embedded, blob_store):
         pj.projections(embedded, ["pix"], ["tsne"], sample=40)
     with pytest.raises(UserError, match="unknown projection method 'mds'"):
         pj.projections(embedded, ["pix"], ["mds"])
-    with pytest.raises(UserError, match="prefix it with the method"):
+    with pytest.raises(UserError, match=r"prefix it with the method, e.g. tsne\.perplexity=5"):
         pj.projections(embedded, ["pix"], ["tsne", "umap"], params=["perplexity=5"])
+    with pytest.raises(UserError, match=r"e.g. umap\.n_neighbors=5"):
+        pj.projections(embedded, ["pix"], ["tsne", "umap"], params=["n_neighbors=5"])
+    with pytest.raises(UserError, match=r"--param tsne\.perplexity=5"):
+        pj.projections(embedded, ["pix"], ["tsne", "umap"], sample=40)
     with pytest.raises(UserError, match="bad config override"):
         pj.projections(embedded, ["pix"], ["tsne"], params=["tsne.perplexty=5"])
     with pytest.raises(UserError, match="'constant' has only one value"):

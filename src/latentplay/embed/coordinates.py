@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -196,8 +196,8 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
 
 def _fewer_rows_hint(method: str) -> str:
     return {
-        "tsne": "; lower the perplexity (--param perplexity=5) or use more rows",
-        "umap": "; lower n_neighbors (--param n_neighbors=5) or use more rows",
+        "tsne": "; lower the perplexity (--param tsne.perplexity=5) or use more rows",
+        "umap": "; lower n_neighbors (--param umap.n_neighbors=5) or use more rows",
         "pca": "",
     }[method]
 
@@ -408,7 +408,8 @@ def _method_params(methods: Sequence[str], params: Sequence[str]) -> dict[str, A
         elif len(methods) == 1:
             per[methods[0]].append(item)
         else:
-            raise UserError(f"parameter {item!r}: prefix it with the method, e.g. tsne.{item}")
+            knowing = [m for m in methods if key in {f.name for f in fields(PARAMS[m])}] or methods
+            raise UserError(f"parameter {item!r}: prefix it with the method, e.g. {knowing[0]}.{item}")
     return {m: resolve(PARAMS[m], per[m]) for m in methods}
 
 

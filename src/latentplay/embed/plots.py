@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from latentplay import store as st
+from latentplay.config import to_dict
 from latentplay.embed.column import load_rows
-from latentplay.embed.coordinates import Projection, projections, sample_rows
+from latentplay.embed.coordinates import PARAMS, Projection, projections, sample_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
@@ -140,6 +141,10 @@ def plot_projections(
     unknown = set(ordered) - set(names)
     if unknown:
         raise UserError(f"--ordered names attributes not plotted: {', '.join(sorted(unknown))}")
+    unclassed = [n for n in ordered if _attribute(store, n).kind != "categorical"]
+    if unclassed:
+        raise UserError(f"--ordered takes categorical attributes; {', '.join(unclassed)} "
+                        "has no classes to order (drawn on a colour scale already)")
     if html_max < 1:
         raise UserError(f"--html-max must be at least 1, got {html_max}")
     sampled = sample_rows(len(store), sample, seed)
@@ -157,14 +162,16 @@ def plot_projections(
         stem = f"{proj.method}_{proj.embedding}"
         title = f"{TITLES[proj.method]} of {proj.embedding}"
         note = left_out_note(proj.embedding, len(sampled), len(proj.rows))
+        how = method_note(proj, len(store), len(sampled), seed)
         axes = pca_axis_labels(store, proj.embedding, proj.rows) if proj.method == "pca" else None
         if note and say is not None and proj.embedding not in told:
             say(f"{proj.embedding}: {note}")
             told.add(proj.embedding)
         for name in names:
             labels = store_labels(store, name, proj.rows, name in ordered)
+            details = "; ".join(part for part in (how, note) if part)
             fig = projection_png(proj.coords, labels, seed=seed,
-                                 title=f"{title} by {name}" + (f"\n({note})" if note else ""))
+                                 title=f"{title} by {name}" + (f"\n{details}" if details else ""))
             if axes:
                 fig.axes[0].set(xlabel=axes[0], ylabel=axes[1])
                 fig.tight_layout()
@@ -173,11 +180,44 @@ def plot_projections(
             plt.close(fig)
             written.append(path)
         path = out / f"{stem}.html"
-        extra = "; ".join([*(axes or ()), *([note] if note else [])])
+        extra = "; ".join([*([how] if how else []), *(axes or ()), *([note] if note else [])])
         path.write_text(_html(store, proj, names, ordered, title + (f" ({extra})" if extra else ""),
                               seed, html_max, thumbnails_max), encoding="utf-8")
         written.append(path)
     return written
+
+
+def method_note(proj: Projection, n_store: int, n_sampled: int, seed: int) -> str:
+    """What a projection's figures state of how it was made: t-SNE's affinities (perplexity,
+    or uniform over k neighbours), UMAP's ``n_neighbors`` and ``min_dist``, every other
+    parameter not at its default (threads aside), the seed of t-SNE and UMAP, and the sample
+    when ``n_sampled`` of the store's ``n_store`` rows were projected, e.g.
+    ``"perplexity=30, seed 0"`` or ``"n_neighbors=15, min_dist=0.1, metric=cosine, seed 3;
+    300 of 600 rows sampled"`` (``""`` for a PCA of every row with its defaults)."""
+    params = proj.params
+    defaults = to_dict(PARAMS[proj.method]())
+    main: tuple[str, ...] = {"tsne": ("perplexity",), "umap": ("n_neighbors", "min_dist"),
+                             "pca": ()}[proj.method]
+    skip = {"n_jobs", *main}
+    if proj.method == "tsne":
+        skip |= {"affinity", "k_neighbors", "auto_rows"}
+        if PARAMS["tsne"](**params).affinity_for(len(proj.rows)) == "uniform":
+            main = ("k_neighbors",)
+    shown = [_setting(k, params[k]) for k in main]
+    shown += [_setting(k, v) for k, v in params.items() if v != defaults[k] and k not in skip]
+    if proj.method == "tsne" and main == ("k_neighbors",):
+        shown[0] = "uniform affinities, " + shown[0]
+    if proj.method != "pca":
+        shown.append(f"seed {seed}")
+    parts = [", ".join(shown)] if shown else []
+    if n_sampled < n_store:
+        parts.append(f"{n_sampled:,} of {n_store:,} rows sampled"
+                     + (f" (seed {seed})" if proj.method == "pca" else ""))
+    return "; ".join(parts)
+
+
+def _setting(key: str, value: object) -> str:
+    return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
 
 
 def pca_axis_labels(store: st.Store, embedding: str, rows: np.ndarray) -> tuple[str, str]:

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from latentplay.store.schema import UNKNOWN  # noqa: E402
-from latentplay.viz.style import UNKNOWN_GREY, ordered_colors  # noqa: E402
+from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title  # noqa: E402
 
 MISSING = "missing"
 GREY = UNKNOWN_GREY
@@ -172,7 +172,8 @@ def projection_png(
         sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap="viridis",
                         vmin=lo, vmax=hi, s=size, linewidths=0, rasterized=True)
         fig.colorbar(sc, ax=ax, label=labels.name, fraction=0.05, pad=0.02)
-    ax.set_title(title or f"coloured by {labels.name}", fontsize=11)
+    width = fig.get_figwidth() * ax.get_position().width  # inches of the axes
+    ax.set_title(wrap_title(title or f"coloured by {labels.name}", width, 11), fontsize=11)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_aspect("equal", adjustable="datalim")
