@@ -24,6 +24,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.config import resolve, to_dict
 from latentplay.errors import UserError
+from latentplay.outputs import progress_bar
 
 
 @dataclass
@@ -139,6 +140,7 @@ class PCAParams:
 
 
 PARAMS: dict[str, type] = {"tsne": TSNEParams, "umap": UMAPParams, "pca": PCAParams}
+TITLES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
 METHODS: tuple[str, ...] = tuple(PARAMS)
 
 
@@ -192,6 +194,14 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
     if method == "tsne":
         return _tsne(x, params, seed)
     return _umap(x, params, seed)
+
+
+def _spinner() -> Any:
+    """A progress display on standard error (a terminal's only) naming the projection being
+    computed: a first UMAP or t-SNE can take a minute before anything is written."""
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return progress_bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
 
 
 def _fewer_rows_hint(method: str) -> str:
@@ -343,33 +353,36 @@ def projections(
     rows = sample_rows(len(store), sample, seed)
     out: list[Projection] = []
     new_columns: list[tuple[str, np.ndarray, str]] = []
-    for emb in embeddings:
-        if emb not in store.columns:
-            raise UserError(f"no column {emb!r} in store; vector columns: "
-                            + (", ".join(v.name for v in store.schema.vectors if not v.is_projection)
-                               or "none"))
-        x = st.vectors(store, emb)[rows]
-        finite = np.isfinite(x).all(axis=1)
-        if not finite.any():
-            raise UserError(f"column {emb!r} has no vector (only NaN) in the {len(rows):,} rows to "
-                            "project; check how it was embedded")
-        emb_rows, x = rows[finite], x[finite]
-        digest = _digest(x)
-        for method, cfg in configs.items():
-            column = cache_column(method, emb, cfg, sample, seed)
-            record = {"projection": method, "embedding": emb, "params": to_dict(cfg),
-                      "sample": sample, "seed": seed, "source": digest}
-            if method == "umap" and cfg.metric != "euclidean":
-                record["reduced"] = False  # neighbours in the embedding itself, not its PCA
-            coords = _cached(store, column, record, emb_rows) if cache else None
-            cached = coords is not None
-            if coords is None:
-                coords = compute(x, method, cfg, seed)
-                full = np.full((len(store), 2), np.nan, dtype=np.float32)
-                full[emb_rows] = coords
-                new_columns.append((column, full, json.dumps(record)))
-            out.append(Projection(coords=coords, rows=emb_rows, method=method, embedding=emb,
-                                  params=to_dict(cfg), column=column, cached=cached))
+    with _spinner() as bar:
+        for emb in embeddings:
+            if emb not in store.columns:
+                raise UserError(f"no column {emb!r} in store; vector columns: "
+                                + (", ".join(v.name for v in store.schema.vectors if not v.is_projection)
+                                   or "none"))
+            x = st.vectors(store, emb)[rows]
+            finite = np.isfinite(x).all(axis=1)
+            if not finite.any():
+                raise UserError(f"column {emb!r} has no vector (only NaN) in the {len(rows):,} rows to "
+                                "project; check how it was embedded")
+            emb_rows, x = rows[finite], x[finite]
+            digest = _digest(x)
+            for method, cfg in configs.items():
+                column = cache_column(method, emb, cfg, sample, seed)
+                record = {"projection": method, "embedding": emb, "params": to_dict(cfg),
+                          "sample": sample, "seed": seed, "source": digest}
+                if method == "umap" and cfg.metric != "euclidean":
+                    record["reduced"] = False  # neighbours in the embedding itself, not its PCA
+                coords = _cached(store, column, record, emb_rows) if cache else None
+                cached = coords is not None
+                if coords is None:
+                    task = bar.add_task(f"{TITLES[method]} of {emb}: {len(x):,} rows")
+                    coords = compute(x, method, cfg, seed)
+                    bar.remove_task(task)
+                    full = np.full((len(store), 2), np.nan, dtype=np.float32)
+                    full[emb_rows] = coords
+                    new_columns.append((column, full, json.dumps(record)))
+                out.append(Projection(coords=coords, rows=emb_rows, method=method, embedding=emb,
+                                      params=to_dict(cfg), column=column, cached=cached))
     if cache and new_columns and store.path is not None:
         for column, full, description in new_columns:
             store = st.add_column(store, column, full, description)

@@ -18,12 +18,11 @@ import numpy as np
 from latentplay import store as st
 from latentplay.config import to_dict
 from latentplay.embed.column import load_rows
-from latentplay.embed.coordinates import PARAMS, Projection, projections, sample_rows
+from latentplay.embed.coordinates import PARAMS, TITLES, Projection, projections, sample_rows
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
-TITLES = {"tsne": "t-SNE", "umap": "UMAP", "pca": "PCA"}
 MAX_LEVELS = 12  # factors with more levels are coloured like continuous attributes
 
 
