@@ -86,3 +86,17 @@ def test_the_figures_are_drawn_under_the_pyplot_lock(predicted: Path, lock_spy: 
     held = lock_spy(viz_accuracy, "accuracy_figures")
     accuracy.judge(Playground.open(data=predicted), "predicted_gender", "gender", "skin_tone")
     assert held == [True] and not PYPLOT.locked()
+
+
+def test_predictions_without_labels_show_no_tab(predicted: Path, tmp_path: Path) -> None:
+    """A store whose only attributes are predictions (a generated store after `data predict`)
+    has nothing to judge them against: no Accuracy tab that opens on an error, but a note."""
+    import dataclasses
+
+    loaded = store.load(predicted)
+    kept = [a for a in loaded.schema.attributes if a.name.startswith("predicted_")]
+    only = dataclasses.replace(loaded, schema=dataclasses.replace(loaded.schema, attributes=kept))
+    pg = Playground.open(data=store.save(only, tmp_path / "only").path)
+    assert accuracy.predictions(pg) == ["predicted_gender"] and accuracy.labels(pg) == []
+    config = str(build_blocks(pg).config)
+    assert "'label': 'Accuracy'" not in config and "**Accuracy** needs labels" in config

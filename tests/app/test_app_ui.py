@@ -162,3 +162,12 @@ def test_header_says_why_bias_is_missing(coded_faces: Path, tmp_path: Path) -> N
     store.save(one, tmp_path / "one")
     demo = build_app(data=tmp_path / "one")
     assert _tabs(demo) == ["Projection"] and "**Bias** needs two attributes" in _header(demo)
+
+
+def test_an_unchosen_traverse_mode_is_a_message(vae_run: Path) -> None:
+    """The traverse API with no "move along" choice (a radio's None) is a message, not a
+    KeyError (a bare "Error" in the page)."""
+    fns = {f.api_name: f.fn for f in build_app(run=vae_run).fns.values() if f.api_name}
+    with pytest.raises(gr.Error, match="move along one of: latent dimension"):
+        fns["traverse"](None, 0, 3, 5)
+    assert len(fns["traverse"]("latent dimension", 0, 3, 5)) == 5

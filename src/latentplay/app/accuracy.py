@@ -21,6 +21,11 @@ def predictions(pg: Playground) -> list[str]:
             if a.name.startswith(PREFIX) and not a.name.endswith("_p")]
 
 
+def labels(pg: Playground) -> list[str]:
+    """Attributes predictions can be judged against: every one not named ``predicted_*``."""
+    return [a.name for a in pg.need_store().schema.attributes if not a.name.startswith(PREFIX)]
+
+
 def truth_of(pg: Playground, predicted: str) -> str | None:
     """The label a prediction is of (``predicted_gender`` -> ``gender``), when the store has
     it."""

@@ -72,6 +72,14 @@ SEFA_CHOICES = 32
 """SeFa directions offered (the strongest)."""
 
 
+def mode_of(label: str | None) -> str:
+    """The axis kind (``latent``, ``pca``, ``sefa``) of a "move along" label of :data:`MODES`;
+    a :class:`UserError` for anything else (an unchosen radio gives None)."""
+    if label not in MODES:
+        raise UserError(f"move along one of: {', '.join(MODES)}; got {label!r}")
+    return MODES[label]
+
+
 def modes(pg: Playground) -> list[str]:
     """The kinds of axis this playground's run can be traversed along (labels of :data:`MODES`)."""
     return ["latent dimension"] + (["principal axis"] if pg.latents is not None else []) + (

@@ -77,8 +77,9 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         button = gr.Button("Traverse", variant="primary")
         row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
 
+        @guard
         def choices(mode_value: str) -> Any:
-            found = generate.axis_choices(pg, generate.MODES[mode_value])
+            found = generate.axis_choices(pg, generate.mode_of(mode_value))
             return gr.update(choices=found, value=found[0][1])
 
         @guard
@@ -86,7 +87,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
                 *cond: Any) -> list[np.ndarray]:
             images = generate.traverse(pg, whole(axis_value, "axis"), float(span_value),
                                        whole(steps_value, "steps"),
-                                       generate.MODES[mode_value], condition_values(pg, cond))
+                                       generate.mode_of(mode_value), condition_values(pg, cond))
             return list(display(images))
 
         traverse_inputs = [mode, axis, span, steps, *conditions]
@@ -182,7 +183,7 @@ def accuracy_tab(pg: Playground, demo: gr.Blocks) -> None:
     opens."""
     found = accuracy.predictions(pg)
     names = bias.attributes(pg)
-    first = accuracy.truth_of(pg, found[0]) or names[0]
+    first = accuracy.truth_of(pg, found[0]) or accuracy.labels(pg)[0]
     with gr.Tab("Accuracy"):
         gr.Markdown("Predictions beside the labels (`latentplay data predict`), judged per "
                     "group as `latentplay audit accuracy` judges them.")

@@ -63,6 +63,9 @@ def _header(pg: Playground) -> str:
     if pg.store is not None and not accuracy.predictions(pg):
         missing.append("**Accuracy** needs predictions beside the labels: add them with "
                        "`latentplay data predict STORE --with ANNOTATOR.npz`.")
+    elif pg.store is not None and not accuracy.labels(pg):
+        missing.append("**Accuracy** needs labels beside the predictions: the store has "
+                       "only `predicted_*` attributes.")
     if missing:
         lines.append("Not shown: " + " ".join(missing))
     return "\n\n".join(lines)
@@ -89,7 +92,7 @@ def build_blocks(pg: Playground) -> gr.Blocks:
                 projection_tab(pg, demo)
             if pg.store is not None and len(pg.store.schema.attributes) > 1:
                 bias_tab(pg, demo)
-                if accuracy.predictions(pg):
+                if accuracy.predictions(pg) and accuracy.labels(pg):
                     accuracy_tab(pg, demo)
     return demo
 
