@@ -57,6 +57,8 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                                         "them")]
     else:
         facts.append(("edit", f"faces {e['text']}; steps: {e['unit']}"))
+    if e.get("caution"):  # the direction may be another run's
+        facts.append(("caution", e["caution"]))
     facts += [("classifier", f"{k['attribute']} ({k.get('kind')})"
                              + (f": {', '.join(k['classes'])}" if k.get("classes") else "")),
               ("checks", ", ".join(f"{x['attribute']} ({x.get('kind')})" for x in c["checks"])
@@ -184,13 +186,17 @@ def _change_tables(c: dict[str, Any]) -> list[Table]:
 
 
 def _counterfactual_figures(run: Path) -> list[Any]:
-    return [file_figure(run / "counterfactual.png", "Per step: the classifier's changes by "
-                        "group with the random directions' (or its reading's change), its mean "
-                        "probabilities, what each check reads and, with --identity, the "
-                        "similarity to the unedited face beside its references."),
-            file_figure(run / "faces.png", "The faces whose reading changes at the most steps: "
-                        "each face, then its decoding at every step with what the classifier "
-                        "reads (-> marks a changed class).")]
+    """The edit's figures that exist (a missing one is left out)."""
+    captions = {
+        "counterfactual.png": "Per step: the classifier's changes by group with the random "
+                              "directions' (or its reading's change), its mean probabilities, "
+                              "what each check reads and, with --identity, the similarity to "
+                              "the unedited face beside its references.",
+        "faces.png": "The faces whose reading changes at the most steps: each face, then its "
+                     "decoding at every step with what the classifier reads (-> marks a "
+                     "changed class)."}
+    return [file_figure(run / name, caption) for name, caption in captions.items()
+            if (run / name).exists()]
 
 
 def _profile(run: Path, p: dict[str, Any]) -> Section:
@@ -226,5 +232,6 @@ def _profile(run: Path, p: dict[str, Any]) -> Section:
                          "over random directions of the same size, its interval a bootstrap "
                          "over the faces (or persons) and the random directions.")
     return Section(f"Profile: {p['classifier']['attribute']} across {len(p['edits'])} edits",
-                   "profile", [Facts(facts), table,
-                               file_figure(run / "profile.png", "Per direction and end step.")])
+                   "profile", [Facts(facts), table] + (
+                       [file_figure(run / "profile.png", "Per direction and end step.")]
+                       if (run / "profile.png").exists() else []))

@@ -51,13 +51,15 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
 def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
                       active: np.ndarray | None, threshold: float | None) -> str:
     """Bars per latent dimension: ``(D,)`` KL to the prior and/or ``(D,)`` variance of the
-    encoder means (log scale, ``threshold`` line); ``(D,)`` bool ``active`` units in colour."""
+    encoder means (log scale, ``threshold`` line); ``(D,)`` bool ``active`` units in colour
+    (in a panel of another length than ``active``'s, every bar is drawn in colour)."""
     panels = [p for p in (("KL(q(z|x) || p(z)) per dimension, nats", kl),
                           ("variance of E[z|x] per dimension", variance)) if p[1] is not None]
     fig, axes = plt.subplots(len(panels), 1, figsize=(7.5, 2.4 * len(panels) + 0.3), squeeze=False)
     for ax, (title, values) in zip(axes[:, 0], panels, strict=True):
         values = np.asarray(values, dtype=float)
-        colors = ["tab:blue" if active is None or active[d] else "tab:gray"
+        marked = active is not None and len(active) == len(values)
+        colors = ["tab:gray" if marked and not active[d] else "tab:blue"
                   for d in range(len(values))]
         ax.bar(np.arange(len(values)), values, color=colors)
         if title.startswith("variance"):

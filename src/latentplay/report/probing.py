@@ -17,12 +17,14 @@ def page(run: Path) -> Page:
     """The report page of probe output directory ``run``."""
     summary = read_json(run / "probe.json")
     probes = summary.get("probes")
-    if not isinstance(probes, list) or not all(isinstance(p, dict) and "linear" in p
-                                               for p in probes):
+    if not isinstance(probes, list) or not all(
+            isinstance(p, dict) and {"column", "attribute", "linear"} <= p.keys() for p in probes):
         raise UserError(f"{run / 'probe.json'} is not the output of `latentplay latent probe`")
     columns = list(dict.fromkeys(p["column"] for p in probes))
-    rows = [[p["attribute"], p["measure"], p["column"], p["n"], p["linear"], p["linear_std"],
-             p["knn"], p["knn_std"], p["chance"], _top(p), p.get("order_r2")] for p in probes]
+    # every other field read with .get: a file written before it had one shows "—" there
+    rows = [[p["attribute"], p.get("measure"), p["column"], p.get("n"), p["linear"],
+             p.get("linear_std"), p.get("knn"), p.get("knn_std"), p.get("chance"), _top(p),
+             p.get("order_r2")] for p in probes]
     blocks: list[Any] = [Table.of(
         ["attribute", "score", "column", "rows", "linear", "sd", "k-NN", "sd", "chance",
          "top dimension (informativeness)", "order R²"], rows,

@@ -93,7 +93,7 @@ def page(run: Path) -> Page:
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
     sections += [s for s in (_losses(epochs, test), _final(epochs, test),
                              _latents(run, epochs, test), _images(run), _dis_metrics(run),
-                             _fidelity(run)) if s]
+                             _fidelity(run, config.get("log") or {})) if s]
     family = str(config.get("family", "model"))
     return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
 
@@ -143,7 +143,11 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
         items.append(("training time", f"{number(sum(seconds))} s"
                       + (f"; {number(speed)} images/s in the last epoch" if speed else "")))
     if (run / "latents.npy").exists():
-        latents = np.load(run / "latents.npy", mmap_mode="r")
+        try:  # memory-mapped: only the header is read
+            latents = np.load(run / "latents.npy", mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise UserError(f"{run / 'latents.npy'} is not a readable .npy array: "
+                            f"{first_line(exc)}") from None
         items.append(("latents.npy", f"{len(latents):,} rows: {', '.join(latents.dtype.names or ())}"))
     return Section("Run", "run", [Facts(items)])
 
@@ -189,20 +193,24 @@ def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section |
     if (run / "active_units.json").exists():
         units = read_json(run / "active_units.json")
         threshold = float(units.get("threshold", 0.01))
-        variance = np.asarray(units.get("variance", []), dtype=float)
-        active = variance > threshold
+        variance = np.asarray(units.get("variance") or [], dtype=float)
+        active = variance > threshold if len(variance) else None  # None: no variances written
         dims = ", ".join(str(d) for d in units.get("dims", []))
-        blocks.append(Facts([("active units", f"{units.get('count')} of {len(variance)} "
+        of = f" of {len(variance)}" if len(variance) else ""
+        blocks.append(Facts([("active units", f"{number(units.get('count'))}{of} "
                                                f"(variance of E[z|x] > {threshold:g})"),
                              ("active dimensions", dims or "none")]))
     elif epochs and to_float(epochs[-1].get("active_units")) is not None:
         blocks.append(Facts([("active units (last epoch)", epochs[-1]["active_units"])]))
-    if kl is not None or (variance is not None and len(variance)):
-        uri = figures.latent_dimensions(kl, variance if variance is not None and len(variance)
-                                        else None, active, threshold)
+    shown = variance if variance is not None and len(variance) else None
+    if kl is not None or shown is not None:
+        uri = figures.latent_dimensions(kl, shown, active, threshold)
         which = "test split" if test else "training batches"
-        blocks.append(Figure(uri, f"KL per latent dimension at the last epoch ({which}) and the "
-                                  "variance of the encoder means (Burda et al.'s active units)."))
+        parts = ([f"KL per latent dimension at the last epoch ({which})"] if kl is not None
+                 else []) + (["the variance of the encoder means (Burda et al.'s active units)"]
+                             if shown is not None else [])
+        caption = " and ".join(parts)
+        blocks.append(Figure(uri, caption[0].upper() + caption[1:] + "."))
     if (run / "latent_variance.png").exists():
         blocks.append(file_figure(run / "latent_variance.png",
                                   _variance_caption(run, len(epochs), threshold)))
@@ -273,7 +281,9 @@ def _dis_metrics(run: Path) -> Section | None:
     return Section("Disentanglement metrics", "dis", blocks)
 
 
-def _fidelity(run: Path) -> Section | None:
+def _fidelity(run: Path, log: dict[str, Any]) -> Section | None:
+    """``fidelity.csv`` and the held-out reference; ``log`` is the config's ``log`` section
+    (``fidelity_n``, ``fidelity_k``)."""
     path = run / "fidelity.csv"
     if not path.exists():
         return None
@@ -282,14 +292,22 @@ def _fidelity(run: Path) -> Section | None:
              "kernel_distance", "kernel_distance_std"]
     table = [[int(r["epoch"]), int(r["step"]), *(to_float(r.get(n)) for n in names)]
              for r in rows]
-    if (run / "fidelity_reference.json").exists():
-        ref = read_json(run / "fidelity_reference.json")
-        table.append([f"held-out ({ref.get('n')})", "", *(ref.get(n) for n in names)])
+    ref = (read_json(run / "fidelity_reference.json")
+           if (run / "fidelity_reference.json").exists() else {})
+    if ref:
+        table.append([f"held-out ({number(ref.get('n'))})", "", *(ref.get(n) for n in names)])
+    # the count each evaluation measured (recorded with the reference), else the config's cap
+    samples = (number(ref["samples"]) if ref.get("samples") is not None
+               else f"up to {number(log.get('fidelity_n'))}" if log.get("fidelity_n")
+               else "log.fidelity_n")
     blocks: list[Any] = [Table.of(
         ["epoch", "step", *names], table,
-        "fidelity.csv: prior samples against as many training images in pixel-PCA features "
-        "(log.fidelity_n, log.fidelity_k); falling coverage and recall with steady precision "
-        "is mode collapse, authenticity falling below the held-out images' is memorisation.")]
+        f"fidelity.csv: {samples} prior samples against as many training images in pixel-PCA "
+        f"features, k = {number(log.get('fidelity_k'))} (log.fidelity_n, log.fidelity_k)"
+        + ("; held-out: as many of the run's held-out images, measured once the same way"
+           if ref else "")
+        + "; falling coverage and recall with steady precision is mode collapse, "
+        "authenticity falling below the held-out images' is memorisation.")]
     if (run / "fidelity.png").exists():
         blocks.append(file_figure(run / "fidelity.png", "The same over the epochs."))
     return Section("Sample fidelity and coverage", "fidelity", blocks)
