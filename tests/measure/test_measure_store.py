@@ -218,6 +218,18 @@ def test_face_found_says_what_a_missed_face_got(what: list[str], fallback: str,
         assert said in text and "skin" in text
 
 
+def test_face_found_rewritten_later_still_names_the_skin_kept(faces) -> None:
+    """Skin read in the whole image where no face was found, then size: the rewritten
+    ``face_found`` still says what the missed faces' kept ``skin_ita`` was read in."""
+    path = faces(n=10)
+    measure_store(path, ["skin"], fallback="whole", progress=False)
+    out = measure_store(path, ["size"], progress=False)
+    assert "whole image" in out.schema.attribute("face_found").description
+    assert np.isfinite(out.labels("skin_ita")[out.labels("face_found") == 0]).any()
+    out = measure_store(path, ["skin", "size"], fallback="nan", overwrite=True, progress=False)
+    assert "no face measure" in out.schema.attribute("face_found").description
+
+
 def test_pose_columns_name_their_method() -> None:
     """Pose columns say which fit made them ("pose v2: eyes and nose"), so a reader can tell
     them from those of stores measured with the mouth-and-chin fit of pose v1."""

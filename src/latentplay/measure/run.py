@@ -387,7 +387,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         box_source = str(source.path)
     values, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
                                  label="measuring")
-    columns = _columns(config, values, found, prefix)
+    columns = _columns(config, values, found, prefix, _kept_skin_fallback(store, config, prefix))
     new = st.add_attributes(store, columns, replace=overwrite or bool(remeasured))
     entry = {
         "op": "measure",
@@ -417,6 +417,18 @@ def _detection_columns(store: st.Store) -> set[str]:
     return {name for entry in store.schema.history if entry.get("op") == "measure"
             for name in entry.get("attributes", [])
             if name.endswith(("face_found", "face_score"))}
+
+
+def _kept_skin_fallback(store: st.Store, config: MeasureConfig, prefix: str) -> str | None:
+    """Where the skin of the faces missed was read by the earlier run whose ``skin_ita`` (of
+    ``prefix``) a run with ``config`` keeps beside the ``face_found`` it rewrites (``median``
+    or ``whole``), or None (this run reads skin itself, or none was read in a fallback box)."""
+    if "skin" in config.what or prefix + "skin_ita" not in store.columns:
+        return None
+    made = [entry.get("config", {}) for entry in store.schema.history
+            if entry.get("op") == "measure" and prefix + "skin_ita" in entry.get("attributes", [])]
+    fallback = made[-1].get("fallback", "median") if made else None
+    return fallback if fallback in _MISSED else None
 
 
 def _faces_of(config: dict[str, Any]) -> tuple[str, int] | None:
@@ -461,12 +473,15 @@ def _check_same_faces(store: st.Store, config: MeasureConfig, prefix: str) -> No
                     f"{theirs}, this run on {_faces_text(own)}: {advice}keep both with --prefix")
 
 
-def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefix: str
-             ) -> dict[str, tuple[Attribute, np.ndarray]]:
-    """The new attributes: each measured value, ``skin_group`` and ``face_found``."""
+def _columns(config: MeasureConfig, values: np.ndarray, found: np.ndarray, prefix: str,
+             kept_fallback: str | None = None) -> dict[str, tuple[Attribute, np.ndarray]]:
+    """The new attributes: each measured value ``values[:, k]`` (``(N, len(config.names))``),
+    ``skin_group`` and ``face_found`` (``found``: ``(N,)`` bool); ``kept_fallback``: the
+    fallback of the skin an earlier run read, kept in the store (:func:`_kept_skin_fallback`),
+    which ``face_found``'s description names when this run reads no skin."""
     columns: dict[str, tuple[Attribute, np.ndarray]] = {}
-    missed = (_MISSED[config.fallback] if config.detects and config.reads_fallback
-              else "no face measure")
+    fallback = config.fallback if config.reads_fallback else kept_fallback
+    missed = _MISSED[fallback] if config.detects and fallback in _MISSED else "no face measure"
     describe = {name: text.format(detector=detector_label(config.detector), missed=missed)
                 for name, text in _DESCRIPTIONS.items()}
     for k, name in enumerate(config.names):
