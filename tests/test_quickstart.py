@@ -38,3 +38,14 @@ def test_quickstart_where_its_default_folder_cannot_be_made_says_so_in_one_line(
     lines = result.err.strip().splitlines()
     assert result.code == 2 and len(lines) == 1, result.err
     assert "cannot make" in lines[0] and "runs/quickstart" in lines[0] and "--out" in lines[0]
+
+
+def test_readme_names_every_file_quickstart_writes(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README named the grids and the report but not the bias chart's file."""
+    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
+    quickstart.run(tmp_path, n=12)
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for made in sorted(tmp_path.iterdir()):
+        name = "grid_<attribute>.png" if made.name.startswith("grid_") else made.name
+        assert f"runs/quickstart/{name}" in readme, made.name
