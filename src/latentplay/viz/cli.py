@@ -25,7 +25,10 @@ def projection(
     sample: int = typer.Option(None, "--sample", help="Project a random sample of N rows."),
     out: Path = typer.Option(..., "--out", help="Directory for the PNG and HTML files."),
     param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter, e.g. "
-                                    "tsne.perplexity=50 (repeatable)."),
+                                    "tsne.perplexity=50 (repeatable). t-SNE: perplexity (30), "
+                                    "exaggeration (1), n_iter (500), pca_dims (50); UMAP: "
+                                    "n_neighbors (15), min_dist (0.1), metric (euclidean); PCA: "
+                                    "whiten (false). A misspelt name lists them all."),
     seed: int = typer.Option(0, "--seed", help="Seed of the sample and the method."),
     ordered: str = typer.Option(None, "--ordered", help="Categorical attributes with ordered "
                                 "classes (sequential colours), e.g. skin_tone,age_group."),
