@@ -50,7 +50,7 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
-from latentplay.audit.distribution import confusion_rates
+from latentplay.audit.distribution import confusion_rates, data_name
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
@@ -103,18 +103,20 @@ class Evaluation:
 CONFIDENCE_DROP = 0.1  # a fall in mean confidence worth a caution
 
 
-def confidence_shift(annotator: Mapping[str, Any]) -> str | None:
+def confidence_shift(annotator: Mapping[str, Any],
+                     doubt: str = "its errors on them, and the corrected shares, are uncertain"
+                     ) -> str | None:
     """How sure an annotator was on the labelled images its confusion was measured on and on
     the audited ones (an ``annotator`` entry of ``audit compare``'s summary), with a caution
-    when it is clearly less sure of the latter; None when either is unknown."""
+    when it is clearly less sure of the latter (ending in ``doubt``: what is uncertain then);
+    None when either is unknown."""
     labelled = (annotator.get("evaluation") or {}).get("confidence")
     audited = annotator.get("confidence_generated")
     if labelled is None or audited is None:
         return None
     text = f"annotator confidence {labelled:.3f} on labelled images, {audited:.3f} on these"
     if labelled - audited >= CONFIDENCE_DROP:
-        text += ("; they are unlike the images its confusion was measured on, so its errors "
-                 "on them, and the corrected shares, are uncertain")
+        text += f"; they are unlike the images its confusion was measured on, so {doubt}"
     return text
 
 
@@ -328,6 +330,7 @@ def fit_classifier(
             "options": list(options), "test_size": test_size, "c": c, "seed": seed,
             "train_rows": int(len(train_rows)),
             "held_out": "rows" if persons is None else "persons",
+            "ordered": store.schema.attribute(attribute).ordered,
             "class_counts": {names[int(p)]: int(k) for p, k in zip(present, counts, strict=True)}}
     annotator = ClassifierAnnotator(attribute, [names[int(p)] for p in present], emb,
                                     StandardScaler(), LogisticRegression(C=c, max_iter=2000),
@@ -646,6 +649,11 @@ class StoreLabels(Annotator):
     def __init__(self, store: st.Store, attribute: str, reference: st.Store) -> None:
         names, _ = store_classes(store, attribute)
         ref_names, _ = store_classes(reference, attribute)
+        own, ref = ([n for n in x if n != UNKNOWN] for x in (names, ref_names))
+        if own and ref and not set(own) & set(ref):
+            raise UserError(f"{attribute!r} has no class in common between the images "
+                            f"({', '.join(own)}) and {data_name(reference.path)} ({', '.join(ref)}): "
+                            "the labels cannot be compared until the classes are named alike")
         self.attribute = attribute
         self.classes = list(dict.fromkeys(n for n in [*ref_names, *names] if n != UNKNOWN))
         self.codes = self.store_truth(store)

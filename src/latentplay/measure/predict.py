@@ -42,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, softmax
@@ -342,10 +343,18 @@ def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os
     proba = ann.proba_store(store, np.arange(len(store)))
     logits = np.log(np.clip(proba, 1e-12, 1.0)).astype(np.float32)  # softmax gives proba back
     columns = head_columns([head], logits, prefix, f"annotator {annotator}")
+    if ann.description.get("ordered"):      # Monk tones: the labels' order, for shifts and trends
+        attr, codes = columns[prefix + head.name]
+        columns[prefix + head.name] = (dataclasses.replace(attr, ordered=True), codes)
     new = st.add_attributes(store, columns, replace=overwrite)
+    held_out = ann.evaluation
     entry = {"op": "predict", "annotator": str(annotator), "description": ann.description,
              "heads": [dataclasses.asdict(head)], "attributes": list(columns),
-             "rows": len(store), "not_found": []}
+             "rows": len(store), "not_found": [],
+             "held_out": None if held_out is None else {
+                 "accuracy": held_out.accuracy, "n": held_out.n,
+                 "confidence": held_out.confidence},
+             "confidence": float(proba.max(axis=1).mean()) if len(proba) else None}
     return st.save(st.with_history(new, entry), store.path)
 
 
@@ -433,12 +442,34 @@ def error_text(error: dict[str, float]) -> str:
             f"correlation {error['r']:.3f}")
 
 
+def annotator_line(entry: dict[str, Any], agreed: bool) -> str | None:
+    """What an annotator file's own measurement says beside its labels of a store (``entry``:
+    the store's history entry of ``annotate_store``): its held-out accuracy (beside an
+    agreement with the store's labels, ``agreed``: a warning that rows it was trained on agree
+    more often), and how sure it was there and on these rows, with
+    :func:`~latentplay.audit.annotate.confidence_shift`'s caution; None for a network's
+    prediction or an annotator file without a measurement."""
+    from latentplay.audit.annotate import confidence_shift
+
+    held_out = entry.get("held_out")
+    if "annotator" not in entry or not held_out:
+        return None
+    line = f"the annotator's held-out accuracy: {held_out['accuracy']:.3f} on {held_out['n']} images"
+    if agreed:
+        line += " (rows it was trained on agree more often)"
+    shift = confidence_shift({"evaluation": held_out, "confidence_generated": entry["confidence"]},
+                             "its labels of them may be wrong more often than its held-out "
+                             "accuracy says")
+    return line if shift is None else f"{line}; {shift}"
+
+
 def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list[str]:
     """For each head whose name is also a labelled attribute of ``store``: how often the
     prediction equals the label, over the rows whose label is one of the head's classes; for
     a value head and a continuous label, the mean absolute difference and the correlation;
     for a value head and groups named as intervals (FairFace's ages), how often the reading
-    falls in the labelled group."""
+    falls in the labelled group. After labels from an annotator file (the store's last history
+    entry), its held-out accuracy and confidence (:func:`annotator_line`)."""
     lines = []
     for head in heads:
         if not store.schema.has_attribute(head.name) or head.name == prefix + head.name:
@@ -468,4 +499,6 @@ def agreement_lines(store: st.Store, heads: Sequence[Head], prefix: str) -> list
             acc = float((truth[comparable] == pred[comparable]).mean())
             lines.append(f"{prefix}{head.name} equals {head.name} in {acc:.3f} of "
                          f"{int(comparable.sum())} rows whose label is one of the head's classes")
-    return lines
+    history = store.schema.history
+    held_out = annotator_line(history[-1], bool(lines)) if history else None
+    return lines if held_out is None else [*lines, held_out]
