@@ -71,7 +71,8 @@ def section(run: Path, c: dict[str, Any]) -> Section:
         facts.append(("decoding minus face", f"{number(gap.get('mean'))} on average, "
                                              f"{number(gap.get('mean_absolute'))} absolute"))
         return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                       [Facts(facts), *_change_tables(c), *_check_means_table(c),
+                       [Facts(facts), *_change_tables(c), *_check_shares_tables(c),
+                        *_check_means_table(c),
                         *_identity_table(c), *_counterfactual_figures(run)])
     facts.append(("face and decoding agree", number(c.get("reconstruction_agreement"))))
     accuracy = c.get("accuracy")
@@ -107,7 +108,8 @@ def section(run: Path, c: dict[str, Any]) -> Section:
                        for r in c["flips"] if r["group"] != "all faces" and r["step"] in ends],
                       f"At the first and last step, by {c['groups_by']}.")
     return Section(f"Counterfactual: {k['attribute']} under {e['label']}", "counterfactual",
-                   [Facts(facts), table, groups, *_check_means_table(c),
+                   [Facts(facts), table, groups, *_check_shares_tables(c),
+                    *_check_means_table(c),
                     *_identity_table(c), *_counterfactual_figures(run)])
 
 
@@ -121,6 +123,32 @@ def _intervals(c: dict[str, Any]) -> str:
     """The kind of the summary's intervals of means: normal ones, or a bootstrap over persons
     when some repeat."""
     return "bootstrap over persons" if c.get("persons") else "normal 95% intervals"
+
+
+def _check_shares_tables(c: dict[str, Any]) -> list[Table]:
+    """Per check that reads classes (``check_shares``), a table of the share of the faces it
+    reads as each class at every step; classes it reads at no step are left out, but for the
+    classes the edit moves towards or away from (none without such a check)."""
+    shares = c.get("check_shares") or []
+    share = {(r["attribute"], r["step"], r["class"]): r["share"] for r in shares}
+    steps = list(dict.fromkeys(r["step"] for r in shares))
+    edit = c["edit"]
+    roles = {c["classifier"]["attribute"]: "another reader of the classifier's attribute",
+             edit.get("attribute"): "the edited attribute: does the edit change it?"}
+    tables = []
+    for name in dict.fromkeys(r["attribute"] for r in shares):
+        classes = [k for k in dict.fromkeys(r["class"] for r in shares if r["attribute"] == name)
+                   if any(share.get((name, step, k)) for step in steps)
+                   or (name == edit.get("attribute")
+                       and k in (edit.get("positive"), edit.get("negative")))]
+        role = f" ({roles[name]})" if name in roles else ""
+        tables.append(Table.of(
+            ["step", "faces", *classes],
+            [[step, len(c["rows"]), *(share.get((name, step, k)) for k in classes)]
+             for step in steps],
+            f"Check {name}{role}: the share of the faces it reads as each class at every step"
+            " (classes it reads at no step left out, but for those of the edit)."))
+    return tables
 
 
 def _check_means_table(c: dict[str, Any]) -> list[Table]:
