@@ -4,8 +4,11 @@ SmileCVAE found its CVAE drew "happy" faces more female-looking and traced it to
 set: more non-smiling men than smiling men. :func:`association` measures that kind of
 dependence between two attributes of a store — the share of each level of ``of`` within each
 group of ``by``, a chi-square test of independence and Cramér's V (0: independent, 1: one
-determines the other). Continuous attributes are cut into equal-width bins over their range
-(two bins of smile: frown vs smile). The class ``unknown`` (rows with no value) is counted in
+determines the other). Continuous attributes are cut into equal-width bins over their declared
+range (two bins of smile: frown vs smile), not over the values a store happens to hold, so a
+bin means the same on every store (and in the store report's tables); values that all fall
+in one bin (a confidence of 0.5 to 1 over 0..1 in two bins) are refused with the bins that
+would split them. The class ``unknown`` (rows with no value) is counted in
 the table, so the chart shows it, but left out of every test.
 
 When both attributes have an order (an ordered categorical such as Monk skin tones or binned
@@ -18,7 +21,9 @@ shows where the chi-square test spreads it over nine.
 When the store's ``identity`` (or ``person``) attribute shows several photos of one person,
 both tests take those photos as independent rows and their p-values come out too small; each then also gets
 Rao & Scott's correction over persons (:mod:`latentplay.clustered`), and the trend's ``r``
-a bootstrap interval over them.
+a bootstrap interval over them. Not when ``by`` or ``of`` is that attribute: the groups are
+then the persons themselves, the photos of one person independent draws of them, and the
+plain tests already the right ones.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.io import Store
 from latentplay.store.schema import PERSON_ATTRIBUTES, UNKNOWN, Attribute
-from latentplay.store.summary import level_codes
+from latentplay.store.summary import bin_codes, level_codes
 
 
 @dataclass
@@ -118,11 +123,14 @@ class Association:
             order and the tested table is larger than 2 x 2; else None.
         persons: how many persons the rows show, when the store has an ``identity``
             attribute and some person has several rows (the tests take rows as independent,
-            so their p-values are then too small); else None.
+            so their p-values are then too small, unless :attr:`person_groups`); else None.
         persons_test: then also the chi-square test corrected for them (Rao-Scott; None
-            when it cannot be made, e.g. every person in one cell).
+            when it cannot be made, e.g. every person in one cell, or the groups are the
+            persons).
         sparse: the share of the tested cells expected to hold fewer than 5 rows.
         min_expected: the fewest rows a tested cell expects.
+        person_groups: the store's person attribute when it is ``by`` or ``of``: the groups
+            are the persons themselves, and no test is corrected over them; else None.
         p_value_simulated: where the tested cells are too few for the chi-square curve to be
             more than a rough guide (Cochran's rule, :func:`latentplay.contingency.chi_square`),
             the p-value simulated with the margins fixed; else None.
@@ -149,6 +157,7 @@ class Association:
     design_effects: np.ndarray | None = None
     min_expected: float = float("inf")
     p_value_simulated: float | None = None
+    person_groups: str | None = None
 
     @property
     def first_known(self) -> int | None:
@@ -192,7 +201,11 @@ class Association:
         if self.unknown:
             out.append(f"{self.unknown} of the {self.counts.sum()} rows have an unknown {self.by} "
                        f"or {self.of}: the chart shows them, the tests leave them out.")
-        if self.persons:
+        if self.person_groups:
+            out.append(f"The groups are the persons themselves ({self.person_groups}): the "
+                       "tests compare persons, each of their photos an independent draw, so "
+                       "no correction over persons (Rao-Scott) applies.")
+        elif self.persons:
             one = "keep one photo each: data subset --balance-by identity --per-class 1"
             corrected = (f"the tests over persons (Rao-Scott) correct them (or {one})"
                          if self.persons_test else
@@ -229,7 +242,7 @@ class Association:
                 "trend": self.trend.to_dict() if self.trend else None,
                 "persons": self.persons, "sparse": self.sparse,
                 "min_expected": self.min_expected, "p_value_simulated": self.p_value_simulated,
-                "unknown": self.unknown,
+                "unknown": self.unknown, "person_groups": self.person_groups,
                 "persons_test": self.persons_test.to_dict() if self.persons_test else None,
                 "intervals": None if intervals is None else intervals.round(6).tolist(),
                 "design_effects": (None if self.design_effects is None
@@ -254,19 +267,24 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     counts, groups, levels = _occurring(table, row_names, col_names)
     tested, kept_groups, kept_levels = _occurring(counts, groups, levels, known=True)
     if len(kept_groups) < 2 or len(kept_levels) < 2:
+        hints = "".join(_one_bin_hint(store, name, bins) for name, kept in
+                        ((by, kept_groups), (of, kept_levels)) if len(kept) < 2)
         raise UserError(f"need at least two values of each attribute besides {UNKNOWN}; {by} has "
-                        f"{len(kept_groups)}, {of} has {len(kept_levels)}")
+                        f"{len(kept_groups)}, {of} has {len(kept_levels)}{hints}")
     test = chi_square(tested)
     v = float(np.sqrt(test["statistic"] / (tested.sum() * (min(tested.shape) - 1))))
     persons = repeated_persons(store)
+    grouped = person_attribute(store) if persons is not None else None
+    grouped = grouped if grouped in (by, of) else None   # the groups are the persons
+    corrected = None if grouped else persons
     found = Association(by, of, groups, levels, counts, test["statistic"], int(test["dof"]),
                         test["p_value"], v,
-                        _trend(store, by, of, kept_groups, kept_levels, tested, bins, persons),
+                        _trend(store, by, of, kept_groups, kept_levels, tested, bins, corrected),
                         None if persons is None else int(len(np.unique(persons[persons >= 0]))),
                         test["sparse"], unknown=int(counts.sum() - tested.sum()),
                         min_expected=test["min_expected"],
-                        p_value_simulated=test.get("p_value_simulated"))
-    if persons is not None:
+                        p_value_simulated=test.get("p_value_simulated"), person_groups=grouped)
+    if corrected is not None:
         u, w = (_places(store, name, names, bins)
                 for name, names in ((by, kept_groups), (of, kept_levels)))
         both = (u >= 0) & (w >= 0)
@@ -277,6 +295,31 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
             found.design_effects = np.array([pair_rate_interval(hits[b], persons[b, None])[2]
                                              for b in bars])
     return found
+
+
+MAX_SUGGESTED_BINS = 1000
+"""The most equal-width bins :func:`_one_bin_hint` suggests; beyond, it points to ``data bin``."""
+
+
+def _one_bin_hint(store: Store, name: str, bins: int) -> str:
+    """Why continuous attribute ``name`` left one level in ``bins`` bins over its declared
+    range, and how many bins would split its values (``""`` for another kind)."""
+    attr = store.schema.attribute(name)
+    values = np.asarray(store.labels(name), np.float64)
+    values = values[np.isfinite(values)]
+    if attr.kind != "continuous" or attr.range is None or not len(values):
+        return ""          # without a declared range the bins span the values: never one
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return f"; every {name} is {low:.3g}"
+    span = f"; {name}'s values span [{low:.3g}, {high:.3g}] of its declared range " \
+           f"[{attr.range[0]:g}, {attr.range[1]:g}], inside one of {bins} equal-width bins"
+    ends = np.array([low, high])
+    more = next((k for k in range(bins + 1, MAX_SUGGESTED_BINS + 1)
+                 if len(np.unique(bin_codes(ends, attr.range, k)[0])) == 2), None)
+    cut = f"latentplay data bin STORE {name} --quantiles 2"
+    return span + (f": use at least {more} bins (--bins {more}), or cut it first: {cut}"
+                   if more else f": cut it first: {cut}")
 
 
 def _with_unknown(store: Store, name: str, bins: int) -> tuple[np.ndarray, list[str]]:

@@ -216,17 +216,20 @@ def _sure(row: dict[str, Any]) -> str:
 def parity_figure(summary: dict[str, Any]) -> Figure:
     """Three panels of :func:`~latentplay.audit.accuracy.group_accuracy`'s ``parity``, a bar
     per group with its 95 % interval: the selection rate (the base rate as a diamond), the
-    TPR and the FPR; all rows' value dashed; the parity differences in the title."""
+    TPR and the FPR; all rows' value dashed; the parity differences in the title. A group
+    without a rate (no rows of the positive class for the TPR, none of the others for the
+    FPR) has a grey note in place of its bar; a panel of no rate at all, one note."""
     parity = summary["parity"]
     rows = [r for r in parity["groups"] if r.get("n")]
     labels = [f"{r['group']} (n={r['n']})" for r in rows]
     positive = parity["positive"]
-    panels = [("selection", f"selection: predicted {positive}"),
-              ("tpr", f"TPR: of the {positive}, found"),
-              ("fpr", f"FPR: of the others, predicted {positive}")]
+    panels = [("selection", f"selection: predicted {positive}", ""),
+              ("tpr", f"TPR: of the {positive}, found", f"no rows that are {positive}"),
+              ("fpr", f"FPR: of the others, predicted {positive}",
+               f"no rows that are not {positive}")]
     fig, axes = plt.subplots(1, 3, figsize=(14, max(2.8, 1.3 + 0.42 * len(rows))), sharey=True)
     y = np.arange(len(rows))
-    for ax, (key, title) in zip(axes, panels, strict=True):
+    for ax, (key, title, missing) in zip(axes, panels, strict=True):
         mid, low, high = (_column(rows, k) for k in (key, f"{key}_low", f"{key}_high"))
         ax.barh(y, np.nan_to_num(mid), xerr=np.nan_to_num(np.abs([mid - low, high - mid])),
                 color="#4c72b0", alpha=0.85, capsize=3)
@@ -236,11 +239,20 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
         if key == "selection":
             ax.plot(_column(rows, "base_rate"), y, "D",
                     color="#dd8452", mec="black", ms=6, label=f"base rate (truly {positive})")
+        without = np.flatnonzero(np.isnan(mid))
+        if len(without) == len(rows):
+            ax.text(0.5, 0.5, f"{missing}:\nno {key.upper()} in any group", ha="center",
+                    va="center", transform=ax.transAxes, fontsize=9, color="0.4")
+        else:
+            for k in without:
+                row_note(ax, y[k], missing)
         ax.set_xlim(0, 1.02)
         ax.set_yticks(y, labels)
         ax.set_xlabel(title, fontsize=9)
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1 - 1.2 / fig.get_figheight() / 4),
-                  fontsize=7, ncol=2, frameon=False)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0), fontsize=7, ncol=2,
+                      frameon=False,      # under the axis label, off the bars
+                      bbox_transform=offset_copy(ax.transAxes, fig, y=-30, units="points"))
     axes[0].invert_yaxis()
     across = parity.get("across") or {}
     note = ", ".join(f"{name} {across[key]:.3f}" for key, name in (

@@ -1,0 +1,66 @@
+"""The parity figure of ``latentplay audit accuracy --positive``: a rate that cannot be
+computed (no rows of a class in a group) says so instead of leaving its bar blank."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from latentplay.viz.accuracy import parity_figure
+
+
+def _row(group: str, n: int, positives: int, tpr: float | None,
+         fpr: float | None) -> dict[str, Any]:
+    """One group of a parity summary with ``tpr``/``fpr`` (None: no rows to compute it)."""
+    def span(x: float | None) -> dict[str, float | None]:
+        return {"": x, "_low": None if x is None else max(0.0, x - 0.1),
+                "_high": None if x is None else min(1.0, x + 0.1)}
+    out: dict[str, Any] = {"group": group, "n": n, "positives": positives,
+                           "negatives": n - positives, "base_rate": positives / n}
+    for key, value in (("selection", 0.5), ("tpr", tpr), ("fpr", fpr)):
+        out.update({key + suffix: v for suffix, v in span(value).items()})
+    return out
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    overall = {"selection": 0.5, "tpr": 0.9, "fpr": None}
+    return {"predicted": "predicted_gender", "by": "skin_tone",
+            "parity": {"positive": "female", "groups": rows, "overall": overall, "across": {}}}
+
+
+def _texts(ax: Any) -> list[str]:
+    return [" ".join(t.get_text().split()) for t in ax.texts]
+
+
+def test_a_panel_without_any_rate_says_why() -> None:
+    """A females-only store: no group has rows that are not female, so no FPR anywhere."""
+    fig = parity_figure(_summary([_row("light", 30, 30, 0.9, None),
+                                  _row("dark", 20, 20, 0.8, None)]))
+    selection, tpr, fpr = fig.axes
+    assert any("no rows that are not female" in t for t in _texts(fpr))
+    assert _texts(tpr) == [] and _texts(selection) == []
+    assert fpr.get_legend() is None               # nothing to explain, no empty legend
+
+
+def test_a_group_without_a_rate_gets_a_note_in_its_row() -> None:
+    """One group holds only women (no FPR), another only men (no TPR): each of those rows
+    says which rows it lacks, in the panel of that rate only."""
+    fig = parity_figure(_summary([_row("light", 30, 15, 0.9, 0.1),
+                                  _row("medium", 20, 20, 0.8, None),
+                                  _row("dark", 10, 0, None, 0.2)]))
+    _, tpr, fpr = fig.axes
+    assert _texts(fpr) == ["no rows that are not female"]
+    assert _texts(tpr) == ["no rows that are female"]
+    assert [t.get_position()[1] for t in fpr.texts] == [1]      # the medium row's place
+    assert [t.get_position()[1] for t in tpr.texts] == [2]
+
+
+def test_a_short_figure_keeps_its_legends_under_the_axis_labels() -> None:
+    """Three groups make a short figure: each legend still sits below its axis label."""
+    fig = parity_figure(_summary([_row("light", 30, 15, 0.9, 0.1),
+                                  _row("dark", 10, 5, 0.7, 0.2)]))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes[:2]:
+        label = ax.xaxis.label.get_window_extent(renderer)
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.y1 <= label.y0 and legend.y0 >= 0
