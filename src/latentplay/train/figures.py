@@ -21,7 +21,10 @@ ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
 
 
 def save_recon_grid(originals: np.ndarray, recons: np.ndarray, path: Path, title: str) -> None:
-    """Rows of originals each followed by their reconstructions; both ``(n, H, W, C)`` uint8."""
+    """Rows of originals each followed by their reconstructions; both ``(n, H, W, C)`` uint8.
+    No file for ``n`` = 0 (``log.recon_images=0``)."""
+    if not len(originals):
+        return
     rows, labels = [], []
     for start in range(0, len(originals), PER_ROW):
         rows += [originals[start:start + PER_ROW], recons[start:start + PER_ROW]]
@@ -32,7 +35,9 @@ def save_recon_grid(originals: np.ndarray, recons: np.ndarray, path: Path, title
 def save_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: Path,
                     title: str, captions: Sequence[Sequence[str]] | None = None) -> None:
     """A grid with one labelled row per ``(k, H, W, C)`` uint8 array (optional captions
-    under the images, ``captions[row][column]``)."""
+    under the images, ``captions[row][column]``). No file when there is no image."""
+    if not any(len(row) for row in rows):
+        return
     save_figure(image_grid(rows, labels, captions=captions, title=title), path)
 
 
@@ -59,7 +64,11 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
     epochs, dims = variance.shape
     zoom = epochs > 2 * ZOOM
     height = min(1.2 + 0.3 * dims, 12.0)
-    width = 18.0 if zoom else max(4.5, min(2 + 0.35 * epochs, 14))
+    # label every step-th dimension: 7 pt labels need about 0.14 inch each
+    needed = 0.14 * dims / (height - 1.2)
+    step = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, dims) if k >= needed)
+    # the longer title of thinned labels ("* or red tick") needs the wider figure
+    width = 18.0 if zoom else max(4.5 if step == 1 else 5.5, min(2 + 0.35 * epochs, 14))
     fig = plt.figure(figsize=(width, height), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True, width_ratios=[2, 1, 1]) if zoom else [fig.subplots()]
     shown = np.log10(np.maximum(variance.T, 1e-6))
@@ -75,9 +84,6 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
         axes[2].set_title(f"last {ZOOM} epochs", fontsize=9)
     ax = axes[0]
     ax.set_ylabel("latent dimension")
-    # label every step-th dimension: 7 pt labels need about 0.14 inch each
-    needed = 0.14 * dims / (height - 1.2)
-    step = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, dims) if k >= needed)
     active = variance[-1] > threshold
     labelled = np.arange(0, dims, step)
     ax.set_yticks(labelled)
