@@ -79,3 +79,29 @@ def test_latent_variance_csv_is_the_variance_of_each_epochs_encoder_means(
         posterior = np.concatenate([v for _, v in codes[e * per_epoch:(e + 1) * per_epoch]])
         np.testing.assert_allclose(table[e, 1:], mu.var(0), rtol=1e-5)
         assert not np.allclose(table[e, 1:], posterior.mean(0), rtol=0.1)
+
+
+@pytest.mark.parametrize(("samples", "per_row"), [(12, 2), (64, 8), (5, 0)])
+def test_conditional_sample_grid_draws_log_samples(shapes_store: Path, tiny: list[str],
+                                                   tmp_path: Path, samples: int, per_row: int,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``samples.png`` of a model conditioned on scale (6 classes) holds ``log.samples``
+    images in all, at most 8 per class (it drew 8 per class whatever ``log.samples``); none
+    when there is not one per class."""
+    from latentplay.train import engine
+
+    drawn: dict[str, list[int]] = {}
+    real = engine.save_image_rows
+
+    def spy(rows, labels, path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        drawn[Path(path).name] = [len(r) for r in rows]
+        return real(rows, labels, path, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "save_image_rows", spy)
+    run = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=1, max_steps=1, batch_size=16,
+                      overrides=[*tiny, "model.condition=[scale]", f"log.samples={samples}"],
+                      progress=False)
+    if per_row:
+        assert drawn["samples.png"] == [per_row] * 6
+    else:
+        assert "samples.png" not in drawn and not (run / "samples.png").exists()

@@ -690,8 +690,9 @@ class Engine:
         self.fabric.barrier()
 
     def _sample_grid(self) -> None:
-        """``samples.png``: prior samples; for conditional models one row per condition value
-        of the first condition attribute (same noise in every row), the other attributes at
+        """``samples.png``: ``log.samples`` prior samples; for conditional models one row per
+        condition value of the first condition attribute, the same noise in every row (up to 8
+        per row, ``log.samples`` in all: none under one per value), the other attributes at
         their first class or the middle of their range (a value the data have), which the
         title names."""
         n = self.config.log.samples
@@ -712,11 +713,14 @@ class Engine:
         def text(p: Any, value: Any) -> str:
             return f"{p.name}={value:.2g}" if p.kind == "continuous" else f"{p.name}={class_names(p)[value]}"
 
-        z = torch.randn(8, self.model.latent_dim, device=self.fabric.device)
+        per_row = min(8, n // len(values))  # log.samples in all, at most 8 per value
+        if not per_row:
+            return
+        z = torch.randn(per_row, self.model.latent_dim, device=self.fabric.device)
         rows, labels = [], []
         for value in values:
             c = torch.from_numpy(spec.vector({**base, part.name: value})).to(self.fabric.device)
-            rows.append(to_uint8(self.model.decode(z, c.expand(8, -1))))
+            rows.append(to_uint8(self.model.decode(z, c.expand(per_row, -1))))
             labels.append(text(part, value))
         held = ", ".join(text(p, base[p.name]) for p in spec.parts[1:])
         save_image_rows(rows, labels, self.run_dir / "samples.png",
