@@ -128,7 +128,8 @@ class MeasureConfig:
         fallback: where the skin of a face the detector missed is read: ``median`` (the median
             box, relative to the image size, of the faces found in up to :data:`FIT_SAMPLE`
             evenly spaced images), ``whole`` (the whole image is the face box) or ``nan``
-            (nowhere: no value). Pose is never read from a fallback box.
+            (nowhere: no value). Pose, expression and size are never read
+            from a fallback box.
         upsample: detector upsampling (-1: automatic, by image size).
         device: where dlib's CNN detector runs (``cpu``, ``cuda`` or ``auto``); it sees each
             batch of images at once.

@@ -257,7 +257,8 @@ def measure(
     fallback: str = typer.Option("median", "--fallback", help="Where skin is read when no face "
                                  "is found: median (the median box of the faces found in 200 "
                                  "sample images), whole (the whole image) or nan (no value). "
-                                 "Pose needs a detected face."),
+                                 "Pose, expression and size are read only from a detected "
+                                 "face."),
     upsample: int = typer.Option(-1, "--upsample", help="Detector upsampling (-1: by image size)."),
     detector: str = typer.Option("hog", "--detector", help=DETECTOR_HELP),
     device: str = typer.Option("cpu", "--device", help=DETECTOR_DEVICE_HELP),
