@@ -80,11 +80,12 @@ def test_the_whiskers_say_what_interval_they_are() -> None:
 
     groups, levels, counts, subtitle = CASES["unknown between"]
     counts = np.array(counts)
+    entries = [f"{level} (n={n})" for level, n in zip(levels, counts.sum(0), strict=True)]
     for persons, said in ((None, "95 % Wilson interval of light's share"),
                           (40, "95 % Wilson interval of light's share over 40 persons")):
         fig = bias_bars(groups, levels, counts, "group", "level", subtitle, _intervals(counts, 0),
                         persons=persons)
         texts = [" ".join(t.get_text().split()) for t in fig.axes[0].get_legend().get_texts()]
-        assert texts == [*levels, said]
+        assert texts == [*entries, said]
     fig = bias_bars(groups, levels, counts, "group", "level", subtitle)
-    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == levels
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == entries

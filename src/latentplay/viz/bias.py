@@ -12,7 +12,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.store.bias import Association  # noqa: E402
 from latentplay.store.schema import UNKNOWN  # noqa: E402
-from latentplay.viz.style import ordered_colors, text_color, unknown_bar_style  # noqa: E402
+from latentplay.viz.style import (  # noqa: E402
+    ordered_colors,
+    text_color,
+    text_width,
+    unknown_bar_style,
+)
 
 TEXT_SHIFT = 0.2
 """How far below a bar's middle (in bar rows; a bar is 0.8 high) its numbers sit when the
@@ -20,6 +25,17 @@ chart has intervals."""
 
 WHISKER_SHIFT = 0.14
 """How far above a bar's middle (in bar rows) its interval is drawn."""
+
+MAX_GROUPS = 30
+"""Groups drawn at most (persons, say); of more, those whose shares differ most from all rows'
+(:func:`shown_groups`), and the title says how many are left out."""
+
+MAX_LEGEND = 40
+"""Levels listed in the legend at most; of more (persons, say), a note says how many levels the
+colours show, from which to which."""
+
+LEGEND_ROWS = 20
+"""Legend entries in one column; more take further columns."""
 
 
 def association_bars(found: Association, subtitle: str) -> Figure:
@@ -44,16 +60,38 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     interval in its upper part, so that no interval runs across a number. The legend says what
     the whiskers are: 95 % Wilson intervals, taken over ``persons`` when given (the rows
     repeat that many persons and the intervals are Wilson's at the rows over their design
-    effects, as :attr:`latentplay.store.bias.Association.intervals` gives them)."""
-    shares = counts / counts.sum(1, keepdims=True)
+    effects, as :attr:`latentplay.store.bias.Association.intervals` gives them). The legend
+    gives each level's count over all rows (a level of one row is a sliver too thin to see),
+    in columns of :data:`LEGEND_ROWS`; of more than :data:`MAX_LEGEND` levels a note says how
+    many the colours show instead. Of more than :data:`MAX_GROUPS` groups, those
+    :func:`shown_groups` picks are drawn, and the title says so."""
     overall = counts.sum(0) / counts.sum()
-    labels = [f"all (n={counts.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
-                                                                          strict=True)]
+    totals = counts.sum(0)
+    kept = shown_groups(counts, MAX_GROUPS)
+    if len(kept) < len(groups):
+        subtitle = "\n".join([*([subtitle] if subtitle else []),
+                               f"the {len(kept)} of {len(groups)} {by} groups whose shares differ"
+                               f" most from all rows'"])
+        if intervals is not None:
+            intervals = intervals[np.concatenate([[0], kept + 1])]
+        groups, counts = [groups[i] for i in kept], counts[kept]
+    shares = counts / counts.sum(1, keepdims=True)
+    labels = [f"all (n={totals.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
+                                                                           strict=True)]
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
     ramp = iter(ordered_colors(len(known)))
     title_lines = 1 + (subtitle.count("\n") + 1 if subtitle else 0)
-    fig, ax = plt.subplots(figsize=(8, 1.0 + 0.55 * len(labels) + 0.2 * title_lines))
+    listed = len(levels) <= MAX_LEGEND
+    entries = [f"{level} (n={n})" for level, n in zip(levels, totals, strict=True)]
+    columns = -(-len(levels) // LEGEND_ROWS) if listed else 1
+    # the legend's lines in a column (the whiskers' entry takes three) or the note's
+    column_rows = -(-len(levels) // columns) + 3 * (intervals is not None) if listed else 6
+    legend_width = columns * (0.45 + max(text_width(e, 8) for e in [*entries, of])) \
+        if listed else 1.3
+    row = max(0.4, 0.55 * min(1.0, 13 / len(labels)))  # inches a bar takes: thinner when many
+    height = max(1.0 + row * len(labels), 0.7 + 0.19 * (column_rows + 1)) + 0.2 * title_lines
+    fig, ax = plt.subplots(figsize=(max(8.0, 6.3 + legend_width), height))
     # bars span y +- 0.4: with intervals the numbers go low and the whiskers high in each bar
     text_y, whisker_y = (TEXT_SHIFT, -WHISKER_SHIFT) if intervals is not None else (0.0, 0.0)
     left = np.zeros(len(labels))
@@ -80,10 +118,33 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
         for artist in whiskers.get_children():
             artist.set_path_effects(halo)
-    ax.invert_yaxis()
+    ax.set_ylim(len(labels) - 0.5, -0.5)  # top to bottom, no margin above the first bar
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of {of}")
     ax.set_title(f"{of} within each {by}" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
-    ax.legend(title=of, bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8, title_fontsize=8)
+    if listed:
+        handles, _ = ax.get_legend_handles_labels()
+        ax.legend(handles, entries + [h.get_label() for h in handles[len(levels):]], title=of,
+                  bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8, title_fontsize=8,
+                  ncol=columns)
+    else:
+        ends = [levels[k] for k in (known[0], known[-1])] if known else ["", ""]
+        note = f"{of}:\n{len(known)} levels, one\ncolour each, from\n{ends[0]} (dark)\nto {ends[1]}"
+        if len(known) < len(levels):
+            note += f"\n\n{UNKNOWN}: hatched grey"
+        ax.text(1.02, 1, note, transform=ax.transAxes, va="top", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def shown_groups(counts: np.ndarray, limit: int) -> np.ndarray:
+    """Indices, in order, of at most ``limit`` of the ``R`` groups of ``counts`` ``(R, C)``:
+    all of them when they are that few, else those whose shares differ most from all rows'
+    (the largest contributions to the chi-square of independence), the larger groups first
+    among equal ones."""
+    if len(counts) <= limit:
+        return np.arange(len(counts))
+    expected = counts.sum(1, keepdims=True) * counts.sum(0) / counts.sum()
+    contributions = (np.divide((counts - expected) ** 2, expected, out=np.zeros(expected.shape),
+                               where=expected > 0)).sum(1)
+    return np.sort(np.lexsort((-counts.sum(1), -contributions))[:limit])
