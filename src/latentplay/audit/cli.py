@@ -94,6 +94,7 @@ def compare_cmd(
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.distribution import (
+        MAX_CONDITION,
         chi_square_basis,
         data_name,
         faithful_text,
@@ -171,7 +172,8 @@ def compare_cmd(
         if s["corrected_tv"] is not None:
             note = f"; corrected TV {s['corrected_tv']:.3f} (confusion condition number {cond:.3g})"
         elif cond is not None:
-            note = f"; no correction: the confusion matrix is singular (condition number {cond:.3g})"
+            note = (f"; no correction: the confusion matrix is singular or nearly so (condition "
+                    f"number {cond:.3g}, above {MAX_CONDITION:g})")
         else:
             note = ""
         print(f"{name}{acc_text}: TV {s['tv']:.3f}, JS {s['js']:.3f} bits, chi-square p "
@@ -288,9 +290,12 @@ def sample_groups_cmd(
 ) -> None:
     """Fit a Gaussian mixture to the latent codes of each group of ATTRIBUTE and draw faces of
     every group from it (one grid row per group)."""
+    import numpy as np
+
     from latentplay import store as st
     from latentplay.audit.annotate import Annotator
     from latentplay.audit.run import resolve_annotators, sample_groups
+    from latentplay.intervals import wilson_interval
 
     if annotator is None and (heads or option):
         raise UserError("--heads and -o describe an onnx: network --annotator; none was given")
@@ -303,12 +308,21 @@ def sample_groups_cmd(
     summary = sample_groups(run, data, attribute, n, out, annotator=ann, components=components,
                             measure=measure, seed=seed, overwrite=overwrite, column=column,
                             covariance=covariance)
+
+    def interval(share: float, of: int) -> str:
+        """The 95 % Wilson interval of ``share`` of ``of`` faces."""
+        low, high = wilson_interval(np.array([round(share * of)]), of)[0]
+        return f"[{low:.3f}, {high:.3f}]"
+
     for g in summary["groups"]:
         share = "" if "share_annotated" not in g else (
-            f"; annotated as {g['class']}: {g['share_annotated']:.3f} of its samples, "
-            f"{g['prior_share']:.3f} of prior samples")
+            f"; annotated as {g['class']}: {g['share_annotated']:.3f} "
+            f"{interval(g['share_annotated'], measure)} of its {measure} samples, "
+            f"{g['prior_share']:.3f} {interval(g['prior_share'], measure)} of prior samples")
         if g.get("annotator_recall") is not None:
-            share += f", {g['annotator_recall']:.3f} of real faces of the group"
+            share += (f", {g['annotator_recall']:.3f} of real faces of the group "
+                      f"{interval(g['annotator_recall'], g['annotator_recall_n'])} "
+                      f"({g['annotator_recall_n']} held out)")
         print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s), base rate "
               f"{g['base_rate']:.3f}{share}")
         if g["note"]:

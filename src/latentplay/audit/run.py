@@ -31,7 +31,14 @@ from latentplay.audit.annotate import (
     read_classes,
     store_classes,
 )
-from latentplay.audit.distribution import REFERENCE, Comparison, JointCounts, compare, data_name
+from latentplay.audit.distribution import (
+    MAX_CONDITION,
+    REFERENCE,
+    Comparison,
+    JointCounts,
+    compare,
+    data_name,
+)
 from latentplay.audit.values import ValueComparison, compare_values, smd_text
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, write_csv
@@ -218,7 +225,9 @@ def audit_images(
             images are compared with their readings of the images of ``data``.
         measured, continuous: continuous attributes that the store ``measured`` of the images
             already holds (``data measure``), each compared with ``data``'s values
-            (:func:`~latentplay.audit.values.compare_values`).
+            (:func:`~latentplay.audit.values.compare_values`). When ``measured``'s identity or
+            person attribute repeats persons, each attribute's summary counts them
+            (``generated_persons``): its tests take the images as independent.
         joint: two attributes of the annotators of classes whose intersections are compared
             too (:func:`joint_comparison`), as attribute ``"A,B"``.
 
@@ -233,6 +242,7 @@ def audit_images(
                                "n_generated": len(images), "seed": seed, "attributes": {}}
     check_joint(annotators, joint)
     persons = repeated_persons(data)
+    audited = None if measured is None else repeated_persons(measured)
     ref = data_name(data.path)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
@@ -267,7 +277,8 @@ def audit_images(
                           else ann.evaluation.to_dict(),
                           "confidence_generated": None if ev is None or not len(proba)
                           else float(proba.max(axis=1).mean())},
-            **result.to_dict()}
+            **result.to_dict(),
+            **({} if audited is None else {"generated_persons": len(np.unique(audited))})}
     if joint:
         _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref)
     if continuous and measured is None:
@@ -521,8 +532,8 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
                   f"{result.corrected_js:.3f} bits "
                   f"(confusion condition number {result.confusion_condition:.3g})")
     elif result.confusion_condition is not None:
-        title += (f"\nno correction: the annotator's confusion matrix is singular "
-                  f"(condition number {result.confusion_condition:.3g})")
+        title += (f"\nno correction: the annotator's confusion matrix is singular or nearly so "
+                  f"(condition number {result.confusion_condition:.3g}, above {MAX_CONDITION:g})")
     title += f"\nchi-square p {p_text(result.chi2_p)}"
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "

@@ -557,9 +557,9 @@ class Engine:
             before = read_reference(self.run_dir)
             n = fidelity_count(log.fidelity_n, len(train_idx), len(test_idx), log.fidelity_k, before)
             if before is None and n < min(log.fidelity_n, len(train_idx)):
-                print(f"fidelity: {n} samples and training images, the held-out rows there are, "
-                      f"not log.fidelity_n={log.fidelity_n}: the held-out reference compares "
-                      "only at one count", file=sys.stderr)
+                print(f"fidelity: {n} samples against {n} training images, not log.fidelity_n="
+                      f"{log.fidelity_n}: the held-out reference has only {n} rows, and the "
+                      "scores compare only at one count", file=sys.stderr)
             self.fidelity_rows = np.sort(rng.choice(train_idx, n, replace=False))
             self.fidelity = FidelityTracker(self._images_of(self.fidelity_rows),
                                             k=log.fidelity_k, seed=seed)
