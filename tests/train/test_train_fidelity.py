@@ -119,3 +119,17 @@ def test_the_legend_hides_no_line() -> None:
     legend = left.get_legend().get_window_extent(renderer)
     assert not legend.overlaps(left.get_window_extent(renderer))
     assert legend.y0 >= 0 and legend.x0 >= 0 and legend.x1 <= fig.bbox.width
+
+
+def test_log_frechet_panel_has_a_tick_beyond_its_points() -> None:
+    """Distances from 4.3 to 43 on a log axis: the axis runs from tick 2 to tick 50 (it stopped
+    at the data, 20 its top tick under a line at 43)."""
+    from latentplay.train.fidelity import SHARES, fidelity_figure
+
+    table = np.zeros(5, dtype=[(k, "f8") for k in ["epoch", *SHARES, "frechet_distance"]])
+    table["epoch"] = np.arange(1, 6)
+    table["frechet_distance"] = [43, 30, 12, 6, 4.3]
+    right = fidelity_figure(table).axes[1]
+    assert right.get_yscale() == "log" and right.get_ylim() == pytest.approx((2, 50))
+    ticks = [t for t in right.get_yticks() if 2 <= t <= 50]
+    assert max(ticks) == pytest.approx(50) and min(ticks) == pytest.approx(2)

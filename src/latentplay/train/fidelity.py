@@ -147,6 +147,9 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
         right.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
         right.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.12g}"))
         right.yaxis.set_minor_formatter(NullFormatter())
+        # out to the ticks around the data, so that the highest and lowest points have a tick
+        # beyond them (autoscaling stopped at 45 with 20 the top tick)
+        right.set_ylim(_tick_below(distances.min()), _tick_above(distances.max()))
     else:  # within a decade a log scale would leave few ticks, if any
         right.yaxis.set_major_formatter(ScalarFormatter(useOffset=False))
     right.set_xlabel("epoch")
@@ -155,3 +158,15 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     right.set_title("Fréchet distance" + (" (log scale)" if log else ""), fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _tick_below(value: float) -> float:
+    """The largest of 1, 2, 5 times a power of ten at or below ``value`` (> 0)."""
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(max(m * power for m in (1, 2, 5) if m * power <= value))
+
+
+def _tick_above(value: float) -> float:
+    """The smallest of 1, 2, 5 times a power of ten (or 10) at or above ``value`` (> 0)."""
+    power = 10.0 ** np.floor(np.log10(value))
+    return float(min(m * power for m in (1, 2, 5, 10) if m * power >= value))
