@@ -112,12 +112,13 @@ def fit_mixture(z: np.ndarray, components: int | None = None, max_components: in
 def held_out_score(z: np.ndarray, k: int, covariance: str, reg: float, seed: int,
                    folds: int = 5) -> float:
     """Mean log-likelihood per code of ``(n, D)`` codes under a ``k``-component mixture fitted
-    to the other folds (``folds``-fold cross-validation, shuffled with ``seed``)."""
+    to the other folds (``folds``-fold cross-validation, shuffled with ``seed``; leave-one-out
+    for fewer than ``folds`` codes)."""
     from sklearn.model_selection import KFold
 
     scores = [GaussianMixture(k, covariance_type=covariance, reg_covar=reg, random_state=seed)
               .fit(z[fit]).score(z[held]) for fit, held in
-              KFold(folds, shuffle=True, random_state=seed).split(z)]
+              KFold(min(folds, len(z)), shuffle=True, random_state=seed).split(z)]
     return float(np.mean(scores))
 
 

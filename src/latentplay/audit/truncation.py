@@ -66,6 +66,9 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
     values = [float(p) for p in psis]
     if not values or any(not 0 <= p <= 1 for p in values) or len(set(values)) != len(values):
         raise UserError(f"psi values must be distinct numbers in [0, 1], got {list(psis)}")
+    folders = [f"psi_{p:g}" for p in values]
+    if len(set(folders)) != len(folders):  # one audit would overwrite another's
+        raise UserError(f"psi values must differ in their first 6 digits, got {list(psis)}")
     if n < 1:
         raise UserError(f"n must be at least 1, got {n}")
     data = st.load(data) if not isinstance(data, st.Store) else data
@@ -73,9 +76,9 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
     device = train.resolve_device(device)
     model = train.load_model(run, device)
     audits, strips = [], []
-    for psi in values:
+    for psi, folder in zip(values, folders, strict=True):
         images = generate(model, n, seed=seed, condition=condition, temperature=psi, device=device)
-        audits.append(audit_images(images, data, annotators, out / f"psi_{psi:g}", seed=seed,
+        audits.append(audit_images(images, data, annotators, out / folder, seed=seed,
                                    overwrite=True, source={"run": str(run), "n": n, "psi": psi,
                                                            "condition": dict(condition or {}) or None},
                                    joint=joint))

@@ -36,6 +36,9 @@ PathLike = str | os.PathLike[str]
 def _summary(path: Path) -> dict[str, Any]:
     """The ``summary.json`` of an ``audit compare`` directory."""
     file = path / "summary.json"
+    if (path / "truncation.json").is_file() and not file.is_file():
+        raise UserError(f"{path} is an audit compare --psi sweep: give its psi_<value> "
+                        "directories (each a complete audit)")
     if not file.is_file():
         raise UserError(f"{path} holds no summary.json: give directories that latentplay "
                         "audit compare wrote")
@@ -69,6 +72,21 @@ def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
             "chi2_p": (entry.get("chi2") or {}).get("p_value"),
             "amplification": imbalance.get("amplification"),
             "corrected_amplification": corrected_imbalance.get("amplification")}
+
+
+def _same_draws(labels: list[str], summaries: list[dict[str, Any]]) -> list[str]:
+    """The audits (by label) of one run sampled with the same seed and number of draws as
+    another's (a ``--psi`` sweep's ``psi_<value>`` audits, or one audit repeated): their
+    images decode the same codes."""
+    def draws(summary: dict[str, Any]) -> tuple[Any, ...] | None:
+        source = summary.get("source") or {}
+        return None if "run" not in source else (
+            source["run"], source.get("n"), summary.get("seed"),
+            json.dumps(source.get("condition"), sort_keys=True))
+
+    keys = [draws(s) for s in summaries]
+    return [label for label, key in zip(labels, keys, strict=True)
+            if key is not None and keys.count(key) > 1]
 
 
 def _homogeneity(counts: np.ndarray, seed: int = 0) -> dict[str, float] | None:
@@ -108,8 +126,9 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         names: what to call each audit (default: its directory's name).
 
     Returns:
-        The summary (also ``versus.json``): ``audits``, ``data`` (the training stores; a note
-        when they differ) and per attribute ``classes``, ``training`` shares, ``rows``, each
+        The summary (also ``versus.json``): ``audits``, ``data`` (the training stores),
+        ``note`` where they differ or where audits decode the same draws of one run, and
+        per attribute ``classes``, ``training`` shares, ``rows``, each
         audit's ``generated`` and ``corrected`` shares (``[share, low, high]`` per class, as
         the audit measured them), ``test`` (None where the annotators differ or nothing
         can be tested, ``test_note`` saying why) and, for three audits or more, ``pairs``:
@@ -118,15 +137,25 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
     paths = [Path(p) for p in audits]
     if len(paths) < 2:
         raise UserError("audit versus compares two audits or more")
+    if len({p.resolve() for p in paths}) < len(paths):
+        raise UserError(f"an audit is given twice: {', '.join(map(str, paths))}")
     labels = list(names) if names else [p.name for p in paths]
-    if len(labels) != len(paths) or len(set(labels)) != len(labels):
-        raise UserError(f"give each audit its own name: {labels}")
+    if len(labels) != len(paths):
+        raise UserError(f"--name gives {len(labels)} name(s) for {len(paths)} audits")
+    if len(set(labels)) != len(labels):
+        raise UserError(f"give each audit its own name: {labels}"
+                        + ("" if names else " (directories of one name: name them with --name)"))
     summaries = [_summary(p) for p in paths]
     stores = sorted({str(s.get("data")) for s in summaries})
     found: dict[str, Any] = {"audits": dict(zip(labels, map(str, paths), strict=True)),
                              "data": stores, "attributes": {}, "skipped": {}}
-    if len(stores) > 1:
-        found["note"] = "the audits compared their images with different --data stores"
+    notes = ["the audits compared their images with different --data stores"] * (len(stores) > 1)
+    paired = _same_draws(labels, summaries)
+    if paired:
+        notes.append(f"{', '.join(paired)} audit one run's draws of the same codes (one seed and "
+                     "n), not independent samples as the tests between them assume")
+    if notes:
+        found["note"] = "; ".join(notes)
     common = [a for a in summaries[0]["attributes"]
               if all(a in s["attributes"] for s in summaries[1:])]
     for attribute in common:
