@@ -55,8 +55,14 @@ def sparse_reason(test: dict[str, float]) -> str:
 
 def simulated_note(test: dict[str, float]) -> str:
     """`` (simulated with the margins fixed: sparse cells)`` after the p-value of a
-    :func:`chi_square` test that :func:`read_p` reads from the simulation, else ``""``."""
-    return " (simulated with the margins fixed: sparse cells)" if "p_value_simulated" in test else ""
+    :func:`chi_square` test that :func:`read_p` reads from the simulation (saying, at the
+    smallest value the draws can give, that it is a bound), else ``""``."""
+    if "p_value_simulated" not in test:
+        return ""
+    floor = test["p_value_simulated"] <= 1.5 / (DRAWS + 1)
+    return (" (simulated with the margins fixed: sparse cells"
+            + (f"; no table of {DRAWS:,} drawn was as extreme: the p-value is at most that"
+               if floor else "") + ")")
 
 
 def simulated_p(counts: np.ndarray, statistic: float, draws: int = DRAWS, seed: int = 0) -> float:

@@ -695,8 +695,9 @@ def chi_square_basis(summary: dict[str, Any]) -> str | None:
     than all rows' labels with labels: ``"against the annotator's reading of the reference
     distribution, over 200 reference persons (design effect 6.03), leaving out 40 reference rows
     and 0 generated images without a class"``; None otherwise. For two annotators read together
-    it says that their errors were taken as independent. None too when no test was made (0
-    degrees of freedom: e.g. an annotator that reads both sides as one class)."""
+    it says that their errors were taken as independent, and for audited images of persons
+    that repeat (``generated_persons``) that the images were. None too when no test was made
+    (0 degrees of freedom: e.g. an annotator that reads both sides as one class)."""
     test = summary.get("chi2") or {}
     if test.get("dof") == 0:
         return None
@@ -708,6 +709,10 @@ def chi_square_basis(summary: dict[str, Any]) -> str | None:
     if test.get("training_persons"):
         parts.append(f"over {test['training_persons']} {REFERENCE} persons (design effect "
                      f"{test['design_effect']:.2f})")
+    if summary.get("generated_persons"):
+        parts.append(f"taking the generated images of {summary['generated_persons']} persons as "
+                     "independent (the p-value and intervals are too small where a person's "
+                     "photos agree)")
     left_out = summary.get("without_class") or {}
     if any(left_out.values()):
         parts.append(f"leaving out {left_out['training']} {REFERENCE} rows and "

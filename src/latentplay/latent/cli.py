@@ -620,7 +620,7 @@ def direction(
     labels = np.asarray(store.labels(attribute))[coded]
     names = attr.level_names if attr.kind != "continuous" else None
     save_figure(distance_histogram(found.project(z[coded]), labels, names, found.label,
-                                   attribute),
+                                   attribute, ordered=attr.ordered),
                 out.with_suffix(".png"))
     persons = ", each person's codes in one fold" if found.folds == "persons" else ""
     typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "

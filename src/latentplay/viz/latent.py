@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from latentplay.viz.style import wrap_title  # noqa: E402
+from latentplay.store.schema import UNKNOWN  # noqa: E402
+from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title  # noqa: E402
 
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
@@ -63,9 +64,10 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
 
 
 def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[str] | None,
-                       title: str, attribute: str) -> Figure:
+                       title: str, attribute: str, ordered: bool = False) -> Figure:
     """Signed distances ``(N,)`` of codes to the boundary of ``attribute``: overlaid
-    histograms per class (``labels`` ``(N,)`` class codes, ``names`` their names), or a
+    histograms per class (``labels`` ``(N,)`` class codes, ``names`` their names; classes with
+    an order, ``ordered``, coloured along the ramp of ordered classes; ``unknown`` grey), or a
     scatter against the attribute's value for a continuous one (``names`` None)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     if names is None:
@@ -75,14 +77,19 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
         ax.set_ylabel("signed distance")
     else:
         bins = np.histogram_bin_edges(distances, bins=40)
+        ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names)))
         for code, name in enumerate(names):
             part = distances[labels == code]
+            color = UNKNOWN_GREY if name == UNKNOWN else next(ramp) if ordered else None
             if len(part):
-                ax.hist(part, bins=bins, alpha=0.5, label=f"{name} ({len(part)})")
+                ax.hist(part, bins=bins, alpha=0.5, color=color, label=f"{name} ({len(part)})")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_xlabel("signed distance to the boundary")
         ax.set_ylabel("codes")
-        ax.legend(fontsize=7)
+        if len(names) > 3:  # beside the axes: inside, it hides the middle classes' bars
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+        else:
+            ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,0 +1,53 @@
+"""docs/groups.md's contract on photos of one person: a measurement that still takes rows as
+independent says so."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from latentplay import sources
+
+
+def test_audit_compare_says_audited_images_of_repeated_persons_are_taken_as_independent(
+        tmp_path: Path, cli: Callable[..., Any]) -> None:
+    """``audit compare --images STORE`` of a store whose identity repeats persons counted the
+    reference store's persons but took the audited images as independent without a word (its
+    p-value and intervals too small); the chi-square line now says so, and the summary counts
+    the audited persons. Audited images of one person each get no such note."""
+    reference, persons, single = tmp_path / "reference", tmp_path / "persons", tmp_path / "single"
+    sources.make("synthfaces", reference, n=60, seed=0)
+    sources.make("synthfaces", persons, n=60, seed=1, overrides=["identities=10"])
+    sources.make("synthfaces", single, n=60, seed=2)
+    note = "taking the generated images of 10 persons as independent"
+    for images, noted in ((persons, True), (single, False)):
+        out = tmp_path / f"out_{images.name}"
+        r = cli("audit", "compare", "--images", images, "--data", reference, "--annotator",
+                "labels", "--attribute", "gender", "--out", out)
+        assert r.code == 0, r.err
+        assert (note in r.out) is noted
+        summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
+        assert summary.get("generated_persons") == (10 if noted else None)
+
+
+def test_latent_direction_histogram_colours_ordered_classes_along_the_ramp() -> None:
+    """``latent direction`` of an ordered attribute drew its classes in the qualitative
+    cycle (monk_8 in tab10's grey, the colour of ``unknown``); now along the ramp of ordered
+    classes, as every other figure of an order, with ``unknown`` grey."""
+    import numpy as np
+    from matplotlib.colors import to_rgba
+
+    from latentplay.viz.latent import distance_histogram
+    from latentplay.viz.style import UNKNOWN_GREY, ordered_colors
+
+    names = [f"monk_{k}" for k in range(1, 11)] + ["unknown"]
+    labels = np.repeat(np.arange(11), 5)
+    fig = distance_histogram(labels / 10 - 0.5, labels, names, "skin_tone", "skin_tone",
+                             ordered=True)
+    handles, texts = fig.axes[0].get_legend_handles_labels()
+    colours = [to_rgba(h.get_facecolor(), 1.0) for h in handles]   # (bars drawn at alpha 0.5)
+    np.testing.assert_allclose(colours[:10], ordered_colors(10), atol=1e-6)
+    np.testing.assert_allclose(colours[10], UNKNOWN_GREY, atol=1e-6)
+    assert texts[0] == "monk_1 (5)"
