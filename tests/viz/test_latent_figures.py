@@ -51,3 +51,13 @@ def test_distance_plot_of_a_continuous_attribute_names_it() -> None:
     values = rng.uniform(0, 1, 40)
     fig = distance_histogram(values - 0.5, values, None, "smile", "smile")
     assert fig.axes[0].get_xlabel() == "smile"
+    assert fig.axes[0].get_ylabel() == "signed distance"
+
+
+def test_distance_histogram_names_its_unit() -> None:
+    """`latent direction` draws distances in SDs of the codes along the normal, the unit
+    `latent edit` moves by (its axis showed raw distances of about 0.004 without a unit)."""
+    labels = np.repeat([0, 1], 20)
+    fig = distance_histogram(labels - 0.5, labels, ["female", "male"], "gender", "gender",
+                             unit="SDs of the codes along it")
+    assert fig.axes[0].get_xlabel() == "signed distance to the boundary (SDs of the codes along it)"

@@ -619,8 +619,11 @@ def direction(
     coded = np.isfinite(z).all(axis=1)  # (N,) rows the fit could use
     labels = np.asarray(store.labels(attribute))[coded]
     names = attr.level_names if attr.kind != "continuous" else None
-    save_figure(distance_histogram(found.project(z[coded]), labels, names, found.label,
-                                   attribute, ordered=attr.ordered),
+    distances, unit = found.project(z[coded]), ""
+    if found.sd > 0:  # in the unit `latent edit` moves codes by
+        distances, unit = distances / found.sd, "SDs of the codes along it"
+    save_figure(distance_histogram(distances, labels, names, found.label, attribute,
+                                   ordered=attr.ordered, unit=unit),
                 out.with_suffix(".png"))
     persons = ", each person's codes in one fold" if found.folds == "persons" else ""
     typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "

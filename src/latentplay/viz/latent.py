@@ -64,17 +64,19 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
 
 
 def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[str] | None,
-                       title: str, attribute: str, ordered: bool = False) -> Figure:
-    """Signed distances ``(N,)`` of codes to the boundary of ``attribute``: overlaid
-    histograms per class (``labels`` ``(N,)`` class codes, ``names`` their names; classes with
-    an order, ``ordered``, coloured along the ramp of ordered classes; ``unknown`` grey), or a
-    scatter against the attribute's value for a continuous one (``names`` None)."""
+                       title: str, attribute: str, ordered: bool = False, unit: str = "") -> Figure:
+    """Signed distances ``(N,)`` of codes to the boundary of ``attribute`` (in ``unit``, e.g.
+    ``"SDs"``, named on the axis): overlaid histograms per class (``labels`` ``(N,)`` class
+    codes, ``names`` their names; classes with an order, ``ordered``, coloured along the ramp
+    of ordered classes; ``unknown`` grey), or a scatter against the attribute's value for a
+    continuous one (``names`` None)."""
+    in_unit = f" ({unit})" if unit else ""
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     if names is None:
         keep = np.isfinite(labels)
         ax.scatter(labels[keep], distances[keep], s=4, alpha=0.4)
         ax.set_xlabel(attribute)
-        ax.set_ylabel("signed distance")
+        ax.set_ylabel(f"signed distance{in_unit}")
     else:
         bins = np.histogram_bin_edges(distances, bins=40)
         ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names)))
@@ -84,7 +86,7 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
             if len(part):
                 ax.hist(part, bins=bins, alpha=0.5, color=color, label=f"{name} ({len(part)})")
         ax.axvline(0, color="k", lw=0.8)
-        ax.set_xlabel("signed distance to the boundary")
+        ax.set_xlabel(f"signed distance to the boundary{in_unit}")
         ax.set_ylabel("codes")
         if len(names) > 3:  # beside the axes: inside, it hides the middle classes' bars
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
