@@ -46,9 +46,9 @@ def test_mixture_components_by_bic() -> None:
     assert fit_mixture(two, components=3)[1] is None
     assert fit_mixture(two, components=3)[0].n_components == 3
     # 3 codes of 4 per full covariance can hold no component: one shrunk one, said so
-    gm, note = fit_mixture(two[:3], components=4)
+    gm, note, _ = fit_mixture(two[:3], components=4)
     assert gm.n_components == 1 and "Ledoit-Wolf" in note
-    gm, note = fit_mixture(two[:40], components=20)  # 40 codes: 10 components of 4
+    gm, note, _ = fit_mixture(two[:40], components=20)  # 40 codes: 10 components of 4
     assert gm.n_components == 10 and "support 10 full-covariance component(s)" in note
     assert fit_mixture(two[:40], components=20, covariance="diag")[0].n_components == 20
     with pytest.raises(UserError, match="too few to model"):
@@ -61,7 +61,7 @@ def test_a_group_of_fewer_codes_than_dimensions_draws_new_codes() -> None:
     own spread, of SD 1 in every direction, does)."""
     rng = np.random.default_rng(0)
     z = rng.standard_normal((5, 32))
-    gm, note = fit_mixture(z)
+    gm, note, _ = fit_mixture(z)
     assert "5 codes in 32 dimensions are too few" in note
     draws = mixture_sample(gm, 2000, seed=1) - z.mean(0)
     span = np.linalg.svd(z - z.mean(0), full_matrices=False)[2][:4]  # (4, 32)

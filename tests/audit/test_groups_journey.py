@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentplay.audit.groups import fit_mixture
+from latentplay.audit.groups import CHOSEN_BY, fit_mixture
 from latentplay.intervals import wilson_interval
 
 
@@ -19,21 +19,89 @@ def test_a_group_of_four_codes_gets_a_mixture(covariance: str) -> None:
     """Four codes support two diagonal components, too few for 5-fold cross-validation: the
     choice is made leave-one-out (it raised scikit-learn's n_splits error)."""
     z = np.random.default_rng(0).standard_normal((4, 16))
-    gm, note = fit_mixture(z, covariance=covariance)
+    gm, note, _ = fit_mixture(z, covariance=covariance)
     assert gm.n_components in (1, 2) and note is None
 
 
 def test_sample_groups_prints_intervals(cli, vae_run: Path, faces: Path, skin_annotator_file: Path,
                                         tmp_path: Path) -> None:
+    """groups.json holds each share's Wilson interval (they were computed in the printout
+    only), how each group's components were chosen, what was asked, and the classes without a
+    row (dropped without a word); the printout reads them from it."""
     r = cli("audit", "sample-groups", vae_run, "--data", faces, "--attribute", "skin_tone",
             "--n", "2", "--annotator", skin_annotator_file, "--measure", "40", "--out", tmp_path / "g")
     assert r.code == 0, r.err
-    group = json.loads((tmp_path / "g" / "groups.json").read_text())["groups"][1]
-    low, high = wilson_interval(np.array([round(group["share_annotated"] * 40)]), 40)[0]
-    assert (f"annotated as monk_8: {group['share_annotated']:.3f} [{low:.3f}, {high:.3f}] "
-            "of its 40 samples") in r.out
+    summary = json.loads((tmp_path / "g" / "groups.json").read_text())
+    group = summary["groups"][1]
+    for key, n in (("share_annotated", 40), ("prior_share", 40),
+                   ("annotator_recall", group["annotator_recall_n"])):
+        low, high = wilson_interval(np.array([round(group[key] * n)]), n)[0]
+        assert (group[f"{key}_low"], group[f"{key}_high"]) == pytest.approx((low, high))
+    assert (f"annotated as monk_8: {group['share_annotated']:.3f} [{group['share_annotated_low']:.3f}"
+            f", {group['share_annotated_high']:.3f}] of its 40 samples") in r.out
     n = group["annotator_recall_n"]
-    assert re.search(rf"of real faces of the group \[[0-9.]+, [0-9.]+\] \({n} held out\)", r.out)
+    assert re.search(rf"of real faces of the group \({n} held out\)", r.out)
+    assert (summary["components"], summary["max_components"], summary["covariance"]) == (
+        None, 4, "full")
+    assert {g["chosen_by"] for g in summary["groups"]} <= set(CHOSEN_BY)
+    assert f"({CHOSEN_BY[group['chosen_by']]})" in r.out
+    skipped = [f"monk_{k}" for k in (1, 3, 4, 5, 6, 7, 9, 10)]   # the store has monk_2, monk_8
+    assert summary["skipped"] == skipped
+    assert f"skipped (no row with a code): {', '.join(skipped)}" in r.out
+
+
+def test_fit_mixture_says_how_it_chose() -> None:
+    """fit_mixture names how it chose the number of components (given, cut, only, BIC,
+    held-out likelihood or shrunk), for groups.json."""
+    rng = np.random.default_rng(0)
+    two = np.concatenate([rng.normal(-4, 1, (200, 2)), rng.normal(4, 1, (200, 2))])
+    assert fit_mixture(two)[2] == "bic"
+    assert fit_mixture(two, components=3)[2] == "given"
+    assert fit_mixture(two[:40], components=20)[2] == "cut"
+    assert fit_mixture(two[:3])[2] == "shrunk"
+    assert fit_mixture(two, max_components=1)[2] == "only"
+    assert fit_mixture(rng.standard_normal((60, 8)))[2] == "held_out"   # 60 codes, 179 parameters
+
+
+def test_shares_figure_labels_the_base_rate_as_no_annotation(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    """The y label "annotated as the group" covered the grey base-rate bar, which no annotator
+    read: the legend and the label now say what each bar is."""
+    import latentplay.viz.distribution as viz
+    from latentplay.audit.run import _shares_figure
+
+    seen: dict = {}
+    bars = viz.distribution_bars
+    monkeypatch.setattr(viz, "distribution_bars", lambda classes, series, **kw:
+                        seen.update(series=series, **kw) or bars(classes, series, **kw))
+    group = {"class": "a", "base_rate": 0.3, "annotator_recall": None}
+    for key in ("share_annotated", "prior_share"):
+        group |= {key: 0.5, f"{key}_low": 0.4, f"{key}_high": 0.6}
+    _shares_figure(tmp_path / "s.png", "x", [group], 100)
+    assert seen["ylabel"] == "base rate, or share annotated as the group"
+    assert list(seen["series"])[0] == "base rate: share of the data's rows"
+    assert seen["series"][list(seen["series"])[2]][1].tolist() == [[0.4, 0.6]]
+
+
+def test_joint_and_values_say_audited_persons_are_taken_as_independent(
+        cli, tmp_path: Path) -> None:
+    """`audit compare --images` of a store repeating 10 persons noted it on the plain
+    chi-square line only: the --joint summary, its chi-square line and the continuous
+    comparison (summary and figure) now count the persons too."""
+    from latentplay import sources
+
+    reference, persons = tmp_path / "reference", tmp_path / "persons"
+    sources.make("synthfaces", reference, n=60, seed=0)
+    sources.make("synthfaces", persons, n=60, seed=1, overrides=["identities=10"])
+    r = cli("audit", "compare", "--images", persons, "--data", reference, "--annotator", "labels",
+            "--attribute", "gender,age_group,smile", "--joint", "gender,age_group",
+            "--out", tmp_path / "out")
+    assert r.code == 0, r.err
+    attributes = json.loads((tmp_path / "out" / "summary.json").read_text())["attributes"]
+    assert attributes["gender,age_group"]["generated_persons"] == 10
+    assert attributes["smile"]["generated_persons"] == 10
+    joint = r.out[r.out.index("gender,age_group:"):]
+    assert "taking the generated images of 10 persons as independent" in joint.splitlines()[1]
 
 
 def _audit(path: Path) -> Path:

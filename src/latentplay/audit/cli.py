@@ -290,12 +290,10 @@ def sample_groups_cmd(
 ) -> None:
     """Fit a Gaussian mixture to the latent codes of each group of ATTRIBUTE and draw faces of
     every group from it (one grid row per group)."""
-    import numpy as np
-
     from latentplay import store as st
     from latentplay.audit.annotate import Annotator
+    from latentplay.audit.groups import CHOSEN_BY
     from latentplay.audit.run import resolve_annotators, sample_groups
-    from latentplay.intervals import wilson_interval
 
     if annotator is None and (heads or option):
         raise UserError("--heads and -o describe an onnx: network --annotator; none was given")
@@ -309,24 +307,23 @@ def sample_groups_cmd(
                             measure=measure, seed=seed, overwrite=overwrite, column=column,
                             covariance=covariance)
 
-    def interval(share: float, of: int) -> str:
-        """The 95 % Wilson interval of ``share`` of ``of`` faces."""
-        low, high = wilson_interval(np.array([round(share * of)]), of)[0]
-        return f"[{low:.3f}, {high:.3f}]"
+    def interval(g: dict[str, Any], key: str) -> str:
+        """``g[key]`` and its 95 % Wilson interval as ``groups.json`` holds them."""
+        return f"{g[key]:.3f} [{g[key + '_low']:.3f}, {g[key + '_high']:.3f}]"
 
     for g in summary["groups"]:
         share = "" if "share_annotated" not in g else (
-            f"; annotated as {g['class']}: {g['share_annotated']:.3f} "
-            f"{interval(g['share_annotated'], measure)} of its {measure} samples, "
-            f"{g['prior_share']:.3f} {interval(g['prior_share'], measure)} of prior samples")
+            f"; annotated as {g['class']}: {interval(g, 'share_annotated')} of its {measure} "
+            f"samples, {interval(g, 'prior_share')} of prior samples")
         if g.get("annotator_recall") is not None:
-            share += (f", {g['annotator_recall']:.3f} of real faces of the group "
-                      f"{interval(g['annotator_recall'], g['annotator_recall_n'])} "
+            share += (f", {interval(g, 'annotator_recall')} of real faces of the group "
                       f"({g['annotator_recall_n']} held out)")
-        print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s), base rate "
-              f"{g['base_rate']:.3f}{share}")
+        print(f"{g['class']}: {g['rows']} rows, {g['components']} component(s) "
+              f"({CHOSEN_BY[g['chosen_by']]}), base rate {g['base_rate']:.3f}{share}")
         if g["note"]:
             print(f"  note: {g['note']}")
+    if summary["skipped"]:
+        print(f"skipped (no row with a code): {', '.join(summary['skipped'])}")
     print(f"wrote {out}")
 
 

@@ -27,7 +27,7 @@ from latentplay import train
 from latentplay.audit.annotate import store_classes
 from latentplay.errors import UserError
 from latentplay.latent.codes import encode_rows
-from latentplay.store.schema import class_places
+from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.train.api import code_sizes
 
 PathLike = str | os.PathLike[str]
@@ -58,10 +58,24 @@ def column_codes(model: torch.nn.Module, store: st.Store, column: str, rows: np.
     return z[keep], rows[keep]
 
 
+CHOSEN_BY = {
+    "given": "as asked",
+    "cut": "fewer than asked: all the codes support",
+    "only": "the only number tried or supported",
+    "bic": "lowest BIC",
+    "held_out": "highest 5-fold held-out log-likelihood",
+    "shrunk": "too few codes: one, Ledoit-Wolf shrunk covariance",
+}
+"""How :func:`fit_mixture` chose a group's number of components (``chosen_by`` in
+``groups.json``), in words."""
+
+
 def fit_mixture(z: np.ndarray, components: int | None = None, max_components: int = 4,
-                covariance: str = "full", seed: int = 0) -> tuple[GaussianMixture, str | None]:
-    """A Gaussian mixture of ``(n, D)`` codes and a note when the rows could not support the
-    mixture asked for (None otherwise).
+                covariance: str = "full", seed: int = 0
+                ) -> tuple[GaussianMixture, str | None, str]:
+    """A Gaussian mixture of ``(n, D)`` codes, a note when the rows could not support the
+    mixture asked for (None otherwise) and how its number of components was chosen (a key of
+    :data:`CHOSEN_BY`: ``given``, ``cut``, ``only``, ``bic``, ``held_out`` or ``shrunk``).
 
     Components: ``components`` of them, or the number in ``1..max_components`` that scores best:
     the lowest BIC when the group has at least as many codes as the largest mixture has free
@@ -92,7 +106,7 @@ def fit_mixture(z: np.ndarray, components: int | None = None, max_components: in
     if n < per:
         return _shrunk(z, reg), (f"{n} codes in {dim} dimensions are too few for a {covariance} "
                                  f"covariance ({per} needed): one component, Ledoit-Wolf shrunk "
-                                 "covariance")
+                                 "covariance"), "shrunk"
     note = None
     if components is not None:
         candidates = [min(components, n // per)]
@@ -103,10 +117,14 @@ def fit_mixture(z: np.ndarray, components: int | None = None, max_components: in
         candidates = list(range(1, max(1, min(max_components, n // per)) + 1))
     fits = [GaussianMixture(k, covariance_type=covariance, reg_covar=reg, random_state=seed)
             .fit(z) for k in candidates]
-    if len(fits) == 1 or free_parameters(candidates[-1], dim, covariance) <= n:
-        return min(fits, key=lambda g: g.bic(z)), note
+    if components is not None:
+        return fits[0], note, "given" if note is None else "cut"
+    if len(fits) == 1:
+        return fits[0], note, "only"
+    if free_parameters(candidates[-1], dim, covariance) <= n:
+        return min(fits, key=lambda g: g.bic(z)), note, "bic"
     scores = [held_out_score(z, k, covariance, reg, seed) for k in candidates]
-    return fits[int(np.argmax(scores))], note
+    return fits[int(np.argmax(scores))], note, "held_out"
 
 
 def held_out_score(z: np.ndarray, k: int, covariance: str, reg: float, seed: int,
@@ -184,6 +202,12 @@ class GroupMixtures:
         counts: ``(K,)`` rows encoded per class.
         notes: for a class whose rows could not support the mixture asked for, what it got
             instead (:func:`fit_mixture`; also issued as a warning).
+        chosen_by: how each class's number of components was chosen (a key of
+            :data:`CHOSEN_BY`).
+        skipped: classes of the attribute without a row with a code (no mixture).
+        components: the number of components asked for (None: chosen per class).
+        max_components: the largest number tried when choosing.
+        covariance: the covariance type of every component.
     """
 
     run: PathLike
@@ -193,6 +217,11 @@ class GroupMixtures:
     mixtures: list[GaussianMixture]
     counts: np.ndarray
     notes: dict[str, str]
+    chosen_by: dict[str, str]
+    skipped: list[str]
+    components: int | None
+    max_components: int
+    covariance: str
 
     def index(self, group: str | int) -> int:
         """Position of ``group`` (class name or position) in :attr:`classes`."""
@@ -235,7 +264,7 @@ def fit_group_mixtures(
         store: labelled store (or its path), usually the run's training data.
         attribute: categorical or factor attribute defining the groups.
         components: mixture components per group (None: chosen by BIC).
-        max_components: largest number tried by BIC.
+        max_components: largest number tried (by BIC or held-out likelihood).
         covariance: ``full``, ``diag``, ``tied`` or ``spherical``.
         max_rows: encode at most this many random rows (None: all).
         seed: seeds the row sample and the mixtures.
@@ -266,14 +295,17 @@ def fit_group_mixtures(
         raise UserError(f"{attribute}: too few faces with a code to model group(s) "
                         f"{', '.join(single)} (at least 2 each); keep the other groups with "
                         f"`latentplay data subset --where {attribute}=...`")
-    mixtures, notes = [], {}
+    mixtures, notes, chosen_by = [], {}, {}
     for name, c in zip(classes, present, strict=True):
-        gm, note = fit_mixture(z[codes[rows] == c], components, max_components, covariance, seed)
+        gm, note, chosen_by[name] = fit_mixture(z[codes[rows] == c], components, max_components,
+                                                covariance, seed)
         mixtures.append(gm)
         if note:
             notes[name] = note
             warnings.warn(f"{attribute}: group {name!r}: {note}", stacklevel=2)
-    return GroupMixtures(run, model, attribute, classes, mixtures, counts, notes)
+    skipped = [name for name in names if name != UNKNOWN and name not in classes]
+    return GroupMixtures(run, model, attribute, classes, mixtures, counts, notes, chosen_by,
+                         skipped, components, max_components, covariance)
 
 
 def balanced_sample(

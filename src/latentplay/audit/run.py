@@ -227,7 +227,8 @@ def audit_images(
             already holds (``data measure``), each compared with ``data``'s values
             (:func:`~latentplay.audit.values.compare_values`). When ``measured``'s identity or
             person attribute repeats persons, each attribute's summary counts them
-            (``generated_persons``): its tests take the images as independent.
+            (``generated_persons``, also in the figures' titles): every test and interval of
+            the generated images (chi-square, joint, KS) takes them as independent.
         joint: two attributes of the annotators of classes whose intersections are compared
             too (:func:`joint_comparison`), as attribute ``"A,B"``.
 
@@ -243,6 +244,7 @@ def audit_images(
     check_joint(annotators, joint)
     persons = repeated_persons(data)
     audited = None if measured is None else repeated_persons(measured)
+    repeated = None if audited is None else len(np.unique(audited))   # the images' persons
     ref = data_name(data.path)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
@@ -253,7 +255,7 @@ def audit_images(
                             else persons[ann.training_rows])
             _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
                                                        read_persons),
-                          ann.training, values, ann.description, ref)
+                          ann.training, values, ann.description, ref, repeated)
             continue
         proba = ann.predict_proba(images)
         predicted = read_classes(proba)
@@ -269,7 +271,8 @@ def audit_images(
                          else (ann.store_truth(data), persons),
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
-        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref)
+        _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
+                             repeated)
         read[ann.attribute] = (ann, predicted)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
         summary["attributes"][ann.attribute] = {
@@ -278,9 +281,10 @@ def audit_images(
                           "confidence_generated": None if ev is None or not len(proba)
                           else float(proba.max(axis=1).mean())},
             **result.to_dict(),
-            **({} if audited is None else {"generated_persons": len(np.unique(audited))})}
+            **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
-        _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref)
+        _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
+                     repeated)
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
@@ -289,7 +293,8 @@ def audit_images(
         _write_values(out, summary, compare_values(train_values, values, attribute=name,
                                                    persons=persons),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
-                                             "attribute": name, "evaluation": None}, ref)
+                                             "attribute": name, "evaluation": None}, ref,
+                      repeated)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -331,22 +336,26 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
 
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                  pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
-                 seed: int, ref: str) -> None:
+                 seed: int, ref: str, generated_persons: int | None = None) -> None:
     """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
-    entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`)."""
+    entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`);
+    ``generated_persons``: the persons the audited images repeat (None: not known to)."""
     result = joint_comparison(data, pair[0], pair[1], persons, seed)
     name = result.attribute
     how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
-    _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref)
+    _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref,
+                  generated_persons)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured},
-        **result.to_dict()}
+        **result.to_dict(),
+        **({} if generated_persons is None else {"generated_persons": generated_persons})}
 
 
 def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
-                  how: str, measured: bool, ref: str) -> None:
+                  how: str, measured: bool, ref: str, generated_persons: int | None = None
+                  ) -> None:
     """Heatmaps of a :func:`joint_comparison`: the store compared with (labelled ``ref``),
     generated (corrected where it could be) and their ratio per intersection."""
     from latentplay.viz.distribution import intersection_heatmaps
@@ -363,7 +372,8 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     title = (f"{first.attribute} x {second.attribute}: {'corrected ' if corrected else ''}TV "
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
              + f", chi-square p {p_text(result.chi2_p)}"
-             + ("\nthe two annotators' errors taken as independent" if measured else ""))
+             + ("\nthe two annotators' errors taken as independent" if measured else "")
+             + _persons_note(generated_persons))
     label = f"generated, {'corrected' if corrected else how}"
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
@@ -428,27 +438,44 @@ def sample_groups(
                            "latent mixture"), out / "groups.png")
     base = gm.counts / gm.counts.sum()
     groups = [{"class": c, "rows": int(m), "base_rate": float(b), "components": int(g.n_components),
-               "note": gm.notes.get(c)}
+               "chosen_by": gm.chosen_by[c], "note": gm.notes.get(c)}
               for c, m, b, g in zip(gm.classes, gm.counts, base, gm.mixtures, strict=True)]
     summary: dict[str, Any] = {"run": str(run), "data": str(data.path), "attribute": attribute,
                                "codes": f"column {column}" if column else "encoder means",
-                               "covariance": covariance, "n": n, "seed": seed, "groups": groups}
+                               "covariance": covariance, "components": components,
+                               "max_components": gm.max_components, "n": n, "seed": seed,
+                               "groups": groups, "skipped": gm.skipped}
     if annotator is not None:
         prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
         for k, group in enumerate(groups):
             target = annotator.classes.index(group["class"])
             predicted = annotator.predict(gm.images(k, measure, seed + 1000 + k))
-            group["share_annotated"] = float(np.mean(predicted == target))
-            group["prior_share"] = float(np.mean(prior == target))
+            hits = {"share_annotated": int(np.sum(predicted == target)),
+                    "prior_share": int(np.sum(prior == target))}
+            for key, count in hits.items():
+                group[key] = count / measure
+                group[f"{key}_low"], group[f"{key}_high"] = _interval(count, measure)
             shares = np.bincount(predicted, minlength=len(annotator.classes)) / measure
             group["annotated"] = dict(zip(annotator.classes, shares.tolist(), strict=True))
             group["annotator_recall"], group["annotator_recall_n"] = _recall(annotator, target)
+            group["annotator_recall_low"], group["annotator_recall_high"] = (
+                (None, None) if group["annotator_recall_n"] is None else _interval(
+                    round(group["annotator_recall"] * group["annotator_recall_n"]),
+                    group["annotator_recall_n"]))
         summary["annotator"] = {**annotator.description, "evaluation": None
                                 if annotator.evaluation is None else annotator.evaluation.to_dict()}
         summary["measure"] = measure
         _shares_figure(out / "groups_shares.png", attribute, groups, measure)
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
+
+
+def _interval(count: int, n: int) -> tuple[float, float]:
+    """The 95 % Wilson interval of ``count`` of ``n``."""
+    from latentplay.intervals import wilson_interval
+
+    low, high = wilson_interval(np.array([count]), n)[0]
+    return float(low), float(high)
 
 
 def _recall(annotator: Annotator, target: int) -> tuple[float | None, int | None]:
@@ -461,38 +488,39 @@ def _recall(annotator: Annotator, target: int) -> tuple[float | None, int | None
 
 
 def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], measure: int) -> None:
-    """Each group's base rate beside the shares of prior and group-mixture samples annotated
-    as it (Wilson 95 % intervals over ``measure`` samples each)."""
-    from latentplay.intervals import wilson_interval
+    """Each group's base rate (grey, no interval) beside the shares of prior and group-mixture
+    samples annotated as it, with the Wilson 95 % intervals of :func:`sample_groups`."""
     from latentplay.viz.distribution import distribution_bars
 
     def series(key: str) -> tuple[np.ndarray, np.ndarray]:
-        shares = np.array([g[key] for g in groups])
-        return shares, wilson_interval(np.rint(shares * measure).astype(int), measure)
+        return (np.array([g[key] for g in groups]),
+                np.array([[g[f"{key}_low"], g[f"{key}_high"]] for g in groups]))
 
-    bars = {"base rate in the data": (np.array([g["base_rate"] for g in groups]), None),
+    bars = {"base rate: share of the data's rows": (np.array([g["base_rate"] for g in groups]),
+                                                    None),
             f"prior samples (n={measure})": series("prior_share"),
             f"the group's mixture samples (n={measure} each)": series("share_annotated")}
     if all(g.get("annotator_recall") is not None for g in groups):
-        bars["real faces of the group (annotator's held-out recall)"] = (
-            np.array([g["annotator_recall"] for g in groups]),
-            np.array([wilson_interval(np.array([round(g["annotator_recall"]
-                                                      * g["annotator_recall_n"])]),
-                                      g["annotator_recall_n"])[0] for g in groups]))
-    save_figure(distribution_bars([g["class"] for g in groups], bars, ylabel="annotated as the group",
+        bars["real faces of the group (held-out recall)"] = series("annotator_recall")
+    save_figure(distribution_bars([g["class"] for g in groups], bars,
+                                  ylabel="base rate, or share annotated as the group",
                                   title=f"{attribute}: samples annotated as each group"), path)
 
 
 def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
                   train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any],
-                  ref: str) -> None:
+                  ref: str, generated_persons: int | None = None) -> None:
     """A value comparison's CSV, figure and summary entry (``annotator``: what read them;
-    ``ref`` labels the store compared with)."""
+    ``ref`` labels the store compared with; ``generated_persons``: the persons the audited
+    images repeat, None where not known to)."""
     name = result.attribute
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
-                   ref, read=annotator.get("kind") == "network values")
-    summary["attributes"][name] = {"annotator": annotator, **result.to_dict()}
+                   ref, read=annotator.get("kind") == "network values",
+                   generated_persons=generated_persons)
+    summary["attributes"][name] = {
+        "annotator": annotator, **result.to_dict(),
+        **({} if generated_persons is None else {"generated_persons": generated_persons})}
 
 
 def _reading(annotator: Annotator) -> tuple[str, str]:
@@ -505,10 +533,18 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
     return "annotated", f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
 
 
-def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str) -> None:
+def _persons_note(generated_persons: int | None) -> str:
+    """A figure title's last line when the audited images repeat ``generated_persons``
+    persons (their tests and intervals take the images as independent); "" for None."""
+    return ("" if generated_persons is None else f"\ngenerated images of {generated_persons} "
+            "persons taken as independent (p, intervals too small)")
+
+
+def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str,
+                         generated_persons: int | None = None) -> None:
     """The compared store's (labelled ``ref``), generated and corrected shares with intervals;
     ``how`` the generated classes came about, ``acc`` the reader's accuracy, both in words
-    (:func:`_reading`)."""
+    (:func:`_reading`); ``generated_persons``: see :func:`_persons_note`."""
     from latentplay.viz.distribution import distribution_bars
 
     persons = ("" if result.training_spread is None
@@ -538,13 +574,15 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")
+    title += _persons_note(generated_persons)
     save_figure(distribution_bars(result.classes, series, title=title), path)
 
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
-                   generated: np.ndarray, ref: str, read: bool = False) -> None:
+                   generated: np.ndarray, ref: str, read: bool = False,
+                   generated_persons: int | None = None) -> None:
     """Histograms of the two samples, ``training`` labelled ``ref``; ``read``: both were read
-    by a network (else labels)."""
+    by a network (else labels); ``generated_persons``: see :func:`_persons_note`."""
     from latentplay.viz.distribution import value_histograms
 
     smd = (f"- {REFERENCE} = {smd_text(result.smd)} SD, " if np.isfinite(result.smd)
@@ -554,6 +592,7 @@ def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
     if result.ks_persons:
         title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "
                   f"p {p_text(result.ks_persons['p_value'])}")
+    title += _persons_note(generated_persons)
     samples = {f"{ref}, read by the network" if read else ref:
                training[np.isfinite(training)],
                "generated, read by the network" if read else "generated, labelled":
