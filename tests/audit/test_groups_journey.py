@@ -102,6 +102,8 @@ def test_joint_and_values_say_audited_persons_are_taken_as_independent(
     assert attributes["smile"]["generated_persons"] == 10
     joint = r.out[r.out.index("gender,age_group:"):]
     assert "taking the generated images of 10 persons as independent" in joint.splitlines()[1]
+    smile = r.out[r.out.index("smile:"):].splitlines()
+    assert any("the audited images of 10 persons taken as independent" in line for line in smile[1:3])
 
 
 def _audit(path: Path) -> Path:

@@ -161,6 +161,9 @@ def compare_cmd(
                   f"{s['wasserstein']:.3g}")
             if s.get("ks_persons"):
                 print(f"  {ks_persons_text(s)}")
+            if s.get("generated_persons"):
+                print(f"  the audited images of {s['generated_persons']} persons taken as "
+                      "independent: the KS p-value is too small where a person's photos agree")
             error = s["annotator"].get("error")
             if error:
                 print(f"  read by the network on both sides; against {name}'s labels on "
