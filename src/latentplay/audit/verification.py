@@ -314,6 +314,7 @@ def verify_store(
         "intervals": "Wilson (pairs taken as independent)" if persons is None else
                      f"Wilson at the effective number of pairs (dyadic-robust design effect "
                      f"over the {person_name} of both faces of each pair)",
+        "persons": None if persons is None else int(len(np.unique(persons))),
         "overall": overall, "groups": groups,
         "differentials": differentials([r["accuracy"] for r in scored],
                                         [r["fmr"] for r in scored],
@@ -619,7 +620,7 @@ CSV_FIELDS = ("group", "faces", "no_face_share", "genuine", "impostor", "flagged
 def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarray,
            names: Sequence[str], d: np.ndarray, overwrite: bool) -> None:
     from latentplay.viz.grid import save_figure
-    from latentplay.viz.verification import det_curves, rate_bars, score_histograms
+    from latentplay.viz.verification import det_curves, pair_interval_note, rate_bars, score_histograms
 
     out = output_dir(out, overwrite)
     (out / "verification.json").write_text(json.dumps(summary, indent=2, default=json_default))
@@ -655,7 +656,7 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
     save_figure(det_curves(parts, t), out / "det.png")
     save_figure(score_histograms(parts, t, label), out / "scores.png")
     rows = [r for r in summary["groups"] if r["group"] in {names[g] for g in shown}]
-    save_figure(rate_bars(rows, t), out / "rates.png")
+    save_figure(rate_bars(rows, t, pair_interval_note(summary["persons"])), out / "rates.png")
 
 
 HARDEST = 3  # pairs of each kind shown per group

@@ -34,7 +34,8 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     accuracy over the rest as a diamond (classes), or the mean absolute error and
     the bias with theirs (values); the value over all rows is a dashed line. Bars start at 0
     (accuracy from 0 to 1); a group without a value (under 2 readings) has no bar, and a group
-    whose rows went unread (values: ``no_reading``) keeps its place and says how many."""
+    whose rows went unread (values: ``no_reading``) keeps its place and says how many. The
+    legend says what the intervals are drawn over (:func:`interval_note`)."""
     rows = [r for r in summary["groups"] if r.get("n") or r.get("no_reading")]
     labels = [f"{r['group']} (n={r['n']}" + (f", {r['no_reading']} unread)" if r.get("no_reading")
                                              else ")") for r in rows]
@@ -51,7 +52,9 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
                                                                        f"{key}_high")
         mid = _column(rows, key)                      # NaN (no bar) for a group without it
         err = np.abs(np.array([_column(rows, low_key), _column(rows, high_key)]) - mid)
-        ax.barh(y, mid, xerr=err, color="#4c72b0", alpha=0.85, capsize=3)
+        ax.barh(y, mid, color="#4c72b0", alpha=0.85)
+        ax.errorbar(mid, y, xerr=err, fmt="none", ecolor="black", capsize=3,
+                    label=interval_note(summary))
         if overall.get(key) is not None:
             ax.axvline(overall[key], color="black", ls="--", lw=1, label=f"all rows {overall[key]:.3f}")
         if key == "bias":
@@ -92,6 +95,19 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
 
 
 
+def interval_note(summary: dict[str, Any], method: str | None = None) -> str:
+    """What :func:`~latentplay.audit.accuracy.group_accuracy`'s intervals are drawn over:
+    ``95 % interval over 200 persons (bootstrap)`` where the summary counts repeated
+    ``persons``, else ``95 % interval over rows (Wilson)`` with the summary's ``intervals``
+    (or ``method``, for an interval of another kind); just ``95 % interval`` for a summary
+    that says neither."""
+    if summary.get("persons"):
+        return f"95 % interval over {summary['persons']} persons (bootstrap)"
+    if "intervals" not in summary:
+        return "95 % interval"
+    return f"95 % interval over rows ({method or summary['intervals']})"
+
+
 def _over_persons(test: dict[str, Any]) -> str:
     """`` (over persons 0.21)``: the test's p-value corrected for repeated persons, if any."""
     over = test.get("persons_test")
@@ -119,7 +135,9 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     classifier is as sure as it is right), and each group's over-confidence (mean confidence
     minus accuracy) with its 95 % interval, its ECE and the ECE a calibrated classifier would
     reach by chance with its rows. Red: over-confident (the interval above 0), blue: under-
-    confident, grey: neither shown."""
+    confident, grey: neither shown. The titles say what the intervals are drawn over: the
+    bins' over rows, even where photos repeat persons (then said), the over-confidence's
+    over the persons where the summary counts them (:func:`interval_note`)."""
     cal = summary["calibration"]
     rows = [r for r in cal["groups"] if r.get("n")]
     cols = min(4, len(rows))
@@ -155,8 +173,11 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     axes[0, 0].set_ylim(-0.03, 1.03)
     left.supxlabel("confidence (mean per bin)", fontsize=9)
     left.supylabel("accuracy", fontsize=9)
+    repeated = (f", the {summary['persons']} persons' photos taken as independent"
+                if summary.get("persons") else "")
     left.suptitle(wrap_title("reliability per group (orange: all rows; the others coloured as "
-                             "their over-confidence, right)", 2.7 * cols - 0.3, 9), fontsize=9)
+                             "their over-confidence, right); bars: 95 % Wilson interval over "
+                             f"rows{repeated}", 2.7 * cols - 0.3, 9), fontsize=9)
     ax, curves = right.subplots(2, 1, height_ratios=[bars, 2.4])
     y = np.arange(len(rows))
     mid = np.array([r["overconfidence"] for r in rows])
@@ -174,8 +195,8 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
     if trend and np.isfinite(trend.get("slope", np.nan)):
         note = (f"\n{trend['slope']:+.3f} per group [{trend['low']:+.3f}, "
                 f"{trend['high']:+.3f}]")
-    right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}{note}",
-                   fontsize=9)
+    right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}\n"
+                   f"{interval_note(summary, 'normal')}{note}", fontsize=9)
     _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")))
     return fig
 
@@ -218,7 +239,8 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
     per group with its 95 % interval: the selection rate (the base rate as a diamond), the
     TPR and the FPR; all rows' value dashed; the parity differences in the title. A group
     without a rate (no rows of the positive class for the TPR, none of the others for the
-    FPR) has a grey note in place of its bar; a panel of no rate at all, one note."""
+    FPR) has a grey note in place of its bar; a panel of no rate at all, one note. The
+    title says what the intervals are drawn over (:func:`interval_note`)."""
     parity = summary["parity"]
     rows = [r for r in parity["groups"] if r.get("n")]
     labels = [f"{r['group']} (n={r['n']})" for r in rows]
@@ -260,8 +282,8 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
         ("equal_opportunity_difference", "equal opportunity difference"),
         ("equalized_odds_difference", "equalized odds difference"))
         if across.get(key) is not None)
-    fig.suptitle(f"{summary['predicted']} = {positive}, by {summary['by']}"
-                 + (f"\n{note}" if note else ""), fontsize=10)
+    fig.suptitle(f"{summary['predicted']} = {positive}, by {summary['by']}; error bars: "
+                 f"{interval_note(summary)}" + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
     return fig
 

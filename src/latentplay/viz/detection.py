@@ -19,7 +19,8 @@ from latentplay.viz.style import wrap_title  # noqa: E402
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
     """Share found against threshold, one line (and its 95 % band) per group and for all
-    images, the detector's cut marked: ``path`` (PNG)."""
+    images, the detector's cut marked: ``path`` (PNG). The title says what the bands are
+    drawn over: the sweep's ``persons`` (a bootstrap) where it counts them, else images."""
     t = np.asarray(sweep["thresholds"])
     groups = sweep["groups"]
     colors = class_colors(len(groups), sweep["ordered"])
@@ -36,8 +37,11 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
     ax.set_ylim(0, 1)
     ax.set_xlabel("score threshold (faces kept above it)")
     ax.set_ylabel("share of images with a face found")
-    ax.set_title(wrap_title(f"faces found by {sweep['label']} within each {sweep['by']} "
-                            "(bands: 95 % intervals)", 5.5, 12), pad=18)  # the axes' width
+    persons = sweep.get("persons")
+    over = ("" if "persons" not in sweep else " over images (Wilson)" if persons is None
+            else f" over {persons} persons (bootstrap)")
+    ax.set_title(wrap_title(f"faces found by {sweep['label']} within each {sweep['by']}; "
+                            f"bands: 95 % intervals{over}", 5.5, 12), pad=18)  # axes' width
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     save_figure(fig, path)

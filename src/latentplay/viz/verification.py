@@ -88,11 +88,23 @@ def score_histograms(parts: Sequence[Part], threshold: float, label: str) -> Fig
     return fig
 
 
-def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
+def pair_interval_note(persons: int | None) -> str:
+    """What ``audit verify``'s rate intervals are drawn over: ``95 % interval over 200
+    persons (Wilson at the pairs' design effect)`` where the pairs' faces are ``persons``
+    persons, else ``95 % interval over pairs (Wilson, pairs taken as independent)``."""
+    if persons is None:
+        return "95 % interval over pairs (Wilson, pairs taken as independent)"
+    return f"95 % interval over {persons} persons (Wilson at the pairs' design effect)"
+
+
+def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float,
+              intervals: str | None = None) -> Figure:
     """Two panels: FMR and FNMR of each group at the common ``threshold``, with their 95%
     intervals (``rows``: dicts with ``group``, ``fmr``, ``fmr_low``, ``fmr_high`` and the same
-    for ``fnmr``)."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.36 * len(rows)), sharey=True)
+    for ``fnmr``); ``intervals`` (:func:`pair_interval_note`), what the intervals are drawn
+    over, stands under the panels."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.36 * len(rows) + 0.3 * bool(intervals)),
+                             sharey=True)
     y = np.arange(len(rows))
     for ax, key, title, kind in ((axes[0], "fmr", "false match rate", "impostor"),
                                  (axes[1], "fnmr", "false non-match rate", "genuine")):
@@ -112,7 +124,9 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float) -> Figure:
         ax.grid(axis="x", color="0.9")
     axes[0].set_yticks(y, [str(r["group"]) for r in rows], fontsize=8)
     axes[0].set_ylim(len(rows) - 0.5, -0.5)  # every group's row, the first on top
-    fig.tight_layout()
+    if intervals:
+        fig.text(0.5, 0.01, f"error bars: {intervals}", ha="center", va="bottom", fontsize=8)
+    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight() if intervals else 0, 1, 1))
     return fig
 
 
