@@ -79,7 +79,19 @@ def test_a_long_title_is_wrapped_to_the_figure():
 def test_ordered_continuous_attribute_is_one_clear_error(embedded, tmp_path):
     s = st.add_attributes(embedded, {"score": (Attribute("score", "continuous", range=(0, 1)),
                                                np.linspace(0, 1, len(embedded)))})
-    with pytest.raises(UserError, match="--ordered takes categorical attributes; score has no"):
+    with pytest.raises(UserError, match=r"--ordered takes categorical attributes, not score "
+                                        r"\(continuous\): continuous and factor attributes"):
         plot_projections(s, ["pix"], by=["score"], methods=["pca"], ordered=["score"],
                          out=tmp_path / "figs", cache=False)
     assert not (tmp_path / "figs").exists()
+
+
+def test_ordered_factor_attribute_is_named_a_factor(tmp_path):
+    """A factor's levels are drawn in order already; the message called them "no classes to
+    order"."""
+    from latentplay import sources
+
+    sources.make("shapes", tmp_path / "shapes", n=8, seed=0)
+    with pytest.raises(UserError, match=r"not shape \(factor\): continuous and factor"):
+        plot_projections(st.load(tmp_path / "shapes"), ["pix"], by=["shape"], methods=["pca"],
+                         ordered=["shape"], out=tmp_path / "figs", cache=False)

@@ -140,10 +140,11 @@ def plot_projections(
     unknown = set(ordered) - set(names)
     if unknown:
         raise UserError(f"--ordered names attributes not plotted: {', '.join(sorted(unknown))}")
-    unclassed = [n for n in ordered if _attribute(store, n).kind != "categorical"]
+    unclassed = [f"{n} ({kind})" for n in ordered
+                 if (kind := _attribute(store, n).kind) != "categorical"]
     if unclassed:
-        raise UserError(f"--ordered takes categorical attributes; {', '.join(unclassed)} "
-                        "has no classes to order (drawn on a colour scale already)")
+        raise UserError(f"--ordered takes categorical attributes, not {', '.join(unclassed)}: "
+                        "continuous and factor attributes are drawn in their order already")
     if html_max < 1:
         raise UserError(f"--html-max must be at least 1, got {html_max}")
     sampled = sample_rows(len(store), sample, seed)

@@ -114,7 +114,7 @@ class LogConfig:
             unless ``WANDB_API_KEY`` is set).
         recon_images: fixed test images in the per-epoch reconstruction grid.
         samples: images in the final sample grid (a conditional model's: up to 8 per value of
-            its first condition, ``samples`` in all).
+            its first condition, at most ``samples`` in all).
         latents_max: rows encoded into ``latents.npy`` (0 = every row of the store).
         project: W&B project name.
         dis_metrics: disentanglement metrics (``latentplay metrics list``; e.g.

@@ -692,7 +692,8 @@ class Engine:
     def _sample_grid(self) -> None:
         """``samples.png``: ``log.samples`` prior samples; for conditional models one row per
         condition value of the first condition attribute, the same noise in every row (up to 8
-        per row, ``log.samples`` in all: none under one per value), the other attributes at
+        per row and at most ``log.samples`` in all; no grid when ``log.samples`` is fewer than
+        the values), the other attributes at
         their first class or the middle of their range (a value the data have), which the
         title names."""
         n = self.config.log.samples
@@ -713,7 +714,7 @@ class Engine:
         def text(p: Any, value: Any) -> str:
             return f"{p.name}={value:.2g}" if p.kind == "continuous" else f"{p.name}={class_names(p)[value]}"
 
-        per_row = min(8, n // len(values))  # log.samples in all, at most 8 per value
+        per_row = min(8, n // len(values))  # at most log.samples in all, at most 8 per value
         if not per_row:
             return
         z = torch.randn(per_row, self.model.latent_dim, device=self.fabric.device)
