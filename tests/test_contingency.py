@@ -79,13 +79,15 @@ def test_the_reason_for_simulating_names_the_rule_that_applied() -> None:
 
 def test_a_simulated_p_at_its_floor_is_named_a_bound() -> None:
     """A sparse table no drawn table reaches gets p = 1 / (draws + 1), the smallest the
-    simulation can give: its note says the p-value is at most that (it read as 0.0001)."""
+    simulation can give: its note says so (it read as 0.0001), without calling it an upper
+    bound (the exact p-value may be a little above it)."""
     from latentplay.contingency import DRAWS, simulated_note
 
     counts = np.zeros((2, 6), np.int64)
     counts[0, :3], counts[1, 3:] = 4, 4              # every row of a group in its own classes
     test = chi_square(counts)
     assert read_p(test) == pytest.approx(1 / (DRAWS + 1))
-    assert "at most" in simulated_note(test)
-    assert "at most" not in simulated_note({**test, "p_value_simulated": 0.2})
+    assert "the smallest p-value they can give" in simulated_note(test)
+    assert "at most" not in simulated_note(test)
+    assert "smallest" not in simulated_note({**test, "p_value_simulated": 0.2})
     assert simulated_note({"p_value": 0.2}) == ""

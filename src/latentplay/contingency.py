@@ -55,13 +55,15 @@ def sparse_reason(test: dict[str, float]) -> str:
 
 def simulated_note(test: dict[str, float]) -> str:
     """`` (simulated with the margins fixed: sparse cells)`` after the p-value of a
-    :func:`chi_square` test that :func:`read_p` reads from the simulation (saying, at the
-    smallest value the draws can give, that it is a bound), else ``""``."""
+    :func:`chi_square` test that :func:`read_p` reads from the simulation (saying so where it
+    is ``1 / (draws + 1)``, the smallest value the draws can give: the exact p-value may lie
+    below or a little above it), else ``""``."""
     if "p_value_simulated" not in test:
         return ""
     floor = test["p_value_simulated"] <= 1.5 / (DRAWS + 1)
     return (" (simulated with the margins fixed: sparse cells"
-            + (f"; no table of {DRAWS:,} drawn was as extreme: the p-value is at most that"
+            + (f"; no table of {DRAWS:,} drawn was as extreme: the smallest p-value they "
+               "can give"
                if floor else "") + ")")
 
 

@@ -222,7 +222,9 @@ def test_sample_groups(cli, faces: Path, vae_run: Path, skin_annotator_file: Pat
     confusion = load_annotator(skin_annotator_file).evaluation
     assert minority["annotator_recall"] == pytest.approx(confusion.confusion[1, 1])
     assert minority["annotator_recall_n"] == confusion.counts[1].sum()
-    assert f"{minority['annotator_recall']:.3f} of real faces of the group" in r.out
+    assert (f"{minority['annotator_recall']:.3f} [{minority['annotator_recall_low']:.3f}, "
+            f"{minority['annotator_recall_high']:.3f}] of real faces of the group "
+            f"({minority['annotator_recall_n']} held out)") in r.out
     assert all(x["note"] is None for x in g["groups"])
     # more components than the rows support: cut, said in groups.json and the printout once
     r = cli("audit", "sample-groups", vae_run, "--data", faces, "--attribute", "skin_tone",

@@ -69,3 +69,17 @@ def test_grouped_by_the_persons_no_correction_over_them(tmp_path: Path,
     assert "Rao-Scott) correct them" not in notes
     other = association(s, "color", "glasses")
     assert other.persons_test is not None and other.person_groups is None
+
+
+def test_the_bins_named_split_the_values_where_more_would_not(tmp_path: Path) -> None:
+    """Values 0.34-0.45 of a range 0..1: 5 equal-width bins split them, 6 put them in one
+    again; the error names 5 bins without claiming that any larger number works."""
+    s = _store(tmp_path / "q", {"gender": [0, 1] * 10, "p": [0.34, 0.45] * 10},
+               [st.Attribute("gender", "categorical", names=["female", "male"]),
+                st.Attribute("p", "continuous", range=(0.0, 1.0))])
+    with pytest.raises(UserError) as error:
+        association(s, "gender", "p")
+    assert "5 bins split them (--bins 5)" in str(error.value)
+    assert "use at least" not in str(error.value)
+    with pytest.raises(UserError, match="p has 1"):
+        association(s, "gender", "p", bins=6)

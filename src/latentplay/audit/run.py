@@ -41,6 +41,7 @@ from latentplay.audit.distribution import (
 )
 from latentplay.audit.values import ValueComparison, compare_values, smd_text
 from latentplay.errors import UserError
+from latentplay.intervals import effective_wilson
 from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, write_csv
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
@@ -454,28 +455,20 @@ def sample_groups(
                     "prior_share": int(np.sum(prior == target))}
             for key, count in hits.items():
                 group[key] = count / measure
-                group[f"{key}_low"], group[f"{key}_high"] = _interval(count, measure)
+                group[f"{key}_low"], group[f"{key}_high"] = effective_wilson(count / measure,
+                                                                             measure)
             shares = np.bincount(predicted, minlength=len(annotator.classes)) / measure
             group["annotated"] = dict(zip(annotator.classes, shares.tolist(), strict=True))
             group["annotator_recall"], group["annotator_recall_n"] = _recall(annotator, target)
             group["annotator_recall_low"], group["annotator_recall_high"] = (
-                (None, None) if group["annotator_recall_n"] is None else _interval(
-                    round(group["annotator_recall"] * group["annotator_recall_n"]),
-                    group["annotator_recall_n"]))
+                (None, None) if group["annotator_recall_n"] is None else effective_wilson(
+                    group["annotator_recall"], group["annotator_recall_n"]))
         summary["annotator"] = {**annotator.description, "evaluation": None
                                 if annotator.evaluation is None else annotator.evaluation.to_dict()}
         summary["measure"] = measure
         _shares_figure(out / "groups_shares.png", attribute, groups, measure)
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
-
-
-def _interval(count: int, n: int) -> tuple[float, float]:
-    """The 95 % Wilson interval of ``count`` of ``n``."""
-    from latentplay.intervals import wilson_interval
-
-    low, high = wilson_interval(np.array([count]), n)[0]
-    return float(low), float(high)
 
 
 def _recall(annotator: Annotator, target: int) -> tuple[float | None, int | None]:

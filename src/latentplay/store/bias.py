@@ -303,7 +303,9 @@ MAX_SUGGESTED_BINS = 1000
 
 def _one_bin_hint(store: Store, name: str, bins: int) -> str:
     """Why continuous attribute ``name`` left one level in ``bins`` bins over its declared
-    range, and how many bins would split its values (``""`` for another kind)."""
+    range, and the fewest bins above ``bins`` that split its values (a larger number may put
+    them in one bin again: 5 bins of [0, 1] split 0.34 and 0.45, 6 do not); ``""`` for another
+    kind."""
     attr = store.schema.attribute(name)
     values = np.asarray(store.labels(name), np.float64)
     values = values[np.isfinite(values)]
@@ -318,7 +320,7 @@ def _one_bin_hint(store: Store, name: str, bins: int) -> str:
     more = next((k for k in range(bins + 1, MAX_SUGGESTED_BINS + 1)
                  if len(np.unique(bin_codes(ends, attr.range, k)[0])) == 2), None)
     cut = f"latentplay data bin STORE {name} --quantiles 2"
-    return span + (f": use at least {more} bins (--bins {more}), or cut it first: {cut}"
+    return span + (f": {more} bins split them (--bins {more}), or cut it first: {cut}"
                    if more else f": cut it first: {cut}")
 
 
