@@ -74,12 +74,12 @@ def test_accuracy_figures_say_what_their_intervals_are_drawn_over(
     assert said in legend
     assert said in _texts(figures["parity"])
     calibration = _texts(figures["calibration"])
+    assert f"error bars: {said if persons else '95 % interval over rows (normal)'}" \
+        in calibration
     if persons:
-        assert said in calibration
         assert (f"bars: 95 % Wilson interval over rows, the {PERSONS} persons' photos taken as "
                 "independent") in calibration
     else:
-        assert "95 % interval over rows (normal)" in calibration
         assert "persons" not in calibration
     for fig in figures.values():
         plt.close(fig)
@@ -119,7 +119,7 @@ def test_parity_and_calibration_of_a_bare_summary_still_draw() -> None:
                        "curve": [{"coverage": 1.0, "accuracy": 0.7}]}],
            "overall": {"bins": bins}, "threshold": None}
     fig = calibration_figure({"predicted": "guess", "by": "g", "calibration": cal})
-    assert "over-confidence of guess by g 95 % interval" in _texts(fig)
+    assert "over-confidence of guess by g error bars: 95 % interval" in _texts(fig)
     plt.close(fig)
 
 

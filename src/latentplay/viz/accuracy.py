@@ -196,7 +196,7 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
         note = (f"\n{trend['slope']:+.3f} per group [{trend['low']:+.3f}, "
                 f"{trend['high']:+.3f}]")
     right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}\n"
-                   f"{interval_note(summary, 'normal')}{note}", fontsize=9)
+                   f"error bars: {interval_note(summary, 'normal')}{note}", fontsize=9)
     _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")))
     return fig
 
