@@ -128,10 +128,10 @@ def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp
     assert r.code == 0, r.err
     assert "not colouring by constant: one value only" in r.err  # --by defaults to the rest
     expected = {f"{m}_pix_{a}.png" for m in ("pca", "tsne") for a in ("color", "brightness")}
-    expected |= {"pca_pix.html", "tsne_pix.html"}
+    expected |= {"pca_pix_color+brightness.html", "tsne_pix_color+brightness.html"}
     assert {p.name for p in out.iterdir()} == expected
     assert all((out / name).stat().st_size > 10_000 for name in expected)
-    html = (out / "tsne_pix.html").read_text()
+    html = (out / "tsne_pix_color+brightness.html").read_text()
     assert "data:image/png;base64," in html and "brightness" in html
     assert "tsne__pix__" in "".join(st.load(embedded.path).columns)
 

@@ -1,4 +1,5 @@
-"""Projection plots of a store, one PNG per (method, embedding, attribute) and one HTML each.
+"""Projection plots of a store, one PNG per (method, embedding, attribute) and one HTML per
+(method, embedding), named for the attributes it can be coloured by.
 
 >>> written = plot_projections("data/faces", ["dlib"], by=["gender", "skin_tone"],
 ...                            methods=["tsne", "umap"], out="figs", sample=20000)
@@ -9,6 +10,7 @@ plotting again by other attributes costs only the drawing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,6 +26,8 @@ from latentplay.outputs import make_parents
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
 MAX_LEVELS = 12  # factors with more levels are coloured like continuous attributes
+HTML_NAME_MAX = 120
+"""Longest HTML file name that lists its attributes (:func:`html_name`)."""
 
 
 def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = False) -> Labels:
@@ -113,7 +117,9 @@ def plot_projections(
             in the plotted rows).
         methods: ``tsne``, ``umap``, ``pca``.
         out: directory for ``<method>_<embedding>_<attribute>.png`` and
-            ``<method>_<embedding>.html`` (created if missing).
+            ``<method>_<embedding>_<attribute>+<attribute>....html`` (:func:`html_name`;
+            created if missing), so that plotting by other attributes into the same directory
+            keeps the HTML of the earlier ones.
         params: method parameters, ``tsne.perplexity=50`` etc.
         sample: project a seeded random sample of this many rows.
         seed: seed of sample, method and draw order.
@@ -134,7 +140,7 @@ def plot_projections(
     import matplotlib.pyplot as plt
 
     store = st.load(store) if not isinstance(store, st.Store) else store
-    names = list(by) if by else plottable_attributes(store, sample, seed)[0]
+    names = list(dict.fromkeys(by)) if by else plottable_attributes(store, sample, seed)[0]
     if not names:
         raise UserError("the store has no attribute with several values to colour by")
     unknown = set(ordered) - set(names)
@@ -179,12 +185,25 @@ def plot_projections(
             fig.savefig(path, dpi=dpi)
             plt.close(fig)
             written.append(path)
-        path = out / f"{stem}.html"
+        path = out / html_name(stem, names)
         extra = "; ".join([*([how] if how else []), *(axes or ()), *([note] if note else [])])
         path.write_text(_html(store, proj, names, ordered, title + (f" ({extra})" if extra else ""),
                               seed, html_max, thumbnails_max), encoding="utf-8")
         written.append(path)
     return written
+
+
+def html_name(stem: str, names: Sequence[str]) -> str:
+    """The interactive HTML's file name for a projection ``stem`` (``<method>_<embedding>``)
+    coloured by the attributes ``names``: ``<stem>_<name>+<name>....html`` (``tsne_pix_gender``
+    beside ``tsne_pix_gender.png`` when there is one), or, when that would be longer than
+    :data:`HTML_NAME_MAX` characters, ``<stem>_<N>_attributes_<hash>.html`` with a hash of the
+    names, so that other attributes never replace it."""
+    name = f"{stem}_{'+'.join(names)}.html"
+    if len(name) <= HTML_NAME_MAX:
+        return name
+    digest = hashlib.sha1("\0".join(names).encode()).hexdigest()[:8]
+    return f"{stem}_{len(names)}_attributes_{digest}.html"
 
 
 def method_note(proj: Projection, n_store: int, n_sampled: int, seed: int) -> str:

@@ -64,9 +64,10 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     gives each level's count over all rows (a level of one row is a sliver too thin to see),
     in columns of :data:`LEGEND_ROWS`; of more than :data:`MAX_LEGEND` levels a note says how
     many the colours show instead. Of more than :data:`MAX_GROUPS` groups, those
-    :func:`shown_groups` picks are drawn, and the title says so."""
-    overall = counts.sum(0) / counts.sum()
+    :func:`shown_groups` picks are drawn, and the title says so. A group of no rows keeps its
+    place with an empty bar marked ``no rows`` (and no interval)."""
     totals = counts.sum(0)
+    overall = _shares(totals[None])[0]
     kept = shown_groups(counts, MAX_GROUPS)
     if len(kept) < len(groups):
         subtitle = "\n".join([*([subtitle] if subtitle else []),
@@ -75,7 +76,7 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         if intervals is not None:
             intervals = intervals[np.concatenate([[0], kept + 1])]
         groups, counts = [groups[i] for i in kept], counts[kept]
-    shares = counts / counts.sum(1, keepdims=True)
+    shares = _shares(counts)
     labels = [f"all (n={totals.sum()})"] + [f"{g} (n={n})" for g, n in zip(groups, counts.sum(1),
                                                                            strict=True)]
     table = np.vstack([overall, shares])
@@ -106,13 +107,18 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
                         f"{share:.0%}", ha="center", va="center", fontsize=8,
                         color=text_color(style["color"]))
         left += table[:, k]
+    empty = np.flatnonzero(table.sum(1) == 0)
+    for i in empty:
+        ax.text(0.5, i, "no rows", ha="center", va="center", fontsize=8, color="0.4")
     if intervals is not None:
         first = known[0]
         before = table[:, :first].sum(1)     # the shares drawn left of the first known level
         mid = before + table[:, first]
         over = f"\nover {persons} persons" if persons else ""
-        whiskers = ax.errorbar(mid, np.arange(len(labels)) + whisker_y,
-                               xerr=np.abs(intervals.T + before - mid), fmt="none",
+        drawn = np.setdiff1d(np.arange(len(labels)), empty)
+        whiskers = ax.errorbar(mid[drawn], drawn + whisker_y,
+                               xerr=np.abs(intervals[drawn].T + before[drawn] - mid[drawn]),
+                               fmt="none",
                                ecolor="black", elinewidth=1, capsize=3,
                                label=f"95 % Wilson interval\nof {levels[first]}'s share{over}")
         halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]  # seen on dark bars
@@ -135,6 +141,12 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         ax.text(1.02, 1, note, transform=ax.transAxes, va="top", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    """``(R, C)`` shares of each row of ``counts`` ``(R, C)``; a row of no counts is all 0."""
+    sizes = counts.sum(1, keepdims=True)
+    return np.divide(counts, sizes, out=np.zeros(counts.shape), where=sizes > 0)
 
 
 def shown_groups(counts: np.ndarray, limit: int) -> np.ndarray:

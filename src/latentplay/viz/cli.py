@@ -23,7 +23,10 @@ def projection(
     method: str = typer.Option("tsne", "--method", help="tsne, umap, pca; comma-separated for "
                                "several."),
     sample: int = typer.Option(None, "--sample", help="Project a random sample of N rows."),
-    out: Path = typer.Option(..., "--out", help="Directory for the PNG and HTML files."),
+    out: Path = typer.Option(..., "--out", help="Directory for a PNG per attribute "
+                             "(tsne_EMBEDDING_ATTRIBUTE.png) and an HTML switching between them, "
+                             "named for them (tsne_EMBEDDING_A+B.html): other --by later add "
+                             "files of their own."),
     param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter, e.g. "
                                     "tsne.perplexity=50 (repeatable). t-SNE: perplexity (30), "
                                     "exaggeration (1), n_iter (500), pca_dims (50); UMAP: "
@@ -36,7 +39,8 @@ def projection(
                                   "coordinates in the store."),
     html_max: int = typer.Option(20000, "--html-max", help="Most points in the HTML."),
 ) -> None:
-    """t-SNE / UMAP / PCA of embedding columns: one PNG per attribute and one HTML each."""
+    """t-SNE / UMAP / PCA of embedding columns: one PNG per attribute and one interactive HTML
+    of them all, per method and embedding."""
     from latentplay import store as st
     from latentplay.embed.plots import plot_projections, plottable_attributes
 
