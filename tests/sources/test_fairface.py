@@ -138,3 +138,32 @@ def test_a_label_file_not_in_utf8_is_one_line_and_keeps_the_store(ff, tmp_path: 
     with pytest.raises(UserError, match=r"fairface_label_val\.csv is not UTF-8 text"):
         fairface.convert(src, tmp_path / "out", workers=1, overwrite=True)
     assert rows(st.load(tmp_path / "out")) == before
+
+
+def test_a_short_row_says_it_is_short(tmp_path: Path) -> None:
+    """A row of fewer fields than the header was rejected as "gender '' not in the published
+    set"; it now says the row lacks the field."""
+    src = tmp_path / "src"
+    for i in (1, 2, 3):
+        write_image(src / f"train/{i}.jpg", face(i))
+    write_csv(src / "fairface_label_train.csv", HEADER, [
+        ["train/1.jpg", "20-29", "Male", "White", "True"], ["train/2.jpg", "20-29"],
+        ["train/3.jpg", "20-29", "Male", "White"]])
+    store = fairface.convert(src, tmp_path / "out", workers=1)
+    check_rejected(store, {"train/2.jpg": "row has no gender (fewer fields than the header)",
+                           "train/3.jpg": "row has no service_test (fewer fields"})
+
+
+def test_columns_is_refused_where_it_would_do_nothing(ff, tmp_path: Path, cli) -> None:
+    """--columns was ignored without a word by the formats that read their published columns,
+    and a missing FairFace column was answered with 'map them with --columns'."""
+    res = cli("data", "convert", "fairface", ff[0], "--out", tmp_path / "out",
+              "--columns", "gender=sex")
+    assert res.code == 2 and res.err.strip() == (
+        "error: --columns is for morph, aiface, folder; fairface reads the columns (or file "
+        "names) its authors publish: leave it out")
+    assert not (tmp_path / "out").exists()
+    write_csv(ff[0] / "fairface_label_val.csv", ["file", "age"], [["val/1.jpg", "20-29"]])
+    with pytest.raises(UserError, match=r"lacks column\(s\) 'gender', 'race'; its columns: "
+                                        r"file, age$"):
+        fairface.convert(ff[0], tmp_path / "out")

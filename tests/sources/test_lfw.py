@@ -146,3 +146,37 @@ def test_pairs_dev_header_is_not_a_pairs_line(tmp_path: Path) -> None:
     path.write_text("1\nZico\t1\t2\nZico\t1\tAbba_Eban\t2\n")
     pairs, bad = lfw.read_pairs(path, tmp_path)
     assert bad == [] and [p[0] for p in pairs] == ["0", "0"]
+
+
+@pytest.mark.parametrize("header", ["10\t300\tx", "ten\t300", "2\tone", "abc", "0\t1", "2\t-1",
+                                    "Zico\t1"])
+def test_a_malformed_header_is_one_line_naming_it(tmp_path: Path, cli, header: str) -> None:
+    """Only the header's second field was read: '10 300 x' and 'abc' became pairs lines of one
+    fold, 'ten 300' passed silently. Now a header that is not one or two positive integers stops
+    the conversion with one line naming pairs.txt:1; nothing is written."""
+    make_lfw(tmp_path / "LFW")
+    pairs = tmp_path / "LFW" / "pairs.txt"
+    pairs.write_text(header + "\n" + pairs.read_text().split("\n", 1)[1])
+    res = cli("data", "convert", "lfw", tmp_path / "LFW", "--out", tmp_path / "out")
+    assert res.code == 2 and res.err.count("\n") == 1, res.err
+    assert "pairs.txt:1: first line" in res.err and "neither a header" in res.err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_header_that_disagrees_with_the_lines_is_one_line(tmp_path: Path) -> None:
+    """'2 1' promises two folds of one matched and one mismatched pair: a missing line would
+    shift every later fold boundary, so it is refused."""
+    path = tmp_path / "pairs.txt"
+    path.write_text("2\t1\nZico\t1\t2\nZico\t1\tAbba_Eban\t2\nZico\t2\t3\n")
+    with pytest.raises(UserError, match=r"pairs\.txt:1: the header gives 2 fold\(s\) of 1 "
+                                        r"matched and 1 mismatched pairs \(4 lines\) but 3"):
+        lfw.read_pairs(path, tmp_path)
+
+
+def test_pairs_without_a_header_are_one_fold(tmp_path: Path) -> None:
+    """A first line that is a pairs line (even a malformed one) starts a file of one fold."""
+    path = tmp_path / "pairs.txt"
+    path.write_text("Zico\tone\t2\nZico\t1\t2\nZico\t1\tAbba_Eban\t2\n")
+    pairs, bad = lfw.read_pairs(path, tmp_path)
+    assert [p[0] for p in pairs] == ["0", "0"]
+    assert [b.source for b in bad] == ["pairs.txt:1"] and "image number 'one'" in bad[0].reason

@@ -30,7 +30,9 @@ import io
 import math
 import multiprocessing
 import os
+import signal
 import tempfile
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,7 +47,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents, progress_bar
-from latentplay.sources.formats import CONVERTERS, RESAMPLING_NAMES
+from latentplay.sources.formats import COLUMN_FORMATS, CONVERTERS, RESAMPLING_NAMES
 from latentplay.store.images import eight_bit, turned
 from latentplay.store.io import PAIRS_FILE, REJECTED_FILE, Store, build, check_target
 from latentplay.store.schema import Attribute, Provenance, Schema
@@ -181,6 +183,9 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
         options: ConvertOptions) -> Store:
     """Scan ``src`` with ``scan`` and stream what it finds into a new store at ``out``."""
     options.validate()
+    if options.columns and format not in COLUMN_FORMATS:
+        raise UserError(f"--columns is for {', '.join(COLUMN_FORMATS)}; {format} reads the "
+                        "columns (or file names) its authors publish: leave it out")
     root = Path(src).expanduser()
     if not root.exists():
         raise UserError(f"{format}: {root} does not exist")
@@ -199,7 +204,8 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
         text_columns=["file"],
     )
     workers = options.workers or len(os.sched_getaffinity(0))
-    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
+    with _terminate_as_exit(), \
+            tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
             _Pool(workers) as pool:
         writer = _Writer(plan, options, schema, rejected_fh, target.absolute())
         extra = _Deferred(writer.extra_files)
@@ -207,16 +213,39 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
                      overwrite=options.overwrite, extra_files=extra)
 
 
+@contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """While converting, turn SIGTERM (``kill PID``) into ``SystemExit(143)``, as Ctrl-C is
+    turned into ``KeyboardInterrupt``, so that the worker processes are shut down and the
+    scratch files beside the target removed; an existing store there is left as it was. (A
+    signal handler can only be set from the main thread: elsewhere nothing changes.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def summary(store: Store) -> str:
     """The one-line result of a conversion: ``converted X, rejected Y (see .../rejected.csv)``,
     saying how many of Y are label-file lines, and, for a store with verification pairs, ``;
-    P pairs (U with an unconverted image) in .../pairs.csv``."""
+    P pairs (U with an unconverted image) in .../pairs.csv``. A store not on disk has neither
+    file: its line is the counts alone."""
     counts = store.schema.provenance.counts
-    where = Path(store.path or ".")
     lines = counts.get("rejected_lines", 0)
     of_them = f", {lines} of them label-file lines" if lines else ""
-    text = (f"converted {counts['converted']}, rejected {counts['rejected']}{of_them} "
-            f"(see {where / REJECTED_FILE})")
+    text = f"converted {counts['converted']}, rejected {counts['rejected']}{of_them}"
+    if store.path is None:
+        return text
+    where = Path(store.path)
+    text += f" (see {where / REJECTED_FILE})"
     if (where / PAIRS_FILE).is_file():
         with open(where / PAIRS_FILE, newline="", encoding="utf-8") as fh:
             pairs = list(csv.DictReader(fh))
@@ -383,12 +412,18 @@ class _Pool:
         if self.workers > 1:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-            self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                                initializer=_default_sigterm)
         return self.executor
 
     def __exit__(self, *exc: object) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _default_sigterm() -> None:
+    """Worker start: SIGTERM ends a worker at once, as before the conversion set its own."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 class _Progress:
@@ -681,9 +716,10 @@ def require_columns(format: str, path: Path, header: list[str], needed: Iterable
     """Fail with one line naming the columns ``path`` lacks."""
     missing = [c for c in needed if c not in header]
     if missing:
+        hint = " (map them with --columns attribute=column)" if format in COLUMN_FORMATS else ""
         raise UserError(
             f"{format}: {path} lacks column(s) {', '.join(map(repr, missing))}; its columns: "
-            f"{', '.join(header) or '(none)'} (map them with --columns attribute=column)"
+            f"{', '.join(header) or '(none)'}{hint}"
         )
 
 

@@ -67,11 +67,15 @@ def parse_row(row: dict[str, str | None], service: bool = True) -> dict[str, Any
     it cannot be used."""
     labels: dict[str, Any] = {}
     for name, codes in _CODES.items():
+        if row.get(name) is None:
+            return f"row has no {name} (fewer fields than the header)"
         value = (row.get(name) or "").strip()
         if value not in codes:
             return f"{name} {value!r} not in the published set"
         labels[name] = codes[value]
     if service:
+        if row.get("service_test") is None:
+            return "row has no service_test (fewer fields than the header)"
         value = (row.get("service_test") or "").strip().lower()
         if value not in BOOLS:
             return f"service_test {value!r} is not True/False"

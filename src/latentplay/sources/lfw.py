@@ -19,10 +19,13 @@ score into classes with ``latentplay data bin STORE male --edges 0 --names femal
 The verification pairs become ``pairs.csv`` inside the store, as RFW's do: ``fold,
 identity_a, file_a, identity_b, file_b, same, row_a, row_b``, in the file's order (each fold's
 matched pairs, then its mismatched ones), so ``latentplay audit verify --file-folds`` scores
-LFW's own ten folds. Every line after the first (blank lines aside) is a pair; a malformed one
-(not ``identity n1 n2`` or ``identity_a n1 identity_b n2``, an image number that is not a
-positive integer, a number where a name should be) is listed in ``rejected.csv`` as
-``pairs.txt:<line>`` and keeps its place in its fold.
+LFW's own ten folds. The first line is the header, ``<folds> <pairs of each kind per fold>``
+(or one number, for a file of one fold); a header that is not one or two positive integers, or
+whose folds x 2 x pairs disagrees with the number of pairs lines, stops the conversion with one
+line naming ``pairs.txt:1`` (every fold hangs on it). Every line after it (blank lines aside) is
+a pair; a malformed one (not ``identity n1 n2`` or ``identity_a n1 identity_b n2``, an image
+number that is not a positive integer, a number where a name should be) is listed in
+``rejected.csv`` as ``pairs.txt:<line>`` and keeps its place in its fold.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 
 from latentplay.errors import UserError
 from latentplay.sources.convert import (
+    PAIR_FORMS,
     ConvertOptions,
     Plan,
     Record,
@@ -72,29 +76,53 @@ def _images(root: Path) -> Path:
                     f"(and pairs.txt) under {root}; found none")
 
 
+HEADER_FORMS = ("('<folds> <pairs of each kind per fold>', e.g. '10 300'; or one number for a "
+                "file of one fold, e.g. '1100')")
+
+
+def _fold_size(path: Path, number: int, first: list[str], pairs_lines: int) -> int | None:
+    """Pairs lines per fold that the header ``first`` (the fields of line ``number``) gives,
+    followed by ``pairs_lines`` lines; None when ``first`` is a pairs line (a file of one fold
+    without a header). A first line of fewer than three fields, or whose first field is a number
+    (no pairs line starts with one), is a header: it must be one or two positive integers whose
+    folds x 2 x pairs per fold is the number of lines that follow, or a :class:`UserError` says
+    why (the folds of the whole file hang on it)."""
+    if len(first) >= 3 and not first[0].isdigit():
+        return None
+    where = f"{path}:{number}"
+    if not 1 <= len(first) <= 2 or not all(f.isascii() and f.isdigit() and int(f) > 0
+                                           for f in first):
+        raise UserError(f"{where}: first line {' '.join(first)!r} is neither a header "
+                        f"{HEADER_FORMS} nor a pairs line ({PAIR_FORMS})")
+    folds, per_kind = (1, int(first[0])) if len(first) == 1 else (int(first[0]), int(first[1]))
+    if folds * 2 * per_kind != pairs_lines:
+        raise UserError(f"{where}: the header gives {folds} fold(s) of {per_kind} matched and "
+                        f"{per_kind} mismatched pairs ({folds * 2 * per_kind} lines) but "
+                        f"{pairs_lines} pairs lines follow; correct the header or the file")
+    return 2 * per_kind
+
+
 def read_pairs(path: Path, root: Path) -> tuple[list[list[str]], list[Rejected]]:
     """``[fold, identity_a, file_a, identity_b, file_b, same]`` rows of View 2's pairs file
     (its first line gives the folds and the pairs of each kind per fold: ``10 300``; one number,
-    the pairs of each kind of a file of one fold, as pairsDevTrain.txt's ``1100``), and a
-    :class:`Rejected` (``path:line`` relative to ``root``) for each malformed line, which keeps
-    its place in its fold."""
+    the pairs of each kind of a file of one fold, as pairsDevTrain.txt's ``1100``; a file whose
+    first line is a pairs line is one fold), and a :class:`Rejected` (``path:line`` relative to
+    ``root``) for each malformed pairs line, which keeps its place in its fold. A malformed
+    header, or one that disagrees with the number of lines, is a :class:`UserError`."""
     with reading(path), open(path, encoding="utf-8") as fh:
         lines = [(n, line.split()) for n, line in enumerate(fh, 1) if line.strip()]
-    first = lines[0][1] if lines else []
-    if len(first) == 2 or (len(first) == 1 and first[0].isdigit()):
-        try:
-            per_fold = 2 * int(first[-1])
-        except ValueError:
-            raise UserError(f"{path}: the first line should give the folds and the pairs per "
-                            "fold, e.g. '10\t300'") from None
-        lines = lines[1:]
-    else:
+    if not lines:
+        return [], []
+    per_fold = _fold_size(path, *lines[0], len(lines) - 1)
+    if per_fold is None:
         per_fold = len(lines)  # no header: one fold
+    else:
+        lines = lines[1:]
     rows: list[list[str]] = []
     rejected: list[Rejected] = []
     for k, (number, fields) in enumerate(lines):
         try:
-            rows.append([str(k // max(per_fold, 1)), *pair_of(fields)])
+            rows.append([str(k // per_fold), *pair_of(fields)])
         except ValueError as exc:
             rejected.append(Rejected(f"{relative(path, root)}:{number}", str(exc)))
     return rows, rejected
