@@ -14,7 +14,7 @@ from latentplay import store as st
 from latentplay import train
 from latentplay.cliargs import parse_condition
 from latentplay.errors import UserError
-from latentplay.latent.cli import parse_rows, parse_values
+from latentplay.latent.cli import parse_rows, parse_values, share_text
 from latentplay.latent.traverse import pca_axes, ranked_axes, run_latents
 
 
@@ -329,11 +329,13 @@ def test_a_direction_records_its_run_and_edit_refuses_another_runs(cli, coded_st
     assert r.code == 0 and "caution: direction 'gender: male vs female' was fitted on codes of run" in r.out
 
 
-def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, coded_store: Path,
+def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: list[dict],
+                                                                   coded_store: Path,
                                                                    vae_run: Path,
                                                                    tmp_path: Path) -> None:
-    """``edit`` cautions, on stdout with its results and in its JSON, that a direction near
-    chance is no edit of its attribute (``audit counterfactual`` does); a ``--seed`` for a VAE,
+    """``edit`` cautions, on stdout with its results, in its JSON and in its figure's title
+    (which showed no sign of it), that a direction near chance is no edit of its attribute
+    (``audit counterfactual`` does); a ``--seed`` for a VAE,
     whose codes are encoder means, is refused rather than ignored."""
     codes = np.random.default_rng(0).standard_normal((len(st.load(coded_store)), 8))
     noisy = Path(st.save(st.add_column(st.load(coded_store), "noise", codes.astype(np.float32)),
@@ -346,6 +348,8 @@ def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, coded_sto
                       "0:2", "--alphas=-1,1", "--out", png), png)
     weak = [c for c in numbers["cautions"] if "is near chance" in c]
     assert len(weak) == 1 and "barely predicts gender" in weak[0]
+    assert f"; near chance (held-out balanced accuracy {numbers['score']:.3f}): no edit of gender" \
+        in drawn[-1]["title"]
     r = cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows", "0:2",
             "--alphas=-1,1", "--out", png)
     assert weak[0] in r.out and "caution" not in r.err
@@ -494,6 +498,21 @@ def test_titles_say_which_store_the_faces_come_from(cli, drawn: list[dict], vae_
     assert drawn[-1]["title"].endswith(f"prior) from row 4 of {named}")  # not "from the row 4"
     _ok(cli("latent", "traverse", vae_run, "--top", "1", "--steps", "3", "--out", out), out)
     assert drawn[-1]["title"].endswith("prior) from the centre")
+
+
+def test_traverse_labels_small_shares_of_variance_as_they_are(cli, drawn: list[dict], vae_run: Path,
+                                                              tmp_path: Path) -> None:
+    """A principal axis with 0.4% of the variance was labelled "0% var" (and 99.5% "100%"),
+    as if the codes did not vary along it at all."""
+    out = tmp_path / "pca.png"
+    numbers = _ok(cli("latent", "traverse", vae_run, "--pca", "--top", "8", "--steps", "3",
+                      "--out", out), out)
+    shares = np.array(numbers["explained"])
+    assert (shares < 0.01).any()  # the shared run's small axes
+    shown = [float(re.search(r"([\d.]+)% var", label)[1]) for label in drawn[-1]["labels"]]
+    within = np.where(shares < 0.01, 0.05, 0.5)  # half the last digit shown
+    assert (np.abs(np.array(shown) - 100 * shares) <= within).all(), (shown, shares)
+    assert share_text(0.004) == "0.4%" and share_text(0.9952) == "99.5%" and share_text(0.27) == "27%"
 
 
 def test_traverse_gif_sweeps_the_steps_and_back(cli, drawn: list[dict], vae_run: Path,

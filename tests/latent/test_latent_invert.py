@@ -9,6 +9,7 @@ tests use the two runs below, trained with batch 16 so that their decoders follo
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import torch
 
 from latentplay import store, train
 from latentplay.errors import UserError
-from latentplay.latent.invert import invert
+from latentplay.latent.invert import invert, start_of
 from latentplay.train.forcing import to_uint8
 
 torch.set_num_threads(1)
@@ -208,6 +209,20 @@ def test_user_errors(sharp_dcgan_run: Path, faces_store: Path) -> None:
             invert(model, images, **bad)  # type: ignore[arg-type]
     empty = invert(model, images[:0])
     assert empty.z.shape == (0, 16) and empty.reconstructions.shape == (0, 32, 32, 3)
+
+
+def test_start_of_names_where_each_init_starts() -> None:
+    """The one reading of ``init`` that ``invert`` and ``latent invert`` (its refusal of
+    ``--restarts`` / ``--seed`` for a fixed start) share."""
+    vae = SimpleNamespace(has_encoder=True, family="vae")  # all start_of reads of a model
+    dcgan = SimpleNamespace(has_encoder=False, family="dcgan")
+    assert [start_of(vae, i) for i in ("auto", "encoder", "random", "mean")] == \
+        ["encoder", "encoder", "random", "mean"]
+    assert [start_of(dcgan, i) for i in ("auto", "random", "mean")] == ["random", "random", "mean"]
+    with pytest.raises(UserError, match="needs a model with an encoder"):
+        start_of(dcgan, "encoder")
+    with pytest.raises(UserError, match="init must be one of"):
+        start_of(vae, "pca")
 
 
 def test_settings_that_are_not_numbers_are_refused(sharp_dcgan_run: Path, faces_store: Path) -> None:

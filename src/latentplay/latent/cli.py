@@ -77,6 +77,12 @@ def parse_rows(text: str) -> list[int]:
         raise UserError(f"rows {text!r}: give START:STOP or a comma list of row numbers") from None
 
 
+def share_text(share: float) -> str:
+    """A share of variance (or of SeFa's strength) as a figure's label: whole percents, one
+    decimal under 1% and over 99% (0.004 reads 0.4%, not 0%; 0.996 reads 99.6%, not 100%)."""
+    return f"{share:.1%}" if share < 0.01 or share > 0.99 else f"{share:.0%}"
+
+
 def _model(run: Path) -> Any:
     """The run's model (torch is imported only when a command runs)."""
     from latentplay.train import load_model
@@ -267,7 +273,7 @@ def traverse(
             moves = at_layers(model, np.zeros_like(moves), moves[:, None], span)[:, 0]
             centre = np.tile(centre, style_layers(model))
         rows = tr.direction_traversal(model, centre, moves, values)
-        labels = [f"SeFa{c}\n{frame.strength[c]:.0%}" for c in comps]
+        labels = [f"SeFa{c}\n{share_text(frame.strength[c])}" for c in comps]
         numbers.update(directions=comps, strength=frame.strength[comps].tolist(),
                        w_std=frame.std[comps].tolist(), w_directions=frame.directions[comps].tolist(),
                        layers=None if span is None else list(span))
@@ -282,7 +288,7 @@ def traverse(
         if base is not None:
             frame.mean = base
         rows = tr.pca_traversal(model, frame, comps, values, condition=cond)
-        labels = [f"PC{c}\n{frame.explained[c]:.0%} var" for c in comps]
+        labels = [f"PC{c}\n{share_text(frame.explained[c])} var" for c in comps]
         numbers.update(components=comps, explained=frame.explained[comps].tolist())
         what = "principal axes (SDs)"
     else:
@@ -299,7 +305,7 @@ def traverse(
 
         if in_w(model):
             share = (model.w_basis.square().sum(1) / model.w_basis.square().sum()).cpu().numpy()
-            labels = [f"W PC{a}\n{share[a]:.0%} var" for a in chosen]  # codes: W's principal axes
+            labels = [f"W PC{a}\n{share_text(share[a])} var" for a in chosen]  # codes: W's principal axes
             numbers["w_explained"] = share[chosen].tolist()
         numbers.update(axes=chosen, variance=None if variance is None
                        else variance[chosen].tolist())
@@ -709,6 +715,9 @@ def edit(
         title += "; held: " + ", ".join(found.conditioned_on)
     if span is not None:
         title += f"; at layers {span[0]}..{span[1] - 1}"
+    if found.weak:  # the figure, seen without the printed caution, says so too
+        title += (f"; near chance (held-out {found.score_name} {found.score:.3f}): no edit of "
+                  f"{found.attribute}")
     side = found.positive or f"higher {found.attribute}"
     title += (f". Left: each face's signed distance d to the boundary before the edit (SDs; + on "
               f"the {side} side)")
@@ -885,7 +894,7 @@ def invert_cmd(
     similarity with --identity). To invert a whole store into a column use `latentplay embed
     STORE --with invert:RUN`."""
     from latentplay.latent.codes import checked_rows, row_conditions
-    from latentplay.latent.invert import invert
+    from latentplay.latent.invert import invert, start_of
     from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
@@ -897,9 +906,8 @@ def invert_cmd(
                         "--identity too")
     identity_net = identity_net or "dlib"
     model = _model(run)
-    # an encoder's means or the zero code: no random draw that --restarts or --seed could set
-    fixed_start = init == "mean" or (model.has_encoder and init in ("auto", "encoder"))
-    if fixed_start and (restarts is not None or seed is not None):
+    random_start = start_of(model, init) == "random"  # else no draw --restarts or --seed could set
+    if not random_start and (restarts is not None or seed is not None):
         start = "the zero code" if init == "mean" else f"this {model.family}'s encoder means"
         raise UserError(f"--restarts and --seed set random starts; --init {init} starts from "
                         f"{start}, so leave them out (or give --init random)")
@@ -929,7 +937,7 @@ def invert_cmd(
     numbers = {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
                "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
                "mean_loss": float(result.loss.mean()), "steps": steps,
-               "restarts": None if fixed_start else restarts,
+               "restarts": restarts if random_start else None,
                "init": init, "prior": prior, "per_layer": per_layer, "identity_weight": identity_weight,
                "identity_net": identity_net if identity_weight else None}
     if reader is not None:

@@ -126,18 +126,18 @@ def invert(
     Returns:
         An :class:`Inversion` of the ``N`` images.
     """
-    _check_settings(init, steps, lr, restarts, prior, batch_size, identity)
+    _check_settings(steps, lr, restarts, prior, batch_size, identity)
     model = run_or_model if isinstance(run_or_model, nn.Module) else load_model(run_or_model, device)
     layers = codes_per_image(model, per_layer)
-    random_start = _random_start(model, init)
+    start = start_of(model, init)
     x_all = model_input(model, images, cropped)
     cond_all = _conditions(model, condition, len(x_all))
     reader = recogniser(identity_net, str(device)) if identity else None
     grids_all = None if reader is None else reader.grids(x_all)
-    draws = None
-    if init == "mean":
+    draws = None  # (restarts, N, D) starts, or None: the encoder's means
+    if start == "mean":
         draws = torch.zeros(1, len(x_all), model.latent_dim)
-    elif random_start:
+    elif start == "random":
         draws = _random_draws(restarts, len(x_all), model.latent_dim, seed)
     codes_each = 1 if draws is None else len(draws)
     chunk = None  # codes decoded and differentiated at once (None: a batch's all)
@@ -170,8 +170,8 @@ def codes_per_image(model: nn.Module, per_layer: bool) -> int:
     return layers
 
 
-def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: float,
-                    batch_size: int, identity: float = 0.0) -> None:
+def _check_settings(steps: int, lr: float, restarts: int, prior: float, batch_size: int,
+                    identity: float = 0.0) -> None:
     """UserError for a setting out of its range (a NaN or infinite weight or rate included: every
     objective would be NaN or infinite, so no iterate would count as better than the start)."""
     for name, value in (("lr", lr), ("prior", prior), ("identity", identity)):
@@ -179,8 +179,6 @@ def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: floa
             raise UserError(f"{name} must be a finite number, got {value}")
     if identity < 0:
         raise UserError(f"identity must be at least 0, got {identity}")
-    if init not in INITS:
-        raise UserError(f"init must be one of {INITS}, got {init!r}")
     if steps < 0:
         raise UserError(f"steps must be at least 0, got {steps}")
     if lr <= 0:
@@ -193,13 +191,20 @@ def _check_settings(init: str, steps: int, lr: float, restarts: int, prior: floa
         raise UserError(f"batch_size must be at least 1, got {batch_size}")
 
 
-def _random_start(model: nn.Module, init: str) -> bool:
-    """Whether ``init`` means random starts for ``model`` (a DCGAN has no encoder)."""
+def start_of(model: nn.Module, init: str) -> str:
+    """Where ``init`` starts ``model``'s codes: ``"encoder"`` (its means), ``"mean"`` (the zero
+    code) or ``"random"`` (draws from ``N(0, I)``: ``init="random"``, or ``"auto"`` for a
+    model without an encoder, a DCGAN). Only ``"random"`` uses ``restarts`` and ``seed``; a
+    :class:`UserError` for an unknown ``init`` or ``"encoder"`` on a model without one."""
+    if init not in INITS:
+        raise UserError(f"init must be one of {INITS}, got {init!r}")
     has_encoder = bool(model.has_encoder)
     if init == "encoder" and not has_encoder:
         raise UserError(f"init='encoder' needs a model with an encoder; a {model.family} has "
                         "none, use init='random'")
-    return init == "random" or not has_encoder
+    if init == "auto":
+        return "encoder" if has_encoder else "random"
+    return init
 
 
 def _random_draws(restarts: int, n: int, dim: int, seed: int) -> torch.Tensor:
