@@ -19,6 +19,9 @@ from latentplay.match import match
         ({"caliper": -1.0}, "caliper (", "--caliper"),
         ({"distance": "propensity"}, "distance=", "--distance"),
         ({"method": "optimal", "replace": True}, "replace=True", "--replace"),
+        # --order random did nothing with --replace or --method optimal
+        ({"order": "random", "replace": True}, "replace=True", "--order"),
+        ({"order": "random", "method": "optimal"}, 'method="optimal"', "--order"),
         ({"second_caliper": 0.2}, "second_on", "--second-caliper-on"),
         ({"second_on": "propensity", "second_caliper": -1.0}, "second_caliper", "--second-caliper"),
         ({"second_on": "propensity", "second_caliper": 0.2, "method": "optimal"},
@@ -35,3 +38,12 @@ def test_a_bad_argument_is_named_for_python_and_the_cli(kwargs: dict, python: st
     with pytest.raises(UserError) as err:
         match(x, np.arange(40) < 15, **kwargs)
     assert python in str(err.value) and flag in str(err.value), str(err.value)
+
+
+def test_propensity_caliper_is_in_sample_sds_of_the_logit() -> None:
+    """MatchIt's ``std.caliper`` multiplies by R's ``sd()`` (``ddof=1``), not the population SD."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((12, 2))
+    treated = np.arange(12) < 5
+    res = match(x, treated, method="propensity", caliper=0.2, index="exact", partial=True)
+    assert res.caliper == pytest.approx(0.2 * np.std(res.propensity.logit, ddof=1), rel=1e-12)

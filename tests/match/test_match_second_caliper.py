@@ -172,7 +172,7 @@ def test_propensity_caliper_on_mahalanobis_is_mahvars() -> None:
     data = confounded(3000, relevant=3, irrelevant=7, strength=1.5, seed=2)
     x, treated = data.x, data.treated
     logit = propensity_scores(x, treated).logit
-    width = 0.2 * logit.std()
+    width = 0.2 * logit.std(ddof=1)  # R's sd(), as MatchIt
 
     def smd(res) -> float:
         a, b = logit[res.treated_rows], logit[res.control_rows]

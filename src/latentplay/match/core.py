@@ -77,6 +77,12 @@ def distance_sd(points_t: np.ndarray, points_c: np.ndarray, seed: int = 0) -> fl
     return float(np.sqrt(np.einsum("ij,ij->i", diff, diff)).std())
 
 
+def logit_sd(logit: np.ndarray) -> float:
+    """Sample SD (``ddof=1``, R's ``sd()``, as MatchIt's ``std.caliper``) of the ``(n,)``
+    propensity logits of all units; a caliper in SDs of the logit is this many times wider."""
+    return float(np.std(logit, ddof=1)) if len(logit) > 1 else 0.0
+
+
 def match(
     x: np.ndarray,
     treated: np.ndarray,
@@ -167,7 +173,7 @@ def match(
         if caliper_units == "abs":
             cal = float(caliper)
         elif space == "propensity":
-            cal = float(caliper * propensity.logit.std())
+            cal = float(caliper * logit_sd(propensity.logit))
         else:
             cal = float(caliper * distance_sd(points[treated], points[~treated], seed))
     cal2 = np.inf if cal is None else cal * cal
@@ -177,7 +183,7 @@ def match(
         propensity = propensity_scores(px, treated, c=propensity_c, pca=pca, seed=seed)
         second_x = propensity.logit[:, None].astype(np.float64)
         notes += _separation(propensity, treated, "second caliper's ")
-        width = float(second_caliper * propensity.logit.std())
+        width = float(second_caliper * logit_sd(propensity.logit))
     elif second_on is not None:
         second_x = np.asarray(second_on, dtype=np.float64).reshape(len(x), -1)
         width = float(second_caliper)
@@ -433,6 +439,11 @@ def _check(
                         "use method nearest, mahalanobis or propensity (--method)")
     if order not in ORDERS:
         raise UserError(f"unknown order {order!r}; choose from {', '.join(ORDERS)}")
+    if order != "closest" and (replace or method == "optimal"):
+        raise UserError(f"order={order!r} (--order) is the order of greedy matching without "
+                        "replacement; " + ("with replace=True (--replace) each treated unit takes "
+                        "its nearest controls in no order" if replace else "method=\"optimal\" "
+                        "(--method optimal) minimises the total distance in no order"))
     if index not in INDEX_KINDS:
         raise UserError(f"unknown index {index!r}; choose from {', '.join(INDEX_KINDS)}")
     if caliper_units not in CALIPER_UNITS:
