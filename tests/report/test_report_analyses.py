@@ -27,10 +27,10 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
     with open(match_run / "balance.csv", newline="") as fh:
         balance = list(csv.DictReader(fh))
     table = html.tables["balance"][1]
-    assert table[0][:2] == ["covariate", "type"] and len(table) == len(balance) + 1
+    assert table[0][:3] == ["covariate", "type", "matched on"] and len(table) == len(balance) + 1
     for source, row in zip(balance, table[1:], strict=True):
         assert row[0] == source["covariate"]
-        for col, key in ((4, "smd_before"), (8, "smd_after")):
+        for col, key in ((5, "smd_before"), (9, "smd_after")):
             assert value(row[col]) == pytest.approx(float(source[key]), rel=1e-3, abs=1e-6)
     assert f"mean difference / {summary['balance']['smd_denominator']}" in text
     flagged = text.count('class="num flag"')
@@ -43,6 +43,25 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
     low, high = (value(v) for v in effect[2].strip("[]").split(", "))
     assert (low, high) == (pytest.approx(matched["ci_low"], rel=1e-3, abs=1e-6),
                            pytest.approx(matched["ci_high"], rel=1e-3, abs=1e-6))
+
+
+def test_balance_tells_covariates_matched_on_from_attributes_only_checked(match_run: Path,
+                                                                          tmp_path: Path) -> None:
+    """balance.csv holds every attribute, not only the covariates matched on: each row says
+    which, and the overview gives the |SMD| over the covariates matched on apart."""
+    html = parse(build_report(match_run, tmp_path / "m.html"))
+    with open(match_run / "balance.csv", newline="") as fh:
+        balance = list(csv.DictReader(fh))
+    header, *rows = html.tables["balance"][1]
+    def matched(name: str) -> bool:
+        return name == "smile" or name.startswith("emb[")  # the fixture's --covariates emb,smile
+
+    assert {r[0]: r[2] for r in rows} == {r[0]: "yes" if matched(r[0]) else "no" for r in rows}
+    assert not all(matched(r[0]) for r in rows)
+    mine = [abs(float(r["smd_after"])) for r in balance if matched(r["covariate"])]
+    after = row_of(html.tables["balance"][0], "after, matched on")
+    assert value(after[1]) == pytest.approx(max(mine), rel=1e-3)
+    assert value(after[2]) == pytest.approx(sum(mine) / len(mine), rel=1e-3)
 
 
 def test_balance_caption_defines_smd_without_nested_parentheses(match_run: Path, tmp_path: Path) -> None:

@@ -166,3 +166,17 @@ def test_force_condition_caption_names_the_own_value_column(cvae_run: Path) -> N
     """force_condition.png has an original and an "own value" column before the forced values."""
     caption = next(c for c in _captions(cvae_run) if c.startswith("Forced condition"))
     assert "its decoding at its own value" in caption and "forced to" in caption
+
+
+def test_channels_read_from_model_json_when_the_config_says_as_stored(vae_run: Path,
+                                                                       tmp_path: Path) -> None:
+    """``data.channels: 0`` (as stored) reads as the channels the model was built for."""
+    from latentplay.report.page import Facts
+    from latentplay.report.training import page
+
+    run = _copy(vae_run, tmp_path)
+    facts = dict(next(b for b in page(run).sections[0].blocks if isinstance(b, Facts)).items)
+    assert facts["images"].startswith("32 px, 3 channel(s),")
+    (run / "model.json").unlink()
+    facts = dict(next(b for b in page(run).sections[0].blocks if isinstance(b, Facts)).items)
+    assert "channels as stored" in facts["images"]

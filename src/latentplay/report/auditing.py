@@ -23,6 +23,7 @@ from latentplay.audit.distribution import (
     imbalance_text,
     shift_text,
 )
+from latentplay.audit.groups import CHOSEN_BY
 from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import reference_name
 from latentplay.contingency import read_p, simulated_note
@@ -30,7 +31,7 @@ from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Page, Section, Table, interval, number, p_is, p_value
+from latentplay.report.page import Facts, Page, Section, Table, Text, interval, number, p_is, p_value
 
 
 def page(run: Path) -> Page:
@@ -224,25 +225,35 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str) -> Section:
 
 
 def _groups(run: Path, g: dict[str, Any]) -> Section:
+    """``audit sample-groups``: the settings, per group its rows, base rate, mixture (and how
+    its number of components was chosen) and, with an annotator, each share with its 95 %
+    Wilson interval; the classes left out, each group's note, the figures. Reads a
+    ``groups.json`` written before it recorded ``chosen_by``, the intervals or ``skipped``."""
+    ref = data_name(g.get("data"))
     facts = [("run", str(g.get("run"))), ("data", str(g.get("data"))),
              ("attribute", str(g.get("attribute"))), ("faces per group", number(g.get("n"))),
              ("seed", number(g.get("seed")))]
     if "codes" in g:  # written since sample-groups reads codes from a column too
         facts.append(("codes", f"{g['codes']}, {g.get('covariance')} covariance"))
+    if "max_components" in g:
+        facts.append(("mixture components", _components_asked(g)))
     ev = (g.get("annotator") or {}).get("evaluation") or {}
     if ev:
         facts.append(("annotator accuracy", f"{number(ev.get('accuracy'))} on "
                                             f"{number(ev.get('n'))} held-out images; "
                                             f"{number(g.get('measure'))} samples per group measured"))
-    rows = [[x.get("class"), x.get("rows"), x.get("base_rate"), x.get("components"),
-             x.get("share_annotated"), x.get("prior_share"), x.get("annotator_recall")]
-            for x in g.get("groups", [])]
-    blocks: list[Any] = [Facts(facts), Table.of(
-        ["class", "training rows", "base rate", "mixture components", "share annotated as it",
-         "share among prior samples", "real faces annotated as it"], rows,
-        "Each group's latent Gaussian mixture: how often its samples are annotated as the group, "
-        "beside the group's share in the data, among plain prior samples, and among real faces "
-        "of the group (the annotator's held-out recall: the most its samples can score).")]
+    if g.get("skipped"):
+        facts.append(("classes left out", f"{', '.join(map(str, g['skipped']))} (no row with a code)"))
+    groups = g.get("groups", [])
+    blocks: list[Any] = [Facts(facts), _groups_table(groups, ref, g.get("measure"))]
+    blocks += [Text(f"{x.get('class')}: {x['note']}") for x in groups if x.get("note")]
+    annotated = [x for x in groups if x.get("annotated")]
+    if annotated:
+        classes = list(annotated[0]["annotated"])
+        blocks.append(Table.of(["group \\ annotated as", *classes],
+                               [[x.get("class"), *[x["annotated"].get(c) for c in classes]]
+                                for x in annotated],
+                               "Shares of each group's samples the annotator reads as each class."))
     if (run / "groups.png").exists():
         blocks.append(file_figure(run / "groups.png", "Faces drawn from each group's latent "
                              "mixture, one row per class."))
@@ -250,6 +261,61 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
         blocks.append(file_figure(run / "groups_shares.png", "How often samples are annotated "
                                   "as each group: base rate, prior samples, the group's own."))
     return Section(f"Groups of {g.get('attribute')}", "groups", blocks)
+
+
+def _groups_table(groups: list[dict[str, Any]], ref: str, measure: int | None) -> Table:
+    """One row per group: its rows in the ``--data`` store ``ref``, base rate, components and,
+    when an annotator measured the groups, the shares annotated as it with their intervals."""
+    columns = ["class", f"rows in {ref}", "base rate", "mixture components (chosen by)"]
+    rows = [[x.get("class"), x.get("rows"), x.get("base_rate"), _components(x)] for x in groups]
+    caption = (f"Each group's latent Gaussian mixture, fitted to its rows (base rate: its share "
+               f"of {_of(ref)} rows).")
+    if any(x.get("share_annotated") is not None for x in groups):
+        columns += ["share annotated as it", "share among prior samples",
+                    "real faces annotated as it"]
+        for row, x in zip(rows, groups, strict=True):
+            row += [_share(x, "share_annotated"), _share(x, "prior_share"), _recall(x)]
+        each = f" ({number(measure)} per group)" if measure else ""
+        caption = (f"Each group's latent Gaussian mixture: how often its samples{each} are "
+                   f"annotated as the group, beside the group's share of {_of(ref)} rows (base "
+                   "rate), among plain prior samples, and among real faces of the group (the "
+                   "annotator's held-out recall: the most its samples can score); in brackets "
+                   "the 95 % Wilson interval.")
+    return Table.of(columns, rows, caption)
+
+
+def _components_asked(g: dict[str, Any]) -> str:
+    """The number of mixture components ``sample-groups`` was asked for, or the range it chose
+    from."""
+    if g.get("components") is not None:
+        return (f"{number(g['components'])} per group (as asked; fewer where a group's codes "
+                "cannot support them)")
+    return f"chosen per group, 1 to {number(g['max_components'])}"
+
+
+def _components(x: dict[str, Any]) -> str | int | None:
+    """A group's number of components and how it was chosen (just the number when ``chosen_by``
+    is missing)."""
+    how = CHOSEN_BY.get(x.get("chosen_by"), x.get("chosen_by"))
+    return x.get("components") if how is None else f"{number(x.get('components'))} ({how})"
+
+
+def _share(x: dict[str, Any], key: str) -> str:
+    """``x[key]`` as ``0.957 [0.855, 0.988]`` (the 95 % Wilson interval), the value alone when
+    the bounds are missing, ``—`` without the value."""
+    if x.get(key) is None:
+        return "—"
+    low, high = x.get(f"{key}_low"), x.get(f"{key}_high")
+    return _three(x[key]) if low is None or high is None else \
+        f"{_three(x[key])} [{_three(low)}, {_three(high)}]"
+
+
+def _recall(x: dict[str, Any]) -> str:
+    """The annotator's held-out recall of the group with its interval and the real faces it was
+    measured on."""
+    text = _share(x, "annotator_recall")
+    n = x.get("annotator_recall_n")
+    return text if n is None or text == "—" else f"{text} of {number(n)} held out"
 
 
 def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:

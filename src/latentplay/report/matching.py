@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -136,16 +138,27 @@ def _overview(summary: dict[str, Any]) -> Section:
 def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
     stats = summary.get("balance") or {}
     over = f"n_over_{SMD_THRESHOLD:g}"
-    overview = Table.of(
-        ["", "max |SMD|", "mean |SMD|", f"covariates with |SMD| > {SMD_THRESHOLD:g}"],
-        [[when, (stats.get(when) or {}).get("max_abs_smd"), (stats.get(when) or {}).get("mean_abs_smd"),
-          (stats.get(when) or {}).get(over)] for when in ("before", "after")],
-        f"{stats.get('covariates', len(rows))} covariates.")
-    columns = ["covariate", "type"] + [f"{c} {when}" for when in ("before", "after")
-                                       for c in ("treated", "control", "SMD", "VR")]
+    lines = [[when, (stats.get(when) or {}).get("max_abs_smd"),
+              (stats.get(when) or {}).get("mean_abs_smd"), (stats.get(when) or {}).get(over)]
+             for when in ("before", "after")]
+    used = _matched_on(summary.get("config") or {})
+    on = [r for r in rows if _source(r["covariate"]) in used]
+    caption = f"{stats.get('covariates', len(rows))} covariates."
+    if used and len(on) < len(rows):  # attributes not matched on are checked too
+        lines += [[f"{when}, matched on", *_smd_stats(on, when)] for when in ("before", "after")]
+        caption = (f"{len(rows)} rows of balance.csv: {len(on)} of the covariates matched on "
+                   f"({', '.join(sorted(used))}), {len(rows) - len(on)} of attributes not matched "
+                   "on (checked, not balanced by design); the first two lines take all rows, "
+                   "the last two the covariates matched on.")
+    overview = Table.of(["", "max |SMD|", "mean |SMD|", f"covariates with |SMD| > {SMD_THRESHOLD:g}"],
+                        lines, caption)
+    columns = ["covariate", "type", *(["matched on"] if used else [])] + [
+        f"{c} {when}" for when in ("before", "after") for c in ("treated", "control", "SMD", "VR")]
     table_rows = []
     for r in rows:
         line: list[Cell] = [cell(r["covariate"]), cell(r["type"])]
+        if used:
+            line.append(cell(_source(r["covariate"]) in used))
         for when in ("before", "after"):
             smd = to_float(r.get(f"smd_{when}"))
             line += [cell(to_float(r.get(f"mean_treated_{when}"))),
@@ -158,6 +171,29 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
                   f"(SMD{divided}) and variance ratio (VR, continuous covariates) before and after "
                   f"matching. Highlighted: |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
     return Section("Balance", "balance", [overview, table])
+
+
+def _matched_on(config: dict[str, Any]) -> set[str]:
+    """The attributes and vector columns the run matched on: ``--covariates``, ``--exact``,
+    ``--propensity-covariates`` and ``--second-caliper-on`` (empty for a config without them)."""
+    keys = ("covariates", "exact", "propensity_covariates", "second_caliper_on")
+    return {str(name) for key in keys for name in (config.get(key) or [])}
+
+
+def _source(covariate: str) -> str:
+    """The attribute or vector column a balance.csv row comes from: ``gender`` of
+    ``gender=male``, ``emb`` of ``emb[3]``."""
+    name = covariate.split("=", 1)[0]
+    return re.sub(r"\[\d+\]$", "", name)
+
+
+def _smd_stats(rows: list[dict[str, str]], when: str) -> list[float | int | None]:
+    """Max and mean |SMD| of ``rows`` ``before`` or ``after`` matching and how many exceed
+    :data:`SMD_THRESHOLD` (None for the first two without a defined SMD)."""
+    smd = [abs(v) for r in rows if (v := to_float(r.get(f"smd_{when}"))) is not None and math.isfinite(v)]
+    if not smd:
+        return [None, None, 0]
+    return [max(smd), sum(smd) / len(smd), sum(v > SMD_THRESHOLD for v in smd)]
 
 
 def _effect(effect: dict[str, Any]) -> Section:

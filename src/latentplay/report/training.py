@@ -117,7 +117,7 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
                   f"or interrupted; `latentplay train --resume {run}` continues it")
     else:
         status = "not started (no metrics.csv yet)"
-    channels = f"{data['channels']} channel(s)" if data.get("channels") else "channels as stored"
+    channels = _channels(run, data)
     items = [
         ("model family", f"{config.get('family', '?')} (preset {config.get('preset', '?')})"),
         ("data store", str(data.get("store", "?"))),
@@ -150,6 +150,14 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
                             f"{first_line(exc)}") from None
         items.append(("latents.npy", f"{len(latents):,} rows: {', '.join(latents.dtype.names or ())}"))
     return Section("Run", "run", [Facts(items)])
+
+
+def _channels(run: Path, data: dict[str, Any]) -> str:
+    """The image channels: as configured, else as the run's ``model.json`` records them (a
+    config's ``channels: 0`` means as stored), else ``channels as stored``."""
+    count = data.get("channels") or (read_json(run / "model.json").get("channels")
+                                     if (run / "model.json").exists() else None)
+    return f"{count} channel(s)" if count else "channels as stored"
 
 
 def _losses(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
