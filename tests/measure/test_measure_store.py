@@ -367,3 +367,6 @@ def test_a_small_store_whose_faces_are_all_found_needs_no_ten(astronaut, tmp_pat
                     schema, tmp_path / "missed").path
     with pytest.raises(UserError, match="found 2 faces in 3 sample images"):
         measure_store(path, ["skin"], progress=False)
+    one = st.build([{"image": [st.encode_png(blank)]}], schema, tmp_path / "one").path
+    with pytest.raises(UserError, match=r"found 0 faces in 1 sample image, .*\(--box-from\)"):
+        measure_store(one, ["skin"], progress=False)

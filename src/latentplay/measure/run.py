@@ -49,7 +49,7 @@ from latentplay.embed.faces import (
     map_faces,
 )
 from latentplay.errors import UserError
-from latentplay.measure.expression import mouth
+from latentplay.measure.expression import inter_ocular, mouth
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.size import SIZE_NAMES, face_size
@@ -110,6 +110,18 @@ _NOTES: dict[str, str] = {
 }
 """A caution printed after an attribute's summary line (by unprefixed name)."""
 FALLBACKS = ("median", "whole", "nan")
+MIN_SIDE = 32  # px on an image's shorter side for sharpness (a smaller one is mostly resampling)
+MIN_IOD = 8.0  # px between the eye centres for pose and expression (landmarks are whole pixels)
+MIN_CHEEK = 64  # pixels under the two cheek polygons for skin (their median is its colour)
+MINIMUMS: dict[str, str] = {
+    "sharpness": f"an image under {MIN_SIDE} px on its shorter side",
+    **dict.fromkeys(MEASURES["pose"] + MEASURES["expression"],
+                    f"a face under {MIN_IOD:g} px between the eye centres"),
+    "skin_ita": f"cheeks under {MIN_CHEEK} px",
+}
+"""The attributes with a minimum size (by unprefixed name), each with what is too small for it:
+such a row gets no value. Brightness, contrast and size are read at any size (``face_iod`` says
+why a face's other measures are missing)."""
 FIT_SAMPLE = 200  # images searched for faces to place the median fallback box
 MIN_FIT_FACES = 10  # faces found to place it (every image's, in a smaller sample)
 
@@ -188,7 +200,7 @@ class MeasureConfig:
 
 
 class Measurer(Embedder):
-    """Measures one batch into ``(N, len(config.names))`` values, NaN where there is none."""
+    """Measures one batch into ``(N, 1 + len(config.names))`` rows (:meth:`embed_rows`)."""
 
     kind = "measure"
     config_type = MeasureConfig
@@ -210,7 +222,7 @@ class Measurer(Embedder):
 
     @property
     def dim(self) -> int:
-        return len(self.config.names)
+        return 1 + len(self.config.names)
 
     @property
     def needs_fit(self) -> bool:  # type: ignore[override]
@@ -237,9 +249,11 @@ class Measurer(Embedder):
         images = as_list(images)
         boxes = [b for b in map_faces(relative_box, self._with_faces(images)) if b is not None]
         if len(boxes) < min(MIN_FIT_FACES, len(images)):  # a smaller sample: every face found
-            raise UserError(f"the face detector found {len(boxes)} faces in {len(images)} "
-                            "sample images, too few to place a fallback box; use --fallback "
-                            "whole (face crops) or nan")
+            raise UserError(f"the face detector found {counted(len(boxes), 'face')} in "
+                            f"{counted(len(images), 'sample image')}, too few to place a "
+                            "fallback box (10, or every one in a smaller store); place it with "
+                            "the faces of a larger store of like images (--box-from), or use "
+                            "--fallback whole (face crops) or nan")
         self.box = tuple(float(v) for v in np.median(np.array(boxes), axis=0))  # type: ignore[assignment]
         return self
 
@@ -249,8 +263,11 @@ class Measurer(Embedder):
 
     def embed_rows(self, images: Images, rows: np.ndarray | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(N, dim)`` float32 measures and an ``(N,)`` bool mask: face detected (all True
-        when no face is needed or detection is off)."""
+        """``(N, dim)`` float32 rows and an ``(N,)`` bool mask: face detected (all True when
+        no face is needed or detection is off). A row is a bit mask of the measures (bit k:
+        ``config.what[k]``) left without a value for being under their minimum size
+        (:data:`MINIMUMS`), then the :attr:`MeasureConfig.names` values, NaN where there is
+        none."""
         results = map_faces(self._measure, self._with_faces(as_list(images)))
         out = np.array([values for values, _ in results], dtype=np.float32).reshape(
             len(results), self.dim)
@@ -267,12 +284,13 @@ class Measurer(Embedder):
         return list(zip(images, faces_first(images, cfg.detector, up, self.device), strict=True))
 
     def _measure(self, item: tuple[np.ndarray, Any]) -> tuple[list[float], bool]:
-        """One image's measures (:attr:`MeasureConfig.names` order) and whether its face was
-        found, from an image and its face (:meth:`_with_faces`); runs on
-        :func:`~latentplay.embed.faces.map_faces`'s threads."""
+        """One image's row of :meth:`embed_rows` (the measures left out for size, then
+        :attr:`MeasureConfig.names`) and whether its face was found, from an image and its face
+        (:meth:`_with_faces`); runs on :func:`~latentplay.embed.faces.map_faces`'s threads."""
         cfg = self.config
         image, detected = item
         values: list[float] = []
+        below = 0
         score, face, found = float("nan"), None, True
         if cfg.needs_face:
             models = FaceModels.load()
@@ -282,22 +300,18 @@ class Measurer(Embedder):
             if detected is not None:
                 score = detected.score
             face = self._face(models, image, None if detected is None else detected.box)
-        for what in cfg.what:
-            if what == "quality":
-                values.extend(image_quality(image))
-            elif face is None or (what not in FALLBACK_MEASURES and not found):
-                values.extend([np.nan] * len(MEASURES[what]))
-            elif what == "pose":
-                values.extend(head_pose(face))
-            elif what == "expression":
-                values.extend(mouth(face))
-            elif what == "size":
-                values.extend(face_size(face, image.shape))
-            else:
-                values.append(ita(image, cheek_mask(face, image.shape[:2])))
+        for k, what in enumerate(cfg.what):
+            read = what == "quality" or (face is not None
+                                         and (what in FALLBACK_MEASURES or found))
+            measured = _measured(what, image, face) if read else [np.nan] * len(MEASURES[what])
+            if read and too_small(what, image, face):
+                below |= 1 << k
+                measured = [np.nan if name in MINIMUMS else v
+                            for name, v in zip(MEASURES[what], measured, strict=True)]
+            values.extend(measured)
         if cfg.detects:
             values.append(score)
-        return values, found
+        return [float(below), *values], found
 
     def _face(self, models: FaceModels, image: np.ndarray, box: Any) -> np.ndarray | None:
         """The 68 landmarks ``(68, 2)`` of the face in the detected ``box``, or of the fallback
@@ -320,6 +334,33 @@ class Measurer(Embedder):
 
     def embed(self, images: Images) -> np.ndarray:
         return self.embed_rows(images)[0]
+
+
+def too_small(what: str, image: np.ndarray, face: np.ndarray | None) -> bool:
+    """Whether ``image`` ``(H, W[, C])`` or its face's 68 landmarks ``face`` ``(68, 2)`` are
+    under the size measure ``what`` needs (:data:`MINIMUMS`)."""
+    if what == "quality":
+        return min(image.shape[:2]) < MIN_SIDE
+    if face is None or what == "size":
+        return False
+    if what == "skin":
+        return int(cheek_mask(face, image.shape[:2]).sum()) < MIN_CHEEK
+    return inter_ocular(face) < MIN_IOD
+
+
+def _measured(what: str, image: np.ndarray, face: np.ndarray | None) -> list[float]:
+    """The values of measure ``what`` (:data:`MEASURES` order) of ``image`` ``(H, W[, C])``
+    and its face's 68 landmarks ``face`` ``(68, 2)`` (None only for ``quality``)."""
+    if what == "quality":
+        return list(image_quality(image))
+    assert face is not None
+    if what == "pose":
+        return list(head_pose(face))
+    if what == "expression":
+        return list(mouth(face))
+    if what == "size":
+        return list(face_size(face, image.shape))
+    return [ita(image, cheek_mask(face, image.shape[:2]))]
 
 
 def scratch_dir(store_path: str | os.PathLike[str]) -> Path:
@@ -386,8 +427,9 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         source = st.load(box_from) if not isinstance(box_from, st.Store) else box_from
         measurer.fit(load_rows(source, measurer.fit_rows(len(source))))
         box_source = str(source.path)
-    values, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
-                                 label="measuring")
+    rows, found = run_embedder(store, measurer, scratch_dir(store.path), batch_size, progress,
+                               label="measuring")
+    values = rows[:, 1:]
     columns = _columns(config, values, found, prefix, _kept_skin_fallback(store, config, prefix))
     new = st.add_attributes(store, columns, replace=overwrite or bool(remeasured))
     entry = {
@@ -397,10 +439,22 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         "attributes": list(columns),
         "rows": len(store),
         "faces_found": int(found.sum()) if config.detects else None,
+        "under_minimum": _under_minimum(config, rows[:, 0].astype(np.int64), prefix),
         "fallback_box": measurer.box,
         "box_from": box_source,
     }
     return save_extended(new, store.path, entry, scratch_dir(store.path))
+
+
+def _under_minimum(config: MeasureConfig, below: np.ndarray, prefix: str) -> dict[str, int]:
+    """How many rows each attribute left without a value for being under its minimum size
+    (:data:`MINIMUMS`), by (prefixed) name, from ``below`` ``(N,)``: :meth:`Measurer.embed_rows`'s
+    bit masks. Attributes with no such row are left out."""
+    counts = {}
+    for k, what in enumerate(config.what):
+        n = int(((below >> k) & 1).sum())
+        counts.update({prefix + name: n for name in MEASURES[what] if n and name in MINIMUMS})
+    return counts
 
 
 def save_extended(new: st.Store, path: str | os.PathLike[str], entry: dict[str, Any],
@@ -515,11 +569,30 @@ def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
             text = (f"median {np.median(finite):.3g}, 5-95% {np.percentile(finite, 5):.3g} to "
                     f"{np.percentile(finite, 95):.3g}" if finite.size else "no value")
             missing = len(values) - finite.size
-            lines.append(f"{name}: {text}"
-                         + (f"; {counted(missing, 'row')} without a value" if missing else ""))
+            lines.append(f"{name}: {text}" + (f"; {counted(missing, 'row')} without a value"
+                                              + _why_missing(store, name) if missing else ""))
         else:
             counts = np.bincount(values, minlength=len(attr.level_names))
             lines.append(f"{name}: " + ", ".join(f"{c} {k}" for c, k in
                                                  zip(attr.level_names, counts, strict=True)))
         lines.extend(note for base, note in _NOTES.items() if name.endswith(base))
     return lines
+
+
+def _why_missing(store: st.Store, name: str) -> str:
+    """Why rows of attribute ``name`` have no value, as far as the latest measure run that
+    wrote it tells: how many had no face found, how many were under the minimum size
+    (:data:`MINIMUMS`); "" when it tells neither."""
+    entries = [e for e in store.schema.history
+               if e.get("op") == "measure" and name in e.get("attributes", [])]
+    if not entries:
+        return ""
+    found = next((n for n in entries[-1]["attributes"] if n.endswith("face_found")), None)
+    parts = []
+    if found is not None and any(w and name.endswith(base) for base, w in FACE_COLUMNS.items()):
+        missed = int((~np.isfinite(store.labels(name)) & (store.labels(found) == 0)).sum())
+        parts += [f"{missed:,} with no face found"] if missed else []
+    under = entries[-1].get("under_minimum", {}).get(name, 0)
+    reason = next((text for base, text in MINIMUMS.items() if name.endswith(base)), None)
+    parts += [f"{under:,} with {reason}; docs/measure.md"] if under and reason else []
+    return f" ({', '.join(parts)})" if parts else ""
