@@ -17,7 +17,7 @@ from latentplay import store as st
 from latentplay.audit.annotate import ClassifierAnnotator
 from latentplay.audit.fidelity import audit_fidelity, conditional_rows, group_rows, order_trend
 from latentplay.embed.column import load_rows
-from latentplay.metrics.fidelity import prdc
+from latentplay.metrics.fidelity import frechet_distance, prdc
 from latentplay.metrics.verification import rate_trend
 from latentplay.store.schema import class_places
 
@@ -104,6 +104,7 @@ def test_copies_of_training_images_are_not_authentic(faces: Path, like_training:
     assert ref["n"] == 300 and ref["authenticity"] > 0.3
     assert abs(new["authenticity"] - ref["authenticity"]) < 0.15
     assert copied["reference"] == ref  # the reference does not depend on the generated images
+    assert "generated_at_n" not in ref  # as many held out as generated: nothing to add
     assert (tmp_path / "copies" / "copies.png").stat().st_size > 10_000
 
 
@@ -354,3 +355,26 @@ def test_uncovered_ratios_near_1_tell_covered_from_uncovered(monkeypatch: pytest
     texts = [t.get_text() for ax in figures[0].axes for t in ax.texts]
     assert "ratio = 1.0004" in texts and "ratio = 0.9996" in texts
     assert "< 1: covered" in figures[0]._suptitle.get_text()
+
+
+def test_a_small_reference_is_set_beside_the_samples_at_its_count(cli, faces: Path,
+                                                                    vae_run: Path,
+                                                                    tmp_path: Path) -> None:
+    """500 samples against 500 of the 600 training faces leave 100 held out: the reference
+    is measured at 100, and so, beside it, are 100 of the samples (coverage, recall and the
+    Fréchet distance move with the count, so only those compare)."""
+    from latentplay.audit.fidelity import _measures_at
+
+    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "500", "--out", tmp_path / "f")
+    assert r.code == 0, r.err
+    summary = json.loads((tmp_path / "f" / "fidelity.json").read_text())
+    ref = summary["reference"]
+    assert summary["n_generated"] == 500 and ref["n"] == 100
+    at = ref["generated_at_n"]
+    assert at["n"] == 100 and 0 <= at["coverage"] <= 1 and at["frechet_distance"] > 0
+    assert "100 held-out images" in r.out and "100 of the generated, the held-out count, score" in r.out
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(40, 3)), rng.normal(size=(30, 3))
+    whole = _measures_at(real, fake, 30, 3, 0)
+    assert whole == {"n": 30, **prdc(real, fake, k=3).to_dict(),
+                     "frechet_distance": frechet_distance(real, fake)}

@@ -37,6 +37,8 @@ accuracy intervals are a bootstrap over persons (each drawn with all of their ph
 chi-square and trend tests between groups gain a version corrected for them (Rao-Scott,
 :mod:`latentplay.clustered`: ``chi2["persons_test"]``, ``trend["persons_test"]``); values'
 intervals, and their slope along an ordered ``by``, are a bootstrap over persons too.
+``persons`` counts them among the rows judged, a row without a person as one of its own (as
+the bootstrap draws it, and as ``verification.json`` counts the faces of its pairs).
 
 Where the store holds each prediction's confidence (``predicted_<attr>_p``, written by
 ``data predict``), classes are also checked for calibration within each group
@@ -152,7 +154,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
     summary: dict[str, Any] = {"data": str(store.path), "predicted": predicted, "truth": truth,
                                "by": by, "ordered": ordered, "kind": kind, "seed": seed}
     persons = repeated_persons(store)
-    summary["persons"] = None if persons is None else int(len(np.unique(persons[persons >= 0])))
+    summary["persons"] = None  # filled below: the persons of the rows judged
     confusion: list[dict[str, Any]] = []
     if kind == "values":
         summary["intervals"] = "normal" if persons is None else "bootstrap over persons"
@@ -185,6 +187,7 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
                                         pred_codes, names, groups, keep, persons, seed)
         confusion = _confusion_rows(true_names, pred_names, truth_codes, pred_codes, names,
                                     groups, keep)
+    summary["persons"] = judged_persons(persons, np.isfinite(errors) & (groups >= 0))
     if not summary["overall"].get("n"):  # e.g. labels whose classes the predictions lack
         why = (f"a {predicted!r} reading, a {truth!r} value and" if kind == "values" else
                f"a {truth!r} label that {predicted!r} can predict and")
@@ -195,6 +198,13 @@ def measure_accuracy(store: st.Store | str | os.PathLike[str], predicted: str, t
             errors, groups, names, values, adjust, strata,
             "mean absolute error" if kind == "values" else "error rate", persons, seed)
     return summary, confusion
+
+
+def judged_persons(persons: np.ndarray | None, judged: np.ndarray) -> int | None:
+    """The persons behind the ``(N,)`` bool ``judged`` rows from ``(N,)`` codes ``persons``
+    (:func:`~latentplay.store.bias.repeated_persons`: a row without a person has a code of its
+    own, so counts as one, as the bootstrap draws it); None without persons."""
+    return None if persons is None else int(len(np.unique(persons[judged])))
 
 
 def _write(out: Path, summary: dict[str, Any], confusion: list[dict[str, Any]]) -> None:

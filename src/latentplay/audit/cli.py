@@ -431,6 +431,12 @@ def fidelity_cmd(
               f"recall {ref['recall']:.3f}, density {ref['density']:.3f}, coverage "
               f"{ref['coverage']:.3f}, authenticity {ref['authenticity']:.3f}, Frechet "
               f"{ref['frechet_distance']:.4g}")
+        at = ref.get("generated_at_n")
+        if at:
+            print(f"  {at['n']} of the generated, the held-out count, score: precision "
+                  f"{at['precision']:.3f}, recall {at['recall']:.3f}, density {at['density']:.3f}, "
+                  f"coverage {at['coverage']:.3f}, authenticity {at['authenticity']:.3f}, "
+                  f"Frechet {at['frechet_distance']:.4g}")
     else:
         print(f"  no held-out reference: the {summary['n_real']} {store} sampled leave "
               "too few others to score (a smaller --real leaves some)")

@@ -14,7 +14,10 @@ Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
 image); ``copies.png`` (the generated images nearest to a training image, each beside it).
 ``fidelity.json``'s ``reference`` holds what held-out training images (of other persons, when
 the store repeats persons) score against the same training sample: what a generator that drew
-new faces from the data itself would reach.
+new faces from the data itself would reach. It holds as many as were generated where the store
+leaves that many; where it leaves fewer, ``reference["generated_at_n"]`` gives the generated
+images' measures at the reference's count too (a random ``n`` of them), the numbers to set
+beside it.
 """
 
 from __future__ import annotations
@@ -171,6 +174,8 @@ def audit_fidelity(
     kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
     reference, reference_shares = _reference(data, embedder, rows, real, len(fake), images,
                                              crop, k, seed)
+    if reference is not None and reference["n"] < len(fake):
+        reference["generated_at_n"] = _measures_at(real, fake, reference["n"], k, seed)
     summary: dict[str, Any] = {
         "source": dict(source or {}), "data": str(data.path), "seed": seed,
         "features": {**embedder.describe(), "dim": embedder.dim},
@@ -228,6 +233,16 @@ def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray
     ref = prdc(real, held, k=k)
     return ({"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held),
              "held_out": "rows" if persons is None else "persons"}, ref)
+
+
+def _measures_at(real: np.ndarray, fake: np.ndarray, n: int, k: int, seed: int) -> dict[str, Any]:
+    """The generated images' precision, recall, density, coverage, authenticity and Fréchet
+    distance at the held-out reference's count: a random ``n`` of the ``(M, D)`` ``fake``
+    features against the same ``(N, D)`` ``real`` ones (coverage, recall and the Fréchet
+    distance move with the number of points, so only these compare with the reference)."""
+    chosen = np.sort(np.random.default_rng(seed + 2).choice(len(fake), size=n, replace=False))
+    return {"n": n, **prdc(real, fake[chosen], k=k).to_dict(),
+            "frechet_distance": frechet_distance(real, fake[chosen])}
 
 
 def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,

@@ -73,31 +73,68 @@ def standardized_errors(errors: np.ndarray, groups: np.ndarray, names: Sequence[
         ``sparse_weight`` the share of all rows in cells where the group has 1 to 4 rows (its
         standardized error leans that much on a handful of rows).
     """
-    scored = (np.asarray(groups) >= 0) & np.isfinite(np.asarray(errors, np.float64))
+    errors = np.asarray(errors, np.float64)
+    groups = np.asarray(groups)
+    found = stratified_rates(errors, (groups >= 0) & np.isfinite(errors), groups, len(names),
+                             values, n_strata, persons, seed, "rows")
+    rows = [{"group": name, "n": g["n"], "error": g["rate"], "standardized": g["standardized"],
+             "low": g["low"], "high": g["high"], "strata_without_rows": g["missing"],
+             "sparse_weight": g["sparse"]}
+            for name, g in zip(names, found["groups"], strict=True)]
+    return {"covariates": list(covariate_names), **strata_frame(found), "rows": found["units"],
+            "left_out": found["left_out"], "measure": measure, "groups": rows,
+            "error_ratio": found["rate_ratio"], "standardized_ratio": found["standardized_ratio"]}
+
+
+def stratified_rates(errors: np.ndarray, scored: np.ndarray, groups: np.ndarray, n_groups: int,
+                     values: np.ndarray, n_strata: int, persons: np.ndarray | None, seed: int,
+                     units: str) -> dict[str, Any]:
+    """The standardization that ``audit accuracy --adjust`` and ``audit verify --adjust`` share,
+    over the units (rows, genuine pairs) that are ``scored`` and have a value of every
+    covariate.
+
+    Args:
+        errors: ``(U,)`` per unit: bool wrong, or an absolute error.
+        scored: ``(U,)`` bool: the unit is in a group and has an error.
+        groups: ``(U,)`` group codes ``0..n_groups-1`` (-1: in none).
+        values: ``(U, C)`` covariate values (NaN: none).
+        persons: ``(U,)`` person of each unit (the bootstrap draws them whole); None:
+            independent units.
+        units: what a unit is, for the error on too few (``rows``, ``genuine pairs``).
+
+    Returns:
+        ``{"strata", "strata_used", "cells_filled", "cells", "units", "left_out", "groups":
+        [{"n", "rate", "standardized", "low", "high", "missing", "sparse"}], "rate_ratio",
+        "standardized_ratio"}``: ``units`` those stratified, ``left_out`` the scored ones
+        without a value of some covariate; per group (in code order) as
+        :func:`~latentplay.metrics.verification.standardized_rate`'s ``counts`` (summed),
+        ``rate``, ``standardized``, ``interval``, ``missing`` and ``sparse``; the ratios
+        highest over lowest among the groups with a rate, the standardized one None unless
+        each of them has one (:func:`complete_ratio`).
+    """
     keep = scored & np.isfinite(values).all(axis=1)
     if keep.sum() < 2 * n_strata:
-        raise UserError(f"--adjust: {int(keep.sum())} rows have a value of every covariate; "
+        raise UserError(f"--adjust: {int(keep.sum())} {units} have a value of every covariate; "
                         "too few to stratify")
     codes, cells = combined_strata(values[keep], n_strata)
-    found = standardized_rate(np.asarray(errors, np.float64)[keep], np.asarray(groups)[keep],
-                              codes, len(names), cells,
+    found = standardized_rate(errors[keep], groups[keep], codes, n_groups, cells,
                               None if persons is None else persons[keep], seed=seed)
-    rows = [{"group": name, "n": int(found["counts"][g].sum()),
-             "error": finite_or_none(found["rate"][g]),
+    rows = [{"n": int(found["counts"][g].sum()), "rate": finite_or_none(found["rate"][g]),
              "standardized": finite_or_none(found["standardized"][g]),
              "low": finite_or_none(found["interval"][g, 0]),
              "high": finite_or_none(found["interval"][g, 1]),
-             "strata_without_rows": int(found["missing"][g]),
-             "sparse_weight": float(found["sparse"][g])}
-            for g, name in enumerate(names)]
-    return {"covariates": list(covariate_names), "strata": n_strata,
-            **filled_strata(codes, n_strata, values.shape[1]), "cells": cells,
-            "rows": int(keep.sum()),
-            "left_out": int((scored & ~keep).sum()), "measure": measure,
-            "groups": rows,
-            "error_ratio": ratio([r["error"] for r in rows if r["error"] is not None]),
-            "standardized_ratio": complete_ratio([r["standardized"] for r in rows
-                                                   if r["error"] is not None])}
+             "missing": int(found["missing"][g]), "sparse": float(found["sparse"][g])}
+            for g in range(n_groups)]
+    known = [r for r in rows if r["rate"] is not None]
+    return {"strata": n_strata, **filled_strata(codes, n_strata, values.shape[1]), "cells": cells,
+            "units": int(keep.sum()), "left_out": int((scored & ~keep).sum()), "groups": rows,
+            "rate_ratio": ratio([r["rate"] for r in known]),
+            "standardized_ratio": complete_ratio([r["standardized"] for r in known])}
+
+
+def strata_frame(found: dict[str, Any]) -> dict[str, Any]:
+    """The strata and cells of :func:`stratified_rates`, as both outputs state them."""
+    return {key: found[key] for key in ("strata", "strata_used", "cells_filled", "cells")}
 
 
 def filled_strata(codes: np.ndarray, n_strata: int, n_covariates: int) -> dict[str, Any]:

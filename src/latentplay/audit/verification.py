@@ -36,20 +36,17 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.audit.standardize import complete_ratio, filled_strata
+from latentplay.audit.standardize import strata_frame, stratified_rates
 from latentplay.clustered import pair_rate_interval
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import (
-    combined_strata,
     differentials,
     fold_problem,
     pair_distances,
     rate_trend,
     rates,
-    ratio,
     slope_interval,
-    standardized_rate,
     threshold_at_fmr,
     verification,
 )
@@ -364,30 +361,18 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
     pairs in cells where it has 1 to 4 pairs (its standardized FNMR leans that much on a
     handful of pairs); ``strata_used`` and ``cells_filled`` as
     :func:`~latentplay.audit.standardize.filled_strata` (fewer where ties merge strata)."""
-    genuine = pairs.same & (group_of >= 0)
     values = np.stack([_pair_values(v, pairs, how) for _, how, v in covariates], axis=1)
-    keep = genuine & np.isfinite(values).all(axis=1)
-    if keep.sum() < 2 * n_strata:
-        raise UserError(f"--adjust: {int(keep.sum())} genuine pairs have a value of every "
-                        "covariate; too few to stratify")
-    codes, cells = combined_strata(values[keep], n_strata)
-    found = standardized_rate(nonmatch[keep], group_of[keep], codes, len(names), cells,
-                              None if persons is None else persons[keep, 0], seed=seed)
-    groups = [{"group": name, "genuine": int(found["counts"][g].sum()),
-               "fnmr": finite_or_none(found["rate"][g]),
-               "standardized": finite_or_none(found["standardized"][g]),
-               "interval": [finite_or_none(v) for v in found["interval"][g]],
-               "strata_without_pairs": int(found["missing"][g]),
-               "sparse_weight": float(found["sparse"][g])}
-              for g, name in enumerate(names)]
+    found = stratified_rates(nonmatch, pairs.same & (group_of >= 0), group_of, len(names), values,
+                             n_strata, None if persons is None else persons[:, 0], seed,
+                             "genuine pairs")
+    groups = [{"group": name, "genuine": g["n"], "fnmr": g["rate"],
+               "standardized": g["standardized"], "interval": [g["low"], g["high"]],
+               "strata_without_pairs": g["missing"], "sparse_weight": g["sparse"]}
+              for name, g in zip(names, found["groups"], strict=True)]
     return {"covariates": [f"{name}:{how}" for name, how, _ in covariates],
-            "strata": n_strata, **filled_strata(codes, n_strata, len(covariates)),
-            "cells": cells, "pairs": int(keep.sum()),
-            "left_out": int((genuine & ~keep).sum()), "groups": groups,
-            "fnmr_ratio": ratio([g["fnmr"] for g in groups if g["fnmr"] is not None]),
-            # none unless every group with pairs is standardized, as audit accuracy's
-            "standardized_ratio": complete_ratio([g["standardized"] for g in groups
-                                                  if g["fnmr"] is not None])}
+            **strata_frame(found), "pairs": found["units"], "left_out": found["left_out"],
+            "groups": groups, "fnmr_ratio": found["rate_ratio"],
+            "standardized_ratio": found["standardized_ratio"]}
 
 
 COMPARISON = "verification_comparison.json"
