@@ -16,7 +16,8 @@ row without a prediction is not selected (and so a missed positive). Across grou
 - ``demographic_parity_difference`` (highest selection minus lowest) and ``_ratio`` (lowest
   over highest);
 - ``equal_opportunity_difference`` (the range of the TPRs);
-- ``equalized_odds_difference``: the larger of the TPRs' and the FPRs' ranges;
+- ``equalized_odds_difference``: equal TPRs and equal FPRs; the largest over pairs of groups
+  of ``max(|dTPR|, |dFPR|)``, which is the larger of the TPRs' and the FPRs' ranges;
 
 each a range over the groups that have the rate (a group without positives has no TPR), and
 none where fewer than two have it — one group's rate is no evidence of parity. Each comes
