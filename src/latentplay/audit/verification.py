@@ -51,7 +51,7 @@ from latentplay.metrics.verification import (
     verification,
 )
 from latentplay.outputs import finite_or_none, json_default, output_dir
-from latentplay.store.bias import own_persons, person_attribute, repeated_persons
+from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
 PathLike = str | os.PathLike[str]
@@ -506,8 +506,9 @@ def _pair_persons(ids: np.ndarray, pairs: Pairs) -> np.ndarray:
 
 
 def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
-    """``(N,)`` person codes of the rows (attribute ``identity``, default ``identity``), or
-    None when none is given and the store has no ``identity`` attribute.
+    """``(N,)`` person codes of the rows (attribute ``identity``, default ``identity``; -1 for an
+    ``unknown`` or missing one, a person of the row's own), or None when none is given and the
+    store has no ``identity`` attribute.
 
     Raises:
         UserError: a given ``identity`` is not an attribute of the store.
@@ -517,7 +518,7 @@ def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
     name = identity or "identity"
     if not store.schema.has_attribute(name):
         return None
-    return np.asarray(store.labels(name), dtype=np.int64)
+    return person_codes(store, name)
 
 
 def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,

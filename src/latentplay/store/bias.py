@@ -255,7 +255,7 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
     if by == of:
         raise UserError("--by and --of must be two different attributes")
     if bins < 2:
-        raise UserError(f"bins must be at least 2, got {bins}")
+        raise UserError(f"--bins must be at least 2, got {bins}")
     for name in (by, of):
         if "," in name and not store.schema.has_attribute(name):
             raise UserError(f"no attribute {name!r}; for the intersections make them one "
@@ -361,12 +361,18 @@ def repeated_persons(store: Store) -> np.ndarray | None:
     name = person_attribute(store)
     if name is None:
         return None
+    ids = own_persons(person_codes(store, name))
+    return ids if len(np.unique(ids)) < len(ids) else None
+
+
+def person_codes(store: Store, name: str) -> np.ndarray:
+    """``(N,)`` person codes of the rows from attribute ``name``: -1 for a row whose value is
+    ``unknown`` or missing (no person found), which is then nobody else's person."""
     ids = np.asarray(store.labels(name), np.int64)
     names = store.schema.attribute(name).level_names
-    if UNKNOWN in names:                       # no person found: a person of the row's own
+    if UNKNOWN in names:
         ids = np.where(ids == names.index(UNKNOWN), -1, ids)
-    ids = own_persons(ids)
-    return ids if len(np.unique(ids)) < len(ids) else None
+    return ids
 
 
 def own_persons(ids: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from latentplay.store.io import Store
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
-console = Console()
+console = Console(soft_wrap=True)
 
 
 @app.command()
@@ -278,7 +278,7 @@ def measure(
                         batch_size=batch_size, overwrite=overwrite)
     for line in summary_lines(new, new.schema.history[-1]["attributes"]):
         console.print(line, markup=False)
-    console.print(f"measured {len(new)} rows of {path}")
+    console.print(f"measured {counted(len(new), 'row')} of {path}")
 
 
 @app.command()
@@ -323,8 +323,8 @@ def predict(
     for line in agreement_lines(new, parsed, prefix):
         console.print(line, markup=False)
     if entry["not_found"]:
-        console.print(f"{len(entry['not_found'])} rows had no detected face")
-    console.print(f"classified {len(new)} rows of {path}")
+        console.print(f"{counted(len(entry['not_found']), 'row')} had no detected face")
+    console.print(f"classified {counted(len(new), 'row')} of {path}")
 
 
 @app.command()
@@ -333,7 +333,9 @@ def bias(
     by: str = typer.Option(..., "--by", help="Grouping attribute, e.g. gender."),
     of: str = typer.Option(..., "--of", help="Attribute whose distribution to compare, e.g. smile."),
     out: Path = typer.Option(..., "--out", help="PNG to write (a JSON of the table beside it)."),
-    bins: int = typer.Option(2, "--bins", help="Equal-width bins of a continuous attribute."),
+    bins: int = typer.Option(2, "--bins", help="How many equal-width bins a continuous --by or "
+                             "--of attribute is cut into over its range (an integer, 2 or more); "
+                             "categorical attributes keep their values."),
 ) -> None:
     """Dataset-bias chart: the share of each value of --of within each group of --by, with a
     chi-square test of independence and Cramer's V (and a trend test when both are ordered)."""
