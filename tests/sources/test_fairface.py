@@ -50,8 +50,9 @@ def make_fairface(root: Path) -> tuple[dict[str, dict], list[str], dict[str, str
             write_image(root / b[0], face(5))
         write_truncated(root / bad[4][0], face(6))
         write_not_image(root / bad[5][0])
-        dirty.update({bad[0][0]: "missing file", bad[1][0]: "age", bad[2][0]: "gender",
-                      bad[3][0]: "race", bad[4][0]: "truncated", bad[5][0]: "not an image"})
+        words = ("missing file", "age", "gender", "race", "truncated", "not an image")
+        dirty.update({f"fairface_label_{split}.csv:{7 + j} ({b[0]})": word  # lines 2-6 are good
+                      for j, (b, word) in enumerate(zip(bad, words, strict=True))})
         write_csv(root / f"fairface_label_{split}.csv", HEADER, lines[:5] + bad + lines[5:])
     return good, order, dirty
 
@@ -76,7 +77,7 @@ def test_split(ff, tmp_path: Path) -> None:
     store = fairface.convert(src, tmp_path / "out", split="val", workers=1)
     val = [f for f in order if f.startswith("val/")]
     assert rows(store) == expected(good, val)
-    check_rejected(store, {k: v for k, v in dirty.items() if k.startswith("val/")})
+    check_rejected(store, {k: v for k, v in dirty.items() if "_val.csv" in k})
     with pytest.raises(UserError, match="unknown split 'test'"):
         fairface.convert(src, tmp_path / "o2", split="test")
 
@@ -105,7 +106,8 @@ def test_an_image_listed_twice_is_stored_once(tmp_path: Path) -> None:
     assert [(f, g["age"], g["race"]) for f, g in rows(store)] == [
         ("train/1.jpg", "20-29", "White"), ("train/2.jpg", "3-9", "Black"),
         ("train/3.jpg", "0-2", "East Asian")]
-    check_rejected(store, {"train/1.jpg": "duplicate", "./train/2.jpg": "duplicate"})
+    check_rejected(store, {"fairface_label_train.csv:4 (train/1.jpg)": "duplicate",
+                           "fairface_label_train.csv:5 (./train/2.jpg)": "duplicate"})
 
 
 def test_service_test_is_never_made_up(tmp_path: Path) -> None:
@@ -119,7 +121,7 @@ def test_service_test_is_never_made_up(tmp_path: Path) -> None:
     ])
     store = fairface.convert(src, tmp_path / "out", workers=1)
     assert [(f, g["service_test"]) for f, g in rows(store)] == [("train/1.jpg", "True")]
-    check_rejected(store, {"train/2.jpg": "service_test"})
+    check_rejected(store, {"fairface_label_train.csv:3 (train/2.jpg)": "service_test"})
     write_csv(src / "fairface_label_train.csv", HEADER[:4], [
         ["train/1.jpg", "20-29", "Male", "White"], ["train/2.jpg", "3-9", "Female", "Black"]])
     early = fairface.convert(src, tmp_path / "early", workers=1)
@@ -150,8 +152,9 @@ def test_a_short_row_says_it_is_short(tmp_path: Path) -> None:
         ["train/1.jpg", "20-29", "Male", "White", "True"], ["train/2.jpg", "20-29"],
         ["train/3.jpg", "20-29", "Male", "White"]])
     store = fairface.convert(src, tmp_path / "out", workers=1)
-    check_rejected(store, {"train/2.jpg": "row has no gender (fewer fields than the header)",
-                           "train/3.jpg": "row has no service_test (fewer fields"})
+    check_rejected(store, {
+        "fairface_label_train.csv:3 (train/2.jpg)": "row has no gender (fewer fields than the header)",
+        "fairface_label_train.csv:4 (train/3.jpg)": "row has no service_test (fewer fields"})
 
 
 def test_columns_is_refused_where_it_would_do_nothing(ff, tmp_path: Path, cli) -> None:

@@ -115,12 +115,20 @@ class Record:
         labels: store column -> value (class code, float, factor level).
         file: absolute path of the encoded image file to read, or
         pixels: the image itself, ``(H, W)`` or ``(H, W, C)`` uint8 (array datasets).
+        where: the label-file line that lists the input (``labels.csv:LINE``), when one does:
+            ``rejected.csv`` then names the input ``labels.csv:LINE (source)``.
     """
 
     source: str
     labels: dict[str, Any]
     file: str | None = None
     pixels: np.ndarray | None = None
+    where: str | None = None
+
+    @property
+    def listed(self) -> str:
+        """How ``rejected.csv`` names this input: its label-file line first, when known."""
+        return f"{self.where} ({self.source})" if self.where else self.source
 
 
 @dataclass
@@ -299,8 +307,10 @@ class _Writer:
                 self.counts["inputs"] += 1
                 advance()
                 if isinstance(item, Rejected) or cell is None:
-                    self.reject(item.source, item.reason if isinstance(item, Rejected)
-                                else str(reason))
+                    if isinstance(item, Rejected):
+                        self.reject(item.source, item.reason)
+                    else:
+                        self.reject(item.listed, str(reason))
                     continue
                 if self.rows is not None:
                     self.rows[item.source] = self.counts["converted"]
@@ -384,7 +394,7 @@ def _unique(inputs: Iterable[Record | Rejected]) -> Iterator[Record | Rejected]:
         if isinstance(item, Record) and item.file is not None:
             key = os.path.normpath(item.file)
             if key in seen:
-                item = Rejected(item.source, "duplicate: the same image file as an earlier input")
+                item = Rejected(item.listed, "duplicate: the same image file as an earlier input")
             else:
                 seen.add(key)
         yield item
@@ -687,29 +697,77 @@ def reading(path: Path) -> Iterator[None]:
         raise UserError(f"cannot read {path} ({exc.strerror or exc})") from None
 
 
-def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str | None]]]]:
     """Header and ``(line number, row)`` pairs of a CSV file, streamed.
 
-    Rows shorter than the header have None for the missing fields (see ``csv.DictReader``).
-    A file that is not UTF-8 text or not a CSV fails (now or while streaming) with a
-    :class:`UserError`.
+    Rows shorter than the header have None for the missing fields, extra fields are listed
+    under the key None (as ``csv.DictReader`` does); blank lines are skipped. A file that is
+    not UTF-8 text or not a CSV fails (now or while streaming) with a :class:`UserError`; so
+    does a quote left open, naming the file and the line it opens on (rather than reading the
+    lines after it as one field).
     """
     with reading(path):
         fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by rows()
-        reader = csv.DictReader(fh)
         try:
-            header = [h.strip() for h in (reader.fieldnames or [])]
+            lines = _CountedLines(fh)
+            records = _records(path, lines, csv.reader(lines, strict=True))
+            _, first = next(records, (1, []))
+            header = [h.strip() for h in first]
         except BaseException:
             fh.close()
             raise
-    reader.fieldnames = header
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+    def rows() -> Iterator[tuple[int, dict[str, str | None]]]:
         with fh, reading(path):
-            for row in reader:
-                yield reader.line_num, row
+            for number, fields in records:
+                row: dict[Any, Any] = dict(zip(header, fields, strict=False))
+                row.update({name: None for name in header[len(fields):]})
+                if len(fields) > len(header):
+                    row[None] = fields[len(header):]
+                yield number, row
 
     return header, rows()
+
+
+class _CountedLines:
+    """The lines of an open text file, counted as a ``csv.reader`` takes them."""
+
+    def __init__(self, fh: io.TextIOBase) -> None:
+        self.fh = fh
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.fh)
+        self.count += 1
+        return line
+
+
+def _records(path: Path, lines: _CountedLines, reader: Iterator[list[str]]
+             ) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of each non-blank record of ``reader`` (which reads
+    ``lines``). A record running over a line break -- a quote opened and not closed on its
+    line -- or one the ``csv`` module refuses is a :class:`UserError` naming ``path:line``."""
+    while True:
+        start = lines.count + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            where = f"{path}:{start}"
+            if str(exc) == "unexpected end of data":
+                raise UserError(f"{where}: a quote opened on this line is never closed (the file "
+                                "ends inside it); close the quote or remove it") from None
+            raise UserError(f"{where}: not a readable CSV line ({exc})") from None
+        if lines.count > start:
+            raise UserError(f"{path}:{start}: a quote opened on this line is not closed before "
+                            f"the line ends (the lines up to {lines.count} would be read as one "
+                            "field); close the quote or remove it")
+        if fields:
+            yield start, fields
 
 
 def require_columns(format: str, path: Path, header: list[str], needed: Iterable[str]) -> None:

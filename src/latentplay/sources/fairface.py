@@ -10,6 +10,8 @@ files next to its folders)::
 Every CSV row is an input; its ``file`` is relative to SRC. Published label sets: 9 age bins,
 gender Male/Female, 7 races, ``service_test`` True/False (a row without one is rejected; label
 files without the column, as early releases are, give a store without ``service_test``).
+``rejected.csv`` names a rejected row by its label file and line, then its image:
+``fairface_label_train.csv:7 (train/91.jpg)``.
 """
 
 from __future__ import annotations
@@ -106,15 +108,15 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         for split, csv_path, rows in readers:
             for line, row in rows:
                 file = (row.get("file") or "").strip()
-                source = file or f"{csv_path.name}:{line}"
+                where = f"{csv_path.name}:{line}"
                 labels = parse_row(row, service)
                 if not file:
-                    yield Rejected(source, "row has no file")
+                    yield Rejected(where, "row has no file")
                 elif isinstance(labels, str):
-                    yield Rejected(source, labels)
+                    yield Rejected(f"{where} ({file})", labels)
                 else:
                     labels["split"] = SPLITS.index(split)
-                    yield Record(source, labels, file=str(root / file))
+                    yield Record(file, labels, file=str(root / file), where=where)
 
     return Plan(attributes(service), inputs())
 

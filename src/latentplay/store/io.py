@@ -3,13 +3,16 @@
 A store is a directory written by ``datasets.Dataset.save_to_disk`` plus ``latentplay.json``
 (the :class:`~latentplay.store.schema.Schema`) and, for converted data, ``rejected.csv``.
 Writes go to a hidden temporary sibling that is renamed into place only when complete, so an
-interrupted write never damages the previous store.
+interrupted write never damages the previous store. The siblings' names carry the writing
+process's id (``.NAME.build-PID-*``, ``.NAME.tmp-PID-*``): one that a killed process left is
+removed by the next write to the same path, once no process of that id runs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -105,6 +108,40 @@ def check_target(path: Path, overwrite: bool) -> None:
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
 
 
+def _scratch_prefix(path: Path, kind: str) -> str:
+    """Name start of this process's hidden scratch sibling of ``path`` (``kind``: build, tmp)."""
+    return f".{path.name}.{kind}-{os.getpid()}-"
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (True when that cannot be told)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def remove_stale_scratch(path: Path) -> list[Path]:
+    """Remove the scratch siblings of ``path`` that a writer killed mid-write left behind
+    (``.NAME.build-PID-*``, ``.NAME.tmp-PID-*`` of a process no longer running) and return
+    them; a running writer's are kept, and so is ``path`` itself."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:build|tmp)-(\d+)-.+")
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    for entry in path.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match and entry.is_dir() and not entry.is_symlink() and not _running(int(match[1])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
 def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
     text = json.dumps(schema.to_dict(), indent=2)
     (directory / SCHEMA_FILE).write_text(text)
@@ -143,7 +180,8 @@ def save(
     same_place = store.path is not None and Path(store.path).absolute() == path
     check_target(path, overwrite or same_place)
     make_parents(path)
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    remove_stale_scratch(path)
+    tmp = path.with_name(f"{_scratch_prefix(path, 'tmp')}{uuid.uuid4().hex[:8]}")
     try:
         # an empty dataset still gets one (empty) shard, which load_from_disk needs
         store.dataset.save_to_disk(str(tmp), num_shards=1 if len(store.dataset) == 0 else None)
@@ -225,8 +263,10 @@ def build(
     path = Path(path).absolute()
     check_target(path, overwrite)
     make_parents(path)
+    remove_stale_scratch(path)
     features = features_for(schema)
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.build-", dir=path.parent) as scratch:
+    with tempfile.TemporaryDirectory(prefix=_scratch_prefix(path, "build"),
+                                     dir=path.parent) as scratch:
         arrow_file = os.path.join(scratch, "rows.arrow")
         writer = ArrowWriter(features=features, path=arrow_file, writer_batch_size=1000)
         try:

@@ -1,0 +1,88 @@
+"""Scratch folders a killed writer leaves beside a store are removed by the next write there."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.store import Attribute, Provenance, Schema
+
+_KILLED_BUILD = """
+import sys, time, numpy as np
+from latentplay import store as st
+from latentplay.store import Attribute, Provenance, Schema
+
+def batches():
+    yield {"image": [st.encode_png(np.zeros((8, 8, 3), np.uint8))], "gender": [0]}
+    print("writing", flush=True)
+    time.sleep(600)
+
+schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
+                provenance=Provenance(source="test", converter="test"))
+st.build(batches(), schema, sys.argv[1], overwrite=True)
+"""
+
+
+def _schema() -> Schema:
+    return Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
+                  provenance=Provenance(source="test", converter="test"))
+
+
+def _store(path: Path, n: int, overwrite: bool = False) -> st.Store:
+    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
+    batch = {"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}
+    return st.build([batch], _schema(), path, overwrite=overwrite)
+
+
+def _scratch(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".s."))
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_killed_build_leaves_scratch_the_next_build_removes(tmp_path: Path) -> None:
+    """After a SIGKILL mid-build the hidden ``.s.build-*`` folder stayed beside the store for
+    good; the next build into the same path now removes it and the store is still intact."""
+    before = st.load_images(_store(tmp_path / "s", 4))
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(tmp_path / "s")],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert [n.startswith(f".s.build-{proc.pid}-") for n in _scratch(tmp_path)] == [True]
+    assert np.array_equal(st.load_images(st.load(tmp_path / "s")), before)
+    again = _store(tmp_path / "s", 6, overwrite=True)
+    assert _scratch(tmp_path) == [] and len(again) == 6
+
+
+def test_only_a_dead_writers_scratch_is_removed(tmp_path: Path) -> None:
+    """Scratch folders named as a killed writer leaves them (its process id in the name) go at
+    the next save to that path; a running writer's, another path's and the store stay."""
+    store = _store(tmp_path / "s", 4)
+    before = st.load_images(store)
+    dead = _dead_pid()
+    stale = [tmp_path / f".s.build-{dead}-k2j4x9a1", tmp_path / f".s.tmp-{dead}-0f3a9b2c"]
+    for folder in stale:
+        folder.mkdir()
+        (folder / "rows.arrow").write_bytes(b"half written")
+    running = tmp_path / f".s.tmp-{os.getppid()}-1234abcd"
+    other = tmp_path / f".s2.tmp-{dead}-1234abcd"
+    for folder in (running, other):
+        folder.mkdir()
+    saved = st.save(st.add_column(store, "extra", np.ones((4, 2), np.float32)), store.path)
+    assert not any(f.exists() for f in stale)
+    assert running.is_dir() and other.is_dir()
+    assert "extra" in saved.columns
+    assert np.array_equal(st.load_images(st.load(tmp_path / "s")), before)
