@@ -51,7 +51,7 @@ def test_caliper_drops_follow_their_definition(replace: bool, ratio: int) -> Non
     blocks[np.flatnonzero((blocks == 2) & ~treated)[6:]] = 1  # block 2: few controls
     face = rng.standard_normal((n, 2))
     res = match(x, treated, ratio=ratio, replace=replace, caliper=0.8, caliper_units="abs",
-                scale=False, exact=blocks, index="exact", partial=True, k=2,
+                scale=False, exact=blocks, index="exact", partial=not replace, k=2,
                 second_on=face, second_caliper=0.6)
     used = set() if replace else set(res.control_rows.tolist())
     drops = no_allowed = 0

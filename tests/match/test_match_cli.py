@@ -225,7 +225,8 @@ def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path) ->
     assert effect["intervals"] == "normal over persons (sets sharing one)"
     matched = effect["matched"]
     assert matched["persons"] <= 60 and matched["design_effect"] > 2
-    assert f"over {matched['persons']} persons (design effect" in " ".join(r.out.split())
+    assert f"over persons: sets sharing one are dependent, {matched['persons']} persons, design effect" \
+        in " ".join(r.out.split())
     assert "design effect" in build_report(out).read_text()
     r = cli("match", "run", path, "--treatment", "gender=male,female", "--covariates",
             "smile,yaw", "--outcome", "skin_tone", "--replace", "--out", tmp_path / "w")
@@ -234,7 +235,8 @@ def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path) ->
     assert effect["intervals"] == "abadie-imbens over persons (sets sharing one)"
     matched = effect["matched"]
     assert matched["persons"] <= 60 and matched["design_effect"] > 2
-    assert f"over {matched['persons']} persons (design effect" in " ".join(r.out.split())
+    assert f"over persons: sets sharing one are dependent, {matched['persons']} persons, design effect" \
+        in " ".join(r.out.split())
     assert "as independent" not in r.out
 
 

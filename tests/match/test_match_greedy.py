@@ -129,7 +129,7 @@ def test_exact_blocks_short_of_controls_for_the_ratio_say_how_many_got_fewer(rep
     keep = np.ones(40, bool)
     keep[24 + (2 if replace else 5):] = False
     x, blocks, treated = x[keep], blocks[keep], treated[keep]
-    res = match(x, treated, exact=blocks, ratio=3, replace=replace, partial=True)
+    res = match(x, treated, exact=blocks, ratio=3, replace=replace, partial=not replace)
     per_unit = np.bincount(res.treated_rows, minlength=len(x))[treated]
     few = int(((per_unit > 0) & (per_unit < 3)).sum())
     assert few > 0

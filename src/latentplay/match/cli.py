@@ -113,13 +113,7 @@ def run_cmd(
         e = summary["effect"]
         for key in ("naive", "matched"):
             r = e[key]
-            over = ("" if r.get("persons") is None else
-                    f" over {r['persons']} persons (design effect "
-                    f"{_number(r['design_effect'], '.2f')})")
-            why = "fewer than 2 matched treated units" if key == "matched" else "a group of 1 unit"
-            interval = (f"no interval ({why})" if r["ci_low"] is None
-                        else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]")
-            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {interval}{over}")
+            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {_interval(key, r)}")
     if "verification" in summary:
         v = summary["verification"]
         m, r = v["matched"], v["random"]
@@ -129,6 +123,20 @@ def run_cmd(
               f"{_number(m[f'share_below_{SAME_PERSON}'], '.1%')} against "
               f"{_number(r[f'share_below_{SAME_PERSON}'], '.1%')} (verification.csv)")
     print(f"wrote {out}")
+
+
+def _interval(key: str, r: dict) -> str:
+    """The interval of one estimate of ``summary.json``'s ``effect`` (``key``: naive or
+    matched) with its level and kind: ``[low, high] (95% interval, <kind>, ...)``."""
+    if r["ci_low"] is None:
+        why = "fewer than 2 matched treated units" if key == "matched" else "a group of 1 unit"
+        return f"no interval ({why})"
+    how = [f"{r['level']:.0%} interval", r["interval"]]
+    if r.get("persons") is not None:
+        how.append(f"{r['persons']} persons, design effect {_number(r['design_effect'], '.2f')}")
+    elif "bootstrap" in r["interval"]:
+        how.append(f"{r['n_boot']} resamples")
+    return f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] ({', '.join(how)})"
 
 
 def _number(value: float | None, spec: str) -> str:

@@ -120,20 +120,23 @@ def match(
             ``propensity``); other methods imply theirs.
         ratio: controls per treated unit.
         replace: let a control serve several treated units (each treated unit takes its
-            ``ratio`` nearest controls; ``order`` and ``partial`` then do not apply).
+            ``ratio`` nearest controls; ``order`` and ``partial`` are then refused).
         caliper: largest pair distance, in SDs of the distance (``caliper_units="sd"``; for
             propensity the SD of the logit, else of the distance between random pairs) or in
             distance units (``"abs"``).
         order: greedy order, ``closest`` or ``random``.
         index: ``auto``, ``exact``, ``ivf`` or ``hnsw``.
         exact: ``(n,)`` int block code; units match only within their block.
-        scale: standardize covariates before Euclidean distances.
+        scale: standardize covariates before Euclidean distances (``False`` is refused with
+            the propensity distance, whose model always standardizes).
         pca: keep this many principal components (distance space, or propensity model input).
-        whiten: whiten the principal components.
+        whiten: whiten the principal components (distance space only; refused with the
+            propensity distance).
         propensity_c: inverse L2 strength of the propensity model.
         k: first number of candidates per treated unit.
         seed: seeds the random order, PCA, the SD sample and the IVF training.
-        partial: allow fewer controls than ``ratio x treated`` (match as many as possible).
+        partial: allow fewer controls than ``ratio x treated`` (match as many as possible);
+            without replacement only.
         second_on: the space of a second caliper: ``"propensity"`` (the logit of a propensity
             model on ``x``; with ``method="mahalanobis"`` this is MatchIt's ``mahvars``) or an
             ``(n, g)`` array (e.g. face descriptors). Greedy methods only.
@@ -148,6 +151,7 @@ def match(
     _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio, replace,
            propensity_c)
     _check_second(x, method, second_on, second_caliper, propensity_x)
+    _check_unused(method, distance, scale, whiten, replace, partial)
     n_t, n_c = int(treated.sum()), int((~treated).sum())
     if n_t == 0 or n_c == 0:
         raise UserError(f"the treatment needs two groups; found {n_t} treated and {n_c} controls")
@@ -412,6 +416,30 @@ def _check_second(
                         f"got {second_on.shape}")
     if not np.isfinite(second_on).all():
         raise UserError("second_on, the second caliper's space, contains NaN or infinite values")
+
+
+def _check_unused(
+    method: str, distance: str | None, scale: bool, whiten: bool, replace: bool, partial: bool
+) -> None:
+    """Refuse options the chosen matching would ignore: ``scale``/``whiten`` shape the distance
+    space, which propensity matching does not use (its model standardizes the covariates
+    itself); ``partial`` lets matching without replacement run short of controls, which
+    matching with replacement never does (each treated unit takes its nearest controls)."""
+    if method == "propensity" or distance == "propensity":
+        given = [flag for flag, on in (("whiten=True (--whiten)", whiten),
+                                       ("scale=False (--no-scale)", not scale)) if on]
+        if given:
+            how = ("method=\"propensity\" (--method propensity)" if method == "propensity"
+                   else "distance=\"propensity\" (--distance propensity)")
+            verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
+            raise UserError(f"{' and '.join(given)} {verb} to distance matching only; with {how} "
+                            "the units are matched on the propensity logit, whose model always "
+                            f"standardizes the covariates: leave {them} out (--pca still applies, "
+                            "to the model's input)")
+    if replace and partial:
+        raise UserError("partial=True (--partial) applies to matching without replacement; with "
+                        "replace=True (--replace) every treated unit takes its ratio nearest "
+                        "controls (as many as its block has, if fewer) anyway: leave --partial out")
 
 
 def _check(

@@ -117,6 +117,19 @@ class MatchConfig:
             raise UserError("--second-caliper and --second-caliper-on go together; give both")
         if "propensity" in self.second_caliper_on and len(self.second_caliper_on) > 1:
             raise UserError("--second-caliper-on takes propensity or columns, not both")
+        self._refuse_matching_on_the_outcome()
+
+    def _refuse_matching_on_the_outcome(self) -> None:
+        """Refuse an ``outcome`` that is also matched on: pairs made alike in it have (near)
+        no difference in it, whatever the treatment does."""
+        given = {"--covariates": self.covariates, "--exact": self.exact,
+                 "--second-caliper-on": self.second_caliper_on,
+                 "--propensity-covariates": self.propensity_covariates}
+        for flag, names in given.items():
+            if self.outcome is not None and self.outcome in names:
+                raise UserError(f"--outcome {self.outcome!r} is also in {flag}: matching on the "
+                                "outcome makes the pairs alike in it, so their difference no "
+                                "longer measures the treatment; leave it out of " + flag)
 
 
 @dataclass
@@ -508,10 +521,22 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
         matched = matched_difference(y, result.treated_rows, result.control_rows,
                                      n_boot=config.bootstrap, seed=config.seed, persons=persons)
         intervals = "bootstrap" if persons is None else "normal over persons (sets sharing one)"
-    return {"outcome": config.outcome, "intervals": intervals,
-            "naive": naive_difference(y, treat.treated, n_boot=config.bootstrap,
-                                      seed=config.seed, persons=persons),
-            "matched": matched}
+    naive = naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed,
+                             persons=persons)
+    naive["interval"], matched["interval"] = interval_kinds(config.replace, persons is not None)
+    return {"outcome": config.outcome, "intervals": intervals, "naive": naive, "matched": matched}
+
+
+def interval_kinds(replace: bool, persons: bool) -> tuple[str, str]:
+    """What the intervals of the difference before matching and of the matched difference
+    are (``effect.naive.interval``, ``effect.matched.interval`` of ``summary.json``), with
+    or without replacement, over units or over the ``persons`` they show."""
+    shared = ": sets sharing one are dependent"
+    naive = "normal over persons" if persons else "percentile bootstrap over units within each group"
+    if replace:
+        return naive, "Abadie-Imbens normal" + (f" over persons{shared}" if persons else "")
+    return naive, (f"normal over persons{shared}" if persons else
+                   "percentile pair bootstrap over matched treated units with their controls")
 
 
 def _summary(

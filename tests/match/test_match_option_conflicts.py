@@ -1,0 +1,90 @@
+"""`latentplay match run` options that the chosen matching would ignore or that spoil the effect
+are refused with one line, and the printed effect says what kind of interval it shows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay.errors import UserError
+from latentplay.match import match
+from latentplay.match.pipeline import interval_kinds
+from latentplay.report.matching import _effect
+
+
+def _run(cli, sim: Path, tmp_path: Path, *args: str):
+    return cli("match", "run", sim, "--treatment", "group", "--covariates", "z", "--out",
+               tmp_path / "m", *args)
+
+
+def _refused(r, *words: str) -> None:
+    assert r.code == 2, r.err
+    assert r.err.startswith("error: ") and r.err.count("\n") == 1, r.err
+    for word in words:
+        assert word in r.err, r.err
+
+
+@pytest.mark.parametrize("flags", [["--whiten"], ["--no-scale"], ["--whiten", "--no-scale"]])
+@pytest.mark.parametrize("method", [["--method", "propensity"],
+                                    ["--method", "optimal", "--distance", "propensity"]])
+def test_whiten_and_no_scale_are_refused_with_the_propensity_distance(
+        cli, sim: Path, tmp_path: Path, flags: list[str], method: list[str]) -> None:
+    """The propensity model standardizes the covariates itself: --whiten and --no-scale used
+    to be accepted and do nothing."""
+    r = _run(cli, sim, tmp_path, *method, *flags)
+    _refused(r, *flags, "distance matching only")
+    assert not (tmp_path / "m").exists()
+
+
+def test_whiten_and_no_scale_still_shape_the_distance_space() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((60, 3)) * [1.0, 10.0, 100.0]
+    treated = np.arange(60) < 20
+    scaled = match(x, treated, scale=True)
+    raw = match(x, treated, scale=False)
+    assert not np.allclose(scaled.points, raw.points)
+    assert match(x, treated, pca=2, whiten=True).points.std(axis=0) == pytest.approx(1.0, rel=0.05)
+    with pytest.raises(UserError, match="whiten=True"):
+        match(x, treated, method="propensity", whiten=True)
+
+
+def test_partial_with_replace_is_refused(cli, sim: Path, tmp_path: Path) -> None:
+    """With replacement every treated unit takes its nearest controls; --partial was accepted
+    and changed nothing."""
+    _refused(_run(cli, sim, tmp_path, "--replace", "--partial"), "--partial", "--replace")
+    x = np.random.default_rng(1).standard_normal((30, 2))
+    with pytest.raises(UserError, match="partial=True"):
+        match(x, np.arange(30) < 10, replace=True, partial=True)
+
+
+@pytest.mark.parametrize("flag", ["--covariates", "--exact", "--propensity-covariates"])
+def test_outcome_matched_on_is_refused(cli, sim: Path, tmp_path: Path, flag: str) -> None:
+    """Matching on the outcome makes the pairs alike in it: the effect means nothing."""
+    args = {"--covariates": ["--covariates", "z,y"], "--exact": ["--exact", "y"],
+            "--propensity-covariates": ["--second-caliper-on", "propensity", "--second-caliper",
+                                        "0.5", "--propensity-covariates", "z,y"]}[flag]
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", *args,
+            "--outcome", "y", "--out", tmp_path / "m")
+    _refused(r, "--outcome 'y'", flag)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, replace: bool) -> None:
+    """The printed lines said ``[low, high]`` without saying what interval (bootstrap over
+    pairs or units, Abadie-Imbens, level); they now say as summary.json and the report do."""
+    r = _run(cli, sim, tmp_path, "--outcome", "y", "--bootstrap", "200",
+             *(["--replace"] if replace else []))
+    assert r.code == 0, r.err
+    effect = json.loads((tmp_path / "m" / "summary.json").read_text())["effect"]
+    naive, matched = interval_kinds(replace, persons=False)
+    assert (effect["naive"]["interval"], effect["matched"]["interval"]) == (naive, matched)
+    lines = {line.split()[0]: line for line in r.out.splitlines() if " difference in y:" in line}
+    assert f"] (95% interval, {naive}, 200 resamples)" in lines["naive"]
+    tail = "" if replace else ", 200 resamples"
+    assert f"] (95% interval, {matched}{tail})" in lines["matched"]
+    assert ("Abadie-Imbens" in matched) == replace and ("pair bootstrap" in matched) != replace
+    table = _effect(effect).blocks[0]
+    assert [row[4].text for row in table.rows] == [naive, matched]
