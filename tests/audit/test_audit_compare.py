@@ -433,8 +433,9 @@ def test_rows_without_a_class_are_counted_not_compared() -> None:
     assert chi_square_basis(compare(np.array([5, 3]), np.array([4, 4]), ["a", "b"]).to_dict()) is None
     joint = {**summary, "without_class": {"training": 0, "generated": 0},
              "chi2": {"through_annotator": True}, "annotator": {"independent_errors": True}}
-    assert chi_square_basis(joint) == ("against the annotator's reading of the reference "
-                                       "distribution, the two annotators' errors taken as "
+    assert chi_square_basis(joint) == ("the generated images' annotated class counts against "
+                                       "what the annotator reads on the reference labels' shares "
+                                       "(C^T p), the two annotators' errors taken as "
                                        "independent given the true classes")
 
 

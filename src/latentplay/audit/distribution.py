@@ -525,6 +525,7 @@ class Comparison:
             "without_class": {"training": self.without_class[0],
                               "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
+                     "compares": chi_square_compares(self.through_annotator),
                      "through_annotator": self.through_annotator,
                      "training_persons": (self.training_spread.clusters
                                           if self.training_spread else None),
@@ -690,11 +691,23 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def chi_square_compares(through_annotator: bool) -> str:
+    """What the chi-square test compares (``chi2.compares`` in the summary): the generated
+    images' annotated class counts against what the annotator reads on the reference labels'
+    shares (``C^T p``), or, with labels on both sides, against the reference labels' counts."""
+    if through_annotator:
+        return (f"the generated images' annotated class counts against what the annotator reads "
+                f"on the {REFERENCE} labels' shares (C^T p)")
+    return (f"the generated images' class counts against the {REFERENCE} labels' counts "
+            "(homogeneity of the 2 x K table)")
+
+
 def chi_square_basis(summary: dict[str, Any]) -> str | None:
     """What the chi-square test of a :meth:`Comparison.to_dict` summary compared, when more
-    than all rows' labels with labels: ``"against the annotator's reading of the reference
-    distribution, over 200 reference persons (design effect 6.03), leaving out 40 reference rows
-    and 0 generated images without a class"``; None otherwise. For two annotators read together
+    than all rows' labels with labels: ``"the generated images' annotated class counts against
+    what the annotator reads on the reference labels' shares (C^T p), over 200 reference persons
+    (design effect 6.03), leaving out 40 reference rows and 0 generated images without a
+    class"``; None otherwise. For two annotators read together
     it says that their errors were taken as independent, and for audited images of persons
     that repeat (``generated_persons``) that the images were. None too when no test was made
     (0 degrees of freedom: e.g. an annotator that reads both sides as one class)."""
@@ -703,7 +716,7 @@ def chi_square_basis(summary: dict[str, Any]) -> str | None:
         return None
     parts = []
     if test.get("through_annotator"):
-        parts.append(f"against the annotator's reading of the {REFERENCE} distribution")
+        parts.append(chi_square_compares(True))
     if (summary.get("annotator") or {}).get("independent_errors"):
         parts.append("the two annotators' errors taken as independent given the true classes")
     if test.get("training_persons"):

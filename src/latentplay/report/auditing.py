@@ -200,9 +200,9 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str) -> Section:
     if along:
         facts.append(("along the classes' order", along))
     rows = [[c.get("class"), c.get("training_count"), c.get("training"),
-             interval(c.get("training_low"), c.get("training_high")), c.get("generated_count"),
-             c.get("generated"), interval(c.get("generated_low"), c.get("generated_high")),
-             c.get("corrected"), interval(c.get("corrected_low"), c.get("corrected_high"))]
+             _interval(c.get("training_low"), c.get("training_high")), c.get("generated_count"),
+             c.get("generated"), _interval(c.get("generated_low"), c.get("generated_high")),
+             c.get("corrected"), _interval(c.get("corrected_low"), c.get("corrected_high"))]
             for c in r.get("per_class", [])]
     blocks: list[Any] = [Facts(facts), Table.of(
         ["class", f"{ref} n", ref, "interval", "generated n", "generated",
@@ -380,6 +380,14 @@ def _three(value: float | None) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
+def _interval(low: float | None, high: float | None) -> str:
+    """``[low, high]`` with three decimals, as the page's shares have them; ``—`` when either
+    bound is missing."""
+    if low is None or high is None:
+        return "—"
+    return f"[{_three(low)}, {_three(high)}]"
+
+
 def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
     """``audit fidelity``: the measures against the ``--data`` store (named by its folder, as
     the command and its figures name it: it need not be the training set), the figures, and
@@ -405,6 +413,11 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         rows.append([f"held-out images of {data} ({number(ref.get('n'))})", ref.get("precision"),
                      ref.get("recall"), ref.get("density"), ref.get("coverage"),
                      ref.get("authenticity"), ref.get("frechet_distance"), None, None])
+    at = ref.get("generated_at_n")
+    if at:  # fewer held out than generated: the generated images at the held-out count
+        rows.append([f"generated, a random {number(at.get('n'))} (the held-out count)",
+                     at.get("precision"), at.get("recall"), at.get("density"), at.get("coverage"),
+                     at.get("authenticity"), at.get("frechet_distance"), None, None])
     table = Table.of(
         ["images", "precision", "recall", "density", "coverage", "authenticity",
          "Frechet distance", "kernel distance", "kernel distance sd"], rows,
@@ -413,7 +426,11 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         f"balls per generated image / k; coverage: {_of(data)} balls holding a generated image; "
         "authenticity: generated images that are not copies (no closer to their nearest image "
         f"of {data} than that image's own nearest neighbour is). The held-out row is what other "
-        f"images of {data} itself score. Distances are in these features, not "
+        f"images of {data} itself score" + (
+            "; with fewer of them than generated images, the row below it holds as many "
+            "generated images, the numbers to set beside it (coverage, recall and the "
+            "Fréchet distance move with the count)" if at else "") + ". Distances are in "
+        "these features, not "
         "comparable with FID/KID computed on Inception features.")
     blocks: list[Any] = [Facts(facts), table]
     if (run / "uncovered.png").exists():
@@ -428,8 +445,8 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         conditional = any("conditional_coverage" in g for g in groups)
         authentic = any("authenticity" in g for g in groups)
         rows = [[g.get("class"), g.get("n_real"), g.get("n_not_embedded"), g.get("coverage"),
-                 interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
-                 interval(*(g.get("recall_ci") or [None, None]))]
+                 _interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
+                 _interval(*(g.get("recall_ci") or [None, None]))]
                 + ([g.get("n_nearest"), g.get("authenticity"), g.get("reference_authenticity")]
                    if authentic else [])
                 + ([g.get("n_generated"), g.get("precision"), g.get("density")] if annotated else [])

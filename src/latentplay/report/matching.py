@@ -203,12 +203,12 @@ def _effect(effect: dict[str, Any]) -> Section:
         e = effect.get(name) or {}
         level = e.get("level")
         rows.append([label, e.get("estimate"), interval(e.get("ci_low"), e.get("ci_high")),
-                     f"{level:.0%}" if isinstance(level, float) else "—", e.get("n_treated"),
+                     f"{level:.0%}" if isinstance(level, float) else "—",
+                     e.get("interval", effect.get("intervals", "bootstrap")), e.get("n_treated"),
                      e.get("persons"), e.get("design_effect")])
-    table = Table.of(["estimate of", "value", "interval", "level", "treated units", "persons",
-                      "design effect"], rows,
-                     f"Outcome: {effect.get('outcome')}. Intervals: "
-                     f"{effect.get('intervals', 'bootstrap')}.")
+    table = Table.of(["estimate of", "value", "interval", "level", "kind of interval",
+                      "treated units", "persons", "design effect"], rows,
+                     f"Outcome: {effect.get('outcome')}.")
     return Section(f"Effect on {effect.get('outcome')}", "effect", [table])
 
 

@@ -91,7 +91,8 @@ def page(run: Path) -> Page:
     epochs = by_epoch([r for r in metrics if r.get("scope") == "epoch"])
     sections = [_overview(run, config, metrics, epochs),
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
-    sections += [s for s in (_losses(epochs, test), _final(epochs, test),
+    units = loss_units(config)
+    sections += [s for s in (_losses(epochs, test, units), _final(epochs, test, units),
                              _latents(run, epochs, test), _images(run), _dis_metrics(run),
                              _fidelity(run, config.get("log") or {})) if s]
     family = str(config.get("family", "model"))
@@ -140,7 +141,7 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
     seconds = [v for r in epochs if (v := to_float(r.get("epoch_seconds"))) is not None]
     if seconds:
         speed = to_float(epochs[-1].get("images_per_s"))
-        items.append(("training time", f"{number(sum(seconds))} s"
+        items.append(("training time", duration(sum(seconds))
                       + (f"; {number(speed)} images/s in the last epoch" if speed else "")))
     if (run / "latents.npy").exists():
         try:  # memory-mapped: only the header is read
@@ -152,6 +153,41 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
     return Section("Run", "run", [Facts(items)])
 
 
+def duration(seconds: float) -> str:
+    """A time as readers want it: ``"0.58 s"``, ``"12.3 s"``, ``"3 min 12 s"``, ``"2 h 05 min"``."""
+    if seconds < 9.995:  # what rounds to 10.00 is written 10.0
+        return f"{seconds:.2f} s"
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def loss_units(config: dict[str, Any]) -> str:
+    """What the logged terms of the run's family measure, as a sentence ('' for a family
+    whose terms are not described here)."""
+    family = config.get("family")
+    if family in ("ae", "vae", "cvae"):
+        likelihood = (config.get("model") or {}).get("likelihood", "bernoulli")
+        recon = ("the negative log-likelihood of the image under the decoder's Bernoulli "
+                 "pixels, summed over its pixels and channels (nats)" if likelihood == "bernoulli"
+                 else "the squared error summed over its pixels and channels (the NLL of a "
+                 "Gaussian of variance 1/2 per pixel, less its constant)")
+        kl = ("; kl the KL divergence of the encoder's posterior from the prior, summed over "
+              "the latent dimensions (nats)" if family != "ae" else "")
+        return (f" Values per image, averaged over the images: recon is {recon}{kl}; loss the "
+                "objective, recon plus the weighted loss terms.")
+    if family == "dcgan":
+        return (" loss_d and loss_g are the discriminator's and the generator's logistic "
+                "(binary cross-entropy) losses in nats, averaged over the images (loss_d adds "
+                "its real and its generated batch's); d_real and d_fake the discriminator's "
+                "mean probability that a real or a generated image is real.")
+    return ""
+
+
 def _channels(run: Path, data: dict[str, Any]) -> str:
     """The image channels: as configured, else as the run's ``model.json`` records them (a
     config's ``channels: 0`` means as stored), else ``channels as stored``."""
@@ -160,7 +196,7 @@ def _channels(run: Path, data: dict[str, Any]) -> str:
     return f"{count} channel(s)" if count else "channels as stored"
 
 
-def _losses(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
+def _losses(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | None:
     if not epochs and not test:
         return None
     names = terms(list((epochs or test)[0]))
@@ -177,10 +213,10 @@ def _losses(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
         return None
     uri = figures.curves(panels, "epoch", "mean per epoch: training batches and the test split")
     return Section("Loss curves", "losses", [Figure(uri, "Every logged term, averaged over each "
-                   "epoch's training batches and evaluated on the test split after the epoch.")])
+                   "epoch's training batches and evaluated on the test split after the epoch." + units)])
 
 
-def _final(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
+def _final(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | None:
     if not epochs and not test:
         return None
     last_train = epochs[-1] if epochs else {}
@@ -189,7 +225,7 @@ def _final(epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
     rows = [[name, to_float(last_train.get(name)), to_float(last_test.get(name))] for name in names]
     epoch = (last_test or last_train)["epoch"]
     caption = (f"Epoch {epoch}: mean over the last epoch's training batches and over the test "
-               "split (test_metrics.csv).")
+               "split (test_metrics.csv)." + units)
     return Section("Final metrics", "final", [Table.of(["term", "train", "test"], rows, caption)])
 
 
@@ -304,8 +340,11 @@ def _fidelity(run: Path, log: dict[str, Any]) -> Section | None:
            if (run / "fidelity_reference.json").exists() else {})
     if ref:
         table.append([f"held-out ({number(ref.get('n'))})", "", *(ref.get(n) for n in names)])
-    # the count each evaluation measured (recorded with the reference), else the config's cap
-    samples = (number(ref["samples"]) if ref.get("samples") is not None
+    # the count each evaluation measured (in fidelity.csv, or recorded with the reference),
+    # else the config's cap
+    counted = to_float(rows[-1].get("n_samples")) if rows else None
+    samples = (number(int(counted)) if counted is not None
+               else number(ref["samples"]) if ref.get("samples") is not None
                else f"up to {number(log.get('fidelity_n'))}" if log.get("fidelity_n")
                else "log.fidelity_n")
     blocks: list[Any] = [Table.of(

@@ -6,7 +6,8 @@ compares them with that many training images in pixel-PCA features fitted once o
 so that the numbers of different epochs are comparable: precision, recall, density, coverage
 (``k = log.fidelity_k``), authenticity (samples that copy a training image), Fréchet and
 kernel distances (:mod:`latentplay.metrics.fidelity`). Each evaluation is one row of
-``fidelity.csv``; ``fidelity.png`` draws them over the epochs. When the run holds out test
+``fidelity.csv``, with the counts it measured (``n_samples``, ``n_real``); ``fidelity.png``
+draws them over the epochs and names those counts. When the run holds out test
 rows, as many of them are measured once the same way (``fidelity_reference.json``, dashed lines
 in the figure): what new faces from the data itself score. Mode collapse shows as coverage and
 recall falling while precision holds; memorisation as authenticity falling below the reference.
@@ -31,6 +32,8 @@ FIDELITY_FILE = "fidelity.csv"
 FIDELITY_FIGURE = "fidelity.png"
 REFERENCE_FILE = "fidelity_reference.json"
 SHARES = ("precision", "recall", "density", "coverage", "authenticity")
+COUNTS = ("n_samples", "n_real")
+"""The columns of ``fidelity.csv`` that count the samples and training images measured."""
 
 
 class FidelityTracker:
@@ -52,19 +55,22 @@ class FidelityTracker:
 
     def measure(self, samples: np.ndarray) -> dict[str, float]:
         """Precision, recall, density, coverage, authenticity, ``frechet_distance``,
-        ``kernel_distance`` and ``kernel_distance_std`` of ``(M, S, S, C)`` uint8 ``samples``."""
+        ``kernel_distance`` and ``kernel_distance_std`` of ``(M, S, S, C)`` uint8 ``samples``,
+        with the counts they come from: ``n_samples`` (``M``) and ``n_real`` (training images)."""
         fake, _ = embed_images(self.embedder, samples)
         shares = prdc(self.real, fake, k=self.k)
         kid, kid_std = kernel_distance(self.real, fake, seed=self.seed)
         return {**{name: getattr(shares, name) for name in SHARES},
                 "frechet_distance": frechet_distance(self.real, fake),
-                "kernel_distance": kid, "kernel_distance_std": kid_std}
+                "kernel_distance": kid, "kernel_distance_std": kid_std,
+                "n_samples": len(samples), "n_real": len(self.real)}
 
 
 def write_reference(run_dir: Path, values: dict[str, float], n: int, samples: int) -> None:
     """``run_dir/fidelity_reference.json``: the measures of ``n`` held-out images, beside the
     number of ``samples`` (and training images) each evaluation measures."""
-    (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, "samples": samples, **values},
+    measures = {k: v for k, v in values.items() if k not in COUNTS}  # ``n`` counts them
+    (run_dir / REFERENCE_FILE).write_text(json.dumps({"n": n, "samples": samples, **measures},
                                                      indent=2))
 
 
@@ -129,8 +135,7 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
         if reference and reference.get(name) is not None:
             left.axhline(reference[name], color=f"C{i}", lw=0.9, ls="--")
     left.set_xlabel("epoch")
-    left.set_title(wrap_title("samples vs training images (pixel-PCA features)"
-                              + ("; dashed: held-out images" if reference else ""),
+    left.set_title(wrap_title(counts_text(table, reference),
                               3.6, 9),  # a panel's width in inches, the font size
                    fontsize=9)
     # below the panel: inside it the legend hid the lines that end high, where they matter
@@ -158,6 +163,30 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     right.set_title("Fréchet distance" + (" (log scale)" if log else ""), fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def counts_text(table: np.ndarray, reference: dict | None = None) -> str:
+    """What the figure's numbers come from: ``"100 samples vs 100 training images (pixel-PCA
+    features); dashed: 100 held-out images"``, the counts from the last row of ``table``
+    (``n_samples``, ``n_real``) and ``reference["n"]``; without those columns (a table written
+    before they were recorded) the count the reference records for the samples, else none."""
+    names = table.dtype.names or ()
+    last = table[np.argmax(table["epoch"])] if len(table) else None
+    samples = real = reference.get("samples") if reference else None
+    if last is not None and "n_samples" in names and np.isfinite(last["n_samples"]):
+        samples, real = last["n_samples"], last["n_real"]
+    text = (f"{_count(samples)} samples vs {_count(real)} training images"
+            if samples is not None and real is not None else "samples vs training images")
+    text += " (pixel-PCA features)"
+    if reference:
+        held = reference.get("n")
+        text += "; dashed: " + (f"{_count(held)} " if held is not None else "") + "held-out images"
+    return text
+
+
+def _count(value: float) -> str:
+    """``value`` as an integer with thousands separators."""
+    return f"{int(value):,}"
 
 
 def _tick_below(value: float) -> float:
