@@ -894,7 +894,7 @@ def invert_cmd(
     similarity with --identity). To invert a whole store into a column use `latentplay embed
     STORE --with invert:RUN`."""
     from latentplay.latent.codes import checked_rows, row_conditions
-    from latentplay.latent.invert import invert, start_of
+    from latentplay.latent.invert import START_TEXT, invert, start_of
     from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
@@ -906,7 +906,8 @@ def invert_cmd(
                         "--identity too")
     identity_net = identity_net or "dlib"
     model = _model(run)
-    random_start = start_of(model, init) == "random"  # else no draw --restarts or --seed could set
+    begin = start_of(model, init)
+    random_start = begin == "random"  # else no draw --restarts or --seed could set
     if not random_start and (restarts is not None or seed is not None):
         start = "the zero code" if init == "mean" else f"this {model.family}'s encoder means"
         raise UserError(f"--restarts and --seed set random starts; --init {init} starts from "
@@ -938,7 +939,8 @@ def invert_cmd(
                "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
                "mean_loss": float(result.loss.mean()), "steps": steps,
                "restarts": restarts if random_start else None,
-               "init": init, "prior": prior, "per_layer": per_layer, "identity_weight": identity_weight,
+               "init": init, "start": begin, "prior": prior, "per_layer": per_layer,
+               "identity_weight": identity_weight,
                "identity_net": identity_net if identity_weight else None}
     if reader is not None:
         from latentplay.audit.identity import reconstruction_identities
@@ -952,6 +954,7 @@ def invert_cmd(
                    f"{figure_text(begun['mean_similarity'])} at the start, "
                    f"{figure_text(read['between'])} between different photos; "
                    f"{read['not_found']} without a face read")
-    _write(out, [fitted, start, result.reconstructions], ["faces", "start", "inverted"],
+    labels = ["faces", f"start:\n{START_TEXT[begin]}", "inverted"]
+    _write(out, [fitted, start, result.reconstructions], labels,
            f"projection into the latent of run '{run.name}' ({steps} steps)", numbers,
            captions=captions)

@@ -39,6 +39,8 @@ from latentplay.train.api import PathLike, _conditions, load_model, model_input
 from latentplay.train.forcing import to_uint8
 
 INITS = ("auto", "encoder", "random", "mean")
+START_TEXT = {"encoder": "encoder means", "mean": "zero code", "random": "random draw"}
+"""What the codes of each start of :func:`start_of` are, in the words the inversion figure uses."""
 
 Progress = Callable[[int, int], None]
 

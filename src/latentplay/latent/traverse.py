@@ -14,15 +14,18 @@ mean (:func:`axis_frame`).
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+from omegaconf import OmegaConf
 from sklearn.decomposition import PCA
 
 from latentplay.errors import UserError
+from latentplay.models import FAMILIES
 from latentplay.models.stylegan2 import code_steps, is_style_generator, style_weights
 from latentplay.train.api import decode
 
@@ -32,9 +35,34 @@ def latents_table(run_dir: str | os.PathLike[str]) -> np.ndarray:
     of its store images, training and test rows."""
     path = Path(run_dir) / "latents.npy"
     if not path.exists():
-        raise UserError(f"{path} does not exist; only runs of encoder models (ae, vae, cvae "
-                        "...) write it, at the end of training")
+        raise UserError(_no_latents(Path(run_dir)))
     return np.load(path, allow_pickle=False)
+
+
+def _no_latents(run: Path) -> str:
+    """Why ``run`` has no ``latents.npy`` (training writes it when it finishes, for encoder
+    models only) and what gives it one."""
+    if not run.is_dir():
+        return f"{run}: no such run directory"
+    family = _family(run)
+    if family is None or not FAMILIES[family][1].has_encoder:
+        return (f"{run} has no latents.npy: only training runs of encoder models (ae, vae, cvae) "
+                f"write it{'' if family is None else f', and this is a {family}'}")
+    return (f"{run} has no latents.npy because its training did not finish (it is written at the "
+            f"end); `latentplay train --resume {run}` finishes it")
+
+
+def _family(run: Path) -> str | None:
+    """The model family named by the run's ``model.json`` or ``config.yaml``; None when neither
+    names a known one."""
+    for name, read in (("model.json", json.loads), ("config.yaml", OmegaConf.create)):
+        try:
+            family = read((run / name).read_text()).get("family")
+        except Exception:  # missing or unreadable: the other file, or no family
+            continue
+        if family in FAMILIES:
+            return str(family)
+    return None
 
 
 def run_latents(run_dir: str | os.PathLike[str]) -> np.ndarray:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -166,17 +168,24 @@ def load_plain(path: Path, allowed: Sequence[type] = ()) -> Any:
     classes, e.g. a training script's ``argparse.Namespace``), never arbitrary objects; a
     :class:`UserError` naming the file otherwise."""
     try:
-        with torch.serialization.safe_globals(list(allowed)):
+        with torch.serialization.safe_globals(list(allowed)), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*TorchScript archive")  # refused below
             return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # the restricted unpickler raises several types
-        reason = _load_error(exc)
-        raise UserError(f"refusing to load {path}: not a plain tensor checkpoint ({reason})") from None
+        raise UserError(_load_error(path, str(exc))) from None
 
 
-def _load_error(exc: Exception) -> str:
-    """The part of a ``torch.load`` error that says what was refused (torch's advice to load
-    with ``weights_only=False`` left out)."""
-    text = str(exc).strip()
-    detail = text.split("WeightsUnpickler error:", 1)[1] if "WeightsUnpickler error:" in text else text
-    line = next((line.strip() for line in detail.splitlines() if line.strip()), type(exc).__name__)
-    return line.split(". Please use")[0]
+def _load_error(path: Path, text: str) -> str:
+    """One line about why ``torch.load`` refused ``path`` (its error ``text``): the object it
+    would have had to unpickle and what to use instead, or what is unreadable about the file."""
+    found = re.search(r"GLOBAL (\S+?)\.? (?:was not|whose module)", text)
+    if found or "TorchScript" in text or "legacy .tar" in text:
+        what = (found.group(1) if found
+                else "a TorchScript archive" if "TorchScript" in text else "legacy .tar format")
+        return (f"refusing to load {path}: it holds objects other than tensors and plain containers "
+                f"({what}), which latentplay never unpickles; use a checkpoint latentplay saved, or "
+                f"the tensors saved as .safetensors (as a run's {MODEL_FILE})")
+    detail = text.split("WeightsUnpickler error:", 1)[-1]
+    lines = [line.strip() for line in detail.splitlines() if line.strip() and "weights_only" not in line]
+    reason = lines[0].split(". ")[0].rstrip(".") if lines else "unreadable"
+    return f"{path} is not a readable torch checkpoint ({reason})"
