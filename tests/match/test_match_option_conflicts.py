@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from latentplay.errors import UserError
-from latentplay.match import match
-from latentplay.match.pipeline import interval_kinds
+from latentplay.match import interval_kinds, match
 from latentplay.report.matching import _effect
 
 
@@ -60,10 +59,12 @@ def test_partial_with_replace_is_refused(cli, sim: Path, tmp_path: Path) -> None
         match(x, np.arange(30) < 10, replace=True, partial=True)
 
 
-@pytest.mark.parametrize("flag", ["--covariates", "--exact", "--propensity-covariates"])
+@pytest.mark.parametrize("flag", ["--covariates", "--exact", "--second-caliper-on",
+                                  "--propensity-covariates"])
 def test_outcome_matched_on_is_refused(cli, sim: Path, tmp_path: Path, flag: str) -> None:
     """Matching on the outcome makes the pairs alike in it: the effect means nothing."""
     args = {"--covariates": ["--covariates", "z,y"], "--exact": ["--exact", "y"],
+            "--second-caliper-on": ["--second-caliper-on", "y", "--second-caliper", "0.5"],
             "--propensity-covariates": ["--second-caliper-on", "propensity", "--second-caliper",
                                         "0.5", "--propensity-covariates", "z,y"]}[flag]
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", *args,

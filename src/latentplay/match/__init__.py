@@ -23,6 +23,20 @@ DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
 """What a pair's distance is, by matching space (``MatchResult.info["distance"]``): kept here,
 where reading it loads no scikit-learn (the report names distances too)."""
 
+
+def interval_kinds(replace: bool, persons: bool) -> tuple[str, str]:
+    """What the intervals of the difference before matching and of the matched difference
+    are (``effect.naive.interval``, ``effect.matched.interval`` of ``summary.json``), with
+    or without replacement, over units or over the ``persons`` they show. Kept here, free of
+    scikit-learn: the report names the intervals of summaries written without them too."""
+    shared = ": sets sharing one are dependent"
+    naive = "normal over persons" if persons else "percentile bootstrap over units within each group"
+    if replace:
+        return naive, "Abadie-Imbens normal" + (f" over persons{shared}" if persons else "")
+    return naive, (f"normal over persons{shared}" if persons else
+                   "percentile pair bootstrap over matched treated units with their controls")
+
+
 _EXPORTS = {
     "balance_table": "balance", "matching_weights": "balance",
     "MatchResult": "core", "match": "core",

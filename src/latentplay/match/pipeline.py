@@ -21,7 +21,7 @@ from latentplay import store as st
 from latentplay.cliargs import at_least
 from latentplay.config import to_dict
 from latentplay.errors import UserError
-from latentplay.match import DISTANCE_LABELS
+from latentplay.match import DISTANCE_LABELS, interval_kinds
 from latentplay.match import balance as bal
 from latentplay.match import verify as ver
 from latentplay.match.core import MatchResult, match
@@ -526,17 +526,6 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
     naive["interval"], matched["interval"] = interval_kinds(config.replace, persons is not None)
     return {"outcome": config.outcome, "intervals": intervals, "naive": naive, "matched": matched}
 
-
-def interval_kinds(replace: bool, persons: bool) -> tuple[str, str]:
-    """What the intervals of the difference before matching and of the matched difference
-    are (``effect.naive.interval``, ``effect.matched.interval`` of ``summary.json``), with
-    or without replacement, over units or over the ``persons`` they show."""
-    shared = ": sets sharing one are dependent"
-    naive = "normal over persons" if persons else "percentile bootstrap over units within each group"
-    if replace:
-        return naive, "Abadie-Imbens normal" + (f" over persons{shared}" if persons else "")
-    return naive, (f"normal over persons{shared}" if persons else
-                   "percentile pair bootstrap over matched treated units with their controls")
 
 
 def _summary(

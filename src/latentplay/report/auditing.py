@@ -306,8 +306,7 @@ def _share(x: dict[str, Any], key: str) -> str:
     if x.get(key) is None:
         return "—"
     low, high = x.get(f"{key}_low"), x.get(f"{key}_high")
-    return _three(x[key]) if low is None or high is None else \
-        f"{_three(x[key])} [{_three(low)}, {_three(high)}]"
+    return _three(x[key]) if low is None or high is None else f"{_three(x[key])} {_interval(low, high)}"
 
 
 def _recall(x: dict[str, Any]) -> str:

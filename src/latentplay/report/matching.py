@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
-from latentplay.match import DISTANCE_LABELS
+from latentplay.match import DISTANCE_LABELS, interval_kinds
 from latentplay.match.balance import COLUMNS as BALANCE_COLUMNS
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
@@ -175,9 +175,12 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
 
 def _matched_on(config: dict[str, Any]) -> set[str]:
     """The attributes and vector columns the run matched on: ``--covariates``, ``--exact``,
-    ``--propensity-covariates`` and ``--second-caliper-on`` (empty for a config without them)."""
-    keys = ("covariates", "exact", "propensity_covariates", "second_caliper_on")
-    return {str(name) for key in keys for name in (config.get(key) or [])}
+    ``--propensity-covariates`` and ``--second-caliper-on`` (its ``propensity``, a model on the
+    covariates, names no column; empty for a config without them)."""
+    keys = ("covariates", "exact", "propensity_covariates")
+    names = {str(name) for key in keys for name in (config.get(key) or [])}
+    return names | {str(name) for name in (config.get("second_caliper_on") or [])
+                    if name != "propensity"}
 
 
 def _source(covariate: str) -> str:
@@ -197,14 +200,20 @@ def _smd_stats(rows: list[dict[str, str]], when: str) -> list[float | int | None
 
 
 def _effect(effect: dict[str, Any]) -> Section:
+    """The outcome's difference before and after matching, each with its interval's level and
+    kind (``effect.<estimate>.interval``; for a summary written without them, the kinds its
+    ``effect.intervals`` implies)."""
     rows = []
-    for name, label in (("naive", "difference in means before matching"),
-                        ("matched", "matched difference (effect on the treated)")):
+    overall = str(effect.get("intervals", "bootstrap"))
+    kinds = interval_kinds(overall.startswith("abadie-imbens"), "persons" in overall)
+    for name, label, kind in zip(("naive", "matched"),
+                                 ("difference in means before matching",
+                                  "matched difference (effect on the treated)"), kinds, strict=True):
         e = effect.get(name) or {}
         level = e.get("level")
         rows.append([label, e.get("estimate"), interval(e.get("ci_low"), e.get("ci_high")),
                      f"{level:.0%}" if isinstance(level, float) else "—",
-                     e.get("interval", effect.get("intervals", "bootstrap")), e.get("n_treated"),
+                     e.get("interval", kind), e.get("n_treated"),
                      e.get("persons"), e.get("design_effect")])
     table = Table.of(["estimate of", "value", "interval", "level", "kind of interval",
                       "treated units", "persons", "design effect"], rows,
