@@ -97,3 +97,21 @@ def test_a_score_on_the_cut_is_a_face_found() -> None:
     assert curve["at_cut"] == 0.5
     low, high = wilson_interval(np.array([2]), 4)[0]
     assert curve["at_cut_interval"] == [pytest.approx(low), pytest.approx(high)]
+
+
+def test_persons_count_only_the_rows_in_a_group(tmp_path: Path) -> None:
+    """``persons`` counts the persons behind the rows the curves are drawn over: persons whose
+    photos have no class of ``--by`` are in no group and not counted."""
+    from latentplay import store as st
+    from latentplay.store import Attribute
+    from latentplay.store.columns import add_attributes
+
+    made = sources.make("synthfaces", tmp_path / "persons", n=60, seed=2, overrides=["identities=10"])
+    identity = np.asarray(made.dataset["identity"])
+    group = np.where(identity < 2, 2, identity % 2)  # persons 0 and 1: unknown
+    half = Attribute("half", "categorical", names=["a", "b", "unknown"])
+    marked = add_attributes(made, {"half": (half, group)})
+    st.save(marked, tmp_path / "marked")
+    sweep = detection_sweep(tmp_path / "marked", "half", detector="hog", lowest=-0.6, steps=5)
+    assert sweep["unknown_rows"] == int(np.sum(identity < 2))
+    assert sweep["persons"] == 8

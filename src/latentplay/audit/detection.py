@@ -145,7 +145,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
             "label": detector_label(detector), "cut": cut, "ordered": ordered,
             "thresholds": thresholds.tolist(), "groups": groups, "all": curve(np.isin(codes, known)),
             "unknown_rows": int(np.sum(codes < 0)),
-            "persons": None if persons is None else int(len(np.unique(persons)))}
+            "persons": None if persons is None else int(len(np.unique(persons[np.isin(codes, known)])))}
 
 
 def _curve(scores: np.ndarray, thresholds: np.ndarray, cut: float, persons: np.ndarray | None
