@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,24 @@ def test_a_checkpoint_holding_objects_is_refused_without_torch_advice(tmp_path: 
 def test_a_torchscript_archive_is_refused_without_torch_advice(tmp_path: Path) -> None:
     path = tmp_path / "scripted.pt"
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(path))
-    with pytest.raises(UserError, match=r"refusing to load .*\(a TorchScript archive\)") as info:
+    with pytest.raises(UserError, match=r"refusing to load .*: it is a TorchScript archive") as info:
         load_plain(path)
     assert "weights_only" not in str(info.value)
+
+
+def test_a_legacy_tar_checkpoint_is_not_said_to_hold_objects(tmp_path: Path) -> None:
+    """Torch refuses the legacy .tar format by its format, whatever it holds: the error said the
+    file held objects other than tensors."""
+    member = tmp_path / "storages"
+    member.write_bytes(b"")
+    path = tmp_path / "old.tar"
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(member, arcname="storages")
+    with pytest.raises(UserError) as info:
+        load_plain(path)
+    message = str(info.value)
+    assert message.startswith(f"refusing to load {path}: it is in torch's legacy .tar format")
+    assert "holds objects" not in message and "weights_only" not in message
 
 
 def test_a_damaged_file_is_called_unreadable(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from latentplay.train.fidelity import SHARES, FidelityTracker, fidelity_figure, record
+from latentplay.train.fidelity import SHARES, FidelityTracker, fidelity_figure, record, write_reference
 
 
 def _table(counts: bool) -> np.ndarray:
@@ -38,8 +38,6 @@ def test_the_csv_records_the_counts_and_the_reference_keeps_its_own(tmp_path: Pa
     tracker = FidelityTracker(images, k=3, seed=0)
     values = tracker.measure(images[:30])
     assert values["n_samples"] == 30 and values["n_real"] == 40
-    from latentplay.train.fidelity import write_reference
-
     write_reference(tmp_path, tracker.measure(images[:20]), 20, 40)
     reference = json.loads((tmp_path / "fidelity_reference.json").read_text())
     assert reference["n"] == 20 and reference["samples"] == 40 and "n_samples" not in reference

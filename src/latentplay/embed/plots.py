@@ -195,7 +195,7 @@ def plot_projections(
 
 def html_name(stem: str, names: Sequence[str]) -> str:
     """The interactive HTML's file name for a projection ``stem`` (``<method>_<embedding>``)
-    coloured by the attributes ``names``: ``<stem>_<name>+<name>....html`` (``tsne_pix_gender``
+    coloured by the attributes ``names``: ``<stem>_<name>+<name>....html`` (``tsne_pix_gender.html``
     beside ``tsne_pix_gender.png`` when there is one), or, when that would be longer than
     :data:`HTML_NAME_MAX` characters, ``<stem>_<N>_attributes_<hash>.html`` with a hash of the
     names, so that other attributes never replace it."""

@@ -136,7 +136,7 @@ def invert(
     cond_all = _conditions(model, condition, len(x_all))
     reader = recogniser(identity_net, str(device)) if identity else None
     grids_all = None if reader is None else reader.grids(x_all)
-    draws = None  # (restarts, N, D) starts, or None: the encoder's means
+    draws = None  # (R, N, D) starts (R: restarts, 1 for the zero code), or None: the encoder's means
     if start == "mean":
         draws = torch.zeros(1, len(x_all), model.latent_dim)
     elif start == "random":

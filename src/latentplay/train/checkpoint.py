@@ -176,15 +176,18 @@ def load_plain(path: Path, allowed: Sequence[type] = ()) -> Any:
 
 
 def _load_error(path: Path, text: str) -> str:
-    """One line about why ``torch.load`` refused ``path`` (its error ``text``): the object it
-    would have had to unpickle and what to use instead, or what is unreadable about the file."""
+    """One line about why ``torch.load`` refused ``path`` (its error ``text``): what it would have
+    had to unpickle (an object, a TorchScript archive, torch's legacy .tar format) and what to use
+    instead, or what is unreadable about the file."""
     found = re.search(r"GLOBAL (\S+?)\.? (?:was not|whose module)", text)
-    if found or "TorchScript" in text or "legacy .tar" in text:
-        what = (found.group(1) if found
-                else "a TorchScript archive" if "TorchScript" in text else "legacy .tar format")
-        return (f"refusing to load {path}: it holds objects other than tensors and plain containers "
-                f"({what}), which latentplay never unpickles; use a checkpoint latentplay saved, or "
-                f"the tensors saved as .safetensors (as a run's {MODEL_FILE})")
+    what = (f"it holds objects other than tensors and plain containers ({found.group(1)})" if found
+            else "it is a TorchScript archive (code as well as tensors)" if "TorchScript" in text
+            else "it is in torch's legacy .tar format (read only by unpickling arbitrary objects)"
+            if "legacy .tar" in text else None)
+    if what is not None:
+        return (f"refusing to load {path}: {what}, and latentplay never unpickles arbitrary objects; "
+                f"use a checkpoint latentplay saved, or the tensors saved as .safetensors (as a run's "
+                f"{MODEL_FILE})")
     detail = text.split("WeightsUnpickler error:", 1)[-1]
     lines = [line.strip() for line in detail.splitlines() if line.strip() and "weights_only" not in line]
     reason = lines[0].split(". ")[0].rstrip(".") if lines else "unreadable"

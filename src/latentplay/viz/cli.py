@@ -23,10 +23,10 @@ def projection(
     method: str = typer.Option("tsne", "--method", help="tsne, umap, pca; comma-separated for "
                                "several."),
     sample: int = typer.Option(None, "--sample", help="Project a random sample of N rows."),
-    out: Path = typer.Option(..., "--out", help="Directory for a PNG per attribute "
-                             "(tsne_EMBEDDING_ATTRIBUTE.png) and an HTML switching between them, "
-                             "named for them (tsne_EMBEDDING_A+B.html): other --by later add "
-                             "files of their own."),
+    out: Path = typer.Option(..., "--out", help="Directory for METHOD_EMBEDDING_ATTRIBUTE.png "
+                             "per attribute and METHOD_EMBEDDING_A+B.html switching between them, "
+                             "named for its attributes: a later run with other --by adds files of "
+                             "its own."),
     param: list[str] = typer.Option(None, "--param", "-p", help="Method parameter, e.g. "
                                     "tsne.perplexity=50 (repeatable). t-SNE: perplexity (30), "
                                     "exaggeration (1), n_iter (500), pca_dims (50); UMAP: "
