@@ -74,4 +74,4 @@ def test_measure_cli_says_why_values_are_missing(cli, turned_faces, tmp_path, wh
     else:
         assert "sharpness: no value; 6 rows without a value (6 with an image under 32 px" \
             in result.out
-        assert "with cheeks under 64 px" in result.out
+        assert "with under 64 pixels inside the cheek outlines" in result.out

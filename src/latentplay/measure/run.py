@@ -117,7 +117,7 @@ MINIMUMS: dict[str, str] = {
     "sharpness": f"an image under {MIN_SIDE} px on its shorter side",
     **dict.fromkeys(MEASURES["pose"] + MEASURES["expression"],
                     f"a face under {MIN_IOD:g} px between the eye centres"),
-    "skin_ita": f"cheeks under {MIN_CHEEK} px",
+    "skin_ita": f"under {MIN_CHEEK} pixels inside the cheek outlines",
 }
 """The attributes with a minimum size (by unprefixed name), each with what is too small for it:
 such a row gets no value. Brightness, contrast and size are read at any size (``face_iod`` says

@@ -4,16 +4,19 @@ A store is a directory written by ``datasets.Dataset.save_to_disk`` plus ``laten
 (the :class:`~latentplay.store.schema.Schema`) and, for converted data, ``rejected.csv``.
 Writes go to a hidden temporary sibling that is renamed into place only when complete, so an
 interrupted write never damages the previous store. The siblings' names carry the writing
-process's id (``.NAME.build-PID-*``, ``.NAME.tmp-PID-*``): one that a killed process left is
-removed by the next write to the same path, once no process of that id runs.
+machine's tag and process id (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*``): one that a
+killed process left is removed by the next write to the same path from the same machine and
+user, once no process of that id runs there.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
@@ -108,37 +111,60 @@ def check_target(path: Path, overwrite: bool) -> None:
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
 
 
+def _machine_tag() -> str:
+    """8 hex digits naming the process-id space of this process: its host name and, on Linux,
+    its PID namespace (containers on one host have their own); a scratch folder's process id is
+    checked only where this tag is the same."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except (OSError, AttributeError):
+        namespace = ""
+    return hashlib.sha1(f"{socket.gethostname()}/{namespace}".encode()).hexdigest()[:8]
+
+
 def _scratch_prefix(path: Path, kind: str) -> str:
     """Name start of this process's hidden scratch sibling of ``path`` (``kind``: build, tmp)."""
-    return f".{path.name}.{kind}-{os.getpid()}-"
+    return f".{path.name}.{kind}-{_machine_tag()}-{os.getpid()}-"
 
 
 def _running(pid: int) -> bool:
-    """Whether a process ``pid`` runs on this machine (True when that cannot be told)."""
-    if os.name != "posix" or pid == os.getpid():
+    """Whether a process ``pid`` runs in this process's PID space (True when that cannot be
+    told: not POSIX, another user's process, an id out of range)."""
+    if os.name != "posix" or pid <= 0 or pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # e.g. another user's process
+    except (OSError, OverflowError):  # e.g. another user's process
         return True
     return True
 
 
+def _stale(entry: Path, tag: str, pid: str) -> bool:
+    """Whether the scratch folder ``entry`` (of writer ``pid`` on the machine tagged ``tag``)
+    was left by a dead writer of this user on this machine: only such a folder may be removed."""
+    if tag != _machine_tag() or os.name != "posix" or entry.is_symlink() or not entry.is_dir():
+        return False
+    return entry.lstat().st_uid == os.getuid() and not _running(int(pid))
+
+
 def remove_stale_scratch(path: Path) -> list[Path]:
     """Remove the scratch siblings of ``path`` that a writer killed mid-write left behind
-    (``.NAME.build-PID-*``, ``.NAME.tmp-PID-*`` of a process no longer running) and return
-    them; a running writer's are kept, and so is ``path`` itself."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:build|tmp)-(\d+)-.+")
+    (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*`` written by this user on this machine
+    whose process no longer runs) and return those removed. Any other writer's -- running, of
+    another user or machine -- and everything else beside ``path`` are kept."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:build|tmp)-([0-9a-f]{{8}})-([1-9]\d{{0,9}})"
+                         r"-[a-z0-9_]{8}")
     removed = []
     if not path.parent.is_dir():
         return removed
     for entry in path.parent.iterdir():
         match = pattern.fullmatch(entry.name)
-        if match and entry.is_dir() and not entry.is_symlink() and not _running(int(match[1])):
+        if match and _stale(entry, match[1], match[2]):
             shutil.rmtree(entry, ignore_errors=True)
-            removed.append(entry)
+            if not entry.exists():
+                removed.append(entry)
     return removed
 
 
