@@ -47,9 +47,9 @@ def make_aiface(root: Path) -> tuple[dict, list[str], dict]:
     for b in bad[1:4]:
         write_image(root / b[0], face(0))
     write_not_image(root / bad[4][0])
-    dirty = {"AttGAN/missing.png": "missing file", "AttGAN/b1.png": "target",
-             "AttGAN/b2.png": "skin_tone", "AttGAN/b3.png": "age",
-             "AttGAN/b4.png": "not an image"}
+    reasons = ["missing file", "target", "skin_tone", "age", "not an image"]
+    dirty = {f"test.csv:{9 + i} ({b[0]})": reason  # header, 7 good rows, then the bad ones
+             for i, (b, reason) in enumerate(zip(bad, reasons, strict=True))}
     write_csv(root / "test.csv", HEADER, lines[:7] + bad + lines[7:])
     return good, order, dirty
 
@@ -106,7 +106,8 @@ def test_codes_that_are_no_class_are_rejected(tmp_path: Path) -> None:
     store = aiface.convert(root, tmp_path / "out", workers=1)
     assert [(f, g["gender"]) for f, g in rows(store)] == [("FFHQ/a.png", "male"),
                                                           ("FFHQ/b.png", "male")]
-    check_rejected(store, {f"FFHQ/{k}.png": "not a whole-number code" for k in "cdef"})
+    check_rejected(store, {f"test.csv:{4 + i} (FFHQ/{k}.png)": "not a whole-number code"
+                           for i, k in enumerate("cdef")})
 
 
 def test_an_intersection_contradicting_gender_is_rejected(tmp_path: Path) -> None:
@@ -120,8 +121,8 @@ def test_an_intersection_contradicting_gender_is_rejected(tmp_path: Path) -> Non
     store = aiface.convert(root, tmp_path / "out", workers=1)
     assert [(f, g["gender"], g["intersection"]) for f, g in rows(store)] == [
         ("FFHQ/ok0.png", "female", "female,skintone1"), ("FFHQ/ok1.png", "male", "male,skintone3")]
-    check_rejected(store, {"FFHQ/bad0.png": "contradicts gender 1 (male)",
-                           "FFHQ/bad1.png": "contradicts gender 0 (female)"})
+    check_rejected(store, {"test.csv:4 (FFHQ/bad0.png)": "contradicts gender 1 (male)",
+                           "test.csv:5 (FFHQ/bad1.png)": "contradicts gender 0 (female)"})
     # first release: codes 0-3 are male x (Asian, White, Black, Others), 4-7 female x the same
     first = [("ok2", 1, 2, 2), ("ok3", 0, 3, 7), ("bad2", 1, 1, 2), ("bad3", 1, 3, 7)]
     for name, *_ in first:
@@ -132,8 +133,8 @@ def test_an_intersection_contradicting_gender_is_rejected(tmp_path: Path) -> Non
     store = aiface.convert(root / "train.csv", tmp_path / "o2", workers=1)
     assert [(f, g["intersection"]) for f, g in rows(store)] == [
         ("FFHQ/ok2.png", "male,Black"), ("FFHQ/ok3.png", "female,Others")]
-    check_rejected(store, {"FFHQ/bad2.png": "contradicts race 1 (White)",
-                           "FFHQ/bad3.png": "contradicts gender 1 (male)"})
+    check_rejected(store, {"train.csv:4 (FFHQ/bad2.png)": "contradicts race 1 (White)",
+                           "train.csv:5 (FFHQ/bad3.png)": "contradicts gender 1 (male)"})
 
 
 @pytest.mark.parametrize(("column", "codes", "groups", "unclear"), [
@@ -156,7 +157,8 @@ def test_the_csv_tells_which_published_age_numbering_it_uses(
               [[f"FFHQ/{c}.png", 0, c] for c in codes])
     store = aiface.convert(root, tmp_path / "out", workers=1)
     assert [g["age"] for _, g in rows(store)] == list(groups)
-    check_rejected(store, {f"FFHQ/{c}.png": "the CSV does not tell which" for c in unclear})
+    check_rejected(store, {f"test.csv:{codes.index(c) + 2} (FFHQ/{c}.png)": "the CSV does not tell which"
+                           for c in unclear})
 
 
 @pytest.mark.parametrize(("codes", "tones", "rejected"), [
@@ -174,4 +176,5 @@ def test_the_csv_tells_how_its_skin_tones_are_numbered(
               [[f"FFHQ/{c}.png", 0, c] for c in codes])
     store = aiface.convert(root, tmp_path / "out", workers=1)
     assert [g["skin_tone"] for _, g in rows(store)] == tones
-    check_rejected(store, {f"FFHQ/{c}.png": "outside the published set" for c in rejected})
+    check_rejected(store, {f"test.csv:{codes.index(c) + 2} (FFHQ/{c}.png)": "outside the published set"
+                           for c in rejected})

@@ -24,8 +24,8 @@ def make_folder(root: Path) -> tuple[dict, list[str], dict]:
         order.append(rel)
     bad = [["imgs/nope.png", "f", 0.5, 1], ["imgs/a/0.png", "", 0.1, 1],
            ["imgs/a/2.png", "m", "big", 1], ["", "m", 0.1, 1]]
-    dirty = {"imgs/nope.png": "missing file", "imgs/a/0.png": "no gender",
-             "imgs/a/2.png": "not a number", "labels.csv:15": "no image path"}
+    dirty = {"labels.csv:12 (imgs/nope.png)": "missing file", "labels.csv:13 (imgs/a/0.png)": "no gender",
+             "labels.csv:14 (imgs/a/2.png)": "not a number", "labels.csv:15": "no image path"}
     write_csv(root / "labels.csv", ["path", "sex", "smiling", "grp"], lines + bad)
     return good, order, dirty
 

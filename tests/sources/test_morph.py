@@ -37,9 +37,10 @@ def make_morph(root: Path, header: list[str] = HEADER) -> tuple[dict, list[str],
     ]
     for row in bad[1:4]:
         write_image(root / row[-1], face(0))
-    dirty = {"Album2/000099_00M30.JPG": "missing file", "Album2/000098_00M30.JPG": "race",
-             "Album2/000097_00M30.JPG": "gender", "Album2/000096_00M30.JPG": "age",
-             f"{morph.CSV_NAME}:18": "no photo"}
+    csv = morph.CSV_NAME
+    dirty = {f"{csv}:14 (Album2/000099_00M30.JPG)": "missing file",  # header, 12 good rows
+             f"{csv}:15 (Album2/000098_00M30.JPG)": "race", f"{csv}:16 (Album2/000097_00M30.JPG)": "gender",
+             f"{csv}:17 (Album2/000096_00M30.JPG)": "age", f"{csv}:18": "no photo"}
     write_csv(root / morph.CSV_NAME, header, lines + bad)
     return good, order, dirty
 

@@ -208,7 +208,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     def inputs() -> Iterator[Record | Rejected]:
         for line, row in rows:
             image = (row.get(cols["path"]) or "").strip()
-            source = image or f"{csv_path.name}:{line}"
+            where = f"{csv_path.name}:{line}"
+            source = f"{where} ({image})" if image else where
             labels: dict[str, Any] = {}
             reason = "" if image else "row has no image path"
             for field in coded:
@@ -228,7 +229,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                 yield Rejected(source, "no generator")
                 continue
             labels["generator"] = gen_code[gen]
-            yield Record(source, labels, file=str(path))
+            yield Record(image, labels, file=str(path), where=where)
 
     return Plan(attrs, inputs())
 

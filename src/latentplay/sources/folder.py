@@ -138,7 +138,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     def inputs() -> Iterator[Record | Rejected]:
         for line, row in rows:
             image = (row.get(file_column) or "").strip()
-            source = image or f"{csv_path.name}:{line}"
+            where = f"{csv_path.name}:{line}"
+            source = f"{where} ({image})" if image else where
             labels = parse(row)
             if not image:
                 yield Rejected(source, f"no image path (column {file_column!r} is empty)")
@@ -147,7 +148,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             elif (path := find_file(folder, image)) is None:
                 yield Rejected(source, "missing file")
             else:
-                yield Record(source, labels, file=str(path))
+                yield Record(image, labels, file=str(path), where=where)
 
     return Plan(attrs, inputs())
 

@@ -103,7 +103,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     def inputs() -> Iterator[Record | Rejected]:
         for line, row in rows:
             photo = (row.get(cols["photo"]) or "").strip()
-            source = photo or f"{csv_path.name}:{line}"
+            where = f"{csv_path.name}:{line}"
+            source = f"{where} ({photo})" if photo else where
             labels = parse(row)
             if not photo:
                 yield Rejected(source, "row has no photo")
@@ -115,7 +116,7 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                 if path is None:
                     yield Rejected(source, "missing file")
                 else:
-                    yield Record(source, labels, file=str(path))
+                    yield Record(photo, labels, file=str(path), where=where)
 
     return Plan(attrs, inputs())
 
