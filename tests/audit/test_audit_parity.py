@@ -52,8 +52,23 @@ def test_a_group_without_positives_has_no_tpr() -> None:
     assert across["equal_opportunity_difference"] is None
     assert across["equal_opportunity_difference_low"] is None
     assert "equal opportunity difference -" in " ".join(parity_lines(s, "group"))
-    # the equalized odds difference is the FPRs' range alone
+    # the equalized odds difference is the FPRs' range alone, and says so
     assert across["equalized_odds_difference"] == pytest.approx(abs(0.2 - 4 / 10))
+    assert across["equalized_odds_basis"] == "FPR only"
+    assert parity_lines(s, "group")[-1].endswith(
+        "(FPR only: under two groups have positives)")
+
+
+def test_equalized_odds_basis_names_both_rates_when_both_have_a_range() -> None:
+    s = group_parity(Y, P, ["a", "b"], G, np.ones(20, bool), "smile", n_boot=50)
+    assert s["across"]["equalized_odds_basis"] == "TPR and FPR"
+    assert "only" not in parity_lines(s, "group")[-1]
+    y = Y.copy()
+    y[:5] = False                                        # a: negatives alone; b keeps both
+    y[10:20] = True                                      # b: positives alone
+    s = group_parity(y, P, ["a", "b"], G, np.ones(20, bool), "smile", n_boot=50)
+    assert s["across"]["equalized_odds_basis"] is None
+    assert s["across"]["equalized_odds_difference"] is None
 
 
 def _store(path: Path) -> st.Store:
@@ -87,3 +102,20 @@ def test_accuracy_with_a_positive_class(tmp_path: Path, cli) -> None:  # noqa: A
     assert "b: selection 0.400 [" in text and "equalized odds difference 0.300 [" in text
     html = build_report(out).read_text()
     assert "demographic parity difference" in html and "selection (smile)" in html
+
+
+def test_report_and_figure_say_when_equalized_odds_is_one_range(tmp_path: Path) -> None:
+    y = Y.astype(int)
+    y[10:12] = 0                                         # b: no positives
+    schema = Schema(attributes=[
+        Attribute("group", "categorical", names=["a", "b"]),
+        Attribute("smile", "categorical", names=["frown", "smile"]),
+        Attribute("smile_read", "categorical", names=["frown", "smile"])],
+        provenance=Provenance(source="test", converter="unit"))
+    images = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 20
+    store = st.build([{"image": images, "group": G, "smile": y,
+                       "smile_read": P.astype(int)}], schema, tmp_path / "s")
+    s = group_accuracy(store, "smile_read", "smile", "group", tmp_path / "a", positive="smile")
+    assert s["parity"]["across"]["equalized_odds_basis"] == "FPR only"
+    html = build_report(tmp_path / "a").read_text()
+    assert "(FPR only: under two groups have positives)" in html

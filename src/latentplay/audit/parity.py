@@ -20,7 +20,10 @@ row without a prediction is not selected (and so a missed positive). Across grou
   of ``max(|dTPR|, |dFPR|)``, which is the larger of the TPRs' and the FPRs' ranges;
 
 each a range over the groups that have the rate (a group without positives has no TPR), and
-none where fewer than two have it — one group's rate is no evidence of parity. Each comes
+none where fewer than two have it — one group's rate is no evidence of parity. Where only
+one of the TPRs and the FPRs has a range, the equalized odds difference is that range alone,
+and ``equalized_odds_basis`` says which (``"TPR and FPR"``, ``"FPR only"``, ``"TPR only"``;
+the printout and the report say so beside the number). Each comes
 with a bootstrap 95 % interval: groups are redrawn row by row (person by person), so
 the interval shows how much of a difference small groups make up by chance — a range over
 groups is never below 0, and grows with their number and their noise.
@@ -130,7 +133,25 @@ def _across(rows: list[dict[str, Any]], y: np.ndarray, p: np.ndarray, groups: np
         out[key] = None if not np.isfinite(value) else value
         out[f"{key}_low"] = None if not np.isfinite(low) else float(low)
         out[f"{key}_high"] = None if not np.isfinite(high) else float(high)
+    out["equalized_odds_basis"] = odds_basis(rows)
     return out
+
+
+def odds_basis(rows: list[dict[str, Any]]) -> str | None:
+    """Which ranges the equalized odds difference of these groups' rows takes: ``"TPR and
+    FPR"``, ``"FPR only"`` (under two groups have positives), ``"TPR only"`` (under two have
+    negatives), or None (neither has a range)."""
+    has = [sum(r[key] is not None for r in rows) >= 2 for key in ("tpr", "fpr")]
+    return {(True, True): "TPR and FPR", (False, True): "FPR only",
+            (True, False): "TPR only"}.get((has[0], has[1]))
+
+
+def odds_caveat(across: dict[str, Any]) -> str:
+    """`` (FPR only: under two groups have positives)`` where the equalized odds difference
+    takes one range alone, else ``""``."""
+    basis = across.get("equalized_odds_basis")
+    why = {"FPR only": "positives", "TPR only": "negatives"}.get(basis or "")
+    return f" ({basis}: under two groups have {why})" if why else ""
 
 
 def parity_lines(parity: dict[str, Any], by: str) -> list[str]:
@@ -151,7 +172,8 @@ def parity_lines(parity: dict[str, Any], by: str) -> list[str]:
         out.append(f"  across {by}: " + ", ".join(
             f"{key.replace('_', ' ')} {_difference(across, key)}"
             for key in ("demographic_parity_difference", "demographic_parity_ratio",
-                        "equal_opportunity_difference", "equalized_odds_difference")))
+                        "equal_opportunity_difference", "equalized_odds_difference"))
+            + odds_caveat(across))
     return out
 
 

@@ -129,6 +129,8 @@ def _over_persons(name: str, test: dict[str, Any]) -> list[tuple[str, str]]:
 def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:
     """Selection, base rate, TPR and FPR per group for one positive class, and the parity
     differences (:mod:`latentplay.audit.parity`)."""
+    from latentplay.audit.parity import odds_caveat
+
     positive = parity["positive"]
     rows = [r for r in [*parity["groups"], parity["overall"]] if r["n"]]
     table = Table.of(["group", "rows", f"selection ({positive})", "95% interval", "base rate",
@@ -143,7 +145,8 @@ def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:
                      "selected.")
     across = parity.get("across") or {}
     facts = [(key.replace("_", " "),
-              f"{number(across[key])} {interval(across[f'{key}_low'], across[f'{key}_high'])}")
+              f"{number(across[key])} {interval(across[f'{key}_low'], across[f'{key}_high'])}"
+              + (odds_caveat(across) if key == "equalized_odds_difference" else ""))
              for key in ("demographic_parity_difference", "demographic_parity_ratio",
                          "equal_opportunity_difference", "equalized_odds_difference")
              if across.get(key) is not None]

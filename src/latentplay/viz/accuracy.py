@@ -13,6 +13,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 from matplotlib.transforms import offset_copy  # noqa: E402
 
+from latentplay.audit.parity import odds_caveat  # noqa: E402
 from latentplay.intervals import wilson_interval  # noqa: E402
 from latentplay.viz.style import ordered_colors, row_note, wrap_title  # noqa: E402
 
@@ -282,6 +283,8 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
         ("equal_opportunity_difference", "equal opportunity difference"),
         ("equalized_odds_difference", "equalized odds difference"))
         if across.get(key) is not None)
+    if across.get("equalized_odds_difference") is not None:
+        note += odds_caveat(across)
     fig.suptitle(f"{summary['predicted']} = {positive}, by {summary['by']}; error bars: "
                  f"{interval_note(summary)}" + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
