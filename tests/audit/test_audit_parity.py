@@ -119,3 +119,5 @@ def test_report_and_figure_say_when_equalized_odds_is_one_range(tmp_path: Path) 
     assert s["parity"]["across"]["equalized_odds_basis"] == "FPR only"
     html = build_report(tmp_path / "a").read_text()
     assert "(FPR only: under two groups have positives)" in html
+    # rates with three decimals, as the printout gives them: a's FPR 1 of 5 (Wilson)
+    assert ">0.200<" in html and ">[0.036, 0.624]<" in html

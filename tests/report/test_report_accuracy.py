@@ -30,10 +30,10 @@ def test_the_gap_stands_beside_its_chance_gap(tmp_path: Path) -> None:
     summary = _summary(chance_gap=0.0712, chance_gap_over_persons=0.1093)
     accuracy_bars(summary).savefig(tmp_path / "accuracy.png")
     html = render(Page("audit", "accuracy", str(tmp_path), [section(tmp_path, summary)]))
-    assert "0.0712 by chance alone" in html and "0.1093 over persons" in html
+    assert "0.071 by chance alone" in html and "0.109 over persons" in html
     del summary["across"]["chance_gap_over_persons"]
     html = render(Page("audit", "accuracy", str(tmp_path), [section(tmp_path, summary)]))
-    assert "0.0712 by chance alone" in html and "over persons" not in html
+    assert "0.071 by chance alone" in html and "over persons" not in html
 
 
 def test_rows_left_out_apart_from_left_out_are_still_counted(tmp_path: Path) -> None:

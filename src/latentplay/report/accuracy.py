@@ -10,7 +10,18 @@ from typing import Any
 from latentplay.contingency import sparse_reason
 from latentplay.errors import UserError
 from latentplay.report.images import file_figure
-from latentplay.report.page import Block, Facts, Section, Table, cell, interval, number, p_is
+from latentplay.report.page import (
+    Block,
+    Facts,
+    Section,
+    Table,
+    cell,
+    interval,
+    number,
+    p_is,
+    share,
+    share_interval,
+)
 
 
 def section(run: Path, a: dict[str, Any]) -> Section:
@@ -53,10 +64,10 @@ def section(run: Path, a: dict[str, Any]) -> Section:
         table = Table.of(["group", "rows", "correct", "accuracy", "95% interval",
                           "no prediction", "accuracy where predicted",
                           *(["within one class", "mean offset (classes)"] if steps else [])],
-                         [[r["group"], r["n"], r["correct"], r.get("accuracy"),
-                           interval(r.get("low"), r.get("high")), r["no_prediction"],
-                           r.get("accuracy_predicted"),
-                           *([r.get("within_one"), r.get("offset")] if steps else [])]
+                         [[r["group"], r["n"], r["correct"], share(r.get("accuracy")),
+                           share_interval(r.get("low"), r.get("high")), r["no_prediction"],
+                           share(r.get("accuracy_predicted")),
+                           *([share(r.get("within_one")), r.get("offset")] if steps else [])]
                           for r in rows],
                          "A row without a prediction counts as an error; 95% intervals: "
                          f"{a.get('intervals', 'Wilson')}."
@@ -66,13 +77,13 @@ def section(run: Path, a: dict[str, Any]) -> Section:
         if "error_ratio" in across:
             chi2 = across.get("chi2") or {}
             facts.append(("error ratio, accuracy gap", f"{number(across.get('error_ratio'))}, "
-                                                       f"{number(across.get('accuracy_gap'))}"
+                                                       f"{share(across.get('accuracy_gap'))}"
                           + _chance(across)))
             seen = across.get("detectable_gap")
             if seen:
                 persons = ("" if seen.get("gap_over_persons") is None
-                           else f" ({number(seen['gap_over_persons'])} over persons)")
-                facts.append(("smallest gap it sees", f"{number(seen['gap'])}{persons} between "
+                           else f" ({share(seen['gap_over_persons'])} over persons)")
+                facts.append(("smallest gap it sees", f"{share(seen['gap'])}{persons} between "
                               f"{seen['group']} and the rest (80% power, 5% test)"))
             if chi2:
                 facts.append(("chi-square of equal accuracy",
@@ -109,8 +120,8 @@ def _chance(across: dict[str, Any]) -> str:
     if across.get("chance_gap") is None:
         return ""
     persons = across.get("chance_gap_over_persons")
-    return (f" ({number(across['chance_gap'])} by chance alone in equally accurate groups of "
-            "these sizes" + ("" if persons is None else f"; {number(persons)} over persons")
+    return (f" ({share(across['chance_gap'])} by chance alone in equally accurate groups of "
+            "these sizes" + ("" if persons is None else f"; {share(persons)} over persons")
             + ")")
 
 
@@ -135,17 +146,18 @@ def _parity_blocks(run: Path, parity: dict[str, Any]) -> list[Block]:
     rows = [r for r in [*parity["groups"], parity["overall"]] if r["n"]]
     table = Table.of(["group", "rows", f"selection ({positive})", "95% interval", "base rate",
                       "TPR", "95% interval", "FPR", "95% interval"],
-                     [[r["group"], r["n"], r["selection"],
-                       interval(r["selection_low"], r["selection_high"]), r["base_rate"],
-                       r["tpr"], interval(r["tpr_low"], r["tpr_high"]), r["fpr"],
-                       interval(r["fpr_low"], r["fpr_high"])] for r in rows],
+                     [[r["group"], r["n"], share(r["selection"]),
+                       share_interval(r["selection_low"], r["selection_high"]),
+                       share(r["base_rate"]), share(r["tpr"]),
+                       share_interval(r["tpr_low"], r["tpr_high"]), share(r["fpr"]),
+                       share_interval(r["fpr_low"], r["fpr_high"])] for r in rows],
                      f"Selection: the share predicted {positive}; base rate: the share truly "
                      f"{positive}; TPR: of the {positive}, the share found; FPR: of the others, "
                      f"the share predicted {positive}. A row without a prediction is not "
                      "selected.")
     across = parity.get("across") or {}
     facts = [(key.replace("_", " "),
-              f"{number(across[key])} {interval(across[f'{key}_low'], across[f'{key}_high'])}"
+              f"{share(across[key])} {share_interval(across[f'{key}_low'], across[f'{key}_high'])}"
               + (odds_caveat(across) if key == "equalized_odds_difference" else ""))
              for key in ("demographic_parity_difference", "demographic_parity_ratio",
                          "equal_opportunity_difference", "equalized_odds_difference")
@@ -187,8 +199,9 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
     threshold = cal.get("threshold")
     table = Table.of(["group", "rows", "mean confidence", "accuracy", "over-confidence",
                       "95% interval", "ECE", "ECE by chance", "p"],
-                     [[r["group"], r["n"], r["confidence"], r["accuracy"], r["overconfidence"],
-                       interval(r["low"], r["high"]), r["ece"], r["ece_null"],
+                     [[r["group"], r["n"], share(r["confidence"]), share(r["accuracy"]),
+                       share(r["overconfidence"]), share_interval(r["low"], r["high"]),
+                       share(r["ece"]), share(r["ece_null"]),
                        ece_p_text(r["ece_p"], cal["draws"])] for r in rows],
                      f"Calibration of {a.get('confidence')}: over-confidence is the mean "
                      "confidence minus the accuracy (+: surer than right); ECE over "
@@ -201,21 +214,22 @@ def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:
         tables.append(Table.of(
             ["group", "rows", f"answered at >= {threshold:g}", "their accuracy", "95% interval",
              "errors passed"],
-            [[r["group"], r["n"], r["selective"]["coverage"], r["selective"]["accuracy"],
-              interval(r["selective"]["low"], r["selective"]["high"]),
-              r["selective"]["errors_passed"]] for r in rows],
+            [[r["group"], r["n"], share(r["selective"]["coverage"]),
+              share(r["selective"]["accuracy"]),
+              share_interval(r["selective"]["low"], r["selective"]["high"]),
+              share(r["selective"]["errors_passed"])] for r in rows],
             f"Answering only at confidence {threshold:g} or more: the share of each group "
             "answered, their accuracy (95% interval: Wilson's, or a bootstrap over persons) "
             "and the share of the group's errors among the answered."))
     facts = []
     across = cal.get("across") or {}
     if across:
-        facts.append(("over-confidence gap, ECE gap", f"{number(across['overconfidence_gap'])}, "
-                                                      f"{number(across['ece_gap'])}"))
+        facts.append(("over-confidence gap, ECE gap", f"{share(across['overconfidence_gap'])}, "
+                                                      f"{share(across['ece_gap'])}"))
     if across.get("coverage_gap") is not None:
         facts.append((f"at confidence >= {threshold:g}",
-                      f"coverage gap {number(across['coverage_gap'])}, accuracy gap "
-                      f"{number(across.get('selective_accuracy_gap'))}"))
+                      f"coverage gap {share(across['coverage_gap'])}, accuracy gap "
+                      f"{share(across.get('selective_accuracy_gap'))}"))
     if across.get("trend"):
         t = across["trend"]
         facts.append(("along the groups' order", f"over-confidence {number(t['slope'])} per "

@@ -10,7 +10,6 @@ of :data:`_OUTPUTS`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,19 @@ from latentplay.errors import UserError
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
-from latentplay.report.page import Facts, Page, Section, Table, Text, interval, number, p_is, p_value
+from latentplay.report.page import (
+    Facts,
+    Page,
+    Section,
+    Table,
+    Text,
+    interval,
+    number,
+    p_is,
+    p_value,
+    share,
+    share_interval,
+)
 
 
 def page(run: Path) -> Page:
@@ -200,9 +211,9 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str) -> Section:
     if along:
         facts.append(("along the classes' order", along))
     rows = [[c.get("class"), c.get("training_count"), c.get("training"),
-             _interval(c.get("training_low"), c.get("training_high")), c.get("generated_count"),
-             c.get("generated"), _interval(c.get("generated_low"), c.get("generated_high")),
-             c.get("corrected"), _interval(c.get("corrected_low"), c.get("corrected_high"))]
+             share_interval(c.get("training_low"), c.get("training_high")), c.get("generated_count"),
+             c.get("generated"), share_interval(c.get("generated_low"), c.get("generated_high")),
+             c.get("corrected"), share_interval(c.get("corrected_low"), c.get("corrected_high"))]
             for c in r.get("per_class", [])]
     blocks: list[Any] = [Facts(facts), Table.of(
         ["class", f"{ref} n", ref, "interval", "generated n", "generated",
@@ -306,7 +317,7 @@ def _share(x: dict[str, Any], key: str) -> str:
     if x.get(key) is None:
         return "—"
     low, high = x.get(f"{key}_low"), x.get(f"{key}_high")
-    return _three(x[key]) if low is None or high is None else f"{_three(x[key])} {_interval(low, high)}"
+    return share(x[key]) if low is None or high is None else f"{share(x[key])} {share_interval(low, high)}"
 
 
 def _recall(x: dict[str, Any]) -> str:
@@ -332,11 +343,11 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
         classes = list(e.get("classes", []))
         rows = []
         for k, (p, shares, cis) in enumerate(zip(e["psi"], e["generated"], e["generated_ci"], strict=True)):
-            cells = [f"{_three(g)} [{_three(lo)}, {_three(hi)}]"
+            cells = [f"{share(g)} [{share(lo)}, {share(hi)}]"
                      for g, (lo, hi) in zip(shares, cis, strict=True)]
-            rows.append([f"{p:g}", *cells, _three(e["tv"][k]), _three(e["confidence"][k])])
-        rows.append([ref, *[_three(t) for t in e["training"]], "—",
-                     _three(e.get("confidence_held_out"))])
+            rows.append([f"{p:g}", *cells, share(e["tv"][k]), share(e["confidence"][k])])
+        rows.append([ref, *[share(t) for t in e["training"]], "—",
+                     share(e.get("confidence_held_out"))])
         blocks: list[Any] = [Table.of(
             ["ψ", *classes, f"TV from {ref}", "annotator confidence"], rows,
             "Annotated shares at each ψ (95% Wilson intervals), their total variation from "
@@ -373,18 +384,6 @@ def _detection(run: Path, d: dict[str, Any]) -> list[Section]:
                                   "against the score threshold, 95% bands (Wilson's, or a "
                                   "bootstrap over persons); dashed: the detector's cut."))
     return [Section(f"Faces found by {d.get('by')}", "detection", blocks)]
-
-
-def _three(value: float | None) -> str:
-    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
-
-
-def _interval(low: float | None, high: float | None) -> str:
-    """``[low, high]`` with three decimals, as the page's shares have them; ``—`` when either
-    bound is missing."""
-    if low is None or high is None:
-        return "—"
-    return f"[{_three(low)}, {_three(high)}]"
 
 
 def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
@@ -444,8 +443,8 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         conditional = any("conditional_coverage" in g for g in groups)
         authentic = any("authenticity" in g for g in groups)
         rows = [[g.get("class"), g.get("n_real"), g.get("n_not_embedded"), g.get("coverage"),
-                 _interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
-                 _interval(*(g.get("recall_ci") or [None, None]))]
+                 share_interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
+                 share_interval(*(g.get("recall_ci") or [None, None]))]
                 + ([g.get("n_nearest"), g.get("authenticity"), g.get("reference_authenticity")]
                    if authentic else [])
                 + ([g.get("n_generated"), g.get("precision"), g.get("density")] if annotated else [])

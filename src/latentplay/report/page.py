@@ -59,6 +59,19 @@ def interval(low: object, high: object) -> str:
     return f"[{number(low)}, {number(high)}]"
 
 
+def share(value: float | None) -> str:
+    """A share, rate or difference of shares in [0, 1] with three decimals, as the printouts
+    give them (``—`` when missing or NaN)."""
+    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+def share_interval(low: float | None, high: float | None) -> str:
+    """``[low, high]`` of a share with three decimals (``—`` when either bound is missing)."""
+    if low is None or high is None:
+        return "—"
+    return f"[{share(low)}, {share(high)}]"
+
+
 def p_value(p: float | None) -> str:
     """A p-value as text; one that underflowed to 0 reads ``< 1e-300``, a missing or NaN one
     (no test possible) ``—``."""
