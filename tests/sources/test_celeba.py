@@ -21,24 +21,27 @@ def make_celeba(root: Path, n: int = 12, hq: bool = False, kaggle: bool = False)
     if kaggle:
         images = images / "img_align_celeba"
     good, order, dirty = {}, [], {}
+    attr_file = ("CelebAMask-HQ-attribute-anno.txt" if hq else
+                 "list_attr_celeba.csv" if kaggle else "list_attr_celeba.txt")
     attr_lines, part_lines, ident_lines = [], [], []
     for i in range(n + 4):
         name = f"{i}.jpg" if hq else f"{i + 1:06d}.jpg"
         values = rng.choice([-1, 1], size=40)
         split, ident = i % 3, 100 + i % 5
         source = f"{images.relative_to(root).as_posix()}/{name}"
+        listed = f"{attr_file}:{i + (2 if kaggle else 3)} ({source})"   # its line, its image
         fields = [str(v) for v in values]
         if i == n:  # value outside -1/1
             fields[7] = "0"
-            dirty[source] = "Big_Nose"
+            dirty[listed] = "Big_Nose"
         if i == n + 1:  # a field missing
             fields = fields[:-1]
-            dirty[source] = "expected 41 fields"
+            dirty[listed] = "expected 41 fields"
         if i == n + 2:
             write_truncated(images / name, face(i))
-            dirty[source] = "truncated"
+            dirty[listed] = "truncated"
         elif i == n + 3:
-            dirty[source] = "missing file"
+            dirty[listed] = "missing file"
         else:
             write_image(images / name, face(i))
         if kaggle:
@@ -48,7 +51,7 @@ def make_celeba(root: Path, n: int = 12, hq: bool = False, kaggle: bool = False)
             attr_lines.append(f"{name} " + "  ".join(fields))
             part_lines.append(f"{name} {split}")
         ident_lines.append(f"{name} {ident}")
-        if source not in dirty:
+        if listed not in dirty:
             labels = {a: "yes" if v == 1 else "no" for a, v in zip(ATTRS, values, strict=True)}
             if not hq:
                 labels["split"] = celeba.SPLITS[split]
@@ -125,11 +128,15 @@ def test_rows_without_a_file_name_are_listed(tmp_path: Path, split: str | None) 
     unsplit = "099999.jpg," + ",".join(["1"] * 40)
     attr.write_text("\n".join([*lines[:3], nameless, "", *lines[3:], unsplit]) + "\n")
     store = celeba.convert(tmp_path / "src", tmp_path / "out", workers=1, split=split)
-    if split is not None:
-        dirty = {s: r for s, r in dirty.items()  # image i (file i + 1) is in split i % 3
-                 if celeba.SPLITS[(int(Path(s).stem) - 1) % 3] == split}
-    dirty |= {"list_attr_celeba.csv:4": "no file name",
-              "img_align_celeba/img_align_celeba/099999.jpg": "no split"}
+    shifted = {}                       # the nameless and the blank line push later rows down 2
+    for listed, reason in dirty.items():
+        where, image = listed.split(" ")
+        file, line = where.split(":")
+        if split is None or celeba.SPLITS[(int(Path(image[1:-1]).stem) - 1) % 3] == split:
+            shifted[f"{file}:{int(line) + 2} {image}"] = reason   # image i (file i + 1): split i % 3
+    dirty = shifted | {"list_attr_celeba.csv:4": "no file name",
+                       "list_attr_celeba.csv:20 (img_align_celeba/img_align_celeba/099999.jpg)":
+                       "no split"}
     check_rejected(store, dirty)
     kept = [s for s in order if split is None or good[s]["split"] == split]
     _compare(store, {s: good[s] for s in kept}, kept)

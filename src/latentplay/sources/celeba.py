@@ -12,7 +12,9 @@ Layouts read (SRC is the folder holding them):
 Every non-blank row of the attribute file is an input (with ``--split``, every row the
 partition file does not put in another split); a row without a file name (listed by its line
 number), with a value other than -1/1, or without a split or identity where those files are
-present is rejected. The 40 attributes are stored as booleans
+present is rejected. ``rejected.csv`` names a rejected row by its attribute-file line, then
+its image: ``list_attr_celeba.txt:14 (img_align_celeba/000012.jpg)``. The 40 attributes are
+stored as booleans
 (``no``/``yes``; the files' -1/1), ``Male`` and ``Smiling`` first (so the default cross-tab of
 ``latentplay data info`` is Male x Smiling), the rest in published order.
 """
@@ -159,11 +161,12 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                 if wanted is not None and part in ("0", "1", "2") and part != wanted:
                     continue  # another split's row (a row without a split is rejected)
                 source = f"{image_dir.relative_to(root).as_posix()}/{fields[0]}"
+                where = f"{attr_name}:{number}"
                 labels = parse(fields)
                 if isinstance(labels, str):
-                    yield Rejected(source, labels)
+                    yield Rejected(f"{where} ({source})", labels)
                 else:
-                    yield Record(source, labels, file=str(image_dir / fields[0]))
+                    yield Record(source, labels, file=str(image_dir / fields[0]), where=where)
 
     return Plan(attrs, inputs())
 
