@@ -173,6 +173,8 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["invert", "{vae}", "--data", "{faces}", "--seed", "1", "--init", "encoder"],
          "leave them out (or give --init random)"),
         (["invert", "{faces}", "--data", "{faces}", "--seed", "1"], "not a run directory"),
+        (["invert", "{vae}", "--data", "{faces}", "--init", "pca"],
+         "--init must be one of auto, encoder, random, mean; got 'pca'"),
         (["mix", "{vae}", "--rows", "0:2"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--sources", "2:4"], "--rows and --sources are rows of --data"),
         (["mix", "{vae}", "--data", "{faces}", "--n", "2"], "--n counts prior samples"),

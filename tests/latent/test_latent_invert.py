@@ -223,6 +223,12 @@ def test_start_of_names_where_each_init_starts() -> None:
         start_of(dcgan, "encoder")
     with pytest.raises(UserError, match="init must be one of"):
         start_of(vae, "pca")
+    # the command line's user is told its own option, not the Python argument
+    with pytest.raises(UserError, match=r"^--init encoder needs a model with an encoder; a "
+                                        r"dcgan has none, use --init random$"):
+        start_of(dcgan, "encoder", "--init")
+    with pytest.raises(UserError, match=r"^init='encoder' needs .* use init='random'$"):
+        start_of(dcgan, "encoder")
 
 
 def test_settings_that_are_not_numbers_are_refused(sharp_dcgan_run: Path, faces_store: Path) -> None:

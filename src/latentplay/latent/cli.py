@@ -906,7 +906,7 @@ def invert_cmd(
                         "--identity too")
     identity_net = identity_net or "dlib"
     model = _model(run)
-    begin = start_of(model, init)
+    begin = start_of(model, init, "--init")
     random_start = begin == "random"  # else no draw --restarts or --seed could set
     if not random_start and (restarts is not None or seed is not None):
         start = "the zero code" if init == "mean" else f"this {model.family}'s encoder means"

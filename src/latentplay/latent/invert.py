@@ -193,17 +193,21 @@ def _check_settings(steps: int, lr: float, restarts: int, prior: float, batch_si
         raise UserError(f"batch_size must be at least 1, got {batch_size}")
 
 
-def start_of(model: nn.Module, init: str) -> str:
+def start_of(model: nn.Module, init: str, option: str = "init") -> str:
     """Where ``init`` starts ``model``'s codes: ``"encoder"`` (its means), ``"mean"`` (the zero
     code) or ``"random"`` (draws from ``N(0, I)``: ``init="random"``, or ``"auto"`` for a
     model without an encoder, a DCGAN). Only ``"random"`` uses ``restarts`` and ``seed``; a
-    :class:`UserError` for an unknown ``init`` or ``"encoder"`` on a model without one."""
+    :class:`UserError` for an unknown ``init`` or ``"encoder"`` on a model without one, naming
+    the setting as ``option`` (``"init"``: ``init='random'``; ``"--init"``: ``--init random``)."""
+    def said(value: str) -> str:
+        return f"{option} {value}" if option.startswith("--") else f"{option}={value!r}"
+
     if init not in INITS:
-        raise UserError(f"init must be one of {INITS}, got {init!r}")
+        raise UserError(f"{option} must be one of {', '.join(INITS)}; got {init!r}")
     has_encoder = bool(model.has_encoder)
     if init == "encoder" and not has_encoder:
-        raise UserError(f"init='encoder' needs a model with an encoder; a {model.family} has "
-                        "none, use init='random'")
+        raise UserError(f"{said('encoder')} needs a model with an encoder; a {model.family} has "
+                        f"none, use {said('random')}")
     if init == "auto":
         return "encoder" if has_encoder else "random"
     return init
