@@ -97,16 +97,21 @@ def stratified_rates(errors: np.ndarray, scored: np.ndarray, groups: np.ndarray,
         errors: ``(U,)`` per unit: bool wrong, or an absolute error.
         scored: ``(U,)`` bool: the unit is in a group and has an error.
         groups: ``(U,)`` group codes ``0..n_groups-1`` (-1: in none).
+        n_groups: the number of groups.
         values: ``(U, C)`` covariate values (NaN: none).
+        n_strata: quantile strata per covariate; the cells are their ``n_strata ** C``
+            combinations.
         persons: ``(U,)`` person of each unit (the bootstrap draws them whole); None:
             independent units.
+        seed: seed of the bootstrap.
         units: what a unit is, for the error on too few (``rows``, ``genuine pairs``).
 
     Returns:
         ``{"strata", "strata_used", "cells_filled", "cells", "units", "left_out", "groups":
         [{"n", "rate", "standardized", "low", "high", "missing", "sparse"}], "rate_ratio",
         "standardized_ratio"}``: ``units`` those stratified, ``left_out`` the scored ones
-        without a value of some covariate; per group (in code order) as
+        without a value of some covariate (``strata_used``, ``cells_filled``:
+        :func:`filled_strata`); per group (in code order) as
         :func:`~latentplay.metrics.verification.standardized_rate`'s ``counts`` (summed),
         ``rate``, ``standardized``, ``interval``, ``missing`` and ``sparse``; the ratios
         highest over lowest among the groups with a rate, the standardized one None unless
