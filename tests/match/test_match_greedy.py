@@ -76,12 +76,12 @@ def test_exact_blocks_equal_brute_force_per_block(method: str) -> None:
     blocks = rng.integers(0, 3, n)
     caliper = 1.0
     res = match(x, treated, method=method, exact=blocks, caliper=caliper, caliper_units="abs",
-                partial=True, scale=False)
+                partial=True, scale=method == "mahalanobis")    # --no-scale: Euclidean only
     assert (blocks[res.treated_rows] == blocks[res.control_rows]).all()
     from latentplay.match.space import matching_space
 
     pts = matching_space(x, treated, metric="mahalanobis" if method == "mahalanobis" else
-                         "euclidean", scale=False)
+                         "euclidean", scale=method == "mahalanobis")
     expected = set()
     for b in range(3):
         t = np.flatnonzero((blocks == b) & treated)

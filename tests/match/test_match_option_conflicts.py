@@ -38,6 +38,34 @@ def test_whiten_and_no_scale_are_refused_with_the_propensity_distance(
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize("flags", [["--whiten"], ["--no-scale"], ["--whiten", "--no-scale"]])
+@pytest.mark.parametrize("method", [["--method", "mahalanobis"],
+                                    ["--method", "optimal", "--distance", "mahalanobis"]])
+def test_whiten_and_no_scale_are_refused_with_mahalanobis_distances(
+        cli, sim: Path, tmp_path: Path, flags: list[str], method: list[str]) -> None:
+    """Mahalanobis distances are the same after any rescaling or whitening: the flags were
+    accepted and changed nothing."""
+    r = _run(cli, sim, tmp_path, *method, *flags)
+    _refused(r, *flags, "Euclidean distances only", method[-1])
+    assert not (tmp_path / "m").exists()
+
+
+def test_mahalanobis_distances_do_not_change_under_scaling_or_whitening() -> None:
+    """Why the refusal above holds: the distances with --whiten or without standardizing
+    are the Mahalanobis distances as matched."""
+    from scipy.spatial.distance import pdist
+
+    from latentplay.match.space import matching_space
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 3)) @ rng.standard_normal((3, 3)) * [1.0, 10.0, 100.0]
+    treated = np.arange(50) < 20
+    plain = pdist(matching_space(x, treated, metric="mahalanobis").astype(np.float64))
+    for options in ({"whiten": True, "pca": 3}, {"whiten": True}, {"scale": False}):
+        other = matching_space(x, treated, metric="mahalanobis", **options)
+        assert pdist(other.astype(np.float64)) == pytest.approx(plain, rel=1e-3)
+
+
 def test_whiten_and_no_scale_still_shape_the_distance_space() -> None:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((60, 3)) * [1.0, 10.0, 100.0]

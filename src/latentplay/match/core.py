@@ -423,15 +423,23 @@ def _check_unused(
 ) -> None:
     """Refuse options the chosen matching would ignore: ``scale``/``whiten`` shape the distance
     space, which propensity matching does not use (its model standardizes the covariates
-    itself); ``partial`` lets matching without replacement run short of controls, which
-    matching with replacement never does (each treated unit takes its nearest controls)."""
+    itself) and that Mahalanobis distances do not change under (they are the same after any
+    invertible linear map of the covariates, rescaling or whitening among them); ``partial``
+    lets matching without replacement run short of controls, which matching with replacement
+    never does (each treated unit takes its nearest controls)."""
+    given = [flag for flag, on in (("whiten=True (--whiten)", whiten),
+                                   ("scale=False (--no-scale)", not scale)) if on]
+    verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
+    if given and "mahalanobis" in (method, distance):
+        how = ("method=\"mahalanobis\" (--method mahalanobis)" if method == "mahalanobis"
+               else "distance=\"mahalanobis\" (--distance mahalanobis)")
+        raise UserError(f"{' and '.join(given)} {verb} to Euclidean distances only; with {how} "
+                        "the distances are the same after any rescaling or whitening of the "
+                        f"covariates: leave {them} out")
     if method == "propensity" or distance == "propensity":
-        given = [flag for flag, on in (("whiten=True (--whiten)", whiten),
-                                       ("scale=False (--no-scale)", not scale)) if on]
         if given:
             how = ("method=\"propensity\" (--method propensity)" if method == "propensity"
                    else "distance=\"propensity\" (--distance propensity)")
-            verb, them = ("apply", "them") if len(given) > 1 else ("applies", "it")
             raise UserError(f"{' and '.join(given)} {verb} to distance matching only; with {how} "
                             "the units are matched on the propensity logit, whose model always "
                             f"standardizes the covariates: leave {them} out (--pca still applies, "
