@@ -186,6 +186,34 @@ def test_unlabelled_faces_join_no_group(generator_run: Path, faces: Path, tmp_pa
     assert gm.classes == ["monk_2", "monk_8"]
     assert gm.counts.tolist() == [int((kept == 1).sum()), int((kept == 7).sum())]
     assert gm.mixtures[1].means_[0, 0] == pytest.approx(6.0, abs=0.5)
+    assert gm.unlabelled == len(labels) - len(kept)
+
+
+def test_base_rates_say_they_leave_unknown_rows_out(cli, generator_run: Path, faces: Path,
+                                                    tmp_path: Path) -> None:
+    """A base rate is a share of the rows with a class; with a quarter of the rows unknown
+    the printout, groups.json and the report said "share of the data's rows" without a word
+    of the rows left out."""
+    from latentplay.report import build_report
+
+    store = st.load(faces)
+    codes = np.random.default_rng(0).standard_normal((len(store), 16)).astype(np.float32)
+    coded = unlabelled(st.add_column(store, "w", codes), "skin_tone", 4, tmp_path / "coded")
+    unknown = int((st.load(coded.path).labels("skin_tone") < 0).sum())
+    assert unknown > 0
+    r = cli("audit", "sample-groups", generator_run, "--data", coded.path, "--attribute",
+            "skin_tone", "--column", "w", "--n", "2", "--components", "1", "--out",
+            tmp_path / "g")
+    assert r.code == 0, r.err
+    summary = json.loads((tmp_path / "g" / "groups.json").read_text())
+    assert summary["rows_without_class"] == unknown
+    labelled = sum(g["rows"] for g in summary["groups"])
+    assert labelled + unknown == len(store)
+    assert sum(g["base_rate"] for g in summary["groups"]) == pytest.approx(1.0)
+    assert (f"{unknown} rows with an unknown skin_tone left out: the base rates are shares of "
+            f"the {labelled} rows with a class") in " ".join(r.out.split())
+    html = build_report(tmp_path / "g").read_text()
+    assert "rows with an unknown skin_tone" in html
 
 
 def test_small_groups_are_named(generator_run: Path, faces: Path, tmp_path: Path) -> None:

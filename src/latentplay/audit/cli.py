@@ -327,6 +327,10 @@ def sample_groups_cmd(
             print(f"  note: {g['note']}")
     if summary["skipped"]:
         print(f"skipped (no row with a code): {', '.join(summary['skipped'])}")
+    if summary["rows_without_class"]:
+        print(f"{summary['rows_without_class']} rows with an unknown {attribute} left out: the "
+              f"base rates are shares of the {sum(g['rows'] for g in summary['groups'])} rows "
+              "with a class")
     print(f"wrote {out}")
 
 

@@ -208,6 +208,7 @@ class GroupMixtures:
         components: the number of components asked for (None: chosen per class).
         max_components: the largest number tried when choosing.
         covariance: the covariance type of every component.
+        unlabelled: rows encoded without a class of the attribute (unknown), in no group.
     """
 
     run: PathLike
@@ -222,6 +223,7 @@ class GroupMixtures:
     components: int | None
     max_components: int
     covariance: str
+    unlabelled: int = 0
 
     def index(self, group: str | int) -> int:
         """Position of ``group`` (class name or position) in :attr:`classes`."""
@@ -305,7 +307,8 @@ def fit_group_mixtures(
             warnings.warn(f"{attribute}: group {name!r}: {note}", stacklevel=2)
     skipped = [name for name in names if name != UNKNOWN and name not in classes]
     return GroupMixtures(run, model, attribute, classes, mixtures, counts, notes, chosen_by,
-                         skipped, components, max_components, covariance)
+                         skipped, components, max_components, covariance,
+                         unlabelled=int((~labelled).sum()))
 
 
 def balanced_sample(

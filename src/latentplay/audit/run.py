@@ -445,7 +445,8 @@ def sample_groups(
                                "codes": f"column {column}" if column else "encoder means",
                                "covariance": covariance, "components": components,
                                "max_components": gm.max_components, "n": n, "seed": seed,
-                               "groups": groups, "skipped": gm.skipped}
+                               "groups": groups, "skipped": gm.skipped,
+                               "rows_without_class": gm.unlabelled}
     if annotator is not None:
         prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
         for k, group in enumerate(groups):
@@ -466,7 +467,7 @@ def sample_groups(
         summary["annotator"] = {**annotator.description, "evaluation": None
                                 if annotator.evaluation is None else annotator.evaluation.to_dict()}
         summary["measure"] = measure
-        _shares_figure(out / "groups_shares.png", attribute, groups, measure)
+        _shares_figure(out / "groups_shares.png", attribute, groups, measure, gm.unlabelled)
     (out / "groups.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -480,17 +481,20 @@ def _recall(annotator: Annotator, target: int) -> tuple[float | None, int | None
     return float(ev.confusion[target, target]), int(ev.counts[target].sum())
 
 
-def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], measure: int) -> None:
-    """Each group's base rate (grey, no interval) beside the shares of prior and group-mixture
-    samples annotated as it, with the Wilson 95 % intervals of :func:`sample_groups`."""
+def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], measure: int,
+                   unlabelled: int) -> None:
+    """Each group's base rate (grey, no interval; a share of the rows with a class, the
+    ``unlabelled`` left out) beside the shares of prior and group-mixture samples annotated as
+    it, with the Wilson 95 % intervals of :func:`sample_groups`."""
     from latentplay.viz.distribution import distribution_bars
 
     def series(key: str) -> tuple[np.ndarray, np.ndarray]:
         return (np.array([g[key] for g in groups]),
                 np.array([[g[f"{key}_low"], g[f"{key}_high"]] for g in groups]))
 
-    bars = {"base rate: share of the data's rows": (np.array([g["base_rate"] for g in groups]),
-                                                    None),
+    base = "base rate: share of the data's rows" + (
+        f" with a class ({unlabelled} unknown left out)" if unlabelled else "")
+    bars = {base: (np.array([g["base_rate"] for g in groups]), None),
             f"prior samples (n={measure})": series("prior_share"),
             f"the group's mixture samples (n={measure} each)": series("share_annotated")}
     if all(g.get("annotator_recall") is not None for g in groups):

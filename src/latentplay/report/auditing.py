@@ -255,6 +255,10 @@ def _groups(run: Path, g: dict[str, Any]) -> Section:
                                             f"{number(g.get('measure'))} samples per group measured"))
     if g.get("skipped"):
         facts.append(("classes left out", f"{', '.join(map(str, g['skipped']))} (no row with a code)"))
+    if g.get("rows_without_class"):
+        facts.append((f"rows with an unknown {g.get('attribute')}",
+                      f"{number(g['rows_without_class'])}, in no group: the base rates are "
+                      "shares of the rows with a class"))
     groups = g.get("groups", [])
     blocks: list[Any] = [Facts(facts), _groups_table(groups, ref, g.get("measure"))]
     blocks += [Text(f"{x.get('class')}: {x['note']}") for x in groups if x.get("note")]
@@ -290,8 +294,9 @@ def _groups_table(groups: list[dict[str, Any]], ref: str, measure: int | None) -
         caption = (f"Each group's latent Gaussian mixture: how often its samples{each} are "
                    f"annotated as the group, beside the group's share of {_of(ref)} rows (base "
                    "rate), among plain prior samples, and among real faces of the group (the "
-                   "annotator's held-out recall: the most its samples can score); in brackets "
-                   "the 95 % Wilson interval.")
+                   "annotator's held-out recall: what samples that all show the group would "
+                   "score; an annotator that takes other faces for the group can put samples "
+                   "above it); in brackets the 95 % Wilson interval.")
     return Table.of(columns, rows, caption)
 
 
