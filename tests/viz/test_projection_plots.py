@@ -150,3 +150,17 @@ def test_missing_values_of_a_continuous_attribute_are_grey_not_the_lowest_colour
     np.testing.assert_array_equal(shown.customdata, [0, 2, 3, 5])
     np.testing.assert_allclose(shown.marker.color, [0.2, 0.9, 0.5, 0.7])
     assert (shown.marker.cmin, shown.marker.cmax) == pytest.approx((0.2, 0.9))
+
+
+@pytest.mark.parametrize("n", [2, 9, 10, 16, 18, 19, 40])
+def test_no_class_is_drawn_in_the_grey_of_unknown(n: int) -> None:
+    """tab10's 8th and tab20's 15th and 16th colours are greys: a class (monk_8 / female of a
+    combined attribute) looked like the unknown rows beside it."""
+    from latentplay.viz.projection import GREY, class_colors
+
+    colors = np.array(class_colors(n, ordered=False))[:, :3]
+    assert len(colors) == n
+    saturation = colors.max(axis=1) - colors.min(axis=1)
+    assert saturation.min() > 0.1                                     # none is a grey
+    assert np.linalg.norm(colors - np.array(GREY)[:3], axis=1).min() > 0.15
+    assert len({tuple(c) for c in colors.round(3)}) == n              # each its own colour

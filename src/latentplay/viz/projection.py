@@ -79,19 +79,25 @@ MAX_LEGEND = 40
 """Attributes with more classes (identities) are drawn without a legend or a trace per class."""
 
 
+QUALITATIVE = tuple([c for c in plt.get_cmap(name).colors if len(set(c)) > 1]   # type: ignore[attr-defined]
+                    for name in ("tab10", "tab20"))
+"""tab10's 9 and tab20's 18 colours that are not grey (grey is ``unknown``'s)."""
+
+
 def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float]]:
-    """``n`` distinguishable colours: qualitative (tab10/tab20), for ordered classes the ramp of
-    :func:`~latentplay.viz.style.ordered_colors`, and for more than 20 unordered classes turbo
-    in a fixed shuffled order, so that classes with neighbouring codes (person 17, person 18)
-    do not get near-identical colours."""
+    """``n`` distinguishable colours: qualitative (tab10, or tab20 past 9 classes) without their
+    greys, which are the colour of ``unknown`` and missing values; for ordered classes the ramp
+    of :func:`~latentplay.viz.style.ordered_colors`; and for more than 18 unordered classes
+    turbo in a fixed shuffled order, so that classes with neighbouring codes (person 17, person
+    18) do not get near-identical colours."""
     if ordered:
         return [tuple(c) for c in ordered_colors(max(n, 1))]
-    if n > 20:
+    if n > len(QUALITATIVE[1]):
         cmap = plt.get_cmap("turbo")
         shuffled = np.random.default_rng(0).permutation(n)
         return [cmap(x) for x in np.linspace(0.0, 1.0, n)[shuffled]]
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i) for i in range(n)]
+    palette = QUALITATIVE[0] if n <= len(QUALITATIVE[0]) else QUALITATIVE[1]
+    return [(*palette[i], 1.0) for i in range(n)]
 
 
 def label_colors(labels: Labels) -> np.ndarray:
