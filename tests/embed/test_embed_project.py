@@ -114,6 +114,10 @@ def test_bad_input_is_one_clear_error(embedded, blob_store):
         pj.projections(embedded, ["pix"], ["tsne", "umap"], sample=40)
     with pytest.raises(UserError, match="bad config override"):
         pj.projections(embedded, ["pix"], ["tsne"], params=["tsne.perplexty=5"])
+    # a parameter of a method not asked for changed nothing, silently
+    with pytest.raises(UserError, match=r"'umap\.n_neighbors=5' is for umap, which is not among "
+                                        r"the methods asked \(tsne\)"):
+        pj.projections(embedded, ["pix"], ["tsne"], params=["umap.n_neighbors=5"])
     with pytest.raises(UserError, match="'constant' has only one value"):
         plot_projections(embedded, ["pix"], by=["constant"], methods=["pca"], out="unused")
     with pytest.raises(UserError, match="no attribute 'race'"):

@@ -416,8 +416,11 @@ def _method_params(methods: Sequence[str], params: Sequence[str]) -> dict[str, A
         key = item.split("=", 1)[0]
         prefix, dot, rest = key.partition(".")
         if dot and prefix in PARAMS:
-            if prefix in per:
-                per[prefix].append(item[len(prefix) + 1:])
+            if prefix not in per:   # it would change nothing: say so rather than ignore it
+                raise UserError(f"parameter {item!r} is for {prefix}, which is not among the "
+                                f"methods asked ({', '.join(methods)}); add it to --method or "
+                                "leave the parameter out")
+            per[prefix].append(item[len(prefix) + 1:])
         elif len(methods) == 1:
             per[methods[0]].append(item)
         else:
