@@ -190,3 +190,28 @@ def test_store_report_of_concatenated_stores(faces: Path, tmp_path: Path) -> Non
     row = row_of(html.tables["vectors"][-1], "concat")
     n = len(st.load(faces))
     assert row[1:4] == ["source", f"real ({n:,}) + made ({n:,})", f"{2 * n:,}"]
+
+
+def test_history_and_cached_projections_are_said_in_words(faces: Path, tmp_path: Path) -> None:
+    """The history's "with" cell was empty for regroup, order, split and subset, and a column
+    of cached projection coordinates was described by its raw JSON record."""
+    from latentplay.embed.coordinates import projections
+    from latentplay.store.order import order_classes
+    from latentplay.store.regroup import regroup_store
+    from latentplay.store.split import split_store
+
+    data = shutil.copytree(faces, tmp_path / "faces")
+    classes = [c for c in st.load(data).schema.attribute("skin_tone").names if c != "unknown"]
+    assert len(classes) >= 3
+    regroup_store(data, "skin_tone", {"first": classes[:1], "second": classes[1:2]}, name="tone1")
+    order_classes(data, "gender", ordered=False)
+    split_store(data, test=0.25, seed=3)
+    projections(st.load(data), ["emb"], ["pca"])
+    html = assert_self_contained(build_report(data))
+    history = html.tables["vectors"][-1]
+    assert row_of(history, "regroup")[2] == (f"skin_tone: first = {classes[0]}; second = "
+                                             f"{classes[1]}; {', '.join(classes[2:])} in no group")
+    assert row_of(history, "order")[2] == ", ".join(st.load(data).schema.attribute("gender").names)
+    assert row_of(history, "split")[2] == "test 0.25, seed 3"
+    cached = row_of(html.tables["vectors"][0], "pca__emb")
+    assert cached[2] == "PCA of emb (coordinates kept by viz projection): whiten False; seed 0"

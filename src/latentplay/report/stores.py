@@ -16,7 +16,7 @@ from latentplay.report import figures
 from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, VectorColumn
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
@@ -138,7 +138,7 @@ def _columns(data: st.Store) -> Section:
     blocks: list[Any] = []
     if data.schema.vectors:
         blocks.append(Table.of(["vector column", "dimension", "description"],
-                               [[v.name, v.dim, v.description] for v in data.schema.vectors]))
+                               [[v.name, v.dim, _vector_text(v)] for v in data.schema.vectors]))
     if data.schema.history:
         blocks.append(Table.of(["operation", "column", "with", "rows", "time"],
                                [_history_row(h) for h in data.schema.history],
@@ -167,7 +167,47 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
         how = f"{entry.get('source')} cut at " + ", ".join(number(e) for e in entry.get("edges", []))
         return ["bin", entry.get("column", ""), how, entry.get("rows"), entry.get("time", "")]
     return [entry.get("op", ""), entry.get("column") or ", ".join(entry.get("attributes", [])),
-            entry.get("embedder", ""), entry.get("rows"), entry.get("time", "")]
+            _made_with(entry), entry.get("rows"), entry.get("time", "")]
+
+
+def _made_with(entry: dict[str, Any]) -> str:
+    """What an ``embed``, ``predict``, ``regroup``, ``order``, ``split``, ``persons`` or
+    ``subset`` entry made its column(s) with, in words (``""`` for an unknown operation)."""
+    op = entry.get("op")
+    if op == "regroup":
+        left = entry.get("left_out") or []
+        return (f"{entry.get('source')}: " + "; ".join(
+            f"{g} = {', '.join(m)}" for g, m in (entry.get("groups") or {}).items())
+            + (f"; {', '.join(left)} in no group" if left else ""))
+    if op == "order":
+        return ", ".join(entry.get("classes", [])) + (" (ordered)" if entry.get("ordered") else "")
+    if op == "split":
+        return (f"test {number(entry.get('test'))}"
+                + (f", val {number(entry['val'])}" if entry.get("val") else "")
+                + (f", whole {entry['group']}s" if entry.get("group") else "")
+                + (f", stratified by {', '.join(entry['stratify'])}" if entry.get("stratify")
+                   else "") + f", seed {entry.get('seed')}")
+    if op == "persons":
+        return (f"{entry.get('vectors')} within {number(entry.get('threshold'))} "
+                f"({entry.get('metric')})")
+    if op == "subset":
+        return f"rows of {entry.get('source')}"
+    return str(entry.get("embedder") or entry.get("annotator") or "")
+
+
+def _vector_text(vector: VectorColumn) -> str:
+    """A vector column's description; for the coordinates ``viz projection`` caches, its
+    record in words (``t-SNE of pca64: perplexity 30, ...; seed 0``) rather than its JSON."""
+    if not vector.is_projection:
+        return vector.description
+    from latentplay.embed.coordinates import TITLES
+
+    record = json.loads(vector.description)
+    params = ", ".join(f"{k} {v}" for k, v in (record.get("params") or {}).items())
+    sample = "" if record.get("sample") is None else f"; a sample of {number(record['sample'])} rows"
+    return (f"{TITLES.get(record['projection'], record['projection'])} of "
+            f"{record.get('embedding')} (coordinates kept by viz projection): {params}{sample}; "
+            f"seed {record.get('seed')}")
 
 
 def _small(attr: Attribute) -> bool:
