@@ -21,6 +21,20 @@ def test_quickstart_builds_store_and_grids(cli, tmp_path: Path) -> None:
     assert "latentplay train cvae" in result.out  # what to run next
 
 
+def test_the_bias_chart_bins_smile_as_the_printed_table(tmp_path: Path, monkeypatch) -> None:
+    """The chart cut smile in 2 bins beside a printed table (and report) of 4."""
+    from latentplay import store as st
+    from latentplay.viz import bias
+
+    drawn = []
+    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
+    monkeypatch.setattr(quickstart, "association_bars",
+                        lambda found, title: drawn.append(found) or bias.association_bars(found, title))
+    quickstart.run(tmp_path, n=40)
+    table = st.crosstab(st.load(tmp_path / "synthfaces"), "gender", "smile")
+    assert list(drawn[0].levels) == table["column_names"] and len(table["column_names"]) == 4
+
+
 def test_quickstart_replaces_its_own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
     quickstart.run(tmp_path, n=20)

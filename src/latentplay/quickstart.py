@@ -15,6 +15,7 @@ from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.report import build_report
 from latentplay.store.bias import association
+from latentplay.store.summary import CROSSTAB_BINS
 from latentplay.viz.bias import association_bars
 from latentplay.viz.grid import save_figure, save_store_grid
 
@@ -48,7 +49,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
         save_store_grid(store, grid, by=attr, per_row=10, seed=seed)
         grids.append(grid)
     console.print("[bold]3/3[/bold] bias chart and report ...")
-    found = association(store, "gender", "smile")
+    found = association(store, "gender", "smile", bins=CROSSTAB_BINS)  # as the table printed
     bias = out / "bias_gender_smile.png"
     save_figure(association_bars(found, f"Cramer's V {found.cramers_v:.3f}"), bias)
     report = build_report(path)

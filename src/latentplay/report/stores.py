@@ -17,6 +17,7 @@ from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
 from latentplay.store.schema import UNKNOWN, Attribute, VectorColumn
+from latentplay.store.summary import CROSSTAB_BINS
 from latentplay.viz.grid import save_store_grid
 
 MAX_LEVELS = 12  # attributes with more levels are left out of grids and cross-tabs
@@ -229,10 +230,6 @@ def _grid(data: st.Store) -> Section | None:
         save_store_grid(data, png, by=by.name, per_row=10)
         grid = file_figure(png, f"Random images of each value of {by.name} (n: rows with it).")
     return Section(f"Images by {by.name}", "grid", [grid])
-
-
-CROSSTAB_BINS = 4
-"""Bins of a continuous attribute in the report's cross-tabulations (and their tests)."""
 
 
 def _tests(data: st.Store, by: str, of: str) -> str:

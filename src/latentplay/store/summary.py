@@ -104,7 +104,12 @@ def level_codes(store: Store, attr: Attribute, bins: int) -> tuple[np.ndarray, l
     return codes, names
 
 
-def crosstab(store: Store, row: str, col: str, bins: int = 4) -> dict[str, Any]:
+CROSSTAB_BINS = 4
+"""Equal-width bins of a continuous attribute in a cross-tabulation (``data info``'s, the
+report's, and the quickstart's bias chart of the same table)."""
+
+
+def crosstab(store: Store, row: str, col: str, bins: int = CROSSTAB_BINS) -> dict[str, Any]:
     """Counts of each (row value, column value) pair; continuous attributes are binned and rows
     without a value of either attribute (NaN, or a missing class) are left out."""
     ra, ca = (store.schema.attribute_or_error(n) for n in (row, col))
