@@ -168,3 +168,9 @@ def console() -> Any:
 
     screen = Console()
     return screen if screen.is_terminal else Console(width=160)
+
+
+def share_text(share: float) -> str:
+    """A share of variance (or of SeFa's strength) as a figure's label: whole percents, one
+    decimal under 1% and over 99% (0.004 reads 0.4%, not 0%; 0.996 reads 99.6%, not 100%)."""
+    return f"{share:.1%}" if share < 0.01 or share > 0.99 else f"{share:.0%}"

@@ -39,10 +39,13 @@ def test_pca_axes_say_the_variance_they_show(pg: Playground, coded_faces: Path) 
     variance each shows (scikit-learn's ratios); t-SNE axes have no meaning and stay hidden."""
     from sklearn.decomposition import PCA
 
+    from latentplay.outputs import share_text
+
     fig = projection.figure(pg, "vae_mu", "pca", "gender")
     ratio = PCA(2).fit(store.vectors(store.load(coded_faces), "vae_mu")).explained_variance_ratio_
-    assert fig.layout.xaxis.visible and fig.layout.xaxis.title.text == f"PC1 ({ratio[0]:.0%} of variance)"
-    assert fig.layout.yaxis.title.text == f"PC2 ({ratio[1]:.0%} of variance)"
+    assert fig.layout.xaxis.visible
+    assert fig.layout.xaxis.title.text == f"PC1 ({share_text(ratio[0])} of variance)"
+    assert fig.layout.yaxis.title.text == f"PC2 ({share_text(ratio[1])} of variance)"
     assert not projection.figure(pg, "vae_mu", "tsne", "gender", sample=100).layout.xaxis.visible
 
 

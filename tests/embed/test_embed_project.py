@@ -296,6 +296,7 @@ def test_pca_maps_say_how_much_variance_their_axes_show(embedded, tmp_path, monk
     from sklearn.decomposition import PCA
 
     from latentplay.embed import plots
+    from latentplay.outputs import share_text
 
     figures = []
 
@@ -309,8 +310,21 @@ def test_pca_maps_say_how_much_variance_their_axes_show(embedded, tmp_path, monk
                                params=["tsne.perplexity=10", "tsne.n_iter=50"],
                                out=tmp_path / "figs", cache=False)
     ratio = PCA(2).fit(st.vectors(embedded, "pix")).explained_variance_ratio_
-    labels = (f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)")
+    labels = (f"PC1 ({share_text(ratio[0])} of variance)", f"PC2 ({share_text(ratio[1])} of variance)")
     pca, tsne = figures[0].axes[0], figures[1].axes[0]
     assert (pca.get_xlabel(), pca.get_ylabel()) == labels
     assert tsne.get_xlabel() == tsne.get_ylabel() == ""  # t-SNE axes have no meaning to label
     assert labels[0] in written[1].read_text() and "PC1" not in written[3].read_text()
+
+
+def test_pca_axes_keep_a_decimal_where_one_axis_takes_almost_all(embedded) -> None:
+    """An embedding whose first axis holds 99.8 % of the variance was labelled "100%" and
+    "0%", as if the second axis were empty."""
+    from latentplay.embed.plots import pca_axis_labels
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((len(embedded), 2)) * [1.0, 0.045]
+    store = st.add_column(embedded, "lopsided", x.astype(np.float32))
+    first, second = pca_axis_labels(store, "lopsided", np.arange(len(store)))
+    assert first.startswith("PC1 (99.") and first.endswith("% of variance)")
+    assert second.startswith("PC2 (0.") and second != "PC2 (0.0% of variance)"

@@ -14,8 +14,9 @@ from latentplay import store as st
 from latentplay import train
 from latentplay.cliargs import parse_condition
 from latentplay.errors import UserError
-from latentplay.latent.cli import parse_rows, parse_values, share_text
+from latentplay.latent.cli import parse_rows, parse_values
 from latentplay.latent.traverse import pca_axes, ranked_axes, run_latents
+from latentplay.outputs import share_text
 
 
 def _ok(r, out: Path) -> dict:

@@ -18,6 +18,7 @@ from latentplay.models.condition import ConditionPart
 from latentplay.models.stylegan2 import in_w
 from latentplay.models.stylegan3 import can_move as movable
 from latentplay.models.stylegan3 import motion
+from latentplay.outputs import share_text
 
 MAX_SLIDERS = 10
 """Most latent sliders (the dimensions of largest encoder-mean variance)."""
@@ -93,7 +94,7 @@ def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:
     or a StyleGAN's SeFa directions (``SeFa0  12% of the weights``)."""
     if mode == "pca":
         explained = pg.pca.explained
-        return [(f"PC{k}  {explained[k]:.0%} of variance", k) for k in range(len(explained))]
+        return [(f"PC{k}  {share_text(explained[k])} of variance", k) for k in range(len(explained))]
     if mode == "sefa":
         strength = pg.need_sefa().strength
         return [(f"SeFa{k}  {strength[k]:.0%} of the weights", k)

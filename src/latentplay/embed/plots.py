@@ -245,10 +245,12 @@ def pca_axis_labels(store: st.Store, embedding: str, rows: np.ndarray) -> tuple[
     map shows."""
     from sklearn.decomposition import PCA
 
+    from latentplay.outputs import share_text
+
     x = st.vectors(store, embedding)[rows]
     ratio = np.zeros(2)
     ratio[:min(2, x.shape[1])] = PCA(min(2, x.shape[1])).fit(x).explained_variance_ratio_
-    return f"PC1 ({ratio[0]:.0%} of variance)", f"PC2 ({ratio[1]:.0%} of variance)"
+    return f"PC1 ({share_text(ratio[0])} of variance)", f"PC2 ({share_text(ratio[1])} of variance)"
 
 
 def left_out_note(embedding: str, sampled: int, projected: int) -> str:

@@ -17,7 +17,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import console, figure_text, make_parents
+from latentplay.outputs import console, figure_text, make_parents, share_text
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -75,12 +75,6 @@ def parse_rows(text: str) -> list[int]:
         return [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
         raise UserError(f"rows {text!r}: give START:STOP or a comma list of row numbers") from None
-
-
-def share_text(share: float) -> str:
-    """A share of variance (or of SeFa's strength) as a figure's label: whole percents, one
-    decimal under 1% and over 99% (0.004 reads 0.4%, not 0%; 0.996 reads 99.6%, not 100%)."""
-    return f"{share:.1%}" if share < 0.01 or share > 0.99 else f"{share:.0%}"
 
 
 def _model(run: Path) -> Any:
