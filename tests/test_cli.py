@@ -27,6 +27,14 @@ def test_help_lists_every_command(cli) -> None:
         assert name in data.out
 
 
+def test_the_data_listing_names_its_commands_as_typed() -> None:
+    """``latentplay --help`` listed data commands that do not exist (inspect, chart bias,
+    draw, import vectors); each one it names is a command, and each command is named."""
+    listing = COMMANDS["data"][1].split(":", 1)[1].rstrip(".").replace(" and ", ", ")
+    named = {word.strip() for word in listing.split(",")}
+    assert named == set(load_command("data").commands)
+
+
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_loads_with_its_name(name: str) -> None:
     command = load_command(name)

@@ -26,9 +26,9 @@ from latentplay.errors import UserError
 # of sub-commands) or a Typer command function.
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("latentplay.store.cli:app",
-             "Make, convert, align, generate, measure, predict, subset, bin, combine, regroup, order, "
-             "split, persons, concat, import vectors, inspect, chart bias, export and draw stores "
-             "(datasets on disk)."),
+             "Stores (datasets on disk): make, convert, align, generate, measure, predict, info, "
+             "subset, bin, combine, regroup, order, split, persons, concat, import-vectors, bias, "
+             "grid, export."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
               "fisher:STORE, onnx:PATH."),
