@@ -72,7 +72,7 @@ def test_bin_refuses_quantiles_of_single_rows(cli, tmp_path: Path) -> None:
     assert r.code == 0, r.err
 
 
-@pytest.mark.parametrize("threshold", ["nan", "-0.5", "inf"])
+@pytest.mark.parametrize("threshold", ["nan", "-0.5", "inf", "0"])
 def test_persons_refuses_a_threshold_that_is_no_distance(cli, tmp_path: Path, threshold: str) -> None:
     """``data persons --threshold nan`` found no pair and still added a ``person`` attribute to
     the store (exit 0); the store is now left as it was."""
@@ -80,5 +80,17 @@ def test_persons_refuses_a_threshold_that_is_no_distance(cli, tmp_path: Path, th
     before = (tmp_path / "s" / "latentplay.json").read_text()
     r = cli("data", "persons", tmp_path / "s", "--column", "v", "--threshold", threshold)
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
-    assert r.err.startswith("error: --threshold must be a distance of 0 or more"), r.err
+    assert r.err.startswith("error: threshold (--threshold) must be a distance above 0"), r.err
     assert (tmp_path / "s" / "latentplay.json").read_text() == before
+
+
+def test_persons_names_a_mistyped_column_and_metric_before_a_taken_name(cli, tmp_path: Path) -> None:
+    """With ``person`` already added, a mistyped --column was told to pass --overwrite."""
+    store = _store(tmp_path / "s")
+    x = np.random.default_rng(0).standard_normal((len(store), 4)).astype(np.float32)
+    st.save(st.add_column(store, "v", x), tmp_path / "s")
+    assert cli("data", "persons", tmp_path / "s", "--column", "v").code == 0
+    r = cli("data", "persons", tmp_path / "s", "--column", "vv")
+    assert r.code == 2 and r.err.startswith("error: no column 'vv' in store"), r.err
+    r = cli("data", "persons", tmp_path / "s", "--column", "v", "--metric", "cosin")
+    assert r.code == 2 and r.err.startswith("error: metric (--metric) must be one of"), r.err

@@ -30,7 +30,7 @@ def test_close_pairs_against_all_distances() -> None:
         assert want.sum() > 5
         np.testing.assert_array_equal(pairs, np.stack([i[want], j[want]], 1))
         np.testing.assert_allclose(distances, full[i, j][want], atol=1e-5)
-    with pytest.raises(UserError, match="metric must be one of"):
+    with pytest.raises(UserError, match=r"metric \(--metric\) must be one of"):
         close_pairs(x, 1.0, "manhattan")
 
 

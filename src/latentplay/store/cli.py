@@ -553,8 +553,6 @@ def persons_cmd(
 
     from latentplay.store.persons import persons_store
 
-    if not 0 <= threshold < float("inf"):  # NaN: no pair, and the attribute was still added
-        raise UserError(f"--threshold must be a distance of 0 or more, got {threshold:g}")
     found = persons_store(path, column, threshold, metric=metric, name=name, truth=truth,
                           overwrite=overwrite)
     s = found.summary

@@ -59,15 +59,21 @@ class Persons:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+def check_search(threshold: float, metric: str) -> None:
+    """One line for a ``metric`` not in :data:`METRICS` or a ``threshold`` not above 0 (or
+    not finite), naming the Python argument and the command line's option."""
+    if metric not in METRICS:
+        raise UserError(f"metric (--metric) must be one of {', '.join(METRICS)}, got {metric!r}")
+    if not 0 < threshold < float("inf"):   # NaN too: no pair, and the attribute was still added
+        raise UserError(f"threshold (--threshold) must be a distance above 0, got {threshold:g}")
+
+
 def close_pairs(x: np.ndarray, threshold: float, metric: str = "euclidean") -> tuple[np.ndarray, np.ndarray]:
     """Every pair of rows of ``x`` ``(N, D)`` within ``threshold`` (rows with NaN are left out):
     ``(P, 2)`` indices ``i < j`` and ``(P,)`` distances, by an exact faiss range search."""
     import faiss
 
-    if metric not in METRICS:
-        raise UserError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-    if threshold <= 0:
-        raise UserError(f"threshold must be positive, got {threshold}")
+    check_search(threshold, metric)
     rows = np.flatnonzero(np.isfinite(x).all(1))
     data = np.ascontiguousarray(x[rows], np.float32)
     if metric == "cosine":
@@ -168,6 +174,8 @@ def persons_store(store: Store | str | os.PathLike[str], column: str, threshold:
     ``name``, in place (module docstring)."""
     store = saved(store, "find its persons")
     check_attribute_name(name)
+    check_search(threshold, metric)
+    vectors(store, column, rows=[])   # a mistyped column is named before a taken --name is
     check_free_attribute(store, name, overwrite)  # before the search: minutes on 100,000 rows
     found = find_persons(store, column, threshold, metric, truth)
     names = [f"person_{k + 1:0{max(4, len(str(found.summary['persons'])))}d}"
