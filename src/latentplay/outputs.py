@@ -9,8 +9,11 @@ import json
 import math
 import os
 import shutil
+import signal
+import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +177,24 @@ def share_text(share: float) -> str:
     """A share of variance (or of SeFa's strength) as a figure's label: whole percents, one
     decimal under 1% and over 99% (0.004 reads 0.4%, not 0%; 0.996 reads 99.6%, not 100%)."""
     return f"{share:.1%}" if share < 0.01 or share > 0.99 else f"{share:.0%}"
+
+
+@contextmanager
+def terminate_as_exit() -> Iterator[None]:
+    """While writing (converting, exporting), turn SIGTERM (``kill PID``) into
+    ``SystemExit(143)``, as Ctrl-C is turned into ``KeyboardInterrupt``, so that worker
+    processes are shut down and scratch files removed by the writer's ``finally``; what was
+    there before is left as it was. (A signal handler can only be set from the main thread:
+    elsewhere nothing changes.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def leave(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

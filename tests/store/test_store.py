@@ -400,3 +400,28 @@ def test_images_that_differ_name_the_difference(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"differ in size \(8x8, 12x8; give a size") as err:
         st.load_images(sizes)
     assert "channels" not in str(err.value)
+
+
+def test_export_keeps_values_exact_and_the_users_files(tmp_path: Path) -> None:
+    """labels.csv held floats to 6 digits (values crossed the edges of their own bins), and
+    --overwrite deleted files put in images/ by hand; a killed export's hidden folder made the
+    next export say the folder was not empty."""
+    schema = Schema(attributes=[Attribute("yaw", "continuous", range=(-1, 1))],
+                    provenance=Provenance(source="x", converter="unit"))
+    yaw = np.random.default_rng(0).uniform(-1, 1, 50).astype(np.float32)
+    batch = {"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 50, "yaw": yaw}
+    store = st.build([batch], schema, tmp_path / "s")
+    out = tmp_path / "out"
+    (out / ".export-killed").mkdir(parents=True)          # an export killed outright
+    (out / ".export-killed" / "labels.csv").write_text("partial")
+    st.export_store(store, out)
+    assert sorted(os.listdir(out)) == ["images", "labels.csv"]
+    rows = list(csv.DictReader(open(out / "labels.csv")))
+    assert np.array_equal(np.array([float(r["yaw"]) for r in rows], np.float32), yaw)
+    (out / "images" / "IMG_0001.jpg").write_text("the user's")
+    with pytest.raises(UserError, match=r"holds 1 file\(s\) no earlier export wrote "
+                                        r"\(images/IMG_0001\.jpg\)"):
+        st.export_store(store, out, overwrite=True)
+    assert (out / "images" / "IMG_0001.jpg").read_text() == "the user's"
+    (out / "images" / "IMG_0001.jpg").unlink()
+    st.export_store(store, out, overwrite=True)              # its own images: replaced

@@ -113,6 +113,8 @@ def test_refusals(pair, tmp_path: Path) -> None:
         concat_stores([a], tmp_path / "x")
     with pytest.raises(UserError, match="give 2 different names"):
         concat_stores([a, b], tmp_path / "x", names=["same", "same"])
+    with pytest.raises(UserError, match="'unknown' names the rows without a value"):
+        concat_stores([a, b], tmp_path / "x", names=["a", "unknown"])   # read as missing after
     with pytest.raises(UserError, match="already have an attribute 'gender'"):
         concat_stores([a, b], tmp_path / "x", source="gender")
     with pytest.raises(UserError, match="one of the stores"):

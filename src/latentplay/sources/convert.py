@@ -32,7 +32,6 @@ import multiprocessing
 import os
 import signal
 import tempfile
-import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +45,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents, progress_bar
+from latentplay.outputs import make_parents, progress_bar, terminate_as_exit
 from latentplay.sources.formats import COLUMN_FORMATS, CONVERTERS, RESAMPLING_NAMES
 from latentplay.store.images import eight_bit, turned
 from latentplay.store.io import PAIRS_FILE, REJECTED_FILE, Store, build, check_target
@@ -212,33 +211,13 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
         text_columns=["file"],
     )
     workers = options.workers or len(os.sched_getaffinity(0))
-    with _terminate_as_exit(), \
+    with terminate_as_exit(), \
             tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as rejected_fh, \
             _Pool(workers) as pool:
         writer = _Writer(plan, options, schema, rejected_fh, target.absolute())
         extra = _Deferred(writer.extra_files)
         return build(writer.batches(pool, workers), schema, target,
                      overwrite=options.overwrite, extra_files=extra)
-
-
-@contextmanager
-def _terminate_as_exit() -> Iterator[None]:
-    """While converting, turn SIGTERM (``kill PID``) into ``SystemExit(143)``, as Ctrl-C is
-    turned into ``KeyboardInterrupt``, so that the worker processes are shut down and the
-    scratch files beside the target removed; an existing store there is left as it was. (A
-    signal handler can only be set from the main thread: elsewhere nothing changes.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def leave(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, leave)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def summary(store: Store) -> str:

@@ -87,6 +87,9 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     check_attribute_name(source)
     if len(labels) != len(loaded) or len(set(labels)) != len(labels):
         raise UserError(f"give {len(loaded)} different names, one per store; got {labels}")
+    if UNKNOWN in labels:   # every figure and test would take its rows for rows without a source
+        raise UserError(f"{UNKNOWN!r} names the rows without a value; give the store another "
+                        "name (--names)")
     if any(s.path is not None and Path(s.path).absolute() == Path(out).absolute()
            for s in loaded):
         raise UserError("--out is one of the stores; write the new store somewhere else")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from latentplay.errors import UserError
-from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
+from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place, terminate_as_exit
 from latentplay.store.io import Store
 
 _FORMATS = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"GIF8": ".gif", b"BM": ".bmp"}
@@ -28,26 +28,61 @@ def export_store(store: Store, to: str | os.PathLike[str], overwrite: bool = Fal
     """Write every image with its original encoded bytes and one CSV row of labels per image.
 
     ``labels.csv`` has a ``file`` column (relative to ``to``) and one column per attribute:
-    class names for categorical attributes, numbers for continuous ones, for factors both
-    the level (``factor_<name>``) and its value (``<name>``), and the store's text columns
-    (a converted input's path as ``source_file``). Both are written in a hidden folder inside
-    ``to`` and moved into place when complete: ``overwrite`` replaces an earlier ``images/``
-    (none of its files left behind) and ``labels.csv``, and an interrupted export leaves them
-    as they were. Returns the number of images.
+    class names for categorical attributes, numbers for continuous ones (exactly: the shortest
+    text that reads back to the stored value), for factors both the level (``factor_<name>``)
+    and its value (``<name>``), and the store's text columns (a converted input's path as
+    ``source_file``). Both are written in a hidden folder inside ``to`` and moved into place
+    when complete: ``overwrite`` replaces an earlier export's ``images/`` (none of its files
+    left behind) and ``labels.csv``, but never an ``images/`` holding files its
+    ``labels.csv`` does not list (the user's own); an interrupted export (Ctrl-C, SIGTERM)
+    leaves them as they were, and the hidden folder of one killed outright is neither counted
+    as content nor left behind by the next. Returns the number of images.
     """
     to = Path(to)
     if to.exists() and not to.is_dir():
         raise UserError(f"{to} exists and is not a directory")
-    refuse_nonempty(to, overwrite)
+    if to.is_dir() and not overwrite and any(not _scratch(p) for p in to.iterdir()):
+        refuse_nonempty(to, overwrite)
+    if overwrite:
+        _refuse_foreign_images(to)
     make_parents(to).mkdir(exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=to))
-    try:
-        _write(store, scratch)
-        swap_into_place(scratch / "images", to / "images")
-        os.replace(scratch / "labels.csv", to / "labels.csv")
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    with terminate_as_exit():
+        scratch = Path(tempfile.mkdtemp(prefix=SCRATCH, dir=to))
+        try:
+            _write(store, scratch)
+            swap_into_place(scratch / "images", to / "images")
+            os.replace(scratch / "labels.csv", to / "labels.csv")
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    for stale in filter(_scratch, to.iterdir()):   # of an export killed outright
+        shutil.rmtree(stale, ignore_errors=True)
     return len(store)
+
+
+SCRATCH = ".export-"
+"""Prefix of the hidden folder an export is written in before it is moved into place."""
+
+
+def _scratch(path: Path) -> bool:
+    return path.is_dir() and path.name.startswith(SCRATCH)
+
+
+def _refuse_foreign_images(to: Path) -> None:
+    """A :class:`UserError` when ``to/images`` holds a file that ``to/labels.csv`` does not
+    list: ``--overwrite`` replaces an earlier export's images, never files put there by hand."""
+    images = to / "images"
+    if not images.is_dir():
+        return
+    listed: set[str] = set()
+    if (to / "labels.csv").is_file():
+        with open(to / "labels.csv", newline="", encoding="utf-8", errors="replace") as fh:
+            listed = {row.get("file", "") for row in csv.DictReader(fh)}
+    foreign = sorted(p.relative_to(to).as_posix() for p in images.rglob("*")
+                     if not p.is_dir() and p.relative_to(to).as_posix() not in listed)
+    if foreign:
+        raise UserError(f"{images} holds {len(foreign)} file(s) no earlier export wrote "
+                        f"({foreign[0]}{', ...' if len(foreign) > 1 else ''}), which --overwrite "
+                        "would delete; export to another directory or move them")
 
 
 def _write(store: Store, to: Path) -> None:
@@ -90,6 +125,8 @@ def _write(store: Store, to: Path) -> None:
 
 
 def _cell(value: object) -> str:
+    """A label as ``labels.csv`` holds it: a float exactly (the shortest text that reads back
+    to the stored value, so values cut at a group's edges stay on their side of them)."""
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.6g}"
+        return repr(float(value))
     return str(value)
