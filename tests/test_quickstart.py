@@ -63,3 +63,27 @@ def test_readme_names_every_file_quickstart_writes(tmp_path: Path,
     for made in sorted(tmp_path.iterdir()):
         name = "grid_<attribute>.png" if made.name.startswith("grid_") else made.name
         assert f"runs/quickstart/{name}" in readme, made.name
+
+
+def test_quickstart_keeps_a_store_with_added_columns(cli, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run again, quickstart remade its store and lost the columns its own "next:" commands
+    add (data measure, bin ...); it now refuses unless --overwrite."""
+    from latentplay import store as st
+
+    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
+    quickstart.run(tmp_path, n=20)
+    st.bin_store(tmp_path / "synthfaces", "yaw", edges=[0.0], names=["left", "right"],
+                 name="yaw_side")
+    r = cli("quickstart", "--out", tmp_path, "--n", "12")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert "has columns added since quickstart made it (yaw_side by bin)" in r.err
+    assert len(st.load(tmp_path / "synthfaces")) == 20
+    assert cli("quickstart", "--out", tmp_path, "--n", "12", "--overwrite").code == 0
+    assert len(st.load(tmp_path / "synthfaces")) == 12
+
+
+def test_quickstart_refuses_no_faces_before_making_anything(cli, tmp_path: Path) -> None:
+    r = cli("quickstart", "--out", tmp_path / "z", "--n", "0")
+    assert r.code == 2 and r.err.strip() == "error: --n must be at least 1, got 0"
+    assert not (tmp_path / "z").exists() and "generating" not in r.out

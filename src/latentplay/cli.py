@@ -171,11 +171,14 @@ def root() -> None:
 def quickstart(
     out: str = typer.Option("runs/quickstart", help="Directory for everything it makes."),
     n: int = typer.Option(2000, help="Number of synthetic faces."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace OUT/synthfaces even when "
+                                   "columns were added to it or it is not a quickstart store "
+                                   "(an unchanged one is always remade)."),
 ) -> None:
     """Build the default dataset (synthfaces), summarise it and draw it."""
     from latentplay.quickstart import run
 
-    run(out=out, n=n)
+    run(out=out, n=n, overwrite=overwrite)
 
 
 def main(argv: list[str] | None = None) -> None:

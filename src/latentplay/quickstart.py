@@ -22,8 +22,30 @@ from latentplay.viz.grid import save_figure, save_store_grid
 GRID_ATTRIBUTES = ("gender", "age_group", "skin_tone", "smile", "eyeglasses", "yaw")
 
 
-def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Path:
-    """Make ``out/synthfaces`` (replacing an earlier quickstart store), grids
+def _refuse_changed(path: Path) -> None:
+    """A :class:`UserError` when the store at ``path`` is not one quickstart would remake
+    as it is: not made by synthfaces, or with columns added since (``data measure``, ``bin``,
+    ``embed`` ...), which remaking it would lose."""
+    if not (path / st.SCHEMA_FILE).is_file():
+        return                       # no store: made anew (a folder of other files is refused)
+    schema = st.load(path).schema
+    added = [f"{h.get('column') or ', '.join(h.get('attributes', []))} by {h.get('op')}"
+             for h in schema.history if h.get("op") != "subset"]
+    if schema.provenance.converter != "synthfaces" or any(
+            h.get("op") == "subset" for h in schema.history):
+        why = "is not the store quickstart makes"
+    elif added:
+        why = f"has columns added since quickstart made it ({'; '.join(added)})"
+    else:
+        return
+    raise UserError(f"{path} {why}; remaking it would lose them: give another --out, or "
+                    "--overwrite to replace it")
+
+
+def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
+        overwrite: bool = False) -> Path:
+    """Make ``out/synthfaces`` (replacing an earlier quickstart store as it made it; one
+    with columns added since, or another kind of store, only with ``overwrite``), grids
     ``out/grid_*.png``, the bias chart ``out/bias_gender_smile.png`` and the report
     ``out/synthfaces.report.html``.
 
@@ -31,6 +53,10 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
     """
     console = Console()
     out = Path(out)
+    if n < 1:
+        raise UserError(f"--n must be at least 1, got {n}")
+    if not overwrite:
+        _refuse_changed(out / "synthfaces")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # the default --out is relative to a folder the user may not own
@@ -38,7 +64,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0) -> Pa
                         "folder with --out") from None
     path = out / "synthfaces"
     console.print(f"[bold]1/3[/bold] generating {n} synthetic faces into {path} ...")
-    store = sources.make("synthfaces", path, n=n, seed=seed, overwrite=True)
+    store = sources.make("synthfaces", path, n=n, seed=seed, overwrite=True)  # checked above
     from latentplay.store.cli import print_summary
 
     print_summary(st.info(store, crosstab_of=("gender", "smile")))
