@@ -180,3 +180,18 @@ def test_channels_read_from_model_json_when_the_config_says_as_stored(vae_run: P
     (run / "model.json").unlink()
     facts = dict(next(b for b in page(run).sections[0].blocks if isinstance(b, Facts)).items)
     assert "channels as stored" in facts["images"]
+
+
+def test_score_curves_span_their_whole_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MIG 0.013 -> 0.014 -> 0.005 filled its panel as a crash; on the 0-1 scale it is flat."""
+    from latentplay.report import figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "figure_uri", lambda fig: drawn.append(fig) or "")
+    panel = {"mig": {"mig": ([1, 2, 3], [0.013, 0.014, 0.005])}}
+    figures.curves(panel, "epoch", "scores", scale=(0.0, 1.0))
+    low, high = drawn[-1].axes[0].get_ylim()
+    assert low < 0 and high > 1
+    figures.curves(panel, "epoch", "losses")                   # unbounded values: autoscaled
+    low, high = drawn[-1].axes[0].get_ylim()
+    assert 0 < low and high < 0.02

@@ -19,9 +19,11 @@ Series = tuple[Sequence[float], Sequence[float]]  # (x values, y values)
 
 
 def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
-           columns: int = 3) -> str:
+           columns: int = 3, scale: tuple[float, float] | None = None) -> str:
     """One small panel per entry of ``panels`` (``{panel title: {line label: (x, y)}}``), lines
-    with markers; panels whose values span several decades use a log y axis."""
+    with markers; panels whose values span several decades use a log y axis. With ``scale``
+    (scores bounded in it, such as disentanglement metrics in [0, 1]) a panel whose values all
+    lie in it spans the whole of it, so that noise of 0.01 does not fill the panel as a trend."""
     n = max(len(panels), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
@@ -32,7 +34,10 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
             ax.plot(x, y, marker="o", markersize=3, linewidth=1.2, label=label)
             values += [v for v in y if math.isfinite(v)]
         positive = [v for v in values if v > 0]
-        if positive and len(positive) == len(values) and max(positive) / min(positive) > 100:
+        if scale is not None and values and scale[0] <= min(values) and max(values) <= scale[1]:
+            pad = 0.03 * (scale[1] - scale[0])
+            ax.set_ylim(scale[0] - pad, scale[1] + pad)
+        elif positive and len(positive) == len(values) and max(positive) / min(positive) > 100:
             ax.set_yscale("log")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
