@@ -414,3 +414,26 @@ def test_a_run_without_an_encoder_or_with_a_condition_is_refused_before_the_plan
         assert res.code == 2 and len(lines) == 1 and message in lines[0], res.err
         with pytest.raises(UserError, match=message):
             run_representation(run)
+
+
+def test_beta_vae_and_factor_vae_on_a_part_of_the_grid_are_refused_first(cli, tmp_path: Path) -> None:
+    """On a store holding part of the factor grid, BetaVAE failed after the other metrics had
+    run (or after a whole epoch of ``track``) with "factor combination 83018 is not in the
+    store"; it is now one line before any image is encoded or any step trained."""
+    shapes = make_store(ShapesConfig(n=300, seed=1), tmp_path / "shapes")
+    part = subset(shapes, tmp_path / "part", np.flatnonzero(shapes.labels("factor_shape") > 0))
+    from latentplay.metrics.runs import check_grid, ground_truth_of
+
+    gt = ground_truth_of(part)
+    assert not gt.complete
+    check_grid(gt, "mig_fast,irs")                                 # these need no grid
+    with pytest.raises(UserError, match=r"^beta_vae_fast fix one factor .* this store holds "
+                                        rf"{gt.combinations:,} of the "):
+        check_grid(gt, "mig_fast,beta_vae_fast")
+    res = cli("metrics", "disentanglement", "--run", tmp_path / "r", "--data", part.path,
+              "--metrics", "mig_fast,factor_vae_fast")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1, res.err
+    assert "(--metrics mig_fast)" in res.err and "images to render" not in res.out
+    res = cli("metrics", "track", "vae", "--data", part.path, "--out", tmp_path / "run")
+    assert res.code == 2 and "beta_vae, factor_vae fix one factor" in res.err, res.err
+    assert not (tmp_path / "run").exists()

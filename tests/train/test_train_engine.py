@@ -191,6 +191,13 @@ def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: P
     assert (run / "config.yaml").read_text() == config
     with pytest.raises(UserError, match="already holds a run"):
         train.train("vae", shapes_store, run, progress=False)
+    # a run that stopped before its first checkpoint: neither resumable nor "resume it"
+    (tmp_path / "early").mkdir()
+    (tmp_path / "early" / "config.yaml").write_text(config)
+    with pytest.raises(UserError, match="stopped before its first checkpoint; pick another --out"):
+        train.train("vae", shapes_store, tmp_path / "early", progress=False)
+    with pytest.raises(UserError, match="stopped before its first checkpoint; start the run again"):
+        train.resume(tmp_path / "early", progress=False)
     with pytest.raises(UserError, match="unknown model preset"):
         train.train("nope", shapes_store, tmp_path / "x", progress=False)
     with pytest.raises(UserError, match="exactly one of"):

@@ -123,7 +123,7 @@ def disentanglement(
     and one every 30 s how far it got and about how long it has left.
     """
     from latentplay.metrics.evaluate import evaluate, images_to_encode, parse_names, sampling_only
-    from latentplay.metrics.runs import check_encoder, evaluate_run, ground_truth_of
+    from latentplay.metrics.runs import check_encoder, check_grid, evaluate_run, ground_truth_of
     from latentplay.store import load
 
     arrays = factors is not None or codes is not None
@@ -165,6 +165,7 @@ def disentanglement(
         # a missing store, one without factors, a directory without a model or a model without
         # an encoder (or needing a condition): the one line printed, not after the plan below
         ground_truth = ground_truth_of(load(data))
+        check_grid(ground_truth, metrics)
         check_encoder(run)
         chosen = parse_names(metrics)
         total = sum(images_to_encode(name) for name in chosen)

@@ -87,6 +87,27 @@ def ground_truth_of(data: Any) -> Any:
     return StoreGroundTruth(data)
 
 
+def check_grid(ground_truth: Any, names: str | Sequence[str] | None) -> None:
+    """A :class:`UserError`, before any image is encoded, when ``names`` (``all`` included)
+    hold BetaVAE or FactorVAE and ``ground_truth`` is a store without the full factor grid:
+    they fix one factor and draw the others uniformly, so they need every combination (a
+    subset of the grid failed after the other metrics, naming a row index)."""
+    from latentplay.metrics.registry import get
+
+    if getattr(ground_truth, "complete", True):
+        return
+    sampled = [n for n in parse_names(names) if get(n)[0].arrays is None]
+    if sampled:
+        held = ground_truth.combinations
+        grid = int(np.prod(ground_truth.factors_num_values))
+        others = [n for n in parse_names(names) if n not in sampled]
+        raise UserError(f"{', '.join(sampled)} fix one factor and draw the others from every "
+                        f"combination, but this store holds {held:,} of the {grid:,} "
+                        "combinations of its factors (a part of the grid); give the full grid, "
+                        "or leave them out"
+                        + (f" (--metrics {','.join(others)})" if others else ""))
+
+
 def evaluate_run(
     run_dir: str | os.PathLike[str],
     data: str | os.PathLike[str] | Any,
@@ -108,6 +129,7 @@ def evaluate_run(
     from latentplay import store
 
     ground_truth = ground_truth_of(store.load(data)) if isinstance(data, (str, os.PathLike)) else data
+    check_grid(ground_truth, names)
     represent = run_representation(run_dir, batch_size)
     if on_encoded is not None:
         represent = counting(represent, on_encoded)

@@ -71,7 +71,8 @@ class StoreGroundTruth:
                             "every factor must vary")
         keys = mixed_radix_index(self.factors, self._sizes)
         self._row_of = dict(zip(keys.tolist(), range(len(keys)), strict=True))
-        self.complete = len(self._row_of) == int(np.prod(self._sizes))
+        self.combinations = len(self._row_of)   # distinct factor combinations the rows hold
+        self.complete = self.combinations == int(np.prod(self._sizes))
 
     @property
     def num_factors(self) -> int:

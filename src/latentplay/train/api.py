@@ -21,7 +21,7 @@ from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import is_style_generator
 from latentplay.outputs import make_parents
 from latentplay.store.images import fitted_arrays
-from latentplay.train.checkpoint import load_weights
+from latentplay.train.checkpoint import STATE_FILE, load_weights
 from latentplay.train.config import build_config, load_run_config
 
 PathLike = str | os.PathLike[str]
@@ -65,12 +65,16 @@ def train(
     store = load(config.data.store)  # a clear error now rather than after the setup
     ground_truth = None
     if config.log.dis_metrics:  # a store without factors would fail after the first epoch
-        from latentplay.metrics.runs import ground_truth_of
+        from latentplay.metrics.runs import check_grid, ground_truth_of
 
         ground_truth = ground_truth_of(store)
+        check_grid(ground_truth, config.log.dis_metrics)   # not after the first epoch either
     run_dir = Path(out).absolute()
     if _primary_process():
         if (run_dir / "config.yaml").exists():
+            if not (run_dir / STATE_FILE).exists():   # no step saved: nothing to resume
+                raise UserError(f"{run_dir} holds a run that stopped before its first checkpoint; "
+                                "pick another --out, or delete it first")
             raise UserError(f"{run_dir} already holds a run; resume it with "
                             f"`latentplay train --resume {run_dir}` or pick another --out")
         make_parents(run_dir).mkdir(exist_ok=True)

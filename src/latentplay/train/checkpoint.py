@@ -159,7 +159,9 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     """Read ``checkpoint.pt`` with ``weights_only=True`` (no arbitrary objects)."""
     path = run_dir / STATE_FILE
     if not path.exists():
-        raise UserError(f"{run_dir} has no {STATE_FILE} to resume from")
+        raise UserError(f"{run_dir} has no {STATE_FILE} to resume from: it stopped before its "
+                        "first checkpoint; start the run again with another --out, or delete "
+                        f"{run_dir} first")
     return load_plain(path)
 
 
