@@ -437,3 +437,33 @@ def test_beta_vae_and_factor_vae_on_a_part_of_the_grid_are_refused_first(cli, tm
     res = cli("metrics", "track", "vae", "--data", part.path, "--out", tmp_path / "run")
     assert res.code == 2 and "beta_vae, factor_vae fix one factor" in res.err, res.err
     assert not (tmp_path / "run").exists()
+
+
+class RandomStateGroundTruth(FactorsAsObservations):
+    """disentanglement_lib's datasets draw with ``random_state.randint`` (a RandomState)."""
+
+    def sample_factors(self, num: int, random_state) -> np.ndarray:  # noqa: ANN001
+        return np.stack([random_state.randint(0, s, size=num) for s in self.factors_num_values],
+                        axis=1)
+
+    def sample_observations_from_factors(self, factors: np.ndarray, random_state) -> np.ndarray:  # noqa: ANN001
+        random_state.randint(0, 2, size=len(factors))      # as state_space.sample_all_factors
+        return factors.astype(np.float32)
+
+
+def test_ground_truths_written_for_randomstate_work_both_ways(tmp_path: Path) -> None:
+    """A ground truth with disentanglement_lib's interface failed on the Generator the metrics
+    passed ('no attribute randint'), and latentplay's failed on a RandomState ('no attribute
+    integers'). Both now work; the Generator's stream, and so every score, is unchanged."""
+    for name in ("mig_fast", "beta_vae_fast"):
+        theirs = metrics.score(name, ground_truth=RandomStateGroundTruth(), represent=identity)
+        ours = metrics.score(name, ground_truth=FactorsAsObservations(), represent=identity)
+        assert theirs.keys() == ours.keys() and all(np.isfinite(v) for v in theirs.values())
+    assert metrics.score("mig_fast", ground_truth=RandomStateGroundTruth(), represent=identity,
+                         random_state=3) == \
+        metrics.score("mig_fast", ground_truth=FactorsAsObservations(), represent=identity,
+                      random_state=3)          # randint(0, s) and integers(0, s): one stream
+    s = make_store(ShapesConfig(n=50, seed=1), tmp_path / "shapes")
+    for gt in (store.StoreGroundTruth(s), ShapesGroundTruth()):
+        drawn = gt.sample_factors(6, np.random.RandomState(0))
+        assert drawn.shape == (6, 5) and (drawn < np.array(gt.factors_num_values)).all()

@@ -17,6 +17,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.metrics.sampling import as_rng
+from latentplay.rngs import EitherRandom
 
 Scores = dict[str, float]
 
@@ -169,7 +170,10 @@ def score(
         allowed = metric.defaults()
         _check_params(metric.name, params, allowed)
         kwargs = {**(metric.fast if fast else {}), **params}
-        return _as_floats(metric.sample(ground_truth, represent, as_rng(random_state), **kwargs))
+        # the Generator's stream, also under RandomState's names: disentanglement_lib's own
+        # datasets call random_state.randint
+        rng = EitherRandom(as_rng(random_state))
+        return _as_floats(metric.sample(ground_truth, represent, rng, **kwargs))
     if factors is None or codes is None:
         raise UserError(f"{metric.name}: give factors and codes, or ground_truth and represent")
     if metric.arrays is None:

@@ -137,9 +137,12 @@ class ShapesGroundTruth:
     num_factors = len(FACTOR_SIZES)
     factors_num_values = list(FACTOR_SIZES)
 
-    def sample_factors(self, num: int, random_state: np.random.Generator) -> np.ndarray:
+    def sample_factors(self, num: int, random_state: np.random.Generator | np.random.RandomState
+                       ) -> np.ndarray:
         """``(num, 5)`` independent uniform factor levels."""
-        return np.stack([random_state.integers(0, s, num) for s in FACTOR_SIZES], axis=1)
+        from latentplay.rngs import integers
+
+        return np.stack([integers(random_state, s, num) for s in FACTOR_SIZES], axis=1)
 
     def sample_observations_from_factors(
         self, factors: np.ndarray, random_state: np.random.Generator

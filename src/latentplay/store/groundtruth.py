@@ -3,7 +3,11 @@
 Any object with ``num_factors``, ``factors_num_values``, ``sample_factors(n, rng)`` and
 ``sample_observations_from_factors(factors, rng)`` works; :class:`StoreGroundTruth` provides it
 for a store with ``factor_<name>`` columns, and :mod:`latentplay.sources.shapes` renders on demand.
+``rng`` may be a NumPy ``Generator`` or a ``RandomState`` (disentanglement_lib's): the metrics
+pass one that answers both (:class:`latentplay.rngs.EitherRandom`), so disentanglement_lib's own datasets,
+which call ``randint``, work, and these ground truths take either from their callers.
 """
+
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.rngs import Random, integers
 from latentplay.store.images import load_images
 from latentplay.store.io import Store
 
@@ -82,10 +87,10 @@ class StoreGroundTruth:
     def factors_num_values(self) -> list[int]:
         return list(self._sizes)
 
-    def sample_factors(self, num: int, random_state: np.random.Generator) -> np.ndarray:
+    def sample_factors(self, num: int, random_state: Random) -> np.ndarray:
         if self.complete:
-            return np.stack([random_state.integers(0, s, num) for s in self._sizes], axis=1)
-        return self.factors[random_state.integers(0, len(self.factors), num)]
+            return np.stack([integers(random_state, s, num) for s in self._sizes], axis=1)
+        return self.factors[integers(random_state, len(self.factors), num)]
 
     def sample_observations_from_factors(
         self, factors: np.ndarray, random_state: np.random.Generator

@@ -1,0 +1,38 @@
+"""Random number generators that the ground truths of disentanglement metrics accept: NumPy's
+``Generator`` (latentplay's) and ``RandomState`` (disentanglement_lib's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Random = np.random.Generator | np.random.RandomState
+
+
+def integers(random_state: Random, high: int, size: int) -> np.ndarray:
+    """``(size,)`` uniform integers in ``[0, high)`` from a Generator or a RandomState."""
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.randint(0, high, size)
+    return random_state.integers(0, high, size)
+
+
+class EitherRandom:
+    """A NumPy ``Generator`` that answers ``RandomState``'s names too (``randint``,
+    ``random_sample``, ``rand``), drawing from the same stream: what the metrics hand a ground
+    truth, which may be one of disentanglement_lib's (those call ``random_state.randint``)."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+
+    def randint(self, low: int, high: int | None = None, size: Any = None) -> Any:
+        return self.rng.integers(low, high, size)
+
+    def random_sample(self, size: Any = None) -> Any:
+        return self.rng.random(size)
+
+    def rand(self, *shape: int) -> Any:
+        return self.rng.random(shape or None)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rng, name)
