@@ -135,6 +135,10 @@ def test_concept_model_outputs_on_shapes(tmp_path: Path, kind: str) -> None:
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["accuracy"] == pytest.approx(np.mean(down[:, 0] == down[:, 1]))
     assert {"alignment", "explicitness", "accepted"} <= set(saved)
+    # the true concept levels beside the activations (concepts.npy held only the model's)
+    assert np.array_equal(np.load(tmp_path / "factors.npy"), test_data.levels)
+    activations = np.load(tmp_path / "concepts.npy")
+    assert activations.shape == test_data.levels.shape and activations.min() >= 0
     if kind == "cbm":  # no decoder: no pictures
         assert scores["accepted"] == 1.0
         assert not (tmp_path / "recon.png").exists() and not (tmp_path / "traverse.png").exists()

@@ -240,8 +240,8 @@ def concepts(
     kind: str = typer.Argument(..., help="glancenet, vae (no conditional prior) or cbm."),
     out: Path = typer.Option(
         ..., "--out",
-        help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, accepted.npy, "
-        "model.pt and, for glancenet and vae, recon.png and traverse.png.",
+        help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
+        "accepted.npy, model.pt and, for glancenet and vae, recon.png and traverse.png.",
     ),
     masking_fact: float = typer.Option(
         100.0, "--masking-fact", help="Percent of rows whose concepts are used."

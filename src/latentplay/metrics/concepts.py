@@ -11,7 +11,9 @@ Kinds:
 
 :func:`run_concept_model` writes ``downstream.npy`` (``(N, 2)``: prediction, ground truth),
 ``latents.npy`` (``(N, D)`` test representations), ``concepts.npy`` (``(N, k)`` concept
-activations), ``accepted.npy`` and ``metrics.json`` with accuracy, concept alignment (DCI
+activations: the model's, in [0, 1]), ``factors.npy`` (``(N, k)`` int: the test images' true
+concept levels, from which alignment and explicitness are computed), ``accepted.npy`` and
+``metrics.json`` with accuracy, concept alignment (DCI
 disentanglement of the concept activations against the concepts' factor levels) and
 explicitness (DCI informativeness on the test rows), and what they were measured on
 (``concepts``: the concept names; ``training``: the :class:`TrainConfig`, image counts and
@@ -279,6 +281,7 @@ def run_concept_model(
     np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
     np.save(out_dir / "latents.npy", test_out["latents"].astype(np.float32))
     np.save(out_dir / "concepts.npy", test_out["concepts"].astype(np.float32))
+    np.save(out_dir / "factors.npy", test_data.levels.astype(np.int64))
     np.save(out_dir / "accepted.npy", test_out["accepted"])
     # what the scores were measured on beside them (the concepts named, the training settings)
     record = {**metrics, "concepts": list(test_data.names),
