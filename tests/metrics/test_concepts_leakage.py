@@ -202,7 +202,12 @@ def test_leakage_table_writes_csv_and_chart(tmp_path: Path, digits: tuple) -> No
     assert (tmp_path / "leakage.png").stat().st_size > 5000
     settings = json.loads((tmp_path / "leakage.json").read_text())
     assert settings["experiments"] == ["parity"] and settings["models"] == ["glancenet"]
-    assert settings["training"]["epochs"] == 1 and settings["size"] == 64
+    assert settings["asked"]["training"]["epochs"] == 1
+    # what parity ran with, not the settings asked for dsprites (it recorded epochs 1, size 64)
+    used = settings["used"]["parity"]
+    assert used["training"]["epochs"] == 3 and used["training"]["batch_size"] == 16
+    assert "size" not in used and "digits at 28 px" in used["data"]
+    assert all(float(r["task_chance"]) == 0.5 for r in table)
 
 
 @pytest.mark.parametrize(
@@ -348,3 +353,22 @@ def test_leakage_bars_on_the_whole_scale_and_none_for_a_model_not_run() -> None:
     labels = [t.get_text() for t in ax.texts]
     assert "nan" not in labels and {"0.04", "0.02", "-0.01"} <= set(labels)
     plt.close(fig)
+
+
+def test_leakage_of_a_model_that_has_not_learned_its_task_is_flagged(
+        cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CBM at task accuracy 0.479 (chance 0.5) had its leakage printed with no word."""
+    from latentplay.metrics import leakage
+
+    def table(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return [{"experiment": "parity", "model": model, "accuracy": accuracy, "task_chance": 0.5,
+                 "leak_accuracy": 0.6, "chance": 0.5, "leakage": 0.116, "accepted": 1.0}
+                for model, accuracy in (("cbm", 0.479), ("glancenet", 0.98))]
+
+    monkeypatch.setattr(leakage, "leakage_table", table)
+    r = cli("leakage", "run", "--out", tmp_path / "lp", "--experiments", "parity")
+    assert r.code == 0, r.err
+    text = " ".join(r.err.split())
+    assert ("warning: parity cbm: task accuracy 0.479 is near chance (0.500); it has not "
+            "learned its task") in text
+    assert "glancenet: task accuracy" not in text

@@ -24,7 +24,7 @@ def run(
     epochs: int = typer.Option(10, "--epochs", help="Training epochs (parity uses 3x, its set is small)."),
     n_train: int = typer.Option(6000, "--n-train", help="dsprites: training-domain images."),
     n_probe: int = typer.Option(3000, "--n-probe", help="dsprites: probe images (all three shapes)."),
-    batch_size: int = typer.Option(64, "--batch-size"),
+    batch_size: int = typer.Option(64, "--batch-size", help="Training batch size (parity: at most 16)."),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(64, "--size", help="dsprites image side: 64, or 32 (4x cheaper)."),
     models: str = typer.Option("vae,cbm,glancenet", "--models", help="Concept models to compare."),
@@ -73,4 +73,10 @@ def run(
             f"{r['accepted']:.3f}",
         )
     table_console().print(table)
+    for r in rows:  # a model that has not learned its task: its concepts say little of leakage
+        if float(r["accuracy"]) < float(r["task_chance"]) + 0.1:
+            err.print(f"warning: {r['experiment']} {r['model']}: task accuracy "
+                      f"{r['accuracy']:.3f} is near chance ({r['task_chance']:.3f}); it has not "
+                      "learned its task, so its leakage says little: train longer (--epochs)",
+                      highlight=False, soft_wrap=True)
     err.print(f"wrote {out / 'leakage.csv'}, {out / 'leakage.png'} and {out / 'leakage.json'}")
