@@ -128,3 +128,15 @@ def test_columns_added_to_a_selection_leave_the_source_folder_alone(tmp_path: Pa
     assert st.load_images(new, [0]).tolist() == st.load_images(store, [5]).tolist()
     saved = st.save(new, tmp_path / "copy")
     assert len(saved) == 3 and len(st.load(store.path)) == 20
+
+
+def test_info_counts_the_unknown_rows_of_a_categorical_attribute(tmp_path: Path) -> None:
+    """``data info --json`` said ``"missing": 0`` of a regrouped attribute with rows in
+    ``unknown``; it now gives their number as ``unknown``."""
+    store = _store(tmp_path / "s")
+    store = st.save(st.add_attributes(store, {"tone": (
+        Attribute("tone", "categorical", names=["light", "dark", "unknown"]),
+        np.arange(20) % 3)}), store.path)
+    summary = st.info(store)["attributes"]
+    assert summary["tone"]["unknown"] == int((np.arange(20) % 3 == 2).sum())
+    assert summary["tone"]["missing"] == 0 and summary["gender"]["unknown"] == 0

@@ -64,9 +64,12 @@ def _summary(store: Store, attr: Attribute, bins: int) -> dict[str, Any]:
         }
     names = attr.level_names
     counts = np.bincount(values[values >= 0], minlength=len(names))
+    # ``missing``: rows with no code at all; ``unknown``: rows in the class ``unknown`` (both
+    # without a value: the first is rare, the second how converters and regroup mark them)
     out: dict[str, Any] = {"kind": attr.kind, "ordered": attr.ordered,
                            "counts": dict(zip(names, counts.tolist(), strict=True)),
-                           "missing": int((values < 0).sum())}
+                           "missing": int((values < 0).sum()),
+                           "unknown": int(counts[names.index(UNKNOWN)]) if UNKNOWN in names else 0}
     if many_classes(attr):
         # ``unknown`` (rows matched to no person) is not a class: its rows are counted apart
         known = np.array([n != UNKNOWN for n in names])
@@ -130,6 +133,10 @@ def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 1
             categorical attributes of at most :data:`MAX_LISTED` classes (none when the store
             has fewer).
         bins: histogram bins for continuous attributes.
+
+    Per attribute, ``missing`` counts rows without a value; a categorical one also gives
+    ``unknown``, its rows in the class ``unknown`` (how converters, ``regroup`` and ``concat``
+    mark rows without a value), which ``counts`` lists too.
     """
     attrs = store.schema.attributes
     if crosstab_of is None:
