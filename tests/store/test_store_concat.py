@@ -195,3 +195,16 @@ def test_persons_of_different_sources_are_kept_apart(tmp_path: Path) -> None:
     joined = concat_stores(parts, tmp_path / "parts")
     assert joined.store.schema.attribute("identity").names == ["person_0", "person_1"]
     assert joined.store.labels("identity").tolist() == [0, 1, 0, 1] and not joined.notes
+
+
+def test_an_order_the_stores_do_not_share_is_dropped_with_a_note(pair, tmp_path: Path) -> None:
+    """Two stores with tone ordered each its own way gave an unordered tone without a word
+    (and data bias then dropped its trend test)."""
+    from latentplay.store.order import order_classes
+
+    a, b = pair
+    order_classes(b.path, "tone", ["monk_3", "monk_2", "monk_1"])
+    made = concat_stores([a.path, b.path], tmp_path / "both")
+    assert not made.store.schema.attribute("tone").ordered
+    assert any(n.startswith("tone: ordered in 2 of the 2 stores, not in one order") and
+               "data order" in n for n in made.notes), made.notes

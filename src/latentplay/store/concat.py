@@ -103,7 +103,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     apart = sorted({name for p in prefixes for name in p})
     notes += [f"{name}: the stores' persons come from different sources, so they are kept "
               f"apart, named <store>/<person> ({labels[0]}/...)" for name in apart]
-    attributes = _attributes(loaded, source, left_out, prefixes)
+    attributes = _attributes(loaded, source, left_out, prefixes, notes)
     vectors = _vectors(loaded, left_out)
     text = sorted({c for s in loaded for c in s.schema.text_columns})
     image = loaded[0].schema.image_column
@@ -188,9 +188,10 @@ def _class_names(attr: Attribute, prefix: str | None) -> list[str]:
 
 
 def _attributes(stores: list[Store], source: str, left_out: list[str],
-                prefixes: list[dict[str, str]]) -> list[Attribute]:
+                prefixes: list[dict[str, str]], notes: list[str]) -> list[Attribute]:
     """The attributes of the new store (module docstring), in order of first appearance;
-    ``prefixes`` from :func:`_person_prefixes`."""
+    ``prefixes`` from :func:`_person_prefixes`; an order the stores do not share is dropped
+    with a line in ``notes``."""
     by_name: dict[str, list[Attribute]] = {}
     named: dict[str, list[list[str]]] = {}  # attribute -> each store's class names in the new store
     unlabelled: set[str] = set()      # categorical attributes with rows without a class
@@ -228,6 +229,10 @@ def _attributes(stores: list[Store], source: str, left_out: list[str],
                 classes.append(UNKNOWN)
             known = [[c for c in n if c != UNKNOWN] for n in named[name]]
             ordered = all(a.ordered and k == known[0] for a, k in zip(attrs, known, strict=True))
+            if not ordered and any(a.ordered for a in attrs):
+                notes.append(f"{name}: ordered in {sum(a.ordered for a in attrs)} of the "
+                             f"{len(stores)} stores, not in one order across them: kept unordered "
+                             f"(give it one with `latentplay data order OUT {name} --classes ...`)")
             kept.append(Attribute(name, "categorical", names=classes, ordered=ordered,
                                   description=attrs[0].description))
     return kept
