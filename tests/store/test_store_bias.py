@@ -317,3 +317,19 @@ def test_the_note_on_persons_says_when_no_test_over_them_was_made(tmp_path: Path
                        "color", "size")
     assert many.persons_test is not None
     assert any("(Rao-Scott) correct them" in note for note in many.notes)
+
+
+def test_rows_of_no_known_person_are_counted_apart_in_the_note(tmp_path: Path) -> None:
+    """The note said "700 rows show 80 persons" beside a test over 380 (the 300 rows without
+    an identity each a person of its own), and the chart's intervals said 80."""
+    rng = np.random.default_rng(0)
+    color, size = rng.integers(0, 3, 90), rng.integers(0, 2, 90)
+    person = np.arange(90) // 3
+    person[60:] = -1                                     # 30 rows of no known person
+    found = association(_tiny_store(tmp_path / "s", color, size, person), "color", "size")
+    assert (found.persons, found.unnamed, found.clusters) == (20, 30, 50)
+    note = next(note for note in found.notes if "persons" in note)
+    assert ("show 20 persons and 30 rows of no known person, each counted as a person of its "
+            "own (50 in the tests over persons)") in note
+    assert "which drops the rows of no known person" in note
+    assert found.to_dict()["unnamed"] == 30

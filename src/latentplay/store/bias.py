@@ -138,6 +138,8 @@ class Association:
         design_effects: ``(R + 1,)`` design effects (at least 1) of the first level's share
             over all rows and in each group, when ``persons`` is set and :attr:`intervals`
             exist: each interval is then Wilson's at the rows over it; else None.
+        unnamed: rows of no known person (``unknown`` identity), each a person of its own in
+            the tests over persons, besides the ``persons`` named.
     """
 
     by: str
@@ -158,6 +160,13 @@ class Association:
     min_expected: float = float("inf")
     p_value_simulated: float | None = None
     person_groups: str | None = None
+    unnamed: int = 0
+
+    @property
+    def clusters(self) -> int | None:
+        """The persons the tests and intervals over persons count: the named ones and each
+        row of no known person; None without repeated persons."""
+        return None if self.persons is None else self.persons + self.unnamed
 
     @property
     def first_known(self) -> int | None:
@@ -206,14 +215,18 @@ class Association:
                        "tests compare persons, each of their photos an independent draw, so "
                        "no correction over persons (Rao-Scott) applies.")
         elif self.persons:
-            one = "keep one photo each: data subset --balance-by identity --per-class 1"
+            one = "keep one photo each: data subset --balance-by identity --per-class 1" + (
+                ", which drops the rows of no known person" if self.unnamed else "")
             corrected = (f"the tests over persons (Rao-Scott) correct them (or {one})"
                          if self.persons_test else
                          "no test over persons could be made (too few persons, or no spread "
                          f"between them): {one}")
-            out.append(f"The {self.counts.sum()} rows show {self.persons} persons: the plain "
-                       "tests take rows as independent, so their p-values are too small where "
-                       f"a person's photos agree; {corrected}.")
+            unnamed = ("" if not self.unnamed else
+                       f" and {self.unnamed} rows of no known person, each counted as a person "
+                       f"of its own ({self.clusters} in the tests over persons)")
+            out.append(f"The {self.counts.sum()} rows show {self.persons} persons{unnamed}: the "
+                       "plain tests take rows as independent, so their p-values are too small "
+                       f"where a person's photos agree; {corrected}.")
         if self.p_value_simulated is not None:
             few = sparse_reason({"sparse": self.sparse, "min_expected": self.min_expected})
             out.append(f"{few}: the chi-square p-value is only a rough guide; simulated with the "
@@ -240,7 +253,7 @@ class Association:
                 "overall": self.overall.round(6).tolist(), "chi2": self.chi2, "dof": self.dof,
                 "p_value": self.p_value, "cramers_v": self.cramers_v,
                 "trend": self.trend.to_dict() if self.trend else None,
-                "persons": self.persons, "sparse": self.sparse,
+                "persons": self.persons, "unnamed": self.unnamed, "sparse": self.sparse,
                 "min_expected": self.min_expected, "p_value_simulated": self.p_value_simulated,
                 "unknown": self.unknown, "person_groups": self.person_groups,
                 "persons_test": self.persons_test.to_dict() if self.persons_test else None,
@@ -283,7 +296,8 @@ def association(store: Store, by: str, of: str, bins: int = 2) -> Association:
                         None if persons is None else int(len(np.unique(persons[persons >= 0]))),
                         test["sparse"], unknown=int(counts.sum() - tested.sum()),
                         min_expected=test["min_expected"],
-                        p_value_simulated=test.get("p_value_simulated"), person_groups=grouped)
+                        p_value_simulated=test.get("p_value_simulated"), person_groups=grouped,
+                        unnamed=0 if persons is None else int((persons < 0).sum()))
     if corrected is not None:
         u, w = (_places(store, name, names, bins)
                 for name, names in ((by, kept_groups), (of, kept_levels)))

@@ -41,7 +41,7 @@ LEGEND_ROWS = 20
 def association_bars(found: Association, subtitle: str) -> Figure:
     """:func:`bias_bars` of an :class:`~latentplay.store.bias.Association`: its counts, its
     intervals and, where they are taken over repeated persons, how many persons."""
-    persons = found.persons if found.design_effects is not None else None
+    persons = found.clusters if found.design_effects is not None else None
     return bias_bars(found.groups, found.levels, found.counts, found.by, found.of, subtitle,
                      found.intervals, persons)
 
