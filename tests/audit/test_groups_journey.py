@@ -77,10 +77,12 @@ def test_shares_figure_labels_the_base_rate_as_no_annotation(monkeypatch: pytest
     group = {"class": "a", "base_rate": 0.3, "annotator_recall": None}
     for key in ("share_annotated", "prior_share"):
         group |= {key: 0.5, f"{key}_low": 0.4, f"{key}_high": 0.6}
-    _shares_figure(tmp_path / "s.png", "x", [group], 100)
+    _shares_figure(tmp_path / "s.png", "x", [group], 100, 0)
     assert seen["ylabel"] == "base rate, or share annotated as the group"
     assert list(seen["series"])[0] == "base rate: share of the data's rows"
     assert seen["series"][list(seen["series"])[2]][1].tolist() == [[0.4, 0.6]]
+    _shares_figure(tmp_path / "s.png", "x", [group], 100, 7)
+    assert list(seen["series"])[0] == "base rate: share of the data's rows with a class (7 unknown left out)"
 
 
 def test_joint_and_values_say_audited_persons_are_taken_as_independent(
