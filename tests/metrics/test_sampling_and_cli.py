@@ -167,6 +167,13 @@ def test_cli_arrays(cli, tmp_path: Path) -> None:
         "modularity.explicitness_score_train",
         "modularity.explicitness_score_test",
     }
+    assert "left out" not in res.out + res.err
+    # the default, all, scored five of seven metrics without a word of the other two
+    res = cli("metrics", "disentanglement", "--factors", tmp_path / "f.npy", "--codes",
+              tmp_path / "c.npy", "--json", out)
+    assert res.code == 0, res.err
+    assert "beta_vae and factor_vae left out" in " ".join((res.out + res.err).split())
+    assert not any(k.startswith(("beta_vae", "factor_vae")) for k in json.loads(out.read_text()))
 
 
 def test_cli_errors(cli, tmp_path: Path) -> None:

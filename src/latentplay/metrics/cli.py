@@ -105,7 +105,7 @@ def disentanglement(
         "all",
         "--metrics",
         help="Comma-separated: beta_vae,factor_vae,mig,sap,dci,irs,modularity "
-        "(add _fast for smaller samples).",
+        "(add _fast for smaller samples with --run; arrays use every row either way).",
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed of sampling and classifiers."),
     batch_size: int = typer.Option(256, "--batch-size", help="Images per encoder call (with --run)."),
@@ -158,6 +158,10 @@ def disentanglement(
             random_state=seed,
             on_done=finished,
         )
+        if metrics in (None, "", "all"):
+            console.print("beta_vae and factor_vae left out: they sample pairs of batches with "
+                          "one factor held fixed, so they need --run RUN --data STORE",
+                          highlight=False, soft_wrap=True)
     else:
         if run is None or data is None:
             raise UserError("--run and --data go together")
