@@ -132,6 +132,21 @@ def test_command(cli, coded: st.Store, tmp_path: Path) -> None:
     assert r.code == 2 and r.err.startswith("error: --where 'gender'")
 
 
+def test_command_says_why_it_kept_fewer_or_balanced_one_class(cli, coded: st.Store,
+                                                              tmp_path: Path) -> None:
+    """``--n 7`` over two classes wrote 6 rows without a word; a --where leaving one class
+    wrote a "balanced" subset of it alone."""
+    r = cli("data", "subset", coded.path, "--out", tmp_path / "a", "--balance-by", "gender",
+            "--n", "7")
+    assert r.code == 0, r.err
+    assert "kept 6 of" in r.out and "(--n 7 over 2 classes: 3 each)" in r.out
+    female = coded.schema.attribute("gender").names[0]
+    r = cli("data", "subset", coded.path, "--out", tmp_path / "b", "--where",
+            f"gender={female}", "--balance-by", "gender")
+    assert r.code == 0, r.err
+    assert "warning: only one class of gender has matching rows" in r.err
+
+
 def test_command_summarises_a_balance_over_many_classes(cli, tmp_path: Path) -> None:
     """Balancing over 40 persons prints how many classes were kept and their rows, not each one."""
     from latentplay.store import Attribute, Provenance, Schema

@@ -80,6 +80,14 @@ def class_counts(store: Store, name: str, empty: bool = True) -> str:
     return text + (f"; {missing} without a value" if missing else "")
 
 
+def _unknown_codes(store: Store, name: str) -> set[int]:
+    """The code of the class ``unknown`` of categorical attribute ``name``, if it has one."""
+    from latentplay.store.schema import UNKNOWN
+
+    names = store.schema.attribute(name).level_names
+    return {names.index(UNKNOWN)} if UNKNOWN in names else set()
+
+
 def _balanced_counts(store: Store, name: str) -> str:
     """The rows of each class of categorical attribute ``name`` in a balanced subset: listed
     class by class (:func:`class_counts`), or, for an attribute of many classes (identities,
@@ -388,7 +396,14 @@ def subset(
     text = f"kept {len(new)} of {len(source)} rows"
     if balance_by:
         text += f"; {balance_by}: {_balanced_counts(new, balance_by)}"
+        codes = new.labels(balance_by)
+        classes = len({int(c) for c in codes if c >= 0} - _unknown_codes(new, balance_by))
+        if n is not None and len(new) < n:   # n // classes each
+            text += f" (--n {n} over {classes} classes: {len(new) // max(classes, 1)} each)"
     console.print(text, markup=False)
+    if balance_by and classes == 1:
+        typer.echo(f"warning: only one class of {balance_by} has matching rows: the subset is "
+                   "balanced over nothing", err=True)
     typer.echo(f"wrote {out}")  # whole: rich would wrap a long path onto a line of its own
 
 
