@@ -64,3 +64,26 @@ def test_the_grid_reads_the_labels_once(faces_store: Path, tmp_path: Path,
             assert texts == sorted(texts, key=float)
     else:
         assert seen["captions"] is None
+
+
+def test_rows_without_a_value_get_a_row_of_their_own(faces_store: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A continuous grid dropped the rows without a value (400 of 700 after a concat) without
+    a word; they are now the last row, ``unknown``, captioned "no value"."""
+    from latentplay.viz import grid
+
+    seen: dict = {}
+
+    def capture(rows, row_labels, captions=None, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        seen.update(labels=list(row_labels), captions=captions)
+        return grid.plt.figure()
+
+    monkeypatch.setattr(grid, "image_grid", capture)
+    faces = store.load(faces_store)
+    smile = np.asarray(faces.labels("smile"), np.float32).copy()
+    smile[::4] = np.nan
+    holed = store.save(store.add_attributes(faces, {"smile": (
+        faces.schema.attribute("smile"), smile)}, replace=True), tmp_path / "holed")
+    grid.save_store_grid(holed, tmp_path / "g.png", by="smile", bins=5)
+    assert seen["labels"][-1] == f"unknown\n(n={int(np.isnan(smile).sum())})"
+    assert set(seen["captions"][-1]) == {"no value"}

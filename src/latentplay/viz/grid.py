@@ -98,9 +98,11 @@ def save_store_grid(
 
     Continuous attributes are cut into ``bins`` equal-width bins and each image is captioned
     with its value; categorical and factor attributes get one row per value with its count.
+    Rows without a value (NaN, or no class) get a last row of their own, ``unknown``.
     """
     from latentplay.store.images import load_images
     from latentplay.store.io import Store
+    from latentplay.store.schema import UNKNOWN
     from latentplay.store.summary import level_codes
 
     assert isinstance(store, Store)
@@ -119,6 +121,10 @@ def save_store_grid(
             members = np.flatnonzero(codes == code)
             chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)
             groups.append((f"{name}\n(n={len(members)})", chosen))
+        without = np.flatnonzero(codes < 0)   # NaN values, rows without a class: a row of their own
+        if len(without):
+            chosen = rng.choice(without, size=min(per_row, len(without)), replace=False)
+            groups.append((f"{UNKNOWN}\n(n={len(without)})", chosen))
         if attr.kind == "continuous":  # the values of the rows shown, in order, as captions
             column = store.schema.column_of(attr)
             shown = store.dataset.select_columns([column])
@@ -127,7 +133,7 @@ def save_store_grid(
                 values = np.asarray(shown[chosen.tolist()][column], dtype=np.float64)
                 order = np.argsort(values)
                 groups[k] = (label, chosen[order])
-                captions.append([f"{v:.2f}" for v in values[order]])
+                captions.append([f"{v:.2f}" if np.isfinite(v) else "no value" for v in values[order]])
     rows = [load_images(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
     title = f"{store.schema.provenance.converter} by {by}" if by else None
     fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title)
