@@ -100,3 +100,18 @@ def test_busy_port_is_a_user_error(vae_run: Path) -> None:
     assert "GRADIO_SERVER_PORT" not in str(caught.value)
     with pytest.raises(UserError, match="--port must be in 1..65535, got 99999"):
         launch(demo, "127.0.0.1", 99999, block=False)
+
+
+def test_the_command_checks_its_address_before_printing_it(cli, faces_store: Path) -> None:
+    """A busy port printed "latentplay playground on http://..." before its error line; a host
+    not of this machine added the server's own ERROR log."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = int(busy.getsockname()[1])
+        r = cli("app", "--data", faces_store, "--port", str(port))
+    assert r.code == 2 and r.out == "", r.out
+    assert r.err.strip() == (f"error: cannot serve on 127.0.0.1:{port}: the port is in use; "
+                             "choose another --port")
+    r = cli("app", "--data", faces_store, "--host", "no-such-host.invalid")
+    assert r.code == 2 and r.out == "" and "give another --host" in r.err, r.err
