@@ -425,3 +425,33 @@ def test_export_keeps_values_exact_and_the_users_files(tmp_path: Path) -> None:
     assert (out / "images" / "IMG_0001.jpg").read_text() == "the user's"
     (out / "images" / "IMG_0001.jpg").unlink()
     st.export_store(store, out, overwrite=True)              # its own images: replaced
+
+
+_TERMINATED_BUILD = """
+import os, signal, sys
+import numpy as np
+from latentplay import store as st
+from latentplay.store import Attribute, Provenance, Schema
+
+def batches():
+    for k in range(30):
+        if k == 20:
+            os.kill(os.getpid(), signal.SIGTERM)       # as `kill PID` mid-write
+        yield {"image": [st.encode_png(np.full((8, 8, 3), k, np.uint8))], "n": [float(k)]}
+
+schema = Schema(attributes=[Attribute("n", "continuous")],
+                provenance=Provenance(source="x", converter="unit"))
+st.build(batches(), schema, sys.argv[1], overwrite=True)
+"""
+
+
+def test_a_terminated_build_leaves_no_scratch_and_the_store_before(tmp_path: Path) -> None:
+    """``kill PID`` during ``data make`` (any store write) left its hidden scratch folder
+    beside --out until the next write there; now SIGTERM removes it (exit status 143)."""
+    before = _small_store(tmp_path / "s")
+    rows = len(before)
+    done = subprocess.run([sys.executable, "-c", _TERMINATED_BUILD, str(tmp_path / "s")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 143, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]       # no scratch sibling
+    assert len(st.load(tmp_path / "s")) == rows

@@ -29,7 +29,7 @@ import numpy as np
 from datasets.arrow_writer import ArrowWriter
 
 from latentplay.errors import UserError, first_line
-from latentplay.outputs import make_parents, swap_into_place
+from latentplay.outputs import make_parents, swap_into_place, terminate_as_exit
 from latentplay.store.schema import Attribute, Schema
 
 SCHEMA_FILE = "latentplay.json"
@@ -208,6 +208,15 @@ def save(
     make_parents(path)
     remove_stale_scratch(path)
     tmp = path.with_name(f"{_scratch_prefix(path, 'tmp')}{uuid.uuid4().hex[:8]}")
+    with terminate_as_exit():   # SIGTERM too runs the finally below: no scratch left
+        _save_via(store, path, tmp, same_place, extra_files)
+    return load(path)
+
+
+def _save_via(store: Store, path: Path, tmp: Path, same_place: bool,
+              extra_files: Mapping[str, str | bytes] | None) -> None:
+    """Write ``store`` into scratch folder ``tmp`` and swap it into ``path`` (:func:`save`);
+    ``tmp`` is removed whatever happens."""
     try:
         # an empty dataset still gets one (empty) shard, which load_from_disk needs
         store.dataset.save_to_disk(str(tmp), num_shards=1 if len(store.dataset) == 0 else None)
@@ -223,7 +232,6 @@ def save(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    return load(path)
 
 
 def load(path: str | os.PathLike[str]) -> Store:
@@ -291,8 +299,8 @@ def build(
     make_parents(path)
     remove_stale_scratch(path)
     features = features_for(schema)
-    with tempfile.TemporaryDirectory(prefix=_scratch_prefix(path, "build"),
-                                     dir=path.parent) as scratch:
+    with terminate_as_exit(), tempfile.TemporaryDirectory(  # SIGTERM too removes the scratch
+            prefix=_scratch_prefix(path, "build"), dir=path.parent) as scratch:
         arrow_file = os.path.join(scratch, "rows.arrow")
         writer = ArrowWriter(features=features, path=arrow_file, writer_batch_size=1000)
         try:
