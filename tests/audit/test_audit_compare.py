@@ -495,3 +495,24 @@ def test_no_basis_is_described_for_a_test_that_was_not_made() -> None:
                                     "through_annotator": True}}
     assert chi_square_basis(untested) is None
     assert chi_square_basis({**untested, "without_class": {"training": 2, "generated": 0}}) is None
+
+
+def test_a_shift_whose_interval_spans_zero_names_no_direction() -> None:
+    """"+0.01 classes (95 % -0.23 to +0.31), towards monk_10" read as a finding."""
+    from latentplay.audit.distribution import shift_text
+
+    summary = {"classes": ["monk_1", "monk_2", "monk_3"],
+               "shift": {"mean": 0.01, "low": -0.23, "high": 0.31, "delta": 0.004}}
+    assert "no clear direction (the interval spans 0)" in shift_text(summary)
+    summary["shift"] |= {"low": 0.02}
+    assert "towards monk_3" in shift_text(summary)
+
+
+def test_the_distance_from_balance_stays_within_its_largest() -> None:
+    """A two-class distance is at most sqrt(1/2); its interval reached 0.7078."""
+    from latentplay.audit.distribution import balance_distances
+
+    rng = np.random.default_rng(0)
+    draws = rng.multinomial(1000, [0.999, 0.001], size=400)
+    estimate, resampled = balance_distances(np.array([1000, 0]), draws)
+    assert estimate <= np.sqrt(0.5) + 1e-12 and resampled.max() <= np.sqrt(0.5) + 1e-12

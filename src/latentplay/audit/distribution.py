@@ -337,7 +337,9 @@ def balance_distances(estimate: np.ndarray, draws: np.ndarray) -> tuple[float, n
     squared = _square_from_balance(draws)
     corrected = float(_square_from_balance(estimate, _spread(draws)))
     resampled_squares = squared - squared.mean() + corrected
-    return float(np.sqrt(max(corrected, 0.0))), np.sqrt(np.clip(resampled_squares, 0, None))
+    most = 1 - 1 / estimate.size            # every image in one class: the largest distance
+    return (float(np.sqrt(min(max(corrected, 0.0), most))),
+            np.sqrt(np.clip(resampled_squares, 0, most)))
 
 
 def _imbalance(training: np.ndarray, generated: np.ndarray,
@@ -782,9 +784,10 @@ def shift_text(summary: dict[str, Any]) -> str | None:
     if not shift:
         return None
     order = [c for c in summary["classes"] if c != UNKNOWN]
+    towards = ("no clear direction (the interval spans 0)" if shift["low"] <= 0 <= shift["high"]
+               else f"towards {order[-1] if shift['mean'] > 0 else order[0]}")
     text = (f"generated {shift['mean']:+.2f} classes along the order (95 % {shift['low']:+.2f} "
-            f"to {shift['high']:+.2f}), towards {order[-1] if shift['mean'] > 0 else order[0]}; "
-            f"Cliff's delta {shift['delta']:+.3f}")
+            f"to {shift['high']:+.2f}), {towards}; Cliff's delta {shift['delta']:+.3f}")
     corrected = summary.get("corrected_shift")
     if corrected:
         text += (f"; corrected {corrected['mean']:+.2f} ({corrected['low']:+.2f} to "
