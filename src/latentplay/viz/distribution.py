@@ -15,7 +15,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.store.schema import UNKNOWN  # noqa: E402
 from latentplay.viz.projection import class_colors  # noqa: E402
-from latentplay.viz.style import unknown_bar_style  # noqa: E402
+from latentplay.viz.style import unknown_bar_style, wrap_title  # noqa: E402
 
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
 
@@ -80,8 +80,8 @@ def distribution_bars(
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", alpha=0.3)
-    if title:
-        ax.set_title(title, fontsize=9)
+    if title:   # broken to the figure's width: a long test line ran off both edges
+        ax.set_title(wrap_title(title, fig.get_figwidth() - 0.6, 9), fontsize=9)
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
