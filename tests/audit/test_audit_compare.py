@@ -516,3 +516,21 @@ def test_the_distance_from_balance_stays_within_its_largest() -> None:
     draws = rng.multinomial(1000, [0.999, 0.001], size=400)
     estimate, resampled = balance_distances(np.array([1000, 0]), draws)
     assert estimate <= np.sqrt(0.5) + 1e-12 and resampled.max() <= np.sqrt(0.5) + 1e-12
+
+
+def test_a_corrected_share_pinned_at_zero_is_said_to_be_unknown() -> None:
+    """Where the annotator reads other classes into a class, the non-negative correction pins
+    it at 0 in every resample: its interval [0.000, 0.000] claimed a nil share though an image
+    was read as it. The intervals now come from the unconstrained solutions cut at 0, and a
+    class they still pin at 0 is named as unknown."""
+    confusion = np.array([[0.8, 0.2, 0.0], [0.1, 0.8, 0.1], [0.0, 0.2, 0.8]])
+    result = compare(np.array([300, 300, 400]), np.array([0, 1, 399]),
+                     ["monk_1", "monk_5", "monk_10"], confusion=confusion)
+    assert result.corrected[1] == 0.0 and result.corrected_ci[1].tolist() == [0.0, 0.0]
+    # the readings (1 image) contradict the confusion (20 % of monk_10 read as monk_5): every
+    # resample solves below 0, and the summary says the share is unknown there, not nil
+    assert result.pinned == ["monk_5"] and result.to_dict()["corrected_pinned"] == ["monk_5"]
+    # a class the readings fit keeps an interval above 0 though never read
+    fits = compare(np.array([300, 700]), np.array([0, 400]), ["female", "male"],
+                   confusion=np.array([[0.95, 0.05], [0.0, 1.0]]))
+    assert fits.pinned == [] and fits.corrected_ci[0, 1] > 0.002

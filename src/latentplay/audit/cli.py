@@ -188,6 +188,10 @@ def compare_cmd(
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
             print(f"  {row['class']}: {ref} {row['training']:.3f}, generated "
                   f"{row['generated']:.3f}{corr}")
+        if s.get("corrected_pinned"):
+            print(f"  corrected {', '.join(s['corrected_pinned'])}: 0 in every resample, as the "
+                  "readings do not fit the annotator's confusion there (images unlike those it "
+                  "was measured on?): unknown, not shown to be 0")
         for line in (faithful_text(s), imbalance_text(s, ref), shift_text(s)):
             if line:
                 print(f"  {line}")

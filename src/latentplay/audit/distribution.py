@@ -501,6 +501,17 @@ class Comparison:
     faithful: Faithful | None = None
     without_class: tuple[int, int] = (0, 0)
 
+    @property
+    def pinned(self) -> list[str]:
+        """Classes whose corrected share is 0 with an interval of [0, 0]: every resample's
+        solution was below 0, so the annotated counts do not fit the annotator's confusion
+        there (images unlike those it was measured on); their corrected share is unknown, not
+        shown to be nil."""
+        if self.corrected is None or self.corrected_ci is None:
+            return []
+        return [c for c, e, high in zip(self.classes, self.corrected, self.corrected_ci[:, 1],
+                                        strict=True) if e == 0 and high == 0]
+
     def rows(self) -> list[dict[str, Any]]:
         """One dict per class (the CSV rows)."""
         out = []
@@ -535,6 +546,7 @@ class Comparison:
                                        if self.training_spread else None)},
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
+            "corrected_pinned": self.pinned,
             "faithful": self.faithful.to_dict() if self.faithful else None,
             "confusion_condition": self.confusion_condition,
             "shift": self.shift.to_dict() if self.shift else None,
@@ -669,14 +681,19 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     ng = int(result.generated_counts.sum())
     pg = result.generated
     rng = np.random.default_rng(seed)
-    boots = []
+    boots, free = [], []
     for _ in range(n_boot if ng else 0):
         c_b = confusion if counts is None else _confusion_draw(counts, rng)
-        boots.append(correct_confusion(jeffreys_draw(result.generated_counts, rng), c_b))
+        q_b = jeffreys_draw(result.generated_counts, rng)
+        boots.append(correct_confusion(q_b, c_b))
+        free.append(np.linalg.lstsq(_filled(c_b).T, q_b, rcond=None)[0])
     result.corrected = correct_confusion(pg, confusion)
+    # Each class's interval comes from the unconstrained solutions, cut to [0, 1]: the
+    # non-negative ones pin a class near 0 at exactly 0 in every draw, an interval of [0, 0]
+    # that claims a share known to be nil (the point estimate stays the non-negative one).
     result.corrected_ci = (np.array([_holding(e, ci) for e, ci in zip(
-        result.corrected, np.percentile(boots, [2.5, 97.5], axis=0).T, strict=True)])
-        if boots else np.full((len(pg), 2), np.nan))
+        result.corrected, np.clip(np.percentile(free, [2.5, 97.5], axis=0).T, 0, 1),
+        strict=True)]) if boots else np.full((len(pg), 2), np.nan))
     result.corrected_tv = total_variation(result.training, result.corrected)
     result.corrected_js = js_divergence(result.training, result.corrected)
     return boots

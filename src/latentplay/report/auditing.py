@@ -199,6 +199,10 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str) -> Section:
                                           f"{number(r.get('corrected_js'))} bits"))
     if r.get("confusion_condition") is not None:
         facts.append(("confusion condition number", number(r["confusion_condition"])))
+    if r.get("corrected_pinned"):
+        facts.append(("corrected shares unknown", f"{', '.join(r['corrected_pinned'])}: 0 in "
+                      "every resample, as the readings do not fit the annotator's confusion "
+                      "there (images unlike those it was measured on?); not shown to be 0"))
     faithful = faithful_text(r)
     if faithful:
         facts.append(("a faithful generator", faithful.removeprefix(
