@@ -464,3 +464,16 @@ def test_a_conditional_embedder_is_refused_before_fitting(faces_store: Path, cva
     with pytest.raises(UserError, match="is a conditional model: an annotator reads images "
                        "without knowing their condition"):
         fit_classifier(faces_store, "gender", embedder=f"vae:{cvae_run}")
+
+
+def test_a_confidence_far_above_the_measured_one_is_cautioned_too() -> None:
+    """Uniform squares read as monk_1 at confidence 1.000 against 0.725 on real faces passed
+    without a word: only a fall was cautioned."""
+    from latentplay.audit.annotate import confidence_shift
+
+    risen = confidence_shift({"evaluation": {"confidence": 0.725}, "confidence_generated": 1.0})
+    assert "surer of these than of the images it was measured on" in risen
+    fallen = confidence_shift({"evaluation": {"confidence": 0.9}, "confidence_generated": 0.6})
+    assert "unlike the images its confusion was measured on" in fallen
+    same = confidence_shift({"evaluation": {"confidence": 0.725}, "confidence_generated": 0.732})
+    assert same == "annotator confidence 0.725 on labelled images, 0.732 on these"

@@ -108,8 +108,10 @@ def confidence_shift(annotator: Mapping[str, Any],
                      ) -> str | None:
     """How sure an annotator was on the labelled images its confusion was measured on and on
     the audited ones (an ``annotator`` entry of ``audit compare``'s summary), with a caution
-    when it is clearly less sure of the latter (ending in ``doubt``: what is uncertain then);
-    None when either is unknown."""
+    when it is clearly less sure of the latter, or clearly surer (images unlike any it saw can
+    do that too), ending in ``doubt``: what is uncertain then; None when either is unknown.
+    A confidence unchanged is no proof of familiar ground (noise can be read as surely as
+    faces)."""
     labelled = (annotator.get("evaluation") or {}).get("confidence")
     audited = annotator.get("confidence_generated")
     if labelled is None or audited is None:
@@ -117,6 +119,10 @@ def confidence_shift(annotator: Mapping[str, Any],
     text = f"annotator confidence {labelled:.3f} on labelled images, {audited:.3f} on these"
     if labelled - audited >= CONFIDENCE_DROP:
         text += f"; they are unlike the images its confusion was measured on, so {doubt}"
+    elif audited - labelled >= CONFIDENCE_DROP:   # a blank image read as one class at 1.000
+        text += ("; it is surer of these than of the images it was measured on, which images "
+                 "unlike those (blank, uniform, noise) can make a classifier: look at them "
+                 f"before reading the shares; {doubt}")
     return text
 
 
