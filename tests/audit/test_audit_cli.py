@@ -358,3 +358,22 @@ def test_compare_images_imports_no_torch(faces: Path, skin_annotator_file: Path,
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert (tmp_path / "out" / "summary.json").exists()
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize(("command", "args", "words"), [
+    ("compare", ["--n", "50"], "--n set how RUN is sampled"),
+    ("compare", ["--condition", "gender=female"], "--condition set how RUN is sampled"),
+    ("compare", ["--prompt", "x {}", "--calibrate", "5"], "--prompt and --calibrate set how a clip:"),
+    ("fidelity", ["--n", "50"], "--images audits every image it holds"),
+    ("fidelity", ["--condition", "gender=female"], "--condition set how RUN is sampled"),
+])
+def test_sampling_options_with_images_are_refused(cli, faces: Path, skin_annotator_file: Path,
+                                                  tmp_path: Path, command: str,
+                                                  args: list[str], words: str) -> None:
+    """With --images, --n and --condition were ignored (600 images audited for --n 50), and
+    --prompt/--calibrate too with a .npz annotator."""
+    extra = ["--annotator", skin_annotator_file] if command == "compare" else []
+    r = cli("audit", command, "--images", faces, "--data", faces, *extra, *args,
+            "--out", tmp_path / "o")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert words in r.err and not (tmp_path / "o").exists()

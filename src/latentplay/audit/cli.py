@@ -51,6 +51,16 @@ def annotator_cmd(
     print(f"wrote {out}")
 
 
+def refuse_with_images(images: Path | None, **given: object) -> None:
+    """One line when an option of sampling a RUN (``--n``, ``--condition``) is given with
+    ``--images``, where every image given is audited as it is."""
+    used = [f"--{name}" for name, value in given.items() if value is not None]
+    if images is not None and used:
+        raise UserError(f"{' and '.join(used)} set how RUN is sampled; --images audits every "
+                        "image it holds (take part of a store with `latentplay data subset`): "
+                        f"leave {'them' if len(used) > 1 else 'it'} out")
+
+
 @app.command("compare")
 def compare_cmd(
     run: Path = typer.Argument(None, help="Run directory to sample from (or use --images)."),
@@ -65,12 +75,13 @@ def compare_cmd(
                                   "annotators')."),
     images: Path = typer.Option(None, help="Audit these images (a store or a folder) instead "
                                 "of sampling RUN."),
-    n: int = typer.Option(2000, help="Images to sample from RUN."),
+    n: int = typer.Option(None, help="Images to sample from RUN (default 2000)."),
     condition: str = typer.Option(None, help="Conditional runs: attribute=value,..."),
-    prompt: str = typer.Option("a photo of a {} person", help="CLIP prompt template."),
+    prompt: str = typer.Option(None, help="CLIP prompt template (default 'a photo of a {} "
+                               "person')."),
     clip_model: str = typer.Option("ViT-B-32", help="open_clip architecture of the weights."),
-    calibrate: int = typer.Option(2000, help="CLIP or onnx: rows of --data to measure its "
-                                  "confusion."),
+    calibrate: int = typer.Option(None, help="CLIP or onnx: rows of --data to measure its "
+                                  "confusion (default 2000)."),
     heads: str = typer.Option(None, "--heads", help="onnx: the classes of its outputs, "
                               "NAME\\[@FIRST]=CLASS,... or NAME\\[@FIRST]:sigmoid, separated by "
                               "';', or a preset (fairface7, fairface4, celeba40); heads are "
@@ -115,11 +126,23 @@ def compare_cmd(
 
     if (run is None) == (images is None):
         raise UserError("give either a RUN to sample from or --images, not both or neither")
+    refuse_with_images(images, n=n, condition=condition)
+    specs = split_names(annotator)
+    if not any(spec.startswith(("clip:", "onnx:")) for spec in specs):  # no network to read
+        given = [flag for flag, value in (("--prompt", prompt), ("--calibrate", calibrate))
+                 if value is not None]
+        if given:
+            raise UserError(f"{' and '.join(given)} set how a clip: (or onnx:) annotator reads "
+                            "the images; these annotators have their confusion already: leave "
+                            f"{'them' if len(given) > 1 else 'it'} out")
+    n = 2000 if n is None else n
+    prompt = "a photo of a {} person" if prompt is None else prompt
+    calibrate = 2000 if calibrate is None else calibrate
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     store = st.load(data)
     labelled = st.load(images) if images is not None and (images / st.SCHEMA_FILE).exists() else None
-    specs, names = split_names(annotator), split_names(attribute)
+    names = split_names(attribute)
     continuous: list[str] = []
     if "labels" in specs:
         if len(specs) > 1:
@@ -350,7 +373,7 @@ def fidelity_cmd(
                                      "(repeatable), e.g. -o dim=64."),
     images: Path = typer.Option(None, help="Audit these images (a store or a folder of equal-"
                                 "size images) instead of sampling RUN."),
-    n: int = typer.Option(2000, help="Images to sample from RUN."),
+    n: int = typer.Option(None, help="Images to sample from RUN (default 2000)."),
     real: int = typer.Option(None, help="Training images compared (default: as many as "
                              "generated)."),
     k: int = typer.Option(5, help="Neighbourhood size of precision, recall, density, coverage."),
@@ -384,6 +407,8 @@ def fidelity_cmd(
 
     if (run is None) == (images is None):
         raise UserError("give either a RUN to sample from or --images, not both or neither")
+    refuse_with_images(images, n=n, condition=condition)
+    n = 2000 if n is None else n
     if n < 2:
         raise UserError(f"--n must be at least 2, got {n}")
     store = st.load(data)
