@@ -252,7 +252,7 @@ def test_one_treated_unit_gives_valid_json_and_no_interval(cli, tmp_path: Path) 
     make_store(tmp_path / "s", data)
     out = tmp_path / "one"
     r = cli("match", "run", tmp_path / "s", "--treatment", "group", "--covariates", "z",
-            "--outcome", "y", "--bootstrap", "50", "--out", out)
+            "--outcome", "y", "--bootstrap", "100", "--out", out)
     assert r.code == 0, r.err
     assert "max |SMD| — before, — after" in r.out
     assert "matched difference in y" in r.out and "no interval" in r.out
@@ -317,7 +317,7 @@ def test_rows_without_a_vector_or_an_outcome_value_are_left_out_and_counted(cli,
                               {"light": (st.Attribute("light", "continuous"), light)}), path)
     out = tmp_path / "m"
     r = cli("match", "run", path, "--treatment", "gender", "--covariates", "pix_nan",
-            "--outcome", "light", "--partial", "--bootstrap", "10", "--out", out)
+            "--outcome", "light", "--partial", "--bootstrap", "100", "--out", out)
     assert r.code == 0, r.err
     compared = int(np.isin(gender, [0, 1]).sum())
     gone = json.loads((out / "summary.json").read_text())["rows_left_out"]

@@ -45,7 +45,7 @@ def test_propensity_png_whenever_a_score_is_fitted(sim: Path, tmp_path: Path,
     names the treated class and the model's covariates."""
     calls = _spy(monkeypatch, "latentplay.viz.balance", "propensity_overlap")
     out = tmp_path / "m"
-    cfg = MatchConfig(treatment="group", covariates=["z"], bootstrap=10, **config)
+    cfg = MatchConfig(treatment="group", covariates=["z"], bootstrap=100, **config)
     summary = run(sim, cfg, out)
     assert (out / "propensity.png").exists() == (fitted is not None)
     shown = [f.caption for s in page(out).sections if s.anchor == "figures" for f in s.blocks]
@@ -83,7 +83,7 @@ def test_attribute_means_get_group_sizes_and_a_share_label(sim: Path, tmp_path: 
     number of units of each group before and after matching."""
     calls = _spy(monkeypatch, "latentplay.viz.balance", "attribute_means")
     summary = run(sim, MatchConfig(treatment="group", covariates=["z"], replace=True,
-                                   bootstrap=10), tmp_path / "m")
+                                   bootstrap=100), tmp_path / "m")
     (call,) = calls
     c = summary["counts"]
     assert call["ylabel"] == "mean"

@@ -117,3 +117,47 @@ def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, repla
     assert ("Abadie-Imbens" in matched) == replace and ("pair bootstrap" in matched) != replace
     table = _effect(effect).blocks[0]
     assert [row[4].text for row in table.rows] == [naive, matched]
+
+
+def test_an_overwrite_run_leaves_no_figure_of_the_run_before(cli, sim: Path, tmp_path: Path) -> None:
+    """propensity.png of a propensity run stayed beside a nearest run written over it with
+    --overwrite, and the report showed it as the new run's."""
+    assert _run(cli, sim, tmp_path, "--method", "propensity").code == 0
+    assert (tmp_path / "m" / "propensity.png").exists()
+    assert _run(cli, sim, tmp_path, "--method", "nearest", "--overwrite").code == 0
+    assert not (tmp_path / "m" / "propensity.png").exists()
+
+
+def test_an_attribute_not_matched_on_is_not_in_the_headline(cli, sim: Path, tmp_path: Path) -> None:
+    """Without --outcome the simulated outcome y is an attribute checked, not matched on: its
+    SMD (1.2) was the headline's max |SMD| after matching on z."""
+    r = _run(cli, sim, tmp_path)
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert "(20 covariates matched on; SMD" in lines[1]
+    assert lines[2].startswith("  attributes not matched on (checked, not balanced by design)")
+    balance = json.loads((tmp_path / "m" / "summary.json").read_text())["balance"]
+    assert balance["matched_on"]["covariates"] == 20
+    assert balance["not_matched_on"]["covariates"] == balance["covariates"] - 20
+    assert balance["matched_on"]["after"]["max_abs_smd"] < balance["after"]["max_abs_smd"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--bootstrap", "1", "--outcome", "y"], "--bootstrap must be at least 100 for a 95% interval"),
+    (["--covariates", "z,z"], "--covariates names z more than once"),
+])
+def test_settings_that_make_no_sense_are_refused(cli, sim: Path, tmp_path: Path,
+                                                 args: list[str], words: str) -> None:
+    r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z", *args,
+            "--out", tmp_path / "m")
+    _refused(r, words)
+    assert not (tmp_path / "m").exists()
+
+
+def test_verify_without_images_is_refused_before_matching(cli, sim: Path, tmp_path: Path) -> None:
+    """--verify on a store without images matched first, wrote half the outputs, then failed."""
+    from latentplay import store as st
+
+    assert not st.load(sim).schema.image_column
+    _refused(_run(cli, sim, tmp_path, "--verify"), "--verify needs a store with images")
+    assert not (tmp_path / "m").exists()

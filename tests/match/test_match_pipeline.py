@@ -149,7 +149,7 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
 
     def balance(treatment: str, out: str) -> tuple[list[str], dict, str]:
         r = cli("match", "run", tmp_path / "s", "--treatment", treatment, "--covariates", "x",
-                "--out", tmp_path / out, "--partial", "--bootstrap", "10")
+                "--out", tmp_path / out, "--partial", "--bootstrap", "100")
         assert r.code == 0, r.err
         with open(tmp_path / out / "balance.csv") as fh:
             names = [row["covariate"].split("=")[0] for row in csv.DictReader(fh)]
@@ -199,5 +199,5 @@ def test_matching_on_what_determines_the_treatment_is_refused(cli, tmp_path: Pat
     assert r.code == 2 and r.err.startswith("error: ") and message in r.err, r.err
     assert "Traceback" not in r.err and not (tmp_path / "m").exists()
     kept = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x,by_e",
-               "--exact", "by_e", "--out", tmp_path / "k", "--partial", "--bootstrap", "10")
+               "--exact", "by_e", "--out", tmp_path / "k", "--partial", "--bootstrap", "100")
     assert kept.code == 0, kept.err

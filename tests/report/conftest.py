@@ -61,7 +61,7 @@ def dcgan_run(tmp_path_factory: pytest.TempPathFactory, faces: Path) -> Path:
 def match_run(tmp_path_factory: pytest.TempPathFactory, faces: Path) -> Path:
     out = tmp_path_factory.mktemp("match") / "m"
     config = MatchConfig(treatment="gender", covariates=["emb", "smile"], outcome="eyeglasses",
-                         bootstrap=50, grid_pairs=4, partial=True)
+                         bootstrap=100, grid_pairs=4, partial=True)
     run(faces, config, out)
     return out
 

@@ -98,9 +98,17 @@ def run_cmd(
           # the caliper" next to "with no control within the second caliper")
           + (f"s, {c['second_caliper_drops']} with no control within the second caliper)"
              if summary["second_caliper"] else ")"))
-    print(f"max |SMD| {_number(b['before']['max_abs_smd'], '.3f')} before, "
-          f"{_number(b['after']['max_abs_smd'], '.3f')} after ({b['covariates']} covariates; "
-          f"SMD = mean difference / {b['smd_denominator']})")
+    on, rest = b.get("matched_on", b), b.get("not_matched_on")
+
+    def smd(stats: dict) -> str:
+        return (f"max |SMD| {_number(stats['before']['max_abs_smd'], '.3f')} before, "
+                f"{_number(stats['after']['max_abs_smd'], '.3f')} after")
+
+    print(f"{smd(on)} ({on['covariates']} covariates matched on; SMD = mean difference / "
+          f"{b['smd_denominator']})")
+    if rest:   # an outcome left out of --outcome lands here, not in the headline
+        print(f"  attributes not matched on (checked, not balanced by design): {smd(rest)} "
+              f"({rest['covariates']})")
     gone = summary["rows_left_out"]
     if gone["rows"]:
         print(f"left out: {gone['rows']} of {gone['of']} compared rows without values (rows "

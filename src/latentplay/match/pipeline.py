@@ -36,6 +36,11 @@ from latentplay.store.schema import UNKNOWN, class_places
 from latentplay.store.summary import many_classes
 
 OUTPUTS = ("pairs.csv", "balance.csv", "summary.json", "love_plot.png", "attribute_means.png")
+OPTIONAL_OUTPUTS = ("propensity.png", "pairs.png", "verification.csv")
+"""Written by some runs only: an --overwrite run removes them first, so that a folder never
+mixes an earlier run's figures with this one's."""
+MIN_BOOTSTRAP = 100
+"""Fewest resamples of a percentile interval (2.5 % of 100 is its lowest few)."""
 
 
 @dataclass
@@ -108,8 +113,12 @@ class MatchConfig:
             raise UserError("--treatment is required (an attribute, or attribute=A,B)")
         if not self.covariates:
             raise UserError("--covariates is required (vector columns and/or attributes)")
-        if self.bootstrap < 1:
-            raise UserError("--bootstrap must be at least 1")
+        if self.bootstrap < MIN_BOOTSTRAP:   # 1 resample gave a "95% interval" of one point
+            raise UserError(f"--bootstrap must be at least {MIN_BOOTSTRAP} for a 95% interval, "
+                            f"got {self.bootstrap}")
+        doubled = [c for c in dict.fromkeys(self.covariates) if self.covariates.count(c) > 1]
+        if doubled:   # balance.csv listed its dimensions twice
+            raise UserError(f"--covariates names {', '.join(doubled)} more than once")
         # a negative count failed in numpy's choice with a traceback, after the outputs were written
         at_least(self.grid_pairs, 0, "--grid-pairs")
         at_least(self.verify_pairs, 1, "--verify-pairs")
@@ -424,6 +433,8 @@ def run(
     store = st.load(store) if not isinstance(store, st.Store) else store
     out = Path(out)
     refuse_nonempty(out, overwrite)
+    if config.verify and not store.schema.image_column:   # before the matching, not after it
+        raise UserError("--verify needs a store with images")
     t0 = time.perf_counter()
     treat = parse_treatment(store, config.treatment)
     # read once: refused as matched on, left out of the balance
@@ -467,8 +478,13 @@ def run(
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
     table = bal.balance_table(table_x, x_names + v_names + a_names, treat.treated, weights)
     out.mkdir(parents=True, exist_ok=True)
+    for name in OPTIONAL_OUTPUTS:   # an earlier run's, which this one may not write again
+        (out / name).unlink(missing_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     summary["balance"]["left_out"] = left_out
+    on = len(x_names) + len(v_names)   # the rest: attributes checked, not matched on
+    summary["balance"]["matched_on"] = bal.summarize(table[:on])
+    summary["balance"]["not_matched_on"] = bal.summarize(table[on:]) if table[on:] else None
     summary["rows_left_out"] = {"rows": compared - len(treat.rows), "of": compared,
                                 "lacking": lacking}
     if y is not None:

@@ -35,9 +35,11 @@ FIGURES = (
     ("love_plot.png", "Love plot: |standardized mean difference| of every covariate before "
                       "(hollow) and after (filled) matching, with the 0.1 line; with more than 40 "
                       "covariates the 40 most imbalanced."),
-    ("attribute_means.png", "Share of each group with each binary attribute (or class of a "
-                            "categorical one) not matched on, before and after matching; the "
-                            "panel titles give each group's number of units (after matching the "
+    ("attribute_means.png", "Each group's means before and after matching: of the binary "
+                            "attributes (or classes of categorical ones) not matched on, as "
+                            "shares; where there are none, of up to 20 binary covariate columns, "
+                            "else of the first 20 covariates (the y axis says which). The panel "
+                            "titles give each group's number of units (after matching the "
                             "matched ones, with their total matching weight when it differs)."),
     ("propensity.png", "Fitted propensity score P(treated | covariates), treated up and controls "
                        "down on the same bins: all units before matching, the matched ones by "
