@@ -39,3 +39,13 @@ def test_an_older_summary_names_each_interval_by_its_estimate(intervals: str, re
     table = _effect({"outcome": "y", "intervals": intervals, "naive": estimate,
                      "matched": estimate}).blocks[0]
     assert [row[4].text for row in table.rows] == list(interval_kinds(replace, persons))
+
+
+def test_the_method_line_writes_a_ratio_as_the_docs_do() -> None:
+    """--ratio 3 read "3:1" in the report, "1:k" in the docs and the README."""
+    from latentplay.report.matching import _overview
+    from latentplay.report.page import Facts
+
+    section = _overview({"config": {"method": "nearest", "ratio": 3}, "match": {"distance": "euclidean"}})
+    facts = dict(next(b for b in section.blocks if isinstance(b, Facts)).items)
+    assert "1:3" in facts["method"] and "3:1" not in facts["method"]

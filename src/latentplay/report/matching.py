@@ -101,7 +101,7 @@ def _overview(summary: dict[str, Any]) -> Section:
     counts, distance = summary.get("counts") or {}, summary.get("distance") or {}
     info = summary.get("match") or {}
     method = f"{config.get('method', '?')} ({info.get('distance', config.get('distance'))} distance"
-    method += f", {config.get('ratio', 1)}:1" + (", with replacement" if config.get("replace") else "")
+    method += f", 1:{config.get('ratio', 1)}" + (", with replacement" if config.get("replace") else "")
     method += ")"
     caliper = summary.get("caliper")
     space = info.get("distance", config.get("distance"))
