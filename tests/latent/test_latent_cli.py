@@ -703,3 +703,21 @@ def test_sweep_counts_the_training_faces_near_each_value(cli, drawn: list[dict],
     numbers = _ok(r, out)
     assert numbers["training_faces"] is None and "training faces" not in drawn[-1]["labels"][0]
     assert r.err == ""
+
+
+def test_a_value_beyond_training_never_reads_as_its_edge() -> None:
+    """1.004 read "smile=1 (outside training)" beside a row "smile=1" inside it."""
+    from latentplay.latent.sampling import beyond_text
+
+    assert beyond_text(1.004, (-1, 1)) == "1.004" and beyond_text(1.0236, (-1, 1), 2) == "1.02"
+    assert beyond_text(3.0, (-1, 1)) == "3" and beyond_text(-1.5, (-1, 1)) == "-1.5"
+    assert beyond_text(-1.0004, (-1, 1)) == "-1.0004"
+
+
+def test_axes_are_named_as_axes_and_json_is_standard(cli, vae_run: Path, tmp_path: Path) -> None:
+    r = cli("latent", "traverse", vae_run, "--axes", "1.5", "--out", tmp_path / "t.png")
+    assert r.code == 2 and r.err.startswith("error: --axes '1.5': give START:STOP"), r.err
+    r = cli("latent", "sample", vae_run, "--n", "1", "--out", tmp_path / "s.png")
+    assert r.code == 0, r.err
+    text = (tmp_path / "s.json").read_text()
+    assert "NaN" not in text and json.loads(text)["diversity"] is None

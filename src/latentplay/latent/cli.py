@@ -17,7 +17,7 @@ import typer
 
 from latentplay.cliargs import parse_condition, split_names
 from latentplay.errors import UserError
-from latentplay.outputs import console, figure_text, make_parents, share_text
+from latentplay.outputs import console, figure_text, finite_or_none_within, make_parents, share_text
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -66,15 +66,17 @@ def parse_values(text: str) -> list[float]:
     return out
 
 
-def parse_rows(text: str) -> list[int]:
-    """``"a:b"`` (a..b-1) or ``"a,b,c"`` -> row indices."""
+def parse_rows(text: str, what: str = "rows") -> list[int]:
+    """``"a:b"`` (a..b-1) or ``"a,b,c"`` -> row indices (or axes: ``what`` names them in the
+    error)."""
     try:
         if ":" in text:
             start, stop = (int(p) for p in text.split(":"))
             return list(range(start, stop))
         return [int(p) for p in text.split(",") if p.strip()]
     except ValueError:
-        raise UserError(f"rows {text!r}: give START:STOP or a comma list of row numbers") from None
+        noun = "row numbers" if what == "rows" else "whole numbers"
+        raise UserError(f"{what} {text!r}: give START:STOP or a comma list of {noun}") from None
 
 
 def _model(run: Path) -> Any:
@@ -91,7 +93,9 @@ def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
     if out.suffix.lower() != ".png":
         raise UserError(f"--out must name a .png file, got {out.name}")
     save_figure(image_grid(rows, labels, captions=captions, title=title), out)
-    out.with_suffix(".json").write_text(json.dumps(numbers, indent=2))
+    # standard JSON: a NaN (the diversity of one sample) is null
+    out.with_suffix(".json").write_text(json.dumps(finite_or_none_within(numbers), indent=2,
+                                                   allow_nan=False))
     typer.echo(f"wrote {out}")
 
 
@@ -257,7 +261,7 @@ def traverse(
 
         span = None if layers is None else layer_range(layers, style_layers(model, "--layers"))
         frame = tr.sefa_axes(model, span)
-        comps = parse_rows(axes) if axes else list(range(min(top, len(frame.steps))))
+        comps = parse_rows(axes, "--axes") if axes else list(range(min(top, len(frame.steps))))
         bad = [c for c in comps if not 0 <= c < len(frame.steps)]
         if bad:
             raise UserError(f"directions {bad} out of range 0..{len(frame.steps) - 1}")
@@ -278,7 +282,7 @@ def traverse(
             raise UserError("--pca needs the encoded training set (latents.npy); a generator "
                             "has none")
         frame = tr.pca_axes(mu)
-        comps = (parse_rows(axes) if axes else list(range(min(top, len(frame.components)))))
+        comps = (parse_rows(axes, "--axes") if axes else list(range(min(top, len(frame.components)))))
         if base is not None:
             frame.mean = base
         rows = tr.pca_traversal(model, frame, comps, values, condition=cond)
@@ -286,7 +290,7 @@ def traverse(
         numbers.update(components=comps, explained=frame.explained[comps].tolist())
         what = "principal axes (SDs)"
     else:
-        chosen = parse_rows(axes) if axes else (
+        chosen = parse_rows(axes, "--axes") if axes else (
             tr.ranked_axes(mu)[:top].tolist() if mu is not None
             else list(range(min(top, model.latent_dim))))
         centre, scale = tr.axis_frame(model, mu)
@@ -405,7 +409,7 @@ def force(
     to other values or shifted (SmileCVAE's "forcing smiles")."""
     import torch
 
-    from latentplay.latent.sampling import in_training_range
+    from latentplay.latent.sampling import beyond_text, in_training_range
     from latentplay.train import model_input
     from latentplay.train.forcing import force_condition
 
@@ -435,7 +439,8 @@ def force(
     inside = [[in_training_range(part, v) for v in row] for row in [true, *decoded]]
 
     def caption(value: float, ok: bool) -> str:  # values beyond training marked, as sweep does
-        return f"{attribute}={value:.2g}" + ("" if ok else "\n(outside training)")
+        shown = f"{value:.2g}" if ok else beyond_text(float(value), part.range, 2)  # not 1
+        return f"{attribute}={shown}" + ("" if ok else "\n(outside training)")
 
     # each original captioned with its own value, each changed face with the value it is
     # decoded at (the own-value row: the originals' values)

@@ -48,6 +48,7 @@ class Sweep:
             (always True for categorical values).
         trained: ``(V,)`` training faces near each value (:func:`near_counts`), or None when
             not counted.
+        span: the trained range of a continuous attribute (None: categorical, or unknown).
     """
 
     attribute: str
@@ -56,10 +57,12 @@ class Sweep:
     diversity: np.ndarray
     in_range: list[bool]
     trained: list[int] | None = None
+    span: tuple[float, float] | None = None
 
     def captions(self) -> list[str]:
         """Row labels ``attribute=value``, marked ``(outside training)`` where it is."""
-        return [f"{self.attribute}={_fmt(v)}" + ("" if ok else "\n(outside training)")
+        return [f"{self.attribute}={_fmt(v) if ok else beyond_text(v, self.span)}"
+                + ("" if ok else "\n(outside training)")
                 for v, ok in zip(self.values, self.in_range, strict=True)]
 
     def row_labels(self) -> list[str]:
@@ -75,6 +78,20 @@ class Sweep:
 
 def _fmt(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+def beyond_text(value: float, span: tuple[float, float] | None, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits, or as many more (up to 9) as it takes to
+    read as outside ``span``, the trained range: a value just beyond it (1.004) must not read
+    as its edge (1) beside "(outside training)"."""
+    text = f"{value:.{digits}g}"
+    if span is None:
+        return text
+    for d in range(digits, 10):
+        text = f"{value:.{d}g}"
+        if not span[0] <= float(text) <= span[1]:
+            break
+    return text
 
 
 def pairwise_diversity(images: np.ndarray) -> float:
@@ -202,7 +219,7 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
         raise UserError(f"give a value for the other condition(s) {missing} "
                         f"(e.g. --condition {missing[0]}=...)")
     if per_value < 1:
-        raise UserError(f"per_value must be at least 1, got {per_value}")
+        raise UserError(f"per_value (--per) must be at least 1, got {per_value}")
     values = list(default_values(part) if values is None else values)
     if not values:
         raise UserError("give at least one value to sweep")
@@ -220,4 +237,5 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
         rows.append(images)
         diversity.append(pairwise_diversity(images))
     return Sweep(attribute, values, np.stack(rows), np.asarray(diversity),
-                 [in_training_range(part, v) for v in values])
+                 [in_training_range(part, v) for v in values],
+                 span=part.range if part.kind == "continuous" else None)
