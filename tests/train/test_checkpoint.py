@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -105,3 +106,16 @@ def test_a_model_json_missing_a_key_is_one_clear_error(tmp_path: Path, key: str)
     path.write_text(json.dumps(meta))
     with pytest.raises(UserError, match=rf"model\.json lacks the key\(s\) {key}"):
         ckpt.load_weights(tmp_path)
+
+
+def test_a_long_run_gif_keeps_at_most_its_frames_evenly(tmp_path: Path) -> None:
+    """1,000 epochs made a GIF of 1,000 frames rewritten every epoch (hours of writing); it now
+    shows at most GIF_FRAMES evenly spaced epochs, the first and the last among them."""
+    from latentplay.train.engine import GIF_FRAMES, epoch_frames
+
+    for e in range(1, 1001):
+        (tmp_path / f"epoch_{e:03d}.png").write_bytes(b"")
+    frames = [int(p.stem.split("_")[1]) for p in epoch_frames(tmp_path, 1000)]
+    assert len(frames) == GIF_FRAMES and frames[0] == 1 and frames[-1] == 1000
+    gaps = np.diff(frames)
+    assert gaps.min() >= 9 and gaps.max() <= 11

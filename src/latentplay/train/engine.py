@@ -53,12 +53,23 @@ ACTIVE_THRESHOLD = 0.01  # Burda et al.: a unit is active when Var_x E[z|x] > 0.
 EPOCH_FIELDS = ["active_units", "images_per_s", "epoch_seconds"]
 
 
-def epoch_frames(folder: Path, last: int) -> list[Path]:
+GIF_FRAMES = 100
+"""Most epochs a reconstruction GIF shows (evenly spaced, the first and last among them)."""
+GIF_WRITES = 50
+"""About how many times a run rewrites its GIF (and after its last epoch): rewriting every
+epoch cost time growing with the epochs, hours over SmileCVAE's 1,000."""
+
+
+def epoch_frames(folder: Path, last: int, most: int = GIF_FRAMES) -> list[Path]:
     """The per-epoch figures ``epoch_001.png`` ... of epochs 1 to ``last`` in ``folder``, in
-    epoch order (by name, ``epoch_1000`` would sort before ``epoch_101``); frames of later
-    epochs left by a run resumed from an earlier checkpoint are not included."""
-    frames = (folder / f"epoch_{k:03d}.png" for k in range(1, last + 1))
-    return [path for path in frames if path.exists()]
+    epoch order (by name, ``epoch_1000`` would sort before ``epoch_101``), at most ``most`` of
+    them evenly spaced (the first and the last kept); frames of later epochs left by a run
+    resumed from an earlier checkpoint are not included."""
+    frames = [path for path in (folder / f"epoch_{k:03d}.png" for k in range(1, last + 1))
+              if path.exists()]
+    if len(frames) <= most:
+        return frames
+    return [frames[int(k)] for k in np.unique(np.linspace(0, len(frames) - 1, most).round())]
 
 
 class NonFiniteLoss(UserError):
@@ -491,7 +502,7 @@ class Engine:
         self._log_row("epoch", values)
         if self.rank0:
             self._evaluate()
-            self._epoch_figures()
+            self._epoch_figures(self._due(complete, -(-self.config.trainer.epochs // GIF_WRITES)))
         self._save_model()
         if self.rank0 and log.dis_metrics and self._due(complete, log.dis_metrics_every):
             self._dis_metrics()
@@ -633,22 +644,23 @@ class Engine:
         return rows[: self.config.log.recon_images]
 
     @torch.no_grad()
-    def _epoch_figures(self) -> None:
-        """Per-epoch reconstruction (or fixed-noise sample) grid + GIF, variance heatmap."""
+    def _epoch_figures(self, gif: bool = True) -> None:
+        """Per-epoch reconstruction (or fixed-noise sample) grid, variance heatmap, and with
+        ``gif`` the GIF of the grids so far (:func:`epoch_frames`)."""
         e = self.epoch + 1
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         self._eval_mode(True)
         with torch.random.fork_rng(devices=devices), self.fabric.autocast():
             torch.manual_seed(self.config.seed)
             if self.config.family == "dcgan":
-                folder, gif = self.run_dir / "samples", "samples.gif"
+                folder, name = self.run_dir / "samples", "samples.gif"
                 folder.mkdir(exist_ok=True)
                 images = self._sample_images(self.config.log.recon_images)
                 rows = [images[k:k + 8] for k in range(0, len(images), 8)]
                 save_image_rows(rows, [""] * len(rows), folder / f"epoch_{e:03d}.png",
                                 f"fixed noise, epoch {e}")
             else:
-                folder, gif = self.run_dir / "recon", "recon.gif"
+                folder, name = self.run_dir / "recon", "recon.gif"
                 folder.mkdir(exist_ok=True)
                 idx = torch.from_numpy(self._fixed_rows()).to(self.fabric.device)
                 x, cond = self.data.batch(idx)
@@ -656,7 +668,8 @@ class Engine:
                 save_recon_grid(to_uint8(x), to_uint8(self.model.decode(mu, cond)),
                                 folder / f"epoch_{e:03d}.png", f"reconstructions, epoch {e}")
         self._eval_mode(False)
-        save_gif(epoch_frames(folder, e), self.run_dir / gif)
+        if gif:
+            save_gif(epoch_frames(folder, e), self.run_dir / name)
         if len(self.variance_history):
             var = self.variance_history.numpy()
             save_latent_variance(var, self.run_dir / "latent_variance.png", ACTIVE_THRESHOLD)
