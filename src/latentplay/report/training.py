@@ -242,7 +242,10 @@ def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section |
         dims = ", ".join(str(d) for d in units.get("dims", []))
         of = f" of {len(variance)}" if len(variance) else ""
         blocks.append(Facts([("active units", f"{number(units.get('count'))}{of} "
-                                               f"(variance of E[z|x] > {threshold:g})"),
+                                               f"(variance of E[z|x] > {threshold:g} under the "
+                                               "final model; the heatmap below counts over the "
+                                               "last epoch's training batches, while the model "
+                                               "still changed, and may differ)"),
                              ("active dimensions", dims or "none")]))
     elif epochs and to_float(epochs[-1].get("active_units")) is not None:
         blocks.append(Facts([("active units (last epoch)", epochs[-1]["active_units"])]))

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.viz.grid import image_grid, save_figure, write_gif  # noqa: E402
-from latentplay.viz.style import integer_ticks  # noqa: E402
+from latentplay.viz.style import integer_ticks, wrap_title  # noqa: E402
 
 PER_ROW = 8
 ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
@@ -91,7 +91,8 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
     ax.set_yticks(np.flatnonzero(active & (np.arange(dims) % step != 0)), minor=True)
     ax.tick_params(axis="y", which="minor", length=5, width=1.2, color="tab:red")
     marks = "*" if step == 1 else "* or red tick"
-    ax.set_title(f"variance of encoder means per epoch\n{int(active.sum())}/{dims} active "
-                 f"({marks} = variance > {threshold:g} at the last epoch)", fontsize=9)
+    title = (f"variance of encoder means over each epoch's training batches\n"
+             f"{int(active.sum())}/{dims} above {threshold:g} in the last epoch ({marks})")
+    ax.set_title(wrap_title(title, fig.get_figwidth() - 0.8, 9), fontsize=9)
     fig.colorbar(im, ax=list(axes), label="log10 variance")
     return fig
