@@ -721,3 +721,23 @@ def test_axes_are_named_as_axes_and_json_is_standard(cli, vae_run: Path, tmp_pat
     assert r.code == 0, r.err
     text = (tmp_path / "s.json").read_text()
     assert "NaN" not in text and json.loads(text)["diversity"] is None
+
+
+def test_an_autoencoder_is_drawn_without_a_prior(cli, faces_store: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plain autoencoder's histograms carried an N(0, 1) prior line over codes of variance
+    3-16, and its N(0, I) decodings were titled "prior samples"."""
+    from latentplay import train
+    from latentplay.report import build_report
+    from latentplay.viz import latent as viz_latent
+
+    run = train.train("ae", data=faces_store, out=tmp_path / "ae", epochs=1, batch_size=16,
+                      seed=0, progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16"])
+    seen = {}
+    drawn = viz_latent.latent_histograms
+    monkeypatch.setattr(viz_latent, "latent_histograms",
+                        lambda *a, **k: seen.update(k) or drawn(*a, **k))
+    assert cli("latent", "histograms", run, "--out", tmp_path / "h.png").code == 0
+    assert seen["prior"] is False
+    assert cli("latent", "sample", run, "--n", "4", "--out", tmp_path / "s.png").code == 0
+    assert "an autoencoder has no prior" in build_report(run).read_text()

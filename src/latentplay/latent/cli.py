@@ -120,6 +120,7 @@ def sample(
     from latentplay.latent.sampling import pairwise_diversity
     from latentplay.models.stylegan3 import motion
     from latentplay.train import decode
+    from latentplay.train.figures import NO_PRIOR_SAMPLES
 
     model = _model(run)
     values = parse_condition(condition)
@@ -133,7 +134,8 @@ def sample(
     with motion(model, shift, rotate, asked=moving):
         images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
-    title = "prior samples" + (f" at {condition}" if values else "") + (
+    title = (NO_PRIOR_SAMPLES if model.family == "ae" else "prior samples") + (
+        f" at {condition}" if values else "") + (
         f", moved by {shift[0]:g},{shift[1]:g} and turned {rotate:g}°" if moving else "")
     _write(out, rows, [""] * len(rows), title,
            {"n": n, "seed": seed, "condition": values, "translate": list(shift), "rotate": rotate,
@@ -368,7 +370,10 @@ def histograms(
     table = latents_table(run)  # read once: the means and the split
     mu = np.asarray(table["mu"], dtype=np.float32)  # (N, D)
     split = table["split"]  # (N,): 1 held out
-    save_figure(latent_histograms(mu, split=split), out)
+    from latentplay.train.checkpoint import read_meta
+
+    prior = read_meta(run).get("family") != "ae"   # a plain autoencoder has none to draw
+    save_figure(latent_histograms(mu, split=split, prior=prior), out)
     n_test = int((split == 1).sum())
     out.with_suffix(".json").write_text(json.dumps(
         {"n": len(mu), "n_train": len(mu) - n_test, "n_test": n_test, "mean": mu.mean(0).tolist(),

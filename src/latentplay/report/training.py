@@ -93,7 +93,7 @@ def page(run: Path) -> Page:
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
     units = loss_units(config)
     sections += [s for s in (_losses(epochs, test, units), _final(epochs, test, units),
-                             _latents(run, epochs, test), _images(run), _dis_metrics(run),
+                             _latents(run, epochs, test), _images(run, config), _dis_metrics(run),
                              _fidelity(run, config.get("log") or {})) if s]
     family = str(config.get("family", "model"))
     return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
@@ -280,7 +280,7 @@ def _variance_caption(run: Path, epochs: int, threshold: float | None) -> str:
     return text
 
 
-def _images(run: Path) -> Section | None:
+def _images(run: Path, config: dict[str, Any]) -> Section | None:
     blocks: list[Any] = []
     recon = last_file(run / "recon", "epoch_*.png")
     if recon is not None:
@@ -288,9 +288,10 @@ def _images(run: Path) -> Section | None:
     if (run / "recon.gif").exists():
         blocks.append(file_figure(run / "recon.gif", "Reconstructions, one frame per epoch."))
     if (run / "samples.png").exists():
-        blocks.append(file_figure(run / "samples.png", "Samples from the prior, drawn when "
-                             "training finished (one row per condition value for conditional "
-                             "models)."))
+        drawn = ("Decodings of N(0, I) draws (an autoencoder has no prior: they may lie far "
+                 "from its codes)" if config.get("family") == "ae" else "Samples from the prior")
+        blocks.append(file_figure(run / "samples.png", f"{drawn}, drawn when training finished "
+                                  "(one row per condition value for conditional models)."))
     fixed = last_file(run / "samples", "epoch_*.png")
     if fixed is not None:
         blocks.append(file_figure(fixed, f"Samples of fixed noise, {fixed.stem}."))

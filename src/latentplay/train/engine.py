@@ -34,7 +34,13 @@ from latentplay.train import checkpoint as ckpt
 from latentplay.train.api import resolve_device
 from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, load_training_data
-from latentplay.train.figures import save_gif, save_image_rows, save_latent_variance, save_recon_grid
+from latentplay.train.figures import (
+    NO_PRIOR_SAMPLES,
+    save_gif,
+    save_image_rows,
+    save_latent_variance,
+    save_recon_grid,
+)
 from latentplay.train.forcing import (
     continuous_values,
     first_continuous,
@@ -714,7 +720,8 @@ class Engine:
         if not spec.dim:
             images = self._sample_images(n)
             rows = [images[k:k + 8] for k in range(0, len(images), 8)]
-            save_image_rows(rows, [""] * len(rows), self.run_dir / "samples.png", "prior samples")
+            title = NO_PRIOR_SAMPLES if self.config.family == "ae" else "prior samples"
+            save_image_rows(rows, [""] * len(rows), self.run_dir / "samples.png", title)
             return
         part = spec.parts[0]
         if part.kind == "continuous":
