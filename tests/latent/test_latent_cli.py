@@ -741,3 +741,22 @@ def test_an_autoencoder_is_drawn_without_a_prior(cli, faces_store: Path, tmp_pat
     assert seen["prior"] is False
     assert cli("latent", "sample", run, "--n", "4", "--out", tmp_path / "s.png").code == 0
     assert "an autoencoder has no prior" in build_report(run).read_text()
+
+
+def test_sample_and_traverse_mark_and_record_a_condition_beyond_training(
+        cli, cvae_run: Path, tmp_path: Path) -> None:
+    """sample at smile=3 said nothing of the trained range; traverse's title and JSON did not
+    name its condition at all, so two traversals at smile=-1 and smile=5 read alike."""
+    r = cli("latent", "sample", cvae_run, "--n", "4", "--condition", "smile=3,gender=female",
+            "--out", tmp_path / "s.png")
+    assert r.code == 0, r.err
+    assert json.loads((tmp_path / "s.json").read_text())["outside_training"] == ["smile"]
+    r = cli("latent", "traverse", cvae_run, "--top", "2", "--condition",
+            "smile=5,gender=female", "--out", tmp_path / "t.png")
+    assert r.code == 0, r.err
+    numbers = json.loads((tmp_path / "t.json").read_text())
+    assert numbers["condition"] == {"smile": 5.0, "gender": "female"}
+    assert numbers["outside_training"] == ["smile"]
+    r = cli("latent", "traverse", cvae_run, "--top", "2", "--condition",
+            "smile=0.5,gender=female", "--out", tmp_path / "u.png")
+    assert json.loads((tmp_path / "u.json").read_text())["outside_training"] == []

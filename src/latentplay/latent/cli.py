@@ -134,11 +134,14 @@ def sample(
     with motion(model, shift, rotate, asked=moving):
         images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
+    beyond = _beyond_training(model, condition)
     title = (NO_PRIOR_SAMPLES if model.family == "ae" else "prior samples") + (
         f" at {condition}" if values else "") + (
+        f" ({', '.join(beyond)} outside training)" if beyond else "") + (
         f", moved by {shift[0]:g},{shift[1]:g} and turned {rotate:g}°" if moving else "")
     _write(out, rows, [""] * len(rows), title,
-           {"n": n, "seed": seed, "condition": values, "translate": list(shift), "rotate": rotate,
+           {"n": n, "seed": seed, "condition": values, "outside_training": beyond,
+            "translate": list(shift), "rotate": rotate,
             "diversity": pairwise_diversity(images)})
 
 
@@ -316,7 +319,12 @@ def traverse(
         else:
             what = "latent axes (raw units of z: SDs of the N(0, 1) prior)"
     numbers["response"] = tr.traversal_summary(rows)
-    title = f"traversals of {what} from " + ("the centre" if data is None else start)
+    numbers["condition"] = parse_condition(condition) or None
+    beyond = _beyond_training(model, condition) if condition else []
+    numbers["outside_training"] = beyond
+    title = f"traversals of {what} from " + ("the centre" if data is None else start) + (
+        f" at {condition}" if condition else "") + (
+        f" ({', '.join(beyond)} outside training)" if beyond else "")
     _write(out, list(rows), labels, title, numbers, captions=captions * len(rows))
     if gif:
         from latentplay.viz.latent import save_traversal_gif
@@ -324,6 +332,16 @@ def traverse(
         save_traversal_gif(rows, values, [s.replace("\n", " ") for s in labels], title,
                            out.with_suffix(".gif"))
         typer.echo(f"wrote {out.with_suffix('.gif')}")
+
+
+def _beyond_training(model: Any, text: str | None) -> list[str]:
+    """The continuous conditions of ``--condition`` given a value outside the range the run
+    trained on (as sweep and force mark theirs)."""
+    from latentplay.latent.sampling import in_training_range
+
+    values = parse_condition(text)
+    return [p.name for p in model.condition_spec.parts
+            if p.name in values and not in_training_range(p, values[p.name])]
 
 
 def _condition(model: Any, text: str | None) -> np.ndarray | None:
