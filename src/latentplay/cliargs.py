@@ -34,6 +34,8 @@ def parse_condition(text: str | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise UserError(f"condition {item!r} is not of the form attribute=value")
+        if key.strip() in out:   # the last one silently won
+            raise UserError(f"condition {key.strip()!r} is given twice; give each attribute once")
         try:
             out[key.strip()] = float(value)
         except ValueError:

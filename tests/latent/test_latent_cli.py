@@ -31,6 +31,8 @@ def test_parsers() -> None:
     assert parse_values("0:1:0.1")[-1] == 1.0 and len(parse_values("0:1:0.1")) == 11
     assert parse_rows("2:5") == [2, 3, 4] and parse_rows("7,1") == [7, 1]
     assert parse_condition("smile=0.5,gender=female") == {"smile": 0.5, "gender": "female"}
+    with pytest.raises(UserError, match="condition 'smile' is given twice"):
+        parse_condition("smile=0,smile=1")             # the last value silently won
     for text, message in (("3:-3:1", "START 3 down to STOP -3"), ("0:1:0", "STEP of 0:1:0"),
                           ("-1:1:0.0001", "20001 values"), ("a", "give numbers"),
                           # NaN or infinity drew a figure of NaN codes (or failed with a traceback)
