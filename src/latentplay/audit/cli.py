@@ -110,6 +110,7 @@ def compare_cmd(
         data_name,
         faithful_text,
         imbalance_text,
+        pinned_text,
         shift_text,
     )
     from latentplay.audit.run import (
@@ -212,9 +213,7 @@ def compare_cmd(
             print(f"  {row['class']}: {ref} {row['training']:.3f}, generated "
                   f"{row['generated']:.3f}{corr}")
         if s.get("corrected_pinned"):
-            print(f"  corrected {', '.join(s['corrected_pinned'])}: 0 in every resample, as the "
-                  "readings do not fit the annotator's confusion there (images unlike those it "
-                  "was measured on?): unknown, not shown to be 0")
+            print(f"  corrected {pinned_text(s['corrected_pinned'])}")
         for line in (faithful_text(s), imbalance_text(s, ref), shift_text(s)):
             if line:
                 print(f"  {line}")

@@ -794,6 +794,13 @@ def imbalance_text(summary: dict[str, Any], name: str = REFERENCE) -> str | None
     return text
 
 
+def pinned_text(classes: Sequence[str]) -> str:
+    """What the printout and the report say of the classes of ``corrected_pinned``."""
+    return (f"{', '.join(classes)}: 0 in every resample, as the readings do not fit the "
+            "annotator's confusion there (images unlike those it was measured on?): unknown, not "
+            "shown to be 0")
+
+
 def shift_text(summary: dict[str, Any]) -> str | None:
     """One line on the shifts of a :meth:`Comparison.to_dict` summary (None without them):
     ``"generated -0.84 classes along the order (95 % -0.95 to -0.72), towards monk_1; ..."``."""

@@ -134,7 +134,7 @@ def sample(
     with motion(model, shift, rotate, asked=moving):
         images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
-    beyond = _beyond_training(model, condition)
+    beyond = _beyond_training(model, values)
     title = (NO_PRIOR_SAMPLES if model.family == "ae" else "prior samples") + (
         f" at {condition}" if values else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "") + (
@@ -319,9 +319,9 @@ def traverse(
         else:
             what = "latent axes (raw units of z: SDs of the N(0, 1) prior)"
     numbers["response"] = tr.traversal_summary(rows)
-    numbers["condition"] = parse_condition(condition) or None
-    beyond = _beyond_training(model, condition) if condition else []
-    numbers["outside_training"] = beyond
+    given = parse_condition(condition)
+    beyond = _beyond_training(model, given)
+    numbers.update(condition=given or None, outside_training=beyond)
     title = f"traversals of {what} from " + ("the centre" if data is None else start) + (
         f" at {condition}" if condition else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "")
@@ -334,12 +334,11 @@ def traverse(
         typer.echo(f"wrote {out.with_suffix('.gif')}")
 
 
-def _beyond_training(model: Any, text: str | None) -> list[str]:
-    """The continuous conditions of ``--condition`` given a value outside the range the run
-    trained on (as sweep and force mark theirs)."""
+def _beyond_training(model: Any, values: dict[str, Any]) -> list[str]:
+    """The continuous conditions of ``values`` (the parsed ``--condition``) given a value
+    outside the range the run trained on (as sweep and force mark theirs)."""
     from latentplay.latent.sampling import in_training_range
 
-    values = parse_condition(text)
     return [p.name for p in model.condition_spec.parts
             if p.name in values and not in_training_range(p, values[p.name])]
 
@@ -380,6 +379,7 @@ def histograms(
 ) -> None:
     """Histogram of each latent dimension's encoder means over the run's store images (its latents.npy)."""
     from latentplay.latent.traverse import latents_table
+    from latentplay.train.checkpoint import read_meta
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import latent_histograms
 
@@ -388,8 +388,6 @@ def histograms(
     table = latents_table(run)  # read once: the means and the split
     mu = np.asarray(table["mu"], dtype=np.float32)  # (N, D)
     split = table["split"]  # (N,): 1 held out
-    from latentplay.train.checkpoint import read_meta
-
     prior = read_meta(run).get("family") != "ae"   # a plain autoencoder has none to draw
     save_figure(latent_histograms(mu, split=split, prior=prior), out)
     n_test = int((split == 1).sum())

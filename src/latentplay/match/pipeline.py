@@ -543,7 +543,6 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
     return {"outcome": config.outcome, "intervals": intervals, "naive": naive, "matched": matched}
 
 
-
 def _summary(
     store: st.Store, config: MatchConfig, treat: Treatment, result: MatchResult, table: list[dict],
     weights: np.ndarray,

@@ -96,11 +96,12 @@ def check_grid(ground_truth: Any, names: str | Sequence[str] | None) -> None:
 
     if getattr(ground_truth, "complete", True):
         return
-    sampled = [n for n in parse_names(names) if get(n)[0].arrays is None]
+    chosen = parse_names(names)
+    sampled = [n for n in chosen if get(n)[0].arrays is None]
     if sampled:
         held = ground_truth.combinations
         grid = int(np.prod(ground_truth.factors_num_values))
-        others = [n for n in parse_names(names) if n not in sampled]
+        others = [n for n in chosen if n not in sampled]
         raise UserError(f"{', '.join(sampled)} fix one factor and draw the others from every "
                         f"combination, but this store holds {held:,} of the {grid:,} "
                         "combinations of its factors (a part of the grid); give the full grid, "

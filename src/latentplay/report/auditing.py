@@ -20,6 +20,7 @@ from latentplay.audit.distribution import (
     data_name,
     faithful_text,
     imbalance_text,
+    pinned_text,
     shift_text,
 )
 from latentplay.audit.groups import CHOSEN_BY
@@ -200,9 +201,7 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str) -> Section:
     if r.get("confusion_condition") is not None:
         facts.append(("confusion condition number", number(r["confusion_condition"])))
     if r.get("corrected_pinned"):
-        facts.append(("corrected shares unknown", f"{', '.join(r['corrected_pinned'])}: 0 in "
-                      "every resample, as the readings do not fit the annotator's confusion "
-                      "there (images unlike those it was measured on?); not shown to be 0"))
+        facts.append(("corrected shares unknown", pinned_text(r["corrected_pinned"])))
     faithful = faithful_text(r)
     if faithful:
         facts.append(("a faithful generator", faithful.removeprefix(

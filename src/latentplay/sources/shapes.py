@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.rngs import integers
 from latentplay.store.groundtruth import mixed_radix_index
 from latentplay.store.images import encode_png
 from latentplay.store.io import Store, build
@@ -140,8 +141,6 @@ class ShapesGroundTruth:
     def sample_factors(self, num: int, random_state: np.random.Generator | np.random.RandomState
                        ) -> np.ndarray:
         """``(num, 5)`` independent uniform factor levels."""
-        from latentplay.rngs import integers
-
         return np.stack([integers(random_state, s, num) for s in FACTOR_SIZES], axis=1)
 
     def sample_observations_from_factors(

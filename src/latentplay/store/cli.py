@@ -80,12 +80,15 @@ def class_counts(store: Store, name: str, empty: bool = True) -> str:
     return text + (f"; {missing} without a value" if missing else "")
 
 
-def _unknown_codes(store: Store, name: str) -> set[int]:
-    """The code of the class ``unknown`` of categorical attribute ``name``, if it has one."""
+def _classes_with_rows(store: Store, name: str) -> int:
+    """How many classes of categorical attribute ``name`` besides ``unknown`` have rows."""
+    import numpy as np
+
     from latentplay.store.schema import UNKNOWN
 
     names = store.schema.attribute(name).level_names
-    return {names.index(UNKNOWN)} if UNKNOWN in names else set()
+    codes = np.unique(store.labels(name))
+    return sum(1 for c in codes if c >= 0 and names[c] != UNKNOWN)
 
 
 def _balanced_counts(store: Store, name: str) -> str:
@@ -394,14 +397,13 @@ def subset(
                  "seed": seed}
     new = save_subset(source, out, rows, overwrite=overwrite, selection=selection)
     text = f"kept {len(new)} of {len(source)} rows"
+    classes = _classes_with_rows(new, balance_by) if balance_by else 0
     if balance_by:
         text += f"; {balance_by}: {_balanced_counts(new, balance_by)}"
-        codes = new.labels(balance_by)
-        classes = len({int(c) for c in codes if c >= 0} - _unknown_codes(new, balance_by))
         if n is not None and len(new) < n:   # n // classes each
             text += f" (--n {n} over {classes} classes: {len(new) // max(classes, 1)} each)"
     console.print(text, markup=False)
-    if balance_by and classes == 1:
+    if classes == 1:
         typer.echo(f"warning: only one class of {balance_by} has matching rows: the subset is "
                    "balanced over nothing", err=True)
     typer.echo(f"wrote {out}")  # whole: rich would wrap a long path onto a line of its own

@@ -8,7 +8,6 @@ pass one that answers both (:class:`latentplay.rngs.EitherRandom`), so disentang
 which call ``randint``, work, and these ground truths take either from their callers.
 """
 
-
 from __future__ import annotations
 
 from typing import Protocol, runtime_checkable

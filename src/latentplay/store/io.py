@@ -11,6 +11,7 @@ user, once no process of that id runs there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -111,6 +112,7 @@ def check_target(path: Path, overwrite: bool) -> None:
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
 
 
+@functools.cache
 def _machine_tag() -> str:
     """8 hex digits naming the process-id space of this process: its host name and, on Linux,
     its PID namespace (containers on one host have their own); a scratch folder's process id is
@@ -209,29 +211,22 @@ def save(
     remove_stale_scratch(path)
     tmp = path.with_name(f"{_scratch_prefix(path, 'tmp')}{uuid.uuid4().hex[:8]}")
     with terminate_as_exit():   # SIGTERM too runs the finally below: no scratch left
-        _save_via(store, path, tmp, same_place, extra_files)
+        try:
+            # an empty dataset still gets one (empty) shard, which load_from_disk needs
+            store.dataset.save_to_disk(str(tmp), num_shards=1 if len(store.dataset) == 0 else None)
+            _write_schema(tmp, store.dataset, store.schema)
+            if same_place:
+                for name in _extra_files(path):
+                    shutil.copy2(path / name, tmp / name)
+            for name, content in (extra_files or {}).items():
+                mode = "wb" if isinstance(content, bytes) else "w"
+                with open(tmp / name, mode) as fh:
+                    fh.write(content)
+            swap_into_place(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return load(path)
-
-
-def _save_via(store: Store, path: Path, tmp: Path, same_place: bool,
-              extra_files: Mapping[str, str | bytes] | None) -> None:
-    """Write ``store`` into scratch folder ``tmp`` and swap it into ``path`` (:func:`save`);
-    ``tmp`` is removed whatever happens."""
-    try:
-        # an empty dataset still gets one (empty) shard, which load_from_disk needs
-        store.dataset.save_to_disk(str(tmp), num_shards=1 if len(store.dataset) == 0 else None)
-        _write_schema(tmp, store.dataset, store.schema)
-        if same_place:
-            for name in _extra_files(path):
-                shutil.copy2(path / name, tmp / name)
-        for name, content in (extra_files or {}).items():
-            mode = "wb" if isinstance(content, bytes) else "w"
-            with open(tmp / name, mode) as fh:
-                fh.write(content)
-        swap_into_place(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load(path: str | os.PathLike[str]) -> Store:

@@ -18,11 +18,10 @@ from latentplay.viz.style import integer_ticks, wrap_title  # noqa: E402
 
 PER_ROW = 8
 ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
-
-
 NO_PRIOR_SAMPLES = ("decodings of N(0, I) draws (an autoencoder has no prior: they may lie far "
                     "from its codes)")
 """The title of a plain autoencoder's samples: no prior makes its N(0, I) draws faces."""
+
 
 def save_recon_grid(originals: np.ndarray, recons: np.ndarray, path: Path, title: str) -> None:
     """Rows of originals each followed by their reconstructions; both ``(n, H, W, C)`` uint8.
