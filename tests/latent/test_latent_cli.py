@@ -707,6 +707,26 @@ def test_sweep_counts_the_training_faces_near_each_value(cli, drawn: list[dict],
     assert r.err == ""
 
 
+def test_a_sweep_of_one_value_says_why_no_training_faces_are_counted(cli, cvae_run: Path,
+                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "sweep.png"
+    r = cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=0.5,0.5", "--per", "2",
+            "--condition", "gender=female", "--out", out)
+    assert _ok(r, out)["training_faces"] is None
+    assert "training faces not counted" in r.err and "sweep two or more" in r.err
+
+
+def test_traverse_says_when_top_asks_for_more_axes_than_there_are(cli, vae_run: Path,
+                                                                   tmp_path: Path) -> None:
+    out = tmp_path / "t.png"
+    dim = len(ranked_axes(run_latents(vae_run)))
+    r = cli("latent", "traverse", vae_run, "--top", str(dim + 5), "--steps", "2", "--out", out)
+    assert len(_ok(r, out)["axes"]) == dim
+    assert f"--top {dim + 5}: there are {dim} axes" in r.err
+    r = cli("latent", "traverse", vae_run, "--top", str(dim), "--steps", "2", "--out", out)
+    assert r.code == 0 and r.err == "", r.err
+
+
 def test_a_value_beyond_training_never_reads_as_its_edge() -> None:
     """1.004 read "smile=1 (outside training)" beside a row "smile=1" inside it."""
     from latentplay.latent.sampling import beyond_text

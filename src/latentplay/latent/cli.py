@@ -196,7 +196,8 @@ def sweep(
 
 def _near_training(run: Path, part: Any, values: list[Any]) -> tuple[list[int], Any] | None:
     """:func:`~latentplay.latent.sampling.near_counts` over the run's training rows; None
-    (and a line on standard error when the store no longer fits the model) when not known."""
+    when not known, with a line on standard error when the store no longer fits the model or
+    one distinct value leaves no window to count within."""
     from latentplay.latent.sampling import near_counts, training_values
 
     try:
@@ -204,7 +205,11 @@ def _near_training(run: Path, part: Any, values: list[Any]) -> tuple[list[int], 
     except UserError as exc:
         typer.echo(f"note: training faces not counted: {exc}", err=True)
         return None
-    return None if trained is None else near_counts(part, values, trained)
+    near = None if trained is None else near_counts(part, values, trained)
+    if trained is not None and near is None:
+        typer.echo("note: training faces not counted: a value's window reaches halfway to the "
+                   "next swept value, and one distinct value has none; sweep two or more", err=True)
+    return near
 
 
 @app.command()
@@ -235,7 +240,7 @@ def traverse(
 
     if top is not None and axes is not None:
         raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
-    top = 8 if top is None else top
+    asked, top = top, 8 if top is None else top
     if steps < 2 or not 0 < span < np.inf or top < 1:  # not: a NaN --range fails too
         raise UserError("need --steps >= 2, --range > 0 and --top >= 1")
     if pca and sefa:
@@ -318,6 +323,8 @@ def traverse(
             what = "latent axes (SDs of the encoded training set along each)"
         else:
             what = "latent axes (raw units of z: SDs of the N(0, 1) prior)"
+    if asked is not None and len(rows) < asked:
+        typer.echo(f"note: --top {top}: there are {len(rows)} axes; all of them are shown", err=True)
     numbers["response"] = tr.traversal_summary(rows)
     given = parse_condition(condition)
     beyond = _beyond_training(model, given)
