@@ -159,9 +159,16 @@ def progress_bar(*columns: Any, show: bool = True) -> Any:
     from rich.console import Console
     from rich.progress import Progress
 
+    return Progress(*columns, console=Console(stderr=True), transient=True,
+                    disable=not (show and bar_drawn()))
+
+
+def bar_drawn() -> bool:
+    """Whether :func:`progress_bar` draws its bar: standard error is a terminal or a notebook."""
+    from rich.console import Console
+
     screen = Console(stderr=True)
-    shown = show and (screen.is_terminal or screen.is_jupyter)
-    return Progress(*columns, console=screen, transient=True, disable=not shown)
+    return screen.is_terminal or screen.is_jupyter
 
 
 def console() -> Any:

@@ -29,7 +29,7 @@ from latentplay.errors import UserError
 from latentplay.models import build_model
 from latentplay.models.condition import class_names
 from latentplay.models.losses import LossSet, build_losses
-from latentplay.outputs import progress_bar
+from latentplay.outputs import bar_drawn, progress_bar
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.api import resolve_device
 from latentplay.train.csvlog import CSVTable
@@ -507,7 +507,9 @@ class Engine:
             values["active_units"] = int((variance > ACTIVE_THRESHOLD).sum())
         self._log_row("epoch", values)
         if self.rank0:
-            self._evaluate()
+            test = self._evaluate()
+            if self.progress and not bar_drawn():  # a log file (a cluster job): a line per epoch
+                self._epoch_line(complete, values, test)
             self._epoch_figures(self._due(complete, -(-self.config.trainer.epochs // GIF_WRITES)))
         self._save_model()
         if self.rank0 and log.dis_metrics and self._due(complete, log.dis_metrics_every):
@@ -515,6 +517,19 @@ class Engine:
         if self.rank0 and log.fidelity_every and self._due(complete, log.fidelity_every):
             self._fidelity()
         f.barrier()
+
+    def _epoch_line(self, complete: bool, values: dict[str, float],
+                    test: dict[str, float] | None) -> None:
+        """The epoch's line on standard error, for logs where no progress bar is drawn:
+        ``epoch 3/50 (step 1200): loss 123.4, test loss 125.1; 1,230 images/s, 9.8 s``."""
+        t = self.config.trainer
+        shown = [n for n in ("loss", "loss_g", "loss_d") if n in values] or self.names[:1]
+        where = f"epoch {self.epoch + 1}/{t.epochs} (" + (
+            "" if complete else f"stopped after {self.batch} batches, ") + f"step {self.step})"
+        losses = ", ".join(f"{n} {values[n]:.5g}" for n in shown) + "".join(
+            f", test {n} {test[n]:.5g}" for n in shown if test is not None)
+        print(f"{where}: {losses}; {values['images_per_s']:,.0f} images/s, "
+              f"{values['epoch_seconds']:.1f} s", file=sys.stderr, flush=True)
 
     def _due(self, complete: bool, every: int) -> bool:
         """Whether an evaluation done every ``every`` epochs is due at the end of this one
@@ -621,11 +636,12 @@ class Engine:
         idx = torch.from_numpy(rows).to(self.fabric.device)
         return [idx[s:s + bs] for s in range(0, len(idx), bs)]
 
-    def _evaluate(self) -> None:
-        """Mean metrics over the test split (own RNG stream, so training is unaffected)."""
+    def _evaluate(self) -> dict[str, float] | None:
+        """Mean metrics over the test split (own RNG stream, so training is unaffected), as
+        written to ``test_metrics.csv``; None without a test split."""
         rows = self.data.test_idx
         if len(rows) == 0:
-            return
+            return None
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         total, n = None, 0
         with torch.random.fork_rng(devices=devices), self.fabric.autocast():
@@ -640,6 +656,7 @@ class Engine:
         assert total is not None and self.test_table is not None
         values = dict(zip(self.names, (total / n).tolist(), strict=True))
         self.test_table.write({"epoch": self.epoch + 1, "step": self.step, **values})
+        return values
 
     def _eval_mode(self, on: bool) -> None:
         self.model.train(not on)
