@@ -22,7 +22,7 @@ from latentplay.models.losses import LossConfig
 from latentplay.models.nets import SIZES
 from latentplay.models.stylegan2 import STYLE_FAMILIES
 
-PRESET_DIR = Path(__file__).resolve().parents[3] / "configs" / "models"
+PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "models"  # package data
 DEVICES = ("auto", "cpu", "cuda")
 SPLITS = ("auto", "rows", "persons")
 LOGGERS = ("tensorboard", "wandb")
