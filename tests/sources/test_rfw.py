@@ -128,3 +128,18 @@ def test_pairs_survive_embedding_and_drive_verification(tmp_path: Path) -> None:
         verify_store(store, "pix", tmp_path / "f", threshold=1.0, folds=2, file_folds=True)
     # pixels-pca looks for no face, so nothing is said of faces not found
     assert all(g["no_face_share"] is None for g in s["groups"])
+
+
+def test_a_linked_race_folder_is_converted_and_a_loop_is_listed(tmp_path: Path) -> None:
+    """A race folder that is a symbolic link (data kept on another disk) is read like any other;
+    a link back to an ancestor is walked once and named in rejected.csv (it would loop)."""
+    good, dirty = make_rfw(tmp_path / "RFW")
+    data = tmp_path / "RFW" / "test" / "data"
+    (data / "Caucasian").rename(tmp_path / "elsewhere")
+    (data / "Caucasian").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (data / "African" / "m.0af2" / "back").symlink_to(data, target_is_directory=True)
+    store = rfw.convert(tmp_path / "RFW", tmp_path / "out", workers=2)
+    assert any(p.startswith("test/data/Caucasian/") for p in good)
+    assert rows(store) == expected(good)
+    check_rejected(store, {**dirty, "test/data/African/m.0af2/back/": "the same folder (through "
+                                                                      "a link) as test/data/"})

@@ -649,16 +649,34 @@ def relative(path: Path, root: Path) -> str:
 
 def walk_files(top: Path, root: Path) -> tuple[list[Path], list[Rejected]]:
     """Every file under folder ``top``, sorted, and a :class:`Rejected` (named relative to
-    ``root``) for each folder under it that cannot be read: its files cannot be listed one by
-    one, so the folder is."""
-    unreadable: list[Rejected] = []
+    ``root``) for each folder under it whose files are not listed one by one: one that cannot
+    be read, and a link to a folder already walked (an ancestor, which would loop, or a folder
+    reached by another name, whose files are listed there). Linked folders are followed; each
+    real folder is walked once, the first time a walk in sorted order reaches it."""
+    skipped: list[Rejected] = []
 
     def note(error: OSError) -> None:
         where = relative(Path(error.filename), root) if error.filename else str(top)
-        unreadable.append(Rejected(f"{where}/", f"folder not readable ({error.strerror or error})"))
+        skipped.append(Rejected(f"{where}/", f"folder not readable ({error.strerror or error})"))
 
-    files = sorted(Path(d) / f for d, _, names in os.walk(top, onerror=note) for f in names)
-    return files, unreadable
+    walked = {os.path.realpath(top): top}  # real folder -> the path it was first walked by
+    files: list[Path] = []
+    for folder, subfolders, names in os.walk(top, onerror=note, followlinks=True):
+        files.extend(Path(folder) / name for name in names)
+        kept = []
+        for name in sorted(subfolders):
+            path = Path(folder) / name
+            real = os.path.realpath(path)
+            if real in walked:
+                first = relative(walked[real], root)
+                first = "SRC" if first == "." else f"{first}/"
+                skipped.append(Rejected(f"{relative(path, root)}/", "the same folder (through "
+                                        f"a link) as {first}, read there"))
+            else:
+                walked[real] = path
+                kept.append(name)
+        subfolders[:] = kept
+    return sorted(files), skipped
 
 
 @contextmanager
