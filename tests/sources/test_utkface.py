@@ -287,3 +287,21 @@ def test_a_folder_that_cannot_be_read_is_listed_as_rejected(utk, tmp_path: Path,
     assert found["crop_part1/"] == "folder not readable (Permission denied)"
     assert not any(p.startswith("crop_part1/") and p != "crop_part1/" for p in found)
     assert store.schema.provenance.counts["rejected"] == len(found)
+
+
+def test_a_file_or_other_folder_at_out_is_refused_at_once(utk, tmp_path: Path, cli) -> None:
+    """--out naming a file or a folder of other files gets the final answer the first time
+    (not 'pass --overwrite', which would then be refused too)."""
+    src, _, _ = utk
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_text("mine")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(b"x")
+    for out, said in ((tmp_path / "d" / "f", "is a file, not a store"),
+                      (tmp_path / "photos", "not a latentplay store")):
+        for extra in ([], ["--overwrite"]):
+            res = cli("data", "convert", "utkface", src, "--out", out, "--workers", "1", *extra)
+            assert res.code == 2 and said in res.err and "pass --overwrite" not in res.err
+            assert res.err.startswith("error: ") and len(res.err.strip().splitlines()) == 1
+    assert (tmp_path / "d" / "f").read_text() == "mine"
+    assert (tmp_path / "photos" / "a.jpg").read_bytes() == b"x"

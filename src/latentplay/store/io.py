@@ -98,18 +98,19 @@ def attribute_features(attributes: Iterable[Attribute]) -> dict[str, Any]:
 
 
 def check_target(path: Path, overwrite: bool) -> None:
-    """Refuse a target directory a store may not be written to: an existing path without
-    ``overwrite``, a file, or a non-empty directory that is not a store (``overwrite`` replaces
-    only a store, never a folder of other files)."""
+    """Refuse a target directory a store may not be written to: a file or a non-empty
+    directory that is not a store (whatever ``overwrite``: it replaces only a store, never a
+    folder of other files), and an existing store or empty directory without ``overwrite``."""
     if not path.exists():
         return
-    if not overwrite:
-        raise UserError(f"{path} already exists; pass --overwrite to replace it")
     if not path.is_dir():
-        raise UserError(f"{path} exists and is not a directory")
+        raise UserError(f"{path} is a file, not a store; --overwrite replaces only a store: "
+                        "choose another path")
     if not (path / SCHEMA_FILE).is_file() and any(path.iterdir()):
         raise UserError(f"{path} is a non-empty directory but not a latentplay store (no "
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
+    if not overwrite:
+        raise UserError(f"{path} already exists; pass --overwrite to replace it")
 
 
 @functools.cache
