@@ -25,13 +25,17 @@ the rest for every format:
 from __future__ import annotations
 
 import csv
+import ctypes
 import importlib
 import io
 import math
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -402,7 +406,8 @@ class _Pool:
             methods = multiprocessing.get_all_start_methods()
             ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
             self.executor = ProcessPoolExecutor(self.workers, mp_context=ctx,
-                                                initializer=_default_sigterm)
+                                                initializer=_worker_start,
+                                                initargs=(os.getpid(),))
         return self.executor
 
     def __exit__(self, *exc: object) -> None:
@@ -410,9 +415,40 @@ class _Pool:
             self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _default_sigterm() -> None:
-    """Worker start: SIGTERM ends a worker at once, as before the conversion set its own."""
+PARENT_CHECK_SECONDS = 1.0  # where the kernel cannot signal a parent's death: how often to look
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _worker_start(parent: int) -> None:
+    """Worker start: SIGTERM ends a worker at once, as before the conversion set its own, and
+    the worker ends when process ``parent`` dies -- even by ``kill -9``, which runs no clean-up:
+    it would otherwise wait on its task queue for ever. Linux signals the death
+    (``PR_SET_PDEATHSIG``: strictly, the end of the thread that started the pool, which runs
+    the conversion to its end); elsewhere a thread looks for a new parent every
+    :data:`PARENT_CHECK_SECONDS`."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _kill_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # died before the worker asked to be told
+        os._exit(1)
+
+
+def _kill_with_parent() -> bool:
+    """Ask Linux to SIGKILL this process when its parent dies; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process once process ``parent`` is no longer its parent (it died)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 class _Progress:

@@ -1,0 +1,71 @@
+"""The decoding workers of data convert end with their parent, even when it is killed."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from convert_helpers import face, write_image
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc")
+
+# A conversion whose one chunk of images keeps a worker busy for a minute (the other waits on
+# the task queue); with "watch" the workers cannot ask the kernel and look for their parent.
+_CONVERTING = """
+import sys, time
+from latentplay.sources import convert, utkface
+
+def slow(tasks, *args):
+    print("busy", flush=True)
+    time.sleep(60)
+    return []
+
+convert.prepare_many = slow
+if sys.argv[3] == "watch":
+    convert._kill_with_parent = lambda: False
+utkface.convert(sys.argv[1], sys.argv[2], workers=2)
+"""
+
+
+def _parent_of(pid: int) -> int | None:
+    """The parent of live process ``pid`` (None when it is gone or a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, parent = stat.rsplit(")", 1)[1].split()[:2]
+    return None if state in ("Z", "X") else int(parent)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _parent_of(int(p.name)) == pid]
+
+
+@pytest.mark.parametrize("how", ["kernel", "watch"])
+def test_killing_a_conversion_ends_its_workers(tmp_path: Path, how: str) -> None:
+    for i in range(3):
+        write_image(tmp_path / "src" / f"{20 + i}_0_0_2017010915055733{i}.jpg", face(i))
+    proc = subprocess.Popen([sys.executable, "-c", _CONVERTING, str(tmp_path / "src"),
+                             str(tmp_path / "out"), how], stdout=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], 120)
+        assert ready and proc.stdout.readline().strip() == "busy", "no worker started"
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    deadline = time.time() + 5
+    while time.time() < deadline and any(_parent_of(w) is not None for w in workers):
+        time.sleep(0.05)
+    left = [w for w in workers if _parent_of(w) is not None]
+    for w in left:  # leave nothing behind, whatever the outcome
+        os.kill(w, signal.SIGKILL)
+    assert not left, f"workers {left} outlived their killed parent"
