@@ -305,3 +305,28 @@ def test_a_file_or_other_folder_at_out_is_refused_at_once(utk, tmp_path: Path, c
             assert res.err.startswith("error: ") and len(res.err.strip().splitlines()) == 1
     assert (tmp_path / "d" / "f").read_text() == "mine"
     assert (tmp_path / "photos" / "a.jpg").read_bytes() == b"x"
+
+
+def test_limit_says_it_is_the_first_inputs_not_a_random_sample(utk, tmp_path: Path, cli) -> None:
+    """--limit keeps the first N in sorted order (UTKFace: the youngest ages first): the help
+    and a note say so, and the note's data subset command gives a random subset instead."""
+    import shlex
+
+    src, good, dirty = utk
+    assert "not a random sample" in " ".join(cli("data", "convert", "--help").out.split())
+    res = cli("data", "convert", "utkface", src, "--out", tmp_path / "first", "--limit", "5",
+              "--workers", "1")
+    assert res.code == 0, res.err
+    notes = [line for line in res.out.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "first 5 inputs" in notes[0] and "not a random sample" in notes[0]
+    full = tmp_path / "full"
+    res = cli("data", "convert", "utkface", src, "--out", full, "--limit", str(len(good) + len(dirty) + 1),
+              "--workers", "1")  # a limit above the inputs cuts nothing: no note
+    assert res.code == 0 and "note:" not in res.out and len(st.load(full)) == len(good)
+    command = shlex.split(notes[0].split("then run ", 1)[1])
+    assert command[:3] == ["latentplay", "data", "subset"]
+    args = [str(full) if a == "STORE" else str(tmp_path / "random") if a == "PATH" else a
+            for a in command[3:]]
+    res = cli("data", "subset", *args)
+    assert res.code == 0, res.err
+    assert len(st.load(tmp_path / "random")) == 5

@@ -22,7 +22,11 @@ def convert(
     resample: str = typer.Option(
         "lanczos", "--resample", help=f"Resampling for --resize: {', '.join(RESAMPLING_NAMES)}."
     ),
-    limit: int = typer.Option(None, "--limit", help="Convert only the first N inputs."),
+    limit: int = typer.Option(
+        None, "--limit",
+        help="Convert only the first N inputs in the dataset's order (sorted paths, or the "
+             "label file's rows): not a random sample; for one, use latentplay data subset --n.",
+    ),
     split: str = typer.Option(None, "--split", help="Keep one published split (e.g. train)."),
     strict: bool = typer.Option(
         False, "--strict", help="Fail (exit status 2, nothing written) at the first rejected input."
@@ -39,10 +43,12 @@ def convert(
     dSprites, MPI3D, MNIST, or any image folder + CSV) into a store; rejected inputs go to
     rejected.csv."""
     from latentplay.sources.convert import convert as convert_dataset
-    from latentplay.sources.convert import parse_columns, summary
+    from latentplay.sources.convert import limit_note, parse_columns, summary
 
     store = convert_dataset(
         format, src, out, resize=resize, resample=resample, limit=limit, split=split,
         strict=strict, overwrite=overwrite, columns=parse_columns(columns), workers=workers,
     )
     typer.echo(summary(store))
+    if note := limit_note(store, limit):
+        typer.echo(f"note: {note}")

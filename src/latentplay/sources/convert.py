@@ -77,7 +77,10 @@ class ConvertOptions:
             turns it or its mode is not the plan's: it is then stored upright, converted, as
             PNG.
         resample: resampling filter for ``resize``: lanczos, bicubic, bilinear, box or nearest.
-        limit: convert only the first ``limit`` inputs (in the dataset's published order).
+        limit: convert only the first ``limit`` inputs in the dataset's order (sorted paths
+            for the formats that walk folders, the label file's rows for the others): not a
+            random sample (UTKFace's sorted names start with the youngest ages, RFW's paths
+            with one race); :func:`limit_note` says so.
         split: keep only the inputs of this published split (formats that have splits).
         strict: stop with a :class:`UserError` (exit status 2) at the first rejected input;
             nothing is written.
@@ -244,6 +247,18 @@ def summary(store: Store) -> str:
         text += f"; {len(pairs)} pairs ({unconverted} with an unconverted image) in " \
                 f"{where / PAIRS_FILE}"
     return text
+
+
+def limit_note(store: Store, limit: int | None) -> str | None:
+    """The note that ``--limit`` cut the inputs to the first ``limit`` in the dataset's order --
+    a subset confounded with that order, not a random sample -- naming ``data subset --n``
+    for a random one; None when no limit was given or fewer inputs than ``limit`` were found."""
+    counts = store.schema.provenance.counts
+    if limit is None or counts["inputs"] - counts.get("rejected_lines", 0) < limit:
+        return None
+    return (f"--limit {limit} took the first {limit} inputs in the dataset's order (sorted paths "
+            "or label-file rows), not a random sample; for a random subset convert everything, "
+            f"then run latentplay data subset STORE --out PATH --n {limit}")
 
 
 class _Writer:
