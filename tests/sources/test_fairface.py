@@ -170,3 +170,24 @@ def test_columns_is_refused_where_it_would_do_nothing(ff, tmp_path: Path, cli) -
     with pytest.raises(UserError, match=r"lacks column\(s\) 'gender', 'race'; its columns: "
                                         r"file, age$"):
         fairface.convert(ff[0], tmp_path / "out")
+
+
+def test_images_unzipped_into_a_folder_of_their_own_are_pointed_at(tmp_path: Path, cli) -> None:
+    """The image zip unpacked into fairface-img-margin025-trainval/ beside the label files:
+    the error says where the images were looked for and where they are."""
+    src = tmp_path / "ff"
+    make_fairface(src / "fairface-img-margin025-trainval")
+    for split in fairface.SPLITS:
+        label = f"fairface_label_{split}.csv"
+        (src / "fairface-img-margin025-trainval" / label).rename(src / label)
+    res = cli("data", "convert", "fairface", src, "--out", tmp_path / "out", "--workers", "1")
+    assert res.code == 2 and res.err.startswith("error: nothing converted")
+    assert len(res.err.strip().splitlines()) == 1
+    where = src.resolve()
+    assert f"looked for at {where}/train/1.jpg and is one folder down, at {where}/" \
+           f"fairface-img-margin025-trainval/train/1.jpg: move the contents of {where}/" \
+           f"fairface-img-margin025-trainval up into {where};" in res.err
+    (src / "fairface-img-margin025-trainval").rename(tmp_path / "elsewhere")
+    res = cli("data", "convert", "fairface", src, "--out", tmp_path / "out", "--workers", "1")
+    assert res.code == 2 and f"missing file was looked for at {where}/train/1.jpg;" in res.err
+    assert "one folder down" not in res.err

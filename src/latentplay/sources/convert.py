@@ -62,6 +62,7 @@ RESAMPLING: dict[str, Image.Resampling] = {
     name: getattr(Image.Resampling, name.upper()) for name in RESAMPLING_NAMES}
 
 CHUNK = 64  # inputs per task sent to a worker
+MISSING = "missing file"  # the reason of an input whose image file is not there
 BATCH_ROWS = 256  # rows per batch handed to the store writer
 BATCH_BYTES = 32 * 2**20  # ... or fewer rows once their images reach this many bytes
 
@@ -275,6 +276,7 @@ class _Writer:
         self.rejected.writerow(["path", "reason"])
         self.rows: dict[str, int] | None = {} if plan.finish else None
         self.counts = {"inputs": 0, "converted": 0, "rejected": 0}
+        self.missing: str | None = None  # the first image file looked for and not found
 
     def reject(self, source: str, reason: str) -> None:
         if self.options.strict:
@@ -309,6 +311,8 @@ class _Writer:
                         self.reject(item.source, item.reason)
                     else:
                         self.reject(item.listed, str(reason))
+                        if reason == MISSING and self.missing is None:
+                            self.missing = item.file
                     continue
                 if self.rows is not None:
                     self.rows[item.source] = self.counts["converted"]
@@ -349,8 +353,28 @@ class _Writer:
         self.rejected_fh.seek(0)
         full.write_text(self.rejected_fh.read(), encoding="utf-8", newline="")
         inputs = "the only input was" if len(listed) == 1 else f"all {len(listed)} inputs were"
-        return (f"nothing converted: {inputs} rejected: {common}{more}; "
+        looked = self.looked_for() if MISSING in found else ""
+        return (f"nothing converted: {inputs} rejected: {common}{more}{looked}; "
                 f"every reason is listed in {full}; nothing was written to {self.target}")
+
+    def looked_for(self) -> str:
+        """``"; the first missing file was looked for at SRC/train/1.jpg"``, and, when SRC holds
+        it one folder down (a zip unpacked into a folder of its own), where it is."""
+        if self.missing is None:
+            return ""
+        text = f"; the first missing file was looked for at {self.missing}"
+        root = Path(self.schema.provenance.source)
+        rel = relative(Path(self.missing), root)
+        if Path(rel).is_absolute():
+            return text
+        try:
+            below = sorted(d for d in root.iterdir() if d.is_dir() and (d / rel).is_file())
+        except OSError:
+            return text
+        if below:
+            text += (f" and is one folder down, at {below[0] / rel}: move the contents of "
+                     f"{below[0]} up into {root}")
+        return text
 
     def extra_files(self) -> dict[str, str]:
         """``rejected.csv`` and the plan's own extra files (read once all rows are written)."""
@@ -551,7 +575,7 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
     try:
         data = Path(file).read_bytes()
     except FileNotFoundError:
-        return None, "missing file"
+        return None, MISSING
     except OSError as exc:
         return None, f"unreadable file ({exc.strerror or exc})"
     if not data:
