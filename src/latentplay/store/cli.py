@@ -208,14 +208,26 @@ def grid(
     by: str = typer.Option(None, "--by", help="Attribute: one row per value (bins if continuous)."),
     per_row: int = typer.Option(10, "--per-row", help="Images per row."),
     seed: int = typer.Option(0, "--seed", help="Seed for choosing the images."),
+    size: int = typer.Option(None, "--size", help="Show each image centre-cropped to a square "
+                             "of N x N pixels (default: as stored; images of different sizes "
+                             "are brought to the largest shorter side, at most 256)."),
+    max_groups: int = typer.Option(40, "--max-groups", help="With --by: draw at most this many "
+                                   "rows, the largest groups (the title says how many are left "
+                                   "out)."),
 ) -> None:
     """Draw a labelled grid of images, one row per value of an attribute."""
     from latentplay import store as st
     from latentplay.viz.grid import save_store_grid
 
     at_least(per_row, 1, "--per-row")
+    if size is not None:
+        at_least(size, 1, "--size")
+    at_least(max_groups, 1, "--max-groups")
     png_out(out)
-    save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed)
+    notes = save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed, size=size,
+                            max_groups=max_groups)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {out}")
 
 

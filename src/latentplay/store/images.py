@@ -114,6 +114,26 @@ def load_images(
     Returns:
         ``(n, H, W, C)`` uint8 array (C = 1 for gray images).
     """
+    out = load_image_list(store, indices, size=size, mode=mode, crop=crop)
+    if not out:
+        return np.zeros((0, 0, 0, 0), dtype=np.uint8)
+    if len({a.shape for a in out}) > 1:
+        raise UserError(f"images differ in {_difference(out)}")
+    return np.stack(out)
+
+
+def load_image_list(
+    store: Store,
+    indices: Sequence[int] | np.ndarray | None = None,
+    size: int | None = None,
+    mode: str | None = None,
+    crop: float = 1.0,
+) -> list[np.ndarray]:
+    """Decode images of ``store`` as :func:`load_images` does, each kept at its own shape.
+
+    Returns:
+        one ``(H, W, C)`` uint8 array per row (C = 1 for gray images); shapes may differ.
+    """
     column = store.schema.image_column
     if not column or column not in store.columns:
         raise UserError("this store has no image column")
@@ -129,11 +149,7 @@ def load_images(
         elif img.mode in ("1", "P", "CMYK"):
             img = img.convert("RGB" if img.mode == "CMYK" else "L")
         out.append(fitted_array(img, size, crop))
-    if not out:
-        return np.zeros((0, 0, 0, 0), dtype=np.uint8)
-    if len({a.shape for a in out}) > 1:
-        raise UserError(f"images differ in {_difference(out)}")
-    return np.stack(out)
+    return out
 
 
 def _difference(images: list[np.ndarray]) -> str:

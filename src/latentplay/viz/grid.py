@@ -86,6 +86,13 @@ def figure_array(fig: Figure) -> np.ndarray:
     return image
 
 
+MAX_GROUPS = 40
+"""Rows a store grid shows by default: the largest groups (identities run to thousands)."""
+
+AUTO_SIDE_MAX = 256
+"""Largest side (pixels) images of different sizes are brought to when no size is given."""
+
+
 def save_store_grid(
     store: object,
     out: str | os.PathLike[str],
@@ -93,14 +100,23 @@ def save_store_grid(
     per_row: int = 10,
     seed: int = 0,
     bins: int = 5,
-) -> None:
+    size: int | None = None,
+    max_groups: int = MAX_GROUPS,
+) -> list[str]:
     """Draw images of ``store`` grouped by attribute ``by`` (or random rows) into a PNG.
 
     Continuous attributes are cut into ``bins`` equal-width bins and each image is captioned
     with its value; categorical and factor attributes get one row per value with its count.
-    Rows without a value (NaN, or no class) get a last row of their own, ``unknown``.
+    Rows without a value (NaN, or no class) get a last row of their own, ``unknown``. Of more
+    than ``max_groups`` groups only the ``max_groups`` largest are drawn (in their order); the
+    title says how many were left out. Images are shown as stored when they agree in size;
+    given ``size``, or when they differ, each is centre-cropped to a square and resized
+    (see :func:`common_size`); grey images among colour ones are shown in RGB.
+
+    Returns:
+        notes for the user: groups left out, images resized to a common size.
     """
-    from latentplay.store.images import load_images
+    from latentplay.store.images import load_image_list
     from latentplay.store.io import Store
     from latentplay.store.schema import UNKNOWN
     from latentplay.store.summary import level_codes
@@ -109,6 +125,8 @@ def save_store_grid(
     rng = np.random.default_rng(seed)
     groups: list[tuple[str, np.ndarray]] = []
     captions: list[list[str]] | None = None
+    notes: list[str] = []
+    title = f"{store.schema.provenance.converter} by {by}" if by else None
     if by is None:
         n = min(len(store), per_row * 5)
         idx = rng.choice(len(store), size=n, replace=False)
@@ -117,14 +135,24 @@ def save_store_grid(
     else:
         attr = store.schema.attribute_or_error(by)
         codes, names = level_codes(store, attr, bins)  # continuous: [a,b) bins, the last [a,b]
-        for code, name in enumerate(names):
-            members = np.flatnonzero(codes == code)
-            chosen = rng.choice(members, size=min(per_row, len(members)), replace=False)
-            groups.append((f"{name}\n(n={len(members)})", chosen))
+        members = [np.flatnonzero(codes == code) for code in range(len(names))]
+        labels = list(names)
         without = np.flatnonzero(codes < 0)   # NaN values, rows without a class: a row of their own
         if len(without):
-            chosen = rng.choice(without, size=min(per_row, len(without)), replace=False)
-            groups.append((f"{UNKNOWN}\n(n={len(without)})", chosen))
+            members.append(without)
+            labels.append(UNKNOWN)
+        sizes = np.array([len(m) for m in members])
+        if len(members) > max_groups:
+            kept = np.sort(np.argsort(-sizes, kind="stable")[:max_groups])
+            left = len(members) - max_groups
+            rows_left = int(sizes.sum() - sizes[kept].sum())
+            notes.append(f"showing the {max_groups} largest of {len(members)} {by} groups; "
+                         f"{left} smaller groups ({rows_left} rows) left out (--max-groups)")
+            title = f"{title} (the {max_groups} largest of {len(members)} groups)"
+            members, labels = [members[k] for k in kept], [labels[k] for k in kept]
+        for name, rows in zip(labels, members, strict=True):
+            chosen = rng.choice(rows, size=min(per_row, len(rows)), replace=False)
+            groups.append((f"{name}\n(n={len(rows)})", chosen))
         if attr.kind == "continuous":  # the values of the rows shown, in order, as captions
             column = store.schema.column_of(attr)
             shown = store.dataset.select_columns([column])
@@ -134,10 +162,58 @@ def save_store_grid(
                 order = np.argsort(values)
                 groups[k] = (label, chosen[order])
                 captions.append([f"{v:.2f}" if np.isfinite(v) else "no value" for v in values[order]])
-    rows = [load_images(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
-    title = f"{store.schema.provenance.converter} by {by}" if by else None
+    loaded = [load_image_list(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
+    rows, note = common_size(loaded, size)
+    notes += [note] if note else []
     fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title)
     save_figure(fig, out)
+    return notes
+
+
+def common_size(rows: Sequence[Sequence[np.ndarray]], size: int | None = None
+                ) -> tuple[list[np.ndarray], str | None]:
+    """Rows of ``(H, W, C)`` uint8 images of any sizes as ``(k, H, W, C)`` arrays of one shape
+    (``H = W = S`` when resized).
+
+    Images that all share one size (and ``size`` None) are kept as they are. Otherwise each
+    is centre-cropped to a square and resized (bilinear) to ``size``, or, when not given, to
+    the largest shorter side among them, at most :data:`AUTO_SIDE_MAX`. Grey (C = 1) or RGBA
+    images among others are converted to RGB.
+
+    Returns:
+        the rows, and a note saying how images of different sizes were brought to one (None
+        when they were not resized, or ``size`` asked for it).
+    """
+    from PIL import Image
+
+    from latentplay.store.images import fitted_array
+
+    images = [im for row in rows for im in row]
+    channels = {im.shape[2] for im in images}
+    shapes = sorted({im.shape[:2] for im in images})
+    note = None
+    side = size
+    if side is None and len(shapes) > 1:
+        side = min(max(min(shape) for shape in shapes), AUTO_SIDE_MAX)
+        shown = ", ".join(f"{w}x{h}" for h, w in shapes[:3]) + (", ..." if len(shapes) > 3 else "")
+        note = (f"images differ in size ({shown}): each is shown centre-cropped to a square of "
+                f"{side}x{side} (--size N to choose)")
+
+    def fitted(image: np.ndarray) -> np.ndarray:
+        if len(channels) > 1 and image.shape[2] != 3:
+            image = np.asarray(Image.fromarray(image[..., 0] if image.shape[2] == 1 else image
+                                               ).convert("RGB"))
+        if side is None:
+            return image
+        h, w = image.shape[:2]
+        square = min(h, w)
+        top, left = (h - square) // 2, (w - square) // 2
+        crop = image[top:top + square, left:left + square]
+        return fitted_array(Image.fromarray(crop[..., 0] if crop.shape[2] == 1 else crop), side)
+
+    out = [np.stack([fitted(im) for im in row]) if len(row) else np.zeros((0, 1, 1, 3), np.uint8)
+           for row in rows]
+    return out, note
 
 
 def write_gif(frames: np.ndarray, path: str | os.PathLike[str], seconds_per_frame: float = 0.5) -> None:
