@@ -16,6 +16,7 @@ from datasets.fingerprint import get_temporary_cache_files_directory
 
 from latentplay.errors import UserError
 from latentplay.store.io import Store, attribute_features
+from latentplay.store.rows import row_numbers
 from latentplay.store.schema import Attribute, VectorColumn
 
 
@@ -123,8 +124,8 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
 
 
 def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarray:
-    """Vector column ``name`` as one ``(N, D)`` float32 array, without a Python loop over rows
-    (only ``rows``, ``(n,)`` row numbers, when given: ``(n, D)``)."""
+    """Vector column ``name`` as one writable ``(N, D)`` float32 array, without a Python loop
+    over rows (only ``rows`` when given, row numbers or an ``(N,)`` boolean mask: ``(n, D)``)."""
     if name not in store.columns:
         raise UserError(
             f"no column {name!r} in store; vector columns: "
@@ -135,10 +136,10 @@ def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarr
     if not isinstance(feature, datasets.List) or length is None or length < 1:
         raise UserError(f"column {name!r} is not a fixed-length vector column ({feature})")
     table = store.dataset.with_format("arrow", columns=[name])
-    chunked = (table[:] if rows is None else table[np.asarray(rows, dtype=np.int64)])[name]
+    chunked = (table[:] if rows is None else table[row_numbers(rows, len(store))])[name]
     flat = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
     values = flat.flatten().to_numpy(zero_copy_only=False)
-    return values.astype(np.float32, copy=False).reshape(len(flat), length)
+    return np.array(values, dtype=np.float32).reshape(len(flat), length)  # a writable copy
 
 
 def with_history(store: Store, entry: dict[str, Any]) -> Store:

@@ -10,6 +10,7 @@ from PIL import ExifTags, Image, ImageOps
 
 from latentplay.errors import UserError
 from latentplay.store.io import Store
+from latentplay.store.rows import row_numbers
 
 
 def encode_png(image: np.ndarray) -> dict[str, bytes | None]:
@@ -104,7 +105,7 @@ def load_images(
 
     Args:
         store: the store.
-        indices: rows to load (all rows when None).
+        indices: rows to load: row numbers or an ``(N,)`` boolean mask (all rows when None).
         size: resize to ``size x size`` (bilinear) when given; images must otherwise agree.
         mode: PIL mode such as ``"RGB"`` or ``"L"``; default keeps the stored mode (CMYK
             becomes RGB, palette, 1-bit and 16-bit grey images 8-bit gray).
@@ -138,7 +139,7 @@ def load_image_list(
     if not column or column not in store.columns:
         raise UserError("this store has no image column")
     dataset = store.dataset.with_format("arrow", columns=[column])
-    rows = range(len(store)) if indices is None else np.asarray(indices, dtype=np.int64)
+    rows = range(len(store)) if indices is None else row_numbers(indices, len(store))
     table = dataset[rows if isinstance(rows, np.ndarray) else slice(None)]
     cells = table[column].to_pylist()
     out: list[np.ndarray] = []

@@ -57,6 +57,15 @@ class Store:
     def __len__(self) -> int:
         return len(self.dataset)
 
+    def __repr__(self) -> str:
+        """One line a notebook can show: path, rows, attributes and vector columns (the
+        dataclass's own repr printed the whole schema and history, kilobytes)."""
+        where = "not saved" if self.path is None else repr(str(self.path))
+        names = [a.name for a in self.schema.attributes]
+        vecs = [f"{v.name} ({v.dim})" for v in self.schema.vectors if not v.is_projection]
+        return (f"Store({where}, {len(self)} rows, attributes: {', '.join(names) or 'none'}"
+                + (f"; vectors: {', '.join(vecs)}" if vecs else "") + ")")
+
     @property
     def columns(self) -> list[str]:
         return list(self.dataset.column_names)
