@@ -97,10 +97,13 @@ def test_betatcvae_mws_by_hand_and_sums_to_mc_kl() -> None:
     mc_kl = sum(sum(_log_normal(zs[i][k], mus[i][k], lvs[i][k]) - _log_normal(zs[i][k], 0, 0)
                     for k in range(d)) for i in range(m)) / m
     assert sum(p.item() for p in parts.values()) == pytest.approx(mc_kl, abs=1e-4)
+    # the term optimises this MWS objective (its entries sum to it); it logs MSS's parts
     weighted = BetaTCVAE(BetaTCVAEConfig(alpha=2, beta=6, gamma=3), n_data)(_out(), 0)
-    assert weighted["tc"].item() == pytest.approx(6 * tc, abs=1e-3)
-    assert weighted["mi"].item() == pytest.approx(2 * mi, abs=1e-3)
-    assert weighted["dimkl"].item() == pytest.approx(3 * dimkl, abs=1e-3)
+    assert sum(v.item() for v in weighted.values()) == pytest.approx(2 * mi + 6 * tc + 3 * dimkl,
+                                                                     abs=1e-3)
+    mss = tc_decomposition(Z, MU, LOGVAR, n_data, "mss")
+    for name, weight in (("mi", 2), ("tc", 6), ("dimkl", 3)):
+        assert weighted[name].item() == pytest.approx(weight * mss[name].item(), abs=1e-4)
 
 
 def test_betatcvae_equals_analytic_kl_when_posterior_is_the_prior() -> None:
@@ -225,8 +228,8 @@ def test_term_lists_compose_and_incompatible_ones_fail() -> None:
     cfg.check_terms(variational=True)
     losses = build_losses(cfg, latent_dim=2, dataset_size=100)
     keys = set(losses(_out(), 0))
-    assert keys == {"betatcvae/mi", "betatcvae/tc", "betatcvae/dimkl", "dipvae_ii/offdiag",
-                    "dipvae_ii/diag"}
+    assert keys == {"betatcvae/mi", "betatcvae/tc", "betatcvae/dimkl", "betatcvae/mws_minus_mss",
+                    "dipvae_ii/offdiag", "dipvae_ii/diag"}
     for bad in (["betavae", "betatcvae"], ["dipvae_i"], ["nope"], ["betavae", "betavae"]):
         with pytest.raises(UserError):
             LossConfig(terms=bad).check_terms(variational=True)

@@ -179,13 +179,33 @@ def loss_units(config: dict[str, Any]) -> str:
         kl = ("; kl the KL divergence of the encoder's posterior from the prior, summed over "
               "the latent dimensions (nats)" if family != "ae" else "")
         return (f" Values per image, averaged over the images: recon is {recon}{kl}; loss the "
-                "objective, recon plus the weighted loss terms.")
+                "objective, recon plus the weighted loss terms." + _betatcvae_units(config))
     if family == "dcgan":
         return (" loss_d and loss_g are the discriminator's and the generator's logistic "
                 "(binary cross-entropy) losses in nats, averaged over the images (loss_d adds "
                 "its real and its generated batch's); d_real and d_fake the discriminator's "
                 "mean probability that a real or a generated image is real.")
     return ""
+
+
+def _betatcvae_units(config: dict[str, Any]) -> str:
+    """What a beta-TCVAE run's ``betatcvae/*`` columns are ('' for a run without the term)."""
+    loss = config.get("loss") or {}
+    if "betatcvae" not in (loss.get("terms") or []):
+        return ""
+    settings = loss.get("betatcvae") or {}
+    text = (" betatcvae/mi, betatcvae/tc and betatcvae/dimkl are alpha x the index-code mutual "
+            "information, beta x the total correlation and gamma x the dimension-wise KL "
+            f"(alpha {settings.get('alpha', 1.0):g}, beta {settings.get('beta', 6.0):g}, gamma "
+            f"{settings.get('gamma', 1.0):g}), estimated over each batch by minibatch stratified "
+            "sampling (MSS; unweighted, the three add up to the Monte-Carlo KL)")
+    if settings.get("estimator", "mws") == "mws":
+        return text + ("; the objective is minibatch-weighted sampling's (MWS, "
+                       "loss.betatcvae.estimator=mws), whose terms are off by constants (MI by "
+                       "+log N, TC by +(D-1) log N, dimKL by -D log N for N training images and D "
+                       "latents when the posteriors are all equal): betatcvae/mws_minus_mss is what they "
+                       "add to the three, so that the terms add up to loss.")
+    return text + "; they are the objective optimised (loss.betatcvae.estimator=mss)."
 
 
 def _channels(run: Path, data: dict[str, Any]) -> str:

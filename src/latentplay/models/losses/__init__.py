@@ -8,7 +8,7 @@ Each term is a small :class:`LossTerm` module returning named weighted losses; s
 term            objective added                             provides the KL
 ==============  ==========================================  ======================
 ``betavae``     beta*KL, or gamma*|KL - C(step)| (Burgess)  yes
-``betatcvae``   alpha*MI + beta*TC + gamma*dimKL (MWS)      yes
+``betatcvae``   alpha*MI + beta*TC + gamma*dimKL (MWS/MSS)  yes
 ``infovae``     (1-alpha)*KL + (alpha+lam-1)*MMD            yes
 ``dipvae_i``    DIP-VAE-I covariance penalties              no (add-on)
 ``dipvae_ii``   DIP-VAE-II covariance penalties             no (add-on)
@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 
 from latentplay.errors import UserError
 from latentplay.models.losses.base import LossSet, LossTerm, kl_per_dim
-from latentplay.models.losses.betatcvae import BetaTCVAE, BetaTCVAEConfig, tc_decomposition
+from latentplay.models.losses.betatcvae import (
+    BetaTCVAE,
+    BetaTCVAEConfig,
+    tc_decomposition,
+    tc_estimates,
+)
 from latentplay.models.losses.betavae import BetaVAE, BetaVAEConfig, capacity
 from latentplay.models.losses.dipvae import (
     DIPVAEI,
@@ -94,4 +99,5 @@ __all__ = [
     "DIPVAEIConfig", "DIPVAEIIConfig", "FactorVAE", "FactorVAEConfig", "InfoVAE",
     "InfoVAEConfig", "LossConfig", "LossSet", "LossTerm", "build_losses", "capacity",
     "dip_covariance", "dip_penalties", "kl_per_dim", "mmd", "permute_dims", "tc_decomposition",
+    "tc_estimates",
 ]
