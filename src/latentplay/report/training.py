@@ -194,17 +194,26 @@ def _betatcvae_units(config: dict[str, Any]) -> str:
     if "betatcvae" not in (loss.get("terms") or []):
         return ""
     settings = loss.get("betatcvae") or {}
+    estimator = str(settings.get("estimator", "mws"))
+    if settings.get("logged", "objective") == "objective":  # a run saved before the setting
+        return (" betatcvae/mi, betatcvae/tc and betatcvae/dimkl are the weighted terms optimised, "
+                f"estimated by minibatch{' stratified' if estimator == 'mss' else '-weighted'} "
+                "sampling (loss.betatcvae.logged=objective)" + ("." if estimator == "mss" else
+                "; minibatch-weighted sampling's are off by constants (MI by +log N, TC by "
+                "+(D-1) log N, dimKL by -D log N for N training images and D latents when the "
+                "posteriors are all equal): loss.betatcvae.logged=mss, the default since, logs "
+                "them by minibatch stratified sampling."))
     text = (" betatcvae/mi, betatcvae/tc and betatcvae/dimkl are alpha x the index-code mutual "
             "information, beta x the total correlation and gamma x the dimension-wise KL "
             f"(alpha {settings.get('alpha', 1.0):g}, beta {settings.get('beta', 6.0):g}, gamma "
             f"{settings.get('gamma', 1.0):g}), estimated over each batch by minibatch stratified "
             "sampling (MSS; unweighted, the three add up to the Monte-Carlo KL)")
-    if settings.get("estimator", "mws") == "mws":
+    if estimator == "mws":
         return text + ("; the objective is minibatch-weighted sampling's (MWS, "
                        "loss.betatcvae.estimator=mws), whose terms are off by constants (MI by "
                        "+log N, TC by +(D-1) log N, dimKL by -D log N for N training images and D "
-                       "latents when the posteriors are all equal): betatcvae/mws_minus_mss is what they "
-                       "add to the three, so that the terms add up to loss.")
+                       "latents when the posteriors are all equal): betatcvae/mws_minus_mss is what "
+                       "they add to the three, so that the terms add up to loss.")
     return text + "; they are the objective optimised (loss.betatcvae.estimator=mss)."
 
 

@@ -299,11 +299,16 @@ def build_config(
 def load_run_config(path: str | Path) -> Any:
     """The config saved in a run's ``config.yaml`` (a run saved before ``data.split`` existed
     split by rows, one saved before ``data.split_version`` drew persons by version 1, and each
-    resumes so)."""
+    resumes so; a beta-TCVAE run saved before ``loss.betatcvae.logged`` keeps logging the
+    terms optimised, the columns of its ``metrics.csv``)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
-    saved = OmegaConf.load(path).get("data") or {}
+    conf = OmegaConf.load(path)
+    saved = conf.get("data") or {}
     older = [item for key, item in (("split", "data.split=rows"), ("split_version", "data.split_version=1"))
              if key not in saved]
+    loss = conf.get("loss") or {}
+    if "betatcvae" in (loss.get("terms") or []) and "logged" not in (loss.get("betatcvae") or {}):
+        older.append("loss.betatcvae.logged=objective")
     return build_config(None, older, preset_file=path)

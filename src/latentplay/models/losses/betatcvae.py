@@ -22,10 +22,12 @@ Either way
 
 whose sum is exactly the Monte-Carlo KL estimate ``E[log q(z|x) - log p(z)]``.
 
-The logged ``betatcvae/mi``, ``betatcvae/tc`` and ``betatcvae/dimkl`` are always MSS's (times
-their weights); a run that optimises MWS (``loss.betatcvae.estimator=mws``, the default) also
-logs ``betatcvae/mws_minus_mss``, what MWS's weighted terms add to them, so that the entries
-still sum to the objective optimised.
+The logged ``betatcvae/mi``, ``betatcvae/tc`` and ``betatcvae/dimkl`` are MSS's (times their
+weights) whichever is optimised (``loss.betatcvae.logged=mss``); a run that optimises MWS
+(``loss.betatcvae.estimator=mws``, the default) also logs ``betatcvae/mws_minus_mss``, what
+MWS's weighted terms add to them, so that the entries still sum to the objective optimised.
+With ``logged=objective`` (runs saved before the setting, which keep their columns on resume)
+the three entries are the weighted terms optimised.
 """
 
 from __future__ import annotations
@@ -41,19 +43,23 @@ from latentplay.models.vae import VAEOutput
 
 _LOG_2PI = math.log(2 * math.pi)
 ESTIMATORS = ("mws", "mss")
+LOGGED = ("mss", "objective")
 
 
 @dataclass
 class BetaTCVAEConfig:
     """Weights of MI (alpha), TC (beta) and dimension-wise KL (gamma); Chen et al. use
     alpha = gamma = 1 and beta = 6 on dSprites. ``estimator``: the estimate optimised,
-    ``mws`` (minibatch-weighted sampling) or ``mss`` (minibatch stratified sampling); the
-    logged MI, TC and dimKL are MSS's either way (see the module docstring)."""
+    ``mws`` (minibatch-weighted sampling) or ``mss`` (minibatch stratified sampling).
+    ``logged``: what the ``mi``, ``tc`` and ``dimkl`` entries are, ``mss`` (MSS's whichever is
+    optimised) or ``objective`` (the terms optimised; runs saved before this setting). See
+    the module docstring."""
 
     alpha: float = 1.0
     beta: float = 6.0
     gamma: float = 1.0
     estimator: str = "mws"
+    logged: str = "mss"
 
     def validate(self) -> None:
         if min(self.alpha, self.beta, self.gamma) < 0:
@@ -61,6 +67,10 @@ class BetaTCVAEConfig:
         if self.estimator not in ESTIMATORS:
             raise UserError(f"loss.betatcvae.estimator must be mws (minibatch-weighted sampling) "
                             f"or mss (minibatch stratified sampling), got {self.estimator!r}")
+        if self.logged not in LOGGED:
+            raise UserError(f"loss.betatcvae.logged must be mss (the parts estimated by minibatch "
+                            f"stratified sampling) or objective (the terms optimised), got "
+                            f"{self.logged!r}")
 
 
 def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -133,7 +143,8 @@ def tc_decomposition(
 class BetaTCVAE(LossTerm):
     """Returns ``{"mi": alpha*MI, "tc": beta*TC, "dimkl": gamma*dimKL}`` estimated by MSS and,
     when the objective is MWS's, ``"mws_minus_mss"``: MWS's weighted sum less MSS's, so that
-    the entries add up to the objective optimised."""
+    the entries add up to the objective optimised (``logged=objective``: the three terms of
+    the estimator optimised, nothing else)."""
 
     name = "betatcvae"
     provides_kl = True
@@ -144,12 +155,15 @@ class BetaTCVAE(LossTerm):
 
     def forward(self, out: VAEOutput, step: int) -> dict[str, torch.Tensor]:
         cfg = self.config
-        wanted = ("mss",) if cfg.estimator == "mss" else ("mss", "mws")
+        wanted = ((cfg.estimator,) if cfg.estimator == "mss" or cfg.logged == "objective"
+                  else ("mss", "mws"))
         parts = tc_estimates(out.z, out.mu, out.logvar, self.dataset_size, wanted)  # type: ignore[arg-type]
 
         def weighted(p: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             return {"mi": cfg.alpha * p["mi"], "tc": cfg.beta * p["tc"], "dimkl": cfg.gamma * p["dimkl"]}
 
+        if cfg.logged == "objective":
+            return weighted(parts[cfg.estimator])
         terms = weighted(parts["mss"])
         if cfg.estimator == "mws":
             mws = weighted(parts["mws"])
