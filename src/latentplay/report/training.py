@@ -123,7 +123,8 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
         ("model family", f"{config.get('family', '?')} (preset {config.get('preset', '?')})"),
         ("data store", str(data.get("store", "?"))),
         ("images", f"{data.get('size', '?')} px, {channels}, crop {data.get('crop', 1.0)}, "
-                   f"test fraction {data.get('test_fraction', '?')}"),
+                   f"test fraction {data.get('test_fraction', '?')} (split seed "
+                   f"{data.get('split_seed', config.get('seed', '?'))})"),
         ("latent dimensions", number(model.get("latent_dim"))),
         ("epochs", f"{done} of {planned}" + (f" (max_steps {max_steps:,})" if max_steps else "")),
         ("steps", number(step)),

@@ -49,6 +49,9 @@ class DataConfig:
             of the rows (a line on standard error when far from it); 1, persons until they
             hold that many rows, however far past (runs saved before version 2 keep it, so
             a resumed run holds out the same persons).
+        split_seed: random state of the held-out rows, apart from ``seed`` (initialisation
+            and batch order), so that runs of several seeds are tested on the same rows.
+            Runs saved before this setting drew their split with ``seed`` and resume so.
     """
 
     store: str = ""
@@ -59,6 +62,7 @@ class DataConfig:
     limit: int = 0
     split: str = "auto"
     split_version: int = 2
+    split_seed: int = 0
 
 
 @dataclass
@@ -163,6 +167,8 @@ class RunConfigBase:
         d, t = self.data, self.trainer
         if self.seed < 0:  # numpy's generators (split, batch order) take no negative seed
             raise UserError(f"seed must be at least 0, got {self.seed}")
+        if d.split_seed < 0:
+            raise UserError(f"data.split_seed must be at least 0, got {d.split_seed}")
         if d.size not in SIZES:
             raise UserError(f"data.size must be one of {SIZES}, got {d.size}")
         if not 0 < d.crop <= 1:
@@ -298,9 +304,10 @@ def build_config(
 
 def load_run_config(path: str | Path) -> Any:
     """The config saved in a run's ``config.yaml`` (a run saved before ``data.split`` existed
-    split by rows, one saved before ``data.split_version`` drew persons by version 1, and each
-    resumes so; a beta-TCVAE run saved before ``loss.betatcvae.logged`` keeps logging the
-    terms optimised, the columns of its ``metrics.csv``)."""
+    split by rows, one saved before ``data.split_version`` drew persons by version 1, one saved
+    before ``data.split_seed`` drew its split with ``seed``, and each resumes so; a beta-TCVAE
+    run saved before ``loss.betatcvae.logged`` keeps logging the terms optimised, the columns
+    of its ``metrics.csv``)."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path.parent} is not a run directory (no config.yaml)")
@@ -308,6 +315,8 @@ def load_run_config(path: str | Path) -> Any:
     saved = conf.get("data") or {}
     older = [item for key, item in (("split", "data.split=rows"), ("split_version", "data.split_version=1"))
              if key not in saved]
+    if "split_seed" not in saved:
+        older.append(f"data.split_seed={conf.get('seed', 0)}")
     loss = conf.get("loss") or {}
     if "betatcvae" in (loss.get("terms") or []) and "logged" not in (loss.get("betatcvae") or {}):
         older.append("loss.betatcvae.logged=objective")

@@ -87,12 +87,13 @@ class TrainingData:
 
 def load_training_data(
     store: Store | str, size: int, channels: int, condition: list[str],
-    test_fraction: float, limit: int, seed: int, progress: bool = True, crop: float = 1.0,
+    test_fraction: float, limit: int, split_seed: int, progress: bool = True, crop: float = 1.0,
     split: str = "rows", split_version: int = 2,
 ) -> TrainingData:
     """Decode the store's images and labels for training (see the module docstring); the
-    held-out rows are drawn as :func:`held_out_rows` does with ``split`` and ``split_version``
-    (``data.split_version``: 1 for a run saved before version 2)."""
+    held-out rows are drawn as :func:`held_out_rows` does with ``split_seed`` (``data.split_seed``,
+    not the run's ``seed``: runs of several seeds hold out the same rows), ``split`` and
+    ``split_version`` (``data.split_version``: 1 for a run saved before version 2)."""
     store = load(store) if isinstance(store, str) else store
     first = first_rows(store, limit)
     n = len(first)
@@ -117,7 +118,7 @@ def load_training_data(
     cond = torch.from_numpy(spec.encode_store(first))
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
-    test_idx = held_out_rows(store, n, test_fraction, seed, split, split_version)
+    test_idx = held_out_rows(store, n, test_fraction, split_seed, split, split_version)
     return TrainingData(
         images=images, cond=cond, train_idx=np.setdiff1d(np.arange(n), test_idx),
         test_idx=test_idx, rows=np.arange(n), labels=labels, spec=spec,

@@ -149,7 +149,7 @@ class Engine:
         torch.manual_seed(config.seed)
         self.data: TrainingData = load_training_data(
             config.data.store, config.data.size, config.data.channels, config.condition,
-            config.data.test_fraction, config.data.limit, config.seed,
+            config.data.test_fraction, config.data.limit, config.data.split_seed,
             progress=progress and self.rank0, crop=config.data.crop, split=config.data.split,
             split_version=config.data.split_version,
         ).to(self.fabric.device)
