@@ -18,7 +18,7 @@ from omegaconf import OmegaConf
 from latentplay.config import resolve
 from latentplay.errors import UserError
 from latentplay.models import FAMILIES, family_config
-from latentplay.models.losses import LossConfig
+from latentplay.models.losses import TERMS, LossConfig
 from latentplay.models.nets import SIZES
 from latentplay.models.stylegan2 import STYLE_FAMILIES
 
@@ -287,19 +287,80 @@ def _family_of(preset: Path | None, overrides: list[str]) -> str:
     return family
 
 
+OPTIONS = {"data.store": "--data", "trainer.epochs": "--epochs", "trainer.max_steps": "--max-steps",
+           "trainer.batch_size": "--batch-size", "seed": "--seed", "trainer.device": "--device"}
+"""The settings ``latentplay train``'s options (and :func:`latentplay.train.train`'s keyword
+arguments) set, named in the error of a ``key=value`` item that contradicts one."""
+
+
 def build_config(
     model: str | None, overrides: list[str] | tuple[str, ...] = (), preset_file: Path | None = None,
 ) -> Any:
-    """Resolve preset ``model`` (a name in ``configs/models`` or a YAML path) plus overrides."""
+    """Resolve preset ``model`` (a name in ``configs/models`` or a YAML path) plus overrides.
+
+    Raises:
+        UserError: besides what :func:`~latentplay.config.resolve` refuses, a key given twice
+            with different values (an option and a ``key=value`` item of the same setting:
+            ``--epochs 3 trainer.epochs=1``), and a setting of a loss term the run does not use
+            (``loss.betatcvae.beta=10`` without ``betatcvae`` in ``loss.terms``; any term of a
+            family that takes none). The preset's own settings are not checked: a preset may
+            set its terms' weights and the command line change ``loss.terms``.
+    """
     preset = preset_file if preset_file is not None else (preset_path(model) if model else None)
     items = list(overrides)
+    _check_repeats(items)
     family = _family_of(preset, items)
     if family in STYLE_FAMILIES:
         raise UserError(f"{family} generators are imported, not trained: latentplay import "
                         f"{family} CHECKPOINT --out RUN")
     if model and preset_file is None:
         items.append(f"preset={model}")
-    return resolve(run_config_type(family), items, preset)
+    config = resolve(run_config_type(family), items, preset)
+    _check_loss_items(list(overrides), config)
+    return config
+
+
+def _key(item: str) -> str:
+    return item.split("=", 1)[0].strip().lstrip("+~")
+
+
+def _check_repeats(items: list[str]) -> None:
+    """A :class:`UserError` for a key set twice to different values (the last won, silently)."""
+    import yaml
+
+    def parsed(value: str) -> Any:
+        try:
+            return yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value.strip()
+
+    seen: dict[str, str] = {}
+    for item in items:
+        if "=" not in item:
+            continue  # resolve says what is wrong with it
+        key, value = _key(item), item.split("=", 1)[1]
+        if key in seen and parsed(seen[key]) != parsed(value):
+            option = (f" ({OPTIONS[key]} sets it too; in Python {OPTIONS[key][2:].replace('-', '_')}=)"
+                      if key in OPTIONS else "")
+            raise UserError(f"{key} is given twice, {seen[key]} and then {value}{option}: give it "
+                            "once")
+        seen[key] = value
+
+
+def _check_loss_items(items: list[str], config: Any) -> None:
+    """A :class:`UserError` for a ``loss.<term>...`` item whose term is not in ``loss.terms``:
+    the setting would be saved in ``config.yaml`` and have no effect."""
+    terms = list(config.loss.terms)
+    for item in items:
+        parts = _key(item).split(".")
+        if len(parts) < 2 or parts[0] != "loss" or parts[1] not in TERMS or parts[1] in terms:
+            continue
+        if terms:
+            used = (f"this run's loss terms are {', '.join(terms)}); add it to loss.terms or leave "
+                    "the setting out")
+        else:
+            used = f"{config.family} takes no loss terms); leave the setting out"
+        raise UserError(f"{item.strip()} has no effect: {parts[1]} is not in loss.terms ({used}")
 
 
 def load_run_config(path: str | Path) -> Any:
