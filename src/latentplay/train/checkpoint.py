@@ -52,15 +52,24 @@ def _replace(tmp: Path, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def new_file_mode() -> int:
+    """The permissions ``open()`` gives a new file: ``0o666`` less the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def save_model(run_dir: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     """Write ``model.safetensors`` and ``model.json`` (``meta`` plus checksum and shapes).
 
     Both files are written in full (and the checksum taken) before either replaces the previous
     pair, so an interruption while writing leaves the previous weights and the description
-    whose checksum matches them."""
+    whose checksum matches them. The weights get the permissions of the run's other files
+    (safetensors writes through a private temporary file, mode 0600)."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = run_dir / f".{MODEL_FILE}.tmp"
     save_file(state, str(tmp))
+    os.chmod(tmp, new_file_mode())
     info = {"latentplay_model": 1, "version": __version__, **meta,
             "sha256": file_sha256(tmp),
             "tensors": {k: list(v.shape) for k, v in state.items()}}
