@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,10 @@ def train(
         if (run_dir / "config.yaml").exists():
             if not (run_dir / STATE_FILE).exists():   # no step saved: nothing to resume
                 raise UserError(f"{run_dir} holds a run that stopped before its first checkpoint; "
-                                "pick another --out, or delete it first")
+                                "pick another --out (out= in Python), or delete it first")
             raise UserError(f"{run_dir} already holds a run; resume it with "
-                            f"`latentplay train --resume {run_dir}` or pick another --out")
+                            f"`latentplay train --resume {run_dir}` (in Python "
+                            f"`train.resume({str(run_dir)!r})`) or pick another --out (out=)")
         make_parents(run_dir).mkdir(exist_ok=True)
         write_config(config, run_dir)
     Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
@@ -135,12 +137,31 @@ def resolve_device(device: str, option: str = "--device") -> str:
     return device
 
 
+def _device(device: str | torch.device) -> str | torch.device:
+    """``device`` of a Python call checked before anything runs on it: ``cpu``, ``cuda``,
+    ``cuda:N`` or ``auto`` (:func:`resolve_device`), or a :class:`torch.device`; a
+    :class:`UserError` for anything else (torch's own error named no argument)."""
+    if isinstance(device, torch.device):
+        return device
+    if isinstance(device, str) and re.fullmatch(r"cuda:\d+", device):
+        resolve_device("cuda", "device")
+        if int(device[5:]) >= torch.cuda.device_count():
+            raise UserError(f"device={device} but this machine has {torch.cuda.device_count()} "
+                            "CUDA device(s)")
+        return device
+    if not isinstance(device, str):
+        raise UserError(f"device must be cpu, cuda or auto, got {device!r}")
+    return resolve_device(device, "device")
+
+
 def load_model(run_dir: PathLike, device: str | torch.device = "cpu") -> torch.nn.Module:
-    """The trained model of ``run_dir`` (from ``model.safetensors``), in eval mode on ``device``.
+    """The trained model of ``run_dir`` (from ``model.safetensors``), in eval mode on ``device``
+    (``cpu``, ``cuda``, ``cuda:N``, ``auto`` or a :class:`torch.device`).
 
     Its ``condition_spec`` attribute is the :class:`ConditionSpec` of conditional models,
     ``crop`` the centred-crop fraction its training images were cut to (``data.crop``) and
     ``run_dir`` the run's absolute path."""
+    device = _device(device)
     model, meta = load_weights(run_dir)
     return described(model, meta, run_dir).to(device).eval()
 
@@ -156,8 +177,17 @@ def described(model: torch.nn.Module, meta: Mapping[str, Any], run_dir: PathLike
 
 def condition_matrix(spec: ConditionSpec, values: Mapping[str, Any], n: int) -> np.ndarray:
     """``(n, K)`` conditions from ``{attribute: scalar or (n,) values}`` (class names, codes
-    or floats)."""
-    columns = {k: np.broadcast_to(np.asarray(v, dtype=object), (n,)) for k, v in values.items()}
+    or floats); a :class:`UserError` for an attribute given another number of values."""
+    columns = {}
+    for k, v in values.items():
+        arr = np.asarray(v, dtype=object)
+        if arr.ndim > 1:
+            raise UserError(f"condition {k!r} must be one value or {n} values, got an array of "
+                            f"shape {arr.shape}")
+        if arr.ndim == 1 and len(arr) != n:
+            raise UserError(f"condition {k!r} holds {len(arr)} values for {n} images or codes: "
+                            f"give one value (for all of them) or {n}")
+        columns[k] = np.broadcast_to(arr, (n,))
     return np.stack([spec.vector({k: col[i] for k, col in columns.items()}) for i in range(n)]
                     ) if n else np.zeros((0, spec.dim), dtype=np.float32)
 
@@ -183,15 +213,26 @@ def _conditions(model: torch.nn.Module, condition: Any, n: int) -> torch.Tensor 
     return torch.from_numpy(arr)
 
 
+IMAGE_SHAPES = ("(N, H, W, C) uint8 with C = 1 or 3, (N, H, W) uint8 grey, or a list of "
+                "(H, W[, C]) uint8 images")
+"""The image batches :func:`encode` and :func:`model_input` take (in their messages)."""
+
+
 def _prepare(images: np.ndarray | Sequence[np.ndarray], channels: int, size: int,
              crop: float = 1.0) -> np.ndarray:
-    """``(N, H, W, C)`` uint8 (or a list of ``(H, W, C)`` of any sizes) -> ``(N, size, size,
-    channels)`` uint8 as training saw them (converted, centre-cropped, resized)."""
+    """``(N, H, W, C)`` uint8 (``(N, H, W)`` grey, or a list of ``(H, W[, C])`` of any sizes)
+    -> ``(N, size, size, channels)`` uint8 as training saw them (converted, centre-cropped,
+    resized). A 3-d array whose last axis is 1, 3 or ``channels`` is refused: it is more
+    likely one ``(H, W, C)`` image than ``H`` grey images ``C`` pixels wide."""
     if isinstance(images, np.ndarray):
         if images.ndim == 3:
+            if images.shape[2] in (1, 3, channels):
+                raise UserError(f"a 3-d array is read as (N, H, W) grey images, but the last axis "
+                                f"of {images.shape} looks like {images.shape[2]} colour channel(s): "
+                                "pass a batch as (N, H, W, C) (one image: image[None])")
             images = images[..., None]
         if images.ndim != 4 or images.dtype != np.uint8 or images.shape[3] not in (1, 3):
-            raise UserError(f"images must be (N, H, W, C) uint8 with C = 1 or 3, got "
+            raise UserError(f"images must be {IMAGE_SHAPES} (one image: image[None]), got "
                             f"{images.shape} {images.dtype}")
         if images.shape[1:] == (size, size, channels) and crop == 1.0:
             return images
@@ -207,7 +248,9 @@ def model_input(model: torch.nn.Module, images: np.ndarray | Sequence[np.ndarray
                 cropped: bool = False) -> np.ndarray:
     """``(N, S, S, C)`` uint8: ``images`` as ``model`` (from :func:`load_model`) saw its
     training images — centre-cropped to its ``data.crop`` (unless ``cropped``: already cut
-    that way), resized and converted to gray/RGB."""
+    that way), resized and converted to gray/RGB. ``images`` is an ``(N, H, W, C)`` uint8
+    array (C = 1 or 3), an ``(N, H, W)`` uint8 array of grey images or a list of ``(H, W[,
+    C])`` uint8 images of any sizes; one image is a batch of one (``image[None]``)."""
     return _prepare(images, model.channels, model.size, 1.0 if cropped else model.crop)
 
 
@@ -215,12 +258,20 @@ def model_input(model: torch.nn.Module, images: np.ndarray | Sequence[np.ndarray
 def encode(run_dir: PathLike | torch.nn.Module, images: np.ndarray | Sequence[np.ndarray],
            batch_size: int = 256, condition: Any = None, device: str = "cpu",
            cropped: bool = False) -> np.ndarray:
-    """Encoder means ``(N, D)`` float32 of ``(N, H, W, C)`` uint8 ``images`` (or a list of
-    differently sized ones), centre-cropped as in training (``data.crop``; pass ``cropped=True``
-    for images already cut that way), resized and converted to gray/RGB as the run's model
-    needs. Conditional models need ``condition`` (``{attribute: value(s)}`` or an ``(N, K)``
-    array). ``run_dir`` may also be a model from :func:`load_model` (already on ``device``), so
-    that encoding batch after batch reads the checkpoint once."""
+    """Encoder means ``(N, D)`` float32 of ``images``, centre-cropped as in training
+    (``data.crop``; pass ``cropped=True`` for images already cut that way), resized and
+    converted to gray/RGB as the run's model needs.
+
+    ``images``: an ``(N, H, W, C)`` uint8 array (C = 1 or 3, values 0..255), an ``(N, H, W)``
+    uint8 array of grey images, or a list of ``(H, W[, C])`` uint8 images of any sizes. One
+    image is a batch of one (``image[None]``): a 3-d array whose last axis looks like colour
+    channels (1, 3 or the model's count) is refused rather than read as grey images.
+
+    Conditional models need ``condition`` (``{attribute: one value or N values}`` or an ``(N,
+    K)`` array). ``device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``. ``run_dir`` may also be a
+    model from :func:`load_model` (already on ``device``), so that encoding batch after batch
+    reads the checkpoint once."""
+    device = _device(device)
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     x_all = model_input(model, images, cropped)
     cond = _conditions(model, condition, len(x_all))
@@ -241,16 +292,22 @@ def code_sizes(model: torch.nn.Module) -> tuple[int, ...]:
 @torch.no_grad()
 def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = None,
            batch_size: int = 256, device: str = "cpu") -> np.ndarray:
-    """Images ``(N, S, S, C)`` uint8 decoded from latents ``z`` ``(N, D)`` (+ condition:
-    ``{attribute: value(s)}`` or an ``(N, K)`` array), ``batch_size`` at a time (at most the
-    model's ``max_batch`` when it has one). ``run_dir`` may also be a model from
-    :func:`load_model` (already on ``device``)."""
+    """Images ``(N, S, S, C)`` uint8 decoded from finite latents ``z`` ``(N, D)`` (+ condition:
+    ``{attribute: one value or N values}`` or an ``(N, K)`` array), ``batch_size`` at a time
+    (at most the model's ``max_batch`` when it has one). ``device``: ``cpu``, ``cuda``,
+    ``cuda:N`` or ``auto``. ``run_dir`` may also be a model from :func:`load_model` (already on
+    ``device``)."""
+    device = _device(device)
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
-    z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
+    with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+        z_all = torch.from_numpy(np.array(z, dtype=np.float32))  # a copy: z may be read-only
     dims = code_sizes(model)
     if z_all.ndim != 2 or z_all.shape[1] not in dims:
         raise UserError(f"z must have shape (N, {' or '.join(map(str, dims))}), got "
                         f"{tuple(z_all.shape)}")
+    if not torch.isfinite(z_all).all():  # NaN decodes to a black image, silently
+        raise UserError(f"z holds {int((~torch.isfinite(z_all)).sum())} NaN or infinite "
+                        "value(s) (as float32): no image to decode")
     cond = _conditions(model, condition, len(z_all))
     batch_size = min(batch_size, getattr(model, "max_batch", batch_size))  # a large generator's
     out = []
@@ -267,8 +324,12 @@ def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition
            device: str = "cpu", temperature: float = 1.0) -> np.ndarray:
     """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)`` times
     ``temperature`` (the same draws at every temperature; for an imported StyleGAN with codes
-    in whitened W, exactly the truncation trick with psi = ``temperature``). ``run_dir`` may
-    also be a model from :func:`load_model` (already on ``device``)."""
+    in whitened W, exactly the truncation trick with psi = ``temperature``); ``n`` = 0 gives
+    an empty ``(0, S, S, C)`` array. ``run_dir`` may also be a model from :func:`load_model`
+    (already on ``device``)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise UserError(f"n must be a whole number of images, 0 or more, got {n!r}")
+    device = _device(device)
     model = run_dir if isinstance(run_dir, torch.nn.Module) else load_model(run_dir, device)
     if temperature != 1 and is_style_generator(model) and model.config.space == "z":
         raise UserError("scaling a StyleGAN's z is not truncation (which acts on W): import the "
