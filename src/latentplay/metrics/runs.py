@@ -41,10 +41,12 @@ def run_representation(
     run_dir: str | os.PathLike[str], batch_size: int = 256
 ) -> Callable[[np.ndarray], np.ndarray]:
     """``represent(observations (n, H, W, C) float in [0, 1]) -> (n, D) float32`` encoder means
-    of the run's model. The model is loaded once (also for observations of another size or
-    channel count, which go through :func:`latentplay.train.encode` to be converted as training
-    did). A run without an encoder or with a conditional model is refused first
-    (:func:`check_encoder`)."""
+    of the run's model. uint8 observations (0..255, what :func:`latentplay.store.load_images`
+    returns) are taken as ``x / 255``; float ones outside [0, 1] (or NaN) are refused with a
+    :class:`UserError` rather than encoded as other pixels. The model is loaded once (also for
+    observations of another size or channel count, which go through
+    :func:`latentplay.train.encode` to be converted as training did). A run without an encoder
+    or with a conditional model is refused first (:func:`check_encoder`)."""
     import torch
 
     from latentplay.train import encode, load_model
@@ -57,7 +59,7 @@ def run_representation(
 
     @torch.no_grad()
     def represent(observations: np.ndarray) -> np.ndarray:
-        obs = np.asarray(observations, dtype=np.float32)
+        obs = unit_images(observations)
         if obs.shape[1:] != (model.size, model.size, model.channels):
             images = np.clip(np.rint(obs * 255.0), 0, 255).astype(np.uint8)
             return encode(model, images, batch_size=batch_size)
@@ -68,6 +70,23 @@ def run_representation(
         return np.concatenate(out) if out else np.zeros((0, model.latent_dim), np.float32)
 
     return represent
+
+
+def unit_images(observations: np.ndarray) -> np.ndarray:
+    """``observations`` as float32 in [0, 1]: uint8 ones (0..255) divided by 255, others taken
+    as they are; a :class:`UserError` for values outside [0, 1] or NaN (uint8 images cast to
+    float, say, which would be encoded as other pixels: white where clipped)."""
+    raw = np.asarray(observations)
+    if raw.dtype == np.uint8:
+        return raw.astype(np.float32) / np.float32(255)
+    obs = raw.astype(np.float32)
+    if obs.size and not (obs.min() >= 0 and obs.max() <= 1):   # NaN fails both
+        known = obs[~np.isnan(obs)]
+        span = f"from {known.min():g} to {known.max():g}" if known.size else "all NaN"
+        nan = " and NaN" if known.size < obs.size and known.size else ""
+        raise UserError(f"observations must be float in [0, 1] or uint8 0..255, got {raw.dtype} "
+                        f"values {span}{nan}")
+    return obs
 
 
 def ground_truth_of(data: Any) -> Any:
