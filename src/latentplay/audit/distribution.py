@@ -45,6 +45,7 @@ from scipy.special import rel_entr
 from scipy.stats import chi2 as chi2_distribution
 
 from latentplay.clustered import ShareSpread, share_spread
+from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson, wilson_interval
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
@@ -66,16 +67,45 @@ def data_name(path: str | os.PathLike[str] | None) -> str:
     return name if name and name not in ("generated", "corrected") else REFERENCE
 
 
+def _two_distributions(p: np.ndarray, q: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """``p`` and ``q`` as float arrays, refused (a :class:`UserError` naming ``what``) unless
+    both are ``(K,)`` of one length with finite values none below 0."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    if p.ndim != 1 or p.shape != q.shape:
+        raise UserError(f"{what} compares two (K,) distributions of one length, got shapes "
+                        f"{p.shape} and {q.shape}")
+    for name, x in (("p", p), ("q", q)):
+        if not np.isfinite(x).all() or (x < 0).any():
+            raise UserError(f"{what}: {name} must hold counts or shares of 0 or more, got "
+                            f"{x.tolist()}")
+    return p, q
+
+
 def total_variation(p: np.ndarray, q: np.ndarray) -> float:
-    """Total variation distance ``0.5 * sum |p - q|`` of two ``(K,)`` distributions, in [0, 1]."""
+    """Total variation distance ``0.5 * sum |p - q|`` of two ``(K,)`` distributions, in [0, 1].
+    Counts are normalised to shares first, as :func:`js_divergence` and
+    :func:`fairness_discrepancy` do (``[50, 50]`` against ``[100, 0]``: 0.5); a distribution
+    with a value below 0 or none above 0 is refused (:class:`UserError`)."""
+    p, q = _two_distributions(p, q, "total_variation")
+    for name, x in (("p", p), ("q", q)):
+        if not x.sum() > 0:
+            raise UserError(f"total_variation: {name} is empty (all zero); a distance needs a "
+                            "count or share above 0 on both sides")
+    return _total_variation(p / p.sum(), q / q.sum())
+
+
+def _total_variation(p: np.ndarray, q: np.ndarray) -> float:
+    """``0.5 * sum |p - q|`` of two ``(K,)`` share vectors as they are (an empty side, all
+    zero, counts as its shares)."""
     return float(0.5 * np.abs(np.asarray(p, float) - np.asarray(q, float)).sum())
 
 
 def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen-Shannon divergence of two ``(K,)`` distributions in bits, in [0, 1] (NaN when
-    either is empty). Summed directly, not squared from scipy's distance, whose square root of
-    a rounding error below 0 is NaN for two equal distributions."""
-    p, q = np.asarray(p, float), np.asarray(q, float)
+    """Jensen-Shannon divergence of two ``(K,)`` distributions (counts or shares, normalised)
+    in bits, in [0, 1] (NaN when either is empty; a value below 0 is refused). Summed directly,
+    not squared from scipy's distance, whose square root of a rounding error below 0 is NaN for
+    two equal distributions."""
+    p, q = _two_distributions(p, q, "js_divergence")
     if not (p.sum() > 0 and q.sum() > 0):
         return float("nan")
     p, q = p / p.sum(), q / q.sum()
@@ -403,7 +433,7 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
             cb = c if counts is None else _confusion_draw(counts, rng)
             drawn["corrected"] = correct_confusion(drawn["raw"], cb)
         for kind, gb in drawn.items():
-            tvs[kind].append(total_variation(pt, gb))
+            tvs[kind].append(_total_variation(pt, gb))
             if pt.sum() > 0:
                 pairs[kind].append((pt, gb))
 
@@ -601,6 +631,9 @@ def compare(
     g = np.asarray(generated_counts, dtype=np.int64)
     if t.shape != g.shape or t.shape != (len(classes),):
         raise ValueError(f"counts {t.shape} / {g.shape} do not match {len(classes)} classes")
+    for side, counts in (("training", t), ("generated", g)):
+        if (counts < 0).any():
+            raise UserError(f"{side}_counts must be counts of 0 or more, got {counts.tolist()}")
     if UNKNOWN in classes:
         raise ValueError(f"class {UNKNOWN!r}: rows without a class are counted in without_class")
     nt, ng = int(t.sum()), int(g.sum())
@@ -620,7 +653,7 @@ def compare(
     chi2, chi2_p, dof = chi_square(t, g, confusion=confusion, confusion_counts=confusion_counts,
                                    training_spread=spread)
     result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(t, spread),
-                        wilson_interval(g, ng), chi2, chi2_p, dof, total_variation(pt, pg),
+                        wilson_interval(g, ng), chi2, chi2_p, dof, _total_variation(pt, pg),
                         js_divergence(pt, pg), through_annotator=confusion is not None,
                         training_spread=spread,
                         without_class=(int(without_class[0]), int(without_class[1])))
@@ -694,7 +727,7 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     result.corrected_ci = (np.array([_holding(e, ci) for e, ci in zip(
         result.corrected, np.clip(np.percentile(free, [2.5, 97.5], axis=0).T, 0, 1),
         strict=True)]) if boots else np.full((len(pg), 2), np.nan))
-    result.corrected_tv = total_variation(result.training, result.corrected)
+    result.corrected_tv = _total_variation(result.training, result.corrected)
     result.corrected_js = js_divergence(result.training, result.corrected)
     return boots
 
