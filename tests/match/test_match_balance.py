@@ -74,7 +74,7 @@ def test_a_unit_without_a_value_is_left_out_of_its_column() -> None:
     treated = np.array([True, True, True, False, False, False])
     w = matching_weights(6, np.array([0, 1, 2]), np.array([3, 4, 5]))
     rows = balance_table(x, ["a", "b"], treated, w)
-    full = balance_table(x[[0, 1, 2, 3, 5]], ["a"], treated[[0, 1, 2, 3, 5]],
+    full = balance_table(x[[0, 1, 2, 3, 5], :1], ["a"], treated[[0, 1, 2, 3, 5]],
                          w[[0, 1, 2, 3, 5]])[0]
     for key in ("mean_treated_before", "mean_control_before", "smd_before", "var_ratio_before",
                 "mean_control_after", "smd_after"):

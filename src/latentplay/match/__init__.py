@@ -5,6 +5,7 @@ Arrays in, arrays out:
 >>> from latentplay.match import match, balance_table, matching_weights
 >>> result = match(z, treated, method="propensity", caliper=0.2)      # z: (n, d), treated: (n,)
 >>> w = matching_weights(len(z), result.treated_rows, result.control_rows)
+>>> names = [f"z{j}" for j in range(z.shape[1])]                       # one per column of z
 >>> rows = balance_table(z, names, treated, w)                         # SMD before/after
 
 A store in, a run directory out (``latentplay match run``):

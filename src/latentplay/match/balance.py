@@ -104,10 +104,29 @@ def balance_table(
         weights: ``(n,)`` matching weights (see :func:`matching_weights`); None: no "after".
         estimand: ``ATT`` (SMDs in SDs of the treated group), ``ATC`` (of the control group)
             or ``ATE`` (pooled SD); see :data:`SMD_DENOMINATORS`.
+
+    Raises:
+        UserError: ``x`` not 2-D, or ``names``, ``treated`` or ``weights`` of another length
+            than its columns or rows.
     """
     _check_estimand(estimand)
     x = np.asarray(x, dtype=np.float64)
     treated = np.asarray(treated, dtype=bool)
+    if x.ndim != 2:
+        raise UserError(f"x must be an (n, p) array of covariates, one row per unit, got shape "
+                        f"{x.shape}")
+    names = list(names)
+    if len(names) != x.shape[1]:
+        raise UserError(f"x has {x.shape[1]} covariate columns but names has {len(names)} names; "
+                        "give one name per column")
+    if treated.shape != (len(x),):
+        raise UserError(f"treated must be ({len(x)},), one group per row of x, got shape "
+                        f"{treated.shape}")
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(x),):
+            raise UserError(f"weights must be ({len(x)},), one per row of x, got shape "
+                            f"{weights.shape} (see matching_weights)")
     ones = np.ones(len(x))
     mt, vt = _wmean_var(x[treated], ones[treated])
     mc, vc = _wmean_var(x[~treated], ones[~treated])

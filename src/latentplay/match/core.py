@@ -67,6 +67,47 @@ class MatchResult:
     def __len__(self) -> int:
         return len(self.treated_rows)
 
+    def __repr__(self) -> str:
+        """One short line for a notebook: the counts, method, calipers and distances, and the
+        arrays as their dtype and shape (the default repr printed every row, tens of kB)."""
+        distance = np.asarray(self.distance, dtype=np.float64)
+        parts = [f"pairs={len(self)}",
+                 f"treated={len(np.unique(self.treated_rows))}",
+                 f"controls={len(np.unique(self.control_rows))}",
+                 f"unmatched_treated={len(self.unmatched_treated)}",
+                 f"caliper_drops={self.caliper_drops}",
+                 f"method={self.info.get('method')!r}"]
+        if self.info.get("replace"):
+            parts.append("replace=True")
+        parts.append(f"caliper={_short(self.caliper)}")
+        if self.second_caliper is not None:
+            parts += [f"second_caliper={_short(self.second_caliper)}",
+                      f"second_caliper_drops={self.second_caliper_drops}"]
+        if len(distance):
+            parts += [f"mean_distance={_short(float(distance.mean()))}",
+                      f"max_distance={_short(float(distance.max()))}"]
+        for name in ("treated_rows", "control_rows", "distance", "points"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={_array_text(value)}")
+        if self.propensity is not None:
+            score = np.asarray(self.propensity.score)
+            parts.append(f"propensity=<Propensity score, logit {score.dtype} {score.shape}>")
+        if self.info.get("warnings"):
+            parts.append(f"warnings={len(self.info['warnings'])}")
+        return f"MatchResult({', '.join(parts)})"
+
+
+def _short(value: float | None) -> str:
+    """A number in 4 significant digits (None as None)."""
+    return "None" if value is None else f"{value:.4g}"
+
+
+def _array_text(value: np.ndarray) -> str:
+    """``<int64 (5564,)>``: an array by its dtype and shape."""
+    value = np.asarray(value)
+    return f"<{value.dtype} {value.shape}>"
+
 
 def distance_sd(points_t: np.ndarray, points_c: np.ndarray, seed: int = 0) -> float:
     """SD of the distance between random treated-control pairs (a sample of ``SD_PAIRS``)."""

@@ -31,6 +31,24 @@ from latentplay.errors import UserError
 CHUNK_DRAWS = 4_000_000  # resampled values held at once
 
 
+def _outcome(y: np.ndarray, n: int | None = None, **rows: np.ndarray) -> np.ndarray:
+    """``y`` as an ``(n,)`` float64 array of one outcome per unit; a :class:`UserError` for
+    another shape (a 2-D ``y`` failed deep in NumPy), for ``n`` other units than the group
+    array has, or for any of ``rows`` (pair units) beyond its units."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1:
+        raise UserError(f"y must hold one outcome per unit, shape (n,), got shape {y.shape}; "
+                        "estimate one outcome at a time (e.g. y[:, 0])")
+    if n is not None and n != len(y):
+        raise UserError(f"y holds {len(y)} units but treated holds {n}")
+    for name, units in rows.items():
+        units = np.asarray(units)
+        if len(units) and (units.min() < 0 or units.max() >= len(y)):
+            raise UserError(f"{name} holds units from {units.min()} to {units.max()}, beyond the "
+                            f"{len(y)} units of y")
+    return y
+
+
 def _percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(draws, [alpha, 1.0 - alpha])
@@ -63,8 +81,11 @@ def matched_difference(
         ``"se"``, ``"design_effect"`` and ``"persons"`` in place of ``"n_boot"``. The interval
         (and ``se``) is None with fewer than two matched treated units, the estimate too
         without any.
+
+    Raises:
+        UserError: ``y`` not ``(n,)``, or pair units beyond it.
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = _outcome(y, treated_rows=treated_rows, control_rows=control_rows)
     if len(treated_rows) == 0:
         return {"estimate": None, "ci_low": None, "ci_high": None, "level": level,
                 "n_treated": 0, "n_boot": n_boot}
@@ -145,10 +166,10 @@ def naive_difference(
         than two units (its mean has no spread to estimate).
 
     Raises:
-        UserError: a group without units.
+        UserError: a group without units, ``y`` not ``(n,)``, or ``treated`` of another length.
     """
-    y = np.asarray(y, dtype=np.float64)
     treated = np.asarray(treated, dtype=bool)
+    y = _outcome(y, len(treated))
     yt, yc = y[treated], y[~treated]
     if len(yt) == 0 or len(yc) == 0:
         raise UserError(f"a difference of means needs both groups; found {len(yt)} treated and "
@@ -234,8 +255,11 @@ def matched_difference_with_replacement(
         persons also ``"design_effect"`` (V over Abadie & Imbens' V, at least 1) and
         ``"persons"`` (in the matched sets); the interval, ``se`` and design effect are None
         with fewer than two matched treated units.
+
+    Raises:
+        UserError: ``y`` not ``(n,)``, ``treated`` of another length, or pair units beyond it.
     """
-    y = np.asarray(y, dtype=np.float64)
+    y = _outcome(y, len(np.asarray(treated)), treated_rows=treated_rows, control_rows=control_rows)
     if len(treated_rows) == 0:
         return {"estimate": None, "ci_low": None, "ci_high": None, "level": level,
                 "n_treated": 0, "se": None, "variance": "abadie-imbens"}
