@@ -1,1 +1,49 @@
-"""Operations on a trained model's latent space."""
+"""Operations on a trained model's latent space (``latentplay latent ...`` from the shell).
+
+- :mod:`~latentplay.latent.directions`: attribute directions as in InterFaceGAN
+  (:func:`fit_direction` on codes, :func:`fit_store_direction` on a store's column), edits
+  along them (:func:`edit`, :func:`edit_to`), :func:`orthogonalize`, :func:`cosine`.
+- :mod:`~latentplay.latent.interpolate`: paths between codes (:func:`lerp`, :func:`slerp`,
+  :func:`between`) and :func:`blend`.
+- :mod:`~latentplay.latent.traverse`: traversals along latent, principal or SeFa axes
+  (:func:`axis_traversal`, :func:`pca_axes`, :func:`pca_traversal`, :func:`sefa_axes`,
+  :func:`direction_traversal`; :func:`run_latents`, :func:`ranked_axes`).
+- :mod:`~latentplay.latent.sampling`: the same prior draws decoded at several values of a
+  condition (:func:`condition_sweep`).
+- :mod:`~latentplay.latent.invert`: GAN inversion, images to codes
+  (``latentplay.latent.invert.invert``, returning an :class:`Inversion`).
+- :mod:`~latentplay.latent.probe`: how much of each attribute a column holds
+  (``latentplay.latent.probe.probe`` on arrays, :func:`probe_store`, :func:`write_probes`).
+- :mod:`~latentplay.latent.mixing`: StyleGAN style mixing (:func:`style_mix`).
+- :mod:`~latentplay.latent.stylespace`: StyleSpace channels of a StyleGAN (:func:`styles`,
+  :func:`attribute_channels`, :func:`correlated_channels`, :func:`channel_traversal`).
+- :mod:`~latentplay.latent.codes`: a store's codes and conditions under a run
+  (:func:`store_codes`).
+
+The names above are exported lazily (importing this package loads no library); ``invert``
+and ``probe`` are modules of the package, so their functions are reached through them.
+
+>>> from latentplay import latent, train
+>>> d = latent.fit_store_direction(s, "vae_mu", "gender", positive="male")
+>>> z = latent.edit(store.vectors(s, "vae_mu")[:4], d, [-2, 0, 2])   # (4, 3, D) codes
+>>> faces = train.decode("runs/vae", z.reshape(-1, z.shape[-1]))
+"""
+
+from latentplay.lazy import lazy_exports
+
+_EXPORTS = {
+    **dict.fromkeys(["Direction", "cosine", "edit", "edit_to", "fit_direction",
+                     "fit_store_direction", "orthogonalize"], "directions"),
+    **dict.fromkeys(["between", "blend", "lerp", "slerp"], "interpolate"),
+    **dict.fromkeys(["PCAAxes", "SefaAxes", "axis_traversal", "direction_traversal", "pca_axes",
+                     "pca_traversal", "ranked_axes", "run_latents", "sefa_axes"], "traverse"),
+    **dict.fromkeys(["Sweep", "condition_sweep"], "sampling"),
+    "Inversion": "invert",
+    **dict.fromkeys(["Probe", "probe_store", "write_probes"], "probe"),
+    "style_mix": "mixing",
+    **dict.fromkeys(["StyleRanking", "attribute_channels", "channel_traversal",
+                     "correlated_channels", "styles"], "stylespace"),
+    **dict.fromkeys(["StoreCodes", "store_codes"], "codes"),
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
