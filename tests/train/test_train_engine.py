@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -381,7 +382,11 @@ def test_progress_leaves_nothing_on_a_piped_stdout(shapes_store: Path, tiny: lis
                 overrides=tiny, progress=True)
     out, err = capfd.readouterr()
     assert [line for line in out.splitlines() if not line.strip()] == []
-    assert "epoch 1/1" not in err          # standard error is no terminal here either
+    # standard error is no terminal here either: no bar, the epoch's one line instead
+    assert err.splitlines() == [line for line in err.splitlines()
+                                if re.fullmatch(r"epoch 1/1 \(stopped after 2 batches, step 2\): "
+                                                r"loss \S+, test loss \S+; \S+ images/s, \S+ s", line)]
+    assert len(err.splitlines()) == 1, err
 
 
 class _PeerWentNonFinite:
