@@ -79,10 +79,27 @@ def train(
             raise UserError(f"{run_dir} already holds a run; resume it with "
                             f"`latentplay train --resume {run_dir}` (in Python "
                             f"`train.resume({str(run_dir)!r})`) or pick another --out (out=)")
+        created = not run_dir.exists()
         make_parents(run_dir).mkdir(exist_ok=True)
         write_config(config, run_dir)
-    Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
+    try:
+        engine = Engine(config, run_dir, progress=progress, ground_truth=ground_truth)
+        f = engine.fabric  # fewer rows than one batch: refused now, not at the first epoch
+        engine.data.epoch_order(config.seed, 0, config.trainer.batch_size, f.global_rank, f.world_size)
+    except BaseException:  # a set-up check failed: no run began, so the --out stays free
+        if _primary_process():
+            _undo_setup(run_dir, created)
+        raise
+    engine.run()
     return run_dir
+
+
+def _undo_setup(run_dir: Path, created: bool) -> None:
+    """Remove what :func:`train` wrote before its engine's set-up failed: ``config.yaml``, and
+    the run directory when it made it and nothing else is inside."""
+    (run_dir / "config.yaml").unlink(missing_ok=True)
+    if created and not any(run_dir.iterdir()):
+        run_dir.rmdir()
 
 
 def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = None,
