@@ -115,7 +115,7 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
         status = "finished"
     elif metrics:
         status = (f"stopped at step {step:,} (in epoch {metrics[-1]['epoch']}): still running, "
-                  f"or interrupted; `latentplay train --resume {run}` continues it")
+                  f"or interrupted; {_resume_from(run, step)}")
     else:
         status = "not started (no metrics.csv yet)"
     channels = _channels(run, data)
@@ -152,6 +152,26 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
                             f"{first_line(exc)}") from None
         items.append(("latents.npy", f"{len(latents):,} rows: {', '.join(latents.dtype.names or ())}"))
     return Section("Run", "run", [Facts(items)])
+
+
+def _resume_from(run: Path, step: int) -> str:
+    """Where ``latentplay train --resume`` would start the run last logged at ``step``: its
+    ``checkpoint.pt`` (read without unpickling objects), at an epoch's end unless
+    ``trainer.checkpoint_every`` or a stop by SIGTERM/SIGINT saved it within one."""
+    from latentplay.train.checkpoint import saved_position
+
+    saved = saved_position(run)
+    if saved is None:
+        return ("no checkpoint saved yet (the first is at the end of epoch 1, or at "
+                "trainer.checkpoint_every steps): a resume has nothing to start from")
+    at, epoch, batch = saved["step"], saved["epoch"], saved["batch"]
+    where = (f"after batch {batch:,} of epoch {epoch + 1}" if batch
+             else f"at the end of epoch {epoch}")
+    text = f"`latentplay train --resume {run}` continues from the checkpoint at step {at:,} ({where})"
+    if at < step:
+        text += (f", repeating steps {at + 1:,} to {step:,} (trainer.checkpoint_every=N saves every N "
+                 "steps)")
+    return text
 
 
 def duration(seconds: float) -> str:

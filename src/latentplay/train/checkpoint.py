@@ -174,6 +174,28 @@ def load_state(run_dir: Path) -> dict[str, Any]:
     return load_plain(path)
 
 
+def saved_position(run_dir: Path) -> dict[str, Any] | None:
+    """``{"step", "epoch", "batch", "finished"}`` of the run's ``checkpoint.pt``: where a resume
+    starts (``epoch`` epochs done and ``batch`` batches of the next); None without the file.
+    Read as :func:`load_plain` reads (no arbitrary objects), its tensors memory-mapped rather
+    than read.
+
+    Raises:
+        UserError: the file is not a readable checkpoint.
+    """
+    path = run_dir / STATE_FILE
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # the restricted unpickler raises several types
+        raise UserError(_load_error(path, str(exc))) from None
+    if not isinstance(state, dict) or not all(k in state for k in ("step", "epoch", "batch")):
+        raise UserError(f"{path} is not a latentplay training checkpoint")
+    return {"step": int(state["step"]), "epoch": int(state["epoch"]), "batch": int(state["batch"]),
+            "finished": bool(state.get("finished", False))}
+
+
 def load_plain(path: Path, allowed: Sequence[type] = ()) -> Any:
     """``torch.load(weights_only=True)``: tensors and plain containers (and the ``allowed``
     classes, e.g. a training script's ``argparse.Namespace``), never arbitrary objects; a

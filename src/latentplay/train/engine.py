@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -80,6 +84,14 @@ def epoch_frames(folder: Path, last: int, most: int = GIF_FRAMES) -> list[Path]:
 
 class NonFiniteLoss(UserError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class Stopped(SystemExit):
+    """Training stopped by SIGTERM or SIGINT (a scheduler's preemption, Ctrl-C) once its
+    batch was done and saved; the exit status is 128 + the signal's number (143, 130)."""
 
 
 def _loggers(config: Any, run_dir: Path) -> list[Any]:
@@ -181,6 +193,7 @@ class Engine:
         self.test_table: CSVTable | None = None
         self.fidelity_rows: np.ndarray | None = None  # set up at the first evaluation
         self.fidelity: FidelityTracker | None = None
+        self.stopped_by: int | None = None  # the stop signal received while training
 
     # ------------------------------------------------------------------ setup
     def _adam(self, params: Any, lr: float, betas: Any) -> torch.optim.Optimizer:
@@ -432,7 +445,7 @@ class Engine:
                             f"{self.epoch} epochs); raise --epochs or --max-steps to go on")
         with progress_bar(TextColumn("{task.description}"), BarColumn(),
                           TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
-                          show=self.progress and self.rank0) as bar:
+                          show=self.progress and self.rank0) as bar, self._stop_signals():
             while self.epoch < t.epochs and self.step < max_steps:
                 order = self.data.epoch_order(self.config.seed, self.epoch, t.batch_size,
                                               f.global_rank, f.world_size)
@@ -443,10 +456,11 @@ class Engine:
                 started = time.perf_counter()
                 while self.batch < len(order) and self.step < max_steps:
                     self._train_batch(order[self.batch], bar, task)
-                    if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+                    if t.checkpoint_every and self.step % t.checkpoint_every == 0 or self.stopped_by:
                         self.epoch_seconds += time.perf_counter() - started
                         started = time.perf_counter()
                         self._save()
+                        self._stop_if_asked()
                 self.epoch_seconds += time.perf_counter() - started
                 bar.remove_task(task)
                 complete = self.batch >= len(order)
@@ -455,7 +469,47 @@ class Engine:
                     self.epoch += 1
                     self.batch = 0
                 self._save()
+                self._stop_if_asked()
+        self._stop_if_asked()  # a signal after the last check: the state is saved
         self._finish()
+
+    @contextmanager
+    def _stop_signals(self) -> Iterator[None]:
+        """While training, SIGTERM and SIGINT set :attr:`stopped_by`: the loop finishes its
+        batch, saves the state there and stops (:meth:`_stop_if_asked`), so that a resume goes
+        on from that step exactly. A second signal acts at once, as it would have. Only in a
+        single process's main thread (several processes would have to agree on the step), and
+        not for a signal that was ignored (``nohup``)."""
+        previous: dict[int, Any] = {}
+
+        def stop(signum: int, frame: Any) -> None:
+            if self.stopped_by is not None:
+                signal.signal(signum, previous[signum])
+                signal.raise_signal(signum)
+                return
+            self.stopped_by = signum
+
+        if self.fabric.world_size == 1 and threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                before = signal.getsignal(sig)
+                if before is not None and before is not signal.SIG_IGN:
+                    previous[sig] = before
+                    signal.signal(sig, stop)
+        try:
+            yield
+        finally:
+            for sig, before in previous.items():
+                signal.signal(sig, before)
+
+    def _stop_if_asked(self) -> None:
+        """After a stop signal (:meth:`_stop_signals`), with the state saved at this step: one
+        line on standard error and :class:`Stopped` (exit status 128 + the signal)."""
+        if self.stopped_by is None:
+            return
+        name = signal.Signals(self.stopped_by).name
+        print(f"stopped by {name} at step {self.step}; latentplay train --resume {self.run_dir} "
+              "continues from here", file=sys.stderr, flush=True)
+        raise Stopped(128 + self.stopped_by)
 
     def _reset_epoch(self) -> None:
         self.before_partial = None

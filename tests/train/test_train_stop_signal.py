@@ -1,0 +1,90 @@
+"""SIGTERM (a scheduler's preemption) and SIGINT (Ctrl-C) stop training after the batch under
+way, save the state at that step and exit 143 / 130 with one line; a resume then ends with the
+weights of a run never interrupted. The report says where a resume starts: the checkpoint,
+which may lag the last logged step."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from latentplay import train
+from latentplay.errors import UserError
+from latentplay.report.training import page
+from latentplay.train.csvlog import read_table
+
+SETTINGS = ["--epochs", "2", "--batch-size", "32", "optim.lr=2e-3", "loss.betavae.beta=1"]
+
+
+def _stopped(cmd: list[str], metrics: Path, after: int, sig: signal.Signals) -> tuple[int, str]:
+    """Run ``latentplay train CMD`` and send ``sig`` once ``metrics`` logs ``after`` steps."""
+    proc = subprocess.Popen([sys.executable, "-m", "latentplay.train", *cmd],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if metrics.exists() and metrics.read_text().count("\nstep,") >= after:
+            os.kill(proc.pid, sig)
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err.decode()
+
+
+def _status(run: Path) -> str:
+    return dict(page(run).sections[0].blocks[0].items)["status"]
+
+
+def test_sigterm_and_sigint_save_and_resume_equals_uninterrupted(shapes_store: Path,
+                                                                 tiny: list[str],
+                                                                 tmp_path: Path) -> None:
+    whole = train.train("betavae", shapes_store, tmp_path / "whole", epochs=2, batch_size=32,
+                        overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1"], progress=False)
+    out = tmp_path / "stopped"
+    metrics = out / "metrics.csv"
+    code, err = _stopped(["betavae", "--data", str(shapes_store), "--out", str(out), *SETTINGS,
+                          *tiny], metrics, 3, signal.SIGTERM)
+    assert code == 143, err[-2000:]
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    step = state["step"]
+    assert state["epoch"] == 0 and 3 <= step < 9 and state["batch"] == step  # within epoch 1
+    assert err.strip().splitlines()[-1] == (f"stopped by SIGTERM at step {step}; latentplay train "
+                                            f"--resume {out} continues from here")
+    assert f"continues from the checkpoint at step {step} (after batch {step} of epoch 1)" in _status(out)
+    code, err = _stopped(["--resume", str(out)], metrics, step + 6, signal.SIGINT)
+    assert code == 130, err[-2000:]
+    assert "stopped by SIGINT at step" in err
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] > step
+    train.resume(out, progress=False)
+    a, b = load_file(str(whole / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    steps = [int(r["step"]) for r in read_table(metrics) if r["scope"] == "step"]
+    assert steps == list(range(1, 19))
+    assert _status(out) == "finished"
+
+
+def test_the_report_says_where_a_resume_starts(tmp_path: Path) -> None:
+    """Logged to step 26, saved at the end of epoch 2 (step 16): a resume repeats 17 to 26."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("family: vae\ntrainer: {epochs: 5}\n")
+    rows = ["scope,epoch,step,loss"] + [f"step,{(k - 1) // 8 + 1},{k},1.0" for k in range(1, 27)]
+    (run / "metrics.csv").write_text("\n".join(rows) + "\n")
+    assert _status(run).endswith("a resume has nothing to start from")
+    torch.save({"step": 16, "epoch": 2, "batch": 0, "finished": False,
+                "model": {"w": torch.zeros(3)}}, run / "checkpoint.pt")
+    assert _status(run) == (
+        f"stopped at step 26 (in epoch 4): still running, or interrupted; `latentplay train "
+        f"--resume {run}` continues from the checkpoint at step 16 (at the end of epoch 2), "
+        "repeating steps 17 to 26 (trainer.checkpoint_every=N saves every N steps)")
+    (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(UserError, match="checkpoint"):
+        _status(run)
