@@ -41,6 +41,8 @@ def test_the_settings_that_take_effect_still_pass() -> None:
     assert build_config("betatcvae", ["loss.betatcvae.estimator=mss"]).loss.betatcvae.estimator == "mss"
     assert build_config("vae", ["trainer.epochs=3", "trainer.epochs=3"]).trainer.epochs == 3
     assert build_config("vae", ["seed=2", "seed=02"]).seed == 2
+    # common items, then one changing a value of theirs: not an option, so the last wins
+    assert build_config("vae", ["log.samples=16", "log.samples=12"]).log.samples == 12
 
 
 def test_the_command_refuses_an_option_contradicting_an_item(shapes_store: Path, tmp_path: Path,

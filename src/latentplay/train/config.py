@@ -299,7 +299,7 @@ def build_config(
     """Resolve preset ``model`` (a name in ``configs/models`` or a YAML path) plus overrides.
 
     Raises:
-        UserError: besides what :func:`~latentplay.config.resolve` refuses, a key given twice
+        UserError: besides what :func:`~latentplay.config.resolve` refuses, a setting given twice
             with different values (an option and a ``key=value`` item of the same setting:
             ``--epochs 3 trainer.epochs=1``), and a setting of a loss term the run does not use
             (``loss.betatcvae.beta=10`` without ``betatcvae`` in ``loss.terms``; any term of a
@@ -325,7 +325,9 @@ def _key(item: str) -> str:
 
 
 def _check_repeats(items: list[str]) -> None:
-    """A :class:`UserError` for a key set twice to different values (the last won, silently)."""
+    """A :class:`UserError` for a setting of an option (:data:`OPTIONS`) set twice to different
+    values: the option and a ``key=value`` item (the item won, silently). Other keys may be
+    given again: a list of common items followed by one that changes a value of theirs."""
     import yaml
 
     def parsed(value: str) -> Any:
@@ -339,11 +341,12 @@ def _check_repeats(items: list[str]) -> None:
         if "=" not in item:
             continue  # resolve says what is wrong with it
         key, value = _key(item), item.split("=", 1)[1]
+        if key not in OPTIONS:
+            continue
         if key in seen and parsed(seen[key]) != parsed(value):
-            option = (f" ({OPTIONS[key]} sets it too; in Python {OPTIONS[key][2:].replace('-', '_')}=)"
-                      if key in OPTIONS else "")
-            raise UserError(f"{key} is given twice, {seen[key]} and then {value}{option}: give it "
-                            "once")
+            python = OPTIONS[key][2:].replace("-", "_")
+            raise UserError(f"{key} is given twice, {seen[key]} and then {value} ({OPTIONS[key]} sets "
+                            f"it too; in Python {python}=): give it once")
         seen[key] = value
 
 
