@@ -78,7 +78,7 @@ def test_the_report_says_where_a_resume_starts(tmp_path: Path) -> None:
     (run / "config.yaml").write_text("family: vae\ntrainer: {epochs: 5}\n")
     rows = ["scope,epoch,step,loss"] + [f"step,{(k - 1) // 8 + 1},{k},1.0" for k in range(1, 27)]
     (run / "metrics.csv").write_text("\n".join(rows) + "\n")
-    assert _status(run).endswith("a resume has nothing to start from")
+    assert "has nothing to continue from yet" in _status(run)
     torch.save({"step": 16, "epoch": 2, "batch": 0, "finished": False,
                 "model": {"w": torch.zeros(3)}}, run / "checkpoint.pt")
     assert _status(run) == (

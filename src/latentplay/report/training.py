@@ -162,8 +162,9 @@ def _resume_from(run: Path, step: int) -> str:
 
     saved = saved_position(run)
     if saved is None:
-        return ("no checkpoint saved yet (the first is at the end of epoch 1, or at "
-                "trainer.checkpoint_every steps): a resume has nothing to start from")
+        return (f"no checkpoint.pt in the run, so `latentplay train --resume {run}` has nothing to "
+                "continue from yet (it is saved at the end of every epoch, and every "
+                "trainer.checkpoint_every steps)")
     at, epoch, batch = saved["step"], saved["epoch"], saved["batch"]
     where = (f"after batch {batch:,} of epoch {epoch + 1}" if batch
              else f"at the end of epoch {epoch}")
