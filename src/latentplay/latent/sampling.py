@@ -142,7 +142,7 @@ def training_values(run_dir: str | Path, part: ConditionPart) -> np.ndarray | No
     store = load(data.store)
     first = first_rows(store, data.limit)
     encoded = ConditionSpec([part]).encode_store(first)  # (n, part.size)
-    held = held_out_rows(store, len(first), data.test_fraction, config.seed, data.split,
+    held = held_out_rows(store, len(first), data.test_fraction, data.split_seed, data.split,
                          data.split_version, warn=False)  # training warned of its split
     encoded = np.delete(encoded, held, axis=0)
     return encoded[:, 0] if part.kind == "continuous" else encoded.argmax(1)
