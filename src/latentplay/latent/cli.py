@@ -642,11 +642,11 @@ def direction(
     z = vectors(store, column)  # read once: fitted on, then projected for the histogram
     run, sha = dr.column_run(store, column)
     cautions = [o.check_run(run, sha) for o in others] if run is not None else []  # same latent
-    found, held = dr.fit_held_direction(store, z, attribute, others, positive=positive,
-                                        negative=negative, method=method, cv=cv, seed=seed)
-    cosines = {o.label: (dr.cosine(found, o), float(found.pattern @ o.pattern))
+    primary, held = dr.fit_held_direction(store, z, attribute, others, positive=positive,
+                                          negative=negative, method=method, cv=cv, seed=seed)
+    cosines = {o.label: (dr.cosine(primary, o), float(primary.pattern @ o.pattern))
                for o in others}
-    primary_sd = found.pattern_sd
+    primary_sd = primary.pattern_sd
     found = dataclasses.replace(held, column=column, run=run, run_sha256=sha)
     found.to_json(make_parents(out))
     coded = np.isfinite(z).all(axis=1)  # (N,) rows the fit could use
@@ -655,12 +655,21 @@ def direction(
     distances, unit = found.project(z[coded]), ""
     if found.sd > 0:  # in the unit `latent edit` moves codes by
         distances, unit = distances / found.sd, "SDs of the codes along it"
-    save_figure(distance_histogram(distances, labels, names, found.label, attribute,
+    persons = ", each person's codes in one fold" if found.folds == "persons" else ""
+    held_text = ""
+    if others:
+        held_text = (f", holding {', '.join(found.conditioned_on)} fixed (held-out "
+                     f"{primary.score:.3f} before holding {'it' if len(others) == 1 else 'them'})")
+    score_text = f"held-out {found.score_name} {found.score:.3f}"
+    title = (f"{found.label}" + ("" if not others else f", holding {', '.join(found.conditioned_on)}")
+             + f"\n{score_text} ({cv}-fold{persons})"
+             + (f"; near chance: the boundary barely predicts {attribute}" if found.weak else "")
+             + f"\ndistances to the boundary fitted on all {found.n} labelled codes")
+    save_figure(distance_histogram(distances, labels, names, title, attribute,
                                    ordered=attr.ordered, unit=unit),
                 out.with_suffix(".png"))
-    persons = ", each person's codes in one fold" if found.folds == "persons" else ""
-    typer.echo(f"{found.label}: held-out {found.score_name} {found.score:.3f} on {found.n} codes "
-               f"({cv}-fold{persons}, {found.method})")
+    typer.echo(f"{found.label}: {score_text} on {found.n} codes ({cv}-fold{persons}, "
+               f"{found.method}){held_text}")
     if not coded.all():
         typer.echo(f"left out: {int((~coded).sum())} of {len(z)} rows whose {column!r} codes hold "
                    "non-finite values")

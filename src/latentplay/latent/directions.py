@@ -361,11 +361,25 @@ def fit_direction(
     return _fit(z, y, kind, positive, negative, classes, method, cv, seed, c, attribute, groups)[0]
 
 
+@dataclass
+class _Fitted:
+    """What a direction was fitted on: codes ``(M, D)`` float64, their targets ``(M,)`` (0/1
+    or values), persons ``(M,)`` or None, and the fit's settings."""
+
+    z: np.ndarray
+    target: np.ndarray
+    groups: np.ndarray | None
+    method: str
+    c: float
+    cv: int
+    seed: int
+
+
 def _fit(z: np.ndarray, y: np.ndarray, kind: str, positive: str | int | None,
          negative: str | int | None, classes: list[str] | None, method: str | None, cv: int,
          seed: int, c: float, attribute: str, groups: np.ndarray | None
-         ) -> tuple[Direction, np.ndarray]:
-    """:func:`fit_direction`'s direction and the ``(M, D)`` float64 codes it was fitted on."""
+         ) -> tuple[Direction, _Fitted]:
+    """:func:`fit_direction`'s direction and what it was fitted on."""
     method = _method(kind, method)
     if c <= 0:
         raise UserError(f"regularisation c must be positive, got {c}")
@@ -402,7 +416,33 @@ def _fit(z: np.ndarray, y: np.ndarray, kind: str, positive: str | int | None,
     found = Direction(vector=vector, attribute=attribute, kind=kind, positive=pos, negative=neg,
                       method=method, offset=offset, score=score, n=len(target),
                       pattern=_pattern(z, vector), folds="rows" if groups is None else "persons")
-    return found.spread_on(z), z
+    return found.spread_on(z), _Fitted(z, target, groups, method, c, cv, seed)
+
+
+def held_score(found: Direction, fitted: _Fitted, others: Sequence[Direction]) -> float:
+    """Mean held-out score of ``found`` held off ``others`` (:func:`orthogonalize`), in the folds
+    its own score was measured in: each training fold's boundary is fitted again, held off the
+    others and scored on the fold held out — balanced accuracy of the side of the held boundary
+    each code lies on, or R² of a line fitted on the training fold from the held direction's
+    signed distances to the attribute."""
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+
+    from latentplay.latent.probe import fold_splitter
+
+    z, target, kind = fitted.z, fitted.target, found.kind
+    scores = []
+    for train, test in fold_splitter(kind, fitted.cv, fitted.seed, fitted.groups).split(
+            z, target, fitted.groups):
+        model = _model(fitted.method, fitted.c, fitted.seed).fit(z[train], target[train])
+        vector, offset = _boundary(model, target[train], kind, found.attribute)
+        fold = dataclasses.replace(found, vector=vector, offset=offset, pattern=None)
+        held = orthogonalize(fold, *others)
+        if kind == "categorical":
+            scores.append(balanced_accuracy_score(target[test], held.project(z[test]) > 0))
+        else:
+            slope, intercept = np.polyfit(held.project(z[train]), target[train], 1)
+            scores.append(r2_score(target[test], slope * held.project(z[test]) + intercept))
+    return float(np.mean(scores))
 
 
 def _pattern(z: np.ndarray, normal: np.ndarray) -> np.ndarray:
@@ -447,19 +487,22 @@ def fit_held_direction(store: Store, column: str | np.ndarray, attribute: str,
                        others: Sequence[Direction], **options: Any) -> tuple[Direction, Direction]:
     """The direction of :func:`fit_store_direction` (``options``: its keyword arguments) and
     that direction held off ``others`` (:func:`orthogonalize`), its ``sd`` and ``pattern_sd``
-    measured on the codes it was fitted on, as the unheld direction's are (no ``others``: the
+    measured on the codes it was fitted on, as the unheld direction's are, and its ``score``
+    that of the held direction in the same folds (:func:`held_score`; no ``others``: the
     direction twice)."""
     found, fitted = _fit_store(store, column, attribute, **options)
-    return found, orthogonalize(found, *others).spread_on(fitted) if others else found
+    if not others:
+        return found, found
+    held = orthogonalize(found, *others).spread_on(fitted.z)
+    return found, dataclasses.replace(held, score=held_score(found, fitted, others))
 
 
 def _fit_store(store: Store, column: str | np.ndarray, attribute: str, *,
                positive: str | int | None = None, negative: str | int | None = None,
                method: str | None = None, cv: int = 5, seed: int = 0, c: float = 1.0
-               ) -> tuple[Direction, np.ndarray]:
+               ) -> tuple[Direction, _Fitted]:
     """:func:`fit_store_direction`'s direction, recording ``column`` and its run
-    (:func:`column_run`) when it is a column's name, and the ``(M, D)`` float64 codes it was
-    fitted on."""
+    (:func:`column_run`) when it is a column's name, and what it was fitted on."""
     attr = store.schema.attribute_or_error(attribute)
     z = vectors(store, column) if isinstance(column, str) else column
     labels = store.labels(attribute)
@@ -499,7 +542,8 @@ def orthogonalize(primary: Direction, *others: Direction) -> Direction:
     the attribute) or nothing is left of it, the pattern becomes the new normal. The new
     boundary passes through the point of the primary boundary nearest
     the origin; ``score``, ``n``, ``sd`` and ``pattern_sd`` stay those of the primary fit
-    (measure the last two again with :meth:`Direction.spread_on`).
+    (measure the last two again with :meth:`Direction.spread_on`, the score with
+    :func:`fit_held_direction`, which scores the held direction in the primary's folds).
 
     Raises:
         UserError: no others, a dimension mismatch, or ``primary`` (nearly) inside their span.

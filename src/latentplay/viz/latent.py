@@ -69,14 +69,19 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
     ``"SDs"``, named on the axis): overlaid histograms per class (``labels`` ``(N,)`` class
     codes, ``names`` their names; classes with an order, ``ordered``, coloured along the ramp
     of ordered classes; ``unknown`` grey), or a scatter against the attribute's value for a
-    continuous one (``names`` None)."""
+    continuous one (``names`` None). ``title`` may hold several lines (each wrapped to the
+    figure's width)."""
     in_unit = f" ({unit})" if unit else ""
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    width = 5.5
+    title = wrap_title(title, width - 0.3, 9)
+    top = 0.16 * (title.count("\n") + 1)  # inches the title takes above the axes
+    fig, ax = plt.subplots(figsize=(width, 3.2 + top))
     if names is None:
         keep = np.isfinite(labels)
         ax.scatter(labels[keep], distances[keep], s=4, alpha=0.4)
         ax.set_xlabel(attribute)
-        ax.set_ylabel(f"signed distance{in_unit}")
+        # on two lines: on one it was taller than the axes and ran off the figure's top
+        ax.set_ylabel(f"signed distance\n{in_unit.strip()}" if unit else "signed distance")
     else:
         bins = np.histogram_bin_edges(distances, bins=40)
         ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names)))
