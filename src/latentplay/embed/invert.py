@@ -5,13 +5,24 @@ code starts at random draws (the best of ``restarts`` kept) or, for autoencoders
 encoder mean, and Adam lowers the pixel error of its decoding
 (:func:`latentplay.latent.invert.invert`). A conditional run gets each row's condition from the
 store's attributes of the same names, as with ``vae:RUN``.
+
+Every row's reconstruction error is kept: embedding a store prints the median and 90th
+percentile of the inversions' pixel MSE beside the MSE of the run's mean code on the same
+faces (:func:`latentplay.latent.invert.mean_code`: the generator's average face), with a
+caution when inversions failed (:data:`latentplay.latent.invert.FAILED_SHARE`), and the
+column's ``embed`` history entry records them under ``inversion`` (:func:`column_losses`
+reads them back): ``loss``, each row's MSE (4 significant digits; null for a row inverted
+before an interrupted embedding was resumed), its summary (:func:`loss_summary`) and
+``mean_code_loss``, the mean code's MSE of each row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import typer
 
 from latentplay.embed.vae import VaeEmbedder
 from latentplay.errors import UserError
@@ -67,6 +78,69 @@ class InvertEmbedder(VaeEmbedder):
     config_type = InvertConfig  # type: ignore[assignment]
     arg_field = "run"
 
+    def __init__(self, config: InvertConfig) -> None:
+        super().__init__(config)
+        self.last_loss: np.ndarray | None = None  # (n,) MSE of the last batch's codes
+        self.last_reference: np.ndarray | None = None  # (n,) the mean code's MSE on them
+        self.losses: np.ndarray | None = None  # (N,) of the bound store (NaN: not measured)
+        self.references: np.ndarray | None = None
+        self.measured: np.ndarray | None = None  # (N,) bool: rows inverted by this object
+
+    def bind(self, store: Any) -> None:
+        """Read each row's condition (conditional runs) and start recording each row's loss."""
+        super().bind(store)
+        self.losses = np.full(len(store), np.nan, np.float32)
+        self.references = np.full(len(store), np.nan, np.float32)
+        self.measured = np.zeros(len(store), bool)
+
+    def embed_rows(self, images: Any, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        vectors, ok = super().embed_rows(images, rows)
+        if rows is not None and self.measured is not None:
+            self.losses[rows] = self.last_loss  # type: ignore[index]
+            self.references[rows] = self.last_reference  # type: ignore[index]
+            self.measured[rows] = True
+            if len(rows) and rows[-1] == len(self.losses) - 1:  # the store's last batch
+                for line in self.report():
+                    typer.echo(line)
+        return vectors, ok
+
+    def report(self) -> list[str]:
+        """The summary line of the bound store's inversions (and a caution when some failed),
+        as embedding prints it."""
+        from latentplay.latent.invert import loss_lines
+
+        entry = self._entry()
+        if entry is None:
+            return []
+        lines = loss_lines(entry, "rows")
+        earlier = int((~self.measured).sum())  # type: ignore[union-attr]
+        if earlier:
+            lines[0] += f" ({earlier} rows inverted before the embedding was resumed not measured)"
+        return lines
+
+    def _entry(self) -> dict[str, Any] | None:
+        """What the history records of the bound store's inversions; None before any."""
+        from latentplay.latent.invert import loss_summary
+
+        if self.measured is None or not self.measured.any():
+            return None
+
+        def rounded(values: np.ndarray) -> list[float | None]:
+            return [float(f"{v:.4g}") if np.isfinite(v) else None for v in values.tolist()]
+
+        return {**loss_summary(self.losses, self.references), "loss": rounded(self.losses),
+                "mean_code_loss": rounded(self.references)}
+
+    def describe(self) -> dict[str, Any]:
+        """The embedder's config and, once rows are inverted, their losses (``inversion``):
+        embedding keys a partial run by the description made before any row is inverted, so
+        the losses do not stop it resuming."""
+        out = super().describe()
+        entry = self._entry()
+        if entry is not None:
+            out["inversion"] = entry
+        return out
+
     @property
     def dim(self) -> int:
         if not self.config.per_layer:
@@ -91,7 +165,24 @@ class InvertEmbedder(VaeEmbedder):
                         lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
                         seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer,
                         identity=c.identity, identity_net=c.identity_net)
+        self.last_loss, self.last_reference = result.loss, result.reference_loss
         return result.z
+
+
+def column_losses(store: Any, column: str) -> dict[str, np.ndarray] | None:
+    """Each row's inversion MSE of an ``invert:RUN`` vector column of ``store`` as its history
+    records it: ``{"loss": (N,), "mean_code_loss": (N,)}`` float64 arrays (NaN: not measured),
+    or None for a column whose embedding recorded none (another embedder's, or one embedded
+    before losses were kept: :func:`latentplay.latent.invert.reconstruction_loss` measures
+    them)."""
+    from latentplay.embed.column import embed_entry
+
+    entry = embed_entry(store, column)
+    found = None if entry is None else entry.get("inversion")
+    if not isinstance(found, dict):
+        return None
+    return {key: np.array([np.nan if v is None else v for v in found[key]], np.float64)
+            for key in ("loss", "mean_code_loss")}
 
 
 EMBEDDER = InvertEmbedder

@@ -253,19 +253,20 @@ def traverse(
     values = np.linspace(-span, span, steps)
     mu = tr.run_latents(run) if model.has_encoder else None
     cond = _condition(model, condition)
-    base, start = None, "centre"
+    base, start, numbers_codes = None, "centre", {}
     if data is not None:
         from latentplay.latent.codes import store_codes
         from latentplay.store import load
 
         row = row or 0
-        codes = store_codes(model, load(data), [row])
+        codes = store_codes(model, load(data), [row], columns=True)
         base, start = codes.z[0], f"row {row} of store '{data.name}'"
+        numbers_codes = {**codes.record(), "cautions": _report_codes(codes)}
         if cond is None and codes.condition is not None:
             cond = codes.condition[0]
     _need_condition(model, cond)
     captions = [[f"{v:+.3g}" for v in values]]
-    numbers: dict[str, Any] = {"values": values.tolist(), "start": start}
+    numbers: dict[str, Any] = {"values": values.tolist(), "start": start, **numbers_codes}
     if sefa:
         from latentplay.latent.mixing import at_layers, layer_range, style_layers
 
@@ -405,21 +406,60 @@ def histograms(
 
 
 def _store_codes(model: Any, data: Path, rows: list[int], seed: int | None = None,
-                 per_layer: bool = False) -> Any:
-    """Codes of ``rows`` of store ``data`` (:func:`~latentplay.latent.codes.store_codes`);
-    ``seed`` (default 0) seeds a generator's inversion.
+                 per_layer: bool = False, steps: int | None = None, restarts: int | None = None,
+                 reinvert: bool = False, prefer: str | None = None) -> Any:
+    """Codes of ``rows`` of store ``data`` (:func:`~latentplay.latent.codes.store_codes`: a
+    column of this run's codes when the store has one, ``prefer`` first); ``seed`` (default
+    0), ``steps`` (300) and ``restarts`` (4) set a generator's inversion.
 
     Raises:
-        UserError: ``seed`` given for a model with an encoder, whose codes are encoder means
-            (no random draw it could seed).
+        UserError: ``seed``, ``steps``, ``restarts`` or ``reinvert`` given for a model with an
+            encoder, whose codes are encoder means (no inversion they could set), or the first
+            three for codes read from a column without ``reinvert``.
     """
     from latentplay.latent.codes import store_codes
     from latentplay.store import load
 
-    if seed is not None and model.has_encoder:
-        raise UserError(f"--seed seeds the inversion of a generator's faces; a {model.family} "
-                        "encodes them (no random draw), so leave --seed out")
-    return store_codes(model, load(data), rows, seed=seed or 0, per_layer=per_layer)
+    given = [name for name, value in (("--seed", seed), ("--invert-steps", steps),
+                                      ("--restarts", restarts)) if value is not None]
+    if model.has_encoder and (given or reinvert):
+        if given == ["--seed"]:
+            raise UserError(f"--seed seeds the inversion of a generator's faces; a {model.family} "
+                            "encodes them (no random draw), so leave --seed out")
+        named = given + (["--reinvert"] if reinvert else [])
+        raise UserError(f"{', '.join(named)} {_verb(named)} the inversion of a generator's faces; a "
+                        f"{model.family} encodes them, so leave {'it' if len(named) == 1 else 'them'} out")
+    if steps is not None and steps < 0 or restarts is not None and restarts < 1:
+        raise UserError("need --invert-steps >= 0 and --restarts >= 1")
+    codes = store_codes(model, load(data), rows, invert_steps=300 if steps is None else steps,
+                        seed=seed or 0, per_layer=per_layer, restarts=4 if restarts is None else restarts,
+                        columns=True, prefer=prefer, reinvert=reinvert)
+    if codes.source == "column" and given:
+        raise UserError(f"{', '.join(given)} {_verb(given)} the inversion of the faces, but their codes "
+                        f"come from column {codes.column!r} of the store (this run's codes, as `latentplay "
+                        f"embed --with invert:RUN` made them): leave {'it' if len(given) == 1 else 'them'} "
+                        "out, or give --reinvert to invert the faces again")
+    return codes
+
+
+def _verb(options: list[str]) -> str:
+    """``sets`` after one option, ``set`` after several."""
+    return "sets" if len(options) == 1 else "set"
+
+
+def _report_codes(codes: Any) -> list[str]:
+    """Print and return the cautions of the faces' codes (failed inversions)."""
+    cautions = codes.cautions()
+    for line in cautions:
+        typer.echo(line)
+    return cautions
+
+
+INVERT_STEPS_HELP = ("Adam steps of a generator's inversion of the faces (default 300; used when the "
+                     "store has no column of this run's codes, or with --reinvert).")
+RESTARTS_HELP = "Random starts per face of that inversion (default 4)."
+REINVERT_HELP = ("Invert a generator's faces again even when the store has a column of this run's "
+                 "codes (`latentplay embed --with invert:RUN`), which is used by default.")
 
 
 @app.command()
@@ -496,6 +536,9 @@ def interpolate(
     method: str = typer.Option("slerp", help="slerp (keeps the norm) | lerp."),
     seed: int = typer.Option(None, help=SEED_HELP),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
+    invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
+    restarts: int = typer.Option(None, help=RESTARTS_HELP),
+    reinvert: bool = typer.Option(False, help=REINVERT_HELP),
 ) -> None:
     """Decode codes on the way from one face to another (real faces: encoded, or inverted
     for a generator)."""
@@ -507,20 +550,22 @@ def interpolate(
     if len(chosen) < 2 or len(chosen) % 2 or steps < 2 or method not in ("slerp", "lerp"):
         raise UserError("give --rows as pairs (an even number of rows), --steps >= 2 and "
                         "--method slerp or lerp")
-    codes = _store_codes(model, data, chosen, seed, per_layer)
+    codes = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
+    cautions = _report_codes(codes)
     fitted = model_input(model, codes.images)
     conds = codes.condition if codes.condition is not None else [None] * len(chosen)
-    lines, labels = [], []
+    ends = codes.captions()
+    lines, labels, captions = [], [], []
     for k in range(0, len(chosen), 2):
         z, cond = between(codes.z[k], codes.z[k + 1], steps, method, conds[k], conds[k + 1])
         decoded = decode(model, z, condition=cond)
         lines.append(np.concatenate([fitted[k:k + 1], decoded, fitted[k + 1:k + 2]]))
         labels.append(f"{chosen[k]} -> {chosen[k + 1]}")
-    captions = [["original"] + [f"t={t:.2g}" for t in np.linspace(0, 1, steps)] + ["original"]]
-    _write(out, lines, labels, f"{method} between faces of store '{data.name}'",
+        captions.append([ends[k]] + [f"t={t:.2g}" for t in np.linspace(0, 1, steps)] + [ends[k + 1]])
+    _write(out, lines, labels, f"{method} between faces of store '{data.name}'" + codes.title_note(),
            {"rows": chosen, "steps": steps, "method": method, "per_layer": per_layer,
-            "inversion_loss": None if codes.loss is None else codes.loss.tolist()},
-           captions=captions * len(lines))
+            **codes.record(), "cautions": cautions},
+           captions=captions)
 
 
 @app.command()
@@ -532,6 +577,9 @@ def blend(
     weights: str = typer.Option(None, help="Weights, one per row (default equal)."),
     seed: int = typer.Option(None, help=SEED_HELP),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
+    invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
+    restarts: int = typer.Option(None, help=RESTARTS_HELP),
+    reinvert: bool = typer.Option(False, help=REINVERT_HELP),
 ) -> None:
     """Decode the weighted mean of several faces' codes."""
     from latentplay.latent.interpolate import blend as blend_codes
@@ -540,7 +588,8 @@ def blend(
     model = _model(run)
     chosen = parse_rows(rows)
     w = None if weights is None else np.asarray(parse_values(weights))
-    codes = _store_codes(model, data, chosen, seed, per_layer)
+    codes = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
+    cautions = _report_codes(codes)
     z = blend_codes(codes.z, w)[None]
     cond = None if codes.condition is None else blend_codes(codes.condition, w)[None]
     mixed = decode(model, z, condition=cond)
@@ -548,13 +597,13 @@ def blend(
     recon = decode(model, codes.z, condition=codes.condition)
     shares = None if w is None else w / w.sum()  # (M,) the blend's normalised weights
     given = "equal weights" if shares is None else "weights " + ", ".join(f"{v:.3g}" for v in shares)
-    captions: list[list[str]] = [[f"row {r}" for r in chosen], [], []]
+    captions: list[list[str]] = [[f"row {r}" for r in chosen], codes.captions(""), []]
     if shares is not None:
         captions[0] = [f"{c}\nw {v:.3g}" for c, v in zip(captions[0], shares, strict=True)]
     _write(out, [fitted, recon, mixed], ["faces", "their codes", "blend"],
-           f"blend of {len(chosen)} faces of store '{data.name}' ({given})",
+           f"blend of {len(chosen)} faces of store '{data.name}' ({given})" + codes.title_note(),
            {"rows": chosen, "weights": None if shares is None else shares.tolist(),
-            "per_layer": per_layer}, captions=captions)
+            "per_layer": per_layer, **codes.record(), "cautions": cautions}, captions=captions)
 
 
 @app.command()
@@ -568,7 +617,7 @@ def mix(
                              "0:4)."),
     sources: str = typer.Option(None, help="Rows of --data whose styles they take (default 4:8)."),
     n: int = typer.Option(None, help="Without --data: prior samples of each kind (default 4)."),
-    seed: int = typer.Option(0, help="Seed of the samples or of the inversion."),
+    seed: int = typer.Option(None, help="Seed of the samples or of the inversion (default 0)."),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
 ) -> None:
     """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
@@ -586,15 +635,20 @@ def mix(
     span = layer_range(layers, style_layers(model))
     if data is not None:
         kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
-        dest, src = (_store_codes(model, data, r, seed, per_layer).z for r in (kept, given))
+        found = [_store_codes(model, data, r, seed, per_layer) for r in (kept, given)]
+        dest, src = (f.z for f in found)
         names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
+        record: dict[str, Any] = {"codes": found[0].record()["codes"], "inversion_loss": {
+            "rows": found[0].record()["inversion_loss"], "sources": found[1].record()["inversion_loss"]},
+            "cautions": [line for f in found for line in _report_codes(f)]}
     else:
         n = 4 if n is None else n
         if n < 1:
             raise UserError("--n must be at least 1")
-        codes = np.random.default_rng(seed).standard_normal((2 * n, model.latent_dim))
+        codes = np.random.default_rng(seed or 0).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
+        record = {}
     mixed = style_mix(model, dest, src, span)
     heads, own = decode(model, src), decode(model, dest)
     blank = np.full_like(own[:1], 255)
@@ -604,7 +658,7 @@ def mix(
     _write(out, grid, ["sources", *names[0]],
            f"styles of layers {span[0]}..{span[1] - 1} from the sources (columns)",
            {"layers": list(span), "n_layers": int(model.n_layers), "destinations": names[0],
-            "sources": names[1], "per_layer": per_layer}, captions=captions)
+            "sources": names[1], "per_layer": per_layer, **record}, captions=captions)
 
 
 @app.command()
@@ -711,6 +765,9 @@ def edit(
     seed: int = typer.Option(None, help=SEED_HELP),
     layers: str = typer.Option(None, help="A StyleGAN's layers the edit is applied at: coarse "
                                "(4-8 px), middle, fine or START:STOP (default all)."),
+    invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
+    restarts: int = typer.Option(None, help=RESTARTS_HELP),
+    reinvert: bool = typer.Option(False, help=REINVERT_HELP),
 ) -> None:
     """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
     from latentplay.latent import directions as dr
@@ -726,8 +783,9 @@ def edit(
         typer.echo(line)
     steps = np.asarray(parse_values(alphas), np.float32)
     latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
-    codes = _store_codes(model, data, parse_rows(rows), seed,
-                         per_layer=found.dim != model.latent_dim)
+    codes = _store_codes(model, data, parse_rows(rows), seed, found.dim != model.latent_dim,
+                         invert_steps, restarts, reinvert, prefer=found.column)
+    cautions += _report_codes(codes)
     move = dr.edit_to if to_distance else dr.edit
     moved = move(codes.z, found, latent_steps, along=along)  # (n, A, D)
     span = None
@@ -744,7 +802,7 @@ def edit(
     lines = [np.concatenate([fitted[k:k + 1], images[k]]) for k in range(n)]
     before = found.project(codes.z) / found.sd
     head = "d=" if to_distance else "a="
-    captions = [["original"] + [f"{head}{s:+.3g}" for s in steps] for _ in range(n)]
+    captions = [[first] + [f"{head}{s:+.3g}" for s in steps] for first in codes.captions()]
     title = (f"{found.label}: moved along its {along} to distance d (SDs)" if to_distance
              else f"{found.label}: z + a {along} (a in SDs)")
     if found.conditioned_on:
@@ -754,6 +812,7 @@ def edit(
     if found.weak:  # the figure, seen without the printed caution, says so too
         title += (f"; near chance (held-out {found.score_name} {found.score:.3f}): no edit of "
                   f"{found.attribute}")
+    title += codes.title_note()
     side = found.positive or f"higher {found.attribute}"
     title += (f". Left: each face's signed distance d to the boundary before the edit (SDs; + on "
               f"the {side} side)")
@@ -762,7 +821,8 @@ def edit(
                    "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
                    "along": along, "direction": found.label, "score": found.score,
                    "distance_before_sd": before.tolist(), "cautions": cautions,
-                   "layers": None if span is None else list(span)}, captions=captions)
+                   "layers": None if span is None else list(span), **codes.record()},
+           captions=captions)
 
 
 @app.command()
@@ -970,9 +1030,11 @@ def invert_cmd(
     fitted = model_input(model, images)
     captions = [[f"row {r}" for r in chosen],
                 [f"mse {v:.4f}" for v in result.init_loss],
-                [f"mse {v:.4f}" for v in result.loss]]
+                [f"mse {v:.4f}\nmean code {r:.4f}" + (": failed" if bad else "")
+                 for v, r, bad in zip(result.loss, result.reference_loss, result.failed, strict=True)]]
     numbers = {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
                "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
+               "mean_code_loss": result.reference_loss.tolist(), "failed": result.failed.tolist(),
                "mean_loss": float(result.loss.mean()), "steps": steps,
                "restarts": restarts if random_start else None,
                "init": init, "start": begin, "prior": prior, "per_layer": per_layer,

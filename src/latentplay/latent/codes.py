@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,15 @@ class StoreCodes:
         z: ``(n, D)`` float32 codes (encoder means, or inverted codes for a generator).
         condition: ``(n, K)`` float32 conditions read from the store's attributes, or None
             for an unconditional model.
-        loss: ``(n,)`` pixel MSE of the inversion, or None when the codes were encoded.
+        loss: ``(n,)`` pixel MSE of inverted codes (found now, or read from an
+            ``invert:RUN`` column), or None for encoder means and a sample's own codes.
+        reference: ``(n,)`` pixel MSE of the run's mean code on the same faces
+            (:func:`~latentplay.latent.invert.mean_code`) beside ``loss``, else None.
+        source: where the codes come from: ``generated`` (a store of the run's samples: the
+            codes they were drawn from), ``column`` (a vector column of this run's codes),
+            ``inverted`` (optimised now) or ``encoder`` (encoder means).
+        column: the column of ``generated`` or ``column`` codes, else None.
+        settings: the inversion's ``steps``, ``restarts`` and ``seed`` (``inverted``), else {}.
     """
 
     rows: np.ndarray
@@ -45,6 +53,59 @@ class StoreCodes:
     z: np.ndarray
     condition: np.ndarray | None
     loss: np.ndarray | None = None
+    reference: np.ndarray | None = None
+    source: str = "encoder"
+    column: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> np.ndarray:
+        """``(n,)`` bool: faces whose codes redraw them hardly better than the mean code (a
+        failed inversion, :func:`~latentplay.latent.invert.failed`); all False for encoded codes."""
+        from latentplay.latent.invert import failed
+
+        return np.zeros(len(self.rows), bool) if self.loss is None else failed(self.loss, self.reference)
+
+    def record(self) -> dict[str, Any]:
+        """What a command's JSON says of the codes: ``codes`` (source, column, inversion
+        settings) and, for inverted codes, ``inversion_loss``, ``mean_code_loss`` (per face)
+        and ``inversion`` (:func:`~latentplay.latent.invert.loss_summary`)."""
+        from latentplay.latent.invert import loss_summary
+
+        out: dict[str, Any] = {"codes": {"source": self.source, "column": self.column, **self.settings},
+                               "inversion_loss": None if self.loss is None else self.loss.tolist()}
+        if self.loss is not None:
+            out["mean_code_loss"] = None if self.reference is None else self.reference.tolist()
+            out["inversion"] = loss_summary(self.loss, self.reference)
+        return out
+
+    def captions(self, first: str = "original") -> list[str]:
+        """One caption per face: ``first`` and, for inverted codes, their MSE beside the mean
+        code's (:func:`~latentplay.latent.invert.loss_caption`)."""
+        from latentplay.latent.invert import loss_caption
+
+        if self.loss is None:
+            return [first] * len(self.rows)
+        refs = [None] * len(self.loss) if self.reference is None else self.reference.tolist()
+        return [f"{first}\n{loss_caption(v, r)}".lstrip("\n")
+                for v, r in zip(self.loss.tolist(), refs, strict=True)]
+
+    def cautions(self) -> list[str]:
+        """A caution line when some faces' inversions failed (empty otherwise)."""
+        from latentplay.latent.invert import loss_lines, loss_summary
+
+        if self.loss is None or not self.failed.any():
+            return []
+        line = loss_lines(loss_summary(self.loss, self.reference), "faces")[-1]
+        rows = ", ".join(str(r) for r in self.rows[self.failed][:10])
+        return [f"{line} (rows {rows}{' ...' if self.failed.sum() > 10 else ''})"]
+
+    def title_note(self) -> str:
+        """``; inversion failed for k of n faces (their MSE near the mean code's)`` when some
+        did, else empty: the figure says what the printed caution says."""
+        k = int(self.failed.sum())
+        return "" if not k else (f"; inversion failed for {k} of {len(self.rows)} faces (codes redraw "
+                                 "them hardly better than the run's mean code)")
 
 
 def checked_rows(store: Store, rows: Sequence[int]) -> np.ndarray:
@@ -102,25 +163,93 @@ def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> n
 
 def store_codes(model: torch.nn.Module, store: Store, rows: Sequence[int],
                 invert_steps: int = 300, seed: int = 0, device: str = "cpu",
-                per_layer: bool = False) -> StoreCodes:
-    """Codes of ``rows`` of ``store``: the codes the images were decoded from when ``store``
-    holds this model's own samples (:func:`generated_codes`), else encoder means for models
-    with an encoder and optimised codes (:func:`latentplay.latent.invert.invert`,
-    ``invert_steps`` steps) for a generator. A conditional model gets each row's own
-    condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
+                per_layer: bool = False, restarts: int = 4, columns: bool = False,
+                prefer: str | None = None, reinvert: bool = False) -> StoreCodes:
+    """Codes of ``rows`` of ``store``, in this order of preference:
+
+    1. the codes the images were decoded from when ``store`` holds this model's own samples
+       (:func:`generated_codes`);
+    2. with ``columns``, a vector column of ``store`` holding this run's codes
+       (:func:`run_column`): ``prefer`` (e.g. the column a direction was fitted on) when it
+       does, else, for a generator, the latest ``invert:RUN`` column of this run (so that an
+       edit starts from the codes its direction was fitted on rather than from another
+       inversion); the pixel MSE of inverted codes is measured again
+       (:func:`~latentplay.latent.invert.reconstruction_loss`);
+    3. encoder means for models with an encoder;
+    4. optimised codes (:func:`latentplay.latent.invert.invert`, ``invert_steps`` steps,
+       ``restarts`` random starts, ``seed``) for a generator.
+
+    ``reinvert`` skips 1 and 2 and inverts (any model). A conditional model gets each row's
+    own condition from the store's attributes. ``per_layer``: a StyleGAN2's W+ codes ``(n,
     n_layers * D)`` (a sample's own code at every layer)."""
-    from latentplay.latent.invert import codes_per_image, invert
+    from latentplay.latent.invert import codes_per_image, invert, mean_code, reconstruction_loss
+    from latentplay.store.columns import vectors
 
     layers = codes_per_image(model, per_layer)  # an encoder's model has no W+ either
     rows_arr = checked_rows(store, rows)
     images = load_images(store, rows_arr)
     cond = row_conditions(model, store, rows_arr)
-    drawn = generated_codes(model, store, rows_arr)
-    if drawn is not None:
-        return StoreCodes(rows_arr, images, np.tile(drawn, (1, layers)), cond)
-    if not model.has_encoder:
-        result = invert(model, images, condition=cond, steps=invert_steps, seed=seed,
-                        device=device, per_layer=per_layer)
-        return StoreCodes(rows_arr, images, result.z, cond, result.loss)
+    if not reinvert:
+        drawn = generated_codes(model, store, rows_arr)
+        if drawn is not None:
+            return StoreCodes(rows_arr, images, np.tile(drawn, (1, layers)), cond, source="generated",
+                              column=store.schema.provenance.arguments.get("column"))
+        column = run_column(store, model, model.latent_dim * layers, prefer) if columns else None
+        z = None if column is None else vectors(store, column, rows_arr)
+        if z is not None and np.isfinite(z).all():  # a row the embedder failed on: found again
+            if not _inverted(store, str(column)):  # encoder means, or a sample's own codes
+                return StoreCodes(rows_arr, images, z, cond, source="column", column=column)
+            loss = reconstruction_loss(model, z, images, cond, device=device)
+            reference = reconstruction_loss(model, np.tile(mean_code(model), layers), images, cond,
+                                            device=device)
+            return StoreCodes(rows_arr, images, z, cond, loss, reference, "column", column)
+    if reinvert or not model.has_encoder:
+        result = invert(model, images, condition=cond, steps=invert_steps, restarts=restarts,
+                        seed=seed, device=device, per_layer=per_layer)
+        return StoreCodes(rows_arr, images, result.z, cond, result.loss, result.reference_loss,
+                          "inverted", settings={"steps": invert_steps, "restarts": restarts, "seed": seed})
     z = encode(model, images, condition=cond, device=device)
     return StoreCodes(rows_arr, images, z, cond)
+
+
+def run_column(store: Store, model: torch.nn.Module, dim: int, prefer: str | None = None) -> str | None:
+    """The vector column of ``store`` whose ``dim``-value codes were made by ``model``'s run
+    (:func:`~latentplay.latent.directions.column_run`: the same weights, or the same run
+    directory where no weights were recorded): ``prefer`` when it is one, else, for a model
+    without an encoder, the latest ``latentplay embed --with invert:RUN`` column of the run;
+    None when there is none."""
+    from latentplay.embed.column import embed_entry
+
+    dims = {v.name: v.dim for v in store.schema.vectors}
+    if prefer is not None and dims.get(prefer) == dim and _made_by(store, prefer, model):
+        return prefer
+    if model.has_encoder:
+        return None
+    for entry in reversed(store.schema.history):
+        name = entry.get("column")
+        if (entry.get("op") == "embed" and dims.get(name) == dim and embed_entry(store, name) is entry
+                and _inverted(store, name) and _made_by(store, name, model)):
+            return str(name)
+    return None
+
+
+def _inverted(store: Store, column: str) -> bool:
+    """Whether ``column`` of ``store`` was made by ``latentplay embed --with invert:RUN``."""
+    from latentplay.embed.column import embed_entry
+
+    entry = embed_entry(store, column)
+    return entry is not None and str(entry.get("embedder", "")).startswith("invert:")
+
+
+def _made_by(store: Store, column: str, model: torch.nn.Module) -> bool:
+    """Whether vector ``column`` of ``store`` holds codes of ``model``'s run."""
+    from latentplay.latent.directions import column_run, run_sha256
+
+    run_dir = getattr(model, "run_dir", None)
+    run, sha = column_run(store, column)
+    if run is None or run_dir is None:
+        return False
+    here = run_sha256(run_dir)
+    if sha is not None and here is not None:
+        return bool(sha == here)
+    return Path(run).resolve() == Path(run_dir).resolve()

@@ -60,6 +60,9 @@ class Inversion:
         loss: ``(N,)`` float32 pixel MSE of ``z`` (NaN when no iterate had a finite objective).
         init_loss: ``(N,)`` float32 pixel MSE of ``init_z``.
         reconstructions: ``(N, S, S, C)`` uint8 decodings of ``z``.
+        reference_loss: ``(N,)`` float32 pixel MSE of the run's mean code (:func:`mean_code`)
+            on each image: what redrawing it as the generator's average face gives. A
+            ``loss`` near it is a failed inversion (:func:`failed`).
     """
 
     z: np.ndarray
@@ -67,6 +70,13 @@ class Inversion:
     loss: np.ndarray
     init_loss: np.ndarray
     reconstructions: np.ndarray
+    reference_loss: np.ndarray | None = None
+
+    @property
+    def failed(self) -> np.ndarray:
+        """``(N,)`` bool: images whose codes redraw them hardly better than the mean code
+        (:func:`failed`)."""
+        return failed(self.loss, self.reference_loss)
 
 
 def invert(
@@ -147,6 +157,7 @@ def invert(
         chunk = max(1, model.max_batch // 4)
         batch_size = min(batch_size, max(1, chunk // codes_each))
     total = steps * -(-len(x_all) // batch_size)
+    centre = torch.from_numpy(np.tile(mean_code(model), layers)).to(device)
     parts = []
     with _frozen(model):
         for s in range(0, len(x_all), batch_size):
@@ -158,9 +169,78 @@ def invert(
             done = s // batch_size * steps
             tick = None if progress is None else (lambda k, done=done: progress(done + k, total))
             person = None if reader is None else _Person.of(x, grids_all[s:s + batch_size], identity, reader)
-            parts.append(_invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick, chunk,
-                                       person))
+            found = _invert_batch(model, x, cond, z0.to(device).float(), steps, lr, prior, tick, chunk,
+                                  person)
+            found["reference_loss"] = _mse(model, centre.expand(len(x), -1), x, cond, chunk)
+            parts.append(found)
     return _collect(parts, model, model.latent_dim * layers)
+
+
+FAILED_SHARE = 0.8
+"""An inversion whose pixel MSE is above this share of the mean code's (:func:`mean_code`) on
+the same image has failed: its code redraws the face hardly better than the generator's average
+face does (a barely trained DCGAN's inversions of real faces end at 0.86-0.99 of it; a trained
+VAE's at 0.05-0.73)."""
+
+
+def failed(loss: np.ndarray, reference: np.ndarray | None) -> np.ndarray:
+    """``(N,)`` bool: images whose inversion MSE ``loss`` ``(N,)`` is above :data:`FAILED_SHARE`
+    of the mean code's ``reference`` ``(N,)`` on them (or not a number); all False without a
+    reference."""
+    loss = np.asarray(loss, np.float64)
+    if reference is None:
+        return np.zeros(len(loss), bool)
+    with np.errstate(invalid="ignore"):
+        return ~(loss <= FAILED_SHARE * np.asarray(reference, np.float64))
+
+
+def mean_code(model: nn.Module) -> np.ndarray:
+    """``(D,)`` float32 centre of the run's codes, the reference an inversion is measured
+    against: the zero code (the prior's mean; a StyleGAN's mean ``w`` in W) for every model with
+    a prior, and for a plain autoencoder, which has none, the mean of its encoded training set
+    (the run's ``latents.npy``) when it has one, else the zero code."""
+    centre = np.zeros(int(model.latent_dim), np.float32)
+    run_dir = getattr(model, "run_dir", None)
+    if getattr(model, "family", "") == "ae" and run_dir is not None:
+        from latentplay.latent.traverse import run_latents
+
+        try:
+            centre = run_latents(run_dir).mean(0).astype(np.float32)
+        except UserError:  # no latents.npy: the zero code
+            pass
+    return centre
+
+
+def reconstruction_loss(model: nn.Module, z: np.ndarray, images: np.ndarray | Sequence[np.ndarray],
+                        condition: Any = None, cropped: bool = False, device: str = "cpu") -> np.ndarray:
+    """``(N,)`` float32 pixel MSE of the decodings of codes ``z`` ``(N, D)`` (or W+) on
+    ``images`` as the model sees them (see :func:`invert`'s ``cropped``): the :attr:`Inversion.loss`
+    of codes found elsewhere (a store's ``invert:RUN`` column). ``z`` may be one ``(D,)`` code
+    for every image (e.g. :func:`mean_code`)."""
+    x_all = model_input(model, images, cropped)
+    cond_all = _conditions(model, condition, len(x_all))
+    codes = torch.as_tensor(np.asarray(z, np.float32))
+    if codes.ndim == 1:
+        codes = codes.expand(len(x_all), -1)
+    step = min(64, getattr(model, "max_batch", 64))
+    out = []
+    with _frozen(model):
+        for s in range(0, len(x_all), step):
+            x = torch.from_numpy(x_all[s:s + step]).to(device).permute(0, 3, 1, 2).float() / 255
+            cond = None if cond_all is None else cond_all[s:s + step].to(device)
+            out.append(_mse(model, codes[s:s + step].to(device), x, cond, None))
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _mse(model: nn.Module, z: torch.Tensor, x: torch.Tensor, cond: torch.Tensor | None,
+         chunk: int | None) -> np.ndarray:
+    """``(M,)`` float32 pixel MSE of codes ``z`` ``(M, D)`` on images ``x`` ``(M, C, S, S)``,
+    ``chunk`` codes decoded at a time (None: all), without gradients."""
+    step = chunk or len(z)
+    with torch.no_grad():
+        parts = [(model.decode(z[s:s + step], None if cond is None else cond[s:s + step])
+                  - x[s:s + step]).square().flatten(1).mean(1) for s in range(0, len(z), step)]
+    return torch.cat(parts).float().cpu().numpy() if parts else np.zeros(0, np.float32)
 
 
 def codes_per_image(model: nn.Module, per_layer: bool) -> int:
@@ -340,5 +420,51 @@ def _collect(parts: list[dict[str, np.ndarray]], model: nn.Module, dim: int) -> 
     if not parts:
         codes = np.zeros((0, dim), np.float32)
         return Inversion(codes, codes.copy(), np.zeros(0, np.float32), np.zeros(0, np.float32),
-                         np.zeros((0, model.size, model.size, model.channels), np.uint8))
+                         np.zeros((0, model.size, model.size, model.channels), np.uint8),
+                         np.zeros(0, np.float32))
     return Inversion(**{k: np.concatenate([p[k] for p in parts]) for k in parts[0]})
+
+
+def loss_summary(loss: np.ndarray, reference: np.ndarray | None) -> dict[str, Any]:
+    """The median and 90th percentile of inversion MSEs ``loss`` ``(N,)`` (NaNs, images not
+    measured, left out), the median of the mean code's MSEs ``reference`` ``(N,)`` on the same
+    images, and how many of them :func:`failed`: JSON-ready (None for no number)."""
+    loss = np.asarray(loss, np.float64)
+    measured = np.isfinite(loss)
+    ref = None if reference is None else np.asarray(reference, np.float64)
+
+    def number(values: np.ndarray, q: float) -> float | None:
+        values = values[np.isfinite(values)]
+        return float(np.percentile(values, q)) if len(values) else None
+
+    return {"n": int(measured.sum()), "median": number(loss, 50), "p90": number(loss, 90),
+            "mean_code_median": None if ref is None else number(ref[measured], 50),
+            "failed": int(failed(loss[measured], None if ref is None else ref[measured]).sum()),
+            "failed_share": FAILED_SHARE}
+
+
+def loss_lines(summary: dict[str, Any], what: str = "faces") -> list[str]:
+    """The line that reports a :func:`loss_summary` and, when some inversions failed, a
+    caution line; ``what`` names the images (``faces``, ``rows``)."""
+    def text(value: float | None) -> str:
+        return "-" if value is None else f"{value:.4f}"
+
+    if not summary["n"]:
+        return []
+    lines = [f"inversion: pixel MSE median {text(summary['median'])}, 90th percentile "
+             f"{text(summary['p90'])} over {summary['n']} {what}; the run's mean code (its "
+             f"average face) redraws them at median {text(summary['mean_code_median'])}"]
+    if summary["failed"]:
+        lines.append(f"caution: the codes of {summary['failed']} of {summary['n']} {what} redraw them "
+                     f"hardly better than the run's mean code does (pixel MSE above "
+                     f"{summary['failed_share']:.0%} of its): failed inversions, codes that do not "
+                     "draw those faces")
+    return lines
+
+
+def loss_caption(loss: float, reference: float | None) -> str:
+    """A figure's caption of one face's inversion: ``inverted, MSE 0.0710`` and, under it, the
+    mean code's MSE (``mean code 0.0750``), marked ``failed`` when :func:`failed`."""
+    bad = bool(failed(np.array([loss]), None if reference is None else np.array([reference]))[0])
+    return f"inverted, MSE {loss:.4f}" + ("" if reference is None else
+                                            f"\nmean code {reference:.4f}" + (": failed" if bad else ""))
