@@ -245,7 +245,8 @@ def concepts(
     out: Path = typer.Option(
         ..., "--out",
         help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
-        "accepted.npy, model.pt and, for glancenet and vae, recon.png and traverse.png.",
+        "accepted.npy, model.pt and, for glancenet and vae, recon.png and traverse.png (with "
+        "--overwrite, an earlier run's files of these names are removed first).",
     ),
     masking_fact: float = typer.Option(
         100.0, "--masking-fact", help="Percent of rows whose concepts are used."
@@ -258,7 +259,8 @@ def concepts(
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
 ) -> None:
     """Train a concept model on shapes (concepts scale, pos_x, pos_y; label: position quadrant)
-    and report accuracy, concept alignment (DCI) and explicitness."""
+    and report task accuracy, held-out concept accuracy (MAE and R² per concept), concept
+    alignment (DCI) and explicitness."""
     from latentplay.metrics.concepts import KINDS, TrainConfig, run_concept_model
     from latentplay.metrics.leakage import shapes_data
 

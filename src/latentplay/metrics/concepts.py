@@ -6,27 +6,30 @@ Kinds:
 * ``glancenet``: :class:`~latentplay.models.glancenet.GlanceNet` with the conditional prior
   and open-set rejection.
 * ``vae``: the same concept-supervised VAE without the conditional prior (GlanceNets'
-  leakage-test "VAE"); it keeps the reconstruction-based rejection available.
+  leakage-test "VAE"). It rejects as GlanceNet does, with two gates: the reconstruction error
+  and the concept-space distance to the nearest class centre, its centres being the training
+  data's class means of the concept activations (GlanceNet's: its class prototypes).
 * ``cbm``: the joint concept bottleneck model :class:`~latentplay.models.cbm.CBM`.
 
 :func:`run_concept_model` writes ``downstream.npy`` (``(N, 2)``: prediction, ground truth),
 ``latents.npy`` (``(N, D)`` test representations), ``concepts.npy`` (``(N, k)`` concept
 activations: the model's, in [0, 1]), ``factors.npy`` (``(N, k)`` int: the test images' true
 concept levels, from which alignment and explicitness are computed), ``accepted.npy`` and
-``metrics.json`` with accuracy, concept alignment (DCI
-disentanglement of the concept activations against the concepts' factor levels) and
-explicitness (DCI informativeness on the test rows), and what they were measured on
+``metrics.json`` with accuracy, held-out concept accuracy (:func:`concept_scores`), concept
+alignment (DCI disentanglement of the concept activations against the concepts' factor levels)
+and explicitness (DCI informativeness on the test rows), and what they were measured on
 (``concepts``: the concept names; ``training``: the :class:`TrainConfig`, image counts and
 size). For the kinds with a decoder (``glancenet``,
 ``vae``; a CBM has none) it also draws ``recon.png`` and ``traverse.png``
-(:func:`save_decoder_figures`).
+(:func:`save_decoder_figures`). Those are :data:`OUTPUTS`; an earlier run's are removed first,
+so a folder written again holds only what the new model wrote.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,14 @@ from latentplay.models.vae import VAEOutput
 from latentplay.outputs import finite_or_none_within
 
 KINDS = ("glancenet", "vae", "cbm")
+DECODER_KINDS = ("glancenet", "vae")
+"""The kinds with a decoder (``recon.png``, ``traverse.png``)."""
+OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
+           "accepted.npy", "model.pt", "recon.png", "traverse.png")
+"""Every file :func:`run_concept_model` may write."""
+NEAR_CHANCE = 0.1
+"""A concept counts as not learned below chance + this (categorical accuracy) or below this R²
+(continuous concepts, whose chance is R² 0: the mean guessed)."""
 RECON_IMAGES = 8
 """Held-out images in ``recon.png`` (one row of originals above their reconstructions)."""
 TRAVERSE_VALUES = np.linspace(-2.0, 2.0, 9)
@@ -58,6 +69,8 @@ class ConceptData:
         labels: ``(N,)`` int downstream classes 0..n_classes-1.
         levels: ``(N, k)`` int levels of the concepts (for alignment scores).
         names: the k concept names.
+        categorical: categorical concepts coded one-hot, by name: their columns (e.g.
+            ``{"shape": [0, 1, 2]}``). The other columns are continuous concepts.
     """
 
     images: np.ndarray
@@ -65,10 +78,12 @@ class ConceptData:
     labels: np.ndarray
     levels: np.ndarray
     names: list[str]
+    categorical: dict[str, list[int]] = field(default_factory=dict)
 
     def subset(self, rows: np.ndarray) -> ConceptData:
         return ConceptData(
-            self.images[rows], self.concepts[rows], self.labels[rows], self.levels[rows], self.names
+            self.images[rows], self.concepts[rows], self.labels[rows], self.levels[rows], self.names,
+            self.categorical,
         )
 
     def __len__(self) -> int:
@@ -256,6 +271,49 @@ def evaluate_outputs(
     return res
 
 
+def concept_scores(activations: np.ndarray, data: ConceptData) -> dict[str, dict[str, Any]]:
+    """Held-out concept accuracy of ``(N, k)`` activations in [0, 1] against ``data.concepts``,
+    per concept: a categorical one (``data.categorical``) its ``accuracy`` (the largest of its
+    one-hot activations names the value) beside its ``chance`` (the most frequent true value's
+    share); a continuous one (the other columns, levels scaled to [0, 1]) its mean absolute
+    error ``mae`` and ``r2`` (1 - squared error / the truth's variance; None when the truth
+    does not vary). Each concept also says whether it was ``learned`` (:data:`NEAR_CHANCE`)."""
+    scores: dict[str, dict[str, Any]] = {}
+    grouped = {j for cols in data.categorical.values() for j in cols}
+    for name, cols in data.categorical.items():
+        truth = data.concepts[:, cols].argmax(axis=1)
+        accuracy = float(np.mean(activations[:, cols].argmax(axis=1) == truth))
+        chance = float(np.max(np.bincount(truth)) / len(truth))
+        scores[name] = {"accuracy": accuracy, "chance": chance,
+                        "learned": accuracy >= chance + NEAR_CHANCE}
+    for j, name in enumerate(data.names):
+        if j in grouped:
+            continue
+        truth, guess = data.concepts[:, j], activations[:, j]
+        spread = float(np.sum((truth - truth.mean()) ** 2))
+        r2 = 1.0 - float(np.sum((guess - truth) ** 2)) / spread if spread > 0 else None
+        scores[name] = {"mae": float(np.mean(np.abs(guess - truth))), "r2": r2,
+                        "learned": r2 is not None and r2 >= NEAR_CHANCE}
+    return scores
+
+
+def concepts_not_learned(scores: dict[str, dict[str, Any]]) -> list[str]:
+    """The concepts of :func:`concept_scores` ``scores`` that were not learned."""
+    return [name for name, s in scores.items() if not s["learned"]]
+
+
+def concept_text(scores: dict[str, dict[str, Any]]) -> str:
+    """One line of :func:`concept_scores`: ``shape acc 0.98 (chance 0.34); scale R² 0.91``."""
+    parts = []
+    for name, s in scores.items():
+        if "accuracy" in s:
+            parts.append(f"{name} acc {s['accuracy']:.2f} (chance {s['chance']:.2f})")
+        else:
+            r2 = "—" if s["r2"] is None else f"{s['r2']:.2f}"
+            parts.append(f"{name} R² {r2}, MAE {s['mae']:.2f}")
+    return "; ".join(parts)
+
+
 def run_concept_model(
     kind: str,
     train_data: ConceptData,
@@ -269,6 +327,8 @@ def run_concept_model(
     (see the module docstring) into directory ``out``; returns the metrics (None where one is undefined)."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:  # an earlier run's (a GlanceNet's figures under a CBM's scores, say)
+        (out_dir / name).unlink(missing_ok=True)
     model = fit(build(kind, train_data, n_classes, train, **overrides), train_data, train)
     test_out = infer(model, test_data.images)
     train_out = infer(model, train_data.images)
@@ -276,6 +336,7 @@ def run_concept_model(
         "kind": kind,
         "masking_fact": train.masking_fact,
         **evaluate_outputs(test_out, test_data, train_out, train_data),
+        "concept_scores": concept_scores(test_out["concepts"], test_data),
     })
     pred = test_out["probs"].argmax(axis=1)
     np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
@@ -290,7 +351,8 @@ def run_concept_model(
     (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")
     if isinstance(model, GlanceNet):
-        save_decoder_figures(model, test_data, test_out["latents"], out_dir)
+        save_decoder_figures(model, test_data, test_out["latents"], out_dir,
+                             supervised=train.masking_fact > 0)
     return metrics
 
 
@@ -315,11 +377,14 @@ def traversal_rows(model: GlanceNet, codes: np.ndarray, base: int = 0) -> np.nda
     return images.reshape(dim, len(TRAVERSE_VALUES), *images.shape[1:])
 
 
-def save_decoder_figures(model: GlanceNet, data: ConceptData, codes: np.ndarray, out_dir: Path) -> None:
+def save_decoder_figures(model: GlanceNet, data: ConceptData, codes: np.ndarray, out_dir: Path,
+                         supervised: bool = True) -> None:
     """Write ``recon.png`` (the first :data:`RECON_IMAGES` held-out ``data.images`` above their
     reconstructions from their means) and ``traverse.png`` (:func:`traversal_rows` from the
     first held-out image, concept latents labelled with ``data.names`` and the concept
-    activation range their row covers). ``codes``: ``(N, D)`` means of ``data.images``."""
+    activation range their row covers). ``codes``: ``(N, D)`` means of ``data.images``.
+    Without ``supervised`` (no concept label used in training) no latent is named by a
+    concept: every row is ``z<d>`` with its SD."""
     from latentplay.train.figures import save_image_rows, save_recon_grid
 
     shown = slice(0, RECON_IMAGES)
@@ -330,12 +395,14 @@ def save_decoder_figures(model: GlanceNet, data: ConceptData, codes: np.ndarray,
     labels = []
     for d in range(codes.shape[1]):
         label = f"z{d}\nsd {sd[d]:.2g}"
-        if d < model.n_concepts:  # concept activation sigmoid(z) = (tanh(z / 2) + 1) / 2
+        if supervised and d < model.n_concepts:  # activation sigmoid(z) = (tanh(z / 2) + 1) / 2
             lo, hi = 1 / (1 + np.exp(-(codes[0, d] + TRAVERSE_VALUES[[0, -1]] * sd[d])))
             label = f"z{d} {data.names[d]}\nc {lo:.2f}-{hi:.2f}"
         labels.append(label)
     captions = [[f"{v:+.3g}" for v in TRAVERSE_VALUES]] * len(rows)
+    named = ("concept latents named, c = their concept activation" if supervised
+             else "no concept label was used in training, so no latent is named by a concept")
     title = (f"each latent of held-out image 0 moved by {TRAVERSE_VALUES[0]:+g}..{TRAVERSE_VALUES[-1]:+g} "
-             "SDs of its held-out means; concept latents named, c = their concept activation")
+             f"SDs of its held-out means; {named}")
     save_image_rows(list(rows), labels, out_dir / "traverse.png", title,
                     captions=captions)

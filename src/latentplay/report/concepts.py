@@ -21,7 +21,8 @@ from latentplay.store.vector_files import load_array
 KINDS = {"glancenet": "GlanceNet: concept-supervised VAE with the conditional prior and open-set "
                       "rejection",
          "vae": "concept-supervised VAE without the conditional prior (GlanceNets' leakage-test "
-                "VAE), with the reconstruction-based rejection",
+                "VAE), with open-set rejection: reconstruction error and concept-space distance "
+                "to the training data's class means",
          "cbm": "joint concept bottleneck model (no decoder, accepts every input)"}
 SCORES = (("accuracy", "task accuracy, all test images"),
           ("accepted", "share of test images accepted"),
@@ -30,6 +31,10 @@ SCORES = (("accuracy", "task accuracy, all test images"),
           ("explicitness", "explicitness (DCI informativeness on the test images)"))
 LEAKAGE_COLUMNS = ("experiment", "model", "accuracy", "leak_accuracy", "chance", "leakage",
                    "accepted", "domain_accepted")
+DECODER_KINDS = ("glancenet", "vae")
+"""The kinds with a decoder: only their folders' recon.png and traverse.png are shown."""
+SPREAD_COLUMNS = ("leakage_sd", "splits", "leakage_acceptance_only", "concept_acc", "concept_r2",
+                  "concepts", "flag")
 
 
 def page(run: Path) -> Page:
@@ -56,11 +61,15 @@ def page(run: Path) -> Page:
         facts.append(("concepts", number(concepts.shape[1])))
     blocks: list[Any] = [
         Facts(facts),
-        Table.of(["score", "value"], [[label, metrics.get(key)] for key, label in SCORES
-                                      if key in metrics],
+        Table.of(["score", "value"], [*([label, metrics.get(key)] for key, label in SCORES
+                                        if key in metrics),
+                                      *_concept_score_rows(metrics.get("concept_scores"))],
                  "On the held-out test images; — where a score is undefined (no test image "
                  "accepted). Alignment and explicitness are DCI's disentanglement and test "
-                 "informativeness of the concept activations against the concepts' levels."),
+                 "informativeness of the concept activations against the concepts' levels. A "
+                 "categorical concept's accuracy: its largest one-hot activation names the value; "
+                 "a continuous concept's R² and mean absolute error against its levels scaled to "
+                 "[0, 1]. Not learned: accuracy less than 0.1 above chance, or R² below 0.1."),
         _class_table(down, accepted)]
     if concepts is not None:
         blocks.append(_concept_table(concepts, metrics.get("concepts")))
@@ -71,7 +80,9 @@ def page(run: Path) -> Page:
                                 "concept latents are named, c: the range of the concept "
                                 "activation their row covers."))
     sections = [Section("Concept model", "concepts", blocks)]
-    shown = [file_figure(run / name, caption) for name, caption in figures if (run / name).exists()]
+    # a CBM has no decoder: pictures left in its folder by another kind's run are not its own
+    shown = [file_figure(run / name, caption) for name, caption in figures
+             if (run / name).exists() and kind in DECODER_KINDS]
     if shown:
         sections.append(Section("Decoder", "decoder", shown))
     if metrics.get("training"):
@@ -93,14 +104,32 @@ def leakage_page(run: Path) -> Page:
          for r in rows],
         "Task accuracy: on held-out images of the training domain. Probe accuracy: a logistic "
         "regression from the concept activations alone to a target the concepts were not meant "
-        "to carry (dsprites: the shape, hearts never seen in training; parity: even or odd, "
-        "digits other than 4 and 5), trained on half the probe images and tested on the other "
-        "half. Chance: the same probe without concepts (the most frequent target). Leakage = "
+        "to carry (dsprites: which of two opposite corners a sprite lies in, the models trained "
+        "on centred sprites; parity: even or odd, digits other than 4 and 5), trained on half "
+        "the probe images and tested on the other half, the mean over the halvings. Chance: the "
+        "same probe without concepts (the most frequent target), one for every row. Leakage = "
         "(probe accuracy - chance) / (1 - chance): 0 is leak-free, 1 the target read perfectly. "
-        "glancenet+rejection: a refused image gets the guess without concepts.")
+        "glancenet+rejection: a refused image gets a coin flip over the target's values; "
+        "glancenet+random-rejection: the same model refusing as many images at random.")
     blocks: list[Any] = [table]
+    if set(SPREAD_COLUMNS) <= set(rows[0]):  # folders written before they were recorded: none
+        blocks.append(Table.of(
+            ["experiment", "model", "leakage SD", "halvings", "leakage from acceptance alone",
+             "concept accuracy (categorical)", "concept R² (continuous)", "concepts, held out",
+             "flag"],
+            [[r["experiment"], r["model"], *(to_float(r[k]) for k in SPREAD_COLUMNS[:5]),
+              r["concepts"], r["flag"]] for r in rows],
+            "Leakage SD: its standard deviation over the probe's halvings (training seeds move "
+            "it more). Leakage from acceptance alone: the same rejection with no concepts. "
+            "Concept scores on held-out images of the training domain: accuracy of categorical "
+            "concepts (the largest one-hot activation), R² of continuous ones (levels scaled to "
+            "[0, 1]). Flag: task accuracy within 0.1 of chance, or no concept learned; such a "
+            "model's leakage says little."))
     if (run / "leakage.png").exists():
-        blocks.append(file_figure(run / "leakage.png", "Leakage per model and experiment."))
+        blocks.append(file_figure(run / "leakage.png", "Leakage per model and experiment: error bars "
+                                  "± 1 SD over the probe's halvings; kept: the probe images a "
+                                  "rejecting row accepted; diamond: the same rejection without "
+                                  "concepts; hatched: a flagged model."))
     experiments = list(dict.fromkeys(r["experiment"] for r in rows))
     sections = [Section("Leakage", "leakage", blocks)]
     if (run / "leakage.json").exists():  # the settings (folders written before it: none)
@@ -109,6 +138,22 @@ def leakage_page(run: Path) -> Page:
     return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run), sections)
 
 
+
+
+def _concept_score_rows(scores: dict[str, dict[str, Any]] | None) -> list[list[Any]]:
+    """Rows of the scores table for ``metrics.json``'s held-out concept scores (none in folders
+    written before them)."""
+    rows: list[list[Any]] = []
+    for name, s in (scores or {}).items():
+        learned = "" if s.get("learned") else ", not learned"
+        if "accuracy" in s:
+            chance = "—" if s.get("chance") is None else f"{s['chance']:.2f}"
+            rows.append([f"concept {name}: accuracy (chance {chance}{learned})",
+                         s.get("accuracy")])
+        else:
+            rows.append([f"concept {name}: R² (levels scaled to [0, 1]{learned})", s.get("r2")])
+            rows.append([f"concept {name}: mean absolute error", s.get("mae")])
+    return rows
 
 
 def _class_table(down: np.ndarray, accepted: np.ndarray | None) -> Table:
