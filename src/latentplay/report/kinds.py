@@ -4,6 +4,7 @@ the files each one always writes."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Literal
@@ -56,6 +57,8 @@ def detect(path: str | os.PathLike[str]) -> Kind:
                         "output directory, or a store")
     for kind, names in SIGNATURES:
         present = [(path / name).is_file() for name in names]
+        if kind == "audit" and present == [True] + [False] * (len(names) - 1):
+            _refuse_match_without_balance(path)
         if (kind == "audit" and any(present)) or all(present):
             return kind
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
@@ -65,3 +68,18 @@ def detect(path: str | os.PathLike[str]) -> Kind:
                     f"probe run (probe.json), an imported generator (model.json), a concept "
                     f"model (metrics.json + downstream.npy), a leakage test (leakage.csv) or a "
                     f"store ({SCHEMA_FILE}); nothing to report")
+
+
+def _refuse_match_without_balance(path: Path) -> None:
+    """A :class:`UserError` when ``path``'s only summary is a match run's (``treatment`` and
+    ``counts``, no audit's ``attributes``) and its ``balance.csv`` is gone: it was read as an
+    audit and refused as a summary without ``attributes``, which named the wrong command."""
+    try:
+        summary = json.loads((path / "summary.json").read_text())
+    except (OSError, ValueError):
+        return  # the audit page names an unreadable summary itself
+    if (isinstance(summary, dict) and "attributes" not in summary
+            and {"treatment", "counts"} <= summary.keys()):
+        raise UserError(f"{path} is a match run (summary.json of `latentplay match run`) without "
+                        f"its balance.csv, which the report needs; rerun `latentplay match run "
+                        f"... --out {path} --overwrite` to write it again")

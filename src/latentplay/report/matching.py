@@ -18,6 +18,7 @@ from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import (
     SMD_THRESHOLD,
+    Block,
     Cell,
     Code,
     Facts,
@@ -147,7 +148,13 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
     on = [r for r in rows if _source(r["covariate"]) in used]
     caption = f"{stats.get('covariates', len(rows))} covariates."
     if used and len(on) < len(rows):  # attributes not matched on are checked too
-        lines += [[f"{when}, matched on", *_smd_stats(on, when)] for when in ("before", "after")]
+        # the run's own summary of the rows matched on (full precision, like the lines above);
+        # balance.csv's rounded values only for a summary written without it
+        recorded = stats.get("matched_on") if isinstance(stats.get("matched_on"), dict) else {}
+        lines += [[f"{when}, matched on",
+                   *([(recorded.get(when) or {}).get(k) for k in ("max_abs_smd", "mean_abs_smd", over)]
+                     if recorded.get(when) else _smd_stats(on, when))]
+                  for when in ("before", "after")]
         caption = (f"{len(rows)} rows of balance.csv: {len(on)} of the covariates matched on "
                    f"({', '.join(sorted(used))}), {len(rows) - len(on)} of attributes not matched "
                    "on (checked, not balanced by design); the first two lines take all rows, "
@@ -172,7 +179,14 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
     table = Table(columns, table_rows, "balance.csv: group means, standardized mean difference "
                   f"(SMD{divided}) and variance ratio (VR, continuous covariates) before and after "
                   f"matching. Highlighted: |SMD| > {SMD_THRESHOLD:g}, the usual bound for balance.")
-    return Section("Balance", "balance", [overview, table])
+    blocks: list[Block] = [overview, table]
+    recorded_n = stats.get("covariates")
+    if isinstance(recorded_n, int) and recorded_n != len(rows):
+        blocks.insert(0, Text(f"Warning: balance.csv holds {len(rows)} row(s) but the run balanced "
+                              f"{recorded_n} covariate(s) (summary.json); the file is incomplete or "
+                              "was edited. The max and mean |SMD| lines are the run's own "
+                              "(summary.json); the table shows only the rows the file holds."))
+    return Section("Balance", "balance", blocks)
 
 
 def _matched_on(config: dict[str, Any]) -> set[str]:
