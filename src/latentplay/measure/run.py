@@ -53,7 +53,7 @@ from latentplay.measure.expression import inter_ocular, mouth
 from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.size import SIZE_NAMES, face_size
-from latentplay.measure.skin import ITA_GROUPS, cheek_mask, ita, ita_group
+from latentplay.measure.skin import ITA_GROUPS, MIN_YELLOW, cheek_mask, ita, ita_group
 from latentplay.outputs import counted
 from latentplay.store.io import saved
 from latentplay.store.schema import UNKNOWN, Attribute
@@ -588,11 +588,22 @@ def _why_missing(store: st.Store, name: str) -> str:
     if not entries:
         return ""
     found = next((n for n in entries[-1]["attributes"] if n.endswith("face_found")), None)
+    config = entries[-1].get("config", {})
+    skin = name.endswith("skin_ita")
+    # skin is read where the detector missed the face too, in a fallback box (unless --fallback
+    # nan): no face found is then not why a row has no value
+    read_missed = skin and config.get("fallback", "median") != "nan"
+    absent = ~np.isfinite(store.labels(name))
     parts = []
-    if found is not None and any(w and name.endswith(base) for base, w in FACE_COLUMNS.items()):
-        missed = int((~np.isfinite(store.labels(name)) & (store.labels(found) == 0)).sum())
+    missed = 0
+    if (found is not None and not read_missed
+            and any(w and name.endswith(base) for base, w in FACE_COLUMNS.items())):
+        missed = int((absent & (store.labels(found) == 0)).sum())
         parts += [f"{missed:,} with no face found"] if missed else []
     under = entries[-1].get("under_minimum", {}).get(name, 0)
     reason = next((text for base, text in MINIMUMS.items() if name.endswith(base)), None)
     parts += [f"{under:,} with {reason}; docs/measure.md"] if under and reason else []
+    hueless = int(absent.sum()) - missed - under if skin else 0
+    parts += [f"{hueless:,} with no skin hue in the cheeks (median b* below {MIN_YELLOW:g}: grey "
+              "or bluish pixels, or a grey image)"] if hueless > 0 else []
     return f" ({', '.join(parts)})" if parts else ""
