@@ -132,7 +132,8 @@ def plot_projections(
             image on hover (each adds ~2 kB to the file).
         dpi: PNG resolution.
         say: called with one line for each embedding whose rows without a vector (NaN: no
-            face found, say) are left out; the figures' titles say it too.
+            face found, say) are left out, or whose rows with no face found were embedded
+            with the fallback (the whole image); the figures' titles say it too.
 
     Returns:
         Paths of the files written.
@@ -167,7 +168,9 @@ def plot_projections(
     for proj in projs:
         stem = f"{proj.method}_{proj.embedding}"
         title = f"{TITLES[proj.method]} of {proj.embedding}"
-        note = left_out_note(proj.embedding, len(sampled), len(proj.rows))
+        note = "; ".join(part for part in (
+            left_out_note(proj.embedding, len(sampled), len(proj.rows)),
+            fallback_note(store, proj.embedding, proj.rows)) if part)
         how = method_note(proj, len(store), len(sampled), seed)
         axes = pca_axis_labels(store, proj.embedding, proj.rows) if proj.method == "pca" else None
         if note and say is not None and proj.embedding not in told:
@@ -260,6 +263,23 @@ def left_out_note(embedding: str, sampled: int, projected: int) -> str:
     if not missing:
         return ""
     return f"{missing:,} of {sampled:,} rows without a {embedding} vector left out"
+
+
+def fallback_note(store: st.Store, embedding: str, rows: np.ndarray) -> str:
+    """``"K of N rows embedded without a detected face (the whole image)"`` when ``K`` of the
+    projected ``rows`` of a face embedding (``dlib``, ``onnx:`` ...) got the fallback vector of
+    a face its detector missed, else ``""``: such rows sit in the map by what the whole image
+    looks like, not by the face, and can make most of its structure."""
+    from latentplay.embed.column import embed_entry
+
+    entry = embed_entry(store, embedding)
+    if not entry or not entry.get("detects_faces"):
+        return ""
+    missed = int(np.isin(rows, np.asarray(entry.get("not_found", []), dtype=np.int64)).sum())
+    if not missed:
+        return ""
+    return (f"{missed:,} of {len(rows):,} rows embedded without a detected face (the whole "
+            "image; -o fallback=nan leaves them out)")
 
 
 def _html(store: st.Store, proj: Projection, names: Sequence[str], ordered: Sequence[str],
