@@ -44,14 +44,39 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
 
     Raises:
         UserError: ``path`` is none of these kinds, a file the report needs is unreadable,
-            ``out`` is a directory, or a file stands where ``out``'s missing parent directories
-            (made as needed) would go.
+            ``out`` is a directory, an existing file that is not an HTML page (a run's
+            ``config.yaml``, its ``metrics.csv``: it would be replaced), inside the store
+            reported on (whose next save removes it), or a file stands where ``out``'s missing
+            parent directories (made as needed) would go.
     """
     path = Path(path).absolute()
     kind = detect(path)
     target = Path(out).absolute() if out is not None else default_out(path, kind)
     if target.is_dir():
         raise UserError(f"--out {target} is a directory; give the HTML file to write")
+    _refuse_to_clobber(target, path, kind)
     make_parents(target)
     page = BUILDERS[kind](path)
     return render.write_atomic(render.render(page), target)
+
+
+# the mark the report's template puts in every report's <head>
+GENERATOR_MARK = b'<meta name="generator" content="latentplay'
+
+
+def _refuse_to_clobber(target: Path, path: Path, kind: Kind) -> None:
+    """A :class:`UserError` where writing ``target`` would destroy something: an existing file
+    that is neither named ``.html``/``.htm`` nor an earlier report (``--out RUN/config.yaml``
+    replaced the run's config with the page), or a file inside store ``path``, which every save
+    of the store replaces as a whole."""
+    if kind == "store" and target.resolve().is_relative_to(path.resolve()):
+        raise UserError(f"--out {target} is inside the store {path}, which is replaced as a whole "
+                        "on every save; write the report beside it (the default, "
+                        f"{default_out(path, kind)}) or elsewhere")
+    if not target.is_file() or target.suffix.lower() in (".html", ".htm"):
+        return
+    with open(target, "rb") as fh:
+        head = fh.read(1024)
+    if GENERATOR_MARK not in head:
+        raise UserError(f"--out {target} exists and is not an HTML report; it would be replaced "
+                        "by the page, so give a new file name (.html) or remove it first")
