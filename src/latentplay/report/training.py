@@ -270,13 +270,20 @@ def _losses(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section |
 def _final(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | None:
     if not epochs and not test:
         return None
-    last_train = epochs[-1] if epochs else {}
     last_test = test[-1] if test else {}
+    # both columns of one epoch: a run stopped before its last epoch's test evaluation put
+    # that epoch's training values beside the previous epoch's test values
+    same = [r for r in epochs if last_test and int(r["epoch"]) == int(last_test["epoch"])]
+    last_train = same[-1] if same else (epochs[-1] if epochs else {})
     names = terms(list(last_test or last_train))
     rows = [[name, to_float(last_train.get(name)), to_float(last_test.get(name))] for name in names]
     epoch = (last_test or last_train)["epoch"]
-    caption = (f"Epoch {epoch}: mean over the last epoch's training batches and over the test "
-               "split (test_metrics.csv)." + units)
+    caption = (f"Epoch {epoch}: mean over the epoch's training batches and over the test "
+               "split (test_metrics.csv).")
+    if same and int(epochs[-1]["epoch"]) > int(epoch):
+        caption += (f" Training ran to epoch {epochs[-1]['epoch']}, which test_metrics.csv has "
+                    "no evaluation of (the run stopped before it).")
+    caption += units
     return Section("Final metrics", "final", [Table.of(["term", "train", "test"], rows, caption)])
 
 
