@@ -201,3 +201,16 @@ def test_matching_on_what_determines_the_treatment_is_refused(cli, tmp_path: Pat
     kept = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x,by_e",
                "--exact", "by_e", "--out", tmp_path / "k", "--partial", "--bootstrap", "100")
     assert kept.code == 0, kept.err
+
+
+def test_a_simulated_store_records_every_setting_that_drew_it(tmp_path: Path) -> None:
+    """The store kept n, relevant and effect only: --irrelevant, --strength and --seed were
+    lost, so its provenance could not draw it again."""
+    from latentplay.match.synthetic import confounded, make_store
+    from latentplay.store import load, vectors
+
+    data = confounded(50, relevant=2, irrelevant=3, effect=0.5, strength=2.0, seed=7)
+    arguments = load(make_store(tmp_path / "s", data).path).schema.provenance.arguments
+    assert {k: arguments[k] for k in data.settings} == data.settings
+    again = confounded(**arguments)
+    np.testing.assert_array_equal(again.x, vectors(load(tmp_path / "s"), "z"))

@@ -10,7 +10,8 @@ outcome: ``y = effect * T + x_rel @ g + N(0, noise^2)``. Because treated units h
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.special import expit
@@ -29,6 +30,8 @@ class Confounded:
         y: ``(n,)`` float64 outcome.
         effect: the true treatment effect (constant, so ATT = ATE = effect).
         relevant: number of confounding columns.
+        settings: the arguments of :func:`confounded` that drew it (a store records them, so
+            the same call draws it again); empty for arrays made otherwise.
     """
 
     x: np.ndarray
@@ -36,6 +39,7 @@ class Confounded:
     y: np.ndarray
     effect: float
     relevant: int
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def confounded(
@@ -58,7 +62,9 @@ def confounded(
     treated = rng.random(n) < expit(intercept + score)
     g = np.linspace(1.0, 0.5, relevant)
     y = effect * treated + x[:, :relevant].astype(np.float64) @ g + noise * rng.standard_normal(n)
-    return Confounded(x=x, treated=treated, y=y, effect=effect, relevant=relevant)
+    settings = {"n": n, "relevant": relevant, "irrelevant": irrelevant, "effect": effect,
+                "strength": strength, "noise": noise, "treated_share": treated_share, "seed": seed}
+    return Confounded(x=x, treated=treated, y=y, effect=effect, relevant=relevant, settings=settings)
 
 
 def make_store(
@@ -77,7 +83,8 @@ def make_store(
         provenance=Provenance(
             source="latentplay.match.synthetic.confounded",
             converter="latentplay.match.synthetic.make_store",
-            arguments={"n": len(data.y), "relevant": data.relevant, "effect": data.effect},
+            arguments={"n": len(data.y), "relevant": data.relevant, "effect": data.effect,
+                       **data.settings},
             counts={"rows": len(data.y), "treated": int(data.treated.sum())},
         ),
         image_column=None,
