@@ -116,6 +116,8 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
     elif metrics:
         status = (f"stopped at step {step:,} (in epoch {metrics[-1]['epoch']}): still running, "
                   f"or interrupted; {_resume_from(run, step)}")
+    elif (run / "model.safetensors").exists() or (run / "checkpoint.pt").exists():
+        status = "trained, but its metrics.csv is missing or empty: the tables and curves below lack it"
     else:
         status = "not started (no metrics.csv yet)"
     channels = _channels(run, data)

@@ -1,0 +1,25 @@
+"""A trained run whose metrics.csv is gone reads as such, not as a run that never started."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from latentplay.report.training import page
+
+
+def _status(run: Path) -> str:
+    overview = page(run).sections[0]
+    return next(value for block in overview.blocks for key, value in getattr(block, "items", [])
+                if key == "status")
+
+
+def test_a_trained_run_without_metrics_is_not_called_unstarted(vae_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(vae_run, run)
+    assert _status(run) == "finished"
+    (run / "metrics.csv").unlink()
+    assert _status(run).startswith("trained, but its metrics.csv is missing")
+    for name in ("model.safetensors", "checkpoint.pt"):
+        (run / name).unlink()
+    assert _status(run).startswith("not started")
