@@ -566,8 +566,12 @@ def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
         values = store.labels(name)
         if attr.kind == "continuous":
             finite = values[np.isfinite(values)]
-            text = (f"median {np.median(finite):.3g}, 5-95% {np.percentile(finite, 5):.3g} to "
-                    f"{np.percentile(finite, 95):.3g}" if finite.size else "no value")
+            text = "no value"
+            if finite.size:
+                mid, low, high = np.median(finite), np.percentile(finite, 5), np.percentile(finite, 95)
+                tiny = 1e-6 * max(np.abs(finite).max(), 1e-30)  # rounding noise reads 0, not -9.55e-15
+                mid, low, high = (0.0 if abs(v) < tiny else v for v in (mid, low, high))
+                text = f"median {mid:.3g}, 5-95% {low:.3g} to {high:.3g}"
             missing = len(values) - finite.size
             lines.append(f"{name}: {text}" + (f"; {counted(missing, 'row')} without a value"
                                               + _why_missing(store, name) if missing else ""))
