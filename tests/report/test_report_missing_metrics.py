@@ -23,3 +23,17 @@ def test_a_trained_run_without_metrics_is_not_called_unstarted(vae_run: Path, tm
     for name in ("model.safetensors", "checkpoint.pt"):
         (run / name).unlink()
     assert _status(run).startswith("not started")
+
+
+def test_the_kl_figure_names_the_epoch_it_shows(tmp_path: Path) -> None:
+    """A run stopped before its last epoch's test: the KL bars are of the last tested epoch."""
+    from latentplay.report.training import _latents
+
+    def row(epoch: int) -> dict[str, str]:
+        return {"scope": "epoch", "epoch": str(epoch), "step": str(4 * epoch), "kl": "3",
+                "kl_0": "2", "kl_1": "1"}
+
+    stopped = _latents(tmp_path, [row(1), row(2)], [row(1)])
+    assert stopped.blocks[0].caption.startswith("KL per latent dimension at epoch 1 (test split)")
+    finished = _latents(tmp_path, [row(1), row(2)], [row(1), row(2)])
+    assert finished.blocks[0].caption.startswith("KL per latent dimension at the last epoch")

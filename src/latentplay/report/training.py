@@ -313,7 +313,9 @@ def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section |
     if kl is not None or shown is not None:
         uri = figures.latent_dimensions(kl, shown, active, threshold)
         which = "test split" if test else "training batches"
-        parts = ([f"KL per latent dimension at the last epoch ({which})"] if kl is not None
+        when = (f"epoch {source['epoch']}" if source and "epoch" in source
+                and epochs and int(epochs[-1]["epoch"]) > int(source["epoch"]) else "the last epoch")
+        parts = ([f"KL per latent dimension at {when} ({which})"] if kl is not None
                  else []) + (["the variance of the encoder means (Burda et al.'s active units)"]
                              if shown is not None else [])
         caption = " and ".join(parts)
