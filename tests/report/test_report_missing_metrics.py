@@ -37,3 +37,15 @@ def test_the_kl_figure_names_the_epoch_it_shows(tmp_path: Path) -> None:
     assert stopped.blocks[0].caption.startswith("KL per latent dimension at epoch 1 (test split)")
     finished = _latents(tmp_path, [row(1), row(2)], [row(1), row(2)])
     assert finished.blocks[0].caption.startswith("KL per latent dimension at the last epoch")
+
+
+def test_a_last_line_cut_short_is_left_out(tmp_path: Path) -> None:
+    """A run killed while writing metrics.csv leaves a partial last line: it was read as a row
+    (status 'finished', its epoch's time missing)."""
+    from latentplay.report.training import read_metrics
+
+    path = tmp_path / "metrics.csv"
+    path.write_text("scope,epoch,step,loss,epoch_seconds\nepoch,1,4,2097.5,1.5\nepoch,2,8,20")
+    assert [r["epoch"] for r in read_metrics(path)] == ["1"]
+    path.write_text("scope,epoch,step,loss,epoch_seconds\nepoch,1,4,2097.5,1.5\nepoch,2,8,2095,1.4\n")
+    assert [r["epoch"] for r in read_metrics(path)] == ["1", "2"]

@@ -8,6 +8,7 @@ samples, forced conditions and disentanglement metrics.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,9 @@ def terms(header: Sequence[str]) -> list[str]:
 
 def read_metrics(path: Path) -> list[Row]:
     """Rows of a table with a row per epoch and step (``metrics.csv``, ``test_metrics.csv``,
-    ``dis_metrics.csv``, ``fidelity.csv``; [] when the file does not exist yet).
+    ``dis_metrics.csv``, ``fidelity.csv``; [] when the file does not exist yet), less a last
+    line cut short: fewer fields than the header and no line end (a run killed while writing it;
+    a resume rewrites it).
 
     Raises:
         UserError: a row without an integer ``epoch`` and ``step`` (a damaged table).
@@ -60,10 +63,22 @@ def read_metrics(path: Path) -> list[Row]:
     if not path.exists():
         return []
     rows = read_csv(path)
+    if rows and None in rows[-1].values() and not _ends_a_line(path):  # the writer was killed in it
+        rows = rows[:-1]
     for line, row in enumerate(rows, start=2):
         if not (str(row.get("epoch")).isdigit() and str(row.get("step")).isdigit()):
             raise UserError(f"{path}, line {line}: no integer epoch and step; the table is damaged")
     return rows
+
+
+def _ends_a_line(path: Path) -> bool:
+    """Whether the file ``path`` ends with a line end (every line its writer wrote whole)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) == b"\n"
 
 
 def by_epoch(rows: Sequence[Row]) -> list[Row]:
