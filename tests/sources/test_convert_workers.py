@@ -13,8 +13,6 @@ from pathlib import Path
 import pytest
 from convert_helpers import face, write_image
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs /proc")
-
 # A conversion whose one chunk of images keeps a worker busy for a minute (the other waits on
 # the task queue); with "watch" the workers cannot ask the kernel and look for their parent.
 _CONVERTING = """

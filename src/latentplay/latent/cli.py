@@ -638,8 +638,9 @@ def mix(
         found = [_store_codes(model, data, r, seed, per_layer) for r in (kept, given)]
         dest, src = (f.z for f in found)
         names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
-        record: dict[str, Any] = {"codes": found[0].record()["codes"], "inversion_loss": {
-            "rows": found[0].record()["inversion_loss"], "sources": found[1].record()["inversion_loss"]},
+        rows_record, sources_record = (f.record() for f in found)
+        record: dict[str, Any] = {"codes": rows_record["codes"], "inversion_loss": {
+            "rows": rows_record["inversion_loss"], "sources": sources_record["inversion_loss"]},
             "cautions": [line for f in found for line in _report_codes(f)]}
     else:
         n = 4 if n is None else n

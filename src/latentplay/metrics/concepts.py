@@ -44,8 +44,6 @@ from latentplay.models.vae import VAEOutput
 from latentplay.outputs import finite_or_none_within
 
 KINDS = ("glancenet", "vae", "cbm")
-DECODER_KINDS = ("glancenet", "vae")
-"""The kinds with a decoder (``recon.png``, ``traverse.png``)."""
 OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
            "accepted.npy", "model.pt", "recon.png", "traverse.png")
 """Every file :func:`run_concept_model` may write."""

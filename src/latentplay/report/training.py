@@ -227,6 +227,10 @@ def loss_units(config: dict[str, Any]) -> str:
     return ""
 
 
+_MWS_OFFSETS = ("off by constants (MI by +log N, TC by +(D-1) log N, dimKL by -D log N for N "
+                "training images and D latents when the posteriors are all equal)")
+
+
 def _betatcvae_units(config: dict[str, Any]) -> str:
     """What a beta-TCVAE run's ``betatcvae/*`` columns are ('' for a run without the term)."""
     loss = config.get("loss") or {}
@@ -238,10 +242,8 @@ def _betatcvae_units(config: dict[str, Any]) -> str:
         return (" betatcvae/mi, betatcvae/tc and betatcvae/dimkl are the weighted terms optimised, "
                 f"estimated by minibatch{' stratified' if estimator == 'mss' else '-weighted'} "
                 "sampling (loss.betatcvae.logged=objective)" + ("." if estimator == "mss" else
-                "; minibatch-weighted sampling's are off by constants (MI by +log N, TC by "
-                "+(D-1) log N, dimKL by -D log N for N training images and D latents when the "
-                "posteriors are all equal): loss.betatcvae.logged=mss, the default since, logs "
-                "them by minibatch stratified sampling."))
+                f"; minibatch-weighted sampling's are {_MWS_OFFSETS}: loss.betatcvae.logged=mss, "
+                "the default since, logs them by minibatch stratified sampling."))
     text = (" betatcvae/mi, betatcvae/tc and betatcvae/dimkl are alpha x the index-code mutual "
             "information, beta x the total correlation and gamma x the dimension-wise KL "
             f"(alpha {settings.get('alpha', 1.0):g}, beta {settings.get('beta', 6.0):g}, gamma "
@@ -249,10 +251,9 @@ def _betatcvae_units(config: dict[str, Any]) -> str:
             "sampling (MSS; unweighted, the three add up to the Monte-Carlo KL)")
     if estimator == "mws":
         return text + ("; the objective is minibatch-weighted sampling's (MWS, "
-                       "loss.betatcvae.estimator=mws), whose terms are off by constants (MI by "
-                       "+log N, TC by +(D-1) log N, dimKL by -D log N for N training images and D "
-                       "latents when the posteriors are all equal): betatcvae/mws_minus_mss is what "
-                       "they add to the three, so that the terms add up to loss.")
+                       f"loss.betatcvae.estimator=mws), whose terms are {_MWS_OFFSETS}: "
+                       "betatcvae/mws_minus_mss is what they add to the three, so that the terms "
+                       "add up to loss.")
     return text + "; they are the objective optimised (loss.betatcvae.estimator=mss)."
 
 

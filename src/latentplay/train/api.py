@@ -84,8 +84,6 @@ def train(
         write_config(config, run_dir)
     try:
         engine = Engine(config, run_dir, progress=progress, ground_truth=ground_truth)
-        f = engine.fabric  # fewer rows than one batch: refused now, not at the first epoch
-        engine.data.epoch_order(config.seed, 0, config.trainer.batch_size, f.global_rank, f.world_size)
     except BaseException:  # a set-up check failed: no run began, so the --out stays free
         if _primary_process():
             _undo_setup(run_dir, created)

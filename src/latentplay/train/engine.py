@@ -165,6 +165,8 @@ class Engine:
             progress=progress and self.rank0, crop=config.data.crop, split=config.data.split,
             split_version=config.data.split_version,
         ).to(self.fabric.device)
+        # fewer training rows than one batch: refused at set-up, not at the first epoch
+        self.data.epoch_order(config.seed, 0, t.batch_size, self.fabric.global_rank, self.fabric.world_size)
         self.model = build_model(config.family, config.model, self.data.channels,
                                  config.data.size, self.data.spec.dim)
         if getattr(config.model, "output_bias", False):
