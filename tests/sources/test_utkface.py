@@ -110,7 +110,8 @@ def test_provenance_and_limit(utk, tmp_path: Path) -> None:
     src, _, _ = utk
     store = utkface.convert(src, tmp_path / "out", limit=5, workers=1)
     prov = store.schema.provenance
-    assert prov.counts == {"inputs": 5, "converted": len(store), "rejected": 5 - len(store)}
+    assert prov.counts == {"inputs": 5, "converted": len(store), "rejected": 5 - len(store),
+                           "beyond_limit": 1}
     assert prov.source == str(src.resolve())
     assert prov.converter == "latentplay.sources.utkface"
     assert prov.arguments["format"] == "utkface" and prov.arguments["limit"] == 5
@@ -320,8 +321,8 @@ def test_limit_says_it_is_the_first_inputs_not_a_random_sample(utk, tmp_path: Pa
     notes = [line for line in res.out.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1 and "first 5 inputs" in notes[0] and "not a random sample" in notes[0]
     full = tmp_path / "full"
-    res = cli("data", "convert", "utkface", src, "--out", full, "--limit", str(len(good) + len(dirty) + 1),
-              "--workers", "1")  # a limit above the inputs cuts nothing: no note
+    res = cli("data", "convert", "utkface", src, "--out", full, "--limit", str(len(good) + len(dirty)),
+              "--workers", "1")  # a limit of exactly the inputs cuts nothing: no note
     assert res.code == 0 and "note:" not in res.out and len(st.load(full)) == len(good)
     command = shlex.split(notes[0].split("then run ", 1)[1])
     assert command[:3] == ["latentplay", "data", "subset"]

@@ -186,7 +186,8 @@ def convert(format: str, src: str | os.PathLike[str], out: str | os.PathLike[str
             overwrite, columns, workers).
 
     Returns:
-        The new store; ``store.schema.provenance.counts`` holds inputs/converted/rejected.
+        The new store; ``store.schema.provenance.counts`` holds inputs/converted/rejected
+        (and ``beyond_limit`` = 1 when ``limit`` left inputs unread).
     """
     if format not in FORMATS:
         raise UserError(f"unknown format {format!r}; choose from: {', '.join(FORMATS)}")
@@ -253,9 +254,8 @@ def summary(store: Store) -> str:
 def limit_note(store: Store, limit: int | None) -> str | None:
     """The note that ``--limit`` cut the inputs to the first ``limit`` in the dataset's order --
     a subset confounded with that order, not a random sample -- naming ``data subset --n``
-    for a random one; None when no limit was given or fewer inputs than ``limit`` were found."""
-    counts = store.schema.provenance.counts
-    if limit is None or counts["inputs"] - counts.get("rejected_lines", 0) < limit:
+    for a random one; None when no limit was given or it left no input out."""
+    if limit is None or not store.schema.provenance.counts.get("beyond_limit"):
         return None
     return (f"--limit {limit} took the first {limit} inputs in the dataset's order (sorted paths "
             "or label-file rows), not a random sample; for a random subset convert everything, "
@@ -284,13 +284,21 @@ class _Writer:
         self.rejected.writerow([source, reason])
         self.counts["rejected"] += 1
 
+    def _first(self, inputs: Iterable[Record | Rejected],
+               limit: int) -> Iterator[Record | Rejected]:
+        """The first ``limit`` inputs; counts ``beyond_limit`` = 1 when any input is left."""
+        inputs = iter(inputs)
+        yield from islice(inputs, limit)
+        if next(inputs, None) is not None:
+            self.counts["beyond_limit"] = 1
+
     def batches(self, pool: ProcessPoolExecutor | None,
                 workers: int) -> Iterator[dict[str, list[Any]]]:
         """Yield column batches for :func:`latentplay.store.build`; fills in the counts."""
         columns = list(_label_columns(self.plan.attributes))
         inputs: Iterable[Record | Rejected] = _unique(self.plan.inputs)
         if self.options.limit is not None:
-            inputs = islice(inputs, self.options.limit)
+            inputs = self._first(inputs, self.options.limit)
         total = self.plan.total
         if total is not None and self.options.limit is not None:
             total = min(total, self.options.limit)
