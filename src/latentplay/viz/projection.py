@@ -128,6 +128,25 @@ def _point_size(n: int) -> float:
     return float(np.clip(10000.0 / max(n, 1), 1.0, 30.0))
 
 
+def value_scale(lo: float, hi: float) -> tuple[str, float, float]:
+    """The matplotlib colour map and limits for values from ``lo`` to ``hi``: a diverging map
+    centred on 0 when the values take both signs (yaw, a smile degree in [-1, 1], mouth lift:
+    0 is the neutral value and left/right read as opposite hues), else viridis over the range.
+    The diverging map is ``berlin`` (blue, black at 0, red): a white-centred one would hide the
+    neutral points on the white page."""
+    if lo < 0 < hi:
+        reach = max(-lo, hi)
+        return "berlin", -reach, reach
+    return "viridis", lo, hi
+
+
+def plotly_scale(cmap: str, steps: int = 11) -> list[list[float | str]]:
+    """The matplotlib colour map ``cmap`` as a plotly colour scale of ``steps`` stops."""
+    colours = matplotlib.colormaps[cmap](np.linspace(0.0, 1.0, steps))[:, :3]
+    return [[float(at), "rgb({},{},{})".format(*np.round(rgb * 255).astype(int))]
+            for at, rgb in zip(np.linspace(0.0, 1.0, steps), colours, strict=True)]
+
+
 def projection_png(
     coords: np.ndarray,
     labels: Labels,
@@ -175,8 +194,9 @@ def projection_png(
                        rasterized=True, label=f"{MISSING} ({int(bad.sum()):,})")
             ax.legend(loc="lower left", frameon=False, fontsize=9)
         good = order[~bad[order]]
-        sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap="viridis",
-                        vmin=lo, vmax=hi, s=size, linewidths=0, rasterized=True)
+        cmap, low, high = value_scale(lo, hi)
+        sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap=cmap,
+                        vmin=low, vmax=high, s=size, linewidths=0, rasterized=True)
         fig.colorbar(sc, ax=ax, label=labels.name, fraction=0.05, pad=0.02)
     width = fig.get_figwidth() * ax.get_position().width  # inches of the axes
     ax.set_title(wrap_title(title or f"coloured by {labels.name}", width, 11), fontsize=11)
@@ -265,11 +285,13 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     hovertemplate=f"{lab.name}: {MISSING}<extra></extra>"))
             if len(shown):
                 lo, hi = lab.range if lab.range else (values[shown].min(), values[shown].max())
+                cmap, lo, hi = value_scale(float(lo), float(hi))
                 fig.add_trace(go.Scattergl(
                     x=coords[shown, 0], y=coords[shown, 1], mode="markers", name=lab.name,
                     visible=visible,
                     marker={"size": 4, "color": values[shown].astype(np.float32),
-                            "colorscale": "Viridis", "cmin": lo, "cmax": hi,
+                            "colorscale": plotly_scale(cmap),
+                            "cmin": lo, "cmax": hi,
                             "colorbar": {"title": {"text": lab.name}}},
                     customdata=shown.astype(np.int32),
                     hovertemplate=f"{lab.name}: %{{marker.color:.3g}}<extra></extra>",
