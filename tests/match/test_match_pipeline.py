@@ -214,3 +214,34 @@ def test_a_simulated_store_records_every_setting_that_drew_it(tmp_path: Path) ->
     assert {k: arguments[k] for k in data.settings} == data.settings
     again = confounded(**arguments)
     np.testing.assert_array_equal(again.x, vectors(load(tmp_path / "s"), "z"))
+
+
+@pytest.mark.parametrize(("args", "used"), [
+    (["--exact", "e"], ["e"]),
+    (["--second-caliper-on", "age", "--second-caliper", "3"], ["age"]),
+    (["--exact", "e", "--second-caliper-on", "propensity", "--second-caliper", "3",
+      "--propensity-covariates", "age"], ["e", "age"]),
+])
+def test_exact_blocks_and_second_caliper_columns_count_as_matched_on(
+        cli, tmp_path: Path, args: list[str], used: list[str]) -> None:
+    """An --exact attribute (SMD 0 after matching) or a second caliper's column was reported as
+    an attribute "not matched on (checked, not balanced by design)": they are matched on, as
+    MatchIt reports exact, mahvars and the distance formula's variables, and as the report's
+    matched-on column says."""
+    import csv
+    import json
+
+    _store_with_history(tmp_path / "s")
+    r = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x", *args,
+            "--out", tmp_path / "m", "--partial")
+    assert r.code == 0, r.err
+    with open(tmp_path / "m" / "balance.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    balance = json.loads((tmp_path / "m" / "summary.json").read_text())["balance"]
+    on = balance["matched_on"]["covariates"]
+    assert [row["covariate"].split("=")[0] for row in rows[:on]] == ["x", *used]
+    assert not {row["covariate"].split("=")[0] for row in rows[on:]} & {"x", *used}
+    assert balance["not_matched_on"]["covariates"] == len(rows) - on
+    assert f"({on} covariates matched on;" in r.out
+    if "--exact" in args:
+        assert float(rows[1]["smd_after"]) == 0.0

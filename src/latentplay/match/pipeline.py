@@ -462,12 +462,15 @@ def run(
     )
     t_match = time.perf_counter()
     skip = {treat.attribute, config.outcome, *config.covariates}
-    # vector columns of the second caliper or its propensity model: used, so reported (as
-    # MatchIt reports mahvars and the distance formula's covariates); their attributes are below
-    vectors = {v.name for v in store.schema.vectors}
-    used = [n for n in dict.fromkeys(config.second_caliper_on + config.propensity_covariates)
-            if n in vectors and n not in skip]
+    # the exact blocks and the columns of the second caliper or its propensity model: matched
+    # on too, so reported with the covariates (as MatchIt reports exact, mahvars and the
+    # distance formula's variables); ``propensity`` of the second caliper names no column
+    used = [n for n in dict.fromkeys(config.exact + config.second_caliper_on
+                                     + config.propensity_covariates)
+            if n not in skip and not (n == "propensity" and config.second_caliper_on == [n])
+            and not (store.schema.has_attribute(n) and many_classes(store.schema.attribute(n)))]
     v, v_names = features(store, used, treat.rows, missing_ok=True)
+    skip.update(used)
     # reported, not matched on; identities (thousands of classes) are no covariate to balance,
     # nor attributes the treatment determines or is determined by (skin_tone_gender for gender)
     attrs = [a.name for a in store.schema.attributes if a.name not in skip and not many_classes(a)]
