@@ -54,7 +54,8 @@ def test_det_operating_points_on_the_edges_are_drawn_whole() -> None:
     fig = det_curves([("missed", d, same), ("perfect", np.where(same, 0.0, 3.0), same)], 1.0)
     ax = fig.axes[0]
     points = [line for line in ax.lines if line.get_marker() == "o" and len(line.get_ydata())]
-    assert [float(p.get_ydata()[0]) for p in points] == [1.0, 0.5 / 100]
+    assert [float(p.get_ydata()[0]) for p in points] == [1.0, 0.5 / 10]  # half a genuine pair
+    assert float(points[1].get_xdata()[0]) == 0.5 / 100  # FMR 0: half an impostor pair
     assert not any(p.get_clip_on() for p in points)
     assert ax.get_ylim()[1] == 1
     # the perfect group's zero rates sit at half a pair, drawn hollow (they read as a small
@@ -69,6 +70,26 @@ def test_det_operating_points_on_the_edges_are_drawn_whole() -> None:
     fig = det_curves([("missed", d, same)], 1.0)  # no zero rate: no hollow entry
     assert not any("hollow" in t.get_text() for t in fig.axes[0].get_legend().get_texts())
     plt.close(fig)
+
+
+def test_det_floors_each_rate_at_half_a_pair_of_its_own_pairs() -> None:
+    """A group with 4 impostor and 40 genuine pairs: its FNMR of 1/40 is drawn there, filled
+    (the impostors' floor, 0.5/4, used to lift it to 0.125), and an FNMR of 0 at 0.5/40,
+    hollow; its curve reaches down to 0.5/40."""
+    same = np.r_[np.ones(40, bool), np.zeros(4, bool)]
+    d = np.r_[np.linspace(0.0, 0.9, 39), 2.0, np.full(4, 0.5)]  # one genuine pair missed at 1
+    for dist, fnmr, hollow in ((d, 1 / 40, False), (np.where(same, 0.1, d), 0.5 / 40, True)):
+        fig = det_curves([("few impostors", dist, same)], 1.0)
+        ax = fig.axes[0]
+        point = next(line for line in ax.lines if line.get_marker() == "o" and len(line.get_xdata()))
+        assert float(point.get_xdata()[0]) == 1.0 and float(point.get_ydata()[0]) == fnmr
+        from matplotlib.colors import same_color
+
+        assert same_color(point.get_markerfacecolor(), "white") == hollow
+        curve = next(line for line in ax.lines if line.get_label() == "few impostors")
+        assert min(curve.get_ydata()) == 0.5 / 40 and min(curve.get_xdata()) == 0.5 / 4
+        assert ax.get_ylim()[0] <= 0.5 / 40
+        plt.close(fig)
 
 
 def test_rates_keep_the_row_of_a_last_group_without_rates() -> None:

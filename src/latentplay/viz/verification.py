@@ -26,22 +26,26 @@ def _colors(n: int) -> np.ndarray:
 
 def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
     """One DET curve per group — FNMR against FMR, both on log axes — with each group's
-    operating point at the common ``threshold`` marked; a zero rate (the log axes' floor: half
-    a pair of the group) is drawn hollow and the legend says so."""
+    operating point at the common ``threshold`` marked (``parts``: each group's name, ``(P,)``
+    distances and ``(P,)`` bool genuine, both kinds of pair present). A rate of 0 cannot sit on
+    a log axis: it is drawn at half a pair of that rate's own pairs (FMR: 0.5 / the group's
+    impostor pairs, FNMR: 0.5 / its genuine pairs), the operating point then hollow, and the
+    legend says so."""
     outside = len(parts) > 8  # a long legend goes beside the axes, off the curves
     fig, ax = plt.subplots(figsize=(8.6 if outside else 6.4, 5.2))
     floor, zeros = 1.0, False
     for (name, d, same), color in zip(parts, _colors(len(parts)), strict=True):
         fmr, tar, _ = roc_curve(same, -d)
         fnmr = 1 - tar
-        lo = 0.5 / max(int((~same).sum()), 1)  # half a pair: zero rates stay on the plot
-        floor = min(floor, lo, 0.5 / max(int(same.sum()), 1))
-        ax.step(np.maximum(fmr, lo), np.maximum(fnmr, lo), where="post", color=color, lw=1.6,
-                label=name)
+        # half a pair of each rate's own pairs: zero rates stay on the plot
+        lo_fmr, lo_fnmr = 0.5 / max(int((~same).sum()), 1), 0.5 / max(int(same.sum()), 1)
+        floor = min(floor, lo_fmr, lo_fnmr)
+        ax.step(np.maximum(fmr, lo_fmr), np.maximum(fnmr, lo_fnmr), where="post", color=color,
+                lw=1.6, label=name)
         rates = float((d[~same] < threshold).mean()), float((d[same] >= threshold).mean())
         zero = min(rates) == 0  # drawn at half a pair, hollow: not a small rate
         zeros = zeros or zero
-        ax.plot(max(rates[0], lo), max(rates[1], lo), "o", color=color, ms=7, zorder=3,
+        ax.plot(max(rates[0], lo_fmr), max(rates[1], lo_fnmr), "o", color=color, ms=7, zorder=3,
                 mec=color if zero else "black", mfc="white" if zero else color,
                 mew=2 if zero else 1, clip_on=False)  # whole on the axes' edges
     ax.set_xscale("log")
