@@ -448,14 +448,17 @@ def test_a_network_head_with_a_class_unknown_is_refused() -> None:
         NetworkAnnotator(network, "age")
 
 
-def test_saving_where_the_rename_fails_leaves_no_temporary_file(skin_annotator: ClassifierAnnotator,
-                                                               tmp_path: Path) -> None:
-    """An existing folder at the annotator's path: the rename fails, and the ``.NAME.tmp``
-    written beside it is removed."""
-    (tmp_path / "ann.npz").mkdir()
-    with pytest.raises(OSError):
+def test_saving_where_the_rename_fails_leaves_no_temporary_file(
+        skin_annotator: ClassifierAnnotator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rename into place fails (a folder at the path did that before save refused one):
+    the ``.NAME.tmp`` written beside it is removed."""
+    def failing(src: object, dst: object) -> None:
+        raise OSError("rename failed")
+
+    monkeypatch.setattr("latentplay.audit.annotate.os.replace", failing)
+    with pytest.raises(OSError, match="rename failed"):
         skin_annotator.save(tmp_path / "ann.npz")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ann.npz"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_conditional_embedder_is_refused_before_fitting(faces_store: Path, cvae_run: Path) -> None:

@@ -241,8 +241,10 @@ class ClassifierAnnotator(Annotator):
             return np.zeros((0, len(self.classes)))
         return self.model.predict_proba(self.scaler.transform(x))
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the annotator to ``path`` (one ``.npz``, no pickled objects); returns it."""
+    def save(self, path: str | os.PathLike[str], overwrite: bool = False) -> Path:
+        """Write the annotator to ``path`` (one ``.npz``, no pickled objects); returns it.
+        An existing file there is replaced only with ``overwrite`` (:func:`refuse_existing`)."""
+        refuse_existing(path, overwrite)
         path = make_parents(path)
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "attribute": self.attribute,
                 "classes": self.classes, "info": self.info,
@@ -259,6 +261,16 @@ class ClassifierAnnotator(Annotator):
         finally:
             tmp.unlink(missing_ok=True)  # left only where writing or the rename failed
         return path
+
+
+def refuse_existing(path: str | os.PathLike[str], overwrite: bool) -> None:
+    """Refuse to write an annotator file where one exists (a :class:`UserError`), unless
+    ``overwrite``; a directory at ``path`` is refused either way."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory; name the annotator file to write (.npz)")
+    if path.exists() and not overwrite:
+        raise UserError(f"{path} already exists; pass --overwrite to replace it")
 
 
 def _seeded(embedder: str, options: Sequence[str], seed: int) -> list[str]:

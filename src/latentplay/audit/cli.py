@@ -28,16 +28,18 @@ def annotator_cmd(
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
     c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
     seed: int = typer.Option(0, help="Seed of the row sample, the split and the embedder."),
+    overwrite: bool = typer.Option(False, help="Replace an existing --out file."),
 ) -> None:
     """Train a classifier annotator (embedding + logistic regression) and save it; prints its
     held-out accuracy and confusion matrix."""
-    from latentplay.audit.annotate import fit_classifier
+    from latentplay.audit.annotate import fit_classifier, refuse_existing
 
     if out.is_dir():  # found only after training, when the file could not replace the folder
         raise UserError(f"--out {out} is a directory; name the annotator file to write (.npz)")
+    refuse_existing(out, overwrite)   # before training, not after minutes of it
     ann = fit_classifier(store, attribute, embedder=embedder, options=option,
                          test_size=test_size, max_rows=max_rows, c=c, seed=seed)
-    ann.save(out)
+    ann.save(out, overwrite=overwrite)
     ev = ann.evaluation
     assert ev is not None
     persons = " of persons it was not trained on" if ann.info.get("held_out") == "persons" else ""
