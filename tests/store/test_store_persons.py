@@ -56,7 +56,8 @@ def test_persons_of_a_store_and_the_command(tmp_path: Path, cli) -> None:  # noq
     found = persons_store(path, "face", threshold=0.6, truth="identity")
     s = found.summary
     assert s["persons"] == 30 and s["rows_without_vector"] == 1 and s["rows_in_persons"] == 119
-    assert s["precision"] == 1.0 and s["recall"] == 1.0 and s["pairs"] == s["true_pairs"]
+    assert s["person_precision"] == 1.0 and s["person_recall"] == 1.0 and s["pairs"] == s["true_pairs"]
+    assert s["pair_precision"] == 1.0 and s["pair_recall"] == 1.0 and s["identities_repeated"] == 30
     assert s["pairs_across_split"] > 0
     labels = st.load(path).labels("person")
     names = st.load(path).schema.attribute("person").names
@@ -70,7 +71,8 @@ def test_persons_of_a_store_and_the_command(tmp_path: Path, cli) -> None:  # noq
     r = cli("data", "persons", path, "--column", "face", "--threshold", "0.01", "--name", "tight",
             "--truth", "identity")
     assert r.code == 0, r.err
-    assert "0 pairs within 0.01" in r.out and "recall 0.000" in r.out and "warning" not in r.err
+    assert "0 pairs within 0.01" in r.out and "warning" not in r.err
+    assert "0 pairs of rows in one person, 0 of them one identity: precision -, recall 0.000" in r.out
     r = cli("data", "persons", path, "--column", "face", "--threshold", "100", "--name", "loose")
     assert r.code == 0 and "warning: one person holds 119 of the 119 rows with a face vector" in r.err
     r = cli("data", "persons", path, "--column", "face")
@@ -159,7 +161,8 @@ def test_rows_without_a_face_get_no_person(tmp_path: Path, cli) -> None:  # noqa
     assert len(names) == len(repeated) + 1
     assert (f"{len(repeated)} persons with two or more rows hold {repeated.sum()} of 80 rows"
             in r.out)
-    assert "20 rows without a face: no person" in r.out and "precision 1.000" in r.out
+    assert "20 rows without a face: no person" in r.out
+    assert "over the 60 rows with a face vector" in r.out and "precision 1.000, recall 1.000" in r.out
 
 
 def test_truth_rows_without_a_person_are_left_out(tmp_path: Path) -> None:
@@ -175,7 +178,8 @@ def test_truth_rows_without_a_person_are_left_out(tmp_path: Path) -> None:
     st.build([{"image": cells, "identity": person, "face": list(x)}], schema, tmp_path / "s")
     s = persons_store(tmp_path / "s", "face", threshold=0.5, truth="identity").summary
     assert s["pairs"] == 3 and s["true_pairs"] == 2 and s["found_true_pairs"] == 2
-    assert s["precision"] == 1.0 and s["recall"] == 1.0
+    assert s["pair_precision"] == 1.0 and s["pair_recall"] == 1.0 and s["rows_scored"] == 4
+    assert s["pairs_in_persons"] == 2 and s["person_precision"] == 1.0 and s["person_recall"] == 1.0
 
 
 def test_a_taken_name_is_refused_before_the_search(tmp_path: Path,

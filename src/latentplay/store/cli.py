@@ -574,7 +574,8 @@ def persons_cmd(
     metric: str = typer.Option("euclidean", "--metric", help="euclidean or cosine (1 - cosine "
                                "similarity: ArcFace columns)."),
     truth: str = typer.Option(None, "--truth", help="Attribute naming each row's real person: "
-                              "precision and recall of the pairs."),
+                              "precision and recall of the persons written, over all pairs of "
+                              "rows (and of the pairs within --threshold)."),
     name: str = typer.Option("person", "--name", help="Name of the new attribute."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
 ) -> None:
@@ -596,13 +597,20 @@ def persons_cmd(
     if s["largest"] > max(2, faced // 2):  # single linkage chains close pairs into one cluster
         typer.echo(f"warning: one person holds {s['largest']} of the {faced} rows with a face vector: "
                    f"pairs chained within {threshold:g} may join different people; try a smaller "
-                   "--threshold (--truth measures the pairs' precision)", err=True)
+                   "--threshold (--truth scores the persons written)", err=True)
     if "pairs_across_split" in s:
         typer.echo(f"{s['pairs_across_split']} pairs cross the split (the same person in two parts)")
     if truth is not None:
-        typer.echo(f"against {truth}: {s['found_true_pairs']} of the pairs are one person "
-                   f"(precision {figure_text(s['precision'])}), of {s['true_pairs']} same-person pairs "
-                   f"(recall {figure_text(s['recall'])})")
+        typer.echo(f"against {truth}, over the {counted(s['rows_scored'], 'row')} with a face vector "
+                   f"and a named {truth}: {counted(s['identities_repeated'], 'identity', 'identities')} "
+                   f"with two or more rows, {counted(s['true_pairs'], 'pair')} of rows of one identity")
+        typer.echo(f"  persons written ({counted(s['persons'], 'person')} with two or more rows, joined "
+                   f"by chains of pairs): {counted(s['pairs_in_persons'], 'pair')} of rows in one person, "
+                   f"{s['true_pairs_in_persons']:,} of them one identity: precision "
+                   f"{figure_text(s['person_precision'])}, recall {figure_text(s['person_recall'])}")
+        typer.echo(f"  pairs within {threshold:g} (before chaining): {s['pairs_scored']:,}, "
+                   f"{s['found_true_pairs']:,} of them one identity: precision "
+                   f"{figure_text(s['pair_precision'])}, recall {figure_text(s['pair_recall'])}")
     typer.echo(f"wrote {path}")
 
 
