@@ -108,3 +108,29 @@ def test_rates_keep_the_row_of_a_last_group_without_rates() -> None:
         assert ax.get_ylim() == (2.5, -0.5)
         assert [t.get_text() for t in ax.texts] == [f"no {kind} pairs"]
     plt.close(fig)
+
+
+def test_hardest_pairs_keep_every_label_on_the_figure() -> None:
+    """With two groups the last row's distances used to fall below the figure's bottom (a
+    fixed 2 % margin); names, headings, the note and every distance stay inside it, for few
+    rows and many, and long names."""
+    from latentplay.viz.verification import hardest_pairs
+
+    face = np.zeros((8, 8, 3), np.uint8)
+    for names, note in ((["female", "male"], None),
+                        ([f"monk_{i} / female / 60-69" for i in range(12)],
+                         "12 of 20 groups shown, the 12 groups with the highest errors; left "
+                         "out: " + ", ".join(f"monk_{i} / male / 60-69" for i in range(8)))):
+        pairs = [(face, face, 0.123 * i) for i in range(3)]
+        fig = hardest_pairs([(name, pairs, pairs) for name in names], 0.2, note=note)
+        fig.canvas.draw()
+        box = fig.bbox
+        texts = [*fig.texts, *(t for ax in fig.axes for t in ax.texts)]
+        assert sum(t.get_text().startswith("d = ") for t in texts) == 6 * len(names)
+        for t in texts:
+            extent = t.get_window_extent()
+            assert (extent.x0 >= box.x0 and extent.y0 >= box.y0 and extent.x1 <= box.x1
+                    and extent.y1 <= box.y1), t.get_text()
+        if note:
+            assert any("left out: monk_0 / male" in t.get_text() for t in fig.texts)
+        plt.close(fig)

@@ -17,8 +17,10 @@ of :mod:`latentplay.metrics.verification`, the differentials, which groups hold 
 of genuine and impostor pairs: ``unbalanced``), ``verification.csv`` (one row
 per group), ``scores.csv`` (every pair with its distance), ``det.png``, ``scores.png``,
 ``rates.png`` and, for a store with images, ``hardest.png`` (each group's closest impostor and
-farthest genuine pairs); with ``adjust``, ``adjusted.csv`` (each group's FNMR standardized over
-strata of measured covariates, also under ``adjusted`` in the JSON). When ``by`` is one
+farthest genuine pairs; with more than :data:`HARDEST_GROUPS` groups, those with the most errors
+at the common threshold, the others named in the figure and under ``hardest`` in the JSON);
+with ``adjust``, ``adjusted.csv`` (each group's FNMR standardized over strata of measured
+covariates, also under ``adjusted`` in the JSON). When ``by`` is one
 ordered attribute (Monk skin tones, ITA skin groups, binned ages), ``trend`` in the JSON holds
 how FMR and FNMR change per group step along its order, with intervals over persons.
 """
@@ -323,9 +325,11 @@ def verify_store(
     if covariates:
         summary["adjusted"] = _adjusted(covariates, strata, chosen, group_of, names, d >= t,
                                         persons, seed)
+    if store.schema.image_column:
+        summary["hardest"] = hardest_choice(groups)
     _write(Path(out), summary, chosen, group_of, names, d, overwrite)
     if store.schema.image_column:
-        _hardest(store, Path(out), chosen, group_of, names, d, t)
+        _hardest(store, Path(out), chosen, group_of, names, d, t, summary["hardest"])
     return summary
 
 
@@ -646,25 +650,62 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
 
 
 HARDEST = 3  # pairs of each kind shown per group
-HARDEST_GROUPS = 12
+HARDEST_GROUPS = 24
+"""Most groups ``hardest.png`` shows, a row each; with more, those with the most errors."""
+HARDEST_NAMED = 12
+"""Most left-out groups the figure's note names (verification.json names all)."""
+
+
+def hardest_choice(rows: Sequence[dict[str, Any]], cap: int = HARDEST_GROUPS) -> dict[str, Any]:
+    """Which groups ``hardest.png`` shows: of the group ``rows`` of ``verification.json`` with
+    pairs, all when they are at most ``cap``, else the ``cap`` with the highest error at the
+    common threshold, (FMR + FNMR) / 2 (the one rate a group with one kind of pair has), in
+    their order; ``left_out`` names the others."""
+    with_pairs = [r for r in rows if r["genuine"] or r["impostor"]]
+
+    def error(r: dict[str, Any]) -> float:
+        measured = [r[k] for k in ("fmr", "fnmr") if r[k] is not None]
+        return float(np.mean(measured)) if measured else 0.0
+
+    order = sorted(range(len(with_pairs)), key=lambda i: -error(with_pairs[i]))  # stable
+    kept = set(order[:cap])
+    return {"shown": [r["group"] for i, r in enumerate(with_pairs) if i in kept],
+            "left_out": [r["group"] for i, r in enumerate(with_pairs) if i not in kept],
+            "chosen_by": "all groups with pairs" if len(with_pairs) <= cap else
+                         f"the {cap} groups with the highest (FMR + FNMR) / 2 at the common "
+                         "threshold"}
+
+
+def hardest_note(choice: dict[str, Any]) -> str | None:
+    """The line ``hardest.png`` (and the report) add when :func:`hardest_choice` left groups
+    out: how many are shown, chosen how, and which are not (up to :data:`HARDEST_NAMED`)."""
+    left = choice["left_out"]
+    if not left:
+        return None
+    named = ", ".join(left[:HARDEST_NAMED]) + (
+        f" and {len(left) - HARDEST_NAMED} more (verification.json: hardest)"
+        if len(left) > HARDEST_NAMED else "")
+    return (f"{len(choice['shown'])} of {len(choice['shown']) + len(left)} groups shown, "
+            f"{choice['chosen_by']}; left out: {named}")
 
 
 def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
-             names: Sequence[str], d: np.ndarray, threshold: float) -> None:
-    """``hardest.png``: per group (the first :data:`HARDEST_GROUPS` with pairs) its closest
-    impostor and farthest genuine pairs, the errors a threshold meets first."""
+             names: Sequence[str], d: np.ndarray, threshold: float,
+             choice: dict[str, Any]) -> None:
+    """``hardest.png``: per group of ``choice`` (:func:`hardest_choice`) its closest impostor
+    and farthest genuine pairs, the errors a threshold meets first."""
     from latentplay.embed.column import load_rows
     from latentplay.viz.grid import save_figure
     from latentplay.viz.verification import hardest_pairs
 
     chosen = []
     for g in range(len(names)):
+        if names[g] not in choice["shown"]:
+            continue
         idx = np.flatnonzero(group_of == g)
         imp = idx[~pairs.same[idx]][np.argsort(d[idx[~pairs.same[idx]]], kind="stable")]
         gen = idx[pairs.same[idx]][np.argsort(-d[idx[pairs.same[idx]]], kind="stable")]
-        if len(imp) or len(gen):
-            chosen.append((names[g], imp[:HARDEST], gen[:HARDEST]))
-    chosen = chosen[:HARDEST_GROUPS]
+        chosen.append((names[g], imp[:HARDEST], gen[:HARDEST]))
     if not chosen:
         return
     every = np.concatenate([np.r_[i, j] for _, i, j in chosen])
@@ -677,7 +718,7 @@ def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
                 for i in idx]
 
     save_figure(hardest_pairs([(name, shown(i), shown(j)) for name, i, j in chosen],
-                              threshold), out / "hardest.png", dpi=90)
+                              threshold, note=hardest_note(choice)), out / "hardest.png", dpi=90)
 
 
 def _tar_keys(summary: dict[str, Any]) -> list[str]:

@@ -86,7 +86,8 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
                              "intervals."),
                ("scores.png", "Distances of genuine and impostor pairs per group."),
                ("hardest.png", "Each group's closest impostor pairs and farthest genuine "
-                               "pairs; red distances are errors at the common threshold."))
+                               "pairs; red distances are errors at the common threshold."
+                               + _left_out_of_hardest(v.get("hardest"))))
     blocks += [file_figure(run / name, caption) for name, caption in figures
                if (run / name).exists()]
     return [Section(f"Verification with {v.get('column')}", f"verification-{v.get('column')}",
@@ -159,6 +160,16 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
                  f"gap among comparable pairs. Sparse weight: the share of all pairs in strata "
                  f"where the group has under {SPARSE_UNITS} pairs; highlighted, its standardized "
                  "FNMR is only a rough guide and its interval too narrow.")
+
+
+def _left_out_of_hardest(choice: dict[str, Any] | None) -> str:
+    """`` N of M groups shown, ...; left out: a, b.`` where ``hardest.png`` leaves groups out
+    (``hardest`` of ``verification.json``), else nothing."""
+    left = (choice or {}).get("left_out")
+    if not left:
+        return ""
+    return (f" {len(choice.get('shown', []))} of {len(choice.get('shown', [])) + len(left)} "
+            f"groups shown, {choice.get('chosen_by')}; left out: {', '.join(left)}.")
 
 
 def _interval(bounds: list[float | None] | None) -> str:

@@ -3,6 +3,7 @@ threshold."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -140,13 +141,21 @@ Shown = tuple[str, list[tuple[np.ndarray, np.ndarray, float]],
 image b, distance), images ``(S, S, C)`` uint8."""
 
 
-def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) -> Figure:
+def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0,
+                  note: str | None = None) -> Figure:
     """One row per group: its closest impostor pairs (left; a red distance is a false match at
-    the common ``threshold``) and its farthest genuine pairs (right; red: a false non-match)."""
+    the common ``threshold``) and its farthest genuine pairs (right; red: a false non-match);
+    faces ``cell`` inches wide. ``note`` (e.g. which groups are left out) stands on top, wrapped
+    to the figure's width. The margins are set in inches, so the group names, the headings and
+    the last row's distances stay on the figure however few or many rows there are."""
     k = max(max(len(imp), len(gen)) for _, imp, gen in groups)
     cols = 4 * k + 1  # two faces per pair, both kinds, and a gap
-    fig, axes = plt.subplots(len(groups), cols, squeeze=False,
-                             figsize=(cols * cell + 1.2, len(groups) * cell * 1.2 + 0.5),
+    left = 0.3 + 0.065 * max(len(name) for name, _, _ in groups)  # the names, 8 pt
+    width = left + (cols - 0.7) * cell + 0.2
+    lines = textwrap.wrap(note, int(width * 14)) if note else []  # 9 pt: ~14 characters an inch
+    top, bottom = 0.45 + 0.18 * len(lines), 0.3  # headings (and note); the last row's distances
+    height = top + len(groups) * cell * 1.2 + bottom
+    fig, axes = plt.subplots(len(groups), cols, squeeze=False, figsize=(width, height),
                              gridspec_kw={"width_ratios": [1] * (2 * k) + [0.3] + [1] * (2 * k)})
     for ax in axes.ravel():
         ax.axis("off")
@@ -164,12 +173,15 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0) 
                                              va="top", fontsize=7,
                                              transform=axes[r, offset + 2 * i].transAxes,
                                              color="tab:red" if wrong(dist) else "black")
-    fig.text(0.3, 0.995, "closest impostor pairs (two people)", ha="center", va="top",
-             fontsize=9)
-    fig.text(0.78, 0.995, "farthest genuine pairs (one person)", ha="center", va="top",
-             fontsize=9)
-    fig.subplots_adjust(left=0.1, right=0.99, bottom=0.02, top=1 - 0.45 / fig.get_figheight(),
-                        wspace=0.06, hspace=0.32)
+    fig.subplots_adjust(left=left / width, right=1 - 0.2 / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=0.06, hspace=0.2)
+    heading_y = 1 - (0.05 + 0.18 * len(lines)) / height
+    for first, last, text in ((0, 2 * k - 1, "closest impostor pairs (two people)"),
+                              (2 * k + 1, cols - 1, "farthest genuine pairs (one person)")):
+        x = (axes[0, first].get_position().x0 + axes[0, last].get_position().x1) / 2
+        fig.text(x, heading_y, text, ha="center", va="top", fontsize=9)
+    if lines:
+        fig.text(0.5, 1 - 0.05 / height, "\n".join(lines), ha="center", va="top", fontsize=9)
     return fig
 
 
