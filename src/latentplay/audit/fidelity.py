@@ -23,6 +23,7 @@ beside it.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -48,6 +49,10 @@ from latentplay.store.schema import UNKNOWN, class_places
 PathLike = str | os.PathLike[str]
 BATCH = 256  # images read from the store at a time
 UNCOVERED_SHOWN = 12
+COPY_MEANING = {True: "<= 1: a copy",
+                False: "<= 1: as near as a copy, though the run was trained on other images",
+                None: "<= 1: as near as a copy; a copy if these images trained the generator"}
+"""What a ratio of at most 1 in ``copies.png`` means, by whether ``--data`` trained the run."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,17 @@ def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
     images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
               for s in range(0, len(rows), BATCH)]
     return rows, (np.concatenate(images) if images else np.zeros((0, size, size, channels), np.uint8))
+
+
+def fidelity_options(features: str, options: Sequence[str]) -> list[str]:
+    """The embedder options fidelity uses: ``pixels-pca`` gets ``residual=true`` unless told
+    otherwise, so that images unlike every training image (noise, artefacts), whose principal
+    components are small, are not counted near the training images around the mean -- precision
+    1.0 for uniform noise without it."""
+    options = list(options)
+    if features == "pixels-pca" and not any(o.split("=", 1)[0] == "residual" for o in options):
+        options.append("residual=true")
+    return options
 
 
 def audit_fidelity(
@@ -157,7 +173,8 @@ def audit_fidelity(
     rows, real_images = training_sample(data, len(images) if n_real is None else n_real, images,
                                          crop, seed)
 
-    embedder = fit_embedder(make_embedder(features, list(options)), real_images)
+    embedder = fit_embedder(make_embedder(features, fidelity_options(features, options)),
+                            real_images)
     real, real_ok = embed_images(embedder, real_images)
     fake, fake_ok = embed_images(embedder, images)
     dropped_rows = rows[~real_ok]
@@ -172,12 +189,13 @@ def audit_fidelity(
 
     result = prdc(real, fake, k=k)
     kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
-    reference, reference_shares = _reference(data, embedder, rows, real, len(fake), images,
-                                             crop, k, seed)
+    reference, reference_shares, held = _reference(data, embedder, rows, real, len(fake), images,
+                                                   crop, k, seed)
     if reference is not None and reference["n"] < len(fake):
         reference["generated_at_n"] = _measures_at(real, fake, reference["n"], k, seed)
     summary: dict[str, Any] = {
         "source": dict(source or {}), "data": str(data.path), "seed": seed,
+        "data_trained_the_run": trained_on_data(source, data),
         "features": {**embedder.describe(), "dim": embedder.dim},
         "n_real": len(real), "n_generated": len(fake),
         "not_embedded": {"real": int((~real_ok).sum()), "generated": int((~fake_ok).sum())},
@@ -185,6 +203,7 @@ def audit_fidelity(
         "frechet_distance": frechet_distance(real, fake),
         "kernel_distance": {"mean": kid_mean, "std": kid_std},
         "copies": int(result.fake_copy.sum()),
+        "off_subspace": off_subspace(embedder, real_images, fake, held, seed),
         "reference": reference,
         "groups": {},
     }
@@ -208,31 +227,61 @@ def audit_fidelity(
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
         _groups_figure(out / f"fidelity_{name}.png", name, groups, result, label)
     _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result, label)
-    _copies_figure(out / "copies.png", real_images, fake_images, result, label)
+    _copies_figure(out / "copies.png", real_images, fake_images, result, label,
+                   summary["data_trained_the_run"])
     (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
 
+def off_subspace(embedder: Any, real_images: np.ndarray, fake: np.ndarray,
+                 held: np.ndarray | None, seed: int = 0) -> dict[str, Any] | None:
+    """How many generated images lie farther from the training images' principal subspace
+    (``pixels-pca`` with ``residual``: the last coordinate) than 99 % of unseen training images
+    do: images unlike any training image -- noise, artefacts -- that the components alone place
+    among the training images, near their mean. The threshold is the 99th percentile of the
+    residuals of one random half of ``real_images`` under the same components fitted on the
+    other half (the images a PCA was fitted on sit closer to it than new ones); the held-out
+    images' share (about 0.01 or less) is the yardstick. None for other embedders, or when half
+    the training images are too few to fit the components.
+
+    Args:
+        real_images: ``(N, S, S, C)`` uint8 training images the embedder was fitted on.
+        fake: ``(M, D)`` generated features; held: ``(H, D)`` held-out features, or None.
+    """
+    config = embedder.config
+    if embedder.kind != "pixels-pca" or not config.residual or len(real_images) // 2 <= config.dim:
+        return None
+    order = np.random.default_rng(seed + 3).permutation(len(real_images))
+    half = len(order) // 2
+    probe = type(embedder)(dataclasses.replace(config, fit_samples=half))
+    probe = fit_embedder(probe, real_images[order[:half]])
+    unseen, _ = embed_images(probe, real_images[order[half:]])
+    threshold = float(np.quantile(unseen[:, -1], 0.99))
+    far = fake[:, -1] > threshold
+    return {"count": int(far.sum()), "share": float(far.mean()), "threshold": threshold,
+            "held_out_share": None if held is None else float((held[:, -1] > threshold).mean())}
+
+
 def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray, n: int,
                like: np.ndarray, crop: float, k: int, seed: int,
-               ) -> tuple[dict[str, Any] | None, PRDC | None]:
+               ) -> tuple[dict[str, Any] | None, PRDC | None, np.ndarray | None]:
     """What a generator that drew new faces from the training distribution itself would score:
     up to ``n`` held-out training images (none of ``rows``, nor, when the store's ``identity``
     (or ``person``) repeats persons, of their persons: a new photo of a sampled person is no
-    new face) against the same ``real`` features — the summary and the measures. None when
-    fewer than ``k + 1`` are left."""
+    new face) against the same ``real`` features — the summary, the measures and the held-out
+    features ``(H, D)``. Nones when fewer than ``k + 1`` are left."""
     persons = repeated_persons(data)
     exclude = rows if persons is None else np.flatnonzero(np.isin(persons, persons[rows]))
     held_rows, held_images = training_sample(data, n, like, crop, seed + 1, exclude=exclude)
     if len(held_rows) <= k:
-        return None, None
+        return None, None, None
     held, ok = embed_images(embedder, held_images)
     held = held[ok]
     if len(held) <= k:
-        return None, None
+        return None, None, None
     ref = prdc(real, held, k=k)
     return ({"n": len(held), **ref.to_dict(), "frechet_distance": frechet_distance(real, held),
-             "held_out": "rows" if persons is None else "persons"}, ref)
+             "held_out": "rows" if persons is None else "persons"}, ref, held)
 
 
 def _measures_at(real: np.ndarray, fake: np.ndarray, n: int, k: int, seed: int) -> dict[str, Any]:
@@ -377,10 +426,24 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
     save_figure(fig, path)
 
 
+def trained_on_data(source: Mapping[str, Any] | None, data: st.Store) -> bool | None:
+    """Whether the run of ``source`` (``{"run": RUN, ...}``) was trained on ``data``: True or
+    False from its ``config.yaml``; None for images not drawn by a run (``--images``)."""
+    run = (source or {}).get("run")
+    config = Path(str(run)) / "config.yaml" if run else None
+    if config is None or not config.is_file() or data.path is None:
+        return None
+    from omegaconf import OmegaConf
+
+    trained = OmegaConf.load(config).get("data", {}).get("store")
+    return trained is not None and Path(str(trained)).resolve() == Path(data.path).resolve()
+
+
 def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
-                   result: PRDC, store: str) -> None:
+                   result: PRDC, store: str, training: bool | None = True) -> None:
     """The generated images nearest to an image of the ``store`` (``--data``) relative to that
-    image's own nearest neighbour (below 1: a copy), each beside it."""
+    image's own nearest neighbour, each beside it. Below 1 is a copy when ``training`` (the
+    store trained the generator); otherwise only as near as a copy would be."""
     from latentplay.viz.grid import save_figure
     from latentplay.viz.pairs import pairs_grid
 
@@ -392,7 +455,7 @@ def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
     fig = pairs_grid(fake_images[shown], real_images[nearest[shown]], ratio[shown],
                      groups=("generated", f"nearest of {store}"),
                      title=f"Generated images closest to an image of {store} (distance / that "
-                           "image's nearest-neighbour distance; <= 1: a copy)",
+                           "image's nearest-neighbour distance; " + COPY_MEANING[training] + ")",
                      value_label="ratio", value_format=".4f")  # 1.0012 is no copy
     save_figure(fig, path)
 

@@ -23,6 +23,10 @@ class PixelsPCAConfig:
         gray: convert to gray levels first (otherwise RGB).
         fit_samples: at most this many images (chosen with ``seed``) fit the PCA.
         seed: seed for choosing the fit sample (the SVD itself is exact, without randomness).
+        residual: add one coordinate after the ``dim`` components: the image's distance from
+            the components' subspace (the norm of what they leave unexplained). Without it an
+            image unlike every fitted one (noise, artefacts) has small components and sits
+            near the mean, among the fitted images; with it, it sits far from all of them.
     """
 
     size: int = 16
@@ -30,6 +34,7 @@ class PixelsPCAConfig:
     gray: bool = False
     fit_samples: int = 5000
     seed: int = 0
+    residual: bool = False
 
     def validate(self) -> None:
         if not 2 <= self.size <= 256:
@@ -56,7 +61,7 @@ class PixelsPCA(Embedder):
 
     @property
     def dim(self) -> int:
-        return self.config.dim
+        return self.config.dim + int(self.config.residual)
 
     @property
     def image_size(self) -> int:
@@ -95,9 +100,16 @@ class PixelsPCA(Embedder):
         return self
 
     def embed(self, images: Images) -> np.ndarray:
+        """``(N, dim)`` float32: the principal components, then (``residual``) the distance
+        from their subspace, in the same units (pixels in [0, 1])."""
         if self.pca is None:
             raise RuntimeError("pixels-pca: call fit() before embed()")
-        return self.pca.transform(self._flatten(images)).astype(np.float32)
+        x = self._flatten(images)
+        z = self.pca.transform(x)
+        if self.config.residual:
+            unexplained = x - self.pca.inverse_transform(z)
+            z = np.concatenate([z, np.linalg.norm(unexplained, axis=1, keepdims=True)], axis=1)
+        return z.astype(np.float32)
 
     def state_digest(self) -> str:
         if self.pca is None:

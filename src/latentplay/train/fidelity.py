@@ -2,8 +2,10 @@
 
 Every ``log.fidelity_every`` epochs, and after the last, the engine decodes ``log.fidelity_n``
 prior samples (a conditional model: under the conditions of the training rows compared) and
-compares them with that many training images in pixel-PCA features fitted once on those images,
-so that the numbers of different epochs are comparable: precision, recall, density, coverage
+compares them with that many training images in pixel-PCA features fitted once on those images
+(with the distance from the components' subspace as one more coordinate, so that an early
+epoch's noise is far from every face rather than near their mean), so that the numbers of
+different epochs are comparable: precision, recall, density, coverage
 (``k = log.fidelity_k``), authenticity (samples that copy a training image), Fréchet and
 kernel distances (:mod:`latentplay.metrics.fidelity`). Each evaluation is one row of
 ``fidelity.csv``, with the counts it measured (``n_samples``, ``n_real``); ``fidelity.png``
@@ -48,7 +50,8 @@ class FidelityTracker:
 
     def __init__(self, images: np.ndarray, k: int = 5, seed: int = 0, dim: int = 64) -> None:
         dim = max(1, min(dim, len(images) - 1))
-        options = [f"dim={dim}", f"seed={seed}", f"fit_samples={max(len(images), 2)}"]
+        options = [f"dim={dim}", f"seed={seed}", f"fit_samples={max(len(images), 2)}",
+                   "residual=true"]  # noise far from the training images, not at their mean
         self.embedder = fit_embedder(make_embedder("pixels-pca", options), images)
         self.real, _ = embed_images(self.embedder, images)
         self.k, self.seed = k, seed
