@@ -533,3 +533,21 @@ def test_report_page_shows_w_principal_axes(run: Path) -> None:
     facts = dict(next(b for b in section.blocks if isinstance(b, Facts)).items)
     assert facts["axes holding 90% of W's variance"] == f"{axes_holding(variance, 0.9)} of 16"
     assert any(isinstance(b, Figure) and b.uri.startswith("data:image/png") for b in section.blocks)
+
+
+def test_files_missing_the_tensors_read_are_refused_in_one_line(tmp_path: Path, cli) -> None:
+    """A .safetensors that is no StyleGAN2 (a run's own model.safetensors) and a generator
+    lacking ``input.input`` (.pt or .safetensors) get one error line naming file and key."""
+    from safetensors.torch import save_file
+
+    save_file({"encoder.weight": torch.zeros(2, 2)}, str(tmp_path / "run.safetensors"))
+    state = {k: v.contiguous() for k, v in _generator().state_dict().items() if k != "input.input"}
+    save_file(state, str(tmp_path / "noinput.safetensors"))
+    torch.save({"g_ema": state}, tmp_path / "noinput.pt")
+    for name, key in [("run.safetensors", "style.1.weight"), ("noinput.safetensors", "input.input"),
+                      ("noinput.pt", "input.input")]:
+        result = cli("import", "stylegan2", tmp_path / name, "--out", tmp_path / "x")
+        assert result.code == 2 and result.err.count("\n") == 1, result.err
+        assert name in result.err and key in result.err and not (tmp_path / "x").exists()
+    with pytest.raises(UserError, match="lack 'input.input'"):
+        architecture(state, "g.pt")

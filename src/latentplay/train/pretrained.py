@@ -63,9 +63,13 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
     path = _existing(path)
     if path.suffix == ".safetensors":
         try:
-            return load_file(str(path)), {}
+            state = load_file(str(path))
         except SafetensorError as exc:
             raise UserError(f"{path} is not a readable safetensors file: {exc}") from None
+        if "style.1.weight" not in state:
+            raise UserError(f"{path} holds no StyleGAN2 generator (expected the PyTorch port's "
+                            "g_ema tensors, with 'style.1.weight')")
+        return state, {}
     with open(path, "rb") as f:
         if f.read(2)[:1] not in (b"P", b"\x80"):  # zip archives open with PK, pickles with 0x80
             raise UserError(f"{path} is not a checkpoint (a torch.save file, a network pickle or "
@@ -110,8 +114,16 @@ def _existing(path: PathLike) -> Path:
     return path
 
 
-def architecture(state: dict[str, torch.Tensor]) -> StyleGAN2Config:
-    """The :class:`StyleGAN2Config` whose generator has ``state``'s tensors."""
+ARCHITECTURE_KEYS = ("style.1.weight", "input.input")  # the tensors whose shapes are read
+
+
+def architecture(state: dict[str, torch.Tensor], source: str = "the checkpoint") -> StyleGAN2Config:
+    """The :class:`StyleGAN2Config` whose generator has ``state``'s tensors; a
+    :class:`UserError` naming ``source`` (the file) when a tensor it reads is missing."""
+    missing = [k for k in ARCHITECTURE_KEYS if k not in state]
+    if missing:
+        raise UserError(f"{source} holds no complete StyleGAN2 generator: its tensors lack "
+                        f"{', '.join(repr(k) for k in missing)}")
     style_dim = int(state["style.1.weight"].shape[1])
     n_mlp = len({m.group(1) for k in state if (m := re.fullmatch(r"style\.(\d+)\.weight", k))})
     n_rgb = len({m.group(1) for k in state if (m := re.match(r"to_rgbs\.(\d+)\.", k))})
@@ -234,7 +246,7 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
         check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
         return model, state, "nvidia-pickle", _checked_average(w_avg, model, checkpoint)
     state, settings = read_stylegan2_state(checkpoint)
-    config = architecture(state)
+    config = architecture(state, str(checkpoint))
     config.space, config.truncation, config.truncation_cutoff = space, psi, cutoff
     config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
     config.conv_clamp = settings.get("conv_clamp", 0.0)
