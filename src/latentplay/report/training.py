@@ -438,7 +438,8 @@ def _fidelity(run: Path, log: dict[str, Any]) -> Section | None:
         + ("; held-out: as many of the run's held-out images, measured once the same way"
            if ref else "")
         + "; falling coverage and recall with steady precision is mode collapse, "
-        "authenticity falling below the held-out images' is memorisation.")]
+        "authenticity falling below the held-out images' is memorisation or samples piled "
+        "near a few training images (mode collapse; the run's samples tell the two apart).")]
     if (run / "fidelity.png").exists():
         blocks.append(file_figure(run / "fidelity.png", "The same over the epochs."))
     return Section("Sample fidelity and coverage", "fidelity", blocks)
