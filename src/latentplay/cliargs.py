@@ -1,8 +1,9 @@
-"""Parsing of the small list arguments that several commands share, their help, and the
-check of a number option's least value."""
+"""Parsing of the small list arguments that several commands share, their help, the check
+of a number option's least value and that of a figure's ``--out``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from latentplay.errors import UserError
@@ -41,3 +42,46 @@ def parse_condition(text: str | None) -> dict[str, Any]:
         except ValueError:
             out[key.strip()] = value.strip()
     return out
+
+
+STORE_FILE = "latentplay.json"
+"""The file that makes a directory a store (``latentplay.store.SCHEMA_FILE``, named here so
+that the check below needs no import of the store's libraries)."""
+RUN_FILES = ("config.yaml", "model.json")
+"""Files that make a directory a run: a trained run's resolved config, a model's description
+(a trained run or an imported generator), as ``latentplay report`` tells them apart."""
+
+
+def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
+    """Refuse, before any work, the ``--out`` of a command that writes a file ``out`` and
+    another of the same name beside it (a figure's PNG and its JSON of numbers; for ``latent
+    direction`` the JSON and its PNG), when either could replace a file that is not an earlier
+    output of such a command:
+
+    - ``out`` is an existing directory, or is not named ``kind`` (``.png``);
+    - ``out``'s folder is a store (it holds ``latentplay.json``) or a run (``config.yaml`` or
+      ``model.json``): the two files would be written among their own (``--out RUN/model.png``
+      replaced the run's ``model.json``);
+    - the file beside (``OUT.json``) exists without ``out``: it is not the other half of an
+      earlier pair. An earlier pair (``OUT.png`` and ``OUT.json``) is replaced, as before.
+
+    Raises:
+        UserError: in each of these cases, one line naming the path.
+    """
+    if out.is_dir():
+        raise UserError(f"--out {out} is a directory; name a {kind} file to write")
+    if out.suffix.lower() != kind:
+        raise UserError(f"--out must name a {kind} file, got {out.name}")
+    folder = out.parent
+    owner = ("store" if (folder / STORE_FILE).exists()
+             else "run" if any((folder / name).exists() for name in RUN_FILES) else None)
+    if owner is not None:
+        raise UserError(f"--out {out} is inside {owner} {folder}, beside its own files (it would "
+                        f"write {out.name} and {out.with_suffix(beside).name} there); write it "
+                        "elsewhere")
+    other = out.with_suffix(beside)
+    if other.is_dir():
+        raise UserError(f"--out {out} would write {other}, which is a directory; choose another name")
+    if (other.exists() or other.is_symlink()) and not out.exists():
+        raise UserError(f"--out {out} would replace {other}, which is not an earlier output of "
+                        f"this kind (there is no {out.name} beside it); choose another name")

@@ -2,7 +2,9 @@
 stylespace.
 
 Each command reads a trained run (and, where it starts from real faces, a store), writes one
-PNG and a JSON of the numbers behind it next to it (same name, ``.json``).
+PNG and a JSON of the numbers behind it next to it (same name, ``.json``); neither goes into a
+store or a run directory, nor replaces a JSON that is not an earlier figure's
+(:func:`~latentplay.cliargs.figure_out`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from latentplay.cliargs import parse_condition, split_names
+from latentplay.cliargs import figure_out, parse_condition, split_names
 from latentplay.errors import UserError
 from latentplay.outputs import console, figure_text, finite_or_none_within, make_parents, share_text
 
@@ -90,8 +92,7 @@ def _write(out: Path, rows: list[np.ndarray], labels: list[str], title: str,
            numbers: dict[str, Any], captions: list[list[str]] | None = None) -> None:
     from latentplay.viz.grid import image_grid, save_figure
 
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out must name a .png file, got {out.name}")
+    figure_out(out)  # each command checks it first too, before any work
     save_figure(image_grid(rows, labels, captions=captions, title=title), out)
     # standard JSON: a NaN (the diversity of one sample) is null
     out.with_suffix(".json").write_text(json.dumps(finite_or_none_within(numbers), indent=2,
@@ -122,6 +123,7 @@ def sample(
     from latentplay.train import decode
     from latentplay.train.figures import NO_PRIOR_SAMPLES
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
     values = parse_condition(condition)
     cond = _condition(model, condition)
@@ -172,6 +174,7 @@ def sweep(
     lie near each value."""
     from latentplay.latent.sampling import DIVERSITY_NOTE, TRAINED_NOTE, condition_sweep
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
     parsed: list[Any] | None = None
     if values is not None:
@@ -238,6 +241,7 @@ def traverse(
     """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes)."""
     from latentplay.latent import traverse as tr
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     if top is not None and axes is not None:
         raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
     asked, top = top, 8 if top is None else top
@@ -391,8 +395,7 @@ def histograms(
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import latent_histograms
 
-    if out.suffix.lower() != ".png":  # it wrote OUT.png and OUT.json, and said it wrote OUT
-        raise UserError(f"--out must name a .png file, got {out.name}")
+    figure_out(out)  # before any work: nothing of a store or run replaced
     table = latents_table(run)  # read once: the means and the split
     mu = np.asarray(table["mu"], dtype=np.float32)  # (N, D)
     split = table["split"]  # (N,): 1 held out
@@ -481,6 +484,7 @@ def force(
     from latentplay.train import model_input
     from latentplay.train.forcing import force_condition
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
     if (values is None) == (shifts is None):
         raise UserError("give exactly one of --values and --shifts")
@@ -545,6 +549,7 @@ def interpolate(
     from latentplay.latent.interpolate import between
     from latentplay.train import decode, model_input
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
     chosen = parse_rows(rows)
     if len(chosen) < 2 or len(chosen) % 2 or steps < 2 or method not in ("slerp", "lerp"):
@@ -585,6 +590,7 @@ def blend(
     from latentplay.latent.interpolate import blend as blend_codes
     from latentplay.train import decode, model_input
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
     chosen = parse_rows(rows)
     w = None if weights is None else np.asarray(parse_values(weights))
@@ -624,6 +630,7 @@ def mix(
     from latentplay.latent.mixing import layer_range, style_layers, style_mix
     from latentplay.train import decode
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     if data is None and (rows is not None or sources is not None):
         raise UserError("--rows and --sources are rows of --data; give --data STORE too")
     if data is not None and n is not None:
@@ -689,8 +696,7 @@ def direction(
     from latentplay.viz.grid import save_figure
     from latentplay.viz.latent import distance_histogram
 
-    if out.suffix.lower() != ".json":
-        raise UserError(f"--out must name a .json file, got {out}")
+    figure_out(out, ".json", ".png")  # before any work: nothing of a store or run replaced
     others = [dr.Direction.from_json(p) for p in split_names(orthogonal_to)]
     store = load(data)
     attr = store.schema.attribute_or_error(attribute)
@@ -775,6 +781,7 @@ def edit(
     from latentplay.train import decode, model_input
     from latentplay.train.api import code_sizes
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     found = dr.Direction.from_json(direction_file)
     caution = found.check_run(run)  # refuses another run's direction before any work
     model = _model(run)
@@ -901,6 +908,7 @@ def stylespace(
     from latentplay.latent.directions import class_rows, ordered_values
     from latentplay.store import load, vectors
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     if top < 1 or steps < 2 or not 0 < alpha < np.inf:  # not: a NaN --alpha fails too
         raise UserError("need --top >= 1, --steps >= 2 and --alpha > 0")
     if negative is not None and positive is None:
@@ -995,6 +1003,7 @@ def invert_cmd(
     from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
+    figure_out(out)  # before any work: nothing of a store or run replaced
     if identity_net is not None and not identity_weight:
         raise UserError("--identity-net is the recogniser of the --identity-weight term; give "
                         "--identity-weight too")

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP, at_least
+from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP, at_least, figure_out
 from latentplay.errors import UserError
 from latentplay.outputs import counted, figure_text
 
@@ -368,7 +368,7 @@ def bias(
     from latentplay.viz.bias import association_bars
     from latentplay.viz.grid import save_figure
 
-    png_out(out)
+    figure_out(out)  # before any work: not into a store or run, no JSON not ours replaced
     found = association(st.load(path), by, of, bins=bins)
     save_figure(association_bars(found, "\n".join(found.test_lines)), out)
     out.with_suffix(".json").write_text(json.dumps(found.to_dict(), indent=2))
