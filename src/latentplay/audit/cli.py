@@ -118,6 +118,7 @@ def compare_cmd(
     from latentplay.audit.run import (
         audit_images,
         check_joint,
+        drawn_under,
         generate,
         label_annotators,
         read_images,
@@ -177,8 +178,8 @@ def compare_cmd(
                            joint=pair)
     ref = data_name(store.path)
     if source.get("condition"):
-        given = ", ".join(f"{k}={v}" for k, v in source["condition"].items())
-        print(f"samples drawn under {given}; {ref}'s shares are of all its rows")
+        print(f"samples drawn under {drawn_under(source['condition'])}; {ref}'s shares are of "
+              "all its rows")
     for name, s in summary["attributes"].items():
         if s.get("kind") == "continuous":
             print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "

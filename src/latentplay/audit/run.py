@@ -247,6 +247,7 @@ def audit_images(
     audited = None if measured is None else repeated_persons(measured)
     repeated = None if audited is None else len(np.unique(audited))   # the images' persons
     ref = data_name(data.path)
+    drawn = drawn_under((source or {}).get("condition"))
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
         if isinstance(ann, NetworkValues):
@@ -256,7 +257,7 @@ def audit_images(
                             else persons[ann.training_rows])
             _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
                                                        read_persons),
-                          ann.training, values, ann.description, ref, repeated)
+                          ann.training, values, ann.description, ref, repeated, drawn)
             continue
         proba = ann.predict_proba(images)
         predicted = read_classes(proba)
@@ -273,9 +274,9 @@ def audit_images(
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
-                             repeated)
+                             repeated, drawn)
         read[ann.attribute] = (ann, predicted)
-        _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann)
+        _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, drawn)
         summary["attributes"][ann.attribute] = {
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict(),
@@ -285,7 +286,7 @@ def audit_images(
             **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
         _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
-                     repeated)
+                     repeated, drawn)
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
@@ -295,7 +296,7 @@ def audit_images(
                                                    persons=persons),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
                                              "attribute": name, "evaluation": None}, ref,
-                      repeated)
+                      repeated, drawn)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -337,16 +338,17 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
 
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                  pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
-                 seed: int, ref: str, generated_persons: int | None = None) -> None:
+                 seed: int, ref: str, generated_persons: int | None = None, drawn: str = "") -> None:
     """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
     entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`);
-    ``generated_persons``: the persons the audited images repeat (None: not known to)."""
+    ``generated_persons``: the persons the audited images repeat (None: not known to);
+    ``drawn``: the condition the images were drawn under (:func:`drawn_under`)."""
     result = joint_comparison(data, pair[0], pair[1], persons, seed)
     name = result.attribute
     how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref,
-                  generated_persons)
+                  generated_persons, drawn)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured},
@@ -355,10 +357,11 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
 
 
 def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
-                  how: str, measured: bool, ref: str, generated_persons: int | None = None
-                  ) -> None:
+                  how: str, measured: bool, ref: str, generated_persons: int | None = None,
+                  drawn: str = "") -> None:
     """Heatmaps of a :func:`joint_comparison`: the store compared with (labelled ``ref``),
-    generated (corrected where it could be) and their ratio per intersection."""
+    generated (corrected where it could be; under the condition ``drawn``) and their ratio
+    per intersection."""
     from latentplay.viz.distribution import intersection_heatmaps
 
     first, second = (ann for ann, _ in pair)
@@ -370,12 +373,14 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     tv = result.corrected_tv if corrected else result.tv
     faithful = None if result.faithful is None else (
         result.faithful.corrected_tv if corrected else result.faithful.tv)
-    title = (f"{first.attribute} x {second.attribute}: {'corrected ' if corrected else ''}TV "
+    title = (f"{first.attribute} x {second.attribute}"
+             + (f"{_condition_note(drawn, ref)}\n" if drawn else ": ")
+             + f"{'corrected ' if corrected else ''}TV "
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
              + f", chi-square p {p_text(result.chi2_p)}"
              + ("\nthe two annotators' errors taken as independent" if measured else "")
              + _persons_note(generated_persons))
-    label = f"generated, {'corrected' if corrected else how}"
+    label = f"{_generated(drawn)}, {'corrected' if corrected else how}"
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
                                        generated_label=label, reference_label=ref, title=title)
@@ -506,15 +511,16 @@ def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], mea
 
 def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
                   train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any],
-                  ref: str, generated_persons: int | None = None) -> None:
+                  ref: str, generated_persons: int | None = None, drawn: str = "") -> None:
     """A value comparison's CSV, figure and summary entry (``annotator``: what read them;
     ``ref`` labels the store compared with; ``generated_persons``: the persons the audited
-    images repeat, None where not known to)."""
+    images repeat, None where not known to; ``drawn``: the condition they were drawn
+    under)."""
     name = result.attribute
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
                    ref, read=annotator.get("kind") == "network values",
-                   generated_persons=generated_persons)
+                   generated_persons=generated_persons, drawn=drawn)
     summary["attributes"][name] = {
         "annotator": annotator, **result.to_dict(),
         **({} if generated_persons is None else {"generated_persons": generated_persons})}
@@ -530,6 +536,28 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
     return "annotated", f"annotator's held-out accuracy {annotator.evaluation.accuracy:.3f}"
 
 
+def drawn_under(condition: Mapping[str, Any] | None) -> str:
+    """The condition a run's samples were drawn under, as ``skin_tone=monk_10, smile=0.5``;
+    "" for none."""
+    return ", ".join(f"{k}={v}" for k, v in (condition or {}).items())
+
+
+def _generated(drawn: str) -> str:
+    """What the figures call the generated images: ``generated``, or ``generated under
+    skin_tone=monk_10`` when drawn under a condition."""
+    return f"generated under {drawn}" if drawn else "generated"
+
+
+def _condition_note(drawn: str, ref: str) -> str:
+    """A figure title's line when the samples were drawn under the condition ``drawn``: the
+    store ``ref`` compared with holds all its rows' mix, so the distances to it show the
+    condition at work, not a bias; "" without a condition."""
+    if not drawn:
+        return ""
+    return (f"\nsamples drawn under {drawn}: their distances to {ref}, the mix of all its "
+            "rows, are not a bias measure")
+
+
 def _persons_note(generated_persons: int | None) -> str:
     """A figure title's last line when the audited images repeat ``generated_persons``
     persons (their tests and intervals take the images as independent); "" for None."""
@@ -538,10 +566,12 @@ def _persons_note(generated_persons: int | None) -> str:
 
 
 def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str,
-                         generated_persons: int | None = None) -> None:
+                         generated_persons: int | None = None, drawn: str = "") -> None:
     """The compared store's (labelled ``ref``), generated and corrected shares with intervals;
     ``how`` the generated classes came about, ``acc`` the reader's accuracy, both in words
-    (:func:`_reading`); ``generated_persons``: see :func:`_persons_note`."""
+    (:func:`_reading`); ``generated_persons``: see :func:`_persons_note`; ``drawn``: the
+    condition the samples were drawn under (:func:`drawn_under`), named in the legend and
+    the title (:func:`_condition_note`)."""
     from latentplay.viz.distribution import distribution_bars
 
     persons = ("" if result.training_spread is None
@@ -550,14 +580,14 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         f"{ref} (n={int(result.training_counts.sum())}{persons}{left_out[0]})":
             (result.training, result.training_ci),
-        f"generated, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
+        f"{_generated(drawn)}, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
             (result.generated, result.generated_ci)}
     if result.corrected is not None:
-        series["generated, corrected for annotator error"] = (result.corrected,
-                                                              result.corrected_ci)
+        series[f"{_generated(drawn)}, corrected for annotator error"] = (result.corrected,
+                                                                         result.corrected_ci)
     faithful = "" if result.faithful is None else f" (a faithful generator {result.faithful.tv:.3f})"
-    title = (f"{result.attribute}, {acc}\n{how}: TV {result.tv:.3f}{faithful}, JS "
-             f"{result.js:.3f} bits")
+    title = (f"{result.attribute}, {acc}{_condition_note(drawn, ref)}\n{how}: TV "
+             f"{result.tv:.3f}{faithful}, JS {result.js:.3f} bits")
     if result.corrected_tv is not None:
         faithful = ("" if result.faithful is None or result.faithful.corrected_tv is None
                     else f" (a faithful one {result.faithful.corrected_tv:.3f})")
@@ -577,9 +607,10 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
                    generated: np.ndarray, ref: str, read: bool = False,
-                   generated_persons: int | None = None) -> None:
+                   generated_persons: int | None = None, drawn: str = "") -> None:
     """Histograms of the two samples, ``training`` labelled ``ref``; ``read``: both were read
-    by a network (else labels); ``generated_persons``: see :func:`_persons_note`."""
+    by a network (else labels); ``generated_persons``: see :func:`_persons_note`; ``drawn``:
+    the condition the samples were drawn under (:func:`drawn_under`)."""
     from latentplay.viz.distribution import value_histograms
 
     smd = (f"- {REFERENCE} = {smd_text(result.smd)} SD, " if np.isfinite(result.smd)
@@ -589,16 +620,16 @@ def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
     if result.ks_persons:
         title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "
                   f"p {p_text(result.ks_persons['p_value'])}")
-    title += _persons_note(generated_persons)
+    title += _condition_note(drawn, ref) + _persons_note(generated_persons)
     samples = {f"{ref}, read by the network" if read else ref:
                training[np.isfinite(training)],
-               "generated, read by the network" if read else "generated, labelled":
+               f"{_generated(drawn)}, {'read by the network' if read else 'labelled'}":
                generated[np.isfinite(generated)]}
     save_figure(value_histograms(samples, title=title, xlabel=result.attribute), path)
 
 
 def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted: np.ndarray,
-                    annotator: Annotator) -> None:
+                    annotator: Annotator, drawn: str = "") -> None:
     from latentplay.store.images import fitted_arrays
 
     rows, labels = [], []
@@ -609,5 +640,6 @@ def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted
                                                   "RGB")))
             labels.append(f"{name}\n(n={len(idx)})")
     how = "labelled" if isinstance(annotator, StoreLabels) else "annotated"
+    drawn_line = f"\ndrawn under {drawn}" if drawn else ""
     save_figure(image_grid(rows, labels, title=f"generated images by {how} "
-                           f"{annotator.attribute}"), path)
+                           f"{annotator.attribute}{drawn_line}"), path)
