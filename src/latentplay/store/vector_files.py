@@ -9,7 +9,12 @@ store's images and labels:
   name without extension (the converted input's ``file`` column, else the stored image's
   name). Every row must find exactly one file; files that match no row are counted.
 
-Each vector is flattened (a ``(18, 512)`` W+ code becomes 9,216 values, layer-major).
+Each vector is flattened (a ``(18, 512)`` W+ code becomes 9,216 values, layer-major) and
+stored as float32. The values must be real numbers (integers or floats; booleans are read as
+0 and 1): complex numbers, dates, times and text are refused, as are vectors of no values,
+values beyond float32's range (they would become infinite) and vectors holding no finite
+value at all. NaN or infinite values in some rows are kept (such rows count as having no
+vector where the store's commands read the column).
 
 >>> faces = import_vectors(load("data/celeba"), "w", "latents/")   # latents/000001.npy, ...
 >>> store.save(faces, faces.path)
@@ -72,7 +77,44 @@ def read_vectors(store: Store, source: PathLike) -> Imported:
     if array.ndim < 2 or len(array) != len(store):
         raise UserError(f"{source} holds an array of shape {array.shape}; the store has "
                         f"{len(store)} rows: expected ({len(store)}, ...)")
-    return Imported(array.reshape(len(array), -1).astype(np.float32))
+    if array.size == 0:
+        raise UserError(f"{source} holds an array of shape {array.shape}: vectors of no values")
+    vectors = as_float32(array, source).reshape(len(array), -1)
+    some_finite(vectors, source)
+    return Imported(vectors)
+
+
+def as_float32(array: np.ndarray, path: Path) -> np.ndarray:
+    """``array`` (read from ``path``) as float32; a :class:`UserError` naming ``path`` when its
+    values are not real numbers (booleans pass as 0 and 1) or when finite values lie beyond
+    float32's range (they would become infinite), with how many."""
+    kind = array.dtype
+    if not (np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating) or kind == np.bool_):
+        raise UserError(f"{path} holds {kind} values ({_kind_name(kind)}); give real numbers "
+                        "(integers or floats)")
+    with np.errstate(over="ignore"):
+        out = array.astype(np.float32)
+    beyond = int((np.isinf(out) & np.isfinite(array)).sum()) if np.issubdtype(kind, np.floating) else 0
+    if beyond:
+        top = float(np.finfo(np.float32).max)
+        raise UserError(f"{path} holds {beyond:,} finite value{'s' if beyond > 1 else ''} beyond "
+                        f"float32's range (magnitude over {top:.4g}), which would become infinite; "
+                        "scale the vectors first")
+    return out
+
+
+def _kind_name(kind: np.dtype) -> str:
+    """What a refused dtype holds, in words."""
+    names = {"c": "complex numbers", "M": "dates and times", "m": "time spans", "U": "text",
+             "S": "bytes", "O": "objects", "V": "records"}
+    return names.get(kind.kind, "not numbers")
+
+
+def some_finite(vectors: np.ndarray, source: Path) -> None:
+    """A :class:`UserError` naming ``source`` when ``vectors`` hold no finite value at all
+    (all NaN or infinite: a column no command could use)."""
+    if not np.isfinite(vectors).any():
+        raise UserError(f"{source} holds no finite value (every value is NaN or infinite)")
 
 
 def load_array(path: Path) -> np.ndarray:
@@ -105,13 +147,16 @@ def _from_folder(store: Store, folder: Path) -> Imported:
         raise UserError(f"{len(missing)} of {len(store)} rows have no .npy in {folder} (e.g. "
                         f"{', '.join(missing[:5])}); files are matched by the image's name")
     first = load_array(files[names[0]]).reshape(-1)
+    if first.size == 0:
+        raise UserError(f"{files[names[0]]} holds an empty array: a vector of no values")
     out = np.empty((len(store), first.size), np.float32)
     for i, name in enumerate(names):
         vector = load_array(files[name]).reshape(-1)
         if vector.size != first.size:
             raise UserError(f"{files[name]} holds {vector.size} values, {files[names[0]]} "
                             f"{first.size}: every file must hold a vector of the same size")
-        out[i] = vector
+        out[i] = as_float32(vector, files[name])
+    some_finite(out, folder)
     return Imported(out, unused=len(files) - len(set(names)))
 
 
