@@ -58,6 +58,18 @@ def test_refusals(faces: Path, groups, message) -> None:
         regroup_store(faces, "skin_tone", groups)
 
 
+def test_a_mistyped_class_is_named_before_the_count_of_groups(faces: Path, cli) -> None:  # noqa: ANN001
+    """With one group, ``--into light=monk_1,monk_99`` asked for two or more groups and said
+    nothing of monk_99 (it was named once a second group was given)."""
+    r = cli("data", "regroup", faces, "skin_tone", "--into", "light=monk_1,monk_99")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert "'monk_99' is not a class of 'skin_tone'" in r.err and "two or more" not in r.err
+    with pytest.raises(UserError, match="kept for rows without a group"):
+        regroup_store(faces, "skin_tone", {"unknown": ["monk_99"]})
+    with pytest.raises(UserError, match="two or more groups"):
+        regroup_store(faces, "skin_tone", {"light": ["monk_1", "monk_2"]})
+
+
 def test_unknown_rows_stay_unknown(faces: Path) -> None:
     """``unknown`` is outside every order and test; put in a group its rows would count there."""
     from latentplay.store.columns import add_attributes

@@ -50,9 +50,6 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
         raise UserError(f"{attribute!r} is continuous; cut it into groups with "
                         f"`latentplay data bin STORE {attribute}`")
     classes = attr.level_names
-    if len(groups) < 2:
-        raise UserError("give two or more groups, e.g. --into light=monk_1,monk_2 "
-                        "--into dark=monk_9,monk_10")
     if UNKNOWN in groups:
         raise UserError(f"{UNKNOWN!r} is kept for rows without a group; name the group otherwise")
     target = np.full(len(classes) + 1, -1)
@@ -67,6 +64,9 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
                 raise UserError(f"class {c!r} is named twice" if target[classes.index(c)] == g
                                 else f"class {c!r} is in two groups")
             target[classes.index(c)] = g
+    if len(groups) < 2:  # after the classes: a mistyped one is named first, however many groups
+        raise UserError("give two or more groups, e.g. --into light=monk_1,monk_2 "
+                        "--into dark=monk_9,monk_10")
     codes = np.asarray(store.labels(attribute), np.int64)
     new_codes = target[np.where((codes >= 0) & (codes < len(classes)), codes, len(classes))]
     names = list(groups)

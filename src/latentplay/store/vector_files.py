@@ -178,6 +178,20 @@ def as_codes(vectors: np.ndarray, run: PathLike) -> np.ndarray:
         return model.from_w(w).numpy().reshape(vectors.shape)
 
 
+def _held_otherwise(store: Store, name: str) -> str | None:
+    """What ``name`` already names in ``store`` other than a vector column (an attribute, the
+    image column, a text column), in words; None when it is free or a vector column."""
+    if store.schema.has_attribute(name):
+        return "an attribute"
+    if name == store.schema.image_column:
+        return "the image column"
+    if name in store.schema.text_columns:
+        return "a text column"
+    if name in store.columns and not any(v.name == name for v in store.schema.vectors):
+        return "a column"
+    return None
+
+
 def import_vectors(store: Store, column: str, source: PathLike, overwrite: bool = False,
                    codes_of: PathLike | None = None) -> tuple[Store, Imported]:
     """``store`` (not yet saved) with the vectors of ``source`` as vector column ``column``,
@@ -185,6 +199,10 @@ def import_vectors(store: Store, column: str, source: PathLike, overwrite: bool 
     imported StyleGAN2's run), the vectors are that generator's raw ``w`` (or W+) and are
     stored as its whitened codes (:func:`as_codes`), which its commands decode."""
     check_column_name(column)
+    taken = _held_otherwise(store, column)
+    if taken is not None:  # --overwrite would not help: it replaces a vector column only
+        raise UserError(f"{column!r} is {taken} of {store.path} and cannot be a vector column; "
+                        "choose another --column")
     if column in store.columns and not overwrite:
         raise UserError(f"{store.path} already has a column {column!r}; pass --overwrite to "
                         "replace it")
