@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from latentplay import store as st
 from latentplay.audit.verification import hardest_choice, verify_store
@@ -16,7 +17,7 @@ from latentplay.store import Attribute, Provenance, Schema
 GROUPS, PEOPLE, PHOTOS = 30, 4, 3  # per group
 
 
-def _store(path: Path, groups: int = GROUPS) -> st.Store:
+def _store(path: Path, groups: int = GROUPS, noise: tuple[float, float] = (0.05, 0.6)) -> st.Store:
     """``groups`` groups ``t0``.. of ``PEOPLE`` people with ``PHOTOS`` photos each; a photo's
     embedding is its person's unit vector plus noise that grows group by group, so the last
     groups verify worst."""
@@ -25,8 +26,8 @@ def _store(path: Path, groups: int = GROUPS) -> st.Store:
     group = person // PEOPLE
     centre = rng.normal(size=(groups * PEOPLE, 16))
     centre /= np.linalg.norm(centre, axis=1, keepdims=True)
-    noise = np.linspace(0.05, 0.6, groups)[group, None]
-    z = centre[person] + rng.normal(size=(len(person), 16)) * noise
+    spread = np.linspace(*noise, groups)[group, None]
+    z = centre[person] + rng.normal(size=(len(person), 16)) * spread
     schema = Schema(
         attributes=[Attribute("tone", "categorical", names=[f"t{g}" for g in range(groups)]),
                     Attribute("identity", "categorical",
@@ -70,3 +71,61 @@ def test_hardest_choice_keeps_groups_with_one_kind_of_pair() -> None:
         "shown": ["genuine only", "c"], "left_out": ["a"],
         "chosen_by": "the 2 groups with the highest (FMR + FNMR) / 2 at the common threshold"}
     assert hardest_choice(rows)["shown"] == ["a", "genuine only", "c"]
+
+
+def test_differentials_take_every_group_that_has_the_measure_and_name_the_rest(
+        tmp_path: Path) -> None:
+    """Three groups, FNMR 1/6, 5/12 and 1 at the common threshold; t2 keeps only 3 genuine
+    pairs, too few for 4 folds, so it has no accuracy. The FNMR ratio is over all three (6,
+    its worst group in it; it used to be taken over the groups with an accuracy only: 2.5),
+    the accuracy figures over t0 and t1, and verification.json and the report name t2 as left
+    out of the accuracy figures."""
+    import csv
+
+    from latentplay.metrics.verification import ratio
+
+    store = _store(tmp_path / "s", groups=3, noise=(0.3, 0.45))
+    full = verify_store(store, "z", tmp_path / "full", by="tone", n_pairs=12, threshold=2.0,
+                        folds=4)
+    assert [g["fnmr"] for g in full["groups"]] == pytest.approx([1 / 6, 5 / 12, 11 / 12])
+    with open(tmp_path / "full" / "scores.csv", newline="") as fh:
+        scored = list(csv.DictReader(fh))
+
+    def pairs_file(name: str, genuine_kept: dict[str, int]) -> Path:
+        """The drawn pairs, of each group in ``genuine_kept`` only that many genuine pairs
+        (those the threshold misses first)."""
+        lines, kept = ["row_a,row_b,same"], dict.fromkeys(genuine_kept, 0)
+        for r in sorted(scored, key=lambda r: -float(r["distance"])):
+            if r["same"] == "1" and r["group"] in kept:
+                if kept[r["group"]] >= genuine_kept[r["group"]]:
+                    continue
+                kept[r["group"]] += 1
+            lines.append(f"{r['row_a']},{r['row_b']},{r['same']}")
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        return tmp_path / name
+
+    s = verify_store(store, "z", tmp_path / "v", by="tone", threshold=2.0, folds=4,
+                     pairs=pairs_file("few.csv", {"t2": 3}))
+    t0, t1, t2 = s["groups"]
+    assert t2["genuine"] == 3 and t2["accuracy"] is None and t2["fnmr"] == 1.0
+    diff = s["differentials"]
+    assert diff["fnmr_ratio"] == pytest.approx(6.0) == ratio([t0["fnmr"], t1["fnmr"], 1.0])
+    assert diff["accuracy_std"] == pytest.approx(np.std([t0["accuracy"], t1["accuracy"]]))
+    assert diff["left_out"] == {"accuracy": ["t2"], "fmr": [], "fnmr": []}
+    written = json.loads((tmp_path / "v" / "verification.json").read_text())
+    assert written["differentials"]["left_out"] == diff["left_out"]
+    assert ("Note: t2 left out of the accuracy figures: too few pairs for the folds."
+            in build_report(tmp_path / "v").read_text())
+    # one group with an accuracy: no accuracy figures across groups, the rate ratios still;
+    # t2 without genuine pairs is left out of the FNMR ratio too
+    one = verify_store(store, "z", tmp_path / "one", by="tone", threshold=2.0, folds=4,
+                       pairs=pairs_file("one.csv", {"t1": 3, "t2": 0}))["differentials"]
+    assert one["accuracy_std"] is None and one["skewed_error_ratio"] is None
+    assert one["fnmr_ratio"] == pytest.approx(1 / (1 / 6))
+    assert one["left_out"] == {"accuracy": ["t1", "t2"], "fmr": [], "fnmr": ["t2"]}
+    html = build_report(tmp_path / "one").read_text()
+    assert ("t1, t2 left out of the accuracy figures: too few pairs for the folds; t2 left "
+            "out of the FNMR ratio: no genuine pairs") in html
+    assert verify_store(store, "z", tmp_path / "full2", by="tone", n_pairs=12, threshold=2.0,
+                        folds=4)["differentials"]["left_out"] == {"accuracy": [], "fmr": [],
+                                                                   "fnmr": []}

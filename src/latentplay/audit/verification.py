@@ -48,6 +48,7 @@ from latentplay.metrics.verification import (
     pair_distances,
     rate_trend,
     rates,
+    ratio,
     slope_interval,
     threshold_at_fmr,
     verification,
@@ -315,9 +316,7 @@ def verify_store(
                      f"over the {person_name} of both faces of each pair)",
         "persons": None if persons is None else int(len(np.unique(persons))),
         "overall": overall, "groups": groups,
-        "differentials": differentials([r["accuracy"] for r in scored],
-                                        [r["fmr"] for r in scored],
-                                        [r["fnmr"] for r in scored]) if len(scored) > 1 else None,
+        "differentials": across_groups(groups),
     }
     ordered = by is not None and "," not in by and _is_ordered(store.schema.attribute(by))
     if ordered:
@@ -331,6 +330,38 @@ def verify_store(
     if store.schema.image_column:
         _hardest(store, Path(out), chosen, group_of, names, d, t, summary["hardest"])
     return summary
+
+
+def across_groups(groups: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The differentials between the group ``groups`` of ``verification.json``
+    (:func:`~latentplay.metrics.verification.differentials`), each over the groups that have
+    it: the accuracy's mean, SD and skewed error ratio over the groups with an accuracy (None
+    with fewer than two), the FMR ratio over those with impostor pairs, the FNMR ratio over
+    those with genuine pairs; ``left_out`` names the groups with pairs left out of each
+    (``accuracy``: too few pairs for the folds; ``fmr``: no impostor pairs; ``fnmr``: no
+    genuine pairs). None when no measure has two groups."""
+    with_pairs = [r for r in groups if r["genuine"] or r["impostor"]]
+    have = {k: [r for r in with_pairs if r[k] is not None] for k in ("accuracy", "fmr", "fnmr")}
+    if max(len(v) for v in have.values()) < 2:
+        return None
+    fmrs, fnmrs = ([r[k] for r in have[k]] for k in ("fmr", "fnmr"))
+    found = (differentials([r["accuracy"] for r in have["accuracy"]], fmrs, fnmrs)
+             if len(have["accuracy"]) > 1 else
+             {"accuracy_mean": None, "accuracy_std": None, "skewed_error_ratio": None,
+              "fmr_ratio": ratio(fmrs), "fnmr_ratio": ratio(fnmrs)})
+    found["left_out"] = {k: [r["group"] for r in with_pairs if r[k] is None] for k in have}
+    return found
+
+
+def left_out_note(diff: dict[str, Any] | None) -> str | None:
+    """``monk_4 left out of the accuracy figures: too few pairs for the folds; ...``: the
+    groups with pairs that :func:`across_groups` left out of a measure, None when none."""
+    left = (diff or {}).get("left_out") or {}
+    parts = [f"{', '.join(left[key])} left out of {what}" for key, what in (
+        ("accuracy", "the accuracy figures: too few pairs for the folds"),
+        ("fmr", "the FMR ratio: no impostor pairs"),
+        ("fnmr", "the FNMR ratio: no genuine pairs")) if left.get(key)]
+    return "; ".join(parts) or None
 
 
 PAIR_VALUES = {"min": np.minimum, "max": np.maximum, "mean": lambda a, b: (a + b) / 2,

@@ -67,7 +67,7 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
               diff.get("skewed_error_ratio"), diff.get("fmr_ratio"), diff.get("fnmr_ratio")]],
             "Across groups: skewed error ratio = highest over lowest error (1 - accuracy); FMR "
             "and FNMR ratios = highest over lowest rate at the common threshold (— when the "
-            "lowest is 0)."))
+            "lowest is 0), each over the groups that have it." + _left_out(diff)))
     trend = v.get("trend")
     if trend:
         steps = [trend.get(k) or {} for k in ("fmr", "fnmr")]
@@ -117,7 +117,9 @@ def comparison_sections(run: Path, c: dict[str, Any]) -> list[Section]:
                               "impostor pairs")]),
         Table.of(["column", "accuracy", "AUC", "EER", "accuracy sd across groups",
                   "skewed error ratio", "FMR ratio", "FNMR ratio", "threshold"], rows,
-                 "All pairs together, and the differentials between groups.")]
+                 "All pairs together, and the differentials between groups."
+                 + _left_out(next((r.get("differentials") for r in c["per_column"].values()
+                                   if (r.get("differentials") or {}).get("left_out")), None)))]
     if (run / "comparison.png").exists():
         blocks.append(file_figure(run / "comparison.png", "Accuracy, false match and false "
                                   "non-match rate of every group in every column."))
@@ -160,6 +162,15 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
                  f"gap among comparable pairs. Sparse weight: the share of all pairs in strata "
                  f"where the group has under {SPARSE_UNITS} pairs; highlighted, its standardized "
                  "FNMR is only a rough guide and its interval too narrow.")
+
+
+def _left_out(diff: dict[str, Any] | None) -> str:
+    """`` Note: monk_4 left out of the accuracy figures: too few pairs for the folds.`` where
+    the differentials leave groups with pairs out (``left_out``), else nothing."""
+    from latentplay.audit.verification import left_out_note
+
+    note = left_out_note(diff)
+    return f" Note: {note}." if note else ""
 
 
 def _left_out_of_hardest(choice: dict[str, Any] | None) -> str:
