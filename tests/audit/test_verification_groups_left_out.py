@@ -129,3 +129,32 @@ def test_differentials_take_every_group_that_has_the_measure_and_name_the_rest(
     assert verify_store(store, "z", tmp_path / "full2", by="tone", n_pairs=12, threshold=2.0,
                         folds=4)["differentials"]["left_out"] == {"accuracy": [], "fmr": [],
                                                                    "fnmr": []}
+
+
+def test_a_pairs_file_is_checked_against_the_store(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """A row paired with itself (distance 0: it used to count as a genuine pair verified) and a
+    pair whose ``same`` contradicts the store's identity attribute are refused in one line
+    naming how many and the first one's line; rows 0-2 are person p0, rows 3-5 p1."""
+    store = _store(tmp_path / "s", groups=2)
+    pairs = tmp_path / "pairs.csv"
+
+    def refused(text: str, *options: str) -> str:
+        pairs.write_text(text)
+        r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
+                "--threshold", "1", "--folds", "2", "--out", tmp_path / "v", "--overwrite",
+                *options)
+        assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+        return r.err
+
+    err = refused("row_a,row_b,same\n0,1,1\n0,3,0\n-1,-1,1\n4,4,1\n5,5,1\n")
+    assert "2 pairs of a row with itself (distance 0, not two photos), the first on line 5 " \
+           "(row_a = row_b = 4)" in err
+    err = refused("row_a,row_b,same\n0,1,1\n0,3,0\n1,2,0\n3,4,1\n2,5,1\n")
+    assert ("2 pairs disagree with the store's 'identity' (same 1 for two persons or 0 for one), "
+            "the first on line 4: rows 1 and 2 are p0 and p0, same 0") in err
+    err = refused("row_a,row_b,same\n0,3,0\n", "--identity", "tone")  # not the persons
+    assert "1 pairs disagree with the store's 'tone'" in err and "--identity not the" in err
+    pairs.write_text("row_a,row_b,same\n0,1,1\n0,3,0\n3,4,1\n1,4,0\n")  # all agree: verified
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
+            "--threshold", "1", "--folds", "2", "--out", tmp_path / "v", "--overwrite")
+    assert r.code == 0, r.err

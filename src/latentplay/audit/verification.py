@@ -66,13 +66,15 @@ ACCURACY_MEASURE = ("balanced: 1 - (FMR + FNMR) / 2, genuine and impostor pairs 
 @dataclass(frozen=True)
 class Pairs:
     """Face pairs of a store: rows ``a`` and ``b`` ``(P,)`` int64, ``same`` ``(P,)`` bool
-    (genuine: one person) and, from a file with a ``fold`` column, the protocol's ``(P,)``
-    int64 ``fold`` of each pair (else None)."""
+    (genuine: one person), from a file with a ``fold`` column the protocol's ``(P,)`` int64
+    ``fold`` of each pair (else None), and from a file the ``(P,)`` int64 ``line`` each pair
+    stands on (else None)."""
 
     a: np.ndarray
     b: np.ndarray
     same: np.ndarray
     fold: np.ndarray | None = None
+    line: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.a)
@@ -80,7 +82,8 @@ class Pairs:
     def take(self, keep: np.ndarray) -> Pairs:
         """The pairs where ``(P,)`` bool ``keep`` holds."""
         return Pairs(self.a[keep], self.b[keep], self.same[keep],
-                     None if self.fold is None else self.fold[keep])
+                     None if self.fold is None else self.fold[keep],
+                     None if self.line is None else self.line[keep])
 
 
 def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
@@ -93,7 +96,8 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
         the pairs, and how many lines named row -1 (an image the converter rejected).
 
     Raises:
-        UserError: the file is missing, lacks a column, or holds a row outside the store.
+        UserError: the file is missing, lacks a column, holds a row outside the store, or
+            pairs a row with itself (distance 0: not two photos).
     """
     path = Path(path)
     if not path.is_file():
@@ -108,22 +112,29 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
         rows, folds = [], []
         try:
             for r in reader:
-                rows.append([int(r[c]) for c in ("row_a", "row_b", "same")])
+                rows.append([*(int(r[c]) for c in ("row_a", "row_b", "same")), reader.line_num])
                 folds.append((r["fold"] or "").strip() if has_fold else "")
         except (TypeError, ValueError) as e:
             raise UserError(f"{path}: row_a, row_b and same must be integers ({e})") from None
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 3)
+    table = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
     converted = (table[:, 0] >= 0) & (table[:, 1] >= 0)
     table = table[converted]
     if len(table) and (table[:, :2].max() >= n_rows or not np.isin(table[:, 2], (0, 1)).all()):
         raise UserError(f"{path}: rows must be below the store's {n_rows} and same 0 or 1; is "
                         "it the pairs file of another store?")
+    itself = np.flatnonzero(table[:, 0] == table[:, 1])
+    if len(itself):
+        first = table[itself[0]]
+        raise UserError(f"{path}: {len(itself)} pairs of a row with itself (distance 0, not two "
+                        f"photos), the first on line {first[3]} (row_a = row_b = {first[0]}); "
+                        "leave them out")
     fold = None
     if has_fold:  # each fold name a code, in sorted order; a blank cell -1 (no fold)
         named = np.asarray(folds, dtype=object)[converted]
         names = sorted({f for f in named if f}, key=lambda f: (not f.isdigit(), f.zfill(20)))
         fold = np.array([names.index(f) if f else -1 for f in named], dtype=np.int64)
-    return Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool), fold), int((~converted).sum())
+    return (Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool), fold, table[:, 3]),
+            int((~converted).sum()))
 
 
 def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int = 0) -> Pairs:
@@ -566,6 +577,8 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
         pairs = own
     if pairs is not None:
         found, unconverted = read_pairs(pairs, len(store))
+        if ids is not None:
+            _check_same(found, ids, store, identity or "identity", pairs)
         return found, {"file": str(pairs)}, unconverted
     if ids is None:
         raise UserError(f"no pairs: this store has no {st.PAIRS_FILE} and no 'identity' "
@@ -579,6 +592,28 @@ def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
                         f"group holds two persons (values of {name!r}), one of them on two "
                         "photos; --by groups the persons (e.g. race), --identity names them")
     return drawn, {"identity": name, "per_group": n}, 0
+
+
+def _check_same(pairs: Pairs, ids: np.ndarray, store: st.Store, name: str,
+                path: PathLike) -> None:
+    """Refuse pairs of the file ``path`` whose ``same`` contradicts the rows' ``(N,)`` person
+    codes ``ids`` (attribute ``name``) where both faces' persons are known.
+
+    Raises:
+        UserError: naming how many disagree and the first one's line.
+    """
+    ia, ib = ids[pairs.a], ids[pairs.b]
+    wrong = np.flatnonzero((ia >= 0) & (ib >= 0) & ((ia == ib) != pairs.same))
+    if not len(wrong):
+        return
+    i = wrong[0]
+    persons = store.schema.attribute(name).level_names
+    line = f"line {pairs.line[i]}" if pairs.line is not None else f"pair {i + 1}"
+    raise UserError(
+        f"{path}: {len(wrong)} pairs disagree with the store's {name!r} (same 1 for two persons "
+        f"or 0 for one), the first on {line}: rows {pairs.a[i]} and {pairs.b[i]} are "
+        f"{persons[ia[i]]} and {persons[ib[i]]}, same {int(pairs.same[i])}; is it the pairs "
+        "file of another store, or --identity not the persons?")
 
 
 def _flagged(store: st.Store, column: str) -> np.ndarray | None:
