@@ -143,20 +143,34 @@ def test_cli_and_report(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None
     assert summary["n_generated"] == 150 and summary["n_real"] == 150
     assert summary["source"]["run"] == str(vae_run)
     assert 0 <= summary["coverage"] <= 1 and summary["frechet_distance"] > 0
+    assert "authenticity of the samples nearest to each skin_tone (held-out): " in r.out
     r = cli("report", out)
     assert r.code == 0, r.err
     html = (out / "report.html").read_text()
     assert "Fidelity and coverage" in html and "Coverage by skin_tone" in html
+    assert "The held-out row is what other images of" in html
+    assert "held-out authenticity" in html and "No held-out row" not in html
 
 
 def test_a_sample_of_every_training_image_has_no_reference(cli, faces: Path, vae_run: Path,
                                                              tmp_path: Path) -> None:
-    """Asking for as many training images as the store holds leaves none held out."""
-    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "700", "--out", tmp_path / "f")
+    """Asking for as many training images as the store holds leaves none held out: neither
+    the printout nor the report speaks of held-out values then (a "(held-out)" heading with
+    none after it; "the held-out row is ..." beside a table without one)."""
+    out = tmp_path / "f"
+    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "700", "--by", "skin_tone",
+            "--out", out)
     assert r.code == 0, r.err
     assert "no held-out reference" in r.out
-    summary = json.loads((tmp_path / "f" / "fidelity.json").read_text())
+    assert "authenticity of the samples nearest to each skin_tone: " in r.out
+    assert r.out.count("held-out") == 1, r.out    # the "no held-out reference" line alone
+    summary = json.loads((out / "fidelity.json").read_text())
     assert summary["n_real"] == 600 and summary["reference"] is None
+    assert cli("report", out).code == 0
+    html = (out / "report.html").read_text()
+    assert "The held-out row" not in html and "held-out authenticity" not in html
+    assert f"No held-out row: the images of {faces.name} compared leave too few others" in html
+    assert "beside that of held-out images" not in html
 
 
 @pytest.mark.parametrize(("extra", "message"), [

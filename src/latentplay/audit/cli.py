@@ -479,7 +479,8 @@ def fidelity_cmd(
         print(f"  coverage by {name}: " + ", ".join(
             f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"
             for g in groups))
-        print(f"  authenticity of the samples nearest to each {name} (held-out): " + ", ".join(
+        held = " (held-out)" if ref else ""   # none without a held-out reference
+        print(f"  authenticity of the samples nearest to each {name}{held}: " + ", ".join(
             f"{g['class']} {g['authenticity']:.2f}"
             + (f" ({g['reference_authenticity']:.2f})"
                if g.get("reference_authenticity") is not None else "")

@@ -431,13 +431,14 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         f"{_of(data)} images; recall: {_of(data)} images inside the generated ones' balls; density: "
         f"balls per generated image / k; coverage: {_of(data)} balls holding a generated image; "
         "authenticity: generated images that are not copies (no closer to their nearest image "
-        f"of {data} than that image's own nearest neighbour is). The held-out row is what other "
-        f"images of {data} itself score" + (
-            "; with fewer of them than generated images, the row below it holds as many "
-            "generated images, the numbers to set beside it (coverage, recall and the "
-            "Fréchet distance move with the count)" if at else "") + ". Distances are in "
-        "these features, not "
-        "comparable with FID/KID computed on Inception features.")
+        f"of {data} than that image's own nearest neighbour is). " + (
+            f"The held-out row is what other images of {data} itself score" + (
+                "; with fewer of them than generated images, the row below it holds as many "
+                "generated images, the numbers to set beside it (coverage, recall and the "
+                "Fréchet distance move with the count)" if at else "") if ref
+            else f"No held-out row: the images of {data} compared leave too few others to "
+            "score (a smaller --real leaves some)") + ". Distances are in these features, "
+        "not comparable with FID/KID computed on Inception features.")
     blocks: list[Any] = [Facts(facts), table]
     if (run / "uncovered.png").exists():
         blocks.append(file_figure(run / "uncovered.png", f"The images of {data} farthest from "
@@ -450,11 +451,12 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         annotated = any("precision" in g for g in groups)
         conditional = any("conditional_coverage" in g for g in groups)
         authentic = any("authenticity" in g for g in groups)
+        held = any("reference_authenticity" in g for g in groups)   # a held-out reference
         rows = [[g.get("class"), g.get("n_real"), g.get("n_not_embedded"), g.get("coverage"),
                  share_interval(*(g.get("coverage_ci") or [None, None])), g.get("recall"),
                  share_interval(*(g.get("recall_ci") or [None, None]))]
-                + ([g.get("n_nearest"), g.get("authenticity"), g.get("reference_authenticity")]
-                   if authentic else [])
+                + ([g.get("n_nearest"), g.get("authenticity")] if authentic else [])
+                + ([g.get("reference_authenticity")] if authentic and held else [])
                 + ([g.get("n_generated"), g.get("precision"), g.get("density")] if annotated else [])
                 + ([g.get("n_generated_for"), g.get("conditional_precision"),
                     g.get("conditional_coverage")] if conditional else [])
@@ -462,7 +464,8 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         header = ["class", f"{data} n", "not embedded", "coverage", "interval", "recall",
                   "interval"]
         if authentic:
-            header += ["samples nearest to it", "their authenticity", "held-out authenticity"]
+            header += ["samples nearest to it", "their authenticity"]
+            header += ["held-out authenticity"] if held else []
         if annotated:
             header += ["generated n (annotated)", "precision", "density"]
         if conditional:
@@ -477,8 +480,8 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
             header, rows,
             f"Per class of {_of(data)} labels: the share of its images near a "
             "generated image" + ("; the authenticity of the generated images whose nearest "
-                                 f"image of {data} is of the class, beside that of held-out "
-                                 f"images of {data}" if authentic else "")
+                                 f"image of {data} is of the class" if authentic else "")
+            + (f", beside that of held-out images of {data}" if authentic and held else "")
             + ("; precision and density of the generated images annotated "
                "as it" if annotated else "")
             + ("; for a class-conditional run, the samples drawn for the class against its "
