@@ -53,7 +53,7 @@ from latentplay.metrics.verification import (
     threshold_at_fmr,
     verification,
 )
-from latentplay.outputs import finite_or_none, json_default, output_dir
+from latentplay.outputs import counted, finite_or_none, json_default, output_dir
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
@@ -125,8 +125,8 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
     itself = np.flatnonzero(table[:, 0] == table[:, 1])
     if len(itself):
         first = table[itself[0]]
-        raise UserError(f"{path}: {len(itself)} pairs of a row with itself (distance 0, not two "
-                        f"photos), the first on line {first[3]} (row_a = row_b = {first[0]}); "
+        raise UserError(f"{path}: {counted(len(itself), 'pair')} of a row with itself (distance 0, "
+                        f"not two photos), the first on line {first[3]} (row_a = row_b = {first[0]}); "
                         "leave them out")
     fold = None
     if has_fold:  # each fold name a code, in sorted order; a blank cell -1 (no fold)
@@ -610,10 +610,11 @@ def _check_same(pairs: Pairs, ids: np.ndarray, store: st.Store, name: str,
     persons = store.schema.attribute(name).level_names
     line = f"line {pairs.line[i]}" if pairs.line is not None else f"pair {i + 1}"
     raise UserError(
-        f"{path}: {len(wrong)} pairs disagree with the store's {name!r} (same 1 for two persons "
-        f"or 0 for one), the first on {line}: rows {pairs.a[i]} and {pairs.b[i]} are "
-        f"{persons[ia[i]]} and {persons[ib[i]]}, same {int(pairs.same[i])}; is it the pairs "
-        "file of another store, or --identity not the persons?")
+        f"{path}: {counted(len(wrong), 'pair')} {'disagrees' if len(wrong) == 1 else 'disagree'} "
+        f"with the store's {name!r} (same 1 for two persons or 0 for one), the first on {line}: "
+        f"rows {pairs.a[i]} and {pairs.b[i]} are {persons[ia[i]]} and {persons[ib[i]]}, same "
+        f"{int(pairs.same[i])}; is it the pairs file of another store, or --identity not the "
+        "persons?")
 
 
 def _flagged(store: st.Store, column: str) -> np.ndarray | None:
