@@ -22,6 +22,10 @@ the input (bicubic) and keeps the centred square, as CLIP's preprocessing does (
 torchvision's ImageNet classifiers': they resize the shorter side to 256, bilinear, and keep
 the centred 224); ``align=dlib`` takes dlib's upright face chip instead (what FairFace's race,
 gender and age classifiers were trained on).
+
+The network is tried on blank images when it is opened: one whose file declares any batch size
+but which fails on two images (a graph exported with a batch of 1 built into a reshape) is run
+one image at a time; one that returns other than one row per image is refused.
 """
 
 from __future__ import annotations
@@ -273,8 +277,24 @@ class OnnxEmbedder(Embedder):
                             "standardises three (give arcface, facenet, unit or raw)")
         if config.align not in WHOLE_IMAGE:
             FaceModels.load()  # a missing dlib fails here
+        self._dim = self._probe()
+
+    def _probe(self) -> int:
+        """Run the network on blank images (one, then two): the embedding size, and how many
+        images one call of the network takes (``self.step``: the file's fixed batch, else any
+        number; a network that declares any batch but fails on two images, e.g. one whose
+        graph reshapes to a batch of 1, is run one image at a time). A :class:`UserError`
+        when it fails on one image or returns other than one row per image."""
         side, c = self.layout.side, self.layout.channels
-        self._dim = self._run(np.zeros((1, side, side, c), np.uint8)).shape[1]
+        self.step = self.layout.batch
+        if not self.step:
+            try:
+                self._forward(self._prepare(np.zeros((2, side, side, c), np.uint8)))
+            except UserError:
+                self.step = 1
+        dim = self._run(np.zeros((1, side, side, c), np.uint8)).shape[1]
+        self._run(np.zeros((2, side, side, c), np.uint8))  # one row per image
+        return dim
 
     @property
     def dim(self) -> int:
@@ -335,8 +355,8 @@ class OnnxEmbedder(Embedder):
             feats = feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
         return feats.astype(np.float32)
 
-    def _run(self, crops: np.ndarray) -> np.ndarray:
-        """The network on ``(N, side, side, C)`` uint8 (or float) crops: ``(N, D)`` float32."""
+    def _prepare(self, crops: np.ndarray) -> np.ndarray:
+        """``(N, side, side, C)`` uint8 (or float) crops as the network's input array."""
         scale, mean, std = PIXELS[self.pixels]
         x = crops.astype(np.float32)
         x = (x / scale - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
@@ -344,26 +364,39 @@ class OnnxEmbedder(Embedder):
             x = x[..., ::-1]  # the statistics are listed in RGB order
         if self.layout.channels_first:
             x = x.transpose(0, 3, 1, 2)
-        x = np.ascontiguousarray(x, dtype=self.layout.dtype)
-        step = self.layout.batch or max(len(x), 1)
+        return np.ascontiguousarray(x, dtype=self.layout.dtype)
+
+    def _run(self, crops: np.ndarray) -> np.ndarray:
+        """The network on ``(N, side, side, C)`` uint8 (or float) crops: ``(N, D)`` float32,
+        ``self.step`` images per call (0: all at once)."""
+        x = self._prepare(crops)
+        step = self.step or max(len(x), 1)
         parts = []
         for start in range(0, len(x), step):
             part = x[start:start + step]
             short = step - len(part) if self.layout.batch else 0
             if short:  # a network exported for a fixed batch: pad the last one
                 part = np.concatenate([part, np.zeros((short, *part.shape[1:]), part.dtype)])
-            y = self._forward(part)
-            parts.append(np.asarray(y, np.float32).reshape(len(part), -1)[:len(part) - short])
+            y = np.asarray(self._forward(part), np.float32)
+            if (y.shape[0] if y.ndim else 1) != len(part):
+                raise UserError(f"{self.config.path}: the network returns {tuple(y.shape)} for "
+                                f"{len(part)} images: one row per image needed")
+            parts.append(y.reshape(len(part), -1)[:len(part) - short])
         return np.concatenate(parts)
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
-        """The network's output for one batch of prepared inputs."""
-        if self.graph is None:
-            return self.session.run([self.output_name], {self.input_name: x})[0]
-        import torch
+        """The network's output for one batch of prepared inputs; a :class:`UserError` when
+        the network fails on it."""
+        try:
+            if self.graph is None:
+                return self.session.run([self.output_name], {self.input_name: x})[0]
+            import torch
 
-        with torch.inference_mode():
-            return self.graph(torch.from_numpy(x).float().to(self.device)).float().cpu().numpy()
+            with torch.inference_mode():
+                return self.graph(torch.from_numpy(x).float().to(self.device)).float().cpu().numpy()
+        except Exception as exc:  # onnxruntime raises its own classes; torch its RuntimeErrors
+            raise UserError(f"{self.config.path}: the network fails on a batch of {len(x)} images "
+                            f"({first_line(exc)})") from None
 
     def state_digest(self) -> str:
         return file_digest(self.config.path) + detector_digest(self.config.detector)
