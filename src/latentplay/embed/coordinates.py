@@ -384,10 +384,38 @@ def projections(
                 out.append(Projection(coords=coords, rows=emb_rows, method=method, embedding=emb,
                                       params=to_dict(cfg), column=column, cached=cached))
     if cache and new_columns and store.path is not None:
-        for column, full, description in new_columns:
-            store = st.add_column(store, column, full, description)
-        store = st.save(store, store.path)
+        store = _save_cache(store, new_columns)
     return store, out
+
+
+def _save_cache(store: st.Store, new_columns: list[tuple[str, np.ndarray, str]]) -> st.Store:
+    """``store`` saved in place with the coordinate columns ``new_columns`` (name, ``(N, 2)``
+    values, description) and re-loaded. When another command (or an earlier save of this
+    process) wrote the store since ``store`` was read, the columns are added to the store as it
+    is now instead (saving ``store`` would drop what was written; a cached column records the
+    embedding it was made from, so it is never reused for other vectors); when that store has
+    other rows or is written meanwhile once more, ``store`` is returned and the cache left
+    unwritten: the projection is made all the same."""
+    from latentplay.store.io import StoreChanged
+
+    try:
+        return _saved_with(store, new_columns)
+    except StoreChanged:
+        pass
+    try:
+        now = st.load(store.path)
+        if len(now) == len(store):
+            return _saved_with(now, new_columns)
+    except UserError:  # StoreChanged among them: written meanwhile once more
+        pass
+    return store
+
+
+def _saved_with(store: st.Store, new_columns: list[tuple[str, np.ndarray, str]]) -> st.Store:
+    """``store`` with ``new_columns`` (name, values, description) added, saved in place."""
+    for column, full, description in new_columns:
+        store = st.add_column(store, column, full, description)
+    return st.save(store, store.path)
 
 
 def project(

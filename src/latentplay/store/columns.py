@@ -56,7 +56,7 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     vectors = [v for v in store.schema.vectors if v.name != name]
     vectors.append(VectorColumn(name=name, dim=dim, description=description))
     schema = dataclasses.replace(store.schema, vectors=vectors)
-    return Store(dataset=dataset, schema=schema, path=store.path)
+    return dataclasses.replace(store, dataset=dataset, schema=schema)  # path and read_as kept
 
 
 def _materialised(dataset: datasets.Dataset) -> datasets.Dataset:
@@ -120,7 +120,7 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
         info=datasets.DatasetInfo(features=datasets.Features(attribute_features(added))),
     )
     dataset = datasets.concatenate_datasets([dataset, extra], axis=1)
-    return Store(dataset=dataset, schema=schema, path=store.path)
+    return dataclasses.replace(store, dataset=dataset, schema=schema)  # path and read_as kept
 
 
 def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarray:

@@ -6,7 +6,8 @@ Writes go to a hidden temporary sibling that is renamed into place only when com
 interrupted write never damages the previous store. The siblings' names carry the writing
 machine's tag and process id (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*``): one that a
 killed process left is removed by the next write to the same path from the same machine and
-user, once no process of that id runs there.
+user, once no process of that id runs there. A store saved over the one it was loaded from is
+refused when another command wrote that one meanwhile (the other's columns would be lost).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from latentplay.store.schema import Attribute, Schema
 SCHEMA_FILE = "latentplay.json"
 REJECTED_FILE = "rejected.csv"
 PAIRS_FILE = "pairs.csv"  # verification pairs a converter writes (RFW): row_a, row_b, same
+STATE_FILE = "state.json"  # what ``save_to_disk`` writes beside the data: the shards' names
 
 datasets.disable_progress_bars()
 
@@ -48,11 +50,14 @@ class Store:
         dataset: the rows (images, labels, vector columns), memory-mapped from disk.
         schema: attribute kinds, class names, ranges, vector columns and provenance.
         path: directory it was loaded from (None for a store not yet saved).
+        read_as: what the store at ``path`` was on disk when it was loaded (:func:`disk_stamp`):
+            saving over it refuses when another command has written it since.
     """
 
     dataset: datasets.Dataset
     schema: Schema
     path: Path | None = None
+    read_as: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -180,6 +185,45 @@ def remove_stale_scratch(path: Path) -> list[Path]:
     return removed
 
 
+class StoreChanged(UserError):
+    """The store a command loaded was written by another command before this one saved it."""
+
+
+def disk_stamp(path: Path) -> tuple[Any, ...]:
+    """What tells one write of the store at ``path`` from another: the contents of its schema
+    and ``state.json`` and the inode, size and modification time of those and of the data files
+    (every save writes them all anew). A missing file counts as such; nothing is raised."""
+    names = [SCHEMA_FILE, STATE_FILE, "dataset_info.json"]
+    contents = []
+    for name in (SCHEMA_FILE, STATE_FILE):
+        try:
+            contents.append(hashlib.sha1((path / name).read_bytes()).hexdigest())
+        except OSError:
+            contents.append(None)
+    try:
+        state = json.loads((path / STATE_FILE).read_text())
+        names += [str(f["filename"]) for f in state["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # a damaged state: its contents above still tell it apart
+    files: list[tuple[Any, ...]] = []
+    for name in names:
+        try:
+            info = (path / name).stat()
+        except OSError:
+            files.append((name, None))
+            continue
+        files.append((name, info.st_ino, info.st_size, info.st_mtime_ns))
+    return (*contents, *files)
+
+
+def _refuse_changed(store: Store, path: Path) -> None:
+    """Refuse to save ``store`` over ``path``, the store it was loaded from, when another
+    command wrote that store since (its new columns would be lost without a word)."""
+    if store.read_as is not None and disk_stamp(path) != store.read_as:
+        raise StoreChanged(f"{store.path} changed on disk since this command read it (another command "
+                           "wrote it); run this command again")
+
+
 def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
     text = json.dumps(schema.to_dict(), indent=2)
     (directory / SCHEMA_FILE).write_text(text)
@@ -193,7 +237,7 @@ def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) ->
 def _extra_files(path: Path) -> list[str]:
     """Files of the store at ``path`` that neither ``save_to_disk`` nor the schema writes: the
     converter's ``rejected.csv`` and tables such as RFW's ``pairs.csv``."""
-    own = {SCHEMA_FILE, "dataset_info.json", "state.json"}
+    own = {SCHEMA_FILE, "dataset_info.json", STATE_FILE}
     return sorted(p.name for p in path.iterdir() if p.is_file() and p.name not in own
                   and not p.name.endswith(".arrow"))  # shards and datasets' caches
 
@@ -232,6 +276,8 @@ def save(
                 mode = "wb" if isinstance(content, bytes) else "w"
                 with open(tmp / name, mode) as fh:
                     fh.write(content)
+            if same_place:  # last, right before the swap: no write of another command is lost
+                _refuse_changed(store, path)
             swap_into_place(tmp, path)
         finally:
             if tmp.exists():
@@ -247,6 +293,7 @@ def load(path: str | os.PathLike[str]) -> Store:
     schema_file = path / SCHEMA_FILE
     if not schema_file.exists():
         raise UserError(f"{path} is not a latentplay store (no {SCHEMA_FILE})")
+    read_as = disk_stamp(path)  # before reading: a write meanwhile is seen at the next save
     try:
         dataset = datasets.load_from_disk(str(path))
     except (FileNotFoundError, ValueError) as exc:
@@ -261,7 +308,7 @@ def load(path: str | os.PathLike[str]) -> Store:
         raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
                         f"that the data lacks (its columns: {', '.join(dataset.column_names)}); "
                         "write the store again")
-    return Store(dataset=dataset, schema=schema, path=path)
+    return Store(dataset=dataset, schema=schema, path=path, read_as=read_as)
 
 
 def _read_schema(schema_file: Path) -> Schema:
