@@ -72,3 +72,24 @@ def test_conditional_and_gan_runs(cvae_run, dcgan_run, tmp_path):
 def test_export_refuses_what_is_not_a_run(cli, tmp_path):
     r = cli("export", tmp_path / "nowhere")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+
+
+def test_export_json_says_what_a_stylegan_generator_takes(dcgan_run, tmp_path):
+    """An imported StyleGAN2's export.json names its code space, the truncation built into the
+    graph and the prior, as model.json does, with a sentence on how to sample codes."""
+    import torch
+
+    from latentplay.models.stylegan2 import Generator, StyleGAN2Config
+    from latentplay.train.pretrained import import_generator
+
+    torch.manual_seed(0)
+    config = StyleGAN2Config(resolution=8, style_dim=8, n_mlp=1, channel_max=16)
+    torch.save({"g_ema": Generator(config).state_dict()}, tmp_path / "g.pt")
+    run = import_generator(tmp_path / "g.pt", tmp_path / "sg", truncation=0.7, truncation_cutoff=2,
+                           w_samples=50, samples=0)
+    code = export_run(run, tmp_path / "onnx")["z"]
+    assert json.loads((tmp_path / "onnx" / "export.json").read_text())["z"] == code
+    assert {k: code[k] for k in ("space", "prior", "truncation", "truncation_cutoff", "w_mean")} == {
+        "space": "w", "prior": "N(0, I)", "truncation": 0.7, "truncation_cutoff": 2, "w_mean": "draws"}
+    assert "w = w_mean + c @ w_basis" in code["description"] and "psi 0.7" in code["description"]
+    assert export_run(dcgan_run, tmp_path / "gan")["z"]["prior"] == "N(0, I)"

@@ -28,7 +28,9 @@ import torch
 from torch import nn
 
 from latentplay.errors import UserError
+from latentplay.models.stylegan2 import is_style_generator
 from latentplay.train.api import load_model
+from latentplay.train.checkpoint import read_meta
 
 OPSET = 17
 
@@ -83,13 +85,37 @@ def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
     return {"inputs": names, "outputs": outputs, "max_abs_diff": diff}
 
 
+def _code_info(model: nn.Module, meta: dict[str, Any]) -> dict[str, Any]:
+    """``export.json``'s ``z``: the prior codes are drawn from and, for an imported StyleGAN,
+    the code space and the truncation built into the graph, with a one-sentence
+    ``description`` of how to sample codes for the decoder (generator)."""
+    d = int(model.latent_dim)
+    if not is_style_generator(model):
+        return {"prior": "N(0, I)",
+                "description": f"Draw z ~ N(0, I) of size {d} (the prior the run was trained with)."}
+    config = model.config  # type: ignore[attr-defined]
+    psi, cutoff = float(config.truncation), int(config.truncation_cutoff)
+    truncated = ("" if psi == 1 else f"; truncation psi {psi:g} towards w_mean"
+                 + (f" in the first {cutoff} synthesis layers" if cutoff else "") + " is built in")
+    if config.space == "w":
+        meaning = ("a whitened W code c, mapped by w = w_mean + c @ w_basis (both in the graph), "
+                   "not StyleGAN's mapping-network input")
+    else:
+        meaning = "StyleGAN's mapping-network input z"
+    return {"space": config.space, "prior": "N(0, I)", "truncation": psi, "truncation_cutoff": cutoff,
+            "w_mean": meta.get("source", {}).get("w_mean", "draws"),
+            "description": f"Draw z ~ N(0, I) of size {d}: z is {meaning}{truncated}."}
+
+
 def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
                overwrite: bool = False) -> dict[str, Any]:
     """Write the ONNX files of ``run`` into directory ``out`` with ``export.json``.
 
     Returns:
         The contents of ``export.json``: files, inputs and outputs, image size and channels,
-        crop, latent size, condition layout, and ``max_abs_diff`` per file.
+        crop, latent size, what ``z`` is (``z``: its prior, and an imported StyleGAN's code
+        space and built-in truncation; ``description`` says how to sample it), condition
+        layout, and ``max_abs_diff`` per file.
     """
     model = load_model(run)
     out = Path(out)
@@ -119,6 +145,7 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
                   "range": [0.0, 1.0], "layout": "NCHW",
                   "crop": float(model.crop)},  # type: ignore[attr-defined]
         "latent_dim": int(model.latent_dim),
+        "z": _code_info(model, read_meta(run)),
         "condition": spec.to_dict(),
         "opset": OPSET,
     }
