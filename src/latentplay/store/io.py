@@ -296,10 +296,16 @@ def load(path: str | os.PathLike[str]) -> Store:
     read_as = disk_stamp(path)  # before reading: a write meanwhile is seen at the next save
     try:
         dataset = datasets.load_from_disk(str(path))
-    except (FileNotFoundError, ValueError) as exc:
-        raise UserError(f"{path} could not be opened as a dataset: {exc}") from None
     except IndexError:  # no data shard
         raise UserError(f"{path} holds no data file (*.arrow); write the store again") from None
+    except PermissionError as exc:
+        raise UserError(f"{path} could not be read: {first_line(exc)}") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        # a truncated or missing data file, a state.json or dataset_info.json that is not
+        # what datasets wrote ({} lacks _data_files, a list has no keys)
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else first_line(exc)
+        raise UserError(f"{path} is damaged (it could not be opened as a dataset): {what}; "
+                        "write it again or restore it from a copy") from None
     if isinstance(dataset, datasets.DatasetDict):
         raise UserError(f"{path} holds several splits; latentplay stores hold one table")
     schema = _read_schema(schema_file)
