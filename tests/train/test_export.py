@@ -93,3 +93,15 @@ def test_export_json_says_what_a_stylegan_generator_takes(dcgan_run, tmp_path):
         "space": "w", "prior": "N(0, I)", "truncation": 0.7, "truncation_cutoff": 2, "w_mean": "draws"}
     assert "w = w_mean + c @ w_basis" in code["description"] and "psi 0.7" in code["description"]
     assert export_run(dcgan_run, tmp_path / "gan")["z"]["prior"] == "N(0, I)"
+
+
+def test_readme_says_when_the_exported_encoder_embeds_as_vae_does():
+    """The README's onnx: encoder command names the crop a data.crop run needs, and that a
+    conditional run's encoder (a second input) cannot be embedded this way."""
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    start = readme.index("`onnx:RUN/onnx/encoder.onnx")
+    paragraph = readme[start:readme.index("\n\n", start)]
+    assert "-o crop=" in paragraph and "data.crop" in paragraph
+    assert "conditional run" in paragraph and "cannot" in paragraph
