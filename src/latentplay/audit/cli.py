@@ -620,7 +620,11 @@ def _print_verification(summary: dict) -> None:
               f"({r['genuine']} + {r['impostor']} pairs{no_face})")
     diff = summary["differentials"]
     if diff:
-        print(f"  across groups: accuracy std {diff['accuracy_std']:.4f}, skewed error ratio "
+        from latentplay.audit.verification import left_out_note
+
+        left = left_out_note(diff)
+        print(f"  across groups{f' ({left})' if left else ''}: accuracy std "
+              f"{figure_text(diff['accuracy_std'], 4)}, skewed error ratio "
               f"{figure_text(diff['skewed_error_ratio'], 2)}, FMR ratio "
               f"{figure_text(diff['fmr_ratio'], 2)}, FNMR ratio {figure_text(diff['fnmr_ratio'], 2)}")
     trend = summary.get("trend")

@@ -1,0 +1,30 @@
+"""`latentplay audit verify`'s printout of the differentials across groups names the groups
+left out of each (and prints ``-`` for accuracy figures no two groups have)."""
+
+from __future__ import annotations
+
+from latentplay.audit.cli import _print_verification
+
+
+def test_across_groups_line_names_the_groups_left_out(capsys) -> None:  # noqa: ANN001
+    overall = {"group": "all pairs", "no_face_share": None, "accuracy": 0.9, "auc": 0.95,
+               "fmr": 0.01, "fnmr": 0.3, "genuine": 63, "impostor": 63}
+    summary = {"pairs": {"used": 126, "unconverted": 0, "flagged_dropped": 0},
+               "overall": overall, "column": "z", "metric": "cosine", "threshold": 0.5,
+               "by": None}
+    diff = {"accuracy_mean": 0.8, "accuracy_std": 0.05, "skewed_error_ratio": 1.5,
+            "fmr_ratio": None, "fnmr_ratio": 6.0,
+            "left_out": {"accuracy": ["t2"], "fmr": [], "fnmr": []}}
+    _print_verification({**summary, "differentials": diff})
+    assert ("  across groups (t2 left out of the accuracy figures: too few pairs for the "
+            "folds): accuracy std 0.0500, skewed error ratio 1.50, FMR ratio -, FNMR ratio "
+            "6.00") in capsys.readouterr().out.splitlines()
+    one = {**diff, "accuracy_mean": None, "accuracy_std": None, "skewed_error_ratio": None,
+           "left_out": {"accuracy": ["t1", "t2"], "fmr": [], "fnmr": ["t2"]}}
+    _print_verification({**summary, "differentials": one})
+    assert ("  across groups (t1, t2 left out of the accuracy figures: too few pairs for the "
+            "folds; t2 left out of the FNMR ratio: no genuine pairs): accuracy std -, skewed "
+            "error ratio -, FMR ratio -, FNMR ratio 6.00") in capsys.readouterr().out.splitlines()
+    _print_verification({**summary, "differentials": {**diff, "left_out": {
+        "accuracy": [], "fmr": [], "fnmr": []}}})
+    assert "  across groups: accuracy std 0.0500" in capsys.readouterr().out
