@@ -52,7 +52,7 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
         datasets.table.InMemoryTable(pa.table({name: column})),
         info=datasets.DatasetInfo(features=datasets.Features({name: feature})),
     )
-    dataset = datasets.concatenate_datasets([dataset, extra], axis=1)
+    dataset = _beside(dataset, extra)
     vectors = [v for v in store.schema.vectors if v.name != name]
     vectors.append(VectorColumn(name=name, dim=dim, description=description))
     schema = dataclasses.replace(store.schema, vectors=vectors)
@@ -119,8 +119,18 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
         datasets.table.InMemoryTable(pa.table(table)),
         info=datasets.DatasetInfo(features=datasets.Features(attribute_features(added))),
     )
-    dataset = datasets.concatenate_datasets([dataset, extra], axis=1)
+    dataset = _beside(dataset, extra)
     return dataclasses.replace(store, dataset=dataset, schema=schema)  # path and read_as kept
+
+
+def _beside(dataset: datasets.Dataset, extra: datasets.Dataset) -> datasets.Dataset:
+    """``dataset`` with the columns of ``extra`` (as many rows) appended. A store of no rows
+    gets them as a new empty table of both's features: ``concatenate_datasets`` drops the
+    columns of an empty one without a word (and the schema would name a column the data lacks)."""
+    if len(dataset) == 0:
+        features = datasets.Features({**dataset.features, **extra.features})
+        return datasets.Dataset.from_dict({name: [] for name in features}, features=features)
+    return datasets.concatenate_datasets([dataset, extra], axis=1)
 
 
 def vectors(store: Store, name: str, rows: np.ndarray | None = None) -> np.ndarray:

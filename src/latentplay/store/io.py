@@ -224,6 +224,21 @@ def _refuse_changed(store: Store, path: Path) -> None:
                            "wrote it); run this command again")
 
 
+def _missing_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
+    """Columns that ``schema`` names and ``dataset`` lacks."""
+    return [c for c in features_for(schema) if c not in dataset.column_names]
+
+
+def _refuse_missing_columns(written: Path, schema: Schema, path: Path) -> None:
+    """Refuse to put the store just ``written`` in place at ``path`` when its data lacks a
+    column that ``schema`` names: every command would refuse the store afterwards."""
+    missing = _missing_columns(datasets.load_from_disk(str(written)), schema)
+    if missing:
+        raise UserError(f"not saved to {path}: the data lacks column(s) "
+                        f"{', '.join(map(repr, missing))} that its schema names; what was there "
+                        "is left as it was")
+
+
 def _write_schema(directory: Path, dataset: datasets.Dataset, schema: Schema) -> None:
     text = json.dumps(schema.to_dict(), indent=2)
     (directory / SCHEMA_FILE).write_text(text)
@@ -276,6 +291,7 @@ def save(
                 mode = "wb" if isinstance(content, bytes) else "w"
                 with open(tmp / name, mode) as fh:
                     fh.write(content)
+            _refuse_missing_columns(tmp, store.schema, path)
             if same_place:  # last, right before the swap: no write of another command is lost
                 _refuse_changed(store, path)
             swap_into_place(tmp, path)
@@ -309,7 +325,7 @@ def load(path: str | os.PathLike[str]) -> Store:
     if isinstance(dataset, datasets.DatasetDict):
         raise UserError(f"{path} holds several splits; latentplay stores hold one table")
     schema = _read_schema(schema_file)
-    missing = [c for c in features_for(schema) if c not in dataset.column_names]
+    missing = _missing_columns(dataset, schema)
     if missing:
         raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
                         f"that the data lacks (its columns: {', '.join(dataset.column_names)}); "
