@@ -6,7 +6,10 @@ Writes go to a hidden temporary sibling that is renamed into place only when com
 interrupted write never damages the previous store. The siblings' names carry the writing
 machine's tag and process id (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*``): one that a
 killed process left is removed by the next write to the same path from the same machine and
-user, once no process of that id runs there. A store saved over the one it was loaded from is
+user, once no process of that id runs there. A writer killed between moving the old store aside
+(``.NAME.old-*``) and renaming the new one into place leaves no store at the path: :func:`load`
+names the old copy to restore, and once the path holds a store again the next write removes it.
+A store saved over the one it was loaded from is
 refused when another command wrote that one meanwhile (the other's columns would be lost).
 """
 
@@ -17,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import tempfile
@@ -166,23 +170,64 @@ def _stale(entry: Path, tag: str, pid: str) -> bool:
     return entry.lstat().st_uid == os.getuid() and not _running(int(pid))
 
 
+def _old_copy_pattern(path: Path) -> re.Pattern[str]:
+    """Names of the previous copies of ``path`` that :func:`swap_into_place` moves aside."""
+    return re.compile(rf"\.{re.escape(path.name)}\.old-[0-9a-f]{{8}}")
+
+
 def remove_stale_scratch(path: Path) -> list[Path]:
     """Remove the scratch siblings of ``path`` that a writer killed mid-write left behind
     (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*`` written by this user on this machine
-    whose process no longer runs) and return those removed. Any other writer's -- running, of
+    whose process no longer runs) and, while ``path`` itself exists (so that they are truly
+    superseded), its previous copies of this user (``.NAME.old-*``: a writer killed after it
+    moved the old store aside); return those removed. Any other writer's -- running, of
     another user or machine -- and everything else beside ``path`` are kept."""
     pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:build|tmp)-([0-9a-f]{{8}})-([1-9]\d{{0,9}})"
                          r"-[a-z0-9_]{8}")
+    old_copy = _old_copy_pattern(path)
     removed = []
     if not path.parent.is_dir():
         return removed
     for entry in path.parent.iterdir():
         match = pattern.fullmatch(entry.name)
-        if match and _stale(entry, match[1], match[2]):
+        if ((match and _stale(entry, match[1], match[2]))
+                or (old_copy.fullmatch(entry.name) and _superseded(entry, path))):
             shutil.rmtree(entry, ignore_errors=True)
             if not entry.exists():
                 removed.append(entry)
     return removed
+
+
+def _superseded(old: Path, path: Path) -> bool:
+    """Whether ``old``, a previous copy of ``path``, may be removed: a folder of this user
+    (not a link) while ``path`` exists (checked last: a writer between its two renames has
+    none, and its old copy is then the only one)."""
+    if os.name != "posix" or old.is_symlink() or not old.is_dir():
+        return False
+    return old.lstat().st_uid == os.getuid() and path.exists()
+
+
+def previous_copy(path: Path) -> Path | None:
+    """The newest complete previous copy of the store at ``path`` (``.NAME.old-*``, with its
+    schema, ``state.json`` and every data file that names) that a writer killed between moving
+    the old store aside and putting the new one in place left; None when there is none."""
+    old_copy = _old_copy_pattern(path)
+    copies = []
+    if path.parent.is_dir():
+        copies = [entry for entry in path.parent.iterdir()
+                  if old_copy.fullmatch(entry.name) and _complete(entry)]
+    return max(copies, key=lambda entry: entry.stat().st_ctime, default=None)
+
+
+def _complete(folder: Path) -> bool:
+    """Whether ``folder`` holds a store's schema, ``state.json`` and the data files it names
+    (a copy whose removal was cut short lacks some)."""
+    try:
+        state = json.loads((folder / STATE_FILE).read_text())
+        files = [str(f["filename"]) for f in state["_data_files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return bool(files) and all((folder / name).is_file() for name in [SCHEMA_FILE, *files])
 
 
 class StoreChanged(UserError):
@@ -305,6 +350,11 @@ def load(path: str | os.PathLike[str]) -> Store:
     """Open the store at ``path`` (memory-mapped; nothing is read into RAM)."""
     path = Path(path)
     if not path.exists():
+        old = previous_copy(path)
+        if old is not None:
+            raise UserError(f"no store at {path}: a write to it was cut off after it moved the old "
+                            f"store aside, to {old}; restore it with: mv "
+                            f"{shlex.quote(str(old))} {shlex.quote(str(path))}")
         raise UserError(f"no store at {path}: path does not exist")
     schema_file = path / SCHEMA_FILE
     if not schema_file.exists():
