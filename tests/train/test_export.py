@@ -105,3 +105,32 @@ def test_readme_says_when_the_exported_encoder_embeds_as_vae_does():
     paragraph = readme[start:readme.index("\n\n", start)]
     assert "-o crop=" in paragraph and "data.crop" in paragraph
     assert "conditional run" in paragraph and "cannot" in paragraph
+
+
+def test_overwrite_replaces_a_previous_export_whole(vae_run, dcgan_run, tmp_path, cli, monkeypatch):
+    """--overwrite leaves no file of the previous export; an interrupted export leaves the
+    previous one as it was; a directory holding other files is refused in one line."""
+    from latentplay.train import export as export_module
+
+    out = tmp_path / "onnx"
+    export_run(vae_run, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real_write = export_module._write
+
+    def interrupted(graph, inputs, names, outputs, path):  # stopped once generator.onnx is written
+        real_write(graph, inputs, names, outputs, path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_module, "_write", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export_run(dcgan_run, out, overwrite=True)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["onnx"]  # no temporary folder left
+    monkeypatch.undo()
+    r = cli("export", dcgan_run, "--out", out, "--overwrite")
+    assert r.code == 0, r.err
+    assert sorted(p.name for p in out.iterdir()) == ["export.json", "generator.onnx"]
+    (out / "notes.txt").write_text("mine")
+    r = cli("export", dcgan_run, "--out", out, "--overwrite")
+    assert r.code == 2 and r.err.count("\n") == 1 and "notes.txt" in r.err, r.err
+    assert (out / "notes.txt").read_text() == "mine" and (out / "generator.onnx").exists()

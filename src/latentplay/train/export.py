@@ -19,6 +19,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
+import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,10 +31,12 @@ from torch import nn
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import is_style_generator
+from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
 from latentplay.train.api import load_model
 from latentplay.train.checkpoint import read_meta
 
 OPSET = 17
+EXPORT_FILES = ("export.json", "encoder.onnx", "decoder.onnx", "generator.onnx")  # all it writes
 
 
 class _Encoder(nn.Module):
@@ -111,17 +115,49 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
                overwrite: bool = False) -> dict[str, Any]:
     """Write the ONNX files of ``run`` into directory ``out`` with ``export.json``.
 
+    ``out`` must be new or empty, or with ``overwrite`` hold a previous export (nothing but
+    :data:`EXPORT_FILES`), which is replaced whole once the new export is complete.
+
     Returns:
         The contents of ``export.json``: files, inputs and outputs, image size and channels,
         crop, latent size, what ``z`` is (``z``: its prior, and an imported StyleGAN's code
         space and built-in truncation; ``description`` says how to sample it), condition
         layout, and ``max_abs_diff`` per file.
     """
-    model = load_model(run)
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not overwrite:
-        raise UserError(f"{out} is not empty; pass --overwrite to write into it")
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out(out, overwrite)
+    model = load_model(run)
+    # written beside out and swapped into place whole: --overwrite leaves no file of the
+    # previous export, an interrupted export leaves the previous one as it was
+    target = out.resolve()
+    tmp = make_parents(target).with_name(f".{target.name}.export-{uuid.uuid4().hex[:8]}")
+    try:
+        tmp.mkdir()
+        info = _export(model, run, tmp)
+        swap_into_place(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return info
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """Refuse ``out`` before anything is computed: a file, a directory holding files unless
+    ``overwrite``, and one holding files other than a previous export's (``export.json`` and
+    its ONNX files), which would be lost when the new export replaces the directory."""
+    refuse_nonempty(out, overwrite)
+    if Path.cwd().is_relative_to(out.resolve()):
+        raise UserError(f"--out {out} holds the current directory; give another (the export "
+                        "replaces it whole)")
+    others = sorted(p.name for p in out.iterdir() if p.name not in EXPORT_FILES) if out.is_dir() else []
+    if others:
+        shown = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+        raise UserError(f"{out} holds files other than a previous export's ({shown}); --overwrite "
+                        "replaces only an export: give a new or empty directory")
+
+
+def _export(model: nn.Module, run: str | os.PathLike[str], out: Path) -> dict[str, Any]:
+    """Write ``model``'s ONNX files and ``export.json`` into the new directory ``out``; the
+    contents of ``export.json``."""
     spec = model.condition_spec  # type: ignore[attr-defined]
     n, gen = 4, torch.Generator().manual_seed(0)
     cond = (torch.rand(n, spec.dim, generator=gen),) if spec.dim else ()
