@@ -390,7 +390,8 @@ def fidelity_cmd(
                                                "option key=value (repeatable; -o is the "
                                                "features')."),
     condition: str = typer.Option(None, help="Conditional runs: sample at attribute=value,... "
-                                  "(default: under the conditions of random training rows)."),
+                                  "(default: under the conditions of random rows of --data, "
+                                  "its own mix)."),
     crop: float = typer.Option(None, help="Centre crop of the training images (default: the "
                                "run's data.crop, else 1)."),
     seed: int = typer.Option(0, help="Seed of the samples and the subsets."),

@@ -13,6 +13,7 @@ import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -247,7 +248,7 @@ def audit_images(
     audited = None if measured is None else repeated_persons(measured)
     repeated = None if audited is None else len(np.unique(audited))   # the images' persons
     ref = data_name(data.path)
-    drawn = drawn_under((source or {}).get("condition"))
+    audited = Audited.of(source)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
     for ann in annotators:
         if isinstance(ann, NetworkValues):
@@ -257,7 +258,7 @@ def audit_images(
                             else persons[ann.training_rows])
             _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
                                                        read_persons),
-                          ann.training, values, ann.description, ref, repeated, drawn)
+                          ann.training, values, ann.description, ref, repeated, audited)
             continue
         proba = ann.predict_proba(images)
         predicted = read_classes(proba)
@@ -274,9 +275,9 @@ def audit_images(
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
-                             repeated, drawn)
+                             repeated, audited)
         read[ann.attribute] = (ann, predicted)
-        _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, drawn)
+        _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, audited)
         summary["attributes"][ann.attribute] = {
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict(),
@@ -286,7 +287,7 @@ def audit_images(
             **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
         _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
-                     repeated, drawn)
+                     repeated, audited)
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
@@ -296,7 +297,7 @@ def audit_images(
                                                    persons=persons),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
                                              "attribute": name, "evaluation": None}, ref,
-                      repeated, drawn)
+                      repeated, audited)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -338,17 +339,18 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
 
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                  pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
-                 seed: int, ref: str, generated_persons: int | None = None, drawn: str = "") -> None:
+                 seed: int, ref: str, generated_persons: int | None = None,
+                 audited: Audited | None = None) -> None:
     """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
     entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`);
     ``generated_persons``: the persons the audited images repeat (None: not known to);
-    ``drawn``: the condition the images were drawn under (:func:`drawn_under`)."""
+    ``audited``: what the figure calls the images (:class:`Audited`)."""
     result = joint_comparison(data, pair[0], pair[1], persons, seed)
     name = result.attribute
     how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref,
-                  generated_persons, drawn)
+                  generated_persons, audited)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured},
@@ -358,12 +360,13 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
 
 def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
                   how: str, measured: bool, ref: str, generated_persons: int | None = None,
-                  drawn: str = "") -> None:
+                  audited: Audited | None = None) -> None:
     """Heatmaps of a :func:`joint_comparison`: the store compared with (labelled ``ref``),
-    generated (corrected where it could be; under the condition ``drawn``) and their ratio
+    the audited images (corrected where they could be; named by ``audited``) and their ratio
     per intersection."""
     from latentplay.viz.distribution import intersection_heatmaps
 
+    audited = audited or Audited()
     first, second = (ann for ann, _ in pair)
     shape = (len(first.classes), len(second.classes))
     training = result.training.reshape(shape)
@@ -374,19 +377,21 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     faithful = None if result.faithful is None else (
         result.faithful.corrected_tv if corrected else result.faithful.tv)
     title = (f"{first.attribute} x {second.attribute}"
-             + (f"{_condition_note(drawn, ref)}\n" if drawn else ": ")
+             + (f"{_condition_note(audited.drawn, ref)}\n" if audited.drawn else ": ")
              + f"{'corrected ' if corrected else ''}TV "
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
              + f", chi-square p {p_text(result.chi2_p)}"
              + ("\nthe two annotators' errors taken as independent" if measured else "")
              + _persons_note(generated_persons))
-    label = f"{_generated(drawn)}, {'corrected' if corrected else how}"
+    label = f"{audited.label}, {'corrected' if corrected else how}"
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
-                                       generated_label=label, reference_label=ref, title=title)
+                                       generated_label=label, reference_label=ref, title=title,
+                                       generated_name=audited.name)
     else:                                    # the attribute with more classes down the rows
         figure = intersection_heatmaps(second.classes, first.classes, training.T, generated.T,
-                                       generated_label=label, reference_label=ref, title=title)
+                                       generated_label=label, reference_label=ref, title=title,
+                                       generated_name=audited.name)
     save_figure(figure, path)
 
 
@@ -511,16 +516,16 @@ def _shares_figure(path: Path, attribute: str, groups: list[dict[str, Any]], mea
 
 def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
                   train_values: np.ndarray, values: np.ndarray, annotator: dict[str, Any],
-                  ref: str, generated_persons: int | None = None, drawn: str = "") -> None:
+                  ref: str, generated_persons: int | None = None,
+                  audited: Audited | None = None) -> None:
     """A value comparison's CSV, figure and summary entry (``annotator``: what read them;
     ``ref`` labels the store compared with; ``generated_persons``: the persons the audited
-    images repeat, None where not known to; ``drawn``: the condition they were drawn
-    under)."""
+    images repeat, None where not known to; ``audited``: what the figure calls them)."""
     name = result.attribute
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
                    ref, read=annotator.get("kind") == "network values",
-                   generated_persons=generated_persons, drawn=drawn)
+                   generated_persons=generated_persons, audited=audited)
     summary["attributes"][name] = {
         "annotator": annotator, **result.to_dict(),
         **({} if generated_persons is None else {"generated_persons": generated_persons})}
@@ -542,10 +547,41 @@ def drawn_under(condition: Mapping[str, Any] | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in (condition or {}).items())
 
 
-def _generated(drawn: str) -> str:
-    """What the figures call the generated images: ``generated``, or ``generated under
-    skin_tone=monk_10`` when drawn under a condition."""
-    return f"generated under {drawn}" if drawn else "generated"
+@dataclass(frozen=True)
+class Audited:
+    """What an audit's figures call the images audited: a run's samples, drawn under the
+    condition ``drawn`` (:func:`drawn_under`; "" for none), or the images of ``--images``,
+    named by their folder (``images``; "" for a run's samples)."""
+
+    drawn: str = ""
+    images: str = ""
+
+    @classmethod
+    def of(cls, source: Mapping[str, Any] | None) -> Audited:
+        """From an audit's ``source``: ``{"run": ..., "condition": ...}`` or ``{"images":
+        PATH}``."""
+        source = source or {}
+        if source.get("images") and not source.get("run"):
+            return cls(images=Path(source["images"]).name or "--images")
+        return cls(drawn=drawn_under(source.get("condition")))
+
+    @property
+    def name(self) -> str:
+        """Short, in a ratio or a difference: ``generated``, or the images' folder."""
+        return self.images or "generated"
+
+    @property
+    def label(self) -> str:
+        """In a legend: ``generated``, ``generated under skin_tone=monk_10``, ``images of
+        dark``."""
+        if self.images:
+            return f"images of {self.images}"
+        return f"generated under {self.drawn}" if self.drawn else "generated"
+
+    @property
+    def title(self) -> str:
+        """In a title: ``generated images`` or ``images of dark``."""
+        return f"images of {self.images}" if self.images else "generated images"
 
 
 def _condition_note(drawn: str, ref: str) -> str:
@@ -561,32 +597,34 @@ def _condition_note(drawn: str, ref: str) -> str:
 def _persons_note(generated_persons: int | None) -> str:
     """A figure title's last line when the audited images repeat ``generated_persons``
     persons (their tests and intervals take the images as independent); "" for None."""
-    return ("" if generated_persons is None else f"\ngenerated images of {generated_persons} "
+    return ("" if generated_persons is None else f"\nthe audited images of {generated_persons} "
             "persons taken as independent (p, intervals too small)")
 
 
 def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str,
-                         generated_persons: int | None = None, drawn: str = "") -> None:
-    """The compared store's (labelled ``ref``), generated and corrected shares with intervals;
-    ``how`` the generated classes came about, ``acc`` the reader's accuracy, both in words
-    (:func:`_reading`); ``generated_persons``: see :func:`_persons_note`; ``drawn``: the
-    condition the samples were drawn under (:func:`drawn_under`), named in the legend and
-    the title (:func:`_condition_note`)."""
+                         generated_persons: int | None = None,
+                         audited: Audited | None = None) -> None:
+    """The compared store's (labelled ``ref``), the audited images' and the corrected shares
+    with intervals; ``how`` the audited images' classes came about, ``acc`` the reader's
+    accuracy, both in words (:func:`_reading`); ``generated_persons``: see
+    :func:`_persons_note`; ``audited``: what the legend calls the images, and the condition
+    they were drawn under, named in the title too (:func:`_condition_note`)."""
     from latentplay.viz.distribution import distribution_bars
 
+    audited = audited or Audited()
     persons = ("" if result.training_spread is None
                else f", {result.training_spread.clusters} persons")
     left_out = [f", {k} without a class" if k else "" for k in result.without_class]
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         f"{ref} (n={int(result.training_counts.sum())}{persons}{left_out[0]})":
             (result.training, result.training_ci),
-        f"{_generated(drawn)}, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
+        f"{audited.label}, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
             (result.generated, result.generated_ci)}
     if result.corrected is not None:
-        series[f"{_generated(drawn)}, corrected for annotator error"] = (result.corrected,
-                                                                         result.corrected_ci)
+        series[f"{audited.label}, corrected for annotator error"] = (result.corrected,
+                                                                     result.corrected_ci)
     faithful = "" if result.faithful is None else f" (a faithful generator {result.faithful.tv:.3f})"
-    title = (f"{result.attribute}, {acc}{_condition_note(drawn, ref)}\n{how}: TV "
+    title = (f"{result.attribute}, {acc}{_condition_note(audited.drawn, ref)}\n{how}: TV "
              f"{result.tv:.3f}{faithful}, JS {result.js:.3f} bits")
     if result.corrected_tv is not None:
         faithful = ("" if result.faithful is None or result.faithful.corrected_tv is None
@@ -607,29 +645,32 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
                    generated: np.ndarray, ref: str, read: bool = False,
-                   generated_persons: int | None = None, drawn: str = "") -> None:
+                   generated_persons: int | None = None, audited: Audited | None = None) -> None:
     """Histograms of the two samples, ``training`` labelled ``ref``; ``read``: both were read
-    by a network (else labels); ``generated_persons``: see :func:`_persons_note`; ``drawn``:
-    the condition the samples were drawn under (:func:`drawn_under`)."""
+    by a network (else labels); ``generated_persons``: see :func:`_persons_note`; ``audited``:
+    what the figure calls the images (:class:`Audited`)."""
     from latentplay.viz.distribution import value_histograms
 
+    audited = audited or Audited()
     smd = (f"- {REFERENCE} = {smd_text(result.smd)} SD, " if np.isfinite(result.smd)
            else f"vs {REFERENCE}: SMD {smd_text(result.smd)}\n")
-    title = (f"{result.attribute}: generated {smd}KS "
+    title = (f"{result.attribute}: {audited.name} {smd}KS "
              f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
     if result.ks_persons:
         title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "
                   f"p {p_text(result.ks_persons['p_value'])}")
-    title += _condition_note(drawn, ref) + _persons_note(generated_persons)
+    title += _condition_note(audited.drawn, ref) + _persons_note(generated_persons)
     samples = {f"{ref}, read by the network" if read else ref:
                training[np.isfinite(training)],
-               f"{_generated(drawn)}, {'read by the network' if read else 'labelled'}":
+               f"{audited.label}, {'read by the network' if read else 'labelled'}":
                generated[np.isfinite(generated)]}
     save_figure(value_histograms(samples, title=title, xlabel=result.attribute), path)
 
 
 def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted: np.ndarray,
-                    annotator: Annotator, drawn: str = "") -> None:
+                    annotator: Annotator, audited: Audited | None = None) -> None:
+    """Up to :data:`GRID_PER_ROW` of the images per class they were given (``audited``:
+    what the title calls them)."""
     from latentplay.store.images import fitted_arrays
 
     rows, labels = [], []
@@ -640,6 +681,7 @@ def _samples_figure(path: Path, images: np.ndarray | list[np.ndarray], predicted
                                                   "RGB")))
             labels.append(f"{name}\n(n={len(idx)})")
     how = "labelled" if isinstance(annotator, StoreLabels) else "annotated"
-    drawn_line = f"\ndrawn under {drawn}" if drawn else ""
-    save_figure(image_grid(rows, labels, title=f"generated images by {how} "
-                           f"{annotator.attribute}{drawn_line}"), path)
+    audited = audited or Audited()
+    drawn = f"\ndrawn under {audited.drawn}" if audited.drawn else ""
+    save_figure(image_grid(rows, labels, title=f"{audited.title} by {how} "
+                           f"{annotator.attribute}{drawn}"), path)

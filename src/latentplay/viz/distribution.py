@@ -101,6 +101,7 @@ def intersection_heatmaps(
     generated_label: str = "generated",
     reference_label: str = "training",
     title: str = "",
+    generated_name: str = "generated",
 ) -> Figure:
     """Three heatmaps over the intersections of two attributes: the shares of the data compared
     with (``training``), the generated shares and log2 of their ratio (blue: the generator draws
@@ -112,6 +113,8 @@ def intersection_heatmaps(
         generated_label: what the generated shares are (annotated, corrected, ...).
         reference_label: what the ``training`` shares are (the store's name).
         title: figure title.
+        generated_name: the ``generated`` side in the ratio panel's title (``generated``, or
+            the folder of audited images that no generator drew).
     """
     training, generated = np.asarray(training, float), np.asarray(generated, float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -123,7 +126,7 @@ def intersection_heatmaps(
     top = float(max(training.max(), generated.max(), 1e-9))
     panels = ((training, f"{reference_label} shares", "Greys", 0.0, top),
               (generated, f"{generated_label} shares", "Greys", 0.0, top),
-              (np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT), f"log2(generated / {reference_label})",
+              (np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT), f"log2({generated_name} / {reference_label})",
                "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
     for ax, (values, name, cmap, low, high) in zip(axes[0], panels, strict=True):
         shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, aspect="auto")

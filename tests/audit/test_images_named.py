@@ -1,0 +1,66 @@
+"""`audit compare --images STORE`: the figures and the report call the images by their folder
+("images of dark"), not "generated" (they may be real photos); and `audit fidelity --help`
+says a conditional run is sampled under the conditions of rows of --data (not "training
+rows": --data need not be the training set)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
+
+from latentplay import sources
+from latentplay.audit import fit_classifier
+from latentplay.audit import run as audit_run
+from latentplay.audit.cli import fidelity_cmd
+from latentplay.report import auditing
+
+
+def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file: Path,
+                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dark = tmp_path / "dark"
+    sources.make("synthfaces", dark, n=40, seed=2, overrides=["identities=8"])
+    gender = fit_classifier(faces, "gender", options=["dim=8"]).save(tmp_path / "gender.npz")
+    texts: dict[str, list[str]] = {}
+
+    def save(figure: plt.Figure, path: Path) -> None:
+        texts[Path(path).name] = [" ".join(t.get_text().split()) for t in figure.findobj(plt.Text)]
+        plt.close(figure)
+        Image.new("RGB", (2, 2)).save(path)     # for the report to show
+
+    monkeypatch.setattr(audit_run, "save_figure", save)
+    out = tmp_path / "cmp"
+    r = cli("audit", "compare", "--images", dark, "--data", faces, "--annotator",
+            f"{skin_annotator_file},{gender}", "--joint", "gender,skin_tone", "--out", out)
+    assert r.code == 0, r.err
+    assert "images of dark, annotated (n=40)" in texts["distribution_skin_tone.png"]
+    assert "images of dark by annotated skin_tone" in texts["samples_skin_tone.png"]
+    joint = texts["distribution_gender,skin_tone.png"]
+    assert "log2(dark / faces)" in joint and any(t.startswith("images of dark, ") for t in joint)
+    shown = [t for name in texts for t in texts[name]]
+    assert not [t for t in shown if re.search(r"\bgenerated\b(?! one)", t)
+                and "a faithful generator" not in t], shown
+
+    r = cli("audit", "compare", "--images", dark, "--data", faces, "--annotator", "labels",
+            "--attribute", "smile", "--out", tmp_path / "values")
+    assert r.code == 0, r.err
+    values = texts["distribution_smile.png"]
+    assert any(t.startswith("smile: dark - reference = ") for t in values), values
+    assert any(t.startswith("images of dark, labelled (n=40)") for t in values), values
+    assert any("the audited images of 8 persons taken as independent" in t for t in values)
+
+    page = auditing.page(out)
+    captions = [getattr(b, "caption", "") for s in page.sections for b in s.blocks]
+    assert "Images of dark by annotated class." in captions
+    assert "Shares of each intersection, faces' and the images of dark, and their ratio." in captions
+    facts = [f for s in page.sections for b in s.blocks for f in getattr(b, "items", [])]
+    assert ("images of", str(dark)) in facts
+
+
+def test_fidelity_help_names_the_rows_conditions_are_drawn_from() -> None:
+    help_text = inspect.signature(fidelity_cmd).parameters["condition"].default.help
+    assert "random rows of --data" in help_text and "training" not in help_text
