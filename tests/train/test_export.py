@@ -134,3 +134,14 @@ def test_overwrite_replaces_a_previous_export_whole(vae_run, dcgan_run, tmp_path
     r = cli("export", dcgan_run, "--out", out, "--overwrite")
     assert r.code == 2 and r.err.count("\n") == 1 and "notes.txt" in r.err, r.err
     assert (out / "notes.txt").read_text() == "mine" and (out / "generator.onnx").exists()
+
+
+def test_exported_outputs_declare_their_sizes(vae_run, tmp_path):
+    """Runtimes see the outputs as (n, latent) and (n, C, S, S), not generated size names."""
+    export_run(vae_run, tmp_path / "onnx")
+    shapes = {}
+    for name in ("encoder.onnx", "decoder.onnx"):
+        session = onnxruntime.InferenceSession(str(tmp_path / "onnx" / name),
+                                               providers=["CPUExecutionProvider"])
+        shapes.update({o.name: o.shape for o in session.get_outputs()})
+    assert shapes == {"mu": ["n", 8], "logvar": ["n", 8], "image": ["n", 3, 32, 32]}

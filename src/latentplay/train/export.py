@@ -80,11 +80,12 @@ def _write(graph: nn.Module, inputs: tuple[torch.Tensor, ...], names: list[str],
     except torch.onnx.OnnxExporterError as exc:  # the onnx package is missing
         raise UserError(f"could not export to ONNX: {exc} (pip install 'latentplay[onnx]')"
                         ) from None
-    session = open_session(str(path))
-    got = session.run(outputs, {n: t.numpy() for n, t in zip(names, inputs, strict=True)})
     with torch.no_grad():
         want = graph(*inputs)
     want = want if isinstance(want, tuple) else (want,)
+    _fix_output_sizes(path, [tuple(w.shape) for w in want])
+    session = open_session(str(path))
+    got = session.run(outputs, {n: t.numpy() for n, t in zip(names, inputs, strict=True)})
     diff = max(float(np.abs(g - w.numpy()).max()) for g, w in zip(got, want, strict=True))
     return {"inputs": names, "outputs": outputs, "max_abs_diff": diff}
 
@@ -109,6 +110,23 @@ def _code_info(model: nn.Module, meta: dict[str, Any]) -> dict[str, Any]:
     return {"space": config.space, "prior": "N(0, I)", "truncation": psi, "truncation_cutoff": cutoff,
             "w_mean": meta.get("source", {}).get("w_mean", "draws"),
             "description": f"Draw z ~ N(0, I) of size {d}: z is {meaning}{truncated}."}
+
+
+def _fix_output_sizes(path: Path, shapes: list[tuple[int, ...]]) -> None:
+    """Declare the outputs of the ONNX file ``path`` as ``(n, *shape[1:])`` of ``shapes``: the
+    exporter leaves the sizes after the batch as generated names (``Slicemu_dim_1``), which
+    runtimes read as unknown."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    for value, shape in zip(proto.graph.output, shapes, strict=True):
+        dims = value.type.tensor_type.shape
+        dims.ClearField("dim")
+        dims.dim.add().dim_param = "n"
+        for size in shape[1:]:
+            dims.dim.add().dim_value = int(size)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
 
 
 def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
