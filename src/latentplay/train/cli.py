@@ -55,7 +55,7 @@ def export_command(
     run: Path = typer.Argument(..., help="Run directory."),
     out: Path = typer.Option(None, "--out", help="Directory for the ONNX files (default: "
                              "RUN/onnx)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a previous export in --out."),
 ) -> None:
     """Export a trained run's networks to ONNX: encoder and decoder (or a GAN's generator),
     checked against PyTorch."""
