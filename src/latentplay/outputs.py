@@ -1,6 +1,6 @@
 """What every command that writes outputs shares: missing parent directories made, no new
-outputs mixed into a non-empty directory, JSON that accepts NumPy values, and CSV tables of
-dict rows."""
+outputs mixed into a non-empty directory nor written inside a store, JSON that accepts NumPy
+values, and CSV tables of dict rows."""
 
 from __future__ import annotations
 
@@ -19,7 +19,39 @@ from typing import Any
 
 import numpy as np
 
+from latentplay.cliargs import STORE_FILE
 from latentplay.errors import UserError
+
+
+def store_around(path: str | Path) -> Path | None:
+    """The store (a folder holding ``latentplay.json``) that ``path`` lies inside: the nearest
+    of its parent folders that is one, as ``path`` names it where it can; None when none is."""
+    path = Path(path)
+    for folder in path.absolute().parents:
+        if (folder / STORE_FILE).is_file():
+            if path.is_absolute():
+                return folder
+            try:
+                return folder.relative_to(Path.cwd())
+            except ValueError:
+                return folder
+    return None
+
+
+def refuse_inside_store(path: str | Path) -> None:
+    """Refuse to write ``path`` inside a store: every save of the store replaces its folder as
+    a whole, and what was written there would be deleted with the old copy."""
+    store = store_around(path)
+    if store is not None:
+        raise UserError(f"{path} is inside the store {store}, which is replaced as a whole on "
+                        "every save; write it elsewhere")
+
+
+def refuse_store(out: str | Path) -> None:
+    """Refuse ``out``, where outputs are to be written, when it is a store."""
+    if (Path(out) / STORE_FILE).is_file():
+        raise UserError(f"{out} is a store; give another directory (outputs written among its "
+                        "files would be deleted by its next save)")
 
 
 def refuse_nonempty(out: str | Path, overwrite: bool | None, *, runs_allowed: bool = False) -> None:
@@ -30,6 +62,8 @@ def refuse_nonempty(out: str | Path, overwrite: bool | None, *, runs_allowed: bo
     directory); ``runs_allowed``: a directory holding a run (``config.yaml``) passes, for
     training's own "resume it"."""
     out = Path(out)
+    refuse_inside_store(out)
+    refuse_store(out)
     if not out.exists():
         return
     if not out.is_dir():
@@ -41,10 +75,15 @@ def refuse_nonempty(out: str | Path, overwrite: bool | None, *, runs_allowed: bo
     raise UserError(f"{out} exists and is not empty; {hint}")
 
 
-def make_parents(path: str | Path) -> Path:
+def make_parents(path: str | Path, *, store: bool = False) -> Path:
     """``path``, its missing parent directories made (as ``mkdir -p``); a :class:`UserError`
-    when one of them is a file."""
+    when one of them is a file, when ``path`` lies inside a store
+    (:func:`refuse_inside_store`) or, unless it is a ``store`` to write (replacing one as a
+    whole), when it is one: outputs written among a store's files go with its next save."""
     path = Path(path)
+    refuse_inside_store(path)
+    if not store:
+        refuse_store(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):

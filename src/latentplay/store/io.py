@@ -118,7 +118,8 @@ def attribute_features(attributes: Iterable[Attribute]) -> dict[str, Any]:
 def check_target(path: Path, overwrite: bool) -> None:
     """Refuse a target directory a store may not be written to: a file or a non-empty
     directory that is not a store (whatever ``overwrite``: it replaces only a store, never a
-    folder of other files), and an existing store or empty directory without ``overwrite``."""
+    folder of other files), an existing store or empty directory without ``overwrite``, and a
+    store holding folders (its replacement would delete them)."""
     if not path.exists():
         return
     if not path.is_dir():
@@ -129,6 +130,11 @@ def check_target(path: Path, overwrite: bool) -> None:
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
     if not overwrite:
         raise UserError(f"{path} already exists; pass --overwrite to replace it")
+    folders = sorted(p.name for p in path.iterdir() if p.is_dir())
+    if folders:  # a save writes none: the user's, or an output of an earlier version
+        raise UserError(f"{path} holds folder(s) that are no part of the store "
+                        f"({', '.join(folders)}); writing the store replaces it as a whole and "
+                        "would delete them: move them out of it first")
 
 
 @functools.cache
@@ -318,10 +324,10 @@ def save(
         extra_files: file name -> contents written inside the store (e.g. ``rejected.csv``).
             When a store is saved over itself, its existing extra files are kept unless given.
     """
-    path = Path(path).absolute()
+    given, path = Path(path), Path(path).absolute()  # errors name it as given
     same_place = store.path is not None and Path(store.path).absolute() == path
-    check_target(path, overwrite or same_place)
-    make_parents(path)
+    check_target(given, overwrite or same_place)
+    make_parents(given, store=True)
     remove_stale_scratch(path)
     tmp = path.with_name(f"{_scratch_prefix(path, 'tmp')}{uuid.uuid4().hex[:8]}")
     with terminate_as_exit():   # SIGTERM too runs the finally below: no scratch left
@@ -418,9 +424,9 @@ def build(
     ``{"bytes": ..., "path": None}`` dicts (see :func:`latentplay.store.images.encode_png`).
     Rows are written to a scratch Arrow file next to ``path`` and then saved atomically.
     """
-    path = Path(path).absolute()
-    check_target(path, overwrite)
-    make_parents(path)
+    given, path = Path(path), Path(path).absolute()  # errors name it as given
+    check_target(given, overwrite)
+    make_parents(given, store=True)
     remove_stale_scratch(path)
     features = features_for(schema)
     with terminate_as_exit(), tempfile.TemporaryDirectory(  # SIGTERM too removes the scratch
