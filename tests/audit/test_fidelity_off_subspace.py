@@ -51,6 +51,13 @@ def test_noise_is_off_the_subspace_and_new_faces_are_not(faces: st.Store, tmp_pa
     assert off["held_out_share"] is not None and off["held_out_share"] < 0.1
     assert summary["features"]["dim"] == 65 and summary["features"]["config"]["residual"] is True
     assert summary["authenticity"] > 0.9   # noise copies no face
+    import html
+
+    from latentplay.report.build import build_report
+
+    page = html.unescape(build_report(tmp_path / "noise", tmp_path / "noise.html").read_text())
+    assert "off the subspace of faces's images" in page
+    assert "a copy if these images trained the generator" in page   # --images: no run to ask
     new = load_rows(sources.make("synthfaces", tmp_path / "new", n=150, seed=4), np.arange(150))
     summary = audit_fidelity(new, faces, tmp_path / "new_fid", n_real=200, seed=0)
     assert summary["off_subspace"]["share"] < 0.1
@@ -67,3 +74,18 @@ def test_a_copy_is_named_only_when_the_data_trained_the_run(faces: st.Store, tmp
     (run / "config.yaml").write_text("data:\n  store: /elsewhere/faces\n")
     assert trained_on_data({"run": str(run)}, faces) is False
     assert trained_on_data({"images": "dir"}, faces) is None
+
+
+def test_the_command_prints_the_off_subspace_line(cli, faces: st.Store, tmp_path: Path) -> None:
+    from PIL import Image
+
+    folder = tmp_path / "noise"
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(40):
+        Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    r = cli("audit", "fidelity", "--images", folder, "--data", faces.path, "--real", "150",
+            "--out", tmp_path / "fid")
+    assert r.code == 0, r.err
+    line = next(x for x in r.out.splitlines() if "off the subspace of the images of faces" in x)
+    assert "40 of 40 generated (100.0%; held-out: " in line

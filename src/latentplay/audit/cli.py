@@ -461,6 +461,12 @@ def fidelity_cmd(
           f"{summary['authenticity']:.3f} (k={summary['k']})")
     print(f"  Frechet distance {summary['frechet_distance']:.4g}, kernel distance "
           f"{kid['mean']:.4g} +- {kid['std']:.2g}")
+    if off := summary.get("off_subspace"):
+        held = "" if off["held_out_share"] is None else f"; held-out: {off['held_out_share']:.1%}"
+        print(f"  off the subspace of the {store}: {off['count']} of {summary['n_generated']} "
+              f"generated ({off['share']:.1%}{held}) lie farther from their principal components "
+              "than 99 % of unseen ones: unlike any of them (noise, artefacts), however near the "
+              "components alone would put them")
     ref = summary["reference"]
     if ref:
         print(f"  {ref['n']} held-out {store} score: precision {ref['precision']:.3f}, "

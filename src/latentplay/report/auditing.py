@@ -28,6 +28,7 @@ from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
+from latentplay.outputs import share_text
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
@@ -418,6 +419,14 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
              (f"not embedded (generated / {data})", f"{number(skipped.get('generated'))} / "
                                                      f"{number(skipped.get('real'))}"),
              ("seed", number(f.get("seed")))]
+    off = f.get("off_subspace")
+    if off:
+        held = off.get("held_out_share")
+        facts.append((f"off the subspace of {data}'s images",
+                      f"{number(off.get('count'))} generated ({share_text(off.get('share') or 0)})"
+                      + (f"; held-out {share_text(held)}" if held is not None else "")
+                      + f": farther from the principal components than 99 % of unseen images of "
+                        f"{data}, unlike any of them (noise, artefacts)"))
     ref = f.get("reference") or {}
     rows = [["generated", f.get("precision"), f.get("recall"), f.get("density"),
              f.get("coverage"), f.get("authenticity"), f.get("frechet_distance"),
@@ -451,8 +460,11 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         blocks.append(file_figure(run / "uncovered.png", f"The images of {data} farthest from "
                                   "every generated image, beside the nearest one."))
     if (run / "copies.png").exists():
+        from latentplay.audit.fidelity import COPY_MEANING
+
+        meaning = COPY_MEANING[f.get("data_trained_the_run", True)]
         blocks.append(file_figure(run / "copies.png", "The generated images nearest to an "
-                                  f"image of {data} (ratio <= 1: a copy), beside it."))
+                                  f"image of {data} (ratio {meaning}), beside it."))
     sections = [Section("Fidelity and coverage", "fidelity", blocks)]
     for name, groups in (f.get("groups") or {}).items():
         annotated = any("precision" in g for g in groups)
