@@ -79,3 +79,14 @@ def test_the_combine_hint_names_a_list_with_spaces_as_combine_would(tmp_path: Pa
     with pytest.raises(UserError) as caught:
         s.schema.attribute_or_error("race, gender")
     assert "latentplay data combine STORE race,gender`, named race_gender)" in str(caught.value)
+
+
+def test_a_store_of_no_rows_is_refused_in_one_line(tmp_path: Path, cli) -> None:
+    """A store of no rows has no combinations: the attribute's empty class list failed with a
+    ValueError traceback."""
+    full = _store(tmp_path / "full")
+    st.save(st.Store(full.dataset.select([]), full.schema), tmp_path / "empty")
+    r = cli("data", "combine", tmp_path / "empty", "race,gender")
+    assert r.code == 2 and r.err.strip().splitlines() == [
+        f"error: {tmp_path / 'empty'} has no rows: there are no combinations of race, gender to name"]
+    assert not st.load(tmp_path / "empty").schema.has_attribute("race_gender")

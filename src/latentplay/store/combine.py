@@ -105,6 +105,9 @@ def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[st
     if len(attributes) < 2 or len(set(attributes)) < len(attributes):
         raise UserError("give two or more different attributes to combine, e.g. race,gender")
     combined, classes = intersections(store, attributes, "combine:")
+    if not classes:   # no rows (rows without a class of some attribute make ``unknown``)
+        raise UserError(f"{store.path} has no rows: there are no combinations of "
+                        f"{', '.join(attributes)} to name")
     new_name = check_attribute_name(name or "_".join(attributes))
     described = Attribute(new_name, "categorical", names=classes,
                           description="combinations of " + ", ".join(attributes))
