@@ -26,13 +26,23 @@ def test_the_bias_chart_bins_smile_as_the_printed_table(tmp_path: Path, monkeypa
     from latentplay import store as st
     from latentplay.viz import bias
 
-    drawn = []
+    drawn, titles = [], []
     monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
-    monkeypatch.setattr(quickstart, "association_bars",
-                        lambda found, title: drawn.append(found) or bias.association_bars(found, title))
+    monkeypatch.setattr(quickstart, "association_bars", lambda found, title: (
+        drawn.append(found), titles.append(title), bias.association_bars(found, title))[-1])
     quickstart.run(tmp_path, n=40)
     table = st.crosstab(st.load(tmp_path / "synthfaces"), "gender", "smile")
     assert list(drawn[0].levels) == table["column_names"] and len(table["column_names"]) == 4
+    # the test lines `data bias --bins 4` puts under its chart (it gave Cramer's V alone)
+    same = bias_test_lines(tmp_path / "synthfaces")
+    assert titles == ["\n".join(same)] and "chi-square" in titles[0]
+
+
+def bias_test_lines(path: Path) -> list[str]:
+    from latentplay import store as st
+    from latentplay.store.bias import association
+
+    return association(st.load(path), "gender", "smile", bins=4).test_lines
 
 
 def test_quickstart_replaces_its_own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
