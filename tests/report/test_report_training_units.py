@@ -37,6 +37,9 @@ def test_losses_say_their_units_and_time_is_rounded(vae_run: Path, dcgan_run: Pa
                  if isinstance(b, Table)).caption
     for text in (caption, final):
         assert "per image" in text and "summed over its pixels" in text and "(nats)" in text
+        # the betavae/kl panel is the weighted term, beside the unweighted kl
+        assert "betavae/kl is beta x kl" in text
+    assert training.loss_units({"family": "ae"}).count("weighted") == 1   # no KL term to weigh
     gan = training.page(dcgan_run)
     final = next(b for b in next(s for s in gan.sections if s.anchor == "final").blocks
                  if isinstance(b, Table)).caption

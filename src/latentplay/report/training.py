@@ -217,8 +217,12 @@ def loss_units(config: dict[str, Any]) -> str:
                  "Gaussian of variance 1/2 per pixel, less its constant)")
         kl = ("; kl the KL divergence of the encoder's posterior from the prior, summed over "
               "the latent dimensions (nats)" if family != "ae" else "")
+        weighted = ("; a loss term's columns (TERM/PART, e.g. betavae/kl) hold its parts as "
+                    "weighted in loss (betavae/kl is beta x kl, or gamma x |kl - C| with "
+                    "capacity annealing), not the unweighted kl" if family != "ae" else "")
         return (f" Values per image, averaged over the images: recon is {recon}{kl}; loss the "
-                "objective, recon plus the weighted loss terms." + _betatcvae_units(config))
+                f"objective, recon plus the weighted loss terms{weighted}."
+                + _betatcvae_units(config))
     if family == "dcgan":
         return (" loss_d and loss_g are the discriminator's and the generator's logistic "
                 "(binary cross-entropy) losses in nats, averaged over the images (loss_d adds "
