@@ -23,6 +23,7 @@ from PIL import Image
 from latentplay import store as st
 from latentplay import train
 from latentplay.audit.annotate import (
+    CONFIDENCE_DROP,
     Annotator,
     ClipAnnotator,
     NetworkAnnotator,
@@ -273,16 +274,17 @@ def audit_images(
                          training_persons=None if persons is None
                          else (ann.store_truth(data), persons),
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
+        sure = None if ev is None or not len(proba) else float(proba.max(axis=1).mean())
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
-                             repeated, audited)
+                             repeated, audited,
+                             confidence_note(None if ev is None else ev.confidence, sure))
         read[ann.attribute] = (ann, predicted)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, audited)
         summary["attributes"][ann.attribute] = {
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict(),
-                          "confidence_generated": None if ev is None or not len(proba)
-                          else float(proba.max(axis=1).mean())},
+                          "confidence_generated": sure},
             **result.to_dict(),
             **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
@@ -601,14 +603,33 @@ def _persons_note(generated_persons: int | None) -> str:
             "persons taken as independent (p, intervals too small)")
 
 
+def confidence_note(labelled: float | None, audited: float | None) -> str:
+    """The short form, for a figure's title, of the caution ``audit compare`` prints
+    (:func:`~latentplay.audit.annotate.confidence_shift`, on the same condition) when the
+    annotator's mean confidence on the audited images is ``CONFIDENCE_DROP`` or more below (or
+    above) its confidence on the ``labelled`` images its confusion was measured on; "" when
+    neither holds or either is unknown. A saved figure travels without the console."""
+    if labelled is None or audited is None:
+        return ""
+    both = f"(confidence {audited:.3f} here, {labelled:.3f} on labelled images)"
+    if labelled - audited >= CONFIDENCE_DROP:
+        return (f"annotator less sure here than on labelled images {both}: these images may be "
+                "unlike those its errors were measured on, so the shares and test are uncertain")
+    if audited - labelled >= CONFIDENCE_DROP:
+        return (f"annotator surer here than on labelled images {both}: images unlike those "
+                "(blank, uniform, noise) can do that; look at them before reading the shares")
+    return ""
+
+
 def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str,
                          generated_persons: int | None = None,
-                         audited: Audited | None = None) -> None:
+                         audited: Audited | None = None, caution: str = "") -> None:
     """The compared store's (labelled ``ref``), the audited images' and the corrected shares
     with intervals; ``how`` the audited images' classes came about, ``acc`` the reader's
     accuracy, both in words (:func:`_reading`); ``generated_persons``: see
     :func:`_persons_note`; ``audited``: what the legend calls the images, and the condition
-    they were drawn under, named in the title too (:func:`_condition_note`)."""
+    they were drawn under, named in the title too (:func:`_condition_note`); ``caution``: a
+    last title line (:func:`confidence_note`)."""
     from latentplay.viz.distribution import distribution_bars
 
     audited = audited or Audited()
@@ -639,7 +660,7 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")
-    title += _persons_note(generated_persons)
+    title += _persons_note(generated_persons) + (f"\n{caution}" if caution else "")
     save_figure(distribution_bars(result.classes, series, title=title), path)
 
 

@@ -1,0 +1,74 @@
+"""The caution ``audit compare`` prints when its annotator is much less (or more) sure of the
+audited images than of labelled ones is in distribution_<attr>.png too: a saved figure travels
+without the console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from latentplay import sources
+from latentplay.audit import run as audit_run
+from latentplay.audit.annotate import Annotator, Evaluation, confidence_shift
+
+
+class _Unsure(Annotator):
+    """Reads every image as one of two classes at probability ``sure``; ``measured``: its
+    confidence on labelled images."""
+
+    def __init__(self, sure: float, measured: float) -> None:
+        self.attribute, self.classes, self.sure = "gender", ["female", "male"], sure
+        self.evaluation = Evaluation(0.9, np.eye(2), np.eye(2, dtype=int) * 50, 100, measured)
+
+    @property
+    def description(self) -> dict[str, Any]:
+        return {"kind": "test"}
+
+    def predict_proba(self, images: Any) -> np.ndarray:
+        first = np.arange(len(images)) % 2 == 0
+        return np.where(first[:, None], [self.sure, 1 - self.sure], [1 - self.sure, self.sure])
+
+
+def _titles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sure: float,
+            measured: float = 0.9) -> tuple[str, dict]:
+    data = tmp_path / "faces"
+    if not data.exists():
+        sources.make("synthfaces", data, n=40, seed=0)
+    texts: list[str] = []
+
+    def save(figure: plt.Figure, path: Path) -> None:
+        if path.name == "distribution_gender.png":
+            texts.extend(t.get_text() for t in figure.findobj(plt.Text))
+        plt.close(figure)
+
+    monkeypatch.setattr(audit_run, "save_figure", save)
+    images = np.zeros((20, 16, 16, 3), np.uint8)
+    summary = audit_run.audit_images(images, data, [_Unsure(sure, measured)], tmp_path / f"out{sure}")
+    return " ".join(" ".join(texts).split()), summary["attributes"]["gender"]
+
+
+def test_the_figure_says_the_annotator_is_less_sure_of_these_images(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text, entry = _titles(tmp_path, monkeypatch, 0.55)
+    assert "unlike" in str(confidence_shift(entry["annotator"]))   # the console's caution
+    assert ("annotator less sure here than on labelled images (confidence 0.550 here, 0.900 "
+            "on labelled images): these images may be unlike those its errors were measured "
+            "on") in text
+    calm, entry = _titles(tmp_path, monkeypatch, 0.85)          # within the drop: no caution
+    assert "unlike" not in str(confidence_shift(entry["annotator"]))
+    assert "sure here" not in calm and "chi-square p" in calm
+
+
+def test_the_figure_says_the_annotator_is_surer_of_these_images(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text, entry = _titles(tmp_path, monkeypatch, 1.0, measured=0.7)
+    assert "surer of these" in str(confidence_shift(entry["annotator"]))
+    assert "annotator surer here than on labelled images (confidence 1.000 here" in text
+
+
+def test_no_caution_without_both_confidences() -> None:
+    assert audit_run.confidence_note(None, 0.4) == audit_run.confidence_note(0.9, None) == ""
