@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,10 +38,16 @@ def _written_meanwhile(monkeypatch: pytest.MonkeyPatch, path: Path, *columns: st
             monkeypatch.setattr(io, "_write_schema", write_schema)  # the other's own save
             other = st.load(path)
             st.save(st.add_column(other, column, np.ones((len(other), 3))), path)
+            _by_another_process(path)
             monkeypatch.setattr(io, "_write_schema", other_command_first)
         write_schema(*args)
 
     monkeypatch.setattr(io, "_write_schema", other_command_first)
+
+
+def _by_another_process(path: Path) -> None:
+    """Forget that this process wrote the store at ``path`` last, as when another one did."""
+    io._WRITTEN.pop(os.path.realpath(path), None)
 
 
 def test_a_save_over_a_store_written_since_it_was_read_refuses(tmp_path: Path) -> None:
@@ -48,6 +55,7 @@ def test_a_save_over_a_store_written_since_it_was_read_refuses(tmp_path: Path) -
     first = _store(tmp_path / "s")
     second = st.load(tmp_path / "s")
     st.save(st.add_column(second, "pca", np.ones((12, 3))), tmp_path / "s")
+    _by_another_process(tmp_path / "s")
     with pytest.raises(StoreChanged, match=r"changed on disk since this command read it \(another "
                        r"command wrote it\); run this command again$"):
         st.save(st.add_column(first, "emb", np.zeros((12, 2))), tmp_path / "s")

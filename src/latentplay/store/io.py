@@ -267,12 +267,33 @@ def disk_stamp(path: Path) -> tuple[Any, ...]:
     return (*contents, *files)
 
 
+_WRITTEN: dict[str, tuple[Any, ...]] = {}
+"""Real path of each store this process wrote -> its :func:`disk_stamp` right after the write."""
+
+
 def _refuse_changed(store: Store, path: Path) -> None:
     """Refuse to save ``store`` over ``path``, the store it was loaded from, when another
-    command wrote that store since (its new columns would be lost without a word)."""
-    if store.read_as is not None and disk_stamp(path) != store.read_as:
+    command wrote that store since (its new columns would be lost without a word). A store this
+    process wrote itself since (saving one object twice, or a store derived from it) is saved
+    when it keeps every column and attribute of the one on disk."""
+    if store.read_as is None:
+        return
+    now = disk_stamp(path)
+    if now == store.read_as:
+        return
+    if _WRITTEN.get(os.path.realpath(path)) != now:
         raise StoreChanged(f"{store.path} changed on disk since this command read it (another command "
                            "wrote it); run this command again")
+    kept = _names(store.schema)
+    dropped = [name for name in _names(_read_schema(path / SCHEMA_FILE)) if name not in kept]
+    if dropped:
+        raise StoreChanged(f"{store.path}: this save would drop column(s) {', '.join(dropped)} written "
+                           "since this store was read; save the store returned by the earlier save")
+
+
+def _names(schema: Schema) -> list[str]:
+    """The columns and attributes that ``schema`` names."""
+    return list(dict.fromkeys([*features_for(schema), *(a.name for a in schema.attributes)]))
 
 
 def _missing_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
@@ -346,6 +367,7 @@ def save(
             if same_place:  # last, right before the swap: no write of another command is lost
                 _refuse_changed(store, path)
             swap_into_place(tmp, path)
+            _WRITTEN[os.path.realpath(path)] = disk_stamp(path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
