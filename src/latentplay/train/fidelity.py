@@ -34,6 +34,8 @@ FIDELITY_FILE = "fidelity.csv"
 FIDELITY_FIGURE = "fidelity.png"
 REFERENCE_FILE = "fidelity_reference.json"
 SHARES = ("precision", "recall", "density", "coverage", "authenticity")
+MARKERS = ("o", "s", "^", "D", "v")
+"""The shares' markers in :func:`fidelity_figure`, in the order of :data:`SHARES`."""
 COUNTS = ("n_samples", "n_real")
 """The columns of ``fidelity.csv`` that count the samples and training images measured."""
 
@@ -133,8 +135,14 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
 
     table = np.sort(table, order="epoch")
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.9))
-    for i, name in enumerate(n for n in SHARES if n in (table.dtype.names or ())):
-        left.plot(table["epoch"], table[name], marker="o", ms=3, label=name, color=f"C{i}")
+    shares = [n for n in SHARES if n in (table.dtype.names or ())]
+    for i, name in enumerate(shares):
+        # hollow markers of their own shapes, each line and marker a step thinner and smaller
+        # than the one drawn before it: a share equal to another (recall 0 under
+        # authenticity 0) shows around it instead of hidden beneath it
+        left.plot(table["epoch"], table[name], marker=MARKERS[i % len(MARKERS)],
+                  ms=9.0 - 1.3 * i, mfc="none", mew=1.2, lw=3.0 - 0.5 * i, label=name,
+                  color=f"C{i}", zorder=2 + 0.1 * i)
         if reference and reference.get(name) is not None:
             left.axhline(reference[name], color=f"C{i}", lw=0.9, ls="--")
     left.set_xlabel("epoch")
