@@ -47,9 +47,17 @@ def parse_condition(text: str | None) -> dict[str, Any]:
 STORE_FILE = "latentplay.json"
 """The file that makes a directory a store (``latentplay.store.SCHEMA_FILE``, named here so
 that the check below needs no import of the store's libraries)."""
-RUN_FILES = ("config.yaml", "model.json")
-"""Files that make a directory a run: a trained run's resolved config, a model's description
-(a trained run or an imported generator), as ``latentplay report`` tells them apart."""
+RUN_SIGNATURES: tuple[tuple[str, ...], ...] = (
+    ("config.yaml", "metrics.csv"), ("config.yaml", "model.json"), ("config.yaml", "checkpoint.pt"),
+    ("model.json", "model.safetensors"), ("checkpoint.pt",))
+"""Sets of files that make a directory a run, each set only latentplay's runs hold together:
+a training run's resolved ``config.yaml`` beside its ``metrics.csv`` (once it logs a row),
+its ``model.json`` or its ``checkpoint.pt``; a model's ``model.json`` + ``model.safetensors``
+(a trained run or an imported generator); a resumable ``checkpoint.pt``. A ``config.yaml``
+alone (Hydra's and many tools' at a project's root) or a ``model.json`` alone is not a run."""
+def is_run(folder: Path) -> bool:
+    """Whether ``folder`` holds one of the :data:`RUN_SIGNATURES` sets of files."""
+    return any(all((folder / name).is_file() for name in names) for names in RUN_SIGNATURES)
 
 
 def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
@@ -59,9 +67,9 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     output of such a command:
 
     - ``out`` is an existing directory, or is not named ``kind`` (``.png``);
-    - ``out``'s folder is a store (it holds ``latentplay.json``) or a run (``config.yaml`` or
-      ``model.json``): the two files would be written among their own (``--out RUN/model.png``
-      replaced the run's ``model.json``);
+    - ``out``'s folder is a store (it holds ``latentplay.json``) or a run (one of the
+      :data:`RUN_SIGNATURES` sets of files): the two files would be written among their own
+      (``--out RUN/model.png`` replaced the run's ``model.json``);
     - the file beside (``OUT.json``) exists without ``out``: it is not the other half of an
       earlier pair. An earlier pair (``OUT.png`` and ``OUT.json``) is replaced, as before.
 
@@ -74,7 +82,7 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
         raise UserError(f"--out must name a {kind} file, got {out.name}")
     folder = out.parent
     owner = ("store" if (folder / STORE_FILE).exists()
-             else "run" if any((folder / name).exists() for name in RUN_FILES) else None)
+             else "run" if is_run(folder) else None)
     if owner is not None:
         raise UserError(f"--out {out} is inside {owner} {folder}, beside its own files (it would "
                         f"write {out.name} and {out.with_suffix(beside).name} there); write it "

@@ -8,30 +8,53 @@ from pathlib import Path
 
 import pytest
 
-from latentplay.cliargs import RUN_FILES, STORE_FILE, figure_out
+from latentplay.cliargs import RUN_SIGNATURES, STORE_FILE, figure_out, is_run
 from latentplay.errors import UserError
 from latentplay.store import SCHEMA_FILE
 
 
-def _run(path: Path, name: str = "model.json") -> Path:
-    """A directory that reads as a run: ``name`` in it (no weights: the check comes first)."""
+def _run(path: Path, names: tuple[str, ...] = ("model.json", "model.safetensors")) -> Path:
+    """A directory that reads as a run: ``names`` in it (no real weights: the check comes
+    first), ``model.json`` holding ``{"family": "vae"}``."""
     path.mkdir()
-    (path / name).write_text('{"family": "vae"}')
+    for name in names:
+        (path / name).write_text('{"family": "vae"}')
     return path
 
 
 def test_the_store_file_named_is_the_stores() -> None:
-    assert STORE_FILE == SCHEMA_FILE and "model.json" in RUN_FILES and "config.yaml" in RUN_FILES
+    assert STORE_FILE == SCHEMA_FILE
+    assert ("config.yaml", "metrics.csv") in RUN_SIGNATURES  # a run still training
+    assert ("model.json", "model.safetensors") in RUN_SIGNATURES  # trained or imported
 
 
-@pytest.mark.parametrize("name", RUN_FILES)
-def test_a_figure_inside_a_run_is_refused_before_any_work(cli, tmp_path: Path, name: str) -> None:
-    run = _run(tmp_path / "run", name)
-    before = (run / name).read_text()
+@pytest.mark.parametrize("names", RUN_SIGNATURES)
+def test_a_figure_inside_a_run_is_refused_before_any_work(cli, tmp_path: Path,
+                                                          names: tuple[str, ...]) -> None:
+    run = _run(tmp_path / "run", names)
+    before = {name: (run / name).read_text() for name in names}
     r = cli("latent", "sample", run, "--out", run / "model.png", "--n", "4")
     assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
     assert f"is inside run {run}" in r.err and "model.png and model.json" in r.err
-    assert (run / name).read_text() == before and sorted(p.name for p in run.iterdir()) == [name]
+    assert {name: (run / name).read_text() for name in names} == before
+    assert sorted(p.name for p in run.iterdir()) == sorted(names)
+
+
+@pytest.mark.parametrize("names", [("config.yaml",), ("model.json",), ("config.yaml", "notes.txt"),
+                                   ("metrics.csv",), ("model.safetensors",)])
+def test_a_config_yaml_or_model_json_alone_is_not_a_run(tmp_path: Path,
+                                                        names: tuple[str, ...]) -> None:
+    """A project's root with Hydra's ``config.yaml`` (or any tool's lone ``model.json``) is no
+    run of latentplay: a figure is written there (it was refused "inside run .")."""
+    folder = _run(tmp_path / "proj", names)
+    assert not is_run(folder)
+    figure_out(folder / "sweep.png")  # no error
+
+
+def test_a_run_still_training_is_a_run(tmp_path: Path) -> None:
+    run = _run(tmp_path / "run", ("config.yaml", "metrics.csv"))
+    with pytest.raises(UserError, match=f"is inside run {run}"):
+        figure_out(run / "metrics.png")
 
 
 def test_a_figure_inside_a_store_is_refused(cli, tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ def test_bias_keeps_a_json_not_its_own_and_replaces_its_own(cli, tmp_path: Path)
     path = _store(tmp_path / "s")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.yaml").write_text("family: vae\n")
+    (tmp_path / "run" / "metrics.csv").write_text("scope,epoch,step\n")  # a run training
     r = cli("data", "bias", path, "--by", "gender", "--of", "smile", "--out", tmp_path / "run" / "b.png")
     assert r.code == 2 and "is inside run" in r.err
     mine = tmp_path / "table.json"
@@ -48,3 +49,16 @@ def test_bias_keeps_a_json_not_its_own_and_replaces_its_own(cli, tmp_path: Path)
         r = cli("data", "bias", path, "--by", "gender", "--of", "smile", "--out", out)
         assert r.code == 0, r.err
     assert out.with_suffix(".json").read_text().startswith("{")
+
+
+def test_bias_writes_into_a_project_with_its_own_config_yaml(cli, tmp_path: Path) -> None:
+    """A folder holding a config.yaml alone (Hydra's, at a project's root) is no run: it was
+    refused with "--out ... is inside run ..."."""
+    path = _store(tmp_path / "s")
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "config.yaml").write_text("seed: 1\n")
+    r = cli("data", "bias", path, "--by", "gender", "--of", "smile", "--out", proj / "bias.png")
+    assert r.code == 0, r.err
+    assert (proj / "bias.png").exists() and (proj / "bias.json").exists()
+    assert (proj / "config.yaml").read_text() == "seed: 1\n"
