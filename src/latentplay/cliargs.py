@@ -3,6 +3,7 @@ of a number option's least value and that of a figure's ``--out``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,24 @@ a training run's resolved ``config.yaml`` beside its ``metrics.csv`` (once it lo
 its ``model.json`` or its ``checkpoint.pt``; a model's ``model.json`` + ``model.safetensors``
 (a trained run or an imported generator); a resumable ``checkpoint.pt``. A ``config.yaml``
 alone (Hydra's and many tools' at a project's root) or a ``model.json`` alone is not a run."""
+DIRECTION_KEY = "latentplay_direction"
+"""The key every direction file holds (``latentplay.latent.directions``'s format marker, named
+here so that the check below needs no import of numpy)."""
+
+
 def is_run(folder: Path) -> bool:
     """Whether ``folder`` holds one of the :data:`RUN_SIGNATURES` sets of files."""
     return any(all((folder / name).is_file() for name in names) for names in RUN_SIGNATURES)
+
+
+def _holds_direction(path: Path) -> bool:
+    """Whether the file ``path`` is a JSON object with the :data:`DIRECTION_KEY` marker (a
+    latent direction); False for anything unreadable or not such an object."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and DIRECTION_KEY in data
 
 
 def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
@@ -70,6 +86,10 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     - ``out``'s folder is a store (it holds ``latentplay.json``) or a run (one of the
       :data:`RUN_SIGNATURES` sets of files): the two files would be written among their own
       (``--out RUN/model.png`` replaced the run's ``model.json``);
+    - a figure's JSON beside it (``OUT.json``) is a latent direction (it holds the
+      ``latentplay_direction`` key), even beside a PNG of the same name: ``latent direction
+      --out smile.json`` draws ``smile.png`` beside it, and ``latent edit --direction smile.json
+      --out smile.png`` replaced the direction with the edit's numbers;
     - the file beside (``OUT.json``) exists without ``out``: it is not the other half of an
       earlier pair. An earlier pair (``OUT.png`` and ``OUT.json``) is replaced, as before.
 
@@ -90,6 +110,9 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     other = out.with_suffix(beside)
     if other.is_dir():
         raise UserError(f"--out {out} would write {other}, which is a directory; choose another name")
+    if beside == ".json" and other.is_file() and _holds_direction(other):
+        raise UserError(f"--out {out} would replace {other} beside it, a latent direction (an input "
+                        "of latent edit); name the figure otherwise")
     if (other.exists() or other.is_symlink()) and not out.exists():
         raise UserError(f"--out {out} would replace {other}, which is not an earlier output of "
                         f"this kind (there is no {out.name} beside it); choose another name")

@@ -4,12 +4,14 @@ RUN/model.png`` replaced the run's ``model.json``."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from latentplay.cliargs import RUN_SIGNATURES, STORE_FILE, figure_out, is_run
+from latentplay.cliargs import DIRECTION_KEY, RUN_SIGNATURES, STORE_FILE, figure_out, is_run
 from latentplay.errors import UserError
+from latentplay.latent import directions
 from latentplay.store import SCHEMA_FILE
 
 
@@ -22,8 +24,8 @@ def _run(path: Path, names: tuple[str, ...] = ("model.json", "model.safetensors"
     return path
 
 
-def test_the_store_file_named_is_the_stores() -> None:
-    assert STORE_FILE == SCHEMA_FILE
+def test_the_store_file_and_direction_key_named_are_the_libraries() -> None:
+    assert STORE_FILE == SCHEMA_FILE and DIRECTION_KEY == directions._FORMAT_KEY
     assert ("config.yaml", "metrics.csv") in RUN_SIGNATURES  # a run still training
     assert ("model.json", "model.safetensors") in RUN_SIGNATURES  # trained or imported
 
@@ -55,6 +57,52 @@ def test_a_run_still_training_is_a_run(tmp_path: Path) -> None:
     run = _run(tmp_path / "run", ("config.yaml", "metrics.csv"))
     with pytest.raises(UserError, match=f"is inside run {run}"):
         figure_out(run / "metrics.png")
+
+
+def _direction_file(path: Path) -> Path:
+    path.write_text(json.dumps({DIRECTION_KEY: 1, "label": "smile", "vector": [1.0, 0.0]}))
+    return path
+
+
+def test_a_direction_beside_is_never_replaced_even_beside_its_png(tmp_path: Path) -> None:
+    """``latent direction --out smile.json`` writes smile.png beside it; ``latent edit
+    --direction smile.json --out smile.png`` then replaced the direction with its numbers."""
+    smile = _direction_file(tmp_path / "smile.json")
+    (tmp_path / "smile.png").write_bytes(b"png")  # the direction's own histogram
+    with pytest.raises(UserError) as info:
+        figure_out(tmp_path / "smile.png")
+    assert str(info.value) == (f"--out {tmp_path / 'smile.png'} would replace {smile} beside it, a "
+                               "latent direction (an input of latent edit); name the figure otherwise")
+    (tmp_path / "smile.png").unlink()  # a direction alone: the same one line
+    with pytest.raises(UserError, match="a latent direction"):
+        figure_out(tmp_path / "smile.png")
+    # latent direction itself may rewrite its own pair (a rerun)
+    (tmp_path / "smile.png").write_bytes(b"png")
+    figure_out(smile, ".json", ".png")
+
+
+def test_latent_edit_refuses_its_direction_as_the_figures_json(cli, tmp_path: Path) -> None:
+    smile = _direction_file(tmp_path / "smile.json")
+    before = smile.read_text()
+    (tmp_path / "smile.png").write_bytes(b"png")
+    r = cli("latent", "edit", tmp_path / "nowhere", "--data", tmp_path / "nostore",
+            "--direction", smile, "--out", tmp_path / "smile.png")
+    assert r.code == 2 and len(r.err.strip().splitlines()) == 1, r.err
+    assert "a latent direction (an input of latent edit); name the figure otherwise" in r.err
+    assert smile.read_text() == before and (tmp_path / "smile.png").read_bytes() == b"png"
+
+
+def test_a_direction_written_by_latentplay_is_refused_as_a_figures_json(tmp_path: Path) -> None:
+    import numpy as np
+
+    d = directions.Direction(vector=np.array([1.0, 0.0], np.float32), attribute="smile",
+                             kind="continuous", positive=None, negative=None, method="ridge",
+                             offset=0.0, score=0.9, n=10)
+    d.to_json(tmp_path / "smile.json")
+    (tmp_path / "smile.png").write_bytes(b"png")
+    with pytest.raises(UserError, match="a latent direction"):
+        figure_out(tmp_path / "smile.png")
+    assert directions.Direction.from_json(tmp_path / "smile.json").attribute == "smile"
 
 
 def test_a_figure_inside_a_store_is_refused(cli, tmp_path: Path) -> None:
