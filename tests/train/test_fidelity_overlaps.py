@@ -40,3 +40,34 @@ def test_a_share_equal_to_a_later_one_is_not_hidden_beneath_it() -> None:
     lines = fidelity_figure(_table()).axes[0].get_lines()
     markers = [line.get_marker() for line in lines if line.get_label() in SHARES]
     assert len(set(markers)) == len(SHARES)
+
+
+def test_few_samples_are_said_to_be_too_few_in_the_figure() -> None:
+    """30 noise samples against 30 training images scored precision 1 and density ~2 at every
+    epoch, read as "as good as real": under FEW_POINTS the figure's title says the count is too
+    few for the k-NN measures to be read closely; at 1,200 nothing is added."""
+    from latentplay.train.fidelity import FEW_POINTS
+
+    title = " ".join(fidelity_figure(_table(30)).get_suptitle().split())
+    assert title.startswith("these 30 samples are too few for the measures to be read closely")
+    assert f"under {FEW_POINTS} points" in title
+    assert fidelity_figure(_table(1200)).get_suptitle() == ""
+    assert fidelity_figure(_table(FEW_POINTS)).get_suptitle() == ""
+
+
+def test_the_engine_line_says_once_that_the_count_is_too_few() -> None:
+    """The line printed before the first evaluation: the count cut to the held-out rows, and
+    the caution when it is under FEW_POINTS, also when nothing was cut."""
+    from latentplay.train.fidelity import count_note
+
+    cut = count_note(30, 1000, 270, None)
+    assert cut.startswith("fidelity: 30 samples against 30 training images, not "
+                          "log.fidelity_n=1000: the held-out reference has only 30 rows")
+    assert cut.count("too few for the measures to be read closely") == 1
+    assert count_note(100, 100, 5000, None) == (
+        "fidelity: 100 samples against 100 training images; too few for the measures to be read "
+        "closely (k-nearest neighbours among under 200 points: even noise can score a precision "
+        "of 1)")
+    assert count_note(234, 1000, 2100, None).endswith("compare only at one count")
+    assert count_note(1000, 1000, 9000, None) == ""
+    assert count_note(234, 1000, 2100, {"n": 234, "samples": 234}) == ""   # a resumed run

@@ -38,6 +38,10 @@ MARKERS = ("o", "s", "^", "D", "v")
 """The shares' markers in :func:`fidelity_figure`, in the order of :data:`SHARES`."""
 COUNTS = ("n_samples", "n_real")
 """The columns of ``fidelity.csv`` that count the samples and training images measured."""
+FEW_POINTS = 200
+"""Below this many samples the k-nearest-neighbour measures say little (30 noise samples
+against 30 training images scored precision 1 and density 1.8 at every epoch): the figure's
+title and the engine's first line say so (:func:`few_points_text`)."""
 
 
 class FidelityTracker:
@@ -97,6 +101,33 @@ def fidelity_count(fidelity_n: int, n_train: int, n_held: int, k: int,
     if n_held > k and (reference is None or "samples" in reference):
         n = min(n, n_held)
     return n
+
+
+def few_points_text(n: float) -> str:
+    """The caution for ``n`` samples (and as many training images) below :data:`FEW_POINTS`;
+    "" at or above it."""
+    if n >= FEW_POINTS:
+        return ""
+    return (f"too few for the measures to be read closely (k-nearest neighbours among under "
+            f"{FEW_POINTS} points: even noise can score a precision of 1)")
+
+
+def count_note(n: int, fidelity_n: int, n_train: int, reference: dict | None) -> str:
+    """The line the engine prints once, before its first evaluation, about the count ``n``
+    of :func:`fidelity_count`: that it is below ``log.fidelity_n`` (``fidelity_n``) and the
+    ``n_train`` training rows because the held-out reference has only ``n`` rows (a run
+    without an earlier ``reference``), and that it is too few (:func:`few_points_text`);
+    "" when neither holds."""
+    parts = []
+    if reference is None and n < min(fidelity_n, n_train):
+        parts.append(f"{n} samples against {n} training images, not log.fidelity_n={fidelity_n}: "
+                     f"the held-out reference has only {n} rows, and the scores compare only at "
+                     "one count")
+    few = few_points_text(n)
+    if few:
+        parts.extend([] if parts else [f"{n} samples against {n} training images"])
+        parts.append(few)
+    return "fidelity: " + "; ".join(parts) if parts else ""
 
 
 def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> None:
@@ -172,6 +203,10 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     for ax in (left, right):
         integer_ticks(ax.xaxis)
     right.set_title("Fréchet distance" + (" (log scale)" if log else ""), fontsize=9)
+    samples, _ = _counts(table, reference)
+    few = "" if samples is None else few_points_text(float(samples))
+    if few:   # over both panels: the Fréchet distance of so few points is no steadier
+        fig.suptitle(wrap_title(f"these {_count(samples)} samples are {few}", 8.6, 9), fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -181,11 +216,7 @@ def counts_text(table: np.ndarray, reference: dict | None = None) -> str:
     features); dashed: 100 held-out images"``, the counts from the last row of ``table``
     (``n_samples``, ``n_real``) and ``reference["n"]``; without those columns (a table written
     before they were recorded) the count the reference records for the samples, else none."""
-    names = table.dtype.names or ()
-    last = table[np.argmax(table["epoch"])] if len(table) else None
-    samples = real = reference.get("samples") if reference else None
-    if last is not None and "n_samples" in names and np.isfinite(last["n_samples"]):
-        samples, real = last["n_samples"], last["n_real"]
+    samples, real = _counts(table, reference)
     text = (f"{_count(samples)} samples vs {_count(real)} training images"
             if samples is not None and real is not None else "samples vs training images")
     text += " (pixel-PCA features)"
@@ -193,6 +224,16 @@ def counts_text(table: np.ndarray, reference: dict | None = None) -> str:
         held = reference.get("n")
         text += "; dashed: " + (f"{_count(held)} " if held is not None else "") + "held-out images"
     return text
+
+
+def _counts(table: np.ndarray, reference: dict | None = None) -> tuple[float | None, float | None]:
+    """The samples and training images of the last row of ``table`` (:func:`counts_text`)."""
+    names = table.dtype.names or ()
+    last = table[np.argmax(table["epoch"])] if len(table) else None
+    samples = real = reference.get("samples") if reference else None
+    if last is not None and "n_samples" in names and np.isfinite(last["n_samples"]):
+        samples, real = last["n_samples"], last["n_real"]
+    return samples, real
 
 
 def _count(value: float) -> str:
