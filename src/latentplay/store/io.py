@@ -24,6 +24,7 @@ import shlex
 import shutil
 import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -374,9 +375,48 @@ def save(
     return load(path)
 
 
+LOAD_WAITS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.35, 0.5)
+"""Seconds :func:`load` waits before each new try when the store was written while it read it."""
+
+
 def load(path: str | os.PathLike[str]) -> Store:
-    """Open the store at ``path`` (memory-mapped; nothing is read into RAM)."""
+    """Open the store at ``path`` (memory-mapped; nothing is read into RAM).
+
+    A read that another command's write overlapped (the store's :func:`disk_stamp` changed
+    while it was read, or it failed while a write's scratch or old copy lay beside the store)
+    is tried again after a short wait (:data:`LOAD_WAITS`), so that a store being written is
+    not reported damaged or missing; a store damaged for real is reported at once."""
     path = Path(path)
+    for wait in (*LOAD_WAITS, None):
+        before = disk_stamp(path)
+        try:
+            dataset, schema = _load_once(path)
+            failure = None
+        except UserError as exc:
+            failure = exc
+        overlapped = disk_stamp(path) != before or (failure is not None and _being_written(path))
+        if not overlapped or wait is None:
+            if failure is not None:
+                raise failure
+            # read_as taken before reading: a write meanwhile is seen at the next save
+            return Store(dataset=dataset, schema=schema, path=path, read_as=before)
+        time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _being_written(path: Path) -> bool:
+    """Whether a write of ``path`` may be under way: a scratch or old copy of it lies beside it."""
+    start = f".{path.name}."
+    try:
+        return any(entry.name.startswith(start) and re.fullmatch(r"(?:tmp|old)-.*", entry.name[len(start):])
+                   for entry in path.absolute().parent.iterdir())
+    except OSError:
+        return False
+
+
+def _load_once(path: Path) -> tuple[datasets.Dataset, Schema]:
+    """The data and schema of the store at ``path``, read once; a :class:`UserError` when
+    there is none or it cannot be read."""
     if not path.exists():
         old = previous_copy(path)
         if old is not None:
@@ -387,7 +427,6 @@ def load(path: str | os.PathLike[str]) -> Store:
     schema_file = path / SCHEMA_FILE
     if not schema_file.exists():
         raise UserError(f"{path} is not a latentplay store (no {SCHEMA_FILE})")
-    read_as = disk_stamp(path)  # before reading: a write meanwhile is seen at the next save
     try:
         dataset = datasets.load_from_disk(str(path))
     except IndexError:  # no data shard
@@ -408,7 +447,7 @@ def load(path: str | os.PathLike[str]) -> Store:
         raise UserError(f"{path}: {SCHEMA_FILE} names column(s) {', '.join(map(repr, missing))} "
                         f"that the data lacks (its columns: {', '.join(dataset.column_names)}); "
                         "write the store again")
-    return Store(dataset=dataset, schema=schema, path=path, read_as=read_as)
+    return dataset, schema
 
 
 def _read_schema(schema_file: Path) -> Schema:
