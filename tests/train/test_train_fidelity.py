@@ -40,13 +40,16 @@ def test_tracker_scores_real_images_above_noise(shapes_store: Path) -> None:
 
 
 def test_engine_tracks_fidelity_without_changing_training(shapes_store: Path, tiny: list[str],
-                                                          tmp_path: Path) -> None:
+                                                          tmp_path: Path, capsys) -> None:
     """One row per epoch and the figure; the weights equal those of a run without tracking
     (the evaluation leaves the training RNG alone); a resumed run writes the same rows."""
     plain = train.train("vae", shapes_store, tmp_path / "plain", epochs=2, batch_size=32,
                         overrides=tiny, progress=False)
+    capsys.readouterr()
     tracked = train.train("vae", shapes_store, tmp_path / "tracked", epochs=2, batch_size=32,
                           overrides=[*tiny, *FIDELITY], progress=False)
+    # at most 100 samples: the engine says once that so few are not to be read closely
+    assert capsys.readouterr().err.count("too few for the measures to be read closely") == 1
     rows = _rows(tracked)
     assert [r["epoch"] for r in rows] == ["1", "2"]
     for r in rows:

@@ -632,6 +632,7 @@ class Engine:
         one row of ``fidelity.csv``. The torch RNG of training is left untouched."""
         from latentplay.train.fidelity import (  # only runs that track
             FidelityTracker,
+            count_note,
             fidelity_count,
             read_reference,
             record,
@@ -644,10 +645,8 @@ class Engine:
             train_idx, test_idx = self.data.train_idx, self.data.test_idx
             before = read_reference(self.run_dir)
             n = fidelity_count(log.fidelity_n, len(train_idx), len(test_idx), log.fidelity_k, before)
-            if before is None and n < min(log.fidelity_n, len(train_idx)):
-                print(f"fidelity: {n} samples against {n} training images, not log.fidelity_n="
-                      f"{log.fidelity_n}: the held-out reference has only {n} rows, and the "
-                      "scores compare only at one count", file=sys.stderr)
+            if note := count_note(n, log.fidelity_n, len(train_idx), before):
+                print(note, file=sys.stderr)
             self.fidelity_rows = np.sort(rng.choice(train_idx, n, replace=False))
             self.fidelity = FidelityTracker(self._images_of(self.fidelity_rows),
                                             k=log.fidelity_k, seed=seed)
