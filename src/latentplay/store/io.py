@@ -26,7 +26,8 @@ import socket
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,11 @@ from typing import Any
 import datasets
 import numpy as np
 from datasets.arrow_writer import ArrowWriter
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: writes are not locked
+    fcntl = None  # type: ignore[assignment]
 
 from latentplay.errors import UserError, first_line
 from latentplay.outputs import make_parents, swap_into_place, terminate_as_exit
@@ -297,6 +303,35 @@ def _names(schema: Schema) -> list[str]:
     return list(dict.fromkeys([*features_for(schema), *(a.name for a in schema.attributes)]))
 
 
+def lock_file(path: Path) -> Path:
+    """The file beside the store at ``path`` that its writers lock (``.NAME.lock``): outside
+    the store, so that it is neither replaced with it nor counted among its files."""
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock (``flock``) on :func:`lock_file` of ``path`` while
+    checking that the store was not written meanwhile and swapping the new one into place:
+    two writers finishing together take turns, and the later one sees the earlier one's write.
+    Readers take no lock and are never blocked; the lock goes with a killed writer's process.
+    Where no lock can be taken (no ``flock``, a read-only folder) the write goes unlocked."""
+    try:
+        fd = os.open(lock_file(path), os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        fd = None
+    try:
+        if fd is not None and fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError:  # a file system without flock
+                pass
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
 def _missing_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
     """Columns that ``schema`` names and ``dataset`` lacks."""
     return [c for c in features_for(schema) if c not in dataset.column_names]
@@ -365,10 +400,11 @@ def save(
                 with open(tmp / name, mode) as fh:
                     fh.write(content)
             _refuse_missing_columns(tmp, store.schema, path)
-            if same_place:  # last, right before the swap: no write of another command is lost
-                _refuse_changed(store, path)
-            swap_into_place(tmp, path)
-            _WRITTEN[os.path.realpath(path)] = disk_stamp(path)
+            with write_lock(path):  # no other write between the check and the swap
+                if same_place:  # last, right before the swap: no write of another command is lost
+                    _refuse_changed(store, path)
+                swap_into_place(tmp, path)
+                _WRITTEN[os.path.realpath(path)] = disk_stamp(path)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
