@@ -84,3 +84,22 @@ def test_a_balance_csv_shorter_than_the_summary_is_flagged() -> None:
     notes = [b.text for b in blocks if isinstance(b, Text)]
     assert notes and "1 row(s)" in notes[0] and "3 covariate(s)" in notes[0]
     assert not [b for b in _balance(SUMMARY, ROWS).blocks if isinstance(b, Text)]
+
+
+def test_the_matched_on_column_comes_from_balance_csv_when_it_has_one() -> None:
+    """balance.csv's ``matched_on`` column says which rows the run matched on; the report
+    guessed it from the config's column names (still its fallback for older files), which a
+    summary without them (here: none) left blank, the column dropped."""
+    summary = {**SUMMARY, "config": {"treatment": "group", "method": "propensity"}}
+    rows = [{**row, "matched_on": flag} for row, flag in zip(ROWS, ("1", "1", "0"), strict=True)]
+    overview, table = _balance(summary, rows).blocks
+    assert table.columns[2] == "matched on"
+    assert [[c.text for c in line[:3]] for line in table.rows] == [
+        ["z[0]", "continuous", "yes"], ["z[1]", "continuous", "yes"], ["x0", "continuous", "no"]]
+    assert "2 of the covariates matched on (z), 1 of attributes not matched on" in overview.caption
+    assert "matched on" not in _balance(summary, ROWS).blocks[1].columns  # no column, no config
+
+
+def test_the_matched_on_column_of_an_older_balance_csv_follows_the_config() -> None:
+    table = _balance(SUMMARY, ROWS).blocks[1]  # the config's --covariates z
+    assert [line[2].text for line in table.rows] == ["yes", "yes", "no"]

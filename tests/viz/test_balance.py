@@ -145,3 +145,90 @@ def test_propensity_overlap_legends_cover_no_bar() -> None:
                   and legend.overlaps(p.get_window_extent(renderer))]
         assert not hidden, f"the legend of {ax.get_title()!r} hides {len(hidden)} bars"
     plt.close(fig)
+
+
+def _panels(fig: plt.Figure) -> list[plt.Axes]:
+    """The axes of ``fig`` that draw points (not a colour bar or the like)."""
+    return [ax for ax in fig.axes if ax.collections]
+
+
+def test_love_plot_puts_attributes_only_checked_in_a_grey_panel_of_their_own() -> None:
+    """Covariates matched on and attributes only checked were ranked in one list, so a checked
+    attribute's imbalance after matching (hair_color=black 0.07 -> 0.38) read as matching making
+    balance worse: the checked ones are now a grey panel under the others, headed "not balanced
+    by design", each panel with its hollow/filled points, its 0.1 line and its legend."""
+    names = ["c0", "c1", "c2", "a0", "a1"]
+    before = np.array([0.5, 0.3, 0.2, 0.07, 0.1])
+    after = np.array([0.05, 0.02, 0.01, 0.38, 0.02])
+    fig = love_plot(names, before, after, matched_on=np.array([True, True, True, False, False]),
+                    title="Balance")
+    top, bottom = _panels(fig)
+    assert [t.get_text() for t in top.get_yticklabels()] == ["c2", "c1", "c0"]
+    assert [t.get_text() for t in bottom.get_yticklabels()] == ["a0", "a1"]
+    assert top.get_position().y0 > bottom.get_position().y1
+    assert "Matched on: 3 covariates" in top.get_title(loc="left")
+    heading = " ".join(bottom.get_title(loc="left").split())
+    assert "Checked, not matched on: 2 attributes" in heading and "not balanced by design" in heading
+    for ax, grey in ((top, False), (bottom, True)):
+        hollow, filled = ax.collections[:2]
+        assert len(hollow.get_facecolors()) == 0 and filled.get_facecolors()[0][3] == 1
+        colour = filled.get_facecolors()[0][:3]
+        assert (np.ptp(colour) == 0) == grey  # grey: r = g = b
+        assert any(list(line.get_xdata()) == [0.1, 0.1] for line in ax.get_lines())
+        assert ax.get_legend_handles_labels()[1] == ["before", "after"]
+    np.testing.assert_allclose(bottom.collections[1].get_offsets()[:, 0], [0.38, 0.02])
+    assert fig._suptitle is not None and fig._suptitle.get_text() == "Balance"
+    plt.close(fig)
+
+
+def test_love_plot_shares_its_rows_between_the_panels_and_notes_what_each_leaves_out() -> None:
+    """With more rows than ``max_rows`` each panel gets half (a small one all of its rows) and
+    says in its heading how many of its own it left out and how imbalanced they are at most;
+    without pairs the figure's title says so."""
+    before = np.concatenate([np.linspace(0.9, 0.01, 30), np.linspace(0.5, 0.02, 30)])
+    on = np.arange(60) < 30
+    fig = love_plot([f"x{i}" for i in range(60)], before, np.full(60, np.nan), matched_on=on,
+                    max_rows=20)
+    top, bottom = _panels(fig)
+    assert len(top.get_yticks()) == len(bottom.get_yticks()) == 10
+    notes = [" ".join(ax.get_title(loc="left").split()) for ax in (top, bottom)]
+    assert "(20 less imbalanced covariates not shown; their |SMD| at most 0.593 before)" in notes[0]
+    assert "(20 less imbalanced attributes not shown; their |SMD| at most 0.334 before)" in notes[1]
+    assert "no matched pairs" in fig._suptitle.get_text().replace("\n", " ")
+    assert all(ax.get_legend_handles_labels()[1] == ["before"] for ax in (top, bottom))
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("sizes", "total", "quotas"), [
+    ([21, 23], 40, [20, 20]), ([5, 100], 40, [5, 35]), ([10, 12], 40, [10, 12]),
+    ([30, 30], 21, [11, 10]), ([3, 4], 5, [2, 3]),
+])
+def test_love_plot_quotas(sizes: list[int], total: int, quotas: list[int]) -> None:
+    from latentplay.viz.balance import _quotas
+
+    assert _quotas(sizes, total) == quotas
+
+
+def test_love_plot_headings_fit_the_figure_and_clear_the_panel_above() -> None:
+    """Long names push the panels right: the title and both headings (with their notes) stay
+    inside the figure, and the lower heading below the upper panel's x axis; the x axis the
+    panels share reaches the largest |SMD| of either (it stopped at the upper one's)."""
+    rng = np.random.default_rng(0)
+    names = [f"skin_group=intermediate_{i}" for i in range(60)]
+    before = np.abs(rng.normal(0.3, 0.3, 60))
+    fig = love_plot(names, before, before * 0.3 + 0.4, matched_on=np.arange(60) < 35,
+                    title="Balance of treated vs control (propensity)\nSMD: mean difference / SD "
+                          "of the treated units before matching")
+    top, bottom = _panels(fig)
+    for ax in (top, bottom):  # the shared x axis holds the points of both panels
+        for points in ax.collections[:2]:
+            assert points.get_offsets()[:, 0].max() <= ax.get_xlim()[1]
+    fig.canvas.draw()
+    frame = fig.bbox
+    for text in (fig._suptitle, top._left_title, bottom._left_title):
+        box = text.get_window_extent()
+        assert box.x0 >= frame.x0 - 0.5 and box.x1 <= frame.x1 + 0.5 and box.y1 <= frame.y1 + 0.5
+    renderer = fig.canvas.get_renderer()
+    assert bottom._left_title.get_window_extent().y1 < top.get_tightbbox(renderer).y0 + 1
+    assert fig._suptitle.get_window_extent().y0 > top._left_title.get_window_extent().y1 - 1
+    plt.close(fig)

@@ -42,6 +42,12 @@ COLUMNS = (
     "smd_after",
     "var_ratio_after",
 )
+"""The fields of each row of :func:`balance_table`."""
+FILE_COLUMNS = (*COLUMNS[:2], "matched_on", *COLUMNS[2:])
+"""The columns of ``balance.csv`` (``latentplay match run``): :data:`COLUMNS` and, after the
+type, ``matched_on``: 1 for a column the run matched on (``--covariates``, ``--exact``,
+``--second-caliper-on``, ``--propensity-covariates``), 0 for an attribute only checked (not
+balanced by design)."""
 
 
 def matching_weights(n: int, treated_rows: np.ndarray, control_rows: np.ndarray) -> np.ndarray:

@@ -493,8 +493,8 @@ def run(
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
-    _write_balance(out / "balance.csv", table)
-    _figures(out, store, treat, result, table, len(x_names) + len(v_names), config, weights)
+    _write_balance(out / "balance.csv", table, on)
+    _figures(out, store, treat, result, table, on, config, weights)
     if config.verify and len(result):
         summary["verification"] = _verify(out, store, treat, result, config)
     summary["seconds"] = {"read": round(t_read - t0, 3), "match": round(t_match - t_read, 3),
@@ -599,13 +599,17 @@ def _write_pairs(path: Path, rows: np.ndarray, result: MatchResult) -> None:
             writer.writerow([int(values[0]), int(values[1])] + [f"{v:.6g}" for v in values[2:]])
 
 
-def _write_balance(path: Path, table: list[dict]) -> None:
+def _write_balance(path: Path, table: list[dict], n_matched_on: int) -> None:
+    """Write the balance ``table`` as ``path`` with :data:`~latentplay.match.balance.FILE_COLUMNS`:
+    its first ``n_matched_on`` rows (the columns matched on) get ``matched_on`` 1, the rest
+    (attributes only checked) 0."""
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(bal.COLUMNS))
+        writer = csv.DictWriter(fh, fieldnames=list(bal.FILE_COLUMNS))
         writer.writeheader()
-        for row in table:
-            writer.writerow({k: (v if isinstance(v, str) else ("" if np.isnan(v) else f"{v:.6g}"))
-                             for k, v in row.items()})
+        for i, row in enumerate(table):
+            fields = {k: (v if isinstance(v, str) else ("" if np.isnan(v) else f"{v:.6g}"))
+                      for k, v in row.items()}
+            writer.writerow({**fields, "matched_on": int(i < n_matched_on)})
 
 
 def means_rows(table: list[dict], n_covariate_columns: int) -> list[dict]:
@@ -654,7 +658,8 @@ def _figures(
     after = np.array([r["smd_after"] for r in table])
     title = (f"Balance of {treat.names[0]} vs {treat.names[1]} ({config.method})\n"
              f"SMD: mean difference / SD of the {treat.names[0]} units before matching")
-    fig = love_plot(names, before, after, title=title)
+    fig = love_plot(names, before, after, title=title,
+                    matched_on=np.arange(len(table)) < n_covariate_columns)
     fig.savefig(out / "love_plot.png", dpi=120)
     plt.close(fig)
     attrs = means_rows(table, n_covariate_columns)

@@ -34,8 +34,10 @@ from latentplay.report.page import (
 
 FIGURES = (
     ("love_plot.png", "Love plot: |standardized mean difference| of every covariate before "
-                      "(hollow) and after (filled) matching, with the 0.1 line; with more than 40 "
-                      "covariates the 40 most imbalanced."),
+                      "(hollow) and after (filled) matching, with the 0.1 line: the covariates "
+                      "matched on above, the attributes only checked (not matched on, so not "
+                      "balanced by design) in a grey panel below; with more than 40 rows the most "
+                      "imbalanced, shared between the panels."),
     ("attribute_means.png", "Each group's means before and after matching: of the binary "
                             "attributes (or classes of categorical ones) not matched on, as "
                             "shares; where there are none, of up to 20 binary covariate columns, "
@@ -145,9 +147,11 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
               (stats.get(when) or {}).get("mean_abs_smd"), (stats.get(when) or {}).get(over)]
              for when in ("before", "after")]
     used = _matched_on(summary.get("config") or {})
-    on = [r for r in rows if _source(r["covariate"]) in used]
+    flags = _rows_matched_on(rows, used)
+    on = [] if flags is None else [r for r, flag in zip(rows, flags, strict=True) if flag]
+    names = sorted(used) or sorted({_source(r["covariate"]) for r in on})
     caption = f"{stats.get('covariates', len(rows))} covariates."
-    if used and len(on) < len(rows):  # attributes not matched on are checked too
+    if flags is not None and len(on) < len(rows):  # attributes not matched on are checked too
         # the run's own summary of the rows matched on (full precision, like the lines above);
         # balance.csv's rounded values only for a summary written without it
         recorded = stats.get("matched_on") if isinstance(stats.get("matched_on"), dict) else {}
@@ -156,18 +160,18 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
                      if recorded.get(when) else _smd_stats(on, when))]
                   for when in ("before", "after")]
         caption = (f"{len(rows)} rows of balance.csv: {len(on)} of the covariates matched on "
-                   f"({', '.join(sorted(used))}), {len(rows) - len(on)} of attributes not matched "
+                   f"({', '.join(names)}), {len(rows) - len(on)} of attributes not matched "
                    "on (checked, not balanced by design); the first two lines take all rows, "
                    "the last two the covariates matched on.")
     overview = Table.of(["", "max |SMD|", "mean |SMD|", f"covariates with |SMD| > {SMD_THRESHOLD:g}"],
                         lines, caption)
-    columns = ["covariate", "type", *(["matched on"] if used else [])] + [
+    columns = ["covariate", "type", *(["matched on"] if flags is not None else [])] + [
         f"{c} {when}" for when in ("before", "after") for c in ("treated", "control", "SMD", "VR")]
     table_rows = []
-    for r in rows:
+    for i, r in enumerate(rows):
         line: list[Cell] = [cell(r["covariate"]), cell(r["type"])]
-        if used:
-            line.append(cell(_source(r["covariate"]) in used))
+        if flags is not None:
+            line.append(cell(flags[i]))
         for when in ("before", "after"):
             smd = to_float(r.get(f"smd_{when}"))
             line += [cell(to_float(r.get(f"mean_treated_{when}"))),
@@ -197,6 +201,16 @@ def _matched_on(config: dict[str, Any]) -> set[str]:
     names = {str(name) for key in keys for name in (config.get(key) or [])}
     return names | {str(name) for name in (config.get("second_caliper_on") or [])
                     if name != "propensity"}
+
+
+def _rows_matched_on(rows: list[dict[str, str]], used: set[str]) -> list[bool] | None:
+    """Whether each row of balance.csv is of a column the run matched on: its ``matched_on``
+    field (1 or 0); for a file written without that column, whether the attribute or vector
+    column it comes from is among ``used`` (:func:`_matched_on`). None when neither tells
+    (no such column, and a config naming no column)."""
+    if rows and all("matched_on" in r for r in rows):
+        return [(r["matched_on"] or "").strip().lower() in ("1", "true", "yes") for r in rows]
+    return [_source(r["covariate"]) in used for r in rows] if used else None
 
 
 def _source(covariate: str) -> str:

@@ -15,6 +15,15 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from latentplay.viz.style import wrap_title  # noqa: E402
 
+MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching balances)"
+CHECKED_HEADING = ("Checked, not matched on: {n} {what}\n(not balanced by design: an imbalance here is "
+                   "no failure of the matching)")
+"""Headings of the two panels of :func:`love_plot` (``n`` rows, ``what`` covariate(s) or
+attribute(s))."""
+CHECKED_COLORS = ("0.45", "0.6")
+"""Colours of the points before (hollow) and after (filled) of the attributes only checked:
+grey, where the covariates matched on are red and blue."""
+
 
 def love_plot(
     names: Sequence[str],
@@ -24,6 +33,7 @@ def love_plot(
     threshold: float = 0.1,
     max_rows: int = 40,
     title: str = "Covariate balance",
+    matched_on: np.ndarray | None = None,
 ) -> Figure:
     """|SMD| of each covariate before (hollow) and after (filled) matching, MatchIt-style.
 
@@ -33,46 +43,124 @@ def love_plot(
             all NaN after, i.e. no pairs: no "after" entry, and the title says so).
         threshold: dashed reference line (0.1 is the usual balance threshold).
         max_rows: show at most this many covariates, the most imbalanced before or after
-            matching (drawn in the order of their imbalance before); the title says how many
-            were left out and how imbalanced they are at most.
+            matching (drawn in the order of their imbalance before); the title (of each panel)
+            says how many were left out and how imbalanced they are at most.
         title: figure title (its lines are wrapped to the figure's width).
+        matched_on: ``(p,)`` bool, True for a column the matching used; None: all. Columns
+            only checked (False) get a panel of their own under the others, in grey and headed
+            "not balanced by design", so that their imbalance is not taken for a failure of the
+            matching; ``max_rows`` is then shared between the panels.
     """
     before = np.abs(np.asarray(smd_before, dtype=float))
     after = np.abs(np.asarray(smd_after, dtype=float))
-    worst = np.fmax(before, after)
-    picked = np.argsort(-np.nan_to_num(worst, nan=-1.0), kind="stable")[:max_rows]
-    hidden = np.setdiff1d(np.arange(len(names)), picked)
-    shown = picked[np.argsort(-np.nan_to_num(before[picked], nan=-1.0), kind="stable")][::-1]
-    left_out = len(hidden)
-    fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.24 * max(len(shown), 1)))
-    y = np.arange(len(shown))
-    ax.scatter(before[shown], y, facecolors="none", edgecolors="tab:red", label="before", zorder=3)
-    if np.isfinite(after).any():  # all NaN: no pairs (a caliper dropped every unit)
-        ax.scatter(after[shown], y, color="tab:blue", label="after", zorder=3)
-    else:
+    on = np.ones(len(names), bool) if matched_on is None else np.asarray(matched_on, dtype=bool)
+    has_after = bool(np.isfinite(after).any())  # all NaN: no pairs (a caliper dropped every unit)
+    if not has_after:
         title += "\n(no matched pairs: nothing to show after matching)"
+    groups = [g for g in (np.flatnonzero(on), np.flatnonzero(~on)) if len(g)] or [np.flatnonzero(on)]
+    quotas = _quotas([len(g) for g in groups], max_rows)
+    picks = [_pick(g, before, after, k) for g, k in zip(groups, quotas, strict=True)]
+    if matched_on is None or on.all():  # one panel, as MatchIt draws it
+        shown, hidden = picks[0]
+        fig, ax = plt.subplots(figsize=(6.5, 1.2 + 0.24 * max(len(shown), 1)))
+        _love_panel(ax, names, before, after, shown, threshold, ("tab:red", "tab:blue"), has_after)
+        ax.set_xlabel("|standardized mean difference|")
+        ax.set_xlim(left=0)
+        fig.tight_layout()
+        _wrapped_title(ax, title + _left_out(hidden, before, after, "covariate"))
+        fig.tight_layout()
+        return fig
+    heights = [max(len(shown), 1) + 0.6 for shown, _ in picks]
+    fig, axes = plt.subplots(len(picks), 1, sharex=True, squeeze=False,
+                             figsize=(6.5, 2.2 + 0.24 * sum(heights) + 0.5 * len(picks)),
+                             gridspec_kw={"height_ratios": heights})
+    for ax, group, (shown, hidden) in zip(axes[:, 0], groups, picks, strict=True):
+        matched = bool(on[group[0]])
+        colors = ("tab:red", "tab:blue") if matched else CHECKED_COLORS
+        _love_panel(ax, names, before, after, shown, threshold, colors, has_after)
+        noun = "covariate" if matched else "attribute"
+        heading = (MATCHED_ON_HEADING if matched else CHECKED_HEADING).format(
+            n=len(group), what=noun + ("s" if len(group) > 1 else ""))
+        ax.set_title(heading + _left_out(hidden, before, after, noun), fontsize=9, loc="left",
+                     color="black" if matched else "0.35")
+        if not matched:
+            ax.set_facecolor("0.96")
+    axes[-1, 0].set_xlabel("|standardized mean difference|")
+    axes[-1, 0].set_xlim(left=0)  # once all panels are drawn: the shared x axis holds every point
+    width = fig.get_figwidth()
+    fig.suptitle(wrap_title(title, width - 0.3, 10), fontsize=10)
+    fig.tight_layout()
+    for ax in axes[:, 0]:  # headings start at the axes' left edge: wrap them to the room right of it
+        room = (1 - ax.get_position().x0) * width - 0.15
+        ax.set_title(wrap_title(ax.get_title(loc="left"), room, 9), fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def _quotas(sizes: list[int], total: int) -> list[int]:
+    """How many rows of groups of ``sizes`` rows to show: all of each when they fit in
+    ``total``, else ``total`` shared out as evenly as the groups allow (a small group whole,
+    the rest to the others; an odd row to the larger group, or the first of equal ones)."""
+    quotas = [0] * len(sizes)
+    left = total
+    for done, k in enumerate(sorted(range(len(sizes)), key=lambda k: (sizes[k], -k))):
+        quotas[k] = min(sizes[k], left // (len(sizes) - done))
+        left -= quotas[k]
+    return quotas
+
+
+def _pick(group: np.ndarray, before: np.ndarray, after: np.ndarray, k: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` rows of ``group`` (indices into the ``(p,)`` |SMD|s ``before`` and ``after``)
+    most imbalanced before or after matching, bottom to top in the order of their imbalance
+    before (the worst at the top), and the rows left out."""
+    worst = np.fmax(before[group], after[group])
+    picked = group[np.argsort(-np.nan_to_num(worst, nan=-1.0), kind="stable")[:k]]
+    hidden = np.setdiff1d(group, picked)
+    shown = picked[np.argsort(-np.nan_to_num(before[picked], nan=-1.0), kind="stable")][::-1]
+    return shown, hidden
+
+
+def _love_panel(
+    ax: plt.Axes, names: Sequence[str], before: np.ndarray, after: np.ndarray, shown: np.ndarray,
+    threshold: float, colors: tuple[str, str], has_after: bool,
+) -> None:
+    """Draw the |SMD|s of rows ``shown`` (indices into the ``(p,)`` ``before`` and ``after``),
+    one row each: before hollow in ``colors[0]``, after filled in ``colors[1]`` (unless
+    ``has_after`` is False), joined by a line, with the dashed ``threshold`` line."""
+    y = np.arange(len(shown))
+    ax.scatter(before[shown], y, facecolors="none", edgecolors=colors[0], label="before", zorder=3)
+    if has_after:
+        ax.scatter(after[shown], y, color=colors[1], label="after", zorder=3)
     for i, j in enumerate(shown):
         if np.isfinite(before[j]) and np.isfinite(after[j]):
             ax.plot([before[j], after[j]], [i, i], color="0.8", lw=1, zorder=1)
     ax.axvline(threshold, color="0.4", ls="--", lw=1)
     ax.set_yticks(y, [names[j] for j in shown], fontsize=8)
-    ax.set_xlabel("|standardized mean difference|")
-    ax.set_xlim(left=0)
-    if left_out > 0:
-        most = [f"{np.nanmax(side[hidden]):.3f} {when}" for side, when in
-                ((before, "before"), (after, "after")) if np.isfinite(side[hidden]).any()]
-        title += (f"\n({left_out} less imbalanced covariates not shown"
-                  + (f"; their |SMD| at most {', '.join(most)})" if most else ")"))
+    ax.set_ylim(-0.8, max(len(shown), 1) - 0.2)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    # the title is centred over the axes: wrap it to twice the room on its narrower side
-    width = fig.get_figwidth()
+
+
+def _left_out(hidden: np.ndarray, before: np.ndarray, after: np.ndarray, noun: str) -> str:
+    """The note that the rows ``hidden`` (each a ``noun``) are not shown, with their largest |SMD|
+    before and after (``(p,)`` ``before``, ``after``); empty when none is hidden."""
+    if len(hidden) == 0:
+        return ""
+    most = [f"{np.nanmax(side[hidden]):.3f} {when}" for side, when in
+            ((before, "before"), (after, "after")) if np.isfinite(side[hidden]).any()]
+    what = f"less imbalanced {noun}" + ("s" if len(hidden) > 1 else "")
+    return (f"\n({len(hidden)} {what} not shown"
+            + (f"; their |SMD| at most {', '.join(most)})" if most else ")"))
+
+
+def _wrapped_title(ax: plt.Axes, title: str) -> None:
+    """Set ``title`` over ``ax``, its lines wrapped to twice the room on the narrower side of
+    the axes' centre (the title is centred over the axes)."""
+    width = ax.figure.get_figwidth()
     box = ax.get_position()
     centre = (box.x0 + box.x1) / 2 * width
     ax.set_title(wrap_title(title, 2 * min(centre, width - centre) - 0.15, 10), fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
 def attribute_means(
