@@ -79,3 +79,16 @@ def test_an_output_directory_is_refused_as_a_file_or_among_files(tmp_path: Path)
     refuse_nonempty(tmp_path / "new", None)
     (tmp_path / "empty").mkdir()
     refuse_nonempty(tmp_path / "empty", False)
+
+
+def test_swapping_over_a_link_leaves_no_link_moved_aside(tmp_path: Path):
+    """The link moved aside was kept for good (rmtree refuses links), as ``.out.old-*``."""
+    from latentplay.outputs import swap_into_place
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "kept").write_text("x")
+    (tmp_path / "out").symlink_to("real", target_is_directory=True)
+    (tmp_path / "new").mkdir()
+    swap_into_place(tmp_path / "new", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "real"]
+    assert (tmp_path / "real" / "kept").is_file()

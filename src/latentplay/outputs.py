@@ -100,7 +100,9 @@ def swap_into_place(tmp: Path, path: Path) -> None:
         old = path.with_name(f".{path.name}.old-{uuid.uuid4().hex[:8]}")
         os.replace(path, old)
     os.replace(tmp, path)
-    if old is not None:
+    if old is not None and old.is_symlink():  # a link moved aside: nothing of it to delete
+        old.unlink()
+    elif old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 

@@ -15,6 +15,7 @@ refused when another command wrote that one meanwhile (the other's columns would
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -205,17 +206,22 @@ def remove_stale_scratch(path: Path) -> list[Path]:
         match = pattern.fullmatch(entry.name)
         if ((match and _stale(entry, match[1], match[2]))
                 or (old_copy.fullmatch(entry.name) and _superseded(entry, path))):
-            shutil.rmtree(entry, ignore_errors=True)
-            if not entry.exists():
+            if entry.is_symlink():  # the link itself, never what it points to
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+            if not os.path.lexists(entry):
                 removed.append(entry)
     return removed
 
 
 def _superseded(old: Path, path: Path) -> bool:
-    """Whether ``old``, a previous copy of ``path``, may be removed: a folder of this user
-    (not a link) while ``path`` exists (checked last: a writer between its two renames has
-    none, and its old copy is then the only one)."""
-    if os.name != "posix" or old.is_symlink() or not old.is_dir():
+    """Whether ``old``, a previous copy of ``path``, may be removed: a folder or a link (a
+    store reached through a link, moved aside by an earlier version) of this user while
+    ``path`` exists (checked last: a writer between its two renames has none, and its old copy
+    is then the only one)."""
+    if os.name != "posix" or not (old.is_symlink() or old.is_dir()):
         return False
     return old.lstat().st_uid == os.getuid() and path.exists()
 
@@ -381,10 +387,15 @@ def save(
         extra_files: file name -> contents written inside the store (e.g. ``rejected.csv``).
             When a store is saved over itself, its existing extra files are kept unless given.
     """
-    given, path = Path(path), Path(path).absolute()  # errors name it as given
-    same_place = store.path is not None and Path(store.path).absolute() == path
+    given = Path(path)  # errors name it as given
+    # a store reached through a symbolic link is written where it lies, the link kept
+    path = Path(os.path.realpath(given))
+    same_place = store.path is not None and os.path.realpath(store.path) == str(path)
     check_target(given, overwrite or same_place)
     make_parents(given, store=True)
+    if given.absolute() != path:
+        make_parents(path, store=True)
+        remove_stale_scratch(given.absolute())  # e.g. the link moved aside by an earlier version
     remove_stale_scratch(path)
     tmp = path.with_name(f"{_scratch_prefix(path, 'tmp')}{uuid.uuid4().hex[:8]}")
     with terminate_as_exit():   # SIGTERM too runs the finally below: no scratch left
@@ -408,7 +419,7 @@ def save(
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
-    return load(path)
+    return load(given.absolute())
 
 
 LOAD_WAITS = (0.02, 0.05, 0.1, 0.15, 0.25, 0.35, 0.5)
