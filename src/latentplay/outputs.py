@@ -25,17 +25,33 @@ from latentplay.errors import UserError
 
 def store_around(path: str | Path) -> Path | None:
     """The store (a folder holding ``latentplay.json``) that ``path`` lies inside: the nearest
-    of its parent folders that is one, as ``path`` names it where it can; None when none is."""
+    of its parent folders that is one, ``..`` and symbolic links followed as writing there
+    follows them, named as ``path`` names it where it can; None when none is."""
     path = Path(path)
-    for folder in path.absolute().parents:
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        real = Path(os.path.normpath(path.absolute()))
+    for folder in real.parents:
         if (folder / STORE_FILE).is_file():
-            if path.is_absolute():
-                return folder
-            try:
-                return folder.relative_to(Path.cwd())
-            except ValueError:
-                return folder
+            return _as_named(folder, path)
     return None
+
+
+def _as_named(folder: Path, path: Path) -> Path:
+    """``folder``, a real parent of ``path``, as the parents of ``path`` name it (relative
+    when ``path`` is), or as it is when none of them is it."""
+    named = folder
+    for parent in Path(os.path.normpath(path.absolute())).parents:
+        if parent == folder or os.path.realpath(parent) == str(folder):
+            named = parent
+            break
+    if path.is_absolute():
+        return named
+    try:
+        return named.relative_to(Path.cwd())
+    except ValueError:
+        return named
 
 
 def refuse_inside_store(path: str | Path) -> None:
