@@ -72,8 +72,10 @@ def test_old_copies_are_removed_only_once_the_store_is_back(tmp_path: Path) -> N
     shutil.rmtree(store.path)
     _store(tmp_path / "other")  # a write elsewhere leaves it
     assert _old_copies(tmp_path) == [old]
-    _store(tmp_path / "s")  # no store at s before this write: the old copy is kept
+    with pytest.raises(UserError, match="holds no store, but a write to it was cut off"):
+        _store(tmp_path / "s")  # no store at s: a new one is refused, the old copy kept
     assert _old_copies(tmp_path) == [old]
+    shutil.copytree(old, tmp_path / "s")  # restored as a copy
     _store(tmp_path / "s", n=8, overwrite=True)  # s is there: the old copy is superseded
     assert _old_copies(tmp_path) == [] and len(st.load(tmp_path / "s")) == 8
 

@@ -127,7 +127,10 @@ def check_target(path: Path, overwrite: bool) -> None:
     """Refuse a target directory a store may not be written to: a file or a non-empty
     directory that is not a store (whatever ``overwrite``: it replaces only a store, never a
     folder of other files), an existing store or empty directory without ``overwrite``, and a
-    store holding folders (its replacement would delete them)."""
+    store holding folders (its replacement would delete them); and, where no store is, one
+    whose previous copy a write cut off left beside it (``.NAME.old-*``): a new store there
+    would let the next write remove that copy, the only one of the store."""
+    _refuse_over_previous_copy(path)
     if not path.exists():
         return
     if not path.is_dir():
@@ -143,6 +146,19 @@ def check_target(path: Path, overwrite: bool) -> None:
         raise UserError(f"{path} holds folder(s) that are no part of the store "
                         f"({', '.join(folders)}); writing the store replaces it as a whole and "
                         "would delete them: move them out of it first")
+
+
+def _refuse_over_previous_copy(path: Path) -> None:
+    """Refuse to write a new store at ``path``, which holds none, while a write to it that was
+    cut off left the old store moved aside (:func:`previous_copy`)."""
+    if (path / SCHEMA_FILE).is_file() or previous_copy(path) is None:
+        return
+    with write_lock(Path(os.path.realpath(path))):  # a write between its renames ends first
+        old = None if (path / SCHEMA_FILE).is_file() else previous_copy(path)
+    if old is not None:
+        raise UserError(f"{path} holds no store, but a write to it was cut off after it moved the "
+                        f"old store aside, to {old}: restore it with: mv {shlex.quote(str(old))} "
+                        f"{shlex.quote(str(path))} (or remove {old} to write a new store there)")
 
 
 @functools.cache
