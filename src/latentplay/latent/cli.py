@@ -753,13 +753,47 @@ def direction(
     typer.echo(f"wrote {out}")
 
 
+def _edit_title(found: list[Any], along: str, to_distance: bool, span: tuple[int, int] | None,
+                codes_note: str) -> str:
+    """The title of ``latent edit``'s figure for directions ``found`` (one: its label first;
+    several: one block of rows per direction, each row labelled with its direction)."""
+    how = "moved along its {} to distance d (SDs)" if to_distance else "z + a {} (a in SDs)"
+    if len(found) == 1:
+        title = f"{found[0].label}: {how.format(along)}"
+    else:
+        title = (f"{len(found)} directions, one block of rows each: "
+                 + how.format(along).replace("its", "each one's"))
+    for one in found:
+        if one.conditioned_on:
+            title += ("; held: " if len(found) == 1 else f"; {one.label} holds ") \
+                + ", ".join(one.conditioned_on)
+    if span is not None:
+        title += f"; at layers {span[0]}..{span[1] - 1}"
+    for one in found:
+        if one.weak:  # the figure, seen without the printed caution, says so too
+            title += (("; " if len(found) == 1 else f"; {one.label}: ")
+                      + f"near chance (held-out {one.score_name} {one.score:.3f}): no edit of "
+                      + one.attribute)
+    title += codes_note
+    if len(found) == 1:
+        side = found[0].positive or f"higher {found[0].attribute}"
+        return title + (f". Left: each face's signed distance d to the boundary before the edit "
+                        f"(SDs; + on the {side} side)")
+    sides = [f"the {one.positive} side for {one.attribute}" if one.positive
+             else f"the higher {one.attribute} side" for one in found]
+    return title + (". Left: the direction, and each face's signed distance d to its boundary "
+                    f"before the edit (SDs; + on {', '.join(sides)})")
+
+
 @app.command()
 def edit(
     run: Path = typer.Argument(..., help=RUN_HELP),
     data: Path = typer.Option(..., help="Store holding the faces."),
-    direction_file: Path = typer.Option(..., "--direction", help="Direction JSON from "
-                                        "`latentplay latent direction`, fitted on this run's "
-                                        "codes."),
+    direction_files: list[Path] = typer.Option(..., "--direction", metavar="D.json",
+                                               help="Direction JSON from "
+                                               "`latentplay latent direction`, fitted on this "
+                                               "run's codes; repeat it for one block of rows "
+                                               "per direction."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     rows: str = typer.Option("0:6", help="Rows of --data: START:STOP or a comma list."),
     alphas: str = typer.Option("-3:3:1", help="Steps along the direction, in standard "
@@ -776,61 +810,70 @@ def edit(
     restarts: int = typer.Option(None, help=RESTARTS_HELP),
     reinvert: bool = typer.Option(False, help=REINVERT_HELP),
 ) -> None:
-    """Decode faces moved along an attribute direction, z + a n (InterFaceGAN's editing)."""
+    """Decode faces moved along attribute directions, z + a n (InterFaceGAN's editing): one
+    block of rows per --direction, one row per face."""
     from latentplay.latent import directions as dr
     from latentplay.train import decode, model_input
     from latentplay.train.api import code_sizes
 
     figure_out(out)  # before any work: nothing of a store or run replaced
-    found = dr.Direction.from_json(direction_file)
-    caution = found.check_run(run)  # refuses another run's direction before any work
+    found = [dr.Direction.from_json(path) for path in direction_files]
+    run_cautions = [one.check_run(run) for one in found]  # another run's: refused before any work
     model = _model(run)
-    found.check_dim(found.dim if found.dim in code_sizes(model) else model.latent_dim)
-    cautions = [c for c in (caution, found.weak_caution) if c]
+    for one in found:
+        one.check_dim(one.dim if one.dim in code_sizes(model) else model.latent_dim)
+    dim = found[0].dim
+    for path, one in zip(direction_files, found, strict=True):
+        if one.dim != dim:  # W and W+ codes of a StyleGAN: no one code of each face for both
+            raise UserError(f"direction {path} has {one.dim} dimensions, {direction_files[0]} "
+                            f"{dim}: give directions fitted on codes of one size")
+    cautions = [c for one, caution in zip(found, run_cautions, strict=True)
+                for c in (caution, one.weak_caution) if c]
     for line in cautions:  # with the results, on stdout (as audit counterfactual's)
         typer.echo(line)
-    steps = np.asarray(parse_values(alphas), np.float32)
-    latent_steps = steps * (found.sd if to_distance else found.sd_along(along))
-    codes = _store_codes(model, data, parse_rows(rows), seed, found.dim != model.latent_dim,
-                         invert_steps, restarts, reinvert, prefer=found.column)
+    steps = np.asarray(parse_values(alphas), np.float32)  # (A,) in SDs
+    codes = _store_codes(model, data, parse_rows(rows), seed, dim != model.latent_dim,
+                         invert_steps, restarts, reinvert, prefer=found[0].column)
     cautions += _report_codes(codes)
     move = dr.edit_to if to_distance else dr.edit
-    moved = move(codes.z, found, latent_steps, along=along)  # (n, A, D)
     span = None
     if layers is not None:
-        from latentplay.latent.mixing import at_layers, layer_range, style_layers
+        from latentplay.latent.mixing import layer_range, style_layers
 
         span = layer_range(layers, style_layers(model, "--layers"))
-        moved = at_layers(model, codes.z, moved, span)
-    n, a, d = moved.shape
-    cond = None if codes.condition is None else np.repeat(codes.condition, a, axis=0)
-    images = decode(model, moved.reshape(n * a, d), condition=cond)
-    images = images.reshape(n, a, *images.shape[1:])
-    fitted = model_input(model, codes.images)
-    lines = [np.concatenate([fitted[k:k + 1], images[k]]) for k in range(n)]
-    before = found.project(codes.z) / found.sd
+    fitted = model_input(model, codes.images)  # (n, H, W, C)
+    lines: list[np.ndarray] = []  # (1 + A, H, W, C) each: a face and its edits
+    labels: list[str] = []
+    entries: list[dict[str, Any]] = []  # each direction's numbers
+    for path, one in zip(direction_files, found, strict=True):
+        latent_steps = steps * (one.sd if to_distance else one.sd_along(along))  # (A,)
+        moved = move(codes.z, one, latent_steps, along=along)  # (n, A, D)
+        if span is not None:
+            from latentplay.latent.mixing import at_layers
+
+            moved = at_layers(model, codes.z, moved, span)
+        n, a, d = moved.shape
+        cond = None if codes.condition is None else np.repeat(codes.condition, a, axis=0)
+        images = decode(model, moved.reshape(n * a, d), condition=cond)
+        images = images.reshape(n, a, *images.shape[1:])  # (n, A, H, W, C)
+        lines += [np.concatenate([fitted[k:k + 1], images[k]]) for k in range(n)]
+        before = one.project(codes.z) / one.sd  # (n,)
+        name = "" if len(found) == 1 else f"{one.label}\n"
+        labels += [f"{name}row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)]
+        entries.append({"file": str(path), "direction": one.label, "score": one.score,
+                        "held": one.conditioned_on, "alphas_latent": latent_steps.tolist(),
+                        "distance_before_sd": before.tolist()})
     head = "d=" if to_distance else "a="
     captions = [[first] + [f"{head}{s:+.3g}" for s in steps] for first in codes.captions()]
-    title = (f"{found.label}: moved along its {along} to distance d (SDs)" if to_distance
-             else f"{found.label}: z + a {along} (a in SDs)")
-    if found.conditioned_on:
-        title += "; held: " + ", ".join(found.conditioned_on)
-    if span is not None:
-        title += f"; at layers {span[0]}..{span[1] - 1}"
-    if found.weak:  # the figure, seen without the printed caution, says so too
-        title += (f"; near chance (held-out {found.score_name} {found.score:.3f}): no edit of "
-                  f"{found.attribute}")
-    title += codes.title_note()
-    side = found.positive or f"higher {found.attribute}"
-    title += (f". Left: each face's signed distance d to the boundary before the edit (SDs; + on "
-              f"the {side} side)")
-    _write(out, lines, [f"row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)],
-           title, {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
-                   "alphas_latent": latent_steps.tolist(), "to_distance": to_distance,
-                   "along": along, "direction": found.label, "score": found.score,
-                   "distance_before_sd": before.tolist(), "cautions": cautions,
-                   "layers": None if span is None else list(span), **codes.record()},
-           captions=captions)
+    numbers: dict[str, Any] = {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
+                               "to_distance": to_distance, "along": along}
+    if len(found) == 1:  # the keys a single direction's JSON has always had
+        numbers.update({k: entries[0][k] for k in ("alphas_latent", "direction", "score",
+                                                   "distance_before_sd")})
+    _write(out, lines, labels, _edit_title(found, along, to_distance, span, codes.title_note()),
+           {**numbers, "directions": entries, "cautions": cautions,
+            "layers": None if span is None else list(span), **codes.record()},
+           captions=captions * len(found))
 
 
 @app.command()
