@@ -92,3 +92,31 @@ def test_swapping_over_a_link_leaves_no_link_moved_aside(tmp_path: Path):
     swap_into_place(tmp_path / "new", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "real"]
     assert (tmp_path / "real" / "kept").is_file()
+
+
+def test_dead_export_and_import_scratch_is_removed(tmp_path: Path):
+    """A SIGKILLed ``latentplay export`` (``import``) left its hidden ``.OUT.export-*`` folder for
+    good; one named with its writer's process id goes once that process is gone."""
+    import os
+    import subprocess
+    import sys
+
+    from latentplay.outputs import machine_tag, remove_dead_scratch, scratch_sibling
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    dead, tag = proc.pid, machine_tag()
+    stale = [tmp_path / f".out.export-{tag}-{dead}-0123abcd", tmp_path / f".out.import-{tag}-{dead}-0123abcd"]
+    kept = [tmp_path / f".out.export-{tag}-{os.getppid()}-0123abcd",  # a running writer's
+            tmp_path / f".out.export-{'0' * 8 if tag != '0' * 8 else 'f' * 8}-{dead}-0123abcd",
+            tmp_path / ".out.export-0123abcd",  # no writer named: cannot be told
+            tmp_path / f".other.import-{tag}-{dead}-0123abcd"]
+    for folder in stale + kept:
+        folder.mkdir()
+        (folder / "encoder.onnx").write_bytes(b"half")
+    assert sorted(remove_dead_scratch(tmp_path / "out")) == sorted(stale)
+    assert all(folder.is_dir() for folder in kept) and not any(f.exists() for f in stale)
+    mine = scratch_sibling(tmp_path / "out", "export")
+    assert mine.name.startswith(f".out.export-{tag}-{os.getpid()}-")
+    mine.mkdir()
+    assert remove_dead_scratch(tmp_path / "out") == [] and mine.is_dir()

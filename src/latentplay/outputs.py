@@ -5,11 +5,15 @@ values, and CSV tables of dict rows."""
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import signal
+import socket
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -120,6 +124,77 @@ def swap_into_place(tmp: Path, path: Path) -> None:
         old.unlink()
     elif old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+SCRATCH_KINDS = ("build", "tmp", "export", "import")
+"""Kinds of hidden scratch sibling a writer makes beside its output (``.NAME.KIND-TAG-PID-*``):
+a store's build and save, a run's export and a checkpoint's import."""
+
+
+@functools.cache
+def machine_tag() -> str:
+    """8 hex digits naming the process-id space of this process: its host name and, on Linux,
+    its PID namespace (containers on one host have their own); a scratch folder's process id is
+    checked only where this tag is the same."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except (OSError, AttributeError):
+        namespace = ""
+    return hashlib.sha1(f"{socket.gethostname()}/{namespace}".encode()).hexdigest()[:8]
+
+
+def scratch_prefix(path: Path, kind: str) -> str:
+    """Name start of this process's hidden scratch sibling of ``path`` (``kind``: one of
+    :data:`SCRATCH_KINDS`): ``.NAME.KIND-TAG-PID-``, by which :func:`remove_dead_scratch` tells
+    that its writer is gone."""
+    return f".{path.name}.{kind}-{machine_tag()}-{os.getpid()}-"
+
+
+def scratch_sibling(path: Path, kind: str) -> Path:
+    """A new name for this process's scratch folder beside ``path`` (see :func:`scratch_prefix`)."""
+    return path.with_name(f"{scratch_prefix(path, kind)}{uuid.uuid4().hex[:8]}")
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` runs in this process's PID space (True when that cannot be
+    told: not POSIX, another user's process, an id out of range)."""
+    if os.name != "posix" or pid <= 0 or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OSError, OverflowError):  # e.g. another user's process
+        return True
+    return True
+
+
+def _stale(entry: Path, tag: str, pid: str) -> bool:
+    """Whether the scratch folder ``entry`` (of writer ``pid`` on the machine tagged ``tag``)
+    was left by a dead writer of this user on this machine: only such a folder may be removed."""
+    if tag != machine_tag() or os.name != "posix" or entry.is_symlink() or not entry.is_dir():
+        return False
+    return entry.lstat().st_uid == os.getuid() and not _running(int(pid))
+
+
+def remove_dead_scratch(path: Path) -> list[Path]:
+    """Remove the scratch siblings of ``path`` that a writer killed mid-write left behind
+    (``.NAME.KIND-TAG-PID-*``, :data:`SCRATCH_KINDS`, written by this user on this machine
+    whose process no longer runs) and return them; any other writer's -- running, of another
+    user or machine -- and everything else beside ``path`` are kept."""
+    kinds = "|".join(SCRATCH_KINDS)
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:{kinds})-([0-9a-f]{{8}})-([1-9]\d{{0,9}})"
+                         r"-[a-z0-9_]{8}")
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    for entry in path.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match and _stale(entry, match[1], match[2]):
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry)
+    return removed
 
 
 def output_dir(out: str | Path, overwrite: bool) -> Path:

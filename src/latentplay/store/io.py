@@ -16,14 +16,12 @@ refused when another command wrote that one meanwhile (the other's columns would
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import json
 import os
 import re
 import shlex
 import shutil
-import socket
 import tempfile
 import time
 import uuid
@@ -43,7 +41,9 @@ except ImportError:  # not POSIX: writes are not locked
     fcntl = None  # type: ignore[assignment]
 
 from latentplay.errors import UserError, first_line
-from latentplay.outputs import make_parents, swap_into_place, terminate_as_exit
+from latentplay.outputs import machine_tag as _machine_tag  # noqa: F401  (tests name it so)
+from latentplay.outputs import make_parents, remove_dead_scratch, swap_into_place, terminate_as_exit
+from latentplay.outputs import scratch_prefix as _scratch_prefix
 from latentplay.store.schema import Attribute, Schema
 
 SCHEMA_FILE = "latentplay.json"
@@ -161,45 +161,6 @@ def _refuse_over_previous_copy(path: Path) -> None:
                         f"{shlex.quote(str(path))} (or remove {old} to write a new store there)")
 
 
-@functools.cache
-def _machine_tag() -> str:
-    """8 hex digits naming the process-id space of this process: its host name and, on Linux,
-    its PID namespace (containers on one host have their own); a scratch folder's process id is
-    checked only where this tag is the same."""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except (OSError, AttributeError):
-        namespace = ""
-    return hashlib.sha1(f"{socket.gethostname()}/{namespace}".encode()).hexdigest()[:8]
-
-
-def _scratch_prefix(path: Path, kind: str) -> str:
-    """Name start of this process's hidden scratch sibling of ``path`` (``kind``: build, tmp)."""
-    return f".{path.name}.{kind}-{_machine_tag()}-{os.getpid()}-"
-
-
-def _running(pid: int) -> bool:
-    """Whether a process ``pid`` runs in this process's PID space (True when that cannot be
-    told: not POSIX, another user's process, an id out of range)."""
-    if os.name != "posix" or pid <= 0 or pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (OSError, OverflowError):  # e.g. another user's process
-        return True
-    return True
-
-
-def _stale(entry: Path, tag: str, pid: str) -> bool:
-    """Whether the scratch folder ``entry`` (of writer ``pid`` on the machine tagged ``tag``)
-    was left by a dead writer of this user on this machine: only such a folder may be removed."""
-    if tag != _machine_tag() or os.name != "posix" or entry.is_symlink() or not entry.is_dir():
-        return False
-    return entry.lstat().st_uid == os.getuid() and not _running(int(pid))
-
-
 def _old_copy_pattern(path: Path) -> re.Pattern[str]:
     """Names of the previous copies of ``path`` that :func:`swap_into_place` moves aside."""
     return re.compile(rf"\.{re.escape(path.name)}\.old-[0-9a-f]{{8}}")
@@ -207,21 +168,18 @@ def _old_copy_pattern(path: Path) -> re.Pattern[str]:
 
 def remove_stale_scratch(path: Path) -> list[Path]:
     """Remove the scratch siblings of ``path`` that a writer killed mid-write left behind
-    (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*`` written by this user on this machine
+    (``.NAME.build-TAG-PID-*``, ``.NAME.tmp-TAG-PID-*`` and the other kinds of
+    :func:`~latentplay.outputs.remove_dead_scratch`, written by this user on this machine
     whose process no longer runs) and, while ``path`` itself exists (so that they are truly
     superseded), its previous copies of this user (``.NAME.old-*``: a writer killed after it
     moved the old store aside); return those removed. Any other writer's -- running, of
     another user or machine -- and everything else beside ``path`` are kept."""
-    pattern = re.compile(rf"\.{re.escape(path.name)}\.(?:build|tmp)-([0-9a-f]{{8}})-([1-9]\d{{0,9}})"
-                         r"-[a-z0-9_]{8}")
     old_copy = _old_copy_pattern(path)
-    removed = []
+    removed = remove_dead_scratch(path)
     if not path.parent.is_dir():
         return removed
     for entry in path.parent.iterdir():
-        match = pattern.fullmatch(entry.name)
-        if ((match and _stale(entry, match[1], match[2]))
-                or (old_copy.fullmatch(entry.name) and _superseded(entry, path))):
+        if old_copy.fullmatch(entry.name) and _superseded(entry, path):
             if entry.is_symlink():  # the link itself, never what it points to
                 with contextlib.suppress(OSError):
                     entry.unlink()
