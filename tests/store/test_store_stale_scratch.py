@@ -41,7 +41,7 @@ def _store(path: Path, n: int, overwrite: bool = False) -> st.Store:
 
 
 def _scratch(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".s.") and p.name != ".s.lock")
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".s."))
 
 
 def _dead_pid() -> int:

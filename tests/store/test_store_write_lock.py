@@ -4,6 +4,7 @@ one's write instead of dropping its column."""
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from pathlib import Path
 
@@ -71,11 +72,48 @@ def test_a_writer_checking_while_another_swaps_waits_and_refuses(
     assert "a" in st.load(tmp_path / "s").columns
 
 
-def test_the_lock_file_lies_beside_the_store(tmp_path: Path) -> None:
+def test_the_lock_file_lies_beside_the_store_while_it_is_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = _store(tmp_path / "s")
+    swap, seen = io.swap_into_place, []
+
+    def noted_swap(tmp: Path, path: Path) -> None:
+        seen.append(sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".s.tmp-")))
+        with pytest.raises(OSError):  # held: another writer would wait
+            with open(tmp_path / ".s.lock") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert len(st.load(tmp_path / "s")) == 6  # a reader is not blocked
+        swap(tmp, path)
+
+    monkeypatch.setattr(io, "swap_into_place", noted_swap)
     store = st.save(st.add_column(store, "a", np.ones((6, 2))), store.path)
-    assert (tmp_path / ".s.lock").is_file() and not (tmp_path / "s" / ".s.lock").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".s.lock", "s"]
-    st.save(store, tmp_path / "s", overwrite=True)  # no folder the store did not write
-    with io.write_lock(tmp_path / "s"):  # a reader is not blocked
-        assert "a" in st.load(tmp_path / "s").columns
+    assert seen == [[".s.lock", "s"]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]  # removed by its holder
+    st.save(store, tmp_path / "s", overwrite=True)  # not inside: no folder the store did not write
+
+
+def test_a_writer_waiting_on_a_removed_lock_file_locks_the_new_one(tmp_path: Path) -> None:
+    """The holder removes the lock file before letting go: a writer that waited on it must not
+    count that lock, or a third writer locking a new file would write at the same time."""
+    (tmp_path / "s").mkdir()
+    inside, got = threading.Event(), threading.Event()
+    checked: list[bool] = []
+
+    def second() -> None:
+        with io.write_lock(tmp_path / "s"):
+            got.set()
+            held = (tmp_path / ".s.lock").stat()
+            with open(tmp_path / ".s.lock") as fh:  # the file named so is the one held
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    checked.append(False)
+                except OSError:
+                    checked.append(held.st_ino == (tmp_path / ".s.lock").stat().st_ino)
+
+    with io.write_lock(tmp_path / "s"):
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        inside.wait(0.3)  # the waiter is blocked on the file about to be removed
+        assert not got.is_set()
+    waiter.join(10)
+    assert checked == [True] and not (tmp_path / ".s.lock").exists()

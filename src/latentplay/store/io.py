@@ -284,8 +284,9 @@ def _names(schema: Schema) -> list[str]:
 
 
 def lock_file(path: Path) -> Path:
-    """The file beside the store at ``path`` that its writers lock (``.NAME.lock``): outside
-    the store, so that it is neither replaced with it nor counted among its files."""
+    """The file beside the store at ``path`` that its writers lock (``.NAME.lock``) while they
+    write: outside the store, so that it is neither replaced with it nor counted among its
+    files, and removed again by the writer holding it."""
     return path.with_name(f".{path.name}.lock")
 
 
@@ -295,21 +296,42 @@ def write_lock(path: Path) -> Iterator[None]:
     checking that the store was not written meanwhile and swapping the new one into place:
     two writers finishing together take turns, and the later one sees the earlier one's write.
     Readers take no lock and are never blocked; the lock goes with a killed writer's process.
-    Where no lock can be taken (no ``flock``, a read-only folder) the write goes unlocked."""
+    The holder removes the file before it lets go; a writer that was waiting on the removed
+    file takes the lock again on a new one. Where no lock can be taken (no ``flock``, a
+    read-only folder) the write goes unlocked."""
+    lock = lock_file(path)
+    fd = _locked(lock)
     try:
-        fd = os.open(lock_file(path), os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError:
-        fd = None
-    try:
-        if fd is not None and fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError:  # a file system without flock
-                pass
         yield
     finally:
         if fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)  # while held: nobody holds a lock on a file still named so
             os.close(fd)  # releases the lock
+
+
+def _locked(lock: Path) -> int | None:
+    """A descriptor of ``lock`` on which this process holds ``flock``'s exclusive lock, that
+    file still named ``lock``; None where no lock can be taken."""
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError:
+            return None
+        try:
+            if fcntl is None:
+                raise OSError("no flock")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # a file system without flock
+            os.close(fd)
+            return None
+        try:
+            held, named = os.fstat(fd), os.stat(lock)
+            if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+                return fd
+        except OSError:  # removed by the writer that held it
+            pass
+        os.close(fd)
 
 
 def _missing_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
