@@ -4,15 +4,24 @@ Progress is kept in a scratch directory beside the store (``.<store>.embed-<colu
 memory-mapped ``partial.npy`` of the rows done so far and ``progress.json``. An interrupted
 run (Ctrl-C, a killed process) continues from there when started again with the same embedder;
 the store itself is only replaced, atomically, once every row is embedded.
+
+The resume point is kept while what the vectors depend on is unchanged: the embedder (its name,
+options and fitted state) and the store's rows and images (and the condition attributes of a
+conditional embedder), not the store as a whole, so that a column another command adds to the
+store meanwhile loses no finished batch. When another command wrote the store between the
+embedding and its save, the column is added to the store as it is now, as long as its rows and
+images are the ones embedded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,13 +31,16 @@ from numpy.lib.format import open_memmap
 
 from latentplay import store as st
 from latentplay.embed.base import Embedder, make_embedder
-from latentplay.errors import UserError
+from latentplay.errors import UserError, first_line
 from latentplay.store.images import decode, fitted_array
 
 PROGRESS_FILE = "progress.json"
 PARTIAL_FILE = "partial.npy"
 FOUND_FILE = "found.npy"
 READ_CHUNK = 1024  # rows whose encoded images load_rows holds at a time
+SAMPLED_IMAGES = 32  # images whose bytes the resume key hashes (every image's length besides)
+SAVE_TRIES = 3  # saves of a finished column into a store that other commands keep writing
+DATA_KEYS = ("rows", "images", "conditions")  # the parts of the resume key that are the store's
 
 
 def scratch_dir(store_path: str | os.PathLike[str], column: str) -> Path:
@@ -80,14 +92,78 @@ def load_rows(store: st.Store, rows: slice | np.ndarray, size: int | None = None
 
 
 def _key(store: st.Store, embedder: Embedder) -> dict[str, Any]:
-    """What must match for a partial embedding to be continued."""
+    """What must match for a partial embedding to be continued: the store's rows, images and
+    the conditions the embedder reads (:data:`DATA_KEYS`), and the embedder's output size,
+    identity, options and fitted state. Not the dataset's fingerprint, which every write of
+    the store changes (a column another command adds changes no vector)."""
     return {
-        "store_fingerprint": store.dataset._fingerprint,
         "rows": len(store),
+        "images": images_digest(store),
+        "conditions": _conditions_digest(store, embedder),
         "dim": embedder.dim,
         "embedder": embedder.describe(),
         "state": embedder.state_digest(),
     }
+
+
+def images_digest(store: st.Store) -> str | None:
+    """A digest of the image column of ``store`` that is cheap for any size of store: its
+    name, the row count, the length of every row's encoded image and the whole cells (bytes
+    and path) of :data:`SAMPLED_IMAGES` rows spread over the store, first and last among them.
+    Adding, changing or removing other columns leaves it as it is; None without an image column."""
+    column = store.schema.image_column
+    if not column or column not in store.columns:
+        return None
+    dataset = store.dataset.with_format("arrow", columns=[column])
+    n = len(store)
+    digest = hashlib.sha1(f"{column}\n{n}\n".encode())
+    if n == 0:
+        return digest.hexdigest()[:16]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = dataset[:][column]
+    if cells.type.num_fields:  # the Image feature's {bytes, path} structs
+        encoded = pa.chunked_array([chunk.field("bytes") for chunk in cells.chunks],
+                                   type=cells.type.field("bytes").type)
+    else:
+        encoded = cells
+    lengths = pc.binary_length(encoded).fill_null(-1).cast(pa.int64()).to_numpy()
+    digest.update(np.ascontiguousarray(lengths).tobytes())
+    picked = np.unique(np.linspace(0, n - 1, min(n, SAMPLED_IMAGES)).round().astype(np.int64))
+    for cell in dataset[picked][column].to_pylist():
+        if not isinstance(cell, dict):
+            cell = {"bytes": cell, "path": None}
+        data = cell.get("bytes")
+        digest.update(b"-" if data is None else hashlib.sha1(data).digest())
+        digest.update(repr(cell.get("path")).encode())
+    return digest.hexdigest()[:16]
+
+
+def _conditions_digest(store: st.Store, embedder: Embedder) -> str | None:
+    """A digest of the per-row conditions a conditional embedder (``vae:RUN`` of a conditional
+    run) reads from ``store``; None for an embedder that reads none."""
+    spec = getattr(embedder, "condition_spec", None)
+    if spec is None or not getattr(spec, "dim", 0):
+        return None
+    try:
+        conditions = spec.encode_store(store)
+    except (UserError, KeyError, ValueError):  # the attributes are gone or unreadable
+        return "unreadable"
+    return hashlib.sha1(np.ascontiguousarray(conditions, dtype=np.float32).tobytes()).hexdigest()[:16]
+
+
+def _discarded(saved: dict[str, Any], key: dict[str, Any]) -> str:
+    """Why the partial embedding kept under ``saved`` is not continued with ``key``: the
+    store's rows or images first (an embedder fitted on the store, such as pixels-pca, has
+    another fitted state for other images), then its conditions, then the embedder."""
+    if "images" not in saved:
+        return "the interrupted run was made by an earlier version of latentplay"
+    if saved.get("rows") != key["rows"] or saved.get("images") != key["images"]:
+        return "the store's images changed since the interrupted run"
+    if saved.get("conditions") != key["conditions"]:
+        return "the store's condition attributes changed since the interrupted run"
+    return "the interrupted run embedded with another embedder, options or fitted state"
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -102,12 +178,33 @@ class _Partial:
     def __init__(self, directory: Path, key: dict[str, Any], n: int, dim: int) -> None:
         self.directory = directory
         self.key = key
+        self.note: str | None = None  # what happened to an interrupted run's batches
         progress = directory / PROGRESS_FILE
         self.done = 0
         if progress.exists():
-            saved = json.loads(progress.read_text())
-            if saved.get("key") == key:
-                self.done = int(saved["done"])
+            try:
+                saved = json.loads(progress.read_text())
+                kept = saved.get("key")
+                done = int(saved["done"])
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                kept, done = None, 0
+            if kept == key:
+                self.done = min(done, n)
+            elif done > 0 and isinstance(kept, dict):
+                self.note = f"{_discarded(kept, key)}: starting again"
+        if self.done:
+            try:
+                self.vectors = open_memmap(directory / PARTIAL_FILE, "r+")
+                self.found = open_memmap(directory / FOUND_FILE, "r+")
+                if self.vectors.shape != (n, dim) or self.found.shape != (n,):
+                    raise ValueError("shape")
+            except (OSError, ValueError):
+                self.done = 0
+                self.note = "the interrupted run's files are incomplete: starting again"
+            else:
+                self.note = (f"continuing from row {self.done + 1} of {n}: the {self.done} rows an "
+                             "interrupted run finished are kept" if self.done < n else
+                             f"all {n} rows were finished by an earlier run: saving them")
         if self.done == 0:
             shutil.rmtree(directory, ignore_errors=True)
             directory.mkdir(parents=True)
@@ -115,9 +212,6 @@ class _Partial:
             self.found = open_memmap(directory / FOUND_FILE, "w+", np.bool_, (n,))
             self.found[:] = False
             self._write_progress()
-        else:
-            self.vectors = open_memmap(directory / PARTIAL_FILE, "r+")
-            self.found = open_memmap(directory / FOUND_FILE, "r+")
 
     def _write_progress(self) -> None:
         _write_json(self.directory / PROGRESS_FILE, {"key": self.key, "done": self.done})
@@ -169,10 +263,10 @@ def embed_store(
         embedder = make_embedder(embedder, options)
     if len(store) == 0:
         raise UserError(f"store {store.path} has no rows to embed")
-    vectors, found = run_embedder(store, embedder, scratch_dir(store.path, column), batch_size,
-                                  progress)
-    result = _save_column(store, embedder, column, vectors, found)
-    shutil.rmtree(scratch_dir(store.path, column), ignore_errors=True)
+    scratch = scratch_dir(store.path, column)
+    vectors, found = run_embedder(store, embedder, scratch, batch_size, progress)
+    result = _save_into_current(store, embedder, column, vectors, found, overwrite, scratch)
+    shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 
@@ -196,6 +290,8 @@ def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size:
     if embedder.needs_fit:
         embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode, crop))
     partial = _Partial(scratch, _key(store, embedder), n, embedder.dim)
+    if partial.note:
+        print(f"{label} with {embedder.name}: {partial.note}", file=sys.stderr, flush=True)
     with _progress_bar(progress, f"{label} with {embedder.name}", n) as advance:
         advance(partial.done)
         try:
@@ -224,6 +320,43 @@ def _check_column(store: st.Store, column: str, overwrite: bool) -> None:
         raise UserError(f"column {column!r} already exists and is not a vector column")
     if not overwrite:
         raise UserError(f"column {column!r} already exists; pass --overwrite to replace it")
+
+
+def _save_into_current(store: st.Store, embedder: Embedder, column: str, vectors: np.ndarray,
+                       found: np.ndarray, overwrite: bool, scratch: Path) -> st.Store:
+    """Save ``column`` into ``store`` in place. When another command wrote the store since it
+    was read (saving over it would drop what that command wrote), the column is added to the
+    store as it is now instead, as long as its rows and images are the ones embedded (tried
+    :data:`SAVE_TRIES` times); otherwise the finished vectors stay in ``scratch``, for the
+    next run of the command, and the refusal says so (when the rows or images changed, that
+    run starts again, and says so: the vectors are of other images)."""
+    from latentplay.store.io import StoreChanged
+
+    key = _key(store, embedder)
+    kept = (f"the {len(store)} finished vectors are kept in {scratch}: run the same command again "
+            "to continue from them")
+    for _ in range(SAVE_TRIES):
+        try:
+            return _save_column(store, embedder, column, vectors, found)
+        except StoreChanged:
+            pass
+        try:
+            now = st.load(store.path)
+        except UserError as exc:
+            raise UserError(f"{first_line(exc)}; {kept}") from None
+        if _key(now, embedder) != key:
+            raise UserError(f"{store.path} was written by another command while this one embedded "
+                            f"it, and its rows or images changed: column {column!r} was not saved "
+                            "(its vectors are of the images as they were); run the same command "
+                            "again to embed the store as it is now")
+        try:
+            _check_column(now, column, overwrite)
+        except UserError as exc:
+            raise UserError(f"{first_line(exc)} (another command wrote it while this one "
+                            f"embedded); {kept}") from None
+        store = now
+    raise UserError(f"{store.path} was written by other commands at each of {SAVE_TRIES} tries to "
+                    f"save column {column!r} into it; {kept}")
 
 
 def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.ndarray,
