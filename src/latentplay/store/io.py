@@ -10,7 +10,9 @@ user, once no process of that id runs there. A writer killed between moving the 
 (``.NAME.old-*``) and renaming the new one into place leaves no store at the path: :func:`load`
 names the old copy to restore, and once the path holds a store again the next write removes it.
 A store saved over the one it was loaded from is
-refused when another command wrote that one meanwhile (the other's columns would be lost).
+refused when another command wrote that one meanwhile (the other's columns would be lost);
+the check and the swap run under a lock beside the store (``.NAME.lock``), so two writers
+finishing together take turns. A read that a write overlapped is tried again.
 """
 
 from __future__ import annotations
