@@ -145,3 +145,25 @@ def test_exported_outputs_declare_their_sizes(vae_run, tmp_path):
                                                providers=["CPUExecutionProvider"])
         shapes.update({o.name: o.shape for o in session.get_outputs()})
     assert shapes == {"mu": ["n", 8], "logvar": ["n", 8], "image": ["n", 3, 32, 32]}
+
+
+def test_an_export_removes_what_killed_exports_left(vae_run, tmp_path):
+    """A SIGKILLed export left its hidden .OUT.export-* folder beside --out for good: the next
+    export removes those of writers that are gone, and names its own with its process id."""
+    import os
+    import subprocess
+    import sys
+
+    from latentplay.outputs import machine_tag
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    out = tmp_path / "onnx"
+    dead = tmp_path / f".onnx.export-{machine_tag()}-{proc.pid}-0123abcd"
+    running = tmp_path / f".onnx.export-{machine_tag()}-{os.getppid()}-0123abcd"
+    for folder in (dead, running):
+        folder.mkdir()
+        (folder / "encoder.onnx").write_bytes(b"half")
+    export_run(vae_run, out)
+    assert not dead.exists() and running.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["onnx", running.name])

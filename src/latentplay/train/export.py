@@ -20,7 +20,6 @@ import importlib.util
 import json
 import os
 import shutil
-import uuid
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,13 @@ from torch import nn
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import is_style_generator
-from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
+from latentplay.outputs import (
+    make_parents,
+    refuse_nonempty,
+    remove_dead_scratch,
+    scratch_sibling,
+    swap_into_place,
+)
 from latentplay.train.api import load_model
 from latentplay.train.checkpoint import read_meta
 
@@ -148,7 +153,9 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
     # written beside out and swapped into place whole: --overwrite leaves no file of the
     # previous export, an interrupted export leaves the previous one as it was
     target = out.resolve()
-    tmp = make_parents(target).with_name(f".{target.name}.export-{uuid.uuid4().hex[:8]}")
+    make_parents(target)
+    remove_dead_scratch(target)   # what killed exports left
+    tmp = scratch_sibling(target, "export")
     try:
         tmp.mkdir()
         info = _export(model, run, tmp)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,13 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
 from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
-from latentplay.outputs import make_parents, refuse_nonempty, swap_into_place
+from latentplay.outputs import (
+    make_parents,
+    refuse_nonempty,
+    remove_dead_scratch,
+    scratch_sibling,
+    swap_into_place,
+)
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
 from latentplay.train.network_pickle import (
     check_stylegan3_layers,
@@ -214,7 +219,9 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
                       "w_mean": "draws" if w_avg is None else "w_avg"}
     # written beside out and moved into place whole: an interrupted import leaves any
     # previous run as it was
-    tmp = make_parents(out).with_name(f".{out.name}.import-{uuid.uuid4().hex[:8]}")
+    make_parents(out)
+    remove_dead_scratch(out)   # what killed imports left
+    tmp = scratch_sibling(out, "import")
     try:
         tmp.mkdir()
         save_model(tmp, model, meta)
