@@ -27,3 +27,20 @@ def test_presets_are_read_from_inside_the_package() -> None:
     assert PRESET_DIR.is_relative_to(Path(latentplay.__file__).resolve().parent)
     assert {"vae", "betavae", "cvae", "dcgan"} <= set(presets())
     assert (ROOT / "configs").resolve() == PRESET_DIR.parent  # the checkout's configs/: the same files
+
+
+def test_dataset_presets_are_found_from_any_folder(cli, tmp_path: Path, monkeypatch) -> None:
+    """`data make --preset configs/datasets/X.yaml` (as the README writes it) or `--preset X`
+    worked only inside a checkout: a wheel's user got "does not exist"."""
+    from latentplay import store as st
+    from latentplay.sources import DATASET_PRESETS
+
+    assert DATASET_PRESETS.is_relative_to(Path(latentplay.__file__).resolve().parent)
+    monkeypatch.chdir(tmp_path)   # no configs/ here
+    for i, preset in enumerate(["configs/datasets/synthfaces-aiface-skin.yaml", "synthfaces-aiface-skin"]):
+        r = cli("data", "make", "synthfaces", "--out", tmp_path / f"f{i}", "--n", "12", "--preset", preset)
+        assert r.code == 0, r.err
+    assert st.load(tmp_path / "f0").labels("skin_tone").tolist() == st.load(tmp_path / "f1").labels(
+        "skin_tone").tolist()
+    r = cli("data", "make", "synthfaces", "--out", tmp_path / "x", "--preset", "nosuch")
+    assert r.code == 2 and "synthfaces-aiface-skin, synthfaces-smile-bias" in r.err

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from latentplay.errors import UserError
@@ -56,7 +57,24 @@ def make(
         items.append(f"n={n}")
     if seed is not None:
         items.append(f"seed={seed}")
-    if preset is not None and not os.path.isfile(preset):
-        raise UserError(f"preset {preset} does not exist")
-    config = resolve(module.CONFIG, items, preset=preset)
+    config = resolve(module.CONFIG, items,
+                     preset=None if preset is None else dataset_preset(preset))
     return module.make_store(config, out, overwrite=overwrite)
+
+
+DATASET_PRESETS = Path(__file__).resolve().parents[1] / "configs" / "datasets"  # package data
+
+
+def dataset_preset(preset: str | os.PathLike[str]) -> Path:
+    """The YAML file of a ``--preset``: the file itself when it exists, else the preset of that
+    name shipped with latentplay (``synthfaces-aiface-skin`` or
+    ``configs/datasets/synthfaces-aiface-skin.yaml``, as a checkout names it), so that a
+    preset works from any folder."""
+    path = Path(preset)
+    if path.is_file():
+        return path
+    shipped = DATASET_PRESETS / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(sorted(p.stem for p in DATASET_PRESETS.glob("*.yaml")))
+    raise UserError(f"preset {preset} does not exist; the presets shipped with latentplay: {names}")
