@@ -5,12 +5,16 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,faces,app,track,onnx
 PYTEST_WORKERS ?= 2
+# where pip finds torch: empty takes pip's own settings (a local CPU wheel where one is set up);
+# elsewhere `make quickstart TORCH_INDEX=https://download.pytorch.org/whl/cpu` takes the CPU build
+# instead of PyPI's default CUDA one (several GB)
+TORCH_INDEX ?=
 
 .PHONY: install quickstart test test-all bench gpu-wheels lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	@touch $(STAMP)
 

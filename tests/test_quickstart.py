@@ -97,3 +97,18 @@ def test_quickstart_refuses_no_faces_before_making_anything(cli, tmp_path: Path)
     r = cli("quickstart", "--out", tmp_path / "z", "--n", "0")
     assert r.code == 2 and r.err.strip() == "error: --n must be at least 1, got 0"
     assert not (tmp_path / "z").exists() and "generating" not in r.out
+
+
+def test_the_printed_commands_say_how_to_reach_this_environments_latentplay(monkeypatch) -> None:
+    """make quickstart installs into .venv without activating it: the printed `latentplay ...`
+    lines were "command not found" in a new shell. The note names the activate script."""
+    import shutil
+    import sys
+
+    here = Path(sys.executable).parent / "latentplay"
+    assert here.exists()   # the test environment's own console script
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    note = quickstart.path_note()
+    assert note is not None and f"source {here.parent / 'activate'}" in note and str(here) in note
+    monkeypatch.setattr(shutil, "which", lambda name: str(here))
+    assert quickstart.path_note() is None

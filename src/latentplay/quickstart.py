@@ -6,6 +6,8 @@ its gender x smile bias chart, writes its HTML report, and prints the commands t
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -93,4 +95,18 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
         f"      latentplay audit detection {path} --by skin_tone --out {out / 'detection'}",
         soft_wrap=True,  # commands stay on one line each, to copy
     )
+    if note := path_note():
+        console.print(note, soft_wrap=True)
     return path
+
+
+def path_note() -> str | None:
+    """How to run the printed commands when this environment's ``latentplay`` is not the one a
+    new shell finds (``make quickstart`` installs into ``.venv`` without activating it);
+    None when it is."""
+    here = Path(sys.executable).parent / "latentplay"
+    found = shutil.which("latentplay")
+    if not here.exists() or (found is not None and Path(found).resolve() == here.resolve()):
+        return None
+    return (f"(these commands need {here.parent.parent}'s latentplay: run `source "
+            f"{here.parent / 'activate'}` first, or write {here})")
