@@ -5,21 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import pytest
+from tiny_store import tiny_store
 
 from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.outputs import output_dir, refuse_inside_store, store_around
-from latentplay.store import Attribute, Provenance, Schema
 
 
 def _store(path: Path, n: int = 8) -> st.Store:
-    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
-                    provenance=Provenance(source="test", converter="test"))
-    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
-    return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
-                    schema, path)
+    return tiny_store(path, n)
 
 
 def test_an_out_beside_the_store_through_dot_dot_is_written(tmp_path: Path,

@@ -9,18 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_store import tiny_store
 
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.store import Attribute, Provenance, Schema, io
-
-
-def _store(path: Path, n: int = 6) -> st.Store:
-    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
-                    provenance=Provenance(source="test", converter="test"))
-    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
-    return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
-                    schema, path)
+from latentplay.store import Schema, io
 
 
 def _sleeps(monkeypatch: pytest.MonkeyPatch, then: object = None) -> list[float]:
@@ -39,7 +32,7 @@ def test_a_store_written_between_reading_its_data_and_its_schema_is_read_again(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The data came from the old store and the schema from the new one: 'latentplay.json names
     column(s) 'pca' that the data lacks'."""
-    store = _store(tmp_path / "s")
+    store = tiny_store(tmp_path / "s")
     read_schema = io._read_schema
     written = []
 
@@ -60,7 +53,7 @@ def test_a_store_between_the_renames_of_a_write_is_waited_for(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read while a write had moved the old store aside and not yet renamed the new one in:
     'no store at s: a write to it was cut off ...'."""
-    _store(tmp_path / "s")
+    tiny_store(tmp_path / "s")
     old = tmp_path / ".s.old-0123abcd"
     os.rename(tmp_path / "s", old)
     slept = _sleeps(monkeypatch, then=lambda: os.rename(old, tmp_path / "s"))
@@ -68,7 +61,7 @@ def test_a_store_between_the_renames_of_a_write_is_waited_for(
 
 
 def test_a_damaged_store_is_reported_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _store(tmp_path / "s")
+    tiny_store(tmp_path / "s")
     shard = next((tmp_path / "s").glob("*.arrow"))
     shard.write_bytes(shard.read_bytes()[:100])
     slept = _sleeps(monkeypatch)

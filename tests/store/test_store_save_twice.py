@@ -9,24 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_store import tiny_store
 
 from latentplay import store as st
-from latentplay.store import Attribute, Provenance, Schema
 from latentplay.store.io import StoreChanged
-
-
-def _store(path: Path, n: int = 6) -> st.Store:
-    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
-                    provenance=Provenance(source="test", converter="test"))
-    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
-    return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
-                    schema, path)
 
 
 def test_one_object_saved_twice_and_one_derived_from_it_are_saved(tmp_path: Path) -> None:
     """Both were refused: '... changed on disk since this command read it (another command
     wrote it)', though this process wrote the store on disk and nothing was lost."""
-    s = _store(tmp_path / "s")
+    s = tiny_store(tmp_path / "s")
     s2 = st.add_column(s, "emb", np.ones((6, 2)))
     st.save(s2, s.path)
     st.save(s2, s.path)
@@ -35,7 +27,7 @@ def test_one_object_saved_twice_and_one_derived_from_it_are_saved(tmp_path: Path
 
 
 def test_a_save_that_would_drop_what_this_process_wrote_names_it(tmp_path: Path) -> None:
-    s = _store(tmp_path / "s")
+    s = tiny_store(tmp_path / "s")
     st.save(st.add_column(s, "emb", np.ones((6, 2))), s.path)
     with pytest.raises(StoreChanged, match=r": this save would drop column\(s\) emb written since "
                        r"this store was read; save the store returned by the earlier save$"):
@@ -44,7 +36,7 @@ def test_a_save_that_would_drop_what_this_process_wrote_names_it(tmp_path: Path)
 
 
 def test_another_process_writing_meanwhile_is_still_refused(tmp_path: Path) -> None:
-    s = _store(tmp_path / "s")
+    s = tiny_store(tmp_path / "s")
     s2 = st.save(st.add_column(s, "emb", np.ones((6, 2))), s.path)
     other = ("import sys, numpy as np; from latentplay import store as st; s = st.load(sys.argv[1]); "
              "st.save(st.add_column(s, 'pca', np.ones((len(s), 2))), s.path)")

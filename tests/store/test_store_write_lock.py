@@ -10,18 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_store import tiny_store
 
 from latentplay import store as st
-from latentplay.store import Attribute, Provenance, Schema, io
+from latentplay.store import io
 from latentplay.store.io import StoreChanged
-
-
-def _store(path: Path, n: int = 6) -> st.Store:
-    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
-                    provenance=Provenance(source="test", converter="test"))
-    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
-    return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
-                    schema, path)
 
 
 def test_a_writer_checking_while_another_swaps_waits_and_refuses(
@@ -29,7 +22,7 @@ def test_a_writer_checking_while_another_swaps_waits_and_refuses(
     """The first writer is held between its check and its swap; the second, started then,
     passed its own check (the store was not written yet) and both swapped: the column of the
     one swapping first was lost and both reported success."""
-    _store(tmp_path / "s")
+    tiny_store(tmp_path / "s")
     first, second = st.load(tmp_path / "s"), st.load(tmp_path / "s")
     swap, refuse = io.swap_into_place, io._refuse_changed
     first_checked, second_checked, go = threading.Event(), threading.Event(), threading.Event()
@@ -74,7 +67,7 @@ def test_a_writer_checking_while_another_swaps_waits_and_refuses(
 
 def test_the_lock_file_lies_beside_the_store_while_it_is_written(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = _store(tmp_path / "s")
+    store = tiny_store(tmp_path / "s")
     swap, seen = io.swap_into_place, []
 
     def noted_swap(tmp: Path, path: Path) -> None:

@@ -1,0 +1,19 @@
+"""A store of a few random 8x8 images and a two-class ``gender``, for the store-writing tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from latentplay import store as st
+from latentplay.store import Attribute, Provenance, Schema
+
+
+def tiny_store(path: Path, n: int = 6) -> st.Store:
+    """Build ``n`` rows at ``path``: random ``(8, 8, 3)`` images (seeded by ``n``), gender f/m."""
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
+                    provenance=Provenance(source="test", converter="test"))
+    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
+    return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
+                    schema, path)
