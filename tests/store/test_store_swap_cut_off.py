@@ -89,3 +89,22 @@ def test_an_incomplete_old_copy_is_not_offered(tmp_path: Path) -> None:
     (old / "data-00000-of-00001.arrow").unlink()
     with pytest.raises(UserError, match=r": path does not exist$"):
         st.load(tmp_path / "s")
+
+
+def test_an_old_copy_removed_while_it_is_looked_at_is_no_error(tmp_path: Path, monkeypatch) -> None:
+    """A writer finishing its swap removes its old copy: a reader that had just found it
+    complete got a FileNotFoundError traceback from the copy's stat."""
+    from latentplay.store import io
+
+    _store(tmp_path / "s")
+    old = tmp_path / ".s.old-0123abcd"
+    (tmp_path / "s").rename(old)
+    complete = io._complete
+
+    def then_gone(folder: Path) -> bool:
+        found = complete(folder)
+        shutil.rmtree(folder)   # the finishing writer's rmtree(old)
+        return found
+
+    monkeypatch.setattr(io, "_complete", then_gone)
+    assert io.previous_copy(tmp_path / "s") is None

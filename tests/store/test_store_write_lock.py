@@ -110,3 +110,18 @@ def test_a_writer_waiting_on_a_removed_lock_file_locks_the_new_one(tmp_path: Pat
         assert not got.is_set()
     waiter.join(10)
     assert checked == [True] and not (tmp_path / ".s.lock").exists()
+
+
+def test_no_lock_file_is_left_where_flock_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a file system without flock (some NFS mounts) the write goes unlocked, and the lock
+    file it created is removed: it stayed beside every store written."""
+    tiny_store(tmp_path / "s")
+    store = st.load(tmp_path / "s")
+
+    def no_flock(fd: int, op: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    st.save(st.add_column(store, "v", np.ones((len(store), 2), np.float32)), tmp_path / "s")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    assert "v" in st.load(tmp_path / "s").columns

@@ -208,10 +208,17 @@ def previous_copy(path: Path) -> Path | None:
     the old store aside and putting the new one in place left; None when there is none."""
     old_copy = _old_copy_pattern(path)
     copies = []
-    if path.parent.is_dir():
-        copies = [entry for entry in path.parent.iterdir()
-                  if old_copy.fullmatch(entry.name) and _complete(entry)]
-    return max(copies, key=lambda entry: entry.stat().st_ctime, default=None)
+    try:
+        entries = list(path.parent.iterdir()) if path.parent.is_dir() else []
+    except OSError:
+        return None
+    for entry in entries:
+        if old_copy.fullmatch(entry.name) and _complete(entry):
+            try:  # a writer finishing its swap may remove the copy meanwhile
+                copies.append((entry.stat().st_ctime, entry))
+            except OSError:
+                continue
+    return max(copies, default=(None, None))[1]
 
 
 def _complete(folder: Path) -> bool:
@@ -315,17 +322,27 @@ def write_lock(path: Path) -> Iterator[None]:
 def _locked(lock: Path) -> int | None:
     """A descriptor of ``lock`` on which this process holds ``flock``'s exclusive lock, that
     file still named ``lock``; None where no lock can be taken."""
+    if fcntl is None:
+        return None
     while True:
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+            fd, created = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666), True
+        except FileExistsError:
+            try:
+                fd, created = os.open(lock, os.O_RDWR), False
+            except FileNotFoundError:  # removed by the writer that held it: create it again
+                continue
+            except OSError:
+                return None
         except OSError:
             return None
         try:
-            if fcntl is None:
-                raise OSError("no flock")
             fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:  # a file system without flock
+        except OSError:  # a file system without flock: leave no lock file behind
             os.close(fd)
+            if created:
+                with contextlib.suppress(OSError):
+                    os.unlink(lock)
             return None
         try:
             held, named = os.fstat(fd), os.stat(lock)
