@@ -316,7 +316,6 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
     logits, found = run_embedder(store, embedder, scratch_dir(store.path), batch_size, progress,
                                  label="classifying")
     columns = head_columns(parsed, logits, prefix, network)
-    new = st.add_attributes(store, columns, replace=overwrite)
     entry = {
         "op": "predict",
         **embedder.describe(),
@@ -325,7 +324,7 @@ def predict_store(store: st.Store | str | os.PathLike[str], network: str, heads:
         "rows": len(store),
         "not_found": np.flatnonzero(~found).tolist() if embedder.detects_faces else [],
     }
-    return save_extended(new, store.path, entry, scratch_dir(store.path))
+    return save_extended(store, columns, overwrite, store.path, entry, scratch_dir(store.path))
 
 
 def annotate_store(store: st.Store | str | os.PathLike[str], annotator: str | os.PathLike[str],

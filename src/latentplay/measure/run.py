@@ -431,7 +431,6 @@ def measure_store(store: st.Store | str | os.PathLike[str],
                                label="measuring")
     values = rows[:, 1:]
     columns = _columns(config, values, found, prefix, _kept_skin_fallback(store, config, prefix))
-    new = st.add_attributes(store, columns, replace=overwrite or bool(remeasured))
     entry = {
         "op": "measure",
         "what": config.what,
@@ -443,7 +442,8 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         "fallback_box": measurer.box,
         "box_from": box_source,
     }
-    return save_extended(new, store.path, entry, scratch_dir(store.path))
+    return save_extended(store, columns, overwrite or bool(remeasured), store.path, entry,
+                         scratch_dir(store.path))
 
 
 def _under_minimum(config: MeasureConfig, below: np.ndarray, prefix: str) -> dict[str, int]:
@@ -457,11 +457,34 @@ def _under_minimum(config: MeasureConfig, below: np.ndarray, prefix: str) -> dic
     return counts
 
 
-def save_extended(new: st.Store, path: str | os.PathLike[str], entry: dict[str, Any],
-                  scratch: Path) -> st.Store:
-    """Save the extended store ``new`` at ``path`` with ``entry`` (stamped with the time)
-    added to its history, then remove the partial results in ``scratch``."""
-    result = st.save(st.with_history(new, entry), path)
+def save_extended(store: st.Store, columns: dict[str, Any], replace: bool,
+                  path: str | os.PathLike[str], entry: dict[str, Any], scratch: Path) -> st.Store:
+    """Save ``store`` with the new attribute ``columns`` (``{name: (Attribute, values)}``) at
+    ``path``, with ``entry`` (stamped with the time) added to its history, then remove the
+    partial results in ``scratch``. When another command wrote the store since it was read
+    (saving over it would drop what that command wrote), the attributes are added to the store
+    as it is now instead, as long as its rows and images are the ones measured (tried
+    :data:`~latentplay.embed.column.SAVE_TRIES` times); otherwise nothing is saved and the
+    refusal says what a rerun does."""
+    from latentplay.embed.column import SAVE_TRIES, images_digest
+    from latentplay.store.io import StoreChanged
+
+    rows, images = len(store), images_digest(store)
+    for _ in range(SAVE_TRIES):
+        try:
+            result = st.save(st.with_history(st.add_attributes(store, columns, replace=replace),
+                                             entry), path)
+            break
+        except StoreChanged:
+            store = st.load(path)
+            if len(store) != rows or images_digest(store) != images:
+                raise UserError(f"{path} was written by another command while this one ran, and "
+                                "its rows or images changed: nothing was saved; run the same "
+                                "command again for the store as it is now") from None
+    else:
+        raise UserError(f"{path} was written by other commands at each of {SAVE_TRIES} tries to "
+                        f"save into it; the finished rows are kept in {scratch}: run the same "
+                        "command again to continue from them")
     shutil.rmtree(scratch, ignore_errors=True)
     return result
 
