@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from latentplay import store as st
+from latentplay.outputs import machine_tag
 from latentplay.store import Attribute, Provenance, Schema, io
 
 _KILLED_BUILD = """
@@ -61,7 +62,7 @@ def test_a_killed_build_leaves_scratch_the_next_build_removes(tmp_path: Path) ->
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    tag = io._machine_tag()
+    tag = machine_tag()
     assert [n.startswith(f".s.build-{tag}-{proc.pid}-") for n in _scratch(tmp_path)] == [True]
     assert np.array_equal(st.load_images(st.load(tmp_path / "s")), before)
     again = _store(tmp_path / "s", 6, overwrite=True)
@@ -74,7 +75,7 @@ def test_only_a_dead_writers_scratch_is_removed(tmp_path: Path) -> None:
     stay."""
     store = _store(tmp_path / "s", 4)
     before = st.load_images(store)
-    dead, tag = _dead_pid(), io._machine_tag()
+    dead, tag = _dead_pid(), machine_tag()
     stale = [tmp_path / f".s.build-{tag}-{dead}-k2j4x9a1", tmp_path / f".s.tmp-{tag}-{dead}-0f3a9b2c"]
     for folder in stale:
         folder.mkdir()
@@ -96,7 +97,7 @@ def test_scratch_of_another_machine_or_path_is_kept(tmp_path: Path) -> None:
     ran, as no process of its id ran here; so were a live writer's scratch of another path whose
     name extends this one's (``s.build-5-x``) and, with an id too large for a process id, the
     write failed with OverflowError. All of these now stay, and the write succeeds."""
-    dead, tag = _dead_pid(), io._machine_tag()
+    dead, tag = _dead_pid(), machine_tag()
     elsewhere = "0" * 8 if tag != "0" * 8 else "f" * 8
     kept = [tmp_path / f".s.tmp-{elsewhere}-{dead}-1234abcd",
             tmp_path / f".s.build-{dead}-x.tmp-{tag}-{os.getppid()}-1234abcd",
@@ -115,7 +116,7 @@ def test_a_stale_scratch_link_is_not_followed(tmp_path: Path) -> None:
     target = tmp_path / "keep"
     target.mkdir()
     (target / "data").write_bytes(b"x")
-    link = tmp_path / f".s.tmp-{io._machine_tag()}-{_dead_pid()}-1234abcd"
+    link = tmp_path / f".s.tmp-{machine_tag()}-{_dead_pid()}-1234abcd"
     link.symlink_to(target, target_is_directory=True)
     assert io.remove_stale_scratch(tmp_path / "s") == []
     assert link.is_symlink() and (target / "data").is_file()

@@ -26,7 +26,6 @@ import shlex
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,9 +42,14 @@ except ImportError:  # not POSIX: writes are not locked
     fcntl = None  # type: ignore[assignment]
 
 from latentplay.errors import UserError, first_line
-from latentplay.outputs import machine_tag as _machine_tag  # noqa: F401  (tests name it so)
-from latentplay.outputs import make_parents, remove_dead_scratch, swap_into_place, terminate_as_exit
-from latentplay.outputs import scratch_prefix as _scratch_prefix
+from latentplay.outputs import (
+    make_parents,
+    remove_dead_scratch,
+    scratch_prefix,
+    scratch_sibling,
+    swap_into_place,
+    terminate_as_exit,
+)
 from latentplay.store.schema import Attribute, Schema
 
 SCHEMA_FILE = "latentplay.json"
@@ -241,17 +245,18 @@ def disk_stamp(path: Path) -> tuple[Any, ...]:
     and ``state.json`` and the inode, size and modification time of those and of the data files
     (every save writes them all anew). A missing file counts as such; nothing is raised."""
     names = [SCHEMA_FILE, STATE_FILE, "dataset_info.json"]
-    contents = []
+    raw = {}
     for name in (SCHEMA_FILE, STATE_FILE):
         try:
-            contents.append(hashlib.sha1((path / name).read_bytes()).hexdigest())
+            raw[name] = (path / name).read_bytes()
         except OSError:
-            contents.append(None)
+            raw[name] = None
+    contents = [None if data is None else hashlib.sha1(data).hexdigest() for data in raw.values()]
     try:
-        state = json.loads((path / STATE_FILE).read_text())
+        state = json.loads(raw[STATE_FILE] or b"")
         names += [str(f["filename"]) for f in state["_data_files"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        pass  # a damaged state: its contents above still tell it apart
+    except (ValueError, KeyError, TypeError):
+        pass  # no or a damaged state: its contents above still tell it apart
     files: list[tuple[Any, ...]] = []
     for name in names:
         try:
@@ -358,10 +363,10 @@ def _missing_columns(dataset: datasets.Dataset, schema: Schema) -> list[str]:
     return [c for c in features_for(schema) if c not in dataset.column_names]
 
 
-def _refuse_missing_columns(written: Path, schema: Schema, path: Path) -> None:
-    """Refuse to put the store just ``written`` in place at ``path`` when its data lacks a
-    column that ``schema`` names: every command would refuse the store afterwards."""
-    missing = _missing_columns(datasets.load_from_disk(str(written)), schema)
+def _refuse_missing_columns(dataset: datasets.Dataset, schema: Schema, path: Path) -> None:
+    """Refuse to write ``dataset`` to ``path`` when it lacks a column that ``schema`` names:
+    every command would refuse the store afterwards."""
+    missing = _missing_columns(dataset, schema)
     if missing:
         raise UserError(f"not saved to {path}: the data lacks column(s) "
                         f"{', '.join(map(repr, missing))} that its schema names; what was there "
@@ -412,7 +417,8 @@ def save(
         make_parents(path, store=True)
         remove_stale_scratch(given.absolute())  # e.g. the link moved aside by an earlier version
     remove_stale_scratch(path)
-    tmp = path.with_name(f"{_scratch_prefix(path, 'tmp')}{uuid.uuid4().hex[:8]}")
+    _refuse_missing_columns(store.dataset, store.schema, path)
+    tmp = scratch_sibling(path, "tmp")
     with terminate_as_exit():   # SIGTERM too runs the finally below: no scratch left
         try:
             # an empty dataset still gets one (empty) shard, which load_from_disk needs
@@ -425,7 +431,6 @@ def save(
                 mode = "wb" if isinstance(content, bytes) else "w"
                 with open(tmp / name, mode) as fh:
                     fh.write(content)
-            _refuse_missing_columns(tmp, store.schema, path)
             with write_lock(path):  # no other write between the check and the swap
                 if same_place:  # last, right before the swap: no write of another command is lost
                     _refuse_changed(store, path)
@@ -553,7 +558,7 @@ def build(
     remove_stale_scratch(path)
     features = features_for(schema)
     with terminate_as_exit(), tempfile.TemporaryDirectory(  # SIGTERM too removes the scratch
-            prefix=_scratch_prefix(path, "build"), dir=path.parent) as scratch:
+            prefix=scratch_prefix(path, "build"), dir=path.parent) as scratch:
         arrow_file = os.path.join(scratch, "rows.arrow")
         writer = ArrowWriter(features=features, path=arrow_file, writer_batch_size=1000)
         try:
