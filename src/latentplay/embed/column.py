@@ -332,14 +332,14 @@ def _save_into_current(store: st.Store, embedder: Embedder, column: str, vectors
     run starts again, and says so: the vectors are of other images)."""
     from latentplay.store.io import StoreChanged
 
-    key = _key(store, embedder)
+    key: dict[str, Any] | None = None   # what was embedded, read when needed only
     kept = (f"the {len(store)} finished vectors are kept in {scratch}: run the same command again "
             "to continue from them")
     for _ in range(SAVE_TRIES):
         try:
             return _save_column(store, embedder, column, vectors, found)
         except StoreChanged:
-            pass
+            key = key or _key(store, embedder)
         try:
             now = st.load(store.path)
         except UserError as exc:

@@ -469,15 +469,16 @@ def save_extended(store: st.Store, columns: dict[str, Any], replace: bool,
     from latentplay.embed.column import SAVE_TRIES, images_digest
     from latentplay.store.io import StoreChanged
 
-    rows, images = len(store), images_digest(store)
+    measured: tuple[int, str | None] | None = None   # rows and images, read when needed only
     for _ in range(SAVE_TRIES):
         try:
             result = st.save(st.with_history(st.add_attributes(store, columns, replace=replace),
                                              entry), path)
             break
         except StoreChanged:
+            measured = measured or (len(store), images_digest(store))
             store = st.load(path)
-            if len(store) != rows or images_digest(store) != images:
+            if (len(store), images_digest(store)) != measured:
                 raise UserError(f"{path} was written by another command while this one ran, and "
                                 "its rows or images changed: nothing was saved; run the same "
                                 "command again for the store as it is now") from None
