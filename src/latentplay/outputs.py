@@ -197,6 +197,23 @@ def remove_dead_scratch(path: Path) -> list[Path]:
     return removed
 
 
+@contextmanager
+def written_whole(target: Path, kind: str) -> Iterator[Path]:
+    """A new scratch folder beside ``target`` (:func:`scratch_sibling` of ``kind``) to write
+    into, swapped into place at ``target`` when the block ends without an error, and removed
+    in any case: an interrupted write leaves what was at ``target`` as it was. Scratch folders
+    of killed writers are removed first (:func:`remove_dead_scratch`)."""
+    make_parents(target)
+    remove_dead_scratch(target)
+    tmp = scratch_sibling(target, kind)
+    try:
+        tmp.mkdir()
+        yield tmp
+        swap_into_place(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def output_dir(out: str | Path, overwrite: bool) -> Path:
     """Make the output directory ``out`` (new, empty, or anything with ``overwrite``; missing
     parents are made) and return it; a :class:`UserError` otherwise."""

@@ -19,7 +19,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
@@ -30,13 +29,7 @@ from torch import nn
 
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import is_style_generator
-from latentplay.outputs import (
-    make_parents,
-    refuse_nonempty,
-    remove_dead_scratch,
-    scratch_sibling,
-    swap_into_place,
-)
+from latentplay.outputs import refuse_nonempty, written_whole
 from latentplay.train.api import load_model
 from latentplay.train.checkpoint import read_meta
 
@@ -152,17 +145,8 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
     model = load_model(run)
     # written beside out and swapped into place whole: --overwrite leaves no file of the
     # previous export, an interrupted export leaves the previous one as it was
-    target = out.resolve()
-    make_parents(target)
-    remove_dead_scratch(target)   # what killed exports left
-    tmp = scratch_sibling(target, "export")
-    try:
-        tmp.mkdir()
-        info = _export(model, run, tmp)
-        swap_into_place(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return info
+    with written_whole(out.resolve(), "export") as tmp:
+        return _export(model, run, tmp)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:

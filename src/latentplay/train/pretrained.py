@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +37,7 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
 from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
-from latentplay.outputs import (
-    make_parents,
-    refuse_nonempty,
-    remove_dead_scratch,
-    scratch_sibling,
-    swap_into_place,
-)
+from latentplay.outputs import refuse_nonempty, written_whole
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
 from latentplay.train.network_pickle import (
     check_stylegan3_layers,
@@ -219,11 +212,7 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
                       "w_mean": "draws" if w_avg is None else "w_avg"}
     # written beside out and moved into place whole: an interrupted import leaves any
     # previous run as it was
-    make_parents(out)
-    remove_dead_scratch(out)   # what killed imports left
-    tmp = scratch_sibling(out, "import")
-    try:
-        tmp.mkdir()
+    with written_whole(out, "import") as tmp:
         save_model(tmp, model, meta)
         if samples:  # samples.png: prior draws, eight per row
             from latentplay.train.api import described, sample
@@ -232,9 +221,6 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
             images = sample(described(model, meta, out), samples, seed)
             rows = [images[s:s + 8] for s in range(0, samples, 8)]
             save_image_rows(rows, [""] * len(rows), tmp / "samples.png", "prior samples")
-        swap_into_place(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
