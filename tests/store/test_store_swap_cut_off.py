@@ -10,19 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_store import tiny_store
 
 from latentplay import outputs
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.store import Attribute, Provenance, Schema
 
 
 def _store(path: Path, n: int = 6, overwrite: bool = False) -> st.Store:
-    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
-                    provenance=Provenance(source="test", converter="test"))
-    images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
-    return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
-                    schema, path, overwrite=overwrite)
+    return tiny_store(path, n, overwrite)
 
 
 def _cut_off_after_the_first_rename(monkeypatch: pytest.MonkeyPatch) -> None:

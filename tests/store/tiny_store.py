@@ -10,10 +10,11 @@ from latentplay import store as st
 from latentplay.store import Attribute, Provenance, Schema
 
 
-def tiny_store(path: Path, n: int = 6) -> st.Store:
-    """Build ``n`` rows at ``path``: random ``(8, 8, 3)`` images (seeded by ``n``), gender f/m."""
+def tiny_store(path: Path, n: int = 6, overwrite: bool = False) -> st.Store:
+    """Build ``n`` rows at ``path`` (replacing a store there with ``overwrite``): random
+    ``(8, 8, 3)`` images (seeded by ``n``), gender f/m."""
     schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
                     provenance=Provenance(source="test", converter="test"))
     images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
     return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
-                    schema, path)
+                    schema, path, overwrite=overwrite)
