@@ -47,3 +47,28 @@ def test_propensity_caliper_is_in_sample_sds_of_the_logit() -> None:
     treated = np.arange(12) < 5
     res = match(x, treated, method="propensity", caliper=0.2, index="exact", partial=True)
     assert res.caliper == pytest.approx(0.2 * np.std(res.propensity.logit, ddof=1), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("treated", "says"),
+    [
+        (np.arange(40) % 10, "values 0..9 (class codes? compare them with one class: treated=codes == k)"),
+        (np.full(40, 0.3), "float64 values"),
+        (np.where(np.arange(40) < 15, "woman", "man"), "strings such as 'woman'"),
+    ],
+)
+def test_treated_that_is_not_booleans_or_0_1_is_refused(treated: np.ndarray, says: str) -> None:
+    """Class codes, floats and strings were cast to bool: codes 1..9 all treated, floats in (0, 1)
+    all treated, strings 'found 40 treated and 0 controls'."""
+    x = np.random.default_rng(0).standard_normal((40, 3))
+    with pytest.raises(UserError, match="treated must be booleans or 0/1") as err:
+        match(x, treated)
+    assert says in str(err.value), str(err.value)
+
+
+def test_treated_as_0_1_integers_or_a_list_of_bools_matches_as_booleans() -> None:
+    x = np.random.default_rng(0).standard_normal((40, 3))
+    mask = np.arange(40) < 15
+    expected = match(x, mask)
+    for given in (mask.astype(np.int64), mask.tolist()):
+        np.testing.assert_array_equal(match(x, given).control_rows, expected.control_rows)

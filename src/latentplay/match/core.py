@@ -153,7 +153,9 @@ def match(
 
     Args:
         x: ``(n, p)`` covariates of all units (latents, embeddings, attributes).
-        treated: ``(n,)`` bool, True for the treated group.
+        treated: ``(n,)`` bool, True for the treated group (or int 0/1, 1 treated); class
+            codes, other numbers and strings are refused (compare them with one class:
+            ``codes == k``).
         method: ``nearest`` (greedy, Euclidean), ``mahalanobis`` (greedy, Mahalanobis),
             ``propensity`` (greedy on the logit of a logistic propensity model) or
             ``optimal`` (minimum total distance).
@@ -188,7 +190,7 @@ def match(
         progress: callback ``(done, total)`` of the first neighbour search.
     """
     x = np.asarray(x)
-    treated = np.asarray(treated, dtype=bool)
+    treated = _treated_mask(treated)
     _check(x, treated, method, distance, order, index, caliper, caliper_units, ratio, replace,
            propensity_c)
     _check_second(x, method, second_on, second_caliper, propensity_x)
@@ -291,6 +293,30 @@ def match(
                                                           treated)
     return MatchResult(t_rows, c_rows, d, propensity, cal, unmatched, len(dropped_rows), info,
                        points, second_caliper=width, second_caliper_drops=second_drops)
+
+
+def _treated_mask(treated: np.ndarray) -> np.ndarray:
+    """``treated`` as an ``(n,)`` bool array; a :class:`UserError` unless it holds booleans or
+    the integers 0 and 1 (class codes, floats and strings do not say which units are treated)."""
+    values = np.asarray(treated)
+    if values.dtype == bool or values.size == 0:
+        return values.astype(bool)
+    hint = ""
+    if np.issubdtype(values.dtype, np.integer):
+        found = np.unique(values)
+        if np.isin(found, (0, 1)).all():
+            return values.astype(bool)
+        got = f"values {found.min()}..{found.max()}"
+        hint = " (class codes? compare them with one class: treated=codes == k)"
+    elif np.issubdtype(values.dtype, np.floating):
+        got = f"{values.dtype} values"
+        hint = " (scores? threshold them: treated=score > t)"
+    elif values.dtype.kind in "USO":
+        got = f"{'strings' if values.dtype.kind in 'US' else 'objects'} such as {str(values.flat[0])!r}"
+        hint = " (compare them with one value: treated=names == 'name')"
+    else:
+        got = f"dtype {values.dtype}"
+    raise UserError(f"treated must be booleans or 0/1, got {got}{hint}")
 
 
 def _short_blocks(short: np.ndarray, blocks: int) -> list[str]:
