@@ -341,3 +341,25 @@ def test_probe_command_counts_rows_with_non_finite_codes(cli, faces_store: Path,
     found = json.loads((tmp_path / "probe" / "probe.json").read_text())["probes"]
     assert [p["n"] for p in found] == [397, 397]
     assert found[0]["linear"] > 0.9 and found[1]["order_r2"] > 0.5
+
+
+def test_probe_refuses_an_unknown_kind() -> None:
+    """A typo of ``categorical`` ran a regression on the class codes."""
+    z = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(UserError, match="kind must be one of categorical, continuous, got 'categoricl'"):
+        probe(z, np.arange(20) % 2, "categoricl")
+
+
+def test_probe_store_takes_a_single_name_as_a_string(tmp_path: Path) -> None:
+    """``probe_store(s, "codes", "gender")`` probed columns c, o, d, ... and attributes g, e, ..."""
+    from latentplay.latent.probe import probe_store
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
+                    provenance=Provenance(source="test", converter="test"))
+    images = np.zeros((20, 4, 4, 3), np.uint8)
+    store = st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(20) % 2}],
+                     schema, tmp_path / "s")
+    store = st.add_column(store, "codes", np.random.default_rng(0).normal(size=(20, 2)))
+    found = probe_store(store, "codes", "gender", cv=2)
+    assert [(p.column, p.attribute) for p in found] == [("codes", "gender")]

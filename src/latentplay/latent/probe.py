@@ -61,6 +61,7 @@ from latentplay.metrics.information import (
     discrete_mutual_info,
     histogram_discretize,
 )
+from latentplay.names import name_list
 from latentplay.outputs import output_dir
 from latentplay.store.bias import repeated_persons
 from latentplay.store.columns import vectors
@@ -69,6 +70,9 @@ from latentplay.store.schema import UNKNOWN, Attribute, class_places
 from latentplay.store.summary import many_classes
 
 PathLike = str | os.PathLike[str]
+
+KINDS = ("categorical", "continuous")
+"""What ``probe`` takes labels to be: class codes, or continuous values."""
 
 NEIGHBORS = 15
 LABEL_BINS = 10  # quantile bins of a continuous attribute for the informativeness
@@ -179,13 +183,16 @@ def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
           column: str = "z", attribute: str = "y", places: np.ndarray | None = None,
           groups: np.ndarray | None = None, class_names: Sequence[str] | None = None) -> Probe:
-    """Probe codes ``z`` ``(N, D)`` for labels ``y`` ``(N,)`` (class codes, negative or NaN
-    for missing; or continuous values, NaN for missing); ``places`` ``(N,)`` (NaN: outside
-    the order) adds the order R² of ordered classes; ``groups`` ``(N,)`` (persons) keeps each
-    group's rows in one fold. Rows whose codes hold a non-finite value are left out. A
-    :class:`UserError` when a class has fewer labelled rows (or, with ``groups``, persons)
-    than the ``cv`` folds; ``class_names`` (indexed by class code; default the codes) name
-    it, and rows of a class named ``unknown`` are unlabelled."""
+    """Probe codes ``z`` ``(N, D)`` for labels ``y`` ``(N,)`` (``kind`` ``categorical``: class
+    codes, negative or NaN for missing; ``continuous``: values, NaN for missing; any other
+    kind is refused); ``places`` ``(N,)`` (NaN: outside the order) adds the order R² of
+    ordered classes; ``groups`` ``(N,)`` (persons) keeps each group's rows in one fold. Rows
+    whose codes hold a non-finite value are left out. A :class:`UserError` when a class has
+    fewer labelled rows (or, with ``groups``, persons) than the ``cv`` folds; ``class_names``
+    (indexed by class code; default the codes) name it, and rows of a class named ``unknown``
+    are unlabelled."""
+    if kind not in KINDS:
+        raise UserError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     groups = None if groups is None else np.asarray(groups)
@@ -242,10 +249,11 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                  folds="rows" if groups is None else "persons")
 
 
-def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] = (), *,
-                cv: int = 5, max_rows: int = 10_000, seed: int = 0,
-                skipped: list[str] | None = None) -> list[Probe]:
-    """One :class:`Probe` per vector column and attribute of ``store`` (default: every
+def probe_store(store: Store, columns: str | Sequence[str],
+                attributes: str | Sequence[str] = (), *, cv: int = 5, max_rows: int = 10_000,
+                seed: int = 0, skipped: list[str] | None = None) -> list[Probe]:
+    """One :class:`Probe` per vector column in ``columns`` and attribute in ``attributes`` (a
+    single name may be a plain string) of ``store`` (default attributes: every
     categorical, factor and continuous attribute but categorical ones of more than
     :data:`~latentplay.store.summary.MAX_LISTED` classes, such as identities), on up to
     ``max_rows`` random rows; folds keep each person's photos together when the store's
@@ -254,6 +262,7 @@ def probe_store(store: Store, columns: Sequence[str], attributes: Sequence[str] 
     with the reason appended to ``skipped`` (an error when every one is left out). Rows whose
     codes in a column hold a non-finite value are left out of that column's probes, with a
     count appended to ``skipped``."""
+    columns, attributes = name_list(columns), name_list(attributes)
     if not columns:
         raise UserError("name at least one vector column to probe")
     chosen = [store.schema.attribute_or_error(a) for a in attributes] or [
