@@ -42,3 +42,10 @@ def test_an_attribute_named_twice_is_drawn_once(embedded, tmp_path):
     written = plot_projections(embedded, ["pix"], by=["color", "color"], methods=["pca"],
                                out=tmp_path / "figs")
     assert [p.name for p in written] == ["pca_pix_color.png", "pca_pix_color.html"]
+
+
+def test_single_names_may_be_plain_strings(embedded, tmp_path):
+    """``by="color"`` was read as the attributes c, o, l, ...; ``methods="pca"`` as p, c, a."""
+    written = plot_projections(embedded, "pix", by="color", methods="pca", out=tmp_path / "figs",
+                               ordered="color")
+    assert [p.name for p in written] == ["pca_pix_color.png", "pca_pix_color.html"]

@@ -370,3 +370,17 @@ def test_a_small_store_whose_faces_are_all_found_needs_no_ten(astronaut, tmp_pat
     one = st.build([{"image": [st.encode_png(blank)]}], schema, tmp_path / "one").path
     with pytest.raises(UserError, match=r"found 0 faces in 1 sample image, .*\(--box-from\)"):
         measure_store(one, ["skin"], progress=False)
+
+
+def test_a_single_measure_may_be_a_plain_string(tmp_path: Path) -> None:
+    """``measure_store(path, "quality")`` was read as the measures q, u, a, l, ..."""
+    from latentplay.measure.quality import QUALITY_NAMES
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("gender", "categorical", names=["f", "m"])],
+                    provenance=Provenance(source="test", converter="test"))
+    images = np.random.default_rng(0).integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(3) % 2}],
+             schema, tmp_path / "s")
+    out = measure_store(tmp_path / "s", "quality", progress=False)
+    assert set(QUALITY_NAMES) <= set(out.columns) and "pose_yaw" not in out.columns

@@ -22,6 +22,7 @@ from latentplay.config import to_dict
 from latentplay.embed.column import load_rows
 from latentplay.embed.coordinates import PARAMS, TITLES, Projection, projections, sample_rows
 from latentplay.errors import UserError
+from latentplay.names import name_list
 from latentplay.outputs import make_parents
 from latentplay.viz.projection import Labels, projection_html, projection_png, thumbnail_uris
 
@@ -93,22 +94,25 @@ def plottable_attributes(store: st.Store, sample: int | None = None, seed: int =
 
 def plot_projections(
     store: st.Store | str | os.PathLike[str],
-    embeddings: Sequence[str],
-    by: Sequence[str] | None = None,
-    methods: Sequence[str] = ("tsne",),
+    embeddings: str | Sequence[str],
+    by: str | Sequence[str] | None = None,
+    methods: str | Sequence[str] = ("tsne",),
     out: str | os.PathLike[str] = "figures",
     *,
-    params: Sequence[str] = (),
+    params: str | Sequence[str] = (),
     sample: int | None = None,
     seed: int = 0,
     cache: bool = True,
-    ordered: Sequence[str] = (),
+    ordered: str | Sequence[str] = (),
     html_max: int = 20000,
     thumbnails_max: int = 3000,
     dpi: int = 150,
     say: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Draw every projection of every embedding coloured by every attribute in ``by``.
+
+    Each list of names (``embeddings``, ``by``, ``methods``, ``params``, ``ordered``) may be a
+    single name as a plain string.
 
     Args:
         store: a store or its path.
@@ -141,6 +145,8 @@ def plot_projections(
     import matplotlib.pyplot as plt
 
     store = st.load(store) if not isinstance(store, st.Store) else store
+    embeddings, methods, params, ordered = (name_list(a) for a in (embeddings, methods, params, ordered))
+    by = name_list(by) if by else None
     names = list(dict.fromkeys(by)) if by else plottable_attributes(store, sample, seed)[0]
     if not names:
         raise UserError("the store has no attribute with several values to colour by")

@@ -54,6 +54,7 @@ from latentplay.measure.pose import head_pose
 from latentplay.measure.quality import QUALITY_NAMES, image_quality
 from latentplay.measure.size import SIZE_NAMES, face_size
 from latentplay.measure.skin import ITA_GROUPS, MIN_YELLOW, cheek_mask, ita, ita_group
+from latentplay.names import name_list
 from latentplay.outputs import counted
 from latentplay.store.io import saved
 from latentplay.store.schema import UNKNOWN, Attribute
@@ -385,7 +386,7 @@ def store_to_extend(store: st.Store | str | os.PathLike[str], batch_size: int, p
 
 
 def measure_store(store: st.Store | str | os.PathLike[str],
-                  what: Sequence[str] = ("quality", "pose", "skin", "expression"), *,
+                  what: str | Sequence[str] = ("quality", "pose", "skin", "expression"), *,
                   detect: bool = True, detector: str = "hog", device: str = "cpu",
                   fallback: str = "median", upsample: int = -1,
                   box_from: st.Store | str | os.PathLike[str] | None = None,
@@ -395,7 +396,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
 
     Args:
         store: a saved store or its path; replaced atomically when every row is measured.
-        what: measures from :data:`MEASURES`.
+        what: measures from :data:`MEASURES` (a single one may be a plain string).
         detect, detector, device, fallback, upsample: see :class:`MeasureConfig`.
         box_from: place the median fallback box with the faces of this store's images instead
             (e.g. the training set of a store of generated faces the detector rarely finds).
@@ -408,7 +409,7 @@ def measure_store(store: st.Store | str | os.PathLike[str],
         The store re-loaded with the new attributes.
     """
     store = store_to_extend(store, batch_size, prefix, "measure")
-    config = MeasureConfig(what=list(what), detect=detect, detector=detector, fallback=fallback,
+    config = MeasureConfig(what=name_list(what), detect=detect, detector=detector, fallback=fallback,
                            upsample=upsample, device=device)
     config.validate()
     _check_same_faces(store, config, prefix)
