@@ -56,8 +56,17 @@ def test_replacing_and_refusing(tmp_path: Path) -> None:
                           replace=True)
     with pytest.raises(UserError, match="has shape"):
         st.add_attributes(store, {"x": (Attribute("x", "continuous"), np.zeros(19))})
-    with pytest.raises(ValueError, match="codes outside"):
+    with pytest.raises(UserError, match=r"codes outside 0..0 \(the classes a\), got 1.0..1.0"):
         st.add_attributes(store, {"c": (Attribute("c", "categorical", names=["a"]), np.ones(20))})
+    with pytest.raises(UserError, match="attribute 'c': give a categorical or continuous Attribute "
+                                        "of that name, got a continuous one named 'd'"):
+        st.add_attributes(store, {"c": (Attribute("d", "continuous"), np.ones(20))})
+
+
+def test_a_vector_column_of_no_dimensions_is_refused(tmp_path: Path) -> None:
+    """pyarrow refused the width-0 list with ArrowInvalid."""
+    with pytest.raises(UserError, match=r"'x': expected an \(N, D\) array with D >= 1, got shape \(20, 0\)"):
+        st.add_column(_store(tmp_path / "s"), "x", np.zeros((20, 0)))
 
 
 def test_bin_codes_mark_nan_and_clip_outside_values() -> None:

@@ -26,7 +26,8 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
     Args:
         store: the store to extend (left unchanged).
         name: new column name; an existing vector column of that name is replaced.
-        array: ``(N, D)`` values, converted to float32; ``N`` must equal ``len(store)``.
+        array: ``(N, D)`` values, converted to float32; ``N`` must equal ``len(store)`` and
+            ``D`` be at least 1.
         description: what the vectors are (embedder, run, ...), kept in the schema.
 
     Returns:
@@ -34,8 +35,9 @@ def add_column(store: Store, name: str, array: np.ndarray, description: str = ""
         with :func:`latentplay.store.save` (saving to ``store.path`` replaces it atomically).
     """
     array = np.asarray(array)
-    if array.ndim != 2:
-        raise UserError(f"column {name!r}: expected an (N, D) array, got shape {array.shape}")
+    if array.ndim != 2 or array.shape[1] == 0:
+        raise UserError(f"column {name!r}: expected an (N, D) array with D >= 1, got shape "
+                        f"{array.shape}")
     if array.shape[0] != len(store):
         raise UserError(f"column {name!r} has {array.shape[0]} rows but the store has {len(store)}")
     if name in store.columns and not any(v.name == name for v in store.schema.vectors):
@@ -97,8 +99,8 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
     for name, (attr, values) in columns.items():
         values = np.asarray(values)
         if attr.name != name or attr.kind == "factor":
-            raise ValueError(f"attribute {name!r}: give a categorical or continuous Attribute "
-                             "of that name")
+            raise UserError(f"attribute {name!r}: give a categorical or continuous Attribute "
+                            f"of that name, got a {attr.kind} one named {attr.name!r}")
         if values.shape != (len(store),):
             raise UserError(f"attribute {name!r} has shape {values.shape}; the store has "
                             f"{len(store)} rows")
@@ -107,7 +109,9 @@ def add_attributes(store: Store, columns: dict[str, tuple[Attribute, np.ndarray]
             dataset = dataset.remove_columns(name)
         if attr.kind == "categorical":
             if values.size and not 0 <= values.min() <= values.max() < len(attr.names or []):
-                raise ValueError(f"attribute {name!r}: codes outside 0..{len(attr.names or []) - 1}")
+                raise UserError(f"attribute {name!r}: codes outside 0..{len(attr.names or []) - 1} "
+                                f"(the classes {', '.join(attr.names or [])}), got "
+                                f"{values.min()}..{values.max()}")
             table[name] = pa.array(values.astype(np.int64))
         else:
             table[name] = pa.array(values.astype(np.float32))
