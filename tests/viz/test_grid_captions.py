@@ -57,3 +57,31 @@ def test_traversal_gif_frames_show_the_axis_names(monkeypatch: pytest.MonkeyPatc
     rows = np.full((3, 5, 16, 16, 3), 128, np.uint8)  # (A, V, S, S, C)
     frames = traversal_frames(rows, np.linspace(-3, 3, 5), ["z0", "z1", "z2"], TITLE)
     assert len(frames) == 8 and max(overlaps) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("rows", "labels", "message"),
+    [
+        ([np.zeros((2, 8, 8, 3), np.uint8)] * 2, ["only one"], "row_labels= has 1 labels for 2 rows"),
+        (np.zeros((2, 8, 8, 3), np.uint8), ["a", "b"], r"one array of shape \(2, 8, 8, 3\) \(pass \[images"),
+        ([np.zeros((2, 8, 8, 5), np.uint8)], ["a"], r"rows\[0\]\[0\] is no \(H, W, C\) image"),
+    ],
+)
+def test_image_grid_refuses_rows_and_labels_that_do_not_fit(rows, labels: list[str], message: str) -> None:
+    """These raised IndexError (fewer labels than rows; one 4-D array taken as its rows)."""
+    from latentplay.errors import UserError
+    from latentplay.viz.grid import image_grid
+
+    with pytest.raises(UserError, match=message):
+        image_grid(rows, labels)
+
+
+def test_image_grid_draws_grey_k_h_w_images_grey() -> None:
+    """``(k, H, W)`` images (what ``train.encode`` takes) were drawn in viridis."""
+    from latentplay.viz.grid import image_grid
+
+    grey = np.arange(2 * 4 * 4, dtype=np.uint8).reshape(2, 4, 4) * 8
+    fig = image_grid([grey], ["grey"])
+    shown = fig.axes[0].get_images()[0]
+    assert shown.get_cmap().name == "gray" and shown.get_clim() == (0, 255)
+    np.testing.assert_array_equal(shown.get_array(), grey[0])

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.errors import UserError  # noqa: E402
 from latentplay.outputs import make_parents  # noqa: E402
 from latentplay.viz.style import wrap_title  # noqa: E402
 
@@ -29,12 +30,15 @@ def image_grid(
     """A figure with one row of images per entry of ``rows``.
 
     Args:
-        rows: each a ``(k, H, W, C)`` uint8 array (``C`` = 1 or 3); rows may differ in ``k``.
-        row_labels: text left of each row.
-        captions: optional text under each image, ``captions[r][i]``.
+        rows: a list with one entry per grid row, each a ``(k, H, W, C)`` uint8 array (``C`` =
+            1, 3 or 4) or a ``(k, H, W)`` one of grey images (or a list of ``k`` such images);
+            rows may differ in ``k``. One ``(k, H, W, C)`` array is refused: pass ``[images]``.
+        row_labels: text left of each row, one per row.
+        captions: optional text under each image, ``captions[r][i]`` (one list per row).
         title: figure title, wrapped to the figure's width above the images.
         cell_inches: size of one image cell.
     """
+    _check_grid(rows, row_labels, captions)
     ncols = max((len(r) for r in rows), default=1) or 1
     nrows = max(len(rows), 1)
     width = 1.6 + ncols * cell_inches
@@ -56,9 +60,10 @@ def image_grid(
                 # aspect "auto" until the layout is done (below): tight_layout measures an axes'
                 # captions from the box it is given, not from the smaller square an image is
                 # shrunk to, and so packed rows until captions ran under the next row's images
-                if img.shape[-1] == 1:
-                    ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255, interpolation="nearest",
-                              aspect="auto")
+                if img.ndim == 2 or img.shape[-1] == 1:  # grey: (H, W) or (H, W, 1)
+                    top = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
+                    ax.imshow(img.reshape(img.shape[:2]), cmap="gray", vmin=0, vmax=top,
+                              interpolation="nearest", aspect="auto")
                 else:
                     ax.imshow(img, interpolation="nearest", aspect="auto")
                 if captions is not None and c < len(captions[r]):
@@ -70,6 +75,25 @@ def image_grid(
     if title:
         fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.06 / (body + head), va="top")
     return fig
+
+
+def _check_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str],
+                captions: Sequence[Sequence[str]] | None) -> None:
+    """A :class:`UserError` unless ``rows`` is a list of rows of ``(H, W)`` or ``(H, W, C)``
+    images (``C`` = 1, 3 or 4) with one label, and one list of captions when given, per row."""
+    if isinstance(rows, np.ndarray) and rows.ndim < 5:
+        raise UserError(f"rows= takes a list of image arrays, one per grid row, each (k, H, W, C) or "
+                        f"(k, H, W); got one array of shape {rows.shape} (pass [images] for one row)")
+    for r, row in enumerate(rows):
+        for c, img in enumerate(row):
+            shape = np.shape(img)
+            if not (len(shape) == 2 or (len(shape) == 3 and shape[-1] in (1, 3, 4))):
+                raise UserError(f"rows[{r}][{c}] is no (H, W, C) image with C = 1, 3 or 4 nor a grey "
+                                f"(H, W) one: shape {shape} (rows[{r}] must be (k, H, W, C) or (k, H, W))")
+    if len(row_labels) != len(rows):
+        raise UserError(f"row_labels= has {len(row_labels)} labels for {len(rows)} rows; give one per row")
+    if captions is not None and len(captions) != len(rows):
+        raise UserError(f"captions= has {len(captions)} lists for {len(rows)} rows; give one per row")
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
