@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from latentplay.errors import UserError
 from latentplay.viz.latent import distance_histogram, latent_histograms
 
 
@@ -44,6 +46,15 @@ def test_histogram_title_fits_a_latent_of_one_or_two_dimensions() -> None:
         assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height, d
         top_of_panels = max(ax.get_tightbbox().y1 for ax in fig.axes if ax.get_visible())
         assert top_of_panels <= box.y0, d  # the title clears the panels' titles
+
+
+def test_histograms_of_one_dimension_s_means_name_the_shape_they_take() -> None:
+    """``latent_histograms(mu[:, 0])`` failed with 'not enough values to unpack'."""
+    mu = np.zeros((10, 3), np.float32)
+    with pytest.raises(UserError, match=r"mu= must be \(N, D\) .* got shape \(10,\) \(one dimension k"):
+        latent_histograms(mu[:, 0])
+    with pytest.raises(UserError, match=r"split= must be \(N,\) = \(10,\)"):
+        latent_histograms(mu, split=np.zeros(9))
 
 
 def test_distance_plot_of_a_continuous_attribute_names_it() -> None:

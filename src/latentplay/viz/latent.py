@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.errors import UserError  # noqa: E402
 from latentplay.store.schema import UNKNOWN  # noqa: E402
 from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title  # noqa: E402
 
@@ -25,8 +26,15 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
     beyond it are counted in its edge bins and their number is given in the panel's title, so
     that no code is dropped. The figure's title counts the training and test images when
     ``split`` ``(N,)`` (1: held out, as in a run's ``latents.npy``) is given, else calls them
-    store images."""
+    store images. A :class:`UserError` unless ``mu`` is ``(N, D)`` with ``D >= 1`` (one
+    dimension ``k``: ``mu[:, [k]]``)."""
+    mu = np.asarray(mu)
+    if mu.ndim != 2 or mu.shape[1] == 0:
+        raise UserError(f"mu= must be (N, D) encoder means with D >= 1, got shape {mu.shape} (one "
+                        "dimension k: mu[:, [k]])")
     n, d = mu.shape
+    if split is not None and np.shape(split) != (n,):
+        raise UserError(f"split= must be (N,) = ({n},) like mu's rows, got shape {np.shape(split)}")
     cols = min(per_row, d)
     rows = math.ceil(d / cols)
     if split is None:
