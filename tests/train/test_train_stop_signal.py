@@ -24,18 +24,21 @@ from latentplay.train.csvlog import read_table
 SETTINGS = ["--epochs", "2", "--batch-size", "32", "optim.lr=2e-3", "loss.betavae.beta=1"]
 
 
-def _stopped(cmd: list[str], metrics: Path, after: int, sig: signal.Signals) -> tuple[int, str]:
-    """Run ``latentplay train CMD`` and send ``sig`` once ``metrics`` logs ``after`` steps."""
-    proc = subprocess.Popen([sys.executable, "-m", "latentplay.train", *cmd],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _stopped(cmd: list[str], metrics: Path, after: int, sig: signal.Signals,
+             script: str | None = None) -> tuple[int, str]:
+    """Run ``latentplay train CMD`` (or the Python ``script``, its output returned) and send
+    ``sig`` once ``metrics`` logs ``after`` steps."""
+    args = ["-m", "latentplay.train", *cmd] if script is None else ["-c", script]
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE if script else
+                            subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
         if metrics.exists() and metrics.read_text().count("\nstep,") >= after:
             os.kill(proc.pid, sig)
             break
         time.sleep(0.02)
-    _, err = proc.communicate(timeout=120)
-    return proc.returncode, err.decode()
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, (out if script else err).decode()
 
 
 def _status(run: Path) -> str:
@@ -69,6 +72,21 @@ def test_sigterm_and_sigint_save_and_resume_equals_uninterrupted(shapes_store: P
     steps = [int(r["step"]) for r in read_table(metrics) if r["scope"] == "step"]
     assert steps == list(range(1, 19))
     assert _status(out) == "finished"
+
+
+def test_python_callers_get_a_keyboard_interrupt_that_says_how_to_resume(
+        shapes_store: Path, tiny: list[str], tmp_path: Path) -> None:
+    """From Python (a notebook's interrupt), a stop is a KeyboardInterrupt naming
+    train.resume, not a SystemExit naming the command line."""
+    out = tmp_path / "run"
+    settings = [*tiny, "optim.lr=2e-3"]
+    script = (f"from latentplay import train\ntry:\n    train.train('betavae', {str(shapes_store)!r}, "
+              f"{str(out)!r}, epochs=2, batch_size=32, overrides={settings!r}, progress=False)\n"
+              "except KeyboardInterrupt as exc:\n    print('caught', type(exc).__name__, exc)\n")
+    code, printed = _stopped([], out / "metrics.csv", 3, signal.SIGINT, script)
+    assert code == 0, printed
+    assert "caught Stopped stopped by SIGINT at step" in printed, printed
+    assert f"train.resume({str(out)!r}) continues from here" in printed, printed
 
 
 def test_the_report_says_where_a_resume_starts(tmp_path: Path) -> None:

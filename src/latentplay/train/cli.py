@@ -3,6 +3,7 @@ registered by the root app in :mod:`latentplay.cli`)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -30,6 +31,7 @@ def train_command(
     """Train MODEL on --data into --out, or continue a run with --resume RUN."""
     from latentplay.train import api
     from latentplay.train.config import presets
+    from latentplay.train.engine import Stopped
 
     if list_presets:
         typer.echo("\n".join(presets()))
@@ -39,15 +41,20 @@ def train_command(
             raise UserError("--resume takes only a run directory (and --epochs/--max-steps)")
         if batch_size is not None or seed is not None or device is not None:
             raise UserError("--resume keeps the run's batch size, seed and device")
-        run = api.resume(resume, epochs=epochs, max_steps=max_steps)
+        start = partial(api.resume, resume, epochs=epochs, max_steps=max_steps)
     else:
         if model is None or data is None or out is None:
             raise UserError("usage: latentplay train MODEL --data STORE --out RUN [key=value ...]"
                             " or latentplay train --resume RUN")
         refuse_nonempty(out, None, runs_allowed=True)  # a run there: api.train says to resume it
-        run = api.train(model, data, out, epochs=epochs, max_steps=max_steps,
+        start = partial(api.train, model, data, out, epochs=epochs, max_steps=max_steps,
                         batch_size=batch_size, seed=seed, device=device,
                         overrides=list(overrides or []))
+    try:
+        run = start()
+    except Stopped as exc:   # a signal: the state is saved at exc.step
+        typer.echo(exc.cli_line, err=True)
+        raise SystemExit(exc.code) from None
     typer.echo(f"run written to {run}")
 
 

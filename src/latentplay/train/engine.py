@@ -89,9 +89,31 @@ class NonFiniteLoss(UserError):
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class Stopped(SystemExit):
+class Stopped(KeyboardInterrupt):
     """Training stopped by SIGTERM or SIGINT (a scheduler's preemption, Ctrl-C) once its
-    batch was done and saved; the exit status is 128 + the signal's number (143, 130)."""
+    batch was done and saved at ``step``: a :class:`KeyboardInterrupt` to Python callers
+    (``except KeyboardInterrupt`` catches it; its text says how to resume), and for
+    ``latentplay train`` one line (:attr:`cli_line`) and exit status :attr:`code`, 128 + the
+    signal's number (143, 130)."""
+
+    def __init__(self, signum: int, step: int, run_dir: Path) -> None:
+        super().__init__(signum, step, run_dir)
+        self.signum, self.step, self.run_dir = signum, step, run_dir
+
+    @property
+    def code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def _stopped(self) -> str:
+        return f"stopped by {signal.Signals(self.signum).name} at step {self.step}"
+
+    def __str__(self) -> str:
+        return f"{self._stopped}; train.resume({str(self.run_dir)!r}) continues from here"
+
+    @property
+    def cli_line(self) -> str:
+        return f"{self._stopped}; latentplay train --resume {self.run_dir} continues from here"
 
 
 def _loggers(config: Any, run_dir: Path) -> list[Any]:
@@ -504,14 +526,10 @@ class Engine:
                 signal.signal(sig, before)
 
     def _stop_if_asked(self) -> None:
-        """After a stop signal (:meth:`_stop_signals`), with the state saved at this step: one
-        line on standard error and :class:`Stopped` (exit status 128 + the signal)."""
-        if self.stopped_by is None:
-            return
-        name = signal.Signals(self.stopped_by).name
-        print(f"stopped by {name} at step {self.step}; latentplay train --resume {self.run_dir} "
-              "continues from here", file=sys.stderr, flush=True)
-        raise Stopped(128 + self.stopped_by)
+        """After a stop signal (:meth:`_stop_signals`), with the state saved at this step:
+        :class:`Stopped`."""
+        if self.stopped_by is not None:
+            raise Stopped(self.stopped_by, self.step, self.run_dir)
 
     def _reset_epoch(self) -> None:
         self.before_partial = None
