@@ -107,7 +107,7 @@ def audit_counterfactual(
     each edit keeps the person (:mod:`~latentplay.audit.identity`: ``identity.csv``)."""
     from latentplay.audit.identity import identity_embedder
     from latentplay.latent.codes import store_codes
-    from latentplay.train import load_model, model_input
+    from latentplay.train import load_model
 
     files = ([] if direction is None else [direction] if isinstance(direction, str | Path)
              else list(direction))
@@ -146,7 +146,7 @@ def audit_counterfactual(
     embedder = None if identity is None else identity_embedder(identity, identity_options)
     out_dir = output_dir(out, overwrite)
     codes = store_codes(model, store, _rows(store, rows, n, seed), seed=seed)
-    seen = model_input(model, codes.images)
+    seen = codes.framed(model)
     faces = _Faces(str(run), store, model, reader, codes, seen, names, groups,
                    _places(store, reader) if isinstance(reader, Annotator) else None,
                    checkers, _persons(store, codes.rows), by, seed, show,

@@ -51,6 +51,7 @@ class VaeEmbedder(Embedder):
         self.meta = read_meta(config.run)  # UserError when RUN holds no trained model
         self.condition_spec = ConditionSpec.from_dict(self.meta.get("condition") or {})
         self.conditions: np.ndarray | None = None  # (N, K) of the bound store
+        self.own_samples = False  # the bound store holds this run's samples (in its frame)
         self._model: Any = None  # loaded on first use, then kept
 
     @property
@@ -64,14 +65,22 @@ class VaeEmbedder(Embedder):
 
     @property
     def image_crop(self) -> float:
-        return float(self.meta.get("crop", 1.0))
+        """The run's ``data.crop``; 1 for a store of its own samples (``latentplay data
+        generate RUN``), whose images are already in the frame it decodes to."""
+        return 1.0 if self.own_samples else float(self.meta.get("crop", 1.0))
 
     @property
     def image_mode(self) -> str:
         return "L" if int(self.meta["channels"]) == 1 else "RGB"
 
     def bind(self, store: Any) -> None:
-        """Read each row's condition from ``store`` (conditional runs only)."""
+        """Note whether ``store`` holds this run's own samples, and read each row's condition
+        from it (conditional runs only)."""
+        from latentplay.sources.generated import CONVERTER
+
+        prov = store.schema.provenance
+        self.own_samples = (prov.converter == CONVERTER
+                            and Path(prov.source).resolve() == Path(self.config.run).resolve())
         if not self.condition_spec.dim:
             return
         missing = [p.name for p in self.condition_spec.parts

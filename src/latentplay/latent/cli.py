@@ -242,6 +242,9 @@ def traverse(
     from latentplay.latent import traverse as tr
 
     figure_out(out)  # before any work: nothing of a store or run replaced
+    if gif and out.with_suffix(".gif").exists() and not out.exists():
+        raise UserError(f"--gif would replace {out.with_suffix('.gif')}, which is not an earlier "
+                        f"output of this kind (there is no {out.name} beside it); choose another name")
     if top is not None and axes is not None:
         raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
     asked, top = top, 8 if top is None else top
@@ -481,7 +484,6 @@ def force(
     import torch
 
     from latentplay.latent.sampling import beyond_text, in_training_range
-    from latentplay.train import model_input
     from latentplay.train.forcing import force_condition
 
     figure_out(out)  # before any work: nothing of a store or run replaced
@@ -496,10 +498,11 @@ def force(
                         f"continuous conditions: {conts or 'none'}")
     amounts = parse_values(shifts if shifts is not None else values)
     codes = _store_codes(model, data, parse_rows(rows))
-    x = torch.from_numpy(model_input(model, codes.images)).permute(0, 3, 1, 2).float() / 255
+    x = torch.from_numpy(codes.framed(model)).permute(0, 3, 1, 2).float() / 255
     cond = torch.from_numpy(codes.condition)
     column = spec.column(attribute)
-    grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None)
+    grid = force_condition(model, x, cond, column, amounts, shift=shifts is not None,
+                           mu=torch.from_numpy(codes.z))
     true = codes.condition[:, column]  # (n,) float32, as the decoder gets them
     # (V, n) the value each face is decoded at: float32 sums, as force_condition makes them
     decoded = np.stack([true + np.float32(a) if shifts is not None else np.full_like(true, a)
@@ -525,7 +528,7 @@ def force(
            {"rows": codes.rows.tolist(), "own_values": true.tolist(), "amounts": amounts,
             "mode": "shift" if shifts is not None else "set", "values": decoded.tolist(),
             "training_range": None if part.range is None else list(part.range),
-            "own_in_training_range": inside[0], "in_training_range": inside[1:]},
+            "own_in_training_range": inside[0], "in_training_range": inside[1:], **codes.record()},
            captions=captions)
 
 
@@ -547,7 +550,7 @@ def interpolate(
     """Decode codes on the way from one face to another (real faces: encoded, or inverted
     for a generator)."""
     from latentplay.latent.interpolate import between
-    from latentplay.train import decode, model_input
+    from latentplay.train import decode
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -557,7 +560,7 @@ def interpolate(
                         "--method slerp or lerp")
     codes = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
     cautions = _report_codes(codes)
-    fitted = model_input(model, codes.images)
+    fitted = codes.framed(model)
     conds = codes.condition if codes.condition is not None else [None] * len(chosen)
     ends = codes.captions()
     lines, labels, captions = [], [], []
@@ -588,7 +591,7 @@ def blend(
 ) -> None:
     """Decode the weighted mean of several faces' codes."""
     from latentplay.latent.interpolate import blend as blend_codes
-    from latentplay.train import decode, model_input
+    from latentplay.train import decode
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -599,7 +602,7 @@ def blend(
     z = blend_codes(codes.z, w)[None]
     cond = None if codes.condition is None else blend_codes(codes.condition, w)[None]
     mixed = decode(model, z, condition=cond)
-    fitted = model_input(model, codes.images)
+    fitted = codes.framed(model)
     recon = decode(model, codes.z, condition=codes.condition)
     shares = None if w is None else w / w.sum()  # (M,) the blend's normalised weights
     given = "equal weights" if shares is None else "weights " + ", ".join(f"{v:.3g}" for v in shares)
@@ -813,7 +816,7 @@ def edit(
     """Decode faces moved along attribute directions, z + a n (InterFaceGAN's editing): one
     block of rows per --direction, one row per face."""
     from latentplay.latent import directions as dr
-    from latentplay.train import decode, model_input
+    from latentplay.train import decode
     from latentplay.train.api import code_sizes
 
     figure_out(out)  # before any work: nothing of a store or run replaced
@@ -841,7 +844,7 @@ def edit(
         from latentplay.latent.mixing import layer_range, style_layers
 
         span = layer_range(layers, style_layers(model, "--layers"))
-    fitted = model_input(model, codes.images)  # (n, H, W, C)
+    fitted = codes.framed(model)  # (n, H, W, C)
     lines: list[np.ndarray] = []  # (1 + A, H, W, C) each: a face and its edits
     labels: list[str] = []
     entries: list[dict[str, Any]] = []  # each direction's numbers

@@ -66,6 +66,14 @@ class StoreCodes:
 
         return np.zeros(len(self.rows), bool) if self.loss is None else failed(self.loss, self.reference)
 
+    def framed(self, model: torch.nn.Module) -> np.ndarray:
+        """``(n, S, S, C)`` uint8: the faces as ``model`` sees them
+        (:func:`~latentplay.train.model_input`); a store of this run's own samples holds them
+        in that frame already, so they are not cropped again."""
+        from latentplay.train import model_input
+
+        return model_input(model, self.images, cropped=self.source == "generated")
+
     def record(self) -> dict[str, Any]:
         """What a command's JSON says of the codes: ``codes`` (source, column, inversion
         settings) and, for inverted codes, ``inversion_loss``, ``mean_code_loss`` (per face)

@@ -43,7 +43,8 @@ def first_continuous(spec: ConditionSpec) -> tuple[ConditionPart, int] | None:
 
 @torch.no_grad()
 def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, column: int,
-                    values: list[float], shift: bool = False) -> np.ndarray:
+                    values: list[float], shift: bool = False, mu: torch.Tensor | None = None
+                    ) -> np.ndarray:
     """Re-decode images at forced values of one condition column.
 
     Args:
@@ -51,12 +52,15 @@ def force_condition(model: nn.Module, x: torch.Tensor, cond: torch.Tensor, colum
         x: ``(n, C, S, S)`` images in [0, 1]; cond: their true conditions ``(n, K)``.
         column: the condition entry to force; values: the ``V`` values it is set to, or,
             with ``shift``, added to each image's own value (SmileCVAE's +0.5, -0.7 ...).
+        mu: ``(n, D)`` codes of the images when known (the codes a run's samples were
+            decoded from); None: their encoder means at ``cond``.
 
     Returns:
         ``(n, 2 + V, S, S, C)`` uint8: per image the original, its decoding at its own
         condition, then one decoding per value.
     """
-    mu, _ = model.encode(x, cond)
+    if mu is None:
+        mu, _ = model.encode(x, cond)
     columns = [to_uint8(x), to_uint8(model.decode(mu, cond))]
     for value in values:
         forced = cond.clone()
