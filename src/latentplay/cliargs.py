@@ -61,9 +61,31 @@ DIRECTION_KEY = "latentplay_direction"
 here so that the check below needs no import of numpy)."""
 
 
+RECORDS = frozenset({
+    "summary.json", "groups.json", "fidelity.json", "verification.json",
+    "verification_comparison.json", "accuracy.json", "counterfactual.json", "profile.json",
+    "truncation.json", "detection.json", "versus.json", "probe.json", "metrics.json",
+    "export.json", "model.json"})
+"""The JSON files audit, match, probe, concept-model and export folders are read back by
+(``latentplay report`` and the commands that compare them): a figure's JSON of that name
+would replace one (``--out AUDIT/fidelity.png`` wrote over the audit's fidelity.json)."""
+
+
 def is_run(folder: Path) -> bool:
     """Whether ``folder`` holds one of the :data:`RUN_SIGNATURES` sets of files."""
     return any(all((folder / name).is_file() for name in names) for names in RUN_SIGNATURES)
+
+
+def refuse_inside(out: Path, writes: str) -> None:
+    """A :class:`UserError` when ``out``'s folder is a store (it holds ``latentplay.json``:
+    the file would go with the store's next write) or a run (one of the
+    :data:`RUN_SIGNATURES` sets of files), ``writes`` saying what would be written there."""
+    folder = out.parent
+    owner = ("store" if (folder / STORE_FILE).exists()
+             else "run" if is_run(folder) else None)
+    if owner is not None:
+        raise UserError(f"--out {out} is inside {owner} {folder}, beside its own files (it would "
+                        f"write {writes} there); write it elsewhere")
 
 
 def _holds_direction(path: Path) -> bool:
@@ -85,7 +107,9 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
     - ``out`` is an existing directory, or is not named ``kind`` (``.png``);
     - ``out``'s folder is a store (it holds ``latentplay.json``) or a run (one of the
       :data:`RUN_SIGNATURES` sets of files): the two files would be written among their own
-      (``--out RUN/model.png`` replaced the run's ``model.json``);
+      (``--out RUN/model.png`` replaced the run's ``model.json``) (:func:`refuse_inside`);
+    - the JSON beside it would replace one of the :data:`RECORDS` of an audit, match or probe
+      folder;
     - a figure's JSON beside it (``OUT.json``) is a latent direction (it holds the
       ``latentplay_direction`` key), even beside a PNG of the same name: ``latent direction
       --out smile.json`` draws ``smile.png`` beside it, and ``latent edit --direction smile.json
@@ -100,19 +124,16 @@ def figure_out(out: Path, kind: str = ".png", beside: str = ".json") -> None:
         raise UserError(f"--out {out} is a directory; name a {kind} file to write")
     if out.suffix.lower() != kind:
         raise UserError(f"--out must name a {kind} file, got {out.name}")
-    folder = out.parent
-    owner = ("store" if (folder / STORE_FILE).exists()
-             else "run" if is_run(folder) else None)
-    if owner is not None:
-        raise UserError(f"--out {out} is inside {owner} {folder}, beside its own files (it would "
-                        f"write {out.name} and {out.with_suffix(beside).name} there); write it "
-                        "elsewhere")
     other = out.with_suffix(beside)
+    refuse_inside(out, f"{out.name} and {other.name}")
     if other.is_dir():
         raise UserError(f"--out {out} would write {other}, which is a directory; choose another name")
     if beside == ".json" and other.is_file() and _holds_direction(other):
         raise UserError(f"--out {out} would replace {other} beside it, a latent direction (an input "
                         "of latent edit); name the figure otherwise")
+    if beside == ".json" and other.name in RECORDS and other.exists():
+        raise UserError(f"--out {out} would replace {other} beside it, the record another command "
+                        "wrote in that folder (latentplay report reads it); name the figure otherwise")
     if (other.exists() or other.is_symlink()) and not out.exists():
         raise UserError(f"--out {out} would replace {other}, which is not an earlier output of "
                         f"this kind (there is no {out.name} beside it); choose another name")

@@ -160,3 +160,32 @@ def test_a_figure_of_a_trained_run_still_replaces_its_earlier_pair(cli, vae_run:
         r = cli("latent", "sample", vae_run, "--out", out, "--n", "2")
         assert r.code == 0, r.err
     assert out.with_suffix(".json").exists()
+
+
+def test_an_audit_folders_record_is_not_replaced_by_a_figure_pair(tmp_path: Path) -> None:
+    """``--out AUDIT/fidelity.png`` would have written over the audit's fidelity.json even
+    with its fidelity.png there (a PNG + JSON pair like a figure's)."""
+    audit = tmp_path / "fid"
+    audit.mkdir()
+    (audit / "fidelity.png").write_bytes(b"png")
+    (audit / "fidelity.json").write_text('{"precision": 0.9}')
+    with pytest.raises(UserError, match="the record another command wrote in that folder"):
+        figure_out(audit / "fidelity.png")
+    figure_out(audit / "sweep.png")  # a figure of its own name beside them is fine
+
+
+def test_the_gif_of_a_traversal_replaces_only_an_earlier_one(cli, tmp_path: Path) -> None:
+    gif = tmp_path / "walk.gif"
+    gif.write_bytes(b"GIF89a mine")
+    r = cli("latent", "traverse", tmp_path / "nowhere", "--out", tmp_path / "walk.png", "--gif")
+    assert r.code == 2 and f"--gif would replace {gif}" in r.err, r.err
+    assert gif.read_bytes() == b"GIF89a mine"
+
+
+def test_a_grid_inside_a_store_is_refused(cli, tmp_path: Path) -> None:
+    store = tmp_path / "faces"
+    store.mkdir()
+    (store / STORE_FILE).write_text("{}")
+    r = cli("data", "grid", store, "--by", "smile", "--out", store / "grid.png")
+    assert r.code == 2 and f"is inside store {store}" in r.err, r.err
+    assert sorted(p.name for p in store.iterdir()) == [STORE_FILE]

@@ -11,7 +11,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from latentplay.cliargs import DETECTOR_DEVICE_HELP, DETECTOR_HELP, at_least, figure_out
+from latentplay.cliargs import (
+    DETECTOR_DEVICE_HELP,
+    DETECTOR_HELP,
+    at_least,
+    figure_out,
+    refuse_inside,
+)
 from latentplay.errors import UserError
 from latentplay.outputs import counted, figure_text
 
@@ -232,11 +238,13 @@ def grid(
 
 
 def png_out(out: Path) -> None:
-    """A :class:`UserError` unless ``out`` names a ``.png`` file (not an existing directory)."""
+    """A :class:`UserError` unless ``out`` names a ``.png`` file (not an existing directory)
+    outside a store or run (:func:`~latentplay.cliargs.refuse_inside`)."""
     if out.is_dir():
         raise UserError(f"--out {out} is a directory; name a .png file to write")
     if out.suffix.lower() != ".png":
         raise UserError(f"--out must name a .png file, got {out}")
+    refuse_inside(out, out.name)
 
 
 app.command(name="convert")(__import__("latentplay.sources.cli", fromlist=["convert"]).convert)
