@@ -116,6 +116,13 @@ def test_corrupt_config_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
     assert not (run / "report.html").exists()
 
 
+def test_a_folder_with_another_programs_config_is_no_run(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("foo: 1\n")
+    with pytest.raises(UserError, match="names no model family: not the config of a run"):
+        build_report(tmp_path)
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_damaged_metrics_is_a_user_error(vae_run: Path, tmp_path: Path) -> None:
     run = _copy(vae_run, tmp_path)
     with open(run / "test_metrics.csv", "a") as fh:

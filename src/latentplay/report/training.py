@@ -34,7 +34,8 @@ def read_config(path: Path) -> tuple[dict[str, Any], str]:
     """The resolved config of a run (``config.yaml``) as a dict, and its text.
 
     Raises:
-        UserError: the file is not YAML holding a mapping.
+        UserError: the file is not YAML holding a mapping with the model ``family`` every
+            run's config names (another program's config.yaml is no run to report on).
     """
     text = path.read_text()
     try:
@@ -43,6 +44,9 @@ def read_config(path: Path) -> tuple[dict[str, Any], str]:
         raise UserError(f"{path} is not valid YAML ({first_line(exc)}); cannot report on this run") from None
     if not isinstance(config, dict):
         raise UserError(f"{path} does not hold a run config (a YAML mapping)")
+    if "family" not in config:
+        raise UserError(f"{path} names no model family: not the config of a run `latentplay "
+                        "train` wrote; nothing to report")
     return config, text
 
 
