@@ -232,3 +232,16 @@ def test_love_plot_headings_fit_the_figure_and_clear_the_panel_above() -> None:
     assert bottom._left_title.get_window_extent().y1 < top.get_tightbbox(renderer).y0 + 1
     assert fig._suptitle.get_window_extent().y0 > top._left_title.get_window_extent().y1 - 1
     plt.close(fig)
+
+
+@pytest.mark.parametrize(("before", "after", "matched_on", "message"), [
+    ([0.1, 0.2], [0.1, 0.2, 0.3], None, r"smd_before= must be \(p,\) = \(3,\) .* got shape \(2,\)"),
+    ([0.1, 0.2, 0.3], [0.1, 0.2], None, r"smd_after= must be \(p,\) = \(3,\)"),
+    ([0.1, 0.2, 0.3], [0.1, 0.2, 0.3], [True], r"matched_on= must be \(p,\) = \(3,\)"),
+])
+def test_love_plot_refuses_smds_that_do_not_fit_the_names(before, after, matched_on, message) -> None:
+    """Three names and two SMDs raised IndexError."""
+    from latentplay.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        love_plot(["a", "b", "c"], np.array(before), np.array(after), matched_on=matched_on)

@@ -41,3 +41,16 @@ def test_no_rows_at_all_draws_empty_bars_without_warnings() -> None:
         fig.canvas.draw()
     assert sum(t.get_text() == "no rows" for t in fig.axes[0].texts) == 3
     plt.close(fig)
+
+
+def test_counts_or_intervals_of_another_shape_are_refused() -> None:
+    """Counts of the wrong shape failed in zip() ('argument 2 is longer')."""
+    import pytest
+
+    from latentplay.errors import UserError
+
+    with pytest.raises(UserError, match=r"counts= must be \(R, C\) = \(3, 2\) .* got shape \(2, 2\)"):
+        bias_bars(["a", "b", "c"], ["no", "yes"], np.array([[3, 4], [5, 1]]), "group", "answer")
+    with pytest.raises(UserError, match=r"intervals= must be \(R \+ 1, 2\) = \(3, 2\)"):
+        bias_bars(["a", "b"], ["no", "yes"], np.array([[3, 4], [5, 1]]), "group", "answer",
+                  intervals=np.zeros((2, 2)))

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from latentplay.errors import UserError  # noqa: E402
 from latentplay.viz.style import wrap_title  # noqa: E402
 
 MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching balances)"
@@ -50,10 +51,16 @@ def love_plot(
             only checked (False) get a panel of their own under the others, in grey and headed
             "not balanced by design", so that their imbalance is not taken for a failure of the
             matching; ``max_rows`` is then shared between the panels.
+
+    Arrays that are not ``(p,)`` for the ``p`` names are refused (:class:`UserError`).
     """
     before = np.abs(np.asarray(smd_before, dtype=float))
     after = np.abs(np.asarray(smd_after, dtype=float))
     on = np.ones(len(names), bool) if matched_on is None else np.asarray(matched_on, dtype=bool)
+    for arg, values in (("smd_before", before), ("smd_after", after), ("matched_on", on)):
+        if values.shape != (len(names),):
+            raise UserError(f"{arg}= must be (p,) = ({len(names)},) for the {len(names)} names, "
+                            f"got shape {values.shape}")
     has_after = bool(np.isfinite(after).any())  # all NaN: no pairs (a caliper dropped every unit)
     if not has_after:
         title += "\n(no matched pairs: nothing to show after matching)"

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 from matplotlib import patheffects  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from latentplay.errors import UserError  # noqa: E402
 from latentplay.store.bias import Association  # noqa: E402
 from latentplay.store.schema import UNKNOWN  # noqa: E402
 from latentplay.viz.style import (  # noqa: E402
@@ -65,7 +66,17 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     in columns of :data:`LEGEND_ROWS`; of more than :data:`MAX_LEGEND` levels a note says how
     many the colours show instead. Of more than :data:`MAX_GROUPS` groups, those
     :func:`shown_groups` picks are drawn, and the title says so. A group of no rows keeps its
-    place with an empty bar marked ``no rows`` (and no interval)."""
+    place with an empty bar marked ``no rows`` (and no interval). Arrays of other shapes are
+    refused (:class:`UserError`)."""
+    counts = np.asarray(counts)
+    if counts.shape != (len(groups), len(levels)):
+        raise UserError(f"counts= must be (R, C) = ({len(groups)}, {len(levels)}) for the "
+                        f"{len(groups)} groups and {len(levels)} levels, got shape {counts.shape}")
+    if intervals is not None:
+        intervals = np.asarray(intervals)
+        if intervals.shape != (len(groups) + 1, 2):
+            raise UserError(f"intervals= must be (R + 1, 2) = ({len(groups) + 1}, 2) (all rows, "
+                            f"then each group), got shape {intervals.shape}")
     totals = counts.sum(0)
     overall = _shares(totals[None])[0]
     kept = shown_groups(counts, MAX_GROUPS)
