@@ -114,3 +114,13 @@ def test_normal_interval_of_one_row_has_no_bounds() -> None:
         mean, low, high = normal_interval(np.full((1, 2, 3), 0.5))
         assert (mean == 0.5).all() and low.shape == high.shape == (2, 3) and np.isnan(low).all()
         assert all(np.isnan(v) for v in normal_interval(np.array([])))
+
+
+def test_wilson_interval_of_one_count_is_a_pair_of_floats() -> None:
+    """``wilson_interval(5, 10)`` failed with 'iteration over a 0-d array'."""
+    from latentplay.audit import wilson_interval as exported
+
+    low, high = exported(5, 10)
+    assert type(low) is float and type(high) is float
+    assert (low, high) == tuple(wilson_interval(np.array([5]), 10)[0])
+    assert np.isnan(wilson_interval(np.int64(0), 0)).all()

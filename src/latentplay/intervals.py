@@ -3,6 +3,7 @@ approximation, never has zero width at 0 % or 100 % and stays inside [0, 1] (Wil
 Brown, Cai & DasGupta 2001 recommend it for small counts).
 
 >>> wilson_interval(np.array([3, 0]), 20)     # (2, 2): [[0.052, 0.360], [0.0, 0.161]]
+>>> wilson_interval(3, 20)                    # (low, high): (0.052, 0.360)
 >>> proportion_interval(correct, persons)  # (low, high): a bootstrap over persons, >= Wilson's at n / deff
 
 Means of measured values get the normal approximation, ``mean ± 1.96·sd/√n``:
@@ -13,14 +14,31 @@ Means of measured values get the normal approximation, ``mean ± 1.96·sd/√n``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import overload
+
 import numpy as np
 from scipy.stats import norm
 
 
-def wilson_interval(counts: np.ndarray, n: int, confidence: float = 0.95) -> np.ndarray:
+@overload
+def wilson_interval(counts: int | np.integer, n: int, confidence: float = 0.95
+                    ) -> tuple[float, float]: ...
+
+
+@overload
+def wilson_interval(counts: np.ndarray | Sequence[int], n: int, confidence: float = 0.95
+                    ) -> np.ndarray: ...
+
+
+def wilson_interval(counts: np.ndarray | Sequence[int] | int | np.integer, n: int,
+                    confidence: float = 0.95) -> np.ndarray | tuple[float, float]:
     """``(K, 2)`` Wilson score intervals of the proportions ``counts / n`` (``counts`` ``(K,)``);
-    NaN when ``n`` is 0."""
+    of one count (a scalar) the ``(low, high)`` pair of floats; NaN when ``n`` is 0."""
     counts = np.asarray(counts, dtype=np.int64)
+    if counts.ndim == 0:
+        low, high = wilson_interval(counts[None], n, confidence)[0]
+        return float(low), float(high)
     if n == 0:
         return np.full((len(counts), 2), np.nan)
     return np.array([effective_wilson(int(k) / n, n, confidence) for k in counts], dtype=float)
