@@ -58,3 +58,13 @@ def test_a_long_title_stays_inside_the_figure(tmp_path: Path, monkeypatch: pytes
     box, frame = fig.axes[0].title.get_window_extent(), fig.bbox
     assert box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1
     assert " ".join(fig.axes[0].get_title().split()).startswith("faces found by dlib's CNN")
+
+
+def test_plot_sweep_returns_its_figure_and_writes_a_file_only_when_given_a_path(tmp_path: Path) -> None:
+    """It returned None, unlike the other figure functions."""
+    share = np.linspace(0.9, 0.2, 5)
+    sweep = {"thresholds": np.linspace(-0.5, 1.0, 5), "cut": 0.0, "ordered": False, "label": "hog",
+             "by": "gender", "groups": {"f": _group(10, share)}, "all": _group(10, share)}
+    assert isinstance(detection.plot_sweep(sweep), Figure) and not list(tmp_path.iterdir())
+    fig = detection.plot_sweep(sweep, tmp_path / "sweep.png")
+    assert isinstance(fig, Figure) and (tmp_path / "sweep.png").is_file()

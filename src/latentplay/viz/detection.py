@@ -11,16 +11,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from latentplay.viz.grid import save_figure  # noqa: E402
 from latentplay.viz.projection import class_colors  # noqa: E402
 from latentplay.viz.style import wrap_title  # noqa: E402
 
 
-def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
+def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Figure:
     """Share found against threshold, one line (and its 95 % band) per group and for all
-    images, the detector's cut marked: ``path`` (PNG). The title says what the bands are
-    drawn over: the sweep's ``persons`` (a bootstrap) where it counts them, else images."""
+    images, the detector's cut marked; written to ``path`` (PNG; the figure is then closed)
+    when given. The title says what the bands are drawn over: the sweep's ``persons`` (a
+    bootstrap) where it counts them, else images. Returns the figure."""
     t = np.asarray(sweep["thresholds"])
     groups = sweep["groups"]
     colors = class_colors(len(groups), sweep["ordered"])
@@ -44,4 +46,6 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str]) -> None:
                             f"bands: 95 % intervals{over}", 5.5, 12), pad=18)  # axes' width
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
-    save_figure(fig, path)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
