@@ -46,6 +46,17 @@ def test_compare_refuses_negative_counts() -> None:
         audit.compare(np.array([-3, 4]), np.array([5, 1]), ["a", "b"], n_boot=10)
 
 
+def test_compare_refuses_counts_that_are_not_whole() -> None:
+    """Shares [0.5, 0.5] were truncated to counts [0, 0]: a Comparison full of NaN."""
+    with pytest.raises(UserError, match=r"training_counts must be counts of 0 or more, got \[0.5, "
+                                         r"0.5\]: not whole numbers \(shares\?"):
+        audit.compare(np.array([0.5, 0.5]), np.array([5, 1]), ["a", "b"], n_boot=10)
+    with pytest.raises(UserError, match=r"generated_counts must be counts of 0 or more, got \[1.0, nan\]"):
+        audit.compare(np.array([3, 4]), np.array([1.0, np.nan]), ["a", "b"], n_boot=10)
+    whole = audit.compare(np.array([30.0, 10.0]), np.array([10, 30]), ["a", "b"], n_boot=10)
+    assert whole.tv == pytest.approx(0.5)
+
+
 def test_compare_keeps_its_distances_of_an_empty_side() -> None:
     """``compare`` measures its own shares, an empty side included (no refusal there)."""
     result = audit.compare(np.array([30, 10]), np.array([0, 0]), ["a", "b"], n_boot=10)

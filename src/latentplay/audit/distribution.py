@@ -589,6 +589,19 @@ class Comparison:
         }
 
 
+def _whole_counts(counts: np.ndarray, name: str) -> np.ndarray:
+    """``counts`` as int64; a :class:`UserError` naming the argument ``name`` unless every one
+    is a whole number of 0 or more (shares would be truncated to counts of 0)."""
+    given = np.asarray(counts)
+    values = given.astype(np.float64)
+    if not (np.isfinite(values) & (values >= 0)).all():
+        raise UserError(f"{name} must be counts of 0 or more, got {given.tolist()}")
+    if (values != np.round(values)).any():
+        raise UserError(f"{name} must be counts of 0 or more, got {given.tolist()}: not whole "
+                        "numbers (shares? give the counts they were taken from)")
+    return values.astype(np.int64)
+
+
 def compare(
     training_counts: np.ndarray,
     generated_counts: np.ndarray,
@@ -606,8 +619,10 @@ def compare(
     """Compare ``(K,)`` generated (annotated) class counts with ``(K,)`` training counts.
 
     Args:
-        training_counts: labels of the training set, counted per class.
-        generated_counts: annotated classes of the generated images, counted per class.
+        training_counts: labels of the training set, counted per class (whole numbers of 0
+            or more; shares are refused).
+        generated_counts: annotated classes of the generated images, counted per class (as
+            ``training_counts``).
         classes: the ``K`` class names.
         attribute: attribute name (for the record).
         confusion: ``(K, K)`` confusion of the annotator (rows true, columns predicted, rows
@@ -627,13 +642,10 @@ def compare(
             record: they are in neither count). A class named ``unknown`` is refused: rows
             without a class are counted here, not compared as a class.
     """
-    t = np.asarray(training_counts, dtype=np.int64)
-    g = np.asarray(generated_counts, dtype=np.int64)
+    t = _whole_counts(training_counts, "training_counts")
+    g = _whole_counts(generated_counts, "generated_counts")
     if t.shape != g.shape or t.shape != (len(classes),):
         raise ValueError(f"counts {t.shape} / {g.shape} do not match {len(classes)} classes")
-    for side, counts in (("training", t), ("generated", g)):
-        if (counts < 0).any():
-            raise UserError(f"{side}_counts must be counts of 0 or more, got {counts.tolist()}")
     if UNKNOWN in classes:
         raise ValueError(f"class {UNKNOWN!r}: rows without a class are counted in without_class")
     nt, ng = int(t.sum()), int(g.sum())
