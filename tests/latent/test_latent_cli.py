@@ -782,3 +782,31 @@ def test_sample_and_traverse_mark_and_record_a_condition_beyond_training(
     r = cli("latent", "traverse", cvae_run, "--top", "2", "--condition",
             "smile=0.5,gender=female", "--out", tmp_path / "u.png")
     assert json.loads((tmp_path / "u.json").read_text())["outside_training"] == []
+
+
+def test_a_traversal_from_a_row_names_the_rows_own_condition(cli, cvae_run: Path,
+                                                             faces_store: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --condition a traversal from --row decodes at the row's own condition: the
+    title and JSON name it (they said nothing, so a row's smile beyond training went unmarked)."""
+    from latentplay import store
+    from latentplay.latent import cli as latent_cli
+
+    faces = store.load(faces_store)
+    smile, gender = float(faces.labels("smile")[3]), faces.schema.attribute("gender").names[
+        int(faces.labels("gender")[3])]
+    titles: list[str] = []
+    real = latent_cli._write
+
+    def spy(out, rows, labels, title, numbers, **kw):  # type: ignore[no-untyped-def]
+        titles.append(title)
+        return real(out, rows, labels, title, numbers, **kw)
+
+    monkeypatch.setattr(latent_cli, "_write", spy)
+    r = cli("latent", "traverse", cvae_run, "--top", "2", "--data", faces_store, "--row", "3",
+            "--out", tmp_path / "t.png")
+    assert r.code == 0, r.err
+    numbers = json.loads((tmp_path / "t.json").read_text())
+    assert numbers["condition"]["gender"] == gender
+    assert numbers["condition"]["smile"] == pytest.approx(smile, abs=1e-4)
+    assert f"from row 3 of store 'faces' at smile={smile:.3g}, gender={gender} (its own)" in titles[0]

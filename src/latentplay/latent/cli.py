@@ -222,8 +222,9 @@ def traverse(
     axes: str = typer.Option(None, help="Latent dimensions, e.g. 0,3,5 (default: the --top "
                              "dimensions by variance of the encoder means)."),
     top: int = typer.Option(None, help="How many axes when --axes is not given (default 8)."),
-    pca: bool = typer.Option(False, help="Move along principal axes of the encoded training "
-                             "set instead of latent dimensions."),
+    pca: bool = typer.Option(False, help="Move along principal axes of the run's encoded "
+                             "store (latents.npy: its training and held-out rows) instead of "
+                             "latent dimensions."),
     sefa: bool = typer.Option(False, help="Move along a StyleGAN's closed-form directions "
                               "(SeFa: its modulation weights' singular vectors), in SDs of W."),
     layers: str = typer.Option(None, help="With --sefa: the directions of these layers' "
@@ -260,6 +261,7 @@ def traverse(
     values = np.linspace(-span, span, steps)
     mu = tr.run_latents(run) if model.has_encoder else None
     cond = _condition(model, condition)
+    given = parse_condition(condition)
     base, start, numbers_codes = None, "centre", {}
     if data is not None:
         from latentplay.latent.codes import store_codes
@@ -269,8 +271,10 @@ def traverse(
         codes = store_codes(model, load(data), [row], columns=True)
         base, start = codes.z[0], f"row {row} of store '{data.name}'"
         numbers_codes = {**codes.record(), "cautions": _report_codes(codes)}
-        if cond is None and codes.condition is not None:
+        if cond is None and codes.condition is not None:  # the row's own, named below
             cond = codes.condition[0]
+            given = {k: round(v, 4) if isinstance(v, float) else v
+                     for k, v in model.condition_spec.values(cond).items()}
     _need_condition(model, cond)
     captions = [[f"{v:+.3g}" for v in values]]
     numbers: dict[str, Any] = {"values": values.tolist(), "start": start, **numbers_codes}
@@ -334,11 +338,11 @@ def traverse(
     if asked is not None and len(rows) < asked:
         typer.echo(f"note: --top {top}: there are {len(rows)} axes; all of them are shown", err=True)
     numbers["response"] = tr.traversal_summary(rows)
-    given = parse_condition(condition)
     beyond = _beyond_training(model, given)
     numbers.update(condition=given or None, outside_training=beyond)
+    at = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in given.items())
     title = f"traversals of {what} from " + ("the centre" if data is None else start) + (
-        f" at {condition}" if condition else "") + (
+        f" at {at}" + ("" if condition else " (its own)") if at else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "")
     _write(out, list(rows), labels, title, numbers, captions=captions * len(rows))
     if gif:

@@ -3,7 +3,8 @@
 SmileCVAE's probes of its latent space: fix every dimension but one, move that one over a
 range and decode (:func:`axis_traversal`), choosing the axes by the variance of the encoder
 means over ``latents.npy`` (as the run's ``active_units.json`` does, :func:`ranked_axes`); and
-the same along the principal axes of the encoded training set (:func:`pca_axes`, :func:`pca_traversal`), whose
+the same along the principal axes of the encoder means over ``latents.npy`` (training and
+held-out rows; :func:`pca_axes`, :func:`pca_traversal`), whose
 directions mix dimensions and are sometimes easier to read. For an imported StyleGAN2 also
 along the closed-form directions of its weights (:func:`sefa_axes`).
 

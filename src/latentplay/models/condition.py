@@ -171,6 +171,22 @@ class ConditionSpec:
             out.append(np.eye(part.size, dtype=np.float32)[code])
         return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
 
+    def values(self, vector: np.ndarray) -> dict[str, float | str]:
+        """``{attribute: value}`` of a ``(dim,)`` condition vector, the inverse of
+        :meth:`vector`: a continuous attribute's number, a categorical one's class name (its
+        code where the classes have no names) of the largest entry."""
+        out: dict[str, float | str] = {}
+        start = 0
+        for part in self.parts:
+            block = np.asarray(vector[start:start + part.size], dtype=float)
+            start += part.size
+            if part.kind == "continuous":
+                out[part.name] = float(block[0])
+            else:
+                code = int(np.argmax(block))
+                out[part.name] = part.names[code] if part.names else str(code)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {"parts": [asdict(p) for p in self.parts]}
 
