@@ -184,7 +184,7 @@ def test_checkpoint_tamper_and_mismatch_are_rejected(run: Path, tmp_path: Path,
 
 def test_finished_run_and_bad_input_give_clear_errors(run: Path, shapes_store: Path,
                                                       tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="already finished"):
+    with pytest.raises(UserError, match="already finished its 3 epochs .* pass --epochs above 3"):
         train.resume(run, progress=False)
     config = (run / "config.yaml").read_text()
     with pytest.raises(UserError, match="has trained 3 epochs: pass --epochs above 3"):
@@ -214,6 +214,9 @@ def test_more_epochs_for_a_run_its_step_limit_stopped(shapes_store: Path, tiny: 
     epochs alone would finish it again without a step, so that is one line naming the limit."""
     out = train.train("vae", shapes_store, tmp_path / "r", epochs=5, max_steps=3, batch_size=32,
                       overrides=tiny, progress=False)
+    with pytest.raises(UserError, match="it stopped at step 3, its trainer.max_steps, in epoch 1 of "
+                                        "5; pass --max-steps above 3"):
+        train.resume(out, progress=False)   # not "raise --epochs", which would not help
     with pytest.raises(UserError, match="stopped at step 3 and trainer.max_steps is 3: pass "
                                         "--max-steps above 3"):
         train.resume(out, epochs=8, progress=False)

@@ -134,10 +134,12 @@ def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> Non
     step, epoch, batch = state["step"], state["epoch"], state["batch"]
     if trainer.max_steps and step >= trainer.max_steps:
         raise UserError(f"{run_dir} stopped at step {step} and trainer.max_steps is "
-                        f"{trainer.max_steps}: pass --max-steps above {step} (0: no limit)")
+                        f"{trainer.max_steps}: pass --max-steps above {step} (0: no limit; "
+                        "max_steps= in Python)")
     if epoch >= trainer.epochs:  # the loop runs only while epoch < epochs, part-done or not
         partial = f" and {batch} steps of the next" if batch else ""
-        raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {epoch}")
+        raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {epoch} "
+                        "(epochs= in Python)")
 
 
 def resolve_device(device: str, option: str = "--device") -> str:

@@ -465,8 +465,13 @@ class Engine:
         t, f = self.config.trainer, self.fabric
         max_steps = t.max_steps or math.inf
         if self.finished:
-            raise UserError(f"{self.run_dir} has already finished ({self.step} steps, "
-                            f"{self.epoch} epochs); raise --epochs or --max-steps to go on")
+            if t.max_steps and self.step >= t.max_steps:
+                raise UserError(f"{self.run_dir} has already finished: it stopped at step {self.step}, "
+                                f"its trainer.max_steps, in epoch {self.epoch + 1} of {t.epochs}; pass "
+                                f"--max-steps above {self.step} (0: no limit; max_steps= in Python) "
+                                "to go on")
+            raise UserError(f"{self.run_dir} has already finished its {self.epoch} epochs ({self.step} "
+                            f"steps); pass --epochs above {self.epoch} (epochs= in Python) to go on")
         with progress_bar(TextColumn("{task.description}"), BarColumn(),
                           TextColumn("{task.fields[info]}"), TimeRemainingColumn(),
                           show=self.progress and self.rank0) as bar, self._stop_signals():
