@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import importlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     missing, unknown or malformed option, or a path given that the system refuses, such as an
     --out in a read-only place) ends with one ``error: ...`` line and exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window (the library leaves it)
     try:
         code = app(args=args, prog_name="latentplay", standalone_mode=False)
     except UserError as exc:

@@ -497,9 +497,6 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     share of probe images it accepted, and a diamond at what its acceptance alone scores
     (``leakage_acceptance_only``); hatched: a flagged model (:func:`flag_of`). A model not run
     on an experiment has no bar there."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch

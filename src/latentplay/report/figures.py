@@ -6,14 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.ticker import MaxNLocator
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from latentplay.report.images import figure_uri  # noqa: E402
+from latentplay.report.images import figure_uri
 
 Series = tuple[Sequence[float], Sequence[float]]  # (x values, y values)
 

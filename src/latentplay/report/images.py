@@ -11,14 +11,12 @@ import io
 from pathlib import Path
 
 import matplotlib
+import matplotlib.figure
+import matplotlib.pyplot as plt
+from PIL import Image
 
-matplotlib.use("Agg")
-import matplotlib.figure  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from latentplay.errors import UserError  # noqa: E402
-from latentplay.report.page import Figure  # noqa: E402
+from latentplay.errors import UserError
+from latentplay.report.page import Figure
 
 WIDE_PX = 1800  # images wider than this are shown at natural size, scrolling sideways
 MAX_GIF_FRAMES = 25  # frames of a GIF embedded in a report

@@ -156,9 +156,6 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
             (the rows of ``fidelity.csv``; a table written before authenticity was measured
             lacks it and is drawn without it).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 

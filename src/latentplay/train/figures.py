@@ -6,15 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import imageio.v3 as iio
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.viz.grid import image_grid, save_figure, write_gif  # noqa: E402
-from latentplay.viz.style import integer_ticks, wrap_title  # noqa: E402
+from latentplay.viz.grid import image_grid, save_figure, write_gif
+from latentplay.viz.style import integer_ticks, wrap_title
 
 PER_ROW = 8
 ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from matplotlib.transforms import offset_copy  # noqa: E402
-
-from latentplay.audit.parity import odds_caveat  # noqa: E402
-from latentplay.intervals import wilson_interval  # noqa: E402
-from latentplay.viz.style import ordered_colors, row_note, wrap_title  # noqa: E402
+from latentplay.audit.parity import odds_caveat
+from latentplay.intervals import wilson_interval
+from latentplay.viz.style import ordered_colors, row_note, wrap_title
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:

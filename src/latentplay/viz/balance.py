@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from latentplay.errors import UserError  # noqa: E402
-from latentplay.viz.style import wrap_title  # noqa: E402
+from latentplay.errors import UserError
+from latentplay.viz.style import wrap_title
 
 MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching balances)"
 CHECKED_HEADING = ("Checked, not matched on: {n} {what}\n(not balanced by design: an imbalance here is "

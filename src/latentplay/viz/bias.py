@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib import patheffects  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.errors import UserError  # noqa: E402
-from latentplay.store.bias import Association  # noqa: E402
-from latentplay.store.schema import UNKNOWN  # noqa: E402
-from latentplay.viz.style import (  # noqa: E402
+from latentplay.errors import UserError
+from latentplay.store.bias import Association
+from latentplay.store.schema import UNKNOWN
+from latentplay.viz.style import (
     ordered_colors,
     text_color,
     text_width,

@@ -6,16 +6,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.viz.grid import save_figure  # noqa: E402
-from latentplay.viz.projection import class_colors  # noqa: E402
-from latentplay.viz.style import wrap_title  # noqa: E402
+from latentplay.viz.grid import save_figure
+from latentplay.viz.projection import class_colors
+from latentplay.viz.style import wrap_title
 
 
 def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Figure:

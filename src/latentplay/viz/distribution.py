@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.store.schema import UNKNOWN  # noqa: E402
-from latentplay.viz.projection import class_colors  # noqa: E402
-from latentplay.viz.style import unknown_bar_style, wrap_title  # noqa: E402
+from latentplay.store.schema import UNKNOWN
+from latentplay.viz.projection import class_colors
+from latentplay.viz.style import unknown_bar_style, wrap_title
 
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
 

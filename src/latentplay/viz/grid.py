@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.errors import UserError  # noqa: E402
-from latentplay.outputs import make_parents  # noqa: E402
-from latentplay.viz.style import wrap_title  # noqa: E402
+from latentplay.errors import UserError
+from latentplay.outputs import make_parents
+from latentplay.viz.style import wrap_title
 
 TITLE_SIZE = 10
 """Font size of an image grid's title (points)."""
@@ -104,8 +101,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> No
 
 def figure_array(fig: Figure) -> np.ndarray:
     """``fig`` drawn as an ``(H, W, 3)`` uint8 image (for a page), and closed."""
-    fig.canvas.draw()
-    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)   # whatever backend the caller's pyplot uses (svg, inline)
+    canvas.draw()
+    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
     plt.close(fig)
     return image
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.errors import UserError  # noqa: E402
-from latentplay.store.schema import UNKNOWN  # noqa: E402
-from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title  # noqa: E402
+from latentplay.errors import UserError
+from latentplay.store.schema import UNKNOWN
+from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title
 
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from latentplay.viz.style import wrap_title  # noqa: E402
+from latentplay.viz.style import wrap_title
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""

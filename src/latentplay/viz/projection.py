@@ -16,15 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from latentplay.store.schema import UNKNOWN  # noqa: E402
-from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title  # noqa: E402
+from latentplay.store.schema import UNKNOWN
+from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title
 
 MISSING = "missing"
 GREY = UNKNOWN_GREY

@@ -7,16 +7,13 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from sklearn.metrics import roc_curve
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from sklearn.metrics import roc_curve  # noqa: E402
-
-from latentplay.viz.style import row_note  # noqa: E402
+from latentplay.viz.style import row_note
 
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
