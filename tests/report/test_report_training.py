@@ -202,3 +202,21 @@ def test_score_curves_span_their_whole_scale(monkeypatch: pytest.MonkeyPatch) ->
     figures.curves(panel, "epoch", "losses")                   # unbounded values: autoscaled
     low, high = drawn[-1].axes[0].get_ylim()
     assert 0 < low and high < 0.02
+
+
+def test_dis_metrics_caption_puts_counts_on_their_own_scale(tmp_path: Path) -> None:
+    """irs.num_active_dims (a count, 5) was captioned as drawn "on its whole 0-1 scale"; the
+    caption names the count panels as on their own scale, and only when there are some."""
+    from latentplay.report.page import Figure
+    from latentplay.report.training import _dis_metrics
+
+    for step in (1, 2):
+        append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.1 * step, "irs.num_active_dims": 5.0},
+                           epoch=step, step=step)
+    caption = next(b.caption for b in _dis_metrics(tmp_path).blocks if isinstance(b, Figure))
+    assert "whole 0-1 scale" in caption and "(irs.num_active_dims) on their own scale" in caption
+    (tmp_path / "dis_metrics.csv").unlink()
+    for step in (1, 2):
+        append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.1 * step}, epoch=step, step=step)
+    caption = next(b.caption for b in _dis_metrics(tmp_path).blocks if isinstance(b, Figure))
+    assert caption.endswith("on its whole 0-1 scale.") and "count" not in caption

@@ -410,10 +410,12 @@ def _dis_metrics(run: Path) -> Section | None:
         panels = {n: {n: ([int(r["epoch"]) for r in rows if to_float(r.get(n)) is not None],
                           [v for r in rows if (v := to_float(r.get(n))) is not None])}
                   for n in names}
+        counts = [n for n in names if n.endswith("num_active_dims")]
         blocks.append(Figure(figures.curves(panels, "epoch", "disentanglement metrics",
                                             scale=(0.0, 1.0)),
-                             "Each score over the epochs it was computed at, on its whole "
-                             "0-1 scale."))
+                             "Each score over the epochs it was computed at, on its whole 0-1 scale"
+                             + (f"; the counts of active dimensions ({', '.join(counts)}) on "
+                                "their own scale." if counts else ".")))
     return Section("Disentanglement metrics", "dis", blocks)
 
 
