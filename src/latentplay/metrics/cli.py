@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,8 @@ from latentplay.outputs import make_parents, refuse_nonempty
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
+FITTED = {"sap": "SAP", "dci": "DCI", "modularity": "explicitness"}
+"""What the metrics that fit classifiers on training rows (registered with ``split``) fit for."""
 
 
 def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
@@ -37,6 +41,52 @@ def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
         loaded.close()
         raise UserError(f"{what} {path} is an .npz archive; give one array saved with numpy.save (.npy)")
     return loaded
+
+
+def _check_json(path: Path) -> None:
+    """Refuse ``--json PATH`` before any metric runs: a directory, a parent that cannot be made
+    (a file in the way, no permission), a path inside a store, or a file or folder that cannot
+    be written."""
+    if path.is_dir():
+        raise UserError(f"--json {path} is a directory; name the JSON file to write")
+    try:
+        make_parents(path)
+    except OSError as exc:
+        raise UserError(f"--json {path}: cannot make its folder ({exc.strerror})") from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UserError(f"--json {path} cannot be written (permission denied)")
+
+
+def _array_notes(names: str, factors: np.ndarray, codes: np.ndarray,
+                 factors_test: np.ndarray | None, codes_test: np.ndarray | None) -> list[str]:
+    """Check the arrays (the test ones against the training ones, whatever the metrics) and
+    return the notes to print before scoring: which asked metrics score the training rows only
+    when test arrays are given, and when factors have more levels than half the training rows
+    for the metrics that fit classifiers (SAP, DCI, explicitness)."""
+    from latentplay.metrics.evaluate import parse_names
+    from latentplay.metrics.registry import get
+    from latentplay.metrics.sampling import TRAIN_PERCENTAGE, check_arrays, train_test
+
+    f, c = check_arrays(factors, codes)
+    metrics = [get(n)[0] for n in parse_names(names)]
+    metrics = [m for m in metrics if m.arrays is not None]
+    notes = []
+    if factors_test is not None:
+        train_test(f, c, factors_test, codes_test)  # the shapes checked for every metric
+        unsplit = [m.name for m in metrics if not m.split]
+        if unsplit:
+            unused = ("" if len(unsplit) < len(metrics)
+                      else "; the --factors-test/--codes-test rows are not used")
+            notes.append(f"note: {', '.join(unsplit)} score{'s' if len(unsplit) == 1 else ''} "
+                         f"the --factors/--codes rows only{unused}")
+    else:
+        f = f[: math.ceil(len(f) * TRAIN_PERCENTAGE)]
+    fitted = [FITTED.get(m.name, m.name) for m in metrics if m.split]
+    levels = max(len(np.unique(column)) for column in f.T)
+    if fitted and 2 * levels > len(f):
+        notes.append(f"note: {len(f)} training rows for factors of up to {levels} levels: too few for "
+                     f"{'/'.join(fitted)} to be reliable")
+    return notes
 
 
 def _print_scores(done: list[tuple[str, dict[str, float]]]) -> None:
@@ -130,6 +180,8 @@ def disentanglement(
     if arrays == (run is not None or data is not None):
         raise UserError("give either --run RUN --data STORE, or --factors F.npy --codes C.npy")
     at_least(seed, 0, "--seed")
+    if json_out is not None:
+        _check_json(json_out)
 
     progress = Progress(lambda line: console.print(line, highlight=False, soft_wrap=True))
     done: list[tuple[str, dict[str, float]]] = []
@@ -149,15 +201,12 @@ def disentanglement(
                 f"--metrics {','.join(sampled)}: these sample pairs of batches with one factor held fixed, "
                 "so they need --run RUN --data STORE, not --factors/--codes"
             )
-        scores = evaluate(
-            metrics,
-            factors=_load_npy(factors, "--factors"),
-            codes=_load_npy(codes, "--codes"),
-            factors_test=_load_npy(factors_test, "--factors-test"),
-            codes_test=_load_npy(codes_test, "--codes-test"),
-            random_state=seed,
-            on_done=finished,
-        )
+        given = {"factors": _load_npy(factors, "--factors"), "codes": _load_npy(codes, "--codes"),
+                 "factors_test": _load_npy(factors_test, "--factors-test"),
+                 "codes_test": _load_npy(codes_test, "--codes-test")}
+        for note in _array_notes(metrics, **given):
+            console.print(note, highlight=False, soft_wrap=True)
+        scores = evaluate(metrics, **given, random_state=seed, on_done=finished)
         if metrics in (None, "", "all"):
             console.print("beta_vae and factor_vae left out: they sample pairs of batches with "
                           "one factor held fixed, so they need --run RUN --data STORE",
@@ -181,7 +230,7 @@ def disentanglement(
                               on_encoded=progress.encoded_more)
     _print_scores(done)
     if json_out is not None:
-        make_parents(json_out).write_text(json.dumps(scores, indent=2) + "\n")
+        json_out.write_text(json.dumps(scores, indent=2) + "\n")
 
 
 @app.command()

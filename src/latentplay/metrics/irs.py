@@ -83,6 +83,7 @@ def irs_arrays(
     arrays=irs_arrays,
     fast={"num_train": 2000},
     description="Interventional Robustness Score",
+    split=False,
 )
 def compute_irs(
     ground_truth: Any,

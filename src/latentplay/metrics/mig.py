@@ -54,6 +54,7 @@ def mig_arrays(
     fast={"num_train": 2000},
     aliases=("discrete_mig",),
     description="Mutual Information Gap (20-bin histograms)",
+    split=False,
 )
 def compute_mig(
     ground_truth: Any,

@@ -25,6 +25,7 @@ from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import (
     TRAIN_PERCENTAGE,
     Represent,
+    few_rows_quiet,
     sample_factors_codes,
     train_test,
 )
@@ -96,9 +97,10 @@ def modularity_explicitness_arrays(
     mean, std = c.mean(axis=0), c.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     z, zt = (c - mean) / std, (ct - mean) / std
-    aucs = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(explicitness_per_factor)(z, f[:, k], zt, ft[:, k]) for k in range(f.shape[1])
-    )
+    with few_rows_quiet():
+        aucs = Parallel(n_jobs=n_jobs, prefer="threads")(
+            delayed(explicitness_per_factor)(z, f[:, k], zt, ft[:, k]) for k in range(f.shape[1])
+        )
     return {
         "modularity_score": mod,
         "explicitness_score_train": float(np.mean([a for a, _ in aucs])),

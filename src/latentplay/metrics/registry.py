@@ -36,6 +36,9 @@ class Metric:
         description: one line for listings.
         images: ``images(sizes) -> int``, how many observations ``sample`` renders and encodes
             with the given keyword sizes; None: one per point (``num_train`` + ``num_test``).
+        split: whether the array core fits classifiers on training rows and scores them on
+            test rows (SAP, DCI, explicitness); False: it scores the given rows and ignores
+            test arrays (MIG, IRS).
     """
 
     name: str
@@ -45,6 +48,7 @@ class Metric:
     aliases: tuple[str, ...] = ()
     description: str = ""
     images: Callable[[dict[str, Any]], int] | None = None
+    split: bool = True
 
     def defaults(self) -> dict[str, Any]:
         """Keyword defaults of the sampling wrapper (sample sizes and options)."""
@@ -83,12 +87,15 @@ def register(
     aliases: tuple[str, ...] = (),
     description: str = "",
     images: Callable[[dict[str, Any]], int] | None = None,
+    split: bool = True,
 ) -> Callable[[Callable[..., Scores]], Callable[..., Scores]]:
     """Decorator registering a sampling wrapper under ``name`` (and ``aliases``); ``images``
-    counts the observations it encodes (:meth:`Metric.images_to_encode`)."""
+    counts the observations it encodes (:meth:`Metric.images_to_encode`); ``split``: see
+    :class:`Metric`."""
 
     def wrap(sample: Callable[..., Scores]) -> Callable[..., Scores]:
-        metric = Metric(name, sample, arrays, dict(fast or {}), tuple(aliases), description, images)
+        metric = Metric(name, sample, arrays, dict(fast or {}), tuple(aliases), description, images,
+                        split)
         unknown = set(metric.fast) - set(metric.defaults())
         if unknown:
             raise TypeError(f"fast overrides {sorted(unknown)} are not parameters of {name}")

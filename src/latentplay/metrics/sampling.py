@@ -8,7 +8,9 @@ observations to ``(n, D)`` codes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -17,6 +19,18 @@ from latentplay.errors import UserError
 
 Represent = Callable[[np.ndarray], np.ndarray]
 TRAIN_PERCENTAGE = 0.9  # disentanglement_lib's ``*_validation.train_percentage`` on fixed data
+FEW_ROWS_WARNING = "The number of unique classes is greater than 50% of the number of samples"
+
+
+@contextmanager
+def few_rows_quiet() -> Iterator[None]:
+    """scikit-learn's ``UserWarning`` that a factor has more levels than half the training rows
+    silenced (it came once per fitted classifier, a screenful for a small array; the command
+    line says it once). Entered around the parallel fits, in the calling thread: the filters
+    are the process's, and threads entering ``catch_warnings`` at once could drop them."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=FEW_ROWS_WARNING, category=UserWarning)
+        yield
 
 
 def as_rng(random_state: int | np.random.Generator | None) -> np.random.Generator:

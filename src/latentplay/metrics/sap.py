@@ -21,6 +21,7 @@ from latentplay.metrics.registry import register
 from latentplay.metrics.sampling import (
     TRAIN_PERCENTAGE,
     Represent,
+    few_rows_quiet,
     sample_factors_codes,
     train_test,
 )
@@ -70,7 +71,8 @@ def score_matrix(
         for i in range(d_dims)
         for j in range(k_dims)
     )
-    values = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+    with few_rows_quiet():
+        values = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
     return np.asarray(values, dtype=np.float64).reshape(d_dims, k_dims)
 
 
