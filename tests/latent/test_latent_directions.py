@@ -544,3 +544,22 @@ def test_an_embedded_column_keeps_the_run_and_weights_embed_saw(vae_run: Path, t
     older = dataclasses.replace(out, schema=dataclasses.replace(out.schema, history=history))
     monkeypatch.chdir(tmp_path)  # an old entry's relative path is taken from here
     assert column_run(older, "mu") == (str(run.resolve()), "f" * 64)
+
+
+@pytest.mark.parametrize("kind", ["categorical", "continuous"])
+def test_a_direction_does_not_depend_on_the_codes_overall_scale(kind: str) -> None:
+    """Codes of SD 0.001 (a collapsed VAE's) and the same codes times 1,000 give the same
+    boundary and score: with a fixed penalty the small codes were over-regularised."""
+    from latentplay.latent.directions import fit_direction
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((300, 6)) * [3.0, 1.0, 1.0, 0.5, 0.5, 0.2]
+    y = z @ [0.2, 1.0, -0.5, 0.3, 0.0, 2.0] + 0.5 * rng.standard_normal(300)
+    if kind == "categorical":
+        y = (y > 0).astype(int)
+    small = fit_direction(z * 1e-3, y, kind=kind)
+    large = fit_direction(z * 1e3, y, kind=kind)
+    np.testing.assert_allclose(small.vector, large.vector, atol=1e-6)
+    assert small.score == pytest.approx(large.score, abs=1e-6)
+    np.testing.assert_allclose(small.project(z[:5] * 1e-3) * 1e6, large.project(z[:5] * 1e3),
+                               rtol=1e-4, atol=1e-6)

@@ -3,10 +3,13 @@
 The direction of an attribute is the unit normal ``n`` of a linear model fitted on latent codes:
 a linear SVM (or logistic regression) separating two classes of a categorical attribute, or a
 ridge regression of a continuous one. The model is fitted on the codes centred at their mean
-but not standardised, so ``n`` is a direction of the latent space itself and ``z + a * n`` moves
-a code ``a`` latent units towards the positive class or larger values (:func:`edit`); the
-centring keeps the SVM's penalty on its intercept (liblinear penalises it like a weight) from
-tilting the boundary of codes far from the origin. The
+and divided by one number, their RMS spread, but not standardised per dimension, so ``n`` is a
+direction of the latent space itself and ``z + a * n`` moves a code ``a`` latent units towards
+the positive class or larger values (:func:`edit`); the centring keeps the SVM's penalty on its
+intercept (liblinear penalises it like a weight) from tilting the boundary of codes far from
+the origin, and the one scale gives the penalty ``c`` the same meaning for codes of any overall
+size (a collapsed VAE's codes of SD 0.001 were regularised to a worse boundary than the same
+codes times 1,000). The
 model's boundary ``n @ z + offset = 0`` gives every code a signed distance
 (:meth:`Direction.project`), and :func:`edit_to` moves codes to chosen distances.
 :func:`orthogonalize` is InterFaceGAN's conditional manipulation (change one attribute while
@@ -37,9 +40,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from latentplay.errors import UserError
@@ -805,9 +808,25 @@ def _factor_values(attr: Attribute, codes: np.ndarray) -> np.ndarray:
     return np.asarray(attr.values, dtype=np.float64)[np.asarray(codes, dtype=np.int64)]
 
 
+class _Centred(TransformerMixin, BaseEstimator):  # type: ignore[misc]
+    """Codes centred at their mean (``mean_``, ``(D,)``) and divided by one number, their RMS
+    spread about it (``scale_``; 1 for codes that do not vary): the same factor for every
+    dimension, so a linear model's normal stays a direction of the codes' own space."""
+
+    def fit(self, z: np.ndarray, y: Any = None) -> _Centred:
+        z = np.asarray(z, np.float64)
+        self.mean_ = z.mean(0)
+        spread = float(np.sqrt(np.mean((z - self.mean_) ** 2))) if len(z) else 0.0
+        self.scale_ = spread if spread > 0 else 1.0
+        return self
+
+    def transform(self, z: np.ndarray) -> np.ndarray:
+        return (np.asarray(z, np.float64) - self.mean_) / self.scale_
+
+
 def _model(method: str, c: float, seed: int) -> Pipeline:
     """Unfitted linear model (balanced class weights for the classifiers) on codes centred at
-    the mean of the rows it is fitted on."""
+    the mean of the rows it is fitted on and divided by their RMS spread (:class:`_Centred`)."""
     model: LinearSVC | LogisticRegression | Ridge
     if method == "svm":
         model = LinearSVC(C=c, class_weight="balanced", max_iter=20_000, random_state=seed)
@@ -815,7 +834,7 @@ def _model(method: str, c: float, seed: int) -> Pipeline:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=5_000)
     else:
         model = Ridge(alpha=1.0 / c)
-    return make_pipeline(StandardScaler(with_std=False), model)
+    return make_pipeline(_Centred(), model)
 
 
 def _boundary(fitted: Pipeline, target: np.ndarray, kind: str, attribute: str
@@ -823,7 +842,7 @@ def _boundary(fitted: Pipeline, target: np.ndarray, kind: str, attribute: str
     """Unit normal ``(D,)`` and offset, in the uncentred codes, of the boundary of a model
     fitted by :func:`_model` (continuous: its mean level)."""
     mean, model = fitted[0].mean_, fitted[-1]
-    w = np.ravel(model.coef_).astype(np.float64)
+    w = np.ravel(model.coef_).astype(np.float64) / fitted[0].scale_
     b = float(np.ravel(model.intercept_)[0]) - float(w @ mean)
     if kind == "continuous":
         b -= float(target.mean())
