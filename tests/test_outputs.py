@@ -67,7 +67,8 @@ def test_an_output_directory_is_refused_as_a_file_or_among_files(tmp_path: Path)
     full = tmp_path / "full"
     full.mkdir()
     (full / "a.txt").write_text("")
-    with pytest.raises(UserError, match="not empty; pass --overwrite to write into it$"):
+    with pytest.raises(UserError, match=r"not empty; pass --overwrite \(overwrite=True in Python\) "
+                                        r"to write into it$"):
         refuse_nonempty(full, False)
     with pytest.raises(UserError, match="not empty; give a new or empty directory"):
         refuse_nonempty(full, None)

@@ -90,7 +90,7 @@ def refuse_nonempty(out: str | Path, overwrite: bool | None, *, runs_allowed: bo
         raise UserError(f"{out} is a file; give a directory")
     if overwrite or (runs_allowed and (out / "config.yaml").exists()) or not any(out.iterdir()):
         return
-    hint = ("pass --overwrite to write into it" if overwrite is not None
+    hint = ("pass --overwrite (overwrite=True in Python) to write into it" if overwrite is not None
             else "give a new or empty directory (its files would be written among what is there)")
     raise UserError(f"{out} exists and is not empty; {hint}")
 

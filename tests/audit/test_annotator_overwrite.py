@@ -26,7 +26,8 @@ def test_a_second_annotator_into_one_file_is_refused_before_training(
         r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", path)
     assert r.code == 2, r.err
     lines = r.err.strip().splitlines()
-    assert lines == [f"error: {path} already exists; pass --overwrite to replace it"], r.err
+    assert lines == [f"error: {path} already exists; pass --overwrite (overwrite=True in Python) "
+                     "to replace it"], r.err
     assert path.read_bytes() == before and load_annotator(path).attribute == "skin_tone"
 
     r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", path, "-o", "dim=8",
@@ -39,7 +40,8 @@ def test_save_keeps_an_existing_file_unless_overwrite(skin_annotator: Classifier
                                                       tmp_path: Path) -> None:
     path = tmp_path / "ann.npz"
     path.write_bytes(b"not an annotator")
-    with pytest.raises(UserError, match="already exists; pass --overwrite to replace it"):
+    with pytest.raises(UserError, match=r"already exists; pass --overwrite \(overwrite=True in "
+                                        r"Python\) to replace it"):
         skin_annotator.save(path)
     assert path.read_bytes() == b"not an annotator"
     assert skin_annotator.save(path, overwrite=True) == path

@@ -30,7 +30,9 @@ def test_a_save_that_would_drop_what_this_process_wrote_names_it(tmp_path: Path)
     s = tiny_store(tmp_path / "s")
     st.save(st.add_column(s, "emb", np.ones((6, 2))), s.path)
     with pytest.raises(StoreChanged, match=r": this save would drop column\(s\) emb written since "
-                       r"this store was read; save the store returned by the earlier save$"):
+                       r"this store was read \(by an earlier save in this process.*\); load it "
+                       r"again \(store.load\) and redo this change, or save the store that earlier "
+                       r"save returned$"):
         st.save(st.add_column(s, "other", np.ones((6, 2))), s.path)
     assert "emb" in st.load(tmp_path / "s").columns
 

@@ -39,7 +39,7 @@ def test_a_column_named_as_an_attribute_is_refused_at_once(cli, small: st.Store,
     made, _ = import_vectors(small, "v", tmp_path / "v.npy")  # a vector column is replaced
     st.save(made, made.path)
     r = cli("data", "import-vectors", small.path, "--from", tmp_path / "v.npy", "--column", "v")
-    assert r.code == 2 and "pass --overwrite to replace it" in r.err
+    assert r.code == 2 and "pass --overwrite (overwrite=True in Python) to replace it" in r.err
     r = cli("data", "import-vectors", small.path, "--from", tmp_path / "v.npy", "--column", "v",
             "--overwrite")
     assert r.code == 0, r.err

@@ -270,7 +270,7 @@ def refuse_existing(path: str | os.PathLike[str], overwrite: bool) -> None:
     if path.is_dir():
         raise UserError(f"{path} is a directory; name the annotator file to write (.npz)")
     if path.exists() and not overwrite:
-        raise UserError(f"{path} already exists; pass --overwrite to replace it")
+        raise UserError(f"{path} already exists; pass --overwrite (overwrite=True in Python) to replace it")
 
 
 def _seeded(embedder: str, options: Sequence[str], seed: int) -> list[str]:

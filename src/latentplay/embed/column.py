@@ -319,7 +319,8 @@ def _check_column(store: st.Store, column: str, overwrite: bool) -> None:
     if not is_vector:
         raise UserError(f"column {column!r} already exists and is not a vector column")
     if not overwrite:
-        raise UserError(f"column {column!r} already exists; pass --overwrite to replace it")
+        raise UserError(f"column {column!r} already exists; pass --overwrite (overwrite=True in Python) "
+                        "to replace it")
 
 
 def _save_into_current(store: st.Store, embedder: Embedder, column: str, vectors: np.ndarray,

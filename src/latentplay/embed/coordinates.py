@@ -341,7 +341,8 @@ def projections(
             e.g. ``tsne.perplexity=50``.
         sample: project a seeded random sample of this many rows (all rows when None).
         seed: seed of the sample and of the method.
-        cache: read and write coordinate columns in the store (saved once, atomically).
+        cache: read and write coordinate columns in the store (saved once, atomically: a
+            ``Store`` object loaded before is then out of date; load it again to save it).
 
     Returns:
         The (possibly re-saved) store and one :class:`Projection` per (embedding, method).

@@ -363,8 +363,8 @@ def _check_free(store: st.Store, heads: Sequence[Head], prefix: str, overwrite: 
              for n in (prefix + h.name, *([] if h.is_value else [f"{prefix}{h.name}_p"]))]
     taken = [n for n in names if n in store.columns]
     if taken and not overwrite:
-        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
-                        "them or --prefix to keep both")
+        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite (overwrite=True "
+                        "in Python) to replace them or --prefix (prefix=) to keep both")
 
 
 def head_columns(heads: Sequence[Head], logits: np.ndarray, prefix: str, network: str

@@ -417,8 +417,8 @@ def measure_store(store: st.Store | str | os.PathLike[str],
     remeasured = _detection_columns(store) & set(names)  # a later measure finds the same faces
     taken = [n for n in names if n in store.columns and n not in remeasured]
     if taken and not overwrite:
-        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite to replace "
-                        "them or --prefix to keep both")
+        raise UserError(f"the store already has {', '.join(taken)}; pass --overwrite (overwrite=True "
+                        "in Python) to replace them or --prefix (prefix=) to keep both")
     measurer = Measurer(config)
     box_source = None
     if box_from is not None:

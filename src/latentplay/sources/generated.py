@@ -173,12 +173,14 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
     names = [p.name for p in parts]
     if not parts:
         if condition or like:
-            raise UserError("this run is not conditional; drop --condition and --like")
+            raise UserError("this run is not conditional; drop --condition and --like (condition=, "
+                            "like=)")
         return {}
     if bool(condition) == bool(like):
         example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in parts)
         raise UserError(f"the run is conditional on {', '.join(names)}: pass --condition "
-                        f"{example} or --like STORE (conditions of its random rows)")
+                        f"{example} or --like STORE (conditions of its random rows; condition= or "
+                        "like= in Python)")
     spec = ConditionSpec(parts)
     if condition:
         missing = [p for p in names if p not in condition]

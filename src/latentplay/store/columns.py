@@ -72,11 +72,14 @@ def _materialised(dataset: datasets.Dataset) -> datasets.Dataset:
     return dataset.flatten_indices(cache_file_name=os.path.join(scratch, f"rows-{uuid.uuid4().hex}.arrow"))
 
 
-def check_free_attribute(store: Store, name: str, replace: bool = False) -> None:
+def check_free_attribute(store: Store, name: str, replace: bool = False,
+                         argument: str = "replace") -> None:
     """Refuse attribute ``name`` when ``store`` already has a column of that name, unless
-    ``replace`` and the column is an attribute (what :func:`add_attributes` may replace)."""
+    ``replace`` and the column is an attribute (what :func:`add_attributes` may replace);
+    ``argument``: the caller's Python name for ``replace``, named in the error."""
     if name in store.columns and not (replace and store.schema.has_attribute(name)):
-        hint = "; pass --overwrite to replace it" if store.schema.has_attribute(name) else ""
+        hint = (f"; pass --overwrite ({argument}=True in Python) to replace it"
+                if store.schema.has_attribute(name) else "")
         raise UserError(f"column {name!r} already exists in the store{hint}")
 
 

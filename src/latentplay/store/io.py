@@ -146,7 +146,7 @@ def check_target(path: Path, overwrite: bool) -> None:
         raise UserError(f"{path} is a non-empty directory but not a latentplay store (no "
                         f"{SCHEMA_FILE}); --overwrite replaces only a store: choose another path")
     if not overwrite:
-        raise UserError(f"{path} already exists; pass --overwrite to replace it")
+        raise UserError(f"{path} already exists; pass --overwrite (overwrite=True in Python) to replace it")
     folders = sorted(p.name for p in path.iterdir() if p.is_dir())
     if folders:  # a save writes none: the user's, or an output of an earlier version
         raise UserError(f"{path} holds folder(s) that are no part of the store "
@@ -289,7 +289,9 @@ def _refuse_changed(store: Store, path: Path) -> None:
     dropped = [name for name in _names(_read_schema(path / SCHEMA_FILE)) if name not in kept]
     if dropped:
         raise StoreChanged(f"{store.path}: this save would drop column(s) {', '.join(dropped)} written "
-                           "since this store was read; save the store returned by the earlier save")
+                           "since this store was read (by an earlier save in this process, e.g. a "
+                           "projection cached in the store); load it again (store.load) and redo "
+                           "this change, or save the store that earlier save returned")
 
 
 def _names(schema: Schema) -> list[str]:

@@ -218,7 +218,7 @@ def persons_store(store: Store | str | os.PathLike[str], column: str, threshold:
     check_attribute_name(name)
     check_search(threshold, metric)
     vectors(store, column, rows=[])   # a mistyped column is named before a taken --name is
-    check_free_attribute(store, name, overwrite)  # before the search: minutes on 100,000 rows
+    check_free_attribute(store, name, overwrite, "overwrite")  # before the search: minutes on 100,000 rows
     if truth is not None:
         check_truth(store, truth)
     found = find_persons(store, column, threshold, metric, truth)

@@ -204,8 +204,8 @@ def import_vectors(store: Store, column: str, source: PathLike, overwrite: bool 
         raise UserError(f"{column!r} is {taken} of {store.path} and cannot be a vector column; "
                         "choose another --column")
     if column in store.columns and not overwrite:
-        raise UserError(f"{store.path} already has a column {column!r}; pass --overwrite to "
-                        "replace it")
+        raise UserError(f"{store.path} already has a column {column!r}; pass --overwrite (overwrite=True "
+                        "in Python) to replace it")
     found = read_vectors(store, source)
     origin = str(Path(source).absolute())
     what = f"imported from {origin}"
