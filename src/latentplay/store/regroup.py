@@ -9,7 +9,8 @@ age bins as three. ``regroup_store`` adds the coarser attribute in place:
 
 Classes named in no group give their rows ``unknown`` (said in the history and by the
 command), as do rows without a class. The new attribute is ordered when the source is and
-each group is a run of neighbouring classes in the source's order, the groups in that order.
+each group is a run of neighbouring classes in the source's order; its groups are then put in
+that order, whatever order they were given in (dark, medium, light become light, medium, dark).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
     classes = attr.level_names
     if UNKNOWN in groups:
         raise UserError(f"{UNKNOWN!r} is kept for rows without a group; name the group otherwise")
+    if attr.ordered:
+        groups = _in_source_order(classes, groups)
     target = np.full(len(classes) + 1, -1)
     for g, members in enumerate(groups.values()):
         for c in members:
@@ -84,6 +87,19 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
              "groups": {g: list(m) for g, m in groups.items()}, "left_out": left,
              "rows": len(store)}
     return save(with_history(new, entry), store.path)
+
+
+def _in_source_order(classes: Sequence[str], groups: Mapping[str, Sequence[str]]
+                     ) -> Mapping[str, Sequence[str]]:
+    """``groups`` sorted by the place of their first class when every group is a run of
+    neighbouring ``classes`` (an order they keep); as given otherwise (or when a member is no
+    class: refused by the caller)."""
+    if any(c not in classes for members in groups.values() for c in members):
+        return groups
+    places = {g: sorted(classes.index(c) for c in set(members)) for g, members in groups.items()}
+    if not all(p[-1] - p[0] == len(p) - 1 for p in places.values()):
+        return groups
+    return dict(sorted(groups.items(), key=lambda item: places[item[0]][0]))
 
 
 def _runs_in_order(classes: Sequence[str], groups: Mapping[str, Sequence[str]]) -> bool:
