@@ -160,3 +160,19 @@ def test_parenthesised_pairs_read_as_whole_year_ranges() -> None:
     assert group_bounds(adience).tolist() == [[0, 3], [4, 7], [8, 13], [60, 101]]
     assert interval_order(["(8, 12)", "(60, 100)", "(0, 2)", "(4, 6)"]) == adience
     assert group_bounds(["(0, 10)", "(5, 20)"]) is None  # overlapping
+
+
+def test_an_edge_is_written_one_way_in_names_description_and_report(tmp_path: Path) -> None:
+    """A quantile edge read -0.5817986 in the class names, -0.581799 in the description and
+    -0.5818 in the report's history: the names' exact edge is written everywhere."""
+    from latentplay.report.stores import page
+
+    store = _store(tmp_path / "s")
+    bin_store(store, "age", edges=[-0.5817986, 40.123456])
+    again = st.load(tmp_path / "s")
+    attr = again.schema.attribute("age_group")
+    assert attr.names[:2] == ["<-0.5817986", "[-0.5817986, 40.123455)"]
+    assert "cut at -0.5817986, 40.123455 (each" in attr.description
+    rows = [[c.text for c in r] for s in page(again.path).sections for b in s.blocks
+            for r in getattr(b, "rows", [])]
+    assert any("age cut at -0.5817986, 40.123455" in cells for cells in rows), rows

@@ -16,6 +16,7 @@ from latentplay.report import figures
 from latentplay.report.files import read_csv
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Columns, Facts, Figure, Heading, Page, Section, Table, Text, number
+from latentplay.store.binning import edge_text
 from latentplay.store.schema import UNKNOWN, Attribute, VectorColumn
 from latentplay.store.summary import CROSSTAB_BINS
 from latentplay.viz.grid import save_store_grid
@@ -165,7 +166,7 @@ def _history_row(entry: dict[str, Any]) -> list[Any]:
                                                                       strict=False))
         return ["concat", "source", how, sum(rows), entry.get("time", "")]
     if entry.get("op") == "bin":
-        how = f"{entry.get('source')} cut at " + ", ".join(number(e) for e in entry.get("edges", []))
+        how = f"{entry.get('source')} cut at " + ", ".join(edge_text(e) for e in entry.get("edges", []))
         return ["bin", entry.get("column", ""), how, entry.get("rows"), entry.get("time", "")]
     return [entry.get("op", ""), entry.get("column") or ", ".join(entry.get("attributes", [])),
             _made_with(entry), entry.get("rows"), entry.get("time", "")]

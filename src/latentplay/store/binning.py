@@ -62,13 +62,19 @@ def edge_texts(edges: Sequence[float]) -> list[str]:
     return text
 
 
+def edge_text(edge: float) -> str:
+    """An edge as :func:`group_names` writes it: the shortest decimal that reads back as the
+    float32 edge the store's values are compared with."""
+    return np.format_float_positional(np.float32(edge), unique=True, trim="-")
+
+
 def group_names(edges: Sequence[float]) -> list[str]:
     """Names of the ``len(edges) + 1`` groups: ``<20``, ``[20, 40)``, ..., ``>=60``; each edge
     written exactly, as the shortest decimal that reads back as the float32 edge :func:`cut`
     compares the store's values with (``47.2712``, not ``47.3``, which would name a value of
     47.28 in the group from 47.3): a name states its group's bounds, and
     :func:`group_bounds` reads them back."""
-    text = [np.format_float_positional(np.float32(e), unique=True, trim="-") for e in edges]
+    text = [edge_text(e) for e in edges]
     inner = [f"[{a}, {b})" for a, b in zip(text[:-1], text[1:], strict=True)]
     return [f"<{text[0]}", *inner, f">={text[-1]}"]
 
@@ -182,9 +188,9 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     if np.isnan(values).any():
         classes.append(UNKNOWN)
     new_name = check_attribute_name(name or f"{attribute}_group")
-    edge_text = ", ".join(f"{e:g}" for e in cuts)
     described = Attribute(new_name, "categorical", names=classes, ordered=True,
-                          description=f"{attribute} in groups cut at {edge_text} (each from its "
+                          description=f"{attribute} in groups cut at "
+                                      f"{', '.join(map(edge_text, cuts))} (each from its "
                                       "lower edge)")
     new = add_attributes(store, {new_name: (described, codes)}, replace=overwrite)
     entry = {"op": "bin", "column": new_name, "source": attribute,
