@@ -171,6 +171,30 @@ def test_a_generator_samples_groups_from_its_codes_in_a_column(generator_run: Pa
     summary = json.loads((tmp_path / "groups" / "groups.json").read_text())
     assert summary["codes"] == "column w" and summary["covariance"] == "diag"
     assert (tmp_path / "groups" / "groups.png").stat().st_size > 1000
+    # vectors of no known run: said on the console, in groups.json and in the report
+    assert "caution: column 'w' holds no known run's codes" in r.out
+    assert "holds no known run's codes" in summary["caution"]
+    from latentplay.report import auditing
+
+    facts = [f for s in auditing.page(tmp_path / "groups").sections for b in s.blocks
+             for f in getattr(b, "items", [])]
+    assert ("caution", summary["caution"]) in facts
+
+
+def test_a_column_of_another_runs_codes_is_refused(vae_run: Path, faces: Path, tmp_path: Path) -> None:
+    """Codes embedded with one run decoded by another (same code size, other weights) drew
+    faces of nothing, with shares that looked plausible."""
+    from latentplay.embed import embed_store
+    other = train.train("vae", data=faces, out=tmp_path / "other", epochs=1, batch_size=64, seed=1,
+                        progress=False, overrides=["data.size=32", "model.width=16", "model.hidden=64",
+                                                   "model.latent_dim=8", "trainer.threads=1"])
+    coded = embed_store(st.save(st.load(faces), tmp_path / "coded"), f"vae:{other}", "mu",
+                        progress=False)
+    with pytest.raises(UserError, match=f"column 'mu' holds codes of run .*other, whose weights are "
+                                        f"not those of {vae_run}"):
+        fit_group_mixtures(vae_run, coded.path, "skin_tone", column="mu", components=1)
+    own = fit_group_mixtures(other, coded.path, "skin_tone", column="mu", components=1)
+    assert own.caution is None
 
 
 

@@ -24,3 +24,22 @@ def test_shares_drawn_in_order_of_psi_whatever_the_order_given() -> None:
         np.testing.assert_array_equal(line.get_xdata(), [1.0, 0.8, 0.5, 0.2])
         np.testing.assert_allclose(line.get_ydata(), shares[[1, 3, 0, 2], k])
     plt.close(fig)
+
+
+def test_the_title_names_the_psi_where_the_annotator_is_unsure() -> None:
+    """Samples pulled far from the training images can leave what the annotator knows: the
+    figure says at which psi its confidence fell (or rose) by CONFIDENCE_DROP or more."""
+    shares = np.array([[0.3, 0.7], [0.2, 0.8], [0.1, 0.9]])
+    entry = {"psi": [1.0, 0.5, 0.1], "classes": ["a", "b"], "generated": shares.tolist(),
+             "generated_ci": np.stack([shares - 0.03, shares + 0.03], axis=-1).tolist(),
+             "training": [0.25, 0.75], "confidence": [0.88, 0.75, 0.99],
+             "confidence_held_out": 0.86}
+    fig = share_figure("tone", entry, 100)
+    title = " ".join(t.get_text() for t in fig.findobj(plt.Text))
+    assert "annotator less sure at ψ 0.5 (0.75) than on labelled images (0.86)" in title
+    assert "annotator surer at ψ 0.1 (0.99)" in title and "ψ 1 (" not in title
+    plt.close(fig)
+    entry["confidence"] = [0.88, 0.80, 0.90]
+    fig = share_figure("tone", entry, 100)
+    assert "sure" not in " ".join(t.get_text() for t in fig.findobj(plt.Text))
+    plt.close(fig)

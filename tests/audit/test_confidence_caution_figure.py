@@ -1,6 +1,7 @@
 """The caution ``audit compare`` prints when its annotator is much less (or more) sure of the
-audited images than of labelled ones is in distribution_<attr>.png too: a saved figure travels
-without the console."""
+audited images than of labelled ones is in distribution_<attr>.png too (and in the
+intersections' heatmap of --joint, naming the attribute): a saved figure travels without the
+console."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ class _Unsure(Annotator):
     """Reads every image as one of two classes at probability ``sure``; ``measured``: its
     confidence on labelled images."""
 
-    def __init__(self, sure: float, measured: float) -> None:
-        self.attribute, self.classes, self.sure = "gender", ["female", "male"], sure
+    def __init__(self, sure: float, measured: float, attribute: str = "gender",
+                 classes: tuple[str, str] = ("female", "male")) -> None:
+        self.attribute, self.classes, self.sure = attribute, list(classes), sure
         self.evaluation = Evaluation(0.9, np.eye(2), np.eye(2, dtype=int) * 50, 100, measured)
 
     @property
@@ -68,6 +70,27 @@ def test_the_figure_says_the_annotator_is_surer_of_these_images(
     text, entry = _titles(tmp_path, monkeypatch, 1.0, measured=0.7)
     assert "surer of these" in str(confidence_shift(entry["annotator"]))
     assert "annotator surer here than on labelled images (confidence 1.000 here" in text
+
+
+def test_the_joint_heatmap_names_the_unsure_annotator(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "faces"
+    sources.make("synthfaces", data, n=40, seed=0)
+    texts: list[str] = []
+
+    def save(figure: plt.Figure, path: Path) -> None:
+        if path.name == "distribution_gender,eyeglasses.png":
+            texts.extend(t.get_text() for t in figure.findobj(plt.Text))
+        plt.close(figure)
+
+    monkeypatch.setattr(audit_run, "save_figure", save)
+    images = np.zeros((20, 16, 16, 3), np.uint8)
+    annotators = [_Unsure(0.55, 0.9), _Unsure(0.85, 0.9, "eyeglasses", ("no", "yes"))]
+    audit_run.audit_images(images, data, annotators, tmp_path / "joint",
+                           joint=["gender", "eyeglasses"])
+    text = " ".join(" ".join(texts).split())
+    assert "gender: annotator less sure here than on labelled images (confidence 0.550" in text
+    assert "eyeglasses: annotator" not in text
 
 
 def test_no_caution_without_both_confidences() -> None:

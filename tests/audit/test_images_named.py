@@ -37,6 +37,8 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     r = cli("audit", "compare", "--images", dark, "--data", faces, "--annotator",
             f"{skin_annotator_file},{gender}", "--joint", "gender,skin_tone", "--out", out)
     assert r.code == 0, r.err
+    assert re.search(r"monk_\d+: faces [\d.]+, dark [\d.]+", r.out), r.out
+    assert "generated" not in r.out, r.out
     assert "images of dark, annotated (n=40)" in texts["distribution_skin_tone.png"]
     assert "images of dark by annotated skin_tone" in texts["samples_skin_tone.png"]
     joint = texts["distribution_gender,skin_tone.png"]
@@ -48,6 +50,7 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     r = cli("audit", "compare", "--images", dark, "--data", faces, "--annotator", "labels",
             "--attribute", "smile", "--out", tmp_path / "values")
     assert r.code == 0, r.err
+    assert "smile: faces mean" in r.out and ", dark " in r.out and "generated" not in r.out, r.out
     values = texts["distribution_smile.png"]
     assert any(t.startswith("smile: dark - reference = ") for t in values), values
     assert any(t.startswith("images of dark, labelled (n=40)") for t in values), values
@@ -59,6 +62,14 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     assert "Shares of each intersection, faces' and the images of dark, and their ratio." in captions
     facts = [f for s in page.sections for b in s.blocks for f in getattr(b, "items", [])]
     assert ("images of", str(dark)) in facts
+    assert any(k == "faces / dark" for k, _ in facts), facts
+    heads = [c for s in page.sections for b in s.blocks for c in getattr(b, "columns", [])]
+    assert "dark n" in heads and "dark" in heads, heads
+    words = heads + captions + [k for k, _ in facts]
+    assert not [w for w in words if re.search(r"\bgenerated\b", str(w))], words
+    values_page = auditing.page(tmp_path / "values")
+    heads = [c for s in values_page.sections for b in s.blocks for c in getattr(b, "columns", [])]
+    assert "dark mean" in heads and "dark" in heads and "generated" not in " ".join(heads), heads
 
 
 def test_fidelity_help_names_the_rows_conditions_are_drawn_from() -> None:

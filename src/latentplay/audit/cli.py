@@ -116,6 +116,7 @@ def compare_cmd(
         shift_text,
     )
     from latentplay.audit.run import (
+        Audited,
         audit_images,
         check_joint,
         drawn_under,
@@ -177,13 +178,14 @@ def compare_cmd(
                            source=source, measured=labelled, continuous=continuous,
                            joint=pair)
     ref = data_name(store.path)
+    audited = Audited.of(source).name
     if source.get("condition"):
         print(f"samples drawn under {drawn_under(source['condition'])}; {ref}'s shares are of "
               "all its rows")
     for name, s in summary["attributes"].items():
         if s.get("kind") == "continuous":
             print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
-                  f"generated {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
+                  f"{audited} {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
                   f"{smd_text(s['smd'])}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
                   f"{s['wasserstein']:.3g}")
             if s.get("ks_persons"):
@@ -208,16 +210,16 @@ def compare_cmd(
             note = ""
         print(f"{name}{acc_text}: TV {s['tv']:.3f}, JS {s['js']:.3f} bits, chi-square p "
               f"{p_text(s['chi2']['p_value'], 3)}{note}")
-        basis = chi_square_basis(s)
+        basis = chi_square_basis(s, audited)
         if basis:
             print(f"  chi-square {s['chi2']['statistic']:.2f} on {s['chi2']['dof']} dof, {basis}")
         for row in s["per_class"]:
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
-            print(f"  {row['class']}: {ref} {row['training']:.3f}, generated "
+            print(f"  {row['class']}: {ref} {row['training']:.3f}, {audited} "
                   f"{row['generated']:.3f}{corr}")
         if s.get("corrected_pinned"):
             print(f"  corrected {pinned_text(s['corrected_pinned'])}")
-        for line in (faithful_text(s), imbalance_text(s, ref), shift_text(s)):
+        for line in (faithful_text(s), imbalance_text(s, ref, audited), shift_text(s, audited)):
             if line:
                 print(f"  {line}")
         shift = confidence_shift(s["annotator"])
@@ -338,6 +340,8 @@ def sample_groups_cmd(
     summary = sample_groups(run, data, attribute, n, out, annotator=ann, components=components,
                             measure=measure, seed=seed, overwrite=overwrite, column=column,
                             covariance=covariance)
+    if summary["caution"]:
+        print(f"caution: {summary['caution']}")
 
     def interval(g: dict[str, Any], key: str) -> str:
         """``g[key]`` and its 95 % Wilson interval as ``groups.json`` holds them."""

@@ -755,45 +755,47 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def chi_square_compares(through_annotator: bool) -> str:
-    """What the chi-square test compares (``chi2.compares`` in the summary): the generated
-    images' annotated class counts against what the annotator reads on the reference labels'
-    shares (``C^T p``), or, with labels on both sides, against the reference labels' counts."""
+def chi_square_compares(through_annotator: bool, audited: str = "generated") -> str:
+    """What the chi-square test compares (``chi2.compares`` in the summary): the ``audited``
+    (generated, or the ``--images`` folder's) images' annotated class counts against what the
+    annotator reads on the reference labels' shares (``C^T p``), or, with labels on both sides,
+    against the reference labels' counts."""
     if through_annotator:
-        return (f"the generated images' annotated class counts against what the annotator reads "
+        return (f"the {audited} images' annotated class counts against what the annotator reads "
                 f"on the {REFERENCE} labels' shares (C^T p)")
-    return (f"the generated images' class counts against the {REFERENCE} labels' counts "
+    return (f"the {audited} images' class counts against the {REFERENCE} labels' counts "
             "(homogeneity of the 2 x K table)")
 
 
-def chi_square_basis(summary: dict[str, Any]) -> str | None:
+def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str | None:
     """What the chi-square test of a :meth:`Comparison.to_dict` summary compared, when more
     than all rows' labels with labels: ``"the generated images' annotated class counts against
     what the annotator reads on the reference labels' shares (C^T p), over 200 reference persons
     (design effect 6.03), leaving out 40 reference rows and 0 generated images without a
     class"``; None otherwise. For two annotators read together
     it says that their errors were taken as independent, and for audited images of persons
-    that repeat (``generated_persons``) that the images were. None too when no test was made
-    (0 degrees of freedom: e.g. an annotator that reads both sides as one class)."""
+    that repeat (``generated_persons``) that the images were; ``audited`` names the images
+    (``generated`` or the ``--images`` folder). None too when no test was made (0 degrees of
+    freedom: e.g. an annotator that reads both sides as one class)."""
     test = summary.get("chi2") or {}
     if test.get("dof") == 0:
         return None
     parts = []
     if test.get("through_annotator"):
-        parts.append(chi_square_compares(True))
+        parts.append(chi_square_compares(True, audited))
     if (summary.get("annotator") or {}).get("independent_errors"):
         parts.append("the two annotators' errors taken as independent given the true classes")
     if test.get("training_persons"):
         parts.append(f"over {test['training_persons']} {REFERENCE} persons (design effect "
                      f"{test['design_effect']:.2f})")
     if summary.get("generated_persons"):
-        parts.append(f"taking the generated images of {summary['generated_persons']} persons as "
+        parts.append(f"taking the {audited} images of {summary['generated_persons']} persons as "
                      "independent (the p-value and intervals are too small where a person's "
                      "photos agree)")
     left_out = summary.get("without_class") or {}
     if any(left_out.values()):
         parts.append(f"leaving out {left_out['training']} {REFERENCE} rows and "
-                     f"{left_out['generated']} generated images without a class")
+                     f"{left_out['generated']} {audited} images without a class")
     return ", ".join(parts) or None
 
 
@@ -811,9 +813,11 @@ def faithful_text(summary: dict[str, Any]) -> str | None:
     return text
 
 
-def imbalance_text(summary: dict[str, Any], name: str = REFERENCE) -> str | None:
+def imbalance_text(summary: dict[str, Any], name: str = REFERENCE, audited: str = "generated"
+                   ) -> str | None:
     """One line on the imbalances of a :meth:`Comparison.to_dict` summary (None without
-    them), ``name`` labelling the store compared with (:func:`data_name`): ``"distance from
+    them), ``name`` labelling the store compared with (:func:`data_name`), ``audited`` the
+    images audited (``generated`` or the ``--images`` folder): ``"distance from
     balance (L2): reference 0.21, generated 0.30 [0.28, 0.33]; amplification +0.09
     [+0.06, +0.12] (+: less balanced than the reference set) (a faithful generator +0.004
     [-0.01, +0.02]); ..."``."""
@@ -823,7 +827,7 @@ def imbalance_text(summary: dict[str, Any], name: str = REFERENCE) -> str | None
     faithful = summary.get("faithful") or {}
 
     def part(d: dict[str, float], alone: dict[str, float] | None) -> str:
-        text = (f"generated {d['generated']:.3f} [{d['generated_low']:.3f}, "
+        text = (f"{audited} {d['generated']:.3f} [{d['generated_low']:.3f}, "
                 f"{d['generated_high']:.3f}], amplification {d['amplification']:+.3f} "
                 f"[{d['low']:+.3f}, {d['high']:+.3f}] (+: less balanced than the {REFERENCE} set)")
         if alone:
@@ -846,8 +850,9 @@ def pinned_text(classes: Sequence[str]) -> str:
             "shown to be 0")
 
 
-def shift_text(summary: dict[str, Any]) -> str | None:
-    """One line on the shifts of a :meth:`Comparison.to_dict` summary (None without them):
+def shift_text(summary: dict[str, Any], audited: str = "generated") -> str | None:
+    """One line on the shifts of a :meth:`Comparison.to_dict` summary (None without them),
+    ``audited`` naming the images audited (``generated`` or the ``--images`` folder):
     ``"generated -0.84 classes along the order (95 % -0.95 to -0.72), towards monk_1; ..."``."""
     shift = summary.get("shift")
     if not shift:
@@ -855,7 +860,7 @@ def shift_text(summary: dict[str, Any]) -> str | None:
     order = [c for c in summary["classes"] if c != UNKNOWN]
     towards = ("no clear direction (the interval spans 0)" if shift["low"] <= 0 <= shift["high"]
                else f"towards {order[-1] if shift['mean'] > 0 else order[0]}")
-    text = (f"generated {shift['mean']:+.2f} classes along the order (95 % {shift['low']:+.2f} "
+    text = (f"{audited} {shift['mean']:+.2f} classes along the order (95 % {shift['low']:+.2f} "
             f"to {shift['high']:+.2f}), {towards}; Cliff's delta {shift['delta']:+.3f}")
     corrected = summary.get("corrected_shift")
     if corrected:

@@ -46,16 +46,38 @@ def group_model(run: PathLike) -> torch.nn.Module:
 
 
 def column_codes(model: torch.nn.Module, store: st.Store, column: str, rows: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+                 ) -> tuple[np.ndarray, np.ndarray, str | None]:
     """The codes ``(n, D)`` float32 of ``rows`` in vector ``column`` and those rows, without
-    rows whose codes are missing (NaN); ``D`` must be a code size ``model`` decodes."""
+    rows whose codes are missing (NaN), and a caution when the column holds no known run's
+    codes (imported vectors, another embedder's), else None; ``D`` must be a code size
+    ``model`` decodes.
+
+    Raises:
+        UserError: the column's codes are of a run (``embed --with vae:RUN``/``invert:RUN``,
+            ``data generate``) whose weights differ from ``model``'s: decoding them here
+            would draw faces of nothing.
+    """
+    from latentplay.latent.directions import column_run, run_sha256
+
     z = st.vectors(store, column, rows)
     sizes = code_sizes(model)
     if z.shape[1] not in sizes:
         raise UserError(f"column {column!r} holds {z.shape[1]}-d vectors; this run decodes codes "
                         f"of {' or '.join(map(str, sizes))} values")
+    made_by, sha = column_run(store, column)
+    run_dir = getattr(model, "run_dir", None)
+    caution = None
+    if made_by is None:
+        caution = (f"column {column!r} holds no known run's codes (imported vectors, or another "
+                   f"embedder's): the groups mean something only if they are {run_dir}'s codes")
+    elif run_dir is not None:
+        here = run_sha256(run_dir)
+        if sha is not None and here is not None and sha != here:
+            raise UserError(f"column {column!r} holds codes of run {made_by}, whose weights are not "
+                            f"those of {run_dir}: embed the store with this run (`latentplay embed "
+                            f"--with vae:{run_dir}` or invert:) and give that column")
     keep = np.isfinite(z).all(1)
-    return z[keep], rows[keep]
+    return z[keep], rows[keep], caution
 
 
 CHOSEN_BY = {
@@ -209,6 +231,7 @@ class GroupMixtures:
         max_components: the largest number tried when choosing.
         covariance: the covariance type of every component.
         unlabelled: rows encoded without a class of the attribute (unknown), in no group.
+        caution: a ``column`` of no known run's codes (:func:`column_codes`), else None.
     """
 
     run: PathLike
@@ -224,6 +247,7 @@ class GroupMixtures:
     max_components: int
     covariance: str
     unlabelled: int = 0
+    caution: str | None = None
 
     def index(self, group: str | int) -> int:
         """Position of ``group`` (class name or position) in :attr:`classes`."""
@@ -285,9 +309,9 @@ def fit_group_mixtures(
         if not model.has_encoder:
             raise UserError(f"{run} has no encoder; give the column of its codes for these faces "
                             "(--column, e.g. written by `latentplay embed --with invert:RUN`)")
-        z = encode_rows(model, store, rows)
+        z, caution = encode_rows(model, store, rows), None
     else:
-        z, rows = column_codes(model, store, column, rows)
+        z, rows, caution = column_codes(model, store, column, rows)
     labelled = class_places(codes[rows], names) >= 0  # rows without a value join no group
     z, rows = z[labelled], rows[labelled]
     present, counts = np.unique(codes[rows], return_counts=True)
@@ -308,7 +332,7 @@ def fit_group_mixtures(
     skipped = [name for name in names if name != UNKNOWN and name not in classes]
     return GroupMixtures(run, model, attribute, classes, mixtures, counts, notes, chosen_by,
                          skipped, components, max_components, covariance,
-                         unlabelled=int((~labelled).sum()))
+                         unlabelled=int((~labelled).sum()), caution=caution)
 
 
 def balanced_sample(

@@ -251,6 +251,7 @@ def audit_images(
     ref = data_name(data.path)
     audited = Audited.of(source)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
+    cautions: dict[str, str] = {}                          # confidence_note, per attribute
     for ann in annotators:
         if isinstance(ann, NetworkValues):
             assert ann.training is not None, "evaluate() reads the training images first"
@@ -275,10 +276,10 @@ def audit_images(
                          else (ann.store_truth(data), persons),
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
         sure = None if ev is None or not len(proba) else float(proba.max(axis=1).mean())
+        cautions[ann.attribute] = confidence_note(None if ev is None else ev.confidence, sure)
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
-                             repeated, audited,
-                             confidence_note(None if ev is None else ev.confidence, sure))
+                             repeated, audited, cautions[ann.attribute])
         read[ann.attribute] = (ann, predicted)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, audited)
         summary["attributes"][ann.attribute] = {
@@ -289,7 +290,8 @@ def audit_images(
             **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
         _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
-                     repeated, audited)
+                     repeated, audited, "\n".join(f"{name}: {cautions[name]}" for name in joint
+                                                  if cautions[name]))
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
     for name in continuous:
@@ -342,17 +344,18 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                  pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
                  seed: int, ref: str, generated_persons: int | None = None,
-                 audited: Audited | None = None) -> None:
+                 audited: Audited | None = None, caution: str = "") -> None:
     """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
     entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`);
     ``generated_persons``: the persons the audited images repeat (None: not known to);
-    ``audited``: what the figure calls the images (:class:`Audited`)."""
+    ``audited``: what the figure calls the images (:class:`Audited`); ``caution``: the
+    annotators' confidence notes, the figure title's last lines."""
     result = joint_comparison(data, pair[0], pair[1], persons, seed)
     name = result.attribute
     how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref,
-                  generated_persons, audited)
+                  generated_persons, audited, caution)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured},
@@ -362,10 +365,11 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
 
 def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
                   how: str, measured: bool, ref: str, generated_persons: int | None = None,
-                  audited: Audited | None = None) -> None:
+                  audited: Audited | None = None, caution: str = "") -> None:
     """Heatmaps of a :func:`joint_comparison`: the store compared with (labelled ``ref``),
     the audited images (corrected where they could be; named by ``audited``) and their ratio
-    per intersection."""
+    per intersection; ``caution``: the title's last lines (:func:`confidence_note` of each
+    annotator)."""
     from latentplay.viz.distribution import intersection_heatmaps
 
     audited = audited or Audited()
@@ -384,7 +388,7 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
              + f", chi-square p {p_text(result.chi2_p)}"
              + ("\nthe two annotators' errors taken as independent" if measured else "")
-             + _persons_note(generated_persons))
+             + _persons_note(generated_persons) + (f"\n{caution}" if caution else ""))
     label = f"{audited.label}, {'corrected' if corrected else how}"
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
@@ -458,7 +462,7 @@ def sample_groups(
                                "covariance": covariance, "components": components,
                                "max_components": gm.max_components, "n": n, "seed": seed,
                                "groups": groups, "skipped": gm.skipped,
-                               "rows_without_class": gm.unlabelled}
+                               "rows_without_class": gm.unlabelled, "caution": gm.caution}
     if annotator is not None:
         prior = annotator.predict(train.sample(gm.model, measure, seed=seed + 10_000))
         for k, group in enumerate(groups):

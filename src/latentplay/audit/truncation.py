@@ -24,7 +24,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay import train
-from latentplay.audit.annotate import Annotator
+from latentplay.audit.annotate import CONFIDENCE_DROP, Annotator
 from latentplay.audit.distribution import data_name
 from latentplay.audit.run import audit_images, generate
 from latentplay.errors import UserError
@@ -97,13 +97,37 @@ def truncation_sweep(run: PathLike, data: st.Store | PathLike, annotators: Seque
 def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "reference") -> Figure:
     """One attribute's generated shares against psi (an entry of the summary), the psi values
     in decreasing order whatever order they were given in: lines join neighbouring values;
-    the ``reference`` store's shares (named by its folder) dotted."""
+    the ``reference`` store's shares (named by its folder) dotted; the title says at which
+    psi the annotator was much less (or more) sure than on labelled images
+    (:func:`confidence_caution`)."""
     order = np.argsort(entry["psi"], kind="stable")[::-1]
+    caution = confidence_caution(entry)
     return shares_by_setting(np.asarray(entry["psi"], float)[order], entry["classes"],
                              np.array(entry["generated"])[order],
                              np.array(entry["generated_ci"])[order], np.array(entry["training"]),
                              title=f"{name}: annotated shares of {n} samples at each ψ "
-                                   "(bands: 95 % Wilson)", reference_label=reference)
+                                   "(bands: 95 % Wilson)" + (f"\n{caution}" if caution else ""),
+                             reference_label=reference)
+
+
+def confidence_caution(entry: dict[str, Any]) -> str:
+    """The psi values of a summary ``entry`` at which the annotator's mean confidence on the
+    samples is ``CONFIDENCE_DROP`` or more below (or above) its confidence on held-out
+    labelled images, in words; "" when none is, or either confidence is unknown."""
+    held = entry.get("confidence_held_out")
+    if held is None:
+        return ""
+    pairs = [(p, c) for p, c in zip(entry["psi"], entry["confidence"], strict=True) if c is not None]
+    less = [f"ψ {p:g} ({c:.2f})" for p, c in pairs if held - c >= CONFIDENCE_DROP]
+    more = [f"ψ {p:g} ({c:.2f})" for p, c in pairs if c - held >= CONFIDENCE_DROP]
+    lines = []
+    if less:
+        lines.append(f"annotator less sure at {', '.join(less)} than on labelled images ({held:.2f}):"
+                     " shares there are uncertain")
+    if more:
+        lines.append(f"annotator surer at {', '.join(more)} than on labelled images ({held:.2f}): "
+                     "images unlike those (blank, noise) can do that; look at them")
+    return "\n".join(lines)
 
 
 def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[str, Any]:
