@@ -617,10 +617,10 @@ def confidence_note(labelled: float | None, audited: float | None) -> str:
         return ""
     both = f"(confidence {audited:.3f} here, {labelled:.3f} on labelled images)"
     if labelled - audited >= CONFIDENCE_DROP:
-        return (f"annotator less sure here than on labelled images {both}: these images may be "
+        return (f"annotator less sure here than on labelled images {both}:\nthese images may be "
                 "unlike those its errors were measured on, so the shares and test are uncertain")
     if audited - labelled >= CONFIDENCE_DROP:
-        return (f"annotator surer here than on labelled images {both}: images unlike those "
+        return (f"annotator surer here than on labelled images {both}:\nimages unlike those "
                 "(blank, uniform, noise) can do that; look at them before reading the shares")
     return ""
 

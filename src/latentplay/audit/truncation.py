@@ -125,7 +125,7 @@ def confidence_caution(entry: dict[str, Any]) -> str:
         lines.append(f"annotator less sure at {', '.join(less)} than on labelled images ({held:.2f}):"
                      " shares there are uncertain")
     if more:
-        lines.append(f"annotator surer at {', '.join(more)} than on labelled images ({held:.2f}): "
+        lines.append(f"annotator surer at {', '.join(more)} than on labelled images ({held:.2f}):\n"
                      "images unlike those (blank, noise) can do that; look at them")
     return "\n".join(lines)
 
