@@ -91,9 +91,9 @@ def test_first_release_columns_and_mapping(tmp_path: Path) -> None:
 
 
 def test_wrong_layout(tmp_path: Path) -> None:
-    (tmp_path / "AttGAN").mkdir()
+    (tmp_path / "src" / "AttGAN").mkdir(parents=True)
     with pytest.raises(UserError, match="expected AI-Face's annotation CSV"):
-        aiface.convert(tmp_path, tmp_path / "out")
+        aiface.convert(tmp_path / "src", tmp_path / "out")
 
 
 def test_codes_that_are_no_class_are_rejected(tmp_path: Path) -> None:

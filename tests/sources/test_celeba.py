@@ -108,7 +108,7 @@ def test_split_and_wrong_header(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="40 published attributes"):
         celeba.convert(tmp_path / "src", tmp_path / "o2")
     with pytest.raises(UserError, match="expected list_attr_celeba.txt"):
-        celeba.convert(tmp_path, tmp_path / "o3")
+        celeba.convert(tmp_path / "src" / "img_align_celeba", tmp_path / "o3")
 
 
 def test_hq_has_no_split(tmp_path: Path) -> None:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from convert_helpers import check_rejected, expected, face, rows, write_csv, write_image
+from convert_helpers import (
+    check_rejected,
+    expected,
+    face,
+    rows,
+    write_csv,
+    write_image,
+    write_truncated,
+)
 
 from latentplay.errors import UserError
 from latentplay.sources import folder
@@ -107,3 +115,57 @@ def test_parenthesised_age_bins_are_ordered_intervals(tmp_path: Path) -> None:
     age = store.schema.attribute("age")
     assert age.names == ["(0, 2)", "(4, 6)", "(15, 20)", "(38, 43)", "(60, 100)"] and age.ordered
     assert [age.names[c] for c in store.labels("age")] == [ages[i % 5] for i in range(10)]
+
+
+def test_classes_and_ranges_are_those_of_the_rows_converted(tmp_path: Path) -> None:
+    """A row rejected for a missing image, a repeat of an image and an unreadable image add no
+    class and widen no range; neither do rows beyond --limit."""
+    src = tmp_path / "src"
+    lines = []
+    for i in range(4):
+        write_image(src / f"imgs/{i}.png", face(i))
+        lines.append([f"imgs/{i}.png", "fm"[i % 2], 20 + i])
+    write_truncated(src / "imgs/broken.jpg", face(0))
+    lines += [["imgs/none.png", "X", 999], ["imgs/0.png", "Y", 500], ["imgs/broken.jpg", "f", 777]]
+    write_csv(src / "labels.csv", ["path", "sex", "age"], lines)
+    columns = parse_columns("file=path,gender=sex,age=age:continuous")
+    store = folder.convert(src, tmp_path / "out", columns=columns, workers=1)
+    check_rejected(store, {"labels.csv:6 (imgs/none.png)": "missing file",
+                           "labels.csv:7 (imgs/0.png)": "duplicate",
+                           "labels.csv:8 (imgs/broken.jpg)": "truncated"})
+    assert store.schema.attribute("gender").names == ["f", "m"]
+    assert store.schema.attribute("age").range == (20.0, 23.0)
+    store = folder.convert(src, tmp_path / "o2", columns=columns, workers=1, limit=3)
+    assert store.schema.attribute("age").range == (20.0, 22.0)
+    store = folder.convert(src, tmp_path / "o3", columns=columns, workers=1, limit=1)
+    assert store.schema.attribute("gender").names == ["f"]
+
+
+def test_windows_paths_are_found_and_a_missing_file_says_where_it_was_looked_for(
+        tmp_path: Path, cli) -> None:
+    src = tmp_path / "src"
+    for i in range(2):
+        write_image(src / f"imgs/{i}.png", face(i))
+    write_csv(src / "labels.csv", ["path", "sex"],
+              [["imgs\\0.png", "f"], ["D:\\photos\\imgs\\1.png", "m"]])
+    store = folder.convert(src, tmp_path / "out", columns=parse_columns("file=path,gender=sex"),
+                           workers=1)
+    assert [(n, g["gender"]) for n, g in rows(store)] == [("imgs\\0.png", "f"),
+                                                          ("D:\\photos\\imgs\\1.png", "m")]
+    write_csv(src / "labels.csv", ["path", "sex"], [["pics\\9.png", "f"]])
+    res = cli("data", "convert", "folder", src, "--out", tmp_path / "o2",
+              "--columns", "file=path,gender=sex")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+    assert f"looked for at {src / 'pics' / '9.png'}" in res.err
+
+
+def test_a_repeated_columns_key_is_named(tmp_path: Path, cli) -> None:
+    with pytest.raises(UserError, match=r"--columns maps file twice \(file=path and file=sex\)"):
+        parse_columns("file=path,file=sex")
+    make_folder(tmp_path / "src")
+    res = cli("data", "convert", "folder", tmp_path / "src", "--out", tmp_path / "out",
+              "--columns", "file=path,file=sex")
+    assert res.code == 2 and "--columns maps file twice" in res.err
+    res = cli("data", "convert", "folder", tmp_path / "src", "--out", tmp_path / "out",
+              "--columns", COLUMNS, "--workers", "0")
+    assert res.code == 2 and res.err == "error: --workers must be at least 1, got 0\n"

@@ -180,3 +180,14 @@ def test_pairs_without_a_header_are_one_fold(tmp_path: Path) -> None:
     pairs, bad = lfw.read_pairs(path, tmp_path)
     assert [p[0] for p in pairs] == ["0", "0"]
     assert [b.source for b in bad] == ["pairs.txt:1"] and "image number 'one'" in bad[0].reason
+
+
+def test_identities_are_those_of_the_inputs_converted(tmp_path: Path) -> None:
+    """A folder holding no <Name>_<nnnn>.jpg image adds no identity."""
+    good, dirty = make_lfw(tmp_path / "LFW")
+    (tmp_path / "LFW/lfw/Nobody").mkdir()
+    (tmp_path / "LFW/lfw/Nobody/readme.txt").write_text("x")
+    dirty["lfw/Nobody/readme.txt"] = "not <Name>/<Name>_<nnnn>.jpg"
+    store = lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=1)
+    check_rejected(store, dirty)
+    assert store.schema.attribute("identity").names == list(PERSONS)

@@ -70,7 +70,7 @@ def test_split_and_layout(tmp_path: Path) -> None:
     store = mnist.convert(tmp_path / "src", tmp_path / "out", split="train", workers=1)
     assert set(store.labels("split").tolist()) == {0} and len(store) == 29
     with pytest.raises(UserError, match="expected the IDX files"):
-        mnist.convert(tmp_path, tmp_path / "o2")
+        mnist.convert(tmp_path / "out", tmp_path / "o2")
     (tmp_path / "src" / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x05")
     with pytest.raises(UserError, match="do not hold matching"):
         mnist.convert(tmp_path / "src", tmp_path / "o3")

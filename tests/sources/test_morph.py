@@ -73,3 +73,29 @@ def test_wrong_layout(tmp_path: Path) -> None:
     (tmp_path / "src").mkdir()
     with pytest.raises(UserError, match="expected morph_2008_nonCommercial.csv"):
         morph.convert(tmp_path / "src", tmp_path / "out")
+
+
+def test_identities_are_those_of_the_rows_converted_and_windows_paths_are_found(
+        tmp_path: Path) -> None:
+    """Rows rejected for their codes or a missing photo add no identity; a photo path written
+    on Windows is found by its tail and as Album2/<name>."""
+    good, order, dirty = make_morph(tmp_path / "src")
+    name = "000005_00M40.JPG"
+    write_image(tmp_path / "src" / "Album2" / name, face(5))
+    with open(tmp_path / "src" / morph.CSV_NAME, "a", newline="") as fh:
+        fh.write(f"000005,0,,,W,M,40,C:\\MORPH\\Album2\\{name}\n")
+    store = morph.convert(tmp_path / "src", tmp_path / "out", workers=1)
+    check_rejected(store, dirty)
+    assert store.schema.attribute("identity").names == ["000001", "000002", "000003", "000004",
+                                                        "000005"]
+    assert rows(store)[-1] == (f"C:\\MORPH\\Album2\\{name}", {
+        "gender": "male", "race": "White", "age": 40.0, "identity": "000005"})
+
+
+def test_nothing_converted_says_where_the_photo_was_looked_for(tmp_path: Path) -> None:
+    write_csv(tmp_path / "src" / morph.CSV_NAME, HEADER,
+              [["000001", 0, "", "", "W", "M", 30, "Album2\\000001_00M30.JPG"]])
+    with pytest.raises(UserError, match="nothing converted: the only input was rejected: missing "
+                       "file .*; the first missing file was looked for at "
+                       f"{tmp_path / 'src' / 'Album2' / '000001_00M30.JPG'}"):
+        morph.convert(tmp_path / "src", tmp_path / "out", workers=1)

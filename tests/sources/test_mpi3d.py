@@ -54,8 +54,9 @@ def test_full_grid_streamed_without_labels(tmp_path: Path) -> None:
 def test_labels_array_and_rejections(tmp_path: Path) -> None:
     factors = mpi3d.factors_of_rows(np.arange(0, 30 * 977, 977))
     factors[4, 0] = 6  # object_color outside 0-5
-    np.savez(tmp_path / "mpi3d_sub.npz", images=_images(30), labels=factors)
-    store = mpi3d.convert(tmp_path, tmp_path / "out", workers=1)
+    (tmp_path / "src").mkdir()
+    np.savez(tmp_path / "src" / "mpi3d_sub.npz", images=_images(30), labels=factors)
+    store = mpi3d.convert(tmp_path / "src", tmp_path / "out", workers=1)
     check_rejected(store, {"mpi3d_sub.npz[4]": "object_color level 6"})
     keep = [i for i in range(30) if i != 4]
     got = np.stack([store.labels(n) for n in mpi3d.NAMES], axis=1)
@@ -64,11 +65,13 @@ def test_labels_array_and_rejections(tmp_path: Path) -> None:
 
 
 def test_wrong_layout(tmp_path: Path) -> None:
-    np.savez(tmp_path / "a.npz", images=_images(3))
+    src = tmp_path / "src"
+    src.mkdir()
+    np.savez(src / "a.npz", images=_images(3))
     with pytest.raises(UserError, match="no labels array; the published grid has 1036800"):
-        mpi3d.convert(tmp_path / "a.npz", tmp_path / "out")
-    np.savez(tmp_path / "b.npz", imgs=np.zeros((3, 64, 64), np.uint8))
+        mpi3d.convert(src / "a.npz", tmp_path / "out")
+    np.savez(src / "b.npz", imgs=np.zeros((3, 64, 64), np.uint8))
     with pytest.raises(UserError, match="expected an images array"):
-        mpi3d.convert(tmp_path / "b.npz", tmp_path / "out")
+        mpi3d.convert(src / "b.npz", tmp_path / "out")
     with pytest.raises(UserError, match="found 2 .npz files"):
-        mpi3d.convert(tmp_path, tmp_path / "out")
+        mpi3d.convert(src, tmp_path / "out")

@@ -143,3 +143,17 @@ def test_a_linked_race_folder_is_converted_and_a_loop_is_listed(tmp_path: Path) 
     assert rows(store) == expected(good)
     check_rejected(store, {**dirty, "test/data/African/m.0af2/back/": "the same folder (through "
                                                                       "a link) as test/data/"})
+
+
+def test_identities_are_those_of_the_inputs_converted(tmp_path: Path) -> None:
+    """A person's folder outside the four race folders is rejected and adds no identity."""
+    good, dirty = make_rfw(tmp_path / "RFW")
+    write_image(tmp_path / "RFW/test/data/Other/m.0zz9/m.0zz9_0001.jpg", face(0))
+    dirty["test/data/Other/m.0zz9/m.0zz9_0001.jpg"] = "not in data/"
+    store = rfw.convert(tmp_path / "RFW", tmp_path / "out", workers=1)
+    check_rejected(store, dirty)
+    assert store.schema.attribute("identity").names == sorted({g["identity"] for g in good.values()})
+    first = sorted(good)[:4]  # African m.0af1's three images, then m.0af1_0004 (truncated)
+    store = rfw.convert(tmp_path / "RFW", tmp_path / "o2", workers=1, limit=3)
+    assert store.schema.attribute("identity").names == ["m.0af1"]
+    assert [n for n, _ in rows(store)] == first[:3]

@@ -331,3 +331,21 @@ def test_limit_says_it_is_the_first_inputs_not_a_random_sample(utk, tmp_path: Pa
     res = cli("data", "subset", *args)
     assert res.code == 0, res.err
     assert len(st.load(tmp_path / "random")) == 5
+
+
+def test_out_inside_src_is_refused_with_one_line(utk, tmp_path: Path, cli) -> None:
+    """A store inside SRC would be read as inputs (and rejected) by the next conversion."""
+    src, _, _ = utk
+    inputs = sorted(src.rglob("*"))
+    res = cli("data", "convert", "utkface", src, "--out", src / "store", "--workers", "1")
+    assert res.code == 2 and len(res.err.strip().splitlines()) == 1
+    assert res.err.startswith(f"error: --out {src / 'store'} is inside SRC")
+    assert sorted(src.rglob("*")) == inputs
+
+
+def test_a_layout_problem_is_named_before_an_existing_out(utk, tmp_path: Path) -> None:
+    src, _, _ = utk
+    utkface.convert(src, tmp_path / "out", workers=1)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match="expected images named"):
+        utkface.convert(tmp_path / "empty", tmp_path / "out")

@@ -42,7 +42,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -110,7 +110,7 @@ class ConvertOptions:
                 f"unknown resampling {self.resample!r}; choose from: {', '.join(RESAMPLING)}"
             )
         if self.workers is not None and self.workers < 1:
-            raise UserError(f"workers must be at least 1, got {self.workers}")
+            raise UserError(f"--workers must be at least 1, got {self.workers}")
 
 
 @dataclass
@@ -140,10 +140,12 @@ class Record:
 
 @dataclass
 class Rejected:
-    """One input that cannot be converted, and why."""
+    """One input that cannot be converted, and why (``file``: for a missing image, where it was
+    looked for, which the message of a conversion that converts nothing names)."""
 
     source: str
     reason: str
+    file: str | None = None
 
 
 @dataclass
@@ -160,6 +162,8 @@ class Plan:
         rejected_lines: malformed lines of the label files read up front (``path:line`` and
             why, e.g. a pairs file's): counted as inputs and rejected before any image, whatever
             ``limit``, and as ``rejected_lines`` in the counts when there are any.
+        observed: continuous attributes whose ``range`` is the min..max of the converted rows'
+            values, set once every row is written.
     """
 
     attributes: list[Attribute]
@@ -168,6 +172,7 @@ class Plan:
     mode: str | None = "RGB"
     finish: Callable[[dict[str, int]], dict[str, str]] | None = None
     rejected_lines: list[Rejected] = field(default_factory=list)
+    observed: list[str] = field(default_factory=list)
 
 
 Scan = Callable[[Path, ConvertOptions], Plan]
@@ -209,8 +214,11 @@ def run(format: str, scan: Scan, src: str | os.PathLike[str], out: str | os.Path
     root = root.resolve()
     if (where := target.resolve()) == root or where in root.parents:
         raise UserError(f"--out {target} is SRC or holds it; write the store outside {root}")
-    check_target(target.absolute(), options.overwrite)
+    if root in where.parents:
+        raise UserError(f"--out {target} is inside SRC (a later conversion of SRC would read the "
+                        f"store's files as inputs); write the store outside {root}")
     plan = scan(root, options)
+    check_target(target.absolute(), options.overwrite)
     arguments = {"format": format, **{k: v for k, v in asdict(options).items()
                                       if k not in ("workers", "overwrite")}}
     schema = Schema(
@@ -309,18 +317,18 @@ class _Writer:
             self.counts["rejected_lines"] = len(self.plan.rejected_lines)
         batch = _empty(columns)
         size = 0
+        observed: dict[str, tuple[float, float]] = {}  # attribute -> min, max of converted rows
         with _Progress(total) as advance:
             for item, cell, reason in _prepared(inputs, pool, workers, self.options,
                                                 self.plan.mode):
                 self.counts["inputs"] += 1
                 advance()
                 if isinstance(item, Rejected) or cell is None:
-                    if isinstance(item, Rejected):
-                        self.reject(item.source, item.reason)
-                    else:
-                        self.reject(item.listed, str(reason))
-                        if reason == MISSING and self.missing is None:
-                            self.missing = item.file
+                    source, reason = (item.source, item.reason) if isinstance(item, Rejected) \
+                        else (item.listed, str(reason))
+                    self.reject(source, reason)
+                    if reason == MISSING and self.missing is None:
+                        self.missing = item.file
                     continue
                 if self.rows is not None:
                     self.rows[item.source] = self.counts["converted"]
@@ -330,6 +338,10 @@ class _Writer:
                 size += len(cell["bytes"])
                 for col in columns:
                     batch[col].append(item.labels[col])
+                for name in self.plan.observed:
+                    value = item.labels[name]
+                    low, high = observed.get(name, (value, value))
+                    observed[name] = (min(low, value), max(high, value))
                 if len(batch["image"]) >= BATCH_ROWS or size >= BATCH_BYTES:
                     yield batch
                     batch, size = _empty(columns), 0
@@ -339,6 +351,9 @@ class _Writer:
         if not self.counts["converted"]:
             raise UserError(self.nothing_converted())
         self.schema.provenance.counts = dict(self.counts)
+        for attr in self.schema.attributes:
+            if attr.name in observed:
+                attr.range = observed[attr.name]
 
     def nothing_converted(self) -> str:
         """Why no store is written: the commonest reasons (with a count and an example each);
@@ -427,6 +442,34 @@ def _unique(inputs: Iterable[Record | Rejected]) -> Iterator[Record | Rejected]:
                 item = Rejected(item.listed, "duplicate: the same image file as an earlier input")
             else:
                 seen.add(key)
+        yield item
+
+
+NO_CLASS = "(none converted)"  # the class of an attribute whose classes no kept input gives
+
+
+def kept_records(inputs: Iterable[Record | Rejected], limit: int | None) -> Iterator[Record]:
+    """The records a conversion of ``inputs`` stores, unless their image is unreadable: those
+    among the first ``limit`` inputs that repeat no earlier record's image file. A plan whose
+    classes come from the data (identities, a CSV's values) draws them from these, with
+    :data:`NO_CLASS` alone when there are none (nothing converts then, and the conversion says
+    why)."""
+    return (item for item in islice(_unique(inputs), limit) if isinstance(item, Record))
+
+
+def coded(inputs: Iterable[Record | Rejected], codes: Mapping[str, Mapping[str, int]]
+          ) -> Iterator[Record | Rejected]:
+    """``inputs`` again, once :func:`kept_records` gave the classes: the labels of each record
+    named in ``codes`` (attribute -> class name -> code) turned into codes. A repeat of an
+    earlier record's image is the :class:`Rejected` the conversion makes of it; so is a record
+    with a class no kept record has, which lies past ``--limit`` (the conversion reads one
+    input past it, only to learn that inputs were left)."""
+    for item in _unique(inputs):
+        if isinstance(item, Record):
+            try:
+                item.labels.update({name: codes[name][item.labels[name]] for name in codes})
+            except KeyError:
+                item = Rejected(item.listed, "past --limit")
         yield item
 
 
@@ -873,17 +916,32 @@ def mapped(defaults: Mapping[str, str], columns: Mapping[str, str], format: str
     return {**defaults, **columns}
 
 
+def path_parts(rel: str) -> list[str]:
+    """The folders and name of an image path ``rel`` a label file gives, without its root or
+    drive; a backslash separates them too (files written on Windows: ``imgs\\0.png``,
+    ``C:\\MORPH\\Album2\\003023_0M20.JPG``)."""
+    path = PureWindowsPath(rel) if "\\" in rel else PurePosixPath(rel)
+    return list(path.parts[1:] if path.anchor else path.parts)
+
+
+def looked_at(root: Path, rel: str) -> str:
+    """Where :func:`find_file` looks for ``rel`` under ``root`` first (for a missing file's
+    :class:`Rejected`)."""
+    return str(root.joinpath(*path_parts(rel)))
+
+
 def find_file(root: Path, rel: str, extra: Iterable[str] = ()) -> Path | None:
     """Locate an image a CSV names by ``rel``.
 
     Tries ``rel`` as given (absolute), under ``root``, then each shorter tail of it under
-    ``root`` (CSVs often carry their authors' absolute paths), then the ``extra`` candidates
-    (relative to ``root``). Returns None when none exists.
+    ``root`` (CSVs often carry their authors' absolute paths, some with Windows' backslashes:
+    see :func:`path_parts`), then the ``extra`` candidates (relative to ``root``). Returns None
+    when none exists.
     """
     given = Path(rel)
     if given.is_absolute() and given.is_file():
         return given
-    parts = [p for p in given.parts if p not in ("/", "")]
+    parts = path_parts(rel)
     for start in range(len(parts)):
         candidate = root.joinpath(*parts[start:])
         if candidate.is_file():
@@ -904,5 +962,8 @@ def parse_columns(text: str | None) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise UserError(f"--columns item {item!r} is not attribute=column")
+        if key.strip() in out:
+            raise UserError(f"--columns maps {key.strip()} twice ({key.strip()}={out[key.strip()]} "
+                            f"and {item.strip()}); give each attribute once")
         out[key.strip()] = value.strip()
     return out

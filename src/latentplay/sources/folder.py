@@ -1,17 +1,20 @@
 """Any image folder plus a label CSV, mapped with ``--columns``.
 
 SRC is the CSV file, or a folder holding exactly one CSV; image paths in the CSV are looked up
-relative to the CSV's folder (or by their tail under it). ``--columns`` maps store attributes to
-CSV columns, with an optional kind::
+relative to the CSV's folder (or by their tail under it; a backslash separates folders too, as in
+CSVs written on Windows). ``--columns`` maps store attributes to CSV columns, with an optional
+kind::
 
     --columns file=path,gender=sex,age=age_years:continuous,smile=smiling:categorical
 
 ``file`` (required) names the column holding the image path. Other attributes are
-``categorical`` (the default; classes are the distinct values found, sorted — numbers by
-value; groups named as intervals, such as ``3-9``, ``10-19``, ``more than 70`` or ``(0, 2)``,
-``(4, 6)``, by their bounds and marked ordered) or ``continuous`` (numbers; the range is the
-observed min..max). Every CSV row is an input; rows with an empty label, a non-numeric
-continuous value, or a missing image are rejected.
+``categorical`` (the default; classes are the distinct values of the rows converted, sorted --
+numbers by value; groups named as intervals, such as ``3-9``, ``10-19``, ``more than 70`` or
+``(0, 2)``, ``(4, 6)``, by their bounds and marked ordered) or ``continuous`` (numbers; the
+range is the min..max of the rows converted). Every CSV row is an input; rows with an empty
+label, a non-numeric continuous value, or a missing image are rejected, and give no class and
+no part of a range (the classes are fixed before the images are read: a class whose only image
+turns out unreadable stays, empty).
 """
 
 from __future__ import annotations
@@ -24,13 +27,19 @@ from typing import Any
 
 from latentplay.errors import UserError
 from latentplay.sources.convert import (
+    MISSING,
+    NO_CLASS,
     ConvertOptions,
     Plan,
     Record,
     Rejected,
     categorical,
     check_split,
+    code_of,
+    coded,
     find_file,
+    kept_records,
+    looked_at,
     read_csv,
     require_columns,
     run,
@@ -95,48 +104,25 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     file_column, spec = parse_mapping(options.columns)
     header, rows = read_csv(csv_path)
     require_columns("folder", csv_path, header, [file_column, *(c for c, _ in spec.values())])
-    # class names and ranges must be known before the first row is written: one pass
-    values: dict[str, set[str]] = {a: set() for a, (_, k) in spec.items() if k == "categorical"}
-    ranges: dict[str, list[float]] = {a: [] for a, (_, k) in spec.items() if k == "continuous"}
-    _, first = read_csv(csv_path)
-    for _, row in first:
-        for name, (column, kind) in spec.items():
-            if kind == "categorical":
-                text = (row.get(column) or "").strip()
-                if text:
-                    values[name].add(text)
-            elif (v := _number(row.get(column))) is not None:
-                r = ranges[name]
-                ranges[name] = [min(v, r[0]), max(v, r[1])] if r else [v, v]
-    attrs: list[Attribute] = []
-    for name, (column, kind) in spec.items():
-        if kind == "categorical":
-            intervals = interval_order(sorted(values[name]))
-            attrs.append(categorical(name, intervals or _class_order(values[name]),
-                                     f"CSV column {column!r}", ordered=intervals is not None))
-        else:
-            lo, hi = ranges[name] or [0.0, 0.0]
-            attrs.append(Attribute(name, "continuous", range=(lo, hi),
-                                   description=f"CSV column {column!r}"))
-    codes = {name: {v: i for i, v in enumerate(a.names or [])}
-             for name, a in zip(spec, attrs, strict=True) if a.kind == "categorical"}
 
-    def parse(row: dict[str, str]) -> dict[str, Any] | str:
+    def parse(row: dict[str, str | None]) -> dict[str, Any] | str:
+        """The row's labels (class names as written, numbers), or why it is rejected."""
         labels: dict[str, Any] = {}
         for name, (column, kind) in spec.items():
             text = (row.get(column) or "").strip()
             if not text:
                 return f"no {name} (column {column!r} is empty)"
             if kind == "categorical":
-                labels[name] = codes[name][text]
+                labels[name] = text
             elif (number := _number(text)) is None:
                 return f"{name} {text!r} is not a number"
             else:
                 labels[name] = number
         return labels
 
-    def inputs() -> Iterator[Record | Rejected]:
-        for line, row in rows:
+    def checked(read: Iterator[tuple[int, dict[str, str | None]]]) -> Iterator[Record | Rejected]:
+        """Each row as an input, its classes still named as in the CSV."""
+        for line, row in read:
             image = (row.get(file_column) or "").strip()
             where = f"{csv_path.name}:{line}"
             source = f"{where} ({image})" if image else where
@@ -146,11 +132,33 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             elif isinstance(labels, str):
                 yield Rejected(source, labels)
             elif (path := find_file(folder, image)) is None:
-                yield Rejected(source, "missing file")
+                yield Rejected(source, MISSING, file=looked_at(folder, image))
             else:
                 yield Record(image, labels, file=str(path), where=where)
 
-    return Plan(attrs, inputs())
+    # classes and ranges must be known before the first row is written: a first pass keeps
+    # those of the rows that will be converted (within --limit, not a repeat of an image)
+    classes: dict[str, set[str]] = {a: set() for a, (_, k) in spec.items() if k == "categorical"}
+    ranges: dict[str, tuple[float, float]] = {}
+    for record in kept_records(checked(read_csv(csv_path)[1]), options.limit):
+        for name, value in record.labels.items():
+            if name in classes:
+                classes[name].add(value)
+            else:
+                low, high = ranges.get(name, (value, value))
+                ranges[name] = (min(low, value), max(high, value))
+    attrs: list[Attribute] = []
+    for name, (column, kind) in spec.items():
+        if kind == "categorical":
+            intervals = interval_order(sorted(classes[name]))
+            attrs.append(categorical(name, intervals or _class_order(classes[name]) or [NO_CLASS],
+                                     f"CSV column {column!r}", ordered=intervals is not None))
+        else:
+            attrs.append(Attribute(name, "continuous", range=ranges.get(name, (0.0, 0.0)),
+                                   description=f"CSV column {column!r}"))
+    codes = {a.name: code_of(a.names) for a in attrs if a.names}
+    return Plan(attrs, coded(checked(rows), codes),
+                observed=[a for a, (_, k) in spec.items() if k == "continuous"])
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

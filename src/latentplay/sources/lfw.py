@@ -10,11 +10,11 @@ Layout read (SRC holds the images folder, or is it)::
 (``pairs.txt`` and ``lfw_attributes.txt`` in SRC or beside the images folder.)
 
 Every file under the images folder is an input; one not named ``<Name>/<Name>_<nnnn>.<ext>``
-is rejected. The store has ``identity`` (the folder name) and, with ``lfw_attributes.txt``,
-each attribute's classifier score as a continuous attribute in snake case (``male``,
-``asian``, ``white``, ``black``, ``indian``, ``youth``, ``senior``, ``smiling``,
-``eyeglasses``, ...; above 0 means present; NaN for an image the file does not score). Cut a
-score into classes with ``latentplay data bin STORE male --edges 0 --names female,male``.
+is rejected. The store has ``identity`` (the folder name; the persons of the inputs converted)
+and, with ``lfw_attributes.txt``, each attribute's classifier score as a continuous attribute in
+snake case (``male``, ``asian``, ``white``, ``black``, ``indian``, ``youth``, ``senior``,
+``smiling``, ``eyeglasses``, ...; above 0 means present; NaN for an image the file does not
+score). Cut a score into classes with ``latentplay data bin STORE male --edges 0 --names female,male``.
 
 The verification pairs become ``pairs.csv`` inside the store, as RFW's do: ``fold,
 identity_a, file_a, identity_b, file_b, same, row_a, row_b``, in the file's order (each fold's
@@ -39,6 +39,7 @@ from typing import Any
 
 from latentplay.errors import UserError
 from latentplay.sources.convert import (
+    NO_CLASS,
     PAIR_FORMS,
     ConvertOptions,
     Plan,
@@ -46,6 +47,9 @@ from latentplay.sources.convert import (
     Rejected,
     categorical,
     check_split,
+    code_of,
+    coded,
+    kept_records,
     pair_of,
     pairs_table,
     reading,
@@ -164,14 +168,10 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     beside = {name: next((p for p in (root / name, images.parent / name) if p.is_file()), None)
               for name in (PAIRS, ATTRIBUTES)}
     files, unreadable = walk_files(images, root)
-    identities = sorted({p.parent.name for p in files if p.parent != images})
-    code = {n: i for i, n in enumerate(identities)}
     names, scores = read_attributes(beside[ATTRIBUTES]) if beside[ATTRIBUTES] else ([], {})
-    attrs: list[Attribute] = [categorical("identity", identities, "LFW person (folder name)")]
-    attrs += [Attribute(n, "continuous", description=f"Kumar et al.'s '{n}' classifier score "
-                        "(above 0: present)") for n in names]
 
-    def inputs() -> Iterator[Record | Rejected]:
+    def checked() -> Iterator[Record | Rejected]:
+        """Every input, its identity still named by its folder."""
         yield from unreadable
         for path in files:
             source = path.relative_to(root).as_posix()
@@ -179,11 +179,18 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             if path.parent == images or match is None or match.group(1) != path.parent.name:
                 yield Rejected(source, "not <Name>/<Name>_<nnnn>.jpg")
                 continue
-            labels: dict[str, Any] = {"identity": code[path.parent.name]}
+            labels: dict[str, Any] = {"identity": path.parent.name}
             found = scores.get((path.parent.name, int(match.group(2))))
             for k, n in enumerate(names):
                 labels[n] = found[k] if found else math.nan
             yield Record(source, labels, file=str(path))
+
+    # identities must be known before the first row is written: those of the inputs converted
+    identities = sorted({r.labels["identity"] for r in kept_records(checked(), options.limit)})
+    attrs: list[Attribute] = [categorical("identity", identities or [NO_CLASS],
+                                          "LFW person (folder name)")]
+    attrs += [Attribute(n, "continuous", description=f"Kumar et al.'s '{n}' classifier score "
+                        "(above 0: present)") for n in names]
 
     pairs, bad_lines = read_pairs(beside[PAIRS], root) if beside[PAIRS] else ([], [])
 
@@ -195,8 +202,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         return pairs_table("fold", pairs, rows,
                            lambda pair, side: f"{prefix}{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
 
-    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish,
-                rejected_lines=bad_lines)
+    return Plan(attrs, coded(checked(), {"identity": code_of(identities)}),
+                total=len(files) + len(unreadable), finish=finish, rejected_lines=bad_lines)
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

@@ -14,7 +14,8 @@ gender     ``gender``  M / F
 race       ``race``    B (Black), W (White), H (Hispanic), A (Asian), I (Indian), O (Other)
 =========  ==========  ===============================================================
 
-Every CSV row is an input.
+Every CSV row is an input. A photo path written on Windows (``C:\\MORPH\\Album2\\x.JPG``) is
+split at its backslashes. The identities are those of the rows converted.
 """
 
 from __future__ import annotations
@@ -26,14 +27,21 @@ from typing import Any
 
 from latentplay.errors import UserError
 from latentplay.sources.convert import (
+    MISSING,
+    NO_CLASS,
     ConvertOptions,
     Plan,
     Record,
     Rejected,
     categorical,
     check_split,
+    code_of,
+    coded,
     find_file,
+    kept_records,
+    looked_at,
     mapped,
+    path_parts,
     read_csv,
     require_columns,
     run,
@@ -69,19 +77,9 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     cols = mapped(DEFAULTS, options.columns, "morph")
     header, rows = read_csv(csv_path)
     require_columns("morph", csv_path, header, cols.values())
-    # identities must be known before the first row is written: one light pass over the CSV
-    _, first = read_csv(csv_path)
-    ids = sorted({(r.get(cols["identity"]) or "").strip() for _, r in first} - {""},
-                 key=lambda v: (len(v), v))
-    id_code = {v: i for i, v in enumerate(ids)}
-    attrs: list[Attribute] = [
-        categorical("gender", GENDERS.values(), "M / F in the CSV"),
-        categorical("race", RACES.values(), "B W H A I O in the CSV"),
-        Attribute("age", "continuous", range=(0, MAX_AGE), description="age in years"),
-        categorical("identity", ids, "MORPH subject number (id_num)"),
-    ]
 
-    def parse(row: dict[str, str]) -> dict[str, Any] | str:
+    def parse(row: dict[str, str | None]) -> dict[str, Any] | str:
+        """The row's labels (the identity as written), or why it is rejected."""
         gender = (row.get(cols["gender"]) or "").strip().upper()
         race = (row.get(cols["race"]) or "").strip().upper()
         ident = (row.get(cols["identity"]) or "").strip()
@@ -98,10 +96,11 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         if not ident:
             return "no identity"
         return {"gender": list(GENDERS).index(gender), "race": list(RACES).index(race),
-                "age": age, "identity": id_code[ident]}
+                "age": age, "identity": ident}
 
-    def inputs() -> Iterator[Record | Rejected]:
-        for line, row in rows:
+    def checked(read: Iterator[tuple[int, dict[str, str | None]]]) -> Iterator[Record | Rejected]:
+        """Each row as an input, its identity still named as in the CSV."""
+        for line, row in read:
             photo = (row.get(cols["photo"]) or "").strip()
             where = f"{csv_path.name}:{line}"
             source = f"{where} ({photo})" if photo else where
@@ -111,14 +110,25 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             elif isinstance(labels, str):
                 yield Rejected(source, labels)
             else:
-                name = Path(photo).name
+                name = [photo, *path_parts(photo)][-1]
                 path = find_file(folder, photo, (f"Album2/{name}", f"Album2/{name[:3]}/{name}"))
                 if path is None:
-                    yield Rejected(source, "missing file")
+                    yield Rejected(source, MISSING, file=looked_at(folder, photo))
                 else:
                     yield Record(photo, labels, file=str(path), where=where)
 
-    return Plan(attrs, inputs())
+    # identities must be known before the first row is written: a first pass over the CSV keeps
+    # those of the rows that will be converted
+    ids = sorted({r.labels["identity"] for r in kept_records(checked(read_csv(csv_path)[1]),
+                                                              options.limit)},
+                 key=lambda v: (len(v), v))
+    attrs: list[Attribute] = [
+        categorical("gender", GENDERS.values(), "M / F in the CSV"),
+        categorical("race", RACES.values(), "B W H A I O in the CSV"),
+        Attribute("age", "continuous", range=(0, MAX_AGE), description="age in years"),
+        categorical("identity", ids or [NO_CLASS], "MORPH subject number (id_num)"),
+    ]
+    return Plan(attrs, coded(checked(rows), {"identity": code_of(ids)}))
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:

@@ -6,13 +6,13 @@ Layout read (SRC is the folder holding ``test/``, or ``test/`` itself)::
     test/txts/<Race>/<Race>_pairs.txt
 
 Every file under ``test/data/<Race>/<identity>/`` is an input; files outside a race/identity
-folder are rejected. The store has ``race`` and ``identity``. The verification pairs become
-their own table, ``pairs.csv`` inside the store: ``fold, race, identity_a, file_a, identity_b,
-file_b, same, row_a, row_b`` in the files' order (race by race), where ``row_*`` are the store
-rows of the two images (-1 when that image was not converted). The pairs files have no header:
-every line (blank lines aside) is a pairs line, ``identity n1 n2`` (same person) or
-``identity_a n1 identity_b n2`` (different people), ``n`` numbering
-``<identity>_<n:04d>.jpg``; a malformed one (another number of fields, an image number that is
+folder are rejected. The store has ``race`` and ``identity`` (the identities of the inputs
+converted). The verification pairs become their own table, ``pairs.csv`` inside the store:
+``fold, race, identity_a, file_a, identity_b, file_b, same, row_a, row_b`` in the files' order
+(race by race), where ``row_*`` are the store rows of the two images (-1 when that image was not
+converted). The pairs files have no header: every line (blank lines aside) is a pairs line,
+``identity n1 n2`` (same person) or ``identity_a n1 identity_b n2`` (different people), ``n``
+numbering ``<identity>_<n:04d>.jpg``; a malformed one (another number of fields, an image number that is
 not a positive integer, a number where a name should be) is listed in ``rejected.csv`` as
 ``test/txts/<Race>/<Race>_pairs.txt:<line>``.
 
@@ -32,12 +32,16 @@ from typing import Any
 
 from latentplay.errors import UserError
 from latentplay.sources.convert import (
+    NO_CLASS,
     ConvertOptions,
     Plan,
     Record,
     Rejected,
     categorical,
     check_split,
+    code_of,
+    coded,
+    kept_records,
     pair_of,
     pairs_table,
     reading,
@@ -83,13 +87,9 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     base = _base(root)
     data = base / "data"
     files, unreadable = walk_files(data, root)
-    identities = sorted({p.parent.name for p in files
-                         if len(p.relative_to(data).parts) == 3})
-    code = {n: i for i, n in enumerate(identities)}
-    attrs = [categorical("race", RACES, "RFW race folder"),
-             categorical("identity", identities, "MS-Celeb-1M identity (RFW folder)")]
 
-    def inputs() -> Iterator[Record | Rejected]:
+    def checked() -> Iterator[Record | Rejected]:
+        """Every input, its identity still named by its folder."""
         yield from unreadable
         for path in files:
             rel = path.relative_to(data).parts
@@ -97,8 +97,14 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
             if len(rel) != 3 or rel[0] not in RACES:
                 yield Rejected(source, f"not in data/<{'|'.join(RACES)}>/<identity>/")
             else:
-                yield Record(source, {"race": RACES.index(rel[0]), "identity": code[rel[1]]},
+                yield Record(source, {"race": RACES.index(rel[0]), "identity": rel[1]},
                              file=str(path))
+
+    # identities must be known before the first row is written: those of the inputs converted
+    identities = sorted({r.labels["identity"] for r in kept_records(checked(), options.limit)})
+    attrs = [categorical("race", RACES, "RFW race folder"),
+             categorical("identity", identities or [NO_CLASS],
+                     "MS-Celeb-1M identity (RFW folder)")]
 
     pairs: list[list[str]] = []
     bad_lines: list[Rejected] = []
@@ -114,8 +120,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
         return pairs_table(("fold", "race"), pairs, rows, lambda pair, side:
                            f"{prefix}/{pair[1]}/{pair[2 + 2 * side]}/{pair[3 + 2 * side]}")
 
-    return Plan(attrs, inputs(), total=len(files) + len(unreadable), finish=finish,
-                rejected_lines=bad_lines)
+    return Plan(attrs, coded(checked(), {"identity": code_of(identities)}),
+                total=len(files) + len(unreadable), finish=finish, rejected_lines=bad_lines)
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
