@@ -43,3 +43,23 @@ def test_the_title_names_the_psi_where_the_annotator_is_unsure() -> None:
     fig = share_figure("tone", entry, 100)
     assert "sure" not in " ".join(t.get_text() for t in fig.findobj(plt.Text))
     plt.close(fig)
+
+
+def test_the_console_says_where_the_annotator_is_unsure(monkeypatch, capsys, tmp_path) -> None:  # noqa: ANN001
+    """The printout of --psi said the confidence at each psi but not, as a plain audit does,
+    that a drop of 0.1 or more makes the shares there uncertain."""
+    from types import SimpleNamespace
+
+    from latentplay.audit import cli as audit_cli
+    from latentplay.audit import truncation
+
+    entry = {"psi": [1.0, 0.2], "classes": ["a", "b"], "training": [0.5, 0.5],
+             "generated": [[0.5, 0.5], [0.2, 0.8]], "tv": [0.0, 0.3],
+             "confidence": [0.76, 0.58], "confidence_held_out": 0.76}
+    monkeypatch.setattr(truncation, "truncation_sweep",
+                        lambda *a, **k: {"attributes": {"tone": entry}})
+    audit_cli._truncation(tmp_path / "run", SimpleNamespace(path=tmp_path / "faces"), [], "1,0.2",
+                          tmp_path / "out", 10, 0, None, "cpu", False, [])
+    out = capsys.readouterr().out
+    assert "annotator less sure at ψ 0.2 (0.58) than on labelled images (0.76)" in out
+    assert "ψ 1 (" not in out

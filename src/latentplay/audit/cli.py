@@ -233,7 +233,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
     from latentplay.audit.distribution import data_name
-    from latentplay.audit.truncation import truncation_sweep
+    from latentplay.audit.truncation import confidence_caution, truncation_sweep
 
     try:
         values = [float(v) for v in split_names(psi)]
@@ -254,6 +254,8 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
         if entry["confidence_held_out"] is not None:
             print(f"  (the annotator's confidence on held-out training images: "
                   f"{entry['confidence_held_out']:.3f})")
+        for line in confidence_caution(entry).splitlines():
+            print(f"  {line}")
     print(f"wrote {out}")
 
 
