@@ -379,6 +379,8 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     corrected = result.corrected is not None
     generated = (result.corrected if result.corrected is not None else result.generated
                  ).reshape(shape)
+    ci = (result.corrected_ci if corrected and result.corrected_ci is not None
+          else result.generated_ci).reshape(*shape, 2)
     tv = result.corrected_tv if corrected else result.tv
     faithful = None if result.faithful is None else (
         result.faithful.corrected_tv if corrected else result.faithful.tv)
@@ -393,11 +395,12 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
                                        generated_label=label, reference_label=ref, title=title,
-                                       generated_name=audited.name)
+                                       generated_name=audited.name, generated_ci=ci)
     else:                                    # the attribute with more classes down the rows
         figure = intersection_heatmaps(second.classes, first.classes, training.T, generated.T,
                                        generated_label=label, reference_label=ref, title=title,
-                                       generated_name=audited.name)
+                                       generated_name=audited.name,
+                                       generated_ci=ci.transpose(1, 0, 2))
     save_figure(figure, path)
 
 

@@ -99,6 +99,7 @@ def intersection_heatmaps(
     reference_label: str = "training",
     title: str = "",
     generated_name: str = "generated",
+    generated_ci: np.ndarray | None = None,
 ) -> Figure:
     """Three heatmaps over the intersections of two attributes: the shares of the data compared
     with (``training``), the generated shares and log2 of their ratio (blue: the generator draws
@@ -112,20 +113,31 @@ def intersection_heatmaps(
         title: figure title.
         generated_name: the ``generated`` side in the ratio panel's title (``generated``, or
             the folder of audited images that no generator drew).
+        generated_ci: ``(R, C, 2)`` 95 % intervals of the generated shares, or None. Given,
+            each generated share and ratio is written with its interval, and a ratio whose
+            interval spans 1 (log2 0: the data's share) is left white: a corrected share of 0
+            whose interval reaches 0.4 is no "-inf", only a share the audit cannot pin down.
     """
     training, generated = np.asarray(training, float), np.asarray(generated, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.log2(generated / training)
+        bounds = None if generated_ci is None else np.log2(np.asarray(generated_ci, float)
+                                                            / training[..., None])
     ratio = np.where(training > 0, ratio, np.nan)
+    shown_ratio = np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT)
+    if bounds is not None:  # undetermined direction: white
+        shown_ratio = np.where((bounds[..., 0] <= 0) & (bounds[..., 1] >= 0), 0.0, shown_ratio)
     width = 1.2 + 0.55 * len(cols)
-    fig, axes = plt.subplots(1, 3, figsize=(max(9.0, 3 * width), 1.6 + 0.42 * len(rows)),
+    fig, axes = plt.subplots(1, 3, figsize=(max(9.0, 3 * width), 1.6 + 0.42 * len(rows)
+                                            * (1.0 if generated_ci is None else 1.5)),
                              squeeze=False)
     top = float(max(training.max(), generated.max(), 1e-9))
+    ratio_name = f"log2({generated_name} / {reference_label})" + (
+        "" if generated_ci is None else "\nwhite: its interval spans 0")
     panels = ((training, f"{reference_label} shares", "Greys", 0.0, top),
               (generated, f"{generated_label} shares", "Greys", 0.0, top),
-              (np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT), f"log2({generated_name} / {reference_label})",
-               "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
-    for ax, (values, name, cmap, low, high) in zip(axes[0], panels, strict=True):
+              (shown_ratio, ratio_name, "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
+    for k, (ax, (values, name, cmap, low, high)) in enumerate(zip(axes[0], panels, strict=True)):
         shown = ax.imshow(values, cmap=cmap, vmin=low, vmax=high, aspect="auto")
         ax.set_title(name, fontsize=9)
         ax.set_xticks(range(len(cols)), list(cols), rotation=45 if len(cols) > 3 else 0,
@@ -137,14 +149,23 @@ def intersection_heatmaps(
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//",
                                            color="0.6", lw=0))
                 continue
-            text = f"{ratio[i, j]:+.1f}" if cmap == "RdBu_r" else f"{value:.3f}"
+            text = _ratio_text(ratio[i, j]) if k == 2 else f"{value:.3f}"
+            if k == 1 and generated_ci is not None:
+                text += f"\n[{generated_ci[i, j, 0]:.2f}, {generated_ci[i, j, 1]:.2f}]"
+            if k == 2 and bounds is not None:
+                text += f"\n[{_ratio_text(bounds[i, j, 0])}, {_ratio_text(bounds[i, j, 1])}]"
             dark = abs(value) > 0.6 * max(abs(low), abs(high))
-            ax.text(j, i, text, ha="center", va="center", fontsize=6,
+            ax.text(j, i, text, ha="center", va="center", fontsize=6 if generated_ci is None else 5,
                     color="white" if dark else "black")
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _ratio_text(value: float) -> str:
+    """A log2 ratio as ``+0.4``, ``-∞`` or ``+∞``."""
+    return f"{value:+.1f}" if np.isfinite(value) else ("-∞" if value < 0 else "+∞")
 
 
 def value_histograms(
