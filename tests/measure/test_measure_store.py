@@ -384,3 +384,16 @@ def test_a_single_measure_may_be_a_plain_string(tmp_path: Path) -> None:
              schema, tmp_path / "s")
     out = measure_store(tmp_path / "s", "quality", progress=False)
     assert set(QUALITY_NAMES) <= set(out.columns) and "pose_yaw" not in out.columns
+
+
+def test_an_upsampling_given_as_what_automatic_chose_is_the_same_faces(faces) -> None:
+    """Pose at the automatic upsampling (2 for these 64-px faces), then skin at --upsample 2:
+    the same faces, so the run goes on (it was refused as faces of another detector)."""
+    path = faces("auto", n=40)
+    first = measure_store(path, ["pose"], progress=False)
+    second = measure_store(path, ["skin"], upsample=2, progress=False)
+    np.testing.assert_array_equal(second.labels("face_found"), first.labels("face_found"))
+    np.testing.assert_array_equal(second.labels("pose_yaw"), first.labels("pose_yaw"))
+    with pytest.raises(UserError, match=r"this run on the faces of dlib's HOG face detector "
+                                        r"\(upsample 1\)"):
+        measure_store(path, ["skin"], upsample=1, overwrite=True, progress=False)

@@ -42,6 +42,7 @@ from latentplay.embed.faces import (
     SCRFD_PREFIX,
     Face,
     FaceModels,
+    auto_upsample,
     check_detector,
     detector_digest,
     detector_label,
@@ -56,6 +57,7 @@ from latentplay.measure.size import SIZE_NAMES, face_size
 from latentplay.measure.skin import ITA_GROUPS, MIN_YELLOW, cheek_mask, ita, ita_group
 from latentplay.names import name_list
 from latentplay.outputs import counted
+from latentplay.store.images import decode
 from latentplay.store.io import saved
 from latentplay.store.schema import UNKNOWN, Attribute
 
@@ -530,6 +532,26 @@ def _faces_text(faces: tuple[str, int] | None) -> str:
         f" (upsample {upsample})" if upsample >= 0 else "")
 
 
+def _same_faces(a: tuple[str, int] | None, b: tuple[str, int] | None, store: st.Store) -> bool:
+    """Whether two runs' :func:`_faces_of` find the same faces in ``store``: the same detector
+    and upsampling, an upsampling of -1 (by image size) counting as the one it resolves to for
+    every image of the store (``--upsample 2`` on 64-px faces is what -1 chose)."""
+    if a == b:
+        return True
+    if a is None or b is None or a[0] != b[0] or min(a[1], b[1]) >= 0 or max(a[1], b[1]) < 0:
+        return False
+    fixed, column = max(a[1], b[1]), store.schema.image_column
+    batches = store.dataset.with_format(None).select_columns([column]).iter(batch_size=1024)
+    return all(auto_upsample(np.broadcast_to(np.uint8(0), _opened(cell).size[::-1])) == fixed
+               for batch in batches for cell in batch[column])  # image headers only
+
+
+def _opened(cell: Any) -> Any:
+    """A store's image cell as a PIL image opened lazily (the Image feature gives one; a
+    ``{bytes, path}`` cell is opened)."""
+    return cell if hasattr(cell, "size") else decode(cell)
+
+
 def _check_same_faces(store: st.Store, config: MeasureConfig, prefix: str) -> None:
     """Refuse a run that would leave face attributes of ``store`` (of ``prefix``) read from
     other faces than its own in place (another detector, upsampling, or none)."""
@@ -542,7 +564,7 @@ def _check_same_faces(store: st.Store, config: MeasureConfig, prefix: str) -> No
     own = _faces_of(dataclasses.asdict(config))
     stale = {name: made[prefix + name] for name in FACE_COLUMNS
              if name not in config.attribute_names and prefix + name in store.columns
-             and prefix + name in made and made[prefix + name] != own}
+             and prefix + name in made and not _same_faces(made[prefix + name], own, store)}
     if not stale:
         return
     redo = [w for w in FACE_MEASURES if w in {FACE_COLUMNS[name] for name in stale}]
