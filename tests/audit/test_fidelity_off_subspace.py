@@ -88,4 +88,4 @@ def test_the_command_prints_the_off_subspace_line(cli, faces: st.Store, tmp_path
             "--out", tmp_path / "fid")
     assert r.code == 0, r.err
     line = next(x for x in r.out.splitlines() if "off the subspace of the images of faces" in x)
-    assert "40 of 40 generated (100.0%; held-out: " in line
+    assert "40 of 40 images of noise (100.0%; held-out: " in line   # --images: by its folder

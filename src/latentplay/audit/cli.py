@@ -410,8 +410,15 @@ def fidelity_cmd(
     from latentplay import store as st
     from latentplay.audit.annotate import Annotator
     from latentplay.audit.distribution import data_name
-    from latentplay.audit.fidelity import Samples, audit_fidelity, sample_run
-    from latentplay.audit.run import read_images, resolve_annotators
+    from latentplay.audit.fidelity import (
+        COMMON_REPEATS,
+        Samples,
+        audit_fidelity,
+        check_counts,
+        sample_run,
+    )
+    from latentplay.audit.run import Audited, read_images, resolve_annotators
+    from latentplay.outputs import refuse_nonempty
     from latentplay.train.checkpoint import read_meta
 
     if (run is None) == (images is None):
@@ -421,17 +428,9 @@ def fidelity_cmd(
     if n < 2:
         raise UserError(f"--n must be at least 2, got {n}")
     store = st.load(data)
-    if run is not None:
-        cond = parse_condition(condition)
-        samples = sample_run(run, store, n, seed=seed, condition=cond, device=device)
-        source = {"run": str(run), "n": n, "condition": cond or None}
-        crop = read_meta(run).get("crop", 1.0) if crop is None else crop
-    else:
-        imgs = read_images(images)
-        if isinstance(imgs, list):
-            raise UserError(f"--images {images}: the images differ in size; resize them first")
-        samples = Samples(imgs)
-        source = {"images": str(images)}
+    if run is not None:   # --images: counted once read, in audit_fidelity
+        check_counts(k, n, min(n if real is None else real, len(store)))
+    refuse_nonempty(out, overwrite)   # before the samples; audit_fidelity makes --out
     if annotator is None and (heads or annotator_option):
         raise UserError("--heads and --annotator-option describe an onnx: network --annotator; "
                         "none was given")
@@ -447,20 +446,33 @@ def fidelity_cmd(
                         "name those attributes in --by")
     annotators = [a for a in annotators if a.attribute in by_names
                   and isinstance(a, Annotator)]  # a network's value heads give no classes
+    if run is not None:
+        cond = parse_condition(condition)
+        samples = sample_run(run, store, n, seed=seed, condition=cond, device=device)
+        source = {"run": str(run), "n": n, "condition": cond or None}
+        crop = read_meta(run).get("crop", 1.0) if crop is None else crop
+    else:
+        imgs = read_images(images)
+        if isinstance(imgs, list):
+            raise UserError(f"--images {images}: the images differ in size; resize them first")
+        samples = Samples(imgs)
+        source = {"images": str(images)}
     summary = audit_fidelity(samples.images, store, out, features=features,
                              options=option or [], n_real=real,
                              crop=1.0 if crop is None else crop, k=k, by=by_names,
                              annotators=annotators, sample_rows=samples.rows,
                              conditioned_on=samples.conditioned_on, seed=seed,
                              overwrite=overwrite, source=source)
+    audited = Audited.of(source)   # "generated", or --images named by its folder
+    them = audited.label
     kid = summary["kernel_distance"]
     skipped = summary["not_embedded"]
     store = f"images of {data_name(summary['data'])} (--data)"
     if skipped["real"] or skipped["generated"]:
         print(f"{summary['features']['embedder']} could not embed {skipped['generated']} "
-              f"generated and {skipped['real']} {store} (e.g. no face found); they are "
+              f"{them} and {skipped['real']} {store} (e.g. no face found); they are "
               "left out, so a group the embedder misses is missing from the comparison too")
-    print(f"{summary['n_generated']} generated vs {summary['n_real']} {store} in "
+    print(f"{summary['n_generated']} {them} vs {summary['n_real']} {store} in "
           f"{summary['features']['embedder']} features ({summary['features']['dim']}-d):")
     print(f"  precision {summary['precision']:.3f}, recall {summary['recall']:.3f}, density "
           f"{summary['density']:.3f}, coverage {summary['coverage']:.3f}, authenticity "
@@ -470,9 +482,11 @@ def fidelity_cmd(
     if off := summary.get("off_subspace"):
         held = "" if off["held_out_share"] is None else f"; held-out: {off['held_out_share']:.1%}"
         print(f"  off the subspace of the {store}: {off['count']} of {summary['n_generated']} "
-              f"generated ({off['share']:.1%}{held}) lie farther from their principal components "
+              f"{them} ({off['share']:.1%}{held}) lie farther from their principal components "
               "than 99 % of unseen ones: unlike any of them (noise, artefacts), however near the "
               "components alone would put them")
+        if off.get("caution"):
+            print(f"  caution: {off['caution']}")
     ref = summary["reference"]
     if ref:
         print(f"  {ref['n']} held-out {store} score: precision {ref['precision']:.3f}, "
@@ -481,7 +495,7 @@ def fidelity_cmd(
               f"{ref['frechet_distance']:.4g}")
         at = ref.get("generated_at_n")
         if at:
-            print(f"  {at['n']} of the generated, the held-out count, score: precision "
+            print(f"  {at['n']} of the {them}, the held-out count, score: precision "
                   f"{at['precision']:.3f}, recall {at['recall']:.3f}, density {at['density']:.3f}, "
                   f"coverage {at['coverage']:.3f}, authenticity {at['authenticity']:.3f}, "
                   f"Frechet {at['frechet_distance']:.4g}")
@@ -489,25 +503,42 @@ def fidelity_cmd(
         print(f"  no held-out reference: the {summary['n_real']} {store} sampled leave "
               "too few others to score (a smaller --real leaves some)")
     for name, groups in summary["groups"].items():
-        print(f"  coverage by {name}: " + ", ".join(
-            f"{g['class']} {g['coverage']:.3f}" if g["n_real"] else f"{g['class']} -"
-            for g in groups))
+        print(f"  coverage by {name}: " + ", ".join(_fidelity_class(g, "coverage") for g in groups))
         held = " (held-out)" if ref else ""   # none without a held-out reference
-        print(f"  authenticity of the samples nearest to each {name}{held}: " + ", ".join(
-            f"{g['class']} {g['authenticity']:.2f}"
-            + (f" ({g['reference_authenticity']:.2f})"
-               if g.get("reference_authenticity") is not None else "")
-            if g.get("authenticity") is not None else f"{g['class']} -" for g in groups))
+        print(f"  authenticity of the {'samples' if not audited.images else them} nearest to each "
+              f"{name}{held}: " + ", ".join(
+                  f"{g['class']} {g['authenticity']:.2f}"
+                  + (f" ({g['reference_authenticity']:.2f})"
+                     if g.get("reference_authenticity") is not None else "")
+                  if g.get("authenticity") is not None else f"{g['class']} -" for g in groups))
         trend = (summary.get("trends") or {}).get(name)
         if trend:
             print(f"  along {name}'s order: coverage {_step(trend['coverage'])}, recall "
                   f"{_step(trend['recall'])}")
         if "conditional_coverage" in groups[0]:
             print(f"  coverage of each {name} by the samples drawn for it: " + ", ".join(
-                f"{g['class']} {g['conditional_coverage']:.3f}"
-                if g["conditional_coverage"] is not None else f"{g['class']} -"
-                for g in groups))
+                f"{g['class']} {g['conditional_coverage']:.3f} (of {g['n_real']} by "
+                f"{g['n_generated_for']})" if g["conditional_coverage"] is not None
+                else f"{g['class']} -" for g in groups))
+            if groups[0].get("conditional_common_n_real") is not None:
+                print(f"  the same with every {name} cut to {groups[0]['conditional_common_n_real']} "
+                      f"{store} and {groups[0]['conditional_common_n_generated']} samples (mean of "
+                      f"{COMMON_REPEATS} cuts), the numbers to compare between classes (the ones "
+                      "above move with the counts): " + ", ".join(
+                          f"{g['class']} {g['conditional_coverage_common']:.3f}"
+                          if g["conditional_coverage_common"] is not None else f"{g['class']} -"
+                          for g in groups))
     print(f"wrote {out}")
+
+
+def _fidelity_class(group: dict[str, Any], measure: str) -> str:
+    """``"monk_2 0.843 (held-out 0.948)"``: a class's ``measure`` beside what held-out images
+    score for it (where there is a reference); ``"monk_1 -"`` for a class with no images."""
+    if not group["n_real"]:
+        return f"{group['class']} -"
+    held = group.get(f"reference_{measure}")
+    return (f"{group['class']} {group[measure]:.3f}"
+            + ("" if held is None else f" (held-out {held:.3f})"))
 
 
 @app.command("verify")

@@ -5,8 +5,11 @@ Training and generated images are brought to the same size, crop and mode, embed
 embedder (``pixels-pca`` fitted on the training sample, ``dlib``, ``vae:RUN``, ``clip:PATH``),
 and compared in that feature space with :mod:`latentplay.metrics.fidelity`. Per class of each
 ``by`` attribute, coverage and recall are read from the training rows' own labels; precision
-and density per class need an annotator for the generated images. Along an ordered ``by``
-(Monk tones, age groups), ``trends`` says how coverage and recall change per class step.
+and density per class need an annotator for the generated images; each class's coverage and
+recall sit beside the held-out images' (a small class set apart scores high whatever draws it),
+and a conditional run's per-class numbers are also given at a common count
+(:func:`conditional_rows`). Along an ordered ``by`` (Monk tones, age groups), ``trends`` says
+how coverage and recall change per class step. ``--images`` are named by their folder.
 
 Outputs in ``out``: ``fidelity.json``; per attribute ``fidelity_<attr>.csv`` and
 ``fidelity_<attr>.png`` (coverage and recall per class with Wilson intervals); ``uncovered.png``
@@ -29,7 +32,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,9 +45,12 @@ from latentplay.errors import UserError
 from latentplay.intervals import proportion_interval
 from latentplay.metrics.fidelity import PRDC, frechet_distance, kernel_distance, prdc
 from latentplay.metrics.verification import rate_trend
-from latentplay.outputs import json_default, output_dir
+from latentplay.outputs import json_default, output_dir, refuse_nonempty
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
+
+if TYPE_CHECKING:
+    from latentplay.audit.run import Audited
 
 PathLike = str | os.PathLike[str]
 BATCH = 256  # images read from the store at a time
@@ -53,6 +59,12 @@ COPY_MEANING = {True: "<= 1: a copy",
                 False: "<= 1: as near as a copy, though the run was trained on other images",
                 None: "<= 1: as near as a copy; a copy if these images trained the generator"}
 """What a ratio of at most 1 in ``copies.png`` means, by whether ``--data`` trained the run."""
+COMMON_REPEATS = 20
+"""Random cuts averaged for the conditional measures at a common count (:func:`conditional_rows`)."""
+OFF_CAUTION_SHARE, OFF_CAUTION_TIMES = 0.10, 3.0
+"""An off-subspace share at least this and this many times the held-out share gets a caution
+(:func:`off_subspace_caution`)."""
+PAIRS_PER_ROW, PAIR_INCHES = 4, 1.1   # copies.png and uncovered.png: pairs per row, image size
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,16 @@ def training_sample(data: st.Store, n: int, like: np.ndarray, crop: float = 1.0,
     images = [load_rows(data, rows[s:s + BATCH], size=size, mode=mode, crop=crop)
               for s in range(0, len(rows), BATCH)]
     return rows, (np.concatenate(images) if images else np.zeros((0, size, size, channels), np.uint8))
+
+
+def check_counts(k: int, n_generated: int, n_real: int) -> None:
+    """Refuse, before anything is computed or written, a ``k`` that is no positive integer or
+    that ``n_generated`` audited images or ``n_real`` images of ``--data`` cannot exceed."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise UserError(f"--k must be a positive number of neighbours, got {k}")
+    if min(n_generated, n_real) <= k:
+        raise UserError(f"k={k} needs more than {k} images of each side; got {n_real} of --data "
+                        f"and {n_generated} audited")
 
 
 def fidelity_options(features: str, options: Sequence[str]) -> list[str]:
@@ -169,7 +191,8 @@ def audit_fidelity(
         if data.schema.attribute_or_error(name).kind == "continuous":
             raise UserError(f"--by {name}: the attribute is continuous; give categorical ones "
                             f"(cut it into groups with `latentplay data bin STORE {name}`)")
-    out = output_dir(out, overwrite)
+    check_counts(k, len(images), min(len(images) if n_real is None else n_real, len(data)))
+    refuse_nonempty(out, overwrite)   # --out is made once every setting has passed
     rows, real_images = training_sample(data, len(images) if n_real is None else n_real, images,
                                          crop, seed)
 
@@ -186,7 +209,12 @@ def audit_fidelity(
         embedded = "" if real_ok.all() and fake_ok.all() else f" embedded by {features}"
         raise UserError(f"k={k} needs more than {k} images of each side; got {len(real)} "
                         f"training and {len(fake)} generated images{embedded}")
+    out = output_dir(out, overwrite)
 
+    from latentplay.audit.run import Audited
+
+    audited = Audited.of(source)   # "generated", or the --images folder
+    label = data_name(data.path)   # the --data store, in the figures and cautions
     result = prdc(real, fake, k=k)
     kid_mean, kid_std = kernel_distance(real, fake, seed=seed)
     reference, reference_shares, held = _reference(data, embedder, rows, real, len(fake), images,
@@ -203,12 +231,14 @@ def audit_fidelity(
         "frechet_distance": frechet_distance(real, fake),
         "kernel_distance": {"mean": kid_mean, "std": kid_std},
         "copies": int(result.fake_copy.sum()),
-        "off_subspace": off_subspace(embedder, real_images, fake, held, seed),
+        "off_subspace": off_subspace(embedder, real_images, fake, held, seed),  # + "caution"
         "reference": reference,
         "groups": {},
     }
+    if summary["off_subspace"] is not None:
+        summary["off_subspace"]["caution"] = off_subspace_caution(summary["off_subspace"], label,
+                                                                  audited.title)
     annotated = {a.attribute: a for a in annotators}
-    label = data_name(data.path)   # the --data store, in the figures
     for name in by:
         predicted = annotated[name].predict(fake_images) if name in annotated else None
         groups = group_rows(data, name, rows, result, predicted,
@@ -217,7 +247,8 @@ def audit_fidelity(
         if sample_rows is not None and name in conditioned_on:
             names, codes = store_classes(data, name)
             for row, extra in zip(groups, conditional_rows(real, fake, codes[rows],
-                                                           codes[sample_rows], len(names), k),
+                                                           codes[sample_rows], len(names), k,
+                                                           seed),
                                   strict=True):
                 row.update(extra)
         summary["groups"][name] = groups
@@ -225,10 +256,12 @@ def audit_fidelity(
         if trend is not None:
             summary.setdefault("trends", {})[name] = trend
         _write_groups_csv(out / f"fidelity_{name}.csv", groups)
-        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, label)
-    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result, label)
+        _groups_figure(out / f"fidelity_{name}.png", name, groups, result, label, audited,
+                       None if reference is None else reference["n"])
+    _uncovered_figure(out / "uncovered.png", real, fake, real_images, fake_images, result, label,
+                      audited)
     _copies_figure(out / "copies.png", real_images, fake_images, result, label,
-                   summary["data_trained_the_run"])
+                   summary["data_trained_the_run"], audited)
     (out / "fidelity.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -260,6 +293,23 @@ def off_subspace(embedder: Any, real_images: np.ndarray, fake: np.ndarray,
     far = fake[:, -1] > threshold
     return {"count": int(far.sum()), "share": float(far.mean()), "threshold": threshold,
             "held_out_share": None if held is None else float((held[:, -1] > threshold).mean())}
+
+
+def off_subspace_caution(off: Mapping[str, Any], store: str, audited: str = "generated images"
+                         ) -> str | None:
+    """The caution for an :func:`off_subspace` count far above the held-out images' share (at
+    least :data:`OFF_CAUTION_SHARE` and :data:`OFF_CAUTION_TIMES` times it; the nominal 1 %
+    where there is no reference), else None. Such images (noise of low amplitude, say) lie
+    farther from the subspace than any image of ``store``, yet that one coordinate is small
+    beside the k-NN radii, so precision and density still count them near the data."""
+    held = off.get("held_out_share")
+    if off["share"] < max(OFF_CAUTION_SHARE, OFF_CAUTION_TIMES * (0.01 if held is None else held)):
+        return None
+    against = (f"{held:.1%} of held-out images of {store}" if held is not None
+               else f"about 1 % of unseen images of {store}")
+    return (f"{off['share']:.1%} of the {audited} lie off the subspace, against {against}: "
+            f"precision and density count such images, unlike any image of {store}, as if they "
+            "were near the data; read them with that share")
 
 
 def _reference(data: st.Store, embedder: Any, rows: np.ndarray, real: np.ndarray, n: int,
@@ -301,13 +351,15 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
                reference: PRDC | None = None) -> list[dict[str, Any]]:
     """Per class of ``attribute``: coverage and recall of the training ``rows`` of that class
     (with 95% intervals: Wilson's, or a bootstrap over persons where the store repeats them,
-    :func:`~latentplay.intervals.proportion_interval`), how many of its sampled rows the
-    embedder could not embed (``dropped_rows``); the authenticity of the generated images
-    whose nearest training image is of the class (``n_nearest`` of them), beside that of the
-    held-out ``reference`` images of the same kind — a generator that copies one group's
-    faces more shows it here; and, given
-    the generated images' ``predicted`` class indices into ``predicted_classes``, precision
-    and density of the generated images of that class."""
+    :func:`~latentplay.intervals.proportion_interval`) beside what the held-out ``reference``
+    images score for the class (``reference_coverage``, ``reference_recall``: a small class set
+    apart from the others has wide balls and scores high whatever the generator), how many of
+    its sampled rows the embedder could not embed (``dropped_rows``); the authenticity of
+    the generated images whose nearest training image is of the class (``n_nearest`` of
+    them), beside that of the held-out ``reference`` images of the same kind — a generator
+    that copies one group's faces more shows it here; and, given the generated images'
+    ``predicted`` class indices into ``predicted_classes``, precision and density of the
+    generated images of that class."""
     names, all_codes = store_classes(data, attribute)
     codes = all_codes[rows]
     dropped = all_codes[dropped_rows] if dropped_rows is not None else np.zeros(0, np.int64)
@@ -324,6 +376,10 @@ def group_rows(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC,
             row[measure] = count / n if n else None
             row[f"{measure}_ci"] = (list(proportion_interval(
                 hits[members], None if units is None else units[members])) if n else [None, None])
+        for measure, hits in (("coverage", None if reference is None else reference.real_covered),
+                              ("recall", None if reference is None else reference.real_recalled)):
+            if hits is not None:  # what held-out images score for the class: its yardstick
+                row[f"reference_{measure}"] = float(hits[members].mean()) if n else None
         for prefix, shares in (("", result), ("reference_", reference)):
             if shares is None or shares.fake_nearest_real is None or shares.fake_copy is None:
                 continue
@@ -367,10 +423,17 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
 
 
 def conditional_rows(real: np.ndarray, fake: np.ndarray, real_codes: np.ndarray,
-                     fake_codes: np.ndarray, classes: int, k: int) -> list[dict[str, Any]]:
+                     fake_codes: np.ndarray, classes: int, k: int, seed: int = 0,
+                     repeats: int = COMMON_REPEATS) -> list[dict[str, Any]]:
     """Per class ``c``: precision, recall, density and coverage of the samples drawn for ``c``
     against the real points of ``c`` alone — does a class-conditional generator, asked for a
     class, cover that class? None where either side has ``k`` points or fewer.
+
+    These move with the class's counts (with 12 real points each ball reaches 5 of the other
+    11, and coverage nears 1), so where two classes or more have numbers, each also gets them
+    at a common count (``conditional_<measure>_common``): its real and generated points cut to
+    the smallest such class's counts (``conditional_common_n_real``, ``..._n_generated``),
+    averaged over ``repeats`` random cuts; those are the numbers to compare between classes.
 
     Args:
         real, fake: ``(N, D)`` and ``(M, D)`` features.
@@ -378,16 +441,36 @@ def conditional_rows(real: np.ndarray, fake: np.ndarray, real_codes: np.ndarray,
             was drawn for.
         classes: number of classes.
     """
+    mine = [(real[real_codes == c], fake[fake_codes == c]) for c in range(classes)]
+    enough = [min(len(r), len(f)) > k for r, f in mine]
+    common = None if sum(enough) < 2 else (
+        min(len(r) for (r, _), e in zip(mine, enough, strict=True) if e),
+        min(len(f) for (_, f), e in zip(mine, enough, strict=True) if e))
+    rng = np.random.default_rng(seed + 4)
     out = []
-    for c in range(classes):
-        mine_real, mine_fake = real[real_codes == c], fake[fake_codes == c]
+    for (mine_real, mine_fake), e in zip(mine, enough, strict=True):
         row: dict[str, Any] = {"n_generated_for": len(mine_fake)}
-        enough = min(len(mine_real), len(mine_fake)) > k
-        shares = prdc(mine_real, mine_fake, k=k) if enough else None
+        shares = prdc(mine_real, mine_fake, k=k).to_dict() if e else None
+        at = _cut_measures(mine_real, mine_fake, *common, k, rng, repeats) if e and common else None
+        row["conditional_common_n_real"], row["conditional_common_n_generated"] = common or (None, None)
         for name in ("precision", "recall", "density", "coverage"):
-            row[f"conditional_{name}"] = None if shares is None else getattr(shares, name)
+            row[f"conditional_{name}"] = None if shares is None else shares[name]
+            row[f"conditional_{name}_common"] = None if at is None else at[name]
         out.append(row)
     return out
+
+
+def _cut_measures(real: np.ndarray, fake: np.ndarray, n_real: int, n_fake: int, k: int,
+                  rng: np.random.Generator, repeats: int) -> dict[str, float]:
+    """Mean precision, recall, density and coverage of ``repeats`` random cuts of ``fake``
+    ``(M, D)`` to ``n_fake`` points against cuts of ``real`` ``(N, D)`` to ``n_real`` (one,
+    where both are already that size)."""
+    runs = 1 if (len(real), len(fake)) == (n_real, n_fake) else repeats
+    measures = [prdc(real[rng.choice(len(real), n_real, replace=False)],
+                     fake[rng.choice(len(fake), n_fake, replace=False)], k=k).to_dict()
+                for _ in range(runs)]
+    return {name: float(np.mean([m[name] for m in measures]))
+            for name in ("precision", "recall", "density", "coverage")}
 
 
 def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
@@ -404,25 +487,37 @@ def _write_groups_csv(path: Path, groups: list[dict[str, Any]]) -> None:
                             + [text(v) for v in (*g["coverage_ci"], *g["recall_ci"])])
 
 
-def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]],
-                   result: PRDC, store: str) -> None:
+def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]], result: PRDC,
+                   store: str, audited: Audited | None = None, held_n: int | None = None) -> None:
     """Coverage and recall of each class of ``attribute`` among the images of the ``store``
-    (the ``--data`` store's name: the training set or another reference)."""
+    (the ``--data`` store's name: the training set or another reference) by the ``audited``
+    images, beside the coverage by ``held_n`` held-out images of the store (None: no reference)
+    and, for a conditional run, each class's coverage by the samples drawn for it at the
+    common count (:func:`conditional_rows`)."""
     from latentplay.viz.distribution import distribution_bars
     from latentplay.viz.grid import save_figure
 
+    near = "a generated one" if audited is None or not audited.images else f"an image of {audited.images}"
     classes = [f"{g['class']}\n(n={g['n_real']})" for g in groups]
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         f"{m} (all: {getattr(result, m):.2f})":
         (np.array([g[m] for g in groups], dtype=float),
          np.array([g[f"{m}_ci"] for g in groups], dtype=float))  # None -> NaN: no bar
         for m in ("coverage", "recall")}
-    if "conditional_coverage" in groups[0]:
+    if held_n is not None and "reference_coverage" in groups[0]:
+        series[f"coverage by {held_n} held-out images of {store}"] = (
+            np.array([g["reference_coverage"] for g in groups], dtype=float), None)
+    title = f"Images of {store} near {near}, by {attribute} (k={result.k})"
+    if groups[0].get("conditional_common_n_real") is not None:
+        series["coverage by the samples drawn for that class, at a common count"] = (
+            np.array([g["conditional_coverage_common"] for g in groups], dtype=float), None)
+        title += (f"\nlast bars: every class cut to {groups[0]['conditional_common_n_real']} images "
+                  f"and {groups[0]['conditional_common_n_generated']} samples drawn for it (mean of "
+                  f"{COMMON_REPEATS} cuts), against its images alone")
+    elif "conditional_coverage" in groups[0]:
         series["coverage by the samples drawn for that class"] = (
             np.array([g["conditional_coverage"] for g in groups], dtype=float), None)
-    fig = distribution_bars(classes, series, ylabel=f"share of {store}'s images",
-                            title=f"Images of {store} near a generated one, by {attribute} "
-                                  f"(k={result.k})")
+    fig = distribution_bars(classes, series, ylabel=f"share of {store}'s images", title=title)
     save_figure(fig, path)
 
 
@@ -439,42 +534,61 @@ def trained_on_data(source: Mapping[str, Any] | None, data: st.Store) -> bool | 
     return trained is not None and Path(str(trained)).resolve() == Path(data.path).resolve()
 
 
+def _pairs_figure(left: np.ndarray, right: np.ndarray, ratio: np.ndarray,
+                  groups: tuple[str, str], title: str) -> Any:
+    """:func:`~latentplay.viz.pairs.pairs_grid` of :data:`PAIRS_PER_ROW` pairs of ``(m, S, S,
+    C)`` images with their ``(m,)`` ratios, the ``title`` broken to the figure's width (it ran
+    off both edges) and the figure made taller by its extra lines, so that the rows keep the
+    room their captions need."""
+    from latentplay.viz.pairs import pairs_grid
+    from latentplay.viz.style import wrap_title
+
+    width = 2 * PAIRS_PER_ROW * PAIR_INCHES + 0.3 * PAIRS_PER_ROW   # as pairs_grid sizes itself
+    title = wrap_title(title, width - 0.6, 10)
+    fig = pairs_grid(left, right, ratio, groups=groups, title=title, per_row=PAIRS_PER_ROW,
+                     cell_inches=PAIR_INCHES, value_label="ratio",
+                     value_format=".4f")  # 1.0012 is no copy, 0.9996 is covered
+    if title.count("\n"):
+        fig.set_figheight(fig.get_figheight() + 0.2 * title.count("\n"))   # 10 pt lines
+        fig.tight_layout(rect=(0, 0.25 / fig.get_figheight(), 1, 1))   # pairs_grid's room below
+    return fig
+
+
 def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,
-                   result: PRDC, store: str, training: bool | None = True) -> None:
-    """The generated images nearest to an image of the ``store`` (``--data``) relative to that
+                   result: PRDC, store: str, training: bool | None = True,
+                   audited: Audited | None = None) -> None:
+    """The ``audited`` images nearest to an image of the ``store`` (``--data``) relative to that
     image's own nearest neighbour, each beside it. Below 1 is a copy when ``training`` (the
     store trained the generator); otherwise only as near as a copy would be."""
     from latentplay.viz.grid import save_figure
-    from latentplay.viz.pairs import pairs_grid
 
     assert result.fake_nearest is not None and result.fake_nearest_real is not None
     assert result.real_nn is not None
+    them = audited.title if audited is not None else "generated images"
     nearest = result.fake_nearest_real
     ratio = result.fake_nearest / np.maximum(result.real_nn[nearest], 1e-12)
     shown = np.argsort(ratio, kind="stable")[:UNCOVERED_SHOWN]
-    fig = pairs_grid(fake_images[shown], real_images[nearest[shown]], ratio[shown],
-                     groups=("generated", f"nearest of {store}"),
-                     title=f"Generated images closest to an image of {store} (distance / that "
-                           "image's nearest-neighbour distance; " + COPY_MEANING[training] + ")",
-                     value_label="ratio", value_format=".4f")  # 1.0012 is no copy
+    fig = _pairs_figure(fake_images[shown], real_images[nearest[shown]], ratio[shown],
+                        (audited.name if audited is not None else "generated",
+                         f"nearest of {store}"),
+                        f"{them[0].upper() + them[1:]} closest to an image of {store}\n(distance "
+                        f"/ that image's nearest-neighbour distance; {COPY_MEANING[training]})")
     save_figure(fig, path)
 
 
 def _uncovered_figure(path: Path, real: np.ndarray, fake: np.ndarray, real_images: np.ndarray,
-                      fake_images: np.ndarray, result: PRDC, store: str) -> None:
-    """The images of the ``store`` (``--data``) whose nearest generated image is farthest,
-    relative to their own k-NN radius (below 1: covered), each beside that nearest generated
-    image."""
+                      fake_images: np.ndarray, result: PRDC, store: str,
+                      audited: Audited | None = None) -> None:
+    """The images of the ``store`` (``--data``) whose nearest ``audited`` image is farthest,
+    relative to their own k-NN radius (below 1: covered), each beside that nearest image."""
     from latentplay.viz.grid import save_figure
-    from latentplay.viz.pairs import pairs_grid
 
     ratio = result.real_nearest / np.maximum(result.real_radius, 1e-12)
     shown = np.argsort(-ratio)[:UNCOVERED_SHOWN]
     d2 = ((real[shown, None, :].astype(np.float64) - fake[None].astype(np.float64)) ** 2).sum(-1)
     nearest = d2.argmin(axis=1)
-    fig = pairs_grid(real_images[shown], fake_images[nearest], ratio[shown],
-                     groups=(store, "nearest generated"),
-                     title=f"Least covered images of {store} (distance / own k-NN radius; "
-                           "< 1: covered)",
-                     value_label="ratio", value_format=".4f")  # 0.9996 is covered, 1.0004 not
+    fig = _pairs_figure(real_images[shown], fake_images[nearest], ratio[shown],
+                        (store, "nearest generated" if audited is None or not audited.images
+                         else f"nearest of {audited.images}"),
+                        f"Least covered images of {store} (distance / own k-NN radius; < 1: covered)")
     save_figure(fig, path)
