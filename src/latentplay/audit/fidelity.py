@@ -517,7 +517,8 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]], res
     elif "conditional_coverage" in groups[0]:
         series["coverage by the samples drawn for that class"] = (
             np.array([g["conditional_coverage"] for g in groups], dtype=float), None)
-    fig = distribution_bars(classes, series, ylabel=f"share of {store}'s images", title=title)
+    owner = f"{store}'" if store.endswith("s") else f"{store}'s"   # faces' images, not faces's
+    fig = distribution_bars(classes, series, ylabel=f"share of {owner} images", title=title)
     save_figure(fig, path)
 
 
