@@ -472,7 +472,8 @@ def test_the_data_store_is_named_by_its_folder_not_called_training(
     assert any(line.lstrip().startswith("female: reference 0.") for line in r.out.splitlines())
     assert "distance from balance (L2): reference " in r.out
     assert any(t.startswith("reference (n=") for t in texts)           # the bars' legend
-    assert {"reference shares", "log2(images / reference)"} <= set(texts)   # the heatmaps
+    assert "reference shares" in texts                                  # the heatmaps
+    assert any(t.startswith("log2(images / reference)") for t in texts)
     assert not [t for t in texts if "training" in t]
     summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
     assert {"n_training", "training"} <= summary.keys() | summary["per_class"][0].keys()

@@ -175,7 +175,8 @@ def test_embeddings_equal_the_network_on_inputs_prepared_by_hand(nets, crops, op
     emb = make_embedder(f"onnx:{nets['nchw']}", ["align=none", "normalize=false", *options])
     assert isinstance(emb, OnnxEmbedder)
     assert emb.dim == 16 and emb.image_size == 112 and not emb.detects_faces
-    np.testing.assert_allclose(emb.embed(crops), torch_feat(crops, prepare), atol=2e-5)
+    # float32 sums: pixels=raw gives outputs near 70, where onnxruntime and torch part at 5e-5
+    np.testing.assert_allclose(emb.embed(crops), torch_feat(crops, prepare), rtol=2e-5, atol=2e-5)
 
 
 def test_normalize_flip_and_output(nets, crops):
