@@ -36,20 +36,24 @@ class _Unsure(Annotator):
 
 
 def _titles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sure: float,
-            measured: float = 0.9) -> tuple[str, dict]:
+            measured: float = 0.9, more: tuple[_Unsure, ...] = (), joint: tuple[str, ...] = (),
+            figure: str = "distribution_gender.png") -> tuple[str, dict]:
+    """The texts of ``figure`` of an audit by ``_Unsure(sure, measured)`` (and ``more``
+    annotators, ``joint`` attributes), whitespace folded, and the gender entry."""
     data = tmp_path / "faces"
     if not data.exists():
         sources.make("synthfaces", data, n=40, seed=0)
     texts: list[str] = []
 
-    def save(figure: plt.Figure, path: Path) -> None:
-        if path.name == "distribution_gender.png":
-            texts.extend(t.get_text() for t in figure.findobj(plt.Text))
-        plt.close(figure)
+    def save(fig: plt.Figure, path: Path) -> None:
+        if path.name == figure:
+            texts.extend(t.get_text() for t in fig.findobj(plt.Text))
+        plt.close(fig)
 
     monkeypatch.setattr(audit_run, "save_figure", save)
     images = np.zeros((20, 16, 16, 3), np.uint8)
-    summary = audit_run.audit_images(images, data, [_Unsure(sure, measured)], tmp_path / f"out{sure}")
+    summary = audit_run.audit_images(images, data, [_Unsure(sure, measured), *more],
+                                     tmp_path / f"out{sure}{len(joint)}", joint=list(joint))
     return " ".join(" ".join(texts).split()), summary["attributes"]["gender"]
 
 
@@ -74,21 +78,8 @@ def test_the_figure_says_the_annotator_is_surer_of_these_images(
 
 def test_the_joint_heatmap_names_the_unsure_annotator(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    data = tmp_path / "faces"
-    sources.make("synthfaces", data, n=40, seed=0)
-    texts: list[str] = []
-
-    def save(figure: plt.Figure, path: Path) -> None:
-        if path.name == "distribution_gender,eyeglasses.png":
-            texts.extend(t.get_text() for t in figure.findobj(plt.Text))
-        plt.close(figure)
-
-    monkeypatch.setattr(audit_run, "save_figure", save)
-    images = np.zeros((20, 16, 16, 3), np.uint8)
-    annotators = [_Unsure(0.55, 0.9), _Unsure(0.85, 0.9, "eyeglasses", ("no", "yes"))]
-    audit_run.audit_images(images, data, annotators, tmp_path / "joint",
-                           joint=["gender", "eyeglasses"])
-    text = " ".join(" ".join(texts).split())
+    text, _ = _titles(tmp_path, monkeypatch, 0.55, more=(_Unsure(0.85, 0.9, "eyeglasses", ("no", "yes")),),
+                      joint=("gender", "eyeglasses"), figure="distribution_gender,eyeglasses.png")
     assert "gender: annotator less sure here than on labelled images (confidence 0.550" in text
     assert "eyeglasses: annotator" not in text
 
