@@ -59,6 +59,11 @@ REFERENCE = "reference"
 where its folder's name does not suit (:func:`data_name`): it need not be the training set."""
 
 
+def possessive(name: str) -> str:
+    """The possessive of a store's name: ``faces'``, ``reference's``."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
 def data_name(path: str | os.PathLike[str] | None) -> str:
     """The label of the store the generated images are compared with (``audit compare
     --data``): its folder's name, or :data:`REFERENCE` where that is empty or a word that

@@ -38,7 +38,7 @@ import numpy as np
 
 from latentplay import store as st
 from latentplay.audit.annotate import Annotator, store_classes
-from latentplay.audit.distribution import data_name
+from latentplay.audit.distribution import data_name, possessive
 from latentplay.embed.base import embed_images, fit_embedder, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
@@ -517,8 +517,7 @@ def _groups_figure(path: Path, attribute: str, groups: list[dict[str, Any]], res
     elif "conditional_coverage" in groups[0]:
         series["coverage by the samples drawn for that class"] = (
             np.array([g["conditional_coverage"] for g in groups], dtype=float), None)
-    owner = f"{store}'" if store.endswith("s") else f"{store}'s"   # faces' images, not faces's
-    fig = distribution_bars(classes, series, ylabel=f"share of {owner} images", title=title)
+    fig = distribution_bars(classes, series, ylabel=f"share of {possessive(store)} images", title=title)
     save_figure(fig, path)
 
 

@@ -76,11 +76,9 @@ class VaeEmbedder(Embedder):
     def bind(self, store: Any) -> None:
         """Note whether ``store`` holds this run's own samples, and read each row's condition
         from it (conditional runs only)."""
-        from latentplay.sources.generated import CONVERTER
+        from latentplay.sources.generated import samples_of
 
-        prov = store.schema.provenance
-        self.own_samples = (prov.converter == CONVERTER
-                            and Path(prov.source).resolve() == Path(self.config.run).resolve())
+        self.own_samples = samples_of(store, self.config.run)
         if not self.condition_spec.dim:
             return
         missing = [p.name for p in self.condition_spec.parts

@@ -153,15 +153,13 @@ def generated_codes(model: torch.nn.Module, store: Store, rows: np.ndarray) -> n
     written by ``latentplay data generate`` from the run ``model`` was loaded from, with the
     weights it has now (a run retrained since decodes those codes to other images); else None."""
     from latentplay.latent.directions import run_sha256
-    from latentplay.sources.generated import CONVERTER
+    from latentplay.sources.generated import samples_of
     from latentplay.store.columns import vectors
 
     prov = store.schema.provenance
     column = prov.arguments.get("column")
     run_dir = getattr(model, "run_dir", None)
-    if prov.converter != CONVERTER or run_dir is None or column not in store.columns:
-        return None
-    if Path(prov.source).resolve() != Path(run_dir).resolve():
+    if run_dir is None or column not in store.columns or not samples_of(store, run_dir):
         return None
     recorded = prov.arguments.get("run_sha256")
     if recorded is not None and recorded != run_sha256(run_dir):

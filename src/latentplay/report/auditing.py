@@ -21,6 +21,7 @@ from latentplay.audit.distribution import (
     faithful_text,
     imbalance_text,
     pinned_text,
+    possessive,
     shift_text,
 )
 from latentplay.audit.groups import CHOSEN_BY
@@ -76,11 +77,6 @@ def _compare(run: Path, summary: dict[str, Any]) -> list[Section]:
             *[_attribute(run, name, r, ref, audited) for name, r in summary["attributes"].items()]]
 
 
-def _of(name: str) -> str:
-    """The possessive of a store's name: ``faces'``, ``reference's``."""
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
 def _condition(condition: dict[str, Any] | None) -> str:
     """The condition the images were drawn under, as ``smile 0.5, gender male`` (``—``
     without one)."""
@@ -124,7 +120,7 @@ def _compare_overview(summary: dict[str, Any], ref: str, audited: str = "generat
     if values:
         blocks.append(Table.of(["attribute", f"{ref} mean", f"{audited} mean", "SMD", "KS",
                                 "p", "Wasserstein"], values,
-                               f"Measured values of the {audited} images against {_of(ref)}: "
+                               f"Measured values of the {audited} images against {possessive(ref)}: "
                                "standardized mean difference, Kolmogorov-Smirnov "
                                "statistic and p-value, Wasserstein distance (in the attribute's "
                                "units)."))
@@ -231,7 +227,7 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
     blocks: list[Any] = [Facts(facts), Table.of(
         ["class", f"{ref} n", ref, "interval", f"{audited.name} n", audited.name,
          "interval", "corrected", "interval"], rows,
-        f"Shares per class: {_of(ref)} labels, {audited.title} as annotated, and corrected for "
+        f"Shares per class: {possessive(ref)} labels, {audited.title} as annotated, and corrected for "
         "the annotator's confusion.")]
     classes = r.get("classes") or []
     confusion = ev.get("confusion")
@@ -240,7 +236,7 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
                                [[c, *row] for c, row in zip(classes, confusion, strict=True)],
                                "The annotator's held-out confusion (rows: true class)."))
     other = f"the {audited.title}" if audited.images else "generated"
-    shown = (f"Shares of each intersection, {_of(ref)} and {other}, and their ratio."
+    shown = (f"Shares of each intersection, {possessive(ref)} and {other}, and their ratio."
              if ann.get("kind") == "joint" else "Distributions with their intervals.")
     samples = f"{audited.title[0].upper()}{audited.title[1:]} by annotated class."
     for file, caption in ((f"distribution_{name}.png", shown), (f"samples_{name}.png", samples)):
@@ -300,7 +296,7 @@ def _groups_table(groups: list[dict[str, Any]], ref: str, measure: int | None) -
     columns = ["class", f"rows in {ref}", "base rate", "mixture components (chosen by)"]
     rows = [[x.get("class"), x.get("rows"), share(x.get("base_rate")), _components(x)] for x in groups]
     caption = (f"Each group's latent Gaussian mixture, fitted to its rows (base rate: its share "
-               f"of {_of(ref)} rows).")
+               f"of {possessive(ref)} rows).")
     if any(x.get("share_annotated") is not None for x in groups):
         columns += ["share annotated as it", "share among prior samples",
                     "real faces annotated as it"]
@@ -308,7 +304,7 @@ def _groups_table(groups: list[dict[str, Any]], ref: str, measure: int | None) -
             row += [_share(x, "share_annotated"), _share(x, "prior_share"), _recall(x)]
         each = f" ({number(measure)} per group)" if measure else ""
         caption = (f"Each group's latent Gaussian mixture: how often its samples{each} are "
-                   f"annotated as the group, beside the group's share of {_of(ref)} rows (base "
+                   f"annotated as the group, beside the group's share of {possessive(ref)} rows (base "
                    "rate), among plain prior samples, and among real faces of the group (the "
                    "annotator's held-out recall: what samples that all show the group would "
                    "score; an annotator that takes other faces for the group can put samples "
@@ -372,11 +368,11 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
         blocks: list[Any] = [Table.of(
             ["ψ", *classes, f"TV from {ref}", "annotator confidence"], rows,
             "Annotated shares at each ψ (95% Wilson intervals), their total variation from "
-            f"{_of(ref)} shares, and the annotator's mean confidence (last row: on its held-out "
+            f"{possessive(ref)} shares, and the annotator's mean confidence (last row: on its held-out "
             "labelled images; a drop says the samples left what it knows).")]
         if (run / f"truncation_{name}.png").exists():
             blocks.append(file_figure(run / f"truncation_{name}.png",
-                                      f"Shares against ψ; dotted: {_of(ref)} shares."))
+                                      f"Shares against ψ; dotted: {possessive(ref)} shares."))
         sections.append(Section(f"{name} across truncation", f"truncation-{name}", blocks))
     return sections
 
@@ -453,8 +449,9 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
         ["images", "precision", "recall", "density", "coverage", "authenticity",
          "Frechet distance", "kernel distance", "kernel distance sd"], rows,
         f"k = {number(f.get('k'))}. Precision: generated images inside the k-NN balls of "
-        f"{_of(data)} images; recall: {_of(data)} images inside the generated ones' balls; density: "
-        f"balls per generated image / k; coverage: {_of(data)} balls holding a generated image; "
+        f"{possessive(data)} images; recall: {possessive(data)} images inside the generated ones' "
+        "balls; density: "
+        f"balls per generated image / k; coverage: {possessive(data)} balls holding a generated image; "
         "authenticity: generated images that are not copies (no closer to their nearest image "
         f"of {data} than that image's own nearest neighbour is). " + (
             f"The held-out row is what other images of {data} itself score" + (
@@ -528,7 +525,7 @@ def _fidelity_groups(run: Path, name: str, groups: list[dict[str, Any]], data: s
                   for m in ("coverage", "recall")))])] if trend else []
     group_blocks.append(Table.of(
         header, rows,
-        f"Per class of {_of(data)} labels: the share of its images near one of the "
+        f"Per class of {possessive(data)} labels: the share of its images near one of the "
         f"{audited.title}"
         + (f", beside the share near held-out images of {data} (what a generator that drew "
            "new faces from the data would score: a small class set apart from the others "
@@ -577,7 +574,7 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
         blocks: list[Any] = [Facts([("the generators against each other", tested)]), Table.of(
             ["audit", "generated", "TV", "faithful TV", "corrected TV", "faithful corrected TV",
              f"p against {ref}", "amplification"], rows,
-            f"Each audit against {ref}; 'faithful': what a generator that follows {_of(ref)} "
+            f"Each audit against {ref}; 'faithful': what a generator that follows {possessive(ref)} "
             "distribution scores in the same comparison.")]
         if table.get("pairs"):
             blocks.append(Table.of(

@@ -43,6 +43,13 @@ CONVERTER = "generated"  # provenance converter of a run's samples
 PathLike = str | os.PathLike[str]
 
 
+def samples_of(store: st.Store, run: PathLike) -> bool:
+    """Whether ``store`` was written by ``latentplay data generate`` from run directory
+    ``run``: its images are that run's decodings, in the frame it decodes to."""
+    prov = store.schema.provenance
+    return prov.converter == CONVERTER and Path(prov.source).resolve() == Path(run).resolve()
+
+
 def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                    condition: Mapping[str, Any] | None = None, like: PathLike | None = None,
                    column: str = "z", batch_size: int = 256, overwrite: bool = False,
