@@ -15,15 +15,6 @@ from latentplay.latent.directions import Direction
 
 
 @pytest.fixture
-def coded_store(cli, faces_store: Path, vae_run: Path, tmp_path: Path) -> Path:
-    """A copy of ``faces_store`` with the vae run's encoder means in column ``mu``."""
-    copy = st.save(st.load(faces_store), tmp_path / "faces")
-    r = cli("embed", copy.path, "--with", f"vae:{vae_run}", "--column", "mu")
-    assert r.code == 0, r.err
-    return Path(copy.path)
-
-
-@pytest.fixture
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     """The row labels, captions and title of every image grid a command draws (still drawn)."""
     from latentplay.viz import grid

@@ -198,15 +198,6 @@ def test_bad_input_exits_2(cli, vae_run: Path, cvae_run: Path, faces_store: Path
     assert not (tmp_path / "x.png").exists()
 
 
-@pytest.fixture
-def coded_store(cli, faces_store: Path, vae_run: Path, tmp_path: Path) -> Path:
-    """A copy of ``faces_store`` with the vae run's encoder means in column ``mu``."""
-    copy = st.save(st.load(faces_store), tmp_path / "faces")
-    r = cli("embed", copy.path, "--with", f"vae:{vae_run}", "--column", "mu")
-    assert r.code == 0, r.err
-    return Path(copy.path)
-
-
 def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Path) -> None:
     from latentplay.latent.directions import Direction
 
