@@ -35,7 +35,8 @@ def test_audit_compare_says_audited_images_of_repeated_persons_are_taken_as_inde
 def test_latent_direction_histogram_colours_ordered_classes_along_the_ramp() -> None:
     """``latent direction`` of an ordered attribute drew its classes in the qualitative
     cycle (monk_8 in tab10's grey, the colour of ``unknown``); now along the ramp of ordered
-    classes, as every other figure of an order, with ``unknown`` grey."""
+    classes, as every other figure of an order (for a skin scale, skin colours), with
+    ``unknown`` grey."""
     import numpy as np
     from matplotlib.colors import to_rgba
 
@@ -48,6 +49,6 @@ def test_latent_direction_histogram_colours_ordered_classes_along_the_ramp() -> 
                              ordered=True)
     handles, texts = fig.axes[0].get_legend_handles_labels()
     colours = [to_rgba(h.get_facecolor(), 1.0) for h in handles]   # (bars drawn at alpha 0.5)
-    np.testing.assert_allclose(colours[:10], ordered_colors(10), atol=1e-6)
+    np.testing.assert_allclose(colours[:10], ordered_colors(10, "skin_tone"), atol=1e-6)
     np.testing.assert_allclose(colours[10], UNKNOWN_GREY, atol=1e-6)
     assert texts[0] == "monk_1 (5)"

@@ -195,17 +195,19 @@ def calibration_figure(summary: dict[str, Any]) -> Figure:
                 f"{trend['high']:+.3f}]")
     right.suptitle(f"over-confidence of {summary['predicted']} by {summary['by']}\n"
                    f"error bars: {interval_note(summary, 'normal')}{note}", fontsize=9)
-    _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")))
+    _selective_panel(curves, rows, cal.get("threshold"), bool(summary.get("ordered")),
+                     summary["by"])
     return fig
 
 
 def _selective_panel(ax: plt.Axes, rows: list[dict[str, Any]], threshold: float | None,
-                     ordered: bool) -> None:
+                     ordered: bool, by: str) -> None:
     """Each group's selective accuracy against coverage; with a threshold, each group's
-    coverage and accuracy there as a diamond. Unordered groups take tab10's colours but its
+    coverage and accuracy there as a diamond. Ordered groups of ``by`` take the ramp of ordered
+    classes (skin colours for a skin scale); unordered groups take tab10's colours but its
     orange, which means all rows in the reliability diagrams; the legend stands beside the
     axes, where it hides no curve."""
-    ramp = ordered_colors(len(rows))
+    ramp = ordered_colors(len(rows), by)
     palette = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 1]  # 1: orange
     for k, r in enumerate(rows):
         colour = ramp[k] if ordered else palette[k % len(palette)]

@@ -89,7 +89,7 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
                                                                            strict=True)]
     table = np.vstack([overall, shares])
     known = [k for k, level in enumerate(levels) if level != UNKNOWN]
-    ramp = iter(ordered_colors(len(known)))
+    ramp = iter(ordered_colors(len(known), of))
     title_lines = 1 + (subtitle.count("\n") + 1 if subtitle else 0)
     listed = len(levels) <= MAX_LEGEND
     entries = [f"{level} (n={n})" for level, n in zip(levels, totals, strict=True)]

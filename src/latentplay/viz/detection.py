@@ -22,7 +22,7 @@ def plot_sweep(sweep: dict[str, Any], path: str | os.PathLike[str] | None = None
     bootstrap) where it counts them, else images. Returns the figure."""
     t = np.asarray(sweep["thresholds"])
     groups = sweep["groups"]
-    colors = class_colors(len(groups), sweep["ordered"])
+    colors = class_colors(len(groups), sweep["ordered"], list(groups), sweep["by"])
     fig, ax = plt.subplots(figsize=(8, 5))
     for color, (name, g) in zip(colors, groups.items(), strict=True):
         ax.plot(t, g["share"], color=color, label=f"{name} (n={g['n']})", lw=1.8)

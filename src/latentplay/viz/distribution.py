@@ -225,8 +225,8 @@ def shares_by_setting(
     columns = -(-len(classes) // 16)
     fig, ax = plt.subplots(figsize=(7 + 1.6 * columns, 4.2))
     x = np.asarray(settings, float)
-    for k, (name, color) in enumerate(zip(classes, class_colors(len(classes), ordered=False),
-                                          strict=True)):
+    colors = class_colors(len(classes), ordered=False, names=classes)
+    for k, (name, color) in enumerate(zip(classes, colors, strict=True)):
         ax.plot(x, shares[:, k], "o-", color=color, label=name)
         ax.fill_between(x, intervals[:, k, 0], intervals[:, k, 1], color=color, alpha=0.15, lw=0)
         if reference is not None:

@@ -89,7 +89,7 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
         ax.set_ylabel(f"signed distance\n{in_unit.strip()}" if unit else "signed distance")
     else:
         bins = np.histogram_bin_edges(distances, bins=40)
-        ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names)))
+        ramp = iter(ordered_colors(sum(name != UNKNOWN for name in names), attribute))
         for code, name in enumerate(names):
             part = distances[labels == code]
             color = UNKNOWN_GREY if name == UNKNOWN else next(ramp) if ordered else None

@@ -22,7 +22,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from latentplay.store.schema import UNKNOWN
-from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title
+from latentplay.viz.style import (
+    SKIN_MAP,
+    UNKNOWN_GREY,
+    is_skin,
+    named_colors,
+    ordered_colors,
+    wrap_title,
+)
 
 MISSING = "missing"
 GREY = UNKNOWN_GREY
@@ -82,14 +89,20 @@ QUALITATIVE = tuple([c for c in plt.get_cmap(name).colors if len(set(c)) > 1]   
 """tab10's 9 and tab20's 18 colours that are not grey (grey is ``unknown``'s)."""
 
 
-def class_colors(n: int, ordered: bool) -> list[tuple[float, float, float, float]]:
-    """``n`` distinguishable colours: qualitative (tab10, or tab20 past 9 classes) without their
-    greys, which are the colour of ``unknown`` and missing values; for ordered classes the ramp
-    of :func:`~latentplay.viz.style.ordered_colors`; and for more than 18 unordered classes
-    turbo in a fixed shuffled order, so that classes with neighbouring codes (person 17, person
-    18) do not get near-identical colours."""
+def class_colors(n: int, ordered: bool, names: Sequence[str] | None = None,
+                 attribute: str | None = None) -> list[tuple[float, float, float, float]]:
+    """``n`` distinguishable colours for the classes ``names`` of ``attribute``: the colours
+    classes are named after (:func:`~latentplay.viz.style.named_colors`: ``blue`` is blue);
+    else qualitative (tab10, or tab20 past 9 classes) without their greys, which are the colour
+    of ``unknown`` and missing values; for ordered classes the ramp of
+    :func:`~latentplay.viz.style.ordered_colors` (skin colours for a skin scale); and for more
+    than 18 unordered classes turbo in a fixed shuffled order, so that classes with neighbouring
+    codes (person 17, person 18) do not get near-identical colours."""
     if ordered:
-        return [tuple(c) for c in ordered_colors(max(n, 1))]
+        return [tuple(c) for c in ordered_colors(max(n, 1), attribute)]
+    named = named_colors(names, attribute) if names is not None and len(names) == n else None
+    if named is not None:
+        return [tuple(c) for c in named]
     if n > len(QUALITATIVE[1]):
         cmap = plt.get_cmap("turbo")
         shuffled = np.random.default_rng(0).permutation(n)
@@ -105,7 +118,8 @@ def label_colors(labels: Labels) -> np.ndarray:
     known = [i for i, name in enumerate(names) if name != UNKNOWN]
     colors = np.tile(np.array(GREY), (len(names) + 1, 1))
     if known:
-        colors[known] = class_colors(len(known), labels.kind == "ordered")
+        colors[known] = class_colors(len(known), labels.kind == "ordered",
+                                     [names[i] for i in known], labels.name)
     return colors
 
 
@@ -126,12 +140,16 @@ def _point_size(n: int) -> float:
     return float(np.clip(10000.0 / max(n, 1), 1.0, 30.0))
 
 
-def value_scale(lo: float, hi: float) -> tuple[str, float, float]:
-    """The matplotlib colour map and limits for values from ``lo`` to ``hi``: a diverging map
-    centred on 0 when the values take both signs (yaw, a smile degree in [-1, 1], mouth lift:
-    0 is the neutral value and left/right read as opposite hues), else viridis over the range.
-    The diverging map is ``berlin`` (blue, black at 0, red): a white-centred one would hide the
+def value_scale(lo: float, hi: float, attribute: str | None = None) -> tuple[str, float, float]:
+    """The matplotlib colour map and limits for values of ``attribute`` from ``lo`` to ``hi``:
+    for a skin scale (``skin_ita``: high is light skin) the skin colours of
+    :data:`~latentplay.viz.style.SKIN_MAP` over the range; else a diverging map centred on 0
+    when the values take both signs (yaw, a smile degree in [-1, 1], mouth lift: 0 is the
+    neutral value and left/right read as opposite hues), else viridis over the range. The
+    diverging map is ``berlin`` (blue, black at 0, red): a white-centred one would hide the
     neutral points on the white page."""
+    if is_skin(attribute):
+        return SKIN_MAP, lo, hi
     if lo < 0 < hi:
         reach = max(-lo, hi)
         return "berlin", -reach, reach
@@ -192,7 +210,7 @@ def projection_png(
                        rasterized=True, label=f"{MISSING} ({int(bad.sum()):,})")
             ax.legend(loc="lower left", frameon=False, fontsize=9)
         good = order[~bad[order]]
-        cmap, low, high = value_scale(lo, hi)
+        cmap, low, high = value_scale(lo, hi, labels.name)
         sc = ax.scatter(coords[good, 0], coords[good, 1], c=values[good], cmap=cmap,
                         vmin=low, vmax=high, s=size, linewidths=0, rasterized=True)
         fig.colorbar(sc, ax=ax, label=labels.name, fraction=0.05, pad=0.02)
@@ -283,7 +301,7 @@ def projection_figure(coords: np.ndarray, labels: Sequence[Labels], title: str =
                     hovertemplate=f"{lab.name}: {MISSING}<extra></extra>"))
             if len(shown):
                 lo, hi = lab.range if lab.range else (values[shown].min(), values[shown].max())
-                cmap, lo, hi = value_scale(float(lo), float(hi))
+                cmap, lo, hi = value_scale(float(lo), float(hi), lab.name)
                 fig.add_trace(go.Scattergl(
                     x=coords[shown, 0], y=coords[shown, 1], mode="markers", name=lab.name,
                     visible=visible,

@@ -2,20 +2,27 @@
 missing values, titles wrapped to the width a figure has for them, and axes of whole numbers
 (epochs) ticked at whole numbers only.
 
-Ordered classes (age groups, Monk skin tones, binned values, frown / neutral / smile) take
-evenly spaced colours of one sequential map, :data:`ORDERED_MAP`, dark to light: its middle is
-clearly coloured, so no class looks like the grey of ``unknown``. Rows without a value are grey
+Ordered classes (age groups, binned values, frown / neutral / smile) take evenly spaced
+colours of one sequential map, :data:`ORDERED_MAP`, dark to light: its middle is clearly
+coloured, so no class looks like the grey of ``unknown``. Skin scales (an attribute whose name
+holds ``skin``: Monk's ``skin_tone``, ITA's ``skin_group`` and ``skin_ita``) are drawn in skin
+colours instead, :data:`SKIN_MAP`, so that the lightest skin is the lightest colour. Classes
+named after colours (synthfaces' ``background``, MPI3D's ``object_color``) take those colours
+(:func:`named_colors`). Rows without a value are grey
 everywhere: :data:`UNKNOWN_GREY` for points and lines, and in bar charts a light grey hatched
 bar (:func:`unknown_bar_style`)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
+from matplotlib.colors import CSS4_COLORS, to_rgba
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
@@ -26,6 +33,13 @@ ORDERED_MAP = "viridis"
 ORDERED_SPAN = (0.0, 0.9)
 """The part of :data:`ORDERED_MAP` used: its palest yellow is left out, hard to see on white."""
 
+SKIN_MAP = "copper"
+"""The colour map of skin scales: black through brown to a light peach."""
+
+SKIN_SPAN = (0.95, 0.25)
+"""The part of :data:`SKIN_MAP` skin classes run along, first class (the lightest skin in Monk's
+scale, Fitzpatrick's and ITA's groups) to last: its near-black end is left out."""
+
 UNKNOWN_GREY = (0.6, 0.6, 0.6, 1.0)
 """RGBA of points and lines of rows without a value (class ``unknown``, missing)."""
 
@@ -33,12 +47,62 @@ UNKNOWN_FILL = (0.92, 0.92, 0.92, 1.0)
 """RGBA of a bar of rows without a value; it is hatched (:func:`unknown_bar_style`)."""
 
 
-def ordered_colors(n: int) -> np.ndarray:
-    """``(n, 4)`` RGBA of ``n`` ordered classes, evenly spaced along :data:`ORDERED_MAP`
-    (first class darkest); one class takes the ramp's start."""
+LUMINANCE = np.array([0.2126, 0.7152, 0.0722])
+"""Weights of R, G and B in a colour's relative luminance."""
+
+
+def is_skin(attribute: str | None) -> bool:
+    """Whether ``attribute`` is a skin scale (its name holds ``skin``), drawn in skin colours."""
+    return attribute is not None and "skin" in attribute.lower()
+
+
+def ordered_colors(n: int, attribute: str | None = None) -> np.ndarray:
+    """``(n, 4)`` RGBA of ``n`` ordered classes of ``attribute``, evenly spaced along
+    :data:`ORDERED_MAP` (first class darkest), or for a skin scale (:func:`is_skin`) along
+    :data:`SKIN_MAP` from light to dark (skin scales list the lightest skin first); one class
+    takes the ramp's start."""
     if n <= 0:
         return np.zeros((0, 4))
+    if is_skin(attribute):
+        return colormaps[SKIN_MAP](np.linspace(*SKIN_SPAN, n))
     return colormaps[ORDERED_MAP](np.linspace(*ORDERED_SPAN, n))
+
+
+NAMED_LIGHTEST = 0.8
+"""The highest luminance a colour-named class is drawn at: ``white`` and ``ivory`` points would
+vanish on the white page, so they are drawn as darker as needed to reach it."""
+
+NAMED_APART = 0.15
+"""The least RGB distance between colour-named classes, and from :data:`UNKNOWN_GREY`, for
+their own colours to be used."""
+
+
+COLOR_ALIASES = {"blond": "goldenrod", "blonde": "goldenrod"}
+"""Colour words that are no CSS name (hair colours), with the CSS colour they are drawn in."""
+
+
+def named_colors(names: Sequence[str], attribute: str | None = None) -> np.ndarray | None:
+    """``(K, 4)`` RGBA of classes named after colours (``blue``, ``sea green``, ``Dark_Red``:
+    CSS names, any case, spaces and underscores ignored; ``blond``), each drawn in its own colour, the
+    palest darkened to luminance :data:`NAMED_LIGHTEST`; None, so that a palette is used,
+    unless every class names a colour, one at least is not a grey, no two (nor one and the grey
+    of ``unknown``) are closer than :data:`NAMED_APART`, and ``attribute`` is not a skin scale
+    or a race or ethnicity (classes ``white`` and ``black`` of those are not colours)."""
+    if not names or is_skin(attribute) or any(
+            w in (attribute or "").lower() for w in ("race", "ethnic")):
+        return None
+    keys = [re.sub(r"[\s_-]", "", str(name)).lower() for name in names]
+    keys = [COLOR_ALIASES.get(key, key) for key in keys]
+    if not all(key in CSS4_COLORS for key in keys):
+        return None
+    rgba = np.array([to_rgba(CSS4_COLORS[key]) for key in keys])
+    if (np.ptp(rgba[:, :3], axis=1) < 0.2).all():
+        return None
+    luminance = rgba[:, :3] @ LUMINANCE
+    rgba[:, :3] *= np.minimum(1.0, NAMED_LIGHTEST / np.maximum(luminance, 1e-9))[:, None]
+    points = np.vstack([rgba[:, :3], UNKNOWN_GREY[:3]])
+    gaps = np.linalg.norm(points[:, None] - points[None], axis=-1) + np.eye(len(points))
+    return rgba if gaps.min() >= NAMED_APART else None
 
 
 def unknown_bar_style() -> dict[str, Any]:
@@ -49,8 +113,7 @@ def unknown_bar_style() -> dict[str, Any]:
 
 def text_color(rgba: Any) -> str:
     """``"white"`` or ``"black"``: the one that reads better on a fill of colour ``rgba``."""
-    r, g, b = (float(c) for c in tuple(rgba)[:3])
-    return "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "black"
+    return "white" if float(np.asarray(tuple(rgba)[:3], float) @ LUMINANCE) < 0.45 else "black"
 
 
 def integer_ticks(axis: Axis) -> None:
