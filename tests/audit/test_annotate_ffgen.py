@@ -3,6 +3,7 @@ no class in common refused in one line."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -82,3 +83,30 @@ def test_annotator_line_cautions_when_much_less_sure() -> None:
     assert line.endswith("its labels of them may be wrong more often than its held-out accuracy says")
     assert "unlike" not in str(annotator_line({**entry, "confidence": 0.75}, agreed=True))
     assert annotator_line({"op": "predict", "heads": []}, agreed=True) is None
+
+
+def test_labels_of_a_sample_store_are_named_requested_conditions(cli, faces_store: Path,
+                                                                  cvae_run: Path,
+                                                                  tmp_path: Path) -> None:
+    """``--annotator labels`` on a ``data generate --like`` store compares the conditions the
+    samples were asked for, which match the reference by construction (TV near 0): it said
+    nothing of that, and its figure called them labels. Now a note line, ``requested`` in the
+    summary, and the figure's wording; a store's own labels (the reference's) stay labels."""
+    from latentplay.audit.run import _reading
+    from latentplay.sources.generated import generate_store
+
+    gen = generate_store(cvae_run, tmp_path / "gen", 40, seed=1, like=faces_store)
+    out = tmp_path / "audit"
+    r = cli("audit", "compare", "--images", gen.path, "--data", faces_store,
+            "--annotator", "labels", "--attribute", "gender", "--out", out)
+    assert r.code == 0, r.err
+    assert "note: gender of --images is the condition each image was generated under" in r.out
+    summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
+    assert summary["annotator"]["requested"] is True
+    assert cli("report", out).code == 0
+    assert "conditions asked of the generator" in (out / "report.html").read_text()
+    assert _reading(StoreLabels(gen, "gender", st.load(faces_store)))[0] == "requested"
+    assert not StoreLabels(st.load(faces_store), "gender", st.load(faces_store)).requested
+    plain = cli("audit", "compare", "--images", faces_store, "--data", faces_store,
+                "--annotator", "labels", "--attribute", "gender", "--out", tmp_path / "own")
+    assert plain.code == 0 and "generated under" not in plain.out

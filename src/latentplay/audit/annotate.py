@@ -657,7 +657,10 @@ class NetworkValues:
 class StoreLabels(Annotator):
     """The labels of ``attribute`` that a store of images already has, as an annotator.
 
-    ``classes`` are ``reference``'s class names followed by any other class the store has,
+    ``requested`` is whether the labels are the conditions a run's samples were generated under
+    (``data generate --condition/--like``): what was asked of the generator, not what the
+    images show. ``classes`` are ``reference``'s class names followed by any other class the
+    store has,
     ``unknown`` aside, so both count over the same classes. A row labelled ``unknown`` (e.g.
     where a measure found no face) or without a label has no class (:attr:`codes` -1), as a
     training row without one has none. :meth:`predict_proba` takes the store's own images, in
@@ -665,6 +668,8 @@ class StoreLabels(Annotator):
     """
 
     def __init__(self, store: st.Store, attribute: str, reference: st.Store) -> None:
+        from latentplay.sources.generated import CONVERTER, MADE_UNDER
+
         names, _ = store_classes(store, attribute)
         ref_names, _ = store_classes(reference, attribute)
         own, ref = ([n for n in x if n != UNKNOWN] for x in (names, ref_names))
@@ -677,10 +682,13 @@ class StoreLabels(Annotator):
         self.codes = self.store_truth(store)
         self.store_path = store.path
         self.evaluation = None
+        self.requested = (store.schema.provenance.converter == CONVERTER
+                          and store.schema.attribute(attribute).description == MADE_UNDER)
 
     @property
     def description(self) -> dict[str, Any]:
-        return {"kind": "labels", "store": str(self.store_path), "attribute": self.attribute}
+        return {"kind": "labels", "store": str(self.store_path), "attribute": self.attribute,
+                "requested": self.requested}
 
     def predict_proba(self, images: Images) -> np.ndarray:
         """``(N, K)`` one-hot rows of the store's labels; all zeros for a row with no class."""

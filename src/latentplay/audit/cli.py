@@ -198,6 +198,10 @@ def compare_cmd(
                 print(f"  read by the network on both sides; against {name}'s labels on "
                       f"{error['n']} {ref} images: {error_text(error)}")
             continue
+        if s["annotator"].get("requested"):
+            print(f"note: {name} of --images is the condition each image was generated under, "
+                  "not what it shows: this compares what was asked of the generator; to compare "
+                  "what it drew, annotate the images (--annotator FILE.npz, clip:, onnx:)")
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"
         cond = s["confusion_condition"]

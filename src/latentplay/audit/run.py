@@ -544,6 +544,8 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
     """How an annotator's classes came about (``"labelled"`` or ``"annotated"``) and its
     accuracy in words, for a figure's title."""
     if isinstance(annotator, StoreLabels):
+        if annotator.requested:
+            return "requested", "the conditions the images were generated under, not read from them"
         return "labelled", "labels of the images' store"
     if annotator.evaluation is None:
         return "annotated", "no held-out accuracy"

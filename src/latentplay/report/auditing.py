@@ -177,7 +177,10 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
     ann = r.get("annotator") or {}
     ev = ann.get("evaluation") or {}
     chi2 = r.get("chi2") or {}
-    if ann.get("kind") == "labels":
+    if ann.get("kind") == "labels" and ann.get("requested"):
+        facts = [("conditions asked of the generator", f"{ann.get('store')} (what each image "
+                  "was generated under, not what it shows)")]
+    elif ann.get("kind") == "labels":
         facts = [("labels of", str(ann.get("store")))]
     elif ann.get("kind") == "joint":
         facts = [("intersections of", " and ".join(ann.get("attributes") or [])

@@ -39,6 +39,8 @@ from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn,
 from latentplay.train.checkpoint import read_meta
 
 CONVERTER = "generated"  # provenance converter of a run's samples
+MADE_UNDER = "the condition the image was generated under"
+"""The description of a sample store's condition attributes: what was asked, not what shows."""
 
 PathLike = str | os.PathLike[str]
 
@@ -83,11 +85,10 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     rng = np.random.default_rng(seed)
     values = _conditions(parts, n, condition, like, rng)
     z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
-    made_under = "the condition the image was generated under"
     attributes = [Attribute(p.name, "categorical", names=class_names(p), ordered=p.ordered,
-                            description=made_under)
+                            description=MADE_UNDER)
                   if p.kind == "categorical" else
-                  Attribute(p.name, "continuous", range=p.range, description=made_under)
+                  Attribute(p.name, "continuous", range=p.range, description=MADE_UNDER)
                   for p in parts]
     if column in {a.name for a in attributes} | {"image"}:
         raise UserError(f"--column {column!r} is the name of another column")
