@@ -46,6 +46,19 @@ def test_json_is_checked_before_any_metric(cli, tmp_path: Path, no_scoring: None
             assert res.code == 2 and len(lines) == 1 and message in lines[0], res.err
 
 
+def test_a_refused_run_leaves_no_folder_of_the_json(cli, tmp_path: Path) -> None:
+    """``--json new/deep/s.json`` made new/deep when it was checked, before the inputs were:
+    a refused run left the folders behind. They are made when the scores are written."""
+    f, c = _arrays(tmp_path)
+    target = tmp_path / "new" / "deep" / "s.json"
+    res = cli("metrics", "disentanglement", "--run", tmp_path / "run", "--data",
+              tmp_path / "nosuch", "--json", target)
+    assert res.code == 2 and not (tmp_path / "new").exists(), res.err
+    res = cli("metrics", "disentanglement", "--factors", f, "--codes", c, "--metrics", "mig",
+              "--json", target)
+    assert res.code == 0 and target.exists(), res.err
+
+
 @pytest.mark.parametrize("names", ["mig", "irs", "mig,irs"])
 def test_test_arrays_are_checked_when_only_mig_or_irs_is_asked(cli, tmp_path: Path, names: str,
                                                                 no_scoring: None) -> None:

@@ -44,16 +44,17 @@ def _load_npy(path: Path | None, what: str) -> np.ndarray | None:
 
 
 def _check_json(path: Path) -> None:
-    """Refuse ``--json PATH`` before any metric runs: a directory, a parent that cannot be made
-    (a file in the way, no permission), a path inside a store, or a file or folder that cannot
-    be written."""
+    """Refuse ``--json PATH`` before any metric runs, making nothing: a directory, a missing
+    folder that cannot be made (a file in the way, no permission) or a file or folder that
+    cannot be written. Its folder is made when the scores are written."""
     if path.is_dir():
         raise UserError(f"--json {path} is a directory; name the JSON file to write")
-    try:
-        make_parents(path)
-    except OSError as exc:
-        raise UserError(f"--json {path}: cannot make its folder ({exc.strerror})") from None
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    existing = path.absolute().parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UserError(f"--json {path}: cannot make its folder, a file is in the way ({existing})")
+    if not os.access(existing, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise UserError(f"--json {path} cannot be written (permission denied)")
 
 
@@ -230,6 +231,7 @@ def disentanglement(
                               on_encoded=progress.encoded_more)
     _print_scores(done)
     if json_out is not None:
+        make_parents(json_out)
         json_out.write_text(json.dumps(scores, indent=2) + "\n")
 
 
