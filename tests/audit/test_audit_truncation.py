@@ -35,7 +35,7 @@ def test_the_title_names_the_psi_where_the_annotator_is_unsure() -> None:
              "training": [0.25, 0.75], "confidence": [0.88, 0.75, 0.99],
              "confidence_held_out": 0.86}
     fig = share_figure("tone", entry, 100)
-    title = " ".join(t.get_text() for t in fig.findobj(plt.Text))
+    title = " ".join(t.get_text() for t in fig.findobj(plt.Text)).replace("\n", " ")
     assert "annotator less sure at ψ 0.5 (0.75) than on labelled images (0.86)" in title
     assert "annotator surer at ψ 0.1 (0.99)" in title and "ψ 1 (" not in title
     plt.close(fig)

@@ -102,26 +102,41 @@ def test_love_plot_shows_what_matching_left_imbalanced():
     assert "40 less imbalanced covariates not shown" in text and "0.410 before, 0.041 after" in text
 
 
-def test_shares_by_setting_gives_many_classes_own_colours_and_a_legend_beside_the_axes():
-    """Twenty joint classes (gender x skin tone, `audit compare --joint --psi`): each line has a
-    colour of its own, and the legend lies within the figure, off the plotted shares."""
+def test_shares_by_setting_draws_many_classes_in_panels_of_their_own():
+    """Twenty joint classes (gender x skin tone, `audit compare --joint --psi`) were twenty
+    lines near 0.05 on a 0-1 axis, not to be told apart: now a panel per class, named above
+    it, all on one share axis that reaches just above the highest band; the title (with what
+    the dotted line is) stays within the figure."""
     from latentplay.viz.distribution import shares_by_setting
 
     classes = [f"{g} / monk_{t}" for g in ("female", "male") for t in range(1, 11)]
     shares = np.full((3, 20), 1 / 20)
+    shares[2, 3] = 0.09
     intervals = np.stack([shares - 0.01, shares + 0.01], axis=-1)
     fig = shares_by_setting([1.0, 0.7, 0.4], classes, shares, intervals, np.full(20, 1 / 20),
                             title="gender,skin_tone: annotated shares of 60 samples at each ψ")
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == classes
+    assert {ax.get_ylim() for ax in shown} == {(0.0, 0.15)}          # 1.1 x 0.10, to 0.05
+    assert shown[3].get_lines()[0].get_ydata()[-1] == pytest.approx(0.09)
+    assert shown[0].get_xlim()[0] > shown[0].get_xlim()[1]           # psi 1 on the left
+    assert "dotted: reference" in fig._suptitle.get_text()
+    assert _inside(fig, fig._suptitle)
+
+
+def test_shares_by_setting_of_few_classes_share_one_axes_with_a_legend_beside_it():
+    from latentplay.viz.distribution import shares_by_setting
+
+    shares = np.array([[0.5, 0.5], [0.7, 0.3]])
+    intervals = np.stack([shares - 0.05, shares + 0.05], axis=-1)
+    fig = shares_by_setting([1.0, 0.5], ["female", "male"], shares, intervals,
+                            np.full(2, 0.5), reference_label="fairface")
     ax = fig.axes[0]
-    lines = [line for line in ax.get_lines() if line.get_label() in classes]
-    assert len({mcolors.to_hex(line.get_color()) for line in lines}) == 20
+    assert len(fig.axes) == 1 and ax.get_ylim() == (0.0, 0.85)      # 1.1 x 0.75, to 0.05
+    lines = [line for line in ax.get_lines() if line.get_label() in ("female", "male")]
+    assert len({mcolors.to_hex(line.get_color()) for line in lines}) == 2
     fig.canvas.draw()
     legend, plot, frame = ax.get_legend().get_window_extent(), ax.get_window_extent(), fig.bbox
-    assert legend.x0 >= plot.x1  # beside the axes, not over the lines
-    assert frame.x0 <= legend.x0 and legend.x1 <= frame.x1 + 0.5
-    assert frame.y0 - 0.5 <= legend.y0 and legend.y1 <= frame.y1 + 0.5
+    assert legend.x0 >= plot.x1 and legend.x1 <= frame.x1 + 0.5  # beside the axes, not over the lines
     # the dotted shares are the --data store's, which need not be the training set
-    assert ax.get_legend().get_title().get_text() == "dotted: reference"
-    named = shares_by_setting([1.0, 0.7], classes[:2], shares[:2, :2], intervals[:2, :2],
-                              np.full(2, 0.5), reference_label="fairface")
-    assert named.axes[0].get_legend().get_title().get_text() == "dotted: fairface"
+    assert ax.get_legend().get_title().get_text() == "dotted: fairface"

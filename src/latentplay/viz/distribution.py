@@ -205,6 +205,13 @@ def value_histograms(
     return fig
 
 
+PANELS_FROM = 9
+"""From this many classes on, :func:`shares_by_setting` draws a panel per class: twenty lines
+of shares near 0.05 on one axes (gender x skin tone) could not be told apart."""
+
+PANEL_COLUMNS = 5
+
+
 def shares_by_setting(
     settings: Sequence[float],
     classes: Sequence[str],
@@ -216,29 +223,66 @@ def shares_by_setting(
     xlabel: str = "truncation ψ",
     reference_label: str = "reference",
 ) -> Figure:
-    """Class shares ``(S, K)`` at each of ``S`` settings (one line per class, its ``(S, K, 2)``
+    """Class shares ``(S, K)`` at each of ``S`` settings (a line per class, its ``(S, K, 2)``
     interval as a band), the strongest setting on the right (settings decreasing), and each
-    class's ``reference`` share ``(K,)`` (the ``--data`` store's, named ``reference_label``
-    in the legend: it need not be the training set) as a dotted line. Every class
-    has a colour of its own (:func:`~latentplay.viz.projection.class_colors`), named in a
-    legend beside the axes, in columns of at most 16: joint classes run to dozens."""
-    columns = -(-len(classes) // 16)
-    fig, ax = plt.subplots(figsize=(7 + 1.6 * columns, 4.2))
+    class's ``reference`` share ``(K,)`` (the ``--data`` store's, named ``reference_label``:
+    it need not be the training set) as a dotted line. The share axis runs from 0 to a little
+    above the highest share, interval or reference. Up to :data:`PANELS_FROM` - 1 classes
+    share one axes, each in a colour of its own
+    (:func:`~latentplay.viz.projection.class_colors`) named in a legend beside it; more (joint
+    classes run to dozens) get a panel each, named above it, on one share axis."""
     x = np.asarray(settings, float)
-    colors = class_colors(len(classes), ordered=False, names=classes)
-    for k, (name, color) in enumerate(zip(classes, colors, strict=True)):
-        ax.plot(x, shares[:, k], "o-", color=color, label=name)
-        ax.fill_between(x, intervals[:, k, 0], intervals[:, k, 1], color=color, alpha=0.15, lw=0)
-        if reference is not None:
-            ax.axhline(reference[k], color=color, ls=":", lw=1)
-    ax.set_xlim(x.max() + 0.02, x.min() - 0.02)  # weaker to stronger, left to right
-    ax.set_ylim(0, 1)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("share of samples")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), ncol=columns,
-              title=f"dotted: {reference_label}" if reference is not None else None,
-              title_fontsize=8)
-    ax.grid(alpha=0.3)
+    shares, intervals = np.asarray(shares, float), np.asarray(intervals, float)
+    highest = max(float(np.nanmax(intervals)), float(np.nanmax(shares)),
+                  0.0 if reference is None else float(np.max(reference)))
+    top = min(1.0, np.ceil(1.1 * highest * 20) / 20) if highest > 0 else 1.0
+    dotted = f"dotted: {reference_label}" if reference is not None else None
+    if len(classes) < PANELS_FROM:
+        fig, ax = plt.subplots(figsize=(8.6, 4.2))
+        colors = class_colors(len(classes), ordered=False, names=classes)
+        for k, (name, color) in enumerate(zip(classes, colors, strict=True)):
+            _share_line(ax, x, shares[:, k], intervals[:, k], color, name,
+                        None if reference is None else reference[k])
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("share of samples")
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title=dotted,
+                  title_fontsize=8)
+        axes = [ax]
+        ax.set_title(wrap_title(title, 7.4, 10), fontsize=10)
+    else:
+        cols = PANEL_COLUMNS
+        rows = -(-len(classes) // cols)
+        fig, grid = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.55 * rows + 1.0),
+                                 sharex=True, sharey=True, squeeze=False)
+        axes = list(grid.flat)
+        for k, name in enumerate(classes):
+            _share_line(axes[k], x, shares[:, k], intervals[:, k], "C0", None,
+                        None if reference is None else reference[k])
+            axes[k].set_title(name, fontsize=8)
+            axes[k].tick_params(labelsize=7)
+        for ax in axes[len(classes):]:
+            ax.set_visible(False)
+        for r in range(rows):
+            grid[r, 0].set_ylabel("share", fontsize=8)
+        for k in range(max(0, len(classes) - cols), len(classes)):
+            axes[k].set_xlabel(xlabel, fontsize=8)
+            axes[k].xaxis.set_tick_params(labelbottom=True)
+        caption = "\n".join(t for t in (title, f"line: share of samples; {dotted}" if dotted
+                                        else "") if t)
+        fig.suptitle(wrap_title(caption, fig.get_figwidth() - 0.4, 10), fontsize=10)
+    for ax in axes:
+        ax.set_xlim(x.max() + 0.02, x.min() - 0.02)  # weaker to stronger, left to right
+        ax.set_ylim(0, top)
+        ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _share_line(ax: plt.Axes, x: np.ndarray, share: np.ndarray, interval: np.ndarray,
+                color: object, label: str | None, reference: float | None) -> None:
+    """One class's shares ``(S,)`` over the settings ``x`` with their ``(S, 2)`` band, and its
+    reference share dotted."""
+    ax.plot(x, share, "o-", color=color, label=label, ms=3)
+    ax.fill_between(x, interval[:, 0], interval[:, 1], color=color, alpha=0.15, lw=0)
+    if reference is not None:
+        ax.axhline(reference, color=color, ls=":", lw=1)
