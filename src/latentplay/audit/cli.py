@@ -648,15 +648,27 @@ def detection_cmd(
 
 
 def _step(trend: dict) -> str:
-    """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step."""
-    return (f"{trend['slope']:+.4f} per group [{trend['low']:+.4f}, {trend['high']:+.4f}]"
-            if trend["slope"] == trend["slope"] else "-")
+    """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step; ``-`` for
+    a slope or bound that could not be taken (null in the JSON, NaN in older outputs)."""
+    def text(x: float | None) -> str:
+        return "-" if x is None or x != x else f"{x:+.4f}"
+
+    if trend["slope"] is None or trend["slope"] != trend["slope"]:
+        return "-"
+    return f"{text(trend['slope'])} per group [{text(trend['low'])}, {text(trend['high'])}]"
+
+
+def _print_notes(summary: dict) -> None:
+    """The ``note:`` lines of ``verification.json`` (or of the comparison), when it has any."""
+    for note in summary.get("notes") or []:
+        print(f"note: {note}")
 
 
 def _print_verification(summary: dict) -> None:
     p = summary["pairs"]
     print(f"{p['used']} pairs ({summary['overall']['genuine']} genuine) in {summary['column']} "
           f"({summary['metric']} distance); common threshold d < {summary['threshold']:.4g}")
+    _print_notes(summary)
     if p["unconverted"] or p["flagged_dropped"]:
         print(f"left out: {p['unconverted']} pairs with an unconverted image, "
               f"{p['flagged_dropped']} with a face the embedder did not find")
@@ -699,6 +711,7 @@ def _print_verification(summary: dict) -> None:
 def _print_comparison(comparison: dict) -> None:
     print(f"{comparison['pairs_used']} pairs, the same for every column; each column at its own "
           f"threshold of FMR {comparison['fmr']:g} over all impostor pairs")
+    _print_notes(comparison)
     for column, r in comparison["per_column"].items():
         diff = r["differentials"] or {}
         print(f"  {column}: accuracy {figure_text(r['overall']['accuracy'], 4)}, AUC "

@@ -53,7 +53,7 @@ from latentplay.metrics.verification import (
     threshold_at_fmr,
     verification,
 )
-from latentplay.outputs import counted, finite_or_none, json_default, output_dir
+from latentplay.outputs import counted, finite_or_none, finite_or_none_within, json_default, output_dir
 from latentplay.store.bias import own_persons, person_attribute, person_codes, repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
 
@@ -328,6 +328,7 @@ def verify_store(
         "persons": None if persons is None else int(len(np.unique(persons))),
         "overall": overall, "groups": groups,
         "differentials": across_groups(groups),
+        "notes": [note for note in (identity_note(identity, ids),) if note],
     }
     ordered = by is not None and "," not in by and _is_ordered(store.schema.attribute(by))
     if ordered:
@@ -337,6 +338,7 @@ def verify_store(
                                         persons, seed)
     if store.schema.image_column:
         summary["hardest"] = hardest_choice(groups)
+    summary = finite_or_none_within(summary)  # JSON has no NaN: a measure without a value is null
     _write(Path(out), summary, chosen, group_of, names, d, overwrite)
     if store.schema.image_column:
         _hardest(store, Path(out), chosen, group_of, names, d, t, summary["hardest"])
@@ -459,11 +461,12 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
         "data": first["data"], "by": first["by"], "columns": list(columns),
         "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
         "accuracy_measure": first["accuracy_measure"], "unbalanced": first["unbalanced"],
-        "groups": [g["group"] for g in first["groups"]],
+        "notes": first["notes"], "groups": [g["group"] for g in first["groups"]],
         "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
                            "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
                            "differentials": r["differentials"]} for c, r in runs.items()}}
-    (out / COMPARISON).write_text(json.dumps(comparison, indent=2, default=json_default))
+    (out / COMPARISON).write_text(json.dumps(finite_or_none_within(comparison), indent=2,
+                                             default=json_default, allow_nan=False))
     with open(out / "verification_comparison.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["column", "group", *keys])
@@ -557,14 +560,33 @@ def _identities(store: st.Store, identity: str | None) -> np.ndarray | None:
     store has no ``identity`` attribute.
 
     Raises:
-        UserError: a given ``identity`` is not an attribute of the store.
+        UserError: a given ``identity`` is not an attribute of the store, or is continuous
+            (a measurement, not the persons).
     """
-    if identity is not None:
-        store.schema.attribute_or_error(identity)
+    if identity is not None and store.schema.attribute_or_error(identity).kind == "continuous":
+        raise UserError(f"--identity {identity} is continuous; it must name the persons (a "
+                        "categorical attribute: identity, or person from `latentplay data persons`)")
     name = identity or "identity"
     if not store.schema.has_attribute(name):
         return None
     return person_codes(store, name)
+
+
+FEW_PERSONS = 20
+"""A given ``--identity`` naming fewer persons than this gets a note (is it the persons?)."""
+
+
+def identity_note(identity: str | None, ids: np.ndarray | None) -> str | None:
+    """The note on a given ``identity`` whose ``(N,)`` person codes ``ids`` name fewer than
+    :data:`FEW_PERSONS` persons (``--identity gender``: 2), each class taken as one person;
+    None otherwise."""
+    if identity is None or ids is None:
+        return None
+    persons = len(np.unique(ids[ids >= 0]))
+    if persons >= FEW_PERSONS:
+        return None
+    return (f"--identity {identity} names {counted(persons, 'person')}: each of its classes is "
+            "taken as one person (is it the persons?)")
 
 
 def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,
@@ -680,7 +702,8 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
     from latentplay.viz.verification import det_curves, pair_interval_note, rate_bars, score_histograms
 
     out = output_dir(out, overwrite)
-    (out / "verification.json").write_text(json.dumps(summary, indent=2, default=json_default))
+    (out / "verification.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
+                                                      default=json_default, allow_nan=False))
     with open(out / "verification.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([*CSV_FIELDS, *(f"tar_at_fmr_{k}" for k in _tar_keys(summary))])

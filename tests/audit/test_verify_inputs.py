@@ -1,0 +1,97 @@
+"""`latentplay audit verify`: what it refuses or notes about its inputs (the --identity, the
+pairs file, the threshold), and outputs that stay valid JSON and say what they were fitted on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import store as st
+from latentplay.audit.verification import verify_store
+from latentplay.errors import UserError
+from latentplay.report import build_report
+from latentplay.store import Attribute, Provenance, Schema
+
+PEOPLE, PHOTOS, TONES = 12, 4, 4  # people per tone
+
+
+def _store(path: Path) -> st.Store:
+    """``TONES`` ordered tones of ``PEOPLE`` people with ``PHOTOS`` photos each; a photo's
+    embedding is its person's vector plus a little noise. ``yaw`` is continuous, ``gender``
+    two classes."""
+    rng = np.random.default_rng(0)
+    person = np.repeat(np.arange(TONES * PEOPLE), PHOTOS)
+    n = len(person)
+    z = rng.normal(size=(TONES * PEOPLE, 8))[person] + 0.3 * rng.normal(size=(n, 8))
+    schema = Schema(
+        attributes=[Attribute("tone", "categorical", names=[f"t{k}" for k in range(TONES)],
+                              ordered=True),
+                    Attribute("identity", "categorical",
+                              names=[f"p{i}" for i in range(TONES * PEOPLE)]),
+                    Attribute("gender", "categorical", names=["f", "m"]),
+                    Attribute("yaw", "continuous", range=(-90, 90))],
+        provenance=Provenance(source="test", converter="unit", arguments={}, counts={}),
+        image_column=None)  # no hardest.png: the figures are not what is tested here
+    batch = {"tone": person // PEOPLE, "identity": person,
+             "gender": person % 2, "yaw": rng.uniform(-40, 40, n).astype(np.float32)}
+    store = st.build([batch], schema, path)
+    return st.save(st.add_column(store, "z", z.astype(np.float32)), path)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> st.Store:
+    return _store(tmp_path_factory.mktemp("verify") / "s")
+
+
+def _strict_json(path: Path) -> dict:
+    """The JSON of ``path``, refusing the ``NaN`` / ``Infinity`` tokens JSON does not have."""
+    def refuse(token: str) -> None:
+        raise ValueError(f"{token} in {path.name}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_a_continuous_identity_is_refused(store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    with pytest.raises(UserError, match="--identity yaw is continuous"):
+        verify_store(store, "z", tmp_path / "v", by="tone", identity="yaw", fmr=0.05, folds=2)
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--identity", "yaw",
+            "--fmr", "0.05", "--out", tmp_path / "c")
+    assert r.code == 2 and r.err.count("\n") == 1 and "is continuous" in r.err
+    assert not (tmp_path / "c").exists()
+
+
+def test_an_identity_of_few_classes_is_noted(store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    note = ("--identity gender names 2 persons: each of its classes is taken as one person (is it "
+            "the persons?)")
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--identity",
+            "gender", "--fmr", "0.05", "--folds", "2", "--n-pairs", "50", "--out", tmp_path / "c")
+    assert r.code == 0, r.err
+    assert [line for line in r.out.splitlines() if line.startswith("note:")] == [f"note: {note}"]
+    assert _strict_json(tmp_path / "c" / "verification.json")["notes"] == [note]
+    assert "each of its classes is taken as one person" in build_report(tmp_path / "c").read_text()
+    from latentplay.audit.verification import identity_note
+
+    ids = np.repeat(np.arange(TONES * PEOPLE), PHOTOS)
+    assert identity_note("identity", ids) is None  # 48 persons: no note
+    assert identity_note(None, ids % 2) is None  # the default identity attribute: no note
+
+
+def test_measures_without_a_value_are_written_as_null(store: st.Store, tmp_path: Path,
+                                                      cli) -> None:  # noqa: ANN001
+    """One impostor pair in each of t0 and t1: the FMR trend has two pairs, too few for its
+    slope and interval, which are null in verification.json (not NaN, which JSON has not) and
+    ``-`` in the printout."""
+    lines = ["row_a,row_b,same", "0,1,1", "4,5,1", "48,49,1", "52,53,1", "0,4,0", "48,52,0"]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("\n".join(lines) + "\n")
+    s = verify_store(store, "z", tmp_path / "v", by="tone", pairs=pairs, threshold=1.0, folds=2)
+    written = _strict_json(tmp_path / "v" / "verification.json")
+    assert written["trend"]["fmr"]["slope"] is None and s["trend"]["fmr"]["slope"] is None
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
+            "--threshold", "1", "--folds", "2", "--out", tmp_path / "c")
+    assert r.code == 0, r.err
+    assert "FMR -;" in r.out
+    _strict_json(tmp_path / "c" / "verification.json")
