@@ -95,3 +95,37 @@ def test_measures_without_a_value_are_written_as_null(store: st.Store, tmp_path:
     assert r.code == 0, r.err
     assert "FMR -;" in r.out
     _strict_json(tmp_path / "c" / "verification.json")
+
+
+def test_persons_found_from_the_verified_column_are_cautioned(tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """Persons that `data persons` found from z itself are z's own clustering: verifying z on
+    pairs drawn from them measures the clustering, and the outputs say so; verifying another
+    column on them does not."""
+    from latentplay.store.persons import persons_store
+
+    path = tmp_path / "s"
+    store = _store(path)
+    w = st.vectors(store, "z") + np.random.default_rng(1).normal(size=(len(store), 8))
+    st.save(st.add_column(store, "w", w.astype(np.float32)), path)
+    persons_store(path, "z", threshold=2.0)
+    r = cli("audit", "verify", path, "--column", "z", "--identity", "person", "--fmr", "0.05",
+            "--folds", "2", "--n-pairs", "100", "--out", tmp_path / "v")
+    assert r.code == 0, r.err
+    caution = [line for line in r.out.splitlines() if line.startswith("caution:")]
+    assert len(caution) == 1 and "found by `latentplay data persons` from z itself" in caution[0]
+    assert "measure that clustering, not how well the recogniser" in caution[0]
+    assert _strict_json(tmp_path / "v" / "verification.json")["caution"] == caution[0][9:]
+    assert "from z itself" in build_report(tmp_path / "v").read_text()
+    other = verify_store(st.load(path), "w", tmp_path / "w", identity="person", fmr=0.05,
+                         folds=2, n_pairs=100)
+    assert other["caution"] is None
+
+
+def test_a_comparison_prints_each_column_caution(capsys: pytest.CaptureFixture[str]) -> None:
+    from latentplay.audit.cli import _print_comparison
+
+    overall = {"accuracy": 0.9, "auc": 0.95}
+    _print_comparison({"pairs_used": 10, "fmr": 0.1, "notes": [], "cautions": {"z": "from z itself"},
+                       "per_column": {c: {"overall": overall, "differentials": None}
+                                      for c in ("z", "w")}})
+    assert "caution: from z itself" in capsys.readouterr().out.splitlines()

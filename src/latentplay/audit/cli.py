@@ -659,9 +659,13 @@ def _step(trend: dict) -> str:
 
 
 def _print_notes(summary: dict) -> None:
-    """The ``note:`` lines of ``verification.json`` (or of the comparison), when it has any."""
+    """The ``note:`` and ``caution:`` lines of ``verification.json`` (or of the comparison: a
+    caution per column), when it has any."""
     for note in summary.get("notes") or []:
         print(f"note: {note}")
+    for caution in [summary.get("caution"), *(summary.get("cautions") or {}).values()]:
+        if caution:
+            print(f"caution: {caution}")
 
 
 def _print_verification(summary: dict) -> None:

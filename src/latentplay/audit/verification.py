@@ -329,6 +329,7 @@ def verify_store(
         "overall": overall, "groups": groups,
         "differentials": across_groups(groups),
         "notes": [note for note in (identity_note(identity, ids),) if note],
+        "caution": circular_caution(store, source, column),
     }
     ordered = by is not None and "," not in by and _is_ordered(store.schema.attribute(by))
     if ordered:
@@ -462,6 +463,7 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
         "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
         "accuracy_measure": first["accuracy_measure"], "unbalanced": first["unbalanced"],
         "notes": first["notes"], "groups": [g["group"] for g in first["groups"]],
+        "cautions": {c: r["caution"] for c, r in runs.items() if r["caution"]},
         "per_column": {c: {"threshold": r["threshold"], "overall": {k: r["overall"][k] for k in keys},
                            "groups": [{k: g[k] for k in ("group", *keys)} for g in r["groups"]],
                            "differentials": r["differentials"]} for c, r in runs.items()}}
@@ -587,6 +589,26 @@ def identity_note(identity: str | None, ids: np.ndarray | None) -> str | None:
         return None
     return (f"--identity {identity} names {counted(persons, 'person')}: each of its classes is "
             "taken as one person (is it the persons?)")
+
+
+def persons_found_from(store: st.Store, name: str) -> str | None:
+    """The vector column from which ``latentplay data persons`` wrote attribute ``name`` (its
+    last ``"op": "persons"`` entry of the store's history), None when it did not."""
+    found = [entry for entry in store.schema.history
+             if entry.get("op") == "persons" and entry.get("column") == name]
+    return found[-1].get("vectors") if found else None
+
+
+def circular_caution(store: st.Store, source: dict[str, Any], column: str) -> str | None:
+    """The caution on pairs drawn from persons (``source["identity"]``) that ``latentplay data
+    persons`` found from ``column`` itself: their truth is that column's clustering, so the
+    rates measure the clustering, not the recogniser. None otherwise."""
+    name = source.get("identity")
+    if name is None or persons_found_from(store, name) != column:
+        return None
+    return (f"the persons of {name!r} were found by `latentplay data persons` from {column} "
+            f"itself: the pairs' truth is {column}'s own clustering, so these rates measure that "
+            "clustering, not how well the recogniser tells persons apart")
 
 
 def _pairs(store: st.Store, pairs: PathLike | None, identity: str | None,

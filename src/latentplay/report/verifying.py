@@ -35,7 +35,8 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
                    ("common threshold", f"d < {number(v.get('threshold'))} ({how})"),
                    ("accuracy protocol", f"{number(v.get('folds'))}-fold, threshold chosen on "
                                          "the other folds"),
-                   *(("note", str(note)) for note in v.get("notes") or [])])
+                   *(("note", str(note)) for note in v.get("notes") or []),
+                   *([("caution", str(v["caution"]))] if v.get("caution") else [])])
     shown = [*v["groups"], v["overall"]] if v.get("by") else [v["overall"]]
     tar_keys = list((v["overall"].get("tar_at_fmr") or {}).keys())
     detects = any(r.get("no_face_share") is not None for r in shown)
