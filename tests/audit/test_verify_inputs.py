@@ -129,3 +129,32 @@ def test_a_comparison_prints_each_column_caution(capsys: pytest.CaptureFixture[s
                        "per_column": {c: {"overall": overall, "differentials": None}
                                       for c in ("z", "w")}})
     assert "caution: from z itself" in capsys.readouterr().out.splitlines()
+
+
+def test_a_standardized_fnmr_of_two_persons_is_cautioned(capsys: pytest.CaptureFixture[str]) -> None:
+    """b's 40 genuine pairs are two persons', one in each stratum of the covariate: its
+    standardized FNMR rests wholly on them, and the printout and report say so."""
+    from latentplay.audit.cli import _print_verification
+    from latentplay.audit.verification import Pairs, _adjusted
+    from latentplay.report.verifying import _adjusted_table
+
+    value = np.r_[np.arange(40) % 2, np.repeat([0, 1], 20)].astype(float)  # one per pair
+    group = np.repeat([0, 1], 40)
+    person = np.r_[np.arange(40) // 2, np.repeat([40, 41], 20)]
+    pairs = Pairs(np.arange(0, 160, 2), np.arange(1, 160, 2), np.ones(80, bool))
+    found = _adjusted([("c", "min", np.repeat(value, 2))], 2, pairs, group, ["a", "b"],
+                      np.arange(80) % 3 == 0, np.c_[person, person], 0)
+    a, b = found["groups"]
+    assert a["sparse_weight"] == 0 and b["sparse_weight"] == pytest.approx(1.0)
+    overall = {"group": "all", "no_face_share": None, "accuracy": 0.9, "auc": 0.95, "fmr": 0.01,
+               "fnmr": 0.3, "genuine": 80, "impostor": 80}
+    _print_verification({"pairs": {"used": 160, "unconverted": 0, "flagged_dropped": 0},
+                         "overall": overall, "column": "z", "metric": "cosine", "threshold": 0.5,
+                         "by": None, "differentials": None, "adjusted": found})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-3].startswith("  a: ") and "weight" not in lines[-3]
+    assert lines[-2].endswith("; 100% of the weight on strata where it has under 5 pairs or pairs "
+                              "of under 3 persons: only a rough guide, its interval too narrow")
+    table = _adjusted_table(found)
+    assert table.rows[1][-1].flag and not table.rows[0][-1].flag
+    assert "or pairs of under 3 persons" in table.caption

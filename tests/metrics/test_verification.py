@@ -286,3 +286,25 @@ def test_standardized_rate_sparse_weight() -> None:
     groups = np.r_[np.zeros(100, int), np.ones(3, int)]
     found = standardized_rate(np.arange(103) % 3 == 0, groups, strata, 2, 2)
     np.testing.assert_allclose(found["sparse"], [0.0, 53 / 103])
+
+
+def test_a_stratum_of_one_or_two_persons_is_sparse_however_many_units() -> None:
+    """Group 1's 90 units are two persons', each on 45 units in one stratum of two: every
+    stratum it fills rests on one person, so all its weight is sparse, though no cell holds
+    under SPARSE_UNITS units; group 0 (30 persons of 3 units over both strata) is not.
+    Without persons each unit is its own, and neither group is sparse."""
+    from latentplay.metrics.verification import SPARSE_PERSONS
+
+    persons = np.r_[np.repeat(np.arange(30), 3), np.repeat([30, 31], 45)]
+    groups = (persons >= 30).astype(int)
+    strata = np.r_[np.arange(90) % 2, np.repeat([0, 1], 45)]
+    errors = np.arange(180) % 4 == 0
+    found = standardized_rate(errors, groups, strata, 2, 2, persons=persons, n_boot=50)
+    assert found["persons"].tolist() == [[30, 30], [1, 1]] and SPARSE_PERSONS == 3
+    np.testing.assert_allclose(found["sparse"], [0.0, 1.0])
+    three = np.r_[persons[:90], np.repeat([30, 31, 32], 30)]  # three persons, all on both strata
+    strata3 = np.r_[strata[:90], np.arange(90) % 2]
+    found = standardized_rate(errors, groups, strata3, 2, 2, persons=three, n_boot=50)
+    np.testing.assert_allclose(found["sparse"], [0.0, 0.0])
+    plain = standardized_rate(errors, groups, strata, 2, 2, n_boot=50)
+    np.testing.assert_allclose(plain["sparse"], [0.0, 0.0])

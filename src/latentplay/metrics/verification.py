@@ -41,6 +41,10 @@ from latentplay.resample import cluster_sums, clusters, resampled
 TAR_FMRS = (1e-1, 1e-2, 1e-3)
 SPARSE_UNITS = 5
 """A group's stratum with fewer units than this is sparse (:func:`standardized_rate`)."""
+SPARSE_PERSONS = 3
+"""A group's stratum whose units come from fewer persons than this is sparse too, however many
+units it holds (:func:`standardized_rate`): the bootstrap over persons then draws only a few
+values of its rate."""
 
 
 def pair_distances(z: np.ndarray, a: np.ndarray, b: np.ndarray,
@@ -378,10 +382,12 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
         ``rate`` and ``standardized`` ``(G,)``, ``interval`` ``(G, 2)`` (percentile bootstrap
         over persons), ``counts`` ``(G, S)`` units per group and stratum, ``missing`` ``(G,)``
         the strata other groups fill and the group does not (a stratum empty for all has no
-        weight and costs nothing), ``sparse`` ``(G,)`` the share of the standard weight (all
-        units pooled) in strata where the group has 1 to ``SPARSE_UNITS - 1`` units: the part
-        of its rate that rests on a handful of units, where the interval covers too rarely
-        (below). NaN where a group lacks a stratum.
+        weight and costs nothing), ``persons`` ``(G, S)`` distinct persons per group and
+        stratum (units, without ``persons``), ``sparse`` ``(G,)`` the share of the standard
+        weight (all units pooled) in strata where the group has 1 to ``SPARSE_UNITS - 1``
+        units, or units of fewer than ``SPARSE_PERSONS`` persons: the part of its rate that
+        rests on a handful of units or persons, where the interval covers too rarely (below).
+        NaN where a group lacks a stratum.
 
     Draws in which a group has no unit in a stratum that has weight in the data (even one
     that the draw leaves empty for all groups, which would silently drop it from the weights)
@@ -392,7 +398,10 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
     (which never loses a stratum, but cannot keep a person's units together) gave slightly
     narrower intervals of the same coverage in simulation. Both fall short where a group has
     few units in a weighted stratum (95 % intervals covering 41 % of the time with 2, 71-79 %
-    with 4, 90-94 % from 10): such a cell's rate takes few values.
+    with 4, 90-94 % from 10): such a cell's rate takes few values. So it does where one or two
+    persons supply all of a group's units in a stratum, however many units they have (2 persons
+    of 45 units each spread over 4 strata: 18-20 % coverage in simulation), hence
+    ``SPARSE_PERSONS``.
     """
     keep = np.asarray(groups) >= 0
     cells = (np.asarray(groups) * n_strata + np.asarray(strata))[keep]
@@ -418,6 +427,8 @@ def standardized_rate(errors: np.ndarray, groups: np.ndarray, strata: np.ndarray
             if complete[:, g].any():
                 interval[g] = np.percentile(boot[complete[:, g], g], [tail, 100 - tail])
     share = t0.sum(axis=0) / max(t0.sum(), 1.0)                       # (S,) standard weight
+    persons_in = (total > 0).sum(axis=0).reshape(shape)               # (G, S) distinct persons
+    few = (t0 < SPARSE_UNITS) | (persons_in < SPARSE_PERSONS)
     return {"rate": raw, "standardized": _standardize(t0, w0), "interval": interval,
-            "counts": t0.astype(np.int64), "missing": ((t0 == 0) & filled).sum(axis=1),
-            "sparse": ((t0 > 0) & (t0 < SPARSE_UNITS)) @ share}
+            "counts": t0.astype(np.int64), "persons": persons_in,
+            "missing": ((t0 == 0) & filled).sum(axis=1), "sparse": ((t0 > 0) & few) @ share}

@@ -146,13 +146,15 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
     """Each group's FNMR, raw and standardized over strata of measured covariates; its
     ``sparse_weight`` highlighted where the printout cautions on it (— in outputs older than
     it)."""
-    from latentplay.audit.standardize import SPARSE_UNITS, sparse_note, strata_heading
+    from latentplay.audit.standardize import strata_heading
+    from latentplay.audit.verification import sparse_caution
+    from latentplay.metrics.verification import SPARSE_PERSONS, SPARSE_UNITS
 
     rows = [[cell(g.get("group")), cell(g.get("genuine")), cell(_short(g.get("fnmr"))),
              cell(_short(g.get("standardized"))), cell(_interval(g.get("interval"))),
              cell(g.get("strata_without_pairs")),
              cell(g.get("sparse_weight"), flag=g.get("standardized") is not None
-                  and sparse_note(g.get("sparse_weight"), "pairs") is not None)]
+                  and sparse_caution(g.get("sparse_weight")) is not None)]
             for g in adjusted.get("groups", [])]
     rows.append([cell(v) for v in ("FNMR ratio", None, _short(adjusted.get("fnmr_ratio")),
                                    _short(adjusted.get("standardized_ratio")), None, None, None)])
@@ -162,8 +164,9 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
                  f"FNMR {heading} each group's FNMR as if its genuine pairs were spread over the "
                  "strata as all pairs are. A gap that shrinks was the photos'; what is left is the "
                  f"gap among comparable pairs. Sparse weight: the share of all pairs in strata "
-                 f"where the group has under {SPARSE_UNITS} pairs; highlighted, its standardized "
-                 "FNMR is only a rough guide and its interval too narrow.")
+                 f"where the group has under {SPARSE_UNITS} pairs or pairs of under "
+                 f"{SPARSE_PERSONS} persons; highlighted, its standardized FNMR is only a rough "
+                 "guide and its interval too narrow.")
 
 
 def _left_out(diff: dict[str, Any] | None) -> str:
