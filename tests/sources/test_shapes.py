@@ -72,3 +72,16 @@ def test_store_ground_truth_matches_renderer(tmp_path: Path) -> None:
     assert np.array_equal(obs, rendered)
     values = store.labels("scale")
     assert np.allclose(store.dataset["scale"], shapes.FACTOR_VALUES["scale"][values])
+
+
+def test_full_and_n_together_are_refused(cli, tmp_path: Path) -> None:
+    """``--full --n 10`` ignored --n and began drawing all 737,280 images; without either, the
+    default count."""
+    from latentplay.sources.shapes import DEFAULT_N, NUM_IMAGES
+
+    r = cli("data", "make", "shapes", "--out", tmp_path / "s", "--n", "10", "--full")
+    assert r.code == 2 and r.err.strip() == (
+        f"error: --full makes the whole {NUM_IMAGES:,}-image grid: drop --n 10 (n= in Python), "
+        "or drop --full for that many random images") and not (tmp_path / "s").exists()
+    assert ShapesConfig().count == DEFAULT_N and ShapesConfig(full=True).count == NUM_IMAGES
+    assert ShapesConfig(n=7).count == 7

@@ -88,6 +88,8 @@ def test_many_groups_are_capped_to_the_largest(tmp_path: Path, cli, monkeypatch)
     shown = [label.split("\n")[0] for label in seen["labels"]]
     assert shown == [f"id{k}" for k in sorted([*twice, 0, 1, 2])]  # in the attribute's order
     assert seen["title"].endswith("(the 12 largest of 60 groups)")
+    # named by the store's folder, not its converter's module (latentplay.sources.folder)
+    assert seen["title"].startswith("s by identity")
     assert "note: showing the 12 largest of 60 identity groups; 48 smaller groups (48 rows) " \
            "left out (--max-groups)" in res.err
     res = cli("data", "grid", path, "--out", tmp_path / "g.png", "--by", "identity")

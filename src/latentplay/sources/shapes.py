@@ -39,20 +39,33 @@ _HALF = 9.0  # half-size in pixels of a sprite at scale 1
 _MARGIN = 12.0  # pixel coordinate of position 0; position 1 is SIZE - _MARGIN
 
 
+DEFAULT_N = 10000
+"""Images of ``data make shapes`` without ``--n`` or ``--full``."""
+
+
 @dataclass
 class ShapesConfig:
     """Options of ``latentplay data make shapes``.
 
-    ``n`` random factor combinations (uniform, independent), or the whole grid when ``full``.
+    ``n`` random factor combinations (uniform, independent; :data:`DEFAULT_N` when not given),
+    or the whole grid when ``full`` (then ``n`` is not given: it would be ignored).
     """
 
-    n: int = 10000
+    n: int | None = None
     seed: int = 0
     full: bool = False
 
     def validate(self) -> None:
-        if self.n < 1 and not self.full:
+        if self.full and self.n is not None:
+            raise UserError(f"--full makes the whole {NUM_IMAGES:,}-image grid: drop --n {self.n} "
+                            "(n= in Python), or drop --full for that many random images")
+        if self.n is not None and self.n < 1:
             raise UserError(f"n must be at least 1, got {self.n}")
+
+    @property
+    def count(self) -> int:
+        """The number of images made."""
+        return NUM_IMAGES if self.full else DEFAULT_N if self.n is None else self.n
 
 
 def attributes() -> list[Attribute]:
@@ -153,10 +166,10 @@ class ShapesGroundTruth:
 def generate(config: ShapesConfig, chunk: int = 4096) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(factors (B, 5) int64, images (B, 64, 64) uint8 in {0, 255})`` chunks.
 
-    With ``config.full`` the chunks walk the grid in dSprites order; otherwise ``config.n``
-    uniformly sampled combinations, deterministic for ``config.seed``.
+    With ``config.full`` the chunks walk the grid in dSprites order; otherwise
+    ``config.count`` uniformly sampled combinations, deterministic for ``config.seed``.
     """
-    total = NUM_IMAGES if config.full else config.n
+    total = config.count
     sampled = np.random.default_rng(config.seed).integers(0, NUM_IMAGES, size=total)
     for start in range(0, total, chunk):
         stop = min(start + chunk, total)
@@ -183,7 +196,7 @@ def make_store(config: ShapesConfig, path: str | os.PathLike[str], overwrite: bo
             source="generated",
             converter="shapes",
             arguments=to_dict(config),
-            counts={"rows": NUM_IMAGES if config.full else config.n},
+            counts={"rows": config.count},
         ),
     )
 

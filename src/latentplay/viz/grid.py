@@ -150,7 +150,7 @@ def save_store_grid(
     groups: list[tuple[str, np.ndarray]] = []
     captions: list[list[str]] | None = None
     notes: list[str] = []
-    title = f"{store.schema.provenance.converter} by {by}" if by else None
+    title = f"{store.path.name} by {by}" if by else None
     if by is None:
         n = min(len(store), per_row * 5)
         idx = rng.choice(len(store), size=n, replace=False)
