@@ -158,3 +158,44 @@ def test_a_standardized_fnmr_of_two_persons_is_cautioned(capsys: pytest.CaptureF
     table = _adjusted_table(found)
     assert table.rows[1][-1].flag and not table.rows[0][-1].flag
     assert "or pairs of under 3 persons" in table.caption
+
+
+def _fold_file(path: Path, hole: tuple[int, str]) -> Path:
+    """Per tone, each person's two genuine pairs and two impostor pairs with the next person,
+    in folds named 1, 2 and 3 in turn; tone ``hole[0]`` without its genuine pairs of fold
+    ``hole[1]``."""
+    lines = ["row_a,row_b,same,fold"]
+    for tone in range(TONES):
+        first = tone * PEOPLE * PHOTOS
+        for p in range(PEOPLE):
+            photo = first + p * PHOTOS
+            other = first + (p + 1) % PEOPLE * PHOTOS
+            fold = str(p % 3 + 1)
+            if (tone, fold) != hole:
+                lines += [f"{photo},{photo + 1},1,{fold}", f"{photo + 2},{photo + 3},1,{fold}"]
+            lines += [f"{photo},{other + 1},0,{fold}", f"{photo + 2},{other + 3},0,{fold}"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_group_left_out_by_a_fold_of_the_file_is_named_with_that_fold(
+        store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """t1 has no genuine pair in the file's fold 2 (its second code): the printout, the JSON
+    and the report say so in the file's name of the fold, not "too few pairs"."""
+    pairs = _fold_file(tmp_path / "pairs.csv", (1, "2"))
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
+            "--file-folds", "--folds", "3", "--threshold", "2", "--out", tmp_path / "v")
+    assert r.code == 0, r.err
+    assert ("  across groups (t1 left out of the accuracy figures: fold 2 holds no genuine "
+            "pair): accuracy std") in r.out
+    diff = _strict_json(tmp_path / "v" / "verification.json")["differentials"]
+    assert diff["left_out"]["accuracy"] == ["t1"]
+    assert diff["accuracy_why"] == {"t1": "fold 2 holds no genuine pair"}
+    assert "fold 2 holds no genuine pair" in build_report(tmp_path / "v").read_text()
+    from latentplay.audit.verification import left_out_note
+
+    hole = "fold 2 holds no genuine pair"
+    assert left_out_note({"left_out": {"accuracy": ["a", "b", "c"], "fnmr": ["c"]},
+                          "accuracy_why": {"a": hole, "c": hole}}) == (
+        f"a, c left out of the accuracy figures: {hole}; b left out of the accuracy figures: too "
+        "few pairs for the folds; c left out of the FNMR ratio: no genuine pairs")

@@ -69,14 +69,15 @@ ACCURACY_MEASURE = ("balanced: 1 - (FMR + FNMR) / 2, genuine and impostor pairs 
 class Pairs:
     """Face pairs of a store: rows ``a`` and ``b`` ``(P,)`` int64, ``same`` ``(P,)`` bool
     (genuine: one person), from a file with a ``fold`` column the protocol's ``(P,)`` int64
-    ``fold`` of each pair (else None), and from a file the ``(P,)`` int64 ``line`` each pair
-    stands on (else None)."""
+    ``fold`` of each pair (else None) and the file's ``fold_names`` of those codes, and from a
+    file the ``(P,)`` int64 ``line`` each pair stands on (else None)."""
 
     a: np.ndarray
     b: np.ndarray
     same: np.ndarray
     fold: np.ndarray | None = None
     line: np.ndarray | None = None
+    fold_names: tuple[str, ...] | None = None
 
     def __len__(self) -> int:
         return len(self.a)
@@ -85,7 +86,7 @@ class Pairs:
         """The pairs where ``(P,)`` bool ``keep`` holds."""
         return Pairs(self.a[keep], self.b[keep], self.same[keep],
                      None if self.fold is None else self.fold[keep],
-                     None if self.line is None else self.line[keep])
+                     None if self.line is None else self.line[keep], self.fold_names)
 
 
 def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
@@ -130,12 +131,13 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
         raise UserError(f"{path}: {counted(len(itself), 'pair')} of a row with itself (distance 0, "
                         f"not two photos), the first on line {first[3]} (row_a = row_b = {first[0]}); "
                         "leave them out")
-    fold = None
+    fold, names = None, None
     if has_fold:  # each fold name a code, in sorted order; a blank cell -1 (no fold)
         named = np.asarray(folds, dtype=object)[converted]
         names = sorted({f for f in named if f}, key=lambda f: (not f.isdigit(), f.zfill(20)))
         fold = np.array([names.index(f) if f else -1 for f in named], dtype=np.int64)
-    return (Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool), fold, table[:, 3]),
+    return (Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool), fold, table[:, 3],
+                  None if names is None else tuple(names)),
             int((~converted).sum()))
 
 
@@ -309,10 +311,12 @@ def verify_store(
         return None if values is None else values[mask]
 
     groups = [{**_group(name, d[group_of == g], chosen.same[group_of == g], t, folds,
-                        fold_seed, of(persons, group_of == g), of(fold, group_of == g)),
+                        fold_seed, of(persons, group_of == g), of(fold, group_of == g),
+                        chosen.fold_names),
                **faces[g]}
               for g, name in enumerate(names)]
-    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons, fold), **faces[-1]}
+    overall = {**_group(ALL, d, chosen.same, t, folds, fold_seed, persons, fold,
+                        chosen.fold_names), **faces[-1]}
     scored = [r for r in groups if r["accuracy"] is not None]
     summary = {
         "data": str(store.path), "column": column, "metric": metric, "by": by,
@@ -354,8 +358,9 @@ def across_groups(groups: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     it: the accuracy's mean, SD and skewed error ratio over the groups with an accuracy (None
     with fewer than two), the FMR ratio over those with impostor pairs, the FNMR ratio over
     those with genuine pairs; ``left_out`` names the groups with pairs left out of each
-    (``accuracy``: too few pairs for the folds; ``fmr``: no impostor pairs; ``fnmr``: no
-    genuine pairs). None when no measure has two groups."""
+    (``accuracy``: too few pairs for the folds, or a fold of the file without a kind of pair:
+    ``accuracy_why`` says which, per group, :func:`_unscored`; ``fmr``: no impostor pairs;
+    ``fnmr``: no genuine pairs). None when no measure has two groups."""
     with_pairs = [r for r in groups if r["genuine"] or r["impostor"]]
     have = {k: [r for r in with_pairs if r[k] is not None] for k in ("accuracy", "fmr", "fnmr")}
     if max(len(v) for v in have.values()) < 2:
@@ -366,15 +371,23 @@ def across_groups(groups: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
              {"accuracy_mean": None, "accuracy_std": None, "skewed_error_ratio": None,
               "fmr_ratio": ratio(fmrs), "fnmr_ratio": ratio(fnmrs)})
     found["left_out"] = {k: [r["group"] for r in with_pairs if r[k] is None] for k in have}
+    found["accuracy_why"] = {r["group"]: r.get("accuracy_left_out") or TOO_FEW_FOR_FOLDS
+                             for r in with_pairs if r["accuracy"] is None}
     return found
 
 
 def left_out_note(diff: dict[str, Any] | None) -> str | None:
     """``monk_4 left out of the accuracy figures: too few pairs for the folds; ...``: the
-    groups with pairs that :func:`across_groups` left out of a measure, None when none."""
+    groups with pairs that :func:`across_groups` left out of a measure, None when none; those
+    left out of the accuracy by reason (``accuracy_why``; older outputs: too few pairs)."""
     left = (diff or {}).get("left_out") or {}
-    parts = [f"{', '.join(left[key])} left out of {what}" for key, what in (
-        ("accuracy", "the accuracy figures: too few pairs for the folds"),
+    why = (diff or {}).get("accuracy_why") or {}
+    reasons: dict[str, list[str]] = {}
+    for group in left.get("accuracy") or []:
+        reasons.setdefault(why.get(group) or TOO_FEW_FOR_FOLDS, []).append(group)
+    parts = [f"{', '.join(names)} left out of the accuracy figures: {reason}"
+             for reason, names in reasons.items()]
+    parts += [f"{', '.join(left[key])} left out of {what}" for key, what in (
         ("fmr", "the FMR ratio: no impostor pairs"),
         ("fnmr", "the FNMR ratio: no genuine pairs")) if left.get(key)]
     return "; ".join(parts) or None
@@ -696,13 +709,15 @@ def _faces(rows: np.ndarray, flagged: np.ndarray | None, dropped: np.ndarray) ->
 
 def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
            fold_seed: int | None, persons: np.ndarray | None,
-           fold: np.ndarray | None = None) -> dict[str, Any]:
+           fold: np.ndarray | None = None,
+           fold_names: Sequence[str] | None = None) -> dict[str, Any]:
     """One group's row of ``verification.json``: counts, rates at ``t`` with 95% intervals
     (Wilson's at the effective number of pairs over ``(P, 2)`` ``persons``
     (:func:`~latentplay.clustered.pair_rate_interval`), else Wilson's over the pairs), and the
     threshold-free measures (None where the pairs are too few: fewer than ``folds`` of a kind,
     or with the file's ``(P,)`` ``fold`` of each pair a fold left without either kind; folds as
-    :func:`~latentplay.metrics.verification.kfold_accuracy` with ``fold_seed`` or ``fold``)."""
+    :func:`~latentplay.metrics.verification.kfold_accuracy` with ``fold_seed`` or ``fold``),
+    and why they are None (``accuracy_left_out``: :func:`_unscored`)."""
     r = rates(d, same, t)
     if persons is not None:
         matched = d < t
@@ -716,8 +731,8 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
         "fmr": r["fmr"], "fmr_low": fmr_ci[0], "fmr_high": fmr_ci[1],
         "fnmr": r["fnmr"], "fnmr_low": fnmr_ci[0], "fnmr_high": fnmr_ci[1],
         "false_matches": r["false_matches"], "false_non_matches": r["false_non_matches"]}
-    if (min(r["genuine"], r["impostor"]) >= folds if fold is None
-            else fold_problem(same, fold) is None):
+    row["accuracy_left_out"] = _unscored(same, folds, fold, fold_names)
+    if row["accuracy_left_out"] is None:
         v = verification(d, same, folds, fold_seed, fold).to_dict()
         row.update({k: v[k] for k in ("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
                                       "tar_at_fmr")})
@@ -725,6 +740,21 @@ def _group(name: str, d: np.ndarray, same: np.ndarray, t: float, folds: int,
         row.update(dict.fromkeys(("auc", "eer", "eer_threshold", "accuracy", "accuracy_std",
                                   "tar_at_fmr")))
     return {k: finite_or_none(v) if isinstance(v, float) else v for k, v in row.items()}
+
+
+TOO_FEW_FOR_FOLDS = "too few pairs for the folds"
+"""Why a group without the file's folds has no accuracy (fewer pairs of a kind than folds)."""
+
+
+def _unscored(same: np.ndarray, folds: int, fold: np.ndarray | None,
+              fold_names: Sequence[str] | None) -> str | None:
+    """Why the threshold-free measures of pairs of ``(P,)`` bool ``same`` cannot be taken:
+    :data:`TOO_FEW_FOR_FOLDS` with fewer than ``folds`` pairs of a kind, or with the file's
+    ``(P,)`` ``fold`` codes the fold that lacks one (named as the file names it,
+    :func:`~latentplay.metrics.verification.fold_problem`); None when they can."""
+    if fold is not None:
+        return fold_problem(same, fold, fold_names)
+    return None if min(int(same.sum()), int((~same).sum())) >= folds else TOO_FEW_FOR_FOLDS
 
 
 CSV_FIELDS = ("group", "faces", "no_face_share", "genuine", "impostor", "flagged_dropped",

@@ -29,6 +29,7 @@ standard deviation and the skewed error ratio ``SER = max error / min error``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,19 +157,22 @@ def kfold_accuracy(d: np.ndarray, same: np.ndarray, folds: int = 10, seed: int |
     return float(out.mean()), float(out.std()), out
 
 
-def fold_problem(same: np.ndarray, fold: np.ndarray) -> str | None:
+def fold_problem(same: np.ndarray, fold: np.ndarray,
+                 names: Sequence[str] | None = None) -> str | None:
     """Why pairs of ``(P,)`` bool ``same`` in predefined ``(P,)`` folds cannot be scored fold by
     fold (fewer than two folds, or a fold without genuine or impostor pairs); None when they
-    can."""
+    can. A fold is named by its value, or with ``names`` (the file's names of codes ``fold``)
+    by ``names[value]``."""
     same = np.asarray(same, dtype=bool)
     fold = np.asarray(fold)
-    names = np.unique(fold)
-    if len(names) < 2:
-        return f"need pairs in at least two folds, got {len(names)}"
-    for k in names:
+    found = np.unique(fold)
+    if len(found) < 2:
+        return f"need pairs in at least two folds, got {len(found)}"
+    for k in found:
         kinds = same[fold == k]
         if kinds.all() or not kinds.any():
-            return f"fold {k} holds no {'impostor' if kinds.all() else 'genuine'} pair"
+            name = k if names is None else names[int(k)]
+            return f"fold {name} holds no {'impostor' if kinds.all() else 'genuine'} pair"
     return None
 
 
