@@ -224,6 +224,26 @@ def test_more_epochs_for_a_run_its_step_limit_stopped(shapes_store: Path, tiny: 
     assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 5
 
 
+def test_more_epochs_under_a_saved_step_limit_say_it_still_applies(shapes_store: Path,
+                                                                  tiny: list[str], tmp_path: Path,
+                                                                  capfd) -> None:  # noqa: ANN001
+    """A run that ended at its epochs with a step limit still ahead (--epochs 1 --max-steps
+    s + 2): --resume --epochs 3 took two steps and stopped without saying why. A note says the
+    saved limit applies, and the epoch's line names it."""
+    first = train.train("vae", shapes_store, tmp_path / "a", epochs=1, batch_size=32,
+                        overrides=tiny, progress=False)
+    per_epoch = torch.load(first / "checkpoint.pt", weights_only=True)["step"]
+    out = train.train("vae", shapes_store, tmp_path / "r", epochs=1, max_steps=per_epoch + 2,
+                      batch_size=32, overrides=tiny, progress=False)
+    capfd.readouterr()
+    train.resume(out, epochs=3, progress=True)   # (the epoch's line: standard error is no terminal)
+    err = capfd.readouterr().err
+    assert (f"note: the run's trainer.max_steps {per_epoch + 2} still applies: it stops at step "
+            f"{per_epoch + 2} if that comes before epoch 3 ends") in err
+    assert (f"epoch 2/3 (stopped after 2 batches by --max-steps {per_epoch + 2}, "
+            f"step {per_epoch + 2})") in err
+
+
 def test_fewer_epochs_than_a_part_done_run_has_begun_are_one_line(shapes_store: Path, tiny: list[str],
                                                                   tmp_path: Path) -> None:
     """A run its step limit stopped inside an epoch: --epochs no higher than the epochs it has
@@ -386,9 +406,9 @@ def test_progress_leaves_nothing_on_a_piped_stdout(shapes_store: Path, tiny: lis
     out, err = capfd.readouterr()
     assert [line for line in out.splitlines() if not line.strip()] == []
     # standard error is no terminal here either: no bar, the epoch's one line instead
-    assert err.splitlines() == [line for line in err.splitlines()
-                                if re.fullmatch(r"epoch 1/1 \(stopped after 2 batches, step 2\): "
-                                                r"loss \S+, test loss \S+; \S+ images/s, \S+ s", line)]
+    line = (r"epoch 1/1 \(stopped after 2 batches by --max-steps 2, step 2\): loss \S+, test loss "
+            r"\S+; \S+ images/s, \S+ s")
+    assert err.splitlines() == [text for text in err.splitlines() if re.fullmatch(line, text)]
     assert len(err.splitlines()) == 1, err
 
 

@@ -77,7 +77,7 @@ def test_cli_train_and_resume(cli, shapes_store: Path, tiny: list[str], tmp_path
     epoch = [r for r in read_table(out / "metrics.csv") if r["scope"] == "epoch"][-1]
     test = read_table(out / "test_metrics.csv")[-1]
     line = res.err.splitlines()[0]
-    assert line.startswith("epoch 1/") and "stopped after 4 batches, step 4)" in line, line
+    assert line.startswith("epoch 1/") and "stopped after 4 batches by --max-steps 4, step 4)" in line, line
     assert f"loss {float(epoch['loss']):.5g}, test loss {float(test['loss']):.5g};" in line
     # the decoder started at the training images' mean (3% of the pixels are on): 4 Adam
     # steps of lr 5e-4 move the bias by at most 2e-3 from logit(mean of the training rows)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,11 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     if epochs is not None or max_steps is not None:
         if state["finished"]:
             _check_more_to_do(run_dir, config.trainer, state)
+        if epochs is not None and max_steps is None and config.trainer.max_steps and _primary_process():
+            print(f"note: the run's trainer.max_steps {config.trainer.max_steps} still applies: it "
+                  f"stops at step {config.trainer.max_steps} if that comes before epoch {epochs} "
+                  "ends; --max-steps N raises it (0: no limit; max_steps= in Python)",
+                  file=sys.stderr)
         state["finished"] = False
         if _primary_process():
             write_config(config, run_dir)

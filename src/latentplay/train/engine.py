@@ -600,11 +600,14 @@ class Engine:
     def _epoch_line(self, complete: bool, values: dict[str, float],
                     test: dict[str, float] | None) -> None:
         """The epoch's line on standard error, for logs where no progress bar is drawn:
-        ``epoch 3/50 (step 1200): loss 123.4, test loss 125.1; 1,230 images/s, 9.8 s``."""
+        ``epoch 3/50 (step 1200): loss 123.4, test loss 125.1; 1,230 images/s, 9.8 s``; an
+        epoch cut short says after how many batches, and by what when ``trainer.max_steps``
+        did it (``epoch 19/20 (stopped after 2 batches by --max-steps 200, step 200)``)."""
         t = self.config.trainer
         shown = [n for n in ("loss", "loss_g", "loss_d") if n in values] or self.names[:1]
+        limit = f" by --max-steps {t.max_steps}" if 0 < t.max_steps <= self.step else ""
         where = f"epoch {self.epoch + 1}/{t.epochs} (" + (
-            "" if complete else f"stopped after {self.batch} batches, ") + f"step {self.step})"
+            "" if complete else f"stopped after {self.batch} batches{limit}, ") + f"step {self.step})"
         losses = ", ".join(f"{n} {values[n]:.5g}" for n in shown) + "".join(
             f", test {n} {test[n]:.5g}" for n in shown if test is not None)
         print(f"{where}: {losses}; {values['images_per_s']:,.0f} images/s, "
