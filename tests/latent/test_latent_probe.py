@@ -363,3 +363,16 @@ def test_probe_store_takes_a_single_name_as_a_string(tmp_path: Path) -> None:
     store = st.add_column(store, "codes", np.random.default_rng(0).normal(size=(20, 2)))
     found = probe_store(store, "codes", "gender", cv=2)
     assert [(p.column, p.attribute) for p in found] == [("codes", "gender")]
+
+
+def test_a_refused_probe_scores_no_order_first() -> None:
+    """Six rows of ten ordered classes: the order R² was cross-validated (a warning per fold of
+    one row) before the class counts refused the probe; now the refusal comes alone."""
+    import warnings
+
+    z = np.random.default_rng(0).normal(size=(6, 2))
+    labels = np.arange(6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # any scikit-learn warning fails the test
+        with pytest.raises(UserError, match="a class has 1 labelled row, fewer than the 5 folds"):
+            probe(z, labels, "categorical", attribute="skin_tone", places=labels.astype(float))

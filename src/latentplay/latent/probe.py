@@ -210,12 +210,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                         f"labelled rows of {attribute!r}; no row is left to probe")
     keep &= coded
     placed &= coded
-    order_r2 = None
-    if places is not None:
-        order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), z[placed],
-                                   np.asarray(places)[placed], "continuous", cv, seed,
-                                   None if groups is None else groups[placed],
-                                   attribute=attribute).mean())
+    all_z, all_groups = z, groups
     z, target = z[keep], y[keep]
     groups = None if groups is None else groups[keep]
     if kind == "categorical":
@@ -237,6 +232,12 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
             raise UserError(f"{attribute!r} needs at least {2 * cv} labelled rows with "
                             "differing values")
         linear, neighbours, chance = Ridge(alpha=1.0), KNeighborsRegressor, 0.0
+    order_r2 = None  # (after the checks: a probe refused for too few rows scores nothing)
+    if places is not None:
+        order_r2 = float(cv_scores(make_pipeline(StandardScaler(), Ridge(alpha=1.0)), all_z[placed],
+                                   np.asarray(places)[placed], "continuous", cv, seed,
+                                   None if all_groups is None else all_groups[placed],
+                                   attribute=attribute).mean())
     lin = cv_scores(make_pipeline(StandardScaler(), linear), z, target, kind, cv, seed, groups,
                     attribute=attribute, class_names=class_names)
     k = min(NEIGHBORS, smallest_training_fold(z, target, kind, cv, seed, groups))
