@@ -199,3 +199,39 @@ def test_a_group_left_out_by_a_fold_of_the_file_is_named_with_that_fold(
                           "accuracy_why": {"a": hole, "c": hole}}) == (
         f"a, c left out of the accuracy figures: {hole}; b left out of the accuracy figures: too "
         "few pairs for the folds; c left out of the FNMR ratio: no genuine pairs")
+
+
+def test_a_threshold_not_above_0_is_refused(store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(UserError, match="threshold .* must be a distance above 0"):
+            verify_store(store, "z", tmp_path / "v", threshold=bad)
+    r = cli("audit", "verify", store.path, "--column", "z", "--threshold", "-1", "--out",
+            tmp_path / "c")
+    assert r.code == 2 and r.err == "error: threshold (--threshold) must be a distance above 0, got -1\n"
+    assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize(("cells", "message"), [
+    ("1,2,1.5", "line 3: same must be a whole number, got '1.5'"),
+    ("1,2,", "line 3: same must be a whole number, got a blank cell"),
+    ("1,2,nan", "line 3: same must be a whole number, got 'nan'"),
+    ("1.5,2,1", "line 3: row_a must be a whole number, got '1.5'"),
+    ("1,2,2", r"line 3: same must be 1 \(one person\) or 0 \(two\), got 2"),
+    ("4,-2,0", r"line 3: row_b -2 is not a row \(rows count from 0; -1 marks an image the "
+               r"converter rejected\)"),
+    ("1,999,1", "rows must be below the store's 192, line 3 has row_b 999; is it the pairs "
+                "file of another store"),
+])
+def test_a_pairs_file_names_its_offending_line(tmp_path: Path, cells: str, message: str) -> None:
+    """Line 2 is a good pair written as pandas writes an integer column with a gap (1.0);
+    line 3 is not a pair, and the one line says which line and what is wrong with it."""
+    from latentplay.audit.verification import read_pairs
+
+    path = tmp_path / "pairs.csv"
+    path.write_text(f"row_a,row_b,same\n0.0,1.0,1.0\n{cells}\n-1,5,0\n")
+    with pytest.raises(UserError, match=f"^{path}: {message}"):
+        read_pairs(path, 192)
+    path.write_text("row_a,row_b,same\n0.0,1.0,1.0\n4,8,0\n-1,5,0\n")
+    pairs, unconverted = read_pairs(path, 192)
+    assert (pairs.a.tolist(), pairs.b.tolist(), pairs.same.tolist()) == ([0, 4], [1, 8], [True, False])
+    assert pairs.line.tolist() == [2, 3] and unconverted == 1

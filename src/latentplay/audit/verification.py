@@ -93,38 +93,23 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
     """Pairs of a CSV with columns ``row_a``, ``row_b`` (store rows) and ``same`` (1/0), and
     optionally ``fold`` (the protocol's fold of the pair, as LFW's and RFW's converters write
     it: any names, read as codes in sorted order, a blank cell as -1); columns are taken by
-    name, others are ignored.
+    name, others are ignored. Numbers are whole, written ``1`` or ``1.0`` (as pandas writes an
+    integer column with a gap).
 
     Returns:
         the pairs, and how many lines named row -1 (an image the converter rejected).
 
     Raises:
-        UserError: the file is missing, lacks a column, holds a row outside the store, or
-            pairs a row with itself (distance 0: not two photos).
+        UserError: the file is missing, lacks a column, holds a cell that is not a whole
+            number, a negative row other than -1, a ``same`` other than 0 or 1, a row outside
+            the store, or pairs a row with itself (distance 0: not two photos); naming the
+            first such line.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"no pairs file {path}")
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"row_a", "row_b", "same"} - set(reader.fieldnames or [])
-        if missing:
-            raise UserError(f"{path}: needs columns row_a, row_b, same; missing "
-                            f"{', '.join(sorted(missing))}")
-        has_fold = "fold" in (reader.fieldnames or [])
-        rows, folds = [], []
-        try:
-            for r in reader:
-                rows.append([*(int(r[c]) for c in ("row_a", "row_b", "same")), reader.line_num])
-                folds.append((r["fold"] or "").strip() if has_fold else "")
-        except (TypeError, ValueError) as e:
-            raise UserError(f"{path}: row_a, row_b and same must be integers ({e})") from None
-    table = np.asarray(rows, dtype=np.int64).reshape(-1, 4)
-    converted = (table[:, 0] >= 0) & (table[:, 1] >= 0)
+    table, folds, has_fold = _pair_lines(path)
+    _check_pair_lines(path, table, n_rows)
+    converted = (table[:, 0] != -1) & (table[:, 1] != -1)
     table = table[converted]
-    if len(table) and (table[:, :2].max() >= n_rows or not np.isin(table[:, 2], (0, 1)).all()):
-        raise UserError(f"{path}: rows must be below the store's {n_rows} and same 0 or 1; is "
-                        "it the pairs file of another store?")
     itself = np.flatnonzero(table[:, 0] == table[:, 1])
     if len(itself):
         first = table[itself[0]]
@@ -139,6 +124,77 @@ def read_pairs(path: PathLike, n_rows: int) -> tuple[Pairs, int]:
     return (Pairs(table[:, 0], table[:, 1], table[:, 2].astype(bool), fold, table[:, 3],
                   None if names is None else tuple(names)),
             int((~converted).sum()))
+
+
+PAIR_COLUMNS = ("row_a", "row_b", "same")
+
+
+def _pair_lines(path: Path) -> tuple[np.ndarray, list[str], bool]:
+    """The ``(P, 4)`` int64 ``row_a, row_b, same, line`` of every line of the pairs file
+    ``path``, each line's fold name (blank without a ``fold`` column) and whether it has one.
+
+    Raises:
+        UserError: the file is missing, lacks a column, or holds a cell of
+            :data:`PAIR_COLUMNS` that is not a whole number (naming its line and value).
+    """
+    if not path.is_file():
+        raise UserError(f"no pairs file {path}")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = set(PAIR_COLUMNS) - set(reader.fieldnames or [])
+        if missing:
+            raise UserError(f"{path}: needs columns row_a, row_b, same; missing "
+                            f"{', '.join(sorted(missing))}")
+        has_fold = "fold" in (reader.fieldnames or [])
+        rows, folds = [], []
+        for r in reader:
+            rows.append([*(_whole(path, reader.line_num, c, r[c]) for c in PAIR_COLUMNS),
+                         reader.line_num])
+            folds.append((r["fold"] or "").strip() if has_fold else "")
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 4), folds, has_fold
+
+
+def _whole(path: Path, line: int, column: str, text: str | None) -> int:
+    """The whole number in cell ``text`` (``3`` or ``3.0``) of ``column`` on ``line``.
+
+    Raises:
+        UserError: a blank cell, or one that is not a whole number (``1.5``, ``nan``).
+    """
+    text = (text or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value.is_integer():  # NaN and infinities too
+        shown = repr(text) if text else "a blank cell"
+        raise UserError(f"{path}: line {line}: {column} must be a whole number, got {shown}")
+    return int(value)
+
+
+def _check_pair_lines(path: Path, table: np.ndarray, n_rows: int) -> None:
+    """Refuse lines of ``(P, 4)`` ``row_a, row_b, same, line`` that are not pairs of a store
+    of ``n_rows`` rows: a negative row other than -1 (an image the converter rejected), a
+    ``same`` other than 0 or 1, a row beyond the store; each names the first such line."""
+    negative = np.argwhere(table[:, :2] < -1)  # (k, column), in the file's order
+    if len(negative):
+        k, column = negative[0]
+        raise UserError(f"{path}: line {table[k, 3]}: {PAIR_COLUMNS[column]} {table[k, column]} "
+                        "is not a row (rows count from 0; -1 marks an image the converter rejected)")
+    kind = np.flatnonzero(~np.isin(table[:, 2], (0, 1)))
+    if len(kind):
+        k = kind[0]
+        raise UserError(f"{path}: line {table[k, 3]}: same must be 1 (one person) or 0 (two), "
+                        f"got {table[k, 2]}")
+    beyond = np.argwhere(table[:, :2] >= n_rows)
+    if len(beyond):
+        k, column = beyond[0]
+        raise UserError(f"{path}: rows must be below the store's {n_rows}, line {table[k, 3]} has "
+                        f"{PAIR_COLUMNS[column]} {table[k, column]}; is it the pairs file of "
+                        "another store?")
 
 
 def identity_pairs(identity: np.ndarray, groups: np.ndarray, n: int, seed: int = 0) -> Pairs:
@@ -264,6 +320,8 @@ def verify_store(
         raise UserError(f"--strata must be in 2..20, got {strata}")
     if not 0 < fmr < 1:
         raise UserError(f"--fmr must be in (0, 1), got {fmr}")
+    if threshold is not None and not 0 < threshold < float("inf"):  # NaN too
+        raise UserError(f"threshold (--threshold) must be a distance above 0, got {threshold:g}")
     if folds < 2:
         raise UserError(f"--folds must be at least 2, got {folds}")
     z = st.vectors(store, column)
