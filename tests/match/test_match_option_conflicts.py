@@ -144,6 +144,8 @@ def test_an_attribute_not_matched_on_is_not_in_the_headline(cli, sim: Path, tmp_
 
 @pytest.mark.parametrize(("args", "words"), [
     (["--bootstrap", "1", "--outcome", "y"], "--bootstrap must be at least 100 for a 95% interval"),
+    # 100,000,000 ran 15+ minutes without a word and left an empty --out behind
+    (["--bootstrap", "100000001", "--outcome", "y"], "--bootstrap must be at most 100,000"),
     (["--covariates", "z,z"], "--covariates names z more than once"),
 ])
 def test_settings_that_make_no_sense_are_refused(cli, sim: Path, tmp_path: Path,

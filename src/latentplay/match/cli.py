@@ -40,7 +40,7 @@ def run_cmd(
     whiten: bool = typer.Option(False, help="Whiten the principal components."),
     propensity_c: float = typer.Option(1.0, help="Inverse L2 strength of the propensity model."),
     outcome: str = typer.Option(None, help="Attribute whose difference in means to estimate."),
-    bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the interval."),
+    bootstrap: int = typer.Option(1000, help="Bootstrap resamples for the interval (100 to 100,000)."),
     verify: bool = typer.Option(False, help="dlib face-verification distances of pairs."),
     verify_pairs: int = typer.Option(200, help="Pairs (and random pairs) to verify."),
     grid_pairs: int = typer.Option(16, help="Pairs drawn in pairs.png."),
