@@ -37,6 +37,16 @@ def test_bare_treatment_leaves_out_rows_without_a_value(tmp_path: Path) -> None:
         parse_treatment(one, "g")
 
 
+@pytest.mark.parametrize("spec", ["g=", "g= ", "g=a", "g=a,a", "g=a,", "g=,b"])
+def test_a_treatment_with_an_equals_sign_needs_two_different_values(tmp_path: Path, spec: str) -> None:
+    """``g=`` with no values was read as a bare ``g`` (its second class treated)."""
+    s = _store(tmp_path / "s", {"g": np.array([0, 1, 0, 1])},
+               [Attribute("g", "categorical", names=["a", "b"])])
+    with pytest.raises(UserError, match="give two different values, treated first"):
+        parse_treatment(s, spec)
+    assert parse_treatment(s, "g=a,b").names == ("a", "b")
+
+
 def test_exact_blocks_refuse_rows_without_a_value(tmp_path: Path) -> None:
     """A missing code (-1) would mix blocks: (a=1, b=missing) and (a=0, b=2) got one code."""
     s = _store(tmp_path / "s", {"a": np.array([1, 0, 1, 0]), "b": np.array([-1, 2, 0, 1])},

@@ -162,7 +162,7 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
     """Resolve ``attr`` or ``attr=A,B`` to the two groups of rows. With ``attr`` alone the two
     classes present are compared, the second (in the attribute's order) treated; rows without
     a value (a missing code, or the class ``unknown``) are in neither group."""
-    name, _, values = spec.partition("=")
+    name, given, values = spec.partition("=")
     name = name.strip()
     try:
         attr = store.schema.attribute(name)
@@ -176,9 +176,9 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
                         f"(cut it into groups with `latentplay data bin STORE {name}`)")
     labels = np.asarray(store.labels(name))
     level_names = attr.level_names
-    if values:
+    if given:   # ``gender=`` (no values) was read as ``gender``
         chosen = [v.strip() for v in values.split(",")]
-        if len(chosen) != 2 or chosen[0] == chosen[1]:
+        if len(chosen) != 2 or chosen[0] == chosen[1] or "" in chosen:
             raise UserError(f"--treatment {spec!r}: give two different values, treated first")
         codes = []
         for v in chosen:
