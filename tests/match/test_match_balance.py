@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -187,3 +189,20 @@ def test_naive_difference_takes_a_0_1_group_and_a_group_of_one_gives_no_interval
         assert r["ci_low"] is None and r["ci_high"] is None and r["n_treated"] == 1
     with pytest.raises(UserError, match="both groups"):
         naive_difference(y, np.zeros(40, bool))
+
+
+def test_the_design_effect_over_persons_is_at_least_1_without_replacement_too() -> None:
+    """Person A treated in one set and a control in the other, person B the other way round:
+    the two sets' product is negative and cancels the variance; the interval keeps the one of
+    independent sets (design effect 1), as docs/matching.md now says for every interval over
+    persons (it said so for --replace only)."""
+    y = np.array([5.0, 0.0, 0.0, 5.0])
+    persons = np.array([0, 1, 1, 0])
+    matched = matched_difference(y, np.array([0, 2]), np.array([1, 3]), persons=persons)
+    assert matched["design_effect"] == 1.0 and matched["se"] == pytest.approx(np.sqrt(12.5))
+    naive = naive_difference(np.array([5.0, 0.0, 1.0, 4.0]), np.array([1, 1, 0, 0], bool),
+                             persons=np.array([0, 1, 1, 0]))
+    assert naive["design_effect"] >= 1.0
+    doc = (Path(__file__).parents[2] / "docs" / "matching.md").read_text()
+    assert "at least 1 in every interval over persons — before and after\nmatching, with or " \
+           "without `--replace`" in doc
