@@ -235,3 +235,28 @@ def test_a_pairs_file_names_its_offending_line(tmp_path: Path, cells: str, messa
     pairs, unconverted = read_pairs(path, 192)
     assert (pairs.a.tolist(), pairs.b.tolist(), pairs.same.tolist()) == ([0, 4], [1, 8], [True, False])
     assert pairs.line.tolist() == [2, 3] and unconverted == 1
+
+
+def test_the_trend_names_the_groups_it_was_fitted_on(store: st.Store, tmp_path: Path, cli) -> None:  # noqa: ANN001
+    """Genuine pairs in t0, t2 and t3, impostor pairs in t0 and t2 only: FMR's trend runs
+    along t0 .. t2 and FNMR's along t0 .. t3, both without t1, and the printout, JSON and
+    report say so rather than "along t0 .. t3" for both."""
+    lines = ["row_a,row_b,same"]
+    for tone in (0, 2, 3):
+        first = tone * PEOPLE * PHOTOS
+        lines += [f"{first + p * PHOTOS},{first + p * PHOTOS + 1},1" for p in range(6)]
+        if tone < 3:
+            lines += [f"{first + p * PHOTOS},{first + (p + 1) * PHOTOS},0" for p in range(6)]
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text("\n".join(lines) + "\n")
+    r = cli("audit", "verify", store.path, "--column", "z", "--by", "tone", "--pairs", pairs,
+            "--threshold", "2", "--folds", "2", "--out", tmp_path / "v")
+    assert r.code == 0, r.err
+    along = [line for line in r.out.splitlines() if " along " in line]
+    assert len(along) == 1 and along[0].startswith(
+        "  FMR along t0 .. t2 (no pairs in t1): ") and "; FNMR along t0 .. t3 (no pairs in t1): " in along[0]
+    trend = _strict_json(tmp_path / "v" / "verification.json")["trend"]
+    assert trend["groups"] == ["t0", "t2", "t3"]
+    assert (trend["fmr"]["groups"], trend["fmr"]["gaps"]) == (["t0", "t2"], ["t1"])
+    assert (trend["fnmr"]["groups"], trend["fnmr"]["gaps"]) == (["t0", "t2", "t3"], ["t1"])
+    assert "t0 .. t2 (no pairs in t1)" in build_report(tmp_path / "v").read_text()

@@ -658,6 +658,25 @@ def _step(trend: dict) -> str:
     return f"{text(trend['slope'])} per group [{text(trend['low'])}, {text(trend['high'])}]"
 
 
+def _along(trend: dict, key: str) -> str:
+    """``monk_1 .. monk_6 (no pairs in monk_3)``: the ordered groups the ``key`` rate of a
+    trend was fitted on (outputs older than its ``groups``: the trend's)."""
+    groups = trend[key].get("groups") or trend["groups"]
+    gaps = trend[key].get("gaps") or []
+    return f"{groups[0]} .. {groups[-1]}" + (f" (no pairs in {', '.join(gaps)})" if gaps else "")
+
+
+def _trend_line(trend: dict) -> str:
+    """The printout's line of a trend along ordered groups: ``along A .. B: FMR ...; FNMR
+    ...``, or each rate with its own groups where they differ."""
+    spans = {key: _along(trend, key) for key in ("fmr", "fnmr")}
+    if spans["fmr"] == spans["fnmr"]:
+        return (f"  along {spans['fmr']}: "
+                + "; ".join(f"{key.upper()} {_step(trend[key])}" for key in ("fmr", "fnmr")))
+    return "  " + "; ".join(f"{key.upper()} along {spans[key]}: {_step(trend[key])}"
+                            for key in ("fmr", "fnmr"))
+
+
 def _print_notes(summary: dict) -> None:
     """The ``note:`` and ``caution:`` lines of ``verification.json`` (or of the comparison: a
     caution per column), when it has any."""
@@ -693,8 +712,7 @@ def _print_verification(summary: dict) -> None:
               f"{figure_text(diff['fmr_ratio'], 2)}, FNMR ratio {figure_text(diff['fnmr_ratio'], 2)}")
     trend = summary.get("trend")
     if trend:
-        print(f"  along {trend['groups'][0]} .. {trend['groups'][-1]}: "
-              + "; ".join(f"{key.upper()} {_step(trend[key])}" for key in ("fmr", "fnmr")))
+        print(_trend_line(trend))
     adjusted = summary.get("adjusted")
     if adjusted:
         from latentplay.audit.standardize import strata_heading

@@ -620,18 +620,31 @@ def _is_ordered(attr: st.Attribute) -> bool:
 def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: np.ndarray,
            persons: np.ndarray | None, seed: int) -> dict[str, Any] | None:
     """FMR and FNMR per step along ordered groups (:func:`rate_trend` over the pairs within a
-    group, ``unknown`` left out); None when fewer than two groups have pairs."""
+    group, ``unknown`` left out); None when fewer than two groups have pairs of a kind. Each
+    rate names the ``groups`` it was fitted on and the ``gaps`` between them (groups of the
+    order without its pairs); ``groups`` of the trend those of either rate."""
     pos = class_places(group_of, names)   # -1 too for pairs across groups (group_of -1)
-    out: dict[str, Any] = {"groups": [name for name in names if name != UNKNOWN],
-                           "intervals": "bootstrap over pairs (taken as independent)"
+    order = [name for name in names if name != UNKNOWN]
+    out: dict[str, Any] = {"intervals": "bootstrap over pairs (taken as independent)"
                            if persons is None else "dyadic-robust normal (persons of both faces)"}
+    used: set[int] = set()
     for key, kind, errors in (("fmr", ~same, ~nonmatch), ("fnmr", same, nonmatch)):
         keep = kind & (pos >= 0)
-        if len(np.unique(pos[keep])) < 2:
+        places = np.unique(pos[keep])
+        if len(places) < 2:
             return None
-        out[key] = (rate_trend(errors[keep], pos[keep], seed=seed) if persons is None else
-                    slope_interval(errors[keep], pos[keep], persons[keep]))
-    return out
+        out[key] = {**(rate_trend(errors[keep], pos[keep], seed=seed) if persons is None else
+                       slope_interval(errors[keep], pos[keep], persons[keep])),
+                    **_trend_groups(order, places)}
+        used.update(places.tolist())
+    return {"groups": [order[k] for k in sorted(used)], **out}
+
+
+def _trend_groups(order: list[str], places: np.ndarray) -> dict[str, list[str]]:
+    """The ``groups`` of ``order`` at the sorted ``(k,)`` ``places`` a trend was fitted on, and
+    the ``gaps``: those of the order between the first and the last without pairs."""
+    return {"groups": [order[k] for k in places],
+            "gaps": [order[k] for k in range(places[0], places[-1] + 1) if k not in places]}
 
 
 def _pair_persons(ids: np.ndarray, pairs: Pairs) -> np.ndarray:

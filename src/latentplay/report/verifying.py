@@ -74,9 +74,10 @@ def sections(run: Path, v: dict[str, Any]) -> list[Section]:
     if trend:
         steps = [trend.get(k) or {} for k in ("fmr", "fnmr")]
         blocks.append(Table.of(
-            ["rate", "change per group", "95% interval", "pairs"],
-            [[name, _short(s.get("slope")), _interval([s.get("low"), s.get("high")]),
-              s.get("pairs")] for name, s in zip(("FMR", "FNMR"), steps, strict=True)],
+            ["rate", "groups", "change per group", "95% interval", "pairs"],
+            [[name, _groups_fitted(s, trend), _short(s.get("slope")),
+              _interval([s.get("low"), s.get("high")]), s.get("pairs")]
+             for name, s in zip(("FMR", "FNMR"), steps, strict=True)],
             f"Along the order of the groups ({' < '.join(trend.get('groups', []))}): the "
             "least-squares slope of the errors at the common threshold on the group's place, "
             f"per group step; 95% intervals: {trend.get('intervals')}."))
@@ -136,6 +137,16 @@ def comparison_sections(run: Path, c: dict[str, Any]) -> list[Section]:
 def sections_of(run: Path) -> list[Section]:
     """The sections of the verification directory ``run``."""
     return sections(run, read_json(run / "verification.json"))
+
+
+def _groups_fitted(step: dict[str, Any], trend: dict[str, Any]) -> str:
+    """``monk_1 .. monk_6 (no pairs in monk_3)``: the groups a rate's trend was fitted on
+    (outputs older than its ``groups``: the trend's)."""
+    groups = step.get("groups") or trend.get("groups") or []
+    if not groups:
+        return "—"
+    gaps = step.get("gaps") or []
+    return f"{groups[0]} .. {groups[-1]}" + (f" (no pairs in {', '.join(gaps)})" if gaps else "")
 
 
 def _short(value: float | None) -> float | None:
