@@ -226,6 +226,14 @@ def test_direction_and_edit(cli, coded_store: Path, vae_run: Path, tmp_path: Pat
                       "--rows", "0:3", "--alphas=-1,1", "--to-distance", "--along", "normal",
                       "--out", png), png)
     assert numbers["to_distance"] and numbers["along"] == "normal"
+    # the target distances, and each face's own step to them (it starts at its own distance)
+    np.testing.assert_allclose(numbers["distances_latent"], np.array([-1, 1]) * held.sd, rtol=1e-5)
+    assert "alphas_latent" not in numbers
+    steps = np.array(numbers["steps_latent"])                      # (3 faces, 2 distances)
+    start = np.array(numbers["distance_before_sd"]) * held.sd
+    rate = float(held.axis("normal") @ held.vector)
+    np.testing.assert_allclose(steps, (np.array([-1, 1])[None] * held.sd - start[:, None]) / rate,
+                               rtol=1e-3, atol=1e-4)
 
 
 def test_direction_says_when_no_conditioned_pattern_is_left(cli, faces_store: Path,

@@ -855,6 +855,8 @@ def edit(
     for path, one in zip(direction_files, found, strict=True):
         latent_steps = steps * (one.sd if to_distance else one.sd_along(along))  # (A,)
         moved = move(codes.z, one, latent_steps, along=along)  # (n, A, D)
+        # (n, A): how far each face went along the unit axis (its own, to a distance)
+        taken = (moved - codes.z[:, None, :].astype(np.float32)) @ one.axis(along)
         if span is not None:
             from latentplay.latent.mixing import at_layers
 
@@ -868,15 +870,16 @@ def edit(
         name = "" if len(found) == 1 else f"{one.label}\n"
         labels += [f"{name}row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)]
         entries.append({"file": str(path), "direction": one.label, "score": one.score,
-                        "held": one.conditioned_on, "alphas_latent": latent_steps.tolist(),
-                        "distance_before_sd": before.tolist()})
+                        "held": one.conditioned_on, "distance_before_sd": before.tolist(),
+                        **({"distances_latent": latent_steps.tolist(),
+                            "steps_latent": taken.round(6).tolist()} if to_distance
+                           else {"alphas_latent": latent_steps.tolist()})})
     head = "d=" if to_distance else "a="
     captions = [[first] + [f"{head}{s:+.3g}" for s in steps] for first in codes.captions()]
     numbers: dict[str, Any] = {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
                                "to_distance": to_distance, "along": along}
     if len(found) == 1:  # the keys a single direction's JSON has always had
-        numbers.update({k: entries[0][k] for k in ("alphas_latent", "direction", "score",
-                                                   "distance_before_sd")})
+        numbers.update({k: v for k, v in entries[0].items() if k not in ("file", "held")})
     _write(out, lines, labels, _edit_title(found, along, to_distance, span, codes.title_note()),
            {**numbers, "directions": entries, "cautions": cautions,
             "layers": None if span is None else list(span), **codes.record()},
