@@ -42,7 +42,9 @@ class MatchResult:
             controls available (unused, or any with replacement), but the nearest available one
             that the second caliper allows lies beyond the caliper, or none is allowed. Units
             left over because every control of their block was used are not counted.
-        info: method, index, dimensions, search statistics, per-block counts, ``warnings``
+        info: method, ``index`` (the kinds of search the matching ran: ``exact`` whenever an
+            ``ivf`` or ``hnsw`` index had no more than ``knn.EXACT_BELOW`` controls left to
+            search), dimensions, search statistics, per-block counts, ``warnings``
             (lines about the input, e.g. a propensity model that separates the groups).
         points: ``(n, d')`` float32 units in the matching space (standardized, PCA'd or
             whitened covariates, or the propensity logit), as the distances were taken.
@@ -249,7 +251,7 @@ def match(
             second = None if second_x is None else SecondCaliper(second_x[bt], second_x[bc], width)
             pairs = _match_block(points[bt], points[bc], method, ratio, replace, cal2, order,
                                  kind, k, seed, partial, second, progress)
-            indexes.add(kind)
+            indexes.update(pairs.stats.get("index", ()))  # below EXACT_BELOW controls: exact
             stats.append(pairs.stats)
             if cal is not None or second is not None:
                 left = np.setdiff1d(np.arange(len(bt)), pairs.treated)

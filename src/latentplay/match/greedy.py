@@ -164,6 +164,7 @@ def greedy_match(
         "searches": search.searches,
         "units_searched_again": state.researched,
         "exact_distance_evaluations": search.distances,
+        "index": sorted(search.used),
     }
     return Pairs(t, c, d, stats)
 

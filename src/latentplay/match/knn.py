@@ -126,6 +126,11 @@ class ControlSearch:
         nprobe: IVF lists probed per query.
         ef_search: HNSW search breadth.
         progress: optional callback ``(done, total)`` called after each query block.
+
+    Attributes:
+        used: the kinds of search that searches ran: ``exact`` (the exact index, the sorted
+            array, or an approximate index's last :data:`EXACT_BELOW` controls) and ``ivf`` or
+            ``hnsw`` when that index was searched. Empty before the first search.
     """
 
     def __init__(
@@ -148,6 +153,7 @@ class ControlSearch:
         self.available = np.ones(self.n, dtype=bool)
         self.searches = 0
         self.distances = 0  # distance evaluations by exact searches (a machine-free cost)
+        self.used: set[str] = set()  # how searches searched: "exact" and/or self.kind
         self._removed = np.zeros(self.n, dtype=bool)  # removed from the approximate index
         self._base: np.ndarray | None = None  # control rows held by the exact index
         self._flat: faiss.Index | None = None
@@ -174,8 +180,10 @@ class ControlSearch:
                 np.full((m, k), -1, np.int64), np.full((m, k), np.inf), np.full(m, np.inf)
             )
         if self.dim == 1:
+            self.used.add("exact")
             return self._search_sorted(queries, k)
         if self._approx is not None and n_avail > EXACT_BELOW:
+            self.used.add(self.kind)
             found = self._search_approx(queries, k)
             if k == n_avail:  # each row holds every available control
                 found.bound[:] = np.inf
@@ -193,6 +201,7 @@ class ControlSearch:
         return self._base
 
     def _search_exact(self, queries: np.ndarray, k: int) -> Candidates:
+        self.used.add("exact")
         base = self._exact_base()
         self.distances += len(queries) * len(base)
         usable = self.available[base]

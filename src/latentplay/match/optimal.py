@@ -70,7 +70,8 @@ def _dense(treated: np.ndarray, controls: np.ndarray, ratio: int, caliper2: floa
     t = rows // ratio
     ok = ~beyond[t, cols]
     d = np.sqrt(np.einsum("ij,ij->i", *(2 * [controls[cols].astype(np.float64) - treated[t]])))
-    return Pairs(t[ok].astype(np.int64), cols[ok].astype(np.int64), d[ok], {"solver": "dense"})
+    return Pairs(t[ok].astype(np.int64), cols[ok].astype(np.int64), d[ok],
+                 {"solver": "dense", "index": ["exact"]})  # every distance, no index
 
 
 def _sparse(
@@ -113,7 +114,8 @@ def _sparse(
         k *= 2
     t = rows // ratio
     d = np.sqrt(np.einsum("ij,ij->i", *(2 * [controls[c].astype(np.float64) - treated[t]])))
-    return Pairs(t.astype(np.int64), c.astype(np.int64), d, {"solver": "sparse", "k": int(k)})
+    return Pairs(t.astype(np.int64), c.astype(np.int64), d,
+                 {"solver": "sparse", "k": int(k), "index": sorted(search.used)})
 
 
 def _most_then_cheapest(graph: csr_matrix) -> tuple[np.ndarray, np.ndarray]:

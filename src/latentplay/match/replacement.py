@@ -69,5 +69,6 @@ def match_with_replacement(
         k *= 2
     keep = (ids >= 0) & (d2 <= caliper2)
     rows = np.broadcast_to(np.arange(len(treated))[:, None], keep.shape)
-    stats = {"searches": search.searches, "exact_distance_evaluations": search.distances}
+    stats = {"searches": search.searches, "exact_distance_evaluations": search.distances,
+             "index": sorted(search.used)}
     return Pairs(rows[keep].astype(np.int64), ids[keep], np.sqrt(d2[keep]), stats)
