@@ -360,6 +360,7 @@ def test_edit_refuses_a_seed_and_prints_a_weak_directions_caution(cli, drawn: li
     r = cli("latent", "edit", vae_run, "--data", noisy, "--direction", out, "--rows", "0:2",
             "--seed", "1", "--out", tmp_path / "seeded.png")
     assert r.code == 2 and "leave --seed out" in r.err and len(r.err.strip().splitlines()) == 1
+    assert "caution" not in r.out   # a refused edit prints its error alone
     assert not (tmp_path / "seeded.png").exists()
 
 

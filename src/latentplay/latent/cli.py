@@ -836,11 +836,11 @@ def edit(
                             f"{dim}: give directions fitted on codes of one size")
     cautions = [c for one, caution in zip(found, run_cautions, strict=True)
                 for c in (caution, one.weak_caution) if c]
-    for line in cautions:  # with the results, on stdout (as audit counterfactual's)
-        typer.echo(line)
     steps = np.asarray(parse_values(alphas), np.float32)  # (A,) in SDs
     codes = _store_codes(model, data, parse_rows(rows), seed, dim != model.latent_dim,
                          invert_steps, restarts, reinvert, prefer=found[0].column)
+    for line in cautions:  # with the results, on stdout (as audit counterfactual's), once
+        typer.echo(line)   # the options are accepted: a refused edit prints its error alone
     cautions += _report_codes(codes)
     move = dr.edit_to if to_distance else dr.edit
     span = None
