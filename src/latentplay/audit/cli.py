@@ -715,13 +715,12 @@ def _print_verification(summary: dict) -> None:
         print(_trend_line(trend))
     adjusted = summary.get("adjusted")
     if adjusted:
-        from latentplay.audit.standardize import strata_heading
-        from latentplay.audit.verification import sparse_caution
+        from latentplay.audit.standardize import sparse_note, strata_heading
 
         print("FNMR " + strata_heading(adjusted, f"{adjusted['pairs']} genuine pairs"))
         for g in adjusted["groups"]:
             low, high = g["interval"]
-            sparse = sparse_caution(g.get("sparse_weight"))
+            sparse = sparse_note(g.get("sparse_weight"), "pairs")
             print(f"  {g['group']}: FNMR {figure_text(g['fnmr'], 4)} -> {figure_text(g['standardized'], 4)} "
                   f"[{figure_text(low, 4)}, {figure_text(high, 4)}]"
                   + (f"; no pairs in {g['strata_without_pairs']} strata"

@@ -24,6 +24,7 @@ import numpy as np
 from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.metrics.verification import (
+    SPARSE_PERSONS,
     SPARSE_UNITS,
     combined_strata,
     ratio,
@@ -170,11 +171,14 @@ def strata_heading(adjusted: dict[str, Any], units: str) -> str:
 
 def sparse_note(weight: float | None, units: str) -> str | None:
     """The caution on a standardized rate with ``weight`` (``sparse_weight``) of the pooled
-    weight on strata where the group has under ``SPARSE_UNITS`` ``units``; None below 0.5 %."""
+    weight on strata where the group has under ``SPARSE_UNITS`` ``units`` or ``units`` of
+    under ``SPARSE_PERSONS`` persons
+    (:func:`~latentplay.metrics.verification.standardized_rate`); None below 0.5 %."""
     if not weight or not round(weight, 2):
         return None
-    return (f"{weight:.0%} of the weight on strata where it has under {SPARSE_UNITS} {units}: "
-            "only a rough guide, its interval too narrow")
+    return (f"{weight:.0%} of the weight on strata where it has under {SPARSE_UNITS} {units} or "
+            f"{units} of under {SPARSE_PERSONS} persons: only a rough guide, its interval too "
+            "narrow")
 
 
 def complete_ratio(values: list[float | None]) -> float | None:

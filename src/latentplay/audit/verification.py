@@ -38,13 +38,11 @@ from typing import Any
 import numpy as np
 
 from latentplay import store as st
-from latentplay.audit.standardize import sparse_note, strata_frame, stratified_rates
+from latentplay.audit.standardize import strata_frame, stratified_rates
 from latentplay.clustered import pair_rate_interval
 from latentplay.errors import UserError
 from latentplay.intervals import wilson_interval
 from latentplay.metrics.verification import (
-    SPARSE_PERSONS,
-    SPARSE_UNITS,
     differentials,
     fold_problem,
     pair_distances,
@@ -473,17 +471,6 @@ def _pair_values(values: np.ndarray, pairs: Pairs, how: str) -> np.ndarray:
     return PAIR_VALUES[how](values[pairs.a], values[pairs.b])
 
 
-def sparse_caution(weight: float | None) -> str | None:
-    """The caution on a group's standardized FNMR with ``weight`` (``sparse_weight``) of the
-    pooled weight on strata where it has under ``SPARSE_UNITS`` genuine pairs or pairs of under
-    ``SPARSE_PERSONS`` persons (:func:`~latentplay.metrics.verification.standardized_rate`);
-    None below 0.5 %."""
-    if sparse_note(weight, "pairs") is None:
-        return None
-    return (f"{weight:.0%} of the weight on strata where it has under {SPARSE_UNITS} pairs or "
-            f"pairs of under {SPARSE_PERSONS} persons: only a rough guide, its interval too narrow")
-
-
 def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pairs: Pairs,
               group_of: np.ndarray, names: Sequence[str], nonmatch: np.ndarray,
               persons: np.ndarray | None, seed: int) -> dict[str, Any]:
@@ -493,7 +480,7 @@ def _adjusted(covariates: list[tuple[str, str, np.ndarray]], n_strata: int, pair
     empty for all has no weight and costs nothing), its ``sparse_weight`` the share of all
     pairs in cells where it has 1 to 4 pairs, or pairs of only 1 or 2 persons (its
     standardized FNMR leans that much on a handful of pairs or persons:
-    :func:`sparse_caution`); ``strata_used`` and ``cells_filled`` as
+    :func:`~latentplay.audit.standardize.sparse_note`); ``strata_used`` and ``cells_filled`` as
     :func:`~latentplay.audit.standardize.filled_strata` (fewer where ties merge strata)."""
     values = np.stack([_pair_values(v, pairs, how) for _, how, v in covariates], axis=1)
     found = stratified_rates(nonmatch, pairs.same & (group_of >= 0), group_of, len(names), values,

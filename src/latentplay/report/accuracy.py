@@ -170,7 +170,7 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
     """Each group's error, raw and standardized over strata of measured covariates; its
     ``sparse_weight`` highlighted where the printout cautions on it (— in outputs older than
     it)."""
-    from latentplay.audit.standardize import SPARSE_UNITS, sparse_note, strata_heading
+    from latentplay.audit.standardize import SPARSE_PERSONS, SPARSE_UNITS, sparse_note, strata_heading
 
     measure = adjusted["measure"]
     rows = [[cell(r["group"]), cell(r["n"]), cell(r["error"]), cell(r["standardized"]),
@@ -186,8 +186,9 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
                  f"{number(adjusted['error_ratio'])} raw, "
                  f"{number(adjusted['standardized_ratio'])} standardized; 95% intervals: "
                  f"bootstrap. Sparse weight: the share of all rows in strata where the group has "
-                 f"under {SPARSE_UNITS} rows; highlighted, its standardized error is only a rough "
-                 "guide and its interval too narrow.")
+                 f"under {SPARSE_UNITS} rows or rows of under {SPARSE_PERSONS} persons; "
+                 "highlighted, its standardized error is only a rough guide and its interval too "
+                 "narrow.")
 
 
 def _calibration_blocks(run: Path, a: dict[str, Any]) -> list[Block]:

@@ -157,15 +157,14 @@ def _adjusted_table(adjusted: dict[str, Any]) -> Table:
     """Each group's FNMR, raw and standardized over strata of measured covariates; its
     ``sparse_weight`` highlighted where the printout cautions on it (— in outputs older than
     it)."""
-    from latentplay.audit.standardize import strata_heading
-    from latentplay.audit.verification import sparse_caution
+    from latentplay.audit.standardize import sparse_note, strata_heading
     from latentplay.metrics.verification import SPARSE_PERSONS, SPARSE_UNITS
 
     rows = [[cell(g.get("group")), cell(g.get("genuine")), cell(_short(g.get("fnmr"))),
              cell(_short(g.get("standardized"))), cell(_interval(g.get("interval"))),
              cell(g.get("strata_without_pairs")),
              cell(g.get("sparse_weight"), flag=g.get("standardized") is not None
-                  and sparse_caution(g.get("sparse_weight")) is not None)]
+                  and sparse_note(g.get("sparse_weight"), "pairs") is not None)]
             for g in adjusted.get("groups", [])]
     rows.append([cell(v) for v in ("FNMR ratio", None, _short(adjusted.get("fnmr_ratio")),
                                    _short(adjusted.get("standardized_ratio")), None, None, None)])
