@@ -44,7 +44,10 @@ class MatchResult:
             left over because every control of their block was used are not counted.
         info: method, ``index`` (the kinds of search the matching ran: ``exact`` whenever an
             ``ivf`` or ``hnsw`` index had no more than ``knn.EXACT_BELOW`` controls left to
-            search), dimensions, search statistics, per-block counts, ``warnings``
+            search), dimensions, search statistics, per-block counts, ``fewer_than_ratio`` (treated
+            units given some but fewer than ``ratio`` controls: ``treated`` in all, of which
+            ``controls_ran_short`` had no control left to take and ``calipers`` had only
+            controls the calipers did not allow), ``warnings``
             (lines about the input, e.g. a propensity model that separates the groups).
         points: ``(n, d')`` float32 units in the matching space (standardized, PCA'd or
             whitened covariates, or the propensity logit), as the distances were taken.
@@ -240,7 +243,7 @@ def match(
     rows_t, rows_c, dist, per_block, indexes, stats = [], [], [], [], set(), []
     dropped = [np.zeros(0, np.int64)]
     short = []  # per block: treated units left without a control because every control was used
-    few = []  # per block: treated units with at least one control but fewer than ratio
+    few = []  # per block: treated units given some but fewer than ratio controls, (ran short, calipers)
     for code in np.unique(blocks):
         in_block = blocks == code
         bt = np.flatnonzero(in_block & treated)
@@ -268,8 +271,7 @@ def match(
         per_block.append({"block": int(code), "treated": len(bt), "controls": len(bc),
                           "matched_treated": matched})
         short.append(len(bt) - matched - caliper_left)
-        per_unit = np.bincount(pairs.treated, minlength=len(bt))
-        few.append(int(((per_unit > 0) & (per_unit < ratio)).sum()))
+        few.append(_fewer_than_ratio(pairs, len(bt), len(bc), ratio, replace))
     t_rows = np.concatenate(rows_t).astype(np.int64)
     c_rows = np.concatenate(rows_c).astype(np.int64)
     order_out = np.lexsort((np.concatenate(dist), t_rows))
@@ -277,8 +279,9 @@ def match(
     unmatched = np.setdiff1d(np.flatnonzero(treated), t_rows)
     if exact is not None:
         notes += _short_blocks(np.asarray(short), len(per_block))
-        notes += _few_controls(np.asarray(few), len(per_block), ratio,
-                               cal is not None or second_x is not None)
+    few_by = np.asarray(few, dtype=np.int64).reshape(-1, 2)
+    notes += _few_controls(few_by, None if exact is None else len(per_block), ratio,
+                           _calipers_name(cal is not None, second_x is not None))
     info = {
         "method": method,
         "distance": space,
@@ -288,6 +291,8 @@ def match(
         "dim": int(points.shape[1]),
         "blocks": per_block if exact is not None else None,
         "search": stats,
+        "fewer_than_ratio": {"treated": int(few_by.sum()), "controls_ran_short": int(few_by[:, 0].sum()),
+                             "calipers": int(few_by[:, 1].sum())},
         "warnings": notes,
     }
     dropped_rows = np.concatenate(dropped)
@@ -332,15 +337,48 @@ def _short_blocks(short: np.ndarray, blocks: int) -> list[str]:
             "its treated units x ratio, or none)"]
 
 
-def _few_controls(few: np.ndarray, blocks: int, ratio: int, calipers: bool) -> list[str]:
-    """A warning when the ``(B,)`` ``few`` counts (per exact-match block, its treated units that
-    got at least one control but fewer than ``ratio``) are not all 0; with ``calipers`` the
-    calipers may have allowed fewer, too."""
+def _fewer_than_ratio(pairs: Pairs, n_t: int, n_c: int, ratio: int, replace: bool
+                     ) -> tuple[int, int]:
+    """How many of a block's ``n_t`` treated units ``pairs`` gave at least one of its ``n_c``
+    controls but fewer than ``ratio``, as ``(ran short, calipers)``: a unit with no control
+    left that it could take (every one used, or, with ``replace``, all of the block's its own)
+    ran short; one with some left got no more because the calipers allowed none of them
+    (greedy and optimal matching take any allowed control left)."""
+    per_unit = np.bincount(pairs.treated, minlength=n_t)
+    few = (per_unit > 0) & (per_unit < ratio)
+    left = n_c - per_unit if replace else np.full(n_t, n_c - len(np.unique(pairs.control)))
+    return int((few & (left <= 0)).sum()), int((few & (left > 0)).sum())
+
+
+def _calipers_name(caliper: bool, second: bool) -> str:
+    """``the caliper``, ``the second caliper`` or ``the calipers`` (both given)."""
+    return "the calipers" if caliper and second else "the second caliper" if second else "the caliper"
+
+
+def _few_controls(few: np.ndarray, blocks: int | None, ratio: int, calipers: str) -> list[str]:
+    """A warning when treated units got at least one control but fewer than ``ratio``, saying
+    why.
+
+    Args:
+        few: ``(B, 2)`` per block (one without exact-match blocks), such units whose block ran
+            short of controls (none left they could take) and those ``calipers`` allowed no
+            other control left.
+        blocks: the number of exact-match blocks (None: no ``--exact``).
+        ratio: controls asked for per treated unit.
+        calipers: what limited the pairs (:func:`_calipers_name`).
+    """
     if not few.any():
         return []
-    return [f"{int(few.sum())} treated units in {int((few > 0).sum())} of the {blocks} "
-            f"exact-match blocks got fewer than {ratio} controls (but at least one): their block "
-            "ran short of controls" + (", or the calipers allowed fewer" if calipers else "")]
+    where = ("" if blocks is None else
+             f" in {int((few.sum(axis=1) > 0).sum())} of the {blocks} exact-match blocks")
+    causes = [(int(few[:, 0].sum()), "their block ran short of controls" if blocks is not None
+               else "the controls ran short (every one was used)"),
+              (int(few[:, 1].sum()), f"{calipers} allowed no other control left")]
+    causes = [(n, why) for n, why in causes if n]
+    why = (causes[0][1] if len(causes) == 1 else
+           ", ".join(f"{n} because {why}" for n, why in causes))
+    return [f"{int(few.sum())} treated units{where} got fewer than {ratio} controls (but at "
+            f"least one): {why}"]
 
 
 def _separation(propensity: Propensity, treated: np.ndarray, which: str) -> list[str]:

@@ -575,6 +575,8 @@ def _summary(
             "controls_ess": bal.effective_sample_size(weights[~treat.treated]),
             "caliper_drops": int(result.caliper_drops),
             "second_caliper_drops": int(result.second_caliper_drops),
+            # given some but fewer than --ratio controls; why in match.fewer_than_ratio
+            "fewer_than_ratio": int(result.info["fewer_than_ratio"]["treated"]),
         },
         "caliper": None if result.caliper is None else {
             "value": config.caliper, "units": config.caliper_units, "distance": result.caliper},
