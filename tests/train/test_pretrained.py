@@ -178,7 +178,10 @@ def test_refusals(tmp_path: Path, checkpoint: Path, cli) -> None:
                           (["stylegan3", checkpoint], "StyleGAN3 generators are read from NVIDIA's .pkl"),
                           (["stylegan2", checkpoint, "--size", "12"], "power of two"),
                           (["stylegan2", checkpoint, "--space", "w+"], "space"),
-                          (["stylegan2", tmp_path / "missing.pt"], "no such checkpoint")]:
+                          (["stylegan2", tmp_path / "missing.pt"], "no such checkpoint"),
+                          # a folder (the run folder, say) is named as one, not as missing
+                          (["stylegan2", tmp_path], f"{tmp_path} is a folder: give the checkpoint "
+                                                    "file itself")]:
         result = cli("import", *args, "--out", tmp_path / "r")
         assert result.code == 2 and message in result.err and result.err.count("\n") == 1
     result = cli("train", "vae", "--data", tmp_path, "--out", tmp_path / "t", "family=stylegan2")

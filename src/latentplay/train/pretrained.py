@@ -107,6 +107,8 @@ def read_stylegan3_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
 
 def _existing(path: PathLike) -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder: give the checkpoint file itself (.pt, .pkl)")
     if not path.is_file():
         raise UserError(f"{path}: no such checkpoint file")
     return path
