@@ -35,6 +35,10 @@ def test_where_is_and_of_conditions(coded: st.Store) -> None:
     assert np.array_equal(rows, np.flatnonzero((smile >= 0.5) & (smile <= 1)))
     both = select_rows(coded, where=parse_where(["gender=female,male"]))
     assert len(both) == len(coded)
+    # a reversed range matched nothing ("no row matches every --where condition"): named
+    with pytest.raises(UserError, match=r"^--where smile=1:0.5: the range's low bound is above "
+                                        r"its high one; give low:high, e.g. smile=0.5:1$"):
+        select_rows(coded, where=parse_where(["smile=1:0.5"]))
 
 
 def test_where_reads_class_names_with_commas_and_numbers(coded: st.Store) -> None:

@@ -71,6 +71,9 @@ def _matches(store: Store, name: str, values: Sequence[str]) -> np.ndarray:
         except ValueError:  # not one range, not two bounds, or not numbers
             raise UserError(f"--where {name}: {name!r} is continuous; give one range "
                             "low:high, e.g. smile=0.5:1") from None
+        if not low <= high:  # (NaN bounds too)
+            raise UserError(f"--where {name}={values[0]}: the range's low bound is above its high "
+                            f"one; give low:high, e.g. {name}={bounds[1]}:{bounds[0]}")
         return (labels >= low) & (labels <= high)
     names = attr.level_names
     numbered = any(_is_number(n) for n in names)     # "3" names a class, never code 3
