@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from match_reference import read_rows
 
+from latentplay.errors import UserError
 from latentplay.match import balance as bal
 from latentplay.match.pipeline import MatchConfig, run
 
@@ -44,3 +45,20 @@ def test_balance_csv_says_which_rows_were_matched_on(sim: Path, tmp_path: Path,
     assert summary["balance"]["not_matched_on"]["covariates"] == 3
     (call,) = calls
     np.testing.assert_array_equal(call["matched_on"], [r["matched_on"] == "1" for r in rows])
+
+
+def test_the_python_balance_table_has_the_columns_of_balance_csv() -> None:
+    """docs/matching.md says balance_table's rows have "the columns of balance.csv"; they
+    lacked ``matched_on``. One bool marks every column, or one per column."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 3))
+    treated = np.arange(20) % 2 == 0
+    rows = bal.balance_table(x, ["a", "b", "c"], treated)
+    assert [list(r) for r in rows] == 3 * [list(bal.FILE_COLUMNS)]
+    assert [r["matched_on"] for r in rows] == [1, 1, 1]
+    rows = bal.balance_table(x, ["a", "b", "c"], treated, matched_on=[True, True, False])
+    assert [r["matched_on"] for r in rows] == [1, 1, 0]
+    assert [r["matched_on"] for r in bal.balance_table(x, ["a", "b", "c"], treated,
+                                                       matched_on=False)] == [0, 0, 0]
+    with pytest.raises(UserError, match=r"matched_on must be one bool or \(3,\)"):
+        bal.balance_table(x, ["a", "b", "c"], treated, matched_on=[True, False])

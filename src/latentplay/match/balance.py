@@ -15,6 +15,8 @@ variance ratios of every covariate, before and after matching.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from latentplay.errors import UserError
@@ -42,12 +44,12 @@ COLUMNS = (
     "smd_after",
     "var_ratio_after",
 )
-"""The fields of each row of :func:`balance_table`."""
+"""The statistics of each row of :func:`balance_table` (the columns a report needs)."""
 FILE_COLUMNS = (*COLUMNS[:2], "matched_on", *COLUMNS[2:])
-"""The columns of ``balance.csv`` (``latentplay match run``): :data:`COLUMNS` and, after the
-type, ``matched_on``: 1 for a column the run matched on (``--covariates``, ``--exact``,
-``--second-caliper-on``, ``--propensity-covariates``), 0 for an attribute only checked (not
-balanced by design)."""
+"""The fields of each row of :func:`balance_table` and the columns of ``balance.csv``
+(``latentplay match run``): :data:`COLUMNS` and, after the type, ``matched_on``: 1 for a column
+the run matched on (``--covariates``, ``--exact``, ``--second-caliper-on``,
+``--propensity-covariates``), 0 for an attribute only checked (not balanced by design)."""
 
 
 def matching_weights(n: int, treated_rows: np.ndarray, control_rows: np.ndarray) -> np.ndarray:
@@ -99,8 +101,10 @@ def balance_table(
     weights: np.ndarray | None = None,
     *,
     estimand: str = "ATT",
+    matched_on: bool | Sequence[bool] | np.ndarray = True,
 ) -> list[dict]:
-    """One row per column of ``(n, p)`` ``x`` with the :data:`COLUMNS` fields.
+    """One row per column of ``(n, p)`` ``x`` with the :data:`FILE_COLUMNS` fields, the columns
+    of ``balance.csv``.
 
     Args:
         x: covariate values of all units (0/1 columns are detected as binary; NaN marks a
@@ -110,10 +114,12 @@ def balance_table(
         weights: ``(n,)`` matching weights (see :func:`matching_weights`); None: no "after".
         estimand: ``ATT`` (SMDs in SDs of the treated group), ``ATC`` (of the control group)
             or ``ATE`` (pooled SD); see :data:`SMD_DENOMINATORS`.
+        matched_on: whether the columns were matched on (each row's ``matched_on`` 1, else 0):
+            one bool for all, or ``(p,)`` bools, one per column.
 
     Raises:
-        UserError: ``x`` not 2-D, or ``names``, ``treated`` or ``weights`` of another length
-            than its columns or rows.
+        UserError: ``x`` not 2-D, or ``names``, ``treated``, ``weights`` or ``matched_on`` of
+            another length than its columns or rows.
     """
     _check_estimand(estimand)
     x = np.asarray(x, dtype=np.float64)
@@ -133,6 +139,7 @@ def balance_table(
         if weights.shape != (len(x),):
             raise UserError(f"weights must be ({len(x)},), one per row of x, got shape "
                             f"{weights.shape} (see matching_weights)")
+    on = _matched_on(matched_on, len(names))
     ones = np.ones(len(x))
     mt, vt = _wmean_var(x[treated], ones[treated])
     mc, vc = _wmean_var(x[~treated], ones[~treated])
@@ -160,8 +167,20 @@ def balance_table(
             )
         else:
             row.update({c: np.nan for c in COLUMNS[6:]})
-        rows.append({k: (float(v) if not isinstance(v, str) else v) for k, v in row.items()})
+        row = {k: (float(v) if not isinstance(v, str) else v) for k, v in row.items()}
+        rows.append({c: int(on[j]) if c == "matched_on" else row[c] for c in FILE_COLUMNS})
     return rows
+
+
+def _matched_on(matched_on: bool | Sequence[bool] | np.ndarray, p: int) -> np.ndarray:
+    """``matched_on`` of :func:`balance_table` as ``(p,)`` bools."""
+    on = np.asarray(matched_on)
+    if on.ndim == 0:
+        return np.full(p, bool(on))
+    if on.shape != (p,):
+        raise UserError(f"matched_on must be one bool or ({p},), one per column of x, got shape "
+                        f"{on.shape}")
+    return on.astype(bool)
 
 
 def _check_estimand(estimand: str) -> None:

@@ -486,13 +486,14 @@ def run(
     a, a_names = features(store, attrs, treat.rows, missing_ok=True)
     table_x = np.concatenate([x, v, a], axis=1)
     weights = bal.matching_weights(len(treat.rows), result.treated_rows, result.control_rows)
-    table = bal.balance_table(table_x, x_names + v_names + a_names, treat.treated, weights)
+    on = len(x_names) + len(v_names)   # the rest: attributes checked, not matched on
+    table = bal.balance_table(table_x, x_names + v_names + a_names, treat.treated, weights,
+                              matched_on=np.arange(table_x.shape[1]) < on)
     out.mkdir(parents=True, exist_ok=True)
     for name in OPTIONAL_OUTPUTS:   # an earlier run's, which this one may not write again
         (out / name).unlink(missing_ok=True)
     summary = _summary(store, config, treat, result, table, weights)
     summary["balance"]["left_out"] = left_out
-    on = len(x_names) + len(v_names)   # the rest: attributes checked, not matched on
     summary["balance"]["matched_on"] = bal.summarize(table[:on])
     summary["balance"]["not_matched_on"] = bal.summarize(table[on:]) if table[on:] else None
     summary["rows_left_out"] = {"rows": compared - len(treat.rows), "of": compared,
@@ -500,7 +501,7 @@ def run(
     if y is not None:
         summary["effect"] = _effect(store, config, treat, result, y, blocks)
     _write_pairs(out / "pairs.csv", treat.rows, result)
-    _write_balance(out / "balance.csv", table, on)
+    _write_balance(out / "balance.csv", table)
     _figures(out, store, treat, result, table, on, config, weights)
     if config.verify and len(result):
         summary["verification"] = _verify(out, store, treat, result, config)
@@ -608,17 +609,16 @@ def _write_pairs(path: Path, rows: np.ndarray, result: MatchResult) -> None:
             writer.writerow([int(values[0]), int(values[1])] + [f"{v:.6g}" for v in values[2:]])
 
 
-def _write_balance(path: Path, table: list[dict], n_matched_on: int) -> None:
-    """Write the balance ``table`` as ``path`` with :data:`~latentplay.match.balance.FILE_COLUMNS`:
-    its first ``n_matched_on`` rows (the columns matched on) get ``matched_on`` 1, the rest
-    (attributes only checked) 0."""
+def _write_balance(path: Path, table: list[dict]) -> None:
+    """Write the balance ``table`` (rows of :func:`~latentplay.match.balance.balance_table`) as
+    ``path``, its :data:`~latentplay.match.balance.FILE_COLUMNS` in order: ``matched_on`` 1 or
+    0, numbers in 6 digits, an undefined one empty."""
     with open(path, "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(bal.FILE_COLUMNS))
         writer.writeheader()
-        for i, row in enumerate(table):
-            fields = {k: (v if isinstance(v, str) else ("" if np.isnan(v) else f"{v:.6g}"))
-                      for k, v in row.items()}
-            writer.writerow({**fields, "matched_on": int(i < n_matched_on)})
+        for row in table:
+            writer.writerow({k: (v if isinstance(v, str | int) else ("" if np.isnan(v) else f"{v:.6g}"))
+                             for k, v in row.items()})
 
 
 def means_rows(table: list[dict], n_covariate_columns: int) -> list[dict]:
