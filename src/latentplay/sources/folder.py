@@ -2,8 +2,8 @@
 
 SRC is the CSV file, or a folder holding exactly one CSV; image paths in the CSV are looked up
 relative to the CSV's folder, or by their last parts under it (a backslash separates folders
-too, as in CSVs written on Windows); subfolders are not searched. ``--columns`` maps store attributes to CSV columns, with an optional
-kind::
+too, as in CSVs written on Windows); subfolders are not searched. ``--columns`` maps store
+attributes to CSV columns, with an optional kind::
 
     --columns file=path,gender=sex,age=age_years:continuous,smile=smiling:categorical
 
