@@ -35,7 +35,7 @@ class _Listed:
 def test_a_list_given_one_bare_item_says_how_to_write_the_list() -> None:
     """``model.condition=smile`` said "AnyNode is not a ListConfig, TupleConfig, list, or tuple";
     it now shows the list to write."""
-    with pytest.raises(UserError, match=r"^bad config override: condition is a list: write "
-                                        r"condition=\[smile\]"):
+    with pytest.raises(UserError, match=r"^bad config override \(condition\): a list is expected: "
+                                        r"write condition=\[smile\]"):
         resolve(_Listed, ["condition=smile"])
     assert resolve(_Listed, ["condition=[smile]"]).condition == ["smile"]

@@ -47,8 +47,8 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         key = getattr(exc, "full_key", None)
         if "is not a ListConfig" in msg and key:  # model.condition=smile
             given = next((i.split("=", 1)[1] for i in overrides if i.split("=", 1)[0] == key), "...")
-            msg = f"{key} is a list: write {key}=[{given}] (items separated by commas)"
-        where = f" ({key})" if key and f"'{key}'" not in msg and key not in msg else ""
+            msg = f"a list is expected: write {key}=[{given}] (items separated by commas)"
+        where = f" ({key})" if key and f"'{key}'" not in msg else ""
         owner = getattr(exc, "object_type", None)
         if isinstance(exc, ConfigKeyError) and isinstance(owner, type) and is_dataclass(owner):
             msg += f" (its keys: {', '.join(f.name for f in fields(owner))})"
