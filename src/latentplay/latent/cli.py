@@ -855,8 +855,6 @@ def edit(
     for path, one in zip(direction_files, found, strict=True):
         latent_steps = steps * (one.sd if to_distance else one.sd_along(along))  # (A,)
         moved = move(codes.z, one, latent_steps, along=along)  # (n, A, D)
-        # (n, A): how far each face went along the unit axis (its own, to a distance)
-        taken = (moved - codes.z[:, None, :].astype(np.float32)) @ one.axis(along)
         if span is not None:
             from latentplay.latent.mixing import at_layers
 
@@ -871,9 +869,8 @@ def edit(
         labels += [f"{name}row {r}\nd {b:+.2f}" for r, b in zip(codes.rows, before, strict=True)]
         entries.append({"file": str(path), "direction": one.label, "score": one.score,
                         "held": one.conditioned_on, "distance_before_sd": before.tolist(),
-                        **({"distances_latent": latent_steps.tolist(),
-                            "steps_latent": taken.round(6).tolist()} if to_distance
-                           else {"alphas_latent": latent_steps.tolist()})})
+                        **(_steps_taken(codes.z, moved, one.axis(along), latent_steps)
+                           if to_distance else {"alphas_latent": latent_steps.tolist()})})
     head = "d=" if to_distance else "a="
     captions = [[first] + [f"{head}{s:+.3g}" for s in steps] for first in codes.captions()]
     numbers: dict[str, Any] = {"rows": codes.rows.tolist(), "alphas_sd": steps.tolist(),
@@ -884,6 +881,15 @@ def edit(
            {**numbers, "directions": entries, "cautions": cautions,
             "layers": None if span is None else list(span), **codes.record()},
            captions=captions * len(found))
+
+
+def _steps_taken(z: np.ndarray, moved: np.ndarray, axis: np.ndarray,
+                 distances: np.ndarray) -> dict[str, list[Any]]:
+    """An edit to distances' numbers: the ``(A,)`` target ``distances`` in latent units, and
+    how far each of the ``(n, D)`` codes ``z`` went along the unit ``(D,)`` axis to reach each,
+    ``(n, A)`` from the ``(n, A, D)`` ``moved`` codes (each face starts at its own distance)."""
+    taken = (moved - z[:, None, :].astype(np.float32)) @ axis
+    return {"distances_latent": distances.tolist(), "steps_latent": taken.round(6).tolist()}
 
 
 @app.command()
