@@ -17,6 +17,7 @@ from latentplay.train import decode, load_model
 from latentplay.train.pretrained import architecture, import_generator, read_stylegan2_state
 
 TINY = StyleGAN2Config(resolution=16, style_dim=16, n_mlp=3, channel_max=32)
+FEW_STEPS = ("--invert-steps", "60", "--restarts", "2")  # inversions of a few faces, quickly
 
 
 def _generator(config: StyleGAN2Config = TINY, seed: int = 0) -> Generator:
@@ -321,17 +322,17 @@ def test_interpolate_blend_and_mix_real_faces_per_layer(run: Path, tmp_path: Pat
     for flag in ("--no-per-layer", "--per-layer"):
         out = tmp_path / f"between{flag}.png"
         result = cli("latent", "interpolate", run, "--data", faces_store, "--rows", "0,1,2,3",
-                     "--steps", "3", "--out", out, flag)
+                     "--steps", "3", "--out", out, flag, *FEW_STEPS)
         assert result.code == 0, result.err
         numbers = json.loads(out.with_suffix(".json").read_text())
         assert numbers["per_layer"] == (flag == "--per-layer")
         losses[flag] = np.mean(numbers["inversion_loss"])
     assert losses["--per-layer"] < losses["--no-per-layer"]
     result = cli("latent", "blend", run, "--data", faces_store, "--rows", "0,1", "--per-layer",
-                 "--out", tmp_path / "blend.png")
+                 "--out", tmp_path / "blend.png", *FEW_STEPS)
     assert result.code == 0 and json.loads((tmp_path / "blend.json").read_text())["per_layer"]
     result = cli("latent", "mix", run, "--data", faces_store, "--rows", "0:2", "--sources", "2:3",
-                 "--per-layer", "--out", tmp_path / "mix.png")
+                 "--per-layer", "--out", tmp_path / "mix.png", *FEW_STEPS)
     assert result.code == 0, result.err
     for args in (("interpolate", vae_run, "--data", faces_store, "--rows", "0,1"),
                  ("mix", run, "--n", "2")):

@@ -632,6 +632,9 @@ def mix(
     n: int = typer.Option(None, help="Without --data: prior samples of each kind (default 4)."),
     seed: int = typer.Option(None, help="Seed of the samples or of the inversion (default 0)."),
     per_layer: bool = typer.Option(False, help=PER_LAYER_HELP),
+    invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
+    restarts: int = typer.Option(None, help=RESTARTS_HELP),
+    reinvert: bool = typer.Option(False, help=REINVERT_HELP),
 ) -> None:
     """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
     from latentplay.latent.mixing import layer_range, style_layers, style_mix
@@ -643,13 +646,18 @@ def mix(
     if data is not None and n is not None:
         raise UserError("--n counts prior samples, drawn without --data; with --data give "
                         "--rows and --sources")
-    if data is None and per_layer:
-        raise UserError("--per-layer inverts faces: give --data")
+    inverting = [name for name, given in (("--per-layer", per_layer), ("--reinvert", reinvert),
+                                          ("--invert-steps", invert_steps is not None),
+                                          ("--restarts", restarts is not None)) if given]
+    if data is None and inverting:
+        raise UserError(f"{', '.join(inverting)} {_verb(inverting)} how the faces of --data are inverted: "
+                        "give --data STORE")
     model = _model(run)
     span = layer_range(layers, style_layers(model))
     if data is not None:
         kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
-        found = [_store_codes(model, data, r, seed, per_layer) for r in (kept, given)]
+        found = [_store_codes(model, data, r, seed, per_layer, invert_steps, restarts, reinvert)
+                 for r in (kept, given)]
         dest, src = (f.z for f in found)
         names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
         rows_record, sources_record = (f.record() for f in found)
