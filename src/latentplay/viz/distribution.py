@@ -190,7 +190,7 @@ def value_histograms(
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for i, (label, v) in enumerate(samples.items()):
         color = COLORS[i % len(COLORS)]
-        ax.hist(v, bins=edges, density=True, alpha=0.45, color=color,
+        ax.hist(v, bins=edges, density=True, alpha=0.45, color=color, histtype="stepfilled",
                 label=f"{label} (n={len(v):,})")
         ax.axvline(float(np.median(v)), color=color, lw=1.2, ls="--")
     ax.set_xlabel(xlabel)

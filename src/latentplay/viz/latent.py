@@ -52,7 +52,7 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
             continue
         beyond = int(((mu[:, k] < lo) | (mu[:, k] > hi)).sum())
         ax.hist(np.clip(mu[:, k], lo, hi), bins=bins, range=(lo, hi), density=True,
-                color="tab:blue", alpha=0.7)
+                color="tab:blue", alpha=0.7, histtype="stepfilled")
         if prior:
             ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), color="k", lw=0.8)
         ax.set_title(f"z{k}  var {mu[:, k].var():.2g}" + (f"\n({beyond} beyond the axis, in its "
@@ -94,7 +94,8 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
             part = distances[labels == code]
             color = UNKNOWN_GREY if name == UNKNOWN else next(ramp) if ordered else None
             if len(part):
-                ax.hist(part, bins=bins, alpha=0.5, color=color, label=f"{name} ({len(part)})")
+                ax.hist(part, bins=bins, alpha=0.5, color=color, label=f"{name} ({len(part)})",
+                        histtype="stepfilled")
         ax.axvline(0, color="k", lw=0.8)
         ax.set_xlabel(f"signed distance to the boundary{in_unit}")
         ax.set_ylabel("codes")
