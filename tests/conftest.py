@@ -6,7 +6,13 @@ every stage that starts from a trained model (latent, app).
 
 from __future__ import annotations
 
+import os
 import sys
+
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_count() or 1):
+    # a worker per core: one thread each (torch's and BLAS's), not a pool per core in every worker
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_name, "1")
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
