@@ -119,6 +119,13 @@ def test_refusals(pair, tmp_path: Path) -> None:
         concat_stores([a, b], tmp_path / "x", source="gender")
     with pytest.raises(UserError, match="one of the stores"):
         concat_stores([a, b], a.path, overwrite=True)
+    around = Path(a.path).parent / ".." / Path(a.path).parent.name / Path(a.path).name
+    link = tmp_path / "link"
+    link.symlink_to(a.path)
+    for other in (around, link):  # the same folder by another way: refused, not replaced
+        with pytest.raises(UserError, match="one of the stores"):
+            concat_stores([a, b], other, overwrite=True)
+    assert len(st.load(a.path)) == len(a)
 
 
 def test_concat_command(pair, cli, tmp_path: Path) -> None:
@@ -208,3 +215,26 @@ def test_an_order_the_stores_do_not_share_is_dropped_with_a_note(pair, tmp_path:
     assert not made.store.schema.attribute("tone").ordered
     assert any(n.startswith("tone: ordered in 2 of the 2 stores, not in one order") and
                "data order" in n for n in made.notes), made.notes
+
+
+def test_pairs_tables_come_along_renumbered(pair, tmp_path: Path) -> None:
+    """Each store's verification pairs are kept, their rows moved to the new store's (they
+    used to be dropped without a word); a store without pairs is named."""
+    a, b = pair
+    table = "row_a,row_b,same\n0,3,1\n-1,2,0\n"
+    a = st.save(a, tmp_path / "pa", extra_files={st.PAIRS_FILE: table})
+    b = st.save(b, tmp_path / "pb", extra_files={st.PAIRS_FILE: "row_a,row_b,same\n0,2,1\n1,9,0\n"})
+    made = concat_stores([a, b], tmp_path / "both", names=["a", "b"])
+    lines = (Path(made.store.path) / st.PAIRS_FILE).read_text().splitlines()
+    assert lines == ["row_a,row_b,same", "0,3,1", "-1,2,0", "4,6,1"]  # b's 1,9: no row 9
+    assert made.store.schema.history[0]["pairs"] == {"a": 1, "b": 1}
+    assert not any("pairs" in n for n in made.notes)
+    c = _store(tmp_path / "c", 2, [], {})
+    made = concat_stores([a, c], tmp_path / "ac", names=["a", "c"])
+    assert (Path(made.store.path) / st.PAIRS_FILE).read_text().splitlines() == lines[:3]
+    assert any("c had none, so `audit verify`" in n for n in made.notes)
+    other = st.save(c, tmp_path / "pc", extra_files={st.PAIRS_FILE: "fold,row_a,row_b,same\n1,0,1,0\n"})
+    made = concat_stores([a, other], tmp_path / "ao", names=["a", "o"])
+    assert not (Path(made.store.path) / st.PAIRS_FILE).exists()
+    assert any(x.startswith("pairs.csv: the stores' pairs tables have different columns")
+               for x in made.left_out)

@@ -184,3 +184,11 @@ def test_subset_renumbers_the_pairs_table(coded: st.Store, tmp_path: Path) -> No
     assert lines == [["fold", "row_a", "row_b", "same"], ["1", "0", "1", "1"],
                      ["2", "2", "3", "0"], ["2", "-1", "2", "1"]]
     assert new.schema.history[-1]["pairs"] == {"kept": 2, "left_out": 1}
+
+
+def test_the_source_reached_by_a_link_is_not_replaced(coded: st.Store, tmp_path: Path) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(coded.path)
+    with pytest.raises(UserError, match="--out is the source store"):
+        subset(coded, link, np.arange(3), overwrite=True)
+    assert len(st.load(coded.path)) == len(coded)

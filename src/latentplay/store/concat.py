@@ -24,7 +24,10 @@ What is kept, and what is left out (each with its reason, in ``left_out`` and th
   axes differ from store to store, so the vectors would not compare); rows whose face was not
   found stay flagged (cached projections, ``tsne__<column>`` ..., are not kept: ``viz``
   computes them again on the new store's rows);
-- text columns (``file``), empty for a store without them.
+- text columns (``file``), empty for a store without them;
+- the verification pairs (``pairs.csv``, RFW's protocol) of every store that has them, their
+  rows renumbered to the new store's; a store without pairs adds none (said in the notes:
+  ``audit verify`` reads only the pairs table where a store has one).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ import numpy as np
 
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes
-from latentplay.store.io import Store, load, save
+from latentplay.store.io import PAIRS_FILE, Store, load, save
 from latentplay.store.schema import (
     PERSON_ATTRIBUTES,
     UNKNOWN,
@@ -52,6 +55,7 @@ from latentplay.store.schema import (
     VectorColumn,
     check_attribute_name,
 )
+from latentplay.store.subset import renumbered_pairs
 
 PathLike = str | os.PathLike[str]
 
@@ -90,7 +94,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     if UNKNOWN in labels:   # every figure and test would take its rows for rows without a source
         raise UserError(f"{UNKNOWN!r} names the rows without a value; give the store another "
                         "name (--names)")
-    if any(s.path is not None and Path(s.path).absolute() == Path(out).absolute()
+    if any(s.path is not None and Path(s.path).resolve() == Path(out).resolve()  # links, ..
            for s in loaded):
         raise UserError("--out is one of the stores; write the new store somewhere else")
     images = {s.schema.image_column for s in loaded}
@@ -113,10 +117,12 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     parts = [_aligned(s, attributes, text, order, p) for s, p in zip(loaded, prefixes, strict=True)]
     dataset = datasets.concatenate_datasets(parts)
     offsets = np.cumsum([0, *(len(s) for s in loaded)])
+    pairs, pairs_record = _pairs(loaded, labels, offsets, left_out, notes)
     history: list[dict[str, Any]] = [
         {"op": "concat", "sources": [str(s.path) for s in loaded], "names": labels,
          "rows": [len(s) for s in loaded], "left_out": left_out,
-         "source_provenance": [asdict(s.schema.provenance) for s in loaded]},
+         "source_provenance": [asdict(s.schema.provenance) for s in loaded],
+         **({"pairs": pairs_record} if pairs_record else {})},
         *(_embed_entry(loaded, v.name, offsets) for v in vectors)]
     provenance = Provenance(source=", ".join(str(s.path) for s in loaded), converter="concat",
                             arguments={"names": labels, "source": source},
@@ -129,7 +135,33 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     store = add_attributes(Store(dataset, dataclasses.replace(schema, attributes=attributes)),
                            {source: (_source(source, labels), codes)})
     store = dataclasses.replace(store, schema=schema)
-    return Concatenated(save(store, out, overwrite=overwrite), left_out, notes)
+    return Concatenated(save(store, out, overwrite=overwrite, extra_files=pairs), left_out, notes)
+
+
+def _pairs(stores: list[Store], labels: list[str], offsets: np.ndarray, left_out: list[str],
+           notes: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """The stores' ``pairs.csv`` tables as one, each store's rows moved by its ``offsets``
+    entry (``(S + 1,)`` first row of each store): the new store's extra file (none where no
+    store has pairs) and the pairs kept per store. Tables of different columns are left out
+    (``left_out``); stores without a table are named in ``notes``."""
+    files = [Path(s.path) / PAIRS_FILE if s.path is not None else None for s in stores]
+    having = [k for k, f in enumerate(files) if f is not None and f.is_file()]
+    if not having:
+        return {}, {}
+    tables = {k: renumbered_pairs(files[k], np.arange(len(stores[k])) + offsets[k])
+              for k in having}
+    headers = {tables[k][0].splitlines()[0] for k in having}
+    if len(headers) > 1:
+        left_out.append(f"{PAIRS_FILE}: the stores' pairs tables have different columns "
+                        f"({' | '.join(sorted(headers))})")
+        return {}, {}
+    without = [labels[k] for k in range(len(stores)) if k not in tables]
+    if without:
+        notes.append(f"{PAIRS_FILE} comes from {', '.join(labels[k] for k in having)}; "
+                     f"{', '.join(without)} had none, so `audit verify`, which reads the pairs "
+                     "table, pairs none of their rows")
+    text = tables[having[0]][0] + "".join(tables[k][0].split("\n", 1)[1] for k in having[1:])
+    return {PAIRS_FILE: text}, {labels[k]: tables[k][1] for k in having}
 
 
 def _size_notes(stores: list[Store], labels: list[str]) -> list[str]:

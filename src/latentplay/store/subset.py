@@ -155,7 +155,7 @@ def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = F
         overwrite: replace an existing store at ``out``.
         selection: how the rows were chosen (recorded in the provenance).
     """
-    if store.path is not None and os.path.abspath(out) == os.path.abspath(store.path):
+    if store.path is not None and os.path.realpath(out) == os.path.realpath(store.path):  # links too
         raise UserError("--out is the source store; write the subset somewhere else")
     rows = np.asarray(rows, dtype=np.int64)
     new_index = np.full(len(store), -1, dtype=np.int64)
@@ -171,7 +171,7 @@ def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = F
     extra: dict[str, str] = {}
     pairs_file = None if store.path is None else Path(store.path) / PAIRS_FILE
     if pairs_file is not None and pairs_file.is_file():
-        extra[PAIRS_FILE], kept, left = _renumbered_pairs(pairs_file, new_index)
+        extra[PAIRS_FILE], kept, left = renumbered_pairs(pairs_file, new_index)
         history[-1]["pairs"] = {"kept": kept, "left_out": left}
     provenance = Provenance(source=str(store.path), converter="subset",
                             arguments=dict(selection or {}),
@@ -181,7 +181,7 @@ def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = F
     return save(new, out, overwrite=overwrite, extra_files=extra)
 
 
-def _renumbered_pairs(path: os.PathLike[str], new_index: np.ndarray) -> tuple[str, int, int]:
+def renumbered_pairs(path: os.PathLike[str], new_index: np.ndarray) -> tuple[str, int, int]:
     """The pairs table at ``path`` (columns ``row_a``, ``row_b`` among others) with its rows
     renumbered by ``new_index`` (``(N,)`` new row of each source row, -1: not kept): the lines
     none of whose rows was left out; row -1 (an image the converter rejected) stays -1.
