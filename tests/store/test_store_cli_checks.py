@@ -57,7 +57,7 @@ def test_bin_names_groups_without_rows(cli, tmp_path: Path) -> None:
     r = cli("data", "bin", tmp_path / "s", "smile", "--edges=5,6")
     assert r.code == 0, r.err
     assert "smile_group: <5 19, [5, 6) 0, >=6 0, unknown 1" in r.out
-    assert "warning: no rows fall in [5, 6), >=6 (smile runs from -1 to" in r.out
+    assert "warning: no rows fall in [5, 6), >=6 (smile runs from -1 to" in r.err
     r = cli("data", "bin", tmp_path / "s", "smile", "--edges=0", "--overwrite")
     assert r.code == 0 and "warning" not in r.out
 
@@ -94,3 +94,20 @@ def test_persons_names_a_mistyped_column_and_metric_before_a_taken_name(cli, tmp
     assert r.code == 2 and r.err.startswith("error: no column 'vv' in store"), r.err
     r = cli("data", "persons", tmp_path / "s", "--column", "v", "--metric", "cosin")
     assert r.code == 2 and r.err.startswith("error: metric (--metric) must be one of"), r.err
+
+
+def test_bin_says_when_ties_give_fewer_quantile_groups(cli, tmp_path: Path) -> None:
+    """Half the rows at -1: four quantiles have edges that fall together; the command said
+    nothing of the two groups it made."""
+    schema = Schema(attributes=[Attribute("smile", "continuous", range=(-1, 1))],
+                    provenance=Provenance(source="test", converter="unit"))
+    smile = np.r_[np.full(20, -1.0), np.linspace(0, 1, 20)].astype(np.float32)
+    st.build([{"image": [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * 40, "smile": smile}],
+             schema, tmp_path / "s")
+    r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "4")
+    assert r.code == 0, r.err
+    groups = [c for c in st.load(tmp_path / "s").schema.attribute("smile_group").names if c != "unknown"]
+    assert len(groups) < 4
+    assert f"note: {len(groups)} groups, not 4: tied values of smile share a group" in r.err
+    r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "2", "--name", "halves")
+    assert r.code == 0 and "note:" not in r.err  # as many groups as asked: nothing to say

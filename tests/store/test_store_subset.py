@@ -192,3 +192,23 @@ def test_the_source_reached_by_a_link_is_not_replaced(coded: st.Store, tmp_path:
     with pytest.raises(UserError, match="--out is the source store"):
         subset(coded, link, np.arange(3), overwrite=True)
     assert len(st.load(coded.path)) == len(coded)
+
+
+def test_a_class_without_matching_rows_is_named(cli, tmp_path: Path) -> None:
+    """--where gender=m leaves tone c without a row: the "balanced" subset has none of it, and
+    the command says so (its summary lists only the classes it kept)."""
+    from latentplay.store import Attribute, Provenance, Schema
+
+    schema = Schema(attributes=[Attribute("tone", "categorical", names=["a", "b", "c"]),
+                                Attribute("gender", "categorical", names=["f", "m"])],
+                    provenance=Provenance(source="test", converter="unit"))
+    tone, gender = np.array([0, 0, 1, 1, 2, 2, 0, 1]), np.array([0, 1, 0, 1, 0, 0, 1, 1])
+    cells = [st.encode_png(np.zeros((4, 4, 3), np.uint8))] * len(tone)
+    st.build([{"image": cells, "tone": tone, "gender": gender}], schema, tmp_path / "s")
+    r = cli("data", "subset", tmp_path / "s", "--out", tmp_path / "m", "--where", "gender=m",
+            "--balance-by", "tone")
+    assert r.code == 0, r.err
+    assert ("warning: no row matching --where is of tone c: the subset balances the other 2 "
+            "classes and has none of it") in r.err
+    r = cli("data", "subset", tmp_path / "s", "--out", tmp_path / "all", "--balance-by", "tone")
+    assert r.code == 0 and "warning" not in r.err

@@ -97,6 +97,19 @@ def _classes_with_rows(store: Store, name: str) -> int:
     return sum(1 for c in codes if c >= 0 and names[c] != UNKNOWN)
 
 
+def _classes_without_matching_rows(source: Store, new: Store, name: str) -> list[str]:
+    """Classes of categorical attribute ``name`` (not ``unknown``) that have rows in ``source``
+    but none in its balanced subset ``new``: none of their rows matched ``--where``."""
+    import numpy as np
+
+    from latentplay.store.schema import UNKNOWN
+
+    names = source.schema.attribute(name).level_names
+    before, after = (np.bincount(s.labels(name)[s.labels(name) >= 0], minlength=len(names))
+                     for s in (source, new))
+    return [c for c, b, a in zip(names, before, after, strict=True) if b and not a and c != UNKNOWN]
+
+
 def _balanced_counts(store: Store, name: str) -> str:
     """The rows of each class of categorical attribute ``name`` in a balanced subset: listed
     class by class (:func:`class_counts`), or, for an attribute of many classes (identities,
@@ -426,6 +439,12 @@ def subset(
     if classes == 1:
         typer.echo(f"warning: only one class of {balance_by} has matching rows: the subset is "
                    "balanced over nothing", err=True)
+    elif balance_by:
+        missing = _classes_without_matching_rows(source, new, balance_by)
+        if missing:
+            typer.echo(f"warning: no row matching --where is of {balance_by} {', '.join(missing)}: "
+                       f"the subset balances the other {classes} classes and has none of "
+                       f"{'it' if len(missing) == 1 else 'them'}", err=True)
     typer.echo(f"wrote {out}")  # whole: rich would wrap a long path onto a line of its own
 
 
@@ -449,6 +468,7 @@ def bin_cmd(
     import numpy as np
 
     from latentplay.cliargs import split_names
+    from latentplay.store import schema as st_schema
     from latentplay.store.binning import bin_store
 
     cuts = None
@@ -469,7 +489,11 @@ def bin_cmd(
         finite = values[np.isfinite(values)]
         span = f" ({attribute} runs from {finite.min():g} to {finite.max():g})" if len(finite) \
             else ""
-        typer.echo(f"warning: no rows fall in {', '.join(empty)}{span}; check --edges")
+        typer.echo(f"warning: no rows fall in {', '.join(empty)}{span}; check --edges", err=True)
+    groups = sum(c != st_schema.UNKNOWN for c in classes)
+    if quantiles is not None and groups < quantiles:
+        typer.echo(f"note: {groups} groups, not {quantiles}: tied values of {attribute} share a "
+                   "group, so some quantiles' edges fell together", err=True)
     typer.echo(f"wrote {path}")
 
 
