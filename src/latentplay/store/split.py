@@ -13,8 +13,9 @@ wants persons it never saw. ``split_store`` adds a categorical attribute ``split
 - Sizes are shares of the rows; a group that crosses a boundary goes to the side that holds
   most of it. What one stratum's rounding leaves over is carried to the next (the strata
   taken in random order), so the whole test part (and train and val together) is off by at
-  most half a group, the val part, between two boundaries, by at most one, and each stratum
-  by at most one group: ten classes of two rows give a 0.2 test part of four rows, not none.
+  most half a group, the val part, between two boundaries, by at most one; each stratum's
+  test part (and its train part) by at most one group, its val part by at most two: ten
+  classes of two rows give a 0.2 test part of four rows, not none.
   A part left without rows is refused.
 """
 
