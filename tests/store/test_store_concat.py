@@ -238,3 +238,18 @@ def test_pairs_tables_come_along_renumbered(pair, tmp_path: Path) -> None:
     assert not (Path(made.store.path) / st.PAIRS_FILE).exists()
     assert any(x.startswith("pairs.csv: the stores' pairs tables have different columns")
                for x in made.left_out)
+
+
+def test_an_imported_column_is_left_out_with_how_to_keep_it(pair, tmp_path: Path) -> None:
+    """Vectors imported into each store: the reason named an embedder they never had."""
+    from latentplay.store.vector_files import import_vectors
+
+    stores = []
+    for store, name in zip(pair, ("ia", "ib"), strict=True):
+        np.save(tmp_path / f"{name}.npy", np.ones((len(store), 5), np.float32))
+        made, _ = import_vectors(store, "feat", tmp_path / f"{name}.npy")
+        stores.append(st.save(made, tmp_path / name))
+    made = concat_stores(stores, tmp_path / "both", names=["a", "b"])
+    assert "feat" not in made.store.columns
+    assert any(x.startswith("feat: imported (data import-vectors)") and "import them into the new "
+               "store" in x for x in made.left_out)

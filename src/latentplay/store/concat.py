@@ -286,6 +286,10 @@ def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
             left_out.append(f"{name}: not in every store")
         elif len({c.dim for c in columns if c}) > 1:
             left_out.append(f"{name}: of different lengths")
+        elif any(_imported(s, name) for s in stores):
+            left_out.append(f"{name}: imported (data import-vectors), so nothing says every "
+                            "store's vectors come from one model; import them into the new store "
+                            "(its rows are the stores' rows, one store after the other)")
         elif any(e is None for e in entries) or len(made) > 1 or any(
                 e["config"] != entries[0]["config"] for e in entries if e):
             left_out.append(f"{name}: not made by one embedder with the same options")
@@ -300,6 +304,13 @@ def _vectors(stores: list[Store], left_out: list[str]) -> list[VectorColumn]:
         else:
             kept.append(columns[0])  # type: ignore[arg-type]
     return kept
+
+
+def _imported(store: Store, name: str) -> bool:
+    """Whether vector column ``name`` of ``store`` was last written by ``data import-vectors``."""
+    made = [h for h in store.schema.history if h.get("column") == name
+            and (h.get("op") == "embed" or h.get("command") == "import-vectors")]
+    return bool(made) and made[-1].get("command") == "import-vectors"
 
 
 def _aligned(store: Store, attributes: list[Attribute], text: list[str], order: list[str],
