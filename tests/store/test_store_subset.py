@@ -212,3 +212,13 @@ def test_a_class_without_matching_rows_is_named(cli, tmp_path: Path) -> None:
             "classes and has none of it") in r.err
     r = cli("data", "subset", tmp_path / "s", "--out", tmp_path / "all", "--balance-by", "tone")
     assert r.code == 0 and "warning" not in r.err
+
+
+def test_provenance_names_the_source_from_anywhere(coded: st.Store, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source given relative to the working folder is recorded whole: the record points to
+    it from any other folder."""
+    monkeypatch.chdir(Path(coded.path).parent)
+    new = subset(st.load(Path(coded.path).name), tmp_path / "small", np.arange(3))
+    assert new.schema.provenance.source == str(Path(coded.path).resolve())
+    assert new.schema.history[-1]["source"] == str(Path(coded.path).resolve())

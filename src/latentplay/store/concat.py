@@ -118,13 +118,14 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     dataset = datasets.concatenate_datasets(parts)
     offsets = np.cumsum([0, *(len(s) for s in loaded)])
     pairs, pairs_record = _pairs(loaded, labels, offsets, left_out, notes)
+    origins = [str(Path(s.path).resolve()) if s.path is not None else str(None) for s in loaded]
     history: list[dict[str, Any]] = [
-        {"op": "concat", "sources": [str(s.path) for s in loaded], "names": labels,
+        {"op": "concat", "sources": origins, "names": labels,
          "rows": [len(s) for s in loaded], "left_out": left_out,
          "source_provenance": [asdict(s.schema.provenance) for s in loaded],
          **({"pairs": pairs_record} if pairs_record else {})},
         *(_embed_entry(loaded, v.name, offsets) for v in vectors)]
-    provenance = Provenance(source=", ".join(str(s.path) for s in loaded), converter="concat",
+    provenance = Provenance(source=", ".join(origins), converter="concat",
                             arguments={"names": labels, "source": source},
                             counts={"rows": int(offsets[-1]),
                                     **{f"rows_{n}": len(s) for n, s in zip(labels, loaded,

@@ -166,14 +166,15 @@ def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = F
             found = new_index[np.asarray(entry.get("not_found", []), dtype=np.int64)]
             entry = {**entry, "rows": len(rows), "not_found": found[found >= 0].tolist()}
         history.append(entry)
-    history.append({"op": "subset", "source": str(store.path),
+    origin = str(Path(store.path).resolve()) if store.path is not None else None  # from anywhere
+    history.append({"op": "subset", "source": origin,
                     "source_provenance": asdict(store.schema.provenance)})
     extra: dict[str, str] = {}
     pairs_file = None if store.path is None else Path(store.path) / PAIRS_FILE
     if pairs_file is not None and pairs_file.is_file():
         extra[PAIRS_FILE], kept, left = renumbered_pairs(pairs_file, new_index)
         history[-1]["pairs"] = {"kept": kept, "left_out": left}
-    provenance = Provenance(source=str(store.path), converter="subset",
+    provenance = Provenance(source=str(origin), converter="subset",
                             arguments=dict(selection or {}),
                             counts={"rows": len(rows), "source_rows": len(store)})
     schema = dataclasses.replace(store.schema, provenance=provenance, history=history)
