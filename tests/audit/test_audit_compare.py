@@ -401,6 +401,7 @@ def _imbalance_coverage(training: np.ndarray, generated: np.ndarray, n_training:
     return held[0] / sets, held[1] / sets
 
 
+@pytest.mark.slow  # ~25 s of simulated comparisons
 def test_imbalance_intervals_hold_the_truth_near_balance() -> None:
     """The plug-in distance from balance is biased upwards, most at balance, where it is never
     0: percentile intervals of it held the true 0 in none of these comparisons, and the

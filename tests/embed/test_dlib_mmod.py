@@ -48,6 +48,7 @@ def _dlib_found(reference, image: np.ndarray, upsample: int) -> tuple[np.ndarray
     return np.array(boxes, np.int64).reshape(-1, 4), np.array([d.confidence for d in found])
 
 
+@pytest.mark.slow  # ~25 s, dlib's own detector on a 400 x 600 mosaic; the batch test below compares too
 def test_the_detector_finds_what_dlib_finds(reference, faces_store) -> None:
     astronaut = data.astronaut()
     from latentplay import store as st

@@ -38,7 +38,7 @@ def test_trees_without_ties_are_scikit_learns(classes: int, kind: str) -> None:
         assert ours.feature_importances[1] == 0.0
 
 
-@pytest.mark.parametrize("classes", [2, 6])
+@pytest.mark.parametrize("classes", [2, pytest.param(6, marks=pytest.mark.slow)])  # 6: ~9 s
 def test_full_ensemble_within_scikit_learns_seed_spread(classes: int) -> None:
     """Default settings (depth 3, 100 stages): small nodes tie, and only their feature differs.
 

@@ -75,6 +75,7 @@ def test_modularity_explicitness_equal(arrays: dict[str, np.ndarray]) -> None:
     )
 
 
+@pytest.mark.slow  # ~10 s: four scikit-learn seeds; DCI's known answers run by default
 def test_dci_within_the_spread_of_scikit_learn_seeds() -> None:
     """The trees differ from scikit-learn's only in how exact ties are broken (see
     ``latentplay.metrics.boosting``), so every score lies within the range that four
