@@ -142,6 +142,43 @@ def test_killed_embed_process_resumes_to_the_same_column(blob_store, tmp_path):
     np.testing.assert_array_equal(st.vectors(out, "z"), expected)
 
 
+class _StartingAnother(PixelsPCA):
+    """pixels-pca that, at its first batch, runs a second embed of the same column into the
+    same store (``store_path``), as a second command started meanwhile would; ``second`` holds
+    what that one said."""
+
+    store_path = None
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.second = []
+
+    def embed_rows(self, images, rows=None):
+        if not self.second:
+            try:
+                col.embed_store(self.store_path, PixelsPCA(self.config), "z", progress=False)
+                self.second.append("ran")
+            except UserError as exc:
+                self.second.append(str(exc))
+        return super().embed_rows(images, rows)
+
+
+def test_a_second_embed_of_the_column_is_refused_while_one_runs(blob_store, tmp_path):
+    """Both would share the scratch folder: the second continued the first's files, which the
+    first then removed under it (a traceback)."""
+    s = blob_store(n=40)
+    expected = st.vectors(col.embed_store(blob_store(n=40, name="reference"), "pixels-pca", "z",
+                                          options=["dim=4"], batch_size=16, progress=False), "z")
+    first = _StartingAnother(PixelsPCAConfig(dim=4))
+    first.store_path = s.path
+    out = col.embed_store(s, first, "z", batch_size=16, progress=False)
+    assert first.second == [f"another embed of column 'z' is running on {s.path}; wait for it or stop it"]
+    np.testing.assert_array_equal(st.vectors(out, "z"), expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs", "reference"]  # nor lock nor scratch
+    again = col.embed_store(s, "pixels-pca", "z", options=["dim=4"], overwrite=True, progress=False)
+    assert st.vectors(again, "z").shape == (40, 4)  # the lock went with the first
+
+
 def test_existing_columns_and_bad_names(blob_store):
     s = col.embed_store(blob_store(n=40), "pixels-pca", "z", options=["dim=4"], progress=False)
     with pytest.raises(UserError, match="already exists; pass --overwrite"):

@@ -3,7 +3,9 @@
 Progress is kept in a scratch directory beside the store (``.<store>.embed-<column>/``): a
 memory-mapped ``partial.npy`` of the rows done so far and ``progress.json``. An interrupted
 run (Ctrl-C, a killed process) continues from there when started again with the same embedder;
-the store itself is only replaced, atomically, once every row is embedded.
+the store itself is only replaced, atomically, once every row is embedded. One embed of a
+column runs at a time: it holds a lock beside the store (``.<store>.embed-<column>.lock``), and a
+second one of the same column into the same store is refused while it runs.
 
 The resume point is kept while what the vectors depend on is unchanged: the embedder (its name,
 options and fitted state) and the store's rows and images (and the condition attributes of a
@@ -259,15 +261,34 @@ def embed_store(
     if batch_size < 1:
         raise UserError(f"batch size must be at least 1, got {batch_size}")
     _check_column(store, column, overwrite)
-    if isinstance(embedder, str):
-        embedder = make_embedder(embedder, options)
     if len(store) == 0:
         raise UserError(f"store {store.path} has no rows to embed")
     scratch = scratch_dir(store.path, column)
-    vectors, found = run_embedder(store, embedder, scratch, batch_size, progress)
-    result = _save_into_current(store, embedder, column, vectors, found, overwrite, scratch)
-    shutil.rmtree(scratch, ignore_errors=True)
+    with _only_embed_of(store.path, column):  # before loading the embedder's models (seconds)
+        if isinstance(embedder, str):
+            embedder = make_embedder(embedder, options)
+        vectors, found = run_embedder(store, embedder, scratch, batch_size, progress)
+        result = _save_into_current(store, embedder, column, vectors, found, overwrite, scratch)
+        shutil.rmtree(scratch, ignore_errors=True)
     return result
+
+
+@contextlib.contextmanager
+def _only_embed_of(store_path: Path, column: str) -> Iterator[None]:
+    """Hold the lock beside :func:`scratch_dir` of ``column`` (``.<store>.embed-<column>.lock``)
+    while the block runs: a second embed of that column into the store, which would share its
+    scratch files, is refused instead of waited for. Unlocked where no lock can be taken (no
+    ``flock``, a read-only folder), as the store's own writes are."""
+    from latentplay.store.io import held_lock
+
+    scratch = scratch_dir(store_path, column)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(held_lock(scratch.with_name(f"{scratch.name}.lock"), wait=False))
+        except BlockingIOError:
+            raise UserError(f"another embed of column {column!r} is running on {store_path}; "
+                            "wait for it or stop it") from None
+        yield
 
 
 def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size: int = 256,

@@ -315,8 +315,17 @@ def write_lock(path: Path) -> Iterator[None]:
     The holder removes the file before it lets go; a writer that was waiting on the removed
     file takes the lock again on a new one. Where no lock can be taken (no ``flock``, a
     read-only folder) the write goes unlocked."""
-    lock = lock_file(path)
-    fd = _locked(lock)
+    with held_lock(lock_file(path)):
+        yield
+
+
+@contextmanager
+def held_lock(lock: Path, wait: bool = True) -> Iterator[None]:
+    """Hold ``flock``'s exclusive lock on the file ``lock`` (made when missing) while the block
+    runs, and remove the file before letting go (see :func:`write_lock`). With ``wait`` False a
+    lock another process (or another descriptor of this one) holds is not waited for: a
+    :class:`BlockingIOError` instead. Where no lock can be taken the block runs unlocked."""
+    fd = _locked(lock, wait)
     try:
         yield
     finally:
@@ -326,9 +335,10 @@ def write_lock(path: Path) -> Iterator[None]:
             os.close(fd)  # releases the lock
 
 
-def _locked(lock: Path) -> int | None:
+def _locked(lock: Path, wait: bool = True) -> int | None:
     """A descriptor of ``lock`` on which this process holds ``flock``'s exclusive lock, that
-    file still named ``lock``; None where no lock can be taken."""
+    file still named ``lock``; None where no lock can be taken. With ``wait`` False, a
+    :class:`BlockingIOError` when another holds it."""
     if fcntl is None:
         return None
     while True:
@@ -344,7 +354,10 @@ def _locked(lock: Path) -> int | None:
         except OSError:
             return None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another holds it (wait False): its file stays
+            os.close(fd)
+            raise
         except OSError:  # a file system without flock: leave no lock file behind
             os.close(fd)
             if created:
