@@ -43,7 +43,8 @@ class InvertConfig:
         init: ``auto`` (encoder mean when the model has an encoder, else random), ``encoder``,
             ``random`` or ``mean`` (the zero code: a StyleGAN2's mean ``w``).
         batch_size: images optimised together.
-        seed: seed of the random starts.
+        seed: seed of the random starts: a store row's are drawn from it and the row's number, so
+            that the column does not depend on the batch size.
         device: where the codes are optimised (``cuda`` for a store of any size: on 2 CPU
             cores a 64-px DCGAN does ~180 code updates/s, see ``bench/bench_latent.py``).
         per_layer: one code per layer of a StyleGAN2 (W+; the column has ``n_layers * D``
@@ -94,7 +95,12 @@ class InvertEmbedder(VaeEmbedder):
         self.measured = np.zeros(len(store), bool)
 
     def embed_rows(self, images: Any, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        vectors, ok = super().embed_rows(images, rows)
+        """``(n, dim)`` codes of a batch and ``(n,)`` all True; given the batch's store ``rows``
+        ``(n,)``, each row's random starts are drawn from the seed and the row, so that the
+        column does not depend on the batch size (nor on where a resumed run started)."""
+        bound = self.conditions is not None and rows is not None
+        vectors = self._invert(images, self.conditions[rows] if bound else None, rows)
+        ok = np.ones(len(vectors), dtype=bool)
         if rows is not None and self.measured is not None:
             self.losses[rows] = self.last_loss  # type: ignore[index]
             self.references[rows] = self.last_reference  # type: ignore[index]
@@ -152,6 +158,15 @@ class InvertEmbedder(VaeEmbedder):
         return style_codes(self.meta["family"], meta) * int(meta["style_dim"])
 
     def _encode(self, images: np.ndarray, condition: np.ndarray | None) -> np.ndarray:
+        """``(n, dim)`` codes of ``images`` ``(n, S, S, C)``, one random draw for all of them
+        (:meth:`embed`, outside a store)."""
+        return self._invert(images, condition, None)
+
+    def _invert(self, images: np.ndarray, condition: np.ndarray | None,
+                rows: np.ndarray | None) -> np.ndarray:
+        """``(n, dim)`` codes of ``images`` ``(n, S, S, C)`` with ``condition`` ``(n, K)``
+        (conditional runs); ``rows`` ``(n,)``: their store rows, which seed their random starts
+        (:func:`latentplay.latent.invert.invert`)."""
         from latentplay.latent.invert import invert
         from latentplay.train import load_model
 
@@ -164,7 +179,7 @@ class InvertEmbedder(VaeEmbedder):
         result = invert(self._model, images, condition=condition, init=c.init, steps=c.steps,
                         lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
                         seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer,
-                        identity=c.identity, identity_net=c.identity_net)
+                        identity=c.identity, identity_net=c.identity_net, rows=rows)
         self.last_loss, self.last_reference = result.loss, result.reference_loss
         return result.z
 

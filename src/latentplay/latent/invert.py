@@ -97,6 +97,7 @@ def invert(
     identity: float = 0.0,
     identity_net: str = "dlib",
     progress: Progress | None = None,
+    rows: Sequence[int] | np.ndarray | None = None,
 ) -> Inversion:
     """Latent codes whose decodings reproduce ``images``.
 
@@ -117,7 +118,8 @@ def invert(
         lr: Adam's learning rate.
         restarts: random starts per image (``"random"``, or ``"auto"`` without an encoder);
             restart ``r`` of image ``i`` starts at row ``i`` of the ``r``-th ``(N, D)``
-            standard normal draw of a ``torch.Generator`` seeded with ``seed``.
+            standard normal draw of a ``torch.Generator`` seeded with ``seed`` (given
+            ``rows``, at row ``r`` of image ``i``'s own draw, see ``rows``).
         prior: weight of ``mean(z ** 2)`` in the objective; 0 disables it.
         batch_size: images optimised together (times ``restarts`` codes); fewer for a model
             with a ``max_batch`` (a large StyleGAN): a quarter of it in codes, at least one
@@ -134,6 +136,10 @@ def invert(
             network; :mod:`latentplay.latent.identity_term`).
         progress: called after every Adam step with ``(steps done, steps in all)``, counted
             over all batches.
+        rows: ``(N,)`` numbers of the images in a larger set (a store's rows), when they are
+            inverted a part at a time: image ``i``'s random starts are then a ``(restarts, D)``
+            standard normal draw seeded with ``(seed, rows[i])`` alone, so that they do not
+            depend on which images are inverted with it. None: one draw for all ``N`` images.
 
     Returns:
         An :class:`Inversion` of the ``N`` images.
@@ -150,7 +156,7 @@ def invert(
     if start == "mean":
         draws = torch.zeros(1, len(x_all), model.latent_dim)
     elif start == "random":
-        draws = _random_draws(restarts, len(x_all), model.latent_dim, seed)
+        draws = _random_draws(restarts, len(x_all), model.latent_dim, seed, rows)
     codes_each = 1 if draws is None else len(draws)
     chunk = None  # codes decoded and differentiated at once (None: a batch's all)
     if hasattr(model, "max_batch"):  # gradients keep every activation: a quarter of decoding's
@@ -293,10 +299,20 @@ def start_of(model: nn.Module, init: str, option: str = "init") -> str:
     return init
 
 
-def _random_draws(restarts: int, n: int, dim: int, seed: int) -> torch.Tensor:
-    """``(restarts, n, dim)`` starts: one ``(n, dim)`` standard normal draw per restart."""
-    generator = torch.Generator().manual_seed(seed)
-    return torch.stack([torch.randn(n, dim, generator=generator) for _ in range(restarts)])
+def _random_draws(restarts: int, n: int, dim: int, seed: int,
+                  rows: Sequence[int] | np.ndarray | None = None) -> torch.Tensor:
+    """``(restarts, n, dim)`` float32 starts: one ``(n, dim)`` standard normal draw per restart
+    from ``seed``, or, given ``rows`` ``(n,)``, image ``i``'s ``(restarts, dim)`` drawn from
+    ``(seed, rows[i])``."""
+    if rows is None:
+        generator = torch.Generator().manual_seed(seed)
+        return torch.stack([torch.randn(n, dim, generator=generator) for _ in range(restarts)])
+    rows = np.asarray(rows, np.int64)
+    if rows.shape != (n,) or (rows < 0).any():
+        raise UserError(f"rows must hold one row number (>= 0) per image, {n} in all")
+    starts = [np.random.default_rng([seed % 2**64, int(row)]).standard_normal((restarts, dim), np.float32)
+              for row in rows]
+    return torch.from_numpy(np.stack(starts, axis=1)) if n else torch.zeros(restarts, 0, dim)
 
 
 @contextmanager
