@@ -98,3 +98,16 @@ def test_a_network_failing_while_running_gives_one_error(tmp_path: Path) -> None
     emb = make_embedder(f"onnx:{_export(_Wide(), tmp_path / 'wide.onnx')}", ["align=none"])
     with pytest.raises(UserError, match=r"wide.onnx: the network fails on a batch of 3 images \("):
         emb.embed_crops(np.zeros((3, 16, 16, 3), np.uint8))  # not the 32 px the file takes
+
+
+def test_the_batch_probe_and_a_failing_run_print_nothing_of_onnxruntimes(tmp_path: Path, capfd) -> None:
+    """Trying a batch-of-one network on two images fails on purpose: onnxruntime logged the
+    failure in red on stderr, though the embedding went on and succeeded. A real failure is
+    the one error raised, not also that log line."""
+    capfd.readouterr()
+    emb = make_embedder(f"onnx:{_export(BatchOne(), tmp_path / 'one.onnx')}", ["align=none"])
+    assert emb.step == 1 and emb.embed(np.zeros((3, 32, 32, 3), np.uint8)).shape == (3, 6)
+    wide = make_embedder(f"onnx:{_export(_Wide(), tmp_path / 'wide.onnx')}", ["align=none"])
+    with pytest.raises(UserError, match="the network fails on a batch of 3 images"):
+        wide.embed_crops(np.zeros((3, 16, 16, 3), np.uint8))
+    assert "[E:onnxruntime" not in capfd.readouterr().err

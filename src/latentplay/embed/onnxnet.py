@@ -188,6 +188,17 @@ def open_session(path: str, threads: int = 0) -> Any:
         raise UserError(f"could not load {path} as an ONNX network: {first_line(exc)}") from None
 
 
+def quiet_run() -> Any:
+    """onnxruntime run options that log nothing: a network that fails on a batch raises, and
+    the embedder reports that as one error line; onnxruntime would also log it in red on
+    stderr, as it did when the two-image probe of a batch-of-one network failed on purpose."""
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    options.log_severity_level = 4  # fatal only
+    return options
+
+
 def luma(image: np.ndarray) -> np.ndarray:
     """``(H, W, 3)`` uint8 RGB as ``(H, W, 1)`` uint8 grey, as PIL converts it (ITU-R 601
     luma): the grey a store's images are read in for a one-channel network."""
@@ -248,6 +259,7 @@ class OnnxEmbedder(Embedder):
         if not Path(config.path).is_file():
             raise UserError(f"onnx network file {config.path} does not exist")
         self.session = open_session(config.path, config.threads)
+        self.run_options = quiet_run()
         inputs = self.session.get_inputs()
         if len(inputs) != 1:
             raise UserError(f"{config.path}: the network has {len(inputs)} inputs "
@@ -389,7 +401,7 @@ class OnnxEmbedder(Embedder):
         the network fails on it."""
         try:
             if self.graph is None:
-                return self.session.run([self.output_name], {self.input_name: x})[0]
+                return self.session.run([self.output_name], {self.input_name: x}, self.run_options)[0]
             import torch
 
             with torch.inference_mode():
