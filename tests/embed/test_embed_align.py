@@ -34,3 +34,18 @@ def test_a_negative_padding_or_a_huge_upsampling_is_one_clear_error(blob_store, 
     r = cli("data", "align", s.path, "--out", tmp_path / "x", "--padding", "-0.5")
     assert r.code == 2 and "padding must be at least 0, got -0.5" in r.err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_input_store_is_refused_as_the_output(blob_store, tmp_path, cli) -> None:
+    """``--out STORE --overwrite`` replaced the photos with their aligned faces (the rows without
+    a face and the vector columns lost): refused before any work, however the path is written."""
+    s = blob_store(n=4, size=40)
+    (tmp_path / "link").symlink_to(s.path)
+    (tmp_path / "a").mkdir()
+    before = sorted(p.name for p in s.path.iterdir())
+    for out in (s.path, tmp_path / "link", tmp_path / "a" / ".." / s.path.name):
+        r = cli("data", "align", s.path, "--out", out, "--overwrite")
+        assert r.code == 2 and r.err.count("\n") == 1, r.err
+        assert r.err.startswith(f"error: the output {out} is the store being aligned ({s.path})"), r.err
+    assert sorted(p.name for p in s.path.iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "blobs", "link"]

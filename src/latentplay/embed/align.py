@@ -95,8 +95,10 @@ def align_store(
 
     Vector columns are not carried over (they describe the unaligned images). Provenance counts
     ``inputs``, ``converted`` and ``rejected``; rejected images are listed in ``rejected.csv``.
+    ``out`` may not be ``store`` itself (the aligned store would replace it).
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
+    _refuse_the_input_as_output(store, out)
     if not store.schema.image_column or store.schema.image_column not in store.columns:
         raise UserError("this store has no image column to align")
     check_settings(size, template, padding, upsample)
@@ -144,6 +146,16 @@ def align_store(
 
     files = _Lazy(lambda: {st.REJECTED_FILE: rejected.getvalue()})
     return st.build(batches(), schema, out, overwrite=overwrite, extra_files=files)
+
+
+def _refuse_the_input_as_output(store: st.Store, out: str | os.PathLike[str]) -> None:
+    """A :class:`UserError` when ``out`` is the folder of ``store`` once links and ``..`` are
+    resolved: the aligned store, without the rows where no face is found and without the vector
+    columns, would replace the photos."""
+    if store.path is not None and os.path.realpath(out) == os.path.realpath(store.path):
+        raise UserError(f"the output {out} is the store being aligned ({store.path}): the aligned "
+                        "store would replace it, without its faceless rows and vector columns; "
+                        "write it to another path")
 
 
 class _Lazy(Mapping[str, str]):
