@@ -247,6 +247,7 @@ def test_refusals(nets, tmp_path):
     cases = [
         ("onnx", [], "needs a network file: --with onnx:PATH"),
         (f"onnx:{tmp_path / 'missing.onnx'}", [], "does not exist"),
+        (f"onnx:{tmp_path}", [], f"^onnx network file {tmp_path} is a folder, not a file: give the"),
         (f"onnx:{garbage}", [], "could not load"),
         (f"onnx:{nets['nchw']}", ["align=mtcnn"], "align must be one of arcface, dlib, box, none"),
         (f"onnx:{nets['nchw']}", ["pixels=vgg"], "pixels must be one of"),

@@ -44,6 +44,8 @@ def test_clip_needs_a_path_and_open_clip(tmp_path):
         make_embedder("clip")
     with pytest.raises(UserError, match="does not exist"):
         make_embedder(f"clip:{tmp_path / 'missing.bin'}")
+    with pytest.raises(UserError, match=f"^clip weights file {tmp_path} is a folder, not a file: give"):
+        make_embedder(f"clip:{tmp_path}")
     weights = tmp_path / "weights.bin"
     weights.write_bytes(b"\0")
     try:

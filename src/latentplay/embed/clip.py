@@ -62,6 +62,9 @@ class ClipEmbedder(Embedder):
         super().__init__(config)
         if not config.path:
             raise UserError("the clip embedder needs a local weights file: --with clip:PATH")
+        if Path(config.path).is_dir():
+            raise UserError(f"clip weights file {config.path} is a folder, not a file: give the "
+                            "weights file in it (.bin, .pt or .safetensors)")
         if not Path(config.path).is_file():
             raise UserError(f"clip weights file {config.path} does not exist")
         if config.model.startswith(HUB_PREFIX):

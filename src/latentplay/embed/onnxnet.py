@@ -256,6 +256,9 @@ class OnnxEmbedder(Embedder):
         super().__init__(config)
         if not config.path:
             raise UserError("the onnx embedder needs a network file: --with onnx:PATH")
+        if Path(config.path).is_dir():
+            raise UserError(f"onnx network file {config.path} is a folder, not a file: give the "
+                            ".onnx file in it")
         if not Path(config.path).is_file():
             raise UserError(f"onnx network file {config.path} does not exist")
         self.session = open_session(config.path, config.threads)
