@@ -52,7 +52,7 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
             continue
         beyond = int(((mu[:, k] < lo) | (mu[:, k] > hi)).sum())
         ax.hist(np.clip(mu[:, k], lo, hi), bins=bins, range=(lo, hi), density=True,
-                color="tab:blue", alpha=0.7, histtype="stepfilled")
+                color="tab:blue", alpha=0.7)
         if prior:
             ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), color="k", lw=0.8)
         ax.set_title(f"z{k}  var {mu[:, k].var():.2g}" + (f"\n({beyond} beyond the axis, in its "
