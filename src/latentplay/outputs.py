@@ -354,3 +354,9 @@ def terminate_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def same_folder(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether paths ``a`` and ``b`` name one folder once links and ``..`` are resolved (an
+    ``--out`` that would replace the store a command reads)."""
+    return os.path.realpath(a) == os.path.realpath(b)

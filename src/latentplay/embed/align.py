@@ -25,6 +25,7 @@ from latentplay.embed.base import Images
 from latentplay.embed.column import load_rows
 from latentplay.embed.faces import FaceModels, check_detector, face_chips
 from latentplay.errors import UserError
+from latentplay.outputs import same_folder
 from latentplay.store.schema import Provenance, Schema
 
 TEMPLATES = ("dlib", "arcface", "ffhq")
@@ -152,7 +153,7 @@ def _refuse_the_input_as_output(store: st.Store, out: str | os.PathLike[str]) ->
     """A :class:`UserError` when ``out`` is the folder of ``store`` once links and ``..`` are
     resolved: the aligned store, without the rows where no face is found and without the vector
     columns, would replace the photos."""
-    if store.path is not None and os.path.realpath(out) == os.path.realpath(store.path):
+    if store.path is not None and same_folder(out, store.path):
         raise UserError(f"the output {out} is the store being aligned ({store.path}): the aligned "
                         "store would replace it, without its faceless rows and vector columns; "
                         "write it to another path")

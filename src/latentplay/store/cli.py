@@ -105,8 +105,8 @@ def _classes_without_matching_rows(source: Store, new: Store, name: str) -> list
     from latentplay.store.schema import UNKNOWN
 
     names = source.schema.attribute(name).level_names
-    before, after = (np.bincount(s.labels(name)[s.labels(name) >= 0], minlength=len(names))
-                     for s in (source, new))
+    before, after = (np.bincount(codes[codes >= 0], minlength=len(names))
+                     for codes in (source.labels(name), new.labels(name)))
     return [c for c, b, a in zip(names, before, after, strict=True) if b and not a and c != UNKNOWN]
 
 

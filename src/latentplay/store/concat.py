@@ -44,6 +44,7 @@ import datasets
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.outputs import same_folder
 from latentplay.store.columns import add_attributes
 from latentplay.store.io import PAIRS_FILE, Store, load, save
 from latentplay.store.schema import (
@@ -94,8 +95,7 @@ def concat_stores(stores: Sequence[Store | PathLike], out: PathLike, *,
     if UNKNOWN in labels:   # every figure and test would take its rows for rows without a source
         raise UserError(f"{UNKNOWN!r} names the rows without a value; give the store another "
                         "name (--names)")
-    if any(s.path is not None and Path(s.path).resolve() == Path(out).resolve()  # links, ..
-           for s in loaded):
+    if any(s.path is not None and same_folder(s.path, out) for s in loaded):
         raise UserError("--out is one of the stores; write the new store somewhere else")
     images = {s.schema.image_column for s in loaded}
     if len(images) > 1:

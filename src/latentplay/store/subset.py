@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.outputs import same_folder
 from latentplay.store.io import PAIRS_FILE, Store, save
 from latentplay.store.schema import UNKNOWN, Provenance
 
@@ -155,7 +156,7 @@ def subset(store: Store, out: PathLike, rows: np.ndarray, *, overwrite: bool = F
         overwrite: replace an existing store at ``out``.
         selection: how the rows were chosen (recorded in the provenance).
     """
-    if store.path is not None and os.path.realpath(out) == os.path.realpath(store.path):  # links too
+    if store.path is not None and same_folder(out, store.path):
         raise UserError("--out is the source store; write the subset somewhere else")
     rows = np.asarray(rows, dtype=np.int64)
     new_index = np.full(len(store), -1, dtype=np.int64)
