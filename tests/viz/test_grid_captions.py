@@ -10,20 +10,22 @@ TITLE = "traversals of latent axes (raw units of z: SDs of the N(0, 1) prior) fr
 
 
 def _caption_overlap(fig) -> float:
-    """Pixels by which any caption runs below the canvas or under another axes' image."""
+    """Pixels by which any caption runs below the canvas or over an image."""
+    from latentplay.viz.grid import CAPTION_SIZE
+
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     worst = 0.0
     for ax in fig.axes:
-        if not ax.xaxis.label.get_text():
-            continue
-        label = ax.xaxis.label.get_window_extent(renderer)
-        worst = max(worst, -label.y0)
-        for other in fig.axes:
-            box = other.get_window_extent(renderer)
-            if (other is not ax and other.get_images() and box.x0 < label.x1 and box.x1 > label.x0
-                    and box.y0 < label.y1 and box.y1 > label.y0):
-                worst = max(worst, box.y1 - label.y0)
+        boxes = [image.get_window_extent(renderer) for image in ax.get_images()]
+        for text in ax.texts:
+            if text.get_fontsize() != CAPTION_SIZE:
+                continue
+            label = text.get_window_extent(renderer)
+            worst = max(worst, -label.y0)
+            for box in boxes:
+                if box.x0 < label.x1 and box.x1 > label.x0 and box.y0 < label.y1 and box.y1 > label.y0:
+                    worst = max(worst, min(box.y1, label.y1) - max(box.y0, label.y0))
     return worst
 
 
@@ -36,9 +38,25 @@ def test_image_grid_captions_clear_the_canvas_and_the_next_row(nrows: int, ncols
     fig = image_grid([images] * nrows, [f"z{i}" for i in range(nrows)], captions=captions,
                      title=TITLE)
     assert _caption_overlap(fig) < 0.5
-    for ax in fig.axes[:ncols]:  # pixels stay square
-        box = ax.get_window_extent()
+    images = fig.axes[0].get_images()
+    assert len(images) == nrows * ncols
+    for image in images:  # pixels stay square
+        box = image.get_window_extent()
         assert box.width == pytest.approx(box.height, abs=1.0)
+
+
+def test_image_grid_keeps_each_image_s_aspect_and_puts_its_caption_under_it() -> None:
+    """A wide image keeps its width : height; its caption sits just under it, clear of it."""
+    from latentplay.viz.grid import image_grid
+
+    wide = np.zeros((2, 20, 40), np.uint8)  # (k, H, W) grey
+    fig = image_grid([wide, np.zeros((1, 32, 32, 3), np.uint8)], ["wide", "square"],
+                     captions=[["a", "b"], ["c"]])
+    assert _caption_overlap(fig) < 0.5
+    ax = fig.axes[0]
+    first, caption = ax.get_images()[0].get_window_extent(), ax.texts[0].get_window_extent()
+    assert first.width / first.height == pytest.approx(2.0, rel=0.02)
+    assert 0 < first.y0 - caption.y1 < 12  # pixels: under the image, not under its square cell
 
 
 def test_traversal_gif_frames_show_the_axis_names(monkeypatch: pytest.MonkeyPatch) -> None:

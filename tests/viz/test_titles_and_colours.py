@@ -49,7 +49,8 @@ def test_image_grid_title_fits_and_clears_the_images(ncols: int):
                      title="gender: faces drawn from each group's latent mixture")
     title = fig._suptitle
     assert _inside(fig, title)
-    top = max(ax.get_window_extent().y1 for ax in fig.axes)
+    fig.canvas.draw()
+    top = max(image.get_window_extent().y1 for image in fig.axes[0].get_images())
     assert title.get_window_extent().y0 > top + 2  # a gap above the images
 
 

@@ -11,10 +11,16 @@ from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
-from latentplay.viz.style import wrap_title
+from latentplay.viz.style import text_width, wrap_title
 
 TITLE_SIZE = 10
 """Font size of an image grid's title (points)."""
+
+LABEL_SIZE = 8
+"""Font size of an image grid's row labels (points)."""
+
+CAPTION_SIZE = 6
+"""Font size of the captions under an image grid's images (points)."""
 
 
 def image_grid(
@@ -25,6 +31,10 @@ def image_grid(
     cell_inches: float = 0.9,
 ) -> Figure:
     """A figure with one row of images per entry of ``rows``.
+
+    The images are drawn on one axes that covers the figure, in data units of inches from its
+    top-left corner (an axes per image took most of a grid's drawing time); each image keeps
+    its pixels square, centred in its cell.
 
     Args:
         rows: a list with one entry per grid row, each a ``(k, H, W, C)`` uint8 array (``C`` =
@@ -44,33 +54,42 @@ def image_grid(
     if title:  # wrapped to the figure's width, in a band of its own above the images
         title = wrap_title(title, width - 0.2, TITLE_SIZE)
         head = (title.count("\n") + 1) * TITLE_SIZE * 1.3 / 72 + 0.12
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, body + head), squeeze=False)
+    height = body + head
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+    lines = max((str(text).count("\n") + 1 for row in captions or [] for text in row), default=0)
+    caption = lines * CAPTION_SIZE * 1.25 / 72 + (0.04 if lines else 0.0)
+    label = max((text_width(line, LABEL_SIZE) for text in row_labels for line in str(text).split("\n")),
+                default=0.0)
+    left = label + 0.12
+    cell = (width - left - 0.05) / ncols
+    row_height = (body - 0.1) / nrows
+    side = max(min(cell - 0.04, row_height - caption - 0.04), 0.05)  # an image's square
     for r, images in enumerate(rows):
-        for c in range(ncols):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if c < len(images):
-                img = images[c]
-                # aspect "auto" until the layout is done (below): tight_layout measures an axes'
-                # captions from the box it is given, not from the smaller square an image is
-                # shrunk to, and so packed rows until captions ran under the next row's images
-                if img.ndim == 2 or img.shape[-1] == 1:  # grey: (H, W) or (H, W, 1)
-                    top = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
-                    ax.imshow(img.reshape(img.shape[:2]), cmap="gray", vmin=0, vmax=top,
-                              interpolation="nearest", aspect="auto")
-                else:
-                    ax.imshow(img, interpolation="nearest", aspect="auto")
-                if captions is not None and c < len(captions[r]):
-                    ax.set_xlabel(captions[r][c], fontsize=6, labelpad=1)
-        axes[r, 0].set_ylabel(row_labels[r], rotation=0, ha="right", va="center", fontsize=8)
-    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - head / (body + head)))
-    for ax in axes.flat:  # square pixels again, each image centred in the box laid out for it
-        ax.set_aspect("equal")
+        top = head + 0.05 + r * row_height + (row_height - caption - side) / 2
+        for c, img in enumerate(images):
+            h, w = img.shape[:2]
+            shown_w, shown_h = side * w / max(h, w), side * h / max(h, w)
+            x0 = left + c * cell + (cell - shown_w) / 2
+            y0 = top + (side - shown_h) / 2
+            extent = (x0, x0 + shown_w, y0 + shown_h, y0)
+            if img.ndim == 2 or img.shape[-1] == 1:  # grey: (H, W) or (H, W, 1)
+                high = 1.0 if np.issubdtype(img.dtype, np.floating) else 255
+                ax.imshow(img.reshape(img.shape[:2]), cmap="gray", vmin=0, vmax=high,
+                          interpolation="nearest", extent=extent)
+            else:
+                ax.imshow(img, interpolation="nearest", extent=extent)
+            if captions is not None and c < len(captions[r]):
+                ax.text(left + (c + 0.5) * cell, y0 + shown_h + 0.03, captions[r][c],
+                        fontsize=CAPTION_SIZE, ha="center", va="top")
+        ax.text(left - 0.08, top + side / 2, row_labels[r], fontsize=LABEL_SIZE, ha="right",
+                va="center")
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_aspect("auto")
     if title:
-        fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.06 / (body + head), va="top")
+        fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.06 / height, va="top")
     return fig
 
 

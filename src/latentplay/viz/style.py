@@ -14,6 +14,7 @@ bar (:func:`unknown_bar_style`)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -132,6 +133,7 @@ def row_note(ax: Axes, y: float, text: str) -> None:
 _MEASURE = TextToPath()
 
 
+@functools.lru_cache(maxsize=4096)
 def text_width(text: str, fontsize: float) -> float:
     """Width in inches of one line of ``text`` at ``fontsize`` points (the default font)."""
     width, _, _ = _MEASURE.get_text_width_height_descent(text, FontProperties(size=fontsize),
@@ -161,15 +163,19 @@ def wrap_title(text: str, width: float, fontsize: float) -> str:
 
 
 def _greedy(words: list[str], width: float, fontsize: float) -> list[str]:
-    """``words`` joined into lines, each as many words as fit in ``width`` inches."""
-    lines: list[str] = []
-    current = ""
+    """``words`` joined into lines, each as many words as fit in ``width`` inches. A line's width
+    is its words' widths plus its spaces' (the default font's text layout does not kern)."""
+    space = text_width(" ", fontsize)
+    lines: list[list[str]] = []
+    current: list[str] = []
+    used = 0.0
     for word in words:
-        trial = f"{current} {word}" if current else word
-        if current and text_width(trial, fontsize) > width:
+        extra = text_width(word, fontsize) + (space if current else 0.0)
+        if current and used + extra > width:
             lines.append(current)
-            current = word
+            current, used = [word], text_width(word, fontsize)
         else:
-            current = trial
+            current.append(word)
+            used += extra
     lines.append(current)
-    return lines
+    return [" ".join(line) for line in lines]
