@@ -60,8 +60,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+@functools.cache
 def load_command(name: str) -> TyperCommand | TyperGroup:
-    """The Click command of ``latentplay NAME``, importing its module."""
+    """The Click command of ``latentplay NAME``, importing its module; built once per process
+    (building a group of many commands takes tens of milliseconds, every call of :func:`main`)."""
     target, help_text = COMMANDS[name]
     module, attribute = target.split(":")
     obj: Any = getattr(importlib.import_module(module), attribute)
