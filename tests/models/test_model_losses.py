@@ -237,3 +237,18 @@ def test_term_lists_compose_and_incompatible_ones_fail() -> None:
         LossConfig(terms=["betavae"]).check_terms(variational=False)
     fv = build_losses(LossConfig(terms=["betavae", "factorvae"]), 2, 100)
     assert [t.name for t in fv.auxiliary] == ["factorvae"]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize(("config", "field"), [
+    (BetaVAEConfig, "beta"), (BetaVAEConfig, "gamma"), (BetaVAEConfig, "capacity_max"),
+    (BetaTCVAEConfig, "alpha"), (BetaTCVAEConfig, "beta"), (BetaTCVAEConfig, "gamma"),
+    (InfoVAEConfig, "alpha"), (InfoVAEConfig, "lam"), (InfoVAEConfig, "scale"),
+    (DIPVAEIConfig, "lambda_od"), (DIPVAEIIConfig, "lambda_d"),
+    (FactorVAEConfig, "gamma"), (FactorVAEConfig, "lr"),
+])
+def test_nan_and_infinite_weights_are_refused(config: type, field: str, value: float) -> None:
+    """NaN and infinity passed ``x < 0``: the run failed at its first steps with a NaN loss
+    (advising a lower learning rate) and left a folder the same --out refused."""
+    with pytest.raises(UserError, match=rf"\.{field} must be a finite number.*got {value}"):
+        config(**{field: value}).validate()

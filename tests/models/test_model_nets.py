@@ -227,6 +227,19 @@ def test_concept_model_width_below_one_is_a_user_error(field: str) -> None:
         GlanceNetConfig(**{field: 0}).validate()
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+@pytest.mark.parametrize("field", ["concept_weight", "label_weight"])
+def test_concept_model_weights_must_be_finite(field: str, value: float) -> None:
+    """A NaN or infinite weight passed ``x < 0`` and made the loss NaN at the first step."""
+    from latentplay.models.cbm import CBMConfig
+    from latentplay.models.glancenet import GlanceNetConfig
+
+    with pytest.raises(UserError, match=f"{field} must be a finite number >= 0, got {value}"):
+        CBMConfig(**{field: value}).validate()
+    with pytest.raises(UserError, match=f"{field} must be a finite number >= 0, got {value}"):
+        GlanceNetConfig(**{field: value}).validate()
+
+
 def test_a_condition_listed_twice_is_a_user_error() -> None:
     """``model.condition=[smile,smile]`` made two smile columns; forcing or editing the smile
     then changed only the first one, the model still reading the true value in the second."""

@@ -31,11 +31,18 @@ def test_the_wrong_trainer_value_is_named(item: str, message: str) -> None:
 
 
 @pytest.mark.parametrize(("item", "message"), [
-    ("optim.lr=-1", "optim.lr must be positive, got -1.0"),
-    ("optim.lr=0", "optim.lr must be positive, got 0.0"),
+    ("optim.lr=-1", "optim.lr must be a finite number > 0, got -1.0"),
+    ("optim.lr=0", "optim.lr must be a finite number > 0, got 0.0"),
+    ("optim.lr=inf", "optim.lr must be a finite number > 0, got inf"),
+    ("optim.lr=nan", "optim.lr must be a finite number > 0, got nan"),
     ("optim.betas=[0.5]", "optim.betas must be two numbers in [0, 1)"),
     ("optim.betas=[0.5,1.5]", "optim.betas must be two numbers in [0, 1)"),
-    ("optim.weight_decay=-0.1", "optim.weight_decay must be at least 0, got -0.1"),
+    ("optim.betas=[nan,0.9]", "optim.betas must be two numbers in [0, 1)"),
+    ("optim.weight_decay=-0.1", "optim.weight_decay must be a finite number >= 0, got -0.1"),
+    ("optim.weight_decay=nan", "optim.weight_decay must be a finite number >= 0, got nan"),
+    ("trainer.timeout_minutes=inf", "trainer.timeout_minutes must be a finite number > 0, got inf"),
+    ("loss.betavae.beta=nan", "loss.betavae.beta must be a finite number >= 0, got nan"),
+    ("loss.betavae.gamma=inf", "loss.betavae.gamma must be a finite number >= 0, got inf"),
     ("trainer.devices=0", "trainer.devices must be at least 1 (or -1: every GPU), got 0"),
     ("trainer.num_nodes=0", "trainer.num_nodes must be at least 1, got 0"),
     ("trainer.precision=bf17", "trainer.precision must be one of 32-true, 16-mixed, bf16-mixed"),
@@ -66,7 +73,7 @@ def test_valid_fabric_settings_pass() -> None:
 
 def test_cli_names_a_bad_learning_rate(cli, tmp_path) -> None:
     r = cli("train", "vae", "--data", tmp_path / "none", "--out", tmp_path / "run", "optim.lr=-1")
-    assert r.code == 2 and r.err.strip() == "error: optim.lr must be positive, got -1.0", r.err
+    assert r.code == 2 and r.err.strip() == "error: optim.lr must be a finite number > 0, got -1.0", r.err
 
 
 def test_cli_names_epochs(cli, tmp_path) -> None:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentplay.errors import UserError
+from latentplay.models.losses.base import check_weights
 from latentplay.models.nets import ConvEncoder
 
 
@@ -36,8 +37,7 @@ class CBMConfig:
     def validate(self) -> None:
         if not 0.0 <= self.masking_fact <= 100.0:
             raise UserError(f"masking_fact must be a percentage in [0, 100], got {self.masking_fact}")
-        if self.concept_weight < 0 or self.label_weight < 0:
-            raise UserError("concept_weight and label_weight must be >= 0")
+        check_weights("", concept_weight=self.concept_weight, label_weight=self.label_weight)
         if self.width < 1 or self.hidden < 1:  # hidden=0 built an encoder that ignores its input
             raise UserError(f"width and hidden must be at least 1, got {self.width} and {self.hidden}")
 

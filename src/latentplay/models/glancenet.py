@@ -32,6 +32,7 @@ from torch import nn
 
 from latentplay.errors import UserError
 from latentplay.models.losses import LossConfig, LossSet, build_losses
+from latentplay.models.losses.base import check_weights
 from latentplay.models.vae import VAE, VAEConfig, VAEOutput, reconstruction_nll
 
 
@@ -70,8 +71,7 @@ class GlanceNetConfig:
             raise UserError(f"masking_fact must be a percentage in [0, 100], got {self.masking_fact}")
         if not 0.0 < self.rejection_quantile <= 1.0:
             raise UserError(f"rejection_quantile must be in (0, 1], got {self.rejection_quantile}")
-        if self.concept_weight < 0 or self.label_weight < 0:
-            raise UserError("concept_weight and label_weight must be >= 0")
+        check_weights("", concept_weight=self.concept_weight, label_weight=self.label_weight)
         VAEConfig(self.latent_dim, self.width, self.hidden, self.likelihood).validate()
         self.loss.check_terms(variational=True)
 

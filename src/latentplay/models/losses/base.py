@@ -14,13 +14,24 @@ Other packages (GlanceNet's concept supervision) may add their own terms by subc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import ClassVar
 
 import torch
 from torch import nn
 
+from latentplay.errors import UserError
 from latentplay.models.vae import VAEOutput
+
+
+def check_weights(prefix: str, **values: float) -> None:
+    """A :class:`UserError` naming the first of ``values`` (setting name -> value) that is not a
+    finite number >= 0, as ``{prefix}{name}``: NaN and infinity pass a check such as ``x < 0``
+    and turn the loss NaN at the first steps."""
+    for name, value in values.items():
+        if not (math.isfinite(value) and value >= 0):
+            raise UserError(f"{prefix}{name} must be a finite number >= 0, got {value}")
 
 
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import torch
 
 from latentplay.errors import UserError
-from latentplay.models.losses.base import LossTerm
+from latentplay.models.losses.base import LossTerm, check_weights
 from latentplay.models.vae import VAEOutput
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -62,8 +62,7 @@ class BetaTCVAEConfig:
     logged: str = "mss"
 
     def validate(self) -> None:
-        if min(self.alpha, self.beta, self.gamma) < 0:
-            raise UserError("loss.betatcvae: alpha, beta and gamma must be >= 0")
+        check_weights("loss.betatcvae.", alpha=self.alpha, beta=self.beta, gamma=self.gamma)
         if self.estimator not in ESTIMATORS:
             raise UserError(f"loss.betatcvae.estimator must be mws (minibatch-weighted sampling) "
                             f"or mss (minibatch stratified sampling), got {self.estimator!r}")

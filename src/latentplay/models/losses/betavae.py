@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from latentplay.errors import UserError
-from latentplay.models.losses.base import LossTerm, kl_per_dim
+from latentplay.models.losses.base import LossTerm, check_weights, kl_per_dim
 from latentplay.models.vae import VAEOutput
 
 
@@ -30,9 +30,9 @@ class BetaVAEConfig:
     warmup_steps: int = 0
 
     def validate(self) -> None:
-        if self.beta < 0 or self.gamma < 0 or self.capacity_max < 0 or self.capacity_steps < 1:
-            raise UserError("loss.betavae: beta, gamma and capacity_max must be >= 0, "
-                            "capacity_steps >= 1")
+        check_weights("loss.betavae.", beta=self.beta, gamma=self.gamma, capacity_max=self.capacity_max)
+        if self.capacity_steps < 1:
+            raise UserError(f"loss.betavae.capacity_steps must be >= 1, got {self.capacity_steps}")
         if self.warmup_steps < 0:
             raise UserError("loss.betavae.warmup_steps must be >= 0")
 

@@ -7,11 +7,11 @@ them with a KL term (``betavae`` with beta 1 gives the paper's objective)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
-from latentplay.errors import UserError
-from latentplay.models.losses.base import LossTerm
+from latentplay.models.losses.base import LossTerm, check_weights
 from latentplay.models.vae import VAEOutput
 
 
@@ -19,18 +19,19 @@ from latentplay.models.vae import VAEOutput
 class DIPVAEIConfig:
     """Kumar et al.: ``lambda_d = 10 * lambda_od`` for DIP-VAE-I."""
 
+    section: ClassVar[str] = "loss.dipvae_i."
     lambda_od: float = 10.0
     lambda_d: float = 100.0
 
     def validate(self) -> None:
-        if self.lambda_od < 0 or self.lambda_d < 0:
-            raise UserError("loss.dipvae_*: lambda_od and lambda_d must be >= 0")
+        check_weights(self.section, lambda_od=self.lambda_od, lambda_d=self.lambda_d)
 
 
 @dataclass
 class DIPVAEIIConfig(DIPVAEIConfig):
     """Kumar et al.: ``lambda_d = lambda_od`` for DIP-VAE-II."""
 
+    section: ClassVar[str] = "loss.dipvae_ii."
     lambda_od: float = 10.0
     lambda_d: float = 10.0
 

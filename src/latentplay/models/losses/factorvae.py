@@ -9,6 +9,7 @@ permutation, rather than a second independent minibatch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentplay.errors import UserError
-from latentplay.models.losses.base import LossTerm
+from latentplay.models.losses.base import LossTerm, check_weights
 from latentplay.models.vae import VAEOutput
 
 
@@ -32,8 +33,12 @@ class FactorVAEConfig:
     betas: list[float] = field(default_factory=lambda: [0.5, 0.9])
 
     def validate(self) -> None:
-        if self.gamma < 0 or self.hidden < 1 or self.layers < 1 or self.lr <= 0:
-            raise UserError("loss.factorvae: gamma >= 0, hidden/layers >= 1, lr > 0 required")
+        check_weights("loss.factorvae.", gamma=self.gamma)
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise UserError(f"loss.factorvae.lr must be a finite number > 0, got {self.lr}")
+        if self.hidden < 1 or self.layers < 1:
+            raise UserError(f"loss.factorvae.hidden and layers must be >= 1, got {self.hidden} and "
+                            f"{self.layers}")
         if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
             raise UserError(f"loss.factorvae.betas must be two numbers in [0, 1) (Adam's beta1, "
                             f"beta2), got {self.betas}")

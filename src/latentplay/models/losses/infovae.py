@@ -9,12 +9,13 @@ multiquadric (``imq``: ``s / (s + |a-b|^2)``) kernel; ``scale`` ``s`` defaults t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 
 from latentplay.errors import UserError
-from latentplay.models.losses.base import LossTerm, kl_per_dim
+from latentplay.models.losses.base import LossTerm, check_weights, kl_per_dim
 from latentplay.models.vae import VAEOutput
 
 KERNELS = ("rbf", "imq")
@@ -30,13 +31,15 @@ class InfoVAEConfig:
     scale: float = 0.0
 
     def validate(self) -> None:
+        for name, value in (("alpha", self.alpha), ("lam", self.lam)):
+            if not math.isfinite(value):
+                raise UserError(f"loss.infovae.{name} must be a finite number, got {value}")
         if self.alpha > 1 or self.alpha + self.lam - 1 < 0:  # a negative weight rewards divergence
             raise UserError(f"loss.infovae: the weights 1 - alpha (KL) and alpha + lam - 1 (MMD) "
                             f"must be >= 0, got {1 - self.alpha:g} and {self.alpha + self.lam - 1:g}")
         if self.kernel not in KERNELS:
             raise UserError(f"loss.infovae.kernel must be one of {KERNELS}")
-        if self.scale < 0:
-            raise UserError("loss.infovae.scale must be >= 0 (0 = 2 * latent_dim)")
+        check_weights("loss.infovae.", scale=self.scale)  # 0: 2 * latent_dim
 
 
 def kernel_matrix(a: torch.Tensor, b: torch.Tensor, kernel: str, scale: float) -> torch.Tensor:
