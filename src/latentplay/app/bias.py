@@ -15,13 +15,19 @@ def attributes(pg: Playground) -> list[str]:
 
 
 def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, str]:
-    """The chart as an ``(H, W, 3)`` uint8 image, and one line per test."""
+    """The chart as an ``(H, W, 3)`` uint8 image, and one line per test; a :class:`UserError`
+    naming the page's controls for two equal attributes or fewer than 2 bins."""
     from latentplay.store.bias import association
     from latentplay.viz.bias import association_bars
     from latentplay.viz.grid import figure_array
 
     if not by or not of:
         raise UserError("choose two attributes")
+    if by == of:  # the page's controls named (association's message names the command's options)
+        raise UserError(f"groups (by) and shares of (of) are both {by!r}: choose two different "
+                        "attributes")
+    if bins < 2:
+        raise UserError(f"bins of a continuous attribute must be at least 2, got {bins}")
     found = association(pg.need_store(), by, of, bins=int(bins))
     with PYPLOT:
         image = figure_array(association_bars(found, "\n".join(found.test_lines)))

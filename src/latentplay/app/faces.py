@@ -1,7 +1,9 @@
 """The Faces tab: real faces of the store interpolated and edited along attribute directions.
 
-Codes of store rows are encoder means (each row with its own condition) or, for a generator,
-codes found by inversion (:meth:`Playground.codes`). Directions are fitted on a vector column
+Codes of store rows are found as ``latentplay latent edit`` finds them (:meth:`Playground.codes`):
+the store's column of this run's codes (an edit: the column its direction was fitted on first;
+a generator: its latest ``invert:RUN`` column), else encoder means (each row with its own
+condition) or, for a generator, codes found by inversion. Directions are fitted on a vector column
 of the store, or on the run's own codes of the whole store (:data:`RUN_CODES`), with
 :func:`latentplay.latent.directions.fit_store_direction`, or read from a direction JSON.
 """
@@ -25,9 +27,11 @@ RUN_CODES = "(this run's codes)"
 _RUN_COLUMN = "__latentplay_app_codes"
 
 
-def reconstruct(pg: Playground, row: float | int) -> np.ndarray:
-    """``(S, S, C)`` decoding of the code of store ``row`` (its reconstruction)."""
-    z, cond = pg.codes([row])
+def reconstruct(pg: Playground, row: float | int, prefer: str | None = None) -> np.ndarray:
+    """``(S, S, C)`` decoding of the code of store ``row`` (its reconstruction); ``prefer``:
+    the column of this run's codes to read it from when the store has it
+    (:meth:`Playground.codes`)."""
+    z, cond = pg.codes([row], prefer)
     return pg.decode(z, cond)[0]
 
 
@@ -124,11 +128,13 @@ def edit(pg: Playground, row: float | int, direction: Direction, alpha: float,
          along: str) -> np.ndarray:
     """``(S, S, C)`` decoding of the code of store ``row`` moved ``alpha`` standard
     deviations (of the fitted codes along the axis) along the direction's ``pattern`` or
-    ``normal``; ``alpha = 0`` gives the reconstruction."""
+    ``normal``, from the codes the direction was fitted on when the store holds them (its
+    column, as ``latentplay latent edit`` starts); ``alpha = 0`` gives the reconstruction
+    (:func:`reconstruct` with ``prefer=direction.column``)."""
     from latentplay.latent.directions import edit as move
 
     direction.check_dim(pg.latent_dim)
-    z, cond = pg.codes([row])
+    z, cond = pg.codes([row], direction.column)
     moved = move(z, direction, [float(alpha) * direction.sd_along(along)], along=along)[:, 0]
     return pg.decode(moved, cond)[0]
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from latentplay.app import faces
 from latentplay.app.state import Playground
-from latentplay.app.widgets import display, guard
+from latentplay.app.widgets import display, guard, number, whole
 from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
 
@@ -23,10 +23,9 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
     """The Faces tab: rows A and B with their images, interpolation, and the edit section."""
     store = pg.need_store()
     with gr.Tab("Faces"):
-        how = ("encoder means" if pg.has_encoder else
-               f"codes found by inversion ({pg.invert_steps} steps; a few seconds per new face)")
-        gr.Markdown(f"Real faces of the store, as {how}. Interpolation moves from face A to "
-                    "face B; edits move face A along an attribute direction.")
+        gr.Markdown(f"Real faces of the store, as {_codes_origin(pg)}. Interpolation moves from "
+                    "face A to face B; edits move face A along an attribute direction, from the "
+                    "codes it was fitted on when the store holds them (as `latentplay latent edit`).")
         last = len(store) - 1
         with gr.Row():
             row_a = gr.Number(0, precision=0, label=f"face A (row 0..{last})")
@@ -54,10 +53,21 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
         @guard
         def interpolate(a: float, b: float, method_value: str, steps_value: float
                         ) -> list[np.ndarray]:
-            return list(display(faces.interpolate(pg, a, b, int(steps_value), method_value)))
+            return list(display(faces.interpolate(pg, a, b, whole(steps_value, "steps"),
+                                                  method_value)))
 
         go.click(interpolate, [row_a, row_b, method, steps], path, api_name="interpolate")
         _edit_section(pg, row_a, demo)
+
+
+def _codes_origin(pg: Playground) -> str:
+    """Where the codes of the store's faces come from (:meth:`Playground.codes`), in words."""
+    if pg.has_encoder:
+        return "encoder means"
+    column = pg.code_column()
+    if column is not None:
+        return f"this run's codes in column `{column}` (`latentplay embed --with invert:RUN`)"
+    return f"codes found by inversion ({pg.invert_steps} steps; a few seconds per new face)"
 
 
 def _default_attribute(pg: Playground) -> str | None:
@@ -119,10 +129,11 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
     @guard
     def move(row_value: float, found: Direction | None, along_value: str, alpha_value: float,
              classifier_path: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+        step = number(alpha_value, "step")
         base = pg.fitted(pg.image(row_value)[None])[0]
-        recon_img = faces.reconstruct(pg, row_value)
-        edit_img = recon_img if found is None else faces.edit(
-            pg, row_value, found, float(alpha_value), along_value)
+        recon_img = faces.reconstruct(pg, row_value, None if found is None else found.column)
+        edit_img = recon_img if found is None else faces.edit(pg, row_value, found, step,
+                                                              along_value)
         text = "" if not classifier_path else faces.read_edit(classifier_path, recon_img,
                                                               edit_img)
         return display(base), display(recon_img), display(edit_img), text

@@ -41,11 +41,41 @@ def coordinates(pg: Playground, column: str, method: str, sample: int | None = S
     rows = None if method == "pca" else (int(sample) if sample else None)
     key = (column, method, rows, int(seed))
     if key not in pg.projections:
+        if rows is not None:
+            _check_sample(pg, column, method, rows, int(seed))
         params = [] if method == "pca" else [f"n_jobs={torch.get_num_threads()}"]
         _, (found,) = projections(pg.need_store(), [column], [method], params=params,
                                   sample=rows, seed=int(seed), cache=False)
         pg.projections[key] = (found.coords, found.rows)
     return pg.projections[key]
+
+
+def _check_sample(pg: Playground, column: str, method: str, sample: int, seed: int) -> None:
+    """A :class:`UserError` naming the page's sample box when the seeded ``sample`` of
+    ``column`` holds too few rows with a vector for ``method`` (t-SNE, UMAP) at its default
+    parameters (the command's own message names its ``--param`` options, which the page has
+    not)."""
+    from latentplay.embed.coordinates import PARAMS, TITLES, sample_rows
+    from latentplay.store.columns import vectors
+
+    store = pg.need_store()
+    if sample < 1:
+        raise UserError(f"sample (t-SNE, UMAP) must be at least 1, got {sample}")
+    if column not in store.columns:
+        return  # the projection says which columns there are
+    asked = sample_rows(len(store), sample if sample < len(store) else None, seed)  # (n,)
+    found = int(np.isfinite(vectors(store, column, asked)).all(axis=1).sum())
+    need = PARAMS[method]().min_rows(found)
+    if not 0 < found < need:  # none: the projection says the column has no vector
+        return
+    title = TITLES[method]
+    total = found if len(asked) == len(store) else int(np.isfinite(vectors(store, column)).all(axis=1).sum())
+    if total < need:
+        raise UserError(f"{title} needs at least {need} rows with a vector; column {column!r} has "
+                        f"{total}: use PCA")
+    raise UserError(f"{title} needs at least {need} rows with a vector; the sample of {len(asked)} "
+                    f"holds {found}: raise the sample (t-SNE, UMAP)"
+                    + (f" to {need} or more" if found == len(asked) else ""))
 
 
 def hover_lines(pg: Playground, rows: np.ndarray) -> list[str]:
@@ -60,18 +90,25 @@ def hover_lines(pg: Playground, rows: np.ndarray) -> list[str]:
             for i, r in enumerate(rows)]
 
 
-def figure(pg: Playground, column: str, method: str, colour: str, sample: int | None = SAMPLE,
-           seed: int = 0) -> Any:
+def _one_colour(n: int) -> Any:
+    """Labels of ``n`` points in one class, ``all rows`` (a store without attributes)."""
+    from latentplay.viz.projection import Labels
+
+    return Labels("rows", np.zeros(n, np.int64), "categorical", ["all rows"])
+
+
+def figure(pg: Playground, column: str, method: str, colour: str | None,
+           sample: int | None = SAMPLE, seed: int = 0) -> Any:
     """A plotly scatter of ``column`` projected by ``method``, coloured by attribute
-    ``colour``; each point's hover text lists its row and all its attribute values, and the
-    title says how many rows without a vector were left out; a PCA map's axes say how much
-    of the column's variance they show."""
+    ``colour`` (one colour when None); each point's hover text lists its row and all its
+    attribute values, and the title says how many rows without a vector were left out; a PCA
+    map's axes say how much of the column's variance they show."""
     from latentplay.embed.plots import left_out_note, pca_axis_labels, store_labels
     from latentplay.viz.projection import projection_figure
 
     coords, rows = coordinates(pg, column, method, sample, seed)
     store = pg.need_store()
-    labels = store_labels(store, colour, rows)
+    labels = store_labels(store, colour, rows) if colour else _one_colour(len(rows))
     titles = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
     asked = len(store) if method == "pca" or not sample else min(int(sample), len(store))
     note = left_out_note(column, asked, len(rows))

@@ -61,7 +61,8 @@ class Playground:
         store: the store (None when only a run was given).
         model: the run's model in eval mode on the CPU (None without a run).
         invert_steps: inversion steps per face for a generator (no encoder).
-        row_codes: ``(code (D,), condition (K,) or None)`` of each store row used so far.
+        row_codes: ``(code (D,), condition (K,) or None)`` of each store row used so far, by
+            (row, the store's column of this run's codes they were read from, or None).
         directions: fitted directions by (column, attribute, positive class).
         projections: ``(coords (n, 2), rows (n,))`` by (column, method, sample, seed).
     """
@@ -70,8 +71,8 @@ class Playground:
     store: Store | None
     model: torch.nn.Module | None
     invert_steps: int = INVERT_STEPS
-    row_codes: dict[int, tuple[np.ndarray, np.ndarray | None]] = field(default_factory=dict,
-                                                                       repr=False)
+    row_codes: dict[tuple[int, str | None], tuple[np.ndarray, np.ndarray | None]] = field(
+        default_factory=dict, repr=False)
     directions: dict[tuple[str, str, str | None], Direction] = field(default_factory=dict,
                                                                       repr=False)
     projections: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = field(
@@ -119,6 +120,23 @@ class Playground:
         if self.model is None:
             return []
         return list(self.model.condition_spec.parts)
+
+    @cached_property
+    def condition_problem(self) -> str | None:
+        """Why the store cannot give a conditional run's faces their conditions (the attributes
+        the run is conditioned on missing, or a value the run cannot take), so that the Faces
+        tab, which decodes each face at its own condition, cannot work; None when it can, or
+        without a conditional run and a store."""
+        if self.store is None or not self.condition_parts:
+            return None
+        absent = [p.name for p in self.condition_parts if not self.store.schema.has_attribute(p.name)]
+        if absent:
+            return f"the store has no attribute{'s' if len(absent) > 1 else ''} {', '.join(absent)}"
+        try:
+            self.need_model().condition_spec.encode_store(self.store)
+        except UserError as exc:
+            return str(exc)
+        return None
 
     def condition(self, values: Mapping[str, Any] | None) -> np.ndarray | None:
         """``(K,)`` float32 condition from ``{attribute: value}``; None for an unconditional
@@ -208,22 +226,38 @@ class Playground:
 
         return load_images(self.need_store(), [self.check_row(row)])[0]
 
-    def codes(self, rows: Sequence[float | int]) -> tuple[np.ndarray, np.ndarray | None]:
+    def code_column(self, prefer: str | None = None) -> str | None:
+        """The vector column of the store holding this run's codes that :meth:`codes` reads, as
+        ``latentplay latent edit`` picks it (:func:`~latentplay.latent.codes.run_column`):
+        ``prefer`` (the column a direction was fitted on) when it is one, else, for a generator,
+        the latest ``latentplay embed --with invert:RUN`` column of the run; None when there is
+        none (encoder means, or inversion)."""
+        from latentplay.latent.codes import run_column
+
+        return run_column(self.need_store(), self.need_model(), self.latent_dim, prefer)
+
+    def codes(self, rows: Sequence[float | int], prefer: str | None = None
+              ) -> tuple[np.ndarray, np.ndarray | None]:
         """Codes ``(n, D)`` float32 of store ``rows`` and their conditions ``(n, K)`` (None
-        for an unconditional model): encoder means, or codes found by inversion
-        (:attr:`invert_steps`) for a generator. Cached per row."""
+        for an unconditional model), as ``latentplay latent edit`` finds them
+        (:func:`~latentplay.latent.codes.store_codes`): the codes a store of the run's samples
+        was drawn from, the store's column of this run's codes (:meth:`code_column`, ``prefer``
+        first), encoder means, or codes found by inversion (:attr:`invert_steps`) for a
+        generator. Cached per row and column."""
         from latentplay.latent.codes import store_codes
 
         model, store = self.need_model(), self.need_store()
         wanted = [self.check_row(r) for r in rows]
-        missing = sorted({r for r in wanted if r not in self.row_codes})
+        column = self.code_column(prefer)
+        missing = sorted({r for r in wanted if (r, column) not in self.row_codes})
         if missing:
-            found = store_codes(model, store, missing, invert_steps=self.invert_steps)
+            found = store_codes(model, store, missing, invert_steps=self.invert_steps,
+                                columns=True, prefer=column)
             for k, r in enumerate(missing):
-                self.row_codes[r] = (found.z[k], None if found.condition is None
-                                  else found.condition[k])
-        z = np.stack([self.row_codes[r][0] for r in wanted])
-        conds = [self.row_codes[r][1] for r in wanted]
+                self.row_codes[r, column] = (found.z[k], None if found.condition is None
+                                             else found.condition[k])
+        z = np.stack([self.row_codes[r, column][0] for r in wanted])
+        conds = [self.row_codes[r, column][1] for r in wanted]
         return z, None if conds[0] is None else np.stack(conds)  # type: ignore[arg-type]
 
     @cached_property

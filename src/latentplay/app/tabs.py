@@ -10,7 +10,7 @@ import numpy as np
 
 from latentplay.app import accuracy, bias, faces, generate, projection
 from latentplay.app.state import Playground
-from latentplay.app.widgets import condition_controls, condition_values, display, guard, whole
+from latentplay.app.widgets import condition_controls, condition_values, display, guard, number, whole
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import in_w
 
@@ -42,10 +42,11 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
         def run(seed_value: float, count_value: float, temperature_value: float,
                 *rest: Any) -> list[np.ndarray]:
             moves, cond = rest[:len(motion)], rest[len(motion):]
-            x, y, angle = (float(v) for v in moves) if moves else (0.0, 0.0, 0.0)
+            x, y, angle = ((number(v, m.label) for v, m in zip(moves, motion, strict=True))
+                           if moves else (0.0, 0.0, 0.0))
             images = generate.sample(pg, whole(count_value, "count"), whole(seed_value, "seed"),
                                      condition_values(pg, cond),
-                                     float(temperature_value), (x, y), angle)
+                                     number(temperature_value, temperature.label), (x, y), angle)
             return list(display(images))
 
         inputs = [seed, count, temperature, *motion, *conditions]
@@ -85,7 +86,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         @guard
         def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
                 *cond: Any) -> list[np.ndarray]:
-            images = generate.traverse(pg, whole(axis_value, "axis"), float(span_value),
+            images = generate.traverse(pg, whole(axis_value, "axis"), number(span_value, "range"),
                                        whole(steps_value, "steps"),
                                        generate.mode_of(mode_value), condition_values(pg, cond))
             return list(display(images))
@@ -142,8 +143,8 @@ def projection_tab(pg: Playground, demo: gr.Blocks) -> None:
         @guard
         def draw(column_value: str, method_value: str, colour_value: str, sample_value: float,
                  seed_value: float) -> Any:
-            if not colour_value:
-                raise UserError("the store has no attribute to colour by")
+            if not colour_value and attributes:  # a cleared dropdown; no attribute: one colour
+                raise UserError("choose an attribute to colour by")
             return projection.figure(pg, column_value, method_value, colour_value,
                                      whole(sample_value, "sample"), whole(seed_value, "seed"))
 
@@ -170,7 +171,7 @@ def bias_tab(pg: Playground, demo: gr.Blocks) -> None:
 
         @guard
         def draw(by_value: str, of_value: str, bins_value: float) -> tuple[np.ndarray, str]:
-            return bias.chart(pg, by_value, of_value, int(bins_value))
+            return bias.chart(pg, by_value, of_value, whole(bins_value, "bins"))
 
         inputs = [by, of, bins]
         gr.on([by.change, of.change, bins.release], draw, inputs, [image, tests], api_name="bias")

@@ -6,8 +6,9 @@ builds the ``gr.Blocks`` with the tabs that make sense for them:
 - **Sample** (a run): prior draws at chosen condition values.
 - **Traverse** (a run): one latent dimension, principal axis or (an imported StyleGAN's)
   SeFa direction moved at a time, and latent sliders that decode one code live.
-- **Faces** (a run and a store): interpolation between two faces, and edits along an
-  attribute direction fitted on the fly or read from a JSON.
+- **Faces** (a run and a store, with the attributes a conditional run is conditioned on):
+  interpolation between two faces, and edits along an attribute direction fitted on the fly
+  or read from a JSON.
 - **Projection** (a store with a vector column): PCA / t-SNE / UMAP maps coloured by an
   attribute.
 - **Bias** (a store): one attribute's shares within the groups of another.
@@ -53,6 +54,10 @@ def _header(pg: Playground) -> str:
         missing.append("**Sample** and **Traverse** need a run: start with `--run RUN`.")
     if pg.model is None or pg.store is None:
         missing.append("**Faces** needs a run and a store: start with `--run RUN --data STORE`.")
+    elif pg.condition_problem:
+        names = ", ".join(p.name for p in pg.condition_parts)
+        missing.append(f"**Faces** needs each face's condition ({names}, which the run is "
+                       f"conditioned on) from the store: {pg.condition_problem}.")
     if pg.store is None:
         missing.append("**Projection** needs a store: start with `--data STORE`.")
     elif not projection.vector_columns(pg):
@@ -86,7 +91,7 @@ def build_blocks(pg: Playground) -> gr.Blocks:
             if pg.model is not None:
                 sample_tab(pg, demo)
                 traverse_tab(pg, demo)
-                if pg.store is not None:
+                if pg.store is not None and not pg.condition_problem:
                     faces_tab(pg, demo)
             if pg.store is not None and projection.vector_columns(pg):
                 projection_tab(pg, demo)

@@ -31,12 +31,25 @@ def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def whole(value: float | None, name: str) -> int:
-    """``value`` of a number box, slider or dropdown as an int; a :class:`UserError` when it
-    is empty (a cleared box gives None) or not finite."""
-    if value is None or not math.isfinite(float(value)):
+def number(value: float | None, name: str) -> float:
+    """``value`` of a number box or slider as a float; a :class:`UserError` naming the control
+    ``name`` when it is empty (a cleared box gives None), not a number (NaN) or infinite."""
+    if value is None:
         raise UserError(f"{name} is empty: give a number")
-    return int(value)
+    try:
+        found = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a number, got {value!r}") from None
+    if math.isnan(found):
+        raise UserError(f"{name} is not a number (NaN): give a number")
+    if not math.isfinite(found):
+        raise UserError(f"{name} must be a finite number, got {found}")
+    return found
+
+
+def whole(value: float | None, name: str) -> int:
+    """``value`` of a number box, slider or dropdown as an int (:func:`number`'s checks)."""
+    return int(number(value, name))
 
 
 def display(images: np.ndarray) -> np.ndarray:

@@ -1,0 +1,59 @@
+"""The page's messages name the page's controls, not the command's options (t-SNE's "--param
+tsne.perplexity=5", Bias's "--by and --of", "--bins"), and an emptied or NaN number is a
+message naming its control, not a TypeError (a bare "Error" in the page)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pytest
+
+from latentplay.app import build_app
+
+
+@pytest.fixture(scope="module")
+def fns(vae_run: Path, coded_faces: Path) -> dict[str, Callable[..., Any]]:
+    demo = build_app(run=vae_run, data=coded_faces)
+    return {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+
+
+def _message(fn: Callable[..., Any], *args: Any) -> str:
+    with pytest.raises(gr.Error) as caught:
+        fn(*args)
+    assert "--" not in caught.value.message  # no option of a command
+    return str(caught.value.message)
+
+
+def test_too_small_a_sample_names_the_sample_box(fns: dict[str, Callable[..., Any]]) -> None:
+    from latentplay.embed.coordinates import TSNEParams, UMAPParams
+
+    tsne, umap = TSNEParams().min_rows(50), UMAPParams().min_rows(10)
+    assert _message(fns["projection"], "vae_mu", "tsne", "gender", 50, 0) == (
+        f"t-SNE needs at least {tsne} rows with a vector; the sample of 50 holds 50: raise the "
+        f"sample (t-SNE, UMAP) to {tsne} or more")
+    assert f"raise the sample (t-SNE, UMAP) to {umap}" in _message(
+        fns["projection"], "vae_mu", "umap", "gender", 10, 0)
+    assert fns["projection"]("vae_mu", "tsne", "gender", tsne, 0) is not None
+
+
+def test_bias_names_its_dropdowns_and_slider(fns: dict[str, Callable[..., Any]]) -> None:
+    assert _message(fns["bias"], "gender", "gender", 2) == (
+        "groups (by) and shares of (of) are both 'gender': choose two different attributes")
+    assert _message(fns["bias"], "gender", "smile", 1) == (
+        "bins of a continuous attribute must be at least 2, got 1")
+
+
+def test_emptied_sliders_are_messages(fns: dict[str, Callable[..., Any]]) -> None:
+    assert _message(fns["sample"], 0, 4, None) == "temperature is empty: give a number"
+    assert _message(fns["edit"], 0, None, "pattern", None, None) == "step is empty: give a number"
+    assert _message(fns["traverse"], "latent dimension", 0, None, 5) == "range is empty: give a number"
+    assert _message(fns["interpolate"], 0, 1, "slerp", None) == "steps is empty: give a number"
+    assert _message(fns["bias"], "gender", "smile", None) == "bins is empty: give a number"
+
+
+def test_a_nan_number_is_not_called_empty(fns: dict[str, Callable[..., Any]]) -> None:
+    assert _message(fns["sample"], float("nan"), 4, 1.0) == "seed is not a number (NaN): give a number"
+    assert _message(fns["sample"], 0, 4, float("inf")) == "temperature must be a finite number, got inf"
