@@ -183,6 +183,10 @@ def compare_cmd(
         print(f"samples drawn under {drawn_under(source['condition'])}; {ref}'s shares are of "
               "all its rows")
     for name, s in summary["attributes"].items():
+        if s["annotator"].get("requested"):
+            print(f"note: {name} of --images is the condition each image was generated under, "
+                  "not what it shows: this compares what was asked of the generator; to compare "
+                  "what it drew, annotate the images (--annotator FILE.npz, clip:, onnx:)")
         if s.get("kind") == "continuous":
             print(f"{name}: {ref} mean {s['mean_training']:.3g} (SD {s['sd_training']:.3g}), "
                   f"{audited} {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
@@ -198,10 +202,6 @@ def compare_cmd(
                 print(f"  read by the network on both sides; against {name}'s labels on "
                       f"{error['n']} {ref} images: {error_text(error)}")
             continue
-        if s["annotator"].get("requested"):
-            print(f"note: {name} of --images is the condition each image was generated under, "
-                  "not what it shows: this compares what was asked of the generator; to compare "
-                  "what it drew, annotate the images (--annotator FILE.npz, clip:, onnx:)")
         acc = s["annotator"]["evaluation"]
         acc_text = "" if acc is None else f" (annotator accuracy {acc['accuracy']:.3f})"
         cond = s["confusion_condition"]

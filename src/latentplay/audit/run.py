@@ -300,8 +300,9 @@ def audit_images(
         _write_values(out, summary, compare_values(train_values, values, attribute=name,
                                                    persons=persons),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
-                                             "attribute": name, "evaluation": None}, ref,
-                      repeated, audited)
+                                             "attribute": name, "evaluation": None,
+                                             "requested": requested_condition(measured, name)},
+                      ref, repeated, audited)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=json_default))
     return summary
 
@@ -532,12 +533,27 @@ def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
     images repeat, None where not known to; ``audited``: what the figure calls them)."""
     name = result.attribute
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
+    how = ("read by the network" if annotator.get("kind") == "network values"
+           else "requested" if annotator.get("requested") else "labelled")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
-                   ref, read=annotator.get("kind") == "network values",
-                   generated_persons=generated_persons, audited=audited)
+                   ref, how=how, generated_persons=generated_persons, audited=audited)
     summary["attributes"][name] = {
         "annotator": annotator, **result.to_dict(),
         **({} if generated_persons is None else {"generated_persons": generated_persons})}
+
+
+REQUESTED = "the conditions the images were generated under, not read from them"
+"""What a figure says of labels that are a ``data generate`` store's conditions."""
+
+
+def requested_condition(store: st.Store, attribute: str) -> bool:
+    """Whether ``attribute`` of ``store`` holds the conditions ``data generate`` decoded its
+    images under (what was asked of the generator, not what the images show), as
+    :attr:`~latentplay.audit.annotate.StoreLabels.requested` tells for classes."""
+    from latentplay.sources.generated import CONVERTER, MADE_UNDER
+
+    return (store.schema.provenance.converter == CONVERTER
+            and store.schema.attribute(attribute).description == MADE_UNDER)
 
 
 def _reading(annotator: Annotator) -> tuple[str, str]:
@@ -545,7 +561,7 @@ def _reading(annotator: Annotator) -> tuple[str, str]:
     accuracy in words, for a figure's title."""
     if isinstance(annotator, StoreLabels):
         if annotator.requested:
-            return "requested", "the conditions the images were generated under, not read from them"
+            return "requested", REQUESTED
         return "labelled", "labels of the images' store"
     if annotator.evaluation is None:
         return "annotated", "no held-out accuracy"
@@ -674,11 +690,13 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
 
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
-                   generated: np.ndarray, ref: str, read: bool = False,
+                   generated: np.ndarray, ref: str, how: str = "labelled",
                    generated_persons: int | None = None, audited: Audited | None = None) -> None:
-    """Histograms of the two samples, ``training`` labelled ``ref``; ``read``: both were read
-    by a network (else labels); ``generated_persons``: see :func:`_persons_note`; ``audited``:
-    what the figure calls the images (:class:`Audited`)."""
+    """Histograms of the two samples, ``training`` labelled ``ref``; ``how`` the images' values
+    came about: ``"read by the network"`` (both sides were), ``"labelled"`` or ``"requested"``
+    (the conditions of a ``data generate`` store, said in the title too);
+    ``generated_persons``: see :func:`_persons_note`; ``audited``: what the figure calls the
+    images (:class:`Audited`)."""
     from latentplay.viz.distribution import value_histograms
 
     audited = audited or Audited()
@@ -689,11 +707,12 @@ def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
     if result.ks_persons:
         title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "
                   f"p {p_text(result.ks_persons['p_value'])}")
+    if how == "requested":
+        title += f"\n{how}: {REQUESTED}"
     title += _condition_note(audited.drawn, ref) + _persons_note(generated_persons)
-    samples = {f"{ref}, read by the network" if read else ref:
-               training[np.isfinite(training)],
-               f"{audited.label}, {'read by the network' if read else 'labelled'}":
-               generated[np.isfinite(generated)]}
+    read = how == "read by the network"
+    samples = {f"{ref}, {how}" if read else ref: training[np.isfinite(training)],
+               f"{audited.label}, {how}": generated[np.isfinite(generated)]}
     save_figure(value_histograms(samples, title=title, xlabel=result.attribute), path)
 
 
