@@ -237,3 +237,51 @@ def test_numpy_arguments_are_recorded_as_plain_values(cvae_run: Path, tmp_path: 
     assert (arguments["n"], arguments["seed"], arguments["condition"]) == (3, 1, {"smile": 0.5,
                                                                                   "gender": 1})
     assert made.labels("gender").tolist() == [1] * 3
+
+
+def test_out_naming_the_like_store_is_refused(cli, cvae_run: Path, faces_store: Path,
+                                              tmp_path: Path) -> None:
+    """``--like S --out S --overwrite`` replaced the training store it read with the samples
+    (every labelled row lost); it is refused in one line, the store untouched, as ``data
+    subset``, ``concat`` and ``align`` refuse theirs (also through ``a/../S``)."""
+    copy = st.save(st.load(faces_store), tmp_path / "faces")
+    before = sorted(p.name for p in copy.path.iterdir())
+    for out in (copy.path, tmp_path / "x" / ".." / "faces"):
+        r = cli("data", "generate", cvae_run, "--like", copy.path, "--out", out, "--n", "4",
+                "--overwrite")
+        assert r.code == 2 and r.err.count("\n") == 1 and "--like store" in r.err, r.err
+    again = st.load(copy.path)
+    assert len(again) == 400 and again.schema.provenance.converter != "generated"
+    assert sorted(p.name for p in copy.path.iterdir()) == before
+    assert not (tmp_path / ".faces.generating").exists()
+
+
+def test_like_messages_name_the_like_store_and_record_it_absolute(
+        cli, cvae_run: Path, dcgan_run: Path, faces_store: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A --like store without the condition's attribute said "no attribute 'smile'; attributes:
+    none" without naming the --like store; ``like`` was recorded as given (relative) while
+    ``source`` was absolute."""
+    plain = generate_store(dcgan_run, tmp_path / "plain", 2)
+    r = cli("data", "generate", cvae_run, "--like", plain.path, "--out", tmp_path / "x", "--n", "2")
+    assert r.code == 2 and r.err.count("\n") == 1, r.err
+    assert f"--like {plain.path}: no attribute 'smile'" in r.err
+    monkeypatch.chdir(faces_store.parent)
+    made = generate_store(cvae_run, tmp_path / "lent", 2, like=faces_store.name)
+    recorded = made.schema.provenance.arguments["like"]
+    assert Path(recorded).is_absolute() and Path(recorded) == faces_store.absolute()
+
+
+def test_a_condition_outside_the_trained_range_is_warned_of(cli, cvae_run: Path,
+                                                            tmp_path: Path) -> None:
+    """``--condition smile=100`` (smile trained on -1..1) was taken silently; it is decoded
+    all the same (SmileCVAE samples beyond the range on purpose), with a warning naming the range."""
+    lo, hi = train.load_model(cvae_run).condition_spec.part("smile").range
+    r = cli("data", "generate", cvae_run, "--out", tmp_path / "far", "--n", "2",
+            "--condition", "smile=100,gender=female")
+    assert r.code == 0, r.err
+    assert "warning: --condition smile=100" in r.err and f"({lo:g}..{hi:g})" in r.err
+    assert st.load(tmp_path / "far").labels("smile").tolist() == [100.0, 100.0]
+    near = cli("data", "generate", cvae_run, "--out", tmp_path / "near", "--n", "2",
+               "--condition", f"smile={hi},gender=female")
+    assert near.code == 0 and "warning" not in near.err

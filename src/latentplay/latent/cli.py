@@ -117,11 +117,13 @@ def sample(
     rotate: float = typer.Option(0.0, help="A StyleGAN3's content rotated by this many degrees "
                                  "(counter-clockwise)."),
 ) -> None:
-    """Decode N prior draws z ~ N(0, I), at one condition for a conditional model."""
+    """Decode N prior draws z ~ N(0, I), at one condition for a conditional model (a plain
+    autoencoder, with no prior: draws from the mean and SD of its encoded training set, as the
+    playground's Sample tab)."""
     from latentplay.latent.sampling import pairwise_diversity
     from latentplay.models.stylegan3 import motion
     from latentplay.train import decode
-    from latentplay.train.figures import NO_PRIOR_SAMPLES
+    from latentplay.train.api import AE_DRAWS, has_prior, prior_draws
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -132,12 +134,13 @@ def sample(
         raise UserError("--n must be at least 1")
     shift = _pair(translate) if translate else (0.0, 0.0)
     moving = translate is not None or rotate != 0
-    z = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
+    z = prior_draws(model, np.random.default_rng(seed), n)
     with motion(model, shift, rotate, asked=moving):
         images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
     beyond = _beyond_training(model, values)
-    title = (NO_PRIOR_SAMPLES if model.family == "ae" else "prior samples") + (
+    title = ("prior samples" if has_prior(model) else
+             f"decodings of draws from the {AE_DRAWS} (an autoencoder has no prior)") + (
         f" at {condition}" if values else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "") + (
         f", moved by {shift[0]:g},{shift[1]:g} and turned {rotate:g}°" if moving else "")

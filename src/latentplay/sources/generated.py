@@ -1,8 +1,10 @@
 """A trained run's samples as a store: images decoded from prior draws, with their codes.
 
 Every row holds one generated image, the latent code ``z ~ N(0, I)`` it was decoded from (a
-vector column, ``z`` by default) and, for a conditional model, the condition it was decoded
-under as attributes of the condition's names. Generated faces then go through every command a
+vector column, ``z`` by default; a plain autoencoder, which has no prior, is drawn from the mean
+and SD of each dimension of its encoded training set, as the playground's Sample tab draws)
+and, for a conditional model, the condition it was decoded under as attributes of the
+condition's names. Generated faces then go through every command a
 dataset does: ``data measure`` (pose and skin tone without a classifier), ``embed`` and
 ``viz projection`` beside the training set, ``latent direction`` on ``z`` (InterFaceGAN's
 recipe: sample, label, fit a boundary), and ``latent edit`` reads the stored codes instead of
@@ -23,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,9 @@ from latentplay import train
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
-from latentplay.outputs import progress_bar
+from latentplay.outputs import progress_bar, same_folder
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
+from latentplay.train.api import AE_DRAWS, has_prior, prior_draws
 from latentplay.train.checkpoint import read_meta
 
 CONVERTER = "generated"  # provenance converter of a run's samples
@@ -56,7 +60,8 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                    condition: Mapping[str, Any] | None = None, like: PathLike | None = None,
                    column: str = "z", batch_size: int = 256, overwrite: bool = False,
                    progress: bool = False) -> st.Store:
-    """Decode ``n`` prior draws of ``run`` into a new store at ``out``.
+    """Decode ``n`` prior draws of ``run`` into a new store at ``out`` (a plain autoencoder's
+    from the mean and SD of its encoded training set: :func:`latentplay.train.api.prior_draws`).
 
     Args:
         run: a trained run directory (any model with a decoder or generator).
@@ -65,7 +70,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
         seed: seed of the draws (and of the rows ``like`` lends its conditions from).
         condition: a conditional run's condition for every row (``{attribute: value}``).
         like: instead, a store whose random rows lend each image their condition values
-            (its attributes of the condition's names; classes matched by name).
+            (its attributes of the condition's names; classes matched by name); not ``out``.
         column: name of the vector column of codes.
         batch_size: images decoded and written at a time.
         overwrite: replace an existing store at ``out``.
@@ -73,18 +78,22 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
 
     Returns:
         The store: ``image``, the condition attributes and ``column`` ``(n, latent_dim)``; its
-        provenance's ``source`` is the run and its ``arguments`` hold these arguments and
-        ``run_sha256``, the SHA-256 of the run's weights its ``model.json`` records (None
-        when it records none; stores written before it was recorded lack the key).
+        provenance's ``source`` is the run and its ``arguments`` hold these arguments (``like``
+        as an absolute path), ``run_sha256``, the SHA-256 of the run's weights its
+        ``model.json`` records (None when it records none; stores written before it was
+        recorded lack the key) and, for a plain autoencoder, ``draws``: what its codes were
+        drawn from.
     """
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
+    if like is not None and same_folder(like, out):
+        raise UserError(f"--out {out} is the --like store; write the samples somewhere else")
     check_column_name(column)
     model = train.load_model(run)
     parts: list[ConditionPart] = list(model.condition_spec.parts)
     rng = np.random.default_rng(seed)
     values = _conditions(parts, n, condition, like, rng)
-    z = rng.standard_normal((n, model.latent_dim)).astype(np.float32)
+    z = prior_draws(model, rng, n)   # (n, latent_dim) float32: the codes decoded
     attributes = [Attribute(p.name, "categorical", names=class_names(p), ordered=p.ordered,
                             description=MADE_UNDER)
                   if p.kind == "categorical" else
@@ -101,8 +110,11 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                               arguments={"n": int(n), "seed": int(seed),
                                          "condition": {k: v.item() if isinstance(v, np.generic) else v
                                                        for k, v in (condition or {}).items()},
-                                         "like": str(like) if like else None, "column": column,
-                                         "run_sha256": sha if isinstance(sha, str) else None},
+                                         "like": str(Path(like).absolute()) if like else None,
+                                         "column": column,
+                                         "run_sha256": sha if isinstance(sha, str) else None,
+                                         **({"draws": f"{AE_DRAWS} (an autoencoder has no prior)"}
+                                            if not has_prior(model) else {})},
                               counts={"rows": int(n)}),
         vectors=[VectorColumn(column, int(model.latent_dim),
                               f"{_code_kind(model)} the image was decoded from ({Path(run).name})")],
@@ -139,6 +151,8 @@ def _code_kind(model: Any) -> str:
     """What a run's prior draws are, for the column's description."""
     if in_w(model):
         return "whitened W code c ~ N(0, I) (w = w_mean + c @ w_basis)"
+    if not has_prior(model):
+        return f"code drawn from the {AE_DRAWS} (an autoencoder has no prior)"
     return "prior draw z ~ N(0, I)"
 
 
@@ -198,16 +212,34 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
                             + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
         # one row's condition, as a model reads it (values checked there), on every row
         matrix = np.tile(spec.vector(condition), (n, 1))
+        _warn_beyond_training(parts, condition)
     else:
         source = st.load(like)  # type: ignore[arg-type]
         if len(source) == 0:
             raise UserError(f"--like {like} has no rows")
         # (len(source), dim) as training encodes a store: classes matched by name; a row
         # without a value (NaN, class code -1) or a class the run does not know is refused
-        matrix = spec.encode_store(source)[rng.integers(0, len(source), n)]
+        try:
+            encoded = spec.encode_store(source)
+        except UserError as err:
+            raise UserError(f"--like {like}: {err}") from None
+        matrix = encoded[rng.integers(0, len(source), n)]
     out, start = {}, 0
     for part in parts:
         block = matrix[:, start:start + part.size]  # the value, or the one-hot class
         out[part.name] = block[:, 0] if part.kind == "continuous" else block.argmax(1)
         start += part.size
     return out
+
+
+def _warn_beyond_training(parts: list[ConditionPart], condition: Mapping[str, Any]) -> None:
+    """A warning on stderr for each continuous condition of ``condition`` outside the range the
+    run was trained on (decoded all the same: SmileCVAE samples beyond it on purpose)."""
+    from latentplay.latent.sampling import in_training_range
+
+    for part in parts:
+        if part.kind == "continuous" and not in_training_range(part, float(condition[part.name])):
+            lo, hi = part.range  # type: ignore[misc]
+            print(f"warning: --condition {part.name}={condition[part.name]} is outside the range "
+                  f"the run was trained on ({lo:g}..{hi:g}): the images show what it makes of a "
+                  "value it never saw", file=sys.stderr)

@@ -343,11 +343,58 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     return torch.cat(out).numpy()
 
 
+AE_DRAWS = "N(mean, SD) of the training codes"
+"""What a plain autoencoder's samples are drawn from (it has no prior): each dimension's mean
+and standard deviation over its encoded training set (:func:`prior_frame`)."""
+
+
+def has_prior(model: torch.nn.Module) -> bool:
+    """Whether ``model``'s codes are drawn from ``N(0, I)``: all but a plain autoencoder."""
+    return getattr(model, "family", "") != "ae"
+
+
+def prior_frame(model: torch.nn.Module) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(centre (D,), scale (D,))`` of a plain autoencoder's draws, which has no prior: each
+    dimension's mean and standard deviation over its encoded training set (the run's
+    ``latents.npy``), the playground's frame (:func:`latentplay.latent.traverse.axis_frame`);
+    None for a model with a prior ``N(0, I)``."""
+    if has_prior(model):
+        return None
+    from latentplay.latent.traverse import axis_frame, run_latents
+
+    run = getattr(model, "run_dir", None)
+    why = (f"a plain autoencoder has no prior: its samples are drawn from the {AE_DRAWS} "
+           "(latents.npy)")
+    if run is None:
+        raise UserError(f"{why}; load the model with train.load_model(RUN)")
+    try:
+        return axis_frame(model, run_latents(run))
+    except UserError as err:
+        raise UserError(f"{err} ({why})") from None
+
+
+def prior_draws(model: torch.nn.Module, rng: np.random.Generator, n: int,
+                temperature: float = 1.0) -> np.ndarray:
+    """``(n, D)`` float32 codes to decode from ``n`` standard normal draws ``z`` of ``rng``:
+    ``temperature * z`` for a model with a prior, ``centre + temperature * z * scale`` for a
+    plain autoencoder (:func:`prior_frame`; as the playground's Sample tab draws, so that the
+    same seed gives its images)."""
+    frame = prior_frame(model)
+    if frame is None:
+        z = rng.standard_normal((n, int(model.latent_dim))).astype(np.float32)
+        return z * np.float32(temperature)
+    centre, scale = frame
+    z = rng.standard_normal((n, len(centre)))
+    return (centre + temperature * z * scale).astype(np.float32)
+
+
 def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition: Any = None,
            device: str = "cpu", temperature: float = 1.0) -> np.ndarray:
     """``n`` images ``(n, S, S, C)`` uint8 decoded from prior draws ``z ~ N(0, I)`` times
     ``temperature`` (the same draws at every temperature; for an imported StyleGAN with codes
-    in whitened W, exactly the truncation trick with psi = ``temperature``); ``n`` = 0 gives
+    in whitened W, exactly the truncation trick with psi = ``temperature``); a plain
+    autoencoder, which has no prior, decodes ``mean + temperature * z * SD`` of its encoded
+    training set (:func:`prior_draws`: the playground's images of ``seed``). ``n`` = 0 gives
     an empty ``(0, S, S, C)`` array. ``run_dir`` may also be a model from :func:`load_model`
     (already on ``device``)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
@@ -357,5 +404,5 @@ def sample(run_dir: PathLike | torch.nn.Module, n: int, seed: int = 0, condition
     if temperature != 1 and is_style_generator(model) and model.config.space == "z":
         raise UserError("scaling a StyleGAN's z is not truncation (which acts on W): import the "
                         "generator with --space w")
-    z = np.random.default_rng(seed).standard_normal((n, int(model.latent_dim))).astype(np.float32)
-    return decode(model, z * np.float32(temperature), condition=condition, device=device)
+    z = prior_draws(model, np.random.default_rng(seed), int(n), temperature)
+    return decode(model, z, condition=condition, device=device)
