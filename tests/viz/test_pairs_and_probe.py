@@ -54,21 +54,34 @@ def test_probe_bars_draw_a_negative_r2_where_it_is() -> None:
 
 @pytest.mark.parametrize("shape", [(2, 8, 8, 3), (2, 8, 16, 3)])
 def test_pairs_grid_centres_each_caption_under_its_pair(shape: tuple[int, ...]) -> None:
-    """The caption sat at the inner edge of the left image (x = 1 of its axes), not under the
-    middle of the pair; now it is centred between the outer edges of the two images (also for
-    wide images, which do not fill their axes box)."""
+    """The caption sat at the inner edge of the left image, not under the middle of the pair;
+    it is centred between the outer edges of the two images (also for wide images, which do
+    not fill their square), just below them, and the images keep their width : height."""
     images = np.zeros(shape, np.uint8)
     fig = pairs_grid(images, images, np.array([0.1, 0.2]), per_row=2,
                      value_label="Mahalanobis distance")
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    for i in range(2):
-        left, right = fig.axes[2 * i], fig.axes[2 * i + 1]
-        (caption,) = left.texts
-        assert caption.get_text().startswith("Mahalanobis distance = ")
+    (ax,) = fig.axes
+    shown = ax.get_images()
+    captions = [t for t in ax.texts if t.get_text().startswith("Mahalanobis distance = ")]
+    assert len(shown) == 4 and len(captions) == 2
+    for i, caption in enumerate(captions):
+        left, right = (shown[2 * i + k].get_window_extent(renderer) for k in (0, 1))
         text = caption.get_window_extent(renderer)
-        x0 = left.get_images()[0].get_window_extent(renderer).x0
-        x1 = right.get_images()[0].get_window_extent(renderer).x1
-        assert (text.x0 + text.x1) / 2 == pytest.approx((x0 + x1) / 2, abs=1.0)
-        assert text.y1 < left.get_window_extent(renderer).y0 + 2  # below the images
+        assert (text.x0 + text.x1) / 2 == pytest.approx((left.x0 + right.x1) / 2, abs=1.0)
+        assert 0 < left.y0 - text.y1 < 10  # just below the images (pixels)
+        assert left.width / left.height == pytest.approx(shape[2] / shape[1], rel=0.02)
+    plt.close(fig)
+
+
+def test_pairs_grid_makes_room_for_a_long_title() -> None:
+    """A title of three lines pushed the sides' names into it (the figure kept its height)."""
+    images = np.zeros((4, 8, 8, 3), np.uint8)
+    fig = pairs_grid(images, images, np.arange(4.0), per_row=2, title="one\ntwo\nthree")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    title = fig._suptitle.get_window_extent(renderer)
+    names = [t.get_window_extent(renderer) for t in fig.axes[0].texts if t.get_text() == "treated"]
+    assert title.y1 <= fig.bbox.height and all(name.y1 < title.y0 for name in names)
     plt.close(fig)

@@ -538,20 +538,14 @@ def _pairs_figure(left: np.ndarray, right: np.ndarray, ratio: np.ndarray,
                   groups: tuple[str, str], title: str) -> Any:
     """:func:`~latentplay.viz.pairs.pairs_grid` of :data:`PAIRS_PER_ROW` pairs of ``(m, S, S,
     C)`` images with their ``(m,)`` ratios, the ``title`` broken to the figure's width (it ran
-    off both edges) and the figure made taller by its extra lines, so that the rows keep the
-    room their captions need."""
+    off both edges)."""
     from latentplay.viz.pairs import pairs_grid
     from latentplay.viz.style import wrap_title
 
-    width = 2 * PAIRS_PER_ROW * PAIR_INCHES + 0.3 * PAIRS_PER_ROW   # as pairs_grid sizes itself
-    title = wrap_title(title, width - 0.6, 10)
-    fig = pairs_grid(left, right, ratio, groups=groups, title=title, per_row=PAIRS_PER_ROW,
-                     cell_inches=PAIR_INCHES, value_label="ratio",
-                     value_format=".4f")  # 1.0012 is no copy, 0.9996 is covered
-    if title.count("\n"):
-        fig.set_figheight(fig.get_figheight() + 0.2 * title.count("\n"))   # 10 pt lines
-        fig.tight_layout(rect=(0, 0.25 / fig.get_figheight(), 1, 1))   # pairs_grid's room below
-    return fig
+    width = PAIRS_PER_ROW * (2 * PAIR_INCHES + 0.3)   # as pairs_grid sizes itself
+    return pairs_grid(left, right, ratio, groups=groups, title=wrap_title(title, width - 0.6, 10),
+                      per_row=PAIRS_PER_ROW, cell_inches=PAIR_INCHES, value_label="ratio",
+                      value_format=".4f")  # 1.0012 is no copy, 0.9996 is covered
 
 
 def _copies_figure(path: Path, real_images: np.ndarray, fake_images: np.ndarray,

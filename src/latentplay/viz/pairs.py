@@ -5,7 +5,12 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.transforms import blended_transform_factory
+
+TITLE_SIZE = 10
+"""Font size of a pairs grid's title (points)."""
+
+TEXT_SIZE = 8
+"""Font size of the side names above the first row and the values under each pair (points)."""
 
 
 def pairs_grid(
@@ -22,6 +27,11 @@ def pairs_grid(
 ) -> Figure:
     """Matched pairs side by side, ``per_row`` pairs per row.
 
+    The images are drawn on one axes that covers the figure, in data units of inches from its
+    top-left corner, each keeping its pixels square; a pair's value is centred under the pair.
+    The figure is as tall as its title's lines (a ``title`` is drawn as broken by the caller)
+    and its rows need.
+
     Args:
         treated, control: ``(m, H, W, C)`` uint8 images of the two sides of each pair.
         distances: ``(m,)`` pair distances, printed under each pair.
@@ -35,38 +45,39 @@ def pairs_grid(
     """
     m = len(treated)
     rows = max(1, -(-m // per_row))
-    cols = 2 * per_row
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(cols * cell_inches + 0.3 * per_row, rows * cell_inches * 1.3 + 0.6),
-        squeeze=False,
-    )
-    for ax in axes.ravel():
-        ax.axis("off")
-    captions = []
+    pair = 2 * cell_inches + 0.3                      # two images and the gap to the next pair
+    row_height = cell_inches * 1.3                    # an image and the value under it
+    band = (title.count("\n") + 1) * TITLE_SIZE * 1.3 / 72 + 0.15 if title else 0.1
+    head = band + TEXT_SIZE * 1.4 / 72 + 0.05           # the title, then the sides' names
+    width, height = per_row * pair, head + rows * row_height
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+    side = cell_inches - 0.06                         # an image's square in its cell
     for i in range(m):
         r, c = divmod(i, per_row)
-        for side, images in enumerate((treated, control)):
-            ax = axes[r, 2 * c + side]
+        x, y = c * pair + 0.15, head + r * row_height
+        bottom = y
+        for k, images in enumerate((treated, control)):
             img = images[i]
+            h, w = img.shape[:2]
+            shown_w, shown_h = side * w / max(h, w), side * h / max(h, w)
+            x0 = x + k * cell_inches + 0.03 + (side - shown_w) / 2
+            y0 = y + (side - shown_h) / 2
+            extent = (x0, x0 + shown_w, y0 + shown_h, y0)
             if img.shape[-1] == 1:  # grey levels as they are, not stretched to the image's range
-                ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255)
+                ax.imshow(img[..., 0], cmap="gray", vmin=0, vmax=255, extent=extent)
             else:
-                ax.imshow(img)
+                ax.imshow(img, extent=extent)
             if r == 0:
-                ax.set_title(groups[side], fontsize=8)
-        captions.append(axes[r, 2 * c].text(
-            1.0, -0.08, f"{value_label} = {distances[i]:{value_format}}",
-            transform=axes[r, 2 * c].transAxes, ha="center", va="top", fontsize=8))
+                ax.text(x + (k + 0.5) * cell_inches, y0 - 0.04, groups[k], fontsize=TEXT_SIZE,
+                        ha="center", va="bottom")
+            bottom = max(bottom, y0 + shown_h)
+        ax.text(x + cell_inches, bottom + 0.05, f"{value_label} = {distances[i]:{value_format}}",
+                ha="center", va="top", fontsize=TEXT_SIZE)
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_aspect("auto")
     if title:
-        fig.suptitle(title, fontsize=10)
-    for caption in captions:  # moved below; wider than one image, they would squeeze the layout
-        caption.set_in_layout(False)
-    fig.tight_layout(rect=(0, 0.25 / fig.get_figheight(), 1, 1))  # room for the last captions
-    # centre each caption under its pair (midway between the outer edges of its two images;
-    # the images sit centred in their axes boxes), not under the inner edge of the left image
-    for i, caption in enumerate(captions):
-        r, c = divmod(i, per_row)
-        left, right = axes[r, 2 * c], axes[r, 2 * c + 1]
-        caption.set_transform(blended_transform_factory(fig.transFigure, left.transAxes))
-        caption.set_x((left.get_position().x0 + right.get_position().x1) / 2)
+        fig.suptitle(title, fontsize=TITLE_SIZE, y=1 - 0.08 / height, va="top")
     return fig
