@@ -69,8 +69,20 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
     step = next(k for k in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, dims) if k >= needed)
     # the longer title of thinned labels ("* or red tick") needs the wider figure
     width = 18.0 if zoom else max(4.5 if step == 1 else 5.5, min(2 + 0.35 * epochs, 14))
-    fig = plt.figure(figsize=(width, height), layout="constrained")
-    axes = fig.subplots(1, 3, sharey=True, width_ratios=[2, 1, 1]) if zoom else [fig.subplots()]
+    active = variance[-1] > threshold
+    title = (f"variance of encoder means over each epoch's training batches\n"
+             f"{int(active.sum())}/{dims} above {threshold:g} in the last "
+             f"epoch ({'*' if step == 1 else '* or red tick'})")
+    title = wrap_title(title, width - 0.8, 9)
+    # margins in inches, laid out here (a constrained layout took most of the figure's time):
+    # dimension labels and their axis title left, the colour bar right, the title's lines on top
+    top = 0.12 + (title.count("\n") + 1) * 9 * 1.3 / 72 + (0.2 if zoom else 0.0)
+    left, right, bottom = 0.7, 0.95, 0.45
+    fig = plt.figure(figsize=(width, height))
+    grid = {"left": left / width, "right": 1 - right / width, "bottom": bottom / height,
+            "top": 1 - top / height, "wspace": 0.08}
+    axes = (fig.subplots(1, 3, sharey=True, width_ratios=[2, 1, 1], gridspec_kw=grid) if zoom
+            else [fig.subplots(gridspec_kw=grid)])
     shown = np.log10(np.maximum(variance.T, 1e-6))
     for ax in axes:
         im = ax.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
@@ -84,15 +96,13 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
         axes[2].set_title(f"last {ZOOM} epochs", fontsize=9)
     ax = axes[0]
     ax.set_ylabel("latent dimension")
-    active = variance[-1] > threshold
     labelled = np.arange(0, dims, step)
     ax.set_yticks(labelled)
     ax.set_yticklabels([f"{d}{' *' if active[d] else ''}" for d in labelled], fontsize=7)
     ax.set_yticks(np.flatnonzero(active & (np.arange(dims) % step != 0)), minor=True)
     ax.tick_params(axis="y", which="minor", length=5, width=1.2, color="tab:red")
-    marks = "*" if step == 1 else "* or red tick"
-    title = (f"variance of encoder means over each epoch's training batches\n"
-             f"{int(active.sum())}/{dims} above {threshold:g} in the last epoch ({marks})")
-    ax.set_title(wrap_title(title, fig.get_figwidth() - 0.8, 9), fontsize=9)
-    fig.colorbar(im, ax=list(axes), label="log10 variance")
+    ax.set_title(title, fontsize=9)
+    bar = fig.add_axes((1 - (right - 0.2) / width, bottom / height, 0.15 / width,
+                        1 - (top + bottom) / height))
+    fig.colorbar(im, cax=bar, label="log10 variance")
     return fig
