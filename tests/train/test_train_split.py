@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from omegaconf import OmegaConf
 
 from latentplay import sources, train
@@ -134,6 +135,9 @@ def test_a_resumed_run_saved_before_split_version_2_holds_out_its_old_persons(
     config = OmegaConf.load(run / "config.yaml")
     del config.data["split_version"]
     OmegaConf.save(config, run / "config.yaml")
+    state = torch.load(run / "checkpoint.pt", weights_only=True)
+    del state["data"]   # nor did checkpoints record their data settings then
+    torch.save(state, run / "checkpoint.pt")
     train.resume(run, epochs=2, progress=False)
     old = np.flatnonzero(np.load(run / "latents.npy")["split"])
     np.testing.assert_array_equal(old, held_out_rows(store, 200, 0.2, seed, "persons", 1))

@@ -117,9 +117,10 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
         config.trainer.max_steps = max_steps
     config.validate()
     state = ckpt.load_state(run_dir)
+    _check_same_store(run_dir, config, state)
+    if epochs is not None or max_steps is not None or not state["finished"]:
+        _check_more_to_do(run_dir, config.trainer, state)
     if epochs is not None or max_steps is not None:
-        if state["finished"]:
-            _check_more_to_do(run_dir, config.trainer, state)
         if epochs is not None and max_steps is None and config.trainer.max_steps and _primary_process():
             print(f"note: the run's trainer.max_steps {config.trainer.max_steps} still applies: it "
                   f"stops at step {config.trainer.max_steps} if that comes before epoch {epochs} "
@@ -135,17 +136,34 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
 
 
 def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> None:
-    """A :class:`UserError` when the new limits of a finished run leave no step to take (it
-    would only finish again), naming the limit that stops it."""
-    step, epoch, batch = state["step"], state["epoch"], state["batch"]
+    """A :class:`UserError` when the limits (``--epochs``, ``--max-steps`` or config.yaml's)
+    are ones the run has passed, naming the limit, whatever stopped it: a finished run would
+    only finish again; one a signal stopped would finish without logging its part-done epoch
+    (its samples and codes of weights that model.safetensors does not hold). One a signal
+    stopped after its last epoch's end may finish."""
+    step, epoch, batch, done = state["step"], state["epoch"], state["batch"], state["finished"]
     if trainer.max_steps and step >= trainer.max_steps:
         raise UserError(f"{run_dir} stopped at step {step} and trainer.max_steps is "
                         f"{trainer.max_steps}: pass --max-steps above {step} (0: no limit; "
                         "max_steps= in Python)")
-    if epoch >= trainer.epochs:  # the loop runs only while epoch < epochs, part-done or not
+    # the loop runs only while epoch < epochs, part-done or not
+    if epoch > trainer.epochs or epoch == trainer.epochs and (batch or done):
         partial = f" and {batch} steps of the next" if batch else ""
-        raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {epoch} "
+        least = epoch if batch or done else epoch - 1
+        raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {least} "
                         "(epochs= in Python)")
+
+
+def _check_same_store(run_dir: Path, config: Any, state: dict[str, Any]) -> None:
+    """A :class:`UserError` before any image is decoded when the data settings or the number of
+    rows of ``config``'s store differ from what the checkpoint ``state`` recorded (the images
+    themselves are compared once decoded: :meth:`Engine.restore`)."""
+    from latentplay.store import load
+    from latentplay.train.data import check_same_data, data_settings, rows_read
+
+    rows = rows_read(load(config.data.store), config.data.limit)
+    check_same_data(state.get("data"), {"settings": data_settings(config), "rows": rows}, run_dir,
+                    config.data.store)
 
 
 def resolve_device(device: str, option: str = "--device") -> str:

@@ -9,8 +9,12 @@ for all 737,280 dSprites-sized images -- and moved to the training device. A bat
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import sys
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,6 +26,13 @@ from latentplay.store import Store, load, load_images
 from latentplay.store.bias import person_attribute, repeated_persons
 
 CHUNK = 4096
+DATA_SETTINGS = ("seed", "trainer.batch_size", "data.size", "data.crop", "data.channels",
+                 "data.test_fraction", "data.limit", "data.split", "data.split_version",
+                 "data.split_seed")
+"""The settings that decide which images a run trains on, which it holds out and in which
+batches it sees them: a resume must find them as the run's checkpoint recorded them
+(:func:`check_same_data`). ``data.store`` is not among them: a store moved elsewhere may be
+named anew, its rows are compared instead."""
 
 
 @dataclass
@@ -84,6 +95,17 @@ class TrainingData:
         mine = perm[: steps * batch_size * world].reshape(steps, world, batch_size)[:, rank]
         return torch.from_numpy(np.ascontiguousarray(mine)).to(self.images.device)
 
+    def digests(self) -> dict[str, Any]:
+        """What a run's checkpoint records of its data (:func:`check_same_data`): the number of
+        rows, and SHA-256 digests of the decoded images, the conditions and the held-out rows
+        (one pass over the images, on the CPU: call it before :meth:`to`)."""
+
+        def digest(array: np.ndarray) -> str:
+            return hashlib.sha256(np.ascontiguousarray(array).reshape(-1).view(np.uint8)).hexdigest()
+
+        return {"rows": len(self.rows), "images": digest(self.images.cpu().numpy()),
+                "conditions": digest(self.cond.cpu().numpy()), "held_out": digest(self.test_idx)}
+
 
 def load_training_data(
     store: Store | str, size: int, channels: int, condition: list[str],
@@ -127,8 +149,46 @@ def load_training_data(
 
 def first_rows(store: Store, limit: int) -> Store:
     """The rows a run reads of ``store``: its first ``limit`` (``data.limit``; 0 or less: all)."""
-    n = len(store) if limit <= 0 else min(limit, len(store))
+    n = rows_read(store, limit)
     return store if n == len(store) else Store(store.dataset.select(range(n)), store.schema, store.path)
+
+
+def rows_read(store: Store, limit: int) -> int:
+    """How many rows a run reads of ``store``: its first ``limit`` (``data.limit``; 0 or less:
+    all)."""
+    return len(store) if limit <= 0 else min(limit, len(store))
+
+
+def data_settings(config: Any) -> dict[str, Any]:
+    """The run config's :data:`DATA_SETTINGS`, ``{"data.size": 64, ...}``."""
+    return {key: functools.reduce(getattr, key.split("."), config) for key in DATA_SETTINGS}
+
+
+def check_same_data(saved: dict[str, Any] | None, now: dict[str, Any], run_dir: Path,
+                    store: str) -> None:
+    """A :class:`UserError` naming the first difference between what a run's checkpoint
+    recorded of its data (``saved``: ``{"settings": data_settings(...), **digests()}``; None
+    for a checkpoint saved before the record, not checked) and what a resume finds (``now``:
+    the same keys, or some of them, e.g. the settings and the rows before the images are
+    decoded) in ``store``: going on would draw another held-out split, mix test metrics of
+    different rows and declare the epoch complete."""
+    if not saved:
+        return
+    then = saved.get("settings", {})
+    for key, value in now.get("settings", {}).items():
+        if key in then and then[key] != value:
+            raise UserError(f"{run_dir / 'config.yaml'} sets {key}={value}, but {run_dir} was trained "
+                            f"with {key}={then[key]}: set it back to resume (the run goes on only with "
+                            "the rows, split and batches it began with)")
+    back = "resume with the store it was trained on (data.store in config.yaml)"
+    if "rows" in now and now["rows"] != saved.get("rows", now["rows"]):
+        raise UserError(f"{store} has {now['rows']} rows to train on; {run_dir} was trained on "
+                        f"{saved['rows']} rows: {back}")
+    for key, what in (("images", "the images of"), ("conditions", "the condition values in"),
+                      ("held_out", "the rows held out of")):
+        if key in now and now[key] != saved.get(key, now[key]):
+            raise UserError(f"{what} {store} differ from those {run_dir} was trained on (the store "
+                            f"was replaced or rewritten): {back}")
 
 
 def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,

@@ -37,7 +37,7 @@ from latentplay.outputs import bar_drawn, progress_bar
 from latentplay.train import checkpoint as ckpt
 from latentplay.train.api import resolve_device
 from latentplay.train.csvlog import CSVTable
-from latentplay.train.data import TrainingData, load_training_data
+from latentplay.train.data import TrainingData, check_same_data, data_settings, load_training_data
 from latentplay.train.figures import (
     NO_PRIOR_SAMPLES,
     save_gif,
@@ -181,12 +181,15 @@ class Engine:
         self.fabric.launch()
         self.rank0 = self.fabric.global_rank == 0
         torch.manual_seed(config.seed)
-        self.data: TrainingData = load_training_data(
+        data = load_training_data(
             config.data.store, config.data.size, config.data.channels, config.condition,
             config.data.test_fraction, config.data.limit, config.data.split_seed,
             progress=progress and self.rank0, crop=config.data.crop, split=config.data.split,
             split_version=config.data.split_version,
-        ).to(self.fabric.device)
+        )
+        # what the split and batches depend on, saved in every checkpoint: a resume checks it
+        self.data_record = {"settings": data_settings(config), **data.digests()}
+        self.data: TrainingData = data.to(self.fabric.device)
         # fewer training rows than one batch: refused at set-up, not at the first epoch
         self.data.epoch_order(config.seed, 0, t.batch_size, self.fabric.global_rank, self.fabric.world_size)
         self.model = build_model(config.family, config.model, self.data.channels,
@@ -269,7 +272,7 @@ class Engine:
             "epoch_sum": None if epoch_sum is None else epoch_sum.cpu(),
             "epoch_count": self.epoch_count, "epoch_seconds": self.epoch_seconds,
             "variance_history": history,
-            "rows": rows,
+            "rows": rows, "data": self.data_record,
         }
 
     def _epoch_total(self) -> torch.Tensor:
@@ -300,7 +303,9 @@ class Engine:
         return 0 if table is None else table.rows
 
     def restore(self, state: dict[str, Any]) -> None:
-        """Continue from a :meth:`state` read back from ``checkpoint.pt``."""
+        """Continue from a :meth:`state` read back from ``checkpoint.pt`` (refused when the data
+        differ from those it recorded: :func:`~latentplay.train.data.check_same_data`)."""
+        check_same_data(state.get("data"), self.data_record, self.run_dir, self.config.data.store)
         self._check_world(state)
         ckpt.check_state(self.model, state["model"], str(self.run_dir / ckpt.STATE_FILE))
         self.model.load_state_dict(state["model"])
