@@ -106,3 +106,46 @@ def test_the_report_says_where_a_resume_starts(tmp_path: Path) -> None:
     (run / "checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(UserError, match="checkpoint"):
         _status(run)
+
+
+def test_sigterm_while_setting_up_leaves_out_free(shapes_store: Path, tiny: list[str],
+                                                  tmp_path: Path) -> None:
+    """SIGTERM while the images were decoded (before the loop's handlers) ended the process
+    at once, silently, leaving a folder with only config.yaml that both --out and --resume
+    refused: it is removed, as after Ctrl-C, with one line."""
+    out = tmp_path / "run"
+    args = ["train", "vae", "--data", str(shapes_store), "--out", str(out), *tiny]
+    script = ("import os, signal\n"
+              "import latentplay.train.engine as engine\n"
+              "load = engine.load_training_data\n"
+              "def decode(*args, **kwargs):\n"
+              "    os.kill(os.getpid(), signal.SIGTERM)\n"
+              "    return load(*args, **kwargs)\n"
+              "engine.load_training_data = decode\n"
+              "from latentplay.cli import main\n"
+              f"main({args!r})\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 143, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"stopped by SIGTERM before the first checkpoint: nothing to resume, and --out {out} is free "
+        "to train into again")
+    assert not out.exists()
+
+
+def test_ctrl_c_while_setting_up_says_so(cli, shapes_store: Path, tiny: list[str], tmp_path: Path,  # noqa: ANN001
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C before the first checkpoint removed the folder, silently (exit 130)."""
+    import latentplay.train.engine as engine
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "load_training_data", interrupted)
+    out = tmp_path / "run"
+    r = cli("train", "vae", "--data", shapes_store, "--out", out, *tiny)
+    assert r.code == 130 and r.err.strip() == (
+        f"stopped by SIGINT before the first checkpoint: nothing to resume, and --out {out} is free "
+        "to train into again")
+    assert not out.exists()
+    with pytest.raises(KeyboardInterrupt, match="out='.*' is free to train into again"):
+        train.train("vae", shapes_store, out, overrides=tiny, progress=False)

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +59,7 @@ def train(
     the keyword arguments are shortcuts for ``trainer.*`` / ``seed`` overrides.
     """
     from latentplay.store import load
-    from latentplay.train.engine import Engine, write_config
+    from latentplay.train.engine import Engine, StoppedBeforeCheckpoint, write_config
 
     items = [f"data.store={Path(data).absolute()}"]
     for key, value in (("trainer.epochs", epochs), ("trainer.max_steps", max_steps),
@@ -72,31 +76,71 @@ def train(
         ground_truth = ground_truth_of(store)
         check_grid(ground_truth, config.log.dis_metrics)   # not after the first epoch either
     run_dir = Path(out).absolute()
-    if _primary_process():
-        if (run_dir / "config.yaml").exists():
-            if not (run_dir / STATE_FILE).exists():   # no step saved: nothing to resume
-                raise UserError(f"{run_dir} holds a run that stopped before its first checkpoint; "
-                                "pick another --out (out= in Python), or delete it first")
-            raise UserError(f"{run_dir} already holds a run; resume it with "
-                            f"`latentplay train --resume {run_dir}` (in Python "
-                            f"`train.resume({str(run_dir)!r})`) or pick another --out (out=)")
+    if not _primary_process():
+        Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
+        return run_dir
+    if (run_dir / "config.yaml").exists():
+        if not (run_dir / STATE_FILE).exists():   # no step saved: nothing to resume
+            raise UserError(f"{run_dir} holds a run that stopped before its first checkpoint; "
+                            "pick another --out (out= in Python), or delete it first")
+        raise UserError(f"{run_dir} already holds a run; resume it with "
+                        f"`latentplay train --resume {run_dir}` (in Python "
+                        f"`train.resume({str(run_dir)!r})`) or pick another --out (out=)")
+    with _stops_before_checkpoint(run_dir):
         created = not run_dir.exists()
         make_parents(run_dir).mkdir(exist_ok=True)
-        write_config(config, run_dir)
-    try:
-        engine = Engine(config, run_dir, progress=progress, ground_truth=ground_truth)
-    except BaseException:  # a set-up check failed: no run began, so the --out stays free
-        if _primary_process():
-            _undo_setup(run_dir, created)
-        raise
-    engine.run()
+        before = {path.name for path in run_dir.iterdir()}
+        try:
+            write_config(config, run_dir)
+            Engine(config, run_dir, progress=progress, ground_truth=ground_truth).run()
+        except BaseException as exc:  # before the first checkpoint no run began: the --out stays free
+            if (run_dir / STATE_FILE).exists():
+                raise
+            _undo_setup(run_dir, created, before)
+            if isinstance(exc, KeyboardInterrupt) and not isinstance(exc, StoppedBeforeCheckpoint):
+                raise StoppedBeforeCheckpoint(signal.SIGINT, run_dir) from None  # Ctrl-C
+            raise
     return run_dir
 
 
-def _undo_setup(run_dir: Path, created: bool) -> None:
-    """Remove what :func:`train` wrote before its engine's set-up failed: ``config.yaml``, and
-    the run directory when it made it and nothing else is inside."""
-    (run_dir / "config.yaml").unlink(missing_ok=True)
+@contextmanager
+def _stops_before_checkpoint(run_dir: Path) -> Iterator[None]:
+    """While :func:`train` sets up and trains, SIGTERM raises :class:`StoppedBeforeCheckpoint`
+    (as Ctrl-C raises ``KeyboardInterrupt``) until the run's first checkpoint is saved, so that
+    what was written is removed; from then on it acts as it would have (the training loop
+    stops at a saved step: :meth:`Engine._stop_signals`). Only in the main thread, and not for
+    an ignored SIGTERM."""
+    from latentplay.train.engine import StoppedBeforeCheckpoint
+
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or previous in (None, signal.SIG_IGN):
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        if (run_dir / STATE_FILE).exists():
+            signal.signal(signum, previous)
+            signal.raise_signal(signum)
+            return
+        raise StoppedBeforeCheckpoint(signum, run_dir)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _undo_setup(run_dir: Path, created: bool, before: set[str]) -> None:
+    """Remove what :func:`train` wrote into ``run_dir`` before the run's first checkpoint
+    (``config.yaml``, ``metrics.csv``, figures, loggers' folders: every entry whose name is not
+    in ``before``), and the directory when it made it and nothing else is inside."""
+    for path in run_dir.iterdir():
+        if path.name not in before:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     if created and not any(run_dir.iterdir()):
         run_dir.rmdir()
 

@@ -116,6 +116,27 @@ class Stopped(KeyboardInterrupt):
         return f"{self._stopped}; latentplay train --resume {self.run_dir} continues from here"
 
 
+class StoppedBeforeCheckpoint(Stopped):
+    """SIGTERM or SIGINT before a new run's first checkpoint (while its images were decoded,
+    say): nothing to resume, and :func:`~latentplay.train.api.train` removed what it had
+    written, so the same command starts the run again in ``run_dir``."""
+
+    def __init__(self, signum: int, run_dir: Path) -> None:
+        super().__init__(signum, 0, run_dir)
+
+    @property
+    def _stopped(self) -> str:
+        return (f"stopped by {signal.Signals(self.signum).name} before the first checkpoint: "
+                "nothing to resume, and")
+
+    def __str__(self) -> str:
+        return f"{self._stopped} out={str(self.run_dir)!r} is free to train into again"
+
+    @property
+    def cli_line(self) -> str:
+        return f"{self._stopped} --out {self.run_dir} is free to train into again"
+
+
 def _loggers(config: Any, run_dir: Path) -> list[Any]:
     loggers = []
     for name in config.log.loggers:
@@ -406,8 +427,8 @@ class Engine:
                     f"lower optim.lr or check the data, then resume with "
                     f"`latentplay train --resume {self.run_dir}`")
         else:
-            then = ("No checkpoint was written yet; lower optim.lr or check the data and start "
-                    "a new run")
+            then = ("No checkpoint was written yet, and nothing of the run was kept; lower optim.lr "
+                    "or check the data and start it again")
         raise NonFiniteLoss(
             f"{what} at step {step} (epoch {self.epoch + 1}){also}; "
             f"training stopped. {then}"
