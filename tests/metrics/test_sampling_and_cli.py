@@ -355,7 +355,7 @@ def test_cli_checks_out_and_data_before_any_work(cli, tmp_path: Path) -> None:
     (tmp_path / "empty.npy").write_bytes(b"")
     cases = [
         (("track", "vae", "--data", shapes, "--out", full), "exists and is not empty; give a new"),
-        (("track", "vae", "--data", faces, "--out", tmp_path / "run"), "no factor_<name> columns"),
+        (("track", "vae", "--data", faces, "--out", tmp_path / "run"), "has no factor attributes"),
         (("concepts", "cbm", "--out", full), "exists and is not empty; pass --overwrite"),
         (("disentanglement", "--run", tmp_path / "r", "--data", tmp_path / "nosuch"), "no store at"),
         (("disentanglement", "--run", tmp_path / "r", "--data", faces), "no factor_<name> columns"),

@@ -49,8 +49,11 @@ def test_dis_metrics_config_errors(shapes_store: Path, tiny: list[str], tmp_path
 def test_dis_metrics_on_a_store_without_factors_is_refused_before_the_run_is_written(
         faces_store: Path, tiny: list[str], tmp_path: Path) -> None:
     """The store's factors are checked at the start (training an epoch first, then failing at
-    the first evaluation, left a run directory that had to be resumed or removed)."""
-    with pytest.raises(UserError, match="no factor_<name> columns"):
+    the first evaluation, left a run directory that had to be resumed or removed), and named as
+    ``data info`` shows them (not as the store's factor_<name> columns)."""
+    with pytest.raises(UserError, match=r"disentanglement metrics \(log.dis_metrics\) need ground-truth "
+                                        r"factors, and .* has no factor attributes \(`latentplay data "
+                                        r"info` lists them as '\(factor\)'\)"):
         train.train("vae", faces_store, tmp_path / "run", epochs=1,
                     overrides=[*tiny, "log.dis_metrics=[mig_fast]"], progress=False)
     assert not (tmp_path / "run").exists()

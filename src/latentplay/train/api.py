@@ -73,6 +73,10 @@ def train(
     if config.log.dis_metrics:  # a store without factors would fail after the first epoch
         from latentplay.metrics.runs import check_grid, ground_truth_of
 
+        if not store.schema.factors:
+            raise UserError(f"disentanglement metrics (log.dis_metrics) need ground-truth factors, and "
+                            f"{store.path} has no factor attributes (`latentplay data info` lists "
+                            "them as '(factor)')")
         ground_truth = ground_truth_of(store)
         check_grid(ground_truth, config.log.dis_metrics)   # not after the first epoch either
     run_dir = Path(out).absolute()
