@@ -654,6 +654,15 @@ class NetworkValues:
         return self
 
 
+def requested_condition(store: st.Store, attribute: str) -> bool:
+    """Whether ``attribute`` of ``store`` holds the conditions ``data generate`` decoded its
+    images under (what was asked of the generator, not what the images show)."""
+    from latentplay.sources.generated import CONVERTER, MADE_UNDER
+
+    return (store.schema.provenance.converter == CONVERTER
+            and store.schema.attribute(attribute).description == MADE_UNDER)
+
+
 class StoreLabels(Annotator):
     """The labels of ``attribute`` that a store of images already has, as an annotator.
 
@@ -668,8 +677,6 @@ class StoreLabels(Annotator):
     """
 
     def __init__(self, store: st.Store, attribute: str, reference: st.Store) -> None:
-        from latentplay.sources.generated import CONVERTER, MADE_UNDER
-
         names, _ = store_classes(store, attribute)
         ref_names, _ = store_classes(reference, attribute)
         own, ref = ([n for n in x if n != UNKNOWN] for x in (names, ref_names))
@@ -682,8 +689,7 @@ class StoreLabels(Annotator):
         self.codes = self.store_truth(store)
         self.store_path = store.path
         self.evaluation = None
-        self.requested = (store.schema.provenance.converter == CONVERTER
-                          and store.schema.attribute(attribute).description == MADE_UNDER)
+        self.requested = requested_condition(store, attribute)
 
     @property
     def description(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from latentplay.audit.annotate import (
     StoreLabels,
     load_annotator,
     read_classes,
+    requested_condition,
     store_classes,
 )
 from latentplay.audit.distribution import (
@@ -544,16 +545,6 @@ def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
 
 REQUESTED = "the conditions the images were generated under, not read from them"
 """What a figure says of labels that are a ``data generate`` store's conditions."""
-
-
-def requested_condition(store: st.Store, attribute: str) -> bool:
-    """Whether ``attribute`` of ``store`` holds the conditions ``data generate`` decoded its
-    images under (what was asked of the generator, not what the images show), as
-    :attr:`~latentplay.audit.annotate.StoreLabels.requested` tells for classes."""
-    from latentplay.sources.generated import CONVERTER, MADE_UNDER
-
-    return (store.schema.provenance.converter == CONVERTER
-            and store.schema.attribute(attribute).description == MADE_UNDER)
 
 
 def _reading(annotator: Annotator) -> tuple[str, str]:

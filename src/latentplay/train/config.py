@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from latentplay.config import resolve
 from latentplay.errors import UserError
 from latentplay.models import FAMILIES, family_config
 from latentplay.models.losses import TERMS, LossConfig
-from latentplay.models.losses.base import check_weights
+from latentplay.models.losses.base import check_positive, check_weights
 from latentplay.models.nets import SIZES
 from latentplay.models.stylegan2 import STYLE_FAMILIES
 
@@ -223,7 +222,7 @@ class RunConfigBase:
         Fabric after the data were decoded. Lightning, slow to import, is read only for a
         strategy other than ``auto``."""
         o, t = self.optim, self.trainer
-        _check_positive("optim.lr", o.lr)
+        check_positive("optim.lr", o.lr)
         if len(o.betas) != 2 or not all(0 <= b < 1 for b in o.betas):
             raise UserError(f"optim.betas must be two numbers in [0, 1), e.g. [0.9,0.999]; got "
                             f"{list(o.betas)}")
@@ -232,7 +231,7 @@ class RunConfigBase:
             raise UserError(f"trainer.devices must be at least 1 (or -1: every GPU), got {t.devices}")
         if t.num_nodes < 1:
             raise UserError(f"trainer.num_nodes must be at least 1, got {t.num_nodes}")
-        _check_positive("trainer.timeout_minutes", t.timeout_minutes)
+        check_positive("trainer.timeout_minutes", t.timeout_minutes)
         if t.precision not in PRECISIONS:
             raise UserError(f"trainer.precision must be one of {', '.join(PRECISIONS)}; got "
                             f"{t.precision!r}")
@@ -248,13 +247,6 @@ class RunConfigBase:
     def condition(self) -> list[str]:
         """Store attributes the model is conditioned on."""
         return list(getattr(self.model, "condition", []) or [])  # type: ignore[attr-defined]
-
-
-def _check_positive(key: str, value: float) -> None:
-    """A :class:`UserError` naming ``key`` unless ``value`` is a finite number above 0 (NaN and
-    infinity pass ``not x > 0`` and ``x <= 0``)."""
-    if not (math.isfinite(value) and value > 0):
-        raise UserError(f"{key} must be a finite number > 0, got {value}")
 
 
 @functools.cache

@@ -34,6 +34,13 @@ def check_weights(prefix: str, **values: float) -> None:
             raise UserError(f"{prefix}{name} must be a finite number >= 0, got {value}")
 
 
+def check_positive(key: str, value: float) -> None:
+    """A :class:`UserError` naming setting ``key`` unless ``value`` is a finite number above 0
+    (NaN and infinity pass ``not x > 0`` and ``x <= 0``)."""
+    if not (math.isfinite(value) and value > 0):
+        raise UserError(f"{key} must be a finite number > 0, got {value}")
+
+
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """Batch-mean KL( N(mu, exp(logvar)) || N(0, 1) ) per latent dimension: ``(B, D) -> (D,)``."""
     return 0.5 * (mu.square() + logvar.exp() - logvar - 1).mean(0)

@@ -9,7 +9,6 @@ permutation, rather than a second independent minibatch.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -17,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from latentplay.errors import UserError
-from latentplay.models.losses.base import LossTerm, check_weights
+from latentplay.models.losses.base import LossTerm, check_positive, check_weights
 from latentplay.models.vae import VAEOutput
 
 
@@ -34,8 +33,7 @@ class FactorVAEConfig:
 
     def validate(self) -> None:
         check_weights("loss.factorvae.", gamma=self.gamma)
-        if not (math.isfinite(self.lr) and self.lr > 0):
-            raise UserError(f"loss.factorvae.lr must be a finite number > 0, got {self.lr}")
+        check_positive("loss.factorvae.lr", self.lr)
         if self.hidden < 1 or self.layers < 1:
             raise UserError(f"loss.factorvae.hidden and layers must be >= 1, got {self.hidden} and "
                             f"{self.layers}")
