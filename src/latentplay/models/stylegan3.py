@@ -36,8 +36,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import scipy.signal
-import scipy.special
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -183,6 +181,9 @@ def lowpass(taps: int, cutoff: float, width: float, rate: float, radial: bool = 
     """A low-pass FIR filter: ``None`` for one tap (identity); else ``(taps,)`` Kaiser-windowed
     sinc (applied along rows and columns), or with ``radial`` a ``(taps, taps)`` Kaiser-windowed
     jinc normalized to sum 1."""
+    import scipy.signal  # here: importing it takes a second, paid by every model-loading command
+    import scipy.special
+
     if taps == 1:
         return None
     if not radial:
