@@ -40,7 +40,7 @@ from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, check_same_data, data_settings, load_training_data
 from latentplay.train.figures import (
     NO_PRIOR_SAMPLES,
-    save_gif,
+    GifFrames,
     save_image_rows,
     save_latent_variance,
     save_recon_grid,
@@ -232,6 +232,7 @@ class Engine:
         dim = self.model.latent_dim
         self.welford = Welford(dim, self.fabric.device)
         self.variance_history = torch.zeros(0, dim, dtype=torch.float64)
+        self.gif = GifFrames()
         # rows and variance history before an epoch cut short by max_steps logged its partial
         # results: a resume goes back to them, so the finished epoch is logged once
         self.before_partial: tuple[dict[str, int], torch.Tensor] | None = None
@@ -799,7 +800,7 @@ class Engine:
                                 folder / f"epoch_{e:03d}.png", f"reconstructions, epoch {e}")
         self._eval_mode(False)
         if gif:
-            save_gif(epoch_frames(folder, e), self.run_dir / name)
+            self.gif.save(epoch_frames(folder, e), self.run_dir / name)
         if len(self.variance_history):
             var = self.variance_history.numpy()
             save_latent_variance(var, self.run_dir / "latent_variance.png", ACTIVE_THRESHOLD)

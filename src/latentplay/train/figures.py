@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import imageio.v3 as iio
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from PIL import Image
 
-from latentplay.viz.grid import image_grid, save_figure, write_gif
+from latentplay.viz.grid import image_grid, save_figure
 from latentplay.viz.style import integer_ticks, wrap_title
 
 PER_ROW = 8
@@ -41,11 +41,28 @@ def save_image_rows(rows: Sequence[np.ndarray], labels: Sequence[str], path: Pat
     save_figure(image_grid(rows, labels, captions=captions, title=title), path)
 
 
-def save_gif(frames: Sequence[Path], path: Path, seconds_per_frame: float = 0.5) -> None:
-    """Animate PNG ``frames`` (same size) into a looping GIF."""
-    images = [iio.imread(f)[..., :3] for f in frames]
-    if images:
-        write_gif(np.stack(images), path, seconds_per_frame)
+class GifFrames:
+    """Writes a run's GIF of its per-epoch figures, each figure read and reduced to a
+    256-colour palette once: a run rewrites its GIF after every epoch (or every few), and
+    reducing every frame again made each rewrite cost time growing with the epochs."""
+
+    def __init__(self) -> None:
+        self._frames: dict[Path, Image.Image] = {}
+
+    def save(self, frames: Sequence[Path], path: Path, seconds_per_frame: float = 0.5) -> None:
+        """Animate PNG ``frames`` (same size) into a looping GIF at ``path``; no file for none.
+        Frames no longer shown are forgotten."""
+        self._frames = {f: self._frames[f] if f in self._frames else _palette_image(f) for f in frames}
+        images = list(self._frames.values())
+        if images:
+            images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                           duration=int(seconds_per_frame * 1000), loop=0)
+
+
+def _palette_image(path: Path) -> Image.Image:
+    """The PNG at ``path`` reduced to a 256-colour palette (the reduction a GIF writer makes)."""
+    with Image.open(path) as image:
+        return image.convert("RGB").quantize(256)
 
 
 def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.01) -> None:
