@@ -1,7 +1,8 @@
 """SIGTERM (a scheduler's preemption) and SIGINT (Ctrl-C) stop training after the batch under
 way, save the state at that step and exit 143 / 130 with one line; a resume then ends with the
-weights of a run never interrupted. The report says where a resume starts: the checkpoint,
-which may lag the last logged step."""
+weights of a run never interrupted; Python callers get a KeyboardInterrupt that says how to
+resume. The report says where a resume starts: the checkpoint, which may lag the last logged
+step."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,21 +28,44 @@ from latentplay.train.csvlog import read_table
 SETTINGS = ["--epochs", "2", "--batch-size", "32", "optim.lr=2e-3", "loss.betavae.beta=1"]
 
 
-def _stopped(cmd: list[str], metrics: Path, after: int, sig: signal.Signals,
-             script: str | None = None) -> tuple[int, str]:
-    """Run ``latentplay train CMD`` (or the Python ``script``, its output returned) and send
-    ``sig`` once ``metrics`` logs ``after`` steps."""
-    args = ["-m", "latentplay.train", *cmd] if script is None else ["-c", script]
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE if script else
-                            subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _stopped(cmd: list[str], metrics: Path, after: int, sig: signal.Signals) -> tuple[int, str]:
+    """Run ``latentplay train CMD`` and send ``sig`` once ``metrics`` logs ``after`` steps;
+    returns its exit status and standard error."""
+    proc = subprocess.Popen([sys.executable, "-m", "latentplay.train", *cmd], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
-        if metrics.exists() and metrics.read_text().count("\nstep,") >= after:
+        if _steps_logged(metrics) >= after:
             os.kill(proc.pid, sig)
             break
         time.sleep(0.02)
-    out, err = proc.communicate(timeout=120)
-    return proc.returncode, (out if script else err).decode()
+    _, err = proc.communicate(timeout=120)
+    return proc.returncode, err.decode()
+
+
+def _steps_logged(metrics: Path) -> int:
+    return metrics.read_text().count("\nstep,") if metrics.exists() else 0
+
+
+@contextmanager
+def _signal_self(metrics: Path, after: int, sig: signal.Signals) -> Iterator[None]:
+    """Send ``sig`` to this process once ``metrics`` logs ``after`` steps (from a thread; Python
+    runs the handler in the main thread), unless the block has ended by then."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.02):
+            if _steps_logged(metrics) >= after:
+                os.kill(os.getpid(), sig)
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
 def _status(run: Path) -> str:
@@ -61,9 +88,12 @@ def test_sigterm_and_sigint_save_and_resume_equals_uninterrupted(shapes_store: P
     assert err.strip().splitlines()[-1] == (f"stopped by SIGTERM at step {step}; latentplay train "
                                             f"--resume {out} continues from here")
     assert f"continues from the checkpoint at step {step} (after batch {step} of epoch 1)" in _status(out)
-    code, err = _stopped(["--resume", str(out)], metrics, step + 6, signal.SIGINT)
-    assert code == 130, err[-2000:]
-    assert "stopped by SIGINT at step" in err
+    # Ctrl-C in Python (a notebook's interrupt): a KeyboardInterrupt naming train.resume
+    with _signal_self(metrics, step + 6, signal.SIGINT), pytest.raises(KeyboardInterrupt) as caught:
+        train.resume(out, progress=False)
+    assert type(caught.value).__name__ == "Stopped"
+    assert str(caught.value).startswith("stopped by SIGINT at step ")
+    assert str(caught.value).endswith(f"; train.resume({str(out)!r}) continues from here")
     assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] > step
     train.resume(out, progress=False)
     a, b = load_file(str(whole / "model.safetensors")), load_file(str(out / "model.safetensors"))
@@ -72,21 +102,6 @@ def test_sigterm_and_sigint_save_and_resume_equals_uninterrupted(shapes_store: P
     steps = [int(r["step"]) for r in read_table(metrics) if r["scope"] == "step"]
     assert steps == list(range(1, 19))
     assert _status(out) == "finished"
-
-
-def test_python_callers_get_a_keyboard_interrupt_that_says_how_to_resume(
-        shapes_store: Path, tiny: list[str], tmp_path: Path) -> None:
-    """From Python (a notebook's interrupt), a stop is a KeyboardInterrupt naming
-    train.resume, not a SystemExit naming the command line."""
-    out = tmp_path / "run"
-    settings = [*tiny, "optim.lr=2e-3"]
-    script = (f"from latentplay import train\ntry:\n    train.train('betavae', {str(shapes_store)!r}, "
-              f"{str(out)!r}, epochs=2, batch_size=32, overrides={settings!r}, progress=False)\n"
-              "except KeyboardInterrupt as exc:\n    print('caught', type(exc).__name__, exc)\n")
-    code, printed = _stopped([], out / "metrics.csv", 3, signal.SIGINT, script)
-    assert code == 0, printed
-    assert "caught Stopped stopped by SIGINT at step" in printed, printed
-    assert f"train.resume({str(out)!r}) continues from here" in printed, printed
 
 
 def test_the_report_says_where_a_resume_starts(tmp_path: Path) -> None:
@@ -108,25 +123,31 @@ def test_the_report_says_where_a_resume_starts(tmp_path: Path) -> None:
         _status(run)
 
 
-def test_sigterm_while_setting_up_leaves_out_free(shapes_store: Path, tiny: list[str],
-                                                  tmp_path: Path) -> None:
+def test_sigterm_while_setting_up_leaves_out_free(cli, shapes_store: Path, tiny: list[str],  # noqa: ANN001
+                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """SIGTERM while the images were decoded (before the loop's handlers) ended the process
     at once, silently, leaving a folder with only config.yaml that both --out and --resume
     refused: it is removed, as after Ctrl-C, with one line."""
+    import latentplay.train.engine as engine
+
+    load = engine.load_training_data
+
+    def decode(*args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return load(*args, **kwargs)
+
+    def unhandled(signum: int, frame: object) -> None:  # what would have ended the process
+        raise AssertionError("SIGTERM while setting up was not handled")
+
+    monkeypatch.setattr(engine, "load_training_data", decode)
+    before = signal.signal(signal.SIGTERM, unhandled)
     out = tmp_path / "run"
-    args = ["train", "vae", "--data", str(shapes_store), "--out", str(out), *tiny]
-    script = ("import os, signal\n"
-              "import latentplay.train.engine as engine\n"
-              "load = engine.load_training_data\n"
-              "def decode(*args, **kwargs):\n"
-              "    os.kill(os.getpid(), signal.SIGTERM)\n"
-              "    return load(*args, **kwargs)\n"
-              "engine.load_training_data = decode\n"
-              "from latentplay.cli import main\n"
-              f"main({args!r})\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 143, proc.stderr[-2000:]
-    assert proc.stderr.strip().splitlines()[-1] == (
+    try:
+        r = cli("train", "vae", "--data", shapes_store, "--out", out, *tiny)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert r.code == 143, r.err[-2000:]
+    assert r.err.strip().splitlines()[-1] == (
         f"stopped by SIGTERM before the first checkpoint: nothing to resume, and --out {out} is free "
         "to train into again")
     assert not out.exists()
