@@ -161,10 +161,10 @@ def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces
         cos = (found * target).sum(1) / np.linalg.norm(found, axis=1) / np.linalg.norm(target, axis=1)
         return float((1 - cos).mean())
 
-    plain = invert(model, faces, steps=60, restarts=1, cropped=True)
-    kept = invert(model, faces, steps=60, restarts=1, cropped=True, identity=1.0)
-    assert cosine_distance(kept) < 0.8 * cosine_distance(plain)  # measured: 0.054 against 0.102
-    assert np.allclose(invert(model, faces, steps=60, restarts=1, cropped=True, identity=0.0).z, plain.z)
+    plain = invert(model, faces, steps=30, restarts=1, cropped=True)
+    kept = invert(model, faces, steps=30, restarts=1, cropped=True, identity=1.0)
+    assert cosine_distance(kept) < 0.8 * cosine_distance(plain)  # measured: 0.059 against 0.102
+    assert np.allclose(invert(model, faces, steps=30, restarts=1, cropped=True, identity=0.0).z, plain.z)
     mse = ((kept.reconstructions / 255.0 - faces / 255.0) ** 2).mean((1, 2, 3))
     np.testing.assert_allclose(kept.loss, mse, atol=5e-3)  # the pixel MSE alone (of the float decoding)
 
