@@ -118,6 +118,10 @@ class LogConfig:
         loggers: extra loggers besides ``metrics.csv``: ``tensorboard``, ``wandb`` (offline
             unless ``WANDB_API_KEY`` is set).
         recon_images: fixed test images in the per-epoch reconstruction grid.
+        figures_every: draw the per-epoch figures (reconstruction or fixed-noise grid, its GIF,
+            the latent-variance heatmap) every this many epochs and after the last: each takes
+            about a second on a CPU, most of an epoch of a small store
+            (``latent_variance.csv`` is written every epoch).
         samples: images in the final sample grid (a conditional model's: up to 8 per value of
             its first condition, at most ``samples`` in all).
         latents_max: rows encoded into ``latents.npy`` (0 = every row of the store).
@@ -137,6 +141,7 @@ class LogConfig:
 
     loggers: list[str] = field(default_factory=list)
     recon_images: int = 16
+    figures_every: int = 1
     samples: int = 64
     latents_max: int = 0
     project: str = "latentplay"
@@ -191,6 +196,9 @@ class RunConfigBase:
         for key, zero in (("recon_images", ""), ("samples", ""), ("latents_max", " (0: every row)")):
             if getattr(self.log, key) < 0:  # checked after training otherwise
                 raise UserError(f"log.{key} must be at least 0{zero}, got {getattr(self.log, key)}")
+        if self.log.figures_every < 1:
+            raise UserError(f"log.figures_every must be at least 1 (epochs; figures are always drawn "
+                            f"after the last), got {self.log.figures_every}")
         if t.device not in DEVICES:
             raise UserError(f"trainer.device must be one of {DEVICES}")
         self._validate_optimisation()

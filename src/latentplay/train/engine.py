@@ -616,7 +616,10 @@ class Engine:
             test = self._evaluate()
             if self.progress and not bar_drawn():  # a log file (a cluster job): a line per epoch
                 self._epoch_line(complete, values, test)
-            self._epoch_figures(self._due(complete, -(-self.config.trainer.epochs // GIF_WRITES)))
+            if self._due(complete, log.figures_every):
+                gif_every = max(log.figures_every, -(-self.config.trainer.epochs // GIF_WRITES))
+                self._epoch_figures(self._due(complete, gif_every))
+            self._write_latent_variance()
         self._save_model()
         if self.rank0 and log.dis_metrics and self._due(complete, log.dis_metrics_every):
             self._dis_metrics()
@@ -776,7 +779,7 @@ class Engine:
 
     @torch.no_grad()
     def _epoch_figures(self, gif: bool = True) -> None:
-        """Per-epoch reconstruction (or fixed-noise sample) grid, variance heatmap, and with
+        """The epoch's reconstruction (or fixed-noise sample) grid, variance heatmap, and with
         ``gif`` the GIF of the grids so far (:func:`epoch_frames`)."""
         e = self.epoch + 1
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
@@ -802,8 +805,13 @@ class Engine:
         if gif:
             self.gif.save(epoch_frames(folder, e), self.run_dir / name)
         if len(self.variance_history):
+            save_latent_variance(self.variance_history.numpy(), self.run_dir / "latent_variance.png",
+                                 ACTIVE_THRESHOLD)
+
+    def _write_latent_variance(self) -> None:
+        """``latent_variance.csv``: the ``(epochs, D)`` variance history, a row per epoch."""
+        if len(self.variance_history):
             var = self.variance_history.numpy()
-            save_latent_variance(var, self.run_dir / "latent_variance.png", ACTIVE_THRESHOLD)
             header = "epoch," + ",".join(f"var_{d}" for d in range(var.shape[1]))
             table = np.column_stack([np.arange(1, len(var) + 1), var])
             np.savetxt(self.run_dir / "latent_variance.csv", table, delimiter=",",
