@@ -21,7 +21,7 @@ torch.set_num_threads(1)
 SKEWED = ["gender.weights=[1,3]", "background.weights=[1,0,0,0,0,0]",
           "skin_tone.weights=[0,3,0,0,0,0,0,1,0,0]"]
 TINY = ["data.size=32", "model.width=16", "model.hidden=64", "model.latent_dim=8",
-        "trainer.threads=1", "loss.betavae.beta=0.1", "optim.lr=2e-3"]
+        "trainer.threads=1", "loss.betavae.beta=0.1", "optim.lr=2e-3", "log.figures_every=100"]
 
 
 @pytest.fixture(scope="session")
