@@ -554,8 +554,8 @@ def test_stylegan3_through_the_cli_and_latent_commands(tmp_path: Path, cli) -> N
     with torch.no_grad():
         faces = (model.decode(torch.randn(2, 16, generator=torch.Generator().manual_seed(3))) * 255).round()
     faces = faces.permute(0, 2, 3, 1).to(torch.uint8).numpy()
-    found = invert(model, faces, init="mean", steps=30, lr=0.05, per_layer=True)
-    assert found.z.shape == (2, 16 * 16) and (found.loss < 0.5 * found.init_loss).all()
+    found = invert(model, faces, init="mean", steps=10, lr=0.05, per_layer=True)
+    assert found.z.shape == (2, 16 * 16) and (found.loss < 0.5 * found.init_loss).all()  # measured 0.18, 0.06
     from latentplay.train.export import export_run
 
     pictures = []
