@@ -21,7 +21,7 @@ def test_audit_compare_says_audited_images_of_repeated_persons_are_taken_as_inde
     sources.make("synthfaces", reference, n=60, seed=0)
     sources.make("synthfaces", persons, n=60, seed=1, overrides=["identities=10"])
     sources.make("synthfaces", single, n=60, seed=2)
-    note = "taking the persons images of 10 persons as independent"  # named by their folder
+    note = "taking the images of persons as independent although they show 10 persons"  # the folder
     for images, noted in ((persons, True), (single, False)):
         out = tmp_path / f"out_{images.name}"
         r = cli("audit", "compare", "--images", images, "--data", reference, "--annotator",

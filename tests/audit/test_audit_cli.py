@@ -113,7 +113,7 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
     test = json.loads((out / "summary.json").read_text())["attributes"]["gender"]["chi2"]
     assert test["through_annotator"] and test["training_persons"] == 40
     assert test["design_effect"] > 1.5 and test["p_value"] > 0.05
-    assert "the persons images' annotated class counts against what the annotator reads on " \
+    assert "the annotated class counts of the images of persons against what the annotator reads on " \
         "the reference labels' shares (C^T p), over 40 reference persons" in r.out  # --images
     assert cli("report", out, "--out", tmp_path / "report.html").code == 0
     assert "over 40 reference persons" in (tmp_path / "report.html").read_text()

@@ -103,7 +103,7 @@ def test_joint_and_values_say_audited_persons_are_taken_as_independent(
     assert attributes["gender,age_group"]["generated_persons"] == 10
     assert attributes["smile"]["generated_persons"] == 10
     joint = r.out[r.out.index("gender,age_group:"):]
-    assert "taking the persons images of 10 persons as independent" in joint.splitlines()[1]
+    assert "images of persons as independent although they show 10 persons" in joint.splitlines()[1]
     smile = r.out[r.out.index("smile:"):].splitlines()
     assert any("the audited images of 10 persons taken as independent" in line for line in smile[1:3])
 

@@ -760,16 +760,24 @@ def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def audited_images(audited: str = "generated") -> str:
+    """The audited images in a sentence: ``generated images``, or ``images of DIR`` for the
+    ``--images`` folder ``audited`` (a folder named ``images`` is no "images images")."""
+    return "generated images" if audited == "generated" else f"images of {audited}"
+
+
 def chi_square_compares(through_annotator: bool, audited: str = "generated") -> str:
     """What the chi-square test compares (``chi2.compares`` in the summary): the ``audited``
-    (generated, or the ``--images`` folder's) images' annotated class counts against what the
-    annotator reads on the reference labels' shares (``C^T p``), or, with labels on both sides,
-    against the reference labels' counts."""
+    (generated, or the ``--images`` folder's: :func:`audited_images`) images' annotated class
+    counts against what the annotator reads on the reference labels' shares (``C^T p``), or,
+    with labels on both sides, against the reference labels' counts."""
+    counts = "annotated class counts" if through_annotator else "class counts"
+    counts = (f"the generated images' {counts}" if audited == "generated"
+              else f"the {counts} of the {audited_images(audited)}")
     if through_annotator:
-        return (f"the {audited} images' annotated class counts against what the annotator reads "
-                f"on the {REFERENCE} labels' shares (C^T p)")
-    return (f"the {audited} images' class counts against the {REFERENCE} labels' counts "
-            "(homogeneity of the 2 x K table)")
+        return (f"{counts} against what the annotator reads on the {REFERENCE} labels' shares "
+                "(C^T p)")
+    return f"{counts} against the {REFERENCE} labels' counts (homogeneity of the 2 x K table)"
 
 
 def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str | None:
@@ -794,13 +802,13 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
         parts.append(f"over {test['training_persons']} {REFERENCE} persons (design effect "
                      f"{test['design_effect']:.2f})")
     if summary.get("generated_persons"):
-        parts.append(f"taking the {audited} images of {summary['generated_persons']} persons as "
-                     "independent (the p-value and intervals are too small where a person's "
-                     "photos agree)")
+        parts.append(f"taking the {audited_images(audited)} as independent although they show "
+                     f"{summary['generated_persons']} persons (the p-value and intervals are too "
+                     "small where a person's photos agree)")
     left_out = summary.get("without_class") or {}
     if any(left_out.values()):
         parts.append(f"leaving out {left_out['training']} {REFERENCE} rows and "
-                     f"{left_out['generated']} {audited} images without a class")
+                     f"{left_out['generated']} {audited_images(audited)} without a class")
     return ", ".join(parts) or None
 
 
