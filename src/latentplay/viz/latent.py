@@ -42,7 +42,15 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
     # broken to the figure's width: one or two panels are narrower than the title
     title = wrap_title(title + (" (line: N(0, 1) prior)" if prior else ""), 2.1 * cols - 0.2, 9)
     top = 0.05 + 0.16 * (title.count("\n") + 1)  # inches above the panels
-    fig, axes = plt.subplots(rows, cols, figsize=(2.1 * cols, 1.6 * rows + 0.5 + top), squeeze=False)
+    width, height = 2.1 * cols, 1.6 * rows + 0.5 + top
+    # margins in inches, laid out here (a tight layout drew the figure once more): the column's
+    # "density" left, a panel's two-line title above it, the tick labels and axis title below
+    left, right, bottom, above, below = 0.3, 0.1, 0.45, 0.35, 0.4
+    panel_h = (height - top - above - bottom - (rows - 1) * (above + below)) / rows
+    panel_w = (width - left - right - (cols - 1) * 0.2) / cols
+    fig, axes = plt.subplots(rows, cols, figsize=(width, height), squeeze=False, gridspec_kw={
+        "left": left / width, "right": 1 - right / width, "bottom": bottom / height,
+        "top": 1 - (top + above) / height, "hspace": (above + below) / panel_h, "wspace": 0.2 / panel_w})
     lo, hi = float(np.percentile(mu, 0.5)), float(np.percentile(mu, 99.5))
     lo, hi = min(lo, -3.0) if prior else lo, max(hi, 3.0) if prior else hi
     grid = np.linspace(lo, hi, 200)
@@ -52,7 +60,7 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
             continue
         beyond = int(((mu[:, k] < lo) | (mu[:, k] > hi)).sum())
         ax.hist(np.clip(mu[:, k], lo, hi), bins=bins, range=(lo, hi), density=True,
-                color="tab:blue", alpha=0.7)
+                color="tab:blue", alpha=0.7, histtype="stepfilled")  # one patch, not a bar per bin
         if prior:
             ax.plot(grid, np.exp(-grid ** 2 / 2) / math.sqrt(2 * math.pi), color="k", lw=0.8)
         ax.set_title(f"z{k}  var {mu[:, k].var():.2g}" + (f"\n({beyond} beyond the axis, in its "
@@ -63,8 +71,7 @@ def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
             ax.set_ylabel("density", fontsize=7)
         if k + cols >= d:  # the lowest panel of its column
             ax.set_xlabel("encoder mean", fontsize=7)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1, 1 - top / fig.get_figheight()))
+    fig.suptitle(title, fontsize=9, y=1 - 0.05 / height, va="top")
     return fig
 
 
