@@ -54,6 +54,12 @@ MAX_CONDITION = 1e3
 """No correction is reported when the confusion matrix's condition number is above this: the
 annotator cannot tell some classes apart, and ``C^T p = q`` has no unique answer."""
 
+MIN_STEADY = 10.0
+"""The corrected distance from balance is corrected for sampling bias only where the corrected
+shares' resamples spread no wider than the shares of a sample of this many images
+(:func:`effective_count`); below it they swing between classes the annotator confuses, and the
+distance is read plainly (:func:`_imbalance`)."""
+
 REFERENCE = "reference"
 """What the store the generated images are compared with is called in sentences, and in labels
 where its folder's name does not suit (:func:`data_name`): it need not be the training set."""
@@ -328,6 +334,12 @@ class Imbalance:
         amplification: ``generated - training`` (> 0: the generated images are less balanced
             than the training ones).
         low, high: its 95 % interval over resamples of both sides.
+        unsteady_classes: the classes whose corrected shares swing between resamples (the
+            annotator confuses them), when the generated shares' resamples spread as widely as
+            those of a sample of under :data:`MIN_STEADY` images: ``generated`` is then the
+            plain distance, not corrected for sampling bias, and its interval the resampled
+            plain distances'; empty otherwise.
+        unsteady_n: that sample's size (:func:`effective_count`); None where steady.
     """
 
     training: float
@@ -337,6 +349,8 @@ class Imbalance:
     amplification: float
     low: float
     high: float
+    unsteady_classes: list[str] = dataclasses.field(default_factory=list)
+    unsteady_n: float | None = None
 
     def to_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)
@@ -365,6 +379,12 @@ def balance_distances(estimate: np.ndarray, draws: np.ndarray) -> tuple[float, n
     at 0 or above. Their percentile interval then reaches 0 near balance (more than 95 % of the
     time there: the draws spread wider than the estimate does) and is the usual one away from
     it (95 %; simulated in ``tests/audit/test_audit_compare.py``).
+
+    This holds where the draws scatter around the estimate as a sample's shares do, unbiased
+    and narrow beside the simplex. Shares corrected for an annotator that confuses two classes
+    need not: each resample may put nearly all the mass on one of them, draws nearly one-hot
+    that differ in which class, not in imbalance, whose covariance is no sampling noise of the
+    distance; :func:`_imbalance` reads those plainly (:func:`effective_count`).
     """
     estimate = np.asarray(estimate, float) / np.sum(estimate)
     draws = np.asarray(draws, float)
@@ -377,19 +397,53 @@ def balance_distances(estimate: np.ndarray, draws: np.ndarray) -> tuple[float, n
             np.sqrt(np.clip(resampled_squares, 0, most)))
 
 
+def effective_count(draws: np.ndarray) -> float:
+    """The size of a multinomial sample whose shares would spread as the ``(B, K)`` draws of
+    shares (or counts, normalised) do: ``(1 - |m|^2) / tr Cov`` with ``m`` their mean share
+    (a sample's resampled shares: about its size; draws that jump between near one-hot
+    vectors: about 1); inf where they do not spread."""
+    draws = np.asarray(draws, float)
+    draws = draws / draws.sum(axis=1, keepdims=True)
+    spread, mean = _spread(draws), draws.mean(axis=0)
+    return float((1 - mean @ mean) / spread) if spread > 0 else float("inf")
+
+
+def swinging_classes(draws: np.ndarray, share: float = 0.9) -> np.ndarray:
+    """Indices of the classes whose shares carry ``share`` of the spread of ``(B, K)`` draws
+    of shares (each class's variance, largest first; at least two where any spread)."""
+    variance = np.asarray(draws, float).var(axis=0, ddof=1)
+    order = np.argsort(-variance, kind="stable")
+    needed = int(np.searchsorted(np.cumsum(variance[order]), share * variance.sum())) + 1
+    return order[:max(needed, 2 if variance.sum() > 0 else 0)]
+
+
 def _imbalance(training: np.ndarray, generated: np.ndarray,
-               resampled: Sequence[tuple[np.ndarray, np.ndarray]]) -> Imbalance:
+               resampled: Sequence[tuple[np.ndarray, np.ndarray]],
+               classes: Sequence[str] | None = None) -> Imbalance:
     """An :class:`Imbalance` of ``(K,)`` training and generated counts (or proportions), its
     bias correction and intervals from ``resampled`` pairs of them (plug-in distances and NaN
-    intervals with fewer than two)."""
+    intervals with fewer than two). With the ``classes`` named (the generated side corrected
+    for an annotator's confusion), generated draws that spread as a sample of under
+    :data:`MIN_STEADY` images would are read plainly: the plug-in distance and the percentile
+    interval of the draws' own (:func:`balance_distances` says why)."""
     if len(resampled) < 2:
         t, g = fairness_discrepancy(training), fairness_discrepancy(generated)
         return Imbalance(t, g, np.nan, np.nan, g - t, np.nan, np.nan)
     t, t_draws = balance_distances(training, [tb for tb, _ in resampled])
-    g, g_draws = balance_distances(generated, [gb for _, gb in resampled])
+    shares = np.array([gb / np.sum(gb) for _, gb in resampled])
+    steady = effective_count(shares)
+    unsteady = classes is not None and steady < MIN_STEADY
+    if unsteady:
+        g, g_draws = fairness_discrepancy(generated), np.sqrt(_square_from_balance(shares))
+    else:
+        g, g_draws = balance_distances(generated, shares)
     g_low, g_high = _holding(g, np.percentile(g_draws, [2.5, 97.5]))
     low, high = _holding(g - t, np.percentile(g_draws - t_draws, [2.5, 97.5]))
-    return Imbalance(t, g, g_low, g_high, g - t, low, high)
+    out = Imbalance(t, g, g_low, g_high, g - t, low, high)
+    if unsteady and classes is not None:
+        out.unsteady_classes = [classes[i] for i in swinging_classes(shares)]
+        out.unsteady_n = steady
+    return out
 
 
 @dataclass
@@ -444,11 +498,14 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
 
     def amplification(kind: str) -> dict[str, float] | None:
         """Mean and 95 % range of the amplification, each side's distance corrected by the
-        spread of its shares over the simulated comparisons."""
+        spread of its shares over the simulated comparisons (the corrected generated side
+        read plainly where it swings, as :func:`_imbalance` reads it)."""
         if len(training) < 2 or len(pairs[kind]) < 2:
             return None
         pts, gbs = (np.array(side) for side in zip(*pairs[kind], strict=True))
-        values = (np.sqrt(np.clip(_square_from_balance(gbs, _spread(gbs)), 0, None))
+        plain = kind == "corrected" and effective_count(gbs) < MIN_STEADY   # as _imbalance
+        values = (np.sqrt(np.clip(_square_from_balance(gbs, 0.0 if plain else _spread(gbs)), 0,
+                                  None))
                   - np.sqrt(np.clip(_square_from_balance(pts, _spread(pts)), 0, None)))
         low, high = np.percentile(values, [2.5, 97.5])
         return {"mean": float(np.mean(values)), "low": float(low), "high": float(high)}
@@ -692,7 +749,7 @@ def compare(
             boots = _correct(result, confusion, confusion_counts, n_boot, seed)
             pairs = list(zip(redrawn, boots, strict=False))
             if comparable and result.corrected is not None:
-                result.corrected_imbalance = _imbalance(t, result.corrected, pairs)
+                result.corrected_imbalance = _imbalance(t, result.corrected, pairs, classes)
             if result.shift is not None and result.corrected is not None:
                 result.corrected_shift = _shift(t, result.corrected, pairs)
     if redrawn and ng:
@@ -853,7 +910,19 @@ def imbalance_text(summary: dict[str, Any], name: str = REFERENCE, audited: str 
     corrected = summary.get("corrected_imbalance")
     if corrected:
         text += f"; corrected: {part(corrected, faithful.get('corrected_amplification'))}"
+        if corrected.get("unsteady_classes"):
+            text += f"; caution: {unsteady_text(corrected)}"
     return text
+
+
+def unsteady_text(imbalance: dict[str, Any]) -> str:
+    """What the printout and the report say of a corrected :class:`Imbalance` (as a dict) whose
+    generated shares swing between the classes the annotator confuses."""
+    return (f"the corrected shares of {', '.join(imbalance['unsteady_classes'])} swing from "
+            f"resample to resample as the shares of a sample of {imbalance['unsteady_n']:.1f} "
+            "images would (the annotator confuses these classes), so the corrected distance is "
+            "the plain one, not corrected for sampling bias, its interval the resampled "
+            "distances' own")
 
 
 def pinned_text(classes: Sequence[str]) -> str:
