@@ -49,16 +49,31 @@ def like_training(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     return _images(path)
 
 
+@pytest.fixture(scope="module")
+def like_training_audit(faces: Path, like_training: np.ndarray,
+                        tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The fidelity summary of ``like_training`` against ``faces``, broken down by skin tone."""
+    return audit_fidelity(like_training, faces, tmp_path_factory.mktemp("fid") / "same",
+                          by=["skin_tone"], seed=0)
+
+
+@pytest.fixture(scope="module")
+def persons(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """600 synthfaces of 60 persons, 10 photos each."""
+    path = tmp_path_factory.mktemp("fid") / "persons"
+    sources.make("synthfaces", path, n=600, seed=0, overrides=["identities=60"])
+    return path
+
+
 def _by_class(summary: dict, attribute: str) -> dict[str, dict]:
     return {g["class"]: g for g in summary["groups"][attribute]}
 
 
-def test_dropped_group_is_uncovered(faces: Path, only_monk_2: np.ndarray,
-                                    like_training: np.ndarray,
+def test_dropped_group_is_uncovered(faces: Path, only_monk_2: np.ndarray, like_training_audit: dict,
                                     skin_annotator: ClassifierAnnotator, tmp_path: Path) -> None:
     dropped = audit_fidelity(only_monk_2, faces, tmp_path / "dropped", by=["skin_tone", "gender"],
                              annotators=[skin_annotator], seed=0)
-    same = audit_fidelity(like_training, faces, tmp_path / "same", by=["skin_tone"], seed=0)
+    same = like_training_audit
     d, s = _by_class(dropped, "skin_tone"), _by_class(same, "skin_tone")
     assert d["monk_8"]["coverage"] < 0.2 < 0.7 < d["monk_2"]["coverage"]
     assert s["monk_8"]["coverage"] > 0.6
@@ -84,6 +99,7 @@ def test_dropped_group_is_uncovered(faces: Path, only_monk_2: np.ndarray,
 
 
 def test_copies_of_training_images_are_not_authentic(faces: Path, like_training: np.ndarray,
+                                                      like_training_audit: dict,
                                                       tmp_path: Path) -> None:
     """A generator that returns (slightly noisy) training images: authenticity near 0, far
     below what held-out training images score; new faces score like the held-out ones."""
@@ -93,7 +109,7 @@ def test_copies_of_training_images_are_not_authentic(faces: Path, like_training:
     noise = np.random.default_rng(0).integers(-2, 3, real_images.shape)
     copies = np.clip(real_images.astype(int) + noise, 0, 255).astype(np.uint8)
     copied = audit_fidelity(copies, faces, tmp_path / "copies", seed=0, by=["skin_tone"])
-    new = audit_fidelity(like_training, faces, tmp_path / "new", seed=0, by=["skin_tone"])
+    new = like_training_audit
     for g in _by_class(copied, "skin_tone").values():  # every group's samples are copies
         assert g["authenticity"] is None or g["authenticity"] < 0.1
     groups = _by_class(new, "skin_tone")
@@ -158,7 +174,7 @@ def test_a_sample_of_every_training_image_has_no_reference(cli, faces: Path, vae
     the printout nor the report speaks of held-out values then (a "(held-out)" heading with
     none after it; "the held-out row is ..." beside a table without one)."""
     out = tmp_path / "f"
-    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "700", "--by", "skin_tone",
+    r = cli("audit", "fidelity", vae_run, "--data", faces, "--n", "600", "--by", "skin_tone",
             "--out", out)
     assert r.code == 0, r.err
     assert "no held-out reference" in r.out
@@ -221,7 +237,7 @@ def test_conditional_run_samples_under_training_conditions(cli, faces: Path, cva
     assert all("conditional_coverage" in g for g in groups)
     assert cli("report", tmp_path / "free").code == 0
     assert "its coverage" in (tmp_path / "free" / "report.html").read_text()
-    r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "80", "-o", "dim=16",
+    r = cli("audit", "fidelity", cvae_run, "--data", faces, "--n", "30", "-o", "dim=16",
             "--condition", "smile=0,gender=female", "--by", "gender", "--out", tmp_path / "female")
     assert r.code == 0, r.err
     source = json.loads((tmp_path / "female" / "fidelity.json").read_text())["source"]
@@ -258,14 +274,12 @@ def test_order_trend_reads_coverage_along_ordered_classes(tmp_path: Path) -> Non
     assert order_trend(store, "site", rows, result) is None
 
 
-def test_the_reference_holds_out_persons_not_only_photos(tmp_path: Path,
+def test_the_reference_holds_out_persons_not_only_photos(persons: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """In a store of 60 persons with 10 photos each, the held-out reference images show none
     of the persons of the training sample: a new photo of a sampled person is no new face."""
     from latentplay.audit import fidelity
 
-    path = tmp_path / "persons"
-    sources.make("synthfaces", path, n=600, seed=0, overrides=["identities=60"])
     drawn = []
 
     def recorded(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
@@ -275,24 +289,22 @@ def test_the_reference_holds_out_persons_not_only_photos(tmp_path: Path,
 
     training_sample = fidelity.training_sample
     monkeypatch.setattr(fidelity, "training_sample", recorded)
-    found = audit_fidelity(_images(path)[:80], path, tmp_path / "f", n_real=100, seed=0)
-    persons = np.asarray(st.load(path).labels("identity"))
+    found = audit_fidelity(_images(persons)[:80], persons, tmp_path / "f", n_real=100, seed=0)
+    identity = np.asarray(st.load(persons).labels("identity"))
     sample, held = drawn
-    assert len(held) > 10 and not set(persons[sample]) & set(persons[held])
+    assert len(held) > 10 and not set(identity[sample]) & set(identity[held])
     assert found["reference"]["held_out"] == "persons"
 
 
-def test_group_rows_and_trend_count_persons(tmp_path: Path) -> None:
+def test_group_rows_and_trend_count_persons(persons: Path) -> None:
     """60 persons of 10 photos: when a person's photos are covered together, the coverage
     intervals are those of 60 persons, not 600 photos (a bootstrap over the persons)."""
-    path = tmp_path / "persons"
-    sources.make("synthfaces", path, n=600, seed=0, overrides=["identities=60"])
-    data = st.load(path)
-    persons = np.asarray(data.labels("identity"))
+    data = st.load(persons)
+    identity = np.asarray(data.labels("identity"))
     rows = np.arange(600)
     result = prdc(np.random.default_rng(0).normal(size=(600, 3)),
                   np.random.default_rng(1).normal(size=(50, 3)), k=3)
-    result = dataclasses.replace(result, real_covered=persons % 2 == 0)   # whole persons covered
+    result = dataclasses.replace(result, real_covered=identity % 2 == 0)   # whole persons covered
     for g in group_rows(data, "gender", rows, result):
         n, share = g["n_real"], g["coverage"]
         low, high = g["coverage_ci"]
