@@ -13,8 +13,7 @@ from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Facts, Figure, Page, Section, number
 
-FORMATS = {"stylegan2": "a checkpoint of the PyTorch port (g_ema), tensors only",
-           "nvidia-pickle": "an NVIDIA network pickle, unpickled without running its code"}
+FORMATS = {"nvidia-pickle": "an NVIDIA network pickle, unpickled without running its code"}
 
 
 def page(run: Path) -> Page:
@@ -26,7 +25,7 @@ def page(run: Path) -> Page:
     items = [
         ("generator", describe(meta)),
         ("checkpoint", str(source.get("checkpoint", "?"))),
-        ("read as", FORMATS.get(source.get("format"), str(source.get("format", "?")))),
+        ("read as", _read_as(source)),
         ("checkpoint SHA-256", str(source.get("sha256", "?"))),
         ("W statistics", _w_statistics(source)),
         ("codes", "whitened W: w = w_mean + c @ w_basis, c ~ N(0, I) the Gaussian fitted to W"
@@ -75,6 +74,21 @@ def _spectrum_section(variance: np.ndarray) -> Section:
                "GANSpace's directions): how many of W's dimensions its faces really use.")
     return Section("W's principal axes", "w-axes", [Facts(facts), Figure(
         spectrum(variance, "W's variance by principal axis"), caption)])
+
+
+def _read_as(source: dict[str, Any]) -> str:
+    """How the import read its checkpoint: the format, and for the PyTorch port's files the
+    entry whose tensors it took (runs imported before the entry was recorded name none)."""
+    from latentplay.train.pretrained import UNAVERAGED
+
+    if source.get("format") != "stylegan2":
+        return FORMATS.get(source.get("format"), str(source.get("format", "?")))
+    entry = source.get("entry", "entry read not recorded")
+    if entry is None:
+        entry = "a bare state dict or .safetensors"
+    elif entry == "g":
+        entry = f"g: {UNAVERAGED}"
+    return f"a checkpoint of the PyTorch port ({entry}), tensors only"
 
 
 def _w_statistics(source: dict[str, Any]) -> str:

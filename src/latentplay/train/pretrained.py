@@ -49,15 +49,16 @@ from latentplay.train.network_pickle import (
 
 PathLike = str | Path
 KINDS = ("stylegan2", "stylegan3")
+UNAVERAGED = "no g_ema: the weights not averaged, usually worse faces"  # a port checkpoint's g
 
 
 def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The generator's tensors from ``path``, named as the PyTorch port's, and the settings
     the file fixes beyond them (``conv_clamp``, ``lr_mlp`` and the trained ``w_avg`` of a
-    network pickle; none for the port's files). ``path``: the port's ``.pt`` checkpoint (its
-    ``g_ema`` entry, or ``g`` when it has no ``g_ema``, or the file itself when it is a bare
-    state dict), a
-    ``.safetensors`` file of those tensors, or one of NVIDIA's network pickles (``G_ema``)."""
+    network pickle; for the port's files only ``entry``: the entry read, ``g_ema``, ``g`` or
+    ``None`` for the file itself). ``path``: the port's ``.pt`` checkpoint (its ``g_ema``
+    entry, or ``g`` when it has no ``g_ema``, or the file itself when it is a bare state dict),
+    a ``.safetensors`` file of those tensors, or one of NVIDIA's network pickles (``G_ema``)."""
     path = _existing(path)
     if path.suffix == ".safetensors":
         try:
@@ -67,7 +68,7 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
         if "style.1.weight" not in state:
             raise UserError(f"{path} holds no StyleGAN2 generator (expected the PyTorch port's "
                             "g_ema tensors, with 'style.1.weight')")
-        return state, {}
+        return state, {"entry": None}
     with open(path, "rb") as f:
         if f.read(2)[:1] not in (b"P", b"\x80"):  # zip archives open with PK, pickles with 0x80
             raise UserError(f"{path} is not a checkpoint (a torch.save file, a network pickle or "
@@ -79,15 +80,14 @@ def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[
         except (TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:  # malformed
             raise UserError(f"{path} holds a malformed StyleGAN2 network ({exc})") from None
     data = load_plain(path, allowed=[argparse.Namespace])
-    if isinstance(data, dict):
-        for key in ("g_ema", "g"):
-            if isinstance(data.get(key), dict):
-                data = data[key]
-                break
+    entry = next((k for k in ("g_ema", "g") if isinstance(data, dict) and isinstance(data.get(k), dict)),
+                 None)
+    if entry is not None:
+        data = data[entry]
     if not isinstance(data, dict) or "style.1.weight" not in data:
         raise UserError(f"{path} holds no StyleGAN2 generator (expected a 'g_ema' state dict "
                         "with 'style.1.weight', as the PyTorch port saves it)")
-    return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}, {}
+    return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}, {"entry": entry}
 
 
 def read_stylegan3_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -193,8 +193,8 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
-    model, state, kind_read, w_avg = _generator(checkpoint, kind, size, space, truncation,
-                                                truncation_cutoff, lr_mlp)
+    model, state, read, w_avg = _generator(checkpoint, kind, size, space, truncation,
+                                           truncation_cutoff, lr_mlp)
     config, side = model.config, model.size
     if w_samples <= model.latent_dim:  # n draws span at most n - 1 directions of W
         raise UserError(f"--w-samples must exceed W's {model.latent_dim} dimensions for a basis "
@@ -209,7 +209,7 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     model.w_mean.copy_(mean if w_avg is None else w_avg)
     model.w_basis.copy_(basis)
     meta = model_meta(kind, config, 3, side, ConditionSpec(), 0, 0)
-    meta["source"] = {"format": kind_read, "checkpoint": str(Path(checkpoint).absolute()),
+    meta["source"] = {**read, "checkpoint": str(Path(checkpoint).absolute()),
                       "sha256": file_sha256(Path(checkpoint)), "w_samples": w_samples, "seed": seed,
                       "w_mean": "draws" if w_avg is None else "w_avg"}
     # written beside out and moved into place whole: an interrupted import leaves any
@@ -228,10 +228,11 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
 
 def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, truncation: float,
                cutoff: int, lr_mlp: float
-               ) -> tuple[StyleGAN2, dict[str, torch.Tensor], str, torch.Tensor | None]:
+               ) -> tuple[StyleGAN2, dict[str, torch.Tensor], dict[str, Any], torch.Tensor | None]:
     """The model of ``kind`` the checkpoint's tensors fit (weights not loaded yet), those
-    tensors, how the file was read (``stylegan2``: the port's tensors, or ``nvidia-pickle``)
-    and the W average its training kept (``(D,)``; ``None`` when it holds none)."""
+    tensors, how the file was read (``format``: ``stylegan2``, the port's tensors, with the
+    ``entry`` read, or ``nvidia-pickle``) and the W average its training kept (``(D,)``;
+    ``None`` when it holds none)."""
     psi, cutoff = float(truncation), int(cutoff)
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
@@ -239,15 +240,16 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
         model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=psi,
                                                   truncation_cutoff=cutoff), size)
         check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
-        return model, state, "nvidia-pickle", _checked_average(w_avg, model, checkpoint)
+        return model, state, {"format": "nvidia-pickle"}, _checked_average(w_avg, model, checkpoint)
     state, settings = read_stylegan2_state(checkpoint)
     config = architecture(state, str(checkpoint))
     config.space, config.truncation, config.truncation_cutoff = space, psi, cutoff
     config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
     config.conv_clamp = settings.get("conv_clamp", 0.0)
     model = _built(StyleGAN2, config, size)
-    return (model, state, "nvidia-pickle" if settings else "stylegan2",
-            _checked_average(settings.get("w_avg"), model, checkpoint))
+    read = ({"format": "stylegan2", "entry": settings["entry"]} if "entry" in settings
+            else {"format": "nvidia-pickle"})
+    return model, state, read, _checked_average(settings.get("w_avg"), model, checkpoint)
 
 
 def _checked_average(w_avg: torch.Tensor | None, model: StyleGAN2,
@@ -280,4 +282,5 @@ def describe(meta: dict[str, Any]) -> str:
             + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else "")
             + (f" in the first {m['truncation_cutoff']} layers"
                if m["truncation"] != 1 and m.get("truncation_cutoff") else "")
-            + (", centred on its trained w_avg" if meta.get("source", {}).get("w_mean") == "w_avg" else ""))
+            + (", centred on its trained w_avg" if meta.get("source", {}).get("w_mean") == "w_avg" else "")
+            + (f", using g ({UNAVERAGED})" if meta.get("source", {}).get("entry") == "g" else ""))
