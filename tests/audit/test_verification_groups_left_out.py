@@ -126,9 +126,7 @@ def test_differentials_take_every_group_that_has_the_measure_and_name_the_rest(
     html = build_report(tmp_path / "one").read_text()
     assert ("t1, t2 left out of the accuracy figures: too few pairs for the folds; t2 left "
             "out of the FNMR ratio: no genuine pairs") in html
-    assert verify_store(store, "z", tmp_path / "full2", by="tone", n_pairs=12, threshold=2.0,
-                        folds=4)["differentials"]["left_out"] == {"accuracy": [], "fmr": [],
-                                                                   "fnmr": []}
+    assert full["differentials"]["left_out"] == {"accuracy": [], "fmr": [], "fnmr": []}
 
 
 def test_a_pairs_file_is_checked_against_the_store(tmp_path: Path, cli) -> None:  # noqa: ANN001
