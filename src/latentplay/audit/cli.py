@@ -491,6 +491,12 @@ def fidelity_cmd(
               "components alone would put them")
         if off.get("caution"):
             print(f"  caution: {off['caution']}")
+    if flat := summary.get("flat"):
+        print(f"  flat: {flat['count']} of {summary['n_generated']} {them} ({flat['share']:.1%}) "
+              f"have a lower pixel contrast than 99 % of the {store} (SD below "
+              f"{flat['threshold']:.3g}): blank or faint images, however near the data they score")
+        if flat.get("caution"):
+            print(f"  caution: {flat['caution']}")
     ref = summary["reference"]
     if ref:
         print(f"  {ref['n']} held-out {store} score: precision {ref['precision']:.3f}, "

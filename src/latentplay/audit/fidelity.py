@@ -48,6 +48,7 @@ from latentplay.metrics.verification import rate_trend
 from latentplay.outputs import json_default, output_dir, refuse_nonempty
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
+from latentplay.train.fidelity import flat_caution, flat_threshold, pixel_contrast
 
 if TYPE_CHECKING:
     from latentplay.audit.run import Audited
@@ -232,12 +233,15 @@ def audit_fidelity(
         "kernel_distance": {"mean": kid_mean, "std": kid_std},
         "copies": int(result.fake_copy.sum()),
         "off_subspace": off_subspace(embedder, real_images, fake, held, seed),  # + "caution"
+        "flat": flat_images(real_images, fake_images),                           # + "caution"
         "reference": reference,
         "groups": {},
     }
     if summary["off_subspace"] is not None:
         summary["off_subspace"]["caution"] = off_subspace_caution(summary["off_subspace"], label,
                                                                   audited.title)
+    summary["flat"]["caution"] = flat_caution(summary["flat"]["share"], f"the images of {label}",
+                                              audited.title)
     annotated = {a.attribute: a for a in annotators}
     for name in by:
         predicted = annotated[name].predict(fake_images) if name in annotated else None
@@ -293,6 +297,19 @@ def off_subspace(embedder: Any, real_images: np.ndarray, fake: np.ndarray,
     far = fake[:, -1] > threshold
     return {"count": int(far.sum()), "share": float(far.mean()), "threshold": threshold,
             "held_out_share": None if held is None else float((held[:, -1] > threshold).mean())}
+
+
+def flat_images(real_images: np.ndarray, fake_images: np.ndarray) -> dict[str, Any]:
+    """How many of the ``(M, S, S, C)`` uint8 ``fake_images`` are flat: of a lower pixel
+    contrast (:func:`~latentplay.train.fidelity.pixel_contrast`) than 99 % of the ``(N, S, S,
+    C)`` ``real_images`` compared (the ``threshold``). Blank grey or faint noise lands near the
+    training images' mean in pixel features, scores high precision and density and lies no
+    farther from their subspace than faces (:func:`off_subspace` does not catch it); a smooth
+    blob of a face's contrast is not flat."""
+    threshold = flat_threshold(real_images)
+    flat = pixel_contrast(fake_images) < threshold
+    return {"count": int(flat.sum()), "share": float(flat.mean()) if len(flat) else 0.0,
+            "threshold": threshold}
 
 
 def off_subspace_caution(off: Mapping[str, Any], store: str, audited: str = "generated images"

@@ -8,7 +8,10 @@ epoch's noise is far from every face rather than near their mean), so that the n
 different epochs are comparable: precision, recall, density, coverage
 (``k = log.fidelity_k``), authenticity (samples that copy a training image), Fréchet and
 kernel distances (:mod:`latentplay.metrics.fidelity`). Each evaluation is one row of
-``fidelity.csv``, with the counts it measured (``n_samples``, ``n_real``); ``fidelity.png``
+``fidelity.csv``, with the counts it measured (``n_samples``, ``n_real``) and the share of
+``flat`` samples, of a lower pixel contrast than 99 % of the training images compared (blank
+or faint images, which the k-nearest-neighbour measures count near the faces' mean and the
+distance from the subspace does not catch: :func:`flat_caution`); ``fidelity.png``
 draws them over the epochs and names those counts. When the run holds out test
 rows, as many of them are measured once the same way (``fidelity_reference.json``, dashed lines
 in the figure): what new faces from the data itself score. Mode collapse shows as coverage and
@@ -18,6 +21,7 @@ recall falling while precision holds; memorisation as authenticity falling below
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,6 +46,37 @@ FEW_POINTS = 200
 """Below this many samples the k-nearest-neighbour measures say little (30 noise samples
 against 30 training images scored precision 1 and density 1.8 at every epoch): the figure's
 title and the engine's first line say so (:func:`few_points_text`)."""
+FLAT_QUANTILE = 0.01
+"""An image with a lower pixel contrast (:func:`pixel_contrast`) than this share of the real
+images compared is ``flat``."""
+FLAT_CAUTION = 0.10
+"""A share of flat samples at or above this gets a caution (:func:`flat_caution`): ten times
+what the real images show by construction."""
+
+
+def pixel_contrast(images: np.ndarray) -> np.ndarray:
+    """``(M,)`` standard deviation of each of ``(M, S, S, C)`` uint8 ``images``' pixel values
+    (every pixel and channel, 0-255): 0 for a blank image, about 3 for grey with faint noise,
+    25 and more for synthfaces."""
+    flat = np.asarray(images, np.float32).reshape(len(images), -1)
+    return flat.std(axis=1).astype(np.float64)
+
+
+def flat_threshold(real: np.ndarray) -> float:
+    """The pixel contrast below which an image is flat: the :data:`FLAT_QUANTILE` quantile of
+    the ``(N, S, S, C)`` uint8 ``real`` images' (:func:`pixel_contrast`)."""
+    return float(np.quantile(pixel_contrast(real), FLAT_QUANTILE))
+
+
+def flat_caution(share: float, store: str, audited: str = "samples") -> str | None:
+    """The caution for a share of flat ``audited`` images at or above :data:`FLAT_CAUTION`
+    (None below): such images score as if near the data."""
+    if not share >= FLAT_CAUTION:
+        return None
+    return (f"{share:.1%} of the {audited} are flat, of a lower pixel contrast than 99 % of "
+            f"{store} (blank or faint images: grey, low noise): precision and density count them "
+            "near the data, and the distance from the subspace does not catch them; read them "
+            "with that share")
 
 
 class FidelityTracker:
@@ -60,11 +95,13 @@ class FidelityTracker:
                    "residual=true"]  # noise far from the training images, not at their mean
         self.embedder = fit_embedder(make_embedder("pixels-pca", options), images)
         self.real, _ = embed_images(self.embedder, images)
+        self.flat_below = flat_threshold(images)
         self.k, self.seed = k, seed
 
     def measure(self, samples: np.ndarray) -> dict[str, float]:
         """Precision, recall, density, coverage, authenticity, ``frechet_distance``,
         ``kernel_distance`` and ``kernel_distance_std`` of ``(M, S, S, C)`` uint8 ``samples``,
+        ``flat`` (the share of them of a lower pixel contrast than 99 % of the training images),
         with the counts they come from: ``n_samples`` (``M``) and ``n_real`` (training images)."""
         fake, _ = embed_images(self.embedder, samples)
         shares = prdc(self.real, fake, k=self.k)
@@ -72,6 +109,7 @@ class FidelityTracker:
         return {**{name: getattr(shares, name) for name in SHARES},
                 "frechet_distance": frechet_distance(self.real, fake),
                 "kernel_distance": kid, "kernel_distance_std": kid_std,
+                "flat": float((pixel_contrast(samples) < self.flat_below).mean()),
                 "n_samples": len(samples), "n_real": len(self.real)}
 
 
@@ -132,7 +170,10 @@ def count_note(n: int, fidelity_n: int, n_train: int, reference: dict | None) ->
 
 def record(run_dir: Path, values: dict[str, float], epoch: int, step: int) -> None:
     """Write one evaluation into ``run_dir/fidelity.csv`` (replacing a row of the same step, left
-    by an interrupted run) and redraw ``fidelity.png`` (with the reference, when written)."""
+    by an interrupted run) and redraw ``fidelity.png`` (with the reference, when written); a
+    ``caution:`` on stderr where many samples are flat (:func:`flat_caution`)."""
+    if caution := flat_caution(values.get("flat", 0.0), "the training images"):
+        print(f"caution: fidelity at epoch {epoch}: {caution}", file=sys.stderr)
     path = upsert_row(run_dir / FIDELITY_FILE, {"epoch": epoch, "step": step, **values})
     table = np.genfromtxt(path, delimiter=",", names=True, dtype=float, ndmin=1)
     save_fidelity_curves(table, run_dir / FIDELITY_FIGURE, read_reference(run_dir))
