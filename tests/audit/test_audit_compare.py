@@ -342,7 +342,9 @@ def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> Non
     truth = rng.dirichlet(np.ones(6))
     confusion = counts.confusion()
     assert confusion.shape == (6, 6) and confusion.sum(axis=1) == pytest.approx(np.ones(6))
-    draws = np.array([_confusion_draw(counts, rng).T @ truth for _ in range(20000)])
+    redraw = np.random.default_rng(1)  # its own stream: the level below does not hang on the count
+    draws = np.array([_confusion_draw(counts, redraw).T @ truth for _ in range(8000)])
+    # largest difference 4.7e-6 (seeds 1-3: up to 5.9e-6), of entries up to 3.2e-4
     assert _measuring_error(counts, confusion, truth) == pytest.approx(np.cov(draws.T), abs=2e-5)
     rejected = 0
     for _ in range(200):
@@ -353,7 +355,7 @@ def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> Non
                         for i, n in enumerate(rng.multinomial(2000, truth)))
         rejected += chi_square(training, generated, confusion=counts.confusion(),
                                confusion_counts=counts)[1] < 0.05
-    assert 0.01 <= rejected / 200 <= 0.1
+    assert 0.01 <= rejected / 200 <= 0.1  # 0.06
 
 
 def test_a_faithful_generators_amplification() -> None:
