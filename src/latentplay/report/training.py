@@ -58,21 +58,46 @@ def terms(header: Sequence[str]) -> list[str]:
 def read_metrics(path: Path) -> list[Row]:
     """Rows of a table with a row per epoch and step (``metrics.csv``, ``test_metrics.csv``,
     ``dis_metrics.csv``, ``fidelity.csv``; [] when the file does not exist yet), less a last
-    line cut short: fewer fields than the header and no line end (a run killed while writing it;
-    a resume rewrites it).
+    line cut short (:func:`read_log`).
 
     Raises:
-        UserError: a row without an integer ``epoch`` and ``step`` (a damaged table).
+        UserError: a damaged table (:func:`read_log`).
+    """
+    return read_log(path)[0]
+
+
+def read_log(path: Path) -> tuple[list[Row], bool]:
+    """The rows of :func:`read_metrics` and whether a last line cut short was left out: fewer
+    fields than the header and no line end, as a reader finds the row a run is appending (each
+    row is one append), or one killed while writing it left (a resume rewrites it).
+
+    Raises:
+        UserError: a row with more or fewer fields than the header, a field of a numeric
+            column (all but ``scope``) that is not a number, or a row without an integer
+            ``epoch`` and ``step``: a damaged table, its line named.
     """
     if not path.exists():
-        return []
+        return [], False
     rows = read_csv(path)
-    if rows and None in rows[-1].values() and not _ends_a_line(path):  # the writer was killed in it
+    cut = bool(rows) and None in rows[-1].values() and not _ends_a_line(path)
+    if cut:
         rows = rows[:-1]
     for line, row in enumerate(rows, start=2):
-        if not (str(row.get("epoch")).isdigit() and str(row.get("step")).isdigit()):
-            raise UserError(f"{path}, line {line}: no integer epoch and step; the table is damaged")
-    return rows
+        _check_row(path, line, row)
+    return rows, cut
+
+
+def _check_row(path: Path, line: int, row: Row) -> None:
+    """A :class:`UserError` naming ``path`` and ``line`` unless ``row`` is a whole row of numbers."""
+    damaged = f"{path}, line {line}:"
+    if not (str(row.get("epoch")).isdigit() and str(row.get("step")).isdigit()):
+        raise UserError(f"{damaged} no integer epoch and step; the table is damaged")
+    if None in row or None in row.values():
+        raise UserError(f"{damaged} {'more' if None in row else 'fewer'} fields than the header; "
+                        "the table is damaged")
+    for name, text in row.items():
+        if name != "scope" and text != "" and to_float(text) is None:
+            raise UserError(f"{damaged} {name} is {text!r}, not a number; the table is damaged")
 
 
 def _ends_a_line(path: Path) -> bool:
@@ -105,10 +130,13 @@ def kl_per_dim(row: Row) -> np.ndarray | None:
 def page(run: Path) -> Page:
     """The report page of training run directory ``run``."""
     config, text = read_config(run / "config.yaml")
-    metrics = read_metrics(run / "metrics.csv")
-    test = by_epoch(read_metrics(run / "test_metrics.csv"))
+    metrics, metrics_cut = read_log(run / "metrics.csv")
+    tested, test_cut = read_log(run / "test_metrics.csv")
+    _refuse_stale_cuts(run, metrics, metrics_cut, tested, test_cut)
+    test = by_epoch(tested)
     epochs = by_epoch([r for r in metrics if r.get("scope") == "epoch"])
-    sections = [_overview(run, config, metrics, epochs),
+    cut = [name for name, was in (("metrics.csv", metrics_cut), ("test_metrics.csv", test_cut)) if was]
+    sections = [_overview(run, config, metrics, epochs, cut),
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
     units = loss_units(config)
     sections += [s for s in (_losses(epochs, test, units), _final(epochs, test, units),
@@ -118,16 +146,39 @@ def page(run: Path) -> Page:
     return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
 
 
+def _refuse_stale_cuts(run: Path, metrics: Sequence[Row], metrics_cut: bool, tested: Sequence[Row],
+                       test_cut: bool) -> None:
+    """A :class:`UserError` unless each table's cut last line can be the row its run is writing
+    (``metrics``, ``tested``: the whole rows of ``metrics.csv`` and ``test_metrics.csv``). A run
+    appends an epoch's row to metrics.csv, then its evaluation to test_metrics.csv, then the
+    next steps' rows: no evaluation follows a row being written to metrics.csv, and the one
+    being written is of the epoch whose row ends metrics.csv."""
+    tested_at = int(tested[-1]["step"]) if tested else -1
+    logged_at = int(metrics[-1]["step"]) if metrics else -1
+    evaluated_after = bool(tested) and (tested_at > logged_at or (
+        tested_at == logged_at and metrics[-1].get("scope") != "epoch"))
+    if metrics_cut and evaluated_after:
+        raise UserError(f"{run / 'metrics.csv'}, line {len(metrics) + 2}: cut short, though "
+                        "test_metrics.csv holds an evaluation logged after it; the table is damaged")
+    untested = [r for r in metrics if r.get("scope") == "epoch" and int(r["step"]) > tested_at]
+    if test_cut and (metrics_cut or len(untested) != 1 or untested[0] is not metrics[-1]):
+        raise UserError(f"{run / 'test_metrics.csv'}, line {len(tested) + 2}: cut short, though the "
+                        "run went on after writing it (metrics.csv's later rows); the table is damaged")
+
+
 def _section(sec: Section) -> Section | None:
     return sec if sec.blocks else None
 
 
 def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
-              epochs: Sequence[Row]) -> Section:
+              epochs: Sequence[Row], cut: Sequence[str]) -> Section:
+    """The run's facts; ``cut`` names the tables whose last line, cut short, was left out."""
     trainer, data, model = (config.get(k) or {} for k in ("trainer", "data", "model"))
     planned, max_steps = int(trainer.get("epochs", 0) or 0), int(trainer.get("max_steps", 0) or 0)
     done = int(epochs[-1]["epoch"]) if epochs else 0
     step = int(metrics[-1]["step"]) if metrics else 0
+    trained = (run / "model.safetensors").exists() or (run / "checkpoint.pt").exists()
+    unknown = not metrics and trained  # how far it got is in the metrics.csv it lacks
     finished = bool(epochs) and int(epochs[-1]["step"]) == step and (
         done >= planned or 0 < max_steps <= step)
     if finished:
@@ -135,7 +186,7 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
     elif metrics:
         status = (f"stopped at step {step:,} (in epoch {metrics[-1]['epoch']}): still running, "
                   f"or interrupted; {_resume_from(run, step)}")
-    elif (run / "model.safetensors").exists() or (run / "checkpoint.pt").exists():
+    elif trained:
         status = "trained, but its metrics.csv is missing or empty: the tables and curves below lack it"
     else:
         status = "not started (no metrics.csv yet)"
@@ -147,8 +198,9 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
                    f"test fraction {data.get('test_fraction', '?')} (split seed "
                    f"{data.get('split_seed', config.get('seed', '?'))})"),
         ("latent dimensions", number(model.get("latent_dim"))),
-        ("epochs", f"{done} of {planned}" + (f" (max_steps {max_steps:,})" if max_steps else "")),
-        ("steps", number(step)),
+        ("epochs", f"{'—' if unknown else done} of {planned}"
+                   + (f" (max_steps {max_steps:,})" if max_steps else "")),
+        ("steps", "—" if unknown else number(step)),
         ("status", status),
         ("seed", number(config.get("seed"))),
         ("device", f"{trainer.get('device', '?')} × {trainer.get('devices', 1)}, "
@@ -172,7 +224,10 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
             raise UserError(f"{run / 'latents.npy'} is not a readable .npy array: "
                             f"{first_line(exc)}") from None
         items.append(("latents.npy", f"{len(latents):,} rows: {', '.join(latents.dtype.names or ())}"))
-    return Section("Run", "run", [Facts(items)])
+    notes = [Text(f"The last line of {name} is cut short and left out: the run is writing it, or "
+                  f"was stopped while writing it (`latentplay train --resume {run}` rewrites it).")
+             for name in cut]
+    return Section("Run", "run", [Facts(items), *notes])
 
 
 def _resume_from(run: Path, step: int) -> str:
@@ -294,21 +349,28 @@ def _losses(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section |
 
 
 def _final(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | None:
+    """Both columns of one epoch: the last both tables have (a run stopped before its last
+    epoch's test evaluation, or a metrics.csv missing its last rows, would otherwise put one
+    epoch's training values beside another's test values), else the last either has, the
+    other column blank."""
     if not epochs and not test:
         return None
-    last_test = test[-1] if test else {}
-    # both columns of one epoch: a run stopped before its last epoch's test evaluation put
-    # that epoch's training values beside the previous epoch's test values
-    same = [r for r in epochs if last_test and int(r["epoch"]) == int(last_test["epoch"])]
-    last_train = same[-1] if same else (epochs[-1] if epochs else {})
+    train_at, test_at = ({int(r["epoch"]): r for r in rows} for rows in (epochs, test))
+    both = sorted(train_at.keys() & test_at.keys())
+    epoch = both[-1] if both else max(test_at or train_at)
+    last_train, last_test = train_at.get(epoch, {}), test_at.get(epoch, {})
     names = terms(list(last_test or last_train))
     rows = [[name, to_float(last_train.get(name)), to_float(last_test.get(name))] for name in names]
-    epoch = (last_test or last_train)["epoch"]
     caption = (f"Epoch {epoch}: mean over the epoch's training batches and over the test "
                "split (test_metrics.csv).")
-    if same and int(epochs[-1]["epoch"]) > int(epoch):
-        caption += (f" Training ran to epoch {epochs[-1]['epoch']}, which test_metrics.csv has "
-                    "no evaluation of (the run stopped before it).")
+    if both and max(train_at) > epoch:
+        caption += (f" Training ran to epoch {max(train_at)}, which test_metrics.csv has "
+                    "no evaluation of (the run stopped before it, or is evaluating it).")
+    if test_at and max(test_at) > epoch:
+        caption += (f" test_metrics.csv goes on to epoch {max(test_at)}, which metrics.csv has no "
+                    "training row of (its last rows are missing).")
+    elif not last_train:
+        caption += f" metrics.csv has no training row of epoch {epoch}: the train column is blank."
     caption += units
     return Section("Final metrics", "final", [Table.of(["term", "train", "test"], rows, caption)])
 
