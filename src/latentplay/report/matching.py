@@ -150,19 +150,21 @@ def _balance(summary: dict[str, Any], rows: list[dict[str, str]]) -> Section:
     flags = _rows_matched_on(rows, used)
     on = [] if flags is None else [r for r, flag in zip(rows, flags, strict=True) if flag]
     names = sorted(used) or sorted({_source(r["covariate"]) for r in on})
-    caption = f"{stats.get('covariates', len(rows))} covariates."
-    if flags is not None and len(on) < len(rows):  # attributes not matched on are checked too
-        # the run's own summary of the rows matched on (full precision, like the lines above);
-        # balance.csv's rounded values only for a summary written without it
-        recorded = stats.get("matched_on") if isinstance(stats.get("matched_on"), dict) else {}
+    total = stats.get("covariates", len(rows))
+    caption = f"{total} covariates."
+    # the run's own summary of the rows matched on (full precision, like the lines above);
+    # balance.csv's rounded values only for a summary written without it
+    recorded = stats.get("matched_on") if isinstance(stats.get("matched_on"), dict) else {}
+    n_on = recorded.get("covariates", len(on)) if recorded else len(on)
+    if (recorded and n_on < total) or (flags is not None and len(on) < len(rows)):  # some only checked
         lines += [[f"{when}, matched on",
                    *([(recorded.get(when) or {}).get(k) for k in ("max_abs_smd", "mean_abs_smd", over)]
                      if recorded.get(when) else _smd_stats(on, when))]
                   for when in ("before", "after")]
-        caption = (f"{len(rows)} rows of balance.csv: {len(on)} of the covariates matched on "
-                   f"({', '.join(names)}), {len(rows) - len(on)} of attributes not matched "
-                   "on (checked, not balanced by design); the first two lines take all rows, "
-                   "the last two the covariates matched on.")
+        named = f" ({', '.join(names)})" if names else ""
+        caption = (f"{total} covariates: {n_on} of the covariates matched on{named}, {total - n_on} "
+                   "of attributes not matched on (checked, not balanced by design); the first two "
+                   "lines take all of them, the last two the covariates matched on.")
     overview = Table.of(["", "max |SMD|", "mean |SMD|", f"covariates with |SMD| > {SMD_THRESHOLD:g}"],
                         lines, caption)
     columns = ["covariate", "type", *(["matched on"] if flags is not None else [])] + [
