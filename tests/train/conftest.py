@@ -16,7 +16,9 @@ torch.set_num_threads(1)
 
 # a small network on 32 px images: enough to learn, fast on one core
 _TINY = ["data.size=32", "model.width=16", "model.hidden=64", "model.latent_dim=4",
-        "trainer.threads=1", "log.recon_images=8", "log.samples=16"]
+        "trainer.threads=1", "log.recon_images=8", "log.samples=16",
+        "log.figures_every=100"]  # the per-epoch figures after the last epoch only: tests of
+                                  # the figures of every epoch set log.figures_every=1
 
 
 @pytest.fixture(scope="session")

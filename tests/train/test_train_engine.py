@@ -24,8 +24,8 @@ from latentplay.train.engine import NonFiniteLoss
 def run(shapes_store: Path, tiny: list[str], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "bvae"
     return train.train("betavae", shapes_store, out, epochs=3, batch_size=32,
-                       overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1"],
-                       progress=False)
+                       overrides=[*tiny, "optim.lr=2e-3", "loss.betavae.beta=1",
+                                  "log.figures_every=1"], progress=False)
 
 
 def test_run_directory_holds_everything(run: Path) -> None:
