@@ -44,6 +44,13 @@ def skin_annotator_file(skin_annotator: ClassifierAnnotator,
 
 
 @pytest.fixture(scope="session")
+def gender_annotator_file(faces: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A gender annotator of ``faces`` (8 principal components of pixels), saved."""
+    return fit_classifier(faces, "gender", options=["dim=8"]).save(
+        tmp_path_factory.mktemp("ann") / "gender.npz")
+
+
+@pytest.fixture(scope="session")
 def vae_run(tmp_path_factory: pytest.TempPathFactory, faces: Path) -> Path:
     """A VAE (8 latents, beta 0.1) trained for 10 epochs on ``faces`` (about 10 s)."""
     out = tmp_path_factory.mktemp("runs") / "vae"

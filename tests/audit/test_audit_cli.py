@@ -21,7 +21,8 @@ def _read(path: Path) -> list[dict]:
         return list(csv.DictReader(fh))
 
 
-def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
+                                      tmp_path: Path) -> None:
     ann = tmp_path / "gender.npz"
     r = cli("audit", "annotator", faces, "--attribute", "gender", "--out", ann)
     assert r.code == 0, r.err
@@ -29,10 +30,8 @@ def test_annotator_then_compare_a_run(cli, faces: Path, vae_run: Path, tmp_path:
     # the baseline is the commonest held-out class's share (1/K misleads on unbalanced classes)
     counts = load_annotator(ann).evaluation.counts.sum(1)
     assert f"2 classes; naming the commonest every time: {counts.max() / counts.sum():.3f})" in r.out
-    skin = tmp_path / "skin.npz"
-    assert cli("audit", "annotator", faces, "--attribute", "skin_tone", "--out", skin).code == 0
     out = tmp_path / "cmp"
-    r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", f"{ann},{skin}",
+    r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", f"{ann},{skin_annotator_file}",
             "--attribute", "gender,skin_tone", "--n", "300", "--out", out,
             "--joint", "gender,skin_tone")
     assert r.code == 0, r.err
@@ -137,10 +136,10 @@ def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_pat
     from latentplay.measure import measure_store
     from latentplay.store.subset import subset
 
-    training = measure_store(subset(st.load(faces), tmp_path / "training", np.arange(200)).path,
+    training = measure_store(subset(st.load(faces), tmp_path / "training", np.arange(60)).path,
                              ["skin", "quality"], progress=False)
     other = st.load(faces)
-    males = np.flatnonzero(other.labels("gender") == 1)[-100:]
+    males = np.flatnonzero(other.labels("gender") == 1)[-40:]
     generated = measure_store(subset(other, tmp_path / "gen", males).path, ["skin"],
                               fallback="nan", progress=False)
     out = tmp_path / "labels"
@@ -324,13 +323,10 @@ def test_truncation_of_images_says_to_give_a_run(cli, faces: Path, skin_annotato
 
 
 def test_truncation_of_intersections(cli, faces: Path, vae_run: Path, skin_annotator_file: Path,
-                                     tmp_path: Path) -> None:
-    gender = tmp_path / "gender.npz"
-    assert cli("audit", "annotator", faces, "--attribute", "gender", "--out", gender,
-               "-o", "dim=16").code == 0
+                                     gender_annotator_file: Path, tmp_path: Path) -> None:
     out = tmp_path / "trunc"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator",
-            f"{skin_annotator_file},{gender}", "--n", "100", "--psi", "1,0.5",
+            f"{skin_annotator_file},{gender_annotator_file}", "--n", "100", "--psi", "1,0.5",
             "--joint", "gender,skin_tone", "--out", out)
     assert r.code == 0, r.err
     entry = json.loads((out / "truncation.json").read_text())["attributes"]["gender,skin_tone"]
@@ -350,7 +346,10 @@ def test_temperature_scales_the_same_draws(vae_run: Path) -> None:
 
 def test_compare_images_imports_no_torch(faces: Path, skin_annotator_file: Path, tmp_path: Path) -> None:
     """``audit compare --images`` samples no model, so it does not pay for importing torch."""
-    argv = ["audit", "compare", "--images", str(faces), "--data", str(faces),
+    from latentplay.store.subset import subset
+
+    images = subset(st.load(faces), tmp_path / "images", np.arange(40)).path
+    argv = ["audit", "compare", "--images", str(images), "--data", str(faces),
             "--annotator", str(skin_annotator_file), "--out", str(tmp_path / "out")]
     code = ("import sys\nfrom latentplay.cli import main\ntry:\n"
             f"    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"

@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt
 import pytest
 
 from latentplay import train
-from latentplay.audit import fit_classifier
 from latentplay.audit import run as audit_run
 
 
@@ -38,11 +37,11 @@ def _figure_texts(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
 
 
 def test_figures_name_the_condition(cli, faces: Path, cvae_run: Path, skin_annotator_file: Path,
-                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    gender = fit_classifier(faces, "gender", options=["dim=8"]).save(tmp_path / "gender.npz")
+                                    gender_annotator_file: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     texts = _figure_texts(monkeypatch)
     r = cli("audit", "compare", cvae_run, "--data", faces, "--annotator",
-            f"{skin_annotator_file},{gender}", "--condition", "gender=female", "--n", "40",
+            f"{skin_annotator_file},{gender_annotator_file}", "--condition", "gender=female", "--n", "40",
             "--joint", "gender,skin_tone", "--out", tmp_path / "cmp")
     assert r.code == 0, r.err
     note = ("samples drawn under gender=female: their distances to faces, the mix of all its "

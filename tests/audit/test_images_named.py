@@ -14,17 +14,16 @@ import pytest
 from PIL import Image
 
 from latentplay import sources
-from latentplay.audit import fit_classifier
 from latentplay.audit import run as audit_run
 from latentplay.audit.cli import fidelity_cmd
 from latentplay.report import auditing
 
 
 def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file: Path,
-                                          tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                          gender_annotator_file: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     dark = tmp_path / "dark"
     sources.make("synthfaces", dark, n=40, seed=2, overrides=["identities=8"])
-    gender = fit_classifier(faces, "gender", options=["dim=8"]).save(tmp_path / "gender.npz")
     texts: dict[str, list[str]] = {}
 
     def save(figure: plt.Figure, path: Path) -> None:
@@ -35,7 +34,7 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     monkeypatch.setattr(audit_run, "save_figure", save)
     out = tmp_path / "cmp"
     r = cli("audit", "compare", "--images", dark, "--data", faces, "--annotator",
-            f"{skin_annotator_file},{gender}", "--joint", "gender,skin_tone", "--out", out)
+            f"{skin_annotator_file},{gender_annotator_file}", "--joint", "gender,skin_tone", "--out", out)
     assert r.code == 0, r.err
     assert re.search(r"monk_\d+: faces [\d.]+, dark [\d.]+", r.out), r.out
     assert "generated" not in r.out, r.out
