@@ -23,7 +23,8 @@ from latentplay.train.forcing import to_uint8
 
 torch.set_num_threads(1)
 
-_SHARP = ["data.size=32", "trainer.threads=1", "trainer.batch_size=16", "log.samples=16"]
+_SHARP = ["data.size=32", "trainer.threads=1", "trainer.batch_size=16", "log.samples=16",
+          "log.figures_every=100"]  # figures after the last epoch only
 
 
 @pytest.fixture(scope="module")
