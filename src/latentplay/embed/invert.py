@@ -29,6 +29,8 @@ from latentplay.errors import UserError
 from latentplay.models.stylegan2 import STYLE_FAMILIES
 from latentplay.models.stylegan3 import style_codes
 
+DEFAULT_RESTARTS, DEFAULT_SEED = 4, 0
+
 
 @dataclass
 class InvertConfig:
@@ -38,13 +40,15 @@ class InvertConfig:
         run: the run directory, usually given as ``invert:RUN``.
         steps: Adam steps per batch of images.
         lr: Adam's learning rate.
-        restarts: random starts per image (generators).
+        restarts: random starts per image (generators); ``None``: 4. Set only with random
+            starts (``init`` ``random``, or ``auto`` for a model without an encoder).
         prior: weight of ``mean(z ** 2)`` in the objective.
         init: ``auto`` (encoder mean when the model has an encoder, else random), ``encoder``,
             ``random`` or ``mean`` (the zero code: a StyleGAN2's mean ``w``).
         batch_size: images optimised together.
         seed: seed of the random starts: a store row's are drawn from it and the row's number, so
-            that the column does not depend on the batch size.
+            that the column does not depend on the batch size; ``None``: 0. Set only with
+            random starts, as ``restarts``.
         device: where the codes are optimised (``cuda`` for a store of any size: on 2 CPU
             cores a 64-px DCGAN does ~180 code updates/s, see ``bench/bench_latent.py``).
         per_layer: one code per layer of a StyleGAN2 (W+; the column has ``n_layers * D``
@@ -57,19 +61,25 @@ class InvertConfig:
     run: str = ""
     steps: int = 300
     lr: float = 0.05
-    restarts: int = 4
+    restarts: int | None = None
     prior: float = 1e-3
     init: str = "auto"
     batch_size: int = 64
-    seed: int = 0
+    seed: int | None = None
     device: str = "cpu"
     per_layer: bool = False
     identity: float = 0.0
     identity_net: str = "dlib"
 
     def validate(self) -> None:
-        if self.steps < 0 or self.restarts < 1 or self.batch_size < 1 or self.lr <= 0 or self.identity < 0:
+        restarts = DEFAULT_RESTARTS if self.restarts is None else self.restarts
+        if self.steps < 0 or restarts < 1 or self.batch_size < 1 or self.lr <= 0 or self.identity < 0:
             raise UserError("invert: need steps >= 0, restarts >= 1, batch_size >= 1, lr > 0, identity >= 0")
+
+    def random_starts(self) -> tuple[int, int]:
+        """``restarts`` and ``seed``, their defaults where not given."""
+        return (DEFAULT_RESTARTS if self.restarts is None else self.restarts,
+                DEFAULT_SEED if self.seed is None else self.seed)
 
 
 class InvertEmbedder(VaeEmbedder):
@@ -81,11 +91,29 @@ class InvertEmbedder(VaeEmbedder):
 
     def __init__(self, config: InvertConfig) -> None:
         super().__init__(config)
+        self._refuse_unused_starts()
         self.last_loss: np.ndarray | None = None  # (n,) MSE of the last batch's codes
         self.last_reference: np.ndarray | None = None  # (n,) the mean code's MSE on them
         self.losses: np.ndarray | None = None  # (N,) of the bound store (NaN: not measured)
         self.references: np.ndarray | None = None
         self.measured: np.ndarray | None = None  # (N,) bool: rows inverted by this object
+
+    def _refuse_unused_starts(self) -> None:
+        """A :class:`UserError` for ``restarts`` or ``seed`` given where the codes start from
+        no random draw (``init`` ``mean``, ``encoder``, or ``auto`` for a model with an
+        encoder), as ``latentplay latent invert`` refuses ``--restarts`` and ``--seed``; an
+        unknown ``init`` or ``encoder`` for a model without one is refused too."""
+        from latentplay.latent.invert import start_of
+        from latentplay.models import FAMILIES
+
+        c, family = self.config, self.meta.get("family")
+        if family not in FAMILIES:  # loading the model names what is wrong
+            return
+        begin = start_of(FAMILIES[family][1], c.init, "init")
+        if begin != "random" and (c.restarts is not None or c.seed is not None):
+            start = "the zero code" if begin == "mean" else f"this {family}'s encoder means"
+            raise UserError(f"invert: restarts and seed set random starts; init={c.init!r} starts "
+                            f"from {start}, so leave them out (or give init='random')")
 
     def bind(self, store: Any) -> None:
         """Read each row's condition (conditional runs) and start recording each row's loss."""
@@ -138,10 +166,11 @@ class InvertEmbedder(VaeEmbedder):
                 "mean_code_loss": rounded(self.references)}
 
     def describe(self) -> dict[str, Any]:
-        """The embedder's config and, once rows are inverted, their losses (``inversion``):
-        embedding keys a partial run by the description made before any row is inverted, so
-        the losses do not stop it resuming."""
+        """The embedder's config (``restarts`` and ``seed`` as used, given or not) and, once
+        rows are inverted, their losses (``inversion``): embedding keys a partial run by the
+        description made before any row is inverted, so the losses do not stop it resuming."""
         out = super().describe()
+        out["config"]["restarts"], out["config"]["seed"] = self.config.random_starts()
         entry = self._entry()
         if entry is not None:
             out["inversion"] = entry
@@ -176,9 +205,10 @@ class InvertEmbedder(VaeEmbedder):
         if self._model is None:
             self._model = load_model(self.config.run, self.config.device)
         c = self.config
+        restarts, seed = c.random_starts()
         result = invert(self._model, images, condition=condition, init=c.init, steps=c.steps,
-                        lr=c.lr, restarts=c.restarts, prior=c.prior, batch_size=c.batch_size,
-                        seed=c.seed, device=c.device, cropped=True, per_layer=c.per_layer,
+                        lr=c.lr, restarts=restarts, prior=c.prior, batch_size=c.batch_size,
+                        seed=seed, device=c.device, cropped=True, per_layer=c.per_layer,
                         identity=c.identity, identity_net=c.identity_net, rows=rows)
         self.last_loss, self.last_reference = result.loss, result.reference_loss
         return result.z
