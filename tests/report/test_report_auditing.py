@@ -130,3 +130,21 @@ def test_fidelity_section_names_the_data_store_not_training(tmp_path: Path) -> N
     texts = [*facts, *table.columns, table.caption, *groups.columns, groups.caption,
              *(c.text for row in table.rows + groups.rows for c in row)]
     assert not [t for t in texts if "training" in t]
+
+
+def test_fidelity_section_counts_flat_images_and_their_caution(tmp_path: Path) -> None:
+    """``fidelity.json``'s ``flat`` (blank or faint images, which score perfect precision) is
+    on the page, with its caution, as the command prints it."""
+    summary = {"source": {"images": "grey"}, "data": "/x/faces", "seed": 0,
+               "features": {"embedder": "pixels-pca", "dim": 64}, "n_real": 300,
+               "n_generated": 300, "not_embedded": {"real": 0, "generated": 0},
+               "precision": 1.0, "recall": 0.0, "density": 1.1, "coverage": 0.0,
+               "authenticity": 1.0, "k": 5, "frechet_distance": 46.3,
+               "flat": {"count": 300, "share": 1.0, "threshold": 26.4,
+                        "caution": "300 of 300 are flat: their precision says nothing"}}
+    (tmp_path / "fidelity.json").write_text(json.dumps(summary))
+    (overall,) = auditing.page(tmp_path).sections
+    items = next(b for b in overall.blocks if isinstance(b, Facts)).items
+    flat = dict(items)["flat"]
+    assert flat.startswith("300 images of grey (100") and "below 26.4" in flat and "of faces" in flat
+    assert ("caution", "300 of 300 are flat: their precision says nothing") in items

@@ -435,6 +435,14 @@ def _fidelity(run: Path, f: dict[str, Any]) -> list[Section]:
                         f"{data}, unlike any of them (noise, artefacts)"))
         if off.get("caution"):
             facts.append(("caution", off["caution"]))
+    flat = f.get("flat")
+    if flat:
+        facts.append(("flat", f"{number(flat.get('count'))} {audited.label} "
+                              f"({share_text(flat.get('share') or 0)}): a lower pixel contrast (SD) than "
+                              f"99 % of the images of {data} (below {flat.get('threshold', 0):.3g}): blank "
+                              "or faint images, however near the data they score"))
+        if flat.get("caution"):
+            facts.append(("caution", flat["caution"]))
     ref = f.get("reference") or {}
     rows = [[audited.label, f.get("precision"), f.get("recall"), f.get("density"),
              f.get("coverage"), f.get("authenticity"), f.get("frechet_distance"),
