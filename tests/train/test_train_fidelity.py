@@ -90,7 +90,8 @@ def test_samples_are_measured_at_the_held_out_count() -> None:
 def test_gan_and_conditional_runs_track_fidelity(shapes_store: Path, tiny: list[str],
                                                  tmp_path: Path) -> None:
     gan = train.train("dcgan", shapes_store, tmp_path / "gan", epochs=1, batch_size=32,
-                      overrides=["data.size=32", "trainer.threads=1", *FIDELITY], progress=False)
+                      overrides=["data.size=32", "model.ngf=16", "model.ndf=16", "trainer.threads=1",
+                                 "log.samples=16", "log.figures_every=100", *FIDELITY], progress=False)
     cvae = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=1, batch_size=32,
                        overrides=[*tiny, *FIDELITY, "model.condition=[shape]"], progress=False)
     assert len(_rows(gan)) == len(_rows(cvae)) == 1
