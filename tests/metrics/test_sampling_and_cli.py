@@ -358,7 +358,7 @@ def test_cli_checks_out_and_data_before_any_work(cli, tmp_path: Path) -> None:
         (("track", "vae", "--data", faces, "--out", tmp_path / "run"), "has no factor attributes"),
         (("concepts", "cbm", "--out", full), "exists and is not empty; pass --overwrite"),
         (("disentanglement", "--run", tmp_path / "r", "--data", tmp_path / "nosuch"), "no store at"),
-        (("disentanglement", "--run", tmp_path / "r", "--data", faces), "no factor_<name> columns"),
+        (("disentanglement", "--run", tmp_path / "r", "--data", faces), "has no factor attributes"),
         (("disentanglement", "--run", tmp_path / "r", "--data", shapes), "holds no trained model"),
         (("disentanglement", "--factors", tmp_path / "empty.npy", "--codes", tmp_path / "empty.npy"),
          "is not a .npy array of numbers"),

@@ -9,6 +9,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import typer
@@ -83,11 +84,19 @@ def _array_notes(names: str, factors: np.ndarray, codes: np.ndarray,
     else:
         f = f[: math.ceil(len(f) * TRAIN_PERCENTAGE)]
     fitted = [FITTED.get(m.name, m.name) for m in metrics if m.split]
-    levels = max(len(np.unique(column)) for column in f.T)
-    if fitted and 2 * levels > len(f):
-        notes.append(f"note: {len(f)} training rows for factors of up to {levels} levels: too few for "
-                     f"{'/'.join(fitted)} to be reliable")
-    return notes
+    few = _few_rows_note(f, "/".join(fitted)) if fitted else None
+    return notes if few is None else [*notes, few]
+
+
+def _few_rows_note(factors: np.ndarray, fitted: str) -> str | None:
+    """The note to print when a column of ``factors`` ``(N, K)`` (the training rows' factor
+    levels) takes more values than half the rows: too few rows for the classifiers ``fitted``
+    names to be reliable (None otherwise)."""
+    levels = max(len(np.unique(column)) for column in factors.T)
+    if 2 * levels <= len(factors):
+        return None
+    return (f"note: {len(factors)} training rows for factors of up to {levels} levels: too few for "
+            f"{fitted} to be reliable")
 
 
 def _print_scores(done: list[tuple[str, dict[str, float]]]) -> None:
@@ -147,7 +156,8 @@ class Progress:
 @app.command()
 def disentanglement(
     run: Path = typer.Option(None, "--run", help="Run directory of a trained model (its encoder)."),
-    data: Path = typer.Option(None, "--data", help="Store with factor_<name> columns (with --run)."),
+    data: Path = typer.Option(None, "--data", help="Store with factor attributes (with --run; "
+                              "`latentplay data info` lists them as '(factor)')."),
     factors: Path = typer.Option(None, "--factors", help=".npy of (N, K) integer factor levels."),
     codes: Path = typer.Option(None, "--codes", help=".npy of (N, D) codes."),
     factors_test: Path = typer.Option(None, "--factors-test", help=".npy test factors (optional)."),
@@ -238,7 +248,8 @@ def disentanglement(
 @app.command()
 def track(
     model: str = typer.Argument(..., help="Model preset (configs/models/<name>.yaml) or YAML path."),
-    data: Path = typer.Option(..., "--data", help="Training store with factor_<name> columns."),
+    data: Path = typer.Option(..., "--data", help="Training store with factor attributes "
+                              "(`latentplay data info` lists them as '(factor)')."),
     out: Path = typer.Option(..., "--out", help="New run directory."),
     epochs: int = typer.Option(10, "--epochs", help="Epochs to train."),
     every: int = typer.Option(1, "--every", help="Evaluate every this many epochs."),
@@ -307,11 +318,15 @@ def concepts(
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
     size: int = typer.Option(64, "--size", help="Image side: 64, or 32 (2x2-averaged, 4x cheaper)."),
+    threads: int = typer.Option(
+        1, "--threads", help="PyTorch CPU threads (0: PyTorch's default). One is the fastest for "
+        "these small models on a busy machine: two were 13x slower on 2 shared cores."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
 ) -> None:
     """Train a concept model on shapes (concepts scale, pos_x, pos_y; label: position quadrant)
     and report task accuracy, held-out concept accuracy (MAE and R² per concept), concept
-    alignment (DCI) and explicitness."""
+    alignment (DCI) and explicitness. A model whose task accuracy is within 0.1 of chance, or
+    that learned none of its concepts, is warned of and flagged (metrics.json's ``flag``)."""
     from latentplay.metrics.concepts import KINDS, TrainConfig, run_concept_model
     from latentplay.metrics.leakage import shapes_data
 
@@ -323,9 +338,36 @@ def concepts(
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
+    at_least(threads, 0, "--threads")
+    if size not in (32, 64):
+        raise UserError(f"--size must be 64 or 32, got {size}")
     refuse_nonempty(out, overwrite)
     train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
     test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact)
+    few = _few_rows_note(train_data.levels, "DCI alignment/explicitness")
+    if few is not None:
+        console.print(few, highlight=False, soft_wrap=True)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact,
+                         threads=threads)
     scores = run_concept_model(kind, train_data, test_data, out, config, n_classes=4)
     table_console().print_json(data=scores)
+    if scores["flag"]:
+        console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+
+
+def _concept_warning(kind: str, scores: dict[str, Any]) -> str:
+    """Why the scores of ``run_concept_model`` (its ``flag``) say little, naming what the model
+    did and did not learn."""
+    from latentplay.metrics.concepts import concept_text, concepts_not_learned
+
+    missing = concepts_not_learned(scores["concept_scores"])
+    detail = concept_text(scores["concept_scores"])
+    accuracy, chance = scores["accuracy"], scores["task_chance"]
+    if "task near chance" not in scores["flag"]:
+        return (f"warning: {kind}: no concept learned ({detail}): its alignment and explicitness "
+                "say little; train longer (--epochs) or on more images (--n)")
+    head = (f"warning: {kind}: task accuracy {accuracy:.3f} is near chance ({chance:.3f}); it has "
+            "not learned its task")
+    learned = (f", though its concepts were learned ({detail})" if not missing
+               else f", nor all its concepts (not learned: {', '.join(missing)}; {detail})")
+    return head + learned + ": train longer (--epochs) or on more images (--n)"

@@ -17,7 +17,9 @@ activations: the model's, in [0, 1]), ``factors.npy`` (``(N, k)`` int: the test 
 concept levels, from which alignment and explicitness are computed), ``accepted.npy`` and
 ``metrics.json`` with accuracy, held-out concept accuracy (:func:`concept_scores`), concept
 alignment (DCI disentanglement of the concept activations against the concepts' factor levels)
-and explicitness (DCI informativeness on the test rows), and what they were measured on
+and explicitness (DCI informativeness on the test rows), ``task_chance`` (1 / classes) and
+``flag`` (:func:`flag_of`: "task near chance", "no concept learned" or ""), and what they were
+measured on
 (``concepts``: the concept names; ``training``: the :class:`TrainConfig`, image counts and
 size). For the kinds with a decoder (``glancenet``,
 ``vae``; a CBM has none) it also draws ``recon.png`` and ``traverse.png``
@@ -300,6 +302,17 @@ def concepts_not_learned(scores: dict[str, dict[str, Any]]) -> list[str]:
     return [name for name, s in scores.items() if not s["learned"]]
 
 
+def flag_of(accuracy: float, task_chance: float, not_learned: list[str], n_concepts: int) -> str:
+    """Why a model's scores say little ("" when nothing does): its task accuracy within
+    :data:`NEAR_CHANCE` of chance, or none of its ``n_concepts`` concepts learned."""
+    reasons = []
+    if accuracy < task_chance + NEAR_CHANCE:
+        reasons.append("task near chance")
+    if not_learned and len(not_learned) == n_concepts:
+        reasons.append("no concept learned")
+    return "; ".join(reasons)
+
+
 def concept_text(scores: dict[str, dict[str, Any]]) -> str:
     """One line of :func:`concept_scores`: ``shape acc 0.98 (chance 0.34); scale R² 0.91``."""
     parts = []
@@ -330,11 +343,15 @@ def run_concept_model(
     model = fit(build(kind, train_data, n_classes, train, **overrides), train_data, train)
     test_out = infer(model, test_data.images)
     train_out = infer(model, train_data.images)
+    scores = evaluate_outputs(test_out, test_data, train_out, train_data)
+    learned = concept_scores(test_out["concepts"], test_data)
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,
         "masking_fact": train.masking_fact,
-        **evaluate_outputs(test_out, test_data, train_out, train_data),
-        "concept_scores": concept_scores(test_out["concepts"], test_data),
+        **scores,
+        "concept_scores": learned,
+        "task_chance": 1.0 / n_classes,
+        "flag": flag_of(scores["accuracy"], 1.0 / n_classes, concepts_not_learned(learned), len(learned)),
     })
     pred = test_out["probs"].argmax(axis=1)
     np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))

@@ -56,7 +56,6 @@ from sklearn.linear_model import LogisticRegression
 
 from latentplay.errors import UserError
 from latentplay.metrics.concepts import (
-    NEAR_CHANCE,
     ConceptData,
     TrainConfig,
     build,
@@ -65,6 +64,7 @@ from latentplay.metrics.concepts import (
     concepts_not_learned,
     evaluate_outputs,
     fit,
+    flag_of,
     infer,
 )
 
@@ -295,17 +295,6 @@ def _most_frequent(labels: np.ndarray) -> int:
     """The most frequent of ``(n,)`` integer labels (the smallest among ties)."""
     values, counts = np.unique(labels, return_counts=True)
     return int(values[np.argmax(counts)])
-
-
-def flag_of(accuracy: float, task_chance: float, not_learned: list[str], n_concepts: int) -> str:
-    """Why a model's leakage says little ("" when nothing does): its task accuracy within
-    :data:`NEAR_CHANCE` of chance, or none of its ``n_concepts`` concepts learned."""
-    reasons = []
-    if accuracy < task_chance + NEAR_CHANCE:
-        reasons.append("task near chance")
-    if not_learned and len(not_learned) == n_concepts:
-        reasons.append("no concept learned")
-    return "; ".join(reasons)
 
 
 # ---------------------------------------------------------------------- experiments

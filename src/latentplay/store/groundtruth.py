@@ -62,7 +62,9 @@ class StoreGroundTruth:
     def __init__(self, store: Store) -> None:
         attrs = store.schema.factors
         if not attrs:
-            raise UserError("this store has no factor_<name> columns (no ground truth)")
+            where = "this store" if store.path is None else str(store.path)
+            raise UserError(f"disentanglement metrics need ground-truth factors, and {where} has no factor "
+                            "attributes (`latentplay data info` lists them as '(factor)')")
         if len(store) == 0:
             raise UserError("this store has no rows to sample factors from")
         self.store = store
