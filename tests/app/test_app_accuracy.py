@@ -26,7 +26,24 @@ def predicted(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Pa
     return path
 
 
-def test_the_tab_judges_predictions(predicted: Path, faces_store: Path) -> None:
+@pytest.fixture
+def undrawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tab's figures built but not drawn (a 1-pixel image each; drawing takes about a second
+    a figure), for tests of which figures it gives."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from latentplay.viz import grid
+
+    def blank(fig: Any) -> np.ndarray:
+        plt.close(fig)
+        return np.zeros((1, 1, 3), np.uint8)
+
+    monkeypatch.setattr(grid, "figure_array", blank)
+
+
+def test_the_tab_judges_predictions(predicted: Path, faces_store: Path, request: pytest.FixtureRequest
+                                    ) -> None:
     pg = Playground.open(data=predicted)
     assert accuracy.predictions(pg) == ["predicted_gender"]
     assert accuracy.truth_of(pg, "predicted_gender") == "gender"
@@ -36,6 +53,7 @@ def test_the_tab_judges_predictions(predicted: Path, faces_store: Path) -> None:
     assert all(i.ndim == 3 and i.shape[2] == 3 and i.std() > 5 for i in images.values())
     assert "predicted_gender against gender (classes), by skin_tone" in text
     assert "parity for 'female'" in text and "calibration (predicted_gender_p" in text
+    request.getfixturevalue("undrawn")  # the figures were drawn: now only which ones
     images, _ = accuracy.judge(pg, "predicted_gender", "gender", "skin_tone")
     assert list(images) == ["accuracy", "calibration"]      # no parity without a positive
     # labels the predictions share no class with: a message, not a ZeroDivisionError
@@ -68,7 +86,7 @@ def test_choices_follow_the_labels_and_every_choice_redraws(predicted: Path) -> 
         assert drawn and ids["accuracy"] in [o._id for o in drawn[0].outputs]
 
 
-def test_positive_classes_leave_out_unknown(predicted: Path, unknown_gender: Any) -> None:
+def test_positive_classes_leave_out_unknown(predicted: Path, unknown_gender: Any, undrawn: None) -> None:
     """Rows without a label (class ``unknown``) give no positive class: every class offered
     gives a parity chart."""
     pg = Playground.open(data=unknown_gender(predicted)[0])
@@ -79,7 +97,7 @@ def test_positive_classes_leave_out_unknown(predicted: Path, unknown_gender: Any
         assert "parity" in images
 
 
-def test_the_figures_are_drawn_under_the_pyplot_lock(predicted: Path, lock_spy: Any) -> None:
+def test_the_figures_are_drawn_under_the_pyplot_lock(predicted: Path, lock_spy: Any, undrawn: None) -> None:
     from latentplay.app.state import PYPLOT
     from latentplay.viz import accuracy as viz_accuracy
 
