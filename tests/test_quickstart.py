@@ -6,6 +6,14 @@ import pytest
 from latentplay import quickstart
 
 
+@pytest.fixture
+def unreported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quickstart with one grid and no store report (its 8 bar charts take about 3 s), for
+    tests of its store and bias chart."""
+    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
+    monkeypatch.setattr(quickstart, "build_report", lambda path: path.with_suffix(".report.html"))
+
+
 def test_quickstart_builds_store_and_grids(cli, tmp_path: Path) -> None:
     out = tmp_path / "qs"
     result = cli("quickstart", "--out", out, "--n", "80")
@@ -21,13 +29,13 @@ def test_quickstart_builds_store_and_grids(cli, tmp_path: Path) -> None:
     assert "latentplay train cvae" in result.out  # what to run next
 
 
-def test_the_bias_chart_bins_smile_as_the_printed_table(tmp_path: Path, monkeypatch) -> None:
+def test_the_bias_chart_bins_smile_as_the_printed_table(tmp_path: Path, monkeypatch,
+                                                        unreported: None) -> None:
     """The chart cut smile in 2 bins beside a printed table (and report) of 4."""
     from latentplay import store as st
     from latentplay.viz import bias
 
     drawn, titles = [], []
-    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
     monkeypatch.setattr(quickstart, "association_bars", lambda found, title: (
         drawn.append(found), titles.append(title), bias.association_bars(found, title))[-1])
     quickstart.run(tmp_path, n=40)
@@ -45,8 +53,7 @@ def bias_test_lines(path: Path) -> list[str]:
     return association(st.load(path), "gender", "smile", bins=4).test_lines
 
 
-def test_quickstart_replaces_its_own_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
+def test_quickstart_replaces_its_own_store(tmp_path: Path, unreported: None) -> None:
     quickstart.run(tmp_path, n=20)
     quickstart.run(tmp_path, n=12)
     assert len(datasets.load_from_disk(str(tmp_path / "synthfaces"))) == 12
@@ -75,13 +82,11 @@ def test_readme_names_every_file_quickstart_writes(tmp_path: Path,
         assert f"runs/quickstart/{name}" in readme, made.name
 
 
-def test_quickstart_keeps_a_store_with_added_columns(cli, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quickstart_keeps_a_store_with_added_columns(cli, tmp_path: Path, unreported: None) -> None:
     """Run again, quickstart remade its store and lost the columns its own "next:" commands
     add (data measure, bin ...); it now refuses unless --overwrite."""
     from latentplay import store as st
 
-    monkeypatch.setattr(quickstart, "GRID_ATTRIBUTES", ("gender",))
     quickstart.run(tmp_path, n=20)
     st.bin_store(tmp_path / "synthfaces", "yaw", edges=[0.0], names=["left", "right"],
                  name="yaw_side")
