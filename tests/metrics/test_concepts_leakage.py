@@ -246,7 +246,7 @@ def test_leakage_cli_refuses_a_non_empty_out_before_training(cli, tmp_path: Path
 
 @pytest.mark.slow
 def test_default_run_learns_its_tasks_and_rejection_refuses_the_probes(tmp_path: Path) -> None:
-    """The documented run (docs/metrics.md; about a minute on 2 cores): every model learns its
+    """The documented run (docs/metrics.md; about 2 min 40 s of CPU time): every model learns its
     task and concepts, the corners of dsprites are read from the concepts of every model that
     answers them, and GlanceNet refuses the out-of-domain probes while accepting its domain."""
     train = TrainConfig(epochs=10, batch_size=32, lr=2e-3, seed=0, threads=1)
