@@ -152,3 +152,25 @@ def test_directories_that_are_not_their_output(concept_runs: dict[str, Path], le
     (leak / "leakage.csv").write_text("experiment,model\ndsprites,cbm\n")
     with pytest.raises(UserError, match="not the output of `latentplay leakage run`"):
         build_report(leak)
+
+
+def test_a_flagged_concept_model_is_cautioned(concept_runs: dict[str, Path], tmp_path: Path) -> None:
+    """metrics.json's ``flag`` (task near chance, no concept learned) is a caution on the page,
+    with the task's chance accuracy; folders written before the flag have neither line."""
+    from latentplay.report.concepts import page
+    from latentplay.report.page import Facts
+
+    def facts(run: Path) -> dict[str, str]:
+        return dict(next(b for b in page(run).sections[0].blocks if isinstance(b, Facts)).items)
+
+    run = shutil.copytree(concept_runs["cbm"], tmp_path / "cbm")
+    metrics = json.loads((run / "metrics.json").read_text())
+    for key in ("flag", "task_chance"):
+        metrics.pop(key, None)
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    assert "caution" not in facts(run) and "task accuracy by chance" not in facts(run)
+    (run / "metrics.json").write_text(json.dumps(metrics | {"flag": "task near chance",
+                                                            "task_chance": 0.25}))
+    shown = facts(run)
+    assert shown["task accuracy by chance"] == "0.25"
+    assert shown["caution"].startswith("task near chance: the scores below say little")

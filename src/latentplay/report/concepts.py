@@ -59,6 +59,12 @@ def page(run: Path) -> Page:
         if concepts.ndim != 2:
             raise UserError(f"{run / 'concepts.npy'} is not (N, k) concept activations")
         facts.append(("concepts", number(concepts.shape[1])))
+    if metrics.get("task_chance") is not None:
+        facts.append(("task accuracy by chance", number(metrics["task_chance"])))
+    if metrics.get("flag"):  # folders written before the flag was recorded have none
+        facts.append(("caution", f"{metrics['flag']}: the scores below say little of a working "
+                                 "model (flagged where the task accuracy is within 0.1 of chance "
+                                 "or no concept is learned)"))
     blocks: list[Any] = [
         Facts(facts),
         Table.of(["score", "value"], [*([label, metrics.get(key)] for key, label in SCORES
