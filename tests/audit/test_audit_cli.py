@@ -285,11 +285,16 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
 
     legends = []  # the shares figure's dotted lines are the --data store's, named by its folder
     figure = truncation.share_figure
-    monkeypatch.setattr(truncation, "share_figure", lambda *a: legends.append(
-        figure(*a).axes[0].get_legend().get_title().get_text()) or figure(*a))
+
+    def drawn(*a: object) -> object:
+        fig = figure(*a)
+        legends.append(fig.axes[0].get_legend().get_title().get_text())
+        return fig
+
+    monkeypatch.setattr(truncation, "share_figure", drawn)
     out = tmp_path / "trunc"
     r = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
-            "--n", "200", "--psi", "1,0.5,0", "--out", out)
+            "--n", "100", "--psi", "1,0.5,0", "--out", out)
     assert r.code == 0, r.err
     assert "psi 0.5: monk_2" in r.out and legends == [f"dotted: {faces.name}"]
     summary = json.loads((out / "truncation.json").read_text())
@@ -300,7 +305,7 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
         assert (out / name).stat().st_size > 0
     plain = tmp_path / "plain"  # psi 1 is the plain audit of the same draws
     assert cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,
-               "--n", "200", "--out", plain).code == 0
+               "--n", "100", "--out", plain).code == 0
     assert [float(r["generated"]) for r in _read(plain / "distribution_skin_tone.csv")] == \
         pytest.approx(entry["generated"][0])
     assert max(entry["generated"][2]) == 1.0  # psi 0: every draw is the centre, one face
