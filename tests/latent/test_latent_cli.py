@@ -756,7 +756,9 @@ def test_an_autoencoder_is_drawn_without_a_prior(cli, faces_store: Path, tmp_pat
     from latentplay.viz import latent as viz_latent
 
     run = train.train("ae", data=faces_store, out=tmp_path / "ae", epochs=1, batch_size=16,
-                      seed=0, progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16"])
+                      seed=0, progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16",
+                                                         "model.latent_dim=4", "log.recon_images=8",
+                                                         "log.samples=16"])
     seen = {}
     drawn = viz_latent.latent_histograms
     monkeypatch.setattr(viz_latent, "latent_histograms",
