@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from latentplay.viz.grid import image_grid, save_figure
+from latentplay.viz.grid import image_grid, palette_frame, save_figure, write_palette_gif
 from latentplay.viz.style import integer_ticks, wrap_title
 
 PER_ROW = 8
@@ -53,16 +53,13 @@ class GifFrames:
         """Animate PNG ``frames`` (same size) into a looping GIF at ``path``; no file for none.
         Frames no longer shown are forgotten."""
         self._frames = {f: self._frames[f] if f in self._frames else _palette_image(f) for f in frames}
-        images = list(self._frames.values())
-        if images:
-            images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
-                           duration=int(seconds_per_frame * 1000), loop=0)
+        write_palette_gif(list(self._frames.values()), path, seconds_per_frame)
 
 
 def _palette_image(path: Path) -> Image.Image:
-    """The PNG at ``path`` reduced to a 256-colour palette (the reduction a GIF writer makes)."""
+    """The PNG at ``path`` as a GIF frame (:func:`~latentplay.viz.grid.palette_frame`)."""
     with Image.open(path) as image:
-        return image.convert("RGB").quantize(256)
+        return palette_frame(np.asarray(image.convert("RGB")))
 
 
 def save_latent_variance(variance: np.ndarray, path: Path, threshold: float = 0.01) -> None:

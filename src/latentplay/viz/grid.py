@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,6 +13,9 @@ from matplotlib.figure import Figure
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.viz.style import text_width, wrap_title
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 TITLE_SIZE = 10
 """Font size of an image grid's title (points)."""
@@ -261,6 +265,20 @@ def common_size(rows: Sequence[Sequence[np.ndarray]], size: int | None = None
 
 def write_gif(frames: np.ndarray, path: str | os.PathLike[str], seconds_per_frame: float = 0.5) -> None:
     """Write ``(F, H, W, 3)`` uint8 ``frames`` as a looping GIF at ``path``."""
-    import imageio.v3 as iio
+    write_palette_gif([palette_frame(frame) for frame in frames], path, seconds_per_frame)
 
-    iio.imwrite(path, frames, extension=".gif", duration=int(seconds_per_frame * 1000), loop=0)
+
+def palette_frame(frame: np.ndarray) -> Image.Image:
+    """An ``(H, W, 3)`` uint8 image reduced to the 256-colour palette a GIF frame holds."""
+    from PIL import Image
+
+    return Image.fromarray(frame).quantize(256)
+
+
+def write_palette_gif(frames: Sequence[Image.Image], path: str | os.PathLike[str],
+                      seconds_per_frame: float = 0.5) -> None:
+    """Write :func:`palette_frame` ``frames`` (same size) as a looping GIF at ``path``; no file
+    for none."""
+    if frames:
+        frames[0].save(path, format="GIF", save_all=True, append_images=list(frames[1:]),
+                       duration=int(seconds_per_frame * 1000), loop=0)
