@@ -72,7 +72,7 @@ class InvertConfig:
     identity_net: str = "dlib"
 
     def validate(self) -> None:
-        restarts = DEFAULT_RESTARTS if self.restarts is None else self.restarts
+        restarts, _ = self.random_starts()
         if self.steps < 0 or restarts < 1 or self.batch_size < 1 or self.lr <= 0 or self.identity < 0:
             raise UserError("invert: need steps >= 0, restarts >= 1, batch_size >= 1, lr > 0, identity >= 0")
 

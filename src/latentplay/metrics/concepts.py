@@ -345,13 +345,14 @@ def run_concept_model(
     train_out = infer(model, train_data.images)
     scores = evaluate_outputs(test_out, test_data, train_out, train_data)
     learned = concept_scores(test_out["concepts"], test_data)
+    chance = 1.0 / n_classes
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,
         "masking_fact": train.masking_fact,
         **scores,
         "concept_scores": learned,
-        "task_chance": 1.0 / n_classes,
-        "flag": flag_of(scores["accuracy"], 1.0 / n_classes, concepts_not_learned(learned), len(learned)),
+        "task_chance": chance,
+        "flag": flag_of(scores["accuracy"], chance, concepts_not_learned(learned), len(learned)),
     })
     pred = test_out["probs"].argmax(axis=1)
     np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))
