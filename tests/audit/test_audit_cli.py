@@ -114,6 +114,7 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
     assert test["design_effect"] > 1.5 and test["p_value"] > 0.05
     assert "the annotated class counts of the images of persons against what the annotator reads on " \
         "the reference labels' shares (C^T p), over 40 reference persons" in r.out  # --images
+    assert test["compares"].startswith("the annotated class counts of the images of persons ")
     assert cli("report", out, "--out", tmp_path / "report.html").code == 0
     assert "over 40 reference persons" in (tmp_path / "report.html").read_text()
     # a continuous attribute measured on both sides: the KS test over the persons too

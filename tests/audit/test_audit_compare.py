@@ -478,8 +478,10 @@ def test_the_data_store_is_named_by_its_folder_not_called_training(
     assert "reference shares" in texts                                  # the heatmaps
     assert any(t.startswith("log2(images / reference)") for t in texts)
     assert not [t for t in texts if "training" in t]
-    summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
-    assert {"n_training", "training"} <= summary.keys() | summary["per_class"][0].keys()
+    summary = json.loads((out / "summary.json").read_text())["attributes"]
+    assert {"n_training", "training"} <= summary["gender"].keys() | summary["gender"]["per_class"][0].keys()
+    for name in ("gender", "gender,skin_tone"):                         # the joint one too
+        assert summary[name]["chi2"]["compares"].startswith("the class counts of the images of images ")
     page = auditing.page(out)
     columns = [c for s in page.sections for b in s.blocks if isinstance(b, Table) for c in b.columns]
     assert "reference n" in columns and not [c for c in columns if "training" in c]

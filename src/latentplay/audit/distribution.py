@@ -621,8 +621,9 @@ class Comparison:
             out.append(row)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready summary."""
+    def to_dict(self, audited: str = "generated") -> dict[str, Any]:
+        """Plain JSON-ready summary; ``audited`` names the audited images in ``chi2.compares``
+        (``generated``, or the ``--images`` folder: :func:`audited_images`)."""
         return {
             "attribute": self.attribute, "classes": self.classes,
             "n_training": int(self.training_counts.sum()),
@@ -630,7 +631,7 @@ class Comparison:
             "without_class": {"training": self.without_class[0],
                               "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
-                     "compares": chi_square_compares(self.through_annotator),
+                     "compares": chi_square_compares(self.through_annotator, audited),
                      "through_annotator": self.through_annotator,
                      "training_persons": (self.training_spread.clusters
                                           if self.training_spread else None),

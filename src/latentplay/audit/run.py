@@ -287,7 +287,7 @@ def audit_images(
             "annotator": {**ann.description, "evaluation": None if ann.evaluation is None
                           else ann.evaluation.to_dict(),
                           "confidence_generated": sure},
-            **result.to_dict(),
+            **result.to_dict(audited.name),
             **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
         _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
@@ -361,7 +361,7 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured},
-        **result.to_dict(),
+        **result.to_dict((audited or Audited()).name),
         **({} if generated_persons is None else {"generated_persons": generated_persons})}
 
 
