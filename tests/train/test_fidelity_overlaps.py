@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.colors import to_rgb
+from numpy.lib import recfunctions
 
-from latentplay.train.fidelity import SHARES, fidelity_figure
+from latentplay.train.fidelity import FLAT_COLOR, FLAT_LABEL, SHARES, fidelity_figure
 
 
 def _table(n: int = 30) -> np.ndarray:
@@ -19,9 +20,9 @@ def _table(n: int = 30) -> np.ndarray:
     return table
 
 
-def _pixels_of(color: str, n: int = 30) -> int:
+def _pixels_of(color: str, n: int = 30, table: np.ndarray | None = None) -> int:
     """How many pixels inside the shares' panel are drawn in ``color``."""
-    fig = fidelity_figure(_table(n))
+    fig = fidelity_figure(_table(n) if table is None else table)
     fig.canvas.draw()
     image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float)
     box = fig.axes[0].get_window_extent()
@@ -40,6 +41,21 @@ def test_a_share_equal_to_a_later_one_is_not_hidden_beneath_it() -> None:
     lines = fidelity_figure(_table()).axes[0].get_lines()
     markers = [line.get_marker() for line in lines if line.get_label() in SHARES]
     assert len(set(markers)) == len(SHARES)
+
+
+def test_the_share_of_flat_samples_is_drawn_where_there_are_any() -> None:
+    """Blank or faint samples score near the data (precision 1 here): their share, recorded in
+    ``fidelity.csv``'s ``flat`` column, is drawn beside the shares it qualifies; a run without
+    flat samples (or a table from before the column) draws no such line."""
+    flat = _table()
+    flat = recfunctions.append_fields(flat, "flat", np.array([0.9, 0.4]), usemask=False)
+    labels = [line.get_label() for line in fidelity_figure(flat).axes[0].get_lines()]
+    assert FLAT_LABEL in labels
+    assert _pixels_of(FLAT_COLOR, table=flat) > 20
+    assert _pixels_of(FLAT_COLOR) == 0
+    flat["flat"] = 0.0
+    labels = [line.get_label() for line in fidelity_figure(flat).axes[0].get_lines()]
+    assert FLAT_LABEL not in labels and fidelity_figure(_table()).axes[0].get_legend() is not None
 
 
 def test_few_samples_are_said_to_be_too_few_in_the_figure() -> None:

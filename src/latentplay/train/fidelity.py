@@ -12,7 +12,7 @@ kernel distances (:mod:`latentplay.metrics.fidelity`). Each evaluation is one ro
 ``flat`` samples, of a lower pixel contrast than 99 % of the training images compared (blank
 or faint images, which the k-nearest-neighbour measures count near the faces' mean and the
 distance from the subspace does not catch: :func:`flat_caution`); ``fidelity.png``
-draws them over the epochs and names those counts. When the run holds out test
+draws them over the epochs (the flat share too, where any) and names those counts. When the run holds out test
 rows, as many of them are measured once the same way (``fidelity_reference.json``, dashed lines
 in the figure): what new faces from the data itself score. Mode collapse shows as coverage and
 recall falling while precision holds; memorisation as authenticity falling below the reference.
@@ -49,6 +49,9 @@ title and the engine's first line say so (:func:`few_points_text`)."""
 FLAT_QUANTILE = 0.01
 """An image with a lower pixel contrast (:func:`pixel_contrast`) than this share of the real
 images compared is ``flat``."""
+FLAT_LABEL = "flat samples"
+FLAT_COLOR = "0.35"
+"""The legend entry and colour of the share of flat samples in :func:`fidelity_figure`."""
 FLAT_CAUTION = 0.10
 """A share of flat samples at or above this gets a caution (:func:`flat_caution`): ten times
 what the real images show by construction."""
@@ -192,10 +195,13 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     values, the reference's included, span a decade or more; ticks in plain numbers); the
     held-out ``reference``'s values as dashed lines of the same colours.
 
+    Where any sample was ``flat``, their share is drawn too (grey, dotted): blank or faint
+    samples raise precision and density (:func:`flat_caution`).
+
     Args:
         table: structured array with fields ``epoch``, the shares and ``frechet_distance``
-            (the rows of ``fidelity.csv``; a table written before authenticity was measured
-            lacks it and is drawn without it).
+            (the rows of ``fidelity.csv``; a table written before authenticity, or ``flat``,
+            was measured lacks it and is drawn without it).
     """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
@@ -214,6 +220,10 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
                   color=f"C{i}", zorder=2 + 0.1 * i)
         if reference and reference.get(name) is not None:
             left.axhline(reference[name], color=f"C{i}", lw=0.9, ls="--")
+    if "flat" in (table.dtype.names or ()) and np.nanmax(table["flat"]) > 0:
+        # the share the other shares are to be read with (:func:`flat_caution`)
+        left.plot(table["epoch"], table["flat"], marker="x", ms=6, lw=1.2, ls=":", color=FLAT_COLOR,
+                  label=FLAT_LABEL, zorder=1.9)
     left.set_xlabel("epoch")
     left.set_title(wrap_title(counts_text(table, reference),
                               3.6, 9),  # a panel's width in inches, the font size
