@@ -427,6 +427,26 @@ def test_unclamped_pickles_and_the_cli(tmp_path: Path, cli) -> None:
     assert load_model(tmp_path / "run").decode(torch.zeros(2, 32)).shape == (2, 3, 16, 16)
 
 
+def test_a_pickle_without_g_ema_is_read_from_g_and_said_so(tmp_path: Path, cli) -> None:
+    """A network pickle holding ``G`` but no ``G_ema`` (the weights not averaged over training)
+    is read from ``G``: the import says so, model.json records it and the report's "read as"
+    names it, as for a port checkpoint's ``g`` (it fell back silently)."""
+    from latentplay.report.page import Facts
+    from latentplay.report.pretrained import page
+
+    assert read_stylegan2_state(_write(tmp_path / "both.pkl"))[1]["network"] == "G_ema"
+    pkl = _write(tmp_path / "g.pkl", G_ema=None)
+    assert read_stylegan2_state(pkl)[1]["network"] == "G"
+    assert read_stylegan3_state(_write(tmp_path / "3.pkl", _stored3("t"), G_ema=None))[1]["network"] == "G"
+    assert read_stylegan3_state(_write(tmp_path / "3e.pkl", _stored3("t")))[1]["network"] == "G_ema"
+    result = cli("import", "stylegan2", pkl, "--out", tmp_path / "run", "--size", 16, "--w-samples", 50)
+    assert result.code == 0, result.err
+    assert "using G, no G_ema: the weights not averaged" in result.out
+    assert json.loads((tmp_path / "run" / "model.json").read_text())["source"]["network"] == "G"
+    facts = [b for s in page(tmp_path / "run").sections for b in s.blocks if isinstance(b, Facts)]
+    assert "no G_ema: the weights not averaged" in dict(facts[0].items)["read as"]
+
+
 def test_an_untrained_w_avg_is_not_the_centre(tmp_path: Path) -> None:
     """A never-updated (all-zero) ``w_avg`` leaves the centre at the draws' mean; a ``w_avg``
     of the wrong size is refused; a TensorFlow pickle's ``dlatent_avg`` is read as ``w_avg``."""

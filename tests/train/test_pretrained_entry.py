@@ -34,6 +34,6 @@ def test_the_entry_read_is_said_recorded_and_reported(entries: tuple[str, ...], 
     read = "g_ema" if "g_ema" in entries else "g"
     source = json.loads((tmp_path / "run" / "model.json").read_text())["source"]
     assert source["entry"] == read
-    assert ("using g (no g_ema: the weights not averaged" in result.out) == (read == "g")
+    assert ("using g, no g_ema: the weights not averaged" in result.out) == (read == "g")
     assert f"PyTorch port ({read}" in _read_as(tmp_path / "run")
     assert ("not averaged" in _read_as(tmp_path / "run")) == (read == "g")

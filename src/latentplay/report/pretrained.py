@@ -79,15 +79,15 @@ def _spectrum_section(variance: np.ndarray) -> Section:
 def _read_as(source: dict[str, Any]) -> str:
     """How the import read its checkpoint: the format, and for the PyTorch port's files the
     entry whose tensors it took (runs imported before the entry was recorded name none)."""
-    from latentplay.train.pretrained import UNAVERAGED
+    from latentplay.train.pretrained import unaveraged
 
+    note = unaveraged(source)
     if source.get("format") != "stylegan2":
-        return FORMATS.get(source.get("format"), str(source.get("format", "?")))
-    entry = source.get("entry", "entry read not recorded")
+        read = FORMATS.get(source.get("format"), str(source.get("format", "?")))
+        return read + (f" ({note})" if note else "")
+    entry = note or source.get("entry", "entry read not recorded")
     if entry is None:
         entry = "a bare state dict or .safetensors"
-    elif entry == "g":
-        entry = f"g: {UNAVERAGED}"
     return f"a checkpoint of the PyTorch port ({entry}), tensors only"
 
 

@@ -376,12 +376,13 @@ def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
     in a pickle's object tree ``data``: the ``G_ema`` network (else ``G``) of NVIDIA's PyTorch
     repositories, or ``Gs`` (the third of ``(G, D, Gs)``) of their TensorFlow StyleGAN2;
     ``source`` names the file in errors."""
-    found = [data.get(k) for k in ("G_ema", "G")] if isinstance(data, dict) else []
-    network = next((n for n in found if isinstance(n, Record)), None)
+    network, key = _generator(data)
     if network is not None:
         tensors, settings = _pytorch_network(network, source)
+        settings = {**settings, "network": key}
     elif isinstance(data, tuple) and len(data) == 3 and _is_tensorflow(data[2]):
         tensors, settings = _tensorflow_network(data[2], source)
+        settings = {**settings, "network": "Gs"}
     else:
         raise UserError(f"{source} holds no generator network (expected 'G_ema' of NVIDIA's "
                         "PyTorch repositories or the (G, D, Gs) of their TensorFlow StyleGAN2)")
@@ -408,14 +409,22 @@ def stylegan2_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
     return state, settings
 
 
-def _network(data: Any, source: str) -> Record:
-    """The ``G_ema`` network (else ``G``) of a PyTorch network pickle's object tree."""
-    found = [data.get(k) for k in ("G_ema", "G")] if isinstance(data, dict) else []
-    network = next((n for n in found if isinstance(n, Record)), None)
+def _generator(data: Any) -> tuple[Record | None, str]:
+    """The ``G_ema`` network of a PyTorch network pickle's object tree, else its ``G`` (the
+    weights not averaged), and which of the two; ``(None, "")`` when it holds neither."""
+    for key in ("G_ema", "G"):
+        if isinstance(data, dict) and isinstance(data.get(key), Record):
+            return data[key], key
+    return None, ""
+
+
+def _network(data: Any, source: str) -> tuple[Record, str]:
+    """:func:`_generator`, a :class:`UserError` when the pickle holds no generator."""
+    network, key = _generator(data)
     if network is None:
         raise UserError(f"{source} holds no generator network (expected 'G_ema' of NVIDIA's "
                         "PyTorch repositories)")
-    return network
+    return network, key
 
 
 def _number(record: Record | None, key: str, source: str) -> float:
@@ -434,7 +443,7 @@ def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
     :class:`~latentplay.models.stylegan3.StyleGAN3Config` fields its layers' attributes give;
     ``source`` names the file in errors. Whether those fields rebuild the
     stored layers exactly is checked by :func:`check_stylegan3_layers`."""
-    network = _network(data, source)
+    network, key = _network(data, source)
     tensors = dict(_tensors(network))
     _refuse_kinds(tensors, source, "stylegan3")
     modules = network.state.get("_modules") or {}
@@ -475,7 +484,7 @@ def stylegan3_state(data: Any, source: str) -> tuple[dict[str, torch.Tensor], di
         "conv_clamp": float(clamp or 0),
     }
     state = {k: v.float().contiguous() for k, v in tensors.items() if k != "mapping.w_avg"}
-    return state, {"layers": named, **settings, **trained_average(tensors, source)}
+    return state, {"layers": named, "network": key, **settings, **trained_average(tensors, source)}
 
 
 def trained_average(tensors: dict[str, torch.Tensor], source: str) -> dict[str, torch.Tensor]:

@@ -49,7 +49,14 @@ from latentplay.train.network_pickle import (
 
 PathLike = str | Path
 KINDS = ("stylegan2", "stylegan3")
-UNAVERAGED = "no g_ema: the weights not averaged, usually worse faces"  # a port checkpoint's g
+def unaveraged(source: dict[str, Any]) -> str | None:
+    """Where an import read the weights not averaged over training (a port checkpoint's ``g``
+    or a network pickle's ``G``, taken when the file has no ``g_ema`` / ``G_ema``): what it
+    means, for the import's line and the report (``source``: model.json's); None otherwise."""
+    name = source.get("entry") if source.get("format") == "stylegan2" else source.get("network")
+    if name not in ("g", "G"):
+        return None
+    return f"{name}, no {name}_ema: the weights not averaged, usually worse faces"
 
 
 def read_stylegan2_state(path: PathLike) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -236,11 +243,12 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
     psi, cutoff = float(truncation), int(cutoff)
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
-        layers, w_avg = settings.pop("layers"), settings.pop("w_avg", None)
+        layers, w_avg, network = settings.pop("layers"), settings.pop("w_avg", None), settings.pop("network")
         model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=psi,
                                                   truncation_cutoff=cutoff), size)
         check_stylegan3_layers(layers, model.generator.synthesis, str(checkpoint))
-        return model, state, {"format": "nvidia-pickle"}, _checked_average(w_avg, model, checkpoint)
+        return (model, state, {"format": "nvidia-pickle", "network": network},
+                _checked_average(w_avg, model, checkpoint))
     state, settings = read_stylegan2_state(checkpoint)
     config = architecture(state, str(checkpoint))
     config.space, config.truncation, config.truncation_cutoff = space, psi, cutoff
@@ -248,7 +256,7 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
     config.conv_clamp = settings.get("conv_clamp", 0.0)
     model = _built(StyleGAN2, config, size)
     read = ({"format": "stylegan2", "entry": settings["entry"]} if "entry" in settings
-            else {"format": "nvidia-pickle"})
+            else {"format": "nvidia-pickle", "network": settings["network"]})
     return model, state, read, _checked_average(settings.get("w_avg"), model, checkpoint)
 
 
@@ -283,4 +291,4 @@ def describe(meta: dict[str, Any]) -> str:
             + (f" in the first {m['truncation_cutoff']} layers"
                if m["truncation"] != 1 and m.get("truncation_cutoff") else "")
             + (", centred on its trained w_avg" if meta.get("source", {}).get("w_mean") == "w_avg" else "")
-            + (f", using g ({UNAVERAGED})" if meta.get("source", {}).get("entry") == "g" else ""))
+            + (f", using {note}" if (note := unaveraged(meta.get("source", {}))) else ""))
