@@ -66,3 +66,14 @@ def blob_store(tmp_path: Path) -> Callable[..., st.Store]:
         return make_blob_store(tmp_path / name, n, size, seed, images)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def blob_store_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., st.Store]:
+    """``blob_store`` for a module-scoped fixture: each store in a folder of its own."""
+
+    def make(n: int = 120, size: int = 24, seed: int = 0, name: str = "blobs",
+             images: np.ndarray | None = None) -> st.Store:
+        return make_blob_store(tmp_path_factory.mktemp(name) / name, n, size, seed, images)
+
+    return make

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,15 +15,22 @@ from latentplay.embed import coordinates as pj
 from latentplay.embed.plots import plot_projections
 from latentplay.errors import UserError
 
-FAST = ["tsne.perplexity=10", "tsne.n_iter=100", "tsne.early_exaggeration_iter=50",
+# one t-SNE thread: on a loaded machine openTSNE's threads wait on each other at every step
+FAST = ["tsne.perplexity=10", "tsne.n_iter=100", "tsne.early_exaggeration_iter=50", "tsne.n_jobs=1",
         "umap.n_neighbors=10", "umap.n_epochs=50"]
 
 
+@pytest.fixture(scope="module")
+def embedded_once(blob_store_once) -> Path:
+    """120 blobs with a 6-d pixels-pca column ``pix``, built once for the module."""
+    return col.embed_store(blob_store_once(n=120), "pixels-pca", "pix", options=["dim=6"],
+                           progress=False).path
+
+
 @pytest.fixture
-def embedded(blob_store):
-    """120 blobs with a 6-d pixels-pca column ``pix``."""
-    return col.embed_store(blob_store(n=120), "pixels-pca", "pix", options=["dim=6"],
-                           progress=False)
+def embedded(embedded_once: Path, tmp_path: Path) -> st.Store:
+    """A copy of ``embedded_once`` of this test's own (tests add cached projections to it)."""
+    return st.load(shutil.copytree(embedded_once, tmp_path / "blobs"))
 
 
 def _knn_agreement(coords: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
@@ -128,7 +137,7 @@ def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp
     out = tmp_path / "figs"
     r = cli("viz", "projection", embedded.path, "--embedding", "pix", "--method", "pca,tsne",
             "--param", "tsne.perplexity=10", "-p", "tsne.n_iter=50",
-            "-p", "tsne.early_exaggeration_iter=50", "--out", out)
+            "-p", "tsne.early_exaggeration_iter=50", "-p", "tsne.n_jobs=1", "--out", out)
     assert r.code == 0, r.err
     assert "not colouring by constant: one value only" in r.err  # --by defaults to the rest
     expected = {f"{m}_pix_{a}.png" for m in ("pca", "tsne") for a in ("color", "brightness")}
@@ -307,7 +316,7 @@ def test_pca_maps_say_how_much_variance_their_axes_show(embedded, tmp_path, monk
     original = plots.projection_png
     monkeypatch.setattr(plots, "projection_png", keep)
     written = plot_projections(embedded, ["pix"], by=["color"], methods=["pca", "tsne"],
-                               params=["tsne.perplexity=10", "tsne.n_iter=50"],
+                               params=["tsne.perplexity=10", "tsne.n_iter=50", "tsne.n_jobs=1"],
                                out=tmp_path / "figs", cache=False)
     ratio = PCA(2).fit(st.vectors(embedded, "pix")).explained_variance_ratio_
     labels = (f"PC1 ({share_text(ratio[0])} of variance)", f"PC2 ({share_text(ratio[1])} of variance)")
