@@ -146,6 +146,14 @@ def _store_with_history(path: Path, copy: bool = False) -> None:
     bin_store(path, "age", edges=[40.0])
 
 
+@pytest.fixture(scope="module")
+def history_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`_store_with_history` (no ``copy``), built once: the tests only read it."""
+    path = tmp_path_factory.mktemp("history") / "s"
+    _store_with_history(path)
+    return path
+
+
 def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path: Path) -> None:
     """``data combine g,e`` makes g_e, whose classes contain the treatment g's: its balance is
     the treatment's own, so it is left out of balance.csv (and said so); as is, with the
@@ -195,20 +203,24 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
          "made from it"),
     ],
 )
-def test_matching_on_what_determines_the_treatment_is_refused(cli, tmp_path: Path, args: list[str],
-                                                              message: str) -> None:
+def test_matching_on_what_determines_the_treatment_is_refused(
+        cli, tmp_path: Path, history_store: Path, args: list[str], message: str) -> None:
     """``--treatment g --exact g_e`` (g_e from ``data combine g,e``) left each block one group
     and ended in "no pairs could be formed"; as a covariate it matched on the treatment itself.
-    Both are refused before any matching, as the treatment itself is; g_e regrouped by e alone
-    (its classes mix the groups) is still a covariate."""
-    _store_with_history(tmp_path / "s")
+    Both are refused before any matching, as the treatment itself is."""
     base = {"--treatment": "g", "--covariates": "x"}
     base.update(zip(args[::2], args[1::2], strict=True))
     flat = [x for kv in base.items() for x in kv]
-    r = cli("match", "run", tmp_path / "s", *flat, "--out", tmp_path / "m", "--partial")
+    r = cli("match", "run", history_store, *flat, "--out", tmp_path / "m", "--partial")
     assert r.code == 2 and r.err.startswith("error: ") and message in r.err, r.err
     assert "Traceback" not in r.err and not (tmp_path / "m").exists()
-    kept = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x,by_e",
+
+
+def test_an_attribute_regrouped_to_mix_the_groups_is_still_a_covariate(
+        cli, tmp_path: Path, history_store: Path) -> None:
+    """g_e regrouped by e alone (by_e: its classes mix the groups) is a covariate and an exact
+    block, not refused as g_e is."""
+    kept = cli("match", "run", history_store, "--treatment", "g", "--covariates", "x,by_e",
                "--exact", "by_e", "--out", tmp_path / "k", "--partial", "--bootstrap", "100")
     assert kept.code == 0, kept.err
 
@@ -233,7 +245,7 @@ def test_a_simulated_store_records_every_setting_that_drew_it(tmp_path: Path) ->
       "--propensity-covariates", "age"], ["e", "age"]),
 ])
 def test_exact_blocks_and_second_caliper_columns_count_as_matched_on(
-        cli, tmp_path: Path, args: list[str], used: list[str]) -> None:
+        cli, tmp_path: Path, history_store: Path, args: list[str], used: list[str]) -> None:
     """An --exact attribute (SMD 0 after matching) or a second caliper's column was reported as
     an attribute "not matched on (checked, not balanced by design)": they are matched on, as
     MatchIt reports exact, mahvars and the distance formula's variables, and as the report's
@@ -241,8 +253,7 @@ def test_exact_blocks_and_second_caliper_columns_count_as_matched_on(
     import csv
     import json
 
-    _store_with_history(tmp_path / "s")
-    r = cli("match", "run", tmp_path / "s", "--treatment", "g", "--covariates", "x", *args,
+    r = cli("match", "run", history_store, "--treatment", "g", "--covariates", "x", *args,
             "--out", tmp_path / "m", "--partial")
     assert r.code == 0, r.err
     with open(tmp_path / "m" / "balance.csv") as fh:
