@@ -11,6 +11,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from latentplay.report.images import figure_uri
+from latentplay.viz.style import tight_layout
 
 Series = tuple[Sequence[float], Sequence[float]]  # (x values, y values)
 
@@ -46,7 +47,7 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     return figure_uri(fig)
 
 
@@ -76,7 +77,7 @@ def latent_dimensions(kl: np.ndarray | None, variance: np.ndarray | None,
         ax.grid(axis="y", alpha=0.3)
     axes[-1, 0].set_xlabel("latent dimension (grey: inactive)" if active is not None
                            else "latent dimension", fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return figure_uri(fig)
 
 
@@ -108,5 +109,5 @@ def spectrum(variance: np.ndarray, title: str) -> str:
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     return figure_uri(fig)

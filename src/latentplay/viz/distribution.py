@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from latentplay.store.schema import UNKNOWN
 from latentplay.viz.projection import class_colors
-from latentplay.viz.style import unknown_bar_style, wrap_title
+from latentplay.viz.style import tight_layout, unknown_bar_style, wrap_title
 
 COLORS = ("tab:gray", "tab:blue", "tab:orange", "tab:green", "tab:purple")
 
@@ -37,7 +37,7 @@ def count_bars(classes: Sequence[str], counts: Sequence[float], title: str,
     ax.set_title(title, fontsize=9)
     if xlabel:
         ax.set_xlabel(xlabel, fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -81,7 +81,7 @@ def distribution_bars(
         ax.set_title(wrap_title(title, fig.get_figwidth() - 0.6, 9), fontsize=9)
     fig.legend(*ax.get_legend_handles_labels(), loc="lower center", ncol=m, fontsize=8,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    tight_layout(fig, rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -159,7 +159,7 @@ def intersection_heatmaps(
                     color="white" if dark else "black")
     if title:
         fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -201,7 +201,7 @@ def value_histograms(
     handles, labels = ax.get_legend_handles_labels()
     fig.legend(handles, [*labels[:-1], labels[-1] + "; dashed lines: medians"] if labels else [],
                loc="lower center", ncol=len(labels) or 1, fontsize=8, frameon=False)
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    tight_layout(fig, rect=(0, 0.07, 1, 1))
     return fig
 
 
@@ -274,7 +274,7 @@ def shares_by_setting(
         ax.set_xlim(x.max() + 0.02, x.min() - 0.02)  # weaker to stronger, left to right
         ax.set_ylim(0, top)
         ax.grid(alpha=0.3)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

@@ -24,7 +24,9 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.colors import CSS4_COLORS, to_rgba
+from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
@@ -128,6 +130,13 @@ def row_note(ax: Axes, y: float, text: str) -> None:
     """Write ``text`` in grey at the left edge of ``ax``, at data height ``y``: why a bar chart's
     row has no bar ("no value", "too few pairs", ...)."""
     ax.text(0.01, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8, color="0.4")
+
+
+def tight_layout(fig: Figure, rect: tuple[float, float, float, float] | None = None) -> None:
+    """Place ``fig``'s axes as ``fig.tight_layout(rect=rect)`` does, and leave no layout engine on
+    it: one that ``fig.tight_layout`` leaves makes ``savefig`` lay the whole figure out a second
+    time before drawing it. The same image, one pass fewer."""
+    TightLayoutEngine(rect=rect).execute(fig)
 
 
 _MEASURE = TextToPath()

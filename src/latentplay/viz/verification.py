@@ -14,7 +14,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 from sklearn.metrics import roc_curve
 
-from latentplay.viz.style import row_note
+from latentplay.viz.style import row_note, tight_layout
 
 Part = tuple[str, np.ndarray, np.ndarray]  # group name, (P,) distances, (P,) bool genuine
 
@@ -64,7 +64,7 @@ def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     else:
         ax.legend(fontsize=8, loc="best")  # off the curves and the points on the floor
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -89,7 +89,7 @@ def score_histograms(parts: Sequence[Part], threshold: float, label: str) -> Fig
     axes[0, 0].set_title("Distances of genuine and impostor pairs (line: common threshold)",
                          fontsize=10)
     axes[-1, 0].set_xlabel(label)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -131,7 +131,7 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float,
     axes[0].set_ylim(len(rows) - 0.5, -0.5)  # every group's row, the first on top
     if intervals:
         fig.text(0.5, 0.01, f"error bars: {intervals}", ha="center", va="bottom", fontsize=8)
-    fig.tight_layout(rect=(0, 0.3 / fig.get_figheight() if intervals else 0, 1, 1))
+    tight_layout(fig, rect=(0, 0.3 / fig.get_figheight() if intervals else 0, 1, 1))
     return fig
 
 
@@ -237,5 +237,5 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
     handles, names = axes[1].get_legend_handles_labels()
     fig.legend(handles, names, loc="lower center", ncol=min(n_col, 6), fontsize=8,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.6 / fig.get_figheight(), 1, 1))
+    tight_layout(fig, rect=(0, 0.6 / fig.get_figheight(), 1, 1))
     return fig
