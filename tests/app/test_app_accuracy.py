@@ -118,3 +118,53 @@ def test_predictions_without_labels_show_no_tab(predicted: Path, tmp_path: Path)
     assert accuracy.predictions(pg) == ["predicted_gender"] and accuracy.labels(pg) == []
     config = str(build_blocks(pg).config)
     assert "'label': 'Accuracy'" not in config and "**Accuracy** needs labels" in config
+
+
+def _dropdowns(demo: Any) -> dict[str, Any]:
+    import gradio as gr
+
+    return {b.label: b for b in demo.blocks.values() if isinstance(b, gr.Dropdown)}
+
+
+def test_the_dropdowns_offer_only_what_can_be_judged(predicted: Path) -> None:
+    """"groups (by)" offered continuous attributes (smile, yaw, predicted_gender_p), which are
+    always refused, and "labels" offered the predictions themselves."""
+    pg = Playground.open(data=predicted)
+    kinds = {a.name: a.kind for a in pg.need_store().schema.attributes}
+    found = _dropdowns(build_blocks(pg))
+    groups = [value for _, value in found["groups (by)"].choices]
+    labels = [value for _, value in found["labels"].choices]
+    assert "skin_tone" in groups and all(kinds[n] != "continuous" for n in groups)
+    assert "gender" in labels and not any(n.startswith("predicted_") for n in labels)
+    # labels the predictions can be read against: classes shared with predicted_gender's
+    assert accuracy.labels(pg, "predicted_gender") == ["gender"]
+    assert set(accuracy.labels(pg)) == {n for n in kinds if not n.startswith("predicted_")}
+
+
+def test_a_cleared_prediction_is_a_message_not_a_type_error(predicted: Path) -> None:
+    """Clearing the predictions dropdown ran truth_of(pg, None): a TypeError, a bare "Error"."""
+    import gradio as gr
+
+    demo = build_blocks(Playground.open(data=predicted))
+    chosen = _dropdowns(demo)["predictions"]._id
+    pick = next(f for f in demo.fns.values() if (chosen, "input") in f.targets)
+    truth, positive = pick.fn(None)  # nothing to pick: the labels stay
+    assert truth.get("value") is None and positive.get("value") is None
+    draw = next(f for f in demo.fns.values() if f.api_name == "accuracy")
+    with pytest.raises(gr.Error, match="choose the predictions"):
+        draw.fn(None, "gender", "skin_tone", "")
+
+
+def test_messages_name_the_page_controls(predicted: Path) -> None:
+    """Like Bias and Projection, not the command's options (--by, --predicted and --truth)."""
+    pg = Playground.open(data=predicted)
+    with pytest.raises(UserError) as caught:
+        accuracy.judge(pg, "predicted_gender", "gender", "smile")
+    assert str(caught.value).startswith("groups (by) 'smile' is continuous") and "--" not in str(caught.value)
+    with pytest.raises(UserError) as caught:
+        accuracy.judge(pg, "predicted_gender", "predicted_gender", "skin_tone")
+    assert str(caught.value) == ("predictions and labels are both 'predicted_gender': choose the "
+                                 "labels the predictions are of")
+    with pytest.raises(UserError) as caught:
+        accuracy.judge(pg, "predicted_gender_p", "smile", "skin_tone", "female")
+    assert "positive class (parity)" in str(caught.value) and "--" not in str(caught.value)

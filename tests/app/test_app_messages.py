@@ -4,6 +4,7 @@ message naming its control, not a TypeError (a bare "Error" in the page)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,23 @@ from latentplay.app import build_app
 
 
 @pytest.fixture(scope="module")
-def fns(vae_run: Path, coded_faces: Path) -> dict[str, Callable[..., Any]]:
-    demo = build_app(run=vae_run, data=coded_faces)
+def demo(vae_run: Path, coded_faces: Path) -> gr.Blocks:
+    return build_app(run=vae_run, data=coded_faces)
+
+
+@pytest.fixture(scope="module")
+def fns(demo: gr.Blocks) -> dict[str, Callable[..., Any]]:
     return {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
+
+
+@pytest.fixture(scope="module")
+def served(demo: gr.Blocks) -> dict[str, Callable[..., Any]]:
+    """The handlers as the served page runs them: each input preprocessed by its component
+    (``Blocks.process_api``) before the handler is called."""
+    def call(block_fn: Any) -> Callable[..., Any]:
+        return lambda *inputs: asyncio.run(demo.process_api(block_fn, list(inputs), state=None))
+
+    return {f.api_name: call(f) for f in demo.fns.values() if f.api_name}
 
 
 def _message(fn: Callable[..., Any], *args: Any) -> str:
@@ -46,12 +61,25 @@ def test_bias_names_its_dropdowns_and_slider(fns: dict[str, Callable[..., Any]])
         "bins of a continuous attribute must be at least 2, got 1")
 
 
-def test_emptied_sliders_are_messages(fns: dict[str, Callable[..., Any]]) -> None:
-    assert _message(fns["sample"], 0, 4, None) == "temperature is empty: give a number"
-    assert _message(fns["edit"], 0, None, "pattern", None, None) == "step is empty: give a number"
-    assert _message(fns["traverse"], "latent dimension", 0, None, 5) == "range is empty: give a number"
-    assert _message(fns["interpolate"], 0, 1, "slerp", None) == "steps is empty: give a number"
-    assert _message(fns["bias"], "gender", "smile", None) == "bins is empty: give a number"
+def test_emptied_sliders_are_messages(served: dict[str, Callable[..., Any]]) -> None:
+    """Through the components' preprocessing, as the page sends an emptied slider (a Slider
+    refused None there: a bare "Error" before the handler could name it)."""
+    assert _message(served["sample"], 0, 4, None) == "temperature is empty: give a number"
+    assert _message(served["edit"], 0, None, "pattern", None, None) == "step is empty: give a number"
+    assert _message(served["traverse"], "latent dimension", 0, None, 5) == "range is empty: give a number"
+    assert _message(served["interpolate"], 0, 1, "slerp", None) == "steps is empty: give a number"
+    assert _message(served["bias"], "gender", "smile", None) == "bins is empty: give a number"
+    assert len(served["sample"](0, 4, 1.0)["data"][0]) == 4  # a value still reaches the handler
+
+
+def test_an_emptied_latent_slider_is_a_message(demo: gr.Blocks,
+                                               served: dict[str, Callable[..., Any]]) -> None:
+    """The latent sliders' handler read each value with float(): a TypeError, a bare "Error"."""
+    sliders = next(f for f in demo.fns.values() if f.api_name == "sliders").inputs
+    name = sliders[0].label.split()[0]  # "z3  (var 1.42)" -> z3
+    rest = [0.0] * (len(sliders) - 1)
+    assert _message(served["sliders"], None, *rest) == f"{name} is empty: give a number"
+    assert served["sliders"](0.5, *rest)["data"][0] is not None
 
 
 def test_a_nan_number_is_not_called_empty(fns: dict[str, Callable[..., Any]]) -> None:

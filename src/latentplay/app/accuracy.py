@@ -21,14 +21,36 @@ def predictions(pg: Playground) -> list[str]:
             if a.name.startswith(PREFIX) and not a.name.endswith("_p")]
 
 
-def labels(pg: Playground) -> list[str]:
-    """Attributes predictions can be judged against: every one not named ``predicted_*``."""
-    return [a.name for a in pg.need_store().schema.attributes if not a.name.startswith(PREFIX)]
+def labels(pg: Playground, predicted: str | None = None) -> list[str]:
+    """Attributes predictions can be judged against: every one not named ``predicted_*``;
+    given ``predicted``, those ``latentplay audit accuracy`` can compare it with (classes
+    sharing a class name with its own; values with values, or with groups named as intervals
+    such as ``0-2``)."""
+    from latentplay.store.binning import group_bounds
+
+    schema = pg.need_store().schema
+    found = [a for a in schema.attributes if not a.name.startswith(PREFIX)]
+    if not predicted or not schema.has_attribute(predicted):
+        return [a.name for a in found]
+    made = schema.attribute(predicted)
+    if made.kind == "continuous":
+        return [a.name for a in found if a.kind == "continuous"
+                or group_bounds([n for n in a.level_names if n != UNKNOWN]) is not None]
+    named = set(made.level_names) - {UNKNOWN}
+    return [a.name for a in found if a.kind != "continuous" and named & set(a.level_names)]
 
 
-def truth_of(pg: Playground, predicted: str) -> str | None:
+def groups(pg: Playground) -> list[str]:
+    """Attributes whose classes can group the rows (categorical ones and factors; a
+    continuous one must first be cut into groups with ``latentplay data bin``)."""
+    return [a.name for a in pg.need_store().schema.attributes if a.kind != "continuous"]
+
+
+def truth_of(pg: Playground, predicted: str | None) -> str | None:
     """The label a prediction is of (``predicted_gender`` -> ``gender``), when the store has
-    it."""
+    it; None for no prediction (a cleared dropdown)."""
+    if not predicted:
+        return None
     name = predicted[len(PREFIX):]
     return name if name in {a.name for a in pg.need_store().schema.attributes} else None
 
@@ -40,6 +62,24 @@ def classes(pg: Playground, attribute: str) -> list[str]:
         return []
     found = pg.need_store().schema.attribute_or_error(attribute)
     return [] if found.kind == "continuous" else [n for n in found.level_names if n != UNKNOWN]
+
+
+def _check_choices(pg: Playground, predicted: str, truth: str, by: str, positive: str | None
+                   ) -> None:
+    """A :class:`UserError` naming the tab's controls (not the command's options) for choices
+    the audit refuses."""
+    if not predicted or not truth or not by:
+        raise UserError("choose the predictions, the labels and the groups")
+    if predicted == truth:
+        raise UserError(f"predictions and labels are both {predicted!r}: choose the labels the "
+                        "predictions are of")
+    schema = pg.need_store().schema
+    if schema.attribute_or_error(by).kind == "continuous":
+        raise UserError(f"groups (by) {by!r} is continuous: choose a categorical attribute (or cut "
+                        f"it into groups first with `latentplay data bin STORE {by}`)")
+    if positive and schema.attribute_or_error(truth).kind == "continuous":
+        raise UserError(f"positive class (parity) {positive!r} names a class, and the labels "
+                        f"{truth!r} are values: leave it empty")
 
 
 FIGURES = ("accuracy", "parity", "calibration")
@@ -56,8 +96,7 @@ def judge(pg: Playground, predicted: str, truth: str, by: str, positive: str | N
     from latentplay.viz.accuracy import accuracy_figures
     from latentplay.viz.grid import figure_array
 
-    if not predicted or not truth or not by:
-        raise UserError("choose the predictions, the labels and the groups")
+    _check_choices(pg, predicted, truth, by, positive)
     try:
         summary, _ = measure_accuracy(pg.need_store(), predicted, truth, by,
                                       positive=positive or None)

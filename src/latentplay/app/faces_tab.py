@@ -10,7 +10,7 @@ import numpy as np
 
 from latentplay.app import faces
 from latentplay.app.state import Playground
-from latentplay.app.widgets import display, guard, number, whole
+from latentplay.app.widgets import display, guard, number, slider, whole
 from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
 
@@ -46,7 +46,7 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
         gr.Markdown("### Interpolation")
         with gr.Row():
             method = gr.Radio(["slerp", "lerp"], value="slerp", label="path")
-            steps = gr.Slider(2, 16, value=8, step=1, label="steps (ends included)")
+            steps = slider(2, 16, value=8, step=1, label="steps (ends included)")
             go = gr.Button("Interpolate", variant="primary")
         path = gr.Gallery(label="A -> B", columns=8, height=240, object_fit="contain")
 
@@ -103,7 +103,7 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
     with gr.Row():
         along = gr.Radio(["pattern", "normal"], value="pattern", label="move along",
                          info="pattern: how codes move with the attribute; normal: InterFaceGAN")
-        alpha = gr.Slider(-4, 4, value=0, step=0.1, label="step (SDs of the codes along it)")
+        alpha = slider(-4, 4, value=0, step=0.1, label="step (SDs of the codes along it)")
     with gr.Row():
         original = gr.Image(label="face A", type="numpy", height=200, interactive=False)
         recon = gr.Image(label="reconstruction", type="numpy", height=200, interactive=False)

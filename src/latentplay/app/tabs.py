@@ -10,7 +10,7 @@ import numpy as np
 
 from latentplay.app import accuracy, bias, faces, generate, projection
 from latentplay.app.state import Playground
-from latentplay.app.widgets import condition_controls, condition_values, display, guard, number, whole
+from latentplay.app.widgets import condition_controls, condition_values, display, guard, number, slider, whole
 from latentplay.errors import UserError
 from latentplay.models.stylegan2 import in_w
 
@@ -23,17 +23,17 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
                     "draws at every condition.")
         with gr.Row():
             seed = gr.Number(0, precision=0, label="seed")
-            count = gr.Slider(1, 64, value=16, step=1, label="count")
+            count = slider(1, 64, value=16, step=1, label="count")
             truncating = in_w(pg.model)  # a StyleGAN in W: the truncation trick exactly
-            temperature = gr.Slider(0, 1.5, value=1, step=0.05,
+            temperature = slider(0, 1.5, value=1, step=0.05,
                                     label="truncation ψ" if truncating else "temperature",
                                     info="draws pulled towards the centre (1: the prior)")
         motion = []
         if generate.can_move(pg):  # a StyleGAN3: its input signal moved and turned
             with gr.Row():
-                motion = [gr.Slider(-0.5, 0.5, value=0, step=0.01, label="move right (image sides)"),
-                          gr.Slider(-0.5, 0.5, value=0, step=0.01, label="move down (image sides)"),
-                          gr.Slider(-180, 180, value=0, step=1, label="turn (degrees, counter-clockwise)")]
+                motion = [slider(-0.5, 0.5, value=0, step=0.01, label="move right (image sides)"),
+                          slider(-0.5, 0.5, value=0, step=0.01, label="move down (image sides)"),
+                          slider(-180, 180, value=0, step=1, label="turn (degrees, counter-clockwise)")]
         conditions = condition_controls(pg)
         button = gr.Button("Sample", variant="primary")
         gallery = gr.Gallery(label="samples", columns=8, object_fit="contain")
@@ -71,9 +71,9 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
             mode = gr.Radio(modes, value=modes[0], label="move along")
             axis = gr.Dropdown(generate.axis_choices(pg), value=int(pg.ranked[0][0]),
                                label="axis")
-            span = gr.Slider(0.5, 6, value=3, step=0.5, label="range (±)",
+            span = slider(0.5, 6, value=3, step=0.5, label="range (±)",
                              info="prior units" if pg.family != "ae" else "SDs of the codes")
-            steps = gr.Slider(2, 16, value=9, step=1, label="steps")
+            steps = slider(2, 16, value=9, step=1, label="steps")
         conditions = condition_controls(pg)
         button = gr.Button("Traverse", variant="primary")
         row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
@@ -104,7 +104,7 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
                     "(the active ones, largest variance first); the image follows the sliders.")
         with gr.Row():
             with gr.Column(scale=2):
-                sliders = [gr.Slider(-3, 3, value=0, step=0.05,
+                sliders = [slider(-3, 3, value=0, step=0.05,
                                      label=f"z{d}" + ("" if v is None else f"  (var {v:.3g})"))
                            for d, v in dims]
             image = gr.Image(label="decoded", type="numpy", height=256, scale=1)
@@ -112,7 +112,8 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
         @guard
         def live(*values: Any) -> np.ndarray:
             n = len(dims)
-            return display(generate.decode_sliders(pg, [d for d, _ in dims], values[:n],
+            moved = [number(v, f"z{d}") for v, (d, _) in zip(values[:n], dims, strict=True)]
+            return display(generate.decode_sliders(pg, [d for d, _ in dims], moved,
                                                    condition_values(pg, values[n:])))
 
         gr.on([s.change for s in sliders] + [c.change for c in conditions], live,
@@ -165,7 +166,7 @@ def bias_tab(pg: Playground, demo: gr.Blocks) -> None:
             by = gr.Dropdown(names, value=names[0], label="groups (by)")
             of = gr.Dropdown(names, value=names[1] if len(names) > 1 else names[0],
                              label="shares of (of)")
-            bins = gr.Slider(2, 10, value=2, step=1, label="bins of a continuous attribute")
+            bins = slider(2, 10, value=2, step=1, label="bins of a continuous attribute")
         image = gr.Image(label="bias", type="numpy")
         tests = gr.Markdown()
 
@@ -183,16 +184,18 @@ def accuracy_tab(pg: Playground, demo: gr.Blocks) -> None:
     and the parity for a positive class (``latentplay audit accuracy``); drawn when the page
     opens."""
     found = accuracy.predictions(pg)
-    names = bias.attributes(pg)
-    first = accuracy.truth_of(pg, found[0]) or accuracy.labels(pg)[0]
+    offered = accuracy.labels(pg, found[0]) or accuracy.labels(pg)
+    first = accuracy.truth_of(pg, found[0]) or offered[0]
+    grouping = accuracy.groups(pg)
     with gr.Tab("Accuracy"):
         gr.Markdown("Predictions beside the labels (`latentplay data predict`), judged per "
                     "group as `latentplay audit accuracy` judges them.")
         with gr.Row():
             predicted = gr.Dropdown(found, value=found[0], label="predictions")
-            truth = gr.Dropdown(names, value=first, label="labels")
-            by = gr.Dropdown(names, value=next((n for n in names if n not in (first, found[0])),
-                                               names[0]), label="groups (by)")
+            truth = gr.Dropdown(offered, value=first, label="labels")
+            by = gr.Dropdown(grouping, value=next((n for n in grouping if n not in (first, found[0])),
+                                                  grouping[0] if grouping else None),
+                             label="groups (by)")
             positive = gr.Dropdown([""] + accuracy.classes(pg, first), value="",
                                    label="positive class (parity)")
         figures = [gr.Image(label=name, type="numpy", show_label=True)
@@ -207,9 +210,13 @@ def accuracy_tab(pg: Playground, demo: gr.Blocks) -> None:
             return (*(gr.update(value=images.get(name), visible=name in images)
                       for name in accuracy.FIGURES), text)
 
-        def pick(predicted_value: str) -> tuple[Any, Any]:
-            label = accuracy.truth_of(pg, predicted_value) or first
-            return gr.update(value=label), relabel(label)
+        @guard
+        def pick(predicted_value: str | None) -> tuple[Any, Any]:
+            if not predicted_value:  # a cleared dropdown: the labels stay; the drawing says so
+                return gr.update(), gr.update()
+            choices = accuracy.labels(pg, predicted_value) or accuracy.labels(pg)
+            label = accuracy.truth_of(pg, predicted_value) or choices[0]
+            return gr.update(choices=choices, value=label), relabel(label)
 
         def relabel(truth_value: str) -> Any:
             return gr.update(choices=[""] + accuracy.classes(pg, truth_value), value="")

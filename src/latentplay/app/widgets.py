@@ -18,6 +18,18 @@ DISPLAY = 128
 """Images are enlarged (nearest neighbour) to at least this many pixels a side for display."""
 
 
+def slider(minimum: float, maximum: float, **kwargs: Any) -> gr.Slider:
+    """A ``gr.Slider`` whose emptied number box reaches the handler as None, for :func:`number`
+    to name it in a message: Gradio's own preprocessing refuses None before the handler runs
+    (a bare "Error" in the page). Any other value is checked against the limits as before.
+    (The preprocessing is replaced on the instance: Gradio writes a ``.pyi`` stub beside the
+    module of any subclass of a component.)"""
+    made = gr.Slider(minimum, maximum, **kwargs)
+    checked = made.preprocess
+    made.preprocess = lambda value: None if value is None else checked(value)  # type: ignore[method-assign]
+    return made
+
+
 def guard(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` with a :class:`UserError` turned into a ``gr.Error`` message in the page."""
 
@@ -68,7 +80,7 @@ def condition_controls(pg: Playground) -> list[gr.components.Component]:
         if part.kind == "continuous":
             lo, hi = generate.slider_span(part)
             trained = part.range or (-1.0, 1.0)
-            controls.append(gr.Slider(lo, hi, value=(trained[0] + trained[1]) / 2, step=0.05,
+            controls.append(slider(lo, hi, value=(trained[0] + trained[1]) / 2, step=0.05,
                                       label=part.name,
                                       info=f"trained on {trained[0]:g}..{trained[1]:g}"))
         else:
@@ -78,5 +90,7 @@ def condition_controls(pg: Playground) -> list[gr.components.Component]:
 
 
 def condition_values(pg: Playground, values: Sequence[Any]) -> dict[str, Any]:
-    """``{attribute: value}`` of the condition controls' values."""
-    return {p.name: v for p, v in zip(pg.condition_parts, values, strict=True)}
+    """``{attribute: value}`` of the condition controls' values (a continuous one's slider
+    read with :func:`number`)."""
+    return {p.name: number(v, p.name) if p.kind == "continuous" else v
+            for p, v in zip(pg.condition_parts, values, strict=True)}
