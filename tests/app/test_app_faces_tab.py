@@ -91,3 +91,5 @@ def test_fitting_on_another_runs_codes_is_refused(cli, vae_run: Path, cvae_run: 
     with pytest.raises(UserError, match="fit it on codes of this run"):
         faces.fit(pg, "cmu", "gender", "male")
     assert faces.cautions(pg, faces.fit(pg, "mu", "gender", "male")).count("was fitted on") == 0
+    # the codes dropdown leaves out the column every fit refuses
+    assert faces.direction_columns(pg) == [faces.RUN_CODES, "mu"]

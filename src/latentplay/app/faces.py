@@ -50,10 +50,26 @@ def interpolate(pg: Playground, row_a: float | int, row_b: float | int, steps: i
 
 def direction_columns(pg: Playground) -> list[str]:
     """Vector columns of the store with the run's latent dimension (codes a direction can be
-    fitted on), after :data:`RUN_CODES` for an encoder model."""
+    fitted on), after :data:`RUN_CODES` for an encoder model; a column of another run's codes
+    (other weights, which :func:`fit` refuses) is left out."""
     store, dim = pg.need_store(), pg.latent_dim
-    columns = [v.name for v in store.schema.vectors if v.dim == dim]
+    columns = [v.name for v in store.schema.vectors if v.dim == dim and not _another_run(pg, v.name)]
     return ([RUN_CODES] if pg.has_encoder else []) + columns
+
+
+def _another_run(pg: Playground, column: str) -> bool:
+    """Whether vector ``column`` holds codes of a run whose weights differ from the loaded run's
+    (:func:`~latentplay.latent.directions.column_run`), as
+    :meth:`~latentplay.latent.directions.Direction.check_run` refuses a direction fitted on
+    them; False when either's weights are not known (a column of no known run is offered, with
+    its caution)."""
+    from latentplay.latent.directions import column_run, run_sha256
+
+    if pg.run is None:
+        return False
+    _, made = column_run(pg.need_store(), column)
+    here = run_sha256(pg.run)
+    return made is not None and here is not None and made != here
 
 
 def direction_attributes(pg: Playground) -> list[str]:
