@@ -54,7 +54,9 @@ def test_run_writes_every_output(cli, sim: Path, tmp_path: Path) -> None:
     assert summary["config"]["caliper"] == 0.2 and summary["caliper"]["distance"] > 0
 
 
-def test_faces_pairs_grid_exact_blocks_and_verification(cli, faces: Path, tmp_path: Path) -> None:
+def test_faces_pairs_grid_exact_blocks_and_verification(cli, faces: Path, tmp_path: Path,
+                                                        undrawn) -> None:
+    undrawn("love_plot", "attribute_means")  # pairs.png is drawn
     out = tmp_path / "f"
     r = cli("match", "run", faces, "--treatment", "gender=male,female",
             "--covariates", "pix,smile,yaw", "--exact", "eyeglasses", "--method", "mahalanobis",
@@ -77,7 +79,8 @@ def test_faces_pairs_grid_exact_blocks_and_verification(cli, faces: Path, tmp_pa
     assert len(summary["match"]["blocks"]) == 2
 
 
-def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path) -> None:
+def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path, undrawn) -> None:
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
             "--method", "optimal", "--ratio", "2", "--partial", "--out", tmp_path / "o")
     assert r.code == 0, r.err
@@ -86,7 +89,8 @@ def test_optimal_and_ratio(cli, sim: Path, tmp_path: Path) -> None:
     assert set(counts[counts > 0].tolist()) <= {1, 2}
 
 
-def test_replace(cli, sim: Path, tmp_path: Path) -> None:
+def test_replace(cli, sim: Path, tmp_path: Path, undrawn) -> None:
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1,x2",
             "--replace", "--ratio", "2", "--outcome", "y", "--out", tmp_path / "r")
     assert r.code == 0, r.err
@@ -184,7 +188,9 @@ def test_bad_input_exits_2(cli, sim: Path, tmp_path: Path, args: list[str], mess
     assert "Traceback" not in r.err
 
 
-def test_one_group_many_groups_and_missing_measures(cli, faces: Path, tmp_path: Path) -> None:
+def test_one_group_many_groups_and_missing_measures(cli, faces: Path, tmp_path: Path,
+                                                    undrawn) -> None:
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
     s = st.load(faces)
     r = cli("match", "run", faces, "--treatment", "hair_color", "--covariates", "pix",
             "--out", tmp_path / "a")
@@ -210,9 +216,10 @@ def test_one_group_many_groups_and_missing_measures(cli, faces: Path, tmp_path: 
     assert r.code == 2 and "only" in r.err and "controls" in r.err
 
 
-def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path) -> None:
+def test_the_effect_counts_the_persons_behind_the_photos(cli, tmp_path: Path, undrawn) -> None:
     """300 photos of 60 persons: the outcome's intervals are over the persons, with their
     design effect, in the summary, the printout and the report."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
     from latentplay.report import build_report
 
     path = tmp_path / "persons"
@@ -271,41 +278,39 @@ def test_one_treated_unit_gives_valid_json_and_no_interval(cli, tmp_path: Path) 
 @pytest.mark.parametrize(("method", "label"), [("mahalanobis", "Mahalanobis distance"),
                                                ("propensity", "|Δ propensity logit|"),
                                                ("nearest", "Euclidean distance")])
-def test_pairs_png_names_the_distance_used(faces: Path, tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch, method: str,
+def test_pairs_png_names_the_distance_used(faces: Path, tmp_path: Path, undrawn, method: str,
                                            label: str) -> None:
     """Each pair of ``pairs.png`` was captioned ``d = 0.000168``; the caption names the space
-    the distance was taken in, and the attribute-means chart of 0/1 attributes says shares."""
-    import latentplay.viz.balance as vb
-    import latentplay.viz.pairs as vp
+    the distance was taken in, and the attribute-means chart of 0/1 attributes says shares
+    (what the figures are given; they are drawn in the tests that look at them)."""
     from latentplay.match.pipeline import MatchConfig, run
 
-    seen: dict[str, str] = {}
-    real_grid, real_means = vp.pairs_grid, vb.attribute_means
-    monkeypatch.setattr(vp, "pairs_grid", lambda *a, **k: (seen.update(pairs=k["value_label"]),
-                                                           real_grid(*a, **k))[1])
-    monkeypatch.setattr(vb, "attribute_means", lambda *a, **k: (seen.update(means=k["ylabel"]),
-                                                                real_means(*a, **k))[1])
+    calls = undrawn("pairs_grid", "attribute_means", "love_plot", "propensity_overlap")
     run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix", "smile", "yaw"],
                            method=method, partial=True, grid_pairs=4), tmp_path / "m")
-    assert seen == {"pairs": label, "means": "share (mean of 0/1)"}
+    ((pairs,), (means,)) = calls["pairs_grid"], calls["attribute_means"]
+    assert (pairs["value_label"], means["ylabel"]) == (label, "share (mean of 0/1)")
 
 
-def test_grid_pairs_0_writes_no_pairs_png(faces: Path, tmp_path: Path) -> None:
+def test_grid_pairs_0_writes_no_pairs_png(faces: Path, tmp_path: Path, undrawn) -> None:
     """``--grid-pairs 0`` drew an empty figure titled "0 random matched pairs of N"."""
     from latentplay.match.pipeline import MatchConfig, run
+
+    calls = undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
 
     run(faces, MatchConfig(treatment="gender=male,female", covariates=["pix"], partial=True,
                            grid_pairs=0), tmp_path / "m")
     assert (tmp_path / "m" / "love_plot.png").exists()
-    assert not (tmp_path / "m" / "pairs.png").exists()
+    assert not (tmp_path / "m" / "pairs.png").exists() and not calls["pairs_grid"]
 
 
 def test_rows_without_a_vector_or_an_outcome_value_are_left_out_and_counted(cli, faces: Path,
-                                                                            tmp_path: Path) -> None:
+                                                                            tmp_path: Path,
+                                                                            undrawn) -> None:
     """A NaN row of a vector column matched on (an embedding that failed on a photo) was refused
     with a remedy (``data subset --where``) that cannot select by a vector column, and an
     outcome's NaN with no count: both rows are left out of matching, printed and counted."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap", "pairs_grid")
     s = st.load(faces)
     gender = np.asarray(s.labels("gender"))
     bad = st.vectors(s, "pix").copy()

@@ -37,12 +37,13 @@ def _spy(monkeypatch: pytest.MonkeyPatch, module: str, name: str) -> list[dict[s
       "propensity_covariates": ["x0"], "partial": True}, "second"),
     ({"method": "nearest", "partial": True}, None),
 ])
-def test_propensity_png_whenever_a_score_is_fitted(sim: Path, tmp_path: Path,
+def test_propensity_png_whenever_a_score_is_fitted(sim: Path, tmp_path: Path, undrawn,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    config: dict, fitted: str | None) -> None:
     """``propensity.png`` is written (and shown in the report) exactly when a propensity model
     was fitted, with the fitted scores of every unit and the matching weights; the x label
     names the treated class and the model's covariates."""
+    undrawn("love_plot", "attribute_means")  # not looked at here
     calls = _spy(monkeypatch, "latentplay.viz.balance", "propensity_overlap")
     out = tmp_path / "m"
     cfg = MatchConfig(treatment="group", covariates=["z"], bootstrap=100, **config)
