@@ -38,3 +38,28 @@ def test_the_chart_is_drawn_under_the_pyplot_lock(coded_faces: Path, lock_spy) -
     held = lock_spy(viz_bias, "bias_bars")
     bias.chart(Playground.open(data=coded_faces), "gender", "smile")
     assert held == [True] and not PYPLOT.locked()
+
+
+def test_the_page_opens_on_a_chart_that_can_be_drawn(faces_store: Path, tmp_path: Path) -> None:
+    """A store of women only: the default groups and shares (the first two attributes, skin_tone
+    and gender) failed at page open ("gender has 1" value); the defaults are two attributes that
+    vary, and a drawing that fails when the page opens leaves a note, not an error."""
+    import gradio as gr
+
+    from latentplay.app.ui import build_blocks
+    from latentplay.store.subset import subset
+
+    loaded = store.load(faces_store)
+    women = np.flatnonzero(np.asarray(loaded.labels("gender")) == 0)
+    pg = Playground.open(data=subset(loaded, tmp_path / "women", women).path)
+    assert bias.attributes(pg)[:2] == ["skin_tone", "gender"]
+    demo = build_blocks(pg)
+    dropdowns = {b.label: b.value for b in demo.blocks.values() if isinstance(b, gr.Dropdown)}
+    by, of = dropdowns["groups (by)"], dropdowns["shares of (of)"]
+    assert "gender" not in (by, of)
+    image, _ = bias.chart(pg, by, of)
+    assert image.ndim == 3
+    load = next(f for f in demo.fns.values() if any(t[1] == "load" for t in f.targets)
+                and "shares of (of)" in [getattr(b, "label", None) for b in f.inputs])
+    image, text = load.fn("skin_tone", "gender", 2)  # no pair works: a note, no error
+    assert image is None and "gender" in text

@@ -7,11 +7,34 @@ import numpy as np
 
 from latentplay.app.state import PYPLOT, Playground
 from latentplay.errors import UserError
+from latentplay.store.schema import UNKNOWN
 
 
 def attributes(pg: Playground) -> list[str]:
     """Every attribute of the store (continuous ones are cut into bins)."""
     return [a.name for a in pg.need_store().schema.attributes]
+
+
+def defaults(pg: Playground) -> tuple[str, str]:
+    """The tab's first groups (by) and shares (of): the first two attributes with two values
+    or more among the rows (one value gives nothing to compare, and the chart refuses it),
+    else the first two attributes."""
+    names = attributes(pg)
+    varying = [n for n in names if _varies(pg, n)]
+    first = (varying if len(varying) > 1 else names) + names
+    return first[0], first[1]
+
+
+def _varies(pg: Playground, name: str) -> bool:
+    """Whether attribute ``name`` holds two values or more among the rows (classes other than
+    ``unknown``; finite numbers for a continuous one)."""
+    store = pg.need_store()
+    attr = store.schema.attribute(name)
+    values = np.asarray(store.labels(name))
+    if attr.kind == "continuous":
+        return len(np.unique(values[np.isfinite(values)])) > 1
+    known = [k for k, level in enumerate(attr.level_names) if level != UNKNOWN]
+    return len(np.intersect1d(np.unique(values), known)) > 1
 
 
 def chart(pg: Playground, by: str, of: str, bins: int = 2) -> tuple[np.ndarray, str]:

@@ -162,10 +162,10 @@ def bias_tab(pg: Playground, demo: gr.Blocks) -> None:
         gr.Markdown("The share of each value of one attribute within each group of another "
                     "(continuous attributes are cut into equal-width bins), as `latentplay "
                     "data bias` draws it.")
+        first = bias.defaults(pg)
         with gr.Row():
-            by = gr.Dropdown(names, value=names[0], label="groups (by)")
-            of = gr.Dropdown(names, value=names[1] if len(names) > 1 else names[0],
-                             label="shares of (of)")
+            by = gr.Dropdown(names, value=first[0], label="groups (by)")
+            of = gr.Dropdown(names, value=first[1], label="shares of (of)")
             bins = slider(2, 10, value=2, step=1, label="bins of a continuous attribute")
         image = gr.Image(label="bias", type="numpy")
         tests = gr.Markdown()
@@ -174,9 +174,17 @@ def bias_tab(pg: Playground, demo: gr.Blocks) -> None:
         def draw(by_value: str, of_value: str, bins_value: float) -> tuple[np.ndarray, str]:
             return bias.chart(pg, by_value, of_value, whole(bins_value, "bins"))
 
+        def opening(by_value: str, of_value: str, bins_value: float) -> tuple[np.ndarray | None, str]:
+            """:func:`draw` when the page opens: a chart that cannot be drawn is a note below
+            the dropdowns, not an error before anything was chosen."""
+            try:
+                return bias.chart(pg, by_value, of_value, whole(bins_value, "bins"))
+            except UserError as exc:
+                return None, f"No chart for these attributes: {exc}. Choose two others."
+
         inputs = [by, of, bins]
         gr.on([by.change, of.change, bins.release], draw, inputs, [image, tests], api_name="bias")
-        demo.load(draw, inputs, [image, tests], api_name=False)
+        demo.load(opening, inputs, [image, tests], api_name=False)
 
 
 def accuracy_tab(pg: Playground, demo: gr.Blocks) -> None:
