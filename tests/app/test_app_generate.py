@@ -183,3 +183,46 @@ def test_a_stylegan3_sample_moves_and_turns(tmp_path: Path, dcgan: Playground) -
     np.testing.assert_array_equal(generate.sample(pg, 3, 4, {}), still)  # nothing kept moved
     with pytest.raises(UserError, match="only a StyleGAN3"):
         generate.sample(dcgan, 3, 4, {}, 1.0, (0.1, 0.0))
+
+
+@pytest.fixture(scope="module")
+def ae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """A plain autoencoder (4 latents) trained for one epoch on ``faces_store``."""
+    from latentplay import train
+
+    out = tmp_path_factory.mktemp("runs") / "ae"
+    return train.train("ae", data=faces_store, out=out, epochs=1, batch_size=32, seed=0,
+                       progress=False, overrides=["data.size=32", "model.width=16", "model.hidden=64",
+                                                  "trainer.threads=1", "model.latent_dim=4",
+                                                  "log.samples=16", "log.figures_every=100"])
+
+
+def _words(run: Path) -> tuple[str, str | None]:
+    """The Sample and Traverse tabs' text (Markdown), and the temperature slider's info."""
+    import gradio as gr
+
+    from latentplay.app.ui import build_app
+
+    blocks = list(build_app(run).blocks.values())
+    text = " ".join(str(b.value) for b in blocks if isinstance(b, gr.Markdown))
+    return text, next(b.info for b in blocks if isinstance(b, gr.Slider) and b.label == "temperature")
+
+
+def test_the_sample_tab_words_the_draws_by_model_family(ae_run: Path, vae_run: Path) -> None:
+    """A plain autoencoder has no prior: its draws are mean + T * SD * z of its encoded codes,
+    not "prior draws z ~ N(0, I)" with "1: the prior"."""
+    text, info = _words(ae_run)
+    assert "prior draws" not in text and "the prior" not in info
+    assert "mean + temperature × SD × z" in text and "SD" in info
+    text, info = _words(vae_run)
+    assert "prior draws z ~ N(0, I)" in text and "1: the prior" in info
+
+
+def test_the_traverse_tab_says_which_rows_its_variances_are_over(cvae_run: Path, cvae: Playground
+                                                                ) -> None:
+    """The variances are over every row of latents.npy (training and held-out, as the run's
+    active_units.json and `latent traverse` take them), which the text called the training set."""
+    assert np.allclose(cvae.ranked[1], np.sort(run_latents(cvae_run).var(0))[::-1], rtol=1e-5)
+    text, _ = _words(cvae_run)
+    assert "over the training set" not in text
+    assert "training and held-out rows" in text

@@ -37,11 +37,25 @@ def slider_span(part: ConditionPart) -> tuple[float, float]:
     return lo - width, hi + width
 
 
+def draw_words(pg: Playground) -> dict[str, str]:
+    """The Sample tab's words for the run's draws (``intro``, and the ``temperature`` slider's
+    info): prior draws for a model with a prior; for a plain autoencoder, which has none, draws
+    around its encoded codes (:attr:`Playground.frame`)."""
+    if pg.family == "ae":
+        return {"intro": "A plain autoencoder has no prior: decodings of draws around its encoded "
+                         "images (latents.npy), mean + temperature × SD × z per dimension with "
+                         "z ~ N(0, I).",
+                "temperature": "draws pulled towards the codes' mean (1: the codes' own SD)"}
+    return {"intro": "Decodings of prior draws z ~ N(0, I).",
+            "temperature": "draws pulled towards the centre (1: the prior)"}
+
+
 def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any],
            temperature: float = 1.0, translate: tuple[float, float] = (0.0, 0.0),
            angle: float = 0.0) -> np.ndarray:
     """``(count, S, S, C)`` decodings of ``count`` prior draws seeded by ``seed`` (the same
-    draws at every condition), each draw's distance from the centre scaled by ``temperature``
+    draws at every condition; a plain autoencoder's: around its codes' mean in their SDs,
+    :attr:`Playground.frame`), each draw's distance from the centre scaled by ``temperature``
     (1: the prior; below 1, typical faces: for a StyleGAN with codes in W exactly the
     truncation trick, ``w_mean + psi (w - w_mean)``, on top of the run's own). A StyleGAN3's
     content is moved by ``translate`` (image sides) and turned by ``angle`` degrees
@@ -66,8 +80,8 @@ def can_move(pg: Playground) -> bool:
 
 
 MODES = {"latent dimension": "latent", "principal axis": "pca", "SeFa direction": "sefa"}
-"""Traverse-tab labels of the axis kinds: latent dimensions, principal axes of the encoded
-training set, and an imported StyleGAN2's or StyleGAN3's closed-form directions."""
+"""Traverse-tab labels of the axis kinds: latent dimensions, principal axes of the run's
+encoded images (latents.npy), and an imported StyleGAN2's or StyleGAN3's closed-form directions."""
 
 SEFA_CHOICES = 32
 """SeFa directions offered (the strongest)."""
@@ -90,7 +104,7 @@ def modes(pg: Playground) -> list[str]:
 def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:
     """``(label, index)`` of the axes a traversal can move along (``mode``: ``latent``,
     ``pca`` or ``sefa``): latent dimensions by decreasing variance of the encoder means
-    (``z3  var 1.42``), principal axes of the encoded training set (``PC0  34% of variance``),
+    (``z3  var 1.42``), principal axes of the run's encoded images (``PC0  34% of variance``),
     or a StyleGAN's SeFa directions (``SeFa0  12% of the weights``)."""
     if mode == "pca":
         explained = pg.pca.explained

@@ -1,7 +1,7 @@
 """What the playground has loaded: a run's model, a store, and caches shared by the tabs.
 
 :class:`Playground` opens a run directory and/or a store once and keeps what the handlers
-reuse: the model, the encoded training set (``latents.npy``), its principal axes, the codes of
+reuse: the model, the run's encoded images (``latents.npy``), its principal axes, the codes of
 store rows (encoded, or inverted for a generator), the whole store's codes, fitted
 directions and 2-d projections. Every tab's work is a plain function of a :class:`Playground` in
 :mod:`latentplay.app.generate`, :mod:`latentplay.app.faces` and
@@ -156,11 +156,12 @@ class Playground:
             cond = np.repeat(cond[None], len(z), 0) if cond.ndim == 1 else cond
         return decode(self.need_model(), np.asarray(z, np.float32), condition=cond)
 
-    # ---- the encoded training set ---------------------------------------------------------
+    # ---- the run's encoded images ---------------------------------------------------------
     @cached_property
     def latents(self) -> np.ndarray | None:
-        """``(N, D)`` encoder means of the run's training images, or None (a generator, or a
-        run without ``latents.npy``)."""
+        """``(N, D)`` encoder means of the run's store images, training and held-out rows (every
+        row of ``latents.npy``, as its ``active_units.json`` and ``latentplay latent traverse``
+        take them), or None (a generator, or a run without ``latents.npy``)."""
         from latentplay.latent.traverse import run_latents
 
         if not self.has_encoder or self.run is None or not (self.run / "latents.npy").exists():
@@ -170,7 +171,7 @@ class Playground:
     @cached_property
     def frame(self) -> tuple[np.ndarray, np.ndarray]:
         """``(centre (D,), scale (D,))`` of prior draws and traversals (the prior's ``(0, 1)``;
-        the training codes' mean and SD for a plain autoencoder)."""
+        the mean and SD of :attr:`latents` for a plain autoencoder)."""
         from latentplay.latent.traverse import axis_frame
 
         return axis_frame(self.need_model(), self.latents)
@@ -201,11 +202,11 @@ class Playground:
 
     @cached_property
     def pca(self) -> PCAAxes:
-        """Principal axes of the encoded training set; a :class:`UserError` without it."""
+        """Principal axes of :attr:`latents`; a :class:`UserError` without them."""
         from latentplay.latent.traverse import pca_axes
 
         if self.latents is None:
-            raise UserError("principal axes need the encoded training set (latents.npy), "
+            raise UserError("principal axes need the run's encoded images (latents.npy), "
                             "which only encoder models write")
         return pca_axes(self.latents)
 

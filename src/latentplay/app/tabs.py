@@ -19,15 +19,15 @@ def sample_tab(pg: Playground, demo: gr.Blocks) -> None:
     """The Sample tab: seed, count and condition controls -> a gallery of prior samples
     (drawn when the page opens)."""
     with gr.Tab("Sample"):
-        gr.Markdown("Decodings of prior draws z ~ N(0, I); the same seed gives the same "
-                    "draws at every condition.")
+        words = generate.draw_words(pg)
+        gr.Markdown(words["intro"] + " The same seed gives the same draws at every condition.")
         with gr.Row():
             seed = gr.Number(0, precision=0, label="seed")
             count = slider(1, 64, value=16, step=1, label="count")
             truncating = in_w(pg.model)  # a StyleGAN in W: the truncation trick exactly
             temperature = slider(0, 1.5, value=1, step=0.05,
                                     label="truncation ψ" if truncating else "temperature",
-                                    info="draws pulled towards the centre (1: the prior)")
+                                    info=words["temperature"])
         motion = []
         if generate.can_move(pg):  # a StyleGAN3: its input signal moved and turned
             with gr.Row():
@@ -65,8 +65,9 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
             "This generator's latent dimensions are the principal axes of its W, largest "
             "first (GANSpace); SeFa directions are moved in SDs of W." if in_w(pg.model)
             else "Latent dimensions are ordered by the variance of the encoder means over the "
-            "training set" + ("." if pg.latents is not None else
-                              " (not available for this run: dimensions in order).")))
+            "run's encoded images" + (" (latents.npy: its training and held-out rows, as the "
+                                      "run's active_units.json)." if pg.latents is not None else
+                                      " (not available for this run: dimensions in order).")))
         with gr.Row():
             mode = gr.Radio(modes, value=modes[0], label="move along")
             axis = gr.Dropdown(generate.axis_choices(pg), value=int(pg.ranked[0][0]),
