@@ -15,7 +15,7 @@ from latentplay.match import balance as bal
 from latentplay.match.pipeline import MatchConfig, run
 
 
-def test_balance_csv_says_which_rows_were_matched_on(sim: Path, tmp_path: Path,
+def test_balance_csv_says_which_rows_were_matched_on(sim: Path, tmp_path: Path, undrawn,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """z (``--covariates``) and x0 (``--second-caliper-on``) are matched on, x1, x2 and y only
     checked: balance.csv had no column telling them apart (the report guessed from the config),
@@ -31,6 +31,7 @@ def test_balance_csv_says_which_rows_were_matched_on(sim: Path, tmp_path: Path,
         return real(*args, **kwargs)
 
     monkeypatch.setattr(viz, "love_plot", spy)
+    undrawn("attribute_means", "propensity_overlap")  # not looked at here
     out = tmp_path / "m"
     config = MatchConfig(treatment="group", covariates=["z"], second_caliper_on=["x0"],
                          second_caliper=50.0, bootstrap=100, partial=True)

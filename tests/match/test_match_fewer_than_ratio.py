@@ -76,9 +76,10 @@ def test_blocks_name_both_causes() -> None:
     assert res.info["fewer_than_ratio"] == {"treated": 2, "controls_ran_short": 1, "calipers": 1}
 
 
-def test_the_run_counts_and_warns(sim: Path, tmp_path: Path) -> None:
+def test_the_run_counts_and_warns(sim: Path, tmp_path: Path, undrawn) -> None:
     """The reviewer's run: propensity 1:2 with a caliper of 0.2 SD left hundreds of treated
     units one control each, with warnings []."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     cfg = MatchConfig(treatment="group", covariates=["z"], method="propensity", ratio=2,
                       caliper=0.2, partial=True)
     run(sim, cfg, tmp_path / "m")

@@ -40,7 +40,8 @@ def test_an_approximate_search_is_named_when_it_ran(monkeypatch: pytest.MonkeyPa
     assert match(x, treated, index=index, replace=True).info["index"] == [index]
 
 
-def test_summary_records_the_search_that_ran(sim: Path, tmp_path: Path) -> None:
+def test_summary_records_the_search_that_ran(sim: Path, tmp_path: Path, undrawn) -> None:
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     cfg = MatchConfig(treatment="group", covariates=["z"], index="hnsw")
     run(sim, cfg, tmp_path / "m")
     summary = json.loads((tmp_path / "m" / "summary.json").read_text())

@@ -101,36 +101,42 @@ def test_outcome_matched_on_is_refused(cli, sim: Path, tmp_path: Path, flag: str
 
 
 @pytest.mark.parametrize("replace", [False, True])
-def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, replace: bool) -> None:
+def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, undrawn,
+                                           replace: bool) -> None:
     """The printed lines said ``[low, high]`` without saying what interval (bootstrap over
     pairs or units, Abadie-Imbens, level); they now say as summary.json and the report do."""
-    r = _run(cli, sim, tmp_path, "--outcome", "y", "--bootstrap", "200",
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
+    r = _run(cli, sim, tmp_path, "--outcome", "y", "--bootstrap", "100",
              *(["--replace"] if replace else []))
     assert r.code == 0, r.err
     effect = json.loads((tmp_path / "m" / "summary.json").read_text())["effect"]
     naive, matched = interval_kinds(replace, persons=False)
     assert (effect["naive"]["interval"], effect["matched"]["interval"]) == (naive, matched)
     lines = {line.split()[0]: line for line in r.out.splitlines() if " difference in y:" in line}
-    assert f"] (95% interval, {naive}, 200 resamples)" in lines["naive"]
-    tail = "" if replace else ", 200 resamples"
+    assert f"] (95% interval, {naive}, 100 resamples)" in lines["naive"]
+    tail = "" if replace else ", 100 resamples"
     assert f"] (95% interval, {matched}{tail})" in lines["matched"]
     assert ("Abadie-Imbens" in matched) == replace and ("pair bootstrap" in matched) != replace
     table = _effect(effect).blocks[0]
     assert [row[4].text for row in table.rows] == [naive, matched]
 
 
-def test_an_overwrite_run_leaves_no_figure_of_the_run_before(cli, sim: Path, tmp_path: Path) -> None:
+def test_an_overwrite_run_leaves_no_figure_of_the_run_before(cli, sim: Path, tmp_path: Path,
+                                                             undrawn) -> None:
     """propensity.png of a propensity run stayed beside a nearest run written over it with
     --overwrite, and the report showed it as the new run's."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     assert _run(cli, sim, tmp_path, "--method", "propensity").code == 0
     assert (tmp_path / "m" / "propensity.png").exists()
     assert _run(cli, sim, tmp_path, "--method", "nearest", "--overwrite").code == 0
     assert not (tmp_path / "m" / "propensity.png").exists()
 
 
-def test_an_attribute_not_matched_on_is_not_in_the_headline(cli, sim: Path, tmp_path: Path) -> None:
+def test_an_attribute_not_matched_on_is_not_in_the_headline(cli, sim: Path, tmp_path: Path,
+                                                            undrawn) -> None:
     """Without --outcome the simulated outcome y is an attribute checked, not matched on: its
     SMD (1.2) was the headline's max |SMD| after matching on z."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     r = _run(cli, sim, tmp_path)
     assert r.code == 0, r.err
     lines = r.out.splitlines()

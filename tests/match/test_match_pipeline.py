@@ -99,9 +99,10 @@ def test_a_missing_class_is_no_indicator_value(tmp_path: Path) -> None:
     np.testing.assert_array_equal(x[:, 1], [1.0, 2.0, np.nan, 2.0])
 
 
-def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path) -> None:
+def test_a_separating_propensity_model_is_warned_about(cli, tmp_path: Path, undrawn) -> None:
     """Treatment given away by a covariate: the fitted scores do not overlap, and the run says
     so (stderr and ``summary.json``); overlapping groups get no warning."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     import json
 
     from latentplay.match import match
@@ -154,7 +155,8 @@ def history_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path: Path) -> None:
+def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path: Path,
+                                                                     undrawn) -> None:
     """``data combine g,e`` makes g_e, whose classes contain the treatment g's: its balance is
     the treatment's own, so it is left out of balance.csv (and said so); as is, with the
     treatment binned from ``age``, ``age``. Regrouping g_e by e alone mixes the groups again: a
@@ -163,6 +165,7 @@ def test_attributes_that_determine_the_treatment_are_no_covariates(cli, tmp_path
     import csv
     import json
 
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     _store_with_history(tmp_path / "s", copy=True)
 
     def balance(treatment: str, out: str) -> tuple[list[str], dict, str]:
@@ -217,9 +220,10 @@ def test_matching_on_what_determines_the_treatment_is_refused(
 
 
 def test_an_attribute_regrouped_to_mix_the_groups_is_still_a_covariate(
-        cli, tmp_path: Path, history_store: Path) -> None:
+        cli, tmp_path: Path, history_store: Path, undrawn) -> None:
     """g_e regrouped by e alone (by_e: its classes mix the groups) is a covariate and an exact
     block, not refused as g_e is."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     kept = cli("match", "run", history_store, "--treatment", "g", "--covariates", "x,by_e",
                "--exact", "by_e", "--out", tmp_path / "k", "--partial", "--bootstrap", "100")
     assert kept.code == 0, kept.err
@@ -245,7 +249,8 @@ def test_a_simulated_store_records_every_setting_that_drew_it(tmp_path: Path) ->
       "--propensity-covariates", "age"], ["e", "age"]),
 ])
 def test_exact_blocks_and_second_caliper_columns_count_as_matched_on(
-        cli, tmp_path: Path, history_store: Path, args: list[str], used: list[str]) -> None:
+        cli, tmp_path: Path, history_store: Path, undrawn, args: list[str], used: list[str]
+) -> None:
     """An --exact attribute (SMD 0 after matching) or a second caliper's column was reported as
     an attribute "not matched on (checked, not balanced by design)": they are matched on, as
     MatchIt reports exact, mahvars and the distance formula's variables, and as the report's
@@ -253,6 +258,7 @@ def test_exact_blocks_and_second_caliper_columns_count_as_matched_on(
     import csv
     import json
 
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     r = cli("match", "run", history_store, "--treatment", "g", "--covariates", "x", *args,
             "--out", tmp_path / "m", "--partial")
     assert r.code == 0, r.err

@@ -220,7 +220,8 @@ def test_bad_arguments(kwargs: dict, message: str) -> None:
 
 
 
-def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
+def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path, undrawn) -> None:
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     out = tmp_path / "mahvars"
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",
             "--method", "mahalanobis", "--second-caliper-on", "propensity",
@@ -270,10 +271,11 @@ def test_cli_mahvars_and_column_caliper(cli, sim: Path, tmp_path: Path) -> None:
      ["--second-caliper-on", "z"]],
 )
 def test_cli_balance_reports_the_vector_columns_of_the_second_caliper(
-    cli, sim: Path, tmp_path: Path, args: list[str]
+    cli, sim: Path, tmp_path: Path, undrawn, args: list[str]
 ) -> None:
     """Matching on the confounders within a caliper on z (or on a propensity model of z): z
     is used, so balance.csv reports its 20 dimensions, once, after the covariates."""
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     out = tmp_path / "m"
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "x0,x1",
             "--method", "mahalanobis", *args, "--second-caliper", "5", "--partial", "--out", out)
@@ -285,7 +287,8 @@ def test_cli_balance_reports_the_vector_columns_of_the_second_caliper(
     assert summary["balance"]["covariates"] == len(names)
 
 
-def test_cli_second_caliper_that_drops_everything(cli, sim: Path, tmp_path: Path) -> None:
+def test_cli_second_caliper_that_drops_everything(cli, sim: Path, tmp_path: Path, undrawn) -> None:
+    undrawn("love_plot", "attribute_means", "propensity_overlap")  # figures not looked at
     out = tmp_path / "none"
     r = cli("match", "run", sim, "--treatment", "group", "--covariates", "z",
             "--second-caliper-on", "x0", "--second-caliper", "1e-12", "--out", out)
