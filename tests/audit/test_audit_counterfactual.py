@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentplay.audit.annotate import Annotator, fit_classifier
+from latentplay.audit.annotate import Annotator
 from latentplay.audit.counterfactual import (
     Edits,
     check_table,
@@ -456,10 +456,10 @@ def test_command_refusals(cli, coded: Path, vae_run: Path, dcgan_run: Path,
 
 
 def test_command_changes_a_condition(cli, cvae_run: Path, faces_store: Path,
-                                     tmp_path: Path) -> None:
+                                     gender_annotator_file: Path, tmp_path: Path) -> None:
     """A CVAE's gender condition set to each class (``own`` first), its smile shifted; a
-    gender classifier under both."""
-    gender = fit_classifier(faces_store, "gender").save(tmp_path / "gender.npz")
+    gender classifier (the session's, of the audit faces' pixels) under both."""
+    gender = gender_annotator_file
     out = tmp_path / "cf"
     r = cli("audit", "counterfactual", cvae_run, "--data", faces_store, "--condition", "gender",
             "--classifier", gender, "--check", gender, "--n", "40", "--out", out)
