@@ -144,6 +144,8 @@ def plot_projections(
     """
     import matplotlib.pyplot as plt
 
+    from latentplay.viz.style import tight_layout
+
     store = st.load(store) if not isinstance(store, st.Store) else store
     embeddings, methods, params, ordered = (name_list(a) for a in (embeddings, methods, params, ordered))
     by = name_list(by) if by else None
@@ -189,7 +191,7 @@ def plot_projections(
                                  title=f"{title} by {name}" + (f"\n{details}" if details else ""))
             if axes:
                 fig.axes[0].set(xlabel=axes[0], ylabel=axes[1])
-                fig.tight_layout()
+                tight_layout(fig)
             path = out / f"{stem}_{name}.png"
             fig.savefig(path, dpi=dpi)
             plt.close(fig)

@@ -490,6 +490,8 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    from latentplay.viz.style import tight_layout
+
     experiments = list(dict.fromkeys(str(r["experiment"]) for r in rows))
     models = [m for m in ROWS if any(r["model"] == m for r in rows)]
     fig, ax = plt.subplots(figsize=(4.6 + 2.4 * len(experiments), 4.4))
@@ -541,5 +543,5 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
                              label="hatched: task near chance\nor no concept learned"))
     ax.legend(handles=handles, fontsize=7.5, frameon=False, loc="upper left",
               bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
+    tight_layout(fig)
     return fig

@@ -206,7 +206,7 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
 
-    from latentplay.viz.style import integer_ticks, wrap_title
+    from latentplay.viz.style import integer_ticks, tight_layout, wrap_title
 
     table = np.sort(table, order="epoch")
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.9))
@@ -255,7 +255,7 @@ def fidelity_figure(table: np.ndarray, reference: dict[str, float] | None = None
     few = "" if samples is None else few_points_text(float(samples))
     if few:   # over both panels: the Fréchet distance of so few points is no steadier
         fig.suptitle(wrap_title(f"these {_count(samples)} samples are {few}", 8.6, 9), fontsize=9)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

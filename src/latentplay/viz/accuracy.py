@@ -12,7 +12,7 @@ from matplotlib.transforms import offset_copy
 
 from latentplay.audit.parity import odds_caveat
 from latentplay.intervals import wilson_interval
-from latentplay.viz.style import ordered_colors, row_note, wrap_title
+from latentplay.viz.style import ordered_colors, row_note, tight_layout, wrap_title
 
 
 def accuracy_figures(summary: dict[str, Any]) -> dict[str, Figure]:
@@ -88,7 +88,7 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     title = f"{summary['predicted']} against {summary['truth']} by {summary['by']}"
     title += f"\n{note.lstrip('; ')}" if note else ""
     fig.suptitle(wrap_title(title, fig.get_figwidth(), 10), fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -286,7 +286,7 @@ def parity_figure(summary: dict[str, Any]) -> Figure:
         note += odds_caveat(across)
     fig.suptitle(f"{summary['predicted']} = {positive}, by {summary['by']}; error bars: "
                  f"{interval_note(summary)}" + (f"\n{note}" if note else ""), fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

@@ -14,6 +14,7 @@ from latentplay.viz.style import (
     ordered_colors,
     text_color,
     text_width,
+    tight_layout,
     unknown_bar_style,
 )
 
@@ -147,7 +148,7 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
         if len(known) < len(levels):
             note += f"\n\n{UNKNOWN}: hatched grey"
         ax.text(1.02, 1, note, transform=ax.transAxes, va="top", fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import wrap_title
+from latentplay.viz.style import tight_layout, wrap_title
 
 ALL = "all faces"
 
@@ -77,7 +77,7 @@ def sensitivity_figure(summary: dict[str, Any]) -> Figure:
         sub += (f"; decoding minus face {gap['mean']:+.3g} on average "
                 f"({gap['mean_absolute']:.3g} absolute)")
     fig.suptitle(f"{classified} read on faces {edit['text']}\n{sub}", fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -267,5 +267,5 @@ def profile_figure(profile: dict[str, Any]) -> Figure:
     ax.set_title(wrap_title(f"{profile['classifier']['attribute']} read on {len(profile['rows'])} "
                             "faces under each edit (first and last step; a categorical condition: "
                             "each class)", fig.get_figwidth() - 1.5, 10), fontsize=10, pad=22)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from latentplay.errors import UserError
 from latentplay.store.schema import UNKNOWN
-from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, wrap_title
+from latentplay.viz.style import UNKNOWN_GREY, ordered_colors, tight_layout, wrap_title
 
 
 def latent_histograms(mu: np.ndarray, bins: int = 40, prior: bool = True,
@@ -111,7 +111,7 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
         else:
             ax.legend(fontsize=7)
     ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 

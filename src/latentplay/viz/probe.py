@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from latentplay.viz.style import wrap_title
+from latentplay.viz.style import tight_layout, wrap_title
 
 FLOOR = -0.25
 """The lowest score the probe bars draw (an R² can fall without bound)."""
@@ -53,7 +53,7 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     ax.set_title("What each column holds of each attribute", fontsize=10)
     ax.grid(axis="x", color="0.9")
     ax.legend(bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -75,5 +75,5 @@ def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], colum
     ax.set_title(wrap_title(f"{column}: mutual information of each dimension with each attribute "
                             "/ attribute entropy", width - 0.6, 9), fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.03)
-    fig.tight_layout()
+    tight_layout(fig)
     return fig

@@ -28,6 +28,7 @@ from latentplay.viz.style import (
     is_skin,
     named_colors,
     ordered_colors,
+    tight_layout,
     wrap_title,
 )
 
@@ -221,7 +222,7 @@ def projection_png(
     ax.set_aspect("equal", adjustable="datalim")
     ax.text(0.99, 0.01, f"n = {n:,}", transform=ax.transAxes, ha="right", va="bottom",
             fontsize=8, color="0.4")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
