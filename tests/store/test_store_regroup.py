@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,17 @@ THREE = {"light": ["monk_1", "monk_2", "monk_3"],
          "dark": ["monk_8", "monk_9", "monk_10"]}
 
 
-@pytest.fixture()
-def faces(tmp_path: Path) -> Path:
-    path = tmp_path / "faces"
+@pytest.fixture(scope="module")
+def faces_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("regroup") / "faces"
     sources.make("synthfaces", path, n=200, seed=0)
     return path
+
+
+@pytest.fixture()
+def faces(faces_once: Path, tmp_path: Path) -> Path:
+    """A copy of the 200 faces of this test's own (regrouping writes into the store)."""
+    return shutil.copytree(faces_once, tmp_path / "faces")
 
 
 def test_groups_of_classes(faces: Path) -> None:
