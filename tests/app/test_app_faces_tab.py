@@ -93,3 +93,30 @@ def test_fitting_on_another_runs_codes_is_refused(cli, vae_run: Path, cvae_run: 
     assert faces.cautions(pg, faces.fit(pg, "mu", "gender", "male")).count("was fitted on") == 0
     # the codes dropdown leaves out the column every fit refuses
     assert faces.direction_columns(pg) == [faces.RUN_CODES, "mu"]
+
+
+def _loaded(demo: gr.Blocks) -> list[str]:
+    """Names of the functions the page runs when it opens."""
+    return [getattr(f.fn, "__name__", "") for f in demo.fns.values()
+            if any(t[1] == "load" for t in f.targets)]
+
+
+def test_a_slow_inversion_does_not_start_when_the_page_opens(dcgan_run: Path, vae_run: Path,
+                                                              coded_faces: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An imported StyleGAN3 took 65-90 s a face to invert, started by the page's opening, under
+    "a few seconds per new face": the tab says the cost timed on this machine, and a face that
+    takes longer than OPEN_SECONDS waits for a button."""
+    pg = Playground.open(dcgan_run, coded_faces)
+    assert pg.inverts and faces.inversion_seconds(pg) > 0
+    for seconds, at_open in [(2.0, True), (600.0, False)]:
+        monkeypatch.setattr(faces, "inversion_seconds", lambda _pg, s=seconds: s)
+        with gr.Blocks() as demo:
+            faces_tab.faces_tab(pg, demo)
+        text = " ".join(str(b.value) for b in _blocks(demo, gr.Markdown))
+        assert "a few seconds" not in text
+        assert ("about 10 min 0 s per new face" in text) == (not at_open)
+        assert ("move" in _loaded(demo)) == at_open
+        buttons = [b.value for b in _blocks(demo, gr.Button)]
+        assert ("Reconstruct face A" in buttons) == (not at_open)
+    assert not Playground.open(vae_run, coded_faces).inverts  # encoder means

@@ -11,6 +11,7 @@ of the store, or on the run's own codes of the whole store (:data:`RUN_CODES`), 
 from __future__ import annotations
 
 import os
+import time
 from functools import lru_cache
 from typing import Any
 
@@ -46,6 +47,25 @@ def interpolate(pg: Playground, row_a: float | int, row_b: float | int, steps: i
     ends = (None, None) if cond is None else (cond[0], cond[1])
     path, conds = between(z[0], z[1], int(steps), method, *ends)
     return pg.decode(path, conds)
+
+
+def inversion_seconds(pg: Playground) -> float:
+    """About how many seconds inverting one new face takes on this machine
+    (:attr:`Playground.invert_steps` Adam steps): a step's time, half the difference between an
+    inversion of face 0 in 2 steps and one in none (after a first call that readies the model),
+    times the steps. The whole costs about 1% of one face's inversion."""
+    from latentplay.latent.codes import row_conditions
+    from latentplay.latent.invert import invert
+
+    model = pg.need_model()
+    image = pg.image(0)[None]
+    condition = row_conditions(model, pg.need_store(), np.arange(1))
+    took = []
+    for steps in (0, 0, 2):
+        start = time.perf_counter()
+        invert(model, image, condition=condition, steps=steps)
+        took.append(time.perf_counter() - start)
+    return pg.invert_steps * max(took[2] - took[1], 0.0) / 2
 
 
 def direction_columns(pg: Playground) -> list[str]:

@@ -14,6 +14,10 @@ from latentplay.app.widgets import display, guard, number, slider, whole
 from latentplay.errors import UserError
 from latentplay.latent.directions import Direction
 
+OPEN_SECONDS = 10.0
+"""Face A is reconstructed when the page opens only when its inversion (if it needs one) takes
+at most this long; else it waits for the user (a StyleGAN's takes minutes on a CPU)."""
+
 ALONG_THE_ORDER = "(along the order)"
 """The "towards class" choice of an ordered attribute's direction from its first class to its
 last (no single class named)."""
@@ -22,9 +26,11 @@ last (no single class named)."""
 def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
     """The Faces tab: rows A and B with their images, interpolation, and the edit section."""
     store = pg.need_store()
+    cost = faces.inversion_seconds(pg) if pg.inverts else 0.0
+    at_open = cost <= OPEN_SECONDS
     with gr.Tab("Faces"):
-        gr.Markdown(f"Real faces of the store, as {_codes_origin(pg)}. Interpolation moves from "
-                    "face A to face B; edits move face A along an attribute direction, from the "
+        gr.Markdown(f"Real faces of the store, as {_codes_origin(pg, cost, at_open)}. Interpolation "
+                    "moves from face A to face B; edits move face A along an attribute direction, from the "
                     "codes it was fitted on when the store holds them (as `latentplay latent edit`).")
         last = len(store) - 1
         with gr.Row():
@@ -57,17 +63,26 @@ def faces_tab(pg: Playground, demo: gr.Blocks) -> None:
                                                   method_value)))
 
         go.click(interpolate, [row_a, row_b, method, steps], path, api_name="interpolate")
-        _edit_section(pg, row_a, demo)
+        _edit_section(pg, row_a, demo, at_open)
 
 
-def _codes_origin(pg: Playground) -> str:
-    """Where the codes of the store's faces come from (:meth:`Playground.codes`), in words."""
+def _codes_origin(pg: Playground, cost: float, at_open: bool) -> str:
+    """Where the codes of the store's faces come from (:meth:`Playground.codes`), in words;
+    for an inversion its ``cost`` in seconds per new face, and whether face A is inverted when
+    the page opens (``at_open``)."""
+    from latentplay.report.training import duration
+
     if pg.has_encoder:
         return "encoder means"
     column = pg.code_column()
     if column is not None:
         return f"this run's codes in column `{column}` (`latentplay embed --with invert:RUN`)"
-    return f"codes found by inversion ({pg.invert_steps} steps; a few seconds per new face)"
+    if not pg.inverts:
+        return "the codes the store's samples were drawn from"
+    return (f"codes found by inversion ({pg.invert_steps} steps: about {duration(cost)} per new face "
+            "on this machine, timed when the page was built; then cached)" + (
+                "" if at_open else ". So that the page opens at once, face A is inverted only when "
+                "you press *Reconstruct face A* or change the edit's controls"))
 
 
 def _default_attribute(pg: Playground) -> str | None:
@@ -77,10 +92,10 @@ def _default_attribute(pg: Playground) -> str | None:
     return (binary or names or [None])[0]
 
 
-def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
+def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks, at_open: bool) -> None:
     """Direction (fitted or loaded), step and axis -> face ``row``, its reconstruction and
     its edit, the direction's cautions, and, with a classifier, what it reads on the last
-    two."""
+    two; drawn when the page opens (``at_open``), else when asked with a button."""
     gr.Markdown("### Edit face A along a direction")
     columns = faces.direction_columns(pg)
     attributes = faces.direction_attributes(pg)
@@ -104,6 +119,7 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
         along = gr.Radio(["pattern", "normal"], value="pattern", label="move along",
                          info="pattern: how codes move with the attribute; normal: InterFaceGAN")
         alpha = slider(-4, 4, value=0, step=0.1, label="step (SDs of the codes along it)")
+    asked = [] if at_open else [gr.Button("Reconstruct face A").click]
     with gr.Row():
         original = gr.Image(label="face A", type="numpy", height=200, interactive=False)
         recon = gr.Image(label="reconstruction", type="numpy", height=200, interactive=False)
@@ -148,10 +164,11 @@ def _edit_section(pg: Playground, row: gr.Number, demo: gr.Blocks) -> None:
                   source, [column, attribute, positive, fit, upload], api_name=False)
     edit_inputs = [row, direction, along, alpha, classifier]
     edit_outputs = [original, recon, edited, reading]
-    gr.on([alpha.change, along.change, direction.change, row.change, classifier.change], move,
-          edit_inputs, edit_outputs, api_name="edit", trigger_mode="always_last",
+    gr.on([*asked, alpha.change, along.change, direction.change, row.change, classifier.change],
+          move, edit_inputs, edit_outputs, api_name="edit", trigger_mode="always_last",
           show_progress="hidden")
-    demo.load(move, edit_inputs, edit_outputs, api_name=False)
+    if at_open:
+        demo.load(move, edit_inputs, edit_outputs, api_name=False)
 
 
 def _classes(pg: Playground, attribute: str | None) -> dict[str, Any]:

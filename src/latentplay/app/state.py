@@ -237,6 +237,19 @@ class Playground:
 
         return run_column(self.need_store(), self.need_model(), self.latent_dim, prefer)
 
+    @cached_property
+    def inverts(self) -> bool:
+        """Whether :meth:`codes` finds the codes of store faces by inversion (a generator, a
+        store that is not of its own samples and holds no column of its codes), which costs
+        :attr:`invert_steps` passes through the generator and back per new face."""
+        from latentplay.latent.codes import generated_codes
+
+        if self.model is None or self.store is None or self.has_encoder or not len(self.store):
+            return False
+        if generated_codes(self.model, self.store, np.arange(1)) is not None:
+            return False
+        return self.code_column() is None
+
     def codes(self, rows: Sequence[float | int], prefer: str | None = None
               ) -> tuple[np.ndarray, np.ndarray | None]:
         """Codes ``(n, D)`` float32 of store ``rows`` and their conditions ``(n, K)`` (None
