@@ -148,7 +148,7 @@ def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces
     from latentplay.train import model_input
 
     model = train.load_model(sharp_dcgan_run)
-    faces = model_input(model, _faces(faces_store, 6))
+    faces = model_input(model, _faces(faces_store, 3))
     grids, net = chip_grids(faces), dlib_resnet()
 
     def distance(images: np.ndarray) -> np.ndarray:
@@ -164,7 +164,7 @@ def test_the_identity_term_brings_the_person_closer(sharp_dcgan_run: Path, faces
 
     plain = invert(model, faces, steps=30, restarts=1, cropped=True)
     kept = invert(model, faces, steps=30, restarts=1, cropped=True, identity=1.0)
-    assert cosine_distance(kept) < 0.8 * cosine_distance(plain)  # measured: 0.059 against 0.102
+    assert cosine_distance(kept) < 0.8 * cosine_distance(plain)  # measured: 0.055 against 0.095
     assert np.allclose(invert(model, faces, steps=30, restarts=1, cropped=True, identity=0.0).z, plain.z)
     mse = ((kept.reconstructions / 255.0 - faces / 255.0) ** 2).mean((1, 2, 3))
     np.testing.assert_allclose(kept.loss, mse, atol=5e-3)  # the pixel MSE alone (of the float decoding)
