@@ -1,4 +1,5 @@
 import errno
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,14 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         assert png.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.fixture(scope="module")
+def shapes_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``data make shapes --n 5``, made once (each error test gets a copy as ``{tmp}/existing``)."""
+    path = tmp_path_factory.mktemp("shapes") / "existing"
+    assert main(["data", "make", "shapes", "--out", str(path), "--n", "5"]) in (None, 0)
+    return path
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -159,8 +168,9 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
         ("viz", "projection", "{tmp}/existing", "--embedding", " , ", "--out", "{tmp}/v"),
     ],
 )
-def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, args: tuple[str, ...]) -> None:
-    assert cli("data", "make", "shapes", "--out", tmp_path / "existing", "--n", "5").code == 0
+def test_user_errors_are_one_line_exit_2(cli, tmp_path: Path, shapes_store: Path,
+                                        args: tuple[str, ...]) -> None:
+    shutil.copytree(shapes_store, tmp_path / "existing")
     (tmp_path / "a_file").write_text("")
     _one_line_error(cli(*[a.format(tmp=tmp_path) for a in args]))
 
