@@ -143,15 +143,14 @@ def test_probe_command_bad_input(cli, two_columns: Path, tmp_path: Path,
     assert len(lines) == 1 and message in lines[0], r.err
 
 
-def test_default_attributes_leave_out_identities(tmp_path: Path) -> None:
+def test_default_attributes_leave_out_identities(labels_store) -> None:
     """An identity attribute (here 60 classes) is probed only when asked for by name — and
     over folds that keep each person's photos together each of its classes is one person,
     whom no training fold shows: a clear error."""
-    from latentplay import sources
     from latentplay import store as st
     from latentplay.latent.probe import probe_store
 
-    store = sources.make("synthfaces", tmp_path / "p", n=300, overrides=["identities=60"])
+    store = labels_store(300, overrides=("identities=60",))
     rng = np.random.default_rng(0)
     store = st.add_column(store, "z", rng.normal(size=(300, 3)).astype(np.float32))
     probed = {p.attribute for p in probe_store(store, ["z"], cv=2)}
@@ -172,14 +171,13 @@ def test_factors_with_many_levels_are_not_identities() -> None:
     assert many_classes(people)
 
 
-def test_ordered_classes_get_an_order_r2(tmp_path: Path) -> None:
+def test_ordered_classes_get_an_order_r2(labels_store) -> None:
     """A column that holds the Monk tone's place along one axis: its order R² is high, while
     balanced accuracy over ten classes stays modest; unordered attributes get none."""
-    from latentplay import sources
     from latentplay import store as st
     from latentplay.latent.probe import probe_store
 
-    store = sources.make("synthfaces", tmp_path / "p", n=400, seed=1)
+    store = labels_store(400, seed=1)
     rng = np.random.default_rng(0)
     z = rng.normal(size=(400, 3))
     z[:, 0] += st.load(store.path).labels("skin_tone") / 2      # places 0..9, noise sd 1 (x2)
@@ -211,13 +209,11 @@ def test_each_persons_codes_stay_in_one_fold() -> None:
         probe(z, y, "categorical", groups=person % 3)
 
 
-def test_the_store_s_persons_group_the_folds(tmp_path: Path) -> None:
-    from latentplay import sources
+def test_the_store_s_persons_group_the_folds(labels_store) -> None:
     from latentplay.latent.probe import probe_store
 
-    path = tmp_path / "persons"
-    sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
-    store = st.load(path)
+    store = labels_store(240, overrides=("identities=40",))
+    path = store.path
     z = np.random.default_rng(0).normal(size=(40, 4))[store.labels("identity")]
     st.save(st.add_column(store, "z", z.astype(np.float32)), path)
     found = probe_store(st.load(path), ["z"], ["gender"], seed=0)
@@ -284,14 +280,13 @@ def test_knn_neighbours_fit_in_the_smallest_training_fold(grouped: bool) -> None
     assert np.isfinite(p.knn) and p.knn == pytest.approx(expected.mean())
 
 
-def test_default_attributes_too_short_of_persons_are_left_out(tmp_path: Path) -> None:
+def test_default_attributes_too_short_of_persons_are_left_out(labels_store) -> None:
     """Over person folds a default attribute with a class of too few persons is left out (and
     said so); named, it is an error."""
-    from latentplay import sources
     from latentplay import store as st
     from latentplay.latent.probe import probe_store
 
-    store = sources.make("synthfaces", tmp_path / "p", n=300, overrides=["identities=40"])
+    store = labels_store(300, overrides=("identities=40",))
     store = st.add_column(store, "z", np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32))
     skipped: list[str] = []
     probed = {p.attribute for p in probe_store(store, ["z"], cv=5, skipped=skipped)}
@@ -302,15 +297,14 @@ def test_default_attributes_too_short_of_persons_are_left_out(tmp_path: Path) ->
         probe_store(store, ["z"], [sorted(short)[0]], cv=5)
 
 
-def test_rows_of_class_unknown_are_unlabelled(tmp_path: Path) -> None:
+def test_rows_of_class_unknown_are_unlabelled(labels_store) -> None:
     """Rows of the class ``unknown`` (no value: here the middle Monk tones regrouped into
     none) are left out of the probe like missing labels, not probed as a third class: chance
     is 1/2 over the two known classes, and the probe is the one without those rows."""
-    from latentplay import sources
     from latentplay.latent.probe import probe_store
     from latentplay.store.regroup import regroup_store
 
-    store = sources.make("synthfaces", tmp_path / "p", n=300, seed=0)
+    store = labels_store(300)
     store = st.add_column(store, "z", np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32))
     store = regroup_store(store, "skin_tone", {"light": ["monk_1", "monk_2", "monk_3", "monk_4"],
                                                "dark": ["monk_7", "monk_8", "monk_9", "monk_10"]},
