@@ -366,13 +366,11 @@ def test_spread_on_measures_the_codes_along_both_axes() -> None:
     assert d.spread_on(z * 2).pattern_sd == pytest.approx(2 * d.pattern_sd, rel=1e-6)
 
 
-def test_a_direction_s_score_keeps_each_person_in_one_fold(tmp_path: Path) -> None:
+def test_a_direction_s_score_keeps_each_person_in_one_fold(labels_store) -> None:
     """Codes that tell 40 persons apart and hold nothing else: gender (a person's own) scores
     perfectly over row folds, the persons recognised from their other photos, and near
     chance when the store's identity keeps each person's photos in one fold."""
-    path = tmp_path / "persons"
-    sources.make("synthfaces", path, n=400, seed=0, overrides=["identities=40"])
-    s = store.load(path)
+    s = labels_store(400, overrides=("identities=40",))
     person = np.asarray(s.labels("identity"))
     rng = np.random.default_rng(0)
     z = rng.normal(size=(40, 64))[person] + 0.05 * rng.normal(size=(400, 64))
