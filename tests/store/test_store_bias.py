@@ -9,6 +9,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 from scipy.stats import chi2_contingency
+from tiny_store import synthfaces_labels
 
 from latentplay import sources
 from latentplay import store as st
@@ -16,25 +17,11 @@ from latentplay.errors import UserError
 from latentplay.store.bias import association
 
 
-def _synthfaces_labels(path: Path, n: int, seed: int, overrides: list[str]) -> Path:
-    """A store of the labels ``sources.make("synthfaces", ...)`` draws, without the images
-    (the bias table and chart read labels only; drawing the faces is most of a store's cost)."""
-    from latentplay.config import resolve
-    from latentplay.sources import synthfaces as sf
-
-    config = resolve(sf.SynthfacesConfig, [f"n={n}", f"seed={seed}", *overrides])
-    labels = sf.sample_labels(config, np.random.default_rng([config.seed, 0]), config.n)
-    schema = st.Schema(attributes=sf.attributes(config.identities), image_column=None,
-                       provenance=st.Provenance(source="generated", converter="synthfaces"))
-    st.build([labels], schema, path)
-    return path
-
-
 @pytest.fixture(scope="module")
 def confounded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """2,000 faces' labels where P(frown | male) = 0.8 and P(frown | female) = 0.2."""
     path = tmp_path_factory.mktemp("bias") / "faces"
-    return _synthfaces_labels(path, 2000, 4, ["confound.smile_gender=0.6"])
+    return synthfaces_labels(path, 2000, 4, ("confound.smile_gender=0.6",))
 
 
 def test_association_recovers_the_confound(confounded: Path) -> None:
@@ -170,8 +157,8 @@ def tones(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (monk_8-10), and ``unknown`` for monk_6-7."""
     from latentplay.store.regroup import regroup_store
 
-    path = _synthfaces_labels(tmp_path_factory.mktemp("unknown") / "faces", 600, 2,
-                              ["identities=100"])
+    path = synthfaces_labels(tmp_path_factory.mktemp("unknown") / "faces", 600, 2,
+                             ("identities=100",))
     regroup_store(path, "skin_tone", {"light": ["monk_1", "monk_2", "monk_3"],
                                       "medium": ["monk_4", "monk_5"],
                                       "dark": ["monk_8", "monk_9", "monk_10"]}, name="tone3")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_store import synthfaces_labels
 
-from latentplay import sources
 from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.store.split import split_codes, split_store
@@ -88,8 +88,7 @@ def test_bad_shares(test, val):
 
 
 def test_split_store_and_command(tmp_path: Path, cli) -> None:  # noqa: ANN001 - fixture
-    path = tmp_path / "persons"
-    sources.make("synthfaces", path, n=300, seed=0, overrides=["identities=50"])
+    path = synthfaces_labels(tmp_path / "persons", 300, overrides=("identities=50",))
     store = split_store(path, test=0.3, group="identity", stratify=["skin_tone"], seed=0)
     split, person = store.labels("split"), store.labels("identity")
     assert store.schema.attribute("split").names == ["train", "test"]

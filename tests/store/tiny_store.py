@@ -18,3 +18,18 @@ def tiny_store(path: Path, n: int = 6, overwrite: bool = False) -> st.Store:
     images = np.random.default_rng(n).integers(0, 256, (n, 8, 8, 3), dtype=np.uint8)
     return st.build([{"image": [st.encode_png(im) for im in images], "gender": np.arange(n) % 2}],
                     schema, path, overwrite=overwrite)
+
+
+def synthfaces_labels(path: Path, n: int, seed: int = 0, overrides: tuple[str, ...] = ()) -> Path:
+    """A store of the labels ``sources.make("synthfaces", path, n=n, seed=seed, ...)`` draws,
+    without the images: for the tests that read labels only (drawing the faces is most of a
+    store's cost)."""
+    from latentplay.config import resolve
+    from latentplay.sources import synthfaces as sf
+
+    config = resolve(sf.SynthfacesConfig, [f"n={n}", f"seed={seed}", *overrides])
+    labels = sf.sample_labels(config, np.random.default_rng([config.seed, 0]), config.n)
+    schema = Schema(attributes=sf.attributes(config.identities), image_column=None,
+                    provenance=Provenance(source="generated", converter="synthfaces"))
+    st.build([labels], schema, path)
+    return path
