@@ -78,10 +78,11 @@ def test_group_sizes_count_matched_units_and_their_weights() -> None:
     assert group_sizes(treated, w) == (("n = 3", "n = 4"), ("n = 2", "n = 2"))
 
 
-def test_attribute_means_get_group_sizes_and_a_share_label(sim: Path, tmp_path: Path,
+def test_attribute_means_get_group_sizes_and_a_share_label(sim: Path, tmp_path: Path, undrawn,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The simulated store has no binary attribute: its chart shows means ("mean"), with the
     number of units of each group before and after matching."""
+    undrawn("love_plot", "propensity_overlap")  # not looked at here
     calls = _spy(monkeypatch, "latentplay.viz.balance", "attribute_means")
     summary = run(sim, MatchConfig(treatment="group", covariates=["z"], replace=True,
                                    bootstrap=100), tmp_path / "m")
