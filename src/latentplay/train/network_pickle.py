@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentplay.errors import UserError, first_line
+from latentplay.errors import UserError
 from latentplay.models.stylegan2 import blur_kernel
 
 
@@ -118,8 +118,21 @@ def _record(meta: Any) -> Record:
 
 
 def _storage(data: bytes) -> Any:
-    """A tensor storage pickled as ``torch.save`` bytes, read with the restricted loader."""
-    return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    """A tensor storage pickled as ``torch.save`` bytes, read with the restricted loader; an
+    ``UnpicklingError`` saying why when those bytes are damaged."""
+    try:
+        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises several types, with advice meant for its own callers
+        raise pickle.UnpicklingError(f"a tensor's stored data is damaged: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """One line on why ``exc`` was raised: torch's restricted loader's own reason (``Unsupported
+    operand 235``), without its advice to load the file unrestricted, which latentplay never
+    does; else the message's first line."""
+    text = str(exc).split("WeightsUnpickler error:", 1)[-1]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "weights_only" not in line]
+    return lines[0] if lines else type(exc).__name__
 
 
 _ARRAY, _SCALAR = np.zeros(1).__reduce__()[0], np.float32(0).__reduce__()[0]  # NumPy's rebuilders
@@ -201,7 +214,8 @@ def read_pickle(path: Path) -> Any:
         with open(path, "rb") as f:
             return _Unpickler(f).load()
     except Exception as exc:  # a corrupt or foreign file fails in many ways
-        raise UserError(f"{path} is not a readable network pickle ({first_line(exc)})") from None
+        raise UserError(f"{path} is not a readable network pickle: the file is damaged or of "
+                        f"another kind ({_reason(exc)})") from None
 
 
 def _tensors(record: Record, prefix: str = "") -> Iterator[tuple[str, torch.Tensor]]:
@@ -350,9 +364,13 @@ def _pytorch_network(network: Record, source: str) -> tuple[dict[str, torch.Tens
 
 
 def _refuse_kinds(tensors: dict[str, torch.Tensor], source: str, kind: str = "stylegan2") -> None:
-    """A :class:`UserError` for a class-conditional generator's tensors, or for those of the
-    other StyleGAN than ``kind``."""
-    found = "stylegan3" if any(k.startswith("synthesis.input.") for k in tensors) else "stylegan2"
+    """A :class:`UserError` for a class-conditional generator's tensors, for those of the
+    other StyleGAN than ``kind``, or for a generator with neither's synthesis network."""
+    found = ("stylegan3" if any(k.startswith("synthesis.input.") for k in tensors)
+             else "stylegan2" if any(re.match(r"synthesis\.b\d+\.", k) for k in tensors) else None)
+    if found is None:
+        raise UserError(f"{source} holds an incomplete or unrecognised generator: none of its tensors "
+                        "belong to a StyleGAN2 or StyleGAN3 synthesis network")
     if found != kind:
         raise UserError(f"{source} holds a {found} generator, not a {kind}: import it with "
                         f"`latentplay import {found}`")

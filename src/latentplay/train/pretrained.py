@@ -35,7 +35,7 @@ from safetensors.torch import load_file
 
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
-from latentplay.models.stylegan2 import Generator, StyleGAN2, StyleGAN2Config
+from latentplay.models.stylegan2 import SPACES, Generator, StyleGAN2, StyleGAN2Config
 from latentplay.models.stylegan3 import StyleGAN3, StyleGAN3Config
 from latentplay.outputs import refuse_nonempty, written_whole
 from latentplay.train.checkpoint import check_state, file_sha256, load_plain, model_meta, save_model
@@ -200,9 +200,15 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
     refuse_nonempty(out, overwrite)
     if w_samples < 2:
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
+    if space not in SPACES:
+        raise UserError(f"--space must be one of {', '.join(SPACES)}, got {space!r}")
     model, state, read, w_avg = _generator(checkpoint, kind, size, space, truncation,
                                            truncation_cutoff, lr_mlp)
     config, side = model.config, model.size
+    if config.truncation_cutoff > model.n_layers:
+        raise UserError(f"--truncation-cutoff {config.truncation_cutoff} is more than the "
+                        f"{model.n_layers} styles (w) this generator takes; give 0 (every layer) "
+                        f"to {model.n_layers}")
     if w_samples <= model.latent_dim:  # n draws span at most n - 1 directions of W
         raise UserError(f"--w-samples must exceed W's {model.latent_dim} dimensions for a basis "
                         f"that reaches all of W, got {w_samples}")
@@ -243,6 +249,7 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
     psi, cutoff = float(truncation), int(cutoff)
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
+        _refuse_nonfinite(state, checkpoint)
         layers, w_avg, network = settings.pop("layers"), settings.pop("w_avg", None), settings.pop("network")
         model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=psi,
                                                   truncation_cutoff=cutoff), size)
@@ -250,6 +257,7 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
         return (model, state, {"format": "nvidia-pickle", "network": network},
                 _checked_average(w_avg, model, checkpoint))
     state, settings = read_stylegan2_state(checkpoint)
+    _refuse_nonfinite(state, checkpoint)
     config = architecture(state, str(checkpoint))
     config.space, config.truncation, config.truncation_cutoff = space, psi, cutoff
     config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
@@ -258,6 +266,17 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
     read = ({"format": "stylegan2", "entry": settings["entry"]} if "entry" in settings
             else {"format": "nvidia-pickle", "network": settings["network"]})
     return model, state, read, _checked_average(settings.get("w_avg"), model, checkpoint)
+
+
+def _refuse_nonfinite(state: dict[str, torch.Tensor], checkpoint: PathLike) -> None:
+    """A :class:`UserError` naming the tensors of ``state`` that hold NaN or infinite values
+    (a damaged file: every image they draw would be blank)."""
+    bad = [name for name, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        several = len(bad) > 1
+        raise UserError(f"{checkpoint}: tensor{'s' if several else ''} {', '.join(bad[:5])}"
+                        + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+                        + f" hold{'' if several else 's'} NaN or infinite values; the file is damaged")
 
 
 def _checked_average(w_avg: torch.Tensor | None, model: StyleGAN2,
@@ -290,5 +309,15 @@ def describe(meta: dict[str, Any]) -> str:
             + (f", truncation {m['truncation']:g}" if m["truncation"] != 1 else "")
             + (f" in the first {m['truncation_cutoff']} layers"
                if m["truncation"] != 1 and m.get("truncation_cutoff") else "")
-            + (", centred on its trained w_avg" if meta.get("source", {}).get("w_mean") == "w_avg" else "")
+            + _average_note(meta)
             + (f", using {note}" if (note := unaveraged(meta.get("source", {}))) else ""))
+
+
+def _average_note(meta: dict[str, Any]) -> str:
+    """What the trained ``w_avg`` an import read does: centre the codes (space ``w``), or in
+    space ``z``, where codes are the mapping's inputs, only the truncation (none without one)."""
+    if meta.get("source", {}).get("w_mean") != "w_avg":
+        return ""
+    if meta["model"]["space"] == "w":
+        return ", centred on its trained w_avg"
+    return ", pulled towards its trained w_avg" if meta["model"]["truncation"] != 1 else ""
