@@ -169,7 +169,7 @@ def test_unit_without_allowed_control_stays_unmatched(replace: bool) -> None:
 
 
 def test_propensity_caliper_on_mahalanobis_is_mahvars() -> None:
-    data = confounded(3000, relevant=3, irrelevant=7, strength=1.5, seed=2)
+    data = confounded(1500, relevant=3, irrelevant=7, strength=1.5, seed=2)
     x, treated = data.x, data.treated
     logit = propensity_scores(x, treated).logit
     width = 0.2 * logit.std(ddof=1)  # R's sd(), as MatchIt
@@ -186,13 +186,13 @@ def test_propensity_caliper_on_mahalanobis_is_mahvars() -> None:
     gap = np.abs(logit[mahvars.treated_rows] - logit[mahvars.control_rows])
     assert (gap <= width * (1 + 1e-12)).all()
     assert smd(mahvars) < 0.5 * smd(plain)
-    assert smd(mahvars) < 0.05
+    assert smd(mahvars) < 0.05  # measured: 0.032 (plain: 0.854)
     # MatchIt's general form: Mahalanobis on a few covariates, the propensity model on all
     few = match(x[:, :3], treated, method="mahalanobis", index="exact", partial=True,
                 second_on="propensity", second_caliper=0.2, propensity_x=x)
     np.testing.assert_allclose(few.propensity.logit, logit)
     assert (np.abs(logit[few.treated_rows] - logit[few.control_rows]) <= width * 1.000001).all()
-    assert smd(few) < 0.05
+    assert smd(few) < 0.05  # measured: 0.018
 
 
 @pytest.mark.parametrize(
