@@ -82,3 +82,18 @@ def test_a_report_figure_is_drawn_once(build: Callable[[], str],
     monkeypatch.setattr(report_figures, "figure_uri", seen)
     assert build().startswith("data:image/png")
     assert len(saved) == 1 and drawn == saved
+
+
+def test_no_module_leaves_a_layout_engine_on_its_figures() -> None:
+    """Every figure latentplay lays out goes through :func:`latentplay.viz.style.tight_layout`:
+    ``Figure.tight_layout`` leaves a placeholder engine that makes ``savefig`` lay the figure out
+    a second time."""
+    import re
+    from pathlib import Path
+
+    import latentplay
+
+    root = Path(latentplay.__file__).parent
+    call = re.compile(r"^\s*[\w.\[\], ]+\.tight_layout\(", re.MULTILINE)
+    calling = [str(p.relative_to(root)) for p in root.rglob("*.py") if call.search(p.read_text())]
+    assert calling == []

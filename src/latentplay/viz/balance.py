@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from latentplay.errors import UserError
-from latentplay.viz.style import wrap_title
+from latentplay.viz.style import tight_layout, wrap_title
 
 MATCHED_ON_HEADING = "Matched on: {n} {what} (what the matching balances)"
 CHECKED_HEADING = ("Checked, not matched on: {n} {what}\n(not balanced by design: an imbalance here is "
@@ -70,9 +70,9 @@ def love_plot(
         _love_panel(ax, names, before, after, shown, threshold, ("tab:red", "tab:blue"), has_after)
         ax.set_xlabel("|standardized mean difference|")
         ax.set_xlim(left=0)
-        fig.tight_layout()
+        tight_layout(fig)
         _wrapped_title(ax, title + _left_out(hidden, before, after, "covariate"))
-        fig.tight_layout()
+        tight_layout(fig)
         return fig
     heights = [max(len(shown), 1) + 0.6 for shown, _ in picks]
     fig, axes = plt.subplots(len(picks), 1, sharex=True, squeeze=False,
@@ -93,11 +93,11 @@ def love_plot(
     axes[-1, 0].set_xlim(left=0)  # once all panels are drawn: the shared x axis holds every point
     width = fig.get_figwidth()
     fig.suptitle(wrap_title(title, width - 0.3, 10), fontsize=10)
-    fig.tight_layout()
+    tight_layout(fig)
     for ax in axes[:, 0]:  # headings start at the axes' left edge: wrap them to the room right of it
         room = (1 - ax.get_position().x0) * width - 0.15
         ax.set_title(wrap_title(ax.get_title(loc="left"), room, 9), fontsize=9, loc="left")
-    fig.tight_layout()
+    tight_layout(fig)
     return fig
 
 
@@ -217,7 +217,7 @@ def attribute_means(
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper right", ncol=2, fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    tight_layout(fig, rect=(0, 0, 1, 0.94))
     return fig
 
 
@@ -285,7 +285,7 @@ def propensity_overlap(
         else:  # a caliper dropped every unit
             _no_pairs(ax)
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    tight_layout(fig, rect=(0, 0, 1, 0.94))
     return fig
 
 
