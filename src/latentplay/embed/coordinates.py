@@ -46,7 +46,7 @@ class TSNEParams:
             clusters of very large data sets).
         pca_dims: reduce the embedding to this many principal components first (0: never).
         n_trees: trees of the Annoy nearest-neighbour index (fewer: faster, less exact).
-        n_jobs: threads (-1: all cores).
+        n_jobs: threads (-1: ``OMP_NUM_THREADS`` where set, else all cores).
     """
 
     perplexity: float = 30.0
@@ -103,7 +103,8 @@ class UMAPParams:
             with the ``euclidean`` metric only, as centring and rotating the embedding change
             cosine, manhattan and other distances.
         n_trees: trees of the Annoy nearest-neighbour index.
-        n_jobs: threads of the neighbour search (the seeded optimisation runs on one).
+        n_jobs: threads of the neighbour search (-1 as for t-SNE; the seeded optimisation runs on
+            one).
     """
 
     n_neighbors: int = 15
@@ -145,7 +146,15 @@ METHODS: tuple[str, ...] = tuple(PARAMS)
 
 
 def _threads(n_jobs: int) -> int:
-    return (os.cpu_count() or 1) if n_jobs < 0 else max(1, n_jobs)
+    """Threads for ``n_jobs``: itself (at least 1) when not negative; for -1 the
+    ``OMP_NUM_THREADS`` the environment sets (as torch and the BLAS libraries follow it), else
+    every core this process may run on."""
+    if n_jobs >= 0:
+        return max(1, n_jobs)
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        return int(limit)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _reduce(x: np.ndarray, dims: int, seed: int) -> np.ndarray:
