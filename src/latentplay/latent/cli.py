@@ -133,6 +133,8 @@ def sample(
     if n < 1:
         raise UserError("--n must be at least 1")
     shift = _pair(translate) if translate else (0.0, 0.0)
+    if not np.isfinite(rotate):
+        raise UserError(f"--rotate must be a finite number of degrees, got {rotate}")
     moving = translate is not None or rotate != 0
     z = prior_draws(model, np.random.default_rng(seed), n)
     with motion(model, shift, rotate, asked=moving):
@@ -151,11 +153,13 @@ def sample(
 
 
 def _pair(text: str) -> tuple[float, float]:
-    """``X,Y`` as two numbers."""
+    """``X,Y`` (``--translate``) as two finite numbers."""
     try:
         x, y = (float(v) for v in text.split(","))
     except ValueError:
         raise UserError(f"give X,Y, got {text!r}") from None
+    if not np.isfinite([x, y]).all():
+        raise UserError(f"--translate must be two finite numbers X,Y, got {text!r}")
     return x, y
 
 
@@ -627,7 +631,10 @@ def mix(
     run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2 or StyleGAN3."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
     layers: str = typer.Option("coarse", help="Layers whose styles come from the sources: "
-                               "coarse (4-8 px), middle (16-32 px), fine (64 px up) or START:STOP."),
+                               "coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in "
+                               "a StyleGAN2 the 4-8 px, 16-32 px and 64 px-up layers, in a "
+                               "StyleGAN3 (not at growing resolutions) its lowest to highest "
+                               "cutoffs."),
     data: Path = typer.Option(None, help="Store of the faces (inverted); default prior samples."),
     rows: str = typer.Option(None, help="Rows of --data that keep their other styles (default "
                              "0:4)."),
@@ -640,8 +647,7 @@ def mix(
     reinvert: bool = typer.Option(False, help=REINVERT_HELP),
 ) -> None:
     """Give faces the coarse, middle or fine styles of other faces (StyleGAN's style mixing)."""
-    from latentplay.latent.mixing import layer_range, style_layers, style_mix
-    from latentplay.train import decode
+    from latentplay.latent.mixing import layer_range, style_layers
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     if data is None and (rows is not None or sources is not None):
@@ -657,34 +663,67 @@ def mix(
                         "give --data STORE")
     model = _model(run)
     span = layer_range(layers, style_layers(model))
-    if data is not None:
-        kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
-        found = [_store_codes(model, data, r, seed, per_layer, invert_steps, restarts, reinvert)
-                 for r in (kept, given)]
-        dest, src = (f.z for f in found)
-        names = ([f"row {r}" for r in kept], [f"row {r}" for r in given])
-        rows_record, sources_record = (f.record() for f in found)
-        record: dict[str, Any] = {"codes": rows_record["codes"], "inversion_loss": {
-            "rows": rows_record["inversion_loss"], "sources": sources_record["inversion_loss"]},
-            "cautions": [line for f in found for line in _report_codes(f)]}
-    else:
+    found, record = None, {}
+    if data is None:
         n = 4 if n is None else n
         if n < 1:
             raise UserError("--n must be at least 1")
         codes = np.random.default_rng(seed or 0).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
-        record = {}
-    mixed = style_mix(model, dest, src, span)
+    else:
+        kept, given = parse_rows(rows or "0:4"), parse_rows(sources or "4:8")
+        chosen = list(dict.fromkeys(kept + given))  # each face inverted once
+        found = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
+        record = {"rows": chosen, **found.record(), "cautions": _report_codes(found)}
+        at = {r: i for i, r in enumerate(chosen)}
+        kept, given = [at[r] for r in kept], [at[r] for r in given]  # places in found
+        dest, src = found.z[kept], found.z[given]
+        names = ([f"row {chosen[i]}" for i in kept], [f"row {chosen[i]}" for i in given])
+    grid, captions = _mix_grid(model, dest, src, span, names[1])
+    labels = ["sources", *names[0]]
+    if found is not None:  # the faces themselves beside what their codes draw
+        grid, captions = _with_faces(found.framed(model), found.captions(""), grid, captions,
+                                     (kept, given), names[1])
+        labels.insert(1, "their codes")
+    _write(out, grid, labels, f"styles of layers {span[0]}..{span[1] - 1} from the sources (columns)"
+           + ("" if found is None else found.title_note()),
+           {"layers": list(span), "n_layers": int(model.n_layers), "destinations": names[0],
+            "sources": names[1], "per_layer": per_layer, **record}, captions=captions)
+
+
+def _mix_grid(model: Any, dest: np.ndarray, src: np.ndarray, span: tuple[int, int],
+              sources: list[str]) -> tuple[list[np.ndarray], list[list[str]]]:
+    """``mix``'s figure rows for codes ``dest`` ``(A, D)`` and ``src`` ``(B, D)`` (or W+) and
+    their captions: a blank cell and the sources' decodings (named ``sources``), then each
+    destination's decoding and its mixes at ``span``; each row ``(1 + B, S, S, 3)`` uint8."""
+    from latentplay.latent.mixing import style_mix
+    from latentplay.train import decode
+
+    mixed = style_mix(model, dest, src, span)  # (A, B, S, S, 3)
     heads, own = decode(model, src), decode(model, dest)
     blank = np.full_like(own[:1], 255)
     grid = [np.concatenate([blank, heads])] + [np.concatenate([own[i:i + 1], mixed[i]])
                                                 for i in range(len(own))]
-    captions = [["", *names[1]]] + [["its own", *[""] * len(src)] for _ in own]
-    _write(out, grid, ["sources", *names[0]],
-           f"styles of layers {span[0]}..{span[1] - 1} from the sources (columns)",
-           {"layers": list(span), "n_layers": int(model.n_layers), "destinations": names[0],
-            "sources": names[1], "per_layer": per_layer, **record}, captions=captions)
+    return grid, [["", *sources]] + [["its own", *[""] * len(src)] for _ in own]
+
+
+def _with_faces(faces: np.ndarray, losses: list[str], grid: list[np.ndarray], captions: list[list[str]],
+                places: tuple[list[int], list[int]], sources: list[str]
+                ) -> tuple[list[np.ndarray], list[list[str]]]:
+    """:func:`_mix_grid`'s rows with the store's ``faces`` ``(n, S, S, 3)`` (``losses``: their
+    inversions' captions; ``places``: the destinations' and the sources' indices into both): a
+    first row of the sources' faces captioned with their names and losses (as ``interpolate``
+    captions its ends) and each destination's face, so captioned, left of its row; rows
+    ``(2 + B, S, S, 3)`` uint8."""
+    kept, given = places
+    blank = np.full_like(faces[:1], 255)
+    rows = [np.concatenate([blank, blank, faces[given]]), np.concatenate([blank, grid[0]])]
+    rows += [np.concatenate([faces[k:k + 1], row]) for k, row in zip(kept, grid[1:], strict=True)]
+    heads = [f"{name}\n{losses[g]}".rstrip("\n") for name, g in zip(sources, given, strict=True)]
+    texts = [["", "", *heads], ["", *captions[0]]]
+    texts += [[f"original\n{losses[k]}".rstrip("\n"), *c] for k, c in zip(kept, captions[1:], strict=True)]
+    return rows, texts
 
 
 @app.command()
@@ -975,6 +1014,7 @@ def stylespace(
     consistently away from the others (Wu et al. 2021), or that follow an ordered attribute
     (skin tone, age), and move a face along each."""
     from latentplay.latent import stylespace as ss
+    from latentplay.latent.codes import check_column_of_run
     from latentplay.latent.directions import class_rows, ordered_values
     from latentplay.store import load, vectors
 
@@ -986,6 +1026,9 @@ def stylespace(
     model = _model(run)
     store = load(data)
     codes = vectors(store, column)
+    caution = check_column_of_run(store, column, model, run)  # another run's codes: refused
+    if caution is not None:
+        typer.echo(caution, err=True)
     coded = np.isfinite(codes).all(1)
     if positive is None:
         values = ordered_values(store, attribute)

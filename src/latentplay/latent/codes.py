@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,13 +250,52 @@ def _inverted(store: Store, column: str) -> bool:
 
 def _made_by(store: Store, column: str, model: torch.nn.Module) -> bool:
     """Whether vector ``column`` of ``store`` holds codes of ``model``'s run."""
+    return column_of_run(store, column, model) is True
+
+
+def column_of_run(store: Store, column: str, model: torch.nn.Module) -> bool | None:
+    """Whether vector ``column`` of ``store`` holds codes of ``model``'s run
+    (:func:`~latentplay.latent.directions.column_run`): True for the same weights read in the
+    same code space (or the same run directory where no weights were recorded), False for
+    another run's codes (an import of the same generator in the other space, ``w`` or ``z``,
+    included), None when the column names no run (or ``model`` has no run directory)."""
     from latentplay.latent.directions import column_run, run_sha256
 
     run_dir = getattr(model, "run_dir", None)
     run, sha = column_run(store, column)
     if run is None or run_dir is None:
-        return False
+        return None
     here = run_sha256(run_dir)
     if sha is not None and here is not None:
-        return bool(sha == here)
+        return bool(sha == here) and _code_space(run) in (None, _code_space(run_dir))
     return Path(run).resolve() == Path(run_dir).resolve()
+
+
+def check_column_of_run(store: Store, column: str, model: torch.nn.Module, run: Path) -> str | None:
+    """A :class:`UserError` when vector ``column`` of ``store`` holds another run's codes
+    (:func:`column_of_run`), which mean nothing in ``model``'s latent (``run``: its directory,
+    for the message); a caution line when the column names no run; else None."""
+    from latentplay.latent.directions import column_run
+
+    made = column_of_run(store, column, model)
+    if made is False:
+        other, _ = column_run(store, column)
+        raise UserError(f"column {column!r} holds codes of run {other}, not of {run} (other weights, "
+                        f"or another code space): embed the faces with `latentplay embed STORE --with "
+                        f"invert:{run}` and give that column")
+    if made is None:
+        return (f"caution: column {column!r} holds no known run's codes; they mean something "
+                f"here only if they are {run}'s")
+    return None
+
+
+def _code_space(run: str | Path) -> str | None:
+    """The code space (``w`` or ``z``) an imported generator's run directory decodes, as its
+    ``model.json`` says; None for other runs and for an unreadable ``model.json``."""
+    try:
+        meta = json.loads((Path(run) / "model.json").read_text())
+    except (OSError, ValueError):
+        return None
+    model = meta.get("model") if isinstance(meta, dict) else None
+    space = model.get("space") if isinstance(model, dict) else None
+    return space if isinstance(space, str) else None

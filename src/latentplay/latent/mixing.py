@@ -42,6 +42,9 @@ def layer_range(text: str, n_layers: int) -> tuple[int, int]:
             stop = int(last) if last else n_layers
         except ValueError:
             raise UserError(f"layers must be coarse, middle, fine or START:STOP, got {text!r}") from None
+    if stop > n_layers and 0 <= start < n_layers:
+        raise UserError(f"layers {text!r}: STOP {stop} is past the last layer, {n_layers - 1} (this "
+                        f"generator takes {n_layers} styles: STOP at most {n_layers})")
     if not 0 <= start < stop <= n_layers:
         raise UserError(f"layers {text!r} give no layers of 0..{n_layers - 1} (this generator "
                         f"takes {n_layers} styles)")
