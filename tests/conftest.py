@@ -92,6 +92,16 @@ def cvae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Pat
 
 
 @pytest.fixture(scope="session")
+def ae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
+    """A plain autoencoder (8 latents, no prior), one epoch on 64 rows of ``faces_store``."""
+    out = tmp_path_factory.mktemp("runs") / "ae"
+    return train.train("ae", data=faces_store, out=out, epochs=1, batch_size=16, seed=0,
+                       progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16",
+                                                  "model.latent_dim=8", "trainer.threads=1",
+                                                  "log.recon_images=8", "log.samples=16"])
+
+
+@pytest.fixture(scope="session")
 def dcgan_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
     """An unconditional DCGAN (latent 16) trained for 1 epoch on ``faces_store``."""
     out = tmp_path_factory.mktemp("runs") / "dcgan"

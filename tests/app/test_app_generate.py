@@ -185,18 +185,6 @@ def test_a_stylegan3_sample_moves_and_turns(tmp_path: Path, dcgan: Playground) -
         generate.sample(dcgan, 3, 4, {}, 1.0, (0.1, 0.0))
 
 
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
-    """A plain autoencoder (4 latents) trained for one epoch on ``faces_store``."""
-    from latentplay import train
-
-    out = tmp_path_factory.mktemp("runs") / "ae"
-    return train.train("ae", data=faces_store, out=out, epochs=1, batch_size=32, seed=0,
-                       progress=False, overrides=["data.size=32", "model.width=16", "model.hidden=64",
-                                                  "trainer.threads=1", "model.latent_dim=4",
-                                                  "log.samples=16", "log.figures_every=100"])
-
-
 def _words(run: Path) -> tuple[str, str | None]:
     """The Sample and Traverse tabs' text (Markdown), and the temperature slider's info."""
     import gradio as gr

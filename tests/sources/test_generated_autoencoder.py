@@ -16,16 +16,6 @@ from latentplay.latent.traverse import run_latents
 from latentplay.sources.generated import generate_store
 
 
-@pytest.fixture(scope="module")
-def ae_run(tmp_path_factory: pytest.TempPathFactory, faces_store: Path) -> Path:
-    """A plain autoencoder (8 latents), one epoch on 64 rows of ``faces_store``."""
-    out = tmp_path_factory.mktemp("runs") / "ae"
-    return train.train("ae", data=faces_store, out=out, epochs=1, batch_size=16, seed=0,
-                       progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16",
-                                                  "model.latent_dim=8", "trainer.threads=1",
-                                                  "log.recon_images=8", "log.samples=16"])
-
-
 def _framed(run: Path, n: int, seed: int, temperature: float = 1.0) -> np.ndarray:
     """``(n, D)`` float32: the app's draws, ``mean + temperature * z * SD`` of the run's encoded
     training set."""
