@@ -78,18 +78,12 @@ def direction_columns(pg: Playground) -> list[str]:
 
 
 def _another_run(pg: Playground, column: str) -> bool:
-    """Whether vector ``column`` holds codes of a run whose weights differ from the loaded run's
-    (:func:`~latentplay.latent.directions.column_run`), as
-    :meth:`~latentplay.latent.directions.Direction.check_run` refuses a direction fitted on
-    them; False when either's weights are not known (a column of no known run is offered, with
-    its caution)."""
-    from latentplay.latent.directions import column_run, run_sha256
+    """Whether vector ``column`` holds codes of another run (other weights, or the same
+    generator imported in the other code space: :func:`~latentplay.latent.codes.column_of_run`),
+    which :func:`fit` refuses; False for a column of no known run (offered, with its caution)."""
+    from latentplay.latent.codes import column_of_run
 
-    if pg.run is None:
-        return False
-    _, made = column_run(pg.need_store(), column)
-    here = run_sha256(pg.run)
-    return made is not None and here is not None and made != here
+    return pg.run is not None and column_of_run(pg.need_store(), column, pg.need_model()) is False
 
 
 def direction_attributes(pg: Playground) -> list[str]:
