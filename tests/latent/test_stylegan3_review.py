@@ -143,5 +143,24 @@ def test_a_stop_past_the_last_layer_is_named(runs: dict[str, Path], tmp_path: Pa
         layer_range("5:5", 16)
     result = cli("latent", "traverse", runs["w"], "--sefa", "--layers", "3:99", "--out", tmp_path / "t.png")
     assert result.code == 2 and "past the last layer" in result.err and "give no layers" not in result.err
-    help_text = cli("latent", "mix", "--help").out
-    assert "StyleGAN3" in " ".join(help_text.split())
+    for command in ("mix", "edit", "traverse"):
+        help_text = " ".join(w for w in cli("latent", command, "--help").out.split() if w != "│")
+        meaning = "in a StyleGAN3 (not at growing resolutions) its lowest to highest cutoffs"
+        assert meaning in help_text, command
+
+
+def test_a_direction_of_w_codes_does_not_edit_a_z_space_import(runs: dict[str, Path]) -> None:
+    """A direction fitted on run w's codes edits run w's, refuses run z's (the same weights,
+    another code space) and run r's (other weights)."""
+    import numpy as np
+
+    from latentplay.latent.directions import Direction, run_sha256
+
+    found = Direction(vector=np.eye(4, dtype=np.float32)[0], attribute="gender", kind="categorical",
+                      positive="female", negative="male", method="svm", offset=0.0, score=0.9, n=12,
+                      column="w", run=str(runs["w"].resolve()), run_sha256=run_sha256(runs["w"]))
+    assert found.check_run(runs["w"]) is None
+    with pytest.raises(UserError, match="fitted on w codes of run .*decodes z codes of the same weights"):
+        found.check_run(runs["z"])
+    with pytest.raises(UserError, match="whose weights are not those of"):
+        found.check_run(runs["r"])

@@ -28,6 +28,9 @@ RUN_HELP = "Run directory of a trained model."
 OUT_HELP = "PNG to write (a JSON of its numbers is written beside it)."
 PER_LAYER_HELP = "Invert a StyleGAN's faces per layer (W+): closer reconstructions."
 SEED_HELP = "Seed of the inversion's random starts (generators only; default 0)."
+LAYERS_HELP = ("coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in a StyleGAN2 the "
+               "4-8 px, 16-32 px and 64 px-up layers, in a StyleGAN3 (not at growing resolutions) "
+               "its lowest to highest cutoffs")
 
 
 MAX_VALUES = 200  # values one figure can show (each is a column of faces)
@@ -234,8 +237,8 @@ def traverse(
                              "latent dimensions."),
     sefa: bool = typer.Option(False, help="Move along a StyleGAN's closed-form directions "
                               "(SeFa: its modulation weights' singular vectors), in SDs of W."),
-    layers: str = typer.Option(None, help="With --sefa: the directions of these layers' "
-                               "weights (coarse, middle, fine or START:STOP), moved at them only."),
+    layers: str = typer.Option(None, help="With --sefa: the directions of these layers' weights, "
+                               f"moved at them only: {LAYERS_HELP}."),
     span: float = typer.Option(3.0, "--range", help="Move from -RANGE to +RANGE (prior units; "
                                "SDs of the axis for an AE or with --pca)."),
     steps: int = typer.Option(9, help="Images per axis."),
@@ -630,11 +633,7 @@ def blend(
 def mix(
     run: Path = typer.Argument(..., help="Run directory of an imported StyleGAN2 or StyleGAN3."),
     out: Path = typer.Option(..., "--out", help=OUT_HELP),
-    layers: str = typer.Option("coarse", help="Layers whose styles come from the sources: "
-                               "coarse (styles 0-3), middle (4-7), fine (8 up) or START:STOP; in "
-                               "a StyleGAN2 the 4-8 px, 16-32 px and 64 px-up layers, in a "
-                               "StyleGAN3 (not at growing resolutions) its lowest to highest "
-                               "cutoffs."),
+    layers: str = typer.Option("coarse", help=f"Layers whose styles come from the sources: {LAYERS_HELP}."),
     data: Path = typer.Option(None, help="Store of the faces (inverted); default prior samples."),
     rows: str = typer.Option(None, help="Rows of --data that keep their other styles (default "
                              "0:4)."),
@@ -861,8 +860,8 @@ def edit(
     along: str = typer.Option("pattern", help="pattern (how codes move with the attribute) | "
                               "normal (the classifier's normal, InterFaceGAN)."),
     seed: int = typer.Option(None, help=SEED_HELP),
-    layers: str = typer.Option(None, help="A StyleGAN's layers the edit is applied at: coarse "
-                               "(4-8 px), middle, fine or START:STOP (default all)."),
+    layers: str = typer.Option(None, help=f"A StyleGAN's layers the edit is applied at (default all): "
+                               f"{LAYERS_HELP}."),
     invert_steps: int = typer.Option(None, "--invert-steps", help=INVERT_STEPS_HELP),
     restarts: int = typer.Option(None, help=RESTARTS_HELP),
     reinvert: bool = typer.Option(False, help=REINVERT_HELP),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,7 +258,7 @@ def column_of_run(store: Store, column: str, model: torch.nn.Module) -> bool | N
     same code space (or the same run directory where no weights were recorded), False for
     another run's codes (an import of the same generator in the other space, ``w`` or ``z``,
     included), None when the column names no run (or ``model`` has no run directory)."""
-    from latentplay.latent.directions import column_run, run_sha256
+    from latentplay.latent.directions import column_run, run_code_space, run_sha256
 
     run_dir = getattr(model, "run_dir", None)
     run, sha = column_run(store, column)
@@ -267,7 +266,7 @@ def column_of_run(store: Store, column: str, model: torch.nn.Module) -> bool | N
         return None
     here = run_sha256(run_dir)
     if sha is not None and here is not None:
-        return bool(sha == here) and _code_space(run) in (None, _code_space(run_dir))
+        return bool(sha == here) and run_code_space(run) in (None, run_code_space(run_dir))
     return Path(run).resolve() == Path(run_dir).resolve()
 
 
@@ -287,15 +286,3 @@ def check_column_of_run(store: Store, column: str, model: torch.nn.Module, run: 
         return (f"caution: column {column!r} holds no known run's codes; they mean something "
                 f"here only if they are {run}'s")
     return None
-
-
-def _code_space(run: str | Path) -> str | None:
-    """The code space (``w`` or ``z``) an imported generator's run directory decodes, as its
-    ``model.json`` says; None for other runs and for an unreadable ``model.json``."""
-    try:
-        meta = json.loads((Path(run) / "model.json").read_text())
-    except (OSError, ValueError):
-        return None
-    model = meta.get("model") if isinstance(meta, dict) else None
-    space = model.get("space") if isinstance(model, dict) else None
-    return space if isinstance(space, str) else None

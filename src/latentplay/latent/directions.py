@@ -234,6 +234,11 @@ class Direction:
                 raise UserError(f"direction {self.label!r} was fitted on codes of run {self.run} "
                                 f"(column {self.column!r}), whose weights are not those of {run}: "
                                 "fit it on codes of this run")
+            fitted, editing = run_code_space(self.run), run_code_space(run)
+            if fitted is not None and editing is not None and fitted != editing:
+                raise UserError(f"direction {self.label!r} was fitted on {fitted} codes of run "
+                                f"{self.run}; {run} decodes {editing} codes of the same weights: "
+                                "fit it on codes of this run")
             return None
         if Path(self.run) != Path(run).resolve():
             return (f"caution: direction {self.label!r} was fitted on codes of run {self.run} "
@@ -286,6 +291,19 @@ def run_sha256(run: str | os.PathLike[str]) -> str | None:
         return None
     found = meta.get("sha256") if isinstance(meta, dict) else None
     return found if isinstance(found, str) else None
+
+
+def run_code_space(run: str | os.PathLike[str]) -> str | None:
+    """The code space (``w`` or ``z``) an imported generator's run directory decodes, as its
+    ``model.json`` says (the same weights imported in both spaces share a SHA-256); None for
+    other runs and for an unreadable ``model.json``."""
+    try:
+        meta = json.loads((Path(run) / "model.json").read_text())
+    except (OSError, ValueError):
+        return None
+    model = meta.get("model") if isinstance(meta, dict) else None
+    space = model.get("space") if isinstance(model, dict) else None
+    return space if isinstance(space, str) else None
 
 
 def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
