@@ -100,6 +100,18 @@ def test_a_stylegan3_without_its_synthesis_network_is_not_called_a_stylegan2(tmp
         assert "import it with" not in str(info.value)
 
 
+def test_truncation_values_are_refused_before_the_file_is_read(tmp_path: Path, cli) -> None:
+    """A value out of range is named before a (here unreadable) pickle is opened."""
+    junk = tmp_path / "junk.pkl"
+    junk.write_bytes(b"not a pickle")
+    for args, named in ((("--truncation", "1.5"), "--truncation must be in [0, 1]"),
+                        (("--truncation", "nan"), "--truncation must be in [0, 1]"),
+                        (("--truncation-cutoff", "-1"), "--truncation-cutoff must be 0")):
+        result = cli("import", "stylegan3", junk, "--out", tmp_path / "c", *args)
+        assert result.code == 2 and result.err.count("\n") == 1 and named in result.err, (args, result.err)
+    assert "is not a network pickle" in cli("import", "stylegan3", junk, "--out", tmp_path / "c").err
+
+
 def test_space_and_truncation_cutoff_are_checked_by_their_option_names(tmp_path: Path, cli) -> None:
     path = _write(tmp_path / "t.pkl", _stored3("t"))
     result = cli("import", "stylegan3", path, "--out", tmp_path / "q", "--space", "q")

@@ -149,7 +149,7 @@ def test_truncation_cutoff_import(checkpoint: Path, tmp_path: Path, cli) -> None
     want = expected.clamp(0, 1).mul(255).round().byte().permute(0, 2, 3, 1).numpy()
     assert np.abs(decode(tmp_path / "cut", codes).astype(int) - want).max() <= 1
     bad = cli("import", "stylegan2", checkpoint, "--out", tmp_path / "bad", "--truncation-cutoff", "-2")
-    assert bad.code == 2 and "truncation_cutoff must be 0" in bad.err
+    assert bad.code == 2 and "--truncation-cutoff must be 0" in bad.err
 
 
 def test_checkpoint_formats(tmp_path: Path) -> None:

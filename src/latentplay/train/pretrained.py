@@ -202,6 +202,10 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
         raise UserError(f"w_samples must be at least 2, got {w_samples}")
     if space not in SPACES:
         raise UserError(f"--space must be one of {', '.join(SPACES)}, got {space!r}")
+    if not 0 <= truncation <= 1:  # NaN included; checked before a large file is read
+        raise UserError(f"--truncation must be in [0, 1] (1: none), got {truncation}")
+    if truncation_cutoff < 0:
+        raise UserError(f"--truncation-cutoff must be 0 (every layer) or positive, got {truncation_cutoff}")
     model, state, read, w_avg = _generator(checkpoint, kind, size, space, truncation,
                                            truncation_cutoff, lr_mlp)
     config, side = model.config, model.size
