@@ -52,8 +52,9 @@ def interpolate(pg: Playground, row_a: float | int, row_b: float | int, steps: i
 def inversion_seconds(pg: Playground) -> float:
     """About how many seconds inverting one new face takes on this machine
     (:attr:`Playground.invert_steps` Adam steps): a step's time, half the difference between an
-    inversion of face 0 in 2 steps and one in none (after a first call that readies the model),
-    times the steps. The whole costs about 1% of one face's inversion."""
+    inversion of face 0 in 2 steps and one in none (after a first call of one step that readies
+    the model and its backward pass, whose first run costs more), times the steps. The whole
+    costs about 2% of one face's inversion."""
     from latentplay.latent.codes import row_conditions
     from latentplay.latent.invert import invert
 
@@ -61,7 +62,7 @@ def inversion_seconds(pg: Playground) -> float:
     image = pg.image(0)[None]
     condition = row_conditions(model, pg.need_store(), np.arange(1))
     took = []
-    for steps in (0, 0, 2):
+    for steps in (1, 0, 2):
         start = time.perf_counter()
         invert(model, image, condition=condition, steps=steps)
         took.append(time.perf_counter() - start)
