@@ -17,10 +17,11 @@ from latentplay.store import Attribute, Provenance, Schema
 GROUPS, PEOPLE, PHOTOS = 30, 4, 3  # per group
 
 
-def _store(path: Path, groups: int = GROUPS, noise: tuple[float, float] = (0.05, 0.6)) -> st.Store:
+def _store(path: Path, groups: int = GROUPS, noise: tuple[float, float] = (0.05, 0.6),
+           empty: int = 0) -> st.Store:
     """``groups`` groups ``t0``.. of ``PEOPLE`` people with ``PHOTOS`` photos each; a photo's
     embedding is its person's unit vector plus noise that grows group by group, so the last
-    groups verify worst."""
+    groups verify worst. ``empty`` more classes of ``tone`` hold no photo."""
     rng = np.random.default_rng(0)
     person = np.repeat(np.arange(groups * PEOPLE), PHOTOS)
     group = person // PEOPLE
@@ -29,7 +30,7 @@ def _store(path: Path, groups: int = GROUPS, noise: tuple[float, float] = (0.05,
     spread = np.linspace(*noise, groups)[group, None]
     z = centre[person] + rng.normal(size=(len(person), 16)) * spread
     schema = Schema(
-        attributes=[Attribute("tone", "categorical", names=[f"t{g}" for g in range(groups)]),
+        attributes=[Attribute("tone", "categorical", names=[f"t{g}" for g in range(groups + empty)]),
                     Attribute("identity", "categorical",
                               names=[f"p{i}" for i in range(groups * PEOPLE)])],
         provenance=Provenance(source="test", converter="unit", arguments={}, counts={}))
@@ -62,13 +63,36 @@ def test_hardest_shows_the_groups_with_the_most_errors_and_names_the_rest(tmp_pa
     assert "groups shown" not in build_report(tmp_path / "vf").read_text()
 
 
+def test_groups_without_pairs_are_named_in_every_figure(tmp_path: Path, monkeypatch) -> None:
+    """t3 holds no photo: rates.png gives it a row saying it has no pairs (it had none), the
+    DET curves and histograms name it under the axes, hardest.png's note and the report too."""
+    import latentplay.viz.verification as figures
+
+    drawn: dict[str, object] = {}
+    for name in ("rate_bars", "det_curves", "score_histograms", "hardest_pairs"):
+        def spy(*args, _name=name, _draw=getattr(figures, name), **kwargs):  # noqa: ANN002, ANN003, ANN202
+            drawn[_name] = (args, kwargs)
+            return _draw(*args, **kwargs)
+        monkeypatch.setattr(figures, name, spy)
+    s = verify_store(_store(tmp_path / "s", groups=3, empty=1), "z", tmp_path / "v", by="tone",
+                     n_pairs=12, threshold=0.9, folds=2)
+    assert [g["group"] for g in drawn["rate_bars"][0][0]] == ["t0", "t1", "t2", "t3"]
+    note = "not drawn, without both genuine and impostor pairs: t3"
+    assert drawn["det_curves"][0][2] == note and drawn["score_histograms"][0][3] == note
+    assert [name for name, _ in (p[:2] for p in drawn["det_curves"][0][0])] == ["t0", "t1", "t2"]
+    assert s["hardest"]["no_pairs"] == ["t3"] and drawn["hardest_pairs"][1]["note"] == "no pairs: t3"
+    assert "No pairs: t3." in build_report(tmp_path / "v").read_text()
+    for png in ("rates.png", "det.png", "scores.png", "hardest.png"):
+        assert (tmp_path / "v" / png).is_file()
+
+
 def test_hardest_choice_keeps_groups_with_one_kind_of_pair() -> None:
     rows = [{"group": "a", "genuine": 5, "impostor": 5, "fmr": 0.0, "fnmr": 0.1},
             {"group": "none", "genuine": 0, "impostor": 0, "fmr": None, "fnmr": None},
             {"group": "genuine only", "genuine": 3, "impostor": 0, "fmr": None, "fnmr": 0.6},
             {"group": "c", "genuine": 5, "impostor": 5, "fmr": 0.2, "fnmr": 0.2}]
     assert hardest_choice(rows, cap=2) == {
-        "shown": ["genuine only", "c"], "left_out": ["a"],
+        "shown": ["genuine only", "c"], "left_out": ["a"], "no_pairs": ["none"],
         "chosen_by": "the 2 groups with the highest (FMR + FNMR) / 2 at the common threshold"}
     assert hardest_choice(rows)["shown"] == ["a", "genuine only", "c"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from latentplay.viz.verification import column_bars, det_curves
+from latentplay.viz.verification import column_bars, det_curves, score_histograms
 
 
 def test_accuracy_panel_draws_dots_on_an_axis_that_says_its_start() -> None:
@@ -134,3 +134,19 @@ def test_hardest_pairs_keep_every_label_on_the_figure() -> None:
         if note:
             assert any("left out: monk_0 / male" in t.get_text() for t in fig.texts)
         plt.close(fig)
+
+
+def test_det_curves_and_histograms_carry_the_note_of_groups_left_out() -> None:
+    same = np.r_[np.ones(20, bool), np.zeros(20, bool)]
+    d = np.r_[np.linspace(0, 1, 20), np.linspace(0.5, 1.5, 20)]
+    note = "not drawn, without both genuine and impostor pairs: b"
+    for fig in (det_curves([("a", d, same)], 0.7, note), score_histograms([("a", d, same)], 0.7, "d", note)):
+        assert [t.get_text() for t in fig.texts] == [note]
+        fig.canvas.draw()
+        text_top = fig.texts[0].get_window_extent().y1
+        label_bottom = min(ax.xaxis.label.get_window_extent().y0 for ax in fig.axes if ax.get_xlabel())
+        assert text_top < label_bottom  # under the axes' label, not over it
+        plt.close(fig)
+    bare = det_curves([("a", d, same)], 0.7)
+    assert not bare.texts
+    plt.close(bare)

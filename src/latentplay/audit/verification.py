@@ -823,7 +823,13 @@ CSV_FIELDS = ("group", "faces", "no_face_share", "genuine", "impostor", "flagged
 def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarray,
            names: Sequence[str], d: np.ndarray, overwrite: bool) -> None:
     from latentplay.viz.grid import save_figure
-    from latentplay.viz.verification import det_curves, pair_interval_note, rate_bars, score_histograms
+    from latentplay.viz.verification import (
+        det_curves,
+        pair_interval_note,
+        rate_bars,
+        score_histograms,
+        undrawn_note,
+    )
 
     out = output_dir(out, overwrite)
     (out / "verification.json").write_text(json.dumps(finite_or_none_within(summary), indent=2,
@@ -857,10 +863,11 @@ def _write(out: Path, summary: dict[str, Any], pairs: Pairs, group_of: np.ndarra
         return
     t = summary["threshold"]
     label = f"{summary['column']} ({summary['metric']} distance)"
-    save_figure(det_curves(parts, t), out / "det.png")
-    save_figure(score_histograms(parts, t, label), out / "scores.png")
-    rows = [r for r in summary["groups"] if r["group"] in {names[g] for g in shown}]
-    save_figure(rate_bars(rows, t, pair_interval_note(summary["persons"])), out / "rates.png")
+    note = undrawn_note([names[g] for g in range(len(names)) if g not in shown])
+    save_figure(det_curves(parts, t, note), out / "det.png")
+    save_figure(score_histograms(parts, t, label, note), out / "scores.png")
+    # every group: one without a kind of pair says so in its row
+    save_figure(rate_bars(summary["groups"], t, pair_interval_note(summary["persons"])), out / "rates.png")
 
 
 HARDEST = 3  # pairs of each kind shown per group
@@ -874,7 +881,7 @@ def hardest_choice(rows: Sequence[dict[str, Any]], cap: int = HARDEST_GROUPS) ->
     """Which groups ``hardest.png`` shows: of the group ``rows`` of ``verification.json`` with
     pairs, all when they are at most ``cap``, else the ``cap`` with the highest error at the
     common threshold, (FMR + FNMR) / 2 (the one rate a group with one kind of pair has), in
-    their order; ``left_out`` names the others."""
+    their order; ``left_out`` names the others, ``no_pairs`` the groups without a pair."""
     with_pairs = [r for r in rows if r["genuine"] or r["impostor"]]
 
     def error(r: dict[str, Any]) -> float:
@@ -885,6 +892,7 @@ def hardest_choice(rows: Sequence[dict[str, Any]], cap: int = HARDEST_GROUPS) ->
     kept = set(order[:cap])
     return {"shown": [r["group"] for i, r in enumerate(with_pairs) if i in kept],
             "left_out": [r["group"] for i, r in enumerate(with_pairs) if i not in kept],
+            "no_pairs": [r["group"] for r in rows if not (r["genuine"] or r["impostor"])],
             "chosen_by": "all groups with pairs" if len(with_pairs) <= cap else
                          f"the {cap} groups with the highest (FMR + FNMR) / 2 at the common "
                          "threshold"}
@@ -892,15 +900,23 @@ def hardest_choice(rows: Sequence[dict[str, Any]], cap: int = HARDEST_GROUPS) ->
 
 def hardest_note(choice: dict[str, Any]) -> str | None:
     """The line ``hardest.png`` (and the report) add when :func:`hardest_choice` left groups
-    out: how many are shown, chosen how, and which are not (up to :data:`HARDEST_NAMED`)."""
-    left = choice["left_out"]
-    if not left:
-        return None
-    named = ", ".join(left[:HARDEST_NAMED]) + (
-        f" and {len(left) - HARDEST_NAMED} more (verification.json: hardest)"
-        if len(left) > HARDEST_NAMED else "")
-    return (f"{len(choice['shown'])} of {len(choice['shown']) + len(left)} groups shown, "
-            f"{choice['chosen_by']}; left out: {named}")
+    out: how many are shown, chosen how, and which are not (up to :data:`HARDEST_NAMED`), and
+    the groups without a pair."""
+    left, empty = choice["left_out"], choice.get("no_pairs", [])
+    parts = []
+    if left:
+        parts.append(f"{len(choice['shown'])} of {len(choice['shown']) + len(left)} groups "
+                     f"shown, {choice['chosen_by']}; left out: {_named(left)}")
+    if empty:
+        parts.append(f"no pairs: {_named(empty)}")
+    return "; ".join(parts) or None
+
+
+def _named(groups: Sequence[str]) -> str:
+    """The first :data:`HARDEST_NAMED` of ``groups``, and how many more."""
+    return ", ".join(groups[:HARDEST_NAMED]) + (
+        f" and {len(groups) - HARDEST_NAMED} more (verification.json: hardest)"
+        if len(groups) > HARDEST_NAMED else "")
 
 
 def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,

@@ -190,12 +190,17 @@ def _left_out(diff: dict[str, Any] | None) -> str:
 
 def _left_out_of_hardest(choice: dict[str, Any] | None) -> str:
     """`` N of M groups shown, ...; left out: a, b.`` where ``hardest.png`` leaves groups out
-    (``hardest`` of ``verification.json``), else nothing."""
-    left = (choice or {}).get("left_out")
-    if not left:
-        return ""
-    return (f" {len(choice.get('shown', []))} of {len(choice.get('shown', [])) + len(left)} "
-            f"groups shown, {choice.get('chosen_by')}; left out: {', '.join(left)}.")
+    (``hardest`` of ``verification.json``), and `` No pairs: c.`` for groups without a pair;
+    else nothing."""
+    choice = choice or {}
+    left, empty = choice.get("left_out"), choice.get("no_pairs")
+    text = ""
+    if left:
+        text += (f" {len(choice.get('shown', []))} of {len(choice.get('shown', [])) + len(left)} "
+                 f"groups shown, {choice.get('chosen_by')}; left out: {', '.join(left)}.")
+    if empty:
+        text += f" No pairs: {', '.join(empty)}."
+    return text
 
 
 def _interval(bounds: list[float | None] | None) -> str:

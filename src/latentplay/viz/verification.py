@@ -23,15 +23,17 @@ def _colors(n: int) -> np.ndarray:
     return plt.get_cmap("tab10" if n <= 10 else "tab20")(np.arange(n) % 20)
 
 
-def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
+def det_curves(parts: Sequence[Part], threshold: float, note: str | None = None) -> Figure:
     """One DET curve per group — FNMR against FMR, both on log axes — with each group's
     operating point at the common ``threshold`` marked (``parts``: each group's name, ``(P,)``
     distances and ``(P,)`` bool genuine, both kinds of pair present). A rate of 0 cannot sit on
     a log axis: it is drawn at half a pair of that rate's own pairs (FMR: 0.5 / the group's
     impostor pairs, FNMR: 0.5 / its genuine pairs), the operating point then hollow, and the
-    legend says so."""
+    legend says so. ``note`` (e.g. :func:`undrawn_note`) stands under the axes."""
     outside = len(parts) > 8  # a long legend goes beside the axes, off the curves
-    fig, ax = plt.subplots(figsize=(8.6 if outside else 6.4, 5.2))
+    width = 8.6 if outside else 6.4
+    lines = _wrapped(note, width)
+    fig, ax = plt.subplots(figsize=(width, 5.2 + 0.17 * len(lines)))
     floor, zeros = 1.0, False
     for (name, d, same), color in zip(parts, _colors(len(parts)), strict=True):
         fmr, tar, _ = roc_curve(same, -d)
@@ -64,15 +66,19 @@ def det_curves(parts: Sequence[Part], threshold: float) -> Figure:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     else:
         ax.legend(fontsize=8, loc="best")  # off the curves and the points on the floor
-    tight_layout(fig)
+    _bottom_note(fig, lines)
     return fig
 
 
-def score_histograms(parts: Sequence[Part], threshold: float, label: str) -> Figure:
+def score_histograms(parts: Sequence[Part], threshold: float, label: str,
+                     note: str | None = None) -> Figure:
     """Per group (one panel each, shared axis) the distances of genuine and impostor pairs,
-    with the common ``threshold`` as a line; ``label`` names the distance."""
+    with the common ``threshold`` as a line; ``label`` names the distance; ``note`` (e.g.
+    :func:`undrawn_note`) stands under the panels."""
     n = len(parts)
-    fig, axes = plt.subplots(n, 1, figsize=(6.4, 0.9 + 1.15 * n), sharex=True, squeeze=False)
+    lines = _wrapped(note, 6.4)
+    fig, axes = plt.subplots(n, 1, figsize=(6.4, 0.9 + 1.15 * n + 0.17 * len(lines)), sharex=True,
+                             squeeze=False)
     every = np.concatenate([d for _, d, _ in parts])
     finite = every[np.isfinite(every)]
     bins = np.linspace(finite.min(), finite.max(), 60) if len(finite) else 10
@@ -89,8 +95,30 @@ def score_histograms(parts: Sequence[Part], threshold: float, label: str) -> Fig
     axes[0, 0].set_title("Distances of genuine and impostor pairs (line: common threshold)",
                          fontsize=10)
     axes[-1, 0].set_xlabel(label)
-    tight_layout(fig)
+    _bottom_note(fig, lines)
     return fig
+
+
+def undrawn_note(groups: Sequence[str], named: int = 12) -> str | None:
+    """The line under the DET curves and distance histograms naming the ``groups`` they leave
+    out (a curve needs genuine and impostor pairs), the first ``named`` of them; None for none."""
+    if not groups:
+        return None
+    more = f" and {len(groups) - named} more" if len(groups) > named else ""
+    return f"not drawn, without both genuine and impostor pairs: {', '.join(groups[:named])}{more}"
+
+
+def _wrapped(note: str | None, width: float) -> list[str]:
+    """``note`` wrapped to a ``width``-inch figure at 8 pt (about 15 characters an inch)."""
+    return textwrap.wrap(note, int(width * 15)) if note else []
+
+
+def _bottom_note(fig: Figure, lines: Sequence[str]) -> None:
+    """Lay ``fig`` out with ``lines`` (8 pt, grey) under its axes."""
+    room = (0.1 + 0.15 * len(lines)) / fig.get_figheight() if lines else 0.0
+    if lines:
+        fig.text(0.5, 0.01, "\n".join(lines), ha="center", va="bottom", fontsize=8, color="0.3")
+    tight_layout(fig, rect=(0, room, 1, 1))
 
 
 def pair_interval_note(persons: int | None) -> str:
@@ -179,8 +207,10 @@ def hardest_pairs(groups: Sequence[Shown], threshold: float, cell: float = 1.0,
         ax.text(-0.15, 0.5, name, ha="right", va="center", fontsize=8)
     heading_y = 1 - (0.05 + 0.18 * len(lines)) / height
     at_top = blended_transform_factory(axes[0, 0].transData, fig.transFigure)
-    for start, text in ((starts[0], "closest impostor pairs (two people)"),
-                        (starts[1], "farthest genuine pairs (one person)")):
+    for start, text in ((starts[0], f"closest impostor pairs (two people); red: d < {threshold:.4g}, "
+                                    "called one person"),
+                        (starts[1], f"farthest genuine pairs (one person); red: d ≥ {threshold:.4g}, "
+                                    "missed")):
         fig.text(start + block / 2, heading_y, text, ha="center", va="top", fontsize=9,
                  transform=at_top)
     if lines:
