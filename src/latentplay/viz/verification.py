@@ -99,6 +99,13 @@ def score_histograms(parts: Sequence[Part], threshold: float, label: str,
     return fig
 
 
+def _zeros(ax: Any, y: np.ndarray, values: np.ndarray, color: Any) -> None:
+    """Write "0" where a bar of ``values`` ``(G,)`` at heights ``y`` ``(G,)`` is a rate of 0,
+    which draws no bar: a measured zero, not a missing rate."""
+    for at in np.flatnonzero(values == 0):
+        ax.text(0, y[at], " 0", va="center", ha="left", fontsize=7, color=color)
+
+
 def undrawn_note(groups: Sequence[str], named: int = 12) -> str | None:
     """The line under the DET curves and distance histograms naming the ``groups`` they leave
     out (a curve needs genuine and impostor pairs), the first ``named`` of them; None for none."""
@@ -146,7 +153,9 @@ def rate_bars(rows: Sequence[Mapping[str, Any]], threshold: float,
                         for r in rows], float)
         high = np.array([r[f"{key}_high"] if r[f"{key}_high"] is not None else np.nan
                          for r in rows], float)
-        ax.barh(y, values, color="tab:red" if key == "fmr" else "tab:green", alpha=0.75)
+        color = "tab:red" if key == "fmr" else "tab:green"
+        ax.barh(y, values, color=color, alpha=0.75)
+        _zeros(ax, y, values, color)
         ax.errorbar(values, y, xerr=[values - low, high - values], fmt="none", ecolor="black",
                     capsize=3, lw=1)
         ax.set_xlim(0, max(float(np.nanmax(high)) * 1.1 if np.isfinite(high).any() else 1e-3,
@@ -244,6 +253,7 @@ def column_bars(groups: Sequence[str], columns: Sequence[str], accuracy: np.ndar
         for c in range(n_col):
             ax.barh(y - 0.4 + height * (c + 0.5), values[c], height, color=colors[c],
                     label=columns[c])
+            _zeros(ax, y - 0.4 + height * (c + 0.5), values[c], colors[c])
         for g in np.flatnonzero(~np.isfinite(values).any(axis=0)):
             row_note(ax, g, f"no {kind} pairs")
         top = max(float(np.nanmax(values)) if np.isfinite(values).any() else 0.0,
