@@ -16,7 +16,9 @@ difference between their descriptors. Last, the CNN face detector alone (``bench
 dlib_detector``), on the 256-px faces upsampled once (as detection upsamples them) and on
 whole 512-px photographs: dlib's ``cnn_face_detection_model_v1`` (one image at a time)
 against the port (:mod:`latentplay.embed.dlib_mmod`, batches of 8), side by side, with how
-many images got the same boxes.
+many images got the same boxes. On the CPU both also give each side's CPU seconds and their
+ratio (``cpu_time_ratio``), with the threads PyTorch ran on: the port may use every core where
+dlib's calls use one, and the wall-time ``speedup`` counts that.
 
     python bench/bench_dlib.py [--images 48] [--device cuda]   # the port on a GPU
 """
@@ -27,6 +29,8 @@ import argparse
 import json
 import os
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -35,6 +39,8 @@ from skimage import data
 from latentplay.embed.base import make_embedder
 from latentplay.embed.dlib_resnet import describe_chips
 from latentplay.embed.faces import FaceModels, face_threads
+
+T = TypeVar("T")
 
 
 def faces(n: int, size: int) -> np.ndarray:
@@ -89,12 +95,10 @@ def network(images: np.ndarray, device: str) -> None:
     chips = [models.align(image, models.whole_image_box(image)) for image in images]
     describe_chips(np.stack(chips[:2]), device)  # loaded outside the timing
     models.recognizer.compute_face_descriptor(chips[:1])
-    start = time.perf_counter()
-    theirs = np.array([np.array(v) for v in models.recognizer.compute_face_descriptor(chips)])
-    dlib_s = time.perf_counter() - start
-    start = time.perf_counter()
-    ours = describe_chips(np.stack(chips), device)  # back on the host: the GPU has finished
-    torch_s = time.perf_counter() - start
+    theirs, dlib_s, dlib_cpu = _timed(
+        lambda: np.array([np.array(v) for v in models.recognizer.compute_face_descriptor(chips)]))
+    # back on the host: the GPU has finished
+    ours, torch_s, torch_cpu = _timed(lambda: describe_chips(np.stack(chips), device))
     print(json.dumps({
         "bench": "dlib_network",
         "chips": len(chips),
@@ -102,8 +106,27 @@ def network(images: np.ndarray, device: str) -> None:
         "dlib_chips_per_s": round(len(chips) / dlib_s, 1),
         "pytorch_chips_per_s": round(len(chips) / torch_s, 1),
         "speedup": round(dlib_s / torch_s, 1),
+        **_cpu(dlib_cpu, torch_cpu, device),
         "max_abs_diff": float(np.abs(ours - theirs).max()),
     }), flush=True)
+
+
+def _timed(call: Callable[[], T]) -> tuple[T, float, float]:
+    """``call()``'s result, wall seconds and this process's CPU seconds (all its threads)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _cpu(dlib_cpu: float, torch_cpu: float, device: str) -> dict[str, float | int]:
+    """The CPU seconds of both sides and their ratio, with the threads PyTorch ran on: the
+    port may use every core where dlib's calls use one, which the wall-time speedup counts."""
+    import torch
+
+    if device != "cpu":
+        return {}
+    return {"torch_threads": torch.get_num_threads(), "dlib_cpu_s": round(dlib_cpu, 2),
+            "pytorch_cpu_s": round(torch_cpu, 2), "cpu_time_ratio": round(dlib_cpu / max(torch_cpu, 1e-9), 1)}
 
 
 def detector(images: list[np.ndarray], upsample: int, device: str) -> None:
@@ -117,12 +140,8 @@ def detector(images: list[np.ndarray], upsample: int, device: str) -> None:
     ours = dlib_mmod(device=device)
     theirs(images[0], upsample)  # loaded outside the timing
     ours.detect(images[:2], upsample)
-    start = time.perf_counter()
-    found = [theirs(image, upsample) for image in images]
-    dlib_s = time.perf_counter() - start
-    start = time.perf_counter()
-    mine = ours.detect(images, upsample)
-    torch_s = time.perf_counter() - start
+    found, dlib_s, dlib_cpu = _timed(lambda: [theirs(image, upsample) for image in images])
+    mine, torch_s, torch_cpu = _timed(lambda: ours.detect(images, upsample))
     same = sum(
         [[d.rect.left(), d.rect.top(), d.rect.right(), d.rect.bottom()] for d in f] == m.boxes.tolist()
         for f, m in zip(found, mine, strict=True))
@@ -136,6 +155,7 @@ def detector(images: list[np.ndarray], upsample: int, device: str) -> None:
         "dlib_images_per_s": round(len(images) / dlib_s, 2),
         "pytorch_images_per_s": round(len(images) / torch_s, 2),
         "speedup": round(dlib_s / torch_s, 1),
+        **_cpu(dlib_cpu, torch_cpu, device),
         "same_boxes": f"{same}/{len(images)}",
     }), flush=True)
 

@@ -3,12 +3,14 @@
 ``latentplay embed STORE --with invert:RUN`` optimises every image's code (Adam, ``steps``
 steps, ``restarts`` codes per image for a generator). Prints one JSON line per model: code
 updates per second (a code update = one Adam step of one code, forward and backward through
-the decoder), and the extrapolated time to invert 10,000 images with the defaults (300 steps;
-4 restarts for a DCGAN and a StyleGAN, 1 encoder start for a VAE), and for a StyleGAN2
-(config F at ``--stylegan2-size``, as ``latentplay import stylegan2`` makes it) and a
-StyleGAN3 (config T at ``--stylegan3-size``) also its decoded images per second, how many
-codes it decodes at once and the process's peak resident memory so far (run one StyleGAN per
-process for each one's own peak). Untrained weights: the cost does not depend on them.
+the decoder; timed as an inversion of ``steps`` steps less one of none, so the decodings of
+the starts and of the codes found are left out), and the extrapolated time to invert 10,000
+images with the defaults (300 steps; 4 restarts for a DCGAN and a StyleGAN, 1 encoder start
+for a VAE), and for a StyleGAN2 (config F at ``--stylegan2-size``, as ``latentplay import
+stylegan2`` makes it) and a StyleGAN3 (config T at ``--stylegan3-size``) also its decoded
+images per second, how many codes it decodes at once and the process's peak resident memory
+so far (run one StyleGAN per process for each one's own peak), on a GPU also the case's own
+peak GPU memory. Untrained weights: the cost does not depend on them.
 
     python bench/bench_latent.py [--images 64] [--steps 20] [--device cpu|cuda] [--threads 0]
                                  [--stylegan2-size 256] [--stylegan2-images 1]
@@ -37,6 +39,8 @@ def _synchronize(device: str) -> None:
 
 
 def case(family: str, images: int, steps: int, restarts: int, device: str, size: int = 64) -> dict:
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
     config = family_config(family)()
     style = family in STYLE_FAMILIES
     if style:
@@ -44,13 +48,16 @@ def case(family: str, images: int, steps: int, restarts: int, device: str, size:
     model = build_model(family, config, 3, size).to(device)
     model.condition_spec, model.crop = ConditionSpec(), 1.0
     x = np.random.default_rng(0).integers(0, 256, (images, size, size, 3), dtype=np.uint8)
-    invert(model, x[:2], steps=2, restarts=restarts, device=device)  # warm-up
-    _synchronize(device)
-    start = time.perf_counter()
-    invert(model, x, steps=steps, restarts=restarts, batch_size=images, device=device)
-    _synchronize(device)
-    seconds = time.perf_counter() - start
-    updates = images * restarts * steps / seconds
+    invert(model, x[:1], steps=1, restarts=1, device=device)  # warm-up
+    took = []
+    for n in (0, steps):  # an inversion of no steps: the start's and the end's decodings alone
+        _synchronize(device)
+        start = time.perf_counter()
+        invert(model, x, steps=n, restarts=restarts, batch_size=images, device=device)
+        _synchronize(device)
+        took.append(time.perf_counter() - start)
+    seconds = took[1]
+    updates = images * restarts * steps / max(took[1] - took[0], 1e-9)
     result = {"bench": "latent_invert", "family": family, "device": device, "size": size,
               "latent_dim": int(model.latent_dim), "images": images, "restarts": restarts,
               "steps": steps, "seconds": round(seconds, 3), "code_updates_per_s": float(f"{updates:.3g}"),
@@ -64,6 +71,8 @@ def case(family: str, images: int, steps: int, restarts: int, device: str, size:
         result["decoded_images_per_s"] = float(f"{len(codes) / (time.perf_counter() - start):.3g}")
         result["max_batch"] = int(model.max_batch)  # codes decoded at once; a quarter inverted
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        if device == "cuda":
+            result["gpu_peak_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
     return result
 
 

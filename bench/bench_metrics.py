@@ -173,8 +173,10 @@ def main() -> None:
     for name in ("beta_vae", "factor_vae"):
         if name in skip:
             continue
+        # the same settings on both sides: FactorVAE's variance estimate from --n samples
+        own = {"num_variance_estimate": args.n} if name == "factor_vae" else {}
         t = time.perf_counter()
-        ours = metrics.score(name, ground_truth=gt, represent=represent, **sizes)
+        ours = metrics.score(name, ground_truth=gt, represent=represent, **sizes, **own)
         row = {
             **common,
             "metric": name,
@@ -187,9 +189,7 @@ def main() -> None:
             if name == "beta_vae":
                 theirs = lib["beta_vae"].compute_beta_vae_sklearn(gt, represent, rs, None, 64, **sizes)
             else:
-                theirs = lib["factor_vae"].compute_factor_vae(
-                    gt, represent, rs, None, 64, num_variance_estimate=args.n, **sizes
-                )
+                theirs = lib["factor_vae"].compute_factor_vae(gt, represent, rs, None, 64, **own, **sizes)
             row.update(
                 dlib_s=round(time.perf_counter() - t, 3), dlib_scores={k: float(v) for k, v in theirs.items()}
             )

@@ -91,9 +91,14 @@ def tsne_direct(x: np.ndarray, p: pj.TSNEParams, seed: int, threads: int) -> np.
 
     z = PCA(p.pca_dims, svd_solver="randomized", random_state=seed).fit_transform(x)
     z = z.astype(np.float32)
-    knn = Annoy(z, p.k_neighbors, n_jobs=threads, random_state=seed,
+    n = len(z)  # latentplay's choice for n rows: perplexity affinities up to auto_rows, else uniform
+    knn = Annoy(z, min(p.neighbors_for(n), n - 1), n_jobs=threads, random_state=seed,
                 knn_kwargs={"n_trees": p.n_trees})
-    aff = affinity.Uniform(knn_index=knn, n_jobs=threads, random_state=seed)
+    if p.affinity_for(n) == "uniform":
+        aff = affinity.Uniform(knn_index=knn, n_jobs=threads, random_state=seed)
+    else:
+        aff = affinity.PerplexityBasedNN(knn_index=knn, perplexity=p.perplexity, n_jobs=threads,
+                                         random_state=seed)
     model = TSNE(n_iter=p.n_iter, early_exaggeration_iter=p.early_exaggeration_iter,
                  negative_gradient_method="auto", n_jobs=threads, random_state=seed)
     return np.asarray(model.fit(z, affinities=aff))
@@ -139,7 +144,7 @@ def main() -> None:
     parser.add_argument("--methods", default="tsne,umap")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    threads = len(os.sched_getaffinity(0))
+    threads = pj._threads(-1)  # the threads latentplay's n_jobs=-1 takes (OMP_NUM_THREADS first)
     x, labels = mixture(args.rows)
     warm_up()
     tmp = Path(tempfile.mkdtemp())

@@ -1,6 +1,8 @@
 """Training throughput: the latentplay engine vs a plain PyTorch loop of the same model and batch.
 
-Prints one JSON object per line: one per case (images/s over the timed steps) and a ratio line.
+Prints one JSON object per line: one per case (images/s over the timed steps: each case runs
+``2 * steps`` steps and is timed over the last ``steps``, so that first-step costs such as
+``torch.compile``'s compilation are left out alike) and a ratio line.
 CPU (default): Burgess beta-VAE, 64x64 shapes, batch 64; the engine as users run it
 (``metrics.csv`` row every step, NaN check every step) against a bare loop over the same
 uint8 tensor. With ``--device cuda`` it adds the optimised engine (bf16 autocast,
@@ -33,18 +35,20 @@ from latentplay.train.csvlog import read_table
 
 
 def plain_loop(images: torch.Tensor, steps: int, batch: int, device: str, seed: int = 0) -> float:
-    """images/s of a bare eager loop: index, scale, forward, recon + 4 KL, backward, Adam."""
+    """images/s of a bare eager loop (index, scale, forward, recon + 4 KL, backward, Adam) over
+    its steps after the first ``steps``, which warm it up as the engine's are left out."""
     torch.manual_seed(seed)
     model = build_model("vae", family_config("vae")(), 1, 64).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=5e-4, fused=device == "cuda")
     data = images.to(device)
     rng = np.random.default_rng(seed)
-    order = torch.from_numpy(rng.permutation(len(data))[: steps * batch].reshape(steps, batch))
+    order = torch.from_numpy(rng.permutation(len(data))[: 2 * steps * batch].reshape(2 * steps, batch))
     order = order.to(device)
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for k in range(steps):
+    for k in range(2 * steps):
+        if k == steps:  # the first steps done: time the rest
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
         x = data[order[k]].float().div_(255.0)
         out = model(x)
         loss = out.recon.mean() + 4.0 * kl_per_dim(out.mu, out.logvar).sum()
@@ -58,12 +62,17 @@ def plain_loop(images: torch.Tensor, steps: int, batch: int, device: str, seed: 
 
 def engine(store: Path, out: Path, steps: int, batch: int, device: str,
            extra: list[str]) -> float:
-    """images/s of ``latentplay train betavae`` over ``steps`` steps (training time only)."""
-    run = train.train("betavae", store, out, epochs=1, max_steps=steps, batch_size=batch,
-                      device=device, progress=False,
-                      overrides=["data.test_fraction=0", "log.latents_max=1", *extra])
-    epoch = [r for r in read_table(run / "metrics.csv") if r["scope"] == "epoch"][-1]
-    return float(epoch["images_per_s"])
+    """images/s of ``latentplay train betavae`` over its steps after the first ``steps``: the
+    difference of the training time (``epoch_seconds``) of a run of ``2 * steps`` steps and
+    one of ``steps``, which leaves out ``torch.compile``'s compilation and first steps."""
+    seconds = []
+    for n in (steps, 2 * steps):
+        run = train.train("betavae", store, out / str(n), epochs=1, max_steps=n, batch_size=batch,
+                          device=device, progress=False,
+                          overrides=["data.test_fraction=0", "log.latents_max=1", *extra])
+        epoch = [r for r in read_table(run / "metrics.csv") if r["scope"] == "epoch"][-1]
+        seconds.append(float(epoch["epoch_seconds"]))
+    return steps * batch / max(seconds[1] - seconds[0], 1e-9)
 
 
 OPTIMISED = ["trainer.precision=bf16-mixed", "trainer.compile=true", "trainer.channels_last=true",
@@ -85,7 +94,7 @@ def main() -> None:
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory() as tmp:
         store = Path(tmp) / "shapes"
-        sources.make("shapes", store, n=max(args.steps * batch, 2048), seed=0)
+        sources.make("shapes", store, n=max(2 * args.steps * batch, 2048), seed=0)
         images = torch.from_numpy(load_images(load(store))).permute(0, 3, 1, 2).contiguous()
         cases: dict[str, list[str]] = {"engine": [f"trainer.threads={threads}"]}
         if args.device == "cuda":

@@ -38,8 +38,9 @@ for check in "${@:-train}"; do
     case $check in
         train) command=(python3 bench/bench_train.py --device cuda --repeats 2 --epoch) ;;
         dlib) command=(python3 bench/bench_dlib.py --device cuda --images 64) ;;
-        latent) command=(python3 bench/bench_latent.py --device cuda --stylegan2-size 1024
-                         --stylegan3-size 1024) ;;
+        # one StyleGAN a process: each peak memory its own
+        latent) command=(bash -c "python3 bench/bench_latent.py --device cuda --stylegan2-size 1024 &&
+                         python3 bench/bench_latent.py --device cuda --stylegan2-size 0 --stylegan3-size 1024") ;;
     esac
     echo "== $check: ${command[*]}"
     timeout 480 "${command[@]}" 2>&1 | tee "$out/$check.log" || status=1
