@@ -116,9 +116,34 @@ def test_printed_effect_names_its_interval(cli, sim: Path, tmp_path: Path, undra
     assert f"] (95% interval, {naive}, 100 resamples)" in lines["naive"]
     tail = "" if replace else ", 100 resamples"
     assert f"] (95% interval, {matched}{tail})" in lines["matched"]
+    assert effect["matched"]["estimand"] == "effect on the treated (ATT)"  # no caliper: all matched
+    assert lines["matched"].endswith("; estimates the effect on the treated (ATT)")
     assert ("Abadie-Imbens" in matched) == replace and ("pair bootstrap" in matched) != replace
     table = _effect(effect).blocks[0]
     assert [row[4].text for row in table.rows] == [naive, matched]
+
+
+def test_a_caliper_that_drops_treated_units_names_the_estimand(cli, sim: Path, tmp_path: Path,
+                                                               undrawn) -> None:
+    """Treated units left without a control leave the ATT: the matched difference is called the
+    effect on the units matched, in summary.json, the printed line and the report; matched with
+    replacement on a propensity score, its Abadie-Imbens interval says the score is taken as
+    known."""
+    from latentplay.report import build_report
+
+    undrawn("love_plot", "attribute_means", "propensity_overlap")
+    r = _run(cli, sim, tmp_path, "--outcome", "y", "--bootstrap", "100", "--method", "propensity",
+             "--replace", "--caliper", "0.01")
+    assert r.code == 0, r.err
+    summary = json.loads((tmp_path / "m" / "summary.json").read_text())
+    c, matched = summary["counts"], summary["effect"]["matched"]
+    assert 0 < c["matched_treated"] < c["treated"]
+    assert matched["estimand"] == (f"effect on the {c['matched_treated']} of {c['treated']} treated units "
+                                   "matched (not the ATT where the effect varies)")
+    assert matched["interval"] == "Abadie-Imbens normal, propensity score taken as known"
+    line = next(line for line in r.out.splitlines() if line.startswith("matched difference in y:"))
+    assert line.endswith(f"; estimates the {matched['estimand']}") and matched["interval"] in line
+    assert f"matched difference: {matched['estimand']}" in build_report(tmp_path / "m").read_text()
 
 
 def test_an_overwrite_run_leaves_no_figure_of_the_run_before(cli, sim: Path, tmp_path: Path,

@@ -38,7 +38,7 @@ def test_match_report(match_run: Path, tmp_path: Path) -> None:
                                                                               "smd_after"))
     assert flagged == expected > 0
     matched = summary["effect"]["matched"]
-    effect = row_of(html.tables["effect"][0], "matched difference (effect on the treated)")
+    effect = row_of(html.tables["effect"][0], f"matched difference: {matched['estimand']}")
     assert value(effect[1]) == pytest.approx(matched["estimate"], rel=1e-3, abs=1e-6)
     low, high = (value(v) for v in effect[2].strip("[]").split(", "))
     assert (low, high) == (pytest.approx(matched["ci_low"], rel=1e-3, abs=1e-6),

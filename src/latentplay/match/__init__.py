@@ -25,17 +25,31 @@ DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
 where reading it loads no scikit-learn (the report names distances too)."""
 
 
-def interval_kinds(replace: bool, persons: bool) -> tuple[str, str]:
+def interval_kinds(replace: bool, persons: bool, propensity: bool = False) -> tuple[str, str]:
     """What the intervals of the difference before matching and of the matched difference
     are (``effect.naive.interval``, ``effect.matched.interval`` of ``summary.json``), with
-    or without replacement, over units or over the ``persons`` they show. Kept here, free of
+    or without replacement, over units or over the ``persons`` they show; matched with
+    replacement on an estimated ``propensity`` score, Abadie & Imbens' (2006) variance takes
+    the score as known (their 2016 correction is not applied). Kept here, free of
     scikit-learn: the report names the intervals of summaries written without them too."""
     shared = ": sets sharing one are dependent"
     naive = "normal over persons" if persons else "percentile bootstrap over units within each group"
     if replace:
-        return naive, "Abadie-Imbens normal" + (f" over persons{shared}" if persons else "")
+        return naive, ("Abadie-Imbens normal" + (", propensity score taken as known" if propensity else "")
+                       + (f" over persons{shared}" if persons else ""))
     return naive, (f"normal over persons{shared}" if persons else
                    "percentile pair bootstrap over matched treated units with their controls")
+
+
+def estimand(matched: int, treated: int) -> str:
+    """What the matched difference estimates (``effect.matched.estimand``): the effect on the
+    treated (ATT) when all ``treated`` units found controls; else the effect on the ``matched``
+    of them that did, which a caliper or an exhausted ``--exact`` block chose, and which is the
+    ATT only where the effect is the same for every treated unit."""
+    if matched >= treated:
+        return "effect on the treated (ATT)"
+    return (f"effect on the {matched} of {treated} treated units matched (not the ATT where the "
+            "effect varies)")
 
 
 _EXPORTS = {

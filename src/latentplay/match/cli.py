@@ -121,7 +121,8 @@ def run_cmd(
         e = summary["effect"]
         for key in ("naive", "matched"):
             r = e[key]
-            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {_interval(key, r)}")
+            what = f"; estimates the {r['estimand']}" if r.get("estimand") else ""
+            print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {_interval(key, r)}{what}")
     if "verification" in summary:
         v = summary["verification"]
         m, r = v["matched"], v["random"]

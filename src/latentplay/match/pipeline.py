@@ -21,7 +21,7 @@ from latentplay import store as st
 from latentplay.cliargs import at_least
 from latentplay.config import to_dict
 from latentplay.errors import UserError
-from latentplay.match import DISTANCE_LABELS, interval_kinds
+from latentplay.match import DISTANCE_LABELS, estimand, interval_kinds
 from latentplay.match import balance as bal
 from latentplay.match import verify as ver
 from latentplay.match.core import MatchResult, match
@@ -550,7 +550,9 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
         intervals = "bootstrap" if persons is None else "normal over persons (sets sharing one)"
     naive = naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed,
                              persons=persons)
-    naive["interval"], matched["interval"] = interval_kinds(config.replace, persons is not None)
+    naive["interval"], matched["interval"] = interval_kinds(config.replace, persons is not None,
+                                                            result.info.get("distance") == "propensity")
+    matched["estimand"] = estimand(int(matched["n_treated"]), int(np.count_nonzero(treat.treated)))
     return {"outcome": config.outcome, "intervals": intervals, "naive": naive, "matched": matched}
 
 

@@ -238,9 +238,10 @@ def _effect(effect: dict[str, Any]) -> Section:
     rows = []
     overall = str(effect.get("intervals", "bootstrap"))
     kinds = interval_kinds(overall.startswith("abadie-imbens"), "persons" in overall)
+    matched = (effect.get("matched") or {}).get("estimand", "effect on the treated")
     for name, label, kind in zip(("naive", "matched"),
                                  ("difference in means before matching",
-                                  "matched difference (effect on the treated)"), kinds, strict=True):
+                                  f"matched difference: {matched}"), kinds, strict=True):
         e = effect.get(name) or {}
         level = e.get("level")
         rows.append([label, e.get("estimate"), interval(e.get("ci_low"), e.get("ci_high")),
