@@ -480,3 +480,22 @@ def test_a_confidence_far_above_the_measured_one_is_cautioned_too() -> None:
     assert "unlike the images its confusion was measured on" in fallen
     same = confidence_shift({"evaluation": {"confidence": 0.725}, "confidence_generated": 0.732})
     assert same == "annotator confidence 0.725 on labelled images, 0.732 on these"
+
+
+def test_evaluation_measures_every_class_the_random_draw_missed(tmp_path: Path) -> None:
+    """A class with one photo among 200 fell outside a 10-row calibration draw, and its
+    confusion row was unmeasured (the shares' correction then took it as always read right);
+    evaluate adds the missed class's rows."""
+    encoder = _colour_encoder(tmp_path)
+    text = tmp_path / "prompts.npz"
+    np.savez(text, prompts=np.array(["a red patch", "a green patch", "a blue patch"]),
+             embeddings=np.array([[2.0, -1, -1], [-1, 2, -1], [-1, -1, 2]]))
+    classes = np.r_[np.arange(199) % 2, 2]
+    store, _ = _patches(tmp_path / "patches", classes)
+    plain = np.random.default_rng(1).choice(np.arange(200), size=10, replace=False)
+    assert 199 not in plain  # the premise: a random draw of 10 misses the blue photo
+    ann = ClipAnnotator(f"{encoder}@{text}", "color", ["red", "green", "blue"], template="a {} patch")
+    ev = ann.evaluate(store, max_rows=10, seed=1)
+    assert ev.counts.sum(axis=1).tolist() == [int((classes[plain] == 0).sum()),
+                                              int((classes[plain] == 1).sum()), 1]
+    assert not np.isnan(ev.confusion).any() and ev.confusion[2, 2] == 1.0

@@ -61,6 +61,9 @@ from latentplay.store.schema import UNKNOWN, class_places
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
 BATCH = 256
+CLASS_ROWS = 50
+"""Rows of a class an annotator's random calibration draw missed that :meth:`Annotator.evaluate`
+adds, so that its confusion row is measured."""
 
 
 @dataclass
@@ -187,14 +190,21 @@ class Annotator(abc.ABC):
     def evaluate(self, store: st.Store | str | os.PathLike[str], max_rows: int = 2000,
                  seed: int = 0) -> Evaluation:
         """Measure accuracy and confusion on up to ``max_rows`` random labelled rows of
-        ``store`` (classes matched by name); kept as :attr:`evaluation` and returned."""
+        ``store`` (classes matched by name), plus up to :data:`CLASS_ROWS` rows of each class
+        the random draw missed, so that every class with labelled rows has its confusion row
+        measured (a missing row was taken as always read right); kept as :attr:`evaluation`
+        and returned."""
         store = st.load(store) if not isinstance(store, st.Store) else store
         mine = self.store_truth(store)
         rows = np.flatnonzero(mine >= 0)
         if not len(rows):
             raise UserError(f"no rows of {store.path} have a class the annotator knows")
         rng = np.random.default_rng(seed)
-        rows = np.sort(rng.choice(rows, size=min(max_rows, len(rows)), replace=False))
+        drawn = rng.choice(rows, size=min(max_rows, len(rows)), replace=False)
+        missed = [rng.choice(of, size=min(CLASS_ROWS, len(of)), replace=False)
+                  for k in np.setdiff1d(np.unique(mine[rows]), mine[drawn])
+                  if len(of := rows[mine[rows] == k])]
+        rows = np.sort(np.concatenate([drawn, *missed]))
         self.evaluation = Evaluation.from_proba(mine[rows], self.proba_store(store, rows))
         return self.evaluation
 

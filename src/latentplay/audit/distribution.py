@@ -272,7 +272,9 @@ class Shift:
 
     Attributes:
         mean: generated mean class position minus the training one, in classes.
-        low, high: its 95 % percentile interval over multinomial resamples.
+        low, high: its 95 % percentile interval over resamples: the training side's counts
+            redrawn (multinomial; persons whole), the generated side's shares drawn from their
+            Jeffreys posterior, Dirichlet(counts + 1/2).
         delta: Cliff's delta, ``P(g > t) - P(g < t)`` for class positions ``g`` of a
             generated and ``t`` of a training image (-1..1; 0: neither later nor earlier).
     """
@@ -595,10 +597,10 @@ class Comparison:
 
     @property
     def pinned(self) -> list[str]:
-        """Classes whose corrected share is 0 with an interval of [0, 0]: every resample's
-        solution was below 0, so the annotated counts do not fit the annotator's confusion
-        there (images unlike those it was measured on); their corrected share is unknown, not
-        shown to be nil."""
+        """Classes whose corrected share is 0 with an interval of [0, 0]: at least 97.5 % of
+        the resamples' unconstrained solutions were below 0, so the annotated counts do not fit
+        the annotator's confusion there (images unlike those it was measured on); their
+        corrected share is unknown, not shown to be nil."""
         if self.corrected is None or self.corrected_ci is None:
             return []
         return [c for c, e, high in zip(self.classes, self.corrected, self.corrected_ci[:, 1],
@@ -693,8 +695,9 @@ def compare(
         confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from (or, for two
             annotators read together, :class:`JointCounts`); when given, the test and the
             intervals of the corrected proportions include its sampling error.
-        n_boot: multinomial resamples for the intervals of the corrected proportions, the
-            shifts and the imbalances.
+        n_boot: resamples for the intervals of the corrected proportions, the shifts and the
+            imbalances (training counts redrawn, generated shares drawn from their Jeffreys
+            posterior).
         seed: seeds the resamples.
         ordered: the classes follow an order: measure the :class:`Shift` too.
         training_persons: ``(N,)`` class codes of the training rows (indices into
@@ -928,7 +931,7 @@ def unsteady_text(imbalance: dict[str, Any]) -> str:
 
 def pinned_text(classes: Sequence[str]) -> str:
     """What the printout and the report say of the classes of ``corrected_pinned``."""
-    return (f"{', '.join(classes)}: 0 in every resample, as the readings do not fit the "
+    return (f"{', '.join(classes)}: 0 in at least 97.5 % of resamples, as the readings do not fit the "
             "annotator's confusion there (images unlike those it was measured on?): unknown, not "
             "shown to be 0")
 
