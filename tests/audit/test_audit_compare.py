@@ -427,13 +427,13 @@ def test_rows_without_a_class_are_counted_not_compared() -> None:
 
     with pytest.raises(ValueError, match="without_class"):
         compare(np.array([5, 3, 2]), np.array([4, 4, 2]), ["a", "b", "unknown"])
-    result = compare(np.array([5, 3]), np.array([4, 4]), ["a", "b"], without_class=(2, 7))
+    result = compare(np.array([50, 30]), np.array([40, 40]), ["a", "b"], without_class=(2, 7))
     summary = result.to_dict()
     assert summary["without_class"] == {"training": 2, "generated": 7}
-    assert (summary["n_training"], summary["n_generated"]) == (8, 8)
+    assert (summary["n_training"], summary["n_generated"]) == (80, 80)
     assert chi_square_basis(summary) == ("leaving out 2 reference rows and 7 generated images "
                                          "without a class")
-    assert chi_square_basis(compare(np.array([5, 3]), np.array([4, 4]), ["a", "b"]).to_dict()) is None
+    assert chi_square_basis(compare(np.array([50, 30]), np.array([40, 40]), ["a", "b"]).to_dict()) is None
     joint = {**summary, "without_class": {"training": 0, "generated": 0},
              "chi2": {"through_annotator": True}, "annotator": {"independent_errors": True}}
     assert chi_square_basis(joint) == ("the generated images' annotated class counts against "

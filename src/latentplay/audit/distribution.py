@@ -45,6 +45,7 @@ from scipy.special import rel_entr
 from scipy.stats import chi2 as chi2_distribution
 
 from latentplay.clustered import ShareSpread, share_spread
+from latentplay.contingency import SPARSE
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson, wilson_interval
 from latentplay.resample import cluster_sums, resampled
@@ -566,6 +567,9 @@ class Comparison:
             fewer than two classes.
         without_class: training rows and generated images with no class (unlabelled,
             ``unknown``, or read as none), left out of every share, test and distance.
+        expected: ``(K,)`` generated counts the test expects under its null (``n_g C^T p_t``;
+            labels on both sides: the smaller side's share of the pooled counts); where many
+            are small the chi-square curve's p-value is too small (:func:`sparse_text`).
     """
 
     attribute: str
@@ -594,6 +598,7 @@ class Comparison:
     training_spread: ShareSpread | None = None
     faithful: Faithful | None = None
     without_class: tuple[int, int] = (0, 0)
+    expected: np.ndarray | None = None
 
     @property
     def pinned(self) -> list[str]:
@@ -633,6 +638,7 @@ class Comparison:
             "without_class": {"training": self.without_class[0],
                               "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
+                     **_sparseness(self.expected),
                      "compares": chi_square_compares(self.through_annotator, audited),
                      "through_annotator": self.through_annotator,
                      "training_persons": (self.training_spread.clusters
@@ -734,7 +740,8 @@ def compare(
                         wilson_interval(g, ng), chi2, chi2_p, dof, _total_variation(pt, pg),
                         js_divergence(pt, pg), through_annotator=confusion is not None,
                         training_spread=spread,
-                        without_class=(int(without_class[0]), int(without_class[1])))
+                        without_class=(int(without_class[0]), int(without_class[1])),
+                        expected=_expected(t, g, confusion))
     rng = np.random.default_rng([seed, 1])
     if spread is None:       # the training counts drawn again, for the intervals
         redrawn = list(rng.multinomial(nt, pt, size=n_boot if nt else 0))
@@ -760,6 +767,41 @@ def compare(
         result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
                                     result.corrected is not None, seed)
     return result
+
+
+def _expected(t: np.ndarray, g: np.ndarray, confusion: np.ndarray | None) -> np.ndarray:
+    """``(K,)`` counts :func:`chi_square`'s null expects of the ``(K,)`` generated counts ``g``
+    given the ``(K,)`` training counts ``t``: ``n_g C^T p_t`` through an annotator; labels on
+    both sides, the smaller side's expected counts of Pearson's ``2 x K`` table (its smallest
+    cells)."""
+    nt, ng = t.sum(), g.sum()
+    if not nt or not ng:
+        return np.zeros(len(t))
+    if confusion is None:
+        return min(nt, ng) * (t + g) / (nt + ng)
+    return ng * (_filled(confusion).T @ (t / nt))
+
+
+def _sparseness(expected: np.ndarray | None) -> dict[str, float]:
+    """``sparse`` (share of the classes with any expected count that expect under 5) and
+    ``min_expected`` of a :class:`Comparison`'s ``expected`` counts; empty without any."""
+    if expected is None or not (expected > 0).any():
+        return {}
+    kept = expected[expected > 0]
+    return {"sparse": float((kept < 5).mean()), "min_expected": float(kept.min())}
+
+
+def sparse_text(test: dict[str, Any], audited: str = "generated") -> str | None:
+    """The caution a summary's ``chi2`` (:meth:`Comparison.to_dict`) gets where the curve's
+    p-value is unsafe, by the rule :mod:`latentplay.contingency` simulates by (more than
+    :data:`~latentplay.contingency.SPARSE` of the classes expecting under 5 images, or one
+    under 1); None otherwise."""
+    if "sparse" not in test or not (test["sparse"] > SPARSE or test["min_expected"] < 1):
+        return None
+    return (f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} "
+            f"(the fewest {test['min_expected']:.2g}): the chi-square curve's p-value is "
+            "approximate there and can be too small (a generator that follows the reference "
+            "rejected more often than the level)")
 
 
 def jeffreys_draw(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -866,6 +908,8 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
         parts.append(f"taking the {audited_images(audited)} as independent although they show "
                      f"{summary['generated_persons']} persons (the p-value and intervals are too "
                      "small where a person's photos agree)")
+    if (sparse := sparse_text(test, audited)) is not None:
+        parts.append(sparse)
     left_out = summary.get("without_class") or {}
     if any(left_out.values()):
         parts.append(f"leaving out {left_out['training']} {REFERENCE} rows and "
