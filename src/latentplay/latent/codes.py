@@ -258,7 +258,7 @@ def column_of_run(store: Store, column: str, model: torch.nn.Module) -> bool | N
     same code space (or the same run directory where no weights were recorded), False for
     another run's codes (an import of the same generator in the other space, ``w`` or ``z``,
     included), None when the column names no run (or ``model`` has no run directory)."""
-    from latentplay.latent.directions import column_run, run_code_space, run_sha256
+    from latentplay.latent.directions import column_run, other_code_space, run_sha256
 
     run_dir = getattr(model, "run_dir", None)
     run, sha = column_run(store, column)
@@ -266,7 +266,7 @@ def column_of_run(store: Store, column: str, model: torch.nn.Module) -> bool | N
         return None
     here = run_sha256(run_dir)
     if sha is not None and here is not None:
-        return bool(sha == here) and run_code_space(run) in (None, run_code_space(run_dir))
+        return bool(sha == here) and not other_code_space(run, run_dir)
     return Path(run).resolve() == Path(run_dir).resolve()
 
 

@@ -234,11 +234,10 @@ class Direction:
                 raise UserError(f"direction {self.label!r} was fitted on codes of run {self.run} "
                                 f"(column {self.column!r}), whose weights are not those of {run}: "
                                 "fit it on codes of this run")
-            fitted, editing = run_code_space(self.run), run_code_space(run)
-            if fitted is not None and editing is not None and fitted != editing:
-                raise UserError(f"direction {self.label!r} was fitted on {fitted} codes of run "
-                                f"{self.run}; {run} decodes {editing} codes of the same weights: "
-                                "fit it on codes of this run")
+            if other_code_space(self.run, run):
+                raise UserError(f"direction {self.label!r} was fitted on {run_code_space(self.run)} "
+                                f"codes of run {self.run}; {run} decodes {run_code_space(run)} codes "
+                                "of the same weights: fit it on codes of this run")
             return None
         if Path(self.run) != Path(run).resolve():
             return (f"caution: direction {self.label!r} was fitted on codes of run {self.run} "
@@ -282,14 +281,19 @@ class Direction:
             raise UserError(f"{path}: {exc}") from None
 
 
-def run_sha256(run: str | os.PathLike[str]) -> str | None:
-    """SHA-256 of the weights of run directory ``run``, as its ``model.json`` records it; None
-    when there is no readable ``model.json``."""
+def _model_json(run: str | os.PathLike[str]) -> dict[str, Any]:
+    """Run directory ``run``'s ``model.json``; ``{}`` when it is missing or unreadable."""
     try:
         meta = json.loads((Path(run) / "model.json").read_text())
     except (OSError, ValueError):
-        return None
-    found = meta.get("sha256") if isinstance(meta, dict) else None
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def run_sha256(run: str | os.PathLike[str]) -> str | None:
+    """SHA-256 of the weights of run directory ``run``, as its ``model.json`` records it; None
+    when there is no readable ``model.json``."""
+    found = _model_json(run).get("sha256")
     return found if isinstance(found, str) else None
 
 
@@ -297,13 +301,17 @@ def run_code_space(run: str | os.PathLike[str]) -> str | None:
     """The code space (``w`` or ``z``) an imported generator's run directory decodes, as its
     ``model.json`` says (the same weights imported in both spaces share a SHA-256); None for
     other runs and for an unreadable ``model.json``."""
-    try:
-        meta = json.loads((Path(run) / "model.json").read_text())
-    except (OSError, ValueError):
-        return None
-    model = meta.get("model") if isinstance(meta, dict) else None
+    model = _model_json(run).get("model")
     space = model.get("space") if isinstance(model, dict) else None
     return space if isinstance(space, str) else None
+
+
+def other_code_space(run: str | os.PathLike[str], other: str | os.PathLike[str]) -> bool:
+    """Whether run directories ``run`` and ``other`` (weights of one SHA-256) decode different
+    code spaces: imports of one generator in ``w`` and in ``z``, whose codes mean different
+    things; False where either space is unknown."""
+    first, second = run_code_space(run), run_code_space(other)
+    return first is not None and second is not None and first != second
 
 
 def column_run(store: Store, column: str) -> tuple[str | None, str | None]:

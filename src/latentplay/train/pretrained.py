@@ -208,6 +208,7 @@ def import_generator(checkpoint: PathLike, out: PathLike, *, kind: str = "styleg
         raise UserError(f"--truncation-cutoff must be 0 (every layer) or positive, got {truncation_cutoff}")
     model, state, read, w_avg = _generator(checkpoint, kind, size, space, truncation,
                                            truncation_cutoff, lr_mlp)
+    _refuse_nonfinite(state, checkpoint)
     config, side = model.config, model.size
     if config.truncation_cutoff > model.n_layers:
         raise UserError(f"--truncation-cutoff {config.truncation_cutoff} is more than the "
@@ -253,7 +254,6 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
     psi, cutoff = float(truncation), int(cutoff)
     if kind == "stylegan3":
         state, settings = read_stylegan3_state(checkpoint)
-        _refuse_nonfinite(state, checkpoint)
         layers, w_avg, network = settings.pop("layers"), settings.pop("w_avg", None), settings.pop("network")
         model = _built(StyleGAN3, StyleGAN3Config(**settings, space=space, truncation=psi,
                                                   truncation_cutoff=cutoff), size)
@@ -261,7 +261,6 @@ def _generator(checkpoint: PathLike, kind: str, size: int | None, space: str, tr
         return (model, state, {"format": "nvidia-pickle", "network": network},
                 _checked_average(w_avg, model, checkpoint))
     state, settings = read_stylegan2_state(checkpoint)
-    _refuse_nonfinite(state, checkpoint)
     config = architecture(state, str(checkpoint))
     config.space, config.truncation, config.truncation_cutoff = space, psi, cutoff
     config.lr_mlp = settings.get("lr_mlp", float(lr_mlp))
