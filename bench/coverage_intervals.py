@@ -21,7 +21,8 @@ Prints one JSON line per scenario:
   and with its measuring error) reject at 5 %.
 - ``generated_sparse``: the same test where many classes expect few images (12 classes, six
   at 0.5 % of the training labels, 300 generated images, an annotator 98 % accurate measured on
-  1,000 held-out images): how far the chi-square curve's p-value runs small there.
+  1,000 held-out images): how far the chi-square curve's p-value runs small there, and how
+  near 5 % the p-value ``audit compare`` simulates there comes (``--draws`` draws each).
 - ``generated_persons``: the same with 200 training persons of 6 photos each (a person's photos
   of one class) and 1,200 generated images read without error: the test of photos and the test
   over the training persons.
@@ -30,7 +31,7 @@ Prints one JSON line per scenario:
   sets in which the two-sample Kolmogorov-Smirnov test of photos and the test at the persons'
   effective size (``latentplay.audit.values.ks_over_persons``) reject at 5 %.
 
-    python bench/coverage_intervals.py [--runs 300] [--seed 0]
+    python bench/coverage_intervals.py [--runs 300] [--seed 0] [--draws 1000] [--only NAME]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import json
 import numpy as np
 from scipy.stats import chi2_contingency, chisquare
 
-from latentplay.audit.distribution import chi_square, confusion_rates
+from latentplay.audit.goodness_of_fit import chi_square, confusion_rates, simulated_p
 from latentplay.audit.values import compare_values
 from latentplay.clustered import clustered_trend, pair_rate_interval, rao_scott, share_spread
 from latentplay.intervals import proportion_interval, wilson_interval
@@ -128,25 +129,32 @@ def generated_annotated(runs: int, rng: np.random.Generator) -> dict[str, object
             "rejected_at_5pct": dict(zip(names, np.mean(rejected, 0).round(3).tolist(), strict=True))}
 
 
-def generated_sparse(runs: int, rng: np.random.Generator) -> dict[str, object]:
+def generated_sparse(runs: int, rng: np.random.Generator, draws: int) -> dict[str, object]:
     """``generated_annotated`` where many classes expect few images: 12 classes, six at 0.5 %
     of 1,500 training labels, 300 generated images, an annotator 98 % accurate whose confusion
-    was measured on 1,000 held-out images of the training distribution."""
+    was measured on 1,000 held-out images of the training distribution; the chi-square curve's
+    p-value and, with ``draws``, the one ``compare`` simulates there from that many draws."""
     truth = np.r_[np.full(6, (1 - 6 * 0.005) / 6), np.full(6, 0.005)]
     confusion = np.eye(12) * 0.98 + 0.02 / 11 * (1 - np.eye(12))
     rejected = []
-    for _ in range(runs):
+    for run in range(runs):
         training = rng.multinomial(1500, truth)
         generated = rng.multinomial(300, confusion.T @ truth)
         held = np.stack([rng.multinomial(n, confusion[i])
                          for i, n in enumerate(rng.multinomial(1000, truth))])
         measured = confusion_rates(held)  # a class without held-out images: NaN, as compare has it
-        rejected.append([chi_square(training, generated, confusion=confusion)[1] < 0.05,
-                         chi_square(training, generated, confusion=measured,
-                                    confusion_counts=held)[1] < 0.05])
-    names = ("through_annotator_known", "through_annotator_measured")
-    return {"scenario": "generated_sparse", "runs": runs,
-            "rejected_at_5pct": dict(zip(names, np.mean(rejected, 0).round(3).tolist(), strict=True))}
+        known = chi_square(training, generated, confusion=confusion)
+        found = chi_square(training, generated, confusion=measured, confusion_counts=held)
+        rejected.append([known[1] < 0.05, found[1] < 0.05] + ([
+            simulated_p(training, generated, known[0], confusion=confusion, draws=draws,
+                        seed=run)[0] < 0.05,
+            simulated_p(training, generated, found[0], confusion=measured, confusion_counts=held,
+                        draws=draws, seed=run)[0] < 0.05] if draws else []))
+    names = ("through_annotator_known", "through_annotator_measured",
+             "through_annotator_known_simulated", "through_annotator_measured_simulated")
+    return {"scenario": "generated_sparse", "runs": runs, "draws": draws,
+            "rejected_at_5pct": dict(zip(names, np.mean(rejected, 0).round(3).tolist(),
+                                         strict=False))}
 
 
 def generated_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
@@ -176,19 +184,30 @@ def values_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
                                          np.mean(rejected, 0).round(3).tolist(), strict=True))}
 
 
+SCENARIOS = ("tables", "pairs_independent", "pairs_wolves", "generated_annotated",
+             "generated_persons", "values_persons", "generated_sparse")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--draws", type=int, default=1000,
+                        help="draws of generated_sparse's simulated p-values (0: none)")
+    parser.add_argument("--only", choices=SCENARIOS, help="run this scenario alone (its data "
+                        "then differ from a full run's, which draws the others first)")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    print(json.dumps(tables(args.runs, rng)))
-    print(json.dumps(pairs("pairs_independent", 600, 0.0, args.runs, rng)))
-    print(json.dumps(pairs("pairs_wolves", 60, 0.05, args.runs, rng)))
-    print(json.dumps(generated_annotated(args.runs, rng)))
-    print(json.dumps(generated_persons(args.runs, rng)))
-    print(json.dumps(values_persons(args.runs, rng)))
-    print(json.dumps(generated_sparse(args.runs, rng)))  # last: the others draw as before
+    runs = {"tables": lambda: tables(args.runs, rng),
+            "pairs_independent": lambda: pairs("pairs_independent", 600, 0.0, args.runs, rng),
+            "pairs_wolves": lambda: pairs("pairs_wolves", 60, 0.05, args.runs, rng),
+            "generated_annotated": lambda: generated_annotated(args.runs, rng),
+            "generated_persons": lambda: generated_persons(args.runs, rng),
+            "values_persons": lambda: values_persons(args.runs, rng),
+            "generated_sparse": lambda: generated_sparse(args.runs, rng, args.draws)}
+    for name in SCENARIOS:               # generated_sparse last: the others draw as before
+        if args.only in (None, name):
+            print(json.dumps(runs[name]()))
 
 
 if __name__ == "__main__":

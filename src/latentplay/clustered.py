@@ -202,28 +202,40 @@ class ShareSpread:
 def share_spread(codes: np.ndarray, n_classes: int, units: np.ndarray) -> ShareSpread | None:
     """The :class:`ShareSpread` of the shares of ``(N,)`` class codes ``codes``
     (``0..K-1``; negative codes, rows without a class, left out) when row ``i`` belongs to
-    cluster ``units[i]``: ``k / (k - 1)`` over ``k`` clusters times the sum over them of the
-    outer products of their deviations ``(z_c - m_c p) / n`` (``z_c`` their ``(K,)`` counts,
-    ``m_c`` their rows), the linearisation estimator :func:`rao_scott` uses. None with fewer
-    than two clusters."""
+    cluster ``units[i]`` (:func:`cluster_spread` of the clusters' class counts). None with
+    fewer than two clusters."""
     codes, units = np.asarray(codes), np.asarray(units)
     keep = codes >= 0
     cluster, k = clusters(units[keep])
+    counts = sparse.csr_matrix((np.ones(int(keep.sum())), (cluster, codes[keep])),
+                               shape=(k, n_classes))
+    return cluster_spread(counts)
+
+
+def cluster_spread(counts: np.ndarray | sparse.csr_matrix, drawn: np.ndarray | None = None
+                   ) -> ShareSpread | None:
+    """The :class:`ShareSpread` of the class shares of ``(k, K)`` per-cluster class
+    ``counts`` (dense or sparse), each cluster taken ``drawn[c]`` times (a resample of the
+    clusters; once each by default): ``k' / (k' - 1)`` over the ``k'`` clusters taken times
+    the sum over them of the outer products of their deviations ``(z_c - m_c p) / n`` (``z_c``
+    their ``(K,)`` counts, ``m_c`` their rows), the linearisation estimator :func:`rao_scott`
+    uses. None with fewer than two clusters taken."""
+    w = np.ones(counts.shape[0]) if drawn is None else np.asarray(drawn, np.float64)
+    k = float(w.sum())
     if k < 2:
         return None
-    n = int(keep.sum())
-    counts = sparse.csr_matrix((np.ones(n), (cluster, codes[keep])), shape=(k, n_classes))
-    share = np.asarray(counts.sum(axis=0)).ravel() / n
-    sizes = np.bincount(cluster, minlength=k).astype(np.float64)
-    z = counts.T @ counts                                           # (K, K) sparse
-    weighted = counts.T @ sizes                                     # (K,) sum_c m_c z_c
-    covariance = (k / (k - 1) * (np.asarray(z.todense()) - np.outer(share, weighted)
-                                 - np.outer(weighted, share)
-                                 + float(sizes @ sizes) * np.outer(share, share)) / n**2)
+    sizes = np.asarray(counts.sum(axis=1), np.float64).ravel()      # (k,) m_c
+    n = float(w @ sizes)
+    share = np.asarray(counts.T @ w).ravel() / n                     # (K,)
+    z = counts.T @ (sparse.diags(w) @ counts if sparse.issparse(counts) else w[:, None] * counts)
+    z = np.asarray(z.todense() if sparse.issparse(z) else z)         # (K, K) sum_c w_c z_c z_c^T
+    weighted = np.asarray(counts.T @ (w * sizes)).ravel()            # (K,) sum_c w_c m_c z_c
+    covariance = (k / (k - 1) * (z - np.outer(share, weighted) - np.outer(weighted, share)
+                                 + float(w @ sizes**2) * np.outer(share, share)) / n**2)
     independent = (np.diag(share) - np.outer(share, share)) / n
     rank = max(int(np.count_nonzero(share)) - 1, 1)
     effect = float(np.trace(np.linalg.pinv(independent) @ covariance)) / rank
-    return ShareSpread(covariance, k, effect)
+    return ShareSpread(covariance, int(round(k)), effect)
 
 
 def shared_variance(values: np.ndarray, persons: np.ndarray) -> float:

@@ -140,3 +140,14 @@ def test_calibration_says_what_its_colours_mean_and_keeps_its_titles_inside(grou
     labels = [t.get_window_extent(renderer) for t in bars.get_yticklabels()]
     for upper, lower in zip(labels, labels[1:], strict=False):
         assert not upper.overlaps(lower)
+
+
+def test_the_title_gives_the_simulated_p_of_a_sparse_table() -> None:
+    """A table whose cells expect few rows is read by its simulated p-value (the curve's runs
+    small there), and the title says it was simulated."""
+    summary = _classes("skin")
+    summary["across"]["chi2"].update(p_value=0.004, p_value_simulated=0.08)
+    title = accuracy_bars(summary)._suptitle.get_text()
+    assert "chi-square p 0.08 (simulated: sparse cells)" in title and "0.004" not in title
+    plain = accuracy_bars(_classes("skin"))._suptitle.get_text()
+    assert "chi-square p 0.04 (over persons 0.21)" in plain and "simulated" not in plain

@@ -7,6 +7,9 @@
 - :mod:`~latentplay.audit.distribution`: training vs generated class distribution (Wilson
   intervals, chi-square, total variation, Jensen-Shannon) and the confusion-corrected
   proportions (:func:`compare`).
+- :mod:`~latentplay.audit.goodness_of_fit`: the chi-square test through an annotator
+  (:func:`chi_square`) and its p-value simulated where classes expect few images
+  (:func:`simulated_p`).
 - :mod:`~latentplay.audit.groups`: faces of one group drawn from a Gaussian mixture fitted to
   that group's latent codes (:func:`fit_group_mixtures`, :func:`balanced_sample`).
 - :mod:`~latentplay.metrics.fidelity`: precision, recall, density, coverage (k-NN balls in a
@@ -43,9 +46,10 @@ _EXPORTS = {
     **dict.fromkeys(["Annotator", "ClassifierAnnotator", "ClipAnnotator", "Evaluation",
                      "NetworkAnnotator", "StoreLabels", "class_prompts", "fit_classifier", "load_annotator"],
                     "annotate"),
-    **dict.fromkeys(["Comparison", "Faithful", "JointCounts", "Shift", "chi_square", "compare",
-                     "correct_confusion", "fairness_discrepancy", "js_divergence",
-                     "ordinal_shift", "total_variation", "wilson_interval"], "distribution"),
+    **dict.fromkeys(["Comparison", "Faithful", "Shift", "compare", "correct_confusion",
+                     "fairness_discrepancy", "js_divergence", "ordinal_shift", "total_variation",
+                     "wilson_interval"], "distribution"),
+    **dict.fromkeys(["JointCounts", "chi_square", "simulated_p"], "goodness_of_fit"),
     "audit_fidelity": "fidelity",
     "group_accuracy": "accuracy",
     **dict.fromkeys(["Counterfactuals", "Edits", "condition_edits", "counterfactuals",

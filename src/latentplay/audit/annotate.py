@@ -50,7 +50,8 @@ from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from latentplay import store as st
-from latentplay.audit.distribution import confusion_rates, data_name
+from latentplay.audit.distribution import data_name
+from latentplay.audit.goodness_of_fit import confusion_rates
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError

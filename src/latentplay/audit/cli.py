@@ -126,6 +126,7 @@ def compare_cmd(
         resolve_annotators,
     )
     from latentplay.audit.values import ks_persons_text, smd_text
+    from latentplay.contingency import read_p
     from latentplay.measure.predict import error_text
     from latentplay.outputs import p_text
 
@@ -213,7 +214,7 @@ def compare_cmd(
         else:
             note = ""
         print(f"{name}{acc_text}: TV {s['tv']:.3f}, JS {s['js']:.3f} bits, chi-square p "
-              f"{p_text(s['chi2']['p_value'], 3)}{note}")
+              f"{p_text(read_p(s['chi2']), 3)}{note}")
         basis = chi_square_basis(s, audited)
         if basis:
             print(f"  chi-square {s['chi2']['statistic']:.2f} on {s['chi2']['dof']} dof, {basis}")

@@ -42,12 +42,20 @@ from typing import Any
 import numpy as np
 from scipy.optimize import nnls
 from scipy.special import rel_entr
-from scipy.stats import chi2 as chi2_distribution
 
+from latentplay.audit.goodness_of_fit import (
+    DRAWS,
+    Counts,
+    chi_square,
+    confusion_draw,
+    filled_confusion,
+    simulated_p,
+)
 from latentplay.clustered import ShareSpread, share_spread
 from latentplay.contingency import SPARSE
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson, wilson_interval
+from latentplay.outputs import p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
 
@@ -126,134 +134,6 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.clip(bits, 0.0, 1.0))
 
 
-def _multinomial(p: np.ndarray) -> np.ndarray:
-    """``(K, K)`` covariance ``diag(p) - p p^T`` of one draw's class indicators."""
-    return np.diag(p) - np.outer(p, p)
-
-
-@dataclass
-class JointCounts:
-    """How the confusion of two annotators read together was measured: each one's ``(K1,
-    K1)`` and ``(K2, K2)`` held-out counts. The joint confusion over the ``K1 K2``
-    intersections (class ``(i, j)`` at ``i K2 + j``) is their Kronecker product: the two
-    annotators' errors taken as independent given the true classes."""
-
-    first: np.ndarray
-    second: np.ndarray
-
-    def confusion(self) -> np.ndarray:
-        """``(K1 K2, K1 K2)`` joint confusion from the counts (unmeasured rows as identity)."""
-        return np.kron(*(_filled(confusion_rates(c)) for c in (self.first, self.second)))
-
-
-Counts = np.ndarray | JointCounts
-"""How a confusion was measured: ``(K, K)`` held-out counts, or :class:`JointCounts`."""
-
-
-def confusion_rates(counts: np.ndarray) -> np.ndarray:
-    """``(K, K)`` confusion ``P(column | row)`` of ``(K, K)`` counts (NaN rows where a class
-    has none)."""
-    counts = np.asarray(counts, float)
-    totals = counts.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
-
-
-def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``(K, K)`` covariance of ``C^T p`` that comes from measuring ``C`` (``c``, with
-    unmeasured rows filled) on held-out images: ``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``
-    for one annotator; for two (``JointCounts``, ``p`` over their ``K1 K2`` intersections),
-    the delta method's exact form ``sum_i A_i (x) m_i m_i^T + sum_j n_j n_j^T (x) B_j +
-    sum_ij p_ij^2 A_i (x) B_j``, with ``A_i``, ``B_j`` each row's covariance, ``m_i = sum_j
-    p_ij C2_j`` and ``n_j = sum_i p_ij C1_i``."""
-    if not isinstance(counts, JointCounts):
-        rows = np.asarray(counts, float).sum(axis=1)
-        out = np.zeros_like(c)
-        for i in np.flatnonzero((rows > 0) & (p > 0)):
-            out += p[i] ** 2 * _multinomial(c[i]) / rows[i]
-        return out
-    c1, c2 = (_filled(confusion_rates(x)) for x in (counts.first, counts.second))
-    a, b = (np.array([_multinomial(row) / n if n else np.zeros((len(row), len(row)))
-                      for row, n in zip(ci, np.asarray(x).sum(axis=1), strict=True)])
-            for ci, x in ((c1, counts.first), (c2, counts.second)))
-    joint = p.reshape(len(c1), len(c2))
-    m, n = joint @ c2, joint.T @ c1                       # (K1, K2), (K2, K1)
-    return (sum(np.kron(a[i], np.outer(m[i], m[i])) for i in range(len(c1)))
-            + sum(np.kron(np.outer(n[j], n[j]), b[j]) for j in range(len(c2)))
-            + sum(joint[i, j] ** 2 * np.kron(a[i], b[j])
-                  for i in range(len(c1)) for j in range(len(c2)) if joint[i, j] > 0))
-
-
-def _confusion_draw(counts: Counts, rng: np.random.Generator) -> np.ndarray:
-    """A confusion matrix as its measurement could have come out: each row of the counts
-    drawn again (of each annotator's, for :class:`JointCounts`)."""
-    if isinstance(counts, JointCounts):
-        return np.kron(*(_filled(_resample_rows(x, rng)) for x in (counts.first, counts.second)))
-    return _resample_rows(counts, rng)
-
-
-def chi_square(
-    training_counts: np.ndarray,
-    generated_counts: np.ndarray,
-    *,
-    confusion: np.ndarray | None = None,
-    confusion_counts: Counts | None = None,
-    training_spread: ShareSpread | None = None,
-) -> tuple[float, float, int]:
-    """Chi-square test that the generated images' classes follow the training distribution,
-    both sides sampled: ``(K,)`` training label counts ``t`` against ``(K,)`` generated counts
-    ``g`` that an annotator read.
-
-    An annotator that errs shifts the annotated shares even of a generator that reproduces the
-    training distribution exactly (``q = C^T p``), so the generated shares are compared with
-    what the annotator would read on the training distribution, ``C^T p_t``, not with ``p_t``:
-    the Wald statistic ``d^T V^+ d`` of ``d = g / n_g - C^T p_t`` on the rank of ``V``, where
-    ``V`` sums the generated shares' multinomial covariance under the null (``C^T p_t``), the
-    training shares' (through ``C``) and, with ``confusion_counts``, the error of each row of
-    ``C`` measured on ``n_i`` held-out images (``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``;
-    for two annotators read together, :func:`_measuring_error`).
-    The null is the correction's assumption too: the annotator errs on generated images as on
-    the held-out ones.
-
-    Without ``confusion`` (labels on both sides) it is Pearson's test of homogeneity of the
-    ``2 x K`` table (the covariances at the pooled shares). ``training_spread`` replaces the
-    training shares' covariance by that of rows that come as several photos of a person
-    (:func:`~latentplay.clustered.share_spread`).
-
-    Returns:
-        statistic, p-value and degrees of freedom; ``(inf, 0)`` when the generated images hold
-        a class the null gives no chance, ``(nan, nan)`` when either side is empty.
-    """
-    t = np.asarray(training_counts, float)
-    g = np.asarray(generated_counts, float)
-    nt, ng = t.sum(), g.sum()
-    if nt == 0 or ng == 0:
-        return float("nan"), float("nan"), 0
-    pt = t / nt
-    if confusion is None:
-        c = np.eye(len(t))
-        null = (t + g) / (nt + ng)
-    else:
-        c = _filled(confusion)
-        null = pt
-    expected = c.T @ pt
-    covariance = _multinomial(c.T @ null) / ng + c.T @ (
-        _multinomial(null) / nt if training_spread is None else training_spread.covariance) @ c
-    if confusion is not None and confusion_counts is not None:
-        covariance += _measuring_error(confusion_counts, c, pt)
-    d = g / ng - expected
-    values, vectors = np.linalg.eigh(covariance)
-    kept = values > 1e-10 * max(float(values.max()), 1e-300)
-    along = vectors[:, kept].T @ d
-    dof = int(kept.sum())
-    if np.abs(d - vectors[:, kept] @ along).max() > 1e-9:       # a class the null rules out
-        return float("inf"), 0.0, dof
-    if dof == 0:
-        return float("nan"), float("nan"), 0
-    statistic = float(along**2 @ (1 / values[kept]))
-    return statistic, float(chi2_distribution.sf(statistic, dof)), dof
-
-
 def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray:
     """True class proportions ``p`` ``(K,)`` from observed (annotated) proportions ``q`` ``(K,)``
     and the annotator's confusion ``C`` ``(K, K)`` (``C[i, j]`` = P(annotated j | true i)).
@@ -262,7 +142,7 @@ def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray
     Rows of ``C`` that are NaN (classes never seen when the annotator was measured) are
     treated as an annotator that is always right for that class.
     """
-    p, _ = nnls(_filled(confusion).T, np.asarray(observed, dtype=float))
+    p, _ = nnls(filled_confusion(confusion).T, np.asarray(observed, dtype=float))
     total = p.sum()
     return p / total if total > 0 else np.full(len(p), 1.0 / len(p))
 
@@ -484,7 +364,7 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
     training counts ``trainings`` (persons whole where they repeat): per resample, ``ng``
     images of the training shares read through ``confusion``."""
     rng = np.random.default_rng([seed, 3])
-    c = np.eye(len(training)) if confusion is None else _filled(confusion)
+    c = np.eye(len(training)) if confusion is None else filled_confusion(confusion)
     annotated = np.clip(c.T @ training, 0, None)
     tvs: dict[str, list[float]] = {"raw": [], "corrected": []}
     pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"raw": [], "corrected": []}
@@ -492,7 +372,7 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
         pt = tb / max(tb.sum(), 1)
         drawn = {"raw": rng.multinomial(ng, annotated / annotated.sum()) / ng}
         if corrected:
-            cb = c if counts is None else _confusion_draw(counts, rng)
+            cb = c if counts is None else confusion_draw(counts, rng)
             drawn["corrected"] = correct_confusion(drawn["raw"], cb)
         for kind, gb in drawn.items():
             tvs[kind].append(_total_variation(pt, gb))
@@ -522,14 +402,6 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
     return out
 
 
-def _filled(confusion: np.ndarray) -> np.ndarray:
-    """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
-    c = np.array(confusion, dtype=float)
-    bad = np.isnan(c).any(axis=1)
-    c[bad] = np.eye(len(c))[bad]
-    return c
-
-
 @dataclass
 class Comparison:
     """Training vs generated class distribution of one attribute (``K`` classes).
@@ -542,7 +414,12 @@ class Comparison:
         training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals (the training ones at the
             effective number of rows when persons repeat: see ``training_spread``).
         chi2, chi2_p, chi2_dof: chi-square test that the generated images follow the training
-            distribution (:func:`chi_square`), both sides sampled.
+            distribution (:func:`chi_square`), both sides sampled; ``chi2_p`` the chi-square
+            curve's p-value.
+        chi2_p_simulated, chi2_simulation: where many classes expect few generated images
+            (:func:`is_sparse`), the test's p-value simulated under its null and how it was
+            drawn (:func:`~latentplay.audit.goodness_of_fit.simulated_p`); None otherwise.
+            :attr:`p_value` is the one to read.
         through_annotator: the test compared the generated shares with what the annotator
             reads on the training distribution (its confusion known).
         training_spread: the training shares' covariance over persons, when the training set
@@ -569,7 +446,7 @@ class Comparison:
             ``unknown``, or read as none), left out of every share, test and distance.
         expected: ``(K,)`` generated counts the test expects under its null (``n_g C^T p_t``;
             labels on both sides: the smaller side's share of the pooled counts); where many
-            are small the chi-square curve's p-value is too small (:func:`sparse_text`).
+            are small the p-value is simulated (``chi2_p_simulated``).
     """
 
     attribute: str
@@ -599,6 +476,14 @@ class Comparison:
     faithful: Faithful | None = None
     without_class: tuple[int, int] = (0, 0)
     expected: np.ndarray | None = None
+    chi2_p_simulated: float | None = None
+    chi2_simulation: str | None = None
+
+    @property
+    def p_value(self) -> float:
+        """The test's p-value to read: the simulated one where it was simulated, else the
+        chi-square curve's."""
+        return self.chi2_p if self.chi2_p_simulated is None else self.chi2_p_simulated
 
     @property
     def pinned(self) -> list[str]:
@@ -639,6 +524,9 @@ class Comparison:
                               "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
                      **_sparseness(self.expected),
+                     **({} if self.chi2_p_simulated is None else
+                        {"p_value_simulated": self.chi2_p_simulated,
+                         "simulation": self.chi2_simulation, "draws": DRAWS}),
                      "compares": chi_square_compares(self.through_annotator, audited),
                      "through_annotator": self.through_annotator,
                      "training_persons": (self.training_spread.clusters
@@ -742,6 +630,12 @@ def compare(
                         training_spread=spread,
                         without_class=(int(without_class[0]), int(without_class[1])),
                         expected=_expected(t, g, confusion))
+    if is_sparse(result.expected) and np.isfinite(chi2) and dof:
+        kept = codes >= 0
+        result.chi2_p_simulated, result.chi2_simulation = simulated_p(
+            t, g, chi2, confusion=confusion, confusion_counts=confusion_counts,
+            training_clusters=None if spread is None else cluster_sums(
+                persons[kept], [codes[kept] == k for k in range(len(t))]), seed=seed)
     rng = np.random.default_rng([seed, 1])
     if spread is None:       # the training counts drawn again, for the intervals
         redrawn = list(rng.multinomial(nt, pt, size=n_boot if nt else 0))
@@ -755,7 +649,7 @@ def compare(
         again = np.random.default_rng([seed, 2])
         result.imbalance = _imbalance(t, g, [(tb, jeffreys_draw(g, again)) for tb in redrawn])
     if confusion is not None:
-        result.confusion_condition = float(np.linalg.cond(_filled(confusion)))
+        result.confusion_condition = float(np.linalg.cond(filled_confusion(confusion)))
         if result.confusion_condition <= MAX_CONDITION:
             boots = _correct(result, confusion, confusion_counts, n_boot, seed)
             pairs = list(zip(redrawn, boots, strict=False))
@@ -779,7 +673,7 @@ def _expected(t: np.ndarray, g: np.ndarray, confusion: np.ndarray | None) -> np.
         return np.zeros(len(t))
     if confusion is None:
         return min(nt, ng) * (t + g) / (nt + ng)
-    return ng * (_filled(confusion).T @ (t / nt))
+    return ng * (filled_confusion(confusion).T @ (t / nt))
 
 
 def _sparseness(expected: np.ndarray | None) -> dict[str, float]:
@@ -791,17 +685,30 @@ def _sparseness(expected: np.ndarray | None) -> dict[str, float]:
     return {"sparse": float((kept < 5).mean()), "min_expected": float(kept.min())}
 
 
-def sparse_text(test: dict[str, Any], audited: str = "generated") -> str | None:
-    """The caution a summary's ``chi2`` (:meth:`Comparison.to_dict`) gets where the curve's
-    p-value is unsafe, by the rule :mod:`latentplay.contingency` simulates by (more than
+def is_sparse(expected: np.ndarray | None) -> bool:
+    """Whether the chi-square curve is a rough guide to the test of these ``(K,)`` expected
+    counts, by the rule :mod:`latentplay.contingency` simulates by (more than
     :data:`~latentplay.contingency.SPARSE` of the classes expecting under 5 images, or one
-    under 1); None otherwise."""
+    under 1)."""
+    found = _sparseness(expected)
+    return bool(found) and (found["sparse"] > SPARSE or found["min_expected"] < 1)
+
+
+def sparse_text(test: dict[str, Any], audited: str = "generated") -> str | None:
+    """What a summary's ``chi2`` (:meth:`Comparison.to_dict`) says where many classes expect
+    few images (:func:`is_sparse`): that its p-value was simulated, and how; for a summary
+    written before p-values were simulated, that the curve's p-value can be too small. None
+    otherwise."""
     if "sparse" not in test or not (test["sparse"] > SPARSE or test["min_expected"] < 1):
         return None
-    return (f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} "
-            f"(the fewest {test['min_expected']:.2g}): the chi-square curve's p-value is "
-            "approximate there and can be too small (a generator that follows the reference "
-            "rejected more often than the level)")
+    few = (f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} "
+           f"(the fewest {test['min_expected']:.2g})")
+    if "p_value_simulated" in test:
+        return (f"{few}: p simulated from {test['draws']:,} comparisons drawn with "
+                f"{test['simulation']}, where the chi-square curve's (p "
+                f"{p_text(test['p_value'], 3)}) can be too small")
+    return (f"{few}: the chi-square curve's p-value is approximate there and can be too small "
+            "(a generator that follows the reference rejected more often than the level)")
 
 
 def jeffreys_draw(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -836,10 +743,10 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     rng = np.random.default_rng(seed)
     boots, free = [], []
     for _ in range(n_boot if ng else 0):
-        c_b = confusion if counts is None else _confusion_draw(counts, rng)
+        c_b = confusion if counts is None else confusion_draw(counts, rng)
         q_b = jeffreys_draw(result.generated_counts, rng)
         boots.append(correct_confusion(q_b, c_b))
-        free.append(np.linalg.lstsq(_filled(c_b).T, q_b, rcond=None)[0])
+        free.append(np.linalg.lstsq(filled_confusion(c_b).T, q_b, rcond=None)[0])
     result.corrected = correct_confusion(pg, confusion)
     # Each class's interval comes from the unconstrained solutions, cut to [0, 1]: the
     # non-negative ones pin a class near 0 at exactly 0 in every draw, an interval of [0, 0]
@@ -850,17 +757,6 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     result.corrected_tv = _total_variation(result.training, result.corrected)
     result.corrected_js = js_divergence(result.training, result.corrected)
     return boots
-
-
-def _resample_rows(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A confusion matrix from a multinomial resample of each row of ``(K, K)`` ``counts``
-    (NaN rows where a class has no count, as measured)."""
-    counts = np.asarray(counts, dtype=np.int64)
-    totals = counts.sum(axis=1)
-    out = np.full(counts.shape, np.nan)
-    for i in np.flatnonzero(totals):
-        out[i] = rng.multinomial(totals[i], counts[i] / totals[i]) / totals[i]
-    return out
 
 
 def audited_images(audited: str = "generated") -> str:

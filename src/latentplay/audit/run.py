@@ -38,10 +38,10 @@ from latentplay.audit.distribution import (
     MAX_CONDITION,
     REFERENCE,
     Comparison,
-    JointCounts,
     compare,
     data_name,
 )
+from latentplay.audit.goodness_of_fit import JointCounts
 from latentplay.audit.values import ValueComparison, compare_values, smd_text
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
@@ -390,7 +390,7 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
              + (f"{_condition_note(audited.drawn, ref)}\n" if audited.drawn else ": ")
              + f"{'corrected ' if corrected else ''}TV "
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
-             + f", chi-square p {p_text(result.chi2_p)}"
+             + f", chi-square p {p_text(result.p_value)}"
              + ("\nthe two annotators' errors taken as independent" if measured else "")
              + _persons_note(generated_persons) + (f"\n{caution}" if caution else ""))
     label = f"{audited.label}, {'corrected' if corrected else how}"
@@ -672,7 +672,7 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     elif result.confusion_condition is not None:
         title += (f"\nno correction: the annotator's confusion matrix is singular or nearly so "
                   f"(condition number {result.confusion_condition:.3g}, above {MAX_CONDITION:g})")
-    title += f"\nchi-square p {p_text(result.chi2_p)}"
+    title += f"\nchi-square p {p_text(result.p_value)}"
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")

@@ -69,7 +69,7 @@ def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
     return {"audit": name, "n_generated": entry.get("n_generated"), "tv": entry.get("tv"),
             "faithful_tv": faithful.get("tv"), "corrected_tv": entry.get("corrected_tv"),
             "faithful_corrected_tv": faithful.get("corrected_tv"),
-            "chi2_p": (entry.get("chi2") or {}).get("p_value"),
+            "chi2_p": read_p(entry["chi2"]) if entry.get("chi2") else None,
             "amplification": imbalance.get("amplification"),
             "corrected_amplification": corrected_imbalance.get("amplification")}
 

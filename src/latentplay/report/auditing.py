@@ -202,7 +202,7 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
               ("TV, JS", f"{number(r.get('tv'))}, {number(r.get('js'))} bits")]
     if chi2.get("statistic") is not None:  # no test, no line
         facts.append(("chi-square", f"{number(chi2['statistic'])} on {number(chi2.get('dof'))} "
-                                    f"dof, {p_is(chi2.get('p_value'))}"
+                                    f"dof, {p_is(read_p(chi2))}"
                                     + (f"; {basis}" if (basis := chi_square_basis(r, audited.name)) else "")))
     if r.get("corrected_tv") is not None:
         facts.append(("corrected TV, JS", f"{number(r['corrected_tv'])}, "

@@ -11,6 +11,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from latentplay.audit.parity import odds_caveat
+from latentplay.contingency import read_p
 from latentplay.intervals import wilson_interval
 from latentplay.viz.style import ordered_colors, row_note, tight_layout, wrap_title
 
@@ -78,7 +79,10 @@ def accuracy_bars(summary: dict[str, Any]) -> Figure:
     across = summary.get("across") or {}
     note = ""
     if "chi2" in across:
-        note = f"chi-square p {across['chi2']['p_value']:.2g}{_over_persons(across['chi2'])}"
+        test = across["chi2"]
+        note = (f"chi-square p {read_p(test):.2g}"
+                + (" (simulated: sparse cells)" if "p_value_simulated" in test else "")
+                + _over_persons(test))
     trend = across.get("trend")
     if trend and "slope" in trend:
         note += f"; |error| {trend['slope']:+.3g} per group [{trend['low']:+.3g}, {trend['high']:+.3g}]"

@@ -1,0 +1,254 @@
+"""Does an audited sample follow the reference's class distribution: Pearson's chi-square
+through an annotator that errs, and its p-value simulated where classes expect few images.
+
+:func:`chi_square` compares the audited images' annotated class counts with what the
+annotator reads on the reference's shares (``C^T p``), counting the error of both samples, of
+the measured confusion and, where the reference repeats persons, their clustering. Its p-value
+is the chi-square curve's, a large-sample approximation: where more than a fifth of the
+classes expect under 5 images, or one under 1 (Cochran's rule), a single image of a rare class
+can add tens to the statistic and the curve's p-value runs small. :func:`simulated_p` then
+simulates the statistic under the null: with labels on both sides and no persons, as Pearson's
+``2 x K`` table with both margins fixed (:func:`latentplay.contingency.simulated_p`, exact in
+the limit); otherwise by a parametric bootstrap that takes the reference's shares and the
+annotator's confusion as measured for the truth and draws every sample the test counts again
+(reference labels or whole persons, audited images read through the confusion, held-out
+counts), reading each drawn comparison with the same test.
+
+>>> statistic, p, dof = chi_square(t, g, confusion=c, confusion_counts=held)
+>>> simulated_p(t, g, statistic, confusion=c, confusion_counts=held)   # (p, how)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import chi2 as chi2_distribution
+
+from latentplay import contingency
+from latentplay.clustered import ShareSpread, cluster_spread
+
+DRAWS = 2_000
+"""Comparisons drawn for a simulated p-value (the smallest it can be is ``1 / (DRAWS + 1)``)."""
+
+MARGINS_FIXED = "the 2 x K table's margins fixed"
+"""How :func:`simulated_p` drew, with labels on both sides and no persons."""
+
+REFERENCE_TRUTH = "the reference shares and the confusion as measured taken for the truth"
+"""How :func:`simulated_p` drew otherwise (a parametric bootstrap)."""
+
+
+def _multinomial(p: np.ndarray) -> np.ndarray:
+    """``(K, K)`` covariance ``diag(p) - p p^T`` of one draw's class indicators."""
+    return np.diag(p) - np.outer(p, p)
+
+
+@dataclass
+class JointCounts:
+    """How the confusion of two annotators read together was measured: each one's ``(K1,
+    K1)`` and ``(K2, K2)`` held-out counts. The joint confusion over the ``K1 K2``
+    intersections (class ``(i, j)`` at ``i K2 + j``) is their Kronecker product: the two
+    annotators' errors taken as independent given the true classes."""
+
+    first: np.ndarray
+    second: np.ndarray
+
+    def confusion(self) -> np.ndarray:
+        """``(K1 K2, K1 K2)`` joint confusion from the counts (unmeasured rows as identity)."""
+        return np.kron(*(filled_confusion(confusion_rates(c)) for c in (self.first, self.second)))
+
+
+Counts = np.ndarray | JointCounts
+"""How a confusion was measured: ``(K, K)`` held-out counts, or :class:`JointCounts`."""
+
+
+def confusion_rates(counts: np.ndarray) -> np.ndarray:
+    """``(K, K)`` confusion ``P(column | row)`` of ``(K, K)`` counts (NaN rows where a class
+    has none)."""
+    counts = np.asarray(counts, float)
+    totals = counts.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
+
+
+def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``(K, K)`` covariance of ``C^T p`` that comes from measuring ``C`` (``c``, with
+    unmeasured rows filled) on held-out images: ``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``
+    for one annotator; for two (``JointCounts``, ``p`` over their ``K1 K2`` intersections),
+    the delta method's exact form ``sum_i A_i (x) m_i m_i^T + sum_j n_j n_j^T (x) B_j +
+    sum_ij p_ij^2 A_i (x) B_j``, with ``A_i``, ``B_j`` each row's covariance, ``m_i = sum_j
+    p_ij C2_j`` and ``n_j = sum_i p_ij C1_i``."""
+    if not isinstance(counts, JointCounts):
+        rows = np.asarray(counts, float).sum(axis=1)
+        w = np.where((rows > 0) & (p > 0), p**2 / np.maximum(rows, 1), 0.0)   # (K,)
+        return np.diag(w @ c) - c.T @ (w[:, None] * c)
+    c1, c2 = (filled_confusion(confusion_rates(x)) for x in (counts.first, counts.second))
+    a, b = (np.array([_multinomial(row) / n if n else np.zeros((len(row), len(row)))
+                      for row, n in zip(ci, np.asarray(x).sum(axis=1), strict=True)])
+            for ci, x in ((c1, counts.first), (c2, counts.second)))
+    joint = p.reshape(len(c1), len(c2))
+    m, n = joint @ c2, joint.T @ c1                       # (K1, K2), (K2, K1)
+    return (sum(np.kron(a[i], np.outer(m[i], m[i])) for i in range(len(c1)))
+            + sum(np.kron(np.outer(n[j], n[j]), b[j]) for j in range(len(c2)))
+            + sum(joint[i, j] ** 2 * np.kron(a[i], b[j])
+                  for i in range(len(c1)) for j in range(len(c2)) if joint[i, j] > 0))
+
+
+def measured_confusion(counts: Counts) -> np.ndarray:
+    """The ``(K, K)`` confusion of held-out ``counts`` (:func:`confusion_rates`; for
+    :class:`JointCounts`, the Kronecker product of the two)."""
+    return counts.confusion() if isinstance(counts, JointCounts) else confusion_rates(counts)
+
+
+def counts_draw(counts: Counts, rng: np.random.Generator) -> Counts:
+    """Held-out counts as their measurement could have come out: each row drawn again from a
+    multinomial of its measured rates and size (each annotator's, for :class:`JointCounts`;
+    a class without held-out images stays without)."""
+    if isinstance(counts, JointCounts):
+        return JointCounts(_rows_drawn(counts.first, rng), _rows_drawn(counts.second, rng))
+    return _rows_drawn(counts, rng)
+
+
+def _rows_drawn(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``(K, K)`` counts, each row of ``(K, K)`` ``counts`` drawn again (:func:`counts_draw`)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    totals = counts.sum(axis=1)
+    return rng.multinomial(totals, counts / np.maximum(totals, 1)[:, None])
+
+
+def confusion_draw(counts: Counts, rng: np.random.Generator) -> np.ndarray:
+    """A confusion matrix as its measurement could have come out (:func:`counts_draw`)."""
+    return measured_confusion(counts_draw(counts, rng))
+
+
+def chi_square(
+    training_counts: np.ndarray,
+    generated_counts: np.ndarray,
+    *,
+    confusion: np.ndarray | None = None,
+    confusion_counts: Counts | None = None,
+    training_spread: ShareSpread | None = None,
+) -> tuple[float, float, int]:
+    """Chi-square test that the generated images' classes follow the training distribution,
+    both sides sampled: ``(K,)`` training label counts ``t`` against ``(K,)`` generated counts
+    ``g`` that an annotator read.
+
+    An annotator that errs shifts the annotated shares even of a generator that reproduces the
+    training distribution exactly (``q = C^T p``), so the generated shares are compared with
+    what the annotator would read on the training distribution, ``C^T p_t``, not with ``p_t``:
+    the Wald statistic ``d^T V^+ d`` of ``d = g / n_g - C^T p_t`` on the rank of ``V``, where
+    ``V`` sums the generated shares' multinomial covariance under the null (``C^T p_t``), the
+    training shares' (through ``C``) and, with ``confusion_counts``, the error of each row of
+    ``C`` measured on ``n_i`` held-out images (``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``;
+    for two annotators read together, :func:`_measuring_error`).
+    The null is the correction's assumption too: the annotator errs on generated images as on
+    the held-out ones.
+
+    Without ``confusion`` (labels on both sides) it is Pearson's test of homogeneity of the
+    ``2 x K`` table (the covariances at the pooled shares). ``training_spread`` replaces the
+    training shares' covariance by that of rows that come as several photos of a person
+    (:func:`~latentplay.clustered.share_spread`).
+
+    Returns:
+        statistic, p-value and degrees of freedom; ``(inf, 0)`` when the generated images hold
+        a class the null gives no chance, ``(nan, nan)`` when either side is empty.
+    """
+    statistic, dof = _wald(training_counts, generated_counts, confusion, confusion_counts,
+                           training_spread)
+    if np.isnan(statistic):
+        return statistic, float("nan"), dof
+    return statistic, float(chi2_distribution.sf(statistic, dof)), dof
+
+
+def _wald(training_counts: np.ndarray, generated_counts: np.ndarray,
+          confusion: np.ndarray | None, confusion_counts: Counts | None,
+          training_spread: ShareSpread | None) -> tuple[float, int]:
+    """:func:`chi_square`'s statistic and degrees of freedom (``(nan, 0)`` where it has
+    none)."""
+    t = np.asarray(training_counts, float)
+    g = np.asarray(generated_counts, float)
+    nt, ng = t.sum(), g.sum()
+    if nt == 0 or ng == 0:
+        return float("nan"), 0
+    pt = t / nt
+    if confusion is None:
+        c = np.eye(len(t))
+        null = (t + g) / (nt + ng)
+    else:
+        c = filled_confusion(confusion)
+        null = pt
+    expected = c.T @ pt
+    covariance = _multinomial(c.T @ null) / ng + c.T @ (
+        _multinomial(null) / nt if training_spread is None else training_spread.covariance) @ c
+    if confusion is not None and confusion_counts is not None:
+        covariance += _measuring_error(confusion_counts, c, pt)
+    d = g / ng - expected
+    values, vectors = np.linalg.eigh(covariance)
+    kept = values > 1e-10 * max(float(values.max()), 1e-300)
+    along = vectors[:, kept].T @ d
+    dof = int(kept.sum())
+    if np.abs(d - vectors[:, kept] @ along).max() > 1e-9:       # a class the null rules out
+        return float("inf"), dof
+    if dof == 0:
+        return float("nan"), 0
+    return float(along**2 @ (1 / values[kept])), dof
+
+
+def filled_confusion(confusion: np.ndarray) -> np.ndarray:
+    """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
+    c = np.array(confusion, dtype=float)
+    bad = np.isnan(c).any(axis=1)
+    c[bad] = np.eye(len(c))[bad]
+    return c
+
+
+def simulated_p(
+    training_counts: np.ndarray,
+    generated_counts: np.ndarray,
+    statistic: float,
+    *,
+    confusion: np.ndarray | None = None,
+    confusion_counts: Counts | None = None,
+    training_clusters: np.ndarray | None = None,
+    draws: int = DRAWS,
+    seed: int = 0,
+) -> tuple[float, str]:
+    """The p-value of :func:`chi_square`'s ``statistic`` of ``(K,)`` ``training_counts`` and
+    ``generated_counts`` (both non-empty), simulated under its null, and how it was drawn
+    (:data:`MARGINS_FIXED` or :data:`REFERENCE_TRUTH`): ``(1 + #{X*² >= statistic}) / (draws +
+    1)`` over ``draws`` comparisons made as the observed one was (the same ``confusion``,
+    ``confusion_counts`` and persons), a drawn comparison the test cannot read (no degrees of
+    freedom) counting as less extreme.
+
+    The parametric bootstrap draws, each time, the reference's counts at its shares ``p_t``
+    (with ``training_clusters``, the ``(k, K)`` class counts of each reference person, ``k``
+    persons drawn whole with replacement), the audited images at ``C^T p_t``, and each row of
+    ``confusion_counts`` at its measured rates (its confusion then measured from them);
+    ``confusion`` without counts is taken as known in every draw."""
+    t = np.asarray(training_counts, np.float64)
+    g = np.asarray(generated_counts, np.float64)
+    if confusion is None and training_clusters is None:
+        table = np.stack([t, g])
+        return (contingency.simulated_p(table[:, table.sum(axis=0) > 0], statistic, draws, seed),
+                MARGINS_FIXED)
+    rng = np.random.default_rng([seed, 4])
+    truth = t / t.sum()
+    read = np.clip((np.eye(len(t)) if confusion is None else filled_confusion(confusion)).T
+                   @ truth, 0, None)
+    read /= read.sum()
+    k = 0 if training_clusters is None else len(training_clusters)
+    far = 0
+    for _ in range(draws):
+        spread = None
+        if training_clusters is None:
+            tb = rng.multinomial(int(t.sum()), truth)
+        else:
+            taken = rng.multinomial(k, np.full(k, 1 / k))
+            tb, spread = taken @ training_clusters, cluster_spread(training_clusters, taken)
+        gb = rng.multinomial(int(g.sum()), read)
+        counts = (None if confusion is None or confusion_counts is None
+                  else counts_draw(confusion_counts, rng))
+        drawn = _wald(tb, gb, confusion if counts is None else measured_confusion(counts),
+                      counts, spread)[0]
+        far += bool(drawn >= statistic * (1 - 1e-9))
+    return (1 + far) / (draws + 1), REFERENCE_TRUTH
