@@ -83,15 +83,20 @@ def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray
         w = np.where((rows > 0) & (p > 0), p**2 / np.maximum(rows, 1), 0.0)   # (K,)
         return np.diag(w @ c) - c.T @ (w[:, None] * c)
     c1, c2 = (filled_confusion(confusion_rates(x)) for x in (counts.first, counts.second))
-    a, b = (np.array([_multinomial(row) / n if n else np.zeros((len(row), len(row)))
-                      for row, n in zip(ci, np.asarray(x).sum(axis=1), strict=True)])
-            for ci, x in ((c1, counts.first), (c2, counts.second)))
+    a, b = (_row_covariances(ci, np.asarray(x, float).sum(axis=1))
+            for ci, x in ((c1, counts.first), (c2, counts.second)))      # (K1, K1, K1), (K2, ...)
     joint = p.reshape(len(c1), len(c2))
     m, n = joint @ c2, joint.T @ c1                       # (K1, K2), (K2, K1)
-    return (sum(np.kron(a[i], np.outer(m[i], m[i])) for i in range(len(c1)))
-            + sum(np.kron(np.outer(n[j], n[j]), b[j]) for j in range(len(c2)))
-            + sum(joint[i, j] ** 2 * np.kron(a[i], b[j])
-                  for i in range(len(c1)) for j in range(len(c2)) if joint[i, j] > 0))
+    k = joint.size
+    return (np.einsum("ixu,iy,iv->xyuv", a, m, m) + np.einsum("jx,ju,jyv->xyuv", n, n, b)
+            + np.einsum("ij,ixu,jyv->xyuv", joint**2, a, b)).reshape(k, k)
+
+
+def _row_covariances(c: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``(K, K, K)``: for each row ``C_i`` of ``(K, K)`` ``c`` measured on ``rows[i]`` images,
+    the covariance ``(diag(C_i) - C_i C_i^T) / n_i`` of its measurement (0 where unmeasured)."""
+    w = np.where(rows > 0, 1 / np.maximum(rows, 1), 0.0)[:, None, None]
+    return w * (np.einsum("ix,xu->ixu", c, np.eye(len(c))) - np.einsum("ix,iu->ixu", c, c))
 
 
 def measured_confusion(counts: Counts) -> np.ndarray:
