@@ -152,3 +152,23 @@ def test_the_command_prints_and_reports_the_simulated_p(tmp_path: Path, cli) -> 
     page = html.unescape(report.read_text())
     assert f"dof, {p_is(test['p_value_simulated'])}; " in page
     assert f"p simulated from 2,000 comparisons drawn with {MARGINS_FIXED}" in page
+
+
+def test_compare_draws_the_reference_persons_whole() -> None:
+    """Labels on both sides, the reference of 40 persons x 3 photos (one class rare, some
+    photos without a class): compare's simulated p is the bootstrap over those persons' class
+    counts, rows without a class left out."""
+    rng = np.random.default_rng(5)
+    persons = np.repeat(np.arange(40), 3)
+    codes = np.repeat(rng.choice(3, 40, p=[0.6, 0.37, 0.03]), 3)
+    codes[::7] = -1
+    t = np.bincount(codes[codes >= 0], minlength=3)
+    g = np.array([12, 7, 1])
+    found = compare(t, g, CLASSES[:3], training_persons=(codes, persons), seed=2)
+    assert found.chi2_simulation == REFERENCE_TRUTH and found.training_spread is not None
+    kept = codes >= 0
+    sums = np.stack([np.bincount(persons[kept], weights=codes[kept] == k, minlength=40)
+                     for k in range(3)], axis=1)
+    sums = sums[sums.sum(axis=1) > 0]
+    assert found.chi2_p_simulated == simulated_p(t, g, found.chi2, training_clusters=sums,
+                                                 seed=2)[0]
