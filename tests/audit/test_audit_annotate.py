@@ -312,7 +312,13 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
     sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
     annotator = fit_classifier(path, "gender", options=["dim=8"])
     assert annotator.info["held_out"] == "persons"
-    assert annotator.evaluation.n == pytest.approx(60, abs=15)
+    ev = annotator.evaluation
+    assert ev.n == pytest.approx(60, abs=15)
+    assert ev.persons is not None and ev.persons < ev.n and ev.effective is not None
+    assert (ev.effective <= ev.counts.sum(axis=1)).all() and (ev.effective >= 1).all()
+    saved = annotator.save(tmp_path / "a.npz")
+    again = load_annotator(saved).evaluation
+    assert again.persons == ev.persons and np.allclose(again.effective, ev.effective)
 
 
 

@@ -52,6 +52,7 @@ from sklearn.preprocessing import StandardScaler
 from latentplay import store as st
 from latentplay.audit.distribution import data_name
 from latentplay.audit.goodness_of_fit import confusion_rates
+from latentplay.clustered import share_spread
 from latentplay.embed.base import Embedder, EmbedderSpec, Images, embed_images, embedder_class, make_embedder
 from latentplay.embed.column import load_rows
 from latentplay.errors import UserError
@@ -79,6 +80,11 @@ class Evaluation:
         n: number of images evaluated.
         confidence: mean probability of the class chosen, over those images (None when not
             known): an annotator much less sure of other images errs differently on them.
+        persons: where some person has several of the images, how many persons they show;
+            None when the images are independent.
+        effective: with ``persons``, ``(K,)`` how many independent images each confusion row
+            is worth: its images over the design effect of its readings across the persons
+            (at least 1; a person's photos tend to be misread alike); None otherwise.
     """
 
     accuracy: float
@@ -86,22 +92,71 @@ class Evaluation:
     counts: np.ndarray
     n: int
     confidence: float | None = None
+    persons: int | None = None
+    effective: np.ndarray | None = None
 
     @classmethod
-    def from_proba(cls, true: np.ndarray, proba: np.ndarray) -> Evaluation:
-        """From ``(n,)`` true class indices and ``(n, K)`` predicted probabilities."""
+    def from_proba(cls, true: np.ndarray, proba: np.ndarray,
+                   persons: np.ndarray | None = None) -> Evaluation:
+        """From ``(n,)`` true class indices, ``(n, K)`` predicted probabilities and, where
+        they repeat, the images' ``(n,)`` persons."""
         k = proba.shape[1]
         predicted = proba.argmax(axis=1)
         counts = confusion_matrix(true, predicted, labels=np.arange(k))
-        return cls(float(np.mean(true == predicted)), confusion_rates(counts), counts,
-                   int(len(true)),
-                   float(proba.max(axis=1).mean()) if len(proba) else None)
+        out = cls(float(np.mean(true == predicted)), confusion_rates(counts), counts,
+                  int(len(true)), float(proba.max(axis=1).mean()) if len(proba) else None)
+        if persons is not None and len(np.unique(persons)) < len(persons):
+            out.persons = int(len(np.unique(persons)))
+            out.effective = row_effective_sizes(true, predicted, persons, k)
+        return out
+
+    @property
+    def measured_counts(self) -> np.ndarray:
+        """``(K, K)`` counts the confusion's measuring error is read from: :attr:`counts`,
+        each row scaled to its :attr:`effective` size where persons repeat (then not whole
+        numbers)."""
+        if self.effective is None:
+            return self.counts
+        rows = self.counts.sum(axis=1)
+        return self.counts * (self.effective / np.maximum(rows, 1))[:, None]
 
     def to_dict(self) -> dict[str, Any]:
         return {"accuracy": self.accuracy, "n": self.n, "confidence": self.confidence,
                 "confusion": [[None if np.isnan(v) else float(v) for v in row]
                               for row in self.confusion],
-                "counts": self.counts.tolist()}
+                "counts": self.counts.tolist(), "persons": self.persons,
+                "effective": None if self.effective is None else self.effective.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Evaluation:
+        """The :class:`Evaluation` of :meth:`to_dict`'s ``d``."""
+        return cls(d["accuracy"], np.array(d["confusion"], dtype=float), np.array(d["counts"]),
+                   d["n"], d.get("confidence"), d.get("persons"),
+                   None if d.get("effective") is None else np.array(d["effective"], float))
+
+
+def effective_text(rows: np.ndarray, effective: np.ndarray) -> str:
+    """``"a person's photos tend to be misread alike: the rows' error counts as that of 41 of
+    their 120 images"`` for
+    ``(K,)`` held-out images per row and their :func:`row_effective_sizes`."""
+    return (f"a person's photos tend to be misread alike: the rows' error counts as that of "
+            f"{effective.sum():.0f} of their {rows.sum():.0f} images")
+
+
+def row_effective_sizes(true: np.ndarray, predicted: np.ndarray, persons: np.ndarray,
+                        k: int) -> np.ndarray:
+    """``(K,)`` independent images each row of a confusion measured on ``(n,)`` ``true`` and
+    ``predicted`` classes of the ``(n,)`` ``persons``' images is worth: the row's images over
+    the design effect of its predicted shares across the persons
+    (:func:`~latentplay.clustered.share_spread`), at least 1; a row read as one class alone, or
+    from one person, keeps its images (its spread is not measured)."""
+    out = np.bincount(true, minlength=k).astype(np.float64)
+    for i in np.flatnonzero(out):
+        mine = true == i
+        spread = share_spread(predicted[mine], k, persons[mine])
+        if spread is not None and spread.design_effect > 1:
+            out[i] /= spread.design_effect
+    return out
 
 
 CONFIDENCE_DROP = 0.1  # a fall in mean confidence worth a caution
@@ -206,7 +261,9 @@ class Annotator(abc.ABC):
                   for k in np.setdiff1d(np.unique(mine[rows]), mine[drawn])
                   if len(of := rows[mine[rows] == k])]
         rows = np.sort(np.concatenate([drawn, *missed]))
-        self.evaluation = Evaluation.from_proba(mine[rows], self.proba_store(store, rows))
+        persons = repeated_persons(store)
+        self.evaluation = Evaluation.from_proba(mine[rows], self.proba_store(store, rows),
+                                                None if persons is None else persons[rows])
         return self.evaluation
 
 
@@ -367,8 +424,9 @@ def fit_classifier(
     x = annotator.embed_store(store, rows)
     annotator.scaler.fit(x[train_rows])
     annotator.model.fit(annotator.scaler.transform(x[train_rows]), y[train_rows])
-    annotator.evaluation = Evaluation.from_proba(y[test_rows],
-                                                 annotator.proba_of_embeddings(x[test_rows]))
+    annotator.evaluation = Evaluation.from_proba(
+        y[test_rows], annotator.proba_of_embeddings(x[test_rows]),
+        None if persons is None else persons[rows][test_rows])
     return annotator
 
 
@@ -450,9 +508,7 @@ def load_annotator(path: str | os.PathLike[str]) -> ClassifierAnnotator:
         model.classes_ = np.arange(len(meta["classes"]))
         model.n_features_in_ = model.coef_.shape[1]
         ev = meta["evaluation"]
-        evaluation = None if ev is None else Evaluation(
-            ev["accuracy"], np.array(ev["confusion"], dtype=float), np.array(ev["counts"]),
-            ev["n"], ev.get("confidence"))
+        evaluation = None if ev is None else Evaluation.from_dict(ev)
         return ClassifierAnnotator(meta["attribute"], list(meta["classes"]), emb, scaler, model,
                                    evaluation, info)
     except KeyError as exc:

@@ -32,7 +32,7 @@ def annotator_cmd(
 ) -> None:
     """Train a classifier annotator (embedding + logistic regression) and save it; prints its
     held-out accuracy and confusion matrix."""
-    from latentplay.audit.annotate import fit_classifier, refuse_existing
+    from latentplay.audit.annotate import effective_text, fit_classifier, refuse_existing
 
     if out.is_dir():  # found only after training, when the file could not replace the folder
         raise UserError(f"--out {out} is a directory; name the annotator file to write (.npz)")
@@ -42,7 +42,10 @@ def annotator_cmd(
     ann.save(out, overwrite=overwrite)
     ev = ann.evaluation
     assert ev is not None
-    persons = " of persons it was not trained on" if ann.info.get("held_out") == "persons" else ""
+    persons = ""
+    if ann.info.get("held_out") == "persons":
+        count = f"{ev.persons} " if ev.persons else ""   # none: each held-out person once
+        persons = f" of {count}persons it was not trained on"
     largest = ev.counts.sum(1).max() / max(ev.counts.sum(), 1)  # always naming the commonest
     print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
           f"({len(ann.classes)} classes; naming the commonest every time: {largest:.3f})")
@@ -50,6 +53,8 @@ def annotator_cmd(
     print("confusion (rows true, columns predicted):")
     for name, row in zip(ann.classes, ev.confusion, strict=True):
         print(f"  {name:>{width}} " + " ".join(f"{v:5.2f}" for v in row))
+    if ev.effective is not None:
+        print(f"  {effective_text(ev.counts.sum(axis=1), ev.effective)}")
     print(f"wrote {out}")
 
 

@@ -586,9 +586,11 @@ def compare(
         attribute: attribute name (for the record).
         confusion: ``(K, K)`` confusion of the annotator (rows true, columns predicted, rows
             summing to 1); when given, the corrected proportions are estimated too.
-        confusion_counts: ``(K, K)`` int counts ``confusion`` was measured from (or, for two
+        confusion_counts: ``(K, K)`` counts ``confusion`` was measured from (or, for two
             annotators read together, :class:`JointCounts`); when given, the test and the
-            intervals of the corrected proportions include its sampling error.
+            intervals of the corrected proportions include its sampling error. Where the
+            held-out images repeat persons, each row scaled to its effective size
+            (:attr:`~latentplay.audit.annotate.Evaluation.measured_counts`).
         n_boot: resamples for the intervals of the corrected proportions, the shifts and the
             imbalances (training counts redrawn, generated shares drawn from their Jeffreys
             posterior).
@@ -795,6 +797,12 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
     parts = []
     if test.get("through_annotator"):
         parts.append(chi_square_compares(True, audited))
+    measured = (summary.get("annotator") or {}).get("evaluation") or {}
+    if test.get("through_annotator") and measured.get("effective"):
+        parts.append(f"the annotator's confusion measured on {measured['n']} images of "
+                     f"{measured['persons']} persons, each row counted at its effective size "
+                     f"({sum(measured['effective']):.0f} images in all: a person's photos tend "
+                     "to be misread alike)")
     if (summary.get("annotator") or {}).get("independent_errors"):
         parts.append("the two annotators' errors taken as independent given the true classes")
     if test.get("training_persons"):

@@ -108,7 +108,9 @@ def measured_confusion(counts: Counts) -> np.ndarray:
 def counts_draw(counts: Counts, rng: np.random.Generator) -> Counts:
     """Held-out counts as their measurement could have come out: each row drawn again from a
     multinomial of its measured rates and size (each annotator's, for :class:`JointCounts`;
-    a class without held-out images stays without)."""
+    a class without held-out images stays without). Counts scaled to a row's effective size
+    (:attr:`~latentplay.audit.annotate.Evaluation.measured_counts`) draw that many images,
+    rounded, at least 1."""
     if isinstance(counts, JointCounts):
         return JointCounts(_rows_drawn(counts.first, rng), _rows_drawn(counts.second, rng))
     return _rows_drawn(counts, rng)
@@ -116,9 +118,10 @@ def counts_draw(counts: Counts, rng: np.random.Generator) -> Counts:
 
 def _rows_drawn(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``(K, K)`` counts, each row of ``(K, K)`` ``counts`` drawn again (:func:`counts_draw`)."""
-    counts = np.asarray(counts, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.float64)
     totals = counts.sum(axis=1)
-    return rng.multinomial(totals, counts / np.maximum(totals, 1)[:, None])
+    sizes = np.where(totals > 0, np.maximum(np.round(totals), 1), 0).astype(np.int64)
+    return rng.multinomial(sizes, counts / np.where(totals > 0, totals, 1)[:, None])
 
 
 def confusion_draw(counts: Counts, rng: np.random.Generator) -> np.ndarray:

@@ -271,7 +271,7 @@ def audit_images(
                          np.bincount(predicted[predicted >= 0], minlength=len(ann.classes)),
                          ann.classes,
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
-                         confusion_counts=None if ev is None else ev.counts, seed=seed,
+                         confusion_counts=None if ev is None else ev.measured_counts, seed=seed,
                          ordered=attr.ordered or attr.kind == "factor",
                          training_persons=None if persons is None
                          else (ann.store_truth(data), persons),
@@ -332,7 +332,8 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
     read = np.where((read_a >= 0) & (read_b >= 0), read_a * k + read_b, -1)
     names = [f"{x} / {y}" for x in a.classes for y in b.classes]
     measured = a.evaluation is not None and b.evaluation is not None
-    counts = (JointCounts(a.evaluation.counts, b.evaluation.counts)    # type: ignore[union-attr]
+    counts = (JointCounts(a.evaluation.measured_counts,               # type: ignore[union-attr]
+                          b.evaluation.measured_counts)                 # type: ignore[union-attr]
               if measured else None)
     return compare(np.bincount(codes[codes >= 0], minlength=len(names)),
                    np.bincount(read[read >= 0], minlength=len(names)), names,
