@@ -112,8 +112,14 @@ def test_compare_counts_the_training_persons_and_reads_through_the_annotator(
     test = json.loads((out / "summary.json").read_text())["attributes"]["gender"]["chi2"]
     assert test["through_annotator"] and test["training_persons"] == 40
     assert test["design_effect"] > 1.5 and test["p_value"] > 0.05
+    evaluation = json.loads((out / "summary.json").read_text())["attributes"]["gender"][
+        "annotator"]["evaluation"]
+    assert evaluation["persons"] < evaluation["n"] and evaluation["effective"]
     assert "the annotated class counts of the images of persons against what the annotator reads on " \
-        "the reference labels' shares (C^T p), over 40 reference persons" in r.out  # --images
+        "the reference labels' shares (C^T p), the annotator's confusion measured on " \
+        f"{evaluation['n']} images of {evaluation['persons']} persons, each row counted at its " \
+        f"effective size ({sum(evaluation['effective']):.0f} images in all: a person's photos " \
+        "tend to be misread alike), over 40 reference persons" in r.out  # --images
     assert test["compares"].startswith("the annotated class counts of the images of persons ")
     assert cli("report", out, "--out", tmp_path / "report.html").code == 0
     assert "over 40 reference persons" in (tmp_path / "report.html").read_text()
