@@ -21,6 +21,7 @@ from latentplay.audit.goodness_of_fit import (
     _wald,
     simulated_p,
 )
+from latentplay.audit.run import _p_title
 from latentplay.clustered import cluster_spread
 from latentplay.contingency import simulated_p as margins_fixed_p
 from latentplay.outputs import p_text
@@ -42,8 +43,11 @@ def test_sparse_expected_counts_are_named_and_the_p_value_simulated() -> None:
     basis = chi_square_basis(few)
     assert "50% of the classes expect under 5 generated images (the fewest 1.5)" in basis
     assert f"p simulated from 2,000 comparisons drawn with {REFERENCE_TRUTH}" in basis
+    assert _p_title(found) == (f"chi-square p {p_text(found.p_value)} (simulated: few images "
+                               "expected in some classes)")                # the figures' title
     many = compare(TRAINING, np.array([490] * 6 + [10] * 6), CLASSES, confusion=CONFUSION)
     assert many.to_dict()["chi2"]["sparse"] == 0 and many.chi2_p_simulated is None
+    assert _p_title(many) == f"chi-square p {p_text(many.chi2_p)}"
     assert many.p_value == many.chi2_p and "expect under 5" not in (chi_square_basis(many.to_dict())
                                                                    or "")
 

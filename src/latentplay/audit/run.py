@@ -308,6 +308,14 @@ def audit_images(
     return summary
 
 
+def _p_title(result: Comparison) -> str:
+    """``chi-square p 0.041``, with ``(simulated: few images expected in some classes)`` where
+    the p-value was simulated."""
+    return (f"chi-square p {p_text(result.p_value)}"
+            + (" (simulated: few images expected in some classes)"
+               if result.chi2_p_simulated is not None else ""))
+
+
 def check_joint(annotators: Sequence[Annotator | NetworkValues], joint: Sequence[str]) -> None:
     """Raise a :class:`UserError` unless ``joint`` is empty or two different attributes that
     ``annotators`` read as classes."""
@@ -391,7 +399,7 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
              + (f"{_condition_note(audited.drawn, ref)}\n" if audited.drawn else ": ")
              + f"{'corrected ' if corrected else ''}TV "
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
-             + f", chi-square p {p_text(result.p_value)}"
+             + f", {_p_title(result)}"
              + ("\nthe two annotators' errors taken as independent" if measured else "")
              + _persons_note(generated_persons) + (f"\n{caution}" if caution else ""))
     label = f"{audited.label}, {'corrected' if corrected else how}"
@@ -673,7 +681,7 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     elif result.confusion_condition is not None:
         title += (f"\nno correction: the annotator's confusion matrix is singular or nearly so "
                   f"(condition number {result.confusion_condition:.3g}, above {MAX_CONDITION:g})")
-    title += f"\nchi-square p {p_text(result.p_value)}"
+    title += f"\n{_p_title(result)}"
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")
