@@ -103,9 +103,9 @@ def test_the_bootstrap_is_the_exact_tail_of_its_plug_in_null() -> None:
     exact = sum(_multinomial_pmf(tb, pt) * _multinomial_pmf(gb, read)
                 for tb in _compositions(12, 3) for gb in _compositions(4, 3)
                 if _wald(tb, gb, confusion, None, None)[0] >= statistic * (1 - 1e-9))
-    p, how = simulated_p(t, g, statistic, confusion=confusion, draws=10_000)
+    p, how = simulated_p(t, g, statistic, confusion=confusion, draws=20_000)
     assert how == REFERENCE_TRUTH and 0.05 < exact < 0.95
-    assert p == pytest.approx(exact, abs=3 * np.sqrt(exact * (1 - exact) / 10_000))
+    assert p == pytest.approx(exact, abs=3 * np.sqrt(exact * (1 - exact) / 20_000))
 
 
 def test_persons_are_drawn_whole() -> None:
