@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from latentplay.audit.annotate import Evaluation, row_effective_sizes
+from latentplay.audit.distribution import chi_square_basis
 from latentplay.audit.goodness_of_fit import (
     _measuring_error,
     confusion_rates,
@@ -94,3 +95,15 @@ def test_scaled_counts_are_drawn_at_their_effective_size() -> None:
     assert {tuple(counts_draw(counts, rng).sum(axis=1)) for _ in range(20)} == {(12, 0)}
     drawn = counts_draw(tiny, rng)
     assert drawn.sum(axis=1).tolist() == [1, 1]
+
+
+def test_a_joint_comparison_names_the_annotators_counted_over_persons() -> None:
+    summary = {"chi2": {"dof": 9, "through_annotator": True},
+               "annotator": {"kind": "joint", "independent_errors": True,
+                             "persons_counted": ["gender", "age_group"]}}
+    assert ("the gender and age_group annotators' confusions counted over the persons measured "
+            "on, each row at its effective size") in chi_square_basis(summary)
+    summary["annotator"]["persons_counted"] = ["gender"]
+    assert "the gender annotator's confusion counted over" in chi_square_basis(summary)
+    summary["annotator"]["persons_counted"] = []
+    assert "counted over the persons" not in chi_square_basis(summary)

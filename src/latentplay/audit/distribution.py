@@ -805,6 +805,12 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
                      "to be misread alike)")
     if (summary.get("annotator") or {}).get("independent_errors"):
         parts.append("the two annotators' errors taken as independent given the true classes")
+    if test.get("through_annotator") and (counted := (summary.get("annotator") or {}).get(
+            "persons_counted")):
+        whose = ("annotator's confusion" if len(counted) == 1 else "annotators' confusions")
+        parts.append(f"the {' and '.join(counted)} {whose} counted over the persons measured "
+                     "on, each row at its effective size (a person's photos tend to be misread "
+                     "alike)")
     if test.get("training_persons"):
         parts.append(f"over {test['training_persons']} {REFERENCE} persons (design effect "
                      f"{test['design_effect']:.2f})")

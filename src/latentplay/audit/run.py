@@ -369,7 +369,10 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                   generated_persons, audited, caution)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
-                      "evaluation": None, "independent_errors": measured},
+                      "evaluation": None, "independent_errors": measured,
+                      "persons_counted": [ann.attribute for ann, _ in pair
+                                          if ann.evaluation is not None
+                                          and ann.evaluation.effective is not None]},
         **result.to_dict((audited or Audited()).name),
         **({} if generated_persons is None else {"generated_persons": generated_persons})}
 
