@@ -34,9 +34,16 @@ def chi_square(counts: np.ndarray, seed: int = 0) -> dict[str, float]:
     statistic, p_value, dof, expected = chi2_contingency(counts, correction=False)
     out = {"statistic": float(statistic), "dof": int(dof), "p_value": float(p_value),
            "sparse": float((expected < 5).mean()), "min_expected": float(expected.min())}
-    if out["sparse"] > SPARSE or expected.min() < 1:
+    if is_sparse(out):
         out["p_value_simulated"] = simulated_p(counts, float(statistic), seed=seed)
     return out
+
+
+def is_sparse(test: dict[str, float]) -> bool:
+    """Whether the chi-square curve is only a rough guide to a test with these ``sparse`` and
+    ``min_expected`` (Cochran's rule: above :data:`SPARSE` of the cells expected to hold
+    fewer than 5, or one fewer than 1)."""
+    return test["sparse"] > SPARSE or test["min_expected"] < 1
 
 
 def read_p(test: dict[str, float]) -> float:

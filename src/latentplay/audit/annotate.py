@@ -105,8 +105,9 @@ class Evaluation:
         counts = confusion_matrix(true, predicted, labels=np.arange(k))
         out = cls(float(np.mean(true == predicted)), confusion_rates(counts), counts,
                   int(len(true)), float(proba.max(axis=1).mean()) if len(proba) else None)
-        if persons is not None and len(np.unique(persons)) < len(persons):
-            out.persons = int(len(np.unique(persons)))
+        seen = None if persons is None else len(np.unique(persons))
+        if seen is not None and seen < len(persons):
+            out.persons = seen
             out.effective = row_effective_sizes(true, predicted, persons, k)
         return out
 

@@ -51,8 +51,8 @@ from latentplay.audit.goodness_of_fit import (
     filled_confusion,
     simulated_p,
 )
-from latentplay.clustered import ShareSpread, share_spread
-from latentplay.contingency import SPARSE
+from latentplay.clustered import ShareSpread, cluster_spread
+from latentplay.contingency import is_sparse as cochran_sparse
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson, wilson_interval
 from latentplay.outputs import p_text
@@ -618,12 +618,14 @@ def compare(
         if confusion.shape != (len(classes), len(classes)):
             raise ValueError(f"confusion must be ({len(classes)}, {len(classes)}), "
                              f"got {confusion.shape}")
-    spread, codes, persons = None, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    spread, person_counts, classed = None, np.zeros((0, len(t))), None
     if training_persons is not None:
         codes, persons = (np.asarray(a) for a in training_persons)
         if not np.array_equal(np.bincount(codes[codes >= 0], minlength=len(t)), t):
             raise ValueError("training_persons' class codes do not count up to training_counts")
-        spread = share_spread(codes, len(t), persons)
+        person_counts = cluster_sums(persons, [codes == k for k in range(len(t))])  # (P, K)
+        classed = person_counts[person_counts.sum(axis=1) > 0]      # the persons with a class
+        spread = cluster_spread(classed)
     chi2, chi2_p, dof = chi_square(t, g, confusion=confusion, confusion_counts=confusion_counts,
                                    training_spread=spread)
     result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(t, spread),
@@ -633,17 +635,14 @@ def compare(
                         without_class=(int(without_class[0]), int(without_class[1])),
                         expected=_expected(t, g, confusion))
     if is_sparse(result.expected) and np.isfinite(chi2) and dof:
-        kept = codes >= 0
         result.chi2_p_simulated, result.chi2_simulation = simulated_p(
             t, g, chi2, confusion=confusion, confusion_counts=confusion_counts,
-            training_clusters=None if spread is None else cluster_sums(
-                persons[kept], [codes[kept] == k for k in range(len(t))]), seed=seed)
+            training_clusters=None if spread is None else classed, seed=seed)
     rng = np.random.default_rng([seed, 1])
     if spread is None:       # the training counts drawn again, for the intervals
         redrawn = list(rng.multinomial(nt, pt, size=n_boot if nt else 0))
     else:                    # whole persons drawn
-        sums = cluster_sums(persons, [codes == k for k in range(len(t))])
-        redrawn = list(resampled(sums, n_boot, seed).round().astype(np.int64))
+        redrawn = list(resampled(person_counts, n_boot, seed).round().astype(np.int64))
     comparable = bool(nt and ng and len(classes) > 1)
     if comparable:
         if ordered:
@@ -693,7 +692,7 @@ def is_sparse(expected: np.ndarray | None) -> bool:
     :data:`~latentplay.contingency.SPARSE` of the classes expecting under 5 images, or one
     under 1)."""
     found = _sparseness(expected)
-    return bool(found) and (found["sparse"] > SPARSE or found["min_expected"] < 1)
+    return bool(found) and cochran_sparse(found)
 
 
 def sparse_text(test: dict[str, Any], audited: str = "generated") -> str | None:
@@ -701,7 +700,7 @@ def sparse_text(test: dict[str, Any], audited: str = "generated") -> str | None:
     few images (:func:`is_sparse`): that its p-value was simulated, and how; for a summary
     written before p-values were simulated, that the curve's p-value can be too small. None
     otherwise."""
-    if "sparse" not in test or not (test["sparse"] > SPARSE or test["min_expected"] < 1):
+    if "sparse" not in test or not cochran_sparse(test):
         return None
     few = (f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} "
            f"(the fewest {test['min_expected']:.2g})")
