@@ -25,7 +25,11 @@ Prints one JSON line per scenario:
   near 5 % the p-value ``audit compare`` simulates there comes (``--draws`` draws each).
 - ``annotator_persons``: the same where the annotator misreads some persons in every photo
   alike and its confusion was measured on 80 held-out persons of 5 photos: the test with the
-  held-out photos taken as independent and with each confusion row at its effective size.
+  held-out photos taken as independent and with each confusion row at its effective size, and
+  with ``--draws`` the p-value ``compare`` simulates there (its rows rest on few persons).
+- ``annotator_few``: ``generated_annotated`` with the confusion measured on 60 held-out images
+  (rows of about 12-30): the chi-square curve's p-value and, with ``--draws``, the simulated
+  one ``compare`` reads where a row rests on fewer than 50 held-out images.
 - ``generated_persons``: the same with 200 training persons of 6 photos each (a person's photos
   of one class) and 1,200 generated images read without error: the test of photos and the test
   over the training persons.
@@ -161,30 +165,56 @@ def generated_sparse(runs: int, rng: np.random.Generator, draws: int) -> dict[st
                                          strict=False))}
 
 
-def annotator_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
+def annotator_few(runs: int, rng: np.random.Generator, draws: int) -> dict[str, object]:
+    """``generated_annotated`` with the annotator's confusion measured on 60 held-out images:
+    the chi-square curve's p-value and, with ``draws``, the simulated one."""
+    truth = np.array([0.5, 0.3, 0.2])
+    confusion = np.array([[0.85, 0.10, 0.05], [0.10, 0.80, 0.10], [0.05, 0.15, 0.80]])
+    rejected = []
+    for run in range(runs):
+        training = rng.multinomial(1500, truth)
+        held = np.stack([rng.multinomial(n, confusion[i])
+                         for i, n in enumerate(rng.multinomial(60, truth))])
+        measured = confusion_rates(held)
+        generated = sum(rng.multinomial(n, confusion[i])
+                        for i, n in enumerate(rng.multinomial(2000, truth)))
+        found = chi_square(training, generated, confusion=measured, confusion_counts=held)
+        rejected.append([found[1] < 0.05] + ([
+            simulated_p(training, generated, found[0], confusion=measured, confusion_counts=held,
+                        draws=draws, seed=run)[0] < 0.05] if draws else []))
+    return {"scenario": "annotator_few", "runs": runs, "draws": draws,
+            "rejected_at_5pct": dict(zip(("curve", "simulated"),
+                                         np.mean(rejected, 0).round(3).tolist(), strict=False))}
+
+
+def annotator_persons(runs: int, rng: np.random.Generator, draws: int) -> dict[str, object]:
     """A generator that reproduces a 3-class training distribution (1,500 labels), its 2,000
     images read by an annotator that misreads a person, 18 % of them, in every photo alike
     (as another class at random); its confusion measured on 80 held-out persons of 5 photos:
     ``compare``'s test with the held-out photos taken as independent, and with each confusion
-    row at its effective size (``Evaluation.measured_counts``)."""
+    row at its effective size (``Evaluation.measured_counts``): its curve's p-value and, with
+    ``draws``, the simulated one (the rows rest on 16-40 persons)."""
     truth = np.array([0.5, 0.3, 0.2])
     wrong = 0.18
     confusion = np.eye(3) * (1 - wrong) + wrong / 2 * (1 - np.eye(3))
     persons = np.repeat(np.arange(80), 5)
     rejected = []
-    for _ in range(runs):
+    for run in range(runs):
         training = rng.multinomial(1500, truth)
         generated = sum(rng.multinomial(n, confusion[i])
                         for i, n in enumerate(rng.multinomial(2000, truth)))
         true = rng.choice(3, size=80, p=truth)
         read = np.where(rng.random(80) < wrong, (true + rng.integers(1, 3, 80)) % 3, true)
         ev = Evaluation.from_proba(true[persons], np.eye(3)[read[persons]], persons)
-        rejected.append([chi_square(training, generated, confusion=ev.confusion,
-                                    confusion_counts=counts)[1] < 0.05
-                         for counts in (ev.counts, ev.measured_counts)])
-    return {"scenario": "annotator_persons", "runs": runs,
-            "rejected_at_5pct": dict(zip(("photos", "effective_rows"),
-                                         np.mean(rejected, 0).round(3).tolist(), strict=True))}
+        found = [chi_square(training, generated, confusion=ev.confusion, confusion_counts=counts)
+                 for counts in (ev.counts, ev.measured_counts)]
+        rejected.append([f[1] < 0.05 for f in found] + ([
+            simulated_p(training, generated, found[1][0], confusion=ev.confusion,
+                        confusion_counts=ev.measured_counts, draws=draws, seed=run)[0] < 0.05]
+            if draws else []))
+    return {"scenario": "annotator_persons", "runs": runs, "draws": draws,
+            "rejected_at_5pct": dict(zip(("photos", "effective_rows", "effective_rows_simulated"),
+                                         np.mean(rejected, 0).round(3).tolist(), strict=False))}
 
 
 def generated_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
@@ -215,7 +245,8 @@ def values_persons(runs: int, rng: np.random.Generator) -> dict[str, object]:
 
 
 SCENARIOS = ("tables", "pairs_independent", "pairs_wolves", "generated_annotated",
-             "generated_persons", "values_persons", "generated_sparse", "annotator_persons")
+             "generated_persons", "values_persons", "generated_sparse", "annotator_persons",
+             "annotator_few")
 
 
 def main() -> None:
@@ -223,7 +254,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--draws", type=int, default=1000,
-                        help="draws of generated_sparse's simulated p-values (0: none)")
+                        help="draws of each simulated p-value (generated_sparse, annotator_persons, "
+                        "annotator_few; 0: none)")
     parser.add_argument("--only", choices=SCENARIOS, help="run this scenario alone (its data "
                         "then differ from a full run's, which draws the others first)")
     args = parser.parse_args()
@@ -235,7 +267,8 @@ def main() -> None:
             "generated_persons": lambda: generated_persons(args.runs, rng),
             "values_persons": lambda: values_persons(args.runs, rng),
             "generated_sparse": lambda: generated_sparse(args.runs, rng, args.draws),
-            "annotator_persons": lambda: annotator_persons(args.runs, rng)}
+            "annotator_persons": lambda: annotator_persons(args.runs, rng, args.draws),
+            "annotator_few": lambda: annotator_few(args.runs, rng, args.draws)}
     for name in SCENARIOS:      # the newer ones last: the others draw as before
         if args.only in (None, name):
             print(json.dumps(runs[name]()))

@@ -13,7 +13,7 @@ import pytest
 from scipy.stats import multinomial
 
 from latentplay import store as st
-from latentplay.audit.distribution import chi_square_basis, compare, sparse_text
+from latentplay.audit.distribution import chi_square_basis, compare, simulated_text
 from latentplay.audit.goodness_of_fit import (
     DRAWS,
     MARGINS_FIXED,
@@ -55,7 +55,7 @@ def test_sparse_expected_counts_are_named_and_the_p_value_simulated() -> None:
 def test_a_summary_written_before_simulation_keeps_its_caution() -> None:
     old = {"statistic": 9.0, "p_value": 0.01, "dof": 11, "sparse": 0.5, "min_expected": 1.5}
     assert "the chi-square curve's p-value is approximate there and can be too small" in (
-        sparse_text(old))
+        simulated_text(old))
 
 
 def test_one_image_of_a_class_that_expects_a_tenth_is_not_called_significant() -> None:

@@ -45,9 +45,11 @@ from scipy.special import rel_entr
 
 from latentplay.audit.goodness_of_fit import (
     DRAWS,
+    FEW_HELD_OUT,
     Counts,
     chi_square,
     confusion_draw,
+    fewest_held_out,
     filled_confusion,
     simulated_p,
 )
@@ -417,9 +419,14 @@ class Comparison:
             distribution (:func:`chi_square`), both sides sampled; ``chi2_p`` the chi-square
             curve's p-value.
         chi2_p_simulated, chi2_simulation: where many classes expect few generated images
-            (:func:`is_sparse`), the test's p-value simulated under its null and how it was
+            (:func:`is_sparse`) or the confusion rests on few held-out images
+            (``fewest_held_out``), the test's p-value simulated under its null and how it was
             drawn (:func:`~latentplay.audit.goodness_of_fit.simulated_p`); None otherwise.
             :attr:`p_value` is the one to read.
+        fewest_held_out: with the confusion's counts, the fewest held-out images (effective,
+            where persons repeat) of a row the test reads
+            (:func:`~latentplay.audit.goodness_of_fit.fewest_held_out`); under
+            :data:`~latentplay.audit.goodness_of_fit.FEW_HELD_OUT` the p-value is simulated.
         through_annotator: the test compared the generated shares with what the annotator
             reads on the training distribution (its confusion known).
         training_spread: the training shares' covariance over persons, when the training set
@@ -478,12 +485,24 @@ class Comparison:
     expected: np.ndarray | None = None
     chi2_p_simulated: float | None = None
     chi2_simulation: str | None = None
+    fewest_held_out: float | None = None
 
     @property
     def p_value(self) -> float:
         """The test's p-value to read: the simulated one where it was simulated, else the
         chi-square curve's."""
         return self.chi2_p if self.chi2_p_simulated is None else self.chi2_p_simulated
+
+    @property
+    def simulated_because(self) -> str | None:
+        """Why the p-value was simulated, in a few words for a figure's title (``few images
+        expected in some classes``, ``confusion measured on few images``, or both); None
+        where it was not."""
+        if self.chi2_p_simulated is None:
+            return None
+        return ", ".join(why for why, holds in (
+            ("few images expected in some classes", is_sparse(self.expected)),
+            ("confusion measured on few images", few_held_out(self.fewest_held_out))) if holds)
 
     @property
     def pinned(self) -> list[str]:
@@ -524,6 +543,8 @@ class Comparison:
                               "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
                      **_sparseness(self.expected),
+                     **({} if self.fewest_held_out is None else
+                        {"fewest_held_out": self.fewest_held_out}),
                      **({} if self.chi2_p_simulated is None else
                         {"p_value_simulated": self.chi2_p_simulated,
                          "simulation": self.chi2_simulation, "draws": DRAWS}),
@@ -634,7 +655,10 @@ def compare(
                         training_spread=spread,
                         without_class=(int(without_class[0]), int(without_class[1])),
                         expected=_expected(t, g, confusion))
-    if is_sparse(result.expected) and np.isfinite(chi2) and dof:
+    if confusion is not None and confusion_counts is not None:
+        result.fewest_held_out = fewest_held_out(confusion_counts, t)
+    if (is_sparse(result.expected) or few_held_out(result.fewest_held_out)) and np.isfinite(chi2) \
+            and dof:
         result.chi2_p_simulated, result.chi2_simulation = simulated_p(
             t, g, chi2, confusion=confusion, confusion_counts=confusion_counts,
             training_clusters=None if spread is None else classed, seed=seed)
@@ -695,20 +719,34 @@ def is_sparse(expected: np.ndarray | None) -> bool:
     return bool(found) and cochran_sparse(found)
 
 
-def sparse_text(test: dict[str, Any], audited: str = "generated") -> str | None:
-    """What a summary's ``chi2`` (:meth:`Comparison.to_dict`) says where many classes expect
-    few images (:func:`is_sparse`): that its p-value was simulated, and how; for a summary
-    written before p-values were simulated, that the curve's p-value can be too small. None
-    otherwise."""
-    if "sparse" not in test or not cochran_sparse(test):
+def few_held_out(fewest: float | None) -> bool:
+    """Whether a confusion row measured on ``fewest`` held-out images
+    (:attr:`Comparison.fewest_held_out`) leaves the chi-square curve's p-value too small: under
+    :data:`~latentplay.audit.goodness_of_fit.FEW_HELD_OUT`."""
+    return fewest is not None and fewest < FEW_HELD_OUT
+
+
+def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | None:
+    """What a summary's ``chi2`` (:meth:`Comparison.to_dict`) says where the chi-square curve
+    is a rough guide — many classes expect few images (:func:`is_sparse`), or a row of the
+    annotator's confusion rests on few held-out images (:func:`few_held_out`): that its
+    p-value was simulated, and how; for a summary written before p-values were simulated, that
+    the curve's p-value can be too small. None otherwise."""
+    reasons = []
+    if "sparse" in test and cochran_sparse(test):
+        reasons.append(f"{test['sparse']:.0%} of the classes expect under 5 "
+                       f"{audited_images(audited)} (the fewest {test['min_expected']:.2g})")
+    if few_held_out(test.get("fewest_held_out")):
+        reasons.append(f"a row of the annotator's confusion rests on "
+                       f"{test['fewest_held_out']:.0f} held-out images (under {FEW_HELD_OUT})")
+    if not reasons:
         return None
-    few = (f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} "
-           f"(the fewest {test['min_expected']:.2g})")
+    why = " and ".join(reasons)
     if "p_value_simulated" in test:
-        return (f"{few}: p simulated from {test['draws']:,} comparisons drawn with "
+        return (f"{why}: p simulated from {test['draws']:,} comparisons drawn with "
                 f"{test['simulation']}, where the chi-square curve's (p "
                 f"{p_text(test['p_value'], 3)}) can be too small")
-    return (f"{few}: the chi-square curve's p-value is approximate there and can be too small "
+    return (f"{why}: the chi-square curve's p-value is approximate there and can be too small "
             "(a generator that follows the reference rejected more often than the level)")
 
 
@@ -817,8 +855,8 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
         parts.append(f"taking the {audited_images(audited)} as independent although they show "
                      f"{summary['generated_persons']} persons (the p-value and intervals are too "
                      "small where a person's photos agree)")
-    if (sparse := sparse_text(test, audited)) is not None:
-        parts.append(sparse)
+    if (simulated := simulated_text(test, audited)) is not None:
+        parts.append(simulated)
     left_out = summary.get("without_class") or {}
     if any(left_out.values()):
         parts.append(f"leaving out {left_out['training']} {REFERENCE} rows and "

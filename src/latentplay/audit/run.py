@@ -309,11 +309,10 @@ def audit_images(
 
 
 def _p_title(result: Comparison) -> str:
-    """``chi-square p 0.041``, with ``(simulated: few images expected in some classes)`` where
-    the p-value was simulated."""
-    return (f"chi-square p {p_text(result.p_value)}"
-            + (" (simulated: few images expected in some classes)"
-               if result.chi2_p_simulated is not None else ""))
+    """``chi-square p 0.041``, with ``(simulated: few images expected in some classes)`` (or
+    why else, :attr:`Comparison.simulated_because`) where the p-value was simulated."""
+    why = result.simulated_because
+    return f"chi-square p {p_text(result.p_value)}" + ("" if why is None else f" (simulated: {why})")
 
 
 def check_joint(annotators: Sequence[Annotator | NetworkValues], joint: Sequence[str]) -> None:
