@@ -44,8 +44,9 @@ REFERENCE_TRUTH = "the reference shares and the confusion as measured taken for 
 FEW_HELD_OUT = 50
 """Held-out images under which a confusion row leaves the chi-square curve's p-value too small
 (a faithful generator's 2,000 images of 3 classes through an 82 %-accurate annotator: rejected
-at 5 % in 7.7 % of the sets with its confusion measured on 60 images, rows of 12-30; 5.2 % on
-400, rows of 80-200); :func:`simulated_p` is read there instead."""
+at 5 % in 6.7-8.3 % of the sets with its confusion measured on 60 images, rows of about 12-30,
+and in 5.0 % on 400, rows of 80-200: ``bench/coverage_intervals.py``'s ``annotator_few`` and
+``generated_annotated``); :func:`simulated_p` is read there instead."""
 
 
 def _multinomial(p: np.ndarray) -> np.ndarray:
