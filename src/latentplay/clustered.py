@@ -216,26 +216,45 @@ def cluster_spread(counts: np.ndarray | sparse.csr_matrix, drawn: np.ndarray | N
                    ) -> ShareSpread | None:
     """The :class:`ShareSpread` of the class shares of ``(k, K)`` per-cluster class
     ``counts`` (dense or sparse), each cluster taken ``drawn[c]`` times (a resample of the
-    clusters; once each by default): ``k' / (k' - 1)`` over the ``k'`` clusters taken times
-    the sum over them of the outer products of their deviations ``(z_c - m_c p) / n`` (``z_c``
-    their ``(K,)`` counts, ``m_c`` their rows), the linearisation estimator :func:`rao_scott`
-    uses. None with fewer than two clusters taken."""
+    clusters; once each by default): :func:`spread_covariances`' estimator. None with fewer
+    than two clusters taken."""
     w = np.ones(counts.shape[0]) if drawn is None else np.asarray(drawn, np.float64)
     k = float(w.sum())
     if k < 2:
         return None
-    sizes = np.asarray(counts.sum(axis=1), np.float64).ravel()      # (k,) m_c
-    n = float(w @ sizes)
+    covariance = spread_covariances(counts, w[None])[0]
+    n = float(w @ np.asarray(counts.sum(axis=1), np.float64).ravel())
     share = np.asarray(counts.T @ w).ravel() / n                     # (K,)
-    z = counts.T @ (sparse.diags(w) @ counts if sparse.issparse(counts) else w[:, None] * counts)
-    z = np.asarray(z.todense() if sparse.issparse(z) else z)         # (K, K) sum_c w_c z_c z_c^T
-    weighted = np.asarray(counts.T @ (w * sizes)).ravel()            # (K,) sum_c w_c m_c z_c
-    covariance = (k / (k - 1) * (z - np.outer(share, weighted) - np.outer(weighted, share)
-                                 + float(w @ sizes**2) * np.outer(share, share)) / n**2)
     independent = (np.diag(share) - np.outer(share, share)) / n
     rank = max(int(np.count_nonzero(share)) - 1, 1)
     effect = float(np.trace(np.linalg.pinv(independent) @ covariance)) / rank
     return ShareSpread(covariance, int(round(k)), effect)
+
+
+def spread_covariances(counts: np.ndarray | sparse.csr_matrix, drawn: np.ndarray) -> np.ndarray:
+    """``(D, K, K)`` covariances of the class shares of ``(k, K)`` per-cluster class
+    ``counts`` (dense or sparse) in ``D`` resamples of the clusters, resample ``d`` taking
+    cluster ``c`` ``drawn[d, c]`` times (``(D, k)``, at least two in all): ``k' / (k' - 1)``
+    over the ``k'`` clusters taken times the sum over them of the outer products of their
+    deviations ``(z_c - m_c p) / n`` (``z_c`` their ``(K,)`` counts, ``m_c`` their rows), the
+    linearisation estimator :func:`rao_scott` uses."""
+    w = np.asarray(drawn, np.float64)                                # (D, k)
+    taken = w.sum(axis=1)                                            # (D,) k'
+    sizes = np.asarray(counts.sum(axis=1), np.float64).ravel()      # (k,) m_c
+    n = w @ sizes                                                    # (D,)
+    share = np.asarray(counts.T @ w.T).T / n[:, None]                # (D, K)
+    weighted = np.asarray(counts.T @ (w * sizes).T).T                # (D, K) sum_c w_c m_c z_c
+    if sparse.issparse(counts):                                      # (D, K, K) sum_c w_c z_c z_c^T
+        z = np.stack([(counts.T @ sparse.diags(row) @ counts).toarray() for row in w])
+    else:
+        z = np.swapaxes(w[:, :, None] * counts, 1, 2) @ counts
+
+    def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a[:, :, None] * b[:, None, :]
+
+    return ((taken / (taken - 1) / n**2)[:, None, None]
+            * (z - outer(share, weighted) - outer(weighted, share)
+               + (w @ sizes**2)[:, None, None] * outer(share, share)))
 
 
 def shared_variance(values: np.ndarray, persons: np.ndarray) -> float:

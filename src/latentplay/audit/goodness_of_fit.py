@@ -30,10 +30,15 @@ import numpy as np
 from scipy.stats import chi2 as chi2_distribution
 
 from latentplay import contingency
-from latentplay.clustered import ShareSpread, cluster_spread
+from latentplay.clustered import ShareSpread, spread_covariances
+from latentplay.resample import DRAW_CELLS, distinct_rows
 
 DRAWS = 2_000
 """Comparisons drawn for a simulated p-value (the smallest it can be is ``1 / (DRAWS + 1)``)."""
+
+CHUNK = 256
+"""Comparisons :func:`simulated_p` draws and tests at once (fewer where the reference's
+persons take many distinct class counts: :data:`~latentplay.resample.DRAW_CELLS`)."""
 
 MARGINS_FIXED = "the 2 x K table's margins fixed"
 """How :func:`simulated_p` drew, with labels on both sides and no persons."""
@@ -50,23 +55,33 @@ and in 5.0 % on 400, rows of 80-200: ``bench/coverage_intervals.py``'s ``annotat
 
 
 def _multinomial(p: np.ndarray) -> np.ndarray:
-    """``(K, K)`` covariance ``diag(p) - p p^T`` of one draw's class indicators."""
-    return np.diag(p) - np.outer(p, p)
+    """``(..., K, K)`` covariance ``diag(p) - p p^T`` of one draw's class indicators, for
+    ``(..., K)`` shares ``p``."""
+    return _diagonal(p) - p[..., :, None] * p[..., None, :]
+
+
+def _diagonal(x: np.ndarray) -> np.ndarray:
+    """``(..., K, K)`` diagonal matrices of ``(..., K)`` ``x``."""
+    return x[..., None, :] * np.eye(x.shape[-1])
 
 
 @dataclass
 class JointCounts:
     """How the confusion of two annotators read together was measured: each one's ``(K1,
-    K1)`` and ``(K2, K2)`` held-out counts. The joint confusion over the ``K1 K2``
-    intersections (class ``(i, j)`` at ``i K2 + j``) is their Kronecker product: the two
-    annotators' errors taken as independent given the true classes."""
+    K1)`` and ``(K2, K2)`` held-out counts (``(D, K1, K1)`` and ``(D, K2, K2)`` for ``D``
+    measurements drawn at once). The joint confusion over the ``K1 K2`` intersections (class
+    ``(i, j)`` at ``i K2 + j``) is their Kronecker product: the two annotators' errors taken
+    as independent given the true classes."""
 
     first: np.ndarray
     second: np.ndarray
 
     def confusion(self) -> np.ndarray:
-        """``(K1 K2, K1 K2)`` joint confusion from the counts (unmeasured rows as identity)."""
-        return np.kron(*(filled_confusion(confusion_rates(c)) for c in (self.first, self.second)))
+        """``(..., K1 K2, K1 K2)`` joint confusion from the counts (unmeasured rows as
+        identity)."""
+        c1, c2 = (filled_confusion(confusion_rates(c)) for c in (self.first, self.second))
+        k = c1.shape[-1] * c2.shape[-1]
+        return np.einsum("...ij,...kl->...ikjl", c1, c2).reshape(c1.shape[:-2] + (k, k))
 
 
 Counts = np.ndarray | JointCounts
@@ -74,65 +89,72 @@ Counts = np.ndarray | JointCounts
 
 
 def confusion_rates(counts: np.ndarray) -> np.ndarray:
-    """``(K, K)`` confusion ``P(column | row)`` of ``(K, K)`` counts (NaN rows where a class
-    has none)."""
+    """``(..., K, K)`` confusion ``P(column | row)`` of ``(..., K, K)`` counts (NaN rows where
+    a class has none)."""
     counts = np.asarray(counts, float)
-    totals = counts.sum(axis=1, keepdims=True)
+    totals = counts.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, counts / np.maximum(totals, 1), np.nan)
 
 
 def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``(K, K)`` covariance of ``C^T p`` that comes from measuring ``C`` (``c``, with
+    """``(..., K, K)`` covariance of ``C^T p`` that comes from measuring ``C`` (``c``, with
     unmeasured rows filled) on held-out images: ``sum_i p_i^2 (diag(C_i) - C_i C_i^T) / n_i``
     for one annotator; for two (``JointCounts``, ``p`` over their ``K1 K2`` intersections),
     the delta method's exact form ``sum_i A_i (x) m_i m_i^T + sum_j n_j n_j^T (x) B_j +
     sum_ij p_ij^2 A_i (x) B_j``, with ``A_i``, ``B_j`` each row's covariance, ``m_i = sum_j
-    p_ij C2_j`` and ``n_j = sum_i p_ij C1_i``."""
+    p_ij C2_j`` and ``n_j = sum_i p_ij C1_i``. Leading axes ``...`` hold draws made at once."""
     if not isinstance(counts, JointCounts):
-        rows = np.asarray(counts, float).sum(axis=1)
-        w = np.where((rows > 0) & (p > 0), p**2 / np.maximum(rows, 1), 0.0)   # (K,)
-        return np.diag(w @ c) - c.T @ (w[:, None] * c)
+        rows = np.asarray(counts, float).sum(axis=-1)
+        w = np.where((rows > 0) & (p > 0), p**2 / np.maximum(rows, 1), 0.0)     # (..., K)
+        return (_diagonal(np.einsum("...k,...kx->...x", w, c))
+                - np.swapaxes(c, -1, -2) @ (w[..., None] * c))
     c1, c2 = (filled_confusion(confusion_rates(x)) for x in (counts.first, counts.second))
-    a, b = (_row_covariances(ci, np.asarray(x, float).sum(axis=1))
-            for ci, x in ((c1, counts.first), (c2, counts.second)))      # (K1, K1, K1), (K2, ...)
-    joint = p.reshape(len(c1), len(c2))
-    m, n = joint @ c2, joint.T @ c1                       # (K1, K2), (K2, K1)
-    k = joint.size
-    return (np.einsum("ixu,iy,iv->xyuv", a, m, m) + np.einsum("jx,ju,jyv->xyuv", n, n, b)
-            + np.einsum("ij,ixu,jyv->xyuv", joint**2, a, b)).reshape(k, k)
+    a, b = (_row_covariances(ci, np.asarray(x, float).sum(axis=-1))
+            for ci, x in ((c1, counts.first), (c2, counts.second)))  # (..., K1, K1, K1), ...
+    joint = p.reshape(p.shape[:-1] + (c1.shape[-1], c2.shape[-1]))
+    m, n = joint @ c2, np.swapaxes(joint, -1, -2) @ c1                    # (..., K1, K2), ...
+    k = p.shape[-1]
+    return (np.einsum("...ixu,...iy,...iv->...xyuv", a, m, m)
+            + np.einsum("...jx,...ju,...jyv->...xyuv", n, n, b)
+            + np.einsum("...ij,...ixu,...jyv->...xyuv", joint**2, a, b)).reshape(p.shape[:-1] + (k, k))
 
 
 def _row_covariances(c: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``(K, K, K)``: for each row ``C_i`` of ``(K, K)`` ``c`` measured on ``rows[i]`` images,
-    the covariance ``(diag(C_i) - C_i C_i^T) / n_i`` of its measurement (0 where unmeasured)."""
-    w = np.where(rows > 0, 1 / np.maximum(rows, 1), 0.0)[:, None, None]
-    return w * (np.einsum("ix,xu->ixu", c, np.eye(len(c))) - np.einsum("ix,iu->ixu", c, c))
+    """``(..., K, K, K)``: for each row ``C_i`` of ``(..., K, K)`` ``c`` measured on
+    ``rows[..., i]`` images, the covariance ``(diag(C_i) - C_i C_i^T) / n_i`` of its
+    measurement (0 where unmeasured)."""
+    w = np.where(rows > 0, 1 / np.maximum(rows, 1), 0.0)[..., None, None]
+    return w * _multinomial(c)
 
 
 def measured_confusion(counts: Counts) -> np.ndarray:
-    """The ``(K, K)`` confusion of held-out ``counts`` (:func:`confusion_rates`; for
+    """The ``(..., K, K)`` confusion of held-out ``counts`` (:func:`confusion_rates`; for
     :class:`JointCounts`, the Kronecker product of the two)."""
     return counts.confusion() if isinstance(counts, JointCounts) else confusion_rates(counts)
 
 
-def counts_draw(counts: Counts, rng: np.random.Generator) -> Counts:
+def counts_draw(counts: Counts, rng: np.random.Generator, size: int | None = None) -> Counts:
     """Held-out counts as their measurement could have come out: each row drawn again from a
     multinomial of its measured rates and size (each annotator's, for :class:`JointCounts`;
-    a class without held-out images stays without). Counts scaled to a row's effective size
+    a class without held-out images stays without); with ``size``, that many measurements
+    at once (a leading axis). Counts scaled to a row's effective size
     (:attr:`~latentplay.audit.annotate.Evaluation.measured_counts`) draw that many images,
     rounded, at least 1."""
     if isinstance(counts, JointCounts):
-        return JointCounts(_rows_drawn(counts.first, rng), _rows_drawn(counts.second, rng))
-    return _rows_drawn(counts, rng)
+        return JointCounts(_rows_drawn(counts.first, rng, size),
+                           _rows_drawn(counts.second, rng, size))
+    return _rows_drawn(counts, rng, size)
 
 
-def _rows_drawn(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``(K, K)`` counts, each row of ``(K, K)`` ``counts`` drawn again (:func:`counts_draw`)."""
+def _rows_drawn(counts: np.ndarray, rng: np.random.Generator, size: int | None) -> np.ndarray:
+    """``(K, K)`` counts (``(size, K, K)`` with ``size``), each row of ``(K, K)`` ``counts``
+    drawn again (:func:`counts_draw`)."""
     counts = np.asarray(counts, dtype=np.float64)
     totals = counts.sum(axis=1)
     sizes = np.where(totals > 0, np.maximum(np.round(totals), 1), 0).astype(np.int64)
-    return rng.multinomial(sizes, counts / np.where(totals > 0, totals, 1)[:, None])
+    return rng.multinomial(sizes, counts / np.where(totals > 0, totals, 1)[:, None],
+                           size=None if size is None else (size, len(counts)))
 
 
 def fewest_held_out(counts: Counts, reference: np.ndarray) -> float | None:
@@ -201,40 +223,52 @@ def _wald(training_counts: np.ndarray, generated_counts: np.ndarray,
           training_spread: ShareSpread | None) -> tuple[float, int]:
     """:func:`chi_square`'s statistic and degrees of freedom (``(nan, 0)`` where it has
     none)."""
-    t = np.asarray(training_counts, float)
-    g = np.asarray(generated_counts, float)
-    nt, ng = t.sum(), g.sum()
-    if nt == 0 or ng == 0:
-        return float("nan"), 0
+    statistic, dof = _statistics(
+        np.asarray(training_counts, float), np.asarray(generated_counts, float),
+        None if confusion is None else filled_confusion(confusion),
+        confusion_counts, None if training_spread is None else training_spread.covariance)
+    return float(statistic), int(dof)
+
+
+def _statistics(t: np.ndarray, g: np.ndarray, c: np.ndarray | None, counts: Counts | None,
+                spread: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`chi_square`'s statistics and degrees of freedom of ``(..., K)`` training and
+    generated counts ``t`` and ``g`` (leading axes: comparisons made at once), read through
+    the ``(..., K, K)`` confusion ``c`` (unmeasured rows filled; None: labels on both sides),
+    with the error of its measurement on held-out ``counts`` (None: taken as known) and the
+    ``(..., K, K)`` covariance of the training shares over persons ``spread`` (None: the
+    multinomial's). ``(nan, 0)`` where a side is empty or the test has no degrees of freedom;
+    ``(inf, dof)`` where the generated shares lie where the null gives no chance."""
+    nt, ng = t.sum(axis=-1, keepdims=True), g.sum(axis=-1, keepdims=True)          # (..., 1)
+    empty = (nt[..., 0] == 0) | (ng[..., 0] == 0)
+    nt, ng = np.where(nt > 0, nt, 1), np.where(ng > 0, ng, 1)
     pt = t / nt
-    if confusion is None:
-        c = np.eye(len(t))
-        null = (t + g) / (nt + ng)
+    if c is None:
+        c, null, counts = np.eye(t.shape[-1]), (t + g) / (nt + ng), None
     else:
-        c = filled_confusion(confusion)
         null = pt
-    expected = c.T @ pt
-    covariance = _multinomial(c.T @ null) / ng + c.T @ (
-        _multinomial(null) / nt if training_spread is None else training_spread.covariance) @ c
-    if confusion is not None and confusion_counts is not None:
-        covariance += _measuring_error(confusion_counts, c, pt)
-    d = g / ng - expected
+    ct = np.swapaxes(c, -1, -2)
+    covariance = _multinomial((ct @ null[..., None])[..., 0]) / ng[..., None] + ct @ (
+        _multinomial(null) / nt[..., None] if spread is None else spread) @ c
+    if counts is not None:
+        covariance = covariance + _measuring_error(counts, c, pt)
+    d = g / ng - (ct @ pt[..., None])[..., 0]
     values, vectors = np.linalg.eigh(covariance)
-    kept = values > 1e-10 * max(float(values.max()), 1e-300)
-    along = vectors[:, kept].T @ d
-    dof = int(kept.sum())
-    if np.abs(d - vectors[:, kept] @ along).max() > 1e-9:       # a class the null rules out
-        return float("inf"), dof
-    if dof == 0:
-        return float("nan"), 0
-    return float(along**2 @ (1 / values[kept])), dof
+    kept = values > 1e-10 * np.maximum(values.max(axis=-1, keepdims=True), 1e-300)
+    along = np.where(kept, (np.swapaxes(vectors, -1, -2) @ d[..., None])[..., 0], 0.0)
+    dof = kept.sum(axis=-1)
+    outside = np.abs(d - (vectors @ along[..., None])[..., 0]).max(axis=-1) > 1e-9
+    statistic = (along**2 / np.where(kept, values, 1.0)).sum(axis=-1)
+    statistic = np.where(outside, np.inf, np.where(dof == 0, np.nan, statistic))
+    return np.where(empty, np.nan, statistic), np.where(empty, 0, dof)
 
 
 def filled_confusion(confusion: np.ndarray) -> np.ndarray:
-    """``(K, K)`` confusion with NaN rows (classes never measured) set to identity rows."""
+    """``(..., K, K)`` confusion with NaN rows (classes never measured) set to identity
+    rows."""
     c = np.array(confusion, dtype=float)
-    bad = np.isnan(c).any(axis=1)
-    c[bad] = np.eye(len(c))[bad]
+    bad = np.isnan(c).any(axis=-1)
+    c[bad] = np.broadcast_to(np.eye(c.shape[-1]), c.shape)[bad]
     return c
 
 
@@ -260,7 +294,9 @@ def simulated_p(
     (with ``training_clusters``, the ``(k, K)`` class counts of each reference person, ``k``
     persons drawn whole with replacement), the audited images at ``C^T p_t``, and each row of
     ``confusion_counts`` at its measured rates (its confusion then measured from them);
-    ``confusion`` without counts is taken as known in every draw."""
+    ``confusion`` without counts is taken as known in every draw. Persons with the same class
+    counts are drawn as one kind, each kind as likely as it is common (the same draw, at a
+    cost that grows with the kinds, not the persons)."""
     t = np.asarray(training_counts, np.float64)
     g = np.asarray(generated_counts, np.float64)
     if confusion is None and training_clusters is None:
@@ -269,22 +305,28 @@ def simulated_p(
                 MARGINS_FIXED)
     rng = np.random.default_rng([seed, 4])
     truth = t / t.sum()
-    read = np.clip((np.eye(len(t)) if confusion is None else filled_confusion(confusion)).T
-                   @ truth, 0, None)
+    c = None if confusion is None else filled_confusion(confusion)
+    read = np.clip((np.eye(len(t)) if c is None else c).T @ truth, 0, None)
     read /= read.sum()
-    k = 0 if training_clusters is None else len(training_clusters)
+    step = CHUNK
+    if training_clusters is not None:   # persons with the same class counts are interchangeable
+        rows, times = distinct_rows(np.asarray(training_clusters, np.float64))
+        persons = int(times.sum())
+        step = max(1, min(CHUNK, DRAW_CELLS // (len(rows) * len(t))))
     far = 0
-    for _ in range(draws):
+    for start in range(0, draws, step):
+        size = min(step, draws - start)
         spread = None
         if training_clusters is None:
-            tb = rng.multinomial(int(t.sum()), truth)
+            tb = rng.multinomial(int(t.sum()), truth, size=size)
         else:
-            taken = rng.multinomial(k, np.full(k, 1 / k))
-            tb, spread = taken @ training_clusters, cluster_spread(training_clusters, taken)
-        gb = rng.multinomial(int(g.sum()), read)
-        counts = (None if confusion is None or confusion_counts is None
-                  else counts_draw(confusion_counts, rng))
-        drawn = _wald(tb, gb, confusion if counts is None else measured_confusion(counts),
-                      counts, spread)[0]
-        far += bool(drawn >= statistic * (1 - 1e-9))
+            taken = rng.multinomial(persons, times / persons, size=size)   # (size, distinct)
+            tb, spread = taken @ rows, spread_covariances(rows, taken)
+        gb = rng.multinomial(int(g.sum()), read, size=size)
+        counts = (None if c is None or confusion_counts is None
+                  else counts_draw(confusion_counts, rng, size))
+        drawn = _statistics(tb.astype(np.float64), gb.astype(np.float64),
+                            c if counts is None else filled_confusion(measured_confusion(counts)),
+                            counts, spread)[0]
+        far += int(np.count_nonzero(drawn >= statistic * (1 - 1e-9)))
     return (1 + far) / (draws + 1), REFERENCE_TRUTH
