@@ -115,9 +115,10 @@ def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray
     joint = p.reshape(p.shape[:-1] + (c1.shape[-1], c2.shape[-1]))
     m, n = joint @ c2, np.swapaxes(joint, -1, -2) @ c1                    # (..., K1, K2), ...
     k = p.shape[-1]
-    return (np.einsum("...ixu,...iy,...iv->...xyuv", a, m, m)
-            + np.einsum("...jx,...ju,...jyv->...xyuv", n, n, b)
-            + np.einsum("...ij,...ixu,...jyv->...xyuv", joint**2, a, b)).reshape(p.shape[:-1] + (k, k))
+    return (np.einsum("...ixu,...iy,...iv->...xyuv", a, m, m, optimize=True)
+            + np.einsum("...jx,...ju,...jyv->...xyuv", n, n, b, optimize=True)
+            + np.einsum("...ij,...ixu,...jyv->...xyuv", joint**2, a, b, optimize=True)
+            ).reshape(p.shape[:-1] + (k, k))
 
 
 def _row_covariances(c: np.ndarray, rows: np.ndarray) -> np.ndarray:
