@@ -292,8 +292,8 @@ def simulated_p(
     freedom) counting as less extreme.
 
     The parametric bootstrap draws, each time, the reference's counts at its shares ``p_t``
-    (with ``training_clusters``, the ``(k, K)`` class counts of each reference person, ``k``
-    persons drawn whole with replacement), the audited images at ``C^T p_t``, and each row of
+    (with ``training_clusters``, the ``(k, K)`` class counts of each reference person, ``k >=
+    2`` persons drawn whole with replacement), the audited images at ``C^T p_t``, and each row of
     ``confusion_counts`` at its measured rates (its confusion then measured from them);
     ``confusion`` without counts is taken as known in every draw. Persons with the same class
     counts are drawn as one kind, each kind as likely as it is common (the same draw, at a
