@@ -117,17 +117,29 @@ def pairs(name: str, persons_n: int, wolves: float, runs: int,
             "mean_width": {k: round(float(np.mean(v)), 5) for k, v in width.items()}}
 
 
+TRUTH = np.array([0.5, 0.3, 0.2])
+CONFUSION = np.array([[0.85, 0.10, 0.05], [0.10, 0.80, 0.10], [0.05, 0.15, 0.80]])
+"""``generated_annotated``'s training shares and annotator (about 82 % accurate)."""
+
+
+def _annotated_set(rng: np.random.Generator, held_out: int
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """1,500 training labels of :data:`TRUTH`, the ``(3, 3)`` counts of :data:`CONFUSION`
+    measured on ``held_out`` images of them, and 2,000 generated images of the same shares
+    read through it."""
+    training = rng.multinomial(1500, TRUTH)
+    held = np.stack([rng.multinomial(n, CONFUSION[i])
+                     for i, n in enumerate(rng.multinomial(held_out, TRUTH))])
+    generated = sum(rng.multinomial(n, CONFUSION[i])
+                    for i, n in enumerate(rng.multinomial(2000, TRUTH)))
+    return training, held, generated
+
+
 def generated_annotated(runs: int, rng: np.random.Generator) -> dict[str, object]:
-    truth = np.array([0.5, 0.3, 0.2])
-    confusion = np.array([[0.85, 0.10, 0.05], [0.10, 0.80, 0.10], [0.05, 0.15, 0.80]])
     rejected = []
     for _ in range(runs):
-        training = rng.multinomial(1500, truth)
-        held = np.stack([rng.multinomial(n, confusion[i])
-                         for i, n in enumerate(rng.multinomial(400, truth))])
+        training, held, generated = _annotated_set(rng, 400)
         measured = held / held.sum(axis=1, keepdims=True)
-        generated = sum(rng.multinomial(n, confusion[i])
-                        for i, n in enumerate(rng.multinomial(2000, truth)))
         rejected.append([chisquare(generated, training / 1500 * 2000).pvalue < 0.05,
                          chi_square(training, generated, confusion=measured)[1] < 0.05,
                          chi_square(training, generated, confusion=measured,
@@ -168,16 +180,10 @@ def generated_sparse(runs: int, rng: np.random.Generator, draws: int) -> dict[st
 def annotator_few(runs: int, rng: np.random.Generator, draws: int) -> dict[str, object]:
     """``generated_annotated`` with the annotator's confusion measured on 60 held-out images:
     the chi-square curve's p-value and, with ``draws``, the simulated one."""
-    truth = np.array([0.5, 0.3, 0.2])
-    confusion = np.array([[0.85, 0.10, 0.05], [0.10, 0.80, 0.10], [0.05, 0.15, 0.80]])
     rejected = []
     for run in range(runs):
-        training = rng.multinomial(1500, truth)
-        held = np.stack([rng.multinomial(n, confusion[i])
-                         for i, n in enumerate(rng.multinomial(60, truth))])
+        training, held, generated = _annotated_set(rng, 60)
         measured = confusion_rates(held)
-        generated = sum(rng.multinomial(n, confusion[i])
-                        for i, n in enumerate(rng.multinomial(2000, truth)))
         found = chi_square(training, generated, confusion=measured, confusion_counts=held)
         rejected.append([found[1] < 0.05] + ([
             simulated_p(training, generated, found[0], confusion=measured, confusion_counts=held,
