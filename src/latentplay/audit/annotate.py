@@ -138,8 +138,8 @@ class Evaluation:
 
 def effective_text(rows: np.ndarray, effective: np.ndarray) -> str:
     """``"a person's photos tend to be misread alike: the rows' error counts as that of 41 of
-    their 120 images"`` for
-    ``(K,)`` held-out images per row and their :func:`row_effective_sizes`."""
+    their 120 images"`` for ``(K,)`` held-out images per row and their
+    :func:`row_effective_sizes`."""
     return (f"a person's photos tend to be misread alike: the rows' error counts as that of "
             f"{effective.sum():.0f} of their {rows.sum():.0f} images")
 

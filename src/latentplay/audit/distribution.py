@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -418,9 +418,9 @@ class Comparison:
         chi2, chi2_p, chi2_dof: chi-square test that the generated images follow the training
             distribution (:func:`chi_square`), both sides sampled; ``chi2_p`` the chi-square
             curve's p-value.
-        chi2_p_simulated, chi2_simulation: where many classes expect few generated images
-            (:func:`is_sparse`) or the confusion rests on few held-out images
-            (``fewest_held_out``), the test's p-value simulated under its null and how it was
+        chi2_p_simulated, chi2_simulation: where many classes expect few generated images or
+            the confusion rests on few held-out images (:func:`rough_curve`), the test's
+            p-value simulated under its null and how it was
             drawn (:func:`~latentplay.audit.goodness_of_fit.simulated_p`); None otherwise.
             :attr:`p_value` is the one to read.
         fewest_held_out: with the confusion's counts, the fewest held-out images (effective,
@@ -500,9 +500,14 @@ class Comparison:
         where it was not."""
         if self.chi2_p_simulated is None:
             return None
-        return ", ".join(why for why, holds in (
-            ("few images expected in some classes", is_sparse(self.expected)),
-            ("confusion measured on few images", few_held_out(self.fewest_held_out))) if holds)
+        return ", ".join(SHORT_REASONS[why] for why in rough_curve(self._reliability()))
+
+    def _reliability(self) -> dict[str, float]:
+        """The ``chi2`` fields :func:`rough_curve` reads: ``sparse``, ``min_expected``
+        (:func:`_sparseness`) and ``fewest_held_out``, those it has."""
+        return {**_sparseness(self.expected),
+                **({} if self.fewest_held_out is None else
+                   {"fewest_held_out": self.fewest_held_out})}
 
     @property
     def pinned(self) -> list[str]:
@@ -542,9 +547,7 @@ class Comparison:
             "without_class": {"training": self.without_class[0],
                               "generated": self.without_class[1]},
             "chi2": {"statistic": self.chi2, "p_value": self.chi2_p, "dof": self.chi2_dof,
-                     **_sparseness(self.expected),
-                     **({} if self.fewest_held_out is None else
-                        {"fewest_held_out": self.fewest_held_out}),
+                     **self._reliability(),
                      **({} if self.chi2_p_simulated is None else
                         {"p_value_simulated": self.chi2_p_simulated,
                          "simulation": self.chi2_simulation, "draws": DRAWS}),
@@ -657,8 +660,7 @@ def compare(
                         expected=_expected(t, g, confusion))
     if confusion is not None and confusion_counts is not None:
         result.fewest_held_out = fewest_held_out(confusion_counts, t)
-    if (is_sparse(result.expected) or few_held_out(result.fewest_held_out)) and np.isfinite(chi2) \
-            and dof:
+    if rough_curve(result._reliability()) and np.isfinite(chi2) and dof:
         result.chi2_p_simulated, result.chi2_simulation = simulated_p(
             t, g, chi2, confusion=confusion, confusion_counts=confusion_counts,
             training_clusters=None if spread is None else classed, seed=seed)
@@ -710,38 +712,41 @@ def _sparseness(expected: np.ndarray | None) -> dict[str, float]:
     return {"sparse": float((kept < 5).mean()), "min_expected": float(kept.min())}
 
 
-def is_sparse(expected: np.ndarray | None) -> bool:
-    """Whether the chi-square curve is a rough guide to the test of these ``(K,)`` expected
-    counts, by the rule :mod:`latentplay.contingency` simulates by (more than
-    :data:`~latentplay.contingency.SPARSE` of the classes expecting under 5 images, or one
-    under 1)."""
-    found = _sparseness(expected)
-    return bool(found) and cochran_sparse(found)
+SHORT_REASONS = {"sparse": "few images expected in some classes",
+                 "held_out": "confusion measured on few images"}
+"""What a figure's title says of each of :func:`rough_curve`'s reasons."""
 
 
-def few_held_out(fewest: float | None) -> bool:
-    """Whether a confusion row measured on ``fewest`` held-out images
-    (:attr:`Comparison.fewest_held_out`) leaves the chi-square curve's p-value too small: under
-    :data:`~latentplay.audit.goodness_of_fit.FEW_HELD_OUT`."""
-    return fewest is not None and fewest < FEW_HELD_OUT
+def rough_curve(test: Mapping[str, Any]) -> list[str]:
+    """Why the chi-square curve is only a rough guide to a test with these ``chi2`` fields
+    (:meth:`Comparison.to_dict`), so that its p-value is simulated: ``sparse`` where many
+    classes expect few images (``sparse`` and ``min_expected`` by the rule
+    :mod:`latentplay.contingency` simulates by, more than
+    :data:`~latentplay.contingency.SPARSE` of the classes expecting under 5 images or one
+    under 1), ``held_out`` where a row of the annotator's confusion rests on fewer than
+    :data:`~latentplay.audit.goodness_of_fit.FEW_HELD_OUT` held-out images
+    (``fewest_held_out``); empty where neither holds."""
+    reasons = []
+    if "sparse" in test and cochran_sparse(test):
+        reasons.append("sparse")
+    if test.get("fewest_held_out") is not None and test["fewest_held_out"] < FEW_HELD_OUT:
+        reasons.append("held_out")
+    return reasons
 
 
 def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | None:
     """What a summary's ``chi2`` (:meth:`Comparison.to_dict`) says where the chi-square curve
-    is a rough guide — many classes expect few images (:func:`is_sparse`), or a row of the
-    annotator's confusion rests on few held-out images (:func:`few_held_out`): that its
-    p-value was simulated, and how; for a summary written before p-values were simulated, that
-    the curve's p-value can be too small. None otherwise."""
-    reasons = []
-    if "sparse" in test and cochran_sparse(test):
-        reasons.append(f"{test['sparse']:.0%} of the classes expect under 5 "
-                       f"{audited_images(audited)} (the fewest {test['min_expected']:.2g})")
-    if few_held_out(test.get("fewest_held_out")):
-        reasons.append(f"a row of the annotator's confusion rests on "
-                       f"{test['fewest_held_out']:.0f} held-out images (under {FEW_HELD_OUT})")
+    is a rough guide (:func:`rough_curve`): that its p-value was simulated, why, and how; for
+    a summary written before p-values were simulated, that the curve's p-value can be too
+    small. None otherwise."""
+    reasons = rough_curve(test)
     if not reasons:
         return None
-    why = " and ".join(reasons)
+    why = " and ".join(
+        f"{test['sparse']:.0%} of the classes expect under 5 {audited_images(audited)} (the "
+        f"fewest {test['min_expected']:.2g})" if reason == "sparse" else
+        f"a row of the annotator's confusion rests on {test['fewest_held_out']:.0f} held-out "
+        f"images (under {FEW_HELD_OUT})" for reason in reasons)
     if "p_value_simulated" in test:
         return (f"{why}: p simulated from {test['draws']:,} comparisons drawn with "
                 f"{test['simulation']}, where the chi-square curve's (p "

@@ -106,9 +106,7 @@ def _measuring_error(counts: Counts, c: np.ndarray, p: np.ndarray) -> np.ndarray
     p_ij C2_j`` and ``n_j = sum_i p_ij C1_i``. Leading axes ``...`` hold draws made at once."""
     if not isinstance(counts, JointCounts):
         rows = np.asarray(counts, float).sum(axis=-1)
-        w = np.where((rows > 0) & (p > 0), p**2 / np.maximum(rows, 1), 0.0)     # (..., K)
-        return (_diagonal(np.einsum("...k,...kx->...x", w, c))
-                - np.swapaxes(c, -1, -2) @ (w[..., None] * c))
+        return np.einsum("...i,...ixu->...xu", p**2, _row_covariances(c, rows))
     c1, c2 = (filled_confusion(confusion_rates(x)) for x in (counts.first, counts.second))
     a, b = (_row_covariances(ci, np.asarray(x, float).sum(axis=-1))
             for ci, x in ((c1, counts.first), (c2, counts.second)))  # (..., K1, K1, K1), ...
