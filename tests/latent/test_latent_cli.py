@@ -750,15 +750,24 @@ def test_axes_are_named_as_axes_and_json_is_standard(cli, vae_run: Path, tmp_pat
 def test_an_autoencoder_is_drawn_without_a_prior(cli, faces_store: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """A plain autoencoder's histograms carried an N(0, 1) prior line over codes of variance
-    3-16, and its N(0, I) decodings were titled "prior samples"."""
+    3-16, and its N(0, I) decodings were titled "prior samples"; training's samples.png still
+    decoded N(0, I) draws, unlike ``latent sample``, ``data generate`` and the playground."""
     from latentplay import train
     from latentplay.report import build_report
+    from latentplay.train import engine
     from latentplay.viz import latent as viz_latent
 
+    grids: dict[str, tuple[list[np.ndarray], str]] = {}
+    save_rows = engine.save_image_rows
+    monkeypatch.setattr(engine, "save_image_rows", lambda rows, labels, path, title: grids.update(
+        {Path(path).name: (rows, title)}) or save_rows(rows, labels, path, title))
     run = train.train("ae", data=faces_store, out=tmp_path / "ae", epochs=1, batch_size=16,
-                      seed=0, progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16",
+                      seed=3, progress=False, overrides=["data.size=32", "data.limit=64", "model.width=16",
                                                          "model.latent_dim=4", "log.recon_images=8",
                                                          "log.samples=16"])
+    rows, title = grids["samples.png"]
+    np.testing.assert_array_equal(np.concatenate(rows), train.sample(run, 16, seed=3))
+    assert "N(mean, SD) of the training codes" in title
     seen = {}
     drawn = viz_latent.latent_histograms
     monkeypatch.setattr(viz_latent, "latent_histograms",
@@ -766,7 +775,8 @@ def test_an_autoencoder_is_drawn_without_a_prior(cli, faces_store: Path, tmp_pat
     assert cli("latent", "histograms", run, "--out", tmp_path / "h.png").code == 0
     assert seen["prior"] is False
     assert cli("latent", "sample", run, "--n", "4", "--out", tmp_path / "s.png").code == 0
-    assert "an autoencoder has no prior" in build_report(run).read_text()
+    assert "draws from the N(mean, SD) of the training codes (an autoencoder has no prior), drawn " \
+        "when training finished" in build_report(run).read_text()
 
 
 def test_sample_and_traverse_mark_and_record_a_condition_beyond_training(

@@ -95,7 +95,7 @@ def test_samples_by_condition_keep_other_conditions_inside_their_range(
     monkeypatch.setattr(engine_module, "save_image_rows",
                         lambda rows, labels, path, title: titles.append(title))
     with torch.no_grad():
-        engine._sample_grid()
+        engine._sample_grid(None)
     assert titles == ["samples by gender (smile=3 in every row)"]  # the held value is named
     assert len(seen) == 2  # one row per gender
     conditions = torch.cat(seen)

@@ -126,7 +126,8 @@ def sample(
     from latentplay.latent.sampling import pairwise_diversity
     from latentplay.models.stylegan3 import motion
     from latentplay.train import decode
-    from latentplay.train.api import AE_DRAWS, has_prior, prior_draws
+    from latentplay.train.api import has_prior, prior_draws
+    from latentplay.train.figures import AE_SAMPLES
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -144,8 +145,7 @@ def sample(
         images = decode(model, z, condition=None if cond is None else np.repeat(cond[None], n, 0))
     rows = _chunks(images)
     beyond = _beyond_training(model, values)
-    title = ("prior samples" if has_prior(model) else
-             f"decodings of draws from the {AE_DRAWS} (an autoencoder has no prior)") + (
+    title = ("prior samples" if has_prior(model) else AE_SAMPLES) + (
         f" at {condition}" if values else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "") + (
         f", moved by {shift[0]:g},{shift[1]:g} and turned {rotate:g}°" if moving else "")

@@ -22,7 +22,7 @@ from latentplay.report import figures
 from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
-from latentplay.train.figures import NO_PRIOR_SAMPLES, ZOOM
+from latentplay.train.figures import AE_SAMPLES, ZOOM
 
 KL_DIM = re.compile(r"kl_(\d+)$")
 NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
@@ -436,7 +436,7 @@ def _images(run: Path, config: dict[str, Any]) -> Section | None:
     if (run / "recon.gif").exists():
         blocks.append(file_figure(run / "recon.gif", "Reconstructions, one frame per epoch."))
     if (run / "samples.png").exists():
-        drawn = (NO_PRIOR_SAMPLES[0].upper() + NO_PRIOR_SAMPLES[1:] if config.get("family") == "ae"
+        drawn = (AE_SAMPLES[0].upper() + AE_SAMPLES[1:] if config.get("family") == "ae"
                  else "Samples from the prior")
         blocks.append(file_figure(run / "samples.png", f"{drawn}, drawn when training finished "
                                   "(one row per condition value for conditional models)."))

@@ -39,7 +39,7 @@ from latentplay.models.condition import ConditionPart, ConditionSpec, class_name
 from latentplay.models.stylegan2 import in_w
 from latentplay.outputs import progress_bar, same_folder
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
-from latentplay.train.api import AE_DRAWS, has_prior, prior_draws
+from latentplay.train.api import has_prior, prior_draws
 from latentplay.train.checkpoint import read_meta
 
 CONVERTER = "generated"  # provenance converter of a run's samples
@@ -113,7 +113,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
                                          "like": str(Path(like).absolute()) if like else None,
                                          "column": column,
                                          "run_sha256": sha if isinstance(sha, str) else None,
-                                         **({"draws": f"{AE_DRAWS} (an autoencoder has no prior)"}
+                                         **({"draws": f"{_ae_draws()} (an autoencoder has no prior)"}
                                             if not has_prior(model) else {})},
                               counts={"rows": int(n)}),
         vectors=[VectorColumn(column, int(model.latent_dim),
@@ -147,12 +147,20 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     return made
 
 
+def _ae_draws() -> str:
+    """What a plain autoencoder's codes are drawn from (read where needed: the figures' module
+    loads matplotlib)."""
+    from latentplay.train.figures import AE_DRAWS
+
+    return AE_DRAWS
+
+
 def _code_kind(model: Any) -> str:
     """What a run's prior draws are, for the column's description."""
     if in_w(model):
         return "whitened W code c ~ N(0, I) (w = w_mean + c @ w_basis)"
     if not has_prior(model):
-        return f"code drawn from the {AE_DRAWS} (an autoencoder has no prior)"
+        return f"code drawn from the {_ae_draws()} (an autoencoder has no prior)"
     return "prior draw z ~ N(0, I)"
 
 

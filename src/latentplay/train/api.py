@@ -409,11 +409,6 @@ def decode(run_dir: PathLike | torch.nn.Module, z: np.ndarray, condition: Any = 
     return torch.cat(out).numpy()
 
 
-AE_DRAWS = "N(mean, SD) of the training codes"
-"""What a plain autoencoder's samples are drawn from (it has no prior): each dimension's mean
-and standard deviation over its encoded training set (:func:`prior_frame`)."""
-
-
 def has_prior(model: torch.nn.Module) -> bool:
     """Whether ``model``'s codes are drawn from ``N(0, I)``: all but a plain autoencoder."""
     return getattr(model, "family", "") != "ae"
@@ -427,6 +422,7 @@ def prior_frame(model: torch.nn.Module) -> tuple[np.ndarray, np.ndarray] | None:
     if has_prior(model):
         return None
     from latentplay.latent.traverse import axis_frame, run_latents
+    from latentplay.train.figures import AE_DRAWS
 
     run = getattr(model, "run_dir", None)
     why = (f"a plain autoencoder has no prior: its samples are drawn from the {AE_DRAWS} "
@@ -449,7 +445,14 @@ def prior_draws(model: torch.nn.Module, rng: np.random.Generator, n: int,
     if frame is None:
         z = rng.standard_normal((n, int(model.latent_dim))).astype(np.float32)
         return z * np.float32(temperature)
-    centre, scale = frame
+    return framed_draws(*frame, rng, n, temperature)
+
+
+def framed_draws(centre: np.ndarray, scale: np.ndarray, rng: np.random.Generator, n: int,
+                 temperature: float = 1.0) -> np.ndarray:
+    """``(n, D)`` float32 codes ``centre + temperature * z * scale`` of ``n`` standard normal
+    draws ``z`` of ``rng``, for ``(D,)`` ``centre`` and ``scale`` (a plain autoencoder's
+    :func:`prior_frame`)."""
     z = rng.standard_normal((n, len(centre)))
     return (centre + temperature * z * scale).astype(np.float32)
 

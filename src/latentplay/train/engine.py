@@ -35,11 +35,11 @@ from latentplay.models.condition import class_names
 from latentplay.models.losses import LossSet, build_losses
 from latentplay.outputs import bar_drawn, progress_bar
 from latentplay.train import checkpoint as ckpt
-from latentplay.train.api import resolve_device
+from latentplay.train.api import framed_draws, resolve_device
 from latentplay.train.csvlog import CSVTable
 from latentplay.train.data import TrainingData, check_same_data, data_settings, load_training_data
 from latentplay.train.figures import (
-    NO_PRIOR_SAMPLES,
+    AE_SAMPLES,
     GifFrames,
     save_image_rows,
     save_latent_variance,
@@ -825,6 +825,15 @@ class Engine:
             cond = self.data.cond[torch.from_numpy(rows).to(self.fabric.device)]
         return to_uint8(self.model.decode(z, cond))
 
+    def _framed_samples(self, n: int, codes: np.ndarray) -> np.ndarray:
+        """``n`` images ``(n, S, S, C)`` uint8 of a plain autoencoder, decoded from
+        ``N(mean, SD)`` of its ``(N, D)`` encoded ``codes``, drawn with ``seed`` as
+        :func:`latentplay.train.api.prior_draws` draws them."""
+        from latentplay.latent.traverse import axis_frame
+
+        z = framed_draws(*axis_frame(self.model, codes), np.random.default_rng(self.config.seed), n)
+        return to_uint8(self.model.decode(torch.from_numpy(z).to(self.fabric.device), None))
+
     # ------------------------------------------------------------ finish
     def _finish(self) -> None:
         self.finished = True
@@ -833,27 +842,32 @@ class Engine:
             self._eval_mode(True)
             devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
             with torch.no_grad(), torch.random.fork_rng(devices=devices), self.fabric.autocast():
+                codes = None if self.config.family == "dcgan" else self._write_latents()
                 torch.manual_seed(self.config.seed)
-                self._sample_grid()
+                self._sample_grid(codes)
                 if self.config.family != "dcgan":
                     self._force_condition_grid()
-                    self._write_latents()
             self._eval_mode(False)
         self.fabric.barrier()
 
-    def _sample_grid(self) -> None:
+    def _sample_grid(self, codes: np.ndarray | None) -> None:
         """``samples.png``: ``log.samples`` prior samples; for conditional models one row per
         condition value of the first condition attribute, the same noise in every row (up to 8
         per row and at most ``log.samples`` in all; no grid when ``log.samples`` is fewer than
         the values), the other attributes at
         their first class or the middle of their range (a value the data have), which the
-        title names."""
+        title names. A plain autoencoder, which has no prior, decodes draws around its
+        ``(N, D)`` encoded ``codes`` (``latents.npy``'s means): the images ``train.sample(RUN,
+        log.samples, seed)`` gives."""
         n = self.config.log.samples
         spec = self.data.spec
         if not spec.dim:
-            images = self._sample_images(n)
+            if self.config.family == "ae":
+                assert codes is not None
+                images, title = self._framed_samples(n, codes), AE_SAMPLES
+            else:
+                images, title = self._sample_images(n), "prior samples"
             rows = [images[k:k + 8] for k in range(0, len(images), 8)]
-            title = NO_PRIOR_SAMPLES if self.config.family == "ae" else "prior samples"
             save_image_rows(rows, [""] * len(rows), self.run_dir / "samples.png", title)
             return
         part = spec.parts[0]
@@ -896,13 +910,14 @@ class Engine:
         save_force_condition(grid, cond[:, column].float().cpu().numpy(), part.name, values,
                              self.run_dir / "force_condition.png")
 
-    def _write_latents(self) -> None:
+    def _write_latents(self) -> np.ndarray:
         """``latents.npy`` (structured: index, split (1: held out), mu, logvar, one field per
         label, ``label_<name>`` for a label named like one of the four: a store's own ``split``
         attribute, from ``data split`` or a converter) and
         ``active_units.json``: Burda et al.'s active units, the dimensions whose encoder means
         vary by more than :data:`ACTIVE_THRESHOLD` over the rows of ``latents.npy`` under the
-        final model (the per-epoch Welford variance mixes the models of a whole epoch)."""
+        final model (the per-epoch Welford variance mixes the models of a whole epoch).
+        Returns the ``(N, D)`` float32 encoder means written."""
         n = len(self.data.rows)
         if self.config.log.latents_max:
             n = min(n, self.config.log.latents_max)
@@ -932,6 +947,7 @@ class Engine:
         (self.run_dir / "active_units.json").write_text(json.dumps(
             {"threshold": ACTIVE_THRESHOLD, "count": len(active), "dims": active,
              "variance": [float(v) for v in variance]}, indent=2))
+        return mu_all
 
 
 def write_config(config: Any, run_dir: Path) -> None:

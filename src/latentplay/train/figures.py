@@ -15,9 +15,11 @@ from latentplay.viz.style import integer_ticks, wrap_title
 
 PER_ROW = 8
 ZOOM = 50  # epochs in each close-up of a long run's latent-variance heatmap
-NO_PRIOR_SAMPLES = ("decodings of N(0, I) draws (an autoencoder has no prior: they may lie far "
-                    "from its codes)")
-"""The title of a plain autoencoder's samples: no prior makes its N(0, I) draws faces."""
+AE_DRAWS = "N(mean, SD) of the training codes"
+"""What a plain autoencoder's samples are drawn from (it has no prior): each dimension's mean
+and standard deviation over its encoded training set (:func:`latentplay.train.api.prior_frame`)."""
+AE_SAMPLES = f"decodings of draws from the {AE_DRAWS} (an autoencoder has no prior)"
+"""The title of a plain autoencoder's samples (``samples.png``, ``latent sample``)."""
 
 
 def save_recon_grid(originals: np.ndarray, recons: np.ndarray, path: Path, title: str) -> None:
