@@ -82,6 +82,26 @@ def test_group_help_imports_no_heavy_library(name: str) -> None:
     assert set(filter(None, loaded.split(","))) <= {"numpy"}, loaded
 
 
+def test_store_commands_without_a_model_import_no_torch(tmp_path: Path) -> None:
+    """Commands that read no trained model do not pay for importing torch: a pixels-pca
+    embedding looked for a trained run's embedder by importing it (3 of 13 s on 5,000 faces),
+    a store's report imported every kind's page builder (3 of 9 s), and a direction fitted on
+    a store's column imported the module that generates stores to read its converter's name."""
+    from latentplay import sources
+    from latentplay import store as st
+
+    faces = sources.make("synthfaces", tmp_path / "faces", n=12).path
+    code = ("import sys\nfrom latentplay.embed.column import embed_store\n"
+            "from latentplay.report.build import builder\n"
+            f"embed_store({str(faces)!r}, 'pixels-pca', 'pix', options=['dim=3'], progress=False)\n"
+            "builder('store')\nfrom latentplay.latent.directions import column_run\n"
+            f"from latentplay.store import load\nprint(column_run(load({str(faces)!r}), 'pix'))\n"
+            "print('torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert st.vectors(st.load(faces), "pix").shape == (12, 3)
+    assert done.stdout.strip().splitlines()[-2:] == ["(None, None)", "False"]
+
+
 def test_train_command_resolves(cli) -> None:
     result = cli("train", "--list")
     assert result.code == 0

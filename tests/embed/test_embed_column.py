@@ -38,6 +38,23 @@ def test_pixels_pca_column_shape_dtype_and_plain_datasets(blob_store):
     assert not col.scratch_dir(s.path, "pix").exists()  # scratch removed when complete
 
 
+@pytest.mark.parametrize("fit_samples", [30, 500])   # some rows fitted, or all
+def test_each_image_is_decoded_once_and_the_fitted_ones_embed_as_the_rest(
+        blob_store, monkeypatch, fit_samples):
+    """The fit sample's images were decoded twice: to fit, then again to embed."""
+    s = blob_store(n=70)
+    decodes = []
+    decode = col.decode
+    monkeypatch.setattr(col, "decode", lambda cell, row: decodes.append(row) or decode(cell, row))
+    embedder = PixelsPCA(PixelsPCAConfig(dim=5, fit_samples=fit_samples))
+    z = st.vectors(col.embed_store(s, embedder, "pix", batch_size=16, progress=False), "pix")
+    assert sorted(decodes) == list(range(70))
+    images = st.load_images(s, size=16, mode="RGB")
+    np.testing.assert_allclose(z, embedder.embed(images), rtol=1e-5, atol=1e-6)
+    fitted = PixelsPCA(embedder.config).fit(images[embedder.fit_rows(70)])
+    assert fitted.state_digest() == embedder.state_digest()
+
+
 def test_pixels_pca_separates_the_colour_classes(blob_store):
     s = col.embed_store(blob_store(n=150), "pixels-pca", "pix", options=["dim=4"],
                         progress=False)

@@ -725,9 +725,9 @@ class NetworkValues:
 def requested_condition(store: st.Store, attribute: str) -> bool:
     """Whether ``attribute`` of ``store`` holds the conditions ``data generate`` decoded its
     images under (what was asked of the generator, not what the images show)."""
-    from latentplay.sources.generated import CONVERTER, MADE_UNDER
+    from latentplay.sources import GENERATED, MADE_UNDER
 
-    return (store.schema.provenance.converter == CONVERTER
+    return (store.schema.provenance.converter == GENERATED
             and store.schema.attribute(attribute).description == MADE_UNDER)
 
 

@@ -135,6 +135,13 @@ class Embedder(abc.ABC):
         """What made the vectors: kind, name and config (kept with the column)."""
         return {"embedder": self.name, "config": to_dict(self.config)}
 
+    def run_record(self) -> dict[str, Any]:
+        """The trained run the vectors come from, for the column's history entry: empty for an
+        embedder that reads none (a ``vae:RUN`` or ``invert:RUN`` embedder names ``run`` and
+        its weights' ``run_sha256``). Kept out of the resume key, so that an embedding started
+        before they were recorded still resumes."""
+        return {}
+
     def embed_batches(
         self,
         images: Images,

@@ -308,8 +308,12 @@ def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size:
     n = len(store)
     embedder.bind(store)
     size, mode, crop = embedder.image_size, embedder.image_mode, embedder.image_crop
+    decoded: dict[int, np.ndarray] = {}  # the fitted rows' images, embedded without decoding again
     if embedder.needs_fit:
-        embedder.fit(load_rows(store, embedder.fit_rows(n), size, mode, crop))
+        rows = embedder.fit_rows(n)
+        sample = load_rows(store, rows, size, mode, crop)
+        embedder.fit(sample)
+        decoded = dict(zip(rows.tolist(), sample, strict=True))
     partial = _Partial(scratch, _key(store, embedder), n, embedder.dim)
     if partial.note:
         print(f"{label} with {embedder.name}: {partial.note}", file=sys.stderr, flush=True)
@@ -318,7 +322,7 @@ def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size:
         try:
             for start in range(partial.done, n, batch_size):
                 stop = min(start + batch_size, n)
-                images = load_rows(store, slice(start, stop), size, mode, crop)
+                images = _batch_rows(store, start, stop, decoded, size, mode, crop)
                 vectors, found = embedder.embed_rows(images, np.arange(start, stop))
                 if vectors.shape != (stop - start, embedder.dim):
                     raise RuntimeError(f"{embedder.name} returned shape {vectors.shape} for "
@@ -329,6 +333,19 @@ def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size:
             raise UserError(f"interrupted after {partial.done} of {n} rows; run the same "
                             "command again to continue from there") from None
     return np.array(partial.vectors), np.array(partial.found)
+
+
+def _batch_rows(store: st.Store, start: int, stop: int, decoded: dict[int, np.ndarray],
+                size: int | None, mode: str | None, crop: float) -> np.ndarray | list[np.ndarray]:
+    """Images of rows ``start..stop`` as :func:`load_rows` gives them, those in ``decoded``
+    (row -> image) taken out of it rather than decoded again."""
+    if not decoded:
+        return load_rows(store, slice(start, stop), size, mode, crop)
+    rows = range(start, stop)
+    missing = np.array([r for r in rows if r not in decoded], dtype=np.int64)
+    loaded = iter(load_rows(store, missing, size, mode, crop) if len(missing) else [])
+    images = [decoded.pop(r) if r in decoded else next(loaded) for r in rows]
+    return np.stack(images) if len({a.shape for a in images}) == 1 else images
 
 
 def _check_column(store: st.Store, column: str, overwrite: bool) -> None:
@@ -397,32 +414,18 @@ def _save_column(store: st.Store, embedder: Embedder, column: str, vectors: np.n
         "not_found": missing.tolist(),
         "detects_faces": embedder.detects_faces,
         "state": embedder.state_digest(),  # the weights or fitted state the vectors came from
-        **_run_of(embedder),
+        **embedder.run_record(),
     }
     history = [h for h in new.schema.history if h.get("column") != column or h.get("op") != "embed"]
     new = dataclasses.replace(new, schema=dataclasses.replace(new.schema, history=history))
     return st.save(st.with_history(new, entry), store.path)
 
 
-def _run_of(embedder: Embedder) -> dict[str, Any]:
-    """The run a ``vae:RUN`` or ``invert:RUN`` embedder encodes with: ``run``, its resolved path
-    (a relative one is taken from the folder ``embed`` runs in), and ``run_sha256``, the SHA-256
-    of its weights that its ``model.json`` recorded when the embedder was made (None when it
-    records none); empty for other embedders. Kept in the history entry only, not in the resume
-    key (:func:`_key`), so that an embedding started before they were recorded still resumes."""
-    from latentplay.embed.vae import VaeEmbedder
-
-    if not isinstance(embedder, VaeEmbedder):
-        return {}
-    sha = embedder.meta.get("sha256")
-    return {"run": str(Path(embedder.config.run).resolve()),
-            "run_sha256": sha if isinstance(sha, str) else None}
-
-
 def embed_entry(store: st.Store, column: str) -> dict[str, Any] | None:
     """The history entry of the ``latentplay embed`` run that made ``column`` (embedder,
     config, ``not_found`` rows, ``detects_faces``; for a ``vae:RUN`` or ``invert:RUN`` column
-    also ``run`` and ``run_sha256``, see :func:`_run_of`), or None for a column it did not make."""
+    also ``run`` and ``run_sha256``, see :meth:`~latentplay.embed.base.Embedder.run_record`),
+    or None for a column it did not make."""
     for entry in reversed(store.schema.history):
         if entry.get("op") == "embed" and entry.get("column") == column:
             return entry

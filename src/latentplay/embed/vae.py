@@ -121,5 +121,13 @@ class VaeEmbedder(Embedder):
     def state_digest(self) -> str:
         return file_digest(Path(self.config.run) / "model.safetensors")
 
+    def run_record(self) -> dict[str, Any]:
+        """``run``, the run's resolved path (a relative one is taken from the folder ``embed``
+        runs in), and ``run_sha256``, the SHA-256 of its weights that its ``model.json``
+        recorded when the embedder was made (None when it records none)."""
+        sha = self.meta.get("sha256")
+        return {"run": str(Path(self.config.run).resolve()),
+                "run_sha256": sha if isinstance(sha, str) else None}
+
 
 EMBEDDER = VaeEmbedder

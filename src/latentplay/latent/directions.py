@@ -329,7 +329,7 @@ def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
         of no run.
     """
     from latentplay.embed.column import embed_entry
-    from latentplay.sources.generated import CONVERTER
+    from latentplay.sources import GENERATED
 
     entry = embed_entry(store, column)
     prov = store.schema.provenance
@@ -338,7 +338,7 @@ def column_run(store: Store, column: str) -> tuple[str | None, str | None]:
     recorded = None
     if entry is not None:
         run = (entry.get("config") or {}).get("run")
-    elif prov is not None and prov.converter == CONVERTER and prov.arguments.get("column") == column:
+    elif prov is not None and prov.converter == GENERATED and prov.arguments.get("column") == column:
         run, recorded = prov.source, prov.arguments.get("run_sha256")
     else:
         run = None

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from latentplay.errors import UserError
 from latentplay.outputs import make_parents
-from latentplay.report import auditing, concepts, matching, pretrained, probing, render, stores, training
+from latentplay.report import render
 from latentplay.report.kinds import Kind, detect
 from latentplay.report.page import Page
 
-BUILDERS: dict[Kind, Callable[[Path], Page]] = {
-    "train": training.page,
-    "match": matching.page,
-    "audit": auditing.page,
-    "probe": probing.page,
-    "store": stores.page,
-    "model": pretrained.page,
-    "concepts": concepts.page,
-    "leakage": concepts.leakage_page,
+BUILDERS: dict[Kind, str] = {
+    "train": "training.page",
+    "match": "matching.page",
+    "audit": "auditing.page",
+    "probe": "probing.page",
+    "store": "stores.page",
+    "model": "pretrained.page",
+    "concepts": "concepts.page",
+    "leakage": "concepts.leakage_page",
 }
+"""The function of ``latentplay.report`` that builds each kind's page, as ``module.function``:
+a module is imported only for its kind (an audit's page loads the audit package and torch)."""
+
+
+def builder(kind: Kind) -> Callable[[Path], Page]:
+    """The function that builds the page of a directory of ``kind`` (:data:`BUILDERS`)."""
+    module, name = BUILDERS[kind].rsplit(".", 1)
+    return getattr(importlib.import_module(f"latentplay.report.{module}"), name)
 
 
 def default_out(path: Path, kind: Kind) -> Path:
@@ -56,7 +65,7 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
         raise UserError(f"--out {target} is a directory; give the HTML file to write")
     _refuse_to_clobber(target, path, kind)
     make_parents(target)
-    page = BUILDERS[kind](path)
+    page = builder(kind)(path)
     return render.write_atomic(render.render(page), target)
 
 

@@ -18,6 +18,13 @@ from latentplay.errors import UserError
 if TYPE_CHECKING:
     from latentplay.store.io import Store
 
+GENERATED = "generated"
+"""The provenance converter of a store of a trained run's samples (``latentplay data generate``:
+:mod:`latentplay.sources.generated`); here, so that telling such a store apart loads no model."""
+MADE_UNDER = "the condition the image was generated under"
+"""The description of such a store's attributes that hold the conditions its images were
+decoded under (what was asked of the generator, not what the images show)."""
+
 # name -> module providing ``CONFIG`` (a dataclass type) and ``make_store(config, path, overwrite)``
 BUILTINS: dict[str, str] = {
     "shapes": "latentplay.sources.shapes",

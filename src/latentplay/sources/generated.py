@@ -38,12 +38,11 @@ from latentplay.errors import UserError
 from latentplay.models.condition import ConditionPart, ConditionSpec, class_names
 from latentplay.models.stylegan2 import in_w
 from latentplay.outputs import progress_bar, same_folder
+from latentplay.sources import GENERATED, MADE_UNDER
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn, check_column_name
 from latentplay.train.api import has_prior, prior_draws
 from latentplay.train.checkpoint import read_meta
 
-CONVERTER = "generated"  # provenance converter of a run's samples
-MADE_UNDER = "the condition the image was generated under"
 """The description of a sample store's condition attributes: what was asked, not what shows."""
 
 PathLike = str | os.PathLike[str]
@@ -53,7 +52,7 @@ def samples_of(store: st.Store, run: PathLike) -> bool:
     """Whether ``store`` was written by ``latentplay data generate`` from run directory
     ``run``: its images are that run's decodings, in the frame it decodes to."""
     prov = store.schema.provenance
-    return prov.converter == CONVERTER and Path(prov.source).resolve() == Path(run).resolve()
+    return prov.converter == GENERATED and Path(prov.source).resolve() == Path(run).resolve()
 
 
 def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
@@ -105,7 +104,7 @@ def generate_store(run: PathLike, out: PathLike, n: int, *, seed: int = 0,
     sha = read_meta(run).get("sha256")
     schema = Schema(
         attributes=attributes,
-        provenance=Provenance(source=str(Path(run).absolute()), converter=CONVERTER,
+        provenance=Provenance(source=str(Path(run).absolute()), converter=GENERATED,
                               # plain Python values: NumPy scalars are no JSON for the schema
                               arguments={"n": int(n), "seed": int(seed),
                                          "condition": {k: v.item() if isinstance(v, np.generic) else v
