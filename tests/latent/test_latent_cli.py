@@ -462,6 +462,24 @@ def test_histograms_and_probe_refuse_bad_out_and_max_rows(cli, vae_run: Path, fa
     assert r.code == 2 and r.err.strip() == "error: --max-rows must be at least 1, got 0", r.err
 
 
+@pytest.mark.parametrize(("args", "said"), [
+    (["traverse", "--steps", "1"], "--steps must be at least 2, got 1"),
+    (["traverse", "--range", "0"], "--range must be a number above 0, got 0"),
+    (["traverse", "--top", "0"], "--top must be at least 1, got 0"),
+    (["interpolate", "--rows", "1,2,3"], "give --rows as pairs (an even number of rows), got 3"),
+    (["interpolate", "--rows", "1,2", "--steps", "1"], "--steps must be at least 2, got 1"),
+    (["interpolate", "--rows", "1,2", "--method", "cubic"], "--method must be slerp or lerp, got 'cubic'"),
+    (["sample", "--n", "0"], "--n must be at least 1, got 0"),
+])
+def test_each_bad_number_is_named_with_its_value(cli, vae_run: Path, faces_store: Path, tmp_path: Path,
+                                                 args: list[str], said: str) -> None:
+    """One message named every limit of several options at once ("need --steps >= 2, --range
+    > 0 and --top >= 1"), leaving the user to find which one they broke."""
+    data = ["--data", faces_store] if args[0] == "interpolate" else []
+    r = cli("latent", args[0], vae_run, *data, *args[1:], "--out", tmp_path / "x.png")
+    assert r.code == 2 and r.err.strip() == f"error: {said}", r.err
+
+
 def test_histograms_title_names_training_and_test_rows(cli, vae_run: Path, tmp_path: Path) -> None:
     from latentplay.viz.latent import latent_histograms
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import typer
 
-from latentplay.cliargs import figure_out, parse_condition, split_names
+from latentplay.cliargs import at_least, figure_out, parse_condition, split_names
 from latentplay.errors import UserError
 from latentplay.outputs import console, figure_text, finite_or_none_within, make_parents, share_text
 
@@ -134,8 +134,7 @@ def sample(
     values = parse_condition(condition)
     cond = _condition(model, condition)
     _need_condition(model, cond)
-    if n < 1:
-        raise UserError("--n must be at least 1")
+    at_least(n, 1, "--n")
     shift = _pair(translate) if translate else (0.0, 0.0)
     if not np.isfinite(rotate):
         raise UserError(f"--rotate must be a finite number of degrees, got {rotate}")
@@ -259,8 +258,10 @@ def traverse(
     if top is not None and axes is not None:
         raise UserError("--top counts the axes chosen when --axes is not given; give one of them")
     asked, top = top, 8 if top is None else top
-    if steps < 2 or not 0 < span < np.inf or top < 1:  # not: a NaN --range fails too
-        raise UserError("need --steps >= 2, --range > 0 and --top >= 1")
+    at_least(steps, 2, "--steps")
+    if not 0 < span < np.inf:  # not: a NaN --range fails too
+        raise UserError(f"--range must be a number above 0, got {span:g}")
+    at_least(top, 1, "--top")
     if pca and sefa:
         raise UserError("choose --pca or --sefa, not both")
     if layers is not None and not sefa:
@@ -569,9 +570,11 @@ def interpolate(
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
     chosen = parse_rows(rows)
-    if len(chosen) < 2 or len(chosen) % 2 or steps < 2 or method not in ("slerp", "lerp"):
-        raise UserError("give --rows as pairs (an even number of rows), --steps >= 2 and "
-                        "--method slerp or lerp")
+    if len(chosen) < 2 or len(chosen) % 2:
+        raise UserError(f"give --rows as pairs (an even number of rows), got {len(chosen)}")
+    at_least(steps, 2, "--steps")
+    if method not in ("slerp", "lerp"):
+        raise UserError(f"--method must be slerp or lerp, got {method!r}")
     codes = _store_codes(model, data, chosen, seed, per_layer, invert_steps, restarts, reinvert)
     cautions = _report_codes(codes)
     fitted = codes.framed(model)
@@ -665,8 +668,7 @@ def mix(
     found, record = None, {}
     if data is None:
         n = 4 if n is None else n
-        if n < 1:
-            raise UserError("--n must be at least 1")
+        at_least(n, 1, "--n")
         codes = np.random.default_rng(seed or 0).standard_normal((2 * n, model.latent_dim))
         dest, src = codes[:n].astype(np.float32), codes[n:].astype(np.float32)
         names = ([f"sample {i}" for i in range(n)], [f"sample {n + i}" for i in range(n)])
