@@ -86,7 +86,8 @@ def test_store_commands_without_a_model_import_no_torch(tmp_path: Path) -> None:
     """Commands that read no trained model do not pay for importing torch: a pixels-pca
     embedding looked for a trained run's embedder by importing it (3 of 13 s on 5,000 faces),
     a store's report imported every kind's page builder (3 of 9 s), and a direction fitted on
-    a store's column imported the module that generates stores to read its converter's name."""
+    a store's column imported the module that generates stores to read its converter's name,
+    and measuring faces on the CPU imported it to resolve ``--device cpu``."""
     from latentplay import sources
     from latentplay import store as st
 
@@ -96,6 +97,7 @@ def test_store_commands_without_a_model_import_no_torch(tmp_path: Path) -> None:
             f"embed_store({str(faces)!r}, 'pixels-pca', 'pix', options=['dim=3'], progress=False)\n"
             "builder('store')\nfrom latentplay.latent.directions import column_run\n"
             f"from latentplay.store import load\nprint(column_run(load({str(faces)!r}), 'pix'))\n"
+            "from latentplay.measure.run import MeasureConfig\nMeasureConfig(what=['quality']).validate()\n"
             "print('torch' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert st.vectors(st.load(faces), "pix").shape == (12, 3)

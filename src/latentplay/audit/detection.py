@@ -115,7 +115,7 @@ def detection_sweep(store: st.Store | str | os.PathLike[str], by: str, *, detect
         raise UserError(f"give lowest < highest and at least 2 steps, got {lowest}, {highest}, {steps}")
     if lowest > cut or (highest is not None and highest < cut):
         raise UserError(f"the range of thresholds must hold the detector's own cut, {cut:g}")
-    from latentplay.train.api import resolve_device
+    from latentplay.devices import resolve_device
 
     device = resolve_device(device, "device")
     scores = np.empty(len(store))

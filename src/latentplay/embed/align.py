@@ -104,7 +104,7 @@ def align_store(
         raise UserError("this store has no image column to align")
     check_settings(size, template, padding, upsample)
     check_detector(detector)
-    from latentplay.train.api import resolve_device
+    from latentplay.devices import resolve_device
 
     device = resolve_device(device, "device")
     FaceModels.load()  # a missing dlib fails here, before anything is written

@@ -499,7 +499,7 @@ class DlibConfig:
         check_face_options("dlib", self.detector, self.fallback, self.upsample)
         if self.jitters < 0:
             raise UserError(f"dlib: jitters must be >= 0, got {self.jitters}")
-        from latentplay.train.api import resolve_device
+        from latentplay.devices import resolve_device
 
         resolve_device(self.device, "dlib: device")
 
@@ -515,7 +515,7 @@ class DlibEmbedder(Embedder):
     detects_faces = True
 
     def __init__(self, config: DlibConfig) -> None:
-        from latentplay.train.api import resolve_device
+        from latentplay.devices import resolve_device
 
         super().__init__(config)
         FaceModels.load()  # a missing dlib fails here

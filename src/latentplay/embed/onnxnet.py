@@ -137,7 +137,7 @@ class OnnxConfig:
             raise UserError(f"onnx: engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.device != "cpu" and self.engine != "torch":
             raise UserError("onnx: device is the torch engine's; give -o engine=torch too")
-        from latentplay.train.api import resolve_device
+        from latentplay.devices import resolve_device
 
         resolve_device(self.device, "onnx: device")
 
@@ -277,8 +277,8 @@ class OnnxEmbedder(Embedder):
         self.graph = None
         self.device = "cpu"  # the torch engine's and dlib's CNN detector's
         if config.engine == "torch":
+            from latentplay.devices import resolve_device
             from latentplay.embed.onnx_torch import OnnxGraph
-            from latentplay.train.api import resolve_device
 
             self.device = resolve_device(config.device, "onnx: device")
             self.graph = OnnxGraph(config.path, self.output_name).to(self.device).eval()

@@ -159,7 +159,7 @@ class MeasureConfig:
 
     def validate(self) -> None:
         check_detector(self.detector)
-        from latentplay.train.api import resolve_device
+        from latentplay.devices import resolve_device
 
         resolve_device(self.device, "device")
         unknown = [w for w in self.what if w not in MEASURES]
@@ -210,7 +210,7 @@ class Measurer(Embedder):
     detects_faces = True
 
     def __init__(self, config: MeasureConfig) -> None:
-        from latentplay.train.api import resolve_device
+        from latentplay.devices import resolve_device
 
         config.validate()
         super().__init__(config)

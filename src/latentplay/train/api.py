@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from latentplay.devices import resolve_device
 from latentplay.errors import UserError
 from latentplay.models.condition import ConditionSpec
 from latentplay.models.stylegan2 import is_style_generator
@@ -212,18 +213,6 @@ def _check_same_store(run_dir: Path, config: Any, state: dict[str, Any]) -> None
     rows = rows_read(load(config.data.store), config.data.limit)
     check_same_data(state.get("data"), {"settings": data_settings(config), "rows": rows}, run_dir,
                     config.data.store)
-
-
-def resolve_device(device: str, option: str = "--device") -> str:
-    """``cpu`` or ``cuda`` for a device setting ``cpu``, ``cuda`` or ``auto`` (CUDA when there
-    is one); a :class:`UserError` naming ``option`` for CUDA on a machine without it."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device not in ("cpu", "cuda"):
-        raise UserError(f"{option} must be cpu, cuda or auto, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise UserError(f"{option}=cuda but no CUDA device is available")
-    return device
 
 
 def _device(device: str | torch.device) -> str | torch.device:
