@@ -1020,8 +1020,10 @@ def stylespace(
     from latentplay.store import load, vectors
 
     figure_out(out)  # before any work: nothing of a store or run replaced
-    if top < 1 or steps < 2 or not 0 < alpha < np.inf:  # not: a NaN --alpha fails too
-        raise UserError("need --top >= 1, --steps >= 2 and --alpha > 0")
+    at_least(top, 1, "--top")
+    at_least(steps, 2, "--steps")
+    if not 0 < alpha < np.inf:  # not: a NaN --alpha fails too
+        raise UserError(f"--alpha must be a number above 0, got {alpha:g}")
     if negative is not None and positive is None:
         raise UserError("--negative is the class compared with --positive; give both")
     model = _model(run)
