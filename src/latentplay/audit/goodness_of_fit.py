@@ -57,12 +57,7 @@ and in 5.0 % on 400, rows of 80-200: ``bench/coverage_intervals.py``'s ``annotat
 def _multinomial(p: np.ndarray) -> np.ndarray:
     """``(..., K, K)`` covariance ``diag(p) - p p^T`` of one draw's class indicators, for
     ``(..., K)`` shares ``p``."""
-    return _diagonal(p) - p[..., :, None] * p[..., None, :]
-
-
-def _diagonal(x: np.ndarray) -> np.ndarray:
-    """``(..., K, K)`` diagonal matrices of ``(..., K)`` ``x``."""
-    return x[..., None, :] * np.eye(x.shape[-1])
+    return p[..., None, :] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
 
 
 @dataclass

@@ -43,8 +43,6 @@ from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn,
 from latentplay.train.api import has_prior, prior_draws
 from latentplay.train.checkpoint import read_meta
 
-"""The description of a sample store's condition attributes: what was asked, not what shows."""
-
 PathLike = str | os.PathLike[str]
 
 
