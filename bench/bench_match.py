@@ -8,6 +8,7 @@ Prints one JSON object per case; each case runs in its own process so its peak R
     python bench/bench_match.py quality 100000 100000     # exact vs IVF: distance and balance
     python bench/bench_match.py propensity 50000 50000    # 1-d propensity matching
     python bench/bench_match.py replace 100000 100000     # with replacement: exact vs IVF
+    python bench/bench_match.py score 30000 70000         # the estimated-score correction, 64-d
 
 Data: 128-d "latents" with a 16-d structure (z = f W + 0.1 noise, f ~ N(0, I)), treated
 units shifted by 0.3 along every f direction, so there is something to balance. The load
@@ -156,6 +157,32 @@ def case_replace(n_t: int, n_c: int) -> dict:
     return out
 
 
+def case_score(n_t: int, n_c: int) -> dict:
+    """1:1 with replacement on a propensity score of 64-d latents, then the effect's variance
+    taking the score as known and with Abadie & Imbens' (2016) correction for its estimation."""
+    from latentplay.match import match, matched_difference_with_replacement
+    from latentplay.match.estimated_score import score_correction
+
+    xt, xc = latents(n_t, n_c, dim=64)
+    x = np.concatenate([xt, xc])
+    treated = np.arange(len(x)) < n_t
+    y = x[:, :4].sum(axis=1) + treated * (1.0 + x[:, 4]) + np.random.default_rng(1).standard_normal(len(x))
+    out = base("score_64d", n_t, n_c)
+    out["dim"] = 64
+    t = time.perf_counter()
+    r = match(x, treated, method="propensity", replace=True)
+    out["match_seconds"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    m = matched_difference_with_replacement(y, r.points, treated, r.treated_rows, r.control_rows)
+    out["known_score_seconds"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    change = score_correction(y, treated, r.propensity, m["estimate"])
+    out["correction_seconds"] = round(time.perf_counter() - t, 2)
+    out["correction_over_known_variance"] = round(change / m["se"] ** 2, 4)
+    out["peak_rss_gb"] = round(peak_rss_gb(), 3)
+    return out
+
+
 def run_one(args: list[str]) -> dict:
     kind, n_t, n_c = args[0], int(args[1]), int(args[2])
     if kind == "quality":
@@ -164,6 +191,8 @@ def run_one(args: list[str]) -> dict:
         return case_propensity(n_t, n_c)
     if kind == "replace":
         return case_replace(n_t, n_c)
+    if kind == "score":
+        return case_score(n_t, n_c)
     return case_greedy(kind, n_t, n_c, with_1nn=(kind == "exact" and n_t * n_c <= 4e10))
 
 
@@ -178,6 +207,7 @@ DEFAULT = [
     ["quality", "100000", "100000"],
     ["propensity", "50000", "50000"],
     ["replace", "100000", "100000"],
+    ["score", "30000", "70000"],
 ]
 
 

@@ -144,6 +144,28 @@ def test_a_caliper_that_drops_treated_units_names_the_estimand(cli, sim: Path, t
     line = next(line for line in r.out.splitlines() if line.startswith("matched difference in y:"))
     assert line.endswith(f"; estimates the {matched['estimand']}") and matched["interval"] in line
     assert f"matched difference: {matched['estimand']}" in build_report(tmp_path / "m").read_text()
+    assert matched["score"] == "known" and "left unmatched" in matched["score_taken_as_known"]
+    assert f"propensity score taken as known: {matched['score_taken_as_known']}" in r.out
+
+
+def test_matching_on_an_estimated_score_counts_its_estimation(cli, sim: Path, tmp_path: Path,
+                                                              undrawn) -> None:
+    """Every treated unit matched with replacement on the fitted score: the interval has Abadie
+    & Imbens' 2016 correction, and the run prints the SE with and without it."""
+    from latentplay.report import build_report
+
+    undrawn("love_plot", "attribute_means", "propensity_overlap")
+    r = _run(cli, sim, tmp_path, "--outcome", "y", "--method", "propensity", "--replace")
+    assert r.code == 0, r.err
+    matched = json.loads((tmp_path / "m" / "summary.json").read_text())["effect"]["matched"]
+    assert matched["score"] == "estimated" and "score_taken_as_known" not in matched
+    assert matched["interval"] == interval_kinds(True, False, "estimated")[1]
+    assert matched["interval"].endswith("with the 2016 correction for the estimated propensity score")
+    assert matched["se"] > 0 and matched["se_score_known"] > 0 and matched["se"] != matched["se_score_known"]
+    assert matched["ci_high"] - matched["ci_low"] == pytest.approx(2 * 1.959964 * matched["se"], rel=1e-5)
+    line = next(line for line in r.out.splitlines() if line.startswith("matched difference in y:"))
+    assert f"SE {matched['se']:.3g}; {matched['se_score_known']:.3g} with the score taken as known" in line
+    assert matched["interval"] in build_report(tmp_path / "m").read_text()
 
 
 def test_an_overwrite_run_leaves_no_figure_of_the_run_before(cli, sim: Path, tmp_path: Path,

@@ -25,18 +25,20 @@ DISTANCE_LABELS = {"propensity": "|Δ propensity logit|",
 where reading it loads no scikit-learn (the report names distances too)."""
 
 
-def interval_kinds(replace: bool, persons: bool, propensity: bool = False) -> tuple[str, str]:
+def interval_kinds(replace: bool, persons: bool, score: str | None = None) -> tuple[str, str]:
     """What the intervals of the difference before matching and of the matched difference
     are (``effect.naive.interval``, ``effect.matched.interval`` of ``summary.json``), with
     or without replacement, over units or over the ``persons`` they show; matched with
-    replacement on an estimated ``propensity`` score, Abadie & Imbens' (2006) variance takes
-    the score as known (their 2016 correction is not applied). Kept here, free of
-    scikit-learn: the report names the intervals of summaries written without them too."""
+    replacement on an estimated propensity score, Abadie & Imbens' variance counts the
+    score's estimation (``score="estimated"``, their 2016 correction) or takes it as known
+    (``"known"``). Kept here, free of scikit-learn: the report names the intervals of
+    summaries written without them too."""
     shared = ": sets sharing one are dependent"
     naive = "normal over persons" if persons else "percentile bootstrap over units within each group"
     if replace:
-        return naive, ("Abadie-Imbens normal" + (", propensity score taken as known" if propensity else "")
-                       + (f" over persons{shared}" if persons else ""))
+        scored = {None: "", "known": ", propensity score taken as known",
+                  "estimated": ", with the 2016 correction for the estimated propensity score"}[score]
+        return naive, "Abadie-Imbens normal" + scored + (f" over persons{shared}" if persons else "")
     return naive, (f"normal over persons{shared}" if persons else
                    "percentile pair bootstrap over matched treated units with their controls")
 

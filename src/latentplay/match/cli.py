@@ -123,6 +123,8 @@ def run_cmd(
             r = e[key]
             what = f"; estimates the {r['estimand']}" if r.get("estimand") else ""
             print(f"{key} difference in {e['outcome']}: {r['estimate']:.4g} {_interval(key, r)}{what}")
+        if e["matched"].get("score_taken_as_known"):
+            print(f"propensity score taken as known: {e['matched']['score_taken_as_known']}")
     if "verification" in summary:
         v = summary["verification"]
         m, r = v["matched"], v["random"]
@@ -145,6 +147,8 @@ def _interval(key: str, r: dict) -> str:
         how.append(f"{r['persons']} persons, design effect {_number(r['design_effect'], '.2f')}")
     elif "bootstrap" in r["interval"]:
         how.append(f"{r['n_boot']} resamples")
+    if r.get("se_score_known") is not None:
+        how.append(f"SE {r['se']:.3g}; {r['se_score_known']:.3g} with the score taken as known")
     return f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}] ({', '.join(how)})"
 
 

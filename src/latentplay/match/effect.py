@@ -5,7 +5,8 @@ outcome of its matched controls), the effect on the treated (ATT). Its interval 
 matched treated units together with their controls (the pair bootstrap of Austin & Small,
 2014), percentile method. With replacement, pairs sharing a control are not independent and
 that bootstrap is not valid (Abadie & Imbens, 2008); :func:`matched_difference_with_replacement`
-uses Abadie & Imbens' (2006) variance instead.
+uses Abadie & Imbens' (2006) variance instead, with their 2016 correction for the estimation of
+a propensity score matched on (:mod:`latentplay.match.estimated_score`).
 
 When the units are photos and a person appears in several of them (a store's ``identity``,
 or ``person``), matched sets that share a person — as treated unit or as control — are not independent
@@ -22,11 +23,17 @@ difference before matching when a group has fewer than two units.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy.stats import norm
 
 from latentplay.clustered import shared_variance
 from latentplay.errors import UserError
+from latentplay.match.estimated_score import score_correction
+
+if TYPE_CHECKING:
+    from latentplay.match.propensity import Propensity
 
 CHUNK_DRAWS = 4_000_000  # resampled values held at once
 
@@ -209,9 +216,11 @@ def matched_difference_with_replacement(
     level: float = 0.95,
     neighbours: int = 2,
     persons: np.ndarray | None = None,
+    propensity: Propensity | None = None,
 ) -> dict:
     """ATT from matching with replacement, with Abadie & Imbens' (2006) variance, counting the
-    persons behind the photos when ``persons`` is given.
+    persons behind the photos when ``persons`` is given, or the estimation of the propensity
+    score matched on when ``propensity`` is.
 
     Resampling pairs treats pairs that share a control as independent and understates the
     variance. With ``w_j`` the weight of control ``j`` in the estimate (the sum over its treated
@@ -240,6 +249,13 @@ def matched_difference_with_replacement(
     alternative: it re-matches every resample, which fails with replacement for the reason
     the unit bootstrap does (Abadie & Imbens 2008).
 
+    With ``propensity``, the model whose logit ``points`` holds, V gets Abadie & Imbens' (2016)
+    correction for the score's estimation (:mod:`latentplay.match.estimated_score`), which
+    can widen or narrow the interval. It is derived for the ATT of all treated units matched
+    on the score alone, of independent units: with treated units left unmatched, ``blocks``
+    or ``persons`` the score is taken as known, and ``"score_taken_as_known"`` says why (as
+    it does when the corrected V is not positive).
+
     Args:
         y: ``(n,)`` outcome of every unit.
         points: ``(n, d)`` units in the matching space.
@@ -249,12 +265,15 @@ def matched_difference_with_replacement(
         level: interval coverage.
         neighbours: J, the controls used for each reused control's conditional variance.
         persons: ``(n,)`` person of every unit, or None (units independent).
+        propensity: the propensity model matched on (its logit is ``points``), or None.
 
     Returns:
         ``{"estimate", "ci_low", "ci_high", "level", "n_treated", "se", "variance"}``, with
         persons also ``"design_effect"`` (V over Abadie & Imbens' V, at least 1) and
-        ``"persons"`` (in the matched sets); the interval, ``se`` and design effect are None
-        with fewer than two matched treated units.
+        ``"persons"`` (in the matched sets); with ``propensity`` also ``"score"``:
+        ``"estimated"`` (corrected; ``"se_score_known"`` is the SE before the correction) or
+        ``"known"`` (``"score_taken_as_known"``: why). The interval, ``se`` and design effect
+        are None with fewer than two matched treated units.
 
     Raises:
         UserError: ``y`` not ``(n,)``, ``treated`` of another length, or pair units beyond it.
@@ -278,6 +297,10 @@ def matched_difference_with_replacement(
     reused = np.flatnonzero(w**2 - q > 1e-12)
     s2 = _conditional_variance(y, points, ~np.asarray(treated, bool), reused, blocks, neighbours)
     variance = (float(((diff - att) ** 2).sum()) + float(((w**2 - q)[reused] * s2).sum()))
+    if propensity is not None:
+        variance, scored = _estimated_score(y, treated, propensity, att, variance, len(units),
+                                            blocks, persons, neighbours)
+        shown.update(scored)
     if sets is not None and variance > 0:
         photos = _matched_sets(np.arange(len(y)), units, inverse, control_rows)
         linked = _sharing_sum(diff - att, sets) - _sharing_sum(diff - att, photos)
@@ -287,6 +310,31 @@ def matched_difference_with_replacement(
     z = float(norm.ppf(0.5 + level / 2))
     return {"estimate": att, "ci_low": att - z * se, "ci_high": att + z * se, "level": level,
             "n_treated": int(len(units)), "se": se, "variance": "abadie-imbens", **shown}
+
+
+def _estimated_score(
+    y: np.ndarray, treated: np.ndarray, propensity: Propensity, att: float, variance: float,
+    matched: int, blocks: np.ndarray | None, persons: np.ndarray | None, neighbours: int,
+) -> tuple[float, dict]:
+    """``variance`` (N1^2 V) with Abadie & Imbens' (2016) correction for the estimation of the
+    score matched on, and what :func:`matched_difference_with_replacement` reports of it; the
+    variance as given, with the reason, where the correction does not apply."""
+    treated = np.asarray(treated, bool)
+    why = ("the model's covariates were not kept" if propensity.design is None else
+           "matched sets share persons (the correction is for independent units)"
+           if persons is not None else
+           "matched within exact blocks (the correction is for matching on the score alone)"
+           if blocks is not None and len(np.unique(blocks)) > 1 else
+           f"{np.count_nonzero(treated) - matched} treated units were left unmatched (the "
+           "correction is for the effect on all treated units)"
+           if matched < np.count_nonzero(treated) else None)
+    if why is None:
+        corrected = variance + score_correction(y, treated, propensity, att, neighbours) * matched**2
+        if corrected > 0:
+            return corrected, {"score": "estimated",
+                               "se_score_known": float(np.sqrt(variance)) / matched}
+        why = "the corrected variance was not positive (too few units for its terms)"
+    return variance, {"score": "known", "score_taken_as_known": why}
 
 
 def _sharing_sum(values: np.ndarray, sets: np.ndarray) -> float:

@@ -539,10 +539,11 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
     variance plus the covariance of matched sets that share a person)."""
     persons = repeated_persons(store)
     persons = None if persons is None else persons[treat.rows]
+    on_score = result.info.get("distance") == "propensity"
     if config.replace:
         matched = matched_difference_with_replacement(
             y, result.points, treat.treated, result.treated_rows, result.control_rows,
-            blocks=blocks, persons=persons)
+            blocks=blocks, persons=persons, propensity=result.propensity if on_score else None)
         intervals = "abadie-imbens" + ("" if persons is None else " over persons (sets sharing one)")
     else:
         matched = matched_difference(y, result.treated_rows, result.control_rows,
@@ -550,8 +551,8 @@ def _effect(store: st.Store, config: MatchConfig, treat: Treatment, result: Matc
         intervals = "bootstrap" if persons is None else "normal over persons (sets sharing one)"
     naive = naive_difference(y, treat.treated, n_boot=config.bootstrap, seed=config.seed,
                              persons=persons)
-    naive["interval"], matched["interval"] = interval_kinds(config.replace, persons is not None,
-                                                            result.info.get("distance") == "propensity")
+    score = matched.get("score", "known" if on_score else None)  # none with < 2 matched treated
+    naive["interval"], matched["interval"] = interval_kinds(config.replace, persons is not None, score)
     matched["estimand"] = estimand(int(matched["n_treated"]), int(np.count_nonzero(treat.treated)))
     return {"outcome": config.outcome, "intervals": intervals, "naive": naive, "matched": matched}
 

@@ -19,10 +19,16 @@ class Propensity:
     Attributes:
         score: ``(n,)`` estimated P(treated | covariates).
         logit: ``(n,)`` the linear predictor, log(score / (1 - score)); matching uses this.
+        design: ``(n, k)`` float32 covariates as the model saw them (standardized, or their
+            principal components), without the intercept; None for scores given otherwise.
+        penalty: the L2 penalty on the ``k`` slopes, ``1 / C`` (the intercept has none): the
+            model maximised the log-likelihood minus ``penalty / 2 * |slopes|^2``.
     """
 
     score: np.ndarray
     logit: np.ndarray
+    design: np.ndarray | None = None
+    penalty: float = 0.0
 
     def separates(self, treated: np.ndarray) -> bool:
         """Whether the ``(n,)`` bool groups do not overlap on the score: every treated unit's
@@ -57,5 +63,6 @@ def propensity_scores(
     steps.append(LogisticRegression(C=c, max_iter=2000))
     model = make_pipeline(*steps)
     model.fit(np.asarray(x, dtype=np.float64), np.asarray(treated, dtype=int))
-    logit = model.decision_function(np.asarray(x, dtype=np.float64))
-    return Propensity(score=expit(logit), logit=logit)
+    design = model[:-1].transform(np.asarray(x, dtype=np.float64))
+    logit = model[-1].decision_function(design)
+    return Propensity(score=expit(logit), logit=logit, design=design.astype(np.float32), penalty=1.0 / c)

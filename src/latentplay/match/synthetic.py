@@ -5,6 +5,9 @@ latent space also carries. Treatment: ``P(T=1|x) = sigmoid(a + strength * x_rel 
 outcome: ``y = effect * T + x_rel @ g + N(0, noise^2)``. Because treated units have larger
 ``x_rel @ b`` and ``g`` shares its direction, the naive difference of means overstates
 ``effect``.
+
+:func:`heterogeneous` draws units whose effect varies, in designs where estimating the
+propensity score changes the variance of the matched effect on the treated.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from latentplay.errors import UserError
 from latentplay.store.io import Store, build
 from latentplay.store.schema import Attribute, Provenance, Schema, VectorColumn
 
@@ -95,3 +99,63 @@ def make_store(
     for j, name in enumerate(relevant):
         batch[name] = data.x[:, j]
     return build([batch], schema, path, overwrite=overwrite)
+
+
+HETEROGENEOUS = ("abadie-imbens", "hidden-covariates", "effect-within-score")
+"""Designs of :func:`heterogeneous`, where estimating the propensity score changes the
+ATT's variance (Abadie & Imbens 2016): their simulation's design; an outcome on a covariate
+the score ignores, with an effect that grows with the score; an effect that varies across
+units of one score."""
+
+
+@dataclass
+class Heterogeneous:
+    """One draw of :func:`heterogeneous`.
+
+    Attributes:
+        x: ``(n, d)`` float64 covariates (the propensity model's).
+        treated: ``(n,)`` bool.
+        y: ``(n,)`` float64 outcome.
+        att: the population's effect on the treated, ``E[p(X) tau(X)] / E[p(X)]``.
+    """
+
+    x: np.ndarray
+    treated: np.ndarray
+    y: np.ndarray
+    att: float
+
+
+def heterogeneous(design: str, n: int = 2000, seed: int = 0, irrelevant: int = 0) -> Heterogeneous:
+    """Draw ``n`` units of a :data:`HETEROGENEOUS` design with a logistic propensity score,
+    and ``irrelevant`` more ``N(0, 1)`` covariates that matter for neither.
+
+    ``abadie-imbens``: ``x ~ U(-1/2, 1/2)^2``, ``p = sigmoid(x1 + 2 x2)``, ``Y(0) = 3 x1 - 3 x2
+    + e0``, ``Y(1) = 5 + 5 x1 + x2 + e1``. The others: ``x ~ N(0, I_3)``, ``p = sigmoid(0.8
+    x1 - 0.3)``; ``hidden-covariates``: ``Y(0) = x1 + 2 x2 + e``, effect ``1 + 2 x1 + 1.5 x3``;
+    ``effect-within-score``: ``Y(0) = x1 - 2 x2 + e``, effect ``1 + 4 x2``. Noise ``N(0, 1)``.
+    """
+    rng = np.random.default_rng(seed)
+    if design == "abadie-imbens":
+        x = rng.uniform(-0.5, 0.5, (n, 2))
+        p = expit(x[:, 0] + 2 * x[:, 1])
+        y0 = 3 * x[:, 0] - 3 * x[:, 1]
+        effect = 5 + 2 * x[:, 0] + 4 * x[:, 1]
+        grid = (np.arange(1000) + 0.5) / 1000 - 0.5  # midpoints: E[p tau] / E[p] by quadrature
+        g1, g2 = np.meshgrid(grid, grid, indexing="ij")
+        weight = expit(g1 + 2 * g2)
+        att = float((weight * (5 + 2 * g1 + 4 * g2)).sum() / weight.sum())
+    elif design in HETEROGENEOUS:
+        x = rng.standard_normal((n, 3))
+        p = expit(0.8 * x[:, 0] - 0.3)
+        hidden = design == "hidden-covariates"
+        y0 = x[:, 0] + (2 if hidden else -2) * x[:, 1]
+        effect = 1 + 2 * x[:, 0] + 1.5 * x[:, 2] if hidden else 1 + 4 * x[:, 1]
+        nodes, weights = np.polynomial.hermite_e.hermegauss(80)  # E over x1 ~ N(0, 1)
+        score = expit(0.8 * nodes - 0.3)
+        att = float(1 + 2 * (weights * score * nodes).sum() / (weights * score).sum()) if hidden else 1.0
+    else:
+        raise UserError(f"design must be one of {', '.join(HETEROGENEOUS)}, got {design!r}")
+    treated = rng.random(n) < p
+    y = y0 + treated * effect + rng.standard_normal(n)
+    x = np.column_stack([x, rng.standard_normal((n, irrelevant))])
+    return Heterogeneous(x=x, treated=treated, y=y, att=att)
