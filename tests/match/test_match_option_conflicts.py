@@ -146,6 +146,8 @@ def test_a_caliper_that_drops_treated_units_names_the_estimand(cli, sim: Path, t
     assert f"matched difference: {matched['estimand']}" in build_report(tmp_path / "m").read_text()
     assert matched["score"] == "known" and "left unmatched" in matched["score_taken_as_known"]
     assert f"propensity score taken as known: {matched['score_taken_as_known']}" in r.out
+    assert f"Propensity score taken as known: {matched['score_taken_as_known']}." in build_report(
+        tmp_path / "m").read_text()
 
 
 def test_matching_on_an_estimated_score_counts_its_estimation(cli, sim: Path, tmp_path: Path,
@@ -165,7 +167,10 @@ def test_matching_on_an_estimated_score_counts_its_estimation(cli, sim: Path, tm
     assert matched["ci_high"] - matched["ci_low"] == pytest.approx(2 * 1.959964 * matched["se"], rel=1e-5)
     line = next(line for line in r.out.splitlines() if line.startswith("matched difference in y:"))
     assert f"SE {matched['se']:.3g}; {matched['se_score_known']:.3g} with the score taken as known" in line
-    assert matched["interval"] in build_report(tmp_path / "m").read_text()
+    page = build_report(tmp_path / "m").read_text()
+    assert matched["interval"] in page
+    assert (f"SE of the matched difference: {matched['se']:.3g}, {matched['se_score_known']:.3g} with "
+            "the propensity score taken as known.") in page
 
 
 def test_an_overwrite_run_leaves_no_figure_of_the_run_before(cli, sim: Path, tmp_path: Path,

@@ -248,9 +248,14 @@ def _effect(effect: dict[str, Any]) -> Section:
                      f"{level:.0%}" if isinstance(level, float) else "—",
                      e.get("interval", kind), e.get("n_treated"),
                      e.get("persons"), e.get("design_effect")])
+    m = effect.get("matched") or {}
+    score = (f" SE of the matched difference: {m['se']:.3g}, {m['se_score_known']:.3g} with the "
+             "propensity score taken as known." if m.get("se_score_known") is not None else
+             f" Propensity score taken as known: {m['score_taken_as_known']}."
+             if m.get("score_taken_as_known") else "")
     table = Table.of(["estimate of", "value", "interval", "level", "kind of interval",
                       "treated units", "persons", "design effect"], rows,
-                     f"Outcome: {effect.get('outcome')}.")
+                     f"Outcome: {effect.get('outcome')}.{score}")
     return Section(f"Effect on {effect.get('outcome')}", "effect", [table])
 
 
