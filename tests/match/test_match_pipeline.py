@@ -272,3 +272,23 @@ def test_exact_blocks_and_second_caliper_columns_count_as_matched_on(
     assert f"({on} covariates matched on;" in r.out
     if "--exact" in args:
         assert float(rows[1]["smd_after"]) == 0.0
+
+
+def test_a_propensity_model_that_nearly_separates_the_groups_is_warned_about() -> None:
+    """Treated units far out: most score beyond every control and share the few controls at
+    the edge. The warning gives their share; groups that overlap get none."""
+    from latentplay.match import match
+    from latentplay.match.core import NEAR_SEPARATION
+
+    rng = np.random.default_rng(0)
+    treated = np.arange(400) < 200
+    for shift, warned in ((4.0, True), (0.5, False)):
+        x = rng.standard_normal((400, 2)) + shift * treated[:, None]
+        r = match(x, treated, method="propensity", replace=True)
+        beyond = r.propensity.beyond_controls(treated)
+        assert (beyond > NEAR_SEPARATION) == warned
+        notes = [w for w in r.info["warnings"] if "nearly separates" in w]
+        assert len(notes) == warned
+        if warned:
+            assert f"{beyond:.0%} of the treated units score beyond every control" in notes[0]
+            assert not r.propensity.separates(treated)

@@ -381,13 +381,25 @@ def _few_controls(few: np.ndarray, blocks: int | None, ratio: int, calipers: str
             f"least one): {why}"]
 
 
+NEAR_SEPARATION = 0.1
+"""The share of treated units scored beyond every control above which the groups are said to
+barely overlap."""
+
+
 def _separation(propensity: Propensity, treated: np.ndarray, which: str) -> list[str]:
-    """A warning when the fitted ``propensity`` of the ``(n,)`` bool groups separates them."""
-    if not propensity.separates(treated):
+    """A warning when the fitted ``propensity`` of the ``(n,)`` bool groups separates them, or
+    leaves more than :data:`NEAR_SEPARATION` of the treated units beyond every control."""
+    if propensity.separates(treated):
+        return [f"the {which}propensity model separates the groups (every treated unit's score "
+                "lies above every control's, or below): they do not overlap, so no pair compares "
+                "like with like. Check for a covariate that gives the treatment away"]
+    beyond = propensity.beyond_controls(treated)
+    if beyond <= NEAR_SEPARATION:
         return []
-    return [f"the {which}propensity model separates the groups (every treated unit's score "
-            "lies above every control's, or below): they do not overlap, so no pair compares "
-            "like with like. Check for a covariate that gives the treatment away"]
+    return [f"the {which}propensity model nearly separates the groups: {beyond:.0%} of the treated "
+            "units score beyond every control, and are matched to the few controls at the edge, "
+            "unlike them. A caliper drops them; fewer covariates (or --pca) or a smaller "
+            "--propensity-c make the model smoother"]
 
 
 def _no_allowed(

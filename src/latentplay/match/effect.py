@@ -333,7 +333,8 @@ def _estimated_score(
         if corrected > 0:
             return corrected, {"score": "estimated",
                                "se_score_known": float(np.sqrt(variance)) / matched}
-        why = "the corrected variance was not positive (too few units for its terms)"
+        why = ("the corrected variance was not positive (its large-sample terms fail here: few units, "
+               "or groups whose scores barely overlap)")
     return variance, {"score": "known", "score_taken_as_known": why}
 
 

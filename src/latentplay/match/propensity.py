@@ -39,6 +39,15 @@ class Propensity:
             return False
         return bool(lt.min() > lc.max() or lt.max() < lc.min())
 
+    def beyond_controls(self, treated: np.ndarray) -> float:
+        """The share of the ``(n,)`` bool group's treated units whose logit lies above every
+        control's or below (0 without units in either group): they have no control of their
+        score, and matching gives them the controls at the edge of the range."""
+        lt, lc = self.logit[treated], self.logit[~treated]
+        if len(lt) == 0 or len(lc) == 0:
+            return 0.0
+        return float(np.mean((lt > lc.max()) | (lt < lc.min())))
+
 
 def propensity_scores(
     x: np.ndarray,
