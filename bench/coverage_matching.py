@@ -1,13 +1,14 @@
 """How honest the matched ATT's interval is when the propensity score matched on is estimated.
 
 Prints one JSON line per design of :data:`latentplay.match.synthetic.HETEROGENEOUS`: over
-``--runs`` draws of ``--n`` units matched 1:1 with replacement on a fitted propensity score
+``--runs`` draws of ``--n`` units matched 1:``--ratio`` with replacement on a fitted propensity score
 (``match(..., method="propensity", replace=True)``), the variance of the estimates around
 their mean, the mean Abadie-Imbens variance taking the score as known and with Abadie &
 Imbens' (2016) correction for its estimation, the share of each 95 % interval holding the
 population ATT, and the estimates' mean bias.
 
-    python bench/coverage_matching.py [--runs 400] [--n 2000] [--c 1.0] [--irrelevant 0] [--only DESIGN]
+    python bench/coverage_matching.py [--runs 400] [--n 2000] [--c 1.0] [--irrelevant 0]
+        [--ratio 1] [--only DESIGN]
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from latentplay.match import match, matched_difference_with_replacement
 from latentplay.match.synthetic import HETEROGENEOUS, heterogeneous
 
 
-def design(name: str, runs: int, n: int, c: float, irrelevant: int) -> dict[str, object]:
+def design(name: str, runs: int, n: int, c: float, irrelevant: int, ratio: int) -> dict[str, object]:
     estimates, known, corrected, covers_known, covers = [], [], [], 0, 0
     for seed in range(runs):
         d = heterogeneous(name, n, seed, irrelevant)
-        r = match(d.x, d.treated, method="propensity", replace=True, propensity_c=c)
+        r = match(d.x, d.treated, method="propensity", replace=True, propensity_c=c, ratio=ratio)
         m = matched_difference_with_replacement(d.y, r.points, d.treated, r.treated_rows,
                                                 r.control_rows, propensity=r.propensity)
         estimates.append(m["estimate"])
@@ -33,7 +34,8 @@ def design(name: str, runs: int, n: int, c: float, irrelevant: int) -> dict[str,
         corrected.append(m["se"] ** 2)
         covers_known += abs(m["estimate"] - d.att) <= 1.96 * m["se_score_known"]
         covers += abs(m["estimate"] - d.att) <= 1.96 * m["se"]
-    return {"design": name, "runs": runs, "n": n, "irrelevant": irrelevant, "propensity_c": c,
+    return {"design": name, "runs": runs, "n": n, "irrelevant": irrelevant, "ratio": ratio,
+            "propensity_c": c,
             "variance_of_estimates": float(np.var(estimates)),
             "known_score_variance": float(np.mean(known)),
             "corrected_variance": float(np.mean(corrected)),
@@ -48,11 +50,12 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=1.0, help="the propensity model's C")
     parser.add_argument("--irrelevant", type=int, default=0,
                         help="covariates more that matter for neither treatment nor outcome")
+    parser.add_argument("--ratio", type=int, default=1, help="controls per treated unit")
     parser.add_argument("--only", choices=HETEROGENEOUS)
     args = parser.parse_args()
     for name in HETEROGENEOUS:
         if args.only in (None, name):
-            print(json.dumps(design(name, args.runs, args.n, args.c, args.irrelevant)))
+            print(json.dumps(design(name, args.runs, args.n, args.c, args.irrelevant, args.ratio)))
 
 
 if __name__ == "__main__":
