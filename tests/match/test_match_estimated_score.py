@@ -128,3 +128,26 @@ def test_where_the_correction_does_not_apply_the_score_is_taken_as_known() -> No
     plain = matched_difference_with_replacement(d.y, r.points, d.treated, r.treated_rows,
                                                 r.control_rows)
     assert m["se"] == plain["se"] and "score" not in plain
+
+
+def test_an_approximate_covariate_search_gives_nearly_the_exact_correction(monkeypatch) -> None:
+    """Above ``EXACT_MAX_WORK`` the effect at each unit's covariates takes its neighbours from
+    an IVF index: nearly the same correction as the exact search's."""
+    from latentplay.match import estimated_score
+    from latentplay.match.knn import ControlSearch
+
+    d = heterogeneous("effect-within-score", 3000, 0, irrelevant=5)
+    r = match(d.x, d.treated, method="propensity", replace=True)
+    exact = score_correction(d.y, d.treated, r.propensity, 1.0)
+    kinds, original = [], ControlSearch.search
+
+    def recording(self: ControlSearch, queries: np.ndarray, k: int):
+        found = original(self, queries, k)
+        kinds.append(set(self.used))
+        return found
+
+    monkeypatch.setattr(ControlSearch, "search", recording)
+    monkeypatch.setattr(estimated_score, "EXACT_MAX_WORK", 0.0)
+    approximate = score_correction(d.y, d.treated, r.propensity, 1.0)
+    assert kinds.count({"ivf"}) == 2  # the covariate-space searches; those on the logit are exact
+    assert approximate == pytest.approx(exact, rel=0.1) and approximate != exact

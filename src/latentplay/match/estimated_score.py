@@ -78,7 +78,7 @@ def _nearest(points: np.ndarray, group: np.ndarray, queries: np.ndarray, k: int)
 
     work = float(len(queries)) * len(group) * points.shape[1]
     index = "ivf" if points.shape[1] > 1 and work > EXACT_MAX_WORK else "exact"
-    ids = ControlSearch(points[group], index).search(points[queries], k).ids
+    ids = ControlSearch(points[group], index, exact_below=0).search(points[queries], k).ids
     short = np.flatnonzero((ids < 0).any(axis=1))
     if len(short):
         ids[short] = ControlSearch(points[group]).search(points[queries[short]], k).ids

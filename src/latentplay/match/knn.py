@@ -126,10 +126,12 @@ class ControlSearch:
         nprobe: IVF lists probed per query.
         ef_search: HNSW search breadth.
         progress: optional callback ``(done, total)`` called after each query block.
+        exact_below: an approximate index searches exactly once this few controls are left
+            available (None: :data:`EXACT_BELOW`; 0: never).
 
     Attributes:
         used: the kinds of search that searches ran: ``exact`` (the exact index, the sorted
-            array, or an approximate index's last :data:`EXACT_BELOW` controls) and ``ivf`` or
+            array, or an approximate index's last ``exact_below`` controls) and ``ivf`` or
             ``hnsw`` when that index was searched. Empty before the first search.
     """
 
@@ -142,8 +144,10 @@ class ControlSearch:
         nprobe: int = 16,
         ef_search: int = 128,
         progress: Callable[[int, int], None] | None = None,
+        exact_below: int | None = None,
     ) -> None:
         self.controls = np.ascontiguousarray(controls, dtype=np.float32)
+        self.exact_below = EXACT_BELOW if exact_below is None else exact_below
         self.n, self.dim = self.controls.shape
         self.kind = "exact" if index == "auto" else index
         self.seed = seed
@@ -182,7 +186,7 @@ class ControlSearch:
         if self.dim == 1:
             self.used.add("exact")
             return self._search_sorted(queries, k)
-        if self._approx is not None and n_avail > EXACT_BELOW:
+        if self._approx is not None and n_avail > self.exact_below:
             self.used.add(self.kind)
             found = self._search_approx(queries, k)
             if k == n_avail:  # each row holds every available control
