@@ -8,7 +8,7 @@ Imbens' (2016) correction for its estimation, the share of each 95 % interval ho
 population ATT, and the estimates' mean bias.
 
     python bench/coverage_matching.py [--runs 400] [--n 2000] [--c 1.0] [--irrelevant 0]
-        [--ratio 1] [--only DESIGN]
+        [--ratio 1] [--exact] [--only DESIGN]
 """
 
 from __future__ import annotations
@@ -22,19 +22,27 @@ from latentplay.match import match, matched_difference_with_replacement
 from latentplay.match.synthetic import HETEROGENEOUS, heterogeneous
 
 
-def design(name: str, runs: int, n: int, c: float, irrelevant: int, ratio: int) -> dict[str, object]:
+def design(name: str, runs: int, n: int, c: float, irrelevant: int, ratio: int,
+           exact: bool) -> dict[str, object]:
     estimates, known, corrected, covers_known, covers = [], [], [], 0, 0
     for seed in range(runs):
         d = heterogeneous(name, n, seed, irrelevant)
-        r = match(d.x, d.treated, method="propensity", replace=True, propensity_c=c, ratio=ratio)
+        blocks = None
+        if exact:  # a binary attribute that follows the second covariate, outside the model
+            noise = np.random.default_rng(seed + 1_000_000).standard_normal(n)
+            blocks = (d.x[:, 1] + noise > 0).astype(np.int64)
+        r = match(d.x, d.treated, method="propensity", replace=True, propensity_c=c, ratio=ratio,
+                  exact=blocks)
         m = matched_difference_with_replacement(d.y, r.points, d.treated, r.treated_rows,
-                                                r.control_rows, propensity=r.propensity)
+                                                r.control_rows, blocks=blocks,
+                                                propensity=r.propensity)
         estimates.append(m["estimate"])
         known.append(m["se_score_known"] ** 2)
         corrected.append(m["se"] ** 2)
         covers_known += abs(m["estimate"] - d.att) <= 1.96 * m["se_score_known"]
         covers += abs(m["estimate"] - d.att) <= 1.96 * m["se"]
     return {"design": name, "runs": runs, "n": n, "irrelevant": irrelevant, "ratio": ratio,
+            "exact": exact,
             "propensity_c": c,
             "variance_of_estimates": float(np.var(estimates)),
             "known_score_variance": float(np.mean(known)),
@@ -51,11 +59,14 @@ def main() -> None:
     parser.add_argument("--irrelevant", type=int, default=0,
                         help="covariates more that matter for neither treatment nor outcome")
     parser.add_argument("--ratio", type=int, default=1, help="controls per treated unit")
+    parser.add_argument("--exact", action="store_true", help="match within two blocks of a "
+                        "binary attribute that follows the second covariate")
     parser.add_argument("--only", choices=HETEROGENEOUS)
     args = parser.parse_args()
     for name in HETEROGENEOUS:
         if args.only in (None, name):
-            print(json.dumps(design(name, args.runs, args.n, args.c, args.irrelevant, args.ratio)))
+            print(json.dumps(design(name, args.runs, args.n, args.c, args.irrelevant, args.ratio,
+                                    args.exact)))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from latentplay.match.propensity import Propensity
 from latentplay.match.synthetic import HETEROGENEOUS, heterogeneous
 
 
-def _by_unit(y: np.ndarray, treated: np.ndarray, prop: Propensity, att: float, j: int) -> float:
-    """The correction's formula unit by unit: sets found by sorting, covariances by np.cov,
-    each neighbour's outcome moved to unit ``i`` by its group's least-squares line."""
+def _by_unit(y: np.ndarray, treated: np.ndarray, prop: Propensity, att: float, j: int,
+             blocks: np.ndarray) -> float:
+    """The correction's formula unit by unit: sets of the unit's block (of all blocks where it
+    holds too few) found by sorting, covariances by np.cov, each neighbour's outcome moved to
+    unit ``i`` by its group's least-squares line."""
     n = len(y)
     z = np.column_stack([np.ones(n), prop.design.astype(np.float64)])
     p = prop.score
@@ -24,11 +26,15 @@ def _by_unit(y: np.ndarray, treated: np.ndarray, prop: Propensity, att: float, j
     for i in range(n):
         mean, cov = [0.0, 0.0], [np.zeros(z.shape[1]), np.zeros(z.shape[1])]
         for w, group in enumerate(groups):
+            own = group[blocks[group] == blocks[i]]
+            group = own if len(own) >= j + 1 else group
             near = group[np.argsort(np.abs(prop.logit[group] - prop.logit[i]))[: j + 1]]
             mean[w] = y[near].mean()
             cov[w] = np.array([np.cov(z[near, d], y[near])[0, 1] for d in range(z.shape[1])])
         other = groups[0] if treated[i] else groups[1]
         line = np.linalg.lstsq(z[other], y[other], rcond=None)[0]
+        own = other[blocks[other] == blocks[i]]
+        other = own if len(own) >= j else other
         near = other[np.argsort(np.linalg.norm(z[other, 1:] - z[i, 1:], axis=1))[:j]]
         tau = y[i] - np.mean([y[u] + (z[i] - z[u]) @ line for u in near])
         tau = tau if treated[i] else -tau
@@ -42,15 +48,24 @@ def _by_unit(y: np.ndarray, treated: np.ndarray, prop: Propensity, att: float, j
 
 
 @pytest.mark.parametrize("j", [1, 2])
-def test_the_correction_equals_its_formula_unit_by_unit(j: int) -> None:
+@pytest.mark.parametrize("exact", [False, True])
+def test_the_correction_equals_its_formula_unit_by_unit(j: int, exact: bool) -> None:
+    """With ``exact``, three blocks, one of them holding a single treated unit (whose
+    neighbours come from every block)."""
     rng = np.random.default_rng(j)
     x = rng.normal(size=(60, 3))
     treated = rng.random(60) < expit(x[:, 0] - 0.3)
     y = x[:, 1] + treated * (1 + x[:, 2]) + rng.normal(size=60)
+    blocks = np.zeros(60, np.int64)
+    if exact:
+        blocks[30:] = 1
+        blocks[np.flatnonzero(treated)[0]] = 2
     prop = propensity_scores(x, treated, c=0.5)
-    got = score_correction(y, treated, prop, 0.7, neighbours=j)
-    assert got == pytest.approx(_by_unit(y, treated, prop, 0.7, j), rel=1e-6, abs=1e-12)
+    got = score_correction(y, treated, prop, 0.7, neighbours=j, blocks=blocks if exact else None)
+    assert got == pytest.approx(_by_unit(y, treated, prop, 0.7, j, blocks), rel=1e-6, abs=1e-12)
     assert got != 0.0
+    if exact:
+        assert got != pytest.approx(score_correction(y, treated, prop, 0.7, neighbours=j))
 
 
 def test_the_model_penalty_is_its_l2_strength() -> None:
@@ -109,11 +124,9 @@ def test_heterogeneous_designs_know_their_att(design: str) -> None:
 def test_where_the_correction_does_not_apply_the_score_is_taken_as_known() -> None:
     d = heterogeneous("effect-within-score", 600, 0)
     persons = np.arange(600) // 2
-    blocks = np.arange(600) % 2
     r = match(d.x, d.treated, method="propensity", replace=True)
     for why, kwargs, rows in [
         ("share persons", {"persons": persons}, slice(None)),
-        ("exact blocks", {"blocks": blocks}, slice(None)),
         ("3 treated units were left unmatched", {}, slice(3, None)),
     ]:
         t_rows, c_rows = r.treated_rows[rows], r.control_rows[rows]
@@ -151,3 +164,14 @@ def test_an_approximate_covariate_search_gives_nearly_the_exact_correction(monke
     approximate = score_correction(d.y, d.treated, r.propensity, 1.0)
     assert kinds.count({"ivf"}) == 2  # the covariate-space searches; those on the logit are exact
     assert approximate == pytest.approx(exact, rel=0.1) and approximate != exact
+
+
+def test_matched_within_exact_blocks_the_correction_takes_their_neighbours() -> None:
+    d = heterogeneous("hidden-covariates", 800, 0)
+    blocks = (d.x[:, 1] > 0).astype(np.int64)
+    r = match(d.x, d.treated, method="propensity", replace=True, exact=blocks)
+    m = matched_difference_with_replacement(d.y, r.points, d.treated, r.treated_rows,
+                                            r.control_rows, blocks=blocks, propensity=r.propensity)
+    assert m["score"] == "estimated"
+    change = score_correction(d.y, d.treated, r.propensity, m["estimate"], blocks=blocks)
+    assert m["se"] ** 2 == pytest.approx(m["se_score_known"] ** 2 + change)

@@ -251,10 +251,10 @@ def matched_difference_with_replacement(
 
     With ``propensity``, the model whose logit ``points`` holds, V gets Abadie & Imbens' (2016)
     correction for the score's estimation (:mod:`latentplay.match.estimated_score`), which
-    can widen or narrow the interval. It is derived for the ATT of all treated units matched
-    on the score alone, of independent units: with treated units left unmatched, ``blocks``
-    or ``persons`` the score is taken as known, and ``"score_taken_as_known"`` says why (as
-    it does when the corrected V is not positive).
+    can widen or narrow the interval (its neighbour sets are of each unit's ``blocks``). It is
+    derived for the ATT of all treated units, of independent units: with treated units left
+    unmatched or ``persons`` the score is taken as known, and ``"score_taken_as_known"`` says
+    why (as it does when the corrected V is not positive).
 
     Args:
         y: ``(n,)`` outcome of every unit.
@@ -323,13 +323,12 @@ def _estimated_score(
     why = ("the model's covariates were not kept" if propensity.design is None else
            "matched sets share persons (the correction is for independent units)"
            if persons is not None else
-           "matched within exact blocks (the correction is for matching on the score alone)"
-           if blocks is not None and len(np.unique(blocks)) > 1 else
            f"{np.count_nonzero(treated) - matched} treated units were left unmatched (the "
            "correction is for the effect on all treated units)"
            if matched < np.count_nonzero(treated) else None)
     if why is None:
-        corrected = variance + score_correction(y, treated, propensity, att, neighbours) * matched**2
+        change = score_correction(y, treated, propensity, att, neighbours, blocks)
+        corrected = variance + change * matched**2
         if corrected > 0:
             return corrected, {"score": "estimated",
                                "se_score_known": float(np.sqrt(variance)) / matched}

@@ -45,7 +45,7 @@ an IVF index: they only estimate a conditional mean, which the least-squares lin
 
 
 def score_correction(y: np.ndarray, treated: np.ndarray, propensity: Propensity, att: float,
-                     neighbours: int = 2) -> float:
+                     neighbours: int = 2, blocks: np.ndarray | None = None) -> float:
     """``g' H^-1 g - c' H^-1 c``: what to add to the known-score variance of the ATT.
 
     Args:
@@ -54,6 +54,8 @@ def score_correction(y: np.ndarray, treated: np.ndarray, propensity: Propensity,
         propensity: the fitted model, with its ``design`` (``(n, k)``) and ``penalty``.
         att: the matched estimate of the effect on the treated.
         neighbours: J (the neighbour sets hold J + 1 units; at most each group's size).
+        blocks: ``(n,)`` exact-match block codes (None: one block): neighbours are of the
+            unit's block (of any block where its block holds too few of the group).
     """
     treated = np.asarray(treated, bool)
     p = np.asarray(propensity.score, np.float64)
@@ -62,9 +64,10 @@ def score_correction(y: np.ndarray, treated: np.ndarray, propensity: Propensity,
     ridge = np.full(z.shape[1], propensity.penalty)
     ridge[0] = 0.0
     hessian = (z * f[:, None]).T @ z + np.diag(ridge)
-    means, covs = _within_score(y, treated, propensity.logit, z, neighbours)
+    codes = np.zeros(len(p), np.int64) if blocks is None else np.asarray(blocks)
+    means, covs = _within_score(y, treated, propensity.logit, z, neighbours, codes)
     c = (z.T @ (f * (means[:, 1] - means[:, 0] - att)) + f @ covs[:, 1] + (p**2) @ covs[:, 0])
-    g = z.T @ (f * (_effect_at(y, treated, z, neighbours) - att))
+    g = z.T @ (f * (_effect_at(y, treated, z, neighbours, codes) - att))
     n1 = np.count_nonzero(treated)
     c, g = c / n1, g / n1
     inverse = np.linalg.pinv(hessian)  # a constant covariate leaves it singular without a penalty
@@ -85,11 +88,24 @@ def _nearest(points: np.ndarray, group: np.ndarray, queries: np.ndarray, k: int)
     return group[ids]
 
 
+def _nearest_in_block(points: np.ndarray, group: np.ndarray, queries: np.ndarray, k: int,
+                      blocks: np.ndarray) -> np.ndarray:
+    """:func:`_nearest` among the units of ``group`` in each query's block (``blocks``:
+    ``(n,)`` codes), or of all ``group`` where the block holds fewer than ``k`` of them."""
+    out = np.zeros((len(queries), k), np.int64)
+    for code in np.unique(blocks[queries]):
+        at = blocks[queries] == code
+        members = group[blocks[group] == code]
+        out[at] = _nearest(points, members if len(members) >= k else group, queries[at], k)
+    return out
+
+
 def _within_score(y: np.ndarray, treated: np.ndarray, logit: np.ndarray, z: np.ndarray,
-                  neighbours: int) -> tuple[np.ndarray, np.ndarray]:
+                  neighbours: int, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """At each unit's score, each group's mean outcome, ``(n, 2)``, and covariance of ``z``
     and the outcome, ``(n, 2, k + 1)`` (0 for a group of one unit), over the group's
-    ``neighbours + 1`` units nearest on the logit (column 0: controls, 1: treated)."""
+    ``neighbours + 1`` units of the unit's block nearest on the logit (column 0: controls, 1:
+    treated)."""
     n = len(y)
     points = np.asarray(logit, np.float32).reshape(n, 1)
     means, covs = np.zeros((n, 2)), np.zeros((n, 2, z.shape[1]))
@@ -97,7 +113,7 @@ def _within_score(y: np.ndarray, treated: np.ndarray, logit: np.ndarray, z: np.n
         k = min(neighbours + 1, len(group))
         for start in range(0, n, ROWS_AT_ONCE):
             rows = np.arange(start, min(start + ROWS_AT_ONCE, n))
-            near = _nearest(points, group, rows, k)
+            near = _nearest_in_block(points, group, rows, k, blocks)
             yy = y[near] - y[near].mean(axis=1, keepdims=True)
             means[rows, w] = y[near].mean(axis=1)
             if k > 1:
@@ -105,18 +121,19 @@ def _within_score(y: np.ndarray, treated: np.ndarray, logit: np.ndarray, z: np.n
     return means, covs
 
 
-def _effect_at(y: np.ndarray, treated: np.ndarray, z: np.ndarray, neighbours: int) -> np.ndarray:
+def _effect_at(y: np.ndarray, treated: np.ndarray, z: np.ndarray, neighbours: int,
+               blocks: np.ndarray) -> np.ndarray:
     """``(n,)`` each unit's effect, treated minus control: its outcome against the mean of
-    its ``neighbours`` nearest units of the other group in the covariate space ``z[:, 1:]``
-    (``z``: ``(n, k + 1)``, a leading 1), each of theirs moved to its covariates by the other
-    group's least-squares line on ``z`` (Abadie & Imbens' 2011 bias correction: nearest units in
-    many dimensions are far)."""
+    its ``neighbours`` nearest units of the other group (in its block) in the covariate space
+    ``z[:, 1:]`` (``z``: ``(n, k + 1)``, a leading 1), each of theirs moved to its covariates by
+    the other group's least-squares line on ``z`` (Abadie & Imbens' 2011 bias correction:
+    nearest units in many dimensions are far)."""
     tau = np.zeros(len(y))
     points = np.asarray(z[:, 1:], np.float32)
     for units, others, sign in ((treated, ~treated, 1.0), (~treated, treated, -1.0)):
         units, others = np.flatnonzero(units), np.flatnonzero(others)
         line = np.linalg.lstsq(z[others], y[others], rcond=None)[0]
-        near = _nearest(points, others, units, min(neighbours, len(others)))
+        near = _nearest_in_block(points, others, units, min(neighbours, len(others)), blocks)
         moved = y[near] + (z[units] @ line)[:, None] - z[near] @ line
         tau[units] = sign * (y[units] - moved.mean(axis=1))
     return tau
