@@ -20,13 +20,14 @@ p(X)=p_i)``), estimated over the ``J + 1`` units of the group nearest to ``i`` o
 ``E[Y(1) - Y(0) | X = x_i]``: ``i``'s outcome against the mean of its ``J`` nearest units of the
 other group in the model's covariate space, each moved to ``x_i`` by that group's least-squares
 line on ``z`` (Abadie & Imbens' 2011 bias correction: in many dimensions the nearest units are
-far). ``g`` is how the ATT itself moves with the model's coefficients (the treated population
-is weighted by the score); ``c`` how the matched estimate moves with them. The correction is
-negative when the score's error averages out covariate imbalance the true score would leave
-(the outcome depends on covariates the score does not separate) and positive when the effect
-varies across covariates of one score: the known-score interval can be too wide or too narrow.
-The L2 penalty of the model enters ``H``, which tends to the unpenalised maximum-likelihood
-estimate's Hessian as ``n`` grows.
+far). Matched within exact blocks, the sets are of the unit's block. ``g`` is how the ATT
+itself moves with the model's coefficients (the treated population is weighted by the score);
+``c`` how the matched estimate moves with them. The correction is negative when the score's
+error averages out covariate imbalance the true score would leave (the outcome depends on
+covariates the score does not separate) and positive when the effect varies across covariates
+of one score: the known-score interval can be too wide or too narrow. The L2 penalty of the
+model enters ``H``, which tends to the unpenalised maximum-likelihood estimate's Hessian as
+``n`` grows.
 """
 
 from __future__ import annotations
