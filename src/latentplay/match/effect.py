@@ -320,12 +320,12 @@ def _estimated_score(
     score matched on, and what :func:`matched_difference_with_replacement` reports of it; the
     variance as given, with the reason, where the correction does not apply."""
     treated = np.asarray(treated, bool)
+    unmatched = np.count_nonzero(treated) - matched
     why = ("the model's covariates were not kept" if propensity.design is None else
            "matched sets share persons (the correction is for independent units)"
            if persons is not None else
-           f"{np.count_nonzero(treated) - matched} treated units were left unmatched (the "
-           "correction is for the effect on all treated units)"
-           if matched < np.count_nonzero(treated) else None)
+           f"{unmatched} treated units were left unmatched (the correction is for the effect on "
+           "all treated units)" if unmatched else None)
     if why is None:
         change = score_correction(y, treated, propensity, att, neighbours, blocks)
         corrected = variance + change * matched**2

@@ -112,13 +112,15 @@ def _within_score(y: np.ndarray, treated: np.ndarray, logit: np.ndarray, z: np.n
     means, covs = np.zeros((n, 2)), np.zeros((n, 2, z.shape[1]))
     for w, group in enumerate((np.flatnonzero(~treated), np.flatnonzero(treated))):
         k = min(neighbours + 1, len(group))
-        for start in range(0, n, ROWS_AT_ONCE):
-            rows = np.arange(start, min(start + ROWS_AT_ONCE, n))
-            near = _nearest_in_block(points, group, rows, k, blocks)
-            yy = y[near] - y[near].mean(axis=1, keepdims=True)
-            means[rows, w] = y[near].mean(axis=1)
-            if k > 1:
-                covs[rows, w] = np.einsum("rj,rjd->rd", yy, z[near]) / (k - 1)
+        near = _nearest_in_block(points, group, np.arange(n), k, blocks)
+        outcomes = y[near]
+        means[:, w] = outcomes.mean(axis=1)
+        if k == 1:
+            continue
+        centred = outcomes - means[:, w, None]
+        for start in range(0, n, ROWS_AT_ONCE):  # z of every neighbour, a block of rows at once
+            rows = slice(start, start + ROWS_AT_ONCE)
+            covs[rows, w] = np.einsum("rj,rjd->rd", centred[rows], z[near[rows]]) / (k - 1)
     return means, covs
 
 
