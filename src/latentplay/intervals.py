@@ -10,6 +10,11 @@ Means of measured values get the normal approximation, ``mean ± 1.96·sd/√n``
 
 >>> mean, low, high = normal_interval(errors)       # (n,) -> three floats
 >>> mean, low, high = normal_interval(proba)        # (n, A, K) -> three (A, K) arrays
+
+Resampled estimates of several quantities get percentile intervals that hold for all of them
+together (each wider than its own 95 % interval, less so the more the quantities move as one):
+
+>>> bounds, pointwise = simultaneous_percentiles(draws)   # (B, K) -> (K, 2), e.g. 0.992
 """
 
 from __future__ import annotations
@@ -88,3 +93,44 @@ def proportion_interval(hits: np.ndarray, units: np.ndarray | None = None, seed:
     else:
         low, high = mean_intervals(hits[:, None].astype(float), units, n_boot, seed)[0]
     return float(low), float(high)
+
+
+def simultaneous_percentiles(draws: np.ndarray, confidence: float = 0.95
+                             ) -> tuple[np.ndarray, float]:
+    """Percentile intervals of ``K`` quantities that hold for all of them at once.
+
+    Each column's interval runs between its ``ζ/2`` and ``1 - ζ/2`` quantiles over the draws
+    (order statistics, outward), ``ζ`` the largest for which ``confidence`` of the draws lie
+    inside every column's interval together: the calibrated percentile band of Montiel Olea &
+    Plagborg-Møller (2019). ``ζ`` falls between Bonferroni's ``(1 - confidence) / K`` (columns
+    that move independently) and ``1 - confidence`` (one column, or columns that move as one),
+    found from the draws rather than assumed.
+
+    Args:
+        draws: ``(B, K)`` resampled values of the ``K`` quantities (±inf allowed: a ratio whose
+            denominator was drawn as 0). A column with any NaN is no quantity (not estimated):
+            its bounds are NaN and it takes no part.
+        confidence: the share of draws to hold together.
+
+    Returns:
+        ``(K, 2)`` bounds, and ``1 - ζ``: the confidence each interval has on its own.
+    """
+    draws = np.asarray(draws, dtype=np.float64)
+    bounds = np.full((draws.shape[1], 2), np.nan)
+    kept = ~np.isnan(draws).any(axis=0)
+    b = draws.shape[0]
+    if b < 2 or not kept.any():
+        return bounds, confidence
+    values = draws[:, kept]
+    ordered = np.sort(values, axis=0)
+
+    def inside(i: int) -> float:
+        """Share of draws inside every interval between the ``i``-th smallest and largest."""
+        return float(((values >= ordered[i]) & (values <= ordered[b - 1 - i])).all(axis=1).mean())
+
+    low, high = 0, int(np.floor((1 - confidence) / 2 * (b - 1)))   # inside(0) is 1
+    while low < high:                        # the largest i whose intervals hold enough
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if inside(middle) >= confidence else (low, middle - 1)
+    bounds[kept] = np.stack([ordered[low], ordered[b - 1 - low]], axis=1)
+    return bounds, 1 - 2 * low / (b - 1)

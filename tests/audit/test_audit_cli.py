@@ -160,6 +160,13 @@ def test_compare_with_the_labels_a_generated_store_has(cli, faces: Path, tmp_pat
     assert float(rows["male"]["generated"]) == 1.0
     female = float(rows["female"]["training"])
     assert gender["tv"] == pytest.approx(female, abs=1e-9)
+    # all male: more often than the training faces, female never; both beyond the intervals
+    # that hold for the two classes together
+    male = {row["class"]: row for row in gender["per_class"]}["male"]
+    assert male["ratio"] == pytest.approx(1 / (1 - female)) and male["ratio_low"] > 1
+    assert float(rows["female"]["ratio"]) == 0 and float(rows["female"]["ratio_high"]) < 1
+    assert (gender["ratios"]["more"], gender["ratios"]["less"]) == (["male"], ["female"])
+    assert f"gen shows more often than training: male x{1 / (1 - female):.2f} (" in r.out
     classes = [r["class"] for r in _read(out / "distribution_skin_group.csv")]
     training_classes = training.schema.attribute("skin_group").names
     assert classes[: len(training_classes)] == training_classes

@@ -1,6 +1,7 @@
 """The --joint heatmaps write each audited share with its interval, and a ratio whose
-interval spans 1 is left white: a corrected share of 0 whose interval reaches 0.4 was drawn as
-a dark-blue "-inf", a certainty the audit did not have."""
+interval (one that holds for all intersections together) spans 1 is left white: a corrected
+share of 0 whose interval reaches 0.4 was drawn as a dark-blue "-inf", a certainty the audit
+did not have."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ def test_an_undetermined_ratio_is_white_and_says_its_interval() -> None:
     training = np.array([[0.4, 0.1], [0.3, 0.2]])
     generated = np.array([[0.6, 0.0], [0.1, 0.3]])
     ci = np.array([[[0.5, 0.7], [0.0, 0.4]], [[0.05, 0.15], [0.1, 0.5]]])
-    fig = intersection_heatmaps(["a", "b"], ["x", "y"], training, generated, generated_ci=ci)
+    fig = intersection_heatmaps(["a", "b"], ["x", "y"], training, generated, generated_ci=ci,
+                                ratio_ci=ci / training[..., None])
     ratio_panel = fig.axes[2]
     shown = ratio_panel.images[0].get_array()
     assert shown[0, 1] == 0 and shown[1, 1] == 0          # spans the data's share: white
@@ -23,7 +25,7 @@ def test_an_undetermined_ratio_is_white_and_says_its_interval() -> None:
     assert "-∞\n[-∞, +2.0]" in texts and "+0.6\n[+0.3, +0.8]" in texts
     shares = [t.get_text() for t in fig.axes[1].texts]
     assert "0.000\n[0.00, 0.40]" in shares
-    assert "white: its interval spans 0" in ratio_panel.get_title()
+    assert "white: its interval spans 0 (95 % for all 4 together)" in ratio_panel.get_title()
     plt.close(fig)
     plain = intersection_heatmaps(["a", "b"], ["x", "y"], training, generated)
     assert plain.axes[2].images[0].get_array()[0, 1] == -3   # without intervals: the estimate

@@ -107,8 +107,9 @@ def compare_cmd(
     """Sample n images from RUN (or read --images), annotate them, and compare their class
     distribution with the --data store's: counts, Wilson intervals, a chi-square test through
     the annotator's confusion, TV (beside what a faithful generator scores), JS, and
-    proportions corrected for the annotator's confusion; --joint A,B the intersections too.
-    With --psi, once per truncation."""
+    proportions corrected for the annotator's confusion, and each class's ratio of shares with
+    intervals that hold for all classes together; --joint A,B the intersections too. With
+    --psi, once per truncation."""
     from latentplay import store as st
     from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.distribution import (
@@ -130,6 +131,7 @@ def compare_cmd(
         read_images,
         resolve_annotators,
     )
+    from latentplay.audit.share_ratio import ratio_interval, ratio_text
     from latentplay.audit.values import ks_persons_text, smd_text
     from latentplay.contingency import read_p
     from latentplay.measure.predict import error_text
@@ -225,11 +227,13 @@ def compare_cmd(
             print(f"  chi-square {s['chi2']['statistic']:.2f} on {s['chi2']['dof']} dof, {basis}")
         for row in s["per_class"]:
             corr = f", corrected {row['corrected']:.3f}" if "corrected" in row else ""
+            ratio = ratio_interval(row)
             print(f"  {row['class']}: {ref} {row['training']:.3f}, {audited} "
-                  f"{row['generated']:.3f}{corr}")
+                  f"{row['generated']:.3f}{corr}" + (f", ratio {ratio}" if ratio else ""))
         if s.get("corrected_pinned"):
             print(f"  corrected {pinned_text(s['corrected_pinned'])}")
-        for line in (faithful_text(s), imbalance_text(s, ref, audited), shift_text(s, audited)):
+        for line in (ratio_text(s, ref, audited), faithful_text(s), imbalance_text(s, ref, audited),
+                     shift_text(s, audited)):
             if line:
                 print(f"  {line}")
         shift = confidence_shift(s["annotator"])

@@ -53,11 +53,12 @@ from latentplay.audit.goodness_of_fit import (
     filled_confusion,
     simulated_p,
 )
+from latentplay.audit.share_ratio import ShareRatios, share_ratios
 from latentplay.clustered import ShareSpread, cluster_spread
 from latentplay.contingency import is_sparse as cochran_sparse
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson, wilson_interval
-from latentplay.outputs import p_text
+from latentplay.outputs import finite_or_none, p_text
 from latentplay.resample import cluster_sums, resampled
 from latentplay.store.schema import UNKNOWN
 
@@ -451,6 +452,10 @@ class Comparison:
             fewer than two classes.
         without_class: training rows and generated images with no class (unlabelled,
             ``unknown``, or read as none), left out of every share, test and distance.
+        ratios: each class's audited (corrected, where they are) share over its training
+            share, with 95 % intervals that hold for all classes together
+            (:class:`~latentplay.audit.share_ratio.ShareRatios`); None where either side is
+            empty or there is one class.
         expected: ``(K,)`` generated counts the test expects under its null (``n_g C^T p_t``;
             labels on both sides: the smaller side's share of the pooled counts); where many
             are small the p-value is simulated (``chi2_p_simulated``).
@@ -486,6 +491,7 @@ class Comparison:
     chi2_p_simulated: float | None = None
     chi2_simulation: str | None = None
     fewest_held_out: float | None = None
+    ratios: ShareRatios | None = None
 
     @property
     def p_value(self) -> float:
@@ -534,6 +540,9 @@ class Comparison:
             if self.corrected is not None and self.corrected_ci is not None:
                 row.update(corrected=self.corrected[k], corrected_low=self.corrected_ci[k, 0],
                            corrected_high=self.corrected_ci[k, 1])
+            if self.ratios is not None:
+                row.update(ratio=self.ratios.ratio[k], ratio_low=self.ratios.interval[k, 0],
+                           ratio_high=self.ratios.interval[k, 1])
             out.append(row)
         return out
 
@@ -560,6 +569,7 @@ class Comparison:
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
             "corrected_pinned": self.pinned,
+            "ratios": self.ratios.to_dict(self.classes) if self.ratios else None,
             "faithful": self.faithful.to_dict() if self.faithful else None,
             "confusion_condition": self.confusion_condition,
             "shift": self.shift.to_dict() if self.shift else None,
@@ -567,7 +577,8 @@ class Comparison:
             "imbalance": self.imbalance.to_dict() if self.imbalance else None,
             "corrected_imbalance": (self.corrected_imbalance.to_dict()
                                     if self.corrected_imbalance else None),
-            "per_class": [{k: (float(v) if isinstance(v, np.floating) else v)
+            "per_class": [{k: (finite_or_none(v) if k.startswith("ratio")  # inf: unbounded
+                               else float(v) if isinstance(v, np.floating) else v)
                            for k, v in row.items()} for row in self.rows()],
         }
 
@@ -684,6 +695,9 @@ def compare(
                 result.corrected_imbalance = _imbalance(t, result.corrected, pairs, classes)
             if result.shift is not None and result.corrected is not None:
                 result.corrected_shift = _shift(t, result.corrected, pairs)
+    if comparable:
+        result.ratios = share_ratios(result, classed if spread is not None else None,
+                                     confusion, confusion_counts, seed)
     if redrawn and ng:
         result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
                                     result.corrected is not None, seed)

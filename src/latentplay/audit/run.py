@@ -394,6 +394,7 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
                  ).reshape(shape)
     ci = (result.corrected_ci if corrected and result.corrected_ci is not None
           else result.generated_ci).reshape(*shape, 2)
+    ratio_ci = None if result.ratios is None else result.ratios.interval.reshape(*shape, 2)
     tv = result.corrected_tv if corrected else result.tv
     faithful = None if result.faithful is None else (
         result.faithful.corrected_tv if corrected else result.faithful.tv)
@@ -408,12 +409,15 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
                                        generated_label=label, reference_label=ref, title=title,
-                                       generated_name=audited.name, generated_ci=ci)
+                                       generated_name=audited.name, generated_ci=ci,
+                                       ratio_ci=ratio_ci)
     else:                                    # the attribute with more classes down the rows
         figure = intersection_heatmaps(second.classes, first.classes, training.T, generated.T,
                                        generated_label=label, reference_label=ref, title=title,
                                        generated_name=audited.name,
-                                       generated_ci=ci.transpose(1, 0, 2))
+                                       generated_ci=ci.transpose(1, 0, 2),
+                                       ratio_ci=None if ratio_ci is None
+                                       else ratio_ci.transpose(1, 0, 2))
     save_figure(figure, path)
 
 

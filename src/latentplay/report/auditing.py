@@ -26,6 +26,7 @@ from latentplay.audit.distribution import (
 )
 from latentplay.audit.groups import CHOSEN_BY
 from latentplay.audit.run import Audited
+from latentplay.audit.share_ratio import ratio_interval, ratio_text
 from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import reference_name
 from latentplay.contingency import read_p, simulated_note
@@ -222,16 +223,23 @@ def _attribute(run: Path, name: str, r: dict[str, Any], ref: str,
     along = shift_text(r, audited.name)
     if along:
         facts.append(("along the classes' order", along))
+    ratios = ratio_text(r, ref, audited.name)
+    if ratios:
+        facts.append(("ratio of shares", ratios))
     rows = [[c.get("class"), c.get("training_count"), c.get("training"),
              share_interval(c.get("training_low"), c.get("training_high")), c.get("generated_count"),
              c.get("generated"), share_interval(c.get("generated_low"), c.get("generated_high")),
-             c.get("corrected"), share_interval(c.get("corrected_low"), c.get("corrected_high"))]
+             c.get("corrected"), share_interval(c.get("corrected_low"), c.get("corrected_high")),
+             ratio_interval(c)]
             for c in r.get("per_class", [])]
+    together = (f"; the ratio of the {'corrected' if r['ratios']['of'] == 'corrected' else 'annotated'}"
+                f" share to {possessive(ref)}, its interval holding for all "
+                f"{r['ratios']['classes']} classes together (95 %)" if r.get("ratios") else "")
     blocks: list[Any] = [Facts(facts), Table.of(
         ["class", f"{ref} n", ref, "interval", f"{audited.name} n", audited.name,
-         "interval", "corrected", "interval"], rows,
+         "interval", "corrected", "interval", "ratio"], rows,
         f"Shares per class: {possessive(ref)} labels, {audited.title} as annotated, and corrected for "
-        "the annotator's confusion.")]
+        f"the annotator's confusion{together}.")]
     classes = r.get("classes") or []
     confusion = ev.get("confusion")
     if confusion and len(classes) == len(confusion):

@@ -100,6 +100,7 @@ def intersection_heatmaps(
     title: str = "",
     generated_name: str = "generated",
     generated_ci: np.ndarray | None = None,
+    ratio_ci: np.ndarray | None = None,
 ) -> Figure:
     """Three heatmaps over the intersections of two attributes: the shares of the data compared
     with (``training``), the generated shares and log2 of their ratio (blue: the generator draws
@@ -113,27 +114,32 @@ def intersection_heatmaps(
         title: figure title.
         generated_name: the ``generated`` side in the ratio panel's title (``generated``, or
             the folder of audited images that no generator drew).
-        generated_ci: ``(R, C, 2)`` 95 % intervals of the generated shares, or None. Given,
-            each generated share and ratio is written with its interval, and a ratio whose
-            interval spans 1 (log2 0: the data's share) is left white: a corrected share of 0
-            whose interval reaches 0.4 is no "-inf", only a share the audit cannot pin down.
+        generated_ci: ``(R, C, 2)`` 95 % intervals of the generated shares, or None: given,
+            each generated share is written with its interval.
+        ratio_ci: ``(R, C, 2)`` intervals of the ratios that hold for all intersections
+            together (:class:`~latentplay.audit.share_ratio.ShareRatios`), or None. Given,
+            each ratio is written with its interval, and a ratio whose interval spans 1 (log2
+            0: the data's share) is left white: a corrected share of 0 whose interval reaches
+            0.4 is no "-inf", only a share the audit cannot pin down.
     """
     training, generated = np.asarray(training, float), np.asarray(generated, float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.log2(generated / training)
-        bounds = None if generated_ci is None else np.log2(np.asarray(generated_ci, float)
-                                                            / training[..., None])
+        bounds = None if ratio_ci is None else np.log2(np.asarray(ratio_ci, float))
     ratio = np.where(training > 0, ratio, np.nan)
     shown_ratio = np.clip(ratio, -RATIO_LIMIT, RATIO_LIMIT)
     if bounds is not None:  # undetermined direction: white
         shown_ratio = np.where((bounds[..., 0] <= 0) & (bounds[..., 1] >= 0), 0.0, shown_ratio)
     width = 1.2 + 0.55 * len(cols)
+    intervals = generated_ci is not None or bounds is not None
     fig, axes = plt.subplots(1, 3, figsize=(max(9.0, 3 * width), 1.6 + 0.42 * len(rows)
-                                            * (1.0 if generated_ci is None else 1.5)),
+                                            * (1.5 if intervals else 1.0)),
                              squeeze=False)
     top = float(max(training.max(), generated.max(), 1e-9))
+    cells = int((training > 0).sum())
     ratio_name = f"log2({generated_name} / {reference_label})" + (
-        "" if generated_ci is None else "\nwhite: its interval spans 0")
+        "" if bounds is None else
+        f"\nwhite: its interval spans 0 (95 % for all {cells} together)")
     panels = ((training, f"{reference_label} shares", "Greys", 0.0, top),
               (generated, f"{generated_label} shares", "Greys", 0.0, top),
               (shown_ratio, ratio_name, "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
@@ -155,7 +161,7 @@ def intersection_heatmaps(
             if k == 2 and bounds is not None:
                 text += f"\n[{_ratio_text(bounds[i, j, 0])}, {_ratio_text(bounds[i, j, 1])}]"
             dark = abs(value) > 0.6 * max(abs(low), abs(high))
-            ax.text(j, i, text, ha="center", va="center", fontsize=6 if generated_ci is None else 5,
+            ax.text(j, i, text, ha="center", va="center", fontsize=5 if intervals else 6,
                     color="white" if dark else "black")
     if title:
         fig.suptitle(title, fontsize=9)

@@ -1,0 +1,171 @@
+"""How many times as often the audited images show each class as the data compared with has
+it: the ratio of the two shares, with 95 % intervals that hold for all classes together.
+
+Read one class at a time, 95 % intervals of ``K`` ratios leave about ``0.05 K`` of them off
+1 for a generator that follows the data (one or two of 35 intersections of two attributes).
+Here the intervals are calibrated to hold together
+(:func:`~latentplay.intervals.simultaneous_percentiles`), so a ratio whose interval leaves 1
+says the generator draws that class more or less often than the data has it, even among many.
+Both sides' sampling errors count: the training shares are redrawn (whole persons where
+persons repeat), the audited shares drawn from their Jeffreys posterior, and, where the shares
+are corrected for the annotator's confusion, the confusion measured again too.
+
+>>> r = share_ratios(result, person_counts=None, confusion=C, confusion_counts=held_out)
+>>> r.ratio, r.interval, r.pointwise          # (K,), (K, 2), e.g. 0.996
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from latentplay.audit.goodness_of_fit import Counts, counts_draw, filled_confusion, measured_confusion
+from latentplay.intervals import simultaneous_percentiles
+from latentplay.resample import resampled
+
+if TYPE_CHECKING:
+    from latentplay.audit.distribution import Comparison
+
+CONFIDENCE = 0.95
+"""The share of resamples the intervals hold together."""
+
+RATIO_DRAWS = 4_000
+"""Resamples of both sides: enough that the calibrated quantiles of 35 intersections (each at
+about 99.9 %) rest on a few draws beyond them, not on the extremes."""
+
+CHUNK = 500
+"""Confusions drawn at once (``CHUNK x K x K`` floats)."""
+
+
+@dataclass
+class ShareRatios:
+    """Audited share over training share per class (``K`` classes).
+
+    Attributes:
+        ratio: ``(K,)`` the audited (corrected, where they are) share over the training share;
+            NaN where the training set has none of the class.
+        interval: ``(K, 2)`` bounds that hold for all classes with a ratio together, at
+            :data:`CONFIDENCE` (the upper bound may be inf: a class so rare in the training set
+            that some of its redraws hold none); NaN where the ratio is.
+        pointwise: the confidence each interval has on its own (above :data:`CONFIDENCE` with
+            several classes: the price of holding together).
+        corrected: the audited shares are corrected for the annotator's confusion.
+    """
+
+    ratio: np.ndarray
+    interval: np.ndarray
+    pointwise: float
+    corrected: bool
+
+    @property
+    def more(self) -> np.ndarray:
+        """``(K,)`` bool: classes drawn more often than the data has them (interval above 1)."""
+        return self.interval[:, 0] > 1
+
+    @property
+    def less(self) -> np.ndarray:
+        """``(K,)`` bool: classes drawn less often (interval below 1)."""
+        return self.interval[:, 1] < 1
+
+    def to_dict(self, classes: list[str]) -> dict[str, Any]:
+        """JSON-ready: ``of`` (``corrected`` or ``annotated`` shares), ``confidence``,
+        ``pointwise``, ``draws``, ``classes`` (how many hold together), ``more`` and ``less``
+        (class names)."""
+        return {"of": "corrected" if self.corrected else "annotated", "confidence": CONFIDENCE,
+                "pointwise": self.pointwise, "draws": RATIO_DRAWS,
+                "classes": int(np.isfinite(self.ratio).sum()),
+                "more": [c for c, m in zip(classes, self.more, strict=True) if m],
+                "less": [c for c, m in zip(classes, self.less, strict=True) if m]}
+
+
+def share_ratios(result: Comparison, person_counts: np.ndarray | None,
+                 confusion: np.ndarray | None, confusion_counts: Counts | None,
+                 seed: int = 0) -> ShareRatios:
+    """The :class:`ShareRatios` of a comparison with both sides non-empty.
+
+    Args:
+        result: the comparison (its counts, shares and, where made, corrected shares).
+        person_counts: ``(P, K)`` training rows per person and class (persons with a class),
+            where persons repeat: they are redrawn whole; None: rows are.
+        confusion: ``(K, K)`` the annotator's confusion the shares were corrected with (None:
+            not corrected).
+        confusion_counts: the held-out counts it was measured from (None: taken as exact).
+        seed: seeds the draws.
+    """
+    rng = np.random.default_rng([seed, 3])
+    t = result.training_counts
+    if person_counts is None:
+        training = rng.multinomial(int(t.sum()), result.training, size=RATIO_DRAWS)
+    else:
+        training = resampled(person_counts, RATIO_DRAWS, seed + 3)
+    training = training / training.sum(axis=1, keepdims=True)
+    corrected = result.corrected is not None and confusion is not None
+    audited = rng.dirichlet(result.generated_counts + 0.5, size=RATIO_DRAWS)
+    if corrected:
+        audited = _corrected_draws(audited, confusion, confusion_counts, rng)  # type: ignore[arg-type]
+    shown = result.corrected if corrected else result.generated
+    present = result.training > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(present, shown / np.where(present, result.training, 1), np.nan)
+        draws = np.where(present, audited / training, np.nan)
+    draws[np.isnan(draws) & present] = np.inf      # 0 / 0: a rare class drawn out of both
+    interval, pointwise = simultaneous_percentiles(draws, CONFIDENCE)
+    interval[present, 0] = np.minimum(interval[present, 0], ratio[present])   # holds its ratio
+    interval[present, 1] = np.maximum(interval[present, 1], ratio[present])
+    return ShareRatios(ratio, interval, pointwise, corrected)
+
+
+def _corrected_draws(audited: np.ndarray, confusion: np.ndarray, counts: Counts | None,
+                     rng: np.random.Generator) -> np.ndarray:
+    """``(B, K)`` corrected shares of ``(B, K)`` drawn ``audited`` shares: each solves ``C^T x
+    = q`` without constraint (``x`` sums to 1 as ``q`` does), ``C`` the ``(K, K)`` confusion or,
+    with its ``counts``, a draw of its measurement; cut at 0, as the corrected shares'
+    intervals are."""
+    out = np.empty_like(audited)
+    for start in range(0, len(audited), CHUNK):
+        q = audited[start:start + CHUNK]
+        c = (np.broadcast_to(filled_confusion(confusion), (len(q),) + confusion.shape)
+             if counts is None else
+             filled_confusion(measured_confusion(counts_draw(counts, rng, size=len(q)))))
+        try:
+            x = np.linalg.solve(np.swapaxes(c, -1, -2), q[..., None])[..., 0]
+        except np.linalg.LinAlgError:          # a drawn confusion that is singular
+            x = np.stack([np.linalg.lstsq(ci.T, qi, rcond=None)[0] for ci, qi in zip(c, q, strict=True)])
+        out[start:start + CHUNK] = x
+    return np.clip(out, 0, None)
+
+
+def ratio_interval(row: dict[str, Any]) -> str:
+    """A ``per_class`` row's ratio and interval for the printout and report: ``x1.34
+    (1.12-1.58)``; ``""`` where it has none (an older summary, or a class the data lacks). An
+    upper bound of None is unbounded (inf in the JSON summary's terms)."""
+    if row.get("ratio") is None or row.get("ratio_low") is None:
+        return ""
+    high = row.get("ratio_high")
+    return f"x{row['ratio']:.2f} ({row['ratio_low']:.2f}-{'∞' if high is None else f'{high:.2f}'})"
+
+
+def ratio_text(summary: dict[str, Any], reference: str, audited: str = "generated") -> str | None:
+    """One line on the ratios of a :meth:`~latentplay.audit.distribution.Comparison.to_dict`
+    summary (None without them): the classes the ``audited`` images show more and less often
+    than ``reference`` has them, their intervals holding together: ``gen shows more often than
+    faces: male x2.00 (1.62-2.61); less often: female x0.00 (0.00-0.05) (ratios of shares, 95 %
+    intervals for all 2 classes together, each at 97.5 %)``."""
+    r = summary.get("ratios")
+    if not r:
+        return None
+    rows = {row["class"]: row for row in summary["per_class"]}
+    basis = (f"ratios of {'corrected ' if r['of'] == 'corrected' else ''}shares, "
+             f"{r['confidence']:.0%} intervals for all {r['classes']} classes together, each at "
+             f"{r['pointwise']:.1%}").replace("%", " %")
+    if not r["more"] and not r["less"]:
+        return (f"{audited} shows no class more or less often than {reference} has it: every "
+                f"interval spans 1 ({basis})")
+    parts = [f"{word}: " + ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key])
+             for word, key in ((f"more often than {reference}", "more"), ("less often", "less"))
+             if r[key]]
+    if not r["more"]:
+        parts[0] = parts[0].replace("less often", f"less often than {reference}")
+    return f"{audited} shows {'; '.join(parts)} ({basis})"

@@ -1,0 +1,73 @@
+"""Ratios of the audited to the training shares, with intervals that hold for all classes
+together: a faithful generator seldom has any class called over- or under-drawn, where the
+intervals read one class at a time call one most of the time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latentplay.audit.distribution import compare
+from latentplay.intervals import simultaneous_percentiles, wilson_interval
+
+
+def test_intervals_widen_with_the_columns_that_move_apart() -> None:
+    rng = np.random.default_rng(0)
+    draws = rng.normal(size=(4000, 10))
+    one, level = simultaneous_percentiles(draws[:, :1])
+    assert level == pytest.approx(0.95, abs=0.002)
+    assert one[0] == pytest.approx(np.percentile(draws[:, 0], [2.5, 97.5]), abs=0.05)
+    ten, level_ten = simultaneous_percentiles(draws)
+    inside = ((draws >= ten[:, 0]) & (draws <= ten[:, 1])).all(axis=1).mean()
+    assert 0.95 <= inside < 0.96
+    assert level_ten == pytest.approx(0.95 ** 0.1, abs=0.002)   # independent: Sidak's level
+    _, level_same = simultaneous_percentiles(np.repeat(draws[:, :1], 10, axis=1))
+    assert level_same == level                                 # one quantity ten times
+    draws[:5, 3] = np.nan                                      # not estimated: left out
+    holed, level_nine = simultaneous_percentiles(draws)
+    assert np.isnan(holed[3]).all() and np.isfinite(np.delete(holed, 3, axis=0)).all()
+    assert level_nine < level_ten
+
+
+def test_a_faithful_generator_is_seldom_called_off_anywhere() -> None:
+    rng = np.random.default_rng(5)
+    k, runs = 14, 120
+    p = rng.dirichlet(np.full(k, 2.0))
+    together = one_by_one = 0
+    for seed in range(runs):
+        t, g = rng.multinomial(3000, p), rng.multinomial(600, p)
+        ratios = compare(t, g, [f"c{i}" for i in range(k)], n_boot=10, seed=seed).ratios
+        assert ratios is not None
+        together += bool((ratios.more | ratios.less).any())
+        cell = wilson_interval(g, 600) / (t / 3000)[:, None]     # the figure's former reading
+        one_by_one += bool(((cell[:, 0] > 1) | (cell[:, 1] < 1)).any())
+    assert together / runs <= 0.09 and one_by_one / runs >= 0.5
+    assert ratios.pointwise > 0.99                              # each interval at ~99.6 %
+
+
+def test_both_samples_persons_and_the_confusion_count() -> None:
+    names = ["a", "b", "c", "d"]
+    t, g = np.array([400, 300, 200, 100]), np.array([50, 60, 20, 70])
+    rows = compare(t, g, names).ratios
+    assert rows is not None
+    assert rows.ratio == pytest.approx((g / 200) / (t / 1000))
+    assert list(rows.more) == [False, False, False, True] and list(rows.less) == [True, False, True, False]
+    # the training error counts: the same shares from 250 rows give wider intervals
+    fewer = compare(t // 4, g, names).ratios
+    assert (np.diff(fewer.interval).ravel() > np.diff(rows.interval).ravel()).all()
+    # persons of 5 photos each: wider than the same rows taken as independent
+    codes = np.repeat(np.arange(4), t)
+    persons = np.repeat(np.arange(len(codes) // 5), 5)
+    clustered = compare(t, g, names, training_persons=(codes, persons)).ratios
+    assert (np.diff(clustered.interval).ravel() > np.diff(rows.interval).ravel()).all()
+    # corrected shares: the ratio is theirs, and the confusion's measurement widens it
+    confusion = np.array([[.9, .05, .05, 0], [.05, .9, .05, 0], [0, .1, .8, .1], [0, 0, .1, .9]])
+    exact = compare(t, g, names, confusion=confusion)
+    measured = compare(t, g, names, confusion=confusion, confusion_counts=confusion * 60)
+    assert exact.ratios.corrected and exact.ratios.ratio == pytest.approx(exact.corrected / (t / 1000))
+    assert (np.diff(measured.ratios.interval).ravel() > np.diff(exact.ratios.interval).ravel()).all()
+    # a class the training set lacks has no ratio, and the others hold together without it
+    absent = compare(np.array([400, 300, 0, 100]), g, names)
+    assert np.isnan(absent.ratios.ratio[2]) and np.isnan(absent.ratios.interval[2]).all()
+    assert absent.to_dict()["ratios"]["classes"] == 3
+    assert absent.to_dict()["per_class"][2]["ratio"] is None
