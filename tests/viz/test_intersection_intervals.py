@@ -25,7 +25,7 @@ def test_an_undetermined_ratio_is_white_and_says_its_interval() -> None:
     assert "-∞\n[-∞, +2.0]" in texts and "+0.6\n[+0.3, +0.8]" in texts
     shares = [t.get_text() for t in fig.axes[1].texts]
     assert "0.000\n[0.00, 0.40]" in shares
-    assert "white: its interval spans 0 (95 % for all 4 together)" in ratio_panel.get_title()
+    assert "white: its interval spans 0\n(95 % for all 4 together)" in ratio_panel.get_title()
     plt.close(fig)
     plain = intersection_heatmaps(["a", "b"], ["x", "y"], training, generated)
     assert plain.axes[2].images[0].get_array()[0, 1] == -3   # without intervals: the estimate

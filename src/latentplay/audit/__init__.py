@@ -7,6 +7,8 @@
 - :mod:`~latentplay.audit.distribution`: training vs generated class distribution (Wilson
   intervals, chi-square, total variation, Jensen-Shannon) and the confusion-corrected
   proportions (:func:`compare`).
+- :mod:`~latentplay.audit.share_ratio`: each class's audited over training share, with
+  intervals that hold for all classes together (:func:`share_ratios`, :class:`ShareRatios`).
 - :mod:`~latentplay.audit.goodness_of_fit`: the chi-square test through an annotator
   (:func:`chi_square`) and its p-value simulated where classes expect few images
   (:func:`simulated_p`).
@@ -50,6 +52,7 @@ _EXPORTS = {
                      "fairness_discrepancy", "js_divergence", "ordinal_shift", "total_variation",
                      "wilson_interval"], "distribution"),
     **dict.fromkeys(["JointCounts", "chi_square", "simulated_p"], "goodness_of_fit"),
+    **dict.fromkeys(["ShareRatios", "share_ratios"], "share_ratio"),
     "audit_fidelity": "fidelity",
     "group_accuracy": "accuracy",
     **dict.fromkeys(["Counterfactuals", "Edits", "condition_edits", "counterfactuals",

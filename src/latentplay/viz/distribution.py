@@ -139,7 +139,7 @@ def intersection_heatmaps(
     cells = int((training > 0).sum())
     ratio_name = f"log2({generated_name} / {reference_label})" + (
         "" if bounds is None else
-        f"\nwhite: its interval spans 0 (95 % for all {cells} together)")
+        f"\nwhite: its interval spans 0\n(95 % for all {cells} together)")
     panels = ((training, f"{reference_label} shares", "Greys", 0.0, top),
               (generated, f"{generated_label} shares", "Greys", 0.0, top),
               (shown_ratio, ratio_name, "RdBu_r", -RATIO_LIMIT, RATIO_LIMIT))
