@@ -38,7 +38,8 @@ COLLAPSE_AT = 20_000
 """Clusters from which :func:`resampled` first draws over the distinct totals instead."""
 
 
-def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def resampled(sums: np.ndarray, n_boot: int, seed: int, collapse_from: int = COLLAPSE_AT
+              ) -> np.ndarray:
     """``(n_boot, m)`` sums of ``(k, m)`` per-cluster totals ``sums`` over ``k`` clusters drawn
     with replacement, ``n_boot`` times. The counts of each draw are made in chunks of at most
     :data:`DRAW_CELLS`, so memory does not grow with ``n_boot x k``.
@@ -47,13 +48,15 @@ def resampled(sums: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
     indicators: a group, right or wrong), the draw is over the distinct totals, each as likely
     as it is common: the same distribution (clusters with equal totals are interchangeable)
     at a cost that no longer grows with ``k``. The draws themselves differ from the direct
-    way's, which is why smaller sets keep it and their seeded intervals stay as they were."""
+    way's, which is why smaller sets keep it and their seeded intervals stay as they were;
+    draws with no seeded intervals of their own to keep pass a lower ``collapse_from`` (0: at
+    any size)."""
     k = sums.shape[0]
     if not k:
         return np.zeros((n_boot, sums.shape[1]))
     rng = np.random.default_rng(seed)
     share = np.full(k, 1 / k)
-    if k >= COLLAPSE_AT:
+    if k >= collapse_from:
         distinct, counts = distinct_rows(sums)
         if 4 * len(distinct) <= k:
             sums, share = distinct, counts / k

@@ -40,15 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.optimize import nnls
 from scipy.special import rel_entr
 
+from latentplay.audit.correction import correct_confusion, corrected_draws
 from latentplay.audit.goodness_of_fit import (
     DRAWS,
     FEW_HELD_OUT,
     Counts,
     chi_square,
-    confusion_draw,
     fewest_held_out,
     filled_confusion,
     simulated_p,
@@ -135,19 +134,6 @@ def js_divergence(p: np.ndarray, q: np.ndarray) -> float:
     m = 0.5 * (p + q)
     bits = 0.5 * float(rel_entr(p, m).sum() + rel_entr(q, m).sum()) / np.log(2)
     return float(np.clip(bits, 0.0, 1.0))
-
-
-def correct_confusion(observed: np.ndarray, confusion: np.ndarray) -> np.ndarray:
-    """True class proportions ``p`` ``(K,)`` from observed (annotated) proportions ``q`` ``(K,)``
-    and the annotator's confusion ``C`` ``(K, K)`` (``C[i, j]`` = P(annotated j | true i)).
-
-    Solves ``C^T p = q`` by non-negative least squares, then normalises ``p`` to sum to 1.
-    Rows of ``C`` that are NaN (classes never seen when the annotator was measured) are
-    treated as an annotator that is always right for that class.
-    """
-    p, _ = nnls(filled_confusion(confusion).T, np.asarray(observed, dtype=float))
-    total = p.sum()
-    return p / total if total > 0 else np.full(len(p), 1.0 / len(p))
 
 
 @dataclass
@@ -327,7 +313,7 @@ def _imbalance(training: np.ndarray, generated: np.ndarray,
     low, high = _holding(g - t, np.percentile(g_draws - t_draws, [2.5, 97.5]))
     out = Imbalance(t, g, g_low, g_high, g - t, low, high)
     if unsteady and classes is not None:
-        out.unsteady_classes = [classes[i] for i in swinging_classes(shares)]
+        out.unsteady_classes = [classes[i] for i in sorted(swinging_classes(shares))]  # class order
         out.unsteady_n = steady
     return out
 
@@ -369,26 +355,21 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
     rng = np.random.default_rng([seed, 3])
     c = np.eye(len(training)) if confusion is None else filled_confusion(confusion)
     annotated = np.clip(c.T @ training, 0, None)
-    tvs: dict[str, list[float]] = {"raw": [], "corrected": []}
-    pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"raw": [], "corrected": []}
-    for tb in trainings:
-        pt = tb / max(tb.sum(), 1)
-        drawn = {"raw": rng.multinomial(ng, annotated / annotated.sum()) / ng}
-        if corrected:
-            cb = c if counts is None else confusion_draw(counts, rng)
-            drawn["corrected"] = correct_confusion(drawn["raw"], cb)
-        for kind, gb in drawn.items():
-            tvs[kind].append(_total_variation(pt, gb))
-            if pt.sum() > 0:
-                pairs[kind].append((pt, gb))
+    totals = np.array([tb.sum() for tb in trainings], np.float64)
+    shares = np.array(trainings, np.float64) / np.maximum(totals, 1)[:, None]     # (B, K)
+    drawn = {"raw": rng.multinomial(ng, annotated / annotated.sum(), size=len(shares)) / ng}
+    if corrected:
+        drawn["corrected"] = corrected_draws(drawn["raw"], c, counts, rng)[1]
+    tvs = {kind: 0.5 * np.abs(shares - gb).sum(axis=1) for kind, gb in drawn.items()}
+    classed = totals > 0
 
     def amplification(kind: str) -> dict[str, float] | None:
         """Mean and 95 % range of the amplification, each side's distance corrected by the
         spread of its shares over the simulated comparisons (the corrected generated side
         read plainly where it swings, as :func:`_imbalance` reads it)."""
-        if len(training) < 2 or len(pairs[kind]) < 2:
+        if len(training) < 2 or classed.sum() < 2:
             return None
-        pts, gbs = (np.array(side) for side in zip(*pairs[kind], strict=True))
+        pts, gbs = shares[classed], drawn[kind][classed]
         plain = kind == "corrected" and effective_count(gbs) < MIN_STEADY   # as _imbalance
         values = (np.sqrt(np.clip(_square_from_balance(gbs, 0.0 if plain else _spread(gbs)), 0,
                                   None))
@@ -398,8 +379,8 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
 
     out = Faithful(float(np.mean(tvs["raw"])), float(np.percentile(tvs["raw"], 95)),
                    amplification=amplification("raw"),
-                   corrected_amplification=amplification("corrected"))
-    if tvs["corrected"]:
+                   corrected_amplification=amplification("corrected") if corrected else None)
+    if corrected:
         out.corrected_tv = float(np.mean(tvs["corrected"]))
         out.corrected_tv_high = float(np.percentile(tvs["corrected"], 95))
     return out
@@ -799,12 +780,9 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     ng = int(result.generated_counts.sum())
     pg = result.generated
     rng = np.random.default_rng(seed)
-    boots, free = [], []
-    for _ in range(n_boot if ng else 0):
-        c_b = confusion if counts is None else confusion_draw(counts, rng)
-        q_b = jeffreys_draw(result.generated_counts, rng)
-        boots.append(correct_confusion(q_b, c_b))
-        free.append(np.linalg.lstsq(filled_confusion(c_b).T, q_b, rcond=None)[0])
+    drawn = rng.dirichlet(result.generated_counts + 0.5, size=n_boot if ng else 0)  # Jeffreys
+    free, kept = corrected_draws(drawn, confusion, counts, rng)
+    boots = list(kept)
     result.corrected = correct_confusion(pg, confusion)
     # Each class's interval comes from the unconstrained solutions, cut to [0, 1]: the
     # non-negative ones pin a class near 0 at exactly 0 in every draw, an interval of [0, 0]

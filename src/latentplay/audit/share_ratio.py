@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latentplay.audit.goodness_of_fit import Counts, counts_draw, filled_confusion, measured_confusion
+from latentplay.audit.correction import corrected_draws
+from latentplay.audit.goodness_of_fit import Counts
 from latentplay.intervals import simultaneous_percentiles
 from latentplay.resample import resampled
 
@@ -34,10 +35,6 @@ CONFIDENCE = 0.95
 RATIO_DRAWS = 4_000
 """Resamples of both sides: enough that the calibrated quantiles of 35 intersections (each at
 about 99.9 %) rest on a few draws beyond them, not on the extremes."""
-
-CHUNK = 500
-"""Confusions drawn at once (``CHUNK x K x K`` floats)."""
-
 
 @dataclass
 class ShareRatios:
@@ -94,17 +91,17 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
         confusion_counts: the held-out counts it was measured from (None: taken as exact).
         seed: seeds the draws.
     """
-    rng = np.random.default_rng([seed, 3])
+    rng = np.random.default_rng([seed, 4])
     t = result.training_counts
     if person_counts is None:
         training = rng.multinomial(int(t.sum()), result.training, size=RATIO_DRAWS)
     else:
-        training = resampled(person_counts, RATIO_DRAWS, seed + 3)
+        training = resampled(person_counts, RATIO_DRAWS, seed + 3, collapse_from=0)
     training = training / training.sum(axis=1, keepdims=True)
     corrected = result.corrected is not None and confusion is not None
     audited = rng.dirichlet(result.generated_counts + 0.5, size=RATIO_DRAWS)
-    if corrected:
-        audited = _corrected_draws(audited, confusion, confusion_counts, rng)  # type: ignore[arg-type]
+    if corrected and confusion is not None:  # cut at 0, as the corrected shares' intervals are
+        audited = np.clip(corrected_draws(audited, confusion, confusion_counts, rng)[0], 0, None)
     shown = result.corrected if corrected else result.generated
     present = result.training > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -115,26 +112,6 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
     interval[present, 0] = np.minimum(interval[present, 0], ratio[present])   # holds its ratio
     interval[present, 1] = np.maximum(interval[present, 1], ratio[present])
     return ShareRatios(ratio, interval, pointwise, corrected)
-
-
-def _corrected_draws(audited: np.ndarray, confusion: np.ndarray, counts: Counts | None,
-                     rng: np.random.Generator) -> np.ndarray:
-    """``(B, K)`` corrected shares of ``(B, K)`` drawn ``audited`` shares: each solves ``C^T x
-    = q`` without constraint (``x`` sums to 1 as ``q`` does), ``C`` the ``(K, K)`` confusion or,
-    with its ``counts``, a draw of its measurement; cut at 0, as the corrected shares'
-    intervals are."""
-    out = np.empty_like(audited)
-    for start in range(0, len(audited), CHUNK):
-        q = audited[start:start + CHUNK]
-        c = (np.broadcast_to(filled_confusion(confusion), (len(q),) + confusion.shape)
-             if counts is None else
-             filled_confusion(measured_confusion(counts_draw(counts, rng, size=len(q)))))
-        try:
-            x = np.linalg.solve(np.swapaxes(c, -1, -2), q[..., None])[..., 0]
-        except np.linalg.LinAlgError:          # a drawn confusion that is singular
-            x = np.stack([np.linalg.lstsq(ci.T, qi, rcond=None)[0] for ci, qi in zip(c, q, strict=True)])
-        out[start:start + CHUNK] = x
-    return np.clip(out, 0, None)
 
 
 def ratio_interval(row: dict[str, Any]) -> str:
