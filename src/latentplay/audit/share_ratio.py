@@ -36,6 +36,7 @@ RATIO_DRAWS = 4_000
 """Resamples of both sides: enough that the calibrated quantiles of 35 intersections (each at
 about 99.9 %) rest on a few draws beyond them, not on the extremes."""
 
+
 @dataclass
 class ShareRatios:
     """Audited share over training share per class (``K`` classes).
