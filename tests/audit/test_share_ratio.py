@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from latentplay.audit.distribution import compare
+from latentplay.audit.share_ratio import ratio_interval, ratio_text
 from latentplay.intervals import simultaneous_percentiles, wilson_interval
 
 
@@ -71,3 +72,18 @@ def test_both_samples_persons_and_the_confusion_count() -> None:
     assert np.isnan(absent.ratios.ratio[2]) and np.isnan(absent.ratios.interval[2]).all()
     assert absent.to_dict()["ratios"]["classes"] == 3
     assert absent.to_dict()["per_class"][2]["ratio"] is None
+
+
+def test_the_printed_line_names_the_classes_beyond_their_intervals() -> None:
+    t, names = np.array([400, 300, 200, 100]), list("abcd")
+    both = ratio_text(compare(t, np.array([50, 60, 20, 70]), names).to_dict(), "faces", "gen")
+    assert both is not None and both.startswith("gen shows more often than faces: d x3.50 (")
+    assert "; less often: a x0.62 (" in both and "), c x0.50 (" in both
+    assert "(ratios of shares, 95 % intervals for all 4 classes together, each at " in both
+    fewer = ratio_text(compare(t, np.array([80, 70, 49, 1]), names).to_dict(), "faces", "gen")
+    assert fewer is not None and fewer.startswith("gen shows less often than faces: d x0.05 (")
+    alike = ratio_text(compare(t, np.array([80, 62, 38, 20]), names).to_dict(), "faces", "gen")
+    assert alike is not None and alike.startswith(
+        "gen shows no class more or less often than faces has it: every interval spans 1")
+    assert ratio_interval({"ratio": 2.0, "ratio_low": 1.5, "ratio_high": None}) == "x2.00 (1.50-∞)"
+    assert ratio_interval({"class": "a"}) == ""

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from scipy.special import rel_entr
 
-from latentplay.audit.correction import correct_confusion, corrected_draws
+from latentplay.audit.correction import correct_confusion, corrected_draws, jeffreys_draw
 from latentplay.audit.goodness_of_fit import (
     DRAWS,
     FEW_HELD_OUT,
@@ -355,8 +355,9 @@ def _faithful(training: np.ndarray, trainings: Sequence[np.ndarray], ng: int,
     rng = np.random.default_rng([seed, 3])
     c = np.eye(len(training)) if confusion is None else filled_confusion(confusion)
     annotated = np.clip(c.T @ training, 0, None)
-    totals = np.array([tb.sum() for tb in trainings], np.float64)
-    shares = np.array(trainings, np.float64) / np.maximum(totals, 1)[:, None]     # (B, K)
+    counts_drawn = np.array(trainings, np.float64)                                # (B, K)
+    totals = counts_drawn.sum(axis=1)
+    shares = counts_drawn / np.maximum(totals, 1)[:, None]
     drawn = {"raw": rng.multinomial(ng, annotated / annotated.sum(), size=len(shares)) / ng}
     if corrected:
         drawn["corrected"] = corrected_draws(drawn["raw"], c, counts, rng)[1]
@@ -677,8 +678,7 @@ def compare(
             if result.shift is not None and result.corrected is not None:
                 result.corrected_shift = _shift(t, result.corrected, pairs)
     if comparable:
-        result.ratios = share_ratios(result, classed if spread is not None else None,
-                                     confusion, confusion_counts, seed)
+        result.ratios = share_ratios(result, classed, confusion, confusion_counts, seed)
     if redrawn and ng:
         result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
                                     result.corrected is not None, seed)
@@ -750,15 +750,6 @@ def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | No
             "(a generator that follows the reference rejected more often than the level)")
 
 
-def jeffreys_draw(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``(K,)`` class shares drawn from Dirichlet(``counts`` + 1/2), the Jeffreys posterior of
-    a multinomial's shares: what resamples the generated images' shares. Unlike a multinomial
-    redraw at the observed shares, a class seen 0 (or every) time still varies, so its
-    interval is not a point (at 0 of 400 images it reaches about 0.006, as Jeffreys' interval
-    does)."""
-    return rng.dirichlet(np.asarray(counts, np.float64) + 0.5)
-
-
 def _training_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
     """``(K, 2)`` Wilson intervals of the training shares of ``(K,)`` ``counts``; with a
     :class:`ShareSpread`, each at the rows over its class's design effect (at least 1)."""
@@ -780,7 +771,7 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     ng = int(result.generated_counts.sum())
     pg = result.generated
     rng = np.random.default_rng(seed)
-    drawn = rng.dirichlet(result.generated_counts + 0.5, size=n_boot if ng else 0)  # Jeffreys
+    drawn = jeffreys_draw(result.generated_counts, rng, size=n_boot if ng else 0)
     free, kept = corrected_draws(drawn, confusion, counts, rng)
     boots = list(kept)
     result.corrected = correct_confusion(pg, confusion)

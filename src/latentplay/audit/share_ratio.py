@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latentplay.audit.correction import corrected_draws
+from latentplay.audit.correction import corrected_draws, jeffreys_draw
 from latentplay.audit.goodness_of_fit import Counts
 from latentplay.intervals import simultaneous_percentiles
 from latentplay.resample import resampled
@@ -93,14 +93,14 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
         seed: seeds the draws.
     """
     rng = np.random.default_rng([seed, 4])
-    t = result.training_counts
     if person_counts is None:
-        training = rng.multinomial(int(t.sum()), result.training, size=RATIO_DRAWS)
+        training = rng.multinomial(int(result.training_counts.sum()), result.training,
+                                   size=RATIO_DRAWS)
     else:
         training = resampled(person_counts, RATIO_DRAWS, seed + 3, collapse_from=0)
     training = training / training.sum(axis=1, keepdims=True)
     corrected = result.corrected is not None and confusion is not None
-    audited = rng.dirichlet(result.generated_counts + 0.5, size=RATIO_DRAWS)
+    audited = jeffreys_draw(result.generated_counts, rng, size=RATIO_DRAWS)
     if corrected and confusion is not None:  # cut at 0, as the corrected shares' intervals are
         audited = np.clip(corrected_draws(audited, confusion, confusion_counts, rng)[0], 0, None)
     shown = result.corrected if corrected else result.generated
@@ -141,9 +141,11 @@ def ratio_text(summary: dict[str, Any], reference: str, audited: str = "generate
     if not r["more"] and not r["less"]:
         return (f"{audited} shows no class more or less often than {reference} has it: every "
                 f"interval spans 1 ({basis})")
-    parts = [f"{word}: " + ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key])
-             for word, key in ((f"more often than {reference}", "more"), ("less often", "less"))
-             if r[key]]
-    if not r["more"]:
-        parts[0] = parts[0].replace("less often", f"less often than {reference}")
+
+    def listed(key: str) -> str:
+        return ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key])
+
+    parts = ([f"more often than {reference}: {listed('more')}"] if r["more"] else []) + (
+        [f"less often{'' if r['more'] else f' than {reference}'}: {listed('less')}"]
+        if r["less"] else [])
     return f"{audited} shows {'; '.join(parts)} ({basis})"
