@@ -328,7 +328,12 @@ def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> Non
     """Two annotators measured on held-out images: the closed form of the variance that
     measuring them puts into C^T p over their intersections against a simulation of the
     measurements, and the joint test's level when a generator reproduces the intersections."""
-    from latentplay.audit.goodness_of_fit import JointCounts, _measuring_error, confusion_draw
+    from latentplay.audit.goodness_of_fit import (
+        JointCounts,
+        _measuring_error,
+        counts_draw,
+        measured_confusion,
+    )
 
     rng = np.random.default_rng(0)
     first = np.array([[0.9, 0.1], [0.2, 0.8]])
@@ -343,7 +348,7 @@ def test_joint_measuring_error_is_the_variance_of_the_kronecker_reading() -> Non
     confusion = counts.confusion()
     assert confusion.shape == (6, 6) and confusion.sum(axis=1) == pytest.approx(np.ones(6))
     redraw = np.random.default_rng(1)  # its own stream: the level below does not hang on the count
-    draws = np.array([confusion_draw(counts, redraw).T @ truth for _ in range(8000)])
+    draws = np.array([measured_confusion(counts_draw(counts, redraw)).T @ truth for _ in range(8000)])
     # largest difference 4.7e-6 (seeds 1-3: up to 5.9e-6), of entries up to 3.2e-4
     assert _measuring_error(counts, confusion, truth) == pytest.approx(np.cov(draws.T), abs=2e-5)
     rejected = 0

@@ -15,7 +15,7 @@ from latentplay.audit.distribution import (
     imbalance_text,
     jeffreys_draw,
 )
-from latentplay.audit.goodness_of_fit import confusion_draw
+from latentplay.audit.goodness_of_fit import counts_draw, measured_confusion
 
 CLASSES = ["a", "b", "c", "d"]
 TRAINING = np.array([300, 200, 150, 100])
@@ -33,7 +33,7 @@ def test_a_confused_pair_gives_the_plain_distance_with_the_resamples_inside_its_
     result = compare(TRAINING, generated, CLASSES, confusion=confusion, confusion_counts=counts)
     rng = np.random.default_rng(5)
     replicates = [fairness_discrepancy(correct_confusion(jeffreys_draw(generated, rng),
-                                                         confusion_draw(counts, rng)))
+                                                         measured_confusion(counts_draw(counts, rng))))
                   for _ in range(300)]
     imbalance = result.corrected_imbalance
     assert imbalance is not None and result.corrected is not None

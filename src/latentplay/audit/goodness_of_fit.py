@@ -168,11 +168,6 @@ def fewest_held_out(counts: Counts, reference: np.ndarray) -> float | None:
     return float(used.min()) if len(used) else None
 
 
-def confusion_draw(counts: Counts, rng: np.random.Generator) -> np.ndarray:
-    """A confusion matrix as its measurement could have come out (:func:`counts_draw`)."""
-    return measured_confusion(counts_draw(counts, rng))
-
-
 def chi_square(
     training_counts: np.ndarray,
     generated_counts: np.ndarray,
