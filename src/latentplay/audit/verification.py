@@ -898,25 +898,27 @@ def hardest_choice(rows: Sequence[dict[str, Any]], cap: int = HARDEST_GROUPS) ->
                          "threshold"}
 
 
-def hardest_note(choice: dict[str, Any]) -> str | None:
-    """The line ``hardest.png`` (and the report) add when :func:`hardest_choice` left groups
-    out: how many are shown, chosen how, and which are not (up to :data:`HARDEST_NAMED`), and
-    the groups without a pair."""
-    left, empty = choice["left_out"], choice.get("no_pairs", [])
+def hardest_notes(choice: dict[str, Any], named: int | None = HARDEST_NAMED) -> list[str]:
+    """What ``hardest.png`` and the report say when :func:`hardest_choice` left groups out:
+    how many are shown, chosen how, and which are not, and the groups without a pair; each
+    list of groups names its first ``named`` (None: all) and counts the rest."""
+    left, empty = choice.get("left_out") or [], choice.get("no_pairs") or []
+    shown = len(choice.get("shown", []))
     parts = []
     if left:
-        parts.append(f"{len(choice['shown'])} of {len(choice['shown']) + len(left)} groups "
-                     f"shown, {choice['chosen_by']}; left out: {_named(left)}")
+        parts.append(f"{shown} of {shown + len(left)} groups shown, {choice.get('chosen_by')}; "
+                     f"left out: {_named(left, named)}")
     if empty:
-        parts.append(f"no pairs: {_named(empty)}")
-    return "; ".join(parts) or None
+        parts.append(f"no pairs: {_named(empty, named)}")
+    return parts
 
 
-def _named(groups: Sequence[str]) -> str:
-    """The first :data:`HARDEST_NAMED` of ``groups``, and how many more."""
-    return ", ".join(groups[:HARDEST_NAMED]) + (
-        f" and {len(groups) - HARDEST_NAMED} more (verification.json: hardest)"
-        if len(groups) > HARDEST_NAMED else "")
+def _named(groups: Sequence[str], named: int | None) -> str:
+    """The first ``named`` of ``groups`` (None: all), and how many more."""
+    if named is None or len(groups) <= named:
+        return ", ".join(groups)
+    return (", ".join(groups[:named])
+            + f" and {len(groups) - named} more (verification.json: hardest)")
 
 
 def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
@@ -947,8 +949,9 @@ def _hardest(store: st.Store, out: Path, pairs: Pairs, group_of: np.ndarray,
         return [(image_of[int(pairs.a[i])], image_of[int(pairs.b[i])], float(d[i]))
                 for i in idx]
 
-    save_figure(hardest_pairs([(name, shown(i), shown(j)) for name, i, j in chosen],
-                              threshold, note=hardest_note(choice)), out / "hardest.png", dpi=90)
+    note = "; ".join(hardest_notes(choice)) or None
+    save_figure(hardest_pairs([(name, shown(i), shown(j)) for name, i, j in chosen], threshold,
+                              note=note), out / "hardest.png", dpi=90)
 
 
 def _tar_keys(summary: dict[str, Any]) -> list[str]:

@@ -190,17 +190,11 @@ def _left_out(diff: dict[str, Any] | None) -> str:
 
 def _left_out_of_hardest(choice: dict[str, Any] | None) -> str:
     """`` N of M groups shown, ...; left out: a, b.`` where ``hardest.png`` leaves groups out
-    (``hardest`` of ``verification.json``), and `` No pairs: c.`` for groups without a pair;
-    else nothing."""
-    choice = choice or {}
-    left, empty = choice.get("left_out"), choice.get("no_pairs")
-    text = ""
-    if left:
-        text += (f" {len(choice.get('shown', []))} of {len(choice.get('shown', [])) + len(left)} "
-                 f"groups shown, {choice.get('chosen_by')}; left out: {', '.join(left)}.")
-    if empty:
-        text += f" No pairs: {', '.join(empty)}."
-    return text
+    (``hardest`` of ``verification.json``, every group named), and `` No pairs: c.`` for
+    groups without a pair; else nothing."""
+    from latentplay.audit.verification import hardest_notes
+
+    return "".join(f" {note[0].upper()}{note[1:]}." for note in hardest_notes(choice or {}, None))
 
 
 def _interval(bounds: list[float | None] | None) -> str:
