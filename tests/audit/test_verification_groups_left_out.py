@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from latentplay import store as st
-from latentplay.audit.verification import hardest_choice, verify_store
+from latentplay.audit.verification import HARDEST_NAMED, hardest_choice, hardest_notes, verify_store
 from latentplay.report import build_report
 from latentplay.store import Attribute, Provenance, Schema
 
@@ -61,6 +61,16 @@ def test_hardest_shows_the_groups_with_the_most_errors_and_names_the_rest(tmp_pa
                        n_pairs=12, threshold=0.9, folds=2)
     assert few["hardest"]["left_out"] == [] and few["hardest"]["shown"] == ["t0", "t1", "t2"]
     assert "groups shown" not in build_report(tmp_path / "vf").read_text()
+
+
+def test_the_figure_names_the_first_groups_left_out_and_counts_the_rest() -> None:
+    left = [f"g{i}" for i in range(HARDEST_NAMED + 3)]
+    choice = {"shown": ["a", "b"], "left_out": left, "no_pairs": ["e"], "chosen_by": "by error"}
+    figure, report = hardest_notes(choice), hardest_notes(choice, None)
+    assert figure[0] == (f"2 of {len(left) + 2} groups shown, by error; left out: "
+                         f"{', '.join(left[:HARDEST_NAMED])} and 3 more (verification.json: hardest)")
+    assert report[0].endswith(f"left out: {', '.join(left)}") and figure[1] == report[1] == "no pairs: e"
+    assert hardest_notes({"shown": ["a"], "left_out": [], "chosen_by": "all"}) == []
 
 
 def test_groups_without_pairs_are_named_in_every_figure(tmp_path: Path, monkeypatch) -> None:
