@@ -49,10 +49,20 @@ def test_generators_side_by_side(cli, audits: dict[str, Path], tmp_path: Path) -
         assert [row["audit"] for row in csv.DictReader(fh)] == ["same", "dark"]
     assert (out / "versus_skin_tone.png").stat().st_size > 5000
     assert "the generators against each other: chi-square" in r.out
+    # each audit's ratios of shares as its own audit gave them: 'dark' shows only monk_8
+    ratios = table["ratios"]["dark"]
+    assert ratios["more"] == ["monk_8"] == [table["rows"][1]["more_often"]]
+    assert ratios["less"] == ["monk_2"] == [table["rows"][1]["less_often"]]
+    monk_8 = summaries[1]["per_class"][1]
+    assert ratios["values"][1] == [monk_8[k] for k in ("ratio", "ratio_low", "ratio_high")]
+    assert table["rows"][0]["more_often"] == table["rows"][0]["less_often"] == ""
+    dark_line = "    dark shows more often than faces: monk_8 x"
+    assert dark_line in r.out and "    same shows no class more or less often than faces" in r.out
     from latentplay.report import build_report
 
     page = build_report(out).read_text(encoding="utf-8")
     assert "Audits side by side" in page and "faithful corrected TV" in page
+    assert "dark: ratio of shares" in page and dark_line.strip() in page
     # the same images twice: nothing between them
     r = cli("audit", "versus", audits["same"], audits["again"], "--name", "a,b",
             "--out", tmp_path / "twice")

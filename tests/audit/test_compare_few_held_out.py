@@ -44,6 +44,17 @@ def test_a_faithful_generator_is_not_called_different_for_a_confusion_measured_o
                                "measured on few images)")
 
 
+def test_a_simulated_p_that_no_draw_reached_is_called_the_smallest_they_give() -> None:
+    """Generated images far from the training shares: none of the 2,000 comparisons scores as
+    high, and 1 / 2,001 is said to be the floor of the draws, not an estimate."""
+    far, faithful = (compare(TRAINING, generated, THREE, confusion=confusion_rates(HELD),
+                             confusion_counts=HELD, n_boot=100) for generated in (GENERATED[::-1], GENERATED))
+    assert far.p_value == 1 / 2001
+    assert (f"drawn with {REFERENCE_TRUTH} (none scored as high: 1 / 2,001, the smallest p they can "
+            "give), where the chi-square curve's" in chi_square_basis(far.to_dict()))
+    assert "none scored" not in chi_square_basis(faithful.to_dict())
+
+
 def test_a_confusion_measured_on_many_images_keeps_the_curve() -> None:
     many = HELD * 6                                                  # rows of 54 to 174
     found = compare(TRAINING, GENERATED, THREE, confusion=confusion_rates(many),

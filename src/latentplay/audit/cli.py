@@ -282,9 +282,10 @@ def versus_cmd(
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Put several generators' audits of one training set side by side: per attribute, each
-    one's TV (beside a faithful generator's), corrected TV, test against the --data store and
-    amplification of imbalance, and a test of the generators against each other."""
-    from latentplay.audit.versus import compare_audits, reference_name
+    one's TV (beside a faithful generator's), corrected TV, test against the --data store,
+    amplification of imbalance and the classes it draws more and less often, and a test of the
+    generators against each other."""
+    from latentplay.audit.versus import compare_audits, ratio_line, reference_name
     from latentplay.contingency import read_p, simulated_note
     from latentplay.outputs import p_text
 
@@ -310,6 +311,9 @@ def versus_cmd(
                   f"{number(row['faithful_tv'])}), corrected {number(row['corrected_tv'])}; "
                   f"against {ref} p {p_text(row['chi2_p'], 3)}; amplification "
                   f"{number(row['amplification'], '+.3f')}")
+            ratios = ratio_line(table, row["audit"], ref)
+            if ratios:
+                print(f"    {ratios}")
     for attribute, why in found["skipped"].items():
         print(f"{attribute}: left out, {why}")
     print(f"wrote {out}")

@@ -743,8 +743,10 @@ def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | No
         f"a row of the annotator's confusion rests on {test['fewest_held_out']:.0f} held-out "
         f"images (under {FEW_HELD_OUT})" for reason in reasons)
     if "p_value_simulated" in test:
+        floor = (f" (none scored as high: 1 / {test['draws'] + 1:,}, the smallest p they can give)"
+                 if test["p_value_simulated"] * (test["draws"] + 1) < 1.5 else "")
         return (f"{why}: p simulated from {test['draws']:,} comparisons drawn with "
-                f"{test['simulation']}, where the chi-square curve's (p "
+                f"{test['simulation']}{floor}, where the chi-square curve's (p "
                 f"{p_text(test['p_value'], 3)}) can be too small")
     return (f"{why}: the chi-square curve's p-value is approximate there and can be too small "
             "(a generator that follows the reference rejected more often than the level)")

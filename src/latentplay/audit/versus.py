@@ -3,7 +3,8 @@
 ``latentplay audit versus A B ...`` reads the ``summary.json`` of ``audit compare`` runs and,
 per attribute they share, puts their numbers in one table (TV beside what a faithful generator
 would score there, corrected TV, chi-square p against the training set, amplification of
-imbalance) and tests whether the generators differ from each other: Pearson's test of
+imbalance, the classes each draws more and less often than the training set) and tests
+whether the generators differ from each other: Pearson's test of
 homogeneity of their annotated counts (``G x K``; with sparse cells also its p-value simulated
 with the margins fixed). When one annotator read every audit, its
 errors are the same on both sides of that test, so no correction is needed for it to hold its
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from latentplay.audit.distribution import REFERENCE, data_name
+from latentplay.audit.share_ratio import ratio_text
 from latentplay.contingency import chi_square, read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir, read_json, write_csv
@@ -62,16 +64,20 @@ def reference_name(stores: Sequence[str]) -> str:
 
 
 def _row(name: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """One audit's line of the table for one attribute."""
+    """One audit's line of the table for one attribute (the classes it draws more and less
+    often than the ``--data`` store, ``;``-separated, None where the audit has no ratios)."""
     faithful = entry.get("faithful") or {}
     imbalance = entry.get("imbalance") or {}
     corrected_imbalance = entry.get("corrected_imbalance") or {}
+    ratios = entry.get("ratios")
     return {"audit": name, "n_generated": entry.get("n_generated"), "tv": entry.get("tv"),
             "faithful_tv": faithful.get("tv"), "corrected_tv": entry.get("corrected_tv"),
             "faithful_corrected_tv": faithful.get("corrected_tv"),
             "chi2_p": read_p(entry["chi2"]) if entry.get("chi2") else None,
             "amplification": imbalance.get("amplification"),
-            "corrected_amplification": corrected_imbalance.get("amplification")}
+            "corrected_amplification": corrected_imbalance.get("amplification"),
+            "more_often": "; ".join(ratios["more"]) if ratios else None,
+            "less_often": "; ".join(ratios["less"]) if ratios else None}
 
 
 def _same_draws(labels: list[str], summaries: list[dict[str, Any]]) -> list[str]:
@@ -130,7 +136,9 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         ``note`` where they differ or where audits decode the same draws of one run, and
         per attribute ``classes``, ``training`` shares, ``rows``, each
         audit's ``generated`` and ``corrected`` shares (``[share, low, high]`` per class, as
-        the audit measured them), ``test`` (None where the annotators differ or nothing
+        the audit measured them), ``ratios`` (each audit's ratios of its shares to the
+        ``--data`` store's: its summary's ``ratios`` and ``values``, ``[ratio, low, high]``
+        per class), ``test`` (None where the annotators differ or nothing
         can be tested, ``test_note`` saying why) and, for three audits or more, ``pairs``:
         every two tested against each other, with Holm's adjusted ``p_holm``.
     """
@@ -206,7 +214,22 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
             "corrected": {label: shares(rows, "corrected")
                           for label, rows in zip(labels, per_class, strict=True)
                           if all("corrected" in rows[c] for c in classes)},
+            "ratios": {label: {**e["ratios"], "values": shares(rows, "ratio")}
+                       for label, e, rows in zip(labels, entries, per_class, strict=True)
+                       if e.get("ratios")},
             "test": test, "test_note": note, "pairs": pairs}
+
+
+def ratio_line(table: dict[str, Any], label: str, reference: str) -> str | None:
+    """The classes audit ``label`` draws more and less often than ``reference`` has them, in
+    the words of :func:`~latentplay.audit.share_ratio.ratio_text`, from an attribute's table of
+    :func:`compare_audits`; None where that audit has no ratios (written before they were)."""
+    r = (table.get("ratios") or {}).get(label)
+    if r is None:
+        return None
+    rows = [{"class": c, "ratio": v[0], "ratio_low": v[1], "ratio_high": v[2]}
+            for c, v in zip(table["classes"], r["values"], strict=True)]
+    return ratio_text({"ratios": r, "per_class": rows}, reference, label)
 
 
 def _figure(path: Path, attribute: str, found: dict[str, Any], reference: str) -> None:

@@ -28,7 +28,7 @@ from latentplay.audit.groups import CHOSEN_BY
 from latentplay.audit.run import Audited
 from latentplay.audit.share_ratio import ratio_interval, ratio_text
 from latentplay.audit.values import ks_persons_text, smd_text
-from latentplay.audit.versus import reference_name
+from latentplay.audit.versus import ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.outputs import share_text
@@ -590,7 +590,9 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
         rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
                  r["faithful_corrected_tv"], p_value(r["chi2_p"]), r["amplification"]]
                 for r in table["rows"]]
-        blocks: list[Any] = [Facts([("the generators against each other", tested)]), Table.of(
+        ratios = [(f"{r['audit']}: ratio of shares", line) for r in table["rows"]
+                  if (line := ratio_line(table, r["audit"], ref))]
+        blocks: list[Any] = [Facts([("the generators against each other", tested), *ratios]), Table.of(
             ["audit", "generated", "TV", "faithful TV", "corrected TV", "faithful corrected TV",
              f"p against {ref}", "amplification"], rows,
             f"Each audit against {ref}; 'faithful': what a generator that follows {possessive(ref)} "
