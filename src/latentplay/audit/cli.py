@@ -667,6 +667,60 @@ def detection_cmd(
     print(f"wrote {directory}")
 
 
+@app.command("reconstruction")
+def reconstruction_cmd(
+    run: Path = typer.Argument(..., help="Run directory: an autoencoder-family run, or any run "
+                               "with --column."),
+    data: Path = typer.Option(..., help="Store of photos with the attribute --by."),
+    by: str = typer.Option(..., help="Categorical attribute whose groups are compared (e.g. "
+                           "skin_tone); several, comma-separated: their intersections."),
+    out: Path = typer.Option(..., "--out", help="Directory for reconstruction.json, the CSV and "
+                             "the figures."),
+    column: str = typer.Option(None, help="Vector column of --data holding RUN's codes of its "
+                               "photos (embed --with invert:RUN), instead of encoding them."),
+    n: int = typer.Option(None, help="Photos to measure, drawn at random (default: all with a group)."),
+    identity: str = typer.Option(None, help="Face embedder (dlib) reading how much of each person "
+                                 "the redrawing keeps."),
+    seed: int = typer.Option(0, help="Seed of the draw of --n and of the bootstrap."),
+    device: str = typer.Option("cpu", help="cpu, cuda or auto."),
+    overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
+) -> None:
+    """Whose faces the model redraws worse: per group, the pixel error of each photo's
+    redrawing and its error relative to the run's average face, the share of failed
+    redrawings and (with --identity) how much of the person is kept, with 95 % intervals and
+    a test across the groups."""
+    from latentplay.audit.reconstruction import WORDS, audit_reconstruction
+    from latentplay.outputs import p_text
+
+    with progress_bar() as bar:
+        task = bar.add_task("redrawing", total=None)
+        found = audit_reconstruction(run, data, by, out, column=column, n=n, identity=identity,
+                                     seed=seed, device=device, overwrite=overwrite,
+                                     progress=lambda k: bar.advance(task, k))
+    if found.get("caution"):
+        print(found["caution"])
+
+    def mean(g: dict[str, Any], measure: str, digits: int = 3) -> str:
+        return (f"{figure_text(g[measure], digits)} [{figure_text(g[f'{measure}_low'], digits)}, "
+                f"{figure_text(g[f'{measure}_high'], digits)}]")
+
+    print(f"how well {run} redraws {found['photos']} photos of {data} ({found['codes']} codes), "
+          f"by {by}: share of each photo's pixel variance missed, pixel MSE, failed (no better "
+          "than the run's average face)" + (", identity kept" if identity else ""))
+    for name, g in [*found["groups"].items(), ("all", found["all"])]:
+        print(f"  {name} (n={g['n']}): missed {mean(g, 'unexplained')}, MSE {mean(g, 'mse', 4)}, "
+              f"failed {figure_text(g['failed'], 3)}" + (f", kept {mean(g, 'kept')}" if identity else ""))
+    for measure, test in found["tests"].items():
+        if test is not None:
+            print(f"  {WORDS[measure]} by group: Kruskal-Wallis {test['statistic']:.2f} on "
+                  f"{test['dof']} dof over {test['units']}, p {p_text(test['p_value'], 3)}; "
+                  f"worst {test['worst']}, best {test['best']}")
+    if found["persons"] is not None:
+        print(f"  (photos of {found['persons']} persons: the intervals come from a bootstrap over "
+              "them, the test from each person's mean)")
+    print(f"wrote {out}")
+
+
 def _step(trend: dict) -> str:
     """``"+0.0120 per group [+0.0080, +0.0160]"``: a rate's change per group step; ``-`` for
     a slope or bound that could not be taken (null in the JSON, NaN in older outputs)."""

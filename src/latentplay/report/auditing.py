@@ -31,7 +31,7 @@ from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
-from latentplay.outputs import share_text
+from latentplay.outputs import figure_text, share_text
 from latentplay.report import accuracy, counterfactuals, verifying
 from latentplay.report.files import read_json
 from latentplay.report.images import file_figure
@@ -612,6 +612,45 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     return sections
 
 
+def _reconstruction(run: Path, d: dict[str, Any]) -> list[Section]:
+    """``audit reconstruction``: each group's reconstruction errors with their intervals, the
+    tests across the groups and the figures."""
+    from latentplay.audit.reconstruction import WORDS
+
+    facts = [("run", str(d.get("run"))), ("store", str(d.get("data"))),
+             ("codes", "encoder means" if d.get("codes") == "encoder" else f"column {d.get('codes')}"),
+             ("photos", number(d.get("photos"))), ("rows without a group", number(d.get("unknown_rows")))]
+    if d.get("persons") is not None:
+        facts.append(("persons", f"{d['persons']} (intervals from a bootstrap over them, tests over "
+                                  "each person's mean)"))
+    for measure, test in (d.get("tests") or {}).items():
+        facts.append((f"{WORDS[measure]} by group", "no test" if test is None else (
+            f"Kruskal-Wallis {number(test['statistic'])} on {test['dof']} dof, {p_is(test['p_value'])}; "
+            f"worst {test['worst']}, best {test['best']}")))
+    if d.get("caution"):
+        facts.append(("caution", d["caution"]))
+    measures = [m for m in ("unexplained", "mse", "failed", "kept") if d["all"].get(m) is not None]
+
+    def cell(g: dict[str, Any], m: str) -> str:
+        return f"{figure_text(g[m], 4)} [{figure_text(g[f'{m}_low'], 4)}, {figure_text(g[f'{m}_high'], 4)}]"
+
+    rows = [[name, number(g["n"]), *(cell(g, m) for m in measures)]
+            for name, g in [*d["groups"].items(), ("all", d["all"])]]
+    blocks: list[Any] = [Facts(facts), Table.of(
+        ["group", "photos", *(f"{WORDS[m]} (95%)" for m in measures)], rows,
+        "Variance missed: the redrawing's pixel MSE over the photo's own pixel variance, which "
+        "does not move with a face's brightness or contrast as the pixel MSE does; failed: "
+        "redrawn hardly better than by the run's average face.")]
+    by = str(d.get("by")).replace(",", "_")
+    for name, caption in ((f"reconstruction_{by}.png", "Each group's means with their 95% intervals; "
+                           "dotted: all photos."),
+                          (f"worst_{by}.png", "The photos of each group redrawn worst, each beside "
+                           "its redrawing.")):
+        if (run / name).exists():
+            blocks.append(file_figure(run / name, caption))
+    return [Section(f"Reconstruction by {d.get('by')}", "reconstruction", blocks)]
+
+
 _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
                       Callable[[Path, dict[str, Any]], list[Section]]], ...] = (
     ("summary.json", lambda d: f"Audit of {_source(d)}: {', '.join(d['attributes'])}", _compare),
@@ -630,6 +669,8 @@ _OUTPUTS: tuple[tuple[str, Callable[[dict[str, Any]], str],
     ("counterfactual.json", counterfactuals.title, lambda run, d: [counterfactuals.section(run, d)]),
     ("profile.json", counterfactuals.profile_title, counterfactuals.profile_sections),
     ("versus.json", lambda d: f"Audits side by side: {', '.join(d['audits'])}", _versus),
+    ("reconstruction.json", lambda d: f"How {d.get('run')} redraws {d.get('data')} by {d.get('by')}",
+     _reconstruction),
 )
 """Each output an audit directory may hold: its file, the page title it gives when it comes
 first, and its sections."""

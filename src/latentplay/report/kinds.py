@@ -21,7 +21,8 @@ SIGNATURES: tuple[tuple[Kind, tuple[str, ...]], ...] = (
     ("match", ("summary.json", "balance.csv")),
     ("audit", ("summary.json", "groups.json", "fidelity.json", "verification.json",
                "verification_comparison.json", "accuracy.json", "counterfactual.json",
-               "profile.json", "truncation.json", "detection.json", "versus.json")),
+               "profile.json", "truncation.json", "detection.json", "versus.json",
+               "reconstruction.json")),
     ("probe", ("probe.json",)),
     ("model", ("model.json",)),
     ("concepts", ("metrics.json", "downstream.npy")),
@@ -37,9 +38,10 @@ def detect(path: str | os.PathLike[str]) -> Kind:
     - ``match``: holds ``summary.json`` and ``balance.csv`` (``latentplay match run``);
     - ``audit``: holds ``summary.json``, ``groups.json``, ``fidelity.json``,
       ``verification.json``, ``verification_comparison.json``, ``accuracy.json`` or
-      ``counterfactual.json``, ``profile.json``, ``truncation.json``, ``detection.json`` or
-      ``versus.json`` (``latentplay audit compare`` / ``sample-groups`` / ``fidelity`` /
-      ``verify`` / ``accuracy`` / ``counterfactual`` / ``detection`` / ``versus``);
+      ``counterfactual.json``, ``profile.json``, ``truncation.json``, ``detection.json``,
+      ``versus.json`` or ``reconstruction.json`` (``latentplay audit compare`` /
+      ``sample-groups`` / ``fidelity`` / ``verify`` / ``accuracy`` / ``counterfactual`` /
+      ``detection`` / ``versus`` / ``reconstruction``);
     - ``probe``: holds ``probe.json`` (``latentplay latent probe``);
     - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``);
     - ``concepts``: holds ``metrics.json`` and ``downstream.npy`` (``latentplay metrics
@@ -64,7 +66,7 @@ def detect(path: str | os.PathLike[str]) -> Kind:
     raise UserError(f"{path} is not a training run (config.yaml), a match run (summary.json + "
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
                     f"verification.json, accuracy.json, counterfactual.json, profile.json, "
-                    f"truncation.json, detection.json or versus.json), a "
+                    f"truncation.json, detection.json, versus.json or reconstruction.json), a "
                     f"probe run (probe.json), an imported generator (model.json), a concept "
                     f"model (metrics.json + downstream.npy), a leakage test (leakage.csv) or a "
                     f"store ({SCHEMA_FILE}); nothing to report")

@@ -1,0 +1,281 @@
+"""Whose faces a trained model redraws worse: reconstruction error per group.
+
+An autoencoder that reconstructs some groups worse, or a generator whose inversions of their
+photos miss more, carries that gap into everything built on its codes: edits, matching in the
+latent space, probes. :func:`audit_reconstruction` encodes the photos of a store (or reads a
+generator's inverted codes from a column, ``latentplay embed --with invert:RUN``), decodes
+them, and measures per class of ``by``:
+
+- ``mse``: the pixel mean squared error of the redrawing (pixels in 0-1, as the model sees
+  the face): what an autoencoder's training lowers;
+- ``unexplained``: that error over the photo's own pixel variance (``1 - R²`` of the
+  redrawing on the photo): pixel errors are not alike across groups for reasons of the photos
+  themselves (a dark or low-contrast face has less to get wrong, in pixels), and this share
+  of the photo's own contrast that the redrawing misses does not move with its brightness or
+  contrast. (The error over that of the run's average face, which decides ``failed``, is no
+  measure to compare groups by: it is large for faces near the average, whose denominator is
+  small: mid skin tones, on synthfaces);
+- ``failed``: the share of photos redrawn hardly better than by the run's mean code, the
+  generator's average face (:func:`~latentplay.latent.invert.failed`: an error above
+  :data:`~latentplay.latent.invert.FAILED_SHARE` of the mean code's);
+- with an identity ``embedder``, ``kept``: how much of the person the redrawing keeps
+  (:func:`~latentplay.audit.identity.reconstruction_identity`: 1 the same face descriptor, 0 an
+  unrelated person's).
+
+Each mean has a 95 % interval from a bootstrap (over persons, each drawn with all of their
+photos, where the store's ``identity`` repeats them), and a Kruskal-Wallis test per measure
+says whether the groups differ (over each person's mean where persons repeat).
+
+>>> found = audit_reconstruction("runs/vae", "data/faces", "skin_tone", "audits/recon")
+>>> found["groups"]["monk_10"]["unexplained"], found["tests"]["unexplained"]["p_value"]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy import stats
+
+from latentplay import store as st
+from latentplay.errors import UserError
+from latentplay.outputs import finite_or_none, json_default, output_dir, write_csv
+from latentplay.resample import mean_intervals
+from latentplay.store.bias import repeated_persons
+from latentplay.store.combine import group_codes
+
+if TYPE_CHECKING:
+    import torch
+
+MEASURES = ("mse", "unexplained", "failed", "kept")
+"""The per-photo measures, in the columns of the per-group table."""
+
+WORDS = {"mse": "pixel MSE", "unexplained": "variance missed", "failed": "failed",
+         "kept": "identity kept"}
+"""Each measure in a few words, for lines and tables."""
+
+WORST = 4
+"""Photos per group in ``worst_<by>.png``: those whose redrawing misses the most of them
+(``unexplained``)."""
+
+BATCH = 256
+"""Photos read, encoded and decoded at a time: memory does not grow with the store."""
+
+
+def audit_reconstruction(
+    run: str | os.PathLike[str],
+    store: st.Store | str | os.PathLike[str],
+    by: str,
+    out: str | os.PathLike[str],
+    *,
+    column: str | None = None,
+    n: int | None = None,
+    identity: str | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    overwrite: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Measure how well ``run`` redraws the photos of ``store``, per class of ``by`` (one
+    categorical attribute, or several comma-separated for their intersections), and write
+    ``reconstruction.json``, ``reconstruction_<by>.csv``, ``reconstruction_<by>.png`` (each
+    group's means with their intervals) and ``worst_<by>.png`` (each group's photos redrawn
+    worst, beside their redrawings) into the new directory ``out``.
+
+    Args:
+        run: a trained run with an encoder (its encoder means are the codes), or any run with
+            ``column``.
+        store: photos with the attribute(s) ``by``.
+        column: a vector column of ``store`` holding ``run``'s codes of its photos (``embed
+            --with invert:RUN``, or ``vae:RUN``); needed for a generator without an encoder.
+        n: photos to measure, drawn at random (``seed``) from those with a group; default all.
+        identity: a face embedder (``dlib``) that reads how much of each person the
+            redrawing keeps.
+        progress: called with the number of photos done after each batch.
+
+    Returns:
+        The summary (also ``reconstruction.json``): ``run``, ``data``, ``by``, ``codes``
+        (``encoder`` or the column), ``photos``, ``persons`` (None where each photo is its own
+        person), ``unknown_rows``, per group ``n`` and, per measure of :data:`MEASURES` it
+        has, its mean and ``<measure>_low``/``<measure>_high``, the ``median_mse``, ``all``
+        (the same over every group), ``tests`` (per measure but ``failed``, Kruskal-Wallis:
+        ``statistic``, ``dof``, ``p_value``, ``units``, and the ``worst`` and ``best`` groups
+        by their means: for ``kept`` the lowest is the worst), ``worst_rows``.
+    """
+    from latentplay import train
+    from latentplay.devices import resolve_device
+    from latentplay.latent.codes import check_column_of_run, row_conditions
+    from latentplay.latent.invert import failed, mean_code, reconstruction_loss
+    from latentplay.train import model_input
+
+    device = resolve_device(device, "--device")
+    store = st.load(store) if not isinstance(store, st.Store) else store
+    model = train.load_model(run, device)
+    if column is None and not model.has_encoder:
+        raise UserError(f"{run} has no encoder: give --column, a column of its codes of these photos "
+                        f"(`latentplay embed {store.path} --with invert:{run} --column z`)")
+    caution = None if column is None else check_column_of_run(store, column, model, Path(run))
+    names, codes, ordered = group_codes(store, by)
+    rows = np.flatnonzero(codes >= 0)
+    if n is not None:
+        if n < 1:
+            raise UserError(f"--n must be at least 1, got {n}")
+        rows = np.sort(np.random.default_rng(seed).choice(rows, min(n, len(rows)), replace=False))
+    if not len(rows):
+        raise UserError(f"no photo of {store.path} has a class of {by}")
+    reader = None
+    if identity is not None:
+        from latentplay.audit.identity import identity_embedder
+
+        reader = identity_embedder(identity)
+    centre = mean_code(model)
+    mse, reference, spread, kept = (np.empty(len(rows)) for _ in range(4))
+    for start in range(0, len(rows), BATCH):
+        part = rows[start:start + BATCH]
+        images = st.load_images(store, part)
+        cond = row_conditions(model, store, part)
+        z = _codes(model, store, column, part, images, cond, device)
+        mse[start:start + len(part)] = reconstruction_loss(model, z, images, cond, device=device)
+        reference[start:start + len(part)] = reconstruction_loss(model, centre, images, cond,
+                                                                 device=device)
+        spread[start:start + len(part)] = (model_input(model, images).reshape(len(part), -1)
+                                           / 255.0).var(axis=1)
+        if reader is not None:
+            kept[start:start + len(part)] = _kept(reader, model, z, images, cond, device)
+        if progress is not None:
+            progress(len(part))
+    persons = repeated_persons(store)
+    units = rows if persons is None else persons[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unexplained = np.where(spread > 0, mse / spread, np.nan)
+    values = {"mse": mse, "unexplained": unexplained,
+              "failed": failed(mse, reference).astype(float),
+              **({} if reader is None else {"kept": kept})}
+    group = codes[rows]
+    found = {"run": str(run), "data": str(store.path), "by": by, "ordered": ordered,
+             "codes": "encoder" if column is None else column, "photos": int(len(rows)),
+             "persons": None if persons is None else int(len(np.unique(units))),
+             "unknown_rows": int(np.sum(codes < 0)), "identity": identity, "seed": seed,
+             "groups": {}, **({} if caution is None else {"caution": caution})}
+    present = [k for k in range(len(names)) if np.any(group == k)]
+    for k in present:
+        found["groups"][names[k]] = _means(values, group == k, units, seed)
+    found["all"] = _means(values, np.ones(len(rows), bool), units, seed)
+    found["tests"] = {}
+    for measure in ("mse", "unexplained", "kept"):
+        if measure in values:
+            found["tests"][measure] = _kruskal([values[measure][group == k] for k in present],
+                                               [units[group == k] for k in present],
+                                               persons is not None)
+            means = {name: g[measure] for name, g in found["groups"].items() if g[measure] is not None}
+            if found["tests"][measure] is not None and means:
+                order = sorted(means, key=means.get, reverse=measure != "kept")
+                found["tests"][measure].update(worst=order[0], best=order[-1])
+    directory = output_dir(out, overwrite)
+    _write(directory, found, model, store, rows, [names.index(g) for g in found["groups"]],
+           group, unexplained, column, device)
+    return found
+
+
+def _codes(model: torch.nn.Module, store: st.Store, column: str | None, rows: np.ndarray,
+           images: np.ndarray, cond: np.ndarray | None, device: str) -> np.ndarray:
+    """``(n, D)`` codes of ``rows``: encoder means of ``images`` without ``column``, else the
+    column's vectors (a row without a code is refused, naming how many)."""
+    from latentplay.train import encode
+
+    if column is None:
+        return encode(model, images, condition=cond, device=device)
+    z = st.vectors(store, column, rows)
+    if not np.isfinite(z).all():
+        raise UserError(f"column {column!r} has no code for {int((~np.isfinite(z).all(axis=1)).sum())} "
+                        "of the photos (rows the embedder failed on): embed them again or leave them out")
+    return z
+
+
+def _kept(reader: Any, model: torch.nn.Module, z: np.ndarray, images: np.ndarray,
+          cond: np.ndarray | None, device: str) -> np.ndarray:
+    """``(n,)`` share of each person the redrawing keeps (NaN where no face was read)."""
+    from latentplay.audit.identity import reconstruction_identity
+    from latentplay.train import decode, model_input
+
+    read = reconstruction_identity(reader, model_input(model, images),
+                                   decode(model, z, condition=cond, device=device))
+    return np.array([np.nan if v is None else v for v in read["kept"]], np.float64)
+
+
+def _means(values: dict[str, np.ndarray], rows: np.ndarray, units: np.ndarray, seed: int
+           ) -> dict[str, Any]:
+    """A group's ``n``, each measure's mean with its 95 % bootstrap interval (over the
+    ``units`` of its ``rows``), and its median pixel error."""
+    names = list(values)
+    table = np.stack([values[m][rows] for m in names], axis=1)                    # (n, M)
+    bounds = mean_intervals(table, units[rows], 1000, seed, proportion=False)
+    out: dict[str, Any] = {"n": int(rows.sum())}
+    for j, name in enumerate(names):
+        read = table[np.isfinite(table[:, j]), j]
+        out[name] = finite_or_none(read.mean()) if len(read) else None
+        out[f"{name}_low"], out[f"{name}_high"] = (finite_or_none(b) for b in bounds[j])
+    out["median_mse"] = finite_or_none(np.median(values["mse"][rows]))
+    return out
+
+
+def _kruskal(measured: list[np.ndarray], units: list[np.ndarray], persons: bool
+             ) -> dict[str, Any] | None:
+    """Kruskal-Wallis test that the groups' ``measured`` values come from one distribution: over
+    the photos, or where persons repeat over each person's mean in the group (a person's
+    photos are not independent); None with fewer than two groups of values."""
+    samples = []
+    for values, who in zip(measured, units, strict=True):
+        read = np.isfinite(values)
+        values, who = values[read], who[read]
+        if persons and len(values):
+            index, k = np.unique(who, return_inverse=True)[1], len(np.unique(who))
+            values = np.bincount(index, weights=values, minlength=k) / np.bincount(index, minlength=k)
+        if len(values):
+            samples.append(values)
+    if len(samples) < 2 or len({float(v) for s in samples for v in s}) < 2:
+        return None
+    statistic, p = stats.kruskal(*samples)
+    return {"statistic": float(statistic), "dof": len(samples) - 1, "p_value": float(p),
+            "units": "persons" if persons else "photos"}
+
+
+def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.Store,
+           rows: np.ndarray, codes: list[int], group: np.ndarray, missed: np.ndarray,
+           column: str | None, device: str) -> None:
+    """``reconstruction.json``, the CSV, the bars and the worst photos of each group
+    (``codes``: the group code of each group of ``found``, in its order)."""
+    from latentplay.latent.codes import row_conditions
+    from latentplay.train import decode, model_input
+    from latentplay.viz.grid import save_figure
+    from latentplay.viz.reconstruction import reconstruction_bars, worst_grid
+
+    slug = found["by"].replace(",", "_")
+    write_csv(out / f"reconstruction_{slug}.csv",
+              [{"group": name, **g} for name, g in [*found["groups"].items(), ("all", found["all"])]],
+              floats=".6g")
+    save_figure(reconstruction_bars(found), out / f"reconstruction_{slug}.png")
+    worst = []
+    for k in codes:
+        members = np.flatnonzero(group == k)
+        order = members[np.argsort(-np.nan_to_num(missed[members], nan=-1.0))][:WORST]
+        worst.append((rows[order], missed[order]))
+    chosen = np.concatenate([r for r, _ in worst])
+    images = st.load_images(store, chosen)
+    cond = row_conditions(model, store, chosen)
+    z = _codes(model, store, column, chosen, images, cond, device)
+    redrawn = decode(model, z, condition=cond, device=device)
+    framed = model_input(model, images)
+    pairs, start = [], 0
+    for (picked, errors), name in zip(worst, found["groups"], strict=True):
+        stop = start + len(picked)
+        pairs.append((name, framed[start:stop], redrawn[start:stop], errors, picked))
+        start = stop
+    save_figure(worst_grid(pairs, found["by"]), out / f"worst_{slug}.png")
+    found["worst_rows"] = {name: picked.tolist() for name, _, _, _, picked in pairs}
+    (out / "reconstruction.json").write_text(json.dumps(found, indent=1, default=json_default))
+
