@@ -50,7 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                 "Concept-leakage tests of VAE, CBM and GlanceNet."),
     "audit": ("latentplay.audit.cli:app",
               "Annotate generated faces and compare them with a dataset; fidelity, versus, sample "
-              "groups, face verification, detection, accuracy and counterfactuals per group."),
+              "groups, face verification, detection, accuracy, reconstruction and counterfactuals "
+              "per group."),
     "match": ("latentplay.match.cli:app",
               "Match units across an attribute; balance table, love plot; simulated stores."),
     "report": ("latentplay.report.cli:report_command",
