@@ -76,3 +76,22 @@ def test_bad_input_is_one_line(cli, faces: Path, vae_run: Path, tmp_path: Path) 
             "--out", tmp_path / "c")
     assert r.code == 2 and "'z'" in r.err
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_identity_kept_is_read_by_the_face_recogniser(cli, faces: Path, vae_run: Path,
+                                                      tmp_path: Path) -> None:
+    from latentplay.audit.identity import identity_embedder, reconstruction_identity
+
+    r = cli("audit", "reconstruction", vae_run, "--data", faces, "--by", "gender", "--n", "24",
+            "--identity", "dlib", "--seed", "3", "--out", tmp_path / "rec")
+    assert r.code == 0, r.err
+    found = json.loads((tmp_path / "rec" / "reconstruction.json").read_text())
+    store, model = st.load(faces), train.load_model(vae_run)
+    rows = np.sort(np.random.default_rng(3).choice(len(store), 24, replace=False))
+    images = st.load_images(store, rows)
+    read = reconstruction_identity(identity_embedder("dlib"), train.model_input(model, images),
+                                   train.decode(model, train.encode(model, images)))
+    kept = np.array([np.nan if v is None else v for v in read["kept"]])
+    male = np.asarray(store.labels("gender"))[rows] == 1
+    assert found["groups"]["male"]["kept"] == pytest.approx(np.nanmean(kept[male]), abs=1e-6)
+    assert found["tests"]["kept"]["units"] == "photos" and ", kept " in r.out
