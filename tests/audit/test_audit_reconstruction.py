@@ -66,7 +66,9 @@ def test_backgrounds_the_model_never_saw_are_redrawn_worse_counted_over_persons(
         assert test["units"] == "persons" and test["p_value"] < 1e-3 and test["best"] == "white"
 
 
-def test_bad_input_is_one_line(cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+def test_bad_input_is_one_line(cli, faces: Path, vae_run: Path, dcgan_run: Path, tmp_path: Path) -> None:
+    r = cli("audit", "reconstruction", dcgan_run, "--data", faces, "--by", "gender", "--out", tmp_path / "g")
+    assert r.code == 2 and "has no encoder: give --column" in r.err and "--with invert:" in r.err
     r = cli("audit", "reconstruction", vae_run, "--data", faces, "--by", "nosuch", "--out", tmp_path / "a")
     assert r.code == 2 and "nosuch" in r.err and len(r.err.strip().splitlines()) == 1
     r = cli("audit", "reconstruction", vae_run, "--data", faces, "--by", "gender", "--n", "0",
@@ -75,7 +77,7 @@ def test_bad_input_is_one_line(cli, faces: Path, vae_run: Path, tmp_path: Path) 
     r = cli("audit", "reconstruction", vae_run, "--data", faces, "--by", "gender", "--column", "z",
             "--out", tmp_path / "c")
     assert r.code == 2 and "'z'" in r.err
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+    assert not any((tmp_path / name).exists() for name in "abcg")
 
 
 def test_identity_kept_is_read_by_the_face_recogniser(cli, faces: Path, vae_run: Path,
@@ -95,3 +97,28 @@ def test_identity_kept_is_read_by_the_face_recogniser(cli, faces: Path, vae_run:
     male = np.asarray(store.labels("gender"))[rows] == 1
     assert found["groups"]["male"]["kept"] == pytest.approx(np.nanmean(kept[male]), abs=1e-6)
     assert found["tests"]["kept"]["units"] == "photos" and ", kept " in r.out
+
+
+def test_codes_from_a_column_are_the_encoder_s_and_a_column_of_no_run_is_cautioned(
+        cli, faces: Path, vae_run: Path, tmp_path: Path) -> None:
+    """A column of the run's encoder means (``embed --with vae:RUN``) gives the numbers the
+    encoder gives; a column no run made (pixel features) is read with a caution, as imported
+    codes are."""
+    from latentplay.embed.column import embed_store
+
+    data = tmp_path / "faces"
+    store = st.save(st.load(faces), data)
+    embed_store(store, f"vae:{vae_run}", "mu", progress=False)
+    embed_store(data, "pixels-pca", "pix", options=["dim=8"], progress=False)
+    found = {}
+    for how, extra in (("encoder", []), ("mu", ["--column", "mu"])):
+        r = cli("audit", "reconstruction", vae_run, "--data", data, "--by", "skin_tone", "--n", "60",
+                *extra, "--out", tmp_path / how)
+        assert r.code == 0, r.err
+        found[how] = json.loads((tmp_path / how / "reconstruction.json").read_text())
+    assert found["mu"]["codes"] == "mu" and "(mu codes)" in r.out
+    for name, g in found["encoder"]["groups"].items():
+        assert found["mu"]["groups"][name]["mse"] == pytest.approx(g["mse"], rel=1e-4)
+    r = cli("audit", "reconstruction", vae_run, "--data", data, "--by", "skin_tone", "--column", "pix",
+            "--out", tmp_path / "pix")
+    assert r.code == 0 and "caution: column 'pix' holds no known run's codes" in r.out
