@@ -90,6 +90,8 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
         f"data.size=32 data.crop=0.5\n"
         f"      latentplay latent sweep {out / 'cvae'} --attribute smile --out {out / 'sweep.png'}\n"
         f"      latentplay app --run {out / 'cvae'} --data {path}\n"
+        f"      latentplay audit reconstruction {out / 'cvae'} --data {path} --by skin_tone "
+        f"--out {out / 'reconstruction'}\n"
         f"      latentplay data measure {path} --what skin,pose\n"
         f"      latentplay data bias {path} --by skin_tone --of face_found --out {out / 'found.png'}\n"
         f"      latentplay audit detection {path} --by skin_tone --out {out / 'detection'}",
