@@ -119,6 +119,10 @@ def test_codes_from_a_column_are_the_encoder_s_and_a_column_of_no_run_is_caution
     assert found["mu"]["codes"] == "mu" and "(mu codes)" in r.out
     for name, g in found["encoder"]["groups"].items():
         assert found["mu"]["groups"][name]["mse"] == pytest.approx(g["mse"], rel=1e-4)
+    # skin tones are ordered: the two groups the faces have, monk_2 and monk_8, one step apart
+    groups, trend = found["encoder"]["groups"], found["encoder"]["tests"]["mse"]["trend"]
+    assert trend["slope"] == pytest.approx(groups["monk_8"]["mse"] - groups["monk_2"]["mse"])
+    assert trend["low"] < trend["slope"] < trend["high"] and "along the order" in r.out
     r = cli("audit", "reconstruction", vae_run, "--data", data, "--by", "skin_tone", "--column", "pix",
             "--out", tmp_path / "pix")
     assert r.code == 0 and "caution: column 'pix' holds no known run's codes" in r.out

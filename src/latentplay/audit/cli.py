@@ -700,6 +700,9 @@ def reconstruction_cmd(
     if found.get("caution"):
         print(found["caution"])
 
+    def step(value: float | None) -> str:
+        return "-" if value is None else f"{value:+.2g}"
+
     def mean(g: dict[str, Any], measure: str, digits: int = 3) -> str:
         return (f"{figure_text(g[measure], digits)} [{figure_text(g[f'{measure}_low'], digits)}, "
                 f"{figure_text(g[f'{measure}_high'], digits)}]")
@@ -714,7 +717,10 @@ def reconstruction_cmd(
         if test is not None:
             print(f"  {WORDS[measure]} by group: Kruskal-Wallis {test['statistic']:.2f} on "
                   f"{test['dof']} dof over {test['units']}, p {p_text(test['p_value'], 3)}; "
-                  f"worst {test['worst']}, best {test['best']}")
+                  f"worst {test['worst']}, best {test['best']}" + (
+                      "" if "trend" not in test else
+                      f"; along the order {step(test['trend']['slope'])} per step "
+                      f"[{step(test['trend']['low'])}, {step(test['trend']['high'])}]"))
     if found["persons"] is not None:
         print(f"  (photos of {found['persons']} persons: the intervals come from a bootstrap over "
               "them, the test from each person's mean)")

@@ -103,8 +103,9 @@ def audit_reconstruction(
         person), ``unknown_rows``, per group ``n`` and, per measure of :data:`MEASURES` it
         has, its mean and ``<measure>_low``/``<measure>_high``, the ``median_mse``, ``all``
         (the same over every group), ``tests`` (per measure but ``failed``, Kruskal-Wallis:
-        ``statistic``, ``dof``, ``p_value``, ``units``, and the ``worst`` and ``best`` groups
-        by their means: for ``kept`` the lowest is the worst), ``worst_rows``.
+        ``statistic``, ``dof``, ``p_value``, ``units``, the ``worst`` and ``best`` groups by
+        their means: for ``kept`` the lowest is the worst, and for ordered groups the
+        ``trend``: ``slope`` per group step with ``low`` and ``high``), ``worst_rows``.
     """
     from latentplay import train
     from latentplay.devices import resolve_device
@@ -175,6 +176,8 @@ def audit_reconstruction(
             if found["tests"][measure] is not None and means:
                 order = sorted(means, key=means.get, reverse=measure != "kept")
                 found["tests"][measure].update(worst=order[0], best=order[-1])
+                if ordered:
+                    found["tests"][measure]["trend"] = _trend(values[measure], group, units, seed)
     directory = output_dir(out, overwrite)
     _write(directory, found, model, store, rows, [names.index(g) for g in found["groups"]],
            group, unexplained, column, device)
@@ -242,6 +245,17 @@ def _kruskal(measured: list[np.ndarray], units: list[np.ndarray], persons: bool
     statistic, p = stats.kruskal(*samples)
     return {"statistic": float(statistic), "dof": len(samples) - 1, "p_value": float(p),
             "units": "persons" if persons else "photos"}
+
+
+def _trend(values: np.ndarray, group: np.ndarray, units: np.ndarray, seed: int) -> dict[str, Any]:
+    """How ``(n,)`` per-photo ``values`` change along ordered groups: the least-squares slope
+    on each photo's ``(n,)`` group position per step, with its 95 % interval over resamples
+    of ``units`` (:func:`~latentplay.metrics.verification.rate_trend`)."""
+    from latentplay.metrics.verification import rate_trend
+
+    read = np.isfinite(values)
+    trend = rate_trend(values[read], group[read], units[read], seed=seed)
+    return {key: finite_or_none(trend[key]) for key in ("slope", "low", "high")}
 
 
 def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.Store,
