@@ -26,6 +26,8 @@
   :mod:`latentplay.metrics.verification`).
 - :mod:`~latentplay.audit.detection`: who the face detector finds at every score threshold,
   group by group (:func:`detection_sweep`, ``latentplay audit detection``).
+- :mod:`~latentplay.audit.reconstruction`: whose faces a trained model redraws worse, group
+  by group (:func:`audit_reconstruction`, ``latentplay audit reconstruction``).
 - :mod:`~latentplay.audit.accuracy`: predictions against labels group by group
   (:func:`group_accuracy`, ``latentplay audit accuracy``).
 - :mod:`~latentplay.audit.counterfactual`: a classifier's answers on faces changed in one
@@ -65,6 +67,7 @@ _EXPORTS = {
                      "sample_groups"], "run"),
     "truncation_sweep": "truncation",
     "detection_sweep": "detection",
+    "audit_reconstruction": "reconstruction",
     **dict.fromkeys(["verify_columns", "verify_store"], "verification"),
     **dict.fromkeys(["ValueComparison", "compare_values"], "values"),
     "compare_audits": "versus",

@@ -17,7 +17,8 @@
 - The audits' figures: :mod:`~latentplay.viz.accuracy` (:func:`accuracy_bars`,
   :func:`calibration_figure`, :func:`parity_figure`), :mod:`~latentplay.viz.counterfactual`
   (:func:`sensitivity_figure`, :func:`profile_figure`), :mod:`~latentplay.viz.detection`
-  (:func:`plot_sweep`), :mod:`~latentplay.viz.verification` (:func:`det_curves`,
+  (:func:`plot_sweep`), :mod:`~latentplay.viz.reconstruction` (:func:`reconstruction_bars`,
+  :func:`worst_grid`), :mod:`~latentplay.viz.verification` (:func:`det_curves`,
   :func:`score_histograms`).
 
 The names above are exported lazily: importing this package loads no plotting library.
@@ -45,6 +46,7 @@ _EXPORTS = {
     **dict.fromkeys(["accuracy_bars", "calibration_figure", "parity_figure"], "accuracy"),
     **dict.fromkeys(["profile_figure", "sensitivity_figure"], "counterfactual"),
     "plot_sweep": "detection",
+    **dict.fromkeys(["reconstruction_bars", "worst_grid"], "reconstruction"),
     **dict.fromkeys(["det_curves", "score_histograms"], "verification"),
 }
 __all__ = sorted(_EXPORTS)
