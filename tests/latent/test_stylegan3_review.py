@@ -164,3 +164,20 @@ def test_a_direction_of_w_codes_does_not_edit_a_z_space_import(runs: dict[str, P
         found.check_run(runs["z"])
     with pytest.raises(UserError, match="whose weights are not those of"):
         found.check_run(runs["r"])
+
+
+def test_reconstruction_reads_codes_per_layer(runs: dict[str, Path], store: Path, tmp_path: Path,
+                                              cli) -> None:
+    """W+ codes (a code per layer) left at the mean code, and the plain W column also at it:
+    the same redrawings, every one of them failed (no better than the average face)."""
+    r = cli("embed", store, "--with", f"invert:{runs['w']}", "--column", "wp", "-o", "steps=0",
+            "-o", "init=mean", "-o", "per_layer=true")
+    assert r.code == 0, r.err
+    found = {}
+    for column in ("w", "wp"):
+        r = cli("audit", "reconstruction", runs["w"], "--data", store, "--by", "gender", "--column",
+                column, "--out", tmp_path / column)
+        assert r.code == 0, r.err
+        found[column] = json.loads((tmp_path / column / "reconstruction.json").read_text())
+    assert found["wp"]["all"]["mse"] == pytest.approx(found["w"]["all"]["mse"], rel=1e-4)
+    assert found["wp"]["all"]["failed"] == found["w"]["all"]["failed"] == 1.0
