@@ -78,6 +78,10 @@ def test_bad_input_is_one_line(cli, faces: Path, vae_run: Path, dcgan_run: Path,
             "--out", tmp_path / "c")
     assert r.code == 2 and "'z'" in r.err
     assert not any((tmp_path / name).exists() for name in "abcg")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "notes.txt").write_text("kept")
+    r = cli("audit", "reconstruction", vae_run, "--data", faces, "--by", "gender", "--out", tmp_path / "full")
+    assert r.code == 2 and "--overwrite" in r.err and "redraws" not in r.out
 
 
 def test_identity_kept_is_read_by_the_face_recogniser(cli, faces: Path, vae_run: Path,

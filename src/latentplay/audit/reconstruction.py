@@ -43,7 +43,7 @@ from scipy import stats
 
 from latentplay import store as st
 from latentplay.errors import UserError
-from latentplay.outputs import finite_or_none, json_default, output_dir, write_csv
+from latentplay.outputs import finite_or_none, json_default, output_dir, refuse_nonempty, write_csv
 from latentplay.resample import mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
@@ -128,6 +128,7 @@ def audit_reconstruction(
         rows = np.sort(np.random.default_rng(seed).choice(rows, min(n, len(rows)), replace=False))
     if not len(rows):
         raise UserError(f"no photo of {store.path} has a class of {by}")
+    refuse_nonempty(out, overwrite)   # before the photos are redrawn, not after
     reader = None
     if identity is not None:
         from latentplay.audit.identity import identity_embedder
