@@ -109,9 +109,7 @@ def audit_reconstruction(
     """
     from latentplay import train
     from latentplay.devices import resolve_device
-    from latentplay.latent.codes import check_column_of_run, row_conditions
-    from latentplay.latent.invert import failed, mean_code, reconstruction_loss
-    from latentplay.train import model_input
+    from latentplay.latent.codes import check_column_of_run
 
     device = resolve_device(device, "--device")
     store = st.load(store) if not isinstance(store, st.Store) else store
@@ -134,55 +132,71 @@ def audit_reconstruction(
         from latentplay.audit.identity import identity_embedder
 
         reader = identity_embedder(identity)
-    centre = mean_code(model)
-    mse, reference, spread, kept = (np.empty(len(rows)) for _ in range(4))
-    for start in range(0, len(rows), BATCH):
-        part = rows[start:start + BATCH]
-        images = st.load_images(store, part)
-        cond = row_conditions(model, store, part)
-        z = _codes(model, store, column, part, images, cond, device)
-        mse[start:start + len(part)] = reconstruction_loss(model, z, images, cond, device=device)
-        reference[start:start + len(part)] = reconstruction_loss(model, centre, images, cond,
-                                                                 device=device)
-        spread[start:start + len(part)] = (model_input(model, images).reshape(len(part), -1)
-                                           / 255.0).var(axis=1)
-        if reader is not None:
-            kept[start:start + len(part)] = _kept(reader, model, z, images, cond, device)
-        if progress is not None:
-            progress(len(part))
+    values = _measured(model, store, rows, column, reader, device, progress)
     persons = repeated_persons(store)
     units = rows if persons is None else persons[rows]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unexplained = np.where(spread > 0, mse / spread, np.nan)
-    values = {"mse": mse, "unexplained": unexplained,
-              "failed": failed(mse, reference).astype(float),
-              **({} if reader is None else {"kept": kept})}
-    group = codes[rows]
     found = {"run": str(run), "data": str(store.path), "by": by, "ordered": ordered,
              "codes": "encoder" if column is None else column, "photos": int(len(rows)),
              "persons": None if persons is None else int(len(np.unique(units))),
              "unknown_rows": int(np.sum(codes < 0)), "identity": identity, "seed": seed,
-             "groups": {}, **({} if caution is None else {"caution": caution})}
-    present = [k for k in range(len(names)) if np.any(group == k)]
-    for k in present:
-        found["groups"][names[k]] = _means(values, group == k, units, seed)
-    found["all"] = _means(values, np.ones(len(rows), bool), units, seed)
-    found["tests"] = {}
-    for measure in ("mse", "unexplained", "kept"):
-        if measure in values:
-            found["tests"][measure] = _kruskal([values[measure][group == k] for k in present],
-                                               [units[group == k] for k in present],
-                                               persons is not None)
-            means = {name: g[measure] for name, g in found["groups"].items() if g[measure] is not None}
-            if found["tests"][measure] is not None and means:
-                order = sorted(means, key=means.get, reverse=measure != "kept")
-                found["tests"][measure].update(worst=order[0], best=order[-1])
-                if ordered:
-                    found["tests"][measure]["trend"] = _trend(values[measure], group, units, seed)
+             **({} if caution is None else {"caution": caution})}
+    found.update(_by_group(values, codes[rows], names, units, persons is not None, ordered, seed))
     directory = output_dir(out, overwrite)
     _write(directory, found, model, store, rows, [names.index(g) for g in found["groups"]],
-           group, unexplained, column, device)
+           codes[rows], values["unexplained"], column, device)
     return found
+
+
+def _measured(model: torch.nn.Module, store: st.Store, rows: np.ndarray, column: str | None,
+              reader: Any, device: str, progress: Callable[[int], None] | None
+              ) -> dict[str, np.ndarray]:
+    """Each ``(n,)`` measure of :data:`MEASURES` of the photos of ``rows`` (``kept`` only with
+    a face ``reader``), read and redrawn :data:`BATCH` at a time."""
+    from latentplay.latent.codes import row_conditions
+    from latentplay.latent.invert import failed, mean_code, reconstruction_loss
+    from latentplay.train import model_input
+
+    centre = mean_code(model)
+    mse, reference, spread, kept = (np.empty(len(rows)) for _ in range(4))
+    for start in range(0, len(rows), BATCH):
+        part = slice(start, start + BATCH)
+        images = st.load_images(store, rows[part])
+        cond = row_conditions(model, store, rows[part])
+        z = _codes(model, store, column, rows[part], images, cond, device)
+        mse[part] = reconstruction_loss(model, z, images, cond, device=device)
+        reference[part] = reconstruction_loss(model, centre, images, cond, device=device)
+        spread[part] = (model_input(model, images).reshape(len(images), -1) / 255.0).var(axis=1)
+        if reader is not None:
+            kept[part] = _kept(reader, model, z, images, cond, device)
+        if progress is not None:
+            progress(len(images))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unexplained = np.where(spread > 0, mse / spread, np.nan)
+    return {"mse": mse, "unexplained": unexplained, "failed": failed(mse, reference).astype(float),
+            **({} if reader is None else {"kept": kept})}
+
+
+def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str],
+              units: np.ndarray, persons: bool, ordered: bool, seed: int) -> dict[str, Any]:
+    """``groups`` (each present group's :func:`_means`), ``all`` and ``tests`` (per measure
+    but ``failed``: :func:`_kruskal`, the worst and best groups, and along ordered groups
+    :func:`_trend`) of the ``(n,)`` ``values`` of photos in ``(n,)`` groups ``group``."""
+    present = [k for k in range(len(names)) if np.any(group == k)]
+    groups = {names[k]: _means(values, group == k, units, seed) for k in present}
+    tests: dict[str, Any] = {}
+    for measure in ("mse", "unexplained", "kept"):
+        if measure not in values:
+            continue
+        tests[measure] = _kruskal([values[measure][group == k] for k in present],
+                                  [units[group == k] for k in present], persons)
+        means = {name: g[measure] for name, g in groups.items() if g[measure] is not None}
+        if tests[measure] is not None and means:
+            order = sorted(means, key=means.get, reverse=measure != "kept")  # kept: lowest worst
+            tests[measure].update(worst=order[0], best=order[-1])
+            if ordered:
+                tests[measure]["trend"] = _trend(values[measure], group, units, seed)
+    return {"groups": groups, "all": _means(values, np.ones(len(group), bool), units, seed),
+            "tests": tests}
 
 
 def _codes(model: torch.nn.Module, store: st.Store, column: str | None, rows: np.ndarray,
