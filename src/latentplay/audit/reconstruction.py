@@ -51,8 +51,9 @@ from latentplay.store.combine import group_codes
 if TYPE_CHECKING:
     import torch
 
-MEASURES = ("mse", "unexplained", "failed", "kept")
-"""The per-photo measures, in the columns of the per-group table."""
+MEASURES = ("unexplained", "mse", "failed", "kept")
+"""The per-photo measures, in the order of the report's table; each but ``failed`` (a share,
+not a value per photo to rank) is tested across the groups."""
 
 WORDS = {"mse": "pixel MSE", "unexplained": "variance missed", "failed": "failed",
          "kept": "identity kept"}
@@ -184,8 +185,8 @@ def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str]
     present = [k for k in range(len(names)) if np.any(group == k)]
     groups = {names[k]: _means(values, group == k, units, seed) for k in present}
     tests: dict[str, Any] = {}
-    for measure in ("mse", "unexplained", "kept"):
-        if measure not in values:
+    for measure in MEASURES:
+        if measure == "failed" or measure not in values:
             continue
         tests[measure] = _kruskal([values[measure][group == k] for k in present],
                                   [units[group == k] for k in present], persons)

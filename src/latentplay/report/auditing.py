@@ -623,7 +623,7 @@ def _along(trend: dict[str, Any] | None) -> str:
 def _reconstruction(run: Path, d: dict[str, Any]) -> list[Section]:
     """``audit reconstruction``: each group's reconstruction errors with their intervals, the
     tests across the groups and the figures."""
-    from latentplay.audit.reconstruction import WORDS
+    from latentplay.audit.reconstruction import MEASURES, WORDS
 
     facts = [("run", str(d.get("run"))), ("store", str(d.get("data"))),
              ("codes", "encoder means" if d.get("codes") == "encoder" else f"column {d.get('codes')}"),
@@ -637,7 +637,7 @@ def _reconstruction(run: Path, d: dict[str, Any]) -> list[Section]:
             f"worst {test['worst']}, best {test['best']}" + _along(test.get("trend")))))
     if d.get("caution"):
         facts.append(("caution", d["caution"]))
-    measures = [m for m in ("unexplained", "mse", "failed", "kept") if d["all"].get(m) is not None]
+    measures = [m for m in MEASURES if d["all"].get(m) is not None]
 
     def cell(g: dict[str, Any], m: str) -> str:
         return f"{figure_text(g[m], 4)} [{figure_text(g[f'{m}_low'], 4)}, {figure_text(g[f'{m}_high'], 4)}]"
