@@ -44,7 +44,7 @@ from scipy import stats
 from latentplay import store as st
 from latentplay.errors import UserError
 from latentplay.outputs import finite_or_none, json_default, output_dir, refuse_nonempty, write_csv
-from latentplay.resample import mean_intervals
+from latentplay.resample import clusters, mean_intervals
 from latentplay.store.bias import repeated_persons
 from latentplay.store.combine import group_codes
 
@@ -142,10 +142,19 @@ def audit_reconstruction(
              "unknown_rows": int(np.sum(codes < 0)), "identity": identity, "seed": seed,
              **({} if caution is None else {"caution": caution})}
     found.update(_by_group(values, codes[rows], names, units, persons is not None, ordered, seed))
-    directory = output_dir(out, overwrite)
-    _write(directory, found, model, store, rows, [names.index(g) for g in found["groups"]],
-           codes[rows], values["unexplained"], column, device)
+    missed = values["unexplained"]
+    worst = {name: rows[_worst(missed, codes[rows] == names.index(name))] for name in found["groups"]}
+    found["worst_rows"] = {name: picked.tolist() for name, picked in worst.items()}
+    _write(output_dir(out, overwrite), found, model, store, column, device,
+           dict(zip(rows.tolist(), missed.tolist(), strict=True)))
     return found
+
+
+def _worst(missed: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Indices of the :data:`WORST` photos among ``(n,)`` bool ``members`` whose redrawing
+    misses the most of them (``missed``: ``(n,)`` ``unexplained``; NaN last)."""
+    index = np.flatnonzero(members)
+    return index[np.argsort(-np.nan_to_num(missed[index], nan=-1.0))][:WORST]
 
 
 def _measured(model: torch.nn.Module, store: st.Store, rows: np.ndarray, column: str | None,
@@ -161,16 +170,16 @@ def _measured(model: torch.nn.Module, store: st.Store, rows: np.ndarray, column:
     mse, reference, spread, kept = (np.empty(len(rows)) for _ in range(4))
     for start in range(0, len(rows), BATCH):
         part = slice(start, start + BATCH)
-        images = st.load_images(store, rows[part])
+        framed = model_input(model, st.load_images(store, rows[part]))   # as the model sees them
         cond = row_conditions(model, store, rows[part])
-        z = _codes(model, store, column, rows[part], images, cond, device)
-        mse[part] = reconstruction_loss(model, z, images, cond, device=device)
-        reference[part] = reconstruction_loss(model, centre, images, cond, device=device)
-        spread[part] = (model_input(model, images).reshape(len(images), -1) / 255.0).var(axis=1)
+        z = _codes(model, store, column, rows[part], framed, cond, device)
+        mse[part] = reconstruction_loss(model, z, framed, cond, cropped=True, device=device)
+        reference[part] = reconstruction_loss(model, centre, framed, cond, cropped=True, device=device)
+        spread[part] = (framed.reshape(len(framed), -1) / 255.0).var(axis=1)
         if reader is not None:
-            kept[part] = _kept(reader, model, z, images, cond, device)
+            kept[part] = _kept(reader, model, z, framed, cond, device)
         if progress is not None:
-            progress(len(images))
+            progress(len(framed))
     with np.errstate(divide="ignore", invalid="ignore"):
         unexplained = np.where(spread > 0, mse / spread, np.nan)
     return {"mse": mse, "unexplained": unexplained, "failed": failed(mse, reference).astype(float),
@@ -201,13 +210,14 @@ def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str]
 
 
 def _codes(model: torch.nn.Module, store: st.Store, column: str | None, rows: np.ndarray,
-           images: np.ndarray, cond: np.ndarray | None, device: str) -> np.ndarray:
-    """``(n, D)`` codes of ``rows``: encoder means of ``images`` without ``column``, else the
-    column's vectors (a row without a code is refused, naming how many)."""
+           framed: np.ndarray, cond: np.ndarray | None, device: str) -> np.ndarray:
+    """``(n, D)`` codes of ``rows``: encoder means of their photos ``framed`` as the model sees
+    them without ``column``, else the column's vectors (a row without a code is refused,
+    naming how many)."""
     from latentplay.train import encode
 
     if column is None:
-        return encode(model, images, condition=cond, device=device)
+        return encode(model, framed, condition=cond, device=device, cropped=True)
     z = st.vectors(store, column, rows)
     if not np.isfinite(z).all():
         raise UserError(f"column {column!r} has no code for {int((~np.isfinite(z).all(axis=1)).sum())} "
@@ -215,14 +225,14 @@ def _codes(model: torch.nn.Module, store: st.Store, column: str | None, rows: np
     return z
 
 
-def _kept(reader: Any, model: torch.nn.Module, z: np.ndarray, images: np.ndarray,
+def _kept(reader: Any, model: torch.nn.Module, z: np.ndarray, framed: np.ndarray,
           cond: np.ndarray | None, device: str) -> np.ndarray:
-    """``(n,)`` share of each person the redrawing keeps (NaN where no face was read)."""
+    """``(n,)`` share of each person the redrawing keeps (NaN where no face was read) of
+    photos ``framed`` as the model sees them."""
     from latentplay.audit.identity import reconstruction_identity
-    from latentplay.train import decode, model_input
+    from latentplay.train import decode
 
-    read = reconstruction_identity(reader, model_input(model, images),
-                                   decode(model, z, condition=cond, device=device))
+    read = reconstruction_identity(reader, framed, decode(model, z, condition=cond, device=device))
     return np.array([np.nan if v is None else v for v in read["kept"]], np.float64)
 
 
@@ -252,7 +262,7 @@ def _kruskal(measured: list[np.ndarray], units: list[np.ndarray], persons: bool
         read = np.isfinite(values)
         values, who = values[read], who[read]
         if persons and len(values):
-            index, k = np.unique(who, return_inverse=True)[1], len(np.unique(who))
+            index, k = clusters(who)
             values = np.bincount(index, weights=values, minlength=k) / np.bincount(index, minlength=k)
         if len(values):
             samples.append(values)
@@ -275,10 +285,9 @@ def _trend(values: np.ndarray, group: np.ndarray, units: np.ndarray, seed: int) 
 
 
 def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.Store,
-           rows: np.ndarray, codes: list[int], group: np.ndarray, missed: np.ndarray,
-           column: str | None, device: str) -> None:
-    """``reconstruction.json``, the CSV, the bars and the worst photos of each group
-    (``codes``: the group code of each group of ``found``, in its order)."""
+           column: str | None, device: str, missed: dict[int, float]) -> None:
+    """``reconstruction.json``, the CSV, the bars and ``found``'s ``worst_rows`` of each group
+    beside their redrawings (``missed``: each row's ``unexplained``, for their captions)."""
     from latentplay.latent.codes import row_conditions
     from latentplay.train import decode, model_input
     from latentplay.viz.grid import save_figure
@@ -289,23 +298,16 @@ def _write(out: Path, found: dict[str, Any], model: torch.nn.Module, store: st.S
               [{"group": name, **g} for name, g in [*found["groups"].items(), ("all", found["all"])]],
               floats=".6g")
     save_figure(reconstruction_bars(found), out / f"reconstruction_{slug}.png")
-    worst = []
-    for k in codes:
-        members = np.flatnonzero(group == k)
-        order = members[np.argsort(-np.nan_to_num(missed[members], nan=-1.0))][:WORST]
-        worst.append((rows[order], missed[order]))
-    chosen = np.concatenate([r for r, _ in worst])
-    images = st.load_images(store, chosen)
+    chosen = np.array([r for picked in found["worst_rows"].values() for r in picked], np.int64)
+    framed = model_input(model, st.load_images(store, chosen))
     cond = row_conditions(model, store, chosen)
-    z = _codes(model, store, column, chosen, images, cond, device)
-    redrawn = decode(model, z, condition=cond, device=device)
-    framed = model_input(model, images)
+    redrawn = decode(model, _codes(model, store, column, chosen, framed, cond, device),
+                     condition=cond, device=device)
     pairs, start = [], 0
-    for (picked, errors), name in zip(worst, found["groups"], strict=True):
+    for name, picked in found["worst_rows"].items():
         stop = start + len(picked)
-        pairs.append((name, framed[start:stop], redrawn[start:stop], errors, picked))
+        pairs.append((name, framed[start:stop], redrawn[start:stop],
+                      np.array([missed[r] for r in picked]), np.array(picked)))
         start = stop
     save_figure(worst_grid(pairs, found["by"]), out / f"worst_{slug}.png")
-    found["worst_rows"] = {name: picked.tolist() for name, _, _, _, picked in pairs}
     (out / "reconstruction.json").write_text(json.dumps(found, indent=1, default=json_default))
-
