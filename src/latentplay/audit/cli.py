@@ -686,11 +686,10 @@ def reconstruction_cmd(
     overwrite: bool = typer.Option(False, help="Write into a non-empty --out."),
 ) -> None:
     """Whose faces the model redraws worse: per group, the pixel error of each photo's
-    redrawing and its error relative to the run's average face, the share of failed
+    redrawing and the share of the photo's own pixel variance it misses, the share of failed
     redrawings and (with --identity) how much of the person is kept, with 95 % intervals and
-    a test across the groups."""
-    from latentplay.audit.reconstruction import WORDS, audit_reconstruction
-    from latentplay.outputs import p_text
+    a test across the groups (and the slope along ordered groups)."""
+    from latentplay.audit.reconstruction import WORDS, across_text, audit_reconstruction
 
     with progress_bar() as bar:
         task = bar.add_task("redrawing", total=None)
@@ -699,9 +698,6 @@ def reconstruction_cmd(
                                      progress=lambda k: bar.advance(task, k))
     if found.get("caution"):
         print(found["caution"])
-
-    def step(value: float | None) -> str:
-        return "-" if value is None else f"{value:+.2g}"
 
     def mean(g: dict[str, Any], measure: str, digits: int = 3) -> str:
         return (f"{figure_text(g[measure], digits)} [{figure_text(g[f'{measure}_low'], digits)}, "
@@ -715,12 +711,7 @@ def reconstruction_cmd(
               f"failed {figure_text(g['failed'], 3)}" + (f", kept {mean(g, 'kept')}" if identity else ""))
     for measure, test in found["tests"].items():
         if test is not None:
-            print(f"  {WORDS[measure]} by group: Kruskal-Wallis {test['statistic']:.2f} on "
-                  f"{test['dof']} dof over {test['units']}, p {p_text(test['p_value'], 3)}; "
-                  f"worst {test['worst']}, best {test['best']}" + (
-                      "" if "trend" not in test else
-                      f"; along the order {step(test['trend']['slope'])} per step "
-                      f"[{step(test['trend']['low'])}, {step(test['trend']['high'])}]"))
+            print(f"  {WORDS[measure]} by group: {across_text(test)}")
     if found["persons"] is not None:
         print(f"  (photos of {found['persons']} persons: the intervals come from a bootstrap over "
               "them, the test from each person's mean)")

@@ -273,6 +273,22 @@ def _kruskal(measured: list[np.ndarray], units: list[np.ndarray], persons: bool
             "units": "persons" if persons else "photos"}
 
 
+def across_text(test: dict[str, Any]) -> str:
+    """A measure's test across the groups (an entry of the summary's ``tests``) in words:
+    ``Kruskal-Wallis 10.14 on 9 dof over photos, p 0.339; worst monk_2, best monk_7; along the
+    order -0.005 per step [-0.0078, -0.0019]`` (the last part for ordered groups)."""
+    from latentplay.outputs import p_text
+
+    def step(value: float | None) -> str:
+        return "-" if value is None else f"{value:+.2g}"
+
+    trend = test.get("trend")
+    return (f"Kruskal-Wallis {test['statistic']:.2f} on {test['dof']} dof over {test['units']}, p "
+            f"{p_text(test['p_value'], 3)}; worst {test['worst']}, best {test['best']}" + (
+                "" if trend is None else f"; along the order {step(trend['slope'])} per step "
+                f"[{step(trend['low'])}, {step(trend['high'])}]"))
+
+
 def _trend(values: np.ndarray, group: np.ndarray, units: np.ndarray, seed: int) -> dict[str, Any]:
     """How ``(n,)`` per-photo ``values`` change along ordered groups: the least-squares slope
     on each photo's ``(n,)`` group position per step, with its 95 % interval over resamples

@@ -612,18 +612,10 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     return sections
 
 
-def _along(trend: dict[str, Any] | None) -> str:
-    """``; along the order -0.005 per step [-0.008, -0.002]`` for ordered groups, else ``""``."""
-    if not trend or trend.get("slope") is None:
-        return ""
-    slope, low, high = ("—" if trend[k] is None else f"{trend[k]:+.2g}" for k in ("slope", "low", "high"))
-    return f"; along the order {slope} per step [{low}, {high}]"
-
-
 def _reconstruction(run: Path, d: dict[str, Any]) -> list[Section]:
     """``audit reconstruction``: each group's reconstruction errors with their intervals, the
     tests across the groups and the figures."""
-    from latentplay.audit.reconstruction import MEASURES, WORDS
+    from latentplay.audit.reconstruction import MEASURES, WORDS, across_text
 
     facts = [("run", str(d.get("run"))), ("store", str(d.get("data"))),
              ("codes", "encoder means" if d.get("codes") == "encoder" else f"column {d.get('codes')}"),
@@ -632,9 +624,7 @@ def _reconstruction(run: Path, d: dict[str, Any]) -> list[Section]:
         facts.append(("persons", f"{d['persons']} (intervals from a bootstrap over them, tests over "
                                   "each person's mean)"))
     for measure, test in (d.get("tests") or {}).items():
-        facts.append((f"{WORDS[measure]} by group", "no test" if test is None else (
-            f"Kruskal-Wallis {number(test['statistic'])} on {test['dof']} dof, {p_is(test['p_value'])}; "
-            f"worst {test['worst']}, best {test['best']}" + _along(test.get("trend")))))
+        facts.append((f"{WORDS[measure]} by group", "no test" if test is None else across_text(test)))
     if d.get("caution"):
         facts.append(("caution", d["caution"]))
     measures = [m for m in MEASURES if d["all"].get(m) is not None]
