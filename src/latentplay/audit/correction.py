@@ -46,7 +46,8 @@ def jeffreys_draw(counts: np.ndarray, rng: np.random.Generator, size: int | None
 
 
 def corrected_draws(shares: np.ndarray, confusion: np.ndarray, counts: Counts | None,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                    rng: np.random.Generator, non_negative: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
     """``(B, K)`` resampled annotated ``shares`` corrected for the ``(K, K)`` ``confusion``.
 
     With its held-out ``counts``, each draw is corrected with a confusion drawn as its
@@ -56,7 +57,9 @@ def corrected_draws(shares: np.ndarray, confusion: np.ndarray, counts: Counts | 
     Returns:
         ``(B, K)`` unconstrained solutions of ``C^T x = q`` (summing to 1 as ``q`` does; a
         share may fall below 0), and ``(B, K)`` :func:`correct_confusion`'s non-negative
-        ones (the same where no share falls below 0, so only the others are solved again).
+        ones (the same where no share falls below 0, so only the others are solved again);
+        None without ``non_negative`` (their solves cost most of the time where many draws
+        have a share below 0).
     """
     shares = np.asarray(shares, np.float64)
     free, kept = np.empty_like(shares), np.empty_like(shares)
@@ -73,7 +76,8 @@ def corrected_draws(shares: np.ndarray, confusion: np.ndarray, counts: Counts | 
                           for ci, qi in zip(c, q, strict=True)])
             again = np.ones(len(q), bool)
         free[start:start + CHUNK] = x
-        kept[start:start + CHUNK] = x / x.sum(axis=1, keepdims=True)
-        for i in np.flatnonzero(again):
-            kept[start + i] = correct_confusion(q[i], c[i])
-    return free, kept
+        if non_negative:
+            kept[start:start + CHUNK] = x / x.sum(axis=1, keepdims=True)
+            for i in np.flatnonzero(again):
+                kept[start + i] = correct_confusion(q[i], c[i])
+    return free, kept if non_negative else None

@@ -102,7 +102,8 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
     corrected = result.corrected is not None and confusion is not None
     audited = jeffreys_draw(result.generated_counts, rng, size=RATIO_DRAWS)
     if corrected and confusion is not None:  # cut at 0, as the corrected shares' intervals are
-        audited = np.clip(corrected_draws(audited, confusion, confusion_counts, rng)[0], 0, None)
+        free, _ = corrected_draws(audited, confusion, confusion_counts, rng, non_negative=False)
+        audited = np.clip(free, 0, None)
     shown = result.corrected if corrected else result.generated
     present = result.training > 0
     with np.errstate(divide="ignore", invalid="ignore"):
