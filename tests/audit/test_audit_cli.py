@@ -323,6 +323,17 @@ def test_compare_across_truncation(cli, faces: Path, vae_run: Path, skin_annotat
     assert [float(r["generated"]) for r in _read(plain / "distribution_skin_tone.csv")] == \
         pytest.approx(entry["generated"][0])
     assert max(entry["generated"][2]) == 1.0  # psi 0: every draw is the centre, one face
+    at_0 = json.loads((out / "psi_0" / "summary.json").read_text())["attributes"]["skin_tone"]
+    ratios = entry["ratios"]  # each psi's ratios of shares, as its own audit has them
+    assert ratios["ratio"][2] == pytest.approx([row["ratio"] for row in at_0["per_class"]])
+    assert ratios["more"][2] == at_0["ratios"]["more"] and ratios["less"][2] == at_0["ratios"]["less"]
+    (drawn,) = [c for c in entry["classes"] if max(entry["generated"][2]) ==
+                entry["generated"][2][entry["classes"].index(c)]]
+    assert ratios["more"][2] == [drawn] and len(ratios["less"][2]) == 1  # one face, one class
+    lines = r.out.splitlines()
+    assert lines[lines.index(next(x for x in lines if x.startswith("  psi 0:"))) + 1].startswith(
+        f"    more often: {drawn} x")
+    assert f"(more or less often than {faces.name}: ratios of " in r.out
     (low, high), shares = np.array(entry["generated_ci"][1]).T, np.array(entry["generated"][1])
     assert (low <= shares + 1e-12).all() and (shares <= high + 1e-12).all()
     bad = cli("audit", "compare", vae_run, "--data", faces, "--annotator", skin_annotator_file,

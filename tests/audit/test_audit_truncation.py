@@ -63,3 +63,34 @@ def test_the_console_says_where_the_annotator_is_unsure(monkeypatch, capsys, tmp
     out = capsys.readouterr().out
     assert "annotator less sure at ψ 0.2 (0.58) than on labelled images (0.76)" in out
     assert "ψ 1 (" not in out
+
+
+def test_rings_mark_the_classes_drawn_more_or_less_often_at_each_psi() -> None:
+    """The ratios each psi's audit calls off 1 are ringed on the shares figure, where the
+    share stands at that psi; the printout's words name the same classes."""
+    from latentplay.audit.truncation import off_reference, ratio_basis, ratio_words
+
+    shares = np.array([[0.3, 0.7], [0.6, 0.4], [0.28, 0.72]])
+    ratios = {"confidence": 0.95, "classes": 2, "of": ["corrected"] * 3, "pointwise": [0.975] * 3,
+              "more": [[], ["a"], []], "less": [[], ["b"], []],
+              "ratio": [[1.2, 0.93], [2.4, 0.53], [1.12, 0.96]],
+              "interval": [[[0.9, 1.5], [0.8, 1.1]], [[1.9, None], [0.4, 0.7]], [[0.8, 1.4], [0.8, 1.1]]]}
+    entry = {"psi": [1.0, 0.2, 0.6], "classes": ["a", "b"], "generated": shares.tolist(),
+             "generated_ci": np.stack([shares - 0.03, shares + 0.03], axis=-1).tolist(),
+             "training": [0.25, 0.75], "ratios": ratios}
+    np.testing.assert_array_equal(off_reference(entry), [[False, False], [True, True], [False, False]])
+    assert ratio_words(entry, 0) == ""
+    assert ratio_words(entry, 1) == "more often: a x2.40 (1.90-∞); less often: b x0.53 (0.40-0.70)"
+    assert ratio_basis(entry) == ("ratios of corrected shares, 95 % intervals for all 2 classes "
+                                  "together at each ψ")
+    fig = share_figure("tone", entry, 100, "faces")
+    ringed = [line for line in fig.axes[0].lines
+              if line.get_markerfacecolor() == "none" and len(line.get_xdata())]
+    assert sorted((float(line.get_xdata()[0]), float(line.get_ydata()[0])) for line in ringed) == \
+        [(0.2, 0.4), (0.2, 0.6)]
+    legend = " ".join(t.get_text() for t in fig.axes[0].get_legend().get_texts()).replace("\n", " ")
+    assert "ringed: drawn more or less often than faces (ratios of corrected shares" in legend
+    plt.close(fig)
+    fig = share_figure("tone", {**entry, "ratios": None}, 100)   # an audit without ratios
+    assert not [line for line in fig.axes[0].lines if line.get_markerfacecolor() == "none"]
+    plt.close(fig)

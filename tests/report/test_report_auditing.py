@@ -55,6 +55,7 @@ def test_groups_alone_and_a_foreign_summary(audit_run: Path, tmp_path: Path) -> 
 
 def test_truncation_sections(faces: Path, vae_run: Path, tmp_path: Path) -> None:
     from latentplay.audit import fit_classifier, truncation_sweep
+    from latentplay.audit.truncation import ratio_words
     from latentplay.report.kinds import detect
 
     out = tmp_path / "trunc"
@@ -67,6 +68,11 @@ def test_truncation_sections(faces: Path, vae_run: Path, tmp_path: Path) -> None
     # the --data store is named by its folder (it need not be the training set)
     assert [r[0].text for r in table.rows] == ["1", "0.5", "faces"]
     assert "TV from faces" in table.columns and "training" not in table.caption
+    entry = json.loads((out / "truncation.json").read_text())["attributes"]["gender"]
+    column = table.columns.index("drawn more / less often")  # the words of each psi's ratios
+    assert [r[column].text for r in table.rows] == [ratio_words(entry, 0) or "neither",
+                                                    ratio_words(entry, 1) or "neither", "—"]
+    assert "ratios of corrected shares, 95 % intervals for all 2 classes together" in table.caption
     assert len([b for b in page.sections[1].blocks if isinstance(b, Figure)]) == 1
     assert len([b for b in page.sections[0].blocks if isinstance(b, Figure)]) == 1  # the draws
 

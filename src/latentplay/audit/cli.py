@@ -247,7 +247,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
     from latentplay.audit.distribution import data_name
-    from latentplay.audit.truncation import confidence_caution, truncation_sweep
+    from latentplay.audit.truncation import confidence_caution, ratio_basis, ratio_words, truncation_sweep
 
     try:
         values = [float(v) for v in split_names(psi)]
@@ -265,6 +265,13 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
             confidence = entry["confidence"][k]
             sure = "" if confidence is None else f", annotator confidence {confidence:.3f}"
             print(f"  psi {value:g}: {shares} (TV {entry['tv'][k]:.3f}{sure})")
+            if words := ratio_words(entry, k):
+                print(f"    {words}")
+        if basis := ratio_basis(entry):
+            ref = data_name(store.path)
+            off = any(ratio_words(entry, k) for k in range(len(entry["psi"])))
+            print(f"  (more or less often than {ref}: {basis})" if off else
+                  f"  no class drawn more or less often than {ref} at any psi ({basis})")
         if entry["confidence_held_out"] is not None:
             print(f"  (the annotator's confidence on held-out training images: "
                   f"{entry['confidence_held_out']:.3f})")

@@ -27,6 +27,7 @@ from latentplay import train
 from latentplay.audit.annotate import CONFIDENCE_DROP, Annotator
 from latentplay.audit.distribution import data_name
 from latentplay.audit.run import audit_images, generate
+from latentplay.audit.share_ratio import ratio_interval
 from latentplay.errors import UserError
 from latentplay.outputs import json_default, output_dir
 from latentplay.viz.distribution import shares_by_setting
@@ -99,15 +100,20 @@ def share_figure(name: str, entry: dict[str, Any], n: int, reference: str = "ref
     in decreasing order whatever order they were given in: lines join neighbouring values;
     the ``reference`` store's shares (named by its folder) dotted; the title says at which
     psi the annotator was much less (or more) sure than on labelled images
-    (:func:`confidence_caution`)."""
+    (:func:`confidence_caution`); a ring marks each psi at which a class is drawn more or less
+    often than the data has it (:func:`off_reference`)."""
     order = np.argsort(entry["psi"], kind="stable")[::-1]
     caution = confidence_caution(entry)
+    off = off_reference(entry)
     return shares_by_setting(np.asarray(entry["psi"], float)[order], entry["classes"],
                              np.array(entry["generated"])[order],
                              np.array(entry["generated_ci"])[order], np.array(entry["training"]),
                              title=f"{name}: annotated shares of {n} samples at each ψ "
                                    "(bands: 95 % Wilson)" + (f"\n{caution}" if caution else ""),
-                             reference_label=reference)
+                             reference_label=reference,
+                             marked=None if off is None else off[order],
+                             marked_label=f"ringed: drawn more or less often than {reference} "
+                                          f"({ratio_basis(entry)})")
 
 
 def confidence_caution(entry: dict[str, Any]) -> str:
@@ -146,5 +152,61 @@ def _across(name: str, psis: list[float], audits: list[dict[str, Any]]) -> dict[
                        for a in audits],   # None for intersections: two annotators read them
         "confidence_held_out": (first["annotator"]["evaluation"] or {}).get("confidence"),
         "corrected_tv": [a["attributes"][name]["corrected_tv"] for a in audits],
+        "ratios": _ratios(name, audits),
         "psi": psis,
     }
+
+
+def _ratios(name: str, audits: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One attribute's ratios of shares at every psi (None where an audit has none): per psi
+    ``of`` (corrected or annotated shares), ``pointwise`` confidence, the classes drawn
+    ``more`` and ``less`` often, and per psi and class the ``ratio`` and its ``interval``
+    (held with the other classes' at that psi; None for a class the data lacks or an
+    unbounded end)."""
+    found = [a["attributes"][name].get("ratios") for a in audits]
+    if not all(found):
+        return None
+    rows = [a["attributes"][name]["per_class"] for a in audits]
+    return {"confidence": found[0]["confidence"], "classes": found[0]["classes"],
+            "of": [r["of"] for r in found], "pointwise": [r["pointwise"] for r in found],
+            "more": [r["more"] for r in found], "less": [r["less"] for r in found],
+            "ratio": [[row["ratio"] for row in per] for per in rows],
+            "interval": [[[row["ratio_low"], row["ratio_high"]] for row in per] for per in rows]}
+
+
+def ratio_words(entry: dict[str, Any], k: int) -> str:
+    """The classes drawn more and less often than the data has them at the ``k``-th psi of a
+    summary ``entry``: ``more often: monk_2 x1.34 (1.12-1.58); less often: monk_8 x0.20
+    (0.15-0.26)``; ``""`` where none is (or the entry has no ratios)."""
+    r = entry.get("ratios")
+    if not r:
+        return ""
+    rows = {c: {"ratio": ratio, "ratio_low": low, "ratio_high": high}
+            for c, ratio, (low, high) in zip(entry["classes"], r["ratio"][k], r["interval"][k],
+                                              strict=True)}
+    return "; ".join(f"{key} often: " + ", ".join(f"{c} {ratio_interval(rows[c])}" for c in r[key][k])
+                     for key in ("more", "less") if r[key][k])
+
+
+def ratio_basis(entry: dict[str, Any]) -> str:
+    """What :func:`ratio_words` rests on, once for all psi: ``ratios of corrected shares, 95 %
+    intervals for all 2 classes together at each ψ``; ``""`` without ratios."""
+    r = entry.get("ratios")
+    if not r:
+        return ""
+    of = "corrected shares" if all(o == "corrected" for o in r["of"]) else (
+        "annotated shares" if all(o == "annotated" for o in r["of"]) else
+        "corrected shares where the annotator's confusion allowed, annotated ones elsewhere")
+    return (f"ratios of {of}, {r['confidence']:.0%} intervals "
+            f"for all {r['classes']} classes together at each ψ").replace("%", " %")
+
+
+def off_reference(entry: dict[str, Any]) -> np.ndarray | None:
+    """``(S, K)`` bool: at each psi (in the entry's order), the classes drawn more or less
+    often than the data has them; None without ratios."""
+    r = entry.get("ratios")
+    if not r:
+        return None
+    return np.array([[c in more or c in less for c in entry["classes"]]
+                     for more, less in zip(r["more"], r["less"], strict=True)], bool).reshape(
+        len(entry["psi"]), len(entry["classes"]))

@@ -27,6 +27,7 @@ from latentplay.audit.distribution import (
 from latentplay.audit.groups import CHOSEN_BY
 from latentplay.audit.run import Audited
 from latentplay.audit.share_ratio import ratio_interval, ratio_text
+from latentplay.audit.truncation import ratio_basis, ratio_words
 from latentplay.audit.values import ks_persons_text, smd_text
 from latentplay.audit.versus import ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
@@ -373,14 +374,18 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
         for k, (p, shares, cis) in enumerate(zip(e["psi"], e["generated"], e["generated_ci"], strict=True)):
             cells = [f"{share(g)} [{share(lo)}, {share(hi)}]"
                      for g, (lo, hi) in zip(shares, cis, strict=True)]
-            rows.append([f"{p:g}", *cells, share(e["tv"][k]), share(e["confidence"][k])])
+            rows.append([f"{p:g}", *cells, share(e["tv"][k]), share(e["confidence"][k])]
+                        + ([ratio_words(e, k) or "neither"] if e.get("ratios") else []))
         rows.append([ref, *[share(t) for t in e["training"]], "—",
-                     share(e.get("confidence_held_out"))])
+                     share(e.get("confidence_held_out"))] + (["—"] if e.get("ratios") else []))
+        ratios = (f"; the classes drawn more or less often than {ref} has them ({ratio_basis(e)})"
+                  if e.get("ratios") else "")
         blocks: list[Any] = [Table.of(
-            ["ψ", *classes, f"TV from {ref}", "annotator confidence"], rows,
+            ["ψ", *classes, f"TV from {ref}", "annotator confidence"]
+            + (["drawn more / less often"] if e.get("ratios") else []), rows,
             "Annotated shares at each ψ (95% Wilson intervals), their total variation from "
             f"{possessive(ref)} shares, and the annotator's mean confidence (last row: on its held-out "
-            "labelled images; a drop says the samples left what it knows).")]
+            f"labelled images; a drop says the samples left what it knows){ratios}.")]
         if (run / f"truncation_{name}.png").exists():
             blocks.append(file_figure(run / f"truncation_{name}.png",
                                       f"Shares against ψ; dotted: {possessive(ref)} shares."))

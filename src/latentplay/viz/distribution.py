@@ -228,6 +228,8 @@ def shares_by_setting(
     title: str = "",
     xlabel: str = "truncation ψ",
     reference_label: str = "reference",
+    marked: np.ndarray | None = None,
+    marked_label: str = "",
 ) -> Figure:
     """Class shares ``(S, K)`` at each of ``S`` settings (a line per class, its ``(S, K, 2)``
     interval as a band), the strongest setting on the right (settings decreasing), and each
@@ -236,8 +238,11 @@ def shares_by_setting(
     above the highest share, interval or reference. Up to :data:`PANELS_FROM` - 1 classes
     share one axes, each in a colour of its own
     (:func:`~latentplay.viz.projection.class_colors`) named in a legend beside it; more (joint
-    classes run to dozens) get a panel each, named above it, on one share axis."""
+    classes run to dozens) get a panel each, named above it, on one share axis. ``marked``
+    ``(S, K)`` bool rings the points it marks, said by ``marked_label`` (in the legend, or
+    the caption of the panels)."""
     x = np.asarray(settings, float)
+    rings = np.zeros(shares.shape, bool) if marked is None else np.asarray(marked, bool)
     shares, intervals = np.asarray(shares, float), np.asarray(intervals, float)
     highest = max(float(np.nanmax(intervals)), float(np.nanmax(shares)),
                   0.0 if reference is None else float(np.max(reference)))
@@ -248,9 +253,11 @@ def shares_by_setting(
         colors = class_colors(len(classes), ordered=False, names=classes)
         for k, (name, color) in enumerate(zip(classes, colors, strict=True)):
             _share_line(ax, x, shares[:, k], intervals[:, k], color, name,
-                        None if reference is None else reference[k])
+                        None if reference is None else reference[k], rings[:, k])
         ax.set_xlabel(xlabel)
         ax.set_ylabel("share of samples")
+        if rings.any():
+            ax.plot([], [], "o", mfc="none", mec="black", ms=8, label=wrap_title(marked_label, 1.9, 8))
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title=dotted,
                   title_fontsize=8)
         axes = [ax]
@@ -263,7 +270,7 @@ def shares_by_setting(
         axes = list(grid.flat)
         for k, name in enumerate(classes):
             _share_line(axes[k], x, shares[:, k], intervals[:, k], "C0", None,
-                        None if reference is None else reference[k])
+                        None if reference is None else reference[k], rings[:, k])
             axes[k].set_title(name, fontsize=8)
             axes[k].tick_params(labelsize=7)
         for ax in axes[len(classes):]:
@@ -274,7 +281,7 @@ def shares_by_setting(
             axes[k].set_xlabel(xlabel, fontsize=8)
             axes[k].xaxis.set_tick_params(labelbottom=True)
         caption = "\n".join(t for t in (title, f"line: share of samples; {dotted}" if dotted
-                                        else "") if t)
+                                        else "", marked_label if rings.any() else "") if t)
         fig.suptitle(wrap_title(caption, fig.get_figwidth() - 0.4, 10), fontsize=10)
     for ax in axes:
         ax.set_xlim(x.max() + 0.02, x.min() - 0.02)  # weaker to stronger, left to right
@@ -285,10 +292,13 @@ def shares_by_setting(
 
 
 def _share_line(ax: plt.Axes, x: np.ndarray, share: np.ndarray, interval: np.ndarray,
-                color: object, label: str | None, reference: float | None) -> None:
-    """One class's shares ``(S,)`` over the settings ``x`` with their ``(S, 2)`` band, and its
-    reference share dotted."""
+                color: object, label: str | None, reference: float | None,
+                ringed: np.ndarray) -> None:
+    """One class's shares ``(S,)`` over the settings ``x`` with their ``(S, 2)`` band, its
+    reference share dotted, and a ring around the ``(S,)`` points ``ringed`` marks."""
     ax.plot(x, share, "o-", color=color, label=label, ms=3)
+    if ringed.any():
+        ax.plot(x[ringed], share[ringed], "o", mfc="none", mec=color, ms=8, mew=1.3)
     ax.fill_between(x, interval[:, 0], interval[:, 1], color=color, alpha=0.15, lw=0)
     if reference is not None:
         ax.axhline(reference, color=color, ls=":", lw=1)
