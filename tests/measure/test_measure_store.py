@@ -245,8 +245,10 @@ def test_measure_cli(cli, faces) -> None:
     path = faces(n=40)
     result = cli("data", "measure", path, "--what", "quality,skin")
     assert result.code == 0, result.err
-    assert "skin_group: " in result.out and "face_found: " in result.out
-    assert "measured 40 rows" in result.out
+    assert "skin_group: " in result.out and "measured 40 rows" in result.out
+    # the counts of faces found name the detector (audit detection's CNN finds others)
+    (found,) = [line for line in result.out.splitlines() if line.startswith("face_found: ")]
+    assert found.endswith(" (dlib's HOG face detector)"), found
     bad = cli("data", "measure", path, "--what", "quality,colour")
     assert bad.code == 2
     assert bad.err.count("\n") == 1 and "unknown measure(s) colour" in bad.err

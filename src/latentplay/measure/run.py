@@ -625,9 +625,23 @@ def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
         else:
             counts = np.bincount(values, minlength=len(attr.level_names))
             lines.append(f"{name}: " + ", ".join(f"{c} {k}" for c, k in
-                                                 zip(attr.level_names, counts, strict=True)))
+                                                 zip(attr.level_names, counts, strict=True))
+                         + _found_by(store, name))
         lines.extend(note for base, note in _NOTES.items() if name.endswith(base))
     return lines
+
+
+def _found_by(store: st.Store, name: str) -> str:
+    """`` (dlib's HOG face detector)`` after the counts of ``face_found`` where the latest
+    measure run that wrote it names its detector (other detectors find other faces: `audit
+    detection` runs dlib's CNN); "" otherwise."""
+    if not name.endswith("face_found"):
+        return ""
+    for entry in reversed(store.schema.history):
+        if entry.get("op") == "measure" and name in entry.get("attributes", []):
+            detector = (entry.get("config") or {}).get("detector")
+            return f" ({detector_label(detector)})" if detector else ""
+    return ""
 
 
 def _why_missing(store: st.Store, name: str) -> str:
