@@ -11,17 +11,17 @@ from typing import Any
 from latentplay import sources
 
 
-def test_audit_compare_says_audited_images_of_repeated_persons_are_taken_as_independent(
+def test_audit_compare_counts_the_persons_of_audited_images(
         tmp_path: Path, cli: Callable[..., Any]) -> None:
-    """``audit compare --images STORE`` of a store whose identity repeats persons counted the
-    reference store's persons but took the audited images as independent without a word (its
-    p-value and intervals too small); the chi-square line now says so, and the summary counts
-    the audited persons. Audited images of one person each get no such note."""
+    """``audit compare --images STORE`` of a store whose identity repeats persons counts them
+    as it counts the reference store's: the chi-square line says over how many persons and at
+    what design effect, the summary holds both, the figure's legend names the persons.
+    Audited images of one person each get no such note."""
     reference, persons, single = tmp_path / "reference", tmp_path / "persons", tmp_path / "single"
     sources.make("synthfaces", reference, n=60, seed=0)
     sources.make("synthfaces", persons, n=60, seed=1, overrides=["identities=10"])
     sources.make("synthfaces", single, n=60, seed=2)
-    note = "taking the images of persons as independent although they show 10 persons"  # the folder
+    note = "over the 10 persons of the images of persons (design effect "  # named by the folder
     for images, noted in ((persons, True), (single, False)):
         out = tmp_path / f"out_{images.name}"
         r = cli("audit", "compare", "--images", images, "--data", reference, "--annotator",
@@ -30,6 +30,8 @@ def test_audit_compare_says_audited_images_of_repeated_persons_are_taken_as_inde
         assert (note in r.out) is noted
         summary = json.loads((out / "summary.json").read_text())["attributes"]["gender"]
         assert summary.get("generated_persons") == (10 if noted else None)
+        assert summary["chi2"].get("generated_persons") == (10 if noted else None)
+        assert (summary["chi2"].get("generated_design_effect", 0) > 1) is noted
 
 
 def test_latent_direction_histogram_colours_ordered_classes_along_the_ramp() -> None:

@@ -17,6 +17,7 @@ from latentplay.audit.distribution import chi_square_basis, compare, simulated_t
 from latentplay.audit.goodness_of_fit import (
     DRAWS,
     MARGINS_FIXED,
+    REFERENCE_SHARES,
     REFERENCE_TRUTH,
     _wald,
     simulated_p,
@@ -124,7 +125,7 @@ def test_persons_are_drawn_whole() -> None:
             if _wald(tb, gb, None, None, cluster_spread(persons, taken))[0] >= statistic * (1 - 1e-9):
                 exact += weight * _multinomial_pmf(gb, t / t.sum())
     p, how = simulated_p(t, g, statistic, training_clusters=persons, draws=10_000)
-    assert how == REFERENCE_TRUTH and 0.05 < exact < 0.95
+    assert how == REFERENCE_SHARES and 0.05 < exact < 0.95   # labels: no confusion to measure
     assert p == pytest.approx(exact, abs=3 * np.sqrt(exact * (1 - exact) / 10_000))
 
 
@@ -169,7 +170,7 @@ def test_compare_draws_the_reference_persons_whole() -> None:
     t = np.bincount(codes[codes >= 0], minlength=3)
     g = np.array([12, 7, 1])
     found = compare(t, g, CLASSES[:3], training_persons=(codes, persons), seed=2)
-    assert found.chi2_simulation == REFERENCE_TRUTH and found.training_spread is not None
+    assert found.chi2_simulation == REFERENCE_SHARES and found.training_spread is not None
     kept = codes >= 0
     sums = np.stack([np.bincount(persons[kept], weights=codes[kept] == k, minlength=40)
                      for k in range(3)], axis=1)

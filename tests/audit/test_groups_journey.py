@@ -85,11 +85,11 @@ def test_shares_figure_labels_the_base_rate_as_no_annotation(monkeypatch: pytest
     assert list(seen["series"])[0] == "base rate: share of the data's rows with a class (7 unknown left out)"
 
 
-def test_joint_and_values_say_audited_persons_are_taken_as_independent(
+def test_joint_counts_audited_persons_and_values_say_they_are_taken_as_independent(
         cli, tmp_path: Path) -> None:
-    """`audit compare --images` of a store repeating 10 persons noted it on the plain
-    chi-square line only: the --joint summary, its chi-square line and the continuous
-    comparison (summary and figure) now count the persons too."""
+    """`audit compare --images` of a store repeating 10 persons: the --joint comparison counts
+    them as the plain one does (its chi-square line says so); the continuous comparison's KS
+    test still takes the images as independent and says so (summary and printout)."""
     from latentplay import sources
 
     reference, persons = tmp_path / "reference", tmp_path / "persons"
@@ -103,7 +103,7 @@ def test_joint_and_values_say_audited_persons_are_taken_as_independent(
     assert attributes["gender,age_group"]["generated_persons"] == 10
     assert attributes["smile"]["generated_persons"] == 10
     joint = r.out[r.out.index("gender,age_group:"):]
-    assert "images of persons as independent although they show 10 persons" in joint.splitlines()[1]
+    assert "over the 10 persons of the images of persons (design effect" in joint.splitlines()[1]
     smile = r.out[r.out.index("smile:"):].splitlines()
     assert any("the audited images of 10 persons taken as independent" in line for line in smile[1:3])
 

@@ -38,7 +38,7 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     assert r.code == 0, r.err
     assert re.search(r"monk_\d+: faces [\d.]+, dark [\d.]+", r.out), r.out
     assert "generated" not in r.out, r.out
-    assert "images of dark, annotated (n=40)" in texts["distribution_skin_tone.png"]
+    assert "images of dark, annotated (n=40, 8 persons)" in texts["distribution_skin_tone.png"]
     assert "images of dark by annotated skin_tone" in texts["samples_skin_tone.png"]
     joint = texts["distribution_gender,skin_tone.png"]
     assert any(t.startswith("log2(dark / faces)") for t in joint)

@@ -53,7 +53,7 @@ from latentplay.audit.goodness_of_fit import (
     simulated_p,
 )
 from latentplay.audit.share_ratio import ShareRatios, share_ratios
-from latentplay.clustered import ShareSpread, cluster_spread
+from latentplay.clustered import ShareSpread, cluster_spread, share_spread
 from latentplay.contingency import is_sparse as cochran_sparse
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson, wilson_interval
@@ -414,6 +414,9 @@ class Comparison:
             reads on the training distribution (its confusion known).
         training_spread: the training shares' covariance over persons, when the training set
             holds several photos of a person (the test counts the persons); None otherwise.
+        generated_spread: the same of the audited images, when they show persons in several
+            photos: every test, interval and resample of the audited side then takes its
+            counts at their effective size (:attr:`generated_effective`); None otherwise.
         faithful: the TVs a generator that follows the training distribution would score here
             (:class:`Faithful`); None when either side is empty.
         tv, js: total variation distance and Jensen-Shannon divergence (bits), raw.
@@ -467,6 +470,7 @@ class Comparison:
     corrected_imbalance: Imbalance | None = None
     through_annotator: bool = False
     training_spread: ShareSpread | None = None
+    generated_spread: ShareSpread | None = None
     faithful: Faithful | None = None
     without_class: tuple[int, int] = (0, 0)
     expected: np.ndarray | None = None
@@ -474,6 +478,13 @@ class Comparison:
     chi2_simulation: str | None = None
     fewest_held_out: float | None = None
     ratios: ShareRatios | None = None
+
+    @property
+    def generated_effective(self) -> np.ndarray:
+        """``(K,)`` the audited counts at their effective size: over the mean design effect
+        of their persons (at least 1; Rao & Scott's first-order correction) where they repeat
+        persons, else as counted. The shares are the same."""
+        return effective_counts(self.generated_counts, self.generated_spread)
 
     @property
     def p_value(self) -> float:
@@ -547,7 +558,10 @@ class Comparison:
                      "training_persons": (self.training_spread.clusters
                                           if self.training_spread else None),
                      "design_effect": (self.training_spread.design_effect
-                                       if self.training_spread else None)},
+                                       if self.training_spread else None),
+                     **({} if self.generated_spread is None else
+                        {"generated_persons": self.generated_spread.clusters,
+                         "generated_design_effect": self.generated_spread.design_effect})},
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
             "corrected_pinned": self.pinned,
@@ -590,6 +604,7 @@ def compare(
     seed: int = 0,
     ordered: bool = False,
     training_persons: tuple[np.ndarray, np.ndarray] | None = None,
+    generated_persons: tuple[np.ndarray, np.ndarray] | None = None,
     without_class: tuple[int, int] = (0, 0),
 ) -> Comparison:
     """Compare ``(K,)`` generated (annotated) class counts with ``(K,)`` training counts.
@@ -617,6 +632,12 @@ def compare(
             ``classes``, -1 for none) and their ``(N,)`` persons, when persons come in several
             rows: the test and the intervals then count the training sample's persons (the
             shifts and imbalances resample persons, not rows).
+        generated_persons: the same for the audited images (their ``(M,)`` annotated class
+            codes and persons), when they show persons in several photos: the test, the
+            intervals and the resamples of the audited side then take its counts at their
+            effective size (over the mean design effect of their shares over the persons, at
+            least 1), each class's Wilson interval at its own design effect, so that a
+            person's photos read alike count as fewer images than their number.
         without_class: how many training rows and generated images have no class (for the
             record: they are in neither count). A class named ``unknown`` is refused: rows
             without a class are counted here, not compared as a class.
@@ -643,19 +664,27 @@ def compare(
         person_counts = cluster_sums(persons, [codes == k for k in range(len(t))])  # (P, K)
         classed = person_counts[person_counts.sum(axis=1) > 0]      # the persons with a class
         spread = cluster_spread(classed)
-    chi2, chi2_p, dof = chi_square(t, g, confusion=confusion, confusion_counts=confusion_counts,
+    audited_spread = None
+    if generated_persons is not None:
+        read, shown = (np.asarray(a) for a in generated_persons)
+        if not np.array_equal(np.bincount(read[read >= 0], minlength=len(g)), g):
+            raise ValueError("generated_persons' class codes do not count up to generated_counts")
+        audited_spread = share_spread(read, len(g), shown)
+    ge = effective_counts(g, audited_spread)     # g, or g at its effective size over persons
+    chi2, chi2_p, dof = chi_square(t, ge, confusion=confusion, confusion_counts=confusion_counts,
                                    training_spread=spread)
-    result = Comparison(attribute, list(classes), t, g, pt, pg, _training_interval(t, spread),
-                        wilson_interval(g, ng), chi2, chi2_p, dof, _total_variation(pt, pg),
-                        js_divergence(pt, pg), through_annotator=confusion is not None,
-                        training_spread=spread,
+    result = Comparison(attribute, list(classes), t, g, pt, pg, _share_interval(t, spread),
+                        _share_interval(g, audited_spread), chi2, chi2_p, dof,
+                        _total_variation(pt, pg), js_divergence(pt, pg),
+                        through_annotator=confusion is not None, training_spread=spread,
+                        generated_spread=audited_spread,
                         without_class=(int(without_class[0]), int(without_class[1])),
-                        expected=_expected(t, g, confusion))
+                        expected=_expected(t, ge, confusion))
     if confusion is not None and confusion_counts is not None:
         result.fewest_held_out = fewest_held_out(confusion_counts, t)
     if rough_curve(result._reliability()) and np.isfinite(chi2) and dof:
         result.chi2_p_simulated, result.chi2_simulation = simulated_p(
-            t, g, chi2, confusion=confusion, confusion_counts=confusion_counts,
+            t, ge, chi2, confusion=confusion, confusion_counts=confusion_counts,
             training_clusters=None if spread is None else classed, seed=seed)
     rng = np.random.default_rng([seed, 1])
     if spread is None:       # the training counts drawn again, for the intervals
@@ -665,9 +694,9 @@ def compare(
     comparable = bool(nt and ng and len(classes) > 1)
     if comparable:
         if ordered:
-            result.shift = _shift(t, g, [(tb, jeffreys_draw(g, rng)) for tb in redrawn])
+            result.shift = _shift(t, ge, [(tb, jeffreys_draw(ge, rng)) for tb in redrawn])
         again = np.random.default_rng([seed, 2])
-        result.imbalance = _imbalance(t, g, [(tb, jeffreys_draw(g, again)) for tb in redrawn])
+        result.imbalance = _imbalance(t, ge, [(tb, jeffreys_draw(ge, again)) for tb in redrawn])
     if confusion is not None:
         result.confusion_condition = float(np.linalg.cond(filled_confusion(confusion)))
         if result.confusion_condition <= MAX_CONDITION:
@@ -680,7 +709,8 @@ def compare(
     if comparable:
         result.ratios = share_ratios(result, classed, confusion, confusion_counts, seed)
     if redrawn and ng:
-        result.faithful = _faithful(pt, redrawn, ng, confusion, confusion_counts,
+        result.faithful = _faithful(pt, redrawn, max(round(float(ge.sum())), 1), confusion,
+                                    confusion_counts,
                                     result.corrected is not None, seed)
     return result
 
@@ -752,9 +782,17 @@ def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | No
             "(a generator that follows the reference rejected more often than the level)")
 
 
-def _training_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
-    """``(K, 2)`` Wilson intervals of the training shares of ``(K,)`` ``counts``; with a
-    :class:`ShareSpread`, each at the rows over its class's design effect (at least 1)."""
+def effective_counts(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
+    """``(K,)`` float ``counts`` over the mean design effect of a :class:`ShareSpread` of
+    their persons (at least 1: Rao & Scott's first-order correction), or as they are without
+    one: the independent images they are worth. The shares are the same."""
+    return np.asarray(counts, np.float64) / (1.0 if spread is None else max(spread.design_effect, 1.0))
+
+
+def _share_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
+    """``(K, 2)`` Wilson intervals of the shares of ``(K,)`` ``counts``; with a
+    :class:`ShareSpread` of their persons, each at the rows over its class's design effect
+    (at least 1)."""
     n = int(counts.sum())
     if spread is None or n == 0:
         return wilson_interval(counts, n)
@@ -773,7 +811,7 @@ def _correct(result: Comparison, confusion: np.ndarray, counts: Counts | None,
     ng = int(result.generated_counts.sum())
     pg = result.generated
     rng = np.random.default_rng(seed)
-    drawn = jeffreys_draw(result.generated_counts, rng, size=n_boot if ng else 0)
+    drawn = jeffreys_draw(result.generated_effective, rng, size=n_boot if ng else 0)
     free, kept = corrected_draws(drawn, confusion, counts, rng)
     boots = list(kept)
     result.corrected = correct_confusion(pg, confusion)
@@ -815,7 +853,8 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
     (design effect 6.03), leaving out 40 reference rows and 0 generated images without a
     class"``; None otherwise. For two annotators read together
     it says that their errors were taken as independent, and for audited images of persons
-    that repeat (``generated_persons``) that the images were; ``audited`` names the images
+    that repeat, over how many persons and at what design effect (or, in an audit written
+    before they were counted, that the images were taken as independent); ``audited`` names the images
     (``generated`` or the ``--images`` folder). None too when no test was made (0 degrees of
     freedom: e.g. an annotator that reads both sides as one class)."""
     test = summary.get("chi2") or {}
@@ -841,7 +880,11 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
     if test.get("training_persons"):
         parts.append(f"over {test['training_persons']} {REFERENCE} persons (design effect "
                      f"{test['design_effect']:.2f})")
-    if summary.get("generated_persons"):
+    if test.get("generated_design_effect") is not None:
+        parts.append(f"over the {test['generated_persons']} persons of the "
+                     f"{audited_images(audited)} (design effect {test['generated_design_effect']:.2f}: "
+                     "the images counted as that many times fewer)")
+    elif summary.get("generated_persons"):   # an audit written before the persons were counted
         parts.append(f"taking the {audited_images(audited)} as independent although they show "
                      f"{summary['generated_persons']} persons (the p-value and intervals are too "
                      "small where a person's photos agree)")

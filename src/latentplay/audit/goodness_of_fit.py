@@ -46,6 +46,10 @@ MARGINS_FIXED = "the 2 x K table's margins fixed"
 REFERENCE_TRUTH = "the reference shares and the confusion as measured taken for the truth"
 """How :func:`simulated_p` drew otherwise (a parametric bootstrap)."""
 
+REFERENCE_SHARES = "the reference shares taken for the truth"
+"""How :func:`simulated_p` drew with labels on both sides where the margins could not be
+fixed (persons, or audited counts at their effective size)."""
+
 FEW_HELD_OUT = 50
 """Held-out images under which a confusion row leaves the chi-square curve's p-value too small
 (a faithful generator's 2,000 images of 3 classes through an 82 %-accurate annotator: rejected
@@ -274,21 +278,24 @@ def simulated_p(
 ) -> tuple[float, str]:
     """The p-value of :func:`chi_square`'s ``statistic`` of ``(K,)`` ``training_counts`` and
     ``generated_counts`` (both non-empty), simulated under its null, and how it was drawn
-    (:data:`MARGINS_FIXED` or :data:`REFERENCE_TRUTH`): ``(1 + #{X*² >= statistic}) / (draws +
+    (:data:`MARGINS_FIXED`, :data:`REFERENCE_TRUTH` or :data:`REFERENCE_SHARES`): ``(1 +
+    #{X*² >= statistic}) / (draws +
     1)`` over ``draws`` comparisons made as the observed one was (the same ``confusion``,
     ``confusion_counts`` and persons), a drawn comparison the test cannot read (no degrees of
     freedom) counting as less extreme.
 
     The parametric bootstrap draws, each time, the reference's counts at its shares ``p_t``
     (with ``training_clusters``, the ``(k, K)`` class counts of each reference person, ``k >=
-    2`` persons drawn whole with replacement), the audited images at ``C^T p_t``, and each row of
+    2`` persons drawn whole with replacement), the audited images at ``C^T p_t`` (as many as
+    ``generated_counts`` sum to, rounded: counts at an effective size count as that many;
+    whole counts without a confusion or persons are dealt with both margins fixed), and each row of
     ``confusion_counts`` at its measured rates (its confusion then measured from them);
     ``confusion`` without counts is taken as known in every draw. Persons with the same class
     counts are drawn as one kind, each kind as likely as it is common (the same draw, at a
     cost that grows with the kinds, not the persons)."""
     t = np.asarray(training_counts, np.float64)
     g = np.asarray(generated_counts, np.float64)
-    if confusion is None and training_clusters is None:
+    if confusion is None and training_clusters is None and np.array_equal(g, np.round(g)):
         table = np.stack([t, g])
         return (contingency.simulated_p(table[:, table.sum(axis=0) > 0], statistic, draws, seed),
                 MARGINS_FIXED)
@@ -311,11 +318,11 @@ def simulated_p(
         else:
             taken = rng.multinomial(persons, times / persons, size=size)   # (size, distinct)
             tb, spread = taken @ rows, spread_covariances(rows, taken)
-        gb = rng.multinomial(int(g.sum()), read, size=size)
+        gb = rng.multinomial(round(g.sum()), read, size=size)   # effective counts: as many
         counts = (None if c is None or confusion_counts is None
                   else counts_draw(confusion_counts, rng, size))
         drawn = _statistics(tb.astype(np.float64), gb.astype(np.float64),
                             c if counts is None else filled_confusion(measured_confusion(counts)),
                             counts, spread)[0]
         far += int(np.count_nonzero(drawn >= statistic * (1 - 1e-9)))
-    return (1 + far) / (draws + 1), REFERENCE_TRUTH
+    return (1 + far) / (draws + 1), REFERENCE_TRUTH if confusion is not None else REFERENCE_SHARES

@@ -231,8 +231,11 @@ def audit_images(
             already holds (``data measure``), each compared with ``data``'s values
             (:func:`~latentplay.audit.values.compare_values`). When ``measured``'s identity or
             person attribute repeats persons, each attribute's summary counts them
-            (``generated_persons``, also in the figures' titles): every test and interval of
-            the generated images (chi-square, joint, KS) takes them as independent.
+            (``generated_persons``, also in the figures' titles), and the comparisons of
+            classes (and of their intersections) count them: the audited counts enter every
+            test, interval and resample at their effective size (``chi2.generated_persons``
+            and ``chi2.generated_design_effect``). The KS test of a continuous value still
+            takes the images as independent (and says so).
         joint: two attributes of the annotators of classes whose intersections are compared
             too (:func:`joint_comparison`), as attribute ``"A,B"``.
 
@@ -247,8 +250,8 @@ def audit_images(
                                "n_generated": len(images), "seed": seed, "attributes": {}}
     check_joint(annotators, joint)
     persons = repeated_persons(data)
-    audited = None if measured is None else repeated_persons(measured)
-    repeated = None if audited is None else len(np.unique(audited))   # the images' persons
+    shown = None if measured is None else repeated_persons(measured)  # the images' persons
+    repeated = None if shown is None else len(np.unique(shown))
     ref = data_name(data.path)
     audited = Audited.of(source)
     read: dict[str, tuple[Annotator, np.ndarray]] = {}    # annotator and classes, per attribute
@@ -275,12 +278,13 @@ def audit_images(
                          ordered=attr.ordered or attr.kind == "factor",
                          training_persons=None if persons is None
                          else (ann.store_truth(data), persons),
+                         generated_persons=None if shown is None else (predicted, shown),
                          without_class=(without_class(data, ann), int((predicted < 0).sum())))
         sure = None if ev is None or not len(proba) else float(proba.max(axis=1).mean())
         cautions[ann.attribute] = confidence_note(None if ev is None else ev.confidence, sure)
         write_csv(out / f"distribution_{ann.attribute}.csv", result.rows(), floats=".6g")
         _distribution_figure(out / f"distribution_{ann.attribute}.png", result, *_reading(ann), ref,
-                             repeated, audited, cautions[ann.attribute])
+                             audited, cautions[ann.attribute])
         read[ann.attribute] = (ann, predicted)
         _samples_figure(out / f"samples_{ann.attribute}.png", images, predicted, ann, audited)
         summary["attributes"][ann.attribute] = {
@@ -291,7 +295,7 @@ def audit_images(
             **({} if repeated is None else {"generated_persons": repeated})}
     if joint:
         _write_joint(out, summary, data, [read[name] for name in joint], persons, seed, ref,
-                     repeated, audited, "\n".join(f"{name}: {cautions[name]}" for name in joint
+                     shown, audited, "\n".join(f"{name}: {cautions[name]}" for name in joint
                                                   if cautions[name]))
     if continuous and measured is None:
         raise ValueError("continuous attributes are compared with the store that measured them")
@@ -326,12 +330,13 @@ def check_joint(annotators: Sequence[Annotator | NetworkValues], joint: Sequence
 
 def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
                      second: tuple[Annotator, np.ndarray], persons: np.ndarray | None = None,
-                     seed: int = 0) -> Comparison:
+                     seed: int = 0, shown: np.ndarray | None = None) -> Comparison:
     """The intersections of two annotated attributes (``"female / monk_1"``, ...) compared
     between ``data``'s labels and the generated images' ``(M,)`` classes as each annotator
     read them (-1: none; a row or image without a class of either has no intersection): the
     joint confusion is the Kronecker product of the two annotators' (their errors taken as
-    independent given the true classes: :class:`JointCounts`)."""
+    independent given the true classes: :class:`JointCounts`). ``persons``: ``data``'s rows'
+    persons, ``shown``: the ``(M,)`` images', where they repeat (None: independent)."""
     (a, read_a), (b, read_b) = first, second
     k = len(b.classes)
     truth_a, truth_b = a.store_truth(data), b.store_truth(data)
@@ -348,24 +353,25 @@ def joint_comparison(data: st.Store, first: tuple[Annotator, np.ndarray],
                    confusion=None if counts is None else counts.confusion(),
                    confusion_counts=counts, seed=seed,
                    training_persons=None if persons is None else (codes, persons),
+                   generated_persons=None if shown is None else (read, shown),
                    without_class=(int((codes < 0).sum()), int((read < 0).sum())))
 
 
 def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                  pair: list[tuple[Annotator, np.ndarray]], persons: np.ndarray | None,
-                 seed: int, ref: str, generated_persons: int | None = None,
+                 seed: int, ref: str, shown: np.ndarray | None = None,
                  audited: Audited | None = None, caution: str = "") -> None:
     """The :func:`joint_comparison` of an annotated ``pair``: its CSV, figure and summary
     entry; ``ref`` labels ``data`` (:func:`~latentplay.audit.distribution.data_name`);
-    ``generated_persons``: the persons the audited images repeat (None: not known to);
-    ``audited``: what the figure calls the images (:class:`Audited`); ``caution``: the
+    ``shown``: the ``(M,)`` persons of the audited images where they repeat (None: not known
+    to); ``audited``: what the figure calls the images (:class:`Audited`); ``caution``: the
     annotators' confidence notes, the figure title's last lines."""
-    result = joint_comparison(data, pair[0], pair[1], persons, seed)
+    result = joint_comparison(data, pair[0], pair[1], persons, seed, shown)
     name = result.attribute
     how, measured = _reading(pair[0][0])[0], result.confusion_condition is not None
     write_csv(out / f"distribution_{name}.csv", result.rows(), floats=".6g")
     _joint_figure(out / f"distribution_{name}.png", result, pair, how, measured, ref,
-                  generated_persons, audited, caution)
+                  audited, caution)
     summary["attributes"][name] = {
         "annotator": {"kind": "joint", "attributes": [ann.attribute for ann, _ in pair],
                       "evaluation": None, "independent_errors": measured,
@@ -373,11 +379,11 @@ def _write_joint(out: Path, summary: dict[str, Any], data: st.Store,
                                           if ann.evaluation is not None
                                           and ann.evaluation.effective is not None]},
         **result.to_dict((audited or Audited()).name),
-        **({} if generated_persons is None else {"generated_persons": generated_persons})}
+        **({} if shown is None else {"generated_persons": len(np.unique(shown))})}
 
 
 def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np.ndarray]],
-                  how: str, measured: bool, ref: str, generated_persons: int | None = None,
+                  how: str, measured: bool, ref: str,
                   audited: Audited | None = None, caution: str = "") -> None:
     """Heatmaps of a :func:`joint_comparison`: the store compared with (labelled ``ref``),
     the audited images (corrected where they could be; named by ``audited``) and their ratio
@@ -404,7 +410,7 @@ def _joint_figure(path: Path, result: Comparison, pair: list[tuple[Annotator, np
              f"{tv:.3f}" + ("" if faithful is None else f" (a faithful generator {faithful:.3f})")
              + f", {_p_title(result)}"
              + ("\nthe two annotators' errors taken as independent" if measured else "")
-             + _persons_note(generated_persons) + (f"\n{caution}" if caution else ""))
+             + _counted_note(result) + (f"\n{caution}" if caution else ""))
     label = f"{audited.label}, {'corrected' if corrected else how}"
     if shape[0] >= shape[1]:
         figure = intersection_heatmaps(first.classes, second.classes, training, generated,
@@ -627,6 +633,14 @@ def _condition_note(drawn: str, ref: str) -> str:
             "rows, are not a bias measure")
 
 
+def _counted_note(result: Comparison) -> str:
+    """A class figure's line on the audited images' persons, where they repeat: their tests
+    and intervals count them (at the design effect said); "" otherwise."""
+    spread = result.generated_spread
+    return ("" if spread is None else f"\nthe audited images counted over their {spread.clusters} "
+            f"persons (design effect {spread.design_effect:.2f})")
+
+
 def _persons_note(generated_persons: int | None) -> str:
     """A figure title's last line when the audited images repeat ``generated_persons``
     persons (their tests and intervals take the images as independent); "" for None."""
@@ -653,24 +667,23 @@ def confidence_note(labelled: float | None, audited: float | None) -> str:
 
 
 def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref: str,
-                         generated_persons: int | None = None,
                          audited: Audited | None = None, caution: str = "") -> None:
     """The compared store's (labelled ``ref``), the audited images' and the corrected shares
-    with intervals; ``how`` the audited images' classes came about, ``acc`` the reader's
-    accuracy, both in words (:func:`_reading`); ``generated_persons``: see
-    :func:`_persons_note`; ``audited``: what the legend calls the images, and the condition
+    with intervals (each side's persons counted where they repeat: :func:`_counted_note`);
+    ``how`` the audited images' classes came about, ``acc`` the reader's accuracy, both in
+    words (:func:`_reading`); ``audited``: what the legend calls the images, and the condition
     they were drawn under, named in the title too (:func:`_condition_note`); ``caution``: a
     last title line (:func:`confidence_note`)."""
     from latentplay.viz.distribution import distribution_bars
 
     audited = audited or Audited()
-    persons = ("" if result.training_spread is None
-               else f", {result.training_spread.clusters} persons")
+    persons, shown = ("" if spread is None else f", {spread.clusters} persons"
+                      for spread in (result.training_spread, result.generated_spread))
     left_out = [f", {k} without a class" if k else "" for k in result.without_class]
     series: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         f"{ref} (n={int(result.training_counts.sum())}{persons}{left_out[0]})":
             (result.training, result.training_ci),
-        f"{audited.label}, {how} (n={int(result.generated_counts.sum())}{left_out[1]})":
+        f"{audited.label}, {how} (n={int(result.generated_counts.sum())}{shown}{left_out[1]})":
             (result.generated, result.generated_ci)}
     if result.corrected is not None:
         series[f"{audited.label}, corrected for annotator error"] = (result.corrected,
@@ -691,7 +704,7 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
     if result.training_spread is not None:
         title += (f" over {result.training_spread.clusters} {REFERENCE} persons (design effect "
                   f"{result.training_spread.design_effect:.2f})")
-    title += _persons_note(generated_persons) + (f"\n{caution}" if caution else "")
+    title += _counted_note(result) + (f"\n{caution}" if caution else "")
     save_figure(distribution_bars(result.classes, series, title=title), path)
 
 

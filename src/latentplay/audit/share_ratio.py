@@ -100,7 +100,7 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
         training = resampled(person_counts, RATIO_DRAWS, seed + 3, collapse_from=0)
     training = training / training.sum(axis=1, keepdims=True)
     corrected = result.corrected is not None and confusion is not None
-    audited = jeffreys_draw(result.generated_counts, rng, size=RATIO_DRAWS)
+    audited = jeffreys_draw(result.generated_effective, rng, size=RATIO_DRAWS)
     if corrected and confusion is not None:  # cut at 0, as the corrected shares' intervals are
         free, _ = corrected_draws(audited, confusion, confusion_counts, rng, non_negative=False)
         audited = np.clip(free, 0, None)
