@@ -396,8 +396,9 @@ class Comparison:
         classes: ``K`` class names.
         training_counts, generated_counts: ``(K,)`` int.
         training, generated: ``(K,)`` proportions.
-        training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals (the training ones at the
-            effective number of rows when persons repeat: see ``training_spread``).
+        training_ci, generated_ci: ``(K, 2)`` 95% Wilson intervals (each side's at its
+            effective number of rows when its persons repeat: see ``training_spread`` and
+            ``generated_spread``).
         chi2, chi2_p, chi2_dof: chi-square test that the generated images follow the training
             distribution (:func:`chi_square`), both sides sampled; ``chi2_p`` the chi-square
             curve's p-value.
