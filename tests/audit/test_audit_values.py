@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from latentplay.audit.values import QUANTILES, compare_values
+from latentplay.audit.values import QUANTILES, compare_values, ks_persons_text
 from latentplay.errors import UserError
 
 
@@ -55,6 +55,32 @@ def test_ks_over_persons_holds_its_level() -> None:
     shifted = compare_values(training, rng.normal(1.0, 1.0, 800), persons=persons)
     assert shifted.ks_persons is not None and shifted.ks_persons["p_value"] < 1e-4
     assert compare_values(training, rng.normal(size=800)).ks_persons is None
+
+
+def test_ks_over_the_audited_images_persons_holds_its_level() -> None:
+    """The same with the persons on the audited side (40 persons x 10 photos against 800
+    independent reference values), and on both sides at once: the KS test counts each side's
+    persons, and its words name both."""
+    rng = np.random.default_rng(2)
+    persons = np.repeat(np.arange(40), 10)
+    photos = over = 0
+    for _ in range(200):
+        audited = np.repeat(rng.normal(size=40), 10) * 0.9 + rng.normal(size=400) * np.sqrt(0.19)
+        cmp = compare_values(rng.normal(size=800), audited, generated_persons=persons)
+        assert cmp.ks_persons is not None and cmp.ks_persons["generated_persons"] == 40
+        photos += cmp.ks_p < 0.05
+        over += cmp.ks_persons["p_value"] < 0.05
+    assert photos / 200 > 0.3 and over / 200 < 0.08, (photos, over)
+    assert cmp.ks_persons["design_effect"] == 1 and cmp.ks_persons["persons"] is None
+    assert cmp.ks_persons["generated_design_effect"] > 4
+    assert ks_persons_text(cmp.to_dict(), "images of x").startswith(
+        "KS over the 40 persons of the images of x (design effect ")
+    both = compare_values(np.repeat(rng.normal(size=100), 6), audited, persons=np.repeat(np.arange(100), 6),
+                          generated_persons=persons)
+    assert both.ks_persons is not None and both.ks_persons["persons"] == 100
+    text = ks_persons_text(both.to_dict())
+    assert text is not None and text.startswith("KS over 100 reference persons (design effect ")
+    assert " and the 40 persons of the audited images (design effect " in text
 
 
 def test_two_constant_samples_have_no_smd() -> None:

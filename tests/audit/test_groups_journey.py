@@ -85,11 +85,10 @@ def test_shares_figure_labels_the_base_rate_as_no_annotation(monkeypatch: pytest
     assert list(seen["series"])[0] == "base rate: share of the data's rows with a class (7 unknown left out)"
 
 
-def test_joint_counts_audited_persons_and_values_say_they_are_taken_as_independent(
-        cli, tmp_path: Path) -> None:
-    """`audit compare --images` of a store repeating 10 persons: the --joint comparison counts
-    them as the plain one does (its chi-square line says so); the continuous comparison's KS
-    test still takes the images as independent and says so (summary and printout)."""
+def test_joint_and_values_count_audited_persons(cli, tmp_path: Path) -> None:
+    """`audit compare --images` of a store repeating 10 persons: the --joint comparison and
+    the continuous one's KS test count them as the plain comparison does (their lines say
+    so)."""
     from latentplay import sources
 
     reference, persons = tmp_path / "reference", tmp_path / "persons"
@@ -105,7 +104,9 @@ def test_joint_counts_audited_persons_and_values_say_they_are_taken_as_independe
     joint = r.out[r.out.index("gender,age_group:"):]
     assert "over the 10 persons of the images of persons (design effect" in joint.splitlines()[1]
     smile = r.out[r.out.index("smile:"):].splitlines()
-    assert any("the audited images of 10 persons taken as independent" in line for line in smile[1:3])
+    assert any("KS over the 10 persons of the images of persons (design effect" in line
+               for line in smile[1:3])
+    assert attributes["smile"]["ks_persons"]["generated_persons"] == 10
 
 
 def _audit(path: Path) -> Path:

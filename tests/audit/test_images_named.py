@@ -54,7 +54,7 @@ def test_images_are_named_by_their_folder(cli, faces: Path, skin_annotator_file:
     values = texts["distribution_smile.png"]
     assert any(t.startswith("smile: dark - reference = ") for t in values), values
     assert any(t.startswith("images of dark, labelled (n=40)") for t in values), values
-    assert any("the audited images of 8 persons taken as independent" in t for t in values)
+    assert any("KS over the 8 persons of the images of dark (design effect" in t for t in values)
 
     page = auditing.page(out)
     captions = [getattr(b, "caption", "") for s in page.sections for b in s.blocks]

@@ -114,6 +114,7 @@ def compare_cmd(
     from latentplay.audit.annotate import confidence_shift
     from latentplay.audit.distribution import (
         MAX_CONDITION,
+        audited_images,
         chi_square_basis,
         data_name,
         faithful_text,
@@ -200,11 +201,8 @@ def compare_cmd(
                   f"{audited} {s['mean_generated']:.3g} (SD {s['sd_generated']:.3g}); SMD "
                   f"{smd_text(s['smd'])}, KS {s['ks']:.3f} (p {p_text(s['ks_p'], 3)}), Wasserstein "
                   f"{s['wasserstein']:.3g}")
-            if s.get("ks_persons"):
-                print(f"  {ks_persons_text(s)}")
-            if s.get("generated_persons"):
-                print(f"  the audited images of {s['generated_persons']} persons taken as "
-                      "independent: the KS p-value is too small where a person's photos agree")
+            if over := ks_persons_text(s, audited_images(audited)):
+                print(f"  {over}")
             error = s["annotator"].get("error")
             if error:
                 print(f"  read by the network on both sides; against {name}'s labels on "

@@ -38,11 +38,12 @@ from latentplay.audit.distribution import (
     MAX_CONDITION,
     REFERENCE,
     Comparison,
+    audited_images,
     compare,
     data_name,
 )
 from latentplay.audit.goodness_of_fit import JointCounts
-from latentplay.audit.values import ValueComparison, compare_values, smd_text
+from latentplay.audit.values import ValueComparison, compare_values, ks_persons_text, smd_text
 from latentplay.errors import UserError
 from latentplay.intervals import effective_wilson
 from latentplay.outputs import json_default, output_dir, p_text, refuse_nonempty, write_csv
@@ -234,8 +235,8 @@ def audit_images(
             (``generated_persons``, also in the figures' titles), and the comparisons of
             classes (and of their intersections) count them: the audited counts enter every
             test, interval and resample at their effective size (``chi2.generated_persons``
-            and ``chi2.generated_design_effect``). The KS test of a continuous value still
-            takes the images as independent (and says so).
+            and ``chi2.generated_design_effect``), as the KS test of a continuous value does
+            (``ks_persons``).
         joint: two attributes of the annotators of classes whose intersections are compared
             too (:func:`joint_comparison`), as attribute ``"A,B"``.
 
@@ -263,7 +264,7 @@ def audit_images(
             read_persons = (None if persons is None or ann.training_rows is None
                             else persons[ann.training_rows])
             _write_values(out, summary, compare_values(ann.training, values, ann.attribute,
-                                                       read_persons),
+                                                       read_persons, shown),
                           ann.training, values, ann.description, ref, repeated, audited)
             continue
         proba = ann.predict_proba(images)
@@ -303,7 +304,7 @@ def audit_images(
         assert measured is not None
         train_values, values = data.labels(name), measured.labels(name)
         _write_values(out, summary, compare_values(train_values, values, attribute=name,
-                                                   persons=persons),
+                                                   persons=persons, generated_persons=shown),
                       train_values, values, {"kind": "labels", "store": str(measured.path),
                                              "attribute": name, "evaluation": None,
                                              "requested": requested_condition(measured, name)},
@@ -558,7 +559,7 @@ def _write_values(out: Path, summary: dict[str, Any], result: ValueComparison,
     how = ("read by the network" if annotator.get("kind") == "network values"
            else "requested" if annotator.get("requested") else "labelled")
     _values_figure(out / f"distribution_{name}.png", result, train_values, values,
-                   ref, how=how, generated_persons=generated_persons, audited=audited)
+                   ref, how=how, audited=audited)
     summary["attributes"][name] = {
         "annotator": annotator, **result.to_dict(),
         **({} if generated_persons is None else {"generated_persons": generated_persons})}
@@ -641,13 +642,6 @@ def _counted_note(result: Comparison) -> str:
             f"persons (design effect {spread.design_effect:.2f})")
 
 
-def _persons_note(generated_persons: int | None) -> str:
-    """A figure title's last line when the audited images repeat ``generated_persons``
-    persons (their tests and intervals take the images as independent); "" for None."""
-    return ("" if generated_persons is None else f"\nthe audited images of {generated_persons} "
-            "persons taken as independent (p, intervals too small)")
-
-
 def confidence_note(labelled: float | None, audited: float | None) -> str:
     """The short form, for a figure's title, of the caution ``audit compare`` prints
     (:func:`~latentplay.audit.annotate.confidence_shift`, on the same condition) when the
@@ -710,12 +704,12 @@ def _distribution_figure(path: Path, result: Comparison, how: str, acc: str, ref
 
 def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
                    generated: np.ndarray, ref: str, how: str = "labelled",
-                   generated_persons: int | None = None, audited: Audited | None = None) -> None:
+                   audited: Audited | None = None) -> None:
     """Histograms of the two samples, ``training`` labelled ``ref``; ``how`` the images' values
     came about: ``"read by the network"`` (both sides were), ``"labelled"`` or ``"requested"``
-    (the conditions of a ``data generate`` store, said in the title too);
-    ``generated_persons``: see :func:`_persons_note`; ``audited``: what the figure calls the
-    images (:class:`Audited`)."""
+    (the conditions of a ``data generate`` store, said in the title too); the KS test over
+    either side's persons where they repeat; ``audited``: what the figure calls the images
+    (:class:`Audited`)."""
     from latentplay.viz.distribution import value_histograms
 
     audited = audited or Audited()
@@ -723,12 +717,11 @@ def _values_figure(path: Path, result: ValueComparison, training: np.ndarray,
            else f"vs {REFERENCE}: SMD {smd_text(result.smd)}\n")
     title = (f"{result.attribute}: {audited.name} {smd}KS "
              f"{result.ks:.3f} (p {p_text(result.ks_p)}), Wasserstein {result.wasserstein:.3g}")
-    if result.ks_persons:
-        title += (f"\nKS over {result.ks_persons['persons']} {REFERENCE} persons: "
-                  f"p {p_text(result.ks_persons['p_value'])}")
+    if over := ks_persons_text({"ks_persons": result.ks_persons}, audited_images(audited.name)):
+        title += f"\n{over}"
     if how == "requested":
         title += f"\n{how}: {REQUESTED}"
-    title += _condition_note(audited.drawn, ref) + _persons_note(generated_persons)
+    title += _condition_note(audited.drawn, ref)
     read = how == "read by the network"
     samples = {f"{ref}, {how}" if read else ref: training[np.isfinite(training)],
                f"{audited.label}, {how}": generated[np.isfinite(generated)]}

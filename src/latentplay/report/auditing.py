@@ -157,7 +157,8 @@ def _values(run: Path, name: str, r: dict[str, Any], ref: str, audited: str = "g
                                       f"{number(r.get('sd_generated'))}"),
              ("SMD", number(r.get("smd")) if r.get("smd") is not None else smd_text(None)),
              ("Kolmogorov-Smirnov", f"{number(r.get('ks'))}, {p_is(r.get('ks_p'))}"
-                                    + (f"; {over}" if (over := ks_persons_text(r)) else "")),
+                                    + (f"; {over}" if (over := ks_persons_text(r, f"{audited} images"))
+                                       else "")),
              ("Wasserstein", number(r.get("wasserstein")))]
     rows = [[q.get("quantile"), q.get("training"), q.get("generated")]
             for q in r.get("quantiles", [])]
