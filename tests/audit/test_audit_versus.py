@@ -190,3 +190,33 @@ def test_different_data_stores_are_named_in_the_figure(cli, faces: Path, audits:
     assert "different --data stores" in r.out
     assert drawn and all(labels[0].startswith(f"{faces.name} (the first audit's --data")
                          for labels in drawn)
+
+
+def test_audits_of_repeated_persons_enter_the_test_at_their_effective_size(
+        cli, tmp_path: Path) -> None:
+    """Two `--images` audits, one of 40 persons in 400 photos: the test of the audits against
+    each other takes that audit's counts over its design effect (as its own audit did), and
+    its line says so."""
+    from latentplay import sources
+
+    sources.make("synthfaces", tmp_path / "ref", n=300, seed=0)
+    sources.make("synthfaces", tmp_path / "persons", n=400, seed=1, overrides=["identities=40"])
+    sources.make("synthfaces", tmp_path / "single", n=300, seed=2)
+    r = cli("audit", "annotator", tmp_path / "ref", "--attribute", "gender", "--out", tmp_path / "g.npz")
+    assert r.code == 0, r.err
+    for name in ("persons", "single"):   # one annotator reads both: they can be tested
+        r = cli("audit", "compare", "--images", tmp_path / name, "--data", tmp_path / "ref",
+                "--annotator", tmp_path / "g.npz", "--out", tmp_path / f"a_{name}")
+        assert r.code == 0, r.err
+    r = cli("audit", "versus", tmp_path / "a_persons", tmp_path / "a_single", "--out", tmp_path / "vs")
+    assert r.code == 0, r.err
+    test = json.loads((tmp_path / "vs" / "versus.json").read_text())["attributes"]["gender"]["test"]
+    audited = json.loads((tmp_path / "a_persons" / "summary.json").read_text())["attributes"]["gender"]
+    effect = audited["chi2"]["generated_design_effect"]
+    assert effect > 2 and test["design_effects"] == {"a_persons": effect}
+    counts = np.array([[c["generated_count"] for c in json.loads((tmp_path / f"a_{n}" / "summary.json")
+                                                                 .read_text())["attributes"]["gender"]["per_class"]]
+                       for n in ("persons", "single")], float)
+    counts[0] = np.round(counts[0] / effect)
+    assert test["statistic"] == pytest.approx(chi2_contingency(counts, correction=False)[0])
+    assert f"the images of a_persons over their persons (design effect {effect:.2f})" in r.out

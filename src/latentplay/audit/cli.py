@@ -290,7 +290,7 @@ def versus_cmd(
     one's TV (beside a faithful generator's), corrected TV, test against the --data store,
     amplification of imbalance and the classes it draws more and less often, and a test of the
     generators against each other."""
-    from latentplay.audit.versus import compare_audits, ratio_line, reference_name
+    from latentplay.audit.versus import compare_audits, counted_text, ratio_line, reference_name
     from latentplay.contingency import read_p, simulated_note
     from latentplay.outputs import p_text
 
@@ -306,7 +306,7 @@ def versus_cmd(
         test = table["test"]
         print(f"{attribute}: the generators against each other: " + (
             f"chi-square {test['statistic']:.2f} on {test['dof']} dof, p "
-            f"{p_text(read_p(test), 3)}{simulated_note(test)}" if test
+            f"{p_text(read_p(test), 3)}{simulated_note(test)}{counted_text(test)}" if test
             else f"no test ({table['test_note']})"))
         for pair in table["pairs"]:
             print(f"  {' vs '.join(pair['audits'])}: chi-square {pair['statistic']:.2f}, p "

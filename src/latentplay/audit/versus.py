@@ -139,7 +139,9 @@ def compare_audits(audits: Sequence[PathLike], out: PathLike, *,
         the audit measured them), ``ratios`` (each audit's ratios of its shares to the
         ``--data`` store's: its summary's ``ratios`` and ``values``, ``[ratio, low, high]``
         per class), ``test`` (None where the annotators differ or nothing
-        can be tested, ``test_note`` saying why) and, for three audits or more, ``pairs``:
+        can be tested, ``test_note`` saying why; an audit of images that repeat persons enters
+        it, and ``pairs``, at its counts over its design effect, rounded, which
+        ``test.design_effects`` names) and, for three audits or more, ``pairs``:
         every two tested against each other, with Holm's adjusted ``p_holm``.
     """
     paths = [Path(p) for p in audits]
@@ -196,8 +198,16 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
     """The table, shares and test of one attribute across the audits' ``entries``."""
     per_class = [{row["class"]: row for row in e["per_class"]} for e in entries]
     counts = np.array([[rows[c]["generated_count"] for c in classes] for rows in per_class])
+    effects = {label: effect for label, e in zip(labels, entries, strict=True)
+               if (effect := (e.get("chi2") or {}).get("generated_design_effect")) is not None}
+    # audits of images that repeat persons: their counts at the size they are worth (whole
+    # images, as the test of the table deals them)
+    counts = np.array([np.round(row / max(effects.get(label, 1.0), 1.0)).astype(np.int64)
+                       for label, row in zip(labels, counts, strict=True)])
     same_reader = all(_reader(e) == _reader(entries[0]) for e in entries[1:])
     test = _homogeneity(counts) if same_reader else None
+    if test is not None and effects:
+        test["design_effects"] = effects
     pairs = _pairs(labels, counts) if same_reader and len(labels) > 2 else []
     note = (None if test is not None else
             "different annotators read the audits" if not same_reader else
@@ -218,6 +228,17 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
                        for label, e, rows in zip(labels, entries, per_class, strict=True)
                        if e.get("ratios")},
             "test": test, "test_note": note, "pairs": pairs}
+
+
+def counted_text(test: dict[str, Any] | None) -> str:
+    """``"; the images of a over their persons (design effect 10.26)"`` where the test of the
+    audits against each other counted the persons of audits whose images repeat them; ""
+    otherwise."""
+    effects = (test or {}).get("design_effects")
+    if not effects:
+        return ""
+    return "; the images of " + ", ".join(f"{label} over their persons (design effect {effect:.2f})"
+                                         for label, effect in effects.items())
 
 
 def ratio_line(table: dict[str, Any], label: str, reference: str) -> str | None:

@@ -29,7 +29,7 @@ from latentplay.audit.run import Audited
 from latentplay.audit.share_ratio import ratio_interval, ratio_text
 from latentplay.audit.truncation import ratio_basis, ratio_words
 from latentplay.audit.values import ks_persons_text, smd_text
-from latentplay.audit.versus import ratio_line, reference_name
+from latentplay.audit.versus import counted_text, ratio_line, reference_name
 from latentplay.contingency import read_p, simulated_note
 from latentplay.errors import UserError
 from latentplay.outputs import figure_text, share_text
@@ -591,7 +591,7 @@ def _versus(run: Path, d: dict[str, Any]) -> list[Section]:
     for name, table in d["attributes"].items():
         test = table.get("test")
         tested = (f"chi-square {number(test['statistic'])} on {number(test['dof'])} dof, "
-                  f"{p_is(read_p(test))}{simulated_note(test)}" if test
+                  f"{p_is(read_p(test))}{simulated_note(test)}{counted_text(test)}" if test
                   else f"none: {table.get('test_note')}")
         rows = [[r["audit"], r["n_generated"], r["tv"], r["faithful_tv"], r["corrected_tv"],
                  r["faithful_corrected_tv"], p_value(r["chi2_p"]), r["amplification"]]
