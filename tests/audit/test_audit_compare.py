@@ -177,6 +177,12 @@ def test_compare_counts_the_audited_images_persons() -> None:
     assert chi["generated_persons"] == 40 and chi["generated_design_effect"] == pytest.approx(10 * 40 / 39)
     with pytest.raises(ValueError, match="count up"):
         compare(training, generated + 1, list("abc"), generated_persons=(codes, persons))
+    # 4 persons, every photo of one class: no spread to measure, so each person is one image
+    alike = compare(np.array([50, 50]), np.array([40, 0]), ["a", "b"],
+                    generated_persons=(np.zeros(40, int), np.repeat(np.arange(4), 10)))
+    np.testing.assert_allclose(alike.generated_effective, [4, 0])
+    np.testing.assert_allclose(alike.generated_ci[0], wilson_interval(np.array([4, 0]), 4)[0])
+    assert alike.p_value > 0.05      # 4 of 4 persons in one class: no evidence at 5 %
 
 
 def test_compare_through_an_annotator_counts_the_audited_persons() -> None:

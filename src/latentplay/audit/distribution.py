@@ -784,23 +784,35 @@ def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | No
 
 
 def effective_counts(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
-    """``(K,)`` float ``counts`` over the mean design effect of a :class:`ShareSpread` of
-    their persons (at least 1: Rao & Scott's first-order correction), or as they are without
-    one: the independent images they are worth. The shares are the same."""
-    return np.asarray(counts, np.float64) / (1.0 if spread is None else max(spread.design_effect, 1.0))
+    """``(K,)`` float ``counts`` over the design effect of their persons
+    (:func:`_persons_effect`, at least 1: Rao & Scott's first-order correction), or as they
+    are without a :class:`ShareSpread` of them: the independent images they are worth. The
+    shares are the same."""
+    counts = np.asarray(counts, np.float64)
+    return counts if spread is None else counts / max(_persons_effect(spread, counts.sum()), 1.0)
+
+
+def _persons_effect(spread: ShareSpread, n: float) -> float:
+    """The mean design effect of ``n`` rows' shares over their persons; where the shares do not
+    vary over the persons at all (every row of one class) none can be measured, and each
+    person counts as one row (``n`` over the persons)."""
+    if not np.isfinite(spread.design_effect) or not spread.covariance.any():
+        return n / spread.clusters
+    return spread.design_effect
 
 
 def _share_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
     """``(K, 2)`` Wilson intervals of the shares of ``(K,)`` ``counts``; with a
     :class:`ShareSpread` of their persons, each at the rows over its class's design effect
-    (at least 1)."""
+    (a class of share 0 or 1, whose own is 0 / 0, at the mean one: :func:`_persons_effect`;
+    at least 1)."""
     n = int(counts.sum())
     if spread is None or n == 0:
         return wilson_interval(counts, n)
     share = counts / n
     binomial = share * (1 - share) / n
     effect = np.where(binomial > 0, np.diag(spread.covariance) / np.where(binomial > 0, binomial, 1),
-                      1.0)
+                      _persons_effect(spread, n))
     return np.array([effective_wilson(float(p), n / max(float(e), 1.0))
                      for p, e in zip(share, effect, strict=True)])
 
