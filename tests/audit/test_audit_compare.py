@@ -181,6 +181,7 @@ def test_compare_counts_the_audited_images_persons() -> None:
     alike = compare(np.array([50, 50]), np.array([40, 0]), ["a", "b"],
                     generated_persons=(np.zeros(40, int), np.repeat(np.arange(4), 10)))
     np.testing.assert_allclose(alike.generated_effective, [4, 0])
+    assert alike.generated_design_effect == 10 and alike.to_dict()["chi2"]["generated_design_effect"] == 10
     np.testing.assert_allclose(alike.generated_ci[0], wilson_interval(np.array([4, 0]), 4)[0])
     assert alike.p_value > 0.05      # 4 of 4 persons in one class: no evidence at 5 %
 

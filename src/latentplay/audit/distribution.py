@@ -488,6 +488,15 @@ class Comparison:
         return effective_counts(self.generated_counts, self.generated_spread)
 
     @property
+    def generated_design_effect(self) -> float | None:
+        """How many times fewer the audited images count for than their number where they
+        repeat persons (:attr:`generated_effective`); None where they do not."""
+        if self.generated_spread is None:
+            return None
+        n = float(self.generated_counts.sum())
+        return n / float(self.generated_effective.sum()) if n else 1.0
+
+    @property
     def p_value(self) -> float:
         """The test's p-value to read: the simulated one where it was simulated, else the
         chi-square curve's."""
@@ -562,7 +571,7 @@ class Comparison:
                                        if self.training_spread else None),
                      **({} if self.generated_spread is None else
                         {"generated_persons": self.generated_spread.clusters,
-                         "generated_design_effect": self.generated_spread.design_effect})},
+                         "generated_design_effect": self.generated_design_effect})},
             "tv": self.tv, "js": self.js,
             "corrected_tv": self.corrected_tv, "corrected_js": self.corrected_js,
             "corrected_pinned": self.pinned,

@@ -637,9 +637,9 @@ def _condition_note(drawn: str, ref: str) -> str:
 def _counted_note(result: Comparison) -> str:
     """A class figure's line on the audited images' persons, where they repeat: their tests
     and intervals count them (at the design effect said); "" otherwise."""
-    spread = result.generated_spread
-    return ("" if spread is None else f"\nthe audited images counted over their {spread.clusters} "
-            f"persons (design effect {spread.design_effect:.2f})")
+    spread, effect = result.generated_spread, result.generated_design_effect
+    return ("" if spread is None or effect is None else f"\nthe audited images counted over their "
+            f"{spread.clusters} persons (design effect {effect:.2f})")
 
 
 def confidence_note(labelled: float | None, audited: float | None) -> str:
