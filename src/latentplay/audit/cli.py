@@ -245,7 +245,13 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 joint: list[str]) -> None:
     """``audit compare --psi``: the sweep, and each class's share at each psi."""
     from latentplay.audit.distribution import data_name
-    from latentplay.audit.truncation import confidence_caution, ratio_basis, ratio_words, truncation_sweep
+    from latentplay.audit.truncation import (
+        confidence_caution,
+        off_reference,
+        ratio_basis,
+        ratio_words,
+        truncation_sweep,
+    )
 
     try:
         values = [float(v) for v in split_names(psi)]
@@ -267,7 +273,7 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
                 print(f"    {words}")
         if basis := ratio_basis(entry):
             ref = data_name(store.path)
-            off = any(ratio_words(entry, k) for k in range(len(entry["psi"])))
+            off = bool(off_reference(entry).any())  # type: ignore[union-attr]  # has ratios
             print(f"  (more or less often than {ref}: {basis})" if off else
                   f"  no class drawn more or less often than {ref} at any psi ({basis})")
         if entry["confidence_held_out"] is not None:

@@ -62,7 +62,7 @@ def corrected_draws(shares: np.ndarray, confusion: np.ndarray, counts: Counts | 
         have a share below 0).
     """
     shares = np.asarray(shares, np.float64)
-    free, kept = np.empty_like(shares), np.empty_like(shares)
+    free, kept = np.empty_like(shares), np.empty_like(shares) if non_negative else None
     fixed = filled_confusion(confusion)
     for start in range(0, len(shares), CHUNK):
         q = shares[start:start + CHUNK]
@@ -76,8 +76,8 @@ def corrected_draws(shares: np.ndarray, confusion: np.ndarray, counts: Counts | 
                           for ci, qi in zip(c, q, strict=True)])
             again = np.ones(len(q), bool)
         free[start:start + CHUNK] = x
-        if non_negative:
+        if kept is not None:
             kept[start:start + CHUNK] = x / x.sum(axis=1, keepdims=True)
             for i in np.flatnonzero(again):
                 kept[start + i] = correct_confusion(q[i], c[i])
-    return free, kept if non_negative else None
+    return free, kept

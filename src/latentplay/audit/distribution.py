@@ -490,11 +490,10 @@ class Comparison:
     @property
     def generated_design_effect(self) -> float | None:
         """How many times fewer the audited images count for than their number where they
-        repeat persons (:attr:`generated_effective`); None where they do not."""
+        repeat persons (:func:`applied_effect`); None where they do not."""
         if self.generated_spread is None:
             return None
-        n = float(self.generated_counts.sum())
-        return n / float(self.generated_effective.sum()) if n else 1.0
+        return applied_effect(self.generated_spread, float(self.generated_counts.sum()))
 
     @property
     def p_value(self) -> float:
@@ -794,26 +793,26 @@ def simulated_text(test: dict[str, Any], audited: str = "generated") -> str | No
 
 def effective_counts(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
     """``(K,)`` float ``counts`` over the design effect of their persons
-    (:func:`_persons_effect`, at least 1: Rao & Scott's first-order correction), or as they
-    are without a :class:`ShareSpread` of them: the independent images they are worth. The
-    shares are the same."""
+    (:func:`applied_effect`), or as they are without a :class:`ShareSpread` of them: the
+    independent images they are worth. The shares are the same."""
     counts = np.asarray(counts, np.float64)
-    return counts if spread is None else counts / max(_persons_effect(spread, counts.sum()), 1.0)
+    return counts if spread is None else counts / applied_effect(spread, counts.sum())
 
 
-def _persons_effect(spread: ShareSpread, n: float) -> float:
-    """The mean design effect of ``n`` rows' shares over their persons; where the shares do not
+def applied_effect(spread: ShareSpread, n: float) -> float:
+    """The design effect ``n`` rows' counts are divided by: the mean one of their shares over
+    their persons (Rao & Scott's first-order correction), at least 1; where the shares do not
     vary over the persons at all (every row of one class) none can be measured, and each
     person counts as one row (``n`` over the persons)."""
     if not np.isfinite(spread.design_effect) or not spread.covariance.any():
-        return n / spread.clusters
-    return spread.design_effect
+        return max(n / spread.clusters, 1.0)
+    return max(spread.design_effect, 1.0)
 
 
 def _share_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarray:
     """``(K, 2)`` Wilson intervals of the shares of ``(K,)`` ``counts``; with a
     :class:`ShareSpread` of their persons, each at the rows over its class's design effect
-    (a class of share 0 or 1, whose own is 0 / 0, at the mean one: :func:`_persons_effect`;
+    (a class of share 0 or 1, whose own is 0 / 0, at the mean one: :func:`applied_effect`;
     at least 1)."""
     n = int(counts.sum())
     if spread is None or n == 0:
@@ -821,7 +820,7 @@ def _share_interval(counts: np.ndarray, spread: ShareSpread | None) -> np.ndarra
     share = counts / n
     binomial = share * (1 - share) / n
     effect = np.where(binomial > 0, np.diag(spread.covariance) / np.where(binomial > 0, binomial, 1),
-                      _persons_effect(spread, n))
+                      applied_effect(spread, n))
     return np.array([effective_wilson(float(p), n / max(float(e), 1.0))
                      for p, e in zip(share, effect, strict=True)])
 
@@ -876,8 +875,8 @@ def chi_square_basis(summary: dict[str, Any], audited: str = "generated") -> str
     class"``; None otherwise. For two annotators read together
     it says that their errors were taken as independent, and for audited images of persons
     that repeat, over how many persons and at what design effect (or, in an audit written
-    before they were counted, that the images were taken as independent); ``audited`` names the images
-    (``generated`` or the ``--images`` folder). None too when no test was made (0 degrees of
+    before they were counted, that the images were taken as independent); ``audited`` names
+    the images (``generated`` or the ``--images`` folder). None too when no test was made (0 degrees of
     freedom: e.g. an annotator that reads both sides as one class)."""
     test = summary.get("chi2") or {}
     if test.get("dof") == 0:

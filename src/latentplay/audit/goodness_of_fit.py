@@ -278,18 +278,17 @@ def simulated_p(
 ) -> tuple[float, str]:
     """The p-value of :func:`chi_square`'s ``statistic`` of ``(K,)`` ``training_counts`` and
     ``generated_counts`` (both non-empty), simulated under its null, and how it was drawn
-    (:data:`MARGINS_FIXED`, :data:`REFERENCE_TRUTH` or :data:`REFERENCE_SHARES`): ``(1 +
-    #{X*² >= statistic}) / (draws +
-    1)`` over ``draws`` comparisons made as the observed one was (the same ``confusion``,
-    ``confusion_counts`` and persons), a drawn comparison the test cannot read (no degrees of
-    freedom) counting as less extreme.
+    (:data:`MARGINS_FIXED`, :data:`REFERENCE_TRUTH` or :data:`REFERENCE_SHARES`):
+    ``(1 + #{X*² >= statistic}) / (draws + 1)`` over ``draws`` comparisons made as the observed
+    one was (the same ``confusion``, ``confusion_counts`` and persons), a drawn comparison the
+    test cannot read (no degrees of freedom) counting as less extreme.
 
     The parametric bootstrap draws, each time, the reference's counts at its shares ``p_t``
     (with ``training_clusters``, the ``(k, K)`` class counts of each reference person, ``k >=
     2`` persons drawn whole with replacement), the audited images at ``C^T p_t`` (as many as
     ``generated_counts`` sum to, rounded: counts at an effective size count as that many;
-    whole counts without a confusion or persons are dealt with both margins fixed), and each row of
-    ``confusion_counts`` at its measured rates (its confusion then measured from them);
+    whole counts without a confusion or persons are dealt with both margins fixed), and each
+    row of ``confusion_counts`` at its measured rates (its confusion then measured from them);
     ``confusion`` without counts is taken as known in every draw. Persons with the same class
     counts are drawn as one kind, each kind as likely as it is common (the same draw, at a
     cost that grows with the kinds, not the persons)."""

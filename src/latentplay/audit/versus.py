@@ -202,7 +202,7 @@ def _attribute(labels: list[str], entries: list[dict[str, Any]], classes: list[s
                if (effect := (e.get("chi2") or {}).get("generated_design_effect")) is not None}
     # audits of images that repeat persons: their counts at the size they are worth (whole
     # images, as the test of the table deals them)
-    counts = np.array([np.round(row / max(effects.get(label, 1.0), 1.0)).astype(np.int64)
+    counts = np.array([np.round(row / effects.get(label, 1.0)).astype(np.int64)
                        for label, row in zip(labels, counts, strict=True)])
     same_reader = all(_reader(e) == _reader(entries[0]) for e in entries[1:])
     test = _homogeneity(counts) if same_reader else None

@@ -631,29 +631,31 @@ def summary_lines(store: st.Store, names: Sequence[str]) -> list[str]:
     return lines
 
 
+def _latest_measure(store: st.Store, name: str) -> dict[str, Any] | None:
+    """The history entry of the latest measure run that wrote attribute ``name`` (None where
+    none did)."""
+    return next((e for e in reversed(store.schema.history)
+                 if e.get("op") == "measure" and name in e.get("attributes", [])), None)
+
+
 def _found_by(store: st.Store, name: str) -> str:
     """`` (dlib's HOG face detector)`` after the counts of ``face_found`` where the latest
     measure run that wrote it names its detector (other detectors find other faces: `audit
     detection` runs dlib's CNN); "" otherwise."""
-    if not name.endswith("face_found"):
-        return ""
-    for entry in reversed(store.schema.history):
-        if entry.get("op") == "measure" and name in entry.get("attributes", []):
-            detector = (entry.get("config") or {}).get("detector")
-            return f" ({detector_label(detector)})" if detector else ""
-    return ""
+    entry = _latest_measure(store, name) if name.endswith("face_found") else None
+    detector = ((entry or {}).get("config") or {}).get("detector")
+    return f" ({detector_label(detector)})" if detector else ""
 
 
 def _why_missing(store: st.Store, name: str) -> str:
     """Why rows of attribute ``name`` have no value, as far as the latest measure run that
     wrote it tells: how many had no face found, how many were under the minimum size
     (:data:`MINIMUMS`); "" when it tells neither."""
-    entries = [e for e in store.schema.history
-               if e.get("op") == "measure" and name in e.get("attributes", [])]
-    if not entries:
+    latest = _latest_measure(store, name)
+    if latest is None:
         return ""
-    found = next((n for n in entries[-1]["attributes"] if n.endswith("face_found")), None)
-    config = entries[-1].get("config", {})
+    found = next((n for n in latest["attributes"] if n.endswith("face_found")), None)
+    config = latest.get("config", {})
     skin = name.endswith("skin_ita")
     # skin is read where the detector missed the face too, in a fallback box (unless --fallback
     # nan): no face found is then not why a row has no value
@@ -665,7 +667,7 @@ def _why_missing(store: st.Store, name: str) -> str:
             and any(w and name.endswith(base) for base, w in FACE_COLUMNS.items())):
         missed = int((absent & (store.labels(found) == 0)).sum())
         parts += [f"{missed:,} with no face found"] if missed else []
-    under = entries[-1].get("under_minimum", {}).get(name, 0)
+    under = latest.get("under_minimum", {}).get(name, 0)
     reason = next((text for base, text in MINIMUMS.items() if name.endswith(base)), None)
     parts += [f"{under:,} with {reason}; docs/measure.md"] if under and reason else []
     hueless = int(absent.sum()) - missed - under if skin else 0

@@ -371,19 +371,20 @@ def _truncation(run: Path, t: dict[str, Any]) -> list[Section]:
         if (run / "truncation_samples.png").exists() else []))]
     for name, e in (t.get("attributes") or {}).items():
         classes = list(e.get("classes", []))
+        has_ratios = bool(e.get("ratios"))     # audits written before the ratios have none
         rows = []
         for k, (p, shares, cis) in enumerate(zip(e["psi"], e["generated"], e["generated_ci"], strict=True)):
             cells = [f"{share(g)} [{share(lo)}, {share(hi)}]"
                      for g, (lo, hi) in zip(shares, cis, strict=True)]
             rows.append([f"{p:g}", *cells, share(e["tv"][k]), share(e["confidence"][k])]
-                        + ([ratio_words(e, k) or "neither"] if e.get("ratios") else []))
+                        + ([ratio_words(e, k) or "neither"] if has_ratios else []))
         rows.append([ref, *[share(t) for t in e["training"]], "—",
-                     share(e.get("confidence_held_out"))] + (["—"] if e.get("ratios") else []))
+                     share(e.get("confidence_held_out"))] + (["—"] if has_ratios else []))
         ratios = (f"; the classes drawn more or less often than {ref} has them ({ratio_basis(e)})"
-                  if e.get("ratios") else "")
+                  if has_ratios else "")
         blocks: list[Any] = [Table.of(
             ["ψ", *classes, f"TV from {ref}", "annotator confidence"]
-            + (["drawn more / less often"] if e.get("ratios") else []), rows,
+            + (["drawn more / less often"] if has_ratios else []), rows,
             "Annotated shares at each ψ (95% Wilson intervals), their total variation from "
             f"{possessive(ref)} shares, and the annotator's mean confidence (last row: on its held-out "
             f"labelled images; a drop says the samples left what it knows){ratios}.")]

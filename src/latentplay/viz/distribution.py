@@ -242,8 +242,8 @@ def shares_by_setting(
     ``(S, K)`` bool rings the points it marks, said by ``marked_label`` (in the legend, or
     the caption of the panels)."""
     x = np.asarray(settings, float)
-    rings = np.zeros(shares.shape, bool) if marked is None else np.asarray(marked, bool)
     shares, intervals = np.asarray(shares, float), np.asarray(intervals, float)
+    rings = np.zeros(shares.shape, bool) if marked is None else np.asarray(marked, bool)
     highest = max(float(np.nanmax(intervals)), float(np.nanmax(shares)),
                   0.0 if reference is None else float(np.max(reference)))
     top = min(1.0, np.ceil(1.1 * highest * 20) / 20) if highest > 0 else 1.0
