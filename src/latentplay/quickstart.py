@@ -86,7 +86,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
         f"\n[green]done[/green]: store {path} ({len(store)} images; open it with "
         f"datasets.load_from_disk('{path}') or latentplay.store.load)\n"
         f"grids: {', '.join(str(g) for g in grids)}\nbias chart: {bias}\nreport: {report}\n\n"
-        f"next: latentplay train cvae --data {path} --out {out / 'cvae'} --epochs 20 "
+        f"next: latentplay train cvae --data {path} --out {out / 'cvae'} --epochs 100 "
         f"data.size=32 data.crop=0.5\n"
         f"      latentplay latent sweep {out / 'cvae'} --attribute smile --out {out / 'sweep.png'}\n"
         f"      latentplay app --run {out / 'cvae'} --data {path}\n"

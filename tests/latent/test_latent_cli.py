@@ -67,6 +67,7 @@ def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_pat
     assert numbers["values"] == [-3, -1, 0, 1, 3]
     assert numbers["in_training_range"] == [False, True, True, True, False]
     assert len(numbers["diversity"]) == 5
+    assert len(numbers["change"]) == 5 and numbers["change"][0] == 0 < numbers["change"][-1]
     out = tmp_path / "genders.png"
     numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "gender",
                       "--condition", "smile=0", "--out", out), out)
@@ -695,14 +696,27 @@ def test_sweep_counts_the_training_faces_near_each_value(cli, drawn: list[dict],
     table = np.load(cvae_run / "latents.npy")
     training = table[table["split"] == 0]
     out = tmp_path / "sweep.png"
-    numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-3,-1:1:1,3",
-                      "--per", "2", "--condition", "gender=female", "--out", out), out)
+    r = cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-3,-1:1:1,3",
+            "--per", "2", "--condition", "gender=female", "--out", out)
+    numbers = _ok(r, out)
     windows = numbers["training_windows"]
     assert windows[0] == [-4.0, -2.0] and windows[2] == [-0.5, 0.5]  # half the gaps 2 and 1
     expected = [int(((training["smile"] >= a) & (training["smile"] < b)).sum()) for a, b in windows]
     assert numbers["training_faces"] == expected and sum(expected) == len(training)
     assert drawn[-1]["labels"][2].endswith(f"\n{expected[2]} training faces")
     assert "training faces: the run's training rows" in drawn[-1]["title"]
+    # the same codes in every row: each row's change from the first, where the last one's
+    # faces differ from the first's drawn as a last row, and one line comparing the two
+    labels = drawn[-1]["labels"]
+    assert len(labels) == 6 and f"\nchange {numbers['change'][2]:.3f}\n" in labels[2]
+    assert labels[5].startswith("where smile=-3\n-> smile=3\nchanges them")
+    assert "last row: |last - first value|" in drawn[-1]["title"]
+    change = f"{numbers['change'][-1]:.3f}"
+    assert f"smile -3 -> 3 changes a face by {change} (RMS, pixels 0-1)" in r.out
+    r = cli("latent", "sweep", cvae_run, "--attribute", "smile", "--per", "2", "--new-codes",
+            "--condition", "gender=female", "--out", out)
+    numbers = _ok(r, out)
+    assert numbers["change"] is None and len(drawn[-1]["labels"]) == 5 and "changes" not in r.out
     numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "gender", "--condition", "smile=0",
                       "--out", out), out)
     assert numbers["training_faces"] == [int((training["gender"] == k).sum()) for k in (0, 1)]

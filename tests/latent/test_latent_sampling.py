@@ -13,13 +13,17 @@ from latentplay.errors import UserError
 from latentplay.latent import interpolate as ip
 from latentplay.latent import traverse as tr
 from latentplay.latent.sampling import (
+    CHANGE_NOTE,
     DIVERSITY_NOTE,
+    change_maps,
+    condition_change,
     condition_sweep,
     in_training_range,
     near_counts,
     pairwise_diversity,
 )
 from latentplay.models.condition import ConditionPart, ConditionSpec
+from latentplay.viz.grid import heat_images
 
 
 class _Pixels(torch.nn.Module):
@@ -169,14 +173,23 @@ def test_condition_sweep_same_codes_across_values() -> None:
     codes = _codes(sweep.images)  # z + smile + 1 (gender one-hot sums to 1)
     np.testing.assert_allclose(codes[1] - codes[0], 1.5, atol=0.07)  # same codes, smile +1.5
     assert "outside training" in sweep.captions()[2]
-    # the figure's row labels say what their number is (they read "div 0.003", unexplained)
-    assert sweep.row_labels()[2] == f"{sweep.captions()[2]}\ndiversity {sweep.diversity[2]:.3f}"
+    # the same codes moved by smile +1.5: every pixel by 1.5 / 8 (uint8 rounding aside)
+    assert sweep.change[0] == 0 and abs(sweep.change[1] - 1.5 / 8) < 0.005
+    # the figure's row labels say what their numbers are (they read "div 0.003", unexplained)
+    assert sweep.row_labels()[0] == f"{sweep.captions()[0]}\ndiversity {sweep.diversity[0]:.3f}"
+    assert sweep.row_labels()[1] == (f"{sweep.captions()[1]}\ndiversity {sweep.diversity[1]:.3f}"
+                                     f"\nchange {sweep.change[1]:.3f}")
     assert "diversity: mean RMS pixel difference" in DIVERSITY_NOTE
+    assert "from the same code at the first value" in CHANGE_NOTE
+    assert sweep.summary() == (f"smile -1 -> 2 changes a face by {sweep.change[2]:.3f} (RMS, pixels "
+                               f"0-1); two faces of one smile differ by {sweep.diversity.mean():.3f}")
     one = condition_sweep(model, "smile", [0.0], per_value=1, fixed={"gender": "m"})
-    assert one.row_labels() == ["smile=0\ndiversity n/a"]
+    assert one.row_labels() == ["smile=0\ndiversity n/a"] and one.summary() is None
     fresh = condition_sweep(model, "smile", [0.0, 0.0], per_value=3, fixed={"gender": "m"},
                             same_codes=False)
     assert not np.array_equal(fresh.images[0], fresh.images[1])
+    assert fresh.change is None and fresh.summary() is None  # new codes: no change to measure
+    assert "change" not in fresh.row_labels()[1]
     classes = condition_sweep(model, "gender", None, per_value=2, fixed={"smile": 0.0})
     assert classes.values == ["f", "m"]
     with pytest.raises(UserError, match="gender"):
@@ -187,6 +200,40 @@ def test_condition_sweep_same_codes_across_values() -> None:
         condition_sweep(_Pixels(), "smile", [0.0])
     with pytest.raises(UserError, match="'smile' takes a number, got 'wide'"):
         condition_sweep(model, "smile", [0.0, "wide"], fixed={"gender": "m"})
+
+
+def test_a_sweep_says_when_its_condition_barely_shows() -> None:
+    """A decoder that ignores its condition: no change, and the summary says so."""
+
+    class _Deaf(_Pixels):
+        def decode(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+            return super().decode(z, None if cond is None else cond * 0)
+
+    spec = ConditionSpec([ConditionPart("smile", "continuous", 1, range=(-1.0, 1.0))])
+    sweep = condition_sweep(_Deaf(spec), "smile", [-1.0, 1.0], per_value=4)
+    assert sweep.change.tolist() == [0.0, 0.0]
+    assert sweep.summary().endswith(": the condition barely shows")
+
+
+def test_condition_change_and_where_it_changes() -> None:
+    rng = np.random.default_rng(0)
+    first = rng.integers(0, 200, (3, 4, 4, 3), dtype=np.uint8)
+    last = first.copy()
+    last[0, 1, 2, :] += 51  # code 0: one pixel, every channel, by 0.2
+    last[2, 0, 0, 0] += 51  # code 2: one channel of one pixel
+    images = np.stack([first, last])
+    change = condition_change(images)
+    np.testing.assert_allclose(change, [0.0, (np.sqrt(3 * 0.2 ** 2 / 48) + np.sqrt(0.2 ** 2 / 48)) / 3])
+    maps = change_maps(first, last)
+    assert maps.shape == (3, 4, 4)
+    assert maps[0, 1, 2] == pytest.approx(0.2) and maps[2, 0, 0] == pytest.approx(0.2 / 3)
+    assert maps.sum() == pytest.approx(0.2 + 0.2 / 3)
+    heat = heat_images(maps, top=0.1)
+    assert heat.shape == (3, 4, 4, 3) and heat.dtype == np.uint8
+    darkest, brightest = heat_images(np.array([[[0.0, 1.0]]]), 1.0)[0, 0]
+    assert (heat[1] == darkest).all()  # code 1 unchanged: all black
+    np.testing.assert_array_equal(heat[0, 1, 2], brightest)  # 0.2, past the top 0.1
+    assert (heat[2, 0, 0] != darkest).any() and (heat[2, 0, 0] != brightest).any()
 
 
 def test_condition_sweep_on_a_trained_cvae(cvae_run: Path) -> None:

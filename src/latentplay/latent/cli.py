@@ -181,7 +181,14 @@ def sweep(
     """Decode the same prior draws at each value of one condition (SmileCVAE's grid of smile
     degrees); reports how alike each row's faces are (diversity) and how many training faces
     lie near each value."""
-    from latentplay.latent.sampling import DIVERSITY_NOTE, TRAINED_NOTE, condition_sweep
+    from latentplay.latent.sampling import (
+        CHANGE_NOTE,
+        DIVERSITY_NOTE,
+        TRAINED_NOTE,
+        change_maps,
+        condition_sweep,
+    )
+    from latentplay.viz.grid import heat_images
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -196,14 +203,29 @@ def sweep(
     part = model.condition_spec.part(attribute)
     near = _near_training(run, part, result.values)
     result.trained = None if near is None else near[0]
+    rows, labels = list(result.images), result.row_labels()
+    shown = result.change is not None and len(result.values) > 1
+    if shown:  # where the first value's faces change to the last's, code by code
+        maps = change_maps(result.images[0], result.images[-1])
+        top = max(float(maps.max()), 1e-3)
+        rows.append(heat_images(maps, top))
+        ends = [result.captions()[i].split("\n")[0] for i in (0, -1)]
+        labels.append(f"where {ends[0]}\n-> {ends[1]}\nchanges them\n(brightest: {top:.2f})")
     title = (f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
                                                 else "") + "; " + DIVERSITY_NOTE
+             + ("; " + CHANGE_NOTE if result.change is not None else "")
+             + ("; last row: |last - first value| of each code, averaged over the channels"
+                if shown else "")
              + ("" if near is None else "; " + TRAINED_NOTE[part.kind]))
-    _write(out, list(result.images), result.row_labels(), title,
+    _write(out, rows, labels, title,
            {"attribute": attribute, "values": result.values,
-            "diversity": result.diversity.tolist(), "in_training_range": result.in_range,
+            "diversity": result.diversity.tolist(),
+            "change": None if result.change is None else result.change.tolist(),
+            "in_training_range": result.in_range,
             "training_faces": result.trained, "training_windows": None if near is None else near[1],
             "per_value": per, "seed": seed, "same_codes": not new_codes})
+    if line := result.summary():
+        typer.echo(line)
 
 
 def _near_training(run: Path, part: Any, values: list[Any]) -> tuple[list[int], Any] | None:

@@ -27,6 +27,10 @@ DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a r
                   "(pixels 0-1; 0: all alike)")
 """What a sweep figure's per-row ``diversity`` is (for its title)."""
 
+CHANGE_NOTE = ("change: mean RMS pixel difference from the same code at the first value (what the "
+               "condition alone does; compare with diversity, what the codes do)")
+"""What a same-codes sweep figure's per-row ``change`` is (for its title)."""
+
 TRAINED_NOTE = {"continuous": "training faces: the run's training rows nearer that value than the "
                               "neighbouring ones (within half the gap to each)",
                 "categorical": "training faces: the run's training rows of that class"}
@@ -49,6 +53,8 @@ class Sweep:
         trained: ``(V,)`` training faces near each value (:func:`near_counts`), or None when
             not counted.
         span: the trained range of a continuous attribute (None: categorical, or unknown).
+        change: ``(V,)`` :func:`condition_change` of the images (the same codes in every row),
+            or None when each value drew its own codes.
     """
 
     attribute: str
@@ -58,6 +64,7 @@ class Sweep:
     in_range: list[bool]
     trained: list[int] | None = None
     span: tuple[float, float] | None = None
+    change: np.ndarray | None = None
 
     def captions(self) -> list[str]:
         """Row labels ``attribute=value``, marked ``(outside training)`` where it is."""
@@ -68,12 +75,30 @@ class Sweep:
     def row_labels(self) -> list[str]:
         """:meth:`captions` with each row's diversity (``diversity 0.123``; what it is:
         :data:`DIVERSITY_NOTE`, for the figure's title); ``diversity n/a`` for a row of one
-        image; then, when counted, its training faces (``412 training faces``; what they are:
-        :data:`TRAINED_NOTE`)."""
+        image; then its change from the first row where the codes are the same (``change
+        0.045``, :data:`CHANGE_NOTE`; none on the first row); then, when counted, its training
+        faces (``412 training faces``; what they are: :data:`TRAINED_NOTE`)."""
         counts = [None] * len(self.values) if self.trained is None else self.trained
+        changes = [None] * len(self.values) if self.change is None else [None, *self.change[1:]]
         return [f"{c}\ndiversity " + ("n/a" if np.isnan(d) else f"{d:.3f}")
+                + ("" if ch is None else f"\nchange {ch:.3f}")
                 + ("" if t is None else f"\n{t} training faces")
-                for c, d, t in zip(self.captions(), self.diversity, counts, strict=True)]
+                for c, d, ch, t in zip(self.captions(), self.diversity, changes, counts, strict=True)]
+
+    def summary(self) -> str | None:
+        """One line comparing what the condition does with what the codes do: the change
+        from the first value to the last beside the diversity of the rows, e.g. ``smile -1 ->
+        1 changes a face by 0.046 (RMS, pixels 0-1); two faces of one smile differ by 0.150``;
+        None when each value drew its own codes or only one value was swept."""
+        if self.change is None or len(self.values) < 2:
+            return None
+        spread = float(np.nanmean(self.diversity)) if np.isfinite(self.diversity).any() else None
+        line = (f"{self.attribute} {_fmt(self.values[0])} -> {_fmt(self.values[-1])} changes a face "
+                f"by {self.change[-1]:.3f} (RMS, pixels 0-1)")
+        if spread is None:
+            return line
+        return (line + f"; two faces of one {self.attribute} differ by {spread:.3f}"
+                + (": the condition barely shows" if self.change[-1] < spread / 10 else ""))
 
 
 def _fmt(value: Any) -> str:
@@ -103,6 +128,26 @@ def pairwise_diversity(images: np.ndarray) -> float:
     d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * flat @ flat.T, 0.0) / flat.shape[1]
     upper = np.triu_indices(len(flat), k=1)
     return float(np.sqrt(d2[upper]).mean())
+
+
+def condition_change(images: np.ndarray) -> np.ndarray:
+    """How far each value moves the same codes' images from the first value's.
+
+    Args:
+        images: ``(V, K, S, S, C)`` uint8, ``images[v, k]`` code ``k`` decoded at value ``v``.
+
+    Returns:
+        ``(V,)`` mean over the ``K`` codes of the RMS pixel difference (pixels in [0, 1])
+        between ``images[v, k]`` and ``images[0, k]``; 0 for the first value.
+    """
+    flat = images.reshape(images.shape[0], images.shape[1], -1).astype(np.float64) / 255.0
+    return np.sqrt(((flat - flat[:1]) ** 2).mean(-1)).mean(-1)
+
+
+def change_maps(first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Where a condition changes each face: ``(K, S, S)`` mean over the channels of
+    ``|last - first|`` (pixels in [0, 1]) of ``(K, S, S, C)`` uint8 images of the same codes."""
+    return np.abs(last.astype(np.float64) - first.astype(np.float64)).mean(-1) / 255.0
 
 
 def in_training_range(part: ConditionPart, value: Any) -> bool:
@@ -236,6 +281,8 @@ def condition_sweep(model: torch.nn.Module, attribute: str, values: Sequence[Any
         images = decode(model, z, condition=np.stack([cond] * per_value), device=device)
         rows.append(images)
         diversity.append(pairwise_diversity(images))
-    return Sweep(attribute, values, np.stack(rows), np.asarray(diversity),
+    images = np.stack(rows)
+    return Sweep(attribute, values, images, np.asarray(diversity),
                  [in_training_range(part, v) for v in values],
-                 span=part.range if part.kind == "continuous" else None)
+                 span=part.range if part.kind == "continuous" else None,
+                 change=condition_change(images) if same_codes else None)

@@ -97,6 +97,15 @@ def image_grid(
     return fig
 
 
+def heat_images(maps: np.ndarray, top: float, cmap: str = "magma") -> np.ndarray:
+    """``(K, H, W)`` non-negative maps as ``(K, H, W, 3)`` uint8 colour images to put in a grid
+    row, 0 black and ``top`` (or more) the colour map's brightest end."""
+    import matplotlib
+
+    scaled = np.clip(np.asarray(maps, dtype=np.float64) / max(float(top), 1e-12), 0.0, 1.0)
+    return (matplotlib.colormaps[cmap](scaled)[..., :3] * 255).round().astype(np.uint8)
+
+
 def _check_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str],
                 captions: Sequence[Sequence[str]] | None) -> None:
     """A :class:`UserError` unless ``rows`` is a list of rows of ``(H, W)`` or ``(H, W, C)``
