@@ -513,7 +513,7 @@ def test_titles_say_which_store_the_faces_come_from(cli, drawn: list[dict], vae_
     assert drawn[-1]["title"] == f"blend of 2 faces of {named} (equal weights)"
     _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
             "--rows", "0:2", "--shifts=0.5", "--out", out), out)
-    assert drawn[-1]["title"] == f"smile shifted on rows of {named}"
+    assert drawn[-1]["title"].startswith(f"smile shifted on rows of {named}; change: ")
     _ok(cli("latent", "traverse", vae_run, "--top", "1", "--steps", "3", "--data", faces_store,
             "--row", "4", "--out", out), out)
     assert drawn[-1]["title"].endswith(f"prior) from row 4 of {named}")  # not "from the row 4"
@@ -683,6 +683,14 @@ def test_force_captions_own_values_and_marks_values_outside_training(
         assert [c.split("\n")[0] for c in row] == [f"smile={np.float32(v + s):.2g}" for v in own]
     assert numbers["in_training_range"] == [[not m for m in marks] for marks in outside]
     np.testing.assert_allclose(numbers["values"], [own + s for s in shifts], atol=1e-6)
+    # each shift's change from the faces redrawn at their own values, in its row's label
+    assert len(numbers["change"]) == 2 and min(numbers["change"]) > 0
+    labels = drawn[-1]["labels"]
+    assert labels[:2] == ["original", "own value"]
+    assert labels[2] == f"smile\n+0.5\nchange {numbers['change'][0]:.3f}"
+    numbers = _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
+                      "--rows", "0:3", "--shifts=0,1", "--out", out), out)
+    assert numbers["change"][0] == 0 < numbers["change"][1]  # no shift: the own-value faces
     _ok(cli("latent", "force", cvae_run, "--data", faces_store, "--attribute", "smile",
             "--rows", "0:2", "--values=1,3", "--out", out), out)
     assert ["(outside training)" in c for c in drawn[-1]["captions"][3]] == [True, True]

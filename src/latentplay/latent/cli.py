@@ -520,7 +520,7 @@ def force(
     to other values or shifted (SmileCVAE's "forcing smiles")."""
     import torch
 
-    from latentplay.latent.sampling import beyond_text, in_training_range
+    from latentplay.latent.sampling import beyond_text, condition_change, in_training_range
     from latentplay.train.forcing import force_condition
 
     figure_out(out)  # before any work: nothing of a store or run replaced
@@ -547,7 +547,9 @@ def force(
     heads = ["original", "own value"]
     heads += [f"{v:+.3g}" if shifts is not None else f"={v:.3g}" for v in amounts]
     columns = [grid[:, k] for k in range(grid.shape[1])]  # original, own value, each amount
-    labels = [f"{attribute}\n{h}" if k >= 2 else h for k, h in enumerate(heads)]
+    change = condition_change(np.stack(columns[1:]))[1:]  # (V,) from each face's own-value redrawing
+    labels = [h for h in heads[:2]] + [f"{attribute}\n{h}\nchange {c:.3f}"
+                                       for h, c in zip(heads[2:], change, strict=True)]
     inside = [[in_training_range(part, v) for v in row] for row in [true, *decoded]]
 
     def caption(value: float, ok: bool) -> str:  # values beyond training marked, as sweep does
@@ -561,9 +563,11 @@ def force(
     captions.insert(1, [""] * len(true))
     # one row per setting, one column per face (the seed's layout)
     _write(out, columns, labels,
-           f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of store '{data.name}'",
+           f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of store '{data.name}'"
+           "; change: mean RMS pixel difference (pixels 0-1) from each face redrawn at its own value",
            {"rows": codes.rows.tolist(), "own_values": true.tolist(), "amounts": amounts,
             "mode": "shift" if shifts is not None else "set", "values": decoded.tolist(),
+            "change": change.tolist(),
             "training_range": None if part.range is None else list(part.range),
             "own_in_training_range": inside[0], "in_training_range": inside[1:], **codes.record()},
            captions=captions)
