@@ -548,8 +548,8 @@ def force(
     heads += [f"{v:+.3g}" if shifts is not None else f"={v:.3g}" for v in amounts]
     columns = [grid[:, k] for k in range(grid.shape[1])]  # original, own value, each amount
     change = condition_change(np.stack(columns[1:]))[1:]  # (V,) from each face's own-value redrawing
-    labels = [h for h in heads[:2]] + [f"{attribute}\n{h}\nchange {c:.3f}"
-                                       for h, c in zip(heads[2:], change, strict=True)]
+    labels = heads[:2] + [f"{attribute}\n{h}\nchange {c:.3f}"
+                          for h, c in zip(heads[2:], change, strict=True)]
     inside = [[in_training_range(part, v) for v in row] for row in [true, *decoded]]
 
     def caption(value: float, ok: bool) -> str:  # values beyond training marked, as sweep does

@@ -99,7 +99,7 @@ def image_grid(
 
 def heat_images(maps: np.ndarray, top: float, cmap: str = "magma") -> np.ndarray:
     """``(K, H, W)`` non-negative maps as ``(K, H, W, 3)`` uint8 colour images to put in a grid
-    row, 0 black and ``top`` (or more) the colour map's brightest end."""
+    row: 0 the colour map's darkest end (magma's black), ``top`` or more its brightest."""
     import matplotlib
 
     scaled = np.clip(np.asarray(maps, dtype=np.float64) / max(float(top), 1e-12), 0.0, 1.0)
