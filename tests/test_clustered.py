@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 from scipy.stats import chi2_contingency
 
-from latentplay.clustered import clustered_trend, rao_scott, share_spread
+from latentplay.clustered import clustered_means_test, clustered_trend, rao_scott, share_spread
 from latentplay.store.bias import linear_trend
 
 
@@ -209,3 +210,48 @@ def test_a_strong_trend_over_rows_of_their_own_has_no_design_effect() -> None:
     assert test.design_effect == pytest.approx(n / (n - 1))
     assert test.statistic * n / (n - 1) == pytest.approx(trend.statistic)
     assert test.design_effect == pytest.approx(rao_scott(group, level, np.arange(n)).design_effect)
+
+
+def test_means_test_of_rows_of_their_own_is_the_robust_welch_statistic() -> None:
+    """One row per cluster: the Wald F of two groups is the squared difference of the means
+    over the sum of their variances of the mean (each group's variance over n, the CR1 factor
+    C / (C - 1) (n - 1) / (n - 2))."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0.0, 1.0, 30), rng.normal(0.5, 2.0, 50)
+    values, group = np.concatenate([a, b]), np.repeat([3, 7], [30, 50])
+    found = clustered_means_test(values, group, np.arange(80))
+    n = 80
+    factor = n / (n - 1) * (n - 1) / (n - 2)
+    expected = (b.mean() - a.mean()) ** 2 / (factor * (a.var() / 30 + b.var() / 50))
+    assert found["statistic"] == pytest.approx(expected, rel=1e-10)
+    assert (found["ndf"], found["ddf"], found["clusters"]) == (1, 79, 80)
+    assert found["p_value"] == pytest.approx(stats.f.sf(expected, 1, 79), rel=1e-10)
+    assert clustered_means_test(values, np.zeros(80), np.arange(80)) is None      # one group
+    assert clustered_means_test(values, group, np.zeros(80)) is None              # one cluster
+
+
+def test_means_test_compares_a_persons_photos_across_groups() -> None:
+    """Persons photographed in each of three groups, a strong person effect: ranking each
+    person's mean per group as independent samples (what a test over persons nested in groups
+    does) never rejects, and misses a shift the persons' own photos show; the cluster-robust
+    test holds its level and finds the shift."""
+    rng = np.random.default_rng(4)
+
+    def draw(shift: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        persons = np.repeat(np.arange(40), 6)
+        group = np.tile(np.repeat(np.arange(3), 2), 40)
+        values = rng.standard_normal(40)[persons] + shift * group + 0.5 * rng.standard_normal(240)
+        return values, group, persons
+
+    def ranked(values: np.ndarray, group: np.ndarray, persons: np.ndarray) -> float:
+        means = [np.bincount(persons[group == k], values[group == k])[np.unique(persons[group == k])]
+                 / 2 for k in range(3)]
+        return stats.kruskal(*means).pvalue
+
+    null = [draw(0.0) for _ in range(300)]
+    level = np.mean([clustered_means_test(*d)["p_value"] < 0.05 for d in null])
+    assert 0.02 <= level <= 0.09
+    assert np.mean([ranked(*d) < 0.05 for d in null]) < 0.01
+    shifted = [draw(0.2) for _ in range(100)]
+    assert np.mean([clustered_means_test(*d)["p_value"] < 0.05 for d in shifted]) > 0.9
+    assert np.mean([ranked(*d) < 0.05 for d in shifted]) < 0.2

@@ -157,6 +157,51 @@ def clustered_trend(u: np.ndarray, v: np.ndarray, units: np.ndarray, statistic: 
     return _corrected(statistic, np.array([[design / independent]]), k)
 
 
+def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarray
+                         ) -> dict[str, float | int] | None:
+    """Wald test that groups' means are equal when rows come in clusters that may fall in
+    several groups (a person photographed at several ages, in several poses).
+
+    A rank test over each person's mean in each group takes a person's means in two groups as
+    independent; they agree, so the test is conservative and misses what the person's own
+    photos compare. Here the ``K`` group means' covariance is the cluster-robust (CR1) one: the
+    sums of each cluster's residuals per group, ``C / (C - 1) (n - 1) / (n - K)`` times their
+    cross-products over the group sizes; ``W`` of the ``K - 1`` differences from the first
+    group, ``F = W / q`` (``q`` the rank of their covariance) on ``q`` and ``C - 1`` dof, as
+    Stata's ``regress, vce(cluster)`` tests.
+
+    Args:
+        values: ``(n,)`` finite values.
+        group: ``(n,)`` group codes (any integers).
+        units: ``(n,)`` the cluster (person) of each row.
+
+    Returns:
+        ``statistic`` (F), ``ndf`` (q), ``ddf`` (C - 1), ``p_value`` and ``clusters`` (C);
+        None with fewer than two groups or clusters, or no variance within them.
+    """
+    g, k = clusters(group)
+    c, n_clusters = clusters(units)
+    n = len(values)
+    if k < 2 or n_clusters < 2 or n <= k:
+        return None
+    sizes = np.bincount(g, minlength=k).astype(np.float64)
+    means = np.bincount(g, weights=values, minlength=k) / sizes
+    scores = np.zeros((n_clusters, k))                                  # (C, K) residual sums
+    np.add.at(scores, (c, g), values - means[g])
+    scaled = scores / sizes
+    cov = scaled.T @ scaled * n_clusters / (n_clusters - 1) * (n - 1) / (n - k)   # (K, K)
+    contrasts = np.hstack([-np.ones((k - 1, 1)), np.eye(k - 1)])                  # (K-1, K)
+    spread = contrasts @ cov @ contrasts.T
+    rank = int(np.linalg.matrix_rank(spread))
+    if rank == 0:
+        return None
+    diff = contrasts @ means
+    f_value = float(diff @ np.linalg.pinv(spread) @ diff) / rank
+    return {"statistic": f_value, "ndf": rank, "ddf": n_clusters - 1,
+            "p_value": float(f_distribution.sf(f_value, rank, n_clusters - 1)),
+            "clusters": n_clusters}
+
+
 def _corrected(statistic: float, delta: np.ndarray, k: int) -> ClusteredTest | None:
     """The second-order correction of an independent-rows chi-square ``statistic`` by the
     ``(dof, dof)`` design-effect matrix ``delta`` over ``k`` clusters."""

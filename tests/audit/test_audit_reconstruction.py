@@ -64,6 +64,18 @@ def test_backgrounds_the_model_never_saw_are_redrawn_worse_counted_over_persons(
     for measure in ("mse", "unexplained"):
         test = found["tests"][measure]
         assert test["units"] == "persons" and test["p_value"] < 1e-3 and test["best"] == "white"
+        # a person is photographed before several backgrounds: their photos compared across
+        # them by the cluster-robust test, not their means in each taken as independent
+        assert test["test"] == "wald" and test["spanning"] == found["persons"]
+        assert test["dof"] == 5 and test["ddf"] == 39
+    assert "over persons (40 in several groups; cluster-robust test of equal means)" in r.out
+    assert "the test compares each person's photos across the groups" in r.out
+    # gender is a person's own: each person's mean in one group, ranked
+    r = cli("audit", "reconstruction", vae_run, "--data", data, "--by", "gender",
+            "--out", tmp_path / "by_gender")
+    test = json.loads((tmp_path / "by_gender" / "reconstruction.json").read_text())["tests"]["mse"]
+    assert test["test"] == "kruskal" and test["units"] == "persons" and "spanning" not in test
+    assert "the test ranks each person's mean" in r.out
 
 
 def test_bad_input_is_one_line(cli, faces: Path, vae_run: Path, dcgan_run: Path, tmp_path: Path) -> None:

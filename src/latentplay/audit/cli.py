@@ -724,8 +724,11 @@ def reconstruction_cmd(
         if test is not None:
             print(f"  {WORDS[measure]} by group: {across_text(test)}")
     if found["persons"] is not None:
+        tests = {t.get("test") for t in found["tests"].values() if t is not None}
+        how = ("the test compares each person's photos across the groups" if "wald" in tests
+               else "the test ranks each person's mean")
         print(f"  (photos of {found['persons']} persons: the intervals come from a bootstrap over "
-              "them, the test from each person's mean)")
+              f"them, {how})")
     print(f"wrote {out}")
 
 

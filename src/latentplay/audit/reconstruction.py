@@ -24,7 +24,8 @@ them, and measures per class of ``by``:
 
 Each mean has a 95 % interval from a bootstrap (over persons, each drawn with all of their
 photos, where the store's ``identity`` repeats them), and a Kruskal-Wallis test per measure
-says whether the groups differ (over each person's mean where persons repeat).
+says whether the groups differ (over each person's mean where persons repeat; where persons
+have photos in several groups, a cluster-robust Wald test of equal means over the photos).
 
 >>> found = audit_reconstruction("runs/vae", "data/faces", "skin_tone", "audits/recon")
 >>> found["groups"]["monk_10"]["unexplained"], found["tests"]["unexplained"]["p_value"]
@@ -197,8 +198,8 @@ def _by_group(values: dict[str, np.ndarray], group: np.ndarray, names: list[str]
     for measure in MEASURES:
         if measure == "failed" or measure not in values:
             continue
-        tests[measure] = _kruskal([values[measure][group == k] for k in present],
-                                  [units[group == k] for k in present], persons)
+        tests[measure] = _across([values[measure][group == k] for k in present],
+                                 [units[group == k] for k in present], persons)
         means = {name: g[measure] for name, g in groups.items() if g[measure] is not None}
         if tests[measure] is not None and means:
             order = sorted(means, key=means.get, reverse=measure != "kept")  # kept: lowest worst
@@ -252,39 +253,70 @@ def _means(values: dict[str, np.ndarray], rows: np.ndarray, units: np.ndarray, s
     return out
 
 
-def _kruskal(measured: list[np.ndarray], units: list[np.ndarray], persons: bool
-             ) -> dict[str, Any] | None:
-    """Kruskal-Wallis test that the groups' ``measured`` values come from one distribution: over
-    the photos, or where persons repeat over each person's mean in the group (a person's
-    photos are not independent); None with fewer than two groups of values."""
-    samples = []
-    for values, who in zip(measured, units, strict=True):
-        read = np.isfinite(values)
-        values, who = values[read], who[read]
-        if persons and len(values):
-            index, k = clusters(who)
-            values = np.bincount(index, weights=values, minlength=k) / np.bincount(index, minlength=k)
-        if len(values):
-            samples.append(values)
-    if len(samples) < 2 or len({float(v) for s in samples for v in s}) < 2:
+def _across(measured: list[np.ndarray], units: list[np.ndarray], persons: bool
+            ) -> dict[str, Any] | None:
+    """Whether the groups' ``measured`` values differ: a Kruskal-Wallis test over the photos,
+    or where persons repeat over each person's mean in the group (a person's photos are not
+    independent); where persons have photos in several groups, whose means in each would agree
+    and make that test blind (it would take them as independent), a cluster-robust Wald test
+    of equal means over the photos instead (:func:`latentplay.clustered.clustered_means_test`),
+    which compares a person's photos across the groups. None with fewer than two groups of
+    values.
+
+    Returns:
+        ``test`` (``kruskal`` or ``wald``), ``statistic``, ``dof`` (and a Wald test's ``ddf``
+        and ``spanning``, the persons in several groups), ``p_value``, ``units``.
+    """
+    from latentplay.clustered import clustered_means_test
+
+    read = [np.isfinite(values) for values in measured]
+    measured = [values[r] for values, r in zip(measured, read, strict=True) if r.any()]
+    units = [who[r] for who, r in zip(units, read, strict=True) if r.any()]
+    if len(measured) < 2 or len({float(v) for s in measured for v in s}) < 2:
         return None
-    statistic, p = stats.kruskal(*samples)
-    return {"statistic": float(statistic), "dof": len(samples) - 1, "p_value": float(p),
-            "units": "persons" if persons else "photos"}
+    spanning = 0
+    if persons:
+        seen = np.concatenate([np.unique(who) for who in units])
+        spanning = int((np.unique(seen, return_counts=True)[1] > 1).sum())
+    if spanning:
+        group = np.repeat(np.arange(len(measured)), [len(v) for v in measured])
+        wald = clustered_means_test(np.concatenate(measured), group, np.concatenate(units))
+        if wald is None:
+            return None
+        return {"test": "wald", "statistic": wald["statistic"], "dof": wald["ndf"],
+                "ddf": wald["ddf"], "p_value": wald["p_value"], "units": "persons",
+                "spanning": spanning}
+    if persons:
+        measured = [_person_means(values, who) for values, who in zip(measured, units, strict=True)]
+    statistic, p = stats.kruskal(*measured)
+    return {"test": "kruskal", "statistic": float(statistic), "dof": len(measured) - 1,
+            "p_value": float(p), "units": "persons" if persons else "photos"}
+
+
+def _person_means(values: np.ndarray, who: np.ndarray) -> np.ndarray:
+    """``(P,)`` each of the ``P`` persons' mean of ``(n,)`` ``values`` of photos of ``who``."""
+    index, k = clusters(who)
+    return np.bincount(index, weights=values, minlength=k) / np.bincount(index, minlength=k)
 
 
 def across_text(test: dict[str, Any]) -> str:
     """A measure's test across the groups (an entry of the summary's ``tests``) in words:
     ``Kruskal-Wallis 10.14 on 9 dof over photos, p 0.339; worst monk_2, best monk_7; along the
-    order -0.005 per step [-0.0078, -0.0019]`` (the last part for ordered groups)."""
+    order -0.005 per step [-0.0078, -0.0019]`` (the last part for ordered groups); a Wald test
+    over persons in several groups reads ``Wald F 4.10 on 2 and 39 dof over persons (40 in
+    several groups; cluster-robust test of equal means), p 0.0244; ...``."""
     from latentplay.outputs import p_text
 
     def step(value: float | None) -> str:
         return "-" if value is None else f"{value:+.2g}"
 
     trend = test.get("trend")
-    return (f"Kruskal-Wallis {test['statistic']:.2f} on {test['dof']} dof over {test['units']}, p "
-            f"{p_text(test['p_value'], 3)}; worst {test['worst']}, best {test['best']}" + (
+    if test.get("test") == "wald":
+        how = (f"Wald F {test['statistic']:.2f} on {test['dof']} and {test['ddf']} dof over persons "
+               f"({test['spanning']} in several groups; cluster-robust test of equal means)")
+    else:
+        how = f"Kruskal-Wallis {test['statistic']:.2f} on {test['dof']} dof over {test['units']}"
+    return (f"{how}, p {p_text(test['p_value'], 3)}; worst {test['worst']}, best {test['best']}" + (
                 "" if trend is None else f"; along the order {step(trend['slope'])} per step "
                 f"[{step(trend['low'])}, {step(trend['high'])}]"))
 

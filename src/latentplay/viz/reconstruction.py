@@ -20,6 +20,9 @@ PANELS = {"unexplained": "share of the photo's variance missed\n(pixel MSE / its
           "kept": "identity kept\n(1: the same person, 0: another)"}
 """The measures drawn, each a panel, and their axis labels."""
 
+TEST_NAMES = {"kruskal": "Kruskal-Wallis", "wald": "cluster-robust Wald"}
+"""How each test across the groups is named under its panel."""
+
 
 def reconstruction_bars(found: dict[str, Any]) -> Figure:
     """One panel per measure of :data:`PANELS` the summary of
@@ -42,13 +45,14 @@ def reconstruction_bars(found: dict[str, Any]) -> Figure:
         ax.axvline(found["all"][measure], color="grey", ls=":", lw=1.2)
         test = found["tests"].get(measure)
         ax.set_xlabel(PANELS[measure] + ("\nno test" if test is None else
-                                         f"\ngroups differ: Kruskal-Wallis p {p_text(test['p_value'])}"),
+                                         f"\ngroups differ: {TEST_NAMES[test.get('test', 'kruskal')]} "
+                                         f"p {p_text(test['p_value'])}"),
                       fontsize=9)
         ax.set_xlim(left=0)
     axes[0][0].set_yticks(y, [f"{name} (n={groups[name]['n']})" for name in names], fontsize=8)
     axes[0][0].invert_yaxis()
     over = ("photos" if found.get("persons") is None else
-            f"{found['persons']} persons (bootstrap; tests over each person's mean)")
+            f"{found['persons']} persons (bootstrap and tests)")
     fig.suptitle(wrap_title(f"how well {found['run']} redraws each {found['by']} ({found['codes']} codes); "
                             f"bars: means with 95 % intervals over {over}, dotted: all photos",
                             3.4 * len(panels) + 1.0, 11), fontsize=11)
