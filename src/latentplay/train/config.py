@@ -118,10 +118,10 @@ class LogConfig:
         loggers: extra loggers besides ``metrics.csv``: ``tensorboard``, ``wandb`` (offline
             unless ``WANDB_API_KEY`` is set).
         recon_images: fixed test images in the per-epoch reconstruction grid.
-        figures_every: draw the per-epoch figures (reconstruction or fixed-noise grid, its GIF,
-            the latent-variance heatmap) every this many epochs and after the last: each takes
-            about a second on a CPU, most of an epoch of a small store
-            (``latent_variance.csv`` is written every epoch).
+        figures_every: draw the per-epoch reconstruction or fixed-noise grid every this many
+            epochs and after the last (a few tenths of a second on a CPU, much of an epoch of a
+            small store); its GIF and the latent-variance heatmap are redrawn with it about 50
+            times a run (``latent_variance.csv`` is written every epoch).
         samples: images in the final sample grid (a conditional model's: up to 8 per value of
             its first condition, at most ``samples`` in all).
         latents_max: rows encoded into ``latents.npy`` (0 = every row of the store).

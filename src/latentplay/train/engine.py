@@ -779,8 +779,10 @@ class Engine:
 
     @torch.no_grad()
     def _epoch_figures(self, gif: bool = True) -> None:
-        """The epoch's reconstruction (or fixed-noise sample) grid, variance heatmap, and with
-        ``gif`` the GIF of the grids so far (:func:`epoch_frames`)."""
+        """The epoch's reconstruction (or fixed-noise sample) grid, and with ``gif`` the GIF
+        of the grids so far (:func:`epoch_frames`) and the variance heatmap, both summaries
+        over the epochs so far (drawn together, about :data:`GIF_WRITES` times a run: the
+        heatmap took longer than a small store's epoch)."""
         e = self.epoch + 1
         devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
         self._eval_mode(True)
@@ -802,8 +804,9 @@ class Engine:
                 save_recon_grid(to_uint8(x), to_uint8(self.model.decode(mu, cond)),
                                 folder / f"epoch_{e:03d}.png", f"reconstructions, epoch {e}")
         self._eval_mode(False)
-        if gif:
-            self.gif.save(epoch_frames(folder, e), self.run_dir / name)
+        if not gif:
+            return
+        self.gif.save(epoch_frames(folder, e), self.run_dir / name)
         if len(self.variance_history):
             save_latent_variance(self.variance_history.numpy(), self.run_dir / "latent_variance.png",
                                  ACTIVE_THRESHOLD)
