@@ -120,7 +120,7 @@ class LogConfig:
         recon_images: fixed test images in the per-epoch reconstruction grid.
         figures_every: draw the per-epoch reconstruction or fixed-noise grid every this many
             epochs and after the last (a few tenths of a second on a CPU, much of an epoch of a
-            small store); its GIF and the latent-variance heatmap are redrawn with it about 50
+            small store); its GIF and the latent-variance heatmap are redrawn with it about 10
             times a run (``latent_variance.csv`` is written every epoch).
         samples: images in the final sample grid (a conditional model's: up to 8 per value of
             its first condition, at most ``samples`` in all).
