@@ -104,10 +104,10 @@ def audit_reconstruction(
         (``encoder`` or the column), ``photos``, ``persons`` (None where each photo is its own
         person), ``unknown_rows``, per group ``n`` and, per measure of :data:`MEASURES` it
         has, its mean and ``<measure>_low``/``<measure>_high``, the ``median_mse``, ``all``
-        (the same over every group), ``tests`` (per measure but ``failed``, Kruskal-Wallis:
-        ``statistic``, ``dof``, ``p_value``, ``units``, the ``worst`` and ``best`` groups by
-        their means: for ``kept`` the lowest is the worst, and for ordered groups the
-        ``trend``: ``slope`` per group step with ``low`` and ``high``), ``worst_rows``.
+        (the same over every group), ``tests`` (per measure but ``failed``, :func:`_across`:
+        ``test``, ``statistic``, ``dof``, ``p_value``, ``units``, the ``worst`` and ``best``
+        groups by their means: for ``kept`` the lowest is the worst, and for ordered groups
+        the ``trend``: ``slope`` per group step with ``low`` and ``high``), ``worst_rows``.
     """
     from latentplay import train
     from latentplay.devices import resolve_device
