@@ -95,13 +95,17 @@ def test_conditional_sample_grid_draws_log_samples(shapes_store: Path, tiny: lis
 
     def spy(rows, labels, path, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         drawn[Path(path).name] = [len(r) for r in rows]
+        drawn[Path(path).name + " labels"] = list(labels)
         return real(rows, labels, path, *args, **kwargs)
 
     monkeypatch.setattr(engine, "save_image_rows", spy)
     run = train.train("cvae", shapes_store, tmp_path / "cvae", epochs=1, max_steps=1, batch_size=16,
                       overrides=[*tiny, "model.condition=[scale]", f"log.samples={samples}"],
                       progress=False)
-    if per_row:
-        assert drawn["samples.png"] == [per_row] * 6
+    if per_row:  # a row per class, then where the first class's faces change to the last's
+        assert drawn["samples.png"] == [per_row] * 7
+        labels = drawn["samples.png labels"]
+        assert "change" not in labels[0] and all("\nchange 0." in label for label in labels[1:6])
+        assert labels[6].startswith(f"where {labels[0]}\n-> {labels[5].split(chr(10))[0]}\nchanges them")
     else:
         assert "samples.png" not in drawn and not (run / "samples.png").exists()

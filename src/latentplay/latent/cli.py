@@ -185,10 +185,10 @@ def sweep(
         CHANGE_NOTE,
         DIVERSITY_NOTE,
         TRAINED_NOTE,
-        change_maps,
+        WHERE_NOTE,
         condition_sweep,
+        where_row,
     )
-    from latentplay.viz.grid import heat_images
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -206,16 +206,13 @@ def sweep(
     rows, labels = list(result.images), result.row_labels()
     shown = result.change is not None and len(result.values) > 1
     if shown:  # where the first value's faces change to the last's, code by code
-        maps = change_maps(result.images[0], result.images[-1])
-        top = max(float(maps.max()), 1e-3)
-        rows.append(heat_images(maps, top))
-        ends = [result.captions()[i].split("\n")[0] for i in (0, -1)]
-        labels.append(f"where {ends[0]}\n-> {ends[1]}\nchanges them\n(brightest: {top:.2f})")
+        heat, label = where_row(result.images, *(result.captions()[i].split("\n")[0] for i in (0, -1)))
+        rows.append(heat)
+        labels.append(label)
     title = (f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes
                                                 else "") + "; " + DIVERSITY_NOTE
              + ("; " + CHANGE_NOTE if result.change is not None else "")
-             + ("; last row: |last - first value| of each code, averaged over the channels"
-                if shown else "")
+             + ("; " + WHERE_NOTE if shown else "")
              + ("" if near is None else "; " + TRAINED_NOTE[part.kind]))
     _write(out, rows, labels, title,
            {"attribute": attribute, "values": result.values,

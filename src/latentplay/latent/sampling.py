@@ -28,7 +28,7 @@ DIVERSITY_NOTE = ("diversity: mean RMS pixel difference between two faces of a r
 """What a sweep figure's per-row ``diversity`` is (for its title)."""
 
 CHANGE_NOTE = ("change: mean RMS pixel difference from the same code at the first value (what the "
-               "condition alone does; compare with diversity, what the codes do)")
+               "condition alone does)")
 """What a same-codes sweep figure's per-row ``change`` is (for its title)."""
 
 TRAINED_NOTE = {"continuous": "training faces: the run's training rows nearer that value than the "
@@ -148,6 +148,30 @@ def change_maps(first: np.ndarray, last: np.ndarray) -> np.ndarray:
     """Where a condition changes each face: ``(K, S, S)`` mean over the channels of
     ``|last - first|`` (pixels in [0, 1]) of ``(K, S, S, C)`` uint8 images of the same codes."""
     return np.abs(last.astype(np.float64) - first.astype(np.float64)).mean(-1) / 255.0
+
+
+def where_row(images: np.ndarray, first: str, last: str) -> tuple[np.ndarray, str]:
+    """The last row of a grid of the same codes decoded at several values: where each code's
+    face changes from the first value to the last, as heatmaps, and the row's label.
+
+    Args:
+        images: ``(V, K, S, S, C)`` uint8, ``images[v, k]`` code ``k`` decoded at value ``v``.
+        first, last: the first and last values in words (``smile=-1``).
+
+    Returns:
+        ``(K, S, S, 3)`` uint8 :func:`change_maps` drawn by
+        :func:`latentplay.viz.grid.heat_images` (the brightest colour the grid's largest
+        change), and its label, which gives that change.
+    """
+    from latentplay.viz.grid import heat_images
+
+    maps = change_maps(images[0], images[-1])
+    top = max(float(maps.max()), 1e-3)
+    return heat_images(maps, top), f"where {first}\n-> {last}\nchanges them\n(brightest: {top:.2f})"
+
+
+WHERE_NOTE = "last row: |last - first value| of each code, averaged over the channels"
+"""What a same-codes grid's :func:`where_row` is (for its title)."""
 
 
 def in_training_range(part: ConditionPart, value: Any) -> bool:

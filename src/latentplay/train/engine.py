@@ -889,15 +889,26 @@ class Engine:
         per_row = min(8, n // len(values))  # at most log.samples in all, at most 8 per value
         if not per_row:
             return
+        from latentplay.latent.sampling import CHANGE_NOTE, WHERE_NOTE, condition_change, where_row
+
         z = torch.randn(per_row, self.model.latent_dim, device=self.fabric.device)
         rows, labels = [], []
         for value in values:
             c = torch.from_numpy(spec.vector({**base, part.name: value})).to(self.fabric.device)
             rows.append(to_uint8(self.model.decode(z, c.expand(per_row, -1))))
             labels.append(text(part, value))
+        notes = ""
+        if len(rows) > 1:  # what the condition does to the same codes, and where
+            change = condition_change(np.stack(rows))
+            labels[1:] = [f"{label}\nchange {c:.3f}" for label, c in zip(labels[1:], change[1:], strict=True)]
+            heat, label = where_row(np.stack(rows), text(part, values[0]), text(part, values[-1]))
+            rows.append(heat)
+            labels.append(label)
+            notes = f"; {CHANGE_NOTE}; {WHERE_NOTE}"
         held = ", ".join(text(p, base[p.name]) for p in spec.parts[1:])
         save_image_rows(rows, labels, self.run_dir / "samples.png",
-                        f"samples by {part.name}" + (f" ({held} in every row)" if held else ""))
+                        f"samples by {part.name}, the same codes in every row"
+                        + (f" ({held} in every row)" if held else "") + notes)
 
     def _force_condition_grid(self) -> None:
         """``force_condition.png`` for models with a continuous condition: the fixed test images
