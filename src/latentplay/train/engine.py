@@ -907,8 +907,8 @@ class Engine:
             notes = f"; {CHANGE_NOTE}; {WHERE_NOTE}"
         held = ", ".join(text(p, base[p.name]) for p in spec.parts[1:])
         save_image_rows(rows, labels, self.run_dir / "samples.png",
-                        f"samples by {part.name}, the same codes in every row"
-                        + (f" ({held} in every row)" if held else "") + notes)
+                        f"samples by {part.name} (the same codes" + (f" and {held}" if held else "")
+                        + f" in every row){notes}")
 
     def _force_condition_grid(self) -> None:
         """``force_condition.png`` for models with a continuous condition: the fixed test images
