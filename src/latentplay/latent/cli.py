@@ -179,8 +179,9 @@ def sweep(
     seed: int = typer.Option(0, help="Seed of the prior draws."),
 ) -> None:
     """Decode the same prior draws at each value of one condition (SmileCVAE's grid of smile
-    degrees); reports how alike each row's faces are (diversity) and how many training faces
-    lie near each value."""
+    degrees); reports how much the condition changes the same faces and where (a last row of
+    heatmaps), how alike each row's faces are (diversity) and how many training faces lie near
+    each value."""
     from latentplay.latent.sampling import (
         CHANGE_NOTE,
         DIVERSITY_NOTE,
@@ -514,7 +515,8 @@ def force(
                                "e.g. 0.5,0.7,-0.5,-0.7."),
 ) -> None:
     """Encode real faces with their own condition and decode them with one condition forced
-    to other values or shifted (SmileCVAE's "forcing smiles")."""
+    to other values or shifted (SmileCVAE's "forcing smiles"); each row's change from the faces
+    redrawn at their own values is in its label."""
     import torch
 
     from latentplay.latent.sampling import beyond_text, condition_change, in_training_range
