@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from html import unescape
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ def test_cvae_report_sections_images_and_numbers(cvae_run: Path, tmp_path: Path)
     assert value(row_of(final, "loss")[1]) == pytest.approx(float(train_row["loss"]), rel=1e-3)
     assert "<details>" in text and "condition_layers" in text  # the YAML, collapsible
     assert "<dd>finished</dd>" in text and "<dd>2 of 2</dd>" in text and "smile" in text
+    assert "each row's change from the first" in unescape(text)  # the samples grid's caption
 
 
 def test_dcgan_report_has_fixed_noise_samples_and_no_latents(dcgan_run: Path,

@@ -439,7 +439,9 @@ def _images(run: Path, config: dict[str, Any]) -> Section | None:
         drawn = (AE_SAMPLES[0].upper() + AE_SAMPLES[1:] if config.get("family") == "ae"
                  else "Samples from the prior")
         blocks.append(file_figure(run / "samples.png", f"{drawn}, drawn when training finished "
-                                  "(one row per condition value for conditional models)."))
+                                  "(a conditional model's: the same codes at each value of its "
+                                  "first condition, each row's change from the first, and a last "
+                                  "row of where the faces change from the first value to the last)."))
     fixed = last_file(run / "samples", "epoch_*.png")
     if fixed is not None:
         blocks.append(file_figure(fixed, f"Samples of fixed noise, {fixed.stem}."))
