@@ -186,8 +186,8 @@ def clustered_means_test(values: np.ndarray, group: np.ndarray, units: np.ndarra
         return None
     sizes = np.bincount(g, minlength=k).astype(np.float64)
     means = np.bincount(g, weights=values, minlength=k) / sizes
-    scores = np.zeros((n_clusters, k))                                  # (C, K) residual sums
-    np.add.at(scores, (c, g), values - means[g])
+    scores = np.bincount(c * k + g, weights=values - means[g],      # (C, K) residual sums
+                         minlength=n_clusters * k).reshape(n_clusters, k)
     scaled = scores / sizes
     cov = scaled.T @ scaled * n_clusters / (n_clusters - 1) * (n - 1) / (n - k)   # (K, K)
     contrasts = np.hstack([-np.ones((k - 1, 1)), np.eye(k - 1)])                  # (K-1, K)

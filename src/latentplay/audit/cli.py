@@ -260,9 +260,10 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
     summary = truncation_sweep(run, store, annotators, values, out, n=n, seed=seed,
                                condition=condition, device=device, overwrite=overwrite,
                                joint=joint)
+    ref = data_name(store.path)
     for name, entry in summary["attributes"].items():
-        print(f"{name} ({data_name(store.path)}: " + ", ".join(f"{c} {t:.3f}" for c, t in
-                                              zip(entry["classes"], entry["training"], strict=True)) + ")")
+        print(f"{name} ({ref}: " + ", ".join(f"{c} {t:.3f}" for c, t in
+                                             zip(entry["classes"], entry["training"], strict=True)) + ")")
         for k, value in enumerate(entry["psi"]):
             shares = ", ".join(f"{c} {g:.3f}" for c, g in zip(entry["classes"], entry["generated"][k],
                                                               strict=True))
@@ -272,7 +273,6 @@ def _truncation(run: Path, store: Any, annotators: list[Any], psi: str, out: Pat
             if words := ratio_words(entry, k):
                 print(f"    {words}")
         if basis := ratio_basis(entry):
-            ref = data_name(store.path)
             off = bool(off_reference(entry).any())  # type: ignore[union-attr]  # has ratios
             print(f"  (more or less often than {ref}: {basis})" if off else
                   f"  no class drawn more or less often than {ref} at any psi ({basis})")

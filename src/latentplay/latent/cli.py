@@ -207,7 +207,8 @@ def sweep(
     rows, labels = list(result.images), result.row_labels()
     shown = result.change is not None and len(result.values) > 1
     if shown:  # where the first value's faces change to the last's, code by code
-        heat, label = where_row(result.images, *(result.captions()[i].split("\n")[0] for i in (0, -1)))
+        captions = result.captions()
+        heat, label = where_row(result.images, captions[0].split("\n")[0], captions[-1].split("\n")[0])
         rows.append(heat)
         labels.append(label)
     title = (f"prior samples by {attribute}" + (" (same codes in every row)" if not new_codes

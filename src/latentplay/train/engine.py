@@ -899,9 +899,10 @@ class Engine:
             labels.append(text(part, value))
         notes = ""
         if len(rows) > 1:  # what the condition does to the same codes, and where
-            change = condition_change(np.stack(rows))
+            images = np.stack(rows)                                     # (V, K, S, S, C)
+            change = condition_change(images)
             labels[1:] = [f"{label}\nchange {c:.3f}" for label, c in zip(labels[1:], change[1:], strict=True)]
-            heat, label = where_row(np.stack(rows), text(part, values[0]), text(part, values[-1]))
+            heat, label = where_row(images, text(part, values[0]), text(part, values[-1]))
             rows.append(heat)
             labels.append(label)
             notes = f"; {CHANGE_NOTE}; {WHERE_NOTE}"
