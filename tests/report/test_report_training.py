@@ -17,6 +17,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics
 from latentplay.report import build_report
 from latentplay.train.fidelity import record
+from latentplay.train.summary import condition_text, read_summary, reconstruction_text
 
 
 def _last_row(path: Path) -> dict[str, str]:
@@ -49,6 +50,10 @@ def test_cvae_report_sections_images_and_numbers(cvae_run: Path, tmp_path: Path)
     assert "<details>" in text and "condition_layers" in text  # the YAML, collapsible
     assert "<dd>finished</dd>" in text and "<dd>2 of 2</dd>" in text and "smile" in text
     assert "each row's change from the first" in unescape(text)  # the samples grid's caption
+    summary = read_summary(cvae_run)
+    assert summary is not None
+    assert reconstruction_text(summary["reconstruction"]) in unescape(text)
+    assert condition_text(summary["condition"]) in unescape(text)
 
 
 def test_dcgan_report_has_fixed_noise_samples_and_no_latents(dcgan_run: Path,

@@ -93,12 +93,20 @@ class Sweep:
         if self.change is None or len(self.values) < 2:
             return None
         spread = float(np.nanmean(self.diversity)) if np.isfinite(self.diversity).any() else None
-        line = (f"{self.attribute} {_fmt(self.values[0])} -> {_fmt(self.values[-1])} changes a face "
-                f"by {self.change[-1]:.3f} (RMS, pixels 0-1)")
-        if spread is None:
-            return line
-        return (line + f"; two faces of one {self.attribute} differ by {spread:.3f}"
-                + (": the condition barely shows" if self.change[-1] < spread / 10 else ""))
+        return effect_line(self.attribute, _fmt(self.values[0]), _fmt(self.values[-1]),
+                           float(self.change[-1]), spread)
+
+
+def effect_line(attribute: str, first: str, last: str, change: float, diversity: float | None) -> str:
+    """``smile -1 -> 1 changes a face by 0.046 (RMS, pixels 0-1); two faces of one smile differ
+    by 0.150``: the ``change`` (:func:`condition_change`) of the same codes from the ``first``
+    value to the ``last`` beside the ``diversity`` of one value's faces (None: not measured),
+    calling out a condition that barely shows (a change under a tenth of the diversity)."""
+    line = f"{attribute} {first} -> {last} changes a face by {change:.3f} (RMS, pixels 0-1)"
+    if diversity is None:
+        return line
+    return (line + f"; two faces of one {attribute} differ by {diversity:.3f}"
+            + (": the condition barely shows" if change < diversity / 10 else ""))
 
 
 def _fmt(value: Any) -> str:

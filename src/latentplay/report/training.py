@@ -23,6 +23,7 @@ from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
 from latentplay.train.figures import AE_SAMPLES, ZOOM
+from latentplay.train.summary import condition_text, read_summary, reconstruction_text
 
 KL_DIM = re.compile(r"kl_(\d+)$")
 NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
@@ -139,8 +140,11 @@ def page(run: Path) -> Page:
     sections = [_overview(run, config, metrics, epochs, cut),
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
     units = loss_units(config)
-    sections += [s for s in (_losses(epochs, test, units), _final(epochs, test, units),
-                             _latents(run, epochs, test), _images(run, config), _dis_metrics(run),
+    summary = read_summary(run) or {}
+    sections += [s for s in (_losses(epochs, test, units),
+                             _final(epochs, test, units, summary.get("reconstruction")),
+                             _latents(run, epochs, test), _images(run, config, summary.get("condition")),
+                             _dis_metrics(run),
                              _fidelity(run, config.get("log") or {})) if s]
     family = str(config.get("family", "model"))
     return Page("training run", f"Training run {run.name}: {family}", str(run), sections)
@@ -348,11 +352,12 @@ def _losses(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section |
                    "epoch's training batches and evaluated on the test split after the epoch." + units)])
 
 
-def _final(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | None:
+def _final(epochs: Sequence[Row], test: Sequence[Row], units: str,
+           reconstruction: dict[str, Any] | None = None) -> Section | None:
     """Both columns of one epoch: the last both tables have (a run stopped before its last
     epoch's test evaluation, or a metrics.csv missing its last rows, would otherwise put one
     epoch's training values beside another's test values), else the last either has, the
-    other column blank."""
+    other column blank; and the final model's ``reconstruction`` error in pixels (``summary.json``'s)."""
     if not epochs and not test:
         return None
     train_at, test_at = ({int(r["epoch"]): r for r in rows} for rows in (epochs, test))
@@ -372,7 +377,10 @@ def _final(epochs: Sequence[Row], test: Sequence[Row], units: str) -> Section | 
     elif not last_train:
         caption += f" metrics.csv has no training row of epoch {epoch}: the train column is blank."
     caption += units
-    return Section("Final metrics", "final", [Table.of(["term", "train", "test"], rows, caption)])
+    blocks: list[Any] = [Table.of(["term", "train", "test"], rows, caption)]
+    if reconstruction:
+        blocks.append(Facts([("reconstruction (final model)", reconstruction_text(reconstruction))]))
+    return Section("Final metrics", "final", blocks)
 
 
 def _latents(run: Path, epochs: Sequence[Row], test: Sequence[Row]) -> Section | None:
@@ -428,8 +436,12 @@ def _variance_caption(run: Path, epochs: int, threshold: float | None) -> str:
     return text
 
 
-def _images(run: Path, config: dict[str, Any]) -> Section | None:
+def _images(run: Path, config: dict[str, Any], effect: dict[str, Any] | None = None) -> Section | None:
+    """The run's figures, with what its condition does to its samples (``effect``:
+    ``summary.json``'s ``condition``)."""
     blocks: list[Any] = []
+    if effect and (run / "samples.png").exists():
+        blocks.append(Facts([("condition (samples.png)", condition_text(effect))]))
     recon = last_file(run / "recon", "epoch_*.png")
     if recon is not None:
         blocks.append(file_figure(recon, f"Reconstructions of fixed test images, {recon.stem}."))

@@ -8,8 +8,9 @@
 A run directory holds ``config.yaml``, ``metrics.csv``, ``test_metrics.csv``,
 ``model.safetensors`` + ``model.json``, ``checkpoint.pt`` (resumable state),
 ``recon/epoch_NNN.png`` + ``recon.gif`` (``samples/`` + ``samples.gif`` for a GAN),
-``latent_variance.csv`` + ``latent_variance.png``, ``active_units.json``, ``latents.npy``
-and ``samples.png``.
+``latent_variance.csv`` + ``latent_variance.png``, ``active_units.json``, ``latents.npy``,
+``samples.png`` and ``summary.json`` (:mod:`latentplay.train.summary`: what the finished run
+learned, as ``latentplay train`` prints it).
 """
 
 from __future__ import annotations

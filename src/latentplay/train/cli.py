@@ -32,6 +32,7 @@ def train_command(
     from latentplay.train import api
     from latentplay.train.config import presets
     from latentplay.train.engine import Stopped
+    from latentplay.train.summary import summary_lines
 
     if list_presets:
         typer.echo("\n".join(presets()))
@@ -56,6 +57,8 @@ def train_command(
         typer.echo(exc.cli_line, err=True)
         raise SystemExit(exc.code) from None
     typer.echo(f"run written to {run}")
+    for line in summary_lines(run):
+        typer.echo(f"  {line}")
 
 
 def export_command(

@@ -75,13 +75,22 @@ class TrainingData:
     def mean_value(self, rows: np.ndarray, limit: int = 10_000) -> torch.Tensor:
         """``(C,)`` mean value in [0, 1] per channel of the first ``limit`` of ``rows``
         (no random numbers drawn, so resumed runs stay exact)."""
-        total = torch.zeros(self.channels, dtype=torch.float64, device=self.images.device)
-        picked = rows[:limit]
-        for start in range(0, len(picked), CHUNK):
-            idx = torch.from_numpy(picked[start:start + CHUNK]).to(self.images.device)
-            total += self.images[idx].sum((0, 2, 3), dtype=torch.float64)
-        pixels = max(len(picked), 1) * self.images.shape[2] * self.images.shape[3]
+        total = self._pixel_sums(rows[:limit]).sum((1, 2))
+        pixels = max(len(rows[:limit]), 1) * self.images.shape[2] * self.images.shape[3]
         return (total / (255.0 * pixels)).float()
+
+    def mean_image(self, rows: np.ndarray, limit: int = 10_000) -> torch.Tensor:
+        """``(C, S, S)`` float32 mean image in [0, 1] of the first ``limit`` of ``rows``."""
+        return (self._pixel_sums(rows[:limit]) / (255.0 * max(len(rows[:limit]), 1))).float()
+
+    def _pixel_sums(self, rows: np.ndarray) -> torch.Tensor:
+        """``(C, S, S)`` float64 sum of the images of ``rows`` over the rows (whole numbers,
+        exact: their order of summation does not change them)."""
+        total = torch.zeros(self.images.shape[1:], dtype=torch.float64, device=self.images.device)
+        for start in range(0, len(rows), CHUNK):
+            idx = torch.from_numpy(rows[start:start + CHUNK]).to(self.images.device)
+            total += self.images[idx].sum(0, dtype=torch.float64)
+        return total
 
     def epoch_order(self, seed: int, epoch: int, batch_size: int, rank: int = 0,
                     world: int = 1) -> torch.Tensor:

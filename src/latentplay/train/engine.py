@@ -53,6 +53,7 @@ from latentplay.train.forcing import (
     to_uint8,
 )
 from latentplay.train.steps import GANStepper, Metrics, VAEStepper
+from latentplay.train.summary import SUMMARY_ROWS, write_summary
 from latentplay.train.welford import Welford
 
 if TYPE_CHECKING:
@@ -846,16 +847,38 @@ class Engine:
         if self.rank0:
             self._eval_mode(True)
             devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
+            summary: dict[str, Any] = {"epochs": self.epoch, "batch": self.batch, "step": self.step}
             with torch.no_grad(), torch.random.fork_rng(devices=devices), self.fabric.autocast():
                 codes = None if self.config.family == "dcgan" else self._write_latents()
                 torch.manual_seed(self.config.seed)
-                self._sample_grid(codes)
+                summary["condition"] = self._sample_grid(codes)
                 if self.config.family != "dcgan":
                     self._force_condition_grid()
+                    summary["reconstruction"] = self._reconstruction()
             self._eval_mode(False)
+            write_summary(self.run_dir, summary)
         self.fabric.barrier()
 
-    def _sample_grid(self, codes: np.ndarray | None) -> None:
+    def _reconstruction(self) -> dict[str, Any]:
+        """How closely the final model redraws held-out images, in pixels: over the test split
+        (the training rows without one; its first :data:`SUMMARY_ROWS`), the mean of each
+        image's RMS difference from its reconstruction ``decode(E[z|x])``, pixels in [0, 1],
+        beside the same for the mean training image (a model that learned nothing draws it)."""
+        held = len(self.data.test_idx) > 0
+        rows = (self.data.test_idx if held else self.data.train_idx)[:SUMMARY_ROWS]
+        mean = self.data.mean_image(self.data.train_idx)                      # (C, S, S)
+        rms, baseline = [], []
+        for idx in self._eval_batches(rows):
+            x, cond = self.data.batch(idx)
+            mu, _ = self.model.encode(x, cond)
+            recon = self.model.decode(mu, cond).float().clamp(0, 1)
+            rms.append((recon - x).square().mean((1, 2, 3)).sqrt().cpu())
+            baseline.append((mean - x).square().mean((1, 2, 3)).sqrt().cpu())
+        return {"rms": float(torch.cat(rms).double().mean()),
+                "mean_image_rms": float(torch.cat(baseline).double().mean()),
+                "images": len(rows), "split": "test" if held else "train"}
+
+    def _sample_grid(self, codes: np.ndarray | None) -> dict[str, Any] | None:
         """``samples.png``: ``log.samples`` prior samples; for conditional models one row per
         condition value of the first condition attribute, the same noise in every row (up to 8
         per row and at most ``log.samples`` in all; no grid when ``log.samples`` is fewer than
@@ -863,7 +886,12 @@ class Engine:
         their first class or the middle of their range (a value the data have), which the
         title names. A plain autoencoder, which has no prior, decodes draws around its
         ``(N, D)`` encoded ``codes`` (``latents.npy``'s means): the images ``train.sample(RUN,
-        log.samples, seed)`` gives."""
+        log.samples, seed)`` gives.
+
+        Returns, for a conditional grid of several rows, what the condition does: its
+        ``attribute``, ``first`` and ``last`` value drawn, the ``change`` from the first row to
+        the last and the rows' mean ``diversity`` (:class:`latentplay.latent.sampling.Sweep`'s);
+        else None."""
         n = self.config.log.samples
         spec = self.data.spec
         if not spec.dim:
@@ -874,7 +902,7 @@ class Engine:
                 images, title = self._sample_images(n), "prior samples"
             rows = [images[k:k + 8] for k in range(0, len(images), 8)]
             save_image_rows(rows, [""] * len(rows), self.run_dir / "samples.png", title)
-            return
+            return None
         part = spec.parts[0]
         if part.kind == "continuous":
             values: list[Any] = continuous_values(part)
@@ -883,13 +911,22 @@ class Engine:
         base = {p.name: (continuous_values(p, 3)[1] if p.kind == "continuous" else 0)
                 for p in spec.parts}
 
+        def shown(p: Any, value: Any) -> str:
+            return f"{value:.2g}" if p.kind == "continuous" else class_names(p)[value]
+
         def text(p: Any, value: Any) -> str:
-            return f"{p.name}={value:.2g}" if p.kind == "continuous" else f"{p.name}={class_names(p)[value]}"
+            return f"{p.name}={shown(p, value)}"
 
         per_row = min(8, n // len(values))  # at most log.samples in all, at most 8 per value
         if not per_row:
-            return
-        from latentplay.latent.sampling import CHANGE_NOTE, WHERE_NOTE, condition_change, where_row
+            return None
+        from latentplay.latent.sampling import (
+            CHANGE_NOTE,
+            WHERE_NOTE,
+            condition_change,
+            pairwise_diversity,
+            where_row,
+        )
 
         z = torch.randn(per_row, self.model.latent_dim, device=self.fabric.device)
         rows, labels = [], []
@@ -897,7 +934,7 @@ class Engine:
             c = torch.from_numpy(spec.vector({**base, part.name: value})).to(self.fabric.device)
             rows.append(to_uint8(self.model.decode(z, c.expand(per_row, -1))))
             labels.append(text(part, value))
-        notes = ""
+        notes, effect = "", None
         if len(rows) > 1:  # what the condition does to the same codes, and where
             images = np.stack(rows)                                     # (V, K, S, S, C)
             change = condition_change(images)
@@ -906,10 +943,15 @@ class Engine:
             rows.append(heat)
             labels.append(label)
             notes = f"; {CHANGE_NOTE}; {WHERE_NOTE}"
+            diversity = [pairwise_diversity(row) for row in images]
+            effect = {"attribute": part.name, "first": shown(part, values[0]),
+                      "last": shown(part, values[-1]), "change": float(change[-1]),
+                      "diversity": float(np.nanmean(diversity)) if per_row > 1 else None}
         held = ", ".join(text(p, base[p.name]) for p in spec.parts[1:])
         save_image_rows(rows, labels, self.run_dir / "samples.png",
                         f"samples by {part.name} (the same codes" + (f" and {held}" if held else "")
                         + f" in every row){notes}")
+        return effect
 
     def _force_condition_grid(self) -> None:
         """``force_condition.png`` for models with a continuous condition: the fixed test images

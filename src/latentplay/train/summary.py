@@ -1,0 +1,128 @@
+"""What a finished training run learned, in a few numbers: ``summary.json``, written by the
+engine when a run finishes, and the lines ``latentplay train`` prints from it.
+
+``summary.json`` holds how far the run trained (its whole ``epochs``, the ``batch`` of the next
+where ``trainer.max_steps`` stopped it within one, and its ``step``); for an autoencoder-family
+run its ``reconstruction`` (the mean per-image RMS pixel difference, pixels in [0, 1], between
+held-out images and their reconstructions ``decode(E[z|x])``, beside the same for the mean
+training image, which a model that learned nothing draws); for a conditional run its
+``condition``: how much its first condition attribute changes the same codes from the first
+value of ``samples.png`` to the last, beside how much two samples of one value differ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from latentplay.outputs import counted, read_json
+
+SUMMARY = "summary.json"
+SUMMARY_ROWS = 10_000
+"""At most this many held-out images are reconstructed for the summary."""
+
+FIGURES = ("samples.png", "recon.gif", "samples.gif", "force_condition.png", "latent_variance.png")
+
+
+def write_summary(run_dir: Path, values: dict[str, Any]) -> None:
+    """Write ``values`` as the run's ``summary.json`` (whole or not at all)."""
+    temporary = run_dir / f".{SUMMARY}.tmp"
+    temporary.write_text(json.dumps(values, indent=2))
+    os.replace(temporary, run_dir / SUMMARY)
+
+
+def read_summary(run: Path) -> dict[str, Any] | None:
+    """The run's ``summary.json``, or None where it has none (a run unfinished, or finished by
+    a version that did not write it)."""
+    path = run / SUMMARY
+    return read_json(path) if path.exists() else None
+
+
+def summary_lines(run: Path) -> list[str]:
+    """What ``latentplay train`` prints after a run: how long it trained, its last held-out
+    metrics, how well it reconstructs held-out images, its active units, what its condition
+    does, and the figures to look at ([] for a run without ``summary.json``).
+
+    Raises:
+        UserError: ``summary.json`` or ``active_units.json`` is not a JSON object.
+    """
+    from latentplay.report.training import by_epoch, duration, read_metrics, terms
+
+    summary = read_summary(run)
+    if summary is None:
+        return []
+    epochs = by_epoch([r for r in read_metrics(run / "metrics.csv") if r.get("scope") == "epoch"])
+    seconds = sum(float(r["epoch_seconds"]) for r in epochs if r.get("epoch_seconds"))
+    batch = summary["batch"]  # where trainer.max_steps stopped the run within an epoch
+    done = counted(summary["epochs"], "epoch") + (f" and {counted(batch, 'batch', 'batches')}"
+                                                  if batch else "")
+    lines = [f"trained {done} ({summary['step']:,} steps) in {duration(seconds)}"]
+    tested = by_epoch(read_metrics(run / "test_metrics.csv"))
+    if tested:
+        last = tested[-1]
+        values = ", ".join(f"{name} {float(last[name]):.5g}" for name in terms(list(last)) if last[name])
+        lines.append(f"test split after epoch {last['epoch']}: {values}")
+    if summary.get("reconstruction"):
+        lines.append(reconstruction_text(summary["reconstruction"]))
+    if (run / "active_units.json").exists():
+        units = read_json(run / "active_units.json")
+        lines.append(f"active units: {units['count']} of {len(units['variance'])}"
+                     + _which(units["dims"], len(units["variance"])))
+    if summary.get("condition"):
+        lines.append(condition_text(summary["condition"]) + " (samples.png)")
+    lines += _last_evaluations(run)
+    shown = [name for name in FIGURES if (run / name).exists()]
+    lines.append(f"look at {', '.join(shown)}; all of it on one page: latentplay report {run}")
+    return lines
+
+
+def _which(active: list[int], size: int) -> str:
+    """`` (0, 11, 13)`` naming the active dimensions, or `` (all but 14)`` naming the inactive
+    ones where they are fewer; '' when none or all are active."""
+    inactive = sorted(set(range(size)) - set(active))
+    if not active or not inactive:
+        return ""
+    if len(inactive) < len(active):
+        return f" (all but {', '.join(map(str, inactive))})"
+    return f" ({', '.join(map(str, active))})"
+
+
+def reconstruction_text(rec: dict[str, Any]) -> str:
+    """The summary's ``reconstruction`` as a sentence."""
+    held = rec["split"] == "test"
+    images = counted(rec["images"], "held-out image" if held else "training image")
+    return (f"reconstructions of {images}{'' if held else ' (no test split)'} differ from them by "
+            f"{rec['rms']:.3f} (RMS, pixels 0-1); the mean training image by {rec['mean_image_rms']:.3f}")
+
+
+def condition_text(effect: dict[str, Any]) -> str:
+    """The summary's ``condition`` as :func:`latentplay.latent.sampling.effect_line` writes it."""
+    from latentplay.latent.sampling import effect_line
+
+    return effect_line(effect["attribute"], effect["first"], effect["last"], effect["change"],
+                       effect["diversity"])
+
+
+def _last_evaluations(run: Path) -> list[str]:
+    """The last row of ``dis_metrics.csv`` (``log.dis_metrics``) and of ``fidelity.csv``
+    (``log.fidelity_every``; its shares beside the held-out images' where measured), each
+    as a line; [] for a run that tracked neither."""
+    from latentplay.report.training import read_metrics
+    from latentplay.train.fidelity import SHARES, read_reference
+
+    lines = []
+    if scores := read_metrics(run / "dis_metrics.csv"):
+        last = scores[-1]
+        values = ", ".join(f"{name} {float(v):.3g}" for name, v in last.items()
+                           if name not in ("epoch", "step") and v)
+        lines.append(f"disentanglement after epoch {last['epoch']}: {values} (dis_metrics.csv)")
+    if rows := read_metrics(run / "fidelity.csv"):
+        last, reference = rows[-1], read_reference(run) or {}
+        shares = ", ".join(f"{name} {float(last[name]):.3g}"
+                           + (f" ({float(reference[name]):.3g})" if reference.get(name) is not None else "")
+                           for name in (*SHARES, "frechet_distance") if last.get(name))
+        held = "; in brackets the held-out images'" if reference else ""
+        lines.append(f"samples after epoch {last['epoch']}: {shares} (fidelity.csv{held})")
+    return lines

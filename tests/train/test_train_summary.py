@@ -1,0 +1,107 @@
+"""summary.json and the lines ``latentplay train`` prints when a run finishes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from latentplay import sources, store, train
+from latentplay.cli import app
+from latentplay.latent.sampling import effect_line
+from latentplay.metrics.evaluate import append_dis_metrics
+from latentplay.train.fidelity import record, write_reference
+from latentplay.train.summary import _which, summary_lines, write_summary
+
+
+def _rms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``(N,)`` RMS difference of ``(N, S, S, C)`` images, pixels in [0, 1]."""
+    return np.sqrt(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean((1, 2, 3)))
+
+
+def test_reconstruction_summary_matches_a_recomputation(shapes_store: Path, tiny: list[str],
+                                                        tmp_path: Path) -> None:
+    """The summary's RMS is the held-out images' distance from decode(E[z|x]), recomputed
+    here from latents.npy through the public API; the baseline is the mean training image's."""
+    run = train.train("vae", shapes_store, tmp_path / "run", epochs=2, batch_size=32,
+                      overrides=tiny, progress=False)
+    summary = json.loads((run / "summary.json").read_text())
+    assert (summary["epochs"], summary["batch"]) == (2, 0) and summary["step"] > 0
+    assert summary["condition"] is None
+    rec = summary["reconstruction"]
+    latents = np.load(run / "latents.npy")
+    held, trained = latents[latents["split"] == 1], latents[latents["split"] == 0]
+    assert rec["split"] == "test" and rec["images"] == len(held) > 0
+    model = train.load_model(run)
+    data = store.load(shapes_store)
+    images = train.model_input(model, store.load_images(data, held["index"])) / 255.0
+    redrawn = train.decode(model, held["mu"]) / 255.0
+    assert rec["rms"] == pytest.approx(_rms(images, redrawn).mean(), abs=2e-3)  # decode rounds to uint8
+    mean = (train.model_input(model, store.load_images(data, trained["index"])) / 255.0).mean(0)
+    assert rec["mean_image_rms"] == pytest.approx(_rms(images, mean[None]).mean(), rel=1e-5)
+    assert 0 < rec["rms"] < rec["mean_image_rms"] + 0.05
+
+
+def test_conditional_run_summary_and_printed_lines(tiny: list[str], tmp_path: Path) -> None:
+    faces = sources.make("synthfaces", tmp_path / "faces", n=64, seed=0).path
+    result = CliRunner().invoke(app, ["train", "cvae", "--data", str(faces), "--out",
+                                      str(tmp_path / "run"), "--epochs", "1", "--batch-size", "16",
+                                      *tiny, "model.condition=[gender,smile]"])
+    assert result.exit_code == 0, result.output
+    effect = json.loads((tmp_path / "run" / "summary.json").read_text())["condition"]
+    assert effect["attribute"] == "gender" and (effect["first"], effect["last"]) == ("female", "male")
+    assert effect["change"] > 0 and effect["diversity"] > 0
+    printed = result.output.splitlines()
+    lines = printed[[k for k, line in enumerate(printed) if line.startswith("run written to ")][0] + 1:]
+    assert lines == ["  " + line for line in summary_lines(tmp_path / "run")] and len(lines) == 6
+    steps = json.loads((tmp_path / "run" / "summary.json").read_text())["step"]
+    assert lines[0].startswith(f"  trained 1 epoch ({steps} steps) in ")
+    assert lines[1].startswith("  test split after epoch 1: loss ")
+    assert lines[2].startswith("  reconstructions of ") and "the mean training image by" in lines[2]
+    assert lines[3].startswith("  active units: ") and " of 4" in lines[3]
+    assert lines[4] == "  " + effect_line("gender", "female", "male", effect["change"],
+                                          effect["diversity"]) + " (samples.png)"
+    assert lines[5].startswith("  look at samples.png, recon.gif, force_condition.png")
+
+
+def test_gan_summary_has_no_reconstruction(shapes_store: Path, tmp_path: Path) -> None:
+    run = train.train("dcgan", shapes_store, tmp_path / "run", max_steps=2, batch_size=16,
+                      overrides=["data.size=32", "model.ngf=8", "model.ndf=8", "model.latent_dim=8",
+                                 "trainer.threads=1", "log.recon_images=8", "log.samples=8"],
+                      progress=False)
+    assert "reconstruction" not in json.loads((run / "summary.json").read_text())
+    lines = summary_lines(run)
+    assert lines[0].startswith("trained 0 epochs and 2 batches (2 steps) in ")
+    assert lines[1].startswith("test split after epoch 1: loss_d ")
+    assert not any("reconstructions" in line or "active units" in line for line in lines)
+    assert lines[-1].startswith("look at samples.png, samples.gif; ")
+
+
+def test_active_units_name_the_fewer_side() -> None:
+    assert _which([0, 11, 13], 20) == " (0, 11, 13)"
+    assert _which([d for d in range(20) if d != 14], 20) == " (all but 14)"
+    assert _which([], 20) == "" and _which(list(range(4)), 4) == ""
+
+
+def test_a_run_without_summary_prints_nothing_more(tmp_path: Path) -> None:
+    assert summary_lines(tmp_path) == []
+
+
+def test_tracked_evaluations_end_the_lines(tmp_path: Path) -> None:
+    """The last rows of dis_metrics.csv and fidelity.csv, the held-out reference in brackets."""
+    write_summary(tmp_path, {"epochs": 2, "batch": 0, "step": 10})
+    append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.125}, 1, 5)
+    append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.25, "sap.sap_score": 0.0625}, 2, 10)
+    values = {"precision": 0.5, "recall": 0.25, "density": 0.75, "coverage": 0.125,
+              "authenticity": 0.875, "frechet_distance": 3.5}
+    write_reference(tmp_path, {**values, "coverage": 0.625}, n=30, samples=30)
+    record(tmp_path, values, epoch=2, step=10)
+    lines = summary_lines(tmp_path)
+    assert lines[-3] == ("disentanglement after epoch 2: mig.discrete_mig 0.25, sap.sap_score 0.0625 "
+                         "(dis_metrics.csv)")
+    assert lines[-2] == ("samples after epoch 2: precision 0.5 (0.5), recall 0.25 (0.25), density "
+                         "0.75 (0.75), coverage 0.125 (0.625), authenticity 0.875 (0.875), "
+                         "frechet_distance 3.5 (3.5) (fidelity.csv; in brackets the held-out images')")
