@@ -96,12 +96,15 @@ def test_tracked_evaluations_end_the_lines(tmp_path: Path) -> None:
     append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.125}, 1, 5)
     append_dis_metrics(tmp_path, {"mig.discrete_mig": 0.25, "sap.sap_score": 0.0625}, 2, 10)
     values = {"precision": 0.5, "recall": 0.25, "density": 0.75, "coverage": 0.125,
-              "authenticity": 0.875, "frechet_distance": 3.5}
+              "authenticity": 0.875, "flat": 0.0, "frechet_distance": 3.5}
     write_reference(tmp_path, {**values, "coverage": 0.625}, n=30, samples=30)
     record(tmp_path, values, epoch=2, step=10)
     lines = summary_lines(tmp_path)
+    assert lines[-1].startswith("look at fidelity.png; ")  # no flat samples: no flat share
     assert lines[-3] == ("disentanglement after epoch 2: mig.discrete_mig 0.25, sap.sap_score 0.0625 "
                          "(dis_metrics.csv)")
     assert lines[-2] == ("samples after epoch 2: precision 0.5 (0.5), recall 0.25 (0.25), density "
                          "0.75 (0.75), coverage 0.125 (0.625), authenticity 0.875 (0.875), "
                          "frechet_distance 3.5 (3.5) (fidelity.csv; in brackets the held-out images')")
+    record(tmp_path, {**values, "flat": 0.25}, epoch=3, step=15)
+    assert "authenticity 0.875 (0.875), flat 0.25 (0), frechet_distance 3.5" in summary_lines(tmp_path)[-2]

@@ -23,7 +23,8 @@ SUMMARY = "summary.json"
 SUMMARY_ROWS = 10_000
 """At most this many held-out images are reconstructed for the summary."""
 
-FIGURES = ("samples.png", "recon.gif", "samples.gif", "force_condition.png", "latent_variance.png")
+FIGURES = ("samples.png", "recon.gif", "samples.gif", "force_condition.png", "latent_variance.png",
+           "fidelity.png")
 
 
 def write_summary(run_dir: Path, values: dict[str, Any]) -> None:
@@ -122,7 +123,8 @@ def _last_evaluations(run: Path) -> list[str]:
         last, reference = rows[-1], read_reference(run) or {}
         shares = ", ".join(f"{name} {float(last[name]):.3g}"
                            + (f" ({float(reference[name]):.3g})" if reference.get(name) is not None else "")
-                           for name in (*SHARES, "frechet_distance") if last.get(name))
+                           for name in (*SHARES, "flat", "frechet_distance")
+                           if last.get(name) and (name != "flat" or float(last[name]) > 0))
         held = "; in brackets the held-out images'" if reference else ""
         lines.append(f"samples after epoch {last['epoch']}: {shares} (fidelity.csv{held})")
     return lines
