@@ -150,6 +150,7 @@ def test_viz_projection_cli_writes_png_per_attribute_and_html(cli, embedded, tmp
 
     for args, message in [
         (("--embedding", "nope", "--by", "color"), "no column 'nope'"),
+        (("--column", "nope", "--by", "color"), "no column 'nope'"),  # the other commands' name
         (("--embedding", "color", "--by", "color"), "not a fixed-length vector column"),
         (("--embedding", "pix", "--by", "constant"), "has only one value"),
         (("--embedding", "pix", "--by", "color", "--method", "tsne", "--sample", "50"),

@@ -16,8 +16,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 @app.command()
 def projection(
     store: Path = typer.Argument(..., help="Store directory."),
-    embedding: str = typer.Option(..., "--embedding",
-                                  help="Vector column(s) to project, comma-separated."),
+    embedding: str = typer.Option(..., "--embedding", "--column",
+                                  help="Vector column(s) to project, comma-separated (--column "
+                                  "as in the other commands)."),
     by: str = typer.Option(None, "--by", help="Attributes to colour by, comma-separated "
                            "(default: all)."),
     method: str = typer.Option("tsne", "--method", help="tsne, umap, pca; comma-separated for "
