@@ -133,6 +133,8 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("extra", "message"), [
     (("--columns", "nope"), "no column 'nope'"),
     (("--columns", "informed", "--attributes", "race"), "no attribute 'race'"),
+    (("--column", "informed", "--attribute", "race"), "no attribute 'race'"),  # the singular names
+    (("--column", "nope"), "no column 'nope'"),
     (("--columns", "informed", "--cv", "1"), "--cv must be at least 2"),
 ])
 def test_probe_command_bad_input(cli, two_columns: Path, tmp_path: Path,

@@ -972,10 +972,11 @@ def _steps_taken(z: np.ndarray, moved: np.ndarray, axis: np.ndarray,
 @app.command()
 def probe(
     data: Path = typer.Argument(..., help="Store with one or more vector columns."),
-    columns: str = typer.Option(..., help="Comma-separated vector columns to compare (latents, "
-                                "embeddings)."),
+    columns: str = typer.Option(..., "--columns", "--column", help="Comma-separated vector "
+                                "columns to compare (latents, embeddings)."),
     out: Path = typer.Option(..., "--out", help="Directory for probe.json/csv and figures."),
-    attributes: str = typer.Option(None, help="Comma-separated attributes (default: all)."),
+    attributes: str = typer.Option(None, "--attributes", "--attribute",
+                                   help="Comma-separated attributes (default: all)."),
     cv: int = typer.Option(5, help="Cross-validation folds."),
     max_rows: int = typer.Option(10_000, help="Probe at most this many random rows."),
     seed: int = typer.Option(0, help="Seed of the rows and the folds."),
