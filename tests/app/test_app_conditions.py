@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from latentplay import store
 from latentplay.app import build_app
@@ -68,3 +69,30 @@ def test_a_store_with_the_condition_attributes_keeps_the_tab(cvae_run: Path,
                                                              coded_faces: Path) -> None:
     demo = build_app(run=cvae_run, data=coded_faces)
     assert "Faces" in _tabs(demo) and "condition (" not in _header(demo)
+
+
+def test_the_header_says_what_the_run_learned(cvae_run: Path, coded_faces: Path) -> None:
+    """The finished run's summary.json, as latentplay train printed it."""
+    from latentplay.train.summary import condition_text, read_summary, reconstruction_text
+
+    summary = read_summary(cvae_run)
+    assert summary is not None
+    header = _header(build_app(run=cvae_run, data=coded_faces))
+    assert (f"**Trained**\n\n- {reconstruction_text(summary['reconstruction'])}\n"
+            f"- {condition_text(summary['condition'])}") in header
+
+
+def test_cached_projections_are_no_vector_columns(coded_faces: Path, tmp_path: Path) -> None:
+    """A cached projection (its description the projection's JSON record) is left out of the
+    header's vector columns and the Projection tab's choices; a column of the user's named like
+    one is not."""
+    from latentplay.app import projection
+    from latentplay.app.state import Playground
+
+    loaded = store.load(coded_faces)
+    xy = np.zeros((len(loaded), 2), np.float32)
+    loaded = store.add_column(loaded, "tsne__vae_mu", xy, '{"projection": "tsne"}')
+    store.save(store.add_column(loaded, "pca__mine", xy, "the user's own"), tmp_path / "s")
+    demo = build_app(data=tmp_path / "s")
+    assert "vector columns vae_mu (8), pca__mine (2)" in _header(demo)
+    assert projection.vector_columns(Playground.open(data=tmp_path / "s")) == ["vae_mu", "pca__mine"]

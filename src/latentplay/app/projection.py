@@ -22,10 +22,9 @@ SAMPLE = 2000
 
 
 def vector_columns(pg: Playground) -> list[str]:
-    """Vector columns of the store (embeddings, latents; not cached 2-d projections, which
-    are named ``<method>__<column>...``)."""
-    cached = tuple(f"{m}__" for m in METHODS)
-    return [v.name for v in pg.need_store().schema.vectors if not v.name.startswith(cached)]
+    """Vector columns of the store (embeddings, latents; not cached 2-d projections,
+    ``<method>__<column>...``, which their descriptions mark)."""
+    return [v.name for v in pg.need_store().schema.vectors if not v.is_projection]
 
 
 def coordinates(pg: Playground, column: str, method: str, sample: int | None = SAMPLE,

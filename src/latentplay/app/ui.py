@@ -25,6 +25,7 @@ traceback.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import gradio as gr
 
@@ -33,6 +34,19 @@ from latentplay.app.faces_tab import faces_tab
 from latentplay.app.state import Playground
 from latentplay.app.tabs import accuracy_tab, bias_tab, projection_tab, sample_tab, traverse_tab
 from latentplay.errors import UserError
+from latentplay.train.summary import condition_text, read_summary, reconstruction_text
+
+
+def _trained(run: Path | None) -> list[str]:
+    """Markdown lines of what the finished run learned (its ``summary.json``: the held-out
+    reconstruction error, what its condition does), as ``latentplay train`` printed them;
+    [] for a run without one (an imported generator, a run trained before it was written)."""
+    summary = read_summary(run) if run is not None else None
+    if not summary:
+        return []
+    parts = [text(summary[key]) for key, text in (("reconstruction", reconstruction_text),
+                                                   ("condition", condition_text)) if summary.get(key)]
+    return ["**Trained**\n\n" + "\n".join(f"- {part}" for part in parts)] if parts else []
 
 
 def _header(pg: Playground) -> str:
@@ -44,8 +58,10 @@ def _header(pg: Playground) -> str:
         lines.append(f"**Run** `{pg.run}`: {pg.family}, {m.latent_dim} latents, "
                      f"{m.size}x{m.size} {'gray' if m.channels == 1 else 'RGB'}"
                      + (f", conditional on {cond}" if cond else ""))
+        lines += _trained(pg.run)
     if pg.store is not None:
-        vecs = ", ".join(f"{v.name} ({v.dim})" for v in pg.store.schema.vectors) or "none"
+        vecs = ", ".join(f"{v.name} ({v.dim})" for v in pg.store.schema.vectors
+                         if not v.is_projection) or "none"
         lines.append(f"**Store** `{pg.store.path}`: {len(pg.store):,} rows; attributes "
                      f"{', '.join(a.name for a in pg.store.schema.attributes) or 'none'}; "
                      f"vector columns {vecs}")
