@@ -74,6 +74,10 @@ def summary_lines(run: Path) -> list[str]:
     if summary.get("condition"):
         lines.append(condition_text(summary["condition"]) + " (samples.png)")
     lines += _last_evaluations(run)
+    if "reconstruction" not in summary and not (run / "fidelity.csv").exists():
+        lines.append("nothing above measures the samples (a GAN has no reconstructions): train "
+                     "with log.fidelity_every=N, or run latentplay audit fidelity "
+                     f"{run} --data STORE --out DIR")
     shown = [name for name in FIGURES if (run / name).exists()]
     lines.append(f"look at {', '.join(shown)}; all of it on one page: latentplay report {run}")
     return lines
