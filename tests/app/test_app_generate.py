@@ -81,6 +81,22 @@ def test_traversal_and_sliders_agree_at_the_centre(cvae: Playground) -> None:
         generate.traverse(cvae, dim, 3.0, 1, "latent", COND)
 
 
+def test_a_start_seed_starts_at_the_sample_tabs_first_face(cvae: Playground,
+                                                          dcgan: Playground) -> None:
+    """Traversal and sliders from the first draw of a seed: their unmoved image is the first
+    image the Sample tab draws with it; a GAN opens there (its centre is no face)."""
+    dim = generate.axis_choices(cvae)[0][1]
+    first = generate.sample(cvae, 3, 7, COND)[0]
+    assert np.array_equal(generate.decode_sliders(cvae, [dim], [0.0], COND, start=7), first)
+    row = generate.traverse(cvae, dim, 3.0, 5, "latent", COND, start=7)
+    assert np.array_equal(row[2], first) and not np.array_equal(row[2], generate.traverse(
+        cvae, dim, 3.0, 5, "latent", COND)[2])
+    assert np.array_equal(generate.traverse(cvae, 0, 2.0, 3, "pca", COND, start=7)[1], first)
+    with pytest.raises(UserError, match="seed must be 0 or more"):
+        generate.traverse(cvae, dim, 3.0, 5, "latent", COND, start=-1)
+    assert (generate.default_start(cvae), generate.default_start(dcgan)) == (None, 0)
+
+
 def test_sliders_are_the_active_dimensions(cvae: Playground, cvae_run: Path) -> None:
     variance = run_latents(cvae_run).var(0)
     dims = generate.slider_axes(cvae)

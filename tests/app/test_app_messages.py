@@ -66,7 +66,10 @@ def test_emptied_sliders_are_messages(served: dict[str, Callable[..., Any]]) -> 
     refused None there: a bare "Error" before the handler could name it)."""
     assert _message(served["sample"], 0, 4, None) == "temperature is empty: give a number"
     assert _message(served["edit"], 0, None, "pattern", None, None) == "step is empty: give a number"
-    assert _message(served["traverse"], "latent dimension", 0, None, 5) == "range is empty: give a number"
+    assert _message(served["traverse"], "latent dimension", 0, None, 5, None) == (
+        "range is empty: give a number")
+    blank = served["traverse"]("latent dimension", 0, 3, 5, None)  # a blank start: the centre
+    assert len(blank["data"][0]) == 5
     assert _message(served["interpolate"], 0, 1, "slerp", None) == "steps is empty: give a number"
     assert _message(served["bias"], "gender", "smile", None) == "bins is empty: give a number"
     assert len(served["sample"](0, 4, 1.0)["data"][0]) == 4  # a value still reaches the handler

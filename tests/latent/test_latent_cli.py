@@ -91,6 +91,27 @@ def test_traverse_axes_and_pca(cli, vae_run: Path, faces_store: Path, tmp_path: 
     assert numbers["explained"][0] >= numbers["explained"][1]
 
 
+def test_traverse_from_a_prior_draw(cli, vae_run: Path, tmp_path: Path) -> None:
+    """--seed S --row I starts at image I of `latent sample --seed S`: the middle column
+    (offset 0) of every axis is that image."""
+    out = tmp_path / "drawn.png"
+    numbers = _ok(cli("latent", "traverse", vae_run, "--seed", "3", "--row", "2", "--steps", "3",
+                      "--top", "2", "--out", out), out)
+    assert numbers["start"] == "draw 2 of seed 3" and (numbers["seed"], numbers["draw"]) == (3, 2)
+    from latentplay.latent.traverse import axis_frame, axis_traversal, traversal_summary
+
+    model = train.load_model(vae_run)
+    base = train.api.prior_draws(model, np.random.default_rng(3), 3)[2]
+    rows = axis_traversal(model, numbers["axes"], np.array([-3.0, 0.0, 3.0]), base=base,
+                          scale=axis_frame(model, run_latents(vae_run))[1])
+    assert all(np.array_equal(row[1], train.sample(model, 3, seed=3)[2]) for row in rows)
+    assert numbers["response"] == pytest.approx(traversal_summary(rows))  # what the command drew
+    centre = _ok(cli("latent", "traverse", vae_run, "--steps", "3", "--top", "2", "--out", out), out)
+    assert centre["response"] != pytest.approx(numbers["response"])
+    r = cli("latent", "traverse", vae_run, "--seed", "3", "--data", tmp_path, "--out", out)
+    assert r.code == 2 and "not both" in r.err
+
+
 def test_principal_axes_of_codes_that_do_not_vary_are_refused() -> None:
     mu = np.tile(np.array([[0.5, -1.0, 2.0]], np.float32), (10, 1))
     with pytest.raises(UserError, match="same point"):

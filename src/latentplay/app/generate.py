@@ -7,6 +7,7 @@ model and ignored (may be empty) otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -119,27 +120,48 @@ def axis_choices(pg: Playground, mode: str = "latent") -> list[tuple[str, int]]:
     return [(f"z{d}  var {v:.3g}", int(d)) for d, v in zip(order, variance, strict=True)]
 
 
+def start_code(pg: Playground, seed: int | None) -> np.ndarray:
+    """``(D,)`` float32 code that traversals and the latent sliders start from: the centre of
+    the codes (:attr:`Playground.frame`), or with ``seed`` its first prior draw, the first
+    image :func:`sample` draws with that seed (a GAN's centre, ``z = 0``, is no typical draw:
+    those lie about ``sqrt(D)`` from it)."""
+    centre, scale = pg.frame
+    if seed is None:
+        return centre.astype(np.float32)
+    if int(seed) < 0:
+        raise UserError(f"the start's seed must be 0 or more, got {int(seed)}")
+    z = np.random.default_rng(int(seed)).standard_normal((1, pg.latent_dim))[0]
+    return (centre + z * scale).astype(np.float32)
+
+
+def default_start(pg: Playground) -> int | None:
+    """The start a page opens with: a GAN's first draw of seed 0 (its centre is no face),
+    else the centre (None)."""
+    return 0 if pg.family == "dcgan" else None
+
+
 def traverse(pg: Playground, axis: int, span: float, steps: int, mode: str,
-             condition: Mapping[str, Any]) -> np.ndarray:
-    """``(steps, S, S, C)`` decodings of the centre code moved from ``-span`` to ``+span``
-    along latent dimension ``axis`` (``mode`` ``latent``: prior units; SDs for a plain
-    autoencoder), principal axis ``axis`` (``pca``: SDs of the codes along it) or SeFa
-    direction ``axis`` (``sefa``: SDs of W along it)."""
+             condition: Mapping[str, Any], start: int | None = None) -> np.ndarray:
+    """``(steps, S, S, C)`` decodings of the :func:`start_code` of ``start`` moved from
+    ``-span`` to ``+span`` along latent dimension ``axis`` (``mode`` ``latent``: prior units;
+    SDs for a plain autoencoder), principal axis ``axis`` (``pca``: SDs of the codes along it)
+    or SeFa direction ``axis`` (``sefa``: SDs of W along it)."""
     from latentplay.latent.traverse import axis_traversal, direction_traversal, pca_traversal
 
     if int(steps) < 2 or not float(span) > 0:
         raise UserError("a traversal needs at least 2 steps and a range above 0")
     values = np.linspace(-float(span), float(span), int(steps))
     model, cond = pg.need_model(), pg.condition(condition)
+    base = start_code(pg, start)
     if mode == "pca":
-        return pca_traversal(model, pg.pca, [int(axis)], values, condition=cond)[0]
-    centre, scale = pg.frame
+        frame = pg.pca if start is None else dataclasses.replace(pg.pca, mean=base)
+        return pca_traversal(model, frame, [int(axis)], values, condition=cond)[0]
     if mode == "sefa":
         sefa = pg.need_sefa()
         if not 0 <= int(axis) < len(sefa.steps):
             raise UserError(f"SeFa direction {axis} out of range 0..{len(sefa.steps) - 1}")
-        return direction_traversal(model, centre, sefa.steps[[int(axis)]], values)[0]
-    return axis_traversal(model, [int(axis)], values, base=centre, scale=scale,
+        return direction_traversal(model, base, sefa.steps[[int(axis)]], values)[0]
+    return axis_traversal(model, [int(axis)], values, base=base, scale=pg.frame[1],
                           condition=cond)[0]
 
 
@@ -156,13 +178,13 @@ def slider_axes(pg: Playground) -> list[tuple[int, float | None]]:
 
 
 def decode_sliders(pg: Playground, dims: Sequence[int], values: Sequence[float],
-                   condition: Mapping[str, Any]) -> np.ndarray:
-    """``(S, S, C)`` decoding of the centre code with dimensions ``dims`` set to ``values``
-    (prior units; SDs for a plain autoencoder)."""
+                   condition: Mapping[str, Any], start: int | None = None) -> np.ndarray:
+    """``(S, S, C)`` decoding of the :func:`start_code` of ``start`` with dimensions ``dims``
+    moved by ``values`` (prior units; SDs for a plain autoencoder)."""
     if len(dims) != len(values):
         raise UserError(f"{len(values)} slider values for {len(dims)} dimensions")
-    centre, scale = pg.frame
-    z = centre.copy()
+    base, scale = start_code(pg, start), pg.frame[1]
+    z = base.copy()
     for d, v in zip(dims, values, strict=True):
-        z[int(d)] = centre[int(d)] + float(v) * scale[int(d)]
+        z[int(d)] = base[int(d)] + float(v) * scale[int(d)]
     return pg.decode(z[None], pg.condition(condition))[0]

@@ -61,7 +61,8 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
     code live."""
     with gr.Tab("Traverse"):
         modes = generate.modes(pg)
-        gr.Markdown("Decodings of the centre code moved along one axis. " + (
+        gr.Markdown("Decodings of one code moved along one axis: the centre of the codes, or "
+                    "with a start seed the first face the Sample tab draws with it. " + (
             "This generator's latent dimensions are the principal axes of its W, largest "
             "first (GANSpace); SeFa directions are moved in SDs of W." if in_w(pg.model)
             else "Latent dimensions are ordered by the variance of the encoder means over the "
@@ -75,6 +76,9 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
             span = slider(0.5, 6, value=3, step=0.5, label="range (±)",
                              info="prior units" if pg.family != "ae" else "SDs of the codes")
             steps = slider(2, 16, value=9, step=1, label="steps")
+            start = gr.Number(generate.default_start(pg), precision=0, label="start seed",
+                              info="blank: the centre" + (" (a GAN's is no face)"
+                                                          if pg.family == "dcgan" else ""))
         conditions = condition_controls(pg)
         button = gr.Button("Traverse", variant="primary")
         row = gr.Gallery(label="traversal", columns=9, height=240, object_fit="contain")
@@ -86,23 +90,26 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
 
         @guard
         def run(mode_value: str, axis_value: float, span_value: float, steps_value: float,
-                *cond: Any) -> list[np.ndarray]:
+                start_value: float | None = None, *cond: Any) -> list[np.ndarray]:
             images = generate.traverse(pg, whole(axis_value, "axis"), number(span_value, "range"),
                                        whole(steps_value, "steps"),
-                                       generate.mode_of(mode_value), condition_values(pg, cond))
+                                       generate.mode_of(mode_value), condition_values(pg, cond),
+                                       _seed_or_none(start_value))
             return list(display(images))
 
-        traverse_inputs = [mode, axis, span, steps, *conditions]
+        traverse_inputs = [mode, axis, span, steps, start, *conditions]
         # user events only (.input): another mode redraws once its axes are offered, even when
         # its first axis has the old axis's number (a .change of the axis would not fire)
         mode.input(choices, mode, axis, api_name=False).then(run, traverse_inputs, row,
                                                             api_name=False)
-        gr.on([button.click, axis.input], run, traverse_inputs, row, api_name="traverse")
+        gr.on([button.click, axis.input, start.submit], run, traverse_inputs, row,
+              api_name="traverse")
         demo.load(run, traverse_inputs, row, api_name=False)
 
         dims = generate.slider_axes(pg)
-        gr.Markdown("### Latent sliders\nOne code, the centre with these dimensions set "
-                    "(the active ones, largest variance first); the image follows the sliders.")
+        gr.Markdown("### Latent sliders\nOne code, the start above with these dimensions "
+                    "moved (the active ones, largest variance first); the image follows the "
+                    "sliders.")
         with gr.Row():
             with gr.Column(scale=2):
                 sliders = [slider(-3, 3, value=0, step=0.05,
@@ -111,16 +118,23 @@ def traverse_tab(pg: Playground, demo: gr.Blocks) -> None:
             image = gr.Image(label="decoded", type="numpy", height=256, scale=1)
 
         @guard
-        def live(*values: Any) -> np.ndarray:
+        def live(*values: Any) -> np.ndarray:  # the sliders, the conditions, the start seed
             n = len(dims)
             moved = [number(v, f"z{d}") for v, (d, _) in zip(values[:n], dims, strict=True)]
             return display(generate.decode_sliders(pg, [d for d, _ in dims], moved,
-                                                   condition_values(pg, values[n:])))
+                                                   condition_values(pg, values[n:-1]),
+                                                   _seed_or_none(values[-1])))
 
-        gr.on([s.change for s in sliders] + [c.change for c in conditions], live,
-              [*sliders, *conditions], image, api_name="sliders", trigger_mode="always_last",
+        live_inputs = [*sliders, *conditions, start]
+        gr.on([s.change for s in sliders] + [c.change for c in conditions] + [start.submit], live,
+              live_inputs, image, api_name="sliders", trigger_mode="always_last",
               show_progress="hidden")
-        demo.load(live, [*sliders, *conditions], image, api_name=False)
+        demo.load(live, live_inputs, image, api_name=False)
+
+
+def _seed_or_none(value: float | None) -> int | None:
+    """A start-seed box's value: None when blank (the centre), else a whole seed."""
+    return None if value is None else whole(value, "start seed")
 
 
 def projection_tab(pg: Playground, demo: gr.Blocks) -> None:

@@ -265,11 +265,15 @@ def traverse(
     condition: str = typer.Option(None, help="Condition of a conditional model."),
     data: Path = typer.Option(None, help="Store: start from the code of --row instead of the "
                               "centre."),
-    row: int = typer.Option(None, help="Row of --data to start from (default 0)."),
+    row: int = typer.Option(None, help="Row of --data to start from (default 0); with --seed, "
+                            "which of its draws (0: the first)."),
+    seed: int = typer.Option(None, help="Start from a prior draw instead of the centre: image "
+                             "--row (default 0) of `latentplay latent sample RUN --seed SEED`."),
     gif: bool = typer.Option(False, help="Also write OUT's .gif: one frame per step, the faces "
                              "of every axis at that step, from -RANGE to +RANGE and back."),
 ) -> None:
-    """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes)."""
+    """Decode codes moved along single latent axes or principal axes (SmileCVAE's probes),
+    from the centre of the codes, a prior draw (--seed) or a face of a store (--data)."""
     from latentplay.latent import traverse as tr
 
     figure_out(out)  # before any work: nothing of a store or run replaced
@@ -287,14 +291,27 @@ def traverse(
         raise UserError("choose --pca or --sefa, not both")
     if layers is not None and not sefa:
         raise UserError("--layers chooses the layers of --sefa directions")
-    if row is not None and data is None:
-        raise UserError("--row is a row of --data; give --data STORE too")
+    if row is not None and data is None and seed is None:
+        raise UserError("--row is a row of --data or a draw of --seed; give one of them too")
+    if data is not None and seed is not None:
+        raise UserError("start from a face of --data or from a draw of --seed, not both")
     model = _model(run)
     values = np.linspace(-span, span, steps)
     mu = tr.run_latents(run) if model.has_encoder else None
     cond = _condition(model, condition)
     given = parse_condition(condition)
     base, start, numbers_codes = None, "centre", {}
+    if seed is not None:
+        from latentplay.train.api import prior_draws
+
+        row = row or 0
+        at_least(row, 0, "--row")
+        base = prior_draws(model, np.random.default_rng(seed), row + 1)[row]
+        start, numbers_codes = f"draw {row} of seed {seed}", {"seed": seed, "draw": row}
+    elif model.family == "dcgan" and data is None:
+        typer.echo(f"note: a GAN's centre code (z = 0) is no typical draw (those lie about "
+                   f"{np.sqrt(model.latent_dim):.0f} from it) and may decode to no face: --seed S "
+                   "starts from a draw", err=True)
     if data is not None:
         from latentplay.latent.codes import store_codes
         from latentplay.store import load
@@ -373,7 +390,7 @@ def traverse(
     beyond = _beyond_training(model, given)
     numbers.update(condition=given or None, outside_training=beyond)
     at = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in given.items())
-    title = f"traversals of {what} from " + ("the centre" if data is None else start) + (
+    title = f"traversals of {what} from " + ("the centre" if start == "centre" else start) + (
         f" at {at}" + ("" if condition else " (its own)") if at else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "")
     _write(out, list(rows), labels, title, numbers, captions=captions * len(rows))
