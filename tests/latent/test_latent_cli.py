@@ -195,7 +195,7 @@ def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
         (["sample", "{faces}"], "not a run directory"),
         (["traverse", "{vae}", "--sefa", "--layers", "coarse"], "--layers needs a generator"),
         # options that only matter with another were silently ignored without it
-        (["traverse", "{vae}", "--row", "3"], "--row is a row of --data; give --data"),
+        (["traverse", "{vae}", "--row", "3"], "--row is a row of --data or a draw of --seed; give one"),
         (["traverse", "{faces}", "--row", "3"], "--row is a row of --data"),  # before any work
         (["traverse", "{vae}", "--layers", "coarse"], "--layers chooses the layers of --sefa"),
         (["traverse", "{vae}", "--axes", "0,1", "--top", "3"], "--top counts the axes chosen "
