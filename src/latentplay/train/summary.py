@@ -5,7 +5,8 @@ engine when a run finishes, and the lines ``latentplay train`` prints from it.
 where ``trainer.max_steps`` stopped it within one, and its ``step``); for an autoencoder-family
 run its ``reconstruction`` (the mean per-image RMS pixel difference, pixels in [0, 1], between
 held-out images and their reconstructions ``decode(E[z|x])``, beside the same for the mean
-training image, which a model that learned nothing draws); for a conditional run its
+training image, which a model that learned nothing draws; the reconstructions a reader sees,
+while the logged ``recon`` is the likelihood term of a sampled ``z``); for a conditional run its
 ``condition``: how much its first condition attribute changes the same codes from the first
 value of ``samples.png`` to the last, beside how much two samples of one value differ.
 """
