@@ -73,13 +73,14 @@ def test_a_store_with_the_condition_attributes_keeps_the_tab(cvae_run: Path,
 
 def test_the_header_says_what_the_run_learned(cvae_run: Path, coded_faces: Path) -> None:
     """The finished run's summary.json, as latentplay train printed it."""
-    from latentplay.train.summary import condition_text, read_summary, reconstruction_text
+    from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
     summary = read_summary(cvae_run)
     assert summary is not None
     header = _header(build_app(run=cvae_run, data=coded_faces))
     assert (f"**Trained**\n\n- {reconstruction_text(summary['reconstruction'])}\n"
-            f"- {condition_text(summary['condition'])}") in header
+            f"- {condition_text(summary['condition'])}\n"
+            + "\n".join(f"- {held_text(found)}" for found in summary["condition_in_codes"])) in header
 
 
 def test_cached_projections_are_no_vector_columns(coded_faces: Path, tmp_path: Path) -> None:

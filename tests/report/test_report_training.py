@@ -17,7 +17,7 @@ from latentplay.errors import UserError
 from latentplay.metrics.evaluate import append_dis_metrics
 from latentplay.report import build_report
 from latentplay.train.fidelity import record
-from latentplay.train.summary import condition_text, read_summary, reconstruction_text
+from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
 
 def _last_row(path: Path) -> dict[str, str]:
@@ -54,6 +54,8 @@ def test_cvae_report_sections_images_and_numbers(cvae_run: Path, tmp_path: Path)
     assert summary is not None
     assert reconstruction_text(summary["reconstruction"]) in unescape(text)
     assert condition_text(summary["condition"]) in unescape(text)
+    assert summary["condition_in_codes"] and all(held_text(found) in unescape(text)
+                                                 for found in summary["condition_in_codes"])
 
 
 def test_dcgan_report_has_fixed_noise_samples_and_no_latents(dcgan_run: Path,

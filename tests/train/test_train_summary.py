@@ -13,8 +13,9 @@ from latentplay import sources, store, train
 from latentplay.cli import app
 from latentplay.latent.sampling import effect_line
 from latentplay.metrics.evaluate import append_dis_metrics
+from latentplay.models.condition import ConditionPart
 from latentplay.train.fidelity import record, write_reference
-from latentplay.train.summary import _which, summary_lines, write_summary
+from latentplay.train.summary import _which, condition_in_codes, held_text, summary_lines, write_summary
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,7 +57,7 @@ def test_conditional_run_summary_and_printed_lines(tiny: list[str], tmp_path: Pa
     assert effect["change"] > 0 and effect["diversity"] > 0
     printed = result.output.splitlines()
     lines = printed[[k for k, line in enumerate(printed) if line.startswith("run written to ")][0] + 1:]
-    assert lines == ["  " + line for line in summary_lines(tmp_path / "run")] and len(lines) == 6
+    assert lines == ["  " + line for line in summary_lines(tmp_path / "run")] and len(lines) == 8
     steps = json.loads((tmp_path / "run" / "summary.json").read_text())["step"]
     assert lines[0].startswith(f"  trained 1 epoch ({steps} steps) in ")
     assert lines[1].startswith("  test split after epoch 1: loss ")
@@ -64,7 +65,10 @@ def test_conditional_run_summary_and_printed_lines(tiny: list[str], tmp_path: Pa
     assert lines[3].startswith("  active units: ") and " of 4" in lines[3]
     assert lines[4] == "  " + effect_line("gender", "female", "male", effect["change"],
                                           effect["diversity"]) + " (samples.png)"
-    assert lines[5].startswith("  look at samples.png, recon.gif, force_condition.png")
+    held = json.loads((tmp_path / "run" / "summary.json").read_text())["condition_in_codes"]
+    assert [h["attribute"] for h in held] == ["gender", "smile"]
+    assert lines[5:7] == ["  " + held_text(h) for h in held]
+    assert lines[7].startswith("  look at samples.png, recon.gif, force_condition.png")
 
 
 def test_gan_summary_has_no_reconstruction(shapes_store: Path, tmp_path: Path) -> None:
@@ -111,3 +115,27 @@ def test_tracked_evaluations_end_the_lines(tmp_path: Path) -> None:
                          "frechet_distance 3.5 (3.5) (fidelity.csv; in brackets the held-out images')")
     record(tmp_path, {**values, "flat": 0.25}, epoch=3, step=15)
     assert "authenticity 0.875 (0.875), flat 0.25 (0), frechet_distance 3.5" in summary_lines(tmp_path)[-2]
+
+
+def test_condition_in_codes_reads_what_the_codes_hold() -> None:
+    """A code dimension that is the smile holds it; noise holds nothing; a class too small
+    for five folds is refused by name; persons keep their photos in one fold."""
+    rng = np.random.default_rng(0)
+    smile = rng.uniform(-1, 1, 400)
+    gender = (np.arange(400) % 2).astype(np.float32)
+    codes = np.column_stack([smile + 0.01 * rng.normal(size=400), rng.normal(size=(400, 3))])
+    parts = [ConditionPart("smile", "continuous", 1), ConditionPart("gender", "categorical", 2,
+                                                                    names=["female", "male"])]
+    held = condition_in_codes(codes, {"smile": smile, "gender": gender}, parts, None, seed=0)
+    assert held[0]["linear"] > 0.99 and held[0]["folds"] == "rows" and held[0]["n"] == 400
+    assert held_text(held[0]).endswith(": the codes hold it as the condition does: a forced "
+                                       "value contends with them")
+    assert held[1]["chance"] == 0.5 and held[1]["linear"] < 0.65
+    assert held_text(held[1]).endswith(": the codes do not hold it")
+    persons = np.repeat(np.arange(100), 4)
+    assert condition_in_codes(codes, {"smile": smile, "gender": gender}, parts[:1], persons,
+                              seed=0)[0]["folds"] == "persons"
+    few = np.where(np.arange(400) < 2, 1.0, 0.0)
+    (refused,) = condition_in_codes(codes, {"gender": few}, parts[1:], None, seed=0)
+    assert "fewer than the 5 folds" in refused["refused"]
+    assert held_text(refused).startswith("codes alone hold gender: not measured ('gender': a class")

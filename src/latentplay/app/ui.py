@@ -34,18 +34,20 @@ from latentplay.app.faces_tab import faces_tab
 from latentplay.app.state import Playground
 from latentplay.app.tabs import accuracy_tab, bias_tab, projection_tab, sample_tab, traverse_tab
 from latentplay.errors import UserError
-from latentplay.train.summary import condition_text, read_summary, reconstruction_text
+from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
 
 def _trained(run: Path | None) -> list[str]:
     """Markdown lines of what the finished run learned (its ``summary.json``: the held-out
-    reconstruction error, what its condition does), as ``latentplay train`` printed them;
+    reconstruction error, what its condition does, how much of it the codes hold), as
+    ``latentplay train`` printed them;
     [] for a run without one (an imported generator, a run trained before it was written)."""
     summary = read_summary(run) if run is not None else None
     if not summary:
         return []
     parts = [text(summary[key]) for key, text in (("reconstruction", reconstruction_text),
                                                    ("condition", condition_text)) if summary.get(key)]
+    parts += [held_text(found) for found in summary.get("condition_in_codes") or []]
     return ["**Trained**\n\n" + "\n".join(f"- {part}" for part in parts)] if parts else []
 
 

@@ -23,7 +23,7 @@ from latentplay.report.files import last_file, read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Figure, Page, Section, Table, Text, number, to_float
 from latentplay.train.figures import AE_SAMPLES, ZOOM
-from latentplay.train.summary import condition_text, read_summary, reconstruction_text
+from latentplay.train.summary import condition_text, held_text, read_summary, reconstruction_text
 
 KL_DIM = re.compile(r"kl_(\d+)$")
 NOT_TERMS = {"scope", "epoch", "step", "active_units", "images_per_s", "epoch_seconds"}
@@ -143,7 +143,7 @@ def page(run: Path) -> Page:
     summary = read_summary(run) or {}
     sections += [s for s in (_losses(epochs, test, units),
                              _final(epochs, test, units, summary.get("reconstruction")),
-                             _latents(run, epochs, test), _images(run, config, summary.get("condition")),
+                             _latents(run, epochs, test), _images(run, config, summary),
                              _dis_metrics(run),
                              _fidelity(run, config.get("log") or {})) if s]
     family = str(config.get("family", "model"))
@@ -436,12 +436,17 @@ def _variance_caption(run: Path, epochs: int, threshold: float | None) -> str:
     return text
 
 
-def _images(run: Path, config: dict[str, Any], effect: dict[str, Any] | None = None) -> Section | None:
-    """The run's figures, with what its condition does to its samples (``effect``:
-    ``summary.json``'s ``condition``)."""
+def _images(run: Path, config: dict[str, Any], summary: dict[str, Any] | None = None) -> Section | None:
+    """The run's figures, with what its condition does to its samples and how much of it the
+    codes hold (``summary``: the run's ``summary.json``)."""
     blocks: list[Any] = []
-    if effect and (run / "samples.png").exists():
-        blocks.append(Facts([("condition (samples.png)", condition_text(effect))]))
+    summary = summary or {}
+    facts = [("condition (samples.png)", condition_text(summary["condition"]))] if summary.get(
+        "condition") and (run / "samples.png").exists() else []
+    facts += [(f"{found['attribute']} in the codes", held_text(found))
+              for found in summary.get("condition_in_codes") or []]
+    if facts:
+        blocks.append(Facts(facts))
     recon = last_file(run / "recon", "epoch_*.png")
     if recon is not None:
         blocks.append(file_figure(recon, f"Reconstructions of fixed test images, {recon.stem}."))

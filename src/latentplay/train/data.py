@@ -44,6 +44,8 @@ class TrainingData:
         rows: ``(N,)`` store row of every image (``data.limit`` keeps the first rows).
         labels: attribute name -> ``(N,)`` float32 label values (codes for categories).
         spec: layout of the condition vector.
+        persons: ``(N,)`` person codes where the store shows a person in several rows
+            (:func:`~latentplay.store.bias.repeated_persons`), else None.
     """
 
     images: torch.Tensor
@@ -53,6 +55,7 @@ class TrainingData:
     rows: np.ndarray
     labels: dict[str, np.ndarray]
     spec: ConditionSpec
+    persons: np.ndarray | None = None
 
     @property
     def channels(self) -> int:
@@ -150,9 +153,11 @@ def load_training_data(
     labels = {a.name: np.asarray(store.labels(a.name)[:n], dtype=np.float32)
               for a in store.schema.attributes}
     test_idx = held_out_rows(store, n, test_fraction, split_seed, split, split_version)
+    persons = repeated_persons(store)
     return TrainingData(
         images=images, cond=cond, train_idx=np.setdiff1d(np.arange(n), test_idx),
         test_idx=test_idx, rows=np.arange(n), labels=labels, spec=spec,
+        persons=None if persons is None else persons[:n],
     )
 
 

@@ -53,7 +53,7 @@ from latentplay.train.forcing import (
     to_uint8,
 )
 from latentplay.train.steps import GANStepper, Metrics, VAEStepper
-from latentplay.train.summary import SUMMARY_ROWS, write_summary
+from latentplay.train.summary import SUMMARY_ROWS, condition_in_codes, write_summary
 from latentplay.train.welford import Welford
 
 if TYPE_CHECKING:
@@ -850,6 +850,10 @@ class Engine:
             summary: dict[str, Any] = {"epochs": self.epoch, "batch": self.batch, "step": self.step}
             with torch.no_grad(), torch.random.fork_rng(devices=devices), self.fabric.autocast():
                 codes = None if self.config.family == "dcgan" else self._write_latents()
+                if codes is not None and self.data.spec.dim:
+                    persons = None if self.data.persons is None else self.data.persons[:len(codes)]
+                    summary["condition_in_codes"] = condition_in_codes(
+                        codes, self.data.labels, self.data.spec.parts, persons, self.config.seed)
                 torch.manual_seed(self.config.seed)
                 summary["condition"] = self._sample_grid(codes)
                 if self.config.family != "dcgan":

@@ -8,7 +8,11 @@ held-out images and their reconstructions ``decode(E[z|x])``, beside the same fo
 training image, which a model that learned nothing draws; the reconstructions a reader sees,
 while the logged ``recon`` is the likelihood term of a sampled ``z``); for a conditional run its
 ``condition``: how much its first condition attribute changes the same codes from the first
-value of ``samples.png`` to the last, beside how much two samples of one value differ.
+value of ``samples.png`` to the last, beside how much two samples of one value differ; and its
+``condition_in_codes``: how much of each condition attribute the codes hold without it (a
+``latent probe`` of the encoder means, :func:`condition_in_codes`): a conditional model whose
+codes hold the condition too has two places for it, and a forced value contends with the
+codes (``latent force``).
 """
 
 from __future__ import annotations
@@ -16,11 +20,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from latentplay.errors import UserError
 from latentplay.outputs import counted, read_json
 
+if TYPE_CHECKING:
+    from latentplay.models.condition import ConditionPart
+
 SUMMARY = "summary.json"
+PROBE_ROWS = 5_000
+"""At most this many rows' codes are probed for the condition they hold."""
 SUMMARY_ROWS = 10_000
 """At most this many held-out images are reconstructed for the summary."""
 
@@ -74,6 +86,7 @@ def summary_lines(run: Path) -> list[str]:
                      + _which(units["dims"], len(units["variance"])))
     if summary.get("condition"):
         lines.append(condition_text(summary["condition"]) + " (samples.png)")
+    lines += [held_text(found) for found in summary.get("condition_in_codes") or []]
     lines += _last_evaluations(run)
     if "reconstruction" not in summary and not (run / "fidelity.csv").exists():
         lines.append("nothing above measures the samples (a GAN has no reconstructions): train "
@@ -133,3 +146,46 @@ def _last_evaluations(run: Path) -> list[str]:
         held = "; in brackets the held-out images'" if reference else ""
         lines.append(f"samples after epoch {last['epoch']}: {shares} (fidelity.csv{held})")
     return lines
+
+
+def condition_in_codes(codes: np.ndarray, labels: dict[str, np.ndarray], parts: list[ConditionPart],
+                       persons: np.ndarray | None, seed: int) -> list[dict[str, Any]]:
+    """How much of each condition attribute ``parts`` names the codes ``(N, D)`` hold: a
+    :func:`latentplay.latent.probe.probe` (linear and k-NN, 5 folds, each person's photos in
+    one fold with ``persons`` ``(N,)``) of ``labels[name][:N]`` on at most :data:`PROBE_ROWS`
+    seeded random rows; a part that cannot be probed (too few rows of a class) gets its
+    ``refused`` reason instead."""
+    from latentplay.latent.probe import probe
+
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(codes), size=min(PROBE_ROWS, len(codes)), replace=False))
+    found: list[dict[str, Any]] = []
+    for part in parts:
+        try:
+            result = probe(codes[rows], labels[part.name][rows], part.kind, seed=seed,
+                           attribute=part.name, class_names=part.names,
+                           groups=None if persons is None else persons[rows])
+        except UserError as error:
+            found.append({"attribute": part.name, "refused": str(error)})
+            continue
+        found.append({key: value for key, value in result.to_dict().items()
+                      if key in ("attribute", "measure", "n", "linear", "knn", "chance", "folds")})
+    return found
+
+
+def held_text(found: dict[str, Any]) -> str:
+    """One :func:`condition_in_codes` entry as a line, with a reading at either end: at most a
+    tenth of the way from chance to a perfect score, the codes do not hold the attribute; at
+    least half, they hold it as the condition does."""
+    name = found["attribute"]
+    if "refused" in found:
+        return f"codes alone hold {name}: not measured ({found['refused']})"
+    chance = found["chance"]
+    share = (max(found["linear"], found["knn"]) - chance) / (1.0 - chance)
+    reading = ("the codes do not hold it" if share <= 0.1 else
+               "the codes hold it as the condition does: a forced value contends with them"
+               if share >= 0.5 else "")
+    persons = ", each person's photos in one fold" if found["folds"] == "persons" else ""
+    return (f"codes alone hold {name}: {found['measure']} linear {found['linear']:.3f}, k-NN "
+            f"{found['knn']:.3f} (chance {chance:.3g}; 5-fold over {found['n']:,} images{persons})"
+            + (f": {reading}" if reading else ""))
