@@ -139,6 +139,26 @@ def test_force_interpolate_blend(cli, cvae_run: Path, vae_run: Path, faces_store
     assert numbers["weights"] == [0.75, 0.25]
 
 
+def test_force_cautions_where_the_codes_hold_the_condition(cli, cvae_run: Path, faces_store: Path,
+                                                            tmp_path: Path) -> None:
+    """latent force reads what latentplay train measured (summary.json's condition_in_codes):
+    codes that hold the forced attribute get a caution; codes that do not, none."""
+    import shutil
+
+    run = Path(shutil.copytree(cvae_run, tmp_path / "cvae", ignore=shutil.ignore_patterns("checkpoint.pt")))
+    summary = json.loads((run / "summary.json").read_text())
+    entry = {"attribute": "smile", "measure": "R²", "n": 400, "linear": 0.05, "knn": 0.02,
+             "chance": 0.0, "folds": "rows"}
+    args = ("latent", "force", run, "--data", faces_store, "--attribute", "smile", "--rows", "0:2",
+            "--values=-1,1", "--out", tmp_path / "f.png")
+    for linear, cautioned in ((0.05, False), (0.62, True)):
+        summary["condition_in_codes"] = [{**entry, "linear": linear}]
+        (run / "summary.json").write_text(json.dumps(summary))
+        r = cli(*args)
+        assert r.code == 0, r.err
+        assert ("caution: cvae's codes hold smile too (R² linear 0.620, k-NN 0.020" in r.err) is cautioned
+
+
 def test_blend_decodes_the_mean_code(cvae_run: Path, faces_store: Path) -> None:
     from latentplay.latent.codes import store_codes
 

@@ -539,6 +539,7 @@ def force(
 
     from latentplay.latent.sampling import beyond_text, condition_change, in_training_range
     from latentplay.train.forcing import force_condition
+    from latentplay.train.summary import codes_holding
 
     figure_out(out)  # before any work: nothing of a store or run replaced
     model = _model(run)
@@ -588,6 +589,10 @@ def force(
             "training_range": None if part.range is None else list(part.range),
             "own_in_training_range": inside[0], "in_training_range": inside[1:], **codes.record()},
            captions=captions)
+    if held := codes_holding(run, attribute):  # what latentplay train measured
+        typer.echo(f"caution: {run.name}'s codes hold {attribute} too ({held['measure']} linear "
+                   f"{held['linear']:.3f}, k-NN {held['knn']:.3f}; its summary.json): a forced "
+                   "value contends with them, and the faces may change less than it asks", err=True)
 
 
 @app.command()

@@ -173,6 +173,28 @@ def condition_in_codes(codes: np.ndarray, labels: dict[str, np.ndarray], parts: 
     return found
 
 
+HELD = 0.5
+"""A condition attribute the codes read at least this share of the way from chance to a perfect
+score is held by the codes as by the condition: a forced value contends with them."""
+
+
+def held_share(found: dict[str, Any]) -> float:
+    """How far from chance (0) to a perfect score (1) the better probe of one
+    :func:`condition_in_codes` entry reads its attribute from the codes."""
+    chance = found["chance"]
+    return (max(found["linear"], found["knn"]) - chance) / (1.0 - chance)
+
+
+def codes_holding(run: Path, attribute: str) -> dict[str, Any] | None:
+    """The :func:`condition_in_codes` entry of ``attribute`` in ``run``'s ``summary.json`` when
+    the codes hold it (:data:`HELD`), else None (also for a run without the summary)."""
+    summary = read_summary(run) or {}
+    for found in summary.get("condition_in_codes") or []:
+        if found["attribute"] == attribute and "refused" not in found and held_share(found) >= HELD:
+            return found
+    return None
+
+
 def held_text(found: dict[str, Any]) -> str:
     """One :func:`condition_in_codes` entry as a line, with a reading at either end: at most a
     tenth of the way from chance to a perfect score, the codes do not hold the attribute; at
@@ -180,11 +202,10 @@ def held_text(found: dict[str, Any]) -> str:
     name = found["attribute"]
     if "refused" in found:
         return f"codes alone hold {name}: not measured ({found['refused']})"
-    chance = found["chance"]
-    share = (max(found["linear"], found["knn"]) - chance) / (1.0 - chance)
+    chance, share = found["chance"], held_share(found)
     reading = ("the codes do not hold it" if share <= 0.1 else
                "the codes hold it as the condition does: a forced value contends with them"
-               if share >= 0.5 else "")
+               if share >= HELD else "")
     persons = ", each person's photos in one fold" if found["folds"] == "persons" else ""
     return (f"codes alone hold {name}: {found['measure']} linear {found['linear']:.3f}, k-NN "
             f"{found['knn']:.3f} (chance {chance:.3g}; 5-fold over {found['n']:,} images{persons})"
