@@ -50,3 +50,21 @@ def test_bias_help_says_what_bins_does(cli) -> None:  # noqa: ANN001
     text = " ".join(r.out.replace("│", " ").split())
     assert "equal-width bins a continuous --by or --of attribute is cut into" in text
     assert "2 or more" in text and "[default: 2]" in text
+
+
+def test_info_says_what_wrote_each_vector_column(cli, tmp_path: Path) -> None:  # noqa: ANN001
+    """Each vector column with its description (what wrote it), its size where the description
+    lacks it; a long description cut to one line; a cached projection apart."""
+    data = _store(tmp_path / "s", 6)
+    zeros = np.zeros((6, 4), np.float32)
+    data = st.add_column(data, "vae_mu", zeros, "vae:runs/vae (4-d)")
+    data = st.add_column(data, "w", zeros, "imported from /data/latents\n" + "x" * 100)
+    data = st.add_column(data, "plain", zeros[:, :2])
+    data = st.add_column(data, "pca__plain", zeros[:, :2], '{"projection": "pca"}')
+    st.save(data, tmp_path / "s")
+    r = cli("data", "info", tmp_path / "s")
+    assert r.code == 0, r.err
+    line = next(line for line in r.out.splitlines() if line.startswith("vector columns:"))
+    assert line == ("vector columns: vae_mu: vae:runs/vae (4-d); w (4-d): imported from "
+                    "/data/latents " + "x" * 51 + "…; plain (2-d)")
+    assert "cached projections (viz): pca__plain" in r.out

@@ -134,6 +134,17 @@ def _without(attr: dict) -> str:
     return f", {counted(attr['missing'], 'row')} without a value" if attr.get("missing") else ""
 
 
+def _vector_text(name: str, dim: int, description: str | None, most: int = 80) -> str:
+    """``cvae: vae:runs/cvae (20-d)`` — a vector column with what wrote it (its description,
+    on one line, cut to ``most`` characters), its size where the description lacks it; ``pca
+    (64-d)`` without a description."""
+    if not description:
+        return f"{name} ({dim}-d)"
+    line = " ".join(description.split())
+    line = line if len(line) <= most else line[:most - 1] + "…"
+    return f"{name}: {line}" if f"({dim}-d)" in line else f"{name} ({dim}-d): {line}"
+
+
 def print_summary(summary: dict) -> None:
     """Render :func:`latentplay.store.info` output as rich tables."""
     console.print(
@@ -141,8 +152,9 @@ def print_summary(summary: dict) -> None:
         f"({summary['converter']} from {summary['source']}, {summary['created']})"
     )
     if summary["vectors"]:
-        vectors = ", ".join(f"{k} ({v}-d)" for k, v in summary["vectors"].items())
-        console.print(f"vector columns: {vectors}")
+        described = summary.get("vector_descriptions") or {}
+        vectors = [_vector_text(k, v, described.get(k)) for k, v in summary["vectors"].items()]
+        console.print(f"vector columns: {'; '.join(vectors)}", highlight=False)
     if summary.get("projections"):
         console.print(f"cached projections (viz): {', '.join(summary['projections'])}")
     for name, attr in summary["attributes"].items():

@@ -152,6 +152,8 @@ def info(store: Store, crosstab_of: tuple[str, str] | None = None, bins: int = 1
         "counts": prov.counts,
         "image_column": store.schema.image_column,
         "vectors": {v.name: v.dim for v in store.schema.vectors if not v.is_projection},
+        "vector_descriptions": {v.name: v.description for v in store.schema.vectors
+                                if not v.is_projection and v.description},
         "projections": [v.name for v in store.schema.vectors if v.is_projection],
         "attributes": {a.name: _summary(store, a, bins) for a in attrs},
         "crosstab": crosstab(store, *crosstab_of) if crosstab_of else None,
