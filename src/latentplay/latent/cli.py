@@ -579,7 +579,7 @@ def force(
     captions = [[caption(v, ok) for v, ok in zip(row, oks, strict=True)]
                 for row, oks in zip([true, *decoded], inside, strict=True)]
     captions.insert(1, [""] * len(true))
-    # one row per setting, one column per face (the seed's layout)
+    # one row per setting, one column per face (SmileCVAE's layout)
     _write(out, columns, labels,
            f"{attribute} {'shifted' if shifts is not None else 'forced'} on rows of store '{data.name}'"
            "; change: mean RMS pixel difference (pixels 0-1) from each face redrawn at its own value",

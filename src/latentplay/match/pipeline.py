@@ -626,7 +626,7 @@ def _write_balance(path: Path, table: list[dict]) -> None:
 
 def means_rows(table: list[dict], n_covariate_columns: int) -> list[dict]:
     """Rows of the balance ``table`` that the attribute-means chart shows: the binary
-    attributes that were not matched on, as the seed's figure does (a mean in degrees or L*
+    attributes that were not matched on, as Matching in GAN-space's figure does (a mean in degrees or L*
     units would flatten their shares; continuous ones are in the love plot and balance.csv);
     without any, up to 20 binary covariate columns, else the first 20 rows."""
     binary = [r for r in table if r["type"] == "binary"]

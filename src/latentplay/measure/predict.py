@@ -1,6 +1,6 @@
 """Predicted labels: a classification network's classes for every image of a store.
 
-The matching seed's tables carry *predicted* race and gender (FairFace's classifier) beside the
+Matching in GAN-space's tables carry *predicted* race and gender (FairFace's classifier) beside the
 annotations; generated faces have no annotations at all. ``predict_store`` runs an ONNX
 classifier (:mod:`latentplay.embed.onnxnet`) over a store and writes, for each of its heads, a
 categorical attribute (the most probable class) and a continuous one (its probability). A

@@ -1,6 +1,6 @@
-"""DCGAN (Radford et al. 2016) as in the FairFace Generator seed, optionally class-conditional.
+"""DCGAN (Radford et al. 2016) as in FairFace Generator, optionally class-conditional.
 
-Defaults are the seed's: 64x64 images, latent 128, 64 base filters; the ``dcgan`` preset adds
+Defaults are FairFace Generator's: 64x64 images, latent 128, 64 base filters; the ``dcgan`` preset adds
 its optimiser (Adam, lr 2e-4, beta1 0.5) and batch 64. A conditional DCGAN concatenates the
 condition vector to ``z`` in the generator and feeds it as constant extra channels to the
 discriminator. Generated images are ``tanh`` outputs in [-1, 1]; :meth:`DCGAN.decode` maps
@@ -22,7 +22,7 @@ from latentplay.models.nets import checked_condition, downsampling_plan
 @dataclass
 class DCGANConfig:
     """Attributes:
-        latent_dim: size of the noise vector (128 in the seed).
+        latent_dim: size of the noise vector (128 in FairFace Generator).
         ngf / ndf: base filters of generator / discriminator (64).
         condition: store attributes to condition on (empty = unconditional).
     """

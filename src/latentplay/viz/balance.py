@@ -192,7 +192,7 @@ def attribute_means(
         ylabel: what the bars are (``"share (mean of 0/1)"`` for 0/1 attributes).
     """
     p = len(names)
-    if p <= 12:  # side by side, as the seed draws it
+    if p <= 12:  # side by side, as Matching in GAN-space draws it
         fig, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.0 + 0.55 * p) * 1.6, 3.8),
                                  sharey=True)
     else:  # many attributes: before above after, so the figure stays readable
