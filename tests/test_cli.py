@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 
 from latentplay.cli import COMMANDS, load_command, main
 from latentplay.errors import UserError
+from latentplay.train.config import presets
 
 
 def _one_line_error(result) -> None:  # noqa: ANN001
@@ -107,7 +108,10 @@ def test_store_commands_without_a_model_import_no_torch(tmp_path: Path) -> None:
 def test_train_command_resolves(cli) -> None:
     result = cli("train", "--list")
     assert result.code == 0
-    assert "betavae" in result.out.split()
+    lines = result.out.splitlines()
+    assert [line.split()[0] for line in lines] == presets()
+    assert any(line.startswith("dcgan ") and line.endswith("Adam 2e-4 beta1 0.5, batch 64.")
+               for line in lines)  # each preset with what it trains: its file's first comment
 
 
 def test_make_info_export_grid(cli, tmp_path: Path) -> None:

@@ -30,12 +30,14 @@ def train_command(
 ) -> None:
     """Train MODEL on --data into --out, or continue a run with --resume RUN."""
     from latentplay.train import api
-    from latentplay.train.config import presets
+    from latentplay.train.config import preset_description, presets
     from latentplay.train.engine import Stopped
     from latentplay.train.summary import summary_lines
 
     if list_presets:
-        typer.echo("\n".join(presets()))
+        names = presets()
+        width = max(map(len, names))
+        typer.echo("\n".join(f"{name:<{width}}  {preset_description(name)}".rstrip() for name in names))
         return
     if resume is not None:
         if model is not None or overrides or data is not None or out is not None:

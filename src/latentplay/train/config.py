@@ -282,6 +282,12 @@ def presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
+def preset_description(name: str) -> str:
+    """What preset ``name`` trains: its file's first comment line ('' without one)."""
+    first = (PRESET_DIR / f"{name}.yaml").read_text().splitlines()[:1]
+    return first[0].lstrip("#").strip() if first and first[0].startswith("#") else ""
+
+
 def _family_of(preset: Path | None, overrides: list[str]) -> str:
     family = "vae"
     if preset is not None:
