@@ -139,3 +139,15 @@ def test_condition_in_codes_reads_what_the_codes_hold() -> None:
     (refused,) = condition_in_codes(codes, {"gender": few}, parts[1:], None, seed=0)
     assert "fewer than the 5 folds" in refused["refused"]
     assert held_text(refused).startswith("codes alone hold gender: not measured ('gender': a class")
+
+
+def test_reconstruction_little_better_than_the_mean_image_is_said() -> None:
+    from latentplay.train.summary import reconstruction_text
+
+    rec = {"rms": 0.141, "mean_image_rms": 0.143, "images": 500, "split": "test"}
+    assert reconstruction_text(rec) == (
+        "reconstructions of 500 held-out images differ from them by 0.141 (RMS, pixels 0-1); the "
+        "mean training image by 0.143: the model redraws them little better than the mean image does")
+    assert reconstruction_text({**rec, "rms": 0.098, "split": "train"}) == (
+        "reconstructions of 500 training images (no test split) differ from them by 0.098 (RMS, "
+        "pixels 0-1); the mean training image by 0.143")

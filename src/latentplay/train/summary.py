@@ -108,12 +108,20 @@ def _which(active: list[int], size: int) -> str:
     return f" ({', '.join(map(str, active))})"
 
 
+NEAR_MEAN = 0.9
+"""Reconstructions whose error is above this share of the mean training image's are called
+little better than it."""
+
+
 def reconstruction_text(rec: dict[str, Any]) -> str:
-    """The summary's ``reconstruction`` as a sentence."""
+    """The summary's ``reconstruction`` as a sentence, saying so where the model redraws the
+    images little better than the mean training image (:data:`NEAR_MEAN`)."""
     held = rec["split"] == "test"
     images = counted(rec["images"], "held-out image" if held else "training image")
+    little = rec["rms"] > NEAR_MEAN * rec["mean_image_rms"]
     return (f"reconstructions of {images}{'' if held else ' (no test split)'} differ from them by "
-            f"{rec['rms']:.3f} (RMS, pixels 0-1); the mean training image by {rec['mean_image_rms']:.3f}")
+            f"{rec['rms']:.3f} (RMS, pixels 0-1); the mean training image by {rec['mean_image_rms']:.3f}"
+            + (": the model redraws them little better than the mean image does" if little else ""))
 
 
 def condition_text(effect: dict[str, Any]) -> str:
