@@ -58,9 +58,12 @@ def test_a_mistyped_condition_name_is_named(cli, cvae_run: Path, tmp_path: Path)
 
 def test_sample_sweep_and_histograms(cli, cvae_run: Path, vae_run: Path, tmp_path: Path) -> None:
     out = tmp_path / "sample.png"
-    numbers = _ok(cli("latent", "sample", cvae_run, "--out", out, "--n", "12",
-                      "--condition", "smile=2,gender=male"), out)
+    r = cli("latent", "sample", cvae_run, "--out", out, "--n", "12", "--condition",
+            "smile=2,gender=male")
+    numbers = _ok(r, out)
     assert numbers["n"] == 12 and numbers["condition"] == {"smile": 2.0, "gender": "male"}
+    assert r.out.splitlines()[-1] == (f"two samples differ by {numbers['diversity']:.3f} on average "
+                                      "(RMS, pixels 0-1; 0: all alike)") and numbers["diversity"] > 0
     out = tmp_path / "sweep.png"
     numbers = _ok(cli("latent", "sweep", cvae_run, "--attribute", "smile", "--values=-3,-1:1:1,3",
                       "--per", "4", "--condition", "gender=female", "--out", out), out)

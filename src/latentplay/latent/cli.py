@@ -148,10 +148,12 @@ def sample(
         f" at {condition}" if values else "") + (
         f" ({', '.join(beyond)} outside training)" if beyond else "") + (
         f", moved by {shift[0]:g},{shift[1]:g} and turned {rotate:g}°" if moving else "")
+    diversity = pairwise_diversity(images)
     _write(out, rows, [""] * len(rows), title,
            {"n": n, "seed": seed, "condition": values, "outside_training": beyond,
-            "translate": list(shift), "rotate": rotate,
-            "diversity": pairwise_diversity(images)})
+            "translate": list(shift), "rotate": rotate, "diversity": diversity})
+    if n > 1:  # samples that all look alike (a collapsed generator) show here
+        typer.echo(f"two samples differ by {diversity:.3f} on average (RMS, pixels 0-1; 0: all alike)")
 
 
 def _pair(text: str) -> tuple[float, float]:
