@@ -20,6 +20,7 @@ from latentplay.models.stylegan2 import in_w
 from latentplay.models.stylegan3 import can_move as movable
 from latentplay.models.stylegan3 import motion
 from latentplay.outputs import share_text
+from latentplay.train.api import framed_draws
 
 MAX_SLIDERS = 10
 """Most latent sliders (the dimensions of largest encoder-mean variance)."""
@@ -68,9 +69,7 @@ def sample(pg: Playground, count: int, seed: int, condition: Mapping[str, Any],
         raise UserError(f"temperature must be in [0, 2], got {temperature}")
     if int(seed) < 0:
         raise UserError(f"seed must be 0 or more, got {int(seed)}")
-    centre, scale = pg.frame
-    z = np.random.default_rng(int(seed)).standard_normal((count, pg.latent_dim))
-    codes = (centre + temperature * z * scale).astype(np.float32)
+    codes = framed_draws(*pg.frame, np.random.default_rng(int(seed)), count, temperature)
     with motion(pg.model, translate, angle):
         return pg.decode(codes, pg.condition(condition))
 
@@ -125,13 +124,11 @@ def start_code(pg: Playground, seed: int | None) -> np.ndarray:
     the codes (:attr:`Playground.frame`), or with ``seed`` its first prior draw, the first
     image :func:`sample` draws with that seed (a GAN's centre, ``z = 0``, is no typical draw:
     those lie about ``sqrt(D)`` from it)."""
-    centre, scale = pg.frame
     if seed is None:
-        return centre.astype(np.float32)
+        return pg.frame[0].astype(np.float32)
     if int(seed) < 0:
         raise UserError(f"the start's seed must be 0 or more, got {int(seed)}")
-    z = np.random.default_rng(int(seed)).standard_normal((1, pg.latent_dim))[0]
-    return (centre + z * scale).astype(np.float32)
+    return framed_draws(*pg.frame, np.random.default_rng(int(seed)), 1)[0]
 
 
 def default_start(pg: Playground) -> int | None:

@@ -92,9 +92,15 @@ class Sweep:
         None when each value drew its own codes or only one value was swept."""
         if self.change is None or len(self.values) < 2:
             return None
-        spread = float(np.nanmean(self.diversity)) if np.isfinite(self.diversity).any() else None
         return effect_line(self.attribute, _fmt(self.values[0]), _fmt(self.values[-1]),
-                           float(self.change[-1]), spread)
+                           float(self.change[-1]), mean_diversity(self.diversity))
+
+
+def mean_diversity(diversity: Sequence[float] | np.ndarray) -> float | None:
+    """The mean of rows' :func:`pairwise_diversity` (NaN for a row of one image); None when no
+    row has two images."""
+    values = np.asarray(diversity, dtype=np.float64)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else None
 
 
 def effect_line(attribute: str, first: str, last: str, change: float, diversity: float | None) -> str:

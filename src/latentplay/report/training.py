@@ -441,10 +441,10 @@ def _images(run: Path, config: dict[str, Any], summary: dict[str, Any] | None = 
     codes hold (``summary``: the run's ``summary.json``)."""
     blocks: list[Any] = []
     summary = summary or {}
-    facts = [("condition (samples.png)", condition_text(summary["condition"]))] if summary.get(
-        "condition") and (run / "samples.png").exists() else []
-    facts += [(f"{found['attribute']} in the codes", held_text(found))
-              for found in summary.get("condition_in_codes") or []]
+    facts = [(f"{found['attribute']} in the codes", held_text(found))
+             for found in summary.get("condition_in_codes") or []]
+    if summary.get("condition") and (run / "samples.png").exists():
+        facts.insert(0, ("condition (samples.png)", condition_text(summary["condition"])))
     if facts:
         blocks.append(Facts(facts))
     recon = last_file(run / "recon", "epoch_*.png")

@@ -928,6 +928,7 @@ class Engine:
             CHANGE_NOTE,
             WHERE_NOTE,
             condition_change,
+            mean_diversity,
             pairwise_diversity,
             where_row,
         )
@@ -947,10 +948,9 @@ class Engine:
             rows.append(heat)
             labels.append(label)
             notes = f"; {CHANGE_NOTE}; {WHERE_NOTE}"
-            diversity = [pairwise_diversity(row) for row in images]
             effect = {"attribute": part.name, "first": shown(part, values[0]),
                       "last": shown(part, values[-1]), "change": float(change[-1]),
-                      "diversity": float(np.nanmean(diversity)) if per_row > 1 else None}
+                      "diversity": mean_diversity([pairwise_diversity(row) for row in images])}
         held = ", ".join(text(p, base[p.name]) for p in spec.parts[1:])
         save_image_rows(rows, labels, self.run_dir / "samples.png",
                         f"samples by {part.name} (the same codes" + (f" and {held}" if held else "")

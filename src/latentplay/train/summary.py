@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 SUMMARY = "summary.json"
 PROBE_ROWS = 5_000
 """At most this many rows' codes are probed for the condition they hold."""
+PROBE_FOLDS = 5
+"""The cross-validation folds of that probe."""
 SUMMARY_ROWS = 10_000
 """At most this many held-out images are reconstructed for the summary."""
 
@@ -159,10 +161,10 @@ def _last_evaluations(run: Path) -> list[str]:
 def condition_in_codes(codes: np.ndarray, labels: dict[str, np.ndarray], parts: list[ConditionPart],
                        persons: np.ndarray | None, seed: int) -> list[dict[str, Any]]:
     """How much of each condition attribute ``parts`` names the codes ``(N, D)`` hold: a
-    :func:`latentplay.latent.probe.probe` (linear and k-NN, 5 folds, each person's photos in
-    one fold with ``persons`` ``(N,)``) of ``labels[name][:N]`` on at most :data:`PROBE_ROWS`
-    seeded random rows; a part that cannot be probed (too few rows of a class) gets its
-    ``refused`` reason instead."""
+    :func:`latentplay.latent.probe.probe` (linear and k-NN, :data:`PROBE_FOLDS` folds, each
+    person's photos in one fold with ``persons`` ``(N,)``) of ``labels[name][:N]`` on at most
+    :data:`PROBE_ROWS` seeded random rows; a part that cannot be probed (too few rows of a
+    class) gets its ``refused`` reason instead."""
     from latentplay.latent.probe import probe
 
     rng = np.random.default_rng(seed)
@@ -170,8 +172,8 @@ def condition_in_codes(codes: np.ndarray, labels: dict[str, np.ndarray], parts: 
     found: list[dict[str, Any]] = []
     for part in parts:
         try:
-            result = probe(codes[rows], labels[part.name][rows], part.kind, seed=seed,
-                           attribute=part.name, class_names=part.names,
+            result = probe(codes[rows], labels[part.name][rows], part.kind, cv=PROBE_FOLDS,
+                           seed=seed, attribute=part.name, class_names=part.names,
                            groups=None if persons is None else persons[rows])
         except UserError as error:
             found.append({"attribute": part.name, "refused": str(error)})
@@ -184,6 +186,8 @@ def condition_in_codes(codes: np.ndarray, labels: dict[str, np.ndarray], parts: 
 HELD = 0.5
 """A condition attribute the codes read at least this share of the way from chance to a perfect
 score is held by the codes as by the condition: a forced value contends with them."""
+NOT_HELD = 0.1
+"""One the codes read at most this share of the way is not held by them."""
 
 
 def held_share(found: dict[str, Any]) -> float:
@@ -204,17 +208,16 @@ def codes_holding(run: Path, attribute: str) -> dict[str, Any] | None:
 
 
 def held_text(found: dict[str, Any]) -> str:
-    """One :func:`condition_in_codes` entry as a line, with a reading at either end: at most a
-    tenth of the way from chance to a perfect score, the codes do not hold the attribute; at
-    least half, they hold it as the condition does."""
+    """One :func:`condition_in_codes` entry as a line, with a reading at either end
+    (:data:`NOT_HELD`, :data:`HELD`)."""
     name = found["attribute"]
     if "refused" in found:
         return f"codes alone hold {name}: not measured ({found['refused']})"
     chance, share = found["chance"], held_share(found)
-    reading = ("the codes do not hold it" if share <= 0.1 else
+    reading = ("the codes do not hold it" if share <= NOT_HELD else
                "the codes hold it as the condition does: a forced value contends with them"
                if share >= HELD else "")
     persons = ", each person's photos in one fold" if found["folds"] == "persons" else ""
     return (f"codes alone hold {name}: {found['measure']} linear {found['linear']:.3f}, k-NN "
-            f"{found['knn']:.3f} (chance {chance:.3g}; 5-fold over {found['n']:,} images{persons})"
-            + (f": {reading}" if reading else ""))
+            f"{found['knn']:.3f} (chance {chance:.3g}; {PROBE_FOLDS}-fold over {found['n']:,} "
+            f"images{persons})" + (f": {reading}" if reading else ""))
