@@ -310,49 +310,204 @@ def concepts(
         "accepted.npy, model.pt and, for glancenet and vae, recon.png and traverse.png (with "
         "--overwrite, an earlier run's files of these names are removed first).",
     ),
+    data: Path = typer.Option(
+        None, "--data", help="A store to train on (default: shapes drawn on the fly, concepts "
+        "scale, pos_x, pos_y, task the position quadrant); then --concepts and --label."),
+    concept_names: str = typer.Option(
+        None, "--concepts", help="With --data: the attributes that are the concepts, e.g. "
+        "smile,eyeglasses,yaw (two classes: one concept; more: one-hot; continuous: scaled to "
+        "[0, 1])."),
+    label: str = typer.Option(None, "--label", help="With --data: the categorical attribute "
+                              "that is the task, e.g. gender."),
+    leak: str = typer.Option(
+        None, "--leak", help="With --data: attributes neither concept nor task, e.g. skin_tone: "
+        "how much of each the test images' concept activations tell beyond their true concept "
+        "values (metrics.json's leakage)."),
     masking_fact: float = typer.Option(
         100.0, "--masking-fact", help="Percent of rows whose concepts are used."
     ),
-    n: int = typer.Option(6000, "--n", help="shapes images to train on (a fifth more are the test set)."),
+    n: int = typer.Option(
+        None, "--n", help="Images to train on: shapes, default 6,000 (a fifth more are the test "
+        "set); --data, default all its rows with every value (--test-fraction of them held out)."),
+    test_fraction: float = typer.Option(
+        0.2, "--test-fraction", help="With --data: the share held out for the scores (whole "
+        "persons where the store repeats them)."),
     epochs: int = typer.Option(10, "--epochs"),
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
-    size: int = typer.Option(64, "--size", help="Image side: 64, or 32 (2x2-averaged, 4x cheaper)."),
+    size: int = typer.Option(64, "--size", help="Image side: shapes 64, or 32 (2x2-averaged, 4x "
+                             "cheaper); --data 28, 32, 64 or 128."),
+    crop: float = typer.Option(1.0, "--crop", help="With --data: keep a centred square of this "
+                               "fraction of the shorter side before resizing (0.5: the face)."),
+    latent_dim: int = typer.Option(
+        None, "--latent-dim", help="glancenet and vae: latent dimensions, the first one per "
+        "concept column (default: shapes 10; --data the concept columns + 16, for the rest of a "
+        "face: with fewer the concept latents carry it, and leak it)."),
     threads: int = typer.Option(
         1, "--threads", help="PyTorch CPU threads (0: PyTorch's default). One is the fastest for "
         "these small models on a busy machine: two were 13x slower on 2 shared cores."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
 ) -> None:
-    """Train a concept model on shapes (concepts scale, pos_x, pos_y; label: position quadrant)
-    and report task accuracy, held-out concept accuracy (MAE and R² per concept), concept
-    alignment (DCI) and explicitness. A model whose task accuracy is within 0.1 of chance, or
-    that learned none of its concepts, is warned of and flagged (metrics.json's ``flag``)."""
-    from latentplay.metrics.concepts import KINDS, TrainConfig, run_concept_model
-    from latentplay.metrics.leakage import shapes_data
+    """Train a concept model and report task accuracy, held-out concept accuracy (MAE and R²
+    per concept), concept alignment (DCI) and explicitness: on shapes (concepts scale, pos_x,
+    pos_y; label: position quadrant), or on a store's images with its attributes as concepts
+    and task (--data, --concepts, --label; --leak: concept leakage of other attributes). A
+    model whose task accuracy is within 0.1 of chance, or that learned none of its concepts,
+    is warned of and flagged (metrics.json's ``flag``)."""
+    from latentplay.metrics.concepts import KINDS, TrainConfig
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
     if not 0.0 <= masking_fact <= 100.0:
         raise UserError(f"--masking-fact must be a percentage in [0, 100], got {masking_fact:g}")
-    at_least(n, 2, "--n")
+    if n is not None:
+        at_least(n, 2 if data is None else 10, "--n")
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
     at_least(threads, 0, "--threads")
-    if size not in (32, 64):
-        raise UserError(f"--size must be 64 or 32, got {size}")
-    refuse_nonempty(out, overwrite)
-    train_data, _ = shapes_data(n, seed, (0, 1, 2), size)
-    test_data, _ = shapes_data(max(n // 5, 10), seed + 1, (0, 1, 2), size)
-    few = _few_rows_note(train_data.levels, "DCI alignment/explicitness")
-    if few is not None:
-        console.print(few, highlight=False, soft_wrap=True)
+    if not 0.0 < crop <= 1.0:
+        raise UserError(f"--crop must be in (0, 1], got {crop:g}")
+    if latent_dim is not None:
+        if kind == "cbm":
+            raise UserError("--latent-dim: a cbm has no latent space besides its concepts")
+        at_least(latent_dim, 1, "--latent-dim")
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact,
                          threads=threads)
-    scores = run_concept_model(kind, train_data, test_data, out, config, n_classes=4)
+    if data is None:
+        given = [o for o, v in (("--concepts", concept_names), ("--label", label), ("--leak", leak))
+                 if v is not None]
+        if given:
+            raise UserError(f"{', '.join(given)} take a store: give it with --data")
+        if size not in (32, 64):
+            raise UserError(f"--size must be 64 or 32, got {size}")
+        refuse_nonempty(out, overwrite)
+        scores = _shapes_concepts(kind, out, config, 6000 if n is None else n, size, latent_dim)
+    else:
+        scores = _store_concepts(kind, out, config, data, concept_names, label, leak, n,
+                                 test_fraction, size, crop, latent_dim, overwrite)
     table_console().print_json(data=scores)
     if scores["flag"]:
         console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+
+
+def _latent_dim(kind: str, latent_dim: int | None, columns: int, default: int | None
+                ) -> dict[str, int]:
+    """The model's ``latent_dim`` override for ``columns`` concept columns: ``latent_dim``
+    when given (at least ``columns``), else ``default`` (None: the model's own, 10); none for a
+    cbm."""
+    if kind == "cbm":
+        return {}
+    if latent_dim is not None and latent_dim < columns:
+        raise UserError(f"--latent-dim {latent_dim} is fewer than the {columns} concept columns, "
+                        "each of which takes a latent")
+    chosen = latent_dim if latent_dim is not None else default
+    return {} if chosen is None else {"latent_dim": chosen}
+
+
+def _shapes_concepts(kind: str, out: Path, config: Any, n: int, size: int,
+                     latent_dim: int | None) -> dict[str, Any]:
+    """``metrics concepts`` on ``n`` shapes drawn on the fly (and a fifth as many to test)."""
+    from latentplay.metrics.concepts import run_concept_model
+    from latentplay.metrics.leakage import shapes_data
+
+    train_data, _ = shapes_data(n, config.seed, (0, 1, 2), size)
+    test_data, _ = shapes_data(max(n // 5, 10), config.seed + 1, (0, 1, 2), size)
+    few = _few_rows_note(train_data.levels, "DCI alignment/explicitness")
+    if few is not None:
+        console.print(few, highlight=False, soft_wrap=True)
+    return run_concept_model(kind, train_data, test_data, out, config, n_classes=4,
+                             **_latent_dim(kind, latent_dim, len(train_data.names), None))
+
+
+def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names: str | None,
+                    label: str | None, leak: str | None, n: int | None, test_fraction: float,
+                    size: int, crop: float, latent_dim: int | None, overwrite: bool
+                    ) -> dict[str, Any]:
+    """``metrics concepts --data``: the store's attributes as concepts and task
+    (:mod:`latentplay.metrics.store_concepts`); each ``--leak`` attribute's concept leakage is
+    added to the scores and ``metrics.json``."""
+    from latentplay.cliargs import split_names
+    from latentplay.metrics.concepts import run_concept_model
+    from latentplay.metrics.store_concepts import FREE_LATENTS, store_concept_data
+    from latentplay.store import load
+
+    if not concept_names or not label:
+        raise UserError("--data needs --concepts (the concept attributes) and --label (the task)")
+    store = load(path)
+    names = split_names(concept_names)
+    targets = split_names(leak)
+    for t in targets:
+        if t in names or t == label:
+            raise UserError(f"--leak {t} is a concept or the task; leakage is of other attributes")
+        _leak_attribute(store, t)
+    refuse_nonempty(out, overwrite)
+    parts = store_concept_data(store, names, label, size=size, crop=crop,
+                               test_fraction=test_fraction, seed=config.seed, limit=n)
+    train_labels, test_labels = parts.train.labels, parts.test.labels
+    chance = float(np.mean(test_labels == np.bincount(train_labels).argmax()))
+    console.print(f"{len(parts.rows_train):,} training and {len(parts.rows_test):,} test images "
+                  f"({'whole persons' if parts.split == 'persons' else 'random rows'} held out); "
+                  f"{len(parts.train.names)} concept column(s): {', '.join(parts.train.names)}"
+                  + (f"; {parts.left_out:,} rows without a value of the task or a concept left out"
+                     if parts.left_out else ""), highlight=False, soft_wrap=True)
+    scores = run_concept_model(kind, parts.train, parts.test, out, config,
+                               n_classes=len(parts.classes), task_chance=chance,
+                               data=parts.record(store, label, names),
+                               **_latent_dim(kind, latent_dim, len(parts.train.names),
+                                             len(parts.train.names) + FREE_LATENTS))
+    if targets:
+        scores["leakage"] = _leakage(store, parts, out, targets, config.seed)
+        record = json.loads((out / "metrics.json").read_text())
+        record["leakage"] = scores["leakage"]
+        (out / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+        for line in _leakage_lines(scores["leakage"]):
+            console.print(line, highlight=False, soft_wrap=True)
+    return scores
+
+
+def _leak_attribute(store: Any, name: str) -> None:
+    """Refuse ``--leak`` ``name`` unless it is a categorical (or factor) attribute of ``store``."""
+    if store.schema.attribute_or_error(name).kind == "continuous":
+        raise UserError(f"--leak {name} is continuous; the leakage probe reads a class: cut it "
+                        f"into groups first (latentplay data bin STORE {name} --quantiles 4)")
+
+
+def _leakage(store: Any, parts: Any, out: Path, targets: list[str], seed: int
+             ) -> dict[str, dict[str, Any]]:
+    """Concept leakage (:func:`~latentplay.metrics.store_concepts.concept_leakage`) of each of
+    ``targets`` on the test images with a value of it."""
+    from latentplay.metrics.store_concepts import concept_leakage, known_rows
+
+    activations = np.load(out / "concepts.npy")
+    found: dict[str, dict[str, Any]] = {}
+    for name in targets:
+        attr = store.schema.attribute(name)
+        values = np.asarray(store.labels(name))[parts.rows_test]
+        rows = np.flatnonzero(known_rows(attr, values))
+        classes, counts = np.unique(values[rows], return_counts=True)
+        if len(classes) < 2 or counts.min() < 2:
+            found[name] = {"skipped": "fewer than two classes of two test images each"}
+            continue
+        found[name] = {**concept_leakage(activations[rows], parts.test.concepts[rows],
+                                         values[rows].astype(np.int64), seed=seed),
+                       "images": int(len(rows))}
+    return found
+
+
+def _leakage_lines(leakage: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per ``--leak`` attribute: what the activations and the true concepts tell."""
+    lines = []
+    for name, s in leakage.items():
+        if "skipped" in s:
+            lines.append(f"leakage of {name}: not measured ({s['skipped']})")
+            continue
+        lines.append(
+            f"{name} from the concept activations: accuracy {s['accuracy']:.3f}; from the true "
+            f"concepts {s['truth_accuracy']:.3f}; chance {s['chance']:.3f} ({s['images']:,} test "
+            f"images): leakage {s['leakage']:.3f} against chance, {s['beyond']:.3f} beyond the "
+            "concepts")
+    return lines
 
 
 def _concept_warning(kind: str, scores: dict[str, Any]) -> str:

@@ -17,14 +17,14 @@ activations: the model's, in [0, 1]), ``factors.npy`` (``(N, k)`` int: the test 
 concept levels, from which alignment and explicitness are computed), ``accepted.npy`` and
 ``metrics.json`` with accuracy, held-out concept accuracy (:func:`concept_scores`), concept
 alignment (DCI disentanglement of the concept activations against the concepts' factor levels)
-and explicitness (DCI informativeness on the test rows), ``task_chance`` (1 / classes) and
-``flag`` (:func:`flag_of`: "task near chance", "no concept learned" or ""), and what they were
-measured on
-(``concepts``: the concept names; ``training``: the :class:`TrainConfig`, image counts and
-size). For the kinds with a decoder (``glancenet``,
-``vae``; a CBM has none) it also draws ``recon.png`` and ``traverse.png``
-(:func:`save_decoder_figures`). Those are :data:`OUTPUTS`; an earlier run's are removed first,
-so a folder written again holds only what the new model wrote.
+and explicitness (DCI informativeness on the test rows), ``task_chance`` (1 / classes, or what
+the caller gives) and ``flag`` (:func:`flag_of`: "task near chance", "no concept learned" or
+""), and what they were measured on (``concepts``: the concept names; ``training``: the
+:class:`TrainConfig`, image counts and size; ``data``: a store's, where the caller gives it).
+For the kinds with a decoder (``glancenet``, ``vae``; a CBM has none) it also draws
+``recon.png`` and ``traverse.png`` (:func:`save_decoder_figures`). Those are :data:`OUTPUTS`;
+an earlier run's are removed first, so a folder written again holds only what the new model
+wrote.
 """
 
 from __future__ import annotations
@@ -274,15 +274,21 @@ def evaluate_outputs(
 def concept_scores(activations: np.ndarray, data: ConceptData) -> dict[str, dict[str, Any]]:
     """Held-out concept accuracy of ``(N, k)`` activations in [0, 1] against ``data.concepts``,
     per concept: a categorical one (``data.categorical``) its ``accuracy`` (the largest of its
-    one-hot activations names the value) beside its ``chance`` (the most frequent true value's
-    share); a continuous one (the other columns, levels scaled to [0, 1]) its mean absolute
+    one-hot activations names the value; one of two values in one column is on above 0.5)
+    beside its ``chance`` (the most frequent true value's share); a continuous one (the other
+    columns, levels scaled to [0, 1]) its mean absolute
     error ``mae`` and ``r2`` (1 - squared error / the truth's variance; None when the truth
     does not vary). Each concept also says whether it was ``learned`` (:data:`NEAR_CHANCE`)."""
     scores: dict[str, dict[str, Any]] = {}
     grouped = {j for cols in data.categorical.values() for j in cols}
     for name, cols in data.categorical.items():
-        truth = data.concepts[:, cols].argmax(axis=1)
-        accuracy = float(np.mean(activations[:, cols].argmax(axis=1) == truth))
+        if len(cols) == 1:  # a concept of two values: on above 0.5
+            truth = (data.concepts[:, cols[0]] > 0.5).astype(np.int64)
+            guess = (activations[:, cols[0]] > 0.5).astype(np.int64)
+        else:
+            truth = data.concepts[:, cols].argmax(axis=1)
+            guess = activations[:, cols].argmax(axis=1)
+        accuracy = float(np.mean(guess == truth))
         chance = float(np.max(np.bincount(truth)) / len(truth))
         scores[name] = {"accuracy": accuracy, "chance": chance,
                         "learned": accuracy >= chance + NEAR_CHANCE}
@@ -332,10 +338,15 @@ def run_concept_model(
     out: str | os.PathLike[str],
     train: TrainConfig,
     n_classes: int,
+    task_chance: float | None = None,
+    data: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``kind`` on ``train_data``, evaluate on ``test_data`` and write GlanceNets' outputs
-    (see the module docstring) into directory ``out``; returns the metrics (None where one is undefined)."""
+    (see the module docstring) into directory ``out``; returns the metrics (None where one is
+    undefined). ``task_chance``: the task accuracy of a guess without the image (default
+    1 / ``n_classes``, balanced classes); ``data``: what ``metrics.json`` records of the data
+    beside the training settings (a store's, say)."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # an earlier run's (a GlanceNet's figures under a CBM's scores, say)
@@ -345,7 +356,7 @@ def run_concept_model(
     train_out = infer(model, train_data.images)
     scores = evaluate_outputs(test_out, test_data, train_out, train_data)
     learned = concept_scores(test_out["concepts"], test_data)
-    chance = 1.0 / n_classes
+    chance = 1.0 / n_classes if task_chance is None else task_chance
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,
         "masking_fact": train.masking_fact,
@@ -363,7 +374,10 @@ def run_concept_model(
     # what the scores were measured on beside them (the concepts named, the training settings)
     record = {**metrics, "concepts": list(test_data.names),
               "training": {**asdict(train), "n_train": len(train_data.images),
-                           "n_test": len(test_data.images), "image_size": test_data.images.shape[1]}}
+                           **({"latent_dim": model.config.latent_dim}
+                              if isinstance(model, GlanceNet) else {}),
+                           "n_test": len(test_data.images), "image_size": test_data.images.shape[1]},
+              **({"data": data} if data else {})}
     (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")
     if isinstance(model, GlanceNet):

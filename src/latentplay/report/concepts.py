@@ -49,7 +49,8 @@ def page(run: Path) -> Page:
         raise UserError(f"{run} holds a downstream.npy that is not (N, 2) predictions and labels, "
                         "or an accepted.npy that is not (N,) beside it")
     kind = str(metrics["kind"])
-    facts = [("model", KINDS.get(kind, kind)),
+    data = metrics.get("data") or {}  # a store's (folders of shapes: none)
+    facts = [("model", KINDS.get(kind, kind)), *_data_facts(data),
              ("rows whose concepts were used in training", f"{number(metrics.get('masking_fact'))} %"),
              ("test images", number(len(down)))]
     if (run / "latents.npy").exists():
@@ -76,9 +77,11 @@ def page(run: Path) -> Page:
                  "categorical concept's accuracy: its largest one-hot activation names the value; "
                  "a continuous concept's R² and mean absolute error against its levels scaled to "
                  "[0, 1]. Not learned: accuracy less than 0.1 above chance, or R² below 0.1."),
-        _class_table(down, accepted)]
+        _class_table(down, accepted, data.get("classes"))]
     if concepts is not None:
         blocks.append(_concept_table(concepts, metrics.get("concepts")))
+    if metrics.get("leakage"):
+        blocks.append(_store_leakage_table(metrics["leakage"]))
     figures = (("recon.png", "Held-out test images (top) and their reconstructions from the "
                              "decoded means (bottom)."),
                ("traverse.png", "Each latent (row) of held-out image 0 moved by the multiple "
@@ -162,12 +165,45 @@ def _concept_score_rows(scores: dict[str, dict[str, Any]] | None) -> list[list[A
     return rows
 
 
-def _class_table(down: np.ndarray, accepted: np.ndarray | None) -> Table:
+def _data_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Facts of ``metrics.json``'s ``data`` (a store's attributes as concepts and task)."""
+    if not data:
+        return []
+    facts = [("store", str(data.get("store"))), ("task", str(data.get("label"))),
+             ("concept attributes", ", ".join(data.get("concept_attributes", []))),
+             ("held out", "whole persons" if data.get("split") == "persons" else "random rows")]
+    if data.get("left_out"):
+        facts.append(("rows left out", f"{number(data['left_out'])} without a value of the task "
+                                       "or a concept"))
+    return facts
+
+
+def _store_leakage_table(leakage: dict[str, dict[str, Any]]) -> Table:
+    """``metrics.json``'s ``leakage``: per attribute, what the concept activations and the true
+    concept values tell of it."""
+    rows = [[name, s.get("images"), s.get("accuracy"), s.get("truth_accuracy"), s.get("chance"),
+             s.get("leakage"), s.get("beyond")] if "skipped" not in s
+            else [name, None, None, None, None, None, None] for name, s in leakage.items()]
+    return Table.of(
+        ["attribute", "test images", "from the activations", "from the true concepts", "chance",
+         "leakage", "beyond the concepts"], rows,
+        "Concept leakage: a logistic regression reads each attribute from the test images' "
+        "concept activations, and from their true concept values, over 20 stratified halvings "
+        "(accuracy, mean). Chance: the most frequent class guessed. Leakage = (accuracy - "
+        "chance) / (1 - chance); beyond the concepts = (accuracy - that from the true concepts) "
+        "/ (1 - that): what the activations tell that the concepts they stand for do not.")
+
+
+def _class_table(down: np.ndarray, accepted: np.ndarray | None,
+                 classes: list[str] | None = None) -> Table:
     """Per true class of ``down`` ``(N, 2)`` (prediction, label): its test images, accuracy,
-    its accepted share and accuracy on them (— without ``accepted`` ``(N,)``); then all classes."""
+    its accepted share and accuracy on them (— without ``accepted`` ``(N,)``); then all classes.
+    ``classes`` name the label codes (default: the codes)."""
     pred, label = down[:, 0], down[:, 1]
     rows = []
-    for name, rows_of in [*((str(c), label == c) for c in np.unique(label)),
+    named = classes is not None and len(classes) > int(label.max(initial=0))
+    for name, rows_of in [*((classes[int(c)] if named else str(c), label == c)
+                            for c in np.unique(label)),
                           ("all", np.ones(len(down), dtype=bool))]:
         right = pred[rows_of] == label[rows_of]
         kept = None if accepted is None else accepted[rows_of].astype(bool)

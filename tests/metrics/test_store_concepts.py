@@ -1,0 +1,181 @@
+"""Concept models on a store (``metrics concepts --data``): a store's attributes as concept
+columns and task, the held-out split, the leakage of other attributes beyond the true concepts,
+and the report of such a folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay import sources, store
+from latentplay.errors import UserError
+from latentplay.metrics.store_concepts import BINS, concept_leakage, store_concept_data
+
+TINY = ("--epochs", "1", "--size", "32", "--threads", "1")
+
+
+def test_attributes_become_concept_columns(faces_store: Path) -> None:
+    """smile (continuous in [-1, 1]) is scaled to [0, 1] with 20 equal-width levels; eyeglasses
+    (two classes) is one column, 1 for ``yes``; hair colour (five classes) is one-hot; the task
+    codes name gender's classes; the two parts cover every row once."""
+    faces = store.load(faces_store)
+    parts = store_concept_data(faces, ["smile", "eyeglasses", "hair_color"], "gender", size=32)
+    hair = faces.schema.attribute("hair_color").names
+    assert parts.train.names == ["smile", "eyeglasses=yes", *(f"hair_color={h}" for h in hair)]
+    assert parts.train.categorical == {"eyeglasses=yes": [1], "hair_color": [2, 3, 4, 5, 6]}
+    assert parts.classes == ["female", "male"]
+    assert np.array_equal(np.sort(np.concatenate([parts.rows_train, parts.rows_test])),
+                          np.arange(len(faces)))
+    for part, rows in ((parts.train, parts.rows_train), (parts.test, parts.rows_test)):
+        smile = (faces.labels("smile")[rows] + 1) / 2
+        assert np.allclose(part.concepts[:, 0], smile)
+        assert np.array_equal(part.levels[:, 0], np.minimum((smile * BINS).astype(int), BINS - 1))
+        glasses = faces.labels("eyeglasses")[rows] == faces.schema.attribute("eyeglasses").names.index("yes")
+        assert np.array_equal(part.concepts[:, 1], glasses.astype(float))
+        onehot = part.concepts[:, 2:]
+        assert np.array_equal(onehot.argmax(axis=1), faces.labels("hair_color")[rows])
+        assert np.all(onehot.sum(axis=1) == 1)
+        assert np.array_equal(part.labels, faces.labels("gender")[rows])
+        assert part.images.shape == (len(rows), 32, 32, 3)
+    assert abs(len(parts.rows_test) - 0.2 * len(faces)) <= 1 and parts.split == "rows"
+
+
+def test_rows_without_a_value_are_left_out(tmp_path: Path, faces_store: Path) -> None:
+    """Hair colours regrouped into dark and light leave red and gray ``unknown``: those rows
+    are not trained or tested on, and counted."""
+    import shutil
+
+    from latentplay.store.regroup import regroup_store
+
+    shutil.copytree(faces_store, tmp_path / "faces")
+    regrouped = regroup_store(tmp_path / "faces", "hair_color",
+                              {"dark": ["black", "brown"], "light": ["blond"]}, name="hair")
+    names = regrouped.schema.attribute("hair_color").names
+    grouped = np.isin(regrouped.labels("hair_color"),
+                      [names.index(h) for h in ("black", "brown", "blond")])
+    parts = store_concept_data(regrouped, ["hair", "smile"], "gender", size=32)
+    assert parts.left_out == int((~grouped).sum()) > 0
+    assert set(np.concatenate([parts.rows_train, parts.rows_test])) == set(np.flatnonzero(grouped))
+    assert parts.train.names == ["hair=light", "smile"]
+    light = regrouped.labels("hair_color")[parts.rows_train] == names.index("blond")
+    assert np.array_equal(parts.train.concepts[:, 0], light.astype(float))
+
+
+def test_persons_are_held_out_whole(tmp_path: Path) -> None:
+    """A store of several photos per person holds out whole persons."""
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=120, seed=1, overrides=["identities=30"])
+    persons_store = store.load(path)
+    parts = store_concept_data(persons_store, ["smile"], "gender", size=32, seed=3)
+    ids = persons_store.labels("identity")
+    assert parts.split == "persons"
+    assert not set(ids[parts.rows_train]) & set(ids[parts.rows_test])
+
+
+@pytest.mark.parametrize(("concepts", "label", "message"), [
+    (["gender"], "smile", "--label smile is continuous"),
+    (["smile", "gender"], "gender", "--label gender is also a concept"),
+    (["smile", "smile"], "gender", "--concepts names smile twice"),
+    (["nose"], "gender", "nose"),
+])
+def test_bad_attributes_are_refused(faces_store: Path, concepts: list[str], label: str,
+                                    message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        store_concept_data(store.load(faces_store), concepts, label, size=32)
+
+
+def test_leakage_beyond_the_concepts_is_measured_against_the_truth() -> None:
+    """Activations equal to the true concepts leak nothing beyond them (``beyond`` 0, whatever
+    the truth tells of the target); a column that is the target read exactly leaks it all."""
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(size=(400, 2))
+    target = ((truth[:, 0] + rng.normal(0, 0.3, 400)) > 0.5).astype(int)  # the truth tells some
+    same = concept_leakage(truth, truth, target)
+    assert same["beyond"] == 0.0 and 0.6 < same["truth_accuracy"] < 0.95
+    leaky = concept_leakage(np.column_stack([truth, target]), truth, target)
+    assert leaky["accuracy"] == 1.0 and leaky["beyond"] == pytest.approx(1.0)
+    assert leaky["leakage"] == pytest.approx(1.0)
+
+
+def test_concepts_on_a_store_write_scores_leakage_and_report(cli, tmp_path: Path,
+                                                             faces_store: Path) -> None:
+    """``metrics concepts cbm --data`` trains on the store, records the data, scores against
+    the chance of guessing the training rows' most frequent class, measures the leakage of the
+    ``--leak`` attributes and its report names the classes and shows the leakage."""
+    from html import unescape
+
+    from latentplay.report import build_report
+
+    out = tmp_path / "c"
+    res = cli("metrics", "concepts", "cbm", "--data", faces_store, "--concepts",
+              "smile,eyeglasses,hair_color", "--label", "gender", "--leak", "background,age_group",
+              "--out", out, *TINY)
+    assert res.code == 0, res.err
+    saved = json.loads((out / "metrics.json").read_text())
+    parts = store_concept_data(store.load(faces_store), ["smile", "eyeglasses", "hair_color"],
+                               "gender", size=32)
+    assert saved["data"]["classes"] == ["female", "male"]
+    assert saved["data"]["rows_test"] == len(parts.rows_test) == len(np.load(out / "downstream.npy"))
+    guess = np.bincount(parts.train.labels).argmax()
+    assert saved["task_chance"] == pytest.approx(np.mean(parts.test.labels == guess))
+    assert np.array_equal(np.load(out / "downstream.npy")[:, 1], parts.test.labels)
+    assert set(saved["leakage"]) == {"background", "age_group"}
+    for s in saved["leakage"].values():
+        assert s["images"] == len(parts.rows_test) and 0.0 < s["chance"] < 1.0
+        assert s["beyond"] == pytest.approx((s["accuracy"] - s["truth_accuracy"])
+                                            / (1 - s["truth_accuracy"]))
+    assert "background from the concept activations: accuracy" in " ".join(res.err.split())
+    html = unescape(build_report(out, tmp_path / "report.html").read_text())
+    assert "female" in html and "beyond the concepts" in html and "smile, eyeglasses" in html
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--concepts", "smile"), "error: --concepts take a store: give it with --data"),
+    (("--data", "STORE", "--concepts", "smile"), "--data needs --concepts"),
+    (("--data", "STORE", "--concepts", "smile", "--label", "gender", "--leak", "yaw"),
+     "--leak yaw is continuous"),
+    (("--data", "STORE", "--concepts", "smile", "--label", "gender", "--leak", "gender"),
+     "--leak gender is a concept or the task"),
+])
+def test_store_options_are_checked(cli, tmp_path: Path, faces_store: Path, args: tuple,
+                                   message: str) -> None:
+    given = [str(faces_store) if a == "STORE" else a for a in args]
+    res = cli("metrics", "concepts", "cbm", "--out", tmp_path / "c", *given, *TINY)
+    assert res.code == 2
+    assert message in " ".join(res.err.split())
+    assert not (tmp_path / "c").exists()
+
+
+def test_a_two_valued_concept_is_scored_by_accuracy() -> None:
+    """A concept of two values in one column (``eyeglasses=yes``) is on above 0.5 and scored
+    by accuracy beside the most frequent value's share, not by R²."""
+    from latentplay.metrics.concepts import ConceptData, concept_scores
+
+    truth = np.array([[0.0], [1.0], [0.0], [0.0]])
+    data = ConceptData(np.zeros((4, 2, 2, 1), np.uint8), truth, np.zeros(4, int),
+                       truth.astype(int), ["eyeglasses=yes"], {"eyeglasses=yes": [0]})
+    scores = concept_scores(np.array([[0.2], [0.7], [0.9], [0.4]]), data)
+    assert scores == {"eyeglasses=yes": {"accuracy": 0.75, "chance": 0.75, "learned": False}}
+
+
+def test_a_stores_glancenet_gets_latents_beyond_its_concepts(cli, tmp_path: Path,
+                                                             faces_store: Path) -> None:
+    """By default a store's GlanceNet has 16 latents beyond its concept columns (with few, the
+    concept latents carry the rest of the face); ``--latent-dim`` sets them, and fewer than
+    the concept columns, or any for a cbm, is refused."""
+    from latentplay.metrics.store_concepts import FREE_LATENTS
+
+    args = ("--data", faces_store, "--concepts", "smile,hair_color", "--label", "gender")
+    res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "g", *TINY)
+    assert res.code == 0, res.err
+    saved = json.loads((tmp_path / "g" / "metrics.json").read_text())
+    assert saved["training"]["latent_dim"] == 6 + FREE_LATENTS
+    assert np.load(tmp_path / "g" / "latents.npy").shape[1] == 6 + FREE_LATENTS
+    res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "few", "--latent-dim",
+              "5", *TINY)
+    assert res.code == 2 and "--latent-dim 5 is fewer than the 6 concept columns" in res.err
+    res = cli("metrics", "concepts", "cbm", *args, "--out", tmp_path / "c", "--latent-dim", "8", *TINY)
+    assert res.code == 2 and "a cbm has no latent space" in res.err
