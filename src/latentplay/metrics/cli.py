@@ -453,7 +453,7 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
                      if parts.left_out else ""), highlight=False, soft_wrap=True)
     scores = run_concept_model(kind, parts.train, parts.test, out, config,
                                n_classes=len(parts.classes), task_chance=chance,
-                               data=parts.record(store, label, names),
+                               data=parts.record(store, label, names, crop),
                                **_latent_dim(kind, latent_dim, len(parts.train.names),
                                              len(parts.train.names) + FREE_LATENTS))
     if targets:

@@ -73,10 +73,12 @@ class StoreConcepts:
     left_out: int
     split: str
 
-    def record(self, store: Store, label: str, attributes: Sequence[str]) -> dict[str, Any]:
+    def record(self, store: Store, label: str, attributes: Sequence[str], crop: float
+               ) -> dict[str, Any]:
         """What ``metrics.json`` keeps of the data (``data``)."""
         return {"store": str(store.path), "label": label, "classes": self.classes,
-                "concept_attributes": list(attributes), "rows_train": len(self.rows_train),
+                "concept_attributes": list(attributes), "crop": crop,
+                "rows_train": len(self.rows_train),
                 "rows_test": len(self.rows_test), "left_out": self.left_out, "split": self.split}
 
 

@@ -74,7 +74,8 @@ def page(run: Path) -> Page:
                  "On the held-out test images; — where a score is undefined (no test image "
                  "accepted). Alignment and explicitness are DCI's disentanglement and test "
                  "informativeness of the concept activations against the concepts' levels. A "
-                 "categorical concept's accuracy: its largest one-hot activation names the value; "
+                 "categorical concept's accuracy: its largest one-hot activation names the value "
+                 "(one of two values in one column: on above 0.5); "
                  "a continuous concept's R² and mean absolute error against its levels scaled to "
                  "[0, 1]. Not learned: accuracy less than 0.1 above chance, or R² below 0.1."),
         _class_table(down, accepted, data.get("classes"))]
