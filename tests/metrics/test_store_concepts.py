@@ -172,10 +172,32 @@ def test_a_stores_glancenet_gets_latents_beyond_its_concepts(cli, tmp_path: Path
     res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "g", *TINY)
     assert res.code == 0, res.err
     saved = json.loads((tmp_path / "g" / "metrics.json").read_text())
-    assert saved["training"]["latent_dim"] == 6 + FREE_LATENTS
+    assert saved["model"]["latent_dim"] == 6 + FREE_LATENTS
     assert np.load(tmp_path / "g" / "latents.npy").shape[1] == 6 + FREE_LATENTS
     res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "few", "--latent-dim",
               "5", *TINY)
     assert res.code == 2 and "--latent-dim 5 is fewer than the 6 concept columns" in res.err
     res = cli("metrics", "concepts", "cbm", *args, "--out", tmp_path / "c", "--latent-dim", "8", *TINY)
     assert res.code == 2 and "a cbm has no latent space" in res.err
+
+
+def test_model_settings_are_given_as_key_value(cli, tmp_path: Path) -> None:
+    """GlanceNets' ``--loss_terms``: ``loss.terms=[betatcvae,dipvae_ii]`` and a term's weight
+    reach the model and are recorded; a setting the kind or an option decides, an unknown key
+    and a term list without a KL term are refused in one line."""
+    out = tmp_path / "g"
+    res = cli("metrics", "concepts", "glancenet", "loss.terms=[betatcvae,dipvae_ii]",
+              "loss.betatcvae.beta=4", "concept_weight=50", "--out", out, "--n", "40", *TINY)
+    assert res.code == 0, res.err
+    model = json.loads((out / "metrics.json").read_text())["model"]
+    assert model["loss"]["terms"] == ["betatcvae", "dipvae_ii"]
+    assert model["loss"]["betatcvae"]["beta"] == 4 and model["concept_weight"] == 50
+    assert model["conditional_prior"] is True and model["latent_dim"] == 10
+    for args, message in ((("masking_fact=10",), "masking_fact is set by --masking-fact"),
+                          (("conditional_prior=false",), "conditional_prior is set by the kind"),
+                          (("nose=1",), "bad config override"),
+                          (("loss.terms=[dipvae_ii]",), "loss.terms needs exactly one of")):
+        res = cli("metrics", "concepts", "glancenet", *args, "--out", tmp_path / "x", "--n", "40",
+                  *TINY)
+        assert res.code == 2 and message in res.err, res.err
+        assert len(res.err.strip().splitlines()) == 1

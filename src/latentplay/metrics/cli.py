@@ -304,6 +304,10 @@ def list_metrics() -> None:
 @app.command()
 def concepts(
     kind: str = typer.Argument(..., help="glancenet, vae (no conditional prior) or cbm."),
+    overrides: list[str] = typer.Argument(
+        None, help="key=value settings of the model, e.g. loss.terms=[betatcvae,dipvae_ii] "
+        "loss.betatcvae.beta=6 concept_weight=50 (GlanceNets' --loss_terms; keys: "
+        "latentplay.models.glancenet.GlanceNetConfig, a cbm's CBMConfig)."),
     out: Path = typer.Option(
         ..., "--out",
         help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
@@ -372,6 +376,7 @@ def concepts(
         if kind == "cbm":
             raise UserError("--latent-dim: a cbm has no latent space besides its concepts")
         at_least(latent_dim, 1, "--latent-dim")
+    model = _model_settings(kind, overrides or [])
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact,
                          threads=threads)
     if data is None:
@@ -382,13 +387,40 @@ def concepts(
         if size not in (32, 64):
             raise UserError(f"--size must be 64 or 32, got {size}")
         refuse_nonempty(out, overwrite)
-        scores = _shapes_concepts(kind, out, config, 6000 if n is None else n, size, latent_dim)
+        scores = _shapes_concepts(kind, out, config, 6000 if n is None else n, size, latent_dim,
+                                  model)
     else:
         scores = _store_concepts(kind, out, config, data, concept_names, label, leak, n,
-                                 test_fraction, size, crop, latent_dim, overwrite)
+                                 test_fraction, size, crop, latent_dim, model, overwrite)
     table_console().print_json(data=scores)
     if scores["flag"]:
         console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+
+
+SET_BY_OPTIONS = {"conditional_prior": "the kind (glancenet: with it; vae: without)",
+                  "masking_fact": "--masking-fact", "latent_dim": "--latent-dim"}
+"""Model settings that ``metrics concepts`` takes from its kind and options, not ``key=value``."""
+
+
+def _model_settings(kind: str, overrides: list[str]) -> dict[str, Any]:
+    """The model config fields ``overrides`` (``key=value``) set for ``kind``, checked against
+    its config (:class:`~latentplay.models.glancenet.GlanceNetConfig` or
+    :class:`~latentplay.models.cbm.CBMConfig`) as a whole: ``{"loss": LossConfig(...), ...}``."""
+    from dataclasses import fields
+
+    from latentplay.config import resolve
+    from latentplay.models.cbm import CBMConfig
+    from latentplay.models.glancenet import GlanceNetConfig
+
+    for item in overrides:
+        key = item.split("=", 1)[0].split(".", 1)[0]
+        if key in SET_BY_OPTIONS:
+            raise UserError(f"{item}: {key} is set by {SET_BY_OPTIONS[key]}")
+    schema = CBMConfig if kind == "cbm" else GlanceNetConfig
+    base = {} if kind == "cbm" else {"conditional_prior": kind == "glancenet"}
+    cfg = resolve(schema, [*overrides, *(f"{k}={str(v).lower()}" for k, v in base.items())])
+    given = {item.split("=", 1)[0].split(".", 1)[0] for item in overrides}
+    return {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name in given}
 
 
 def _latent_dim(kind: str, latent_dim: int | None, columns: int, default: int | None
@@ -406,7 +438,7 @@ def _latent_dim(kind: str, latent_dim: int | None, columns: int, default: int | 
 
 
 def _shapes_concepts(kind: str, out: Path, config: Any, n: int, size: int,
-                     latent_dim: int | None) -> dict[str, Any]:
+                     latent_dim: int | None, model: dict[str, Any]) -> dict[str, Any]:
     """``metrics concepts`` on ``n`` shapes drawn on the fly (and a fifth as many to test)."""
     from latentplay.metrics.concepts import run_concept_model
     from latentplay.metrics.leakage import shapes_data
@@ -417,13 +449,13 @@ def _shapes_concepts(kind: str, out: Path, config: Any, n: int, size: int,
     if few is not None:
         console.print(few, highlight=False, soft_wrap=True)
     return run_concept_model(kind, train_data, test_data, out, config, n_classes=4,
-                             **_latent_dim(kind, latent_dim, len(train_data.names), None))
+                             **_latent_dim(kind, latent_dim, len(train_data.names), None), **model)
 
 
 def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names: str | None,
                     label: str | None, leak: str | None, n: int | None, test_fraction: float,
-                    size: int, crop: float, latent_dim: int | None, overwrite: bool
-                    ) -> dict[str, Any]:
+                    size: int, crop: float, latent_dim: int | None, model: dict[str, Any],
+                    overwrite: bool) -> dict[str, Any]:
     """``metrics concepts --data``: the store's attributes as concepts and task
     (:mod:`latentplay.metrics.store_concepts`); each ``--leak`` attribute's concept leakage is
     added to the scores and ``metrics.json``."""
@@ -455,7 +487,7 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
                                n_classes=len(parts.classes), task_chance=chance,
                                data=parts.record(store, label, names, crop),
                                **_latent_dim(kind, latent_dim, len(parts.train.names),
-                                             len(parts.train.names) + FREE_LATENTS))
+                                             len(parts.train.names) + FREE_LATENTS), **model)
     if targets:
         scores["leakage"] = _leakage(store, parts, out, targets, config.seed)
         record = json.loads((out / "metrics.json").read_text())

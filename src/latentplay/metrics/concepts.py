@@ -20,11 +20,11 @@ alignment (DCI disentanglement of the concept activations against the concepts' 
 and explicitness (DCI informativeness on the test rows), ``task_chance`` (1 / classes, or what
 the caller gives) and ``flag`` (:func:`flag_of`: "task near chance", "no concept learned" or
 ""), and what they were measured on (``concepts``: the concept names; ``training``: the
-:class:`TrainConfig`, image counts and size; ``data``: a store's, where the caller gives it).
-For the kinds with a decoder (``glancenet``, ``vae``; a CBM has none) it also draws
-``recon.png`` and ``traverse.png`` (:func:`save_decoder_figures`). Those are :data:`OUTPUTS`;
-an earlier run's are removed first, so a folder written again holds only what the new model
-wrote.
+:class:`TrainConfig`, image counts and size; ``model``: the model's config; ``data``: a
+store's, where the caller gives it). For the kinds with a decoder (``glancenet``, ``vae``; a
+CBM has none) it also draws ``recon.png`` and ``traverse.png`` (:func:`save_decoder_figures`).
+Those are :data:`OUTPUTS`; an earlier run's are removed first, so a folder written again holds
+only what the new model wrote.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from latentplay.config import to_dict
 from latentplay.errors import UserError
 from latentplay.models.cbm import CBM, CBMConfig
 from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
@@ -374,9 +375,8 @@ def run_concept_model(
     # what the scores were measured on beside them (the concepts named, the training settings)
     record = {**metrics, "concepts": list(test_data.names),
               "training": {**asdict(train), "n_train": len(train_data.images),
-                           **({"latent_dim": model.config.latent_dim}
-                              if isinstance(model, GlanceNet) else {}),
                            "n_test": len(test_data.images), "image_size": test_data.images.shape[1]},
+              "model": to_dict(model.config),
               **({"data": data} if data else {})}
     (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")

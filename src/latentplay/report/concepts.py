@@ -95,9 +95,12 @@ def page(run: Path) -> Page:
              if (run / name).exists() and kind in DECODER_KINDS]
     if shown:
         sections.append(Section("Decoder", "decoder", shown))
-    if metrics.get("training"):
-        sections.append(Section("Config", "config", [Code(json.dumps(metrics["training"], indent=2),
-                                                          "training settings (metrics.json)")]))
+    configs = [Code(json.dumps(metrics[key], indent=2), caption)
+               for key, caption in (("training", "training settings (metrics.json)"),
+                                    ("model", "the model's settings (metrics.json)"))
+               if metrics.get(key)]
+    if configs:
+        sections.append(Section("Config", "config", configs))
     return Page("concept model", f"Concept model {kind}", str(run), sections)
 
 
