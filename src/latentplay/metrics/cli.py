@@ -305,7 +305,7 @@ def list_metrics() -> None:
 def concepts(
     kind: str = typer.Argument(..., help="glancenet, vae (no conditional prior) or cbm."),
     overrides: list[str] = typer.Argument(
-        None, help="key=value settings of the model, e.g. loss.terms=[betatcvae,dipvae_ii] "
+        None, help="key=value settings of the model, e.g. loss.terms=\\[betatcvae,dipvae_ii] "
         "loss.betatcvae.beta=6 concept_weight=50 (GlanceNets' --loss_terms; keys: "
         "latentplay.models.glancenet.GlanceNetConfig, a cbm's CBMConfig)."),
     out: Path = typer.Option(
