@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from latentplay.errors import UserError
 from latentplay.metrics import concepts
@@ -148,10 +149,13 @@ def test_concept_model_outputs_on_shapes(tmp_path: Path, kind: str) -> None:
     assert activations.shape == test_data.levels.shape and activations.min() >= 0
     if kind == "cbm":  # no decoder: no pictures
         assert scores["accepted"] == 1.0
-        assert not (tmp_path / "recon.png").exists() and not (tmp_path / "traverse.png").exists()
+        assert not any((tmp_path / n).exists() for n in ("recon.png", "traverse.png", "traverse.gif"))
     else:  # originals above reconstructions; one row per latent, one column per step
         assert _grid_shape(tmp_path / "recon.png") == (2, RECON_IMAGES)
         assert _grid_shape(tmp_path / "traverse.png") == (dim, len(TRAVERSE_VALUES))
+        # animated: each step once on the way out, the inner ones again on the way back
+        with Image.open(tmp_path / "traverse.gif") as gif:
+            assert gif.n_frames == 2 * len(TRAVERSE_VALUES) - 2
 
 
 def test_traversal_rows_move_one_latent_around_the_base_code() -> None:

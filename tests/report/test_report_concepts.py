@@ -96,8 +96,8 @@ def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], k
     assert [value(v) for v in row_of(activations, "pos_x")[1:]] == pytest.approx(
         [concepts[:, 1].mean(), concepts[:, 1].std(), concepts[:, 1].min(), concepts[:, 1].max()],
         rel=1e-2)  # three significant digits below 0.001
-    pictures = [run / n for n in ("recon.png", "traverse.png") if (run / n).exists()]
-    assert len(pictures) == (0 if kind == "cbm" else 2)
+    pictures = [run / n for n in ("recon.png", "traverse.png", "traverse.gif") if (run / n).exists()]
+    assert len(pictures) == (0 if kind == "cbm" else 3)
     assert [decode_image(s).size for s in html.images] == [Image.open(p).size for p in pictures]
 
 

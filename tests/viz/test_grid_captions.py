@@ -77,6 +77,30 @@ def test_traversal_gif_frames_show_the_axis_names(monkeypatch: pytest.MonkeyPatc
     assert len(frames) == 8 and max(overlaps) < 0.5
 
 
+def test_traversal_gif_frames_wrap_many_axes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frame of 24 axes (a concept model's latents) was one row of 24 tiny faces: the axes
+    wrap ten to a row, each row's faces above their own axes' captions."""
+    from latentplay.viz import grid
+    from latentplay.viz.latent import FRAME_AXES, traversal_frames
+
+    drawn = []
+    real = grid.image_grid
+
+    def recorded(rows, row_labels, captions=None, title=None, **kw):
+        drawn.append(([len(r) for r in rows], row_labels, captions))
+        return real(rows, row_labels, captions=captions, title=title, **kw)
+
+    monkeypatch.setattr(grid, "image_grid", recorded)
+    rows = np.random.default_rng(0).integers(0, 255, (24, 3, 16, 16, 3), dtype=np.uint8)
+    labels = [f"z{a}" for a in range(24)]
+    wide = traversal_frames(rows, np.linspace(-2, 2, 3), labels, TITLE)
+    few = traversal_frames(rows[:FRAME_AXES], np.linspace(-2, 2, 3), labels[:FRAME_AXES], TITLE)
+    counts, row_labels, captions = drawn[0]
+    assert counts == [10, 10, 4] and row_labels == ["step\n-2", "", ""]
+    assert captions[2] == ["z20", "z21", "z22", "z23"]
+    assert wide.shape[2] == few.shape[2] and wide.shape[1] > 2 * few.shape[1] - 100
+
+
 @pytest.mark.parametrize(
     ("rows", "labels", "message"),
     [

@@ -311,7 +311,8 @@ def concepts(
     out: Path = typer.Option(
         ..., "--out",
         help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
-        "accepted.npy, model.pt and, for glancenet and vae, recon.png and traverse.png (with "
+        "accepted.npy, model.pt and, for glancenet and vae, recon.png, traverse.png and "
+        "traverse.gif (with "
         "--overwrite, an earlier run's files of these names are removed first).",
     ),
     data: Path = typer.Option(

@@ -22,7 +22,8 @@ the caller gives) and ``flag`` (:func:`flag_of`: "task near chance", "no concept
 ""), and what they were measured on (``concepts``: the concept names; ``training``: the
 :class:`TrainConfig`, image counts and size; ``model``: the model's config; ``data``: a
 store's, where the caller gives it). For the kinds with a decoder (``glancenet``, ``vae``; a
-CBM has none) it also draws ``recon.png`` and ``traverse.png`` (:func:`save_decoder_figures`).
+CBM has none) it also draws ``recon.png``, ``traverse.png`` and ``traverse.gif``
+(:func:`save_decoder_figures`).
 Those are :data:`OUTPUTS`; an earlier run's are removed first, so a folder written again holds
 only what the new model wrote.
 """
@@ -48,7 +49,7 @@ from latentplay.outputs import finite_or_none_within
 
 KINDS = ("glancenet", "vae", "cbm")
 OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
-           "accepted.npy", "model.pt", "recon.png", "traverse.png")
+           "accepted.npy", "model.pt", "recon.png", "traverse.png", "traverse.gif")
 """Every file :func:`run_concept_model` may write."""
 NEAR_CHANCE = 0.1
 """A concept counts as not learned below chance + this (categorical accuracy) or below this R²
@@ -412,10 +413,12 @@ def save_decoder_figures(model: GlanceNet, data: ConceptData, codes: np.ndarray,
     """Write ``recon.png`` (the first :data:`RECON_IMAGES` held-out ``data.images`` above their
     reconstructions from their means) and ``traverse.png`` (:func:`traversal_rows` from the
     first held-out image, concept latents labelled with ``data.names`` and the concept
-    activation range their row covers). ``codes``: ``(N, D)`` means of ``data.images``.
+    activation range their row covers), and the same as ``traverse.gif``, one frame per step
+    (GlanceNets' animated traversals). ``codes``: ``(N, D)`` means of ``data.images``.
     Without ``supervised`` (no concept label used in training) no latent is named by a
     concept: every row is ``z<d>`` with its SD."""
     from latentplay.train.figures import save_image_rows, save_recon_grid
+    from latentplay.viz.latent import save_traversal_gif
 
     shown = slice(0, RECON_IMAGES)
     save_recon_grid(data.images[shown], _decode(model, codes[shown]), out_dir / "recon.png",
@@ -436,3 +439,5 @@ def save_decoder_figures(model: GlanceNet, data: ConceptData, codes: np.ndarray,
              f"SDs of its held-out means; {named}")
     save_image_rows(list(rows), labels, out_dir / "traverse.png", title,
                     captions=captions)
+    save_traversal_gif(rows, TRAVERSE_VALUES, labels, title.replace(" moved by", " at one step of"),
+                       out_dir / "traverse.gif")

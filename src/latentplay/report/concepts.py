@@ -1,8 +1,8 @@
 """The reports of concept models (``latentplay metrics concepts glancenet|vae|cbm``: the scores
 of ``metrics.json``, per class the test images, accuracy and acceptance read from
 ``downstream.npy`` and ``accepted.npy``, the concept activations of ``concepts.npy``,
-``recon.png`` and ``traverse.png``) and of concept-leakage tests (``latentplay leakage run``:
-``leakage.csv`` and ``leakage.png``)."""
+``recon.png``, ``traverse.png`` and ``traverse.gif``) and of concept-leakage tests
+(``latentplay leakage run``: ``leakage.csv`` and ``leakage.png``)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ SCORES = (("accuracy", "task accuracy, all test images"),
 LEAKAGE_COLUMNS = ("experiment", "model", "accuracy", "leak_accuracy", "chance", "leakage",
                    "accepted", "domain_accepted")
 DECODER_KINDS = ("glancenet", "vae")
-"""The kinds with a decoder: only their folders' recon.png and traverse.png are shown."""
+"""The kinds with a decoder: only their folders' recon.png and traverse pictures are shown."""
 SPREAD_COLUMNS = ("leakage_sd", "splits", "leakage_acceptance_only", "concept_acc", "concept_r2",
                   "concepts", "flag")
 
@@ -88,7 +88,9 @@ def page(run: Path) -> Page:
                ("traverse.png", "Each latent (row) of held-out image 0 moved by the multiple "
                                 "of its held-out means' standard deviation above each column; "
                                 "concept latents are named, c: the range of the concept "
-                                "activation their row covers."))
+                                "activation their row covers."),
+               ("traverse.gif", "The same traversal animated: every latent's image at one step "
+                                "per frame, from -2 to +2 SDs and back."))
     sections = [Section("Concept model", "concepts", blocks)]
     # a CBM has no decoder: pictures left in its folder by another kind's run are not its own
     shown = [file_figure(run / name, caption) for name, caption in figures

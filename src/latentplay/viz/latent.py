@@ -115,19 +115,26 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
     return fig
 
 
+FRAME_AXES = 10
+"""Faces in one row of a traversal frame: more axes wrap onto further rows."""
+
+
 def traversal_frames(rows: np.ndarray, values: np.ndarray, labels: list[str],
                      title: str) -> np.ndarray:
     """Frames of a traversal's animation: ``rows`` ``(A, V, S, S, C)`` uint8 (one row per
     axis, one column per value of ``values`` ``(V,)``) -> ``(2V - 2, H, W, 3)`` uint8 frames,
-    each the ``A`` faces at one value (captioned with ``labels``, one per axis), labelled
-    with it; the values go from the first to the last and back, leaving out the ends on the
-    way back so that the looped animation shows each once per sweep."""
+    each the ``A`` faces at one value (captioned with ``labels``, one per axis; at most
+    :data:`FRAME_AXES` to a row), labelled with it; the values go from the first to the last
+    and back, leaving out the ends on the way back so that the looped animation shows each
+    once per sweep."""
     from latentplay.viz.grid import figure_array, image_grid
 
     order = list(range(len(values))) + list(range(len(values) - 2, 0, -1))
-    return np.stack([figure_array(image_grid([rows[:, v]], [f"step\n{values[v]:+.3g}"],
-                                             captions=[labels], title=title))
-                     for v in order])
+    parts = [slice(a, a + FRAME_AXES) for a in range(0, len(rows), FRAME_AXES)]
+    return np.stack([figure_array(image_grid(
+        [rows[part, v] for part in parts],
+        [f"step\n{values[v]:+.3g}" if i == 0 else "" for i in range(len(parts))],
+        captions=[labels[part] for part in parts], title=title)) for v in order])
 
 
 def save_traversal_gif(rows: np.ndarray, values: np.ndarray, labels: list[str], title: str,
