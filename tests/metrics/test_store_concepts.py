@@ -201,3 +201,23 @@ def test_model_settings_are_given_as_key_value(cli, tmp_path: Path) -> None:
                   *TINY)
         assert res.code == 2 and message in res.err, res.err
         assert len(res.err.strip().splitlines()) == 1
+
+
+def test_leakage_leaves_out_classes_of_one_test_image(faces_store: Path) -> None:
+    """A class with one test image cannot be both trained and tested on by the probe: its
+    image is left out (``images`` counts the rest); a target left with one class is skipped."""
+    from latentplay.metrics.store_concepts import leakage_of
+
+    faces = store.load(faces_store)
+    parts = store_concept_data(faces, ["smile", "eyeglasses"], "gender", size=32)
+    tones = faces.labels("skin_tone")[parts.rows_test]
+    counts = np.bincount(tones)
+    found = leakage_of(faces, parts, parts.test.concepts, ["skin_tone", "age_group"])
+    assert found["skin_tone"]["images"] == int(np.sum(counts[tones] >= 2))
+    assert found["skin_tone"]["beyond"] == 0.0  # the activations are the true concepts
+    from dataclasses import replace
+
+    female = np.flatnonzero(parts.test.labels == 0)
+    women = replace(parts, rows_test=parts.rows_test[female], test=parts.test.subset(female))
+    assert leakage_of(faces, women, women.test.concepts, ["gender"]) == {
+        "gender": {"skipped": "fewer than two classes of two test images each"}}

@@ -462,7 +462,12 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
     added to the scores and ``metrics.json``."""
     from latentplay.cliargs import split_names
     from latentplay.metrics.concepts import run_concept_model
-    from latentplay.metrics.store_concepts import FREE_LATENTS, store_concept_data
+    from latentplay.metrics.store_concepts import (
+        FREE_LATENTS,
+        check_leak_targets,
+        leakage_of,
+        store_concept_data,
+    )
     from latentplay.store import load
 
     if not concept_names or not label:
@@ -470,62 +475,29 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
     store = load(path)
     names = split_names(concept_names)
     targets = split_names(leak)
-    for t in targets:
-        if t in names or t == label:
-            raise UserError(f"--leak {t} is a concept or the task; leakage is of other attributes")
-        _leak_attribute(store, t)
+    check_leak_targets(store, targets, names, label)
     refuse_nonempty(out, overwrite)
     parts = store_concept_data(store, names, label, size=size, crop=crop,
                                test_fraction=test_fraction, seed=config.seed, limit=n)
-    train_labels, test_labels = parts.train.labels, parts.test.labels
-    chance = float(np.mean(test_labels == np.bincount(train_labels).argmax()))
     console.print(f"{len(parts.rows_train):,} training and {len(parts.rows_test):,} test images "
                   f"({'whole persons' if parts.split == 'persons' else 'random rows'} held out); "
                   f"{len(parts.train.names)} concept column(s): {', '.join(parts.train.names)}"
                   + (f"; {parts.left_out:,} rows without a value of the task or a concept left out"
                      if parts.left_out else ""), highlight=False, soft_wrap=True)
     scores = run_concept_model(kind, parts.train, parts.test, out, config,
-                               n_classes=len(parts.classes), task_chance=chance,
+                               n_classes=len(parts.classes), task_chance=parts.task_chance,
                                data=parts.record(store, label, names, crop),
                                **_latent_dim(kind, latent_dim, len(parts.train.names),
                                              len(parts.train.names) + FREE_LATENTS), **model)
     if targets:
-        scores["leakage"] = _leakage(store, parts, out, targets, config.seed)
+        scores["leakage"] = leakage_of(store, parts, np.load(out / "concepts.npy"), targets,
+                                       config.seed)
         record = json.loads((out / "metrics.json").read_text())
         record["leakage"] = scores["leakage"]
         (out / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
         for line in _leakage_lines(scores["leakage"]):
             console.print(line, highlight=False, soft_wrap=True)
     return scores
-
-
-def _leak_attribute(store: Any, name: str) -> None:
-    """Refuse ``--leak`` ``name`` unless it is a categorical (or factor) attribute of ``store``."""
-    if store.schema.attribute_or_error(name).kind == "continuous":
-        raise UserError(f"--leak {name} is continuous; the leakage probe reads a class: cut it "
-                        f"into groups first (latentplay data bin STORE {name} --quantiles 4)")
-
-
-def _leakage(store: Any, parts: Any, out: Path, targets: list[str], seed: int
-             ) -> dict[str, dict[str, Any]]:
-    """Concept leakage (:func:`~latentplay.metrics.store_concepts.concept_leakage`) of each of
-    ``targets`` on the test images with a value of it."""
-    from latentplay.metrics.store_concepts import concept_leakage, known_rows
-
-    activations = np.load(out / "concepts.npy")
-    found: dict[str, dict[str, Any]] = {}
-    for name in targets:
-        attr = store.schema.attribute(name)
-        values = np.asarray(store.labels(name))[parts.rows_test]
-        rows = np.flatnonzero(known_rows(attr, values))
-        classes, counts = np.unique(values[rows], return_counts=True)
-        if len(classes) < 2 or counts.min() < 2:
-            found[name] = {"skipped": "fewer than two classes of two test images each"}
-            continue
-        found[name] = {**concept_leakage(activations[rows], parts.test.concepts[rows],
-                                         values[rows].astype(np.int64), seed=seed),
-                       "images": int(len(rows))}
-    return found
 
 
 def _leakage_lines(leakage: dict[str, dict[str, Any]]) -> list[str]:

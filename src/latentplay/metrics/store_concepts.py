@@ -73,6 +73,11 @@ class StoreConcepts:
     left_out: int
     split: str
 
+    @property
+    def task_chance(self) -> float:
+        """The test rows' task accuracy of guessing the training rows' most frequent class."""
+        return float(np.mean(self.test.labels == np.bincount(self.train.labels).argmax()))
+
     def record(self, store: Store, label: str, attributes: Sequence[str], crop: float
                ) -> dict[str, Any]:
         """What ``metrics.json`` keeps of the data (``data``)."""
@@ -216,3 +221,36 @@ def concept_leakage(activations: np.ndarray, truth: np.ndarray, target: np.ndarr
     return {"accuracy": learned["leak_accuracy"], "accuracy_sd": learned["leak_accuracy_sd"],
             "truth_accuracy": true["leak_accuracy"], "chance": learned["chance"],
             "leakage": learned["leakage"], "beyond": beyond}
+
+
+def check_leak_targets(store: Store, targets: Sequence[str], concepts: Sequence[str],
+                       label: str) -> None:
+    """Refuse a ``--leak`` target that is a concept, the task, continuous or not in ``store``."""
+    for name in targets:
+        if name in concepts or name == label:
+            raise UserError(f"--leak {name} is a concept or the task; leakage is of other "
+                            "attributes")
+        if store.schema.attribute_or_error(name).kind == "continuous":
+            raise UserError(f"--leak {name} is continuous; the leakage probe reads a class: cut it "
+                            f"into groups first (latentplay data bin STORE {name} --quantiles 4)")
+
+
+def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
+               targets: Sequence[str], seed: int = 0) -> dict[str, dict[str, Any]]:
+    """:func:`concept_leakage` of each of ``targets`` from the test images' concept
+    ``activations`` ``(N_test, k)``, on the test images with a value of it whose class has at
+    least two of them (``images``: how many); ``{"skipped": why}`` where fewer than two
+    classes are left."""
+    found: dict[str, dict[str, Any]] = {}
+    for name in targets:
+        values = np.asarray(store.labels(name))[parts.rows_test]
+        rows = np.flatnonzero(known_rows(store.schema.attribute(name), values))
+        classes, counts = np.unique(values[rows], return_counts=True)
+        rows = rows[np.isin(values[rows], classes[counts >= 2])]
+        if len(np.unique(values[rows])) < 2:
+            found[name] = {"skipped": "fewer than two classes of two test images each"}
+            continue
+        found[name] = {**concept_leakage(activations[rows], parts.test.concepts[rows],
+                                         values[rows].astype(np.int64), seed=seed),
+                       "images": int(len(rows))}
+    return found
