@@ -43,25 +43,60 @@ def test_attributes_become_concept_columns(faces_store: Path) -> None:
     assert abs(len(parts.rows_test) - 0.2 * len(faces)) <= 1 and parts.split == "rows"
 
 
-def test_rows_without_a_value_are_left_out(tmp_path: Path, faces_store: Path) -> None:
+def test_rows_without_a_concept_value_train_unsupervised(cli, tmp_path: Path, faces_store: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Hair colours regrouped into dark and light leave red and gray ``unknown``: those rows
-    are not trained or tested on, and counted."""
+    stay (known False, columns 0, levels -1) and are never concept-supervised; rows without a
+    task value (age groups regrouped without adults) are left out and counted."""
     import shutil
 
+    from latentplay.metrics import concepts as module
     from latentplay.store.regroup import regroup_store
 
     shutil.copytree(faces_store, tmp_path / "faces")
-    regrouped = regroup_store(tmp_path / "faces", "hair_color",
-                              {"dark": ["black", "brown"], "light": ["blond"]}, name="hair")
+    regroup_store(tmp_path / "faces", "hair_color", {"dark": ["black", "brown"], "light": ["blond"]},
+                  name="hair")
+    regrouped = regroup_store(tmp_path / "faces", "age_group",
+                              {"young": ["child", "youth"], "old": ["middle_aged", "senior"]},
+                              name="age")
     names = regrouped.schema.attribute("hair_color").names
     grouped = np.isin(regrouped.labels("hair_color"),
                       [names.index(h) for h in ("black", "brown", "blond")])
     parts = store_concept_data(regrouped, ["hair", "smile"], "gender", size=32)
-    assert parts.left_out == int((~grouped).sum()) > 0
-    assert set(np.concatenate([parts.rows_train, parts.rows_test])) == set(np.flatnonzero(grouped))
+    assert parts.left_out == 0 and len(parts.rows_train) + len(parts.rows_test) == len(regrouped)
+    assert parts.unlabelled == int((~grouped).sum()) > 0
+    for part, rows in ((parts.train, parts.rows_train), (parts.test, parts.rows_test)):
+        assert np.array_equal(part.known, grouped[rows])
+        assert np.all(part.levels[~part.known] == -1) and np.all(part.concepts[~part.known] == 0)
+        light = regrouped.labels("hair_color")[rows] == names.index("blond")
+        assert np.array_equal(part.concepts[part.known, 0], light[part.known].astype(float))
     assert parts.train.names == ["hair=light", "smile"]
-    light = regrouped.labels("hair_color")[parts.rows_train] == names.index("blond")
-    assert np.array_equal(parts.train.concepts[:, 0], light.astype(float))
+    adults = regrouped.labels("age_group") == regrouped.schema.attribute("age_group").names.index("adult")
+    by_age = store_concept_data(regrouped, ["smile"], "age", size=32)
+    assert by_age.left_out == int(adults.sum()) > 0 and by_age.unlabelled == 0
+
+    seen: list[np.ndarray] = []  # what fit passes to the loss as concept-supervised
+    real = module.CBM.loss
+
+    def recording(self, x, c, y, supervised, step):
+        seen.append(supervised.numpy().copy())
+        return real(self, x, c, y, supervised, step)
+
+    monkeypatch.setattr(module.CBM, "loss", recording)
+    config = module.TrainConfig(epochs=1, batch_size=len(parts.train), threads=1)
+    module.fit(module.build("cbm", parts.train, 2, config), parts.train, config)
+    assert len(seen) == 1 and seen[0].sum() == parts.train.known.sum() < len(parts.train)
+    monkeypatch.undo()
+
+    # end to end: recorded, said, and the leakage probe reads only rows with true concepts
+    res = cli("metrics", "concepts", "cbm", "--data", tmp_path / "faces", "--concepts",
+              "hair,smile", "--label", "gender", "--leak", "background", "--out", tmp_path / "c",
+              *TINY)
+    assert res.code == 0, res.err
+    saved = json.loads((tmp_path / "c" / "metrics.json").read_text())
+    assert saved["data"]["unlabelled"] == parts.unlabelled
+    assert saved["leakage"]["background"]["images"] <= int(parts.test.known.sum())
+    assert f"{parts.unlabelled} without a value of some concept" in " ".join(res.err.split())
 
 
 def test_persons_are_held_out_whole(tmp_path: Path) -> None:

@@ -482,8 +482,11 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
     console.print(f"{len(parts.rows_train):,} training and {len(parts.rows_test):,} test images "
                   f"({'whole persons' if parts.split == 'persons' else 'random rows'} held out); "
                   f"{len(parts.train.names)} concept column(s): {', '.join(parts.train.names)}"
-                  + (f"; {parts.left_out:,} rows without a value of the task or a concept left out"
-                     if parts.left_out else ""), highlight=False, soft_wrap=True)
+                  + (f"; {parts.left_out:,} rows without a value of the task left out"
+                     if parts.left_out else "")
+                  + (f"; {parts.unlabelled:,} without a value of some concept trained on without "
+                     "concept supervision" if parts.unlabelled else ""),
+                  highlight=False, soft_wrap=True)
     scores = run_concept_model(kind, parts.train, parts.test, out, config,
                                n_classes=len(parts.classes), task_chance=parts.task_chance,
                                data=parts.record(store, label, names, crop),

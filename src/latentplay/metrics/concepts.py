@@ -73,6 +73,10 @@ class ConceptData:
         names: the k concept names.
         categorical: categorical concepts coded one-hot, by name: their columns (e.g.
             ``{"shape": [0, 1, 2]}``). The other columns are continuous concepts.
+        known: ``(N,)`` bool, the rows whose concept labels are known (None: all). The others
+            are trained on without concept supervision, as ``masking_fact``'s unsupervised
+            rows are, and left out of the concept scores; their ``concepts`` and ``levels``
+            hold no value (0 and -1).
     """
 
     images: np.ndarray
@@ -81,12 +85,17 @@ class ConceptData:
     levels: np.ndarray
     names: list[str]
     categorical: dict[str, list[int]] = field(default_factory=dict)
+    known: np.ndarray | None = None
 
     def subset(self, rows: np.ndarray) -> ConceptData:
         return ConceptData(
             self.images[rows], self.concepts[rows], self.labels[rows], self.levels[rows], self.names,
-            self.categorical,
+            self.categorical, None if self.known is None else self.known[rows],
         )
+
+    def labelled(self) -> ConceptData:
+        """The rows whose concept labels are known (this data when all are)."""
+        return self if self.known is None else self.subset(np.flatnonzero(self.known))
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -172,7 +181,10 @@ def fit(model: torch.nn.Module, data: ConceptData, train: TrainConfig) -> torch.
     x_all = _tensor(data.images)
     c_all = torch.from_numpy(data.concepts.astype(np.float32))
     y_all = torch.from_numpy(data.labels.astype(np.int64))
-    sup_all = torch.from_numpy(supervised_rows(len(data), train.masking_fact, train.seed))
+    supervised = supervised_rows(len(data), train.masking_fact, train.seed)
+    if data.known is not None:
+        supervised &= data.known
+    sup_all = torch.from_numpy(supervised)
     if isinstance(model, GlanceNet):
         # Start the decoder at the data's mean intensity per channel (against
         # posterior collapse on sparse images such as sprites).
@@ -241,6 +253,11 @@ def infer(model: torch.nn.Module, images: np.ndarray, batch_size: int = 512) -> 
     return res
 
 
+def labelled_rows(data: ConceptData) -> np.ndarray:
+    """Row numbers of ``data`` whose concept labels are known (all of them by default)."""
+    return np.arange(len(data)) if data.known is None else np.flatnonzero(data.known)
+
+
 def evaluate_outputs(
     out: dict[str, np.ndarray],
     test: ConceptData,
@@ -250,7 +267,8 @@ def evaluate_outputs(
     """Accuracy (all rows and accepted rows), acceptance rate, concept alignment and explicitness.
 
     Alignment and explicitness are DCI's disentanglement and test informativeness of the
-    concept activations against the concepts' levels (trained on ``train_out`` when given)."""
+    concept activations against the concepts' levels (trained on ``train_out`` when given), on
+    the rows whose concepts are known."""
     from latentplay.metrics.registry import score
 
     pred = out["probs"].argmax(axis=1)
@@ -261,12 +279,13 @@ def evaluate_outputs(
         "accuracy_accepted": float(np.mean(pred[acc] == test.labels[acc])) if acc.any() else float("nan"),
     }
     if train_out is not None and train is not None:
+        tr, te = labelled_rows(train), labelled_rows(test)
         dci = score(
             "dci",
-            factors=train.levels,
-            codes=train_out["concepts"],
-            factors_test=test.levels,
-            codes_test=out["concepts"],
+            factors=train.levels[tr],
+            codes=train_out["concepts"][tr],
+            factors_test=test.levels[te],
+            codes_test=out["concepts"][te],
         )
         res["alignment"] = dci["disentanglement"]
         res["explicitness"] = dci["informativeness_test"]
@@ -357,7 +376,7 @@ def run_concept_model(
     test_out = infer(model, test_data.images)
     train_out = infer(model, train_data.images)
     scores = evaluate_outputs(test_out, test_data, train_out, train_data)
-    learned = concept_scores(test_out["concepts"], test_data)
+    learned = concept_scores(test_out["concepts"][labelled_rows(test_data)], test_data.labelled())
     chance = 1.0 / n_classes if task_chance is None else task_chance
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,

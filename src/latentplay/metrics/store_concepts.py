@@ -13,8 +13,10 @@ same data of any latentplay store. Each concept attribute becomes concept column
   histogram discretisation);
 * a factor (a shapes store's ``scale``, ...): its level over the number of levels less one.
 
-The task label is a categorical (or factor) attribute. Rows without a value of the label or
-of a concept (``unknown``, missing) are left out. The held-out rows are drawn as a training
+The task label is a categorical (or factor) attribute. Rows without a value of the label
+(``unknown``, missing) are left out; rows without a value of some concept are trained on
+without concept supervision, as GlanceNets' unsupervised rows (``--masking-fact``) are, and
+left out of the concept scores and of the leakage probe. The held-out rows are drawn as a training
 run draws them (:func:`~latentplay.train.data.held_out_rows`, split ``auto``): whole persons
 where the store shows persons in several rows, so that no person is in both parts.
 
@@ -61,7 +63,9 @@ class StoreConcepts:
         classes: the task label's class names, indexed by the label codes of ``train`` and
             ``test`` (classes without a row left out).
         rows_train / rows_test: ``(N,)`` store rows of each part.
-        left_out: rows without a value of the label or of a concept.
+        left_out: rows without a value of the label.
+        unlabelled: rows of the two parts without a value of some concept, trained on
+            without concept supervision and left out of the concept scores.
         split: ``persons`` or ``rows``: how the held-out rows were drawn.
     """
 
@@ -71,6 +75,7 @@ class StoreConcepts:
     rows_train: np.ndarray
     rows_test: np.ndarray
     left_out: int
+    unlabelled: int
     split: str
 
     @property
@@ -84,7 +89,8 @@ class StoreConcepts:
         return {"store": str(store.path), "label": label, "classes": self.classes,
                 "concept_attributes": list(attributes), "crop": crop,
                 "rows_train": len(self.rows_train),
-                "rows_test": len(self.rows_test), "left_out": self.left_out, "split": self.split}
+                "rows_test": len(self.rows_test), "left_out": self.left_out,
+                "unlabelled": self.unlabelled, "split": self.split}
 
 
 def known_rows(attr: Attribute, values: np.ndarray) -> np.ndarray:
@@ -97,27 +103,32 @@ def known_rows(attr: Attribute, values: np.ndarray) -> np.ndarray:
     return known
 
 
-def _columns(attr: Attribute, values: np.ndarray, train: np.ndarray
+def _columns(attr: Attribute, values: np.ndarray, known: np.ndarray, train: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
     """Concept columns ``(N, m)`` in [0, 1], their levels ``(N, m)`` int, their names and
     whether they are one categorical concept (one column of two values, or one-hot), from
-    ``attr``'s ``(N,)`` known ``values`` (``train``: ``(N,)`` bool, the rows a continuous
-    range is taken from)."""
+    ``attr``'s ``(N,)`` ``values``, those of rows outside ``known`` ``(N,)`` bool giving
+    columns 0 and levels -1 (``train``: ``(N,)`` bool, the rows a continuous range is taken
+    from, with ``known``)."""
     if attr.kind == "factor":
         levels = values.astype(np.int64)
-        return (levels / max(len(attr.values or []) - 1, 1))[:, None], levels[:, None], [attr.name], False
-    if attr.kind == "continuous":
-        low, high = attr.range if attr.range else (values[train].min(), values[train].max())
-        scaled = np.clip((values - low) / max(high - low, 1e-12), 0.0, 1.0)
-        levels = np.minimum((scaled * BINS).astype(np.int64), BINS - 1)
-        return scaled[:, None], levels[:, None], [attr.name], False
-    names = [n for n in attr.level_names if n != UNKNOWN]
-    codes = values.astype(np.int64)
-    if len(names) == 2:
-        on = (codes == attr.level_names.index(names[1])).astype(np.int64)
-        return on[:, None].astype(np.float64), on[:, None], [f"{attr.name}={names[1]}"], True
-    onehot = np.stack([codes == attr.level_names.index(n) for n in names], axis=1).astype(np.int64)
-    return onehot.astype(np.float64), onehot, [f"{attr.name}={n}" for n in names], True
+        columns = levels / max(len(attr.values or []) - 1, 1)
+        names, grouped = [attr.name], False
+    elif attr.kind == "continuous":
+        seen = values[train & known]
+        low, high = attr.range if attr.range else (seen.min(), seen.max())
+        columns = np.clip((np.where(known, values, low) - low) / max(high - low, 1e-12), 0.0, 1.0)
+        levels = np.minimum((columns * BINS).astype(np.int64), BINS - 1)
+        names, grouped = [attr.name], False
+    else:
+        classes = [n for n in attr.level_names if n != UNKNOWN]
+        codes = values.astype(np.int64)
+        if len(classes) == 2:
+            classes = classes[1:]  # one column, 1 for the second class
+        levels = np.stack([codes == attr.level_names.index(n) for n in classes], axis=1).astype(np.int64)
+        columns, names, grouped = levels.astype(np.float64), [f"{attr.name}={n}" for n in classes], True
+    columns = np.where(known[:, None], columns.reshape(len(values), -1), 0.0)
+    return columns, np.where(known[:, None], levels.reshape(len(values), -1), -1), names, grouped
 
 
 def _label_attribute(store: Store, label: str) -> Attribute:
@@ -133,8 +144,9 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
                        limit: int | None = None) -> StoreConcepts:
     """``store``'s images at ``size`` x ``size`` (a centred ``crop`` of the shorter side first),
     with attributes ``concepts`` as concept columns and ``label`` as the task (see the module
-    docstring); ``limit`` random rows of those with every value (default all); about
-    ``test_fraction`` of them held out (seeded by ``seed``)."""
+    docstring); ``limit`` random rows of those with a task value (default all); about
+    ``test_fraction`` of them held out (seeded by ``seed``). Rows without a value of some
+    concept are trained on without concept supervision (``ConceptData.known``)."""
     if size not in SIZES:
         raise UserError(f"--size must be one of {', '.join(map(str, SIZES))}, got {size}")
     if not concepts:
@@ -149,20 +161,24 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
     label_attr = _label_attribute(store, label)
     attrs = [store.schema.attribute_or_error(c) for c in concepts]
     values = {a.name: np.asarray(store.labels(a.name)) for a in [*attrs, label_attr]}
-    known = np.ones(len(store), dtype=bool)
-    for a in [*attrs, label_attr]:
-        known &= known_rows(a, values[a.name])
-    rows = np.flatnonzero(known)
+    labelled = known_rows(label_attr, values[label])
+    rows = np.flatnonzero(labelled)
     if limit is not None and limit < len(rows):
         rows = np.sort(np.random.default_rng([seed, 4]).choice(rows, size=limit, replace=False))
     if len(rows) < 10:
-        raise UserError(f"{len(rows)} rows of {store.path} hold a value of {label} and of every "
-                        "concept; a concept model needs at least 10")
+        raise UserError(f"{len(rows)} rows of {store.path} hold a value of {label}; a concept "
+                        "model needs at least 10")
     test = _held_out(store, rows, test_fraction, seed)
     train = ~test
+    each = {a.name: known_rows(a, values[a.name][rows]) for a in attrs}
+    known = np.logical_and.reduce(list(each.values()))
+    if known[train].sum() < 2 or known[test].sum() < 2:
+        raise UserError(f"{int(known[train].sum())} training and {int(known[test].sum())} test "
+                        f"rows hold a value of every concept ({', '.join(concepts)}); the concept "
+                        "scores need at least 2 of each")
     cols, levels, names, categorical = [], [], [], {}
     for a in attrs:
-        c, lv, n, grouped = _columns(a, values[a.name][rows], train)
+        c, lv, n, grouped = _columns(a, values[a.name][rows], known, train)
         if grouped:
             categorical[n[0] if len(n) == 1 else a.name] = list(range(len(names), len(names) + len(n)))
         cols.append(c)
@@ -175,11 +191,12 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
     label_codes = np.searchsorted(present, codes)
     images = _images(store, rows, size, crop)
     data = ConceptData(images, np.concatenate(cols, axis=1), label_codes,
-                       np.concatenate(levels, axis=1), names, categorical)
+                       np.concatenate(levels, axis=1), names, categorical,
+                       None if known.all() else known)
     classes = [label_attr.level_names[c] for c in present]
     return StoreConcepts(data.subset(np.flatnonzero(train)), data.subset(np.flatnonzero(test)),
-                         classes, rows[train], rows[test], int(len(store) - known.sum()),
-                         "rows" if repeated_persons(store) is None else "persons")
+                         classes, rows[train], rows[test], int(len(store) - labelled.sum()),
+                         int((~known).sum()), "rows" if repeated_persons(store) is None else "persons")
 
 
 def _held_out(store: Store, rows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -238,13 +255,16 @@ def check_leak_targets(store: Store, targets: Sequence[str], concepts: Sequence[
 def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
                targets: Sequence[str], seed: int = 0) -> dict[str, dict[str, Any]]:
     """:func:`concept_leakage` of each of ``targets`` from the test images' concept
-    ``activations`` ``(N_test, k)``, on the test images with a value of it whose class has at
-    least two of them (``images``: how many); ``{"skipped": why}`` where fewer than two
-    classes are left."""
+    ``activations`` ``(N_test, k)``, on the test images with a value of it and of every concept
+    whose class has at least two of them (``images``: how many); ``{"skipped": why}`` where
+    fewer than two classes are left."""
+    from latentplay.metrics.concepts import labelled_rows
+
     found: dict[str, dict[str, Any]] = {}
     for name in targets:
         values = np.asarray(store.labels(name))[parts.rows_test]
-        rows = np.flatnonzero(known_rows(store.schema.attribute(name), values))
+        rows = np.intersect1d(np.flatnonzero(known_rows(store.schema.attribute(name), values)),
+                              labelled_rows(parts.test))
         classes, counts = np.unique(values[rows], return_counts=True)
         rows = rows[np.isin(values[rows], classes[counts >= 2])]
         if len(np.unique(values[rows])) < 2:

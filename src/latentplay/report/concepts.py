@@ -179,8 +179,10 @@ def _data_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
              ("concept attributes", ", ".join(data.get("concept_attributes", []))),
              ("held out", "whole persons" if data.get("split") == "persons" else "random rows")]
     if data.get("left_out"):
-        facts.append(("rows left out", f"{number(data['left_out'])} without a value of the task "
-                                       "or a concept"))
+        facts.append(("rows left out", f"{number(data['left_out'])} without a value of the task"))
+    if data.get("unlabelled"):
+        facts.append(("rows without concept labels", f"{number(data['unlabelled'])}, trained on "
+                      "without concept supervision, left out of the concept scores"))
     return facts
 
 
