@@ -170,8 +170,7 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
                         "model needs at least 10")
     test = _held_out(store, rows, test_fraction, seed)
     train = ~test
-    each = {a.name: known_rows(a, values[a.name][rows]) for a in attrs}
-    known = np.logical_and.reduce(list(each.values()))
+    known = np.logical_and.reduce([known_rows(a, values[a.name][rows]) for a in attrs])
     if known[train].sum() < 2 or known[test].sum() < 2:
         raise UserError(f"{int(known[train].sum())} training and {int(known[test].sum())} test "
                         f"rows hold a value of every concept ({', '.join(concepts)}); the concept "
@@ -187,7 +186,7 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
     codes = values[label][rows].astype(np.int64)
     present = np.unique(codes)
     if len(present) < 2:
-        raise UserError(f"--label {label}: the rows with every value hold one class only")
+        raise UserError(f"--label {label}: the rows with a value of it hold one class only")
     label_codes = np.searchsorted(present, codes)
     images = _images(store, rows, size, crop)
     data = ConceptData(images, np.concatenate(cols, axis=1), label_codes,
