@@ -306,8 +306,8 @@ def concepts(
     kind: str = typer.Argument(..., help="glancenet, vae (no conditional prior) or cbm."),
     overrides: list[str] = typer.Argument(
         None, help="key=value settings of the model, e.g. loss.terms=\\[betatcvae,dipvae_ii] "
-        "loss.betatcvae.beta=6 concept_weight=50 (GlanceNets' --loss_terms; keys: "
-        "latentplay.models.glancenet.GlanceNetConfig, a cbm's CBMConfig)."),
+        "loss.betatcvae.beta=6 concept_weight=50 (GlanceNets' --loss_terms; keys: the "
+        "fields of GlanceNetConfig, a cbm's of CBMConfig, in latentplay.models)."),
     out: Path = typer.Option(
         ..., "--out",
         help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
