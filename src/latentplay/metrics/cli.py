@@ -333,7 +333,8 @@ def concepts(
     ),
     n: int = typer.Option(
         None, "--n", help="Images to train on: shapes, default 6,000 (a fifth more are the test "
-        "set); --data, default all its rows with every value (--test-fraction of them held out)."),
+        "set); --data, default all its rows with a task value (--test-fraction of them held "
+        "out)."),
     test_fraction: float = typer.Option(
         0.2, "--test-fraction", help="With --data: the share held out for the scores (whole "
         "persons where the store repeats them)."),
