@@ -256,3 +256,35 @@ def test_leakage_leaves_out_classes_of_one_test_image(faces_store: Path) -> None
     women = replace(parts, rows_test=parts.rows_test[female], test=parts.test.subset(female))
     assert leakage_of(faces, women, women.test.concepts, ["gender"]) == {
         "gender": {"skipped": "fewer than two classes of two test images each"}}
+
+
+def test_leakage_halves_whole_persons() -> None:
+    """Activations that tell persons apart but nothing of a per-person target read it over
+    row halvings (the probe recognises persons seen on the other side) and not over person
+    halvings, which keep every person on one side; without persons the halvings are the rows'."""
+    from latentplay.metrics.leakage import probe_splits
+
+    rng = np.random.default_rng(0)
+    persons = np.repeat(np.arange(60), 8)
+    target = rng.integers(0, 2, 60)[persons]
+    codes = rng.normal(size=(60, 80))[persons] + rng.normal(0, 0.05, (480, 80))
+    for tr, te in probe_splits(target, 5, 0, groups=persons):
+        assert not set(persons[tr]) & set(persons[te]) and len(tr) + len(te) == 480
+    by_rows = probe_splits(target, 3, 0)
+    assert all(np.array_equal(a[0], b[0]) for a, b in
+               zip(by_rows, probe_splits(target, 3, 0, groups=np.arange(480)), strict=True))
+    truth = np.zeros((480, 1))
+    rows = concept_leakage(codes, truth, target)
+    whole = concept_leakage(codes, truth, target, groups=persons)
+    assert rows["accuracy"] > 0.95 and whole["accuracy"] < 0.6
+
+
+def test_leakage_of_a_store_of_persons_halves_persons(tmp_path: Path) -> None:
+    from latentplay.metrics.store_concepts import leakage_of
+
+    path = tmp_path / "persons"
+    sources.make("synthfaces", path, n=200, seed=2, overrides=["identities=40"])
+    people = store.load(path)
+    parts = store_concept_data(people, ["smile"], "gender", size=32, seed=1)
+    found = leakage_of(people, parts, parts.test.concepts, ["skin_tone"])
+    assert found["skin_tone"]["halved"] == "persons"

@@ -205,18 +205,31 @@ def parity_data(size: int = 28) -> tuple[ConceptData, np.ndarray, np.ndarray]:
 
 
 # ---------------------------------------------------------------------- probe
-def probe_splits(target: np.ndarray, splits: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def probe_splits(target: np.ndarray, splits: int, seed: int, groups: np.ndarray | None = None
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """``splits`` stratified halvings of the probe rows, ``(training rows, test rows)``: each
-    target value's rows shuffled and halved (an odd one out goes to the test half)."""
+    target value's rows shuffled and halved (an odd one out goes to the test half). With
+    ``groups`` ``(N,)`` (persons) whole groups are halved instead, each counted under its most
+    frequent target value, so that no person is on both sides (a probe would otherwise
+    recognise persons)."""
+    if groups is None:
+        unit_of, value_of = np.arange(len(target)), np.asarray(target)
+    else:
+        _, unit_of = np.unique(groups, return_inverse=True)
+        values, codes = np.unique(target, return_inverse=True)
+        counts = np.zeros((unit_of.max() + 1, len(values)), dtype=np.int64)
+        np.add.at(counts, (unit_of, codes), 1)
+        value_of = values[counts.argmax(axis=1)]
     halves = []
     for s in range(splits):
         rng = np.random.default_rng([seed, s])
         tr, te = [], []
-        for value in np.unique(target):
-            rows = rng.permutation(np.flatnonzero(target == value))
-            tr.append(rows[: len(rows) // 2])
-            te.append(rows[len(rows) // 2 :])
-        halves.append((np.sort(np.concatenate(tr)), np.sort(np.concatenate(te))))
+        for value in np.unique(value_of):
+            chosen = rng.permutation(np.flatnonzero(value_of == value))
+            tr.append(chosen[: len(chosen) // 2])
+            te.append(chosen[len(chosen) // 2 :])
+        halves.append((np.flatnonzero(np.isin(unit_of, np.concatenate(tr))),
+                       np.flatnonzero(np.isin(unit_of, np.concatenate(te)))))
     return halves
 
 
@@ -254,6 +267,7 @@ def probe(
     accepted: np.ndarray | None = None,
     seed: int = 0,
     splits: int = PROBE_SPLITS,
+    groups: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Held-out-target accuracy of a logistic regression on ``(N, k)`` concept activations over
     ``splits`` stratified halvings (:func:`probe_splits`), beside ``chance``: the same probe
@@ -261,7 +275,8 @@ def probe(
     its test rows), the one baseline of every row.
 
     ``accepted`` (rejection on): ``(N,)`` bool, or ``(splits, N)`` one mask per halving (the
-    random control); scored as :func:`_split_accuracy` does. Returns the means over halvings of
+    random control); scored as :func:`_split_accuracy` does. ``groups`` ``(N,)``: halve whole
+    persons (:func:`probe_splits`). Returns the means over halvings of
     ``leak_accuracy``, ``chance`` and ``leakage`` = (accuracy - chance) / (1 - chance), the
     standard deviations ``leak_accuracy_sd`` and ``leakage_sd``, the share of probe rows
     ``accepted`` and ``splits``.
@@ -270,7 +285,7 @@ def probe(
     masks = np.ones((splits, n), dtype=bool) if accepted is None else np.broadcast_to(
         np.asarray(accepted, dtype=bool), (splits, n))
     n_values = len(np.unique(target))
-    halves = probe_splits(target, splits, seed)
+    halves = probe_splits(target, splits, seed, groups)
     acc = np.array([_split_accuracy(concepts, target, masks[s], tr, te, n_values)
                     for s, (tr, te) in enumerate(halves)])
     chance = np.array([np.mean(target[te] == _most_frequent(target[tr])) for tr, te in halves])

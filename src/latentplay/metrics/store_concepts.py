@@ -221,19 +221,21 @@ def _images(store: Store, rows: np.ndarray, size: int, crop: float) -> np.ndarra
 
 
 def concept_leakage(activations: np.ndarray, truth: np.ndarray, target: np.ndarray,
-                    seed: int = 0, splits: int = 20) -> dict[str, float]:
+                    seed: int = 0, splits: int = 20, groups: np.ndarray | None = None
+                    ) -> dict[str, float]:
     """How much of ``target`` ``(N,)`` (class codes) the concept activations ``(N, k)`` tell
     beyond the true concept values ``truth`` ``(N, k)``: :func:`~latentplay.metrics.leakage.probe`
     of each (a logistic regression over ``splits`` stratified halvings) and ``beyond`` =
     (accuracy from the activations - accuracy from the truth) / (1 - the latter): 0 when the
     activations tell no more than the concepts do, 1 when they read the target perfectly
-    where the concepts did not. Returns ``accuracy``, ``accuracy_sd``, ``truth_accuracy``,
+    where the concepts did not. ``groups`` ``(N,)`` (persons) halves whole persons, so that the
+    probe cannot recognise them. Returns ``accuracy``, ``accuracy_sd``, ``truth_accuracy``,
     ``chance`` (the most frequent class guessed), ``leakage`` (GlanceNets': against chance)
     and ``beyond``."""
     from latentplay.metrics.leakage import probe
 
-    learned = probe(activations, target, seed=seed, splits=splits)
-    true = probe(truth, target, seed=seed, splits=splits)
+    learned = probe(activations, target, seed=seed, splits=splits, groups=groups)
+    true = probe(truth, target, seed=seed, splits=splits, groups=groups)
     room = 1.0 - true["leak_accuracy"]
     beyond = (learned["leak_accuracy"] - true["leak_accuracy"]) / room if room > 1e-12 else 0.0
     return {"accuracy": learned["leak_accuracy"], "accuracy_sd": learned["leak_accuracy_sd"],
@@ -257,10 +259,12 @@ def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
                targets: Sequence[str], seed: int = 0) -> dict[str, dict[str, Any]]:
     """:func:`concept_leakage` of each of ``targets`` from the test images' concept
     ``activations`` ``(N_test, k)``, on the test images with a value of it and of every concept
-    whose class has at least two of them (``images``: how many); ``{"skipped": why}`` where
+    whose class has at least two of them (``images``: how many), halving whole persons where
+    the store repeats them (``halved``: ``persons`` or ``rows``); ``{"skipped": why}`` where
     fewer than two classes are left."""
     from latentplay.metrics.concepts import labelled_rows
 
+    persons = repeated_persons(store)
     found: dict[str, dict[str, Any]] = {}
     for name in targets:
         values = np.asarray(store.labels(name))[parts.rows_test]
@@ -271,7 +275,8 @@ def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
         if len(np.unique(values[rows])) < 2:
             found[name] = {"skipped": "fewer than two classes of two test images each"}
             continue
+        groups = None if persons is None else persons[parts.rows_test][rows]
         found[name] = {**concept_leakage(activations[rows], parts.test.concepts[rows],
-                                         values[rows].astype(np.int64), seed=seed),
-                       "images": int(len(rows))}
+                                         values[rows].astype(np.int64), seed=seed, groups=groups),
+                       "images": int(len(rows)), "halved": "rows" if groups is None else "persons"}
     return found

@@ -197,9 +197,10 @@ def _store_leakage_table(leakage: dict[str, dict[str, Any]]) -> Table:
          "leakage", "beyond the concepts"], rows,
         "Concept leakage: a logistic regression reads each attribute from the test images' "
         "concept activations, and from their true concept values, over 20 stratified halvings "
-        "(accuracy, mean). Chance: the most frequent class guessed. Leakage = (accuracy - "
-        "chance) / (1 - chance); beyond the concepts = (accuracy - that from the true concepts) "
-        "/ (1 - that): what the activations tell that the concepts they stand for do not.")
+        "(of whole persons where the store repeats them; accuracy, mean). Chance: the most "
+        "frequent class guessed. Leakage = (accuracy - chance) / (1 - chance); beyond the "
+        "concepts = (accuracy - that from the true concepts) / (1 - that): what the activations "
+        "tell that the concepts they stand for do not.")
 
 
 def _class_table(down: np.ndarray, accepted: np.ndarray | None,
