@@ -414,14 +414,11 @@ def _model_settings(kind: str, overrides: list[str]) -> dict[str, Any]:
     from latentplay.models.cbm import CBMConfig
     from latentplay.models.glancenet import GlanceNetConfig
 
-    for item in overrides:
-        key = item.split("=", 1)[0].split(".", 1)[0]
+    given = {item.split("=", 1)[0].split(".", 1)[0]: item for item in overrides}  # top-level keys
+    for key, item in given.items():
         if key in SET_BY_OPTIONS:
             raise UserError(f"{item}: {key} is set by {SET_BY_OPTIONS[key]}")
-    schema = CBMConfig if kind == "cbm" else GlanceNetConfig
-    base = {} if kind == "cbm" else {"conditional_prior": kind == "glancenet"}
-    cfg = resolve(schema, [*overrides, *(f"{k}={str(v).lower()}" for k, v in base.items())])
-    given = {item.split("=", 1)[0].split(".", 1)[0] for item in overrides}
+    cfg = resolve(CBMConfig if kind == "cbm" else GlanceNetConfig, overrides)
     return {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name in given}
 
 
@@ -488,19 +485,17 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
                   + (f"; {parts.unlabelled:,} without a value of some concept trained on without "
                      "concept supervision" if parts.unlabelled else ""),
                   highlight=False, soft_wrap=True)
+    def leakage(test_out: dict[str, np.ndarray]) -> dict[str, Any]:
+        return {"leakage": leakage_of(store, parts, test_out["concepts"], targets, config.seed)}
+
     scores = run_concept_model(kind, parts.train, parts.test, out, config,
                                n_classes=len(parts.classes), task_chance=parts.task_chance,
                                data=parts.record(store, label, names, crop),
+                               extra=leakage if targets else None,
                                **_latent_dim(kind, latent_dim, len(parts.train.names),
                                              len(parts.train.names) + FREE_LATENTS), **model)
-    if targets:
-        scores["leakage"] = leakage_of(store, parts, np.load(out / "concepts.npy"), targets,
-                                       config.seed)
-        record = json.loads((out / "metrics.json").read_text())
-        record["leakage"] = scores["leakage"]
-        (out / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
-        for line in _leakage_lines(scores["leakage"]):
-            console.print(line, highlight=False, soft_wrap=True)
+    for line in _leakage_lines(scores.get("leakage", {})):
+        console.print(line, highlight=False, soft_wrap=True)
     return scores
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,9 @@ class ConceptData:
         )
 
     def labelled(self) -> ConceptData:
-        """The rows whose concept labels are known (this data when all are)."""
-        return self if self.known is None else self.subset(np.flatnonzero(self.known))
+        """The rows whose concept labels are known (:func:`labelled_rows`; this data when all
+        are)."""
+        return self if self.known is None else self.subset(labelled_rows(self))
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -361,13 +363,15 @@ def run_concept_model(
     n_classes: int,
     task_chance: float | None = None,
     data: dict[str, Any] | None = None,
+    extra: Callable[[dict[str, np.ndarray]], dict[str, Any]] | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``kind`` on ``train_data``, evaluate on ``test_data`` and write GlanceNets' outputs
     (see the module docstring) into directory ``out``; returns the metrics (None where one is
     undefined). ``task_chance``: the task accuracy of a guess without the image (default
     1 / ``n_classes``, balanced classes); ``data``: what ``metrics.json`` records of the data
-    beside the training settings (a store's, say)."""
+    beside the training settings (a store's, say); ``extra``: more metrics computed from the
+    test images' :func:`infer` outputs (a store's concept leakage)."""
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:  # an earlier run's (a GlanceNet's figures under a CBM's scores, say)
@@ -385,6 +389,7 @@ def run_concept_model(
         "concept_scores": learned,
         "task_chance": chance,
         "flag": flag_of(scores["accuracy"], chance, concepts_not_learned(learned), len(learned)),
+        **(extra(test_out) if extra else {}),
     })
     pred = test_out["probs"].argmax(axis=1)
     np.save(out_dir / "downstream.npy", np.stack([pred, test_data.labels], axis=1))

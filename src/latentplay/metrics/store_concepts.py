@@ -68,7 +68,8 @@ class StoreConcepts:
         left_out: rows without a value of the label.
         unlabelled: rows of the two parts without a value of some concept, trained on
             without concept supervision and left out of the concept scores.
-        split: ``persons`` or ``rows``: how the held-out rows were drawn.
+        persons_test: ``(N_test,)`` person codes of the test rows where the store shows a
+            person in several rows (:func:`~latentplay.store.bias.repeated_persons`), else None.
     """
 
     train: ConceptData
@@ -78,7 +79,12 @@ class StoreConcepts:
     rows_test: np.ndarray
     left_out: int
     unlabelled: int
-    split: str
+    persons_test: np.ndarray | None
+
+    @property
+    def split(self) -> str:
+        """How the held-out rows were drawn: ``persons`` or ``rows``."""
+        return "rows" if self.persons_test is None else "persons"
 
     @property
     def task_chance(self) -> float:
@@ -195,9 +201,10 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
                        np.concatenate(levels, axis=1), names, categorical,
                        None if known.all() else known)
     classes = [label_attr.level_names[c] for c in present]
+    persons = repeated_persons(store)
     return StoreConcepts(data.subset(np.flatnonzero(train)), data.subset(np.flatnonzero(test)),
                          classes, rows[train], rows[test], int(len(store) - labelled.sum()),
-                         int((~known).sum()), "rows" if repeated_persons(store) is None else "persons")
+                         int((~known).sum()), None if persons is None else persons[rows[test]])
 
 
 def _held_out(store: Store, rows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -264,7 +271,6 @@ def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
     fewer than two classes are left."""
     from latentplay.metrics.concepts import labelled_rows
 
-    persons = repeated_persons(store)
     found: dict[str, dict[str, Any]] = {}
     for name in targets:
         values = np.asarray(store.labels(name))[parts.rows_test]
@@ -275,8 +281,8 @@ def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
         if len(np.unique(values[rows])) < 2:
             found[name] = {"skipped": "fewer than two classes of two test images each"}
             continue
-        groups = None if persons is None else persons[parts.rows_test][rows]
+        groups = None if parts.persons_test is None else parts.persons_test[rows]
         found[name] = {**concept_leakage(activations[rows], parts.test.concepts[rows],
                                          values[rows].astype(np.int64), seed=seed, groups=groups),
-                       "images": int(len(rows)), "halved": "rows" if groups is None else "persons"}
+                       "images": int(len(rows)), "halved": parts.split}
     return found
