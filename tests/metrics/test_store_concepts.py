@@ -288,3 +288,35 @@ def test_leakage_of_a_store_of_persons_halves_persons(tmp_path: Path) -> None:
     parts = store_concept_data(people, ["smile"], "gender", size=32, seed=1)
     found = leakage_of(people, parts, parts.test.concepts, ["skin_tone"])
     assert found["skin_tone"]["halved"] == "persons"
+
+
+def test_the_stores_own_split_is_held_out(cli, tmp_path: Path, faces_store: Path) -> None:
+    """``--split store`` tests on the store's own test part (among the rows with a task
+    value), whatever --test-fraction says; the data record, the printout and the report say
+    so. Without --data, or an unknown name, it is refused."""
+    from html import unescape
+
+    from latentplay.report import build_report
+    from latentplay.store.split import split_store
+
+    path = tmp_path / "faces"
+    store.save(store.load(faces_store), path)
+    split_store(path, test=0.3, seed=5)
+    faces = store.load(path)
+    test_rows = np.flatnonzero(faces.labels("split") == 1)
+    parts = store_concept_data(faces, ["smile"], "gender", size=32, test_fraction=0.9,
+                               split="store")
+    assert parts.split == "store" and np.array_equal(parts.rows_test, test_rows)
+    out = tmp_path / "c"
+    res = cli("metrics", "concepts", "cbm", "--data", path, "--concepts", "smile,eyeglasses",
+              "--label", "gender", "--split", "store", "--out", out, *TINY)
+    assert res.code == 0, res.err
+    assert f"{len(test_rows)} test images (the store's own split held out)" in " ".join(res.err.split())
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["data"]["split"] == "store" and saved["data"]["rows_test"] == len(test_rows)
+    html = unescape(build_report(out, tmp_path / "report.html").read_text())
+    assert "the store's own split" in html
+    with pytest.raises(UserError, match="--split must be one of auto, rows, persons, store"):
+        store_concept_data(faces, ["smile"], "gender", size=32, split="published")
+    res = cli("metrics", "concepts", "cbm", "--split", "store", "--out", tmp_path / "d", *TINY)
+    assert res.code == 2 and "--split take a store" in res.err

@@ -338,6 +338,10 @@ def concepts(
     test_fraction: float = typer.Option(
         0.2, "--test-fraction", help="With --data: the share held out for the scores (whole "
         "persons where the store repeats them)."),
+    split: str = typer.Option(
+        "auto", "--split", help="With --data: how the test rows are chosen: auto (whole persons "
+        "where the store repeats them, else rows), rows, persons, or store (the store's own "
+        "split attribute's test part, or val where it has none; --test-fraction unread)."),
     epochs: int = typer.Option(10, "--epochs"),
     batch_size: int = typer.Option(64, "--batch-size"),
     seed: int = typer.Option(0, "--seed"),
@@ -382,8 +386,8 @@ def concepts(
     config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact,
                          threads=threads)
     if data is None:
-        given = [o for o, v in (("--concepts", concept_names), ("--label", label), ("--leak", leak))
-                 if v is not None]
+        given = [o for o, v in (("--concepts", concept_names), ("--label", label), ("--leak", leak),
+                                ("--split", None if split == "auto" else split)) if v is not None]
         if given:
             raise UserError(f"{', '.join(given)} take a store: give it with --data")
         if size not in (32, 64):
@@ -393,7 +397,7 @@ def concepts(
                                   model)
     else:
         scores = _store_concepts(kind, out, config, data, concept_names, label, leak, n,
-                                 test_fraction, size, crop, latent_dim, model, overwrite)
+                                 (test_fraction, split), size, crop, latent_dim, model, overwrite)
     table_console().print_json(data=scores)
     if scores["flag"]:
         console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
@@ -452,12 +456,12 @@ def _shapes_concepts(kind: str, out: Path, config: Any, n: int, size: int,
 
 
 def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names: str | None,
-                    label: str | None, leak: str | None, n: int | None, test_fraction: float,
-                    size: int, crop: float, latent_dim: int | None, model: dict[str, Any],
-                    overwrite: bool) -> dict[str, Any]:
+                    label: str | None, leak: str | None, n: int | None,
+                    held_out: tuple[float, str], size: int, crop: float, latent_dim: int | None,
+                    model: dict[str, Any], overwrite: bool) -> dict[str, Any]:
     """``metrics concepts --data``: the store's attributes as concepts and task
-    (:mod:`latentplay.metrics.store_concepts`); each ``--leak`` attribute's concept leakage is
-    added to the scores and ``metrics.json``."""
+    (:mod:`latentplay.metrics.store_concepts`), ``held_out`` the test fraction and split; each
+    ``--leak`` attribute's concept leakage is added to the scores and ``metrics.json``."""
     from latentplay.cliargs import split_names
     from latentplay.metrics.concepts import run_concept_model
     from latentplay.metrics.store_concepts import (
@@ -467,6 +471,7 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
         store_concept_data,
     )
     from latentplay.store import load
+    from latentplay.store.split import HELD_OUT
 
     if not concept_names or not label:
         raise UserError("--data needs --concepts (the concept attributes) and --label (the task)")
@@ -476,9 +481,10 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
     check_leak_targets(store, targets, names, label)
     refuse_nonempty(out, overwrite)
     parts = store_concept_data(store, names, label, size=size, crop=crop,
-                               test_fraction=test_fraction, seed=config.seed, limit=n)
+                               test_fraction=held_out[0], seed=config.seed, limit=n,
+                               split=held_out[1])
     console.print(f"{len(parts.rows_train):,} training and {len(parts.rows_test):,} test images "
-                  f"({'whole persons' if parts.split == 'persons' else 'random rows'} held out); "
+                  f"({HELD_OUT[parts.split]} held out); "
                   f"{len(parts.train.names)} concept column(s): {', '.join(parts.train.names)}"
                   + (f"; {parts.left_out:,} rows without a value of the task left out"
                      if parts.left_out else "")

@@ -17,8 +17,9 @@ The task label is a categorical (or factor) attribute. Rows without a value of t
 (``unknown``, missing) are left out; rows without a value of some concept are trained on
 without concept supervision, as GlanceNets' unsupervised rows (``--masking-fact``) are, and
 left out of the concept scores and of the leakage probe. The held-out rows are drawn as a training
-run draws them (:func:`~latentplay.train.data.held_out_rows`, split ``auto``): whole persons
-where the store shows persons in several rows, so that no person is in both parts.
+run draws them (:func:`~latentplay.train.data.held_out_rows`; split ``auto``: whole persons
+where the store shows persons in several rows, so that no person is in both parts), or are
+the store's own test (or val) part (split ``store``).
 
 :func:`concept_leakage` asks of the trained model what GlanceNets' leakage test asks: do the
 concept activations carry an attribute they were not meant to carry? On faces that attribute
@@ -40,6 +41,7 @@ from latentplay.metrics.concepts import ConceptData
 from latentplay.store import Store, load_images
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.split import HELD_OUT
 
 BINS = 20
 """Equal-width levels of a continuous concept for the alignment scores (disentanglement_lib's
@@ -70,6 +72,8 @@ class StoreConcepts:
             without concept supervision and left out of the concept scores.
         persons_test: ``(N_test,)`` person codes of the test rows where the store shows a
             person in several rows (:func:`~latentplay.store.bias.repeated_persons`), else None.
+        split: how the test rows were chosen: ``rows``, ``persons`` or ``store`` (the
+            store's own test or val part).
     """
 
     train: ConceptData
@@ -80,11 +84,7 @@ class StoreConcepts:
     left_out: int
     unlabelled: int
     persons_test: np.ndarray | None
-
-    @property
-    def split(self) -> str:
-        """How the held-out rows were drawn: ``persons`` or ``rows``."""
-        return "rows" if self.persons_test is None else "persons"
+    split: str
 
     @property
     def task_chance(self) -> float:
@@ -149,11 +149,13 @@ def _label_attribute(store: Store, label: str) -> Attribute:
 
 def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, size: int = 64,
                        crop: float = 1.0, test_fraction: float = 0.2, seed: int = 0,
-                       limit: int | None = None) -> StoreConcepts:
+                       limit: int | None = None, split: str = "auto") -> StoreConcepts:
     """``store``'s images at ``size`` x ``size`` (a centred ``crop`` of the shorter side first),
     with attributes ``concepts`` as concept columns and ``label`` as the task (see the module
     docstring); ``limit`` random rows of those with a task value (default all); about
-    ``test_fraction`` of them held out (seeded by ``seed``). Rows without a value of some
+    ``test_fraction`` of them held out (seeded by ``seed``; ``split`` as
+    :func:`~latentplay.train.data.held_out_rows` takes it: ``auto``, ``rows``, ``persons``, or
+    ``store`` for the store's own test part, ``test_fraction`` unread). Rows without a value of some
     concept are trained on without concept supervision (``ConceptData.known``)."""
     if size not in SIZES:
         raise UserError(f"--size must be one of {', '.join(map(str, SIZES))}, got {size}")
@@ -176,7 +178,9 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
     if len(rows) < 10:
         raise UserError(f"{len(rows)} rows of {store.path} hold a value of {label}; a concept "
                         "model needs at least 10")
-    test = _held_out(store, rows, test_fraction, seed)
+    if split not in HELD_OUT and split != "auto":
+        raise UserError(f"--split must be one of auto, {', '.join(HELD_OUT)}; got {split!r}")
+    test = _held_out(store, rows, test_fraction, seed, split)
     train = ~test
     known = np.logical_and.reduce([known_rows(a, values[a.name][rows]) for a in attrs])
     if known[train].sum() < 2 or known[test].sum() < 2:
@@ -202,19 +206,28 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
                        None if known.all() else known)
     classes = [label_attr.level_names[c] for c in present]
     persons = repeated_persons(store)
+    if split == "auto":
+        split = "rows" if repeated_persons(_part(store, rows)) is None else "persons"
     return StoreConcepts(data.subset(np.flatnonzero(train)), data.subset(np.flatnonzero(test)),
                          classes, rows[train], rows[test], int(len(store) - labelled.sum()),
-                         int((~known).sum()), None if persons is None else persons[rows[test]])
+                         int((~known).sum()), None if persons is None else persons[rows[test]],
+                         split)
 
 
-def _held_out(store: Store, rows: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """``(len(rows),)`` bool: the held-out ones of ``rows``, whole persons where the store
-    repeats them (:func:`~latentplay.train.data.held_out_rows` on those rows)."""
+def _part(store: Store, rows: np.ndarray) -> Store:
+    """``store``'s ``rows`` as a store."""
+    return Store(store.dataset.select(rows), store.schema, store.path)
+
+
+def _held_out(store: Store, rows: np.ndarray, fraction: float, seed: int, split: str
+              ) -> np.ndarray:
+    """``(len(rows),)`` bool: the held-out ones of ``rows``
+    (:func:`~latentplay.train.data.held_out_rows` on those rows, by ``split``)."""
     from latentplay.train.data import held_out_rows
 
-    part = Store(store.dataset.select(rows), store.schema, store.path)
     mask = np.zeros(len(rows), dtype=bool)
-    mask[held_out_rows(part, len(rows), fraction, seed, "auto")] = True
+    mask[held_out_rows(_part(store, rows), len(rows), fraction, seed, split,
+                       names=("--split ", "--test-fraction "))] = True
     if mask.all() or not mask.any():
         raise UserError(f"holding out {fraction:g} of {len(rows)} rows leaves no "
                         f"{'training' if mask.all() else 'test'} row; change --test-fraction")
@@ -284,5 +297,6 @@ def leakage_of(store: Store, parts: StoreConcepts, activations: np.ndarray,
         groups = None if parts.persons_test is None else parts.persons_test[rows]
         found[name] = {**concept_leakage(activations[rows], parts.test.concepts[rows],
                                          values[rows].astype(np.int64), seed=seed, groups=groups),
-                       "images": int(len(rows)), "halved": parts.split}
+                       "images": int(len(rows)),
+                       "halved": "rows" if parts.persons_test is None else "persons"}
     return found

@@ -16,6 +16,7 @@ from latentplay.errors import UserError
 from latentplay.report.files import read_csv, read_json
 from latentplay.report.images import file_figure
 from latentplay.report.page import Code, Facts, Page, Section, Table, number, to_float
+from latentplay.store.split import HELD_OUT
 from latentplay.store.vector_files import load_array
 
 KINDS = {"glancenet": "GlanceNet: concept-supervised VAE with the conditional prior and open-set "
@@ -177,7 +178,7 @@ def _data_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
         return []
     facts = [("store", str(data.get("store"))), ("task", str(data.get("label"))),
              ("concept attributes", ", ".join(data.get("concept_attributes", []))),
-             ("held out", "whole persons" if data.get("split") == "persons" else "random rows")]
+             ("held out", HELD_OUT.get(data.get("split", "rows"), "random rows"))]
     if data.get("left_out"):
         facts.append(("rows left out", f"{number(data['left_out'])} without a value of the task"))
     if data.get("unlabelled"):

@@ -592,7 +592,8 @@ def split_cmd(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an attribute of that name."),
 ) -> None:
     """Add a train / (val /) test split as an attribute: by rows, by whole persons (--group),
-    stratified; write the parts with data subset --where split=train."""
+    stratified; write the parts with data subset --where split=train, or hold out the test part
+    in training (data.split=store) and concept models (metrics concepts --split store)."""
 
     from latentplay.cliargs import split_names
     from latentplay.store.bias import person_attribute, repeated_persons

@@ -33,6 +33,8 @@ from latentplay.store.io import Store, save, saved
 from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
 
 SPLITS = ("train", "val", "test")
+HELD_OUT = {"rows": "random rows", "persons": "whole persons", "store": "the store's own split"}
+"""How a model's test rows were chosen (``data.split``, ``--split``; ``auto`` resolved), in words."""
 
 
 def split_codes(n: int, test: float, val: float = 0.0, groups: np.ndarray | None = None,

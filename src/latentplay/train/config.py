@@ -25,7 +25,7 @@ from latentplay.models.stylegan2 import STYLE_FAMILIES
 
 PRESET_DIR = Path(__file__).resolve().parents[1] / "configs" / "models"  # package data
 DEVICES = ("auto", "cpu", "cuda")
-SPLITS = ("auto", "rows", "persons")
+SPLITS = ("auto", "rows", "persons", "store")
 LOGGERS = ("tensorboard", "wandb")
 PRECISIONS = ("32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true",  # Fabric's
               "transformer-engine", "transformer-engine-float16", "32", "16", "bf16", "64")
@@ -45,7 +45,11 @@ class DataConfig:
         split: how the held-out rows are drawn: ``rows``, ``persons`` (whole persons of the
             store's ``identity``, or of the ``person`` attribute ``data persons`` writes: test
             reconstructions are of faces never trained on) or ``auto`` (persons when the store
-            repeats them, else rows). Runs saved before this setting existed keep ``rows``.
+            repeats them, else rows), or ``store``: the rows of the store's own ``split``
+            attribute (a converter's published split, or ``data split``'s) in its ``test``
+            part, or its ``val`` part where it has no ``test`` (FairFace); every other row
+            is trained on and ``test_fraction`` is not read. Runs saved before this setting
+            existed keep ``rows``.
         split_version: how whole persons are drawn: 2, persons closest to ``test_fraction``
             of the rows (a line on standard error when far from it); 1, persons until they
             hold that many rows, however far past (runs saved before version 2 keep it, so

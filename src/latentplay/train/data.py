@@ -206,11 +206,15 @@ def check_same_data(saved: dict[str, Any] | None, now: dict[str, Any], run_dir: 
 
 
 def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
-                  version: int = 2, warn: bool = True) -> np.ndarray:
+                  version: int = 2, warn: bool = True,
+                  names: tuple[str, str] = ("data.split=", "data.test_fraction=")) -> np.ndarray:
     """Sorted held-out rows among the first ``n`` of ``store``, about ``fraction`` of them:
     random rows (``split`` ``rows``), or whole persons
     (:func:`~latentplay.store.bias.person_attribute`; ``persons``, or ``auto`` when the store
-    repeats them, else rows).
+    repeats them, else rows); ``store``: the store's own split (:func:`stored_test_rows`),
+    ``fraction`` and ``seed`` unread. With ``auto`` and ``warn``, a store that has its own
+    split is told of on standard error. ``names`` spell the two settings in messages
+    (``("--split ", "--test-fraction ")`` for a command's options).
 
     Persons are visited in a seeded random order. ``version`` 2 holds out about as close to
     ``fraction`` of the rows as whole persons allow (:func:`_closest_persons`; at least one
@@ -222,10 +226,17 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
     Raises:
         UserError: ``persons`` without a person attribute, or every row held out.
     """
+    setting, share = names
+    if split == "store":
+        return stored_test_rows(store, n, warn, setting)
+    stored = _stored_part(store) if split == "auto" and warn else None
+    if stored is not None:
+        print(f"note: {store.path} has a split of its own ({_stored_counts(store, n)}); "
+              f"{setting}store holds out its {stored} rows", file=sys.stderr)
     rng = np.random.default_rng(seed)
     n_test = int(round(n * fraction))
     if split == "persons" and person_attribute(store) is None:
-        raise UserError("data.split=persons needs the store's identity (or the person "
+        raise UserError(f"{setting}persons needs the store's identity (or the person "
                         "attribute of data persons)")
     persons = None if split == "rows" else repeated_persons(store)
     if persons is None or n_test == 0:
@@ -237,15 +248,69 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
     else:
         chosen = _closest_persons(photos, order, n_test)
     if len(chosen) == len(photos):
-        raise UserError(f"data.split={split} holds out every row: the first {n} rows show "
-                        f"{len(photos)} person(s); use data.split=rows or data.test_fraction=0")
+        raise UserError(f"{setting}{split} holds out every row: the first {n} rows show "
+                        f"{len(photos)} person(s); use {setting}rows or {share}0")
     test = np.flatnonzero(np.isin(person, chosen))
     if warn and version != 1 and not 0.5 * n_test <= len(test) <= 1.5 * n_test:
-        print(f"warning: data.split={split} holds out {len(test)} of {n} rows "
-              f"({len(test) / n:.1%}) as whole persons, not data.test_fraction={fraction:g}: "
+        print(f"warning: {setting}{split} holds out {len(test)} of {n} rows "
+              f"({len(test) / n:.1%}) as whole persons, not {share}{fraction:g}: "
               f"the first {n} rows show {len(photos)} person(s) of {photos.min()} to "
               f"{photos.max()} rows", file=sys.stderr)
     return test
+
+
+def stored_test_rows(store: Store, n: int, warn: bool = True,
+                     setting: str = "data.split=") -> np.ndarray:
+    """Sorted rows among the first ``n`` of ``store`` that its own ``split`` attribute (a
+    converter's published split, or ``data split``'s) puts in its ``test`` part, or in its
+    ``val`` part where it has no ``test`` (FairFace's). With ``warn``, a line on standard error
+    counts the persons the store's split puts on both sides (a published split need not keep
+    them apart).
+
+    Raises:
+        UserError: no ``split`` attribute, none with a test or val class, or a part without rows.
+    """
+    part = _stored_part(store)
+    where = f"{setting}store holds out the rows of the store's split attribute"
+    if not store.schema.has_attribute("split"):
+        raise UserError(f"{where}, and {store.path} has none: convert with the published "
+                        f"split, or add one with latentplay data split {store.path}")
+    if part is None:
+        names = ", ".join(store.schema.attribute("split").level_names)
+        raise UserError(f"{where} named test (or val); {store.path}'s split has classes {names}")
+    attr = store.schema.attribute("split")
+    codes = np.asarray(store.labels("split"))[:n]
+    test = np.flatnonzero(codes == attr.level_names.index(part))
+    if len(test) in (0, n):
+        raise UserError(f"{where}: its {part} part holds {len(test)} of the {n} rows read, leaving "
+                        f"nothing to {'test' if len(test) == 0 else 'train'} on")
+    persons = repeated_persons(store)
+    if warn and persons is not None:
+        held = np.zeros(n, dtype=bool)
+        held[test] = True
+        both = np.intersect1d(persons[:n][held], persons[:n][~held])
+        both = both[both >= 0]
+        if len(both):
+            print(f"warning: the store's split puts {len(both)} person(s) of "
+                  f"{person_attribute(store)} on both sides: {part} reconstructions of them are "
+                  "of faces also trained on", file=sys.stderr)
+    return test
+
+
+def _stored_part(store: Store) -> str | None:
+    """``test`` or ``val``: the part of the store's ``split`` attribute held out; None without
+    such an attribute or part."""
+    if not store.schema.has_attribute("split"):
+        return None
+    names = store.schema.attribute("split").level_names
+    return next((p for p in ("test", "val") if p in names), None)
+
+
+def _stored_counts(store: Store, n: int) -> str:
+    """``split: train 180, test 20`` over the first ``n`` rows."""
+    names = store.schema.attribute("split").level_names
+    counts = np.bincount(np.asarray(store.labels("split"))[:n], minlength=len(names))[:len(names)]
+    return "split: " + ", ".join(f"{name} {c}" for name, c in zip(names, counts, strict=True) if c)
 
 
 def _closest_persons(photos: np.ndarray, order: np.ndarray, target: int) -> np.ndarray:
