@@ -322,6 +322,34 @@ def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
 
 
 
+def test_an_annotator_is_measured_on_the_stores_own_split(tones: Path, tmp_path: Path,
+                                                          cli) -> None:
+    """``--split store``: the held-out rows are exactly the store's test part (a split
+    stratified by gender), whatever --test-size says; the printout names it. A store without a
+    split, or another --split, is one line."""
+    from latentplay.store.split import split_store
+
+    path = tmp_path / "faces"
+    st.save(st.load(tones), path)
+    split_store(path, test=0.3, stratify=["gender"], seed=2)
+    faces = st.load(path)
+    test = faces.labels("split") == 1
+    annotator = fit_classifier(path, "gender", options=["dim=8"], test_size=0.8, split="store")
+    assert annotator.info["held_out"] == "store"
+    assert annotator.evaluation.n == test.sum()
+    assert np.array_equal(annotator.evaluation.counts.sum(axis=1),
+                          np.bincount(faces.labels("gender")[test], minlength=2))
+    r = cli("audit", "annotator", path, "--attribute", "gender", "--out", tmp_path / "a.npz",
+            "--split", "store", "-o", "dim=8")
+    assert r.code == 0, r.err
+    assert f"on {test.sum()} images of the store's own test part" in r.out
+    for store, split, message in ((tones, "store", "has none"),
+                                  (path, "persons", "--split must be auto or store")):
+        r = cli("audit", "annotator", store, "--attribute", "gender", "--out", tmp_path / "b.npz",
+                "--split", split)
+        assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, r.err
+
+
 def test_rows_without_a_label_are_no_class(faces: Path, tmp_path: Path) -> None:
     """An annotator trains on labelled rows only; a store's labels read as an annotator give a
     missing label no class; training counts leave it out."""

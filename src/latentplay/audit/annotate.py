@@ -59,6 +59,7 @@ from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
+from latentplay.store.split import stored_test_rows
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -361,6 +362,7 @@ def fit_classifier(
     max_rows: int | None = 20000,
     c: float = 1.0,
     seed: int = 0,
+    split: str = "auto",
 ) -> ClassifierAnnotator:
     """Train a classifier annotator of ``attribute`` on the labelled images of ``store``.
 
@@ -374,6 +376,9 @@ def fit_classifier(
         max_rows: use at most this many random rows (None: all).
         c: inverse L2 strength of the logistic regression.
         seed: seeds the row sample, the split and the embedder.
+        split: ``auto`` (``test_size`` as above) or ``store``: the store's own test part
+            (:func:`~latentplay.store.split.stored_test_rows`: a published split's, or
+            ``data split``'s), ``test_size`` unread.
 
     Returns:
         The fitted annotator; ``evaluation`` holds its held-out accuracy and confusion.
@@ -401,9 +406,15 @@ def fit_classifier(
         rare = names[int(present[counts.argmin()])]
         raise UserError(f"class {rare!r} of {attribute!r} has only {counts.min()} row; an "
                         "annotator needs at least 2 rows per class")
+    if split not in ("auto", "store"):
+        raise UserError(f"--split must be auto or store, got {split!r}")
     persons = repeated_persons(store)
+    stored = None
+    if split == "store":
+        stored = stored_test_rows(st.Store(store.dataset.select(rows), store.schema, store.path),
+                                  len(rows), setting="--split ")
     train_rows, test_rows = _held_out(y, None if persons is None else persons[rows], test_size,
-                                      seed, [names[int(p)] for p in present])
+                                      seed, [names[int(p)] for p in present], stored)
     options = _seeded(embedder, options, seed)
     emb = make_embedder(embedder, options)
     if getattr(getattr(emb, "condition_spec", None), "dim", 0):
@@ -416,7 +427,7 @@ def fit_classifier(
     info = {"store": str(store.path) if store.path else None, "embedder": emb.name,
             "options": list(options), "test_size": test_size, "c": c, "seed": seed,
             "train_rows": int(len(train_rows)),
-            "held_out": "rows" if persons is None else "persons",
+            "held_out": split if split == "store" else "rows" if persons is None else "persons",
             "ordered": store.schema.attribute(attribute).ordered,
             "class_counts": {names[int(p)]: int(k) for p, k in zip(present, counts, strict=True)}}
     annotator = ClassifierAnnotator(attribute, [names[int(p)] for p in present], emb,
@@ -432,13 +443,17 @@ def fit_classifier(
 
 
 def _held_out(y: np.ndarray, persons: np.ndarray | None, test_size: float, seed: int,
-              names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+              names: list[str], stored: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Train and test positions of ``(N,)`` class codes ``y`` (``0..K-1``, class ``k`` named
     ``names[k]``), stratified by class; with ``(N,)`` ``persons`` every person's photos on one
     side (about ``test_size`` of the rows held out: one of ``round(1 / test_size)`` folds), so
-    the test accuracy is not that of recognising people seen in training. A class missing from
+    the test accuracy is not that of recognising people seen in training; the sorted test
+    positions ``stored`` (the store's own split) where given. A class missing from
     either side is refused by name: untested, its confusion row would be unmeasured."""
-    if persons is None:
+    if stored is not None:
+        train, test = np.setdiff1d(np.arange(len(y)), stored), stored
+    elif persons is None:
         try:
             train, test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y,
                                            random_state=seed)
@@ -451,7 +466,8 @@ def _held_out(y: np.ndarray, persons: np.ndarray | None, test_size: float, seed:
                             "out whole persons")
         train, test = next(StratifiedGroupKFold(folds, shuffle=True, random_state=seed)
                            .split(np.zeros(len(y)), y, persons))
-    unit, split = ("rows", "the split") if persons is None else ("persons", "a split by person")
+    unit, split = (("rows", "the store's split") if stored is not None else ("rows", "the split")
+                   if persons is None else ("persons", "a split by person"))
     for side, part in (("training", train), ("test", test)):
         missing = sorted(set(range(len(names))) - set(y[part].tolist()))
         if missing:

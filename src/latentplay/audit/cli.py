@@ -25,6 +25,9 @@ def annotator_cmd(
     option: list[str] = typer.Option([], "--option", "-o", help="Embedder option key=value (repeat)."),
     test_size: float = typer.Option(0.25, help="Held-out share (stratified; whole persons when "
                                     "the store's identity or person repeats them) for its accuracy."),
+    split: str = typer.Option("auto", "--split", help="auto (--test-size as above) or store: "
+                              "test on the store's own split attribute's test part (val where "
+                              "it has none: FairFace's protocol)."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
     c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
     seed: int = typer.Option(0, help="Seed of the row sample, the split and the embedder."),
@@ -38,7 +41,7 @@ def annotator_cmd(
         raise UserError(f"--out {out} is a directory; name the annotator file to write (.npz)")
     refuse_existing(out, overwrite)   # before training, not after minutes of it
     ann = fit_classifier(store, attribute, embedder=embedder, options=option,
-                         test_size=test_size, max_rows=max_rows, c=c, seed=seed)
+                         test_size=test_size, max_rows=max_rows, c=c, seed=seed, split=split)
     ann.save(out, overwrite=overwrite)
     ev = ann.evaluation
     assert ev is not None
@@ -46,6 +49,8 @@ def annotator_cmd(
     if ann.info.get("held_out") == "persons":
         count = f"{ev.persons} " if ev.persons else ""   # none: each held-out person once
         persons = f" of {count}persons it was not trained on"
+    elif ann.info.get("held_out") == "store":
+        persons = " of the store's own test part"
     largest = ev.counts.sum(1).max() / max(ev.counts.sum(), 1)  # always naming the commonest
     print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
           f"({len(ann.classes)} classes; naming the commonest every time: {largest:.3f})")

@@ -17,16 +17,22 @@ wants persons it never saw. ``split_store`` adds a categorical attribute ``split
   test part (and its train part) by at most one group, its val part by at most two: ten
   classes of two rows give a 0.2 test part of four rows, not none.
   A part left without rows is refused.
+
+A model tested on the store's own split (``data.split=store``, ``--split store``) holds out
+its ``test`` part, or its ``val`` part where it has none (:func:`stored_test_rows`): the part a
+converter took from the collection's published split (CelebA's, FairFace's) or this module wrote.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 
 import numpy as np
 
 from latentplay.errors import UserError
+from latentplay.store.bias import person_attribute, repeated_persons
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.combine import intersections
 from latentplay.store.io import Store, save, saved
@@ -98,3 +104,57 @@ def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: f
     entry = {"op": "split", "column": name, "test": test, "val": val, "group": group,
              "stratify": list(stratify), "seed": seed, "rows": len(store)}
     return save(with_history(new, entry), store.path)
+
+
+def stored_test_rows(store: Store, n: int, warn: bool = True,
+                     setting: str = "data.split=") -> np.ndarray:
+    """Sorted rows among the first ``n`` of ``store`` that its own ``split`` attribute (a
+    converter's published split, or ``data split``'s) puts in its ``test`` part, or in its
+    ``val`` part where it has no ``test`` (FairFace's). With ``warn``, a line on standard error
+    counts the persons the store's split puts on both sides (a published split need not keep
+    them apart).
+
+    Raises:
+        UserError: no ``split`` attribute, none with a test or val class, or a part without rows.
+    """
+    part = stored_part(store)
+    where = f"{setting}store holds out the rows of the store's split attribute"
+    if not store.schema.has_attribute("split"):
+        raise UserError(f"{where}, and {store.path} has none: convert with the published "
+                        f"split, or add one with latentplay data split {store.path}")
+    if part is None:
+        names = ", ".join(store.schema.attribute("split").level_names)
+        raise UserError(f"{where} named test (or val); {store.path}'s split has classes {names}")
+    attr = store.schema.attribute("split")
+    codes = np.asarray(store.labels("split"))[:n]
+    test = np.flatnonzero(codes == attr.level_names.index(part))
+    if len(test) in (0, n):
+        raise UserError(f"{where}: its {part} part holds {len(test)} of the {n} rows read, leaving "
+                        f"nothing to {'test' if len(test) == 0 else 'train'} on")
+    persons = repeated_persons(store)
+    if warn and persons is not None:
+        held = np.zeros(n, dtype=bool)
+        held[test] = True
+        both = np.intersect1d(persons[:n][held], persons[:n][~held])
+        both = both[both >= 0]
+        if len(both):
+            print(f"warning: the store's split puts {len(both)} person(s) of "
+                  f"{person_attribute(store)} on both sides: {part} reconstructions of them are "
+                  "of faces also trained on", file=sys.stderr)
+    return test
+
+
+def stored_part(store: Store) -> str | None:
+    """``test`` or ``val``: the part of the store's ``split`` attribute a model is tested on;
+    None without such an attribute or part."""
+    if not store.schema.has_attribute("split"):
+        return None
+    names = store.schema.attribute("split").level_names
+    return next((p for p in ("test", "val") if p in names), None)
+
+
+def split_counts(store: Store, n: int) -> str:
+    """``split: train 180, test 20`` over the first ``n`` rows."""
+    names = store.schema.attribute("split").level_names
+    counts = np.bincount(np.asarray(store.labels("split"))[:n], minlength=len(names))[:len(names)]
+    return "split: " + ", ".join(f"{name} {c}" for name, c in zip(names, counts, strict=True) if c)

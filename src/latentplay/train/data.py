@@ -24,6 +24,7 @@ from latentplay.models.condition import ConditionSpec
 from latentplay.outputs import progress_bar
 from latentplay.store import Store, load, load_images
 from latentplay.store.bias import person_attribute, repeated_persons
+from latentplay.store.split import split_counts, stored_part, stored_test_rows
 
 CHUNK = 4096
 DATA_SETTINGS = ("seed", "trainer.batch_size", "data.size", "data.crop", "data.channels",
@@ -229,9 +230,9 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
     setting, share = names
     if split == "store":
         return stored_test_rows(store, n, warn, setting)
-    stored = _stored_part(store) if split == "auto" and warn else None
+    stored = stored_part(store) if split == "auto" and warn else None
     if stored is not None:
-        print(f"note: {store.path} has a split of its own ({_stored_counts(store, n)}); "
+        print(f"note: {store.path} has a split of its own ({split_counts(store, n)}); "
               f"{setting}store holds out its {stored} rows", file=sys.stderr)
     rng = np.random.default_rng(seed)
     n_test = int(round(n * fraction))
@@ -257,60 +258,6 @@ def held_out_rows(store: Store, n: int, fraction: float, seed: int, split: str,
               f"the first {n} rows show {len(photos)} person(s) of {photos.min()} to "
               f"{photos.max()} rows", file=sys.stderr)
     return test
-
-
-def stored_test_rows(store: Store, n: int, warn: bool = True,
-                     setting: str = "data.split=") -> np.ndarray:
-    """Sorted rows among the first ``n`` of ``store`` that its own ``split`` attribute (a
-    converter's published split, or ``data split``'s) puts in its ``test`` part, or in its
-    ``val`` part where it has no ``test`` (FairFace's). With ``warn``, a line on standard error
-    counts the persons the store's split puts on both sides (a published split need not keep
-    them apart).
-
-    Raises:
-        UserError: no ``split`` attribute, none with a test or val class, or a part without rows.
-    """
-    part = _stored_part(store)
-    where = f"{setting}store holds out the rows of the store's split attribute"
-    if not store.schema.has_attribute("split"):
-        raise UserError(f"{where}, and {store.path} has none: convert with the published "
-                        f"split, or add one with latentplay data split {store.path}")
-    if part is None:
-        names = ", ".join(store.schema.attribute("split").level_names)
-        raise UserError(f"{where} named test (or val); {store.path}'s split has classes {names}")
-    attr = store.schema.attribute("split")
-    codes = np.asarray(store.labels("split"))[:n]
-    test = np.flatnonzero(codes == attr.level_names.index(part))
-    if len(test) in (0, n):
-        raise UserError(f"{where}: its {part} part holds {len(test)} of the {n} rows read, leaving "
-                        f"nothing to {'test' if len(test) == 0 else 'train'} on")
-    persons = repeated_persons(store)
-    if warn and persons is not None:
-        held = np.zeros(n, dtype=bool)
-        held[test] = True
-        both = np.intersect1d(persons[:n][held], persons[:n][~held])
-        both = both[both >= 0]
-        if len(both):
-            print(f"warning: the store's split puts {len(both)} person(s) of "
-                  f"{person_attribute(store)} on both sides: {part} reconstructions of them are "
-                  "of faces also trained on", file=sys.stderr)
-    return test
-
-
-def _stored_part(store: Store) -> str | None:
-    """``test`` or ``val``: the part of the store's ``split`` attribute held out; None without
-    such an attribute or part."""
-    if not store.schema.has_attribute("split"):
-        return None
-    names = store.schema.attribute("split").level_names
-    return next((p for p in ("test", "val") if p in names), None)
-
-
-def _stored_counts(store: Store, n: int) -> str:
-    """``split: train 180, test 20`` over the first ``n`` rows."""
-    names = store.schema.attribute("split").level_names
-    counts = np.bincount(np.asarray(store.labels("split"))[:n], minlength=len(names))[:len(names)]
-    return "split: " + ", ".join(f"{name} {c}" for name, c in zip(names, counts, strict=True) if c)
 
 
 def _closest_persons(photos: np.ndarray, order: np.ndarray, target: int) -> np.ndarray:
