@@ -291,3 +291,16 @@ def test_a_command_without_sub_commands_names_none_in_its_usage(cli) -> None:  #
     line = next(x for x in cli("embed", "--help").out.splitlines() if "Usage:" in x)
     assert "latentplay embed" in line and "COMMAND" not in line
     assert "COMMAND" in next(x for x in cli("data", "--help").out.splitlines() if "Usage:" in x)
+
+
+def test_later_paragraphs_of_a_help_are_not_wrapped_twice(cli) -> None:  # noqa: ANN001
+    """Typer prints the line breaks of a docstring's later paragraphs as written, and the
+    terminal wraps those lines again; the commands' help has each paragraph on one line."""
+    for name in COMMANDS:
+        for command in _commands(load_command(name)):
+            assert all("\n" not in p for p in (command.help or "").split("\n\n")), command.name
+    text = " ".join(cli("leakage", "run", "--help").out.split())
+    assert "probed on sprites in two opposite corners (target: which corner)" in text
+    lines = [x.strip(" │") for x in cli("leakage", "run", "--help").out.splitlines()]
+    start = next(i for i, x in enumerate(lines) if x.startswith("dsprites is"))
+    assert len(lines[start]) > 70 and len(lines[start + 1]) > 70

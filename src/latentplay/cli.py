@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import functools
 import importlib
+import inspect
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -45,7 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "directions and edit along them, probe, histograms, StyleSpace channels."),
     "metrics": ("latentplay.metrics.cli:app",
                 "Disentanglement metrics (disentanglement_lib defaults), also tracked over a run's "
-                "checkpoints; concept models (CBM, GlanceNet) trained and scored on shapes."),
+                "checkpoints; concept models (CBM, GlanceNet) trained and scored on shapes or on "
+                "a store's faces, with their concept leakage."),
     "leakage": ("latentplay.metrics.leakage_cli:app",
                 "Concept-leakage tests of VAE, CBM and GlanceNet."),
     "audit": ("latentplay.audit.cli:app",
@@ -83,9 +85,18 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
         command = typer.main.get_command(single)  # one command and no callback: the command
     command.name = name
     for leaf in _leaves(command):
+        if leaf.help:
+            leaf.help = joined_paragraphs(leaf.help)
         if leaf.callback is not None and any(p.name == "seed" for p in leaf.params):
             leaf.callback = _seed_checked(leaf.callback)
     return command
+
+
+def joined_paragraphs(text: str) -> str:
+    """``text`` (a docstring) with each paragraph on one line: Typer joins the first paragraph's
+    lines but prints the others' line breaks as written, and the terminal wraps those lines
+    again into ragged ones."""
+    return "\n\n".join(" ".join(p.split()) for p in inspect.cleandoc(text).split("\n\n"))
 
 
 def _leaves(command: Any) -> Iterator[Any]:
