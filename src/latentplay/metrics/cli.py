@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -344,7 +345,11 @@ def concepts(
         "split attribute's test part, or val where it has none; --test-fraction unread)."),
     epochs: int = typer.Option(10, "--epochs"),
     batch_size: int = typer.Option(64, "--batch-size"),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the data drawn and of the training."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Train one model per seed (0,1,2 or 0-4) on the same data (drawn "
+        "with the first) into OUT/seed_S, and give each score's mean and SD over them "
+        "(seeds.json, seeds.csv, seeds.png): one seed's leakage is one draw."),
     size: int = typer.Option(64, "--size", help="Image side: shapes 64, or 32 (2x2-averaged, 4x "
                              "cheaper); --data 28, 32, 64 or 128."),
     crop: float = typer.Option(1.0, "--crop", help="With --data: keep a centred square of this "
@@ -363,8 +368,10 @@ def concepts(
     pos_y; label: position quadrant), or on a store's images with its attributes as concepts
     and task (--data, --concepts, --label; --leak: concept leakage of other attributes). A
     model whose task accuracy is within 0.1 of chance, or that learned none of its concepts,
-    is warned of and flagged (metrics.json's ``flag``)."""
+    is warned of and flagged (metrics.json's ``flag``). With --seeds, a model per training seed
+    on the same data and each score's mean and SD over them."""
     from latentplay.metrics.concepts import KINDS, TrainConfig
+    from latentplay.metrics.seeds import seed_list, write_seed_summary
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
@@ -375,6 +382,9 @@ def concepts(
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
+    runs = [seed] if seeds is None else seed_list(seeds)
+    if seeds is not None and seed != 0:
+        raise UserError("give --seed or --seeds, not both")
     at_least(threads, 0, "--threads")
     if not 0.0 < crop <= 1.0:
         raise UserError(f"--crop must be in (0, 1], got {crop:g}")
@@ -383,8 +393,8 @@ def concepts(
             raise UserError("--latent-dim: a cbm has no latent space besides its concepts")
         at_least(latent_dim, 1, "--latent-dim")
     model = _model_settings(kind, overrides or [])
-    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=seed, masking_fact=masking_fact,
-                         threads=threads)
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, seed=runs[0],
+                         masking_fact=masking_fact, threads=threads)
     if data is None:
         given = [o for o, v in (("--concepts", concept_names), ("--label", label), ("--leak", leak),
                                 ("--split", None if split == "auto" else split)) if v is not None]
@@ -393,14 +403,69 @@ def concepts(
         if size not in (32, 64):
             raise UserError(f"--size must be 64 or 32, got {size}")
         refuse_nonempty(out, overwrite)
-        scores = _shapes_concepts(kind, out, config, 6000 if n is None else n, size, latent_dim,
-                                  model)
+        train_one, shared = _shapes_concepts(kind, config, 6000 if n is None else n, size,
+                                             latent_dim, model)
     else:
-        scores = _store_concepts(kind, out, config, data, concept_names, label, leak, n,
-                                 (test_fraction, split), size, crop, latent_dim, model, overwrite)
-    table_console().print_json(data=scores)
-    if scores["flag"]:
-        console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+        train_one, shared = _store_concepts(kind, out, config, data, concept_names, label, leak,
+                                            n, (test_fraction, split), size, crop, latent_dim,
+                                            model, overwrite)
+    _clear_other_outputs(out, several=seeds is not None)
+    if seeds is None:
+        scores = train_one(config, out)
+        table_console().print_json(data=scores)
+        if scores["flag"]:
+            console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
+        return
+    per_seed = {}
+    for s in runs:
+        per_seed[s] = train_one(dataclasses.replace(config, seed=s), out / f"seed_{s}")
+        console.print(f"seed {s}: {_scores_line(per_seed[s])} (wrote {out / f'seed_{s}'})",
+                      highlight=False, soft_wrap=True)
+        if per_seed[s]["flag"]:
+            console.print(_concept_warning(kind, per_seed[s]), highlight=False, soft_wrap=True)
+    training = {k: v for k, v in dataclasses.asdict(config).items() if k != "seed"}
+    summary = write_seed_summary(out, per_seed, {"kind": kind, **shared, "training": training,
+                                                 "model_settings": list(overrides or [])})
+    table_console().print(_seeds_table(summary, runs))
+    console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False,
+                  soft_wrap=True)
+
+
+def _clear_other_outputs(out: Path, several: bool) -> None:
+    """Remove what ``metrics concepts`` writes with the other of one seed or ``--seeds`` from
+    ``out`` (given with --overwrite), so that a report reads what this command writes."""
+    from latentplay.metrics.concepts import OUTPUTS
+    from latentplay.metrics.seeds import SUMMARY_FILES
+
+    for name in OUTPUTS if several else SUMMARY_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
+def _scores_line(scores: dict[str, Any]) -> str:
+    """One seed's headline scores on a line: task accuracy, alignment, explicitness and each
+    leakage beyond the concepts."""
+    from latentplay.outputs import figure_text
+
+    parts = [f"task accuracy {figure_text(scores['accuracy'])} (chance "
+             f"{figure_text(scores['task_chance'])})"]
+    parts += [f"{key} {figure_text(scores.get(key))}" for key in ("alignment", "explicitness")
+              if key in scores]
+    parts += [f"{name} leak {figure_text(s['beyond'])}" for name, s in
+              scores.get("leakage", {}).items() if "beyond" in s]
+    return ", ".join(parts)
+
+
+def _seeds_table(summary: dict[str, dict[str, Any]], seeds: list[int]) -> Table:
+    """Each score's mean, SD, lowest and highest over ``seeds``."""
+    from latentplay.outputs import figure_text
+
+    table = Table(title=f"over {len(seeds)} seeds ({', '.join(map(str, seeds))})")
+    for column in ("score", "mean", "sd", "min", "max", "seeds"):
+        table.add_column(column, justify="left" if column == "score" else "right")
+    for name, s in summary.items():
+        table.add_row(name, *(figure_text(s[k]) for k in ("mean", "sd", "min", "max")),
+                      str(s["n"]))
+    return table
 
 
 SET_BY_OPTIONS = {"conditional_prior": "the kind (glancenet: with it; vae: without)",
@@ -440,9 +505,15 @@ def _latent_dim(kind: str, latent_dim: int | None, columns: int, default: int | 
     return {} if chosen is None else {"latent_dim": chosen}
 
 
-def _shapes_concepts(kind: str, out: Path, config: Any, n: int, size: int,
-                     latent_dim: int | None, model: dict[str, Any]) -> dict[str, Any]:
-    """``metrics concepts`` on ``n`` shapes drawn on the fly (and a fifth as many to test)."""
+TrainOne = Callable[[Any, Path], dict[str, Any]]
+"""Train a concept model with a :class:`~latentplay.metrics.concepts.TrainConfig` into a
+directory and return its scores (the data drawn once, before)."""
+
+
+def _shapes_concepts(kind: str, config: Any, n: int, size: int, latent_dim: int | None,
+                     model: dict[str, Any]) -> tuple[TrainOne, dict[str, Any]]:
+    """``metrics concepts`` on ``n`` shapes drawn on the fly with ``config.seed`` (and a fifth
+    as many to test): the trainer, and what ``seeds.json`` records of the data."""
     from latentplay.metrics.concepts import run_concept_model
     from latentplay.metrics.leakage import shapes_data
 
@@ -451,17 +522,24 @@ def _shapes_concepts(kind: str, out: Path, config: Any, n: int, size: int,
     few = _few_rows_note(train_data.levels, "DCI alignment/explicitness")
     if few is not None:
         console.print(few, highlight=False, soft_wrap=True)
-    return run_concept_model(kind, train_data, test_data, out, config, n_classes=4,
-                             **_latent_dim(kind, latent_dim, len(train_data.names), None), **model)
+
+    def train_one(train: Any, out: Path) -> dict[str, Any]:
+        return run_concept_model(kind, train_data, test_data, out, train, n_classes=4,
+                                 **_latent_dim(kind, latent_dim, len(train_data.names), None),
+                                 **model)
+
+    return train_one, {"data": {"shapes": n, "test": len(test_data.images), "size": size,
+                                "seed": config.seed}}
 
 
 def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names: str | None,
                     label: str | None, leak: str | None, n: int | None,
                     held_out: tuple[float, str], size: int, crop: float, latent_dim: int | None,
-                    model: dict[str, Any], overwrite: bool) -> dict[str, Any]:
+                    model: dict[str, Any], overwrite: bool) -> tuple[TrainOne, dict[str, Any]]:
     """``metrics concepts --data``: the store's attributes as concepts and task
-    (:mod:`latentplay.metrics.store_concepts`), ``held_out`` the test fraction and split; each
-    ``--leak`` attribute's concept leakage is added to the scores and ``metrics.json``."""
+    (:mod:`latentplay.metrics.store_concepts`, drawn with ``config.seed``), ``held_out`` the
+    test fraction and split; each ``--leak`` attribute's concept leakage is added to the
+    scores and ``metrics.json``. The trainer, and what ``seeds.json`` records of the data."""
     from latentplay.cliargs import split_names
     from latentplay.metrics.concepts import run_concept_model
     from latentplay.metrics.store_concepts import (
@@ -494,15 +572,19 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
     def leakage(test_out: dict[str, np.ndarray]) -> dict[str, Any]:
         return {"leakage": leakage_of(store, parts, test_out["concepts"], targets, config.seed)}
 
-    scores = run_concept_model(kind, parts.train, parts.test, out, config,
-                               n_classes=len(parts.classes), task_chance=parts.task_chance,
-                               data=parts.record(store, label, names, crop),
-                               extra=leakage if targets else None,
-                               **_latent_dim(kind, latent_dim, len(parts.train.names),
-                                             len(parts.train.names) + FREE_LATENTS), **model)
-    for line in _leakage_lines(scores.get("leakage", {})):
-        console.print(line, highlight=False, soft_wrap=True)
-    return scores
+    record = parts.record(store, label, names, crop)
+
+    def train_one(train: Any, run: Path) -> dict[str, Any]:
+        scores = run_concept_model(kind, parts.train, parts.test, run, train,
+                                   n_classes=len(parts.classes), task_chance=parts.task_chance,
+                                   data=record, extra=leakage if targets else None,
+                                   **_latent_dim(kind, latent_dim, len(parts.train.names),
+                                                 len(parts.train.names) + FREE_LATENTS), **model)
+        for line in _leakage_lines(scores.get("leakage", {})):
+            console.print(line, highlight=False, soft_wrap=True)
+        return scores
+
+    return train_one, {"data": record}
 
 
 def _leakage_lines(leakage: dict[str, dict[str, Any]]) -> list[str]:

@@ -49,11 +49,11 @@ BINS = 20
 FREE_LATENTS = 16
 """Latents beyond the concept columns a store's GlanceNet gets by default: the rest of a face
 (background, skin, pose) must be drawn from somewhere, and with too few free latents the
-concept latents carry it. A GlanceNet on 4,000 synthfaces (8 concept columns, task gender x
-eyeglasses, 40 epochs at 32 px) leaked the background beyond its concepts by 0.34 with 2 free
-latents, 0.20 with 8 and 0.01 with 16, its task accuracy rising from 0.77 to 0.85 and 0.91;
-over three training seeds 16 free latents learned task and concepts better in each, and each
-leak fell in two of them (docs/metrics.md)."""
+concept latents carry it. GlanceNets on 4,000 synthfaces (8 concept columns, task gender x
+eyeglasses, 40 epochs at 32 px, three training seeds on the same faces) leaked the background
+beyond their concepts by 0.16 ± 0.16 with 2 free latents and 0.02 ± 0.01 with 16, their task
+accuracy rising from 0.79 to 0.85; skin tone leaked in two seeds of three either way
+(docs/metrics.md)."""
 SIZES = (28, 32, 64, 128)
 """Image sides the concept models' networks take."""
 

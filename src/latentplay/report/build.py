@@ -20,6 +20,7 @@ BUILDERS: dict[Kind, str] = {
     "probe": "probing.page",
     "store": "stores.page",
     "model": "pretrained.page",
+    "seeds": "concepts.seeds_page",
     "concepts": "concepts.page",
     "leakage": "concepts.leakage_page",
 }
@@ -45,8 +46,8 @@ def build_report(path: str | os.PathLike[str], out: str | os.PathLike[str] | Non
     ``path`` is a training run (``latentplay train``), a match run (``latentplay match run``),
     an audit run (``latentplay audit compare`` / ``sample-groups`` / ``fidelity``), a probe run
     (``latentplay latent probe``), an imported generator (``latentplay import``), a concept
-    model (``latentplay metrics concepts``), a leakage test (``latentplay leakage run``) or a
-    store. The report is
+    model (``latentplay metrics concepts``; of several seeds: ``--seeds``), a leakage test
+    (``latentplay leakage run``) or a store. The report is
     one HTML file with inline CSS and every image embedded as a ``data:`` URI (no scripts, no
     network); it is written to ``out`` (default: :func:`default_out`) through a temporary file,
     so a failure leaves an earlier report untouched.

@@ -1,7 +1,8 @@
 """The reports of concept models (``latentplay metrics concepts glancenet|vae|cbm``: the scores
 of ``metrics.json``, per class the test images, accuracy and acceptance read from
 ``downstream.npy`` and ``accepted.npy``, the concept activations of ``concepts.npy``,
-``recon.png``, ``traverse.png`` and ``traverse.gif``) and of concept-leakage tests
+``recon.png``, ``traverse.png`` and ``traverse.gif``; over several seeds, ``seeds.json`` and
+``seeds.png``) and of concept-leakage tests
 (``latentplay leakage run``: ``leakage.csv`` and ``leakage.png``)."""
 
 from __future__ import annotations
@@ -154,6 +155,46 @@ def leakage_page(run: Path) -> Page:
     return Page("leakage run", f"Concept leakage: {', '.join(experiments)}", str(run), sections)
 
 
+
+
+def seeds_page(run: Path) -> Page:
+    """The report page of ``latentplay metrics concepts ... --seeds`` directory ``run``: each
+    score over the seeds (``seeds.json``), ``seeds.png``, and each seed's flag."""
+    record = read_json(run / "seeds.json")
+    scores, seeds = record.get("scores"), record.get("seeds")
+    if not isinstance(scores, dict) or not isinstance(seeds, list) or not seeds:
+        raise UserError(f"{run / 'seeds.json'} is not the output of `latentplay metrics concepts "
+                        "--seeds`: it needs its seeds and scores")
+    kind = str(record.get("kind", ""))
+    flags = []
+    for seed, folder in zip(seeds, record.get("runs", []), strict=False):
+        path = run / str(folder) / "metrics.json"
+        flag = read_json(path).get("flag") if path.exists() else "folder missing"
+        flags.append([seed, f"{folder}/", flag or "—"])
+    facts = [("model", KINDS.get(kind, kind)), ("seeds", ", ".join(map(str, seeds))),
+             *_data_facts(record.get("data") or {})]
+    table = Table.of(
+        ["score", "mean", "SD", "lowest", "highest", *(f"seed {s}" for s in seeds)],
+        [[name, s.get("mean"), s.get("sd"), s.get("min"), s.get("max"), *s.get("values", [])]
+         for name, s in scores.items()],
+        "Each score of the seeds' metrics.json over the training seeds (the same data, drawn "
+        "with the first): mean, sample standard deviation, lowest and highest, and each seed's "
+        "value. A difference between two models or settings smaller than these spreads is "
+        "not shown by one seed of each.")
+    blocks: list[Any] = [Facts(facts), table]
+    if (run / "seeds.png").exists():
+        blocks.append(file_figure(run / "seeds.png", "The headline scores: a dot per seed, the "
+                                  "mean (black) and ± one SD (grey); a diamond: chance."))
+    blocks.append(Table.of(["seed", "folder", "flag"], flags,
+                           "Each seed's model, in its own folder (a report of its own: "
+                           "latentplay report FOLDER); flagged where its task accuracy is "
+                           "within 0.1 of chance or it learned no concept."))
+    shared = {k: v for k, v in record.items() if k not in ("scores", "seeds", "runs", "data")}
+    sections = [Section("Scores over seeds", "seeds", blocks),
+                Section("Config", "config", [Code(json.dumps(shared, indent=2),
+                                                  "the settings the seeds share (seeds.json)")])]
+    return Page("concept models over seeds", f"Concept model {kind} over {len(seeds)} seeds",
+                str(run), sections)
 
 
 def _concept_score_rows(scores: dict[str, dict[str, Any]] | None) -> list[list[Any]]:

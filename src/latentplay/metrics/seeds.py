@@ -1,0 +1,193 @@
+"""A concept model trained with several seeds on the same data: each score's mean and spread.
+
+A seed draws the model's initial weights and batch order, nothing of the data. On the same
+4,000 synthfaces a GlanceNet's leakage of skin tone beyond its concepts was 0.015, 0.147 and
+0.140 over three seeds of one setting (docs/metrics.md): one seed's figure is one draw, and a
+difference between two model kinds, or two settings, means something only beside that spread.
+``metrics concepts --seeds 0,1,2`` trains one model per seed into ``OUT/seed_<S>/`` and
+:func:`write_seed_summary` writes, beside them:
+
+* ``seeds.json``: the seeds, the data and model settings the runs share, and per score its
+  value for each seed, mean, sample standard deviation (``n - 1``), lowest and highest;
+* ``seeds.csv``: the same, a row per score;
+* ``seeds.png``: the headline scores, a dot per seed and the mean with ± one SD.
+
+A score is any number of a run's ``metrics.json`` scores: ``accuracy``, ``alignment``,
+``concept_scores.smile.r2``, ``leakage.background.beyond``, ... (counts of images and the
+masking percentage, the same for every seed, are not scores). A score a seed left undefined
+(null) is summarised over the seeds that have it (``n``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from latentplay.outputs import finite_or_none_within, write_csv
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+SUMMARY_FILES = ("seeds.json", "seeds.csv", "seeds.png")
+"""The files :func:`write_seed_summary` writes."""
+NOT_SCORES = {"masking_fact", "images"}
+"""Numbers of ``metrics.json`` that are settings or counts, not scores of the model."""
+HEADLINE = ("accuracy", "alignment", "explicitness")
+"""Scores ``seeds.png`` shows first; then each concept's (accuracy or R²) and each leakage's
+``beyond``."""
+
+
+def seed_list(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``.
+
+    Raises:
+        UserError: not seeds of 0 and up, fewer than two, or one given twice.
+    """
+    from latentplay.errors import UserError
+
+    seeds: list[int] = []
+    try:
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            first, _, last = part.partition("-")
+            seeds += list(range(int(first), int(last) + 1)) if last else [int(first)]
+    except ValueError:
+        raise UserError(f"--seeds {text}: give seeds of 0 and up, e.g. 0,1,2 or 0-4") from None
+    if len(seeds) < 2:
+        raise UserError(f"--seeds {text}: give at least two seeds (one seed: --seed)")
+    twice = sorted({s for s in seeds if seeds.count(s) > 1})
+    if twice:
+        raise UserError(f"--seeds {text} names seed {twice[0]} twice")
+    return seeds
+
+
+def scores_of(metrics: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float | None]]:
+    """The scores of one run's metrics (``metrics.json``'s numbers, nested keys joined by dots,
+    :data:`NOT_SCORES` and flags left out), None where undefined."""
+    for key, value in metrics.items():
+        if key in NOT_SCORES or isinstance(value, bool | str | list):
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from scores_of(value, name + ".")
+        elif value is None or isinstance(value, int | float):
+            yield name, None if value is None else float(value)
+
+
+def summarise(per_seed: Mapping[int, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``{score: {"values": [one per seed or None], "n", "mean", "sd", "min", "max"}}`` over
+    the runs ``per_seed`` (seed -> metrics), scores in the order the first run has them; ``sd``
+    the sample standard deviation (None with one value)."""
+    names: dict[str, None] = {}
+    values = {seed: dict(scores_of(m)) for seed, m in per_seed.items()}
+    for found in values.values():
+        names.update(dict.fromkeys(found))
+    summary = {}
+    for name in names:
+        column = [values[s].get(name) for s in per_seed]
+        known = np.array([v for v in column if v is not None])
+        summary[name] = {
+            "values": column, "n": int(len(known)),
+            "mean": float(known.mean()) if len(known) else None,
+            "sd": float(known.std(ddof=1)) if len(known) > 1 else None,
+            "min": float(known.min()) if len(known) else None,
+            "max": float(known.max()) if len(known) else None,
+        }
+    return finite_or_none_within(summary)
+
+
+def write_seed_summary(out: Path, per_seed: Mapping[int, Mapping[str, Any]],
+                       shared: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Write ``seeds.json``, ``seeds.csv`` and ``seeds.png`` of the runs ``per_seed`` (seed ->
+    metrics) into ``out`` (module docstring); ``shared``: what the runs have in common (the
+    kind, the data record). Returns the summary."""
+    from latentplay.viz.grid import save_figure
+
+    seeds = list(per_seed)
+    summary = summarise(per_seed)
+    record = {"seeds": seeds, "runs": [f"seed_{s}" for s in seeds], **shared, "scores": summary}
+    (out / "seeds.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
+    rows = [{"score": name, "n": s["n"], "mean": s["mean"], "sd": s["sd"], "min": s["min"],
+             "max": s["max"], **{f"seed_{seed}": v for seed, v in zip(seeds, s["values"],
+                                                                      strict=True)}}
+            for name, s in summary.items()]
+    write_csv(out / "seeds.csv", rows, floats=".6g")
+    save_figure(seeds_figure(summary, seeds, str(shared.get("kind", ""))), out / "seeds.png")
+    return summary
+
+
+def headline(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The scores :func:`seeds_figure` shows: :data:`HEADLINE`, each concept's accuracy or
+    R², each leakage's ``beyond`` (those with a value)."""
+    concept = [n for n in summary if n.startswith("concept_scores.")
+               and n.rsplit(".", 1)[1] in ("accuracy", "r2")]
+    leak = [n for n in summary if n.startswith("leakage.") and n.endswith(".beyond")]
+    return [n for n in (*HEADLINE, *concept, *leak) if n in summary and summary[n]["n"]]
+
+
+def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int],
+                 kind: str = "") -> Figure:
+    """A row per :func:`headline` score: a dot per seed (labelled by it, spread up the row),
+    the mean as a bar, ± one SD as a line and, beside an accuracy, its chance as a diamond; one
+    shared axis, since every one of these scores lies in [0, 1]
+    or near it (an R² or a ``beyond`` can fall below 0)."""
+    import matplotlib.pyplot as plt
+
+    from latentplay.viz.style import tight_layout
+
+    names = headline(summary)
+    fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.42 * len(names)))
+    colours = plt.get_cmap("tab10")
+    shown_chance = False
+    for row, name in enumerate(names):
+        s = summary[name]
+        y = len(names) - 1 - row
+        if s["sd"] is not None:
+            ax.plot([s["mean"] - s["sd"], s["mean"] + s["sd"]], [y, y], color="0.55", lw=2.5,
+                    solid_capstyle="butt", zorder=1)
+        ax.plot([s["mean"]] * 2, [y - 0.3, y + 0.3], color="black", lw=1.6, zorder=2)
+        chance = summary.get(_chance_of(name), {}).get("mean")
+        if chance is not None:
+            ax.scatter(chance, y, s=40, marker="D", facecolor="none", edgecolor="0.35", zorder=2,
+                       label="chance" if not shown_chance else None)
+            shown_chance = True
+        for j, v in enumerate(s["values"]):   # seeds spread up the row: equal values stay seen
+            if v is not None:
+                ax.scatter(v, y + 0.36 * (j / max(len(seeds) - 1, 1) - 0.5), s=24,
+                           color=colours(j % 10), zorder=3,
+                           label=f"seed {seeds[j]}" if row == 0 else None)
+    ax.set_yticks(range(len(names)), [_label(n) for n in reversed(names)])
+    low = min([0.0, *(v for n in names for v in summary[n]["values"] if v is not None)])
+    ax.set_xlim(low - 0.05, 1.05)
+    ax.axvline(0, color="0.85", lw=0.8, zorder=0)
+    ax.grid(axis="x", color="0.92")
+    ax.set_xlabel("score (black: mean over seeds; grey: ± one SD; diamond: chance)")
+    ax.set_title(f"{kind + ': ' if kind else ''}{len(seeds)} training seeds, the same data",
+                 fontsize=10)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    tight_layout(fig)
+    return fig
+
+
+def _chance_of(name: str) -> str:
+    """The summary's chance beside score ``name``: ``task_chance`` beside ``accuracy``, a
+    categorical concept's ``chance`` beside its ``accuracy``; ``""`` for none."""
+    if name == "accuracy":
+        return "task_chance"
+    if name.startswith("concept_scores.") and name.endswith(".accuracy"):
+        return name.removesuffix("accuracy") + "chance"
+    return ""
+
+
+def _label(name: str) -> str:
+    """A score's row label: ``concept_scores.smile.r2`` -> ``smile R²``, ``leakage.background
+    .beyond`` -> ``background leak beyond concepts``, ``accuracy`` -> ``task accuracy``."""
+    parts = name.split(".")
+    if parts[0] == "concept_scores":
+        return f"{'.'.join(parts[1:-1])} {'R²' if parts[-1] == 'r2' else parts[-1]}"
+    if parts[0] == "leakage":
+        return f"{'.'.join(parts[1:-1])} leak beyond concepts"
+    return "task accuracy" if name == "accuracy" else name.replace("_", " ")

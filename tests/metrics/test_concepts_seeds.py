@@ -1,0 +1,117 @@
+"""``metrics concepts --seeds``: one model per training seed on the same data, each score's
+mean and spread over them, their figure and report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from latentplay.errors import UserError
+from latentplay.metrics.seeds import headline, scores_of, seed_list, summarise
+
+TINY = ("--epochs", "1", "--size", "32", "--n", "40")
+
+
+@pytest.mark.parametrize(("text", "seeds"), [("0,1,2", [0, 1, 2]), ("3-5", [3, 4, 5]),
+                                             ("0, 2-3", [0, 2, 3])])
+def test_seed_lists(text: str, seeds: list[int]) -> None:
+    assert seed_list(text) == seeds
+
+
+@pytest.mark.parametrize(("text", "message"), [("4", "at least two"), ("a,b", "0 and up"),
+                                               ("1,2,1", "seed 1 twice"), ("-1,2", "0 and up")])
+def test_bad_seed_lists_are_refused(text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        seed_list(text)
+
+
+def test_scores_are_summarised_over_the_seeds_that_have_them() -> None:
+    """Nested numbers become dotted scores; counts, settings, flags and text are none; the SD
+    is the sample SD; a null is left out of its score's statistics."""
+    runs = {0: {"kind": "vae", "accuracy": 0.5, "masking_fact": 100.0, "flag": "",
+                "concept_scores": {"smile": {"r2": 0.1, "learned": True}},
+                "leakage": {"bg": {"beyond": None, "images": 40, "halved": "rows"}}},
+            1: {"kind": "vae", "accuracy": 0.7, "masking_fact": 100.0, "flag": "x",
+                "concept_scores": {"smile": {"r2": 0.3, "learned": False}},
+                "leakage": {"bg": {"beyond": 0.2, "images": 40, "halved": "rows"}}},
+            2: {"kind": "vae", "accuracy": 0.9, "masking_fact": 100.0, "flag": "",
+                "concept_scores": {"smile": {"r2": 0.2, "learned": True}},
+                "leakage": {"bg": {"beyond": 0.4, "images": 40, "halved": "rows"}}}}
+    assert dict(scores_of(runs[0])) == {"accuracy": 0.5, "concept_scores.smile.r2": 0.1,
+                                        "leakage.bg.beyond": None}
+    summary = summarise(runs)
+    assert list(summary) == ["accuracy", "concept_scores.smile.r2", "leakage.bg.beyond"]
+    acc = summary["accuracy"]
+    assert acc["mean"] == pytest.approx(0.7) and acc["sd"] == pytest.approx(0.2)
+    assert (acc["min"], acc["max"], acc["n"]) == (0.5, 0.9, 3)
+    leak = summary["leakage.bg.beyond"]
+    assert leak["values"] == [None, 0.2, 0.4] and leak["n"] == 2
+    assert leak["mean"] == pytest.approx(0.3) and leak["sd"] == pytest.approx(np.std([0.2, 0.4], ddof=1))
+    assert headline(summary) == ["accuracy", "concept_scores.smile.r2", "leakage.bg.beyond"]
+
+
+def test_seeds_train_on_the_same_data_and_are_summarised(cli, tmp_path: Path) -> None:
+    """Each seed's model is trained into its own folder on the same test images (the same
+    concept levels), with its own seed (other activations); seeds.json and seeds.csv hold each
+    seed's scores as its metrics.json has them; the report shows them. A single run written
+    over the folder afterwards (--overwrite) takes the seeds' summary away."""
+    from html import unescape
+
+    from latentplay.report import build_report
+    from latentplay.report.kinds import detect
+
+    out = tmp_path / "c"
+    res = cli("metrics", "concepts", "cbm", "--out", out, "--seeds", "0,5", *TINY)
+    assert res.code == 0, res.err
+    runs = {s: json.loads((out / f"seed_{s}" / "metrics.json").read_text()) for s in (0, 5)}
+    assert [runs[s]["training"]["seed"] for s in (0, 5)] == [0, 5]
+    np.testing.assert_array_equal(np.load(out / "seed_0" / "factors.npy"),
+                                  np.load(out / "seed_5" / "factors.npy"))
+    assert not np.array_equal(np.load(out / "seed_0" / "concepts.npy"),
+                              np.load(out / "seed_5" / "concepts.npy"))
+    saved = json.loads((out / "seeds.json").read_text())
+    assert saved["seeds"] == [0, 5] and saved["kind"] == "cbm"
+    assert "seed" not in saved["training"] and saved["training"]["epochs"] == 1
+    assert saved["scores"]["accuracy"]["values"] == [runs[0]["accuracy"], runs[5]["accuracy"]]
+    with open(out / "seeds.csv") as fh:
+        rows = {r["score"]: r for r in csv.DictReader(fh)}
+    assert float(rows["explicitness"]["seed_5"]) == pytest.approx(runs[5]["explicitness"], rel=1e-5)
+    assert (out / "seeds.png").stat().st_size > 10_000
+    text = " ".join(res.err.split())
+    assert "seed 0: task accuracy" in text and f"wrote {out / 'seeds.json'}" in text
+    assert "over 2 seeds (0, 5)" in " ".join(res.out.split())
+    html = unescape(build_report(out, tmp_path / "r.html").read_text())
+    assert "Concept model cbm over 2 seeds" in html and "seed_5/" in html
+    res = cli("metrics", "concepts", "cbm", "--out", out, "--overwrite", *TINY)
+    assert res.code == 0, res.err
+    assert not (out / "seeds.json").exists() and detect(out) == "concepts"
+
+
+def test_seed_and_seeds_together_are_refused(cli, tmp_path: Path) -> None:
+    res = cli("metrics", "concepts", "cbm", "--out", tmp_path / "c", "--seed", "3", "--seeds",
+              "0,1", *TINY)
+    assert res.code == 2 and "give --seed or --seeds, not both" in res.err
+    assert not (tmp_path / "c").exists()
+
+
+def test_seeds_of_a_stores_concept_model_keep_its_data_and_leakage(cli, tmp_path: Path,
+                                                                  faces_store: Path) -> None:
+    """On a store the test rows are drawn once: every seed is scored on the same rows, and
+    each leakage score is summarised."""
+    out = tmp_path / "c"
+    res = cli("metrics", "concepts", "cbm", "--data", faces_store, "--concepts", "smile,eyeglasses",
+              "--label", "gender", "--leak", "background", "--out", out, "--seeds", "1,2",
+              "--epochs", "1", "--size", "32")
+    assert res.code == 0, res.err
+    saved = json.loads((out / "seeds.json").read_text())
+    assert saved["data"]["label"] == "gender" and saved["data"]["rows_test"] == 80
+    for s in (1, 2):
+        assert json.loads((out / f"seed_{s}" / "metrics.json").read_text())["data"] == saved["data"]
+    np.testing.assert_array_equal(np.load(out / "seed_1" / "downstream.npy")[:, 1],
+                                  np.load(out / "seed_2" / "downstream.npy")[:, 1])
+    assert saved["scores"]["leakage.background.beyond"]["n"] == 2
+    assert "leakage.background.truth_accuracy" in saved["scores"]
