@@ -115,3 +115,36 @@ def test_seeds_of_a_stores_concept_model_keep_its_data_and_leakage(cli, tmp_path
                                   np.load(out / "seed_2" / "downstream.npy")[:, 1])
     assert saved["scores"]["leakage.background.beyond"]["n"] == 2
     assert "leakage.background.truth_accuracy" in saved["scores"]
+
+
+def test_leakage_run_over_seeds(cli, tmp_path: Path) -> None:
+    """``leakage run --seeds``: each seed's table in its folder, the data and probe halvings
+    drawn with the first seed (seed 0's folder is the table of a plain ``--seed 0`` run, and
+    chance is the same in every seed), each row's leakage summarised, the report built; a
+    plain run written over it takes the summary away."""
+    from html import unescape
+
+    from latentplay.report import build_report
+    from latentplay.report.kinds import detect
+
+    out = tmp_path / "lk"
+    args = ("leakage", "run", "--experiments", "parity", "--models", "cbm", "--epochs", "1")
+    res = cli(*args, "--out", out, "--seeds", "0,3")
+    assert res.code == 0, res.err
+    with open(out / "seed_3" / "leakage.csv") as fh:
+        three = next(csv.DictReader(fh))
+    with open(out / "seed_0" / "leakage.csv") as fh:
+        zero = next(csv.DictReader(fh))
+    assert three["chance"] == zero["chance"]
+    saved = json.loads((out / "seeds.json").read_text())
+    assert saved["kind"] == "leakage" and saved["data_seed"] == 0 and saved["seeds"] == [0, 3]
+    values = saved["scores"]["parity cbm.leakage"]["values"]
+    assert values == pytest.approx([float(zero["leakage"]), float(three["leakage"])], abs=1e-4)
+    assert "over 2 seeds (0, 3): mean ± SD" in " ".join(res.out.split())
+    html = unescape(build_report(out, tmp_path / "r.html").read_text())
+    assert "Concept leakage over 2 seeds" in html and "parity cbm.leakage" in html
+    single = tmp_path / "single"
+    assert cli(*args, "--out", single).code == 0
+    assert (single / "leakage.csv").read_text() == (out / "seed_0" / "leakage.csv").read_text()
+    assert cli(*args, "--out", out, "--overwrite").code == 0
+    assert not (out / "seeds.json").exists() and detect(out) == "leakage"

@@ -425,7 +425,8 @@ def concepts(
             console.print(_concept_warning(kind, per_seed[s]), highlight=False, soft_wrap=True)
     training = {k: v for k, v in dataclasses.asdict(config).items() if k != "seed"}
     summary = write_seed_summary(out, per_seed, {"kind": kind, **shared, "training": training,
-                                                 "model_settings": list(overrides or [])})
+                                                 "model_settings": list(overrides or [])},
+                                 {s: scores["flag"] for s, scores in per_seed.items()})
     table_console().print(_seeds_table(summary, runs))
     console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False,
                   soft_wrap=True)

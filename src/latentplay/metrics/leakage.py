@@ -336,6 +336,7 @@ def run_experiment(
     models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
     size: int = 64,
     splits: int = PROBE_SPLITS,
+    data_seed: int | None = None,
 ) -> list[dict[str, Any]]:
     """Train the concept models ``models`` on ``experiment``'s training domain and probe them.
 
@@ -345,11 +346,14 @@ def run_experiment(
     and ``concept_r2`` their means over categorical and continuous concepts) on the held-out
     training-domain rows, the probe's scores (:func:`probe`), ``flag`` (:func:`flag_of`) and,
     for rejection rows, ``leakage_acceptance_only``. ``n_train``/``n_probe`` size the dsprites
-    experiment (``size`` its image side); the digits set their own.
+    experiment (``size`` its image side); the digits set their own. ``data_seed`` (default
+    ``train.seed``) draws the images, the held-out rows, the probe's halvings and the random
+    rejection; ``train.seed`` the models' initial weights and batches.
     """
+    seed = train.seed if data_seed is None else data_seed
     domain, probe_images, probe_target, n_classes = experiment_data(
-        experiment, train.seed, n_train, n_probe, size)
-    split = np.random.default_rng(train.seed).permutation(len(domain))
+        experiment, seed, n_train, n_probe, size)
+    split = np.random.default_rng(seed).permutation(len(domain))
     n_fit = int(round(len(domain) * (1 - HELD_OUT)))
     fit_data, test_data = domain.subset(split[:n_fit]), domain.subset(split[n_fit:])
     rows: list[dict[str, Any]] = []
@@ -371,14 +375,14 @@ def run_experiment(
                                 len(learned))}
         out = infer(model, probe_images)
         rows.append({**base, "model": kind,
-                     **probe(out["concepts"], probe_target, None, train.seed, splits)})
+                     **probe(out["concepts"], probe_target, None, seed, splits)})
         if kind == "glancenet":
-            control = random_rejection(out["accepted"], splits, train.seed)
+            control = random_rejection(out["accepted"], splits, seed)
             for name, accepted in (("glancenet+rejection", out["accepted"]),
                                    ("glancenet+random-rejection", control)):
-                alone = probe(nothing, probe_target, accepted, train.seed, splits)["leakage"]
+                alone = probe(nothing, probe_target, accepted, seed, splits)["leakage"]
                 rows.append({**base, "model": name,
-                             **probe(out["concepts"], probe_target, accepted, train.seed, splits),
+                             **probe(out["concepts"], probe_target, accepted, seed, splits),
                              "leakage_acceptance_only": alone})
             rows[-2]["domain_accepted"] = float(np.mean(held_out["accepted"]))
     return rows
@@ -423,10 +427,12 @@ def leakage_table(
     models: tuple[str, ...] = ("vae", "cbm", "glancenet"),
     size: int = 64,
     splits: int = PROBE_SPLITS,
+    data_seed: int | None = None,
 ) -> list[dict[str, Any]]:
     """Run the experiments for ``models``; with ``out``, write ``leakage.csv``, the bar chart
     ``leakage.png`` and ``leakage.json`` (the settings the table was measured with, and each
-    row's concept scores) there. Returns the table's rows."""
+    row's concept scores) there. Returns the table's rows. ``data_seed``: as
+    :func:`run_experiment` takes it."""
     if len(set(models)) != len(models):
         raise UserError(f"a model is named twice in {', '.join(models)}")
     train = train or TrainConfig()
@@ -441,7 +447,8 @@ def leakage_table(
             else replace(train, epochs=max(train.epochs, 1) * 3, batch_size=min(train.batch_size, 16))
         )
         used[experiment] = experiment_settings(experiment, t, n_train, n_probe, size, splits)
-        rows += run_experiment(experiment, t, n_train, n_probe, progress, models, size, splits)
+        rows += run_experiment(experiment, t, n_train, n_probe, progress, models, size, splits,
+                               data_seed)
     if out is not None:
         out_dir = Path(out)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -449,7 +456,8 @@ def leakage_table(
         bar_chart(rows, out_dir / "leakage.png")
         settings = {"experiments": list(experiments), "models": list(models), "asked": {
             "training": asdict(train), "n_train": n_train, "n_probe": n_probe, "size": size,
-            "probe_splits": splits}, "used": used,
+            "probe_splits": splits,
+            "data_seed": train.seed if data_seed is None else data_seed}, "used": used,
             "concept_scores": [{"experiment": r["experiment"], "model": r["model"],
                                 "concepts": r["concept_scores"]} for r in rows
                                if "+" not in str(r["model"])]}

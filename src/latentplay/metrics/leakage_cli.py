@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
+from latentplay.metrics.seeds import SUMMARY_FILES
 from latentplay.outputs import console as table_console
 from latentplay.outputs import refuse_nonempty
 
@@ -51,6 +53,10 @@ def run(
         1, "--threads", help="PyTorch CPU threads (0: PyTorch's default). One is the fastest for "
         "these small models on a busy machine: two were 13x slower on 2 shared cores."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data, the training and the probe's halvings."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Run the table once per training seed (0,1,2 or 0-4) on the same "
+        "data and probe halvings (drawn with the first) into OUT/seed_S, and give each "
+        "leakage's mean and SD over them (seeds.json, seeds.csv, seeds.png)."),
     size: int = typer.Option(64, "--size", help="dsprites image side: 64, or 32 (4x cheaper)."),
     models: str = typer.Option("vae,cbm,glancenet", "--models", help="Concept models to compare."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
@@ -65,12 +71,16 @@ def run(
     """
     from latentplay.metrics.concepts import KINDS, TrainConfig
     from latentplay.metrics.leakage import EXPERIMENTS, leakage_table
+    from latentplay.metrics.seeds import seed_list
 
     chosen = _names(experiments, "--experiments", EXPERIMENTS)
     kinds = _names(models, "--models", KINDS)
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
+    runs = [seed] if seeds is None else seed_list(seeds)
+    if seeds is not None and seed != 0:
+        raise UserError("give --seed or --seeds, not both")
     at_least(threads, 0, "--threads")
     if not lr > 0:
         raise UserError(f"--lr must be above 0, got {lr:g}")
@@ -87,17 +97,65 @@ def run(
         raise UserError(f"--size must be 64 or 32, got {size}")
     refuse_nonempty(out, overwrite)  # before minutes of training
     err = Console(stderr=True)
-    rows = leakage_table(
-        chosen,
-        TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, threads=threads),
-        out=out,
-        n_train=n_train,
-        n_probe=n_probe,
-        progress=lambda m: err.print(m),
-        models=kinds,
-        size=size,
-        splits=probe_splits,
-    )
+    train = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=runs[0], threads=threads)
+    per_seed = {}
+    for s in runs:
+        folder = out if seeds is None else out / f"seed_{s}"
+        if seeds is not None:
+            err.print(f"seed {s}", highlight=False)
+        per_seed[s] = leakage_table(chosen, replace(train, seed=s), out=folder, n_train=n_train,
+                                    n_probe=n_probe, progress=lambda m: err.print(m), models=kinds,
+                                    size=size, splits=probe_splits, data_seed=runs[0])
+        _print_table(per_seed[s], probe_splits, err)
+        err.print(f"wrote {folder / 'leakage.csv'}, {folder / 'leakage.png'} and "
+                  f"{folder / 'leakage.json'}")
+    for name in SUMMARY_FILES if seeds is None else ("leakage.csv", "leakage.png", "leakage.json"):
+        (out / name).unlink(missing_ok=True)  # the other kind's, of an earlier run (--overwrite)
+    if seeds is not None:
+        _summarise_seeds(out, per_seed, train, chosen, kinds, err)
+
+
+def _summarise_seeds(out: Path, per_seed: dict[int, list[dict[str, Any]]], train: Any,
+                     experiments: tuple[str, ...], models: tuple[str, ...], err: Console) -> None:
+    """``seeds.json``, ``seeds.csv`` and ``seeds.png`` of the tables ``per_seed`` (seed ->
+    rows), and each row's leakage and task accuracy over the seeds, printed."""
+    from latentplay.metrics.seeds import leakage_scores, write_seed_summary
+
+    scores = {s: {f"{r['experiment']} {r['model']}": {k: v for k, v in r.items()
+                                                      if k not in ("experiment", "model")}
+                  for r in rows} for s, rows in per_seed.items()}
+    flags = {s: "; ".join(f"{r['experiment']} {r['model']}: {r['flag']}" for r in rows
+                          if r.get("flag") and "+" not in str(r["model"]))
+             for s, rows in per_seed.items()}
+    training = {k: v for k, v in asdict(train).items() if k != "seed"}
+    summary = write_seed_summary(out, scores, {"kind": "leakage", "experiments": list(experiments),
+                                               "models": list(models), "training": training,
+                                               "data_seed": train.seed},
+                                 flags, leakage_scores)
+    seeds = list(per_seed)
+    table = Table("experiment", "model", "leakage", "task acc", "seeds flagged",
+                  title=f"over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean ± SD")
+    for row in per_seed[seeds[0]]:
+        name = f"{row['experiment']} {row['model']}"
+        table.add_row(str(row["experiment"]), str(row["model"]),
+                      _mean_sd(summary.get(f"{name}.leakage")),
+                      _mean_sd(summary.get(f"{name}.accuracy")),
+                      str(sum(1 for rows in per_seed.values() for r in rows
+                              if f"{r['experiment']} {r['model']}" == name and r.get("flag"))))
+    table_console().print(table)
+    err.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
+
+
+def _mean_sd(score: dict[str, Any] | None) -> str:
+    """``0.123 ± 0.045`` of a summarised score; ``-`` for none."""
+    if not score or score.get("mean") is None:
+        return "-"
+    return f"{score['mean']:.3f} ± {score['sd']:.3f}" if score.get("sd") is not None \
+        else f"{score['mean']:.3f}"
+
+
+def _print_table(rows: list[dict[str, Any]], probe_splits: int, err: Console) -> None:
+    """One leakage table, each flagged model warned of."""
     table = Table("experiment", "model", "task acc", "concepts", "leak acc", "chance",
                   "leakage ± SD", "accepted", "flag")
     for r in rows:
@@ -114,11 +172,10 @@ def run(
         )
     table_console().print(table)
     err.print(f"leakage: mean ± SD over {probe_splits} halvings of the probe images; training "
-              "seeds (--seed) move it more", highlight=False, soft_wrap=True)
+              "seeds (--seeds) move it more", highlight=False, soft_wrap=True)
     for r in rows:
         if r.get("flag") and "+" not in str(r["model"]):  # once per trained model
             err.print(_warning(r), highlight=False, soft_wrap=True)
-    err.print(f"wrote {out / 'leakage.csv'}, {out / 'leakage.png'} and {out / 'leakage.json'}")
 
 
 def _concept_cell(row: dict[str, Any]) -> str:

@@ -1,27 +1,30 @@
-"""A concept model trained with several seeds on the same data: each score's mean and spread.
+"""Concept models trained with several seeds on the same data: each score's mean and spread.
 
 A seed draws the model's initial weights and batch order, nothing of the data. On the same
 4,000 synthfaces a GlanceNet's leakage of skin tone beyond its concepts was 0.015, 0.147 and
 0.140 over three seeds of one setting (docs/metrics.md): one seed's figure is one draw, and a
 difference between two model kinds, or two settings, means something only beside that spread.
-``metrics concepts --seeds 0,1,2`` trains one model per seed into ``OUT/seed_<S>/`` and
-:func:`write_seed_summary` writes, beside them:
+``metrics concepts --seeds 0,1,2`` (and ``leakage run --seeds``) trains one model (one
+leakage table) per seed into ``OUT/seed_<S>/`` and :func:`write_seed_summary` writes, beside
+them:
 
-* ``seeds.json``: the seeds, the data and model settings the runs share, and per score its
-  value for each seed, mean, sample standard deviation (``n - 1``), lowest and highest;
+* ``seeds.json``: the seeds, the data and model settings the runs share, each seed's flag, and
+  per score its value for each seed, mean, sample standard deviation (``n - 1``), lowest and
+  highest;
 * ``seeds.csv``: the same, a row per score;
 * ``seeds.png``: the headline scores, a dot per seed and the mean with ± one SD.
 
-A score is any number of a run's ``metrics.json`` scores: ``accuracy``, ``alignment``,
-``concept_scores.smile.r2``, ``leakage.background.beyond``, ... (counts of images and the
-masking percentage, the same for every seed, are not scores). A score a seed left undefined
-(null) is summarised over the seeds that have it (``n``).
+A score is any number of a run's scores: ``accuracy``, ``alignment``,
+``concept_scores.smile.r2``, ``leakage.background.beyond`` of a concept model's
+``metrics.json``; ``dsprites glancenet.leakage`` of a leakage table's row (counts of images or
+halvings and the masking percentage, the same for every seed, are not scores). A score a seed
+left undefined (null) is summarised over the seeds that have it (``n``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
 
 SUMMARY_FILES = ("seeds.json", "seeds.csv", "seeds.png")
 """The files :func:`write_seed_summary` writes."""
-NOT_SCORES = {"masking_fact", "images"}
+NOT_SCORES = {"masking_fact", "images", "splits"}
 """Numbers of ``metrics.json`` that are settings or counts, not scores of the model."""
 HEADLINE = ("accuracy", "alignment", "explicitness")
 """Scores ``seeds.png`` shows first; then each concept's (accuracy or R²) and each leakage's
@@ -79,8 +82,9 @@ def scores_of(metrics: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[st
 
 def summarise(per_seed: Mapping[int, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """``{score: {"values": [one per seed or None], "n", "mean", "sd", "min", "max"}}`` over
-    the runs ``per_seed`` (seed -> metrics), scores in the order the first run has them; ``sd``
-    the sample standard deviation (None with one value)."""
+    the runs ``per_seed`` (seed -> metrics), scores in the order the first run has them (one
+    no seed has a value of left out); ``sd`` the sample standard deviation (None with one
+    value)."""
     names: dict[str, None] = {}
     values = {seed: dict(scores_of(m)) for seed, m in per_seed.items()}
     for found in values.values():
@@ -89,33 +93,40 @@ def summarise(per_seed: Mapping[int, Mapping[str, Any]]) -> dict[str, dict[str, 
     for name in names:
         column = [values[s].get(name) for s in per_seed]
         known = np.array([v for v in column if v is not None])
+        if not len(known):
+            continue
         summary[name] = {
             "values": column, "n": int(len(known)),
-            "mean": float(known.mean()) if len(known) else None,
+            "mean": float(known.mean()),
             "sd": float(known.std(ddof=1)) if len(known) > 1 else None,
-            "min": float(known.min()) if len(known) else None,
-            "max": float(known.max()) if len(known) else None,
+            "min": float(known.min()),
+            "max": float(known.max()),
         }
     return finite_or_none_within(summary)
 
 
 def write_seed_summary(out: Path, per_seed: Mapping[int, Mapping[str, Any]],
-                       shared: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+                       shared: Mapping[str, Any], flags: Mapping[int, str],
+                       shown: Callable[[Mapping[str, Mapping[str, Any]]], list[str]] | None = None
+                       ) -> dict[str, dict[str, Any]]:
     """Write ``seeds.json``, ``seeds.csv`` and ``seeds.png`` of the runs ``per_seed`` (seed ->
-    metrics) into ``out`` (module docstring); ``shared``: what the runs have in common (the
-    kind, the data record). Returns the summary."""
+    scores) into ``out`` (module docstring); ``shared``: what the runs have in common (the
+    kind, the data record); ``flags``: each seed's caution (empty: none); ``shown``: the
+    scores the figure shows (default :func:`headline`). Returns the summary."""
     from latentplay.viz.grid import save_figure
 
     seeds = list(per_seed)
     summary = summarise(per_seed)
-    record = {"seeds": seeds, "runs": [f"seed_{s}" for s in seeds], **shared, "scores": summary}
+    record = {"seeds": seeds, "runs": [f"seed_{s}" for s in seeds], **shared,
+              "flags": [flags.get(s, "") for s in seeds], "scores": summary}
     (out / "seeds.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     rows = [{"score": name, "n": s["n"], "mean": s["mean"], "sd": s["sd"], "min": s["min"],
              "max": s["max"], **{f"seed_{seed}": v for seed, v in zip(seeds, s["values"],
                                                                       strict=True)}}
             for name, s in summary.items()]
     write_csv(out / "seeds.csv", rows, floats=".6g")
-    save_figure(seeds_figure(summary, seeds, str(shared.get("kind", ""))), out / "seeds.png")
+    save_figure(seeds_figure(summary, seeds, (shown or headline)(summary),
+                             str(shared.get("kind", ""))), out / "seeds.png")
     return summary
 
 
@@ -125,12 +136,17 @@ def headline(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
     concept = [n for n in summary if n.startswith("concept_scores.")
                and n.rsplit(".", 1)[1] in ("accuracy", "r2")]
     leak = [n for n in summary if n.startswith("leakage.") and n.endswith(".beyond")]
-    return [n for n in (*HEADLINE, *concept, *leak) if n in summary and summary[n]["n"]]
+    return [n for n in (*HEADLINE, *concept, *leak) if n in summary]
 
 
-def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int],
+def leakage_scores(summary: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The scores of a leakage table :func:`seeds_figure` shows: each row's ``leakage``."""
+    return [n for n in summary if n.endswith(".leakage")]
+
+
+def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int], names: list[str],
                  kind: str = "") -> Figure:
-    """A row per :func:`headline` score: a dot per seed (labelled by it, spread up the row),
+    """A row per score of ``names``: a dot per seed (labelled by it, spread up the row),
     the mean as a bar, ± one SD as a line and, beside an accuracy, its chance as a diamond; one
     shared axis, since every one of these scores lies in [0, 1]
     or near it (an R² or a ``beyond`` can fall below 0)."""
@@ -138,7 +154,6 @@ def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int],
 
     from latentplay.viz.style import tight_layout
 
-    names = headline(summary)
     fig, ax = plt.subplots(figsize=(7.0, 0.9 + 0.42 * len(names)))
     colours = plt.get_cmap("tab10")
     shown_chance = False
@@ -164,7 +179,7 @@ def seeds_figure(summary: Mapping[str, Mapping[str, Any]], seeds: list[int],
     ax.set_xlim(low - 0.05, 1.05)
     ax.axvline(0, color="0.85", lw=0.8, zorder=0)
     ax.grid(axis="x", color="0.92")
-    ax.set_xlabel("score (black: mean over seeds; grey: ± one SD; diamond: chance)")
+    ax.set_xlabel("black: mean over seeds; grey: ± one SD" + ("; ◇: chance" if shown_chance else ""))
     ax.set_title(f"{kind + ': ' if kind else ''}{len(seeds)} training seeds, the same data",
                  fontsize=10)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
@@ -184,10 +199,11 @@ def _chance_of(name: str) -> str:
 
 def _label(name: str) -> str:
     """A score's row label: ``concept_scores.smile.r2`` -> ``smile R²``, ``leakage.background
-    .beyond`` -> ``background leak beyond concepts``, ``accuracy`` -> ``task accuracy``."""
+    .beyond`` -> ``background leak beyond concepts``, ``accuracy`` -> ``task accuracy``,
+    ``dsprites glancenet.leakage`` -> ``dsprites glancenet leakage``."""
     parts = name.split(".")
     if parts[0] == "concept_scores":
         return f"{'.'.join(parts[1:-1])} {'R²' if parts[-1] == 'r2' else parts[-1]}"
     if parts[0] == "leakage":
         return f"{'.'.join(parts[1:-1])} leak beyond concepts"
-    return "task accuracy" if name == "accuracy" else name.replace("_", " ")
+    return "task accuracy" if name == "accuracy" else " ".join(parts).replace("_", " ")

@@ -166,13 +166,13 @@ def seeds_page(run: Path) -> Page:
         raise UserError(f"{run / 'seeds.json'} is not the output of `latentplay metrics concepts "
                         "--seeds`: it needs its seeds and scores")
     kind = str(record.get("kind", ""))
-    flags = []
-    for seed, folder in zip(seeds, record.get("runs", []), strict=False):
-        path = run / str(folder) / "metrics.json"
-        flag = read_json(path).get("flag") if path.exists() else "folder missing"
-        flags.append([seed, f"{folder}/", flag or "—"])
-    facts = [("model", KINDS.get(kind, kind)), ("seeds", ", ".join(map(str, seeds))),
-             *_data_facts(record.get("data") or {})]
+    flags = [[seed, f"{folder}/", flag or "—"] for seed, folder, flag in
+             zip(seeds, record.get("runs", []), record.get("flags", []), strict=False)]
+    facts = [("model", KINDS.get(kind, kind)) if kind in KINDS else
+             ("test", "concept leakage (latentplay leakage run), experiments "
+                      + ", ".join(record.get("experiments", [])) + "; models "
+                      + ", ".join(record.get("models", []))),
+             ("seeds", ", ".join(map(str, seeds))), *_data_facts(record.get("data") or {})]
     table = Table.of(
         ["score", "mean", "SD", "lowest", "highest", *(f"seed {s}" for s in seeds)],
         [[name, s.get("mean"), s.get("sd"), s.get("min"), s.get("max"), *s.get("values", [])]
@@ -186,15 +186,16 @@ def seeds_page(run: Path) -> Page:
         blocks.append(file_figure(run / "seeds.png", "The headline scores: a dot per seed, the "
                                   "mean (black) and ± one SD (grey); a diamond: chance."))
     blocks.append(Table.of(["seed", "folder", "flag"], flags,
-                           "Each seed's model, in its own folder (a report of its own: "
-                           "latentplay report FOLDER); flagged where its task accuracy is "
-                           "within 0.1 of chance or it learned no concept."))
-    shared = {k: v for k, v in record.items() if k not in ("scores", "seeds", "runs", "data")}
+                           "Each seed's run, in its own folder (a report of its own: "
+                           "latentplay report FOLDER); a model is flagged where its task "
+                           "accuracy is within 0.1 of chance or it learned no concept."))
+    shared = {k: v for k, v in record.items() if k not in ("scores", "seeds", "runs", "data", "flags")}
     sections = [Section("Scores over seeds", "seeds", blocks),
                 Section("Config", "config", [Code(json.dumps(shared, indent=2),
                                                   "the settings the seeds share (seeds.json)")])]
-    return Page("concept models over seeds", f"Concept model {kind} over {len(seeds)} seeds",
-                str(run), sections)
+    title = f"Concept model {kind}" if kind in KINDS else "Concept leakage"
+    return Page("concept models over seeds", f"{title} over {len(seeds)} seeds", str(run),
+                sections)
 
 
 def _concept_score_rows(scores: dict[str, dict[str, Any]] | None) -> list[list[Any]]:
