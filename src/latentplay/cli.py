@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
              "grid, export."),
     "embed": ("latentplay.embed.cli:app",
               "Add an embedding column: pixels-pca, dlib, vae:RUN, invert:RUN, clip:PATH, "
-              "fisher:STORE, onnx:PATH."),
+              "fisher:STORE, onnx:PATH, concepts:DIR."),
     "viz": ("latentplay.viz.cli:app", "Figures: t-SNE / UMAP / PCA projections per attribute."),
     "train": ("latentplay.train.cli:train_command",
               "Train MODEL on --data into --out, or continue a run with --resume RUN."),

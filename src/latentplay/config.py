@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,13 +15,15 @@ from latentplay.errors import UserError, first_line
 T = TypeVar("T")
 
 
-def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path | None = None) -> T:
+def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path | None = None,
+            values: Mapping[str, Any] | None = None) -> T:
     """Build a validated config object of dataclass type ``schema``.
 
     Args:
         schema: a dataclass type whose fields (and nested dataclasses) define the keys.
         overrides: OmegaConf dot-list items such as ``"skin_tone.weights=[1,1,2]"``.
         preset: optional YAML file merged before the overrides.
+        values: optional nested dict (as :func:`to_dict` writes one) merged before them.
 
     Raises:
         UserError: on an unknown key, a value of the wrong type, or a malformed item.
@@ -35,6 +37,8 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         conf = OmegaConf.structured(schema)
         if preset is not None:
             conf = OmegaConf.merge(conf, OmegaConf.load(preset))
+        if values is not None:
+            conf = OmegaConf.merge(conf, OmegaConf.create(dict(values)))
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(list(overrides)))
         obj = OmegaConf.to_object(conf)
     except OmegaConfBaseException as exc:

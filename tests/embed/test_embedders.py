@@ -16,7 +16,8 @@ from latentplay.errors import UserError
 
 
 def test_registry_names_and_errors():
-    assert available() == ["pixels-pca", "dlib", "vae", "invert", "clip", "fisher", "onnx"]
+    assert available() == ["pixels-pca", "dlib", "vae", "invert", "clip", "fisher", "onnx",
+                           "concepts"]
     emb = make_embedder("pixels-pca", ["dim=3", "size=8"])
     assert emb.name == "pixels-pca" and emb.dim == 3 and emb.image_size == 8
     with pytest.raises(UserError, match="unknown embedder 'resnet'; choose from"):

@@ -35,6 +35,7 @@ REGISTRY: dict[str, str] = {
     "clip": "latentplay.embed.clip",
     "fisher": "latentplay.embed.fisher",
     "onnx": "latentplay.embed.onnxnet",
+    "concepts": "latentplay.embed.concept_model",
 }
 
 Images = np.ndarray | Sequence[np.ndarray]

@@ -19,7 +19,8 @@ app = typer.Typer(add_completion=False, invoke_without_command=True, no_args_is_
 def embed(
     store: Path = typer.Argument(..., help="Store directory."),
     with_: str = typer.Option(..., "--with", help="Embedder: pixels-pca, dlib, vae:RUN, "
-                              "invert:RUN, clip:PATH, fisher:STORE, onnx:PATH."),
+                              "invert:RUN, clip:PATH, fisher:STORE, onnx:PATH, concepts:DIR "
+                              "(a concept model of metrics concepts)."),
     column: str = typer.Option(..., "--column", help="Name of the new vector column."),
     batch_size: int = typer.Option(256, "--batch-size", help="Images per batch."),
     option: list[str] = typer.Option(

@@ -400,7 +400,8 @@ def run_concept_model(
     # what the scores were measured on beside them (the concepts named, the training settings)
     record = {**metrics, "concepts": list(test_data.names),
               "training": {**asdict(train), "n_train": len(train_data.images),
-                           "n_test": len(test_data.images), "image_size": test_data.images.shape[1]},
+                           "n_test": len(test_data.images), "image_size": test_data.images.shape[1],
+                           "channels": test_data.images.shape[3], "n_classes": n_classes},
               "model": to_dict(model.config),
               **({"data": data} if data else {})}
     (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
