@@ -148,3 +148,46 @@ def test_leakage_run_over_seeds(cli, tmp_path: Path) -> None:
     assert (single / "leakage.csv").read_text() == (out / "seed_0" / "leakage.csv").read_text()
     assert cli(*args, "--out", out, "--overwrite").code == 0
     assert not (out / "seeds.json").exists() and detect(out) == "leakage"
+
+
+def test_two_settings_are_compared_by_welch() -> None:
+    """The difference, Welch's interval and p-value against scipy's Welch test; a score one
+    side lacks is left out; a side of one value, or two constant sides, get no interval."""
+    from scipy import stats
+
+    from latentplay.metrics.seeds import compare_seeds
+
+    a = summarise({0: {"accuracy": 0.70, "alignment": 0.5, "chance": 0.2},
+                   1: {"accuracy": 0.74, "alignment": 0.6, "chance": 0.2},
+                   2: {"accuracy": 0.69, "alignment": 0.55, "chance": 0.2}})
+    b = summarise({5: {"accuracy": 0.80, "chance": 0.2}, 6: {"accuracy": 0.86, "chance": 0.2},
+                   7: {"accuracy": 0.83, "chance": 0.2}})
+    rows = {r["score"]: r for r in compare_seeds(a, b)}
+    assert set(rows) == {"accuracy", "chance"}
+    acc = rows["accuracy"]
+    x, y = [0.70, 0.74, 0.69], [0.80, 0.86, 0.83]
+    assert acc["difference"] == pytest.approx(np.mean(y) - np.mean(x))
+    assert acc["p"] == pytest.approx(stats.ttest_ind(y, x, equal_var=False).pvalue)
+    ci = stats.ttest_ind(y, x, equal_var=False).confidence_interval(0.95)
+    assert (acc["ci_low"], acc["ci_high"]) == (pytest.approx(ci.low), pytest.approx(ci.high))
+    assert rows["chance"]["p"] is None and rows["chance"]["ci_low"] is None
+
+
+def test_compare_seeds_command(cli, tmp_path: Path) -> None:
+    """The command prints the shared scores of two --seeds folders and writes them as JSON;
+    a folder without seeds.json, or an unknown score, is one line."""
+    for name, seeds in (("a", "0,1"), ("b", "2,3")):
+        assert cli("metrics", "concepts", "cbm", "--out", tmp_path / name, "--seeds", seeds,
+                   *TINY).code == 0
+    res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "b", "--scores",
+              "accuracy,explicitness", "--json", tmp_path / "cmp.json")
+    assert res.code == 0, res.err
+    saved = json.loads((tmp_path / "cmp.json").read_text())
+    assert [r["score"] for r in saved["rows"]] == ["accuracy", "explicitness"]
+    first = json.loads((tmp_path / "a" / "seeds.json").read_text())["scores"]["explicitness"]
+    assert saved["rows"][1]["mean_first"] == pytest.approx(first["mean"])
+    assert "explicitness" in res.out and "Welch" in " ".join(res.out.split())
+    res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "a" / "seed_0")
+    assert res.code == 2 and "holds no seeds.json" in res.err
+    res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "b", "--scores", "nose")
+    assert res.code == 2 and "--scores: nose not among" in res.err

@@ -302,6 +302,51 @@ def list_metrics() -> None:
     table_console().print(table)
 
 
+@app.command("compare-seeds")
+def compare_seeds_cmd(
+    first: Path = typer.Argument(..., help="A folder of --seeds (its seeds.json)."),
+    second: Path = typer.Argument(..., help="Another, of the setting compared with it."),
+    scores: str = typer.Option(None, "--scores", help="Only these scores, comma-separated "
+                               "(default: all the two share)."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the table as JSON."),
+) -> None:
+    """Compare two settings trained over seeds (metrics concepts --seeds, leakage run --seeds):
+    per score the two means, their difference (SECOND - FIRST), Welch's 95 % interval and
+    p-value, the seeds of each side taken as independent draws. With three seeds a side, only a
+    difference several times the seeds' spread is told apart from none."""
+    from latentplay.cliargs import split_names
+    from latentplay.metrics.seeds import compare_seeds
+    from latentplay.outputs import figure_text, p_text, read_json
+
+    summaries = []
+    for folder in (first, second):
+        if not (folder / "seeds.json").is_file():
+            raise UserError(f"{folder} holds no seeds.json: give folders written with --seeds")
+        summaries.append(read_json(folder / "seeds.json").get("scores") or {})
+    rows = compare_seeds(*summaries)
+    wanted = split_names(scores)
+    unknown = [n for n in wanted if n not in {r["score"] for r in rows}]
+    if unknown:
+        raise UserError(f"--scores: {', '.join(unknown)} not among the scores the two folders "
+                        f"share (e.g. {', '.join(r['score'] for r in rows[:3])})")
+    rows = [r for r in rows if not wanted or r["score"] in wanted]
+    table = Table(title=f"{second} - {first}: mean difference over seeds, Welch 95 % interval")
+    for column in ("score", "first", "second", "difference", "95 % interval", "p"):
+        table.add_column(column, justify="left" if column == "score" else "right")
+    for r in rows:
+        interval = ("-" if r["ci_low"] is None
+                    else f"{figure_text(r['ci_low'])} to {figure_text(r['ci_high'])}")
+        table.add_row(r["score"], f"{figure_text(r['mean_first'])} (n {r['n_first']})",
+                      f"{figure_text(r['mean_second'])} (n {r['n_second']})",
+                      figure_text(r["difference"]), interval, p_text(r["p"]))
+    table_console().print(table)
+    if json_out is not None:
+        make_parents(json_out)
+        json_out.write_text(json.dumps({"first": str(first), "second": str(second),
+                                        "rows": rows}, indent=2) + "\n")
+        console.print(f"wrote {json_out}", highlight=False)
+
+
 @app.command()
 def concepts(
     kind: str = typer.Argument(..., help="glancenet, vae (no conditional prior) or cbm."),

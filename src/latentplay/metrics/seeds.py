@@ -207,3 +207,33 @@ def _label(name: str) -> str:
     if parts[0] == "leakage":
         return f"{'.'.join(parts[1:-1])} leak beyond concepts"
     return "task accuracy" if name == "accuracy" else " ".join(parts).replace("_", " ")
+
+
+def compare_seeds(first: Mapping[str, Mapping[str, Any]], second: Mapping[str, Mapping[str, Any]],
+                  level: float = 0.95) -> list[dict[str, Any]]:
+    """Each score two seed summaries (``seeds.json``'s ``scores``) share: its means, the
+    difference ``second - first``, Welch's ``level`` interval of it and the two-sided p-value
+    of Welch's t test (the seeds of each side taken as independent draws; None where a side
+    has fewer than two values or neither varies), in ``first``'s order."""
+    from scipy import stats
+
+    rows = []
+    for name, a in first.items():
+        b = second.get(name)
+        if b is None:
+            continue
+        x = np.array([v for v in a["values"] if v is not None])
+        y = np.array([v for v in b["values"] if v is not None])
+        row: dict[str, Any] = {"score": name, "mean_first": float(x.mean()), "n_first": len(x),
+                               "mean_second": float(y.mean()), "n_second": len(y),
+                               "difference": float(y.mean() - x.mean()),
+                               "ci_low": None, "ci_high": None, "p": None}
+        if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
+            va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+            df = (va + vb) ** 2 / (va ** 2 / (len(x) - 1) + vb ** 2 / (len(y) - 1))
+            se = float(np.sqrt(va + vb))
+            half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+            row.update(ci_low=row["difference"] - half, ci_high=row["difference"] + half,
+                       p=float(2 * stats.t.sf(abs(row["difference"]) / se, df)))
+        rows.append(row)
+    return finite_or_none_within(rows)
