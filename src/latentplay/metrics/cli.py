@@ -416,7 +416,7 @@ def concepts(
     is warned of and flagged (metrics.json's ``flag``). With --seeds, a model per training seed
     on the same data and each score's mean and SD over them."""
     from latentplay.metrics.concepts import KINDS, TrainConfig
-    from latentplay.metrics.seeds import seed_list, write_seed_summary
+    from latentplay.metrics.seeds import training_seeds, write_seed_summary
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
@@ -427,9 +427,7 @@ def concepts(
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
-    runs = [seed] if seeds is None else seed_list(seeds)
-    if seeds is not None and seed != 0:
-        raise UserError("give --seed or --seeds, not both")
+    runs = training_seeds(seed, seeds)
     at_least(threads, 0, "--threads")
     if not 0.0 < crop <= 1.0:
         raise UserError(f"--crop must be in (0, 1], got {crop:g}")

@@ -71,16 +71,14 @@ def run(
     """
     from latentplay.metrics.concepts import KINDS, TrainConfig
     from latentplay.metrics.leakage import EXPERIMENTS, leakage_table
-    from latentplay.metrics.seeds import seed_list
+    from latentplay.metrics.seeds import training_seeds
 
     chosen = _names(experiments, "--experiments", EXPERIMENTS)
     kinds = _names(models, "--models", KINDS)
     at_least(epochs, 1, "--epochs")
     at_least(batch_size, 1, "--batch-size")
     at_least(seed, 0, "--seed")
-    runs = [seed] if seeds is None else seed_list(seeds)
-    if seeds is not None and seed != 0:
-        raise UserError("give --seed or --seeds, not both")
+    runs = training_seeds(seed, seeds)
     at_least(threads, 0, "--threads")
     if not lr > 0:
         raise UserError(f"--lr must be above 0, got {lr:g}")

@@ -67,6 +67,18 @@ def seed_list(text: str) -> list[int]:
     return seeds
 
 
+def training_seeds(seed: int, seeds: str | None) -> list[int]:
+    """The seeds a command trains with: ``[seed]`` (``--seed``), or :func:`seed_list` of
+    ``seeds`` (``--seeds``; refused beside a ``--seed`` other than its default 0)."""
+    from latentplay.errors import UserError
+
+    if seeds is None:
+        return [seed]
+    if seed != 0:
+        raise UserError("give --seed or --seeds, not both")
+    return seed_list(seeds)
+
+
 def scores_of(metrics: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, float | None]]:
     """The scores of one run's metrics (``metrics.json``'s numbers, nested keys joined by dots,
     :data:`NOT_SCORES` and flags left out), None where undefined."""
