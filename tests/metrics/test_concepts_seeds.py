@@ -191,3 +191,39 @@ def test_compare_seeds_command(cli, tmp_path: Path) -> None:
     assert res.code == 2 and "holds no seeds.json" in res.err
     res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "b", "--scores", "nose")
     assert res.code == 2 and "--scores: nose not among" in res.err
+
+
+def test_track_over_seeds(cli, tmp_path: Path) -> None:
+    """``metrics track --seeds``: one run per training seed (its config's seed), the same
+    held-out rows, each metric's last evaluation summarised and reported; a ``seed=``
+    override beside --seeds is refused before training."""
+    from html import unescape
+
+    from omegaconf import OmegaConf
+
+    from latentplay.report import build_report
+
+    from latentplay import sources
+
+    shapes_store = tmp_path / "shapes"
+    sources.make("shapes", shapes_store, n=320, seed=0)
+    out = tmp_path / "tr"
+    args = ("metrics", "track", "betavae", "--data", shapes_store, "--epochs", "1", "--metrics",
+            "mig_fast,sap_fast", "data.size=32", "model.width=16", "model.hidden=64",
+            "model.latent_dim=4", "trainer.threads=1", "log.figures_every=100")
+    res = cli(*args, "--out", out, "--seeds", "1,4")
+    assert res.code == 0, res.err
+    assert [OmegaConf.load(out / f"seed_{s}" / "config.yaml").seed for s in (1, 4)] == [1, 4]
+    held = [np.load(out / f"seed_{s}" / "latents.npy")["split"] for s in (1, 4)]
+    np.testing.assert_array_equal(*held)
+    saved = json.loads((out / "seeds.json").read_text())
+    with open(out / "seed_4" / "dis_metrics.csv") as fh:
+        last = list(csv.DictReader(fh))[-1]
+    assert saved["scores"]["mig.discrete_mig"]["values"][1] == pytest.approx(
+        float(last["mig.discrete_mig"]))
+    assert saved["kind"] == "betavae" and saved["metrics_seed"] == 0
+    html = unescape(build_report(out, tmp_path / "r.html").read_text())
+    assert "Disentanglement of betavae over 2 seeds" in html
+    res = cli(*args, "--out", tmp_path / "other", "--seeds", "1,4", "seed=3")
+    assert res.code == 2 and "seed=3: the training seed is set by --seeds" in res.err
+    assert not (tmp_path / "other").exists()

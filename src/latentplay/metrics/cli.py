@@ -256,36 +256,54 @@ def track(
     every: int = typer.Option(1, "--every", help="Evaluate every this many epochs."),
     metrics: str = typer.Option("all", "--metrics", help="Metrics to log (see `disentanglement`)."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the metrics."),
+    seeds: str = typer.Option(
+        None, "--seeds", help="Train one run per training seed (0,1,2 or 0-4; the config's "
+        "seed) into OUT/seed_S, and give each metric's mean and SD at the last evaluation over "
+        "them (seeds.json, seeds.csv, seeds.png): seeds move these scores as much as models do "
+        "(Locatello et al. 2019)."),
     overrides: list[str] = typer.Argument(None, help="Training config overrides key=value."),
 ) -> None:
     """Train a model and log disentanglement metrics to RUN/dis_metrics.csv every N epochs
-    (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`)."""
+    (the same as `latentplay train MODEL ... log.dis_metrics=[...] log.dis_metrics_every=N`);
+    with --seeds, one run per training seed and each metric over them."""
     from latentplay.metrics.evaluate import DIS_METRICS_FILE
     from latentplay.metrics.runs import train_with_metrics
+    from latentplay.metrics.seeds import seed_list, write_seed_summary
 
     at_least(epochs, 1, "--epochs")
     at_least(every, 1, "--every")
     at_least(seed, 0, "--seed")
-    refuse_nonempty(out, None, runs_allowed=True)  # checked before an epoch is trained
-    run = train_with_metrics(
-        model,
-        data,
-        out,
-        epochs=epochs,
-        every=every,
-        names=metrics,
-        overrides=list(overrides or []),
-        random_state=seed,
-    )
-    with (run / DIS_METRICS_FILE).open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            scores = ", ".join(
-                f"{key}={float(value):.3f}"
-                for key, value in row.items()
-                if key not in ("epoch", "step") and value
-            )
-            console.print(f"epoch {row['epoch']} (step {row['step']}): {scores}")
-    console.print(f"wrote {run / DIS_METRICS_FILE}")
+    runs = None if seeds is None else seed_list(seeds)
+    given = [item for item in overrides or [] if item.split("=", 1)[0].strip() == "seed"]
+    if runs is not None and given:
+        raise UserError(f"{given[0]}: the training seed is set by --seeds")
+    refuse_nonempty(out, None, runs_allowed=runs is None)  # checked before an epoch is trained
+    per_seed: dict[int, dict[str, Any]] = {}
+    for s in runs or [None]:
+        run = train_with_metrics(
+            model, data, out if s is None else out / f"seed_{s}", epochs=epochs, every=every,
+            names=metrics, overrides=[*(overrides or []), *([] if s is None else [f"seed={s}"])],
+            random_state=seed)
+        with (run / DIS_METRICS_FILE).open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        for row in rows if s is None else rows[-1:]:
+            scores = ", ".join(f"{key}={float(value):.3f}" for key, value in row.items()
+                               if key not in ("epoch", "step") and value)
+            console.print(f"{'' if s is None else f'seed {s}: '}epoch {row['epoch']} (step "
+                          f"{row['step']}): {scores}", highlight=False)
+        console.print(f"wrote {run / DIS_METRICS_FILE}")
+        if s is not None:
+            per_seed[s] = {k: float(v) if v else None for k, v in rows[-1].items()
+                           if k not in ("epoch", "step")}
+    if runs is not None:
+        summary = write_seed_summary(
+            out, per_seed, {"kind": model, "store": str(data),
+                            "training": {"epochs": epochs, "every": every,
+                                         "overrides": list(overrides or [])},
+                            "metrics": metrics, "metrics_seed": seed},
+            {}, list)
+        table_console().print(_seeds_table(summary, runs))
+        console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
 
 
 @app.command("list")

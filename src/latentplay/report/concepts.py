@@ -168,34 +168,41 @@ def seeds_page(run: Path) -> Page:
     kind = str(record.get("kind", ""))
     flags = [[seed, f"{folder}/", flag or "—"] for seed, folder, flag in
              zip(seeds, record.get("runs", []), record.get("flags", []), strict=False)]
-    facts = [("model", KINDS.get(kind, kind)) if kind in KINDS else
-             ("test", "concept leakage (latentplay leakage run), experiments "
-                      + ", ".join(record.get("experiments", [])) + "; models "
-                      + ", ".join(record.get("models", []))),
-             ("seeds", ", ".join(map(str, seeds))), *_data_facts(record.get("data") or {})]
+    if kind in KINDS:
+        what = ("model", KINDS[kind])
+    elif kind == "leakage":
+        what = ("test", "concept leakage (latentplay leakage run), experiments "
+                + ", ".join(record.get("experiments", [])) + "; models "
+                + ", ".join(record.get("models", [])))
+    else:
+        what = ("model", f"{kind} trained on {record.get('store')}; disentanglement metrics at "
+                         "its last evaluation (latentplay metrics track)")
+    facts = [what, ("seeds", ", ".join(map(str, seeds))), *_data_facts(record.get("data") or {})]
     table = Table.of(
         ["score", "mean", "SD", "lowest", "highest", *(f"seed {s}" for s in seeds)],
         [[name, s.get("mean"), s.get("sd"), s.get("min"), s.get("max"), *s.get("values", [])]
          for name, s in scores.items()],
-        "Each score of the seeds' metrics.json over the training seeds (the same data, drawn "
-        "with the first): mean, sample standard deviation, lowest and highest, and each seed's "
-        "value. A difference between two models or settings smaller than these spreads is "
-        "not shown by one seed of each.")
+        "Each score of the seeds' runs (a concept model's metrics.json, a leakage table's rows, "
+        "the last evaluation of dis_metrics.csv) over the training seeds, on the same data: "
+        "mean, sample standard deviation, lowest and highest, and each seed's value. A "
+        "difference between two models or settings smaller than these spreads is not shown by "
+        "one seed of each (latentplay metrics compare-seeds A B).")
     blocks: list[Any] = [Facts(facts), table]
     if (run / "seeds.png").exists():
         blocks.append(file_figure(run / "seeds.png", "The headline scores: a dot per seed, the "
-                                  "mean (black) and ± one SD (grey); a diamond: chance."))
+                                  "mean (black) and ± one SD (grey); a diamond, where shown: "
+                                  "chance."))
     blocks.append(Table.of(["seed", "folder", "flag"], flags,
                            "Each seed's run, in its own folder (a report of its own: "
-                           "latentplay report FOLDER); a model is flagged where its task "
-                           "accuracy is within 0.1 of chance or it learned no concept."))
+                           "latentplay report FOLDER); a concept model is flagged where its "
+                           "task accuracy is within 0.1 of chance or it learned no concept."))
     shared = {k: v for k, v in record.items() if k not in ("scores", "seeds", "runs", "data", "flags")}
     sections = [Section("Scores over seeds", "seeds", blocks),
                 Section("Config", "config", [Code(json.dumps(shared, indent=2),
                                                   "the settings the seeds share (seeds.json)")])]
-    title = f"Concept model {kind}" if kind in KINDS else "Concept leakage"
-    return Page("concept models over seeds", f"{title} over {len(seeds)} seeds", str(run),
-                sections)
+    title = (f"Concept model {kind}" if kind in KINDS else "Concept leakage" if kind == "leakage"
+             else f"Disentanglement of {kind}")
+    return Page("runs over seeds", f"{title} over {len(seeds)} seeds", str(run), sections)
 
 
 def _concept_score_rows(scores: dict[str, dict[str, Any]] | None) -> list[list[Any]]:

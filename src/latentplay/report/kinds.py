@@ -1,6 +1,6 @@
 """Which kind of directory a report is asked for: a training run, a match run, an audit run,
-a probe run, an imported generator, concept models of several seeds, a concept model, a
-leakage test or a store, told apart by
+a probe run, an imported generator, runs of several seeds, a concept model, a leakage test
+or a store, told apart by
 the files each one always writes."""
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ def detect(path: str | os.PathLike[str]) -> Kind:
       ``detection`` / ``versus`` / ``reconstruction``);
     - ``probe``: holds ``probe.json`` (``latentplay latent probe``);
     - ``model``: holds ``model.json`` alone (a generator made by ``latentplay import``);
-    - ``seeds``: holds ``seeds.json`` (``latentplay metrics concepts ... --seeds``);
+    - ``seeds``: holds ``seeds.json`` (``latentplay metrics concepts``, ``leakage run`` or
+      ``metrics track`` with ``--seeds``);
     - ``concepts``: holds ``metrics.json`` and ``downstream.npy`` (``latentplay metrics
       concepts glancenet|vae|cbm``);
     - ``leakage``: holds ``leakage.csv`` (``latentplay leakage run``).
@@ -71,8 +72,8 @@ def detect(path: str | os.PathLike[str]) -> Kind:
                     f"balance.csv), an audit run (summary.json, groups.json, fidelity.json, "
                     f"verification.json, accuracy.json, counterfactual.json, profile.json, "
                     f"truncation.json, detection.json, versus.json or reconstruction.json), a "
-                    f"probe run (probe.json), an imported generator (model.json), concept models "
-                    f"of several seeds (seeds.json), a concept "
+                    f"probe run (probe.json), an imported generator (model.json), runs of several "
+                    f"seeds (seeds.json), a concept "
                     f"model (metrics.json + downstream.npy), a leakage test (leakage.csv) or a "
                     f"store ({SCHEMA_FILE}); nothing to report")
 
