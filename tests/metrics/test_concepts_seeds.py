@@ -201,9 +201,8 @@ def test_track_over_seeds(cli, tmp_path: Path) -> None:
 
     from omegaconf import OmegaConf
 
-    from latentplay.report import build_report
-
     from latentplay import sources
+    from latentplay.report import build_report
 
     shapes_store = tmp_path / "shapes"
     sources.make("shapes", shapes_store, n=320, seed=0)
