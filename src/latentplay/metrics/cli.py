@@ -330,7 +330,8 @@ def compare_seeds_cmd(
 ) -> None:
     """Compare two settings trained over seeds (metrics concepts --seeds, leakage run --seeds):
     per score the two means, their difference (SECOND - FIRST), Welch's 95 % interval and
-    p-value, the seeds of each side taken as independent draws. With three seeds a side, only a
+    p-value, the seeds of each side taken as independent draws, and the seeds a side that would
+    find a difference of this size four times in five. With three seeds a side, only a
     difference several times the seeds' spread is told apart from none."""
     from latentplay.cliargs import split_names
     from latentplay.metrics.seeds import compare_seeds
@@ -349,14 +350,16 @@ def compare_seeds_cmd(
                         f"share (e.g. {', '.join(r['score'] for r in rows[:3])})")
     rows = [r for r in rows if not wanted or r["score"] in wanted]
     table = Table(title=f"{second} - {first}: mean difference over seeds, Welch 95 % interval")
-    for column in ("score", "first", "second", "difference", "95 % interval", "p"):
+    for column in ("score", "first", "second", "difference", "95 % interval", "p",
+                   "seeds for 80 %"):
         table.add_column(column, justify="left" if column == "score" else "right")
     for r in rows:
         interval = ("-" if r["ci_low"] is None
                     else f"{figure_text(r['ci_low'])} to {figure_text(r['ci_high'])}")
         table.add_row(r["score"], f"{figure_text(r['mean_first'])} (n {r['n_first']})",
                       f"{figure_text(r['mean_second'])} (n {r['n_second']})",
-                      figure_text(r["difference"]), interval, p_text(r["p"]))
+                      figure_text(r["difference"]), interval, p_text(r["p"]),
+                      "-" if r["seeds_for_80"] is None else str(r["seeds_for_80"]))
     table_console().print(table)
     if json_out is not None:
         make_parents(json_out)

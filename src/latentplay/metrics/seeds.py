@@ -221,12 +221,34 @@ def _label(name: str) -> str:
     return "task accuracy" if name == "accuracy" else " ".join(parts).replace("_", " ")
 
 
+def seeds_for_power(effect: float, power: float = 0.8, alpha: float = 0.05,
+                    most: int = 10_000) -> int | None:
+    """Seeds a side a two-sided two-sample t test (level ``alpha``) needs to find a
+    difference of ``effect`` standard deviations (Cohen's d) with probability ``power``: the
+    smallest n whose noncentral t power reaches it (d 1: 17, d 0.5: 64); None for no effect
+    or beyond ``most``."""
+    from scipy import stats
+
+    if not effect:
+        return None
+    for n in range(2, most + 1):
+        df = 2 * n - 2
+        crit = stats.t.ppf(1 - alpha / 2, df)
+        nc = abs(effect) * np.sqrt(n / 2)
+        if stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc) >= power:
+            return n
+    return None
+
+
 def compare_seeds(first: Mapping[str, Mapping[str, Any]], second: Mapping[str, Mapping[str, Any]],
                   level: float = 0.95) -> list[dict[str, Any]]:
     """Each score two seed summaries (``seeds.json``'s ``scores``) share: its means, the
     difference ``second - first``, Welch's ``level`` interval of it and the two-sided p-value
     of Welch's t test (the seeds of each side taken as independent draws; None where a side
-    has fewer than two values or neither varies), in ``first``'s order."""
+    has fewer than two values or neither varies), in ``first``'s order; ``seeds_for_80`` the
+    seeds a side that would find a difference of this size against this spread (the two
+    sides' pooled SD) four times in five (:func:`seeds_for_power`): a planning figure, not a
+    test."""
     from scipy import stats
 
     rows = []
@@ -239,13 +261,16 @@ def compare_seeds(first: Mapping[str, Mapping[str, Any]], second: Mapping[str, M
         row: dict[str, Any] = {"score": name, "mean_first": float(x.mean()), "n_first": len(x),
                                "mean_second": float(y.mean()), "n_second": len(y),
                                "difference": float(y.mean() - x.mean()),
-                               "ci_low": None, "ci_high": None, "p": None}
+                               "ci_low": None, "ci_high": None, "p": None, "seeds_for_80": None}
         if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
             va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
             df = (va + vb) ** 2 / (va ** 2 / (len(x) - 1) + vb ** 2 / (len(y) - 1))
             se = float(np.sqrt(va + vb))
             half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+            pooled = np.sqrt((x.var(ddof=1) * (len(x) - 1) + y.var(ddof=1) * (len(y) - 1))
+                             / (len(x) + len(y) - 2))
             row.update(ci_low=row["difference"] - half, ci_high=row["difference"] + half,
-                       p=float(2 * stats.t.sf(abs(row["difference"]) / se, df)))
+                       p=float(2 * stats.t.sf(abs(row["difference"]) / se, df)),
+                       seeds_for_80=seeds_for_power(row["difference"] / pooled))
         rows.append(row)
     return finite_or_none_within(rows)
