@@ -82,3 +82,22 @@ def test_bad_folders_and_options_are_one_line(tmp_path: Path, trained: dict[str,
     (other / "metrics.json").write_text(json.dumps(record))
     with pytest.raises(UserError, match="does not record the model"):
         make_embedder(f"concepts:{other}")
+
+
+def test_a_model_of_shapes_at_32_px_reads_64_px_sprites_as_it_was_trained(cli,
+                                                                           tmp_path: Path) -> None:
+    """Shapes at 32 px are 64-px sprites averaged over 2x2 blocks: the embedder takes 64-px
+    images and averages them so, giving the test sprites exactly the activations the model
+    wrote (a plain resize would blur them otherwise)."""
+    from latentplay.metrics.leakage import shapes_data
+
+    out = tmp_path / "cbm"
+    assert cli("metrics", "concepts", "cbm", "--out", out, "--n", "40", "--epochs", "1",
+               "--size", "32", "--threads", "1").code == 0
+    emb = make_embedder(f"concepts:{out}", ["part=concepts"])
+    assert emb.image_size == 64 and emb.image_mode == "L"
+    sprites, _ = shapes_data(10, 1, (0, 1, 2), 64)       # the test set: a fifth of 40, seed + 1
+    np.testing.assert_allclose(emb.embed(sprites.images), np.load(out / "concepts.npy"),
+                               atol=1e-6)
+    with pytest.raises(UserError, match=r"takes \(N, 64, 64, 1\) images"):
+        emb.embed(sprites.images[:, ::2, ::2])

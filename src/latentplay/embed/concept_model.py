@@ -7,7 +7,8 @@ in which those concepts have known places: a store embedded with it can be match
 projected like any other column. ``part=latents`` (default) gives the encoder means ``(N, D)``
 (a CBM has no latents beyond its concepts: its concept activations); ``part=concepts`` the
 concept activations ``(N, k)`` in [0, 1]. Images are read at the model's side after the
-centred crop its store's images were read with.
+centred crop its store's images were read with; for a model of shapes at 32 px, at 64 px and
+averaged over 2x2 blocks, as its training images were.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class ConceptModelEmbedder(Embedder):
 
     @property
     def image_size(self) -> int:
-        return self.saved.size
+        return 2 * self.saved.size if self.saved.halved else self.saved.size
 
     @property
     def image_crop(self) -> float:
@@ -86,10 +87,13 @@ class ConceptModelEmbedder(Embedder):
         from latentplay.metrics.concepts import infer
 
         batch = np.asarray(images)
-        if batch.ndim != 4 or batch.shape[1:] != (self.saved.size, self.saved.size,
-                                                  self.saved.channels):
-            raise UserError(f"{self.name} takes (N, {self.saved.size}, {self.saved.size}, "
-                            f"{self.saved.channels}) images, got {batch.shape}")
+        side = self.image_size
+        if batch.ndim != 4 or batch.shape[1:] != (side, side, self.saved.channels):
+            raise UserError(f"{self.name} takes (N, {side}, {side}, {self.saved.channels}) "
+                            f"images, got {batch.shape}")
+        if self.saved.halved:
+            blocks = batch.reshape(len(batch), side // 2, 2, side // 2, 2, batch.shape[3])
+            batch = np.rint(blocks.mean(axis=(2, 4), dtype=np.float32)).astype(np.uint8)
         out = infer(self.saved.model, batch, self.config.batch_size)
         return np.asarray(out[self.config.part], np.float32)
 

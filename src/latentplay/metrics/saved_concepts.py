@@ -29,6 +29,8 @@ class SavedConceptModel:
         channels: 1 (gray) or 3 (RGB).
         crop: the centred crop of the shorter side its store's images were read with (1: all).
         concepts: names of its concept columns, ``(k,)``.
+        halved: trained on 64-px images averaged over 2x2 blocks (shapes at 32 px), not on
+            images resized to ``size``.
     """
 
     model: torch.nn.Module
@@ -37,6 +39,7 @@ class SavedConceptModel:
     channels: int
     crop: float
     concepts: list[str]
+    halved: bool = False
 
 
 def load_concept_model(folder: str | os.PathLike[str]) -> SavedConceptModel:
@@ -84,7 +87,8 @@ def load_concept_model(folder: str | os.PathLike[str]) -> SavedConceptModel:
         raise UserError(f"{path / 'model.pt'} does not fit the {kind} its metrics.json records: "
                         f"{str(exc).splitlines()[0]}") from None
     crop = float((record.get("data") or {}).get("crop", 1.0))
-    return SavedConceptModel(model.eval(), kind, size, channels, crop, concepts)
+    halved = "data" not in record and size == 32   # shapes drawn at 64 px, 2x2-averaged
+    return SavedConceptModel(model.eval(), kind, size, channels, crop, concepts, halved)
 
 
 def _input_channels(state: dict[str, Any]) -> int:
