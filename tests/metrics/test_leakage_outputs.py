@@ -29,7 +29,7 @@ def test_overwrite_removes_an_earlier_runs_files_and_the_report_follows(cli, tmp
     assert second.code == 0, second.err
     assert sorted(p.name for p in out.iterdir()) == sorted(
         ["metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
-         "accepted.npy", "model.pt", "notes.txt"])
+         "accepted.npy", "model.pt", "intervention.png", "notes.txt"])
     assert json.loads((out / "metrics.json").read_text())["kind"] == "cbm"
     printed = json.loads(second.out)
     assert set(printed["concept_scores"]) == {"scale", "pos_x", "pos_y"}
@@ -37,7 +37,7 @@ def test_overwrite_removes_an_earlier_runs_files_and_the_report_follows(cli, tmp
     # a picture put back by hand is still no CBM's: the report shows no decoder section
     (out / "recon.png").write_bytes(picture)
     page = build_report(out, tmp_path / "r.html").read_text(encoding="utf-8")
-    assert 'id="decoder"' not in page and "<img" not in page
+    assert 'id="decoder"' not in page and page.count("<img") == 1   # intervention.png only
     assert "concept pos_x: R² (levels scaled to [0, 1]" in page
     assert "concept pos_x: mean absolute error" in page
 

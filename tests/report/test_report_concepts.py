@@ -74,7 +74,10 @@ def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], k
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["training"]["n_test"] == len(np.load(run / "downstream.npy"))
     assert json.dumps(metrics["training"], indent=2) in unescape(page.read_text(encoding="utf-8"))
-    scores, classes, activations = html.tables["concepts"]
+    scores, classes, activations, intervention = html.tables["concepts"]
+    curve = metrics["intervention"]["accuracy"]
+    assert [value(row_of(intervention, str(m))[1]) for m in range(len(curve))] == pytest.approx(
+        curve, rel=1e-4)
     for key, label in (("accuracy", "task accuracy, all test images"),
                        ("accepted", "share of test images accepted"),
                        ("alignment", "concept alignment (DCI disentanglement of the concept "
@@ -96,8 +99,9 @@ def test_concept_report_numbers_equal_the_files(concept_runs: dict[str, Path], k
     assert [value(v) for v in row_of(activations, "pos_x")[1:]] == pytest.approx(
         [concepts[:, 1].mean(), concepts[:, 1].std(), concepts[:, 1].min(), concepts[:, 1].max()],
         rel=1e-2)  # three significant digits below 0.001
-    pictures = [run / n for n in ("recon.png", "traverse.png", "traverse.gif") if (run / n).exists()]
-    assert len(pictures) == (0 if kind == "cbm" else 3)
+    pictures = [run / n for n in ("intervention.png", "recon.png", "traverse.png", "traverse.gif")
+                if (run / n).exists()]
+    assert len(pictures) == (1 if kind == "cbm" else 4)
     assert [decode_image(s).size for s in html.images] == [Image.open(p).size for p in pictures]
 
 

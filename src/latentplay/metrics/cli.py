@@ -477,6 +477,8 @@ def concepts(
     if seeds is None:
         scores = train_one(config, out)
         table_console().print_json(data=scores)
+        console.print(_intervention_line(scores["intervention"]), highlight=False,
+                      soft_wrap=True)
         if scores["flag"]:
             console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
         return
@@ -494,6 +496,19 @@ def concepts(
     table_console().print(_seeds_table(summary, runs))
     console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False,
                   soft_wrap=True)
+
+
+def _intervention_line(result: dict[str, Any]) -> str:
+    """The test-time intervention on a line: task accuracy with no concept and with every
+    concept set right, the concept that helps most alone, and a refit head's accuracy."""
+    from latentplay.outputs import figure_text
+
+    acc = result["accuracy"]
+    best = max(result["single"].items(), key=lambda item: item[1])
+    return (f"intervention: task accuracy {figure_text(acc[0])} as predicted, "
+            f"{figure_text(acc[-1])} with all {len(acc) - 1} concept(s) set right; alone, "
+            f"{best[0]} helps most ({figure_text(best[1])}); a head refit on the same "
+            f"activations: {figure_text(result['refit_head'])}; intervention.png")
 
 
 def _clear_other_outputs(out: Path, several: bool) -> None:

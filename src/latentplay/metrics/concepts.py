@@ -42,6 +42,7 @@ import torch
 
 from latentplay.config import to_dict
 from latentplay.errors import UserError
+from latentplay.metrics.intervention import intervention, intervention_figure
 from latentplay.models.cbm import CBM, CBMConfig
 from latentplay.models.glancenet import GlanceNet, GlanceNetConfig
 from latentplay.models.losses import LossTerm
@@ -50,7 +51,8 @@ from latentplay.outputs import finite_or_none_within
 
 KINDS = ("glancenet", "vae", "cbm")
 OUTPUTS = ("metrics.json", "downstream.npy", "latents.npy", "concepts.npy", "factors.npy",
-           "accepted.npy", "model.pt", "recon.png", "traverse.png", "traverse.gif")
+           "accepted.npy", "model.pt", "intervention.png", "recon.png", "traverse.png",
+           "traverse.gif")
 """Every file :func:`run_concept_model` may write."""
 NEAR_CHANCE = 0.1
 """A concept counts as not learned below chance + this (categorical accuracy) or below this R²
@@ -381,6 +383,9 @@ def run_concept_model(
     train_out = infer(model, train_data.images)
     scores = evaluate_outputs(test_out, test_data, train_out, train_data)
     learned = concept_scores(test_out["concepts"][labelled_rows(test_data)], test_data.labelled())
+    corrected = intervention(model, test_out["concepts"][labelled_rows(test_data)],
+                             test_data.labelled(), train_out["concepts"][labelled_rows(train_data)],
+                             train_data.labelled(), seed=train.seed)
     chance = 1.0 / n_classes if task_chance is None else task_chance
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,
@@ -389,6 +394,7 @@ def run_concept_model(
         "concept_scores": learned,
         "task_chance": chance,
         "flag": flag_of(scores["accuracy"], chance, concepts_not_learned(learned), len(learned)),
+        "intervention": corrected,
         **(extra(test_out) if extra else {}),
     })
     pred = test_out["probs"].argmax(axis=1)
@@ -406,6 +412,9 @@ def run_concept_model(
               **({"data": data} if data else {})}
     (out_dir / "metrics.json").write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     torch.save(model.state_dict(), out_dir / "model.pt")
+    from latentplay.viz.grid import save_figure
+
+    save_figure(intervention_figure(corrected, chance, kind), out_dir / "intervention.png")
     if isinstance(model, GlanceNet):
         save_decoder_figures(model, test_data, test_out["latents"], out_dir,
                              supervised=train.masking_fact > 0)

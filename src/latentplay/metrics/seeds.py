@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 SUMMARY_FILES = ("seeds.json", "seeds.csv", "seeds.png")
 """The files :func:`write_seed_summary` writes."""
-NOT_SCORES = {"masking_fact", "images", "splits"}
+NOT_SCORES = {"masking_fact", "images", "splits", "orders"}
 """Numbers of ``metrics.json`` that are settings or counts, not scores of the model."""
 HEADLINE = ("accuracy", "alignment", "explicitness")
 """Scores ``seeds.png`` shows first; then each concept's (accuracy or R²) and each leakage's

@@ -85,6 +85,8 @@ def page(run: Path) -> Page:
         blocks.append(_concept_table(concepts, metrics.get("concepts")))
     if metrics.get("leakage"):
         blocks.append(_store_leakage_table(metrics["leakage"]))
+    if metrics.get("intervention"):
+        blocks += _intervention_blocks(metrics["intervention"], run)
     figures = (("recon.png", "Held-out test images (top) and their reconstructions from the "
                              "decoded means (bottom)."),
                ("traverse.png", "Each latent (row) of held-out image 0 moved by the multiple "
@@ -203,6 +205,30 @@ def seeds_page(run: Path) -> Page:
     title = (f"Concept model {kind}" if kind in KINDS else "Concept leakage" if kind == "leakage"
              else f"Disentanglement of {kind}")
     return Page("runs over seeds", f"{title} over {len(seeds)} seeds", str(run), sections)
+
+
+def _intervention_blocks(result: dict[str, Any], run: Path) -> list[Any]:
+    """``metrics.json``'s ``intervention``: task accuracy with m concepts set right, each
+    concept set alone, and ``intervention.png``."""
+    acc, sd = result.get("accuracy") or [], result.get("accuracy_sd") or []
+    rows = [[m, a, s] for m, (a, s) in enumerate(zip(acc, sd, strict=False))]
+    blocks: list[Any] = [Table.of(
+        ["concepts set right", "task accuracy", "SD over orders"], rows,
+        f"Test-time intervention (Koh et al. 2020) on the {number(result.get('images'))} test "
+        "images with concept labels: the task accuracy of the model's own classifier when m "
+        "concepts (in random orders, mean over "
+        f"{result.get('orders')}) are set to their true values in the activations' own scale "
+        "(a class: the 95th or 5th percentile of the training activations; a continuous "
+        "concept: the training activation of its value's rank). Each concept alone: "
+        + ", ".join(f"{name} {number(v)}" for name, v in (result.get("single") or {}).items())
+        + f". A logistic regression refit on the training activations scores "
+        f"{number(result.get('refit_head'))}: what the concepts allow with a head that reads "
+        "them well.")]
+    if (run / "intervention.png").exists():
+        blocks.append(file_figure(run / "intervention.png", "Task accuracy against the concepts "
+                                  "set right: mean over random orders ± SD; squares: one "
+                                  "concept alone; dotted: a refit head; dashed: chance."))
+    return blocks
 
 
 def _concept_score_rows(scores: dict[str, dict[str, Any]] | None) -> list[list[Any]]:
