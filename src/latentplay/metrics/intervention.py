@@ -125,14 +125,15 @@ def intervention_figure(result: dict[str, Any], chance: float | None = None,
     fig, ax = plt.subplots(figsize=(6.2, 4.0))
     ax.fill_between(m, acc - sd, acc + sd, color="#1f77b4", alpha=0.18, lw=0)
     ax.plot(m, acc, "o-", color="#1f77b4", label=f"random orders ({result['orders']}): mean ± SD")
-    singles = sorted(result["single"].items(), key=lambda item: item[1])
-    placed = -1.0
-    for j, (name, value) in enumerate(singles):   # labels stacked at least 0.045 apart
-        placed = max(value, placed + 0.045)
+    singles = sorted(result["single"].items(), key=lambda item: -item[1])
+    placed = 1.05
+    for j, (name, value) in enumerate(singles):   # labels stacked down, 0.05 apart, below 0.98
+        placed = min(value, placed - 0.05, 0.98 - 0.05 * j)
         ax.scatter(1, value, marker="s", s=22, color="#d62728", zorder=3,
                    label="one concept set right" if j == 0 else None)
-        ax.annotate(name, (1, value), xytext=(1.12, placed), textcoords="data", fontsize=7,
-                    va="center", color="#d62728",
+        ax.annotate(name, (1, value), xytext=(1.15, placed), textcoords="data", fontsize=7,
+                    va="center", color="#d62728", zorder=4,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5},
                     arrowprops={"arrowstyle": "-", "color": "#d62728", "lw": 0.5})
     if result.get("refit_head") is not None:
         ax.axhline(result["refit_head"], color="#2ca02c", ls=":", lw=1.5,
