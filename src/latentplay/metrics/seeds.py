@@ -1,12 +1,12 @@
-"""Concept models trained with several seeds on the same data: each score's mean and spread.
+"""Models trained with several seeds on the same data: each score's mean and spread.
 
 A seed draws the model's initial weights and batch order, nothing of the data. On the same
 4,000 synthfaces a GlanceNet's leakage of skin tone beyond its concepts was 0.015, 0.147 and
 0.140 over three seeds of one setting (docs/metrics.md): one seed's figure is one draw, and a
 difference between two model kinds, or two settings, means something only beside that spread.
-``metrics concepts --seeds 0,1,2`` (and ``leakage run --seeds``) trains one model (one
-leakage table) per seed into ``OUT/seed_<S>/`` and :func:`write_seed_summary` writes, beside
-them:
+``metrics concepts --seeds 0,1,2`` (``leakage run --seeds``, ``metrics track --seeds``) trains
+one model (one leakage table, one training run) per seed into ``OUT/seed_<S>/`` and
+:func:`write_seed_summary` writes, beside them:
 
 * ``seeds.json``: the seeds, the data and model settings the runs share, each seed's flag, and
   per score its value for each seed, mean, sample standard deviation (``n - 1``), lowest and
@@ -16,9 +16,11 @@ them:
 
 A score is any number of a run's scores: ``accuracy``, ``alignment``,
 ``concept_scores.smile.r2``, ``leakage.background.beyond`` of a concept model's
-``metrics.json``; ``dsprites glancenet.leakage`` of a leakage table's row (counts of images or
-halvings and the masking percentage, the same for every seed, are not scores). A score a seed
-left undefined (null) is summarised over the seeds that have it (``n``).
+``metrics.json``; ``dsprites glancenet.leakage`` of a leakage table's row; ``mig.discrete_mig``
+of a run's last ``dis_metrics.csv`` row (counts of images, halvings or orders and the masking
+percentage, the same for every seed, are not scores). A score a seed left undefined (null) is
+summarised over the seeds that have it (``n``). :func:`compare_seeds` sets two such summaries
+side by side (``metrics compare-seeds``).
 """
 
 from __future__ import annotations
