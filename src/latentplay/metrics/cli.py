@@ -328,10 +328,13 @@ def compare_seeds_cmd(
                                "(default: all the two share)."),
     json_out: Path = typer.Option(None, "--json", help="Also write the table as JSON."),
 ) -> None:
-    """Compare two settings trained over seeds (metrics concepts --seeds, leakage run --seeds):
-    per score the two means, their difference (SECOND - FIRST), Welch's 95 % interval and
-    p-value, the seeds of each side taken as independent draws, and the seeds a side that would
-    find a difference of this size four times in five. With three seeds a side, only a
+    """Compare two settings trained over seeds: per score the difference, Welch's interval and
+    p-value.
+
+    FIRST and SECOND are folders of metrics concepts, leakage run or metrics track with
+    --seeds. Per score they share: the two means, their difference (SECOND - FIRST), Welch's
+    95 % interval and p-value (each side's seeds independent draws), and the seeds a side that
+    would find a difference of this size four times in five. With three seeds a side, only a
     difference several times the seeds' spread is told apart from none."""
     from latentplay.cliargs import split_names
     from latentplay.metrics.seeds import compare_seeds
@@ -378,8 +381,8 @@ def concepts(
     out: Path = typer.Option(
         ..., "--out",
         help="Directory for metrics.json, downstream.npy, latents.npy, concepts.npy, factors.npy, "
-        "accepted.npy, model.pt and, for glancenet and vae, recon.png, traverse.png and "
-        "traverse.gif (with "
+        "accepted.npy, model.pt, intervention.png and, for glancenet and vae, recon.png, "
+        "traverse.png and traverse.gif (with "
         "--overwrite, an earlier run's files of these names are removed first).",
     ),
     data: Path = typer.Option(
@@ -430,9 +433,10 @@ def concepts(
     overwrite: bool = typer.Option(False, "--overwrite", help="Write into a non-empty --out."),
 ) -> None:
     """Train a concept model and report task accuracy, held-out concept accuracy (MAE and R²
-    per concept), concept alignment (DCI) and explicitness: on shapes (concepts scale, pos_x,
-    pos_y; label: position quadrant), or on a store's images with its attributes as concepts
-    and task (--data, --concepts, --label; --leak: concept leakage of other attributes). A
+    per concept), concept alignment (DCI), explicitness and test-time intervention: on shapes
+    (concepts scale, pos_x, pos_y; label: position quadrant), or on a store's images with its
+    attributes as concepts and task (--data, --concepts, --label; --leak: concept leakage of
+    other attributes). A
     model whose task accuracy is within 0.1 of chance, or that learned none of its concepts,
     is warned of and flagged (metrics.json's ``flag``). With --seeds, a model per training seed
     on the same data and each score's mean and SD over them."""
