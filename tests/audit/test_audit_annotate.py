@@ -310,8 +310,11 @@ def test_bad_regularisation_or_row_limit_is_one_line(faces: Path, tmp_path: Path
 def test_a_store_of_persons_holds_out_persons(tmp_path: Path) -> None:
     path = tmp_path / "persons"
     sources.make("synthfaces", path, n=240, seed=0, overrides=["identities=40"])
-    annotator = fit_classifier(path, "gender", options=["dim=8"])
+    by_rows = fit_classifier(path, "gender", options=["dim=8"], split="rows")
+    assert by_rows.info["held_out"] == "rows" and by_rows.evaluation.persons is not None
+    annotator = fit_classifier(path, "gender", options=["dim=8"], split="persons")
     assert annotator.info["held_out"] == "persons"
+    assert fit_classifier(path, "gender", options=["dim=8"]).info["held_out"] == "persons"
     ev = annotator.evaluation
     assert ev.n == pytest.approx(60, abs=15)
     assert ev.persons is not None and ev.persons < ev.n and ev.effective is not None
@@ -344,7 +347,9 @@ def test_an_annotator_is_measured_on_the_stores_own_split(tones: Path, tmp_path:
     assert r.code == 0, r.err
     assert f"on {test.sum()} images of the store's own test part" in r.out
     for store, split, message in ((tones, "store", "has none"),
-                                  (path, "persons", "--split must be auto or store")):
+                                  (path, "published", "--split must be one of auto, rows, "
+                                                      "persons, store"),
+                                  (path, "persons", "--split persons needs persons")):
         r = cli("audit", "annotator", store, "--attribute", "gender", "--out", tmp_path / "b.npz",
                 "--split", split)
         assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1, r.err

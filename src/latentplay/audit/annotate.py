@@ -59,7 +59,7 @@ from latentplay.errors import UserError
 from latentplay.outputs import make_parents
 from latentplay.store.bias import repeated_persons
 from latentplay.store.schema import UNKNOWN, class_places
-from latentplay.store.split import stored_test_rows
+from latentplay.store.split import HELD_OUT, stored_test_rows
 
 FORMAT = "latentplay-annotator"
 FORMAT_VERSION = 1
@@ -376,9 +376,10 @@ def fit_classifier(
         max_rows: use at most this many random rows (None: all).
         c: inverse L2 strength of the logistic regression.
         seed: seeds the row sample, the split and the embedder.
-        split: ``auto`` (``test_size`` as above) or ``store``: the store's own test part
-            (:func:`~latentplay.store.split.stored_test_rows`: a published split's, or
-            ``data split``'s), ``test_size`` unread.
+        split: ``auto`` (``test_size`` as above), ``rows`` (random rows, persons or not),
+            ``persons`` (whole persons, refused without them) or ``store``: the store's own
+            test part (:func:`~latentplay.store.split.stored_test_rows`: a published split's,
+            or ``data split``'s), ``test_size`` unread.
 
     Returns:
         The fitted annotator; ``evaluation`` holds its held-out accuracy and confusion.
@@ -406,15 +407,19 @@ def fit_classifier(
         rare = names[int(present[counts.argmin()])]
         raise UserError(f"class {rare!r} of {attribute!r} has only {counts.min()} row; an "
                         "annotator needs at least 2 rows per class")
-    if split not in ("auto", "store"):
-        raise UserError(f"--split must be auto or store, got {split!r}")
+    if split not in HELD_OUT and split != "auto":
+        raise UserError(f"--split must be one of auto, {', '.join(HELD_OUT)}; got {split!r}")
     persons = repeated_persons(store)
+    if split == "persons" and persons is None:
+        raise UserError("--split persons needs persons in several rows of the store's identity "
+                        "(or the person attribute of data persons)")
+    by_persons = None if persons is None or split == "rows" else persons[rows]
     stored = None
     if split == "store":
         stored = stored_test_rows(st.Store(store.dataset.select(rows), store.schema, store.path),
                                   len(rows), setting="--split ")
-    train_rows, test_rows = _held_out(y, None if persons is None else persons[rows], test_size,
-                                      seed, [names[int(p)] for p in present], stored)
+    train_rows, test_rows = _held_out(y, by_persons, test_size, seed,
+                                      [names[int(p)] for p in present], stored)
     options = _seeded(embedder, options, seed)
     emb = make_embedder(embedder, options)
     if getattr(getattr(emb, "condition_spec", None), "dim", 0):
@@ -427,7 +432,8 @@ def fit_classifier(
     info = {"store": str(store.path) if store.path else None, "embedder": emb.name,
             "options": list(options), "test_size": test_size, "c": c, "seed": seed,
             "train_rows": int(len(train_rows)),
-            "held_out": split if split == "store" else "rows" if persons is None else "persons",
+            "held_out": "store" if stored is not None else "rows" if by_persons is None
+                        else "persons",
             "ordered": store.schema.attribute(attribute).ordered,
             "class_counts": {names[int(p)]: int(k) for p, k in zip(present, counts, strict=True)}}
     annotator = ClassifierAnnotator(attribute, [names[int(p)] for p in present], emb,

@@ -25,9 +25,9 @@ def annotator_cmd(
     option: list[str] = typer.Option([], "--option", "-o", help="Embedder option key=value (repeat)."),
     test_size: float = typer.Option(0.25, help="Held-out share (stratified; whole persons when "
                                     "the store's identity or person repeats them) for its accuracy."),
-    split: str = typer.Option("auto", "--split", help="auto (--test-size as above) or store: "
-                              "test on the store's own split attribute's test part (val where "
-                              "it has none: FairFace's protocol)."),
+    split: str = typer.Option("auto", "--split", help="auto (--test-size as above), rows, "
+                              "persons, or store: test on the store's own split attribute's "
+                              "test part (val where it has none: FairFace's protocol)."),
     max_rows: int = typer.Option(20000, help="Train on at most this many random rows."),
     c: float = typer.Option(1.0, "--c", help="Inverse L2 strength of the logistic regression."),
     seed: int = typer.Option(0, help="Seed of the row sample, the split and the embedder."),
