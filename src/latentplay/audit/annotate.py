@@ -416,8 +416,7 @@ def fit_classifier(
     by_persons = None if persons is None or split == "rows" else persons[rows]
     stored = None
     if split == "store":
-        stored = stored_test_rows(st.Store(store.dataset.select(rows), store.schema, store.path),
-                                  len(rows), setting="--split ")
+        stored = stored_test_rows(store.select(rows), len(rows), setting="--split ")
     train_rows, test_rows = _held_out(y, by_persons, test_size, seed,
                                       [names[int(p)] for p in present], stored)
     options = _seeded(embedder, options, seed)

@@ -66,10 +66,7 @@ class ConceptModelEmbedder(Embedder):
 
     @property
     def dim(self) -> int:
-        model: Any = self.saved.model
-        latents = getattr(model.config, "latent_dim", None) if self.saved.kind != "cbm" else None
-        return len(self.saved.concepts) if self.config.part == "concepts" or latents is None \
-            else int(latents)
+        return len(self.saved.concepts) if self.config.part == "concepts" else self.saved.latent_dim
 
     @property
     def image_size(self) -> int:
@@ -85,6 +82,7 @@ class ConceptModelEmbedder(Embedder):
 
     def embed(self, images: Images) -> np.ndarray:
         from latentplay.metrics.concepts import infer
+        from latentplay.metrics.leakage import halved
 
         batch = np.asarray(images)
         side = self.image_size
@@ -92,8 +90,7 @@ class ConceptModelEmbedder(Embedder):
             raise UserError(f"{self.name} takes (N, {side}, {side}, {self.saved.channels}) "
                             f"images, got {batch.shape}")
         if self.saved.halved:
-            blocks = batch.reshape(len(batch), side // 2, 2, side // 2, 2, batch.shape[3])
-            batch = np.rint(blocks.mean(axis=(2, 4), dtype=np.float32)).astype(np.uint8)
+            batch = halved(batch)
         out = infer(self.saved.model, batch, self.config.batch_size)
         return np.asarray(out[self.config.part], np.float32)
 

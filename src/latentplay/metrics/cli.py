@@ -278,32 +278,38 @@ def track(
     if runs is not None and given:
         raise UserError(f"{given[0]}: the training seed is set by --seeds")
     refuse_nonempty(out, None, runs_allowed=runs is None)  # checked before an epoch is trained
-    per_seed: dict[int, dict[str, Any]] = {}
-    for s in runs or [None]:
-        run = train_with_metrics(
-            model, data, out if s is None else out / f"seed_{s}", epochs=epochs, every=every,
-            names=metrics, overrides=[*(overrides or []), *([] if s is None else [f"seed={s}"])],
-            random_state=seed)
+
+    def evaluations(folder: Path, more: list[str], prefix: str = "", every_row: bool = True
+                    ) -> dict[str, str]:
+        """Train into ``folder``, print its dis_metrics.csv rows (``every_row``, else the
+        last) and return the last."""
+        run = train_with_metrics(model, data, folder, epochs=epochs, every=every, names=metrics,
+                                 overrides=[*(overrides or []), *more], random_state=seed)
         with (run / DIS_METRICS_FILE).open(newline="") as fh:
             rows = list(csv.DictReader(fh))
-        for row in rows if s is None else rows[-1:]:
+        for row in rows if every_row else rows[-1:]:
             scores = ", ".join(f"{key}={float(value):.3f}" for key, value in row.items()
                                if key not in ("epoch", "step") and value)
-            console.print(f"{'' if s is None else f'seed {s}: '}epoch {row['epoch']} (step "
-                          f"{row['step']}): {scores}", highlight=False)
+            console.print(f"{prefix}epoch {row['epoch']} (step {row['step']}): {scores}",
+                          highlight=False)
         console.print(f"wrote {run / DIS_METRICS_FILE}")
-        if s is not None:
-            per_seed[s] = {k: float(v) if v else None for k, v in rows[-1].items()
-                           if k not in ("epoch", "step")}
-    if runs is not None:
-        summary = write_seed_summary(
-            out, per_seed, {"kind": model, "store": str(data),
-                            "training": {"epochs": epochs, "every": every,
-                                         "overrides": list(overrides or [])},
-                            "metrics": metrics, "metrics_seed": seed},
-            {}, list)
-        table_console().print(_seeds_table(summary, runs))
-        console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
+        return rows[-1]
+
+    if runs is None:
+        evaluations(out, [])
+        return
+    per_seed: dict[int, dict[str, Any]] = {}
+    for s in runs:
+        last = evaluations(out / f"seed_{s}", [f"seed={s}"], f"seed {s}: ", every_row=False)
+        per_seed[s] = {k: float(v) if v else None for k, v in last.items()
+                       if k not in ("epoch", "step")}
+    summary = write_seed_summary(
+        out, per_seed, {"kind": model, "store": str(data),
+                        "training": {"epochs": epochs, "every": every,
+                                     "overrides": list(overrides or [])},
+                        "metrics": metrics, "metrics_seed": seed},
+        {}, list)
+    _print_seed_summary(out, summary, runs)
 
 
 @app.command("list")
@@ -497,9 +503,7 @@ def concepts(
     summary = write_seed_summary(out, per_seed, {"kind": kind, **shared, "training": training,
                                                  "model_settings": list(overrides or [])},
                                  {s: scores["flag"] for s, scores in per_seed.items()})
-    table_console().print(_seeds_table(summary, runs))
-    console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False,
-                  soft_wrap=True)
+    _print_seed_summary(out, summary, runs)
 
 
 def _intervention_line(result: dict[str, Any]) -> str:
@@ -539,8 +543,9 @@ def _scores_line(scores: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _seeds_table(summary: dict[str, dict[str, Any]], seeds: list[int]) -> Table:
-    """Each score's mean, SD, lowest and highest over ``seeds``."""
+def _print_seed_summary(out: Path, summary: dict[str, dict[str, Any]], seeds: list[int]) -> None:
+    """Each score's mean, SD, lowest and highest over ``seeds`` as a table, and where the
+    summary was written."""
     from latentplay.outputs import figure_text
 
     table = Table(title=f"over {len(seeds)} seeds ({', '.join(map(str, seeds))})")
@@ -549,7 +554,9 @@ def _seeds_table(summary: dict[str, dict[str, Any]], seeds: list[int]) -> Table:
     for name, s in summary.items():
         table.add_row(name, *(figure_text(s[k]) for k in ("mean", "sd", "min", "max")),
                       str(s["n"]))
-    return table
+    table_console().print(table)
+    console.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False,
+                  soft_wrap=True)
 
 
 SET_BY_OPTIONS = {"conditional_prior": "the kind (glancenet: with it; vae: without)",

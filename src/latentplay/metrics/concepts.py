@@ -257,6 +257,14 @@ def infer(model: torch.nn.Module, images: np.ndarray, batch_size: int = 512) -> 
     return res
 
 
+@torch.no_grad()
+def classify(model: torch.nn.Module, concepts: np.ndarray) -> np.ndarray:
+    """``(N,)`` classes ``model``'s classifier names for ``(N, k)`` concept activations in
+    [0, 1], as :func:`infer` gives them (mapped back to GlanceNet's own -1..1)."""
+    x = concepts * 2.0 - 1.0 if isinstance(model, GlanceNet) else concepts
+    return model.classifier(torch.from_numpy(np.ascontiguousarray(x, np.float32))).argmax(1).numpy()
+
+
 def labelled_rows(data: ConceptData) -> np.ndarray:
     """Row numbers of ``data`` whose concept labels are known (all of them by default)."""
     return np.arange(len(data)) if data.known is None else np.flatnonzero(data.known)
@@ -382,9 +390,11 @@ def run_concept_model(
     test_out = infer(model, test_data.images)
     train_out = infer(model, train_data.images)
     scores = evaluate_outputs(test_out, test_data, train_out, train_data)
-    learned = concept_scores(test_out["concepts"][labelled_rows(test_data)], test_data.labelled())
-    corrected = intervention(model, test_out["concepts"][labelled_rows(test_data)],
-                             test_data.labelled(), train_out["concepts"][labelled_rows(train_data)],
+    known = test_out["concepts"][labelled_rows(test_data)]   # rows with concept labels
+    labelled = test_data.labelled()
+    learned = concept_scores(known, labelled)
+    corrected = intervention(model, known, labelled,
+                             train_out["concepts"][labelled_rows(train_data)],
                              train_data.labelled(), seed=train.seed)
     chance = 1.0 / n_classes if task_chance is None else task_chance
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null

@@ -26,9 +26,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 if TYPE_CHECKING:
+    import torch
     from matplotlib.figure import Figure
 
     from latentplay.metrics.concepts import ConceptData
@@ -47,7 +47,6 @@ def concept_groups(data: ConceptData) -> dict[str, list[int]]:
     return groups
 
 
-@torch.no_grad()
 def intervention(model: torch.nn.Module, activations: np.ndarray, data: ConceptData,
                  train_activations: np.ndarray, train: ConceptData, orders: int = ORDERS,
                  seed: int = 0) -> dict[str, Any]:
@@ -59,24 +58,22 @@ def intervention(model: torch.nn.Module, activations: np.ndarray, data: ConceptD
     per concept set alone, ``concepts`` the concept names in column order, ``images``, and
     ``refit_head``: the test accuracy of a logistic regression fitted on the training
     activations (module docstring)."""
-    from latentplay.models.glancenet import GlanceNet
+    from sklearn.linear_model import LogisticRegression
+
+    from latentplay.metrics.concepts import classify
 
     groups = concept_groups(data)
     names = list(groups)
     right = right_values(data, train_activations, train)
-    scale = 2.0 if isinstance(model, GlanceNet) else 1.0  # GlanceNet's activations: tanh, -1..1
 
     def accuracy(values: np.ndarray) -> float:
-        x = torch.from_numpy(np.ascontiguousarray(scale * values - (scale - 1.0), np.float32))
-        return float(np.mean(model.classifier(x).argmax(dim=1).numpy() == data.labels))
+        return float(np.mean(classify(model, values) == data.labels))
 
     def set_right(chosen: list[str]) -> np.ndarray:
         values = activations.copy()
         for name in chosen:
             values[:, groups[name]] = right[:, groups[name]]
         return values
-
-    from sklearn.linear_model import LogisticRegression
 
     head = LogisticRegression(max_iter=2000).fit(train_activations, train.labels)
     rng = np.random.default_rng(seed)

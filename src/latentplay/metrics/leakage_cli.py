@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,12 @@ def _summarise_seeds(out: Path, per_seed: dict[int, list[dict[str, Any]]], train
     rows), and each row's leakage and task accuracy over the seeds, printed."""
     from latentplay.metrics.seeds import leakage_scores, write_seed_summary
 
-    scores = {s: {f"{r['experiment']} {r['model']}": {k: v for k, v in r.items()
-                                                      if k not in ("experiment", "model")}
+    scores = {s: {_row_name(r): {k: v for k, v in r.items() if k not in ("experiment", "model")}
                   for r in rows} for s, rows in per_seed.items()}
-    flags = {s: "; ".join(f"{r['experiment']} {r['model']}: {r['flag']}" for r in rows
+    flags = {s: "; ".join(f"{_row_name(r)}: {r['flag']}" for r in rows
                           if r.get("flag") and "+" not in str(r["model"]))
              for s, rows in per_seed.items()}
+    flagged = Counter(_row_name(r) for rows in per_seed.values() for r in rows if r.get("flag"))
     training = {k: v for k, v in asdict(train).items() if k != "seed"}
     summary = write_seed_summary(out, scores, {"kind": "leakage", "experiments": list(experiments),
                                                "models": list(models), "training": training,
@@ -134,14 +135,17 @@ def _summarise_seeds(out: Path, per_seed: dict[int, list[dict[str, Any]]], train
     table = Table("experiment", "model", "leakage", "task acc", "seeds flagged",
                   title=f"over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean ± SD")
     for row in per_seed[seeds[0]]:
-        name = f"{row['experiment']} {row['model']}"
+        name = _row_name(row)
         table.add_row(str(row["experiment"]), str(row["model"]),
                       _mean_sd(summary.get(f"{name}.leakage")),
-                      _mean_sd(summary.get(f"{name}.accuracy")),
-                      str(sum(1 for rows in per_seed.values() for r in rows
-                              if f"{r['experiment']} {r['model']}" == name and r.get("flag"))))
+                      _mean_sd(summary.get(f"{name}.accuracy")), str(flagged[name]))
     table_console().print(table)
     err.print(f"wrote {out / 'seeds.json'}, seeds.csv, seeds.png", highlight=False)
+
+
+def _row_name(row: dict[str, Any]) -> str:
+    """A leakage table row's name among the seeds' scores: ``dsprites glancenet``."""
+    return f"{row['experiment']} {row['model']}"
 
 
 def _mean_sd(score: dict[str, Any] | None) -> str:

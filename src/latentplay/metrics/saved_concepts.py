@@ -41,6 +41,11 @@ class SavedConceptModel:
     concepts: list[str]
     halved: bool = False
 
+    @property
+    def latent_dim(self) -> int:
+        """Length of its latent means (a CBM's latents are its concept activations)."""
+        return len(self.concepts) if self.kind == "cbm" else int(self.model.config.latent_dim)
+
 
 def load_concept_model(folder: str | os.PathLike[str]) -> SavedConceptModel:
     """The concept model saved in ``folder``.
@@ -70,10 +75,12 @@ def load_concept_model(folder: str | os.PathLike[str]) -> SavedConceptModel:
         raise UserError(f"{path / 'model.pt'} cannot be read as saved weights: "
                         f"{str(exc).splitlines()[0]}") from None
     concepts = list(record.get("concepts") or [])
+    data = record.get("data") or {}          # a store's; none for shapes
     size = int(training["image_size"])
+    # folders written before training recorded channels and classes: from the weights, and
+    # the store's classes or the shapes task's quadrants
     channels = int(training.get("channels") or _input_channels(state))
-    n_classes = int(training.get("n_classes") or len((record.get("data") or {}).get("classes")
-                                                     or range(4)))
+    n_classes = int(training.get("n_classes") or len(data.get("classes") or range(4)))
     model: torch.nn.Module
     if kind == "cbm":
         model = CBM(resolve(CBMConfig, values=record["model"]), channels, size, len(concepts),
@@ -86,9 +93,9 @@ def load_concept_model(folder: str | os.PathLike[str]) -> SavedConceptModel:
     except RuntimeError as exc:
         raise UserError(f"{path / 'model.pt'} does not fit the {kind} its metrics.json records: "
                         f"{str(exc).splitlines()[0]}") from None
-    crop = float((record.get("data") or {}).get("crop", 1.0))
-    halved = "data" not in record and size == 32   # shapes drawn at 64 px, 2x2-averaged
-    return SavedConceptModel(model.eval(), kind, size, channels, crop, concepts, halved)
+    halved = not data and size == 32   # shapes drawn at 64 px, 2x2-averaged
+    return SavedConceptModel(model.eval(), kind, size, channels, float(data.get("crop", 1.0)),
+                             concepts, halved)
 
 
 def _input_channels(state: dict[str, Any]) -> int:

@@ -206,17 +206,13 @@ def store_concept_data(store: Store, concepts: Sequence[str], label: str, *, siz
                        None if known.all() else known)
     classes = [label_attr.level_names[c] for c in present]
     persons = repeated_persons(store)
-    if split == "auto":
-        split = "rows" if repeated_persons(_part(store, rows)) is None else "persons"
+    if split == "auto":  # as held_out_rows resolved it on these rows
+        repeated = persons is not None and len(np.unique(persons[rows])) < len(rows)
+        split = "persons" if repeated else "rows"
     return StoreConcepts(data.subset(np.flatnonzero(train)), data.subset(np.flatnonzero(test)),
                          classes, rows[train], rows[test], int(len(store) - labelled.sum()),
                          int((~known).sum()), None if persons is None else persons[rows[test]],
                          split)
-
-
-def _part(store: Store, rows: np.ndarray) -> Store:
-    """``store``'s ``rows`` as a store."""
-    return Store(store.dataset.select(rows), store.schema, store.path)
 
 
 def _held_out(store: Store, rows: np.ndarray, fraction: float, seed: int, split: str
@@ -226,7 +222,7 @@ def _held_out(store: Store, rows: np.ndarray, fraction: float, seed: int, split:
     from latentplay.train.data import held_out_rows
 
     mask = np.zeros(len(rows), dtype=bool)
-    mask[held_out_rows(_part(store, rows), len(rows), fraction, seed, split,
+    mask[held_out_rows(store.select(rows), len(rows), fraction, seed, split,
                        names=("--split ", "--test-fraction "))] = True
     if mask.all() or not mask.any():
         raise UserError(f"holding out {fraction:g} of {len(rows)} rows leaves no "

@@ -93,6 +93,11 @@ class Store:
     def columns(self) -> list[str]:
         return list(self.dataset.column_names)
 
+    def select(self, rows: Any) -> Store:
+        """Rows ``rows`` (row numbers, a range) of this store, as a store with its schema and
+        path: a view to read labels and images of (not to save over the store)."""
+        return Store(self.dataset.select(rows), self.schema, self.path)
+
     def labels(self, name: str) -> np.ndarray:
         """Values of attribute ``name`` as a ``(N,)`` array (class codes, factor levels, floats)."""
         attr = self.schema.attribute_or_error(name)

@@ -117,15 +117,15 @@ def stored_test_rows(store: Store, n: int, warn: bool = True,
     Raises:
         UserError: no ``split`` attribute, none with a test or val class, or a part without rows.
     """
-    part = stored_part(store)
     where = f"{setting}store holds out the rows of the store's split attribute"
     if not store.schema.has_attribute("split"):
         raise UserError(f"{where}, and {store.path} has none: convert with the published "
                         f"split, or add one with latentplay data split {store.path}")
-    if part is None:
-        names = ", ".join(store.schema.attribute("split").level_names)
-        raise UserError(f"{where} named test (or val); {store.path}'s split has classes {names}")
     attr = store.schema.attribute("split")
+    part = stored_part(store)
+    if part is None:
+        raise UserError(f"{where} named test (or val); {store.path}'s split has classes "
+                        f"{', '.join(attr.level_names)}")
     codes = np.asarray(store.labels("split"))[:n]
     test = np.flatnonzero(codes == attr.level_names.index(part))
     if len(test) in (0, n):
@@ -135,9 +135,8 @@ def stored_test_rows(store: Store, n: int, warn: bool = True,
     if warn and persons is not None:
         held = np.zeros(n, dtype=bool)
         held[test] = True
-        both = np.intersect1d(persons[:n][held], persons[:n][~held])
-        both = both[both >= 0]
-        if len(both):
+        both = np.intersect1d(persons[:n][held], persons[:n][~held])  # rows without a person
+        if len(both):                                                  # are persons of their own
             print(f"warning: the store's split puts {len(both)} person(s) of "
                   f"{person_attribute(store)} on both sides: {part} reconstructions of them are "
                   "of faces also trained on", file=sys.stderr)

@@ -165,7 +165,7 @@ def load_training_data(
 def first_rows(store: Store, limit: int) -> Store:
     """The rows a run reads of ``store``: its first ``limit`` (``data.limit``; 0 or less: all)."""
     n = rows_read(store, limit)
-    return store if n == len(store) else Store(store.dataset.select(range(n)), store.schema, store.path)
+    return store if n == len(store) else store.select(range(n))
 
 
 def rows_read(store: Store, limit: int) -> int:
