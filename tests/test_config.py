@@ -39,3 +39,26 @@ def test_a_list_given_one_bare_item_says_how_to_write_the_list() -> None:
                                         r"write condition=\[smile\]"):
         resolve(_Listed, ["condition=smile"])
     assert resolve(_Listed, ["condition=[smile]"]).condition == ["smile"]
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("name: [a,\n", r"is not valid YAML: did not find expected node content at line 2, column 1"),
+    ("- a\n- b\n", r"holds a list; a preset is a mapping"),
+    ("nose: 1\n", r"^bad value in preset .*p\.yaml: Key 'nose' not in '_Named' \(its keys: name\)"),
+])
+def test_a_broken_preset_is_one_line_naming_the_file(tmp_path, text: str, says: str) -> None:
+    """A preset that was not YAML, or a list, ended in a traceback; a bad key in one was
+    called an override."""
+    preset = tmp_path / "p.yaml"
+    preset.write_text(text)
+    with pytest.raises(UserError, match=says) as caught:
+        resolve(_Named, preset=preset)
+    assert str(preset) in str(caught.value)
+
+
+def test_an_override_after_a_preset_is_still_called_an_override(tmp_path) -> None:
+    preset = tmp_path / "p.yaml"
+    preset.write_text("name: pca\n")
+    assert resolve(_Named, preset=preset).name == "pca"
+    with pytest.raises(UserError, match=r"^bad config override: Key 'nose'"):
+        resolve(_Named, ["nose=1"], preset=preset)

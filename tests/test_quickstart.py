@@ -3,7 +3,7 @@ from pathlib import Path
 import datasets
 import pytest
 
-from latentplay import quickstart
+from latentplay import quickstart, sources
 
 
 @pytest.fixture
@@ -117,3 +117,14 @@ def test_the_printed_commands_say_how_to_reach_this_environments_latentplay(monk
     assert note is not None and f"source {here.parent / 'activate'}" in note and str(here) in note
     monkeypatch.setattr(shutil, "which", lambda name: str(here))
     assert quickstart.path_note() is None
+
+
+def test_quickstart_inside_a_store_is_refused_before_a_folder_is_made(cli, tmp_path: Path) -> None:
+    """A refused --out inside a store once left its empty folder there, and the store, holding
+    a folder that is no part of it, refused every later write."""
+    store = sources.make("synthfaces", tmp_path / "faces", n=8)
+    for out in (store.path / "inner", store.path):
+        r = cli("quickstart", "--out", out, "--n", "8")
+        assert r.code == 2 and "is inside the store" in r.err and "generating" not in r.out
+    assert not (store.path / "inner").exists() and not (store.path / "synthfaces").exists()
+    assert cli("data", "bin", store.path, "yaw", "--edges=0").code == 0

@@ -7,7 +7,8 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from omegaconf import OmegaConf
+import yaml
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from latentplay.errors import UserError, first_line
@@ -33,12 +34,16 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
     for item in overrides:
         if "=" not in item:
             raise UserError(f"override {item!r} is not of the form key=value")
+    source = "bad config override"
     try:
         conf = OmegaConf.structured(schema)
         if preset is not None:
-            conf = OmegaConf.merge(conf, OmegaConf.load(preset))
+            source = f"bad value in preset {preset}"
+            conf = OmegaConf.merge(conf, _load_preset(preset))
         if values is not None:
+            source = "bad config value"
             conf = OmegaConf.merge(conf, OmegaConf.create(dict(values)))
+        source = "bad config override"
         conf = OmegaConf.merge(conf, OmegaConf.from_dotlist(list(overrides)))
         obj = OmegaConf.to_object(conf)
     except OmegaConfBaseException as exc:
@@ -56,11 +61,29 @@ def resolve(schema: type[T], overrides: Sequence[str] = (), preset: str | Path |
         owner = getattr(exc, "object_type", None)
         if isinstance(exc, ConfigKeyError) and isinstance(owner, type) and is_dataclass(owner):
             msg += f" (its keys: {', '.join(f.name for f in fields(owner))})"
-        raise UserError(f"bad config override{where}: {msg}") from None
+        raise UserError(f"{source}{where}: {msg}") from None
     validate = getattr(obj, "validate", None)
     if callable(validate):
         validate()
     return obj  # type: ignore[return-value]
+
+
+def _load_preset(preset: str | Path) -> DictConfig:
+    """A preset's YAML mapping; a :class:`UserError` naming the file when it cannot be read,
+    is not YAML, or holds something other than a mapping of keys to values."""
+    try:
+        loaded = OmegaConf.load(preset)
+    except OSError as exc:
+        raise UserError(f"cannot read preset {preset}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or first_line(exc)
+        raise UserError(f"preset {preset} is not valid YAML: {problem}{where}") from None
+    if not isinstance(loaded, DictConfig):
+        raise UserError(f"preset {preset} holds a list; a preset is a mapping of keys to "
+                        "values (key: value per line)")
+    return loaded
 
 
 def to_dict(config: Any) -> dict[str, Any]:

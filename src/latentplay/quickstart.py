@@ -15,6 +15,7 @@ from rich.console import Console
 from latentplay import sources
 from latentplay import store as st
 from latentplay.errors import UserError
+from latentplay.outputs import refuse_inside_store
 from latentplay.report import build_report
 from latentplay.store.bias import association
 from latentplay.store.summary import CROSSTAB_BINS
@@ -57,6 +58,7 @@ def run(out: str | Path = "runs/quickstart", n: int = 2000, seed: int = 0,
     out = Path(out)
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
+    refuse_inside_store(out / "synthfaces")   # before any folder is made
     if not overwrite:
         _refuse_changed(out / "synthfaces")
     try:
