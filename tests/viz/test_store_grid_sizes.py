@@ -96,3 +96,30 @@ def test_many_groups_are_capped_to_the_largest(tmp_path: Path, cli, monkeypatch)
     assert res.code == 0 and len(seen["labels"]) == 40
     height = Image.open(tmp_path / "g.png").size[1]
     assert height < 40 * 1.2 * 120  # 40 rows, not 60
+
+
+def test_a_chosen_size_is_drawn_at_its_pixels_up_to_a_limit(tmp_path: Path, cli) -> None:
+    """--size 1024 drew into the same 0.9-inch cells as the default (a 1272-pixel PNG after
+    8 s), and no size was too large: a chosen size now widens the cells to show its pixels,
+    and is at most 512."""
+    path = _store(tmp_path / "s", [(40, 40, 3)] * 4).path
+    widths = {}
+    for size in ("32", "300"):
+        assert cli("data", "grid", path, "--out", tmp_path / f"{size}.png", "--size", size).code == 0
+        widths[size] = Image.open(tmp_path / f"{size}.png").size[0]
+    assert widths["300"] > 4 * 300 > widths["32"]          # four images a row, each 300 wide
+    res = cli("data", "grid", path, "--out", tmp_path / "x.png", "--size", "513")
+    assert res.code == 2 and res.err.strip() == "error: --size is at most 512 pixels, got 513"
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_grid_of_random_images_says_so_and_labels_no_rows(tmp_path: Path, cli,
+                                                           monkeypatch) -> None:
+    from latentplay.viz import grid
+
+    drawn = {}
+    monkeypatch.setattr(grid, "image_grid", lambda rows, labels, **kw: drawn.update(
+        labels=labels, **kw) or grid.plt.figure())
+    path = _store(tmp_path / "s", [(8, 8, 3)] * 12).path
+    assert cli("data", "grid", path, "--out", tmp_path / "g.png", "--per-row", "5").code == 0
+    assert drawn["labels"] == ["", "", ""] and drawn["title"] == "s: 12 of its 12 images, drawn at random"

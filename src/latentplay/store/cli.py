@@ -240,19 +240,22 @@ def grid(
     per_row: int = typer.Option(10, "--per-row", help="Images per row."),
     seed: int = typer.Option(0, "--seed", help="Seed for choosing the images."),
     size: int = typer.Option(None, "--size", help="Show each image centre-cropped to a square "
-                             "of N x N pixels (default: as stored; images of different sizes "
-                             "are brought to the largest shorter side, at most 256)."),
+                             "of N x N pixels, at most 512 (default: as stored; images of "
+                             "different sizes are brought to the largest shorter side, at most "
+                             "256)."),
     max_groups: int = typer.Option(40, "--max-groups", help="With --by: draw at most this many "
                                    "rows, the largest groups (the title says how many are left "
                                    "out)."),
 ) -> None:
     """Draw a labelled grid of images, one row per value of an attribute."""
     from latentplay import store as st
-    from latentplay.viz.grid import save_store_grid
+    from latentplay.viz.grid import SIZE_MAX, save_store_grid
 
     at_least(per_row, 1, "--per-row")
     if size is not None:
         at_least(size, 1, "--size")
+        if size > SIZE_MAX:
+            raise UserError(f"--size is at most {SIZE_MAX} pixels, got {size}")
     at_least(max_groups, 1, "--max-groups")
     png_out(out)
     notes = save_store_grid(st.load(path), out, by=by, per_row=per_row, seed=seed, size=size,

@@ -26,6 +26,9 @@ LABEL_SIZE = 8
 CAPTION_SIZE = 6
 """Font size of the captions under an image grid's images (points)."""
 
+FIGURE_DPI = 120
+"""Pixels per inch of saved figures."""
+
 
 def image_grid(
     rows: Sequence[np.ndarray],
@@ -125,7 +128,7 @@ def _check_grid(rows: Sequence[np.ndarray], row_labels: Sequence[str],
         raise UserError(f"captions= has {len(captions)} lists for {len(rows)} rows; give one per row")
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> None:
+def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI) -> None:
     """Write ``fig`` to ``path`` (PNG; missing directories are made) and close it."""
     fig.savefig(make_parents(path), dpi=dpi)
     plt.close(fig)
@@ -147,6 +150,10 @@ MAX_GROUPS = 40
 
 AUTO_SIDE_MAX = 256
 """Largest side (pixels) images of different sizes are brought to when no size is given."""
+
+SIZE_MAX = 512
+"""Largest side a grid's images are resized to (ten 512-pixel images make a row 5,200
+pixels wide)."""
 
 
 def save_store_grid(
@@ -182,11 +189,12 @@ def save_store_grid(
     groups: list[tuple[str, np.ndarray]] = []
     captions: list[list[str]] | None = None
     notes: list[str] = []
-    title = f"{store.path.name} by {by}" if by else None
+    title = f"{store.path.name} by {by}"
     if by is None:
         n = min(len(store), per_row * 5)
         idx = rng.choice(len(store), size=n, replace=False)
-        groups = [(f"{k * per_row}-", idx[k * per_row : (k + 1) * per_row]) for k in range(5)]
+        title = f"{store.path.name}: {n} of its {len(store)} images, drawn at random"
+        groups = [("", idx[k * per_row : (k + 1) * per_row]) for k in range(5)]
         groups = [g for g in groups if len(g[1])]
     else:
         attr = store.schema.attribute_or_error(by)
@@ -221,7 +229,9 @@ def save_store_grid(
     loaded = [load_image_list(store, np.sort(idx) if captions is None else idx) for _, idx in groups]
     rows, note = common_size(loaded, size)
     notes += [note] if note else []
-    fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title)
+    # a chosen size is drawn at its pixels (at least the default cell of 0.9 inch)
+    cell = 0.9 if size is None else max(0.9, size / FIGURE_DPI + 0.05)
+    fig = image_grid(rows, [g[0] for g in groups], captions=captions, title=title, cell_inches=cell)
     save_figure(fig, out)
     return notes
 
