@@ -135,6 +135,17 @@ def test_leakage_beyond_the_concepts_is_measured_against_the_truth() -> None:
     assert leaky["leakage"] == pytest.approx(1.0)
 
 
+def test_leakage_beyond_concepts_that_tell_nothing_is_measured_from_chance() -> None:
+    """Activations near chance leaked 0.075 "beyond" concepts whose probe overfitted to under
+    chance: the baseline is the higher of the truth's accuracy and chance."""
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(120, 20))                  # 20 columns of noise: the probe overfits
+    target = rng.integers(0, 6, 120)
+    noise = concept_leakage(rng.normal(size=(120, 1)), truth, target, splits=5)
+    assert noise["truth_accuracy"] < noise["chance"] - 0.05
+    assert noise["beyond"] == pytest.approx(noise["leakage"]) and abs(noise["beyond"]) < 0.02
+
+
 def test_concepts_on_a_store_write_scores_leakage_and_report(cli, tmp_path: Path,
                                                              faces_store: Path) -> None:
     """``metrics concepts cbm --data`` trains on the store, records the data, scores against

@@ -242,9 +242,10 @@ def concept_leakage(activations: np.ndarray, truth: np.ndarray, target: np.ndarr
     """How much of ``target`` ``(N,)`` (class codes) the concept activations ``(N, k)`` tell
     beyond the true concept values ``truth`` ``(N, k)``: :func:`~latentplay.metrics.leakage.probe`
     of each (a logistic regression over ``splits`` stratified halvings) and ``beyond`` =
-    (accuracy from the activations - accuracy from the truth) / (1 - the latter): 0 when the
-    activations tell no more than the concepts do, 1 when they read the target perfectly
-    where the concepts did not. ``groups`` ``(N,)`` (persons) halves whole persons, so that the
+    (accuracy from the activations - baseline) / (1 - baseline), the baseline being the
+    accuracy from the truth or chance, whichever is higher (a probe of concepts that tell
+    nothing of the target may overfit to under chance): 0 when the activations tell no more
+    than the concepts do, 1 when they read the target perfectly where the concepts did not. ``groups`` ``(N,)`` (persons) halves whole persons, so that the
     probe cannot recognise them. Returns ``accuracy``, ``accuracy_sd``, ``truth_accuracy``,
     ``chance`` (the most frequent class guessed), ``leakage`` (GlanceNets': against chance)
     and ``beyond``."""
@@ -252,8 +253,9 @@ def concept_leakage(activations: np.ndarray, truth: np.ndarray, target: np.ndarr
 
     learned = probe(activations, target, seed=seed, splits=splits, groups=groups)
     true = probe(truth, target, seed=seed, splits=splits, groups=groups)
-    room = 1.0 - true["leak_accuracy"]
-    beyond = (learned["leak_accuracy"] - true["leak_accuracy"]) / room if room > 1e-12 else 0.0
+    baseline = max(true["leak_accuracy"], learned["chance"])
+    room = 1.0 - baseline
+    beyond = (learned["leak_accuracy"] - baseline) / room if room > 1e-12 else 0.0
     return {"accuracy": learned["leak_accuracy"], "accuracy_sd": learned["leak_accuracy_sd"],
             "truth_accuracy": true["leak_accuracy"], "chance": learned["chance"],
             "leakage": learned["leakage"], "beyond": beyond}
