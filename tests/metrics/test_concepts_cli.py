@@ -13,11 +13,13 @@ TINY = ("--epochs", "1", "--size", "32")
 
 
 def _at_chance(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make every concept model score task accuracy 0.25 (chance of the 4 quadrants)."""
+    """Make every concept model score task accuracy 0.25, its chance (as of 4 balanced
+    quadrants; the tiny test sets' own share of the majority class moves)."""
     from latentplay.metrics import concepts
 
     evaluate = concepts.evaluate_outputs
     monkeypatch.setattr(concepts, "evaluate_outputs", lambda *a: {**evaluate(*a), "accuracy": 0.25})
+    monkeypatch.setattr(concepts, "task_chance", lambda train, test: 0.25)
 
 
 def test_a_model_at_task_chance_is_flagged(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -220,7 +220,8 @@ def test_leakage_table_writes_csv_and_chart(tmp_path: Path, digits: tuple) -> No
     used = settings["used"]["parity"]
     assert used["training"]["epochs"] == 3 and used["training"]["batch_size"] == 16
     assert "size" not in used and "digits at 28 px" in used["data"]
-    assert all(float(r["task_chance"]) == 0.5 for r in table)
+    # the held-out digits' share of the training digits' more frequent parity, about one half
+    assert len({r["task_chance"] for r in table}) == 1 and 0.4 < float(table[0]["task_chance"]) < 0.6
 
 
 @pytest.mark.parametrize(

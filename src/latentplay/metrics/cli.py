@@ -667,7 +667,7 @@ def _store_concepts(kind: str, out: Path, config: Any, path: Path, concept_names
 
     def train_one(train: Any, run: Path) -> dict[str, Any]:
         scores = run_concept_model(kind, parts.train, parts.test, run, train,
-                                   n_classes=len(parts.classes), task_chance=parts.task_chance,
+                                   n_classes=len(parts.classes),
                                    data=record, extra=leakage if targets else None,
                                    **_latent_dim(kind, latent_dim, len(parts.train.names),
                                                  len(parts.train.names) + FREE_LATENTS), **model)

@@ -17,13 +17,13 @@ activations: the model's, in [0, 1]), ``factors.npy`` (``(N, k)`` int: the test 
 concept levels, from which alignment and explicitness are computed), ``accepted.npy`` and
 ``metrics.json`` with accuracy, held-out concept accuracy (:func:`concept_scores`), concept
 alignment (DCI disentanglement of the concept activations against the concepts' factor levels)
-and explicitness (DCI informativeness on the test rows), ``task_chance`` (1 / classes, or what
-the caller gives) and ``flag`` (:func:`flag_of`: "task near chance", "no concept learned" or
-""), and what they were measured on (``concepts``: the concept names; ``training``: the
-:class:`TrainConfig`, image counts and size; ``model``: the model's config; ``data``: a
-store's, where the caller gives it). For the kinds with a decoder (``glancenet``, ``vae``; a
-CBM has none) it also draws ``recon.png``, ``traverse.png`` and ``traverse.gif``
-(:func:`save_decoder_figures`).
+and explicitness (DCI informativeness on the test rows), ``task_chance`` (the test images'
+accuracy of guessing the training images' most frequent class) and ``flag`` (:func:`flag_of`:
+"task near chance", "no concept learned" or ""), and what they were measured on (``concepts``:
+the concept names; ``training``: the :class:`TrainConfig`, image counts and size; ``model``:
+the model's config; ``data``: a store's, where the caller gives it). For the kinds with a
+decoder (``glancenet``, ``vae``; a CBM has none) it also draws ``recon.png``, ``traverse.png``
+and ``traverse.gif`` (:func:`save_decoder_figures`).
 Those are :data:`OUTPUTS`; an earlier run's are removed first, so a folder written again holds
 only what the new model wrote.
 """
@@ -341,6 +341,12 @@ def concepts_not_learned(scores: dict[str, dict[str, Any]]) -> list[str]:
     return [name for name, s in scores.items() if not s["learned"]]
 
 
+def task_chance(train: ConceptData, test: ConceptData) -> float:
+    """The task accuracy of a guess without the image: the share of ``test``'s rows in the
+    class most frequent among ``train``'s."""
+    return float(np.mean(test.labels == np.bincount(train.labels).argmax()))
+
+
 def flag_of(accuracy: float, task_chance: float, not_learned: list[str], n_concepts: int) -> str:
     """Why a model's scores say little ("" when nothing does): its task accuracy within
     :data:`NEAR_CHANCE` of chance, or none of its ``n_concepts`` concepts learned."""
@@ -371,15 +377,13 @@ def run_concept_model(
     out: str | os.PathLike[str],
     train: TrainConfig,
     n_classes: int,
-    task_chance: float | None = None,
     data: dict[str, Any] | None = None,
     extra: Callable[[dict[str, np.ndarray]], dict[str, Any]] | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Train ``kind`` on ``train_data``, evaluate on ``test_data`` and write GlanceNets' outputs
     (see the module docstring) into directory ``out``; returns the metrics (None where one is
-    undefined). ``task_chance``: the task accuracy of a guess without the image (default
-    1 / ``n_classes``, balanced classes); ``data``: what ``metrics.json`` records of the data
+    undefined); ``task_chance`` is :func:`task_chance`'s. ``data``: what ``metrics.json`` records of the data
     beside the training settings (a store's, say); ``extra``: more metrics computed from the
     test images' :func:`infer` outputs (a store's concept leakage)."""
     out_dir = Path(out)
@@ -396,7 +400,7 @@ def run_concept_model(
     corrected = intervention(model, known, labelled,
                              train_out["concepts"][labelled_rows(train_data)],
                              train_data.labelled(), seed=train.seed)
-    chance = 1.0 / n_classes if task_chance is None else task_chance
+    chance = task_chance(train_data, test_data)
     metrics = finite_or_none_within({  # NaN (no test image accepted, say) is written as null
         "kind": kind,
         "masking_fact": train.masking_fact,

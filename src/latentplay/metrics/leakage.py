@@ -66,6 +66,7 @@ from latentplay.metrics.concepts import (
     fit,
     flag_of,
     infer,
+    task_chance,
 )
 
 if TYPE_CHECKING:
@@ -364,6 +365,7 @@ def run_experiment(
     split = np.random.default_rng(seed).permutation(len(domain))
     n_fit = int(round(len(domain) * (1 - HELD_OUT)))
     fit_data, test_data = domain.subset(split[:n_fit]), domain.subset(split[n_fit:])
+    chance = task_chance(fit_data, test_data)
     rows: list[dict[str, Any]] = []
     nothing = np.zeros((len(probe_target), 1))
     for kind in models:
@@ -375,11 +377,11 @@ def run_experiment(
         learned = concept_scores(held_out["concepts"], test_data)
         categorical = [s["accuracy"] for s in learned.values() if "accuracy" in s]
         continuous = [s["r2"] for s in learned.values() if s.get("r2") is not None]
-        base = {"experiment": experiment, "accuracy": scores["accuracy"], "task_chance": 1.0 / n_classes,
+        base = {"experiment": experiment, "accuracy": scores["accuracy"], "task_chance": chance,
                 "concept_acc": float(np.mean(categorical)) if categorical else None,
                 "concept_r2": float(np.mean(continuous)) if continuous else None,
                 "concept_scores": learned,
-                "flag": flag_of(scores["accuracy"], 1.0 / n_classes, concepts_not_learned(learned),
+                "flag": flag_of(scores["accuracy"], chance, concepts_not_learned(learned),
                                 len(learned))}
         out = infer(model, probe_images)
         rows.append({**base, "model": kind,

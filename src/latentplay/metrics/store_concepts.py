@@ -86,11 +86,6 @@ class StoreConcepts:
     persons_test: np.ndarray | None
     split: str
 
-    @property
-    def task_chance(self) -> float:
-        """The test rows' task accuracy of guessing the training rows' most frequent class."""
-        return float(np.mean(self.test.labels == np.bincount(self.train.labels).argmax()))
-
     def record(self, store: Store, label: str, attributes: Sequence[str], crop: float
                ) -> dict[str, Any]:
         """What ``metrics.json`` keeps of the data (``data``)."""
@@ -245,8 +240,9 @@ def concept_leakage(activations: np.ndarray, truth: np.ndarray, target: np.ndarr
     (accuracy from the activations - baseline) / (1 - baseline), the baseline being the
     accuracy from the truth or chance, whichever is higher (a probe of concepts that tell
     nothing of the target may overfit to under chance): 0 when the activations tell no more
-    than the concepts do, 1 when they read the target perfectly where the concepts did not. ``groups`` ``(N,)`` (persons) halves whole persons, so that the
-    probe cannot recognise them. Returns ``accuracy``, ``accuracy_sd``, ``truth_accuracy``,
+    than the concepts do, 1 when they read the target perfectly where the concepts did not.
+    ``groups`` ``(N,)`` (persons) halves whole persons, so that the probe cannot recognise
+    them. Returns ``accuracy``, ``accuracy_sd``, ``truth_accuracy``,
     ``chance`` (the most frequent class guessed), ``leakage`` (GlanceNets': against chance)
     and ``beyond``."""
     from latentplay.metrics.leakage import probe
