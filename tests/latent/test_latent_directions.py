@@ -289,13 +289,18 @@ def test_store_factor_continuous_or_by_level(tmp_path_factory: pytest.TempPathFa
     rng = np.random.default_rng(5)
     z = 0.1 * rng.normal(size=(len(st), 4))
     z[:, 0] += st.labels("pos_x") / 31  # factor level codes 0..31 -> values 0..1
-    z[:, 1] += st.labels("shape") == 2  # the shape named "3"
+    z[:, 1] += st.labels("shape") == 2  # the shape named "heart"
+    z[:, 2] += st.labels("scale") == 5  # the scale named "1"
     st = store.add_column(st, "emb", z.astype(np.float32))
     d = fit_store_direction(st, "emb", "pos_x")
     assert (d.kind, d.n) == ("continuous", 320) and d.vector[0] > 0.9 and d.score > 0.5
-    by_level = fit_store_direction(st, "emb", "shape", positive="3")  # a name, not code 3
-    assert (by_level.kind, by_level.positive, by_level.negative) == ("categorical", "3", None)
+    by_level = fit_store_direction(st, "emb", "shape", positive="heart")
+    assert (by_level.kind, by_level.positive, by_level.negative) == ("categorical", "heart", None)
     assert by_level.vector[1] > 0.9
+    by_value = fit_store_direction(st, "emb", "scale", positive="1")  # a name, not code 1
+    assert (by_value.kind, by_value.positive) == ("categorical", "1") and by_value.vector[2] > 0.9
+    with pytest.raises(UserError, match="'shape' has 3 classes"):  # nominal: no order to fit
+        fit_store_direction(st, "emb", "shape")
 
 
 @pytest.mark.parametrize(

@@ -424,7 +424,7 @@ def order_trend(data: st.Store, attribute: str, rows: np.ndarray, result: PRDC, 
     :func:`~latentplay.metrics.verification.rate_trend`); None for unordered classes or fewer
     than three classes with rows."""
     attr = data.schema.attribute(attribute)
-    if not (attr.ordered or attr.kind == "factor"):
+    if not attr.has_order:
         return None
     names, all_codes = store_classes(data, attribute)
     position = class_places(all_codes[rows], names)

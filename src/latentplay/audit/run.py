@@ -276,7 +276,7 @@ def audit_images(
                          ann.classes,
                          attribute=ann.attribute, confusion=None if ev is None else ev.confusion,
                          confusion_counts=None if ev is None else ev.measured_counts, seed=seed,
-                         ordered=attr.ordered or attr.kind == "factor",
+                         ordered=attr.has_order,
                          training_persons=None if persons is None
                          else (ann.store_truth(data), persons),
                          generated_persons=None if shown is None else (predicted, shown),

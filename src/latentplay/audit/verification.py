@@ -393,7 +393,7 @@ def verify_store(
         "notes": [note for note in (identity_note(identity, ids),) if note],
         "caution": circular_caution(store, source, column),
     }
-    ordered = by is not None and "," not in by and _is_ordered(store.schema.attribute(by))
+    ordered = by is not None and "," not in by and store.schema.attribute(by).has_order
     if ordered:
         summary["trend"] = _trend(names, group_of, chosen.same, d >= t, persons, seed)
     if covariates:
@@ -598,10 +598,6 @@ def _groups(store: st.Store, by: str | None) -> tuple[list[str], np.ndarray]:
         codes = np.where((codes >= 0) & (values >= 0), codes * len(levels) + values, -1)
         names = [f"{a} / {b}" if a else b for a in names for b in levels]
     return names, codes
-
-
-def _is_ordered(attr: st.Attribute) -> bool:
-    return attr.ordered or attr.kind == "factor"
 
 
 def _trend(names: list[str], group_of: np.ndarray, same: np.ndarray, nonmatch: np.ndarray,

@@ -35,22 +35,22 @@ def store_labels(store: st.Store, name: str, rows: np.ndarray, ordered: bool = F
     """Values of attribute ``name`` at ``rows`` as :class:`~latentplay.viz.projection.Labels`.
 
     Factor attributes are drawn as ordered classes named by their level values (as a colour
-    bar of the level values when they have more than ``MAX_LEVELS``); categorical ones as
-    ordered classes when ``ordered`` or marked so in the schema (Monk tones, age groups,
-    groups made by ``data bin``).
+    bar of the level values when they have more than ``MAX_LEVELS``), nominal ones as classes
+    named by their level names; categorical ones as ordered classes when ``ordered`` or marked
+    so in the schema (Monk tones, age groups, groups made by ``data bin``).
     """
     attr = _attribute(store, name)
     values = store.labels(name)[rows]
     if attr.kind == "continuous":
         return Labels(name, values.astype(np.float32), "continuous", range=attr.range)
-    if attr.kind == "factor":
+    if attr.kind == "factor" and not attr.nominal:
         levels = np.asarray(attr.values, dtype=np.float32)
         if len(levels) > MAX_LEVELS:
             return Labels(name, levels[values], "continuous",
                           range=(float(levels.min()), float(levels.max())))
         return Labels(name, values, "ordered", [f"{v:.3g}" for v in levels])
     ordered = ordered or attr.ordered
-    return Labels(name, values, "ordered" if ordered else "categorical", list(attr.names or []))
+    return Labels(name, values, "ordered" if ordered else "categorical", attr.level_names)
 
 
 def _attribute(store: st.Store, name: str) -> st.Attribute:

@@ -539,7 +539,7 @@ def _fit_store(store: Store, column: str | np.ndarray, attribute: str, *,
     chosen = positive is not None or negative is not None
     along_order = attr.ordered and not chosen and len(_order(attr)) > 2
     categorical = (attr.kind == "categorical" and not along_order) or (
-        attr.kind == "factor" and chosen)
+        attr.kind == "factor" and (chosen or attr.nominal))
     kind = "categorical" if categorical else "continuous"
     if along_order:
         found, fitted = _fit(z, _order_positions(attr, labels), "continuous", None, None, None,
@@ -701,15 +701,16 @@ def ordered_values(store: Store, attribute: str) -> np.ndarray:
     """``(N,)`` float64 values of an attribute that has an order: a continuous attribute's
     values, a factor's level values, an ordered categorical attribute's class places (0, 1,
     ...; ``unknown`` left out); NaN where unlabelled. A :class:`UserError` for an unordered
-    categorical attribute."""
+    categorical attribute or a nominal factor."""
     attr = store.schema.attribute_or_error(attribute)
     labels = store.labels(attribute)
     if attr.kind == "continuous":
         return np.asarray(labels, dtype=np.float64)
+    if not attr.has_order:
+        what = "a nominal factor" if attr.kind == "factor" else "an unordered categorical attribute"
+        raise UserError(f"{attribute!r} is {what}; choose a class of it")
     if attr.kind == "factor":
         return _factor_values(attr, labels)
-    if not attr.ordered:
-        raise UserError(f"{attribute!r} is an unordered categorical attribute; choose a class of it")
     return _order_positions(attr, labels)
 
 

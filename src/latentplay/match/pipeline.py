@@ -209,7 +209,8 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
     """Columns ``names`` of ``rows`` as one ``(n, p)`` float64 matrix and its column names.
 
     Vector columns give one column per dimension (``z[3]``); continuous and factor attributes
-    one column; categorical attributes a 0/1 indicator per class (one for two classes). A NaN
+    one column; categorical attributes and nominal factors a 0/1 indicator per class (one for
+    two classes). A NaN
     (a measure without a value) is refused unless ``missing_ok`` (columns only reported).
     """
     blocks, out_names = [], []
@@ -225,14 +226,14 @@ def features(store: st.Store, names: list[str], rows: np.ndarray, missing_ok: bo
             if attr.kind == "continuous":
                 blocks.append(labels.astype(np.float64)[:, None])
                 out_names.append(attr.name)
-            elif attr.kind == "factor":
+            elif attr.kind == "factor" and not attr.nominal:
                 values = np.asarray(attr.values, np.float64)
                 codes = labels.astype(np.int64)
                 known = (codes >= 0) & (codes < len(values))  # -1: no value, NaN
                 blocks.append(np.where(known, values[np.where(known, codes, 0)], np.nan)[:, None])
                 out_names.append(attr.name)
             else:
-                levels = list(attr.names or [])
+                levels = attr.level_names
                 keep = levels[1:] if len(levels) == 2 else levels
                 # a row without a class (missing code) has no indicator value: NaN, not 0
                 known = (labels >= 0) & (labels < len(levels))
@@ -331,11 +332,11 @@ def exact_codes(store: st.Store, names: list[str], rows: np.ndarray) -> np.ndarr
 
 def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
     """The outcome of ``rows`` as ``(n,)`` float64: a continuous attribute's values, a factor's
-    level values, a categorical attribute's class place (0, 1, ... in its order, ``unknown``
-    left out: for two classes 1 marks the second, so the difference is one of shares), or a 1-d
-    vector column; NaN where a row has no value (a missing code, ``unknown``, NaN). An unordered
-    categorical attribute of more than two classes has no mean (its codes are arbitrary) and is
-    refused."""
+    level values, a categorical attribute's (or nominal factor's) class place (0, 1, ... in
+    its order, ``unknown`` left out: for two classes 1 marks the second, so the difference is
+    one of shares), or a 1-d vector column; NaN where a row has no value (a missing code,
+    ``unknown``, NaN). An unordered categorical attribute (or nominal factor) of more than two
+    classes has no mean (its codes are arbitrary) and is refused."""
     if store.schema.has_attribute(name):
         attr = store.schema.attribute(name)
         labels = np.asarray(store.labels(name))[rows]
@@ -343,9 +344,9 @@ def outcome_values(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
             return labels.astype(np.float64)
         places = class_places(labels, attr.level_names)
         known = [v for v in attr.level_names if v != UNKNOWN]
-        if attr.kind == "factor":
+        if attr.kind == "factor" and not attr.nominal:
             y = np.asarray(attr.values, np.float64)[np.where(places >= 0, labels, 0).astype(np.int64)]
-        elif len(known) > 2 and not attr.ordered:
+        elif len(known) > 2 and not attr.has_order:
             raise UserError(f"--outcome {name!r} has {len(known)} unordered classes, whose "
                             "codes have no mean; give a two-class or ordered attribute "
                             "(or one 0/1 attribute per class)")

@@ -109,11 +109,12 @@ def known_rows(attr: Attribute, values: np.ndarray) -> np.ndarray:
 def _columns(attr: Attribute, values: np.ndarray, known: np.ndarray, train: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, list[str], bool]:
     """Concept columns ``(N, m)`` in [0, 1], their levels ``(N, m)`` int, their names and
-    whether they are one categorical concept (one column of two values, or one-hot), from
+    whether they are one categorical concept (one column of two values, or one-hot: a
+    categorical attribute's or nominal factor's classes), from
     ``attr``'s ``(N,)`` ``values``, those of rows outside ``known`` ``(N,)`` bool giving
     columns 0 and levels -1 (``train``: ``(N,)`` bool, the rows a continuous range is taken
     from, with ``known``)."""
-    if attr.kind == "factor":
+    if attr.kind == "factor" and not attr.nominal:
         levels = values.astype(np.int64)
         columns = levels / max(len(attr.values or []) - 1, 1)
         names, grouped = [attr.name], False

@@ -40,17 +40,22 @@ SIZES = tuple(len(v) if isinstance(v, tuple) else v for _, v in FACTORS)
 NUM_IMAGES = int(np.prod(SIZES))
 LABEL_KEYS = ("labels", "latents_classes")
 ROWS = 512
+NOMINAL = ("object_color", "object_shape", "background_color")
+"""The factors whose levels have no order."""
 
 
 def attributes() -> list[Attribute]:
-    """One factor per MPI3D factor; level values are the level numbers 0..n-1."""
+    """One factor per MPI3D factor; level values are the level numbers 0..n-1, named where
+    MPI3D names them (colours and shapes: nominal)."""
     out = []
     for name, levels in FACTORS:
-        size = len(levels) if isinstance(levels, tuple) else levels
+        named = isinstance(levels, tuple)
+        size = len(levels) if named else levels
         desc = ", ".join(f"{i}={v}" for i, v in enumerate(levels)) \
-            if isinstance(levels, tuple) else f"{size} positions of the robot arm"
-        out.append(Attribute(name, "factor", values=[float(v) for v in range(size)],
-                             description=desc))
+            if named else f"{size} positions of the robot arm"
+        out.append(Attribute(name, "factor", names=list(levels) if named else None,
+                             values=[float(v) for v in range(size)], description=desc,
+                             nominal=name in NOMINAL))
     return out
 
 

@@ -24,6 +24,7 @@ from latentplay.store.schema import Attribute, Provenance, Schema
 
 SIZE = 64
 FACTOR_NAMES = ("shape", "scale", "orientation", "pos_x", "pos_y")
+SHAPE_NAMES = ("square", "ellipse", "heart")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 SHAPE_NAMES = ("square", "ellipse", "heart")
 FACTOR_VALUES: dict[str, np.ndarray] = {
@@ -69,7 +70,8 @@ class ShapesConfig:
 
 
 def attributes() -> list[Attribute]:
-    """Schema attributes: one factor per dSprites latent, with its continuous level values."""
+    """Schema attributes: one factor per dSprites latent, with its continuous level values
+    (shape's name its levels, which have no order)."""
     desc = {
         "shape": "1=square, 2=ellipse, 3=heart",
         "scale": "relative sprite size",
@@ -77,9 +79,9 @@ def attributes() -> list[Attribute]:
         "pos_x": "horizontal position, 0 = left",
         "pos_y": "vertical position, 0 = top",
     }
-    return [
-        Attribute(n, "factor", values=FACTOR_VALUES[n].tolist(), description=desc[n]) for n in FACTOR_NAMES
-    ]
+    return [Attribute(n, "factor", values=FACTOR_VALUES[n].tolist(), description=desc[n],
+                      names=list(SHAPE_NAMES) if n == "shape" else None, nominal=n == "shape")
+            for n in FACTOR_NAMES]
 
 
 def factors_of_indices(indices: np.ndarray) -> np.ndarray:

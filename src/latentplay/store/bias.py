@@ -103,7 +103,7 @@ def linear_trend(counts: np.ndarray, row_scores: np.ndarray | None = None,
 
 def _ordinal(attr: Attribute, levels: list[str]) -> bool:
     """Whether the present known ``levels`` of ``attr`` follow an order."""
-    return attr.kind != "categorical" or attr.ordered or len(levels) == 2
+    return attr.kind == "continuous" or attr.has_order or len(levels) == 2
 
 
 @dataclass

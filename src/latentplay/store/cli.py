@@ -537,13 +537,16 @@ def combine_cmd(
 @app.command("order")
 def order_cmd(
     path: Path = typer.Argument(..., help="Store directory (changed in place)."),
-    attribute: str = typer.Argument(..., help="Categorical attribute, e.g. age."),
+    attribute: str = typer.Argument(..., help="Categorical attribute (e.g. age), or a factor."),
     classes: str = typer.Option(None, "--classes", help="Every class, comma-separated, in "
                                 "order (default: the present order)."),
     unordered: bool = typer.Option(False, "--unordered", help="Mark the classes unordered."),
 ) -> None:
     """Put a categorical attribute's classes in order and mark it ordered (projections colour
-    it along a ramp, data bias tests for a trend along it)."""
+    it along a ramp, data bias tests for a trend along it).
+
+    A factor's levels follow their values; --unordered marks them nominal (dSprites' shape:
+    square, ellipse, heart), and no option ordered again."""
 
     from latentplay.cliargs import split_names
     from latentplay.store.order import order_classes

@@ -84,7 +84,7 @@ def group_codes(store: Store, by: str, option: str = "--by"
     if UNKNOWN in names:
         codes = np.where(codes == names.index(UNKNOWN), -1, codes)
         names = names[:names.index(UNKNOWN)]
-    ordered = len(attrs) == 1 and (attrs[0].ordered or attrs[0].kind == "factor")
+    ordered = len(attrs) == 1 and attrs[0].has_order
     return names, codes, ordered
 
 

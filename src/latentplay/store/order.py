@@ -9,7 +9,8 @@ for a store whose classes came from a CSV in alphabetical order (``10-19`` befor
 
 Row values are unchanged (each row keeps its class name); only the codes and the class list
 change. The class ``unknown`` stays last and outside the order. The store is replaced
-atomically, with a history entry.
+atomically, with a history entry. A factor's levels keep the order of their values; it is
+marked nominal (levels without an order, dSprites' shape) or not, its codes unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from latentplay.store.schema import UNKNOWN, Attribute
 
 def order_classes(store: Store | str | os.PathLike[str], attribute: str,
                   classes: Sequence[str] | None = None, *, ordered: bool = True) -> Store:
-    """Reorder the classes of categorical ``attribute`` and mark it (un)ordered, in place.
+    """Reorder the classes of categorical ``attribute`` and mark it (un)ordered, in place; or
+    mark a factor nominal (``ordered`` False) or not, its levels in the order of their values.
 
     Args:
         store: a saved store or its path.
@@ -42,7 +44,12 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     """
     store = saved(store, "order an attribute's classes")
     attr = store.schema.attribute_or_error(attribute)
+    if attr.kind == "factor" and classes is None:
+        return _mark_factor(store, attr, nominal=not ordered)
     if attr.kind != "categorical":
+        if attr.kind == "factor":
+            raise UserError(f"{attribute!r} is a factor, whose levels follow their values: give "
+                            "no --classes (--unordered marks them nominal)")
         raise UserError(f"{attribute!r} is {attr.kind}; only a categorical attribute's classes "
                         "are ordered (cut a continuous one with `latentplay data bin`)")
     old = list(attr.names or [])
@@ -68,4 +75,13 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     new = dataclasses.replace(new, schema=dataclasses.replace(new.schema, attributes=in_place))
     entry = {"op": "order", "column": attribute, "classes": new_names, "ordered": ordered,
              "rows": len(store)}
+    return save(with_history(new, entry), store.path)
+
+
+def _mark_factor(store: Store, attr: Attribute, *, nominal: bool) -> Store:
+    """``store`` with factor ``attr`` marked nominal (its levels without an order) or not."""
+    described = dataclasses.replace(attr, nominal=nominal)
+    in_place = [described if a.name == attr.name else a for a in store.schema.attributes]
+    new = dataclasses.replace(store, schema=dataclasses.replace(store.schema, attributes=in_place))
+    entry = {"op": "order", "column": attr.name, "ordered": not nominal, "rows": len(store)}
     return save(with_history(new, entry), store.path)

@@ -60,10 +60,12 @@ class Attribute:
     ``categorical`` columns are ``ClassLabel`` with ``names``; ``continuous`` columns are
     ``float32`` inside ``range``; ``factor`` columns are ints ``0..len(values)-1`` named
     ``factor_<name>`` holding the ground-truth factors of synthetic data (``values`` gives the
-    continuous value of each level). A categorical attribute is ``ordered`` when its classes
-    follow an order (Monk skin tones, age groups, groups of a binned value): plots colour it
-    along a ramp and ``data bias`` tests for a trend along it. The class ``unknown`` is never
-    part of the order.
+    continuous value of each level, ``names`` optionally a name for each). A categorical
+    attribute is ``ordered`` when its classes follow an order (Monk skin tones, age groups,
+    groups of a binned value): plots colour it along a ramp and ``data bias`` tests for a trend
+    along it. The class ``unknown`` is never part of the order. A factor's levels follow the
+    order of their values unless it is ``nominal`` (dSprites' shape: square, ellipse, heart,
+    whose values only number them); :attr:`has_order` says which.
     """
 
     name: str
@@ -73,6 +75,7 @@ class Attribute:
     values: list[float] | None = None
     description: str = ""
     ordered: bool = False
+    nominal: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -83,6 +86,11 @@ class Attribute:
             raise ValueError(f"factor attribute {self.name!r} needs its level values")
         if self.ordered and self.kind != "categorical":
             raise ValueError(f"only a categorical attribute is marked ordered, not {self.name!r}")
+        if self.nominal and self.kind != "factor":
+            raise ValueError(f"only a factor is marked nominal, not {self.name!r}")
+        if self.kind == "factor" and self.names is not None and len(self.names) != len(self.values):
+            raise ValueError(f"factor attribute {self.name!r}: {len(self.names)} names for "
+                             f"{len(self.values)} levels")
         if self.range is not None:
             self.range = (float(self.range[0]), float(self.range[1]))
 
@@ -96,10 +104,16 @@ class Attribute:
         return None
 
     @property
+    def has_order(self) -> bool:
+        """Whether the levels follow an order: an ordered categorical attribute, or a factor
+        that is not nominal."""
+        return self.ordered or (self.kind == "factor" and not self.nominal)
+
+    @property
     def level_names(self) -> list[str]:
-        """Name of each level of a categorical (class names) or factor (``f"{value:g}"``)
-        attribute, indexed by its code; empty for continuous."""
-        if self.kind == "categorical":
+        """Name of each level of a categorical (class names) or factor (its ``names``, else
+        ``f"{value:g}"``) attribute, indexed by its code; empty for continuous."""
+        if self.kind == "categorical" or (self.kind == "factor" and self.names):
             return list(self.names or [])
         return [f"{v:g}" for v in self.values or []]
 
