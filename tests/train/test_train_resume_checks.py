@@ -131,3 +131,17 @@ def test_a_checkpoint_without_the_data_record_still_resumes(small_run: tuple[Pat
     sources.make("shapes", store, n=150, seed=5, overwrite=True)
     train.resume(run, max_steps=2, progress=False)
     assert _state(run)["step"] == 2 and "data" in _state(run)
+
+
+def test_resume_refuses_an_edited_setting_it_would_not_follow(small_run: tuple[Path, Path]) -> None:
+    """An optim.lr edited in config.yaml was overwritten by the saved optimiser state on resume,
+    while config.yaml (and the report) said it was used; --max-steps still changes."""
+    run, _ = small_run
+    config = _edit(run, "lr: 0.0005", "lr: 0.01")
+    with pytest.raises(UserError, match=r"config.yaml differs from what the run trained with "
+                                        r"\(optim.lr 0.0005 -> 0.01\): a resume continues"):
+        train.resume(run, max_steps=2, progress=False)
+    assert _state(run)["step"] == 1
+    (run / "config.yaml").write_text(config)
+    train.resume(run, max_steps=2, progress=False)
+    assert _state(run)["step"] == 2 and _state(run)["config"]["trainer"]["max_steps"] == 2

@@ -167,6 +167,7 @@ def resume(run: PathLike, *, epochs: int | None = None, max_steps: int | None = 
     config.validate()
     state = ckpt.load_state(run_dir)
     _check_same_store(run_dir, config, state)
+    _check_same_config(run_dir, config, state)
     if epochs is not None or max_steps is not None or not state["finished"]:
         _check_more_to_do(run_dir, config.trainer, state)
     if epochs is not None or max_steps is not None:
@@ -201,6 +202,37 @@ def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> Non
         least = epoch if batch or done else epoch - 1
         raise UserError(f"{run_dir} has trained {epoch} epochs{partial}: pass --epochs above {least} "
                         "(epochs= in Python)")
+
+
+RESUME_CHANGES = ("trainer.epochs", "trainer.max_steps", "data.store")
+"""Settings of ``config.yaml`` a resume may find changed: more epochs or steps (``--epochs``,
+``--max-steps``), and the store's path (a moved store; its rows are checked)."""
+
+
+def _check_same_config(run_dir: Path, config: Any, state: dict[str, Any]) -> None:
+    """A :class:`UserError` naming each setting of ``config.yaml`` (other than
+    :data:`RESUME_CHANGES`) that differs from what the checkpoint ``state`` trained with: the
+    restored optimiser and model would not follow it (an edited ``optim.lr`` was overwritten by
+    the saved optimiser state), while ``config.yaml`` and the report would say it was used. A
+    checkpoint that recorded no config is not checked."""
+    from latentplay.config import to_dict
+
+    if state.get("config") is None:
+        return
+    changed = [f"{key} {old!r} -> {new!r}" for key, old, new in
+               _differences(state["config"], to_dict(config)) if key not in RESUME_CHANGES]
+    if changed:
+        raise UserError(f"{run_dir / 'config.yaml'} differs from what the run trained with "
+                        f"({'; '.join(changed)}): a resume continues the run as it was; put the "
+                        "values back, or train a new run with them")
+
+
+def _differences(old: Any, new: Any, key: str = "") -> list[tuple[str, Any, Any]]:
+    """``(dotted key, old, new)`` of each value that differs between two nested dicts."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [d for k in sorted(set(old) | set(new), key=str)
+                for d in _differences(old.get(k), new.get(k), f"{key}.{k}" if key else str(k))]
+    return [] if old == new else [(key, old, new)]
 
 
 def _check_same_store(run_dir: Path, config: Any, state: dict[str, Any]) -> None:

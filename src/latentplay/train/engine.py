@@ -297,7 +297,7 @@ class Engine:
             "epoch_sum": None if epoch_sum is None else epoch_sum.cpu(),
             "epoch_count": self.epoch_count, "epoch_seconds": self.epoch_seconds,
             "variance_history": history,
-            "rows": rows, "data": self.data_record,
+            "rows": rows, "data": self.data_record, "config": to_dict(self.config),
         }
 
     def _epoch_total(self) -> torch.Tensor:
