@@ -112,6 +112,8 @@ def test_train_command_resolves(cli) -> None:
     assert [line.split()[0] for line in lines] == presets()
     assert any(line.startswith("dcgan ") and line.endswith("Adam 2e-4 beta1 0.5, batch 64.")
                for line in lines)  # each preset with what it trains: its file's first comment
+    result = cli("train", "--list", "ae", "--data", "x")   # was listed, the rest ignored
+    assert result.code == 2 and result.err.strip() == "error: --list takes nothing else (given MODEL, --data)"
 
 
 def test_make_info_export_grid(cli, tmp_path: Path) -> None:

@@ -167,3 +167,26 @@ def test_an_export_removes_what_killed_exports_left(vae_run, tmp_path):
     export_run(vae_run, out)
     assert not dead.exists() and running.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["onnx", running.name])
+
+
+def test_a_resume_says_when_the_runs_export_holds_earlier_weights(cli, shapes_store, tmp_path):
+    """After a resume RUN/onnx silently held the earlier weights (embeddings from it differed by
+    up to 10 from the run's own): export.json records the weights, and the resume says so."""
+    run = tmp_path / "run"
+    tiny = ["data.size=32", "model.latent_dim=4"]
+    assert cli("train", "ae", "--data", shapes_store, "--out", run, "--max-steps", "1", *tiny).code == 0
+    assert cli("export", run).code == 0
+    meta = json.loads((run / "model.json").read_text())
+    assert json.loads((run / "onnx" / "export.json").read_text())["weights_sha256"] == meta["sha256"]
+    res = cli("train", "--resume", run, "--max-steps", "2")
+    assert res.code == 0 and f"note: {run / 'onnx'} holds an export of the weights before this " \
+        "resume" in " ".join(res.err.split())
+    from latentplay.train.export import stale_export
+
+    assert stale_export(run) == run / "onnx"
+    assert cli("export", run, "--overwrite").code == 0 and stale_export(run) is None
+
+
+def test_export_of_a_store_says_it_is_no_run(cli, shapes_store):
+    res = cli("export", shapes_store)
+    assert res.code == 2 and "is not a run directory" in res.err and "inside the store" not in res.err

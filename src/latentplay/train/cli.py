@@ -32,9 +32,17 @@ def train_command(
     from latentplay.train import api
     from latentplay.train.config import preset_description, presets
     from latentplay.train.engine import Stopped
+    from latentplay.train.export import stale_export
     from latentplay.train.summary import summary_lines
 
     if list_presets:
+        given = [name for name, value in (("MODEL", model), ("--resume", resume), ("--data", data),
+                                          ("--out", out), ("--epochs", epochs),
+                                          ("--max-steps", max_steps), ("--batch-size", batch_size),
+                                          ("--seed", seed), ("--device", device),
+                                          ("key=value", overrides or None)) if value is not None]
+        if given:
+            raise UserError(f"--list takes nothing else (given {', '.join(given)})")
         names = presets()
         width = max(map(len, names))
         typer.echo("\n".join(f"{name:<{width}}  {preset_description(name)}".rstrip() for name in names))
@@ -61,6 +69,9 @@ def train_command(
     typer.echo(f"run written to {run}")
     for line in summary_lines(run):
         typer.echo(f"  {line}")
+    if resume is not None and (stale := stale_export(run)) is not None:
+        typer.echo(f"note: {stale} holds an export of the weights before this resume; "
+                   f"`latentplay export {run} --overwrite` exports these", err=True)
 
 
 def export_command(

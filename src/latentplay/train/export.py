@@ -135,12 +135,14 @@ def export_run(run: str | os.PathLike[str], out: str | os.PathLike[str],
     :data:`EXPORT_FILES`), which is replaced whole once the new export is complete.
 
     Returns:
-        The contents of ``export.json``: files, inputs and outputs, image size and channels,
+        The contents of ``export.json``: the run and its weights' SHA-256 (``model.json``'s),
+        files, inputs and outputs, image size and channels,
         crop, latent size, what ``z`` is (``z``: its prior, and an imported StyleGAN's code
         space and built-in truncation; ``description`` says how to sample it), condition
         layout, and ``max_abs_diff`` per file.
     """
     out = Path(out)
+    read_meta(run)                       # a run, before its --out (RUN/onnx) is looked at
     _check_out(out, overwrite)
     model = load_model(run)
     # written beside out and swapped into place whole: --overwrite leaves no file of the
@@ -185,6 +187,7 @@ def _export(model: nn.Module, run: str | os.PathLike[str], out: Path) -> dict[st
                                       out / f"{decoder}.onnx")
     info = {
         "run": str(Path(run).absolute()),
+        "weights_sha256": read_meta(run).get("sha256"),
         "files": files,
         "image": {"channels": int(model.channels), "size": int(model.size),
                   "range": [0.0, 1.0], "layout": "NCHW",
@@ -196,3 +199,15 @@ def _export(model: nn.Module, run: str | os.PathLike[str], out: Path) -> dict[st
     }
     (out / "export.json").write_text(json.dumps(info, indent=2))
     return info
+
+
+def stale_export(run: str | os.PathLike[str]) -> Path | None:
+    """``RUN/onnx`` when it holds an export of other weights than the run's own (the run was
+    trained on since); None when it holds none, or one of these weights, or one that recorded
+    no weights."""
+    info = Path(run) / "onnx" / "export.json"
+    try:
+        saved = json.loads(info.read_text()).get("weights_sha256")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return info.parent if saved is not None and saved != read_meta(run).get("sha256") else None
