@@ -24,8 +24,19 @@ def at_least(value: float, low: float, option: str) -> None:
 
 
 def split_names(text: str | None) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]`` (None or empty: ``[]``)."""
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
+    """``"a, b,c"`` -> ``["a", "b", "c"]`` (None or empty: ``[]``).
+
+    Raises:
+        UserError: an empty item (``"a,,b"``, ``"a,"``): a list typed with one item missing
+            was read as the shorter list.
+    """
+    if not (text or "").strip():
+        return []
+    items = [p.strip() for p in text.split(",")]   # type: ignore[union-attr]
+    if "" in items:
+        raise UserError(f"{text!r} has an empty item (two commas together, or one at an end); "
+                        "give the items separated by single commas")
+    return items
 
 
 def parse_condition(text: str | None) -> dict[str, Any]:

@@ -22,8 +22,11 @@ def test_seed_lists(text: str, seeds: list[int]) -> None:
     assert seed_list(text) == seeds
 
 
-@pytest.mark.parametrize(("text", "message"), [("4", "at least two"), ("a,b", "0 and up"),
-                                               ("1,2,1", "seed 1 twice"), ("-1,2", "0 and up")])
+@pytest.mark.parametrize(("text", "message"), [
+    ("4", "at least two"), ("a,b", "0 and up"), ("1,2,1", "seed 1 twice"), ("-1,2", "0 and up"),
+    ("3-1", r"the range 3-1 runs backwards \(did you mean 1-3\?\)"),
+    ("0-", "'0-' is not a seed or a range"), ("0,,1", "empty item"),
+    ("0-1000000", "at most 100 seeds")])
 def test_bad_seed_lists_are_refused(text: str, message: str) -> None:
     with pytest.raises(UserError, match=message):
         seed_list(text)
@@ -198,6 +201,8 @@ def test_compare_seeds_command(cli, tmp_path: Path) -> None:
     res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "b", "--scores",
               "accuracy,explicitness", "--json", tmp_path / "cmp.json")
     assert res.code == 0, res.err
+    # each --seeds draws its data with its first seed
+    assert "note: the two were measured on different data (seed differ)" in res.err
     saved = json.loads((tmp_path / "cmp.json").read_text())
     assert [r["score"] for r in saved["rows"]] == ["accuracy", "explicitness"]
     first = json.loads((tmp_path / "a" / "seeds.json").read_text())["scores"]["explicitness"]
@@ -207,6 +212,18 @@ def test_compare_seeds_command(cli, tmp_path: Path) -> None:
     assert res.code == 2 and "holds no seeds.json" in res.err
     res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "b", "--scores", "nose")
     assert res.code == 2 and "--scores: nose not among" in res.err
+    res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "a" / "seeds.json")
+    assert res.code == 2 and "is given twice" in res.err
+    other = json.loads((tmp_path / "b" / "seeds.json").read_text())
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "seeds.json").write_text(json.dumps(
+        {**other, "data": {**other["data"], "seed": 9}, "scores": {"mig": other["scores"]["accuracy"]}}))
+    res = cli("metrics", "compare-seeds", tmp_path / "a", tmp_path / "c")
+    assert res.code == 2 and "share no scores" in res.err     # another command's, say
+    first = json.loads((tmp_path / "a" / "seeds.json").read_text())
+    (tmp_path / "c" / "seeds.json").write_text(json.dumps({**other, "data": first["data"]}))
+    res = cli("metrics", "compare-seeds", tmp_path / "a" / "seeds.json", tmp_path / "c")
+    assert res.code == 0 and "different data" not in res.err
 
 
 def test_track_over_seeds(cli, tmp_path: Path) -> None:

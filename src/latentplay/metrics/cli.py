@@ -346,12 +346,26 @@ def compare_seeds_cmd(
     from latentplay.metrics.seeds import compare_seeds
     from latentplay.outputs import figure_text, p_text, read_json
 
-    summaries = []
+    summaries, data = [], []
+    first, second = (path.parent if path.name == "seeds.json" else path for path in (first, second))
+    if first.resolve() == second.resolve():
+        raise UserError(f"{first} is given twice: compare two folders of --seeds")
     for folder in (first, second):
         if not (folder / "seeds.json").is_file():
             raise UserError(f"{folder} holds no seeds.json: give folders written with --seeds")
-        summaries.append(read_json(folder / "seeds.json").get("scores") or {})
+        summary = read_json(folder / "seeds.json")
+        summaries.append(summary.get("scores") or {})
+        data.append(summary.get("data"))
     rows = compare_seeds(*summaries)
+    if not rows:
+        raise UserError(f"{first} and {second} share no scores: they were written by different "
+                        "commands (metrics concepts, leakage run, metrics track)")
+    if data[0] != data[1]:
+        keys = sorted(k for k in set(data[0] or {}) | set(data[1] or {})
+                      if (data[0] or {}).get(k) != (data[1] or {}).get(k))
+        named = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+        console.print(f"note: the two were measured on different data ({named or 'data'} "
+                      "differ): each difference includes the data's", highlight=False, soft_wrap=True)
     wanted = split_names(scores)
     unknown = [n for n in wanted if n not in {r["score"] for r in rows}]
     if unknown:

@@ -41,6 +41,8 @@ SUMMARY_FILES = ("seeds.json", "seeds.csv", "seeds.png")
 """The files :func:`write_seed_summary` writes."""
 NOT_SCORES = {"masking_fact", "images", "splits", "orders"}
 """Numbers of ``metrics.json`` that are settings or counts, not scores of the model."""
+MAX_SEEDS = 100
+"""Most seeds ``--seeds`` takes (a model is trained for each)."""
 HEADLINE = ("accuracy", "alignment", "explicitness")
 """Scores ``seeds.png`` shows first; then each concept's (accuracy or R²) and each leakage's
 ``beyond``."""
@@ -50,17 +52,27 @@ def seed_list(text: str) -> list[int]:
     """``"0,1,2"`` -> ``[0, 1, 2]``; ``"0-4"`` -> ``[0, 1, 2, 3, 4]``.
 
     Raises:
-        UserError: not seeds of 0 and up, fewer than two, or one given twice.
+        UserError: not seeds of 0 and up, a range ``A-B`` with B before A, fewer than two
+            seeds or more than :data:`MAX_SEEDS`, or one given twice.
     """
+    from latentplay.cliargs import split_names
     from latentplay.errors import UserError
 
     seeds: list[int] = []
-    try:
-        for part in (p.strip() for p in text.split(",") if p.strip()):
-            first, _, last = part.partition("-")
-            seeds += list(range(int(first), int(last) + 1)) if last else [int(first)]
-    except ValueError:
-        raise UserError(f"--seeds {text}: give seeds of 0 and up, e.g. 0,1,2 or 0-4") from None
+    for part in split_names(text):
+        first, dash, last = part.partition("-")
+        try:
+            low, high = int(first), int(last) if dash else int(first)
+        except ValueError:
+            raise UserError(f"--seeds {text}: {part!r} is not a seed or a range of them; give "
+                            "seeds of 0 and up, e.g. 0,1,2 or 0-4") from None
+        if high < low:
+            raise UserError(f"--seeds {text}: the range {part} runs backwards (did you mean "
+                            f"{high}-{low}?)")
+        if high - low + 1 + len(seeds) > MAX_SEEDS:
+            raise UserError(f"--seeds {text}: at most {MAX_SEEDS} seeds (one model is trained "
+                            "per seed)")
+        seeds += list(range(low, high + 1))
     if len(seeds) < 2:
         raise UserError(f"--seeds {text}: give at least two seeds (one seed: --seed)")
     twice = sorted({s for s in seeds if seeds.count(s) > 1})
