@@ -309,6 +309,8 @@ def test_columns_compared_on_the_same_pairs(tmp_path: Path, cli) -> None:  # noq
     w_run = json.loads((tmp_path / "c" / "w" / "verification.json").read_text())
     assert z_run["pairs"]["used"] == w_run["pairs"]["used"] == c["pairs_used"]
     assert z_run["pairs"]["flagged_dropped"] == w_run["pairs"]["flagged_dropped"] > 0
+    assert c["pairs"] == z_run["pairs"] and c["groups_without_pairs"] == []
+    assert f"{c['pairs']['flagged_dropped']} with a face an embedder did not find" in r.out
     used = np.loadtxt(tmp_path / "c" / "z" / "scores.csv", delimiter=",", skiprows=1,
                       usecols=(0, 1), dtype=int)
     assert not np.isin(used, [0, 1, 2, 400]).any()  # no face either embedder missed

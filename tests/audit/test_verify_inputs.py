@@ -131,6 +131,23 @@ def test_a_comparison_prints_each_column_caution(capsys: pytest.CaptureFixture[s
     assert "caution: from z itself" in capsys.readouterr().out.splitlines()
 
 
+def test_a_comparison_says_what_pairs_and_groups_were_left_out(capsys: pytest.CaptureFixture[str]
+                                                               ) -> None:
+    """Comparing two columns said nothing of the 2,027 of 2,400 pairs dropped for a face not
+    found, nor that five skin tones were left with no pairs; one column's run said both."""
+    from latentplay.audit.cli import _print_comparison
+
+    overall = {"accuracy": 0.9, "auc": 0.95}
+    _print_comparison({"pairs_used": 373, "fmr": 0.01, "notes": [], "cautions": {},
+                       "pairs": {"unconverted": 0, "flagged_dropped": 2027},
+                       "groups_without_pairs": ["monk_9", "monk_10"],
+                       "per_column": {c: {"overall": overall, "differentials": None}
+                                      for c in ("z", "w")}})
+    lines = capsys.readouterr().out.splitlines()
+    assert "left out: 0 pairs with an unconverted image, 2027 with a face an embedder did not find" in lines
+    assert "caution: no genuine or no impostor pairs left in monk_9, monk_10: they are not compared" in lines
+
+
 def test_a_standardized_fnmr_of_two_persons_is_cautioned(capsys: pytest.CaptureFixture[str]) -> None:
     """b's 40 genuine pairs are two persons', one in each stratum of the covariate: its
     standardized FNMR rests wholly on them, and the printout and report say so."""

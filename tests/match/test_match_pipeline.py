@@ -35,6 +35,9 @@ def test_bare_treatment_leaves_out_rows_without_a_value(tmp_path: Path) -> None:
                  [Attribute("g", "categorical", names=["a", "b"])])
     with pytest.raises(UserError, match="1 value"):
         parse_treatment(one, "g")
+    # named, unknown was matched as a group of its own
+    with pytest.raises(UserError, match=r"the rows without a value are in neither group; values: a, b$"):
+        parse_treatment(s, "g=unknown,b")
 
 
 @pytest.mark.parametrize("spec", ["g=", "g= ", "g=a", "g=a,a", "g=a,", "g=,b"])

@@ -824,6 +824,13 @@ def _print_comparison(comparison: dict) -> None:
     print(f"{comparison['pairs_used']} pairs, the same for every column; each column at its own "
           f"threshold of FMR {comparison['fmr']:g} over all impostor pairs")
     _print_notes(comparison)
+    p = comparison.get("pairs") or {}
+    if p.get("unconverted") or p.get("flagged_dropped"):
+        print(f"left out: {p['unconverted']} pairs with an unconverted image, "
+              f"{p['flagged_dropped']} with a face an embedder did not find")
+    if comparison.get("groups_without_pairs"):
+        print(f"caution: no genuine or no impostor pairs left in "
+              f"{', '.join(comparison['groups_without_pairs'])}: they are not compared")
     for column, r in comparison["per_column"].items():
         diff = r["differentials"] or {}
         print(f"  {column}: accuracy {figure_text(r['overall']['accuracy'], 4)}, AUC "

@@ -357,7 +357,13 @@ def verify_store(
         raise UserError(f"column {column!r} holds NaN or inf for rows of the pairs")
     d = pair_distances(z, chosen.a, chosen.b, metric)
     group_of = pair_groups(chosen, labels)
-    t, chosen_by = _common_threshold(d[~chosen.same], threshold, fmr)
+    try:
+        t, chosen_by = _common_threshold(d[~chosen.same], threshold, fmr)
+    except UserError as exc:
+        if not dropped.any():
+            raise
+        raise UserError(f"{exc} ({int(dropped.sum())} pairs were left out for a face the "
+                        "embedder did not find)") from None
     # the persons behind the pairs: the identity, else the persons `data persons` found
     person_of, person_name = ((ids, identity or "identity") if ids is not None else
                               (repeated_persons(store), person_attribute(store)))
@@ -533,6 +539,9 @@ def verify_columns(store: st.Store, columns: Sequence[str], out: PathLike, *,
     comparison = {
         "data": first["data"], "by": first["by"], "columns": list(columns),
         "fmr": first["threshold_from"].get("fmr"), "pairs_used": first["pairs"]["used"],
+        "pairs": first["pairs"],
+        "groups_without_pairs": [g["group"] for g in first["groups"]
+                                 if not g["genuine"] or not g["impostor"]],
         "accuracy_measure": first["accuracy_measure"], "unbalanced": first["unbalanced"],
         "notes": first["notes"], "groups": [g["group"] for g in first["groups"]],
         "cautions": {c: r["caution"] for c, r in runs.items() if r["caution"]},

@@ -181,11 +181,12 @@ def parse_treatment(store: st.Store, spec: str) -> Treatment:
         if len(chosen) != 2 or chosen[0] == chosen[1] or "" in chosen:
             raise UserError(f"--treatment {spec!r}: give two different values, treated first")
         codes = []
+        known = [v for v in level_names if v != UNKNOWN]
         for v in chosen:
-            if v not in level_names:
-                raise UserError(
-                    f"--treatment: {name!r} has no value {v!r}; values: {', '.join(level_names)}"
-                )
+            if v not in known:
+                why = ("the rows without a value are in neither group" if v == UNKNOWN
+                       else f"{name!r} has no value {v!r}")
+                raise UserError(f"--treatment: {why}; values: {', '.join(known)}")
             codes.append(level_names.index(v))
     else:
         present = np.unique(labels[class_places(labels, level_names) >= 0])
