@@ -155,6 +155,12 @@ def test_a_checkpoint_of_other_loss_terms_is_refused(run: Path, tmp_path: Path) 
     config = (copy / "config.yaml").read_text()
     assert "  - betavae\n" in config
     (copy / "config.yaml").write_text(config.replace("  - betavae\n", "  - betavae\n  - factorvae\n", 1))
+    with pytest.raises(UserError, match=r"differs from what the run trained with \(loss.terms "
+                                        r"\['betavae'\] -> \['betavae', 'factorvae'\]\)"):
+        train.resume(copy, epochs=4, progress=False)
+    state = torch.load(copy / "checkpoint.pt", weights_only=True)
+    del state["config"]     # a checkpoint that recorded no config: the weights tell
+    torch.save(state, copy / "checkpoint.pt")
     with pytest.raises(UserError, match="does not match its config"):
         train.resume(copy, epochs=4, progress=False)
 

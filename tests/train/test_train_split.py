@@ -136,7 +136,7 @@ def test_a_resumed_run_saved_before_split_version_2_holds_out_its_old_persons(
     del config.data["split_version"]
     OmegaConf.save(config, run / "config.yaml")
     state = torch.load(run / "checkpoint.pt", weights_only=True)
-    del state["data"]   # nor did checkpoints record their data settings then
+    del state["data"], state["config"]   # nor did checkpoints record their settings then
     torch.save(state, run / "checkpoint.pt")
     train.resume(run, epochs=2, progress=False)
     old = np.flatnonzero(np.load(run / "latents.npy")["split"])

@@ -52,6 +52,8 @@ from latentplay.store.combine import group_codes
 if TYPE_CHECKING:
     import torch
 
+FAILED_CAUTION = 0.5
+"""Share of failed redrawings from which a run's comparison is cautioned."""
 MEASURES = ("unexplained", "mse", "failed", "kept")
 """The per-photo measures, in the order of the report's table; each but ``failed`` (a share,
 not a value per photo to rank) is tested across the groups."""
@@ -143,6 +145,12 @@ def audit_reconstruction(
              "unknown_rows": int(np.sum(codes < 0)), "identity": identity, "seed": seed,
              **({} if caution is None else {"caution": caution})}
     found.update(_by_group(values, codes[rows], names, units, persons is not None, ordered, seed))
+    failing = found["all"]["failed"]
+    if failing is not None and failing >= FAILED_CAUTION:
+        said = f"caution: {100 * failing:.0f} % of the photos are redrawn hardly better than " \
+               "by the run's average face: the groups' errors measure how far their photos lie " \
+               "from that face more than how the model redraws them"
+        found["caution"] = f"{found['caution']} {said}" if found.get("caution") else said
     missed = values["unexplained"]
     worst = {name: rows[_worst(missed, codes[rows] == names.index(name))] for name in found["groups"]}
     found["worst_rows"] = {name: picked.tolist() for name, picked in worst.items()}
@@ -244,6 +252,9 @@ def _means(values: dict[str, np.ndarray], rows: np.ndarray, units: np.ndarray, s
     names = list(values)
     table = np.stack([values[m][rows] for m in names], axis=1)                    # (n, M)
     bounds = mean_intervals(table, units[rows], 1000, seed, proportion=False)
+    if "failed" in names:   # a share: its interval no narrower than Wilson's (not [1, 1])
+        j = names.index("failed")
+        bounds[j] = mean_intervals(table[:, [j]], units[rows], 1000, seed)[0]
     out: dict[str, Any] = {"n": int(rows.sum())}
     for j, name in enumerate(names):
         read = table[np.isfinite(table[:, j]), j]
