@@ -102,3 +102,26 @@ def test_parse_and_command(faces: Path, cli) -> None:  # noqa: ANN001 - fixture
     assert r.code == 0, r.err
     assert "ends (ordered): light" in r.out and "in no group (unknown): monk_3" in r.out
     assert st.load(faces).schema.attribute("ends").names[-1] == "unknown"
+
+
+def test_classes_whose_names_hold_commas_are_named_in_lists(faces: Path, cli) -> None:  # noqa: ANN001
+    """`data bin`'s middle groups are named like ``[-0.2, 0.2)``: `--into` and `data order
+    --classes` split them at their comma ("'[-0.2' is not a class"), as `--where` did not."""
+    assert cli("data", "bin", faces, "yaw", "--edges=-0.2,0.2", "--name", "turn").code == 0
+    assert st.load(faces).schema.attribute("turn").names[:3] == ["<-0.2", "[-0.2, 0.2)", ">=0.2"]
+    r = cli("data", "regroup", faces, "turn", "--into", "a=<-0.2,[-0.2, 0.2)", "--into", "b=>=0.2")
+    assert r.code == 0, r.err
+    turn, grouped = st.load(faces).labels("turn"), st.load(faces).labels("turn_groups")
+    np.testing.assert_array_equal(grouped, (turn == 2).astype(int))
+    r = cli("data", "order", faces, "turn", "--classes", ">=0.2,[-0.2,0.2),<-0.2")
+    assert r.code == 0, r.err
+    assert st.load(faces).schema.attribute("turn").names[:3] == [">=0.2", "[-0.2, 0.2)", "<-0.2"]
+
+
+def test_joined_classes_takes_the_longest_run_that_names_a_class() -> None:
+    from latentplay.store.schema import joined_classes
+
+    names = ["a", "a, b", "c"]
+    assert joined_classes(["a", " b", "c"], names) == ["a, b", "c"]
+    assert joined_classes(["c", "a"], names) == ["c", "a"]
+    assert joined_classes(["x", " y"], names) == ["x", "y"]

@@ -39,6 +39,11 @@ def test_where_is_and_of_conditions(coded: st.Store) -> None:
     with pytest.raises(UserError, match=r"^--where smile=1:0.5: the range's low bound is above "
                                         r"its high one; give low:high, e.g. smile=0.5:1$"):
         select_rows(coded, where=parse_where(["smile=1:0.5"]))
+    # an open end (it was refused); a NaN bound (it was called a reversed range)
+    rows = select_rows(coded, where=parse_where(["smile=0.5:"]))
+    assert np.array_equal(rows, np.flatnonzero(smile >= 0.5))
+    with pytest.raises(UserError, match=r"^--where smile=nan:1: a bound is a number, not NaN$"):
+        select_rows(coded, where=parse_where(["smile=nan:1"]))
 
 
 def test_where_reads_class_names_with_commas_and_numbers(coded: st.Store) -> None:

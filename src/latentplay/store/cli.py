@@ -420,7 +420,8 @@ def subset(
     path: Path = typer.Argument(..., help="Source store."),
     out: Path = typer.Option(..., "--out", help="Directory of the new store."),
     where: list[str] = typer.Option(None, "--where", help="attribute=value[,value...] (a "
-                                    "continuous one: attribute=low:high); repeat to AND."),
+                                    "continuous one: attribute=low:high, an end left empty "
+                                    "open); repeat to AND."),
     balance_by: str = typer.Option(None, "--balance-by", help="Categorical attribute to "
                                    "balance: as many rows of each class."),
     per_class: int = typer.Option(None, "--per-class", help="Rows per class of --balance-by "

@@ -24,7 +24,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute
+from latentplay.store.schema import UNKNOWN, Attribute, joined_classes
 
 
 def order_classes(store: Store | str | os.PathLike[str], attribute: str,
@@ -53,7 +53,8 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
         raise UserError(f"{attribute!r} is {attr.kind}; only a categorical attribute's classes "
                         "are ordered (cut a continuous one with `latentplay data bin`)")
     old = list(attr.names or [])
-    wanted = [c for c in (classes or old) if c != UNKNOWN]  # unknown stays last, unordered
+    # unknown stays last, unordered
+    wanted = [c for c in (joined_classes(classes, old) if classes else old) if c != UNKNOWN]
     named = [c for c in old if c != UNKNOWN]
     if sorted(wanted) != sorted(named) or len(set(wanted)) != len(wanted):
         missing = [c for c in named if c not in wanted]

@@ -23,7 +23,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.store.columns import add_attributes, with_history
 from latentplay.store.io import Store, save, saved
-from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name
+from latentplay.store.schema import UNKNOWN, Attribute, check_attribute_name, joined_classes
 
 
 def parse_groups(items: Sequence[str]) -> dict[str, list[str]]:
@@ -51,6 +51,7 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
         raise UserError(f"{attribute!r} is continuous; cut it into groups with "
                         f"`latentplay data bin STORE {attribute}`")
     classes = attr.level_names
+    groups = {group: joined_classes(members, classes) for group, members in groups.items()}
     if UNKNOWN in groups:
         raise UserError(f"{UNKNOWN!r} is kept for rows without a group; name the group otherwise")
     if attr.ordered:

@@ -47,6 +47,25 @@ def check_column_name(name: str, what: str = "column name") -> str:
     return name
 
 
+def joined_classes(pieces: Sequence[str], names: Sequence[str]) -> list[str]:
+    """Comma-split ``pieces`` of a list of class names, with each run of them that names one
+    of ``names`` joined back into it (``data bin``'s ``[0.1, 0.2)`` holds a comma): the longest
+    run first, spaces around the commas ignored. Pieces that name no class stay as they are,
+    stripped, for the caller to refuse."""
+    def bare(text: str) -> str:
+        return ",".join(part.strip() for part in text.split(","))
+
+    known = {bare(n): n for n in names}
+    out, start = [], 0
+    while start < len(pieces):
+        stop = next((j for j in range(len(pieces), start, -1)
+                     if bare(",".join(pieces[start:j])) in known), start + 1)
+        joined = bare(",".join(pieces[start:stop]))
+        out.append(known.get(joined, joined))
+        start = stop
+    return out
+
+
 def check_attribute_name(name: str) -> str:
     """``name`` when it is one an attribute made by a command may have (letters, digits, '_'),
     else a :class:`UserError`."""

@@ -29,7 +29,7 @@ import numpy as np
 from latentplay.errors import UserError
 from latentplay.outputs import same_folder
 from latentplay.store.io import PAIRS_FILE, Store, save
-from latentplay.store.schema import UNKNOWN, Provenance
+from latentplay.store.schema import UNKNOWN, Provenance, joined_classes
 
 PathLike = str | os.PathLike[str]
 
@@ -62,35 +62,33 @@ def _is_number(text: str) -> bool:
 def _matches(store: Store, name: str, values: Sequence[str]) -> np.ndarray:
     """``(N,)`` bool: rows whose ``name`` is one of ``values`` (class names, comma-split pieces
     of one joined back; codes too where no class name is a number), or inside the
-    ``low:high`` range of a continuous attribute."""
+    ``low:high`` range of a continuous attribute (an end left empty: open)."""
     attr = store.schema.attribute_or_error(name)
     labels = np.asarray(store.labels(name))
     if attr.kind == "continuous":
         bounds = values[0].split(":") if len(values) == 1 else []
-        try:
-            low, high = (float(b) for b in bounds)
+        try:   # an open end: no bound
+            low, high = (float(b) if b.strip() else default
+                         for b, default in zip(bounds, (-np.inf, np.inf), strict=True))
         except ValueError:  # not one range, not two bounds, or not numbers
             raise UserError(f"--where {name}: {name!r} is continuous; give one range "
-                            "low:high, e.g. smile=0.5:1") from None
-        if not low <= high:  # (NaN bounds too)
+                            "low:high, e.g. smile=0.5:1 (smile=0.5: from 0.5 up)") from None
+        if np.isnan(low) or np.isnan(high):
+            raise UserError(f"--where {name}={values[0]}: a bound is a number, not NaN")
+        if not low <= high:
             raise UserError(f"--where {name}={values[0]}: the range's low bound is above its high "
                             f"one; give low:high, e.g. {name}={bounds[1]}:{bounds[0]}")
         return (labels >= low) & (labels <= high)
     names = attr.level_names
     numbered = any(_is_number(n) for n in names)     # "3" names a class, never code 3
-    codes, start = [], 0
-    while start < len(values):
-        # the longest run of pieces that names a class, else one piece
-        stop = next((j for j in range(len(values), start, -1)
-                     if ",".join(values[start:j]).strip() in names), start + 1)
-        v = ",".join(values[start:stop]).strip()
+    codes = []
+    for v in joined_classes(values, names):
         if v in names:
             codes.append(names.index(v))
         elif not numbered and v.isdigit() and int(v) < len(names):
             codes.append(int(v))
         else:
             raise UserError(f"--where {name}: no value {v!r}; values: {', '.join(names)}")
-        start = stop
     return np.isin(labels, codes)
 
 
