@@ -111,3 +111,22 @@ def test_bin_says_when_ties_give_fewer_quantile_groups(cli, tmp_path: Path) -> N
     assert f"note: {len(groups)} groups, not 4: tied values of smile share a group" in r.err
     r = cli("data", "bin", tmp_path / "s", "smile", "--quantiles", "2", "--name", "halves")
     assert r.code == 0 and "note:" not in r.err  # as many groups as asked: nothing to say
+
+
+@pytest.mark.parametrize("args", [
+    ["bin", "yaw", "--edges=0", "--name", "yaw"],
+    ["combine", "gender,eyeglasses", "--name", "gender"],
+    ["split", "--group", "identity", "--name", "identity"],
+    ["regroup", "gender", "--into", "a=female", "--into", "b=male", "--name", "gender"],
+])
+def test_a_new_attribute_cannot_replace_its_own_source(cli, tmp_path: Path, args: list[str]) -> None:
+    """`--name yaw --overwrite` replaced the continuous yaw by its groups, for good."""
+    from latentplay import sources
+
+    path = tmp_path / "faces"
+    sources.make("synthfaces", path, n=40, overrides=["identities=10"])
+    before = st.load(path).schema.attribute(args[-1])
+    r = cli("data", args[0], path, *args[1:], "--overwrite")
+    assert r.code == 2 and f"the new attribute '{args[-1]}' would replace the attribute it is " \
+        "made from" in r.err
+    assert st.load(path).schema.attribute(args[-1]) == before

@@ -187,7 +187,7 @@ def bin_store(store: Store | str | os.PathLike[str], attribute: str, *,
     codes = cut(values, cuts.astype(np.float32))
     if np.isnan(values).any():
         classes.append(UNKNOWN)
-    new_name = check_attribute_name(name or f"{attribute}_group")
+    new_name = check_attribute_name(name or f"{attribute}_group", [attribute])
     described = Attribute(new_name, "categorical", names=classes, ordered=True,
                           description=f"{attribute} in groups cut at "
                                       f"{', '.join(map(edge_text, cuts))} (each from its "

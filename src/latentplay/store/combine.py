@@ -108,7 +108,7 @@ def combine_store(store: Store | str | os.PathLike[str], attributes: Sequence[st
     if not classes:   # no rows (rows without a class of some attribute make ``unknown``)
         raise UserError(f"{store.path} has no rows: there are no combinations of "
                         f"{', '.join(attributes)} to name")
-    new_name = check_attribute_name(name or "_".join(attributes))
+    new_name = check_attribute_name(name or "_".join(attributes), attributes)
     described = Attribute(new_name, "categorical", names=classes,
                           description="combinations of " + ", ".join(attributes))
     new = add_attributes(store, {new_name: (described, combined)}, replace=overwrite)

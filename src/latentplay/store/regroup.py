@@ -77,7 +77,7 @@ def regroup_store(store: Store | str | os.PathLike[str], attribute: str,
     if (new_codes < 0).any():
         new_codes = np.where(new_codes < 0, len(names), new_codes)
         names.append(UNKNOWN)
-    new_name = check_attribute_name(name or f"{attribute}_groups")
+    new_name = check_attribute_name(name or f"{attribute}_groups", [attribute])
     described = Attribute(new_name, "categorical", names=names,
                           ordered=attr.ordered and _runs_in_order(classes, groups),
                           description=f"groups of {attribute}: " + "; ".join(

@@ -66,9 +66,13 @@ def joined_classes(pieces: Sequence[str], names: Sequence[str]) -> list[str]:
     return out
 
 
-def check_attribute_name(name: str) -> str:
-    """``name`` when it is one an attribute made by a command may have (letters, digits, '_'),
-    else a :class:`UserError`."""
+def check_attribute_name(name: str, made_from: Sequence[str | None] = ()) -> str:
+    """``name`` when it is one an attribute made by a command may have (letters, digits, '_')
+    and not one of the attributes it is ``made_from`` (``--overwrite`` would replace its own
+    source for good), else a :class:`UserError`."""
+    if name in made_from:
+        raise UserError(f"the new attribute {name!r} would replace the attribute it is made "
+                        "from; give another --name")
     return check_column_name(name, "attribute name")
 
 

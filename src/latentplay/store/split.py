@@ -82,7 +82,7 @@ def split_store(store: Store | str | os.PathLike[str], test: float = 0.2, val: f
     """Add the split of each row as categorical attribute ``name``, in place (module
     docstring); ``val`` 0 makes two splits, train and test."""
     store = saved(store, "split it")
-    check_attribute_name(name)
+    check_attribute_name(name, [group, *stratify])
     groups = None
     if group is not None:
         attr = store.schema.attribute_or_error(group)
