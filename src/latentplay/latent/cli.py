@@ -1166,11 +1166,12 @@ def invert_cmd(
     similarity with --identity). To invert a whole store into a column use `latentplay embed
     STORE --with invert:RUN`."""
     from latentplay.latent.codes import checked_rows, row_conditions
-    from latentplay.latent.invert import START_TEXT, invert, start_of
+    from latentplay.latent.invert import START_TEXT, invert, loss_lines, loss_summary, start_of
     from latentplay.outputs import progress_bar
     from latentplay.store import load, load_images
 
     figure_out(out)  # before any work: nothing of a store or run replaced
+    at_least(steps, 1, "--steps")
     if identity_net is not None and not identity_weight:
         raise UserError("--identity-net is the recogniser of the --identity-weight term; give "
                         "--identity-weight too")
@@ -1207,7 +1208,7 @@ def invert_cmd(
     fitted = model_input(model, images)
     captions = [[f"row {r}" for r in chosen],
                 [f"mse {v:.4f}" for v in result.init_loss],
-                [f"mse {v:.4f}\nmean code {r:.4f}" + (": failed" if bad else "")
+                [f"mse {v:.4f}\nmean {r:.4f}" + ("\nfailed" if bad else "")
                  for v, r, bad in zip(result.loss, result.reference_loss, result.failed, strict=True)]]
     numbers = {"rows": chosen.tolist(), "init_loss": result.init_loss.tolist(),
                "loss": result.loss.tolist(), "mean_init_loss": float(result.init_loss.mean()),
@@ -1229,7 +1230,12 @@ def invert_cmd(
                    f"{figure_text(begun['mean_similarity'])} at the start, "
                    f"{figure_text(read['between'])} between different photos; "
                    f"{read['not_found']} without a face read")
+    summary = loss_summary(result.loss, result.reference_loss)
+    for line in loss_lines(summary, "faces")[1:]:   # the caution of failed inversions
+        typer.echo(line, err=True)
+    failing = (f"; {summary['failed']} of {summary['n']} failed (mean: the MSE of the run's mean "
+               "code)") if summary["failed"] else ""
     labels = ["faces", f"start:\n{START_TEXT[begin]}", "inverted"]
     _write(out, [fitted, start, result.reconstructions], labels,
-           f"projection into the latent of run '{run.name}' ({steps} steps)", numbers,
+           f"projection into the latent of run '{run.name}' ({steps} steps){failing}", numbers,
            captions=captions)
