@@ -80,6 +80,7 @@ def test_conditions_fixed_or_lent_by_a_store(cvae_run: Path, faces_store: Path,
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({}, "conditional on smile, gender: pass --condition"),
+    ({"condition": {"smile": 0.1, "gender": "male"}, "like": "x"}, "give --condition or --like, not both"),
     ({"condition": {"smile": 0.1}}, "--condition needs exactly smile, gender"),
     ({"condition": {"smile": 0.1, "gender": "other"}}, "gender: unknown class 'other'"),
     ({"condition": {"smile": 0.1, "gender": 1.5}}, "gender: a class code is a whole number, got 1.5"),

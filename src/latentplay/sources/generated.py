@@ -203,7 +203,9 @@ def _conditions(parts: list[ConditionPart], n: int, condition: Mapping[str, Any]
             raise UserError("this run is not conditional; drop --condition and --like (condition=, "
                             "like=)")
         return {}
-    if bool(condition) == bool(like):
+    if condition and like:
+        raise UserError("give --condition or --like, not both (condition= or like= in Python)")
+    if not condition and not like:
         example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in parts)
         raise UserError(f"the run is conditional on {', '.join(names)}: pass --condition "
                         f"{example} or --like STORE (conditions of its random rows; condition= or "
