@@ -110,6 +110,21 @@ def test_interrupted_embed_resumes_to_the_same_column(blob_store, tmp_path):
     np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-5)
 
 
+class _Refusing(PixelsPCA):
+    """pixels-pca whose first batch is refused (a DCGAN given as an encoder, say)."""
+
+    def embed_rows(self, images, rows=None):
+        raise UserError("no encoder")
+
+
+def test_an_embed_refused_before_any_row_leaves_no_scratch_folder(blob_store):
+    """``.store.embed-COL/`` with a partial of zeros stayed beside the store."""
+    s = blob_store(n=20)
+    with pytest.raises(UserError, match="no encoder"):
+        col.embed_store(s, _Refusing(PixelsPCAConfig(dim=4, fit_samples=10)), "z", progress=False)
+    assert not col.scratch_dir(s.path, "z").exists()
+
+
 def test_partial_made_with_other_options_is_not_resumed(blob_store):
     s = blob_store(n=60)
     with pytest.raises(UserError, match="interrupted"):

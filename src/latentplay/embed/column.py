@@ -329,9 +329,13 @@ def run_embedder(store: st.Store, embedder: Embedder, scratch: Path, batch_size:
                                        f"{stop - start} images (dim {embedder.dim})")
                 partial.write(start, vectors, found)
                 advance(stop - start)
-        except KeyboardInterrupt:
-            raise UserError(f"interrupted after {partial.done} of {n} rows; run the same "
-                            "command again to continue from there") from None
+        except BaseException as exc:
+            if not partial.done:   # nothing to continue from: no scratch folder left behind
+                shutil.rmtree(scratch, ignore_errors=True)
+            if isinstance(exc, KeyboardInterrupt):
+                raise UserError(f"interrupted after {partial.done} of {n} rows; run the same "
+                                "command again to continue from there") from None
+            raise
     return np.array(partial.vectors), np.array(partial.found)
 
 
