@@ -156,6 +156,17 @@ def test_directories_that_are_not_their_output(concept_runs: dict[str, Path], le
     (leak / "leakage.csv").write_text("experiment,model\ndsprites,cbm\n")
     with pytest.raises(UserError, match="not the output of `latentplay leakage run`"):
         build_report(leak)
+    # a row of text was shown as a row of dashes
+    leak = Path(shutil.copytree(leakage_run, tmp_path / "m"))
+    lines = (leak / "leakage.csv").read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[2] = "abc"
+    (leak / "leakage.csv").write_text("\n".join([lines[0], ",".join(fields), *lines[2:]]) + "\n")
+    with pytest.raises(UserError, match=r"leakage.csv, line 2: accuracy is 'abc', not a number"):
+        build_report(leak)
+    (leak / "leakage.csv").write_text("\n".join([*lines, "dsprites,vae,0.5"]) + "\n")
+    with pytest.raises(UserError, match=rf"leakage.csv, line {len(lines) + 1}: fewer fields"):
+        build_report(leak)
 
 
 def test_a_flagged_concept_model_is_cautioned(concept_runs: dict[str, Path], tmp_path: Path) -> None:

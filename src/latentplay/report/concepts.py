@@ -116,6 +116,15 @@ def leakage_page(run: Path) -> Page:
     if not rows or not set(LEAKAGE_COLUMNS) <= set(rows[0]):
         raise UserError(f"{run / 'leakage.csv'} is not the output of `latentplay leakage run`: it "
                         f"needs rows with the columns {', '.join(LEAKAGE_COLUMNS)}")
+    numeric = [k for k in (*LEAKAGE_COLUMNS[2:], *SPREAD_COLUMNS[:5]) if k in rows[0]]
+    for line, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise UserError(f"{run / 'leakage.csv'}, line {line}: {'more' if None in row else 'fewer'} "
+                            "fields than the header; the table is damaged")
+        bad = next((k for k in numeric if row[k] not in ("", None) and to_float(row[k]) is None), None)
+        if bad is not None:
+            raise UserError(f"{run / 'leakage.csv'}, line {line}: {bad} is {row[bad]!r}, not a "
+                            "number; the table is damaged")
     table = Table.of(
         ["experiment", "model", "task accuracy", "probe accuracy", "chance", "leakage",
          "probe images accepted", "task images accepted"],
