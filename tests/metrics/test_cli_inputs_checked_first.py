@@ -4,6 +4,7 @@ checked whatever the metrics, and one note (not a warning per fit) for too few r
 from __future__ import annotations
 
 import importlib
+import json
 import warnings
 from pathlib import Path
 
@@ -105,3 +106,16 @@ def test_few_rows_for_many_levels_is_one_note_not_a_warning_per_fit(cli, tmp_pat
                      "SAP/explicitness to be reliable"]
     res = cli("metrics", "disentanglement", "--factors", f, "--codes", c, "--metrics", "mig")
     assert res.code == 0 and "note:" not in res.err, res.err
+
+
+def test_a_metric_refused_late_keeps_the_scores_done_before_it(cli, tmp_path: Path) -> None:
+    """Explicitness refusing test rows of one value threw away MIG's, SAP's and DCI's scores:
+    they are printed and written to --json, then the one error line."""
+    f, c = _arrays(tmp_path)
+    f_test, c_test = _arrays(tmp_path, rows=50, seed=1)
+    np.save(f_test, np.zeros_like(np.load(f_test)))    # every test row one level
+    res = cli("metrics", "disentanglement", "--factors", f, "--codes", c, "--factors-test", f_test,
+              "--codes-test", c_test, "--metrics", "mig,modularity", "--json", tmp_path / "s.json")
+    assert res.code == 2 and res.err.strip().splitlines()[-1].startswith("error: explicitness:")
+    assert "(the scores of mig are printed and written to" in res.err and "discrete_mig" in res.out
+    assert list(json.loads((tmp_path / "s.json").read_text())) == ["mig.discrete_mig"]

@@ -218,7 +218,19 @@ def disentanglement(
                  "codes_test": _load_npy(codes_test, "--codes-test")}
         for note in _array_notes(metrics, **given):
             console.print(note, highlight=False, soft_wrap=True)
-        scores = evaluate(metrics, **given, random_state=seed, on_done=finished)
+        try:
+            scores = evaluate(metrics, **given, random_state=seed, on_done=finished)
+        except UserError as exc:   # one metric refused: the scores done are kept, then the line
+            if not done:
+                raise
+            _print_scores(done)
+            kept = {f"{name}.{key}": value for name, found in done for key, value in found.items()}
+            if json_out is not None:
+                make_parents(json_out)
+                json_out.write_text(json.dumps(kept, indent=2) + "\n")
+            raise UserError(f"{exc} (the scores of {', '.join(n for n, _ in done)} are printed"
+                            + (f" and written to {json_out}" if json_out is not None else "")
+                            + ")") from None
         if metrics in (None, "", "all"):
             console.print("beta_vae and factor_vae left out: they sample pairs of batches with "
                           "one factor held fixed, so they need --run RUN --data STORE",
