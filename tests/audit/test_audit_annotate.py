@@ -346,6 +346,10 @@ def test_an_annotator_is_measured_on_the_stores_own_split(tones: Path, tmp_path:
             "--split", "store", "-o", "dim=8")
     assert r.code == 0, r.err
     assert f"on {test.sum()} images of the store's own test part" in r.out
+    lines = r.out.splitlines()           # the columns are named above the rows
+    head = lines.index("confusion (rows true, columns predicted):")
+    assert lines[head + 1].split() == ["female", "male"]
+    assert lines[head + 2].split()[0] == "female" and len(lines[head + 2].split()) == 3
     for store, split, message in ((tones, "store", "has none"),
                                   (path, "published", "--split must be one of auto, rows, "
                                                       "persons, store"),

@@ -55,9 +55,11 @@ def annotator_cmd(
     print(f"{attribute}: held-out accuracy {ev.accuracy:.3f} on {ev.n} images{persons} "
           f"({len(ann.classes)} classes; naming the commonest every time: {largest:.3f})")
     width = max(len(c) for c in ann.classes)
+    cell = max(5, min(width, 9))   # a column: its class named, cut to 9 characters
     print("confusion (rows true, columns predicted):")
+    print(f"  {'':>{width}} " + " ".join(f"{c[:cell]:>{cell}}" for c in ann.classes))
     for name, row in zip(ann.classes, ev.confusion, strict=True):
-        print(f"  {name:>{width}} " + " ".join(f"{v:5.2f}" for v in row))
+        print(f"  {name:>{width}} " + " ".join(f"{v:{cell}.2f}" for v in row))
     if ev.effective is not None:
         print(f"  {effective_text(ev.counts.sum(axis=1), ev.effective)}")
     print(f"wrote {out}")
