@@ -511,10 +511,14 @@ def concepts(
                                             model, overwrite)
     _clear_other_outputs(out, several=seeds is not None)
     if seeds is None:
+        from latentplay.metrics.concepts import concept_text
+
         scores = train_one(config, out)
-        table_console().print_json(data=scores)
-        console.print(_intervention_line(scores["intervention"]), highlight=False,
-                      soft_wrap=True)
+        for line in (_scores_line(scores), f"concepts (held out): {concept_text(scores['concept_scores'])}",
+                     _intervention_line(scores["intervention"]),
+                     f"wrote {out / 'metrics.json'} (every score); all of it on one page: "
+                     f"latentplay report {out}"):
+            console.print(line, highlight=False, soft_wrap=True)
         if scores["flag"]:
             console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
         return
