@@ -141,6 +141,10 @@ def test_make_info_export_grid(cli, tmp_path: Path) -> None:
     assert info.code == 0 and '"rows": 40' in info.out
     table = cli("data", "info", out, "--crosstab", "gender,smile")
     assert table.code == 0 and "gender x smile" in table.out
+    # piped (80 columns), ten classes were folded into "mon|k_1" and "monk_|1"
+    table = cli("data", "info", out, "--crosstab", "background,skin_tone")
+    header = next(line for line in table.out.splitlines() if "background" in line and "┃" in line)
+    assert all(f" monk_{k} " in header for k in range(1, 11)) and len(header) > 80
     assert cli("data", "export", out, "--to", tmp_path / "exp").code == 0
     assert len(list((tmp_path / "exp" / "images").iterdir())) == 40
     for by in ("skin_tone", "smile"):
