@@ -616,6 +616,13 @@ def split_cmd(
                       name=name, overwrite=overwrite)
     typer.echo(f"{name}: {class_counts(new, name)}"
                + (f"; no {group} in two splits" if group else ""))
+    parts = new.schema.attribute(name).names or []
+    for part, asked in (("test", test), ("val", val)):
+        got = float((new.labels(name) == parts.index(part)).mean()) if part in parts else 0.0
+        if group and asked and abs(got - asked) > max(0.05, 0.25 * asked):
+            typer.echo(f"warning: the {part} part holds {got:.0%} of the rows, not the "
+                       f"{asked:.0%} asked: whole {group}s are too few or too unequal in size "
+                       "to come nearer", err=True)
     if group is None and repeated_persons(new) is not None:
         persons = person_attribute(new)
         typer.echo(f"note: the store's {persons} shows persons in several rows, now on both "
