@@ -179,7 +179,7 @@ def test_concepts_on_a_store_write_scores_leakage_and_report(cli, tmp_path: Path
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--concepts", "smile"), "error: --concepts take a store: give it with --data"),
+    (("--concepts", "smile"), "error: --concepts takes a store: give it with --data"),
     (("--data", "STORE", "--concepts", "smile"), "--data needs --concepts"),
     (("--data", "STORE", "--concepts", "smile", "--label", "gender", "--leak", "yaw"),
      "--leak yaw is continuous"),
@@ -332,4 +332,4 @@ def test_the_stores_own_split_is_held_out(cli, tmp_path: Path, faces_store: Path
     with pytest.raises(UserError, match="--split must be one of auto, rows, persons, store"):
         store_concept_data(faces, ["smile"], "gender", size=32, split="published")
     res = cli("metrics", "concepts", "cbm", "--split", "store", "--out", tmp_path / "d", *TINY)
-    assert res.code == 2 and "--split take a store" in res.err
+    assert res.code == 2 and "--split takes a store" in res.err

@@ -52,6 +52,8 @@ def test_cvae_report_sections_images_and_numbers(cvae_run: Path, tmp_path: Path)
     assert "each row's change from the first" in unescape(text)  # the samples grid's caption
     summary = read_summary(cvae_run)
     assert summary is not None
+    # the device trained on, not the config's "auto"
+    assert summary["device"] == "cpu" and "<dd>cpu (trainer.device auto) × 1," in text
     assert reconstruction_text(summary["reconstruction"]) in unescape(text)
     assert condition_text(summary["condition"]) in unescape(text)
     assert summary["condition_in_codes"] and all(held_text(found) in unescape(text)

@@ -499,7 +499,8 @@ def concepts(
         given = [o for o, v in (("--concepts", concept_names), ("--label", label), ("--leak", leak),
                                 ("--split", None if split == "auto" else split)) if v is not None]
         if given:
-            raise UserError(f"{', '.join(given)} take a store: give it with --data")
+            raise UserError(f"{', '.join(given)} take{'s' if len(given) == 1 else ''} a store: "
+                            "give it with --data")
         if size not in (32, 64):
             raise UserError(f"--size must be 64 or 32, got {size}")
         refuse_nonempty(out, overwrite)

@@ -137,10 +137,10 @@ def page(run: Path) -> Page:
     test = by_epoch(tested)
     epochs = by_epoch([r for r in metrics if r.get("scope") == "epoch"])
     cut = [name for name, was in (("metrics.csv", metrics_cut), ("test_metrics.csv", test_cut)) if was]
-    sections = [_overview(run, config, metrics, epochs, cut),
+    summary = read_summary(run) or {}
+    sections = [_overview(run, config, metrics, epochs, cut, summary.get("device")),
                 Section("Config", "config", [Code(text, "config.yaml (the resolved config)")])]
     units = loss_units(config)
-    summary = read_summary(run) or {}
     sections += [s for s in (_losses(epochs, test, units),
                              _final(epochs, test, units, summary.get("reconstruction")),
                              _latents(run, epochs, test), _images(run, config, summary),
@@ -175,8 +175,9 @@ def _section(sec: Section) -> Section | None:
 
 
 def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
-              epochs: Sequence[Row], cut: Sequence[str]) -> Section:
-    """The run's facts; ``cut`` names the tables whose last line, cut short, was left out."""
+              epochs: Sequence[Row], cut: Sequence[str], device: str | None = None) -> Section:
+    """The run's facts; ``cut`` names the tables whose last line, cut short, was left out;
+    ``device`` the one the run trained on (``summary.json``'s; None: not recorded)."""
     trainer, data, model = (config.get(k) or {} for k in ("trainer", "data", "model"))
     planned, max_steps = int(trainer.get("epochs", 0) or 0), int(trainer.get("max_steps", 0) or 0)
     done = int(epochs[-1]["epoch"]) if epochs else 0
@@ -207,7 +208,10 @@ def _overview(run: Path, config: dict[str, Any], metrics: Sequence[Row],
         ("steps", "—" if unknown else number(step)),
         ("status", status),
         ("seed", number(config.get("seed"))),
-        ("device", f"{trainer.get('device', '?')} × {trainer.get('devices', 1)}, "
+        ("device", f"{device or trainer.get('device', '?')}"
+                   + (f" (trainer.device {trainer.get('device')})"
+                      if device and trainer.get("device") != device else "")
+                   + f" × {trainer.get('devices', 1)}, "
                    f"precision {trainer.get('precision', '?')}, strategy "
                    f"{trainer.get('strategy', '?')}"),
     ]

@@ -847,7 +847,8 @@ class Engine:
         if self.rank0:
             self._eval_mode(True)
             devices = [self.fabric.device] if self.fabric.device.type == "cuda" else []
-            summary: dict[str, Any] = {"epochs": self.epoch, "batch": self.batch, "step": self.step}
+            summary: dict[str, Any] = {"epochs": self.epoch, "batch": self.batch, "step": self.step,
+                                       "device": self.fabric.device.type}
             with torch.no_grad(), torch.random.fork_rng(devices=devices), self.fabric.autocast():
                 codes = None if self.config.family == "dcgan" else self._write_latents()
                 if codes is not None and self.data.spec.dim:
