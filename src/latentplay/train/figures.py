@@ -88,12 +88,13 @@ def latent_variance_figure(variance: np.ndarray, threshold: float = 0.01) -> Fig
     active = variance[-1] > threshold
     title = (f"variance of encoder means over each epoch's training batches\n"
              f"{int(active.sum())}/{dims} above {threshold:g} in the last "
-             f"epoch ({'*' if step == 1 else '* or red tick'})")
+             f"epoch ({'*' if step == 1 else '* or red tick'}); active_units.json counts "
+             "the final model's")
     title = wrap_title(title, width - 0.8, 9)
     # margins in inches, laid out here (a constrained layout took most of the figure's time):
     # dimension labels and their axis title left, the colour bar right, the title's lines on top
     top = 0.12 + (title.count("\n") + 1) * 9 * 1.3 / 72 + (0.2 if zoom else 0.0)
-    left, right, bottom = 0.7, 0.95, 0.45
+    left, right, bottom = 0.7, 1.1, 0.45
     fig = plt.figure(figsize=(width, height))
     grid = {"left": left / width, "right": 1 - right / width, "bottom": bottom / height,
             "top": 1 - top / height, "wspace": 0.08}
