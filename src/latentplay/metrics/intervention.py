@@ -80,9 +80,10 @@ def intervention(model: torch.nn.Module, activations: np.ndarray, data: ConceptD
     curves = np.array([[accuracy(set_right([names[i] for i in order[:m]]))
                         for m in range(len(names) + 1)]
                        for order in (rng.permutation(len(names)) for _ in range(orders))])
+    spread = np.where(np.ptp(curves, axis=0) > 0, curves.std(axis=0), 0.0)  # not 1e-16
     return {"concepts": names, "images": int(len(data)), "orders": orders,
             "values": "training percentiles",
-            "accuracy": curves.mean(axis=0).tolist(), "accuracy_sd": curves.std(axis=0).tolist(),
+            "accuracy": curves.mean(axis=0).tolist(), "accuracy_sd": spread.tolist(),
             "single": {name: accuracy(set_right([name])) for name in names},
             "refit_head": float(head.score(activations, data.labels))}
 

@@ -557,6 +557,8 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
             text = f"{v:.2f}".replace("-0.00", "0.00")
             if "rejection" in model and r is not None:
                 text += f"\n{_number(r, 'accepted'):.0%} kept"
+            if r is not None and r.get("flag") and abs(v) < 0.03:   # too short to show hatching
+                text += "\nflagged"
             ax.text(x, max(v, 0.0) + e + 0.015, text, ha="center", va="bottom", fontsize=6.5)
     lows = [_number(r, "leakage") - np.nan_to_num(_number(r, "leakage_sd")) for r in rows]
     lowest = np.nanmin(lows) if np.isfinite(lows).any() else 0.0
@@ -573,8 +575,8 @@ def leakage_figure(rows: list[dict[str, Any]]) -> Figure:
                               label="the same rejection\nwithout concepts"))
     if flagged_any:
         handles.append(Patch(facecolor="white", edgecolor="black", hatch="///",
-                             label="hatched: task near chance\nor no concept learned"))
+                             label="hatched (or flagged): task near\nchance or no concept learned"))
     ax.legend(handles=handles, fontsize=7.5, frameon=False, loc="upper left",
               bbox_to_anchor=(1.01, 1.0))
-    tight_layout(fig)
+    tight_layout(fig, rect=(0.0, 0.0, 0.97, 1.0))   # the legend's last letters not at the edge
     return fig
