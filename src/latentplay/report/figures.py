@@ -21,7 +21,8 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
     """One small panel per entry of ``panels`` (``{panel title: {line label: (x, y)}}``), lines
     with markers; panels whose values span several decades use a log y axis. With ``scale``
     (scores bounded in it, such as disentanglement metrics in [0, 1]) a panel whose values all
-    lie in it spans the whole of it, so that noise of 0.01 does not fill the panel as a trend."""
+    lie in it spans the whole of it, so that noise of 0.01 does not fill the panel as a trend;
+    a panel of whole numbers only (counts) has whole-number ticks."""
     n = max(len(panels), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
@@ -37,6 +38,8 @@ def curves(panels: Mapping[str, Mapping[str, Series]], xlabel: str, title: str,
             ax.set_ylim(scale[0] - pad, scale[1] + pad)
         elif positive and len(positive) == len(values) and max(positive) / min(positive) > 100:
             ax.set_yscale("log")
+        elif values and all(float(v).is_integer() for v in values):   # counts: whole ticks
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
