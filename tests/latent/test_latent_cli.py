@@ -596,7 +596,7 @@ def test_traverse_gif_sweeps_the_steps_and_back(cli, drawn: list[dict], vae_run:
 def test_traversal_frames_hold_the_centre_decoding_at_step_zero(vae_run: Path) -> None:
     from latentplay.latent.traverse import axis_traversal
     from latentplay.viz.grid import figure_array, image_grid
-    from latentplay.viz.latent import traversal_frames
+    from latentplay.viz.latent import FRAME_DPI, traversal_frames
 
     model = train.load_model(vae_run)
     values = np.linspace(-3, 3, 5)
@@ -605,7 +605,7 @@ def test_traversal_frames_hold_the_centre_decoding_at_step_zero(vae_run: Path) -
     assert frames.shape[0] == 8 and frames.shape[-1] == 3
     centre = np.repeat(train.decode(model, np.zeros((1, model.latent_dim), np.float32)), 3, axis=0)
     expected = figure_array(image_grid([centre], ["step\n+0"], captions=[["z0", "z5", "z2"]],
-                                       title="t"))
+                                       title="t"), dpi=FRAME_DPI)
     np.testing.assert_array_equal(frames[2], expected)
     np.testing.assert_array_equal(frames[6], expected)
     assert not np.array_equal(frames[0], expected)

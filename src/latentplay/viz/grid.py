@@ -134,10 +134,13 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = FIGURE_DPI
     plt.close(fig)
 
 
-def figure_array(fig: Figure) -> np.ndarray:
-    """``fig`` drawn as an ``(H, W, 3)`` uint8 image (for a page), and closed."""
+def figure_array(fig: Figure, dpi: float | None = None) -> np.ndarray:
+    """``fig`` drawn as an ``(H, W, 3)`` uint8 image (for a page) at ``dpi`` (default its
+    own), and closed."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if dpi is not None:
+        fig.set_dpi(dpi)
     canvas = FigureCanvasAgg(fig)   # whatever backend the caller's pyplot uses (svg, inline)
     canvas.draw()
     image = np.asarray(canvas.buffer_rgba())[..., :3].copy()

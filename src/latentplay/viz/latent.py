@@ -117,6 +117,8 @@ def distance_histogram(distances: np.ndarray, labels: np.ndarray, names: list[st
 
 FRAME_AXES = 10
 """Faces in one row of a traversal frame: more axes wrap onto further rows."""
+FRAME_DPI = 180
+"""Pixels per inch of a traversal GIF's frames (captions of 6 points readable)."""
 
 
 def traversal_frames(rows: np.ndarray, values: np.ndarray, labels: list[str],
@@ -134,7 +136,7 @@ def traversal_frames(rows: np.ndarray, values: np.ndarray, labels: list[str],
     return np.stack([figure_array(image_grid(
         [rows[part, v] for part in parts],
         [f"step\n{values[v]:+.3g}" if i == 0 else "" for i in range(len(parts))],
-        captions=[labels[part] for part in parts], title=title)) for v in order])
+        captions=[labels[part] for part in parts], title=title), dpi=FRAME_DPI) for v in order])
 
 
 def save_traversal_gif(rows: np.ndarray, values: np.ndarray, labels: list[str], title: str,
