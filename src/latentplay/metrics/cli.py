@@ -519,7 +519,7 @@ def concepts(
                      _intervention_line(scores["intervention"]),
                      f"wrote {out / 'metrics.json'} (every score); all of it on one page: "
                      f"latentplay report {out}"):
-            console.print(line, highlight=False, soft_wrap=True)
+            table_console().print(line, highlight=False, soft_wrap=True)
         if scores["flag"]:
             console.print(_concept_warning(kind, scores), highlight=False, soft_wrap=True)
         return
