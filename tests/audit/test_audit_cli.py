@@ -269,7 +269,7 @@ def test_bad_input_is_one_line_and_status_2(cli, faces: Path, vae_run: Path, cva
         (("audit", "compare", cvae_run, "--data", faces, "--annotator", skin_annotator_file,
           "--n", "10", "--out", tmp_path / "c"), "pass --condition gender=female"),
         (("audit", "sample-groups", cvae_run, "--data", faces, "--attribute", "skin_tone",
-          "--out", tmp_path / "g"), "is conditional on ['gender']"),
+          "--out", tmp_path / "g"), "is conditional on gender; sample"),
         (("audit", "compare", vae_run, "--data", faces, "--annotator",
           tmp_path / "missing.npz", "--out", tmp_path / "c"), "no annotator file"),
         # an existing folder as the annotator file: it failed after training, naming a .tmp file

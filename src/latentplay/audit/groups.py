@@ -40,7 +40,7 @@ def group_model(run: PathLike) -> torch.nn.Module:
     model = train.load_model(run)
     if model.condition_spec.dim:  # type: ignore[union-attr]
         names = [p.name for p in model.condition_spec.parts]  # type: ignore[union-attr]
-        raise UserError(f"{run} is conditional on {names}; sample its groups through the "
+        raise UserError(f"{run} is conditional on {', '.join(names)}; sample its groups through the "
                         "condition (latentplay audit compare --condition) instead")
     return model
 

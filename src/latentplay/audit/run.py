@@ -76,7 +76,7 @@ def generate(run: PathLike | torch.nn.Module, n: int, seed: int = 0,
     names = [p.name for p in spec.parts]
     if names and not condition:
         example = ",".join(f"{p.name}={p.names[0] if p.names else 0}" for p in spec.parts)
-        raise UserError(f"{where} is conditional on {names}; pass --condition {example}")
+        raise UserError(f"{where} is conditional on {', '.join(names)}; pass --condition {example}")
     if condition and not names:
         raise UserError(f"{where} is not conditional; drop --condition")
     return train.sample(model, n, seed=seed, condition=condition or None, temperature=temperature,

@@ -438,7 +438,7 @@ def _need_condition(model: Any, cond: np.ndarray | None) -> None:
     """A :class:`UserError` naming ``--condition`` when a conditional model has no condition."""
     if cond is None and model.condition_spec.dim:
         names = [p.name for p in model.condition_spec.parts]
-        raise UserError(f"this model is conditional on {names}; give --condition "
+        raise UserError(f"this model is conditional on {', '.join(names)}; give --condition "
                         + ",".join(f"{n}=..." for n in names))
 
 

@@ -204,23 +204,26 @@ def _check_more_to_do(run_dir: Path, trainer: Any, state: dict[str, Any]) -> Non
                         "(epochs= in Python)")
 
 
-RESUME_CHANGES = ("trainer.epochs", "trainer.max_steps", "data.store")
-"""Settings of ``config.yaml`` a resume may find changed: more epochs or steps (``--epochs``,
-``--max-steps``), and the store's path (a moved store; its rows are checked)."""
+RESUME_CHANGES = ("trainer.", "log.", "data.store")
+"""Settings of ``config.yaml`` (dotted keys, or their beginnings) a resume may find changed:
+how and for how long it trains (``--epochs``, ``--max-steps``, devices, precision; the batch
+size is checked with the data), what it logs, and the store's path (a moved store; its rows
+are checked)."""
 
 
 def _check_same_config(run_dir: Path, config: Any, state: dict[str, Any]) -> None:
     """A :class:`UserError` naming each setting of ``config.yaml`` (other than
-    :data:`RESUME_CHANGES`) that differs from what the checkpoint ``state`` trained with: the
-    restored optimiser and model would not follow it (an edited ``optim.lr`` was overwritten by
-    the saved optimiser state), while ``config.yaml`` and the report would say it was used. A
-    checkpoint that recorded no config is not checked."""
+    :data:`RESUME_CHANGES`) that differs from what the checkpoint ``state`` trained with (the
+    model, its losses, the optimiser, the seed): the restored optimiser and model would not
+    follow it (an edited ``optim.lr`` was overwritten by the saved optimiser state), while
+    ``config.yaml`` and the report would say it was used. A checkpoint that recorded no config
+    is not checked."""
     from latentplay.config import to_dict
 
     if state.get("config") is None:
         return
     changed = [f"{key} {old!r} -> {new!r}" for key, old, new in
-               _differences(state["config"], to_dict(config)) if key not in RESUME_CHANGES]
+               _differences(state["config"], to_dict(config)) if not key.startswith(RESUME_CHANGES)]
     if changed:
         raise UserError(f"{run_dir / 'config.yaml'} differs from what the run trained with "
                         f"({'; '.join(changed)}): a resume continues the run as it was; put the "
@@ -309,7 +312,7 @@ def _conditions(model: torch.nn.Module, condition: Any, n: int) -> torch.Tensor 
             raise UserError("this model is not conditional; pass no condition")
         return None
     if condition is None:
-        raise UserError(f"this model is conditional on {[p.name for p in spec.parts]}; pass "
+        raise UserError(f"this model is conditional on {', '.join(p.name for p in spec.parts)}; pass "
                         "condition={attribute: value(s)} or an (N, K) array")
     if isinstance(condition, Mapping):
         condition = condition_matrix(spec, condition, n)
