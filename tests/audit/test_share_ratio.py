@@ -87,3 +87,19 @@ def test_the_printed_line_names_the_classes_beyond_their_intervals() -> None:
         "gen shows no class more or less often than faces has it: every interval spans 1")
     assert ratio_interval({"ratio": 2.0, "ratio_low": 1.5, "ratio_high": None}) == "x2.00 (1.50-∞)"
     assert ratio_interval({"class": "a"}) == ""
+
+
+def test_a_class_whose_corrected_share_is_unknown_has_no_ratio() -> None:
+    """The readings said "female: unknown, not shown to be 0" and, in the same block, "less
+    often: female x0.00 (0.00-0.00)": a share not known has no ratio."""
+    names = ["a", "b", "c", "d"]
+    t, g = np.array([400, 300, 200, 100]), np.array([0, 100, 50, 50])
+    # a true b is read as a three times in ten, yet no image is read as a: the readings do
+    # not fit the confusion in a
+    confusion = np.array([[.5, .5, 0, 0], [.3, .7, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    found = compare(t, g, names, confusion=confusion, confusion_counts=confusion * 200)
+    assert found.pinned == ["a"]
+    assert np.isnan(found.ratios.ratio[0]) and np.isnan(found.ratios.interval[0]).all()
+    summary = found.to_dict()
+    assert "a" not in summary["ratios"]["less"] + summary["ratios"]["more"]
+    assert summary["ratios"]["classes"] == 3 and summary["per_class"][0]["ratio"] is None

@@ -43,7 +43,8 @@ class ShareRatios:
 
     Attributes:
         ratio: ``(K,)`` the audited (corrected, where they are) share over the training share;
-            NaN where the training set has none of the class.
+            NaN where the training set has none of the class, or its corrected share is
+            unknown (the readings do not fit the annotator's confusion there).
         interval: ``(K, 2)`` bounds that hold for all classes with a ratio together, at
             :data:`CONFIDENCE` (the upper bound may be inf: a class so rare in the training set
             that some of its redraws hold none); NaN where the ratio is.
@@ -105,7 +106,9 @@ def share_ratios(result: Comparison, person_counts: np.ndarray | None,
         free, _ = corrected_draws(audited, confusion, confusion_counts, rng, non_negative=False)
         audited = np.clip(free, 0, None)
     shown = result.corrected if corrected else result.generated
-    present = result.training > 0
+    # a class whose corrected share is unknown (:attr:`Comparison.pinned`) has no ratio either
+    unknown = np.isin(result.classes, result.pinned) if corrected else False
+    present = (result.training > 0) & ~unknown
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(present, shown / np.where(present, result.training, 1), np.nan)
         draws = np.where(present, audited / training, np.nan)
