@@ -115,6 +115,6 @@ def test_a_concept_run_writes_its_intervention(cli, tmp_path: Path) -> None:
     assert curve["concepts"] == ["scale", "pos_x", "pos_y"] and len(curve["accuracy"]) == 4
     assert curve["accuracy"][0] == pytest.approx(saved["accuracy"])
     assert (out / "intervention.png").stat().st_size > 10_000
-    assert "intervention: task accuracy" in " ".join(res.err.split())
+    assert "intervention: task accuracy" in " ".join(res.out.split())
     html = unescape(build_report(out, tmp_path / "r.html").read_text())
     assert "Test-time intervention" in html
