@@ -70,6 +70,9 @@ def test_mapping_errors(tmp_path: Path) -> None:
                        columns=parse_columns("file=path,gender=gender"))
     with pytest.raises(UserError, match="not attribute=column"):
         parse_columns("file")
+    # an attribute no other command could name (data bin --name refuses it)
+    with pytest.raises(UserError, match="attribute name 'my attr': use letters, digits and '_'"):
+        folder.convert(tmp_path / "src", tmp_path / "o", columns=parse_columns("file=path,my attr=sex"))
     (tmp_path / "src" / "second.csv").write_text("a\n")
     with pytest.raises(UserError, match="expected one label CSV"):
         folder.convert(tmp_path / "src", tmp_path / "o", columns={"file": "path"})

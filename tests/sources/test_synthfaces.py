@@ -69,6 +69,16 @@ def test_bad_config_values_are_user_errors() -> None:
         resolve(SynthfacesConfig, ["eyeglasses.p=abc"])
 
 
+def test_a_size_given_twice_is_refused(tmp_path) -> None:
+    """`data make synthfaces --n 200 n=300` made one of the two sizes, without a word."""
+    from latentplay import sources
+
+    for given in ({"n": 20, "overrides": ["n=30"]}, {"seed": 1, "overrides": [" seed=2"]}):
+        with pytest.raises(UserError, match="both set (n|seed); give it once"):
+            sources.make("synthfaces", tmp_path / "f", **given)
+    assert not (tmp_path / "f").exists()
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [

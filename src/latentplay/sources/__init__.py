@@ -60,10 +60,11 @@ def make(
         raise UserError(f"unknown dataset {name!r}; choose from: {', '.join(BUILTINS)}")
     module = importlib.import_module(BUILTINS[name])
     items = list(overrides)
-    if n is not None:
-        items.append(f"n={n}")
-    if seed is not None:
-        items.append(f"seed={seed}")
+    for key, value in (("n", n), ("seed", seed)):
+        if value is not None:
+            if any(item.split("=", 1)[0].strip() == key for item in items):
+                raise UserError(f"--{key} and the override {key}= both set {key}; give it once")
+            items.append(f"{key}={value}")
     config = resolve(module.CONFIG, items,
                      preset=None if preset is None else dataset_preset(preset))
     return module.make_store(config, out, overwrite=overwrite)

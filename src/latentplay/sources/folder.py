@@ -46,7 +46,7 @@ from latentplay.sources.convert import (
 )
 from latentplay.store.binning import interval_order
 from latentplay.store.io import Store
-from latentplay.store.schema import Attribute
+from latentplay.store.schema import Attribute, check_column_name
 
 KINDS = ("categorical", "continuous")
 
@@ -67,6 +67,7 @@ def parse_mapping(columns: dict[str, str]) -> tuple[str, dict[str, tuple[str, st
             raise UserError(f"folder: kind {kind!r} of {name} is not one of {', '.join(KINDS)}")
         if name in ("image", "split") or name.startswith("factor_"):
             raise UserError(f"folder: {name!r} cannot be an attribute name")
+        check_column_name(name, "folder: --columns attribute name")
         attrs[name] = (column, kind)
     if not attrs:
         raise UserError("folder: --columns maps no label column besides file")

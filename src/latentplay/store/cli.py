@@ -149,7 +149,8 @@ def print_summary(summary: dict) -> None:
     """Render :func:`latentplay.store.info` output as rich tables."""
     console.print(
         f"[bold]{summary['path']}[/bold]: {summary['rows']} rows "
-        f"({summary['converter']} from {summary['source']}, {summary['created']})"
+        f"({summary['converter'].removeprefix('latentplay.sources.')} from {summary['source']}, "
+        f"{summary['created']})"
     )
     if summary["vectors"]:
         described = summary.get("vector_descriptions") or {}
