@@ -88,7 +88,11 @@ def test_seeds_train_on_the_same_data_and_are_summarised(cli, tmp_path: Path) ->
     assert "seed 0: task accuracy" in text and f"wrote {out / 'seeds.json'}" in text
     assert "over 2 seeds (0, 5)" in " ".join(res.out.split())
     html = unescape(build_report(out, tmp_path / "r.html").read_text())
-    assert "Concept model cbm over 2 seeds" in html and "seed_5/" in html
+    assert "Concept model cbm over 2 seeds" in html and "seed_5/" in html and "(missing)" not in html
+    import shutil
+
+    shutil.rmtree(out / "seed_5")       # a seed's folder gone: the page says so
+    assert "seed_5/ (missing)" in unescape(build_report(out, tmp_path / "r.html").read_text())
     res = cli("metrics", "concepts", "cbm", "--out", out, "--overwrite", *TINY)
     assert res.code == 0, res.err
     assert not (out / "seeds.json").exists() and detect(out) == "concepts"

@@ -177,7 +177,8 @@ def seeds_page(run: Path) -> Page:
         raise UserError(f"{run / 'seeds.json'} is not the output of `latentplay metrics concepts "
                         "--seeds`: it needs its seeds and scores")
     kind = str(record.get("kind", ""))
-    flags = [[seed, f"{folder}/", flag or "—"] for seed, folder, flag in
+    flags = [[seed, f"{folder}/" + ("" if (run / folder).is_dir() else " (missing)"), flag or "—"]
+             for seed, folder, flag in
              zip(seeds, record.get("runs", []), record.get("flags", []), strict=False)]
     if kind in KINDS:
         what = ("model", KINDS[kind])
