@@ -303,7 +303,7 @@ def track(
             scores = ", ".join(f"{key}={float(value):.3f}" for key, value in row.items()
                                if key not in ("epoch", "step") and value)
             console.print(f"{prefix}epoch {row['epoch']} (step {row['step']}): {scores}",
-                          highlight=False)
+                          highlight=False, soft_wrap=True)   # a line per row, not cut mid-list
         console.print(f"wrote {run / DIS_METRICS_FILE}")
         return rows[-1]
 
