@@ -29,6 +29,10 @@ def test_linear_knn_and_chance_on_known_codes() -> None:
     assert np.delete(p.informativeness, 2).max() < 0.05
     noise = probe(rng.normal(size=(n, 4)), y.astype(float), "categorical")
     assert abs(noise.linear - 1 / 3) < 0.06 and abs(noise.knn - 1 / 3) < 0.06
+    # informativeness against its chance level: the carrying dimension far above it; noise's
+    # top dimension (the histogram's upward bias, 0.01 here) not named
+    assert p.top == 2 and np.delete(p.informativeness, 2).max() <= 2 * p.informativeness_chance
+    assert noise.top is None and 0 < noise.informativeness.max() <= noise.informativeness_chance
     # a continuous attribute held along a curve: linear R² ~ 0, k-NN R² high
     x = rng.uniform(-2, 2, size=(n, 2))
     curved = probe(x, x[:, 0] ** 2, "continuous")
@@ -122,6 +126,9 @@ def test_probe_command(cli, two_columns: Path, tmp_path: Path) -> None:
     with open(out / "probe.csv") as fh:
         table = list(csv.DictReader(fh))
     assert len(table) == 4 and table[0]["top_dimension"] == "3"
+    blind = next(row for row in table if (row["column"], row["attribute"]) == ("blind", "gender"))
+    assert blind["top_dimension"] == "" and float(blind["informativeness_chance"]) > 0
+    assert "none above" in r.out
     for name in ("probe.png", "informativeness_informed.png", "informativeness_blind.png"):
         assert (out / name).stat().st_size > 5_000
     r = cli("report", out)

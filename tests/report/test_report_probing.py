@@ -38,7 +38,8 @@ def test_probe_page_sections_and_numbers(probe_run: Path) -> None:
     assert value(gender[4]) == pytest.approx(expected["linear"], rel=1e-3)
     assert value(gender[8]) == pytest.approx(0.5)
     top = int(np.argmax(expected["informativeness"]))
-    assert gender[9].startswith(f"{top} (")
+    best, chance = expected["informativeness"][top], expected["informativeness_chance"]
+    assert gender[9] == (f"{top} ({best:.2f})" if best > chance else f"none above chance ({chance:.2f})")
 
 
 def test_probe_json_that_is_not_a_probe_run(tmp_path: Path) -> None:

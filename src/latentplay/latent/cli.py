@@ -1028,11 +1028,11 @@ def probe(
     table = Table("attribute (score)", "column", "linear", "k-NN", "chance", "order R²",
                   "top dim (NMI)")
     for p in found:
-        top = int(np.argmax(p.informativeness))
         table.add_row(f"{p.attribute} ({short[p.measure]})", p.column,
                       f"{p.linear:.3f}±{p.linear_std:.3f}", f"{p.knn:.3f}±{p.knn_std:.3f}",
                       f"{p.chance:.3f}", "-" if p.order_r2 is None else f"{p.order_r2:.3f}",
-                      f"{top} ({p.informativeness[top]:.2f})")
+                      f"none above {p.informativeness_chance:.2f}" if p.top is None
+                      else f"{p.top} ({p.informativeness[p.top]:.2f})")
     console().print(table)
     for reason in skipped:
         typer.echo(f"left out: {reason}")

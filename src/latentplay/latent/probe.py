@@ -17,7 +17,10 @@ For one column ``z`` ``(N, D)`` and one attribute:
 * **informativeness** ``(D,)``: the mutual information of each code dimension (20 equal-width
   bins, as MIG discretises codes) with the attribute (continuous values in 10 quantile bins),
   divided by the attribute's entropy — which axes carry it (1: the axis determines it).
-  The histogram estimate is biased upwards by about ``(20 - 1)(K - 1) / (2 N)`` nats.
+  The histogram estimate is biased upwards by about ``(20 - 1)(K - 1) / (2 N)`` nats, so
+  beside it stands its **chance level**: the 95th percentile, over 20 shuffles of the
+  attribute, of the most informative dimension's measure; a dimension at or under it carries
+  nothing measurable, and the top dimension is named only above it.
 
 Rows with a missing label (or of the class ``unknown``) are left out of that attribute's probe,
 and so are rows whose codes hold a non-finite value (a face the embedder failed on).
@@ -76,6 +79,7 @@ KINDS = ("categorical", "continuous")
 
 NEIGHBORS = 15
 LABEL_BINS = 10  # quantile bins of a continuous attribute for the informativeness
+SHUFFLES = 20  # shuffles of the attribute behind the informativeness' chance level
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,13 @@ class Probe:
     informativeness: np.ndarray = field(repr=False)  # (D,)
     order_r2: float | None = None  # ordered classes: R² over their places
     folds: str = "rows"  # rows | persons (each person's photos in one fold)
+    informativeness_chance: float = 0.0  # 95th percentile of the top one, attribute shuffled
+
+    @property
+    def top(self) -> int | None:
+        """The dimension most informative of the attribute, when it is above chance."""
+        top = int(np.argmax(self.informativeness))
+        return top if self.informativeness[top] > self.informativeness_chance else None
 
     @property
     def measure(self) -> str:
@@ -105,7 +116,8 @@ class Probe:
                 "measure": self.measure, "n": self.n, "linear": self.linear,
                 "linear_std": self.linear_std, "knn": self.knn, "knn_std": self.knn_std,
                 "chance": self.chance, "order_r2": self.order_r2, "folds": self.folds,
-                "informativeness": self.informativeness.tolist()}
+                "informativeness": self.informativeness.tolist(),
+                "informativeness_chance": self.informativeness_chance}
 
 
 def fold_splitter(kind: str, cv: int, seed: int, groups: np.ndarray | None = None) -> Any:
@@ -166,18 +178,26 @@ def _check_persons(target: np.ndarray, kind: str, cv: int, groups: np.ndarray, a
                             "keep each person's photos together")
 
 
-def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
+def informativeness(z: np.ndarray, target: np.ndarray, kind: str, shuffles: int = 0,
+                    seed: int = 0) -> np.ndarray:
     """``(D,)`` mutual information of each binned code dimension with ``target`` over the
-    target's entropy (see the module docstring)."""
+    target's entropy (see the module docstring); with ``shuffles``, ``(shuffles, D)``: the same
+    with ``target`` shuffled each time (seeded)."""
     labels = target
     if kind == "continuous":
         edges = np.unique(np.quantile(target, np.linspace(0, 1, LABEL_BINS + 1)[1:-1]))
         labels = np.searchsorted(edges, target, side="right")
-    labels = np.asarray(labels)[:, None]
-    entropy = float(discrete_entropy(labels)[0])
+    labels = np.asarray(labels)
+    entropy = float(discrete_entropy(labels[:, None])[0])
+    binned = histogram_discretize(z)
+    if not shuffles:
+        return np.zeros(z.shape[1]) if entropy == 0 else \
+            discrete_mutual_info(binned, labels[:, None])[:, 0] / entropy
+    rng = np.random.default_rng(seed)
     if entropy == 0:
-        return np.zeros(z.shape[1])
-    return discrete_mutual_info(histogram_discretize(z), labels)[:, 0] / entropy
+        return np.zeros((shuffles, z.shape[1]))
+    return np.stack([discrete_mutual_info(binned, rng.permutation(labels)[:, None])[:, 0] / entropy
+                     for _ in range(shuffles)])
 
 
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
@@ -247,7 +267,10 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                  linear=float(lin.mean()), linear_std=float(lin.std()), knn=float(near.mean()),
                  knn_std=float(near.std()), chance=chance,
                  informativeness=informativeness(z, target, kind), order_r2=order_r2,
-                 folds="rows" if groups is None else "persons")
+                 folds="rows" if groups is None else "persons",
+                 informativeness_chance=float(np.percentile(
+                     informativeness(z, target, kind, shuffles=SHUFFLES, seed=seed).max(axis=1),
+                     95)))
 
 
 def probe_store(store: Store, columns: str | Sequence[str],
@@ -320,17 +343,19 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     (out / "probe.json").write_text(json.dumps(
         {**dict(info or {}), "probes": [p.to_dict() for p in probes]}, indent=2))
     fields = ["column", "attribute", "kind", "measure", "n", "linear", "linear_std", "knn",
-              "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness"]
+              "knn_std", "chance", "order_r2", "top_dimension", "top_informativeness",
+              "informativeness_chance"]
     with open(out / "probe.csv", "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(fields)
         for p in probes:
-            top = int(np.argmax(p.informativeness))
+            top = p.top
             writer.writerow([p.column, p.attribute, p.kind, p.measure, p.n]
                             + [f"{v:.6g}" for v in (p.linear, p.linear_std, p.knn, p.knn_std,
                                                      p.chance)]
                             + ["" if p.order_r2 is None else f"{p.order_r2:.6g}"]
-                            + [top, f"{p.informativeness[top]:.6g}"])
+                            + (["", ""] if top is None else [top, f"{p.informativeness[top]:.6g}"])
+                            + [f"{p.informativeness_chance:.6g}"])
     attributes = list(dict.fromkeys(p.attribute for p in probes))
     columns = list(dict.fromkeys(p.column for p in probes))
     table = {(p.attribute, p.column): p for p in probes}
@@ -342,6 +367,7 @@ def write_probes(probes: Sequence[Probe], out: PathLike, overwrite: bool = False
     for column in columns:
         mine = [p for p in probes if p.column == column]
         save_figure(informativeness_heatmap(np.stack([p.informativeness for p in mine]),
-                                            [p.attribute for p in mine], column),
+                                            [p.attribute for p in mine], column,
+                                            np.array([p.informativeness_chance for p in mine])),
                     out / f"informativeness_{column}.png")
     return out

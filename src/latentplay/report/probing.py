@@ -31,7 +31,9 @@ def page(run: Path) -> Page:
         "Held-out scores over the folds: a linear model on the standardised codes, a 15-NN "
         "model on the codes as they are; for classes with an order, the R² of a ridge "
         "regression of the class's place; informativeness is the mutual information of one "
-        "dimension with the attribute over the attribute's entropy.")]
+        "dimension with the attribute over the attribute's entropy, its top dimension named "
+        "only above chance (the 95th percentile of the top dimension's over shuffles of the "
+        "attribute).")]
     if (run / "probe.png").exists():
         blocks.append(file_figure(run / "probe.png", "Bars: linear probe; rings: k-NN probe; "
                                   "grey ticks: chance."))
@@ -56,4 +58,7 @@ def _top(p: dict[str, Any]) -> str:
     if not values:
         return "—"
     top = max(range(len(values)), key=values.__getitem__)
+    chance = p.get("informativeness_chance")   # None: written before it was measured
+    if chance is not None and values[top] <= chance:
+        return f"none above chance ({chance:.2f})"
     return f"{top} ({values[top]:.2f})"

@@ -57,8 +57,11 @@ def probe_bars(attributes: Sequence[str], measures: Sequence[str], columns: Sequ
     return fig
 
 
-def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], column: str) -> Figure:
-    """``(A, D)`` normalised mutual information of each code dimension with each attribute."""
+def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], column: str,
+                            chance: np.ndarray | None = None) -> Figure:
+    """``(A, D)`` normalised mutual information of each code dimension with each attribute;
+    with ``chance`` ``(A,)`` (each attribute's chance level) a cell is numbered only above its
+    attribute's."""
     n_attr, dims = values.shape
     width = min(2.5 + 0.32 * dims, 16)
     fig, ax = plt.subplots(figsize=(width, 1.3 + 0.42 * n_attr))
@@ -66,14 +69,16 @@ def informativeness_heatmap(values: np.ndarray, attributes: Sequence[str], colum
                    vmax=max(float(values.max()), 1e-9))
     if dims <= 32:
         for (a, d), v in np.ndenumerate(values):
-            if v >= 0.05:
+            if v >= 0.05 and (chance is None or v > chance[a]):
                 ax.text(d, a, f"{v:.2f}".removeprefix("0"), ha="center", va="center",
                         fontsize=6, color="black" if v > 0.6 * values.max() else "white")
     ax.set_yticks(range(n_attr), attributes, fontsize=8)
     ax.set_xticks(range(dims), [str(d) for d in range(dims)], fontsize=6)
     ax.set_xlabel(f"dimension of {column}")
     ax.set_title(wrap_title(f"{column}: mutual information of each dimension with each attribute "
-                            "/ attribute entropy", width - 0.6, 9), fontsize=9)
+                            "/ attribute entropy" + ("" if chance is None else
+                                                     "; numbered above chance (the attribute "
+                                                     "shuffled)"), width - 0.6, 9), fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.03)
     tight_layout(fig)
     return fig
