@@ -143,5 +143,8 @@ def test_resume_refuses_an_edited_setting_it_would_not_follow(small_run: tuple[P
         train.resume(run, max_steps=2, progress=False)
     assert _state(run)["step"] == 1
     (run / "config.yaml").write_text(config)
+    state = _state(run)      # a setting latentplay added since the checkpoint is no edit
+    del state["config"]["optim"]["lr"]
+    torch.save(state, run / "checkpoint.pt")
     train.resume(run, max_steps=2, progress=False)
     assert _state(run)["step"] == 2 and _state(run)["config"]["trainer"]["max_steps"] == 2

@@ -231,9 +231,11 @@ def _check_same_config(run_dir: Path, config: Any, state: dict[str, Any]) -> Non
 
 
 def _differences(old: Any, new: Any, key: str = "") -> list[tuple[str, Any, Any]]:
-    """``(dotted key, old, new)`` of each value that differs between two nested dicts."""
+    """``(dotted key, old, new)`` of each value that differs between two nested dicts, over
+    the keys both have (a setting added to latentplay since the checkpoint, or dropped from
+    it, is no edit)."""
     if isinstance(old, dict) and isinstance(new, dict):
-        return [d for k in sorted(set(old) | set(new), key=str)
+        return [d for k in sorted(set(old) & set(new), key=str)
                 for d in _differences(old.get(k), new.get(k), f"{key}.{k}" if key else str(k))]
     return [] if old == new else [(key, old, new)]
 
