@@ -188,7 +188,7 @@ def compute(x: np.ndarray, method: str = "tsne", params: Any = None, seed: int =
                         "leave them out first")
     if len(x) < params.min_rows(len(x)):
         raise UserError(f"{method} with these parameters needs at least {params.min_rows(len(x))} "
-                        f"rows, got {len(x)}" + _fewer_rows_hint(method))
+                        f"rows, got {len(x)}" + _fewer_rows_hint(method, params, len(x)))
     if not np.ptp(x, axis=0).any():
         raise UserError(f"all {len(x)} rows to project are the same vector: there is nothing to "
                         f"{method} (check the embedding column)")
@@ -213,12 +213,20 @@ def _spinner() -> Any:
     return progress_bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
 
 
-def _fewer_rows_hint(method: str) -> str:
-    return {
-        "tsne": "; lower the perplexity (--param tsne.perplexity=5) or use more rows",
-        "umap": "; lower n_neighbors (--param umap.n_neighbors=5) or use more rows",
-        "pca": "",
-    }[method]
+def _fewer_rows_hint(method: str, params: Any, n: int) -> str:
+    """What would project ``n`` rows: the largest perplexity, neighbours or n_neighbors that
+    fits them, or more rows where none does."""
+    if method == "tsne" and params.affinity_for(n) == "uniform":
+        key, value = "k_neighbors", n - 2                          # k + 2 rows
+    elif method == "tsne":
+        key, value = "perplexity", (n - 2) // 3                    # 3 * perplexity + 2 rows
+    elif method == "umap":
+        key, value = "n_neighbors", n - 1                          # n_neighbors + 1 rows
+    else:
+        return ""
+    if value < (2 if key == "n_neighbors" else 1):
+        return "; use more rows"
+    return f"; use more rows, or {key} {value} at most (--param {method}.{key}={value})"
 
 
 def tsne_affinities(x: np.ndarray, p: TSNEParams, seed: int) -> Any:

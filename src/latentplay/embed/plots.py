@@ -74,10 +74,11 @@ def _distinct(store: st.Store, name: str, rows: np.ndarray) -> np.ndarray:
 def check_attributes(store: st.Store, names: Sequence[str], rows: np.ndarray) -> None:
     """Raise :class:`UserError` for an unknown attribute or one with a single value in ``rows``."""
     for name in names:
-        _attribute(store, name)
+        levels = _attribute(store, name).level_names     # a class's name, not its code
         distinct = _distinct(store, name, rows)
         if len(distinct) < 2:
-            shown = f"{distinct[0]:g}" if len(distinct) else "none"
+            shown = ("none" if not len(distinct) else levels[int(distinct[0])] if levels
+                     else f"{distinct[0]:g}")
             raise UserError(f"attribute {name!r} has only one value ({shown}) in the "
                             f"{len(rows)} plotted rows; colouring by it shows nothing")
 

@@ -166,7 +166,8 @@ def _check_persons(target: np.ndarray, kind: str, cv: int, groups: np.ndarray, a
     if persons < cv:
         raise UserError(f"{attribute!r}: the labelled rows show {persons} "
                         f"person{'' if persons == 1 else 's'}, fewer than the {cv} folds "
-                        "that keep each person's photos together")
+                        "that keep each person's photos together"
+                        + (f" (--cv {persons}, or leave the attribute out)" if persons >= 2 else ""))
     if kind != "categorical":
         return
     for code in np.unique(target):
@@ -175,7 +176,9 @@ def _check_persons(target: np.ndarray, kind: str, cv: int, groups: np.ndarray, a
             name = str(int(code)) if class_names is None else class_names[int(code)]
             raise UserError(f"{attribute!r}: class {name!r} shows {count} "
                             f"person{'' if count == 1 else 's'}, fewer than the {cv} folds that "
-                            "keep each person's photos together")
+                            "keep each person's photos together"
+                            + (f" (--cv {count}, or leave the attribute out)" if count >= 2
+                               else " (leave the attribute out)"))
 
 
 def informativeness(z: np.ndarray, target: np.ndarray, kind: str, shuffles: int = 0,
