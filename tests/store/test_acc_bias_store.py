@@ -65,7 +65,8 @@ def test_grouped_by_the_persons_no_correction_over_them(tmp_path: Path,
     assert found.person_groups == "identity" and found.to_dict()["person_groups"] == "identity"
     assert not any("over persons" in line for line in found.test_lines)
     notes = " ".join(found.notes)
-    assert "The groups are the persons themselves (identity)" in notes
+    what = "groups" if person_side == "by" else "levels compared"   # identity the "of" side
+    assert f"The {what} are the persons themselves (identity)" in notes
     assert "Rao-Scott) correct them" not in notes
     other = association(s, "color", "glasses")
     assert other.persons_test is not None and other.person_groups is None

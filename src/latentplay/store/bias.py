@@ -211,7 +211,8 @@ class Association:
             out.append(f"{self.unknown} of the {self.counts.sum()} rows have an unknown {self.by} "
                        f"or {self.of}: the chart shows them, the tests leave them out.")
         if self.person_groups:
-            out.append(f"The groups are the persons themselves ({self.person_groups}): the "
+            what = "groups" if self.person_groups == self.by else "levels compared"
+            out.append(f"The {what} are the persons themselves ({self.person_groups}): the "
                        "tests compare persons, each of their photos an independent draw, so "
                        "no correction over persons (Rao-Scott) applies.")
         elif self.persons:

@@ -81,7 +81,7 @@ def bias_bars(groups: list[str], levels: list[str], counts: np.ndarray, by: str,
     if len(kept) < len(groups):
         subtitle = "\n".join([*([subtitle] if subtitle else []),
                                f"the {len(kept)} of {len(groups)} {by} groups whose shares differ"
-                               f" most from all rows'"])
+                               " most from those of all rows"])
         if intervals is not None:
             intervals = intervals[np.concatenate([[0], kept + 1])]
         groups, counts = [groups[i] for i in kept], counts[kept]
