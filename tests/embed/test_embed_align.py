@@ -49,3 +49,11 @@ def test_the_input_store_is_refused_as_the_output(blob_store, tmp_path, cli) -> 
         assert r.err.startswith(f"error: the output {out} is the store being aligned ({s.path})"), r.err
     assert sorted(p.name for p in s.path.iterdir()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "blobs", "link"]
+
+
+def test_a_store_without_a_face_is_refused_and_nothing_written(blob_store, tmp_path, cli) -> None:
+    """Digits (no face) made an empty store and exit 0; every later command refused it."""
+    s = blob_store(n=3, size=40)
+    r = cli("data", "align", s.path, "--out", tmp_path / "aligned", "--size", "64")
+    assert r.code == 2 and r.err.startswith("error: no face was found in any of the 3 images of")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blobs"]   # nor a half-built copy

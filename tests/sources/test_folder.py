@@ -73,6 +73,12 @@ def test_mapping_errors(tmp_path: Path) -> None:
     # an attribute no other command could name (data bin --name refuses it)
     with pytest.raises(UserError, match="attribute name 'my attr': use letters, digits and '_'"):
         folder.convert(tmp_path / "src", tmp_path / "o", columns=parse_columns("file=path,my attr=sex"))
+    # a column named twice: each row kept its last copy, silently
+    (tmp_path / "dup").mkdir()
+    (tmp_path / "dup" / "labels.csv").write_text("path,sex,sex\npics/0.png,F,M\n")
+    with pytest.raises(UserError, match="the header names column 'sex' twice"):
+        folder.convert(tmp_path / "dup" / "labels.csv", tmp_path / "o",
+                       columns=parse_columns("file=path,gender=sex"))
     (tmp_path / "src" / "second.csv").write_text("a\n")
     with pytest.raises(UserError, match="expected one label CSV"):
         folder.convert(tmp_path / "src", tmp_path / "o", columns={"file": "path"})
@@ -84,6 +90,12 @@ def test_cli_columns(tmp_path: Path, cli) -> None:
               tmp_path / "out", "--columns", COLUMNS, "--resize", "32", "--workers", "1")
     assert res.code == 0, res.err
     assert "converted 10, rejected 4" in res.out
+    # a side of 100,000 ran the workers out of memory (a traceback); 0 was refused already
+    for size in ("100000", "0"):
+        res = cli("data", "convert", "folder", tmp_path / "src" / "labels.csv", "--out",
+                  tmp_path / "big", "--columns", COLUMNS, "--resize", size)
+        assert res.code == 2
+        assert res.err.strip() == f"error: --resize must be a size from 1 to 4096, got {size}"
 
 
 def test_class_order_of_interval_groups_and_numbers(tmp_path: Path) -> None:

@@ -96,6 +96,7 @@ def align_store(
 
     Vector columns are not carried over (they describe the unaligned images). Provenance counts
     ``inputs``, ``converted`` and ``rejected``; rejected images are listed in ``rejected.csv``.
+    A store in which no face is found is refused, nothing written.
     ``out`` may not be ``store`` itself (the aligned store would replace it).
     """
     store = st.load(store) if not isinstance(store, st.Store) else store
@@ -143,6 +144,10 @@ def align_store(
             for col in label_columns:
                 batch[col] = table[col].take(keep).to_pylist()
             yield batch
+        if not counts["converted"]:   # an empty store, which every later command refuses
+            raise UserError(f"no face was found in any of the {counts['inputs']} images of "
+                            f"{store.path}; nothing written (--detector cnn finds more, and "
+                            "--upsample 1 smaller faces)")
         schema.provenance.counts = dict(counts)  # written with the schema once rows are done
 
     files = _Lazy(lambda: {st.REJECTED_FILE: rejected.getvalue()})

@@ -64,6 +64,7 @@ RESAMPLING: dict[str, Image.Resampling] = {
 CHUNK = 64  # inputs per task sent to a worker
 MISSING = "missing file"  # the reason of an input whose image file is not there
 BATCH_ROWS = 256  # rows per batch handed to the store writer
+RESIZE_MAX = 4096  # --resize: a side beyond any face dataset's, short of memory exhaustion
 BATCH_BYTES = 32 * 2**20  # ... or fewer rows once their images reach this many bytes
 
 
@@ -80,8 +81,8 @@ class ConvertOptions:
         resample: resampling filter for ``resize``: lanczos, bicubic, bilinear, box or nearest.
         limit: convert only the first ``limit`` inputs in the dataset's order (sorted paths
             for the formats that walk folders, the label file's rows for the others): not a
-            random sample (UTKFace's sorted names start with the youngest ages, RFW's paths
-            with one race); :func:`limit_note` says so.
+            random sample (UTKFace's names, sorted as text, start with ages 1, 10, 100, ...;
+            RFW's paths with one race); :func:`limit_note` says so.
         split: keep only the inputs of this published split (formats that have splits).
         strict: stop with a :class:`UserError` (exit status 2) at the first rejected input;
             nothing is written.
@@ -101,8 +102,8 @@ class ConvertOptions:
     workers: int | None = None
 
     def validate(self) -> None:
-        if self.resize is not None and self.resize < 1:
-            raise UserError(f"--resize must be a positive size, got {self.resize}")
+        if self.resize is not None and not 1 <= self.resize <= RESIZE_MAX:
+            raise UserError(f"--resize must be a size from 1 to {RESIZE_MAX}, got {self.resize}")
         if self.limit is not None and self.limit < 1:
             raise UserError(f"--limit must be at least 1, got {self.limit}")
         if self.resample not in RESAMPLING:
@@ -827,7 +828,7 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str |
     under the key None (as ``csv.DictReader`` does); blank lines are skipped. A file that is
     not UTF-8 text or not a CSV fails (now or while streaming) with a :class:`UserError`; so
     does a quote left open, naming the file and the line it opens on (rather than reading the
-    lines after it as one field).
+    lines after it as one field), and so does a header that names a column twice.
     """
     with reading(path):
         fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by rows()
@@ -836,6 +837,10 @@ def read_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, str |
             records = _records(path, lines, csv.reader(lines, strict=True))
             _, first = next(records, (1, []))
             header = [h.strip() for h in first]
+            twice = sorted({h for h in header if h and header.count(h) > 1})
+            if twice:   # a row's dict kept the last copy, silently
+                raise UserError(f"{path}: the header names column {twice[0]!r} twice; name "
+                                "each column once")
         except BaseException:
             fh.close()
             raise
