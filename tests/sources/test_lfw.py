@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -191,3 +192,15 @@ def test_identities_are_those_of_the_inputs_converted(tmp_path: Path) -> None:
     store = lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=1)
     check_rejected(store, dirty)
     assert store.schema.attribute("identity").names == list(PERSONS)
+
+
+@pytest.mark.parametrize(("names", "why"), [("Male\tMale", "'Male' (male) is named twice"),
+                                            ("Identity\tMale", "is a column of the store already"),
+                                            ("???\tMale", "'???' (empty) names no attribute")])
+def test_an_attributes_header_naming_no_column_is_one_line(tmp_path: Path, names: str,
+                                                           why: str) -> None:
+    """A repeated or reserved name ended in pyarrow's traceback; '???' made an attribute ''."""
+    path = tmp_path / lfw.ATTRIBUTES
+    path.write_text(f"# LFW attributes\n#\tperson\timagenum\t{names}\nA B\t1\t0.5\t0.2\n")
+    with pytest.raises(UserError, match=re.escape(f"{lfw.ATTRIBUTES}, line 2: the attribute {why}")):
+        lfw.read_attributes(path)

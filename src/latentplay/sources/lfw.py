@@ -138,17 +138,33 @@ def snake(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+RESERVED = ("identity", "image", "file", "split")
+"""Column names of an LFW store an attribute of ``lfw_attributes.txt`` may not take."""
+
+
+def _check_names(names: list[str], given: list[str], where: str) -> None:
+    """A :class:`UserError` naming the header's first attribute name that is empty once made
+    a column name, taken by the store's own columns, or given twice."""
+    for name, text in zip(names, given, strict=True):
+        if not name or name in RESERVED or names.count(name) > 1:
+            why = ("names no attribute" if not name else "is a column of the store already"
+                   if name in RESERVED else "is named twice")
+            raise UserError(f"{where}: the attribute {text.strip()!r} ({name or 'empty'}) {why}; "
+                            "correct the header")
+
+
 def read_attributes(path: Path) -> tuple[list[str], dict[tuple[str, int], list[float]]]:
     """The attribute names of ``lfw_attributes.txt`` and each ``(identity, image number)``'s
     scores (names with spaces become folder names with underscores)."""
     names: list[str] = []
     scores: dict[tuple[str, int], list[float]] = {}
     with reading(path), open(path, encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, start=1):
             fields = line.rstrip("\n").split("\t")
             if line.startswith("#"):
                 if len(fields) > 3 and fields[1].strip().lower() == "person":
                     names = [snake(f) for f in fields[3:]]
+                    _check_names(names, fields[3:], f"{path}, line {number}")
                 continue
             if not names or len(fields) != len(names) + 2:
                 continue
