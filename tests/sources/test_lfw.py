@@ -194,9 +194,10 @@ def test_identities_are_those_of_the_inputs_converted(tmp_path: Path) -> None:
     assert store.schema.attribute("identity").names == list(PERSONS)
 
 
-@pytest.mark.parametrize(("names", "why"), [("Male\tMale", "'Male' (male) is named twice"),
-                                            ("Identity\tMale", "is a column of the store already"),
-                                            ("???\tMale", "'???' (empty) names no attribute")])
+@pytest.mark.parametrize(("names", "why"), [
+    ("Male\tMale", "'Male' (male) is named twice"),
+    ("Identity\tMale", "'Identity' (identity) is a column of the store already"),
+    ("???\tMale", "'???' (empty) names no attribute")])
 def test_an_attributes_header_naming_no_column_is_one_line(tmp_path: Path, names: str,
                                                            why: str) -> None:
     """A repeated or reserved name ended in pyarrow's traceback; '???' made an attribute ''."""
