@@ -80,3 +80,25 @@ def test_kill_leaves_the_previous_store_no_scratch_and_no_workers(tmp_path: Path
     assert code == 143 and len(workers) == 2 and not alive, (code, workers, alive, log.read_text())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["LFW", "log", "pids", "store"]
     assert len(st.load(out)) == len(before)
+
+
+def test_an_image_too_large_is_named_so_and_a_large_one_warns_of_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A valid 200-megapixel photo was rejected as "corrupt or truncated", and Pillow's warning
+    for a 144-megapixel one was printed amid the progress (limits made small here)."""
+    import warnings
+
+    import numpy as np
+    from PIL import Image
+
+    from latentplay.sources.convert import prepare_image
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    for side, name in ((12, "large.png"), (20, "huge.png")):   # 144 pixels warn, 400 refuse
+        Image.fromarray(np.zeros((side, side, 3), np.uint8)).save(tmp_path / name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cell, reason = prepare_image("large.png", str(tmp_path / "large.png"), None)
+    assert reason is None and cell["bytes"]
+    cell, reason = prepare_image("huge.png", str(tmp_path / "huge.png"), None)
+    assert cell is None and reason == "image too large (over 200 pixels)"

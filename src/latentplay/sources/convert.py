@@ -36,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -633,15 +634,19 @@ def prepare_image(source: str, file: str | None, pixels: np.ndarray | None, *,
     if not data:
         return None, "empty file"
     try:
-        image = Image.open(io.BytesIO(data))
-        upright = not turned(image)
-        keep = resize is None and upright and (mode is None or image.mode == mode)
-        if keep or resize is not None:  # re-encoding without resize needs every pixel
-            _draft(image, resize)
-        image.load()  # decodes the whole stream: truncated files fail here
+        with warnings.catch_warnings():   # Pillow's warning over 89 megapixels, not printed
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            upright = not turned(image)
+            keep = resize is None and upright and (mode is None or image.mode == mode)
+            if keep or resize is not None:  # re-encoding without resize needs every pixel
+                _draft(image, resize)
+            image.load()  # decodes the whole stream: truncated files fail here
     except UnidentifiedImageError:
         return None, "not an image"
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:
+        return None, f"image too large (over {2 * Image.MAX_IMAGE_PIXELS:,} pixels)"
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return None, f"corrupt or truncated image ({exc})"
     if keep:
         return {"bytes": data, "path": source}, None
