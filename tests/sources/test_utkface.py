@@ -184,6 +184,9 @@ def test_nothing_converted_is_refused_and_the_previous_store_kept(utk, tmp_path:
     assert res.code == 2 and len(res.err.strip().splitlines()) == 1
     assert f"listed in {tmp_path / 'new.rejected.csv'}" in res.err
     assert not (tmp_path / "new").exists()
+    # a later conversion that writes the store takes the stale list away
+    utkface.convert(src, out, overwrite=True, workers=1)
+    assert not (tmp_path / "out.rejected.csv").exists()
 
 
 def test_out_may_not_be_or_hold_src_nor_replace_other_folders(utk, tmp_path: Path) -> None:

@@ -352,6 +352,8 @@ class _Writer:
         assert self.counts["converted"] + self.counts["rejected"] == self.counts["inputs"]
         if not self.counts["converted"]:
             raise UserError(self.nothing_converted())
+        # an earlier run's list of an all-rejected conversion is not this store's
+        self.target.with_name(f"{self.target.name}.{REJECTED_FILE}").unlink(missing_ok=True)
         self.schema.provenance.counts = dict(self.counts)
         for attr in self.schema.attributes:
             if attr.name in observed:
@@ -372,7 +374,8 @@ class _Writer:
             example.setdefault(reason, source)
         common = "; ".join(f"{reason} ({n}, e.g. {example[reason]})"
                            for reason, n in found.most_common(3))
-        more = f"; {len(found) - 3} other reasons" if len(found) > 3 else ""
+        others = len(found) - 3
+        more = f"; {others} other reason{'s' if others > 1 else ''}" if others > 0 else ""
         full = self.target.with_name(f"{self.target.name}.{REJECTED_FILE}")
         make_parents(full)
         self.rejected_fh.seek(0)
