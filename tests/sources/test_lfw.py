@@ -205,3 +205,16 @@ def test_an_attributes_header_naming_no_column_is_one_line(tmp_path: Path, names
     path.write_text(f"# LFW attributes\n#\tperson\timagenum\t{names}\nA B\t1\t0.5\t0.2\n")
     with pytest.raises(UserError, match=re.escape(f"{lfw.ATTRIBUTES}, line 2: the attribute {why}")):
         lfw.read_attributes(path)
+
+
+def test_attribute_lines_that_do_not_parse_are_listed(tmp_path: Path) -> None:
+    """A score that is not a number, or a line cut short, was skipped without a word (its
+    images silently unscored)."""
+    make_lfw(tmp_path / "LFW")
+    with open(tmp_path / "LFW" / lfw.ATTRIBUTES, "a") as fh:
+        fh.write("Abba Eban\t1\tx\t0.5\t1.0\nZico\t1\t2\n")
+    store = lfw.convert(tmp_path / "LFW", tmp_path / "out", workers=1)
+    listed = dict(csv.reader((store.path / st.REJECTED_FILE).open()))
+    assert listed[f"{lfw.ATTRIBUTES}:6"] == "an image number or score that is not a number"
+    assert listed[f"{lfw.ATTRIBUTES}:7"] == "3 fields, not the 5 of person, image number and scores"
+    assert math.isnan(dict(rows(store))["lfw/Abba_Eban/Abba_Eban_0001.jpg"]["male"])

@@ -153,11 +153,16 @@ def _check_names(names: list[str], given: list[str], where: str) -> None:
                             "correct the header")
 
 
-def read_attributes(path: Path) -> tuple[list[str], dict[tuple[str, int], list[float]]]:
-    """The attribute names of ``lfw_attributes.txt`` and each ``(identity, image number)``'s
-    scores (names with spaces become folder names with underscores)."""
+def read_attributes(path: Path, root: Path | None = None
+                    ) -> tuple[list[str], dict[tuple[str, int], list[float]], list[Rejected]]:
+    """The attribute names of ``lfw_attributes.txt``, each ``(identity, image number)``'s
+    scores (names with spaces become folder names with underscores), and a :class:`Rejected`
+    (``path:line``, relative to ``root`` when given) for each line of scores that does not
+    parse: its images get no scores."""
     names: list[str] = []
     scores: dict[tuple[str, int], list[float]] = {}
+    rejected: list[Rejected] = []
+    where = path if root is None else relative(path, root)
     with reading(path), open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
             fields = line.rstrip("\n").split("\t")
@@ -166,16 +171,21 @@ def read_attributes(path: Path) -> tuple[list[str], dict[tuple[str, int], list[f
                     names = [snake(f) for f in fields[3:]]
                     _check_names(names, fields[3:], f"{path}, line {number}")
                 continue
-            if not names or len(fields) != len(names) + 2:
+            if not names or not line.strip():
+                continue
+            if len(fields) != len(names) + 2:
+                rejected.append(Rejected(f"{where}:{number}", f"{len(fields)} fields, not the "
+                                         f"{len(names) + 2} of person, image number and scores"))
                 continue
             try:
                 scores[(fields[0].strip().replace(" ", "_"), int(fields[1]))] = \
                     [float(v) for v in fields[2:]]
             except ValueError:
-                continue
+                rejected.append(Rejected(f"{where}:{number}", "an image number or score that is "
+                                         "not a number"))
     if not names:
         raise UserError(f"{path}: no header line '#\tperson\timagenum\t...' naming the attributes")
-    return names, scores
+    return names, scores, rejected
 
 
 def scan(root: Path, options: ConvertOptions) -> Plan:
@@ -184,7 +194,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
     beside = {name: next((p for p in (root / name, images.parent / name) if p.is_file()), None)
               for name in (PAIRS, ATTRIBUTES)}
     files, unreadable = walk_files(images, root)
-    names, scores = read_attributes(beside[ATTRIBUTES]) if beside[ATTRIBUTES] else ([], {})
+    names, scores, bad_scores = (read_attributes(beside[ATTRIBUTES], root) if beside[ATTRIBUTES]
+                                 else ([], {}, []))
 
     def checked() -> Iterator[Record | Rejected]:
         """Every input, its identity still named by its folder."""
@@ -219,7 +230,8 @@ def scan(root: Path, options: ConvertOptions) -> Plan:
                            lambda pair, side: f"{prefix}{pair[1 + 2 * side]}/{pair[2 + 2 * side]}")
 
     return Plan(attrs, coded(checked(), {"identity": code_of(identities)}),
-                total=len(files) + len(unreadable), finish=finish, rejected_lines=bad_lines)
+                total=len(files) + len(unreadable), finish=finish,
+                rejected_lines=[*bad_scores, *bad_lines])
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], **options: Any) -> Store:
