@@ -218,3 +218,12 @@ def test_attribute_lines_that_do_not_parse_are_listed(tmp_path: Path) -> None:
     assert listed[f"{lfw.ATTRIBUTES}:6"] == "an image number or score that is not a number"
     assert listed[f"{lfw.ATTRIBUTES}:7"] == "3 fields, not the 5 of person, image number and scores"
     assert math.isnan(dict(rows(store))["lfw/Abba_Eban/Abba_Eban_0001.jpg"]["male"])
+
+
+def test_a_pair_of_four_fields_naming_one_person_is_a_match() -> None:
+    """``Abel_Pacheco 1 Abel_Pacheco 2`` was written as a mismatched pair (same 0)."""
+    from latentplay.sources.convert import pair_of
+
+    assert pair_of(["Abel_Pacheco", "1", "Abel_Pacheco", "2"])[-1] == "1"
+    assert pair_of(["Abel_Pacheco", "1", "Zico", "2"])[-1] == "0"
+    assert pair_of(["Zico", "1", "2"]) == ["Zico", "Zico_0001.jpg", "Zico", "Zico_0002.jpg", "1"]

@@ -731,8 +731,8 @@ PAIR_FORMS = "'identity n1 n2' or 'identity_a n1 identity_b n2'"
 def pair_of(fields: list[str]) -> list[str]:
     """``[identity_a, file_a, identity_b, file_b, same]`` of one line of an LFW or RFW pairs
     file, split into ``fields``: ``identity n1 n2`` (two images of one person, same ``1``) or
-    ``identity_a n1 identity_b n2`` (same ``0``), image ``n`` of a person being
-    ``<identity>_<n:04d>.jpg``.
+    ``identity_a n1 identity_b n2`` (same ``0``; ``1`` where both name one person), image ``n``
+    of a person being ``<identity>_<n:04d>.jpg``.
 
     Raises:
         ValueError: the line is malformed (its message says how).
@@ -750,8 +750,7 @@ def pair_of(fields: list[str]) -> list[str]:
     for n in (n_a, n_b):
         if not (n.isascii() and n.isdigit()) or int(n) < 1:
             raise ValueError(f"pairs line has image number {n!r}, not a positive integer")
-    return [a, f"{a}_{int(n_a):04d}.jpg", b, f"{b}_{int(n_b):04d}.jpg",
-            "1" if len(fields) == 3 else "0"]
+    return [a, f"{a}_{int(n_a):04d}.jpg", b, f"{b}_{int(n_b):04d}.jpg", "1" if a == b else "0"]
 
 
 def code_of(names: Iterable[str]) -> dict[str, int]:
