@@ -13,7 +13,6 @@ averaged over 2x2 blocks, as its training images were.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,9 +102,10 @@ class ConceptModelEmbedder(Embedder):
     def run_record(self) -> dict[str, Any]:
         """``concept_model``: the model's folder, resolved, and ``concept_model_sha256``: the
         SHA-256 of its ``model.pt`` (not ``run``: it is no training run to decode with)."""
-        weights = Path(self.config.folder) / "model.pt"
+        from latentplay.train.checkpoint import file_sha256
+
         return {"concept_model": str(Path(self.config.folder).resolve()),
-                "concept_model_sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}
+                "concept_model_sha256": file_sha256(Path(self.config.folder) / "model.pt")}
 
 
 EMBEDDER = ConceptModelEmbedder

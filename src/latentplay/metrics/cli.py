@@ -184,7 +184,13 @@ def disentanglement(
     15,000; `_fast` sizes are a fifth to a twentieth. A line before each metric says how many,
     and one every 30 s how far it got and about how long it has left.
     """
-    from latentplay.metrics.evaluate import evaluate, images_to_encode, parse_names, sampling_only
+    from latentplay.metrics.evaluate import (
+        evaluate,
+        images_to_encode,
+        logged_scores,
+        parse_names,
+        sampling_only,
+    )
     from latentplay.metrics.runs import check_encoder, check_grid, evaluate_run, ground_truth_of
     from latentplay.store import load
 
@@ -224,7 +230,7 @@ def disentanglement(
             if not done:
                 raise
             _print_scores(done)
-            kept = {f"{name}.{key}": value for name, found in done for key, value in found.items()}
+            kept = {k: v for name, found in done for k, v in logged_scores(name, found).items()}
             if json_out is not None:
                 make_parents(json_out)
                 json_out.write_text(json.dumps(kept, indent=2) + "\n")

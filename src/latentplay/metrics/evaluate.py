@@ -101,8 +101,15 @@ def evaluate(
         )
         if on_done is not None:
             on_done(name, scores)
-        out.update({f"{metric.name}.{k}": v for k, v in scores.items()})
+        out.update(logged_scores(name, scores))
     return out
+
+
+def logged_scores(name: str, scores: dict[str, float]) -> dict[str, float]:
+    """One metric's ``scores`` as :func:`evaluate` returns them: ``{"<metric>.<score>": value}``
+    with the registry name of ``name`` (``mig_fast`` -> ``mig``)."""
+    metric, _ = get(name)
+    return {f"{metric.name}.{k}": v for k, v in scores.items()}
 
 
 def append_dis_metrics(

@@ -277,14 +277,12 @@ def compare_seeds(first: Mapping[str, Mapping[str, Any]], second: Mapping[str, M
                                "difference": float(y.mean() - x.mean()),
                                "ci_low": None, "ci_high": None, "p": None, "seeds_for_80": None}
         if len(x) > 1 and len(y) > 1 and (np.ptp(x) > 0 or np.ptp(y) > 0):
-            va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-            df = (va + vb) ** 2 / (va ** 2 / (len(x) - 1) + vb ** 2 / (len(y) - 1))
-            se = float(np.sqrt(va + vb))
-            half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+            welch = stats.ttest_ind(y, x, equal_var=False)
+            interval = welch.confidence_interval(level)
             pooled = np.sqrt((x.var(ddof=1) * (len(x) - 1) + y.var(ddof=1) * (len(y) - 1))
                              / (len(x) + len(y) - 2))
-            row.update(ci_low=row["difference"] - half, ci_high=row["difference"] + half,
-                       p=float(2 * stats.t.sf(abs(row["difference"]) / se, df)),
+            row.update(ci_low=float(interval.low), ci_high=float(interval.high),
+                       p=float(welch.pvalue),
                        seeds_for_80=seeds_for_power(row["difference"] / pooled))
         rows.append(row)
     return finite_or_none_within(rows)
