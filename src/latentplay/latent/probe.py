@@ -181,26 +181,35 @@ def _check_persons(target: np.ndarray, kind: str, cv: int, groups: np.ndarray, a
                                else " (leave the attribute out)"))
 
 
-def informativeness(z: np.ndarray, target: np.ndarray, kind: str, shuffles: int = 0,
-                    seed: int = 0) -> np.ndarray:
-    """``(D,)`` mutual information of each binned code dimension with ``target`` over the
-    target's entropy (see the module docstring); with ``shuffles``, ``(shuffles, D)``: the same
-    with ``target`` shuffled each time (seeded)."""
+def _labels(target: np.ndarray, kind: str) -> tuple[np.ndarray, float]:
+    """``(N, 1)`` class codes of ``target`` (a continuous one in :data:`LABEL_BINS` quantile
+    bins) and their entropy."""
     labels = target
     if kind == "continuous":
         edges = np.unique(np.quantile(target, np.linspace(0, 1, LABEL_BINS + 1)[1:-1]))
         labels = np.searchsorted(edges, target, side="right")
-    labels = np.asarray(labels)
-    entropy = float(discrete_entropy(labels[:, None])[0])
-    binned = histogram_discretize(z)
-    if not shuffles:
-        return np.zeros(z.shape[1]) if entropy == 0 else \
-            discrete_mutual_info(binned, labels[:, None])[:, 0] / entropy
-    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)[:, None]
+    return labels, float(discrete_entropy(labels)[0])
+
+
+def informativeness(z: np.ndarray, target: np.ndarray, kind: str) -> np.ndarray:
+    """``(D,)`` mutual information of each binned code dimension with ``target`` over the
+    target's entropy (see the module docstring)."""
+    labels, entropy = _labels(target, kind)
     if entropy == 0:
-        return np.zeros((shuffles, z.shape[1]))
-    return np.stack([discrete_mutual_info(binned, rng.permutation(labels)[:, None])[:, 0] / entropy
-                     for _ in range(shuffles)])
+        return np.zeros(z.shape[1])
+    return discrete_mutual_info(histogram_discretize(z), labels)[:, 0] / entropy
+
+
+def informativeness_chance(z: np.ndarray, target: np.ndarray, kind: str, seed: int = 0) -> float:
+    """The chance level of :func:`informativeness`: the 95th percentile, over :data:`SHUFFLES`
+    shuffles of ``target`` (seeded), of the most informative dimension's value."""
+    labels, entropy = _labels(target, kind)
+    if entropy == 0:
+        return 0.0
+    binned, rng = histogram_discretize(z), np.random.default_rng(seed)
+    return float(np.percentile([discrete_mutual_info(binned, rng.permutation(labels)).max()
+                                for _ in range(SHUFFLES)], 95)) / entropy
 
 
 def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0,
@@ -271,9 +280,7 @@ def probe(z: np.ndarray, y: np.ndarray, kind: str, *, cv: int = 5, seed: int = 0
                  knn_std=float(near.std()), chance=chance,
                  informativeness=informativeness(z, target, kind), order_r2=order_r2,
                  folds="rows" if groups is None else "persons",
-                 informativeness_chance=float(np.percentile(
-                     informativeness(z, target, kind, shuffles=SHUFFLES, seed=seed).max(axis=1),
-                     95)))
+                 informativeness_chance=informativeness_chance(z, target, kind, seed))
 
 
 def probe_store(store: Store, columns: str | Sequence[str],

@@ -478,8 +478,8 @@ def concepts(
     model whose task accuracy is within 0.1 of chance, or that learned none of its concepts,
     is warned of and flagged (metrics.json's ``flag``). With --seeds, a model per training seed
     on the same data and each score's mean and SD over them."""
-    from latentplay.metrics.concepts import KINDS, TrainConfig
-    from latentplay.metrics.seeds import training_seeds, write_seed_summary
+    from latentplay.metrics.concepts import KINDS, OUTPUTS, TrainConfig
+    from latentplay.metrics.seeds import clear_other_outputs, training_seeds, write_seed_summary
 
     if kind not in KINDS:
         raise UserError(f"unknown concept model {kind!r}; choose from {', '.join(KINDS)}")
@@ -516,7 +516,7 @@ def concepts(
         train_one, shared = _store_concepts(kind, out, config, data, concept_names, label, leak,
                                             n, (test_fraction, split), size, crop, latent_dim,
                                             model, overwrite)
-    _clear_other_outputs(out, several=seeds is not None)
+    clear_other_outputs(out, seeds is not None, OUTPUTS)
     if seeds is None:
         from latentplay.metrics.concepts import concept_text
 
@@ -554,16 +554,6 @@ def _intervention_line(result: dict[str, Any]) -> str:
             f"{figure_text(acc[-1])} with all {len(acc) - 1} concept(s) set right; alone, "
             f"{best[0]} helps most ({figure_text(best[1])}); a head refit on the same "
             f"activations: {figure_text(result['refit_head'])}; intervention.png")
-
-
-def _clear_other_outputs(out: Path, several: bool) -> None:
-    """Remove what ``metrics concepts`` writes with the other of one seed or ``--seeds`` from
-    ``out`` (given with --overwrite), so that a report reads what this command writes."""
-    from latentplay.metrics.concepts import OUTPUTS
-    from latentplay.metrics.seeds import SUMMARY_FILES
-
-    for name in OUTPUTS if several else SUMMARY_FILES:
-        (out / name).unlink(missing_ok=True)
 
 
 def _scores_line(scores: dict[str, Any]) -> str:

@@ -66,25 +66,28 @@ def intervention(model: torch.nn.Module, activations: np.ndarray, data: ConceptD
     names = list(groups)
     right = right_values(data, train_activations, train)
 
-    def accuracy(values: np.ndarray) -> float:
-        return float(np.mean(classify(model, values) == data.labels))
+    scored: dict[frozenset[str], float] = {}   # orders share their subsets: each run once
 
-    def set_right(chosen: list[str]) -> np.ndarray:
-        values = activations.copy()
-        for name in chosen:
-            values[:, groups[name]] = right[:, groups[name]]
-        return values
+    def accuracy_right(chosen: list[str]) -> float:
+        """The task accuracy with the concepts ``chosen`` set right."""
+        key = frozenset(chosen)
+        if key not in scored:
+            values = activations.copy()
+            for name in chosen:
+                values[:, groups[name]] = right[:, groups[name]]
+            scored[key] = float(np.mean(classify(model, values) == data.labels))
+        return scored[key]
 
     head = LogisticRegression(max_iter=2000).fit(train_activations, train.labels)
     rng = np.random.default_rng(seed)
-    curves = np.array([[accuracy(set_right([names[i] for i in order[:m]]))
+    curves = np.array([[accuracy_right([names[i] for i in order[:m]])
                         for m in range(len(names) + 1)]
                        for order in (rng.permutation(len(names)) for _ in range(orders))])
     spread = np.where(np.ptp(curves, axis=0) > 0, curves.std(axis=0), 0.0)  # not 1e-16
     return {"concepts": names, "images": int(len(data)), "orders": orders,
             "values": "training percentiles",
             "accuracy": curves.mean(axis=0).tolist(), "accuracy_sd": spread.tolist(),
-            "single": {name: accuracy(set_right([name])) for name in names},
+            "single": {name: accuracy_right([name]) for name in names},
             "refit_head": float(head.score(activations, data.labels))}
 
 

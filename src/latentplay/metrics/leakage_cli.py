@@ -13,7 +13,7 @@ from rich.table import Table
 
 from latentplay.cliargs import at_least
 from latentplay.errors import UserError
-from latentplay.metrics.seeds import SUMMARY_FILES
+from latentplay.metrics.seeds import clear_other_outputs
 from latentplay.outputs import console as table_console
 from latentplay.outputs import refuse_nonempty
 
@@ -108,8 +108,7 @@ def run(
         _print_table(per_seed[s], probe_splits, err)
         err.print(f"wrote {folder / 'leakage.csv'}, {folder / 'leakage.png'} and "
                   f"{folder / 'leakage.json'}")
-    for name in SUMMARY_FILES if seeds is None else ("leakage.csv", "leakage.png", "leakage.json"):
-        (out / name).unlink(missing_ok=True)  # the other kind's, of an earlier run (--overwrite)
+    clear_other_outputs(out, seeds is not None, ("leakage.csv", "leakage.png", "leakage.json"))
     if seeds is not None:
         _summarise_seeds(out, per_seed, train, chosen, kinds, err)
 

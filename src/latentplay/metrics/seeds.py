@@ -81,6 +81,14 @@ def seed_list(text: str) -> list[int]:
     return seeds
 
 
+def clear_other_outputs(out: Path, several: bool, single: tuple[str, ...]) -> None:
+    """Remove from ``out`` (given with --overwrite) what a command writes with the other of one
+    seed (its files ``single``) or ``--seeds`` (:data:`SUMMARY_FILES`), so that a report
+    reads what this run writes."""
+    for name in single if several else SUMMARY_FILES:
+        (out / name).unlink(missing_ok=True)
+
+
 def training_seeds(seed: int, seeds: str | None) -> list[int]:
     """The seeds a command trains with: ``[seed]`` (``--seed``), or :func:`seed_list` of
     ``seeds`` (``--seeds``; refused beside a ``--seed`` other than its default 0)."""

@@ -193,10 +193,7 @@ def print_summary(summary: dict) -> None:
         for rname, row in zip(ct["row_names"], ct["counts"], strict=True):
             table.add_row(escape(rname), *[str(v) for v in row])
         # piped or in a file (80 columns): as wide as its names and counts, never folded
-        cells = [[str(ct["rows"]), *map(str, ct["row_names"])],
-                 *([str(c), *(str(r[k]) for r in ct["counts"])]
-                   for k, c in enumerate(ct["column_names"]))]
-        needed = sum(max(map(len, column)) + 3 for column in cells) + 1
+        needed = console.measure(table, options=console.options.update(max_width=10**5)).maximum
         wide = console if console.is_terminal else Console(width=max(console.width, needed))
         wide.print(table)
 
