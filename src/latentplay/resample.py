@@ -83,7 +83,7 @@ def distinct_rows(sums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int,
-                   proportion: bool = True) -> np.ndarray:
+                   proportion: bool | Sequence[bool] = True) -> np.ndarray:
     """``(A, 2)`` 95 % percentile intervals of the column means of ``values`` ``(n, A)`` (NaN
     left out) over ``n_boot`` resamples of the clusters of ``units`` ``(n,)`` (rows, or
     persons drawn with all of their rows); NaN where no draw has a value.
@@ -94,15 +94,14 @@ def mean_intervals(values: np.ndarray, units: np.ndarray, n_boot: int, seed: int
     100 % or with a single person, and covers too seldom with few persons. (A constant column
     of 1s reads as a proportion of 100 %: Wilson's interval at its rows.) ``proportion=False``
     says the values are no proportion whatever their range (differences, measured values):
-    the percentile intervals alone."""
+    the percentile intervals alone; one bool per column says it column by column."""
     out = _percentile_intervals(values, units, n_boot, seed)
-    if proportion:
-        read = np.isfinite(values)
-        for j in range(values.shape[1]):
-            x = values[read[:, j], j]
-            if len(x) and x.min() >= 0 and x.max() <= 1:
-                low, high = effective_wilson(float(x.mean()), effective_rows(x, units[read[:, j]]))
-                out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
+    read = np.isfinite(values)
+    for j in np.flatnonzero(np.broadcast_to(np.asarray(proportion, bool), values.shape[1:])):
+        x = values[read[:, j], j]
+        if len(x) and x.min() >= 0 and x.max() <= 1:
+            low, high = effective_wilson(float(x.mean()), effective_rows(x, units[read[:, j]]))
+            out[j] = np.fmin(out[j, 0], low), np.fmax(out[j, 1], high)
     return out
 
 

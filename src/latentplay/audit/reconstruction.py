@@ -251,10 +251,9 @@ def _means(values: dict[str, np.ndarray], rows: np.ndarray, units: np.ndarray, s
     ``units`` of its ``rows``), and its median pixel error."""
     names = list(values)
     table = np.stack([values[m][rows] for m in names], axis=1)                    # (n, M)
-    bounds = mean_intervals(table, units[rows], 1000, seed, proportion=False)
-    if "failed" in names:   # a share: its interval no narrower than Wilson's (not [1, 1])
-        j = names.index("failed")
-        bounds[j] = mean_intervals(table[:, [j]], units[rows], 1000, seed)[0]
+    # failed is a share: its interval no narrower than Wilson's (not [1, 1])
+    bounds = mean_intervals(table, units[rows], 1000, seed,
+                            proportion=[name == "failed" for name in names])
     out: dict[str, Any] = {"n": int(rows.sum())}
     for j, name in enumerate(names):
         read = table[np.isfinite(table[:, j]), j]

@@ -46,10 +46,10 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     attr = store.schema.attribute_or_error(attribute)
     if attr.kind == "factor" and classes is None:
         return _mark_factor(store, attr, nominal=not ordered)
+    if attr.kind == "factor":
+        raise UserError(f"{attribute!r} is a factor, whose levels follow their values: give "
+                        "no --classes (--unordered marks them nominal)")
     if attr.kind != "categorical":
-        if attr.kind == "factor":
-            raise UserError(f"{attribute!r} is a factor, whose levels follow their values: give "
-                            "no --classes (--unordered marks them nominal)")
         raise UserError(f"{attribute!r} is {attr.kind}; only a categorical attribute's classes "
                         "are ordered (cut a continuous one with `latentplay data bin`)")
     old = list(attr.names or [])
@@ -71,9 +71,8 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
     new_codes = renumber[np.where(codes < 0, len(old), codes)]
     described = Attribute(attribute, "categorical", names=new_names, range=attr.range,
                           description=attr.description, ordered=ordered)
-    new = add_attributes(store, {attribute: (described, new_codes)}, replace=True)
-    in_place = [described if a.name == attribute else a for a in store.schema.attributes]
-    new = dataclasses.replace(new, schema=dataclasses.replace(new.schema, attributes=in_place))
+    new = _described_in_place(add_attributes(store, {attribute: (described, new_codes)},
+                                             replace=True), store, described)
     entry = {"op": "order", "column": attribute, "classes": new_names, "ordered": ordered,
              "rows": len(store)}
     return save(with_history(new, entry), store.path)
@@ -81,8 +80,13 @@ def order_classes(store: Store | str | os.PathLike[str], attribute: str,
 
 def _mark_factor(store: Store, attr: Attribute, *, nominal: bool) -> Store:
     """``store`` with factor ``attr`` marked nominal (its levels without an order) or not."""
-    described = dataclasses.replace(attr, nominal=nominal)
-    in_place = [described if a.name == attr.name else a for a in store.schema.attributes]
-    new = dataclasses.replace(store, schema=dataclasses.replace(store.schema, attributes=in_place))
+    new = _described_in_place(store, store, dataclasses.replace(attr, nominal=nominal))
     entry = {"op": "order", "column": attr.name, "ordered": not nominal, "rows": len(store)}
     return save(with_history(new, entry), store.path)
+
+
+def _described_in_place(new: Store, store: Store, described: Attribute) -> Store:
+    """``new`` with ``store``'s attributes in their order, ``described`` in place of the one of
+    its name."""
+    in_place = [described if a.name == described.name else a for a in store.schema.attributes]
+    return dataclasses.replace(new, schema=dataclasses.replace(new.schema, attributes=in_place))
